@@ -1,0 +1,51 @@
+/**
+ * `node --import jobmeter/instrumentation app.js`: starts jobmeter from the environment alone,
+ * before the app's own code runs, and hands the app the same instance:
+ *
+ *   import { jobmeter } from 'jobmeter/instrumentation';
+ *   const run = jobmeter.startRun({ task: 'nightly-backup' });
+ *
+ * Reads the standard OTEL_* variables (see src/config/otel-env.ts) plus JOBMETER_CONFIG (a config
+ * file, same keys as `jobmeter serve --config`), JOBMETER_PROFILE and JOBMETER_LISTEN
+ * (`host:port`); the precedence is the service's: defaults < OTEL_* < file < JOBMETER_* flags.
+ */
+import { resolveServiceConfig } from '../src/config/resolve.ts';
+import { createJobmeter, type Jobmeter } from '../src/jobmeter.ts';
+
+function argvFromEnv(env: NodeJS.ProcessEnv): string[] {
+  const argv: string[] = [];
+  if (env.JOBMETER_CONFIG) argv.push('--config', env.JOBMETER_CONFIG);
+  if (env.JOBMETER_PROFILE) argv.push('--profile', env.JOBMETER_PROFILE);
+  if (env.JOBMETER_LISTEN) argv.push('--listen', env.JOBMETER_LISTEN);
+  return argv;
+}
+
+async function start(): Promise<Jobmeter> {
+  try {
+    const options = await resolveServiceConfig({ argv: argvFromEnv(process.env), env: process.env });
+    const jm = await createJobmeter(options);
+    if (jm.pullAddress !== undefined) {
+      const { host, port } = jm.pullAddress;
+      process.stderr.write(`jobmeter: serving ${jm.profile.name} metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`);
+    }
+    return jm;
+  } catch (err) {
+    // A preload that fails must stop the app loudly: running without the metrics it was told to
+    // serve would hide the misconfiguration.
+    process.stderr.write(`jobmeter: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+}
+
+export const jobmeter: Jobmeter = await start();
+
+// Flush the last OTLP export on SIGTERM/SIGINT. If the app installs its own handler it owns the
+// exit; otherwise we exit 0 once flushed, as the default handler would have exited.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    const appHandles = process.listenerCount(signal) > 0;
+    void jobmeter.shutdown().finally(() => {
+      if (!appHandles) process.exit(0);
+    });
+  });
+}

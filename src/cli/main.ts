@@ -1,0 +1,243 @@
+#!/usr/bin/env node
+/**
+ * The `jobmeter` command:
+ *
+ *   jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--allow-non-loopback]
+ *   jobmeter --help
+ *   jobmeter --version
+ *
+ * Exit status: 0 after a clean shutdown on SIGINT/SIGTERM (or after --help/--version);
+ * 1 when startup fails for another reason (port in use, non-loopback address without the opt-in)
+ * or shutdown fails or exceeds {@link SHUTDOWN_GRACE_MS}; 2 on a configuration or usage error.
+ *
+ * Nothing here prints option values other than the profile and the bound address: OTLP headers
+ * and endpoints may carry credentials. Error messages are the ConfigError's, which redact them.
+ *
+ * `runCli` does the work and returns the exit status, so tests can import this module; only the
+ * entry point (`import.meta.main`) calls `process.exit`.
+ */
+import { parseArgs } from 'node:util';
+
+import { ConfigError } from '../config/errors.ts';
+import type { Env } from '../config/resolve.ts';
+import { parseServeFlags, resolveServiceConfig } from '../config/resolve.ts';
+import type { Jobmeter } from '../jobmeter.ts';
+import type { JobmeterOptions } from '../options.ts';
+import { VERSION } from '../version.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** How long shutdown (last OTLP export, closing the listener) may take before exiting 1. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Where the CLI writes; each call is one line, without its trailing newline. */
+export interface CliIo {
+  stdout(line: string): void;
+  stderr(line: string): void;
+}
+
+const processIo: CliIo = {
+  stdout: (line) => void process.stdout.write(`${line}\n`),
+  stderr: (line) => void process.stderr.write(`${line}\n`),
+};
+
+export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--allow-non-loopback]
+       jobmeter --help | --version
+
+Serves job metrics from OpenTelemetry: a Prometheus pull endpoint on a loopback listener
+and, when an OTLP endpoint is configured, OTLP/HTTP push.
+
+Options of serve:
+  --config FILE          config file: .toml, .yaml/.yml or .json
+  --profile NAME         naming profile: otel, runwisp, wasmrun, crewshipd, rm, solti (default otel)
+  --listen HOST:PORT     pull listener address (default 127.0.0.1:9464); [::1]:PORT for IPv6,
+                         :PORT keeps the configured host, port 0 picks a free port
+  --allow-non-loopback   allow the listener on a non-loopback address
+  -h, --help             show this help
+
+Precedence, lowest first: built-in defaults < OTEL_* environment < config file < flags.
+Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error.`;
+
+/**
+ * Runs the command line `argv` (without the node and script paths). For `serve`, resolves once
+ * the service has shut down after SIGINT/SIGTERM. Never throws; returns the exit status.
+ */
+export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo): Promise<number> {
+  if (argv[0] === 'serve') return serve(argv.slice(1), env, io);
+
+  let values: { help?: boolean | undefined; version?: boolean | undefined };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' } },
+      strict: true,
+      allowPositionals: true,
+    }));
+  } catch (err) {
+    return usageError(io, err);
+  }
+  if (values.help === true) {
+    io.stdout(USAGE);
+    return EXIT_OK;
+  }
+  if (values.version === true) {
+    io.stdout(`jobmeter ${VERSION}`);
+    return EXIT_OK;
+  }
+  if (positionals.length === 0) {
+    io.stderr(USAGE);
+    return EXIT_USAGE;
+  }
+  io.stderr(`jobmeter: unknown command '${positionals[0]}' (expected serve; see jobmeter --help)`);
+  return EXIT_USAGE;
+}
+
+async function serve(args: readonly string[], env: Env, io: CliIo): Promise<number> {
+  let options: JobmeterOptions;
+  try {
+    if (parseServeFlags(args).help === true) {
+      io.stdout(USAGE);
+      return EXIT_OK;
+    }
+    options = await resolveServiceConfig({ argv: args, env });
+  } catch (err) {
+    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+  }
+
+  // Listen for signals before starting, so a signal during startup shuts down cleanly after it
+  // instead of killing the process mid-bind.
+  const signals = new SignalWaiter();
+  try {
+    let jm: Jobmeter;
+    try {
+      const { createJobmeter } = await import('../jobmeter.ts');
+      jm = await createJobmeter(options);
+    } catch (err) {
+      return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+    }
+    io.stderr(`jobmeter: ${servingLine(options, jm)}`);
+
+    const signal = await signals.next();
+    io.stderr(`jobmeter: ${signal} received, shutting down`);
+    return await shutdownWithin(jm, io, signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
+function servingLine(options: JobmeterOptions, jm: Jobmeter): string {
+  const profile = options.profile ?? 'otel';
+  if (jm.pullAddress !== undefined) {
+    const { host, port } = jm.pullAddress;
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    return `serving ${profile} metrics on http://${urlHost}:${port}/metrics`;
+  }
+  if (options.otlp?.endpoint !== undefined) {
+    // Only the origin: the path or query may hold a token.
+    return `serving ${profile} metrics by OTLP push to ${safeOrigin(options.otlp.endpoint)} (pull listener disabled)`;
+  }
+  return `recording ${profile} metrics, but the pull listener is disabled and no OTLP endpoint is set`;
+}
+
+function safeOrigin(endpoint: string): string {
+  try {
+    return new URL(endpoint).origin;
+  } catch {
+    return '(endpoint)';
+  }
+}
+
+/** Shutdown bounded by SHUTDOWN_GRACE_MS; a second signal gives up waiting at once. */
+async function shutdownWithin(jm: Jobmeter, io: CliIo, signals: SignalWaiter): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<number>((resolve) => {
+    timer = setTimeout(() => {
+      io.stderr(`jobmeter: shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s, exiting`);
+      resolve(EXIT_FAILURE);
+    }, SHUTDOWN_GRACE_MS);
+  });
+  const interrupted = signals.next().then((signal) => {
+    io.stderr(`jobmeter: ${signal} received again, exiting without waiting for shutdown`);
+    return EXIT_FAILURE;
+  });
+  const finished = jm.shutdown().then(
+    () => EXIT_OK,
+    (err: unknown) => {
+      io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`);
+      return EXIT_FAILURE;
+    },
+  );
+  try {
+    return await Promise.race([finished, timedOut, interrupted]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** SIGINT/SIGTERM as a queue of promises; handlers are removed by dispose(). */
+class SignalWaiter {
+  private readonly waiting: ((signal: NodeJS.Signals) => void)[] = [];
+  private readonly pending: NodeJS.Signals[] = [];
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    const waiter = this.waiting.shift();
+    if (waiter === undefined) this.pending.push(signal);
+    else waiter(signal);
+  };
+
+  constructor() {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  next(): Promise<NodeJS.Signals> {
+    const signal = this.pending.shift();
+    if (signal !== undefined) return Promise.resolve(signal);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+/** ConfigError or a `node:util` parseArgs error (unknown flag, missing value, stray argument). */
+function isUsageError(err: unknown): boolean {
+  if (err instanceof ConfigError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+function usageError(io: CliIo, err: unknown): number {
+  if (err instanceof ConfigError) {
+    io.stderr(`jobmeter: ${err.message}`);
+  } else {
+    // parseArgs: "Unknown option '--x'. To specify a positional argument starting with a '-', …":
+    // keep the first sentence.
+    const first = messageOf(err).split(/(?<=\.) /)[0] ?? '';
+    io.stderr(`jobmeter: ${first.replace(/\.$/, '')} (see jobmeter --help)`);
+  }
+  return EXIT_USAGE;
+}
+
+function startupError(io: CliIo, err: unknown): number {
+  io.stderr(`jobmeter: ${messageOf(err)}`);
+  return EXIT_FAILURE;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+if (import.meta.main) {
+  runCli(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`jobmeter: ${messageOf(err)}\n`);
+      process.exit(EXIT_FAILURE);
+    },
+  );
+}

@@ -1,0 +1,47 @@
+/**
+ * The one error type for unusable configuration, whatever its source: environment variables,
+ * config files or programmatic options. Callers catch this type and show `message`, which already
+ * names the key to fix and what it accepts.
+ *
+ * A thrower holding a secret (a header value, a token) passes a redacted stand-in as `value`:
+ * the field is printed by `util.inspect`, so whatever is stored here ends up in logs.
+ */
+export class ConfigError extends Error {
+  /** The key as the user wrote it: `OTEL_METRICS_EXPORTER`, `otlp.timeoutMillis`, `listener.port`. */
+  readonly key: string;
+  /** The rejected value as given (or a redacted stand-in for secrets). */
+  readonly value: unknown;
+  /** What would have been accepted, worded to follow "expected". */
+  readonly expected: string;
+
+  constructor(key: string, value: unknown, expected: string, options?: ErrorOptions) {
+    super(`invalid ${key}=${formatValue(value)}: expected ${expected}`, options);
+    this.name = 'ConfigError';
+    this.key = key;
+    this.value = value;
+    this.expected = expected;
+  }
+}
+
+/** Placeholder to pass as `value` when the real value must not reach a log. */
+export const REDACTED = '<redacted>';
+
+/**
+ * A URL with its `user:password@` masked, for echoing a rejected endpoint without its
+ * credentials. Works on strings that do not parse as URLs too, since those are the ones rejected.
+ */
+export function maskUserinfo(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/?#@\s]*@/, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
+// Strings print raw so that environment variables read back the way they were typed
+// (`invalid OTEL_EXPORTER_OTLP_PROTOCOL=grpc`); anything else prints as JSON so a config-file
+// `"9464"` is told apart from `9464`.
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

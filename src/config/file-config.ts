@@ -1,0 +1,141 @@
+/**
+ * Reads a config file into plain data; the format follows the extension:
+ * `.toml` (smol-toml), `.yaml` / `.yml` (yaml, YAML 1.2 core schema), `.json`.
+ * Validation is schema.ts's job; this file only turns bytes into values.
+ *
+ * Every failure is a {@link ConfigError} on `--config` naming the file; parse errors add the line
+ * and column. Only the parser's one-line reason is kept, never its code excerpt: the offending
+ * line may hold a header value or token.
+ *
+ * Duplicate keys are errors in TOML and YAML; JSON.parse keeps the last one (as JSON allows).
+ */
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { parseDocument } from 'yaml';
+
+import { ConfigError } from './errors.ts';
+
+export type ConfigFormat = 'toml' | 'yaml' | 'json';
+
+const FORMAT_BY_EXTENSION: Readonly<Record<string, ConfigFormat>> = {
+  '.toml': 'toml',
+  '.yaml': 'yaml',
+  '.yml': 'yaml',
+  '.json': 'json',
+};
+
+/** The flag named in file errors. */
+const KEY = '--config';
+
+/**
+ * Loads and parses `path`. Returns the parsed document (tables as plain objects; an empty YAML
+ * file gives `null`), to be validated with `parseServiceConfig(raw, path)`.
+ * @throws ConfigError for an unknown extension, an unreadable file or a syntax error.
+ */
+export async function loadConfigFile(path: string): Promise<unknown> {
+  const format = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
+  if (format === undefined) {
+    throw new ConfigError(KEY, path, 'a file ending in .toml, .yaml, .yml or .json');
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'read failed');
+    throw new ConfigError(KEY, path, `a readable file (${why})`);
+  }
+  return parseConfigText(text, format, path);
+}
+
+/** Parses config text in a known format; `path` is only used in error messages. */
+export function parseConfigText(text: string, format: ConfigFormat, path: string): unknown {
+  // A UTF-8 byte order mark is harmless in an editor and fatal to JSON.parse.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  switch (format) {
+    case 'toml':
+      return parseTomlText(text, path);
+    case 'yaml':
+      return parseYamlText(text, path);
+    case 'json':
+      return parseJsonText(text, path);
+  }
+}
+
+function parseTomlText(text: string, path: string): unknown {
+  try {
+    return parseToml(text);
+  } catch (err) {
+    if (err instanceof TomlError) {
+      // "Invalid TOML document: invalid value\n\n<code excerpt>" → "invalid value".
+      const reason = firstLine(err.message).replace(/^Invalid TOML document:\s*/, '');
+      throw syntaxError(path, 'TOML', err.line, err.column, reason);
+    }
+    throw err;
+  }
+}
+
+function parseYamlText(text: string, path: string): unknown {
+  // parseDocument collects errors instead of throwing and rejects a second document; warnings
+  // (e.g. an unknown tag) are treated as errors too, since this is a strict config format.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem !== undefined) {
+    const pos = problem.linePos?.[0];
+    // "Map keys must be unique at line 2, column 1:\n\n<excerpt>" → "Map keys must be unique".
+    const reason = firstLine(problem.message).replace(/ at line \d+, column \d+:?$/, '');
+    throw syntaxError(path, 'YAML', pos?.line, pos?.col, reason);
+  }
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Alias bombs and the like surface here, not as document errors.
+    throw syntaxError(path, 'YAML', undefined, undefined, firstLine((err as Error).message));
+  }
+}
+
+function parseJsonText(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    // V8: "Expected ',' or '}' after property value in JSON at position 14 (line 3 column 5)".
+    const message = firstLine(err.message);
+    let line: number | undefined;
+    let column: number | undefined;
+    const lc = /\(line (\d+) column (\d+)\)/.exec(message);
+    const at = /at position (\d+)/.exec(message);
+    if (lc !== null) {
+      line = Number(lc[1]);
+      column = Number(lc[2]);
+    } else if (at !== null) {
+      ({ line, column } = lineColumnAt(text, Number(at[1])));
+    }
+    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '');
+    throw syntaxError(path, 'JSON', line, column, reason);
+  }
+}
+
+function syntaxError(
+  path: string,
+  format: string,
+  line: number | undefined,
+  column: number | undefined,
+  reason: string,
+): ConfigError {
+  const where = line === undefined ? '' : column === undefined ? `line ${line}: ` : `line ${line}, column ${column}: `;
+  return new ConfigError(KEY, path, `valid ${format} (${where}${reason})`);
+}
+
+function firstLine(message: string): string {
+  const nl = message.indexOf('\n');
+  return (nl === -1 ? message : message.slice(0, nl)).trim();
+}
+
+function lineColumnAt(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}

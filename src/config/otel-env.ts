@@ -1,0 +1,256 @@
+/**
+ * The standard OpenTelemetry environment variables that concern a metrics push and the resource,
+ * read the way the OTel specification (`sdk-environment-variables`, `protocol/exporter`) says.
+ *
+ * Departures from the specification, on purpose:
+ * - A value the specification would have an SDK warn about and ignore throws a {@link ConfigError}
+ *   instead: a daemon that silently pushes nowhere, or to the wrong place, is worse than one that
+ *   refuses to start with a message naming the variable.
+ * - With `OTEL_METRICS_EXPORTER` unset, push is on only when an endpoint variable is set (the
+ *   specification's default is `otlp` to `http://localhost:4318`): jobmeter's default is pull.
+ * - `grpc` is rejected: jobmeter ships only the OTLP/HTTP exporters.
+ * - `none` listed with other exporters is refused rather than guessed at.
+ *
+ * Values are never logged here; header values and endpoint credentials never appear in an error.
+ */
+import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
+import { ConfigError, maskUserinfo, REDACTED } from './errors.ts';
+
+/** What the environment says about the resource. */
+export interface EnvResource {
+  /**
+   * `OTEL_SERVICE_NAME`, else `service.name` from `OTEL_RESOURCE_ATTRIBUTES`, else undefined. Lifted
+   * out of the attributes so callers have a single place to apply their own default.
+   */
+  serviceName?: string;
+  /** `OTEL_RESOURCE_ATTRIBUTES`, percent-decoded, without `service.name`. */
+  resourceAttributes: Record<string, string>;
+}
+
+/** Which metric exporters `OTEL_METRICS_EXPORTER` asks for; `none` gives both false. */
+export interface EnvMetricsExporters {
+  otlp: boolean;
+  prometheus: boolean;
+}
+
+/** Where the specification puts an OTLP/HTTP collector when nothing says otherwise. */
+export const DEFAULT_OTLP_METRICS_ENDPOINT = 'http://localhost:4318/v1/metrics';
+
+const SIGNAL_PATH = 'v1/metrics';
+const EXPORTERS_EXPECTED = '"none", or a comma-separated list of "otlp" and "prometheus"';
+const MILLIS_EXPECTED = 'a positive integer number of milliseconds';
+
+/**
+ * OTLP push options from the environment, or undefined when the environment asks for no push.
+ * Only the options the environment sets are present, so programmatic defaults still apply.
+ *
+ * - Endpoint: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` used as-is, else `OTEL_EXPORTER_OTLP_ENDPOINT`
+ *   as a base URL with `v1/metrics` appended to its path.
+ * - Push happens when `OTEL_METRICS_EXPORTER` lists `otlp` (then without an endpoint variable,
+ *   to {@link DEFAULT_OTLP_METRICS_ENDPOINT}), or, with `OTEL_METRICS_EXPORTER` unset, when an
+ *   endpoint variable is set.
+ * - Headers: `OTEL_EXPORTER_OTLP_HEADERS` with `OTEL_EXPORTER_OTLP_METRICS_HEADERS` merged over it,
+ *   names lower-cased so the override is case-insensitive.
+ * - Timeout: the smaller of `OTEL_METRIC_EXPORT_TIMEOUT` (the reader's budget for one export) and
+ *   `OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT` (the exporter's budget for one request with its
+ *   retries): one export is bounded by both, and jobmeter has a single option for it.
+ * - Temporality: `lowmemory` maps to `delta`, see {@link temporalityFromEnv}.
+ *
+ * Variables set to the empty string count as unset, as the specification requires. Variables the
+ * OTLP exporter reads from `process.env` by itself (`…_COMPRESSION`, `…_CERTIFICATE`,
+ * `…_CLIENT_KEY`, `…_CLIENT_CERTIFICATE`) are left to it.
+ *
+ * @throws {ConfigError} naming the variable, for any value that cannot be honoured.
+ */
+export function otlpOptionsFromEnv(env: NodeJS.ProcessEnv): OtlpPushOptions | undefined {
+  const exporters = metricsExportersFromEnv(env);
+  // Push off: nothing else is read, so variables meant for other signals cannot fail the start.
+  if (exporters !== undefined && !exporters.otlp) return undefined;
+  const endpoint = endpointFromEnv(env);
+  if (exporters === undefined && endpoint === undefined) return undefined;
+
+  const options: OtlpPushOptions = { endpoint: endpoint ?? DEFAULT_OTLP_METRICS_ENDPOINT };
+  const headers = headersFromEnv(env);
+  if (headers !== undefined) options.headers = headers;
+  const protocol = protocolFromEnv(env);
+  if (protocol !== undefined) options.protocol = protocol;
+  const intervalMillis = millisFromEnv(env, 'OTEL_METRIC_EXPORT_INTERVAL');
+  if (intervalMillis !== undefined) options.intervalMillis = intervalMillis;
+  const timeoutMillis = timeoutFromEnv(env);
+  if (timeoutMillis !== undefined) options.timeoutMillis = timeoutMillis;
+  const temporality = temporalityFromEnv(env);
+  if (temporality !== undefined) options.temporality = temporality;
+  return options;
+}
+
+/**
+ * `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` (`k=v,k2=v2`, percent-decoded, whitespace
+ * around keys and values trimmed). `OTEL_SERVICE_NAME` wins over a `service.name` attribute.
+ *
+ * @throws {ConfigError} for an entry without `=`, an empty key, or a bad percent-escape (the
+ *   specification says to discard the whole variable then; refusing says why).
+ */
+export function resourceFromEnv(env: NodeJS.ProcessEnv): EnvResource {
+  const raw = read(env, 'OTEL_RESOURCE_ATTRIBUTES');
+  const resourceAttributes = raw === undefined ? {} : parsePairs('OTEL_RESOURCE_ATTRIBUTES', raw, false);
+  const fromAttributes = resourceAttributes['service.name'];
+  delete resourceAttributes['service.name'];
+  const serviceName = read(env, 'OTEL_SERVICE_NAME') ?? (fromAttributes === '' ? undefined : fromAttributes);
+  return serviceName === undefined ? { resourceAttributes } : { serviceName, resourceAttributes };
+}
+
+/**
+ * `OTEL_METRICS_EXPORTER`, or undefined when unset. `prometheus` alone means pull only; `none`
+ * means neither, and is refused alongside other values because the intent is then unclear.
+ */
+export function metricsExportersFromEnv(env: NodeJS.ProcessEnv): EnvMetricsExporters | undefined {
+  const key = 'OTEL_METRICS_EXPORTER';
+  const raw = read(env, key);
+  if (raw === undefined) return undefined;
+  const names = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const result: EnvMetricsExporters = { otlp: false, prometheus: false };
+  for (const name of names) {
+    if (name === 'otlp' || name === 'prometheus') result[name] = true;
+    else if (name !== 'none') throw new ConfigError(key, raw, EXPORTERS_EXPECTED);
+  }
+  if (names.includes('none') && names.some((n) => n !== 'none')) {
+    throw new ConfigError(key, raw, EXPORTERS_EXPECTED);
+  }
+  return result;
+}
+
+/**
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` (case-insensitive).
+ *
+ * `lowmemory` asks for delta on synchronous counters and histograms and cumulative elsewhere; its
+ * point is that a backend which accepts it accepts delta sums. jobmeter's option has two values,
+ * so `lowmemory` becomes `delta`: what the backend receives stays acceptable to it, at the cost of
+ * the SDK keeping the last observation of asynchronous counters to compute their deltas.
+ */
+export function temporalityFromEnv(env: NodeJS.ProcessEnv): 'cumulative' | 'delta' | undefined {
+  const key = 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE';
+  const raw = read(env, key);
+  if (raw === undefined) return undefined;
+  switch (raw.toLowerCase()) {
+    case 'cumulative':
+      return 'cumulative';
+    case 'delta':
+    case 'lowmemory':
+      return 'delta';
+    default:
+      throw new ConfigError(key, raw, 'cumulative, delta or lowmemory');
+  }
+}
+
+function endpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const specific = read(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
+  if (specific !== undefined) {
+    parseHttpUrl('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', specific);
+    return specific;
+  }
+  const base = read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (base === undefined) return undefined;
+  const url = parseHttpUrl('OTEL_EXPORTER_OTLP_ENDPOINT', base);
+  // Appending to the path (not to the string) keeps a query string, if any, after the path.
+  url.pathname = (url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`) + SIGNAL_PATH;
+  return url.href;
+}
+
+function parseHttpUrl(key: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // No `cause`: Node's invalid-URL TypeError keeps the raw input, credentials included.
+    throw new ConfigError(key, maskUserinfo(raw), 'an absolute http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(key, maskUserinfo(raw), 'an absolute http:// or https:// URL');
+  }
+  return url;
+}
+
+function headersFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
+  const generic = read(env, 'OTEL_EXPORTER_OTLP_HEADERS');
+  const specific = read(env, 'OTEL_EXPORTER_OTLP_METRICS_HEADERS');
+  if (generic === undefined && specific === undefined) return undefined;
+  return {
+    ...(generic === undefined ? {} : parsePairs('OTEL_EXPORTER_OTLP_HEADERS', generic, true)),
+    ...(specific === undefined ? {} : parsePairs('OTEL_EXPORTER_OTLP_METRICS_HEADERS', specific, true)),
+  };
+}
+
+function protocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol | undefined {
+  const key = read(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined
+    ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const raw = read(env, key);
+  if (raw === undefined) return undefined;
+  const value = raw.toLowerCase();
+  if (value === 'http/protobuf' || value === 'http/json') return value;
+  if (value === 'grpc') {
+    throw new ConfigError(
+      key,
+      raw,
+      'http/protobuf or http/json: OTLP over gRPC is not supported by jobmeter' +
+        (key === 'OTEL_EXPORTER_OTLP_PROTOCOL'
+          ? ' (set OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/protobuf to keep grpc for other signals)'
+          : ''),
+    );
+  }
+  throw new ConfigError(key, raw, 'http/protobuf or http/json');
+}
+
+function timeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const exportTimeout = millisFromEnv(env, 'OTEL_METRIC_EXPORT_TIMEOUT');
+  const requestTimeout =
+    millisFromEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT') ?? millisFromEnv(env, 'OTEL_EXPORTER_OTLP_TIMEOUT');
+  if (exportTimeout === undefined) return requestTimeout;
+  if (requestTimeout === undefined) return exportTimeout;
+  return Math.min(exportTimeout, requestTimeout);
+}
+
+function millisFromEnv(env: NodeJS.ProcessEnv, key: string): number | undefined {
+  const raw = read(env, key);
+  if (raw === undefined) return undefined;
+  // Digits only: `Number()` would also take `1e3`, `0x10` and `10.5`, none of which the
+  // specification's integer durations allow; zero is refused because neither an interval nor a
+  // timeout can be zero.
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(key, raw, MILLIS_EXPECTED);
+  return value;
+}
+
+/**
+ * A W3C-baggage-like `k=v,k2=v2` list: entries split on `,`, each on its first `=`, optional
+ * whitespace trimmed, values percent-decoded, empty entries skipped. `secret` redacts the value
+ * in errors and lower-cases keys (header names are case-insensitive).
+ */
+function parsePairs(key: string, raw: string, secret: boolean): Record<string, string> {
+  const shown = secret ? REDACTED : raw;
+  const result: Record<string, string> = {};
+  const entries = raw.split(',');
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!.trim();
+    if (entry === '') continue;
+    const eq = entry.indexOf('=');
+    const name = eq < 0 ? '' : entry.slice(0, eq).trim();
+    if (eq < 0 || name === '') {
+      throw new ConfigError(key, shown, `comma-separated key=value pairs (entry ${i + 1} is not key=value)`);
+    }
+    let value: string;
+    try {
+      value = decodeURIComponent(entry.slice(eq + 1).trim());
+    } catch {
+      // No `cause`: the URIError carries nothing useful, and nothing about the secret should leak.
+      throw new ConfigError(key, shown, `percent-encoded values (the value of "${name}" has a bad %-escape)`);
+    }
+    result[secret ? name.toLowerCase() : name] = value;
+  }
+  return result;
+}
+
+function read(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const value = env[key]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}

@@ -1,0 +1,97 @@
+/**
+ * Node process and runtime metrics, under OpenTelemetry semantic-convention names. Legacy
+ * profiles that reported Go runtime figures map their series onto these (see naming/profiles).
+ */
+import type { Meter } from '@opentelemetry/api';
+import { PerformanceObserver } from 'node:perf_hooks';
+import type { InstrumentSpec } from './types.ts';
+
+export const PROCESS_UPTIME = {
+  name: 'process.uptime',
+  kind: 'observableGauge',
+  unit: 's',
+  description: 'Seconds since the process started.',
+  attributes: [],
+} as const satisfies InstrumentSpec;
+
+export const PROCESS_CPU_TIME = {
+  name: 'process.cpu.time',
+  kind: 'observableCounter',
+  unit: 's',
+  description: 'CPU time used by the process, by mode.',
+  attributes: [{ key: 'cpu.mode', values: ['user', 'system'] }],
+} as const satisfies InstrumentSpec;
+
+export const PROCESS_MEMORY_USAGE = {
+  name: 'process.memory.usage',
+  kind: 'observableUpDownCounter',
+  unit: 'By',
+  description: 'Resident set size of the process.',
+  attributes: [],
+} as const satisfies InstrumentSpec;
+
+export const V8_HEAP_USED = {
+  name: 'v8js.memory.heap.used',
+  kind: 'observableGauge',
+  unit: 'By',
+  description: 'V8 heap in use.',
+  attributes: [],
+} as const satisfies InstrumentSpec;
+
+export const GC_COUNT = {
+  name: 'jobmeter.process.gc.count',
+  kind: 'observableCounter',
+  unit: '{collection}',
+  description: 'Garbage collections completed since start.',
+  attributes: [],
+} as const satisfies InstrumentSpec;
+
+export const ACTIVE_RESOURCES = {
+  name: 'jobmeter.process.active_resources',
+  kind: 'observableGauge',
+  unit: '{resource}',
+  description: 'Active libuv handles and requests keeping the event loop alive (the nearest Node figure to a goroutine count).',
+  attributes: [],
+} as const satisfies InstrumentSpec;
+
+export const PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = [
+  PROCESS_UPTIME,
+  PROCESS_CPU_TIME,
+  PROCESS_MEMORY_USAGE,
+  V8_HEAP_USED,
+  GC_COUNT,
+  ACTIVE_RESOURCES,
+];
+
+/** Registers the process instruments on `meter`; returns a function that stops the GC observer. */
+export function registerProcessMetrics(meter: Meter): () => void {
+  const startedAt = performance.timeOrigin;
+  let gcCount = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    gcCount += list.getEntries().length;
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+
+  const opts = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
+  meter.createObservableGauge(PROCESS_UPTIME.name, opts(PROCESS_UPTIME)).addCallback((r) => {
+    r.observe((Date.now() - startedAt) / 1000);
+  });
+  meter.createObservableCounter(PROCESS_CPU_TIME.name, opts(PROCESS_CPU_TIME)).addCallback((r) => {
+    const usage = process.cpuUsage();
+    r.observe(usage.user / 1e6, { 'cpu.mode': 'user' });
+    r.observe(usage.system / 1e6, { 'cpu.mode': 'system' });
+  });
+  meter.createObservableUpDownCounter(PROCESS_MEMORY_USAGE.name, opts(PROCESS_MEMORY_USAGE)).addCallback((r) => {
+    r.observe(process.memoryUsage.rss());
+  });
+  meter.createObservableGauge(V8_HEAP_USED.name, opts(V8_HEAP_USED)).addCallback((r) => {
+    r.observe(process.memoryUsage().heapUsed);
+  });
+  meter.createObservableCounter(GC_COUNT.name, opts(GC_COUNT)).addCallback((r) => {
+    r.observe(gcCount);
+  });
+  meter.createObservableGauge(ACTIVE_RESOURCES.name, opts(ACTIVE_RESOURCES)).addCallback((r) => {
+    r.observe(process.getActiveResourcesInfo().length);
+  });
+  return () => gcObserver.disconnect();
+}

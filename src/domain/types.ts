@@ -1,0 +1,45 @@
+/**
+ * The domain vocabulary: what a job-running daemon reports, independent of any naming profile.
+ * Instrument specs are data; the views and naming stages read them, nothing here reads them back.
+ */
+
+/** Canonical terminal outcome of a run. Profiles map it to their own words. */
+export type Outcome = 'success' | 'failure' | 'cancelled' | 'timeout';
+export const OUTCOMES: readonly Outcome[] = ['success', 'failure', 'cancelled', 'timeout'];
+
+/** The value every out-of-vocabulary or over-cap attribute value folds into. */
+export const OTHER = 'other';
+
+/**
+ * One attribute an instrument accepts. Exactly one of `values` / `cap` bounds it, so no host can
+ * turn an unbounded value (a job id, a path) into a label.
+ */
+export interface AttributeSpec {
+  readonly key: string;
+  /** Closed vocabulary: any other value folds into `other`. */
+  readonly values?: readonly string[];
+  /** Open vocabulary: the first `cap` distinct values are kept, later ones fold into `other`. */
+  readonly cap?: number;
+}
+
+export type InstrumentKind =
+  | 'counter'
+  | 'upDownCounter'
+  | 'histogram'
+  | 'gauge'
+  | 'observableCounter'
+  | 'observableGauge'
+  | 'observableUpDownCounter';
+
+export interface InstrumentSpec {
+  /** Canonical OpenTelemetry instrument name, e.g. `jobmeter.run.duration`. */
+  readonly name: string;
+  readonly kind: InstrumentKind;
+  /** UCUM unit (`s`, `By`, `{run}`, `1`). */
+  readonly unit: string;
+  readonly description: string;
+  /** The allow-list: attributes not listed here are dropped before aggregation. */
+  readonly attributes: readonly AttributeSpec[];
+  /** Histogram bucket upper bounds (ascending, without +Inf). Histograms only. */
+  readonly buckets?: readonly number[];
+}

@@ -1,0 +1,134 @@
+/**
+ * Number formatting for both text formats.
+ *
+ * Sample values: `NaN`, `+Inf`, `-Inf`, otherwise JS's shortest round-trip rendering (`String(v)`,
+ * e.g. `0.1`, `42`, `1e+21`, `1e-7`). Prometheus parses both formats' values with Go's
+ * `strconv.ParseFloat`, which accepts all of these, and OpenMetrics allows integers without a
+ * decimal point, so one function serves both formats.
+ *
+ * `le` values are label values, i.e. opaque strings to Prometheus, so their spelling matters:
+ * - text 0.0.4: `String(v)` (`le="1"`, `le="0.025"`), exactly what prom-client writes, so series
+ *   stored by a Prometheus scraping a prom-client exporter keep their identity;
+ * - OpenMetrics: the spec's canonical numbers, "the default Go rendering of float64 values (%g),
+ *   with a .0 appended in case there is no decimal point or exponent" (`le="1.0"`, `le="0.025"`,
+ *   `le="100000.0"`, `le="1e+06"`, `le="1e-05"`), as client_golang writes them.
+ */
+
+/** Formats a sample value for text 0.0.4 and OpenMetrics 1.0.0. */
+export function formatSampleValue(v: number): string {
+  // `v - v` is 0 only for finite numbers (NaN and ±Infinity give NaN).
+  if (v - v === 0) return '' + v;
+  return v !== v ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
+}
+
+/**
+ * Go's `strconv.FormatFloat(v, 'g', -1, 64)`: the shortest round-trip digits, in exponent form when
+ * the decimal exponent is < -4 or >= 6 (JS's `String` switches only at < -6 / >= 21), with at least
+ * two exponent digits: `100000`, `1e+06`, `1.5e-07`, `0.0001`, `1e-05`. Non-finite values give
+ * `NaN` / `+Inf` / `-Inf`. `-0` renders as `0` (Go writes `-0`; a `-0` bucket bound means nothing).
+ */
+export function formatGoFloat(v: number): string {
+  if (v - v !== 0) return formatSampleValue(v);
+  if (v === 0) return '0';
+  const a = v < 0 ? -v : v;
+  // In [1e-4, 1e6) Go and JS both use fixed notation with the shortest digits.
+  if (a >= 1e-4 && a < 1e6) return '' + v;
+  // `toExponential()` without an argument gives the shortest round-trip digits: `d.ddde±x`.
+  const e = v.toExponential();
+  const at = e.indexOf('e');
+  const sign = e.charCodeAt(at + 1) === 45 /* - */ ? '-' : '+';
+  const digits = e.slice(at + 2);
+  return e.slice(0, at) + 'e' + sign + (digits.length === 1 ? '0' + digits : digits);
+}
+
+/** Formats a bucket bound as a text 0.0.4 `le` value: `1`, `0.025`, `+Inf`. */
+export function formatLeText(bound: number): string {
+  return formatSampleValue(bound);
+}
+
+/** Formats a bucket bound as an OpenMetrics canonical `le` value: `1.0`, `0.025`, `1e+06`, `+Inf`. */
+export function formatLeOpenMetrics(bound: number): string {
+  const s = formatGoFloat(bound);
+  if (bound - bound !== 0) return s;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */ || c === 101 /* e */) return s;
+  }
+  return s + '.0';
+}
+
+/**
+ * The `le` part of every bucket line of a histogram, rendered once per `bounds` array.
+ *
+ * `suffixes[k]` is `<le>"} ` for the k-th bucket in ascending bound order (the caller writes
+ * `name_bucket{labels,le="` before it and the cumulative count after it). The `+Inf` bucket is not
+ * included: it is always written last, with the series' `count`.
+ *
+ * The model promises ascending, unique, finite bounds. If a `bounds` array breaks that promise the
+ * layout still yields a valid exposition: `order` lists the bucket indexes in ascending bound
+ * order, and a bucket whose line must not be written (NaN or infinite bound, or a bound equal to
+ * the next one) gets the suffix `''`; its count still flows into the next written bucket, so
+ * buckets stay cumulative. `order` is `null` when the bounds are already clean (the fast path).
+ */
+export interface LeLayout {
+  readonly suffixes: readonly string[];
+  readonly order: readonly number[] | null;
+}
+
+type LeFormatter = (bound: number) => string;
+
+function buildLayout(bounds: readonly number[], format: LeFormatter): LeLayout {
+  const n = bounds.length;
+  let clean = true;
+  for (let i = 0; i < n; i++) {
+    const b = bounds[i];
+    if (b - b !== 0 || (i > 0 && !(b > bounds[i - 1]))) {
+      clean = false;
+      break;
+    }
+  }
+  const suffixes: string[] = new Array<string>(n);
+  if (clean) {
+    for (let i = 0; i < n; i++) suffixes[i] = format(bounds[i]) + '"} ';
+    return { suffixes, order: null };
+  }
+  // Finite bounds ascending, then the non-finite ones (never written).
+  const order = Array.from(bounds.keys()).sort((x, y) => {
+    const bx = bounds[x];
+    const by = bounds[y];
+    const fx = bx - bx === 0;
+    const fy = by - by === 0;
+    if (fx !== fy) return fx ? -1 : 1;
+    return fx && bx !== by ? (bx < by ? -1 : 1) : x - y;
+  });
+  for (let k = 0; k < n; k++) {
+    const b = bounds[order[k]];
+    const finite = b - b === 0;
+    const next = k + 1 < n ? bounds[order[k + 1]] : NaN;
+    suffixes[k] = finite && b !== next ? format(b) + '"} ' : '';
+  }
+  return { suffixes, order };
+}
+
+const textLayouts = new WeakMap<readonly number[], LeLayout>();
+const openMetricsLayouts = new WeakMap<readonly number[], LeLayout>();
+
+/** The cached text 0.0.4 `le` layout of `bounds` (keyed by array identity). */
+export function leLayoutText(bounds: readonly number[]): LeLayout {
+  let layout = textLayouts.get(bounds);
+  if (layout === undefined) {
+    layout = buildLayout(bounds, formatLeText);
+    textLayouts.set(bounds, layout);
+  }
+  return layout;
+}
+
+/** The cached OpenMetrics `le` layout of `bounds` (keyed by array identity). */
+export function leLayoutOpenMetrics(bounds: readonly number[]): LeLayout {
+  let layout = openMetricsLayouts.get(bounds);
+  if (layout === undefined) {
+    layout = buildLayout(bounds, formatLeOpenMetrics);
+    openMetricsLayouts.set(bounds, layout);
+  }
+  return layout;
+}

@@ -1,0 +1,93 @@
+/**
+ * OpenMetrics 1.0.0 text renderer.
+ *
+ * Per family: `# TYPE`, then `# UNIT` (only when the unit is non-empty and the OpenMetrics family
+ * name ends in `_<unit>`, as the spec requires), then `# HELP` (only when non-empty); that is the
+ * order the spec says metadata SHOULD have. Then the samples, series by series, and `# EOF` last.
+ *
+ * How each family type is written, and why:
+ * - counter named `X_total`: family `X`, type `counter`, samples `X_total`.
+ * - counter whose name does NOT end in `_total` (legacy names such as `foo_count`): OpenMetrics
+ *   forces a `_total` suffix on counter samples, and Prometheus stores the sample name it reads,
+ *   so a `counter` family would be stored as `foo_count_total`, not the legacy name. Written as
+ *   type `unknown` with samples named exactly `foo_count`, Prometheus stores `foo_count`, the same
+ *   series a text 0.0.4 scrape gives. Only the type metadata is lost, which PromQL does not use.
+ * - info named `X_info`: family `X`, type `info`, samples `X_info{...} 1` (info values MUST be 1).
+ *   An info whose name does not end in `_info` is written as a `gauge` of value 1 for the same
+ *   reason as above. Info families never get a `# UNIT` (the spec requires an empty unit).
+ * - gauge, unknown: family and samples are `name`.
+ * - histogram: family `name`; per series its `_bucket` lines (cumulative, ascending canonical `le`,
+ *   `+Inf` equal to `_count`), then `_sum`, then `_count`. No `_created` (the model has none).
+ *
+ * Families with no series are omitted entirely, as client_golang does (a family only appears once
+ * it has a metric). The spec allows an empty family, but it carries no data, and omitting it keeps
+ * both formats' outputs describing the same set of series.
+ */
+import type { Family } from './types.ts';
+import type { Sink } from './samples.ts';
+import { checkChunkBytes, writeHistogramSeries, writeNumberSeries } from './samples.ts';
+import { leLayoutOpenMetrics } from './numbers.ts';
+import { escapeHelpOpenMetrics } from './escape.ts';
+
+function header(familyName: string, type: string, unit: string, help: string): string {
+  let h = '# TYPE ' + familyName + ' ' + type + '\n';
+  if (unit !== '' && familyName.endsWith('_' + unit)) h += '# UNIT ' + familyName + ' ' + unit + '\n';
+  if (help !== '') h += '# HELP ' + familyName + ' ' + escapeHelpOpenMetrics(help) + '\n';
+  return h;
+}
+
+/** The metadata lines of a family with at least one series. */
+function familyHeader(f: Family): string {
+  const name = f.name;
+  switch (f.type) {
+    case 'counter':
+      return name.endsWith('_total')
+        ? header(name.slice(0, -6), 'counter', f.unit, f.help)
+        : header(name, 'unknown', f.unit, f.help);
+    case 'info':
+      return name.endsWith('_info')
+        ? header(name.slice(0, -5), 'info', '', f.help)
+        : header(name, 'gauge', '', f.help);
+    case 'gauge':
+    case 'unknown':
+    case 'histogram':
+      return header(name, f.type, f.unit, f.help);
+  }
+}
+
+/**
+ * Renders `families` as OpenMetrics 1.0.0 in pieces of roughly `chunkBytes` characters (cut at
+ * series boundaries, so every piece is whole lines; the last one ends with `# EOF\n`).
+ * `chunkBytes = Infinity` yields the whole exposition as one string.
+ */
+export function* openMetricsChunks(
+  families: readonly Family[],
+  chunkBytes: number,
+): Generator<string, void, undefined> {
+  checkChunkBytes(chunkBytes);
+  const sink: Sink = { out: '' };
+  for (const f of families) {
+    const n = f.series.length;
+    if (n === 0) continue;
+    sink.out += familyHeader(f);
+    let i = 0;
+    while (i < n) {
+      i =
+        f.type === 'histogram'
+          ? writeHistogramSeries(sink, f.name, f.series, i, chunkBytes, leLayoutOpenMetrics)
+          : writeNumberSeries(sink, f.name, f.series, i, chunkBytes, f.type === 'info');
+      if (sink.out.length >= chunkBytes) {
+        yield sink.out;
+        sink.out = '';
+      }
+    }
+  }
+  yield sink.out + '# EOF\n';
+}
+
+/** Renders `families` as one OpenMetrics 1.0.0 exposition, ending with `# EOF\n`. */
+export function renderOpenMetrics(families: readonly Family[]): string {
+  let out = '';
+  for (const chunk of openMetricsChunks(families, Infinity)) out += chunk;
+  return out;
+}

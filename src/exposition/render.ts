@@ -1,0 +1,33 @@
+/**
+ * Format dispatch for the HTTP layer: one call to render a whole exposition, or a generator of
+ * pieces so a large scrape can yield to the event loop between pieces.
+ */
+import type { ExpositionFormat, Family } from './types.ts';
+import { openMetricsChunks, renderOpenMetrics } from './openmetrics.ts';
+import { prometheusTextChunks, renderPrometheusText } from './text.ts';
+import { checkChunkBytes } from './samples.ts';
+
+/** Renders `families` in `format` as one string. */
+export function render(format: ExpositionFormat, families: readonly Family[]): string {
+  return format === 'openmetrics' ? renderOpenMetrics(families) : renderPrometheusText(families);
+}
+
+/**
+ * Renders `families` in `format` as pieces of roughly `chunkBytes` characters each (a piece ends
+ * after the first series that reaches the size, so it is whole lines and may overshoot by one
+ * series; for ASCII output characters are bytes). Joined, the pieces equal {@link render}'s
+ * result. Families are read lazily, so they must not change until the generator is done.
+ *
+ * @param chunkBytes target piece size; must be > 0; `Infinity` gives one piece. @default 65536
+ * @throws RangeError when `chunkBytes` is not a positive number (at the call, not on `next()`).
+ */
+export function renderChunks(
+  format: ExpositionFormat,
+  families: readonly Family[],
+  chunkBytes = 65536,
+): Generator<string, void, undefined> {
+  checkChunkBytes(chunkBytes);
+  return format === 'openmetrics'
+    ? openMetricsChunks(families, chunkBytes)
+    : prometheusTextChunks(families, chunkBytes);
+}

@@ -1,0 +1,64 @@
+/**
+ * The exposition model: what the naming layer hands to the renderers.
+ *
+ * It is already in Prometheus terms (final metric names, pre-rendered label strings), so a
+ * renderer only concatenates and formats numbers. Nothing here refers back to OpenTelemetry.
+ */
+
+/** Prometheus family type. `info` renders as OpenMetrics `info` and as a text 0.0.4 `gauge`. */
+export type FamilyType = 'counter' | 'gauge' | 'histogram' | 'info' | 'unknown';
+
+/** One counter/gauge/info/unknown sample. */
+export interface NumberSeries {
+  /**
+   * Label pairs already escaped and joined, without braces: `task="a",kind="task"`.
+   * `''` when the series has no labels. Label values are escaped the same way in both
+   * formats (`\\`, `"`, newline), so one string serves both renderers.
+   */
+  readonly labels: string;
+  readonly value: number;
+}
+
+/** One histogram series (one label set). */
+export interface HistogramSeries {
+  /** As {@link NumberSeries.labels}; never contains `le`. */
+  readonly labels: string;
+  /** Upper bounds, ascending, finite, without `+Inf`. Series of one family usually share the array. */
+  readonly bounds: readonly number[];
+  /** Per-bucket (non-cumulative) counts, `bounds.length + 1` long; the last is the `+Inf` overflow bucket. */
+  readonly counts: readonly number[];
+  readonly sum: number;
+  readonly count: number;
+}
+
+export interface NumberFamily {
+  /**
+   * The metric name Prometheus stores. Counters carry their `_total` when the profile wants one;
+   * a counter whose name does not end in `_total` is rendered as `unknown` in OpenMetrics so the
+   * stored name stays exact (OpenMetrics would otherwise force a `_total` suffix on it).
+   */
+  readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'info' | 'unknown';
+  readonly help: string;
+  /** Prometheus unit word (`seconds`, `bytes`, `ratio`), `''` when none. */
+  readonly unit: string;
+  readonly series: readonly NumberSeries[];
+}
+
+export interface HistogramFamily {
+  readonly name: string;
+  readonly type: 'histogram';
+  readonly help: string;
+  readonly unit: string;
+  readonly series: readonly HistogramSeries[];
+}
+
+export type Family = NumberFamily | HistogramFamily;
+
+/** The two wire formats the pull endpoint speaks. */
+export type ExpositionFormat = 'openmetrics' | 'text';
+
+export const CONTENT_TYPE: Readonly<Record<ExpositionFormat, string>> = {
+  openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+  text: 'text/plain; version=0.0.4; charset=utf-8',
+};

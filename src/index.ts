@@ -1,0 +1,13 @@
+/** jobmeter's public surface: names exported one by one; internals stay internal. */
+export { createJobmeter } from './jobmeter.ts';
+export type { Jobmeter } from './jobmeter.ts';
+export type { JobmeterOptions, OtlpPushOptions, OtlpProtocol, PullListenerOptions, ProfileName } from './options.ts';
+export type { FinishedRun, Observation, ObservedValue, Recorder, RunAttributes, RunHandle } from './domain/recorder.ts';
+export type { AttributeSpec, InstrumentKind, InstrumentSpec, Outcome } from './domain/types.ts';
+export { OUTCOMES, OTHER } from './domain/types.ts';
+export { DOMAIN_INSTRUMENTS, DEFAULT_RUN_DURATION_BUCKETS } from './domain/catalog.ts';
+export { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
+export type { ExpositionFormat, Family, FamilyType, HistogramSeries, NumberSeries } from './exposition/types.ts';
+export { renderOpenMetrics } from './exposition/openmetrics.ts';
+export { renderPrometheusText } from './exposition/text.ts';
+export { VERSION } from './version.ts';

@@ -1,0 +1,61 @@
+/**
+ * OpenTelemetry → Prometheus name rules of the OTel compatibility spec
+ * (specification/compatibility/prometheus_and_openmetrics.md): sanitizing, UCUM unit words as a
+ * suffix, `_total` on monotonic counters. Used by the native profile only; legacy profiles name
+ * every series explicitly in their tables.
+ */
+
+const UNIT_WORDS: Readonly<Record<string, string>> = {
+  d: 'days', h: 'hours', min: 'minutes', s: 'seconds', ms: 'milliseconds', us: 'microseconds', ns: 'nanoseconds',
+  By: 'bytes', KiBy: 'kibibytes', MiBy: 'mebibytes', GiBy: 'gibibytes', TiBy: 'tebibytes',
+  KBy: 'kilobytes', MBy: 'megabytes', GBy: 'gigabytes', TBy: 'terabytes',
+  m: 'meters', V: 'volts', A: 'amperes', J: 'joules', W: 'watts', g: 'grams',
+  Cel: 'celsius', Hz: 'hertz', '%': 'percent',
+};
+
+const PER_UNIT_WORDS: Readonly<Record<string, string>> = {
+  s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week', mo: 'month', y: 'year',
+};
+
+/** Replaces characters outside `[a-zA-Z0-9_:]` with `_`, collapses runs of `_`, fixes a leading digit. */
+export function sanitizeMetricName(name: string): string {
+  let s = name.replace(/[^a-zA-Z0-9_:]+/g, '_').replace(/_{2,}/g, '_');
+  if (/^[0-9]/.test(s)) s = '_' + s;
+  return s;
+}
+
+/** As {@link sanitizeMetricName}, without `:` (reserved for recording rules in label names). */
+export function sanitizeLabelName(name: string): string {
+  let s = name.replace(/[^a-zA-Z0-9_]+/g, '_').replace(/_{2,}/g, '_');
+  if (/^[0-9]/.test(s)) s = 'key_' + s;
+  return s;
+}
+
+/**
+ * The Prometheus unit word of a UCUM unit (`s` → `seconds`, `By/s` → `bytes_per_second`,
+ * `{run}` → `''`). `1` becomes `ratio` for gauges only, as the spec says.
+ */
+export function unitWord(ucum: string, isGauge: boolean): string {
+  const unit = ucum.replace(/\{[^}]*\}/g, '').trim();
+  if (unit === '') return '';
+  if (unit === '1') return isGauge ? 'ratio' : '';
+  const slash = unit.indexOf('/');
+  if (slash === -1) return sanitizeLabelName(UNIT_WORDS[unit] ?? unit);
+  const num = unit.slice(0, slash);
+  const den = unit.slice(slash + 1);
+  const numWord = num === '' || num === '1' ? '' : (UNIT_WORDS[num] ?? num);
+  const denWord = PER_UNIT_WORDS[den] ?? UNIT_WORDS[den] ?? den;
+  return sanitizeLabelName(numWord === '' ? `per_${denWord}` : `${numWord}_per_${denWord}`);
+}
+
+/** Full Prometheus name of an OTel instrument: sanitized, unit suffix once, `_total` for counters. */
+export function prometheusName(instrument: string, ucum: string, kind: 'counter' | 'gauge' | 'histogram'): { name: string; unit: string } {
+  let name = sanitizeMetricName(instrument);
+  const unit = unitWord(ucum, kind === 'gauge');
+  if (unit !== '' && !name.endsWith('_' + unit)) name += '_' + unit;
+  if (kind === 'counter') {
+    if (name.endsWith('_total')) name = name.slice(0, -'_total'.length);
+    name += '_total';
+  }
+  return { name, unit };
+}

@@ -1,0 +1,292 @@
+/**
+ * The naming stage: collected OpenTelemetry data (ResourceMetrics) → Prometheus families, under
+ * one profile. Rules are compiled once per instrument and cached, and each compiled rule caches
+ * the label string of every attribute set it has seen, so a steady-state scrape only looks up
+ * strings and copies numbers.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import { DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { escapeLabelValue } from '../exposition/escape.ts';
+import type { Family, HistogramSeries, NumberSeries } from '../exposition/types.ts';
+import { prometheusName, sanitizeLabelName } from './prometheus-names.ts';
+import type { FamilyRule, NativeProfile, Profile, TableProfile } from './types.ts';
+
+/** The attribute the SDK puts on the series that absorbs attribute sets past the cardinality limit. */
+const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
+
+type FamilyType = Family['type'];
+
+/** One family under construction. Series are appended; `index` exists only when merging is needed. */
+interface FamilyBuilder {
+  readonly name: string;
+  readonly type: FamilyType;
+  readonly help: string;
+  readonly unit: string;
+  readonly series: Array<NumberSeries | HistogramSeries>;
+  index: Map<string, number> | undefined;
+}
+
+/** A rule compiled for one instrument of one scope: appends the instrument's points to a family. */
+interface CompiledRule {
+  readonly family: { readonly name: string; readonly type: FamilyType; readonly help: string; readonly unit: string };
+  /** Whether two points of this one instrument can land on the same label set (then they are summed). */
+  readonly merges: boolean;
+  emit(metric: MetricData, out: FamilyBuilder): void;
+}
+
+export interface Namer {
+  /** Renders one collection. Families come out in a stable order: first appearance. */
+  toFamilies(resourceMetrics: ResourceMetrics): Family[];
+}
+
+export function createNamer(profile: Profile): Namer {
+  const compiled = new Map<string, readonly CompiledRule[]>();
+  const tableRules = profile.kind === 'table' ? groupRules(profile) : undefined;
+  let targetInfo: { attributes: Attributes; family: Family } | undefined;
+
+  return {
+    toFamilies(rm) {
+      const builders = new Map<string, FamilyBuilder>();
+      const families: Family[] = [];
+      if (profile.kind === 'native' && profile.scopeInfo) {
+        const attributes = rm.resource.attributes;
+        if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes) };
+        if (targetInfo.family.series.length > 0) families.push(targetInfo.family);
+      }
+      for (const scopeMetrics of rm.scopeMetrics) {
+        const scope = scopeMetrics.scope;
+        for (const metric of scopeMetrics.metrics) {
+          const key = scope.name + '\0' + (scope.version ?? '') + '\0' + metric.descriptor.name;
+          let rules = compiled.get(key);
+          if (rules === undefined) {
+            rules =
+              profile.kind === 'native'
+                ? compileNative(profile, metric, scope.name, scope.version)
+                : (tableRules!.get(metric.descriptor.name) ?? []).map((r) => compileTableRule(r, metric));
+            compiled.set(key, rules);
+          }
+          for (const rule of rules) {
+            let builder = builders.get(rule.family.name);
+            if (builder === undefined) {
+              builder = { ...rule.family, series: [], index: rule.merges ? new Map() : undefined };
+              builders.set(rule.family.name, builder);
+              families.push(builder as Family);
+            } else {
+              // A second instrument feeding the same family: a type clash is dropped (it would
+              // make the family unparseable); otherwise merge from now on.
+              if (builder.type !== rule.family.type) continue;
+              if (builder.index === undefined) builder.index = indexOf(builder.series);
+            }
+            rule.emit(metric, builder);
+          }
+        }
+      }
+      if (tableRules !== undefined) zeroFill(profile as TableProfile, builders, families);
+      return families.filter((f) => f.series.length > 0);
+    },
+  };
+}
+
+function groupRules(profile: TableProfile): Map<string, FamilyRule[]> {
+  const byInstrument = new Map<string, FamilyRule[]>();
+  for (const rule of profile.rules) {
+    const list = byInstrument.get(rule.instrument);
+    if (list === undefined) byInstrument.set(rule.instrument, [rule]);
+    else list.push(rule);
+  }
+  return byInstrument;
+}
+
+function indexOf(series: ReadonlyArray<NumberSeries | HistogramSeries>): Map<string, number> {
+  const index = new Map<string, number>();
+  for (let i = 0; i < series.length; i++) index.set(series[i]!.labels, i);
+  return index;
+}
+
+function addNumber(out: FamilyBuilder, labels: string, value: number): void {
+  if (out.index === undefined) {
+    out.series.push({ labels, value });
+    return;
+  }
+  const at = out.index.get(labels);
+  if (at === undefined) {
+    out.index.set(labels, out.series.length);
+    out.series.push({ labels, value });
+  } else {
+    const prev = out.series[at] as NumberSeries;
+    out.series[at] = { labels, value: prev.value + value };
+  }
+}
+
+function addHistogram(out: FamilyBuilder, labels: string, bounds: readonly number[], h: Histogram, scale: number): void {
+  const series: HistogramSeries = { labels, bounds, counts: h.buckets.counts, sum: (h.sum ?? 0) * scale, count: h.count };
+  if (out.index === undefined) {
+    out.series.push(series);
+    return;
+  }
+  const at = out.index.get(labels);
+  if (at === undefined) {
+    out.index.set(labels, out.series.length);
+    out.series.push(series);
+    return;
+  }
+  const prev = out.series[at] as HistogramSeries;
+  if (prev.bounds.length !== bounds.length) return; // different bucket layouts cannot be summed
+  const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
+  out.series[at] = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count };
+}
+
+/** Reuses one bounds array per rule while the boundaries do not change, so renderers can cache `le` strings by identity. */
+function boundsInterner(): (b: readonly number[]) => readonly number[] {
+  let cached: readonly number[] = [];
+  return (b) => {
+    if (b.length === cached.length && b.every((v, i) => v === cached[i])) return cached;
+    cached = b.slice();
+    return cached;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Native profile: names from the OTel compatibility rules, every attribute a label.
+
+const labelNameCache = new Map<string, string>();
+function labelName(key: string): string {
+  let name = labelNameCache.get(key);
+  if (name === undefined) {
+    name = sanitizeLabelName(key);
+    if (labelNameCache.size < 10_000) labelNameCache.set(key, name);
+  }
+  return name;
+}
+
+function renderAttributes(attributes: Attributes, suffix: string): string {
+  let s = '';
+  for (const key in attributes) {
+    const v = attributes[key];
+    if (v === undefined || v === null) continue;
+    if (s !== '') s += ',';
+    s += labelName(key) + '="' + escapeLabelValue(typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v)) + '"';
+  }
+  if (suffix !== '') s = s === '' ? suffix : s + ',' + suffix;
+  return s;
+}
+
+function renderTargetInfo(attributes: Attributes): Family {
+  const labels = renderAttributes(attributes, '');
+  return { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series: labels === '' ? [] : [{ labels, value: 1 }] };
+}
+
+function compileNative(profile: NativeProfile, metric: MetricData, scopeName: string, scopeVersion: string | undefined): CompiledRule[] {
+  let type: 'counter' | 'gauge' | 'histogram';
+  switch (metric.dataPointType) {
+    case DataPointType.SUM:
+      type = metric.isMonotonic ? 'counter' : 'gauge';
+      break;
+    case DataPointType.GAUGE:
+      type = 'gauge';
+      break;
+    case DataPointType.HISTOGRAM:
+      type = 'histogram';
+      break;
+    default:
+      // Exponential histograms have no text-format rendering; jobmeter's views never make them.
+      return [];
+  }
+  const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, type);
+  let scopeLabels = '';
+  if (profile.scopeInfo) {
+    scopeLabels = 'otel_scope_name="' + escapeLabelValue(scopeName) + '"';
+    if (scopeVersion) scopeLabels += ',otel_scope_version="' + escapeLabelValue(scopeVersion) + '"';
+  }
+  const labelCache = new WeakMap<Attributes, string>();
+  const labelsOf = (attributes: Attributes): string => {
+    let s = labelCache.get(attributes);
+    if (s === undefined) {
+      s = renderAttributes(attributes, scopeLabels);
+      labelCache.set(attributes, s);
+    }
+    return s;
+  };
+  const intern = boundsInterner();
+  return [
+    {
+      family: { name, type, help: metric.descriptor.description, unit },
+      merges: false,
+      emit(m, out) {
+        if (m.dataPointType === DataPointType.HISTOGRAM) {
+          for (const dp of m.dataPoints) addHistogram(out, labelsOf(dp.attributes), intern(dp.value.buckets.boundaries), dp.value, 1);
+        } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
+          for (const dp of m.dataPoints) addNumber(out, labelsOf(dp.attributes), dp.value);
+        }
+      },
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table profiles: every family named, labelled and worded as the original does.
+
+function compileTableRule(rule: FamilyRule, metric: MetricData): CompiledRule {
+  const pairs = rule.labels ?? [];
+  const attrKeys = pairs.map(([attr]) => attr);
+  const valueMaps = attrKeys.map((k) => rule.values?.[k]);
+  const scale = rule.scale ?? 1;
+  const from = rule.from ?? 'value';
+  const labelNames = pairs.map(([, label]) => label);
+  const labelCache = new WeakMap<Attributes, string>();
+  const labelsOf = (attributes: Attributes): string => {
+    let s = labelCache.get(attributes);
+    if (s !== undefined) return s;
+    s = '';
+    // The SDK's overflow series carries no real attributes: every label reads `other`.
+    const overflow = attributes[OVERFLOW_ATTRIBUTE] === true;
+    for (let i = 0; i < attrKeys.length; i++) {
+      const raw = overflow ? 'other' : attributes[attrKeys[i]!];
+      if (raw === undefined || raw === null) continue;
+      const word = String(raw);
+      const mapped = valueMaps[i]?.[word] ?? word;
+      s += (s === '' ? '' : ',') + labelNames[i] + '="' + escapeLabelValue(mapped) + '"';
+    }
+    labelCache.set(attributes, s);
+    return s;
+  };
+  // Dropped attributes or many-to-one value words can make two points share a label set.
+  const merges = true;
+  const intern = boundsInterner();
+  return {
+    family: { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
+    merges,
+    emit(m, out) {
+      if (m.dataPointType === DataPointType.HISTOGRAM) {
+        for (const dp of m.dataPoints as DataPoint<Histogram>[]) {
+          const labels = labelsOf(dp.attributes);
+          if (from === 'sum') addNumber(out, labels, (dp.value.sum ?? 0) * scale);
+          else if (from === 'count') addNumber(out, labels, dp.value.count);
+          else addHistogram(out, labels, intern(dp.value.buckets.boundaries), dp.value, scale);
+        }
+      } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
+        for (const dp of m.dataPoints as DataPoint<number>[]) addNumber(out, labelsOf(dp.attributes), rule.type === 'info' ? 1 : dp.value * scale);
+      }
+    },
+  };
+}
+
+/** Zero-filled families are emitted even when nothing was recorded yet: that is their point. */
+function zeroFill(profile: TableProfile, builders: Map<string, FamilyBuilder>, families: Family[]): void {
+  for (const rule of profile.rules) {
+    if (rule.zeroFill === undefined) continue;
+    let builder = builders.get(rule.name);
+    if (builder === undefined) {
+      builder = { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '', series: [], index: undefined };
+      builders.set(rule.name, builder);
+      families.push(builder as Family);
+    }
+    for (const [label, values] of Object.entries(rule.zeroFill)) {
+      for (const value of values) {
+        const labels = label + '="' + escapeLabelValue(value) + '"';
+        if (builder.index === undefined) builder.index = indexOf(builder.series);
+        if (!builder.index.has(labels)) addNumber(builder, labels, 0);
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * A naming profile: how canonical instruments appear as Prometheus series. A legacy profile is a
+ * declarative table (one {@link FamilyRule} per emitted family); the native profile derives its
+ * rules from the OpenTelemetry compatibility spec instead of listing them.
+ */
+import type { ExpositionFormat } from '../exposition/types.ts';
+
+export interface FamilyRule {
+  /** Canonical instrument the family is rendered from. */
+  readonly instrument: string;
+  /** Exact Prometheus name, as the original stores it (counters with their `_total`, if any). */
+  readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'histogram' | 'info';
+  readonly help: string;
+  /** Prometheus unit word for OpenMetrics `# UNIT` (only written when it is a suffix of the name). */
+  readonly unit?: string;
+  /**
+   * Which figure of the instrument: its value (default), or the `sum` / `count` of a histogram
+   * instrument rendered as a plain counter (wasmrun's `exec_duration_ms_sum`).
+   */
+  readonly from?: 'value' | 'sum' | 'count';
+  /** Multiplier applied to values and sums, e.g. 1000 for seconds → milliseconds. */
+  readonly scale?: number;
+  /**
+   * `[attribute, label]` pairs in label order. Attributes not listed are dropped, and series that
+   * then coincide are summed.
+   */
+  readonly labels?: readonly (readonly [attribute: string, label: string])[];
+  /** Per attribute: canonical value → the original's word. Unlisted values pass unchanged. */
+  readonly values?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Per label name: values always emitted, as 0 when nothing was recorded (zero-fill). */
+  readonly zeroFill?: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface TableProfile {
+  readonly kind: 'table';
+  readonly name: string;
+  /** What the original serves when the client leaves a choice. */
+  readonly format: 'negotiate' | ExpositionFormat;
+  readonly rules: readonly FamilyRule[];
+  /** Histogram buckets that differ from the canonical instrument's (instrument → bounds). */
+  readonly buckets?: Readonly<Record<string, readonly number[]>>;
+}
+
+export interface NativeProfile {
+  readonly kind: 'native';
+  readonly name: 'otel';
+  readonly format: 'negotiate';
+  /** Emit `target_info` and the `otel_scope_name`/`otel_scope_version` labels. */
+  readonly scopeInfo: boolean;
+}
+
+export type Profile = TableProfile | NativeProfile;

@@ -1,0 +1,75 @@
+/**
+ * Options of {@link createJobmeter}. Every field is optional: `{}` gives the native profile,
+ * a pull listener on 127.0.0.1:9464, process metrics, and no OTLP push.
+ * Defaults are resolved in one place (`resolveOptions` in jobmeter.ts).
+ */
+import type { InstrumentSpec } from './domain/types.ts';
+import type { ExpositionFormat } from './exposition/types.ts';
+
+export type ProfileName = 'otel' | 'runwisp' | 'wasmrun' | 'crewshipd' | 'rm' | 'solti';
+
+export interface PullListenerOptions {
+  /**
+   * Address to bind. Must be a loopback address (127.0.0.0/8, ::1, `localhost`) unless
+   * {@link allowNonLoopback} is true.
+   * @default '127.0.0.1'
+   */
+  host?: string;
+  /** TCP port; 0 picks a free port (read it back from `jobmeter.pullAddress`). @default 9464 */
+  port?: number;
+  /** Explicit opt-in to bind a non-loopback address. @default false */
+  allowNonLoopback?: boolean;
+  /**
+   * Which format to serve. `negotiate` follows the client's `Accept` (OpenMetrics 1.0.0 when
+   * preferred, text 0.0.4 otherwise); `text` / `openmetrics` force one.
+   * @default 'negotiate'
+   */
+  format?: 'negotiate' | ExpositionFormat;
+}
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+export interface OtlpPushOptions {
+  /** Full metrics URL, e.g. `http://127.0.0.1:4318/v1/metrics`. No endpoint → no push reader. */
+  endpoint?: string;
+  /** Extra request headers (e.g. auth). Never logged. @default {} */
+  headers?: Record<string, string>;
+  /** @default 'http/protobuf' */
+  protocol?: OtlpProtocol;
+  /** Export interval in ms. @default 60000 */
+  intervalMillis?: number;
+  /** Export timeout in ms; must not exceed the interval. @default 30000 */
+  timeoutMillis?: number;
+  /** @default 'cumulative' */
+  temporality?: 'cumulative' | 'delta';
+}
+
+export interface JobmeterOptions {
+  /** Naming profile the pull endpoint renders. @default 'otel' */
+  profile?: ProfileName;
+  /**
+   * OpenTelemetry `service.name` resource attribute. The library reads no environment itself; the
+   * instrumentation entry and `jobmeter serve` map OTEL_SERVICE_NAME here.
+   * @default 'jobmeter'
+   */
+  serviceName?: string;
+  /** Extra resource attributes (merged over OTEL_RESOURCE_ATTRIBUTES). @default {} */
+  resourceAttributes?: Record<string, string>;
+  /** Pull listener; `false` disables it (embed-only or push-only use). @default {} (enabled) */
+  listener?: PullListenerOptions | false;
+  /** OTLP push; omitted or without `endpoint` → no push reader. */
+  otlp?: OtlpPushOptions;
+  /** Record Node process/runtime metrics. @default true */
+  processMetrics?: boolean;
+  /**
+   * Native profile only: keep `target_info` and `otel_scope_*` labels. Legacy profiles never
+   * emit them, as the originals do not. @default true
+   */
+  otelScopeInfo?: boolean;
+  /**
+   * Extra observable instruments the host feeds with `jobmeter.observe(name, callback)` (e.g.
+   * counts it keeps in its database). Their attributes are declared here, bounded like the
+   * domain's own. @default []
+   */
+  instruments?: readonly InstrumentSpec[];
+}

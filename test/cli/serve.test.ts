@@ -1,0 +1,221 @@
+/**
+ * `jobmeter` as a child process: `node src/cli/main.ts …` with the repository's Node 24.
+ * Every wait is bounded; a child still running at the end of a test is killed.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const NODE = join(ROOT, 'node_modules/.bin/node');
+const MAIN = join(ROOT, 'src/cli/main.ts');
+
+/** Upper bound for startup and for one-shot commands. */
+const START_MS = 15_000;
+/** Upper bound for exit after SIGTERM (the CLI itself gives up after 10 s). */
+const EXIT_MS = 12_000;
+
+/** A clean environment: no ambient OTEL_* variables. */
+const BASE_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+
+let dir: string;
+const children = new Set<ChildProcess>();
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'jobmeter-cli-'));
+});
+afterEach(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Running {
+  child: ChildProcess;
+  stderr(): string;
+  stdout(): string;
+  /** Resolves with the exit code (or the signal name), rejects after `ms`. */
+  exited(ms: number): Promise<number | string>;
+  /** Resolves with stderr once it matches `pattern`, rejects after `ms` or on exit. */
+  stderrMatches(pattern: RegExp, ms: number): Promise<RegExpExecArray>;
+}
+
+function start(args: readonly string[], env: Record<string, string> = {}): Running {
+  const child = spawn(NODE, [MAIN, ...args], { env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exit = new Promise<number | string>((resolve) => {
+    child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  return {
+    child,
+    stderr: () => err,
+    stdout: () => out,
+    exited: (ms) => withTimeout(exit, ms, () => `child did not exit within ${ms} ms; stderr:\n${err}`),
+    stderrMatches: (pattern, ms) =>
+      withTimeout(
+        new Promise<RegExpExecArray>((resolve, reject) => {
+          const check = (): void => {
+            const m = pattern.exec(err);
+            if (m !== null) resolve(m);
+          };
+          child.stderr!.on('data', check);
+          check();
+          void exit.then((code) => reject(new Error(`child exited (${code}) before ${pattern}; stderr:\n${err}`)));
+        }),
+        ms,
+        () => `stderr did not match ${pattern} within ${ms} ms; stderr:\n${err}`,
+      ),
+  };
+}
+
+async function run(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const r = start(args, env);
+  const code = await r.exited(START_MS);
+  return { code, stdout: r.stdout(), stderr: r.stderr() };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message())), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+const SERVING = /^jobmeter: serving (\S+) metrics on (http:\/\/\S+\/metrics)$/m;
+
+describe('jobmeter --help / --version / usage', () => {
+  it('--help prints usage to stdout and exits 0', async () => {
+    const { code, stdout } = await run(['--help']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^Usage: jobmeter serve \[--config FILE\]/);
+  });
+
+  it('--version prints the version and exits 0', async () => {
+    const { code, stdout } = await run(['--version']);
+    assert.equal(code, 0);
+    assert.match(stdout, /^jobmeter \d+\.\d+\.\d+\n$/);
+  });
+
+  it('an unknown command or flag exits 2', async () => {
+    const cmd = await run(['sever']);
+    assert.equal(cmd.code, 2);
+    assert.equal(cmd.stderr, "jobmeter: unknown command 'sever' (expected serve; see jobmeter --help)\n");
+    const flag = await run(['serve', '--port', '9464']);
+    assert.equal(flag.code, 2);
+    assert.equal(flag.stderr, "jobmeter: Unknown option '--port' (see jobmeter --help)\n");
+  });
+});
+
+describe('jobmeter serve: configuration errors exit 2', () => {
+  it('a bad value in a TOML file names key, value and expectation', async () => {
+    const path = await file('bad.toml', '[listener]\nport = 70000\n');
+    const { code, stderr } = await run(['serve', '--config', path]);
+    assert.equal(code, 2);
+    assert.equal(stderr, 'jobmeter: invalid listener.port=70000: expected an integer from 0 to 65535\n');
+  });
+
+  it('an unknown key in a YAML file suggests the right one', async () => {
+    const path = await file('typo.yaml', 'otlp:\n  intervl_ms: 1000\n');
+    const { code, stderr } = await run(['serve', '--config', path]);
+    assert.equal(code, 2);
+    assert.equal(
+      stderr,
+      'jobmeter: invalid otlp.intervl_ms=1000: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers (did you mean otlp.interval_ms?)\n',
+    );
+  });
+
+  it('a syntax error names the file and line', async () => {
+    const path = await file('syntax.toml', 'profile = "rm"\nservice_name = \n');
+    const { code, stderr } = await run(['serve', '--config', path]);
+    assert.equal(code, 2);
+    assert.equal(stderr, `jobmeter: invalid --config=${path}: expected valid TOML (line 2, column 16: invalid value)\n`);
+  });
+
+  it('a bad OTEL_* variable names the variable', async () => {
+    const { code, stderr } = await run(['serve'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' });
+    assert.equal(code, 2);
+    assert.match(stderr, /^jobmeter: invalid OTEL_EXPORTER_OTLP_ENDPOINT=not a url: expected /);
+  });
+
+  it('never prints a header value', async () => {
+    const path = await file('secret.toml', '[otlp.headers]\nauthorization = ["Bearer s3cret"]\n');
+    const { code, stderr } = await run(['serve', '--config', path]);
+    assert.equal(code, 2);
+    assert.doesNotMatch(stderr, /s3cret/);
+    assert.match(stderr, /invalid otlp\.headers\.authorization=<redacted>/);
+  });
+});
+
+describe('jobmeter serve: running', () => {
+  it('serves /metrics on the address from --listen, then exits 0 on SIGTERM', async () => {
+    const path = await file(
+      'serve.toml',
+      'profile = "otel"\n[otlp.headers]\nauthorization = "Bearer s3cret"\n',
+    );
+    const r = start(['serve', '--config', path, '--listen', '127.0.0.1:0']);
+    const [, profile, url] = await r.stderrMatches(SERVING, START_MS);
+    assert.equal(profile, 'otel');
+    assert.match(url!, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    assert.doesNotMatch(url!, /:0\//);
+
+    const res = await fetch(url!, { signal: AbortSignal.timeout(5_000) });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /# TYPE /);
+
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exited(EXIT_MS), 0);
+    assert.doesNotMatch(r.stderr(), /s3cret/);
+  });
+
+  it('serves on [::1] and exits 0 on SIGINT', async (t) => {
+    const r = start(['serve', '--profile', 'otel', '--listen', '[::1]:0']);
+    let match: RegExpExecArray;
+    try {
+      match = await r.stderrMatches(SERVING, START_MS);
+    } catch (err) {
+      if (/EADDRNOTAVAIL|EAFNOSUPPORT/.test(r.stderr())) return t.skip('no IPv6 loopback here');
+      throw err;
+    }
+    assert.equal(match[1], 'otel');
+    assert.match(match[2]!, /^http:\/\/\[::1\]:\d+\/metrics$/);
+    const res = await fetch(match[2]!, { signal: AbortSignal.timeout(5_000) });
+    assert.equal(res.status, 200);
+    r.child.kill('SIGINT');
+    assert.equal(await r.exited(EXIT_MS), 0);
+  });
+
+  it('refuses a non-loopback address without --allow-non-loopback (exit 1)', async () => {
+    const { code, stderr } = await run(['serve', '--listen', '0.0.0.0:0']);
+    assert.equal(code, 1);
+    assert.match(stderr, /^jobmeter: .*non-loopback.*0\.0\.0\.0/);
+    assert.match(stderr, /--allow-non-loopback/);
+  });
+
+  it('exits 1 with a message when the port is taken', async () => {
+    const first = start(['serve', '--listen', '127.0.0.1:0']);
+    const [, , url] = await first.stderrMatches(SERVING, START_MS);
+    const port = new URL(url!).port;
+    const second = await run(['serve', '--listen', `127.0.0.1:${port}`]);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /^jobmeter: .*EADDRINUSE/);
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited(EXIT_MS), 0);
+  });
+});

@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { DEFAULT_SERVICE_CONFIG } from '../../src/config/defaults.ts';
+import { ConfigError } from '../../src/config/errors.ts';
+import {
+  mergeServiceConfig,
+  parseListen,
+  parseServeFlags,
+  resolveServiceConfig,
+} from '../../src/config/resolve.ts';
+import { toJobmeterOptions } from '../../src/config/schema.ts';
+import type { JobmeterOptions } from '../../src/options.ts';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'jobmeter-resolve-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+/** What options.ts documents as the `{}` defaults, spelled out. */
+const DOCUMENTED_DEFAULTS: JobmeterOptions = {
+  profile: 'otel',
+  serviceName: 'jobmeter',
+  processMetrics: true,
+  otelScopeInfo: true,
+  resourceAttributes: {},
+  listener: { host: '127.0.0.1', port: 9464, allowNonLoopback: false, format: 'negotiate' },
+  otlp: {
+    headers: {},
+    protocol: 'http/protobuf',
+    intervalMillis: 60_000,
+    timeoutMillis: 30_000,
+    temporality: 'cumulative',
+  },
+};
+
+describe('embedded defaults', () => {
+  it('resolve to the documented defaults of createJobmeter({}), with no push endpoint', async () => {
+    const options = await resolveServiceConfig({ argv: [], env: {} });
+    assert.deepEqual(options, DOCUMENTED_DEFAULTS);
+    assert.equal(options.otlp?.endpoint, undefined);
+    assert.deepEqual(toJobmeterOptions(DEFAULT_SERVICE_CONFIG), DOCUMENTED_DEFAULTS);
+  });
+
+  it('are frozen', () => {
+    assert.ok(Object.isFrozen(DEFAULT_SERVICE_CONFIG));
+    assert.ok(Object.isFrozen(DEFAULT_SERVICE_CONFIG.listener));
+    assert.ok(Object.isFrozen(DEFAULT_SERVICE_CONFIG.otlp?.headers));
+  });
+});
+
+const ENV = {
+  OTEL_SERVICE_NAME: 'env-service',
+  OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=staging,team=env',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env-collector:4318',
+  OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20env,x-env=1',
+  OTEL_METRIC_EXPORT_INTERVAL: '5000',
+  OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+};
+
+const FILE_TOML = `
+profile = "rm"
+service_name = "file-service"
+
+[resource_attributes]
+team = "file"
+
+[listener]
+port = 9100
+format = "text"
+
+[otlp]
+interval_ms = 7000
+
+[otlp.headers]
+authorization = "Bearer file"
+`;
+
+const FILE_YAML = `
+profile: rm
+service_name: file-service
+resource_attributes:
+  team: file
+listener:
+  port: 9100
+  format: text
+otlp:
+  interval_ms: 7000
+  headers:
+    authorization: Bearer file
+`;
+
+const FILE_JSON = JSON.stringify({
+  profile: 'rm',
+  service_name: 'file-service',
+  resource_attributes: { team: 'file' },
+  listener: { port: 9100, format: 'text' },
+  otlp: { interval_ms: 7000, headers: { authorization: 'Bearer file' } },
+});
+
+describe('precedence: defaults < env < file < flags', () => {
+  it('env overrides defaults', async () => {
+    const options = await resolveServiceConfig({ argv: [], env: ENV });
+    assert.equal(options.serviceName, 'env-service');
+    assert.deepEqual(options.resourceAttributes, { 'deployment.environment': 'staging', team: 'env' });
+    assert.deepEqual(options.otlp, {
+      endpoint: 'http://env-collector:4318/v1/metrics',
+      headers: { authorization: 'Bearer env', 'x-env': '1' },
+      protocol: 'http/protobuf',
+      intervalMillis: 5000,
+      // The 30 s default timeout nobody set is lowered to the interval.
+      timeoutMillis: 5000,
+      temporality: 'delta',
+    });
+  });
+
+  for (const [ext, text] of [
+    ['toml', FILE_TOML],
+    ['yaml', FILE_YAML],
+    ['yml', FILE_YAML],
+    ['json', FILE_JSON],
+  ] as const) {
+    it(`a .${ext} file overrides env field by field, and flags override the file`, async () => {
+      const path = await file(`precedence.${ext}`, text);
+
+      const fromFile = await resolveServiceConfig({ argv: ['--config', path], env: ENV });
+      assert.deepEqual(fromFile, {
+        profile: 'rm',
+        serviceName: 'file-service',
+        processMetrics: true,
+        otelScopeInfo: true,
+        // Per key: the file's team wins, env's deployment.environment stays.
+        resourceAttributes: { 'deployment.environment': 'staging', team: 'file' },
+        listener: { host: '127.0.0.1', port: 9100, allowNonLoopback: false, format: 'text' },
+        otlp: {
+          // Not in the file: kept from env.
+          endpoint: 'http://env-collector:4318/v1/metrics',
+          // Case-insensitive per header: the file's authorization replaces env's.
+          headers: { 'x-env': '1', authorization: 'Bearer file' },
+          protocol: 'http/protobuf',
+          intervalMillis: 7000,
+          timeoutMillis: 7000,
+          temporality: 'delta',
+        },
+      });
+
+      const fromFlags = await resolveServiceConfig({
+        argv: [`--config=${path}`, '--profile', 'solti', '--listen', '[::1]:0', '--allow-non-loopback'],
+        env: ENV,
+      });
+      assert.equal(fromFlags.profile, 'solti');
+      assert.deepEqual(fromFlags.listener, { host: '::1', port: 0, allowNonLoopback: true, format: 'text' });
+      assert.equal(fromFlags.serviceName, 'file-service');
+    });
+  }
+
+  it('flags override env without a file', async () => {
+    const options = await resolveServiceConfig({
+      argv: ['--listen', 'localhost:9999', '--profile', 'wasmrun'],
+      env: ENV,
+    });
+    assert.equal(options.profile, 'wasmrun');
+    assert.deepEqual(options.listener, { host: 'localhost', port: 9999, allowNonLoopback: false, format: 'negotiate' });
+  });
+
+  it('--listen :PORT keeps the host from the file', async () => {
+    const path = await file('host.toml', '[listener]\nhost = "::1"\n');
+    const options = await resolveServiceConfig({ argv: ['--config', path, '--listen', ':0'], env: {} });
+    assert.deepEqual(options.listener, { host: '::1', port: 0, allowNonLoopback: false, format: 'negotiate' });
+  });
+
+  it('listener.enabled = false disables the listener, and --listen turns it back on', async () => {
+    const path = await file('off.toml', '[listener]\nenabled = false\n');
+    assert.equal((await resolveServiceConfig({ argv: ['--config', path], env: {} })).listener, false);
+    const options = await resolveServiceConfig({ argv: ['--config', path, '--listen', '127.0.0.1:0'], env: {} });
+    assert.deepEqual(options.listener, { host: '127.0.0.1', port: 0, allowNonLoopback: false, format: 'negotiate' });
+  });
+
+  it('an explicit file timeout above the env interval names the file key', async () => {
+    const path = await file('timeout.toml', '[otlp]\ntimeout_ms = 6000\n');
+    await assert.rejects(resolveServiceConfig({ argv: ['--config', path], env: ENV }), {
+      name: 'ConfigError',
+      message: 'invalid otlp.timeout_ms=6000: expected at most OTEL_METRIC_EXPORT_INTERVAL (5000)',
+    });
+  });
+
+  it('an env timeout above the file interval names the env variable', async () => {
+    const path = await file('interval.toml', '[otlp]\ninterval_ms = 10000\n');
+    await assert.rejects(
+      resolveServiceConfig({
+        argv: ['--config', path],
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_METRIC_EXPORT_TIMEOUT: '20000' },
+      }),
+      { message: 'invalid OTEL_METRIC_EXPORT_TIMEOUT=20000: expected at most otlp.interval_ms (10000)' },
+    );
+  });
+
+  it('an interval below the default timeout alone just works', async () => {
+    const path = await file('short.yaml', 'otlp:\n  interval_ms: 1000\n');
+    const options = await resolveServiceConfig({ argv: ['--config', path], env: {} });
+    assert.equal(options.otlp?.intervalMillis, 1000);
+    assert.equal(options.otlp?.timeoutMillis, 1000);
+  });
+});
+
+describe('errors', () => {
+  it('a bad file value is a ConfigError naming the key', async () => {
+    const path = await file('bad.toml', '[listener]\nport = 70000\n');
+    await assert.rejects(resolveServiceConfig({ argv: ['--config', path], env: {} }), {
+      name: 'ConfigError',
+      key: 'listener.port',
+      message: 'invalid listener.port=70000: expected an integer from 0 to 65535',
+    });
+  });
+
+  it('a bad env value is a ConfigError naming the variable, even when the file would override it', async () => {
+    const path = await file('fine.toml', '[otlp]\nprotocol = "http/json"\n');
+    await assert.rejects(
+      resolveServiceConfig({ argv: ['--config', path], env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } }),
+      (err: unknown) => err instanceof ConfigError && err.key === 'OTEL_EXPORTER_OTLP_PROTOCOL',
+    );
+  });
+
+  it('bad flag values are ConfigErrors naming the flag', async () => {
+    await assert.rejects(resolveServiceConfig({ argv: ['--profile', 'otell'], env: {} }), {
+      message: 'invalid --profile=otell: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti (did you mean otel?)',
+    });
+    await assert.rejects(resolveServiceConfig({ argv: ['--listen', '9464'], env: {} }), {
+      message: 'invalid --listen=9464: expected HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 65535',
+    });
+  });
+
+  it('bad flag syntax is a parseArgs error', async () => {
+    await assert.rejects(resolveServiceConfig({ argv: ['--port', '1'], env: {} }), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
+    await assert.rejects(resolveServiceConfig({ argv: ['extra'], env: {} }), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
+    await assert.rejects(resolveServiceConfig({ argv: ['--config'], env: {} }), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+  });
+});
+
+describe('parseListen', () => {
+  const good: [string, { host?: string; port: number }][] = [
+    ['127.0.0.1:9464', { host: '127.0.0.1', port: 9464 }],
+    ['localhost:0', { host: 'localhost', port: 0 }],
+    ['[::1]:9464', { host: '::1', port: 9464 }],
+    ['[::]:65535', { host: '::', port: 65535 }],
+    ['0.0.0.0:80', { host: '0.0.0.0', port: 80 }],
+    [':9464', { port: 9464 }],
+  ];
+  for (const [input, expected] of good) {
+    it(`accepts ${input}`, () => assert.deepEqual(parseListen(input), expected));
+  }
+  for (const input of ['9464', '::1:9464', '[::1]', '[127.0.0.1]:1', 'host:65536', 'host:', 'host:-1', 'my host:1', '[::1]:x']) {
+    it(`rejects ${input}`, () => {
+      assert.throws(() => parseListen(input), {
+        name: 'ConfigError',
+        key: '--listen',
+        message: `invalid --listen=${input}: expected HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 65535`,
+      });
+    });
+  }
+});
+
+describe('parseServeFlags / mergeServiceConfig', () => {
+  it('parses every flag', () => {
+    assert.deepEqual(parseServeFlags(['--config', 'a.toml', '--profile', 'rm', '--listen', ':1', '--allow-non-loopback', '-h']), {
+      config: 'a.toml',
+      profile: 'rm',
+      listen: ':1',
+      allowNonLoopback: true,
+      help: true,
+    });
+  });
+
+  it('does not mutate its inputs', () => {
+    const base = { otlp: { headers: { A: '1' } }, resourceAttributes: { a: '1' } };
+    const over = { otlp: { headers: { a: '2' } }, resourceAttributes: { b: '2' } };
+    const merged = mergeServiceConfig(base, over);
+    assert.deepEqual(merged, { otlp: { headers: { a: '2' } }, resourceAttributes: { a: '1', b: '2' } });
+    assert.deepEqual(base, { otlp: { headers: { A: '1' } }, resourceAttributes: { a: '1' } });
+  });
+});

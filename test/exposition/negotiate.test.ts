@@ -1,0 +1,73 @@
+// Content negotiation: Accept → format, Accept-Encoding → gzip.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { acceptsGzip, negotiateFormat } from '../../src/exposition/negotiate.ts';
+
+/** The Accept header Prometheus 2.42 sends when scraping (scrape/scrape.go, acceptHeader). */
+const PROMETHEUS_2_42 =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,' +
+  'text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+describe('negotiateFormat', () => {
+  const table: Array<[string | undefined, 'openmetrics' | 'text']> = [
+    [PROMETHEUS_2_42, 'openmetrics'],
+    [undefined, 'text'],
+    ['', 'text'],
+    ['text/plain', 'text'],
+    ['text/plain;version=0.0.4', 'text'],
+    ['*/*', 'text'],
+    ['garbage', 'text'],
+    ['application/openmetrics-text', 'openmetrics'],
+    ['application/openmetrics-text; version=1.0.0; charset=utf-8', 'openmetrics'],
+    ['application/openmetrics-text;version=0.0.1', 'openmetrics'],
+    ['application/openmetrics-text;version="1.0.0"', 'openmetrics'],
+    ['Application/OpenMetrics-Text;Version=1.0.0', 'openmetrics'],
+    ['application/openmetrics-text;version=1.0.0;q=0.1,text/plain;q=0.9', 'text'],
+    ['text/plain;q=0.5,application/openmetrics-text;version=1.0.0;q=0.6', 'openmetrics'],
+    // A version we do not speak is passed over.
+    ['application/openmetrics-text;version=2.0.0,text/plain;q=0.5', 'text'],
+    ['application/openmetrics-text;version=2.0.0', 'text'],
+    // q=0 means "not acceptable".
+    ['application/openmetrics-text;version=1.0.0;q=0', 'text'],
+    ['application/openmetrics-text;q=0,*/*', 'text'],
+    // Protobuf first (not served), then OpenMetrics.
+    ['application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,' +
+      'application/openmetrics-text;version=1.0.0;q=0.8', 'openmetrics'],
+    // Equal q: a specific range beats a wildcard; otherwise header order decides.
+    ['*/*;q=0.5,application/openmetrics-text;q=0.5', 'openmetrics'],
+    ['text/plain,application/openmetrics-text', 'text'],
+    ['application/openmetrics-text,text/plain', 'openmetrics'],
+  ];
+  for (const [accept, expected] of table) {
+    test(`${JSON.stringify(accept)} → ${expected}`, () => {
+      assert.equal(negotiateFormat(accept), expected);
+    });
+  }
+});
+
+describe('acceptsGzip', () => {
+  const table: Array<[string | undefined, boolean]> = [
+    [undefined, false],
+    ['', false],
+    ['gzip', true],
+    ['GZIP', true],
+    ['gzip, deflate, br', true],
+    ['deflate, br', false],
+    ['identity', false],
+    ['gzip;q=0', false],
+    ['gzip; q=0.0', false],
+    ['gzip;q=0.001', true],
+    ['x-gzip', true],
+    ['*', true],
+    ['*;q=0', false],
+    ['gzip;q=0, *', false],
+    ['*, gzip;q=0', false],
+    ['br, *;q=0.1', true],
+    ['gzip;q=bogus', false],
+  ];
+  for (const [header, expected] of table) {
+    test(`${JSON.stringify(header)} → ${expected}`, () => {
+      assert.equal(acceptsGzip(header), expected);
+    });
+  }
+});

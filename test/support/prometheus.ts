@@ -1,0 +1,445 @@
+/**
+ * A real Prometheus server for tests: started by the test itself on loopback, with its own temp
+ * config and TSDB, and stopped (and cleaned up) by `stop()`.
+ *
+ * Built against the Debian package `prometheus` 2.42 (/usr/bin/prometheus). Facts about that
+ * version the harness relies on, checked by experiment:
+ * - Its scrape `Accept` is fixed: `application/openmetrics-text;version=1.0.0,
+ *   application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5` and then
+ *   any type at q=0.1.
+ *   `scrape_protocols` does not exist in 2.42 (config load fails: "field scrape_protocols not
+ *   found"), so a scrape in text 0.0.4 can only be had by the target answering in text whatever
+ *   the Accept (a listener option), or by a `params` switch the target honours. Prometheus picks
+ *   the parser from the response `Content-Type`.
+ * - Targets appear in `/api/v1/targets` only after the first discovery sync, ~5 s after start,
+ *   whatever the scrape interval; until then the active list is empty (so "all targets up" must
+ *   also count them).
+ * - A target's `health` is set from the HTTP scrape before the samples are committed, so
+ *   {@link PrometheusHandle.waitForTargetsUp} also waits for each target's `up` sample, which is
+ *   committed with them.
+ *
+ * Nothing here skips: a missing binary throws, with the command that installs it.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, rmSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './free-port.ts';
+
+/** The command that installs both binaries, quoted in every not-found error. */
+export const PROMETHEUS_INSTALL_COMMAND =
+  'apt-get update && apt-get install -y --no-install-recommends prometheus';
+
+export interface ScrapeJob {
+  /** `job_name`; also the `job` label of the scraped series. Must be unique. */
+  name: string;
+  /** `host:port` of the target, e.g. `127.0.0.1:9464`. */
+  target: string;
+  /** @default '/metrics' (Prometheus' own default) */
+  metricsPath?: string;
+  /** URL query parameters sent with every scrape (`params` in prometheus.yml). @default none */
+  params?: Record<string, string[]>;
+  /**
+   * This job's scrape interval, a Prometheus duration (`'500ms'`, `'2s'`). Its scrape timeout is
+   * set to the same value, so it may be shorter than the global interval.
+   * @default the global {@link PrometheusOptions.scrapeInterval}
+   */
+  scrapeInterval?: string;
+  /** Sent as `Authorization: Bearer <token>` (`authorization` in prometheus.yml). @default none */
+  bearerToken?: string;
+}
+
+export interface PrometheusOptions {
+  /** Scrape jobs, one static target each. May be empty (then nothing is scraped). */
+  jobs: ScrapeJob[];
+  /** Global scrape interval (and timeout). @default '1s' */
+  scrapeInterval?: string;
+  /** How long to wait for `/-/ready` after spawning, in ms. @default 20000 */
+  readyTimeoutMs?: number;
+}
+
+/** One element of an instant-vector result. */
+export interface Sample {
+  metric: Record<string, string>;
+  /** `[unix seconds, value as Prometheus formats it]`. */
+  value: [number, string];
+}
+
+/** `/api/v1/metadata` entry. */
+export interface MetricMetadata {
+  type: string;
+  help: string;
+  unit: string;
+}
+
+/** An element of `activeTargets` in `/api/v1/targets`. */
+export interface ActiveTarget {
+  discoveredLabels: Record<string, string>;
+  labels: Record<string, string>;
+  scrapePool: string;
+  scrapeUrl: string;
+  globalUrl: string;
+  lastError: string;
+  lastScrape: string;
+  lastScrapeDuration: number;
+  health: 'up' | 'down' | 'unknown';
+  scrapeInterval: string;
+  scrapeTimeout: string;
+}
+
+export interface TargetsResult {
+  activeTargets: ActiveTarget[];
+  droppedTargets: Array<{ discoveredLabels: Record<string, string> }>;
+}
+
+export interface PrometheusHandle {
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  readonly url: string;
+  readonly pid: number;
+  /** The generated prometheus.yml (inside the temp dir removed by `stop()`). */
+  readonly configFile: string;
+  /** Instant query (`/api/v1/query`). A scalar result comes back as one sample with no labels. */
+  query(expr: string): Promise<Sample[]>;
+  /** `/api/v1/series` over all stored time; each element is one series' full label set. */
+  series(match: string | string[]): Promise<Array<Record<string, string>>>;
+  /** `/api/v1/metadata`, from the targets' current scrape caches. */
+  metadata(metric?: string): Promise<Record<string, MetricMetadata[]>>;
+  /** `/api/v1/targets`. */
+  targets(): Promise<TargetsResult>;
+  /**
+   * Waits until every configured job has an active target whose health is `up` and whose `up`
+   * sample is queryable. On timeout throws with each target's `lastError`.
+   */
+  waitForTargetsUp(timeoutMs?: number): Promise<ActiveTarget[]>;
+  /** Polls `query(expr)` until `predicate` holds and returns that result; throws on timeout. */
+  waitFor(expr: string, predicate: (result: Sample[]) => boolean, timeoutMs?: number): Promise<Sample[]>;
+  /** The last lines Prometheus logged (stderr), for diagnostics. */
+  logs(): string;
+  /** SIGTERM, SIGKILL after 5 s, then removes the temp dir. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_SCRAPE_INTERVAL = '1s';
+const DEFAULT_READY_TIMEOUT_MS = 20_000;
+const DEFAULT_TARGETS_TIMEOUT_MS = 30_000;
+const DEFAULT_WAIT_FOR_TIMEOUT_MS = 15_000;
+const POLL_MS = 200;
+const REQUEST_TIMEOUT_MS = 5_000;
+const STOP_GRACE_MS = 5_000;
+const STDERR_KEEP_CHARS = 16_384;
+const LOG_TAIL_LINES = 30;
+const SPAWN_ATTEMPTS = 3;
+
+/**
+ * Absolute path of a Prometheus binary: the first executable `name` on PATH, else /usr/bin/name.
+ * Throws the install hint when there is none.
+ */
+export function findPrometheusBinary(name: 'prometheus' | 'promtool'): string {
+  const dirs = (process.env['PATH'] ?? '').split(delimiter).filter((d) => d !== '');
+  for (const dir of [...dirs, '/usr/bin']) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // not here; try the next one
+    }
+  }
+  throw new Error(`${name} not found: run '${PROMETHEUS_INSTALL_COMMAND}' (as root)`);
+}
+
+/**
+ * Every server not yet stopped: if the test process exits without stop() (a crash, a forgotten
+ * after() hook), the exit hook kills it synchronously and removes its temp dir.
+ */
+const live = new Set<{ child: ChildProcess; dir: string }>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const { child, dir } of live) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+export async function startPrometheus(opts: PrometheusOptions): Promise<PrometheusHandle> {
+  const binary = findPrometheusBinary('prometheus');
+  validate(opts);
+  const dir = await mkdtemp(join(tmpdir(), 'jobmeter-prometheus-'));
+  const configFile = join(dir, 'prometheus.yml');
+  // JSON is YAML: no quoting rules to get wrong for paths, tokens or params.
+  await writeFile(configFile, JSON.stringify(renderConfig(opts), null, 2) + '\n');
+
+  let lastError: Error | undefined;
+  for (let attempt = 1; attempt <= SPAWN_ATTEMPTS; attempt++) {
+    const port = await freePort();
+    const started = await spawnAndWaitReady(binary, dir, configFile, port, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    if (started.ok) return makeHandle(started.proc, configFile, opts.jobs.length);
+    lastError = started.error;
+    // Only losing the freePort race is worth another try; anything else is a real failure.
+    if (!started.addressInUse) break;
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw lastError ?? new Error('startPrometheus: failed to start');
+}
+
+function validate(opts: PrometheusOptions): void {
+  if (!Array.isArray(opts.jobs)) throw new TypeError('startPrometheus: jobs must be an array');
+  const names = new Set<string>();
+  for (const [i, job] of opts.jobs.entries()) {
+    if (typeof job.name !== 'string' || job.name === '') {
+      throw new TypeError(`startPrometheus: jobs[${i}].name must be a non-empty string`);
+    }
+    if (names.has(job.name)) throw new TypeError(`startPrometheus: jobs[${i}].name '${job.name}' is used twice`);
+    names.add(job.name);
+    if (!/^[^\s/]+:\d+$/.test(job.target)) {
+      throw new TypeError(`startPrometheus: jobs[${i}].target must be host:port, got '${job.target}'`);
+    }
+  }
+}
+
+function renderConfig(opts: PrometheusOptions): object {
+  const interval = opts.scrapeInterval ?? DEFAULT_SCRAPE_INTERVAL;
+  return {
+    global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+    scrape_configs: opts.jobs.map((job) => ({
+      job_name: job.name,
+      ...(job.metricsPath !== undefined && { metrics_path: job.metricsPath }),
+      ...(job.params !== undefined && { params: job.params }),
+      // A job interval below the global timeout is a config error unless its timeout follows.
+      ...(job.scrapeInterval !== undefined && { scrape_interval: job.scrapeInterval, scrape_timeout: job.scrapeInterval }),
+      ...(job.bearerToken !== undefined && { authorization: { type: 'Bearer', credentials: job.bearerToken } }),
+      static_configs: [{ targets: [job.target] }],
+    })),
+  };
+}
+
+interface Proc {
+  child: ChildProcess;
+  dir: string;
+  url: string;
+  stderr: () => string;
+  exited: Promise<void>;
+  /** Drops it from {@link live}; called once it is stopped and its dir removed. */
+  forget: () => void;
+}
+
+type SpawnResult = { ok: true; proc: Proc } | { ok: false; error: Error; addressInUse: boolean };
+
+async function spawnAndWaitReady(
+  binary: string,
+  dir: string,
+  configFile: string,
+  port: number,
+  readyTimeoutMs: number,
+): Promise<SpawnResult> {
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    binary,
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=info',
+    ],
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_KEEP_CHARS);
+  });
+  let spawnError: Error | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', (err) => {
+      spawnError = err;
+      resolve();
+    });
+  });
+  const entry = { child, dir };
+  live.add(entry);
+  installExitHook();
+  const forget = (): void => void live.delete(entry);
+  const proc: Proc = { child, dir, url, stderr: () => stderr, exited, forget };
+
+  const deadline = Date.now() + readyTimeoutMs;
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+  const maxPolls = Math.ceil(readyTimeoutMs / 100) + 1;
+  for (let poll = 0; poll < maxPolls && Date.now() < deadline && !hasExited; poll++) {
+    try {
+      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return { ok: true, proc };
+    } catch {
+      // not listening yet
+    }
+    await Promise.race([sleep(100), exited]);
+  }
+  if (!hasExited) await killAndWait(child, exited);
+  forget();
+  const addressInUse = /address already in use/i.test(stderr);
+  const why = spawnError
+    ? `failed to spawn ${binary}: ${spawnError.message}`
+    : hasExited
+      ? `exited (code ${child.exitCode}, signal ${child.signalCode}) before /-/ready`
+      : `not ready at ${url}/-/ready within ${readyTimeoutMs} ms`;
+  return { ok: false, addressInUse, error: new Error(`prometheus ${why}\n${tail(stderr)}`) };
+}
+
+async function killAndWait(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  // unref'd timers: the child handle keeps the process alive while it runs; these must not.
+  const timer = sleep(STOP_GRACE_MS, undefined, { ref: false }).then(() => 'timeout' as const);
+  if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
+    child.kill('SIGKILL');
+    await Promise.race([exited, sleep(STOP_GRACE_MS, undefined, { ref: false })]);
+  }
+}
+
+function tail(text: string): string {
+  const lines = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES);
+  return `--- prometheus stderr (last ${lines.length} lines) ---\n${lines.join('\n')}`;
+}
+
+function makeHandle(proc: Proc, configFile: string, jobCount: number): PrometheusHandle {
+  const { url } = proc;
+
+  async function api<T>(path: string, params: URLSearchParams): Promise<T> {
+    const full = `${url}${path}?${params.toString()}`;
+    const res = await fetch(full, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const body = await res.text();
+    let parsed: { status?: string; data?: T; errorType?: string; error?: string };
+    try {
+      parsed = JSON.parse(body) as typeof parsed;
+    } catch {
+      throw new Error(`prometheus ${path}: HTTP ${res.status}, not JSON: ${body.slice(0, 500)}`);
+    }
+    if (parsed.status !== 'success' || parsed.data === undefined) {
+      throw new Error(`prometheus ${path} (${params.toString()}): ${parsed.errorType ?? res.status}: ${parsed.error ?? body.slice(0, 500)}`);
+    }
+    return parsed.data;
+  }
+
+  async function query(expr: string): Promise<Sample[]> {
+    const data = await api<{ resultType: string; result: unknown }>('/api/v1/query', new URLSearchParams({ query: expr }));
+    switch (data.resultType) {
+      case 'vector':
+        return data.result as Sample[];
+      case 'scalar':
+      case 'string':
+        return [{ metric: {}, value: data.result as [number, string] }];
+      default:
+        throw new Error(`prometheus query '${expr}' returned a ${data.resultType}; query() takes instant-vector expressions`);
+    }
+  }
+
+  async function series(match: string | string[]): Promise<Array<Record<string, string>>> {
+    const params = new URLSearchParams();
+    for (const m of Array.isArray(match) ? match : [match]) params.append('match[]', m);
+    return api<Array<Record<string, string>>>('/api/v1/series', params);
+  }
+
+  async function metadata(metric?: string): Promise<Record<string, MetricMetadata[]>> {
+    const params = new URLSearchParams();
+    if (metric !== undefined) params.set('metric', metric);
+    return api<Record<string, MetricMetadata[]>>('/api/v1/metadata', params);
+  }
+
+  async function targets(): Promise<TargetsResult> {
+    return api<TargetsResult>('/api/v1/targets', new URLSearchParams({ state: 'any' }));
+  }
+
+  async function waitForTargetsUp(timeoutMs = DEFAULT_TARGETS_TIMEOUT_MS): Promise<ActiveTarget[]> {
+    const deadline = Date.now() + timeoutMs;
+    let last: ActiveTarget[] = [];
+    let lastProblem = 'no answer yet';
+    for (let i = 0; i < Math.ceil(timeoutMs / POLL_MS) + 1 && Date.now() < deadline; i++) {
+      assertRunning();
+      try {
+        last = (await targets()).activeTargets;
+        if (last.length < jobCount) {
+          lastProblem = `${last.length} of ${jobCount} targets discovered`;
+        } else if (!last.every((t) => t.health === 'up')) {
+          lastProblem = 'not all targets up';
+        } else {
+          // health flips before the scrape's samples are committed; `up` is committed with them.
+          const up = await query('up == 1');
+          const committed = last.every((t) =>
+            up.some((s) => s.metric['job'] === t.labels['job'] && s.metric['instance'] === t.labels['instance']),
+          );
+          if (committed) return last;
+          lastProblem = 'targets up but their samples are not committed yet';
+        }
+      } catch (err) {
+        lastProblem = (err as Error).message;
+      }
+      await sleep(POLL_MS);
+    }
+    const detail = last.length === 0
+      ? '  (no active targets)'
+      : last.map((t) => `  ${t.scrapePool} ${t.scrapeUrl}: health=${t.health} lastError=${JSON.stringify(t.lastError)}`).join('\n');
+    throw new Error(`prometheus targets not up within ${timeoutMs} ms (${lastProblem}):\n${detail}\n${tail(proc.stderr())}`);
+  }
+
+  async function waitFor(expr: string, predicate: (result: Sample[]) => boolean, timeoutMs = DEFAULT_WAIT_FOR_TIMEOUT_MS): Promise<Sample[]> {
+    const deadline = Date.now() + timeoutMs;
+    let last: Sample[] | undefined;
+    let lastError: Error | undefined;
+    for (let i = 0; i < Math.ceil(timeoutMs / POLL_MS) + 1 && Date.now() < deadline; i++) {
+      assertRunning();
+      try {
+        last = await query(expr);
+        lastError = undefined;
+        if (predicate(last)) return last;
+      } catch (err) {
+        lastError = err as Error;
+      }
+      await sleep(POLL_MS);
+    }
+    const got = lastError ? `last error: ${lastError.message}` : `last result: ${JSON.stringify(last)}`;
+    throw new Error(`prometheus waitFor('${expr}') timed out after ${timeoutMs} ms; ${got}`);
+  }
+
+  function assertRunning(): void {
+    const { child } = proc;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`prometheus exited (code ${child.exitCode}, signal ${child.signalCode})\n${tail(proc.stderr())}`);
+    }
+  }
+
+  let stopping: Promise<void> | undefined;
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      await killAndWait(proc.child, proc.exited);
+      await rm(proc.dir, { recursive: true, force: true });
+      proc.forget();
+    })();
+    return stopping;
+  }
+
+  return {
+    url,
+    pid: proc.child.pid ?? -1,
+    configFile,
+    query,
+    series,
+    metadata,
+    targets,
+    waitForTargetsUp,
+    waitFor,
+    logs: () => proc.stderr(),
+    stop,
+  };
+}
