@@ -25,7 +25,7 @@
  */
 import type { Family } from './types.ts';
 import type { Sink } from './samples.ts';
-import { checkChunkBytes, writeHistogramSeries, writeNumberSeries } from './samples.ts';
+import { checkChunkBytes, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
 import { escapeHelpOpenMetrics } from './escape.ts';
 
@@ -87,7 +87,5 @@ export function* openMetricsChunks(
 
 /** Renders `families` as one OpenMetrics 1.0.0 exposition, ending with `# EOF\n`. */
 export function renderOpenMetrics(families: readonly Family[]): string {
-  let out = '';
-  for (const chunk of openMetricsChunks(families, Infinity)) out += chunk;
-  return out;
+  return renderWhole((chunkBytes) => openMetricsChunks(families, chunkBytes));
 }

@@ -107,6 +107,28 @@ export function writeHistogramSeries(
   return i;
 }
 
+/**
+ * Piece size used when a whole exposition is rendered into one string. Each piece is flattened
+ * before the pieces are joined: a rope of a few hundred flat 64 KiB pieces flattens (when written
+ * to a socket or Buffer) much faster than a rope of ~5 nodes per line, which also stays alive
+ * through young-generation GCs. Measured: 110k–150k lines render+encode 35–55 ms → ~20 ms.
+ */
+const WHOLE_PIECE = 65536;
+
+/**
+ * Renders with `chunks(WHOLE_PIECE)` and joins the flattened pieces. `charCodeAt` is how the
+ * flattening is triggered: V8 flattens a rope before reading a character of it (the same trick as
+ * the `flatstr` package, which uses `Number(s)`); on an engine that does not, this is merely a join.
+ */
+export function renderWhole(chunks: (chunkBytes: number) => Iterable<string>): string {
+  let out = '';
+  for (const piece of chunks(WHOLE_PIECE)) {
+    piece.charCodeAt(0);
+    out += piece;
+  }
+  return out;
+}
+
 /** Checks a chunk size option: a positive number (Infinity allowed). */
 export function checkChunkBytes(chunkBytes: number): void {
   if (typeof chunkBytes !== 'number' || !(chunkBytes > 0)) {

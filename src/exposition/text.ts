@@ -13,7 +13,7 @@
  */
 import type { Family } from './types.ts';
 import type { Sink } from './samples.ts';
-import { checkChunkBytes, writeHistogramSeries, writeNumberSeries } from './samples.ts';
+import { checkChunkBytes, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
 import { leLayoutText } from './numbers.ts';
 import { escapeHelpText } from './escape.ts';
 
@@ -61,7 +61,5 @@ export function* prometheusTextChunks(
 
 /** Renders `families` as one text 0.0.4 exposition (`''` when no family has a series). */
 export function renderPrometheusText(families: readonly Family[]): string {
-  let out = '';
-  for (const chunk of prometheusTextChunks(families, Infinity)) out += chunk;
-  return out;
+  return renderWhole((chunkBytes) => prometheusTextChunks(families, chunkBytes));
 }

@@ -11,6 +11,11 @@ const PROMETHEUS_2_42 =
 describe('negotiateFormat', () => {
   const table: Array<[string | undefined, 'openmetrics' | 'text']> = [
     [PROMETHEUS_2_42, 'openmetrics'],
+    // Prometheus 3 style: escaping parameters, and a text/plain version we do not speak.
+    ['application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,' +
+      'application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,' +
+      'text/plain;version=0.0.4;q=0.2,*/*;q=0.1', 'openmetrics'],
+    ['text/plain;version=1.0.0;escaping=allow-utf-8,text/plain;version=0.0.4;q=0.5', 'text'],
     [undefined, 'text'],
     ['', 'text'],
     ['text/plain', 'text'],
