@@ -1,0 +1,59 @@
+/**
+ * The three contenders, each set up the way its own documentation tells a user to:
+ *
+ * - **jobmeter**: `createJobmeter` with the pull listener, process metrics and scope labels off
+ *   (a bench instance); extra instruments are declared in `options.instruments`, so they go
+ *   through jobmeter's views (the bounded-attributes processor, bucket layout, cardinality limit)
+ *   exactly like the domain ones.
+ * - **prom-client**: a `Registry` of its own (the global one is the same class) and
+ *   `registry.metrics()`.
+ * - **otel**: a `MeterProvider` whose reader is a `PrometheusExporter` with
+ *   `preventServerStart: true`. Its scrape is `exporter.collect()` then
+ *   `new PrometheusSerializer().serialize(resourceMetrics)`, which is line for line what the
+ *   exporter's `getMetricsRequestHandler` does per request, minus the HTTP write (the default
+ *   `ExporterConfig` builds its serializer with these same defaults: target_info and
+ *   `otel_scope_*` labels on).
+ */
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import type { Meter } from '@opentelemetry/api';
+import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { Registry } from 'prom-client';
+import { createJobmeter, DEFAULT_RUN_DURATION_BUCKETS, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
+
+export const CONTENDERS = ['jobmeter', 'prom-client', 'otel'] as const;
+export type Contender = (typeof CONTENDERS)[number];
+
+/** The 15 bucket bounds every contender's histograms use (jobmeter's default run-duration buckets). */
+export const BUCKETS: readonly number[] = DEFAULT_RUN_DURATION_BUCKETS;
+if (BUCKETS.length !== 15) throw new Error(`bench expects 15 buckets, got ${BUCKETS.length}`);
+
+export function benchJobmeter(instruments: readonly InstrumentSpec[]): Promise<Jobmeter> {
+  return createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, instruments });
+}
+
+export function promRegistry(): Registry {
+  return new Registry();
+}
+
+export interface PlainOtel {
+  readonly provider: MeterProvider;
+  readonly exporter: PrometheusExporter;
+  readonly meter: Meter;
+  readonly serializer: PrometheusSerializer;
+}
+
+export function plainOtel(): PlainOtel {
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  // The exporter is built on its own nested copy of @opentelemetry/sdk-metrics (3.1.0) while the
+  // app's provider is 3.1.1: what npm gives a user who installs both. The reader is used
+  // duck-typed at runtime; only the TypeScript class identities differ, hence the cast.
+  const provider = new MeterProvider({ readers: [exporter as unknown as MetricReader] });
+  return { provider, exporter, meter: provider.getMeter('bench'), serializer: new PrometheusSerializer() };
+}
+
+/** What the exporter's request handler does per scrape, minus the HTTP write. */
+export async function otelScrape(o: PlainOtel): Promise<string> {
+  const { resourceMetrics, errors } = await o.exporter.collect();
+  if (errors.length > 0) throw new Error(`otel collect errors: ${errors.map(String).join('; ')}`);
+  return o.serializer.serialize(resourceMetrics);
+}

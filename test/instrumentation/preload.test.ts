@@ -1,0 +1,78 @@
+/**
+ * `node --import jobmeter/instrumentation app.mjs` from the environment alone: the built package
+ * (dist/, as an installed copy would run) serves the pull endpoint, pushes OTLP on SIGTERM with
+ * the standard OTEL_* variables honoured, and exits 0.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { after, before, test } from 'node:test';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
+
+const root = new URL('../../', import.meta.url);
+let receiver: OtlpReceiver;
+
+before(async () => {
+  assert.ok(
+    existsSync(new URL('dist/instrumentation/index.js', root)),
+    'dist/ is missing: run `npm run build` (npm test builds it first)',
+  );
+  receiver = await startOtlpReceiver();
+});
+after(() => receiver.close());
+
+test('preload serves pull, honours OTEL_* and flushes the last export on SIGTERM', async () => {
+  const child = spawn(process.execPath, ['--import', 'jobmeter/instrumentation', 'test/fixtures/host-app.mjs'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      JOBMETER_LISTEN: '127.0.0.1:0',
+      OTEL_SERVICE_NAME: 'preload-test',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.replace(/\/v1\/metrics$/, ''),
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=acme',
+      // Long enough that the only export is the one shutdown forces.
+      OTEL_METRIC_EXPORT_INTERVAL: '600000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = once(child, 'exit');
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no listening line within 15 s; stderr:\n${stderr}`)), 15_000);
+      child.stderr.on('data', () => {
+        const m = /serving otel metrics on (http:\/\/\S+)/.exec(stderr);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`exited early (${code}); stderr:\n${stderr}`)));
+    });
+    // the app has recorded by the time it prints ready
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const body = await (await fetch(url)).text();
+    assert.match(body, /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",otel_scope_name="jobmeter",otel_scope_version="[^"]+"\} 2$/m);
+    assert.match(body, /^target_info\{.*service_name="preload-test".*\} 1$/m);
+    assert.match(body, /deployment_environment="test"/);
+    assert.equal(receiver.requests.length, 0, 'nothing pushed before shutdown');
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const [code] = await exited;
+  assert.equal(code, 0, `exit code; stderr:\n${stderr}`);
+  await receiver.waitForRequests(1, 5_000);
+  const last = receiver.requests.at(-1)!;
+  assert.equal(last.contentType, 'application/json');
+  assert.equal(last.headers['x-tenant'], 'acme');
+  assert.equal(last.resource['service.name'], 'preload-test');
+  const finished = last.metrics.find((m) => m.name === 'jobmeter.run.finished')!;
+  assert.equal(finished.temporality, 'cumulative');
+  const success = finished.points.find((p) => p.attributes.task === 'compile' && p.attributes.outcome === 'success');
+  assert.equal(success?.value, 2);
+  assert.ok(!stderr.includes('acme'), 'header values are never logged');
+});
