@@ -100,7 +100,11 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     readers,
   });
   const meter = meterProvider.getMeter('jobmeter', VERSION);
-  const recorder = createRecorder(meter, o.instruments);
+  const recorder = createRecorder(meter, {
+    declared: o.instruments,
+    build: options.build,
+    snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },
+  });
   const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter) : () => {};
 
   const namer = createNamer(profile);

@@ -3,6 +3,8 @@
  * a pull listener on 127.0.0.1:9464, process metrics, and no OTLP push.
  * Defaults are resolved in one place (`resolveOptions` in jobmeter.ts).
  */
+import type { BuildInfo } from './domain/recorder.ts';
+import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 
@@ -72,4 +74,16 @@ export interface JobmeterOptions {
    * domain's own. @default []
    */
   instruments?: readonly InstrumentSpec[];
+  /** Reported as `jobmeter.build.info` (runwisp_build_info, rm_build_info). Omitted when absent. */
+  build?: BuildInfo;
+  /**
+   * Cache policy for the host's snapshot callback (`jobmeter.setSnapshotSource`).
+   * @default the profile's (crewshipd: ttlMillis 15000), else { ttlMillis: 0, timeoutMillis: 2000 }
+   */
+  snapshot?: SnapshotSourceOptions;
+  /**
+   * Value of the `hostname` label that crewshipd puts on every series.
+   * @default os.hostname()
+   */
+  hostname?: string;
 }

@@ -68,7 +68,138 @@ export const REQUEST_REJECTED = {
   attributes: [{ key: 'reason', cap: 32 }],
 } as const satisfies InstrumentSpec;
 
-/** Every instrument the domain API records, in exposition order. */
+
+// ---------------------------------------------------------------------------------------------
+// Live events beyond the run lifecycle.
+
+export const RUN_OUTPUT_TRUNCATED = {
+  name: 'jobmeter.run.output_truncated',
+  kind: 'counter',
+  unit: '{run}',
+  description: 'Runs whose captured output hit the output cap.',
+  attributes: [TASK, KIND, RUNNER],
+} as const satisfies InstrumentSpec;
+
+export const RUNNER_ERROR = {
+  name: 'jobmeter.runner.error',
+  kind: 'counter',
+  unit: '{error}',
+  description: 'Runner setup/teardown errors (not task failures), by error kind.',
+  attributes: [RUNNER, { key: 'error', cap: 32 }],
+} as const satisfies InstrumentSpec;
+
+export const SESSION_CREATED = {
+  name: 'jobmeter.session.created',
+  kind: 'counter',
+  unit: '{session}',
+  description: 'Sessions created since start.',
+  attributes: [],
+} as const satisfies InstrumentSpec;
+
+export const SNAPSHOT_FAILURES = {
+  name: 'jobmeter.snapshot.failures',
+  kind: 'counter',
+  unit: '{failure}',
+  description: 'Snapshot callbacks that failed or timed out (the last good snapshot was served).',
+  attributes: [{ key: 'reason', values: ['error', 'timeout'] }],
+} as const satisfies InstrumentSpec;
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot instruments: observed from the host's snapshot callback (counts a host keeps in its
+// database), see snapshot.ts.
+
+const gauge = (name: string, unit: string, description: string, attributes: InstrumentSpec['attributes'] = []): InstrumentSpec => ({
+  name,
+  kind: 'observableGauge',
+  unit,
+  description,
+  attributes,
+});
+
+/** Fleet sizes are host-chosen; the cap keeps a runaway enrolment from exploding the series set. */
+const HOST_ID: AttributeSpec = { key: 'host.id', cap: 5000 };
+const HOST_NAME: AttributeSpec = { key: 'host.name', cap: 5000 };
+
+export const RUN_HISTORY = {
+  name: 'jobmeter.run.history',
+  kind: 'observableCounter',
+  unit: '{run}',
+  description: 'Runs that reached a terminal outcome since the host\'s records began (since start when it keeps none).',
+  attributes: [OUTCOME],
+} as const satisfies InstrumentSpec;
+
+export const AGENT_RUN_EVENTS = {
+  name: 'jobmeter.agent_run.events',
+  kind: 'observableCounter',
+  unit: '{event}',
+  description: 'Agent run lifecycle events from the host\'s journal.',
+  attributes: [{ key: 'event', values: ['started', 'completed', 'failed', 'cancelled', 'timeout'] }],
+} as const satisfies InstrumentSpec;
+
+/** LLM providers are few; past the cap new ones fold into `other` (crewshipd's rule). */
+export const LLM_PROVIDER_CAP = 10;
+export const LLM_CALLS = {
+  name: 'jobmeter.llm.calls',
+  kind: 'observableCounter',
+  unit: '{call}',
+  description: 'LLM invocations recorded in the cost ledger.',
+  attributes: [{ key: 'provider', cap: LLM_PROVIDER_CAP }],
+} as const satisfies InstrumentSpec;
+export const LLM_COST = {
+  name: 'jobmeter.llm.cost',
+  kind: 'observableCounter',
+  unit: '{USD}',
+  description: 'Cumulative LLM spend in USD.',
+  attributes: [{ key: 'provider', cap: LLM_PROVIDER_CAP }],
+} as const satisfies InstrumentSpec;
+
+export const ASSIGNMENT_STATUSES = ['pending', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const PIPELINE_RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'dry_run', 'interrupted'] as const;
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export const REPO_STATUSES = ['unknown', 'ready', 'init_failed'] as const;
+
+export const SNAPSHOT_INSTRUMENTS: readonly InstrumentSpec[] = [
+  RUN_HISTORY,
+  gauge('jobmeter.session.active', '{session}', 'Active (non-expired) sessions.'),
+  gauge('jobmeter.session.tracked', '{session}', 'Sessions tracked, including expired but not yet cleaned.'),
+  gauge('jobmeter.session.disk.usage', 'By', 'On-disk footprint across active sessions.'),
+  gauge('jobmeter.assignment.count', '{assignment}', 'Assignments by status.', [{ key: 'status', values: ASSIGNMENT_STATUSES }]),
+  gauge('jobmeter.pipeline_run.count', '{run}', 'Pipeline runs by status.', [{ key: 'status', values: PIPELINE_RUN_STATUSES }]),
+  gauge('jobmeter.queue.depth', '{assignment}', 'Queued work across all groups.'),
+  gauge('jobmeter.queue.groups', '{group}', 'Groups (crews) with at least one queued item.'),
+  gauge('jobmeter.queue.depth.max', '{assignment}', 'Queued items in the most backlogged group.'),
+  AGENT_RUN_EVENTS,
+  LLM_CALLS,
+  LLM_COST,
+  gauge('jobmeter.container.tracked', '{container}', 'Containers registered with the stats collector.'),
+  gauge('jobmeter.container.reporting', '{container}', 'Tracked containers with a collected stats sample.'),
+  gauge('jobmeter.db.migration.version', '1', 'Highest applied schema migration version.'),
+  gauge('jobmeter.websocket.connections', '{connection}', 'Active WebSocket connections.'),
+  gauge('jobmeter.fleet.hosts', '{host}', 'Enrolled hosts.'),
+  gauge('jobmeter.fleet.hosts.online', '{host}', 'Hosts currently online.'),
+  gauge('jobmeter.alert.open', '{alert}', 'Open alerts by severity.', [{ key: 'severity', values: ALERT_SEVERITIES }]),
+  gauge('jobmeter.host.agent.online', '1', '1 if the host\'s agent is online, 0 otherwise.', [HOST_ID, HOST_NAME]),
+  gauge('jobmeter.host.last_backup.time', 's', 'Unix time of the host\'s most recent backup; absent before the first.', [HOST_ID, HOST_NAME]),
+  gauge('jobmeter.host.last_backup.success', '1', '1 if the host\'s most recent backup succeeded; absent before the first.', [HOST_ID, HOST_NAME]),
+  gauge('jobmeter.host.repo.size', 'By', 'Latest reported repository size; absent when unknown.', [HOST_ID, HOST_NAME]),
+  gauge('jobmeter.host.snapshot.count', '{snapshot}', 'Snapshots known in the host\'s repository.', [HOST_ID, HOST_NAME]),
+  gauge('jobmeter.host.alert.open', '{alert}', 'Open alerts attached to the host.', [HOST_ID, HOST_NAME]),
+  gauge('jobmeter.host.repo.status', '1', 'Always 1; the status attribute carries the repository state.', [HOST_ID, HOST_NAME, { key: 'status', values: REPO_STATUSES }]),
+];
+
+export const BUILD_INFO = {
+  name: 'jobmeter.build.info',
+  kind: 'observableGauge',
+  unit: '1',
+  description: 'Always 1; the attributes carry the running build.',
+  attributes: [
+    { key: 'version', cap: 4 },
+    { key: 'commit', cap: 4 },
+    { key: 'runtime.version', cap: 4 },
+  ],
+} as const satisfies InstrumentSpec;
+
+/** Every instrument the domain API records (process metrics are in process-metrics.ts). */
 export const DOMAIN_INSTRUMENTS: readonly InstrumentSpec[] = [
   RUN_STARTED,
   RUN_FINISHED,
@@ -76,4 +207,10 @@ export const DOMAIN_INSTRUMENTS: readonly InstrumentSpec[] = [
   RUN_ACTIVE,
   RUN_LAST_FAILURE,
   REQUEST_REJECTED,
+  RUN_OUTPUT_TRUNCATED,
+  RUNNER_ERROR,
+  SESSION_CREATED,
+  SNAPSHOT_FAILURES,
+  ...SNAPSHOT_INSTRUMENTS,
+  BUILD_INFO,
 ];

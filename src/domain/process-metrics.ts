@@ -3,6 +3,7 @@
  * profiles that reported Go runtime figures map their series onto these (see naming/profiles).
  */
 import type { Meter } from '@opentelemetry/api';
+import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { InstrumentSpec } from './types.ts';
 
@@ -54,6 +55,30 @@ export const ACTIVE_RESOURCES = {
   attributes: [],
 } as const satisfies InstrumentSpec;
 
+export const SYSTEM_CPU_UTILIZATION = {
+  name: 'system.cpu.utilization',
+  kind: 'observableGauge',
+  unit: '1',
+  description: 'Host CPU busy fraction (0–1) since the previous collection (since boot on the first).',
+  attributes: [],
+} as const satisfies InstrumentSpec;
+
+export const SYSTEM_MEMORY_USAGE = {
+  name: 'system.memory.usage',
+  kind: 'observableGauge',
+  unit: 'By',
+  description: 'Host memory in use (total minus available).',
+  attributes: [],
+} as const satisfies InstrumentSpec;
+
+export const SYSTEM_MEMORY_LIMIT = {
+  name: 'system.memory.limit',
+  kind: 'observableGauge',
+  unit: 'By',
+  description: 'Total host memory.',
+  attributes: [],
+} as const satisfies InstrumentSpec;
+
 export const PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = [
   PROCESS_UPTIME,
   PROCESS_CPU_TIME,
@@ -61,7 +86,22 @@ export const PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = [
   V8_HEAP_USED,
   GC_COUNT,
   ACTIVE_RESOURCES,
+  SYSTEM_CPU_UTILIZATION,
+  SYSTEM_MEMORY_USAGE,
+  SYSTEM_MEMORY_LIMIT,
 ];
+
+function cpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    const t = c.times;
+    const sum = t.user + t.nice + t.sys + t.idle + t.irq;
+    total += sum;
+    busy += sum - t.idle;
+  }
+  return { busy, total };
+}
 
 /** Registers the process instruments on `meter`; returns a function that stops the GC observer. */
 export function registerProcessMetrics(meter: Meter): () => void {
@@ -92,6 +132,20 @@ export function registerProcessMetrics(meter: Meter): () => void {
   });
   meter.createObservableGauge(ACTIVE_RESOURCES.name, opts(ACTIVE_RESOURCES)).addCallback((r) => {
     r.observe(process.getActiveResourcesInfo().length);
+  });
+  let prevCpu = { busy: 0, total: 0 };
+  meter.createObservableGauge(SYSTEM_CPU_UTILIZATION.name, opts(SYSTEM_CPU_UTILIZATION)).addCallback((r) => {
+    const cur = cpuTimes();
+    const total = cur.total - prevCpu.total;
+    if (total > 0) r.observe((cur.busy - prevCpu.busy) / total);
+    prevCpu = cur;
+  });
+  meter.createObservableGauge(SYSTEM_MEMORY_USAGE.name, opts(SYSTEM_MEMORY_USAGE)).addCallback((r) => {
+    // libuv's free memory is MemAvailable on Linux, so this is what `free` calls used.
+    r.observe(os.totalmem() - os.freemem());
+  });
+  meter.createObservableGauge(SYSTEM_MEMORY_LIMIT.name, opts(SYSTEM_MEMORY_LIMIT)).addCallback((r) => {
+    r.observe(os.totalmem());
   });
   return () => gcObserver.disconnect();
 }

@@ -2,34 +2,46 @@
  * The domain API a host records through. It only talks to an OpenTelemetry `Meter`; which
  * attributes survive and how they are bounded is decided downstream, by the views.
  */
-import type { Attributes, Counter, Histogram, Meter, ObservableResult, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Counter, Histogram, Meter, Observable, ObservableResult, UpDownCounter } from '@opentelemetry/api';
 import {
+  BUILD_INFO,
   REQUEST_REJECTED,
   RUN_ACTIVE,
   RUN_DURATION,
   RUN_FINISHED,
   RUN_LAST_FAILURE,
+  RUN_OUTPUT_TRUNCATED,
   RUN_STARTED,
+  RUNNER_ERROR,
+  SESSION_CREATED,
+  SNAPSHOT_FAILURES,
+  SNAPSHOT_INSTRUMENTS,
 } from './catalog.ts';
-import type { InstrumentSpec, Outcome } from './types.ts';
+import { SnapshotCache, type HostSnapshot, type SnapshotCallback, type SnapshotSourceOptions } from './snapshot.ts';
+import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
 
 export interface RunAttributes {
   /** Task (job definition) name. Bounded by a cap: never put a run id here. */
   readonly task: string;
-  /** What sort of work: e.g. `task` or `service`. */
+  /** What sort of work: e.g. `task` or `service`; rm's job kinds (`backup`, `prune`…). @default 'task' */
   readonly kind?: string;
-  /** Execution backend: e.g. `subprocess`, `wasm`, `container`. */
+  /** Execution backend: e.g. `subprocess`, `wasm`, `container`. @default 'default' */
   readonly runner?: string;
 }
 
-export interface FinishedRun extends RunAttributes {
+export interface FinishDetails {
+  /** The run's captured output hit the output cap. */
+  readonly outputTruncated?: boolean;
+}
+
+export interface FinishedRun extends RunAttributes, FinishDetails {
   readonly outcome: Outcome;
   readonly durationSeconds: number;
 }
 
 /** A run in flight. `finish` is idempotent: the second call is ignored. */
 export interface RunHandle {
-  finish(outcome: Outcome): void;
+  finish(outcome: Outcome, details?: FinishDetails): void;
 }
 
 /** One observation of an observable instrument. */
@@ -38,8 +50,14 @@ export interface Observation {
   readonly attributes?: Attributes;
 }
 
-/** What a snapshot callback returns: a single value or one per attribute set. */
+/** What an `observe` callback returns: a single value or one per attribute set. */
 export type ObservedValue = number | readonly Observation[] | undefined;
+
+export interface BuildInfo {
+  readonly version: string;
+  /** @default 'unknown' */
+  readonly commit?: string;
+}
 
 export interface Recorder {
   /** Count a run as started and in flight; returns the handle that finishes it. */
@@ -48,49 +66,75 @@ export interface Recorder {
   recordRun(run: FinishedRun): void;
   /** Count a request rejected before doing work. */
   reject(reason: string): void;
+  /** Count a runner setup/teardown error (not a task failure). */
+  runnerError(runner: string, error: string): void;
+  /** Count a session created. */
+  sessionCreated(): void;
   /**
    * Feed an observable instrument declared in the options' `instruments` from a callback, called
    * at each collection. Returning `undefined` omits the series (e.g. "no failure yet").
    */
   observe(name: string, callback: () => ObservedValue): void;
+  /**
+   * Sets the host's snapshot callback (replacing any earlier one). Options default to the
+   * profile's policy (crewshipd: 15 s TTL).
+   */
+  setSnapshotSource(callback: SnapshotCallback, options?: SnapshotSourceOptions): void;
+  /** The last good host snapshot (for the JSON view), without calling the host. */
+  lastSnapshot(): HostSnapshot | undefined;
+}
+
+export interface RecorderOptions {
+  /** Extra observable instruments a host may feed with {@link Recorder.observe}. */
+  readonly declared?: readonly InstrumentSpec[];
+  /** Cache policy for snapshot sources that do not set their own. */
+  readonly snapshotDefaults?: SnapshotSourceOptions;
+  /** Reported as `jobmeter.build.info`; omitted when absent. */
+  readonly build?: BuildInfo;
+  readonly now?: () => number;
 }
 
 function runAttributes(run: RunAttributes): Attributes {
   return { task: run.task, kind: run.kind ?? 'task', runner: run.runner ?? 'default' };
 }
 
-/**
- * Builds the recorder over `meter`. `declared` are the extra observable instruments a host may
- * feed with {@link Recorder.observe}; anything else is refused, so attributes stay declared.
- */
-export function createRecorder(meter: Meter, declared: readonly InstrumentSpec[], now: () => number = Date.now): Recorder {
-  const started: Counter = meter.createCounter(RUN_STARTED.name, { unit: RUN_STARTED.unit, description: RUN_STARTED.description });
-  const finished: Counter = meter.createCounter(RUN_FINISHED.name, { unit: RUN_FINISHED.unit, description: RUN_FINISHED.description });
+/** Builds the recorder over `meter`. */
+export function createRecorder(meter: Meter, options: RecorderOptions = {}): Recorder {
+  const now = options.now ?? Date.now;
+  const counter = (spec: InstrumentSpec): Counter => meter.createCounter(spec.name, { unit: spec.unit, description: spec.description });
+  const started = counter(RUN_STARTED);
+  const finished = counter(RUN_FINISHED);
   const duration: Histogram = meter.createHistogram(RUN_DURATION.name, {
     unit: RUN_DURATION.unit,
     description: RUN_DURATION.description,
     advice: { explicitBucketBoundaries: [...RUN_DURATION.buckets] },
   });
   const active: UpDownCounter = meter.createUpDownCounter(RUN_ACTIVE.name, { unit: RUN_ACTIVE.unit, description: RUN_ACTIVE.description });
-  const rejected: Counter = meter.createCounter(REQUEST_REJECTED.name, { unit: REQUEST_REJECTED.unit, description: REQUEST_REJECTED.description });
+  const rejected = counter(REQUEST_REJECTED);
+  const truncated = counter(RUN_OUTPUT_TRUNCATED);
+  const runnerErrors = counter(RUNNER_ERROR);
+  const sessions = counter(SESSION_CREATED);
+  const snapshotFailures = counter(SNAPSHOT_FAILURES);
 
-  // Kept as a tally rather than an instrument so that "no failure yet" is an absent series, not 0
-  // (0 would read as a failure in 1970).
+  // Tallies behind the "since records began" instruments when the host keeps no records.
+  // The last failure is a tally, not an instrument, so "no failure yet" is an absent series
+  // rather than 0 (which would read as a failure in 1970).
   let lastFailureSeconds: number | undefined;
-  meter
-    .createObservableGauge(RUN_LAST_FAILURE.name, { unit: RUN_LAST_FAILURE.unit, description: RUN_LAST_FAILURE.description })
-    .addCallback((result) => {
-      if (lastFailureSeconds !== undefined) result.observe(lastFailureSeconds);
-    });
+  const outcomes: Record<Outcome, number> = { success: 0, failure: 0, cancelled: 0, timeout: 0 };
 
-  function finishRun(attrs: Attributes, outcome: Outcome, seconds: number): void {
+  let cache: SnapshotCache | undefined;
+  registerSnapshotInstruments(meter, () => cache, () => ({ lastFailureSeconds, outcomes }), options.build);
+
+  function finishRun(attrs: Attributes, outcome: Outcome, seconds: number, details: FinishDetails | undefined): void {
     const withOutcome = { ...attrs, outcome };
     finished.add(1, withOutcome);
     duration.record(seconds, withOutcome);
+    outcomes[outcome]++;
+    if (details?.outputTruncated) truncated.add(1, attrs);
     if (outcome === 'failure') lastFailureSeconds = now() / 1000;
   }
 
-  const observableByName = new Map(declared.map((spec) => [spec.name, spec]));
+  const observableByName = new Map((options.declared ?? []).map((spec) => [spec.name, spec]));
   const observed = new Set<string>();
 
   return {
@@ -101,45 +145,130 @@ export function createRecorder(meter: Meter, declared: readonly InstrumentSpec[]
       const t0 = performance.now();
       let done = false;
       return {
-        finish(outcome) {
+        finish(outcome, details) {
           if (done) return;
           done = true;
           active.add(-1, attrs);
-          finishRun(attrs, outcome, (performance.now() - t0) / 1000);
+          finishRun(attrs, outcome, (performance.now() - t0) / 1000, details);
         },
       };
     },
     recordRun(run) {
-      finishRun(runAttributes(run), run.outcome, run.durationSeconds);
+      finishRun(runAttributes(run), run.outcome, run.durationSeconds, run);
     },
     reject(reason) {
       rejected.add(1, { reason });
+    },
+    runnerError(runner, error) {
+      runnerErrors.add(1, { runner, error });
+    },
+    sessionCreated() {
+      sessions.add(1);
+    },
+    setSnapshotSource(callback, sourceOptions) {
+      const merged = { ...options.snapshotDefaults, ...sourceOptions };
+      cache = new SnapshotCache(callback, merged, (reason) => snapshotFailures.add(1, { reason }), now);
+    },
+    lastSnapshot() {
+      return cache?.last;
     },
     observe(name, callback) {
       const spec = observableByName.get(name);
       if (spec === undefined) throw new Error(`observe(${JSON.stringify(name)}): no such instrument declared in options.instruments`);
       if (observed.has(name)) throw new Error(`observe(${JSON.stringify(name)}): a callback is already registered`);
       observed.add(name);
-      const options = { unit: spec.unit, description: spec.description };
       const report = (result: ObservableResult) => {
         const value = callback();
         if (value === undefined) return;
         if (typeof value === 'number') result.observe(value);
         else for (const o of value) result.observe(o.value, o.attributes);
       };
-      switch (spec.kind) {
-        case 'observableGauge':
-          meter.createObservableGauge(name, options).addCallback(report);
-          break;
-        case 'observableCounter':
-          meter.createObservableCounter(name, options).addCallback(report);
-          break;
-        case 'observableUpDownCounter':
-          meter.createObservableUpDownCounter(name, options).addCallback(report);
-          break;
-        default:
-          throw new Error(`observe(${JSON.stringify(name)}): instrument kind ${spec.kind} is not observable`);
-      }
+      createObservable(meter, spec).addCallback(report);
     },
   };
+}
+
+function createObservable(meter: Meter, spec: InstrumentSpec): Observable {
+  const options = { unit: spec.unit, description: spec.description };
+  switch (spec.kind) {
+    case 'observableGauge':
+      return meter.createObservableGauge(spec.name, options);
+    case 'observableCounter':
+      return meter.createObservableCounter(spec.name, options);
+    case 'observableUpDownCounter':
+      return meter.createObservableUpDownCounter(spec.name, options);
+    default:
+      throw new Error(`instrument ${JSON.stringify(spec.name)}: kind ${spec.kind} is not observable`);
+  }
+}
+
+interface LiveTallies {
+  readonly lastFailureSeconds: number | undefined;
+  readonly outcomes: Readonly<Record<Outcome, number>>;
+}
+
+/**
+ * One batch callback observes every snapshot instrument from one (cached) snapshot, so a
+ * collection calls the host at most once, whatever the number of instruments.
+ */
+function registerSnapshotInstruments(meter: Meter, source: () => SnapshotCache | undefined, live: () => LiveTallies, build: BuildInfo | undefined): void {
+  const inst = new Map<string, Observable>();
+  for (const spec of [RUN_LAST_FAILURE, ...SNAPSHOT_INSTRUMENTS, BUILD_INFO]) inst.set(spec.name, createObservable(meter, spec));
+  const get = (name: string): Observable => inst.get(name)!;
+
+  meter.addBatchObservableCallback(async (r: BatchObservableResult) => {
+    const s = await source()?.get();
+    const t = live();
+
+    const lastFailure = s?.lastFailureSeconds ?? t.lastFailureSeconds;
+    if (lastFailure !== undefined) r.observe(get(RUN_LAST_FAILURE.name), lastFailure);
+    const runs = s?.runsByOutcome ?? t.outcomes;
+    for (const outcome of OUTCOMES) {
+      const n = runs[outcome];
+      if (n !== undefined) r.observe(get('jobmeter.run.history'), n, { outcome });
+    }
+    if (build !== undefined) {
+      r.observe(get(BUILD_INFO.name), 1, { version: build.version, commit: build.commit ?? 'unknown', 'runtime.version': process.version });
+    }
+    if (s === undefined) return;
+
+    const one = (name: string, value: number | undefined, attributes?: Attributes) => {
+      if (value !== undefined) r.observe(get(name), value, attributes);
+    };
+    const byKey = (name: string, key: string, values: Readonly<Record<string, number>> | undefined) => {
+      if (values === undefined) return;
+      for (const [k, v] of Object.entries(values)) r.observe(get(name), v, { [key]: k });
+    };
+    one('jobmeter.session.active', s.sessions?.active);
+    one('jobmeter.session.tracked', s.sessions?.tracked);
+    one('jobmeter.session.disk.usage', s.sessions?.diskBytes);
+    byKey('jobmeter.assignment.count', 'status', s.assignments);
+    byKey('jobmeter.pipeline_run.count', 'status', s.pipelineRuns);
+    one('jobmeter.queue.depth', s.queue?.depth);
+    one('jobmeter.queue.groups', s.queue?.groups);
+    one('jobmeter.queue.depth.max', s.queue?.depthMax);
+    byKey('jobmeter.agent_run.events', 'event', s.agentRunEvents);
+    for (const l of s.llm ?? []) {
+      r.observe(get('jobmeter.llm.calls'), l.calls, { provider: l.provider });
+      r.observe(get('jobmeter.llm.cost'), l.costUsd, { provider: l.provider });
+    }
+    one('jobmeter.container.tracked', s.containers?.tracked);
+    one('jobmeter.container.reporting', s.containers?.reporting);
+    one('jobmeter.db.migration.version', s.dbMigrationVersion);
+    one('jobmeter.websocket.connections', s.websocketConnections);
+    const hosts = s.hosts;
+    one('jobmeter.fleet.hosts', s.fleet?.total ?? hosts?.length);
+    one('jobmeter.fleet.hosts.online', s.fleet?.online ?? hosts?.filter((h) => h.online).length);
+    byKey('jobmeter.alert.open', 'severity', s.alerts);
+    for (const h of hosts ?? []) {
+      const a = { 'host.id': h.id, 'host.name': h.name };
+      one('jobmeter.host.agent.online', h.online ? 1 : 0, a);
+      one('jobmeter.host.last_backup.time', h.lastBackup?.timeSeconds, a);
+      one('jobmeter.host.last_backup.success', h.lastBackup === undefined ? undefined : h.lastBackup.success ? 1 : 0, a);
+      one('jobmeter.host.repo.size', h.repoSizeBytes, a);
+      one('jobmeter.host.snapshot.count', h.snapshotCount, a);
+      one('jobmeter.host.alert.open', h.openAlerts, a);
+      one('jobmeter.host.repo.status', 1, { ...a, status: h.repoStatus });
+    }
+  }, [...inst.values()]);
 }

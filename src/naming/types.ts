@@ -40,6 +40,10 @@ export interface TableProfile {
   readonly rules: readonly FamilyRule[];
   /** Histogram buckets that differ from the canonical instrument's (instrument → bounds). */
   readonly buckets?: Readonly<Record<string, readonly number[]>>;
+  /** The original's cache policy for its host-derived block (crewshipd: 15 s). */
+  readonly snapshot?: { readonly ttlMillis?: number; readonly timeoutMillis?: number };
+  /** A label carrying the machine's host name on every series (crewshipd's `hostname`). */
+  readonly hostnameLabel?: string;
 }
 
 export interface NativeProfile {

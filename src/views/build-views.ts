@@ -11,7 +11,7 @@ import { createBoundedAttributesProcessor, maxAttributeSets } from './bounded-at
  * new attribute sets into its single overflow series (`otel.metric.overflow=true`), which the
  * naming stage renders with every label set to `other`.
  */
-export const MAX_SERIES_PER_INSTRUMENT = 2000;
+export const MAX_SERIES_PER_INSTRUMENT = 10_000;
 
 export function buildViews(specs: readonly InstrumentSpec[]): ViewOptions[] {
   return specs.map((spec) => {

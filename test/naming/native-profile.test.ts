@@ -17,7 +17,7 @@ function setup(scopeInfo: boolean) {
     views: buildViews(DOMAIN_INSTRUMENTS),
     readers: [reader],
   });
-  const recorder = createRecorder(provider.getMeter('jobmeter', '9.9.9'), [], () => 1_700_000_000_000);
+  const recorder = createRecorder(provider.getMeter('jobmeter', '9.9.9'), { now: () => 1_700_000_000_000 });
   const namer = createNamer(otelProfile(scopeInfo));
   const families = async () => namer.toFamilies((await reader.collect()).resourceMetrics);
   return { provider, recorder, families };
@@ -38,7 +38,14 @@ test('native profile names, types and labels', async () => {
       'jobmeter_request_rejected_total:counter',
       // the SDK collects synchronous instruments before observable ones
       'jobmeter_run_last_failure_time_seconds:gauge',
+      'jobmeter_run_history_total:counter',
     ],
+  );
+  const history = byName.get('jobmeter_run_history_total')!.series as NumberSeries[];
+  assert.deepEqual(
+    history.map((s) => [s.labels, s.value]),
+    [['outcome="success"', 1], ['outcome="failure"', 1], ['outcome="cancelled"', 0], ['outcome="timeout"', 0]],
+    'without host records, history counts since start',
   );
   const finished = byName.get('jobmeter_run_finished_total')!.series as NumberSeries[];
   assert.deepEqual(finished.map((s) => [s.labels, s.value]), [
