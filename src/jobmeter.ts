@@ -3,6 +3,7 @@
  * behind the loopback listener and an optional OTLP push reader. Every default is resolved here.
  */
 import type { Meter } from '@opentelemetry/api';
+import { hostname } from 'node:os';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS } from './domain/catalog.ts';
@@ -40,7 +41,7 @@ interface ResolvedOptions {
   readonly serviceName: string;
   readonly resourceAttributes: Readonly<Record<string, string>>;
   readonly listener:
-    | { readonly host: string; readonly port: number; readonly allowNonLoopback: boolean; readonly format: 'negotiate' | ExpositionFormat }
+    | { readonly host: string; readonly port: number; readonly allowNonLoopback: boolean; readonly format: 'negotiate' | ExpositionFormat | undefined }
     | false;
   readonly otlp: ResolvedOtlpPushOptions | undefined;
   readonly processMetrics: boolean;
@@ -59,7 +60,8 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           host: o.listener?.host ?? DEFAULT_LISTEN_HOST,
           port: o.listener?.port ?? DEFAULT_LISTEN_PORT,
           allowNonLoopback: o.listener?.allowNonLoopback ?? false,
-          format: o.listener?.format ?? 'negotiate',
+          // undefined: what the profile's original serves (resolved once the profile is known)
+          format: o.listener?.format,
         };
   const otlp =
     o.otlp?.endpoint === undefined
@@ -102,12 +104,13 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const meter = meterProvider.getMeter('jobmeter', VERSION);
   const recorder = createRecorder(meter, {
     declared: o.instruments,
-    build: options.build,
+    // Every original reports its build; default to jobmeter's own so the series is never absent.
+    build: options.build ?? { version: VERSION },
     snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },
   });
   const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter) : () => {};
 
-  const namer = createNamer(profile);
+  const namer = createNamer(profile, { hostname: options.hostname ?? hostname() });
   let inflight: Promise<Family[]> | undefined;
   const scrape = (): Promise<Family[]> => {
     // Coalesce at the family level so concurrent scrapes also share the naming pass.
@@ -123,7 +126,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   let listener: MetricsListener | undefined;
   if (o.listener !== false) {
     try {
-      listener = await startMetricsListener({ ...o.listener, scrape });
+      listener = await startMetricsListener({ ...o.listener, format: o.listener.format ?? profile.format, scrape });
     } catch (err) {
       stopProcessMetrics();
       await meterProvider.shutdown().catch(() => {});

@@ -39,15 +39,33 @@ export interface Namer {
   toFamilies(resourceMetrics: ResourceMetrics): Family[];
 }
 
-export function createNamer(profile: Profile): Namer {
+export interface NamerOptions {
+  /** Value of the profile's `hostnameLabel`, when it has one. */
+  readonly hostname?: string;
+}
+
+export function createNamer(profile: Profile, options: NamerOptions = {}): Namer {
   const compiled = new Map<string, readonly CompiledRule[]>();
   const tableRules = profile.kind === 'table' ? groupRules(profile) : undefined;
+  const constLabels =
+    profile.kind === 'table' && profile.hostnameLabel !== undefined
+      ? profile.hostnameLabel + '="' + escapeLabelValue(options.hostname ?? '') + '"'
+      : '';
   let targetInfo: { attributes: Attributes; family: Family } | undefined;
 
   return {
     toFamilies(rm) {
       const builders = new Map<string, FamilyBuilder>();
       const families: Family[] = [];
+      if (profile.kind === 'table') {
+        // Legacy families come out in the table's order (the original's), whatever the SDK's.
+        for (const rule of profile.rules) {
+          if (builders.has(rule.name)) continue;
+          const builder: FamilyBuilder = { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '', series: [], index: new Map() };
+          builders.set(rule.name, builder);
+          families.push(builder as Family);
+        }
+      }
       if (profile.kind === 'native' && profile.scopeInfo) {
         const attributes = rm.resource.attributes;
         if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes) };
@@ -62,7 +80,7 @@ export function createNamer(profile: Profile): Namer {
             rules =
               profile.kind === 'native'
                 ? compileNative(profile, metric, scope.name, scope.version)
-                : (tableRules!.get(metric.descriptor.name) ?? []).map((r) => compileTableRule(r, metric));
+                : (tableRules!.get(metric.descriptor.name) ?? []).map((r) => compileTableRule(r, constLabels));
             compiled.set(key, rules);
           }
           for (const rule of rules) {
@@ -81,7 +99,7 @@ export function createNamer(profile: Profile): Namer {
           }
         }
       }
-      if (tableRules !== undefined) zeroFill(profile as TableProfile, builders, families);
+      if (tableRules !== undefined) zeroFill(profile as TableProfile, builders, constLabels);
       return families.filter((f) => f.series.length > 0);
     },
   };
@@ -226,7 +244,7 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
 // ---------------------------------------------------------------------------------------------
 // Table profiles: every family named, labelled and worded as the original does.
 
-function compileTableRule(rule: FamilyRule, metric: MetricData): CompiledRule {
+function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
   const pairs = rule.labels ?? [];
   const attrKeys = pairs.map(([attr]) => attr);
   const valueMaps = attrKeys.map((k) => rule.values?.[k]);
@@ -247,6 +265,7 @@ function compileTableRule(rule: FamilyRule, metric: MetricData): CompiledRule {
       const mapped = valueMaps[i]?.[word] ?? word;
       s += (s === '' ? '' : ',') + labelNames[i] + '="' + escapeLabelValue(mapped) + '"';
     }
+    if (constLabels !== '') s = s === '' ? constLabels : s + ',' + constLabels;
     labelCache.set(attributes, s);
     return s;
   };
@@ -271,22 +290,32 @@ function compileTableRule(rule: FamilyRule, metric: MetricData): CompiledRule {
   };
 }
 
-/** Zero-filled families are emitted even when nothing was recorded yet: that is their point. */
-function zeroFill(profile: TableProfile, builders: Map<string, FamilyBuilder>, families: Family[]): void {
+/**
+ * Zero-filled families are emitted even when nothing was recorded yet: that is their point. Their
+ * vocabulary comes first, in order, so the output reads like the original's.
+ */
+function zeroFill(profile: TableProfile, builders: Map<string, FamilyBuilder>, constLabels: string): void {
   for (const rule of profile.rules) {
+    const builder = builders.get(rule.name)!;
+    if (rule.emitZero && builder.series.length === 0) addNumber(builder, constLabels, 0);
     if (rule.zeroFill === undefined) continue;
-    let builder = builders.get(rule.name);
-    if (builder === undefined) {
-      builder = { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '', series: [], index: undefined };
-      builders.set(rule.name, builder);
-      families.push(builder as Family);
-    }
     for (const [label, values] of Object.entries(rule.zeroFill)) {
+      const ordered: Array<NumberSeries | HistogramSeries> = [];
+      const taken = new Set<number>();
       for (const value of values) {
-        const labels = label + '="' + escapeLabelValue(value) + '"';
-        if (builder.index === undefined) builder.index = indexOf(builder.series);
-        if (!builder.index.has(labels)) addNumber(builder, labels, 0);
+        let labels = label + '="' + escapeLabelValue(value) + '"';
+        if (constLabels !== '') labels += ',' + constLabels;
+        const at = builder.index!.get(labels);
+        if (at === undefined) ordered.push({ labels, value: 0 });
+        else {
+          ordered.push(builder.series[at]!);
+          taken.add(at);
+        }
       }
+      for (let i = 0; i < builder.series.length; i++) if (!taken.has(i)) ordered.push(builder.series[i]!);
+      builder.series.length = 0;
+      builder.series.push(...ordered);
+      builder.index = indexOf(builder.series);
     }
   }
 }

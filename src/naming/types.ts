@@ -28,8 +28,13 @@ export interface FamilyRule {
   readonly labels?: readonly (readonly [attribute: string, label: string])[];
   /** Per attribute: canonical value → the original's word. Unlisted values pass unchanged. */
   readonly values?: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  /** Per label name: values always emitted, as 0 when nothing was recorded (zero-fill). */
+  /**
+   * Per label name: values always emitted, as 0 when nothing was recorded (zero-fill), in this
+   * order ahead of any other value. Only for families with that one label.
+   */
   readonly zeroFill?: Readonly<Record<string, readonly string[]>>;
+  /** A label-less family emitted as 0 before anything is recorded (the original always has it). */
+  readonly emitZero?: boolean;
 }
 
 export interface TableProfile {
@@ -42,6 +47,11 @@ export interface TableProfile {
   readonly buckets?: Readonly<Record<string, readonly number[]>>;
   /** The original's cache policy for its host-derived block (crewshipd: 15 s). */
   readonly snapshot?: { readonly ttlMillis?: number; readonly timeoutMillis?: number };
+  /**
+   * `?format=json` shape: `flat` is wasmrun's (family name without the prefix → a number, or an
+   * object keyed by its one label's values); default is the generic documented shape.
+   */
+  readonly json?: 'flat' | 'generic';
   /** A label carrying the machine's host name on every series (crewshipd's `hostname`). */
   readonly hostnameLabel?: string;
 }

@@ -1,15 +1,22 @@
 import type { ProfileName } from '../../options.ts';
-import type { Profile } from '../types.ts';
+import type { Profile, TableProfile } from '../types.ts';
+import { crewshipdProfile } from './crewshipd.ts';
 import { otelProfile } from './otel.ts';
+import { rmProfile } from './rm.ts';
+import { runwispProfile } from './runwisp.ts';
+import { soltiProfile } from './solti.ts';
+import { wasmrunProfile } from './wasmrun.ts';
 
 export const PROFILE_NAMES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
 
+export const LEGACY_PROFILES: Readonly<Record<Exclude<ProfileName, 'otel'>, TableProfile>> = {
+  runwisp: runwispProfile,
+  wasmrun: wasmrunProfile,
+  crewshipd: crewshipdProfile,
+  rm: rmProfile,
+  solti: soltiProfile,
+};
+
 export function resolveProfile(name: ProfileName, scopeInfo: boolean): Profile {
-  switch (name) {
-    case 'otel':
-      return otelProfile(scopeInfo);
-    default:
-      // The legacy tables land with their own catalog tests (issue 3); refuse rather than guess.
-      throw new Error(`profile ${JSON.stringify(name)} is not available yet: only "otel" is implemented`);
-  }
+  return name === 'otel' ? otelProfile(scopeInfo) : LEGACY_PROFILES[name];
 }

@@ -1,0 +1,74 @@
+/**
+ * crewshipd agent crew orchestrator (`crewshipd_`), from its metrics page: text 0.0.4, a
+ * `hostname` label on every series, zero-filled status gauges with an `other` fold, a capped
+ * `provider` label, queue aggregates only, and the DB-derived block cached 15 s.
+ *
+ * Go runtime figures keep their names (dashboards depend on them) and carry Node's nearest figure:
+ *   crewshipd_goroutines         ← active libuv handles and requests (process.getActiveResourcesInfo)
+ *   crewshipd_memory_alloc_bytes ← V8 heap used
+ *   crewshipd_memory_sys_bytes   ← resident set size
+ *   crewshipd_gc_runs_total      ← completed GCs (perf_hooks 'gc' entries)
+ */
+import { ASSIGNMENT_STATUSES, PIPELINE_RUN_STATUSES } from '../../domain/catalog.ts';
+import { OTHER } from '../../domain/types.ts';
+import type { FamilyRule, TableProfile } from '../types.ts';
+
+const gauge = (instrument: string, name: string, help: string, extra: Partial<FamilyRule> = {}): FamilyRule => ({
+  instrument,
+  name,
+  type: 'gauge',
+  help,
+  ...extra,
+});
+
+export const crewshipdProfile: TableProfile = {
+  kind: 'table',
+  name: 'crewshipd',
+  format: 'text',
+  hostnameLabel: 'hostname',
+  snapshot: { ttlMillis: 15_000 },
+  rules: [
+    gauge('process.uptime', 'crewshipd_uptime_seconds', 'Time since crewshipd started', { unit: 'seconds' }),
+    gauge('jobmeter.process.active_resources', 'crewshipd_goroutines', 'Number of goroutines (Node: active handles and requests)'),
+    gauge('v8js.memory.heap.used', 'crewshipd_memory_alloc_bytes', 'Bytes of allocated heap', { unit: 'bytes' }),
+    gauge('process.memory.usage', 'crewshipd_memory_sys_bytes', 'Total bytes obtained from the OS (Node: resident set size)', { unit: 'bytes' }),
+    { instrument: 'jobmeter.process.gc.count', name: 'crewshipd_gc_runs_total', type: 'counter', help: 'Total GC runs' },
+    gauge('jobmeter.websocket.connections', 'crewshipd_ws_connections', 'Active WebSocket connections', { emitZero: true }),
+    gauge('jobmeter.assignment.count', 'crewshipd_assignments', 'Assignments currently in each status', {
+      labels: [['status', 'status']],
+      zeroFill: { status: [...ASSIGNMENT_STATUSES, OTHER] },
+    }),
+    gauge('jobmeter.queue.depth', 'crewshipd_assignment_queue_depth', 'QUEUED assignments across all crews', { emitZero: true }),
+    gauge('jobmeter.queue.groups', 'crewshipd_assignment_queue_crews', 'Crews with at least one queued assignment', { emitZero: true }),
+    gauge('jobmeter.queue.depth.max', 'crewshipd_assignment_queue_depth_max', 'Queued assignments in the most backlogged crew', { emitZero: true }),
+    gauge('jobmeter.pipeline_run.count', 'crewshipd_pipeline_runs', 'Pipeline runs by status', {
+      labels: [['status', 'status']],
+      zeroFill: { status: [...PIPELINE_RUN_STATUSES, OTHER] },
+    }),
+    {
+      instrument: 'jobmeter.agent_run.events',
+      name: 'crewshipd_agent_run_events_total',
+      type: 'counter',
+      help: 'Agent run lifecycle events from the unified journal (live + archived rows)',
+      labels: [['event', 'event']],
+      zeroFill: { event: ['started', 'completed', 'failed', 'cancelled', 'timeout'] },
+    },
+    {
+      instrument: 'jobmeter.llm.calls',
+      name: 'crewshipd_llm_calls_total',
+      type: 'counter',
+      help: 'LLM invocations recorded in the paymaster cost ledger',
+      labels: [['provider', 'provider']],
+    },
+    {
+      instrument: 'jobmeter.llm.cost',
+      name: 'crewshipd_llm_cost_usd_total',
+      type: 'counter',
+      help: 'Cumulative LLM spend in USD',
+      labels: [['provider', 'provider']],
+    },
+    gauge('jobmeter.container.tracked', 'crewshipd_containers_tracked', 'Crew containers registered with the stats collector', { emitZero: true }),
+    gauge('jobmeter.container.reporting', 'crewshipd_containers_reporting', 'Tracked containers with a collected stats sample', { emitZero: true }),
+    gauge('jobmeter.db.migration.version', 'crewshipd_db_migration_version', 'Highest applied schema migration version', { emitZero: true }),
+  ],
+};

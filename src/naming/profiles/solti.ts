@@ -1,0 +1,52 @@
+/**
+ * solti task supervisor, runner backend (`solti_runner_`), from its `backend.rs`: counters and a
+ * duration histogram from a shared registry, text 0.0.4.
+ */
+import { DEFAULT_RUN_DURATION_BUCKETS } from '../../domain/catalog.ts';
+import type { TableProfile } from '../types.ts';
+
+/** solti spells it `canceled`; every other canonical outcome is its own word. */
+const OUTCOME_WORDS = { cancelled: 'canceled' };
+
+export const soltiProfile: TableProfile = {
+  kind: 'table',
+  name: 'solti',
+  format: 'text',
+  buckets: {
+    // 0.01 … 3600 s, exactly solti's list (also jobmeter's default).
+    'jobmeter.run.duration': DEFAULT_RUN_DURATION_BUCKETS,
+  },
+  rules: [
+    {
+      instrument: 'jobmeter.run.started',
+      name: 'solti_runner_tasks_started_total',
+      type: 'counter',
+      help: 'Total number of tasks started',
+      labels: [['runner', 'runner']],
+    },
+    {
+      instrument: 'jobmeter.run.finished',
+      name: 'solti_runner_tasks_completed_total',
+      type: 'counter',
+      help: 'Total number of tasks completed',
+      labels: [['runner', 'runner'], ['outcome', 'outcome']],
+      values: { outcome: OUTCOME_WORDS },
+    },
+    {
+      instrument: 'jobmeter.run.duration',
+      name: 'solti_runner_task_duration_seconds',
+      type: 'histogram',
+      help: 'Task execution duration in seconds',
+      unit: 'seconds',
+      labels: [['runner', 'runner'], ['outcome', 'outcome']],
+      values: { outcome: OUTCOME_WORDS },
+    },
+    {
+      instrument: 'jobmeter.runner.error',
+      name: 'solti_runner_errors_total',
+      type: 'counter',
+      help: 'Total runner-level errors',
+      labels: [['runner', 'runner'], ['error', 'error']],
+    },
+  ],
+};

@@ -1,0 +1,75 @@
+/**
+ * wasmrun agent server (`wasmrun_agent_`), from its observability page: text 0.0.4 (and JSON),
+ * every series always present. `exec_duration_ms_sum`/`_count` are plain counters in the
+ * original, so they are rendered from the duration histogram's sum (in ms) and count.
+ */
+import type { TableProfile } from '../types.ts';
+
+export const wasmrunProfile: TableProfile = {
+  kind: 'table',
+  name: 'wasmrun',
+  format: 'text',
+  json: 'flat',
+  rules: [
+    {
+      instrument: 'jobmeter.run.finished',
+      name: 'wasmrun_agent_exec_total',
+      type: 'counter',
+      help: 'Total code executions by terminal result.',
+      labels: [['outcome', 'result']],
+      // wasmrun's results: success, error (failed to run), timeout. A cancelled run did not complete.
+      values: { outcome: { failure: 'error', cancelled: 'error' } },
+      zeroFill: { result: ['success', 'error', 'timeout'] },
+    },
+    {
+      instrument: 'jobmeter.run.duration',
+      name: 'wasmrun_agent_exec_duration_ms_sum',
+      type: 'counter',
+      help: 'Sum of execution wall-clock durations in milliseconds.',
+      from: 'sum',
+      scale: 1000,
+      emitZero: true,
+    },
+    {
+      instrument: 'jobmeter.run.duration',
+      name: 'wasmrun_agent_exec_duration_ms_count',
+      type: 'counter',
+      help: 'Number of executions in the sum — pair with _sum for the average.',
+      from: 'count',
+      emitZero: true,
+    },
+    {
+      instrument: 'jobmeter.run.output_truncated',
+      name: 'wasmrun_agent_output_truncated_total',
+      type: 'counter',
+      help: 'Executions whose captured output hit the --max-output cap.',
+      emitZero: true,
+    },
+    {
+      instrument: 'jobmeter.session.created',
+      name: 'wasmrun_agent_sessions_created_total',
+      type: 'counter',
+      help: 'Sessions created since startup.',
+      emitZero: true,
+    },
+    {
+      instrument: 'jobmeter.request.rejected',
+      name: 'wasmrun_agent_exec_rejected_total',
+      type: 'counter',
+      help: 'Requests rejected before doing work, by reason: concurrency (429), payload (413), unauthorized (401).',
+      labels: [['reason', 'reason']],
+      zeroFill: { reason: ['concurrency', 'payload', 'unauthorized'] },
+    },
+    { instrument: 'jobmeter.session.active', name: 'wasmrun_agent_sessions_active', type: 'gauge', help: 'Currently active (non-expired) sessions.', emitZero: true },
+    { instrument: 'jobmeter.session.tracked', name: 'wasmrun_agent_sessions_total', type: 'gauge', help: 'Sessions tracked, including expired-but-not-yet-cleaned.', emitZero: true },
+    { instrument: 'jobmeter.run.active', name: 'wasmrun_agent_exec_in_flight', type: 'gauge', help: 'Exec workers currently running.', emitZero: true },
+    {
+      instrument: 'jobmeter.session.disk.usage',
+      name: 'wasmrun_agent_sessions_disk_bytes',
+      type: 'gauge',
+      help: 'Total on-disk footprint across active sessions (bytes).',
+      unit: 'bytes',
+      emitZero: true,
+    },
+  ],
+};
