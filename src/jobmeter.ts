@@ -9,6 +9,7 @@ import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
+import type { JsonView } from './http/metrics-response.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat, Family } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
@@ -47,6 +48,23 @@ interface ResolvedOptions {
   readonly processMetrics: boolean;
   readonly otelScopeInfo: boolean;
   readonly instruments: readonly InstrumentSpec[];
+}
+
+/**
+ * The JSON view of a profile. The dedicated listener has no auth, i.e. it is wasmrun's open mode,
+ * so the per-session breakdown is included there (never as labels: ids are unbounded).
+ */
+function jsonView(profile: Profile, recorder: Recorder): JsonView {
+  if (profile.kind !== 'table' || profile.json !== 'flat') return { shape: 'generic' };
+  return {
+    shape: 'flat',
+    prefix: profile.prefix,
+    extra: () => {
+      const list = recorder.lastSnapshot()?.sessions?.list;
+      if (list === undefined) return undefined;
+      return { sessions: list.map((s) => ({ id: s.id, disk_bytes: s.diskBytes, memory_cap_pages: s.memoryCapPages })) };
+    },
+  };
 }
 
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
@@ -126,7 +144,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   let listener: MetricsListener | undefined;
   if (o.listener !== false) {
     try {
-      listener = await startMetricsListener({ ...o.listener, format: o.listener.format ?? profile.format, scrape });
+      listener = await startMetricsListener({ ...o.listener, format: o.listener.format ?? profile.format, json: jsonView(profile, recorder), scrape });
     } catch (err) {
       stopProcessMetrics();
       await meterProvider.shutdown().catch(() => {});

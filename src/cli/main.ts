@@ -43,7 +43,7 @@ const processIo: CliIo = {
   stderr: (line) => void process.stderr.write(`${line}\n`),
 };
 
-export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--allow-non-loopback]
+export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--allow-non-loopback] [--demo]
        jobmeter --help | --version
 
 Serves job metrics from OpenTelemetry: a Prometheus pull endpoint on a loopback listener
@@ -55,6 +55,7 @@ Options of serve:
   --listen HOST:PORT     pull listener address (default 127.0.0.1:9464); [::1]:PORT for IPv6,
                          :PORT keeps the configured host, port 0 picks a free port
   --allow-non-loopback   allow the listener on a non-loopback address
+  --demo                 feed the profile's built-in scenario (every series of the profile)
   -h, --help             show this help
 
 Precedence, lowest first: built-in defaults < OTEL_* environment < config file < flags.
@@ -97,8 +98,11 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
 
 async function serve(args: readonly string[], env: Env, io: CliIo): Promise<number> {
   let options: JobmeterOptions;
+  let demo = false;
   try {
-    if (parseServeFlags(args).help === true) {
+    const flags = parseServeFlags(args);
+    demo = flags.demo === true;
+    if (flags.help === true) {
       io.stdout(USAGE);
       return EXIT_OK;
     }
@@ -118,7 +122,11 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
     } catch (err) {
       return isUsageError(err) ? usageError(io, err) : startupError(io, err);
     }
-    io.stderr(`jobmeter: ${servingLine(options, jm)}`);
+    if (demo) {
+      const { runDemo } = await import('../demo/scenarios.ts');
+      runDemo(jm, options.profile ?? 'otel');
+    }
+    io.stderr(`jobmeter: ${servingLine(options, jm)}${demo ? ' (demo scenario)' : ''}`);
 
     const signal = await signals.next();
     io.stderr(`jobmeter: ${signal} received, shutting down`);

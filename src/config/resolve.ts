@@ -54,6 +54,7 @@ export const SERVE_FLAGS = {
   profile: { type: 'string' },
   listen: { type: 'string' },
   'allow-non-loopback': { type: 'boolean' },
+  demo: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -62,6 +63,8 @@ export interface ServeFlags {
   profile?: string;
   listen?: string;
   allowNonLoopback?: boolean;
+  /** Feed the profile's built-in demo scenario (handled by the CLI, not a config key). */
+  demo?: boolean;
   help?: boolean;
 }
 
@@ -81,6 +84,7 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
   if (values.profile !== undefined) flags.profile = values.profile;
   if (values.listen !== undefined) flags.listen = values.listen;
   if (values['allow-non-loopback'] !== undefined) flags.allowNonLoopback = values['allow-non-loopback'];
+  if (values.demo !== undefined) flags.demo = values.demo;
   if (values.help !== undefined) flags.help = values.help;
   return flags;
 }

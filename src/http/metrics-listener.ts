@@ -6,7 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import { isLoopbackHost } from './loopback.ts';
-import { buildMetricsResponse } from './metrics-response.ts';
+import { buildMetricsResponse, type JsonView } from './metrics-response.ts';
 
 export interface MetricsListenerOptions {
   /** Address to bind; loopback unless `allowNonLoopback`. */
@@ -15,6 +15,8 @@ export interface MetricsListenerOptions {
   readonly port: number;
   readonly allowNonLoopback: boolean;
   readonly format: 'negotiate' | ExpositionFormat;
+  /** `?format=json` rendering. @default generic shape */
+  readonly json?: JsonView;
   /** Produces the families of one scrape. Concurrent calls are expected to coalesce upstream. */
   readonly scrape: () => Promise<readonly Family[]>;
 }
@@ -46,8 +48,13 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
     }
     const res = await buildMetricsResponse(
       families,
-      { accept: request.headers.accept, acceptEncoding: request.headers['accept-encoding'] },
+      {
+        accept: request.headers.accept,
+        acceptEncoding: request.headers['accept-encoding'],
+        json: (request.query as Record<string, unknown>).format === 'json',
+      },
       options.format,
+      options.json,
     );
     reply.header('content-type', res.contentType).header('vary', 'Accept, Accept-Encoding');
     if (res.contentEncoding !== undefined) reply.header('content-encoding', res.contentEncoding);

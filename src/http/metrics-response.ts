@@ -5,10 +5,12 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.ts';
+import { renderJson, type JsonShape } from '../exposition/json.ts';
 import { render } from '../exposition/render.ts';
 import { CONTENT_TYPE, type ExpositionFormat, type Family } from '../exposition/types.ts';
 
 const gzipAsync = promisify(gzip);
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export interface MetricsResponse {
   readonly contentType: string;
@@ -19,6 +21,16 @@ export interface MetricsResponse {
 export interface ScrapeRequest {
   readonly accept: string | undefined;
   readonly acceptEncoding: string | undefined;
+  /** `?format=json` asked for the JSON view. */
+  readonly json?: boolean;
+}
+
+/** How this endpoint renders `?format=json`. */
+export interface JsonView {
+  readonly shape: JsonShape;
+  readonly prefix?: string;
+  /** Extra top-level members (wasmrun's `sessions` array in open mode); undefined adds none. */
+  readonly extra?: () => Record<string, unknown> | undefined;
 }
 
 /**
@@ -29,12 +41,22 @@ export async function buildMetricsResponse(
   families: readonly Family[],
   request: ScrapeRequest,
   format: 'negotiate' | ExpositionFormat,
+  json: JsonView = { shape: 'generic' },
 ): Promise<MetricsResponse> {
-  const chosen = format === 'negotiate' ? negotiateFormat(request.accept) : format;
-  const text = render(chosen, families);
+  let contentType: string;
+  let text: string;
+  if (request.json) {
+    contentType = JSON_CONTENT_TYPE;
+    const extra = json.extra?.();
+    text = renderJson(families, json.shape, { ...(json.prefix !== undefined ? { prefix: json.prefix } : {}), ...(extra ? { extra } : {}) });
+  } else {
+    const chosen = format === 'negotiate' ? negotiateFormat(request.accept) : format;
+    contentType = CONTENT_TYPE[chosen];
+    text = render(chosen, families);
+  }
   const raw = Buffer.from(text, 'utf8');
   if (acceptsGzip(request.acceptEncoding)) {
-    return { contentType: CONTENT_TYPE[chosen], contentEncoding: 'gzip', body: await gzipAsync(raw) };
+    return { contentType, contentEncoding: 'gzip', body: await gzipAsync(raw) };
   }
-  return { contentType: CONTENT_TYPE[chosen], contentEncoding: undefined, body: raw };
+  return { contentType, contentEncoding: undefined, body: raw };
 }

@@ -40,6 +40,8 @@ export interface FamilyRule {
 export interface TableProfile {
   readonly kind: 'table';
   readonly name: string;
+  /** The original's series prefix (`rm_`), stripped for the flat JSON keys and shown in docs. */
+  readonly prefix: string;
   /** What the original serves when the client leaves a choice. */
   readonly format: 'negotiate' | ExpositionFormat;
   readonly rules: readonly FamilyRule[];

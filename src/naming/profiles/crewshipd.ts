@@ -24,6 +24,7 @@ const gauge = (instrument: string, name: string, help: string, extra: Partial<Fa
 export const crewshipdProfile: TableProfile = {
   kind: 'table',
   name: 'crewshipd',
+  prefix: 'crewshipd_',
   format: 'text',
   hostnameLabel: 'hostname',
   snapshot: { ttlMillis: 15_000 },

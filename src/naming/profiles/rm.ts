@@ -16,6 +16,7 @@ export const RM_JOB_KINDS = ['backup', 'forget', 'prune', 'check', 'unlock', 're
 export const rmProfile: TableProfile = {
   kind: 'table',
   name: 'rm',
+  prefix: 'rm_',
   format: 'text',
   buckets: {
     // 1s 5s 30s 1m 5m 30m 1h 6h 24h (+Inf), rm's list.

@@ -7,6 +7,7 @@ import type { TableProfile } from '../types.ts';
 export const runwispProfile: TableProfile = {
   kind: 'table',
   name: 'runwisp',
+  prefix: 'runwisp_',
   format: 'openmetrics',
   snapshot: { ttlMillis: 0 },
   rules: [

@@ -11,6 +11,7 @@ const OUTCOME_WORDS = { cancelled: 'canceled' };
 export const soltiProfile: TableProfile = {
   kind: 'table',
   name: 'solti',
+  prefix: 'solti_runner_',
   format: 'text',
   buckets: {
     // 0.01 … 3600 s, exactly solti's list (also jobmeter's default).

@@ -8,6 +8,7 @@ import type { TableProfile } from '../types.ts';
 export const wasmrunProfile: TableProfile = {
   kind: 'table',
   name: 'wasmrun',
+  prefix: 'wasmrun_agent_',
   format: 'text',
   json: 'flat',
   rules: [

@@ -1,0 +1,122 @@
+/**
+ * `jobmeter serve --demo`: a built-in, deterministic scenario per profile that exercises every
+ * series of that profile, so a user can see a profile's whole surface before wiring a host. The
+ * golden renders use it too. Only process/host figures (uptime, memory, CPU) vary between runs.
+ */
+import { LLM_PROVIDER_CAP } from '../domain/catalog.ts';
+import type { Recorder, RunAttributes } from '../domain/recorder.ts';
+import type { HostSnapshot } from '../domain/snapshot.ts';
+import type { Outcome } from '../domain/types.ts';
+import type { ProfileName } from '../options.ts';
+
+/** Fixed "now" of the scenario's snapshot timestamps: 2026-06-13T11:18:55Z. */
+export const DEMO_NOW_SECONDS = 1_781_349_535;
+
+interface DemoRun extends RunAttributes {
+  readonly outcome: Outcome;
+  readonly durationSeconds: number;
+  readonly outputTruncated?: boolean;
+}
+
+/** Per-profile runs, because `kind` and `runner` mean what each original means by them. */
+const RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
+  otel: [
+    { task: 'nightly-backup', kind: 'task', runner: 'subprocess', outcome: 'success', durationSeconds: 42 },
+    { task: 'nightly-backup', kind: 'task', runner: 'subprocess', outcome: 'failure', durationSeconds: 3.5 },
+    { task: 'lint', kind: 'task', runner: 'subprocess', outcome: 'timeout', durationSeconds: 30 },
+  ],
+  runwisp: [
+    { task: 'nightly-backup', kind: 'task', outcome: 'success', durationSeconds: 42 },
+    { task: 'nightly-backup', kind: 'task', outcome: 'failure', durationSeconds: 3.5 },
+    { task: 'web', kind: 'service', outcome: 'cancelled', durationSeconds: 600 },
+  ],
+  wasmrun: [
+    { task: 'exec', runner: 'wasm', outcome: 'success', durationSeconds: 0.3 },
+    { task: 'exec', runner: 'wasm', outcome: 'success', durationSeconds: 0.9, outputTruncated: true },
+    { task: 'exec', runner: 'wasm', outcome: 'failure', durationSeconds: 0.05 },
+    { task: 'exec', runner: 'wasm', outcome: 'timeout', durationSeconds: 3 },
+  ],
+  crewshipd: [{ task: 'crew-run', kind: 'agent', outcome: 'success', durationSeconds: 12 }],
+  rm: [
+    { task: 'alpha', kind: 'backup', outcome: 'success', durationSeconds: 300 },
+    { task: 'alpha', kind: 'backup', outcome: 'failure', durationSeconds: 5 },
+    { task: 'beta', kind: 'prune', outcome: 'success', durationSeconds: 1800 },
+    { task: 'beta', kind: 'check', outcome: 'cancelled', durationSeconds: 1 },
+  ],
+  solti: [
+    { task: 't1', runner: 'subprocess', outcome: 'success', durationSeconds: 0.25 },
+    { task: 't2', runner: 'wasm', outcome: 'failure', durationSeconds: 2.5 },
+    { task: 't3', runner: 'container', outcome: 'cancelled', durationSeconds: 60 },
+    { task: 't4', runner: 'subprocess', outcome: 'timeout', durationSeconds: 3600 },
+  ],
+};
+
+/** In flight while the demo serves. */
+const ACTIVE: Readonly<Record<ProfileName, readonly RunAttributes[]>> = {
+  otel: [{ task: 'deploy', kind: 'task', runner: 'subprocess' }],
+  runwisp: [{ task: 'web', kind: 'service' }, { task: 'nightly-backup', kind: 'task' }],
+  wasmrun: [{ task: 'exec', runner: 'wasm' }],
+  crewshipd: [],
+  rm: [],
+  solti: [{ task: 't5', runner: 'container' }],
+};
+
+/** The host snapshot every profile's demo serves (each profile renders the parts it knows). */
+export function demoSnapshot(): HostSnapshot {
+  return {
+    runsByOutcome: { success: 118, failure: 3, cancelled: 1, timeout: 0 },
+    lastFailureSeconds: DEMO_NOW_SECONDS - 120,
+    sessions: {
+      active: 3,
+      tracked: 4,
+      diskBytes: 16384,
+      list: [
+        { id: 'a1b2c3', diskBytes: 8192, memoryCapPages: 4096 },
+        { id: 'd4e5f6', diskBytes: 8192, memoryCapPages: null },
+      ],
+    },
+    // `archived` is not a crewshipd status: it folds into `other`.
+    assignments: { pending: 1, queued: 4, running: 2, completed: 40, failed: 3, cancelled: 1, archived: 2 },
+    pipelineRuns: { queued: 1, running: 1, completed: 12, failed: 1, dry_run: 2 },
+    queue: { depth: 4, groups: 2, depthMax: 3 },
+    agentRunEvents: { started: 50, completed: 44, failed: 4, cancelled: 1, timeout: 1 },
+    // More providers than the cap: the last ones fold into provider="other".
+    llm: Array.from({ length: LLM_PROVIDER_CAP + 2 }, (_, i) => ({
+      provider: `provider-${String(i + 1).padStart(2, '0')}`,
+      calls: 10 * (i + 1),
+      costUsd: 0.25 * (i + 1),
+    })),
+    containers: { tracked: 3, reporting: 2 },
+    dbMigrationVersion: 42,
+    websocketConnections: 2,
+    alerts: { warning: 1, critical: 1 },
+    hosts: [
+      {
+        id: '01HZX8K2M3N4P5Q6R7S8T9V0W1',
+        name: 'alpha',
+        online: true,
+        lastBackup: { timeSeconds: DEMO_NOW_SECONDS - 3600, success: false },
+        repoSizeBytes: 5_368_709_120,
+        snapshotCount: 48,
+        openAlerts: 2,
+        repoStatus: 'ready',
+      },
+      // No backup yet and an unknown repo size: those series are omitted for this host.
+      { id: '01HZX8K2M3N4P5Q6R7S8T9V0W2', name: 'beta', online: false, snapshotCount: 0, openAlerts: 0, repoStatus: 'init_failed' },
+    ],
+  };
+}
+
+/** Feeds `recorder` with `profile`'s scenario. Deterministic apart from the in-flight handles' clocks. */
+export function runDemo(recorder: Recorder, profile: ProfileName): void {
+  for (const run of RUNS[profile]) recorder.recordRun(run);
+  for (const run of ACTIVE[profile]) recorder.startRun(run);
+  recorder.reject('concurrency');
+  recorder.reject('unauthorized');
+  recorder.sessionCreated();
+  recorder.sessionCreated();
+  recorder.runnerError('wasm', 'module_load_failed');
+  recorder.runnerError('container', 'cgroup_prepare_failed');
+  const snapshot = demoSnapshot();
+  recorder.setSnapshotSource(() => snapshot);
+}
