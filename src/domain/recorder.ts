@@ -17,6 +17,8 @@ import {
   SNAPSHOT_FAILURES,
   SNAPSHOT_INSTRUMENTS,
 } from './catalog.ts';
+import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
+import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { SnapshotCache, type HostSnapshot, type SnapshotCallback, type SnapshotSourceOptions } from './snapshot.ts';
 import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
 
@@ -177,15 +179,58 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       if (spec === undefined) throw new Error(`observe(${JSON.stringify(name)}): no such instrument declared in options.instruments`);
       if (observed.has(name)) throw new Error(`observe(${JSON.stringify(name)}): a callback is already registered`);
       observed.add(name);
-      const report = (result: ObservableResult) => {
+      const inst = createObservable(meter, spec);
+      const folding = new FoldingObserver();
+      folding.register(inst, spec);
+      inst.addCallback((result: ObservableResult) => {
         const value = callback();
         if (value === undefined) return;
         if (typeof value === 'number') result.observe(value);
-        else for (const o of value) result.observe(o.value, o.attributes);
-      };
-      createObservable(meter, spec).addCallback(report);
+        else {
+          for (const o of value) folding.add(inst, o.value, o.attributes);
+          folding.flush((_, v, attributes) => result.observe(v, attributes));
+        }
+      });
     },
   };
+}
+
+/**
+ * Folds observations with the instrument's own bounds and sums those that land on the same
+ * attribute set, then observes each set once. The SDK keeps only the last value an asynchronous
+ * instrument observes per (processed) attribute set, so two providers folded into `other` would
+ * otherwise overwrite each other instead of adding up.
+ */
+class FoldingObserver {
+  readonly #processors = new Map<Observable, IAttributesProcessor>();
+  #pending = new Map<string, { inst: Observable; attributes: Attributes; value: number }>();
+
+  register(inst: Observable, spec: InstrumentSpec): void {
+    this.#processors.set(inst, createBoundedAttributesProcessor(spec.attributes));
+  }
+
+  add(inst: Observable, value: number, attributes: Attributes = {}): void {
+    const folded = this.#processors.get(inst)!.process(attributes);
+    let key = '';
+    for (const k in folded) key += k + '\0' + String(folded[k]) + '\0';
+    const id = this.#idOf(inst) + '\u0001' + key;
+    const prev = this.#pending.get(id);
+    if (prev === undefined) this.#pending.set(id, { inst, attributes: folded, value });
+    else prev.value += value;
+  }
+
+  flush(observe: (inst: Observable, value: number, attributes: Attributes) => void): void {
+    const pending = this.#pending;
+    this.#pending = new Map();
+    for (const p of pending.values()) observe(p.inst, p.value, p.attributes);
+  }
+
+  readonly #ids = new Map<Observable, number>();
+  #idOf(inst: Observable): number {
+    let id = this.#ids.get(inst);
+    if (id === undefined) this.#ids.set(inst, (id = this.#ids.size));
+    return id;
+  }
 }
 
 function createObservable(meter: Meter, spec: InstrumentSpec): Observable {
@@ -213,62 +258,76 @@ interface LiveTallies {
  */
 function registerSnapshotInstruments(meter: Meter, source: () => SnapshotCache | undefined, live: () => LiveTallies, build: BuildInfo | undefined): void {
   const inst = new Map<string, Observable>();
-  for (const spec of [RUN_LAST_FAILURE, ...SNAPSHOT_INSTRUMENTS, BUILD_INFO]) inst.set(spec.name, createObservable(meter, spec));
+  const folding = new FoldingObserver();
+  for (const spec of [RUN_LAST_FAILURE, ...SNAPSHOT_INSTRUMENTS, BUILD_INFO]) {
+    const o = createObservable(meter, spec);
+    inst.set(spec.name, o);
+    folding.register(o, spec);
+  }
   const get = (name: string): Observable => inst.get(name)!;
 
-  meter.addBatchObservableCallback(async (r: BatchObservableResult) => {
+  meter.addBatchObservableCallback(async (result: BatchObservableResult) => {
     const s = await source()?.get();
-    const t = live();
-
-    const lastFailure = s?.lastFailureSeconds ?? t.lastFailureSeconds;
-    if (lastFailure !== undefined) r.observe(get(RUN_LAST_FAILURE.name), lastFailure);
-    const runs = s?.runsByOutcome ?? t.outcomes;
-    for (const outcome of OUTCOMES) {
-      const n = runs[outcome];
-      if (n !== undefined) r.observe(get('jobmeter.run.history'), n, { outcome });
-    }
-    if (build !== undefined) {
-      r.observe(get(BUILD_INFO.name), 1, { version: build.version, commit: build.commit ?? 'unknown', 'runtime.version': process.version });
-    }
-    if (s === undefined) return;
-
-    const one = (name: string, value: number | undefined, attributes?: Attributes) => {
-      if (value !== undefined) r.observe(get(name), value, attributes);
-    };
-    const byKey = (name: string, key: string, values: Readonly<Record<string, number>> | undefined) => {
-      if (values === undefined) return;
-      for (const [k, v] of Object.entries(values)) r.observe(get(name), v, { [key]: k });
-    };
-    one('jobmeter.session.active', s.sessions?.active);
-    one('jobmeter.session.tracked', s.sessions?.tracked);
-    one('jobmeter.session.disk.usage', s.sessions?.diskBytes);
-    byKey('jobmeter.assignment.count', 'status', s.assignments);
-    byKey('jobmeter.pipeline_run.count', 'status', s.pipelineRuns);
-    one('jobmeter.queue.depth', s.queue?.depth);
-    one('jobmeter.queue.groups', s.queue?.groups);
-    one('jobmeter.queue.depth.max', s.queue?.depthMax);
-    byKey('jobmeter.agent_run.events', 'event', s.agentRunEvents);
-    for (const l of s.llm ?? []) {
-      r.observe(get('jobmeter.llm.calls'), l.calls, { provider: l.provider });
-      r.observe(get('jobmeter.llm.cost'), l.costUsd, { provider: l.provider });
-    }
-    one('jobmeter.container.tracked', s.containers?.tracked);
-    one('jobmeter.container.reporting', s.containers?.reporting);
-    one('jobmeter.db.migration.version', s.dbMigrationVersion);
-    one('jobmeter.websocket.connections', s.websocketConnections);
-    const hosts = s.hosts;
-    one('jobmeter.fleet.hosts', s.fleet?.total ?? hosts?.length);
-    one('jobmeter.fleet.hosts.online', s.fleet?.online ?? hosts?.filter((h) => h.online).length);
-    byKey('jobmeter.alert.open', 'severity', s.alerts);
-    for (const h of hosts ?? []) {
-      const a = { 'host.id': h.id, 'host.name': h.name };
-      one('jobmeter.host.agent.online', h.online ? 1 : 0, a);
-      one('jobmeter.host.last_backup.time', h.lastBackup?.timeSeconds, a);
-      one('jobmeter.host.last_backup.success', h.lastBackup === undefined ? undefined : h.lastBackup.success ? 1 : 0, a);
-      one('jobmeter.host.repo.size', h.repoSizeBytes, a);
-      one('jobmeter.host.snapshot.count', h.snapshotCount, a);
-      one('jobmeter.host.alert.open', h.openAlerts, a);
-      one('jobmeter.host.repo.status', 1, { ...a, status: h.repoStatus });
+    const r = { observe: (o: Observable, value: number, attributes?: Attributes) => folding.add(o, value, attributes) };
+    try {
+      observeSnapshot(r, get, s, live(), build);
+    } finally {
+      folding.flush((o, value, attributes) => result.observe(o, value, attributes));
     }
   }, [...inst.values()]);
+}
+
+type Observe = { observe(o: Observable, value: number, attributes?: Attributes): void };
+
+function observeSnapshot(r: Observe, get: (name: string) => Observable, s: HostSnapshot | undefined, t: LiveTallies, build: BuildInfo | undefined): void {
+  const lastFailure = s?.lastFailureSeconds ?? t.lastFailureSeconds;
+  if (lastFailure !== undefined) r.observe(get(RUN_LAST_FAILURE.name), lastFailure);
+  const runs = s?.runsByOutcome ?? t.outcomes;
+  for (const outcome of OUTCOMES) {
+    const n = runs[outcome];
+    if (n !== undefined) r.observe(get('jobmeter.run.history'), n, { outcome });
+  }
+  if (build !== undefined) {
+    r.observe(get(BUILD_INFO.name), 1, { version: build.version, commit: build.commit ?? 'unknown', 'runtime.version': process.version });
+  }
+  if (s === undefined) return;
+
+  const one = (name: string, value: number | undefined, attributes?: Attributes) => {
+    if (value !== undefined) r.observe(get(name), value, attributes);
+  };
+  const byKey = (name: string, key: string, values: Readonly<Record<string, number>> | undefined) => {
+    if (values === undefined) return;
+    for (const [k, v] of Object.entries(values)) r.observe(get(name), v, { [key]: k });
+  };
+  one('jobmeter.session.active', s.sessions?.active);
+  one('jobmeter.session.tracked', s.sessions?.tracked);
+  one('jobmeter.session.disk.usage', s.sessions?.diskBytes);
+  byKey('jobmeter.assignment.count', 'status', s.assignments);
+  byKey('jobmeter.pipeline_run.count', 'status', s.pipelineRuns);
+  one('jobmeter.queue.depth', s.queue?.depth);
+  one('jobmeter.queue.groups', s.queue?.groups);
+  one('jobmeter.queue.depth.max', s.queue?.depthMax);
+  byKey('jobmeter.agent_run.events', 'event', s.agentRunEvents);
+  for (const l of s.llm ?? []) {
+    r.observe(get('jobmeter.llm.calls'), l.calls, { provider: l.provider });
+    r.observe(get('jobmeter.llm.cost'), l.costUsd, { provider: l.provider });
+  }
+  one('jobmeter.container.tracked', s.containers?.tracked);
+  one('jobmeter.container.reporting', s.containers?.reporting);
+  one('jobmeter.db.migration.version', s.dbMigrationVersion);
+  one('jobmeter.websocket.connections', s.websocketConnections);
+  const hosts = s.hosts;
+  one('jobmeter.fleet.hosts', s.fleet?.total ?? hosts?.length);
+  one('jobmeter.fleet.hosts.online', s.fleet?.online ?? hosts?.filter((h) => h.online).length);
+  byKey('jobmeter.alert.open', 'severity', s.alerts);
+  for (const h of hosts ?? []) {
+    const a = { 'host.id': h.id, 'host.name': h.name };
+    one('jobmeter.host.agent.online', h.online ? 1 : 0, a);
+    one('jobmeter.host.last_backup.time', h.lastBackup?.timeSeconds, a);
+    one('jobmeter.host.last_backup.success', h.lastBackup === undefined ? undefined : h.lastBackup.success ? 1 : 0, a);
+    one('jobmeter.host.repo.size', h.repoSizeBytes, a);
+    one('jobmeter.host.snapshot.count', h.snapshotCount, a);
+    one('jobmeter.host.alert.open', h.openAlerts, a);
+    one('jobmeter.host.repo.status', 1, { ...a, status: h.repoStatus });
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { AggregationType, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { InstrumentSpec } from '../domain/types.ts';
-import { createBoundedAttributesProcessor, maxAttributeSets } from './bounded-attributes.ts';
+import { createBoundedAttributesProcessor, maxAttributeSets } from '../domain/bounded-attributes.ts';
 
 /**
  * Ceiling on series per instrument, whatever the vocabularies multiply to. Past it the SDK folds

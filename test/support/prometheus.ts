@@ -152,21 +152,51 @@ export function findPrometheusBinary(name: 'prometheus' | 'promtool'): string {
 }
 
 /**
- * Every server not yet stopped: if the test process exits without stop() (a crash, a forgotten
- * after() hook), the exit hook kills it synchronously and removes its temp dir.
+ * Every server not yet stopped. Servers are unref'd, so a forgotten stop() cannot keep the test
+ * process alive; when that process exits (normally, or on SIGTERM/SIGINT/SIGHUP, e.g. the test
+ * runner cancelling a file) the hooks below kill them synchronously and remove their temp dirs.
+ * Only SIGKILL of the test process can orphan one (it is on loopback, in /tmp).
  */
 const live = new Set<{ child: ChildProcess; dir: string }>();
-let exitHookInstalled = false;
+let hooksInstalled = false;
+const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const { child, dir } of live) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    }
+function killAllLive(): void {
+  for (const { child, dir } of live) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  killAllLive();
+  // Alone, our listener would swallow the signal: step aside and let it terminate as usual.
+  // With other listeners (the test runner's own), they decide what happens next.
+  if (process.listenerCount(signal) === 1) {
+    for (const sig of FORWARDED_SIGNALS) process.removeListener(sig, onSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.once('exit', killAllLive);
+  for (const sig of FORWARDED_SIGNALS) process.on(sig, onSignal);
+}
+
+/** Resolves whether `promise` settled within `ms`; its timer never outlives the call. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(resolve, ms, false);
   });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function startPrometheus(opts: PrometheusOptions): Promise<PrometheusHandle> {
@@ -266,7 +296,9 @@ async function spawnAndWaitReady(
   });
   const entry = { child, dir };
   live.add(entry);
-  installExitHook();
+  installHooks();
+  child.unref();
+  (child.stderr as { unref?: () => void } | null)?.unref?.();
   const forget = (): void => void live.delete(entry);
   const proc: Proc = { child, dir, url, stderr: () => stderr, exited, forget };
 
@@ -300,11 +332,9 @@ async function spawnAndWaitReady(
 async function killAndWait(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
-  // unref'd timers: the child handle keeps the process alive while it runs; these must not.
-  const timer = sleep(STOP_GRACE_MS, undefined, { ref: false }).then(() => 'timeout' as const);
-  if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'timeout') {
+  if (!(await settlesWithin(exited, STOP_GRACE_MS))) {
     child.kill('SIGKILL');
-    await Promise.race([exited, sleep(STOP_GRACE_MS, undefined, { ref: false })]);
+    await settlesWithin(exited, STOP_GRACE_MS);
   }
 }
 

@@ -10,7 +10,6 @@
  * without `_total`, a family without HELP). The output says which.
  */
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { findPrometheusBinary } from './prometheus.ts';
 
 export interface CheckMetricsResult {
@@ -39,9 +38,11 @@ export async function checkMetrics(text: string): Promise<CheckMetricsResult> {
   // promtool may exit before reading all of a bad body; EPIPE then is not our error.
   child.stdin.on('error', () => {});
   child.stdin.end(text);
-  // unref'd: the child keeps the process alive while it runs; the timer must not after.
-  const timeout = sleep(TIMEOUT_MS, undefined, { ref: false }).then(() => 'timeout' as const);
-  const result = await Promise.race([done, timeout]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(resolve, TIMEOUT_MS, 'timeout');
+  });
+  const result = await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
   if (result === 'timeout') {
     child.kill('SIGKILL');
     throw new Error(`promtool check metrics did not finish within ${TIMEOUT_MS} ms; output so far:\n${output}`);

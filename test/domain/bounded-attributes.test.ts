@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createBoundedAttributesProcessor, MAX_VALUE_LENGTH, maxAttributeSets } from '../../src/views/bounded-attributes.ts';
+import { createBoundedAttributesProcessor, MAX_VALUE_LENGTH, maxAttributeSets } from '../../src/domain/bounded-attributes.ts';
 
 test('undeclared attributes are dropped before aggregation', () => {
   const p = createBoundedAttributesProcessor([{ key: 'task', cap: 10 }]);

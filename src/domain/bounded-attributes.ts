@@ -8,7 +8,7 @@
  */
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
-import { OTHER, type AttributeSpec } from '../domain/types.ts';
+import { OTHER, type AttributeSpec } from './types.ts';
 
 /**
  * Longest label value kept. Prometheus has no limit of its own, but a multi-megabyte value would
