@@ -64,7 +64,7 @@ export interface BuildInfo {
 export interface Recorder {
   /** Count a run as started and in flight; returns the handle that finishes it. */
   startRun(attributes: RunAttributes): RunHandle;
-  /** Record a run timed elsewhere (no in-flight tracking). */
+  /** Record a run timed elsewhere: counted as started and finished, never in flight. */
   recordRun(run: FinishedRun): void;
   /** Count a request rejected before doing work. */
   reject(reason: string): void;
@@ -156,7 +156,10 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       };
     },
     recordRun(run) {
-      finishRun(runAttributes(run), run.outcome, run.durationSeconds, run);
+      // A run reported after the fact was started too: keep started ≥ finished.
+      const attrs = runAttributes(run);
+      started.add(1, attrs);
+      finishRun(attrs, run.outcome, run.durationSeconds, run);
     },
     reject(reason) {
       rejected.add(1, { reason });
@@ -302,8 +305,8 @@ function observeSnapshot(r: Observe, get: (name: string) => Observable, s: HostS
   one('jobmeter.session.active', s.sessions?.active);
   one('jobmeter.session.tracked', s.sessions?.tracked);
   one('jobmeter.session.disk.usage', s.sessions?.diskBytes);
-  byKey('jobmeter.assignment.count', 'status', s.assignments);
-  byKey('jobmeter.pipeline_run.count', 'status', s.pipelineRuns);
+  byKey('jobmeter.assignments', 'status', s.assignments);
+  byKey('jobmeter.pipeline_runs', 'status', s.pipelineRuns);
   one('jobmeter.queue.depth', s.queue?.depth);
   one('jobmeter.queue.groups', s.queue?.groups);
   one('jobmeter.queue.depth.max', s.queue?.depthMax);
@@ -326,7 +329,7 @@ function observeSnapshot(r: Observe, get: (name: string) => Observable, s: HostS
     one('jobmeter.host.last_backup.time', h.lastBackup?.timeSeconds, a);
     one('jobmeter.host.last_backup.success', h.lastBackup === undefined ? undefined : h.lastBackup.success ? 1 : 0, a);
     one('jobmeter.host.repo.size', h.repoSizeBytes, a);
-    one('jobmeter.host.snapshot.count', h.snapshotCount, a);
+    one('jobmeter.host.snapshots', h.snapshotCount, a);
     one('jobmeter.host.alert.open', h.openAlerts, a);
     one('jobmeter.host.repo.status', 1, { ...a, status: h.repoStatus });
   }

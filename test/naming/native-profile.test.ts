@@ -33,6 +33,7 @@ test('native profile names, types and labels', async () => {
   assert.deepEqual(
     fams.map((f) => `${f.name}:${f.type}`),
     [
+      'jobmeter_run_started_total:counter',
       'jobmeter_run_finished_total:counter',
       'jobmeter_run_duration_seconds:histogram',
       'jobmeter_request_rejected_total:counter',

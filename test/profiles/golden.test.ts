@@ -9,7 +9,7 @@ import { runDemo } from '../../src/demo/scenarios.ts';
 import { CONTENT_TYPE, type ExpositionFormat } from '../../src/exposition/types.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { checkExposition } from '../support/exposition-parser.ts';
-import { OBSERVABLE_FOLD_BUG, serveOnce, type ServeOptions } from './helpers.ts';
+import { serveOnce, type ServeOptions } from './helpers.ts';
 
 const GOLDEN_DIR = new URL('./golden/', import.meta.url);
 
@@ -84,9 +84,6 @@ function golden(file: string, actual: string): void {
 
 const demo = (profile: ProfileName) => (jm: Parameters<ServeOptions['feed']>[0]) => runDemo(jm, profile);
 
-/** The demo's crewshipd/otel renders fold two LLM providers into `other`: their sum needs the fold fix. */
-const foldTodo = (profile: ProfileName) => (profile === 'crewshipd' || profile === 'otel' ? OBSERVABLE_FOLD_BUG : undefined);
-
 interface Case {
   readonly profile: ProfileName;
   readonly format: ExpositionFormat;
@@ -105,7 +102,7 @@ const CASES: readonly Case[] = [
 
 for (const c of CASES) {
   const file = `${c.profile}.${c.format === 'text' ? 'prom' : 'om'}.txt`;
-  test(`golden ${file}`, { todo: foldTodo(c.profile) }, async () => {
+  test(`golden ${file}`, async () => {
     const served = await serveOnce(c.profile, { ...c.via, feed: demo(c.profile) });
     assert.equal(served.status, 200);
     assert.equal(served.contentType, CONTENT_TYPE[c.format]);
@@ -115,7 +112,7 @@ for (const c of CASES) {
 }
 
 for (const profile of ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const) {
-  test(`golden ${profile}.json (?format=json through the listener)`, { todo: foldTodo(profile) }, async () => {
+  test(`golden ${profile}.json (?format=json through the listener)`, async () => {
     const served = await serveOnce(profile, { json: true, feed: demo(profile) });
     assert.equal(served.status, 200);
     assert.equal(served.contentType, 'application/json; charset=utf-8');
@@ -135,7 +132,7 @@ const DEFAULT_FORMAT: Readonly<Record<ProfileName, ExpositionFormat>> = {
 
 for (const profile of Object.keys(DEFAULT_FORMAT) as ProfileName[]) {
   const format = DEFAULT_FORMAT[profile];
-  test(`${profile} serves ${format} by default, equal to its golden`, { todo: foldTodo(profile) }, async () => {
+  test(`${profile} serves ${format} by default, equal to its golden`, async () => {
     const served = await serveOnce(profile, { feed: demo(profile) });
     assert.equal(served.contentType, CONTENT_TYPE[format]);
     assert.equal(normaliseExposition(served.body), readFileSync(new URL(`${profile}.${format === 'text' ? 'prom' : 'om'}.txt`, GOLDEN_DIR), 'utf8'));

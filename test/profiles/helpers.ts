@@ -10,14 +10,6 @@ import type { JobmeterOptions, ProfileName } from '../../src/options.ts';
 /** Legacy profiles, in the seeds' order. */
 export const LEGACY: readonly Exclude<ProfileName, 'otel'>[] = ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
 
-/**
- * Observable (snapshot) instruments keep the LAST observation when the view folds several
- * attribute sets into `other`, not their sum (src/domain/recorder.ts, see the report). Tests that
- * depend on the sum are marked `todo` with this message until that is fixed; then delete it.
- */
-export const OBSERVABLE_FOLD_BUG: string | undefined =
-  'src bug: observable instruments keep the last folded observation instead of summing into `other`';
-
 /** A jobmeter for tests: no listener, no process metrics, a fixed crewshipd hostname. */
 export function testJobmeter(profile: ProfileName, options: JobmeterOptions = {}): Promise<Jobmeter> {
   return createJobmeter({ profile, listener: false, processMetrics: false, hostname: 'demo-host', ...options });

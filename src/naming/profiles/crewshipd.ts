@@ -35,14 +35,14 @@ export const crewshipdProfile: TableProfile = {
     gauge('process.memory.usage', 'crewshipd_memory_sys_bytes', 'Total bytes obtained from the OS (Node: resident set size)', { unit: 'bytes' }),
     { instrument: 'jobmeter.process.gc.count', name: 'crewshipd_gc_runs_total', type: 'counter', help: 'Total GC runs' },
     gauge('jobmeter.websocket.connections', 'crewshipd_ws_connections', 'Active WebSocket connections', { emitZero: true }),
-    gauge('jobmeter.assignment.count', 'crewshipd_assignments', 'Assignments currently in each status', {
+    gauge('jobmeter.assignments', 'crewshipd_assignments', 'Assignments currently in each status', {
       labels: [['status', 'status']],
       zeroFill: { status: [...ASSIGNMENT_STATUSES, OTHER] },
     }),
     gauge('jobmeter.queue.depth', 'crewshipd_assignment_queue_depth', 'QUEUED assignments across all crews', { emitZero: true }),
     gauge('jobmeter.queue.groups', 'crewshipd_assignment_queue_crews', 'Crews with at least one queued assignment', { emitZero: true }),
     gauge('jobmeter.queue.depth.max', 'crewshipd_assignment_queue_depth_max', 'Queued assignments in the most backlogged crew', { emitZero: true }),
-    gauge('jobmeter.pipeline_run.count', 'crewshipd_pipeline_runs', 'Pipeline runs by status', {
+    gauge('jobmeter.pipeline_runs', 'crewshipd_pipeline_runs', 'Pipeline runs by status', {
       labels: [['status', 'status']],
       zeroFill: { status: [...PIPELINE_RUN_STATUSES, OTHER] },
     }),

@@ -45,7 +45,7 @@ export const rmProfile: TableProfile = {
     perHost('jobmeter.host.last_backup.time', 'rm_host_last_backup_timestamp_seconds', "Unix timestamp of the host's most recent backup. Omitted for hosts with no backup yet.", 'seconds'),
     perHost('jobmeter.host.last_backup.success', 'rm_host_last_backup_success', '1 if the most recent backup succeeded, 0 otherwise. Omitted for hosts with no backup yet.'),
     perHost('jobmeter.host.repo.size', 'rm_host_repo_size_bytes', 'Latest reported repo size from restic stats --mode raw-data. Omitted when unknown.', 'bytes'),
-    perHost('jobmeter.host.snapshot.count', 'rm_host_snapshot_count', "Number of restic snapshots known on the host's repo."),
+    perHost('jobmeter.host.snapshots', 'rm_host_snapshot_count', "Number of restic snapshots known on the host's repo."),
     perHost('jobmeter.host.alert.open', 'rm_host_open_alerts', 'Number of currently open alerts attached to this host.'),
     {
       instrument: 'jobmeter.host.repo.status',

@@ -1,0 +1,361 @@
+/**
+ * Generates docs/profiles.md from the profile tables in src/naming/profiles/ (the tables are the
+ * only source: nothing here restates a metric), and the compact "Profiles" table of README.md
+ * between `<!-- profiles:start -->` and `<!-- profiles:end -->` when those markers exist.
+ *
+ *   node scripts/gen-profile-docs.ts           rewrite docs/profiles.md (+ the README block)
+ *   node scripts/gen-profile-docs.ts --check   exit 1 if either is out of date; write nothing
+ *
+ * It also owns the promtool allow-list (PROMTOOL_ALLOWLIST): the exact `promtool check metrics`
+ * lines each profile's demo render may print, each with why. test/naming/promtool-profiles.test.ts
+ * asserts against it and the docs print it, so it is written once. Importing this module has no
+ * side effects; only running it as a script writes files.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DOMAIN_INSTRUMENTS } from '../src/domain/catalog.ts';
+import { LEGACY_PROFILES, PROFILE_NAMES } from '../src/naming/profiles/index.ts';
+import type { FamilyRule, TableProfile } from '../src/naming/types.ts';
+import type { ProfileName } from '../src/options.ts';
+
+const ROOT = new URL('../', import.meta.url);
+export const PROFILES_DOC = fileURLToPath(new URL('docs/profiles.md', ROOT));
+export const README = fileURLToPath(new URL('README.md', ROOT));
+export const README_START = '<!-- profiles:start -->';
+export const README_END = '<!-- profiles:end -->';
+const REGENERATE = 'node scripts/gen-profile-docs.ts';
+
+// ---------------------------------------------------------------------------------------------
+// promtool allow-list
+
+/** Findings promtool 2.42 reports about one family's name, and why the name stays. */
+export interface AllowedWarning {
+  readonly metric: string;
+  /** promtool's words after the metric name, e.g. `counter metrics should have "_total" suffix`. */
+  readonly problems: readonly string[];
+  readonly why: string;
+}
+
+/**
+ * What `promtool check metrics` may say about each profile's demo render (text 0.0.4). Only the
+ * originals' own names may cause a finding; the native profile must be clean. Any line not listed
+ * here fails test/naming/promtool-profiles.test.ts.
+ */
+export const PROMTOOL_ALLOWLIST: Readonly<Record<ProfileName, readonly AllowedWarning[]>> = {
+  otel: [],
+  runwisp: [],
+  wasmrun: [
+    {
+      metric: 'wasmrun_agent_exec_duration_ms_sum',
+      problems: [
+        'counter metrics should have "_total" suffix',
+        'metric names should not contain abbreviated units',
+        'non-histogram and non-summary metrics should not have "_sum" suffix',
+      ],
+      why: "wasmrun exposes the duration as two plain counters named like a histogram's parts, in milliseconds (`…_ms_sum`, `…_ms_count`); its dashboards divide one by the other.",
+    },
+    {
+      metric: 'wasmrun_agent_exec_duration_ms_count',
+      problems: [
+        'counter metrics should have "_total" suffix',
+        'metric names should not contain abbreviated units',
+        'non-histogram and non-summary metrics should not have "_count" suffix',
+      ],
+      why: 'The count half of the same pair: a plain counter, `_ms` and no `_total`, as wasmrun names it.',
+    },
+    {
+      metric: 'wasmrun_agent_sessions_total',
+      problems: ['non-counter metrics should not have "_total" suffix'],
+      why: 'A gauge (sessions tracked, including expired ones not yet cleaned) that wasmrun names `_total`.',
+    },
+  ],
+  crewshipd: [],
+  rm: [
+    {
+      metric: 'rm_host_snapshot_count',
+      problems: ['non-histogram and non-summary metrics should not have "_count" suffix'],
+      why: "A per-host gauge (snapshots in the host's repo) that rm names `_count`.",
+    },
+    {
+      metric: 'rm_hosts_total',
+      problems: ['non-counter metrics should not have "_total" suffix'],
+      why: 'A gauge (enrolled hosts) that rm names `_total`.',
+    },
+  ],
+  solti: [],
+};
+
+/** The exact lines promtool may print for `profile`, sorted. */
+export function allowedWarningLines(profile: ProfileName): string[] {
+  return PROMTOOL_ALLOWLIST[profile].flatMap((w) => w.problems.map((p) => `${w.metric} ${p}`)).sort();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts read from the tables (and the profiles' own doc comments)
+
+/** The profile file's leading doc comment, as markdown (indented runs become a text block). */
+function profileComment(name: ProfileName): string {
+  const source = readFileSync(fileURLToPath(new URL(`src/naming/profiles/${name}.ts`, ROOT)), 'utf8');
+  const block = /\/\*\*([\s\S]*?)\*\//.exec(source);
+  if (!block) return '';
+  const lines = block[1]!
+    .split('\n')
+    .map((l) => l.replace(/^\s*\* ?/, '').trimEnd())
+    .join('\n')
+    .trim()
+    .split('\n');
+  const out: string[] = [];
+  let inBlock = false;
+  for (const l of lines) {
+    const indented = /^ {2,}\S/.test(l);
+    if (indented && !inBlock) out.push('', '```text');
+    if (!indented && inBlock) out.push('```', '');
+    inBlock = indented;
+    out.push(indented ? l.slice(2) : l);
+  }
+  if (inBlock) out.push('```');
+  return out.join('\n').replace(/\n{3,}/g, '\n\n');
+}
+
+/** "RunWisp (`runwisp_`), from …" → "RunWisp"; the profile name when the comment says otherwise. */
+function originalName(name: ProfileName): string {
+  if (name === 'otel') return 'OpenTelemetry (native)';
+  const first = profileComment(name).split('\n')[0] ?? '';
+  return /^(.+?) \(`[a-z_]+`\)/.exec(first)?.[1] ?? name;
+}
+
+function formatLong(format: TableProfile['format']): string {
+  switch (format) {
+    case 'negotiate':
+      return 'OpenMetrics 1.0 or text 0.0.4, negotiated from `Accept` (text when the header names neither)';
+    case 'openmetrics':
+      return 'OpenMetrics 1.0 (`application/openmetrics-text; version=1.0.0`, ends in `# EOF`), whatever the `Accept` header';
+    case 'text':
+      return 'text 0.0.4 (`text/plain; version=0.0.4`), whatever the `Accept` header';
+  }
+}
+
+function formatShort(format: TableProfile['format']): string {
+  return format === 'negotiate' ? 'negotiated' : format === 'openmetrics' ? 'OpenMetrics 1.0' : 'text 0.0.4';
+}
+
+// SnapshotCache's defaults (src/domain/snapshot.ts: ttlMillis @default 0, timeoutMillis @default 2000).
+const DEFAULT_SNAPSHOT_TIMEOUT_MILLIS = 2000;
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+function cacheShort(profile: TableProfile | undefined): string {
+  const ttl = profile?.snapshot?.ttlMillis ?? 0;
+  return ttl > 0 ? seconds(ttl) : 'none';
+}
+
+function cacheLong(profile: TableProfile | undefined): string {
+  const ttl = profile?.snapshot?.ttlMillis;
+  const timeout = profile?.snapshot?.timeoutMillis ?? DEFAULT_SNAPSHOT_TIMEOUT_MILLIS;
+  const policy =
+    ttl === undefined
+      ? 'no cache (the default): the snapshot callback runs on every scrape'
+      : ttl === 0
+        ? 'none, on purpose: the snapshot callback runs on every scrape (host-derived series are always fresh)'
+        : `host-derived series are reused for ${seconds(ttl)} (scrapes within that window get the same snapshot)`;
+  return `${policy}; a call slower than ${seconds(timeout)} serves the last good snapshot`;
+}
+
+function bucketsOf(profile: TableProfile, rule: FamilyRule): readonly number[] | undefined {
+  return profile.buckets?.[rule.instrument] ?? DOMAIN_INSTRUMENTS.find((s) => s.name === rule.instrument)?.buckets;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function code(s: string): string {
+  return '`' + s + '`';
+}
+
+function labelsCell(profile: TableProfile, rule: FamilyRule): string {
+  const parts = (rule.labels ?? []).map(([attr, label]) => (attr === label ? code(label) : `${code(label)} ← ${code(attr)}`));
+  if (profile.hostnameLabel !== undefined) parts.push(`${code(profile.hostnameLabel)} (host name)`);
+  return parts.length === 0 ? '—' : parts.join(', ');
+}
+
+function valuesCell(rule: FamilyRule): string {
+  const parts: string[] = [];
+  for (const [label, values] of Object.entries(rule.zeroFill ?? {})) {
+    parts.push(`${code(label)}: ${values.map(code).join(', ')} (all always emitted, 0 when none)`);
+  }
+  for (const [attr, map] of Object.entries(rule.values ?? {})) {
+    const label = rule.labels?.find(([a]) => a === attr)?.[1] ?? attr;
+    const words = Object.entries(map).map(([from, to]) => `${from} → ${code(to)}`);
+    const source = label === attr ? code(label) : `${code(label)} from ${code(attr)}`;
+    parts.push(`${source}: ${words.join(', ')}; other values unchanged`);
+  }
+  return parts.join('; ');
+}
+
+function fromCell(rule: FamilyRule): string {
+  const from = rule.from ?? 'value';
+  return from === 'value' ? code(rule.instrument) : `${code(rule.instrument)} (its ${from})`;
+}
+
+function notesCell(profile: TableProfile, rule: FamilyRule): string {
+  const notes: string[] = [];
+  if (rule.unit !== undefined) notes.push(`unit ${code(rule.unit)}`);
+  if (rule.scale !== undefined && rule.scale !== 1) {
+    notes.push(rule.scale === 1000 ? '×1000 (seconds → milliseconds)' : rule.scale === 100 ? '×100 (fraction → percent)' : `×${rule.scale}`);
+  }
+  if (rule.emitZero) notes.push('present from the start (0 before anything is recorded)');
+  if (rule.type === 'histogram') {
+    const b = bucketsOf(profile, rule);
+    if (b !== undefined) notes.push(`buckets ${[...b.map(String), '+Inf'].join(', ')}`);
+  }
+  if (rule.type === 'counter' && !rule.name.endsWith('_total')) notes.push('counter without `_total` (OpenMetrics: typed `unknown` to keep the name)');
+  return notes.join('; ');
+}
+
+function slug(name: ProfileName): string {
+  return `#${name}`;
+}
+
+/** The compact "Profiles" table for README.md (also at the top of docs/profiles.md). */
+export function profilesTable(linkBase = 'docs/profiles.md'): string {
+  const rows = [
+    '| profile | original | series prefix | serves | families | host snapshot cache |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const name of PROFILE_NAMES) {
+    const link = `[${code(name)}](${linkBase}${slug(name)})`;
+    if (name === 'otel') {
+      rows.push(`| ${link} (default) | ${originalName(name)} | — (OTel names) | ${formatShort('negotiate')} | every instrument | none |`);
+      continue;
+    }
+    const p = LEGACY_PROFILES[name];
+    rows.push(`| ${link} | ${cell(originalName(name))} | ${code(p.prefix)} | ${formatShort(p.format)} | ${p.rules.length} | ${cacheShort(p)} |`);
+  }
+  return rows.join('\n');
+}
+
+function allowListSection(name: ProfileName): string {
+  const entries = PROMTOOL_ALLOWLIST[name];
+  const head = '### `promtool check metrics`\n\n';
+  if (entries.length === 0) {
+    return head + 'Clean: no output, exit 0, on the demo render in text 0.0.4 (asserted by `test/naming/promtool-profiles.test.ts`).\n';
+  }
+  const rows = ['| metric | promtool says | why the name stays |', '|---|---|---|'];
+  for (const w of entries) rows.push(`| ${code(w.metric)} | ${w.problems.map((p) => cell(p)).join('<br>')} | ${cell(w.why)} |`);
+  return (
+    head +
+    "Exit 3 with exactly these findings on the demo render in text 0.0.4, all caused by the original's own names; " +
+    'any other line fails `test/naming/promtool-profiles.test.ts`.\n\n' +
+    rows.join('\n') +
+    '\n'
+  );
+}
+
+function otelSection(): string {
+  return [
+    '## otel',
+    '',
+    profileComment('otel'),
+    '',
+    '- **Series prefix:** none; names follow the OpenTelemetry → Prometheus compatibility rules (`.` → `_`, unit suffixes, `_total` on monotonic sums).',
+    `- **Serves:** ${formatLong('negotiate')}.`,
+    '- **Extras:** `target_info` and the `otel_scope_name` / `otel_scope_version` labels unless `otelScopeInfo: false`.',
+    `- **Host snapshot cache:** ${cacheLong(undefined)}.`,
+    '',
+    allowListSection('otel'),
+  ].join('\n');
+}
+
+function tableSection(name: Exclude<ProfileName, 'otel'>): string {
+  const p = LEGACY_PROFILES[name];
+  const rows = [
+    '| metric | type | labels | label values | from (canonical instrument) | unit / scale / notes | HELP |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const r of p.rules) {
+    rows.push(
+      `| ${code(r.name)} | ${r.type} | ${labelsCell(p, r)} | ${cell(valuesCell(r))} | ${fromCell(r)} | ${cell(notesCell(p, r))} | ${cell(r.help)} |`,
+    );
+  }
+  const facts = [
+    `- **Series prefix:** ${code(p.prefix)}`,
+    `- **Serves:** ${formatLong(p.format)}.`,
+    `- **\`?format=json\`:** ${p.json === 'flat' ? "the original's flat shape (family name without the prefix → a number, or an object keyed by its one label)" : 'the generic documented shape'}.`,
+    `- **Host snapshot cache:** ${cacheLong(p)}.`,
+  ];
+  if (p.hostnameLabel !== undefined) facts.push(`- **Every series** carries ${code(p.hostnameLabel)}: the machine's host name.`);
+  return [`## ${name}`, '', profileComment(name), '', ...facts, '', rows.join('\n'), '', allowListSection(name)].join('\n');
+}
+
+/** docs/profiles.md, whole. */
+export function generateProfilesDoc(): string {
+  const sections = PROFILE_NAMES.map((n) => (n === 'otel' ? otelSection() : tableSection(n)));
+  return (
+    [
+      '# Naming profiles',
+      '',
+      `<!-- Generated from src/naming/profiles/*.ts by scripts/gen-profile-docs.ts. Do not edit; run: ${REGENERATE} -->`,
+      '',
+      "A profile decides how jobmeter's canonical instruments appear as Prometheus series. `otel` derives names from the",
+      "OpenTelemetry compatibility rules; every other profile is a table reproducing one existing system's exact series",
+      'names, label names, label words, buckets and omission rules. Select one with `profile = "NAME"` /',
+      '`--profile NAME` / `createJobmeter({ profile })`; `jobmeter serve --profile NAME --demo` serves every series.',
+      '',
+      profilesTable(''),
+      '',
+      ...sections,
+    ]
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n'
+  );
+}
+
+/** README.md with the block between the markers regenerated; undefined when the markers are absent. */
+export function updateReadme(readme: string): string | undefined {
+  const i = readme.indexOf(README_START);
+  const j = readme.indexOf(README_END);
+  if (i === -1 || j === -1 || j < i) return undefined;
+  return readme.slice(0, i + README_START.length) + '\n' + profilesTable() + '\n' + readme.slice(j);
+}
+
+function main(args: readonly string[]): number {
+  const check = args.includes('--check');
+  const unknown = args.filter((a) => a !== '--check');
+  if (unknown.length > 0) {
+    console.error(`gen-profile-docs: unknown argument(s) ${unknown.join(' ')}; usage: ${REGENERATE} [--check]`);
+    return 2;
+  }
+  let stale = 0;
+  const doc = generateProfilesDoc();
+  let current: string | undefined;
+  try {
+    current = readFileSync(PROFILES_DOC, 'utf8');
+  } catch {
+    current = undefined;
+  }
+  if (current !== doc) {
+    stale++;
+    if (check) console.error(`docs/profiles.md is out of date; run: ${REGENERATE}`);
+    else writeFileSync(PROFILES_DOC, doc);
+  }
+  const readme = readFileSync(README, 'utf8');
+  const updated = updateReadme(readme);
+  if (updated === undefined) {
+    console.error(`README.md has no ${README_START} … ${README_END} markers: README left alone`);
+  } else if (updated !== readme) {
+    stale++;
+    if (check) console.error(`README.md's profiles table is out of date; run: ${REGENERATE}`);
+    else writeFileSync(README, updated);
+  }
+  if (!check) console.log(stale === 0 ? 'docs/profiles.md and the README table were up to date' : `updated ${stale} file(s)`);
+  return check && stale > 0 ? 1 : 0;
+}
+
+if (import.meta.main) process.exitCode = main(process.argv.slice(2));
