@@ -1,31 +1,92 @@
 #!/usr/bin/env bash
-# Makes sure the real Prometheus server and promtool that the tests start are installed.
-# Installs the Debian package when running as root; otherwise fails loudly with the command.
-# Starts nothing: the tests start their own Prometheus on loopback.
+# Makes sure the tests' system dependencies are installed: the real Prometheus server and promtool
+# (Debian package `prometheus`, 2.42 on bookworm). Run by `npm test` as its `pretest`.
+#
+# - Both on PATH: print their versions, exit 0.
+# - Missing, running as root: apt-get update, install the package, check again.
+# - Missing, not root: exit 1 naming the command to run. Nothing is skipped silently.
+#
+# It never starts a service. The package's postinst runs `invoke-rc.d prometheus start` (and, where
+# systemd runs, `deb-systemd-invoke start prometheus.service`), which would leave a daemon on
+# 0.0.0.0:9090 running as the `prometheus` user (that user is created by the postinst itself).
+# Both helpers ask /usr/sbin/policy-rc.d first, so while installing we put one there that denies
+# every start (exit 101), unless the machine already has its own; and if a daemon runs afterwards
+# all the same (a policy that allows starts), we stop the one the install started.
+# --no-install-recommends keeps out prometheus-node-exporter, another daemon (on :9100).
+# Everything it prints goes to stderr, so `npm test`'s stdout is the test runner's alone.
 set -euo pipefail
+exec 1>&2
 
-INSTALL='apt-get update && apt-get install -y --no-install-recommends prometheus'
+readonly PACKAGE=prometheus
+readonly INSTALL_CMD="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PACKAGE}"
+readonly POLICY=/usr/sbin/policy-rc.d
+readonly PIDFILE=/run/prometheus/prometheus.pid   # the Debian init script's
 
-have() { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; }
+have_binaries() {
+  command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1
+}
 
-if ! have; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "ensure-test-deps: prometheus/promtool not found and not root: run as root: $INSTALL" >&2
-    exit 1
-  fi
-  echo "ensure-test-deps: installing prometheus (Debian package) ..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  # policy-rc.d 101 keeps the package's postinst from starting a daemon where an init exists.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  apt-get install -y -qq --no-install-recommends prometheus >&2
-  if ! have; then
-    echo "ensure-test-deps: prometheus still missing after install: run: $INSTALL" >&2
-    exit 1
-  fi
+print_versions() {
+  echo "ensure-test-deps: $(command -v prometheus): $(prometheus --version 2>&1 | head -n 1)"
+  echo "ensure-test-deps: $(command -v promtool): $(promtool --version 2>&1 | head -n 1)"
+}
+
+daemon_running() {
+  [[ -s "${PIDFILE}" ]] && kill -0 "$(cat "${PIDFILE}")" 2>/dev/null
+}
+
+if have_binaries; then
+  print_versions
+  exit 0
 fi
-echo "ensure-test-deps: $(prometheus --version 2>&1 | head -n 1)" >&2
-echo "ensure-test-deps: $(promtool --version 2>&1 | head -n 1)" >&2
+
+if [[ "$(id -u)" -ne 0 ]]; then
+  echo "ensure-test-deps: prometheus and promtool are needed by the tests and are not on PATH." >&2
+  echo "ensure-test-deps: install them as root with:" >&2
+  echo "    ${INSTALL_CMD}" >&2
+  exit 1
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-test-deps: prometheus and promtool are not on PATH and there is no apt-get here." >&2
+  echo "ensure-test-deps: install Prometheus 2.x so that both binaries are on PATH." >&2
+  exit 1
+fi
+
+created_policy=0
+remove_policy() {
+  if [[ "${created_policy}" -eq 1 ]]; then
+    rm -f "${POLICY}"
+    created_policy=0
+  fi
+}
+trap remove_policy EXIT
+trap 'remove_policy; exit 130' INT
+trap 'remove_policy; exit 143' TERM
+
+if [[ ! -e "${POLICY}" ]]; then
+  printf '#!/bin/sh\n# Written by jobmeter scripts/ensure-test-deps.sh while installing; removed after.\nexit 101\n' >"${POLICY}"
+  chmod 0755 "${POLICY}"
+  created_policy=1
+fi
+
+daemon_before=0
+if daemon_running; then daemon_before=1; fi
+
+echo "ensure-test-deps: prometheus/promtool not on PATH; installing: ${INSTALL_CMD}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PACKAGE}"
+
+remove_policy
+
+if [[ "${daemon_before}" -eq 0 ]] && daemon_running; then
+  echo "ensure-test-deps: the package started a prometheus daemon (pid $(cat "${PIDFILE}")); stopping it"
+  /etc/init.d/prometheus stop || kill "$(cat "${PIDFILE}")" || true
+fi
+
+hash -r
+if ! have_binaries; then
+  echo "ensure-test-deps: '${PACKAGE}' installed but prometheus/promtool are still not on PATH (PATH=${PATH})" >&2
+  exit 1
+fi
+print_versions

@@ -173,24 +173,25 @@ export const SNAPSHOT_INSTRUMENTS: readonly InstrumentSpec[] = [
   LLM_COST,
   gauge('jobmeter.container.tracked', '{container}', 'Containers registered with the stats collector.'),
   gauge('jobmeter.container.reporting', '{container}', 'Tracked containers with a collected stats sample.'),
-  gauge('jobmeter.db.migration.version', '1', 'Highest applied schema migration version.'),
+  gauge('jobmeter.db.migration.version', '{version}', 'Highest applied schema migration version.'),
   gauge('jobmeter.websocket.connections', '{connection}', 'Active WebSocket connections.'),
   gauge('jobmeter.fleet.hosts', '{host}', 'Enrolled hosts.'),
   gauge('jobmeter.fleet.hosts.online', '{host}', 'Hosts currently online.'),
   gauge('jobmeter.alert.open', '{alert}', 'Open alerts by severity.', [{ key: 'severity', values: ALERT_SEVERITIES }]),
-  gauge('jobmeter.host.agent.online', '1', '1 if the host\'s agent is online, 0 otherwise.', [HOST_ID, HOST_NAME]),
+  gauge('jobmeter.host.agent.online', '', '1 if the host\'s agent is online, 0 otherwise.', [HOST_ID, HOST_NAME]),
   gauge('jobmeter.host.last_backup.time', 's', 'Unix time of the host\'s most recent backup; absent before the first.', [HOST_ID, HOST_NAME]),
-  gauge('jobmeter.host.last_backup.success', '1', '1 if the host\'s most recent backup succeeded; absent before the first.', [HOST_ID, HOST_NAME]),
+  gauge('jobmeter.host.last_backup.success', '', '1 if the host\'s most recent backup succeeded; absent before the first.', [HOST_ID, HOST_NAME]),
   gauge('jobmeter.host.repo.size', 'By', 'Latest reported repository size; absent when unknown.', [HOST_ID, HOST_NAME]),
   gauge('jobmeter.host.snapshots', '{snapshot}', 'Snapshots known in the host\'s repository.', [HOST_ID, HOST_NAME]),
   gauge('jobmeter.host.alert.open', '{alert}', 'Open alerts attached to the host.', [HOST_ID, HOST_NAME]),
-  gauge('jobmeter.host.repo.status', '1', 'Always 1; the status attribute carries the repository state.', [HOST_ID, HOST_NAME, { key: 'status', values: REPO_STATUSES }]),
+  gauge('jobmeter.host.repo.status', '', 'Always 1; the status attribute carries the repository state.', [HOST_ID, HOST_NAME, { key: 'status', values: REPO_STATUSES }]),
 ];
 
 export const BUILD_INFO = {
   name: 'jobmeter.build.info',
   kind: 'observableGauge',
-  unit: '1',
+  // No unit: a '1' would make the native name `…_info_ratio`.
+  unit: '',
   description: 'Always 1; the attributes carry the running build.',
   attributes: [
     { key: 'version', cap: 4 },

@@ -134,11 +134,17 @@ export function registerProcessMetrics(meter: Meter): () => void {
     r.observe(process.getActiveResourcesInfo().length);
   });
   let prevCpu = { busy: 0, total: 0 };
+  let lastUtilization: number | undefined;
   meter.createObservableGauge(SYSTEM_CPU_UTILIZATION.name, opts(SYSTEM_CPU_UTILIZATION)).addCallback((r) => {
     const cur = cpuTimes();
     const total = cur.total - prevCpu.total;
-    if (total > 0) r.observe((cur.busy - prevCpu.busy) / total);
-    prevCpu = cur;
+    // Two collections within one kernel tick see no CPU time pass: repeat the last figure rather
+    // than let the series blink out.
+    if (total > 0) {
+      lastUtilization = (cur.busy - prevCpu.busy) / total;
+      prevCpu = cur;
+    }
+    if (lastUtilization !== undefined) r.observe(lastUtilization);
   });
   meter.createObservableGauge(SYSTEM_MEMORY_USAGE.name, opts(SYSTEM_MEMORY_USAGE)).addCallback((r) => {
     // libuv's free memory is MemAvailable on Linux, so this is what `free` calls used.

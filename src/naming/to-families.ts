@@ -244,6 +244,14 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
 // ---------------------------------------------------------------------------------------------
 // Table profiles: every family named, labelled and worded as the original does.
 
+/**
+ * Scaling a float sum of seconds to milliseconds leaves binary noise (4199.999999999999); the
+ * originals sum whole units, so round off what lies below a nanosecond's worth of precision.
+ */
+function scaled(value: number, scale: number): number {
+  return scale === 1 ? value : Math.round(value * scale * 1e6) / 1e6;
+}
+
 function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
   const pairs = rule.labels ?? [];
   const attrKeys = pairs.map(([attr]) => attr);
@@ -279,12 +287,12 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
       if (m.dataPointType === DataPointType.HISTOGRAM) {
         for (const dp of m.dataPoints as DataPoint<Histogram>[]) {
           const labels = labelsOf(dp.attributes);
-          if (from === 'sum') addNumber(out, labels, (dp.value.sum ?? 0) * scale);
+          if (from === 'sum') addNumber(out, labels, scaled(dp.value.sum ?? 0, scale));
           else if (from === 'count') addNumber(out, labels, dp.value.count);
           else addHistogram(out, labels, intern(dp.value.buckets.boundaries), dp.value, scale);
         }
       } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
-        for (const dp of m.dataPoints as DataPoint<number>[]) addNumber(out, labelsOf(dp.attributes), rule.type === 'info' ? 1 : dp.value * scale);
+        for (const dp of m.dataPoints as DataPoint<number>[]) addNumber(out, labelsOf(dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale));
       }
     },
   };

@@ -47,7 +47,7 @@ test(`solti: ${TASKS} tasks × ${RUNS_PER_TASK} runs, interleaved with awaits an
 
     const total = TASKS * RUNS_PER_TASK;
     const f = await scrapeByName(jm);
-    assert.equal(sum(f.get('solti_runner_tasks_started_total')?.series as NumberSeries[]), total / 2, 'started: the startRun half');
+    assert.equal(sum(f.get('solti_runner_tasks_started_total')?.series as NumberSeries[]), total, 'started: startRun and recordRun alike');
     const completed = f.get('solti_runner_tasks_completed_total')!.series as NumberSeries[];
     assert.equal(sum(completed), total);
     // Per series, exactly: worker `id` uses runner id % 3; even i are startRun, i % 4 === 0 succeed.

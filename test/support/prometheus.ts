@@ -288,7 +288,8 @@ async function spawnAndWaitReady(
   });
   let spawnError: Error | undefined;
   const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
+    // 'close', not 'exit': stderr is drained by then, so the tail has the last words.
+    child.once('close', () => resolve());
     child.once('error', (err) => {
       spawnError = err;
       resolve();
@@ -312,7 +313,12 @@ async function spawnAndWaitReady(
     try {
       const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
       await res.arrayBuffer();
-      if (res.status === 200) return { ok: true, proc };
+      if (res.status === 200) {
+        // Ours, not whoever else won the race for the port between freePort() and our bind.
+        const ours = await servesConfig(url, configFile);
+        if (ours === true) return { ok: true, proc };
+        if (ours === false) break;
+      }
     } catch {
       // not listening yet
     }
@@ -320,13 +326,24 @@ async function spawnAndWaitReady(
   }
   if (!hasExited) await killAndWait(child, exited);
   forget();
-  const addressInUse = /address already in use/i.test(stderr);
+  const addressInUse = /address already in use/i.test(stderr) || (await servesConfig(url, configFile)) === false;
   const why = spawnError
     ? `failed to spawn ${binary}: ${spawnError.message}`
     : hasExited
       ? `exited (code ${child.exitCode}, signal ${child.signalCode}) before /-/ready`
       : `not ready at ${url}/-/ready within ${readyTimeoutMs} ms`;
   return { ok: false, addressInUse, error: new Error(`prometheus ${why}\n${tail(stderr)}`) };
+}
+
+/** Whether the server at `url` runs with `configFile`; undefined if it cannot be asked. */
+async function servesConfig(url: string, configFile: string): Promise<boolean | undefined> {
+  try {
+    const res = await fetch(`${url}/api/v1/status/flags`, { signal: AbortSignal.timeout(1_000) });
+    const body = (await res.json()) as { data?: Record<string, string> };
+    return body.data?.['config.file'] === configFile;
+  } catch {
+    return undefined;
+  }
 }
 
 async function killAndWait(child: ChildProcess, exited: Promise<void>): Promise<void> {

@@ -10,6 +10,7 @@
  * without `_total`, a family without HELP). The output says which.
  */
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { findPrometheusBinary } from './prometheus.ts';
 
 export interface CheckMetricsResult {
@@ -33,7 +34,8 @@ export async function checkMetrics(text: string): Promise<CheckMetricsResult> {
   const done = new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     // 'close' (not 'exit') so both pipes are drained first.
-    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : -1)));
+    // Killed by a signal: the shell's 128 + signal number.
+    child.once('close', (code, signal) => resolve(code ?? 128 + (signal ? osConstants.signals[signal] : 0)));
   });
   // promtool may exit before reading all of a bad body; EPIPE then is not our error.
   child.stdin.on('error', () => {});
