@@ -31,6 +31,10 @@ export interface Jobmeter extends Recorder {
   readonly pullAddress: { readonly host: string; readonly port: number } | undefined;
   /** The families one scrape would serve (concurrent calls share a collection). */
   scrape(): Promise<Family[]>;
+  /** What the profile's original serves when `Accept` leaves the choice (or the forced format). */
+  readonly format: 'negotiate' | ExpositionFormat;
+  /** How `?format=json` renders under this profile (open mode: wasmrun's sessions included). */
+  readonly jsonView: JsonView;
   /** Pushes now (when OTLP is configured). */
   forceFlush(): Promise<void>;
   /** Flushes the last OTLP export, closes the listener. Idempotent. */
@@ -111,7 +115,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
   const views = buildViews(specs.map((s) => (bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s)));
 
-  const pull = new PullMetricReader();
+  // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics.
+  const pull = new PullMetricReader(options.metricProducers ?? []);
   const readers: MetricReader[] = [pull];
   if (o.otlp !== undefined) readers.push(createOtlpPushReader(o.otlp));
   const meterProvider = new MeterProvider({
@@ -141,10 +146,12 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     return inflight;
   };
 
+  const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
+  const json = jsonView(profile, recorder);
   let listener: MetricsListener | undefined;
   if (o.listener !== false) {
     try {
-      listener = await startMetricsListener({ ...o.listener, format: o.listener.format ?? profile.format, json: jsonView(profile, recorder), scrape });
+      listener = await startMetricsListener({ ...o.listener, format, json, scrape });
     } catch (err) {
       stopProcessMetrics();
       await meterProvider.shutdown().catch(() => {});
@@ -160,6 +167,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     meter,
     pullAddress: listener?.address,
     scrape,
+    format,
+    jsonView: json,
     forceFlush: () => meterProvider.forceFlush(),
     shutdown() {
       closing ??= (async () => {

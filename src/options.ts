@@ -3,6 +3,7 @@
  * a pull listener on 127.0.0.1:9464, process metrics, and no OTLP push.
  * Defaults are resolved in one place (`resolveOptions` in jobmeter.ts).
  */
+import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { BuildInfo } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
@@ -86,4 +87,9 @@ export interface JobmeterOptions {
    * @default os.hostname()
    */
   hostname?: string;
+  /**
+   * Producers whose metrics join every pull collection, after the SDK's own (OTLP ingest uses
+   * this). They bypass the SDK's views, so they must bound their own attributes. @default []
+   */
+  metricProducers?: MetricProducer[];
 }

@@ -2,13 +2,14 @@
  * The pull reader: collects on demand (a scrape), always cumulative, as Prometheus expects.
  * Concurrent scrapes share one collection instead of each walking every instrument.
  */
-import { AggregationTemporality, MetricReader, type CollectionResult } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, MetricReader, type CollectionResult, type MetricProducer } from '@opentelemetry/sdk-metrics';
 
 export class PullMetricReader extends MetricReader {
   #inflight: Promise<CollectionResult> | undefined;
 
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  /** @param metricProducers producers whose metrics join every collection (e.g. OTLP ingest). */
+  constructor(metricProducers: MetricProducer[] = []) {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE, metricProducers });
   }
 
   /**
