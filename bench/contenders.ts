@@ -16,7 +16,7 @@
  */
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Meter } from '@opentelemetry/api';
-import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { Registry } from 'prom-client';
 import { createJobmeter, DEFAULT_RUN_DURATION_BUCKETS, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
 
@@ -42,12 +42,16 @@ export interface PlainOtel {
   readonly serializer: PrometheusSerializer;
 }
 
-export function plainOtel(): PlainOtel {
+/**
+ * @param cardinalityLimit per-instrument series limit, through a catch-all view; `undefined` keeps
+ *   the SDK's default (2000), which is what a user gets without configuring one.
+ */
+export function plainOtel(cardinalityLimit?: number): PlainOtel {
   const exporter = new PrometheusExporter({ preventServerStart: true });
+  const views = cardinalityLimit === undefined ? [] : [{ instrumentName: '*', aggregationCardinalityLimit: cardinalityLimit }];
   // The exporter is built on its own nested copy of @opentelemetry/sdk-metrics (3.1.0) while the
-  // app's provider is 3.1.1: what npm gives a user who installs both. The reader is used
-  // duck-typed at runtime; only the TypeScript class identities differ, hence the cast.
-  const provider = new MeterProvider({ readers: [exporter as unknown as MetricReader] });
+  // provider is the app's 3.1.1: what npm gives a user who installs both, and it works as is.
+  const provider = new MeterProvider({ readers: [exporter], views });
   return { provider, exporter, meter: provider.getMeter('bench'), serializer: new PrometheusSerializer() };
 }
 

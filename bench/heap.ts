@@ -1,0 +1,73 @@
+/**
+ * Heap bytes per series: N counter series (one `host` label value each, sharded as in series.ts),
+ * each contender in 3 fresh processes.
+ *
+ * `heapUsed` after a full gc is read three times: once the contender is set up with its (empty)
+ * instruments, after recording the N series, and after one text scrape (its output dropped):
+ * the state a long-running process sits in, since the first collection makes the OTel SDK keep
+ * its cumulative copy and jobmeter's naming cache its label strings. The host names are built
+ * before the first reading, so no contender is charged for the strings themselves, only for
+ * whatever it builds from them (keys, label strings).
+ */
+import { CONTENDERS, type Contender } from './contenders.ts';
+import { cli, heapUsed, isMain, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
+import { countBenchSamples, hostNames, scrapeText, setUp, SHARD, type Built } from './series.ts';
+
+interface Params {
+  readonly n: number;
+}
+
+interface Arg extends Params {
+  readonly contender: Contender;
+}
+
+interface Result {
+  /** Bytes per series after recording. */
+  readonly recorded: number;
+  /** Bytes per series after one scrape. */
+  readonly scraped: number;
+}
+
+/** Keeps the series alive until the last reading (a local could be collected once unused). */
+let keep: Built | undefined;
+
+async function scrapeAndCount(b: Built): Promise<number> {
+  return countBenchSamples(await scrapeText(b));
+}
+
+async function measure(arg: Arg): Promise<Result> {
+  const hosts = hostNames(arg.n);
+  const empty = await setUp(arg.contender, { counters: arg.n, histograms: 0 });
+  const before = heapUsed();
+  keep = empty.populate(hosts);
+  const recorded = heapUsed();
+  // In a function of its own, so the output string is unreachable at the reading.
+  const lines = await scrapeAndCount(keep);
+  if (lines !== arg.n) throw new Error(`${arg.contender}: ${lines} sample lines, expected ${arg.n}`);
+  const scraped = heapUsed();
+  if (keep === undefined || hosts.length !== arg.n) throw new Error('unreachable');
+  return { recorded: (recorded - before) / arg.n, scraped: (scraped - before) / arg.n };
+}
+
+export const scenario: Scenario<Params, Arg, Result> = {
+  name: 'heap',
+  title: 'Heap per series',
+  params: (quick) => ({ n: quick ? 10_000 : 100_000 }),
+  jobs: (p): Job<Arg>[] => CONTENDERS.map((contender) => ({ id: contender, arg: { ...p, contender } })),
+  processes: () => 3,
+  measure,
+  table(p, results) {
+    const labels: Record<Contender, string> = { jobmeter: 'jobmeter', 'prom-client': 'prom-client', otel: 'otel PrometheusExporter' };
+    const rows = CONTENDERS.map((c) => {
+      const rs = results.get(c)!;
+      return [labels[c], spread(stats(rs.map((r) => r.recorded)), 0), spread(stats(rs.map((r) => r.scraped)), 0)];
+    });
+    return [
+      markdownTable(['contender', 'B/series after recording', 'B/series after the first scrape'], rows),
+      '',
+      `${num(p.n, 0)} counter series, ${num(SHARD, 0)} per family; \`heapUsed\` after gc, minus the reading with the instruments set up but empty. Median (min–max) of ${results.get(CONTENDERS[0])!.length} processes per contender.`,
+    ].join('\n');
+  },
+};
+
+if (isMain(import.meta.url)) await cli(import.meta.url, scenario);

@@ -1,0 +1,126 @@
+/**
+ * Record hot path through jobmeter's domain API, next to what a user would hand-write with the
+ * other two for the same series:
+ *
+ * - `jm.reject(reason)`: one counter, 1 attribute (8 reasons in rotation).
+ * - `jm.recordRun(run)`: the finished counter + the duration histogram (15 buckets), 4 attributes
+ *   (8 tasks × 4 outcomes × 2 kinds × 2 runners = 128 label sets in rotation). prom-client and otel
+ *   do the same two records with the same 4 labels.
+ */
+import { Counter, Histogram } from 'prom-client';
+import type { Jobmeter } from '../src/index.ts';
+import { BUCKETS, benchJobmeter, plainOtel, promRegistry, type PlainOtel } from './contenders.ts';
+import { cli, isMain, type Scenario } from './harness.ts';
+import {
+  KINDS,
+  OUTCOMES,
+  REASONS,
+  RUNNERS,
+  TASKS,
+  VALUES,
+  expectTotals,
+  hotPathJob,
+  hotPathParams,
+  hotPathTable,
+  jobmeterTotals,
+  measureHotPath,
+  opsRecorded,
+  otelTotals,
+  promTotals,
+  type HotPathArg,
+  type HotPathParams,
+  type HotPathResult,
+} from './hot-path.ts';
+
+const rejectJobs = (p: HotPathParams) => [
+  hotPathJob('jobmeter-reject', 'jobmeter', 'jm.reject(reason)', p),
+  hotPathJob('prom-client-reject', 'prom-client', 'rejected.inc({ reason })', p),
+  hotPathJob('otel-reject', 'otel', 'rejected.add(1, { reason })', p),
+];
+const runJobs = (p: HotPathParams) => [
+  hotPathJob('jobmeter-run', 'jobmeter', 'jm.recordRun({ task, kind, runner, outcome, durationSeconds })', p),
+  hotPathJob('prom-client-run', 'prom-client', 'finished.inc(l); duration.observe(l, s)', p),
+  hotPathJob('otel-run', 'otel', 'finished.add(1, l); duration.record(s, l)', p),
+];
+
+const RUN_OPTIONS = { unit: '{run}', description: 'Runs that reached a terminal outcome.' };
+const DURATION_OPTIONS = { unit: 's', description: 'Wall-clock duration of finished runs.', advice: { explicitBucketBoundaries: [...BUCKETS] } };
+const LABELS = ['task', 'kind', 'runner', 'outcome'];
+
+/** The 4 run attributes of op `i`. */
+function run(i: number) {
+  return { task: TASKS[i & 7]!, kind: KINDS[(i >> 5) & 1]!, runner: RUNNERS[(i >> 6) & 1]!, outcome: OUTCOMES[(i >> 3) & 3]! };
+}
+
+async function checkRun(id: string, p: HotPathParams, finished: () => Promise<{ total: number; series: number }>, duration: () => Promise<{ total: number; series: number }>) {
+  expectTotals(id + ' (finished)', await finished(), { total: opsRecorded(p), series: 128 });
+  expectTotals(id + ' (duration)', await duration(), { total: opsRecorded(p), series: 128 });
+}
+
+export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
+  name: 'record-domain',
+  title: "Record: jobmeter's domain API",
+  params: hotPathParams,
+  processes: (p) => p.processes,
+  jobs: (p) => [...rejectJobs(p), ...runJobs(p)],
+  async measure(arg) {
+    const rejects = { total: opsRecorded(arg), series: REASONS.length };
+    switch (arg.id) {
+      case 'jobmeter-reject': {
+        const jm: Jobmeter = await benchJobmeter([]);
+        const result = measureHotPath(arg, (i) => jm.reject(REASONS[i & 7]!));
+        expectTotals(arg.id, await jobmeterTotals(jm, 'jobmeter_request_rejected_total'), rejects);
+        return result;
+      }
+      case 'prom-client-reject': {
+        const c = new Counter({ name: 'jobmeter_request_rejected_total', help: 'Requests rejected.', labelNames: ['reason'], registers: [promRegistry()] });
+        const result = measureHotPath(arg, (i) => c.inc({ reason: REASONS[i & 7]! }));
+        expectTotals(arg.id, await promTotals(c), rejects);
+        return result;
+      }
+      case 'otel-reject': {
+        const o: PlainOtel = plainOtel();
+        const c = o.meter.createCounter('jobmeter.request.rejected', { unit: '{request}', description: 'Requests rejected.' });
+        const result = measureHotPath(arg, (i) => c.add(1, { reason: REASONS[i & 7]! }));
+        expectTotals(arg.id, await otelTotals(o, 'jobmeter.request.rejected'), rejects);
+        return result;
+      }
+      case 'jobmeter-run': {
+        const jm = await benchJobmeter([]);
+        const result = measureHotPath(arg, (i) => jm.recordRun({ ...run(i), durationSeconds: VALUES[i & 1023]! }));
+        await checkRun(arg.id, arg, () => jobmeterTotals(jm, 'jobmeter_run_finished_total'), () => jobmeterTotals(jm, 'jobmeter_run_duration_seconds'));
+        return result;
+      }
+      case 'prom-client-run': {
+        const registers = [promRegistry()];
+        const finished = new Counter({ name: 'jobmeter_run_finished_total', help: RUN_OPTIONS.description, labelNames: LABELS, registers });
+        const duration = new Histogram({ name: 'jobmeter_run_duration_seconds', help: DURATION_OPTIONS.description, labelNames: LABELS, buckets: [...BUCKETS], registers });
+        const result = measureHotPath(arg, (i) => {
+          const l = run(i);
+          finished.inc(l);
+          duration.observe(l, VALUES[i & 1023]!);
+        });
+        await checkRun(arg.id, arg, () => promTotals(finished), () => promTotals(duration));
+        return result;
+      }
+      case 'otel-run': {
+        const o = plainOtel();
+        const finished = o.meter.createCounter('jobmeter.run.finished', RUN_OPTIONS);
+        const duration = o.meter.createHistogram('jobmeter.run.duration', DURATION_OPTIONS);
+        const result = measureHotPath(arg, (i) => {
+          const l = run(i);
+          finished.add(1, l);
+          duration.record(VALUES[i & 1023]!, l);
+        });
+        await checkRun(arg.id, arg, () => otelTotals(o, 'jobmeter.run.finished'), () => otelTotals(o, 'jobmeter.run.duration'));
+        return result;
+      }
+      default:
+        throw new Error(`unknown job ${arg.id}`);
+    }
+  },
+  table: (p, results) =>
+    hotPathTable(p, rejectJobs(p), results, 'prom-client-reject', false) + '\n\n' + hotPathTable(p, runJobs(p), results, 'prom-client-run'),
+};
+
+if (isMain(import.meta.url)) await cli(import.meta.url, scenario);

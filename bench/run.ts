@@ -1,0 +1,89 @@
+/**
+ * Runs every scenario (or those named on the command line) and regenerates their tables in
+ * bench/README.md, between `<!-- bench:<scenario>:start -->` and `<!-- bench:<scenario>:end -->`
+ * (the prose around them stays). Prints the tables too.
+ *
+ *   npm run bench                              everything, rewrites the README (4–6 min)
+ *   npm run bench -- scrape heap               only these scenarios (only their sections change)
+ *   BENCH_QUICK=1 npm run bench                smoke run: small N, few runs; README untouched
+ *   BENCH_QUICK=1 BENCH_WRITE=1 npm run bench  … written anyway
+ *
+ * Each job runs in a fresh child process (see harness.ts), so this process only orchestrates.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { QUICK, log, runScenario, type AnyScenario } from './harness.ts';
+import { scenario as heap } from './heap.ts';
+import { scenario as recordCounter } from './record-counter.ts';
+import { scenario as recordDomain } from './record-domain.ts';
+import { scenario as recordHistogram } from './record-histogram.ts';
+import { scenario as scrape } from './scrape.ts';
+
+const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, heap];
+const README = fileURLToPath(new URL('./README.md', import.meta.url));
+
+function fileOf(s: AnyScenario): string {
+  return fileURLToPath(new URL(`./${s.name}.ts`, import.meta.url));
+}
+
+function machine(): string {
+  const cpu = cpus();
+  return `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}`;
+}
+
+/** Which jobmeter was measured: the commit, and whether src/ differed from it. */
+function revision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'src') !== '';
+    return `jobmeter ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted src/ changes' : ''}`;
+  } catch {
+    return 'jobmeter (no git revision)';
+  }
+}
+
+function replaceSection(readme: string, name: string, body: string): string {
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const i = readme.indexOf(start);
+  const j = readme.indexOf(end);
+  if (i === -1 || j === -1 || j < i) throw new Error(`bench/README.md: markers ${start} … ${end} not found`);
+  return readme.slice(0, i + start.length) + '\n' + body + '\n' + readme.slice(j);
+}
+
+async function main(): Promise<void> {
+  if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const chosen = wanted.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => wanted.includes(s.name));
+  const write = process.env.BENCH_WRITE !== undefined ? process.env.BENCH_WRITE === '1' : !QUICK;
+
+  const t0 = performance.now();
+  const sections: [AnyScenario, string][] = [];
+  for (const s of chosen) {
+    log(`${s.name}${QUICK ? ' (quick)' : ''}`);
+    const load0 = loadavg()[0]!;
+    const s0 = performance.now();
+    const table = await runScenario(fileOf(s), s, QUICK);
+    const load1 = loadavg()[0]!;
+    const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+    const footer = `<sub>${QUICK ? '**Quick smoke run (BENCH_QUICK=1), not for comparison.** ' : ''}${when} UTC, ${revision()}, ${machine()}, 1-min load average ${load0.toFixed(2)} → ${load1.toFixed(2)}, ${((performance.now() - s0) / 1000).toFixed(0)} s.</sub>`;
+    sections.push([s, table + '\n\n' + footer]);
+  }
+  const took = ((performance.now() - t0) / 1000).toFixed(0);
+
+  for (const [s, body] of sections) console.log(`\n### ${s.title}\n\n${body}`);
+  if (write) {
+    let readme = await readFile(README, 'utf8');
+    for (const [s, body] of sections) readme = replaceSection(readme, s.name, body);
+    await writeFile(README, readme);
+    log(`\nbench/README.md updated (${sections.map(([s]) => s.name).join(', ')}); ${took} s in all`);
+  } else {
+    log(`\n${took} s in all; bench/README.md not written (quick run; BENCH_WRITE=1 to write anyway)`);
+  }
+}
+
+await main();

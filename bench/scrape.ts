@@ -1,0 +1,222 @@
+/**
+ * Full scrape: from the recorded state to the bytes of one response body, at 1k, 10k and 100k
+ * counter series (+ a tenth as many 15-bucket histogram series; see series.ts for the layout and
+ * its sharding).
+ *
+ * Timed, per contender, everything a scrape does before the socket write, ending in
+ * `Buffer.from(text, 'utf8')` for all three (jobmeter's listener does exactly that; the other two
+ * hand the string to `response.end`, which encodes it the same way). The encode also flattens
+ * the string: a renderer that returns a V8 rope would otherwise not pay for its concatenation.
+ *
+ * - jobmeter: `await jm.scrape()` (collect + naming) → `renderPrometheusText` / `renderOpenMetrics`.
+ * - prom-client: `await registry.metrics()`.
+ * - otel: `await exporter.collect()` → `new PrometheusSerializer().serialize(resourceMetrics)`.
+ *
+ * Before every timed scrape 1% of the series get a new record (untimed), as between two real
+ * scrapes, then a full gc (`BENCH_SCRAPE_GC=phase`: only between warm-up and timed runs; then each
+ * scrape also pays for collecting the previous one's garbage). Each contender's output is checked
+ * to hold exactly the expected sample lines.
+ */
+import { renderOpenMetrics, renderPrometheusText } from '../src/index.ts';
+import { CONTENDERS, type Contender } from './contenders.ts';
+import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
+import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout } from './series.ts';
+
+interface SizePlan {
+  /** Counter series; histograms get a tenth. */
+  readonly n: number;
+  readonly warmup: number;
+  readonly runs: number;
+}
+
+interface Params {
+  readonly sizes: readonly SizePlan[];
+  /** Fresh processes per job, interleaved with the other jobs'; their runs are pooled. */
+  readonly processes: number;
+}
+
+interface Arg extends SizePlan {
+  readonly contender: Contender;
+}
+
+type Format = 'text' | 'openmetrics';
+
+interface FormatResult {
+  readonly bytes: number;
+  readonly samples: number;
+  /** Wall time of each timed scrape, ms. */
+  readonly totalMs: number[];
+  /** The same scrapes split into phases (name → ms per run). */
+  readonly phases: Record<string, number[]>;
+}
+
+interface Result {
+  readonly formats: Partial<Record<Format, FormatResult>>;
+}
+
+/** `BENCH_RUNS=<n>`: timed runs per size, overriding the defaults (e.g. more samples for a profile). */
+function params(quick: boolean): Params {
+  const runs = process.env.BENCH_RUNS === undefined ? undefined : Number(process.env.BENCH_RUNS);
+  if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) throw new Error(`BENCH_RUNS must be a positive integer, got ${process.env.BENCH_RUNS}`);
+  const p = defaultParams(quick);
+  return runs === undefined ? p : { ...p, sizes: p.sizes.map((s) => ({ ...s, runs })) };
+}
+
+function defaultParams(quick: boolean): Params {
+  return quick
+    ? { sizes: [{ n: 1_000, warmup: 2, runs: 3 }, { n: 10_000, warmup: 1, runs: 3 }], processes: 1 }
+    : {
+        sizes: [
+          { n: 1_000, warmup: 20, runs: 15 },
+          { n: 10_000, warmup: 5, runs: 7 },
+          { n: 100_000, warmup: 2, runs: 5 },
+        ],
+        processes: 2,
+      };
+}
+
+const jobs = (p: Params): Job<Arg>[] => p.sizes.flatMap((s) => CONTENDERS.map((contender) => ({ id: `${contender}@${s.n}`, arg: { ...s, contender } })));
+
+/** One timed scrape as a list of phases; returns the body and each phase's ms. */
+type Phased = () => Promise<{ body: Buffer; text: string; ms: Record<string, number> }>;
+
+function phasesOf(b: Built, format: Format): Phased {
+  switch (b.contender) {
+    case 'jobmeter': {
+      const render = format === 'openmetrics' ? renderOpenMetrics : renderPrometheusText;
+      return async () => {
+        const t0 = performance.now();
+        const families = await b.jm.scrape();
+        const t1 = performance.now();
+        const text = render(families);
+        const t2 = performance.now();
+        const body = Buffer.from(text, 'utf8');
+        const t3 = performance.now();
+        return { body, text, ms: { 'scrape()': t1 - t0, render: t2 - t1, 'Buffer.from': t3 - t2 } };
+      };
+    }
+    case 'prom-client':
+      return async () => {
+        const t0 = performance.now();
+        const text = await b.registry.metrics();
+        const t1 = performance.now();
+        const body = Buffer.from(text, 'utf8');
+        const t2 = performance.now();
+        return { body, text, ms: { 'metrics()': t1 - t0, 'Buffer.from': t2 - t1 } };
+      };
+    case 'otel':
+      return async () => {
+        const t0 = performance.now();
+        const { resourceMetrics, errors } = await b.otel.exporter.collect();
+        const t1 = performance.now();
+        if (errors.length > 0) throw new Error(`otel collect errors: ${errors.map(String).join('; ')}`);
+        const text = b.otel.serializer.serialize(resourceMetrics);
+        const t2 = performance.now();
+        const body = Buffer.from(text, 'utf8');
+        const t3 = performance.now();
+        return { body, text, ms: { 'collect()': t1 - t0, serialize: t2 - t1, 'Buffer.from': t3 - t2 } };
+      };
+  }
+}
+
+async function measure(arg: Arg): Promise<Result> {
+  const layout: Layout = referenceLayout(arg.n);
+  const hosts = hostNames(arg.n);
+  const t0 = performance.now();
+  const built = (await setUp(arg.contender, layout)).populate(hosts);
+  log(`    ${arg.contender}@${arg.n}: ${layout.counters + layout.histograms} series recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const formats: Format[] = arg.contender === 'jobmeter' ? ['text', 'openmetrics'] : ['text'];
+  const perTouch = Math.max(1, Math.ceil(arg.n / 100));
+  let touched = 0;
+  const touch = () => {
+    for (let i = 0; i < perTouch; i++) built.touch(touched++);
+  };
+
+  const results: Partial<Record<Format, FormatResult>> = {};
+  const scrapes = formats.map((f) => phasesOf(built, f));
+  // Warm-up, and the check: every format holds exactly the expected sample lines.
+  for (let w = 0; w < arg.warmup; w++) {
+    for (let f = 0; f < formats.length; f++) {
+      touch();
+      const { text, body } = await scrapes[f]!();
+      if (w === 0) {
+        const got = countBenchSamples(text);
+        if (got !== sampleLines(layout)) throw new Error(`${arg.contender} ${formats[f]}@${arg.n}: ${got} sample lines, expected ${sampleLines(layout)}`);
+        results[formats[f]!] = { bytes: body.length, samples: got, totalMs: [], phases: {} };
+      }
+    }
+  }
+  // Timed runs; formats alternate so both see the same machine noise. Under a profile the
+  // gc between runs is left out: the profile would show our forced collections, not the scrape's.
+  const settle = process.env.BENCH_CPU_PROF || process.env.BENCH_SCRAPE_GC === 'phase' ? () => {} : gc;
+  await profiled(async () => {
+    for (let r = 0; r < arg.runs; r++) {
+      for (let f = 0; f < formats.length; f++) {
+        touch();
+        settle();
+        const t = performance.now();
+        const { ms } = await scrapes[f]!();
+        const total = performance.now() - t;
+        const res = results[formats[f]!]!;
+        res.totalMs.push(total);
+        for (const [phase, v] of Object.entries(ms)) (res.phases[phase] ??= []).push(v);
+      }
+    }
+  });
+  return { formats: results };
+}
+
+/** One format's results from several processes, runs pooled (bytes and lines are the same in each). */
+function pool(rs: readonly FormatResult[]): FormatResult {
+  const phases: Record<string, number[]> = {};
+  for (const r of rs) for (const [name, v] of Object.entries(r.phases)) (phases[name] ??= []).push(...v);
+  return { bytes: rs[0]!.bytes, samples: rs[0]!.samples, totalMs: rs.flatMap((r) => r.totalMs), phases };
+}
+
+function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): string {
+  const rows: string[][] = [];
+  const phaseRows: string[][] = [];
+  for (const size of p.sizes) {
+    const layout = referenceLayout(size.n);
+    const get = (c: Contender, f: Format) => {
+      const r = pool(results.get(`${c}@${size.n}`)!.map((x) => x.formats[f]!));
+      return { r, total: stats(r.totalMs) };
+    };
+    const prom = get('prom-client', 'text').total.median;
+    const cells: [Contender, Format, string][] = [
+      ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
+      ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
+      ['prom-client', 'text', 'prom-client'],
+      ['otel', 'text', 'otel PrometheusExporter'],
+    ];
+    for (const [c, f, label] of cells) {
+      const { r, total } = get(c, f);
+      const label0 = `${num(layout.counters + layout.histograms, 0)} (${num(r.samples, 0)} lines)`;
+      rows.push([label0, label, spread(total, total.median < 10 ? 2 : 1), bytes(r.bytes), (total.median / prom).toFixed(2) + '×']);
+      const phases = Object.entries(r.phases).map(([name, v]) => `${name} ${num(stats(v).median, stats(v).median < 10 ? 2 : 1)}`);
+      phaseRows.push([num(size.n, 0), label, phases.join(' · ')]);
+    }
+  }
+  const runs = p.sizes.map((s) => `${num(s.n, 0)}: ${s.runs} runs after ${s.warmup} warm-up scrapes`).join('; ');
+  return [
+    markdownTable(['series (sample lines)', 'contender', 'ms per scrape', 'body', '÷ prom-client'], rows, ['l', 'l', 'r', 'r', 'r']),
+    '',
+    `Median (min–max) ms from the recorded state to the response body's bytes. "Series" are label sets (n counter + n/10 histogram series, as in the reference mix); "lines" are the exposition's sample lines (1 per counter series, 18 per histogram series), checked on every contender's output. At most ${num(SHARD, 0)} series per family (\`BENCH_SHARD\`). ${p.processes} processes per row (interleaved), each: ${runs}; the runs are pooled.`,
+    '',
+    'Where the time goes (medians, ms):',
+    '',
+    markdownTable(['counter series', 'contender', 'phases'], phaseRows, ['l', 'l', 'l']),
+  ].join('\n');
+}
+
+export const scenario: Scenario<Params, Arg, Result> = {
+  name: 'scrape',
+  title: 'Full scrape',
+  params,
+  processes: (p) => p.processes,
+  jobs,
+  measure,
+  table,
+};
+
+if (isMain(import.meta.url)) await cli(import.meta.url, scenario);

@@ -1,0 +1,156 @@
+/**
+ * The series set the scrape and heap scenarios build, identically for each contender: a counter
+ * over `counters` values of a `host` label, and a 15-bucket histogram over the first
+ * `histograms` of those hosts (the reference mix: histograms = counters / 10).
+ *
+ * Sharding: jobmeter bounds every instrument at 2000 series (`MAX_SERIES_PER_INSTRUMENT`, by
+ * design: past it the SDK folds new sets into one overflow series), and the plain OTel SDK's
+ * default cardinality limit is 2000 too. So a family holds at most `BENCH_SHARD` hosts (default
+ * 1000): 100k counter series are 100 counter instruments `bench.requests.<k>` of 1000 hosts each.
+ * All three contenders get the same sharding, so they render the same sample lines (and
+ * prom-client, which has no limit, is not given a different shape). `BENCH_SHARD=100000` puts
+ * prom-client and otel back to one big family each (otel then gets a view raising its limit),
+ * for comparison with figures taken that way; jobmeter would then fold, and fail the line check.
+ */
+import type { Counter as OtelCounter, Histogram as OtelHistogram } from '@opentelemetry/api';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { renderPrometheusText, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
+import { BUCKETS, benchJobmeter, otelScrape, plainOtel, promRegistry, type Contender, type PlainOtel } from './contenders.ts';
+import { VALUES } from './hot-path.ts';
+
+export const SHARD = Number(process.env.BENCH_SHARD ?? 1000);
+if (!(Number.isInteger(SHARD) && SHARD > 0)) throw new Error(`BENCH_SHARD must be a positive integer, got ${process.env.BENCH_SHARD}`);
+
+export interface Layout {
+  /** Counter series (one per host). */
+  readonly counters: number;
+  /** Histogram series (one per host, the first `histograms` hosts). */
+  readonly histograms: number;
+}
+
+/** The reference mix for size `n`: n counter series + n/10 histogram series. */
+export function referenceLayout(n: number): Layout {
+  return { counters: n, histograms: Math.floor(n / 10) };
+}
+
+/** Exposition sample lines of a layout: 1 per counter series, 18 per histogram series (15 `le` + `+Inf`, `_sum`, `_count`). */
+export function sampleLines(l: Layout): number {
+  return l.counters + l.histograms * (BUCKETS.length + 3);
+}
+
+/** Counts the lines of `text` that are samples of the bench's own families. */
+export function countBenchSamples(text: string): number {
+  let n = 0;
+  let at = text.startsWith('bench_') ? 0 : text.indexOf('\nbench_');
+  while (at !== -1) {
+    n++;
+    at = text.indexOf('\nbench_', at + 1);
+  }
+  return n;
+}
+
+/** Host names, built before any baseline is taken (so no contender is charged for them). */
+export function hostNames(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => 'host-' + i);
+}
+
+export type Built =
+  | { readonly contender: 'jobmeter'; readonly jm: Jobmeter; touch(i: number): void }
+  | { readonly contender: 'prom-client'; readonly registry: Registry; touch(i: number): void }
+  | { readonly contender: 'otel'; readonly otel: PlainOtel; touch(i: number): void };
+
+export interface Empty {
+  /** Records the layout's series (host `i` of `hosts` is the i-th counter series). */
+  populate(hosts: readonly string[]): Built;
+}
+
+/**
+ * Sets the contender up with its instruments but no series yet (the heap scenario takes its
+ * baseline here); `populate` records them.
+ */
+export async function setUp(contender: Contender, layout: Layout): Promise<Empty> {
+  const nc = Math.ceil(layout.counters / SHARD);
+  const nh = Math.ceil(layout.histograms / SHARD);
+  const counterName = (k: number) => `bench.requests.${k}`;
+  const histogramName = (k: number) => `bench.latency.${k}`;
+  const counterOptions = { unit: '{request}', description: 'Bench requests.' };
+  const histogramOptions = { unit: 's', description: 'Bench latency.' };
+
+  /** Records the initial values through `add`/`observe`, and returns `touch` over them. */
+  const fill = (hosts: readonly string[], add: (k: number, host: string, v: number) => void, observe: (k: number, host: string, v: number) => void) => {
+    for (let i = 0; i < layout.counters; i++) add((i / SHARD) | 0, hosts[i]!, 1 + (i % 7));
+    for (let i = 0; i < layout.histograms; i++) {
+      for (let r = 0; r < 3; r++) observe((i / SHARD) | 0, hosts[i]!, VALUES[(i * 3 + r) & 1023]!);
+    }
+    return (i: number) => {
+      const j = i % layout.counters;
+      add((j / SHARD) | 0, hosts[j]!, 1);
+      if (j < layout.histograms) observe((j / SHARD) | 0, hosts[j]!, VALUES[i & 1023]!);
+    };
+  };
+
+  switch (contender) {
+    case 'jobmeter': {
+      const host = [{ key: 'host', cap: SHARD }];
+      const specs: InstrumentSpec[] = [];
+      for (let k = 0; k < nc; k++) specs.push({ name: counterName(k), kind: 'counter', ...counterOptions, attributes: host });
+      for (let k = 0; k < nh; k++) specs.push({ name: histogramName(k), kind: 'histogram', ...histogramOptions, buckets: BUCKETS, attributes: host });
+      const jm = await benchJobmeter(specs);
+      const counters: OtelCounter[] = Array.from({ length: nc }, (_, k) => jm.meter.createCounter(counterName(k), counterOptions));
+      const histos: OtelHistogram[] = Array.from({ length: nh }, (_, k) => jm.meter.createHistogram(histogramName(k), histogramOptions));
+      return {
+        populate: (hosts) => ({
+          contender,
+          jm,
+          touch: fill(hosts, (k, h, v) => counters[k]!.add(v, { host: h }), (k, h, v) => histos[k]!.record(v, { host: h })),
+        }),
+      };
+    }
+    case 'prom-client': {
+      const registry = promRegistry();
+      const registers = [registry];
+      const counters = Array.from(
+        { length: nc },
+        (_, k) => new Counter({ name: `bench_requests_${k}_total`, help: counterOptions.description, labelNames: ['host'], registers }),
+      );
+      const histos = Array.from(
+        { length: nh },
+        (_, k) => new Histogram({ name: `bench_latency_${k}_seconds`, help: histogramOptions.description, labelNames: ['host'], buckets: [...BUCKETS], registers }),
+      );
+      return {
+        populate: (hosts) => ({
+          contender,
+          registry,
+          touch: fill(hosts, (k, h, v) => counters[k]!.inc({ host: h }, v), (k, h, v) => histos[k]!.observe({ host: h }, v)),
+        }),
+      };
+    }
+    case 'otel': {
+      // Past the SDK's default limit (only with BENCH_SHARD > 1998), raise it so nothing folds.
+      const otel = plainOtel(SHARD + 1 >= 2000 ? SHARD + 2 : undefined);
+      const counters = Array.from({ length: nc }, (_, k) => otel.meter.createCounter(counterName(k), counterOptions));
+      const histos = Array.from({ length: nh }, (_, k) =>
+        otel.meter.createHistogram(histogramName(k), { ...histogramOptions, advice: { explicitBucketBoundaries: [...BUCKETS] } }),
+      );
+      return {
+        populate: (hosts) => ({
+          contender,
+          otel,
+          touch: fill(hosts, (k, h, v) => counters[k]!.add(v, { host: h }), (k, h, v) => histos[k]!.record(v, { host: h })),
+        }),
+      };
+    }
+  }
+}
+
+/** One plain text scrape, as each contender serves it. */
+export async function scrapeText(b: Built): Promise<string> {
+  switch (b.contender) {
+    case 'jobmeter':
+      return renderPrometheusText(await b.jm.scrape());
+    case 'prom-client':
+      return b.registry.metrics();
+    case 'otel':
+      return otelScrape(b.otel);
+  }
+}
