@@ -9,6 +9,7 @@
  * file, same keys as `jobmeter serve --config`), JOBMETER_PROFILE and JOBMETER_LISTEN
  * (`host:port`); the precedence is the service's: defaults < OTEL_* < file < JOBMETER_* flags.
  */
+import { ConfigError, describeConfigError } from '../src/config/errors.ts';
 import { resolveServiceConfig } from '../src/config/resolve.ts';
 import { createJobmeter, type Jobmeter } from '../src/jobmeter.ts';
 
@@ -32,7 +33,8 @@ async function start(): Promise<Jobmeter> {
   } catch (err) {
     // A preload that fails must stop the app loudly: running without the metrics it was told to
     // serve would hide the misconfiguration.
-    process.stderr.write(`jobmeter: ${err instanceof Error ? err.message : String(err)}\n`);
+    const message = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`jobmeter: ${message}\n`);
     process.exit(2);
   }
 }

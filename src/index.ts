@@ -2,7 +2,20 @@
 export { createJobmeter } from './jobmeter.ts';
 export type { Jobmeter } from './jobmeter.ts';
 export type { JobmeterOptions, OtlpPushOptions, OtlpProtocol, PullListenerOptions, ProfileName } from './options.ts';
-export type { FinishedRun, Observation, ObservedValue, Recorder, RunAttributes, RunHandle } from './domain/recorder.ts';
+export type {
+  BoundCounter,
+  BoundGauge,
+  BoundHistogram,
+  DeclaredCounter,
+  DeclaredGauge,
+  DeclaredHistogram,
+  FinishedRun,
+  Observation,
+  ObservedValue,
+  Recorder,
+  RunAttributes,
+  RunHandle,
+} from './domain/recorder.ts';
 export type { AttributeSpec, InstrumentKind, InstrumentSpec, Outcome } from './domain/types.ts';
 export { OUTCOMES, OTHER } from './domain/types.ts';
 export { DOMAIN_INSTRUMENTS, DEFAULT_RUN_DURATION_BUCKETS } from './domain/catalog.ts';
@@ -11,3 +24,10 @@ export type { ExpositionFormat, Family, FamilyType, HistogramSeries, NumberSerie
 export { renderOpenMetrics } from './exposition/openmetrics.ts';
 export { renderPrometheusText } from './exposition/text.ts';
 export { VERSION } from './version.ts';
+export { jobmeterMetrics, setAccessLogTenant, describeMetricsRoute } from './http/plugin.ts';
+export type { JobmeterMetricsOptions, MetricsSource, ApiKey, MetricsRouteInfo } from './http/plugin.ts';
+export { POSTURES, POSTURE_NAMES } from './http/postures.ts';
+export type { Posture, PostureName, GateKind, DenyStatus } from './http/postures.ts';
+export type { AccessLogOptions, LineSink } from './http/access-log.ts';
+export type { HostSnapshot, HostRecord, SessionRecord, SnapshotCallback, SnapshotSourceOptions } from './domain/snapshot.ts';
+export type { BuildInfo, FinishDetails } from './domain/recorder.ts';

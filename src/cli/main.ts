@@ -2,9 +2,15 @@
 /**
  * The `jobmeter` command:
  *
- *   jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--allow-non-loopback]
+ *   jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
+ *                  [--allow-non-loopback] [--auth] [-v] [--demo]
  *   jobmeter --help
  *   jobmeter --version
+ *
+ * `serve` runs a main server (the `[listener]` address: `GET /health` and the metrics route at
+ * the posture's path, behind the posture's gates) and, when `[metrics] listen` / runwisp's
+ * `metrics_listen` is set, moves the metrics to the dedicated loopback listener instead, which
+ * serves only `/metrics`. Config errors print `FILE: ` first when the value came from a file.
  *
  * Exit status: 0 after a clean shutdown on SIGINT/SIGTERM (or after --help/--version);
  * 1 when startup fails for another reason (port in use, non-loopback address without the opt-in)
@@ -18,11 +24,14 @@
  */
 import { parseArgs } from 'node:util';
 
-import { ConfigError } from '../config/errors.ts';
-import type { Env } from '../config/resolve.ts';
-import { parseServeFlags, resolveServiceConfig } from '../config/resolve.ts';
+import type { ResolvedMetrics } from '../config/metrics.ts';
+import { ConfigError, describeConfigError } from '../config/errors.ts';
+import type { Env, ServeConfig } from '../config/resolve.ts';
+import { parseServeFlags, resolveServeConfig } from '../config/resolve.ts';
+import type { MainServer } from '../http/main-server.ts';
+import type { JobmeterMetricsOptions } from '../http/plugin.ts';
 import type { Jobmeter } from '../jobmeter.ts';
-import type { JobmeterOptions } from '../options.ts';
+import type { JobmeterOptions, PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
 
 export const EXIT_OK = 0;
@@ -43,22 +52,28 @@ const processIo: CliIo = {
   stderr: (line) => void process.stderr.write(`${line}\n`),
 };
 
-export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--allow-non-loopback] [--demo]
+export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
+                      [--allow-non-loopback] [--auth] [-v] [--demo]
        jobmeter --help | --version
 
-Serves job metrics from OpenTelemetry: a Prometheus pull endpoint on a loopback listener
-and, when an OTLP endpoint is configured, OTLP/HTTP push.
+Serves job metrics from OpenTelemetry: a main server with GET /health and the metrics route of
+the profile's original behind its auth posture (or, with [metrics] listen, a dedicated loopback
+listener serving only /metrics) and, when an OTLP endpoint is configured, OTLP/HTTP push.
 
 Options of serve:
   --config FILE          config file: .toml, .yaml/.yml or .json
   --profile NAME         naming profile: otel, runwisp, wasmrun, crewshipd, rm, solti (default otel)
-  --listen HOST:PORT     pull listener address (default 127.0.0.1:9464); [::1]:PORT for IPv6,
+  --listen HOST:PORT     main server address (default 127.0.0.1:9464); [::1]:PORT for IPv6,
                          :PORT keeps the configured host, port 0 picks a free port
-  --allow-non-loopback   allow the listener on a non-loopback address
+  --host HOST            main server host alone (default 127.0.0.1)
+  --allow-non-loopback   allow the main server on a non-loopback address
+  --auth                 require a token or API keys on the metrics route (metrics.auth = true)
+  -v, --verbose          access log: a request-received line before each access line
   --demo                 feed the profile's built-in scenario (every series of the profile)
   -h, --help             show this help
 
-Precedence, lowest first: built-in defaults < OTEL_* environment < config file < flags.
+Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
+CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY) < config file < flags.
 Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error.`;
 
 /**
@@ -97,7 +112,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
 }
 
 async function serve(args: readonly string[], env: Env, io: CliIo): Promise<number> {
-  let options: JobmeterOptions;
+  let config: ServeConfig;
   let demo = false;
   try {
     const flags = parseServeFlags(args);
@@ -106,10 +121,14 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
       io.stdout(USAGE);
       return EXIT_OK;
     }
-    options = await resolveServiceConfig({ argv: args, env });
+    config = await resolveServeConfig({ argv: args, env });
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
+  const { options, metrics } = config;
+  const main = options.listener === false ? undefined : options.listener;
+  // runwisp's metrics_listen: the metrics move to the dedicated loopback listener.
+  const dedicated = metrics.enabled && metrics.listen !== undefined ? metrics.listen : undefined;
 
   // Listen for signals before starting, so a signal during startup shuts down cleanly after it
   // instead of killing the process mid-bind.
@@ -118,36 +137,95 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
     let jm: Jobmeter;
     try {
       const { createJobmeter } = await import('../jobmeter.ts');
-      jm = await createJobmeter(options);
+      jm = await createJobmeter({
+        ...options,
+        listener: dedicated === undefined ? false : { ...dedicated, allowNonLoopback: false, ...formatOf(main) },
+      });
     } catch (err) {
       return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+    }
+    let server: MainServer | undefined;
+    if (main !== undefined) {
+      try {
+        const { startMainServer } = await import('../http/main-server.ts');
+        server = await startMainServer({
+          host: main.host ?? '127.0.0.1',
+          port: main.port ?? 9464,
+          allowNonLoopback: main.allowNonLoopback ?? false,
+          ...(metrics.enabled && dedicated === undefined ? { metrics: pluginOptions(jm, metrics, main, io) } : {}),
+        });
+      } catch (err) {
+        await jm.shutdown().catch(() => {});
+        return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+      }
     }
     if (demo) {
       const { runDemo } = await import('../demo/scenarios.ts');
       runDemo(jm, options.profile ?? 'otel');
     }
-    io.stderr(`jobmeter: ${servingLine(options, jm)}${demo ? ' (demo scenario)' : ''}`);
+    for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
+    if (demo) io.stderr('jobmeter: feeding the demo scenario');
 
     const signal = await signals.next();
     io.stderr(`jobmeter: ${signal} received, shutting down`);
-    return await shutdownWithin(jm, io, signals);
+    return await shutdownWithin(jm, server, io, signals);
   } finally {
     signals.dispose();
   }
 }
 
-function servingLine(options: JobmeterOptions, jm: Jobmeter): string {
+function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'format'> {
+  return listener?.format === undefined ? {} : { format: listener.format };
+}
+
+/** The plugin's options from the resolved `[metrics]` settings. */
+function pluginOptions(jm: Jobmeter, metrics: ResolvedMetrics, main: PullListenerOptions, io: CliIo): JobmeterMetricsOptions {
+  return {
+    jobmeter: jm,
+    posture: metrics.posture,
+    path: metrics.path,
+    ...(metrics.token !== undefined ? { token: metrics.token } : {}),
+    apiKeys: metrics.apiKeys,
+    trustedCidrs: metrics.trustedCidrs,
+    ...(metrics.trustedProxies !== undefined ? { trustProxy: metrics.trustedProxies } : {}),
+    // Each access line is one stderr line, written through the CLI's own writer.
+    accessLog: metrics.accessLog ? { stream: { write: (chunk: string) => io.stderr(chunk.replace(/\n$/, '')) }, verbose: metrics.verbose } : false,
+    maxInflightScrapes: metrics.maxInflightScrapes,
+    ...formatOf(main),
+  };
+}
+
+/** What is served where. Only the profile, posture, addresses and paths: never a token or header. */
+function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics, jm: Jobmeter, server: MainServer | undefined): string[] {
   const profile = options.profile ?? 'otel';
+  const lines: string[] = [];
+  const mainUrl = server === undefined ? undefined : urlOf(server.address);
   if (jm.pullAddress !== undefined) {
-    const { host, port } = jm.pullAddress;
-    const urlHost = host.includes(':') ? `[${host}]` : host;
-    return `serving ${profile} metrics on http://${urlHost}:${port}/metrics`;
+    lines.push(`serving ${profile} metrics on ${urlOf(jm.pullAddress)}/metrics`);
+    if (mainUrl !== undefined) lines.push(`main server on ${mainUrl} (/health; metrics on the dedicated listener)`);
+  } else if (server?.metrics !== undefined) {
+    const route = server.metrics;
+    if (route.mode === 'unmounted') {
+      lines.push(`${profile} metrics route not registered: the ${route.posture} posture needs a token and/or trusted CIDRs`);
+      lines.push(`main server on ${mainUrl} (/health)`);
+    } else {
+      lines.push(`serving ${profile} metrics on ${mainUrl}${route.path}`);
+      lines.push(`${route.posture} posture: ${route.description}`);
+    }
+  } else if (mainUrl !== undefined) {
+    lines.push(`${profile} metrics are off (metrics.enabled = false${metrics.posture === 'runwisp' ? '; runwisp: [daemon] metrics_enabled = true turns them on' : ''})`);
+    lines.push(`main server on ${mainUrl} (/health)`);
   }
   if (options.otlp?.endpoint !== undefined) {
     // Only the origin: the path or query may hold a token.
-    return `serving ${profile} metrics by OTLP push to ${safeOrigin(options.otlp.endpoint)} (pull listener disabled)`;
+    lines.push(`pushing ${profile} metrics by OTLP to ${safeOrigin(options.otlp.endpoint)}`);
   }
-  return `recording ${profile} metrics, but the pull listener is disabled and no OTLP endpoint is set`;
+  if (lines.length === 0) lines.push(`recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`);
+  return lines;
+}
+
+function urlOf({ host, port }: { readonly host: string; readonly port: number }): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function safeOrigin(endpoint: string): string {
@@ -159,7 +237,7 @@ function safeOrigin(endpoint: string): string {
 }
 
 /** Shutdown bounded by SHUTDOWN_GRACE_MS; a second signal gives up waiting at once. */
-async function shutdownWithin(jm: Jobmeter, io: CliIo, signals: SignalWaiter): Promise<number> {
+async function shutdownWithin(jm: Jobmeter, server: MainServer | undefined, io: CliIo, signals: SignalWaiter): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<number>((resolve) => {
     timer = setTimeout(() => {
@@ -171,7 +249,8 @@ async function shutdownWithin(jm: Jobmeter, io: CliIo, signals: SignalWaiter): P
     io.stderr(`jobmeter: ${signal} received again, exiting without waiting for shutdown`);
     return EXIT_FAILURE;
   });
-  const finished = jm.shutdown().then(
+  // The main server first, so no scrape starts on a jobmeter that is shutting down.
+  const finished = (server?.close() ?? Promise.resolve()).then(() => jm.shutdown()).then(
     () => EXIT_OK,
     (err: unknown) => {
       io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`);
@@ -221,7 +300,7 @@ function isUsageError(err: unknown): boolean {
 
 function usageError(io: CliIo, err: unknown): number {
   if (err instanceof ConfigError) {
-    io.stderr(`jobmeter: ${err.message}`);
+    io.stderr(`jobmeter: ${describeConfigError(err)}`);
   } else {
     // parseArgs: "Unknown option '--x'. To specify a positional argument starting with a '-', …":
     // keep the first sentence.

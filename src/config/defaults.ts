@@ -24,7 +24,8 @@
  * host = "127.0.0.1"
  * port = 9464
  * allow_non_loopback = false
- * format = "negotiate"
+ * # format: unset, so each profile serves what its original does (otel: negotiate,
+ * # runwisp: openmetrics, the other legacy profiles: text)
  *
  * [otlp]
  * # endpoint = "http://127.0.0.1:4318/v1/metrics"   # unset: no push
@@ -48,7 +49,7 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
     host: '127.0.0.1',
     port: 9464,
     allowNonLoopback: false,
-    format: 'negotiate',
+    // No format: the profile's own applies (wasmrun serves text 0.0.4 whatever Accept prefers).
   },
   otlp: {
     // No endpoint: no push reader.

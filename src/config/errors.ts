@@ -13,6 +13,11 @@ export class ConfigError extends Error {
   readonly value: unknown;
   /** What would have been accepted, worded to follow "expected". */
   readonly expected: string;
+  /**
+   * The config file the value was read from, when it came from one (set by {@link inFile});
+   * undefined for environment variables and flags, whose key already says where they are.
+   */
+  file: string | undefined = undefined;
 
   constructor(key: string, value: unknown, expected: string, options?: ErrorOptions) {
     super(`invalid ${key}=${formatValue(value)}: expected ${expected}`, options);
@@ -21,6 +26,17 @@ export class ConfigError extends Error {
     this.value = value;
     this.expected = expected;
   }
+}
+
+/** Marks `err` as read from config file `path` (a ConfigError without a file yet); rethrows anything else as is. */
+export function inFile(err: unknown, path: string): unknown {
+  if (err instanceof ConfigError && err.file === undefined && err.key !== '--config' && err.key !== path) err.file = path;
+  return err;
+}
+
+/** `path: invalid key=value: expected …` when the error came from a file, else the message alone. */
+export function describeConfigError(err: ConfigError): string {
+  return err.file === undefined ? err.message : `${err.file}: ${err.message}`;
 }
 
 /** Placeholder to pass as `value` when the real value must not reach a log. */

@@ -19,19 +19,29 @@
  * just works; an explicit timeout above the interval is a ConfigError naming where it came from.
  *
  * Flags: `--config FILE`, `--profile NAME`, `--listen HOST:PORT` (also `[IPV6]:PORT` and
- * `:PORT`; implies `listener.enabled = true`), `--allow-non-loopback`.
+ * `:PORT`; implies `listener.enabled = true`), `--host HOST` (the host alone, for a `--listen`
+ * without one), `--allow-non-loopback`, `--auth` (`metrics.auth = true`), `-v` / `--verbose`
+ * (`metrics.verbose = true`).
+ *
+ * The `[metrics]` section (metrics.ts) takes its environment layer from the chosen posture's own
+ * variables (CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY), at the
+ * same place as OTEL_*: above the defaults, below the file and the flags. The posture is known only
+ * once every layer is merged (the profile may come from a flag), so that layer is read afterwards
+ * and merged in at its place.
  */
 import { parseArgs } from 'node:util';
 
 import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './defaults.ts';
-import { ConfigError } from './errors.ts';
+import { POSTURES, postureForProfile } from '../http/postures.ts';
+import { ConfigError, inFile } from './errors.ts';
 import { loadConfigFile } from './file-config.ts';
+import { mergeMetricsConfig, metricsEnvLayer, resolveMetrics, type MetricsLayer, type ResolvedMetrics } from './metrics.ts';
 import { otlpOptionsFromEnv, resourceFromEnv } from './otel-env.ts';
-import type { OtlpConfig, ServiceConfig } from './schema.ts';
+import type { MetricsConfig, OtlpConfig, ServiceConfig } from './schema.ts';
 import {
   parseHost,
-  parsePort,
+  parseHostPort,
   parseProfile,
   parseServiceConfig,
   timeoutAboveInterval,
@@ -53,7 +63,10 @@ export const SERVE_FLAGS = {
   config: { type: 'string' },
   profile: { type: 'string' },
   listen: { type: 'string' },
+  host: { type: 'string' },
   'allow-non-loopback': { type: 'boolean' },
+  auth: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
   demo: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -62,7 +75,13 @@ export interface ServeFlags {
   config?: string;
   profile?: string;
   listen?: string;
+  /** The main server's host (`listener.host`). */
+  host?: string;
   allowNonLoopback?: boolean;
+  /** wasmrun's `--auth`: require API keys (`metrics.auth = true`). */
+  auth?: boolean;
+  /** wasmrun's `-v`: a request-received line before each access line (`metrics.verbose = true`). */
+  verbose?: boolean;
   /** Feed the profile's built-in demo scenario (handled by the CLI, not a config key). */
   demo?: boolean;
   help?: boolean;
@@ -83,7 +102,10 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
   if (values.config !== undefined) flags.config = values.config;
   if (values.profile !== undefined) flags.profile = values.profile;
   if (values.listen !== undefined) flags.listen = values.listen;
+  if (values.host !== undefined) flags.host = values.host;
   if (values['allow-non-loopback'] !== undefined) flags.allowNonLoopback = values['allow-non-loopback'];
+  if (values.auth !== undefined) flags.auth = values.auth;
+  if (values.verbose !== undefined) flags.verbose = values.verbose;
   if (values.demo !== undefined) flags.demo = values.demo;
   if (values.help !== undefined) flags.help = values.help;
   return flags;
@@ -91,24 +113,81 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
 
 /**
  * Defaults < OTEL_* env < config file < flags, merged and mapped to library options.
+ * The `[metrics]` section is validated (as part of the file) but not resolved: see
+ * {@link resolveServeConfig}.
  * @throws ConfigError for any bad value (exit code 2 in the CLI); parseArgs' TypeError for bad flag syntax.
  */
 export async function resolveServiceConfig({ argv, env }: ResolveInput): Promise<JobmeterOptions> {
-  const flags = parseServeFlags(argv);
+  return toJobmeterOptions((await collectLayers(parseServeFlags(argv), env)).merged);
+}
+
+/** What `jobmeter serve` runs with. */
+export interface ServeConfig {
+  /**
+   * The library options, as {@link resolveServiceConfig} gives them. `listener` is the main
+   * server's address (`jobmeter serve` passes `listener: false` or the dedicated listener to
+   * createJobmeter and runs the main server itself).
+   */
+  readonly options: JobmeterOptions;
+  /** The metrics route, its posture and the dedicated listener. */
+  readonly metrics: ResolvedMetrics;
+}
+
+/**
+ * Everything `jobmeter serve` needs: the library options and the metrics settings, with the
+ * posture's environment variables, secret files read, and the posture checked against them.
+ * @throws ConfigError for any bad value; parseArgs' TypeError for bad flag syntax.
+ */
+export async function resolveServeConfig({ argv, env }: ResolveInput): Promise<ServeConfig> {
+  const { layers, merged } = await collectLayers(parseServeFlags(argv), env);
+  const profile = merged.profile ?? 'otel';
+  const posture = merged.metrics?.posture === undefined ? postureForProfile(profile) : POSTURES[merged.metrics.posture];
+  // The posture's own variables join at the env layer's place: above defaults, below file and flags.
+  const postureEnv = metricsEnvLayer(env, posture);
+  const withEnv: MetricsLayer[] = layers.map((l) => ({
+    source: l.source,
+    metrics: l.source === 'env' ? mergeMetricsConfig(l.config.metrics ?? {}, postureEnv) : l.config.metrics,
+  }));
+  let metrics: MetricsConfig = {};
+  for (const layer of withEnv) metrics = mergeMetricsConfig(metrics, layer.metrics ?? {});
+  const file = layers.find((l) => l.source === 'file');
+  let resolved: ResolvedMetrics;
+  try {
+    resolved = await resolveMetrics(metrics, withEnv, profile);
+  } catch (err) {
+    // Keys of the file (`metrics.*`) name the file; variables and flags name themselves.
+    throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('metrics.') ? inFile(err, file.path) : err;
+  }
+  return { options: toJobmeterOptions(merged), metrics: resolved };
+}
+
+async function collectLayers(flags: ServeFlags, env: Env): Promise<{ layers: Layer[]; merged: ServiceConfig }> {
   const layers: Layer[] = [
     { source: 'defaults', config: DEFAULT_SERVICE_CONFIG },
     { source: 'env', config: envLayer(env) },
   ];
   if (flags.config !== undefined) {
-    const raw = await loadConfigFile(flags.config);
-    layers.push({ source: 'file', config: parseServiceConfig(raw, flags.config) });
+    const path = flags.config;
+    const raw = await loadConfigFile(path);
+    let config: ServiceConfig;
+    try {
+      config = parseServiceConfig(raw, path);
+    } catch (err) {
+      throw inFile(err, path);
+    }
+    layers.push({ source: 'file', config, path });
   }
   layers.push({ source: 'flags', config: flagsLayer(flags) });
 
   let merged: ServiceConfig = {};
   for (const layer of layers) merged = mergeServiceConfig(merged, layer.config);
-  merged = settleOtlpTimeout(merged, layers, env);
-  return toJobmeterOptions(merged);
+  try {
+    merged = settleOtlpTimeout(merged, layers, env);
+  } catch (err) {
+    const file = layers.find((l) => l.source === 'file');
+    throw file?.path !== undefined && err instanceof ConfigError && err.key === 'otlp.timeout_ms' ? inFile(err, file.path) : err;
+  }
+  return { layers, merged };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,6 +198,8 @@ type LayerSource = 'defaults' | 'env' | 'file' | 'flags';
 interface Layer {
   readonly source: LayerSource;
   readonly config: Readonly<ServiceConfig>;
+  /** The file a `file` layer was read from. */
+  readonly path?: string;
 }
 
 /** The OTEL_* environment as a config layer (otel-env.ts validates and throws ConfigError). */
@@ -144,9 +225,17 @@ export function flagsLayer(flags: ServeFlags): ServiceConfig {
     out.listener = { enabled: true, port };
     if (host !== undefined) out.listener.host = host;
   }
+  if (flags.host !== undefined) {
+    if (out.listener?.host !== undefined) {
+      throw new ConfigError('--host', flags.host, 'no host in --listen as well (give --listen :PORT with --host)');
+    }
+    out.listener = { ...out.listener, host: parseHost(flags.host, '--host') };
+  }
   if (flags.allowNonLoopback === true) {
     out.listener = { ...out.listener, allowNonLoopback: true };
   }
+  if (flags.auth === true) out.metrics = { ...out.metrics, auth: true };
+  if (flags.verbose === true) out.metrics = { ...out.metrics, verbose: true };
   return out;
 }
 
@@ -157,23 +246,9 @@ const LISTEN_EXPECTED = 'HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 655
  * from lower layers). A bare IPv6 address without brackets is ambiguous and rejected.
  */
 export function parseListen(value: string): { host?: string; port: number } {
-  const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
-  if (match === null) throw new ConfigError('--listen', value, LISTEN_EXPECTED);
-  const [, bracketed, plain, portText] = match;
-  const port = Number(portText);
-  if (port > 65535) throw new ConfigError('--listen', value, LISTEN_EXPECTED);
-  parsePort(port, '--listen');
-  if (bracketed !== undefined) {
-    // Only IPv6 literals go in brackets.
-    if (!bracketed.includes(':')) throw new ConfigError('--listen', value, LISTEN_EXPECTED);
-    return { host: parseHost(bracketed, '--listen'), port };
-  }
-  if (plain === undefined || plain === '') return { port };
-  try {
-    return { host: parseHost(plain, '--listen'), port };
-  } catch {
-    throw new ConfigError('--listen', value, LISTEN_EXPECTED);
-  }
+  const parsed = parseHostPort(value);
+  if (parsed === undefined) throw new ConfigError('--listen', value, LISTEN_EXPECTED);
+  return parsed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,6 +273,9 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
       otlp.headers = mergeHeaders(base.otlp?.headers ?? {}, over.otlp?.headers ?? {});
     }
     out.otlp = otlp;
+  }
+  if (base.metrics !== undefined || over.metrics !== undefined) {
+    out.metrics = mergeMetricsConfig(base.metrics ?? {}, over.metrics ?? {});
   }
   return out;
 }

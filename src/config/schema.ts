@@ -17,6 +17,9 @@
  */
 import { isIP } from 'node:net';
 
+import { parseCidr } from '../http/client-ip.ts';
+import { isLoopbackHost } from '../http/loopback.ts';
+import { POSTURE_NAMES, type PostureName } from '../http/postures.ts';
 import type {
   JobmeterOptions,
   OtlpProtocol,
@@ -50,6 +53,38 @@ export interface OtlpConfig {
   temporality?: Temporality;
 }
 
+/** An API key and the tenant it authenticates (wasmrun `--auth`). */
+export interface ApiKeyConfig {
+  tenant: string;
+  key: string;
+}
+
+/**
+ * `[metrics]` — the metrics route of `jobmeter serve`'s main server and its auth posture
+ * (src/http/postures.ts). Also fed by the originals' own spellings: runwisp's `[daemon]
+ * metrics_enabled` / `metrics_listen`, rm's top-level `metrics_token` / `metrics_trusted_cidrs`,
+ * and, under each posture, that original's environment variables (metrics.ts).
+ */
+export interface MetricsConfig {
+  enabled?: boolean;
+  path?: string;
+  posture?: PostureName;
+  /** The dedicated loopback listener (runwisp `metrics_listen`); metrics move there. */
+  listen?: { host: string; port: number };
+  /** Secret. Never echoed in errors. */
+  token?: string;
+  tokenFile?: string;
+  /** Secrets. Never echoed in errors. */
+  apiKeys?: ApiKeyConfig[];
+  apiKeysFile?: string;
+  auth?: boolean;
+  trustedCidrs?: string[];
+  trustedProxies?: string[];
+  accessLog?: boolean;
+  verbose?: boolean;
+  maxInflightScrapes?: number;
+}
+
 /** A validated config layer. Every field optional: absent means "not set by this layer". */
 export interface ServiceConfig {
   profile?: ProfileName;
@@ -59,6 +94,7 @@ export interface ServiceConfig {
   resourceAttributes?: Record<string, string>;
   listener?: ListenerConfig;
   otlp?: OtlpConfig;
+  metrics?: MetricsConfig;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -82,8 +118,10 @@ export const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta'];
  */
 export const MAX_MILLIS = 2_147_483_647;
 
-/** Known keys per table, in file spelling. `''` is the top level. */
-const KNOWN_KEYS: Readonly<Record<'' | 'listener' | 'otlp', readonly string[]>> = {
+type Table = '' | 'listener' | 'otlp' | 'metrics' | 'daemon';
+
+/** Known keys per table, in file spelling. `''` is the top level. Listed in unknown-key errors. */
+const KNOWN_KEYS: Readonly<Record<Table, readonly string[]>> = {
   '': [
     'profile',
     'service_name',
@@ -92,9 +130,36 @@ const KNOWN_KEYS: Readonly<Record<'' | 'listener' | 'otlp', readonly string[]>> 
     'resource_attributes',
     'listener',
     'otlp',
+    'metrics',
   ],
   listener: ['enabled', 'host', 'port', 'allow_non_loopback', 'format'],
   otlp: ['endpoint', 'protocol', 'interval_ms', 'timeout_ms', 'temporality', 'headers'],
+  metrics: [
+    'enabled',
+    'path',
+    'posture',
+    'listen',
+    'token',
+    'token_file',
+    'api_keys',
+    'api_keys_file',
+    'auth',
+    'trusted_cidrs',
+    'trusted_proxies',
+    'access_log',
+    'verbose',
+    'max_inflight_scrapes',
+  ],
+  daemon: ['metrics_enabled', 'metrics_listen'],
+};
+
+/**
+ * The originals' own top-level spellings, accepted so their config files carry over: runwisp.toml's
+ * `[daemon]` table, restic-manager's `metrics_token` / `metrics_trusted_cidrs`. Accepted and
+ * suggested, but not listed in unknown-key errors (the canonical keys are).
+ */
+const ORIGINAL_SPELLINGS: Readonly<Partial<Record<Table, readonly string[]>>> = {
+  '': ['daemon', 'metrics_token', 'metrics_trusted_cidrs'],
 };
 
 /** Expectation texts, shared with the flag parser so messages read the same everywhere. */
@@ -115,7 +180,19 @@ export const EXPECT = {
   headerName: "an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
   headerValue: 'a string without line breaks',
   attributeName: 'a non-empty attribute name other than __proto__',
+  posture: `one of ${POSTURE_NAMES.join(', ')}`,
+  path: 'a path starting with / (no spaces, ? or #)',
+  loopbackListen: 'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
+  token: 'a non-empty token without whitespace',
+  filePath: 'a non-empty file path',
+  cidrList: 'a list of IP addresses or CIDRs, e.g. ["10.0.0.0/8"]',
+  apiKeys: 'a list of { tenant, key } tables',
+  tenant: 'a tenant id of 1 to 128 printable ASCII characters without spaces',
+  inflight: 'an integer from 0 (no limit) to 1000000',
 } as const;
+
+/** Largest in-flight scrape limit accepted. */
+export const MAX_INFLIGHT_SCRAPES = 1_000_000;
 
 // ---------------------------------------------------------------------------------------------
 // Entry points
@@ -157,8 +234,21 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       case 'otlp':
         out.otlp = otlp(value, 'otlp');
         break;
+      case 'metrics':
+        out.metrics = { ...out.metrics, ...metrics(value, 'metrics') };
+        break;
+      case 'daemon':
+        out.metrics = { ...out.metrics, ...daemon(value, 'daemon') };
+        break;
+      case 'metrics_token':
+        out.metrics = { ...out.metrics, token: token(value, key) };
+        break;
+      case 'metrics_trusted_cidrs':
+        out.metrics = { ...out.metrics, trustedCidrs: cidrList(value, key) };
+        break;
     }
   }
+  if (out.metrics !== undefined) checkOriginalSpellings(raw);
   return out;
 }
 
@@ -243,6 +333,183 @@ function listener(value: unknown, key: string): ListenerConfig {
     }
   }
   return out;
+}
+
+function metrics(value: unknown, key: string): MetricsConfig {
+  const table = tableOrEmpty(value, key);
+  checkKeys(table, 'metrics');
+  const out: MetricsConfig = {};
+  for (const [k, v] of Object.entries(table)) {
+    const dotted = `${key}.${k}`;
+    switch (k) {
+      case 'enabled':
+        out.enabled = boolean(v, dotted);
+        break;
+      case 'path':
+        out.path = parsePath(v, dotted);
+        break;
+      case 'posture':
+        out.posture = oneOf(v, dotted, POSTURE_NAMES, EXPECT.posture);
+        break;
+      case 'listen':
+        out.listen = parseLoopbackListen(v, dotted);
+        break;
+      case 'token':
+        out.token = token(v, dotted);
+        break;
+      case 'token_file':
+        out.tokenFile = filePath(v, dotted);
+        break;
+      case 'api_keys':
+        out.apiKeys = apiKeys(v, dotted);
+        break;
+      case 'api_keys_file':
+        out.apiKeysFile = filePath(v, dotted);
+        break;
+      case 'auth':
+        out.auth = boolean(v, dotted);
+        break;
+      case 'trusted_cidrs':
+        out.trustedCidrs = cidrList(v, dotted);
+        break;
+      case 'trusted_proxies':
+        out.trustedProxies = cidrList(v, dotted);
+        break;
+      case 'access_log':
+        out.accessLog = boolean(v, dotted);
+        break;
+      case 'verbose':
+        out.verbose = boolean(v, dotted);
+        break;
+      case 'max_inflight_scrapes':
+        out.maxInflightScrapes = inflightLimit(v, dotted);
+        break;
+    }
+  }
+  oneOfPair(table, key, 'token', 'token_file');
+  oneOfPair(table, key, 'api_keys', 'api_keys_file');
+  return out;
+}
+
+/** runwisp.toml's `[daemon]`: only its metrics keys. */
+function daemon(value: unknown, key: string): MetricsConfig {
+  const table = tableOrEmpty(value, key);
+  checkKeys(table, 'daemon');
+  const out: MetricsConfig = {};
+  if (table.metrics_enabled !== undefined) out.enabled = boolean(table.metrics_enabled, `${key}.metrics_enabled`);
+  if (table.metrics_listen !== undefined) out.listen = parseLoopbackListen(table.metrics_listen, `${key}.metrics_listen`);
+  return out;
+}
+
+/** Two keys of one table that are one setting (a value, or a file holding it): at most one. */
+function oneOfPair(table: Record<string, unknown>, key: string, a: string, b: string): void {
+  if (table[a] !== undefined && table[b] !== undefined) {
+    throw new ConfigError(`${key}.${b}`, table[b], `no ${key}.${a} in the same file (${a} and ${b} are one setting: give one)`);
+  }
+}
+
+/** An original's spelling and the `[metrics]` key it stands for, both in one file: refuse the pair. */
+function checkOriginalSpellings(raw: Record<string, unknown>): void {
+  const canonical = isTable(raw.metrics) ? raw.metrics : {};
+  const pairs: [string, unknown, string][] = [
+    ['metrics_token', raw.metrics_token, 'token'],
+    ['metrics_trusted_cidrs', raw.metrics_trusted_cidrs, 'trusted_cidrs'],
+  ];
+  if (isTable(raw.daemon)) {
+    pairs.push(['daemon.metrics_enabled', raw.daemon.metrics_enabled, 'enabled']);
+    pairs.push(['daemon.metrics_listen', raw.daemon.metrics_listen, 'listen']);
+  }
+  for (const [alias, value, key] of pairs) {
+    if (value !== undefined && canonical[key] !== undefined) {
+      const shown = key === 'token' ? REDACTED : value;
+      throw new ConfigError(alias, shown, `no metrics.${key} in the same file (they are one setting: give one)`);
+    }
+  }
+}
+
+/** A route path: starts with `/`, no whitespace, query or fragment. */
+export function parsePath(value: unknown, key: string): string {
+  if (typeof value === 'string' && /^\/[^\s?#]*$/.test(value)) return value;
+  throw new ConfigError(key, value, EXPECT.path);
+}
+
+/** `HOST:PORT` (or `[IPV6]:PORT`) on a loopback address. */
+export function parseLoopbackListen(value: unknown, key: string): { host: string; port: number } {
+  if (typeof value === 'string') {
+    const parsed = parseHostPort(value);
+    if (parsed?.host !== undefined && isLoopbackHost(parsed.host)) return { host: parsed.host, port: parsed.port };
+  }
+  throw new ConfigError(key, value, EXPECT.loopbackListen);
+}
+
+/**
+ * `127.0.0.1:9464`, `localhost:0`, `[::1]:9464` or `:9464` (no host). Undefined when malformed;
+ * a bare IPv6 address without brackets is ambiguous and malformed.
+ */
+export function parseHostPort(value: string): { host?: string; port: number } | undefined {
+  const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  if (match === null) return undefined;
+  const [, bracketed, plain, portText] = match;
+  const port = Number(portText);
+  if (port > 65535) return undefined;
+  if (bracketed !== undefined) {
+    // Only IPv6 literals go in brackets.
+    return bracketed.includes(':') && isIP(bracketed) === 6 ? { host: bracketed, port } : undefined;
+  }
+  if (plain === undefined || plain === '') return { port };
+  return isIP(plain) !== 0 || HOSTNAME.test(plain) ? { host: plain, port } : undefined;
+}
+
+/** A secret token: never echoed. */
+function token(value: unknown, key: string): string {
+  if (typeof value === 'string' && value !== '' && !/\s/.test(value)) return value;
+  throw new ConfigError(key, REDACTED, `${EXPECT.token} (got ${typeof value === 'string' ? (value === '' ? 'an empty string' : 'whitespace in it') : describeType(value)})`);
+}
+
+function filePath(value: unknown, key: string): string {
+  if (typeof value === 'string' && value.trim() !== '' && !value.includes('\0')) return value;
+  throw new ConfigError(key, value, EXPECT.filePath);
+}
+
+/** A list of addresses / CIDRs. A comma-separated string is the environment's form, not a file's. */
+export function cidrList(value: unknown, key: string): string[] {
+  if (!Array.isArray(value)) {
+    const hint = typeof value === 'string' ? ' (a list, not a comma-separated string)' : '';
+    throw new ConfigError(key, value, EXPECT.cidrList + hint);
+  }
+  return value.map((entry: unknown, i) => {
+    if (typeof entry !== 'string' || parseCidr(entry) === undefined) {
+      throw new ConfigError(`${key}[${i}]`, entry, 'an IP address or CIDR, e.g. 10.0.0.0/8 or ::1');
+    }
+    return entry.trim();
+  });
+}
+
+const TENANT = /^[\x21-\x7e]{1,128}$/;
+
+function apiKeys(value: unknown, key: string): ApiKeyConfig[] {
+  if (!Array.isArray(value)) throw new ConfigError(key, REDACTED, `${EXPECT.apiKeys} (got ${describeType(value)})`);
+  const seen = new Set<string>();
+  return value.map((entry: unknown, i) => {
+    const at = `${key}[${i}]`;
+    if (!isTable(entry)) throw new ConfigError(at, REDACTED, `a { tenant, key } table (got ${describeType(entry)})`);
+    for (const k of Object.keys(entry)) {
+      if (k !== 'tenant' && k !== 'key') {
+        const hint = nearest(k, ['tenant', 'key']);
+        throw new ConfigError(`${at}.${k}`, REDACTED, `a key of an API key: tenant, key${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+      }
+    }
+    if (typeof entry.tenant !== 'string' || !TENANT.test(entry.tenant)) throw new ConfigError(`${at}.tenant`, entry.tenant, EXPECT.tenant);
+    const k = token(entry.key, `${at}.key`);
+    if (seen.has(k)) throw new ConfigError(`${at}.key`, REDACTED, 'a key not already listed');
+    seen.add(k);
+    return { tenant: entry.tenant, key: k };
+  });
+}
+
+function inflightLimit(value: unknown, key: string): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_INFLIGHT_SCRAPES) return value;
+  throw new ConfigError(key, value, EXPECT.inflight + quotedHint(value));
 }
 
 function otlp(value: unknown, key: string): OtlpConfig {
@@ -418,10 +685,11 @@ function stripUndefined<T extends object>(obj: T): T {
 // ---------------------------------------------------------------------------------------------
 // Unknown keys and "did you mean"
 
-function checkKeys(table: Record<string, unknown>, where: '' | 'listener' | 'otlp'): void {
+function checkKeys(table: Record<string, unknown>, where: Table): void {
   const known = KNOWN_KEYS[where];
+  const spellings = ORIGINAL_SPELLINGS[where] ?? [];
   for (const [key, value] of Object.entries(table)) {
-    if (known.includes(key)) continue;
+    if (known.includes(key) || spellings.includes(key)) continue;
     const dotted = where === '' ? key : `${where}.${key}`;
     const tableName = where === '' ? 'the top level' : `[${where}]`;
     const hint = suggestKey(key, where);
@@ -446,12 +714,15 @@ const ALIASES: Readonly<Record<string, string>> = {
   bind: 'host',
 };
 
-/** A near miss in the same table first, else the same key in another table (`port` → `listener.port`). */
-function suggestKey(key: string, where: '' | 'listener' | 'otlp'): string | undefined {
+/**
+ * A near miss in the same table first (an original's spelling included), else the same key in
+ * another table (`port` → `listener.port`, `token` → `metrics.token`).
+ */
+function suggestKey(key: string, where: Table): string | undefined {
   const prefix = (w: string): string => (w === '' ? '' : `${w}.`);
-  const inTable = nearest(key, KNOWN_KEYS[where]);
+  const inTable = nearest(key, [...KNOWN_KEYS[where], ...(ORIGINAL_SPELLINGS[where] ?? [])]);
   if (inTable !== undefined) return prefix(where) + inTable;
-  for (const other of ['', 'listener', 'otlp'] as const) {
+  for (const other of ['', 'listener', 'otlp', 'metrics'] as const) {
     if (other === where) continue;
     const hit = nearest(key, KNOWN_KEYS[other], true);
     if (hit !== undefined) return prefix(other) + hit;

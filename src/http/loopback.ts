@@ -13,3 +13,16 @@ export function isLoopbackHost(host: string): boolean {
   if (family === 0) return false;
   return loopback.check(h, family === 4 ? 'ipv4' : 'ipv6');
 }
+
+/**
+ * Refuses a non-loopback bind address unless the operator opted in: labels carry task names and
+ * versions that an exposed daemon should not leak by accident.
+ * @param what names the server in the message (`metrics listener`, `main server`).
+ */
+export function assertBindAllowed(host: string, allowNonLoopback: boolean, what: string): void {
+  if (allowNonLoopback || isLoopbackHost(host)) return;
+  throw new Error(
+    `refusing to bind the ${what} to non-loopback address ${host}: ` +
+      `set listener.allowNonLoopback (allow_non_loopback = true / --allow-non-loopback) to expose it`,
+  );
+}

@@ -5,8 +5,9 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
-import { isLoopbackHost } from './loopback.ts';
-import { buildMetricsResponse, type JsonView } from './metrics-response.ts';
+import { assertBindAllowed } from './loopback.ts';
+import type { JsonView } from './metrics-response.ts';
+import { createScrapeHandler, scrapeRequestOf, sendAnswer } from './scrape-handler.ts';
 
 export interface MetricsListenerOptions {
   /** Address to bind; loopback unless `allowNonLoopback`. */
@@ -30,36 +31,12 @@ export interface MetricsListener {
 const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export async function startMetricsListener(options: MetricsListenerOptions): Promise<MetricsListener> {
-  if (!options.allowNonLoopback && !isLoopbackHost(options.host)) {
-    throw new Error(
-      `refusing to bind the metrics listener to non-loopback address ${options.host}: ` +
-        `set listener.allowNonLoopback (allow_non_loopback = true / --allow-non-loopback) to expose it`,
-    );
-  }
+  assertBindAllowed(options.host, options.allowNonLoopback, 'metrics listener');
   const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true });
 
-  app.get('/metrics', async (request, reply) => {
-    let families: readonly Family[];
-    try {
-      families = await options.scrape();
-    } catch {
-      // The cause stays server-side: a scrape answer must not leak internals.
-      return reply.code(500).type('text/plain; charset=utf-8').send('metric collection failed\n');
-    }
-    const res = await buildMetricsResponse(
-      families,
-      {
-        accept: request.headers.accept,
-        acceptEncoding: request.headers['accept-encoding'],
-        json: (request.query as Record<string, unknown>).format === 'json',
-      },
-      options.format,
-      options.json,
-    );
-    reply.header('content-type', res.contentType).header('vary', 'Accept, Accept-Encoding');
-    if (res.contentEncoding !== undefined) reply.header('content-encoding', res.contentEncoding);
-    return reply.send(res.body);
-  });
+  // Same scrape path as the host-app plugin: shared collection and rendering, 500 on failure.
+  const handler = createScrapeHandler({ scrape: options.scrape, format: options.format, ...(options.json !== undefined ? { json: options.json } : {}) });
+  app.get('/metrics', async (request, reply) => sendAnswer(reply, await handler.answer(scrapeRequestOf(request))));
 
   app.route({
     method: [...OTHER_METHODS],

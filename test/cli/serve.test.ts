@@ -3,94 +3,22 @@
  * Every wait is bounded; a child still running at the end of a test is killed.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NODE = join(ROOT, 'node_modules/.bin/node');
-const MAIN = join(ROOT, 'src/cli/main.ts');
-
-/** Upper bound for startup and for one-shot commands. */
-const START_MS = 15_000;
-/** Upper bound for exit after SIGTERM (the CLI itself gives up after 10 s). */
-const EXIT_MS = 12_000;
-
-/** A clean environment: no ambient OTEL_* variables. */
-const BASE_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+import { EXIT_MS, killChildren, run, start, START_MS } from './harness.ts';
 
 let dir: string;
-const children = new Set<ChildProcess>();
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'jobmeter-cli-'));
 });
-afterEach(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-});
+afterEach(killChildren);
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-interface Running {
-  child: ChildProcess;
-  stderr(): string;
-  stdout(): string;
-  /** Resolves with the exit code (or the signal name), rejects after `ms`. */
-  exited(ms: number): Promise<number | string>;
-  /** Resolves with stderr once it matches `pattern`, rejects after `ms` or on exit. */
-  stderrMatches(pattern: RegExp, ms: number): Promise<RegExpExecArray>;
-}
-
-function start(args: readonly string[], env: Record<string, string> = {}): Running {
-  const child = spawn(NODE, [MAIN, ...args], { env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exit = new Promise<number | string>((resolve) => {
-    child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
-  });
-  return {
-    child,
-    stderr: () => err,
-    stdout: () => out,
-    exited: (ms) => withTimeout(exit, ms, () => `child did not exit within ${ms} ms; stderr:\n${err}`),
-    stderrMatches: (pattern, ms) =>
-      withTimeout(
-        new Promise<RegExpExecArray>((resolve, reject) => {
-          const check = (): void => {
-            const m = pattern.exec(err);
-            if (m !== null) resolve(m);
-          };
-          child.stderr!.on('data', check);
-          check();
-          void exit.then((code) => reject(new Error(`child exited (${code}) before ${pattern}; stderr:\n${err}`)));
-        }),
-        ms,
-        () => `stderr did not match ${pattern} within ${ms} ms; stderr:\n${err}`,
-      ),
-  };
-}
-
-async function run(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const r = start(args, env);
-  const code = await r.exited(START_MS);
-  return { code, stdout: r.stdout(), stderr: r.stderr() };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message())), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function file(name: string, text: string): Promise<string> {
   const path = join(dir, name);
@@ -128,7 +56,7 @@ describe('jobmeter serve: configuration errors exit 2', () => {
     const path = await file('bad.toml', '[listener]\nport = 70000\n');
     const { code, stderr } = await run(['serve', '--config', path]);
     assert.equal(code, 2);
-    assert.equal(stderr, 'jobmeter: invalid listener.port=70000: expected an integer from 0 to 65535\n');
+    assert.equal(stderr, `jobmeter: ${path}: invalid listener.port=70000: expected an integer from 0 to 65535\n`);
   });
 
   it('an unknown key in a YAML file suggests the right one', async () => {
@@ -137,7 +65,7 @@ describe('jobmeter serve: configuration errors exit 2', () => {
     assert.equal(code, 2);
     assert.equal(
       stderr,
-      'jobmeter: invalid otlp.intervl_ms=1000: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers (did you mean otlp.interval_ms?)\n',
+      `jobmeter: ${path}: invalid otlp.intervl_ms=1000: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers (did you mean otlp.interval_ms?)\n`,
     );
   });
 

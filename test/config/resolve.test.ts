@@ -36,7 +36,7 @@ const DOCUMENTED_DEFAULTS: JobmeterOptions = {
   processMetrics: true,
   otelScopeInfo: true,
   resourceAttributes: {},
-  listener: { host: '127.0.0.1', port: 9464, allowNonLoopback: false, format: 'negotiate' },
+  listener: { host: '127.0.0.1', port: 9464, allowNonLoopback: false },
   otlp: {
     headers: {},
     protocol: 'http/protobuf',
@@ -172,20 +172,20 @@ describe('precedence: defaults < env < file < flags', () => {
       env: ENV,
     });
     assert.equal(options.profile, 'wasmrun');
-    assert.deepEqual(options.listener, { host: 'localhost', port: 9999, allowNonLoopback: false, format: 'negotiate' });
+    assert.deepEqual(options.listener, { host: 'localhost', port: 9999, allowNonLoopback: false });
   });
 
   it('--listen :PORT keeps the host from the file', async () => {
     const path = await file('host.toml', '[listener]\nhost = "::1"\n');
     const options = await resolveServiceConfig({ argv: ['--config', path, '--listen', ':0'], env: {} });
-    assert.deepEqual(options.listener, { host: '::1', port: 0, allowNonLoopback: false, format: 'negotiate' });
+    assert.deepEqual(options.listener, { host: '::1', port: 0, allowNonLoopback: false });
   });
 
   it('listener.enabled = false disables the listener, and --listen turns it back on', async () => {
     const path = await file('off.toml', '[listener]\nenabled = false\n');
     assert.equal((await resolveServiceConfig({ argv: ['--config', path], env: {} })).listener, false);
     const options = await resolveServiceConfig({ argv: ['--config', path, '--listen', '127.0.0.1:0'], env: {} });
-    assert.deepEqual(options.listener, { host: '127.0.0.1', port: 0, allowNonLoopback: false, format: 'negotiate' });
+    assert.deepEqual(options.listener, { host: '127.0.0.1', port: 0, allowNonLoopback: false });
   });
 
   it('an explicit file timeout above the env interval names the file key', async () => {

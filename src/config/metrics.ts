@@ -1,0 +1,255 @@
+/**
+ * The `[metrics]` settings of `jobmeter serve` beyond the file's shape (schema.ts): the originals'
+ * environment variables, merging across layers, and the final, checked settings (secrets read
+ * from their files, the posture's gates matched against what is configured).
+ *
+ * Environment variables are read under the chosen posture only, with that original's names
+ * (postures.ts `env`): CREWSHIP_METRICS_TOKEN under crewshipd; RM_METRICS_TOKEN,
+ * RM_METRICS_TOKEN_FILE, RM_METRICS_TRUSTED_CIDR (comma-separated) and RM_TRUSTED_PROXY under rm;
+ * RUNWISP_TRUST_PROXY under runwisp. They sit at the env layer: a config file or a flag overrides
+ * them, as every other variable (resolve.ts documents the precedence).
+ *
+ * A value and the file holding it (`token` / `token_file`, `api_keys` / `api_keys_file`) are one
+ * setting: a higher layer that sets either replaces both from lower layers; one layer setting both
+ * is an error. Secrets never appear in a message: a bad token reads `<redacted>`.
+ */
+import { readFile } from 'node:fs/promises';
+
+import { parseCidr } from '../http/client-ip.ts';
+import { describeGates } from '../http/gate.ts';
+import { POSTURES, postureForProfile, type Posture, type PostureName } from '../http/postures.ts';
+import type { ProfileName } from '../options.ts';
+import { ConfigError, REDACTED } from './errors.ts';
+import type { ApiKeyConfig, MetricsConfig } from './schema.ts';
+
+/** The settings the main server's metrics route and the dedicated listener run with. */
+export interface ResolvedMetrics {
+  /** false: no metrics route anywhere (runwisp without `metrics_enabled = true`). */
+  readonly enabled: boolean;
+  readonly posture: PostureName;
+  readonly path: string;
+  /** The dedicated loopback listener; when set, metrics are served there and not on the main server. */
+  readonly listen: { readonly host: string; readonly port: number } | undefined;
+  /** Secret. */
+  readonly token: string | undefined;
+  /** Secrets. Empty when auth is off. */
+  readonly apiKeys: readonly ApiKeyConfig[];
+  readonly trustedCidrs: readonly string[];
+  /** Undefined: the posture's default (loopback proxies for crewshipd, none otherwise). */
+  readonly trustedProxies: readonly string[] | undefined;
+  readonly accessLog: boolean;
+  readonly verbose: boolean;
+  readonly maxInflightScrapes: number;
+}
+
+type Field = keyof MetricsConfig;
+
+/** File spelling of each field, for messages about a value that came from a file. */
+const FILE_KEY: Readonly<Record<Field, string>> = {
+  enabled: 'metrics.enabled',
+  path: 'metrics.path',
+  posture: 'metrics.posture',
+  listen: 'metrics.listen',
+  token: 'metrics.token',
+  tokenFile: 'metrics.token_file',
+  apiKeys: 'metrics.api_keys',
+  apiKeysFile: 'metrics.api_keys_file',
+  auth: 'metrics.auth',
+  trustedCidrs: 'metrics.trusted_cidrs',
+  trustedProxies: 'metrics.trusted_proxies',
+  accessLog: 'metrics.access_log',
+  verbose: 'metrics.verbose',
+  maxInflightScrapes: 'metrics.max_inflight_scrapes',
+};
+
+/** Flag spelling of the fields a flag sets. */
+const FLAG_KEY: Readonly<Partial<Record<Field, string>>> = { auth: '--auth', verbose: '--verbose' };
+
+export type MetricsLayerSource = 'defaults' | 'env' | 'file' | 'flags';
+
+export interface MetricsLayer {
+  readonly source: MetricsLayerSource;
+  readonly metrics: Readonly<MetricsConfig> | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment
+
+/**
+ * The posture's own environment variables as a `[metrics]` layer. Empty values count as unset.
+ * @throws ConfigError naming the variable.
+ */
+export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): MetricsConfig {
+  const out: MetricsConfig = {};
+  const names = posture.env;
+  const token = read(env, names.token);
+  const tokenFile = read(env, names.tokenFile);
+  if (token !== undefined && tokenFile !== undefined) {
+    throw new ConfigError(names.tokenFile!, tokenFile, `it unset while ${names.token} is set (one or the other)`);
+  }
+  if (token !== undefined) {
+    if (/\s/.test(token)) throw new ConfigError(names.token!, REDACTED, 'a token without whitespace');
+    out.token = token;
+  }
+  if (tokenFile !== undefined) out.tokenFile = tokenFile;
+  const cidrs = read(env, names.trustedCidrs);
+  if (cidrs !== undefined) out.trustedCidrs = commaList(names.trustedCidrs!, cidrs);
+  const proxies = read(env, names.trustedProxies);
+  if (proxies !== undefined) out.trustedProxies = commaList(names.trustedProxies!, proxies);
+  return out;
+}
+
+function commaList(name: string, raw: string): string[] {
+  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const entry of entries) {
+    if (parseCidr(entry) === undefined) {
+      throw new ConfigError(name, raw, `comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5 (${entry} is not one)`);
+    }
+  }
+  return entries;
+}
+
+function read(env: NodeJS.ProcessEnv, name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merging
+
+/** `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. */
+export function mergeMetricsConfig(base: Readonly<MetricsConfig>, over: Readonly<MetricsConfig>): MetricsConfig {
+  const out: MetricsConfig = { ...base };
+  if (over.token !== undefined || over.tokenFile !== undefined) {
+    delete out.token;
+    delete out.tokenFile;
+  }
+  if (over.apiKeys !== undefined || over.apiKeysFile !== undefined) {
+    delete out.apiKeys;
+    delete out.apiKeysFile;
+  }
+  for (const [k, v] of Object.entries(over)) {
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Final settings
+
+/**
+ * Checks the merged settings against the posture and reads the secret files.
+ * @param layers every layer in precedence order (lowest first), to name where a value came from.
+ * @throws ConfigError naming the key (file key, variable or flag) of the value at fault.
+ */
+export async function resolveMetrics(
+  merged: Readonly<MetricsConfig>,
+  layers: readonly MetricsLayer[],
+  profile: ProfileName,
+): Promise<ResolvedMetrics> {
+  const posture = merged.posture === undefined ? postureForProfile(profile) : POSTURES[merged.posture];
+  const keyOf = (field: Field): string => {
+    const layer = [...layers].reverse().find((l) => l.metrics?.[field] !== undefined);
+    if (layer?.source === 'env') return envName(posture, field) ?? FILE_KEY[field];
+    if (layer?.source === 'flags') return FLAG_KEY[field] ?? FILE_KEY[field];
+    return FILE_KEY[field];
+  };
+
+  let token = merged.token;
+  if (merged.tokenFile !== undefined) token = await readTokenFile(merged.tokenFile, keyOf('tokenFile'));
+  let apiKeys = merged.apiKeys ?? [];
+  if (merged.apiKeysFile !== undefined) apiKeys = await readApiKeysFile(merged.apiKeysFile, keyOf('apiKeysFile'));
+
+  // wasmrun's --auth: on by default when credentials exist; asked for without any, refuse to
+  // start open. auth = false ignores them (open mode). From here, authOn means credentials exist.
+  const hasCredentials = token !== undefined || apiKeys.length > 0;
+  if (merged.auth === true && !hasCredentials) {
+    throw new ConfigError(keyOf('auth'), true, 'API keys or a token to check (set metrics.api_keys, metrics.api_keys_file or metrics.token)');
+  }
+  const authOn = merged.auth ?? hasCredentials;
+  if (!authOn) {
+    token = undefined;
+    apiKeys = [];
+  }
+
+  const trustedCidrs = merged.trustedCidrs ?? [];
+  if (authOn && !posture.gates.includes('bearer')) {
+    const field: Field = merged.tokenFile !== undefined ? 'tokenFile' : token !== undefined ? 'token' : merged.apiKeysFile !== undefined ? 'apiKeysFile' : 'apiKeys';
+    throw new ConfigError(keyOf(field), REDACTED, `nothing under the ${posture.name} posture, which checks no token (${describeGates(posture)})`);
+  }
+  if (trustedCidrs.length > 0 && !posture.gates.includes('cidr')) {
+    throw new ConfigError(keyOf('trustedCidrs'), trustedCidrs, `nothing under the ${posture.name} posture, which checks no client network (${describeGates(posture)})`);
+  }
+  const enabled = merged.enabled ?? !posture.optIn;
+  if (enabled && merged.listen !== undefined && (authOn || trustedCidrs.length > 0)) {
+    const { host, port } = merged.listen;
+    throw new ConfigError(
+      keyOf('listen'),
+      `${host.includes(':') ? `[${host}]` : host}:${port}`,
+      'no token, API keys or trusted CIDRs as well (the dedicated listener is unauthenticated, loopback only)',
+    );
+  }
+
+  return {
+    enabled,
+    posture: posture.name as PostureName,
+    path: merged.path ?? posture.path,
+    listen: merged.listen,
+    token,
+    apiKeys,
+    trustedCidrs,
+    trustedProxies: merged.trustedProxies,
+    accessLog: merged.accessLog ?? posture.accessLog,
+    verbose: merged.verbose ?? false,
+    maxInflightScrapes: merged.maxInflightScrapes ?? 0,
+  };
+}
+
+function envName(posture: Posture, field: Field): string | undefined {
+  return field === 'token' || field === 'tokenFile' || field === 'trustedCidrs' || field === 'trustedProxies' ? posture.env[field] : undefined;
+}
+
+async function readSecretFile(path: string, key: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'read failed');
+    throw new ConfigError(key, path, `a readable file (${why})`);
+  }
+}
+
+/** The token file: one token, surrounding whitespace (the trailing newline) ignored. */
+async function readTokenFile(path: string, key: string): Promise<string> {
+  const text = (await readSecretFile(path, key)).trim();
+  if (text === '') throw new ConfigError(key, path, 'a file holding a token (it is empty)');
+  if (/\s/.test(text)) throw new ConfigError(key, path, 'a file holding one token without whitespace');
+  return text;
+}
+
+/**
+ * The API keys file: one `tenant:key` per line; blank lines and lines starting with `#` are
+ * skipped. Errors name the line, never its content.
+ */
+async function readApiKeysFile(path: string, key: string): Promise<ApiKeyConfig[]> {
+  const text = await readSecretFile(path, key);
+  const out: ApiKeyConfig[] = [];
+  const seen = new Set<string>();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const colon = line.indexOf(':');
+    const tenant = colon === -1 ? '' : line.slice(0, colon).trim();
+    const apiKey = colon === -1 ? '' : line.slice(colon + 1).trim();
+    if (!/^[\x21-\x7e]{1,128}$/.test(tenant) || apiKey === '' || /\s/.test(apiKey)) {
+      throw new ConfigError(key, path, `lines of tenant:key (line ${i + 1} is not)`);
+    }
+    if (seen.has(apiKey)) throw new ConfigError(key, path, `each key once (line ${i + 1} repeats one)`);
+    seen.add(apiKey);
+    out.push({ tenant, key: apiKey });
+  }
+  if (out.length === 0) throw new ConfigError(key, path, 'a file with at least one tenant:key line (it has none)');
+  return out;
+}

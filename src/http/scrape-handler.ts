@@ -1,0 +1,135 @@
+/**
+ * One scrape answered, with the protections every metrics endpoint shares (the dedicated listener
+ * and the host-app plugin alike):
+ *
+ * - Concurrent scrapes share one collection (upstream, `jobmeter.scrape()`) and, here, one
+ *   rendering and one gzip per variant (format × gzip × JSON): a storm of N scrapes costs one
+ *   collection, one render and one compression. A shared rendering lives only while it is in
+ *   flight, so a later scrape never gets a stale body.
+ * - A failure answers 500 with a short, fixed reason (`Content-Encoding` dropped, as promhttp does
+ *   before writing an error), never the cause, and is counted by cause: `collection` (the
+ *   jobmeter's collection rejected) or `encoding` (rendering or compression threw).
+ *
+ * Error policy, after promhttp's `HandlerErrorHandling`: only `HTTPErrorOnError` exists, since a
+ * jobmeter collection is all or nothing and there is no partial result to continue with.
+ *
+ * With `selfMetrics`, the counts are served as one more family, `jobmeter_scrape_errors_total
+ * {cause}` (promhttp's `promhttp_metric_handler_errors_total`), appended after the collected ones.
+ * They are kept here rather than in an OTel instrument because the naming layer would otherwise
+ * need a rule for them in every profile; the plugin turns it on for the native profile only, so a
+ * legacy profile's surface stays exactly the original's.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
+import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.ts';
+import { buildMetricsResponse, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
+
+export type ScrapeErrorCause = 'collection' | 'encoding';
+
+/** The self-metric's name, as Prometheus stores it. */
+export const SCRAPE_ERRORS_METRIC = 'jobmeter_scrape_errors_total';
+
+export interface ScrapeHandlerOptions {
+  /** Produces the families of one scrape; concurrent calls are expected to coalesce upstream. */
+  readonly scrape: () => Promise<readonly Family[]>;
+  /** `negotiate` follows `Accept`; a format forces it. */
+  readonly format: 'negotiate' | ExpositionFormat;
+  /** `?format=json` rendering. @default the generic shape */
+  readonly json?: JsonView;
+  /** Append `jobmeter_scrape_errors_total{cause}` to every scrape. @default false */
+  readonly selfMetrics?: boolean;
+}
+
+export interface ScrapeAnswer extends MetricsResponse {
+  readonly status: 200 | 500;
+}
+
+export interface ScrapeHandler {
+  answer(request: ScrapeRequest): Promise<ScrapeAnswer>;
+  /** Scrapes answered 500 so far, by cause (every scrape that shared a failed collection counts). */
+  readonly errors: Readonly<Record<ScrapeErrorCause, number>>;
+}
+
+const FAILED: Readonly<Record<ScrapeErrorCause, string>> = {
+  collection: 'metric collection failed\n',
+  encoding: 'metric encoding failed\n',
+};
+
+export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandler {
+  const errors: Record<ScrapeErrorCause, number> = { collection: 0, encoding: 0 };
+  // families array (one per collection) → variant → its rendering while in flight.
+  const rendering = new WeakMap<readonly Family[], Map<string, Promise<MetricsResponse>>>();
+
+  function failure(cause: ScrapeErrorCause): ScrapeAnswer {
+    errors[cause]++;
+    return { status: 500, contentType: 'text/plain; charset=utf-8', contentEncoding: undefined, body: Buffer.from(FAILED[cause]) };
+  }
+
+  /** One rendering per families array and variant, shared by the scrapes that ask at the same time. */
+  function render(families: readonly Family[], request: ScrapeRequest): Promise<MetricsResponse> {
+    const json = request.json === true;
+    const format = options.format === 'negotiate' ? negotiateFormat(request.accept) : options.format;
+    const gzip = acceptsGzip(request.acceptEncoding);
+    const variant = `${json ? 'json' : format}|${gzip}`;
+    let byVariant = rendering.get(families);
+    if (byVariant === undefined) rendering.set(families, (byVariant = new Map()));
+    let pending = byVariant.get(variant);
+    if (pending === undefined) {
+      const served = options.selfMetrics ? [...families, errorsFamily(errors)] : families;
+      const variants = byVariant;
+      pending = Promise.resolve()
+        .then(() => buildMetricsResponse(served, { accept: undefined, acceptEncoding: gzip ? 'gzip' : undefined, json }, format, options.json))
+        .finally(() => variants.delete(variant));
+      byVariant.set(variant, pending);
+    }
+    return pending;
+  }
+
+  return {
+    errors,
+    async answer(request) {
+      let families: readonly Family[];
+      try {
+        families = await options.scrape();
+      } catch {
+        // The cause stays server-side: a scrape answer must not leak internals.
+        return failure('collection');
+      }
+      try {
+        return { status: 200, ...(await render(families, request)) };
+      } catch {
+        return failure('encoding');
+      }
+    },
+  };
+}
+
+/** The parts of a fastify request a scrape answer depends on. */
+export function scrapeRequestOf(request: FastifyRequest): ScrapeRequest {
+  return {
+    accept: request.headers.accept,
+    acceptEncoding: request.headers['accept-encoding'],
+    json: (request.query as Record<string, unknown> | undefined)?.format === 'json',
+  };
+}
+
+/** Writes an answer: status, content type, `Vary`, and `Content-Encoding` when compressed. */
+export function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {
+  reply.code(answer.status).header('content-type', answer.contentType).header('vary', 'Accept, Accept-Encoding');
+  if (answer.contentEncoding !== undefined) reply.header('content-encoding', answer.contentEncoding);
+  return reply.send(answer.body);
+}
+
+function errorsFamily(errors: Readonly<Record<ScrapeErrorCause, number>>): NumberFamily {
+  return {
+    name: SCRAPE_ERRORS_METRIC,
+    type: 'counter',
+    help: 'Scrapes of this metrics endpoint answered with an error, by cause.',
+    unit: '',
+    series: [
+      { labels: 'cause="collection"', value: errors.collection },
+      { labels: 'cause="encoding"', value: errors.encoding },
+    ],
+  };
+}
