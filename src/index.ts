@@ -3,12 +3,6 @@ export { createJobmeter } from './jobmeter.ts';
 export type { Jobmeter } from './jobmeter.ts';
 export type { JobmeterOptions, OtlpPushOptions, OtlpProtocol, PullListenerOptions, ProfileName } from './options.ts';
 export type {
-  BoundCounter,
-  BoundGauge,
-  BoundHistogram,
-  DeclaredCounter,
-  DeclaredGauge,
-  DeclaredHistogram,
   FinishedRun,
   Observation,
   ObservedValue,
