@@ -3,6 +3,7 @@
  * other two for the same series:
  *
  * - `jm.reject(reason)`: one counter, 1 attribute (8 reasons in rotation).
+ * - `jm.runnerError(runner, error)`: one counter, 2 attributes (2 runners × 8 errors).
  * - `jm.recordRun(run)`: the finished counter + the duration histogram (15 buckets), 4 attributes
  *   (8 tasks × 4 outcomes × 2 kinds × 2 runners = 128 label sets in rotation). prom-client and otel
  *   do the same two records with the same 4 labels.
@@ -37,6 +38,11 @@ const rejectJobs = (p: HotPathParams) => [
   hotPathJob('prom-client-reject', 'prom-client', 'rejected.inc({ reason })', p),
   hotPathJob('otel-reject', 'otel', 'rejected.add(1, { reason })', p),
 ];
+const errorJobs = (p: HotPathParams) => [
+  hotPathJob('jobmeter-error', 'jobmeter', 'jm.runnerError(runner, error)', p),
+  hotPathJob('prom-client-error', 'prom-client', 'runnerErrors.inc({ runner, error })', p),
+  hotPathJob('otel-error', 'otel', 'runnerErrors.add(1, { runner, error })', p),
+];
 const runJobs = (p: HotPathParams) => [
   hotPathJob('jobmeter-run', 'jobmeter', 'jm.recordRun({ task, kind, runner, outcome, durationSeconds })', p),
   hotPathJob('prom-client-run', 'prom-client', 'finished.inc(l); duration.observe(l, s)', p),
@@ -62,9 +68,10 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
   title: "Record: jobmeter's domain API",
   params: hotPathParams,
   processes: (p) => p.processes,
-  jobs: (p) => [...rejectJobs(p), ...runJobs(p)],
+  jobs: (p) => [...rejectJobs(p), ...errorJobs(p), ...runJobs(p)],
   async measure(arg) {
     const rejects = { total: opsRecorded(arg), series: REASONS.length };
+    const errors = { total: opsRecorded(arg), series: REASONS.length * RUNNERS.length };
     switch (arg.id) {
       case 'jobmeter-reject': {
         const jm: Jobmeter = await benchJobmeter([]);
@@ -83,6 +90,25 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
         const c = o.meter.createCounter('jobmeter.request.rejected', { unit: '{request}', description: 'Requests rejected.' });
         const result = measureHotPath(arg, (i) => c.add(1, { reason: REASONS[i & 7]! }));
         expectTotals(arg.id, await otelTotals(o, 'jobmeter.request.rejected'), rejects);
+        return result;
+      }
+      case 'jobmeter-error': {
+        const jm: Jobmeter = await benchJobmeter([]);
+        const result = measureHotPath(arg, (i) => jm.runnerError(RUNNERS[(i >> 3) & 1]!, REASONS[i & 7]!));
+        expectTotals(arg.id, await jobmeterTotals(jm, 'jobmeter_runner_error_total'), errors);
+        return result;
+      }
+      case 'prom-client-error': {
+        const c = new Counter({ name: 'jobmeter_runner_error_total', help: 'Runner errors.', labelNames: ['runner', 'error'], registers: [promRegistry()] });
+        const result = measureHotPath(arg, (i) => c.inc({ runner: RUNNERS[(i >> 3) & 1]!, error: REASONS[i & 7]! }));
+        expectTotals(arg.id, await promTotals(c), errors);
+        return result;
+      }
+      case 'otel-error': {
+        const o: PlainOtel = plainOtel();
+        const c = o.meter.createCounter('jobmeter.runner.error', { unit: '{error}', description: 'Runner errors.' });
+        const result = measureHotPath(arg, (i) => c.add(1, { runner: RUNNERS[(i >> 3) & 1]!, error: REASONS[i & 7]! }));
+        expectTotals(arg.id, await otelTotals(o, 'jobmeter.runner.error'), errors);
         return result;
       }
       case 'jobmeter-run': {
@@ -120,7 +146,11 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
     }
   },
   table: (p, results) =>
-    hotPathTable(p, rejectJobs(p), results, 'prom-client-reject', false) + '\n\n' + hotPathTable(p, runJobs(p), results, 'prom-client-run'),
+    hotPathTable(p, rejectJobs(p), results, 'prom-client-reject', false) +
+    '\n\n' +
+    hotPathTable(p, errorJobs(p), results, 'prom-client-error', false) +
+    '\n\n' +
+    hotPathTable(p, runJobs(p), results, 'prom-client-run'),
 };
 
 if (isMain(import.meta.url)) await cli(import.meta.url, scenario);

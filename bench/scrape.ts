@@ -17,7 +17,7 @@
  * scrape also pays for collecting the previous one's garbage). Each contender's output is checked
  * to hold exactly the expected sample lines.
  */
-import { renderOpenMetrics, renderPrometheusText } from '../src/index.ts';
+import { renderBuffers } from '../src/exposition/render.ts';
 import { CONTENDERS, type Contender } from './contenders.ts';
 import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
 import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout } from './series.ts';
@@ -77,24 +77,24 @@ function defaultParams(quick: boolean): Params {
 
 const jobs = (p: Params): Job<Arg>[] => p.sizes.flatMap((s) => CONTENDERS.map((contender) => ({ id: `${contender}@${s.n}`, arg: { ...s, contender } })));
 
-/** One timed scrape as a list of phases; returns the body and each phase's ms. */
-type Phased = () => Promise<{ body: Buffer; text: string; ms: Record<string, number> }>;
+/** One timed scrape as a list of phases; returns the body's size, its text (for the check) and each phase's ms. */
+type Phased = () => Promise<{ bytes: number; text: () => string; ms: Record<string, number> }>;
 
 function phasesOf(b: Built, format: Format): Phased {
   switch (b.contender) {
-    case 'jobmeter': {
-      const render = format === 'openmetrics' ? renderOpenMetrics : renderPrometheusText;
+    case 'jobmeter':
+      // What jobmeter's listener writes: the pieces of renderBuffers (whole lines, ~64 KiB each,
+      // Latin-1-encoded when ASCII), not one string.
       return async () => {
         const t0 = performance.now();
         const families = await b.jm.scrape();
         const t1 = performance.now();
-        const text = render(families);
+        const chunks = [...renderBuffers(format, families)];
         const t2 = performance.now();
-        const body = Buffer.from(text, 'utf8');
-        const t3 = performance.now();
-        return { body, text, ms: { 'scrape()': t1 - t0, render: t2 - t1, 'Buffer.from': t3 - t2 } };
+        let bytes = 0;
+        for (const c of chunks) bytes += c.length;
+        return { bytes, text: () => Buffer.concat(chunks).toString('utf8'), ms: { 'scrape()': t1 - t0, 'render → bytes': t2 - t1 } };
       };
-    }
     case 'prom-client':
       return async () => {
         const t0 = performance.now();
@@ -102,7 +102,7 @@ function phasesOf(b: Built, format: Format): Phased {
         const t1 = performance.now();
         const body = Buffer.from(text, 'utf8');
         const t2 = performance.now();
-        return { body, text, ms: { 'metrics()': t1 - t0, 'Buffer.from': t2 - t1 } };
+        return { bytes: body.length, text: () => text, ms: { 'metrics()': t1 - t0, 'Buffer.from': t2 - t1 } };
       };
     case 'otel':
       return async () => {
@@ -114,7 +114,7 @@ function phasesOf(b: Built, format: Format): Phased {
         const t2 = performance.now();
         const body = Buffer.from(text, 'utf8');
         const t3 = performance.now();
-        return { body, text, ms: { 'collect()': t1 - t0, serialize: t2 - t1, 'Buffer.from': t3 - t2 } };
+        return { bytes: body.length, text: () => text, ms: { 'collect()': t1 - t0, serialize: t2 - t1, 'Buffer.from': t3 - t2 } };
       };
   }
 }
@@ -138,11 +138,11 @@ async function measure(arg: Arg): Promise<Result> {
   for (let w = 0; w < arg.warmup; w++) {
     for (let f = 0; f < formats.length; f++) {
       touch();
-      const { text, body } = await scrapes[f]!();
+      const { text, bytes } = await scrapes[f]!();
       if (w === 0) {
-        const got = countBenchSamples(text);
+        const got = countBenchSamples(text());
         if (got !== sampleLines(layout)) throw new Error(`${arg.contender} ${formats[f]}@${arg.n}: ${got} sample lines, expected ${sampleLines(layout)}`);
-        results[formats[f]!] = { bytes: body.length, samples: got, totalMs: [], phases: {} };
+        results[formats[f]!] = { bytes, samples: got, totalMs: [], phases: {} };
       }
     }
   }

@@ -12,9 +12,8 @@
  * prom-client and otel back to one big family each (otel then gets a view raising its limit),
  * for comparison with figures taken that way; jobmeter would then fold, and fail the line check.
  */
-import type { Counter as OtelCounter, Histogram as OtelHistogram } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { renderPrometheusText, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
+import { renderPrometheusText, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
 import { BUCKETS, benchJobmeter, otelScrape, plainOtel, promRegistry, type Contender, type PlainOtel } from './contenders.ts';
 import { VALUES } from './hot-path.ts';
 
@@ -96,8 +95,8 @@ export async function setUp(contender: Contender, layout: Layout): Promise<Empty
       for (let k = 0; k < nc; k++) specs.push({ name: counterName(k), kind: 'counter', ...counterOptions, attributes: host });
       for (let k = 0; k < nh; k++) specs.push({ name: histogramName(k), kind: 'histogram', ...histogramOptions, buckets: BUCKETS, attributes: host });
       const jm = await benchJobmeter(specs);
-      const counters: OtelCounter[] = Array.from({ length: nc }, (_, k) => jm.meter.createCounter(counterName(k), counterOptions));
-      const histos: OtelHistogram[] = Array.from({ length: nh }, (_, k) => jm.meter.createHistogram(histogramName(k), histogramOptions));
+      const counters: DeclaredCounter[] = Array.from({ length: nc }, (_, k) => jm.counter(counterName(k)));
+      const histos: DeclaredHistogram[] = Array.from({ length: nh }, (_, k) => jm.histogram(histogramName(k)));
       return {
         populate: (hosts) => ({
           contender,

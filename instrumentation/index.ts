@@ -41,13 +41,12 @@ async function start(): Promise<Jobmeter> {
 
 export const jobmeter: Jobmeter = await start();
 
-// Flush the last OTLP export on SIGTERM/SIGINT. If the app installs its own handler it owns the
-// exit; otherwise we exit 0 once flushed, as the default handler would have exited.
+// Flush the last OTLP export on SIGTERM/SIGINT and exit 0, as the default handler would have
+// exited. An app with its own handler owns shutdown: flushing here would run before it has
+// finished its runs, so it calls `jobmeter.shutdown()` itself when done.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    const appHandles = process.listenerCount(signal) > 0;
-    void jobmeter.shutdown().finally(() => {
-      if (!appHandles) process.exit(0);
-    });
+    if (process.listenerCount(signal) > 0) return;
+    void jobmeter.shutdown().finally(() => process.exit(0));
   });
 }

@@ -1,8 +1,14 @@
 /** jobmeter's public surface: names exported one by one; internals stay internal. */
 export { createJobmeter } from './jobmeter.ts';
 export type { Jobmeter } from './jobmeter.ts';
-export type { JobmeterOptions, OtlpPushOptions, OtlpProtocol, PullListenerOptions, ProfileName } from './options.ts';
+export type { IngestOptions, JobmeterOptions, OtlpPushOptions, OtlpProtocol, PullListenerOptions, ProfileName } from './options.ts';
 export type {
+  BoundCounter,
+  BoundGauge,
+  BoundHistogram,
+  DeclaredCounter,
+  DeclaredGauge,
+  DeclaredHistogram,
   FinishedRun,
   Observation,
   ObservedValue,

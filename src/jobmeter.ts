@@ -1,22 +1,29 @@
 /**
  * The composition root: one MeterProvider with the domain instruments, their views, a pull reader
- * behind the loopback listener and an optional OTLP push reader. Every default is resolved here.
+ * behind the loopback listener, an optional OTLP push reader and an optional OTLP ingest listener
+ * whose store joins both readers. Every default is resolved here.
  */
 import type { Meter } from '@opentelemetry/api';
 import { hostname } from 'node:os';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, MeterProvider, type MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { ConfigError } from './config/errors.ts';
 import { DOMAIN_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
+import { TallyStore } from './domain/tallies.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat, Family } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
+import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
+import { IngestStore } from './ingest/ingest-store.ts';
+import { preferIngested } from './ingest/prefer-ingested.ts';
 import { createNamer } from './naming/to-families.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import type { Profile } from './naming/types.ts';
-import type { JobmeterOptions, ProfileName } from './options.ts';
+import type { IngestOptions, JobmeterOptions, ProfileName } from './options.ts';
+import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { VERSION } from './version.ts';
@@ -29,6 +36,8 @@ export interface Jobmeter extends Recorder {
   readonly meter: Meter;
   /** Where the pull listener is bound; undefined when it is disabled. */
   readonly pullAddress: { readonly host: string; readonly port: number } | undefined;
+  /** Where the OTLP ingest listener is bound (`POST /v1/metrics`); undefined when it is disabled. */
+  readonly ingestAddress: { readonly host: string; readonly port: number } | undefined;
   /** The families one scrape would serve (concurrent calls share a collection). */
   scrape(): Promise<Family[]>;
   /** What the profile's original serves when `Accept` leaves the choice (or the forced format). */
@@ -37,7 +46,7 @@ export interface Jobmeter extends Recorder {
   readonly jsonView: JsonView;
   /** Pushes now (when OTLP is configured). */
   forceFlush(): Promise<void>;
-  /** Flushes the last OTLP export, closes the listener. Idempotent. */
+  /** Closes the ingest listener, flushes the last OTLP export, closes the pull listener. Idempotent. */
   shutdown(): Promise<void>;
 }
 
@@ -49,6 +58,9 @@ interface ResolvedOptions {
     | { readonly host: string; readonly port: number; readonly allowNonLoopback: boolean; readonly format: 'negotiate' | ExpositionFormat | undefined }
     | false;
   readonly otlp: ResolvedOtlpPushOptions | undefined;
+  /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
+  readonly otlpNaming: 'canonical' | 'profile' | undefined;
+  readonly ingest: Required<IngestOptions> | false;
   readonly processMetrics: boolean;
   readonly otelScopeInfo: boolean;
   readonly instruments: readonly InstrumentSpec[];
@@ -73,6 +85,7 @@ function jsonView(profile: Profile, recorder: Recorder): JsonView {
 
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 export const DEFAULT_LISTEN_PORT = 9464;
+export const DEFAULT_INGEST_PORT = 4318;
 
 function resolveOptions(o: JobmeterOptions): ResolvedOptions {
   const listener =
@@ -96,12 +109,27 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           timeoutMillis: o.otlp.timeoutMillis ?? Math.min(30_000, o.otlp.intervalMillis ?? 60_000),
           temporality: o.otlp.temporality ?? 'cumulative',
         };
+  const ingest =
+    o.ingest === undefined || o.ingest === false
+      ? false
+      : {
+          host: o.ingest.host ?? DEFAULT_LISTEN_HOST,
+          port: o.ingest.port ?? DEFAULT_INGEST_PORT,
+          allowNonLoopback: o.ingest.allowNonLoopback ?? false,
+          maxBodyBytes: o.ingest.maxBodyBytes ?? 20 * 1024 * 1024,
+          maxConcurrentRequests: o.ingest.maxConcurrentRequests ?? 8,
+          expiryMillis: o.ingest.expiryMillis ?? 5 * 60_000,
+          maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument ?? 2_000,
+          maxSeries: o.ingest.maxSeries ?? 50_000,
+        };
   return {
     profile: o.profile ?? 'otel',
     serviceName: o.serviceName ?? 'jobmeter',
     resourceAttributes: o.resourceAttributes ?? {},
     listener,
     otlp,
+    otlpNaming: o.otlp?.naming,
+    ingest,
     processMetrics: o.processMetrics ?? true,
     otelScopeInfo: o.otelScopeInfo ?? true,
     instruments: o.instruments ?? [],
@@ -113,12 +141,53 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const profile = resolveProfile(o.profile, o.otelScopeInfo);
   const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
-  const views = buildViews(specs.map((s) => (bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s)));
+  const effective = specs.map((s) => (bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s));
+  // Views bound the host's own `meter` instruments; the domain's synchronous instruments (and the
+  // declared ones) record into tallies that apply the same specs, read by both readers.
+  const views = buildViews(effective);
+  const tallies = new TallyStore(effective, { scope: { name: 'jobmeter', version: VERSION } });
+  // OTLP ingest: every canonical name is bounded by its spec (process metrics too, whether or not
+  // jobmeter records its own), with the profile's buckets.
+  const ingestStore =
+    o.ingest === false
+      ? undefined
+      : new IngestStore({
+          instruments: [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...o.instruments].map((s) =>
+            bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s,
+          ),
+          expiryMillis: o.ingest.expiryMillis,
+          maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument,
+          maxSeries: o.ingest.maxSeries,
+        });
+  // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
+  const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));
+  const namer = createNamer(profile, { hostname: options.hostname ?? hostname() });
 
-  // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics.
-  const pull = new PullMetricReader(options.metricProducers ?? []);
+  // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics; the
+  // tallies come first, as their instruments did when they were the SDK's.
+  const extraProducers = [...(options.metricProducers ?? []), ...(ingestStore === undefined ? [] : [ingestStore])];
+  const pull = new PullMetricReader(extraProducers, { leadingProducers: [tallies.producer()] });
   const readers: MetricReader[] = [pull];
-  if (o.otlp !== undefined) readers.push(createOtlpPushReader(o.otlp));
+  if (o.otlp !== undefined) {
+    const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+    // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
+    const cumulative = o.otlp.temporality === 'cumulative';
+    const naming = o.otlpNaming ?? (profile.kind === 'table' && cumulative ? 'profile' : 'canonical');
+    if (naming === 'profile' && !cumulative) {
+      throw new ConfigError('otlp.naming', naming, 'canonical when otlp.temporality is delta (profile series are cumulative)');
+    }
+    let transform = shadow;
+    if (naming === 'profile') {
+      const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: VERSION } });
+      transform = (rm) => toMetrics(namer.toFamilies(shadow?.(rm) ?? rm), rm.resource);
+    }
+    readers.push(
+      createOtlpPushReader(o.otlp, {
+        metricProducers: [tallies.producer(temporality), ...extraProducers],
+        ...(transform !== undefined && { transform }),
+      }),
+    );
+  }
   const meterProvider = new MeterProvider({
     resource: resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName }),
     views,
@@ -126,6 +195,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   });
   const meter = meterProvider.getMeter('jobmeter', VERSION);
   const recorder = createRecorder(meter, {
+    tallies,
     declared: o.instruments,
     // Every original reports its build; default to jobmeter's own so the series is never absent.
     build: options.build ?? { version: VERSION },
@@ -133,13 +203,13 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   });
   const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter) : () => {};
 
-  const namer = createNamer(profile, { hostname: options.hostname ?? hostname() });
   let inflight: Promise<Family[]> | undefined;
   const scrape = (): Promise<Family[]> => {
     // Coalesce at the family level so concurrent scrapes also share the naming pass.
     inflight ??= pull
       .collectShared()
-      .then((result) => namer.toFamilies(result.resourceMetrics))
+      // Sliced, so a large collection's naming pass never holds the host's event loop for long.
+      .then((result) => namer.toFamiliesSliced(shadow?.(result.resourceMetrics) ?? result.resourceMetrics))
       .finally(() => {
         inflight = undefined;
       });
@@ -149,14 +219,18 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, recorder);
   let listener: MetricsListener | undefined;
-  if (o.listener !== false) {
-    try {
-      listener = await startMetricsListener({ ...o.listener, format, json, scrape });
-    } catch (err) {
-      stopProcessMetrics();
-      await meterProvider.shutdown().catch(() => {});
-      throw err;
+  let ingestListener: IngestListener | undefined;
+  try {
+    if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape });
+    if (o.ingest !== false && ingestStore !== undefined) {
+      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests } = o.ingest;
+      ingestListener = await startIngestListener({ sink: ingestStore, host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests });
     }
+  } catch (err) {
+    stopProcessMetrics();
+    await listener?.close().catch(() => {});
+    await meterProvider.shutdown().catch(() => {});
+    throw err;
   }
 
   let closing: Promise<void> | undefined;
@@ -166,6 +240,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     meterProvider,
     meter,
     pullAddress: listener?.address,
+    ingestAddress: ingestListener?.address,
     scrape,
     format,
     jsonView: json,
@@ -173,6 +248,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     shutdown() {
       closing ??= (async () => {
         stopProcessMetrics();
+        // Stop taking ingest first, so the last export holds everything received.
+        await ingestListener?.close();
         await listener?.close();
         await meterProvider.shutdown();
       })();

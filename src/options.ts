@@ -45,6 +45,38 @@ export interface OtlpPushOptions {
   timeoutMillis?: number;
   /** @default 'cumulative' */
   temporality?: 'cumulative' | 'delta';
+  /**
+   * The names pushed. `canonical`: the OpenTelemetry instrument names (`jobmeter.run.finished`).
+   * `profile`: the profile's exact series names, labels and values, as on the pull endpoint
+   * (`solti_runner_tasks_completed_total`), for a Collector that re-exposes them unchanged
+   * (otel-collector.yaml, docs/collector.md).
+   * `profile` needs cumulative temporality (a ConfigError otherwise).
+   * @default 'profile' with a legacy profile and cumulative temporality, else 'canonical'
+   */
+  naming?: 'canonical' | 'profile';
+}
+
+/**
+ * OTLP/HTTP ingest: a listener where foreign OpenTelemetry SDKs push metrics that then join every
+ * collection, through the same bounds and naming profile (docs/collector.md).
+ */
+export interface IngestOptions {
+  /** Address to bind; loopback unless {@link allowNonLoopback}. @default '127.0.0.1' */
+  host?: string;
+  /** TCP port; 0 picks a free one (read it back from `jobmeter.ingestAddress`). @default 4318 */
+  port?: number;
+  /** Explicit opt-in to bind a non-loopback address. @default false */
+  allowNonLoopback?: boolean;
+  /** Largest request body, as sent and once decompressed; past it the answer is 413. @default 20971520 (20 MiB) */
+  maxBodyBytes?: number;
+  /** Requests processed at once; past it the answer is 503 with Retry-After. @default 8 */
+  maxConcurrentRequests?: number;
+  /** A series not updated for this long disappears (the Collector's `metric_expiration`). @default 300000 */
+  expiryMillis?: number;
+  /** Source series one instrument may hold; points of new ones past it are refused. @default 2000 */
+  maxSeriesPerInstrument?: number;
+  /** Source series in all; points of new ones past it are refused. @default 50000 */
+  maxSeries?: number;
 }
 
 export interface JobmeterOptions {
@@ -62,6 +94,11 @@ export interface JobmeterOptions {
   listener?: PullListenerOptions | false;
   /** OTLP push; omitted or without `endpoint` → no push reader. */
   otlp?: OtlpPushOptions;
+  /**
+   * OTLP/HTTP ingest listener (`POST /v1/metrics`); omitted or `false` → none. Ingested metrics
+   * join the pull endpoint and the OTLP push. @default none
+   */
+  ingest?: IngestOptions | false;
   /** Record Node process/runtime metrics. @default true */
   processMetrics?: boolean;
   /**

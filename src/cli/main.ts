@@ -220,6 +220,7 @@ function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics, jm: Jo
     // Only the origin: the path or query may hold a token.
     lines.push(`pushing ${profile} metrics by OTLP to ${safeOrigin(options.otlp.endpoint)}`);
   }
+  if (jm.ingestAddress !== undefined) lines.push(`receiving OTLP/HTTP metrics on ${urlOf(jm.ingestAddress)}/v1/metrics`);
   if (lines.length === 0) lines.push(`recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`);
   return lines;
 }

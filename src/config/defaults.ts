@@ -10,7 +10,10 @@
  * - Node process/runtime metrics on, `target_info` / `otel_scope_*` kept;
  * - OTLP push settings ready (http/protobuf, every 60 s, 30 s timeout, cumulative) but no
  *   `endpoint`, so nothing is pushed until one is configured (file, flag or
- *   OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT).
+ *   OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT);
+ * - OTLP ingest settings ready (127.0.0.1:4318, 20 MiB bodies, 8 requests at once, 5-minute
+ *   expiry) but off: a Collector on the same host usually owns 4318, and a listener should not
+ *   appear unasked. `[ingest] enabled = true` turns it on.
  *
  * As a file, this is:
  * ```toml
@@ -33,6 +36,16 @@
  * interval_ms = 60000
  * timeout_ms = 30000
  * temporality = "cumulative"
+ * # naming = "profile"       # unset: canonical names with `otel`, the profile's with the others
+ *
+ * [ingest]
+ * enabled = false
+ * host = "127.0.0.1"
+ * port = 4318
+ * allow_non_loopback = false
+ * max_body_bytes = 20971520
+ * max_concurrent_requests = 8
+ * expiry_ms = 300000
  * ```
  */
 import type { ServiceConfig } from './schema.ts';
@@ -58,6 +71,15 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
     intervalMillis: 60_000,
     timeoutMillis: 30_000,
     temporality: 'cumulative',
+  },
+  ingest: {
+    enabled: false,
+    host: '127.0.0.1',
+    port: 4318,
+    allowNonLoopback: false,
+    maxBodyBytes: 20 * 1024 * 1024,
+    maxConcurrentRequests: 8,
+    expiryMillis: 300_000,
   },
 } satisfies ServiceConfig);
 

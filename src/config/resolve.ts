@@ -274,6 +274,9 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
     }
     out.otlp = otlp;
   }
+  if (base.ingest !== undefined || over.ingest !== undefined) {
+    out.ingest = { ...base.ingest, ...definedOnly(over.ingest ?? {}) };
+  }
   if (base.metrics !== undefined || over.metrics !== undefined) {
     out.metrics = mergeMetricsConfig(base.metrics ?? {}, over.metrics ?? {});
   }

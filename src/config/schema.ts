@@ -51,6 +51,18 @@ export interface OtlpConfig {
   intervalMillis?: number;
   timeoutMillis?: number;
   temporality?: Temporality;
+  naming?: OtlpNaming;
+}
+
+/** `[ingest]` — `IngestOptions` plus `enabled` (only `true` turns the listener on). */
+export interface IngestConfig {
+  enabled?: boolean;
+  host?: string;
+  port?: number;
+  allowNonLoopback?: boolean;
+  maxBodyBytes?: number;
+  maxConcurrentRequests?: number;
+  expiryMillis?: number;
 }
 
 /** An API key and the tenant it authenticates (wasmrun `--auth`). */
@@ -94,6 +106,7 @@ export interface ServiceConfig {
   resourceAttributes?: Record<string, string>;
   listener?: ListenerConfig;
   otlp?: OtlpConfig;
+  ingest?: IngestConfig;
   metrics?: MetricsConfig;
 }
 
@@ -111,6 +124,10 @@ export const PROFILE_NAMES: readonly ProfileName[] = [
 export const LISTENER_FORMATS: readonly ListenerFormat[] = ['negotiate', 'text', 'openmetrics'];
 export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 export const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta'];
+export type OtlpNaming = 'canonical' | 'profile';
+export const OTLP_NAMINGS: readonly OtlpNaming[] = ['canonical', 'profile'];
+/** Largest `ingest.max_body_bytes` accepted (1 GiB). */
+export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 
 /**
  * Largest interval/timeout accepted: Node timers overflow above 2^31-1 ms (they would fire after
@@ -118,7 +135,7 @@ export const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta'];
  */
 export const MAX_MILLIS = 2_147_483_647;
 
-type Table = '' | 'listener' | 'otlp' | 'metrics' | 'daemon';
+type Table = '' | 'listener' | 'otlp' | 'ingest' | 'metrics' | 'daemon';
 
 /** Known keys per table, in file spelling. `''` is the top level. Listed in unknown-key errors. */
 const KNOWN_KEYS: Readonly<Record<Table, readonly string[]>> = {
@@ -130,10 +147,12 @@ const KNOWN_KEYS: Readonly<Record<Table, readonly string[]>> = {
     'resource_attributes',
     'listener',
     'otlp',
+    'ingest',
     'metrics',
   ],
   listener: ['enabled', 'host', 'port', 'allow_non_loopback', 'format'],
-  otlp: ['endpoint', 'protocol', 'interval_ms', 'timeout_ms', 'temporality', 'headers'],
+  otlp: ['endpoint', 'protocol', 'interval_ms', 'timeout_ms', 'temporality', 'headers', 'naming'],
+  ingest: ['enabled', 'host', 'port', 'allow_non_loopback', 'max_body_bytes', 'max_concurrent_requests', 'expiry_ms'],
   metrics: [
     'enabled',
     'path',
@@ -180,6 +199,9 @@ export const EXPECT = {
   headerName: "an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
   headerValue: 'a string without line breaks',
   attributeName: 'a non-empty attribute name other than __proto__',
+  naming: `one of ${OTLP_NAMINGS.join(', ')}`,
+  bodyBytes: `an integer from 1 to ${MAX_BODY_BYTES} (bytes)`,
+  concurrent: 'an integer from 1 to 10000',
   posture: `one of ${POSTURE_NAMES.join(', ')}`,
   path: 'a path starting with / (no spaces, ? or #)',
   loopbackListen: 'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
@@ -234,6 +256,9 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       case 'otlp':
         out.otlp = otlp(value, 'otlp');
         break;
+      case 'ingest':
+        out.ingest = ingest(value, 'ingest');
+        break;
       case 'metrics':
         out.metrics = { ...out.metrics, ...metrics(value, 'metrics') };
         break;
@@ -271,6 +296,11 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
     const otlpOptions = stripUndefined({ ...cfg.otlp });
     if (cfg.otlp.headers !== undefined) otlpOptions.headers = { ...cfg.otlp.headers };
     out.otlp = otlpOptions;
+  }
+  // Off unless enabled: the library's `ingest` is absent (no listener) by default too.
+  if (cfg.ingest?.enabled === true) {
+    const { enabled: _enabled, ...ingestOptions } = cfg.ingest;
+    out.ingest = stripUndefined(ingestOptions);
   }
   return out;
 }
@@ -537,6 +567,9 @@ function otlp(value: unknown, key: string): OtlpConfig {
       case 'headers':
         out.headers = headers(v, dotted);
         break;
+      case 'naming':
+        out.naming = oneOf(v, dotted, OTLP_NAMINGS, EXPECT.naming);
+        break;
     }
   }
   // Both set in the same file: check here so the error points at the file. Across layers
@@ -549,6 +582,44 @@ function otlp(value: unknown, key: string): OtlpConfig {
     throw timeoutAboveInterval(`${key}.timeout_ms`, out.timeoutMillis, out.intervalMillis);
   }
   return out;
+}
+
+function ingest(value: unknown, key: string): IngestConfig {
+  const table = tableOrEmpty(value, key);
+  checkKeys(table, 'ingest');
+  const out: IngestConfig = {};
+  for (const [k, v] of Object.entries(table)) {
+    const dotted = `${key}.${k}`;
+    switch (k) {
+      case 'enabled':
+        out.enabled = boolean(v, dotted);
+        break;
+      case 'host':
+        out.host = parseHost(v, dotted);
+        break;
+      case 'port':
+        out.port = parsePort(v, dotted);
+        break;
+      case 'allow_non_loopback':
+        out.allowNonLoopback = boolean(v, dotted);
+        break;
+      case 'max_body_bytes':
+        out.maxBodyBytes = boundedInteger(v, dotted, 1, MAX_BODY_BYTES, EXPECT.bodyBytes);
+        break;
+      case 'max_concurrent_requests':
+        out.maxConcurrentRequests = boundedInteger(v, dotted, 1, 10_000, EXPECT.concurrent);
+        break;
+      case 'expiry_ms':
+        out.expiryMillis = millis(v, dotted);
+        break;
+    }
+  }
+  return out;
+}
+
+function boundedInteger(value: unknown, key: string, min: number, max: number, expected: string): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  throw new ConfigError(key, value, expected + quotedHint(value));
 }
 
 /** The error for timeout > interval, shared with resolve.ts. */
@@ -722,7 +793,7 @@ function suggestKey(key: string, where: Table): string | undefined {
   const prefix = (w: string): string => (w === '' ? '' : `${w}.`);
   const inTable = nearest(key, [...KNOWN_KEYS[where], ...(ORIGINAL_SPELLINGS[where] ?? [])]);
   if (inTable !== undefined) return prefix(where) + inTable;
-  for (const other of ['', 'listener', 'otlp', 'metrics'] as const) {
+  for (const other of ['', 'listener', 'otlp', 'ingest', 'metrics'] as const) {
     if (other === where) continue;
     const hit = nearest(key, KNOWN_KEYS[other], true);
     if (hit !== undefined) return prefix(other) + hit;

@@ -5,6 +5,9 @@
  *
  * The SDK's own `createAllowListAttributesProcessor` only drops keys; it cannot fold values, so
  * this one replaces it rather than being chained after it (one pass instead of two).
+ *
+ * The same folds bound the domain's local tallies (tallies.ts), which apply them once per new
+ * attribute set instead of on every record.
  */
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
@@ -16,7 +19,19 @@ import { OTHER, type AttributeSpec } from './types.ts';
  */
 export const MAX_VALUE_LENGTH = 256;
 
-type Fold = (value: string) => string;
+/**
+ * Ceiling on series per instrument, whatever the vocabularies multiply to. Past it new attribute
+ * sets fold into a single overflow series (`otel.metric.overflow=true`: the SDK's for its own
+ * instruments, the tallies' for the domain's), which the naming stage renders with every label
+ * set to `other`.
+ */
+export const MAX_SERIES_PER_INSTRUMENT = 10_000;
+
+/** The attributes of the series that absorbs attribute sets past {@link MAX_SERIES_PER_INSTRUMENT} (the SDK's spelling). */
+export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
+
+/** Maps one attribute's (stringified, cut) value to the label value kept. */
+export type Fold = (value: string) => string;
 
 function closedVocabulary(values: readonly string[]): Fold {
   const allowed = new Set(values);
@@ -33,21 +48,48 @@ function cappedVocabulary(cap: number): Fold {
   };
 }
 
-function toLabelString(value: AttributeValue): string {
+/**
+ * The fold of one attribute: a closed vocabulary is a fixed set; a capped one remembers the first
+ * `cap` values it is given (so each call to this function starts a new, empty vocabulary).
+ */
+export function createFold(spec: AttributeSpec): Fold {
+  if (spec.values !== undefined) return closedVocabulary(spec.values);
+  if (spec.cap !== undefined) return cappedVocabulary(spec.cap);
+  throw new Error(`attribute ${JSON.stringify(spec.key)}: declare either values or cap`);
+}
+
+/** An attribute value as a label value: strings as they are, arrays as JSON, the rest `String`ed; cut past {@link MAX_VALUE_LENGTH}. */
+export function toLabelString(value: AttributeValue): string {
   const s = typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value);
   return s.length > MAX_VALUE_LENGTH ? s.slice(0, MAX_VALUE_LENGTH - 1) + '…' : s;
 }
 
+/**
+ * An object with exactly `keys` as its properties, in that order, all `''`. Spreading it
+ * (`{ ...template }`) gives an object of exactly that shape and size. An object built from `{}`
+ * keeps room for four properties whatever it holds, and so do its spread copies: 24 B more per
+ * attribute set with one attribute, and the SDK and the tallies keep one per series. `JSON.parse`
+ * sizes the objects it makes to their properties.
+ */
+export function attributesTemplate(keys: readonly string[]): Attributes {
+  return JSON.parse(JSON.stringify(Object.fromEntries(keys.map((k) => [k, ''])))) as Attributes;
+}
+
 export function createBoundedAttributesProcessor(specs: readonly AttributeSpec[]): IAttributesProcessor {
   const keys = specs.map((s) => s.key);
-  const folds: Fold[] = specs.map((s) => {
-    if (s.values !== undefined) return closedVocabulary(s.values);
-    if (s.cap !== undefined) return cappedVocabulary(s.cap);
-    throw new Error(`attribute ${JSON.stringify(s.key)}: declare either values or cap`);
-  });
+  const folds: Fold[] = specs.map(createFold);
+  const template = attributesTemplate(keys);
   return {
     process(incoming: Attributes): Attributes {
-      const out: Attributes = {};
+      let all = true;
+      for (let i = 0; i < keys.length; i++) {
+        const raw = incoming[keys[i]!];
+        if (raw === undefined || raw === null) {
+          all = false;
+          break;
+        }
+      }
+      const out: Attributes = all ? { ...template } : {};
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const raw = incoming[key];

@@ -1,8 +1,15 @@
 /**
- * The domain API a host records through. It only talks to an OpenTelemetry `Meter`; which
- * attributes survive and how they are bounded is decided downstream, by the views.
+ * The domain API a host records through.
+ *
+ * Synchronous instruments (runs, rejections, errors, sessions, and the counters, histograms and
+ * gauges a host declares) record into local tallies (tallies.ts) when the recorder is given a
+ * {@link TallyStore}, as `createJobmeter` does: a record is a few map lookups, and the store's
+ * producers hand the tallies to the readers, bounded by the same folds the views apply. Without a
+ * store they record through the SDK instruments of `meter`, bounded downstream by the views (a
+ * recorder assembled by hand on a plain MeterProvider). Observable instruments (the host
+ * snapshot, build info, `observe`) are always the SDK's: they are read once per collection.
  */
-import type { Attributes, BatchObservableResult, Counter, Histogram, Meter, Observable, ObservableResult, UpDownCounter } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Meter, Observable, ObservableResult } from '@opentelemetry/api';
 import {
   BUILD_INFO,
   REQUEST_REJECTED,
@@ -20,7 +27,19 @@ import {
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { SnapshotCache, type HostSnapshot, type SnapshotCallback, type SnapshotSourceOptions } from './snapshot.ts';
+import {
+  TALLY_KINDS,
+  type BoundCounter,
+  type BoundGauge,
+  type BoundHistogram,
+  type DeclaredCounter,
+  type DeclaredGauge,
+  type DeclaredHistogram,
+  type TallyStore,
+} from './tallies.ts';
 import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
+
+export type { BoundCounter, BoundGauge, BoundHistogram, DeclaredCounter, DeclaredGauge, DeclaredHistogram };
 
 export interface RunAttributes {
   /** Task (job definition) name. Bounded by a cap: never put a run id here. */
@@ -84,10 +103,30 @@ export interface Recorder {
   setSnapshotSource(callback: SnapshotCallback, options?: SnapshotSourceOptions): void;
   /** The last good host snapshot (for the JSON view), without calling the host. */
   lastSnapshot(): HostSnapshot | undefined;
+  /**
+   * A counter or up-down counter declared in the options' `instruments` (kind `counter` or
+   * `upDownCounter`), bounded like the domain's own. `bind(attributes)` gives a handle whose `add`
+   * skips the attribute lookup. Same handle for the same name.
+   * @throws Error when no such instrument is declared.
+   */
+  counter(name: string): DeclaredCounter;
+  /** A histogram declared in the options' `instruments` (kind `histogram`, with its `buckets`). */
+  histogram(name: string): DeclaredHistogram;
+  /** A synchronous gauge declared in the options' `instruments` (kind `gauge`): last value wins. */
+  gauge(name: string): DeclaredGauge;
 }
 
 export interface RecorderOptions {
-  /** Extra observable instruments a host may feed with {@link Recorder.observe}. */
+  /**
+   * Where synchronous instruments record. The store must hold the domain's synchronous
+   * instruments and the declared ones (`new TallyStore([...DOMAIN_INSTRUMENTS, ...declared])`),
+   * and its producers must be given to the readers. @default none: the SDK instruments of `meter`
+   */
+  readonly tallies?: TallyStore;
+  /**
+   * Extra instruments a host declares: observable ones it feeds with {@link Recorder.observe},
+   * synchronous ones it records through {@link Recorder.counter} and the like.
+   */
   readonly declared?: readonly InstrumentSpec[];
   /** Cache policy for snapshot sources that do not set their own. */
   readonly snapshotDefaults?: SnapshotSourceOptions;
@@ -96,27 +135,60 @@ export interface RecorderOptions {
   readonly now?: () => number;
 }
 
-function runAttributes(run: RunAttributes): Attributes {
+/** The run's attributes with their defaults (one object shape for every run). A type, not an interface: it is an `Attributes`. */
+type RunLabels = { readonly task: string; readonly kind: string; readonly runner: string };
+
+function runAttributes(run: RunAttributes): RunLabels {
   return { task: run.task, kind: run.kind ?? 'task', runner: run.runner ?? 'default' };
 }
 
-/** Builds the recorder over `meter`. */
+/** The synchronous instruments of one recorder: the tallies', or the SDK's. */
+interface SyncInstruments {
+  counter(spec: InstrumentSpec): DeclaredCounter;
+  histogram(spec: InstrumentSpec): DeclaredHistogram;
+  gauge(spec: InstrumentSpec): DeclaredGauge;
+}
+
+function tallyInstruments(store: TallyStore): SyncInstruments {
+  return {
+    counter: (spec) => store.counter(spec.name),
+    histogram: (spec) => store.histogram(spec.name),
+    gauge: (spec) => store.gauge(spec.name),
+  };
+}
+
+/** SDK instruments, with `bind` as a closure over the attributes (the SDK has no bound handles). */
+function sdkInstruments(meter: Meter): SyncInstruments {
+  const options = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
+  return {
+    counter(spec) {
+      const c = spec.kind === 'upDownCounter' ? meter.createUpDownCounter(spec.name, options(spec)) : meter.createCounter(spec.name, options(spec));
+      return { add: (v, a) => c.add(v, a), bind: (a) => ({ add: (v: number) => c.add(v, a) }) };
+    },
+    histogram(spec) {
+      const h = meter.createHistogram(spec.name, { ...options(spec), advice: { explicitBucketBoundaries: [...(spec.buckets ?? [])] } });
+      return { record: (v, a) => h.record(v, a), bind: (a) => ({ record: (v: number) => h.record(v, a) }) };
+    },
+    gauge(spec) {
+      const g = meter.createGauge(spec.name, options(spec));
+      return { record: (v, a) => g.record(v, a), bind: (a) => ({ record: (v: number) => g.record(v, a) }) };
+    },
+  };
+}
+
+/** Builds the recorder over `meter` (and `options.tallies`, when given). */
 export function createRecorder(meter: Meter, options: RecorderOptions = {}): Recorder {
   const now = options.now ?? Date.now;
-  const counter = (spec: InstrumentSpec): Counter => meter.createCounter(spec.name, { unit: spec.unit, description: spec.description });
-  const started = counter(RUN_STARTED);
-  const finished = counter(RUN_FINISHED);
-  const duration: Histogram = meter.createHistogram(RUN_DURATION.name, {
-    unit: RUN_DURATION.unit,
-    description: RUN_DURATION.description,
-    advice: { explicitBucketBoundaries: [...RUN_DURATION.buckets] },
-  });
-  const active: UpDownCounter = meter.createUpDownCounter(RUN_ACTIVE.name, { unit: RUN_ACTIVE.unit, description: RUN_ACTIVE.description });
-  const rejected = counter(REQUEST_REJECTED);
-  const truncated = counter(RUN_OUTPUT_TRUNCATED);
-  const runnerErrors = counter(RUNNER_ERROR);
-  const sessions = counter(SESSION_CREATED);
-  const snapshotFailures = counter(SNAPSHOT_FAILURES);
+  const sync = options.tallies !== undefined ? tallyInstruments(options.tallies) : sdkInstruments(meter);
+  const started = sync.counter(RUN_STARTED);
+  const finished = sync.counter(RUN_FINISHED);
+  const duration = sync.histogram(RUN_DURATION);
+  const active = sync.counter(RUN_ACTIVE);
+  const rejected = sync.counter(REQUEST_REJECTED);
+  const truncated = sync.counter(RUN_OUTPUT_TRUNCATED);
+  const runnerErrors = sync.counter(RUNNER_ERROR);
+  const sessions = sync.counter(SESSION_CREATED);
+  const snapshotFailures = sync.counter(SNAPSHOT_FAILURES);
 
   // Tallies behind the "since records began" instruments when the host keeps no records.
   // The last failure is a tally, not an instrument, so "no failure yet" is an absent series
@@ -125,10 +197,12 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
   const outcomes: Record<Outcome, number> = { success: 0, failure: 0, cancelled: 0, timeout: 0 };
 
   let cache: SnapshotCache | undefined;
+  options.tallies?.settleBeforeCollect(() => cache?.pending);
   registerSnapshotInstruments(meter, () => cache, () => ({ lastFailureSeconds, outcomes }), options.build);
 
-  function finishRun(attrs: Attributes, outcome: Outcome, seconds: number, details: FinishDetails | undefined): void {
-    const withOutcome = { ...attrs, outcome };
+  function finishRun(attrs: RunLabels, outcome: Outcome, seconds: number, details: FinishDetails | undefined): void {
+    // A literal rather than a spread: one fixed shape, so the lookups below stay monomorphic.
+    const withOutcome = { task: attrs.task, kind: attrs.kind, runner: attrs.runner, outcome };
     finished.add(1, withOutcome);
     duration.record(seconds, withOutcome);
     outcomes[outcome]++;
@@ -138,6 +212,19 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
 
   const observableByName = new Map((options.declared ?? []).map((spec) => [spec.name, spec]));
   const observed = new Set<string>();
+  // Declared synchronous instruments, made on first use (one handle per name).
+  const handles = new Map<string, DeclaredCounter | DeclaredHistogram | DeclaredGauge>();
+  function declared<T extends DeclaredCounter | DeclaredHistogram | DeclaredGauge>(name: string, kinds: readonly string[], make: (spec: InstrumentSpec) => T): T {
+    const have = handles.get(name);
+    if (have !== undefined) return have as T;
+    const spec = observableByName.get(name);
+    if (spec === undefined || !TALLY_KINDS.has(spec.kind) || !kinds.includes(spec.kind)) {
+      throw new Error(`${JSON.stringify(name)}: no ${kinds.join(' or ')} instrument of that name declared in options.instruments`);
+    }
+    const made = make(spec);
+    handles.set(name, made);
+    return made;
+  }
 
   return {
     startRun(run) {
@@ -177,6 +264,9 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
     lastSnapshot() {
       return cache?.last;
     },
+    counter: (name) => declared(name, ['counter', 'upDownCounter'], (spec) => sync.counter(spec)),
+    histogram: (name) => declared(name, ['histogram'], (spec) => sync.histogram(spec)),
+    gauge: (name) => declared(name, ['gauge'], (spec) => sync.gauge(spec)),
     observe(name, callback) {
       const spec = observableByName.get(name);
       if (spec === undefined) throw new Error(`observe(${JSON.stringify(name)}): no such instrument declared in options.instruments`);

@@ -107,6 +107,11 @@ export class SnapshotCache {
     return this.#last;
   }
 
+  /** The call in flight, if any (settles once its failure, if it fails, has been reported). */
+  get pending(): Promise<HostSnapshot | undefined> | undefined {
+    return this.#inflight;
+  }
+
   get(): Promise<HostSnapshot | undefined> {
     if (this.#last !== undefined && this.#now() - this.#lastAt < this.#ttl) return Promise.resolve(this.#last);
     // Calling again while a call hangs would pile up calls on a host that is already struggling.

@@ -31,3 +31,18 @@ export function renderChunks(
     ? openMetricsChunks(families, chunkBytes)
     : prometheusTextChunks(families, chunkBytes);
 }
+
+/**
+ * The exposition's bytes, in the pieces of {@link renderChunks} (whole lines, roughly
+ * `chunkBytes` each): what an HTTP response writes. Same bytes as
+ * `Buffer.from(render(format, families))`, without ever holding the whole text as one string.
+ *
+ * @throws RangeError when `chunkBytes` is not a positive number (at the call).
+ */
+export function renderBuffers(format: ExpositionFormat, families: readonly Family[], chunkBytes = 65536): Generator<Buffer, void, undefined> {
+  return encode(renderChunks(format, families, chunkBytes));
+}
+
+function* encode(chunks: Iterable<string>): Generator<Buffer, void, undefined> {
+  for (const chunk of chunks) yield Buffer.from(chunk, 'utf8');
+}

@@ -29,6 +29,14 @@ export interface HistogramSeries {
   readonly counts: readonly number[];
   readonly sum: number;
   readonly count: number;
+  /**
+   * Optional: the head of every bucket line, `<name>_bucket{<labels>,le="` (`<name>_bucket{le="`
+   * without labels), where `<name>` is the family's name, as a flat string (`bucketLinePrefix`
+   * builds it). A naming stage that keeps it across scrapes saves the renderers building it per
+   * series and scrape, and makes each of the series' bucket lines one rope node shorter. When
+   * given it must equal what the renderers would build; they do not check.
+   */
+  readonly prefix?: string;
 }
 
 export interface NumberFamily {

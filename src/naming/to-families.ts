@@ -1,12 +1,14 @@
 /**
  * The naming stage: collected OpenTelemetry data (ResourceMetrics) → Prometheus families, under
  * one profile. Rules are compiled once per instrument and cached, and each compiled rule caches
- * the label string of every attribute set it has seen, so a steady-state scrape only looks up
- * strings and copies numbers.
+ * the label string (and a histogram's line prefix) of every series it renders (see {@link SeriesCache}), so a
+ * steady-state scrape only checks identities and copies numbers.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
+import { bucketLinePrefix } from '../exposition/samples.ts';
 import type { Family, HistogramSeries, NumberSeries } from '../exposition/types.ts';
 import { prometheusName, sanitizeLabelName } from './prometheus-names.ts';
 import type { FamilyRule, NativeProfile, Profile, TableProfile } from './types.ts';
@@ -37,6 +39,13 @@ interface CompiledRule {
 export interface Namer {
   /** Renders one collection. Families come out in a stable order: first appearance. */
   toFamilies(resourceMetrics: ResourceMetrics): Family[];
+  /**
+   * The same families, built in slices: between two instruments the event loop is given back
+   * (`setImmediate`) whenever the pass has held it for `sliceMillis` (one instrument holds at most
+   * 10 000 series, ≈ 1 ms). The collection must not change meanwhile (a collection is a snapshot).
+   * @default sliceMillis 5
+   */
+  toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number): Promise<Family[]>;
 }
 
 export interface NamerOptions {
@@ -53,54 +62,76 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       : '';
   let targetInfo: { attributes: Attributes; family: Family } | undefined;
 
+  /** One naming pass; yields after each instrument, so a caller can slice it. */
+  function* pass(rm: ResourceMetrics): Generator<void, Family[], undefined> {
+    const builders = new Map<string, FamilyBuilder>();
+    const families: Family[] = [];
+    if (profile.kind === 'table') {
+      // Legacy families come out in the table's order (the original's), whatever the SDK's.
+      for (const rule of profile.rules) {
+        if (builders.has(rule.name)) continue;
+        const builder: FamilyBuilder = { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '', series: [], index: new Map() };
+        builders.set(rule.name, builder);
+        families.push(builder as Family);
+      }
+    }
+    if (profile.kind === 'native' && profile.scopeInfo) {
+      const attributes = rm.resource.attributes;
+      if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes) };
+      if (targetInfo.family.series.length > 0) families.push(targetInfo.family);
+    }
+    for (const scopeMetrics of rm.scopeMetrics) {
+      const scope = scopeMetrics.scope;
+      for (const metric of scopeMetrics.metrics) {
+        const key = scope.name + '\0' + (scope.version ?? '') + '\0' + metric.descriptor.name;
+        let rules = compiled.get(key);
+        if (rules === undefined) {
+          rules =
+            profile.kind === 'native'
+              ? compileNative(profile, metric, scope.name, scope.version)
+              : (tableRules!.get(metric.descriptor.name) ?? []).map((r) => compileTableRule(r, constLabels));
+          compiled.set(key, rules);
+        }
+        for (const rule of rules) {
+          let builder = builders.get(rule.family.name);
+          if (builder === undefined) {
+            builder = { ...rule.family, series: [], index: rule.merges ? new Map() : undefined };
+            builders.set(rule.family.name, builder);
+            families.push(builder as Family);
+          } else {
+            // A second instrument feeding the same family: a type clash is dropped (it would
+            // make the family unparseable); otherwise merge from now on.
+            if (builder.type !== rule.family.type) continue;
+            if (builder.index === undefined) builder.index = indexOf(builder.series);
+          }
+          rule.emit(metric, builder);
+        }
+        yield;
+      }
+    }
+    if (tableRules !== undefined) zeroFill(profile as TableProfile, builders, constLabels);
+    return families.filter((f) => f.series.length > 0);
+  }
+
   return {
     toFamilies(rm) {
-      const builders = new Map<string, FamilyBuilder>();
-      const families: Family[] = [];
-      if (profile.kind === 'table') {
-        // Legacy families come out in the table's order (the original's), whatever the SDK's.
-        for (const rule of profile.rules) {
-          if (builders.has(rule.name)) continue;
-          const builder: FamilyBuilder = { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '', series: [], index: new Map() };
-          builders.set(rule.name, builder);
-          families.push(builder as Family);
+      const it = pass(rm);
+      for (;;) {
+        const step = it.next();
+        if (step.done === true) return step.value;
+      }
+    },
+    async toFamiliesSliced(rm, sliceMillis = 5) {
+      const it = pass(rm);
+      let start = performance.now();
+      for (;;) {
+        const step = it.next();
+        if (step.done === true) return step.value;
+        if (performance.now() - start >= sliceMillis) {
+          await nextTurn();
+          start = performance.now();
         }
       }
-      if (profile.kind === 'native' && profile.scopeInfo) {
-        const attributes = rm.resource.attributes;
-        if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes) };
-        if (targetInfo.family.series.length > 0) families.push(targetInfo.family);
-      }
-      for (const scopeMetrics of rm.scopeMetrics) {
-        const scope = scopeMetrics.scope;
-        for (const metric of scopeMetrics.metrics) {
-          const key = scope.name + '\0' + (scope.version ?? '') + '\0' + metric.descriptor.name;
-          let rules = compiled.get(key);
-          if (rules === undefined) {
-            rules =
-              profile.kind === 'native'
-                ? compileNative(profile, metric, scope.name, scope.version)
-                : (tableRules!.get(metric.descriptor.name) ?? []).map((r) => compileTableRule(r, constLabels));
-            compiled.set(key, rules);
-          }
-          for (const rule of rules) {
-            let builder = builders.get(rule.family.name);
-            if (builder === undefined) {
-              builder = { ...rule.family, series: [], index: rule.merges ? new Map() : undefined };
-              builders.set(rule.family.name, builder);
-              families.push(builder as Family);
-            } else {
-              // A second instrument feeding the same family: a type clash is dropped (it would
-              // make the family unparseable); otherwise merge from now on.
-              if (builder.type !== rule.family.type) continue;
-              if (builder.index === undefined) builder.index = indexOf(builder.series);
-            }
-            rule.emit(metric, builder);
-          }
-        }
-      }
-      if (tableRules !== undefined) zeroFill(profile as TableProfile, builders, constLabels);
-      return families.filter((f) => f.series.length > 0);
     },
   };
 }
@@ -136,8 +167,10 @@ function addNumber(out: FamilyBuilder, labels: string, value: number): void {
   }
 }
 
-function addHistogram(out: FamilyBuilder, labels: string, bounds: readonly number[], h: Histogram, scale: number): void {
-  const series: HistogramSeries = { labels, bounds, counts: h.buckets.counts, sum: (h.sum ?? 0) * scale, count: h.count };
+function addHistogram(out: FamilyBuilder, labels: string, bounds: readonly number[], h: Histogram, scale: number, prefix: string | undefined): void {
+  const sum = (h.sum ?? 0) * scale;
+  const series: HistogramSeries =
+    prefix === undefined ? { labels, bounds, counts: h.buckets.counts, sum, count: h.count } : { labels, bounds, counts: h.buckets.counts, sum, count: h.count, prefix };
   if (out.index === undefined) {
     out.series.push(series);
     return;
@@ -151,7 +184,58 @@ function addHistogram(out: FamilyBuilder, labels: string, bounds: readonly numbe
   const prev = out.series[at] as HistogramSeries;
   if (prev.bounds.length !== bounds.length) return; // different bucket layouts cannot be summed
   const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
-  out.series[at] = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count };
+  const merged = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count };
+  out.series[at] = prev.prefix === undefined ? merged : { ...merged, prefix: prev.prefix };
+}
+
+/**
+ * The rendered label string (and, for histogram series, the line prefix) of each data point of
+ * one compiled rule, by the point's position in its MetricData.
+ *
+ * Producers keep their points in a stable order (the domain tallies and the SDK's cumulative
+ * storages append new series at the end, and keep one attributes object per series), so position
+ * i of a collection nearly always holds the same attributes object as position i of the last
+ * one: an identity check, no hashing (a WeakMap costs a hash lookup per point and ≈ 40 B per
+ * entry). A point whose attributes object differs (an observable instrument makes new ones at
+ * every collection) is rendered again. The arrays are cut to the last collection's size, so they
+ * hold no more than the producer does. Strings are built with `join`, flat: a rope would keep its
+ * pieces and be walked again at every scrape.
+ *
+ * Line prefixes (`NumberSeries.prefix`) are kept for histogram series only, where one prefix
+ * serves the 17 bucket lines of every scrape; for a counter or gauge it would serve one line and
+ * cost ≈ 60 B per series, more than the whole rest of the cache.
+ */
+class SeriesCache {
+  readonly attributes: Attributes[] = [];
+  readonly labels: string[] = [];
+  /** Histogram rules: the bucket line prefix of each position. */
+  readonly prefixes: string[] | undefined;
+  readonly #render: (attributes: Attributes) => string;
+  readonly #prefix: ((labels: string) => string) | undefined;
+
+  constructor(render: (attributes: Attributes) => string, prefix?: (labels: string) => string) {
+    this.#render = render;
+    this.#prefix = prefix;
+    this.prefixes = prefix === undefined ? undefined : [];
+  }
+
+  /** Makes position `i` hold `attributes`' strings. */
+  at(i: number, attributes: Attributes): void {
+    if (this.attributes[i] === attributes) return;
+    const labels = this.#render(attributes);
+    this.attributes[i] = attributes;
+    this.labels[i] = labels;
+    if (this.#prefix !== undefined) this.prefixes![i] = this.#prefix(labels);
+  }
+
+  /** Drops positions past `n` (the collection had fewer points). */
+  trim(n: number): void {
+    if (this.attributes.length > n) {
+      this.attributes.length = n;
+      this.labels.length = n;
+      if (this.prefixes !== undefined) this.prefixes.length = n;
+    }
+  }
 }
 
 /** Reuses one bounds array per rule while the boundaries do not change, so renderers can cache `le` strings by identity. */
@@ -178,15 +262,18 @@ function labelName(key: string): string {
 }
 
 function renderAttributes(attributes: Attributes, suffix: string): string {
-  let s = '';
+  const parts: string[] = [];
   for (const key in attributes) {
     const v = attributes[key];
     if (v === undefined || v === null) continue;
-    if (s !== '') s += ',';
-    s += labelName(key) + '="' + escapeLabelValue(typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v)) + '"';
+    if (parts.length > 0) parts.push(',');
+    parts.push(labelName(key), '="', escapeLabelValue(typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v)), '"');
   }
-  if (suffix !== '') s = s === '' ? suffix : s + ',' + suffix;
-  return s;
+  if (suffix !== '') {
+    if (parts.length > 0) parts.push(',');
+    parts.push(suffix);
+  }
+  return parts.join('');
 }
 
 function renderTargetInfo(attributes: Attributes): Family {
@@ -216,26 +303,31 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
     scopeLabels = 'otel_scope_name="' + escapeLabelValue(scopeName) + '"';
     if (scopeVersion) scopeLabels += ',otel_scope_version="' + escapeLabelValue(scopeVersion) + '"';
   }
-  const labelCache = new WeakMap<Attributes, string>();
-  const labelsOf = (attributes: Attributes): string => {
-    let s = labelCache.get(attributes);
-    if (s === undefined) {
-      s = renderAttributes(attributes, scopeLabels);
-      labelCache.set(attributes, s);
-    }
-    return s;
-  };
+  const cache = new SeriesCache(
+    (attributes) => renderAttributes(attributes, scopeLabels),
+    type === 'histogram' ? (labels) => bucketLinePrefix(name, labels) : undefined,
+  );
   const intern = boundsInterner();
   return [
     {
       family: { name, type, help: metric.descriptor.description, unit },
       merges: false,
       emit(m, out) {
+        const points = m.dataPoints;
         if (m.dataPointType === DataPointType.HISTOGRAM) {
-          for (const dp of m.dataPoints) addHistogram(out, labelsOf(dp.attributes), intern(dp.value.buckets.boundaries), dp.value, 1);
+          for (let i = 0; i < points.length; i++) {
+            const dp = points[i] as DataPoint<Histogram>;
+            cache.at(i, dp.attributes);
+            addHistogram(out, cache.labels[i]!, intern(dp.value.buckets.boundaries), dp.value, 1, cache.prefixes?.[i]);
+          }
         } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
-          for (const dp of m.dataPoints) addNumber(out, labelsOf(dp.attributes), dp.value);
+          for (let i = 0; i < points.length; i++) {
+            const dp = points[i] as DataPoint<number>;
+            cache.at(i, dp.attributes);
+            addNumber(out, cache.labels[i]!, dp.value);
+          }
         }
+        cache.trim(points.length);
       },
     },
   ];
@@ -259,11 +351,8 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
   const scale = rule.scale ?? 1;
   const from = rule.from ?? 'value';
   const labelNames = pairs.map(([, label]) => label);
-  const labelCache = new WeakMap<Attributes, string>();
-  const labelsOf = (attributes: Attributes): string => {
-    let s = labelCache.get(attributes);
-    if (s !== undefined) return s;
-    s = '';
+  const render = (attributes: Attributes): string => {
+    const parts: string[] = [];
     // The SDK's overflow series carries no real attributes: every label reads `other`.
     const overflow = attributes[OVERFLOW_ATTRIBUTE] === true;
     for (let i = 0; i < attrKeys.length; i++) {
@@ -271,12 +360,17 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
       if (raw === undefined || raw === null) continue;
       const word = String(raw);
       const mapped = valueMaps[i]?.[word] ?? word;
-      s += (s === '' ? '' : ',') + labelNames[i] + '="' + escapeLabelValue(mapped) + '"';
+      if (parts.length > 0) parts.push(',');
+      parts.push(labelNames[i]!, '="', escapeLabelValue(mapped), '"');
     }
-    if (constLabels !== '') s = s === '' ? constLabels : s + ',' + constLabels;
-    labelCache.set(attributes, s);
-    return s;
+    if (constLabels !== '') {
+      if (parts.length > 0) parts.push(',');
+      parts.push(constLabels);
+    }
+    return parts.join('');
   };
+  const histogramShaped = rule.type === 'histogram' && from === 'value';
+  const cache = new SeriesCache(render, histogramShaped ? (labels) => bucketLinePrefix(rule.name, labels) : undefined);
   // Dropped attributes or many-to-one value words can make two points share a label set.
   const merges = true;
   const intern = boundsInterner();
@@ -284,16 +378,24 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
     family: { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
     merges,
     emit(m, out) {
+      const points = m.dataPoints;
       if (m.dataPointType === DataPointType.HISTOGRAM) {
-        for (const dp of m.dataPoints as DataPoint<Histogram>[]) {
-          const labels = labelsOf(dp.attributes);
+        for (let i = 0; i < points.length; i++) {
+          const dp = points[i] as DataPoint<Histogram>;
+          cache.at(i, dp.attributes);
+          const labels = cache.labels[i]!;
           if (from === 'sum') addNumber(out, labels, scaled(dp.value.sum ?? 0, scale));
           else if (from === 'count') addNumber(out, labels, dp.value.count);
-          else addHistogram(out, labels, intern(dp.value.buckets.boundaries), dp.value, scale);
+          else addHistogram(out, labels, intern(dp.value.buckets.boundaries), dp.value, scale, cache.prefixes?.[i]);
         }
       } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
-        for (const dp of m.dataPoints as DataPoint<number>[]) addNumber(out, labelsOf(dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale));
+        for (let i = 0; i < points.length; i++) {
+          const dp = points[i] as DataPoint<number>;
+          cache.at(i, dp.attributes);
+          addNumber(out, cache.labels[i]!, rule.type === 'info' ? 1 : scaled(dp.value, scale));
+        }
       }
+      cache.trim(points.length);
     },
   };
 }

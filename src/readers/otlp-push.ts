@@ -1,21 +1,96 @@
 /**
  * The OTLP push reader: the official OTLP/HTTP exporters behind a periodic reader. Encoding,
- * transport, gzip and retries are the exporters' own; this file only maps jobmeter's options.
+ * transport, gzip and retries are the exporters' own; this file maps jobmeter's options and adds
+ * what a service needs to survive a collector outage.
+ *
+ * Outages (the collector down for minutes, or answering 429/502/503/504):
+ * - Retries are the exporter's, as the OTLP specification asks: 429, 502, 503, 504 and network
+ *   errors (refused, reset, timed out) are retried with exponential backoff and jitter, honouring
+ *   `Retry-After`, within one export's `timeoutMillis`; anything else fails the export at once.
+ * - Nothing queues up. The reader runs one export at a time and a failed export is dropped, not
+ *   kept: memory stays what the instruments hold, however long the outage. With cumulative
+ *   temporality (the default) the next export carries the full totals, so no increment is lost;
+ *   with delta temporality the points of failed exports are lost (said in the log line).
+ * - One log line per state change — first failure, then recovery — never one per failed export.
+ *   Lines name the collector by origin only (`http://host:port`): paths, query strings, userinfo
+ *   and headers may hold tokens and are never logged.
+ * - Shutdown makes one last export within a bounded time (`shutdownTimeoutMillis`, default
+ *   min(timeoutMillis, 5 s)), then returns whether or not it was delivered, so `jobmeter serve`
+ *   exits 0 on SIGTERM even while the collector is unreachable. With cumulative temporality an
+ *   export still retrying when shutdown starts is abandoned at once (the last export supersedes
+ *   it); with delta it may finish within the same budget.
  */
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import {
   AggregationTemporalityPreference,
   OTLPMetricExporter as JsonMetricExporter,
 } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  PeriodicExportingMetricReader,
+  type AggregationTemporality,
+  type InstrumentType,
+  type MetricProducer,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { ConfigError, maskUserinfo } from '../config/errors.ts';
 import type { OtlpPushOptions } from '../options.ts';
 
 /**
  * {@link OtlpPushOptions} after defaults: every field present, `endpoint` included (no endpoint
- * means no push reader is built at all).
+ * means no push reader is built at all). `naming` is not the reader's business: the composition
+ * root turns it into a {@link OtlpPushHooks.transform}.
  */
-export type ResolvedOtlpPushOptions = Required<OtlpPushOptions>;
+export type ResolvedOtlpPushOptions = Required<Omit<OtlpPushOptions, 'naming'>>;
+
+/** Longest the last export at shutdown may take, unless `timeoutMillis` is shorter. */
+export const DEFAULT_SHUTDOWN_EXPORT_MILLIS = 5_000;
+
+/** What a host can add to the reader besides the options. Every field is optional. */
+export interface OtlpPushHooks {
+  /**
+   * Producers whose metrics join every export, after the SDK's own (the OTLP ingest store, so
+   * ingested metrics reach the collector too). @default []
+   */
+  metricProducers?: MetricProducer[];
+  /**
+   * Rewrites each collection before it is encoded (e.g. profile naming, or dropping the SDK's own
+   * metrics that ingested ones shadow). A throw fails that export. @default none
+   */
+  transform?: (resourceMetrics: ResourceMetrics) => ResourceMetrics;
+  /**
+   * Where the state-change lines go, one call per line, without a trailing newline.
+   * @default a write of `line + '\n'` to stderr
+   */
+  log?: (line: string) => void;
+  /**
+   * Budget of the last export at shutdown, in ms; past it shutdown returns without it.
+   * @default min(timeoutMillis, 5000)
+   */
+  shutdownTimeoutMillis?: number;
+}
+
+/** The push state, for diagnostics and tests. */
+export interface OtlpPushStats {
+  readonly state: 'unknown' | 'ok' | 'failing';
+  /** Failed exports since the last success. */
+  readonly failedExports: number;
+  /** Exports handed to the exporter and not yet settled. */
+  readonly inFlight: number;
+  /** The most exports ever in flight at once. */
+  readonly maxInFlight: number;
+}
+
+/** Why an export was settled before the exporter answered. */
+type Abandoned = 'superseded' | 'deadline';
+
+const stats = new WeakMap<PeriodicExportingMetricReader, () => OtlpPushStats>();
+
+/** The state of a reader made by {@link createOtlpPushReader}; undefined for any other reader. */
+export function otlpPushStats(reader: PeriodicExportingMetricReader): OtlpPushStats | undefined {
+  return stats.get(reader)?.();
+}
 
 /**
  * A reader that exports every `intervalMillis`, on `forceFlush()`, and once more on shutdown, so
@@ -28,8 +103,12 @@ export type ResolvedOtlpPushOptions = Required<OtlpPushOptions>;
  *
  * @throws {ConfigError} naming the option, when an option cannot be used.
  */
-export function createOtlpPushReader(options: ResolvedOtlpPushOptions): PeriodicExportingMetricReader {
+export function createOtlpPushReader(options: ResolvedOtlpPushOptions, hooks: OtlpPushHooks = {}): PeriodicExportingMetricReader {
   validate(options);
+  const shutdownMillis = hooks.shutdownTimeoutMillis ?? Math.min(options.timeoutMillis, DEFAULT_SHUTDOWN_EXPORT_MILLIS);
+  if (!isPositiveFinite(shutdownMillis)) {
+    throw new ConfigError('otlp.shutdownTimeoutMillis', shutdownMillis, 'a positive number of milliseconds');
+  }
   const config = {
     url: options.endpoint,
     // A copy: the exporter keeps the object and reads it on every request.
@@ -44,12 +123,206 @@ export function createOtlpPushReader(options: ResolvedOtlpPushOptions): Periodic
     temporalityPreference:
       options.temporality === 'delta' ? AggregationTemporalityPreference.DELTA : AggregationTemporalityPreference.CUMULATIVE,
   };
-  const exporter = options.protocol === 'http/json' ? new JsonMetricExporter(config) : new ProtobufMetricExporter(config);
-  return new PeriodicExportingMetricReader({
+  const inner = options.protocol === 'http/json' ? new JsonMetricExporter(config) : new ProtobufMetricExporter(config);
+  const log = new StateLog(
+    originOf(options.endpoint),
+    options.intervalMillis,
+    options.temporality,
+    shutdownMillis,
+    hooks.log ?? ((line) => void process.stderr.write(`${line}\n`)),
+  );
+  const exporter = new ResilientExporter(inner, hooks.transform, log, options.temporality === 'cumulative');
+  const reader = new ResilientPushReader(
+    {
+      exporter,
+      exportIntervalMillis: options.intervalMillis,
+      exportTimeoutMillis: options.timeoutMillis,
+      ...(hooks.metricProducers !== undefined && { metricProducers: hooks.metricProducers }),
+    },
     exporter,
-    exportIntervalMillis: options.intervalMillis,
-    exportTimeoutMillis: options.timeoutMillis,
-  });
+    shutdownMillis,
+  );
+  stats.set(reader, () => ({ state: log.state, failedExports: log.failed, inFlight: exporter.inFlight, maxInFlight: exporter.maxInFlight }));
+  return reader;
+}
+
+/** The SDK's periodic reader, with a shutdown that bounds its last export. */
+class ResilientPushReader extends PeriodicExportingMetricReader {
+  readonly #exporter: ResilientExporter;
+  readonly #shutdownMillis: number;
+
+  constructor(options: ConstructorParameters<typeof PeriodicExportingMetricReader>[0], exporter: ResilientExporter, shutdownMillis: number) {
+    super(options);
+    this.#exporter = exporter;
+    this.#shutdownMillis = shutdownMillis;
+  }
+
+  protected override async onShutdown(): Promise<void> {
+    this.#exporter.beginShutdown(this.#shutdownMillis);
+    await super.onShutdown();
+  }
+}
+
+/**
+ * Wraps the OTLP exporter: applies the transform, reports every settled export to the state log,
+ * and, once shutdown has begun, settles exports that outlive the budget as failed.
+ */
+class ResilientExporter implements PushMetricExporter {
+  readonly #inner: PushMetricExporter;
+  readonly #transform: ((rm: ResourceMetrics) => ResourceMetrics) | undefined;
+  readonly #log: StateLog;
+  readonly #supersedable: boolean;
+  /** Abandon functions of the exports not yet settled. */
+  readonly #pending = new Set<(why: Abandoned) => void>();
+  #deadline: number | undefined;
+  #expired = false;
+  maxInFlight = 0;
+
+  constructor(inner: PushMetricExporter, transform: ((rm: ResourceMetrics) => ResourceMetrics) | undefined, log: StateLog, supersedable: boolean) {
+    this.#inner = inner;
+    this.#transform = transform;
+    this.#log = log;
+    this.#supersedable = supersedable;
+  }
+
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    let settled = false;
+    const settle = (result: ExportResult, abandoned: Abandoned | undefined): void => {
+      if (settled) return;
+      settled = true;
+      this.#pending.delete(abandon);
+      this.#log.record(result, abandoned);
+      resultCallback(result);
+    };
+    const abandon = (why: Abandoned): void => settle({ code: ExportResultCode.FAILED, error: new Error(`export abandoned at shutdown (${why})`) }, why);
+    this.#pending.add(abandon);
+    this.maxInFlight = Math.max(this.maxInFlight, this.#pending.size);
+    if (this.#expired) {
+      abandon('deadline');
+      return;
+    }
+    let payload = metrics;
+    try {
+      if (this.#transform !== undefined) payload = this.#transform(metrics);
+    } catch (err) {
+      settle({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) }, undefined);
+      return;
+    }
+    this.#inner.export(payload, (result) => settle(result, undefined));
+  }
+
+  /** From now on nothing waits past `budgetMillis`; with cumulative data, in-flight exports are dropped at once. */
+  beginShutdown(budgetMillis: number): void {
+    if (this.#deadline !== undefined) return;
+    this.#deadline = performance.now() + budgetMillis;
+    if (this.#supersedable) for (const abandon of [...this.#pending]) abandon('superseded');
+    setTimeout(() => {
+      this.#expired = true;
+      for (const abandon of [...this.#pending]) abandon('deadline');
+    }, budgetMillis).unref();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.#withinDeadline(this.#inner.forceFlush());
+  }
+
+  shutdown(): Promise<void> {
+    return this.#withinDeadline(this.#inner.shutdown());
+  }
+
+  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return this.#inner.selectAggregationTemporality!(instrumentType);
+  }
+
+  /** `work`, but no longer than the shutdown deadline once shutdown has begun. */
+  async #withinDeadline(work: Promise<void>): Promise<void> {
+    if (this.#deadline === undefined) return work;
+    const remaining = Math.max(0, this.#deadline - performance.now());
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([work.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining)))]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The push state and its log lines: one per change, never one per failed export. */
+class StateLog {
+  state: 'unknown' | 'ok' | 'failing' = 'unknown';
+  failed = 0;
+  #abandonLogged = false;
+  readonly #target: string;
+  readonly #intervalMillis: number;
+  readonly #temporality: 'cumulative' | 'delta';
+  readonly #shutdownMillis: number;
+  readonly #write: (line: string) => void;
+
+  constructor(target: string, intervalMillis: number, temporality: 'cumulative' | 'delta', shutdownMillis: number, write: (line: string) => void) {
+    this.#target = target;
+    this.#intervalMillis = intervalMillis;
+    this.#temporality = temporality;
+    this.#shutdownMillis = shutdownMillis;
+    this.#write = write;
+  }
+
+  record(result: ExportResult, abandoned: Abandoned | undefined): void {
+    // A superseded export is no failure: the last export carries its data.
+    if (abandoned === 'superseded') return;
+    if (abandoned === 'deadline') {
+      if (!this.#abandonLogged) {
+        this.#abandonLogged = true;
+        this.#write(`jobmeter: OTLP push to ${this.#target}: the last export did not complete within ${formatMillis(this.#shutdownMillis)} of shutdown; exiting without it`);
+      }
+      return;
+    }
+    if (result.code === ExportResultCode.SUCCESS) {
+      if (this.state === 'failing') {
+        const lost = this.#temporality === 'cumulative' ? 'this export carried the full cumulative totals, no increment was lost' : 'the delta points of the failed exports were dropped';
+        this.#write(`jobmeter: OTLP push to ${this.#target} recovered after ${this.failed} failed export${this.failed === 1 ? '' : 's'}; ${lost}`);
+      }
+      this.state = 'ok';
+      this.failed = 0;
+      return;
+    }
+    this.failed++;
+    if (this.state !== 'failing') {
+      this.state = 'failing';
+      this.#write(
+        `jobmeter: OTLP push to ${this.#target} failing (${describeError(result.error)}); ` +
+          `retrying every ${formatMillis(this.#intervalMillis)}, nothing is queued, the pull endpoint is unaffected`,
+      );
+    }
+  }
+}
+
+/** Why an export failed, from what is safe to print: a status code or an error code, never a message body. */
+export function describeError(error: unknown): string {
+  if (error === null || typeof error !== 'object') return 'unknown error';
+  const { code, message, name } = error as { code?: unknown; message?: unknown; name?: unknown };
+  if (typeof code === 'number') return `HTTP ${code}`;
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) return code;
+  if (message === 'Request timed out') return 'request timed out';
+  if (message === 'Export failed with retryable status') return 'HTTP 429/502/503/504 until the export timeout';
+  if (message === 'Concurrent export limit reached') return 'too many exports in flight';
+  return typeof name === 'string' && name !== '' ? name : 'unknown error';
+}
+
+function formatMillis(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** `scheme://host:port` only: no userinfo, path or query, which may carry tokens. */
+function originOf(endpoint: string): string {
+  try {
+    return new URL(endpoint).origin;
+  } catch {
+    return '(endpoint)';
+  }
 }
 
 // The SDK checks some of these too, but with messages that name its own option names

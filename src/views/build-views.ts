@@ -4,14 +4,10 @@
  */
 import { AggregationType, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { InstrumentSpec } from '../domain/types.ts';
-import { createBoundedAttributesProcessor, maxAttributeSets } from '../domain/bounded-attributes.ts';
+import { createBoundedAttributesProcessor, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets } from '../domain/bounded-attributes.ts';
 
-/**
- * Ceiling on series per instrument, whatever the vocabularies multiply to. Past it the SDK folds
- * new attribute sets into its single overflow series (`otel.metric.overflow=true`), which the
- * naming stage renders with every label set to `other`.
- */
-export const MAX_SERIES_PER_INSTRUMENT = 10_000;
+// The ceiling is the domain's (its tallies apply the same one); re-exported for existing imports.
+export { MAX_SERIES_PER_INSTRUMENT };
 
 export function buildViews(specs: readonly InstrumentSpec[]): ViewOptions[] {
   return specs.map((spec) => {

@@ -153,15 +153,15 @@ describe('parseServiceConfig: unknown keys', () => {
   const cases: [raw: Record<string, unknown>, message: string][] = [
     [
       { serviceName: 'x' },
-      'invalid serviceName=x: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, resource_attributes, listener, otlp, metrics (did you mean service_name?)',
+      'invalid serviceName=x: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, resource_attributes, listener, otlp, ingest, metrics (did you mean service_name?)',
     ],
     [
       { port: 9464 },
-      'invalid port=9464: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, resource_attributes, listener, otlp, metrics (did you mean listener.port?)',
+      'invalid port=9464: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, resource_attributes, listener, otlp, ingest, metrics (did you mean listener.port?)',
     ],
     [
       { endpoint: 'http://c:4318/v1/metrics' },
-      'invalid endpoint=http://c:4318/v1/metrics: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, resource_attributes, listener, otlp, metrics (did you mean otlp.endpoint?)',
+      'invalid endpoint=http://c:4318/v1/metrics: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, resource_attributes, listener, otlp, ingest, metrics (did you mean otlp.endpoint?)',
     ],
     [
       { listener: { prot: 9464 } },
@@ -173,15 +173,15 @@ describe('parseServiceConfig: unknown keys', () => {
     ],
     [
       { otlp: { intervalMillis: 1000 } },
-      'invalid otlp.intervalMillis=1000: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers (did you mean otlp.interval_ms?)',
+      'invalid otlp.intervalMillis=1000: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers, naming (did you mean otlp.interval_ms?)',
     ],
     [
       { otlp: { compression: 'gzip' } },
-      'invalid otlp.compression=gzip: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers',
+      'invalid otlp.compression=gzip: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers, naming',
     ],
     [
       { zzz: 1 },
-      'invalid zzz=1: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, resource_attributes, listener, otlp, metrics',
+      'invalid zzz=1: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, resource_attributes, listener, otlp, ingest, metrics',
     ],
   ];
   for (const [raw, message] of cases) {

@@ -125,7 +125,7 @@ interface OtlpJsonMetric {
   summary?: OtlpJsonData;
 }
 
-const PROTO_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'otlp');
+const PROTO_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src/otlp/proto');
 const METRICS_PATH = '/v1/metrics';
 
 let schema: { request: protobuf.Type; response: protobuf.Type } | undefined;

@@ -1,0 +1,595 @@
+/**
+ * Local tallies: the domain's synchronous instruments (counters, up-down counters, histograms,
+ * gauges) recorded into plain arrays, and read by the SDK's readers through a `MetricProducer`.
+ *
+ * Why not the SDK's own synchronous instruments: a record through them builds no less than a
+ * processed attributes object, a sorted-JSON hash of it and an accumulation lookup, every time
+ * (≈ 1 µs, 3× prom-client's `inc(labels)`), and each collection copies every series again. Here a
+ * record is a few `Map` lookups and an array add, and the data still reaches every reader in the
+ * SDK's own shapes, so the naming stage, both readers and OTLP see it as they saw the SDK's.
+ *
+ * How a record finds its series. Each instrument keeps nested maps keyed by the *raw* attribute
+ * values in the declared attribute order (no key sorting, no JSON, no string building: one
+ * `Map#get` per declared attribute, on strings V8 has already hashed), ending in the series'
+ * index. The instrument's bounds — allow-list, closed vocabulary or cap folding into `other`,
+ * values cut at 256 characters (`MAX_VALUE_LENGTH`), at most {@link MAX_SERIES_PER_INSTRUMENT} series then
+ * one overflow series — are the views' own folds (bounded-attributes.ts), applied once, the first
+ * time a raw set is seen; raw sets that fold onto one attribute set share its series. Folding is
+ * deterministic once a value has been seen (a capped vocabulary only grows, up to its cap), so
+ * remembering the result is the same as folding on every record, as the SDK's views do.
+ *
+ * Memory is bounded whatever the churn: the maps hold the folded sets (one per series, bounded
+ * by the caps) plus at most {@link RAW_KEYS_PER_INSTRUMENT} entries for raw sets that differ from
+ * their folded set (values folded into `other`, numbers, cut values). Past that, such sets are
+ * folded on every record without being remembered (slower, ≈ the SDK's cost, but flat memory).
+ * Values that are not primitives (arrays) are never remembered: a map would key them by identity.
+ *
+ * Differences from the SDK's synchronous instruments, all at the edges:
+ * - the series ceiling counts series for the life of the instrument; the SDK counts attribute
+ *   sets per collection interval, so over many intervals its cumulative state can exceed it;
+ * - cumulative points start at the store's creation, not at the series' first record (both are
+ *   valid OTLP start times: nothing was counted before either);
+ * - with delta temporality a series is exported when its value changed since the last export
+ *   (the SDK exports every set recorded in the interval, even if the records added up to 0).
+ */
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  InstrumentType,
+  type CollectionResult,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+  type MetricDescriptor,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
+import {
+  attributesTemplate,
+  createFold,
+  MAX_SERIES_PER_INSTRUMENT,
+  maxAttributeSets,
+  OVERFLOW_ATTRIBUTES,
+  toLabelString,
+  type Fold,
+} from './bounded-attributes.ts';
+import { OTHER, type InstrumentKind, type InstrumentSpec } from './types.ts';
+
+/** Raw attribute sets remembered per instrument beyond the folded ones (see the file comment). */
+export const RAW_KEYS_PER_INSTRUMENT = 1024;
+
+/** A declared counter or up-down counter (a counter ignores negative values, as the SDK's does). */
+export interface DeclaredCounter {
+  add(value: number, attributes?: Attributes): void;
+  /** The series of `attributes`, resolved once: `add` is then one array write. */
+  bind(attributes?: Attributes): BoundCounter;
+}
+export interface BoundCounter {
+  add(value: number): void;
+}
+
+/** A declared histogram (negative and non-number values are ignored, as the SDK does). */
+export interface DeclaredHistogram {
+  record(value: number, attributes?: Attributes): void;
+  bind(attributes?: Attributes): BoundHistogram;
+}
+export interface BoundHistogram {
+  record(value: number): void;
+}
+
+/** A declared synchronous gauge: the last value recorded per attribute set. */
+export interface DeclaredGauge {
+  record(value: number, attributes?: Attributes): void;
+  bind(attributes?: Attributes): BoundGauge;
+}
+export interface BoundGauge {
+  record(value: number): void;
+}
+
+/** The synchronous kinds a tally records; observable kinds stay with the SDK (recorder.ts). */
+export const TALLY_KINDS: ReadonlySet<InstrumentKind> = new Set(['counter', 'upDownCounter', 'histogram', 'gauge']);
+
+const INSTRUMENT_TYPE: Readonly<Record<string, InstrumentType>> = {
+  counter: InstrumentType.COUNTER,
+  upDownCounter: InstrumentType.UP_DOWN_COUNTER,
+  histogram: InstrumentType.HISTOGRAM,
+  gauge: InstrumentType.GAUGE,
+};
+
+const EMPTY: Attributes = Object.freeze({});
+
+/** Nested maps: raw (or folded) value of attribute k → the next level, or at the last level the series index. */
+type Node = Map<unknown, Node | number>;
+
+/** What a producer remembers of one tally between two delta exports. */
+interface DeltaState {
+  values: number[];
+  sums: number[];
+  counts: number[];
+}
+
+/** The series store of one instrument: attribute sets → series indexes, plus the bounds. */
+abstract class Tally {
+  readonly spec: InstrumentSpec;
+  readonly descriptor: MetricDescriptor;
+  /** Folded attributes of each series, by index. Series never move or go away, so each object is stable. */
+  readonly attributes: Attributes[] = [];
+  /** The index of the series `attributes` records into (created on first sight). */
+  readonly seriesOf: (attributes: Attributes | undefined) => number;
+
+  readonly #keys: readonly string[];
+  readonly #folds: readonly Fold[];
+  readonly #template: Attributes;
+  readonly #root: Node = new Map();
+  readonly #limit: number;
+  /** The cap of a single capped attribute, enforced on the series map itself (no second set); -1 otherwise. */
+  readonly #soleCap: number;
+  #admitted = 0;
+  #rawEntries = 0;
+  #overflow = -1;
+  #only = -1;
+
+  constructor(spec: InstrumentSpec) {
+    this.spec = spec;
+    this.descriptor = {
+      name: spec.name,
+      description: spec.description,
+      unit: spec.unit,
+      valueType: ValueType.DOUBLE,
+      // Not in the MetricDescriptor type, but on every descriptor the SDK produces.
+      type: INSTRUMENT_TYPE[spec.kind],
+      advice: {},
+    } as MetricDescriptor;
+    const keys = spec.attributes.map((a) => a.key);
+    this.#keys = keys;
+    this.#limit = Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT);
+    const sole = spec.attributes.length === 1 ? spec.attributes[0]! : undefined;
+    this.#soleCap = sole?.values === undefined && sole?.cap !== undefined && sole.cap < this.#limit ? sole.cap : -1;
+    this.#folds = this.#soleCap >= 0 ? [] : spec.attributes.map(createFold);
+    this.#template = attributesTemplate(keys);
+
+    // One lookup function per arity, so the common sizes are straight-line code.
+    const root = this.#root;
+    const [k0, k1, k2, k3] = keys as [string, string, string, string];
+    switch (keys.length) {
+      case 0:
+        this.seriesOf = () => (this.#only >= 0 ? this.#only : this.#resolve(EMPTY));
+        break;
+      case 1:
+        this.seriesOf = (a = EMPTY) => (root.get(a[k0]) as number | undefined) ?? this.#resolve(a);
+        break;
+      case 2:
+        this.seriesOf = (a = EMPTY) => ((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as number | undefined) ?? this.#resolve(a);
+        break;
+      case 3:
+        this.seriesOf = (a = EMPTY) =>
+          (((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as Node | undefined)?.get(a[k2]) as number | undefined) ?? this.#resolve(a);
+        break;
+      case 4:
+        this.seriesOf = (a = EMPTY) =>
+          ((((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as Node | undefined)?.get(a[k2]) as Node | undefined)?.get(a[k3]) as
+            | number
+            | undefined) ?? this.#resolve(a);
+        break;
+      default:
+        this.seriesOf = (a = EMPTY) => {
+          let node: Node | number | undefined = root;
+          for (let i = 0; i < keys.length && node !== undefined; i++) node = (node as Node).get(a[keys[i]!]);
+          return (node as number | undefined) ?? this.#resolve(a);
+        };
+    }
+  }
+
+  /** Series held (the overflow series included). */
+  get size(): number {
+    return this.attributes.length;
+  }
+
+  /** Adds the storage of one more series. */
+  protected abstract grow(): void;
+
+  /** The slow path: folds a set not seen before (or not remembered), finds or creates its series. */
+  #resolve(a: Attributes): number {
+    const keys = this.#keys;
+    const n = keys.length;
+    if (n === 0) {
+      if (this.#only < 0) this.#only = this.#newSeries({});
+      return this.#only;
+    }
+    const raw: unknown[] = new Array<unknown>(n);
+    const folded: (string | undefined)[] = new Array<string | undefined>(n);
+    let rememberable = true;
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      const v = a[keys[i]!];
+      raw[i] = v;
+      if (v === undefined || v === null) {
+        folded[i] = undefined;
+        if (v === null) same = false;
+        continue;
+      }
+      if (typeof v === 'object') rememberable = false;
+      const f = this.#fold(i, toLabelString(v));
+      folded[i] = f;
+      if (f !== v) same = false;
+    }
+    let index = this.#find(folded);
+    let overflowed = false;
+    if (index === undefined) {
+      if (this.attributes.length - (this.#overflow < 0 ? 0 : 1) >= this.#limit) {
+        index = this.#overflowSeries();
+        overflowed = true;
+      } else {
+        index = this.#newSeries(this.#attributesOf(folded));
+        this.#insert(folded, index, false);
+      }
+    }
+    if ((overflowed || !same) && rememberable && this.#rawEntries < RAW_KEYS_PER_INSTRUMENT) this.#insert(raw, index, true);
+    return index;
+  }
+
+  #fold(i: number, value: string): string {
+    if (this.#soleCap < 0) return this.#folds[i]!(value);
+    // A single capped attribute: the admitted values are exactly the series' own values.
+    const at = this.#root.get(value) as number | undefined;
+    if (at !== undefined && this.attributes[at]![this.#keys[0]!] === value) return value;
+    if (this.#admitted >= this.#soleCap) return OTHER;
+    this.#admitted++;
+    return value;
+  }
+
+  #find(path: readonly unknown[]): number | undefined {
+    let node: Node | number | undefined = this.#root;
+    for (let i = 0; i < path.length && node !== undefined; i++) node = (node as Node).get(path[i]);
+    return node as number | undefined;
+  }
+
+  /** Adds `path` → `index`; entries of raw paths count against the raw budget. */
+  #insert(path: readonly unknown[], index: number, raw: boolean): void {
+    let node = this.#root;
+    const last = path.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = node.get(path[i]) as Node | undefined;
+      if (next === undefined) {
+        next = new Map();
+        node.set(path[i], next);
+        if (raw) this.#rawEntries++;
+      }
+      node = next;
+    }
+    if (!node.has(path[last])) {
+      node.set(path[last], index);
+      if (raw) this.#rawEntries++;
+    }
+  }
+
+  #attributesOf(folded: readonly (string | undefined)[]): Attributes {
+    const keys = this.#keys;
+    const complete = !folded.includes(undefined);
+    const out: Attributes = complete ? { ...this.#template } : {};
+    for (let i = 0; i < keys.length; i++) if (folded[i] !== undefined) out[keys[i]!] = folded[i];
+    return out;
+  }
+
+  #newSeries(attributes: Attributes): number {
+    this.attributes.push(attributes);
+    this.grow();
+    return this.attributes.length - 1;
+  }
+
+  #overflowSeries(): number {
+    if (this.#overflow < 0) this.#overflow = this.#newSeries(OVERFLOW_ATTRIBUTES);
+    return this.#overflow;
+  }
+
+  /** The instrument's cumulative MetricData, or undefined while it holds no series. */
+  abstract cumulative(startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality): MetricData | undefined;
+  /** What changed since `state` (updated in place); undefined when nothing did. */
+  abstract delta(state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined;
+}
+
+class SumTally extends Tally implements DeclaredCounter {
+  readonly monotonic: boolean;
+  readonly values: number[] = [];
+
+  constructor(spec: InstrumentSpec) {
+    super(spec);
+    this.monotonic = spec.kind === 'counter';
+  }
+
+  protected grow(): void {
+    this.values.push(0);
+  }
+
+  add(value: number, attributes?: Attributes): void {
+    if (typeof value !== 'number' || (this.monotonic && value < 0)) return;
+    this.values[this.seriesOf(attributes)]! += value;
+  }
+
+  bind(attributes?: Attributes): BoundCounter {
+    const at = this.seriesOf(attributes);
+    const values = this.values;
+    const monotonic = this.monotonic;
+    return {
+      add(value: number): void {
+        if (typeof value !== 'number' || (monotonic && value < 0)) return;
+        values[at]! += value;
+      },
+    };
+  }
+
+  cumulative(startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality): MetricData | undefined {
+    const n = this.values.length;
+    if (n === 0) return undefined;
+    const points: DataPoint<number>[] = new Array<DataPoint<number>>(n);
+    for (let i = 0; i < n; i++) points[i] = { attributes: this.attributes[i]!, startTime, endTime, value: this.values[i]! };
+    return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, dataPoints: points, isMonotonic: this.monotonic };
+  }
+
+  delta(state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    const points: DataPoint<number>[] = [];
+    const prev = state.values;
+    for (let i = 0; i < this.values.length; i++) {
+      const v = this.values[i]!;
+      const p = prev[i] ?? 0;
+      if (v === p) continue;
+      prev[i] = v;
+      points.push({ attributes: this.attributes[i]!, startTime, endTime, value: v - p });
+    }
+    if (points.length === 0) return undefined;
+    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.SUM, dataPoints: points, isMonotonic: this.monotonic };
+  }
+}
+
+class GaugeTally extends Tally implements DeclaredGauge {
+  readonly values: number[] = [];
+
+  protected grow(): void {
+    this.values.push(0);
+  }
+
+  record(value: number, attributes?: Attributes): void {
+    if (typeof value !== 'number') return;
+    this.values[this.seriesOf(attributes)] = value;
+  }
+
+  bind(attributes?: Attributes): BoundGauge {
+    const at = this.seriesOf(attributes);
+    const values = this.values;
+    return {
+      record(value: number): void {
+        if (typeof value === 'number') values[at] = value;
+      },
+    };
+  }
+
+  cumulative(startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality): MetricData | undefined {
+    const n = this.values.length;
+    if (n === 0) return undefined;
+    const points: DataPoint<number>[] = new Array<DataPoint<number>>(n);
+    for (let i = 0; i < n; i++) points[i] = { attributes: this.attributes[i]!, startTime, endTime, value: this.values[i]! };
+    return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints: points };
+  }
+
+  /** A gauge is a level, not an amount: every series, with its last value. */
+  delta(_state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    return this.cumulative(startTime, endTime, AggregationTemporality.DELTA);
+  }
+}
+
+class HistogramTally extends Tally implements DeclaredHistogram {
+  readonly bounds: readonly number[];
+  /** Buckets per series: the bounds' and the +Inf one. */
+  readonly stride: number;
+  /** Per-bucket counts, `stride` per series. */
+  readonly buckets: number[] = [];
+  readonly sums: number[] = [];
+  readonly counts: number[] = [];
+
+  constructor(spec: InstrumentSpec) {
+    super(spec);
+    this.bounds = [...(spec.buckets ?? [])];
+    this.stride = this.bounds.length + 1;
+  }
+
+  protected grow(): void {
+    for (let k = 0; k < this.stride; k++) this.buckets.push(0);
+    this.sums.push(0);
+    this.counts.push(0);
+  }
+
+  record(value: number, attributes?: Attributes): void {
+    if (typeof value !== 'number' || value < 0) return;
+    const at = this.seriesOf(attributes);
+    // As the SDK: a NaN creates its series but is not counted.
+    if (value === value) this.observe(at, value);
+  }
+
+  bind(attributes?: Attributes): BoundHistogram {
+    const at = this.seriesOf(attributes);
+    return {
+      record: (value: number): void => {
+        if (typeof value === 'number' && value >= 0) this.observe(at, value);
+      },
+    };
+  }
+
+  /** Counts `value` (a number ≥ 0) into series `at`: the bucket is the first bound ≥ value (le semantics). */
+  observe(at: number, value: number): void {
+    const bounds = this.bounds;
+    let lo = 0;
+    let hi = bounds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (bounds[mid]! < value) lo = mid + 1;
+      else hi = mid;
+    }
+    this.buckets[at * this.stride + lo]!++;
+    this.sums[at]! += value;
+    this.counts[at]!++;
+  }
+
+  #point(i: number, startTime: HrTime, endTime: HrTime, counts: number[], sum: number, count: number): DataPoint<Histogram> {
+    return { attributes: this.attributes[i]!, startTime, endTime, value: { buckets: { boundaries: this.bounds as number[], counts }, sum, count } };
+  }
+
+  cumulative(startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality): MetricData | undefined {
+    const n = this.counts.length;
+    if (n === 0) return undefined;
+    const points: DataPoint<Histogram>[] = new Array<DataPoint<Histogram>>(n);
+    const stride = this.stride;
+    for (let i = 0; i < n; i++) {
+      points[i] = this.#point(i, startTime, endTime, this.buckets.slice(i * stride, i * stride + stride), this.sums[i]!, this.counts[i]!);
+    }
+    return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: points };
+  }
+
+  delta(state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    const points: DataPoint<Histogram>[] = [];
+    const stride = this.stride;
+    for (let i = 0; i < this.counts.length; i++) {
+      const count = this.counts[i]!;
+      const prevCount = state.counts[i] ?? 0;
+      if (count === prevCount) continue;
+      const counts = new Array<number>(stride);
+      for (let k = 0; k < stride; k++) {
+        const at = i * stride + k;
+        counts[k] = this.buckets[at]! - (state.values[at] ?? 0);
+        state.values[at] = this.buckets[at]!;
+      }
+      const sum = this.sums[i]! - (state.sums[i] ?? 0);
+      state.sums[i] = this.sums[i]!;
+      state.counts[i] = count;
+      points.push(this.#point(i, startTime, endTime, counts, sum, count - prevCount));
+    }
+    if (points.length === 0) return undefined;
+    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.HISTOGRAM, dataPoints: points };
+  }
+}
+
+export interface TallyStoreOptions {
+  /** The instrumentation scope the tallies are reported under (the domain meter's). */
+  readonly scope: InstrumentationScope;
+  /** Clock, Unix ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+const RESOURCE = emptyResource();
+
+/**
+ * The tallies of every synchronous instrument among `specs` (others are skipped), in spec order,
+ * and the producers that read them.
+ */
+export class TallyStore {
+  readonly #tallies: Tally[] = [];
+  readonly #byName = new Map<string, Tally>();
+  readonly #scope: InstrumentationScope;
+  readonly #now: () => number;
+  readonly #start: HrTime;
+  readonly #settlers: (() => PromiseLike<unknown> | undefined)[] = [];
+
+  constructor(specs: readonly InstrumentSpec[], options: TallyStoreOptions) {
+    this.#scope = options.scope;
+    this.#now = options.now ?? Date.now;
+    this.#start = millisToHrTime(this.#now());
+    for (const spec of specs) {
+      if (!TALLY_KINDS.has(spec.kind) || this.#byName.has(spec.name)) continue;
+      const tally = spec.kind === 'histogram' ? new HistogramTally(spec) : spec.kind === 'gauge' ? new GaugeTally(spec) : new SumTally(spec);
+      this.#tallies.push(tally);
+      this.#byName.set(spec.name, tally);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
+  /** The counter or up-down counter `name`. @throws Error when there is none. */
+  counter(name: string): DeclaredCounter {
+    return this.#get(name, SumTally, 'a counter or upDownCounter');
+  }
+
+  /** The histogram `name`. @throws Error when there is none. */
+  histogram(name: string): DeclaredHistogram {
+    return this.#get(name, HistogramTally, 'a histogram');
+  }
+
+  /** The gauge `name`. @throws Error when there is none. */
+  gauge(name: string): DeclaredGauge {
+    return this.#get(name, GaugeTally, 'a gauge');
+  }
+
+  #get<T extends Tally>(name: string, type: abstract new (...args: never[]) => T, what: string): T {
+    const t = this.#byName.get(name);
+    if (t instanceof type) return t;
+    throw new Error(`${JSON.stringify(name)} is not declared as ${what} in options.instruments`);
+  }
+
+  /** Series held across all tallies (for tests and diagnostics). */
+  get seriesCount(): number {
+    let n = 0;
+    for (const t of this.#tallies) n += t.size;
+    return n;
+  }
+
+  /**
+   * A producer for one reader. Cumulative: every series, from the store's start. Delta: what
+   * changed since this producer's previous collection (each reader needs a producer of its own).
+   */
+  producer(temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE): MetricProducer {
+    if (temporality === AggregationTemporality.CUMULATIVE) {
+      return {
+        collect: () =>
+          this.#settled(() => {
+            const end = millisToHrTime(this.#now());
+            return this.#result((t) => t.cumulative(this.#start, end, AggregationTemporality.CUMULATIVE));
+          }),
+      };
+    }
+    const states = new Map<Tally, DeltaState>();
+    let last = this.#start;
+    return {
+      collect: () =>
+        this.#settled(() => {
+          const from = last;
+          const end = (last = millisToHrTime(this.#now()));
+          return this.#result((t) => {
+            let state = states.get(t);
+            if (state === undefined) states.set(t, (state = { values: [], sums: [], counts: [] }));
+            return t.delta(state, from, end);
+          });
+        }),
+    };
+  }
+
+  /**
+   * Registers work a collection should wait for before reading the tallies: records made while
+   * the SDK's side of the same collection runs (the snapshot source's failure counter, counted
+   * while the snapshot callback is awaited) then land in that collection, as they did when these
+   * were SDK instruments (the SDK reads its synchronous instruments after its callbacks).
+   */
+  settleBeforeCollect(pending: () => PromiseLike<unknown> | undefined): void {
+    this.#settlers.push(pending);
+  }
+
+  #settled(read: () => CollectionResult): Promise<CollectionResult> {
+    let waits: PromiseLike<unknown>[] | undefined;
+    for (const settler of this.#settlers) {
+      const p = settler();
+      if (p !== undefined) (waits ??= []).push(p);
+    }
+    if (waits === undefined) return Promise.resolve(read());
+    return Promise.allSettled(waits).then(read);
+  }
+
+  #result(read: (t: Tally) => MetricData | undefined): CollectionResult {
+    const metrics: MetricData[] = [];
+    for (const t of this.#tallies) {
+      const m = read(t);
+      if (m !== undefined) metrics.push(m);
+    }
+    return { resourceMetrics: { resource: RESOURCE, scopeMetrics: metrics.length === 0 ? [] : [{ scope: this.#scope, metrics }] }, errors: [] };
+  }
+}

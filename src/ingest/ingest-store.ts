@@ -1,0 +1,696 @@
+/**
+ * The OTLP ingest store: a `MetricProducer` holding, as cumulative state, every metric that
+ * foreign SDKs push to `jobmeter serve`. Each pull collection (and each OTLP push, when the push
+ * reader is given the store) reads it after the SDK's own metrics, in the SDK's own shapes
+ * (cumulative SUM / GAUGE / HISTOGRAM `MetricData`), so the one naming stage applies to both.
+ *
+ * Decisions (docs/collector.md explains them to users):
+ *
+ * - **One jobmeter is one target.** Resources are merged: the series of every sender are rendered
+ *   under jobmeter's own resource (`target_info`, the `hostname` label…), and the senders' resource
+ *   attributes become neither labels nor `target_info`. Instrumentation scopes are kept (the native
+ *   profile shows them as `otel_scope_name`/`otel_scope_version`).
+ * - **State per source series, output per bounded series.** A source series (a *stream*) is one
+ *   (resource, scope, instrument, attribute set) as sent. Canonical instruments (the catalog's
+ *   names) have their attributes bounded exactly as an embedded host's views bound them
+ *   (`createBoundedAttributesProcessor`: undeclared keys dropped, values folded into `other`), and
+ *   the streams that land on one bounded attribute set are added up — what the SDK does with the
+ *   measurements of an embedded host. Cumulative re-aggregation needs the per-stream state, so the
+ *   number of streams is what the caps bound.
+ * - **Temporality.** Delta points are accumulated; cumulative points replace the stream's value.
+ *   A cumulative monotonic stream whose start time changes, or whose value goes down, has been
+ *   reset (its sender restarted): what it had counted is kept in the series' base and the new
+ *   value adds from there, so the series never jumps backwards because of one sender. Up-down
+ *   sums and gauges are levels: a stream contributes its latest value. A delta point at or before
+ *   the stream's last time is a duplicate (a retried export) and is skipped.
+ * - **Expiry.** A stream not updated for `expiryMillis` (default 5 minutes, the Collector's
+ *   `metric_expiration`) is dropped; a series with no stream left disappears with it. A point
+ *   flagged "no recorded value" ends its stream at once.
+ * - **Refusals** are counted per request and reported in `partial_success`: a type or unit
+ *   conflict (with the canonical instrument, or with what the store already holds under that
+ *   name), a point without a value or with an invalid histogram, a negative delta on a monotonic
+ *   sum, an exponential histogram or summary (no text-format rendering), and the caps (source
+ *   series per instrument, in all, instruments). Undeclared attributes of canonical instruments
+ *   are dropped, not refused — as on an embedded host — and said in the message as a warning.
+ *
+ * Memory is bounded by `maxSeries` streams (plus their bounded series), whatever the senders do.
+ * Nothing runs on a timer: expiry is applied when data arrives and when a collection reads the
+ * store, against the injectable clock `now`.
+ */
+import { ValueType, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type CollectionResult,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+  type MetricDescriptor,
+  type MetricProducer,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { ConfigError } from '../config/errors.ts';
+import { createBoundedAttributesProcessor, maxAttributeSets, MAX_VALUE_LENGTH } from '../domain/bounded-attributes.ts';
+import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
+import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
+import type { InstrumentKind, InstrumentSpec } from '../domain/types.ts';
+import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
+import type {
+  OtlpExportRequest,
+  OtlpHistogramPoint,
+  OtlpMetric,
+  OtlpNumberPoint,
+  OtlpPartialSuccess,
+} from '../otlp/types.ts';
+
+export const DEFAULT_INGEST_EXPIRY_MILLIS = 5 * 60_000;
+/** The OpenTelemetry SDKs' default cardinality limit: what a sender itself keeps per instrument. */
+export const DEFAULT_MAX_SERIES_PER_INSTRUMENT = 2_000;
+export const DEFAULT_MAX_SERIES = 50_000;
+export const DEFAULT_MAX_INSTRUMENTS = 1_000;
+/** Longest `partial_success.error_message`; the rest is cut with `…`. */
+export const MAX_ERROR_MESSAGE_LENGTH = 1_024;
+
+export interface IngestStoreOptions {
+  /**
+   * The canonical instruments: their names fix the data type and unit a sender must use, and
+   * their attribute specs bound the attributes as an embedded host's views do. Names not listed
+   * are accepted as they come, under {@link maxSeriesPerInstrument}.
+   * @default the domain catalog and the process instruments (DOMAIN_INSTRUMENTS, PROCESS_INSTRUMENTS)
+   */
+  instruments?: readonly InstrumentSpec[];
+  /**
+   * Milliseconds a source series is kept after its last point (the Collector's
+   * `metric_expiration`). Must be positive. @default 300000 (5 minutes)
+   */
+  expiryMillis?: number;
+  /**
+   * Source series (distinct resource × scope × attribute set) one instrument may hold; points of
+   * new ones past it are refused. A canonical instrument may hold more when its attribute specs
+   * allow more sets (up to the views' ceiling of 10000, as on an embedded host). A positive
+   * integer. @default 2000
+   */
+  maxSeriesPerInstrument?: number;
+  /** Source series across all instruments; points of new ones past it are refused. @default 50000 */
+  maxSeries?: number;
+  /** Distinct instrument names; metrics under new names past it are refused. @default 1000 */
+  maxInstruments?: number;
+  /** The clock (Unix milliseconds) used for expiry and point times. @default Date.now */
+  now?: () => number;
+}
+
+/** What one export request did. */
+export interface IngestResult extends OtlpPartialSuccess {
+  readonly acceptedDataPoints: number;
+}
+
+/** What the listener needs of a store. */
+export interface IngestSink {
+  ingest(request: OtlpExportRequest): IngestResult;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Internal state
+
+/** The four output shapes: what the naming stage sees. */
+type Shape = 'monotonicSum' | 'sum' | 'gauge' | 'histogram';
+
+const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {
+  counter: 'monotonicSum',
+  observableCounter: 'monotonicSum',
+  upDownCounter: 'sum',
+  observableUpDownCounter: 'sum',
+  gauge: 'gauge',
+  observableGauge: 'gauge',
+  histogram: 'histogram',
+};
+
+const SHAPE_WORDS: Readonly<Record<Shape, string>> = {
+  monotonicSum: 'a monotonic Sum (counter)',
+  sum: 'a non-monotonic Sum (up-down counter)',
+  gauge: 'a Gauge',
+  histogram: 'a Histogram',
+};
+
+interface HistogramAcc {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+interface Instrument {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly descriptor: MetricDescriptor;
+  readonly spec: InstrumentSpec | undefined;
+  readonly fold: (attributes: Attributes) => Attributes;
+  /** Source series it may hold. */
+  readonly streamCap: number;
+  /** Output series by scope key + bounded attribute key. */
+  readonly series: Map<string, Series>;
+  streamCount: number;
+}
+
+interface Series {
+  readonly instrument: Instrument;
+  /** Its key in `instrument.series`. */
+  readonly key: string;
+  readonly scopeKey: string;
+  readonly scope: { readonly name: string; readonly version: string };
+  /** Frozen and reused for every collection: the naming stage caches label strings by identity. */
+  readonly attributes: Attributes;
+  readonly startTime: HrTime;
+  /** Monotonic sums: what reset or expired streams had counted. */
+  base: number;
+  baseHist: HistogramAcc | undefined;
+  /** Histograms: the bucket boundaries every stream of the series must share. */
+  bounds: readonly number[] | undefined;
+  readonly streams: Set<Stream>;
+}
+
+interface Stream {
+  readonly key: string;
+  readonly series: Series;
+  start: bigint;
+  /** Time of the last point applied; 0n before the first. */
+  time: bigint;
+  points: number;
+  value: number;
+  hist: HistogramAcc | undefined;
+  updatedAt: number;
+}
+
+/** Accepted/refused counts and reasons of one request. */
+class Report {
+  accepted = 0;
+  rejected = 0;
+  readonly #reasons = new Map<string, number>();
+  readonly #warnings = new Set<string>();
+
+  reject(metric: string, count: number, reason: string): void {
+    if (count <= 0) return;
+    this.rejected += count;
+    const key = `${metric || '(unnamed)'}: ${reason}`;
+    this.#reasons.set(key, (this.#reasons.get(key) ?? 0) + count);
+  }
+
+  warn(metric: string, text: string): void {
+    if (this.#warnings.size < 16) this.#warnings.add(`${metric}: ${text}`);
+  }
+
+  result(): IngestResult {
+    let message = '';
+    if (this.rejected > 0) {
+      const reasons = [...this.#reasons].map(([reason, n]) => `${reason} (${n})`).join('; ');
+      message = `${this.rejected} data point${this.rejected === 1 ? '' : 's'} rejected: ${reasons}`;
+    }
+    if (this.#warnings.size > 0) {
+      message += `${message === '' ? '' : '. '}Warnings: ${[...this.#warnings].join('; ')}`;
+    }
+    if (message.length > MAX_ERROR_MESSAGE_LENGTH) message = message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1) + '…';
+    return { acceptedDataPoints: this.accepted, rejectedDataPoints: this.rejected, errorMessage: message };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export class IngestStore implements MetricProducer, IngestSink {
+  readonly #specs: ReadonlyMap<string, InstrumentSpec>;
+  readonly #expiryMillis: number;
+  readonly #maxSeriesPerInstrument: number;
+  readonly #maxSeries: number;
+  readonly #maxInstruments: number;
+  readonly #now: () => number;
+  readonly #instruments = new Map<string, Instrument>();
+  readonly #streams = new Map<string, Stream>();
+  /** The ScopeMetrics this store produced, so composition can tell them from the SDK's own. */
+  readonly #produced = new WeakSet<ScopeMetrics>();
+  #lastSweep = Number.NEGATIVE_INFINITY;
+
+  /** @throws {ConfigError} naming the option, for a value that cannot be used. */
+  constructor(options: IngestStoreOptions = {}) {
+    this.#specs = new Map((options.instruments ?? [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS]).map((s) => [s.name, s]));
+    this.#expiryMillis = positive(options.expiryMillis ?? DEFAULT_INGEST_EXPIRY_MILLIS, 'ingest.expiryMillis', false);
+    this.#maxSeriesPerInstrument = positive(options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT, 'ingest.maxSeriesPerInstrument', true);
+    this.#maxSeries = positive(options.maxSeries ?? DEFAULT_MAX_SERIES, 'ingest.maxSeries', true);
+    this.#maxInstruments = positive(options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS, 'ingest.maxInstruments', true);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Source series held now (for tests and diagnostics). */
+  get seriesCount(): number {
+    return this.#streams.size;
+  }
+
+  /** Whether `scopeMetrics` came out of this store's `collect()`. */
+  owns(scopeMetrics: ScopeMetrics): boolean {
+    return this.#produced.has(scopeMetrics);
+  }
+
+  ingest(request: OtlpExportRequest): IngestResult {
+    const now = this.#now();
+    this.#sweep(now, false);
+    const report = new Report();
+    for (const rm of request.resourceMetrics) {
+      const resourceKey = attributesKey(rm.resource);
+      for (const sm of rm.scopeMetrics) {
+        const scope = { name: sm.scope.name, version: sm.scope.version };
+        const scopeKey = scope.name + '\0' + scope.version;
+        for (const metric of sm.metrics) this.#ingestMetric(metric, resourceKey, scopeKey, scope, now, report);
+      }
+    }
+    return report.result();
+  }
+
+  collect(): Promise<CollectionResult> {
+    const now = this.#now();
+    this.#sweep(now, true);
+    const endTime = hrTime(now);
+    const scopes = new Map<string, ScopeMetrics>();
+    for (const instrument of this.#instruments.values()) {
+      const byScope = new Map<string, DataPoint<number>[] | DataPoint<Histogram>[]>();
+      for (const series of instrument.series.values()) {
+        let points = byScope.get(series.scopeKey);
+        if (points === undefined) {
+          points = [];
+          byScope.set(series.scopeKey, points);
+          if (!scopes.has(series.scopeKey)) scopes.set(series.scopeKey, { scope: { ...series.scope }, metrics: [] });
+        }
+        const attributes = series.attributes;
+        const startTime = series.startTime;
+        if (instrument.shape === 'histogram') {
+          (points as DataPoint<Histogram>[]).push({ startTime, endTime, attributes, value: histogramValue(series) });
+        } else {
+          (points as DataPoint<number>[]).push({ startTime, endTime, attributes, value: numberValue(series) });
+        }
+      }
+      for (const [scopeKey, points] of byScope) scopes.get(scopeKey)!.metrics.push(metricData(instrument, points));
+    }
+    const scopeMetrics = [...scopes.values()];
+    for (const sm of scopeMetrics) this.#produced.add(sm);
+    return Promise.resolve({ resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] });
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #ingestMetric(
+    metric: OtlpMetric,
+    resourceKey: string,
+    scopeKey: string,
+    scope: { name: string; version: string },
+    now: number,
+    report: Report,
+  ): void {
+    const data = metric.data;
+    if (data.type === 'empty') return;
+    if (data.type === 'exponentialHistogram' || data.type === 'summary') {
+      const what = data.type === 'summary' ? 'Summary' : 'ExponentialHistogram';
+      report.reject(metric.name, data.pointCount, `${what} is not supported (use an explicit-bucket Histogram)`);
+      return;
+    }
+    if (data.points.length === 0) return;
+    if (metric.name === '') {
+      report.reject(metric.name, data.points.length, 'a metric needs a name');
+      return;
+    }
+    if (data.type !== 'gauge' && data.temporality === 'unspecified') {
+      report.reject(metric.name, data.points.length, 'AggregationTemporality is unspecified');
+      return;
+    }
+    const incoming: Shape = data.type === 'sum' ? (data.monotonic ? 'monotonicSum' : 'sum') : data.type;
+    const instrument = this.#instrumentFor(metric, incoming, data.points.length, report);
+    if (instrument === undefined) return;
+    const prefix = instrument.name + '\0' + resourceKey + '\0' + scopeKey + '\0';
+    if (data.type === 'histogram') {
+      const delta = data.temporality === 'delta';
+      for (const point of data.points) this.#ingestHistogramPoint(instrument, point, delta, prefix, scopeKey, scope, now, report);
+    } else {
+      const mode: NumberMode = data.type === 'gauge' ? 'level' : data.temporality === 'delta' ? 'delta' : 'cumulative';
+      for (const point of data.points) this.#ingestNumberPoint(instrument, point, mode, prefix, scopeKey, scope, now, report);
+    }
+  }
+
+  /** The instrument `metric` feeds, created on first sight; undefined (points refused) on a conflict or past a cap. */
+  #instrumentFor(metric: OtlpMetric, incoming: Shape, points: number, report: Report): Instrument | undefined {
+    const existing = this.#instruments.get(metric.name);
+    const spec = existing?.spec ?? this.#specs.get(metric.name);
+    const shape = existing?.shape ?? (spec !== undefined ? SHAPE_OF_KIND[spec.kind] : incoming);
+    if (!compatible(shape, incoming, spec !== undefined)) {
+      report.reject(metric.name, points, `type conflict: received ${SHAPE_WORDS[incoming]}, but it is ${SHAPE_WORDS[shape]}`);
+      return undefined;
+    }
+    const unit = existing?.descriptor.unit ?? spec?.unit ?? metric.unit;
+    // A canonical instrument may come without a unit (it is the catalog's); anything else must agree.
+    if (metric.unit !== unit && !(spec !== undefined && metric.unit === '')) {
+      report.reject(metric.name, points, `unit conflict: received "${metric.unit}", expected "${unit}"`);
+      return undefined;
+    }
+    if (existing !== undefined) return existing;
+    if (this.#instruments.size >= this.#maxInstruments) {
+      report.reject(metric.name, points, `over the cap of ${this.#maxInstruments} instruments`);
+      return undefined;
+    }
+    const instrument: Instrument = {
+      name: metric.name,
+      shape,
+      descriptor: {
+        name: metric.name,
+        description: spec?.description ?? metric.description,
+        unit,
+        valueType: ValueType.DOUBLE,
+      },
+      spec,
+      fold: spec !== undefined ? boundedFold(spec) : plainFold,
+      // A canonical instrument may hold as many series as its vocabularies allow, up to the views'
+      // ceiling, as on an embedded host (rm's per-host gauges: 5000 hosts).
+      streamCap:
+        spec === undefined
+          ? this.#maxSeriesPerInstrument
+          : Math.max(this.#maxSeriesPerInstrument, Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT)),
+      series: new Map(),
+      streamCount: 0,
+    };
+    this.#instruments.set(metric.name, instrument);
+    return instrument;
+  }
+
+  /** The stream a point belongs to, created (with its series) on first sight; undefined when refused. */
+  #streamFor(
+    instrument: Instrument,
+    attributes: Attributes,
+    key: string,
+    scopeKey: string,
+    scope: { name: string; version: string },
+    now: number,
+    report: Report,
+  ): Stream | undefined {
+    const found = this.#streams.get(key);
+    if (found !== undefined) return found;
+    if (this.#streams.size >= this.#maxSeries) {
+      report.reject(instrument.name, 1, `over the cap of ${this.#maxSeries} source series in all`);
+      return undefined;
+    }
+    if (instrument.streamCount >= instrument.streamCap) {
+      report.reject(instrument.name, 1, `over the cap of ${instrument.streamCap} source series per instrument`);
+      return undefined;
+    }
+    if (instrument.spec !== undefined) {
+      for (const k of Object.keys(attributes)) {
+        if (!instrument.spec.attributes.some((a) => a.key === k)) report.warn(instrument.name, `attribute "${k}" is not declared and was dropped`);
+      }
+    }
+    const bounded = instrument.fold(attributes);
+    const seriesKey = scopeKey + '\0' + attributesKey(bounded);
+    let series = instrument.series.get(seriesKey);
+    if (series === undefined) {
+      series = {
+        instrument,
+        key: seriesKey,
+        scopeKey,
+        scope,
+        attributes: Object.freeze(bounded),
+        startTime: hrTime(now),
+        base: 0,
+        baseHist: undefined,
+        bounds: undefined,
+        streams: new Set(),
+      };
+      instrument.series.set(seriesKey, series);
+    }
+    const stream: Stream = { key, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, updatedAt: now };
+    series.streams.add(stream);
+    instrument.streamCount++;
+    this.#streams.set(key, stream);
+    return stream;
+  }
+
+  #ingestNumberPoint(
+    instrument: Instrument,
+    point: OtlpNumberPoint,
+    mode: NumberMode,
+    prefix: string,
+    scopeKey: string,
+    scope: { name: string; version: string },
+    now: number,
+    report: Report,
+  ): void {
+    const key = prefix + attributesKey(point.attributes);
+    if (point.noRecordedValue) {
+      this.#endStream(key);
+      report.accepted++;
+      return;
+    }
+    const v = point.value;
+    if (v === undefined) {
+      report.reject(instrument.name, 1, 'a data point without a value (neither asDouble nor asInt)');
+      return;
+    }
+    const monotonic = instrument.shape === 'monotonicSum';
+    if (monotonic && !(v >= 0)) {
+      report.reject(instrument.name, 1, 'a negative or NaN value on a monotonic Sum');
+      return;
+    }
+    const stream = this.#streamFor(instrument, point.attributes, key, scopeKey, scope, now, report);
+    if (stream === undefined) return;
+    if (isStale(stream, point, mode === 'cumulative')) {
+      report.accepted++;
+      return;
+    }
+    if (mode === 'delta') {
+      stream.value += v;
+    } else {
+      if (monotonic && mode === 'cumulative' && stream.points > 0 && (restarted(stream, point) || v < stream.value)) {
+        // The sender's counter started over: keep what it had counted, count on from there.
+        stream.series.base += stream.value;
+      }
+      stream.value = v;
+    }
+    applied(stream, point, now);
+    report.accepted++;
+  }
+
+  #ingestHistogramPoint(
+    instrument: Instrument,
+    point: OtlpHistogramPoint,
+    delta: boolean,
+    prefix: string,
+    scopeKey: string,
+    scope: { name: string; version: string },
+    now: number,
+    report: Report,
+  ): void {
+    const key = prefix + attributesKey(point.attributes);
+    if (point.noRecordedValue) {
+      this.#endStream(key);
+      report.accepted++;
+      return;
+    }
+    const invalid = invalidHistogram(point);
+    if (invalid !== undefined) {
+      report.reject(instrument.name, 1, invalid);
+      return;
+    }
+    const stream = this.#streamFor(instrument, point.attributes, key, scopeKey, scope, now, report);
+    if (stream === undefined) return;
+    const series = stream.series;
+    if (series.bounds === undefined || !sameNumbers(series.bounds, point.explicitBounds)) {
+      if (series.bounds !== undefined && series.streams.size > 1) {
+        report.reject(instrument.name, 1, `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${series.bounds.join(', ')}]`);
+        // A source series created for this point only holds nothing: do not keep it.
+        if (stream.points === 0) this.#dropStream(stream);
+        return;
+      }
+      // First point, or the only sender changed its layout: the series starts over.
+      if (series.bounds === undefined && instrument.spec?.buckets !== undefined && !sameNumbers(instrument.spec.buckets, point.explicitBounds)) {
+        report.warn(instrument.name, `bucket boundaries differ from the catalog's [${instrument.spec.buckets.join(', ')}]; the sender's are kept`);
+      }
+      series.bounds = point.explicitBounds.slice();
+      series.baseHist = undefined;
+      stream.hist = undefined;
+      stream.points = 0;
+    }
+    if (isStale(stream, point, !delta)) {
+      report.accepted++;
+      return;
+    }
+    const incoming: HistogramAcc = {
+      counts: point.bucketCounts.length === 0 ? [point.count] : point.bucketCounts.slice(),
+      sum: point.sum ?? 0,
+      count: point.count,
+    };
+    if (delta) {
+      stream.hist = stream.hist === undefined ? incoming : addHistogram(stream.hist, incoming);
+    } else {
+      if (stream.hist !== undefined && stream.points > 0 && (restarted(stream, point) || point.count < stream.hist.count)) {
+        series.baseHist = series.baseHist === undefined ? stream.hist : addHistogram(series.baseHist, stream.hist);
+      }
+      stream.hist = incoming;
+    }
+    applied(stream, point, now);
+    report.accepted++;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Expiry
+
+  /** Drops streams idle for the expiry time; at most once a second unless `force`. */
+  #sweep(now: number, force: boolean): void {
+    if (!force && now - this.#lastSweep < Math.min(1_000, this.#expiryMillis)) return;
+    this.#lastSweep = now;
+    for (const stream of this.#streams.values()) {
+      if (now - stream.updatedAt >= this.#expiryMillis) this.#dropStream(stream);
+    }
+  }
+
+  #endStream(key: string): void {
+    const stream = this.#streams.get(key);
+    if (stream !== undefined) this.#dropStream(stream);
+  }
+
+  #dropStream(stream: Stream): void {
+    const series = stream.series;
+    const instrument = series.instrument;
+    // A counter's increments stay counted in the series while other streams keep it alive.
+    if (instrument.shape === 'monotonicSum') series.base += stream.value;
+    if (instrument.shape === 'histogram' && stream.hist !== undefined) {
+      series.baseHist = series.baseHist === undefined ? stream.hist : addHistogram(series.baseHist, stream.hist);
+    }
+    series.streams.delete(stream);
+    instrument.streamCount--;
+    this.#streams.delete(stream.key);
+    if (series.streams.size === 0) {
+      instrument.series.delete(series.key);
+      if (instrument.series.size === 0) this.#instruments.delete(instrument.name);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+type NumberMode = 'delta' | 'cumulative' | 'level';
+
+const RESOURCE = emptyResource();
+
+/**
+ * Whether an incoming shape may feed an instrument of `shape`. A canonical level (up-down counter
+ * or gauge) accepts either, since both render the same; everything else must match.
+ */
+function compatible(shape: Shape, incoming: Shape, canonical: boolean): boolean {
+  if (shape === incoming) return true;
+  return canonical && (shape === 'sum' || shape === 'gauge') && (incoming === 'sum' || incoming === 'gauge');
+}
+
+/** A point at or before the last one applied (a retried export, or out of order). */
+function isStale(stream: Stream, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, cumulative: boolean): boolean {
+  if (stream.points === 0 || point.timeUnixNano === 0n || point.timeUnixNano > stream.time) return false;
+  // A cumulative point from a restarted sender may carry an earlier clock; let the reset logic see it.
+  return !(cumulative && restarted(stream, point));
+}
+
+function restarted(stream: Stream, point: { startTimeUnixNano: bigint }): boolean {
+  return point.startTimeUnixNano !== 0n && point.startTimeUnixNano !== stream.start;
+}
+
+function applied(stream: Stream, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, now: number): void {
+  if (point.timeUnixNano > stream.time || restarted(stream, point)) stream.time = point.timeUnixNano;
+  stream.start = point.startTimeUnixNano;
+  stream.points++;
+  stream.updatedAt = now;
+}
+
+function invalidHistogram(point: OtlpHistogramPoint): string | undefined {
+  const bounds = point.explicitBounds;
+  const counts = point.bucketCounts;
+  if (!(counts.length === 0 && bounds.length === 0) && counts.length !== bounds.length + 1) {
+    return 'an invalid Histogram point (bucketCounts must have explicitBounds.length + 1 entries)';
+  }
+  for (let i = 0; i < bounds.length; i++) {
+    if (!Number.isFinite(bounds[i]!) || (i > 0 && !(bounds[i]! > bounds[i - 1]!))) {
+      return 'an invalid Histogram point (explicitBounds must be finite and strictly increasing)';
+    }
+  }
+  if (point.sum !== undefined && Number.isNaN(point.sum)) return 'an invalid Histogram point (sum is NaN)';
+  return undefined;
+}
+
+function addHistogram(a: HistogramAcc, b: HistogramAcc): HistogramAcc {
+  return { counts: a.counts.map((c, i) => c + (b.counts[i] ?? 0)), sum: a.sum + b.sum, count: a.count + b.count };
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function numberValue(series: Series): number {
+  let v = series.base;
+  for (const s of series.streams) v += s.value;
+  return v;
+}
+
+function histogramValue(series: Series): Histogram {
+  let acc = series.baseHist;
+  for (const s of series.streams) if (s.hist !== undefined) acc = acc === undefined ? s.hist : addHistogram(acc, s.hist);
+  const bounds = series.bounds ?? [];
+  return {
+    buckets: { boundaries: bounds.slice(), counts: acc?.counts.slice() ?? new Array<number>(bounds.length + 1).fill(0) },
+    sum: acc?.sum ?? 0,
+    count: acc?.count ?? 0,
+  };
+}
+
+function metricData(instrument: Instrument, points: DataPoint<number>[] | DataPoint<Histogram>[]): MetricData {
+  const descriptor = instrument.descriptor;
+  const aggregationTemporality = AggregationTemporality.CUMULATIVE;
+  switch (instrument.shape) {
+    case 'histogram':
+      return { descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: points as DataPoint<Histogram>[] };
+    case 'gauge':
+      return { descriptor, aggregationTemporality, dataPointType: DataPointType.GAUGE, dataPoints: points as DataPoint<number>[] };
+    default:
+      return {
+        descriptor,
+        aggregationTemporality,
+        dataPointType: DataPointType.SUM,
+        dataPoints: points as DataPoint<number>[],
+        isMonotonic: instrument.shape === 'monotonicSum',
+      };
+  }
+}
+
+function boundedFold(spec: InstrumentSpec): (attributes: Attributes) => Attributes {
+  const processor = createBoundedAttributesProcessor(spec.attributes);
+  return (attributes) => processor.process(attributes);
+}
+
+/** Non-canonical attributes: all kept, in key order, long strings cut as the bounded processor cuts them. */
+function plainFold(attributes: Attributes): Attributes {
+  const out: Attributes = {};
+  for (const key of Object.keys(attributes).sort()) {
+    const v: AttributeValue | undefined = attributes[key];
+    if (v === undefined || v === null) continue;
+    out[key] = typeof v === 'string' && v.length > MAX_VALUE_LENGTH ? v.slice(0, MAX_VALUE_LENGTH - 1) + '…' : v;
+  }
+  return out;
+}
+
+/** A key identifying an attribute set whatever its key order. */
+function attributesKey(attributes: Attributes): string {
+  const keys = Object.keys(attributes);
+  if (keys.length === 0) return '';
+  keys.sort();
+  return JSON.stringify(keys.map((k) => [k, attributes[k]]));
+}
+
+function hrTime(ms: number): HrTime {
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+}
+
+function positive(value: number, option: string, integer: boolean): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(option, value, integer ? 'a positive integer' : 'a positive number of milliseconds');
+  }
+  return value;
+}

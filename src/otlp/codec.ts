@@ -1,0 +1,122 @@
+/**
+ * OTLP/HTTP metrics bodies, both encodings: decoding an `ExportMetricsServiceRequest`, encoding
+ * the `ExportMetricsServiceResponse` and the `google.rpc.Status` of a refused request.
+ *
+ * Protobuf goes through protobufjs against the committed descriptor (schema.ts, generated from the
+ * .proto files); JSON follows the OTLP/JSON rules (see normalize.ts). Both decode into the same
+ * {@link OtlpExportRequest}.
+ */
+import protobuf from 'protobufjs/light.js';
+import { normalizeExportRequest } from './normalize.ts';
+import { OTLP_SCHEMA } from './schema.ts';
+import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpPartialSuccess } from './types.ts';
+
+export const CONTENT_TYPE: Readonly<Record<OtlpEncoding, string>> = {
+  protobuf: 'application/x-protobuf',
+  json: 'application/json',
+};
+
+interface Types {
+  readonly request: protobuf.Type;
+  readonly response: protobuf.Type;
+  readonly status: protobuf.Type;
+}
+
+let types: Types | undefined;
+
+/** The three message types, built from the descriptor on first use. */
+function otlpTypes(): Types {
+  if (types === undefined) {
+    const root = protobuf.Root.fromJSON(OTLP_SCHEMA);
+    types = {
+      request: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
+      response: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
+      status: root.lookupType('google.rpc.Status'),
+    };
+  }
+  return types;
+}
+
+/** The media type without parameters when it is one of the two OTLP encodings. */
+export function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
+  const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (media === CONTENT_TYPE.protobuf) return 'protobuf';
+  if (media === CONTENT_TYPE.json) return 'json';
+  return undefined;
+}
+
+/** @throws {OtlpDecodeError} when the body is not a valid request in `encoding`. */
+export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding): OtlpExportRequest {
+  let raw: unknown;
+  if (encoding === 'protobuf') {
+    const { request } = otlpTypes();
+    let message: protobuf.Message;
+    try {
+      message = request.decode(body);
+    } catch (err) {
+      throw new OtlpDecodeError(`invalid protobuf ExportMetricsServiceRequest: ${messageOf(err)}`, { cause: err });
+    }
+    raw = request.toObject(message, { longs: String, enums: Number, bytes: String });
+  } else {
+    try {
+      raw = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    } catch (err) {
+      throw new OtlpDecodeError(`invalid JSON: ${messageOf(err)}`, { cause: err });
+    }
+  }
+  return normalizeExportRequest(raw);
+}
+
+/**
+ * An `ExportMetricsServiceResponse`. `partial_success` is written only when it says something
+ * (points rejected or a message), as the specification asks: an empty one means full success.
+ */
+export function encodeExportResponse(partial: OtlpPartialSuccess | undefined, encoding: OtlpEncoding): Buffer {
+  const set = partial !== undefined && (partial.rejectedDataPoints > 0 || partial.errorMessage !== '');
+  if (encoding === 'json') {
+    if (!set) return Buffer.from('{}');
+    // protojson writes int64 as a decimal string and omits fields at their default.
+    const partialSuccess: Record<string, string> = {};
+    if (partial.rejectedDataPoints > 0) partialSuccess['rejectedDataPoints'] = String(partial.rejectedDataPoints);
+    if (partial.errorMessage !== '') partialSuccess['errorMessage'] = partial.errorMessage;
+    return Buffer.from(JSON.stringify({ partialSuccess }));
+  }
+  const { response } = otlpTypes();
+  const message = response.fromObject(set ? { partialSuccess: { rejectedDataPoints: partial.rejectedDataPoints, errorMessage: partial.errorMessage } } : {});
+  return Buffer.from(response.encode(message).finish());
+}
+
+/** A `google.rpc.Status` (`code` is a google.rpc.Code, e.g. 3 INVALID_ARGUMENT). */
+export function encodeStatus(code: number, message: string, encoding: OtlpEncoding): Buffer {
+  if (encoding === 'json') return Buffer.from(JSON.stringify({ code, message }));
+  const { status } = otlpTypes();
+  return Buffer.from(status.encode(status.fromObject({ code, message })).finish());
+}
+
+/** Decodes a `google.rpc.Status` body (for clients and tests). */
+export function decodeStatus(body: Uint8Array, encoding: OtlpEncoding): { code: number; message: string } {
+  if (encoding === 'json') {
+    const o = JSON.parse(Buffer.from(body).toString('utf8')) as { code?: number; message?: string };
+    return { code: o.code ?? 0, message: o.message ?? '' };
+  }
+  const { status } = otlpTypes();
+  const o = status.toObject(status.decode(body), { defaults: true }) as { code: number; message: string };
+  return { code: o.code, message: o.message };
+}
+
+/** Decodes an `ExportMetricsServiceResponse` body (for clients and tests). */
+export function decodeExportResponse(body: Uint8Array, encoding: OtlpEncoding): OtlpPartialSuccess | undefined {
+  let o: { partialSuccess?: { rejectedDataPoints?: string | number; errorMessage?: string } };
+  if (encoding === 'json') {
+    o = JSON.parse(Buffer.from(body).toString('utf8')) as typeof o;
+  } else {
+    const { response } = otlpTypes();
+    o = response.toObject(response.decode(body), { longs: String }) as typeof o;
+  }
+  if (o.partialSuccess === undefined) return undefined;
+  return { rejectedDataPoints: Number(o.partialSuccess.rejectedDataPoints ?? 0), errorMessage: o.partialSuccess.errorMessage ?? '' };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,172 @@
+/**
+ * Profile-named OTLP: the naming stage's output (`Family[]`, what the pull endpoint serves) turned
+ * back into SDK-shaped `ResourceMetrics`, so the OTLP push can carry a profile's exact series names
+ * (`runwisp_runs_total`, `wasmrun_agent_exec_duration_ms_sum`, …) instead of the canonical
+ * instrument names.
+ *
+ * Sent to a Collector whose `prometheus` exporter does not add suffixes
+ * (`translation_strategy: UnderscoreEscapingWithoutSuffixes`, see otel-collector.yaml), these
+ * come out under the very names, labels and values of jobmeter's own pull endpoint.
+ *
+ * - Metric names are the family names, as Prometheus stores them (a counter carries its `_total`
+ *   when the profile's does); units are left empty, since the names already hold their unit words
+ *   and a unit would make a suffix-adding exporter append another.
+ * - Counters become monotonic Sums (in the reader's temporality), histograms Histograms, gauges,
+ *   `info` and `unknown` families Gauges.
+ * - Labels become attributes (parsed back from the pre-rendered label strings), except the native
+ *   profile's `otel_scope_name`/`otel_scope_version`, which become the instrumentation scope
+ *   again (other series go under `options.scope`). `target_info` is left out: the resource is
+ *   exported as the resource.
+ * - Every point carries one start time (when the converter was made): the totals are cumulative
+ *   from there, as on the pull endpoint.
+ */
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type Histogram,
+  type ResourceMetrics,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
+import type { Family, HistogramSeries, NumberSeries } from '../exposition/types.ts';
+
+export interface FamiliesToMetricsOptions {
+  /** The instrumentation scope of every metric. */
+  readonly scope: { readonly name: string; readonly version?: string };
+  /** Temporality written on counters and histograms. @default CUMULATIVE */
+  readonly temporality?: AggregationTemporality;
+  /** The clock (Unix milliseconds). @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Largest number of label strings whose parsed attributes are kept between exports. */
+const LABEL_CACHE_LIMIT = 50_000;
+
+export type FamiliesToMetrics = (families: readonly Family[], resource: ResourceMetrics['resource']) => ResourceMetrics;
+
+/** Labels the native profile adds from the scope; in OTLP they go back into the scope. */
+const SCOPE_NAME_LABEL = 'otel_scope_name';
+const SCOPE_VERSION_LABEL = 'otel_scope_version';
+
+interface ParsedLabels {
+  readonly attributes: Attributes;
+  /** `''` for the default scope, else the native profile's scope labels. */
+  readonly scopeKey: string;
+  readonly scope: { readonly name: string; readonly version?: string } | undefined;
+}
+
+export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): FamiliesToMetrics {
+  const now = options.now ?? Date.now;
+  const startTime = hrTime(now());
+  const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
+  const defaultScope = options.scope.version === undefined ? { name: options.scope.name } : { name: options.scope.name, version: options.scope.version };
+  const labelCache = new Map<string, ParsedLabels>();
+  const parsed = (labels: string): ParsedLabels => {
+    let p = labelCache.get(labels);
+    if (p === undefined) {
+      const attributes = parseLabels(labels);
+      const name = attributes[SCOPE_NAME_LABEL];
+      const version = attributes[SCOPE_VERSION_LABEL];
+      delete attributes[SCOPE_NAME_LABEL];
+      delete attributes[SCOPE_VERSION_LABEL];
+      p =
+        typeof name === 'string'
+          ? {
+              attributes: Object.freeze(attributes),
+              scopeKey: name + '\0' + String(version ?? ''),
+              scope: typeof version === 'string' ? { name, version } : { name },
+            }
+          : { attributes: Object.freeze(attributes), scopeKey: '', scope: undefined };
+      if (labelCache.size >= LABEL_CACHE_LIMIT) labelCache.clear();
+      labelCache.set(labels, p);
+    }
+    return p;
+  };
+
+  return (families, resource) => {
+    const endTime = hrTime(now());
+    const scopes = new Map<string, ScopeMetrics>();
+    const scopeFor = (p: ParsedLabels): ScopeMetrics => {
+      let sm = scopes.get(p.scopeKey);
+      if (sm === undefined) {
+        sm = { scope: p.scope ?? defaultScope, metrics: [] };
+        scopes.set(p.scopeKey, sm);
+      }
+      return sm;
+    };
+    for (const family of families) {
+      // The resource is exported as such; a receiver derives its own target_info from it.
+      if (family.name === 'target_info') continue;
+      // Integer-valued families go as integers (`asInt`), as the originals count.
+      const integral = family.type !== 'histogram' && family.series.every((s) => Number.isSafeInteger(s.value));
+      const descriptor = { name: family.name, description: family.help, unit: '', valueType: integral ? ValueType.INT : ValueType.DOUBLE };
+      const byScope = new Map<ScopeMetrics, DataPoint<number>[] | DataPoint<Histogram>[]>();
+      for (const s of family.series) {
+        const p = parsed(s.labels);
+        const sm = scopeFor(p);
+        let points = byScope.get(sm);
+        if (points === undefined) {
+          points = [];
+          byScope.set(sm, points);
+        }
+        if (family.type === 'histogram') {
+          const h = s as HistogramSeries;
+          (points as DataPoint<Histogram>[]).push({
+            startTime,
+            endTime,
+            attributes: p.attributes,
+            value: { buckets: { boundaries: [...h.bounds], counts: [...h.counts] }, sum: h.sum, count: h.count },
+          });
+        } else {
+          (points as DataPoint<number>[]).push({ startTime, endTime, attributes: p.attributes, value: (s as NumberSeries).value });
+        }
+      }
+      for (const [sm, points] of byScope) {
+        if (family.type === 'histogram') {
+          sm.metrics.push({ descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: points as DataPoint<Histogram>[] });
+        } else if (family.type === 'counter') {
+          sm.metrics.push({ descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, dataPoints: points as DataPoint<number>[], isMonotonic: true });
+        } else {
+          sm.metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: points as DataPoint<number>[] });
+        }
+      }
+    }
+    return { resource, scopeMetrics: [...scopes.values()] };
+  };
+}
+
+/**
+ * `a="x",b="y \"q\""` → `{ a: 'x', b: 'y "q"' }`: the inverse of the exposition's label rendering
+ * (values escape `\\`, `\"` and newline as `\n`).
+ */
+export function parseLabels(labels: string): Attributes {
+  const out: Attributes = {};
+  let i = 0;
+  while (i < labels.length) {
+    const eq = labels.indexOf('="', i);
+    if (eq === -1) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
+    const name = labels.slice(i, eq);
+    let j = eq + 2;
+    let value = '';
+    while (j < labels.length && labels[j] !== '"') {
+      if (labels[j] === '\\' && j + 1 < labels.length) {
+        const next = labels[j + 1]!;
+        value += next === 'n' ? '\n' : next;
+        j += 2;
+      } else {
+        value += labels[j]!;
+        j++;
+      }
+    }
+    if (name !== '__proto__') out[name] = value;
+    // Past the closing quote and the comma.
+    i = j + 2;
+  }
+  return out;
+}
+
+function hrTime(ms: number): HrTime {
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+}

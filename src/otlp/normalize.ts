@@ -1,0 +1,280 @@
+/**
+ * OTLP/JSON-shaped objects → {@link OtlpExportRequest}. Both decoders end here: the JSON one
+ * hands over `JSON.parse`'s result, the protobuf one protobufjs's `toObject` (camelCase keys,
+ * 64-bit integers as strings, bytes as base64).
+ *
+ * The OTLP/JSON rules followed (OTLP specification, "JSON Protobuf Encoding"): keys in
+ * lowerCamelCase — the protobuf JSON mapping's original snake_case names are accepted too, as the
+ * Collector's decoder does; enums as integers (their names are accepted as well); 64-bit integers
+ * as decimal strings or numbers; doubles as numbers or `"NaN"`/`"Infinity"`/`"-Infinity"`;
+ * `bytesValue` as base64 (kept as that string). Unknown keys are ignored, as the Collector does.
+ * A value of the wrong type is an {@link OtlpDecodeError} naming its path.
+ */
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import {
+  OtlpDecodeError,
+  type OtlpExportRequest,
+  type OtlpHistogramPoint,
+  type OtlpMetric,
+  type OtlpMetricData,
+  type OtlpNumberPoint,
+  type OtlpResourceMetrics,
+  type OtlpScopeMetrics,
+  type OtlpTemporality,
+} from './types.ts';
+
+type Obj = Record<string, unknown>;
+
+/** `DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK`. */
+const FLAG_NO_RECORDED_VALUE = 1;
+
+/** Deepest `arrayValue`/`kvlistValue` nesting converted; deeper values are an error. */
+const MAX_ANY_VALUE_DEPTH = 8;
+
+export function normalizeExportRequest(raw: unknown): OtlpExportRequest {
+  const root = object(raw, '(root)') ?? {};
+  return { resourceMetrics: list(root, 'resourceMetrics', 'resource_metrics', '', resourceMetrics) };
+}
+
+function resourceMetrics(raw: unknown, at: string): OtlpResourceMetrics {
+  const o = object(raw, at) ?? {};
+  const resource = object(field(o, 'resource'), `${at}.resource`) ?? {};
+  return {
+    resource: attributes(resource, `${at}.resource`),
+    scopeMetrics: list(o, 'scopeMetrics', 'scope_metrics', at, scopeMetrics),
+  };
+}
+
+function scopeMetrics(raw: unknown, at: string): OtlpScopeMetrics {
+  const o = object(raw, at) ?? {};
+  const scope = object(field(o, 'scope'), `${at}.scope`) ?? {};
+  return {
+    scope: { name: string(field(scope, 'name'), `${at}.scope.name`), version: string(field(scope, 'version'), `${at}.scope.version`) },
+    metrics: list(o, 'metrics', 'metrics', at, metric),
+  };
+}
+
+function metric(raw: unknown, at: string): OtlpMetric {
+  const o = object(raw, at) ?? {};
+  return {
+    name: string(field(o, 'name'), `${at}.name`),
+    description: string(field(o, 'description'), `${at}.description`),
+    unit: string(field(o, 'unit'), `${at}.unit`),
+    data: metricData(o, at),
+  };
+}
+
+function metricData(o: Obj, at: string): OtlpMetricData {
+  const gauge = object(field(o, 'gauge'), `${at}.gauge`);
+  if (gauge !== undefined) return { type: 'gauge', points: list(gauge, 'dataPoints', 'data_points', `${at}.gauge`, numberPoint) };
+  const sum = object(field(o, 'sum'), `${at}.sum`);
+  if (sum !== undefined) {
+    return {
+      type: 'sum',
+      monotonic: boolean(field(sum, 'isMonotonic', 'is_monotonic'), `${at}.sum.isMonotonic`),
+      temporality: temporality(field(sum, 'aggregationTemporality', 'aggregation_temporality'), `${at}.sum.aggregationTemporality`),
+      points: list(sum, 'dataPoints', 'data_points', `${at}.sum`, numberPoint),
+    };
+  }
+  const histogram = object(field(o, 'histogram'), `${at}.histogram`);
+  if (histogram !== undefined) {
+    return {
+      type: 'histogram',
+      temporality: temporality(field(histogram, 'aggregationTemporality', 'aggregation_temporality'), `${at}.histogram.aggregationTemporality`),
+      points: list(histogram, 'dataPoints', 'data_points', `${at}.histogram`, histogramPoint),
+    };
+  }
+  for (const [camel, snake, type] of [
+    ['exponentialHistogram', 'exponential_histogram', 'exponentialHistogram'],
+    ['summary', 'summary', 'summary'],
+  ] as const) {
+    const data = object(field(o, camel, snake), `${at}.${camel}`);
+    if (data !== undefined) {
+      const points = field(data, 'dataPoints', 'data_points');
+      if (points !== undefined && points !== null && !Array.isArray(points)) throw new OtlpDecodeError(`${at}.${camel}.dataPoints: expected an array`);
+      return { type, pointCount: Array.isArray(points) ? points.length : 0 };
+    }
+  }
+  return { type: 'empty' };
+}
+
+function pointBase(o: Obj, at: string) {
+  const flags = integer(field(o, 'flags'), `${at}.flags`);
+  return {
+    attributes: attributes(o, at),
+    startTimeUnixNano: nanos(field(o, 'startTimeUnixNano', 'start_time_unix_nano'), `${at}.startTimeUnixNano`),
+    timeUnixNano: nanos(field(o, 'timeUnixNano', 'time_unix_nano'), `${at}.timeUnixNano`),
+    noRecordedValue: (flags & FLAG_NO_RECORDED_VALUE) !== 0,
+  };
+}
+
+function numberPoint(raw: unknown, at: string): OtlpNumberPoint {
+  const o = object(raw, at) ?? {};
+  const asDouble = field(o, 'asDouble', 'as_double');
+  const asInt = field(o, 'asInt', 'as_int');
+  let value: number | undefined;
+  if (asDouble !== undefined && asDouble !== null) value = double(asDouble, `${at}.asDouble`);
+  else if (asInt !== undefined && asInt !== null) value = Number(int64(asInt, `${at}.asInt`));
+  return { ...pointBase(o, at), value };
+}
+
+function histogramPoint(raw: unknown, at: string): OtlpHistogramPoint {
+  const o = object(raw, at) ?? {};
+  const sum = field(o, 'sum');
+  return {
+    ...pointBase(o, at),
+    count: Number(uint64(field(o, 'count'), `${at}.count`)),
+    sum: sum === undefined || sum === null ? undefined : double(sum, `${at}.sum`),
+    bucketCounts: array(field(o, 'bucketCounts', 'bucket_counts'), `${at}.bucketCounts`).map((v, i) => Number(uint64(v, `${at}.bucketCounts[${i}]`))),
+    explicitBounds: array(field(o, 'explicitBounds', 'explicit_bounds'), `${at}.explicitBounds`).map((v, i) => double(v, `${at}.explicitBounds[${i}]`)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attributes
+
+function attributes(o: Obj, at: string): Attributes {
+  const out: Attributes = {};
+  const list = array(field(o, 'attributes'), `${at}.attributes`);
+  for (let i = 0; i < list.length; i++) {
+    const kv = object(list[i], `${at}.attributes[${i}]`) ?? {};
+    const key = string(field(kv, 'key'), `${at}.attributes[${i}].key`);
+    const value = anyValue(field(kv, 'value'), `${at}.attributes[${i}].value`, 0);
+    // An empty AnyValue is "no value": like an attribute that was never set.
+    if (value !== undefined && key !== '__proto__') out[key] = value;
+  }
+  return out;
+}
+
+type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
+
+/** An AnyValue as an attribute value: scalars as they are, arrays of scalars as arrays, the rest as JSON text. */
+function anyValue(raw: unknown, at: string, depth: number): AttributeValue | undefined {
+  const plain = anyValuePlain(raw, at, depth);
+  if (plain === undefined) return undefined;
+  if (plain === null || typeof plain !== 'object') return plain ?? undefined;
+  if (Array.isArray(plain) && plain.every((v) => typeof v === 'string')) return plain as string[];
+  if (Array.isArray(plain) && plain.every((v) => typeof v === 'number')) return plain as number[];
+  if (Array.isArray(plain) && plain.every((v) => typeof v === 'boolean')) return plain as boolean[];
+  return JSON.stringify(plain);
+}
+
+function anyValuePlain(raw: unknown, at: string, depth: number): Plain | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (depth > MAX_ANY_VALUE_DEPTH) throw new OtlpDecodeError(`${at}: nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`);
+  const o = object(raw, at) ?? {};
+  const s = field(o, 'stringValue', 'string_value');
+  if (s !== undefined && s !== null) return string(s, `${at}.stringValue`);
+  const b = field(o, 'boolValue', 'bool_value');
+  if (b !== undefined && b !== null) return boolean(b, `${at}.boolValue`);
+  const i = field(o, 'intValue', 'int_value');
+  if (i !== undefined && i !== null) return Number(int64(i, `${at}.intValue`));
+  const d = field(o, 'doubleValue', 'double_value');
+  if (d !== undefined && d !== null) return double(d, `${at}.doubleValue`);
+  const bytes = field(o, 'bytesValue', 'bytes_value');
+  if (bytes !== undefined && bytes !== null) return string(bytes, `${at}.bytesValue`);
+  const arr = object(field(o, 'arrayValue', 'array_value'), `${at}.arrayValue`);
+  if (arr !== undefined) {
+    return array(field(arr, 'values'), `${at}.arrayValue.values`).map((v, k) => anyValuePlain(v, `${at}.arrayValue.values[${k}]`, depth + 1) ?? null);
+  }
+  const kvlist = object(field(o, 'kvlistValue', 'kvlist_value'), `${at}.kvlistValue`);
+  if (kvlist !== undefined) {
+    const out: { [key: string]: Plain } = {};
+    const values = array(field(kvlist, 'values'), `${at}.kvlistValue.values`);
+    for (let k = 0; k < values.length; k++) {
+      const kv = object(values[k], `${at}.kvlistValue.values[${k}]`) ?? {};
+      const key = string(field(kv, 'key'), `${at}.kvlistValue.values[${k}].key`);
+      if (key !== '__proto__') out[key] = anyValuePlain(field(kv, 'value'), `${at}.kvlistValue.values[${k}].value`, depth + 1) ?? null;
+    }
+    return out;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scalars. proto3 leaves defaults off the wire and OTLP/JSON may omit them: absent is the default.
+
+function field(o: Obj, camel: string, snake?: string): unknown {
+  const v = o[camel];
+  if (v !== undefined || snake === undefined || snake === camel) return v;
+  return o[snake];
+}
+
+function object(raw: unknown, at: string): Obj | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new OtlpDecodeError(`${at}: expected an object`);
+  return raw as Obj;
+}
+
+function array(raw: unknown, at: string): readonly unknown[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new OtlpDecodeError(`${at}: expected an array`);
+  return raw;
+}
+
+function list<T>(o: Obj, camel: string, snake: string, at: string, item: (raw: unknown, at: string) => T): T[] {
+  const prefix = at === '' ? camel : `${at}.${camel}`;
+  return array(field(o, camel, snake), prefix).map((raw, i) => item(raw, `${prefix}[${i}]`));
+}
+
+function string(raw: unknown, at: string): string {
+  if (raw === undefined || raw === null) return '';
+  if (typeof raw !== 'string') throw new OtlpDecodeError(`${at}: expected a string`);
+  return raw;
+}
+
+function boolean(raw: unknown, at: string): boolean {
+  if (raw === undefined || raw === null) return false;
+  if (typeof raw !== 'boolean') throw new OtlpDecodeError(`${at}: expected true or false`);
+  return raw;
+}
+
+const SPECIAL_DOUBLES: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Infinity, '-Infinity': -Infinity };
+
+function double(raw: unknown, at: string): number {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'string') {
+    const special = SPECIAL_DOUBLES[raw];
+    if (special !== undefined) return special;
+    // The protobuf JSON mapping also accepts a number written as a string.
+    if (raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
+  }
+  throw new OtlpDecodeError(`${at}: expected a number`);
+}
+
+const INT64 = /^-?\d{1,20}$/;
+
+function int64(raw: unknown, at: string): bigint {
+  if (raw === undefined || raw === null) return 0n;
+  if (typeof raw === 'number' && Number.isInteger(raw)) return BigInt(raw);
+  if (typeof raw === 'string' && INT64.test(raw)) return BigInt(raw);
+  throw new OtlpDecodeError(`${at}: expected an integer (a number or a decimal string)`);
+}
+
+function uint64(raw: unknown, at: string): bigint {
+  const v = int64(raw, at);
+  if (v < 0n) throw new OtlpDecodeError(`${at}: expected an unsigned integer`);
+  return v;
+}
+
+function nanos(raw: unknown, at: string): bigint {
+  return uint64(raw, at);
+}
+
+function integer(raw: unknown, at: string): number {
+  return Number(int64(raw, at));
+}
+
+const TEMPORALITY_NAMES: Readonly<Record<string, OtlpTemporality>> = {
+  AGGREGATION_TEMPORALITY_UNSPECIFIED: 'unspecified',
+  AGGREGATION_TEMPORALITY_DELTA: 'delta',
+  AGGREGATION_TEMPORALITY_CUMULATIVE: 'cumulative',
+};
+
+function temporality(raw: unknown, at: string): OtlpTemporality {
+  if (raw === undefined || raw === null || raw === 0) return 'unspecified';
+  if (raw === 1) return 'delta';
+  if (raw === 2) return 'cumulative';
+  if (typeof raw === 'string' && TEMPORALITY_NAMES[raw] !== undefined) return TEMPORALITY_NAMES[raw];
+  throw new OtlpDecodeError(`${at}: expected 1 (delta) or 2 (cumulative)`);
+}

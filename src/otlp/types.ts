@@ -1,0 +1,96 @@
+/**
+ * An OTLP metrics export request after decoding, the same whichever encoding it came in
+ * (protobuf or OTLP/JSON): plain values, nanosecond times as `bigint`, attributes as OpenTelemetry
+ * `Attributes`. Only what the ingest path uses is kept; exemplars, flags other than
+ * "no recorded value", schema URLs and exponential-histogram buckets are dropped.
+ */
+import type { Attributes } from '@opentelemetry/api';
+
+export type OtlpEncoding = 'protobuf' | 'json';
+
+/** `AGGREGATION_TEMPORALITY_UNSPECIFIED` is kept so the ingest path can refuse it by name. */
+export type OtlpTemporality = 'delta' | 'cumulative' | 'unspecified';
+
+export interface OtlpExportRequest {
+  readonly resourceMetrics: readonly OtlpResourceMetrics[];
+}
+
+export interface OtlpResourceMetrics {
+  /** Resource attributes (`service.name`, …). */
+  readonly resource: Attributes;
+  readonly scopeMetrics: readonly OtlpScopeMetrics[];
+}
+
+export interface OtlpScopeMetrics {
+  readonly scope: { readonly name: string; readonly version: string };
+  readonly metrics: readonly OtlpMetric[];
+}
+
+export interface OtlpMetric {
+  readonly name: string;
+  readonly description: string;
+  readonly unit: string;
+  readonly data: OtlpMetricData;
+}
+
+export type OtlpMetricData =
+  | { readonly type: 'gauge'; readonly points: readonly OtlpNumberPoint[] }
+  | {
+      readonly type: 'sum';
+      readonly monotonic: boolean;
+      readonly temporality: OtlpTemporality;
+      readonly points: readonly OtlpNumberPoint[];
+    }
+  | { readonly type: 'histogram'; readonly temporality: OtlpTemporality; readonly points: readonly OtlpHistogramPoint[] }
+  /** Kept only as a count: the ingest path refuses these points (no text-format rendering). */
+  | { readonly type: 'exponentialHistogram'; readonly pointCount: number }
+  | { readonly type: 'summary'; readonly pointCount: number }
+  /** A metric without any data field. */
+  | { readonly type: 'empty' };
+
+interface OtlpPointBase {
+  readonly attributes: Attributes;
+  /** 0n when the sender left it out. */
+  readonly startTimeUnixNano: bigint;
+  readonly timeUnixNano: bigint;
+  /** `FLAG_NO_RECORDED_VALUE`: the point marks the series as gone (a staleness marker). */
+  readonly noRecordedValue: boolean;
+}
+
+export interface OtlpNumberPoint extends OtlpPointBase {
+  /** `as_double` or `as_int`; undefined when the point carries neither. */
+  readonly value: number | undefined;
+}
+
+export interface OtlpHistogramPoint extends OtlpPointBase {
+  readonly count: number;
+  /** Undefined when the sender left it out (it is optional in OTLP). */
+  readonly sum: number | undefined;
+  /** `explicit_bounds.length + 1` counts, or both empty (a count-only histogram). */
+  readonly bucketCounts: readonly number[];
+  readonly explicitBounds: readonly number[];
+}
+
+/**
+ * The body of a successful answer. `rejectedDataPoints = 0` with a message is a warning, as the
+ * OTLP specification allows.
+ */
+export interface OtlpPartialSuccess {
+  readonly rejectedDataPoints: number;
+  readonly errorMessage: string;
+}
+
+/** `google.rpc.Code` values the ingest listener answers with. */
+export const RPC_CODE = {
+  INVALID_ARGUMENT: 3,
+  RESOURCE_EXHAUSTED: 8,
+  UNAVAILABLE: 14,
+} as const;
+
+/** A body that does not decode: the listener answers 400 with a google.rpc.Status. */
+export class OtlpDecodeError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'OtlpDecodeError';
+  }
+}

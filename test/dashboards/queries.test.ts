@@ -1,0 +1,150 @@
+/**
+ * Every dashboard query and every rule expression, run against one real Prometheus (Debian 2.42)
+ * that scrapes, every second, twelve targets:
+ *
+ *   job              what                                                     fed by
+ *   <profile>-demo   createJobmeter({ profile }) on a loopback listener       runDemo + a steady trickle (live-demo.ts)
+ *   <profile>-app    examples/task-daemon, JOBMETER_PROFILE=<profile>          its own scheduled shell commands
+ *
+ * for the six profiles. Once every target has been scraped long enough for a 4 s rate window
+ * (the `$__rate_interval` of 1 s scrapes), each panel's queries are interpolated as Grafana would
+ * (scripts/dashboards/interpolate.ts: Job = that one job, Instance/Host = All, a "Last 5
+ * minutes" range, so `$__interval` = 1 s, `$__rate_interval` = 4 s, `$__range` = 300s) and sent as
+ * Grafana sends them (range queries for time series, instant queries for stat and table panels).
+ *
+ * Asserted per profile, per source (demo, app): every query is valid; a panel has data (a finite
+ * value) unless the panel lists that source in `emptyFor`, and a panel that lists it really has
+ * none (so the declarations stay honest); the Job / Instance variables list the job; every metric
+ * a query or rule names is one Prometheus stored; every rule expression evaluates; every
+ * recording rule has data.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createJobmeter, type Jobmeter, type ProfileName } from '../../src/index.ts';
+import { evaluatePanel, hasData, instantQuery, labelValues, type EvaluationContext } from '../../scripts/dashboards/evaluate.ts';
+import { startExampleApp, type ExampleApp } from '../../scripts/dashboards/example-app.ts';
+import { panelExpr } from '../../scripts/dashboards/grafana.ts';
+import { startLiveDemo, type LiveDemo } from '../../scripts/dashboards/live-demo.ts';
+import { DASHBOARD_PROFILES, DASHBOARDS } from '../../scripts/dashboards/panels.ts';
+import { loadRules } from '../../scripts/dashboards/rules-file.ts';
+import type { DataSource } from '../../scripts/dashboards/spec.ts';
+import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+
+const SCRAPE_INTERVAL_SECONDS = 1;
+/** Grafana's "Last 5 minutes". */
+const RANGE_SECONDS = 300;
+const SOURCES: readonly DataSource[] = ['demo', 'app'];
+const jobOf = (profile: ProfileName, source: DataSource): string => `${profile}-${source}`;
+
+const meters: Jobmeter[] = [];
+const demos: LiveDemo[] = [];
+const apps: ExampleApp[] = [];
+let prom: PrometheusHandle | undefined;
+let storedNames: Set<string>;
+
+function p(): PrometheusHandle {
+  assert.ok(prom, 'prometheus did not start (see before())');
+  return prom;
+}
+
+before(async () => {
+  // The apps first: each is a node process with the preload, the slowest thing to start.
+  const appStarts = DASHBOARD_PROFILES.map((profile) => startExampleApp({ profile }));
+  const settled = await Promise.allSettled(appStarts);
+  for (const s of settled) if (s.status === 'fulfilled') apps.push(s.value);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+
+  const jobs = [];
+  for (const [i, profile] of DASHBOARD_PROFILES.entries()) {
+    const jm = await createJobmeter({ profile, listener: { port: 0 }, hostname: 'demo-host' });
+    meters.push(jm);
+    demos.push(startLiveDemo(jm, profile));
+    jobs.push({ name: jobOf(profile, 'demo'), target: `127.0.0.1:${jm.pullAddress!.port}` });
+    jobs.push({ name: jobOf(profile, 'app'), target: apps[i]!.target });
+  }
+  prom = await startPrometheus({ jobs, scrapeInterval: `${SCRAPE_INTERVAL_SECONDS}s` });
+  await prom.waitForTargetsUp(30_000);
+  // Six scrapes of every target: a 4 s rate window then always holds two samples with growth.
+  await prom.waitFor('count_over_time(up[1m]) >= 6', (r) => r.length === jobs.length, 20_000);
+  const names = await fetch(`${prom.url}/api/v1/label/__name__/values`).then((r) => r.json() as Promise<{ data: string[] }>);
+  storedNames = new Set(names.data);
+});
+
+after(async () => {
+  for (const d of demos) d.stop();
+  await Promise.allSettled([prom?.stop(), ...meters.map((m) => m.shutdown()), ...apps.map((a) => a.stop())]);
+});
+
+function context(profile: ProfileName, source: DataSource): EvaluationContext {
+  return {
+    scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
+    rangeSeconds: RANGE_SECONDS,
+    endSeconds: Date.now() / 1000,
+    variables: { job: jobOf(profile, source) }, // instance, hostname: All
+  };
+}
+
+/** Metric names a PromQL expression mentions (those of jobmeter's profiles and the process). */
+function metricNames(expr: string): string[] {
+  const re = /(?<![:\w])((?:runwisp|wasmrun_agent|crewshipd|rm|solti_runner|jobmeter|process|v8js|system)_[a-z0-9_]+)(?![\w(])/g;
+  return [...new Set([...expr.matchAll(re)].map((m) => m[1]!))];
+}
+
+test('every target is up', async () => {
+  const targets = (await p().targets()).activeTargets;
+  assert.equal(targets.length, DASHBOARD_PROFILES.length * 2);
+  for (const t of targets) assert.equal(t.health, 'up', `${t.labels['job']}: ${t.lastError}`);
+});
+
+for (const profile of DASHBOARD_PROFILES) {
+  const spec = DASHBOARDS[profile];
+
+  test(`${profile}: every metric the dashboard and rules name is stored`, () => {
+    const exprs = [...spec.panels.flatMap((panel) => panel.targets.map((t) => panelExpr(spec, t)))];
+    const { alerts, recordings } = loadRules(profile);
+    exprs.push(...alerts.map((a) => a.expr), ...recordings.map((r) => r.expr), ...spec.variables.map((v) => v.query));
+    const missing = [...new Set(exprs.flatMap(metricNames))].filter((n) => !storedNames.has(n));
+    assert.deepEqual(missing, []);
+  });
+
+  for (const source of SOURCES) {
+    test(`${profile} (${source}): the variables list the job and its instance`, async () => {
+      const ctx = context(profile, source);
+      const names = spec.variables.map((v) => v.name);
+      const [jobVar, instanceVar] = spec.variables;
+      assert.ok((await labelValues(p().url, jobVar!.query, ctx, names)).includes(jobOf(profile, source)), jobVar!.query);
+      assert.equal((await labelValues(p().url, instanceVar!.query, ctx, names)).length, 1, instanceVar!.query);
+      for (const extra of spec.variables.slice(2)) {
+        assert.ok((await labelValues(p().url, extra.query, ctx, names)).length >= 1, extra.query);
+      }
+    });
+
+    test(`${profile} (${source}): every panel's queries are valid and have data where expected`, async () => {
+      const ctx = context(profile, source);
+      const results = await Promise.all(spec.panels.map((panel) => evaluatePanel(p().url, spec, panel, ctx)));
+      const wrong: string[] = [];
+      for (const r of results) {
+        const expected = !(r.panel.emptyFor ?? []).includes(source);
+        if (hasData(r) !== expected) {
+          wrong.push(`"${r.panel.title}": ${expected ? 'no data' : 'has data but is declared emptyFor'}\n  ${r.targets.map((t) => t.expr).join('\n  ')}`);
+        }
+      }
+      assert.deepEqual(wrong, []);
+    });
+  }
+
+  test(`${profile}: every rule expression evaluates; every recording rule has data`, async () => {
+    const { alerts, recordings } = loadRules(profile);
+    const now = Date.now() / 1000;
+    for (const a of alerts) await instantQuery(p().url, a.expr, now);
+    const empty: string[] = [];
+    for (const r of recordings) if ((await instantQuery(p().url, r.expr, now)).length === 0) empty.push(r.record);
+    assert.deepEqual(empty, []);
+  });
+}
+
+test('rm: the dashboard has the six panels restic-manager\'s document lists, in its words', () => {
+  const titles = DASHBOARDS.rm.panels.map((p) => p.title);
+  assert.deepEqual(titles, ['Fleet status', 'Open alerts', 'Backups failing', 'Hosts', 'Repo size over time', 'Job duration p95 by kind']);
+});

@@ -1,0 +1,247 @@
+// The domain tallies: the same series, values and bounds as the SDK instruments with jobmeter's
+// views, read through a MetricProducer (cumulative and delta), with memory bounded under churn.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import type { Attributes } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, MeterProvider, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import { MAX_SERIES_PER_INSTRUMENT, MAX_VALUE_LENGTH } from '../../src/domain/bounded-attributes.ts';
+import { DOMAIN_INSTRUMENTS, RUN_DURATION, RUN_FINISHED } from '../../src/domain/catalog.ts';
+import { createRecorder } from '../../src/domain/recorder.ts';
+import { RAW_KEYS_PER_INSTRUMENT, TallyStore } from '../../src/domain/tallies.ts';
+import type { InstrumentSpec } from '../../src/domain/types.ts';
+import { otelProfile } from '../../src/naming/profiles/otel.ts';
+import { resolveProfile } from '../../src/naming/profiles/index.ts';
+import { createNamer } from '../../src/naming/to-families.ts';
+import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+import { buildViews } from '../../src/views/build-views.ts';
+
+const SCOPE = { name: 'jobmeter', version: '1.0.0' };
+
+function counterSpec(name: string, attributes: InstrumentSpec['attributes'], kind: InstrumentSpec['kind'] = 'counter'): InstrumentSpec {
+  return { name, kind, unit: '{x}', description: name, attributes };
+}
+
+async function metrics(store: TallyStore, temporality = AggregationTemporality.CUMULATIVE): Promise<MetricData[]> {
+  const { resourceMetrics } = await store.producer(temporality).collect();
+  return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+}
+
+function points(m: MetricData | undefined): Array<[Attributes, number]> {
+  return ((m?.dataPoints ?? []) as DataPoint<number>[]).map((p) => [p.attributes, p.value]);
+}
+
+describe('tallies', () => {
+  test('a counter: series in first-record order, bounded like the views (allow-list, closed vocabulary, cap)', async () => {
+    const spec = counterSpec('c', [{ key: 'outcome', values: ['success', 'failure'] }, { key: 'task', cap: 2 }]);
+    const store = new TallyStore([spec], { scope: SCOPE });
+    const c = store.counter('c');
+    c.add(1, { outcome: 'success', task: 'a', 'job.id': 'x1' });
+    c.add(2, { outcome: 'exploded', task: 'a' });
+    c.add(3, { outcome: 'success', task: 'b' });
+    c.add(4, { outcome: 'success', task: 'c' }); // past the cap
+    c.add(5, { outcome: 'success', task: 'a' });
+    c.add(-1, { outcome: 'success', task: 'a' }); // a counter ignores negative values, as the SDK's
+    c.add(6, { outcome: 'failure' }); // task absent: the attribute is left out, not `other`
+    const [m] = await metrics(store);
+    assert.equal(m!.dataPointType, DataPointType.SUM);
+    assert.equal((m as { isMonotonic: boolean }).isMonotonic, true);
+    assert.equal(m!.aggregationTemporality, AggregationTemporality.CUMULATIVE);
+    assert.deepEqual(points(m), [
+      [{ outcome: 'success', task: 'a' }, 6],
+      [{ outcome: 'other', task: 'a' }, 2],
+      [{ outcome: 'success', task: 'b' }, 3],
+      [{ outcome: 'success', task: 'other' }, 4],
+      [{ outcome: 'failure' }, 6],
+    ]);
+    assert.deepEqual(m!.descriptor, { name: 'c', description: 'c', unit: '{x}', valueType: 1, type: 'COUNTER', advice: {} });
+  });
+
+  test('values are cut and stringified as the views do; numbers and strings of one label share a series', async () => {
+    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 10 }, { key: 'b', cap: 10 }])], { scope: SCOPE });
+    const c = store.counter('c');
+    c.add(1, { a: 42, b: 'x'.repeat(10_000) });
+    c.add(1, { a: '42', b: 'x'.repeat(MAX_VALUE_LENGTH - 1) + '…' });
+    c.add(1, { a: true, b: ['p', 'q'] });
+    const [m] = await metrics(store);
+    const p = points(m);
+    assert.equal(p.length, 2);
+    assert.equal(p[0]![0].a, '42');
+    assert.equal(String(p[0]![0].b).length, MAX_VALUE_LENGTH);
+    assert.equal(p[0]![1], 2);
+    assert.deepEqual(p[1], [{ a: 'true', b: '["p","q"]' }, 1]);
+  });
+
+  test('a single capped attribute: the first `cap` values, then other; a literal "other" is one of the values', async () => {
+    const store = new TallyStore([counterSpec('c', [{ key: 'r', cap: 3 }])], { scope: SCOPE });
+    const c = store.counter('c');
+    for (const r of ['a', 'other', 'b', 'c', 'd', 'a', 'e']) c.add(1, { r });
+    assert.deepEqual(points((await metrics(store))[0]), [
+      [{ r: 'a' }, 2],
+      [{ r: 'other' }, 4],
+      [{ r: 'b' }, 1],
+    ]);
+  });
+
+  test('churn: 200 000 distinct values into a capped attribute keep the series and the remembered keys bounded', async () => {
+    const store = new TallyStore([counterSpec('c', [{ key: 'task', cap: 5 }, { key: 'kind', values: ['x'] }])], { scope: SCOPE });
+    const c = store.counter('c');
+    for (let i = 0; i < 200_000; i++) c.add(1, { task: `t${i}`, kind: 'x' });
+    const p = points((await metrics(store))[0]);
+    assert.equal(p.length, 6);
+    assert.deepEqual(p[5], [{ task: 'other', kind: 'x' }, 200_000 - 5]);
+    assert.ok(RAW_KEYS_PER_INSTRUMENT <= 1024);
+    assert.equal(store.seriesCount, 6);
+  });
+
+  test('past MAX_SERIES_PER_INSTRUMENT sets go to one overflow series (otel.metric.overflow)', async () => {
+    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 200 }, { key: 'b', cap: 200 }])], { scope: SCOPE });
+    const c = store.counter('c');
+    const n = MAX_SERIES_PER_INSTRUMENT + 50;
+    for (let i = 0; i < n; i++) c.add(1, { a: `a${i % 200}`, b: `b${Math.floor(i / 200)}` });
+    c.add(1, { a: 'a0', b: 'b0' }); // an existing series still gets its own
+    const p = points((await metrics(store))[0]);
+    assert.equal(p.length, MAX_SERIES_PER_INSTRUMENT + 1);
+    assert.deepEqual(p.at(-1), [{ 'otel.metric.overflow': true }, 50]);
+    assert.equal(p[0]![1], 2);
+  });
+
+  test('a histogram: le buckets (a value equal to a bound lands in its bucket), sum, count; NaN and negatives are not counted', async () => {
+    const spec: InstrumentSpec = { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1, 5], attributes: [{ key: 'q', cap: 4 }] };
+    const store = new TallyStore([spec], { scope: SCOPE });
+    const h = store.histogram('h');
+    for (const v of [0, 1, 1.5, 5, 7, Infinity, -1, NaN]) h.record(v, { q: 'a' });
+    h.record(NaN, { q: 'b' }); // as the SDK: the series exists, with nothing counted
+    const [m] = await metrics(store);
+    assert.equal(m!.dataPointType, DataPointType.HISTOGRAM);
+    const [a, b] = m!.dataPoints as DataPoint<Histogram>[];
+    assert.deepEqual(a!.value.buckets, { boundaries: [1, 5], counts: [2, 2, 2] });
+    assert.equal(a!.value.count, 6);
+    assert.equal(a!.value.sum, Infinity);
+    assert.equal(b!.value.count, 0);
+  });
+
+  test('an up-down counter takes negative values; a gauge keeps the last one', async () => {
+    const store = new TallyStore(
+      [counterSpec('u', [], 'upDownCounter'), { name: 'g', kind: 'gauge', unit: '1', description: 'g', attributes: [{ key: 'k', cap: 2 }] }],
+      { scope: SCOPE },
+    );
+    store.counter('u').add(3);
+    store.counter('u').add(-5);
+    store.gauge('g').record(1, { k: 'a' });
+    store.gauge('g').record(7, { k: 'a' });
+    const [u, g] = await metrics(store);
+    assert.deepEqual(points(u), [[{}, -2]]);
+    assert.equal((u as { isMonotonic: boolean }).isMonotonic, false);
+    assert.equal(g!.dataPointType, DataPointType.GAUGE);
+    assert.deepEqual(points(g), [[{ k: 'a' }, 7]]);
+  });
+
+  test('bound handles write to their series', async () => {
+    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 4 }]), { ...RUN_DURATION, name: 'h' }], { scope: SCOPE });
+    const bound = store.counter('c').bind({ a: 'x' });
+    for (let i = 0; i < 10; i++) bound.add(1);
+    bound.add(-3);
+    store.histogram('h').bind({ task: 't', kind: 'k', runner: 'r', outcome: 'success' }).record(0.3);
+    const [c, h] = await metrics(store);
+    assert.deepEqual(points(c), [[{ a: 'x' }, 10]]);
+    assert.equal((h!.dataPoints[0] as DataPoint<Histogram>).value.count, 1);
+  });
+
+  test('the points keep one attributes object per series across collections (the naming cache hits)', async () => {
+    const store = new TallyStore([RUN_FINISHED], { scope: SCOPE });
+    store.counter(RUN_FINISHED.name).add(1, { task: 't', kind: 'k', runner: 'r', outcome: 'success' });
+    const first = (await metrics(store))[0]!.dataPoints[0]!.attributes;
+    store.counter(RUN_FINISHED.name).add(1, { task: 't', kind: 'k', runner: 'r', outcome: 'success' });
+    assert.equal((await metrics(store))[0]!.dataPoints[0]!.attributes, first);
+  });
+
+  test('delta: each export carries what changed since the previous one, in contiguous intervals', async () => {
+    let now = 1_000_000;
+    const spec: InstrumentSpec = { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1], attributes: [] };
+    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 4 }]), spec], { scope: SCOPE, now: () => now });
+    const producer = store.producer(AggregationTemporality.DELTA);
+    const collect = async () => (await producer.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+    store.counter('c').add(5, { a: 'x' });
+    store.histogram('h').record(0.5);
+    now += 1000;
+    const [c1, h1] = await collect();
+    assert.equal(c1!.aggregationTemporality, AggregationTemporality.DELTA);
+    assert.deepEqual(points(c1), [[{ a: 'x' }, 5]]);
+    assert.deepEqual((h1!.dataPoints[0] as DataPoint<Histogram>).value.buckets.counts, [1, 0]);
+    store.counter('c').add(2, { a: 'x' });
+    store.counter('c').add(1, { a: 'y' });
+    now += 1000;
+    const [c2, h2] = await collect();
+    assert.deepEqual(points(c2), [[{ a: 'x' }, 2], [{ a: 'y' }, 1]]);
+    assert.equal(h2, undefined, 'an unchanged histogram is not exported');
+    assert.deepEqual(c2!.dataPoints[0]!.startTime, c1!.dataPoints[0]!.endTime);
+    store.histogram('h').record(3);
+    const [h3] = await collect();
+    assert.deepEqual((h3!.dataPoints[0] as DataPoint<Histogram>).value, { buckets: { boundaries: [1], counts: [0, 1] }, sum: 3, count: 1 });
+    // A cumulative producer of the same store still sees the totals.
+    assert.deepEqual(points((await metrics(store))[0]), [[{ a: 'x' }, 7], [{ a: 'y' }, 1]]);
+  });
+
+  test('asking for an undeclared or wrong-kind instrument throws, naming it', () => {
+    const store = new TallyStore([counterSpec('c', [])], { scope: SCOPE });
+    assert.throws(() => store.histogram('c'), /"c" is not declared as a histogram/);
+    assert.throws(() => store.counter('nope'), /"nope" is not declared/);
+  });
+});
+
+// The recorder over tallies renders exactly what it renders over the SDK with jobmeter's views:
+// same families, series, order and values, whatever the recording sequence.
+describe('tallies ≡ SDK instruments with views', () => {
+  type Op =
+    | { kind: 'run'; task: string; kindName: string; runner: string; outcome: string; seconds: number; truncated: boolean }
+    | { kind: 'start'; task: string; finish: string | undefined }
+    | { kind: 'reject'; reason: string }
+    | { kind: 'runnerError'; runner: string; error: string }
+    | { kind: 'session' };
+
+  const word = (n: number) => fc.integer({ min: 0, max: n }).map((i) => `w${i}`);
+  const outcome = fc.constantFrom('success', 'failure', 'cancelled', 'timeout', 'exploded');
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constant('run' as const), task: word(600), kindName: word(20), runner: word(20), outcome, seconds: fc.double({ min: 0, max: 5000, noNaN: true }), truncated: fc.boolean() }),
+    fc.record({ kind: fc.constant('start' as const), task: word(30), finish: fc.option(outcome, { nil: undefined }) }),
+    fc.record({ kind: fc.constant('reject' as const), reason: word(40) }),
+    fc.record({ kind: fc.constant('runnerError' as const), runner: word(20), error: word(40) }),
+    fc.record({ kind: fc.constant('session' as const) }),
+  );
+
+  async function render(profileName: 'otel' | 'rm' | 'solti', ops: readonly Op[], tallied: boolean): Promise<unknown> {
+    const profile = profileName === 'otel' ? otelProfile(false) : resolveProfile(profileName, false);
+    const overrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
+    const specs = DOMAIN_INSTRUMENTS.map((s) => (overrides[s.name] ? { ...s, buckets: overrides[s.name] } : s));
+    const tallies = tallied ? new TallyStore(specs, { scope: SCOPE }) : undefined;
+    const reader = new PullMetricReader([], tallies ? { leadingProducers: [tallies.producer()] } : {});
+    const provider = new MeterProvider({ views: buildViews(specs), readers: [reader] });
+    const recorder = createRecorder(provider.getMeter(SCOPE.name, SCOPE.version), { now: () => 1_700_000_000_000, ...(tallies ? { tallies } : {}) });
+    for (const o of ops) {
+      if (o.kind === 'run') recorder.recordRun({ task: o.task, kind: o.kindName, runner: o.runner, outcome: o.outcome as 'success', durationSeconds: o.seconds, outputTruncated: o.truncated });
+      else if (o.kind === 'start') {
+        const h = recorder.startRun({ task: o.task });
+        if (o.finish !== undefined) h.finish(o.finish as 'success');
+      } else if (o.kind === 'reject') recorder.reject(o.reason);
+      else if (o.kind === 'runnerError') recorder.runnerError(o.runner, o.error);
+      else recorder.sessionCreated();
+    }
+    const namer = createNamer(profile, { hostname: 'h' });
+    const families = namer.toFamilies((await reader.collect()).resourceMetrics);
+    await provider.shutdown();
+    // Durations are timed by startRun: only their count is deterministic.
+    return families.map((f) => ({ ...f, series: f.series.map((s) => ('counts' in s && f.name.includes('duration') ? { labels: s.labels, count: s.count } : { ...s, prefix: undefined })) }));
+  }
+
+  for (const profileName of ['otel', 'rm', 'solti'] as const) {
+    test(`${profileName}: same families for any recording sequence`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 300 }), async (ops) => {
+          assert.deepEqual(await render(profileName, ops, true), await render(profileName, ops, false));
+        }),
+        { numRuns: 25 },
+      );
+    });
+  }
+});

@@ -1,0 +1,103 @@
+/**
+ * Builders for decoded OTLP requests (the ingest store's input) and readers of its output, so
+ * store tests state points and totals without an encoder in between.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import { DataPointType, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { IngestStore } from '../../src/ingest/ingest-store.ts';
+import type {
+  OtlpExportRequest,
+  OtlpHistogramPoint,
+  OtlpMetric,
+  OtlpMetricData,
+  OtlpNumberPoint,
+} from '../../src/otlp/types.ts';
+
+/** A fake clock in Unix ms: `clock.now` for the store, `advance` to move it. */
+export function fakeClock(start = 1_700_000_000_000) {
+  let t = start;
+  return {
+    now: () => t,
+    advance(ms: number) {
+      t += ms;
+    },
+  };
+}
+
+/** Seconds → nanoseconds since the epoch, for point times. */
+export const ns = (seconds: number): bigint => BigInt(Math.round(seconds * 1e9));
+
+export function numberPoint(value: number | undefined, attributes: Attributes = {}, start = 0, time = 0, noRecordedValue = false): OtlpNumberPoint {
+  return { attributes, startTimeUnixNano: ns(start), timeUnixNano: ns(time), noRecordedValue, value };
+}
+
+export function histogramPoint(
+  bounds: number[],
+  counts: number[],
+  sum: number,
+  attributes: Attributes = {},
+  start = 0,
+  time = 0,
+): OtlpHistogramPoint {
+  return {
+    attributes,
+    startTimeUnixNano: ns(start),
+    timeUnixNano: ns(time),
+    noRecordedValue: false,
+    count: counts.reduce((a, b) => a + b, 0),
+    sum,
+    bucketCounts: counts,
+    explicitBounds: bounds,
+  };
+}
+
+export function metric(name: string, data: OtlpMetricData, unit = ''): OtlpMetric {
+  return { name, description: '', unit, data };
+}
+
+export const sum = (points: OtlpNumberPoint[], temporality: 'delta' | 'cumulative' = 'cumulative', monotonic = true): OtlpMetricData => ({
+  type: 'sum',
+  monotonic,
+  temporality,
+  points,
+});
+export const gauge = (points: OtlpNumberPoint[]): OtlpMetricData => ({ type: 'gauge', points });
+export const histogram = (points: OtlpHistogramPoint[], temporality: 'delta' | 'cumulative' = 'cumulative'): OtlpMetricData => ({
+  type: 'histogram',
+  temporality,
+  points,
+});
+
+/** One request: one resource, one scope. */
+export function request(metrics: OtlpMetric[], resource: Attributes = { 'service.name': 'daemon' }, scope = 'daemon'): OtlpExportRequest {
+  return { resourceMetrics: [{ resource, scopeMetrics: [{ scope: { name: scope, version: '' }, metrics }] }] };
+}
+
+/** The store's metrics by name (all scopes). */
+export async function collected(store: IngestStore): Promise<Map<string, MetricData[]>> {
+  const { resourceMetrics } = await store.collect();
+  const out = new Map<string, MetricData[]>();
+  for (const sm of resourceMetrics.scopeMetrics) {
+    for (const m of sm.metrics) {
+      const list = out.get(m.descriptor.name) ?? [];
+      list.push(m);
+      out.set(m.descriptor.name, list);
+    }
+  }
+  return out;
+}
+
+/** `attributes as JSON → value` of one number metric (first scope holding it). */
+export async function values(store: IngestStore, name: string): Promise<Record<string, number>> {
+  const m = (await collected(store)).get(name)?.[0];
+  if (m === undefined) return {};
+  if (m.dataPointType === DataPointType.HISTOGRAM || m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) throw new Error(`${name} is a histogram`);
+  return Object.fromEntries(m.dataPoints.map((p) => [JSON.stringify(p.attributes), p.value]));
+}
+
+export async function histograms(store: IngestStore, name: string): Promise<Record<string, Histogram>> {
+  const m = (await collected(store)).get(name)?.[0];
+  if (m === undefined) return {};
+  if (m.dataPointType !== DataPointType.HISTOGRAM) throw new Error(`${name} is not a histogram`);
+  return Object.fromEntries(m.dataPoints.map((p) => [JSON.stringify(p.attributes), p.value]));
+}

@@ -1,0 +1,361 @@
+/**
+ * The ingest store on decoded requests: temporalities, resets, duplicates, expiry (on a fake
+ * clock), bounds, caps, refusals and their partial-success message, and the SDK shapes it emits.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AggregationTemporality, DataPointType, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { emptyResource } from '@opentelemetry/resources';
+import { ConfigError } from '../../src/config/errors.ts';
+import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { preferIngested } from '../../src/ingest/prefer-ingested.ts';
+import {
+  collected,
+  fakeClock,
+  gauge,
+  histogram,
+  histogramPoint,
+  histograms,
+  metric,
+  numberPoint,
+  request,
+  sum,
+  values,
+} from './helpers.ts';
+
+const RUN = { task: 'backup', kind: 'task', runner: 'subprocess', outcome: 'success' };
+const key = (attributes: Record<string, unknown>): string => JSON.stringify(attributes);
+
+describe('temporality', () => {
+  it('keeps a cumulative sum as sent', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(3, { b: '2', a: '1' }, 100, 110)]))]));
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(5, { a: '1', b: '2' }, 100, 120)]))]));
+    // Attribute order does not matter; non-canonical attributes come out sorted.
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ a: '1', b: '2' })]: 5 });
+  });
+
+  it('accumulates delta points into a cumulative sum and skips a retried (duplicate) delta', async () => {
+    const store = new IngestStore();
+    const send = (v: number, start: number, end: number) =>
+      store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, { q: 'a' }, start, end)], 'delta'))]));
+    send(3, 100, 110);
+    send(2, 110, 120);
+    const retried = send(2, 110, 120);
+    send(4, 120, 130);
+    assert.equal(retried.rejectedDataPoints, 0, 'a duplicate is not an error');
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 9 });
+    const m = (await collected(store)).get('daemon.jobs')![0]!;
+    assert.equal(m.aggregationTemporality, AggregationTemporality.CUMULATIVE);
+    assert.equal(m.dataPointType, DataPointType.SUM);
+    assert.equal(m.dataPointType === DataPointType.SUM && m.isMonotonic, true);
+  });
+
+  it('refuses a negative delta on a monotonic sum, accepts it on an up-down sum', async () => {
+    const store = new IngestStore();
+    const r1 = store.ingest(request([metric('daemon.jobs', sum([numberPoint(-1, {}, 0, 10)], 'delta'))]));
+    assert.equal(r1.rejectedDataPoints, 1);
+    store.ingest(request([metric('daemon.level', sum([numberPoint(5, {}, 0, 10)], 'delta', false))]));
+    store.ingest(request([metric('daemon.level', sum([numberPoint(-2, {}, 10, 20)], 'delta', false))]));
+    assert.deepEqual(await values(store, 'daemon.level'), { '{}': 3 });
+  });
+
+  it('treats up-down sums and gauges as levels: the latest value of each source, added up', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.depth', gauge([numberPoint(5, {}, 0, 10)]))], { 'service.name': 'a' }));
+    store.ingest(request([metric('daemon.depth', gauge([numberPoint(2, {}, 0, 20)]))], { 'service.name': 'a' }));
+    store.ingest(request([metric('daemon.depth', gauge([numberPoint(4, {}, 0, 20)]))], { 'service.name': 'b' }));
+    assert.deepEqual(await values(store, 'daemon.depth'), { '{}': 6 }, 'two resources are merged: 2 + 4');
+  });
+
+  it('ignores a cumulative point older than the last one', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(7, {}, 100, 120)]))]));
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(5, {}, 100, 110)]))]));
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 7 });
+  });
+});
+
+describe('counter resets', () => {
+  it('a new start time is a reset: what was counted stays, the new count adds to it', async () => {
+    const store = new IngestStore();
+    const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)]))]));
+    send(10, 100, 110);
+    send(2, 200, 201); // the sender restarted at t=200
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 12 }, 'no negative jump to 2');
+    send(5, 200, 210);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 15 });
+  });
+
+  it('a value going down is a reset even without start times', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(10, {}, 0, 110)]))]));
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(3, {}, 0, 120)]))]));
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 13 });
+  });
+
+  it('an up-down sum that restarts takes its new level', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.level', sum([numberPoint(10, {}, 100, 110)], 'cumulative', false))]));
+    store.ingest(request([metric('daemon.level', sum([numberPoint(1, {}, 200, 210)], 'cumulative', false))]));
+    assert.deepEqual(await values(store, 'daemon.level'), { '{}': 1 });
+  });
+
+  it('a cumulative histogram whose count goes down was reset', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 0], 3, {}, 100, 110)]))]));
+    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 0.5, {}, 100, 120)]))]));
+    const h = (await histograms(store, 'daemon.latency'))['{}']!;
+    assert.deepEqual(h.buckets, { boundaries: [1, 5], counts: [3, 1, 0] });
+    assert.equal(h.count, 4);
+    assert.equal(h.sum, 3.5);
+  });
+});
+
+describe('histograms', () => {
+  it('accumulates delta histograms bucket by bucket', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 1, 0], 3, {}, 100, 110)], 'delta'))]));
+    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [0, 2, 1], 16, {}, 110, 120)], 'delta'))]));
+    const h = (await histograms(store, 'daemon.latency'))['{}']!;
+    assert.deepEqual(h, { buckets: { boundaries: [1, 5], counts: [1, 3, 1] }, sum: 19, count: 5 });
+  });
+
+  it('refuses boundaries that differ from the series when another source shares it', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 1)]))], { 'service.name': 'a' }));
+    const r = store.ingest(request([metric('daemon.latency', histogram([histogramPoint([2], [1, 0], 1)]))], { 'service.name': 'b' }));
+    assert.equal(r.rejectedDataPoints, 1);
+    assert.match(r.errorMessage, /daemon\.latency: bucket boundaries \[2\] differ from the series' \[1, 5\] \(1\)/);
+    assert.equal(store.seriesCount, 1, 'the refused source is not kept');
+  });
+
+  it('lets the only source of a series change its layout (the series starts over)', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 1, {}, 100, 110)]))]));
+    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([2], [0, 1], 3, {}, 200, 210)]))]));
+    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], { buckets: { boundaries: [2], counts: [0, 1] }, sum: 3, count: 1 });
+  });
+
+  it('refuses invalid histogram points', async () => {
+    const store = new IngestStore();
+    const r = store.ingest(
+      request([
+        metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0], 1), histogramPoint([5, 1], [1, 0, 0], 1), histogramPoint([1, 5], [1, 0, 0], 1)])),
+      ]),
+    );
+    assert.equal(r.rejectedDataPoints, 2);
+    assert.equal(r.acceptedDataPoints, 1);
+  });
+});
+
+describe('canonical instruments', () => {
+  it('are bounded as an embedded host bounds them: undeclared attributes dropped (with a warning), values folded', async () => {
+    const store = new IngestStore();
+    const r = store.ingest(
+      request([
+        metric(
+          'jobmeter.run.finished',
+          sum([
+            numberPoint(2, { ...RUN, 'job.id': 'j-1' }, 100, 110),
+            numberPoint(3, { ...RUN, 'job.id': 'j-2' }, 100, 110),
+            numberPoint(1, { ...RUN, outcome: 'exploded' }, 100, 110),
+          ]),
+        ),
+      ]),
+    );
+    assert.equal(r.rejectedDataPoints, 0);
+    assert.equal(r.acceptedDataPoints, 3);
+    assert.equal(r.errorMessage, 'Warnings: jobmeter.run.finished: attribute "job.id" is not declared and was dropped');
+    assert.deepEqual(await values(store, 'jobmeter.run.finished'), {
+      [key(RUN)]: 5,
+      [key({ ...RUN, outcome: 'other' })]: 1,
+    });
+    const m = (await collected(store)).get('jobmeter.run.finished')![0]!;
+    assert.deepEqual(m.descriptor, { name: 'jobmeter.run.finished', description: 'Runs that reached a terminal outcome.', unit: '{run}', valueType: 1 });
+  });
+
+  it('refuses a data type that conflicts with the catalog', () => {
+    const store = new IngestStore();
+    const r = store.ingest(request([metric('jobmeter.run.finished', gauge([numberPoint(1, RUN), numberPoint(2, RUN)]))]));
+    assert.deepEqual(r, {
+      acceptedDataPoints: 0,
+      rejectedDataPoints: 2,
+      errorMessage: '2 data points rejected: jobmeter.run.finished: type conflict: received a Gauge, but it is a monotonic Sum (counter) (2)',
+    });
+  });
+
+  it('accepts a gauge or an up-down sum for a canonical level, and emits the catalog shape', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('jobmeter.run.active', gauge([numberPoint(2, { task: 't', kind: 'task', runner: 'r' })]))]));
+    const m = (await collected(store)).get('jobmeter.run.active')![0]!;
+    assert.equal(m.dataPointType, DataPointType.SUM);
+    assert.equal(m.dataPointType === DataPointType.SUM && m.isMonotonic, false);
+  });
+
+  it('refuses another unit, accepts none', async () => {
+    const store = new IngestStore();
+    const bad = store.ingest(request([metric('jobmeter.run.duration', histogram([histogramPoint([1], [1, 0], 0.5, RUN)]), 'ms')]));
+    assert.equal(bad.errorMessage, '1 data point rejected: jobmeter.run.duration: unit conflict: received "ms", expected "s" (1)');
+    const ok = store.ingest(request([metric('jobmeter.run.duration', histogram([histogramPoint([1], [1, 0], 0.5, RUN)]), '')]));
+    assert.equal(ok.rejectedDataPoints, 0);
+    assert.match(ok.errorMessage, /^Warnings: jobmeter\.run\.duration: bucket boundaries differ from the catalog's \[0\.01, /);
+    assert.equal((await collected(store)).get('jobmeter.run.duration')![0]!.descriptor.unit, 's');
+  });
+});
+
+describe('refusals', () => {
+  it('a name held under another type is a conflict', () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(1)]))]));
+    const r = store.ingest(request([metric('daemon.jobs', histogram([histogramPoint([1], [1, 0], 1)]))]));
+    assert.equal(r.errorMessage, '1 data point rejected: daemon.jobs: type conflict: received a Histogram, but it is a monotonic Sum (counter) (1)');
+  });
+
+  it('unsupported data and points without a value are refused and counted; reasons are listed', () => {
+    const store = new IngestStore();
+    const r = store.ingest(
+      request([
+        metric('a', { type: 'exponentialHistogram', pointCount: 2 }),
+        metric('b', { type: 'summary', pointCount: 1 }),
+        metric('c', { type: 'sum', monotonic: true, temporality: 'unspecified', points: [numberPoint(1)] }),
+        metric('d', gauge([numberPoint(undefined), numberPoint(4)])),
+        metric('e', { type: 'empty' }),
+      ]),
+    );
+    assert.deepEqual(r, {
+      acceptedDataPoints: 1,
+      rejectedDataPoints: 5,
+      errorMessage:
+        '5 data points rejected: a: ExponentialHistogram is not supported (use an explicit-bucket Histogram) (2); ' +
+        'b: Summary is not supported (use an explicit-bucket Histogram) (1); c: AggregationTemporality is unspecified (1); ' +
+        'd: a data point without a value (neither asDouble nor asInt) (1)',
+    });
+  });
+
+  it('caps: source series per instrument, in all, and instruments', async () => {
+    const perInstrument = new IngestStore({ maxSeriesPerInstrument: 2 });
+    const r1 = perInstrument.ingest(request([metric('x', gauge([numberPoint(1, { i: 1 }), numberPoint(1, { i: 2 }), numberPoint(1, { i: 3 })]))]));
+    assert.equal(r1.errorMessage, '1 data point rejected: x: over the cap of 2 source series per instrument (1)');
+    assert.equal(perInstrument.seriesCount, 2);
+    // Known series still update past the cap.
+    const r1b = perInstrument.ingest(request([metric('x', gauge([numberPoint(9, { i: 1 })]))]));
+    assert.equal(r1b.rejectedDataPoints, 0);
+
+    const total = new IngestStore({ maxSeries: 2 });
+    const r2 = total.ingest(request([metric('x', gauge([numberPoint(1, { i: 1 })])), metric('y', gauge([numberPoint(1, { i: 1 }), numberPoint(1, { i: 2 })]))]));
+    assert.equal(r2.errorMessage, '1 data point rejected: y: over the cap of 2 source series in all (1)');
+
+    // A canonical instrument holds as many as its attributes allow: jobmeter.host.agent.online has
+    // host.id and host.name capped at 5000 each.
+    const canonical = new IngestStore({ maxSeriesPerInstrument: 2 });
+    const hosts = Array.from({ length: 5 }, (_, i) => numberPoint(1, { 'host.id': `h${i}`, 'host.name': `n${i}` }));
+    assert.equal(canonical.ingest(request([metric('jobmeter.host.agent.online', gauge(hosts))])).rejectedDataPoints, 0);
+
+    const instruments = new IngestStore({ maxInstruments: 1 });
+    const r3 = instruments.ingest(request([metric('x', gauge([numberPoint(1)])), metric('y', gauge([numberPoint(1)]))]));
+    assert.equal(r3.errorMessage, '1 data point rejected: y: over the cap of 1 instruments (1)');
+  });
+
+  it('the message is cut at 1024 characters', () => {
+    const store = new IngestStore({ maxInstruments: 1 });
+    const metrics = [metric('x', gauge([numberPoint(1)]))];
+    for (let i = 0; i < 100; i++) metrics.push(metric(`refused.instrument.number.${i}`, gauge([numberPoint(1)])));
+    const r = store.ingest(request(metrics));
+    assert.equal(r.rejectedDataPoints, 100);
+    assert.equal(r.errorMessage.length, 1024);
+    assert.ok(r.errorMessage.endsWith('…'));
+  });
+
+  it('bad options throw a ConfigError naming the option', () => {
+    assert.throws(() => new IngestStore({ expiryMillis: 0 }), (e: unknown) => e instanceof ConfigError && e.message === 'invalid ingest.expiryMillis=0: expected a positive number of milliseconds');
+    assert.throws(() => new IngestStore({ maxSeries: 1.5 }), (e: unknown) => e instanceof ConfigError && e.key === 'ingest.maxSeries');
+  });
+});
+
+describe('expiry', () => {
+  it('a series not updated for expiryMillis disappears (default 5 minutes)', async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ now: clock.now });
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(3, { q: 'a' })])), metric('daemon.depth', gauge([numberPoint(1)]))]));
+    clock.advance(4 * 60_000);
+    store.ingest(request([metric('daemon.depth', gauge([numberPoint(2)]))]));
+    clock.advance(60_000 + 1);
+    const names = [...(await collected(store)).keys()];
+    assert.deepEqual(names, ['daemon.depth']);
+    assert.equal(store.seriesCount, 1);
+    clock.advance(4 * 60_000);
+    assert.deepEqual([...(await collected(store)).keys()], []);
+    // The name is free again: it may now come as another type.
+    const r = store.ingest(request([metric('daemon.jobs', gauge([numberPoint(1)]))]));
+    assert.equal(r.rejectedDataPoints, 0);
+  });
+
+  it('a counter keeps the increments of an expired source while other sources feed it', async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ now: clock.now, expiryMillis: 10_000 });
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(5)]))], { 'service.name': 'a' }));
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(2)]))], { 'service.name': 'b' }));
+    clock.advance(6_000);
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(3)]))], { 'service.name': 'b' }));
+    clock.advance(6_000);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 8 }, "a's 5 stay counted after a expired");
+    assert.equal(store.seriesCount, 1);
+  });
+
+  it('a gauge drops the level of an expired source', async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ now: clock.now, expiryMillis: 10_000 });
+    store.ingest(request([metric('daemon.depth', gauge([numberPoint(5)]))], { 'service.name': 'a' }));
+    clock.advance(6_000);
+    store.ingest(request([metric('daemon.depth', gauge([numberPoint(2)]))], { 'service.name': 'b' }));
+    clock.advance(6_000);
+    assert.deepEqual(await values(store, 'daemon.depth'), { '{}': 2 });
+  });
+
+  it('a point flagged "no recorded value" ends its source series at once', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.depth', gauge([numberPoint(5, { q: 'a' }), numberPoint(1, { q: 'b' })]))]));
+    store.ingest(request([metric('daemon.depth', gauge([numberPoint(undefined, { q: 'a' }, 0, 0, true)]))]));
+    assert.deepEqual(await values(store, 'daemon.depth'), { [key({ q: 'b' })]: 1 });
+  });
+});
+
+describe('collection', () => {
+  it('keeps scopes apart and reuses each series attributes object (the naming stage caches by identity)', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, { q: 'a' })]))], {}, 'scope-a'));
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(2, { q: 'a' })]))], {}, 'scope-b'));
+    const first = await store.collect();
+    const second = await store.collect();
+    assert.deepEqual(first.resourceMetrics.scopeMetrics.map((s) => s.scope.name), ['scope-a', 'scope-b']);
+    const attrs = (r: typeof first) => r.resourceMetrics.scopeMetrics.map((s) => s.metrics[0]!.dataPoints[0]!.attributes);
+    assert.equal(attrs(first)[0], attrs(second)[0]);
+    assert.ok(store.owns(first.resourceMetrics.scopeMetrics[0]!));
+  });
+});
+
+describe('preferIngested', () => {
+  it("drops the SDK's own metrics that ingested ones shadow, and nothing else", async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('process.uptime', gauge([numberPoint(42)]))]));
+    const ingested = (await store.collect()).resourceMetrics.scopeMetrics;
+    const own = (await new IngestStore().collect()).resourceMetrics.scopeMetrics; // empty: stand-in shapes below
+    assert.deepEqual(own, []);
+    const sdkScope = {
+      scope: { name: 'jobmeter' },
+      metrics: [ingested[0]!.metrics[0]!, { ...ingested[0]!.metrics[0]!, descriptor: { ...ingested[0]!.metrics[0]!.descriptor, name: 'jobmeter.build.info' } }],
+    } as ScopeMetrics;
+    const rm: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [sdkScope, ...ingested] };
+    const out = preferIngested(rm, (sm) => store.owns(sm));
+    assert.deepEqual(
+      out.scopeMetrics.map((s) => [s.scope.name, s.metrics.map((m) => m.descriptor.name)]),
+      [
+        ['jobmeter', ['jobmeter.build.info']],
+        ['daemon', ['process.uptime']],
+      ],
+    );
+    const untouched: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [sdkScope] };
+    assert.equal(preferIngested(untouched, (sm) => store.owns(sm)), untouched);
+  });
+});
