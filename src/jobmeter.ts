@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, MeterProvider, type MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from './config/errors.ts';
+import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
@@ -64,6 +65,7 @@ interface ResolvedOptions {
   readonly processMetrics: boolean;
   readonly otelScopeInfo: boolean;
   readonly instruments: readonly InstrumentSpec[];
+  readonly debug: ((line: string) => void) | undefined;
 }
 
 /**
@@ -133,6 +135,7 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     processMetrics: o.processMetrics ?? true,
     otelScopeInfo: o.otelScopeInfo ?? true,
     instruments: o.instruments ?? [],
+    debug: o.debug,
   };
 }
 
@@ -162,6 +165,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));
   const namer = createNamer(profile, { hostname: options.hostname ?? hostname() });
+  const debug = o.debug === undefined ? undefined : createDebugPrinter(o.debug, o.otlp?.protocol);
 
   // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics; the
   // tallies come first, as their instruments did when they were the SDK's.
@@ -185,6 +189,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       createOtlpPushReader(o.otlp, {
         metricProducers: [tallies.producer(temporality), ...extraProducers],
         ...(transform !== undefined && { transform }),
+        ...(debug !== undefined && { onExport: debug.pushed }),
       }),
     );
   }
@@ -224,7 +229,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape });
     if (o.ingest !== false && ingestStore !== undefined) {
       const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests } = o.ingest;
-      ingestListener = await startIngestListener({ sink: ingestStore, host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests });
+      const onRequest = debug?.received;
+      ingestListener = await startIngestListener({ sink: ingestStore, host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, ...(onRequest && { onRequest }) });
     }
   } catch (err) {
     stopProcessMetrics();

@@ -129,4 +129,11 @@ export interface JobmeterOptions {
    * this). They bypass the SDK's views, so they must bound their own attributes. @default []
    */
   metricProducers?: MetricProducer[];
+  /**
+   * Where to print, one call per line, every OTLP request the ingest listener decodes and every
+   * OTLP export pushed, as the Collector's `debug` exporter prints them at `verbosity: normal`
+   * (`name{attrs} value` per data point; src/debug/). Never headers or tokens. `jobmeter serve
+   * --debug` writes them to stderr. @default none (nothing printed, no cost)
+   */
+  debug?: (line: string) => void;
 }

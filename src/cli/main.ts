@@ -3,7 +3,7 @@
  * The `jobmeter` command:
  *
  *   jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
- *                  [--allow-non-loopback] [--auth] [-v] [--demo]
+ *                  [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
  *   jobmeter --help
  *   jobmeter --version
  *
@@ -53,7 +53,7 @@ const processIo: CliIo = {
 };
 
 export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
-                      [--allow-non-loopback] [--auth] [-v] [--demo]
+                      [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
        jobmeter --help | --version
 
 Serves job metrics from OpenTelemetry: a main server with GET /health and the metrics route of
@@ -70,6 +70,9 @@ Options of serve:
   --auth                 require a token or API keys on the metrics route (metrics.auth = true)
   -v, --verbose          access log: a request-received line before each access line
   --demo                 feed the profile's built-in scenario (every series of the profile)
+  --debug                print every OTLP request received ([ingest]) and every OTLP export pushed
+                         ([otlp]) to stderr, one line per data point, as the Collector's debug
+                         exporter does at verbosity: normal
   -h, --help             show this help
 
 Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
@@ -114,9 +117,11 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
 async function serve(args: readonly string[], env: Env, io: CliIo): Promise<number> {
   let config: ServeConfig;
   let demo = false;
+  let debug = false;
   try {
     const flags = parseServeFlags(args);
     demo = flags.demo === true;
+    debug = flags.debug === true;
     if (flags.help === true) {
       io.stdout(USAGE);
       return EXIT_OK;
@@ -139,6 +144,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
       const { createJobmeter } = await import('../jobmeter.ts');
       jm = await createJobmeter({
         ...options,
+        ...(debug && { debug: (line: string) => io.stderr(line) }),
         listener: dedicated === undefined ? false : { ...dedicated, allowNonLoopback: false, ...formatOf(main) },
       });
     } catch (err) {
@@ -165,6 +171,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
     }
     for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
     if (demo) io.stderr('jobmeter: feeding the demo scenario');
+    if (debug) io.stderr(`jobmeter: debug: ${debugScope(options, jm)}`);
 
     const signal = await signals.next();
     io.stderr(`jobmeter: ${signal} received, shutting down`);
@@ -223,6 +230,16 @@ function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics, jm: Jo
   if (jm.ingestAddress !== undefined) lines.push(`receiving OTLP/HTTP metrics on ${urlOf(jm.ingestAddress)}/v1/metrics`);
   if (lines.length === 0) lines.push(`recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`);
   return lines;
+}
+
+/** What --debug will print, so an operator who sees no debug block knows why. */
+function debugScope(options: JobmeterOptions, jm: Jobmeter): string {
+  const received = jm.ingestAddress !== undefined;
+  const pushed = options.otlp?.endpoint !== undefined;
+  if (received && pushed) return 'printing every OTLP request received and every OTLP export pushed';
+  if (received) return 'printing every OTLP request received (no [otlp] endpoint: nothing is pushed)';
+  if (pushed) return 'printing every OTLP export pushed ([ingest] is off: nothing is received)';
+  return 'nothing to print: [ingest] is off and no [otlp] endpoint is set';
 }
 
 function urlOf({ host, port }: { readonly host: string; readonly port: number }): string {

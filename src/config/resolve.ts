@@ -68,6 +68,7 @@ export const SERVE_FLAGS = {
   auth: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
   demo: { type: 'boolean' },
+  debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -84,6 +85,8 @@ export interface ServeFlags {
   verbose?: boolean;
   /** Feed the profile's built-in demo scenario (handled by the CLI, not a config key). */
   demo?: boolean;
+  /** Print OTLP received and pushed in the debug exporter's normal form (handled by the CLI, not a config key). */
+  debug?: boolean;
   help?: boolean;
 }
 
@@ -107,6 +110,7 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
   if (values.auth !== undefined) flags.auth = values.auth;
   if (values.verbose !== undefined) flags.verbose = values.verbose;
   if (values.demo !== undefined) flags.demo = values.demo;
+  if (values.debug !== undefined) flags.debug = values.debug;
   if (values.help !== undefined) flags.help = values.help;
   return flags;
 }

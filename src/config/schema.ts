@@ -5,6 +5,9 @@
  * data in camelCase, already validated, with every field optional so that layers (defaults, env,
  * file, flags — see resolve.ts) can be merged field by field.
  *
+ * Validation is one JSON Schema (config-schema.ts, published as docs/config.schema.json) run by
+ * ajv; schema-errors.ts words ajv's first error. Checks across keys follow the schema pass here.
+ *
  * Policy: unknown keys are errors (with a "did you mean" for near misses, including a key put in
  * the wrong table), wrong types and out-of-range values are errors, and each error is a
  * {@link ConfigError} naming the dotted key, the value received and what was expected.
@@ -14,25 +17,50 @@
  * - `otlp.headers.*` values are never echoed (they usually carry tokens); the message says
  *   `<redacted>` and the value's type instead.
  * - user:password in `otlp.endpoint` is masked before it is echoed.
+ *
+ * When a file has several problems, the one reported is the first in schema order: the top
+ * level's unknown keys, then each table in the order config-schema.ts lists it (its unknown keys,
+ * then its values), then the checks across keys.
  */
-import { isIP } from 'node:net';
+import { createRequire } from 'node:module';
 
-import { parseCidr } from '../http/client-ip.ts';
-import { isLoopbackHost } from '../http/loopback.ts';
-import { POSTURE_NAMES, type PostureName } from '../http/postures.ts';
+import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
+
+import type { PostureName } from '../http/postures.ts';
 import type {
   JobmeterOptions,
   OtlpProtocol,
   ProfileName,
-  PullListenerOptions,
 } from '../options.ts';
+import {
+  CONFIG_SCHEMA,
+  FORMATS,
+  parseHostPort,
+  type DefinitionName,
+  type ListenerFormat,
+  type OtlpNaming,
+  type Temporality,
+} from './config-schema.ts';
 import { ConfigError, REDACTED } from './errors.ts';
+import { isTable, toConfigError } from './schema-errors.ts';
+
+export {
+  LISTENER_FORMATS,
+  MAX_BODY_BYTES,
+  MAX_INFLIGHT_SCRAPES,
+  MAX_MILLIS,
+  OTLP_NAMINGS,
+  OTLP_PROTOCOLS,
+  PROFILE_NAMES,
+  TEMPORALITIES,
+  parseHostPort,
+} from './config-schema.ts';
+export type { ListenerFormat, OtlpNaming, Temporality } from './config-schema.ts';
+export { EXPECT } from './schema-errors.ts';
+export { maskUserinfo } from './errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types
-
-export type ListenerFormat = NonNullable<PullListenerOptions['format']>;
-export type Temporality = 'cumulative' | 'delta';
 
 /** `[listener]` — {@link PullListenerOptions} plus `enabled` (`false` maps to `listener: false`). */
 export interface ListenerConfig {
@@ -111,110 +139,64 @@ export interface ServiceConfig {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Vocabulary (exported so flags and tests share the exact lists)
-
-export const PROFILE_NAMES: readonly ProfileName[] = [
-  'otel',
-  'runwisp',
-  'wasmrun',
-  'crewshipd',
-  'rm',
-  'solti',
-];
-export const LISTENER_FORMATS: readonly ListenerFormat[] = ['negotiate', 'text', 'openmetrics'];
-export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
-export const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta'];
-export type OtlpNaming = 'canonical' | 'profile';
-export const OTLP_NAMINGS: readonly OtlpNaming[] = ['canonical', 'profile'];
-/** Largest `ingest.max_body_bytes` accepted (1 GiB). */
-export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
+// The validator
 
 /**
- * Largest interval/timeout accepted: Node timers overflow above 2^31-1 ms (they would fire after
- * 1 ms with only a warning), so a larger value is a config error rather than a busy loop.
+ * Loaded and compiled on first use (about 30 ms and 60 ms): a process that never validates a
+ * value — the instrumentation preload without a config file — pays for neither.
  */
-export const MAX_MILLIS = 2_147_483_647;
+let ajv: AjvInstance | undefined;
 
-type Table = '' | 'listener' | 'otlp' | 'ingest' | 'metrics' | 'daemon';
+/** The compiled schema (`undefined`: the whole file) or one of its definitions. */
+function validator(definition?: DefinitionName): ValidateFunction {
+  if (ajv === undefined) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    ajv = new Ajv({
+      // The first error only, in schema order: the one to report.
+      allErrors: false,
+      // Our own wording (schema-errors.ts) replaces ajv's messages.
+      messages: false,
+      strict: true,
+      // Tables may be null (an emptied YAML table); `required` sits apart from its properties
+      // (see apiKey in config-schema.ts).
+      allowUnionTypes: true,
+      strictRequired: false,
+      // Checked against the draft-07 meta-schema by test/config/config-schema.test.ts, not at
+      // every start (it would double the compile time).
+      validateSchema: false,
+      formats: FORMATS,
+    });
+    ajv.addSchema(CONFIG_SCHEMA, SCHEMA_KEY);
+  }
+  const key = definition === undefined ? SCHEMA_KEY : `${SCHEMA_KEY}#/definitions/${definition}`;
+  return ajv.getSchema(key)!;
+}
 
-/** Known keys per table, in file spelling. `''` is the top level. Listed in unknown-key errors. */
-const KNOWN_KEYS: Readonly<Record<Table, readonly string[]>> = {
-  '': [
-    'profile',
-    'service_name',
-    'process_metrics',
-    'otel_scope_info',
-    'resource_attributes',
-    'listener',
-    'otlp',
-    'ingest',
-    'metrics',
-  ],
-  listener: ['enabled', 'host', 'port', 'allow_non_loopback', 'format'],
-  otlp: ['endpoint', 'protocol', 'interval_ms', 'timeout_ms', 'temporality', 'headers', 'naming'],
-  ingest: ['enabled', 'host', 'port', 'allow_non_loopback', 'max_body_bytes', 'max_concurrent_requests', 'expiry_ms'],
-  metrics: [
-    'enabled',
-    'path',
-    'posture',
-    'listen',
-    'token',
-    'token_file',
-    'api_keys',
-    'api_keys_file',
-    'auth',
-    'trusted_cidrs',
-    'trusted_proxies',
-    'access_log',
-    'verbose',
-    'max_inflight_scrapes',
-  ],
-  daemon: ['metrics_enabled', 'metrics_listen'],
-};
+const SCHEMA_KEY = 'jobmeter-config';
+
+/** Validates `value` against the schema or one definition; `key` names it in the error. */
+function check(value: unknown, key: string, definition?: DefinitionName): void {
+  const validate = validator(definition);
+  if (!validate(jsonData(value))) throw toConfigError(validate.errors![0]!, value, key, definition);
+}
 
 /**
- * The originals' own top-level spellings, accepted so their config files carry over: runwisp.toml's
- * `[daemon]` table, restic-manager's `metrics_token` / `metrics_trusted_cidrs`. Accepted and
- * suggested, but not listed in unknown-key errors (the canonical keys are).
+ * The document as JSON data, for ajv: tables copied as null-prototype objects and any value JSON
+ * has no type for (a TOML date, which JSON Schema's `object` would take for an empty table) made
+ * {@link NOT_JSON}, which matches no type. Messages read values from the original.
  */
-const ORIGINAL_SPELLINGS: Readonly<Partial<Record<Table, readonly string[]>>> = {
-  '': ['daemon', 'metrics_token', 'metrics_trusted_cidrs'],
-};
+function jsonData(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(jsonData);
+  if (isTable(value)) {
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(value)) out[k] = jsonData(v);
+    return out;
+  }
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  return NOT_JSON;
+}
 
-/** Expectation texts, shared with the flag parser so messages read the same everywhere. */
-export const EXPECT = {
-  profile: `one of ${PROFILE_NAMES.join(', ')}`,
-  nonEmptyString: 'a non-empty string',
-  boolean: 'true or false',
-  table: 'a table',
-  stringTable: 'a table of string values',
-  string: 'a string',
-  host: 'an IP address or host name (IPv6 without brackets)',
-  port: 'an integer from 0 to 65535',
-  format: `one of ${LISTENER_FORMATS.join(', ')}`,
-  endpoint: 'an http:// or https:// URL',
-  protocol: `one of ${OTLP_PROTOCOLS.join(', ')}`,
-  millis: `an integer from 1 to ${MAX_MILLIS} (milliseconds)`,
-  temporality: `one of ${TEMPORALITIES.join(', ')}`,
-  headerName: "an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
-  headerValue: 'a string without line breaks',
-  attributeName: 'a non-empty attribute name other than __proto__',
-  naming: `one of ${OTLP_NAMINGS.join(', ')}`,
-  bodyBytes: `an integer from 1 to ${MAX_BODY_BYTES} (bytes)`,
-  concurrent: 'an integer from 1 to 10000',
-  posture: `one of ${POSTURE_NAMES.join(', ')}`,
-  path: 'a path starting with / (no spaces, ? or #)',
-  loopbackListen: 'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
-  token: 'a non-empty token without whitespace',
-  filePath: 'a non-empty file path',
-  cidrList: 'a list of IP addresses or CIDRs, e.g. ["10.0.0.0/8"]',
-  apiKeys: 'a list of { tenant, key } tables',
-  tenant: 'a tenant id of 1 to 128 printable ASCII characters without spaces',
-  inflight: 'an integer from 0 (no limit) to 1000000',
-} as const;
-
-/** Largest in-flight scrape limit accepted. */
-export const MAX_INFLIGHT_SCRAPES = 1_000_000;
+const NOT_JSON = Symbol('not JSON');
 
 // ---------------------------------------------------------------------------------------------
 // Entry points
@@ -224,52 +206,53 @@ export const MAX_INFLIGHT_SCRAPES = 1_000_000;
  * `null`/`undefined` (an empty YAML file) is an empty config.
  *
  * @param source where `raw` came from (a file path); named when the top level is not a table.
- * @throws ConfigError on the first problem found, in file order.
+ * @throws ConfigError on the first problem found (see the order above).
  */
 export function parseServiceConfig(raw: unknown, source: string): ServiceConfig {
   if (raw === null || raw === undefined) return {};
   if (!isTable(raw)) {
     throw new ConfigError(source, raw, 'a table of settings at the top level');
   }
+  check(raw, '');
+  // The schema pass is done: every value below has its type and range.
   const out: ServiceConfig = {};
-  checkKeys(raw, '');
   for (const [key, value] of Object.entries(raw)) {
     switch (key) {
       case 'profile':
-        out.profile = parseProfile(value, 'profile');
+        out.profile = value as ProfileName;
         break;
       case 'service_name':
-        out.serviceName = nonEmptyString(value, 'service_name');
+        out.serviceName = value as string;
         break;
       case 'process_metrics':
-        out.processMetrics = boolean(value, 'process_metrics');
+        out.processMetrics = value as boolean;
         break;
       case 'otel_scope_info':
-        out.otelScopeInfo = boolean(value, 'otel_scope_info');
+        out.otelScopeInfo = value as boolean;
         break;
       case 'resource_attributes':
-        out.resourceAttributes = resourceAttributes(value, 'resource_attributes');
+        out.resourceAttributes = { ...(value as Record<string, string> | null) };
         break;
       case 'listener':
-        out.listener = listener(value, 'listener');
+        out.listener = renameKeys(value, LISTENER_KEYS) as ListenerConfig;
         break;
       case 'otlp':
-        out.otlp = otlp(value, 'otlp');
+        out.otlp = otlp(value as Record<string, unknown> | null);
         break;
       case 'ingest':
-        out.ingest = ingest(value, 'ingest');
+        out.ingest = renameKeys(value, INGEST_KEYS) as IngestConfig;
         break;
       case 'metrics':
-        out.metrics = { ...out.metrics, ...metrics(value, 'metrics') };
+        out.metrics = { ...out.metrics, ...metrics(value as Record<string, unknown> | null, key) };
         break;
       case 'daemon':
-        out.metrics = { ...out.metrics, ...daemon(value, 'daemon') };
+        out.metrics = { ...out.metrics, ...daemon(value as Record<string, unknown> | null) };
         break;
       case 'metrics_token':
-        out.metrics = { ...out.metrics, token: token(value, key) };
+        out.metrics = { ...out.metrics, token: value as string };
         break;
       case 'metrics_trusted_cidrs':
-        out.metrics = { ...out.metrics, trustedCidrs: cidrList(value, key) };
+        out.metrics = { ...out.metrics, trustedCidrs: trimmed(value) };
         break;
     }
   }
@@ -306,14 +289,12 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validators. Each takes the value and its dotted key and returns the typed value or throws.
+// Single values, for flags and the environment: the schema's definitions, with the key they came from.
 
 /** `profile` / `--profile`. */
 export function parseProfile(value: unknown, key: string): ProfileName {
-  if (typeof value === 'string' && (PROFILE_NAMES as readonly string[]).includes(value)) {
-    return value as ProfileName;
-  }
-  throw new ConfigError(key, value, EXPECT.profile + didYouMeanValue(value, PROFILE_NAMES));
+  check(value, key, 'profile');
+  return value as ProfileName;
 }
 
 /**
@@ -321,114 +302,149 @@ export function parseProfile(value: unknown, key: string): ProfileName {
  * checked by createJobmeter, which owns the `allowNonLoopback` policy.
  */
 export function parseHost(value: unknown, key: string): string {
-  if (typeof value === 'string' && (isIP(value) !== 0 || HOSTNAME.test(value))) return value;
-  throw new ConfigError(key, value, EXPECT.host);
+  check(value, key, 'host');
+  return value as string;
 }
 
 /** A TCP port, 0..65535 (0 = pick a free one). */
 export function parsePort(value: unknown, key: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65535) {
-    return value;
-  }
-  throw new ConfigError(key, value, EXPECT.port + quotedHint(value));
+  check(value, key, 'port');
+  return value as number;
 }
 
-/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-/** RFC 9110 `token`. */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A route path: starts with `/`, no whitespace, query or fragment. */
+export function parsePath(value: unknown, key: string): string {
+  check(value, key, 'path');
+  return value as string;
+}
 
-function listener(value: unknown, key: string): ListenerConfig {
-  const table = tableOrEmpty(value, key);
-  checkKeys(table, 'listener');
-  const out: ListenerConfig = {};
-  for (const [k, v] of Object.entries(table)) {
-    const dotted = `${key}.${k}`;
-    switch (k) {
-      case 'enabled':
-        out.enabled = boolean(v, dotted);
-        break;
-      case 'host':
-        out.host = parseHost(v, dotted);
-        break;
-      case 'port':
-        out.port = parsePort(v, dotted);
-        break;
-      case 'allow_non_loopback':
-        out.allowNonLoopback = boolean(v, dotted);
-        break;
-      case 'format':
-        out.format = oneOf(v, dotted, LISTENER_FORMATS, EXPECT.format);
-        break;
-    }
+/** `HOST:PORT` (or `[IPV6]:PORT`) on a loopback address. */
+export function parseLoopbackListen(value: unknown, key: string): { host: string; port: number } {
+  check(value, key, 'loopbackListen');
+  const { host, port } = parseHostPort(value as string)!;
+  return { host: host!, port };
+}
+
+/** A list of addresses / CIDRs. A comma-separated string is the environment's form, not a file's. */
+export function cidrList(value: unknown, key: string): string[] {
+  check(value, key, 'cidrList');
+  return trimmed(value);
+}
+
+/** The error for timeout > interval, shared with resolve.ts. */
+export function timeoutAboveInterval(
+  key: string,
+  timeout: number,
+  interval: number,
+  intervalKey = 'otlp.interval_ms',
+): ConfigError {
+  return new ConfigError(key, timeout, `at most ${intervalKey} (${interval})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables, already validated: renamed to camelCase, plus the checks across keys.
+
+const LISTENER_KEYS: Readonly<Record<string, keyof ListenerConfig>> = {
+  enabled: 'enabled',
+  host: 'host',
+  port: 'port',
+  allow_non_loopback: 'allowNonLoopback',
+  format: 'format',
+};
+
+const OTLP_KEYS: Readonly<Record<string, keyof OtlpConfig>> = {
+  endpoint: 'endpoint',
+  protocol: 'protocol',
+  interval_ms: 'intervalMillis',
+  timeout_ms: 'timeoutMillis',
+  temporality: 'temporality',
+  headers: 'headers',
+  naming: 'naming',
+};
+
+const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {
+  enabled: 'enabled',
+  host: 'host',
+  port: 'port',
+  allow_non_loopback: 'allowNonLoopback',
+  max_body_bytes: 'maxBodyBytes',
+  max_concurrent_requests: 'maxConcurrentRequests',
+  expiry_ms: 'expiryMillis',
+};
+
+const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {
+  enabled: 'enabled',
+  path: 'path',
+  posture: 'posture',
+  listen: 'listen',
+  token: 'token',
+  token_file: 'tokenFile',
+  api_keys: 'apiKeys',
+  api_keys_file: 'apiKeysFile',
+  auth: 'auth',
+  trusted_cidrs: 'trustedCidrs',
+  trusted_proxies: 'trustedProxies',
+  access_log: 'accessLog',
+  verbose: 'verbose',
+  max_inflight_scrapes: 'maxInflightScrapes',
+};
+
+/** A validated table (null: empty) with its keys renamed; values as they are. */
+function renameKeys(value: unknown, names: Readonly<Record<string, string>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) out[names[k]!] = v;
+  return out;
+}
+
+function otlp(table: Record<string, unknown> | null): OtlpConfig {
+  const out = renameKeys(table, OTLP_KEYS) as OtlpConfig;
+  if (out.headers !== undefined) out.headers = { ...out.headers };
+  // Both set in the same file: check here so the error points at the file. Across layers
+  // (e.g. interval from env, timeout from the file) resolve.ts checks the merged result.
+  if (
+    out.intervalMillis !== undefined &&
+    out.timeoutMillis !== undefined &&
+    out.timeoutMillis > out.intervalMillis
+  ) {
+    throw timeoutAboveInterval('otlp.timeout_ms', out.timeoutMillis, out.intervalMillis);
   }
   return out;
 }
 
-function metrics(value: unknown, key: string): MetricsConfig {
-  const table = tableOrEmpty(value, key);
-  checkKeys(table, 'metrics');
-  const out: MetricsConfig = {};
-  for (const [k, v] of Object.entries(table)) {
-    const dotted = `${key}.${k}`;
-    switch (k) {
-      case 'enabled':
-        out.enabled = boolean(v, dotted);
-        break;
-      case 'path':
-        out.path = parsePath(v, dotted);
-        break;
-      case 'posture':
-        out.posture = oneOf(v, dotted, POSTURE_NAMES, EXPECT.posture);
-        break;
-      case 'listen':
-        out.listen = parseLoopbackListen(v, dotted);
-        break;
-      case 'token':
-        out.token = token(v, dotted);
-        break;
-      case 'token_file':
-        out.tokenFile = filePath(v, dotted);
-        break;
-      case 'api_keys':
-        out.apiKeys = apiKeys(v, dotted);
-        break;
-      case 'api_keys_file':
-        out.apiKeysFile = filePath(v, dotted);
-        break;
-      case 'auth':
-        out.auth = boolean(v, dotted);
-        break;
-      case 'trusted_cidrs':
-        out.trustedCidrs = cidrList(v, dotted);
-        break;
-      case 'trusted_proxies':
-        out.trustedProxies = cidrList(v, dotted);
-        break;
-      case 'access_log':
-        out.accessLog = boolean(v, dotted);
-        break;
-      case 'verbose':
-        out.verbose = boolean(v, dotted);
-        break;
-      case 'max_inflight_scrapes':
-        out.maxInflightScrapes = inflightLimit(v, dotted);
-        break;
-    }
+function metrics(table: Record<string, unknown> | null, key: string): MetricsConfig {
+  const out = renameKeys(table, METRICS_KEYS) as MetricsConfig;
+  if (out.listen !== undefined) out.listen = parseLoopbackListen(out.listen, `${key}.listen`);
+  if (out.trustedCidrs !== undefined) out.trustedCidrs = trimmed(out.trustedCidrs);
+  if (out.trustedProxies !== undefined) out.trustedProxies = trimmed(out.trustedProxies);
+  if (out.apiKeys !== undefined) out.apiKeys = apiKeys(out.apiKeys, `${key}.api_keys`);
+  if (table !== null) {
+    oneOfPair(table, key, 'token', 'token_file');
+    oneOfPair(table, key, 'api_keys', 'api_keys_file');
   }
-  oneOfPair(table, key, 'token', 'token_file');
-  oneOfPair(table, key, 'api_keys', 'api_keys_file');
   return out;
+}
+
+/** Copies the entries; refuses a key listed twice (no schema keyword compares one field across items). */
+function apiKeys(entries: readonly ApiKeyConfig[], key: string): ApiKeyConfig[] {
+  const seen = new Set<string>();
+  return entries.map((entry, i) => {
+    if (seen.has(entry.key)) throw new ConfigError(`${key}[${i}].key`, REDACTED, 'a key not already listed');
+    seen.add(entry.key);
+    return { tenant: entry.tenant, key: entry.key };
+  });
 }
 
 /** runwisp.toml's `[daemon]`: only its metrics keys. */
-function daemon(value: unknown, key: string): MetricsConfig {
-  const table = tableOrEmpty(value, key);
-  checkKeys(table, 'daemon');
+function daemon(table: Record<string, unknown> | null): MetricsConfig {
   const out: MetricsConfig = {};
-  if (table.metrics_enabled !== undefined) out.enabled = boolean(table.metrics_enabled, `${key}.metrics_enabled`);
-  if (table.metrics_listen !== undefined) out.listen = parseLoopbackListen(table.metrics_listen, `${key}.metrics_listen`);
+  if (table?.metrics_enabled !== undefined) out.enabled = table.metrics_enabled as boolean;
+  if (table?.metrics_listen !== undefined) out.listen = parseLoopbackListen(table.metrics_listen, 'daemon.metrics_listen');
   return out;
+}
+
+/** A validated list of addresses / CIDRs, each trimmed (parseCidr allows surrounding spaces). */
+function trimmed(value: unknown): string[] {
+  return (value as string[]).map((entry) => entry.trim());
 }
 
 /** Two keys of one table that are one setting (a value, or a file holding it): at most one. */
@@ -457,396 +473,9 @@ function checkOriginalSpellings(raw: Record<string, unknown>): void {
   }
 }
 
-/** A route path: starts with `/`, no whitespace, query or fragment. */
-export function parsePath(value: unknown, key: string): string {
-  if (typeof value === 'string' && /^\/[^\s?#]*$/.test(value)) return value;
-  throw new ConfigError(key, value, EXPECT.path);
-}
-
-/** `HOST:PORT` (or `[IPV6]:PORT`) on a loopback address. */
-export function parseLoopbackListen(value: unknown, key: string): { host: string; port: number } {
-  if (typeof value === 'string') {
-    const parsed = parseHostPort(value);
-    if (parsed?.host !== undefined && isLoopbackHost(parsed.host)) return { host: parsed.host, port: parsed.port };
-  }
-  throw new ConfigError(key, value, EXPECT.loopbackListen);
-}
-
-/**
- * `127.0.0.1:9464`, `localhost:0`, `[::1]:9464` or `:9464` (no host). Undefined when malformed;
- * a bare IPv6 address without brackets is ambiguous and malformed.
- */
-export function parseHostPort(value: string): { host?: string; port: number } | undefined {
-  const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
-  if (match === null) return undefined;
-  const [, bracketed, plain, portText] = match;
-  const port = Number(portText);
-  if (port > 65535) return undefined;
-  if (bracketed !== undefined) {
-    // Only IPv6 literals go in brackets.
-    return bracketed.includes(':') && isIP(bracketed) === 6 ? { host: bracketed, port } : undefined;
-  }
-  if (plain === undefined || plain === '') return { port };
-  return isIP(plain) !== 0 || HOSTNAME.test(plain) ? { host: plain, port } : undefined;
-}
-
-/** A secret token: never echoed. */
-function token(value: unknown, key: string): string {
-  if (typeof value === 'string' && value !== '' && !/\s/.test(value)) return value;
-  throw new ConfigError(key, REDACTED, `${EXPECT.token} (got ${typeof value === 'string' ? (value === '' ? 'an empty string' : 'whitespace in it') : describeType(value)})`);
-}
-
-function filePath(value: unknown, key: string): string {
-  if (typeof value === 'string' && value.trim() !== '' && !value.includes('\0')) return value;
-  throw new ConfigError(key, value, EXPECT.filePath);
-}
-
-/** A list of addresses / CIDRs. A comma-separated string is the environment's form, not a file's. */
-export function cidrList(value: unknown, key: string): string[] {
-  if (!Array.isArray(value)) {
-    const hint = typeof value === 'string' ? ' (a list, not a comma-separated string)' : '';
-    throw new ConfigError(key, value, EXPECT.cidrList + hint);
-  }
-  return value.map((entry: unknown, i) => {
-    if (typeof entry !== 'string' || parseCidr(entry) === undefined) {
-      throw new ConfigError(`${key}[${i}]`, entry, 'an IP address or CIDR, e.g. 10.0.0.0/8 or ::1');
-    }
-    return entry.trim();
-  });
-}
-
-const TENANT = /^[\x21-\x7e]{1,128}$/;
-
-function apiKeys(value: unknown, key: string): ApiKeyConfig[] {
-  if (!Array.isArray(value)) throw new ConfigError(key, REDACTED, `${EXPECT.apiKeys} (got ${describeType(value)})`);
-  const seen = new Set<string>();
-  return value.map((entry: unknown, i) => {
-    const at = `${key}[${i}]`;
-    if (!isTable(entry)) throw new ConfigError(at, REDACTED, `a { tenant, key } table (got ${describeType(entry)})`);
-    for (const k of Object.keys(entry)) {
-      if (k !== 'tenant' && k !== 'key') {
-        const hint = nearest(k, ['tenant', 'key']);
-        throw new ConfigError(`${at}.${k}`, REDACTED, `a key of an API key: tenant, key${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
-      }
-    }
-    if (typeof entry.tenant !== 'string' || !TENANT.test(entry.tenant)) throw new ConfigError(`${at}.tenant`, entry.tenant, EXPECT.tenant);
-    const k = token(entry.key, `${at}.key`);
-    if (seen.has(k)) throw new ConfigError(`${at}.key`, REDACTED, 'a key not already listed');
-    seen.add(k);
-    return { tenant: entry.tenant, key: k };
-  });
-}
-
-function inflightLimit(value: unknown, key: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_INFLIGHT_SCRAPES) return value;
-  throw new ConfigError(key, value, EXPECT.inflight + quotedHint(value));
-}
-
-function otlp(value: unknown, key: string): OtlpConfig {
-  const table = tableOrEmpty(value, key);
-  checkKeys(table, 'otlp');
-  const out: OtlpConfig = {};
-  for (const [k, v] of Object.entries(table)) {
-    const dotted = `${key}.${k}`;
-    switch (k) {
-      case 'endpoint':
-        out.endpoint = endpoint(v, dotted);
-        break;
-      case 'protocol':
-        out.protocol = oneOf(v, dotted, OTLP_PROTOCOLS, EXPECT.protocol);
-        break;
-      case 'interval_ms':
-        out.intervalMillis = millis(v, dotted);
-        break;
-      case 'timeout_ms':
-        out.timeoutMillis = millis(v, dotted);
-        break;
-      case 'temporality':
-        out.temporality = oneOf(v, dotted, TEMPORALITIES, EXPECT.temporality);
-        break;
-      case 'headers':
-        out.headers = headers(v, dotted);
-        break;
-      case 'naming':
-        out.naming = oneOf(v, dotted, OTLP_NAMINGS, EXPECT.naming);
-        break;
-    }
-  }
-  // Both set in the same file: check here so the error points at the file. Across layers
-  // (e.g. interval from env, timeout from the file) resolve.ts checks the merged result.
-  if (
-    out.intervalMillis !== undefined &&
-    out.timeoutMillis !== undefined &&
-    out.timeoutMillis > out.intervalMillis
-  ) {
-    throw timeoutAboveInterval(`${key}.timeout_ms`, out.timeoutMillis, out.intervalMillis);
-  }
-  return out;
-}
-
-function ingest(value: unknown, key: string): IngestConfig {
-  const table = tableOrEmpty(value, key);
-  checkKeys(table, 'ingest');
-  const out: IngestConfig = {};
-  for (const [k, v] of Object.entries(table)) {
-    const dotted = `${key}.${k}`;
-    switch (k) {
-      case 'enabled':
-        out.enabled = boolean(v, dotted);
-        break;
-      case 'host':
-        out.host = parseHost(v, dotted);
-        break;
-      case 'port':
-        out.port = parsePort(v, dotted);
-        break;
-      case 'allow_non_loopback':
-        out.allowNonLoopback = boolean(v, dotted);
-        break;
-      case 'max_body_bytes':
-        out.maxBodyBytes = boundedInteger(v, dotted, 1, MAX_BODY_BYTES, EXPECT.bodyBytes);
-        break;
-      case 'max_concurrent_requests':
-        out.maxConcurrentRequests = boundedInteger(v, dotted, 1, 10_000, EXPECT.concurrent);
-        break;
-      case 'expiry_ms':
-        out.expiryMillis = millis(v, dotted);
-        break;
-    }
-  }
-  return out;
-}
-
-function boundedInteger(value: unknown, key: string, min: number, max: number, expected: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-  throw new ConfigError(key, value, expected + quotedHint(value));
-}
-
-/** The error for timeout > interval, shared with resolve.ts. */
-export function timeoutAboveInterval(
-  key: string,
-  timeout: number,
-  interval: number,
-  intervalKey = 'otlp.interval_ms',
-): ConfigError {
-  return new ConfigError(key, timeout, `at most ${intervalKey} (${interval})`);
-}
-
-function endpoint(value: unknown, key: string): string {
-  if (typeof value === 'string') {
-    let url: URL | undefined;
-    try {
-      url = new URL(value);
-    } catch {
-      url = undefined;
-    }
-    if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') {
-      return value;
-    }
-    throw new ConfigError(key, maskUserinfo(value), EXPECT.endpoint);
-  }
-  throw new ConfigError(key, value, EXPECT.endpoint);
-}
-
-/** Masks `user:password@` so a bad endpoint can be echoed without echoing its credentials. */
-export function maskUserinfo(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/?#@\s]*@/, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
-}
-
-function millis(value: unknown, key: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_MILLIS) {
-    return value;
-  }
-  throw new ConfigError(key, value, EXPECT.millis + quotedHint(value));
-}
-
-function headers(value: unknown, key: string): Record<string, string> {
-  const table = tableOrEmpty(value, key);
-  const out: Record<string, string> = {};
-  for (const [name, v] of Object.entries(table)) {
-    const dotted = `${key}.${name}`;
-    if (!HEADER_NAME.test(name) || name === '__proto__') throw new ConfigError(dotted, REDACTED, EXPECT.headerName);
-    // Never echo a header value: it is usually a credential. Say only what type it was.
-    if (typeof v !== 'string') {
-      throw new ConfigError(dotted, REDACTED, `${EXPECT.headerValue} (got ${describeType(v)})`);
-    }
-    if (/[\r\n\0]/.test(v)) {
-      throw new ConfigError(dotted, REDACTED, `${EXPECT.headerValue} (got a line break)`);
-    }
-    out[name] = v;
-  }
-  return out;
-}
-
-function resourceAttributes(value: unknown, key: string): Record<string, string> {
-  const table = tableOrEmpty(value, key);
-  const out: Record<string, string> = {};
-  for (const [name, v] of Object.entries(table)) {
-    const dotted = `${key}.${name}`;
-    if (name.trim() === '') throw new ConfigError(`${key}.""`, v, EXPECT.attributeName);
-    // Assigning `__proto__` on a plain object would not create a key; refuse it rather than drop it.
-    if (name === '__proto__') throw new ConfigError(dotted, v, EXPECT.attributeName);
-    if (typeof v !== 'string') throw new ConfigError(dotted, v, EXPECT.string);
-    out[name] = v;
-  }
-  return out;
-}
-
-function nonEmptyString(value: unknown, key: string): string {
-  if (typeof value === 'string' && value.trim() !== '') return value;
-  throw new ConfigError(key, value, EXPECT.nonEmptyString);
-}
-
-function boolean(value: unknown, key: string): boolean {
-  if (typeof value === 'boolean') return value;
-  throw new ConfigError(key, value, EXPECT.boolean + quotedHint(value));
-}
-
-/**
- * ConfigError prints strings raw, so `port = "9464"` would read `invalid listener.port=9464` as if
- * the number were wrong; where a string is the wrong type, say so.
- */
-function quotedHint(value: unknown): string {
-  return typeof value === 'string' ? ' (got a string)' : '';
-}
-
-function oneOf<T extends string>(
-  value: unknown,
-  key: string,
-  allowed: readonly T[],
-  expected: string,
-): T {
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new ConfigError(key, value, expected + didYouMeanValue(value, allowed));
-}
-
-/**
- * A sub-table. `null` counts as an empty table: in YAML, `otlp:` with every child commented out
- * parses as null, and rejecting that would punish a harmless edit.
- */
-function tableOrEmpty(value: unknown, key: string): Record<string, unknown> {
-  if (value === null) return {};
-  if (isTable(value)) return value;
-  throw new ConfigError(key, value, key === 'otlp.headers' || key === 'resource_attributes' ? EXPECT.stringTable : EXPECT.table);
-}
-
-/** Plain objects only: TOML (null-prototype) tables, YAML maps, JSON objects. Not dates/arrays. */
-function isTable(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-/** For messages that must not show the value itself. */
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (isTable(value)) return 'a table';
-  if (typeof value === 'object') return 'a date';
-  return `a ${typeof value}`;
-}
-
 function stripUndefined<T extends object>(obj: T): T {
   for (const k of Object.keys(obj) as (keyof T)[]) {
     if (obj[k] === undefined) delete obj[k];
   }
   return obj;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Unknown keys and "did you mean"
-
-function checkKeys(table: Record<string, unknown>, where: Table): void {
-  const known = KNOWN_KEYS[where];
-  const spellings = ORIGINAL_SPELLINGS[where] ?? [];
-  for (const [key, value] of Object.entries(table)) {
-    if (known.includes(key) || spellings.includes(key)) continue;
-    const dotted = where === '' ? key : `${where}.${key}`;
-    const tableName = where === '' ? 'the top level' : `[${where}]`;
-    const hint = suggestKey(key, where);
-    throw new ConfigError(
-      dotted,
-      value,
-      `a key of ${tableName}: ${known.join(', ')}${hint === undefined ? '' : ` (did you mean ${hint}?)`}`,
-    );
-  }
-}
-
-/** Library (camelCase) spellings whose file spelling is not a mere case change. */
-const ALIASES: Readonly<Record<string, string>> = {
-  intervalmillis: 'interval_ms',
-  exportintervalmillis: 'interval_ms',
-  interval: 'interval_ms',
-  timeoutmillis: 'timeout_ms',
-  exporttimeoutmillis: 'timeout_ms',
-  timeout: 'timeout_ms',
-  url: 'endpoint',
-  address: 'host',
-  bind: 'host',
-};
-
-/**
- * A near miss in the same table first (an original's spelling included), else the same key in
- * another table (`port` → `listener.port`, `token` → `metrics.token`).
- */
-function suggestKey(key: string, where: Table): string | undefined {
-  const prefix = (w: string): string => (w === '' ? '' : `${w}.`);
-  const inTable = nearest(key, [...KNOWN_KEYS[where], ...(ORIGINAL_SPELLINGS[where] ?? [])]);
-  if (inTable !== undefined) return prefix(where) + inTable;
-  for (const other of ['', 'listener', 'otlp', 'ingest', 'metrics'] as const) {
-    if (other === where) continue;
-    const hit = nearest(key, KNOWN_KEYS[other], true);
-    if (hit !== undefined) return prefix(other) + hit;
-  }
-  return undefined;
-}
-
-function nearest(input: string, candidates: readonly string[], exactOnly = false): string | undefined {
-  const norm = normalize(input);
-  const alias = ALIASES[norm];
-  for (const c of candidates) {
-    if (normalize(c) === norm || c === alias) return c;
-  }
-  if (exactOnly) return undefined;
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  const limit = norm.length <= 4 ? 1 : 2;
-  for (const c of candidates) {
-    const d = editDistance(norm, normalize(c));
-    if (d <= limit && d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function didYouMeanValue(value: unknown, allowed: readonly string[]): string {
-  if (typeof value !== 'string') return '';
-  const hit = nearest(value, allowed);
-  return hit === undefined ? '' : ` (did you mean ${hit}?)`;
-}
-
-/** Lowercase without `_`, `-`, `.`, `/`: `serviceName`, `service-name` and `service_name` meet. */
-function normalize(s: string): string {
-  return s.toLowerCase().replace(/[-_./]/g, '');
-}
-
-/** Optimal-string-alignment distance: edits plus adjacent transpositions (`prot` → `port` is 1). */
-function editDistance(a: string, b: string): number {
-  if (a === b) return 0;
-  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      }
-      row.push(d);
-    }
-    rows.push(row);
-  }
-  return rows[a.length]![b.length]!;
 }

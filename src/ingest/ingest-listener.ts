@@ -25,7 +25,7 @@ import { gunzip, inflate, type ZlibOptions } from 'node:zlib';
 import { ConfigError } from '../config/errors.ts';
 import { isLoopbackHost } from '../http/loopback.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
-import { OtlpDecodeError, RPC_CODE, type OtlpEncoding } from '../otlp/types.ts';
+import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
 import type { IngestSink } from './ingest-store.ts';
 
 export const DEFAULT_INGEST_HOST = '127.0.0.1';
@@ -58,6 +58,13 @@ export interface IngestListenerOptions {
   readonly maxConcurrentRequests?: number;
   /** `Retry-After` of a shed request, in whole seconds. @default 1 */
   readonly retryAfterSeconds?: number;
+  /**
+   * Called with every request that decoded — its body (decompressed) and encoding, not its headers
+   * — and what the sink made of it, after the sink (`jobmeter serve --debug` prints it). The body
+   * rather than the decoded request, because that model drops what a printout must show (int or
+   * double, histogram min/max, scope attributes). A throw is ignored. @default none
+   */
+  readonly onRequest?: (body: Buffer, encoding: OtlpEncoding, result: OtlpPartialSuccess) => void;
 }
 
 export interface IngestListener {
@@ -147,6 +154,11 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     } catch (err) {
       if (err instanceof OtlpDecodeError) return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
       throw err;
+    }
+    try {
+      options.onRequest?.(body, encoding, result);
+    } catch {
+      // Debug output never changes the answer.
     }
     return reply.code(200).type(CONTENT_TYPE[encoding]).send(encodeExportResponse(result, encoding));
   });

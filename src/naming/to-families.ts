@@ -40,10 +40,10 @@ export interface Namer {
   /** Renders one collection. Families come out in a stable order: first appearance. */
   toFamilies(resourceMetrics: ResourceMetrics): Family[];
   /**
-   * The same families, built in slices: between two instruments the event loop is given back
-   * (`setImmediate`) whenever the pass has held it for `sliceMillis` (one instrument holds at most
-   * 10 000 series, ≈ 1 ms). The collection must not change meanwhile (a collection is a snapshot).
-   * @default sliceMillis 5
+   * The same families, built in slices: the event loop is given back (`setImmediate`) before the
+   * pass, and between two instruments whenever the pass has held it for `sliceMillis` (one
+   * instrument holds at most 10 000 series, ≈ 1 ms). The collection must not change meanwhile (a
+   * collection is a snapshot). @default sliceMillis 5
    */
   toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number): Promise<Family[]>;
 }
@@ -123,6 +123,9 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     },
     async toFamiliesSliced(rm, sliceMillis = 5) {
       const it = pass(rm);
+      // The collection that produced `rm` ran in this same turn: start the first slice in a turn of
+      // its own rather than on top of it.
+      await nextTurn();
       let start = performance.now();
       for (;;) {
         const step = it.next();
@@ -152,29 +155,28 @@ function indexOf(series: ReadonlyArray<NumberSeries | HistogramSeries>): Map<str
   return index;
 }
 
-function addNumber(out: FamilyBuilder, labels: string, value: number): void {
-  if (out.index === undefined) {
-    out.series.push({ labels, value });
-    return;
-  }
-  const at = out.index.get(labels);
-  if (at === undefined) {
-    out.index.set(labels, out.series.length);
-    out.series.push({ labels, value });
-  } else {
-    const prev = out.series[at] as NumberSeries;
-    out.series[at] = { labels, value: prev.value + value };
-  }
-}
-
-function addHistogram(out: FamilyBuilder, labels: string, bounds: readonly number[], h: Histogram, scale: number, prefix: string | undefined): void {
-  const sum = (h.sum ?? 0) * scale;
-  const series: HistogramSeries =
-    prefix === undefined ? { labels, bounds, counts: h.buckets.counts, sum, count: h.count } : { labels, bounds, counts: h.buckets.counts, sum, count: h.count, prefix };
+function addNumber(out: FamilyBuilder, series: NumberSeries): void {
   if (out.index === undefined) {
     out.series.push(series);
     return;
   }
+  const labels = series.labels;
+  const at = out.index.get(labels);
+  if (at === undefined) {
+    out.index.set(labels, out.series.length);
+    out.series.push(series);
+  } else {
+    const prev = out.series[at] as NumberSeries;
+    out.series[at] = { labels, value: prev.value + series.value };
+  }
+}
+
+function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
+  if (out.index === undefined) {
+    out.series.push(series);
+    return;
+  }
+  const labels = series.labels;
   const at = out.index.get(labels);
   if (at === undefined) {
     out.index.set(labels, out.series.length);
@@ -182,58 +184,87 @@ function addHistogram(out: FamilyBuilder, labels: string, bounds: readonly numbe
     return;
   }
   const prev = out.series[at] as HistogramSeries;
-  if (prev.bounds.length !== bounds.length) return; // different bucket layouts cannot be summed
+  if (prev.bounds.length !== series.bounds.length) return; // different bucket layouts cannot be summed
   const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
   const merged = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count };
   out.series[at] = prev.prefix === undefined ? merged : { ...merged, prefix: prev.prefix };
 }
 
+function sameCounts(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
- * The rendered label string (and, for histogram series, the line prefix) of each data point of
- * one compiled rule, by the point's position in its MetricData.
+ * The series objects of one compiled rule, kept from one collection to the next by the position
+ * of their data point in its MetricData.
  *
  * Producers keep their points in a stable order (the domain tallies and the SDK's cumulative
  * storages append new series at the end, and keep one attributes object per series), so position
  * i of a collection nearly always holds the same attributes object as position i of the last
  * one: an identity check, no hashing (a WeakMap costs a hash lookup per point and ≈ 40 B per
- * entry). A point whose attributes object differs (an observable instrument makes new ones at
- * every collection) is rendered again. The arrays are cut to the last collection's size, so they
- * hold no more than the producer does. Strings are built with `join`, flat: a rope would keep its
- * pieces and be walked again at every scrape.
+ * entry). Then the label string (and a histogram's line prefix) is not rendered again, and when
+ * the value has not changed either, the very series object of the last scrape is served again.
+ * Series objects are never changed once made, so families handed out earlier stay as they were;
+ * reusing unchanged ones means a steady-state scrape allocates only for the series that moved,
+ * and a scrape's families are mostly old objects that the young-generation GC does not have to
+ * copy while the scrape is rendered (those copies were the longest pauses of a large scrape).
  *
- * Line prefixes (`NumberSeries.prefix`) are kept for histogram series only, where one prefix
- * serves the 17 bucket lines of every scrape; for a counter or gauge it would serve one line and
- * cost ≈ 60 B per series, more than the whole rest of the cache.
+ * A point whose attributes object differs (an observable instrument makes new ones at every
+ * collection) is rendered again. The arrays are cut to the last collection's size, so they hold
+ * no more than the producer does. Strings are built with `join`, flat: a rope would keep its
+ * pieces and be walked again at every scrape.
  */
 class SeriesCache {
   readonly attributes: Attributes[] = [];
-  readonly labels: string[] = [];
-  /** Histogram rules: the bucket line prefix of each position. */
-  readonly prefixes: string[] | undefined;
+  readonly series: Array<NumberSeries | HistogramSeries> = [];
   readonly #render: (attributes: Attributes) => string;
+  /** Histogram rules: the bucket line prefix of a label string. */
   readonly #prefix: ((labels: string) => string) | undefined;
 
   constructor(render: (attributes: Attributes) => string, prefix?: (labels: string) => string) {
     this.#render = render;
     this.#prefix = prefix;
-    this.prefixes = prefix === undefined ? undefined : [];
   }
 
-  /** Makes position `i` hold `attributes`' strings. */
-  at(i: number, attributes: Attributes): void {
-    if (this.attributes[i] === attributes) return;
-    const labels = this.#render(attributes);
+  /** The series at position `i` with `value`: the last one when nothing changed. */
+  number(i: number, attributes: Attributes, value: number): NumberSeries {
+    const prev = this.series[i] as NumberSeries | undefined;
+    if (prev !== undefined && this.attributes[i] === attributes) {
+      if (prev.value === value) return prev;
+      return (this.series[i] = { labels: prev.labels, value });
+    }
     this.attributes[i] = attributes;
-    this.labels[i] = labels;
-    if (this.#prefix !== undefined) this.prefixes![i] = this.#prefix(labels);
+    return (this.series[i] = { labels: this.#render(attributes), value });
+  }
+
+  /** The histogram series at position `i`: the last one when nothing changed. */
+  histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number): HistogramSeries {
+    const prev = this.series[i] as HistogramSeries | undefined;
+    const sum = (h.sum ?? 0) * scale;
+    const counts = h.buckets.counts;
+    let labels: string;
+    let prefix: string | undefined;
+    if (prev !== undefined && this.attributes[i] === attributes) {
+      if (prev.count === h.count && prev.sum === sum && prev.bounds === bounds && sameCounts(prev.counts, counts)) return prev;
+      labels = prev.labels;
+      prefix = prev.prefix;
+    } else {
+      this.attributes[i] = attributes;
+      labels = this.#render(attributes);
+      prefix = this.#prefix?.(labels);
+    }
+    const series: HistogramSeries =
+      prefix === undefined ? { labels, bounds, counts, sum, count: h.count } : { labels, bounds, counts, sum, count: h.count, prefix };
+    return (this.series[i] = series);
   }
 
   /** Drops positions past `n` (the collection had fewer points). */
   trim(n: number): void {
     if (this.attributes.length > n) {
       this.attributes.length = n;
-      this.labels.length = n;
-      if (this.prefixes !== undefined) this.prefixes.length = n;
+      this.series.length = n;
     }
   }
 }
@@ -317,14 +348,12 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
         if (m.dataPointType === DataPointType.HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<Histogram>;
-            cache.at(i, dp.attributes);
-            addHistogram(out, cache.labels[i]!, intern(dp.value.buckets.boundaries), dp.value, 1, cache.prefixes?.[i]);
+            addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, 1));
           }
         } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<number>;
-            cache.at(i, dp.attributes);
-            addNumber(out, cache.labels[i]!, dp.value);
+            addNumber(out, cache.number(i, dp.attributes, dp.value));
           }
         }
         cache.trim(points.length);
@@ -382,17 +411,14 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
       if (m.dataPointType === DataPointType.HISTOGRAM) {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<Histogram>;
-          cache.at(i, dp.attributes);
-          const labels = cache.labels[i]!;
-          if (from === 'sum') addNumber(out, labels, scaled(dp.value.sum ?? 0, scale));
-          else if (from === 'count') addNumber(out, labels, dp.value.count);
-          else addHistogram(out, labels, intern(dp.value.buckets.boundaries), dp.value, scale, cache.prefixes?.[i]);
+          if (from === 'sum') addNumber(out, cache.number(i, dp.attributes, scaled(dp.value.sum ?? 0, scale)));
+          else if (from === 'count') addNumber(out, cache.number(i, dp.attributes, dp.value.count));
+          else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale));
         }
       } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<number>;
-          cache.at(i, dp.attributes);
-          addNumber(out, cache.labels[i]!, rule.type === 'info' ? 1 : scaled(dp.value, scale));
+          addNumber(out, cache.number(i, dp.attributes, rule.type === 'info' ? 1 : scaled(dp.value, scale)));
         }
       }
       cache.trim(points.length);
@@ -407,7 +433,7 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
 function zeroFill(profile: TableProfile, builders: Map<string, FamilyBuilder>, constLabels: string): void {
   for (const rule of profile.rules) {
     const builder = builders.get(rule.name)!;
-    if (rule.emitZero && builder.series.length === 0) addNumber(builder, constLabels, 0);
+    if (rule.emitZero && builder.series.length === 0) addNumber(builder, { labels: constLabels, value: 0 });
     if (rule.zeroFill === undefined) continue;
     for (const [label, values] of Object.entries(rule.zeroFill)) {
       const ordered: Array<NumberSeries | HistogramSeries> = [];

@@ -69,6 +69,12 @@ export interface OtlpPushHooks {
    * @default min(timeoutMillis, 5000)
    */
   shutdownTimeoutMillis?: number;
+  /**
+   * Called with each collection as it is handed to the exporter (after {@link transform}); the
+   * function it may return is called with the export's result once it settles
+   * (`jobmeter serve --debug` prints both). Throws are ignored. @default none
+   */
+  onExport?: (resourceMetrics: ResourceMetrics) => ((result: ExportResult) => void) | void;
 }
 
 /** The push state, for diagnostics and tests. */
@@ -131,7 +137,7 @@ export function createOtlpPushReader(options: ResolvedOtlpPushOptions, hooks: Ot
     shutdownMillis,
     hooks.log ?? ((line) => void process.stderr.write(`${line}\n`)),
   );
-  const exporter = new ResilientExporter(inner, hooks.transform, log, options.temporality === 'cumulative');
+  const exporter = new ResilientExporter(inner, hooks.transform, log, options.temporality === 'cumulative', hooks.onExport);
   const reader = new ResilientPushReader(
     {
       exporter,
@@ -172,17 +178,25 @@ class ResilientExporter implements PushMetricExporter {
   readonly #transform: ((rm: ResourceMetrics) => ResourceMetrics) | undefined;
   readonly #log: StateLog;
   readonly #supersedable: boolean;
+  readonly #onExport: OtlpPushHooks['onExport'];
   /** Abandon functions of the exports not yet settled. */
   readonly #pending = new Set<(why: Abandoned) => void>();
   #deadline: number | undefined;
   #expired = false;
   maxInFlight = 0;
 
-  constructor(inner: PushMetricExporter, transform: ((rm: ResourceMetrics) => ResourceMetrics) | undefined, log: StateLog, supersedable: boolean) {
+  constructor(
+    inner: PushMetricExporter,
+    transform: ((rm: ResourceMetrics) => ResourceMetrics) | undefined,
+    log: StateLog,
+    supersedable: boolean,
+    onExport?: OtlpPushHooks['onExport'],
+  ) {
     this.#inner = inner;
     this.#transform = transform;
     this.#log = log;
     this.#supersedable = supersedable;
+    this.#onExport = onExport;
   }
 
   get inFlight(): number {
@@ -212,7 +226,20 @@ class ResilientExporter implements PushMetricExporter {
       settle({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) }, undefined);
       return;
     }
-    this.#inner.export(payload, (result) => settle(result, undefined));
+    let exported: ((result: ExportResult) => void) | void = undefined;
+    try {
+      exported = this.#onExport?.(payload);
+    } catch {
+      // Debug output never fails an export.
+    }
+    this.#inner.export(payload, (result) => {
+      settle(result, undefined);
+      try {
+        exported?.(result);
+      } catch {
+        // idem
+      }
+    });
   }
 
   /** From now on nothing waits past `budgetMillis`; with cumulative data, in-flight exports are dropped at once. */

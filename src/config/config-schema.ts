@@ -1,0 +1,288 @@
+/**
+ * The config file's shape as one JSON Schema (draft-07): the document ajv validates every config
+ * file against (schema.ts), and the one published as docs/config.schema.json for editors.
+ *
+ * Keys are in file spelling (snake_case). Each reusable value type is a named definition
+ * (`#/definitions/port`, `#/definitions/millis`, …): error messages are chosen by the definition
+ * that failed (schema-errors.ts), and the flag and environment parsers validate single values
+ * against the same definitions.
+ *
+ * What JSON Schema cannot say is code, in two places:
+ * - Custom `format`s (FORMATS below) for host literals, URLs, CIDRs and loopback HOST:PORT, which
+ *   need `node:net` / `URL` parsing. Editors ignore formats they do not know; ajv here runs them.
+ * - Checks across keys (timeout_ms ≤ interval_ms, a value and its file both given, duplicate API
+ *   keys, an original's spelling next to the canonical key), run after the schema pass (schema.ts).
+ */
+import { isIP } from 'node:net';
+
+import { parseCidr } from '../http/client-ip.ts';
+import { isLoopbackHost } from '../http/loopback.ts';
+import { POSTURE_NAMES } from '../http/postures.ts';
+import type { OtlpProtocol, ProfileName, PullListenerOptions } from '../options.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Vocabulary (re-exported by schema.ts, which flags and tests import)
+
+export type ListenerFormat = NonNullable<PullListenerOptions['format']>;
+export type Temporality = 'cumulative' | 'delta';
+export type OtlpNaming = 'canonical' | 'profile';
+
+export const PROFILE_NAMES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
+export const LISTENER_FORMATS: readonly ListenerFormat[] = ['negotiate', 'text', 'openmetrics'];
+export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
+export const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta'];
+export const OTLP_NAMINGS: readonly OtlpNaming[] = ['canonical', 'profile'];
+/** Largest `ingest.max_body_bytes` accepted (1 GiB). */
+export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
+/**
+ * Largest interval/timeout accepted: Node timers overflow above 2^31-1 ms (they would fire after
+ * 1 ms with only a warning), so a larger value is a config error rather than a busy loop.
+ */
+export const MAX_MILLIS = 2_147_483_647;
+/** Largest in-flight scrape limit accepted. */
+export const MAX_INFLIGHT_SCRAPES = 1_000_000;
+/** Largest `ingest.max_concurrent_requests` accepted. */
+export const MAX_CONCURRENT_REQUESTS = 10_000;
+
+/** The tables whose keys are checked, by their file name (`''` is the top level). */
+export type Table = '' | 'listener' | 'otlp' | 'ingest' | 'metrics' | 'daemon';
+
+/**
+ * The originals' own top-level spellings, accepted so their config files carry over: runwisp.toml's
+ * `[daemon]` table, restic-manager's `metrics_token` / `metrics_trusted_cidrs`. Accepted and
+ * suggested, but not listed in unknown-key errors (the canonical keys are).
+ */
+export const ORIGINAL_SPELLINGS: readonly string[] = ['daemon', 'metrics_token', 'metrics_trusted_cidrs'];
+
+// ---------------------------------------------------------------------------------------------
+// Formats: the value checks a pattern cannot make. Names are prefixed so no validator mistakes
+// them for the standard `hostname` / `uri` formats, whose rules differ.
+
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** A bind host: an IPv4/IPv6 literal (no brackets) or a DNS name. */
+export function isHost(value: string): boolean {
+  return isIP(value) !== 0 || HOSTNAME.test(value);
+}
+
+/**
+ * `127.0.0.1:9464`, `localhost:0`, `[::1]:9464` or `:9464` (no host). Undefined when malformed;
+ * a bare IPv6 address without brackets is ambiguous and malformed.
+ */
+export function parseHostPort(value: string): { host?: string; port: number } | undefined {
+  const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  if (match === null) return undefined;
+  const [, bracketed, plain, portText] = match;
+  const port = Number(portText);
+  if (port > 65535) return undefined;
+  if (bracketed !== undefined) {
+    // Only IPv6 literals go in brackets.
+    return bracketed.includes(':') && isIP(bracketed) === 6 ? { host: bracketed, port } : undefined;
+  }
+  if (plain === undefined || plain === '') return { port };
+  return isHost(plain) ? { host: plain, port } : undefined;
+}
+
+function isHttpUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+}
+
+/** Custom formats used by {@link CONFIG_SCHEMA}, for `ajv.addFormat`. */
+export const FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
+  'jobmeter-host': isHost,
+  'jobmeter-http-url': isHttpUrl,
+  'jobmeter-cidr': (value) => parseCidr(value) !== undefined,
+  'jobmeter-loopback-host-port': (value) => {
+    const parsed = parseHostPort(value);
+    return parsed?.host !== undefined && isLoopbackHost(parsed.host);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The schema
+
+const ref = (name: string): { $ref: string } => ({ $ref: `#/definitions/${name}` });
+const integer = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const;
+const oneOfStrings = (values: readonly string[]) => ({ type: 'string', enum: [...values] }) as const;
+/** A table. `null` counts as empty: in YAML, `otlp:` with every child commented out is null. */
+const table = (properties: Record<string, { $ref: string }>) =>
+  ({ type: ['object', 'null'], additionalProperties: false, properties }) as const;
+
+/**
+ * The config file schema. Property order is the order keys are listed in unknown-key errors, and
+ * the order values are checked in (the first problem found is the one reported).
+ */
+export const CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'jobmeter service config',
+  $comment:
+    'Generated from src/config/config-schema.ts. Formats named jobmeter-* are checked by jobmeter itself; other validators ignore them.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    profile: ref('profile'),
+    service_name: ref('nonEmptyString'),
+    process_metrics: ref('boolean'),
+    otel_scope_info: ref('boolean'),
+    resource_attributes: ref('resourceAttributes'),
+    listener: ref('listener'),
+    otlp: ref('otlp'),
+    ingest: ref('ingest'),
+    metrics: ref('metrics'),
+    daemon: ref('daemon'),
+    metrics_token: ref('token'),
+    metrics_trusted_cidrs: ref('cidrList'),
+  },
+  definitions: {
+    // Tables
+    listener: table({
+      enabled: ref('boolean'),
+      host: ref('host'),
+      port: ref('port'),
+      allow_non_loopback: ref('boolean'),
+      format: ref('listenerFormat'),
+    }),
+    otlp: table({
+      endpoint: ref('endpoint'),
+      protocol: ref('protocol'),
+      interval_ms: ref('millis'),
+      timeout_ms: ref('millis'),
+      temporality: ref('temporality'),
+      headers: ref('headers'),
+      naming: ref('naming'),
+    }),
+    ingest: table({
+      enabled: ref('boolean'),
+      host: ref('host'),
+      port: ref('port'),
+      allow_non_loopback: ref('boolean'),
+      max_body_bytes: ref('bodyBytes'),
+      max_concurrent_requests: ref('concurrent'),
+      expiry_ms: ref('millis'),
+    }),
+    metrics: table({
+      enabled: ref('boolean'),
+      path: ref('path'),
+      posture: ref('posture'),
+      listen: ref('loopbackListen'),
+      token: ref('token'),
+      token_file: ref('filePath'),
+      api_keys: ref('apiKeys'),
+      api_keys_file: ref('filePath'),
+      auth: ref('boolean'),
+      trusted_cidrs: ref('cidrList'),
+      trusted_proxies: ref('cidrList'),
+      access_log: ref('boolean'),
+      verbose: ref('boolean'),
+      max_inflight_scrapes: ref('inflight'),
+    }),
+    /** runwisp.toml's `[daemon]`: only its metrics keys. */
+    daemon: table({
+      metrics_enabled: ref('boolean'),
+      metrics_listen: ref('loopbackListen'),
+    }),
+    resourceAttributes: {
+      type: ['object', 'null'],
+      // `__proto__` would not survive as a key of a plain object: refused rather than dropped.
+      propertyNames: { not: { const: '__proto__' }, pattern: '\\S' },
+      additionalProperties: ref('attributeValue'),
+    },
+    headers: {
+      type: ['object', 'null'],
+      propertyNames: { not: { const: '__proto__' }, pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$" },
+      additionalProperties: ref('headerValue'),
+    },
+    apiKeys: { type: 'array', items: ref('apiKey') },
+    apiKey: {
+      type: 'object',
+      // Unknown keys before missing ones, so `tennant = "a"` is answered with "did you mean
+      // tenant" rather than "tenant is missing": ajv checks `required` before
+      // `additionalProperties` in one schema, but allOf's parts in order.
+      allOf: [
+        { additionalProperties: false, properties: { tenant: ref('tenant'), key: ref('token') } },
+        { required: ['tenant', 'key'] },
+      ],
+    },
+
+    // Values
+    profile: oneOfStrings(PROFILE_NAMES),
+    nonEmptyString: { type: 'string', pattern: '\\S' },
+    boolean: { type: 'boolean' },
+    host: { type: 'string', format: 'jobmeter-host' },
+    port: integer(0, 65535),
+    listenerFormat: oneOfStrings(LISTENER_FORMATS),
+    endpoint: { type: 'string', format: 'jobmeter-http-url' },
+    protocol: oneOfStrings(OTLP_PROTOCOLS),
+    millis: integer(1, MAX_MILLIS),
+    temporality: oneOfStrings(TEMPORALITIES),
+    naming: oneOfStrings(OTLP_NAMINGS),
+    bodyBytes: integer(1, MAX_BODY_BYTES),
+    concurrent: integer(1, MAX_CONCURRENT_REQUESTS),
+    posture: oneOfStrings(POSTURE_NAMES),
+    path: { type: 'string', pattern: '^/[^\\s?#]*$' },
+    loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },
+    token: { type: 'string', pattern: '^\\S+$' },
+    filePath: { type: 'string', pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' },
+    cidrList: { type: 'array', items: ref('cidr') },
+    cidr: { type: 'string', format: 'jobmeter-cidr' },
+    tenant: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
+    inflight: integer(0, MAX_INFLIGHT_SCRAPES),
+    attributeValue: { type: 'string' },
+    headerValue: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$' },
+  },
+} as const;
+
+/** A definition of {@link CONFIG_SCHEMA}. */
+export type DefinitionName = keyof (typeof CONFIG_SCHEMA)['definitions'];
+
+/**
+ * The definition describing the value at `path` (object keys and array indices) below a value of
+ * definition `from` (undefined: the whole file); undefined for the top level itself. Every child
+ * schema of CONFIG_SCHEMA is a `$ref`, so the walk reads names, not ajv's compiled paths (which
+ * name a definition only when ajv chose to inline it).
+ */
+export function definitionAt(path: readonly (string | number)[], from?: DefinitionName): DefinitionName | undefined {
+  let name = from;
+  for (const segment of path) {
+    const schema = (name === undefined ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[name]) as SchemaNode;
+    const child = typeof segment === 'number' ? schema.items : childOf(schema, segment);
+    if (child?.$ref === undefined) return name;
+    name = child.$ref.slice('#/definitions/'.length) as DefinitionName;
+  }
+  return name;
+}
+
+interface SchemaNode {
+  readonly properties?: Readonly<Record<string, { readonly $ref: string }>>;
+  readonly additionalProperties?: boolean | { readonly $ref: string };
+  readonly items?: { readonly $ref: string };
+  readonly allOf?: readonly SchemaNode[];
+}
+
+function childOf(schema: SchemaNode, key: string): { readonly $ref: string } | undefined {
+  const own = schema.properties !== undefined && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
+  if (own !== undefined) return own;
+  for (const part of schema.allOf ?? []) {
+    const hit = childOf(part, key);
+    if (hit !== undefined) return hit;
+  }
+  return typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
+}
+
+/** Keys of each table in file spelling, in schema order. */
+export function tableKeys(where: Table): readonly string[] {
+  const properties = where === '' ? CONFIG_SCHEMA.properties : CONFIG_SCHEMA.definitions[where].properties;
+  return Object.keys(properties);
+}
+
+/** docs/config.schema.json: {@link CONFIG_SCHEMA} as JSON, ending in a newline. */
+export function renderConfigSchema(): string {
+  return `${JSON.stringify(CONFIG_SCHEMA, null, 2)}\n`;
+}

@@ -1,0 +1,333 @@
+/**
+ * Turns ajv's first error into the {@link ConfigError} a user reads:
+ * `invalid <dotted.key>=<value>: expected <what>`, with the hints people need to fix it — "did you
+ * mean" for near-miss keys and enum values, "(got a string)" where a quoted number or boolean was
+ * the mistake — and secrets (tokens, API keys, header values) replaced by `<redacted>`.
+ *
+ * ajv decides whether and where a value is wrong; this file only decides what to say. The wording
+ * is chosen by the definition of config-schema.ts that failed (`#/definitions/port` → "an integer
+ * from 0 to 65535"), never by ajv's own messages, so the texts stay ours whatever ajv's version.
+ */
+import type { ErrorObject } from 'ajv';
+
+import { POSTURE_NAMES } from '../http/postures.ts';
+import {
+  definitionAt,
+  LISTENER_FORMATS,
+  MAX_BODY_BYTES,
+  MAX_CONCURRENT_REQUESTS,
+  MAX_INFLIGHT_SCRAPES,
+  MAX_MILLIS,
+  ORIGINAL_SPELLINGS,
+  OTLP_NAMINGS,
+  OTLP_PROTOCOLS,
+  PROFILE_NAMES,
+  TEMPORALITIES,
+  tableKeys,
+  type DefinitionName,
+  type Table,
+} from './config-schema.ts';
+import { ConfigError, maskUserinfo, REDACTED } from './errors.ts';
+
+/** Expectation texts, shared with the flag parser so messages read the same everywhere. */
+export const EXPECT = {
+  profile: `one of ${PROFILE_NAMES.join(', ')}`,
+  nonEmptyString: 'a non-empty string',
+  boolean: 'true or false',
+  table: 'a table',
+  stringTable: 'a table of string values',
+  string: 'a string',
+  host: 'an IP address or host name (IPv6 without brackets)',
+  port: 'an integer from 0 to 65535',
+  format: `one of ${LISTENER_FORMATS.join(', ')}`,
+  endpoint: 'an http:// or https:// URL',
+  protocol: `one of ${OTLP_PROTOCOLS.join(', ')}`,
+  millis: `an integer from 1 to ${MAX_MILLIS} (milliseconds)`,
+  temporality: `one of ${TEMPORALITIES.join(', ')}`,
+  headerName: "an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
+  headerValue: 'a string without line breaks',
+  attributeName: 'a non-empty attribute name other than __proto__',
+  naming: `one of ${OTLP_NAMINGS.join(', ')}`,
+  bodyBytes: `an integer from 1 to ${MAX_BODY_BYTES} (bytes)`,
+  concurrent: `an integer from 1 to ${MAX_CONCURRENT_REQUESTS}`,
+  posture: `one of ${POSTURE_NAMES.join(', ')}`,
+  path: 'a path starting with / (no spaces, ? or #)',
+  loopbackListen: 'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
+  token: 'a non-empty token without whitespace',
+  filePath: 'a non-empty file path',
+  cidrList: 'a list of IP addresses or CIDRs, e.g. ["10.0.0.0/8"]',
+  cidr: 'an IP address or CIDR, e.g. 10.0.0.0/8 or ::1',
+  apiKeys: 'a list of { tenant, key } tables',
+  apiKey: 'a { tenant, key } table',
+  tenant: 'a tenant id of 1 to 128 printable ASCII characters without spaces',
+  inflight: `an integer from 0 (no limit) to ${MAX_INFLIGHT_SCRAPES}`,
+} as const;
+
+/** What a value that failed a definition is told: the value to show (maybe redacted) and the expectation. */
+type Describe = (value: unknown) => { shown?: unknown; expected: string };
+
+const plain = (expected: string): Describe => () => ({ expected });
+const quoted = (expected: string): Describe => (value) => ({ expected: expected + quotedHint(value) });
+const choice = (expected: string, allowed: readonly string[]): Describe => (value) => ({
+  expected: expected + didYouMeanValue(value, allowed),
+});
+
+/** Every definition of the schema, and how its failure reads. */
+const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
+  listener: plain(EXPECT.table),
+  otlp: plain(EXPECT.table),
+  ingest: plain(EXPECT.table),
+  metrics: plain(EXPECT.table),
+  daemon: plain(EXPECT.table),
+  resourceAttributes: plain(EXPECT.stringTable),
+  headers: plain(EXPECT.stringTable),
+  apiKeys: (value) => ({ shown: REDACTED, expected: `${EXPECT.apiKeys} (got ${describeType(value)})` }),
+  apiKey: (value) => ({ shown: REDACTED, expected: `${EXPECT.apiKey} (got ${describeType(value)})` }),
+  profile: choice(EXPECT.profile, PROFILE_NAMES),
+  nonEmptyString: plain(EXPECT.nonEmptyString),
+  boolean: quoted(EXPECT.boolean),
+  host: plain(EXPECT.host),
+  port: quoted(EXPECT.port),
+  listenerFormat: choice(EXPECT.format, LISTENER_FORMATS),
+  // user:password in a rejected endpoint is masked before it is echoed.
+  endpoint: (value) => ({ shown: typeof value === 'string' ? maskUserinfo(value) : value, expected: EXPECT.endpoint }),
+  protocol: choice(EXPECT.protocol, OTLP_PROTOCOLS),
+  millis: quoted(EXPECT.millis),
+  temporality: choice(EXPECT.temporality, TEMPORALITIES),
+  naming: choice(EXPECT.naming, OTLP_NAMINGS),
+  bodyBytes: quoted(EXPECT.bodyBytes),
+  concurrent: quoted(EXPECT.concurrent),
+  posture: choice(EXPECT.posture, POSTURE_NAMES),
+  path: plain(EXPECT.path),
+  loopbackListen: plain(EXPECT.loopbackListen),
+  // A secret: never echoed.
+  token: (value) => ({
+    shown: REDACTED,
+    expected: `${EXPECT.token} (got ${typeof value === 'string' ? (value === '' ? 'an empty string' : 'whitespace in it') : describeType(value)})`,
+  }),
+  filePath: plain(EXPECT.filePath),
+  // A comma-separated string is the environment's form, not a file's.
+  cidrList: (value) => ({ expected: EXPECT.cidrList + (typeof value === 'string' ? ' (a list, not a comma-separated string)' : '') }),
+  cidr: plain(EXPECT.cidr),
+  tenant: plain(EXPECT.tenant),
+  inflight: quoted(EXPECT.inflight),
+  attributeValue: plain(EXPECT.string),
+  // Never echo a header value: it is usually a credential. Say only what type it was.
+  headerValue: (value) => ({
+    shown: REDACTED,
+    expected: `${EXPECT.headerValue} (got ${typeof value === 'string' ? 'a line break' : describeType(value)})`,
+  }),
+};
+
+/**
+ * The ConfigError for ajv's first error.
+ *
+ * @param error `validate.errors[0]` (ajv runs with `allErrors: false`, so it is the only one, or
+ *   the first of a `propertyNames` pair).
+ * @param root the value validated, as given (not the copy ajv saw), to read the rejected value from.
+ * @param rootKey the key `root` sits at: `''` for a whole file, else a flag or dotted key.
+ * @param rootDefinition the definition `root` was validated against; undefined for a whole file.
+ */
+export function toConfigError(
+  error: ErrorObject,
+  root: unknown,
+  rootKey: string,
+  rootDefinition: DefinitionName | undefined,
+): ConfigError {
+  const segments = pointerSegments(error.instancePath, root);
+  const at = dotted(rootKey, segments);
+  const node = valueAt(root, segments);
+  const definition = definitionAt(segments, rootDefinition);
+
+  const propertyName = error.propertyName ?? (error.keyword === 'propertyNames' ? (error.params as { propertyName: string }).propertyName : undefined);
+  if (propertyName !== undefined) {
+    const value = (node as Record<string, unknown>)[propertyName];
+    if (definition === 'headers') return new ConfigError(`${at}.${propertyName}`, REDACTED, EXPECT.headerName);
+    // resourceAttributes: a blank name reads as `""`, which is what it is.
+    const key = propertyName.trim() === '' ? `${at}.""` : `${at}.${propertyName}`;
+    return new ConfigError(key, value, EXPECT.attributeName);
+  }
+
+  if (error.keyword === 'additionalProperties') {
+    const name = (error.params as { additionalProperty: string }).additionalProperty;
+    const value = (node as Record<string, unknown>)[name];
+    if (definition === 'apiKey') {
+      const hint = nearest(name, ['tenant', 'key']);
+      return new ConfigError(`${at}.${name}`, REDACTED, `a key of an API key: tenant, key${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+    }
+    return unknownKey(name, value, (definition ?? '') as Table);
+  }
+
+  if (error.keyword === 'required') {
+    // Only API keys have required fields: a missing one is an undefined value of its definition.
+    const name = (error.params as { missingProperty: string }).missingProperty;
+    return describe(name === 'key' ? 'token' : 'tenant', undefined, `${at}.${name}`);
+  }
+
+  if (definition === undefined) {
+    // Nothing but the shape of the top level is checked outside a definition; callers check that first.
+    return new ConfigError(at, node, 'a table of settings at the top level');
+  }
+  return describe(definition, node, at);
+}
+
+function describe(definition: DefinitionName, value: unknown, key: string): ConfigError {
+  const { shown = value, expected } = DESCRIBE[definition](value);
+  return new ConfigError(key, shown, expected);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths
+
+/** `/otlp/headers/x~1y` → `['otlp', 'headers', 'x/y']`; array indices as numbers. */
+function pointerSegments(pointer: string, root: unknown): (string | number)[] {
+  if (pointer === '') return [];
+  const out: (string | number)[] = [];
+  let node = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const step = Array.isArray(node) ? Number(segment) : segment;
+    out.push(step);
+    node = (node as Record<string | number, unknown>)[step];
+  }
+  return out;
+}
+
+function valueAt(root: unknown, segments: readonly (string | number)[]): unknown {
+  let node = root;
+  for (const s of segments) node = (node as Record<string | number, unknown>)[s];
+  return node;
+}
+
+/** `metrics`, `api_keys`, 0, `tenant` → `metrics.api_keys[0].tenant`. */
+function dotted(rootKey: string, segments: readonly (string | number)[]): string {
+  let out = rootKey;
+  for (const s of segments) out = typeof s === 'number' ? `${out}[${s}]` : out === '' ? s : `${out}.${s}`;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hints
+
+/**
+ * ConfigError prints strings raw, so `port = "9464"` would read `invalid listener.port=9464` as if
+ * the number were wrong; where a string is the wrong type, say so.
+ */
+function quotedHint(value: unknown): string {
+  return typeof value === 'string' ? ' (got a string)' : '';
+}
+
+/** Plain objects only: TOML (null-prototype) tables, YAML maps, JSON objects. Not dates/arrays. */
+export function isTable(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** For messages that must not show the value itself. */
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (isTable(value)) return 'a table';
+  if (typeof value === 'object') return 'a date';
+  return `a ${typeof value}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unknown keys and "did you mean"
+
+/** Known keys of a table, as listed in errors: the canonical ones, not the originals' spellings. */
+function knownKeys(where: Table): readonly string[] {
+  const keys = tableKeys(where);
+  return where === '' ? keys.filter((k) => !ORIGINAL_SPELLINGS.includes(k)) : keys;
+}
+
+function unknownKey(key: string, value: unknown, where: Table): ConfigError {
+  const dottedKey = where === '' ? key : `${where}.${key}`;
+  const tableName = where === '' ? 'the top level' : `[${where}]`;
+  const hint = suggestKey(key, where);
+  return new ConfigError(
+    dottedKey,
+    value,
+    `a key of ${tableName}: ${knownKeys(where).join(', ')}${hint === undefined ? '' : ` (did you mean ${hint}?)`}`,
+  );
+}
+
+/** Library (camelCase) spellings whose file spelling is not a mere case change. */
+const ALIASES: Readonly<Record<string, string>> = {
+  intervalmillis: 'interval_ms',
+  exportintervalmillis: 'interval_ms',
+  interval: 'interval_ms',
+  timeoutmillis: 'timeout_ms',
+  exporttimeoutmillis: 'timeout_ms',
+  timeout: 'timeout_ms',
+  url: 'endpoint',
+  address: 'host',
+  bind: 'host',
+};
+
+/**
+ * A near miss in the same table first (an original's spelling included), else the same key in
+ * another table (`port` → `listener.port`, `token` → `metrics.token`).
+ */
+function suggestKey(key: string, where: Table): string | undefined {
+  const prefix = (w: string): string => (w === '' ? '' : `${w}.`);
+  const inTable = nearest(key, tableKeys(where));
+  if (inTable !== undefined) return prefix(where) + inTable;
+  for (const other of ['', 'listener', 'otlp', 'ingest', 'metrics'] as const) {
+    if (other === where) continue;
+    const hit = nearest(key, knownKeys(other), true);
+    if (hit !== undefined) return prefix(other) + hit;
+  }
+  return undefined;
+}
+
+function nearest(input: string, candidates: readonly string[], exactOnly = false): string | undefined {
+  const norm = normalize(input);
+  const alias = ALIASES[norm];
+  for (const c of candidates) {
+    if (normalize(c) === norm || c === alias) return c;
+  }
+  if (exactOnly) return undefined;
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  const limit = norm.length <= 4 ? 1 : 2;
+  for (const c of candidates) {
+    const d = editDistance(norm, normalize(c));
+    if (d <= limit && d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function didYouMeanValue(value: unknown, allowed: readonly string[]): string {
+  if (typeof value !== 'string') return '';
+  const hit = nearest(value, allowed);
+  return hit === undefined ? '' : ` (did you mean ${hit}?)`;
+}
+
+/** Lowercase without `_`, `-`, `.`, `/`: `serviceName`, `service-name` and `service_name` meet. */
+function normalize(s: string): string {
+  return s.toLowerCase().replace(/[-_./]/g, '');
+}
+
+/** Optimal-string-alignment distance: edits plus adjacent transpositions (`prot` → `port` is 1). */
+function editDistance(a: string, b: string): number {
+  if (a === b) return 0;
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      }
+      row.push(d);
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}

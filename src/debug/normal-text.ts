@@ -1,0 +1,364 @@
+/**
+ * An OTLP metrics request as the Collector's `debug` exporter prints it at `verbosity: normal`:
+ * one line per resource, one per scope, one per data point.
+ *
+ *   ResourceMetrics #0 service.name=go-daemon host.name=ci-7
+ *   ScopeMetrics #0 daemon@1.4.2
+ *   jobmeter.run.finished{task=backup,outcome=success} 2
+ *   jobmeter.run.duration{task=backup} count=2 sum=0.75 min=0.25 max=0.5 le0.25=1 le0.5=1 le1=0 0
+ *
+ * Mirrors open-telemetry/opentelemetry-collector `exporter/debugexporter/internal/normal/metrics.go`
+ * (commit 90ed7dd8c351776efa46d49cbdf5db711a597e5f) and `normal/common.go`, with pdata's
+ * `pcommon.Value.AsString` for attribute values. Go's formats are reproduced:
+ *
+ * - a double data point value, bound, sum, min or max is `%v`, i.e. `strconv.FormatFloat(f, 'g', -1)`:
+ *   shortest digits, exponent form below 1e-4 and from 1e6 on (`1.234567e+06`, `1e-05`), `+Inf`;
+ * - an integer value (`as_int`, counts) is printed exactly, from its decimal text;
+ * - a double attribute is `float64AsString` (encoding/json's ES6 form: `1e+21`, `1e-7`), an array or
+ *   map attribute is its JSON (map keys sorted, `<>&` left unescaped as pdata does since it stopped
+ *   using json.Marshal's HTML escaping; older Collectors write `\u003c`), bytes are base64;
+ * - `ScopeMetrics #N` numbers scopes with the *resource's* index, as the original does (it passes
+ *   `i`, not `j`): a Collector prints `ScopeMetrics #0` for every scope of the first resource, so
+ *   this does too, or the two outputs would not diff clean.
+ *
+ * The input is the request in its wire shape — protobufjs `toObject` output or OTLP/JSON as
+ * received (lowerCamelCase or snake_case keys, 64-bit integers as strings or numbers) — not the
+ * ingest's decoded model (src/otlp/types.ts), which keeps one `number` per value and drops what
+ * the ingest does not use: whether a value was `as_int` or `as_double` (which changes how
+ * `1234567` prints), histogram min/max, scope attributes, schema URLs. Printing the wire shape is
+ * what lets this output match a Collector's line for line.
+ *
+ * Exponential histograms print `count= sum= min= max=` without buckets, as that commit does (some
+ * releases also print `le…` lower bounds); summaries print `count= sum=%f q…=`. jobmeter refuses
+ * both on ingest and never pushes them, so they appear only on the received side.
+ */
+
+type Obj = Readonly<Record<string, unknown>>;
+
+/** Counts, as the debug exporter's one-line summary gives them (`"resource metrics": 1, …`). */
+export interface RequestCounts {
+  readonly resourceMetrics: number;
+  readonly metrics: number;
+  readonly dataPoints: number;
+}
+
+const DATA_FIELDS = [
+  ['gauge', 'gauge'],
+  ['sum', 'sum'],
+  ['histogram', 'histogram'],
+  ['exponentialHistogram', 'exponential_histogram'],
+  ['summary', 'summary'],
+] as const;
+
+type DataKind = (typeof DATA_FIELDS)[number][0];
+
+/** The text of `request` (an ExportMetricsServiceRequest in wire shape), one string per line. */
+export function formatNormal(request: unknown): string[] {
+  const lines: string[] = [];
+  const resourceMetrics = list(asObj(request), 'resourceMetrics', 'resource_metrics');
+  for (let i = 0; i < resourceMetrics.length; i++) {
+    const rm = asObj(resourceMetrics[i]);
+    const resource = asObj(get(rm, 'resource'));
+    lines.push(`ResourceMetrics #${i}${resourceDetails(str(get(rm, 'schemaUrl', 'schema_url')))}${attributesString(get(resource, 'attributes'))}`);
+    for (const rawScope of list(rm, 'scopeMetrics', 'scope_metrics')) {
+      const sm = asObj(rawScope);
+      const scope = asObj(get(sm, 'scope'));
+      const details = scopeDetails(str(get(scope, 'name')), str(get(scope, 'version')), str(get(sm, 'schemaUrl', 'schema_url')));
+      // `i`, not the scope's own index: see the file comment.
+      lines.push(`ScopeMetrics #${i}${details}${attributesString(get(scope, 'attributes'))}`);
+      for (const rawMetric of list(sm, 'metrics')) {
+        const metric = asObj(rawMetric);
+        const name = str(get(metric, 'name'));
+        const found = dataOf(metric);
+        if (found === undefined) continue;
+        const [kind, data] = found;
+        for (const rawPoint of list(data, 'dataPoints', 'data_points')) {
+          const point = asObj(rawPoint);
+          lines.push(`${name}{${attributeList(get(point, 'attributes')).join(',')}} ${pointValue(kind, point)}`);
+        }
+      }
+    }
+  }
+  return lines;
+}
+
+/** How many resource metrics, metrics and data points `request` holds. */
+export function countRequest(request: unknown): RequestCounts {
+  let metrics = 0;
+  let dataPoints = 0;
+  const resourceMetrics = list(asObj(request), 'resourceMetrics', 'resource_metrics');
+  for (const rm of resourceMetrics) {
+    for (const sm of list(asObj(rm), 'scopeMetrics', 'scope_metrics')) {
+      for (const metric of list(asObj(sm), 'metrics')) {
+        metrics++;
+        const found = dataOf(asObj(metric));
+        if (found !== undefined) dataPoints += list(found[1], 'dataPoints', 'data_points').length;
+      }
+    }
+  }
+  return { resourceMetrics: resourceMetrics.length, metrics, dataPoints };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lines (metrics.go, common.go)
+
+function resourceDetails(schemaUrl: string): string {
+  return schemaUrl === '' ? '' : ` [${schemaUrl}]`;
+}
+
+function scopeDetails(name: string, version: string, schemaUrl: string): string {
+  let details = name;
+  if (version !== '') details += `@${version}`;
+  if (schemaUrl !== '') details += `${details === '' ? '' : ' '}[${schemaUrl}]`;
+  return details === '' ? '' : ` ${details}`;
+}
+
+/** `writeAttributesString`: ` k=v k2=v2`, or nothing. */
+function attributesString(raw: unknown): string {
+  const attributes = attributeList(raw);
+  return attributes.length === 0 ? '' : ` ${attributes.join(' ')}`;
+}
+
+/** `writeAttributes`: `k=v` per attribute, in the order sent. */
+function attributeList(raw: unknown): string[] {
+  return array(raw).map((kv) => {
+    const o = asObj(kv);
+    return `${str(get(o, 'key'))}=${anyValueAsString(get(o, 'value'))}`;
+  });
+}
+
+function dataOf(metric: Obj): [DataKind, Obj] | undefined {
+  for (const [camel, snake] of DATA_FIELDS) {
+    const data = get(metric, camel, snake);
+    if (data !== undefined && data !== null) return [camel, asObj(data)];
+  }
+  return undefined;
+}
+
+function pointValue(kind: DataKind, p: Obj): string {
+  switch (kind) {
+    case 'gauge':
+    case 'sum': {
+      const asInt = get(p, 'asInt', 'as_int');
+      if (asInt !== undefined && asInt !== null) return intText(asInt);
+      const asDouble = get(p, 'asDouble', 'as_double');
+      return asDouble !== undefined && asDouble !== null ? goFloat(double(asDouble)) : '';
+    }
+    case 'histogram': {
+      let value = `count=${intText(get(p, 'count') ?? 0)}${sumMinMax(p)}`;
+      const bounds = array(get(p, 'explicitBounds', 'explicit_bounds'));
+      const counts = array(get(p, 'bucketCounts', 'bucket_counts'));
+      for (let b = 0; b < counts.length; b++) {
+        value += ` ${b < bounds.length ? `le${goFloat(double(bounds[b]))}=` : ''}${intText(counts[b])}`;
+      }
+      return value;
+    }
+    case 'exponentialHistogram':
+      return `count=${intText(get(p, 'count') ?? 0)}${sumMinMax(p)}`;
+    case 'summary': {
+      let value = `count=${intText(get(p, 'count') ?? 0)} sum=${goFixed6(double(get(p, 'sum') ?? 0))}`;
+      for (const q of array(get(p, 'quantileValues', 'quantile_values'))) {
+        const o = asObj(q);
+        value += ` q${goFloat(double(get(o, 'quantile') ?? 0))}=${goFloat(double(get(o, 'value') ?? 0))}`;
+      }
+      return value;
+    }
+  }
+}
+
+/** ` sum=… min=… max=…`, each only when present (`HasSum()`, `HasMin()`, `HasMax()`). */
+function sumMinMax(p: Obj): string {
+  let out = '';
+  for (const field of ['sum', 'min', 'max'] as const) {
+    const v = get(p, field);
+    if (v !== undefined && v !== null) out += ` ${field}=${goFloat(double(v))}`;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attribute values: pcommon.Value.AsString
+
+function anyValueAsString(raw: unknown): string {
+  const v = anyValue(raw);
+  switch (v.type) {
+    case 'empty':
+      return '';
+    case 'str':
+      return v.value;
+    case 'bool':
+      return v.value ? 'true' : 'false';
+    case 'int':
+      return v.value;
+    case 'double':
+      return Number.isFinite(v.value) ? jsonFloat(v.value) : `json: unsupported value: ${goFloat(v.value)}`;
+    case 'bytes':
+      return v.value;
+    case 'slice':
+    case 'map':
+      // json.Marshal fails on NaN or ±Inf anywhere inside; AsString then gives "".
+      return goJson(v) ?? '';
+  }
+}
+
+type AnyValue =
+  | { readonly type: 'empty' }
+  | { readonly type: 'str'; readonly value: string }
+  | { readonly type: 'bool'; readonly value: boolean }
+  /** Decimal text: int64 is exact. */
+  | { readonly type: 'int'; readonly value: string }
+  | { readonly type: 'double'; readonly value: number }
+  /** Base64, as both protobufjs (`bytes: String`) and OTLP/JSON carry it. */
+  | { readonly type: 'bytes'; readonly value: string }
+  | { readonly type: 'slice'; readonly values: readonly AnyValue[] }
+  | { readonly type: 'map'; readonly entries: readonly (readonly [string, AnyValue])[] };
+
+function anyValue(raw: unknown): AnyValue {
+  if (raw === undefined || raw === null || typeof raw !== 'object') return { type: 'empty' };
+  const o = raw as Obj;
+  const s = get(o, 'stringValue', 'string_value');
+  if (s !== undefined && s !== null) return { type: 'str', value: String(s) };
+  const b = get(o, 'boolValue', 'bool_value');
+  if (b !== undefined && b !== null) return { type: 'bool', value: b === true };
+  const i = get(o, 'intValue', 'int_value');
+  if (i !== undefined && i !== null) return { type: 'int', value: intText(i) };
+  const d = get(o, 'doubleValue', 'double_value');
+  if (d !== undefined && d !== null) return { type: 'double', value: double(d) };
+  const arr = get(o, 'arrayValue', 'array_value');
+  if (arr !== undefined && arr !== null) return { type: 'slice', values: array(get(asObj(arr), 'values')).map(anyValue) };
+  const kv = get(o, 'kvlistValue', 'kvlist_value');
+  if (kv !== undefined && kv !== null) {
+    return {
+      type: 'map',
+      entries: array(get(asObj(kv), 'values')).map((e) => [str(get(asObj(e), 'key')), anyValue(get(asObj(e), 'value'))] as const),
+    };
+  }
+  const bytes = get(o, 'bytesValue', 'bytes_value');
+  if (bytes !== undefined && bytes !== null) return { type: 'bytes', value: String(bytes) };
+  return { type: 'empty' };
+}
+
+/** encoding/json of `AsRaw()`; undefined where json.Marshal fails (NaN, ±Inf). */
+function goJson(v: AnyValue): string | undefined {
+  switch (v.type) {
+    case 'empty':
+      return 'null';
+    case 'str':
+    case 'bytes':
+      return goJsonString(v.value);
+    case 'bool':
+      return v.value ? 'true' : 'false';
+    case 'int':
+      return v.value;
+    case 'double':
+      return Number.isFinite(v.value) ? jsonFloat(v.value) : undefined;
+    case 'slice': {
+      const parts: string[] = [];
+      for (const item of v.values) {
+        const text = goJson(item);
+        if (text === undefined) return undefined;
+        parts.push(text);
+      }
+      return `[${parts.join(',')}]`;
+    }
+    case 'map': {
+      // A Go map: the last value of a repeated key wins, and json.Marshal sorts the keys.
+      const byKey = new Map<string, AnyValue>();
+      for (const [key, value] of v.entries) byKey.set(key, value);
+      const parts: string[] = [];
+      for (const key of [...byKey.keys()].sort()) {
+        const text = goJson(byKey.get(key)!);
+        if (text === undefined) return undefined;
+        parts.push(`${goJsonString(key)}:${text}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+  }
+}
+
+/** A JSON string as encoding/json writes it without HTML escaping: JSON.stringify's, plus U+2028/U+2029 escaped. */
+function goJsonString(s: string): string {
+  return JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Go number formats
+
+/**
+ * Go's `%v` for a float64 (`strconv.FormatFloat(f, 'g', -1, 64)`): the shortest digits that
+ * round-trip (JavaScript's `toExponential()` gives the same digits), in exponent form when the
+ * decimal exponent is below -4 or at least 6 — at least two exponent digits — else plain.
+ */
+export function goFloat(f: number): string {
+  if (Number.isNaN(f)) return 'NaN';
+  if (f === Infinity) return '+Inf';
+  if (f === -Infinity) return '-Inf';
+  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  const [mantissa, exponentText] = f.toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  if (exponent < -4 || exponent >= 6) {
+    const sign = exponent < 0 ? '-' : '+';
+    return `${mantissa}e${sign}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  // Within that range JavaScript's own text is plain notation with the same shortest digits.
+  return String(f);
+}
+
+/**
+ * encoding/json's float64 (pdata's `float64AsString`): ES6 number-to-string, i.e. JavaScript's
+ * `String(f)` for finite values, except that Go keeps the sign of -0.
+ */
+export function jsonFloat(f: number): string {
+  return Object.is(f, -0) ? '-0' : String(f);
+}
+
+/** Go's `%f` (six decimals). Ties on exact binary halves round away from zero here, to even in Go. */
+function goFixed6(f: number): string {
+  if (Number.isNaN(f)) return 'NaN';
+  if (!Number.isFinite(f)) return f > 0 ? '+Inf' : '-Inf';
+  // Past 1e21 toFixed switches to exponent form; such doubles are integers.
+  if (Math.abs(f) >= 1e21) return `${BigInt(f).toString()}.000000`;
+  return f.toFixed(6);
+}
+
+/** An int64/uint64 as decimal text, exactly: protobufjs and OTLP/JSON give strings, JSON may give numbers. */
+function intText(raw: unknown): string {
+  if (typeof raw === 'string' && /^-?\d+$/.test(raw)) return BigInt(raw).toString();
+  if (typeof raw === 'number' && Number.isInteger(raw)) return BigInt(raw).toString();
+  if (typeof raw === 'bigint') return raw.toString();
+  return String(raw);
+}
+
+const SPECIAL_DOUBLES: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Infinity, '-Infinity': -Infinity };
+
+/** A double as OTLP/JSON may write it: a number, `"NaN"`/`"Infinity"`/`"-Infinity"`, or a numeric string. */
+function double(raw: unknown): number {
+  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'string') return SPECIAL_DOUBLES[raw] ?? Number(raw);
+  return Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the wire shape. Only requests that decoded are printed, so this is lenient: a missing
+// or odd field reads as its default.
+
+function get(o: Obj, camel: string, snake?: string): unknown {
+  const v = o[camel];
+  return v !== undefined || snake === undefined ? v : o[snake];
+}
+
+function asObj(raw: unknown): Obj {
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Obj) : {};
+}
+
+function array(raw: unknown): readonly unknown[] {
+  return Array.isArray(raw) ? raw : [];
+}
+
+function list(o: Obj, camel: string, snake?: string): readonly unknown[] {
+  return array(get(o, camel, snake));
+}
+
+function str(raw: unknown): string {
+  return typeof raw === 'string' ? raw : '';
+}

@@ -1,0 +1,69 @@
+/**
+ * OTLP request bodies in their wire shape, for `--debug` (normal-text.ts prints that shape):
+ *
+ * - {@link decodeWire}: a received body, protobuf or JSON, as an OTLP/JSON-shaped object. Protobuf
+ *   goes through the same committed descriptor as the ingest decoder (src/otlp/schema.ts), so what
+ *   is printed is what the ingest decoded, before the ingest model drops int/double, min/max,
+ *   scope attributes and schema URLs.
+ * - {@link serializePush}: what jobmeter's push reader sends for a collection, serialized by the
+ *   very serializer its OTLP exporter uses, then decoded like a received body: both sides of
+ *   `--debug` go through one decoder and one formatter, so the same series prints the same line.
+ */
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { createRequire } from 'node:module';
+import protobuf from 'protobufjs/light.js';
+import type { OtlpProtocol } from '../options.ts';
+import { OTLP_SCHEMA } from '../otlp/schema.ts';
+import type { OtlpEncoding } from '../otlp/types.ts';
+
+let requestType: protobuf.Type | undefined;
+
+/**
+ * A request body as an OTLP/JSON-shaped object: protobufjs `toObject` (lowerCamelCase keys,
+ * 64-bit integers as decimal strings, enums as numbers, bytes as base64), or the JSON as sent.
+ * @throws when the body does not decode (the ingest has refused it already).
+ */
+export function decodeWire(body: Uint8Array, encoding: OtlpEncoding): unknown {
+  if (encoding === 'json') return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  requestType ??= protobuf.Root.fromJSON(OTLP_SCHEMA).lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
+  return requestType.toObject(requestType.decode(body), { longs: String, enums: Number, bytes: String });
+}
+
+/** The part of `@opentelemetry/otlp-transformer`'s serializers used here. */
+interface MetricsSerializer {
+  serializeRequest(request: ResourceMetrics): Uint8Array | undefined;
+}
+
+const EXPORTER_PACKAGE: Readonly<Record<OtlpProtocol, string>> = {
+  'http/protobuf': '@opentelemetry/exporter-metrics-otlp-proto',
+  'http/json': '@opentelemetry/exporter-metrics-otlp-http',
+};
+const SERIALIZER: Readonly<Record<OtlpProtocol, 'ProtobufMetricsSerializer' | 'JsonMetricsSerializer'>> = {
+  'http/protobuf': 'ProtobufMetricsSerializer',
+  'http/json': 'JsonMetricsSerializer',
+};
+const serializers = new Map<OtlpProtocol, MetricsSerializer>();
+
+/**
+ * The serializer the exporter for `protocol` uses: `@opentelemetry/otlp-transformer` resolved from
+ * the exporter package's own location, so it is the exporter's pinned release (it may differ from
+ * any copy at the top of node_modules), not a dependency of jobmeter's own.
+ */
+function serializerFor(protocol: OtlpProtocol): MetricsSerializer {
+  let serializer = serializers.get(protocol);
+  if (serializer === undefined) {
+    const exporterMain = createRequire(import.meta.url).resolve(EXPORTER_PACKAGE[protocol]);
+    const transformer = createRequire(exporterMain)('@opentelemetry/otlp-transformer') as Record<string, MetricsSerializer | undefined>;
+    serializer = transformer[SERIALIZER[protocol]];
+    if (serializer === undefined) throw new Error(`@opentelemetry/otlp-transformer has no ${SERIALIZER[protocol]}`);
+    serializers.set(protocol, serializer);
+  }
+  return serializer;
+}
+
+/** What the push reader's exporter sends for `resourceMetrics` over `protocol`: the body and its encoding. */
+export function serializePush(resourceMetrics: ResourceMetrics, protocol: OtlpProtocol): { body: Uint8Array; encoding: OtlpEncoding } {
+  const body = serializerFor(protocol).serializeRequest(resourceMetrics);
+  if (body === undefined) throw new Error('the OTLP serializer produced no body');
+  return { body, encoding: protocol === 'http/json' ? 'json' : 'protobuf' };
+}

@@ -1,0 +1,117 @@
+/**
+ * The config JSON Schema: docs/config.schema.json is the schema jobmeter validates with, and it is
+ * usable as it stands by another validator (an editor's). After a schema change, regenerate with
+ * `node --test --test-update-snapshots test/config/config-schema.test.ts`.
+ */
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+import { Ajv } from 'ajv';
+
+import { CONFIG_SCHEMA, definitionAt, renderConfigSchema } from '../../src/config/config-schema.ts';
+import { ConfigError } from '../../src/config/errors.ts';
+import { loadConfigFile, parseConfigText } from '../../src/config/file-config.ts';
+import { parseServiceConfig } from '../../src/config/schema.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const DOC = join(ROOT, 'docs', 'config.schema.json');
+
+function message(raw: unknown): string {
+  try {
+    parseServiceConfig(raw, 'c.toml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.message;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('docs/config.schema.json', () => {
+  it('is the schema in src/config/config-schema.ts', (t) => {
+    t.assert.fileSnapshot(renderConfigSchema(), DOC, { serializers: [(v: unknown) => v] });
+  });
+
+  it('compiles in a stock ajv that knows none of the jobmeter-* formats', async () => {
+    const schema: unknown = JSON.parse(await readFile(DOC, 'utf8'));
+    // What an editor does: validate shapes, treat unknown formats as annotations.
+    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+    const validate = ajv.compile(schema as object);
+    const example = await loadConfigFile(join(ROOT, 'examples', 'task-daemon', 'jobmeter.toml'));
+    assert.equal(validate(example), true, JSON.stringify(validate.errors));
+    assert.equal(validate({ listener: { port: '9464' } }), false);
+    assert.equal(validate({ otlp: { intervalMillis: 1 } }), false);
+  });
+});
+
+describe('definitionAt', () => {
+  it('follows properties, allOf parts, free-form tables and list items', () => {
+    assert.equal(definitionAt([]), undefined);
+    assert.equal(definitionAt(['listener']), 'listener');
+    assert.equal(definitionAt(['listener', 'port']), 'port');
+    assert.equal(definitionAt(['otlp', 'headers', 'x-any']), 'headerValue');
+    assert.equal(definitionAt(['metrics', 'api_keys', 0, 'tenant']), 'tenant');
+    assert.equal(definitionAt(['metrics_trusted_cidrs', 3]), 'cidr');
+    assert.equal(definitionAt([1], 'cidrList'), 'cidr');
+  });
+
+  it('reaches every definition from the top level', () => {
+    const reached = new Set<string>();
+    const walk = (path: (string | number)[]): void => {
+      const name = definitionAt(path);
+      if (name === undefined ? path.length > 0 : reached.has(name)) return;
+      if (name !== undefined) reached.add(name);
+      const schema = (name === undefined ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[name]) as {
+        properties?: object;
+        allOf?: { properties?: object }[];
+        items?: unknown;
+        additionalProperties?: unknown;
+      };
+      const keys = [schema.properties, ...(schema.allOf ?? []).map((p) => p.properties)].flatMap((p) => Object.keys(p ?? {}));
+      for (const key of keys) walk([...path, key]);
+      if (schema.items !== undefined) walk([...path, 0]);
+      if (typeof schema.additionalProperties === 'object') walk([...path, 'any']);
+    };
+    walk([]);
+    assert.deepEqual([...reached].sort(), Object.keys(CONFIG_SCHEMA.definitions).sort());
+  });
+});
+
+describe('parseServiceConfig through the schema', () => {
+  it('reports the first problem in schema order, whatever the order in the file', () => {
+    const first = 'invalid listener.host=a b: expected an IP address or host name (IPv6 without brackets)';
+    assert.equal(message({ listener: { port: '1', host: 'a b' } }), first);
+    assert.equal(message({ listener: { host: 'a b', port: '1' } }), first);
+    // Unknown keys of the top level come before any value.
+    assert.equal(message({ listener: { port: '1' }, zz: 1 }).startsWith('invalid zz=1'), true);
+  });
+
+  it('takes a TOML date for no table', () => {
+    const raw = parseConfigText('listener = 1979-05-27\n', 'toml', 'c.toml');
+    assert.equal(message(raw), 'invalid listener="1979-05-27": expected a table');
+  });
+
+  it('answers a misspelt API key field before the field it leaves missing', () => {
+    assert.equal(
+      message({ metrics: { api_keys: [{ tennant: 'a', key: 'k' }] } }),
+      'invalid metrics.api_keys[0].tennant=<redacted>: expected a key of an API key: tenant, key (did you mean metrics.api_keys[0].tenant?)',
+    );
+    assert.equal(
+      message({ metrics: { api_keys: [{ key: 'k' }] } }),
+      'invalid metrics.api_keys[0].tenant=undefined: expected a tenant id of 1 to 128 printable ASCII characters without spaces',
+    );
+  });
+
+  it('refuses __proto__ and blank names in the free-form tables', () => {
+    assert.equal(
+      message({ resource_attributes: JSON.parse('{"__proto__":"x"}') }),
+      'invalid resource_attributes.__proto__=x: expected a non-empty attribute name other than __proto__',
+    );
+    assert.equal(message({ resource_attributes: { ' ': 'x' } }), 'invalid resource_attributes.""=x: expected a non-empty attribute name other than __proto__');
+    assert.equal(
+      message({ otlp: { headers: JSON.parse('{"__proto__":"s3cret"}') } }),
+      "invalid otlp.headers.__proto__=<redacted>: expected an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",
+    );
+  });
+});
