@@ -53,7 +53,7 @@ interface Result {
 
 const value = (i: number) => 'task-' + i;
 /** prom-client is stopped here: past it each scrape takes seconds, and the slope is plain already. */
-const PROM_LIMIT = 300_000;
+const PROM_LIMIT = 200_000;
 const OUTCOMES = ['success', 'failure'] as const;
 
 /** One step: offers values [from, to), then scrapes; returns the series count of the scrape. */
@@ -138,7 +138,7 @@ const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 export const scenario: Scenario<Params, Arg, Result> = {
   name: 'churn',
   title: 'Heap under label churn',
-  params: (quick) => (quick ? { total: 200_000, every: 50_000 } : { total: 1_000_000, every: 100_000 }),
+  params: (quick) => (quick ? { total: 100_000, every: 25_000 } : { total: 1_000_000, every: 100_000 }),
   jobs: (p): Job<Arg>[] => VARIANTS.map((variant) => ({ id: variant, arg: { ...p, variant } })),
   measure,
   table(p, results) {

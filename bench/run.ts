@@ -3,7 +3,7 @@
  * bench/README.md, between `<!-- bench:<scenario>:start -->` and `<!-- bench:<scenario>:end -->`
  * (the prose around them stays). Prints the tables too.
  *
- *   npm run bench                              everything, rewrites the README (4–6 min)
+ *   npm run bench                              everything, rewrites the README (≈ 15–20 min)
  *   npm run bench -- scrape heap               only these scenarios (only their sections change)
  *   BENCH_QUICK=1 npm run bench                smoke run: small N, few runs; README untouched
  *   BENCH_QUICK=1 BENCH_WRITE=1 npm run bench  … written anyway
@@ -15,13 +15,17 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { QUICK, log, runScenario, type AnyScenario } from './harness.ts';
+import { scenario as churn } from './churn.ts';
+import { scenario as eventLoop } from './event-loop.ts';
 import { scenario as heap } from './heap.ts';
+import { scenario as otlp } from './otlp.ts';
 import { scenario as recordCounter } from './record-counter.ts';
 import { scenario as recordDomain } from './record-domain.ts';
 import { scenario as recordHistogram } from './record-histogram.ts';
 import { scenario as scrape } from './scrape.ts';
+import { scenario as throughput } from './throughput.ts';
 
-const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, heap];
+const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, eventLoop, heap, churn, throughput, otlp];
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 
 function fileOf(s: AnyScenario): string {

@@ -3,12 +3,13 @@
  * counter series (+ a tenth as many 15-bucket histogram series; see series.ts for the layout and
  * its sharding).
  *
- * Timed, per contender, everything a scrape does before the socket write, ending in
- * `Buffer.from(text, 'utf8')` for all three (jobmeter's listener does exactly that; the other two
- * hand the string to `response.end`, which encodes it the same way). The encode also flattens
- * the string: a renderer that returns a V8 rope would otherwise not pay for its concatenation.
+ * Timed, per contender, everything a scrape does before the socket write, ending in the body's
+ * bytes: for prom-client and otel `Buffer.from(text, 'utf8')` of the string they hand to
+ * `response.end` (which encodes it the same way); for jobmeter the Buffers of `renderBuffers`,
+ * the ~64 KiB pieces its listener writes. The encode also flattens the strings: a renderer that
+ * returns a V8 rope would otherwise not pay for its concatenation.
  *
- * - jobmeter: `await jm.scrape()` (collect + naming) → `renderPrometheusText` / `renderOpenMetrics`.
+ * - jobmeter: `await jm.scrape()` (collect + naming) → `renderBuffers(format, families)`.
  * - prom-client: `await registry.metrics()`.
  * - otel: `await exporter.collect()` → `new PrometheusSerializer().serialize(resourceMetrics)`.
  *
@@ -198,6 +199,27 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     }
   }
   const runs = p.sizes.map((s) => `${num(s.n, 0)}: ${s.runs} runs after ${s.warmup} warm-up scrapes`).join('; ');
+  // Scaling: µs per series at each size, and the exponent b of time ∝ series^b between the
+  // smallest and the largest size (b = 1: time per series flat).
+  const scaleCells: [Contender, Format, string][] = [
+    ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
+    ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
+    ['prom-client', 'text', 'prom-client'],
+    ['otel', 'text', 'otel PrometheusExporter'],
+  ];
+  const first = p.sizes[0]!;
+  const last = p.sizes[p.sizes.length - 1]!;
+  const perSeries = (c: Contender, f: Format, n: number) => {
+    const layout = referenceLayout(n);
+    return (stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats[f]!)).totalMs).median * 1000) / (layout.counters + layout.histograms);
+  };
+  const scaleRows = scaleCells.map(([c, f, label]) => {
+    const us = p.sizes.map((s) => perSeries(c, f, s.n));
+    const a = referenceLayout(first.n);
+    const b = referenceLayout(last.n);
+    const exponent = Math.log(perSeries(c, f, last.n) * (b.counters + b.histograms) / (perSeries(c, f, first.n) * (a.counters + a.histograms))) / Math.log((b.counters + b.histograms) / (a.counters + a.histograms));
+    return [label, ...us.map((x) => num(x, 2)), (us[us.length - 1]! / us[0]!).toFixed(2) + '×', exponent.toFixed(2)];
+  });
   return [
     markdownTable(['series (sample lines)', 'contender', 'ms per scrape', 'body', '÷ prom-client'], rows, ['l', 'l', 'r', 'r', 'r']),
     '',
@@ -206,6 +228,14 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     'Where the time goes (medians, ms):',
     '',
     markdownTable(['counter series', 'contender', 'phases'], phaseRows, ['l', 'l', 'l']),
+    '',
+    'Scaling: median µs per series (label set) at each size; last columns: per-series time at the largest size ÷ at the smallest, and the exponent b of time ∝ series^b over that span (1.00 = time per series flat).',
+    '',
+    markdownTable(
+      ['contender', ...p.sizes.map((s) => `${num(referenceLayout(s.n).counters + referenceLayout(s.n).histograms, 0)} series`), `${num(last.n / first.n, 0)}× the series: µs/series ÷`, 'exponent b'],
+      scaleRows,
+      ['l', ...p.sizes.map(() => 'r' as const), 'r', 'r'],
+    ),
   ].join('\n');
 }
 

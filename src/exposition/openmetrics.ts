@@ -24,8 +24,8 @@
  * both formats' outputs describing the same set of series.
  */
 import type { Family } from './types.ts';
-import type { Sink } from './samples.ts';
-import { checkChunkBytes, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
+import type { Piece, Sink } from './samples.ts';
+import { checkChunkBytes, isAscii, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
 import { escapeHelpOpenMetrics } from './escape.ts';
 
@@ -56,6 +56,37 @@ function familyHeader(f: Family): string {
 }
 
 /**
+ * As {@link openMetricsChunks}, each piece with whether it is all ASCII: every family in it
+ * marked `ascii` by the naming stage, and its metadata lines checked.
+ */
+export function* openMetricsPieces(families: readonly Family[], chunkBytes: number): Generator<Piece, void, undefined> {
+  checkChunkBytes(chunkBytes);
+  const sink: Sink = { out: '' };
+  let ascii = true;
+  for (const f of families) {
+    const n = f.series.length;
+    if (n === 0) continue;
+    const header = familyHeader(f);
+    sink.out += header;
+    if (ascii && (f.ascii !== true || !isAscii(header))) ascii = false;
+    let i = 0;
+    while (i < n) {
+      i =
+        f.type === 'histogram'
+          ? writeHistogramSeries(sink, f.name, f.series, i, chunkBytes, leLayoutOpenMetrics)
+          : writeNumberSeries(sink, f.name, f.series, i, chunkBytes, f.type === 'info');
+      if (sink.out.length >= chunkBytes) {
+        yield { text: sink.out, ascii };
+        sink.out = '';
+        // What the family still has to write goes into the next piece.
+        ascii = i >= n || f.ascii === true;
+      }
+    }
+  }
+  yield { text: sink.out + '# EOF\n', ascii };
+}
+
+/**
  * Renders `families` as OpenMetrics 1.0.0 in pieces of roughly `chunkBytes` characters (cut at
  * series boundaries, so every piece is whole lines; the last one ends with `# EOF\n`).
  * `chunkBytes = Infinity` yields the whole exposition as one string.
@@ -65,24 +96,7 @@ export function* openMetricsChunks(
   chunkBytes: number,
 ): Generator<string, void, undefined> {
   checkChunkBytes(chunkBytes);
-  const sink: Sink = { out: '' };
-  for (const f of families) {
-    const n = f.series.length;
-    if (n === 0) continue;
-    sink.out += familyHeader(f);
-    let i = 0;
-    while (i < n) {
-      i =
-        f.type === 'histogram'
-          ? writeHistogramSeries(sink, f.name, f.series, i, chunkBytes, leLayoutOpenMetrics)
-          : writeNumberSeries(sink, f.name, f.series, i, chunkBytes, f.type === 'info');
-      if (sink.out.length >= chunkBytes) {
-        yield sink.out;
-        sink.out = '';
-      }
-    }
-  }
-  yield sink.out + '# EOF\n';
+  for (const piece of openMetricsPieces(families, chunkBytes)) yield piece.text;
 }
 
 /** Renders `families` as one OpenMetrics 1.0.0 exposition, ending with `# EOF\n`. */

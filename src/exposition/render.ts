@@ -3,9 +3,9 @@
  * pieces so a large scrape can yield to the event loop between pieces.
  */
 import type { ExpositionFormat, Family } from './types.ts';
-import { openMetricsChunks, renderOpenMetrics } from './openmetrics.ts';
-import { prometheusTextChunks, renderPrometheusText } from './text.ts';
-import { checkChunkBytes } from './samples.ts';
+import { openMetricsChunks, openMetricsPieces, renderOpenMetrics } from './openmetrics.ts';
+import { prometheusTextChunks, prometheusTextPieces, renderPrometheusText } from './text.ts';
+import { checkChunkBytes, pieceBytes, type Piece } from './samples.ts';
 
 /** Renders `families` in `format` as one string. */
 export function render(format: ExpositionFormat, families: readonly Family[]): string {
@@ -35,14 +35,16 @@ export function renderChunks(
 /**
  * The exposition's bytes, in the pieces of {@link renderChunks} (whole lines, roughly
  * `chunkBytes` each): what an HTTP response writes. Same bytes as
- * `Buffer.from(render(format, families))`, without ever holding the whole text as one string.
+ * `Buffer.from(render(format, families))`, without ever holding the whole text as one string;
+ * pieces whose families the naming stage marked `ascii` are written as Latin-1 (a plain copy).
  *
  * @throws RangeError when `chunkBytes` is not a positive number (at the call).
  */
 export function renderBuffers(format: ExpositionFormat, families: readonly Family[], chunkBytes = 65536): Generator<Buffer, void, undefined> {
-  return encode(renderChunks(format, families, chunkBytes));
+  checkChunkBytes(chunkBytes);
+  return encode(format === 'openmetrics' ? openMetricsPieces(families, chunkBytes) : prometheusTextPieces(families, chunkBytes));
 }
 
-function* encode(chunks: Iterable<string>): Generator<Buffer, void, undefined> {
-  for (const chunk of chunks) yield Buffer.from(chunk, 'utf8');
+function* encode(pieces: Iterable<Piece>): Generator<Buffer, void, undefined> {
+  for (const piece of pieces) yield pieceBytes(piece);
 }

@@ -12,8 +12,8 @@
  * labels (as client_golang writes it); Prometheus treats both spellings identically.
  */
 import type { Family } from './types.ts';
-import type { Sink } from './samples.ts';
-import { checkChunkBytes, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
+import type { Piece, Sink } from './samples.ts';
+import { checkChunkBytes, isAscii, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
 import { leLayoutText } from './numbers.ts';
 import { escapeHelpText } from './escape.ts';
 
@@ -31,6 +31,37 @@ function familyHeader(f: Family): string {
 }
 
 /**
+ * As {@link prometheusTextChunks}, each piece with whether it is all ASCII: every family in it
+ * marked `ascii` by the naming stage, and its metadata lines checked.
+ */
+export function* prometheusTextPieces(families: readonly Family[], chunkBytes: number): Generator<Piece, void, undefined> {
+  checkChunkBytes(chunkBytes);
+  const sink: Sink = { out: '' };
+  let ascii = true;
+  for (const f of families) {
+    const n = f.series.length;
+    if (n === 0) continue;
+    const header = familyHeader(f);
+    sink.out += header;
+    if (ascii && (f.ascii !== true || !isAscii(header))) ascii = false;
+    let i = 0;
+    while (i < n) {
+      i =
+        f.type === 'histogram'
+          ? writeHistogramSeries(sink, f.name, f.series, i, chunkBytes, leLayoutText)
+          : writeNumberSeries(sink, f.name, f.series, i, chunkBytes, f.type === 'info');
+      if (sink.out.length >= chunkBytes) {
+        yield { text: sink.out, ascii };
+        sink.out = '';
+        // What the family still has to write goes into the next piece.
+        ascii = i >= n || f.ascii === true;
+      }
+    }
+  }
+  if (sink.out !== '') yield { text: sink.out, ascii };
+}
+
+/**
  * Renders `families` as text 0.0.4 in pieces of roughly `chunkBytes` characters (cut at series
  * boundaries, so every piece is whole lines). `chunkBytes = Infinity` yields one string.
  */
@@ -39,24 +70,7 @@ export function* prometheusTextChunks(
   chunkBytes: number,
 ): Generator<string, void, undefined> {
   checkChunkBytes(chunkBytes);
-  const sink: Sink = { out: '' };
-  for (const f of families) {
-    const n = f.series.length;
-    if (n === 0) continue;
-    sink.out += familyHeader(f);
-    let i = 0;
-    while (i < n) {
-      i =
-        f.type === 'histogram'
-          ? writeHistogramSeries(sink, f.name, f.series, i, chunkBytes, leLayoutText)
-          : writeNumberSeries(sink, f.name, f.series, i, chunkBytes, f.type === 'info');
-      if (sink.out.length >= chunkBytes) {
-        yield sink.out;
-        sink.out = '';
-      }
-    }
-  }
-  if (sink.out !== '') yield sink.out;
+  for (const piece of prometheusTextPieces(families, chunkBytes)) yield piece.text;
 }
 
 /** Renders `families` as one text 0.0.4 exposition (`''` when no family has a series). */

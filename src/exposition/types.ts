@@ -51,6 +51,13 @@ export interface NumberFamily {
   /** Prometheus unit word (`seconds`, `bytes`, `ratio`), `''` when none. */
   readonly unit: string;
   readonly series: readonly NumberSeries[];
+  /**
+   * Optional: `true` when every series' label string is known to be ASCII (U+0000–U+007F), as the
+   * naming stage records when it renders them. Renderers then write the family's lines as Latin-1
+   * (a plain copy) rather than UTF-8; its name, help and unit they check themselves. When given it
+   * must be right; renderers do not check the labels.
+   */
+  readonly ascii?: boolean;
 }
 
 export interface HistogramFamily {
@@ -59,6 +66,8 @@ export interface HistogramFamily {
   readonly help: string;
   readonly unit: string;
   readonly series: readonly HistogramSeries[];
+  /** As {@link NumberFamily.ascii}. */
+  readonly ascii?: boolean;
 }
 
 export type Family = NumberFamily | HistogramFamily;

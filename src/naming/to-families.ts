@@ -8,7 +8,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
-import { bucketLinePrefix } from '../exposition/samples.ts';
+import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
 import type { Family, HistogramSeries, NumberSeries } from '../exposition/types.ts';
 import { prometheusName, sanitizeLabelName } from './prometheus-names.ts';
 import type { FamilyRule, NativeProfile, Profile, TableProfile } from './types.ts';
@@ -26,6 +26,8 @@ interface FamilyBuilder {
   readonly unit: string;
   readonly series: Array<NumberSeries | HistogramSeries>;
   index: Map<string, number> | undefined;
+  /** Every label string added so far is ASCII (the exposition model's `ascii`). */
+  ascii: boolean;
 }
 
 /** A rule compiled for one instrument of one scope: appends the instrument's points to a family. */
@@ -70,7 +72,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       // Legacy families come out in the table's order (the original's), whatever the SDK's.
       for (const rule of profile.rules) {
         if (builders.has(rule.name)) continue;
-        const builder: FamilyBuilder = { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '', series: [], index: new Map() };
+        const builder: FamilyBuilder = { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '', series: [], index: new Map(), ascii: true };
         builders.set(rule.name, builder);
         families.push(builder as Family);
       }
@@ -95,7 +97,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         for (const rule of rules) {
           let builder = builders.get(rule.family.name);
           if (builder === undefined) {
-            builder = { ...rule.family, series: [], index: rule.merges ? new Map() : undefined };
+            builder = { ...rule.family, series: [], index: rule.merges ? new Map() : undefined, ascii: true };
             builders.set(rule.family.name, builder);
             families.push(builder as Family);
           } else {
@@ -219,6 +221,8 @@ function sameCounts(a: readonly number[], b: readonly number[]): boolean {
 class SeriesCache {
   readonly attributes: Attributes[] = [];
   readonly series: Array<NumberSeries | HistogramSeries> = [];
+  /** Positions whose label string is not all ASCII (usually none). */
+  nonAscii = 0;
   readonly #render: (attributes: Attributes) => string;
   /** Histogram rules: the bucket line prefix of a label string. */
   readonly #prefix: ((labels: string) => string) | undefined;
@@ -236,7 +240,16 @@ class SeriesCache {
       return (this.series[i] = { labels: prev.labels, value });
     }
     this.attributes[i] = attributes;
-    return (this.series[i] = { labels: this.#render(attributes), value });
+    return (this.series[i] = { labels: this.#labels(i, attributes), value });
+  }
+
+  /** Renders the label string of a new series at position `i`, keeping the ASCII count right. */
+  #labels(i: number, attributes: Attributes): string {
+    const old = this.series[i];
+    if (old !== undefined && !isAscii(old.labels)) this.nonAscii--;
+    const labels = this.#render(attributes);
+    if (!isAscii(labels)) this.nonAscii++;
+    return labels;
   }
 
   /** The histogram series at position `i`: the last one when nothing changed. */
@@ -252,7 +265,7 @@ class SeriesCache {
       prefix = prev.prefix;
     } else {
       this.attributes[i] = attributes;
-      labels = this.#render(attributes);
+      labels = this.#labels(i, attributes);
       prefix = this.#prefix?.(labels);
     }
     const series: HistogramSeries =
@@ -263,6 +276,7 @@ class SeriesCache {
   /** Drops positions past `n` (the collection had fewer points). */
   trim(n: number): void {
     if (this.attributes.length > n) {
+      for (let i = n; i < this.series.length; i++) if (!isAscii(this.series[i]!.labels)) this.nonAscii--;
       this.attributes.length = n;
       this.series.length = n;
     }
@@ -357,6 +371,7 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
           }
         }
         cache.trim(points.length);
+        if (cache.nonAscii > 0) out.ascii = false;
       },
     },
   ];
@@ -422,6 +437,7 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
         }
       }
       cache.trim(points.length);
+      if (cache.nonAscii > 0) out.ascii = false;
     },
   };
 }
@@ -434,6 +450,7 @@ function zeroFill(profile: TableProfile, builders: Map<string, FamilyBuilder>, c
   for (const rule of profile.rules) {
     const builder = builders.get(rule.name)!;
     if (rule.emitZero && builder.series.length === 0) addNumber(builder, { labels: constLabels, value: 0 });
+    if (builder.ascii && !isAscii(constLabels)) builder.ascii = false;
     if (rule.zeroFill === undefined) continue;
     for (const [label, values] of Object.entries(rule.zeroFill)) {
       const ordered: Array<NumberSeries | HistogramSeries> = [];
@@ -441,6 +458,7 @@ function zeroFill(profile: TableProfile, builders: Map<string, FamilyBuilder>, c
       for (const value of values) {
         let labels = label + '="' + escapeLabelValue(value) + '"';
         if (constLabels !== '') labels += ',' + constLabels;
+        if (builder.ascii && !isAscii(labels)) builder.ascii = false;
         const at = builder.index!.get(labels);
         if (at === undefined) ordered.push({ labels, value: 0 });
         else {

@@ -1,0 +1,97 @@
+// The naming stage's per-series cache: label strings rendered once per series, unchanged series
+// served as the very objects of the last scrape, families handed out earlier never altered, and
+// the sliced pass equal to the plain one.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Attributes } from '@opentelemetry/api';
+import { emptyResource } from '@opentelemetry/resources';
+import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { TallyStore } from '../../src/domain/tallies.ts';
+import type { InstrumentSpec } from '../../src/domain/types.ts';
+import type { HistogramSeries, NumberSeries } from '../../src/exposition/types.ts';
+import { otelProfile } from '../../src/naming/profiles/otel.ts';
+import { createNamer } from '../../src/naming/to-families.ts';
+
+const SCOPE = { name: 'jobmeter', version: '1' };
+const SPECS: InstrumentSpec[] = [
+  { name: 'c', kind: 'counter', unit: '{x}', description: 'c', attributes: [{ key: 'host', cap: 100_000 }] },
+  { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1, 10], attributes: [{ key: 'host', cap: 100 }] },
+];
+
+async function collection(store: TallyStore): Promise<ResourceMetrics> {
+  return (await store.producer().collect()).resourceMetrics;
+}
+
+test('unchanged series are the same objects scrape after scrape; changed ones are new, and earlier families stay as they were', async () => {
+  const store = new TallyStore(SPECS, { scope: SCOPE });
+  const c = store.counter('c');
+  const h = store.histogram('h');
+  for (const host of ['a', 'b', 'c']) {
+    c.add(1, { host });
+    h.record(0.5, { host });
+  }
+  const namer = createNamer(otelProfile(false));
+  const first = namer.toFamilies(await collection(store));
+  c.add(5, { host: 'b' });
+  h.record(3, { host: 'c' });
+  const second = namer.toFamilies(await collection(store));
+  const [c1, h1] = [first[0]!.series, first[1]!.series] as [NumberSeries[], HistogramSeries[]];
+  const [c2, h2] = [second[0]!.series, second[1]!.series] as [NumberSeries[], HistogramSeries[]];
+  assert.equal(c2[0], c1[0]);
+  assert.notEqual(c2[1], c1[1]);
+  assert.equal(c2[2], c1[2]);
+  assert.equal(h2[0], h1[0]);
+  assert.notEqual(h2[2], h1[2]);
+  assert.deepEqual(c1.map((s) => s.value), [1, 1, 1], 'the first families still hold the first values');
+  assert.deepEqual(c2.map((s) => s.value), [1, 6, 1]);
+  assert.deepEqual(h1[2]!.counts, [1, 0, 0]);
+  assert.deepEqual(h2[2]!.counts, [1, 1, 0]);
+  assert.equal(c2[1]!.labels, c1[1]!.labels, 'the label string is kept, not rendered again');
+  assert.equal(h2[2]!.prefix, 'h_seconds_bucket{host="c",le="');
+});
+
+function gauge(points: Array<[Attributes, number]>): ResourceMetrics {
+  const metric: MetricData = {
+    descriptor: { name: 'g', description: 'g', unit: '', valueType: 1 },
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.GAUGE,
+    dataPoints: points.map(([attributes, value]) => ({ attributes, value, startTime: [0, 0], endTime: [0, 0] })),
+  };
+  return { resource: emptyResource(), scopeMetrics: [{ scope: SCOPE, metrics: [metric] }] };
+}
+
+test('new attributes objects at a position (an observable instrument) are rendered again; fewer points leave nothing behind', () => {
+  const namer = createNamer(otelProfile(false));
+  namer.toFamilies(gauge([[{ k: 'x' }, 1], [{ k: 'y' }, 2], [{ k: 'z' }, 3]]));
+  const again = namer.toFamilies(gauge([[{ k: 'y' }, 2], [{ k: 'x' }, 5]]));
+  assert.deepEqual(again[0]!.series.map((s) => [s.labels, (s as NumberSeries).value]), [['k="y"', 2], ['k="x"', 5]]);
+});
+
+test('the sliced pass gives the same families as the plain one, and lets timers run on a large collection', async () => {
+  const store = new TallyStore(
+    Array.from({ length: 30 }, (_, k) => ({ ...SPECS[0]!, name: `c${k}` })),
+    { scope: SCOPE },
+  );
+  for (let k = 0; k < 30; k++) for (let i = 0; i < 5000; i++) store.counter(`c${k}`).add(i, { host: `h${i}` });
+  const rm = await collection(store);
+  const plain = createNamer(otelProfile(true)).toFamilies(rm);
+  let turns = 0;
+  const timer = setInterval(() => turns++, 0);
+  try {
+    const sliced = await createNamer(otelProfile(true)).toFamiliesSliced(rm, 1);
+    assert.deepEqual(sliced, plain);
+  } finally {
+    clearInterval(timer);
+  }
+  assert.ok(turns > 0);
+});
+
+test('a family is marked ascii while every label string is, and not once one is not', () => {
+  const namer = createNamer(otelProfile(false));
+  const a = { k: 'x' };
+  assert.equal(namer.toFamilies(gauge([[a, 1]]))[0]!.ascii, true);
+  assert.equal(namer.toFamilies(gauge([[a, 1], [{ k: 'caf\u00e9' }, 2]]))[0]!.ascii, false);
+  assert.equal(namer.toFamilies(gauge([[a, 1], [{ k: 'y' }, 2]]))[0]!.ascii, true, 'the non-ASCII series was replaced');
+  assert.equal(namer.toFamilies(gauge([[{ k: 'caf\u00e9' }, 2], [a, 1]]))[0]!.ascii, false);
+  assert.equal(namer.toFamilies(gauge([[a, 1]]))[0]!.ascii, true, 'the non-ASCII series was dropped');
+});
