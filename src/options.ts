@@ -107,9 +107,11 @@ export interface JobmeterOptions {
    */
   otelScopeInfo?: boolean;
   /**
-   * Extra observable instruments the host feeds with `jobmeter.observe(name, callback)` (e.g.
-   * counts it keeps in its database). Their attributes are declared here, bounded like the
-   * domain's own. @default []
+   * Extra instruments the host declares, bounded like the domain's own (their attributes are
+   * declared here): observable ones it feeds with `jobmeter.observe(name, callback)` (e.g. counts
+   * it keeps in its database), and counters, up-down counters, histograms and gauges it records
+   * with `jobmeter.counter(name)`, `jobmeter.histogram(name)`, `jobmeter.gauge(name)` (the
+   * domain's fast record path). @default []
    */
   instruments?: readonly InstrumentSpec[];
   /** Reported as `jobmeter.build.info` (runwisp_build_info, rm_build_info). Omitted when absent. */

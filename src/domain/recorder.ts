@@ -215,12 +215,12 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
   // Declared synchronous instruments, made on first use (one handle per name).
   const handles = new Map<string, DeclaredCounter | DeclaredHistogram | DeclaredGauge>();
   function declared<T extends DeclaredCounter | DeclaredHistogram | DeclaredGauge>(name: string, kinds: readonly string[], make: (spec: InstrumentSpec) => T): T {
-    const have = handles.get(name);
-    if (have !== undefined) return have as T;
     const spec = observableByName.get(name);
     if (spec === undefined || !TALLY_KINDS.has(spec.kind) || !kinds.includes(spec.kind)) {
       throw new Error(`${JSON.stringify(name)}: no ${kinds.join(' or ')} instrument of that name declared in options.instruments`);
     }
+    const have = handles.get(name);
+    if (have !== undefined) return have as T;
     const made = make(spec);
     handles.set(name, made);
     return made;

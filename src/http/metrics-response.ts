@@ -1,21 +1,50 @@
 /**
  * One scrape, from request headers to a response body: negotiation, rendering and compression.
- * Shared by the dedicated listener and (later) the host-app plugin so both answer alike.
+ * Shared by the dedicated listener and the host-app plugin so both answer alike.
+ *
+ * The exposition is rendered in pieces (`renderStream`: whole lines, ~64 KiB each), giving the
+ * event loop back every few milliseconds, and compressed as a stream (zlib runs on libuv's pool),
+ * so a 110 000-series scrape (~15 MB) never holds the host's event loop for more than a slice.
+ * The body is kept as those pieces, written one by one, never joined into one string or Buffer.
  */
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.ts';
 import { renderJson, type JsonShape } from '../exposition/json.ts';
-import { render } from '../exposition/render.ts';
+import { renderStream } from '../exposition/stream.ts';
 import { CONTENT_TYPE, type ExpositionFormat, type Family } from '../exposition/types.ts';
 
-const gzipAsync = promisify(gzip);
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export interface MetricsResponse {
   readonly contentType: string;
   readonly contentEncoding: 'gzip' | undefined;
-  readonly body: Buffer;
+  /** The body, in the pieces it was rendered (and compressed) in. */
+  readonly body: readonly Buffer[];
+  /** Bytes in `body` (the `Content-Length`). */
+  readonly length: number;
+}
+
+/** A body of one piece (errors, small answers). */
+export function bodyOf(text: string): Pick<MetricsResponse, 'body' | 'length'> {
+  const b = Buffer.from(text, 'utf8');
+  return { body: [b], length: b.length };
+}
+
+/** Collects `pieces`, through gzip when asked; awaiting the pieces is what gives the event loop back. */
+async function collect(pieces: AsyncIterable<Buffer> | Iterable<Buffer>, gzip: boolean): Promise<Pick<MetricsResponse, 'body' | 'length'>> {
+  const body: Buffer[] = [];
+  let length = 0;
+  const keep = async (source: AsyncIterable<Buffer>): Promise<void> => {
+    for await (const piece of source) {
+      body.push(piece);
+      length += piece.length;
+    }
+  };
+  if (gzip) await pipeline(Readable.from(pieces, { objectMode: false }), createGzip(), keep);
+  else await keep(Readable.from(pieces, { objectMode: false }));
+  return { body, length };
 }
 
 export interface ScrapeRequest {
@@ -35,7 +64,7 @@ export interface JsonView {
 
 /**
  * `format` forces a format when the profile (or the operator) wants one regardless of `Accept`.
- * Compression runs on libuv's pool, off the event loop.
+ * Rendering gives the event loop back between slices; compression runs on libuv's pool.
  */
 export async function buildMetricsResponse(
   families: readonly Family[],
@@ -44,19 +73,16 @@ export async function buildMetricsResponse(
   json: JsonView = { shape: 'generic' },
 ): Promise<MetricsResponse> {
   let contentType: string;
-  let text: string;
+  let pieces: AsyncIterable<Buffer> | Iterable<Buffer>;
   if (request.json) {
     contentType = JSON_CONTENT_TYPE;
     const extra = json.extra?.();
-    text = renderJson(families, json.shape, { ...(json.prefix !== undefined ? { prefix: json.prefix } : {}), ...(extra ? { extra } : {}) });
+    pieces = [Buffer.from(renderJson(families, json.shape, { ...(json.prefix !== undefined ? { prefix: json.prefix } : {}), ...(extra ? { extra } : {}) }), 'utf8')];
   } else {
     const chosen = format === 'negotiate' ? negotiateFormat(request.accept) : format;
     contentType = CONTENT_TYPE[chosen];
-    text = render(chosen, families);
+    pieces = renderStream(chosen, families);
   }
-  const raw = Buffer.from(text, 'utf8');
-  if (acceptsGzip(request.acceptEncoding)) {
-    return { contentType, contentEncoding: 'gzip', body: await gzipAsync(raw) };
-  }
-  return { contentType, contentEncoding: undefined, body: raw };
+  const gzip = acceptsGzip(request.acceptEncoding);
+  return { contentType, contentEncoding: gzip ? 'gzip' : undefined, ...(await collect(pieces, gzip)) };
 }

@@ -23,7 +23,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
 import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.ts';
-import { buildMetricsResponse, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
+import { Readable } from 'node:stream';
+import { bodyOf, buildMetricsResponse, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
 
 export type ScrapeErrorCause = 'collection' | 'encoding';
 
@@ -63,7 +64,7 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
 
   function failure(cause: ScrapeErrorCause): ScrapeAnswer {
     errors[cause]++;
-    return { status: 500, contentType: 'text/plain; charset=utf-8', contentEncoding: undefined, body: Buffer.from(FAILED[cause]) };
+    return { status: 500, contentType: 'text/plain; charset=utf-8', contentEncoding: undefined, ...bodyOf(FAILED[cause]) };
   }
 
   /** One rendering per families array and variant, shared by the scrapes that ask at the same time. */
@@ -118,7 +119,9 @@ export function scrapeRequestOf(request: FastifyRequest): ScrapeRequest {
 export function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {
   reply.code(answer.status).header('content-type', answer.contentType).header('vary', 'Accept, Accept-Encoding');
   if (answer.contentEncoding !== undefined) reply.header('content-encoding', answer.contentEncoding);
-  return reply.send(answer.body);
+  // The pieces are written one by one (a stream), with the length known up front.
+  reply.header('content-length', answer.length);
+  return reply.send(answer.body.length === 1 ? answer.body[0] : Readable.from(answer.body, { objectMode: false }));
 }
 
 function errorsFamily(errors: Readonly<Record<ScrapeErrorCause, number>>): NumberFamily {

@@ -245,3 +245,42 @@ describe('tallies ≡ SDK instruments with views', () => {
     });
   }
 });
+
+// Through createJobmeter: declared synchronous instruments are recorded by the tallies, rendered
+// by the pull path like the domain's own, and asked for by name and kind.
+describe('declared instruments on a jobmeter', () => {
+  test('jm.counter / jm.histogram / jm.gauge record; a wrong name or kind throws', async () => {
+    const { createJobmeter } = await import('../../src/jobmeter.ts');
+    const jm = await createJobmeter({
+      listener: false,
+      processMetrics: false,
+      otelScopeInfo: false,
+      instruments: [
+        { name: 'app.jobs', kind: 'counter', unit: '{job}', description: 'Jobs.', attributes: [{ key: 'queue', cap: 2 }] },
+        { name: 'app.wait', kind: 'histogram', unit: 's', description: 'Wait.', buckets: [1], attributes: [] },
+        { name: 'app.depth', kind: 'gauge', unit: '{job}', description: 'Depth.', attributes: [] },
+        { name: 'app.lag', kind: 'observableGauge', unit: 's', description: 'Lag.', attributes: [] },
+      ],
+    });
+    try {
+      assert.equal(jm.counter('app.jobs'), jm.counter('app.jobs'), 'one handle per name');
+      jm.counter('app.jobs').add(2, { queue: 'a' });
+      jm.counter('app.jobs').bind({ queue: 'b' }).add(1);
+      jm.counter('app.jobs').add(5, { queue: 'c' }); // past the cap
+      jm.histogram('app.wait').record(0.5);
+      jm.gauge('app.depth').record(7);
+      const byName = new Map((await jm.scrape()).map((f) => [f.name, f]));
+      assert.deepEqual(
+        byName.get('app_jobs_total')!.series.map((s) => [s.labels, (s as { value: number }).value]),
+        [['queue="a"', 2], ['queue="b"', 1], ['queue="other"', 5]],
+      );
+      assert.equal((byName.get('app_wait_seconds')!.series[0] as { count: number }).count, 1);
+      assert.equal((byName.get('app_depth')!.series[0] as { value: number }).value, 7);
+      assert.throws(() => jm.counter('app.nope'), /"app.nope": no counter or upDownCounter instrument of that name declared/);
+      assert.throws(() => jm.histogram('app.jobs'), /"app.jobs": no histogram instrument/);
+      assert.throws(() => jm.gauge('app.lag'), /"app.lag": no gauge instrument/);
+    } finally {
+      await jm.shutdown();
+    }
+  });
+});
