@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { tempFiles } from '../support/temp-files.ts';
 
 import { loadConfigFile } from '../../src/config/file-config.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jobmeter-file-config-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, text: string): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, text);
-  return path;
-}
+const temp = tempFiles('jobmeter-file-config-');
+const file = temp.file;
 
 describe('loadConfigFile', () => {
   it('reads TOML, YAML (.yaml, .yml) and JSON into the same data', async () => {
@@ -45,7 +33,7 @@ describe('loadConfigFile', () => {
   });
 
   it('rejects a missing file', async () => {
-    const path = join(dir, 'missing.toml');
+    const path = join(temp.dir, 'missing.toml');
     await assert.rejects(loadConfigFile(path), {
       message: `invalid --config=${path}: expected a readable file (it does not exist)`,
     });

@@ -4,10 +4,9 @@
  * error message.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { tempFiles } from '../support/temp-files.ts';
 
 import { ConfigError, describeConfigError } from '../../src/config/errors.ts';
 import { parseConfigText } from '../../src/config/file-config.ts';
@@ -18,19 +17,8 @@ import { POSTURES } from '../../src/http/postures.ts';
 
 const SECRET = 's3cret-7c1f0a9e';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jobmeter-metrics-config-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, text: string): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, text);
-  return path;
-}
+const temp = tempFiles('jobmeter-metrics-config-');
+const file = temp.file;
 
 function parse(raw: unknown): ServiceConfig {
   return parseServiceConfig(raw, 'test.toml');
@@ -340,10 +328,10 @@ describe('errors after merging name the key, the file, and never a secret', () =
     const empty = await file('empty_token', '\n');
     const two = await file('two_tokens', `${SECRET}\n${SECRET}\n`);
     for (const [tokenFile, why] of [
-      [join(dir, 'missing'), 'a readable file (it does not exist)'],
+      [join(temp.dir, 'missing'), 'a readable file (it does not exist)'],
       [empty, 'a file holding a token (it is empty)'],
       [two, 'a file holding one token without whitespace'],
-      [dir, 'a readable file (it is a directory)'],
+      [temp.dir, 'a readable file (it is a directory)'],
     ] as const) {
       const path = await file('tf.toml', `profile = "rm"\n[metrics]\ntoken_file = "${tokenFile}"\n`);
       await serveRejects(['--config', path], {}, { key: 'metrics.token_file', file: path, message: `invalid metrics.token_file=${tokenFile}: expected ${why}` });

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { tempFiles } from '../support/temp-files.ts';
 
 import { DEFAULT_SERVICE_CONFIG } from '../../src/config/defaults.ts';
 import { ConfigError } from '../../src/config/errors.ts';
@@ -15,19 +13,8 @@ import {
 import { toJobmeterOptions } from '../../src/config/schema.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jobmeter-resolve-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, text: string): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, text);
-  return path;
-}
+const temp = tempFiles('jobmeter-resolve-');
+const file = temp.file;
 
 /** What options.ts documents as the `{}` defaults, spelled out. */
 const DOCUMENTED_DEFAULTS: JobmeterOptions = {
