@@ -5,6 +5,7 @@ export type {
   FamilyType,
   HistogramFamily,
   HistogramSeries,
+  NumberColumns,
   NumberFamily,
   NumberSeries,
 } from './types.ts';

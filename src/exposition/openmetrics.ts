@@ -23,9 +23,9 @@
  * it has a metric). The spec allows an empty family, but it carries no data, and omitting it keeps
  * both formats' outputs describing the same set of series.
  */
-import type { Family } from './types.ts';
+import type { Family, HistogramFamily } from './types.ts';
 import type { Piece, Sink } from './samples.ts';
-import { checkChunkBytes, isAscii, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
+import { checkChunkBytes, isAscii, numberColumns, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
 import { escapeHelpOpenMetrics } from './escape.ts';
 
@@ -64,7 +64,8 @@ export function* openMetricsPieces(families: readonly Family[], chunkBytes: numb
   const sink: Sink = { out: '' };
   let ascii = true;
   for (const f of families) {
-    const n = f.series.length;
+    const columns = f.type === 'histogram' ? undefined : numberColumns(f);
+    const n = columns === undefined ? f.series.length : columns.labels.length;
     if (n === 0) continue;
     const header = familyHeader(f);
     sink.out += header;
@@ -72,9 +73,9 @@ export function* openMetricsPieces(families: readonly Family[], chunkBytes: numb
     let i = 0;
     while (i < n) {
       i =
-        f.type === 'histogram'
-          ? writeHistogramSeries(sink, f.name, f.series, i, chunkBytes, leLayoutOpenMetrics)
-          : writeNumberSeries(sink, f.name, f.series, i, chunkBytes, f.type === 'info');
+        columns === undefined
+          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, leLayoutOpenMetrics)
+          : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info');
       if (sink.out.length >= chunkBytes) {
         yield { text: sink.out, ascii };
         sink.out = '';

@@ -10,7 +10,7 @@
  * characters, so a caller can cut the exposition into chunks at series boundaries;
  * `limit = Infinity` renders everything.
  */
-import type { HistogramSeries, NumberSeries } from './types.ts';
+import type { HistogramSeries, NumberColumns, NumberFamily } from './types.ts';
 import type { LeLayout } from './numbers.ts';
 import { formatSampleValue } from './numbers.ts';
 
@@ -64,28 +64,44 @@ function closedValueLine(v: number): string {
   return isSmall(v) ? SMALL_CLOSED_LINES[v]! : '} ' + formatSampleValue(v) + '\n';
 }
 
+/** The columns of a number family: its own, or made from its series (hand-made families). */
+export function numberColumns(f: NumberFamily): NumberColumns {
+  if (f.columns !== undefined) return f.columns;
+  const n = f.series.length;
+  const labels = new Array<string>(n);
+  const values = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = f.series[i]!.labels;
+    values[i] = f.series[i]!.value;
+  }
+  return { labels, values };
+}
+
 /**
- * Writes `name{labels} value` lines for `series[from..]`; returns the index of the first series
- * not written. With `constantOne` every value is written as `1` (info samples).
+ * Writes `name{labels} value` lines for series `from..` of `columns`; returns the index of the
+ * first series not written. With `constantOne` every value is written as `1` (info samples).
  */
 export function writeNumberSeries(
   sink: Sink,
   name: string,
-  series: readonly NumberSeries[],
+  columns: NumberColumns,
   from: number,
   limit: number,
   constantOne: boolean,
 ): number {
   const bare = name + ' ';
   const open = name + '{';
-  const n = series.length;
+  const labelsOf = columns.labels;
+  const values = columns.values;
+  const n = labelsOf.length;
   let out = sink.out;
   let i = from;
   while (i < n) {
-    const s = series[i++];
-    const labels = s.labels;
-    if (labels === '') out += bare + (constantOne ? ONE_LINE : valueLine(s.value));
-    else out += open + labels + closedValueLine(constantOne ? 1 : s.value);
+    const labels = labelsOf[i]!;
+    const value = values[i]!;
+    i++;
+    if (labels === '') out += bare + (constantOne ? ONE_LINE : valueLine(value));
+    else out += open + labels + closedValueLine(constantOne ? 1 : value);
     if (out.length >= limit) break;
   }
   sink.out = out;

@@ -11,9 +11,9 @@
  * Unlike prom-client, no blank line separates families, and `le` comes after the series' own
  * labels (as client_golang writes it); Prometheus treats both spellings identically.
  */
-import type { Family } from './types.ts';
+import type { Family, HistogramFamily } from './types.ts';
 import type { Piece, Sink } from './samples.ts';
-import { checkChunkBytes, isAscii, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
+import { checkChunkBytes, isAscii, numberColumns, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
 import { leLayoutText } from './numbers.ts';
 import { escapeHelpText } from './escape.ts';
 
@@ -39,7 +39,8 @@ export function* prometheusTextPieces(families: readonly Family[], chunkBytes: n
   const sink: Sink = { out: '' };
   let ascii = true;
   for (const f of families) {
-    const n = f.series.length;
+    const columns = f.type === 'histogram' ? undefined : numberColumns(f);
+    const n = columns === undefined ? f.series.length : columns.labels.length;
     if (n === 0) continue;
     const header = familyHeader(f);
     sink.out += header;
@@ -47,9 +48,9 @@ export function* prometheusTextPieces(families: readonly Family[], chunkBytes: n
     let i = 0;
     while (i < n) {
       i =
-        f.type === 'histogram'
-          ? writeHistogramSeries(sink, f.name, f.series, i, chunkBytes, leLayoutText)
-          : writeNumberSeries(sink, f.name, f.series, i, chunkBytes, f.type === 'info');
+        columns === undefined
+          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, leLayoutText)
+          : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info');
       if (sink.out.length >= chunkBytes) {
         yield { text: sink.out, ascii };
         sink.out = '';

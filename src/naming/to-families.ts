@@ -9,25 +9,57 @@ import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
-import type { Family, HistogramSeries, NumberSeries } from '../exposition/types.ts';
+import type { Family, FamilyType, HistogramSeries, NumberFamily, NumberSeries } from '../exposition/types.ts';
 import { prometheusName, sanitizeLabelName } from './prometheus-names.ts';
 import type { FamilyRule, NativeProfile, Profile, TableProfile } from './types.ts';
 
 /** The attribute the SDK puts on the series that absorbs attribute sets past the cardinality limit. */
 const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
 
-type FamilyType = Family['type'];
-
-/** One family under construction. Series are appended; `index` exists only when merging is needed. */
+/**
+ * One family under construction. Series are appended (a number family's as two columns, see
+ * `NumberFamily.columns`); `index` (label string → position) exists only when merging is needed.
+ */
 interface FamilyBuilder {
   readonly name: string;
   readonly type: FamilyType;
   readonly help: string;
   readonly unit: string;
-  readonly series: Array<NumberSeries | HistogramSeries>;
+  /** Number families. */
+  readonly labels: string[];
+  readonly values: number[];
+  /** Histogram families. */
+  readonly series: HistogramSeries[];
   index: Map<string, number> | undefined;
   /** Every label string added so far is ASCII (the exposition model's `ascii`). */
   ascii: boolean;
+}
+
+function newBuilder(family: CompiledRule['family'], merges: boolean): FamilyBuilder {
+  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], series: [], index: merges ? new Map() : undefined, ascii: true };
+}
+
+function seriesCount(b: FamilyBuilder): number {
+  return b.type === 'histogram' ? b.series.length : b.labels.length;
+}
+
+/** The finished family. A number family's `series` objects are made only if someone reads them. */
+function toFamily(b: FamilyBuilder): Family {
+  if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii };
+  const columns = { labels: b.labels, values: b.values };
+  let rows: NumberSeries[] | undefined;
+  const family: NumberFamily = {
+    name: b.name,
+    type: b.type,
+    help: b.help,
+    unit: b.unit,
+    columns,
+    ascii: b.ascii,
+    get series(): NumberSeries[] {
+      return (rows ??= columns.labels.map((labels, i) => ({ labels, value: columns.values[i]! })));
+    },
+  };
+  return family;
 }
 
 /** A rule compiled for one instrument of one scope: appends the instrument's points to a family. */
@@ -67,20 +99,21 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   /** One naming pass; yields after each instrument, so a caller can slice it. */
   function* pass(rm: ResourceMetrics): Generator<void, Family[], undefined> {
     const builders = new Map<string, FamilyBuilder>();
-    const families: Family[] = [];
+    const order: FamilyBuilder[] = [];
+    let info: Family | undefined;
     if (profile.kind === 'table') {
       // Legacy families come out in the table's order (the original's), whatever the SDK's.
       for (const rule of profile.rules) {
         if (builders.has(rule.name)) continue;
-        const builder: FamilyBuilder = { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '', series: [], index: new Map(), ascii: true };
+        const builder = newBuilder({ name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' }, true);
         builders.set(rule.name, builder);
-        families.push(builder as Family);
+        order.push(builder);
       }
     }
     if (profile.kind === 'native' && profile.scopeInfo) {
       const attributes = rm.resource.attributes;
       if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes) };
-      if (targetInfo.family.series.length > 0) families.push(targetInfo.family);
+      if (targetInfo.family.series.length > 0) info = targetInfo.family;
     }
     for (const scopeMetrics of rm.scopeMetrics) {
       const scope = scopeMetrics.scope;
@@ -97,14 +130,14 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         for (const rule of rules) {
           let builder = builders.get(rule.family.name);
           if (builder === undefined) {
-            builder = { ...rule.family, series: [], index: rule.merges ? new Map() : undefined, ascii: true };
+            builder = newBuilder(rule.family, rule.merges);
             builders.set(rule.family.name, builder);
-            families.push(builder as Family);
+            order.push(builder);
           } else {
             // A second instrument feeding the same family: a type clash is dropped (it would
             // make the family unparseable); otherwise merge from now on.
             if (builder.type !== rule.family.type) continue;
-            if (builder.index === undefined) builder.index = indexOf(builder.series);
+            if (builder.index === undefined) builder.index = indexOf(builder);
           }
           rule.emit(metric, builder);
         }
@@ -112,7 +145,9 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     }
     if (tableRules !== undefined) zeroFill(profile as TableProfile, builders, constLabels);
-    return families.filter((f) => f.series.length > 0);
+    const families: Family[] = info === undefined ? [] : [info];
+    for (const b of order) if (seriesCount(b) > 0) families.push(toFamily(b));
+    return families;
   }
 
   return {
@@ -151,26 +186,24 @@ function groupRules(profile: TableProfile): Map<string, FamilyRule[]> {
   return byInstrument;
 }
 
-function indexOf(series: ReadonlyArray<NumberSeries | HistogramSeries>): Map<string, number> {
+function indexOf(b: FamilyBuilder): Map<string, number> {
   const index = new Map<string, number>();
-  for (let i = 0; i < series.length; i++) index.set(series[i]!.labels, i);
+  if (b.type === 'histogram') for (let i = 0; i < b.series.length; i++) index.set(b.series[i]!.labels, i);
+  else for (let i = 0; i < b.labels.length; i++) index.set(b.labels[i]!, i);
   return index;
 }
 
-function addNumber(out: FamilyBuilder, series: NumberSeries): void {
-  if (out.index === undefined) {
-    out.series.push(series);
-    return;
+function addNumber(out: FamilyBuilder, labels: string, value: number): void {
+  if (out.index !== undefined) {
+    const at = out.index.get(labels);
+    if (at !== undefined) {
+      out.values[at]! += value;
+      return;
+    }
+    out.index.set(labels, out.labels.length);
   }
-  const labels = series.labels;
-  const at = out.index.get(labels);
-  if (at === undefined) {
-    out.index.set(labels, out.series.length);
-    out.series.push(series);
-  } else {
-    const prev = out.series[at] as NumberSeries;
-    out.series[at] = { labels, value: prev.value + series.value };
-  }
+  out.labels.push(labels);
+  out.values.push(value);
 }
 
 function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
@@ -185,7 +218,7 @@ function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
     out.series.push(series);
     return;
   }
-  const prev = out.series[at] as HistogramSeries;
+  const prev = out.series[at]!;
   if (prev.bounds.length !== series.bounds.length) return; // different bucket layouts cannot be summed
   const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
   const merged = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count };
@@ -199,19 +232,22 @@ function sameCounts(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
- * The series objects of one compiled rule, kept from one collection to the next by the position
- * of their data point in its MetricData.
+ * What one compiled rule keeps of its series from one collection to the next, by the position of
+ * their data point in its MetricData: the attributes object seen there and the label string
+ * rendered from it (a histogram's series object too).
  *
  * Producers keep their points in a stable order (the domain tallies and the SDK's cumulative
  * storages append new series at the end, and keep one attributes object per series), so position
  * i of a collection nearly always holds the same attributes object as position i of the last
  * one: an identity check, no hashing (a WeakMap costs a hash lookup per point and ≈ 40 B per
- * entry). Then the label string (and a histogram's line prefix) is not rendered again, and when
- * the value has not changed either, the very series object of the last scrape is served again.
- * Series objects are never changed once made, so families handed out earlier stay as they were;
- * reusing unchanged ones means a steady-state scrape allocates only for the series that moved,
- * and a scrape's families are mostly old objects that the young-generation GC does not have to
- * copy while the scrape is rendered (those copies were the longest pauses of a large scrape).
+ * entry). Then the label string (and a histogram's line prefix) is not rendered again.
+ *
+ * Number series keep no object: the label string goes into the family's columns with the value
+ * (`NumberFamily.columns`), so what is held per series is the label string and two array slots.
+ * A histogram's series object is kept, and served again while its figures have not changed:
+ * series objects are never changed once made, so families handed out earlier stay as they were,
+ * and unchanged ones are old-generation objects the young-generation GC does not copy while a
+ * scrape is rendered.
  *
  * A point whose attributes object differs (an observable instrument makes new ones at every
  * collection) is rendered again. The arrays are cut to the last collection's size, so they hold
@@ -220,7 +256,9 @@ function sameCounts(a: readonly number[], b: readonly number[]): boolean {
  */
 class SeriesCache {
   readonly attributes: Attributes[] = [];
-  readonly series: Array<NumberSeries | HistogramSeries> = [];
+  readonly labels: string[] = [];
+  /** Histogram rules: the series object made at each position. */
+  readonly histograms: HistogramSeries[] = [];
   /** Positions whose label string is not all ASCII (usually none). */
   nonAscii = 0;
   readonly #render: (attributes: Attributes) => string;
@@ -232,53 +270,44 @@ class SeriesCache {
     this.#prefix = prefix;
   }
 
-  /** The series at position `i` with `value`: the last one when nothing changed. */
-  number(i: number, attributes: Attributes, value: number): NumberSeries {
-    const prev = this.series[i] as NumberSeries | undefined;
-    if (prev !== undefined && this.attributes[i] === attributes) {
-      if (prev.value === value) return prev;
-      return (this.series[i] = { labels: prev.labels, value });
-    }
-    this.attributes[i] = attributes;
-    return (this.series[i] = { labels: this.#labels(i, attributes), value });
-  }
-
-  /** Renders the label string of a new series at position `i`, keeping the ASCII count right. */
-  #labels(i: number, attributes: Attributes): string {
-    const old = this.series[i];
-    if (old !== undefined && !isAscii(old.labels)) this.nonAscii--;
+  /** The label string of the series at position `i`, rendered again only when its attributes object changed. */
+  labelsAt(i: number, attributes: Attributes): string {
+    if (this.attributes[i] === attributes) return this.labels[i]!;
+    const old = this.labels[i];
+    if (old !== undefined && !isAscii(old)) this.nonAscii--;
     const labels = this.#render(attributes);
     if (!isAscii(labels)) this.nonAscii++;
+    this.attributes[i] = attributes;
+    this.labels[i] = labels;
     return labels;
   }
 
   /** The histogram series at position `i`: the last one when nothing changed. */
   histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number): HistogramSeries {
-    const prev = this.series[i] as HistogramSeries | undefined;
+    const prev = this.histograms[i];
+    const same = prev !== undefined && this.attributes[i] === attributes;
+    const labels = this.labelsAt(i, attributes);
     const sum = (h.sum ?? 0) * scale;
     const counts = h.buckets.counts;
-    let labels: string;
     let prefix: string | undefined;
-    if (prev !== undefined && this.attributes[i] === attributes) {
+    if (same) {
       if (prev.count === h.count && prev.sum === sum && prev.bounds === bounds && sameCounts(prev.counts, counts)) return prev;
-      labels = prev.labels;
       prefix = prev.prefix;
     } else {
-      this.attributes[i] = attributes;
-      labels = this.#labels(i, attributes);
       prefix = this.#prefix?.(labels);
     }
     const series: HistogramSeries =
       prefix === undefined ? { labels, bounds, counts, sum, count: h.count } : { labels, bounds, counts, sum, count: h.count, prefix };
-    return (this.series[i] = series);
+    return (this.histograms[i] = series);
   }
 
   /** Drops positions past `n` (the collection had fewer points). */
   trim(n: number): void {
     if (this.attributes.length > n) {
-      for (let i = n; i < this.series.length; i++) if (!isAscii(this.series[i]!.labels)) this.nonAscii--;
+      for (let i = n; i < this.labels.length; i++) if (!isAscii(this.labels[i]!)) this.nonAscii--;
       this.attributes.length = n;
-      this.series.length = n;
+      this.labels.length = n;
+      if (this.histograms.length > n) this.histograms.length = n;
     }
   }
 }
@@ -367,7 +396,7 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
         } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<number>;
-            addNumber(out, cache.number(i, dp.attributes, dp.value));
+            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value);
           }
         }
         cache.trim(points.length);
@@ -426,14 +455,14 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
       if (m.dataPointType === DataPointType.HISTOGRAM) {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<Histogram>;
-          if (from === 'sum') addNumber(out, cache.number(i, dp.attributes, scaled(dp.value.sum ?? 0, scale)));
-          else if (from === 'count') addNumber(out, cache.number(i, dp.attributes, dp.value.count));
+          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale));
+          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count);
           else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale));
         }
       } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<number>;
-          addNumber(out, cache.number(i, dp.attributes, rule.type === 'info' ? 1 : scaled(dp.value, scale)));
+          addNumber(out, cache.labelsAt(i, dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale));
         }
       }
       cache.trim(points.length);
@@ -449,27 +478,39 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
 function zeroFill(profile: TableProfile, builders: Map<string, FamilyBuilder>, constLabels: string): void {
   for (const rule of profile.rules) {
     const builder = builders.get(rule.name)!;
-    if (rule.emitZero && builder.series.length === 0) addNumber(builder, { labels: constLabels, value: 0 });
+    // Zero-filling is for counters and gauges: a histogram has no single value to zero.
+    if (builder.type === 'histogram') continue;
+    if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, 0);
     if (builder.ascii && !isAscii(constLabels)) builder.ascii = false;
     if (rule.zeroFill === undefined) continue;
-    for (const [label, values] of Object.entries(rule.zeroFill)) {
-      const ordered: Array<NumberSeries | HistogramSeries> = [];
+    for (const [label, words] of Object.entries(rule.zeroFill)) {
+      const labels: string[] = [];
+      const values: number[] = [];
       const taken = new Set<number>();
-      for (const value of values) {
-        let labels = label + '="' + escapeLabelValue(value) + '"';
-        if (constLabels !== '') labels += ',' + constLabels;
-        if (builder.ascii && !isAscii(labels)) builder.ascii = false;
-        const at = builder.index!.get(labels);
-        if (at === undefined) ordered.push({ labels, value: 0 });
+      for (const word of words) {
+        let l = label + '="' + escapeLabelValue(word) + '"';
+        if (constLabels !== '') l += ',' + constLabels;
+        if (builder.ascii && !isAscii(l)) builder.ascii = false;
+        const at = builder.index!.get(l);
+        labels.push(l);
+        if (at === undefined) values.push(0);
         else {
-          ordered.push(builder.series[at]!);
+          values.push(builder.values[at]!);
           taken.add(at);
         }
       }
-      for (let i = 0; i < builder.series.length; i++) if (!taken.has(i)) ordered.push(builder.series[i]!);
-      builder.series.length = 0;
-      builder.series.push(...ordered);
-      builder.index = indexOf(builder.series);
+      for (let i = 0; i < builder.labels.length; i++) {
+        if (taken.has(i)) continue;
+        labels.push(builder.labels[i]!);
+        values.push(builder.values[i]!);
+      }
+      builder.labels.length = 0;
+      builder.values.length = 0;
+      for (let i = 0; i < labels.length; i++) {
+        builder.labels.push(labels[i]!);
+        builder.values.push(values[i]!);
+      }
+      builder.index = indexOf(builder);
     }
   }
 }

@@ -1,6 +1,6 @@
-// The naming stage's per-series cache: label strings rendered once per series, unchanged series
-// served as the very objects of the last scrape, families handed out earlier never altered, and
-// the sliced pass equal to the plain one.
+// The naming stage's per-series cache: label strings rendered once per series, counters handed out
+// as columns, unchanged histogram series served as the very objects of the last scrape, families
+// handed out earlier never altered, and the sliced pass equal to the plain one.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
@@ -8,7 +8,7 @@ import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { TallyStore } from '../../src/domain/tallies.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
-import type { HistogramSeries, NumberSeries } from '../../src/exposition/types.ts';
+import type { HistogramSeries, NumberFamily, NumberSeries } from '../../src/exposition/types.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 
@@ -22,7 +22,7 @@ async function collection(store: TallyStore): Promise<ResourceMetrics> {
   return (await store.producer().collect()).resourceMetrics;
 }
 
-test('unchanged series are the same objects scrape after scrape; changed ones are new, and earlier families stay as they were', async () => {
+test('counters come out as columns over kept label strings; unchanged histogram series are the same objects; earlier families stay as they were', async () => {
   const store = new TallyStore(SPECS, { scope: SCOPE });
   const c = store.counter('c');
   const h = store.histogram('h');
@@ -35,18 +35,23 @@ test('unchanged series are the same objects scrape after scrape; changed ones ar
   c.add(5, { host: 'b' });
   h.record(3, { host: 'c' });
   const second = namer.toFamilies(await collection(store));
-  const [c1, h1] = [first[0]!.series, first[1]!.series] as [NumberSeries[], HistogramSeries[]];
-  const [c2, h2] = [second[0]!.series, second[1]!.series] as [NumberSeries[], HistogramSeries[]];
-  assert.equal(c2[0], c1[0]);
-  assert.notEqual(c2[1], c1[1]);
-  assert.equal(c2[2], c1[2]);
+  const [c1, c2] = [first[0] as NumberFamily, second[0] as NumberFamily];
+  const [h1, h2] = [first[1]!.series, second[1]!.series] as [HistogramSeries[], HistogramSeries[]];
+  assert.ok(c1.columns !== undefined && c2.columns !== undefined, 'number families carry columns');
+  assert.notEqual(c2.columns.values, c1.columns.values, 'every scrape has columns of its own');
+  assert.deepEqual(c1.columns.values, [1, 1, 1], 'the first families still hold the first values');
+  assert.deepEqual(c2.columns.values, [1, 6, 1]);
+  assert.deepEqual(c2.columns.labels, ['host="a"', 'host="b"', 'host="c"']);
+  assert.deepEqual(
+    c2.series.map((s) => [s.labels, s.value]),
+    [['host="a"', 1], ['host="b"', 6], ['host="c"', 1]],
+    'the series rows, made on first read, say the same as the columns',
+  );
+  assert.equal(c2.series, c2.series, 'the rows are made once');
   assert.equal(h2[0], h1[0]);
   assert.notEqual(h2[2], h1[2]);
-  assert.deepEqual(c1.map((s) => s.value), [1, 1, 1], 'the first families still hold the first values');
-  assert.deepEqual(c2.map((s) => s.value), [1, 6, 1]);
   assert.deepEqual(h1[2]!.counts, [1, 0, 0]);
   assert.deepEqual(h2[2]!.counts, [1, 1, 0]);
-  assert.equal(c2[1]!.labels, c1[1]!.labels, 'the label string is kept, not rendered again');
   assert.equal(h2[2]!.prefix, 'h_seconds_bucket{host="c",le="');
 });
 
