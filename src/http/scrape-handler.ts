@@ -23,8 +23,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
 import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.ts';
-import { Readable } from 'node:stream';
-import { bodyOf, buildMetricsResponse, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
+import { bodyOf, bodyStream, buildMetricsResponse, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
 
 export type ScrapeErrorCause = 'collection' | 'encoding';
 
@@ -119,9 +118,9 @@ export function scrapeRequestOf(request: FastifyRequest): ScrapeRequest {
 export function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {
   reply.code(answer.status).header('content-type', answer.contentType).header('vary', 'Accept, Accept-Encoding');
   if (answer.contentEncoding !== undefined) reply.header('content-encoding', answer.contentEncoding);
-  // The pieces are written one by one (a stream), with the length known up front.
+  // The pieces are written one by one, in slices (a stream), with the length known up front.
   reply.header('content-length', answer.length);
-  return reply.send(answer.body.length === 1 ? answer.body[0] : Readable.from(answer.body, { objectMode: false }));
+  return reply.send(answer.body.length === 1 ? answer.body[0] : bodyStream(answer.body));
 }
 
 function errorsFamily(errors: Readonly<Record<ScrapeErrorCause, number>>): NumberFamily {
