@@ -17,6 +17,8 @@
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Meter } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { createJobmeter, DEFAULT_RUN_DURATION_BUCKETS, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
 
@@ -60,4 +62,29 @@ export async function otelScrape(o: PlainOtel): Promise<string> {
   const { resourceMetrics, errors } = await o.exporter.collect();
   if (errors.length > 0) throw new Error(`otel collect errors: ${errors.map(String).join('; ')}`);
   return o.serializer.serialize(resourceMetrics);
+}
+
+/** prom-client behind `http.createServer` answering `await register.metrics()`, as its users serve it; on loopback, a free port. */
+export async function promClientServer(registry: Registry): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer((_req, res) => {
+    registry.metrics().then(
+      (text) => {
+        res.setHeader('Content-Type', registry.contentType);
+        res.end(text);
+      },
+      (err: unknown) => {
+        res.statusCode = 500;
+        res.end(String(err));
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

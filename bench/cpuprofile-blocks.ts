@@ -13,23 +13,10 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { keyOf, type Profile } from './cpuprofile.ts';
 
-interface CallFrame {
-  readonly functionName: string;
-  readonly url: string;
-  readonly lineNumber: number;
-}
-
-interface ProfileNode {
-  readonly id: number;
-  readonly callFrame: CallFrame;
-  readonly children?: readonly number[];
-}
-
-interface Profile {
-  readonly nodes: readonly ProfileNode[];
-  readonly samples: readonly number[];
-  readonly timeDeltas: readonly number[];
+/** `startTime` (µs) places the samples on the clock the blocks were recorded on. */
+interface TimedProfile extends Profile {
   readonly startTime: number;
 }
 
@@ -38,17 +25,6 @@ interface Span {
   readonly ms: number;
 }
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function keyOf(f: CallFrame): string {
-  const name = f.functionName === '' ? '(anonymous)' : f.functionName;
-  if (f.url === '') return name;
-  let u = f.url.startsWith('file://') ? fileURLToPath(f.url) : f.url;
-  if (u.startsWith(ROOT)) u = u.slice(ROOT.length);
-  const nm = u.lastIndexOf('node_modules/');
-  if (nm !== -1) u = u.slice(nm + 'node_modules/'.length);
-  return `${name} ${u}:${f.lineNumber + 1}`;
-}
 
 function top(m: Map<string, number>, n: number, total: number): string {
   return [...m]
@@ -58,7 +34,7 @@ function top(m: Map<string, number>, n: number, total: number): string {
     .join('\n      ');
 }
 
-export function blocks(p: Profile, thresholdMs: number, n: number, given?: readonly Span[]): string {
+export function blocks(p: TimedProfile, thresholdMs: number, n: number, given?: readonly Span[]): string {
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const parent = new Map<number, number>();
   for (const x of p.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
@@ -123,7 +99,7 @@ export function blocks(p: Profile, thresholdMs: number, n: number, given?: reado
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [file, threshold = '15', n = '8'] = process.argv.slice(2);
   if (file === undefined) throw new Error('usage: node bench/cpuprofile-blocks.ts <file.cpuprofile> [threshold ms] [top]');
-  const p = JSON.parse(await readFile(file, 'utf8')) as Profile;
+  const p = JSON.parse(await readFile(file, 'utf8')) as TimedProfile;
   const spans = existsSync(file + '.blocks.json') ? (JSON.parse(await readFile(file + '.blocks.json', 'utf8')) as Span[]) : undefined;
   console.log(blocks(p, Number(threshold), Number(n), spans));
 }

@@ -7,40 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { markdownTable } from './harness.ts';
-
-interface CallFrame {
-  readonly functionName: string;
-  readonly url: string;
-  readonly lineNumber: number;
-}
-
-interface ProfileNode {
-  readonly id: number;
-  readonly callFrame: CallFrame;
-  readonly children?: readonly number[];
-}
-
-interface Profile {
-  readonly nodes: readonly ProfileNode[];
-  readonly samples: readonly number[];
-  readonly timeDeltas: readonly number[];
-}
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function where(f: CallFrame): string {
-  if (f.url === '') return '(native)';
-  let u = f.url.startsWith('file://') ? fileURLToPath(f.url) : f.url;
-  if (u.startsWith(ROOT)) u = u.slice(ROOT.length);
-  const nm = u.lastIndexOf('node_modules/');
-  if (nm !== -1) u = u.slice(nm + 'node_modules/'.length);
-  return u;
-}
-
-function keyOf(f: CallFrame): string {
-  const name = f.functionName === '' ? '(anonymous)' : f.functionName;
-  return f.url === '' ? name : `${name} ${where(f)}:${f.lineNumber + 1}`;
-}
+import { keyOf, where, type Profile } from './cpuprofile.ts';
 
 function summarise(p: Profile, top: number): string {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));

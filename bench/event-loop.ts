@@ -36,8 +36,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { Socket, type AddressInfo } from 'node:net';
+import { Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -45,7 +44,7 @@ import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { createJobmeter, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec } from '../src/index.ts';
 import { renderStream } from '../src/exposition/stream.ts';
-import { BUCKETS } from './contenders.ts';
+import { BUCKETS, promClientServer } from './contenders.ts';
 import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
 import { VALUES } from './hot-path.ts';
 import { describeBlock, recordBlocks, runQueueMillis, type BlockRecorder, type Blocks } from './loop-blocks.ts';
@@ -291,34 +290,13 @@ async function serveJobmeter(layout: Layout, hosts: readonly string[]): Promise<
 async function servePromClient(layout: Layout, hosts: readonly string[]): Promise<Served> {
   const built = (await setUp('prom-client', layout)).populate(hosts);
   if (built.contender !== 'prom-client') throw new Error('unreachable');
-  const registry = built.registry;
-  const server: Server = createServer((_req, res) => {
-    registry.metrics().then(
-      (text) => {
-        res.setHeader('Content-Type', registry.contentType);
-        res.end(text);
-      },
-      (err: unknown) => {
-        res.statusCode = 500;
-        res.end(String(err));
-      },
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const server = await promClientServer(built.registry);
   let touched = 0;
   const perTouch = Math.max(1, Math.ceil(layout.counters / 100));
   const touch = () => {
     for (let k = 0; k < perTouch; k++) built.touch(touched++);
   };
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`,
-    touch,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url: server.url, touch, close: server.close };
 }
 
 /** The client process; `ask` runs one scrape there and resolves with its answer. */

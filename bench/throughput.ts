@@ -15,12 +15,10 @@
  * checked for the expected sample lines.
  */
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { createJobmeter, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec } from '../src/index.ts';
-import { BUCKETS } from './contenders.ts';
+import { BUCKETS, promClientServer } from './contenders.ts';
 import { bytes, cli, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD } from './series.ts';
 import { VALUES } from './hot-path.ts';
@@ -93,22 +91,7 @@ async function serve(contender: Contender, n: number): Promise<{ url: string; cl
   }
   const built = (await setUp('prom-client', layout)).populate(hosts);
   if (built.contender !== 'prom-client') throw new Error('unreachable');
-  const registry = built.registry;
-  const server: Server = createServer((req, res) => {
-    registry.metrics().then(
-      (text) => {
-        res.setHeader('Content-Type', registry.contentType);
-        res.end(text);
-      },
-      (err: unknown) => {
-        res.statusCode = 500;
-        res.end(String(err));
-      },
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}/metrics`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return promClientServer(built.registry);
 }
 
 async function measure(arg: Arg): Promise<Result> {
