@@ -128,6 +128,17 @@ interface Snapshot {
 
 const NONE: readonly number[] = [];
 
+/** A data point as the tallies update it in place (see {@link ProducerOptions.reusePoints}). */
+interface ReusedPoint<T> {
+  readonly attributes: Attributes;
+  readonly startTime: HrTime;
+  endTime: HrTime;
+  value: T;
+}
+
+/** The points of one tally kept by one reusing producer, by series index. */
+type PointPool = DataPoint<number>[] | DataPoint<Histogram>[];
+
 /** The series store of one instrument: attribute sets → series indexes, plus the bounds. */
 abstract class Tally {
   readonly spec: InstrumentSpec;
@@ -304,10 +315,36 @@ abstract class Tally {
 
   /** The figures now. */
   abstract snapshot(): Snapshot;
-  /** The cumulative MetricData of a snapshot, or undefined when it holds no series. */
-  abstract cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality): MetricData | undefined;
+  /**
+   * The cumulative MetricData of a snapshot, or undefined when it holds no series. With `pool`, the
+   * points made by the previous call with the same pool are updated in place (and the pool is the
+   * MetricData's point array) rather than made anew.
+   */
+  abstract cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, pool?: PointPool): MetricData | undefined;
   /** What changed from `state` (updated in place) to `snap`; undefined when nothing did. */
   abstract delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined;
+}
+
+/** The points of a sum or gauge snapshot: fresh, or the pool's updated in place. */
+function numberPoints(attributes: readonly Attributes[], snap: Snapshot, startTime: HrTime, endTime: HrTime, pool: DataPoint<number>[] | undefined): DataPoint<number>[] | undefined {
+  const n = snap.n;
+  if (n === 0) return undefined;
+  const values = snap.values;
+  if (pool === undefined) {
+    const points = new Array<DataPoint<number>>(n);
+    for (let i = 0; i < n; i++) points[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
+    return points;
+  }
+  // Series never go away, so the pool only grows; a point's attributes and start never change.
+  for (let i = 0; i < n; i++) {
+    const p = pool[i] as ReusedPoint<number> | undefined;
+    if (p === undefined) pool[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
+    else {
+      p.endTime = endTime;
+      p.value = values[i]!;
+    }
+  }
+  return pool;
 }
 
 class SumTally extends Tally implements DeclaredCounter {
@@ -344,11 +381,9 @@ class SumTally extends Tally implements DeclaredCounter {
     return { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
   }
 
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality): MetricData | undefined {
-    const n = snap.n;
-    if (n === 0) return undefined;
-    const points: DataPoint<number>[] = new Array<DataPoint<number>>(n);
-    for (let i = 0; i < n; i++) points[i] = { attributes: this.attributes[i]!, startTime, endTime, value: snap.values[i]! };
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, pool?: PointPool): MetricData | undefined {
+    const points = numberPoints(this.attributes, snap, startTime, endTime, pool as DataPoint<number>[] | undefined);
+    if (points === undefined) return undefined;
     return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, dataPoints: points, isMonotonic: this.monotonic };
   }
 
@@ -393,11 +428,9 @@ class GaugeTally extends Tally implements DeclaredGauge {
     return { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
   }
 
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality): MetricData | undefined {
-    const n = snap.n;
-    if (n === 0) return undefined;
-    const points: DataPoint<number>[] = new Array<DataPoint<number>>(n);
-    for (let i = 0; i < n; i++) points[i] = { attributes: this.attributes[i]!, startTime, endTime, value: snap.values[i]! };
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, pool?: PointPool): MetricData | undefined {
+    const points = numberPoints(this.attributes, snap, startTime, endTime, pool as DataPoint<number>[] | undefined);
+    if (points === undefined) return undefined;
     return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints: points };
   }
 
@@ -467,13 +500,21 @@ class HistogramTally extends Tally implements DeclaredHistogram {
     return { n: this.counts.length, values: this.buckets.slice(), sums: this.sums.slice(), counts: this.counts.slice() };
   }
 
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality): MetricData | undefined {
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, pool?: PointPool): MetricData | undefined {
     const n = snap.n;
     if (n === 0) return undefined;
-    const points: DataPoint<Histogram>[] = new Array<DataPoint<Histogram>>(n);
+    const points = (pool as DataPoint<Histogram>[] | undefined) ?? new Array<DataPoint<Histogram>>(n);
     const stride = this.stride;
     for (let i = 0; i < n; i++) {
-      points[i] = this.#point(i, startTime, endTime, snap.values.slice(i * stride, i * stride + stride), snap.sums[i]!, snap.counts[i]!);
+      // The bucket counts are a new array every time, even in a pooled point: the naming stage's
+      // series keep them, and families handed out earlier must not change.
+      const counts = snap.values.slice(i * stride, i * stride + stride);
+      const p = pool === undefined ? undefined : (points[i] as ReusedPoint<Histogram> | undefined);
+      if (p === undefined) points[i] = this.#point(i, startTime, endTime, counts, snap.sums[i]!, snap.counts[i]!);
+      else {
+        p.endTime = endTime;
+        p.value = { buckets: { boundaries: this.bounds as number[], counts }, sum: snap.sums[i]!, count: snap.counts[i]! };
+      }
     }
     return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: points };
   }
@@ -499,6 +540,22 @@ class HistogramTally extends Tally implements DeclaredHistogram {
     if (points.length === 0) return undefined;
     return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.HISTOGRAM, dataPoints: points };
   }
+}
+
+export interface ProducerOptions {
+  /**
+   * Cumulative only: keep one point object per series and update it in place at every collection
+   * (the MetricData's point arrays too), instead of making ~50 B of new points per series per
+   * collection. Only for a consumer that is done with a collection, points and all, before it asks
+   * for the next: jobmeter's pull scrape, whose collection and naming pass run under one coalesced
+   * promise, and whose families keep no point (values are copied; histogram counts are fresh
+   * arrays). Why: a scrape's points live over the several turns of a sliced collection and naming
+   * pass, so V8's allocation-site feedback pretenures them straight into the old generation: at
+   * 110 000 series, 9 MB more old space per scrape and a mark-compact (a 12–20 ms pause plus
+   * marking steps on the event loop) every ~25 scrapes.
+   * @default false
+   */
+  readonly reusePoints?: boolean;
 }
 
 export interface TallyStoreOptions {
@@ -573,9 +630,20 @@ export class TallyStore {
    * A producer for one reader. Cumulative: every series, from the store's start. Delta: what
    * changed since this producer's previous collection (each reader needs a producer of its own).
    */
-  producer(temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE): MetricProducer {
+  producer(temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE, options: ProducerOptions = {}): MetricProducer {
     if (temporality === AggregationTemporality.CUMULATIVE) {
-      return { collect: () => this.#collect((t, snap, end) => t.cumulative(snap, this.#start, end, AggregationTemporality.CUMULATIVE)) };
+      if (options.reusePoints !== true) {
+        return { collect: () => this.#collect((t, snap, end) => t.cumulative(snap, this.#start, end, AggregationTemporality.CUMULATIVE)) };
+      }
+      const pools = new Map<Tally, PointPool>();
+      return {
+        collect: () =>
+          this.#collect((t, snap, end) => {
+            let pool = pools.get(t);
+            if (pool === undefined) pools.set(t, (pool = []));
+            return t.cumulative(snap, this.#start, end, AggregationTemporality.CUMULATIVE, pool);
+          }),
+      };
     }
     const states = new Map<Tally, DeltaState>();
     let last = this.#start;
