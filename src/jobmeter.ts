@@ -170,8 +170,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics; the
   // tallies come first, as their instruments did when they were the SDK's.
   const extraProducers = [...(options.metricProducers ?? []), ...(ingestStore === undefined ? [] : [ingestStore])];
-  // The scrape below names a collection before it asks for the next: its points can be reused.
-  const pull = new PullMetricReader(extraProducers, { leadingProducers: [tallies.producer(AggregationTemporality.CUMULATIVE, { reusePoints: true })] });
+  // The scrape below reads each instrument's points once, in its naming pass: made on read, they die young.
+  const pull = new PullMetricReader(extraProducers, { leadingProducers: [tallies.producer(AggregationTemporality.CUMULATIVE, { pointsOnRead: true })] });
   const readers: MetricReader[] = [pull];
   if (o.otlp !== undefined) {
     const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;

@@ -42,10 +42,13 @@ import {
   InstrumentType,
   type CollectionResult,
   type DataPoint,
+  type GaugeMetricData,
   type Histogram,
+  type HistogramMetricData,
   type MetricData,
   type MetricDescriptor,
   type MetricProducer,
+  type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import {
   attributesTemplate,
@@ -128,16 +131,14 @@ interface Snapshot {
 
 const NONE: readonly number[] = [];
 
-/** A data point as the tallies update it in place (see {@link ProducerOptions.reusePoints}). */
-interface ReusedPoint<T> {
-  readonly attributes: Attributes;
-  readonly startTime: HrTime;
-  endTime: HrTime;
-  value: T;
+/**
+ * `metric` with `dataPoints`: made now, or (`onRead`) made anew at every read of the property, by
+ * a getter (see {@link ProducerOptions.pointsOnRead}).
+ */
+function withPoints<M extends MetricData>(metric: Omit<M, 'dataPoints'>, points: () => M['dataPoints'], onRead: boolean): M {
+  if (!onRead) return { ...metric, dataPoints: points() } as M;
+  return Object.defineProperty(metric, 'dataPoints', { get: points, enumerable: true }) as M;
 }
-
-/** The points of one tally kept by one reusing producer, by series index. */
-type PointPool = DataPoint<number>[] | DataPoint<Histogram>[];
 
 /** The series store of one instrument: attribute sets → series indexes, plus the bounds. */
 abstract class Tally {
@@ -316,35 +317,21 @@ abstract class Tally {
   /** The figures now. */
   abstract snapshot(): Snapshot;
   /**
-   * The cumulative MetricData of a snapshot, or undefined when it holds no series. With `pool`, the
-   * points made by the previous call with the same pool are updated in place (and the pool is the
-   * MetricData's point array) rather than made anew.
+   * The cumulative MetricData of a snapshot, or undefined when it holds no series. With `onRead`,
+   * its points are made at every read of `dataPoints` instead of now.
    */
-  abstract cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, pool?: PointPool): MetricData | undefined;
+  abstract cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead?: boolean): MetricData | undefined;
   /** What changed from `state` (updated in place) to `snap`; undefined when nothing did. */
   abstract delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined;
 }
 
-/** The points of a sum or gauge snapshot: fresh, or the pool's updated in place. */
-function numberPoints(attributes: readonly Attributes[], snap: Snapshot, startTime: HrTime, endTime: HrTime, pool: DataPoint<number>[] | undefined): DataPoint<number>[] | undefined {
+/** The points of a sum or gauge snapshot. */
+function numberPoints(attributes: readonly Attributes[], snap: Snapshot, startTime: HrTime, endTime: HrTime): DataPoint<number>[] {
   const n = snap.n;
-  if (n === 0) return undefined;
   const values = snap.values;
-  if (pool === undefined) {
-    const points = new Array<DataPoint<number>>(n);
-    for (let i = 0; i < n; i++) points[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
-    return points;
-  }
-  // Series never go away, so the pool only grows; a point's attributes and start never change.
-  for (let i = 0; i < n; i++) {
-    const p = pool[i] as ReusedPoint<number> | undefined;
-    if (p === undefined) pool[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
-    else {
-      p.endTime = endTime;
-      p.value = values[i]!;
-    }
-  }
-  return pool;
+  const points = new Array<DataPoint<number>>(n);
+  for (let i = 0; i < n; i++) points[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
+  return points;
 }
 
 class SumTally extends Tally implements DeclaredCounter {
@@ -381,10 +368,13 @@ class SumTally extends Tally implements DeclaredCounter {
     return { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
   }
 
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, pool?: PointPool): MetricData | undefined {
-    const points = numberPoints(this.attributes, snap, startTime, endTime, pool as DataPoint<number>[] | undefined);
-    if (points === undefined) return undefined;
-    return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, dataPoints: points, isMonotonic: this.monotonic };
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {
+    if (snap.n === 0) return undefined;
+    return withPoints<SumMetricData>(
+      { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, isMonotonic: this.monotonic },
+      () => numberPoints(this.attributes, snap, startTime, endTime),
+      onRead,
+    );
   }
 
   delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
@@ -428,10 +418,13 @@ class GaugeTally extends Tally implements DeclaredGauge {
     return { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
   }
 
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, pool?: PointPool): MetricData | undefined {
-    const points = numberPoints(this.attributes, snap, startTime, endTime, pool as DataPoint<number>[] | undefined);
-    if (points === undefined) return undefined;
-    return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints: points };
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {
+    if (snap.n === 0) return undefined;
+    return withPoints<GaugeMetricData>(
+      { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE },
+      () => numberPoints(this.attributes, snap, startTime, endTime),
+      onRead,
+    );
   }
 
   /** A gauge is a level, not an amount: every series, with its last value. */
@@ -500,23 +493,18 @@ class HistogramTally extends Tally implements DeclaredHistogram {
     return { n: this.counts.length, values: this.buckets.slice(), sums: this.sums.slice(), counts: this.counts.slice() };
   }
 
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, pool?: PointPool): MetricData | undefined {
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {
     const n = snap.n;
     if (n === 0) return undefined;
-    const points = (pool as DataPoint<Histogram>[] | undefined) ?? new Array<DataPoint<Histogram>>(n);
     const stride = this.stride;
-    for (let i = 0; i < n; i++) {
-      // The bucket counts are a new array every time, even in a pooled point: the naming stage's
-      // series keep them, and families handed out earlier must not change.
-      const counts = snap.values.slice(i * stride, i * stride + stride);
-      const p = pool === undefined ? undefined : (points[i] as ReusedPoint<Histogram> | undefined);
-      if (p === undefined) points[i] = this.#point(i, startTime, endTime, counts, snap.sums[i]!, snap.counts[i]!);
-      else {
-        p.endTime = endTime;
-        p.value = { buckets: { boundaries: this.bounds as number[], counts }, sum: snap.sums[i]!, count: snap.counts[i]! };
+    const points = (): DataPoint<Histogram>[] => {
+      const out = new Array<DataPoint<Histogram>>(n);
+      for (let i = 0; i < n; i++) {
+        out[i] = this.#point(i, startTime, endTime, snap.values.slice(i * stride, i * stride + stride), snap.sums[i]!, snap.counts[i]!);
       }
-    }
-    return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: points };
+      return out;
+    };
+    return withPoints<HistogramMetricData>({ descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM }, points, onRead);
   }
 
   delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
@@ -544,18 +532,19 @@ class HistogramTally extends Tally implements DeclaredHistogram {
 
 export interface ProducerOptions {
   /**
-   * Cumulative only: keep one point object per series and update it in place at every collection
-   * (the MetricData's point arrays too), instead of making ~50 B of new points per series per
-   * collection. Only for a consumer that is done with a collection, points and all, before it asks
-   * for the next: jobmeter's pull scrape, whose collection and naming pass run under one coalesced
-   * promise, and whose families keep no point (values are copied; histogram counts are fresh
-   * arrays). Why: a scrape's points live over the several turns of a sliced collection and naming
-   * pass, so V8's allocation-site feedback pretenures them straight into the old generation: at
-   * 110 000 series, 9 MB more old space per scrape and a mark-compact (a 12–20 ms pause plus
-   * marking steps on the event loop) every ~25 scrapes.
+   * Cumulative only: each MetricData's `dataPoints` is a getter that makes the points from the
+   * collection's snapshot at every read (the same points each time, as new objects), instead of
+   * the collection making every instrument's points up front. For a consumer that reads each
+   * MetricData's points once and is done with them before the next instrument, as the naming pass
+   * is. Why: made up front, a 110 000-series scrape's points (~6 MB) live over every turn of the
+   * sliced collection and naming pass, so V8's allocation-site feedback pretenures them straight
+   * into the old generation: 9 MB more old space per scrape, and a mark-compact (a 12–20 ms pause
+   * plus marking steps on the event loop) every ~25 scrapes. Made on read, an instrument's points
+   * (at most 10 000) die young, right after it is named. (Keeping one point per series and
+   * updating it in place stops the pretenuring too, but holds ~60 B more per series.)
    * @default false
    */
-  readonly reusePoints?: boolean;
+  readonly pointsOnRead?: boolean;
 }
 
 export interface TallyStoreOptions {
@@ -632,18 +621,8 @@ export class TallyStore {
    */
   producer(temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE, options: ProducerOptions = {}): MetricProducer {
     if (temporality === AggregationTemporality.CUMULATIVE) {
-      if (options.reusePoints !== true) {
-        return { collect: () => this.#collect((t, snap, end) => t.cumulative(snap, this.#start, end, AggregationTemporality.CUMULATIVE)) };
-      }
-      const pools = new Map<Tally, PointPool>();
-      return {
-        collect: () =>
-          this.#collect((t, snap, end) => {
-            let pool = pools.get(t);
-            if (pool === undefined) pools.set(t, (pool = []));
-            return t.cumulative(snap, this.#start, end, AggregationTemporality.CUMULATIVE, pool);
-          }),
-      };
+      const onRead = options.pointsOnRead === true;
+      return { collect: () => this.#collect((t, snap, end) => t.cumulative(snap, this.#start, end, AggregationTemporality.CUMULATIVE, onRead)) };
     }
     const states = new Map<Tally, DeltaState>();
     let last = this.#start;

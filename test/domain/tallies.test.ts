@@ -283,50 +283,33 @@ describe('declared instruments on a jobmeter', () => {
       await jm.shutdown();
     }
   });
-  test('reusePoints: the same point objects, updated in place, with the values of each collection; fresh histogram counts every time', async () => {
+  test('pointsOnRead: points made at each read of dataPoints, from the collection\'s instant, equal to the eager ones', async () => {
     const specs: InstrumentSpec[] = [
       counterSpec('c', [{ key: 'host', cap: 10 }]),
       { name: 'g', kind: 'gauge', unit: '1', description: 'g', attributes: [{ key: 'host', cap: 10 }] },
       { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1, 10], attributes: [{ key: 'host', cap: 10 }] },
     ];
-    let now = 1_000;
-    const store = new TallyStore(specs, { scope: SCOPE, now: () => now });
-    const reusing = store.producer(AggregationTemporality.CUMULATIVE, { reusePoints: true });
-    const plain = store.producer();
-    const collect = async (p: typeof plain) => (await p.collect()).resourceMetrics.scopeMetrics[0]!.metrics;
+    // One clock reading for both collections, so their end times match too.
+    const store = new TallyStore(specs, { scope: SCOPE, now: () => 1_700_000_000_000 });
+    const onRead = store.producer(AggregationTemporality.CUMULATIVE, { pointsOnRead: true });
+    const eager = store.producer();
+    const collect = async (p: typeof eager) => (await p.collect()).resourceMetrics.scopeMetrics[0]!.metrics;
     store.counter('c').add(1, { host: 'a' });
     store.gauge('g').record(7, { host: 'a' });
     store.histogram('h').record(0.5, { host: 'a' });
-    const [c1, g1, h1] = await collect(reusing);
-    const firstC = c1!.dataPoints[0]!;
-    const firstH = h1!.dataPoints[0] as DataPoint<Histogram>;
-    const firstCounts = firstH.value.buckets.counts;
-    const firstEnd = firstC.endTime;
-    assert.equal(firstC.value, 1);
-    assert.equal(g1!.dataPoints[0]!.value, 7);
-
-    now = 2_000;
-    store.counter('c').add(4, { host: 'a' });
-    store.counter('c').add(1, { host: 'b' });
-    store.gauge('g').record(3, { host: 'a' });
-    store.histogram('h').record(5, { host: 'a' });
-    const [c2, g2, h2] = await collect(reusing);
-    assert.equal(c2!.dataPoints[0], firstC, 'the point object is reused');
-    assert.equal(c2!.dataPoints, c1!.dataPoints, 'and so is the point array');
-    assert.deepEqual(points(c2), [[{ host: 'a' }, 5], [{ host: 'b' }, 1]], 'a new series is appended to the pool');
-    assert.equal(g2!.dataPoints[0]!.value, 3);
-    assert.notDeepEqual(c2!.dataPoints[0]!.endTime, firstEnd, 'the end time moves');
-    assert.deepEqual(c2!.dataPoints[0]!.startTime, c2!.dataPoints[1]!.startTime, 'the start stays the store\'s');
-    const h2p = h2!.dataPoints[0] as DataPoint<Histogram>;
-    assert.equal(h2p, firstH);
-    assert.deepEqual(h2p.value.buckets.counts, [1, 1, 0]);
-    assert.equal(h2p.value.count, 2);
-    assert.equal(h2p.value.sum, 5.5);
-    assert.notEqual(h2p.value.buckets.counts, firstCounts, 'counts are a new array');
-    assert.deepEqual(firstCounts, [1, 0, 0], 'counts handed out earlier stay as they were');
-
-    const [pc] = await collect(plain);
-    assert.notEqual(pc!.dataPoints[0], firstC, 'a producer without reusePoints makes its own points');
-    assert.deepEqual(points(pc), points(c2));
+    store.histogram('h').record(5, { host: 'b' });
+    const lazy = await collect(onRead);
+    const made = await collect(eager);
+    // Records after the collection must not show: the points come from its snapshot.
+    store.counter('c').add(100, { host: 'a' });
+    store.counter('c').add(1, { host: 'z' });
+    store.histogram('h').record(0.5, { host: 'a' });
+    assert.deepEqual(points(lazy[0]), [[{ host: 'a' }, 1]]);
+    assert.deepEqual(points(lazy[1]), [[{ host: 'a' }, 7]]);
+    const h = lazy[2]!.dataPoints as DataPoint<Histogram>[];
+    assert.deepEqual(h.map((p) => [p.value.buckets.counts, p.value.sum, p.value.count]), [[[1, 0, 0], 0.5, 1], [[0, 1, 0], 5, 1]]);
+    assert.notEqual(lazy[0]!.dataPoints, lazy[0]!.dataPoints, 'each read makes the points anew');
+    assert.notEqual(lazy[2]!.dataPoints[0]!.value, lazy[2]!.dataPoints[0]!.value);
+    assert.deepEqual(JSON.parse(JSON.stringify(lazy)), JSON.parse(JSON.stringify(made)), 'the same MetricData as the eager producer made at that instant');
   });
 });
