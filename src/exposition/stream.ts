@@ -38,6 +38,9 @@ export function renderStream(format: ExpositionFormat, families: readonly Family
 }
 
 async function* sliced(buffers: Iterator<Buffer>, sliceMillis: number): AsyncGenerator<Buffer, void, undefined> {
+  // The families were most likely made in this very turn, by the last slice of a naming pass:
+  // start in a turn of our own rather than add a whole slice on top of that one.
+  await nextTurn();
   let start = performance.now();
   for (;;) {
     const next = buffers.next();
