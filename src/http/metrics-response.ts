@@ -5,11 +5,12 @@
  * The exposition is rendered in pieces (`renderStream`: whole lines, ~64 KiB each), giving the
  * event loop back every few milliseconds, and compressed as a stream (zlib runs on libuv's pool),
  * so a 110 000-series scrape (~15 MB) never holds the host's event loop for more than a slice.
- * The body is kept as those pieces, never joined into one string or Buffer, and written in slices
- * too ({@link bodyStream}).
+ * The body is written in slices too ({@link bodyStream}), and kept in storage reused from one
+ * scrape to the next rather than in fresh Buffers (see {@link Storage}).
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate } from 'node:timers';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
 import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.ts';
@@ -26,6 +27,14 @@ export interface MetricsResponse {
   readonly body: readonly Buffer[];
   /** Bytes in `body` (the `Content-Length`). */
   readonly length: number;
+  /**
+   * For a body in reused storage: takes a hold on it and returns its release (idempotent); the
+   * storage is reused once the last hold is released, so a response must hold the body until it
+   * has been written or abandoned. Must be called in the microtasks that follow the response's
+   * settlement (the rendering's own hold lasts until the next turn of the event loop).
+   * @throws Error past that point, once the storage may have been reused.
+   */
+  readonly hold?: () => () => void;
 }
 
 /** A body of one piece (errors, small answers). */
@@ -36,12 +45,11 @@ export function bodyOf(text: string): Pick<MetricsResponse, 'body' | 'length'> {
 
 /**
  * The body as a stream for the response to pipe, giving the event loop back whenever writing has
- * held it for `sliceMillis`. Piped as it is, a body is written in one turn of the event loop as
- * long as the socket takes it: each write completes at once and the pipe's `drain` and `resume`
- * are `nextTick`s. On loopback, with the client reading on the other core, the kernel took a whole
- * 15 MB body at once (231 writes, 9–12 ms in the writes plus the stream machinery, right after the
- * last rendering slice, in the same turn): the longest block of a socket-served scrape
- * (bench/event-loop.ts, "over a socket").
+ * held it for `sliceMillis`. Piped as it is, a body is written in one turn of the event loop as long
+ * as the socket takes it: each write completes at once and the pipe's `drain` and `resume` are
+ * `nextTick`s, and on loopback, with the client reading on another core, the kernel took all of a
+ * 15 MB body at once (231 writes, 5–12 ms of copying plus the stream machinery, after the last
+ * rendering slice in the same turn): the longest block of a socket-served scrape.
  */
 export function bodyStream(body: readonly Buffer[], sliceMillis = DEFAULT_SLICE_MILLIS): Readable {
   return Readable.from(sliced(body, sliceMillis), { objectMode: false });
@@ -63,20 +71,108 @@ async function* sliced(body: readonly Buffer[], sliceMillis: number): AsyncGener
   }
 }
 
-/** Collects `pieces`, through gzip when asked; awaiting the pieces is what gives the event loop back. */
-async function collect(pieces: AsyncIterable<Buffer> | Iterable<Buffer>, gzip: boolean): Promise<Pick<MetricsResponse, 'body' | 'length'>> {
-  const body: Buffer[] = [];
+/**
+ * Where collected bodies live: one Buffer per body, reused by later scrapes once every response
+ * that wrote it is done.
+ *
+ * Why not keep the rendered pieces: a 110 000-series body is ~15 MB of Buffers, i.e. of V8
+ * *external* memory, alive from its first piece until its last write (~100 ms). Pieces that live
+ * across two scavenges are promoted, and promoted Buffers are freed only by a mark-compact, so
+ * external memory grew by up to 15 MB per scrape and V8 started incremental marking for it every
+ * few scrapes (`--trace-incremental-marking`: "Start (external memory pressure)"): a mark-compact
+ * (7–15 ms pause, marking steps of up to 10 ms on the event loop, ~200 ms of concurrent marking on
+ * the other core) per 4–5 scrapes. The pieces are now copied as they come (a memcpy) and die
+ * young, and external memory no longer starts any. Kept idle: at most {@link IDLE_MAX} bodies'
+ * worth, less than the dead Buffers that used to wait for a mark-compact.
+ */
+interface Storage {
+  bytes: Buffer;
+  /** Holds on the body in it: its rendering's, until the turn after it settles, and its responses'. */
+  holders: number;
+  /** Bumped on every reuse, so a stale response cannot hold storage that now holds another body. */
+  generation: number;
+}
+
+/** Free storage kept for the next bodies; more is dropped (the largest kept). */
+const IDLE_MAX = 2;
+const idle: Storage[] = [];
+/** The previous body's length, plain and compressed: the size the next one most likely needs. */
+const lastLength = [0, 0];
+const MIN_STORAGE = 64 * 1024;
+
+function takeStorage(bytes: number): Storage {
+  let best = -1;
+  for (let i = 0; i < idle.length; i++) {
+    const n = idle[i]!.bytes.length;
+    if (n >= bytes && (best < 0 || n < idle[best]!.bytes.length)) best = i;
+  }
+  if (best >= 0) {
+    const s = idle.splice(best, 1)[0]!;
+    s.holders = 1;
+    s.generation++;
+    return s;
+  }
+  // Room to grow: scrape sizes drift between scrapes.
+  return { bytes: Buffer.allocUnsafeSlow(Math.max(MIN_STORAGE, Math.ceil(bytes * 1.25))), holders: 1, generation: 0 };
+}
+
+function drop(s: Storage): void {
+  if (--s.holders > 0) return;
+  idle.push(s);
+  if (idle.length > IDLE_MAX) {
+    idle.sort((a, b) => b.bytes.length - a.bytes.length);
+    idle.length = IDLE_MAX;
+  }
+}
+
+/**
+ * Collects `pieces`, through gzip when asked, into storage; awaiting the pieces is what gives the
+ * event loop back. The body's pieces are views of the storage, cut where the pieces ended.
+ */
+async function collect(pieces: AsyncIterable<Buffer> | Iterable<Buffer>, gzip: boolean): Promise<Pick<MetricsResponse, 'body' | 'length' | 'hold'>> {
+  const kind = gzip ? 1 : 0;
+  let storage = takeStorage(lastLength[kind]!);
+  const ends: number[] = [];
   let length = 0;
   const keep = async (source: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> => {
     for await (const piece of source) {
-      body.push(piece);
+      if (length + piece.length > storage.bytes.length) {
+        const larger = takeStorage(Math.max(2 * storage.bytes.length, length + piece.length));
+        storage.bytes.copy(larger.bytes, 0, 0, length);
+        drop(storage);
+        storage = larger;
+      }
+      piece.copy(storage.bytes, length);
       length += piece.length;
+      ends.push(length);
     }
   };
-  if (gzip) await pipeline(Readable.from(pieces, { objectMode: false }), createGzip(), keep);
-  // Straight from the renderer: a Readable in between only adds stream bookkeeping to every piece.
-  else await keep(pieces);
-  return { body, length };
+  try {
+    if (gzip) await pipeline(Readable.from(pieces, { objectMode: false }), createGzip(), keep);
+    // Straight from the renderer: a Readable in between only adds stream bookkeeping to every piece.
+    else await keep(pieces);
+  } catch (err) {
+    drop(storage);
+    throw err;
+  }
+  lastLength[kind] = length;
+  const held = storage;
+  const generation = held.generation;
+  const body = ends.map((end, i) => held.bytes.subarray(i === 0 ? 0 : ends[i - 1]!, end));
+  // The rendering's own hold: every response waiting for this body takes its hold in the
+  // microtasks that follow, before this runs.
+  setImmediate(() => drop(held));
+  const hold = (): (() => void) => {
+    if (held.generation !== generation || held.holders === 0) throw new Error('metrics body held after its storage was released');
+    held.holders++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      drop(held);
+    };
+  };
+  return { body, length, hold };
 }
 
 export interface ScrapeRequest {

@@ -43,6 +43,8 @@ export interface ScrapeHandlerOptions {
 
 export interface ScrapeAnswer extends MetricsResponse {
   readonly status: 200 | 500;
+  /** Releases this answer's hold on its body (see {@link MetricsResponse.hold}); `sendAnswer` calls it when the response is done. */
+  readonly release?: () => void;
 }
 
 export interface ScrapeHandler {
@@ -97,7 +99,10 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
         return failure('collection');
       }
       try {
-        return { status: 200, ...(await render(families, request)) };
+        const response = await render(families, request);
+        // In the microtask the rendering settled in, as hold() requires.
+        const release = response.hold?.();
+        return { status: 200, ...response, ...(release !== undefined ? { release } : {}) };
       } catch {
         return failure('encoding');
       }
@@ -120,6 +125,9 @@ export function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyRe
   if (answer.contentEncoding !== undefined) reply.header('content-encoding', answer.contentEncoding);
   // The pieces are written one by one, in slices (a stream), with the length known up front.
   reply.header('content-length', answer.length);
+  // 'close' comes after the last write completed, or once the connection is gone: either way the
+  // body's storage is no longer read.
+  if (answer.release !== undefined) reply.raw.once('close', answer.release);
   return reply.send(answer.body.length === 1 ? answer.body[0] : bodyStream(answer.body));
 }
 
