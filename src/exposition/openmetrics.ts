@@ -23,9 +23,9 @@
  * it has a metric). The spec allows an empty family, but it carries no data, and omitting it keeps
  * both formats' outputs describing the same set of series.
  */
-import type { Family, HistogramFamily } from './types.ts';
-import type { Piece, Sink } from './samples.ts';
-import { checkChunkBytes, isAscii, numberColumns, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
+import type { Family } from './types.ts';
+import type { Piece } from './samples.ts';
+import { checkChunkBytes, familyPieces, renderWhole } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
 import { escapeHelpOpenMetrics } from './escape.ts';
 
@@ -60,31 +60,7 @@ function familyHeader(f: Family): string {
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
 export function* openMetricsPieces(families: readonly Family[], chunkBytes: number): Generator<Piece, void, undefined> {
-  checkChunkBytes(chunkBytes);
-  const sink: Sink = { out: '' };
-  let ascii = true;
-  for (const f of families) {
-    const columns = f.type === 'histogram' ? undefined : numberColumns(f);
-    const n = columns === undefined ? f.series.length : columns.labels.length;
-    if (n === 0) continue;
-    const header = familyHeader(f);
-    sink.out += header;
-    if (ascii && (f.ascii !== true || !isAscii(header))) ascii = false;
-    let i = 0;
-    while (i < n) {
-      i =
-        columns === undefined
-          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, leLayoutOpenMetrics)
-          : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info');
-      if (sink.out.length >= chunkBytes) {
-        yield { text: sink.out, ascii };
-        sink.out = '';
-        // What the family still has to write goes into the next piece.
-        ascii = i >= n || f.ascii === true;
-      }
-    }
-  }
-  yield { text: sink.out + '# EOF\n', ascii };
+  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n' });
 }
 
 /**

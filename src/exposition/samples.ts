@@ -10,7 +10,7 @@
  * characters, so a caller can cut the exposition into chunks at series boundaries;
  * `limit = Infinity` renders everything.
  */
-import type { HistogramSeries, NumberColumns, NumberFamily } from './types.ts';
+import type { Family, HistogramFamily, HistogramSeries, NumberColumns, NumberFamily } from './types.ts';
 import type { LeLayout } from './numbers.ts';
 import { formatSampleValue } from './numbers.ts';
 
@@ -172,6 +172,49 @@ export function writeHistogramSeries(
   }
   sink.out = out;
   return i;
+}
+
+/** What the two formats do differently around the shared sample loops. */
+export interface Dialect {
+  /** A family's metadata lines (`# HELP`, `# TYPE`, …). */
+  header(f: Family): string;
+  /** The cached `le` strings of a `bounds` array. */
+  layoutOf(bounds: readonly number[]): LeLayout;
+  /** What ends the exposition (`# EOF\n` in OpenMetrics); `''` for nothing. */
+  readonly end: string;
+}
+
+/**
+ * Renders `families` in `dialect` as pieces of roughly `chunkBytes` characters, cut at series
+ * boundaries, each with whether it is all ASCII: every family in it marked `ascii` by the naming
+ * stage, and its metadata lines checked. Families with no series are left out.
+ */
+export function* familyPieces(families: readonly Family[], chunkBytes: number, dialect: Dialect): Generator<Piece, void, undefined> {
+  checkChunkBytes(chunkBytes);
+  const sink: Sink = { out: '' };
+  let ascii = true;
+  for (const f of families) {
+    const columns = f.type === 'histogram' ? undefined : numberColumns(f);
+    const n = columns === undefined ? f.series.length : columns.labels.length;
+    if (n === 0) continue;
+    const header = dialect.header(f);
+    sink.out += header;
+    if (ascii && (f.ascii !== true || !isAscii(header))) ascii = false;
+    let i = 0;
+    while (i < n) {
+      i =
+        columns === undefined
+          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, dialect.layoutOf)
+          : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info');
+      if (sink.out.length >= chunkBytes) {
+        yield { text: sink.out, ascii };
+        sink.out = '';
+        // What the family still has to write goes into the next piece.
+        ascii = i >= n || f.ascii === true;
+      }
+    }
+  }
+  if (sink.out !== '' || dialect.end !== '') yield { text: sink.out + dialect.end, ascii };
 }
 
 /**

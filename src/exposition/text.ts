@@ -11,9 +11,9 @@
  * Unlike prom-client, no blank line separates families, and `le` comes after the series' own
  * labels (as client_golang writes it); Prometheus treats both spellings identically.
  */
-import type { Family, HistogramFamily } from './types.ts';
-import type { Piece, Sink } from './samples.ts';
-import { checkChunkBytes, isAscii, numberColumns, renderWhole, writeHistogramSeries, writeNumberSeries } from './samples.ts';
+import type { Family } from './types.ts';
+import type { Piece } from './samples.ts';
+import { checkChunkBytes, familyPieces, renderWhole } from './samples.ts';
 import { leLayoutText } from './numbers.ts';
 import { escapeHelpText } from './escape.ts';
 
@@ -35,31 +35,7 @@ function familyHeader(f: Family): string {
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
 export function* prometheusTextPieces(families: readonly Family[], chunkBytes: number): Generator<Piece, void, undefined> {
-  checkChunkBytes(chunkBytes);
-  const sink: Sink = { out: '' };
-  let ascii = true;
-  for (const f of families) {
-    const columns = f.type === 'histogram' ? undefined : numberColumns(f);
-    const n = columns === undefined ? f.series.length : columns.labels.length;
-    if (n === 0) continue;
-    const header = familyHeader(f);
-    sink.out += header;
-    if (ascii && (f.ascii !== true || !isAscii(header))) ascii = false;
-    let i = 0;
-    while (i < n) {
-      i =
-        columns === undefined
-          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, leLayoutText)
-          : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info');
-      if (sink.out.length >= chunkBytes) {
-        yield { text: sink.out, ascii };
-        sink.out = '';
-        // What the family still has to write goes into the next piece.
-        ascii = i >= n || f.ascii === true;
-      }
-    }
-  }
-  if (sink.out !== '') yield { text: sink.out, ascii };
+  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutText, end: '' });
 }
 
 /**
