@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the tests' system dependencies are installed: the real Prometheus server and promtool
-# (Debian package `prometheus`, 2.42 on bookworm). Run by `npm test` as its `pretest`.
+# (Debian package `prometheus`, 2.42 on bookworm), then the peers built from Go modules (the
+# OpenTelemetry Collector and Prometheus 3: scripts/build-test-peers.sh). Run by `npm test` as its
+# `pretest`.
 #
 # - Both on PATH: print their versions, exit 0.
 # - Missing, running as root: apt-get update, install the package, check again.
@@ -17,6 +19,7 @@
 set -euo pipefail
 exec 1>&2
 
+readonly BUILD_PEERS="$(dirname "$0")/build-test-peers.sh"
 readonly PACKAGE=prometheus
 readonly INSTALL_CMD="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PACKAGE}"
 readonly POLICY=/usr/sbin/policy-rc.d
@@ -37,7 +40,7 @@ daemon_running() {
 
 if have_binaries; then
   print_versions
-  exit 0
+  exec bash "${BUILD_PEERS}" >/dev/null
 fi
 
 if [[ "$(id -u)" -ne 0 ]]; then
@@ -90,3 +93,4 @@ if ! have_binaries; then
   exit 1
 fi
 print_versions
+exec bash "${BUILD_PEERS}" >/dev/null

@@ -3,9 +3,10 @@
  *
  * - `instruments`: the canonical instruments a foreign SDK must use, from src/domain/catalog.ts and
  *   src/domain/process-metrics.ts;
- * - `debug-sample`: what the Collector's debug exporter (verbosity: detailed) prints for a sample
- *   run of the solti profile pushed with profile naming — the exact request jobmeter sends,
- *   rendered in the debug exporter's format (test/ingest/debug-text.ts), clock fixed.
+ * - `debug-sample`: what the real Collector's debug exporter (verbosity: detailed; the release
+ *   pinned in test/peers/versions.env) prints for a sample run of the solti profile pushed with
+ *   profile naming — the exact request jobmeter sends, clock fixed, POSTed to a Collector started
+ *   for the purpose, its output captured as printed.
  *
  *   node test/ingest/collector-docs.ts     # rewrites both blocks in docs/collector.md
  *
@@ -22,8 +23,7 @@ import type { AttributeSpec, InstrumentKind, InstrumentSpec } from '../../src/do
 import { createJobmeter } from '../../src/jobmeter.ts';
 import { createFamiliesToMetrics } from '../../src/otlp/families-to-metrics.ts';
 import { VERSION } from '../../src/version.ts';
-import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
-import { renderDebugDetailed, type DebugRequest } from './debug-text.ts';
+import { debugExporterOutput } from '../support/collector-debug.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const COLLECTOR_DOC = path.join(ROOT, 'docs/collector.md');
@@ -76,7 +76,7 @@ export function instrumentsBlock(): string {
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 
 /** The OTLP request jobmeter pushes for the sample run (solti profile, profile naming). */
-export async function sampleRequest(): Promise<{ protobuf: Uint8Array; json: Uint8Array; decoded: DebugRequest }> {
+export async function sampleRequest(): Promise<{ protobuf: Uint8Array; json: Uint8Array }> {
   const jm = await createJobmeter({ profile: 'solti', serviceName: 'solti-runner', listener: false, processMetrics: false });
   try {
     jm.recordRun({ task: 'nightly-backup', runner: 'subprocess', outcome: 'success', durationSeconds: 0.25 });
@@ -88,17 +88,16 @@ export async function sampleRequest(): Promise<{ protobuf: Uint8Array; json: Uin
     const rm = toMetrics(await jm.scrape(), resourceFromAttributes({ 'service.name': 'solti-runner' }));
     const protobuf = ProtobufMetricsSerializer.serializeRequest(rm)!;
     const json = JsonMetricsSerializer.serializeRequest(rm)!;
-    const { request } = otlpMetricsSchema();
-    const decoded = request.toObject(request.decode(protobuf), { longs: String, enums: Number }) as DebugRequest;
-    return { protobuf, json, decoded };
+    return { protobuf, json };
   } finally {
     await jm.shutdown();
   }
 }
 
 export async function debugSampleBlock(): Promise<string> {
-  const { decoded } = await sampleRequest();
-  return ['```', renderDebugDetailed(decoded).trimEnd(), '```'].join('\n');
+  const { protobuf } = await sampleRequest();
+  const printed = await debugExporterOutput(protobuf, { verbosity: 'detailed' });
+  return ['```', printed.trimEnd(), '```'].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------

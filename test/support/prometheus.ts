@@ -2,8 +2,11 @@
  * A real Prometheus server for tests: started by the test itself on loopback, with its own temp
  * config and TSDB, and stopped (and cleaned up) by `stop()`.
  *
- * Built against the Debian package `prometheus` 2.42 (/usr/bin/prometheus). Facts about that
- * version the harness relies on, checked by experiment:
+ * Two releases: the Debian package `prometheus` 2.42 (/usr/bin/prometheus, the default) and the
+ * pinned Prometheus 3 built from its Go module (`major: 3`, test/support/peers.ts). Prometheus 3
+ * asks for OpenMetrics/text 1.0.0 with `escaping=allow-utf-8` first, honours `scrape_protocols`,
+ * and stores a text `le="1"` as `le="1.0"`. Facts about 2.42 the harness relies on, checked by
+ * experiment:
  * - Its scrape `Accept` is fixed: `application/openmetrics-text;version=1.0.0,
  *   application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5` and then
  *   any type at q=0.1.
@@ -22,12 +25,14 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { killAndWait, logTail, supervise } from './child-process.ts';
 import { freePort } from './free-port.ts';
+import { prometheus3Binary } from './peers.ts';
 
 /** The command that installs both binaries, quoted in every not-found error. */
 export const PROMETHEUS_INSTALL_COMMAND =
@@ -50,7 +55,16 @@ export interface ScrapeJob {
   scrapeInterval?: string;
   /** Sent as `Authorization: Bearer <token>` (`authorization` in prometheus.yml). @default none */
   bearerToken?: string;
+  /**
+   * `scrape_protocols`, Prometheus 3 only (2.42 has no such key): the formats asked for, in order,
+   * e.g. `['PrometheusText0.0.4']` to force text. @default Prometheus' own default
+   */
+  scrapeProtocols?: string[];
 }
+
+/** The real Prometheus releases the tests run against: 2 is Debian's 2.42, 3 the pinned 3.x build. */
+export type PrometheusMajor = 2 | 3;
+export const PROMETHEUS_MAJORS: readonly PrometheusMajor[] = [2, 3];
 
 export interface PrometheusOptions {
   /** Scrape jobs, one static target each. May be empty (then nothing is scraped). */
@@ -59,6 +73,12 @@ export interface PrometheusOptions {
   scrapeInterval?: string;
   /** How long to wait for `/-/ready` after spawning, in ms. @default 20000 */
   readyTimeoutMs?: number;
+  /** Which release: 2 (Debian's 2.42 on PATH) or 3 (test/peers/versions.env, built). @default 2 */
+  major?: PrometheusMajor;
+  /** More command-line flags, e.g. `--web.enable-otlp-receiver` (3). @default none */
+  extraArgs?: string[];
+  /** More top-level prometheus.yml sections, e.g. `{ otlp: { translation_strategy: … } }`. */
+  extraConfig?: Record<string, unknown>;
 }
 
 /** One element of an instant-vector result. */
@@ -128,7 +148,6 @@ const DEFAULT_TARGETS_TIMEOUT_MS = 30_000;
 const DEFAULT_WAIT_FOR_TIMEOUT_MS = 15_000;
 const POLL_MS = 200;
 const REQUEST_TIMEOUT_MS = 5_000;
-const STOP_GRACE_MS = 5_000;
 const STDERR_KEEP_CHARS = 16_384;
 const LOG_TAIL_LINES = 30;
 const SPAWN_ATTEMPTS = 3;
@@ -151,56 +170,8 @@ export function findPrometheusBinary(name: 'prometheus' | 'promtool'): string {
   throw new Error(`${name} not found: run '${PROMETHEUS_INSTALL_COMMAND}' (as root)`);
 }
 
-/**
- * Every server not yet stopped. Servers are unref'd, so a forgotten stop() cannot keep the test
- * process alive; when that process exits (normally, or on SIGTERM/SIGINT/SIGHUP, e.g. the test
- * runner cancelling a file) the hooks below kill them synchronously and remove their temp dirs.
- * Only SIGKILL of the test process can orphan one (it is on loopback, in /tmp).
- */
-const live = new Set<{ child: ChildProcess; dir: string }>();
-let hooksInstalled = false;
-const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
-
-function killAllLive(): void {
-  for (const { child, dir } of live) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  }
-  live.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  killAllLive();
-  // Alone, our listener would swallow the signal: step aside and let it terminate as usual.
-  // With other listeners (the test runner's own), they decide what happens next.
-  if (process.listenerCount(signal) === 1) {
-    for (const sig of FORWARDED_SIGNALS) process.removeListener(sig, onSignal);
-    process.kill(process.pid, signal);
-  }
-}
-
-function installHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.once('exit', killAllLive);
-  for (const sig of FORWARDED_SIGNALS) process.on(sig, onSignal);
-}
-
-/** Resolves whether `promise` settled within `ms`; its timer never outlives the call. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(resolve, ms, false);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function startPrometheus(opts: PrometheusOptions): Promise<PrometheusHandle> {
-  const binary = findPrometheusBinary('prometheus');
+  const binary = (opts.major ?? 2) === 3 ? prometheus3Binary('prometheus') : findPrometheusBinary('prometheus');
   validate(opts);
   const dir = await mkdtemp(join(tmpdir(), 'jobmeter-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
@@ -210,7 +181,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= SPAWN_ATTEMPTS; attempt++) {
     const port = await freePort();
-    const started = await spawnAndWaitReady(binary, dir, configFile, port, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    const started = await spawnAndWaitReady(binary, opts.extraArgs ?? [], dir, configFile, port, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
     if (started.ok) return makeHandle(started.proc, configFile, opts.jobs.length);
     lastError = started.error;
     // Only losing the freePort race is worth another try; anything else is a real failure.
@@ -238,6 +209,7 @@ function validate(opts: PrometheusOptions): void {
 function renderConfig(opts: PrometheusOptions): object {
   const interval = opts.scrapeInterval ?? DEFAULT_SCRAPE_INTERVAL;
   return {
+    ...opts.extraConfig,
     global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
     scrape_configs: opts.jobs.map((job) => ({
       job_name: job.name,
@@ -246,6 +218,7 @@ function renderConfig(opts: PrometheusOptions): object {
       // A job interval below the global timeout is a config error unless its timeout follows.
       ...(job.scrapeInterval !== undefined && { scrape_interval: job.scrapeInterval, scrape_timeout: job.scrapeInterval }),
       ...(job.bearerToken !== undefined && { authorization: { type: 'Bearer', credentials: job.bearerToken } }),
+      ...(job.scrapeProtocols !== undefined && { scrape_protocols: job.scrapeProtocols }),
       static_configs: [{ targets: [job.target] }],
     })),
   };
@@ -257,7 +230,7 @@ interface Proc {
   url: string;
   stderr: () => string;
   exited: Promise<void>;
-  /** Drops it from {@link live}; called once it is stopped and its dir removed. */
+  /** Stops tracking it (child-process.ts); called once it is stopped and its dir removed. */
   forget: () => void;
 }
 
@@ -265,6 +238,7 @@ type SpawnResult = { ok: true; proc: Proc } | { ok: false; error: Error; address
 
 async function spawnAndWaitReady(
   binary: string,
+  extraArgs: readonly string[],
   dir: string,
   configFile: string,
   port: number,
@@ -278,30 +252,13 @@ async function spawnAndWaitReady(
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=info',
+      ...extraArgs,
     ],
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_KEEP_CHARS);
-  });
-  let spawnError: Error | undefined;
-  const exited = new Promise<void>((resolve) => {
-    // 'close', not 'exit': stderr is drained by then, so the tail has the last words.
-    child.once('close', () => resolve());
-    child.once('error', (err) => {
-      spawnError = err;
-      resolve();
-    });
-  });
-  const entry = { child, dir };
-  live.add(entry);
-  installHooks();
-  child.unref();
-  (child.stderr as { unref?: () => void } | null)?.unref?.();
-  const forget = (): void => void live.delete(entry);
-  const proc: Proc = { child, dir, url, stderr: () => stderr, exited, forget };
+  const sup = supervise(child, dir, STDERR_KEEP_CHARS);
+  const { exited, forget } = sup;
+  const proc: Proc = { child, dir, url, stderr: sup.stderr, exited, forget };
 
   const deadline = Date.now() + readyTimeoutMs;
   let hasExited = false;
@@ -326,6 +283,8 @@ async function spawnAndWaitReady(
   }
   if (!hasExited) await killAndWait(child, exited);
   forget();
+  const stderr = sup.stderr();
+  const spawnError = sup.spawnError();
   const addressInUse = /address already in use/i.test(stderr) || (await servesConfig(url, configFile)) === false;
   const why = spawnError
     ? `failed to spawn ${binary}: ${spawnError.message}`
@@ -346,18 +305,8 @@ async function servesConfig(url: string, configFile: string): Promise<boolean | 
   }
 }
 
-async function killAndWait(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  if (!(await settlesWithin(exited, STOP_GRACE_MS))) {
-    child.kill('SIGKILL');
-    await settlesWithin(exited, STOP_GRACE_MS);
-  }
-}
-
 function tail(text: string): string {
-  const lines = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES);
-  return `--- prometheus stderr (last ${lines.length} lines) ---\n${lines.join('\n')}`;
+  return logTail('prometheus stderr', text, LOG_TAIL_LINES);
 }
 
 function makeHandle(proc: Proc, configFile: string, jobCount: number): PrometheusHandle {

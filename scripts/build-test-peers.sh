@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Builds the test peers that come from Go modules, at the versions pinned in
+# test/peers/versions.env, into a cache directory, and reuses them when they are already there:
+#
+# - the OpenTelemetry Collector, with its official builder (OCB) from test/peers/otelcol-builder.yaml;
+# - Prometheus 3 (server and promtool), from the module github.com/prometheus/prometheus. Its go.mod
+#   has `replace` directives, so `go install …@version` refuses it: the module is downloaded and
+#   built inside its own directory (GOWORK=off: its go.work names folders the module zip lacks).
+#
+#   scripts/build-test-peers.sh           build what is missing; print where everything is
+#   scripts/build-test-peers.sh --where   print the paths only (KEY=path lines), build nothing
+#
+# The cache is $JOBMETER_PEERS_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/jobmeter/peers. A peer's
+# directory is named after its version (and the Collector's after a hash of its manifest), so a
+# change to the manifest builds anew. Builds go to a temporary directory first and are renamed into
+# place when complete, under a lock: concurrent test runs neither build twice nor see half a build.
+# Without Go (>= 1.26) it exits 1 naming what to install. Everything it prints goes to stderr.
+set -euo pipefail
+exec 3>&1 1>&2
+
+readonly ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+readonly PEERS="${ROOT}/test/peers"
+# shellcheck source=../test/peers/versions.env
+source "${PEERS}/versions.env"
+readonly CACHE="${JOBMETER_PEERS_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/jobmeter/peers}"
+
+recipe_hash() { cat "$@" | sha256sum | cut -c1-12; }
+readonly OTELCOL_DIR="${CACHE}/otelcol-${OTELCOL_VERSION}-$(recipe_hash "${PEERS}/otelcol-builder.yaml")"
+readonly PROM3_DIR="${CACHE}/prometheus-${PROMETHEUS3_VERSION}"
+readonly OTELCOL_BIN="${OTELCOL_DIR}/otelcol-jobmeter"
+readonly PROM3_BIN="${PROM3_DIR}/prometheus"
+readonly PROMTOOL3_BIN="${PROM3_DIR}/promtool"
+
+where() {
+  printf 'OTELCOL=%s\nOTELCOL_VERSION=%s\nPROMETHEUS3=%s\nPROMTOOL3=%s\nPROMETHEUS3_VERSION=%s\n' \
+    "${OTELCOL_BIN}" "${OTELCOL_VERSION}" "${PROM3_BIN}" "${PROMTOOL3_BIN}" "${PROMETHEUS3_VERSION}" >&3
+}
+if [[ "${1:-}" == "--where" ]]; then where; exit 0; fi
+
+find_go() {
+  local go
+  for go in "${GO:-}" "$(command -v go || true)" /usr/local/go/bin/go; do
+    if [[ -n "${go}" && -x "${go}" ]]; then echo "${go}"; return 0; fi
+  done
+  return 1
+}
+
+if [[ -x "${OTELCOL_BIN}" && -x "${PROM3_BIN}" && -x "${PROMTOOL3_BIN}" ]]; then
+  echo "build-test-peers: cached: ${OTELCOL_BIN} (Collector ${OTELCOL_VERSION})"
+  echo "build-test-peers: cached: ${PROM3_BIN} (Prometheus ${PROMETHEUS3_VERSION})"
+  where
+  exit 0
+fi
+
+if ! GO_BIN="$(find_go)"; then
+  echo "build-test-peers: Go is needed to build the test peers (the OpenTelemetry Collector and Prometheus 3) and was not found." >&2
+  echo "build-test-peers: install Go >= 1.26 into /usr/local/go (or put its bin/ on PATH, or set GO=/path/to/go), then rerun: npm test" >&2
+  exit 1
+fi
+readonly GO_BIN
+go_minor="$("${GO_BIN}" env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
+if [[ -z "${go_minor}" || "${go_minor}" -lt 26 ]]; then
+  echo "build-test-peers: ${GO_BIN} is $("${GO_BIN}" env GOVERSION); the pinned peers need Go >= 1.26." >&2
+  exit 1
+fi
+export PATH="$(dirname "${GO_BIN}"):${PATH}"
+
+mkdir -p "${CACHE}"
+exec 9>"${CACHE}/.lock"
+flock 9
+
+build_otelcol() {
+  [[ -x "${OTELCOL_BIN}" ]] && return 0
+  local started=${SECONDS} tmp
+  tmp="$(mktemp -d "${CACHE}/.otelcol.XXXXXX")"
+  echo "build-test-peers: building the OpenTelemetry Collector ${OTELCOL_VERSION} with OCB (first build: several minutes)"
+  GOBIN="${tmp}/tools" go install "go.opentelemetry.io/collector/cmd/builder@v${OTELCOL_VERSION}"
+  # The builder's module step runs `go mod tidy`, which also wants every module that the
+  # components' *tests* import; the module proxy reached here does not serve all of those. So the
+  # builder runs `go` through a wrapper that adds `-e` to `go mod tidy` (record what can be had);
+  # everything else, the build included, is the builder's own, and fails loudly on a missing
+  # module the Collector itself imports.
+  printf '#!/usr/bin/env bash\nif [[ "$1 $2" == "mod tidy" ]]; then shift 2; exec %q mod tidy -e "$@"; fi\nexec %q "$@"\n' \
+    "${GO_BIN}" "${GO_BIN}" >"${tmp}/go-tidy-e"
+  chmod +x "${tmp}/go-tidy-e"
+  # dist.output_path and dist.go belong under `dist:`, the manifest's first block.
+  sed -e "s/\${OTELCOL_VERSION}/${OTELCOL_VERSION}/g" "${PEERS}/otelcol-builder.yaml" |
+    awk -v out="${tmp}/src" -v go="${tmp}/go-tidy-e" '{ print } /^dist:/ { print "  output_path: " out; print "  go: " go }' \
+      >"${tmp}/manifest.yaml"
+  "${tmp}/tools/builder" --config "${tmp}/manifest.yaml"
+  mkdir -p "${tmp}/out"
+  mv "${tmp}/src/otelcol-jobmeter" "${tmp}/out/otelcol-jobmeter"
+  rm -rf "${OTELCOL_DIR}"
+  mv "${tmp}/out" "${OTELCOL_DIR}"
+  rm -rf "${tmp}"
+  echo "build-test-peers: built ${OTELCOL_BIN} in $((SECONDS - started)) s"
+}
+
+build_prometheus3() {
+  [[ -x "${PROM3_BIN}" && -x "${PROMTOOL3_BIN}" ]] && return 0
+  local started=${SECONDS} tmp src
+  tmp="$(mktemp -d "${CACHE}/.prometheus.XXXXXX")"
+  echo "build-test-peers: building Prometheus ${PROMETHEUS3_VERSION} (module ${PROMETHEUS3_MODULE_VERSION}; first build: several minutes)"
+  src="$(go mod download -json "github.com/prometheus/prometheus@${PROMETHEUS3_MODULE_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  if [[ -z "${src}" || ! -d "${src}" ]]; then
+    echo "build-test-peers: go mod download of github.com/prometheus/prometheus@${PROMETHEUS3_MODULE_VERSION} gave no directory" >&2
+    exit 1
+  fi
+  # The module cache is read-only; build from a writable copy (go build writes nothing there, but
+  # some generate steps and the embed check expect to).
+  cp -r "${src}" "${tmp}/src"
+  chmod -R u+w "${tmp}/src"
+  mkdir -p "${tmp}/out"
+  local ldflags="-X github.com/prometheus/common/version.Version=${PROMETHEUS3_VERSION}"
+  (cd "${tmp}/src" && GOWORK=off go build -trimpath -ldflags "${ldflags}" -o "${tmp}/out/prometheus" ./cmd/prometheus)
+  (cd "${tmp}/src" && GOWORK=off go build -trimpath -ldflags "${ldflags}" -o "${tmp}/out/promtool" ./cmd/promtool)
+  rm -rf "${PROM3_DIR}"
+  mv "${tmp}/out" "${PROM3_DIR}"
+  rm -rf "${tmp}"
+  echo "build-test-peers: built ${PROM3_BIN} in $((SECONDS - started)) s"
+}
+
+build_otelcol
+build_prometheus3
+echo "build-test-peers: ${OTELCOL_BIN}: $("${OTELCOL_BIN}" --version 2>&1 | head -n 1)"
+echo "build-test-peers: ${PROM3_BIN}: $("${PROM3_BIN}" --version 2>&1 | head -n 1)"
+where

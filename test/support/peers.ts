@@ -1,0 +1,71 @@
+/**
+ * Where the test peers built from Go modules are: the OpenTelemetry Collector and Prometheus 3,
+ * built by scripts/build-test-peers.sh (run by `npm test`'s pretest) at the versions pinned in
+ * test/peers/versions.env. The script is the one place that knows the cache layout; this asks it.
+ *
+ * Nothing here builds or skips: a peer that is not there throws, naming the command that builds it.
+ */
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT = fileURLToPath(new URL('../../scripts/build-test-peers.sh', import.meta.url));
+export const BUILD_PEERS_COMMAND = 'bash scripts/build-test-peers.sh   (npm test runs it first)';
+
+export interface Peers {
+  otelcol: string;
+  otelcolVersion: string;
+  prometheus3: string;
+  promtool3: string;
+  prometheus3Version: string;
+}
+
+let cached: Peers | undefined;
+
+function where(): Peers {
+  if (cached) return cached;
+  const out = execFileSync('bash', [SCRIPT, '--where'], { encoding: 'utf8' });
+  const kv = new Map(out.trim().split('\n').map((line) => {
+    const i = line.indexOf('=');
+    return [line.slice(0, i), line.slice(i + 1)] as const;
+  }));
+  const get = (key: string): string => {
+    const value = kv.get(key);
+    if (value === undefined || value === '') throw new Error(`build-test-peers.sh --where printed no ${key}:\n${out}`);
+    return value;
+  };
+  cached = {
+    otelcol: get('OTELCOL'),
+    otelcolVersion: get('OTELCOL_VERSION'),
+    prometheus3: get('PROMETHEUS3'),
+    promtool3: get('PROMTOOL3'),
+    prometheus3Version: get('PROMETHEUS3_VERSION'),
+  };
+  return cached;
+}
+
+function executable(path: string, what: string): string {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return path;
+  } catch {
+    throw new Error(`${what} is not built (${path} missing): run ${BUILD_PEERS_COMMAND}`);
+  }
+}
+
+/** The pinned Collector binary (`otelcol-jobmeter`, built with OCB). */
+export function otelcolBinary(): string {
+  const p = where();
+  return executable(p.otelcol, `the OpenTelemetry Collector ${p.otelcolVersion}`);
+}
+
+/** The pinned Prometheus 3 server or promtool. */
+export function prometheus3Binary(name: 'prometheus' | 'promtool'): string {
+  const p = where();
+  return executable(name === 'prometheus' ? p.prometheus3 : p.promtool3, `Prometheus ${p.prometheus3Version} (${name})`);
+}
+
+export function peerVersions(): { otelcol: string; prometheus3: string } {
+  const p = where();
+  return { otelcol: p.otelcolVersion, prometheus3: p.prometheus3Version };
+}
