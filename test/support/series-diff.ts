@@ -10,8 +10,8 @@ export interface SeriesTable {
   types: Map<string, string>;
   /** seriesKey(name, labels) → value. */
   values: Map<string, number>;
-  /** The families' names, as written in `# TYPE`. */
-  families: Set<string>;
+  /** The families' names, as written in `# TYPE`, with their `# UNIT` ('' when none). */
+  families: Map<string, string>;
 }
 
 /** `le`/`quantile` values as numbers: OpenMetrics writes `1.0` where text 0.0.4 writes `1`. */
@@ -38,10 +38,10 @@ export function seriesTable(
   const dropFamilies = new Set(opts.dropFamilies ?? []);
   const types = new Map<string, string>();
   const values = new Map<string, number>();
-  const names = new Set<string>();
+  const names = new Map<string, string>();
   for (const f of families) {
     if (dropFamilies.has(f.name)) continue;
-    names.add(f.name);
+    names.set(f.name, f.unit ?? '');
     const type = f.type === undefined || f.type === 'unknown' ? 'untyped' : f.type;
     for (const s of f.samples) {
       if (dropFamilies.has(s.name)) continue;
