@@ -8,10 +8,12 @@ import { hostname } from 'node:os';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, MeterProvider, type MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from './config/errors.ts';
+import { EXPECT } from './config/schema-errors.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
-import { DOMAIN_INSTRUMENTS } from './domain/catalog.ts';
+import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
+import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import { TallyStore } from './domain/tallies.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import type { InstrumentSpec } from './domain/types.ts';
@@ -23,7 +25,7 @@ import { preferIngested } from './ingest/prefer-ingested.ts';
 import { createNamer } from './naming/to-families.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import type { Profile } from './naming/types.ts';
-import type { IngestOptions, JobmeterOptions, ProfileName } from './options.ts';
+import { PROFILE_NAMES, type IngestOptions, type JobmeterOptions, type ProfileName } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
@@ -124,8 +126,10 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument ?? 2_000,
           maxSeries: o.ingest.maxSeries ?? 50_000,
         };
+  const profile = o.profile ?? 'otel';
+  if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) throw new ConfigError('profile', profile, EXPECT.profile);
   return {
-    profile: o.profile ?? 'otel',
+    profile,
     serviceName: o.serviceName ?? 'jobmeter',
     resourceAttributes: o.resourceAttributes ?? {},
     listener,
@@ -148,7 +152,11 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // Views bound the host's own `meter` instruments; the domain's synchronous instruments (and the
   // declared ones) record into tallies that apply the same specs, read by both readers.
   const views = buildViews(effective);
-  const tallies = new TallyStore(effective, { scope: { name: 'jobmeter', version: VERSION } });
+  // Bad records are dropped, warned once per instrument and reason, and counted in a tally of
+  // their own (after the domain's, so families keep the catalog's order).
+  const guard = new RecordGuard();
+  const tallies = new TallyStore([...effective, ...SELF_INSTRUMENTS], { scope: { name: 'jobmeter', version: VERSION }, guard });
+  guard.countInto(dropCounter(tallies.counter(RECORDS_DROPPED.name)));
   // OTLP ingest: every canonical name is bounded by its spec (process metrics too, whether or not
   // jobmeter records its own), with the profile's buckets.
   const ingestStore =
@@ -202,6 +210,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const meter = meterProvider.getMeter('jobmeter', VERSION);
   const recorder = createRecorder(meter, {
     tallies,
+    guard,
     declared: o.instruments,
     // Every original reports its build; default to jobmeter's own so the series is never absent.
     build: options.build ?? { version: VERSION },
@@ -254,6 +263,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     forceFlush: () => meterProvider.forceFlush(),
     shutdown() {
       closing ??= (async () => {
+        // Records from now on are refused with one warning rather than accepted and lost.
+        guard.close();
         stopProcessMetrics();
         // Stop taking ingest first, so the last export holds everything received.
         await ingestListener?.close();

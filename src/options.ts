@@ -9,7 +9,9 @@ import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 
-export type ProfileName = 'otel' | 'runwisp' | 'wasmrun' | 'crewshipd' | 'rm' | 'solti';
+/** Every naming profile, in the seeds' order: the one list config validation, errors and docs read. */
+export const PROFILE_NAMES = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export interface PullListenerOptions {
   /**

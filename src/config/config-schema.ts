@@ -18,7 +18,8 @@ import { isIP } from 'node:net';
 import { parseCidr } from '../http/client-ip.ts';
 import { isLoopbackHost } from '../http/loopback.ts';
 import { POSTURE_NAMES } from '../http/postures.ts';
-import type { OtlpProtocol, ProfileName, PullListenerOptions } from '../options.ts';
+import { PROFILE_NAMES } from '../options.ts';
+import type { OtlpProtocol, PullListenerOptions } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Vocabulary (re-exported by schema.ts, which flags and tests import)
@@ -27,7 +28,7 @@ export type ListenerFormat = NonNullable<PullListenerOptions['format']>;
 export type Temporality = 'cumulative' | 'delta';
 export type OtlpNaming = 'canonical' | 'profile';
 
-export const PROFILE_NAMES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
+export { PROFILE_NAMES } from '../options.ts';
 export const LISTENER_FORMATS: readonly ListenerFormat[] = ['negotiate', 'text', 'openmetrics'];
 export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 export const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta'];

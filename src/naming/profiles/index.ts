@@ -1,4 +1,4 @@
-import type { ProfileName } from '../../options.ts';
+import { PROFILE_NAMES, type ProfileName } from '../../options.ts';
 import type { Profile, TableProfile } from '../types.ts';
 import { crewshipdProfile } from './crewshipd.ts';
 import { otelProfile } from './otel.ts';
@@ -7,7 +7,7 @@ import { runwispProfile } from './runwisp.ts';
 import { soltiProfile } from './solti.ts';
 import { wasmrunProfile } from './wasmrun.ts';
 
-export const PROFILE_NAMES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
+export { PROFILE_NAMES };
 
 export const LEGACY_PROFILES: Readonly<Record<Exclude<ProfileName, 'otel'>, TableProfile>> = {
   runwisp: runwispProfile,
