@@ -3,15 +3,16 @@
  * behind the loopback listener, an optional OTLP push reader and an optional OTLP ingest listener
  * whose store joins both readers. Every default is resolved here.
  */
-import type { Meter } from '@opentelemetry/api';
+import { metrics, type Meter } from '@opentelemetry/api';
 import { hostname } from 'node:os';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, MeterProvider, type MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type MeterProvider, type MetricReader, type ResourceMetrics, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from './config/errors.ts';
 import { EXPECT } from './config/schema-errors.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
+import { GuardedMeterProvider } from './domain/guarded-meter.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import { TallyStore } from './domain/tallies.ts';
@@ -31,6 +32,7 @@ import { createOtlpPushReader, type ResolvedOtlpPushOptions } from './readers/ot
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { VERSION } from './version.ts';
 import { buildViews } from './views/build-views.ts';
+import { checkHostViews, hostCaps, JOBMETER_METER } from './views/host-views.ts';
 
 export interface Jobmeter extends Recorder {
   readonly profile: Profile;
@@ -68,6 +70,10 @@ interface ResolvedOptions {
   readonly otelScopeInfo: boolean;
   readonly instruments: readonly InstrumentSpec[];
   readonly debug: ((line: string) => void) | undefined;
+  readonly global: boolean;
+  readonly cardinalityLimit: number;
+  readonly views: readonly ViewOptions[];
+  readonly log: (line: string) => void;
 }
 
 /**
@@ -90,6 +96,10 @@ function jsonView(profile: Profile, recorder: Recorder): JsonView {
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 export const DEFAULT_LISTEN_PORT = 9464;
 export const DEFAULT_INGEST_PORT = 4318;
+/** Series per host instrument, overflow included (OpenTelemetry's default cardinality limit). */
+export const DEFAULT_CARDINALITY_LIMIT = 2000;
+
+const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: ${line}\n`);
 
 function resolveOptions(o: JobmeterOptions): ResolvedOptions {
   const listener =
@@ -140,6 +150,32 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     otelScopeInfo: o.otelScopeInfo ?? true,
     instruments: o.instruments ?? [],
     debug: o.debug,
+    global: o.global ?? true,
+    cardinalityLimit: checkCardinalityLimit(o.cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT),
+    views: o.views ?? [],
+    log: o.log ?? stderrLine,
+  };
+}
+
+function checkCardinalityLimit(limit: unknown): number {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw new ConfigError('cardinalityLimit', limit, 'an integer ≥ 1');
+  return limit;
+}
+
+/**
+ * Registers `provider` as the global MeterProvider unless one is already registered (then one
+ * line says what to do). Returns how to undo it: unregisters only if it is still jobmeter's.
+ */
+function registerGlobal(provider: MeterProvider, log: (line: string) => void): () => void {
+  if (!metrics.setGlobalMeterProvider(provider)) {
+    log(
+      'a global MeterProvider is already registered, so instruments made with metrics.getMeter() stay with it and are not served here; ' +
+        'record through jobmeter.meter instead, or create jobmeter before registering another provider (global: false silences this line)',
+    );
+    return () => {};
+  }
+  return () => {
+    if (metrics.getMeterProvider() === provider) metrics.disable();
   };
 }
 
@@ -151,7 +187,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const effective = specs.map((s) => (bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s));
   // Views bound the host's own `meter` instruments; the domain's synchronous instruments (and the
   // declared ones) record into tallies that apply the same specs, read by both readers.
-  const views = buildViews(effective);
+  // Host Views govern the host's own instruments; jobmeter's are bounded by their specs' Views.
+  const ownNames = [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS, ...o.instruments].map((s) => s.name);
+  checkHostViews(o.views, ownNames);
+  const views = [...buildViews(effective), ...o.views];
   // Bad records are dropped, warned once per instrument and reason, and counted in a tally of
   // their own (after the domain's, so families keep the catalog's order).
   const guard = new RecordGuard();
@@ -179,7 +218,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // tallies come first, as their instruments did when they were the SDK's.
   const extraProducers = [...(options.metricProducers ?? []), ...(ingestStore === undefined ? [] : [ingestStore])];
   // The scrape below reads each instrument's points once, in its naming pass: made on read, they die young.
-  const pull = new PullMetricReader(extraProducers, { leadingProducers: [tallies.producer(AggregationTemporality.CUMULATIVE, { pointsOnRead: true })] });
+  const pull = new PullMetricReader(extraProducers, {
+    leadingProducers: [tallies.producer(AggregationTemporality.CUMULATIVE, { pointsOnRead: true })],
+    cardinalityLimit: o.cardinalityLimit,
+  });
   const readers: MetricReader[] = [pull];
   if (o.otlp !== undefined) {
     const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
@@ -197,17 +239,18 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     readers.push(
       createOtlpPushReader(o.otlp, {
         metricProducers: [tallies.producer(temporality), ...extraProducers],
+        cardinalityLimit: o.cardinalityLimit,
         ...(transform !== undefined && { transform }),
         ...(debug !== undefined && { onExport: debug.pushed }),
       }),
     );
   }
-  const meterProvider = new MeterProvider({
-    resource: resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName }),
-    views,
-    readers,
-  });
-  const meter = meterProvider.getMeter('jobmeter', VERSION);
+  // Its meters check every synchronous record and bound the host's instruments (guarded-meter.ts).
+  const meterProvider = new GuardedMeterProvider(
+    { resource: resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName }), views, readers },
+    { guard, capFor: hostCaps({ views: o.views, ownNames: new Set(ownNames), cardinalityLimit: o.cardinalityLimit }) },
+  );
+  const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   const recorder = createRecorder(meter, {
     tallies,
     guard,
@@ -243,11 +286,15 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       ingestListener = await startIngestListener({ sink: ingestStore, host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, ...(onRequest && { onRequest }) });
     }
   } catch (err) {
+    guard.close();
     stopProcessMetrics();
     await listener?.close().catch(() => {});
     await meterProvider.shutdown().catch(() => {});
     throw err;
   }
+
+  // Last, once nothing can fail: a jobmeter that failed to start leaves no global behind.
+  const unregisterGlobal = o.global ? registerGlobal(meterProvider, o.log) : () => {};
 
   let closing: Promise<void> | undefined;
   return {
@@ -265,6 +312,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       closing ??= (async () => {
         // Records from now on are refused with one warning rather than accepted and lost.
         guard.close();
+        unregisterGlobal();
         stopProcessMetrics();
         // Stop taking ingest first, so the last export holds everything received.
         await ingestListener?.close();

@@ -18,7 +18,7 @@ import { isIP } from 'node:net';
 import { parseCidr } from '../http/client-ip.ts';
 import { isLoopbackHost } from '../http/loopback.ts';
 import { POSTURE_NAMES } from '../http/postures.ts';
-import { PROFILE_NAMES } from '../options.ts';
+import { HOST_INSTRUMENTS, PROFILE_NAMES } from '../options.ts';
 import type { OtlpProtocol, PullListenerOptions } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -33,6 +33,7 @@ export const LISTENER_FORMATS: readonly ListenerFormat[] = ['negotiate', 'text',
 export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 export const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta'];
 export const OTLP_NAMINGS: readonly OtlpNaming[] = ['canonical', 'profile'];
+export { HOST_INSTRUMENTS } from '../options.ts';
 /** Largest `ingest.max_body_bytes` accepted (1 GiB). */
 export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 /**
@@ -42,6 +43,8 @@ export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 export const MAX_MILLIS = 2_147_483_647;
 /** Largest in-flight scrape limit accepted. */
 export const MAX_INFLIGHT_SCRAPES = 1_000_000;
+/** Largest `cardinality_limit` accepted: series per host instrument. */
+export const MAX_CARDINALITY_LIMIT = 1_000_000;
 /** Largest `ingest.max_concurrent_requests` accepted. */
 export const MAX_CONCURRENT_REQUESTS = 10_000;
 
@@ -132,6 +135,9 @@ export const CONFIG_SCHEMA = {
     service_name: ref('nonEmptyString'),
     process_metrics: ref('boolean'),
     otel_scope_info: ref('boolean'),
+    global: ref('boolean'),
+    cardinality_limit: ref('cardinalityLimit'),
+    host_instruments: ref('hostInstruments'),
     resource_attributes: ref('resourceAttributes'),
     listener: ref('listener'),
     otlp: ref('otlp'),
@@ -235,6 +241,8 @@ export const CONFIG_SCHEMA = {
     cidr: { type: 'string', format: 'jobmeter-cidr' },
     tenant: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
     inflight: integer(0, MAX_INFLIGHT_SCRAPES),
+    cardinalityLimit: integer(1, MAX_CARDINALITY_LIMIT),
+    hostInstruments: oneOfStrings(HOST_INSTRUMENTS),
     attributeValue: { type: 'string' },
     headerValue: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$' },
   },

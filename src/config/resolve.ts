@@ -265,6 +265,9 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
   if (over.serviceName !== undefined) out.serviceName = over.serviceName;
   if (over.processMetrics !== undefined) out.processMetrics = over.processMetrics;
   if (over.otelScopeInfo !== undefined) out.otelScopeInfo = over.otelScopeInfo;
+  if (over.global !== undefined) out.global = over.global;
+  if (over.cardinalityLimit !== undefined) out.cardinalityLimit = over.cardinalityLimit;
+  if (over.hostInstruments !== undefined) out.hostInstruments = over.hostInstruments;
   if (base.resourceAttributes !== undefined || over.resourceAttributes !== undefined) {
     out.resourceAttributes = { ...base.resourceAttributes, ...over.resourceAttributes };
   }

@@ -15,10 +15,12 @@ import {
   definitionAt,
   LISTENER_FORMATS,
   MAX_BODY_BYTES,
+  MAX_CARDINALITY_LIMIT,
   MAX_CONCURRENT_REQUESTS,
   MAX_INFLIGHT_SCRAPES,
   MAX_MILLIS,
   ORIGINAL_SPELLINGS,
+  HOST_INSTRUMENTS,
   OTLP_NAMINGS,
   OTLP_PROTOCOLS,
   PROFILE_NAMES,
@@ -61,6 +63,8 @@ export const EXPECT = {
   apiKey: 'a { tenant, key } table',
   tenant: 'a tenant id of 1 to 128 printable ASCII characters without spaces',
   inflight: `an integer from 0 (no limit) to ${MAX_INFLIGHT_SCRAPES}`,
+  cardinalityLimit: `an integer from 1 to ${MAX_CARDINALITY_LIMIT} (series per instrument, overflow included)`,
+  hostInstruments: `one of ${HOST_INSTRUMENTS.join(', ')}`,
 } as const;
 
 /** What a value that failed a definition is told: the value to show (maybe redacted) and the expectation. */
@@ -111,6 +115,8 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   cidr: plain(EXPECT.cidr),
   tenant: plain(EXPECT.tenant),
   inflight: quoted(EXPECT.inflight),
+  cardinalityLimit: quoted(EXPECT.cardinalityLimit),
+  hostInstruments: choice(EXPECT.hostInstruments, HOST_INSTRUMENTS),
   attributeValue: plain(EXPECT.string),
   // Never echo a header value: it is usually a credential. Say only what type it was.
   headerValue: (value) => ({

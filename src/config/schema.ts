@@ -28,6 +28,7 @@ import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
 
 import type { PostureName } from '../http/postures.ts';
 import type {
+  HostInstruments,
   JobmeterOptions,
   OtlpProtocol,
   ProfileName,
@@ -131,6 +132,9 @@ export interface ServiceConfig {
   serviceName?: string;
   processMetrics?: boolean;
   otelScopeInfo?: boolean;
+  global?: boolean;
+  cardinalityLimit?: number;
+  hostInstruments?: HostInstruments;
   resourceAttributes?: Record<string, string>;
   listener?: ListenerConfig;
   otlp?: OtlpConfig;
@@ -230,6 +234,15 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       case 'otel_scope_info':
         out.otelScopeInfo = value as boolean;
         break;
+      case 'global':
+        out.global = value as boolean;
+        break;
+      case 'cardinality_limit':
+        out.cardinalityLimit = value as number;
+        break;
+      case 'host_instruments':
+        out.hostInstruments = value as HostInstruments;
+        break;
       case 'resource_attributes':
         out.resourceAttributes = { ...(value as Record<string, string> | null) };
         break;
@@ -271,6 +284,9 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   if (cfg.resourceAttributes !== undefined) out.resourceAttributes = { ...cfg.resourceAttributes };
   if (cfg.processMetrics !== undefined) out.processMetrics = cfg.processMetrics;
   if (cfg.otelScopeInfo !== undefined) out.otelScopeInfo = cfg.otelScopeInfo;
+  if (cfg.global !== undefined) out.global = cfg.global;
+  if (cfg.cardinalityLimit !== undefined) out.cardinalityLimit = cfg.cardinalityLimit;
+  if (cfg.hostInstruments !== undefined) out.hostInstruments = cfg.hostInstruments;
   if (cfg.listener !== undefined) {
     const { enabled, ...listenerOptions } = cfg.listener;
     out.listener = enabled === false ? false : stripUndefined(listenerOptions);
