@@ -24,9 +24,10 @@ import { startIngestListener, type IngestListener } from './ingest/ingest-listen
 import { IngestStore } from './ingest/ingest-store.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
 import { createNamer } from './naming/to-families.ts';
+import { checkFamilyRules } from './naming/check-rules.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import type { Profile } from './naming/types.ts';
-import { PROFILE_NAMES, type IngestOptions, type JobmeterOptions, type ProfileName } from './options.ts';
+import { HOST_INSTRUMENTS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
@@ -57,6 +58,9 @@ export interface Jobmeter extends Recorder {
 
 interface ResolvedOptions {
   readonly profile: ProfileName;
+  /** The host's own rules, as given (checked against the profile's by checkFamilyRules). */
+  readonly profileRules: unknown;
+  readonly hostInstruments: HostInstruments;
   readonly serviceName: string;
   readonly resourceAttributes: Readonly<Record<string, string>>;
   readonly listener:
@@ -136,10 +140,16 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument ?? 2_000,
           maxSeries: o.ingest.maxSeries ?? 50_000,
         };
-  const profile = o.profile ?? 'otel';
-  if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) throw new ConfigError('profile', profile, EXPECT.profile);
+  const given = o.profile;
+  const table = typeof given === 'object' && given !== null;
+  const profile = (table ? given.name : given) ?? 'otel';
+  if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) throw new ConfigError(table ? 'profile.name' : 'profile', profile, EXPECT.profile);
+  const hostInstruments = o.hostInstruments ?? 'native';
+  if (!HOST_INSTRUMENTS.includes(hostInstruments)) throw new ConfigError('hostInstruments', hostInstruments, `one of ${HOST_INSTRUMENTS.join(', ')}`);
   return {
     profile,
+    profileRules: table ? (given.rules ?? []) : [],
+    hostInstruments,
     serviceName: o.serviceName ?? 'jobmeter',
     resourceAttributes: o.resourceAttributes ?? {},
     listener,
@@ -181,7 +191,8 @@ function registerGlobal(provider: MeterProvider, log: (line: string) => void): (
 
 export async function createJobmeter(options: JobmeterOptions = {}): Promise<Jobmeter> {
   const o = resolveOptions(options);
-  const profile = resolveProfile(o.profile, o.otelScopeInfo);
+  const builtIn = resolveProfile(o.profile, o.otelScopeInfo);
+  const profile = resolveProfile(o.profile, o.otelScopeInfo, checkFamilyRules(o.profileRules, builtIn.rules ?? []));
   const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
   const effective = specs.map((s) => (bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s));
@@ -211,7 +222,22 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         });
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));
-  const namer = createNamer(profile, { hostname: options.hostname ?? hostname() });
+  // jobmeter's own instruments a legacy profile has no rule for are left out (its original has no
+  // such series); the host's are served under native names unless it asked to drop them.
+  const namer = createNamer(profile, {
+    hostname: options.hostname ?? hostname(),
+    hostInstruments: o.hostInstruments,
+    ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name)),
+  });
+  if (profile.kind === 'table' && o.hostInstruments === 'drop') {
+    const ruled = new Set(profile.rules.map((r) => r.instrument));
+    const dropped = o.instruments.filter((s) => !ruled.has(s.name)).map((s) => s.name);
+    o.log(
+      `profile ${profile.name} drops host instruments it has no rule for (hostInstruments: drop): ${dropped.length} declared` +
+        (dropped.length > 0 ? ` (${dropped.join(', ')})` : '') +
+        ', and any made later on jobmeter.meter or the global API',
+    );
+  }
   const debug = o.debug === undefined ? undefined : createDebugPrinter(o.debug, o.otlp?.protocol);
 
   // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics; the

@@ -8,6 +8,7 @@ import type { BuildInfo } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
+import type { FamilyRule } from './naming/types.ts';
 
 /** Every naming profile, in the seeds' order: the one list config validation, errors and docs read. */
 export const PROFILE_NAMES = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const;
@@ -85,9 +86,24 @@ export interface IngestOptions {
   maxSeries?: number;
 }
 
+/** A profile extended with rules of the host's own (the config file's `[profile]` table). */
+export interface ProfileOptions {
+  /** @default 'otel' */
+  name?: ProfileName;
+  /**
+   * Rules of the host's, the same shape as the built-in tables (src/naming/profiles/): each
+   * renders one instrument (`instrument`, e.g. a host counter `app.tasks.started`) as one family
+   * with the exact `name`, `type`, `help`, `unit`, `labels` (`[attribute, label]` pairs), `values`
+   * (attribute → { value → word }) and `zeroFill` (label → words always emitted). Under a legacy
+   * profile they come after the table's own; on `otel` they replace the native naming of the
+   * instruments they name. Validated at start: a bad rule is a ConfigError naming it. @default []
+   */
+  rules?: readonly FamilyRule[];
+}
+
 export interface JobmeterOptions {
-  /** Naming profile the pull endpoint renders. @default 'otel' */
-  profile?: ProfileName;
+  /** Naming profile the pull endpoint renders, by name or with rules of the host's own. @default 'otel' */
+  profile?: ProfileName | ProfileOptions;
   /**
    * OpenTelemetry `service.name` resource attribute. The library reads no environment itself; the
    * instrumentation entry and `jobmeter serve` map OTEL_SERVICE_NAME here.

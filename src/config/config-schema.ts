@@ -18,6 +18,7 @@ import { isIP } from 'node:net';
 import { parseCidr } from '../http/client-ip.ts';
 import { isLoopbackHost } from '../http/loopback.ts';
 import { POSTURE_NAMES } from '../http/postures.ts';
+import { RULE_TYPES } from '../naming/check-rules.ts';
 import { HOST_INSTRUMENTS, PROFILE_NAMES } from '../options.ts';
 import type { OtlpProtocol, PullListenerOptions } from '../options.ts';
 
@@ -131,7 +132,7 @@ export const CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    profile: ref('profile'),
+    profile: ref('profileSetting'),
     service_name: ref('nonEmptyString'),
     process_metrics: ref('boolean'),
     otel_scope_info: ref('boolean'),
@@ -218,8 +219,44 @@ export const CONFIG_SCHEMA = {
       ],
     },
 
+    /**
+     * `profile = "solti"`, or a `[profile]` table: `name` and the host's own `[[profile.rules]]`
+     * (validated further at start: src/naming/check-rules.ts).
+     */
+    profileSetting: {
+      if: { type: 'string' },
+      then: ref('profile'),
+      else: { type: 'object', additionalProperties: false, properties: { name: ref('profile'), rules: ref('profileRules') } },
+    },
+    profileRules: { type: 'array', items: ref('profileRule') },
+    profileRule: {
+      type: 'object',
+      // Unknown keys before missing ones (as apiKey).
+      allOf: [
+        {
+          additionalProperties: false,
+          properties: {
+            instrument: ref('nonEmptyString'),
+            name: ref('nonEmptyString'),
+            type: ref('ruleType'),
+            help: ref('text'),
+            unit: ref('text'),
+            labels: ref('ruleLabels'),
+            values: ref('ruleValues'),
+            zero_fill: ref('ruleZeroFill'),
+          },
+        },
+        { required: ['instrument', 'name', 'type', 'help'] },
+      ],
+    },
+    ruleLabels: { type: 'array', items: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 2 } },
+    ruleValues: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'string' } } },
+    ruleZeroFill: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+
     // Values
     profile: oneOfStrings(PROFILE_NAMES),
+    ruleType: oneOfStrings(RULE_TYPES),
+    text: { type: 'string' },
     nonEmptyString: { type: 'string', pattern: '\\S' },
     boolean: { type: 'boolean' },
     host: { type: 'string', format: 'jobmeter-host' },
@@ -270,6 +307,8 @@ export function definitionAt(path: readonly (string | number)[], from?: Definiti
 
 interface SchemaNode {
   readonly properties?: Readonly<Record<string, { readonly $ref: string }>>;
+  /** A table that may also be written as a single value (`profile`): its table form. */
+  readonly else?: SchemaNode;
   readonly additionalProperties?: boolean | { readonly $ref: string };
   readonly items?: { readonly $ref: string };
   readonly allOf?: readonly SchemaNode[];
@@ -278,7 +317,7 @@ interface SchemaNode {
 function childOf(schema: SchemaNode, key: string): { readonly $ref: string } | undefined {
   const own = schema.properties !== undefined && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
   if (own !== undefined) return own;
-  for (const part of schema.allOf ?? []) {
+  for (const part of [...(schema.allOf ?? []), ...(schema.else === undefined ? [] : [schema.else])]) {
     const hit = childOf(part, key);
     if (hit !== undefined) return hit;
   }

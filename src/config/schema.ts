@@ -27,6 +27,7 @@ import { createRequire } from 'node:module';
 import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
 
 import type { PostureName } from '../http/postures.ts';
+import type { FamilyRule } from '../naming/types.ts';
 import type {
   HostInstruments,
   JobmeterOptions,
@@ -129,6 +130,8 @@ export interface MetricsConfig {
 /** A validated config layer. Every field optional: absent means "not set by this layer". */
 export interface ServiceConfig {
   profile?: ProfileName;
+  /** `[[profile.rules]]`: the host's own rules (`zero_fill` → `zeroFill`), checked at start. */
+  profileRules?: FamilyRule[];
   serviceName?: string;
   processMetrics?: boolean;
   otelScopeInfo?: boolean;
@@ -223,7 +226,12 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   for (const [key, value] of Object.entries(raw)) {
     switch (key) {
       case 'profile':
-        out.profile = value as ProfileName;
+        if (typeof value === 'string') out.profile = value as ProfileName;
+        else {
+          const table = (value ?? {}) as { name?: ProfileName; rules?: Record<string, unknown>[] };
+          if (table.name !== undefined) out.profile = table.name;
+          if (table.rules !== undefined) out.profileRules = table.rules.map(familyRule);
+        }
         break;
       case 'service_name':
         out.serviceName = value as string;
@@ -279,7 +287,8 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
  */
 export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   const out: JobmeterOptions = {};
-  if (cfg.profile !== undefined) out.profile = cfg.profile;
+  if (cfg.profileRules !== undefined) out.profile = { ...(cfg.profile !== undefined && { name: cfg.profile }), rules: cfg.profileRules.map((r) => ({ ...r })) };
+  else if (cfg.profile !== undefined) out.profile = cfg.profile;
   if (cfg.serviceName !== undefined) out.serviceName = cfg.serviceName;
   if (cfg.resourceAttributes !== undefined) out.resourceAttributes = { ...cfg.resourceAttributes };
   if (cfg.processMetrics !== undefined) out.processMetrics = cfg.processMetrics;
@@ -404,6 +413,12 @@ const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {
   verbose: 'verbose',
   max_inflight_scrapes: 'maxInflightScrapes',
 };
+
+/** A validated `[[profile.rules]]` table as a FamilyRule (only `zero_fill` is spelled differently). */
+function familyRule(table: Record<string, unknown>): FamilyRule {
+  const { zero_fill: zeroFill, ...rest } = table;
+  return { ...rest, ...(zeroFill !== undefined && { zeroFill }) } as unknown as FamilyRule;
+}
 
 /** A validated table (null: empty) with its keys renamed; values as they are. */
 function renameKeys(value: unknown, names: Readonly<Record<string, string>>): Record<string, unknown> {
