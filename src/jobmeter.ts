@@ -23,11 +23,12 @@ import { startMetricsListener, type MetricsListener } from './http/metrics-liste
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
 import { IngestStore } from './ingest/ingest-store.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
-import { createNamer } from './naming/to-families.ts';
+import { createNamer, type Namer } from './naming/to-families.ts';
 import { checkFamilyRules } from './naming/check-rules.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import type { Profile } from './naming/types.ts';
-import { HOST_INSTRUMENTS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName } from './options.ts';
+import type { HostSnapshot } from './domain/snapshot.ts';
+import { HOST_INSTRUMENTS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
@@ -84,13 +85,13 @@ interface ResolvedOptions {
  * The JSON view of a profile. The dedicated listener has no auth, i.e. it is wasmrun's open mode,
  * so the per-session breakdown is included there (never as labels: ids are unbounded).
  */
-function jsonView(profile: Profile, recorder: Recorder): JsonView {
+export function jsonView(profile: Profile, lastSnapshot: () => HostSnapshot | undefined = () => undefined): JsonView {
   if (profile.kind !== 'table' || profile.json !== 'flat') return { shape: 'generic' };
   return {
     shape: 'flat',
     prefix: profile.prefix,
     extra: () => {
-      const list = recorder.lastSnapshot()?.sessions?.list;
+      const list = lastSnapshot()?.sessions?.list;
       if (list === undefined) return undefined;
       return { sessions: list.map((s) => ({ id: s.id, disk_bytes: s.diskBytes, memory_cap_pages: s.memoryCapPages })) };
     },
@@ -105,17 +106,66 @@ export const DEFAULT_CARDINALITY_LIMIT = 2000;
 
 const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: ${line}\n`);
 
+/** The pull listener's options with their defaults; the format stays undefined: the profile's own. */
+export function resolveListener(l: PullListenerOptions | false | undefined): ResolvedOptions['listener'] {
+  if (l === false) return false;
+  return {
+    host: l?.host ?? DEFAULT_LISTEN_HOST,
+    port: l?.port ?? DEFAULT_LISTEN_PORT,
+    allowNonLoopback: l?.allowNonLoopback ?? false,
+    // undefined: what the profile's original serves (resolved once the profile is known)
+    format: l?.format,
+  };
+}
+
+/** The profile option (a name, or `{ name, rules }`) and `hostInstruments`, checked, with defaults. */
+export function resolveProfileChoice(
+  given: JobmeterOptions['profile'],
+  host: HostInstruments | undefined,
+): Pick<ResolvedOptions, 'profile' | 'profileRules' | 'hostInstruments'> {
+  const table = typeof given === 'object' && given !== null;
+  const profile = (table ? given.name : given) ?? 'otel';
+  if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) throw new ConfigError(table ? 'profile.name' : 'profile', profile, EXPECT.profile);
+  const hostInstruments = host ?? 'native';
+  if (!HOST_INSTRUMENTS.includes(hostInstruments)) throw new ConfigError('hostInstruments', hostInstruments, `one of ${HOST_INSTRUMENTS.join(', ')}`);
+  return { profile, profileRules: table ? (given.rules ?? []) : [], hostInstruments };
+}
+
+/** The profile, extended with the host's rules once they are checked against it. */
+export function buildProfile(choice: Pick<ResolvedOptions, 'profile' | 'profileRules'>, scopeInfo: boolean): Profile {
+  const builtIn = resolveProfile(choice.profile, scopeInfo);
+  return resolveProfile(choice.profile, scopeInfo, checkFamilyRules(choice.profileRules, builtIn.rules ?? []));
+}
+
+/**
+ * The namer of a profile: jobmeter's own instruments a legacy profile has no rule for are left
+ * out (its original has no such series); the host's are served under native names unless it
+ * asked to drop them.
+ */
+export function profileNamer(profile: Profile, hostInstruments: HostInstruments, hostName: string | undefined): Namer {
+  return createNamer(profile, {
+    hostname: hostName ?? hostname(),
+    hostInstruments,
+    ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name)),
+  });
+}
+
+/**
+ * One scrape: a collection, named. Concurrent calls share the collection and the naming pass;
+ * the naming pass is sliced, so a large collection never holds the event loop for long.
+ */
+export function coalescedScrape(collect: () => Promise<ResourceMetrics>, namer: Namer): () => Promise<Family[]> {
+  let inflight: Promise<Family[]> | undefined;
+  return () =>
+    (inflight ??= collect()
+      .then((rm) => namer.toFamiliesSliced(rm))
+      .finally(() => {
+        inflight = undefined;
+      }));
+}
+
 function resolveOptions(o: JobmeterOptions): ResolvedOptions {
-  const listener =
-    o.listener === false
-      ? false
-      : {
-          host: o.listener?.host ?? DEFAULT_LISTEN_HOST,
-          port: o.listener?.port ?? DEFAULT_LISTEN_PORT,
-          allowNonLoopback: o.listener?.allowNonLoopback ?? false,
-          // undefined: what the profile's original serves (resolved once the profile is known)
-          format: o.listener?.format,
-        };
+  const listener = resolveListener(o.listener);
   const otlp =
     o.otlp?.endpoint === undefined
       ? undefined
@@ -140,16 +190,8 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument ?? 2_000,
           maxSeries: o.ingest.maxSeries ?? 50_000,
         };
-  const given = o.profile;
-  const table = typeof given === 'object' && given !== null;
-  const profile = (table ? given.name : given) ?? 'otel';
-  if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) throw new ConfigError(table ? 'profile.name' : 'profile', profile, EXPECT.profile);
-  const hostInstruments = o.hostInstruments ?? 'native';
-  if (!HOST_INSTRUMENTS.includes(hostInstruments)) throw new ConfigError('hostInstruments', hostInstruments, `one of ${HOST_INSTRUMENTS.join(', ')}`);
   return {
-    profile,
-    profileRules: table ? (given.rules ?? []) : [],
-    hostInstruments,
+    ...resolveProfileChoice(o.profile, o.hostInstruments),
     serviceName: o.serviceName ?? 'jobmeter',
     resourceAttributes: o.resourceAttributes ?? {},
     listener,
@@ -191,8 +233,7 @@ function registerGlobal(provider: MeterProvider, log: (line: string) => void): (
 
 export async function createJobmeter(options: JobmeterOptions = {}): Promise<Jobmeter> {
   const o = resolveOptions(options);
-  const builtIn = resolveProfile(o.profile, o.otelScopeInfo);
-  const profile = resolveProfile(o.profile, o.otelScopeInfo, checkFamilyRules(o.profileRules, builtIn.rules ?? []));
+  const profile = buildProfile(o, o.otelScopeInfo);
   const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
   const effective = specs.map((s) => (bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s));
@@ -222,13 +263,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         });
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));
-  // jobmeter's own instruments a legacy profile has no rule for are left out (its original has no
-  // such series); the host's are served under native names unless it asked to drop them.
-  const namer = createNamer(profile, {
-    hostname: options.hostname ?? hostname(),
-    hostInstruments: o.hostInstruments,
-    ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name)),
-  });
+  const namer = profileNamer(profile, o.hostInstruments, options.hostname);
   if (profile.kind === 'table' && o.hostInstruments === 'drop') {
     const ruled = new Set(profile.rules.map((r) => r.instrument));
     const dropped = o.instruments.filter((s) => !ruled.has(s.name)).map((s) => s.name);
@@ -287,21 +322,11 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   });
   const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter) : () => {};
 
-  let inflight: Promise<Family[]> | undefined;
-  const scrape = (): Promise<Family[]> => {
-    // Coalesce at the family level so concurrent scrapes also share the naming pass.
-    inflight ??= pull
-      .collectShared()
-      // Sliced, so a large collection's naming pass never holds the host's event loop for long.
-      .then((result) => namer.toFamiliesSliced(shadow?.(result.resourceMetrics) ?? result.resourceMetrics))
-      .finally(() => {
-        inflight = undefined;
-      });
-    return inflight;
-  };
+  // Coalesced at the family level, so concurrent scrapes also share the naming pass.
+  const scrape = coalescedScrape(() => pull.collectShared().then((result) => shadow?.(result.resourceMetrics) ?? result.resourceMetrics), namer);
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
-  const json = jsonView(profile, recorder);
+  const json = jsonView(profile, () => recorder.lastSnapshot());
   let listener: MetricsListener | undefined;
   let ingestListener: IngestListener | undefined;
   try {
