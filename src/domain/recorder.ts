@@ -26,7 +26,7 @@ import {
 } from './catalog.ts';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
-import { describe, invalidValue, RecordGuard } from './record-guard.ts';
+import { describe, invalidValue, isRecordable, RecordGuard } from './record-guard.ts';
 import { SnapshotCache, type HostSnapshot, type SnapshotCallback, type SnapshotSourceOptions } from './snapshot.ts';
 import {
   TALLY_KINDS,
@@ -322,14 +322,22 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       const inst = createObservable(meter, spec);
       const folding = new FoldingObserver();
       folding.register(inst, spec);
+      // An observed counter is a running total: never negative. Bad values are dropped, not served.
+      const nonNegative = spec.kind === 'observableCounter';
+      const recordable = (v: unknown): boolean => {
+        if (isRecordable(v, nonNegative)) return true;
+        guard.drop(name, invalidValue(v, nonNegative) ?? 'not_a_number', v);
+        return false;
+      };
       inst.addCallback((result: ObservableResult) => {
         const value = callback();
         if (value === undefined) return;
-        if (typeof value === 'number') result.observe(value);
-        else {
-          for (const o of value) folding.add(inst, o.value, o.attributes);
-          folding.flush((_, v, attributes) => result.observe(v, attributes));
+        if (!Array.isArray(value)) {
+          if (recordable(value)) result.observe(value as number);
+          return;
         }
+        for (const o of value as readonly Observation[]) if (recordable(o.value)) folding.add(inst, o.value, o.attributes);
+        folding.flush((_, v, attributes) => result.observe(v, attributes));
       });
     },
   };

@@ -168,6 +168,33 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
     await jm.shutdown();
   });
 
+  test('observe() callbacks: a NaN or infinite observation is not served; an observed counter never negative', async () => {
+    await jm.shutdown();
+    jm = await testJobmeter('otel', {
+      otelScopeInfo: false,
+      instruments: [
+        { name: 'app.queue', kind: 'observableGauge', unit: '{job}', description: 'Queue.', attributes: [{ key: 'q', cap: 4 }] },
+        { name: 'app.done', kind: 'observableCounter', unit: '{job}', description: 'Done.', attributes: [] },
+      ],
+    });
+    jm.observe('app.queue', () => [
+      { value: 3, attributes: { q: 'a' } },
+      { value: NaN, attributes: { q: 'b' } },
+      { value: Infinity, attributes: { q: 'c' } },
+    ]);
+    jm.observe('app.done', () => -5);
+    const f = await scrapeByName(jm);
+    assert.deepEqual(numberSeries(f.get('app_queue')), [['q="a"', 3]]);
+    assert.equal(f.get('app_done_total'), undefined);
+    // Counted in the same collection (the tallies are read after the callbacks), at every collection.
+    const counts = (families: Awaited<ReturnType<typeof scrapeByName>>) =>
+      numberSeries(families.get('jobmeter_records_dropped_total')).filter(([, v]) => v > 0);
+    assert.deepEqual(counts(f), [['reason="nan"', 1], ['reason="infinite"', 1], ['reason="negative"', 1]]);
+    assert.deepEqual(counts(await scrapeByName(jm)), [['reason="nan"', 2], ['reason="infinite"', 2], ['reason="negative"', 2]]);
+    assert.equal(warnings.length, 3, 'one warning per instrument and reason, not per collection');
+    await jm.shutdown();
+  });
+
   test('a record after shutdown(): one warning, whatever the number of records', async () => {
     const bound = jm.counter('app.jobs').bind({ queue: 'q' });
     await jm.shutdown();
