@@ -38,6 +38,11 @@ import { checkHostViews, hostCaps, JOBMETER_METER } from './views/host-views.ts'
 
 export interface Jobmeter extends Recorder {
   readonly profile: Profile;
+  /**
+   * jobmeter's MeterProvider (the global one unless `global: false` or another was registered
+   * first). Its meters check every synchronous record and bound every instrument jobmeter has no
+   * spec for (`cardinalityLimit`, the host's `views`).
+   */
   readonly meterProvider: MeterProvider;
   /** The meter the domain records through, for hosts that add plain OTel instruments. */
   readonly meter: Meter;
