@@ -5,6 +5,10 @@
  *   import { jobmeter } from 'jobmeter/instrumentation';
  *   const run = jobmeter.startRun({ task: 'nightly-backup' });
  *
+ * It registers jobmeter's MeterProvider as the global one (unless another is already registered,
+ * or the config file says `global = false`), so instruments the app or its libraries make with
+ * `metrics.getMeter()` are served on the same endpoint.
+ *
  * Reads the standard OTEL_* variables (see src/config/otel-env.ts) plus JOBMETER_CONFIG (a config
  * file, same keys as `jobmeter serve --config`), JOBMETER_PROFILE and JOBMETER_LISTEN
  * (`host:port`); the precedence is the service's: defaults < OTEL_* < file < JOBMETER_* flags.

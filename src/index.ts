@@ -1,7 +1,12 @@
 /** jobmeter's public surface: names exported one by one; internals stay internal. */
 export { createJobmeter } from './jobmeter.ts';
 export type { Jobmeter } from './jobmeter.ts';
-export type { IngestOptions, JobmeterOptions, OtlpPushOptions, OtlpProtocol, PullListenerOptions, ProfileName } from './options.ts';
+export { JobmeterReader } from './jobmeter-reader.ts';
+export type { JobmeterReaderOptions } from './jobmeter-reader.ts';
+export { ConfigError } from './config/errors.ts';
+export type { FamilyRule } from './naming/types.ts';
+export type { HostInstruments, IngestOptions, JobmeterOptions, OtlpPushOptions, OtlpProtocol, PullListenerOptions, ProfileName, ProfileOptions } from './options.ts';
+export { PROFILE_NAMES } from './options.ts';
 export type {
   BoundCounter,
   BoundGauge,

@@ -3,15 +3,18 @@
  * behind the loopback listener, an optional OTLP push reader and an optional OTLP ingest listener
  * whose store joins both readers. Every default is resolved here.
  */
-import type { Meter } from '@opentelemetry/api';
+import { metrics, type Meter } from '@opentelemetry/api';
 import { hostname } from 'node:os';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, MeterProvider, type MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type MeterProvider, type MetricReader, type ResourceMetrics, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from './config/errors.ts';
+import { EXPECT } from './config/schema-errors.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
-import { DOMAIN_INSTRUMENTS } from './domain/catalog.ts';
+import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
+import { GuardedMeterProvider } from './domain/guarded-meter.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
+import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import { TallyStore } from './domain/tallies.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import type { InstrumentSpec } from './domain/types.ts';
@@ -20,18 +23,26 @@ import { startMetricsListener, type MetricsListener } from './http/metrics-liste
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
 import { IngestStore } from './ingest/ingest-store.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
-import { createNamer } from './naming/to-families.ts';
+import { createNamer, type Namer } from './naming/to-families.ts';
+import { checkFamilyRules } from './naming/check-rules.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import type { Profile } from './naming/types.ts';
-import type { IngestOptions, JobmeterOptions, ProfileName } from './options.ts';
+import type { HostSnapshot } from './domain/snapshot.ts';
+import { HOST_INSTRUMENTS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { VERSION } from './version.ts';
 import { buildViews } from './views/build-views.ts';
+import { checkHostViews, hostCaps, JOBMETER_METER } from './views/host-views.ts';
 
 export interface Jobmeter extends Recorder {
   readonly profile: Profile;
+  /**
+   * jobmeter's MeterProvider (the global one unless `global: false` or another was registered
+   * first). Its meters check every synchronous record and bound every instrument jobmeter has no
+   * spec for (`cardinalityLimit`, the host's `views`).
+   */
   readonly meterProvider: MeterProvider;
   /** The meter the domain records through, for hosts that add plain OTel instruments. */
   readonly meter: Meter;
@@ -53,6 +64,9 @@ export interface Jobmeter extends Recorder {
 
 interface ResolvedOptions {
   readonly profile: ProfileName;
+  /** The host's own rules, as given (checked against the profile's by checkFamilyRules). */
+  readonly profileRules: unknown;
+  readonly hostInstruments: HostInstruments;
   readonly serviceName: string;
   readonly resourceAttributes: Readonly<Record<string, string>>;
   readonly listener:
@@ -66,19 +80,23 @@ interface ResolvedOptions {
   readonly otelScopeInfo: boolean;
   readonly instruments: readonly InstrumentSpec[];
   readonly debug: ((line: string) => void) | undefined;
+  readonly global: boolean;
+  readonly cardinalityLimit: number;
+  readonly views: readonly ViewOptions[];
+  readonly log: (line: string) => void;
 }
 
 /**
  * The JSON view of a profile. The dedicated listener has no auth, i.e. it is wasmrun's open mode,
  * so the per-session breakdown is included there (never as labels: ids are unbounded).
  */
-function jsonView(profile: Profile, recorder: Recorder): JsonView {
+export function jsonView(profile: Profile, lastSnapshot: () => HostSnapshot | undefined = () => undefined): JsonView {
   if (profile.kind !== 'table' || profile.json !== 'flat') return { shape: 'generic' };
   return {
     shape: 'flat',
     prefix: profile.prefix,
     extra: () => {
-      const list = recorder.lastSnapshot()?.sessions?.list;
+      const list = lastSnapshot()?.sessions?.list;
       if (list === undefined) return undefined;
       return { sessions: list.map((s) => ({ id: s.id, disk_bytes: s.diskBytes, memory_cap_pages: s.memoryCapPages })) };
     },
@@ -88,18 +106,71 @@ function jsonView(profile: Profile, recorder: Recorder): JsonView {
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 export const DEFAULT_LISTEN_PORT = 9464;
 export const DEFAULT_INGEST_PORT = 4318;
+/** Series per host instrument, overflow included (OpenTelemetry's default cardinality limit). */
+export const DEFAULT_CARDINALITY_LIMIT = 2000;
+
+const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: ${line}\n`);
+
+/** The pull listener's options with their defaults; the format stays undefined: the profile's own. */
+export function resolveListener(l: PullListenerOptions | false | undefined): ResolvedOptions['listener'] {
+  if (l === false) return false;
+  return {
+    host: l?.host ?? DEFAULT_LISTEN_HOST,
+    port: l?.port ?? DEFAULT_LISTEN_PORT,
+    allowNonLoopback: l?.allowNonLoopback ?? false,
+    // undefined: what the profile's original serves (resolved once the profile is known)
+    format: l?.format,
+  };
+}
+
+/** The profile option (a name, or `{ name, rules }`) and `hostInstruments`, checked, with defaults. */
+export function resolveProfileChoice(
+  given: JobmeterOptions['profile'],
+  host: HostInstruments | undefined,
+): Pick<ResolvedOptions, 'profile' | 'profileRules' | 'hostInstruments'> {
+  const table = typeof given === 'object' && given !== null;
+  const profile = (table ? given.name : given) ?? 'otel';
+  if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) throw new ConfigError(table ? 'profile.name' : 'profile', profile, EXPECT.profile);
+  const hostInstruments = host ?? 'native';
+  if (!HOST_INSTRUMENTS.includes(hostInstruments)) throw new ConfigError('hostInstruments', hostInstruments, `one of ${HOST_INSTRUMENTS.join(', ')}`);
+  return { profile, profileRules: table ? (given.rules ?? []) : [], hostInstruments };
+}
+
+/** The profile, extended with the host's rules once they are checked against it. */
+export function buildProfile(choice: Pick<ResolvedOptions, 'profile' | 'profileRules'>, scopeInfo: boolean): Profile {
+  const builtIn = resolveProfile(choice.profile, scopeInfo);
+  return resolveProfile(choice.profile, scopeInfo, checkFamilyRules(choice.profileRules, builtIn.rules ?? []));
+}
+
+/**
+ * The namer of a profile: jobmeter's own instruments a legacy profile has no rule for are left
+ * out (its original has no such series); the host's are served under native names unless it
+ * asked to drop them.
+ */
+export function profileNamer(profile: Profile, hostInstruments: HostInstruments, hostName: string | undefined): Namer {
+  return createNamer(profile, {
+    hostname: hostName ?? hostname(),
+    hostInstruments,
+    ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name)),
+  });
+}
+
+/**
+ * One scrape: a collection, named. Concurrent calls share the collection and the naming pass;
+ * the naming pass is sliced, so a large collection never holds the event loop for long.
+ */
+export function coalescedScrape(collect: () => Promise<ResourceMetrics>, namer: Namer): () => Promise<Family[]> {
+  let inflight: Promise<Family[]> | undefined;
+  return () =>
+    (inflight ??= collect()
+      .then((rm) => namer.toFamiliesSliced(rm))
+      .finally(() => {
+        inflight = undefined;
+      }));
+}
 
 function resolveOptions(o: JobmeterOptions): ResolvedOptions {
-  const listener =
-    o.listener === false
-      ? false
-      : {
-          host: o.listener?.host ?? DEFAULT_LISTEN_HOST,
-          port: o.listener?.port ?? DEFAULT_LISTEN_PORT,
-          allowNonLoopback: o.listener?.allowNonLoopback ?? false,
-          // undefined: what the profile's original serves (resolved once the profile is known)
-          format: o.listener?.format,
-        };
+  const listener = resolveListener(o.listener);
   const otlp =
     o.otlp?.endpoint === undefined
       ? undefined
@@ -125,7 +196,7 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           maxSeries: o.ingest.maxSeries ?? 50_000,
         };
   return {
-    profile: o.profile ?? 'otel',
+    ...resolveProfileChoice(o.profile, o.hostInstruments),
     serviceName: o.serviceName ?? 'jobmeter',
     resourceAttributes: o.resourceAttributes ?? {},
     listener,
@@ -136,19 +207,52 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     otelScopeInfo: o.otelScopeInfo ?? true,
     instruments: o.instruments ?? [],
     debug: o.debug,
+    global: o.global ?? true,
+    cardinalityLimit: checkCardinalityLimit(o.cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT),
+    views: o.views ?? [],
+    log: o.log ?? stderrLine,
+  };
+}
+
+function checkCardinalityLimit(limit: unknown): number {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw new ConfigError('cardinalityLimit', limit, 'an integer ≥ 1');
+  return limit;
+}
+
+/**
+ * Registers `provider` as the global MeterProvider unless one is already registered (then one
+ * line says what to do). Returns how to undo it: unregisters only if it is still jobmeter's.
+ */
+function registerGlobal(provider: MeterProvider, log: (line: string) => void): () => void {
+  if (!metrics.setGlobalMeterProvider(provider)) {
+    log(
+      'a global MeterProvider is already registered, so instruments made with metrics.getMeter() stay with it and are not served here; ' +
+        'record through jobmeter.meter instead, or create jobmeter before registering another provider (global: false silences this line)',
+    );
+    return () => {};
+  }
+  return () => {
+    if (metrics.getMeterProvider() === provider) metrics.disable();
   };
 }
 
 export async function createJobmeter(options: JobmeterOptions = {}): Promise<Jobmeter> {
   const o = resolveOptions(options);
-  const profile = resolveProfile(o.profile, o.otelScopeInfo);
+  const profile = buildProfile(o, o.otelScopeInfo);
   const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
   const effective = specs.map((s) => (bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s));
   // Views bound the host's own `meter` instruments; the domain's synchronous instruments (and the
   // declared ones) record into tallies that apply the same specs, read by both readers.
-  const views = buildViews(effective);
-  const tallies = new TallyStore(effective, { scope: { name: 'jobmeter', version: VERSION } });
+  // Host Views govern the host's own instruments; jobmeter's are bounded by their specs' Views.
+  const ownNames = [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS, ...o.instruments].map((s) => s.name);
+  checkHostViews(o.views, ownNames);
+  const views = [...buildViews(effective), ...o.views];
+  // Bad records are dropped, warned once per instrument and reason, and counted in a tally of
+  // their own (after the domain's, so families keep the catalog's order).
+  const guard = new RecordGuard();
+  const tallies = new TallyStore([...effective, ...SELF_INSTRUMENTS], { scope: { name: 'jobmeter', version: VERSION }, guard });
+  guard.countInto(dropCounter(tallies.counter(RECORDS_DROPPED.name)));
   // OTLP ingest: every canonical name is bounded by its spec (process metrics too, whether or not
   // jobmeter records its own), with the profile's buckets.
   const ingestStore =
@@ -164,14 +268,26 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         });
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));
-  const namer = createNamer(profile, { hostname: options.hostname ?? hostname() });
+  const namer = profileNamer(profile, o.hostInstruments, options.hostname);
+  if (profile.kind === 'table' && o.hostInstruments === 'drop') {
+    const ruled = new Set(profile.rules.map((r) => r.instrument));
+    const dropped = o.instruments.filter((s) => !ruled.has(s.name)).map((s) => s.name);
+    o.log(
+      `profile ${profile.name} drops host instruments it has no rule for (hostInstruments: drop): ${dropped.length} declared` +
+        (dropped.length > 0 ? ` (${dropped.join(', ')})` : '') +
+        ', and any made later on jobmeter.meter or the global API',
+    );
+  }
   const debug = o.debug === undefined ? undefined : createDebugPrinter(o.debug, o.otlp?.protocol);
 
   // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics; the
   // tallies come first, as their instruments did when they were the SDK's.
   const extraProducers = [...(options.metricProducers ?? []), ...(ingestStore === undefined ? [] : [ingestStore])];
   // The scrape below reads each instrument's points once, in its naming pass: made on read, they die young.
-  const pull = new PullMetricReader(extraProducers, { leadingProducers: [tallies.producer(AggregationTemporality.CUMULATIVE, { pointsOnRead: true })] });
+  const pull = new PullMetricReader(extraProducers, {
+    leadingProducers: [tallies.producer(AggregationTemporality.CUMULATIVE, { pointsOnRead: true })],
+    cardinalityLimit: o.cardinalityLimit,
+  });
   const readers: MetricReader[] = [pull];
   if (o.otlp !== undefined) {
     const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
@@ -189,19 +305,21 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     readers.push(
       createOtlpPushReader(o.otlp, {
         metricProducers: [tallies.producer(temporality), ...extraProducers],
+        cardinalityLimit: o.cardinalityLimit,
         ...(transform !== undefined && { transform }),
         ...(debug !== undefined && { onExport: debug.pushed }),
       }),
     );
   }
-  const meterProvider = new MeterProvider({
-    resource: resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName }),
-    views,
-    readers,
-  });
-  const meter = meterProvider.getMeter('jobmeter', VERSION);
+  // Its meters check every synchronous record and bound the host's instruments (guarded-meter.ts).
+  const meterProvider = new GuardedMeterProvider(
+    { resource: resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName }), views, readers },
+    { guard, capFor: hostCaps({ views: o.views, ownNames: new Set(ownNames), cardinalityLimit: o.cardinalityLimit }) },
+  );
+  const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   const recorder = createRecorder(meter, {
     tallies,
+    guard,
     declared: o.instruments,
     // Every original reports its build; default to jobmeter's own so the series is never absent.
     build: options.build ?? { version: VERSION },
@@ -209,21 +327,11 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   });
   const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter) : () => {};
 
-  let inflight: Promise<Family[]> | undefined;
-  const scrape = (): Promise<Family[]> => {
-    // Coalesce at the family level so concurrent scrapes also share the naming pass.
-    inflight ??= pull
-      .collectShared()
-      // Sliced, so a large collection's naming pass never holds the host's event loop for long.
-      .then((result) => namer.toFamiliesSliced(shadow?.(result.resourceMetrics) ?? result.resourceMetrics))
-      .finally(() => {
-        inflight = undefined;
-      });
-    return inflight;
-  };
+  // Coalesced at the family level, so concurrent scrapes also share the naming pass.
+  const scrape = coalescedScrape(() => pull.collectShared().then((result) => shadow?.(result.resourceMetrics) ?? result.resourceMetrics), namer);
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
-  const json = jsonView(profile, recorder);
+  const json = jsonView(profile, () => recorder.lastSnapshot());
   let listener: MetricsListener | undefined;
   let ingestListener: IngestListener | undefined;
   try {
@@ -234,11 +342,15 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       ingestListener = await startIngestListener({ sink: ingestStore, host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, ...(onRequest && { onRequest }) });
     }
   } catch (err) {
+    guard.close();
     stopProcessMetrics();
     await listener?.close().catch(() => {});
     await meterProvider.shutdown().catch(() => {});
     throw err;
   }
+
+  // Last, once nothing can fail: a jobmeter that failed to start leaves no global behind.
+  const unregisterGlobal = o.global ? registerGlobal(meterProvider, o.log) : () => {};
 
   let closing: Promise<void> | undefined;
   return {
@@ -254,6 +366,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     forceFlush: () => meterProvider.forceFlush(),
     shutdown() {
       closing ??= (async () => {
+        // Records from now on are refused with one warning rather than accepted and lost.
+        guard.close();
+        unregisterGlobal();
         stopProcessMetrics();
         // Stop taking ingest first, so the last export holds everything received.
         await ingestListener?.close();

@@ -3,13 +3,20 @@
  * a pull listener on 127.0.0.1:9464, process metrics, and no OTLP push.
  * Defaults are resolved in one place (`resolveOptions` in jobmeter.ts).
  */
-import type { MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { MetricProducer, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { BuildInfo } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
+import type { FamilyRule } from './naming/types.ts';
 
-export type ProfileName = 'otel' | 'runwisp' | 'wasmrun' | 'crewshipd' | 'rm' | 'solti';
+/** Every naming profile, in the seeds' order: the one list config validation, errors and docs read. */
+export const PROFILE_NAMES = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/** What a profile does with host instruments it has no rule for: serve them under native names, or drop them. */
+export const HOST_INSTRUMENTS = ['native', 'drop'] as const;
+export type HostInstruments = (typeof HOST_INSTRUMENTS)[number];
 
 export interface PullListenerOptions {
   /**
@@ -79,9 +86,24 @@ export interface IngestOptions {
   maxSeries?: number;
 }
 
+/** A profile extended with rules of the host's own (the config file's `[profile]` table). */
+export interface ProfileOptions {
+  /** @default 'otel' */
+  name?: ProfileName;
+  /**
+   * Rules of the host's, the same shape as the built-in tables (src/naming/profiles/): each
+   * renders one instrument (`instrument`, e.g. a host counter `app.tasks.started`) as one family
+   * with the exact `name`, `type`, `help`, `unit`, `labels` (`[attribute, label]` pairs), `values`
+   * (attribute → { value → word }) and `zeroFill` (label → words always emitted). Under a legacy
+   * profile they come after the table's own; on `otel` they replace the native naming of the
+   * instruments they name. Validated at start: a bad rule is a ConfigError naming it. @default []
+   */
+  rules?: readonly FamilyRule[];
+}
+
 export interface JobmeterOptions {
-  /** Naming profile the pull endpoint renders. @default 'otel' */
-  profile?: ProfileName;
+  /** Naming profile the pull endpoint renders, by name or with rules of the host's own. @default 'otel' */
+  profile?: ProfileName | ProfileOptions;
   /**
    * OpenTelemetry `service.name` resource attribute. The library reads no environment itself; the
    * instrumentation entry and `jobmeter serve` map OTEL_SERVICE_NAME here.
@@ -138,4 +160,44 @@ export interface JobmeterOptions {
    * --debug` writes them to stderr. @default none (nothing printed, no cost)
    */
   debug?: (line: string) => void;
+  /**
+   * Register jobmeter's MeterProvider as the global one (`metrics.setGlobalMeterProvider`), so
+   * instruments a host or a library creates later with `metrics.getMeter(name)` are served on
+   * jobmeter's endpoint. When another provider is already registered, jobmeter leaves it and logs
+   * one line saying what to do. `shutdown()` unregisters what it registered. `false` opts out.
+   * @default true
+   */
+  global?: boolean;
+  /**
+   * Series each host instrument may hold — one jobmeter has no spec for, created through
+   * `jm.meter`, `jm.meterProvider` or the global API — the overflow series included. Counted over
+   * the instrument's life (not per collection, as the SDK counts), so attribute churn (a `job_id`)
+   * cannot grow memory: past it, new attribute sets record into one series with
+   * `otel.metric.overflow="true"`. A View's `aggregationCardinalityLimit` overrides it for the
+   * instruments it selects. @default 2000 (OpenTelemetry's default limit)
+   */
+  cardinalityLimit?: number;
+  /**
+   * OpenTelemetry Views for the host's own instruments on jobmeter's provider (the SDK's
+   * `ViewOptions`): e.g. an attribute allow-list (`attributesProcessors:
+   * [createAllowListAttributesProcessor(['queue'])]`) that drops a `job_id`, buckets, a limit.
+   * jobmeter's own instruments keep their specs: a View selecting one (no `meterName`, or
+   * `meterName: 'jobmeter'`, and a name pattern matching one) is a ConfigError. @default []
+   */
+  views?: readonly ViewOptions[];
+  /**
+   * Where jobmeter writes its few startup lines (a global provider already registered; host
+   * instruments a profile drops). @default one line each on stderr, prefixed `jobmeter: `
+   */
+  log?: (line: string) => void;
+  /**
+   * Instruments of the host's (declared, observed, made on `jm.meter` or the global API, or
+   * ingested) that the profile has no rule for. `native`: served after the profile's families
+   * under native OTel naming (`app_jobs_total`), never silently dropped; `drop`: left out, with a
+   * startup line saying how many declared ones are. jobmeter's own instruments a legacy profile
+   * has no rule for are always left out (the original has no such series). Rules of the host's
+   * own (`profile: { name, rules }`) name any instrument exactly as the built-in tables do.
+   * @default 'native'
+   */
+  hostInstruments?: HostInstruments;
 }

@@ -31,7 +31,7 @@ import { parseServeFlags, resolveServeConfig } from '../config/resolve.ts';
 import type { MainServer } from '../http/main-server.ts';
 import type { JobmeterMetricsOptions } from '../http/plugin.ts';
 import type { Jobmeter } from '../jobmeter.ts';
-import type { JobmeterOptions, PullListenerOptions } from '../options.ts';
+import type { JobmeterOptions, ProfileName, PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
 
 export const EXIT_OK = 0;
@@ -167,7 +167,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
     }
     if (demo) {
       const { runDemo } = await import('../demo/scenarios.ts');
-      runDemo(jm, options.profile ?? 'otel');
+      runDemo(jm, jm.profile.name as ProfileName);
     }
     for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
     if (demo) io.stderr('jobmeter: feeding the demo scenario');
@@ -204,7 +204,7 @@ function pluginOptions(jm: Jobmeter, metrics: ResolvedMetrics, main: PullListene
 
 /** What is served where. Only the profile, posture, addresses and paths: never a token or header. */
 function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics, jm: Jobmeter, server: MainServer | undefined): string[] {
-  const profile = options.profile ?? 'otel';
+  const profile = jm.profile.name;
   const lines: string[] = [];
   const mainUrl = server === undefined ? undefined : urlOf(server.address);
   if (jm.pullAddress !== undefined) {

@@ -18,7 +18,9 @@ import { isIP } from 'node:net';
 import { parseCidr } from '../http/client-ip.ts';
 import { isLoopbackHost } from '../http/loopback.ts';
 import { POSTURE_NAMES } from '../http/postures.ts';
-import type { OtlpProtocol, ProfileName, PullListenerOptions } from '../options.ts';
+import { RULE_TYPES } from '../naming/check-rules.ts';
+import { HOST_INSTRUMENTS, PROFILE_NAMES } from '../options.ts';
+import type { OtlpProtocol, PullListenerOptions } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Vocabulary (re-exported by schema.ts, which flags and tests import)
@@ -27,11 +29,12 @@ export type ListenerFormat = NonNullable<PullListenerOptions['format']>;
 export type Temporality = 'cumulative' | 'delta';
 export type OtlpNaming = 'canonical' | 'profile';
 
-export const PROFILE_NAMES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
+export { PROFILE_NAMES } from '../options.ts';
 export const LISTENER_FORMATS: readonly ListenerFormat[] = ['negotiate', 'text', 'openmetrics'];
 export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 export const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta'];
 export const OTLP_NAMINGS: readonly OtlpNaming[] = ['canonical', 'profile'];
+export { HOST_INSTRUMENTS } from '../options.ts';
 /** Largest `ingest.max_body_bytes` accepted (1 GiB). */
 export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 /**
@@ -41,6 +44,8 @@ export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 export const MAX_MILLIS = 2_147_483_647;
 /** Largest in-flight scrape limit accepted. */
 export const MAX_INFLIGHT_SCRAPES = 1_000_000;
+/** Largest `cardinality_limit` accepted: series per host instrument. */
+export const MAX_CARDINALITY_LIMIT = 1_000_000;
 /** Largest `ingest.max_concurrent_requests` accepted. */
 export const MAX_CONCURRENT_REQUESTS = 10_000;
 
@@ -127,10 +132,13 @@ export const CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    profile: ref('profile'),
+    profile: ref('profileSetting'),
     service_name: ref('nonEmptyString'),
     process_metrics: ref('boolean'),
     otel_scope_info: ref('boolean'),
+    global: ref('boolean'),
+    cardinality_limit: ref('cardinalityLimit'),
+    host_instruments: ref('hostInstruments'),
     resource_attributes: ref('resourceAttributes'),
     listener: ref('listener'),
     otlp: ref('otlp'),
@@ -211,8 +219,44 @@ export const CONFIG_SCHEMA = {
       ],
     },
 
+    /**
+     * `profile = "solti"`, or a `[profile]` table: `name` and the host's own `[[profile.rules]]`
+     * (validated further at start: src/naming/check-rules.ts).
+     */
+    profileSetting: {
+      if: { type: 'string' },
+      then: ref('profile'),
+      else: { type: 'object', additionalProperties: false, properties: { name: ref('profile'), rules: ref('profileRules') } },
+    },
+    profileRules: { type: 'array', items: ref('profileRule') },
+    profileRule: {
+      type: 'object',
+      // Unknown keys before missing ones (as apiKey).
+      allOf: [
+        {
+          additionalProperties: false,
+          properties: {
+            instrument: ref('nonEmptyString'),
+            name: ref('nonEmptyString'),
+            type: ref('ruleType'),
+            help: ref('text'),
+            unit: ref('text'),
+            labels: ref('ruleLabels'),
+            values: ref('ruleValues'),
+            zero_fill: ref('ruleZeroFill'),
+          },
+        },
+        { required: ['instrument', 'name', 'type', 'help'] },
+      ],
+    },
+    ruleLabels: { type: 'array', items: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 2 } },
+    ruleValues: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'string' } } },
+    ruleZeroFill: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+
     // Values
     profile: oneOfStrings(PROFILE_NAMES),
+    ruleType: oneOfStrings(RULE_TYPES),
+    text: { type: 'string' },
     nonEmptyString: { type: 'string', pattern: '\\S' },
     boolean: { type: 'boolean' },
     host: { type: 'string', format: 'jobmeter-host' },
@@ -234,6 +278,8 @@ export const CONFIG_SCHEMA = {
     cidr: { type: 'string', format: 'jobmeter-cidr' },
     tenant: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
     inflight: integer(0, MAX_INFLIGHT_SCRAPES),
+    cardinalityLimit: integer(1, MAX_CARDINALITY_LIMIT),
+    hostInstruments: oneOfStrings(HOST_INSTRUMENTS),
     attributeValue: { type: 'string' },
     headerValue: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$' },
   },
@@ -261,6 +307,8 @@ export function definitionAt(path: readonly (string | number)[], from?: Definiti
 
 interface SchemaNode {
   readonly properties?: Readonly<Record<string, { readonly $ref: string }>>;
+  /** A table that may also be written as a single value (`profile`): its table form. */
+  readonly else?: SchemaNode;
   readonly additionalProperties?: boolean | { readonly $ref: string };
   readonly items?: { readonly $ref: string };
   readonly allOf?: readonly SchemaNode[];
@@ -269,7 +317,7 @@ interface SchemaNode {
 function childOf(schema: SchemaNode, key: string): { readonly $ref: string } | undefined {
   const own = schema.properties !== undefined && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
   if (own !== undefined) return own;
-  for (const part of schema.allOf ?? []) {
+  for (const part of [...(schema.allOf ?? []), ...(schema.else === undefined ? [] : [schema.else])]) {
     const hit = childOf(part, key);
     if (hit !== undefined) return hit;
   }

@@ -21,6 +21,9 @@
  * service_name = "jobmeter"
  * process_metrics = true
  * otel_scope_info = true
+ * global = true                # register as the global MeterProvider unless one is
+ * cardinality_limit = 2000     # series per host instrument, overflow included
+ * host_instruments = "native"  # legacy profiles serve host instruments they have no rule for
  *
  * [listener]
  * enabled = true
@@ -56,6 +59,9 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
   serviceName: 'jobmeter',
   processMetrics: true,
   otelScopeInfo: true,
+  global: true,
+  cardinalityLimit: 2000,
+  hostInstruments: 'native',
   resourceAttributes: {},
   listener: {
     enabled: true,

@@ -262,9 +262,13 @@ export function parseListen(value: string): { host?: string; port: number } {
 export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly<ServiceConfig>): ServiceConfig {
   const out: ServiceConfig = { ...base };
   if (over.profile !== undefined) out.profile = over.profile;
+  if (over.profileRules !== undefined) out.profileRules = over.profileRules;
   if (over.serviceName !== undefined) out.serviceName = over.serviceName;
   if (over.processMetrics !== undefined) out.processMetrics = over.processMetrics;
   if (over.otelScopeInfo !== undefined) out.otelScopeInfo = over.otelScopeInfo;
+  if (over.global !== undefined) out.global = over.global;
+  if (over.cardinalityLimit !== undefined) out.cardinalityLimit = over.cardinalityLimit;
+  if (over.hostInstruments !== undefined) out.hostInstruments = over.hostInstruments;
   if (base.resourceAttributes !== undefined || over.resourceAttributes !== undefined) {
     out.resourceAttributes = { ...base.resourceAttributes, ...over.resourceAttributes };
   }

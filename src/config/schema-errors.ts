@@ -15,10 +15,12 @@ import {
   definitionAt,
   LISTENER_FORMATS,
   MAX_BODY_BYTES,
+  MAX_CARDINALITY_LIMIT,
   MAX_CONCURRENT_REQUESTS,
   MAX_INFLIGHT_SCRAPES,
   MAX_MILLIS,
   ORIGINAL_SPELLINGS,
+  HOST_INSTRUMENTS,
   OTLP_NAMINGS,
   OTLP_PROTOCOLS,
   PROFILE_NAMES,
@@ -28,6 +30,10 @@ import {
   type Table,
 } from './config-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from './errors.ts';
+import { RULE_TYPES } from '../naming/check-rules.ts';
+
+/** The keys of a `[[profile.rules]]` rule, required ones first. */
+const RULE_KEYS: readonly string[] = ['instrument', 'name', 'type', 'help', 'unit', 'labels', 'values', 'zero_fill'];
 
 /** Expectation texts, shared with the flag parser so messages read the same everywhere. */
 export const EXPECT = {
@@ -61,6 +67,15 @@ export const EXPECT = {
   apiKey: 'a { tenant, key } table',
   tenant: 'a tenant id of 1 to 128 printable ASCII characters without spaces',
   inflight: `an integer from 0 (no limit) to ${MAX_INFLIGHT_SCRAPES}`,
+  profileSetting: `a profile name (one of ${PROFILE_NAMES.join(', ')}) or a [profile] table with name and rules`,
+  profileRules: 'a list of [[profile.rules]] tables',
+  profileRule: 'a rule table: instrument, name, type, help, and optionally unit, labels, values, zero_fill',
+  ruleType: `one of ${RULE_TYPES.join(', ')}`,
+  ruleLabels: 'a list of [attribute, label] pairs, e.g. [["runner", "runner"]]',
+  ruleValues: 'a table: attribute → { canonical value = "the original\'s word" }',
+  ruleZeroFill: 'a table: label → [words always emitted]',
+  cardinalityLimit: `an integer from 1 to ${MAX_CARDINALITY_LIMIT} (series per instrument, overflow included)`,
+  hostInstruments: `one of ${HOST_INSTRUMENTS.join(', ')}`,
 } as const;
 
 /** What a value that failed a definition is told: the value to show (maybe redacted) and the expectation. */
@@ -84,6 +99,14 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   apiKeys: (value) => ({ shown: REDACTED, expected: `${EXPECT.apiKeys} (got ${describeType(value)})` }),
   apiKey: (value) => ({ shown: REDACTED, expected: `${EXPECT.apiKey} (got ${describeType(value)})` }),
   profile: choice(EXPECT.profile, PROFILE_NAMES),
+  profileSetting: (value) => (typeof value === 'string' ? choice(EXPECT.profile, PROFILE_NAMES)(value) : { expected: EXPECT.profileSetting }),
+  profileRules: plain(EXPECT.profileRules),
+  profileRule: plain(EXPECT.profileRule),
+  ruleType: choice(EXPECT.ruleType, RULE_TYPES),
+  ruleLabels: plain(EXPECT.ruleLabels),
+  ruleValues: plain(EXPECT.ruleValues),
+  ruleZeroFill: plain(EXPECT.ruleZeroFill),
+  text: plain(EXPECT.string),
   nonEmptyString: plain(EXPECT.nonEmptyString),
   boolean: quoted(EXPECT.boolean),
   host: plain(EXPECT.host),
@@ -111,6 +134,8 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   cidr: plain(EXPECT.cidr),
   tenant: plain(EXPECT.tenant),
   inflight: quoted(EXPECT.inflight),
+  cardinalityLimit: quoted(EXPECT.cardinalityLimit),
+  hostInstruments: choice(EXPECT.hostInstruments, HOST_INSTRUMENTS),
   attributeValue: plain(EXPECT.string),
   // Never echo a header value: it is usually a credential. Say only what type it was.
   headerValue: (value) => ({
@@ -155,12 +180,19 @@ export function toConfigError(
       const hint = nearest(name, ['tenant', 'key']);
       return new ConfigError(`${at}.${name}`, REDACTED, `a key of an API key: tenant, key${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
     }
+    if (definition === 'profileSetting' || definition === 'profileRule') {
+      const keys = definition === 'profileRule' ? RULE_KEYS : ['name', 'rules'];
+      const hint = nearest(name, keys);
+      const what = definition === 'profileRule' ? 'a [[profile.rules]] rule' : '[profile]';
+      return new ConfigError(`${at}.${name}`, value, `a key of ${what}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+    }
     return unknownKey(name, value, (definition ?? '') as Table);
   }
 
   if (error.keyword === 'required') {
-    // Only API keys have required fields: a missing one is an undefined value of its definition.
+    // API keys and profile rules have required fields: a missing one is an undefined value.
     const name = (error.params as { missingProperty: string }).missingProperty;
+    if (definition === 'profileRule') return new ConfigError(`${at}.${name}`, undefined, `the rule's ${name} (required: ${RULE_KEYS.slice(0, 4).join(', ')})`);
     return describe(name === 'key' ? 'token' : 'tenant', undefined, `${at}.${name}`);
   }
 

@@ -27,7 +27,9 @@ import { createRequire } from 'node:module';
 import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
 
 import type { PostureName } from '../http/postures.ts';
+import type { FamilyRule } from '../naming/types.ts';
 import type {
+  HostInstruments,
   JobmeterOptions,
   OtlpProtocol,
   ProfileName,
@@ -128,9 +130,14 @@ export interface MetricsConfig {
 /** A validated config layer. Every field optional: absent means "not set by this layer". */
 export interface ServiceConfig {
   profile?: ProfileName;
+  /** `[[profile.rules]]`: the host's own rules (`zero_fill` → `zeroFill`), checked at start. */
+  profileRules?: FamilyRule[];
   serviceName?: string;
   processMetrics?: boolean;
   otelScopeInfo?: boolean;
+  global?: boolean;
+  cardinalityLimit?: number;
+  hostInstruments?: HostInstruments;
   resourceAttributes?: Record<string, string>;
   listener?: ListenerConfig;
   otlp?: OtlpConfig;
@@ -219,7 +226,12 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   for (const [key, value] of Object.entries(raw)) {
     switch (key) {
       case 'profile':
-        out.profile = value as ProfileName;
+        if (typeof value === 'string') out.profile = value as ProfileName;
+        else {
+          const table = (value ?? {}) as { name?: ProfileName; rules?: Record<string, unknown>[] };
+          if (table.name !== undefined) out.profile = table.name;
+          if (table.rules !== undefined) out.profileRules = table.rules.map(familyRule);
+        }
         break;
       case 'service_name':
         out.serviceName = value as string;
@@ -229,6 +241,15 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         break;
       case 'otel_scope_info':
         out.otelScopeInfo = value as boolean;
+        break;
+      case 'global':
+        out.global = value as boolean;
+        break;
+      case 'cardinality_limit':
+        out.cardinalityLimit = value as number;
+        break;
+      case 'host_instruments':
+        out.hostInstruments = value as HostInstruments;
         break;
       case 'resource_attributes':
         out.resourceAttributes = { ...(value as Record<string, string> | null) };
@@ -266,11 +287,15 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
  */
 export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   const out: JobmeterOptions = {};
-  if (cfg.profile !== undefined) out.profile = cfg.profile;
+  if (cfg.profileRules !== undefined) out.profile = { ...(cfg.profile !== undefined && { name: cfg.profile }), rules: cfg.profileRules.map((r) => ({ ...r })) };
+  else if (cfg.profile !== undefined) out.profile = cfg.profile;
   if (cfg.serviceName !== undefined) out.serviceName = cfg.serviceName;
   if (cfg.resourceAttributes !== undefined) out.resourceAttributes = { ...cfg.resourceAttributes };
   if (cfg.processMetrics !== undefined) out.processMetrics = cfg.processMetrics;
   if (cfg.otelScopeInfo !== undefined) out.otelScopeInfo = cfg.otelScopeInfo;
+  if (cfg.global !== undefined) out.global = cfg.global;
+  if (cfg.cardinalityLimit !== undefined) out.cardinalityLimit = cfg.cardinalityLimit;
+  if (cfg.hostInstruments !== undefined) out.hostInstruments = cfg.hostInstruments;
   if (cfg.listener !== undefined) {
     const { enabled, ...listenerOptions } = cfg.listener;
     out.listener = enabled === false ? false : stripUndefined(listenerOptions);
@@ -388,6 +413,12 @@ const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {
   verbose: 'verbose',
   max_inflight_scrapes: 'maxInflightScrapes',
 };
+
+/** A validated `[[profile.rules]]` table as a FamilyRule (only `zero_fill` is spelled differently). */
+function familyRule(table: Record<string, unknown>): FamilyRule {
+  const { zero_fill: zeroFill, ...rest } = table;
+  return { ...rest, ...(zeroFill !== undefined && { zeroFill }) } as unknown as FamilyRule;
+}
 
 /** A validated table (null: empty) with its keys renamed; values as they are. */
 function renameKeys(value: unknown, names: Readonly<Record<string, string>>): Record<string, unknown> {

@@ -3,6 +3,7 @@
  * `jobmeter serve`: a Go or Rust daemon that records these names and attributes gets the same
  * profile series as an embedded Node host.
  */
+import { DROP_REASONS } from './record-guard.ts';
 import { OUTCOMES, type AttributeSpec, type InstrumentSpec } from './types.ts';
 
 /** Task names are host-chosen but few; cap them so a runaway host cannot explode the series set. */
@@ -215,3 +216,18 @@ export const DOMAIN_INSTRUMENTS: readonly InstrumentSpec[] = [
   ...SNAPSHOT_INSTRUMENTS,
   BUILD_INFO,
 ];
+
+/**
+ * jobmeter's own health, not the host's work: records refused by the value checks
+ * (record-guard.ts). Served under the native profile; a legacy profile has no rule for it, so its
+ * surface stays exactly its original's (as with `jobmeter_scrape_errors_total`).
+ */
+export const RECORDS_DROPPED = {
+  name: 'jobmeter.records.dropped',
+  kind: 'counter',
+  unit: '{record}',
+  description: 'Records not recorded because a value or an attribute was invalid, by reason.',
+  attributes: [{ key: 'reason', values: DROP_REASONS }],
+} as const satisfies InstrumentSpec;
+
+export const SELF_INSTRUMENTS: readonly InstrumentSpec[] = [RECORDS_DROPPED];

@@ -26,6 +26,7 @@ import {
 } from './catalog.ts';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
+import { describe, invalidValue, isRecordable, RecordGuard } from './record-guard.ts';
 import { SnapshotCache, type HostSnapshot, type SnapshotCallback, type SnapshotSourceOptions } from './snapshot.ts';
 import {
   TALLY_KINDS,
@@ -60,7 +61,10 @@ export interface FinishedRun extends RunAttributes, FinishDetails {
   readonly durationSeconds: number;
 }
 
-/** A run in flight. `finish` is idempotent: the second call is ignored. */
+/**
+ * A run in flight. `finish` is idempotent: the second call is ignored.
+ * @throws TypeError (from `finish`) when `outcome` is not one of {@link OUTCOMES}; the run stays in flight.
+ */
 export interface RunHandle {
   finish(outcome: Outcome, details?: FinishDetails): void;
 }
@@ -81,13 +85,22 @@ export interface BuildInfo {
 }
 
 export interface Recorder {
-  /** Count a run as started and in flight; returns the handle that finishes it. */
+  /**
+   * Count a run as started and in flight; returns the handle that finishes it. Attributes that
+   * are not strings drop the run (a `diag` warning, `jobmeter.records.dropped{reason="bad_attribute"}`)
+   * and give a handle that records nothing.
+   */
   startRun(attributes: RunAttributes): RunHandle;
-  /** Record a run timed elsewhere: counted as started and finished, never in flight. */
+  /**
+   * Record a run timed elsewhere: counted as started and finished, never in flight. A duration
+   * that is not a finite number ≥ 0, or attributes that are not strings, drop the whole run
+   * (warned and counted), so runs and durations keep counting the same runs.
+   * @throws TypeError when `outcome` is not one of {@link OUTCOMES}.
+   */
   recordRun(run: FinishedRun): void;
-  /** Count a request rejected before doing work. */
+  /** Count a request rejected before doing work. A reason that is not a string is dropped (warned and counted). */
   reject(reason: string): void;
-  /** Count a runner setup/teardown error (not a task failure). */
+  /** Count a runner setup/teardown error (not a task failure). Non-string arguments are dropped (warned and counted). */
   runnerError(runner: string, error: string): void;
   /** Count a session created. */
   sessionCreated(): void;
@@ -132,8 +145,30 @@ export interface RecorderOptions {
   readonly snapshotDefaults?: SnapshotSourceOptions;
   /** Reported as `jobmeter.build.info`; omitted when absent. */
   readonly build?: BuildInfo;
+  /** Where dropped records are reported; the tallies' own when they are given. @default a guard of its own, warning only */
+  readonly guard?: RecordGuard;
   readonly now?: () => number;
 }
+
+const OUTCOME_SET: ReadonlySet<unknown> = new Set(OUTCOMES);
+
+/** The TypeError for an outcome outside the vocabulary, thrown at the call that passed it. */
+function checkOutcome(outcome: unknown, call: string): asserts outcome is Outcome {
+  if (OUTCOME_SET.has(outcome)) return;
+  throw new TypeError(`jobmeter ${call}: outcome ${describe(outcome)} is not one of ${OUTCOMES.join(', ')}`);
+}
+
+/** A run's attributes are strings (kind and runner may be absent). */
+function stringAttributes(run: RunAttributes): boolean {
+  return typeof run?.task === 'string' && (run.kind === undefined || typeof run.kind === 'string') && (run.runner === undefined || typeof run.runner === 'string');
+}
+
+/** A handle for a run that was dropped: it still checks its outcome, and records nothing. */
+const DROPPED_RUN: RunHandle = {
+  finish(outcome) {
+    checkOutcome(outcome, 'finish()');
+  },
+};
 
 /** The run's attributes with their defaults (one object shape for every run). A type, not an interface: it is an `Attributes`. */
 type RunLabels = { readonly task: string; readonly kind: string; readonly runner: string };
@@ -179,6 +214,7 @@ function sdkInstruments(meter: Meter): SyncInstruments {
 /** Builds the recorder over `meter` (and `options.tallies`, when given). */
 export function createRecorder(meter: Meter, options: RecorderOptions = {}): Recorder {
   const now = options.now ?? Date.now;
+  const guard = options.guard ?? new RecordGuard();
   const sync = options.tallies !== undefined ? tallyInstruments(options.tallies) : sdkInstruments(meter);
   const started = sync.counter(RUN_STARTED);
   const finished = sync.counter(RUN_FINISHED);
@@ -228,6 +264,10 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
 
   return {
     startRun(run) {
+      if (!stringAttributes(run)) {
+        guard.drop(RUN_STARTED.name, 'bad_attribute', run?.task);
+        return DROPPED_RUN;
+      }
       const attrs = runAttributes(run);
       started.add(1, attrs);
       active.add(1, attrs);
@@ -235,6 +275,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       let done = false;
       return {
         finish(outcome, details) {
+          checkOutcome(outcome, 'finish()');
           if (done) return;
           done = true;
           active.add(-1, attrs);
@@ -243,15 +284,21 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       };
     },
     recordRun(run) {
+      checkOutcome(run?.outcome, 'recordRun()');
+      if (!stringAttributes(run)) return guard.drop(RUN_FINISHED.name, 'bad_attribute', run.task);
+      const bad = invalidValue(run.durationSeconds, true);
+      if (bad !== undefined) return guard.drop(RUN_DURATION.name, bad, run.durationSeconds);
       // A run reported after the fact was started too: keep started ≥ finished.
       const attrs = runAttributes(run);
       started.add(1, attrs);
       finishRun(attrs, run.outcome, run.durationSeconds, run);
     },
     reject(reason) {
+      if (typeof reason !== 'string') return guard.drop(REQUEST_REJECTED.name, 'bad_attribute', reason);
       rejected.add(1, { reason });
     },
     runnerError(runner, error) {
+      if (typeof runner !== 'string' || typeof error !== 'string') return guard.drop(RUNNER_ERROR.name, 'bad_attribute', typeof runner !== 'string' ? runner : error);
       runnerErrors.add(1, { runner, error });
     },
     sessionCreated() {
@@ -275,14 +322,22 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       const inst = createObservable(meter, spec);
       const folding = new FoldingObserver();
       folding.register(inst, spec);
+      // An observed counter is a running total: never negative. Bad values are dropped, not served.
+      const nonNegative = spec.kind === 'observableCounter';
+      const recordable = (v: unknown): boolean => {
+        if (isRecordable(v, nonNegative)) return true;
+        guard.drop(name, invalidValue(v, nonNegative) ?? 'not_a_number', v);
+        return false;
+      };
       inst.addCallback((result: ObservableResult) => {
         const value = callback();
         if (value === undefined) return;
-        if (typeof value === 'number') result.observe(value);
-        else {
-          for (const o of value) folding.add(inst, o.value, o.attributes);
-          folding.flush((_, v, attributes) => result.observe(v, attributes));
+        if (!Array.isArray(value)) {
+          if (recordable(value)) result.observe(value as number);
+          return;
         }
+        for (const o of value as readonly Observation[]) if (recordable(o.value)) folding.add(inst, o.value, o.attributes);
+        folding.flush((_, v, attributes) => result.observe(v, attributes));
       });
     },
   };

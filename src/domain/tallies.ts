@@ -59,12 +59,16 @@ import {
   toLabelString,
   type Fold,
 } from './bounded-attributes.ts';
+import { invalidValue, isRecordable, RecordGuard } from './record-guard.ts';
 import { OTHER, type InstrumentKind, type InstrumentSpec } from './types.ts';
 
 /** Raw attribute sets remembered per instrument beyond the folded ones (see the file comment). */
 export const RAW_KEYS_PER_INSTRUMENT = 1024;
 
-/** A declared counter or up-down counter (a counter ignores negative values, as the SDK's does). */
+/**
+ * A declared counter or up-down counter. A value that is not a finite number (or, for a counter,
+ * is negative) is not recorded: a `diag` warning and a count in `jobmeter.records.dropped`.
+ */
 export interface DeclaredCounter {
   add(value: number, attributes?: Attributes): void;
   /** The series of `attributes`, resolved once: `add` is then one array write. */
@@ -74,7 +78,7 @@ export interface BoundCounter {
   add(value: number): void;
 }
 
-/** A declared histogram (negative and non-number values are ignored, as the SDK does). */
+/** A declared histogram. Negative values, NaN, infinities and non-numbers are dropped (warned and counted). */
 export interface DeclaredHistogram {
   record(value: number, attributes?: Attributes): void;
   bind(attributes?: Attributes): BoundHistogram;
@@ -83,7 +87,7 @@ export interface BoundHistogram {
   record(value: number): void;
 }
 
-/** A declared synchronous gauge: the last value recorded per attribute set. */
+/** A declared synchronous gauge: the last value recorded per attribute set (NaN, infinities and non-numbers dropped). */
 export interface DeclaredGauge {
   record(value: number, attributes?: Attributes): void;
   bind(attributes?: Attributes): BoundGauge;
@@ -148,6 +152,8 @@ abstract class Tally {
   readonly attributes: Attributes[] = [];
   /** The index of the series `attributes` records into (created on first sight). */
   readonly seriesOf: (attributes: Attributes | undefined) => number;
+  /** Where bad records and records after shutdown are reported. */
+  readonly guard: RecordGuard;
 
   readonly #keys: readonly string[];
   readonly #folds: readonly Fold[];
@@ -161,8 +167,9 @@ abstract class Tally {
   #overflow = -1;
   #only = -1;
 
-  constructor(spec: InstrumentSpec) {
+  constructor(spec: InstrumentSpec, guard: RecordGuard) {
     this.spec = spec;
+    this.guard = guard;
     this.descriptor = {
       name: spec.name,
       description: spec.description,
@@ -219,6 +226,11 @@ abstract class Tally {
 
   /** Adds the storage of one more series. */
   protected abstract grow(): void;
+
+  /** Reports a record refused by the fast check (`nonNegative` as given to it). */
+  reject(value: unknown, nonNegative: boolean): void {
+    this.guard.drop(this.spec.name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
+  }
 
   /** The slow path: folds a set not seen before (or not remembered), finds or creates its series. */
   #resolve(a: Attributes): number {
@@ -338,8 +350,8 @@ class SumTally extends Tally implements DeclaredCounter {
   readonly monotonic: boolean;
   readonly values: number[] = [];
 
-  constructor(spec: InstrumentSpec) {
-    super(spec);
+  constructor(spec: InstrumentSpec, guard: RecordGuard) {
+    super(spec, guard);
     this.monotonic = spec.kind === 'counter';
   }
 
@@ -348,7 +360,7 @@ class SumTally extends Tally implements DeclaredCounter {
   }
 
   add(value: number, attributes?: Attributes): void {
-    if (typeof value !== 'number' || (this.monotonic && value < 0)) return;
+    if (!isRecordable(value, this.monotonic) || this.guard.closed) return this.reject(value, this.monotonic);
     this.values[this.seriesOf(attributes)]! += value;
   }
 
@@ -356,9 +368,10 @@ class SumTally extends Tally implements DeclaredCounter {
     const at = this.seriesOf(attributes);
     const values = this.values;
     const monotonic = this.monotonic;
+    const guard = this.guard;
     return {
-      add(value: number): void {
-        if (typeof value !== 'number' || (monotonic && value < 0)) return;
+      add: (value: number): void => {
+        if (!isRecordable(value, monotonic) || guard.closed) return this.reject(value, monotonic);
         values[at]! += value;
       },
     };
@@ -400,16 +413,18 @@ class GaugeTally extends Tally implements DeclaredGauge {
   }
 
   record(value: number, attributes?: Attributes): void {
-    if (typeof value !== 'number') return;
+    if (!isRecordable(value, false) || this.guard.closed) return this.reject(value, false);
     this.values[this.seriesOf(attributes)] = value;
   }
 
   bind(attributes?: Attributes): BoundGauge {
     const at = this.seriesOf(attributes);
     const values = this.values;
+    const guard = this.guard;
     return {
-      record(value: number): void {
-        if (typeof value === 'number') values[at] = value;
+      record: (value: number): void => {
+        if (!isRecordable(value, false) || guard.closed) return this.reject(value, false);
+        values[at] = value;
       },
     };
   }
@@ -442,8 +457,8 @@ class HistogramTally extends Tally implements DeclaredHistogram {
   readonly sums: number[] = [];
   readonly counts: number[] = [];
 
-  constructor(spec: InstrumentSpec) {
-    super(spec);
+  constructor(spec: InstrumentSpec, guard: RecordGuard) {
+    super(spec, guard);
     this.bounds = [...(spec.buckets ?? [])];
     this.stride = this.bounds.length + 1;
   }
@@ -455,17 +470,17 @@ class HistogramTally extends Tally implements DeclaredHistogram {
   }
 
   record(value: number, attributes?: Attributes): void {
-    if (typeof value !== 'number' || value < 0) return;
-    const at = this.seriesOf(attributes);
-    // As the SDK: a NaN creates its series but is not counted.
-    if (value === value) this.observe(at, value);
+    if (!isRecordable(value, true) || this.guard.closed) return this.reject(value, true);
+    this.observe(this.seriesOf(attributes), value);
   }
 
   bind(attributes?: Attributes): BoundHistogram {
     const at = this.seriesOf(attributes);
+    const guard = this.guard;
     return {
       record: (value: number): void => {
-        if (typeof value === 'number' && value >= 0) this.observe(at, value);
+        if (!isRecordable(value, true) || guard.closed) return this.reject(value, true);
+        this.observe(at, value);
       },
     };
   }
@@ -552,6 +567,8 @@ export interface TallyStoreOptions {
   readonly scope: InstrumentationScope;
   /** Clock, Unix ms. @default Date.now */
   readonly now?: () => number;
+  /** Where bad records are reported (and whether the store still records). @default a guard of its own, warning only */
+  readonly guard?: RecordGuard;
 }
 
 const RESOURCE = emptyResource();
@@ -575,9 +592,11 @@ export class TallyStore {
     this.#scope = options.scope;
     this.#now = options.now ?? Date.now;
     this.#start = millisToHrTime(this.#now());
+    const guard = options.guard ?? new RecordGuard();
     for (const spec of specs) {
       if (!TALLY_KINDS.has(spec.kind) || this.#byName.has(spec.name)) continue;
-      const tally = spec.kind === 'histogram' ? new HistogramTally(spec) : spec.kind === 'gauge' ? new GaugeTally(spec) : new SumTally(spec);
+      const tally =
+        spec.kind === 'histogram' ? new HistogramTally(spec, guard) : spec.kind === 'gauge' ? new GaugeTally(spec, guard) : new SumTally(spec, guard);
       this.#tallies.push(tally);
       this.#byName.set(spec.name, tally);
     }

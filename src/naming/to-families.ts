@@ -5,13 +5,13 @@
  * steady-state scrape only checks identities and copies numbers.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Attributes } from '@opentelemetry/api';
+import { diag, type Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
 import type { Family, FamilyType, HistogramSeries, NumberFamily, NumberSeries } from '../exposition/types.ts';
 import { prometheusName, sanitizeLabelName } from './prometheus-names.ts';
-import type { FamilyRule, NativeProfile, Profile, TableProfile } from './types.ts';
+import type { FamilyRule, NativeProfile, Profile } from './types.ts';
 
 /** The attribute the SDK puts on the series that absorbs attribute sets past the cardinality limit. */
 const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
@@ -85,15 +85,40 @@ export interface Namer {
 export interface NamerOptions {
   /** Value of the profile's `hostnameLabel`, when it has one. */
   readonly hostname?: string;
+  /**
+   * Legacy profiles: what to do with an instrument the table has no rule for and that is not one
+   * of `ownInstruments`. `native`: rendered after the table's families under the native naming
+   * (without `otel_scope_*` labels, which no original has); `drop`: left out. @default 'drop'
+   */
+  readonly hostInstruments?: 'native' | 'drop';
+  /** jobmeter's own instruments: a legacy profile renders them only through its rules. @default none */
+  readonly ownInstruments?: ReadonlySet<string>;
 }
+
+/** How a legacy profile renders a host instrument it has no rule for. */
+const HOST_NATIVE: NativeProfile = { kind: 'native', name: 'otel', format: 'negotiate', scopeInfo: false };
 
 export function createNamer(profile: Profile, options: NamerOptions = {}): Namer {
   const compiled = new Map<string, readonly CompiledRule[]>();
-  const tableRules = profile.kind === 'table' ? groupRules(profile) : undefined;
   const constLabels =
     profile.kind === 'table' && profile.hostnameLabel !== undefined
       ? profile.hostnameLabel + '="' + escapeLabelValue(options.hostname ?? '') + '"'
       : '';
+  // The families of a legacy table, or the host's own rules on the native profile: emitted in
+  // their order (zero-filled where they say so) ahead of anything else.
+  const seeded: readonly FamilyRule[] = profile.rules ?? [];
+  const ruleMap = groupRules(seeded);
+  const hostNative = profile.kind === 'table' && options.hostInstruments === 'native';
+  const own = options.ownInstruments ?? new Set<string>();
+  const clashes = new Set<string>();
+  /** The rules that render one instrument of one scope under this profile. */
+  const compile = (metric: MetricData, scopeName: string, scopeVersion: string | undefined): readonly CompiledRule[] => {
+    const named = ruleMap.get(metric.descriptor.name);
+    if (named !== undefined) return named.map((r) => compileTableRule(r, constLabels));
+    if (profile.kind === 'native') return compileNative(profile, metric, scopeName, scopeVersion);
+    if (hostNative && !own.has(metric.descriptor.name)) return compileNative(HOST_NATIVE, metric, scopeName, scopeVersion);
+    return [];
+  };
   let targetInfo: { attributes: Attributes; family: Family } | undefined;
 
   /** One naming pass; yields after each instrument, so a caller can slice it. */
@@ -101,9 +126,9 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     const builders = new Map<string, FamilyBuilder>();
     const order: FamilyBuilder[] = [];
     let info: Family | undefined;
-    if (profile.kind === 'table') {
+    {
       // Legacy families come out in the table's order (the original's), whatever the SDK's.
-      for (const rule of profile.rules) {
+      for (const rule of seeded) {
         if (builders.has(rule.name)) continue;
         const builder = newBuilder({ name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' }, true);
         builders.set(rule.name, builder);
@@ -121,10 +146,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         const key = scope.name + '\0' + (scope.version ?? '') + '\0' + metric.descriptor.name;
         let rules = compiled.get(key);
         if (rules === undefined) {
-          rules =
-            profile.kind === 'native'
-              ? compileNative(profile, metric, scope.name, scope.version)
-              : (tableRules!.get(metric.descriptor.name) ?? []).map((r) => compileTableRule(r, constLabels));
+          rules = compile(metric, scope.name, scope.version);
           compiled.set(key, rules);
         }
         for (const rule of rules) {
@@ -135,8 +157,15 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
             order.push(builder);
           } else {
             // A second instrument feeding the same family: a type clash is dropped (it would
-            // make the family unparseable); otherwise merge from now on.
-            if (builder.type !== rule.family.type) continue;
+            // make the family unparseable), with one warning; otherwise merge from now on.
+            if (builder.type !== rule.family.type) {
+              const clash = `${metric.descriptor.name}\0${rule.family.name}`;
+              if (!clashes.has(clash)) {
+                clashes.add(clash);
+                diag.warn(`jobmeter: ${metric.descriptor.name} is not served: its family ${rule.family.name} would be a ${rule.family.type}, and the ${builder.type} of that name is already served`);
+              }
+              continue;
+            }
             if (builder.index === undefined) builder.index = indexOf(builder);
           }
           rule.emit(metric, builder);
@@ -144,7 +173,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         yield;
       }
     }
-    if (tableRules !== undefined) zeroFill(profile as TableProfile, builders, constLabels);
+    if (seeded.length > 0) zeroFill(seeded, builders, constLabels);
     const families: Family[] = info === undefined ? [] : [info];
     for (const b of order) if (seriesCount(b) > 0) families.push(toFamily(b));
     return families;
@@ -176,9 +205,9 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   };
 }
 
-function groupRules(profile: TableProfile): Map<string, FamilyRule[]> {
+function groupRules(rules: readonly FamilyRule[]): Map<string, FamilyRule[]> {
   const byInstrument = new Map<string, FamilyRule[]>();
-  for (const rule of profile.rules) {
+  for (const rule of rules) {
     const list = byInstrument.get(rule.instrument);
     if (list === undefined) byInstrument.set(rule.instrument, [rule]);
     else list.push(rule);
@@ -475,8 +504,8 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
  * Zero-filled families are emitted even when nothing was recorded yet: that is their point. Their
  * vocabulary comes first, in order, so the output reads like the original's.
  */
-function zeroFill(profile: TableProfile, builders: Map<string, FamilyBuilder>, constLabels: string): void {
-  for (const rule of profile.rules) {
+function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuilder>, constLabels: string): void {
+  for (const rule of rules) {
     const builder = builders.get(rule.name)!;
     // Zero-filling is for counters and gauges: a histogram has no single value to zero.
     if (builder.type === 'histogram') continue;

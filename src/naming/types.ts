@@ -64,6 +64,8 @@ export interface NativeProfile {
   readonly format: 'negotiate';
   /** Emit `target_info` and the `otel_scope_name`/`otel_scope_version` labels. */
   readonly scopeInfo: boolean;
+  /** The host's own rules: the instruments they name are rendered by them instead of natively. */
+  readonly rules?: readonly FamilyRule[];
 }
 
 export type Profile = TableProfile | NativeProfile;

@@ -54,6 +54,8 @@ export interface OtlpPushHooks {
    * ingested metrics reach the collector too). @default []
    */
   metricProducers?: MetricProducer[];
+  /** Series per instrument per export when no View sets a limit. @default 2000 (the SDK's) */
+  cardinalityLimit?: number;
   /**
    * Rewrites each collection before it is encoded (e.g. profile naming, or dropping the SDK's own
    * metrics that ingested ones shadow). A throw fails that export. @default none
@@ -144,6 +146,7 @@ export function createOtlpPushReader(options: ResolvedOtlpPushOptions, hooks: Ot
       exportIntervalMillis: options.intervalMillis,
       exportTimeoutMillis: options.timeoutMillis,
       ...(hooks.metricProducers !== undefined && { metricProducers: hooks.metricProducers }),
+      ...(hooks.cardinalityLimit !== undefined && { cardinalityLimits: { default: hooks.cardinalityLimit } }),
     },
     exporter,
     shutdownMillis,

@@ -14,6 +14,8 @@ export interface PullReaderOptions {
    * families by first appearance keeps the catalog's order. @default []
    */
   readonly leadingProducers?: readonly MetricProducer[];
+  /** Series per instrument per collection when no View sets a limit (the SDK's `cardinalitySelector`). @default 2000 */
+  readonly cardinalityLimit?: number;
 }
 
 export class PullMetricReader extends MetricReader {
@@ -25,7 +27,12 @@ export class PullMetricReader extends MetricReader {
    *   (e.g. OTLP ingest).
    */
   constructor(metricProducers: MetricProducer[] = [], options: PullReaderOptions = {}) {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE, metricProducers });
+    const limit = options.cardinalityLimit;
+    super({
+      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+      metricProducers,
+      ...(limit !== undefined && { cardinalitySelector: () => limit }),
+    });
     this.#leading = options.leadingProducers ?? [];
   }
 

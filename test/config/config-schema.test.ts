@@ -65,10 +65,11 @@ describe('definitionAt', () => {
       const schema = (name === undefined ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[name]) as {
         properties?: object;
         allOf?: { properties?: object }[];
+        else?: { properties?: object };
         items?: unknown;
         additionalProperties?: unknown;
       };
-      const keys = [schema.properties, ...(schema.allOf ?? []).map((p) => p.properties)].flatMap((p) => Object.keys(p ?? {}));
+      const keys = [schema.properties, ...(schema.allOf ?? []).map((p) => p.properties), schema.else?.properties].flatMap((p) => Object.keys(p ?? {}));
       for (const key of keys) walk([...path, key]);
       if (schema.items !== undefined) walk([...path, 0]);
       if (typeof schema.additionalProperties === 'object') walk([...path, 'any']);

@@ -23,6 +23,9 @@ const DOCUMENTED_DEFAULTS: JobmeterOptions = {
   processMetrics: true,
   otelScopeInfo: true,
   resourceAttributes: {},
+  global: true,
+  cardinalityLimit: 2000,
+  hostInstruments: 'native',
   listener: { host: '127.0.0.1', port: 9464, allowNonLoopback: false },
   otlp: {
     headers: {},
@@ -128,6 +131,9 @@ describe('precedence: defaults < env < file < flags', () => {
         serviceName: 'file-service',
         processMetrics: true,
         otelScopeInfo: true,
+        global: true,
+        cardinalityLimit: 2000,
+        hostInstruments: 'native',
         // Per key: the file's team wins, env's deployment.environment stays.
         resourceAttributes: { 'deployment.environment': 'staging', team: 'file' },
         listener: { host: '127.0.0.1', port: 9100, allowNonLoopback: false, format: 'text' },

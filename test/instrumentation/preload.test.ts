@@ -23,48 +23,26 @@ before(async () => {
 after(() => receiver.close());
 
 test('preload serves pull, honours OTEL_* and flushes the last export on SIGTERM', async () => {
-  const child = spawn(process.execPath, ['--import', 'jobmeter/instrumentation', 'test/fixtures/host-app.mjs'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      JOBMETER_LISTEN: '127.0.0.1:0',
-      OTEL_SERVICE_NAME: 'preload-test',
-      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test',
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.replace(/\/v1\/metrics$/, ''),
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-      OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=acme',
-      // Long enough that the only export is the one shutdown forces.
-      OTEL_METRIC_EXPORT_INTERVAL: '600000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const app = await startApp('test/fixtures/host-app.mjs', {
+    OTEL_SERVICE_NAME: 'preload-test',
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url.replace(/\/v1\/metrics$/, ''),
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=acme',
+    // Long enough that the only export is the one shutdown forces.
+    OTEL_METRIC_EXPORT_INTERVAL: '600000',
   });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = once(child, 'exit');
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line within 15 s; stderr:\n${stderr}`)), 15_000);
-      child.stderr.on('data', () => {
-        const m = /serving otel metrics on (http:\/\/\S+)/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`exited early (${code}); stderr:\n${stderr}`)));
-    });
-    // the app has recorded by the time it prints ready
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    const body = await (await fetch(url)).text();
+    const body = await (await fetch(app.url)).text();
     assert.match(body, /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",otel_scope_name="jobmeter",otel_scope_version="[^"]+"\} 2$/m);
     assert.match(body, /^target_info\{.*service_name="preload-test".*\} 1$/m);
     assert.match(body, /deployment_environment="test"/);
     assert.equal(receiver.requests.length, 0, 'nothing pushed before shutdown');
   } finally {
-    child.kill('SIGTERM');
+    app.child.kill('SIGTERM');
   }
-  const [code] = await exited;
-  assert.equal(code, 0, `exit code; stderr:\n${stderr}`);
+  const [code] = await app.exited;
+  assert.equal(code, 0, `exit code; stderr:\n${app.stderr()}`);
   await receiver.waitForRequests(1, 5_000);
   const last = receiver.requests.at(-1)!;
   assert.equal(last.contentType, 'application/json');
@@ -74,5 +52,48 @@ test('preload serves pull, honours OTEL_* and flushes the last export on SIGTERM
   assert.equal(finished.temporality, 'cumulative');
   const success = finished.points.find((p) => p.attributes.task === 'compile' && p.attributes.outcome === 'success');
   assert.equal(success?.value, 2);
-  assert.ok(!stderr.includes('acme'), 'header values are never logged');
+  assert.ok(!app.stderr().includes('acme'), 'header values are never logged');
 });
+
+test('preload registers the global MeterProvider: an app using only metrics.getMeter() is served on the pull endpoint', async () => {
+  const app = await startApp('test/fixtures/global-api-app.mjs', {});
+  try {
+    const body = await (await fetch(app.url)).text();
+    assert.match(body, /^app_jobs_processed_total\{queue="emails",otel_scope_name="global-app",otel_scope_version="0\.0\.1"\} 5$/m);
+    assert.ok(!app.stderr().includes('already registered'), app.stderr());
+  } finally {
+    app.child.kill('SIGTERM');
+  }
+  const [code] = await app.exited;
+  assert.equal(code, 0, `exit code; stderr:\n${app.stderr()}`);
+});
+
+/**
+ * `node --import jobmeter/instrumentation <app>` with the pull listener on a free port: resolves
+ * once the preload has said where it serves and the app has printed its ready line.
+ */
+async function startApp(app: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'jobmeter/instrumentation', app], {
+    cwd: root,
+    env: { PATH: process.env.PATH, JOBMETER_LISTEN: '127.0.0.1:0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = once(child, 'exit');
+  const ready = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line within 15 s; stderr:\n${stderr}`)), 15_000);
+    child.stderr.on('data', () => {
+      const m = /serving otel metrics on (http:\/\/\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited early (${code}); stderr:\n${stderr}`)));
+  });
+  // the app has recorded by the time it prints ready
+  await ready;
+  return { child, exited, url, stderr: () => stderr };
+}

@@ -1,5 +1,5 @@
-import type { ProfileName } from '../../options.ts';
-import type { Profile, TableProfile } from '../types.ts';
+import { PROFILE_NAMES, type ProfileName } from '../../options.ts';
+import type { FamilyRule, Profile, TableProfile } from '../types.ts';
 import { crewshipdProfile } from './crewshipd.ts';
 import { otelProfile } from './otel.ts';
 import { rmProfile } from './rm.ts';
@@ -7,7 +7,7 @@ import { runwispProfile } from './runwisp.ts';
 import { soltiProfile } from './solti.ts';
 import { wasmrunProfile } from './wasmrun.ts';
 
-export const PROFILE_NAMES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
+export { PROFILE_NAMES };
 
 export const LEGACY_PROFILES: Readonly<Record<Exclude<ProfileName, 'otel'>, TableProfile>> = {
   runwisp: runwispProfile,
@@ -17,6 +17,13 @@ export const LEGACY_PROFILES: Readonly<Record<Exclude<ProfileName, 'otel'>, Tabl
   solti: soltiProfile,
 };
 
-export function resolveProfile(name: ProfileName, scopeInfo: boolean): Profile {
-  return name === 'otel' ? otelProfile(scopeInfo) : LEGACY_PROFILES[name];
+/**
+ * The profile `name`, extended with the host's own `rules` (check-rules.ts validates them): after
+ * a legacy table's rules, their families after its own; on the native profile, they name the
+ * instruments they select instead of the native naming.
+ */
+export function resolveProfile(name: ProfileName, scopeInfo: boolean, rules: readonly FamilyRule[] = []): Profile {
+  if (name === 'otel') return rules.length === 0 ? otelProfile(scopeInfo) : { ...otelProfile(scopeInfo), rules };
+  const table = LEGACY_PROFILES[name];
+  return rules.length === 0 ? table : { ...table, rules: [...table.rules, ...rules] };
 }

@@ -1,0 +1,98 @@
+/**
+ * What a record must be to be recorded, and what happens when it is not: the value checks every
+ * record path shares (the tallies, the guarded OTel meter of guarded-meter.ts, the domain API),
+ * kept apart from any one engine so a recorder built on OTel API instruments can reuse them.
+ *
+ * A bad record is never recorded (a NaN or an infinity would stick to a cumulative series for
+ * good), gets one OTel `diag` warning per instrument and reason, and is counted in
+ * `jobmeter.records.dropped{reason}`. A record after shutdown gets one warning, once.
+ */
+import { diag } from '@opentelemetry/api';
+
+/** Why a record was dropped: the closed vocabulary of `jobmeter.records.dropped`'s `reason`. */
+export type DropReason = 'not_a_number' | 'nan' | 'infinite' | 'negative' | 'bad_attribute';
+export const DROP_REASONS: readonly DropReason[] = ['not_a_number', 'nan', 'infinite', 'negative', 'bad_attribute'];
+
+const WHY: Readonly<Record<DropReason, string>> = {
+  not_a_number: 'the value is not a number',
+  nan: 'the value is NaN',
+  infinite: 'the value is infinite',
+  negative: 'the instrument only takes values ≥ 0',
+  bad_attribute: 'an attribute is not a string',
+};
+
+/**
+ * Why `value` cannot be recorded, or undefined when it can. `nonNegative`: a counter's or a
+ * histogram's value (an up-down counter and a gauge take negative values).
+ */
+export function invalidValue(value: unknown, nonNegative: boolean): DropReason | undefined {
+  if (typeof value !== 'number') return 'not_a_number';
+  if (value !== value) return 'nan';
+  if (value === Infinity || value === -Infinity) return 'infinite';
+  if (nonNegative && value < 0) return 'negative';
+  return undefined;
+}
+
+/** True when `value` can be recorded: the fast check, one branch for the common case. */
+export function isRecordable(value: unknown, nonNegative: boolean): value is number {
+  // x - x is 0 for every finite number, NaN for NaN and ±Infinity.
+  return typeof value === 'number' && value - value === 0 && (!nonNegative || value >= 0);
+}
+
+/** One jobmeter's account of dropped records: warnings (once each) and the counts. */
+export class RecordGuard {
+  readonly #warned = new Set<string>();
+  #count: ((reason: DropReason) => void) | undefined;
+  #closed = false;
+  #warnedClosed = false;
+
+  /** Where drops are counted (the `jobmeter.records.dropped` counter), once it exists. */
+  countInto(count: (reason: DropReason) => void): void {
+    this.#count = count;
+  }
+
+  /** From now on every record is refused with one warning (the jobmeter was shut down). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Drops one record of `instrument` for `reason`: a warning the first time, a count every time. */
+  drop(instrument: string, reason: DropReason, value: unknown): void {
+    if (this.#closed) return this.afterShutdown(instrument);
+    this.#count?.(reason);
+    const key = instrument + '\0' + reason;
+    if (this.#warned.has(key)) return;
+    this.#warned.add(key);
+    diag.warn(
+      `jobmeter: ${instrument}: record of ${describe(value)} dropped: ${WHY[reason]} ` +
+        `(counted in jobmeter.records.dropped{reason="${reason}"}; further ${reason} drops of this instrument are counted without a warning)`,
+    );
+  }
+
+  /** A record made after shutdown: one warning, the first time. */
+  afterShutdown(instrument: string): void {
+    if (this.#warnedClosed) return;
+    this.#warnedClosed = true;
+    diag.warn(`jobmeter: ${instrument}: record after shutdown() dropped; nothing is collected any more (further records are dropped without a warning)`);
+  }
+}
+
+/**
+ * Counts drops into a counter with a `reason` attribute, one pre-bound series per reason (so every
+ * reason is served from the start, at 0, as Prometheus counters should be).
+ */
+export function dropCounter(counter: { bind(attributes: { reason: DropReason }): { add(value: number): void } }): (reason: DropReason) => void {
+  const byReason = new Map(DROP_REASONS.map((reason) => [reason, counter.bind({ reason })]));
+  return (reason) => byReason.get(reason)!.add(1);
+}
+
+/** A value as a warning shows it: short, never an object's contents. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
+  return typeof value;
+}
