@@ -10,7 +10,7 @@
  * | Content-Type other than the two below              | 415 `text/plain` `415 unsupported media type, supported: [application/json, application/x-protobuf]` |
  * | more than `maxConcurrentRequests` in flight        | 503 + `Retry-After`, google.rpc.Status UNAVAILABLE                     |
  * | body past `maxBodyBytes` (sent, or once inflated)  | 413, google.rpc.Status INVALID_ARGUMENT                                |
- * | Content-Encoding other than gzip/deflate/identity  | 400, google.rpc.Status INVALID_ARGUMENT                                |
+ * | Content-Encoding the Collector does not take (content-encoding.ts) | 400, google.rpc.Status INVALID_ARGUMENT                  |
  * | a body that does not decode                        | 400, google.rpc.Status INVALID_ARGUMENT                                |
  * | success                                            | 200, ExportMetricsServiceResponse; `partial_success` when points were refused (or a warning) |
  *
@@ -20,10 +20,10 @@
  * filled in. Loopback only unless `allowNonLoopback`, like the pull listener.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { promisify } from 'node:util';
-import { gunzip, inflate, type ZlibOptions } from 'node:zlib';
 import { ConfigError } from '../config/errors.ts';
 import { isLoopbackHost } from '../http/loopback.ts';
+import { decodeBody } from './content-encoding.ts';
+import { TooLarge } from './too-large.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
 import type { IngestSink } from './ingest-store.ts';
@@ -79,8 +79,6 @@ const UNSUPPORTED_MEDIA_TYPE = `415 unsupported media type, supported: [${CONTEN
 const NOT_FOUND = '404 page not found\n';
 const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
-const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
-const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
 
 // Per-request state of the ingest listener, by fastify's declaration merging (optional, so no
 // other fastify instance in the process is affected).
@@ -143,7 +141,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     let body: Buffer;
     try {
-      body = await decompress(raw, request.headers['content-encoding'], maxBodyBytes);
+      body = await decodeBody(raw, request.headers['content-encoding'], maxBodyBytes);
     } catch (err) {
       if (err instanceof TooLarge) return status(reply, 413, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
       return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, messageOf(err), encoding);
@@ -196,21 +194,6 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
 
 function status(reply: FastifyReply, httpStatus: number, code: number, message: string, encoding: OtlpEncoding): FastifyReply {
   return reply.code(httpStatus).type(CONTENT_TYPE[encoding]).send(encodeStatus(code, message, encoding));
-}
-
-class TooLarge extends Error {}
-
-async function decompress(raw: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<Buffer> {
-  const encoding = (contentEncoding ?? '').trim().toLowerCase();
-  if (encoding === '' || encoding === 'identity') return raw;
-  const inflateFn = encoding === 'gzip' || encoding === 'x-gzip' ? gunzipAsync : encoding === 'deflate' ? inflateAsync : undefined;
-  if (inflateFn === undefined) throw new Error(`unsupported Content-Encoding: ${encoding} (supported: gzip, deflate)`);
-  try {
-    return await inflateFn(raw, { maxOutputLength: maxBytes });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLarge(`decompressed request body larger than ${maxBytes} bytes`);
-    throw new Error(`invalid ${encoding} body: ${messageOf(err)}`);
-  }
 }
 
 function pathOf(url: string): string {

@@ -1,0 +1,148 @@
+/**
+ * Request bodies as the Collector's OTLP/HTTP receiver takes them (confighttp's default
+ * `compression_algorithms`): identity, `gzip`, `zstd`, `zlib` and `deflate` (both the zlib format,
+ * as the Collector reads them), `snappy` (the block format, or the framing format when the body
+ * starts with its stream identifier, as the Collector auto-detects), `x-snappy-framed`, and `lz4`
+ * (the LZ4 frame format).
+ *
+ * Every decoder is bounded by `maxBytes` before it allocates the output: zlib's `maxOutputLength`;
+ * snappy's varint length prefix, read first; LZ4 as it decodes (lz4-frame.ts). Past it: TooLarge (413).
+ * Anything that does not decode: an Error naming the encoding (400).
+ */
+import { promisify } from 'node:util';
+import { gunzip, inflate, zstdDecompress, type ZlibOptions, type ZstdOptions } from 'node:zlib';
+import snappy from 'snappyjs';
+import { decodeLz4Frames } from './lz4-frame.ts';
+import { TooLarge } from './too-large.ts';
+
+/** The Content-Encoding values accepted, as the Collector's receiver lists them. */
+export const SUPPORTED_ENCODINGS = ['gzip', 'zstd', 'zlib', 'snappy', 'deflate', 'lz4', 'x-snappy-framed'] as const;
+
+const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
+const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
+const zstdAsync = promisify<Buffer, ZstdOptions, Buffer>(zstdDecompress);
+
+/** `raw` decoded as its `Content-Encoding` says, at most `maxBytes` long. */
+export async function decodeBody(raw: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<Buffer> {
+  const encoding = (contentEncoding ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return raw;
+  try {
+    switch (encoding) {
+      case 'gzip':
+      case 'x-gzip':
+        return await zlibBounded(gunzipAsync, raw, maxBytes);
+      case 'deflate':
+      case 'zlib':
+        return await zlibBounded(inflateAsync, raw, maxBytes);
+      case 'zstd':
+        return await zlibBounded(zstdAsync, raw, maxBytes);
+      case 'snappy':
+        return startsWithSnappyStreamId(raw) ? snappyFramed(raw, maxBytes) : snappyBlock(raw, maxBytes);
+      case 'x-snappy-framed':
+        return snappyFramed(raw, maxBytes);
+      case 'lz4':
+        return bufferOf(decodeLz4Frames(raw, maxBytes));
+    }
+  } catch (err) {
+    if (err instanceof TooLarge) throw err;
+    throw new Error(`invalid ${encoding} body: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  throw new Error(`unsupported Content-Encoding: ${encoding} (supported: ${SUPPORTED_ENCODINGS.join(', ')})`);
+}
+
+function tooLarge(maxBytes: number): TooLarge {
+  return new TooLarge(`decompressed request body larger than ${maxBytes} bytes`);
+}
+
+async function zlibBounded(
+  decode: (raw: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>,
+  raw: Buffer,
+  maxBytes: number,
+): Promise<Buffer> {
+  try {
+    return await decode(raw, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes);
+    throw err;
+  }
+}
+
+function snappyBlock(raw: Uint8Array, maxBytes: number): Buffer {
+  if (snappyDecodedLength(raw) > maxBytes) throw tooLarge(maxBytes);
+  return Buffer.from(snappy.uncompress(raw, maxBytes));
+}
+
+/** The uncompressed length a snappy block announces (its varint prefix). */
+function snappyDecodedLength(block: Uint8Array): number {
+  let length = 0;
+  for (let i = 0, shift = 0; i < 5 && i < block.length; i++, shift += 7) {
+    length += (block[i]! & 0x7f) * 2 ** shift;
+    if ((block[i]! & 0x80) === 0) return length;
+  }
+  throw new Error('corrupt snappy block: bad length prefix');
+}
+
+// The snappy framing format (google/snappy framing_format.txt). No maintained npm package reads
+// it without a native build, so it is read here: chunks of type (1 byte) + length (3 bytes, LE);
+// data chunks carry a masked CRC-32C of their uncompressed bytes, checked as the Collector does.
+const STREAM_ID = Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]);
+const CHUNK_COMPRESSED = 0x00;
+const CHUNK_UNCOMPRESSED = 0x01;
+const CHUNK_PADDING = 0xfe;
+const CHUNK_STREAM_ID = 0xff;
+
+function startsWithSnappyStreamId(raw: Buffer): boolean {
+  return raw.length >= STREAM_ID.length && raw.subarray(0, STREAM_ID.length).equals(STREAM_ID);
+}
+
+function snappyFramed(raw: Buffer, maxBytes: number): Buffer {
+  if (!startsWithSnappyStreamId(raw)) throw new Error('snappy framed stream without its stream identifier');
+  const parts: Buffer[] = [];
+  let total = 0;
+  let i = 0;
+  while (i < raw.length) {
+    if (i + 4 > raw.length) throw new Error('truncated snappy chunk header');
+    const type = raw[i]!;
+    const length = raw.readUIntLE(i + 1, 3);
+    const body = raw.subarray(i + 4, i + 4 + length);
+    if (body.length !== length) throw new Error('truncated snappy chunk');
+    i += 4 + length;
+    if (type === CHUNK_STREAM_ID) {
+      if (!body.equals(STREAM_ID.subarray(4))) throw new Error('bad snappy stream identifier');
+      continue;
+    }
+    if (type === CHUNK_COMPRESSED || type === CHUNK_UNCOMPRESSED) {
+      if (length < 4) throw new Error('snappy data chunk shorter than its checksum');
+      const data = type === CHUNK_COMPRESSED ? snappyBlock(body.subarray(4), maxBytes - total) : Buffer.from(body.subarray(4));
+      if (maskedCrc32c(data) !== body.readUInt32LE(0)) throw new Error('snappy chunk checksum mismatch');
+      total += data.length;
+      if (total > maxBytes) throw tooLarge(maxBytes);
+      parts.push(data);
+      continue;
+    }
+    // 0x80–0xfe: skippable (padding included); 0x02–0x7f: reserved, unskippable.
+    if (type < 0x80 && type !== CHUNK_PADDING) throw new Error(`reserved unskippable snappy chunk type 0x${type.toString(16)}`);
+  }
+  return Buffer.concat(parts, total);
+}
+
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+function maskedCrc32c(data: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = CRC32C_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  crc = (crc ^ 0xffffffff) >>> 0;
+  return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
+}
+
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,2 @@
+/** A request body past the ingest's size limit, as sent or once decoded: answered 413. */
+export class TooLarge extends Error {}

@@ -1,0 +1,92 @@
+/**
+ * Request bodies in every Content-Encoding the Collector's receiver takes (src/ingest/content-encoding.ts):
+ * each decodes, each is bounded before it allocates past the limit, a corrupt body names its
+ * encoding, an unknown encoding lists the supported ones. (The Collector's own encoders are in
+ * test/e2e/collector-sender.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
+import lz4 from 'lz4js';
+import snappy from 'snappyjs';
+import { decodeBody, SUPPORTED_ENCODINGS } from '../../src/ingest/content-encoding.ts';
+import { TooLarge } from '../../src/ingest/too-large.ts';
+
+const BODY = Buffer.from('jobmeter.run.finished '.repeat(2000));
+
+/** A snappy framed stream with one uncompressed chunk whose CRC-32C is known: "123456789" → 0xE3069283. */
+function framedKnownVector(crc = 0xe3069283): Buffer {
+  const masked = ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+  const data = Buffer.from('123456789');
+  const chunk = Buffer.alloc(4 + 4 + data.length);
+  chunk[0] = 0x01;
+  chunk.writeUIntLE(4 + data.length, 1, 3);
+  chunk.writeUInt32LE(masked, 4);
+  data.copy(chunk, 8);
+  return Buffer.concat([Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]), chunk]);
+}
+
+const ENCODERS: Record<string, (b: Buffer) => Buffer> = {
+  gzip: (b) => gzipSync(b),
+  deflate: (b) => deflateSync(b),
+  zlib: (b) => deflateSync(b),
+  zstd: (b) => zstdCompressSync(b),
+  snappy: (b) => Buffer.from(snappy.compress(new Uint8Array(b))),
+  lz4: (b) => Buffer.from(lz4.compress(new Uint8Array(b))),
+};
+
+describe('decodeBody', () => {
+  for (const [encoding, encode] of Object.entries(ENCODERS)) {
+    it(`${encoding}: decodes, and refuses past the limit`, async () => {
+      const raw = encode(BODY);
+      assert.deepEqual(await decodeBody(raw, encoding, BODY.length), BODY);
+      assert.deepEqual(await decodeBody(raw, ` ${encoding.toUpperCase()} `, BODY.length), BODY, 'case and spaces');
+      await assert.rejects(decodeBody(raw, encoding, BODY.length - 1), TooLarge);
+    });
+
+    it(`${encoding}: a corrupt body is an error naming the encoding`, async () => {
+      const raw = encode(BODY);
+      const corrupt = Buffer.concat([raw.subarray(0, 8), randomBytes(64)]);
+      await assert.rejects(decodeBody(corrupt, encoding, 1 << 20), (err: Error) => !(err instanceof TooLarge) && err.message.includes(`invalid ${encoding} body`));
+    });
+  }
+
+  it('identity and no header pass the body through', async () => {
+    assert.equal(await decodeBody(BODY, undefined, 1), BODY);
+    assert.equal(await decodeBody(BODY, 'identity', 1), BODY);
+  });
+
+  it('snappy framing, as x-snappy-framed and auto-detected under snappy; the checksum is checked', async () => {
+    for (const encoding of ['x-snappy-framed', 'snappy']) {
+      assert.equal((await decodeBody(framedKnownVector(), encoding, 100)).toString(), '123456789');
+    }
+    await assert.rejects(decodeBody(framedKnownVector(0xe3069284), 'x-snappy-framed', 100), /checksum mismatch/);
+    await assert.rejects(decodeBody(framedKnownVector(), 'x-snappy-framed', 8), TooLarge);
+    await assert.rejects(decodeBody(Buffer.from('not framed'), 'x-snappy-framed', 100), /stream identifier/);
+  });
+
+  it('a snappy block announcing more than the limit is refused before it is decoded', async () => {
+    // A varint length prefix of 2^30 and nothing else.
+    await assert.rejects(decodeBody(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x04]), 'snappy', 1 << 20), TooLarge);
+  });
+
+  it('an lz4 block whose match runs past the limit is refused as it decodes', async () => {
+    // Frame header (version 1, 64 KiB blocks), one block: 1 literal 'a', then a match at offset 1
+    // whose length runs on through 0xff bytes (255 output bytes per input byte), then 'b'.
+    const run = Buffer.alloc(240, 0xff);
+    const block = Buffer.concat([Buffer.from([0x1f, 0x61, 0x01, 0x00]), run, Buffer.from([0x00, 0x10, 0x62])]);
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE(block.length);
+    const frame = Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x40, 0x40, 0x00]), size, block, Buffer.alloc(4)]);
+    const decoded = await decodeBody(frame, 'lz4', 1 << 20);
+    assert.equal(decoded.length, 1 + 4 + 15 + 255 * 240 + 1);
+    assert.equal(decoded.toString('latin1'), `${'a'.repeat(decoded.length - 1)}b`);
+    await assert.rejects(decodeBody(frame, 'lz4', 1000), TooLarge);
+  });
+
+  it('an unknown encoding lists every supported one', async () => {
+    await assert.rejects(decodeBody(BODY, 'br', 1 << 20), (err: Error) =>
+      SUPPORTED_ENCODINGS.every((e) => err.message.includes(e)) && err.message.startsWith('unsupported Content-Encoding: br'));
+  });
+});
