@@ -1,6 +1,6 @@
 /**
- * Every dashboard query and every rule expression, run against one real Prometheus (Debian 2.42)
- * that scrapes, every second, twelve targets:
+ * Every dashboard query and every rule expression, run against two real Prometheus servers side by
+ * side — Debian's 2.42 and the pinned 3.x — each scraping, every second, the same twelve targets:
  *
  *   job              what                                                     fed by
  *   <profile>-demo   createJobmeter({ profile }) on a loopback listener       runDemo + a steady trickle (live-demo.ts)
@@ -28,7 +28,7 @@ import { startLiveDemo, type LiveDemo } from '../../scripts/dashboards/live-demo
 import { DASHBOARD_PROFILES, DASHBOARDS } from '../../scripts/dashboards/panels.ts';
 import { loadRules } from '../../scripts/dashboards/rules-file.ts';
 import type { DataSource } from '../../scripts/dashboards/spec.ts';
-import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+import { PROMETHEUS_MAJORS, startEachPrometheus, type PrometheusHandle, type PrometheusMajor } from '../support/prometheus.ts';
 
 const SCRAPE_INTERVAL_SECONDS = 1;
 /** Grafana's "Last 5 minutes". */
@@ -39,11 +39,12 @@ const jobOf = (profile: ProfileName, source: DataSource): string => `${profile}-
 const meters: Jobmeter[] = [];
 const demos: LiveDemo[] = [];
 const apps: ExampleApp[] = [];
-let prom: PrometheusHandle | undefined;
-let storedNames: Set<string>;
+let proms = new Map<PrometheusMajor, PrometheusHandle>();
+const storedNames = new Map<PrometheusMajor, Set<string>>();
 
-function p(): PrometheusHandle {
-  assert.ok(prom, 'prometheus did not start (see before())');
+function p(major: PrometheusMajor): PrometheusHandle {
+  const prom = proms.get(major);
+  assert.ok(prom, `prometheus ${major} did not start (see before())`);
   return prom;
 }
 
@@ -63,17 +64,19 @@ before(async () => {
     jobs.push({ name: jobOf(profile, 'demo'), target: `127.0.0.1:${jm.pullAddress!.port}` });
     jobs.push({ name: jobOf(profile, 'app'), target: apps[i]!.target });
   }
-  prom = await startPrometheus({ jobs, scrapeInterval: `${SCRAPE_INTERVAL_SECONDS}s` });
-  await prom.waitForTargetsUp(30_000);
-  // Six scrapes of every target: a 4 s rate window then always holds two samples with growth.
-  await prom.waitFor('count_over_time(up[1m]) >= 6', (r) => r.length === jobs.length, 20_000);
-  const names = await fetch(`${prom.url}/api/v1/label/__name__/values`).then((r) => r.json() as Promise<{ data: string[] }>);
-  storedNames = new Set(names.data);
+  proms = await startEachPrometheus({ jobs, scrapeInterval: `${SCRAPE_INTERVAL_SECONDS}s` });
+  for (const [major, prom] of proms) {
+    await prom.waitForTargetsUp(30_000);
+    // Six scrapes of every target: a 4 s rate window then always holds two samples with growth.
+    await prom.waitFor('count_over_time(up[1m]) >= 6', (r) => r.length === jobs.length, 20_000);
+    const names = await fetch(`${prom.url}/api/v1/label/__name__/values`).then((r) => r.json() as Promise<{ data: string[] }>);
+    storedNames.set(major, new Set(names.data));
+  }
 });
 
 after(async () => {
   for (const d of demos) d.stop();
-  await Promise.allSettled([prom?.stop(), ...meters.map((m) => m.shutdown()), ...apps.map((a) => a.stop())]);
+  await Promise.allSettled([...[...proms.values()].map((prom) => prom.stop()), ...meters.map((m) => m.shutdown()), ...apps.map((a) => a.stop())]);
 });
 
 function context(profile: ProfileName, source: DataSource): EvaluationContext {
@@ -91,57 +94,59 @@ function metricNames(expr: string): string[] {
   return [...new Set([...expr.matchAll(re)].map((m) => m[1]!))];
 }
 
-test('every target is up', async () => {
-  const targets = (await p().targets()).activeTargets;
-  assert.equal(targets.length, DASHBOARD_PROFILES.length * 2);
-  for (const t of targets) assert.equal(t.health, 'up', `${t.labels['job']}: ${t.lastError}`);
-});
-
-for (const profile of DASHBOARD_PROFILES) {
-  const spec = DASHBOARDS[profile];
-
-  test(`${profile}: every metric the dashboard and rules name is stored`, () => {
-    const exprs = [...spec.panels.flatMap((panel) => panel.targets.map((t) => panelExpr(spec, t)))];
-    const { alerts, recordings } = loadRules(profile);
-    exprs.push(...alerts.map((a) => a.expr), ...recordings.map((r) => r.expr), ...spec.variables.map((v) => v.query));
-    const missing = [...new Set(exprs.flatMap(metricNames))].filter((n) => !storedNames.has(n));
-    assert.deepEqual(missing, []);
+for (const major of PROMETHEUS_MAJORS) {
+  test(`Prometheus ${major}: every target is up`, async () => {
+    const targets = (await p(major).targets()).activeTargets;
+    assert.equal(targets.length, DASHBOARD_PROFILES.length * 2);
+    for (const t of targets) assert.equal(t.health, 'up', `${t.labels['job']}: ${t.lastError}`);
   });
 
-  for (const source of SOURCES) {
-    test(`${profile} (${source}): the variables list the job and its instance`, async () => {
-      const ctx = context(profile, source);
-      const names = spec.variables.map((v) => v.name);
-      const [jobVar, instanceVar] = spec.variables;
-      assert.ok((await labelValues(p().url, jobVar!.query, ctx, names)).includes(jobOf(profile, source)), jobVar!.query);
-      assert.equal((await labelValues(p().url, instanceVar!.query, ctx, names)).length, 1, instanceVar!.query);
-      for (const extra of spec.variables.slice(2)) {
-        assert.ok((await labelValues(p().url, extra.query, ctx, names)).length >= 1, extra.query);
-      }
+  for (const profile of DASHBOARD_PROFILES) {
+    const spec = DASHBOARDS[profile];
+
+    test(`Prometheus ${major}: ${profile}: every metric the dashboard and rules name is stored`, () => {
+      const exprs = [...spec.panels.flatMap((panel) => panel.targets.map((t) => panelExpr(spec, t)))];
+      const { alerts, recordings } = loadRules(profile);
+      exprs.push(...alerts.map((a) => a.expr), ...recordings.map((r) => r.expr), ...spec.variables.map((v) => v.query));
+      const missing = [...new Set(exprs.flatMap(metricNames))].filter((n) => !storedNames.get(major)!.has(n));
+      assert.deepEqual(missing, []);
     });
 
-    test(`${profile} (${source}): every panel's queries are valid and have data where expected`, async () => {
-      const ctx = context(profile, source);
-      const results = await Promise.all(spec.panels.map((panel) => evaluatePanel(p().url, spec, panel, ctx)));
-      const wrong: string[] = [];
-      for (const r of results) {
-        const expected = !(r.panel.emptyFor ?? []).includes(source);
-        if (hasData(r) !== expected) {
-          wrong.push(`"${r.panel.title}": ${expected ? 'no data' : 'has data but is declared emptyFor'}\n  ${r.targets.map((t) => t.expr).join('\n  ')}`);
+    for (const source of SOURCES) {
+      test(`Prometheus ${major}: ${profile} (${source}): the variables list the job and its instance`, async () => {
+        const ctx = context(profile, source);
+        const names = spec.variables.map((v) => v.name);
+        const [jobVar, instanceVar] = spec.variables;
+        assert.ok((await labelValues(p(major).url, jobVar!.query, ctx, names)).includes(jobOf(profile, source)), jobVar!.query);
+        assert.equal((await labelValues(p(major).url, instanceVar!.query, ctx, names)).length, 1, instanceVar!.query);
+        for (const extra of spec.variables.slice(2)) {
+          assert.ok((await labelValues(p(major).url, extra.query, ctx, names)).length >= 1, extra.query);
         }
-      }
-      assert.deepEqual(wrong, []);
+      });
+
+      test(`Prometheus ${major}: ${profile} (${source}): every panel's queries are valid and have data where expected`, async () => {
+        const ctx = context(profile, source);
+        const results = await Promise.all(spec.panels.map((panel) => evaluatePanel(p(major).url, spec, panel, ctx)));
+        const wrong: string[] = [];
+        for (const r of results) {
+          const expected = !(r.panel.emptyFor ?? []).includes(source);
+          if (hasData(r) !== expected) {
+            wrong.push(`"${r.panel.title}": ${expected ? 'no data' : 'has data but is declared emptyFor'}\n  ${r.targets.map((t) => t.expr).join('\n  ')}`);
+          }
+        }
+        assert.deepEqual(wrong, []);
+      });
+    }
+
+    test(`Prometheus ${major}: ${profile}: every rule expression evaluates; every recording rule has data`, async () => {
+      const { alerts, recordings } = loadRules(profile);
+      const now = Date.now() / 1000;
+      for (const a of alerts) await instantQuery(p(major).url, a.expr, now);
+      const empty: string[] = [];
+      for (const r of recordings) if ((await instantQuery(p(major).url, r.expr, now)).length === 0) empty.push(r.record);
+      assert.deepEqual(empty, []);
     });
   }
-
-  test(`${profile}: every rule expression evaluates; every recording rule has data`, async () => {
-    const { alerts, recordings } = loadRules(profile);
-    const now = Date.now() / 1000;
-    for (const a of alerts) await instantQuery(p().url, a.expr, now);
-    const empty: string[] = [];
-    for (const r of recordings) if ((await instantQuery(p().url, r.expr, now)).length === 0) empty.push(r.record);
-    assert.deepEqual(empty, []);
-  });
 }
 
 test('rm: the dashboard has the six panels restic-manager\'s document lists, in its words', () => {

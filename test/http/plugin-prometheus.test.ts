@@ -1,6 +1,6 @@
 /**
- * A real Prometheus scraping a plugin-mounted route behind a bearer token, on a host's own
- * fastify server, while the labels carry fast-check generated hostile values (quotes,
+ * Real Prometheus servers (2.42 and the pinned 3.x, side by side) scraping a plugin-mounted route
+ * behind a bearer token, on a host's own fastify server, while the labels carry fast-check generated hostile values (quotes,
  * backslashes, newlines, control characters, lone surrogates, non-BMP): the target stays `up`,
  * every series arrives, and the HELP the plugin adds is intact.
  */
@@ -13,7 +13,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 
 import { jobmeterMetrics } from '../../src/http/plugin.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
-import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+import { PROMETHEUS_MAJORS, startEachPrometheus, type PrometheusHandle, type PrometheusMajor } from '../support/prometheus.ts';
 
 const TOKEN = 'prom-e2e-3b8f1c6d2a';
 /** Fixed seed: the same hostile values every run, so a failure reproduces. */
@@ -26,7 +26,7 @@ const TASKS = [...new Set([...KNOWN_HOSTILE, ...fc.sample(generated, { seed: SEE
 
 let jm: Jobmeter;
 let app: FastifyInstance;
-let prom: PrometheusHandle;
+let proms = new Map<PrometheusMajor, PrometheusHandle>();
 
 before(async () => {
   jm = await createJobmeter({ listener: false, serviceName: 'plugin-e2e' });
@@ -36,7 +36,7 @@ before(async () => {
   await app.register(jobmeterMetrics, { jobmeter: jm, posture: 'rm', token: TOKEN, path: '/internal/metrics' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
-  prom = await startPrometheus({
+  proms = await startEachPrometheus({
     jobs: [
       { name: 'plugin', target: `127.0.0.1:${port}`, metricsPath: '/internal/metrics', bearerToken: TOKEN },
       { name: 'no-token', target: `127.0.0.1:${port}`, metricsPath: '/internal/metrics' },
@@ -46,33 +46,36 @@ before(async () => {
 });
 
 after(async () => {
-  await prom?.stop();
+  await Promise.allSettled([...proms.values()].map((prom) => prom.stop()));
   await app?.close();
   await jm?.shutdown();
 });
 
-test('the scrape with the token stays up through hostile label values; without it, 401', async () => {
-  const up = await prom.waitFor('up', (r) => r.length === 2, 60_000);
-  const byJob = new Map(up.map((s) => [s.metric.job, s.value[1]]));
-  assert.equal(byJob.get('plugin'), '1', prom.logs());
-  assert.equal(byJob.get('no-token'), '0');
-  const targets = await prom.targets();
-  const refused = targets.activeTargets.find((t) => t.labels?.job === 'no-token' || t.discoveredLabels.job === 'no-token');
-  assert.match(String((refused as unknown as { lastError?: string })?.lastError), /401/);
+for (const major of PROMETHEUS_MAJORS) {
+  test(`Prometheus ${major}: the scrape with the token stays up through hostile label values; without it, 401`, async () => {
+    const prom = proms.get(major)!;
+    const up = await prom.waitFor('up', (r) => r.length === 2, 60_000);
+    const byJob = new Map(up.map((s) => [s.metric.job, s.value[1]]));
+    assert.equal(byJob.get('plugin'), '1', prom.logs());
+    assert.equal(byJob.get('no-token'), '0');
+    const targets = await prom.targets();
+    const refused = targets.activeTargets.find((t) => t.labels?.job === 'no-token' || t.discoveredLabels.job === 'no-token');
+    assert.match(String((refused as unknown as { lastError?: string })?.lastError), /401/);
 
-  const finished = await prom.waitFor('count(jobmeter_run_finished_total{job="plugin"})', (r) => r.length === 1, 30_000);
-  const series = await prom.series('jobmeter_run_finished_total{job="plugin"}');
-  assert.equal(Number(finished[0]!.value[1]), series.length);
-  // Lone surrogates reach Prometheus as U+FFFD (UTF-8 cannot carry them), so count well-formed values.
-  assert.equal(series.length, new Set(TASKS.map((t) => Buffer.from(t, 'utf8').toString('utf8'))).size, `series for ${TASKS.length} hostile task names`);
-  for (const plain of ['say "hi"', 'back\\slash', 'new\nline', '} 1\nfake_metric 2']) {
-    assert.ok(series.some((s) => s.task === plain), `task ${JSON.stringify(plain)} round-trips`);
-  }
-  assert.equal((await prom.query('fake_metric')).length, 0, 'a label value cannot inject a sample');
+    const finished = await prom.waitFor('count(jobmeter_run_finished_total{job="plugin"})', (r) => r.length === 1, 30_000);
+    const series = await prom.series('jobmeter_run_finished_total{job="plugin"}');
+    assert.equal(Number(finished[0]!.value[1]), series.length);
+    // Lone surrogates reach Prometheus as U+FFFD (UTF-8 cannot carry them), so count well-formed values.
+    assert.equal(series.length, new Set(TASKS.map((t) => Buffer.from(t, 'utf8').toString('utf8'))).size, `series for ${TASKS.length} hostile task names`);
+    for (const plain of ['say "hi"', 'back\\slash', 'new\nline', '} 1\nfake_metric 2']) {
+      assert.ok(series.some((s) => s.task === plain), `task ${JSON.stringify(plain)} round-trips`);
+    }
+    assert.equal((await prom.query('fake_metric')).length, 0, 'a label value cannot inject a sample');
 
-  // Prometheus negotiates OpenMetrics, where the counter family is named without `_total`.
-  const meta = await prom.metadata('jobmeter_scrape_errors');
-  assert.equal(meta.jobmeter_scrape_errors?.[0]?.help, 'Scrapes of this metrics endpoint answered with an error, by cause.');
-  const errors = await prom.query('sum(jobmeter_scrape_errors_total{job="plugin"})');
-  assert.equal(errors[0]?.value[1], '0');
-});
+    // Prometheus negotiates OpenMetrics, where the counter family is named without `_total`.
+    const meta = await prom.metadata('jobmeter_scrape_errors');
+    assert.equal(meta.jobmeter_scrape_errors?.[0]?.help, 'Scrapes of this metrics endpoint answered with an error, by cause.');
+    const errors = await prom.query('sum(jobmeter_scrape_errors_total{job="plugin"})');
+    assert.equal(errors[0]?.value[1], '0');
+  });
+}

@@ -1,8 +1,9 @@
 /**
  * The foreign-SDK scenario: real OpenTelemetry SDK MeterProviders with the official OTLP/HTTP
  * exporters — standing in for the Go and Rust daemons — push the documented canonical instruments
- * to jobmeter's ingest listener; the pull endpoint then serves the profile's series, checked by a
- * real Prometheus, and they equal what an embedded Node host recording the same runs serves.
+ * to jobmeter's ingest listener; the pull endpoint then serves the profile's series, checked by
+ * real Prometheus servers (2.42 and the pinned 3.x), and they equal what an embedded Node host
+ * recording the same runs serves.
  *
  * One sender uses protobuf and cumulative temporality (the Go SDK's defaults), the other JSON and
  * delta temporality, under another resource (they are merged: one jobmeter, one target).
@@ -20,7 +21,7 @@ import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/domain/catalog.ts';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
-import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+import { PROMETHEUS_MAJORS, startEachPrometheus, type PrometheusHandle, type PrometheusMajor } from '../support/prometheus.ts';
 
 /** A foreign daemon: its own SDK, the canonical names, an explicit bucket layout. */
 function foreignDaemon(serviceName: string, exporter: PushMetricExporter) {
@@ -58,7 +59,7 @@ let served: Jobmeter;
 let servedWasmrun: Jobmeter;
 let embedded: Jobmeter;
 let embeddedWasmrun: Jobmeter;
-let prom: PrometheusHandle;
+let proms = new Map<PrometheusMajor, PrometheusHandle>();
 
 before(async () => {
   store = new IngestStore();
@@ -102,13 +103,15 @@ before(async () => {
     jm.recordRun({ task: 'lint', kind: 'task', runner: 'container', outcome: 'timeout', durationSeconds: 30 });
   }
 
-  prom = await startPrometheus({ jobs: [{ name: 'ingest', target: `127.0.0.1:${served.pullAddress!.port}` }], scrapeInterval: '1s' });
-  await prom.waitForTargetsUp(60_000);
-  await prom.waitFor('count(solti_runner_tasks_completed_total)', (r) => r.length > 0 && Number(r[0]!.value[1]) >= 4, 30_000);
+  proms = await startEachPrometheus({ jobs: [{ name: 'ingest', target: `127.0.0.1:${served.pullAddress!.port}` }], scrapeInterval: '1s' });
+  for (const prom of proms.values()) {
+    await prom.waitForTargetsUp(60_000);
+    await prom.waitFor('count(solti_runner_tasks_completed_total)', (r) => r.length > 0 && Number(r[0]!.value[1]) >= 4, 30_000);
+  }
 });
 
 after(async () => {
-  await prom?.stop();
+  await Promise.allSettled([...proms.values()].map((prom) => prom.stop()));
   for (const jm of [served, servedWasmrun, embedded, embeddedWasmrun]) await jm?.shutdown();
   await ingest?.close();
 });
@@ -144,33 +147,36 @@ test('the same ingested data under another profile (wasmrun: the run families)',
   assert.deepEqual(ingested, pick(await embeddedWasmrun.scrape()));
 });
 
-test('Prometheus stores the profile series with the right values', async () => {
-  const completed = await prom.query('solti_runner_tasks_completed_total{job="ingest"}');
-  const byLabels = Object.fromEntries(completed.map((s) => [`${s.metric.runner}|${s.metric.outcome}`, Number(s.value[1])]));
-  assert.deepEqual(byLabels, {
-    'subprocess|success': 2,
-    'subprocess|failure': 1,
-    'subprocess|canceled': 1,
-    'container|success': 2,
-    'container|timeout': 1,
+for (const major of PROMETHEUS_MAJORS) {
+  test(`Prometheus ${major} stores the profile series with the right values`, async () => {
+    const prom = proms.get(major)!;
+    const completed = await prom.query('solti_runner_tasks_completed_total{job="ingest"}');
+    const byLabels = Object.fromEntries(completed.map((s) => [`${s.metric.runner}|${s.metric.outcome}`, Number(s.value[1])]));
+    assert.deepEqual(byLabels, {
+      'subprocess|success': 2,
+      'subprocess|failure': 1,
+      'subprocess|canceled': 1,
+      'container|success': 2,
+      'container|timeout': 1,
+    });
+    for (const s of completed) assert.deepEqual(Object.keys(s.metric).sort(), ['__name__', 'instance', 'job', 'outcome', 'runner'], 'no job_id, task or kind label');
+
+    const started = await prom.query('sum(solti_runner_tasks_started_total{job="ingest"})');
+    assert.equal(Number(started[0]!.value[1]), 7);
+
+    const count = await prom.query('sum(solti_runner_task_duration_seconds_count{job="ingest"})');
+    assert.equal(Number(count[0]!.value[1]), 7);
+    const le = await prom.query('sum(solti_runner_task_duration_seconds_bucket{job="ingest",le="2.5"})');
+    assert.equal(Number(le[0]!.value[1]), 5, '0.25, 0.5, 1, 2, 2');
+    const sum = await prom.query('sum(solti_runner_task_duration_seconds_sum{job="ingest"})');
+    assert.equal(Number(sum[0]!.value[1]), 75.75);
+
+    const errors = await prom.query('solti_runner_errors_total{job="ingest"}');
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.metric.error, TRICKY_ERROR, 'quotes and newline survive the round trip');
+    assert.equal(Number(errors[0]!.value[1]), 1);
+
+    const meta = await prom.metadata('solti_runner_task_duration_seconds');
+    assert.equal(meta['solti_runner_task_duration_seconds']?.[0]?.type, 'histogram');
   });
-  for (const s of completed) assert.deepEqual(Object.keys(s.metric).sort(), ['__name__', 'instance', 'job', 'outcome', 'runner'], 'no job_id, task or kind label');
-
-  const started = await prom.query('sum(solti_runner_tasks_started_total{job="ingest"})');
-  assert.equal(Number(started[0]!.value[1]), 7);
-
-  const count = await prom.query('sum(solti_runner_task_duration_seconds_count{job="ingest"})');
-  assert.equal(Number(count[0]!.value[1]), 7);
-  const le = await prom.query('sum(solti_runner_task_duration_seconds_bucket{job="ingest",le="2.5"})');
-  assert.equal(Number(le[0]!.value[1]), 5, '0.25, 0.5, 1, 2, 2');
-  const sum = await prom.query('sum(solti_runner_task_duration_seconds_sum{job="ingest"})');
-  assert.equal(Number(sum[0]!.value[1]), 75.75);
-
-  const errors = await prom.query('solti_runner_errors_total{job="ingest"}');
-  assert.equal(errors.length, 1);
-  assert.equal(errors[0]!.metric.error, TRICKY_ERROR, 'quotes and newline survive the round trip');
-  assert.equal(Number(errors[0]!.value[1]), 1);
-
-  const meta = await prom.metadata('solti_runner_task_duration_seconds');
-  assert.equal(meta['solti_runner_task_duration_seconds']?.[0]?.type, 'histogram');
-});
+}

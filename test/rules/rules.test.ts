@@ -2,7 +2,8 @@
  * rules/<profile>.rules.yml: Prometheus' own tools say they are valid and that their unit tests
  * pass, and the unit tests cover every alert both firing and not firing.
  *
- * - `promtool check rules` on every rules file (syntax, PromQL, templates).
+ * - `promtool check rules` on every rules file (syntax, PromQL, templates), with the promtool of
+ *   Prometheus 2.42 and of the pinned 3.x alike (as for the next point).
  * - `promtool test rules` on every rules/tests/<profile>.test.yml (hand-written input series;
  *   exact expected labels and rendered annotations).
  * - Coverage, read from the test files: each alert has an `alert_rule_test` expecting it and one
@@ -22,15 +23,15 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { DASHBOARD_PROFILES } from '../../scripts/dashboards/panels.ts';
 import { loadRules, rulesPath, rulesTestPath } from '../../scripts/dashboards/rules-file.ts';
-import { findPrometheusBinary } from '../support/prometheus.ts';
+import { PROMETHEUS_MAJORS, prometheusBinaryOf, type PrometheusMajor } from '../support/prometheus.ts';
 
 const run = promisify(execFile);
 const PROFILES = DASHBOARD_PROFILES;
 const SEVERITIES = ['info', 'warning', 'critical'];
 
-async function promtool(...args: string[]): Promise<{ code: number; output: string }> {
+async function promtool(major: PrometheusMajor, ...args: string[]): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run(findPrometheusBinary('promtool'), args, { timeout: 60_000 });
+    const { stdout, stderr } = await run(prometheusBinaryOf(major, 'promtool'), args, { timeout: 60_000 });
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string; message: string };
@@ -38,23 +39,25 @@ async function promtool(...args: string[]): Promise<{ code: number; output: stri
   }
 }
 
-test('promtool check rules: every rules file is valid', async () => {
-  const results = await Promise.all(PROFILES.map((p) => promtool('check', 'rules', rulesPath(p))));
-  for (const [i, r] of results.entries()) {
-    const { alerts, recordings } = loadRules(PROFILES[i]!);
-    assert.equal(r.code, 0, `${PROFILES[i]}:\n${r.output}`);
-    assert.match(r.output, new RegExp(`SUCCESS: ${alerts.length + recordings.length} rules found`), r.output);
-  }
-});
+for (const major of PROMETHEUS_MAJORS) {
+  test(`promtool ${major}: check rules: every rules file is valid`, async () => {
+    const results = await Promise.all(PROFILES.map((p) => promtool(major, 'check', 'rules', rulesPath(p))));
+    for (const [i, r] of results.entries()) {
+      const { alerts, recordings } = loadRules(PROFILES[i]!);
+      assert.equal(r.code, 0, `${PROFILES[i]}:\n${r.output}`);
+      assert.match(r.output, new RegExp(`SUCCESS: ${alerts.length + recordings.length} rules found`), r.output);
+    }
+  });
 
-// One promtool per file, all at once: the rm file's day-long series dominate (~2.5 s).
-test('promtool test rules: every unit test passes', async () => {
-  const results = await Promise.all(PROFILES.map((p) => promtool('test', 'rules', rulesTestPath(p))));
-  for (const [i, r] of results.entries()) {
-    assert.equal(r.code, 0, `${PROFILES[i]}:\n${r.output}`);
-    assert.match(r.output, /SUCCESS/, r.output);
-  }
-});
+  // One promtool per file, all at once: the rm file's day-long series dominate.
+  test(`promtool ${major}: test rules: every unit test passes`, async () => {
+    const results = await Promise.all(PROFILES.map((p) => promtool(major, 'test', 'rules', rulesTestPath(p))));
+    for (const [i, r] of results.entries()) {
+      assert.equal(r.code, 0, `${PROFILES[i]}:\n${r.output}`);
+      assert.match(r.output, /SUCCESS/, r.output);
+    }
+  });
+}
 
 interface AlertRuleTest {
   alertname: string;

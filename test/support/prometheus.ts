@@ -170,8 +170,13 @@ export function findPrometheusBinary(name: 'prometheus' | 'promtool'): string {
   throw new Error(`${name} not found: run '${PROMETHEUS_INSTALL_COMMAND}' (as root)`);
 }
 
+/** The server or promtool of one release: Debian's 2.42 on PATH, or the pinned 3.x build. */
+export function prometheusBinaryOf(major: PrometheusMajor, name: 'prometheus' | 'promtool'): string {
+  return major === 3 ? prometheus3Binary(name) : findPrometheusBinary(name);
+}
+
 export async function startPrometheus(opts: PrometheusOptions): Promise<PrometheusHandle> {
-  const binary = (opts.major ?? 2) === 3 ? prometheus3Binary('prometheus') : findPrometheusBinary('prometheus');
+  const binary = prometheusBinaryOf(opts.major ?? 2, 'prometheus');
   validate(opts);
   const dir = await mkdtemp(join(tmpdir(), 'jobmeter-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
@@ -189,6 +194,21 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
   }
   await rm(dir, { recursive: true, force: true });
   throw lastError ?? new Error('startPrometheus: failed to start');
+}
+
+/**
+ * One server of each release in {@link PROMETHEUS_MAJORS}, started side by side with the same
+ * options (so the same targets), for tests that assert the same things against both. If one fails
+ * to start, the others are stopped and the error is thrown.
+ */
+export async function startEachPrometheus(opts: Omit<PrometheusOptions, 'major'>): Promise<Map<PrometheusMajor, PrometheusHandle>> {
+  const started = await Promise.allSettled(PROMETHEUS_MAJORS.map((major) => startPrometheus({ ...opts, major })));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.allSettled(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return new Map(PROMETHEUS_MAJORS.map((major, i) => [major, (started[i] as PromiseFulfilledResult<PrometheusHandle>).value]));
 }
 
 function validate(opts: PrometheusOptions): void {
