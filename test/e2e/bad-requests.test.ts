@@ -1,0 +1,22 @@
+/**
+ * docs/collector.md's side-by-side table of bad requests (test/e2e/bad-requests.ts) is what the
+ * real Collector's receiver and jobmeter's ingest answer today, and they differ only where the
+ * table says why.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { collectAnswers, DOC, REGENERATE, renderTable, UNEXPLAINED, updateDoc } from './bad-requests.ts';
+
+test('the same bad requests to the real Collector and to jobmeter: the documented table, no unexplained difference', async () => {
+  const rows = await collectAnswers();
+  const table = renderTable(rows);
+  const unexplained = table.split('\n').filter((line) => line.endsWith(`| ${UNEXPLAINED} |`));
+  assert.deepEqual(unexplained, []);
+  // The deliberate differences stay deliberate: an oversized body is 413 here, 400 there.
+  const oversized = rows.filter((r) => r.request.why !== undefined);
+  assert.ok(oversized.length >= 2);
+  for (const r of oversized) assert.deepEqual([r.collector.status, r.jobmeter.status], [400, 413], r.request.what);
+  const doc = readFileSync(DOC, 'utf8');
+  assert.equal(doc, updateDoc(doc, table), `docs/collector.md's bad-requests table is out of date; run: ${REGENERATE}`);
+});
