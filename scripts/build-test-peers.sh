@@ -3,6 +3,7 @@
 # test/peers/versions.env, into a cache directory, and reuses them when they are already there:
 #
 # - the OpenTelemetry Collector, with its official builder (OCB) from test/peers/otelcol-builder.yaml;
+# - test/peers/go-daemon, a small Go program on the OpenTelemetry Go SDK (its go.mod pins it);
 # - Prometheus 3 (server and promtool), from the module github.com/prometheus/prometheus. Its go.mod
 #   has `replace` directives, so `go install …@version` refuses it: the module is downloaded and
 #   built inside its own directory (GOWORK=off: its go.work names folders the module zip lacks).
@@ -27,13 +28,15 @@ readonly CACHE="${JOBMETER_PEERS_CACHE:-${XDG_CACHE_HOME:-${HOME}/.cache}/jobmet
 recipe_hash() { cat "$@" | sha256sum | cut -c1-12; }
 readonly OTELCOL_DIR="${CACHE}/otelcol-${OTELCOL_VERSION}-$(recipe_hash "${PEERS}/otelcol-builder.yaml")"
 readonly PROM3_DIR="${CACHE}/prometheus-${PROMETHEUS3_VERSION}"
+readonly GO_DAEMON_DIR="${CACHE}/go-daemon-$(recipe_hash "${PEERS}/go-daemon/go.mod" "${PEERS}/go-daemon/go.sum" "${PEERS}/go-daemon/main.go")"
+readonly GO_DAEMON_BIN="${GO_DAEMON_DIR}/go-daemon"
 readonly OTELCOL_BIN="${OTELCOL_DIR}/otelcol-jobmeter"
 readonly PROM3_BIN="${PROM3_DIR}/prometheus"
 readonly PROMTOOL3_BIN="${PROM3_DIR}/promtool"
 
 where() {
-  printf 'OTELCOL=%s\nOTELCOL_VERSION=%s\nPROMETHEUS3=%s\nPROMTOOL3=%s\nPROMETHEUS3_VERSION=%s\n' \
-    "${OTELCOL_BIN}" "${OTELCOL_VERSION}" "${PROM3_BIN}" "${PROMTOOL3_BIN}" "${PROMETHEUS3_VERSION}" >&3
+  printf 'OTELCOL=%s\nOTELCOL_VERSION=%s\nPROMETHEUS3=%s\nPROMTOOL3=%s\nPROMETHEUS3_VERSION=%s\nGO_DAEMON=%s\n' \
+    "${OTELCOL_BIN}" "${OTELCOL_VERSION}" "${PROM3_BIN}" "${PROMTOOL3_BIN}" "${PROMETHEUS3_VERSION}" "${GO_DAEMON_BIN}" >&3
 }
 if [[ "${1:-}" == "--where" ]]; then where; exit 0; fi
 
@@ -45,7 +48,7 @@ find_go() {
   return 1
 }
 
-if [[ -x "${OTELCOL_BIN}" && -x "${PROM3_BIN}" && -x "${PROMTOOL3_BIN}" ]]; then
+if [[ -x "${OTELCOL_BIN}" && -x "${PROM3_BIN}" && -x "${PROMTOOL3_BIN}" && -x "${GO_DAEMON_BIN}" ]]; then
   echo "build-test-peers: cached: ${OTELCOL_BIN} (Collector ${OTELCOL_VERSION})"
   echo "build-test-peers: cached: ${PROM3_BIN} (Prometheus ${PROMETHEUS3_VERSION})"
   where
@@ -120,8 +123,19 @@ build_prometheus3() {
   echo "build-test-peers: built ${PROM3_BIN} in $((SECONDS - started)) s"
 }
 
+build_go_daemon() {
+  [[ -x "${GO_DAEMON_BIN}" ]] && return 0
+  local tmp
+  tmp="$(mktemp -d "${CACHE}/.go-daemon.XXXXXX")"
+  echo "build-test-peers: building test/peers/go-daemon (the OpenTelemetry Go SDK)"
+  (cd "${PEERS}/go-daemon" && GOFLAGS=-mod=readonly go build -trimpath -o "${tmp}/go-daemon" .)
+  rm -rf "${GO_DAEMON_DIR}"
+  mv "${tmp}" "${GO_DAEMON_DIR}"
+}
+
 build_otelcol
 build_prometheus3
+build_go_daemon
 echo "build-test-peers: ${OTELCOL_BIN}: $("${OTELCOL_BIN}" --version 2>&1 | head -n 1)"
 echo "build-test-peers: ${PROM3_BIN}: $("${PROM3_BIN}" --version 2>&1 | head -n 1)"
 where

@@ -1,5 +1,6 @@
 /**
- * Where the test peers built from Go modules are: the OpenTelemetry Collector and Prometheus 3,
+ * Where the test peers built from Go modules are: the OpenTelemetry Collector, Prometheus 3 and a
+ * small Go program on the OpenTelemetry Go SDK (test/peers/go-daemon),
  * built by scripts/build-test-peers.sh (run by `npm test`'s pretest) at the versions pinned in
  * test/peers/versions.env. The script is the one place that knows the cache layout; this asks it.
  *
@@ -18,6 +19,7 @@ export interface Peers {
   prometheus3: string;
   promtool3: string;
   prometheus3Version: string;
+  goDaemon: string;
 }
 
 let cached: Peers | undefined;
@@ -40,6 +42,7 @@ function where(): Peers {
     prometheus3: get('PROMETHEUS3'),
     promtool3: get('PROMTOOL3'),
     prometheus3Version: get('PROMETHEUS3_VERSION'),
+    goDaemon: get('GO_DAEMON'),
   };
   return cached;
 }
@@ -63,6 +66,11 @@ export function otelcolBinary(): string {
 export function prometheus3Binary(name: 'prometheus' | 'promtool'): string {
   const p = where();
   return executable(name === 'prometheus' ? p.prometheus3 : p.promtool3, `Prometheus ${p.prometheus3Version} (${name})`);
+}
+
+/** test/peers/go-daemon: a Go program on the OpenTelemetry Go SDK (stdin: a script of runs). */
+export function goDaemonBinary(): string {
+  return executable(where().goDaemon, 'test/peers/go-daemon');
 }
 
 export function peerVersions(): { otelcol: string; prometheus3: string } {

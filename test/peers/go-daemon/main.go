@@ -1,0 +1,107 @@
+// A Go daemon, as three of the five originals are: it records jobmeter's canonical instruments
+// with the OpenTelemetry Go SDK and pushes them once, with the official OTLP/HTTP exporter, to
+// the endpoint it is given. test/e2e/go-sdk.test.ts feeds it a script of runs on stdin and
+// compares jobmeter's pull endpoint with an embedded Node host's for the same runs.
+//
+// Like a daemon that keeps its run history in a database, it reports the totals per outcome and
+// the last failure's time as observable instruments, next to the synchronous run counters.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+)
+
+type run struct {
+	Task    string  `json:"task"`
+	Kind    string  `json:"kind"`
+	Runner  string  `json:"runner"`
+	Outcome string  `json:"outcome"`
+	Seconds float64 `json:"seconds"`
+}
+
+type runnerError struct {
+	Runner string `json:"runner"`
+	Error  string `json:"error"`
+}
+
+type script struct {
+	Endpoint           string        `json:"endpoint"`
+	Service            string        `json:"service"`
+	Buckets            []float64     `json:"buckets"`
+	Runs               []run         `json:"runs"`
+	Errors             []runnerError `json:"errors"`
+	Rejects            []string      `json:"rejects"`
+	LastFailureSeconds *float64      `json:"lastFailureSeconds"`
+}
+
+func main() {
+	if err := pushOnce(); err != nil {
+		fmt.Fprintln(os.Stderr, "go-daemon:", err)
+		os.Exit(1)
+	}
+}
+
+func pushOnce() error {
+	var s script
+	if err := json.NewDecoder(os.Stdin).Decode(&s); err != nil {
+		return fmt.Errorf("reading the script: %w", err)
+	}
+	ctx := context.Background()
+	exporter, err := otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(s.Endpoint))
+	if err != nil {
+		return err
+	}
+	provider := sdkmetric.NewMeterProvider(
+		sdkmetric.WithResource(resource.NewSchemaless(semconv.ServiceName(s.Service))),
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exporter)),
+	)
+	meter := provider.Meter(s.Service, metric.WithInstrumentationVersion("1.4.2"))
+
+	started, _ := meter.Int64Counter("jobmeter.run.started", metric.WithUnit("{run}"))
+	finished, _ := meter.Int64Counter("jobmeter.run.finished", metric.WithUnit("{run}"))
+	duration, _ := meter.Float64Histogram("jobmeter.run.duration", metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(s.Buckets...))
+	errors, _ := meter.Int64Counter("jobmeter.runner.error", metric.WithUnit("{error}"))
+	rejected, _ := meter.Int64Counter("jobmeter.request.rejected", metric.WithUnit("{request}"))
+	history, _ := meter.Int64ObservableCounter("jobmeter.run.history", metric.WithUnit("{run}"))
+	lastFailure, _ := meter.Float64ObservableGauge("jobmeter.run.last_failure.time", metric.WithUnit("s"))
+
+	totals := map[string]int64{"success": 0, "failure": 0, "cancelled": 0, "timeout": 0}
+	for _, r := range s.Runs {
+		attrs := []attribute.KeyValue{attribute.String("task", r.Task), attribute.String("kind", r.Kind), attribute.String("runner", r.Runner)}
+		started.Add(ctx, 1, metric.WithAttributes(attrs...))
+		withOutcome := metric.WithAttributes(append(attrs, attribute.String("outcome", r.Outcome))...)
+		finished.Add(ctx, 1, withOutcome)
+		duration.Record(ctx, r.Seconds, withOutcome)
+		totals[r.Outcome]++
+	}
+	for _, e := range s.Errors {
+		errors.Add(ctx, 1, metric.WithAttributes(attribute.String("runner", e.Runner), attribute.String("error", e.Error)))
+	}
+	for _, reason := range s.Rejects {
+		rejected.Add(ctx, 1, metric.WithAttributes(attribute.String("reason", reason)))
+	}
+	_, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for outcome, n := range totals {
+			o.ObserveInt64(history, n, metric.WithAttributes(attribute.String("outcome", outcome)))
+		}
+		if s.LastFailureSeconds != nil {
+			o.ObserveFloat64(lastFailure, *s.LastFailureSeconds)
+		}
+		return nil
+	}, history, lastFailure)
+	if err != nil {
+		return err
+	}
+	// Shutdown collects and exports once.
+	return provider.Shutdown(ctx)
+}
