@@ -40,7 +40,10 @@ export interface PullListenerOptions {
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
 export interface OtlpPushOptions {
-  /** Full metrics URL, e.g. `http://127.0.0.1:4318/v1/metrics`. No endpoint → no push reader. */
+  /**
+   * The metrics URL, e.g. `http://127.0.0.1:4318/v1/metrics`. A URL without a path is a base URL, as
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` is: `/v1/metrics` is appended. No endpoint → no push reader.
+   */
   endpoint?: string;
   /** Extra request headers (e.g. auth). Never logged. @default {} */
   headers?: Record<string, string>;

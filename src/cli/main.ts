@@ -33,6 +33,7 @@ import type { JobmeterMetricsOptions } from '../http/plugin.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { JobmeterOptions, ProfileName, PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
+import { otlpMetricsUrl, printableUrl } from '../readers/otlp-endpoint.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -225,7 +226,7 @@ function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics, jm: Jo
   }
   if (options.otlp?.endpoint !== undefined) {
     // Only the origin: the path or query may hold a token.
-    lines.push(`pushing ${profile} metrics by OTLP to ${safeOrigin(options.otlp.endpoint)}`);
+    lines.push(`pushing ${profile} metrics by OTLP to ${printableUrl(otlpMetricsUrl(options.otlp.endpoint))}`);
   }
   if (jm.ingestAddress !== undefined) lines.push(`receiving OTLP/HTTP metrics on ${urlOf(jm.ingestAddress)}/v1/metrics`);
   if (lines.length === 0) lines.push(`recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`);
@@ -244,14 +245,6 @@ function debugScope(options: JobmeterOptions, jm: Jobmeter): string {
 
 function urlOf({ host, port }: { readonly host: string; readonly port: number }): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-function safeOrigin(endpoint: string): string {
-  try {
-    return new URL(endpoint).origin;
-  } catch {
-    return '(endpoint)';
-  }
 }
 
 /** Shutdown bounded by SHUTDOWN_GRACE_MS; a second signal gives up waiting at once. */

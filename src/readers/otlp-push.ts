@@ -36,6 +36,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { ConfigError, maskUserinfo } from '../config/errors.ts';
 import type { OtlpPushOptions } from '../options.ts';
+import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
 
 /**
  * {@link OtlpPushOptions} after defaults: every field present, `endpoint` included (no endpoint
@@ -117,8 +118,9 @@ export function createOtlpPushReader(options: ResolvedOtlpPushOptions, hooks: Ot
   if (!isPositiveFinite(shutdownMillis)) {
     throw new ConfigError('otlp.shutdownTimeoutMillis', shutdownMillis, 'a positive number of milliseconds');
   }
+  const url = otlpMetricsUrl(options.endpoint);
   const config = {
-    url: options.endpoint,
+    url,
     // A copy: the exporter keeps the object and reads it on every request.
     headers: { ...options.headers },
     // One budget for one export: the reader abandons an export after exportTimeoutMillis, and the
@@ -133,7 +135,7 @@ export function createOtlpPushReader(options: ResolvedOtlpPushOptions, hooks: Ot
   };
   const inner = options.protocol === 'http/json' ? new JsonMetricExporter(config) : new ProtobufMetricExporter(config);
   const log = new StateLog(
-    originOf(options.endpoint),
+    printableUrl(url),
     options.intervalMillis,
     options.temporality,
     shutdownMillis,
@@ -344,15 +346,6 @@ export function describeError(error: unknown): string {
 
 function formatMillis(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
-}
-
-/** `scheme://host:port` only: no userinfo, path or query, which may carry tokens. */
-function originOf(endpoint: string): string {
-  try {
-    return new URL(endpoint).origin;
-  } catch {
-    return '(endpoint)';
-  }
 }
 
 // The SDK checks some of these too, but with messages that name its own option names

@@ -4,6 +4,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../../src/config/errors.ts';
 import type { OtlpProtocol } from '../../src/options.ts';
+import { otlpMetricsUrl, printableUrl } from '../../src/readers/otlp-endpoint.ts';
 import { createOtlpPushReader, type ResolvedOtlpPushOptions } from '../../src/readers/otlp-push.ts';
 import {
   startOtlpReceiver,
@@ -200,6 +201,45 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
     });
   });
 }
+
+describe('OTLP push reader: the endpoint as users write it', () => {
+  it('a base URL (no path), as OTEL_EXPORTER_OTLP_ENDPOINT takes it, posts to /v1/metrics', async () => {
+    const base = new URL(receiver.url).origin;
+    for (const endpoint of [base, `${base}/`]) {
+      receiver.requests.length = 0;
+      const { provider, started } = setup(options({ endpoint }));
+      started.add(2, { queue: 'base' });
+      const request = await flush(provider, 1);
+      assert.equal(valueFor(metric(request, 'jobs_started'), 'base'), 2);
+      await provider.shutdown();
+    }
+  });
+
+  it('a failing push logs the full URL it posts to and the HTTP status, never userinfo or query', async () => {
+    const lines: string[] = [];
+    const wrong = new URL(receiver.url);
+    wrong.pathname = '/otlp/v1/metrics';
+    wrong.username = 'user';
+    wrong.password = 'hunter2';
+    wrong.search = '?token=s3cr3t';
+    const provider = new MeterProvider({ readers: [createOtlpPushReader(options({ endpoint: wrong.href }), { log: (l) => lines.push(l) })] });
+    provider.getMeter('m').createCounter('c').add(1);
+    await provider.forceFlush().catch(() => {});
+    await provider.shutdown().catch(() => {});
+    receiver.errors.length = 0; // the receiver refused the wrong path, as it should
+    assert.equal(lines.length >= 1, true, 'a failing line');
+    assert.match(lines[0]!, new RegExp(`^jobmeter: OTLP push to ${wrong.origin.replace(/\./g, '\\.')}/otlp/v1/metrics failing \\(HTTP 404\\)`));
+    assert.doesNotMatch(lines.join('\n'), /hunter2|s3cr3t|user@/);
+  });
+
+  it('otlpMetricsUrl appends /v1/metrics only to a URL without a path', () => {
+    assert.equal(otlpMetricsUrl('http://127.0.0.1:4318'), 'http://127.0.0.1:4318/v1/metrics');
+    assert.equal(otlpMetricsUrl('https://collector.example:4318/'), 'https://collector.example:4318/v1/metrics');
+    assert.equal(otlpMetricsUrl('http://127.0.0.1:4318/v1/metrics'), 'http://127.0.0.1:4318/v1/metrics');
+    assert.equal(otlpMetricsUrl('http://gw.example/otlp/metrics'), 'http://gw.example/otlp/metrics');
+    assert.equal(printableUrl('http://u:p@h.example:1/a/b?token=x#f'), 'http://h.example:1/a/b');
+  });
+});
 
 describe('OTLP push reader', () => {
   it('exports on its own every intervalMillis', async () => {
