@@ -147,9 +147,15 @@ export const CONFIG_SCHEMA = {
     daemon: ref('daemon'),
     metrics_token: ref('token'),
     metrics_trusted_cidrs: ref('cidrList'),
+    build: ref('build'),
   },
   definitions: {
     // Tables
+    build: table({
+      version: ref('nonEmptyString'),
+      commit: ref('nonEmptyString'),
+      runtime_version: ref('nonEmptyString'),
+    }),
     listener: table({
       enabled: ref('boolean'),
       host: ref('host'),

@@ -49,6 +49,8 @@
  * max_body_bytes = 20971520
  * max_concurrent_requests = 8
  * expiry_ms = 300000
+ *
+ * # [build]: unset, so the build info is jobmeter's own version and this Node's
  * ```
  */
 import type { ServiceConfig } from './schema.ts';

@@ -4,7 +4,8 @@
  * Precedence, lowest first — a later layer overrides an earlier one field by field:
  *
  *   1. embedded defaults (defaults.ts)       — so no config at all behaves like createJobmeter({})
- *   2. OTEL_* environment (otel-env.ts)      — the ambient, fleet-wide OpenTelemetry settings
+ *   2. OTEL_* environment (otel-env.ts)      — the ambient, fleet-wide OpenTelemetry settings,
+ *      and JOBMETER_BUILD_*                    and the daemon's identity where its unit sets it
  *   3. config file (`--config FILE`)         — the operator's explicit choice for this service,
  *                                              so it beats whatever the environment happens to hold
  *   4. command-line flags                    — the most specific, per-invocation intent
@@ -38,7 +39,7 @@ import { ConfigError, inFile } from './errors.ts';
 import { loadConfigFile } from './file-config.ts';
 import { mergeMetricsConfig, metricsEnvLayer, resolveMetrics, type MetricsLayer, type ResolvedMetrics } from './metrics.ts';
 import { otlpOptionsFromEnv, resourceFromEnv } from './otel-env.ts';
-import type { MetricsConfig, OtlpConfig, ServiceConfig } from './schema.ts';
+import type { BuildConfig, MetricsConfig, OtlpConfig, ServiceConfig } from './schema.ts';
 import {
   parseHost,
   parseHostPort,
@@ -216,7 +217,25 @@ export function envLayer(env: Env): ServiceConfig {
   }
   const otlp = otlpOptionsFromEnv(env);
   if (otlp !== undefined) out.otlp = { ...otlp };
+  const build = buildFromEnv(env);
+  if (build !== undefined) out.build = build;
   return out;
+}
+
+/** `[build]`'s variables: the daemon's identity, set where its unit or container is defined. */
+export const BUILD_ENV: Readonly<Record<keyof BuildConfig, string>> = {
+  version: 'JOBMETER_BUILD_VERSION',
+  commit: 'JOBMETER_BUILD_COMMIT',
+  runtimeVersion: 'JOBMETER_BUILD_RUNTIME_VERSION',
+};
+
+function buildFromEnv(env: Env): BuildConfig | undefined {
+  const out: BuildConfig = {};
+  for (const [key, name] of Object.entries(BUILD_ENV) as Array<[keyof BuildConfig, string]>) {
+    const value = env[name]?.trim();
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
 }
 
 /** The command-line flags as a config layer. Errors name the flag (`--listen`, `--profile`). */
@@ -269,6 +288,7 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
   if (over.global !== undefined) out.global = over.global;
   if (over.cardinalityLimit !== undefined) out.cardinalityLimit = over.cardinalityLimit;
   if (over.hostInstruments !== undefined) out.hostInstruments = over.hostInstruments;
+  if (base.build !== undefined || over.build !== undefined) out.build = { ...base.build, ...definedOnly(over.build ?? {}) };
   if (base.resourceAttributes !== undefined || over.resourceAttributes !== undefined) {
     out.resourceAttributes = { ...base.resourceAttributes, ...over.resourceAttributes };
   }

@@ -94,6 +94,7 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   ingest: plain(EXPECT.table),
   metrics: plain(EXPECT.table),
   daemon: plain(EXPECT.table),
+  build: plain(EXPECT.table),
   resourceAttributes: plain(EXPECT.stringTable),
   headers: plain(EXPECT.stringTable),
   apiKeys: (value) => ({ shown: REDACTED, expected: `${EXPECT.apiKeys} (got ${describeType(value)})` }),

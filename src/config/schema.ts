@@ -143,6 +143,14 @@ export interface ServiceConfig {
   otlp?: OtlpConfig;
   ingest?: IngestConfig;
   metrics?: MetricsConfig;
+  /** `[build]`: the daemon's identity under `jobmeter serve`, until the daemon pushes its own. */
+  build?: BuildConfig;
+}
+
+export interface BuildConfig {
+  version?: string;
+  commit?: string;
+  runtimeVersion?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,6 +283,9 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       case 'metrics_trusted_cidrs':
         out.metrics = { ...out.metrics, trustedCidrs: trimmed(value) };
         break;
+      case 'build':
+        out.build = renameKeys(value, BUILD_KEYS) as BuildConfig;
+        break;
     }
   }
   if (out.metrics !== undefined) checkOriginalSpellings(raw);
@@ -296,6 +307,14 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   if (cfg.global !== undefined) out.global = cfg.global;
   if (cfg.cardinalityLimit !== undefined) out.cardinalityLimit = cfg.cardinalityLimit;
   if (cfg.hostInstruments !== undefined) out.hostInstruments = cfg.hostInstruments;
+  if (cfg.build !== undefined && Object.keys(cfg.build).length > 0) {
+    // A daemon that names only its commit or runtime still is not jobmeter: its version is unknown.
+    out.build = {
+      version: cfg.build.version ?? 'unknown',
+      ...(cfg.build.commit !== undefined && { commit: cfg.build.commit }),
+      ...(cfg.build.runtimeVersion !== undefined && { runtimeVersion: cfg.build.runtimeVersion }),
+    };
+  }
   if (cfg.listener !== undefined) {
     const { enabled, ...listenerOptions } = cfg.listener;
     out.listener = enabled === false ? false : stripUndefined(listenerOptions);
@@ -385,6 +404,12 @@ const OTLP_KEYS: Readonly<Record<string, keyof OtlpConfig>> = {
   temporality: 'temporality',
   headers: 'headers',
   naming: 'naming',
+};
+
+const BUILD_KEYS: Readonly<Record<string, keyof BuildConfig>> = {
+  version: 'version',
+  commit: 'commit',
+  runtime_version: 'runtimeVersion',
 };
 
 const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {

@@ -82,6 +82,11 @@ export interface BuildInfo {
   readonly version: string;
   /** @default 'unknown' */
   readonly commit?: string;
+  /**
+   * The daemon's runtime (rm's `go_version` label): `jobmeter serve`'s `[build] runtime_version`
+   * names the daemon's Go or Rust version. @default this Node's `process.version`
+   */
+  readonly runtimeVersion?: string;
 }
 
 export interface Recorder {
@@ -436,7 +441,7 @@ function observeSnapshot(r: Observe, get: (name: string) => Observable, s: HostS
     if (n !== undefined) r.observe(get('jobmeter.run.history'), n, { outcome });
   }
   if (build !== undefined) {
-    r.observe(get(BUILD_INFO.name), 1, { version: build.version, commit: build.commit ?? 'unknown', 'runtime.version': process.version });
+    r.observe(get(BUILD_INFO.name), 1, { version: build.version, commit: build.commit ?? 'unknown', 'runtime.version': build.runtimeVersion ?? process.version });
   }
   if (s === undefined) return;
 
