@@ -1,12 +1,21 @@
 /**
- * Content negotiation for the pull endpoint: which format, and whether to gzip.
+ * Content negotiation for the pull endpoint: which format, with which `escaping`, and which
+ * compression — as prometheus/docs `content_negotiation.md` says and client_golang's
+ * `expfmt.NegotiateIncludingOpenMetrics` does.
  *
- * Format follows client_golang's `expfmt.NegotiateIncludingOpenMetrics`: media ranges are taken in
- * order of decreasing q (more specific ranges first on a tie, then header order); the first one we
- * can serve decides: `application/openmetrics-text` with `version` 1.0.0, 0.0.1 or none →
- * OpenMetrics 1.0.0; `text/plain` with `version` 0.0.4 or none → text 0.0.4. Ranges we cannot
- * serve (`*`/`*`, protobuf, other versions) are passed over; nothing usable → text, the format
- * every scraper understands.
+ * Media ranges are taken in order of decreasing q (more specific ranges first on a tie, then
+ * header order); the first one we can serve decides: `application/openmetrics-text` with `version`
+ * 1.0.0, 0.0.1 or none → OpenMetrics 1.0.0; `text/plain` with `version` 1.0.0 → text 1.0.0; with
+ * 0.0.4 or none → text 0.0.4. Ranges we cannot serve (`*`/`*`, protobuf, other versions, an
+ * `escaping` we do not write) are passed over; nothing usable → text 0.0.4, the format every
+ * scraper understands.
+ *
+ * The 1.0.0 formats carry an `escaping` in the response's Content-Type: the one asked for, or
+ * `underscores` (client_golang's default) when the range names none. Every name jobmeter writes is
+ * in the classic character set, which `allow-utf-8`, `underscores` and `values` all leave as it is,
+ * so the body is the same for the three; `dots` would rewrite every `_` and is not served. Text
+ * 1.0.0 differs from 0.0.4 only in how it may quote UTF-8 names, so for these names its body is the
+ * 0.0.4 body.
  *
  * Departures from client_golang, both from RFC 9110: `q=0` means "not acceptable", so such a
  * range is skipped (client_golang's parser keeps it), and type, subtype and parameter names are
@@ -14,9 +23,24 @@
  */
 import type { ExpositionFormat } from './types.ts';
 
+/** The `escaping` schemes served (all leave classic names as they are). */
+export type Escaping = 'allow-utf-8' | 'underscores' | 'values';
+export const DEFAULT_ESCAPING: Escaping = 'underscores';
+
+/** What a scrape is answered in. */
+export interface Negotiated {
+  readonly format: ExpositionFormat;
+  /** OpenMetrics is always 1.0.0; text is 0.0.4 or 1.0.0. */
+  readonly version: '1.0.0' | '0.0.4';
+  /** For the 1.0.0 formats only. */
+  readonly escaping?: Escaping;
+}
+
 interface MediaRange {
   readonly type: string;
   readonly version: string | undefined;
+  /** The `escaping` parameter as written, lowercased; undefined when absent. */
+  readonly escaping: string | undefined;
   readonly q: number;
   /** 0 for `*`/`*`, 1 for `type/*`, 2 for `type/subtype`. */
   readonly specificity: number;
@@ -43,6 +67,7 @@ function parseAccept(header: string): MediaRange[] {
     const slash = type.indexOf('/');
     if (slash <= 0 || slash === type.length - 1) continue;
     let version: string | undefined;
+    let escaping: string | undefined;
     let q = 1;
     for (let p = 1; p < params.length; p++) {
       const eq = params[p].indexOf('=');
@@ -50,53 +75,109 @@ function parseAccept(header: string): MediaRange[] {
       const key = params[p].slice(0, eq).trim().toLowerCase();
       if (key === 'q') q = parseQ(params[p].slice(eq + 1));
       else if (key === 'version') version = unquote(params[p].slice(eq + 1));
+      else if (key === 'escaping') escaping = unquote(params[p].slice(eq + 1)).toLowerCase();
     }
     const specificity = type === '*/*' ? 0 : type.endsWith('/*') ? 1 : 2;
-    ranges.push({ type, version, q, specificity, position });
+    ranges.push({ type, version, escaping, q, specificity, position });
   }
   return ranges.sort(
     (a, b) => b.q - a.q || b.specificity - a.specificity || a.position - b.position,
   );
 }
 
-/**
- * Picks the exposition format for an `Accept` header: `openmetrics` when OpenMetrics 1.0.0 is the
- * most preferred format we serve, else `text` (also for an absent or unusable header).
- */
-export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  if (accept === undefined || accept === '') return 'text';
-  for (const r of parseAccept(accept)) {
-    if (r.q <= 0) continue;
-    const v = r.version;
-    if (r.type === 'application/openmetrics-text' && (v === undefined || v === '1.0.0' || v === '0.0.1')) {
-      return 'openmetrics';
-    }
-    if (r.type === 'text/plain' && (v === undefined || v === '0.0.4')) return 'text';
+/** A range's `escaping` as served: absent → the default; one we do not write → undefined. */
+function escapingOf(r: MediaRange): Escaping | undefined {
+  switch (r.escaping) {
+    case undefined:
+      return DEFAULT_ESCAPING;
+    case 'allow-utf-8':
+    case 'allow-utf8': // the spelling content_negotiation.md uses; Prometheus sends allow-utf-8
+      return 'allow-utf-8';
+    case 'underscores':
+    case 'values':
+      return r.escaping;
+    default:
+      return undefined;
   }
-  return 'text';
 }
 
+const TEXT_004: Negotiated = { format: 'text', version: '0.0.4' };
+
 /**
- * Whether an `Accept-Encoding` header allows gzip: `gzip` (or `x-gzip`) with q > 0, or, when
- * gzip is not named, `*` with q > 0. `gzip;q=0` refuses gzip even if `*` is acceptable.
+ * What to answer an `Accept` header with. `forced`: the format the listener serves whatever is
+ * asked (a legacy profile's own); OpenMetrics then takes the escaping of the OpenMetrics range the
+ * client accepts, text is 0.0.4, as the originals write it.
  */
-export function acceptsGzip(acceptEncoding: string | undefined): boolean {
-  if (acceptEncoding === undefined) return false;
-  let gzip = -1;
-  let star = -1;
-  for (const part of acceptEncoding.split(',')) {
-    const params = part.split(';');
-    const coding = params[0].trim().toLowerCase();
-    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') continue;
-    let q = 1;
-    for (let p = 1; p < params.length; p++) {
-      const eq = params[p].indexOf('=');
-      if (eq >= 0 && params[p].slice(0, eq).trim().toLowerCase() === 'q') {
-        q = parseQ(params[p].slice(eq + 1));
-      }
-    }
-    if (coding === '*') star = Math.max(star, q);
-    else gzip = Math.max(gzip, q);
+export function negotiate(accept: string | undefined, forced?: ExpositionFormat): Negotiated {
+  const ranges = accept === undefined || accept === '' ? [] : parseAccept(accept).filter((r) => r.q > 0);
+  if (forced === 'text') return TEXT_004;
+  if (forced === 'openmetrics') {
+    const om = ranges.find((r) => r.type === 'application/openmetrics-text' && escapingOf(r) !== undefined);
+    return { format: 'openmetrics', version: '1.0.0', escaping: om === undefined ? DEFAULT_ESCAPING : escapingOf(om)! };
   }
-  return gzip >= 0 ? gzip > 0 : star > 0;
+  for (const r of ranges) {
+    const v = r.version;
+    if (r.type === 'application/openmetrics-text' && (v === undefined || v === '1.0.0' || v === '0.0.1')) {
+      const escaping = escapingOf(r);
+      if (escaping !== undefined) return { format: 'openmetrics', version: '1.0.0', escaping };
+    }
+    if (r.type === 'text/plain' && v === '1.0.0') {
+      const escaping = escapingOf(r);
+      if (escaping !== undefined) return { format: 'text', version: '1.0.0', escaping };
+    }
+    if (r.type === 'text/plain' && (v === undefined || v === '0.0.4')) return TEXT_004;
+  }
+  return TEXT_004;
+}
+
+/** The exposition format alone: `openmetrics` when OpenMetrics 1.0.0 is the most preferred format we serve. */
+export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+  return negotiate(accept).format;
+}
+
+/** The response's Content-Type: media type, version, charset, and for 1.0.0 formats the escaping. */
+export function contentTypeOf(n: Negotiated): string {
+  const type = n.format === 'openmetrics' ? 'application/openmetrics-text' : 'text/plain';
+  return `${type}; version=${n.version}; charset=utf-8${n.escaping !== undefined ? `; escaping=${n.escaping}` : ''}`;
+}
+
+/** The response compressions served. */
+export type ResponseEncoding = 'gzip' | 'zstd';
+
+/**
+ * The compression an `Accept-Encoding` header asks for: of `zstd` and `gzip` (or `x-gzip`), the
+ * one with the higher q > 0 (on a tie, the one named first); a coding not named takes `*`'s q;
+ * `;q=0` refuses a coding even if `*` is acceptable. Neither acceptable → undefined (identity).
+ */
+export function chooseEncoding(acceptEncoding: string | undefined): ResponseEncoding | undefined {
+  if (acceptEncoding === undefined) return undefined;
+  const q: Record<ResponseEncoding | '*', { q: number; position: number }> = {
+    gzip: { q: -1, position: Infinity },
+    zstd: { q: -1, position: Infinity },
+    '*': { q: -1, position: Infinity },
+  };
+  const parts = acceptEncoding.split(',');
+  for (let position = 0; position < parts.length; position++) {
+    const params = parts[position]!.split(';');
+    const raw = params[0]!.trim().toLowerCase();
+    const coding = raw === 'x-gzip' ? 'gzip' : raw;
+    if (coding !== 'gzip' && coding !== 'zstd' && coding !== '*') continue;
+    let value = 1;
+    for (let p = 1; p < params.length; p++) {
+      const eq = params[p]!.indexOf('=');
+      if (eq >= 0 && params[p]!.slice(0, eq).trim().toLowerCase() === 'q') value = parseQ(params[p]!.slice(eq + 1));
+    }
+    if (value > q[coding].q) q[coding] = { q: value, position: Math.min(position, q[coding].position) };
+  }
+  const effective = (c: ResponseEncoding) => (q[c].q >= 0 ? q[c] : { q: q['*'].q, position: q['*'].position });
+  const [gzip, zstd] = [effective('gzip'), effective('zstd')];
+  if (gzip.q <= 0 && zstd.q <= 0) return undefined;
+  if (zstd.q > gzip.q || (zstd.q === gzip.q && zstd.position < gzip.position)) return 'zstd';
+  return 'gzip';
+}
+
+/** Whether an `Accept-Encoding` header allows gzip (`*` counts; `gzip;q=0` refuses it). */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  const q = chooseEncoding(acceptEncoding?.split(',').filter((p) => !/^\s*zstd\b/i.test(p)).join(','));
+  return q === 'gzip';
 }

@@ -12,17 +12,17 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate } from 'node:timers';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createGzip } from 'node:zlib';
-import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.ts';
+import { createGzip, createZstdCompress } from 'node:zlib';
+import { chooseEncoding, contentTypeOf, negotiate, type ResponseEncoding } from '../exposition/negotiate.ts';
 import { renderJson, type JsonShape } from '../exposition/json.ts';
 import { DEFAULT_SLICE_MILLIS, renderStream } from '../exposition/stream.ts';
-import { CONTENT_TYPE, type ExpositionFormat, type Family } from '../exposition/types.ts';
+import type { ExpositionFormat, Family } from '../exposition/types.ts';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 export interface MetricsResponse {
   readonly contentType: string;
-  readonly contentEncoding: 'gzip' | undefined;
+  readonly contentEncoding: ResponseEncoding | undefined;
   /** The body, in the pieces it was rendered (and compressed) in. */
   readonly body: readonly Buffer[];
   /** Bytes in `body` (the `Content-Length`). */
@@ -97,7 +97,8 @@ interface Storage {
 const IDLE_MAX = 2;
 const idle: Storage[] = [];
 /** The previous body's length, plain and compressed: the size the next one most likely needs. */
-const lastLength = [0, 0];
+/** The last body's length per compression (identity, gzip, zstd): the next one's first storage. */
+const lastLength = [0, 0, 0];
 const MIN_STORAGE = 64 * 1024;
 
 function takeStorage(bytes: number): Storage {
@@ -126,11 +127,11 @@ function drop(s: Storage): void {
 }
 
 /**
- * Collects `pieces`, through gzip when asked, into storage; awaiting the pieces is what gives the
- * event loop back. The body's pieces are views of the storage, cut where the pieces ended.
+ * Collects `pieces`, through the compressor when asked, into storage; awaiting the pieces is what
+ * gives the event loop back. The body's pieces are views of the storage, cut where the pieces ended.
  */
-async function collect(pieces: AsyncIterable<Buffer> | Iterable<Buffer>, gzip: boolean): Promise<Pick<MetricsResponse, 'body' | 'length' | 'hold'>> {
-  const kind = gzip ? 1 : 0;
+async function collect(pieces: AsyncIterable<Buffer> | Iterable<Buffer>, encoding: ResponseEncoding | undefined): Promise<Pick<MetricsResponse, 'body' | 'length' | 'hold'>> {
+  const kind = encoding === undefined ? 0 : encoding === 'gzip' ? 1 : 2;
   let storage = takeStorage(lastLength[kind]!);
   const ends: number[] = [];
   let length = 0;
@@ -148,7 +149,9 @@ async function collect(pieces: AsyncIterable<Buffer> | Iterable<Buffer>, gzip: b
     }
   };
   try {
-    if (gzip) await pipeline(Readable.from(pieces, { objectMode: false }), createGzip(), keep);
+    if (encoding !== undefined) {
+      await pipeline(Readable.from(pieces, { objectMode: false }), encoding === 'gzip' ? createGzip() : createZstdCompress(), keep);
+    }
     // Straight from the renderer: a Readable in between only adds stream bookkeeping to every piece.
     else await keep(pieces);
   } catch (err) {
@@ -202,18 +205,18 @@ export async function buildMetricsResponse(
 ): Promise<MetricsResponse> {
   let contentType: string;
   let pieces: AsyncIterable<Buffer> | Iterable<Buffer>;
-  const gzip = acceptsGzip(request.acceptEncoding);
+  const encoding = chooseEncoding(request.acceptEncoding);
   if (request.json) {
     contentType = JSON_CONTENT_TYPE;
     const extra = json.extra?.();
     const text = renderJson(families, json.shape, { ...(json.prefix !== undefined ? { prefix: json.prefix } : {}), ...(extra ? { extra } : {}) });
     // One piece already: nothing to collect.
-    if (!gzip) return { contentType, contentEncoding: undefined, ...bodyOf(text) };
+    if (encoding === undefined) return { contentType, contentEncoding: undefined, ...bodyOf(text) };
     pieces = [Buffer.from(text, 'utf8')];
   } else {
-    const chosen = format === 'negotiate' ? negotiateFormat(request.accept) : format;
-    contentType = CONTENT_TYPE[chosen];
-    pieces = renderStream(chosen, families);
+    const chosen = negotiate(request.accept, format === 'negotiate' ? undefined : format);
+    contentType = contentTypeOf(chosen);
+    pieces = renderStream(chosen.format, families);
   }
-  return { contentType, contentEncoding: gzip ? 'gzip' : undefined, ...(await collect(pieces, gzip)) };
+  return { contentType, contentEncoding: encoding, ...(await collect(pieces, encoding)) };
 }

@@ -3,7 +3,7 @@
  * and the host-app plugin alike):
  *
  * - Concurrent scrapes share one collection (upstream, `jobmeter.scrape()`) and, here, one
- *   rendering and one gzip per variant (format × gzip × JSON): a storm of N scrapes costs one
+ *   rendering and one compression per variant (Content-Type × compression × JSON): a storm of N scrapes costs one
  *   collection, one render and one compression. A shared rendering lives only while it is in
  *   flight, so a later scrape never gets a stale body.
  * - A failure answers 500 with a short, fixed reason (`Content-Encoding` dropped, as promhttp does
@@ -22,7 +22,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
-import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.ts';
+import { chooseEncoding, contentTypeOf, negotiate } from '../exposition/negotiate.ts';
 import { bodyOf, bodyStream, buildMetricsResponse, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
 
 export type ScrapeErrorCause = 'collection' | 'encoding';
@@ -71,9 +71,10 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
   /** One rendering per families array and variant, shared by the scrapes that ask at the same time. */
   function render(families: readonly Family[], request: ScrapeRequest): Promise<MetricsResponse> {
     const json = request.json === true;
-    const format = options.format === 'negotiate' ? negotiateFormat(request.accept) : options.format;
-    const gzip = acceptsGzip(request.acceptEncoding);
-    const variant = `${json ? 'json' : format}|${gzip}`;
+    const chosen = negotiate(request.accept, options.format === 'negotiate' ? undefined : options.format);
+    const encoding = chooseEncoding(request.acceptEncoding);
+    // The rendering depends on the format only; the Content-Type (version, escaping) rides along.
+    const variant = `${json ? 'json' : contentTypeOf(chosen)}|${encoding ?? 'identity'}`;
     let byVariant = rendering.get(families);
     if (byVariant === undefined) rendering.set(families, (byVariant = new Map()));
     let pending = byVariant.get(variant);
@@ -81,7 +82,7 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
       const served = options.selfMetrics ? [...families, errorsFamily(errors)] : families;
       const variants = byVariant;
       pending = Promise.resolve()
-        .then(() => buildMetricsResponse(served, { accept: undefined, acceptEncoding: gzip ? 'gzip' : undefined, json }, format, options.json))
+        .then(() => buildMetricsResponse(served, { accept: request.accept, acceptEncoding: encoding, json }, options.format, options.json))
         .finally(() => variants.delete(variant));
       byVariant.set(variant, pending);
     }

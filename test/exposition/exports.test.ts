@@ -25,7 +25,7 @@ test('index exports exactly the public names', () => {
     if (name !== 'CONTENT_TYPE') assert.equal(typeof value, 'function', name);
   }
   assert.deepEqual(exposition.CONTENT_TYPE, {
-    openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+    openmetrics: 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores',
     text: 'text/plain; version=0.0.4; charset=utf-8',
   });
 });

@@ -1,7 +1,7 @@
 // Content negotiation: Accept → format, Accept-Encoding → gzip.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { acceptsGzip, negotiateFormat } from '../../src/exposition/negotiate.ts';
+import { acceptsGzip, chooseEncoding, contentTypeOf, negotiate, negotiateFormat } from '../../src/exposition/negotiate.ts';
 
 /** The Accept header Prometheus 2.42 sends when scraping (scrape/scrape.go, acceptHeader). */
 const PROMETHEUS_2_42 =
@@ -74,5 +74,59 @@ describe('acceptsGzip', () => {
     test(`${JSON.stringify(header)} → ${expected}`, () => {
       assert.equal(acceptsGzip(header), expected);
     });
+  }
+});
+
+describe('negotiate: version and escaping (content_negotiation.md)', () => {
+  const P3 = 'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7,application/openmetrics-text;version=0.0.1;q=0.6,' +
+    'text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.3';
+  const table: Array<[string | undefined, string]> = [
+    [PROMETHEUS_2_42, 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores'],
+    [P3, 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8'],
+    ['text/plain;version=1.0.0;escaping=allow-utf-8', 'text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8'],
+    ['text/plain;version=1.0.0', 'text/plain; version=1.0.0; charset=utf-8; escaping=underscores'],
+    ['text/plain;version=1.0.0;escaping=values', 'text/plain; version=1.0.0; charset=utf-8; escaping=values'],
+    ['application/openmetrics-text;version=1.0.0;escaping=allow-utf8', 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8'],
+    ['application/openmetrics-text;version=1.0.0;ESCAPING="Underscores"', 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores'],
+    // dots would rewrite every underscore: passed over for the next preference.
+    ['application/openmetrics-text;version=1.0.0;escaping=dots,text/plain;version=1.0.0;escaping=underscores;q=0.5', 'text/plain; version=1.0.0; charset=utf-8; escaping=underscores'],
+    ['application/openmetrics-text;version=1.0.0;escaping=bogus', 'text/plain; version=0.0.4; charset=utf-8'],
+    ['text/plain;version=0.0.4', 'text/plain; version=0.0.4; charset=utf-8'],
+    [undefined, 'text/plain; version=0.0.4; charset=utf-8'],
+  ];
+  for (const [accept, contentType] of table) {
+    test(`${JSON.stringify(accept)} → ${contentType}`, () => {
+      assert.equal(contentTypeOf(negotiate(accept)), contentType);
+    });
+  }
+
+  test('a forced format: OpenMetrics takes the escaping of the OpenMetrics range accepted; text is 0.0.4', () => {
+    assert.equal(contentTypeOf(negotiate(P3, 'openmetrics')), 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8');
+    assert.equal(contentTypeOf(negotiate('text/plain', 'openmetrics')), 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores');
+    assert.equal(contentTypeOf(negotiate(P3, 'text')), 'text/plain; version=0.0.4; charset=utf-8');
+  });
+});
+
+describe('chooseEncoding', () => {
+  const table: Array<[string | undefined, 'gzip' | 'zstd' | undefined]> = [
+    [undefined, undefined],
+    ['', undefined],
+    ['gzip', 'gzip'],
+    ['zstd', 'zstd'],
+    ['gzip, zstd', 'gzip'],
+    ['zstd, gzip', 'zstd'],
+    ['gzip;q=0.5, zstd', 'zstd'],
+    ['zstd;q=0.5, gzip', 'gzip'],
+    ['zstd;q=0, gzip;q=0', undefined],
+    ['zstd;q=0, *', 'gzip'],
+    ['*', 'gzip'],
+    ['*;q=0', undefined],
+    ['identity', undefined],
+    ['deflate, gzip, br, zstd', 'gzip'],
+    ['x-gzip', 'gzip'],
+    ['ZSTD;Q=1', 'zstd'],
+  ];
+  for (const [header, expected] of table) {
+    test(`${JSON.stringify(header)} → ${expected}`, () => assert.equal(chooseEncoding(header), expected));
   }
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { isLoopbackHost } from '../../src/http/loopback.ts';
 
@@ -20,7 +20,7 @@ test('GET /metrics negotiates OpenMetrics for a Prometheus Accept header', async
     headers: { accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' },
   });
   assert.equal(res.status, 200);
-  assert.equal(res.headers.get('content-type'), 'application/openmetrics-text; version=1.0.0; charset=utf-8');
+  assert.equal(res.headers.get('content-type'), 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores');
   const body = await res.text();
   assert.ok(body.endsWith('# EOF\n'));
   assert.match(body, /^# TYPE jobmeter_run_finished counter$/m);
@@ -55,6 +55,29 @@ test('gzip when Accept-Encoding allows it, not when q=0', async () => {
   const plain = await rawGet('/metrics', { 'accept-encoding': 'gzip;q=0' });
   assert.equal(plain.headers['content-encoding'], undefined);
   assert.match(plain.body.toString('utf8'), /jobmeter_run_finished_total/);
+});
+
+/** A body without the process, runtime and host figures, which move between two scrapes. */
+const stable = (body: Buffer | string): string => body.toString().split('\n').filter((l) => !/process_|v8js_|system_/.test(l)).join('\n');
+
+test('zstd when Accept-Encoding prefers it; the same body as uncompressed, as gzip', async () => {
+  const plain = await rawGet('/metrics', { 'accept-encoding': 'identity' });
+  const zs = await rawGet('/metrics', { 'accept-encoding': 'gzip;q=0.5, zstd' });
+  assert.equal(zs.headers['content-encoding'], 'zstd');
+  assert.equal(zs.headers['vary'], 'Accept, Accept-Encoding');
+  assert.equal(stable(zstdDecompressSync(zs.body)), stable(plain.body));
+  assert.match(stable(plain.body), /jobmeter_run_finished_total/);
+  const gz = await rawGet('/metrics', { 'accept-encoding': 'gzip, zstd' });
+  assert.equal(gz.headers['content-encoding'], 'gzip', 'a tie goes to the first named');
+  assert.equal(stable(gunzipSync(gz.body)), stable(plain.body));
+});
+
+test('text 1.0.0 and the escaping asked for are answered in the Content-Type; the body is the 0.0.4 body', async () => {
+  const v1 = await rawGet('/metrics', { accept: 'text/plain;version=1.0.0;escaping=allow-utf-8' });
+  assert.equal(v1.headers['content-type'], 'text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8');
+  const v004 = await rawGet('/metrics', { accept: 'text/plain;version=0.0.4' });
+  assert.equal(v004.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+  assert.equal(stable(v1.body), stable(v004.body));
 });
 
 test('HEAD /metrics answers headers only', async () => {

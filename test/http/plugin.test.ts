@@ -105,7 +105,7 @@ describe('serving', () => {
   it('negotiates OpenMetrics and text like the dedicated listener', async () => {
     const om = await get(h.port, '/metrics', { accept: 'application/openmetrics-text;version=1.0.0' });
     assert.equal(om.status, 200);
-    assert.equal(om.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8');
+    assert.equal(om.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores');
     assert.ok(om.text.endsWith('# EOF\n'));
     assert.deepEqual(checkExposition(om.text, 'openmetrics'), []);
     const text = await get(h.port, '/metrics', { accept: '*/*' });
