@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chooseEncoding, contentTypeOf, negotiate } from '../../src/exposition/negotiate.ts';
 import { startCollector } from '../support/collector.ts';
+import { replaceBlock } from '../support/generated-block.ts';
 import { peerVersions } from '../support/peers.ts';
 import { startPrometheus } from '../support/prometheus.ts';
 
@@ -93,10 +94,7 @@ export function renderTable(scrapers: readonly Scraper[]): string {
 }
 
 export function updateReadme(doc: string, table: string): string {
-  const s = doc.indexOf(START);
-  const e = doc.indexOf(END);
-  if (s === -1 || e === -1 || e < s) throw new Error('README.md: accept-table markers missing');
-  return doc.slice(0, s) + START + '\n' + table + '\n' + doc.slice(e);
+  return replaceBlock(doc, START, END, table, 'README.md');
 }
 
 if (import.meta.main) {

@@ -16,6 +16,7 @@ import { decodeExportResponse, decodeStatus } from '../../src/otlp/codec.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { startCollector } from '../support/collector.ts';
+import { replaceBlock } from '../support/generated-block.ts';
 import { peerVersions } from '../support/peers.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -157,10 +158,7 @@ export function renderTable(rows: Awaited<ReturnType<typeof collectAnswers>>): s
 }
 
 export function updateDoc(doc: string, table: string): string {
-  const s = doc.indexOf(START);
-  const e = doc.indexOf(END);
-  if (s === -1 || e === -1 || e < s) throw new Error('docs/collector.md: bad-requests markers missing');
-  return doc.slice(0, s) + START + '\n' + table + '\n' + doc.slice(e);
+  return replaceBlock(doc, START, END, table, 'docs/collector.md');
 }
 
 if (import.meta.main) {
