@@ -4,6 +4,7 @@
 #
 # - the OpenTelemetry Collector, with its official builder (OCB) from test/peers/otelcol-builder.yaml;
 # - test/peers/go-daemon, a small Go program on the OpenTelemetry Go SDK (its go.mod pins it);
+# - client_model's metrics.proto, copied from its module (the protobuf exposition's official schema);
 # - Prometheus 3 (server and promtool), from the module github.com/prometheus/prometheus. Its go.mod
 #   has `replace` directives, so `go install …@version` refuses it: the module is downloaded and
 #   built inside its own directory (GOWORK=off: its go.work names folders the module zip lacks).
@@ -30,13 +31,14 @@ readonly OTELCOL_DIR="${CACHE}/otelcol-${OTELCOL_VERSION}-$(recipe_hash "${PEERS
 readonly PROM3_DIR="${CACHE}/prometheus-${PROMETHEUS3_VERSION}"
 readonly GO_DAEMON_DIR="${CACHE}/go-daemon-$(recipe_hash "${PEERS}/go-daemon/go.mod" "${PEERS}/go-daemon/go.sum" "${PEERS}/go-daemon/main.go")"
 readonly GO_DAEMON_BIN="${GO_DAEMON_DIR}/go-daemon"
+readonly CLIENT_MODEL_PROTO="${CACHE}/client_model-${CLIENT_MODEL_VERSION}/metrics.proto"
 readonly OTELCOL_BIN="${OTELCOL_DIR}/otelcol-jobmeter"
 readonly PROM3_BIN="${PROM3_DIR}/prometheus"
 readonly PROMTOOL3_BIN="${PROM3_DIR}/promtool"
 
 where() {
-  printf 'OTELCOL=%s\nOTELCOL_VERSION=%s\nPROMETHEUS3=%s\nPROMTOOL3=%s\nPROMETHEUS3_VERSION=%s\nGO_DAEMON=%s\n' \
-    "${OTELCOL_BIN}" "${OTELCOL_VERSION}" "${PROM3_BIN}" "${PROMTOOL3_BIN}" "${PROMETHEUS3_VERSION}" "${GO_DAEMON_BIN}" >&3
+  printf 'OTELCOL=%s\nOTELCOL_VERSION=%s\nPROMETHEUS3=%s\nPROMTOOL3=%s\nPROMETHEUS3_VERSION=%s\nGO_DAEMON=%s\nCLIENT_MODEL_PROTO=%s\n' \
+    "${OTELCOL_BIN}" "${OTELCOL_VERSION}" "${PROM3_BIN}" "${PROMTOOL3_BIN}" "${PROMETHEUS3_VERSION}" "${GO_DAEMON_BIN}" "${CLIENT_MODEL_PROTO}" >&3
 }
 if [[ "${1:-}" == "--where" ]]; then where; exit 0; fi
 
@@ -48,7 +50,7 @@ find_go() {
   return 1
 }
 
-if [[ -x "${OTELCOL_BIN}" && -x "${PROM3_BIN}" && -x "${PROMTOOL3_BIN}" && -x "${GO_DAEMON_BIN}" ]]; then
+if [[ -x "${OTELCOL_BIN}" && -x "${PROM3_BIN}" && -x "${PROMTOOL3_BIN}" && -x "${GO_DAEMON_BIN}" && -f "${CLIENT_MODEL_PROTO}" ]]; then
   echo "build-test-peers: cached: ${OTELCOL_BIN} (Collector ${OTELCOL_VERSION})"
   echo "build-test-peers: cached: ${PROM3_BIN} (Prometheus ${PROMETHEUS3_VERSION})"
   where
@@ -133,9 +135,19 @@ build_go_daemon() {
   mv "${tmp}" "${GO_DAEMON_DIR}"
 }
 
+fetch_client_model_proto() {
+  [[ -f "${CLIENT_MODEL_PROTO}" ]] && return 0
+  local dir
+  dir="$(go mod download -json "github.com/prometheus/client_model@${CLIENT_MODEL_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  mkdir -p "$(dirname "${CLIENT_MODEL_PROTO}")"
+  cp "${dir}/io/prometheus/client/metrics.proto" "${CLIENT_MODEL_PROTO}.tmp"
+  mv "${CLIENT_MODEL_PROTO}.tmp" "${CLIENT_MODEL_PROTO}"
+}
+
 build_otelcol
 build_prometheus3
 build_go_daemon
+fetch_client_model_proto
 echo "build-test-peers: ${OTELCOL_BIN}: $("${OTELCOL_BIN}" --version 2>&1 | head -n 1)"
 echo "build-test-peers: ${PROM3_BIN}: $("${PROM3_BIN}" --version 2>&1 | head -n 1)"
 where

@@ -68,3 +68,35 @@ export function renderLabelPairs(names: readonly string[], values: readonly stri
   }
   return out;
 }
+
+/**
+ * The pairs of a label string {@link renderLabelPairs} wrote, values unescaped: `a="x",b="y\"z"`
+ * → `[['a', 'x'], ['b', 'y"z']]`. For renderers that need pairs, not text (protobuf).
+ * @throws Error on a string renderLabelPairs cannot have written.
+ */
+export function parseLabelPairs(labels: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let i = 0;
+  while (i < labels.length) {
+    const eq = labels.indexOf('="', i);
+    if (eq === -1) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
+    const name = labels.slice(i, eq);
+    let j = eq + 2;
+    let value = '';
+    while (j < labels.length && labels[j] !== '"') {
+      if (labels[j] === '\\' && j + 1 < labels.length) {
+        const next = labels[j + 1]!;
+        value += next === 'n' ? '\n' : next;
+        j += 2;
+      } else {
+        value += labels[j]!;
+        j++;
+      }
+    }
+    if (j >= labels.length) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
+    out.push([name, value]);
+    // Past the closing quote and the comma.
+    i = j + 2;
+  }
+  return out;
+}

@@ -6,9 +6,10 @@
  * Media ranges are taken in order of decreasing q (more specific ranges first on a tie, then
  * header order); the first one we can serve decides: `application/openmetrics-text` with `version`
  * 1.0.0, 0.0.1 or none → OpenMetrics 1.0.0; `text/plain` with `version` 1.0.0 → text 1.0.0; with
- * 0.0.4 or none → text 0.0.4. Ranges we cannot serve (`*`/`*`, protobuf, other versions, an
- * `escaping` we do not write) are passed over; nothing usable → text 0.0.4, the format every
- * scraper understands.
+ * 0.0.4 or none → text 0.0.4; `application/vnd.google.protobuf` with
+ * `proto=io.prometheus.client.MetricFamily` and `encoding=delimited` → protobuf (protobuf.ts).
+ * Ranges we cannot serve (`*`/`*`, other versions or encodings, an `escaping` we do not write)
+ * are passed over; nothing usable → text 0.0.4, the format every scraper understands.
  *
  * The 1.0.0 formats carry an `escaping` in the response's Content-Type: the one asked for, or
  * `underscores` (client_golang's default) when the range names none. Every name jobmeter writes is
@@ -21,6 +22,7 @@
  * range is skipped (client_golang's parser keeps it), and type, subtype and parameter names are
  * compared case-insensitively, with quoted parameter values unquoted.
  */
+import { PROTOBUF_CONTENT_TYPE } from './protobuf.ts';
 import type { ExpositionFormat } from './types.ts';
 
 /** The `escaping` schemes served (all leave classic names as they are). */
@@ -29,9 +31,9 @@ export const DEFAULT_ESCAPING: Escaping = 'underscores';
 
 /** What a scrape is answered in. */
 export interface Negotiated {
-  readonly format: ExpositionFormat;
-  /** OpenMetrics is always 1.0.0; text is 0.0.4 or 1.0.0. */
-  readonly version: '1.0.0' | '0.0.4';
+  readonly format: ExpositionFormat | 'protobuf';
+  /** OpenMetrics is always 1.0.0; text is 0.0.4 or 1.0.0; protobuf has none. */
+  readonly version?: '1.0.0' | '0.0.4';
   /** For the 1.0.0 formats only. */
   readonly escaping?: Escaping;
 }
@@ -41,6 +43,9 @@ interface MediaRange {
   readonly version: string | undefined;
   /** The `escaping` parameter as written, lowercased; undefined when absent. */
   readonly escaping: string | undefined;
+  /** Protobuf's `proto` and `encoding` parameters, lowercased. */
+  readonly proto: string | undefined;
+  readonly encoding: string | undefined;
   readonly q: number;
   /** 0 for `*`/`*`, 1 for `type/*`, 2 for `type/subtype`. */
   readonly specificity: number;
@@ -68,6 +73,8 @@ function parseAccept(header: string): MediaRange[] {
     if (slash <= 0 || slash === type.length - 1) continue;
     let version: string | undefined;
     let escaping: string | undefined;
+    let proto: string | undefined;
+    let encoding: string | undefined;
     let q = 1;
     for (let p = 1; p < params.length; p++) {
       const eq = params[p].indexOf('=');
@@ -76,9 +83,11 @@ function parseAccept(header: string): MediaRange[] {
       if (key === 'q') q = parseQ(params[p].slice(eq + 1));
       else if (key === 'version') version = unquote(params[p].slice(eq + 1));
       else if (key === 'escaping') escaping = unquote(params[p].slice(eq + 1)).toLowerCase();
+      else if (key === 'proto') proto = unquote(params[p].slice(eq + 1)).toLowerCase();
+      else if (key === 'encoding') encoding = unquote(params[p].slice(eq + 1)).toLowerCase();
     }
     const specificity = type === '*/*' ? 0 : type.endsWith('/*') ? 1 : 2;
-    ranges.push({ type, version, escaping, q, specificity, position });
+    ranges.push({ type, version, escaping, proto, encoding, q, specificity, position });
   }
   return ranges.sort(
     (a, b) => b.q - a.q || b.specificity - a.specificity || a.position - b.position,
@@ -117,6 +126,9 @@ export function negotiate(accept: string | undefined, forced?: ExpositionFormat)
   }
   for (const r of ranges) {
     const v = r.version;
+    if (r.type === 'application/vnd.google.protobuf' && r.proto === 'io.prometheus.client.metricfamily' && r.encoding === 'delimited') {
+      return { format: 'protobuf' };
+    }
     if (r.type === 'application/openmetrics-text' && (v === undefined || v === '1.0.0' || v === '0.0.1')) {
       const escaping = escapingOf(r);
       if (escaping !== undefined) return { format: 'openmetrics', version: '1.0.0', escaping };
@@ -130,13 +142,22 @@ export function negotiate(accept: string | undefined, forced?: ExpositionFormat)
   return TEXT_004;
 }
 
-/** The exposition format alone: `openmetrics` when OpenMetrics 1.0.0 is the most preferred format we serve. */
+/**
+ * The text format alone: `openmetrics` when OpenMetrics 1.0.0 is the most preferred text format we
+ * serve, else `text` (protobuf is not a text format: passed over here).
+ */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  return negotiate(accept).format;
+  const n = negotiate(accept);
+  return n.format === 'protobuf' ? negotiate(withoutProtobuf(accept!)).format as ExpositionFormat : n.format;
+}
+
+function withoutProtobuf(accept: string): string {
+  return accept.split(',').filter((r) => !/^\s*application\/vnd\.google\.protobuf/i.test(r)).join(',');
 }
 
 /** The response's Content-Type: media type, version, charset, and for 1.0.0 formats the escaping. */
 export function contentTypeOf(n: Negotiated): string {
+  if (n.format === 'protobuf') return PROTOBUF_CONTENT_TYPE;
   const type = n.format === 'openmetrics' ? 'application/openmetrics-text' : 'text/plain';
   return `${type}; version=${n.version}; charset=utf-8${n.escaping !== undefined ? `; escaping=${n.escaping}` : ''}`;
 }

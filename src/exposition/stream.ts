@@ -9,6 +9,7 @@
  * builds new families for every scrape, so a later scrape never touches these).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { protobufBuffers } from './protobuf.ts';
 import { renderBuffers } from './render.ts';
 import type { ExpositionFormat, Family } from './types.ts';
 
@@ -35,6 +36,11 @@ export function renderStream(format: ExpositionFormat, families: readonly Family
   }
   const buffers = renderBuffers(format, families, options.chunkBytes);
   return sliced(buffers, sliceMillis);
+}
+
+/** The protobuf exposition (protobuf.ts), one family a piece, sliced the same way. */
+export function renderProtobufStream(families: readonly Family[], sliceMillis = DEFAULT_SLICE_MILLIS): AsyncGenerator<Buffer, void, undefined> {
+  return sliced(protobufBuffers(families), sliceMillis);
 }
 
 async function* sliced(buffers: Iterator<Buffer>, sliceMillis: number): AsyncGenerator<Buffer, void, undefined> {

@@ -15,7 +15,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import { chooseEncoding, contentTypeOf, negotiate, type ResponseEncoding } from '../exposition/negotiate.ts';
 import { renderJson, type JsonShape } from '../exposition/json.ts';
-import { DEFAULT_SLICE_MILLIS, renderStream } from '../exposition/stream.ts';
+import { DEFAULT_SLICE_MILLIS, renderProtobufStream, renderStream } from '../exposition/stream.ts';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -216,7 +216,7 @@ export async function buildMetricsResponse(
   } else {
     const chosen = negotiate(request.accept, format === 'negotiate' ? undefined : format);
     contentType = contentTypeOf(chosen);
-    pieces = renderStream(chosen.format, families);
+    pieces = chosen.format === 'protobuf' ? renderProtobufStream(families) : renderStream(chosen.format, families);
   }
   return { contentType, contentEncoding: encoding, ...(await collect(pieces, encoding)) };
 }

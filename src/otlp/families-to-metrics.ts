@@ -30,6 +30,7 @@ import {
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { Family, HistogramSeries, NumberSeries } from '../exposition/types.ts';
+import { parseLabelPairs } from '../exposition/escape.ts';
 
 export interface FamiliesToMetricsOptions {
   /** The instrumentation scope of every metric. */
@@ -142,27 +143,7 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
  */
 export function parseLabels(labels: string): Attributes {
   const out: Attributes = {};
-  let i = 0;
-  while (i < labels.length) {
-    const eq = labels.indexOf('="', i);
-    if (eq === -1) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
-    const name = labels.slice(i, eq);
-    let j = eq + 2;
-    let value = '';
-    while (j < labels.length && labels[j] !== '"') {
-      if (labels[j] === '\\' && j + 1 < labels.length) {
-        const next = labels[j + 1]!;
-        value += next === 'n' ? '\n' : next;
-        j += 2;
-      } else {
-        value += labels[j]!;
-        j++;
-      }
-    }
-    if (name !== '__proto__') out[name] = value;
-    // Past the closing quote and the comma.
-    i = j + 2;
-  }
+  for (const [name, value] of parseLabelPairs(labels)) if (name !== '__proto__') out[name] = value;
   return out;
 }
 

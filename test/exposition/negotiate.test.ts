@@ -92,6 +92,9 @@ describe('negotiate: version and escaping (content_negotiation.md)', () => {
     ['application/openmetrics-text;version=1.0.0;escaping=dots,text/plain;version=1.0.0;escaping=underscores;q=0.5', 'text/plain; version=1.0.0; charset=utf-8; escaping=underscores'],
     ['application/openmetrics-text;version=1.0.0;escaping=bogus', 'text/plain; version=0.0.4; charset=utf-8'],
     ['text/plain;version=0.0.4', 'text/plain; version=0.0.4; charset=utf-8'],
+    ['application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,application/openmetrics-text;version=1.0.0;q=0.6', 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited'],
+    // Another protobuf encoding (text) is not served: passed over.
+    ['application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text,text/plain;version=0.0.4;q=0.5', 'text/plain; version=0.0.4; charset=utf-8'],
     [undefined, 'text/plain; version=0.0.4; charset=utf-8'],
   ];
   for (const [accept, contentType] of table) {

@@ -20,6 +20,7 @@ export interface Peers {
   promtool3: string;
   prometheus3Version: string;
   goDaemon: string;
+  clientModelProto: string;
 }
 
 let cached: Peers | undefined;
@@ -43,6 +44,7 @@ function where(): Peers {
     promtool3: get('PROMTOOL3'),
     prometheus3Version: get('PROMETHEUS3_VERSION'),
     goDaemon: get('GO_DAEMON'),
+    clientModelProto: get('CLIENT_MODEL_PROTO'),
   };
   return cached;
 }
@@ -71,6 +73,17 @@ export function prometheus3Binary(name: 'prometheus' | 'promtool'): string {
 /** test/peers/go-daemon: a Go program on the OpenTelemetry Go SDK (stdin: a script of runs). */
 export function goDaemonBinary(): string {
   return executable(where().goDaemon, 'test/peers/go-daemon');
+}
+
+/** client_model's official io/prometheus/client/metrics.proto (the version in versions.env). */
+export function clientModelProto(): string {
+  const path = where().clientModelProto;
+  try {
+    accessSync(path, fsConstants.R_OK);
+    return path;
+  } catch {
+    throw new Error(`client_model's metrics.proto is not fetched (${path} missing): run ${BUILD_PEERS_COMMAND}`);
+  }
 }
 
 export function peerVersions(): { otelcol: string; prometheus3: string } {
