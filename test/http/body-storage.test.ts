@@ -18,9 +18,13 @@ interface Fetched {
   readonly received: number;
 }
 
-function fetchBody(url: string, gzip: boolean, pauseMs = 0): Promise<Fetched> {
-  return new Promise((resolve, reject) => {
+/** `answered` settles when the response's headers arrive (its body is rendered by then). */
+function startFetch(url: string, gzip: boolean, pauseMs = 0): { answered: Promise<void>; done: Promise<Fetched> } {
+  let onAnswered!: () => void;
+  const answered = new Promise<void>((r) => (onAnswered = r));
+  const done = new Promise<Fetched>((resolve, reject) => {
     get(url, { agent: new Agent({ keepAlive: false }), headers: gzip ? { 'accept-encoding': 'gzip' } : {} }, (res) => {
+      onAnswered();
       const chunks: Buffer[] = [];
       let first = true;
       res.on('data', (c: Buffer) => {
@@ -40,6 +44,11 @@ function fetchBody(url: string, gzip: boolean, pauseMs = 0): Promise<Fetched> {
       res.on('error', reject);
     }).on('error', reject);
   });
+  return { answered, done };
+}
+
+function fetchBody(url: string, gzip: boolean): Promise<Fetched> {
+  return startFetch(url, gzip).done;
 }
 
 /** The distinct sample values of the bench counters, and how many sample lines there are. */
@@ -67,10 +76,11 @@ test('a slow response keeps its own body while later scrapes reuse storage (plai
     const url = `http://127.0.0.1:${jm.pullAddress!.port}/metrics`;
     for (let round = 0; round < 4; round++) {
       bump();
-      const slow = fetchBody(url, round % 2 === 1, 1000);
-      // Long enough for the slow scrape to be answered (a later request would otherwise share its
-      // collection), not for its paused client to read the body.
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      const slowFetch = startFetch(url, round % 2 === 1, 1000);
+      // Until the slow scrape is answered (a later request would otherwise share its collection);
+      // its paused client reads the rest of the body a second later.
+      await slowFetch.answered;
+      const slow = slowFetch.done;
       const fast: Fetched[] = [];
       for (let j = 0; j < 4; j++) {
         bump();
