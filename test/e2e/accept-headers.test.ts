@@ -16,6 +16,7 @@ test('real scrapers\' Accept headers: each gets the format, version and escaping
   assert.deepEqual(got['Prometheus 2.42'], om('underscores'), '2.42 names no escaping');
   assert.deepEqual(got[prometheus3], om('allow-utf-8'));
   assert.deepEqual(got[`${prometheus3}, protobuf first`], { format: 'protobuf', encoding: 'gzip' });
+  assert.deepEqual(got[`${prometheus3}, \`--enable-feature=zstd-scrape\``], { ...om('allow-utf-8'), encoding: 'zstd' });
   assert.deepEqual(got["the Collector's prometheus receiver"], om('allow-utf-8'));
   assert.deepEqual(got['curl'], { format: 'text', version: '0.0.4', encoding: undefined });
   const doc = readFileSync(README, 'utf8');

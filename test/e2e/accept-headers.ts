@@ -6,7 +6,8 @@
  *   node test/e2e/accept-headers.ts     # rewrites the table in README.md
  *
  * Scrapers: Prometheus 2.42 (Debian), the pinned Prometheus 3 with its default scrape protocols and
- * with the protobuf-first list (what it asks for with native histograms), the pinned Collector's
+ * with the protobuf-first list (what it asks for with native histograms) and with its zstd scrape
+ * feature, the pinned Collector's
  * prometheus receiver, and curl's usual headers.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -61,10 +62,11 @@ const scraperOf = (who: string, h: IncomingHttpHeaders): Scraper => ({ who, acce
 /** Every scraper's headers, captured from the real thing (curl's are its documented defaults). */
 export async function captureScrapers(): Promise<Scraper[]> {
   const { prometheus3, otelcol } = peerVersions();
-  const [p2, p3, p3proto, collector] = await Promise.all([
+  const [p2, p3, p3proto, p3zstd, collector] = await Promise.all([
     headersOfFirstScrape((target) => startPrometheus({ major: 2, jobs: [{ name: 'probe', target }] })),
     headersOfFirstScrape((target) => startPrometheus({ major: 3, jobs: [{ name: 'probe', target }] })),
     headersOfFirstScrape((target) => startPrometheus({ major: 3, jobs: [{ name: 'probe', target, scrapeProtocols: PROTOBUF_FIRST }] })),
+    headersOfFirstScrape((target) => startPrometheus({ major: 3, extraArgs: ['--enable-feature=zstd-scrape'], jobs: [{ name: 'probe', target }] })),
     headersOfFirstScrape((target) => startCollector({
       ports: [],
       config: () => ({
@@ -78,6 +80,7 @@ export async function captureScrapers(): Promise<Scraper[]> {
     scraperOf('Prometheus 2.42', p2),
     scraperOf(`Prometheus ${prometheus3}`, p3),
     scraperOf(`Prometheus ${prometheus3}, protobuf first (\`scrape_protocols\`, as with native histograms)`, p3proto),
+    scraperOf(`Prometheus ${prometheus3}, \`--enable-feature=zstd-scrape\``, p3zstd),
     scraperOf(`the Collector's prometheus receiver (${otelcol})`, collector),
     { who: 'curl', accept: '*/*', acceptEncoding: '' },
     { who: 'curl --compressed', accept: '*/*', acceptEncoding: 'deflate, gzip, br, zstd' },

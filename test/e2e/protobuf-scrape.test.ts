@@ -1,5 +1,6 @@
 /**
- * Prometheus 3 (the pinned 3.x) scraping jobmeter's native profile in the protobuf exposition
+ * Prometheus 3 (the pinned 3.x, with its zstd scrape feature on: `Accept-Encoding: zstd,gzip`, which
+ * jobmeter answers in zstd) scraping jobmeter's native profile in the protobuf exposition
  * (`scrape_protocols: [PrometheusProto]`) stores the same series, values and types as it does
  * from text 0.0.4, and the protobuf job's metadata carries the units (which text cannot).
  */
@@ -20,6 +21,7 @@ before(async () => {
   const target = `127.0.0.1:${jm.pullAddress!.port}`;
   prom = await startPrometheus({
     major: 3,
+    extraArgs: ['--enable-feature=zstd-scrape'],
     jobs: [
       { name: 'proto', target, scrapeProtocols: ['PrometheusProto'] },
       { name: 'text', target, scrapeProtocols: ['PrometheusText0.0.4'] },
