@@ -1,0 +1,67 @@
+// worker_threads (issue 11 item 7): threads created with `cluster.reportTo: parentPort` bind
+// nothing; the parent's `jm.aggregate(worker)` serves their sum on its one endpoint, keeps an
+// exited thread's counters and drops its in-flight runs.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+
+const OPTIONS = { serviceName: 'threads', processMetrics: false, global: false };
+const threads: Worker[] = [];
+let jm: Jobmeter | undefined;
+after(async () => {
+  await Promise.all(threads.map((t) => t.terminate()));
+  await jm?.shutdown();
+});
+
+function start(): Worker {
+  const w = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), { workerData: { options: { ...OPTIONS, listener: { port: 0 } } } });
+  threads.push(w);
+  return w;
+}
+
+async function next<T>(w: Worker, key: string): Promise<T> {
+  for (;;) {
+    const [msg] = (await once(w, 'message')) as [Record<string, unknown>];
+    if (key in msg) return msg as T;
+  }
+}
+
+async function sample(name: string): Promise<number | undefined> {
+  const body = await (await fetch(`http://127.0.0.1:${jm!.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+  const line = body.split('\n').find((l) => l.startsWith(`${name}{`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+test('two threads report to the parent: one endpoint, the sum; an exited thread keeps its counts', async () => {
+  jm = await createJobmeter({ ...OPTIONS, listener: { port: 0 } });
+  assert.equal(jm.role, 'primary');
+  const a = start();
+  const b = start();
+  jm.aggregate(a);
+  jm.aggregate(b);
+  await Promise.all([next(a, 'started'), next(b, 'started')]);
+  a.postMessage({ run: 7 });
+  b.postMessage({ run: 5 });
+  const [ra, rb] = await Promise.all([next<{ role: string; pullAddress: unknown }>(a, 'recorded'), next<{ role: string; pullAddress: unknown }>(b, 'recorded')]);
+  assert.equal(ra.role, 'member');
+  assert.equal(ra.pullAddress, null, 'a member binds no listener');
+  assert.equal(rb.pullAddress, null);
+  jm.recordRun({ task: 'crunch', outcome: 'success', durationSeconds: 0.3 });
+  assert.equal(await sample('jobmeter_run_finished_total'), 13);
+  assert.equal(await sample('jobmeter_run_duration_seconds_count'), 13);
+  assert.equal(await sample('jobmeter_run_active'), 2, "both threads' runs in flight");
+
+  // b stops its jobmeter (a last report) and exits; a is terminated without one.
+  b.postMessage({ run: 2 });
+  await next(b, 'recorded');
+  b.postMessage({ stop: true });
+  await next(b, 'stopped');
+  await b.terminate();
+  assert.equal(await sample('jobmeter_run_finished_total'), 15);
+  assert.equal(await sample('jobmeter_run_active'), 1, "b's run in flight left with it");
+  await a.terminate();
+  assert.equal(await sample('jobmeter_run_finished_total'), 15, 'counters never go backwards');
+  assert.equal(await sample('jobmeter_run_active'), undefined, 'no thread left with a run in flight');
+});
