@@ -369,7 +369,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       const delta = temporality === AggregationTemporality.DELTA ? new DeltaTracker() : undefined;
       transform = (rm) => {
         if (!primary.active) return named?.(rm) ?? rm;
-        return primary.collect().then((agg) => {
+        return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => {
           const out = named?.(agg) ?? agg;
           return delta?.toDelta(out) ?? out;
         });
@@ -469,8 +469,6 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       closing ??= (async () => {
         // A member's last report, while its instruments can still be read.
         await member?.close();
-        stopClusterWorkers();
-        for (const stop of stopThreads) stop();
         // Records from now on are refused with one warning rather than accepted and lost.
         guard.close();
         unregisterGlobal();
@@ -478,7 +476,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         // Stop taking ingest first, so the last export holds everything received.
         await ingestListener?.close();
         await listener?.close();
+        // After the last push, which still asks the members.
         await meterProvider.shutdown();
+        stopClusterWorkers();
+        for (const stop of stopThreads) stop();
       })();
       return closing;
     },

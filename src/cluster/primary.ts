@@ -75,14 +75,17 @@ export class ClusterPrimary implements PrimarySink {
     this.#links.delete(link);
   }
 
-  /** One collection of the aggregate; concurrent callers share it. */
-  collect(): Promise<ResourceMetrics> {
-    return (this.#inflight ??= this.#collect().finally(() => {
+  /**
+   * One collection of the aggregate; concurrent callers share it. `own`: the primary's own
+   * cumulative collection when the caller already has one (a cumulative push).
+   */
+  collect(own?: ResourceMetrics): Promise<ResourceMetrics> {
+    return (this.#inflight ??= this.#collect(own).finally(() => {
       this.#inflight = undefined;
     }));
   }
 
-  async #collect(): Promise<ResourceMetrics> {
+  async #collect(given: ResourceMetrics | undefined): Promise<ResourceMetrics> {
     const seq = ++this.#seq;
     const answers: Promise<void>[] = [];
     for (const link of this.#links.values()) {
@@ -90,9 +93,11 @@ export class ClusterPrimary implements PrimarySink {
       answers.push(new Promise<void>((done) => (link.waiting = { seq, done })));
       link.reply({ tag: WIRE_TAG, t: 'collect', seq });
     }
-    const own = await this.#options.collectOwn();
+    // The primary's own reader can be closed already (the last push at shutdown): its last
+    // report stands, as a silent member's does.
+    const own = given ?? (await this.#options.collectOwn().catch(() => undefined));
     let sliceStart = performance.now();
-    for (const chunk of this.#own.chunks(own, seq)) {
+    for (const chunk of own === undefined ? [] : this.#own.chunks(own, seq)) {
       this.#aggregate.apply(SELF, chunk);
       if (performance.now() - sliceStart >= MERGE_SLICE_MILLIS) {
         await nextTurn();

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { startOtlpReceiver, type DecodedExport } from '../support/otlp-receiver.ts';
 
 const OPTIONS = { serviceName: 'threads', processMetrics: false, global: false };
 const threads: Worker[] = [];
@@ -15,8 +16,8 @@ after(async () => {
   await jm?.shutdown();
 });
 
-function start(): Worker {
-  const w = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), { workerData: { options: { ...OPTIONS, listener: { port: 0 } } } });
+function start(options: object = { ...OPTIONS, listener: { port: 0 } }): Worker {
+  const w = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), { workerData: { options } });
   threads.push(w);
   return w;
 }
@@ -65,3 +66,44 @@ test('two threads report to the parent: one endpoint, the sum; an exited thread 
   assert.equal(await sample('jobmeter_run_finished_total'), 15, 'counters never go backwards');
   assert.equal(await sample('jobmeter_run_active'), undefined, 'no thread left with a run in flight');
 });
+
+function finished(request: DecodedExport, outcome: string): number | undefined {
+  const m = request.metrics.find((x) => x.name === 'jobmeter.run.finished');
+  return m?.points.filter((p) => p.attributes['outcome'] === outcome).reduce((a, p) => a + p.value!, 0);
+}
+
+for (const temporality of ['cumulative', 'delta'] as const) {
+  test(`OTLP push (${temporality}): the aggregate, once, from the aggregating jobmeter; members push nothing`, async () => {
+    const receiver = await startOtlpReceiver();
+    const options = { ...OPTIONS, listener: false as const, otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality } };
+    const parent = await createJobmeter(options);
+    try {
+      const a = start(options);
+      const b = start(options);
+      parent.aggregate(a);
+      parent.aggregate(b);
+      await Promise.all([next(a, 'started'), next(b, 'started')]);
+      a.postMessage({ run: 4 });
+      b.postMessage({ run: 6 });
+      await Promise.all([next(a, 'recorded'), next(b, 'recorded')]);
+      await parent.forceFlush();
+      assert.equal(receiver.requests.length, 1);
+      assert.equal(finished(receiver.requests[0]!, 'success'), 10);
+      a.postMessage({ run: 1 });
+      await next(a, 'recorded');
+      // Members stop (their last report) and exit: still one push per flush of the parent.
+      for (const w of [a, b]) {
+        w.postMessage({ stop: true });
+        await next(w, 'stopped');
+        await w.terminate();
+      }
+      await parent.forceFlush();
+      assert.equal(receiver.requests.length, 2, 'no export from a member, at flush or at shutdown');
+      assert.equal(finished(receiver.requests[1]!, 'success'), temporality === 'cumulative' ? 11 : 1);
+      assert.equal(receiver.requests[1]!.metrics.find((x) => x.name === 'jobmeter.run.finished')?.temporality, temporality);
+    } finally {
+      await parent.shutdown();
+      await receiver.close();
+    }
+  });
+}
