@@ -111,7 +111,9 @@ export class ClusterAggregate {
     const v = report.v ?? [];
     for (let i = 0; i + 1 < v.length; i += 2) {
       const entry = state.series.get(v[i]!);
-      if (entry !== undefined) this.#number(member, entry, v[i + 1]!);
+      const value = v[i + 1];
+      // JSON turns a non-finite number into null: such a value was never recorded.
+      if (entry !== undefined && typeof value === 'number' && Number.isFinite(value)) this.#number(member, entry, value);
     }
     const h = report.h ?? [];
     for (let i = 0; i + 1 < h.length; ) {
