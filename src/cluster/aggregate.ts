@@ -25,8 +25,12 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { MergePolicy } from './merge-policy.ts';
+import { MAX_SERIES_PER_INSTRUMENT, OVERFLOW_ATTRIBUTES } from '../domain/bounded-attributes.ts';
 import { attributesKey } from './report-encoder.ts';
 import type { MetricDef, Report, WireKind } from './wire.ts';
+
+/** Not an attributes key (those end with a comma): the overflow series' own. */
+const OVERFLOW_KEY = 'overflow';
 
 /** The output is built in slices of at most this long, the event loop given back in between. */
 const OUTPUT_SLICE_MILLIS = 5;
@@ -37,8 +41,8 @@ interface AggSeries {
   value: number;
   /** Histograms: `[count, sum, min, max, …counts]` summed over members (min/max: the extremes). */
   hist?: number[];
-  /** Up-down counters and gauges: each live member's last value. */
-  live?: Map<string, number>;
+  /** Up-down counters and gauges: the last value of each live member's series folded here. */
+  live?: Map<MemberSeries, number>;
 }
 
 interface AggMetric {
@@ -97,10 +101,13 @@ export class ClusterAggregate {
     for (const [sid, mid, attributes] of report.s ?? []) {
       const metric = state.metrics.get(mid);
       if (metric === undefined) continue;
-      const key = attributesKey(attributes);
+      // Past the cap (members that each kept other values, workers restarted with others), new
+      // attribute sets fold into the overflow series: the aggregate's memory stays bounded.
+      let key = attributesKey(attributes);
+      if (!metric.byKey.has(key) && metric.series.length >= MAX_SERIES_PER_INSTRUMENT - 1) key = OVERFLOW_KEY;
       let series = metric.byKey.get(key);
       if (series === undefined) {
-        series = { attributes: Object.freeze({ ...attributes }), value: 0 };
+        series = { attributes: key === OVERFLOW_KEY ? OVERFLOW_ATTRIBUTES : Object.freeze({ ...attributes }), value: 0 };
         if (metric.kind === 'h') series.hist = [0, 0, Infinity, -Infinity, ...metric.boundaries.map(() => 0), 0];
         if (metric.kind === 'u' || metric.kind === 'g') series.live = new Map();
         metric.byKey.set(key, series);
@@ -113,7 +120,7 @@ export class ClusterAggregate {
       const entry = state.series.get(v[i]!);
       const value = v[i + 1];
       // JSON turns a non-finite number into null: such a value was never recorded.
-      if (entry !== undefined && typeof value === 'number' && Number.isFinite(value)) this.#number(member, entry, value);
+      if (entry !== undefined && typeof value === 'number' && Number.isFinite(value)) this.#number(entry, value);
     }
     const h = report.h ?? [];
     for (let i = 0; i + 1 < h.length; ) {
@@ -124,7 +131,10 @@ export class ClusterAggregate {
       const entry = state.series.get(sid);
       if (entry !== undefined && entry.metric.kind === 'h' && row.length === entry.series.hist!.length) this.#histogram(entry, row);
     }
-    for (const sid of report.x ?? []) state.series.get(sid)?.series.live?.delete(member);
+    for (const sid of report.x ?? []) {
+      const entry = state.series.get(sid);
+      entry?.series.live?.delete(entry);
+    }
     if (report.bye === true) this.retire(member);
   }
 
@@ -132,7 +142,7 @@ export class ClusterAggregate {
   retire(member: string): void {
     const state = this.#members.get(member);
     if (state === undefined) return;
-    for (const { series } of state.series.values()) series.live?.delete(member);
+    for (const entry of state.series.values()) entry.series.live?.delete(entry);
     this.#members.delete(member);
   }
 
@@ -185,10 +195,10 @@ export class ClusterAggregate {
     return metric;
   }
 
-  #number(member: string, entry: MemberSeries, value: number): void {
+  #number(entry: MemberSeries, value: number): void {
     const { metric, series } = entry;
     if (series.live !== undefined) {
-      series.live.set(member, value);
+      series.live.set(entry, value);
     } else if (metric.kind === 'c') {
       const last = typeof entry.last === 'number' ? entry.last : 0;
       if (metric.policy === 'max') series.value = Math.max(series.value, value);

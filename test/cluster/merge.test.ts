@@ -12,6 +12,7 @@ import { DeltaTracker } from '../../src/cluster/delta.ts';
 import { DEFAULT_MERGE_POLICIES, mergePolicies } from '../../src/cluster/merge-policy.ts';
 import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
 import { REPORT_CHUNK_POINTS, type Report } from '../../src/cluster/wire.ts';
+import { MAX_SERIES_PER_INSTRUMENT, OVERFLOW_ATTRIBUTES } from '../../src/domain/bounded-attributes.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
 
 /** A process of the cluster: its own provider and reader, and the encoder it reports with. */
@@ -240,4 +241,35 @@ test('delta exports of the aggregate carry the change since the previous export'
   assert.deepEqual(w.dataPoints[0]!.value.buckets.counts, [0, 1]);
   assert.equal(w.dataPoints[0]!.value.count, 1);
   await a.shutdown();
+});
+
+test('the aggregate is bounded: attribute sets past the cap fold into the overflow series, totals kept', async () => {
+  const agg = aggregate();
+  const a = member('a');
+  const b = member('b');
+  // Each member within its own bounds, their union past the aggregate's.
+  const per = Math.ceil(MAX_SERIES_PER_INSTRUMENT * 0.6);
+  const ca = a.meter.createCounter('jobs');
+  const cb = b.meter.createCounter('jobs');
+  const ga = a.meter.createUpDownCounter('busy');
+  const gb = b.meter.createUpDownCounter('busy');
+  for (let i = 0; i < per; i++) {
+    ca.add(1, { k: `a${i}` });
+    cb.add(2, { k: `b${i}` });
+    ga.add(1, { k: `a${i}` });
+    gb.add(1, { k: `b${i}` });
+  }
+  await send(agg, a);
+  await send(agg, b);
+  const rm = await agg.resourceMetrics();
+  const jobs = values(rm, 'jobs');
+  assert.equal(Object.keys(jobs).length, MAX_SERIES_PER_INSTRUMENT);
+  assert.ok(jobs[JSON.stringify(OVERFLOW_ATTRIBUTES)]! > 0);
+  assert.equal(Object.values(jobs).reduce((x, y) => x + y, 0), per * 3, 'nothing lost in the fold');
+  const busy = values(rm, 'busy');
+  assert.equal(Object.values(busy).reduce((x, y) => x + y, 0), per * 2, 'live values of several member series in one overflow series all count');
+  agg.retire('b');
+  const after = values(await agg.resourceMetrics(), 'busy');
+  assert.equal(Object.values(after).reduce((x, y) => x + y, 0), per);
+  await Promise.all([a.shutdown(), b.shutdown()]);
 });
