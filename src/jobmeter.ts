@@ -370,8 +370,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       transform = (rm) => {
         if (!primary.active) return named?.(rm) ?? rm;
         return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => {
-          const out = named?.(agg) ?? agg;
-          return delta?.toDelta(out) ?? out;
+          // Differenced first: the aggregate keeps one attributes object per series.
+          const out = delta?.toDelta(agg) ?? agg;
+          return named?.(out) ?? out;
         });
       };
     }

@@ -67,15 +67,17 @@ export class ReportEncoder {
           this.#warnOnce(metric.descriptor.name, 'exponential histograms are not aggregated across cluster members; use explicit buckets');
           continue;
         }
+        // Read once: a producer may make the points when they are read.
+        const dataPoints: ReadonlyArray<{ attributes: Attributes; value: unknown }> = metric.dataPoints;
         // A histogram is described with its first point's buckets.
-        if (kind === 'h' && metric.dataPoints.length === 0) continue;
+        if (kind === 'h' && dataPoints.length === 0) continue;
         const mkey = `${sm.scope.name}\0${sm.scope.version ?? ''}\0${metric.descriptor.name}`;
         let sent = this.#metrics.get(mkey);
         if (sent === undefined) {
           sent = { id: this.#nextMetric++, kind, byObject: new WeakMap(), byKey: new Map(), observed: new Set() };
           this.#metrics.set(mkey, sent);
           const d = metric.descriptor;
-          const bounds = metric.dataPointType === DataPointType.HISTOGRAM ? (metric.dataPoints[0]?.value.buckets.boundaries ?? null) : null;
+          const bounds = kind === 'h' ? ((dataPoints[0]?.value as { buckets: { boundaries: number[] } }).buckets.boundaries ?? null) : null;
           const def: MetricDef = [sent.id, sm.scope.name, sm.scope.version ?? '', d.name, d.description, d.unit, kind, d.valueType, bounds];
           (chunk.m ??= []).push(def);
           points++;
@@ -84,7 +86,7 @@ export class ReportEncoder {
           continue;
         }
         const seen = sent.kind === 'u' || sent.kind === 'g' ? new Set<number>() : undefined;
-        for (const point of metric.dataPoints) {
+        for (const point of dataPoints) {
           if (full()) {
             yield chunk;
             chunk = this.#empty(seq);
