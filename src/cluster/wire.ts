@@ -12,7 +12,7 @@ import type { Attributes } from '@opentelemetry/api';
 export const WIRE_TAG = 'jobmeter.cluster.v1';
 
 /** Points per report message; a bigger report is several messages, merged as they arrive. */
-export const REPORT_CHUNK_POINTS = 2048;
+export const REPORT_CHUNK_POINTS = 512;
 
 /** How a member's series merge: monotonic sum, non-monotonic sum, gauge, explicit-bucket histogram. */
 export type WireKind = 'c' | 'u' | 'g' | 'h';
