@@ -74,7 +74,8 @@ export interface Jobmeter extends Recorder {
   /**
    * Worker threads: aggregates the jobmeter of the thread behind `source` (its `Worker`, or the
    * other end of the port it was given as `cluster.reportTo`) into this one's endpoint and push.
-   * Its counters stay after it exits. Returns how to stop listening. Primary only.
+   * Its counters stay after it exits. Returns how to stop listening (the thread then leaves the
+   * aggregate as if it had exited). Primary only.
    */
   aggregate(source: ThreadWorker | MessagePort): () => void;
   /**

@@ -80,7 +80,8 @@ export function listenToClusterWorkers(sink: PrimarySink): () => void {
 
 /**
  * In the thread that aggregates: a worker thread (its `Worker`) or the other end of a port given
- * to it. Its leave is the thread's exit or the port's close. Returns how to stop.
+ * to it. Its leave is the thread's exit, the port's close or a call of the function returned,
+ * which stops listening.
  */
 export function listenToPort(sink: PrimarySink, link: string, source: ThreadWorker | MessagePort): () => void {
   const reply = (message: ToMember): void => source.postMessage(message);
@@ -97,5 +98,7 @@ export function listenToPort(sink: PrimarySink, link: string, source: ThreadWork
     source.off('message', onMessage);
     source.off('exit', onGone);
     source.off('close', onGone);
+    // No longer heard: asking it again would only wait for the timeout.
+    sink.gone(link);
   };
 }

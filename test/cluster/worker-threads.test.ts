@@ -40,7 +40,7 @@ test('two threads report to the parent: one endpoint, the sum; an exited thread 
   assert.equal(jm.role, 'primary');
   const a = start();
   const b = start();
-  jm.aggregate(a);
+  const stopA = jm.aggregate(a);
   jm.aggregate(b);
   await Promise.all([next(a, 'started'), next(b, 'started')]);
   a.postMessage({ run: 7 });
@@ -62,6 +62,12 @@ test('two threads report to the parent: one endpoint, the sum; an exited thread 
   await b.terminate();
   assert.equal(await sample('jobmeter_run_finished_total'), 15);
   assert.equal(await sample('jobmeter_run_active'), 1, "b's run in flight left with it");
+  // Not listened to any more: a leaves as if it had exited (its records since stay with it).
+  stopA();
+  a.postMessage({ run: 1 });
+  await next(a, 'recorded');
+  assert.equal(await sample('jobmeter_run_finished_total'), 15, 'counters never go backwards');
+  assert.equal(await sample('jobmeter_run_active'), undefined, 'no thread left with a run in flight');
   await a.terminate();
   assert.equal(await sample('jobmeter_run_finished_total'), 15, 'counters never go backwards');
   assert.equal(await sample('jobmeter_run_active'), undefined, 'no thread left with a run in flight');
