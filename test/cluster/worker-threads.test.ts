@@ -113,3 +113,15 @@ for (const temporality of ['cumulative', 'delta'] as const) {
     }
   });
 }
+
+test('a thread that reports to nobody says so, in one line', async () => {
+  const w = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), { workerData: { options: { ...OPTIONS, listener: { port: 0 } } }, stderr: true });
+  threads.push(w);
+  let err = '';
+  w.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  await next(w, 'started');
+  const deadline = Date.now() + 15_000;
+  while (!err.includes('no jobmeter answered') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.match(err, /^jobmeter: this thread reports over cluster\.reportTo, but no jobmeter answered on the other end: call jm\.aggregate\(worker\)/m);
+  assert.equal(err.split('\n').filter((l) => l.includes('no jobmeter answered')).length, 1);
+});
