@@ -428,7 +428,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
 
   // Last, once nothing can fail: a jobmeter that failed to start leaves no global behind.
   const unregisterGlobal = o.global ? registerGlobal(meterProvider, o.log) : () => {};
-  const stopClusterWorkers = primary !== undefined && cluster.isPrimary ? listenToClusterWorkers(primary) : () => {};
+  const stopClusterWorkers = (primary !== undefined && cluster.isPrimary ? listenToClusterWorkers(primary) : undefined) ?? (() => {});
   const stopThreads = new Set<() => void>();
   let threads = 0;
   const member: Member | undefined =

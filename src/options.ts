@@ -108,7 +108,8 @@ export interface ProfileOptions {
  * primary and every worker call `createJobmeter()` with the same options: workers bind nothing
  * and push nothing, they report to the primary over the cluster's IPC channel; the primary serves
  * (and pushes) the aggregate. Worker threads do the same over a port: the thread passes
- * `reportTo: parentPort`, the parent calls `jm.aggregate(worker)`.
+ * `reportTo: parentPort`, the parent calls `jm.aggregate(worker)`. In the primary, the first
+ * jobmeter created aggregates the workers, until its `shutdown()`.
  */
 export interface ClusterOptions {
   /**

@@ -31,7 +31,7 @@ export interface Member {
 export function startMember(options: MemberOptions): Member {
   const { channel, collect } = options;
   const instance = randomUUID();
-  const encoder = new ReportEncoder(instance);
+  let encoder = new ReportEncoder(instance);
   let welcomed = false;
   let closed = false;
   /** The newest collect request not yet answered, and the report being sent. */
@@ -65,7 +65,13 @@ export function startMember(options: MemberOptions): Member {
 
   channel.onMessage((msg) => {
     if (msg.t === 'welcome') welcomed = true;
-    else if (msg.t === 'ready' && !welcomed) hello();
+    else if (msg.t === 'ready') {
+      // A new aggregate (the primary's jobmeter started, or started again): it knows nothing of
+      // this member, so the next report describes everything again, with its full values.
+      encoder = new ReportEncoder(instance);
+      welcomed = false;
+      hello();
+    }
     else if (msg.t === 'collect' && msg.seq !== undefined) {
       wanted = Math.max(wanted ?? 0, msg.seq);
       pump();

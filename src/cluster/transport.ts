@@ -57,8 +57,17 @@ function channelOn(source: MessageSource, send: (message: FromMember) => void): 
   };
 }
 
-/** In the `node:cluster` primary: every worker's reports, and its exit. Returns how to stop. */
-export function listenToClusterWorkers(sink: PrimarySink): () => void {
+/** Whether a jobmeter of this process already aggregates the cluster's workers. */
+let claimed = false;
+
+/**
+ * In the `node:cluster` primary: every worker's reports, and its exit. Returns how to stop, or
+ * undefined when another jobmeter of this process already listens: the workers report to one
+ * aggregate only (a worker's reports carry what changed since its last one, to one reader).
+ */
+export function listenToClusterWorkers(sink: PrimarySink): (() => void) | undefined {
+  if (claimed) return undefined;
+  claimed = true;
   const onMessage = (worker: { id: number; send: (m: unknown, h?: undefined, o?: undefined, cb?: (e: Error | null) => void) => boolean; isConnected(): boolean }, msg: unknown): void => {
     if (!isWire(msg)) return;
     sink.received(`worker ${worker.id}`, msg as FromMember, (reply) => {
@@ -75,6 +84,7 @@ export function listenToClusterWorkers(sink: PrimarySink): () => void {
   return () => {
     cluster.off('message', onMessage);
     cluster.off('exit', onExit);
+    claimed = false;
   };
 }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { createJobmeter, renderPrometheusText, type Jobmeter } from '../../src/index.ts';
 import { startOtlpReceiver, type DecodedExport } from '../support/otlp-receiver.ts';
 
 const OPTIONS = { serviceName: 'threads', processMetrics: false, global: false };
@@ -124,4 +124,29 @@ test('a thread that reports to nobody says so, in one line', async () => {
   while (!err.includes('no jobmeter answered') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   assert.match(err, /^jobmeter: this thread reports over cluster\.reportTo, but no jobmeter answered on the other end: call jm\.aggregate\(worker\)/m);
   assert.equal(err.split('\n').filter((l) => l.includes('no jobmeter answered')).length, 1);
+});
+
+test("an aggregating jobmeter started again gets each member's full totals, not only what changed", async () => {
+  const first = await createJobmeter({ ...OPTIONS, listener: false });
+  const w = start();
+  first.aggregate(w);
+  await next(w, 'started');
+  w.postMessage({ run: 3 });
+  await next(w, 'recorded');
+  const finished = async (jm: Jobmeter): Promise<number> =>
+    renderPrometheusText(await jm.scrape())
+      .split('\n')
+      .filter((l) => l.startsWith('jobmeter_run_finished_total{'))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  assert.equal(await finished(first), 3);
+  await first.shutdown();
+  const second = await createJobmeter({ ...OPTIONS, listener: false });
+  try {
+    second.aggregate(w);
+    w.postMessage({ run: 1 });
+    await next(w, 'recorded');
+    assert.equal(await finished(second), 4, 'described again, with its full value');
+  } finally {
+    await second.shutdown();
+  }
 });
