@@ -32,7 +32,8 @@ export function startMember(options: MemberOptions): Member {
   const { channel, collect } = options;
   const instance = randomUUID();
   let encoder = new ReportEncoder(instance);
-  let welcomed = false;
+  /** The aggregate this member reports to (its encoder's state is relative to it). */
+  let reportingTo: string | undefined;
   let closed = false;
   /** The newest collect request not yet answered, and the report being sent. */
   let wanted: number | undefined;
@@ -64,12 +65,13 @@ export function startMember(options: MemberOptions): Member {
   };
 
   channel.onMessage((msg) => {
-    if (msg.t === 'welcome') welcomed = true;
-    else if (msg.t === 'ready') {
-      // A new aggregate (the primary's jobmeter started, or started again): it knows nothing of
-      // this member, so the next report describes everything again, with its full values.
-      encoder = new ReportEncoder(instance);
-      welcomed = false;
+    if (msg.t === 'welcome') reportingTo = msg.aggregate;
+    else if (msg.t === 'ready' && msg.aggregate !== reportingTo) {
+      // Another aggregate (the primary's jobmeter started, or started again) knows nothing of this
+      // member: the next report describes everything again, with its full values. The one it
+      // reports to already has them (a second description would count them twice).
+      if (reportingTo !== undefined) encoder = new ReportEncoder(instance);
+      reportingTo = undefined;
       hello();
     }
     else if (msg.t === 'collect' && msg.seq !== undefined) {
@@ -79,7 +81,7 @@ export function startMember(options: MemberOptions): Member {
   });
   hello();
   const lonely = setTimeout(() => {
-    if (!welcomed && !closed) options.log(options.alone);
+    if (reportingTo === undefined && !closed) options.log(options.alone);
   }, options.welcomeMillis);
   lonely.unref();
 

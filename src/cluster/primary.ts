@@ -3,6 +3,7 @@
  * (a scrape, an OTLP export), merge what arrives within the timeout, and retire a member when its
  * worker or thread leaves. A member that does not answer in time counts with its last report.
  */
+import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ClusterAggregate, type AggregateOptions } from './aggregate.ts';
 import { ReportEncoder } from './report-encoder.ts';
@@ -30,6 +31,7 @@ interface Link {
 }
 
 export class ClusterPrimary implements PrimarySink {
+  readonly id = randomUUID();
   readonly #aggregate: ClusterAggregate;
   readonly #options: PrimaryOptions;
   readonly #own = new ReportEncoder(SELF);
@@ -56,7 +58,7 @@ export class ClusterPrimary implements PrimarySink {
       if (state.instance !== undefined && state.instance !== message.instance) this.#aggregate.retire(memberKey(link, state.instance));
       state.instance = message.instance;
       this.#active = true;
-      reply({ tag: WIRE_TAG, t: 'welcome' });
+      reply({ tag: WIRE_TAG, t: 'welcome', aggregate: this.id });
       return;
     }
     this.#aggregate.apply(memberKey(link, message.instance), message);

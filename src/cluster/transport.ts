@@ -18,6 +18,8 @@ export interface MemberChannel {
 
 /** The primary's end: what members say, by a link id unique to each worker or thread. */
 export interface PrimarySink {
+  /** Unique to this aggregate (members tell a new one from the one they report to). */
+  readonly id: string;
   received(link: string, message: FromMember, reply: (message: ToMember) => void): void;
   gone(link: string): void;
 }
@@ -79,7 +81,7 @@ export function listenToClusterWorkers(sink: PrimarySink): (() => void) | undefi
   cluster.on('exit', onExit);
   // Workers forked before the primary's jobmeter started said hello to nobody: ask again.
   for (const worker of Object.values(cluster.workers ?? {})) {
-    if (worker?.isConnected()) worker.send({ tag: WIRE_TAG, t: 'ready' } satisfies ToMember, undefined, undefined, () => {});
+    if (worker?.isConnected()) worker.send({ tag: WIRE_TAG, t: 'ready', aggregate: sink.id } satisfies ToMember, undefined, undefined, () => {});
   }
   return () => {
     cluster.off('message', onMessage);
@@ -103,7 +105,7 @@ export function listenToPort(sink: PrimarySink, link: string, source: ThreadWork
   source.on('exit', onGone);
   source.on('close', onGone);
   // A thread that started first said hello to nobody.
-  reply({ tag: WIRE_TAG, t: 'ready' });
+  reply({ tag: WIRE_TAG, t: 'ready', aggregate: sink.id });
   return () => {
     source.off('message', onMessage);
     source.off('exit', onGone);

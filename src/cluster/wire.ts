@@ -57,11 +57,16 @@ export interface Report {
   readonly x?: number[];
 }
 
-/** Primary → member: report now (`collect`), or the primary's jobmeter answers hellos (`welcome`, `ready`). */
+/**
+ * Primary → member: report now (`collect`), your hello was heard (`welcome`), or an aggregate has
+ * started and wants a hello (`ready`). `aggregate` names the aggregate (welcome, ready): a member
+ * describes everything again only to an aggregate it has not reported to.
+ */
 export interface ToMember {
   readonly tag: typeof WIRE_TAG;
   readonly t: 'collect' | 'welcome' | 'ready';
   readonly seq?: number;
+  readonly aggregate?: string;
 }
 
 export type FromMember = Hello | Report;
