@@ -73,8 +73,7 @@ export function startMember(options: MemberOptions): Member {
       if (reportingTo !== undefined) encoder = new ReportEncoder(instance);
       reportingTo = undefined;
       hello();
-    }
-    else if (msg.t === 'collect' && msg.seq !== undefined) {
+    } else if (msg.t === 'collect' && msg.seq !== undefined) {
       wanted = Math.max(wanted ?? 0, msg.seq);
       pump();
     }

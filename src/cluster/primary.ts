@@ -52,8 +52,8 @@ export class ClusterPrimary implements PrimarySink {
 
   received(link: string, message: FromMember, reply: (message: ToMember) => void): void {
     let state = this.#links.get(link);
-    if (state === undefined) this.#links.set(link, (state = { instance: undefined, reply, waiting: undefined }));
     if (message.t === 'hello') {
+      if (state === undefined) this.#links.set(link, (state = { instance: undefined, reply, waiting: undefined }));
       // A new jobmeter on the same worker: the previous one has left.
       if (state.instance !== undefined && state.instance !== message.instance) this.#aggregate.retire(memberKey(link, state.instance));
       state.instance = message.instance;
@@ -61,8 +61,11 @@ export class ClusterPrimary implements PrimarySink {
       reply({ tag: WIRE_TAG, t: 'welcome', aggregate: this.id });
       return;
     }
+    // Only from the member this link said hello for: a straggler from one already retired (a
+    // worker gone, a jobmeter re-created) would stay in the aggregate for good.
+    if (state === undefined || message.instance !== state.instance) return;
     this.#aggregate.apply(memberKey(link, message.instance), message);
-    if (message.bye === true && state.instance === message.instance) state.instance = undefined;
+    if (message.bye === true) state.instance = undefined;
     if (message.end && state.waiting !== undefined && (message.seq >= state.waiting.seq || message.bye === true)) {
       state.waiting.done();
       state.waiting = undefined;
