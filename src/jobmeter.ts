@@ -469,10 +469,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     },
     shutdown() {
       closing ??= (async () => {
-        // A member's last report, while its instruments can still be read.
-        await member?.close();
         // Records from now on are refused with one warning rather than accepted and lost.
         guard.close();
+        // A member's last report: everything accepted, read while the instruments still are.
+        await member?.close();
         unregisterGlobal();
         stopProcessMetrics();
         // Stop taking ingest first, so the last export holds everything received.
