@@ -4,9 +4,16 @@
  * whose store joins both readers. Every default is resolved here.
  */
 import { metrics, type Meter } from '@opentelemetry/api';
+import cluster from 'node:cluster';
 import { hostname } from 'node:os';
+import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, type MeterProvider, type MetricReader, type ResourceMetrics, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { DeltaTracker } from './cluster/delta.ts';
+import { startMember, type Member } from './cluster/member.ts';
+import { MERGE_POLICIES, mergePolicies, type MergePolicy } from './cluster/merge-policy.ts';
+import { ClusterPrimary } from './cluster/primary.ts';
+import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
 import { ConfigError } from './config/errors.ts';
 import { EXPECT } from './config/schema-errors.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
@@ -30,7 +37,7 @@ import type { Profile } from './naming/types.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
 import { HOST_INSTRUMENTS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
-import { createOtlpPushReader, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
+import { createOtlpPushReader, type PushTransform, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { VERSION } from './version.ts';
 import { buildViews } from './views/build-views.ts';
@@ -58,7 +65,23 @@ export interface Jobmeter extends Recorder {
   readonly jsonView: JsonView;
   /** Pushes now (when OTLP is configured). */
   forceFlush(): Promise<void>;
-  /** Closes the ingest listener, flushes the last OTLP export, closes the pull listener. Idempotent. */
+  /**
+   * `primary`: serves (and pushes) its own metrics and, once a member has reported, the aggregate
+   * of every member's. `member`: a `node:cluster` worker or a thread with `cluster.reportTo`; it
+   * reports to the primary and serves nothing. `off`: `cluster: false`.
+   */
+  readonly role: 'primary' | 'member' | 'off';
+  /**
+   * Worker threads: aggregates the jobmeter of the thread behind `source` (its `Worker`, or the
+   * other end of the port it was given as `cluster.reportTo`) into this one's endpoint and push.
+   * Its counters stay after it exits. Returns how to stop listening (the thread then leaves the
+   * aggregate as if it had exited). Primary only.
+   */
+  aggregate(source: ThreadWorker | MessagePort): () => void;
+  /**
+   * Closes the ingest listener, flushes the last OTLP export, closes the pull listener. A member
+   * sends its last report first. Idempotent.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -84,6 +107,7 @@ interface ResolvedOptions {
   readonly cardinalityLimit: number;
   readonly views: readonly ViewOptions[];
   readonly log: (line: string) => void;
+  readonly cluster: { readonly timeoutMillis: number; readonly reportTo: MessagePort | undefined; readonly merge: Readonly<Record<string, MergePolicy>> } | false;
 }
 
 /**
@@ -108,6 +132,10 @@ export const DEFAULT_LISTEN_PORT = 9464;
 export const DEFAULT_INGEST_PORT = 4318;
 /** Series per host instrument, overflow included (OpenTelemetry's default cardinality limit). */
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
+/** How long the cluster primary waits for its members' reports at each collection. */
+export const DEFAULT_CLUSTER_TIMEOUT_MILLIS = 1000;
+/** How long a member waits for the primary's welcome before saying that nobody aggregates. */
+export const CLUSTER_WELCOME_MILLIS = 5000;
 
 const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: ${line}\n`);
 
@@ -211,7 +239,27 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     cardinalityLimit: checkCardinalityLimit(o.cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT),
     views: o.views ?? [],
     log: o.log ?? stderrLine,
+    cluster: resolveCluster(o.cluster),
   };
+}
+
+function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster'] {
+  if (c === false) return false;
+  const timeoutMillis = c?.timeoutMillis ?? DEFAULT_CLUSTER_TIMEOUT_MILLIS;
+  if (typeof timeoutMillis !== 'number' || !Number.isFinite(timeoutMillis) || timeoutMillis <= 0) {
+    throw new ConfigError('cluster.timeoutMillis', timeoutMillis, 'a positive number of milliseconds');
+  }
+  const merge = c?.merge ?? {};
+  for (const [name, policy] of Object.entries(merge)) {
+    if (!(MERGE_POLICIES as readonly unknown[]).includes(policy)) throw new ConfigError(`cluster.merge.${name}`, policy, `one of ${MERGE_POLICIES.join(', ')}`);
+  }
+  return { timeoutMillis, reportTo: c?.reportTo, merge };
+}
+
+/** A member reports to the primary: it binds nothing and pushes nothing of its own. */
+function roleOf(o: ResolvedOptions): 'primary' | 'member' | 'off' {
+  if (o.cluster === false) return 'off';
+  return o.cluster.reportTo !== undefined || cluster.isWorker ? 'member' : 'primary';
 }
 
 function checkCardinalityLimit(limit: unknown): number {
@@ -237,7 +285,9 @@ function registerGlobal(provider: MeterProvider, log: (line: string) => void): (
 }
 
 export async function createJobmeter(options: JobmeterOptions = {}): Promise<Jobmeter> {
-  const o = resolveOptions(options);
+  const resolved = resolveOptions(options);
+  const role = roleOf(resolved);
+  const o: ResolvedOptions = role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
   const profile = buildProfile(o, o.otelScopeInfo);
   const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
@@ -289,6 +339,17 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     cardinalityLimit: o.cardinalityLimit,
   });
   const readers: MetricReader[] = [pull];
+  const resource = resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName });
+  // The primary's collections become the aggregate once a member has reported (src/cluster/).
+  const primary =
+    role === 'primary' && o.cluster !== false
+      ? new ClusterPrimary({
+          resource,
+          policyFor: mergePolicies(o.cluster.merge),
+          timeoutMillis: o.cluster.timeoutMillis,
+          collectOwn: () => pull.collectShared().then((r) => r.resourceMetrics),
+        })
+      : undefined;
   if (o.otlp !== undefined) {
     const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
@@ -297,10 +358,24 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     if (naming === 'profile' && !cumulative) {
       throw new ConfigError('otlp.naming', naming, 'canonical when otlp.temporality is delta (profile series are cumulative)');
     }
-    let transform = shadow;
+    let named = shadow;
     if (naming === 'profile') {
       const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: VERSION } });
-      transform = (rm) => toMetrics(namer.toFamilies(shadow?.(rm) ?? rm), rm.resource);
+      named = (rm) => toMetrics(namer.toFamilies(shadow?.(rm) ?? rm), rm.resource);
+    }
+    let transform: PushTransform | undefined = named;
+    if (primary !== undefined) {
+      // Once members report, the export is the aggregate (the primary's own metrics included),
+      // once for the whole cluster; delta exports difference it themselves.
+      const delta = temporality === AggregationTemporality.DELTA ? new DeltaTracker() : undefined;
+      transform = (rm) => {
+        if (!primary.active) return named?.(rm) ?? rm;
+        return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => {
+          // Differenced first: the aggregate keeps one attributes object per series.
+          const out = delta?.toDelta(agg) ?? agg;
+          return named?.(out) ?? out;
+        });
+      };
     }
     readers.push(
       createOtlpPushReader(o.otlp, {
@@ -313,7 +388,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   }
   // Its meters check every synchronous record and bound the host's instruments (guarded-meter.ts).
   const meterProvider = new GuardedMeterProvider(
-    { resource: resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName }), views, readers },
+    { resource, views, readers },
     { guard, capFor: hostCaps({ views: o.views, ownNames: new Set(ownNames), cardinalityLimit: o.cardinalityLimit }) },
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
@@ -328,7 +403,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter) : () => {};
 
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.
-  const scrape = coalescedScrape(() => pull.collectShared().then((result) => shadow?.(result.resourceMetrics) ?? result.resourceMetrics), namer);
+  const collect = (): Promise<ResourceMetrics> =>
+    primary?.active === true ? primary.collect() : pull.collectShared().then((result) => result.resourceMetrics);
+  const scrape = coalescedScrape(() => collect().then((rm) => shadow?.(rm) ?? rm), namer);
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, () => recorder.lastSnapshot());
@@ -351,6 +428,22 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
 
   // Last, once nothing can fail: a jobmeter that failed to start leaves no global behind.
   const unregisterGlobal = o.global ? registerGlobal(meterProvider, o.log) : () => {};
+  const stopClusterWorkers = (primary !== undefined && cluster.isPrimary ? listenToClusterWorkers(primary) : undefined) ?? (() => {});
+  const stopThreads = new Set<() => void>();
+  let threads = 0;
+  const member: Member | undefined =
+    role === 'member' && o.cluster !== false
+      ? startMember({
+          channel: o.cluster.reportTo !== undefined ? portChannel(o.cluster.reportTo) : clusterWorkerChannel(),
+          collect: () => pull.collectShared().then((r) => shadow?.(r.resourceMetrics) ?? r.resourceMetrics),
+          welcomeMillis: CLUSTER_WELCOME_MILLIS,
+          log: o.log,
+          alone:
+            o.cluster.reportTo !== undefined
+              ? 'this thread reports over cluster.reportTo, but no jobmeter answered on the other end: call jm.aggregate(worker) where the thread was started'
+              : 'this cluster worker reports to the primary, but no jobmeter answered there: call createJobmeter() in the primary too (it serves the workers\' metrics; cluster: false makes each process stand alone)',
+        })
+      : undefined;
 
   let closing: Promise<void> | undefined;
   return {
@@ -364,16 +457,31 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     format,
     jsonView: json,
     forceFlush: () => meterProvider.forceFlush(),
+    role,
+    aggregate(source) {
+      if (primary === undefined) throw new Error(`jm.aggregate() needs the aggregating jobmeter (this one's role is ${role})`);
+      const stop = listenToPort(primary, `thread ${++threads}`, source);
+      stopThreads.add(stop);
+      return () => {
+        stop();
+        stopThreads.delete(stop);
+      };
+    },
     shutdown() {
       closing ??= (async () => {
         // Records from now on are refused with one warning rather than accepted and lost.
         guard.close();
+        // A member's last report: everything accepted, read while the instruments still are.
+        await member?.close();
         unregisterGlobal();
         stopProcessMetrics();
         // Stop taking ingest first, so the last export holds everything received.
         await ingestListener?.close();
         await listener?.close();
+        // After the last push, which still asks the members.
         await meterProvider.shutdown();
+        stopClusterWorkers();
+        for (const stop of stopThreads) stop();
       })();
       return closing;
     },

@@ -4,6 +4,8 @@
  * Defaults are resolved in one place (`resolveOptions` in jobmeter.ts).
  */
 import type { MetricProducer, ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { MessagePort } from 'node:worker_threads';
+import type { MergePolicy } from './cluster/merge-policy.ts';
 import type { BuildInfo } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
@@ -102,6 +104,37 @@ export interface ProfileOptions {
    * instruments they name. Validated at start: a bad rule is a ConfigError naming it. @default []
    */
   rules?: readonly FamilyRule[];
+}
+
+/**
+ * Several processes or threads, one endpoint (README "node:cluster"). In a `node:cluster` app the
+ * primary and every worker call `createJobmeter()` with the same options: workers bind nothing
+ * and push nothing, they report to the primary over the cluster's IPC channel; the primary serves
+ * (and pushes) the aggregate. Worker threads do the same over a port: the thread passes
+ * `reportTo: parentPort`, the parent calls `jm.aggregate(worker)`. In the primary, the first
+ * jobmeter created aggregates the workers, until its `shutdown()`.
+ */
+export interface ClusterOptions {
+  /**
+   * How long a scrape (or an OTLP export) of the primary waits for its members' reports. A member
+   * that answers late, or not at all, counts with its last report: never less than before.
+   * @default 1000
+   */
+  timeoutMillis?: number;
+  /**
+   * In a worker thread: report to the thread that aggregates over this port (usually
+   * `parentPort` from node:worker_threads) instead of serving. @default none (a `node:cluster`
+   * worker reports to its primary by itself)
+   */
+  reportTo?: MessagePort;
+  /**
+   * How an instrument's series from several processes combine, by instrument name: `sum` (the
+   * default; counters and histograms keep the totals of exited members, up-down counters and
+   * gauges count live members only) or `max` (every process observes the same value: jobmeter's
+   * snapshot instruments, build info, last failure time, uptime and system.* default to it).
+   * @default {} (src/cluster/merge-policy.ts has jobmeter's own)
+   */
+  merge?: Record<string, MergePolicy>;
 }
 
 export interface JobmeterOptions {
@@ -203,4 +236,12 @@ export interface JobmeterOptions {
    * @default 'native'
    */
   hostInstruments?: HostInstruments;
+  /**
+   * `node:cluster` and worker threads ({@link ClusterOptions}). In a cluster worker (or with
+   * `reportTo`) jobmeter reports to the primary and binds no listener, pushes nothing and takes no
+   * ingest, whatever `listener`, `otlp` and `ingest` say; the primary serves the aggregate. `false`:
+   * every process stands alone (then workers must not share one listener port).
+   * @default {} (on)
+   */
+  cluster?: ClusterOptions | false;
 }

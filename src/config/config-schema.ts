@@ -17,6 +17,7 @@ import { isIP } from 'node:net';
 
 import { parseCidr } from '../http/client-ip.ts';
 import { isLoopbackHost } from '../http/loopback.ts';
+import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import { POSTURE_NAMES } from '../http/postures.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { HOST_INSTRUMENTS, PROFILE_NAMES } from '../options.ts';
@@ -143,6 +144,7 @@ export const CONFIG_SCHEMA = {
     listener: ref('listener'),
     otlp: ref('otlp'),
     ingest: ref('ingest'),
+    cluster: ref('cluster'),
     metrics: ref('metrics'),
     daemon: ref('daemon'),
     metrics_token: ref('token'),
@@ -180,6 +182,12 @@ export const CONFIG_SCHEMA = {
       max_body_bytes: ref('bodyBytes'),
       max_concurrent_requests: ref('concurrent'),
       expiry_ms: ref('millis'),
+    }),
+    /** node:cluster and worker threads (README "node:cluster"). */
+    cluster: table({
+      enabled: ref('boolean'),
+      timeout_ms: ref('millis'),
+      merge: ref('mergePolicies'),
     }),
     metrics: table({
       enabled: ref('boolean'),
@@ -286,6 +294,13 @@ export const CONFIG_SCHEMA = {
     inflight: integer(0, MAX_INFLIGHT_SCRAPES),
     cardinalityLimit: integer(1, MAX_CARDINALITY_LIMIT),
     hostInstruments: oneOfStrings(HOST_INSTRUMENTS),
+    /** Instrument name → how its series from several processes combine. */
+    mergePolicies: {
+      type: ['object', 'null'],
+      propertyNames: { not: { const: '__proto__' }, pattern: '\\S' },
+      additionalProperties: ref('mergePolicy'),
+    },
+    mergePolicy: oneOfStrings(MERGE_POLICIES),
     attributeValue: { type: 'string' },
     headerValue: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$' },
   },

@@ -41,6 +41,11 @@
  * temporality = "cumulative"
  * # naming = "profile"       # unset: canonical names with `otel`, the profile's with the others
  *
+ * [cluster]                    # node:cluster workers (or threads) report to the primary
+ * enabled = true
+ * timeout_ms = 1000            # how long a scrape waits for the workers' reports
+ * # [cluster.merge]            # instrument = "sum" | "max" (src/cluster/merge-policy.ts)
+ *
  * [ingest]
  * enabled = false
  * host = "127.0.0.1"
@@ -79,6 +84,10 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
     intervalMillis: 60_000,
     timeoutMillis: 30_000,
     temporality: 'cumulative',
+  },
+  cluster: {
+    enabled: true,
+    timeoutMillis: 1000,
   },
   ingest: {
     enabled: false,

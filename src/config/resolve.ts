@@ -305,6 +305,10 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
   if (base.ingest !== undefined || over.ingest !== undefined) {
     out.ingest = { ...base.ingest, ...definedOnly(over.ingest ?? {}) };
   }
+  if (base.cluster !== undefined || over.cluster !== undefined) {
+    out.cluster = { ...base.cluster, ...definedOnly(over.cluster ?? {}) };
+    if (base.cluster?.merge !== undefined || over.cluster?.merge !== undefined) out.cluster.merge = { ...base.cluster?.merge, ...over.cluster?.merge };
+  }
   if (base.metrics !== undefined || over.metrics !== undefined) {
     out.metrics = mergeMetricsConfig(base.metrics ?? {}, over.metrics ?? {});
   }

@@ -8,6 +8,7 @@
  * is chosen by the definition of config-schema.ts that failed (`#/definitions/port` → "an integer
  * from 0 to 65535"), never by ajv's own messages, so the texts stay ours whatever ajv's version.
  */
+import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import type { ErrorObject } from 'ajv';
 
 import { POSTURE_NAMES } from '../http/postures.ts';
@@ -76,6 +77,8 @@ export const EXPECT = {
   ruleZeroFill: 'a table: label → [words always emitted]',
   cardinalityLimit: `an integer from 1 to ${MAX_CARDINALITY_LIMIT} (series per instrument, overflow included)`,
   hostInstruments: `one of ${HOST_INSTRUMENTS.join(', ')}`,
+  mergePolicies: 'a table: instrument name = "sum" or "max"',
+  mergePolicy: `one of ${MERGE_POLICIES.join(', ')}`,
 } as const;
 
 /** What a value that failed a definition is told: the value to show (maybe redacted) and the expectation. */
@@ -92,6 +95,7 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   listener: plain(EXPECT.table),
   otlp: plain(EXPECT.table),
   ingest: plain(EXPECT.table),
+  cluster: plain(EXPECT.table),
   metrics: plain(EXPECT.table),
   daemon: plain(EXPECT.table),
   build: plain(EXPECT.table),
@@ -137,6 +141,8 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   inflight: quoted(EXPECT.inflight),
   cardinalityLimit: quoted(EXPECT.cardinalityLimit),
   hostInstruments: choice(EXPECT.hostInstruments, HOST_INSTRUMENTS),
+  mergePolicies: plain(EXPECT.mergePolicies),
+  mergePolicy: choice(EXPECT.mergePolicy, MERGE_POLICIES),
   attributeValue: plain(EXPECT.string),
   // Never echo a header value: it is usually a credential. Say only what type it was.
   headerValue: (value) => ({

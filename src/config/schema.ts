@@ -26,6 +26,7 @@ import { createRequire } from 'node:module';
 
 import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
 
+import type { MergePolicy } from '../cluster/merge-policy.ts';
 import type { PostureName } from '../http/postures.ts';
 import type { FamilyRule } from '../naming/types.ts';
 import type {
@@ -95,6 +96,14 @@ export interface IngestConfig {
   expiryMillis?: number;
 }
 
+/** `[cluster]` — node:cluster and worker threads (options.ts `ClusterOptions`). */
+export interface ClusterConfig {
+  /** false: every process stands alone (`cluster: false`). */
+  enabled?: boolean;
+  timeoutMillis?: number;
+  merge?: Record<string, MergePolicy>;
+}
+
 /** An API key and the tenant it authenticates (wasmrun `--auth`). */
 export interface ApiKeyConfig {
   tenant: string;
@@ -142,6 +151,7 @@ export interface ServiceConfig {
   listener?: ListenerConfig;
   otlp?: OtlpConfig;
   ingest?: IngestConfig;
+  cluster?: ClusterConfig;
   metrics?: MetricsConfig;
   /** `[build]`: the daemon's identity under `jobmeter serve`, until the daemon pushes its own. */
   build?: BuildConfig;
@@ -271,6 +281,11 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       case 'ingest':
         out.ingest = renameKeys(value, INGEST_KEYS) as IngestConfig;
         break;
+      case 'cluster': {
+        const { merge, ...rest } = renameKeys(value, CLUSTER_KEYS) as ClusterConfig;
+        out.cluster = { ...rest, ...(merge !== undefined && merge !== null && { merge: { ...merge } }) };
+        break;
+      }
       case 'metrics':
         out.metrics = { ...out.metrics, ...metrics(value as Record<string, unknown> | null, key) };
         break;
@@ -323,6 +338,10 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
     const otlpOptions = stripUndefined({ ...cfg.otlp });
     if (cfg.otlp.headers !== undefined) otlpOptions.headers = { ...cfg.otlp.headers };
     out.otlp = otlpOptions;
+  }
+  if (cfg.cluster !== undefined) {
+    const { enabled, merge, ...clusterOptions } = cfg.cluster;
+    out.cluster = enabled === false ? false : { ...stripUndefined(clusterOptions), ...(merge !== undefined && { merge: { ...merge } }) };
   }
   // Off unless enabled: the library's `ingest` is absent (no listener) by default too.
   if (cfg.ingest?.enabled === true) {
@@ -410,6 +429,12 @@ const BUILD_KEYS: Readonly<Record<string, keyof BuildConfig>> = {
   version: 'version',
   commit: 'commit',
   runtime_version: 'runtimeVersion',
+};
+
+const CLUSTER_KEYS: Readonly<Record<string, keyof ClusterConfig>> = {
+  enabled: 'enabled',
+  timeout_ms: 'timeoutMillis',
+  merge: 'merge',
 };
 
 const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {

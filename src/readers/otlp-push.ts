@@ -58,10 +58,11 @@ export interface OtlpPushHooks {
   /** Series per instrument per export when no View sets a limit. @default 2000 (the SDK's) */
   cardinalityLimit?: number;
   /**
-   * Rewrites each collection before it is encoded (e.g. profile naming, or dropping the SDK's own
-   * metrics that ingested ones shadow). A throw fails that export. @default none
+   * Rewrites each collection before it is encoded (e.g. profile naming, dropping the SDK's own
+   * metrics that ingested ones shadow, or a cluster primary's aggregate replacing them). A throw
+   * or a rejection fails that export. @default none
    */
-  transform?: (resourceMetrics: ResourceMetrics) => ResourceMetrics;
+  transform?: PushTransform;
   /**
    * Where the state-change lines go, one call per line, without a trailing newline.
    * @default a write of `line + '\n'` to stderr
@@ -79,6 +80,8 @@ export interface OtlpPushHooks {
    */
   onExport?: (resourceMetrics: ResourceMetrics) => ((result: ExportResult) => void) | void;
 }
+
+export type PushTransform = (resourceMetrics: ResourceMetrics) => ResourceMetrics | Promise<ResourceMetrics>;
 
 /** The push state, for diagnostics and tests. */
 export interface OtlpPushStats {
@@ -180,7 +183,7 @@ class ResilientPushReader extends PeriodicExportingMetricReader {
  */
 class ResilientExporter implements PushMetricExporter {
   readonly #inner: PushMetricExporter;
-  readonly #transform: ((rm: ResourceMetrics) => ResourceMetrics) | undefined;
+  readonly #transform: PushTransform | undefined;
   readonly #log: StateLog;
   readonly #supersedable: boolean;
   readonly #onExport: OtlpPushHooks['onExport'];
@@ -192,7 +195,7 @@ class ResilientExporter implements PushMetricExporter {
 
   constructor(
     inner: PushMetricExporter,
-    transform: ((rm: ResourceMetrics) => ResourceMetrics) | undefined,
+    transform: PushTransform | undefined,
     log: StateLog,
     supersedable: boolean,
     onExport?: OtlpPushHooks['onExport'],
@@ -224,27 +227,33 @@ class ResilientExporter implements PushMetricExporter {
       abandon('deadline');
       return;
     }
-    let payload = metrics;
+    const fail = (err: unknown): void => settle({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) }, undefined);
+    const send = (payload: ResourceMetrics): void => {
+      if (settled) return;
+      let exported: ((result: ExportResult) => void) | void = undefined;
+      try {
+        exported = this.#onExport?.(payload);
+      } catch {
+        // Debug output never fails an export.
+      }
+      this.#inner.export(payload, (result) => {
+        settle(result, undefined);
+        try {
+          exported?.(result);
+        } catch {
+          // idem
+        }
+      });
+    };
+    let payload: ResourceMetrics | Promise<ResourceMetrics> = metrics;
     try {
       if (this.#transform !== undefined) payload = this.#transform(metrics);
     } catch (err) {
-      settle({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) }, undefined);
+      fail(err);
       return;
     }
-    let exported: ((result: ExportResult) => void) | void = undefined;
-    try {
-      exported = this.#onExport?.(payload);
-    } catch {
-      // Debug output never fails an export.
-    }
-    this.#inner.export(payload, (result) => {
-      settle(result, undefined);
-      try {
-        exported?.(result);
-      } catch {
-        // idem
-      }
-    });
+    if (payload instanceof Promise) payload.then(send, fail);
+    else send(payload);
   }
 
   /** From now on nothing waits past `budgetMillis`; with cumulative data, in-flight exports are dropped at once. */

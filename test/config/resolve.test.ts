@@ -26,6 +26,7 @@ const DOCUMENTED_DEFAULTS: JobmeterOptions = {
   global: true,
   cardinalityLimit: 2000,
   hostInstruments: 'native',
+  cluster: { timeoutMillis: 1000 },
   listener: { host: '127.0.0.1', port: 9464, allowNonLoopback: false },
   otlp: {
     headers: {},
@@ -134,6 +135,7 @@ describe('precedence: defaults < env < file < flags', () => {
         global: true,
         cardinalityLimit: 2000,
         hostInstruments: 'native',
+        cluster: { timeoutMillis: 1000 },
         // Per key: the file's team wins, env's deployment.environment stays.
         resourceAttributes: { 'deployment.environment': 'staging', team: 'file' },
         listener: { host: '127.0.0.1', port: 9100, allowNonLoopback: false, format: 'text' },

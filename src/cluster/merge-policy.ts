@@ -1,0 +1,34 @@
+/**
+ * How the series of several processes combine into one, per instrument: data, not code.
+ *
+ * `sum` (the default): each process reports its share of the work. Counters and histograms are
+ * summed over every member that ever reported, exited ones included (an exited member's last
+ * totals stay in the aggregate, so a counter never goes backwards); up-down counters and gauges
+ * are summed over the live members only (a dead worker has no runs in flight, no heap).
+ * `max`: every process observes the same thing (the machine, the build, the host's database, a
+ * moment): the largest value wins; for counters, the largest ever reported.
+ */
+import { SNAPSHOT_INSTRUMENTS } from '../domain/catalog.ts';
+
+export const MERGE_POLICIES = ['sum', 'max'] as const;
+export type MergePolicy = (typeof MERGE_POLICIES)[number];
+
+/**
+ * jobmeter's own instruments that are not a process's share: the host's snapshot (its database,
+ * read by whichever processes set a snapshot source), the build, the last failure's time, the
+ * oldest process's uptime and the machine's CPU and memory.
+ */
+export const DEFAULT_MERGE_POLICIES: Readonly<Record<string, MergePolicy>> = Object.freeze({
+  ...Object.fromEntries(SNAPSHOT_INSTRUMENTS.map((s) => [s.name, 'max' as const])),
+  'jobmeter.build.info': 'max',
+  'jobmeter.run.last_failure.time': 'max',
+  'process.uptime': 'max',
+  'system.cpu.utilization': 'max',
+  'system.memory.usage': 'max',
+  'system.memory.limit': 'max',
+});
+
+/** The policy of each instrument name: the host's overrides, then jobmeter's defaults, then `sum`. */
+export function mergePolicies(overrides: Readonly<Record<string, MergePolicy>> = {}): (name: string) => MergePolicy {
+  return (name) => overrides[name] ?? DEFAULT_MERGE_POLICIES[name] ?? 'sum';
+}

@@ -1,0 +1,121 @@
+/**
+ * The primary's life: accept members as they say hello, ask them for a report at each collection
+ * (a scrape, an OTLP export), merge what arrives within the timeout, and retire a member when its
+ * worker or thread leaves. A member that does not answer in time counts with its last report.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { ClusterAggregate, type AggregateOptions } from './aggregate.ts';
+import { ReportEncoder } from './report-encoder.ts';
+import type { PrimarySink } from './transport.ts';
+import { WIRE_TAG, type FromMember, type ToMember } from './wire.ts';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+/** The primary's own collection is merged in slices of at most this long. */
+const MERGE_SLICE_MILLIS = 5;
+/** The primary's own metrics, as one member of the aggregate. */
+const SELF = 'self';
+
+export interface PrimaryOptions extends AggregateOptions {
+  /** The primary's own cumulative collection. */
+  readonly collectOwn: () => Promise<ResourceMetrics>;
+  /** How long a collection waits for members' reports. */
+  readonly timeoutMillis: number;
+}
+
+interface Link {
+  instance: string | undefined;
+  reply: (message: ToMember) => void;
+  /** Resolves the wait of the collection `seq` once this member's report for it has ended. */
+  waiting: { seq: number; done: () => void } | undefined;
+}
+
+export class ClusterPrimary implements PrimarySink {
+  readonly id = randomUUID();
+  readonly #aggregate: ClusterAggregate;
+  readonly #options: PrimaryOptions;
+  readonly #own = new ReportEncoder(SELF);
+  readonly #links = new Map<string, Link>();
+  #seq = 0;
+  #active = false;
+  #inflight: Promise<ResourceMetrics> | undefined;
+
+  constructor(options: PrimaryOptions) {
+    this.#options = options;
+    this.#aggregate = new ClusterAggregate(options);
+  }
+
+  /** True once a member has said hello: from then on every collection is the aggregate. */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  received(link: string, message: FromMember, reply: (message: ToMember) => void): void {
+    let state = this.#links.get(link);
+    if (message.t === 'hello') {
+      if (state === undefined) this.#links.set(link, (state = { instance: undefined, reply, waiting: undefined }));
+      // A new jobmeter on the same worker: the previous one has left.
+      if (state.instance !== undefined && state.instance !== message.instance) this.#aggregate.retire(memberKey(link, state.instance));
+      state.instance = message.instance;
+      this.#active = true;
+      reply({ tag: WIRE_TAG, t: 'welcome', aggregate: this.id });
+      return;
+    }
+    // Only from the member this link said hello for: a straggler from one already retired (a
+    // worker gone, a jobmeter re-created) would stay in the aggregate for good.
+    if (state === undefined || message.instance !== state.instance) return;
+    this.#aggregate.apply(memberKey(link, message.instance), message);
+    if (message.bye === true) state.instance = undefined;
+    if (message.end && state.waiting !== undefined && (message.seq >= state.waiting.seq || message.bye === true)) {
+      state.waiting.done();
+      state.waiting = undefined;
+    }
+  }
+
+  gone(link: string): void {
+    const state = this.#links.get(link);
+    if (state === undefined) return;
+    if (state.instance !== undefined) this.#aggregate.retire(memberKey(link, state.instance));
+    state.waiting?.done();
+    this.#links.delete(link);
+  }
+
+  /**
+   * One collection of the aggregate; concurrent callers share it. `own`: the primary's own
+   * cumulative collection when the caller already has one (a cumulative push).
+   */
+  collect(own?: ResourceMetrics): Promise<ResourceMetrics> {
+    return (this.#inflight ??= this.#collect(own).finally(() => {
+      this.#inflight = undefined;
+    }));
+  }
+
+  async #collect(given: ResourceMetrics | undefined): Promise<ResourceMetrics> {
+    const seq = ++this.#seq;
+    const answers: Promise<void>[] = [];
+    for (const link of this.#links.values()) {
+      if (link.instance === undefined) continue;
+      answers.push(new Promise<void>((done) => (link.waiting = { seq, done })));
+      link.reply({ tag: WIRE_TAG, t: 'collect', seq });
+    }
+    // The primary's own reader can be closed already (the last push at shutdown): its last
+    // report stands, as a silent member's does.
+    const own = given ?? (await this.#options.collectOwn().catch(() => undefined));
+    let sliceStart = performance.now();
+    for (const chunk of own === undefined ? [] : this.#own.chunks(own, seq)) {
+      this.#aggregate.apply(SELF, chunk);
+      if (performance.now() - sliceStart >= MERGE_SLICE_MILLIS) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(answers), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.timeoutMillis)))]);
+    clearTimeout(timer);
+    return this.#aggregate.resourceMetrics();
+  }
+}
+
+function memberKey(link: string, instance: string): string {
+  return `${link}/${instance}`;
+}

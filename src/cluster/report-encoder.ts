@@ -1,0 +1,153 @@
+/**
+ * A member's side of the wire: turns its cumulative collections into report chunks that describe
+ * each metric and series once and then carry only what changed since the previous report.
+ * One encoder per member and per destination (it remembers what it has sent).
+ */
+import { diag, type Attributes } from '@opentelemetry/api';
+import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { REPORT_CHUNK_POINTS, WIRE_TAG, type MetricDef, type Report, type SeriesDef, type WireKind } from './wire.ts';
+
+interface SentMetric {
+  readonly id: number;
+  readonly kind: WireKind;
+  /** Series by attributes object (producers keep one per series), then by content. */
+  readonly byObject: WeakMap<Attributes, number>;
+  readonly byKey: Map<string, number>;
+  /** Up-down counter and gauge series reported and not withdrawn since. */
+  readonly observed: Set<number>;
+}
+
+/** A stable key for an attribute set, whatever the order of its keys. */
+export function attributesKey(attributes: Attributes): string {
+  const keys = Object.keys(attributes).sort();
+  let key = '';
+  for (const k of keys) key += `${JSON.stringify(k)}:${JSON.stringify(attributes[k])},`;
+  return key;
+}
+
+export function wireKind(metric: MetricData): WireKind | undefined {
+  switch (metric.dataPointType) {
+    case DataPointType.SUM:
+      return metric.isMonotonic ? 'c' : 'u';
+    case DataPointType.GAUGE:
+      return 'g';
+    case DataPointType.HISTOGRAM:
+      return 'h';
+    default:
+      return undefined;
+  }
+}
+
+export class ReportEncoder {
+  readonly #instance: string;
+  readonly #metrics = new Map<string, SentMetric>();
+  /** Last value sent per series: a number, or `[count, sum, min, max, …counts]` for a histogram. */
+  readonly #last = new Map<number, number | Array<number | null>>();
+  readonly #warned = new Set<string>();
+  #nextMetric = 0;
+  #nextSeries = 0;
+
+  constructor(instance: string) {
+    this.#instance = instance;
+  }
+
+  /**
+   * The report of one collection, in chunks of at most {@link REPORT_CHUNK_POINTS} points, the
+   * last one marked `end` (and `bye` when asked). A generator, so the caller sends each chunk as
+   * it is made and can give the event loop back between them.
+   */
+  *chunks(rm: ResourceMetrics, seq: number, bye = false): Generator<Report> {
+    let chunk = this.#empty(seq);
+    let points = 0;
+    const full = (): boolean => points >= REPORT_CHUNK_POINTS;
+    for (const sm of rm.scopeMetrics) {
+      for (const metric of sm.metrics) {
+        const kind = wireKind(metric);
+        if (kind === undefined) {
+          this.#warnOnce(metric.descriptor.name, 'exponential histograms are not aggregated across cluster members; use explicit buckets');
+          continue;
+        }
+        // Read once: a producer may make the points when they are read.
+        const dataPoints: ReadonlyArray<{ attributes: Attributes; value: unknown }> = metric.dataPoints;
+        // A histogram is described with its first point's buckets.
+        if (kind === 'h' && dataPoints.length === 0) continue;
+        const mkey = `${sm.scope.name}\0${sm.scope.version ?? ''}\0${metric.descriptor.name}`;
+        let sent = this.#metrics.get(mkey);
+        if (sent === undefined) {
+          sent = { id: this.#nextMetric++, kind, byObject: new WeakMap(), byKey: new Map(), observed: new Set() };
+          this.#metrics.set(mkey, sent);
+          const d = metric.descriptor;
+          const bounds = kind === 'h' ? ((dataPoints[0]?.value as { buckets: { boundaries: number[] } }).buckets.boundaries ?? null) : null;
+          const def: MetricDef = [sent.id, sm.scope.name, sm.scope.version ?? '', d.name, d.description, d.unit, kind, d.valueType, bounds];
+          (chunk.m ??= []).push(def);
+          points++;
+        } else if (sent.kind !== kind) {
+          this.#warnOnce(metric.descriptor.name, 'its kind changed; it keeps the kind it was first reported with');
+          continue;
+        }
+        const seen = sent.kind === 'u' || sent.kind === 'g' ? new Set<number>() : undefined;
+        for (const point of dataPoints) {
+          if (full()) {
+            yield chunk;
+            chunk = this.#empty(seq);
+            points = 0;
+          }
+          const attributes = point.attributes;
+          let sid = sent.byObject.get(attributes);
+          if (sid === undefined) {
+            const key = attributesKey(attributes);
+            sid = sent.byKey.get(key);
+            if (sid === undefined) {
+              sid = this.#nextSeries++;
+              sent.byKey.set(key, sid);
+              const def: SeriesDef = [sid, sent.id, { ...attributes }];
+              (chunk.s ??= []).push(def);
+              points++;
+            }
+            sent.byObject.set(attributes, sid);
+          }
+          seen?.add(sid);
+          if (kind === 'h') {
+            const h = point.value as { buckets: { counts: number[] }; sum?: number; count: number; min?: number; max?: number };
+            const prev = this.#last.get(sid) as Array<number | null> | undefined;
+            if (prev !== undefined && prev[0] === h.count && prev[1] === (h.sum ?? 0)) continue;
+            const row: Array<number | null> = [h.count, h.sum ?? 0, finiteOrNull(h.min), finiteOrNull(h.max), ...h.buckets.counts];
+            this.#last.set(sid, row);
+            (chunk.h ??= []).push(sid, row.length, ...row);
+          } else {
+            const value = point.value as number;
+            if (this.#last.get(sid) === value) continue;
+            this.#last.set(sid, value);
+            (chunk.v ??= []).push(sid, value);
+            if (seen !== undefined) sent.observed.add(sid);
+          }
+          points++;
+        }
+        if (seen !== undefined) {
+          for (const sid of sent.observed) {
+            if (seen.has(sid)) continue;
+            sent.observed.delete(sid);
+            this.#last.delete(sid);
+            (chunk.x ??= []).push(sid);
+            points++;
+          }
+        }
+      }
+    }
+    yield { ...chunk, end: true, ...(bye && { bye: true }) };
+
+    function finiteOrNull(n: number | undefined): number | null {
+      return n === undefined || !Number.isFinite(n) ? null : n;
+    }
+  }
+
+  #empty(seq: number): { -readonly [K in keyof Report]: Report[K] } {
+    return { tag: WIRE_TAG, t: 'report', instance: this.#instance, seq, end: false };
+  }
+
+  #warnOnce(name: string, why: string): void {
+    if (this.#warned.has(name)) return;
+    this.#warned.add(name);
+    diag.warn(`jobmeter cluster: ${name} is not sent to the primary: ${why}`);
+  }
+}

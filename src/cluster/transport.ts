@@ -1,0 +1,116 @@
+/**
+ * How members and the primary reach each other: the `node:cluster` IPC channel, or a
+ * `worker_threads` port. Both carry the same messages (wire.ts) behind the same two shapes, so
+ * the lifecycle code knows no transport. Messages are tagged: the host's own messages on the same
+ * channel pass by untouched (and the host's handlers see jobmeter's, which carry `tag`).
+ */
+import cluster from 'node:cluster';
+import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
+import { isWire, WIRE_TAG, type FromMember, type ToMember } from './wire.ts';
+
+/** A member's end: what it sends to the primary and hears from it. */
+export interface MemberChannel {
+  send(message: FromMember): void;
+  onMessage(handler: (message: ToMember) => void): void;
+  /** Stops listening (the channel itself is the host's: it stays open). */
+  close(): void;
+}
+
+/** The primary's end: what members say, by a link id unique to each worker or thread. */
+export interface PrimarySink {
+  /** Unique to this aggregate (members tell a new one from the one they report to). */
+  readonly id: string;
+  received(link: string, message: FromMember, reply: (message: ToMember) => void): void;
+  gone(link: string): void;
+}
+
+/** In a `node:cluster` worker: the IPC channel to the primary. */
+export function clusterWorkerChannel(): MemberChannel {
+  return channelOn(process, (message) => {
+    // A worker whose primary has gone has nobody to report to.
+    if (process.connected) process.send?.(message, undefined, undefined, () => {});
+  });
+}
+
+/** In a worker thread: the port to the thread that aggregates (usually `parentPort`). */
+export function portChannel(port: MessagePort): MemberChannel {
+  return channelOn(port, (message) => port.postMessage(message));
+}
+
+interface MessageSource {
+  on(event: 'message', listener: (msg: unknown) => void): unknown;
+  off(event: 'message', listener: (msg: unknown) => void): unknown;
+}
+
+function channelOn(source: MessageSource, send: (message: FromMember) => void): MemberChannel {
+  let listener: ((msg: unknown) => void) | undefined;
+  return {
+    send,
+    onMessage(handler) {
+      listener = (msg) => {
+        if (isWire(msg)) handler(msg as ToMember);
+      };
+      source.on('message', listener);
+    },
+    close() {
+      if (listener !== undefined) source.off('message', listener);
+      listener = undefined;
+    },
+  };
+}
+
+/** Whether a jobmeter of this process already aggregates the cluster's workers. */
+let claimed = false;
+
+/**
+ * In the `node:cluster` primary: every worker's reports, and its exit. Returns how to stop, or
+ * undefined when another jobmeter of this process already listens: the workers report to one
+ * aggregate only (a worker's reports carry what changed since its last one, to one reader).
+ */
+export function listenToClusterWorkers(sink: PrimarySink): (() => void) | undefined {
+  if (claimed) return undefined;
+  claimed = true;
+  const onMessage = (worker: { id: number; send: (m: unknown, h?: undefined, o?: undefined, cb?: (e: Error | null) => void) => boolean; isConnected(): boolean }, msg: unknown): void => {
+    if (!isWire(msg)) return;
+    sink.received(`worker ${worker.id}`, msg as FromMember, (reply) => {
+      if (worker.isConnected()) worker.send(reply, undefined, undefined, () => {});
+    });
+  };
+  const onExit = (worker: { id: number }): void => sink.gone(`worker ${worker.id}`);
+  cluster.on('message', onMessage);
+  cluster.on('exit', onExit);
+  // Workers forked before the primary's jobmeter started said hello to nobody: ask again.
+  for (const worker of Object.values(cluster.workers ?? {})) {
+    if (worker?.isConnected()) worker.send({ tag: WIRE_TAG, t: 'ready', aggregate: sink.id } satisfies ToMember, undefined, undefined, () => {});
+  }
+  return () => {
+    cluster.off('message', onMessage);
+    cluster.off('exit', onExit);
+    claimed = false;
+  };
+}
+
+/**
+ * In the thread that aggregates: a worker thread (its `Worker`) or the other end of a port given
+ * to it. Its leave is the thread's exit, the port's close or a call of the function returned,
+ * which stops listening.
+ */
+export function listenToPort(sink: PrimarySink, link: string, source: ThreadWorker | MessagePort): () => void {
+  const reply = (message: ToMember): void => source.postMessage(message);
+  const onMessage = (msg: unknown): void => {
+    if (isWire(msg)) sink.received(link, msg as FromMember, reply);
+  };
+  const onGone = (): void => sink.gone(link);
+  source.on('message', onMessage);
+  source.on('exit', onGone);
+  source.on('close', onGone);
+  // A thread that started first said hello to nobody.
+  reply({ tag: WIRE_TAG, t: 'ready', aggregate: sink.id });
+  return () => {
+    source.off('message', onMessage);
+    source.off('exit', onGone);
+    source.off('close', onGone);
+    // No longer heard: asking it again would only wait for the timeout.
+    sink.gone(link);
+  };
+}

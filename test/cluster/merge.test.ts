@@ -1,0 +1,275 @@
+// The cluster merge (issue 11 item 7): members are real OpenTelemetry MeterProviders read by
+// jobmeter's pull reader; their collections are encoded as members send them and merged as the
+// primary does. Counters never decrease across a member's exit or restart, histogram buckets
+// sum, up-down counters and gauges follow the merge policy over live members.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ValueType } from '@opentelemetry/api';
+import { emptyResource } from '@opentelemetry/resources';
+import { AggregationTemporality, DataPointType, MeterProvider, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { ClusterAggregate } from '../../src/cluster/aggregate.ts';
+import { DeltaTracker } from '../../src/cluster/delta.ts';
+import { DEFAULT_MERGE_POLICIES, mergePolicies } from '../../src/cluster/merge-policy.ts';
+import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
+import { REPORT_CHUNK_POINTS, type Report } from '../../src/cluster/wire.ts';
+import { MAX_SERIES_PER_INSTRUMENT, OVERFLOW_ATTRIBUTES } from '../../src/domain/bounded-attributes.ts';
+import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+
+/** A process of the cluster: its own provider and reader, and the encoder it reports with. */
+function member(name: string) {
+  const reader = new PullMetricReader([], { cardinalityLimit: 100_000 });
+  const provider = new MeterProvider({ readers: [reader] });
+  const meter = provider.getMeter('app', '1.0.0');
+  const encoder = new ReportEncoder(name);
+  let seq = 0;
+  return {
+    name,
+    meter,
+    async report(): Promise<Report[]> {
+      const { resourceMetrics } = await reader.collect();
+      return [...encoder.chunks(resourceMetrics, ++seq)];
+    },
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+async function send(agg: ClusterAggregate, m: ReturnType<typeof member>): Promise<Report[]> {
+  const chunks = await m.report();
+  for (const c of chunks) agg.apply(m.name, c);
+  return chunks;
+}
+
+function metric(rm: ResourceMetrics, name: string): MetricData | undefined {
+  return rm.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
+}
+
+function values(rm: ResourceMetrics, name: string): Record<string, number> {
+  const m = metric(rm, name);
+  const out: Record<string, number> = {};
+  if (m === undefined || m.dataPointType === DataPointType.HISTOGRAM || m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) return out;
+  for (const p of m.dataPoints) out[JSON.stringify(p.attributes)] = p.value;
+  return out;
+}
+
+const aggregate = (merge = {}) => new ClusterAggregate({ resource: emptyResource(), policyFor: mergePolicies(merge) });
+
+test('counters are summed and never decrease when a member exits, restarts or its source resets', async () => {
+  const agg = aggregate();
+  const a = member('a');
+  const b = member('b');
+  const ca = a.meter.createCounter('jobs', { valueType: ValueType.INT });
+  const cb = b.meter.createCounter('jobs', { valueType: ValueType.INT });
+  ca.add(5, { queue: 'x' });
+  cb.add(3, { queue: 'x' });
+  cb.add(2, { queue: 'y' });
+  await send(agg, a);
+  await send(agg, b);
+  assert.deepEqual(values(await agg.resourceMetrics(), 'jobs'), { '{"queue":"x"}': 8, '{"queue":"y"}': 2 });
+
+  // a exits: its totals stay.
+  agg.retire('a');
+  await a.shutdown();
+  cb.add(1, { queue: 'x' });
+  await send(agg, b);
+  assert.deepEqual(values(await agg.resourceMetrics(), 'jobs'), { '{"queue":"x"}': 9, '{"queue":"y"}': 2 });
+
+  // a restarted worker is a new member, starting from 0: its records add to what a left.
+  const a2 = member('a2');
+  a2.meter.createCounter('jobs').add(4, { queue: 'x' });
+  await send(agg, a2);
+  assert.deepEqual(values(await agg.resourceMetrics(), 'jobs'), { '{"queue":"x"}': 13, '{"queue":"y"}': 2 });
+
+  // A member whose own count went down (its source really reset) adds its new value whole.
+  agg.apply('b', { tag: 'jobmeter.cluster.v1', t: 'report', instance: 'b', seq: 99, end: true, v: [0, 1] });
+  const after = values(await agg.resourceMetrics(), 'jobs');
+  assert.equal(after['{"queue":"x"}'], 14, 'b: 4 then 1 → +1, not −3');
+  await Promise.all([b.shutdown(), a2.shutdown()]);
+});
+
+test('histograms: bucket counts, sum and count add up over members, exited ones included', async () => {
+  const agg = aggregate();
+  const a = member('a');
+  const b = member('b');
+  const opts = { advice: { explicitBucketBoundaries: [1, 10] } };
+  const ha = a.meter.createHistogram('wait', opts);
+  const hb = b.meter.createHistogram('wait', opts);
+  for (const v of [0.5, 2, 20]) ha.record(v);
+  for (const v of [0.1, 0.2, 5]) hb.record(v);
+  await send(agg, a);
+  await send(agg, b);
+  agg.retire('a');
+  hb.record(50);
+  await send(agg, b);
+  const m = metric(await agg.resourceMetrics(), 'wait');
+  assert.equal(m?.dataPointType, DataPointType.HISTOGRAM);
+  const p = m.dataPoints[0]!.value;
+  assert.deepEqual(p.buckets.boundaries, [1, 10]);
+  assert.deepEqual(p.buckets.counts, [3, 2, 2]);
+  assert.equal(p.count, 7);
+  assert.ok(Math.abs(p.sum! - 77.8) < 1e-9, `sum ${p.sum}`);
+  assert.equal(p.min, 0.1);
+  assert.equal(p.max, 50);
+  await Promise.all([a.shutdown(), b.shutdown()]);
+});
+
+test('up-down counters and gauges: summed over live members by default, max where the policy says; a leaver drops out', async () => {
+  const agg = aggregate({ 'app.version.seen': 'max' });
+  const a = member('a');
+  const b = member('b');
+  a.meter.createUpDownCounter('inflight').add(3);
+  b.meter.createUpDownCounter('inflight').add(2);
+  a.meter.createGauge('heap').record(100);
+  b.meter.createGauge('heap').record(50);
+  a.meter.createGauge('app.version.seen').record(7);
+  b.meter.createGauge('app.version.seen').record(9);
+  await send(agg, a);
+  await send(agg, b);
+  let rm = await agg.resourceMetrics();
+  assert.deepEqual(values(rm, 'inflight'), { '{}': 5 });
+  assert.deepEqual(values(rm, 'heap'), { '{}': 150 });
+  assert.deepEqual(values(rm, 'app.version.seen'), { '{}': 9 });
+  agg.retire('b');
+  rm = await agg.resourceMetrics();
+  assert.deepEqual(values(rm, 'inflight'), { '{}': 3 });
+  assert.deepEqual(values(rm, 'heap'), { '{}': 100 });
+  assert.deepEqual(values(rm, 'app.version.seen'), { '{}': 7 });
+  await Promise.all([a.shutdown(), b.shutdown()]);
+});
+
+test('a gauge series a member no longer reports leaves the aggregate', async () => {
+  const agg = aggregate();
+  const encoder = new ReportEncoder('a');
+  const attrs = (queue: string) => ({ queue });
+  const x = attrs('x');
+  const y = attrs('y');
+  const collection = (points: Array<[Record<string, string>, number]>): ResourceMetrics => ({
+    resource: emptyResource(),
+    scopeMetrics: [
+      {
+        scope: { name: 'app' },
+        metrics: [
+          {
+            descriptor: { name: 'depth', description: '', unit: '', valueType: ValueType.DOUBLE },
+            aggregationTemporality: AggregationTemporality.CUMULATIVE,
+            dataPointType: DataPointType.GAUGE,
+            dataPoints: points.map(([attributes, value]) => ({ attributes, value, startTime: [0, 0], endTime: [1, 0] })),
+          },
+        ],
+      },
+    ],
+  });
+  for (const c of encoder.chunks(collection([[x, 4], [y, 1]]), 1)) agg.apply('a', c);
+  assert.deepEqual(values(await agg.resourceMetrics(), 'depth'), { '{"queue":"x"}': 4, '{"queue":"y"}': 1 });
+  const [withdrawn] = [...encoder.chunks(collection([[x, 6]]), 2)];
+  assert.equal(withdrawn!.x?.length, 1);
+  agg.apply('a', withdrawn!);
+  assert.deepEqual(values(await agg.resourceMetrics(), 'depth'), { '{"queue":"x"}': 6 });
+  // Observed again: sent again.
+  for (const c of encoder.chunks(collection([[x, 6], [attrs('y'), 2]]), 3)) agg.apply('a', c);
+  assert.deepEqual(values(await agg.resourceMetrics(), 'depth'), { '{"queue":"x"}': 6, '{"queue":"y"}': 2 });
+});
+
+test("jobmeter's instruments that every process observes alike default to max", () => {
+  const policy = mergePolicies();
+  assert.equal(policy('jobmeter.build.info'), 'max');
+  assert.equal(policy('jobmeter.queue.depth'), 'max');
+  assert.equal(policy('jobmeter.run.history'), 'max');
+  assert.equal(policy('process.uptime'), 'max');
+  assert.equal(policy('jobmeter.run.active'), 'sum');
+  assert.equal(policy('process.memory.usage'), 'sum');
+  assert.equal(mergePolicies({ 'process.uptime': 'sum' })('process.uptime'), 'sum');
+  assert.ok(Object.isFrozen(DEFAULT_MERGE_POLICIES));
+});
+
+test('reports are compact: series described once, unchanged ones not resent, big ones chunked', async () => {
+  const agg = aggregate();
+  const a = member('a');
+  const c = a.meter.createCounter('churn');
+  const n = REPORT_CHUNK_POINTS * 2 + 10;
+  for (let i = 0; i < n; i++) c.add(1, { k: String(i) });
+  const first = await send(agg, a);
+  assert.ok(first.length >= 3, `${first.length} chunks`);
+  for (const chunk of first) {
+    const points = (chunk.m?.length ?? 0) + (chunk.s?.length ?? 0) + (chunk.v?.length ?? 0) / 2;
+    assert.ok(points <= REPORT_CHUNK_POINTS + 1, `chunk of ${points} points`);
+  }
+  assert.deepEqual(first.map((ch) => ch.end), [...first.slice(1).map(() => false), true]);
+  c.add(1, { k: '7' });
+  const second = await send(agg, a);
+  assert.equal(second.length, 1);
+  assert.equal(second[0]!.s, undefined, 'no series described again');
+  assert.deepEqual(second[0]!.v?.filter((_, i) => i % 2 === 1), [2], 'only the changed series');
+  const merged = values(await agg.resourceMetrics(), 'churn');
+  assert.equal(Object.keys(merged).length, n);
+  assert.equal(merged['{"k":"7"}'], 2);
+  // JSON survives the IPC channel's serialization unchanged.
+  assert.deepEqual(JSON.parse(JSON.stringify(second[0])), second[0]);
+  await a.shutdown();
+});
+
+test('a member reporting a metric with other buckets than the first is left out of it, not mixed in', async () => {
+  const agg = aggregate();
+  const a = member('a');
+  const b = member('b');
+  a.meter.createHistogram('wait', { advice: { explicitBucketBoundaries: [1] } }).record(0.5);
+  b.meter.createHistogram('wait', { advice: { explicitBucketBoundaries: [2, 3] } }).record(0.5);
+  await send(agg, a);
+  await send(agg, b);
+  const m = metric(await agg.resourceMetrics(), 'wait');
+  assert.equal(m?.dataPointType, DataPointType.HISTOGRAM);
+  assert.deepEqual(m.dataPoints[0]!.value.buckets.counts, [1, 0]);
+  await Promise.all([a.shutdown(), b.shutdown()]);
+});
+
+test('delta exports of the aggregate carry the change since the previous export', async () => {
+  const agg = aggregate();
+  const a = member('a');
+  const c = a.meter.createCounter('jobs');
+  const h = a.meter.createHistogram('wait', { advice: { explicitBucketBoundaries: [1] } });
+  c.add(5);
+  h.record(0.5);
+  await send(agg, a);
+  const delta = new DeltaTracker();
+  assert.deepEqual(values(delta.toDelta(await agg.resourceMetrics()), 'jobs'), { '{}': 5 });
+  c.add(2);
+  h.record(3);
+  await send(agg, a);
+  const second = delta.toDelta(await agg.resourceMetrics());
+  assert.deepEqual(values(second, 'jobs'), { '{}': 2 });
+  const w = metric(second, 'wait');
+  assert.equal(w?.dataPointType, DataPointType.HISTOGRAM);
+  assert.deepEqual(w.dataPoints[0]!.value.buckets.counts, [0, 1]);
+  assert.equal(w.dataPoints[0]!.value.count, 1);
+  await a.shutdown();
+});
+
+test('the aggregate is bounded: attribute sets past the cap fold into the overflow series, totals kept', async () => {
+  const agg = aggregate();
+  const a = member('a');
+  const b = member('b');
+  // Each member within its own bounds, their union past the aggregate's.
+  const per = Math.ceil(MAX_SERIES_PER_INSTRUMENT * 0.6);
+  const ca = a.meter.createCounter('jobs');
+  const cb = b.meter.createCounter('jobs');
+  const ga = a.meter.createUpDownCounter('busy');
+  const gb = b.meter.createUpDownCounter('busy');
+  for (let i = 0; i < per; i++) {
+    ca.add(1, { k: `a${i}` });
+    cb.add(2, { k: `b${i}` });
+    ga.add(1, { k: `a${i}` });
+    gb.add(1, { k: `b${i}` });
+  }
+  await send(agg, a);
+  await send(agg, b);
+  const rm = await agg.resourceMetrics();
+  const jobs = values(rm, 'jobs');
+  assert.equal(Object.keys(jobs).length, MAX_SERIES_PER_INSTRUMENT);
+  assert.ok(jobs[JSON.stringify(OVERFLOW_ATTRIBUTES)]! > 0);
+  assert.equal(Object.values(jobs).reduce((x, y) => x + y, 0), per * 3, 'nothing lost in the fold');
+  const busy = values(rm, 'busy');
+  assert.equal(Object.values(busy).reduce((x, y) => x + y, 0), per * 2, 'live values of several member series in one overflow series all count');
+  agg.retire('b');
+  const after = values(await agg.resourceMetrics(), 'busy');
+  assert.equal(Object.values(after).reduce((x, y) => x + y, 0), per);
+  await Promise.all([a.shutdown(), b.shutdown()]);
+});

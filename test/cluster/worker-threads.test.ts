@@ -1,0 +1,152 @@
+// worker_threads (issue 11 item 7): threads created with `cluster.reportTo: parentPort` bind
+// nothing; the parent's `jm.aggregate(worker)` serves their sum on its one endpoint, keeps an
+// exited thread's counters and drops its in-flight runs.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { createJobmeter, renderPrometheusText, type Jobmeter } from '../../src/index.ts';
+import { startOtlpReceiver, type DecodedExport } from '../support/otlp-receiver.ts';
+
+const OPTIONS = { serviceName: 'threads', processMetrics: false, global: false };
+const threads: Worker[] = [];
+let jm: Jobmeter | undefined;
+after(async () => {
+  await Promise.all(threads.map((t) => t.terminate()));
+  await jm?.shutdown();
+});
+
+function start(options: object = { ...OPTIONS, listener: { port: 0 } }): Worker {
+  const w = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), { workerData: { options } });
+  threads.push(w);
+  return w;
+}
+
+async function next<T>(w: Worker, key: string): Promise<T> {
+  for (;;) {
+    const [msg] = (await once(w, 'message')) as [Record<string, unknown>];
+    if (key in msg) return msg as T;
+  }
+}
+
+async function sample(name: string): Promise<number | undefined> {
+  const body = await (await fetch(`http://127.0.0.1:${jm!.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+  const line = body.split('\n').find((l) => l.startsWith(`${name}{`));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+test('two threads report to the parent: one endpoint, the sum; an exited thread keeps its counts', async () => {
+  jm = await createJobmeter({ ...OPTIONS, listener: { port: 0 } });
+  assert.equal(jm.role, 'primary');
+  const a = start();
+  const b = start();
+  const stopA = jm.aggregate(a);
+  jm.aggregate(b);
+  await Promise.all([next(a, 'started'), next(b, 'started')]);
+  a.postMessage({ run: 7 });
+  b.postMessage({ run: 5 });
+  const [ra, rb] = await Promise.all([next<{ role: string; pullAddress: unknown }>(a, 'recorded'), next<{ role: string; pullAddress: unknown }>(b, 'recorded')]);
+  assert.equal(ra.role, 'member');
+  assert.equal(ra.pullAddress, null, 'a member binds no listener');
+  assert.equal(rb.pullAddress, null);
+  jm.recordRun({ task: 'crunch', outcome: 'success', durationSeconds: 0.3 });
+  assert.equal(await sample('jobmeter_run_finished_total'), 13);
+  assert.equal(await sample('jobmeter_run_duration_seconds_count'), 13);
+  assert.equal(await sample('jobmeter_run_active'), 2, "both threads' runs in flight");
+
+  // b stops its jobmeter (a last report) and exits; a is terminated without one.
+  b.postMessage({ run: 2 });
+  await next(b, 'recorded');
+  b.postMessage({ stop: true });
+  await next(b, 'stopped');
+  await b.terminate();
+  assert.equal(await sample('jobmeter_run_finished_total'), 15);
+  assert.equal(await sample('jobmeter_run_active'), 1, "b's run in flight left with it");
+  // Not listened to any more: a leaves as if it had exited (its records since stay with it).
+  stopA();
+  a.postMessage({ run: 1 });
+  await next(a, 'recorded');
+  assert.equal(await sample('jobmeter_run_finished_total'), 15, 'counters never go backwards');
+  assert.equal(await sample('jobmeter_run_active'), undefined, 'no thread left with a run in flight');
+  await a.terminate();
+  assert.equal(await sample('jobmeter_run_finished_total'), 15, 'counters never go backwards');
+  assert.equal(await sample('jobmeter_run_active'), undefined, 'no thread left with a run in flight');
+});
+
+function finished(request: DecodedExport, outcome: string): number | undefined {
+  const m = request.metrics.find((x) => x.name === 'jobmeter.run.finished');
+  return m?.points.filter((p) => p.attributes['outcome'] === outcome).reduce((a, p) => a + p.value!, 0);
+}
+
+for (const temporality of ['cumulative', 'delta'] as const) {
+  test(`OTLP push (${temporality}): the aggregate, once, from the aggregating jobmeter; members push nothing`, async () => {
+    const receiver = await startOtlpReceiver();
+    const options = { ...OPTIONS, listener: false as const, otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality } };
+    const parent = await createJobmeter(options);
+    try {
+      const a = start(options);
+      const b = start(options);
+      parent.aggregate(a);
+      parent.aggregate(b);
+      await Promise.all([next(a, 'started'), next(b, 'started')]);
+      a.postMessage({ run: 4 });
+      b.postMessage({ run: 6 });
+      await Promise.all([next(a, 'recorded'), next(b, 'recorded')]);
+      await parent.forceFlush();
+      assert.equal(receiver.requests.length, 1);
+      assert.equal(finished(receiver.requests[0]!, 'success'), 10);
+      a.postMessage({ run: 1 });
+      await next(a, 'recorded');
+      // Members stop (their last report) and exit: still one push per flush of the parent.
+      for (const w of [a, b]) {
+        w.postMessage({ stop: true });
+        await next(w, 'stopped');
+        await w.terminate();
+      }
+      await parent.forceFlush();
+      assert.equal(receiver.requests.length, 2, 'no export from a member, at flush or at shutdown');
+      assert.equal(finished(receiver.requests[1]!, 'success'), temporality === 'cumulative' ? 11 : 1);
+      assert.equal(receiver.requests[1]!.metrics.find((x) => x.name === 'jobmeter.run.finished')?.temporality, temporality);
+    } finally {
+      await parent.shutdown();
+      await receiver.close();
+    }
+  });
+}
+
+test('a thread that reports to nobody says so, in one line', async () => {
+  const w = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), { workerData: { options: { ...OPTIONS, listener: { port: 0 } } }, stderr: true });
+  threads.push(w);
+  let err = '';
+  w.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  await next(w, 'started');
+  const deadline = Date.now() + 15_000;
+  while (!err.includes('no jobmeter answered') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.match(err, /^jobmeter: this thread reports over cluster\.reportTo, but no jobmeter answered on the other end: call jm\.aggregate\(worker\)/m);
+  assert.equal(err.split('\n').filter((l) => l.includes('no jobmeter answered')).length, 1);
+});
+
+test("an aggregating jobmeter started again gets each member's full totals, not only what changed", async () => {
+  const first = await createJobmeter({ ...OPTIONS, listener: false });
+  const w = start();
+  first.aggregate(w);
+  await next(w, 'started');
+  w.postMessage({ run: 3 });
+  await next(w, 'recorded');
+  const finished = async (jm: Jobmeter): Promise<number> =>
+    renderPrometheusText(await jm.scrape())
+      .split('\n')
+      .filter((l) => l.startsWith('jobmeter_run_finished_total{'))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  assert.equal(await finished(first), 3);
+  await first.shutdown();
+  const second = await createJobmeter({ ...OPTIONS, listener: false });
+  try {
+    second.aggregate(w);
+    w.postMessage({ run: 1 });
+    await next(w, 'recorded');
+    assert.equal(await finished(second), 4, 'described again, with its full value');
+  } finally {
+    await second.shutdown();
+  }
+});
