@@ -123,6 +123,7 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           expiryMillis: o.ingest.expiryMillis ?? 5 * 60_000,
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument ?? 2_000,
           maxSeries: o.ingest.maxSeries ?? 50_000,
+          maxMemoryBytes: o.ingest.maxMemoryBytes ?? 128 * 1024 * 1024,
         };
   return {
     profile: o.profile ?? 'otel',
@@ -161,6 +162,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           expiryMillis: o.ingest.expiryMillis,
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument,
           maxSeries: o.ingest.maxSeries,
+          maxMemoryBytes: o.ingest.maxMemoryBytes,
         });
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));

@@ -77,6 +77,13 @@ export interface IngestOptions {
   maxSeriesPerInstrument?: number;
   /** Source series in all; points of new ones past it are refused. @default 50000 */
   maxSeries?: number;
+  /**
+   * Estimated bytes the ingested state may take (series keys, attributes, the naming stage's label
+   * strings; docs/collector.md "Limits"); points of new series past it are refused with
+   * `partial_success` and counted in `jobmeter.ingest.refused{reason="memory_budget"}`.
+   * @default 134217728 (128 MiB)
+   */
+  maxMemoryBytes?: number;
 }
 
 export interface JobmeterOptions {

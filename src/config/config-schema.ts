@@ -41,6 +41,8 @@ export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 export const MAX_MILLIS = 2_147_483_647;
 /** Largest in-flight scrape limit accepted. */
 export const MAX_INFLIGHT_SCRAPES = 1_000_000;
+/** Largest `ingest.max_memory_bytes` accepted (64 GiB). */
+export const MAX_MEMORY_BYTES = 64 * 1024 * 1024 * 1024;
 /** Largest `ingest.max_concurrent_requests` accepted. */
 export const MAX_CONCURRENT_REQUESTS = 10_000;
 
@@ -166,6 +168,7 @@ export const CONFIG_SCHEMA = {
       max_body_bytes: ref('bodyBytes'),
       max_concurrent_requests: ref('concurrent'),
       expiry_ms: ref('millis'),
+      max_memory_bytes: ref('memoryBytes'),
     }),
     metrics: table({
       enabled: ref('boolean'),
@@ -225,6 +228,7 @@ export const CONFIG_SCHEMA = {
     naming: oneOfStrings(OTLP_NAMINGS),
     bodyBytes: integer(1, MAX_BODY_BYTES),
     concurrent: integer(1, MAX_CONCURRENT_REQUESTS),
+    memoryBytes: integer(1, MAX_MEMORY_BYTES),
     posture: oneOfStrings(POSTURE_NAMES),
     path: { type: 'string', pattern: '^/[^\\s?#]*$' },
     loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },

@@ -46,6 +46,7 @@
  * max_body_bytes = 20971520
  * max_concurrent_requests = 8
  * expiry_ms = 300000
+ * max_memory_bytes = 134217728
  * ```
  */
 import type { ServiceConfig } from './schema.ts';
@@ -80,6 +81,7 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
     maxBodyBytes: 20 * 1024 * 1024,
     maxConcurrentRequests: 8,
     expiryMillis: 300_000,
+    maxMemoryBytes: 128 * 1024 * 1024,
   },
 } satisfies ServiceConfig);
 

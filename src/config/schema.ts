@@ -91,6 +91,7 @@ export interface IngestConfig {
   maxBodyBytes?: number;
   maxConcurrentRequests?: number;
   expiryMillis?: number;
+  maxMemoryBytes?: number;
 }
 
 /** An API key and the tenant it authenticates (wasmrun `--auth`). */
@@ -370,6 +371,7 @@ const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {
   max_body_bytes: 'maxBodyBytes',
   max_concurrent_requests: 'maxConcurrentRequests',
   expiry_ms: 'expiryMillis',
+  max_memory_bytes: 'maxMemoryBytes',
 };
 
 const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {
