@@ -17,6 +17,7 @@ import type { JsonView } from './http/metrics-response.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat, Family } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
+import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
 import { IngestStore } from './ingest/ingest-store.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
@@ -56,7 +57,7 @@ interface ResolvedOptions {
   readonly serviceName: string;
   readonly resourceAttributes: Readonly<Record<string, string>>;
   readonly listener:
-    | { readonly host: string; readonly port: number; readonly allowNonLoopback: boolean; readonly format: 'negotiate' | ExpositionFormat | undefined }
+    | ({ readonly host: string; readonly port: number; readonly allowNonLoopback: boolean; readonly format: 'negotiate' | ExpositionFormat | undefined } & ServerLimits)
     | false;
   readonly otlp: ResolvedOtlpPushOptions | undefined;
   /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
@@ -99,6 +100,7 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           allowNonLoopback: o.listener?.allowNonLoopback ?? false,
           // undefined: what the profile's original serves (resolved once the profile is known)
           format: o.listener?.format,
+          ...resolveServerLimits(o.listener, 'listener'),
         };
   const otlp =
     o.otlp?.endpoint === undefined
@@ -124,6 +126,7 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument ?? 2_000,
           maxSeries: o.ingest.maxSeries ?? 50_000,
           maxMemoryBytes: o.ingest.maxMemoryBytes ?? 128 * 1024 * 1024,
+          ...resolveServerLimits(o.ingest, 'ingest'),
         };
   return {
     profile: o.profile ?? 'otel',
@@ -231,9 +234,20 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   try {
     if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape });
     if (o.ingest !== false && ingestStore !== undefined) {
-      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests } = o.ingest;
+      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections } = o.ingest;
       const onRequest = debug?.received;
-      ingestListener = await startIngestListener({ sink: ingestStore, host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, ...(onRequest && { onRequest }) });
+      ingestListener = await startIngestListener({
+        sink: ingestStore,
+        host,
+        port,
+        allowNonLoopback,
+        maxBodyBytes,
+        maxConcurrentRequests,
+        requestTimeoutMillis,
+        idleTimeoutMillis,
+        maxConnections,
+        ...(onRequest && { onRequest }),
+      });
     }
   } catch (err) {
     stopProcessMetrics();

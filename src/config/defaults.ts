@@ -15,6 +15,8 @@
  *   expiry) but off: a Collector on the same host usually owns 4318, and a listener should not
  *   appear unasked. `[ingest] enabled = true` turns it on.
  *
+ * The listeners' timeouts and connection cap are left to the library (src/http/server-limits.ts).
+ *
  * As a file, this is:
  * ```toml
  * profile = "otel"

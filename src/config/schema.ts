@@ -69,6 +69,9 @@ export interface ListenerConfig {
   port?: number;
   allowNonLoopback?: boolean;
   format?: ListenerFormat;
+  requestTimeoutMillis?: number;
+  idleTimeoutMillis?: number;
+  maxConnections?: number;
 }
 
 /** `[otlp]` — same fields as `OtlpPushOptions` (`interval_ms` → `intervalMillis`, …). */
@@ -92,6 +95,9 @@ export interface IngestConfig {
   maxConcurrentRequests?: number;
   expiryMillis?: number;
   maxMemoryBytes?: number;
+  requestTimeoutMillis?: number;
+  idleTimeoutMillis?: number;
+  maxConnections?: number;
 }
 
 /** An API key and the tenant it authenticates (wasmrun `--auth`). */
@@ -351,6 +357,9 @@ const LISTENER_KEYS: Readonly<Record<string, keyof ListenerConfig>> = {
   port: 'port',
   allow_non_loopback: 'allowNonLoopback',
   format: 'format',
+  request_timeout_ms: 'requestTimeoutMillis',
+  idle_timeout_ms: 'idleTimeoutMillis',
+  max_connections: 'maxConnections',
 };
 
 const OTLP_KEYS: Readonly<Record<string, keyof OtlpConfig>> = {
@@ -372,6 +381,9 @@ const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {
   max_concurrent_requests: 'maxConcurrentRequests',
   expiry_ms: 'expiryMillis',
   max_memory_bytes: 'maxMemoryBytes',
+  request_timeout_ms: 'requestTimeoutMillis',
+  idle_timeout_ms: 'idleTimeoutMillis',
+  max_connections: 'maxConnections',
 };
 
 const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {
