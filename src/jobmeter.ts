@@ -271,10 +271,11 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     shutdown() {
       closing ??= (async () => {
         stopProcessMetrics();
-        // Stop taking ingest first, so the last export holds everything received.
+        // Stop taking ingest first, so the last export holds everything received; the pull
+        // listener's bounded close runs alongside the last export, so shutdown stays within
+        // one close grace (server-limits.ts) twice plus the export's bound.
         await ingestListener?.close();
-        await listener?.close();
-        await meterProvider.shutdown();
+        await Promise.all([listener?.close(), meterProvider.shutdown()]);
       })();
       return closing;
     },

@@ -34,7 +34,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
 });
 
 /** How long `closeServer` lets requests in flight finish before closing their connections. */
-export const CLOSE_GRACE_MILLIS = 2_000;
+export const CLOSE_GRACE_MILLIS = 1_500;
 
 /** How often Node checks request and header timeouts: their precision. */
 const CHECK_INTERVAL_MILLIS = 500;
