@@ -751,6 +751,14 @@ function invalidHistogram(point: OtlpHistogramPoint): string | undefined {
     }
   }
   if (point.sum !== undefined && Number.isNaN(point.sum)) return 'an invalid Histogram point (sum is NaN)';
+  // Served as is, these break the exposition: a bucket above +Inf (= count), a negative _sum
+  // (OpenMetrics forbids it beside buckets, and a sender with negative observations must omit it).
+  if (point.sum !== undefined && point.sum < 0) return 'an invalid Histogram point (negative sum)';
+  if (counts.length > 0) {
+    let total = 0;
+    for (const c of counts) total += c;
+    if (total !== point.count) return `an invalid Histogram point (bucketCounts add up to ${total}, count is ${point.count})`;
+  }
   return undefined;
 }
 

@@ -10,7 +10,7 @@ import { DataPointType, type DataPoint, type Histogram, type MetricData, type Re
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
 import type { Family, FamilyType, HistogramSeries, NumberFamily, NumberSeries } from '../exposition/types.ts';
-import { prometheusName, sanitizeLabelName } from './prometheus-names.ts';
+import { claimedNames, prometheusName, sanitizeLabelName } from './prometheus-names.ts';
 import type { FamilyRule, NativeProfile, Profile, TableProfile } from './types.ts';
 
 /** The attribute the SDK puts on the series that absorbs attribute sets past the cardinality limit. */
@@ -101,6 +101,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     const builders = new Map<string, FamilyBuilder>();
     const order: FamilyBuilder[] = [];
     let info: Family | undefined;
+    const claims = profile.kind === 'native' ? new Map<string, string>(SELF_METRIC_CLAIMS) : undefined;
     if (profile.kind === 'table') {
       // Legacy families come out in the table's order (the original's), whatever the SDK's.
       for (const rule of profile.rules) {
@@ -113,7 +114,10 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     if (profile.kind === 'native' && profile.scopeInfo) {
       const attributes = rm.resource.attributes;
       if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes) };
-      if (targetInfo.family.series.length > 0) info = targetInfo.family;
+      if (targetInfo.family.series.length > 0) {
+        info = targetInfo.family;
+        claim(claims!, info);
+      }
     }
     for (const scopeMetrics of rm.scopeMetrics) {
       const scope = scopeMetrics.scope;
@@ -130,6 +134,10 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         for (const rule of rules) {
           let builder = builders.get(rule.family.name);
           if (builder === undefined) {
+            // Native names come from whatever a sender or host chose: a family that would take a
+            // name another family (or jobmeter's self-metric) already has is dropped, first come
+            // first served (target_info, jobmeter's own, then ingested ones).
+            if (claims !== undefined && !claim(claims, rule.family)) continue;
             builder = newBuilder(rule.family, rule.merges);
             builders.set(rule.family.name, builder);
             order.push(builder);
@@ -174,6 +182,29 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     },
   };
+}
+
+/**
+ * Names the scrape handler's self-metric takes (http/scrape-handler.ts appends it after the
+ * families where it is served; naming is upstream of http, so the name is spelled here too and a
+ * test keeps the two equal): no native family may take them.
+ */
+export const SCRAPE_ERRORS_FAMILY = 'jobmeter_scrape_errors_total';
+const SELF_METRIC_CLAIMS: ReadonlyArray<readonly [string, string]> = claimedNames(SCRAPE_ERRORS_FAMILY, 'counter').map((n) => [n, 'self-metric']);
+
+/**
+ * Takes every name `family` claims, unless one is another family's — another name, or the same
+ * name with another type (then nothing is taken). Owners are `name type`.
+ */
+function claim(claims: Map<string, string>, family: { readonly name: string; readonly type: FamilyType }): boolean {
+  const names = claimedNames(family.name, family.type);
+  const self = family.name + ' ' + family.type;
+  for (const n of names) {
+    const owner = claims.get(n);
+    if (owner !== undefined && owner !== self) return false;
+  }
+  for (const n of names) claims.set(n, self);
+  return true;
 }
 
 function groupRules(profile: TableProfile): Map<string, FamilyRule[]> {
@@ -335,13 +366,48 @@ function labelName(key: string): string {
   return name;
 }
 
-function renderAttributes(attributes: Attributes, suffix: string): string {
-  const parts: string[] = [];
+/**
+ * The label pairs of an attribute set, as the OTel compatibility spec renders them: keys
+ * sanitised; a key that sanitises to nothing dropped; a name in `reserved` (what the exposition
+ * itself writes on this family: `le` on a histogram, the scope labels, `quantile`) prefixed with
+ * `exported_`, as Prometheus renames a target's labels that clash with its own; keys that end up
+ * with the same name merged into one label, their values joined with `;` in the lexicographic
+ * order of the original keys. So no attribute set can give a duplicate or invalid label name.
+ */
+function renderAttributes(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>): string {
+  const keys: string[] = [];
+  const names: string[] = [];
+  const values: string[] = [];
+  let merge = false;
   for (const key in attributes) {
     const v = attributes[key];
     if (v === undefined || v === null) continue;
+    let name = labelName(key);
+    if (name === '') continue;
+    if (reserved.has(name)) name = 'exported_' + name;
+    if (!merge && names.includes(name)) merge = true;
+    keys.push(key);
+    names.push(name);
+    values.push(typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v));
+  }
+  const parts: string[] = [];
+  const add = (name: string, value: string): void => {
     if (parts.length > 0) parts.push(',');
-    parts.push(labelName(key), '="', escapeLabelValue(typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v)), '"');
+    parts.push(name, '="', escapeLabelValue(value), '"');
+  };
+  if (!merge) {
+    for (let i = 0; i < names.length; i++) add(names[i]!, values[i]!);
+  } else {
+    const byName = new Map<string, Array<[string, string]>>();
+    for (let i = 0; i < names.length; i++) {
+      const list = byName.get(names[i]!);
+      if (list === undefined) byName.set(names[i]!, [[keys[i]!, values[i]!]]);
+      else list.push([keys[i]!, values[i]!]);
+    }
+    for (const [name, list] of byName) {
+      list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      add(name, list.map(([, value]) => value).join(';'));
+    }
   }
   if (suffix !== '') {
     if (parts.length > 0) parts.push(',');
@@ -350,8 +416,11 @@ function renderAttributes(attributes: Attributes, suffix: string): string {
   return parts.join('');
 }
 
+/** target_info reserves no label name. */
+const NO_RESERVED: ReadonlySet<string> = new Set();
+
 function renderTargetInfo(attributes: Attributes): Family {
-  const labels = renderAttributes(attributes, '');
+  const labels = renderAttributes(attributes, '', NO_RESERVED);
   return { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series: labels === '' ? [] : [{ labels, value: 1 }] };
 }
 
@@ -377,8 +446,11 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
     scopeLabels = 'otel_scope_name="' + escapeLabelValue(scopeName) + '"';
     if (scopeVersion) scopeLabels += ',otel_scope_version="' + escapeLabelValue(scopeVersion) + '"';
   }
+  const reserved = new Set(['quantile']);
+  if (type === 'histogram') reserved.add('le');
+  if (profile.scopeInfo) reserved.add('otel_scope_name').add('otel_scope_version');
   const cache = new SeriesCache(
-    (attributes) => renderAttributes(attributes, scopeLabels),
+    (attributes) => renderAttributes(attributes, scopeLabels, reserved),
     type === 'histogram' ? (labels) => bucketLinePrefix(name, labels) : undefined,
   );
   const intern = boundsInterner();
