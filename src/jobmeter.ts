@@ -19,9 +19,10 @@ import type { ExpositionFormat, Family } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
-import { IngestStore } from './ingest/ingest-store.ts';
+import { IngestStore, REFUSED_METRIC, type ExposedKind } from './ingest/ingest-store.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
-import { createNamer } from './naming/to-families.ts';
+import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
+import { createNamer, SCRAPE_ERRORS_FAMILY } from './naming/to-families.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import type { Profile } from './naming/types.ts';
 import type { IngestOptions, JobmeterOptions, ProfileName } from './options.ts';
@@ -84,6 +85,31 @@ function jsonView(profile: Profile, recorder: Recorder): JsonView {
       return { sessions: list.map((s) => ({ id: s.id, disk_bytes: s.diskBytes, memory_cap_pages: s.memoryCapPages })) };
     },
   };
+}
+
+const EXPOSED_KIND_OF: Readonly<Record<InstrumentSpec['kind'], ExposedKind>> = {
+  counter: 'counter',
+  observableCounter: 'counter',
+  upDownCounter: 'gauge',
+  observableUpDownCounter: 'gauge',
+  gauge: 'gauge',
+  observableGauge: 'gauge',
+  histogram: 'histogram',
+};
+
+/**
+ * The names jobmeter serves itself under the native profile, by owner: its instruments' (a sender
+ * may feed those very instruments), `target_info`, and the self-metrics (no sender may take those).
+ */
+function reservedNativeNames(specs: readonly InstrumentSpec[], scopeInfo: boolean): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const spec of [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...specs]) {
+    for (const n of nativeClaimedNames(spec.name, spec.unit, EXPOSED_KIND_OF[spec.kind])) out.set(n, spec.name);
+  }
+  if (scopeInfo) for (const n of claimedNames('target_info', 'info')) out.set(n, 'target_info');
+  for (const n of claimedNames(SCRAPE_ERRORS_FAMILY, 'counter')) out.set(n, `the self-metric ${SCRAPE_ERRORS_FAMILY}`);
+  for (const n of nativeClaimedNames(REFUSED_METRIC, '{data_point}', 'counter')) out.set(n, `the self-metric ${REFUSED_METRIC}`);
+  return out;
 }
 
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
@@ -166,6 +192,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument,
           maxSeries: o.ingest.maxSeries,
           maxMemoryBytes: o.ingest.maxMemoryBytes,
+          // Native names come from the sender: refuse those that would clash on the pull endpoint.
+          ...(profile.kind === 'native' && { exposedNames: nativeClaimedNames, reservedNames: reservedNativeNames(specs, profile.scopeInfo) }),
         });
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));

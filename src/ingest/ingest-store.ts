@@ -143,7 +143,24 @@ export interface IngestStoreOptions {
   maxMemoryBytes?: number;
   /** The clock (Unix milliseconds) used for expiry and point times. @default Date.now */
   now?: () => number;
+  /**
+   * The names an instrument takes on the pull endpoint (every family and sample name, in either
+   * format: the native profile's `nativeClaimedNames`). When given, a new instrument that would
+   * take a name another one holds, or one of {@link reservedNames}, is refused (`name_clash`):
+   * served side by side, two families under one name break the scrape. @default none (the legacy
+   * profiles serve canonical names only, which cannot clash)
+   */
+  exposedNames?: (name: string, unit: string, kind: ExposedKind) => readonly string[];
+  /**
+   * Names jobmeter serves itself (its own instruments', `target_info`, its self-metrics'), each
+   * with its owner: an instrument name (a sender may feed that instrument, not another) or a
+   * description. @default none
+   */
+  reservedNames?: ReadonlyMap<string, string>;
 }
+
+/** The instrument kinds the exposition tells apart. */
+export type ExposedKind = 'counter' | 'gauge' | 'histogram';
 
 /** What one export request did. */
 export interface IngestResult extends OtlpPartialSuccess {
@@ -168,6 +185,13 @@ const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {
   observableUpDownCounter: 'sum',
   gauge: 'gauge',
   observableGauge: 'gauge',
+  histogram: 'histogram',
+};
+
+const EXPOSED_KIND: Readonly<Record<Shape, ExposedKind>> = {
+  monotonicSum: 'counter',
+  sum: 'gauge',
+  gauge: 'gauge',
   histogram: 'histogram',
 };
 
@@ -197,6 +221,8 @@ interface Instrument {
   streamCount: number;
   /** Its charge against the memory budget. */
   readonly bytes: number;
+  /** The exposed names it holds (`exposedNames`), released with it. */
+  readonly names: readonly string[];
 }
 
 interface Series {
@@ -286,6 +312,10 @@ export class IngestStore implements MetricProducer, IngestSink {
   /** Data points refused since the store was made, by reason. */
   readonly #refused = new Map<RefusalReason, number>();
   readonly #refusedStart: HrTime;
+  readonly #exposedNames: IngestStoreOptions['exposedNames'];
+  readonly #reserved: ReadonlyMap<string, string>;
+  /** Exposed names held, by the instrument holding them. */
+  readonly #claims = new Map<string, string>();
   readonly #instruments = new Map<string, Instrument>();
   readonly #streams = new Map<string, Stream>();
   /** The ScopeMetrics this store produced, so composition can tell them from the SDK's own. */
@@ -302,6 +332,8 @@ export class IngestStore implements MetricProducer, IngestSink {
     this.#maxMemoryBytes = positive(options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES, 'ingest.maxMemoryBytes', true);
     this.#now = options.now ?? Date.now;
     this.#refusedStart = hrTime(this.#now());
+    this.#exposedNames = options.exposedNames;
+    this.#reserved = options.reservedNames ?? new Map();
   }
 
   /** Source series held now (for tests and diagnostics). */
@@ -469,10 +501,19 @@ export class IngestStore implements MetricProducer, IngestSink {
       report.reject(metric.name, points, 'instrument_cap', `over the cap of ${this.#maxInstruments} instruments`);
       return undefined;
     }
+    const names = this.#exposedNames?.(metric.name, unit, EXPOSED_KIND[shape]) ?? [];
+    for (const n of names) {
+      const owner = this.#reserved.get(n) ?? this.#claims.get(n);
+      if (owner !== undefined && owner !== metric.name) {
+        report.reject(metric.name, points, 'name_clash', `its exposed name ${n} is taken by ${cut(owner, 64)}`);
+        return undefined;
+      }
+    }
     const description = spec?.description ?? cut(metric.description, MAX_DESCRIPTION_LENGTH);
     const bytes = instrumentBytes(metric.name, description, unit);
     if (!this.#fits(bytes, metric.name, points, report)) return undefined;
     this.#bytes += bytes;
+    for (const n of names) this.#claims.set(n, metric.name);
     const instrument: Instrument = {
       name: metric.name,
       shape,
@@ -493,6 +534,7 @@ export class IngestStore implements MetricProducer, IngestSink {
       series: new Map(),
       streamCount: 0,
       bytes,
+      names,
     };
     this.#instruments.set(metric.name, instrument);
     return instrument;
@@ -675,6 +717,10 @@ export class IngestStore implements MetricProducer, IngestSink {
     for (const stream of this.#streams.values()) {
       if (now - stream.updatedAt >= this.#expiryMillis) this.#dropStream(stream);
     }
+    // An instrument whose every point was refused holds no series: release its name and bytes.
+    for (const instrument of this.#instruments.values()) {
+      if (instrument.series.size === 0) this.#dropInstrument(instrument);
+    }
   }
 
   #endStream(key: string): void {
@@ -697,11 +743,14 @@ export class IngestStore implements MetricProducer, IngestSink {
     if (series.streams.size === 0) {
       instrument.series.delete(series.key);
       this.#bytes -= series.bytes;
-      if (instrument.series.size === 0) {
-        this.#instruments.delete(instrument.name);
-        this.#bytes -= instrument.bytes;
-      }
+      if (instrument.series.size === 0) this.#dropInstrument(instrument);
     }
+  }
+
+  #dropInstrument(instrument: Instrument): void {
+    this.#instruments.delete(instrument.name);
+    this.#bytes -= instrument.bytes;
+    for (const n of instrument.names) this.#claims.delete(n);
   }
 }
 
