@@ -80,6 +80,8 @@ export interface Namer {
    * collection is a snapshot). @default sliceMillis 5
    */
   toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number): Promise<Family[]>;
+  /** Compiled rules held (one per scope × instrument seen in the last two passes): for tests and diagnostics. */
+  readonly compiledCount: number;
 }
 
 export interface NamerOptions {
@@ -88,7 +90,12 @@ export interface NamerOptions {
 }
 
 export function createNamer(profile: Profile, options: NamerOptions = {}): Namer {
-  const compiled = new Map<string, readonly CompiledRule[]>();
+  // Compiled rules by scope + instrument, with the pass that last used them. An entry not used by
+  // the last two passes is dropped (with its label strings), so the cache follows the live
+  // instruments rather than every scope and instrument name ever seen (ingested ones expire).
+  // Two passes, not one: a pull scrape and a profile-named push are both passes.
+  const compiled = new Map<string, { rules: readonly CompiledRule[]; pass: number }>();
+  let passes = 0;
   const tableRules = profile.kind === 'table' ? groupRules(profile) : undefined;
   const constLabels =
     profile.kind === 'table' && profile.hostnameLabel !== undefined
@@ -101,6 +108,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     const builders = new Map<string, FamilyBuilder>();
     const order: FamilyBuilder[] = [];
     let info: Family | undefined;
+    const current = ++passes;
     const claims = profile.kind === 'native' ? new Map<string, string>(SELF_METRIC_CLAIMS) : undefined;
     if (profile.kind === 'table') {
       // Legacy families come out in the table's order (the original's), whatever the SDK's.
@@ -123,14 +131,17 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       const scope = scopeMetrics.scope;
       for (const metric of scopeMetrics.metrics) {
         const key = scope.name + '\0' + (scope.version ?? '') + '\0' + metric.descriptor.name;
-        let rules = compiled.get(key);
-        if (rules === undefined) {
-          rules =
+        let entry = compiled.get(key);
+        if (entry === undefined) {
+          const rules =
             profile.kind === 'native'
               ? compileNative(profile, metric, scope.name, scope.version)
               : (tableRules!.get(metric.descriptor.name) ?? []).map((r) => compileTableRule(r, constLabels));
-          compiled.set(key, rules);
+          entry = { rules, pass: current };
+          compiled.set(key, entry);
         }
+        entry.pass = current;
+        const rules = entry.rules;
         for (const rule of rules) {
           let builder = builders.get(rule.family.name);
           if (builder === undefined) {
@@ -153,12 +164,16 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     }
     if (tableRules !== undefined) zeroFill(profile as TableProfile, builders, constLabels);
+    for (const [key, entry] of compiled) if (entry.pass < current - 1) compiled.delete(key);
     const families: Family[] = info === undefined ? [] : [info];
     for (const b of order) if (seriesCount(b) > 0) families.push(toFamily(b));
     return families;
   }
 
   return {
+    get compiledCount() {
+      return compiled.size;
+    },
     toFamilies(rm) {
       const it = pass(rm);
       for (;;) {
