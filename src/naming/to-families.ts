@@ -5,7 +5,7 @@
  * steady-state scrape only checks identities and copies numbers.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
@@ -390,45 +390,61 @@ function labelName(key: string): string {
  * order of the original keys. So no attribute set can give a duplicate or invalid label name.
  */
 function renderAttributes(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>): string {
-  const keys: string[] = [];
+  // The usual case, in one pass as fast as plain rendering: no two keys with one name.
+  const parts: string[] = [];
   const names: string[] = [];
-  const values: string[] = [];
-  let merge = false;
   for (const key in attributes) {
     const v = attributes[key];
     if (v === undefined || v === null) continue;
-    let name = labelName(key);
+    const name = exposedLabelName(key, reserved);
     if (name === '') continue;
-    if (reserved.has(name)) name = 'exported_' + name;
-    if (!merge && names.includes(name)) merge = true;
-    keys.push(key);
+    if (names.length > 0) {
+      if (names.includes(name)) return renderMerged(attributes, suffix, reserved);
+      parts.push(',');
+    }
     names.push(name);
-    values.push(typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v));
-  }
-  const parts: string[] = [];
-  const add = (name: string, value: string): void => {
-    if (parts.length > 0) parts.push(',');
-    parts.push(name, '="', escapeLabelValue(value), '"');
-  };
-  if (!merge) {
-    for (let i = 0; i < names.length; i++) add(names[i]!, values[i]!);
-  } else {
-    const byName = new Map<string, Array<[string, string]>>();
-    for (let i = 0; i < names.length; i++) {
-      const list = byName.get(names[i]!);
-      if (list === undefined) byName.set(names[i]!, [[keys[i]!, values[i]!]]);
-      else list.push([keys[i]!, values[i]!]);
-    }
-    for (const [name, list] of byName) {
-      list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      add(name, list.map(([, value]) => value).join(';'));
-    }
+    parts.push(name, '="', escapeLabelValue(labelValue(v)), '"');
   }
   if (suffix !== '') {
     if (parts.length > 0) parts.push(',');
     parts.push(suffix);
   }
   return parts.join('');
+}
+
+/** {@link renderAttributes} when keys collide: one label per name, values joined with `;` in key order. */
+function renderMerged(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>): string {
+  const byName = new Map<string, Array<[string, string]>>();
+  for (const key in attributes) {
+    const v = attributes[key];
+    if (v === undefined || v === null) continue;
+    const name = exposedLabelName(key, reserved);
+    if (name === '') continue;
+    const list = byName.get(name);
+    if (list === undefined) byName.set(name, [[key, labelValue(v)]]);
+    else list.push([key, labelValue(v)]);
+  }
+  const parts: string[] = [];
+  for (const [name, list] of byName) {
+    list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (parts.length > 0) parts.push(',');
+    parts.push(name, '="', escapeLabelValue(list.map(([, value]) => value).join(';')), '"');
+  }
+  if (suffix !== '') {
+    if (parts.length > 0) parts.push(',');
+    parts.push(suffix);
+  }
+  return parts.join('');
+}
+
+/** The label name of an attribute key: sanitised, `exported_` before a reserved name, `''` to drop it. */
+function exposedLabelName(key: string, reserved: ReadonlySet<string>): string {
+  const name = labelName(key);
+  return reserved.has(name) ? 'exported_' + name : name;
+}
+
+function labelValue(v: AttributeValue): string {
+  return typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v);
 }
 
 /** target_info reserves no label name. */
