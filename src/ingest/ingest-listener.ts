@@ -29,13 +29,13 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Transform } from 'node:stream';
-import { promisify } from 'node:util';
-import { gunzip, inflate, type ZlibOptions } from 'node:zlib';
 import { ConfigError } from '../config/errors.ts';
 import { isLoopbackHost } from '../http/loopback.ts';
 import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
+import { DecodeFailed, DecoderPool } from './decoder-pool.ts';
+import { decompress, TooLarge } from './decompress.ts';
 import type { IngestSink } from './ingest-store.ts';
 
 export const DEFAULT_INGEST_HOST = '127.0.0.1';
@@ -46,6 +46,13 @@ export const DEFAULT_MAX_CONCURRENT_REQUESTS = 8;
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 export const METRICS_PATH = '/v1/metrics';
+
+/**
+ * Decompressed bodies from this size on are decoded on the decoding thread and ingested in chunks
+ * (decoder-pool.ts); smaller ones decode on the main thread in about a millisecond, cheaper than
+ * the round trip.
+ */
+export const OFF_THREAD_BYTES = 256 * 1024;
 
 export interface IngestListenerOptions extends Partial<ServerLimits> {
   /** Where decoded requests go. */
@@ -89,8 +96,6 @@ const UNSUPPORTED_MEDIA_TYPE = `415 unsupported media type, supported: [${CONTEN
 const NOT_FOUND = '404 page not found\n';
 const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
-const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
-const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
 
 // Per-request state of the ingest listener, by fastify's declaration merging (optional, so no
 // other fastify instance in the process is affected).
@@ -122,6 +127,9 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
 
   const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true, bodyLimit: maxBodyBytes, ...fastifyLimitOptions(limits) });
   applyConnectionCap(app.server, limits);
+  // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
+  const pool = options.sink.begin !== undefined ? new DecoderPool() : undefined;
+  app.addHook('onClose', async () => pool?.close());
   let inFlight = 0;
   // Bytes of bodies held by requests not yet answered; one body more than the slots, so a body
   // alone never passes it (past maxBodyBytes it is a 413).
@@ -187,11 +195,23 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, messageOf(err), encoding);
     }
     let result;
-    try {
-      result = options.sink.ingest(decodeExportRequest(body, encoding));
-    } catch (err) {
-      if (err instanceof OtlpDecodeError) return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
-      throw err;
+    if (pool !== undefined && body.length >= OFF_THREAD_BYTES) {
+      // Off the main thread, ingested a chunk per turn (decoder-pool.ts).
+      const batch = options.sink.begin!();
+      try {
+        await pool.decode(body, encoding, (chunk) => batch.add(chunk));
+      } catch (err) {
+        if (!(err instanceof DecodeFailed) || err.kind === 'other') throw err;
+        return status(reply, err.kind === 'too-large' ? 413 : 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
+      }
+      result = batch.result();
+    } else {
+      try {
+        result = options.sink.ingest(decodeExportRequest(body, encoding));
+      } catch (err) {
+        if (err instanceof OtlpDecodeError) return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
+        throw err;
+      }
     }
     try {
       options.onRequest?.(body, encoding, result);
@@ -240,22 +260,8 @@ function status(reply: FastifyReply, httpStatus: number, code: number, message: 
   return reply.code(httpStatus).type(CONTENT_TYPE[encoding]).send(encodeStatus(code, message, encoding));
 }
 
-class TooLarge extends Error {}
 /** The listener's body budget is spent. */
 class Busy extends Error {}
-
-async function decompress(raw: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<Buffer> {
-  const encoding = (contentEncoding ?? '').trim().toLowerCase();
-  if (encoding === '' || encoding === 'identity') return raw;
-  const inflateFn = encoding === 'gzip' || encoding === 'x-gzip' ? gunzipAsync : encoding === 'deflate' ? inflateAsync : undefined;
-  if (inflateFn === undefined) throw new Error(`unsupported Content-Encoding: ${encoding} (supported: gzip, deflate)`);
-  try {
-    return await inflateFn(raw, { maxOutputLength: maxBytes });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLarge(`decompressed request body larger than ${maxBytes} bytes`);
-    throw new Error(`invalid ${encoding} body: ${messageOf(err)}`);
-  }
-}
 
 function pathOf(url: string): string {
   const q = url.indexOf('?');

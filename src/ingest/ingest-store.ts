@@ -170,6 +170,17 @@ export interface IngestResult extends OtlpPartialSuccess {
 /** What the listener needs of a store. */
 export interface IngestSink {
   ingest(request: OtlpExportRequest): IngestResult;
+  /**
+   * One request ingested in parts (the listener decodes off the main thread and hands a request
+   * over in chunks). Without it the listener decodes on the main thread and calls `ingest`.
+   */
+  begin?(): IngestBatch;
+}
+
+/** The parts of one request: `add` each, then `result` once. */
+export interface IngestBatch {
+  add(part: OtlpExportRequest): void;
+  result(): IngestResult;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,9 +363,22 @@ export class IngestStore implements MetricProducer, IngestSink {
   }
 
   ingest(request: OtlpExportRequest): IngestResult {
+    const batch = this.begin();
+    batch.add(request);
+    return batch.result();
+  }
+
+  begin(): IngestBatch {
+    const report = new Report(this.#refused);
+    return {
+      add: (part) => this.#ingestInto(part, report),
+      result: () => report.result(),
+    };
+  }
+
+  #ingestInto(request: OtlpExportRequest, report: Report): void {
     const now = this.#now();
     this.#sweep(now, false);
-    const report = new Report(this.#refused);
     for (const rm of request.resourceMetrics) {
       const resourceKey = compactKey(attributesKey(rm.resource));
       for (const sm of rm.scopeMetrics) {
@@ -363,7 +387,6 @@ export class IngestStore implements MetricProducer, IngestSink {
         for (const metric of sm.metrics) this.#ingestMetric(metric, resourceKey, scopeKey, scope, now, report);
       }
     }
-    return report.result();
   }
 
   collect(): Promise<CollectionResult> {

@@ -204,9 +204,11 @@ describe('refusals', () => {
         code: 14,
         message: `jobmeter is busy (request bodies past ${2 * MAX_BODY} bytes in flight); retry after 7 s`,
       });
-      // Ending the held requests frees their bytes.
-      for (const h of held) h.request.end(Buffer.alloc(MAX_BODY / 4));
-      assert.deepEqual(await Promise.all(held.map((h) => h.answer)), [400, 400], 'answered once their bodies arrive (spaces: not a valid request)');
+      // Ending the held requests frees their bytes (one after the other: there is one slot).
+      for (const h of held) {
+        h.request.end(Buffer.alloc(MAX_BODY / 4));
+        assert.equal(await h.answer, 400, 'answered once its body arrives (spaces: not a valid request)');
+      }
       const after = await post(jsonRequest(['after.depth']), { 'content-type': JSON_TYPE });
       assert.equal(after.status, 200);
     } finally {
