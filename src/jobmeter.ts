@@ -27,11 +27,13 @@ import type { JsonView } from './http/metrics-response.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat, Family } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
+import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
-import { IngestStore } from './ingest/ingest-store.ts';
+import { IngestStore, REFUSED_METRIC, type ExposedKind } from './ingest/ingest-store.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
-import { createNamer, type Namer } from './naming/to-families.ts';
 import { checkFamilyRules } from './naming/check-rules.ts';
+import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
+import { createNamer, SCRAPE_ERRORS_FAMILY, type Namer } from './naming/to-families.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import type { Profile } from './naming/types.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
@@ -93,7 +95,7 @@ interface ResolvedOptions {
   readonly serviceName: string;
   readonly resourceAttributes: Readonly<Record<string, string>>;
   readonly listener:
-    | { readonly host: string; readonly port: number; readonly allowNonLoopback: boolean; readonly format: 'negotiate' | ExpositionFormat | undefined }
+    | ({ readonly host: string; readonly port: number; readonly allowNonLoopback: boolean; readonly format: 'negotiate' | ExpositionFormat | undefined } & ServerLimits)
     | false;
   readonly otlp: ResolvedOtlpPushOptions | undefined;
   /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
@@ -127,6 +129,31 @@ export function jsonView(profile: Profile, lastSnapshot: () => HostSnapshot | un
   };
 }
 
+const EXPOSED_KIND_OF: Readonly<Record<InstrumentSpec['kind'], ExposedKind>> = {
+  counter: 'counter',
+  observableCounter: 'counter',
+  upDownCounter: 'gauge',
+  observableUpDownCounter: 'gauge',
+  gauge: 'gauge',
+  observableGauge: 'gauge',
+  histogram: 'histogram',
+};
+
+/**
+ * The names jobmeter serves itself under the native profile, by owner: its instruments' (a sender
+ * may feed those very instruments), `target_info`, and the self-metrics (no sender may take those).
+ */
+function reservedNativeNames(specs: readonly InstrumentSpec[], scopeInfo: boolean): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const spec of [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...specs]) {
+    for (const n of nativeClaimedNames(spec.name, spec.unit, EXPOSED_KIND_OF[spec.kind])) out.set(n, spec.name);
+  }
+  if (scopeInfo) for (const n of claimedNames('target_info', 'info')) out.set(n, 'target_info');
+  for (const n of claimedNames(SCRAPE_ERRORS_FAMILY, 'counter')) out.set(n, `the self-metric ${SCRAPE_ERRORS_FAMILY}`);
+  for (const n of nativeClaimedNames(REFUSED_METRIC, '{data_point}', 'counter')) out.set(n, `the self-metric ${REFUSED_METRIC}`);
+  return out;
+}
+
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 export const DEFAULT_LISTEN_PORT = 9464;
 export const DEFAULT_INGEST_PORT = 4318;
@@ -148,6 +175,7 @@ export function resolveListener(l: PullListenerOptions | false | undefined): Res
     allowNonLoopback: l?.allowNonLoopback ?? false,
     // undefined: what the profile's original serves (resolved once the profile is known)
     format: l?.format,
+    ...resolveServerLimits(l, 'listener'),
   };
 }
 
@@ -222,6 +250,8 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           expiryMillis: o.ingest.expiryMillis ?? 5 * 60_000,
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument ?? 2_000,
           maxSeries: o.ingest.maxSeries ?? 50_000,
+          maxMemoryBytes: o.ingest.maxMemoryBytes ?? 128 * 1024 * 1024,
+          ...resolveServerLimits(o.ingest, 'ingest'),
         };
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),
@@ -315,6 +345,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           expiryMillis: o.ingest.expiryMillis,
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument,
           maxSeries: o.ingest.maxSeries,
+          maxMemoryBytes: o.ingest.maxMemoryBytes,
+          // Native names come from the sender: refuse those that would clash on the pull endpoint.
+          ...(profile.kind === 'native' && { exposedNames: nativeClaimedNames, reservedNames: reservedNativeNames(specs, profile.scopeInfo) }),
         });
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));
@@ -414,9 +447,20 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   try {
     if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape });
     if (o.ingest !== false && ingestStore !== undefined) {
-      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests } = o.ingest;
+      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections } = o.ingest;
       const onRequest = debug?.received;
-      ingestListener = await startIngestListener({ sink: ingestStore, host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, ...(onRequest && { onRequest }) });
+      ingestListener = await startIngestListener({
+        sink: ingestStore,
+        host,
+        port,
+        allowNonLoopback,
+        maxBodyBytes,
+        maxConcurrentRequests,
+        requestTimeoutMillis,
+        idleTimeoutMillis,
+        maxConnections,
+        ...(onRequest && { onRequest }),
+      });
     }
   } catch (err) {
     guard.close();
@@ -475,11 +519,12 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         await member?.close();
         unregisterGlobal();
         stopProcessMetrics();
-        // Stop taking ingest first, so the last export holds everything received.
+        // Stop taking ingest first, so the last export holds everything received; the pull
+        // listener's bounded close runs alongside the last export, so shutdown stays within
+        // one close grace (server-limits.ts) twice plus the export's bound.
         await ingestListener?.close();
-        await listener?.close();
+        await Promise.all([listener?.close(), meterProvider.shutdown()]);
         // After the last push, which still asks the members.
-        await meterProvider.shutdown();
         stopClusterWorkers();
         for (const stop of stopThreads) stop();
       })();

@@ -37,6 +37,12 @@ export interface PullListenerOptions {
    * @default 'negotiate'
    */
   format?: 'negotiate' | ExpositionFormat;
+  /** A request's headers must arrive within this many ms; past it 408 and the connection closes. @default 30000 */
+  requestTimeoutMillis?: number;
+  /** A keep-alive connection with no request in progress is closed after this many ms. @default 30000 */
+  idleTimeoutMillis?: number;
+  /** Connections open at once; more are closed as soon as accepted. @default 256 */
+  maxConnections?: number;
 }
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
@@ -81,14 +87,27 @@ export interface IngestOptions {
   allowNonLoopback?: boolean;
   /** Largest request body, as sent and once decompressed; past it the answer is 413. @default 20971520 (20 MiB) */
   maxBodyBytes?: number;
-  /** Requests processed at once; past it the answer is 503 with Retry-After. @default 8 */
+  /** Requests processed at once (a slot is taken once the body is in); past it the answer is 503 with Retry-After. @default 8 */
   maxConcurrentRequests?: number;
+  /** A request's headers and body must arrive within this many ms; past it 408 and the connection closes. @default 30000 */
+  requestTimeoutMillis?: number;
+  /** A keep-alive connection with no request in progress is closed after this many ms. @default 30000 */
+  idleTimeoutMillis?: number;
+  /** Connections open at once; more are closed as soon as accepted. @default 256 */
+  maxConnections?: number;
   /** A series not updated for this long disappears (the Collector's `metric_expiration`). @default 300000 */
   expiryMillis?: number;
   /** Source series one instrument may hold; points of new ones past it are refused. @default 2000 */
   maxSeriesPerInstrument?: number;
   /** Source series in all; points of new ones past it are refused. @default 50000 */
   maxSeries?: number;
+  /**
+   * Estimated bytes the ingested state may take (series keys, attributes, the naming stage's label
+   * strings; docs/collector.md "Limits"); points of new series past it are refused with
+   * `partial_success` and counted in `jobmeter.ingest.refused{reason="memory_budget"}`.
+   * @default 134217728 (128 MiB)
+   */
+  maxMemoryBytes?: number;
 }
 
 /** A profile extended with rules of the host's own (the config file's `[profile]` table). */

@@ -47,6 +47,10 @@ export const MAX_MILLIS = 2_147_483_647;
 export const MAX_INFLIGHT_SCRAPES = 1_000_000;
 /** Largest `cardinality_limit` accepted: series per host instrument. */
 export const MAX_CARDINALITY_LIMIT = 1_000_000;
+/** Largest `ingest.max_memory_bytes` accepted (64 GiB). */
+export const MAX_MEMORY_BYTES = 64 * 1024 * 1024 * 1024;
+/** Largest `max_connections` accepted (of a listener). */
+export const MAX_CONNECTIONS = 1_000_000;
 /** Largest `ingest.max_concurrent_requests` accepted. */
 export const MAX_CONCURRENT_REQUESTS = 10_000;
 
@@ -164,6 +168,9 @@ export const CONFIG_SCHEMA = {
       port: ref('port'),
       allow_non_loopback: ref('boolean'),
       format: ref('listenerFormat'),
+      request_timeout_ms: ref('millis'),
+      idle_timeout_ms: ref('millis'),
+      max_connections: ref('connections'),
     }),
     otlp: table({
       endpoint: ref('endpoint'),
@@ -182,6 +189,10 @@ export const CONFIG_SCHEMA = {
       max_body_bytes: ref('bodyBytes'),
       max_concurrent_requests: ref('concurrent'),
       expiry_ms: ref('millis'),
+      max_memory_bytes: ref('memoryBytes'),
+      request_timeout_ms: ref('millis'),
+      idle_timeout_ms: ref('millis'),
+      max_connections: ref('connections'),
     }),
     /** node:cluster and worker threads (README "node:cluster"). */
     cluster: table({
@@ -283,6 +294,8 @@ export const CONFIG_SCHEMA = {
     naming: oneOfStrings(OTLP_NAMINGS),
     bodyBytes: integer(1, MAX_BODY_BYTES),
     concurrent: integer(1, MAX_CONCURRENT_REQUESTS),
+    memoryBytes: integer(1, MAX_MEMORY_BYTES),
+    connections: integer(1, MAX_CONNECTIONS),
     posture: oneOfStrings(POSTURE_NAMES),
     path: { type: 'string', pattern: '^/[^\\s?#]*$' },
     loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },

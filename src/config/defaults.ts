@@ -15,6 +15,8 @@
  *   expiry) but off: a Collector on the same host usually owns 4318, and a listener should not
  *   appear unasked. `[ingest] enabled = true` turns it on.
  *
+ * The listeners' timeouts and connection cap are left to the library (src/http/server-limits.ts).
+ *
  * As a file, this is:
  * ```toml
  * profile = "otel"
@@ -54,6 +56,7 @@
  * max_body_bytes = 20971520
  * max_concurrent_requests = 8
  * expiry_ms = 300000
+ * max_memory_bytes = 134217728
  *
  * # [build]: unset, so the build info is jobmeter's own version and this Node's
  * ```
@@ -97,6 +100,7 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
     maxBodyBytes: 20 * 1024 * 1024,
     maxConcurrentRequests: 8,
     expiryMillis: 300_000,
+    maxMemoryBytes: 128 * 1024 * 1024,
   },
 } satisfies ServiceConfig);
 

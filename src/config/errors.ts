@@ -52,12 +52,30 @@ export function maskUserinfo(url: string): string {
 
 // Strings print raw so that environment variables read back the way they were typed
 // (`invalid OTEL_EXPORTER_OTLP_PROTOCOL=grpc`); anything else prints as JSON so a config-file
-// `"9464"` is told apart from `9464`.
+// `"9464"` is told apart from `9464` — except what JSON cannot spell: a number past the doubles
+// (TOML `1e400`) prints `Infinity`, not `null`, and YAML `!!binary` prints as written, not as a
+// Buffer's JSON.
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
+  return typeof value === 'string' ? value : show(value, 0);
+}
+
+/** Longest base64 text of a `!!binary` value shown; the rest is cut with `…`. */
+const MAX_BINARY_SHOWN = 48;
+
+function show(value: unknown, depth: number): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : String(value);
+  if (typeof value === 'bigint') return String(value);
+  if (value instanceof Uint8Array) {
+    const base64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+    return `!!binary ${base64.length > MAX_BINARY_SHOWN ? base64.slice(0, MAX_BINARY_SHOWN) + '…' : base64}`;
   }
+  if (depth > 8 || value === null || typeof value !== 'object' || value instanceof Date) {
+    try {
+      return JSON.stringify(value) ?? String(value);
+    } catch {
+      return String(value);
+    }
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => show(v, depth + 1)).join(',')}]`;
+  return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${show(v, depth + 1)}`).join(',')}}`;
 }

@@ -162,20 +162,21 @@ export async function resolveMetrics(
   if (merged.apiKeysFile !== undefined) apiKeys = await readApiKeysFile(merged.apiKeysFile, keyOf('apiKeysFile'));
 
   // wasmrun's --auth: on by default when credentials exist; asked for without any, refuse to
-  // start open. auth = false ignores them (open mode). From here, authOn means credentials exist.
+  // start open. auth = false beside credentials is a contradiction (it would serve open what the
+  // credentials were meant to guard): refused, naming both. From here, authOn means credentials exist.
   const hasCredentials = token !== undefined || apiKeys.length > 0;
   if (merged.auth === true && !hasCredentials) {
     throw new ConfigError(keyOf('auth'), true, 'API keys or a token to check (set metrics.api_keys, metrics.api_keys_file or metrics.token)');
   }
-  const authOn = merged.auth ?? hasCredentials;
-  if (!authOn) {
-    token = undefined;
-    apiKeys = [];
+  if (merged.auth === false && hasCredentials) {
+    const credential = keyOf(credentialField(merged, token));
+    throw new ConfigError(keyOf('auth'), false, `true, or no credentials: ${credential} is set too, and with auth off it would be ignored and metrics served open (remove ${credential} or the auth setting)`);
   }
+  const authOn = merged.auth ?? hasCredentials;
 
   const trustedCidrs = merged.trustedCidrs ?? [];
   if (authOn && !posture.gates.includes('bearer')) {
-    const field: Field = merged.tokenFile !== undefined ? 'tokenFile' : token !== undefined ? 'token' : merged.apiKeysFile !== undefined ? 'apiKeysFile' : 'apiKeys';
+    const field = credentialField(merged, token);
     throw new ConfigError(keyOf(field), REDACTED, `nothing under the ${posture.name} posture, which checks no token (${describeGates(posture)})`);
   }
   if (trustedCidrs.length > 0 && !posture.gates.includes('cidr')) {
@@ -204,6 +205,11 @@ export async function resolveMetrics(
     verbose: merged.verbose ?? false,
     maxInflightScrapes: merged.maxInflightScrapes ?? 0,
   };
+}
+
+/** The field the credentials in force came from (for naming it in an error). */
+function credentialField(merged: Readonly<MetricsConfig>, token: string | undefined): Field {
+  return merged.tokenFile !== undefined ? 'tokenFile' : token !== undefined ? 'token' : merged.apiKeysFile !== undefined ? 'apiKeysFile' : 'apiKeys';
 }
 
 function envName(posture: Posture, field: Field): string | undefined {

@@ -72,6 +72,9 @@ export interface ListenerConfig {
   port?: number;
   allowNonLoopback?: boolean;
   format?: ListenerFormat;
+  requestTimeoutMillis?: number;
+  idleTimeoutMillis?: number;
+  maxConnections?: number;
 }
 
 /** `[otlp]` — same fields as `OtlpPushOptions` (`interval_ms` → `intervalMillis`, …). */
@@ -94,6 +97,10 @@ export interface IngestConfig {
   maxBodyBytes?: number;
   maxConcurrentRequests?: number;
   expiryMillis?: number;
+  maxMemoryBytes?: number;
+  requestTimeoutMillis?: number;
+  idleTimeoutMillis?: number;
+  maxConnections?: number;
 }
 
 /** `[cluster]` — node:cluster and worker threads (options.ts `ClusterOptions`). */
@@ -413,6 +420,9 @@ const LISTENER_KEYS: Readonly<Record<string, keyof ListenerConfig>> = {
   port: 'port',
   allow_non_loopback: 'allowNonLoopback',
   format: 'format',
+  request_timeout_ms: 'requestTimeoutMillis',
+  idle_timeout_ms: 'idleTimeoutMillis',
+  max_connections: 'maxConnections',
 };
 
 const OTLP_KEYS: Readonly<Record<string, keyof OtlpConfig>> = {
@@ -445,6 +455,10 @@ const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {
   max_body_bytes: 'maxBodyBytes',
   max_concurrent_requests: 'maxConcurrentRequests',
   expiry_ms: 'expiryMillis',
+  max_memory_bytes: 'maxMemoryBytes',
+  request_timeout_ms: 'requestTimeoutMillis',
+  idle_timeout_ms: 'idleTimeoutMillis',
+  max_connections: 'maxConnections',
 };
 
 const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {

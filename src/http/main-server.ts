@@ -10,9 +10,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 
 import { assertBindAllowed } from './loopback.ts';
+import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from './server-limits.ts';
 import { describeMetricsRoute, jobmeterMetrics, type JobmeterMetricsOptions, type MetricsRouteInfo } from './plugin.ts';
 
-export interface MainServerOptions {
+export interface MainServerOptions extends Partial<ServerLimits> {
   /** Address to bind (the CLI's `--host`). Loopback unless `allowNonLoopback`. */
   readonly host: string;
   /** TCP port; 0 picks a free one. */
@@ -35,7 +36,9 @@ export interface MainServer {
 
 export async function startMainServer(options: MainServerOptions): Promise<MainServer> {
   assertBindAllowed(options.host, options.allowNonLoopback ?? false, 'main server');
-  const app = Fastify({ logger: false, return503OnClosing: true });
+  const limits = resolveServerLimits(options, 'server');
+  const app = Fastify({ logger: false, return503OnClosing: true, ...fastifyLimitOptions(limits) });
+  applyConnectionCap(app.server, limits);
   app.get('/health', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('text/plain; charset=utf-8').send('not found\n'));
   try {
@@ -51,6 +54,6 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
     address: { host: options.host, port },
     metrics: options.metrics === undefined ? undefined : describeMetricsRoute(options.metrics),
     app,
-    close: () => app.close(),
+    close: () => closeServer(app.server, () => app.close()),
   };
 }

@@ -6,10 +6,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import { assertBindAllowed } from './loopback.ts';
+import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from './server-limits.ts';
 import type { JsonView } from './metrics-response.ts';
 import { createScrapeHandler, scrapeRequestOf, sendAnswer } from './scrape-handler.ts';
 
-export interface MetricsListenerOptions {
+export interface MetricsListenerOptions extends Partial<ServerLimits> {
   /** Address to bind; loopback unless `allowNonLoopback`. */
   readonly host: string;
   /** TCP port; 0 picks a free one. */
@@ -32,7 +33,9 @@ const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
 export async function startMetricsListener(options: MetricsListenerOptions): Promise<MetricsListener> {
   assertBindAllowed(options.host, options.allowNonLoopback, 'metrics listener');
-  const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true });
+  const limits = resolveServerLimits(options, 'listener');
+  const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true, ...fastifyLimitOptions(limits) });
+  applyConnectionCap(app.server, limits);
 
   // Same scrape path as the host-app plugin: shared collection and rendering, 500 on failure.
   const handler = createScrapeHandler({ scrape: options.scrape, format: options.format, ...(options.json !== undefined ? { json: options.json } : {}) });
@@ -51,6 +54,6 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
   const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
   return {
     address: { host: options.host, port },
-    close: () => app.close(),
+    close: () => closeServer(app.server, () => app.close()),
   };
 }

@@ -8,7 +8,8 @@
  * | another path                                       | 404 `text/plain` `404 page not found` (Go's ServeMux)                  |
  * | another method on /v1/metrics                      | 405 `text/plain` `405 method not allowed, supported: [POST]`, `Allow: POST` |
  * | Content-Type other than the two below              | 415 `text/plain` `415 unsupported media type, supported: [application/json, application/x-protobuf]` |
- * | more than `maxConcurrentRequests` in flight        | 503 + `Retry-After`, google.rpc.Status UNAVAILABLE                     |
+ * | more than `maxConcurrentRequests` being processed  | 503 + `Retry-After`, google.rpc.Status UNAVAILABLE (once its body is in) |
+ * | headers and body not in within `requestTimeoutMillis` | 408, connection closed (Node's)                                     |
  * | body past `maxBodyBytes` (sent, or once inflated)  | 413, google.rpc.Status INVALID_ARGUMENT                                |
  * | Content-Encoding the Collector does not take (content-encoding.ts) | 400, google.rpc.Status INVALID_ARGUMENT                  |
  * | a body that does not decode                        | 400, google.rpc.Status INVALID_ARGUMENT                                |
@@ -18,15 +19,25 @@
  * `application/json`). Departures from the Collector, both asked for by the OTLP specification
  * where the Collector is silent: 413 rather than 400 for an oversized body, and `partial_success`
  * filled in. Loopback only unless `allowNonLoopback`, like the pull listener.
+ *
+ * A request takes one of the `maxConcurrentRequests` slots once its body has arrived, for as long
+ * as it is decoded and ingested: a body still trickling in holds a connection (bounded by
+ * `maxConnections` and `requestTimeoutMillis`, server-limits.ts), never a slot, so stalled senders
+ * cannot lock real ones out. The bytes of bodies held (being received or processed) are bounded
+ * too, by `(maxConcurrentRequests + 1) × maxBodyBytes`: a request whose body would pass that is shed with
+ * 503 as it arrives, so many fast senders cannot fill memory either.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Transform } from 'node:stream';
 import { ConfigError } from '../config/errors.ts';
 import { isLoopbackHost } from '../http/loopback.ts';
-import { decodeBody } from './content-encoding.ts';
-import { TooLarge } from './too-large.ts';
+import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
+import { DecodeFailed, DecoderPool } from './decoder-pool.ts';
+import { decodeBody } from './content-encoding.ts';
 import type { IngestSink } from './ingest-store.ts';
+import { TooLarge } from './too-large.ts';
 
 export const DEFAULT_INGEST_HOST = '127.0.0.1';
 export const DEFAULT_INGEST_PORT = 4318;
@@ -37,7 +48,14 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 export const METRICS_PATH = '/v1/metrics';
 
-export interface IngestListenerOptions {
+/**
+ * Decompressed bodies from this size on are decoded on the decoding thread and ingested in chunks
+ * (decoder-pool.ts); smaller ones decode on the main thread in about a millisecond, cheaper than
+ * the round trip.
+ */
+export const OFF_THREAD_BYTES = 256 * 1024;
+
+export interface IngestListenerOptions extends Partial<ServerLimits> {
   /** Where decoded requests go. */
   readonly sink: IngestSink;
   /** Address to bind; loopback unless {@link allowNonLoopback}. @default '127.0.0.1' */
@@ -52,8 +70,8 @@ export interface IngestListenerOptions {
    */
   readonly maxBodyBytes?: number;
   /**
-   * Requests processed at once; one more is shed with 503 and `Retry-After`, before its body is
-   * read, so a burst costs neither memory nor CPU. @default 8
+   * Requests processed (decoded and ingested) at once; one more is shed with 503 and
+   * `Retry-After` once its body is in, before it is decoded. @default 8
    */
   readonly maxConcurrentRequests?: number;
   /** `Retry-After` of a shed request, in whole seconds. @default 1 */
@@ -70,7 +88,7 @@ export interface IngestListenerOptions {
 export interface IngestListener {
   /** The bound address (the real port when 0 was asked). */
   readonly address: { readonly host: string; readonly port: number };
-  /** Stops accepting, lets requests in flight finish. Idempotent. */
+  /** Stops accepting, closes idle connections, lets requests in flight finish within a grace (server-limits.ts). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -86,8 +104,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The request's OTLP encoding, once its Content-Type has been accepted. */
     otlpEncoding?: OtlpEncoding;
-    /** Whether the request counts against `maxConcurrentRequests` (released once, on response or abort). */
+    /** Whether the request holds one of the `maxConcurrentRequests` slots (released once, on response or abort). */
     otlpCounted?: boolean;
+    /** Body bytes this request has received so far, counted against the listener's body budget until it ends. */
+    otlpBodyBytes?: number;
   }
 }
 
@@ -98,6 +118,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'ingest.maxBodyBytes');
   const maxConcurrent = positiveInteger(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS, 'ingest.maxConcurrentRequests');
   const retryAfter = positiveInteger(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, 'ingest.retryAfterSeconds');
+  const limits = resolveServerLimits(options, 'ingest');
   if (!(options.allowNonLoopback ?? false) && !isLoopbackHost(host)) {
     throw new Error(
       `refusing to bind the OTLP ingest listener to non-loopback address ${host}: ` +
@@ -105,8 +126,16 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     );
   }
 
-  const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true, bodyLimit: maxBodyBytes });
+  const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true, bodyLimit: maxBodyBytes, ...fastifyLimitOptions(limits) });
+  applyConnectionCap(app.server, limits);
+  // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
+  const pool = options.sink.begin !== undefined ? new DecoderPool() : undefined;
+  app.addHook('onClose', async () => pool?.close());
   let inFlight = 0;
+  // Bytes of bodies held by requests not yet answered; one body more than the slots, so a body
+  // alone never passes it (past maxBodyBytes it is a 413).
+  const bodyBudget = maxBodyBytes * (maxConcurrent + 1);
+  let bodyBytes = 0;
 
   // Bodies are read raw, whatever the type: decoding (and its errors) is ours.
   app.removeAllContentTypeParsers();
@@ -119,15 +148,35 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     const encoding = encodingOf(request.headers['content-type']);
     if (encoding === undefined) return reply.code(415).type('text/plain').send(UNSUPPORTED_MEDIA_TYPE);
     request.otlpEncoding = encoding;
+    return undefined;
+  });
+  // Received bytes are counted as they arrive; past the budget the request is shed (503).
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    request.otlpBodyBytes = 0;
+    return payload.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          request.otlpBodyBytes! += chunk.length;
+          bodyBytes += chunk.length;
+          if (bodyBytes > bodyBudget) callback(new Busy());
+          else callback(null, chunk);
+        },
+      }),
+    );
+  });
+  // The slot: taken once the body is in (fastify has parsed it), held until the answer is sent.
+  app.addHook('preValidation', async (request, reply) => {
     if (inFlight >= maxConcurrent) {
       reply.header('retry-after', String(retryAfter));
-      return status(reply, 503, RPC_CODE.UNAVAILABLE, `jobmeter is busy (${maxConcurrent} requests in flight); retry after ${retryAfter} s`, encoding);
+      return status(reply, 503, RPC_CODE.UNAVAILABLE, `jobmeter is busy (${maxConcurrent} requests in flight); retry after ${retryAfter} s`, request.otlpEncoding ?? 'json');
     }
     inFlight++;
     request.otlpCounted = true;
     return undefined;
   });
   const release = (request: FastifyRequest): void => {
+    bodyBytes -= request.otlpBodyBytes ?? 0;
+    request.otlpBodyBytes = 0;
     if (request.otlpCounted === true) {
       request.otlpCounted = false;
       inFlight--;
@@ -147,11 +196,23 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, messageOf(err), encoding);
     }
     let result;
-    try {
-      result = options.sink.ingest(decodeExportRequest(body, encoding));
-    } catch (err) {
-      if (err instanceof OtlpDecodeError) return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
-      throw err;
+    if (pool !== undefined && body.length >= OFF_THREAD_BYTES) {
+      // Off the main thread, ingested a chunk per turn (decoder-pool.ts).
+      const batch = options.sink.begin!();
+      try {
+        await pool.decode(body, encoding, (chunk) => batch.add(chunk));
+      } catch (err) {
+        if (!(err instanceof DecodeFailed) || err.kind === 'other') throw err;
+        return status(reply, err.kind === 'too-large' ? 413 : 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
+      }
+      result = batch.result();
+    } else {
+      try {
+        result = options.sink.ingest(decodeExportRequest(body, encoding));
+      } catch (err) {
+        if (err instanceof OtlpDecodeError) return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
+        throw err;
+      }
     }
     try {
       options.onRequest?.(body, encoding, result);
@@ -170,6 +231,10 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('text/plain; charset=utf-8').send(NOT_FOUND));
   app.setErrorHandler(async (err: { code?: string; statusCode?: number }, request, reply) => {
     const encoding = request.otlpEncoding ?? 'json';
+    if (err instanceof Busy) {
+      reply.header('retry-after', String(retryAfter));
+      return status(reply, 503, RPC_CODE.UNAVAILABLE, `jobmeter is busy (request bodies past ${bodyBudget} bytes in flight); retry after ${retryAfter} s`, encoding);
+    }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return status(reply, 413, RPC_CODE.INVALID_ARGUMENT, `request body larger than ${maxBodyBytes} bytes`, encoding);
     }
@@ -186,7 +251,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   return {
     address: { host, port: typeof bound === 'object' && bound !== null ? bound.port : port },
     close() {
-      closing ??= app.close();
+      closing ??= closeServer(app.server, () => app.close());
       return closing;
     },
   };
@@ -195,6 +260,9 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
 function status(reply: FastifyReply, httpStatus: number, code: number, message: string, encoding: OtlpEncoding): FastifyReply {
   return reply.code(httpStatus).type(CONTENT_TYPE[encoding]).send(encodeStatus(code, message, encoding));
 }
+
+/** The listener's body budget is spent. */
+class Busy extends Error {}
 
 function pathOf(url: string): string {
   const q = url.indexOf('?');

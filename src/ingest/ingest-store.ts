@@ -33,7 +33,15 @@
  *   series per instrument, in all, instruments). Undeclared attributes of canonical instruments
  *   are dropped, not refused — as on an embedded host — and said in the message as a warning.
  *
- * Memory is bounded by `maxSeries` streams (plus their bounded series), whatever the senders do.
+ * - **Memory in bytes.** Names, units, descriptions, scope names and attributes are bounded in
+ *   length before anything is kept (input-bounds.ts); every stream, series and instrument is
+ *   charged its estimated size (memory-estimate.ts) against `maxMemoryBytes`, and a new one that
+ *   would pass it is refused, as the caps refuse.
+ * - **Refusals are counted** by reason for the life of the store and served as the self-metric
+ *   `jobmeter.ingest.refused{reason}` (a name no sender may use).
+ *
+ * Memory is bounded by `maxSeries` streams (plus their bounded series) and by `maxMemoryBytes`,
+ * whatever the senders do.
  * Nothing runs on a timer: expiry is applied when data arrives and when a collection reads the
  * store, against the injectable clock `now`.
  */
@@ -51,11 +59,23 @@ import {
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../config/errors.ts';
-import { createBoundedAttributesProcessor, maxAttributeSets, MAX_VALUE_LENGTH } from '../domain/bounded-attributes.ts';
+import { createBoundedAttributesProcessor, maxAttributeSets, MAX_VALUE_LENGTH, toLabelString } from '../domain/bounded-attributes.ts';
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentKind, InstrumentSpec } from '../domain/types.ts';
 import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
+import { VERSION } from '../version.ts';
+import {
+  compactKey,
+  cut,
+  limitAttributes,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_SCOPE_LENGTH,
+  MAX_UNIT_LENGTH,
+  type DroppedAttributes,
+} from './input-bounds.ts';
+import { instrumentBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import type {
   OtlpExportRequest,
   OtlpHistogramPoint,
@@ -69,6 +89,26 @@ export const DEFAULT_INGEST_EXPIRY_MILLIS = 5 * 60_000;
 export const DEFAULT_MAX_SERIES_PER_INSTRUMENT = 2_000;
 export const DEFAULT_MAX_SERIES = 50_000;
 export const DEFAULT_MAX_INSTRUMENTS = 1_000;
+/** Estimated bytes the store may hold (memory-estimate.ts): 128 MiB. */
+export const DEFAULT_MAX_MEMORY_BYTES = 128 * 1024 * 1024;
+/** The self-metric counting refused data points by reason; a sender may not use the name. */
+export const REFUSED_METRIC = 'jobmeter.ingest.refused';
+
+/** Why data points were refused: the `reason` attribute of {@link REFUSED_METRIC}. */
+export type RefusalReason =
+  | 'no_name'
+  | 'too_long'
+  | 'reserved_name'
+  | 'name_clash'
+  | 'unsupported_type'
+  | 'type_conflict'
+  | 'unit_conflict'
+  | 'invalid_point'
+  | 'invalid_histogram'
+  | 'bounds_conflict'
+  | 'instrument_cap'
+  | 'series_cap'
+  | 'memory_budget';
 /** Longest `partial_success.error_message`; the rest is cut with `…`. */
 export const MAX_ERROR_MESSAGE_LENGTH = 1_024;
 
@@ -96,9 +136,31 @@ export interface IngestStoreOptions {
   maxSeries?: number;
   /** Distinct instrument names; metrics under new names past it are refused. @default 1000 */
   maxInstruments?: number;
+  /**
+   * Estimated bytes of state the store may hold (memory-estimate.ts); points of new series or
+   * instruments that would pass it are refused. A positive integer. @default 134217728 (128 MiB)
+   */
+  maxMemoryBytes?: number;
   /** The clock (Unix milliseconds) used for expiry and point times. @default Date.now */
   now?: () => number;
+  /**
+   * The names an instrument takes on the pull endpoint (every family and sample name, in either
+   * format: the native profile's `nativeClaimedNames`). When given, a new instrument that would
+   * take a name another one holds, or one of {@link reservedNames}, is refused (`name_clash`):
+   * served side by side, two families under one name break the scrape. @default none (the legacy
+   * profiles serve canonical names only, which cannot clash)
+   */
+  exposedNames?: (name: string, unit: string, kind: ExposedKind) => readonly string[];
+  /**
+   * Names jobmeter serves itself (its own instruments', `target_info`, its self-metrics'), each
+   * with its owner: an instrument name (a sender may feed that instrument, not another) or a
+   * description. @default none
+   */
+  reservedNames?: ReadonlyMap<string, string>;
 }
+
+/** The instrument kinds the exposition tells apart. */
+export type ExposedKind = 'counter' | 'gauge' | 'histogram';
 
 /** What one export request did. */
 export interface IngestResult extends OtlpPartialSuccess {
@@ -108,6 +170,17 @@ export interface IngestResult extends OtlpPartialSuccess {
 /** What the listener needs of a store. */
 export interface IngestSink {
   ingest(request: OtlpExportRequest): IngestResult;
+  /**
+   * One request ingested in parts (the listener decodes off the main thread and hands a request
+   * over in chunks). Without it the listener decodes on the main thread and calls `ingest`.
+   */
+  begin?(): IngestBatch;
+}
+
+/** The parts of one request: `add` each, then `result` once. */
+export interface IngestBatch {
+  add(part: OtlpExportRequest): void;
+  result(): IngestResult;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,6 +196,13 @@ const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {
   observableUpDownCounter: 'sum',
   gauge: 'gauge',
   observableGauge: 'gauge',
+  histogram: 'histogram',
+};
+
+const EXPOSED_KIND: Readonly<Record<Shape, ExposedKind>> = {
+  monotonicSum: 'counter',
+  sum: 'gauge',
+  gauge: 'gauge',
   histogram: 'histogram',
 };
 
@@ -150,6 +230,10 @@ interface Instrument {
   /** Output series by scope key + bounded attribute key. */
   readonly series: Map<string, Series>;
   streamCount: number;
+  /** Its charge against the memory budget. */
+  readonly bytes: number;
+  /** The exposed names it holds (`exposedNames`), released with it. */
+  readonly names: readonly string[];
 }
 
 interface Series {
@@ -167,6 +251,8 @@ interface Series {
   /** Histograms: the bucket boundaries every stream of the series must share. */
   bounds: readonly number[] | undefined;
   readonly streams: Set<Stream>;
+  /** Its charge against the memory budget. */
+  readonly bytes: number;
 }
 
 interface Stream {
@@ -179,6 +265,8 @@ interface Stream {
   value: number;
   hist: HistogramAcc | undefined;
   updatedAt: number;
+  /** Its charge against the memory budget. */
+  readonly bytes: number;
 }
 
 /** Accepted/refused counts and reasons of one request. */
@@ -187,16 +275,23 @@ class Report {
   rejected = 0;
   readonly #reasons = new Map<string, number>();
   readonly #warnings = new Set<string>();
+  readonly #refused: Map<RefusalReason, number>;
 
-  reject(metric: string, count: number, reason: string): void {
+  /** `refused`: the store's running counts by reason, added to as points are refused. */
+  constructor(refused: Map<RefusalReason, number>) {
+    this.#refused = refused;
+  }
+
+  reject(metric: string, count: number, code: RefusalReason, reason: string): void {
     if (count <= 0) return;
     this.rejected += count;
-    const key = `${metric || '(unnamed)'}: ${reason}`;
+    this.#refused.set(code, (this.#refused.get(code) ?? 0) + count);
+    const key = `${cut(metric, 64) || '(unnamed)'}: ${reason}`;
     this.#reasons.set(key, (this.#reasons.get(key) ?? 0) + count);
   }
 
   warn(metric: string, text: string): void {
-    if (this.#warnings.size < 16) this.#warnings.add(`${metric}: ${text}`);
+    if (this.#warnings.size < 16) this.#warnings.add(`${cut(metric, 64)}: ${text}`);
   }
 
   result(): IngestResult {
@@ -221,7 +316,17 @@ export class IngestStore implements MetricProducer, IngestSink {
   readonly #maxSeriesPerInstrument: number;
   readonly #maxSeries: number;
   readonly #maxInstruments: number;
+  readonly #maxMemoryBytes: number;
   readonly #now: () => number;
+  /** Estimated bytes held (memory-estimate.ts). */
+  #bytes = 0;
+  /** Data points refused since the store was made, by reason. */
+  readonly #refused = new Map<RefusalReason, number>();
+  readonly #refusedStart: HrTime;
+  readonly #exposedNames: IngestStoreOptions['exposedNames'];
+  readonly #reserved: ReadonlyMap<string, string>;
+  /** Exposed names held, by the instrument holding them. */
+  readonly #claims = new Map<string, string>();
   readonly #instruments = new Map<string, Instrument>();
   readonly #streams = new Map<string, Stream>();
   /** The ScopeMetrics this store produced, so composition can tell them from the SDK's own. */
@@ -235,12 +340,21 @@ export class IngestStore implements MetricProducer, IngestSink {
     this.#maxSeriesPerInstrument = positive(options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT, 'ingest.maxSeriesPerInstrument', true);
     this.#maxSeries = positive(options.maxSeries ?? DEFAULT_MAX_SERIES, 'ingest.maxSeries', true);
     this.#maxInstruments = positive(options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS, 'ingest.maxInstruments', true);
+    this.#maxMemoryBytes = positive(options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES, 'ingest.maxMemoryBytes', true);
     this.#now = options.now ?? Date.now;
+    this.#refusedStart = hrTime(this.#now());
+    this.#exposedNames = options.exposedNames;
+    this.#reserved = options.reservedNames ?? new Map();
   }
 
   /** Source series held now (for tests and diagnostics). */
   get seriesCount(): number {
     return this.#streams.size;
+  }
+
+  /** Estimated bytes held, the figure checked against `maxMemoryBytes` (for tests and diagnostics). */
+  get memoryBytes(): number {
+    return this.#bytes;
   }
 
   /** Whether `scopeMetrics` came out of this store's `collect()`. */
@@ -249,18 +363,30 @@ export class IngestStore implements MetricProducer, IngestSink {
   }
 
   ingest(request: OtlpExportRequest): IngestResult {
+    const batch = this.begin();
+    batch.add(request);
+    return batch.result();
+  }
+
+  begin(): IngestBatch {
+    const report = new Report(this.#refused);
+    return {
+      add: (part) => this.#ingestInto(part, report),
+      result: () => report.result(),
+    };
+  }
+
+  #ingestInto(request: OtlpExportRequest, report: Report): void {
     const now = this.#now();
     this.#sweep(now, false);
-    const report = new Report();
     for (const rm of request.resourceMetrics) {
-      const resourceKey = attributesKey(rm.resource);
+      const resourceKey = compactKey(attributesKey(rm.resource));
       for (const sm of rm.scopeMetrics) {
-        const scope = { name: sm.scope.name, version: sm.scope.version };
-        const scopeKey = scope.name + '\0' + scope.version;
+        const scope = { name: cut(sm.scope.name, MAX_SCOPE_LENGTH), version: cut(sm.scope.version, MAX_SCOPE_LENGTH) };
+        const scopeKey = compactKey(sm.scope.name + '\0' + sm.scope.version);
         for (const metric of sm.metrics) this.#ingestMetric(metric, resourceKey, scopeKey, scope, now, report);
       }
     }
-    return report.result();
   }
 
   collect(): Promise<CollectionResult> {
@@ -288,8 +414,43 @@ export class IngestStore implements MetricProducer, IngestSink {
       for (const [scopeKey, points] of byScope) scopes.get(scopeKey)!.metrics.push(metricData(instrument, points));
     }
     const scopeMetrics = [...scopes.values()];
+    if (this.#refused.size > 0) scopeMetrics.push(this.#refusedMetrics(endTime));
     for (const sm of scopeMetrics) this.#produced.add(sm);
     return Promise.resolve({ resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] });
+  }
+
+  /** The self-metric: refused data points by reason, under jobmeter's own scope. */
+  #refusedMetrics(endTime: HrTime): ScopeMetrics {
+    const dataPoints: DataPoint<number>[] = [...this.#refused].map(([reason, value]) => ({
+      startTime: this.#refusedStart,
+      endTime,
+      attributes: { reason },
+      value,
+    }));
+    return {
+      scope: { name: 'jobmeter', version: VERSION },
+      metrics: [
+        {
+          descriptor: {
+            name: REFUSED_METRIC,
+            description: 'OTLP data points the ingest refused, by reason (the reasons are in each partial_success).',
+            unit: '{data_point}',
+            valueType: ValueType.INT,
+          },
+          aggregationTemporality: AggregationTemporality.CUMULATIVE,
+          dataPointType: DataPointType.SUM,
+          dataPoints,
+          isMonotonic: true,
+        },
+      ],
+    };
+  }
+
+  /** Whether `bytes` more would stay within the memory budget; refuses the points otherwise. */
+  #fits(bytes: number, metric: string, points: number, report: Report): boolean {
+    if (this.#bytes + bytes <= this.#maxMemoryBytes) return true;
+    report.reject(metric, points, 'memory_budget', `over the memory budget of ${this.#maxMemoryBytes} bytes`);
+    return false;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -306,16 +467,28 @@ export class IngestStore implements MetricProducer, IngestSink {
     if (data.type === 'empty') return;
     if (data.type === 'exponentialHistogram' || data.type === 'summary') {
       const what = data.type === 'summary' ? 'Summary' : 'ExponentialHistogram';
-      report.reject(metric.name, data.pointCount, `${what} is not supported (use an explicit-bucket Histogram)`);
+      report.reject(metric.name, data.pointCount, 'unsupported_type', `${what} is not supported (use an explicit-bucket Histogram)`);
       return;
     }
     if (data.points.length === 0) return;
     if (metric.name === '') {
-      report.reject(metric.name, data.points.length, 'a metric needs a name');
+      report.reject(metric.name, data.points.length, 'no_name', 'a metric needs a name');
+      return;
+    }
+    if (metric.name.length > MAX_NAME_LENGTH) {
+      report.reject(metric.name, data.points.length, 'too_long', `a metric name longer than ${MAX_NAME_LENGTH} characters`);
+      return;
+    }
+    if (metric.unit.length > MAX_UNIT_LENGTH) {
+      report.reject(metric.name, data.points.length, 'too_long', `a unit longer than ${MAX_UNIT_LENGTH} characters`);
+      return;
+    }
+    if (metric.name === REFUSED_METRIC) {
+      report.reject(metric.name, data.points.length, 'reserved_name', 'the name of a jobmeter self-metric');
       return;
     }
     if (data.type !== 'gauge' && data.temporality === 'unspecified') {
-      report.reject(metric.name, data.points.length, 'AggregationTemporality is unspecified');
+      report.reject(metric.name, data.points.length, 'unsupported_type', 'AggregationTemporality is unspecified');
       return;
     }
     const incoming: Shape = data.type === 'sum' ? (data.monotonic ? 'monotonicSum' : 'sum') : data.type;
@@ -337,26 +510,39 @@ export class IngestStore implements MetricProducer, IngestSink {
     const spec = existing?.spec ?? this.#specs.get(metric.name);
     const shape = existing?.shape ?? (spec !== undefined ? SHAPE_OF_KIND[spec.kind] : incoming);
     if (!compatible(shape, incoming, spec !== undefined)) {
-      report.reject(metric.name, points, `type conflict: received ${SHAPE_WORDS[incoming]}, but it is ${SHAPE_WORDS[shape]}`);
+      report.reject(metric.name, points, 'type_conflict', `type conflict: received ${SHAPE_WORDS[incoming]}, but it is ${SHAPE_WORDS[shape]}`);
       return undefined;
     }
     const unit = existing?.descriptor.unit ?? spec?.unit ?? metric.unit;
     // A canonical instrument may come without a unit (it is the catalog's); anything else must agree.
     if (metric.unit !== unit && !(spec !== undefined && metric.unit === '')) {
-      report.reject(metric.name, points, `unit conflict: received "${metric.unit}", expected "${unit}"`);
+      report.reject(metric.name, points, 'unit_conflict', `unit conflict: received "${metric.unit}", expected "${unit}"`);
       return undefined;
     }
     if (existing !== undefined) return existing;
     if (this.#instruments.size >= this.#maxInstruments) {
-      report.reject(metric.name, points, `over the cap of ${this.#maxInstruments} instruments`);
+      report.reject(metric.name, points, 'instrument_cap', `over the cap of ${this.#maxInstruments} instruments`);
       return undefined;
     }
+    const names = this.#exposedNames?.(metric.name, unit, EXPOSED_KIND[shape]) ?? [];
+    for (const n of names) {
+      const owner = this.#reserved.get(n) ?? this.#claims.get(n);
+      if (owner !== undefined && owner !== metric.name) {
+        report.reject(metric.name, points, 'name_clash', `its exposed name ${n} is taken by ${cut(owner, 64)}`);
+        return undefined;
+      }
+    }
+    const description = spec?.description ?? cut(metric.description, MAX_DESCRIPTION_LENGTH);
+    const bytes = instrumentBytes(metric.name, description, unit);
+    if (!this.#fits(bytes, metric.name, points, report)) return undefined;
+    this.#bytes += bytes;
+    for (const n of names) this.#claims.set(n, metric.name);
     const instrument: Instrument = {
       name: metric.name,
       shape,
       descriptor: {
         name: metric.name,
-        description: spec?.description ?? metric.description,
+        description,
         unit,
         valueType: ValueType.DOUBLE,
       },
@@ -370,6 +556,8 @@ export class IngestStore implements MetricProducer, IngestSink {
           : Math.max(this.#maxSeriesPerInstrument, Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT)),
       series: new Map(),
       streamCount: 0,
+      bytes,
+      names,
     };
     this.#instruments.set(metric.name, instrument);
     return instrument;
@@ -380,6 +568,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     instrument: Instrument,
     attributes: Attributes,
     key: string,
+    buckets: number,
     scopeKey: string,
     scope: { name: string; version: string },
     now: number,
@@ -388,21 +577,30 @@ export class IngestStore implements MetricProducer, IngestSink {
     const found = this.#streams.get(key);
     if (found !== undefined) return found;
     if (this.#streams.size >= this.#maxSeries) {
-      report.reject(instrument.name, 1, `over the cap of ${this.#maxSeries} source series in all`);
+      report.reject(instrument.name, 1, 'series_cap', `over the cap of ${this.#maxSeries} source series in all`);
       return undefined;
     }
     if (instrument.streamCount >= instrument.streamCap) {
-      report.reject(instrument.name, 1, `over the cap of ${instrument.streamCap} source series per instrument`);
+      report.reject(instrument.name, 1, 'series_cap', `over the cap of ${instrument.streamCap} source series per instrument`);
       return undefined;
     }
+    const dropped: DroppedAttributes = { emptyKeys: 0, longKeys: 0, pastCount: 0 };
+    const limited = limitAttributes(attributes, dropped);
+    if (dropped.emptyKeys > 0) report.warn(instrument.name, 'an attribute with an empty key was dropped');
+    if (dropped.longKeys > 0) report.warn(instrument.name, `${dropped.longKeys} attribute(s) with a key longer than 255 characters dropped`);
+    if (dropped.pastCount > 0) report.warn(instrument.name, `${dropped.pastCount} attribute(s) past the first 128 dropped`);
     if (instrument.spec !== undefined) {
-      for (const k of Object.keys(attributes)) {
-        if (!instrument.spec.attributes.some((a) => a.key === k)) report.warn(instrument.name, `attribute "${k}" is not declared and was dropped`);
+      for (const k of Object.keys(limited)) {
+        if (!instrument.spec.attributes.some((a) => a.key === k)) report.warn(instrument.name, `attribute "${cut(k, 64)}" is not declared and was dropped`);
       }
     }
-    const bounded = instrument.fold(attributes);
-    const seriesKey = scopeKey + '\0' + attributesKey(bounded);
+    const bounded = instrument.fold(limited);
+    const seriesKey = scopeKey + '\0' + compactKey(attributesKey(bounded));
     let series = instrument.series.get(seriesKey);
+    const newSeriesBytes = series === undefined ? seriesBytes(seriesKey, bounded, buckets) : 0;
+    const bytes = streamBytes(key, buckets);
+    if (!this.#fits(bytes + newSeriesBytes, instrument.name, 1, report)) return undefined;
+    this.#bytes += bytes + newSeriesBytes;
     if (series === undefined) {
       series = {
         instrument,
@@ -415,10 +613,11 @@ export class IngestStore implements MetricProducer, IngestSink {
         baseHist: undefined,
         bounds: undefined,
         streams: new Set(),
+        bytes: newSeriesBytes,
       };
       instrument.series.set(seriesKey, series);
     }
-    const stream: Stream = { key, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, updatedAt: now };
+    const stream: Stream = { key, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, updatedAt: now, bytes };
     series.streams.add(stream);
     instrument.streamCount++;
     this.#streams.set(key, stream);
@@ -435,7 +634,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     now: number,
     report: Report,
   ): void {
-    const key = prefix + attributesKey(point.attributes);
+    const key = prefix + compactKey(attributesKey(point.attributes));
     if (point.noRecordedValue) {
       this.#endStream(key);
       report.accepted++;
@@ -443,15 +642,15 @@ export class IngestStore implements MetricProducer, IngestSink {
     }
     const v = point.value;
     if (v === undefined) {
-      report.reject(instrument.name, 1, 'a data point without a value (neither asDouble nor asInt)');
+      report.reject(instrument.name, 1, 'invalid_point', 'a data point without a value (neither asDouble nor asInt)');
       return;
     }
     const monotonic = instrument.shape === 'monotonicSum';
     if (monotonic && !(v >= 0)) {
-      report.reject(instrument.name, 1, 'a negative or NaN value on a monotonic Sum');
+      report.reject(instrument.name, 1, 'invalid_point', 'a negative or NaN value on a monotonic Sum');
       return;
     }
-    const stream = this.#streamFor(instrument, point.attributes, key, scopeKey, scope, now, report);
+    const stream = this.#streamFor(instrument, point.attributes, key, 0, scopeKey, scope, now, report);
     if (stream === undefined) return;
     if (isStale(stream, point, mode === 'cumulative')) {
       report.accepted++;
@@ -480,7 +679,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     now: number,
     report: Report,
   ): void {
-    const key = prefix + attributesKey(point.attributes);
+    const key = prefix + compactKey(attributesKey(point.attributes));
     if (point.noRecordedValue) {
       this.#endStream(key);
       report.accepted++;
@@ -488,15 +687,15 @@ export class IngestStore implements MetricProducer, IngestSink {
     }
     const invalid = invalidHistogram(point);
     if (invalid !== undefined) {
-      report.reject(instrument.name, 1, invalid);
+      report.reject(instrument.name, 1, 'invalid_histogram', invalid);
       return;
     }
-    const stream = this.#streamFor(instrument, point.attributes, key, scopeKey, scope, now, report);
+    const stream = this.#streamFor(instrument, point.attributes, key, point.bucketCounts.length, scopeKey, scope, now, report);
     if (stream === undefined) return;
     const series = stream.series;
     if (series.bounds === undefined || !sameNumbers(series.bounds, point.explicitBounds)) {
       if (series.bounds !== undefined && series.streams.size > 1) {
-        report.reject(instrument.name, 1, `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${series.bounds.join(', ')}]`);
+        report.reject(instrument.name, 1, 'bounds_conflict', `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${series.bounds.join(', ')}]`);
         // A source series created for this point only holds nothing: do not keep it.
         if (stream.points === 0) this.#dropStream(stream);
         return;
@@ -541,6 +740,10 @@ export class IngestStore implements MetricProducer, IngestSink {
     for (const stream of this.#streams.values()) {
       if (now - stream.updatedAt >= this.#expiryMillis) this.#dropStream(stream);
     }
+    // An instrument whose every point was refused holds no series: release its name and bytes.
+    for (const instrument of this.#instruments.values()) {
+      if (instrument.series.size === 0) this.#dropInstrument(instrument);
+    }
   }
 
   #endStream(key: string): void {
@@ -559,10 +762,18 @@ export class IngestStore implements MetricProducer, IngestSink {
     series.streams.delete(stream);
     instrument.streamCount--;
     this.#streams.delete(stream.key);
+    this.#bytes -= stream.bytes;
     if (series.streams.size === 0) {
       instrument.series.delete(series.key);
-      if (instrument.series.size === 0) this.#instruments.delete(instrument.name);
+      this.#bytes -= series.bytes;
+      if (instrument.series.size === 0) this.#dropInstrument(instrument);
     }
+  }
+
+  #dropInstrument(instrument: Instrument): void {
+    this.#instruments.delete(instrument.name);
+    this.#bytes -= instrument.bytes;
+    for (const n of instrument.names) this.#claims.delete(n);
   }
 }
 
@@ -612,6 +823,14 @@ function invalidHistogram(point: OtlpHistogramPoint): string | undefined {
     }
   }
   if (point.sum !== undefined && Number.isNaN(point.sum)) return 'an invalid Histogram point (sum is NaN)';
+  // Served as is, these break the exposition: a bucket above +Inf (= count), a negative _sum
+  // (OpenMetrics forbids it beside buckets, and a sender with negative observations must omit it).
+  if (point.sum !== undefined && point.sum < 0) return 'an invalid Histogram point (negative sum)';
+  if (counts.length > 0) {
+    let total = 0;
+    for (const c of counts) total += c;
+    if (total !== point.count) return `an invalid Histogram point (bucketCounts add up to ${total}, count is ${point.count})`;
+  }
   return undefined;
 }
 
@@ -670,7 +889,8 @@ function plainFold(attributes: Attributes): Attributes {
   for (const key of Object.keys(attributes).sort()) {
     const v: AttributeValue | undefined = attributes[key];
     if (v === undefined || v === null) continue;
-    out[key] = typeof v === 'string' && v.length > MAX_VALUE_LENGTH ? v.slice(0, MAX_VALUE_LENGTH - 1) + '…' : v;
+    // A long array becomes its cut JSON text, as the naming stage would render it anyway.
+    out[key] = typeof v === 'string' ? cut(v, MAX_VALUE_LENGTH) : Array.isArray(v) && JSON.stringify(v).length > MAX_VALUE_LENGTH ? toLabelString(v) : v;
   }
   return out;
 }

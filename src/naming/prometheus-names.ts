@@ -4,6 +4,7 @@
  * suffix, `_total` on monotonic counters. Used by the native profile only; legacy profiles name
  * every series explicitly in their tables.
  */
+import type { FamilyType } from '../exposition/types.ts';
 
 const UNIT_WORDS: Readonly<Record<string, string>> = {
   d: 'days', h: 'hours', min: 'minutes', s: 'seconds', ms: 'milliseconds', us: 'microseconds', ns: 'nanoseconds',
@@ -58,4 +59,28 @@ export function prometheusName(instrument: string, ucum: string, kind: 'counter'
     name += '_total';
   }
   return { name, unit };
+}
+
+/**
+ * Every name a native family takes in either exposition: its family name and its sample names (a
+ * counter's OpenMetrics family drops `_total`; a histogram writes `_bucket`, `_count`, `_sum`; an
+ * info family drops `_info`). Two families that share one of these cannot both be served: one
+ * name would get two `# TYPE` lines, or a sample would be read as another family's.
+ */
+export function claimedNames(family: string, type: FamilyType): string[] {
+  switch (type) {
+    case 'counter':
+      return family.endsWith('_total') ? [family, family.slice(0, -'_total'.length)] : [family, family + '_total'];
+    case 'histogram':
+      return [family, family + '_bucket', family + '_count', family + '_sum'];
+    case 'info':
+      return family.endsWith('_info') ? [family, family.slice(0, -'_info'.length)] : [family, family + '_info'];
+    default:
+      return [family];
+  }
+}
+
+/** The names {@link claimedNames} gives the native family of an instrument. */
+export function nativeClaimedNames(instrument: string, ucum: string, kind: 'counter' | 'gauge' | 'histogram'): string[] {
+  return claimedNames(prometheusName(instrument, ucum, kind).name, kind);
 }

@@ -5,12 +5,12 @@
  * steady-state scrape only checks identities and copies numbers.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { diag, type Attributes } from '@opentelemetry/api';
+import { diag, type Attributes, type AttributeValue } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
 import type { Family, FamilyType, HistogramSeries, NumberFamily, NumberSeries } from '../exposition/types.ts';
-import { prometheusName, sanitizeLabelName } from './prometheus-names.ts';
+import { claimedNames, prometheusName, sanitizeLabelName } from './prometheus-names.ts';
 import type { FamilyRule, NativeProfile, Profile } from './types.ts';
 
 /** The attribute the SDK puts on the series that absorbs attribute sets past the cardinality limit. */
@@ -80,6 +80,8 @@ export interface Namer {
    * collection is a snapshot). @default sliceMillis 5
    */
   toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number): Promise<Family[]>;
+  /** Compiled rules held (one per scope × instrument seen in the last two passes): for tests and diagnostics. */
+  readonly compiledCount: number;
 }
 
 export interface NamerOptions {
@@ -99,7 +101,12 @@ export interface NamerOptions {
 const HOST_NATIVE: NativeProfile = { kind: 'native', name: 'otel', format: 'negotiate', scopeInfo: false };
 
 export function createNamer(profile: Profile, options: NamerOptions = {}): Namer {
-  const compiled = new Map<string, readonly CompiledRule[]>();
+  // Compiled rules by scope + instrument, with the pass that last used them. An entry not used by
+  // the last two passes is dropped (with its label strings), so the cache follows the live
+  // instruments rather than every scope and instrument name ever seen (ingested ones expire).
+  // Two passes, not one: a pull scrape and a profile-named push are both passes.
+  const compiled = new Map<string, { rules: readonly CompiledRule[]; pass: number }>();
+  let passes = 0;
   const constLabels =
     profile.kind === 'table' && profile.hostnameLabel !== undefined
       ? profile.hostnameLabel + '="' + escapeLabelValue(options.hostname ?? '') + '"'
@@ -126,10 +133,14 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     const builders = new Map<string, FamilyBuilder>();
     const order: FamilyBuilder[] = [];
     let info: Family | undefined;
+    const current = ++passes;
+    const claims = profile.kind === 'native' ? new Map<string, string>(SELF_METRIC_CLAIMS) : undefined;
     {
       // Legacy families come out in the table's order (the original's), whatever the SDK's.
       for (const rule of seeded) {
         if (builders.has(rule.name)) continue;
+        // The host's own rules on the native profile claim their names like any native family.
+        if (claims !== undefined && !claim(claims, { name: rule.name, type: rule.type })) continue;
         const builder = newBuilder({ name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' }, true);
         builders.set(rule.name, builder);
         order.push(builder);
@@ -138,20 +149,29 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     if (profile.kind === 'native' && profile.scopeInfo) {
       const attributes = rm.resource.attributes;
       if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes) };
-      if (targetInfo.family.series.length > 0) info = targetInfo.family;
+      if (targetInfo.family.series.length > 0) {
+        info = targetInfo.family;
+        claim(claims!, info);
+      }
     }
     for (const scopeMetrics of rm.scopeMetrics) {
       const scope = scopeMetrics.scope;
       for (const metric of scopeMetrics.metrics) {
         const key = scope.name + '\0' + (scope.version ?? '') + '\0' + metric.descriptor.name;
-        let rules = compiled.get(key);
-        if (rules === undefined) {
-          rules = compile(metric, scope.name, scope.version);
-          compiled.set(key, rules);
+        let entry = compiled.get(key);
+        if (entry === undefined) {
+          entry = { rules: compile(metric, scope.name, scope.version), pass: current };
+          compiled.set(key, entry);
         }
+        entry.pass = current;
+        const rules = entry.rules;
         for (const rule of rules) {
           let builder = builders.get(rule.family.name);
           if (builder === undefined) {
+            // Native names come from whatever a sender or host chose: a family that would take a
+            // name another family (or jobmeter's self-metric) already has is dropped, first come
+            // first served (target_info, jobmeter's own, then ingested ones).
+            if (claims !== undefined && !claim(claims, rule.family)) continue;
             builder = newBuilder(rule.family, rule.merges);
             builders.set(rule.family.name, builder);
             order.push(builder);
@@ -174,12 +194,16 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     }
     if (seeded.length > 0) zeroFill(seeded, builders, constLabels);
+    for (const [key, entry] of compiled) if (entry.pass < current - 1) compiled.delete(key);
     const families: Family[] = info === undefined ? [] : [info];
     for (const b of order) if (seriesCount(b) > 0) families.push(toFamily(b));
     return families;
   }
 
   return {
+    get compiledCount() {
+      return compiled.size;
+    },
     toFamilies(rm) {
       const it = pass(rm);
       for (;;) {
@@ -203,6 +227,29 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     },
   };
+}
+
+/**
+ * Names the scrape handler's self-metric takes (http/scrape-handler.ts appends it after the
+ * families where it is served; naming is upstream of http, so the name is spelled here too and a
+ * test keeps the two equal): no native family may take them.
+ */
+export const SCRAPE_ERRORS_FAMILY = 'jobmeter_scrape_errors_total';
+const SELF_METRIC_CLAIMS: ReadonlyArray<readonly [string, string]> = claimedNames(SCRAPE_ERRORS_FAMILY, 'counter').map((n) => [n, 'self-metric']);
+
+/**
+ * Takes every name `family` claims, unless one is another family's — another name, or the same
+ * name with another type (then nothing is taken). Owners are `name type`.
+ */
+function claim(claims: Map<string, string>, family: { readonly name: string; readonly type: FamilyType }): boolean {
+  const names = claimedNames(family.name, family.type);
+  const self = family.name + ' ' + family.type;
+  for (const n of names) {
+    const owner = claims.get(n);
+    if (owner !== undefined && owner !== self) return false;
+  }
+  for (const n of names) claims.set(n, self);
+  return true;
 }
 
 function groupRules(rules: readonly FamilyRule[]): Map<string, FamilyRule[]> {
@@ -364,13 +411,29 @@ function labelName(key: string): string {
   return name;
 }
 
-function renderAttributes(attributes: Attributes, suffix: string): string {
+/**
+ * The label pairs of an attribute set, as the OTel compatibility spec renders them: keys
+ * sanitised; a key that sanitises to nothing dropped; a name in `reserved` (what the exposition
+ * itself writes on this family: `le` on a histogram, the scope labels, `quantile`) prefixed with
+ * `exported_`, as Prometheus renames a target's labels that clash with its own; keys that end up
+ * with the same name merged into one label, their values joined with `;` in the lexicographic
+ * order of the original keys. So no attribute set can give a duplicate or invalid label name.
+ */
+function renderAttributes(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>): string {
+  // The usual case, in one pass as fast as plain rendering: no two keys with one name.
   const parts: string[] = [];
+  const names: string[] = [];
   for (const key in attributes) {
     const v = attributes[key];
     if (v === undefined || v === null) continue;
-    if (parts.length > 0) parts.push(',');
-    parts.push(labelName(key), '="', escapeLabelValue(typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v)), '"');
+    const name = exposedLabelName(key, reserved);
+    if (name === '') continue;
+    if (names.length > 0) {
+      if (names.includes(name)) return renderMerged(attributes, suffix, reserved);
+      parts.push(',');
+    }
+    names.push(name);
+    parts.push(name, '="', escapeLabelValue(labelValue(v)), '"');
   }
   if (suffix !== '') {
     if (parts.length > 0) parts.push(',');
@@ -379,8 +442,46 @@ function renderAttributes(attributes: Attributes, suffix: string): string {
   return parts.join('');
 }
 
+/** {@link renderAttributes} when keys collide: one label per name, values joined with `;` in key order. */
+function renderMerged(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>): string {
+  const byName = new Map<string, Array<[string, string]>>();
+  for (const key in attributes) {
+    const v = attributes[key];
+    if (v === undefined || v === null) continue;
+    const name = exposedLabelName(key, reserved);
+    if (name === '') continue;
+    const list = byName.get(name);
+    if (list === undefined) byName.set(name, [[key, labelValue(v)]]);
+    else list.push([key, labelValue(v)]);
+  }
+  const parts: string[] = [];
+  for (const [name, list] of byName) {
+    list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (parts.length > 0) parts.push(',');
+    parts.push(name, '="', escapeLabelValue(list.map(([, value]) => value).join(';')), '"');
+  }
+  if (suffix !== '') {
+    if (parts.length > 0) parts.push(',');
+    parts.push(suffix);
+  }
+  return parts.join('');
+}
+
+/** The label name of an attribute key: sanitised, `exported_` before a reserved name, `''` to drop it. */
+function exposedLabelName(key: string, reserved: ReadonlySet<string>): string {
+  const name = labelName(key);
+  return reserved.has(name) ? 'exported_' + name : name;
+}
+
+function labelValue(v: AttributeValue): string {
+  return typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v);
+}
+
+/** target_info reserves no label name. */
+const NO_RESERVED: ReadonlySet<string> = new Set();
+
 function renderTargetInfo(attributes: Attributes): Family {
-  const labels = renderAttributes(attributes, '');
+  const labels = renderAttributes(attributes, '', NO_RESERVED);
   return { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series: labels === '' ? [] : [{ labels, value: 1 }] };
 }
 
@@ -406,8 +507,11 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
     scopeLabels = 'otel_scope_name="' + escapeLabelValue(scopeName) + '"';
     if (scopeVersion) scopeLabels += ',otel_scope_version="' + escapeLabelValue(scopeVersion) + '"';
   }
+  const reserved = new Set(['quantile']);
+  if (type === 'histogram') reserved.add('le');
+  if (profile.scopeInfo) reserved.add('otel_scope_name').add('otel_scope_version');
   const cache = new SeriesCache(
-    (attributes) => renderAttributes(attributes, scopeLabels),
+    (attributes) => renderAttributes(attributes, scopeLabels, reserved),
     type === 'histogram' ? (labels) => bucketLinePrefix(name, labels) : undefined,
   );
   const intern = boundsInterner();

@@ -59,6 +59,14 @@ describe('jobmeter serve: configuration errors exit 2', () => {
     assert.equal(stderr, `jobmeter: ${path}: invalid listener.port=70000: expected an integer from 0 to 65535\n`);
   });
 
+  it('a token with auth = false names both keys (before, it served open)', async () => {
+    const path = await file('contradiction.toml', '[metrics]\nauth = false\ntoken = "t0k3n-not-printed"\n');
+    const { code, stderr } = await run(['serve', '--config', path]);
+    assert.equal(code, 2);
+    assert.match(stderr, /^jobmeter: .*invalid metrics\.auth=false: expected true, or no credentials: metrics\.token is set too/);
+    assert.doesNotMatch(stderr, /t0k3n-not-printed/);
+  });
+
   it('an unknown key in a YAML file suggests the right one', async () => {
     const path = await file('typo.yaml', 'otlp:\n  intervl_ms: 1000\n');
     const { code, stderr } = await run(['serve', '--config', path]);

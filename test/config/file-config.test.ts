@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempFiles } from '../support/temp-files.ts';
 
+import { ConfigError } from '../../src/config/errors.ts';
 import { loadConfigFile } from '../../src/config/file-config.ts';
+import { resolveServiceConfig } from '../../src/config/resolve.ts';
 
 const temp = tempFiles('jobmeter-file-config-');
 const file = temp.file;
@@ -78,5 +80,29 @@ describe('loadConfigFile', () => {
     await assert.rejects(loadConfigFile(path), {
       message: `invalid --config=${path}: expected valid JSON (line 3, column 1: Expected double-quoted property name)`,
     });
+  });
+});
+
+describe('values JSON cannot spell are printed as written (issue 13 item 11)', () => {
+  const message = async (name: string, text: string): Promise<string> => {
+    const path = await file(name, text);
+    try {
+      await resolveServiceConfig({ argv: ['--config', path], env: {} });
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.message;
+    }
+    assert.fail('no ConfigError');
+  };
+
+  it('a TOML number past the doubles prints Infinity, not null', async () => {
+    assert.equal(await message('inf.toml', '[listener]\nport = 1e400\n'), 'invalid listener.port=Infinity: expected an integer from 0 to 65535');
+    assert.equal(await message('ninf.toml', '[listener]\nport = -1e400\n'), 'invalid listener.port=-Infinity: expected an integer from 0 to 65535');
+  });
+
+  it('a YAML !!binary value prints as !!binary and its base64, not as a Buffer', async () => {
+    assert.equal(await message('bin.yaml', 'listener:\n  port: !!binary aGVsbG8=\n'), 'invalid listener.port=!!binary aGVsbG8=: expected an integer from 0 to 65535');
+    const long = Buffer.alloc(300, 7).toString('base64');
+    assert.match(await message('bin-long.yaml', `otlp:\n  protocol: !!binary ${long}\n`), /^invalid otlp\.protocol=!!binary [A-Za-z0-9+/]{48}…: expected one of/);
   });
 });

@@ -261,10 +261,21 @@ describe('precedence: defaults < env < file < flags', () => {
     ]);
   });
 
-  it('auth = false leaves the route open even with keys configured', async () => {
-    const path = await file('open.toml', 'profile = "wasmrun"\n[metrics]\nauth = false\napi_keys = [{ tenant = "a", key = "k" }]\n');
-    const { metrics } = await resolveServeConfig({ argv: ['--config', path], env: {} });
-    assert.deepEqual(metrics.apiKeys, []);
+  it('auth = false with credentials configured is a ConfigError naming both keys, never a route served open', async () => {
+    const keys = await file('open.toml', 'profile = "wasmrun"\n[metrics]\nauth = false\napi_keys = [{ tenant = "a", key = "k" }]\n');
+    await assert.rejects(
+      resolveServeConfig({ argv: ['--config', keys], env: {} }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message === 'invalid metrics.auth=false: expected true, or no credentials: metrics.api_keys is set too, and with auth off it would be ignored and metrics served open (remove metrics.api_keys or the auth setting)',
+    );
+    const token = await file('open-token.toml', `[metrics]\nauth = false\ntoken = "${SECRET}"\n`);
+    await assert.rejects(resolveServeConfig({ argv: ['--config', token], env: {} }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /^invalid metrics\.auth=false: .*metrics\.token is set too/);
+      assert.doesNotMatch(err.message, new RegExp(SECRET));
+      return true;
+    });
   });
 
   it('metrics.posture overrides the profile\'s, and its env names follow', async () => {

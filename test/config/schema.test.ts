@@ -165,11 +165,11 @@ describe('parseServiceConfig: unknown keys', () => {
     ],
     [
       { listener: { prot: 9464 } },
-      'invalid listener.prot=9464: expected a key of [listener]: enabled, host, port, allow_non_loopback, format (did you mean listener.port?)',
+      'invalid listener.prot=9464: expected a key of [listener]: enabled, host, port, allow_non_loopback, format, request_timeout_ms, idle_timeout_ms, max_connections (did you mean listener.port?)',
     ],
     [
       { listener: { allowNonLoopback: true } },
-      'invalid listener.allowNonLoopback=true: expected a key of [listener]: enabled, host, port, allow_non_loopback, format (did you mean listener.allow_non_loopback?)',
+      'invalid listener.allowNonLoopback=true: expected a key of [listener]: enabled, host, port, allow_non_loopback, format, request_timeout_ms, idle_timeout_ms, max_connections (did you mean listener.allow_non_loopback?)',
     ],
     [
       { otlp: { intervalMillis: 1000 } },

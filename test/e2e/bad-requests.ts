@@ -83,7 +83,9 @@ export interface Answer {
 async function answer(res: Response): Promise<Answer> {
   const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
   const body = new Uint8Array(await res.arrayBuffer());
-  const escape = (t: string): string => t.replace(/\|/g, '\\|');
+  // Table-safe: `|` escaped, control characters (the Collector's JSON errors quote a NUL) as \uXXXX.
+  const escape = (t: string): string =>
+    t.replace(/\|/g, '\\|').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (type === 'application/x-protobuf' || type === 'application/json') {
     if (res.status === 200) {
       const partial = decodeExportResponse(body, type === 'application/json' ? 'json' : 'protobuf');

@@ -174,37 +174,64 @@ describe('refusals', () => {
     assert.deepEqual(decodeStatus(inflated.body, 'protobuf'), { code: 3, message: `decompressed request body larger than ${MAX_BODY} bytes` });
   });
 
-  it('503 with Retry-After when the in-flight limit is reached, before reading the body', async () => {
-    // A request whose body never ends holds the only slot.
-    let held: ClientRequest | undefined;
-    const heldAnswer = new Promise<number>((resolve, reject) => {
-      held = httpRequest(url, { method: 'POST', headers: { 'content-type': PB, 'content-length': '1000' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
-      held.on('error', reject);
-      held.write(Buffer.alloc(10));
-    });
+  it('a body still trickling in holds no slot: stalled senders do not lock out a real one', async () => {
+    // Three bodies that never end, with one slot: before, each took it as its headers arrived.
+    const held = [0, 1, 2].map(() => holdBody(1000, 10));
     try {
-      // Until the held request is registered, a probe may still get through: retry a few times.
+      await Promise.all(held.map((h) => h.sent));
+      const res = await post(jsonRequest(['real.depth']), { 'content-type': JSON_TYPE });
+      assert.equal(res.status, 200);
+    } finally {
+      for (const h of held) h.request.destroy();
+    }
+  });
+
+  it('503 with Retry-After when the bodies held in flight pass maxConcurrentRequests + 1 bodies', async () => {
+    // Budget: (1 + 1) × MAX_BODY. Two held bodies of 3/4 MAX_BODY each leave half a body.
+    const held = [0, 1].map(() => holdBody(MAX_BODY, (MAX_BODY * 3) / 4));
+    try {
+      await Promise.all(held.map((h) => h.sent));
       let shed: Awaited<ReturnType<typeof post>> | undefined;
+      // Until the held bytes are counted a probe may get through: retry a few times.
       for (let i = 0; i < 50 && shed === undefined; i++) {
-        const res = await post(jsonRequest(['shed.depth']), { 'content-type': JSON_TYPE });
+        const res = await post(Buffer.alloc(MAX_BODY / 2 + 1, 0x20), { 'content-type': JSON_TYPE });
         if (res.status === 503) shed = res;
       }
       assert.ok(shed, 'no request was shed');
       assert.equal(shed.headers.get('retry-after'), '7');
       assert.equal(shed.headers.get('content-type'), JSON_TYPE);
-      assert.deepEqual(JSON.parse(shed.body.toString()), { code: 14, message: 'jobmeter is busy (1 requests in flight); retry after 7 s' });
+      assert.deepEqual(JSON.parse(shed.body.toString()), {
+        code: 14,
+        message: `jobmeter is busy (request bodies past ${2 * MAX_BODY} bytes in flight); retry after 7 s`,
+      });
+      // Ending the held requests frees their bytes (one after the other: there is one slot).
+      for (const h of held) {
+        h.request.end(Buffer.alloc(MAX_BODY / 4));
+        assert.equal(await h.answer, 400, 'answered once its body arrives (spaces: not a valid request)');
+      }
+      const after = await post(jsonRequest(['after.depth']), { 'content-type': JSON_TYPE });
+      assert.equal(after.status, 200);
     } finally {
-      held!.end(Buffer.alloc(990));
+      for (const h of held) h.request.destroy();
     }
-    assert.equal(await heldAnswer, 400, 'the held request is answered once its body arrives (zeros: not a valid request)');
-    // The slot is free again.
-    const after = await post(jsonRequest(['after.depth']), { 'content-type': JSON_TYPE });
-    assert.equal(after.status, 200);
   });
 });
+
+/** A POST declaring `length` bytes of which only `sent` are written (until the caller ends it). */
+function holdBody(length: number, sent: number): { request: ClientRequest; sent: Promise<void>; answer: Promise<number> } {
+  let request!: ClientRequest;
+  let written!: Promise<void>;
+  const answer = new Promise<number>((resolve, reject) => {
+    request = httpRequest(url, { method: 'POST', headers: { 'content-type': PB, 'content-length': String(length) } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    request.on('error', reject);
+    written = new Promise((done) => request.write(Buffer.alloc(sent, 0x20), () => done()));
+  });
+  answer.catch(() => {});
+  return { request, sent: written, answer };
+}
 
 describe('options', () => {
   it('refuses a non-loopback address without the opt-in', async () => {

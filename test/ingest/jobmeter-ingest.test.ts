@@ -118,7 +118,12 @@ describe('service config', () => {
       maxBodyBytes: 20 * 1024 * 1024,
       maxConcurrentRequests: 8,
       expiryMillis: 60_000,
+      maxMemoryBytes: 128 * 1024 * 1024,
     });
+    const limits = await resolve('[listener]\nrequest_timeout_ms = 5000\nidle_timeout_ms = 7000\nmax_connections = 9\n');
+    assert.deepEqual(limits.listener, { host: '127.0.0.1', port: 9464, allowNonLoopback: false, requestTimeoutMillis: 5000, idleTimeoutMillis: 7000, maxConnections: 9 });
+    const budget = (await resolve('[ingest]\nenabled = true\nmax_memory_bytes = 1048576\n')).ingest;
+    assert.equal(budget === false ? undefined : budget?.maxMemoryBytes, 1024 * 1024);
   });
 
   it('[otlp] naming', async () => {
@@ -128,6 +133,9 @@ describe('service config', () => {
 
   it('bad [ingest] values and keys are ConfigErrors naming them', async () => {
     await assert.rejects(resolve('[ingest]\nmax_body_bytes = 0\n'), /invalid ingest\.max_body_bytes=0: expected an integer from 1 to 1073741824 \(bytes\)/);
+    await assert.rejects(resolve('[ingest]\nmax_memory_bytes = -1\n'), /invalid ingest\.max_memory_bytes=-1: expected an integer from 1 to 68719476736 \(bytes\)/);
+    await assert.rejects(resolve('[ingest]\nmax_connections = 0\n'), /invalid ingest\.max_connections=0: expected an integer from 1 to 1000000/);
+    await assert.rejects(resolve('[listener]\nidle_timeout_ms = "5s"\n'), /invalid listener\.idle_timeout_ms=5s: expected an integer from 1 to 2147483647 \(milliseconds\) \(got a string\)/);
     await assert.rejects(resolve('[ingest]\nexpiry = 5\n'), /ingest\.expiry.*did you mean ingest\.expiry_ms\?/);
   });
 });

@@ -1,0 +1,95 @@
+/**
+ * Timeouts and a connection cap for every listener jobmeter opens (the pull listener, the ingest
+ * listener, `serve`'s main server), and the bounded close they share. Without them Node keeps a
+ * silent or stalled connection forever (fastify turns Node's request timeout off), so a few
+ * stalled bodies could hold the ingest's slots and enough idle sockets could exhaust the fds.
+ *
+ * - `requestTimeoutMillis`: a request's headers and body must have arrived within it, counted from
+ *   the connection's first byte wait (a connection that sends nothing is closed after it too);
+ *   past it Node answers 408 and closes the connection.
+ * - `idleTimeoutMillis`: a keep-alive connection with no request in progress is closed after it.
+ *   Longer than Prometheus's default scrape interval (15 s), so a scraper's connection is reused.
+ * - `maxConnections`: connections open at once; one more is closed as soon as it is accepted.
+ *
+ * What must stay true: a response being written to a client that reads slowly is not cut by these
+ * (only by the socket inactivity timeout, twice the longer of the two above, when nothing moves).
+ */
+import type { Server } from 'node:http';
+import type { FastifyHttpOptions } from 'fastify';
+import { ConfigError } from '../config/errors.ts';
+
+export interface ServerLimits {
+  /** Headers and body must arrive within this many ms; past it 408. @default 30000 */
+  readonly requestTimeoutMillis: number;
+  /** An idle keep-alive connection is closed after this many ms. @default 30000 */
+  readonly idleTimeoutMillis: number;
+  /** Connections open at once; more are closed on accept. @default 256 */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
+  requestTimeoutMillis: 30_000,
+  idleTimeoutMillis: 30_000,
+  maxConnections: 256,
+});
+
+/** How long `closeServer` lets requests in flight finish before closing their connections. */
+export const CLOSE_GRACE_MILLIS = 1_500;
+
+/** How often Node checks request and header timeouts: their precision. */
+const CHECK_INTERVAL_MILLIS = 500;
+
+/**
+ * `limits` with defaults, each checked; `prefix` names the options in errors (`ingest`, `listener`).
+ * @throws {ConfigError} for a value that is not a positive integer.
+ */
+export function resolveServerLimits(limits: Partial<ServerLimits> | undefined, prefix: string): ServerLimits {
+  const out = { ...DEFAULT_SERVER_LIMITS };
+  for (const key of Object.keys(DEFAULT_SERVER_LIMITS) as (keyof ServerLimits)[]) {
+    const v = limits?.[key];
+    if (v === undefined) continue;
+    if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${prefix}.${key}`, v, 'a positive integer');
+    out[key] = v;
+  }
+  return out;
+}
+
+/** The fastify options that apply `limits` (spread into `Fastify({...})`). */
+export function fastifyLimitOptions(limits: ServerLimits): FastifyHttpOptions<Server> {
+  return {
+    requestTimeout: limits.requestTimeoutMillis,
+    keepAliveTimeout: limits.idleTimeoutMillis,
+    // Socket inactivity (nothing read or written): twice the longer of the two, so both fire
+    // first (a 408 says why) and only a client that stops reading a response meets it.
+    connectionTimeout: 2 * Math.max(limits.requestTimeoutMillis, limits.idleTimeoutMillis),
+    // Closing is ours (closeServer): idle connections at once, the rest after a grace.
+    forceCloseConnections: false,
+    http: {
+      headersTimeout: limits.requestTimeoutMillis,
+      requestTimeout: limits.requestTimeoutMillis,
+      connectionsCheckingInterval: CHECK_INTERVAL_MILLIS,
+    },
+  };
+}
+
+/** Applies what fastify has no option for; call once the server exists (before listening). */
+export function applyConnectionCap(server: Server, limits: ServerLimits): void {
+  server.maxConnections = limits.maxConnections;
+}
+
+/**
+ * Closes `close()`'s server boundedly: stops accepting, closes idle connections (keep-alive, or a
+ * client that never sent a whole request) at once, and after `graceMillis` every connection still
+ * open, so a held-open or stalled client cannot keep shutdown waiting.
+ */
+export async function closeServer(server: Server, close: () => Promise<void>, graceMillis = CLOSE_GRACE_MILLIS): Promise<void> {
+  const closing = close();
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMillis);
+  timer.unref();
+  try {
+    await closing;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The decoding thread (decode-worker.ts) seen from the listener: one worker, started on first use,
+ * decoding one request at a time (others wait their turn), its chunks handed to `onChunk` as they
+ * arrive — one per turn of the main thread's event loop, so a scrape can run between two.
+ *
+ * The worker's heap is capped (`maxHeapMegabytes`): a request whose decoded form would not fit
+ * kills the worker, not jobmeter; that request is refused (413) and the next one gets a new worker.
+ * What a request cost is the worker's, returned when it is collected or replaced.
+ */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
+import type { DecodeJob, DecodeMessage } from './decode-worker.ts';
+
+/** Why a request was not decoded: `decode` → 400, `too-large` → 413 (the worker ran out of heap), `other` → 500. */
+export class DecodeFailed extends Error {
+  readonly kind: 'decode' | 'too-large' | 'other';
+  constructor(kind: 'decode' | 'too-large' | 'other', message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+export interface DecoderPoolOptions {
+  /** Data points per chunk handed to the main thread. @default 2000 */
+  readonly pointsPerChunk?: number;
+  /** The worker's old-generation heap, in MiB. @default 1024 */
+  readonly maxHeapMegabytes?: number;
+}
+
+interface Pending {
+  readonly job: DecodeJob;
+  readonly onChunk: (chunk: OtlpExportRequest) => void;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+const WORKER_URL = new URL(`./decode-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+export class DecoderPool {
+  readonly #options: Required<DecoderPoolOptions>;
+  #worker: Worker | undefined;
+  #nextId = 0;
+  #current: Pending | undefined;
+  readonly #queue: Pending[] = [];
+  #closed = false;
+  /** Messages from the worker not handled yet: one per turn (a port delivers a backlog in one go). */
+  readonly #inbox: DecodeMessage[] = [];
+  #draining = false;
+
+  constructor(options: DecoderPoolOptions = {}) {
+    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, ...options };
+  }
+
+  /** Decodes `body` (decompressed); resolves once every chunk went to `onChunk`. */
+  decode(body: Buffer, encoding: OtlpEncoding, onChunk: (chunk: OtlpExportRequest) => void): Promise<void> {
+    if (this.#closed) return Promise.reject(new DecodeFailed('other', 'the ingest is closing'));
+    return new Promise((resolve, reject) => {
+      const job: DecodeJob = {
+        id: this.#nextId++,
+        body,
+        encoding,
+        pointsPerChunk: this.#options.pointsPerChunk,
+      };
+      this.#queue.push({ job, onChunk, resolve, reject });
+      this.#next();
+    });
+  }
+
+  /** Stops the worker; requests not finished are refused. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const p of this.#queue.splice(0)) p.reject(new DecodeFailed('other', 'the ingest is closing'));
+    this.#current?.reject(new DecodeFailed('other', 'the ingest is closing'));
+    this.#current = undefined;
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.terminate();
+  }
+
+  #next(): void {
+    if (this.#current !== undefined || this.#closed) return;
+    const pending = this.#queue.shift();
+    if (pending === undefined) return;
+    this.#current = pending;
+    this.#workerFor().postMessage(pending.job);
+  }
+
+  #workerFor(): Worker {
+    if (this.#worker !== undefined) return this.#worker;
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMegabytes } });
+    worker.unref();
+    worker.on('message', (message: DecodeMessage) => {
+      this.#inbox.push(message);
+      if (!this.#draining) {
+        this.#draining = true;
+        setImmediate(() => this.#drain());
+      }
+    });
+    const failed = (why: string): void => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      const current = this.#current;
+      this.#current = undefined;
+      current?.reject(new DecodeFailed('too-large', `the request could not be decoded within the decoder's ${this.#options.maxHeapMegabytes} MiB (${why})`));
+      this.#next();
+    };
+    worker.on('error', (err) => failed(err.message));
+    worker.on('exit', (code) => failed(`exit ${code}`));
+    this.#worker = worker;
+    return worker;
+  }
+
+  #drain(): void {
+    const message = this.#inbox.shift();
+    if (message !== undefined) this.#onMessage(message);
+    if (this.#inbox.length > 0) setImmediate(() => this.#drain());
+    else this.#draining = false;
+  }
+
+  #onMessage(message: DecodeMessage): void {
+    const current = this.#current;
+    if (current === undefined || current.job.id !== message.id) return;
+    if ('chunk' in message) {
+      try {
+        current.onChunk(message.chunk);
+      } catch (err) {
+        this.#finish(() => current.reject(err instanceof Error ? err : new Error(String(err))));
+      }
+      return;
+    }
+    if ('error' in message) this.#finish(() => current.reject(new DecodeFailed(message.error.kind, message.error.message)));
+    else this.#finish(() => current.resolve());
+  }
+
+  #finish(settle: () => void): void {
+    this.#current = undefined;
+    settle();
+    this.#next();
+  }
+}

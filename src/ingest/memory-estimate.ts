@@ -1,0 +1,44 @@
+/**
+ * What the ingest store's state costs, in bytes, estimated as it is created: the number the
+ * memory budget (`ingest.maxMemoryBytes`) is checked against. An estimate, not a measurement —
+ * strings at two bytes a character (V8 keeps Latin-1 in one), objects and map entries at fixed
+ * sizes rounded up from heap snapshots — so the budget errs on the side of refusing early. An
+ * output series also pays for the label string the naming stage keeps for it (about its
+ * attributes' length again).
+ *
+ * What must stay true: every estimate is a function of what is kept only, so the same numbers are
+ * added when state is created and subtracted when it is dropped, and the total returns to zero.
+ */
+import type { Attributes } from '@opentelemetry/api';
+
+/** A source series: its object, its `Map` and `Set` entries, a histogram's accumulator header. */
+const STREAM_BYTES = 160;
+/** An output series: its object, map entry, stream set, frozen attributes object and times. */
+const SERIES_BYTES = 320;
+/** An instrument: its object, descriptor, fold and series map. */
+const INSTRUMENT_BYTES = 1_024;
+/** A number in an array (bucket counts and bounds are plain double arrays). */
+const NUMBER_BYTES = 8;
+
+const stringBytes = (s: string): number => 2 * s.length;
+
+/** A source series kept under `key`, with `buckets` bucket counts when it is a histogram. */
+export function streamBytes(key: string, buckets: number): number {
+  // The key twice: in the store's map and on the stream. Histogram streams hold their counts.
+  return STREAM_BYTES + 2 * stringBytes(key) + buckets * NUMBER_BYTES;
+}
+
+/** An output series kept under `key` with `attributes`, with `buckets` bucket counts when it is a histogram. */
+export function seriesBytes(key: string, attributes: Attributes, buckets: number): number {
+  let labels = 0;
+  for (const [k, v] of Object.entries(attributes)) labels += 16 + stringBytes(k) + stringBytes(String(v));
+  // Attributes object + the naming stage's label string (same characters, plus quotes and commas);
+  // bounds, base and each point's copy of the counts.
+  return SERIES_BYTES + stringBytes(key) + 2 * labels + 3 * buckets * NUMBER_BYTES;
+}
+
+/** An instrument with this name, description and unit. */
+export function instrumentBytes(name: string, description: string, unit: string): number {
+  // The name is kept by the instrument, its descriptor and the naming stage's compiled rule.
+  return INSTRUMENT_BYTES + 3 * stringBytes(name) + stringBytes(description) + stringBytes(unit);
+}

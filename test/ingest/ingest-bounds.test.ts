@@ -1,0 +1,90 @@
+/**
+ * Item 1 of issue 13, at the store: what a sender sends is bounded in length before it is kept,
+ * and the store's estimated bytes stay under `maxMemoryBytes`; past it new series are refused with
+ * `partial_success` and counted in `jobmeter.ingest.refused{reason}`.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { IngestStore, REFUSED_METRIC } from '../../src/ingest/ingest-store.ts';
+import { collected, gauge, metric, numberPoint, request, sum } from './helpers.ts';
+
+const MiB = 1024 * 1024;
+const huge = (i: number, length = MiB): string => `v${i}-` + 'x'.repeat(length);
+
+async function refused(store: IngestStore): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const m of (await collected(store)).get(REFUSED_METRIC) ?? []) {
+    for (const p of m.dataPoints) out[String(p.attributes['reason'])] = p.value as number;
+  }
+  return out;
+}
+
+describe('ingest bounds in bytes', () => {
+  it('keeps a bounded number of bytes per series however long the attribute values, and tells long values apart', async () => {
+    const store = new IngestStore();
+    for (let i = 0; i < 20; i++) {
+      const r = store.ingest(request([metric('daemon.load', gauge([numberPoint(i, { payload: huge(i) })]))], { 'service.name': 'd', blob: huge(i) }));
+      assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
+    }
+    // 20 streams: two values sharing a 256-character prefix are still two series.
+    assert.equal(store.seriesCount, 20);
+    // Old code kept each 1 MiB value in its key (40 MiB for these 20); now a few KiB each.
+    assert.ok(store.memoryBytes < 20 * 8 * 1024, `memoryBytes ${store.memoryBytes}`);
+    const points = (await collected(store)).get('daemon.load')!.flatMap((m) => m.dataPoints as { attributes: Record<string, unknown> }[]);
+    for (const p of points) assert.ok(String(p.attributes['payload']).length <= 256);
+  });
+
+  it('refuses a metric name or unit past the length bound, cuts a description, a scope name and attribute keys', async () => {
+    const store = new IngestStore();
+    const longName = 'n'.repeat(MiB);
+    const r = store.ingest(
+      request([
+        metric(longName, gauge([numberPoint(1)])),
+        metric('daemon.u', gauge([numberPoint(1)]), 'u'.repeat(100)),
+        { name: 'daemon.described', description: 'd'.repeat(MiB), unit: '', data: gauge([numberPoint(1, { ['k'.repeat(1000)]: 'a', '': 'b', ok: 'c' })]) },
+      ], {}, 's'.repeat(MiB)),
+    );
+    assert.equal(r.rejectedDataPoints, 2);
+    assert.match(r.errorMessage, /a metric name longer than 255 characters \(1\)/);
+    assert.match(r.errorMessage, /a unit longer than 63 characters \(1\)/);
+    assert.ok(r.errorMessage.length <= 1024);
+    const [data] = (await collected(store)).get('daemon.described')!;
+    assert.ok(data!.descriptor.description.length <= 1024);
+    assert.deepEqual(Object.keys(data!.dataPoints[0]!.attributes), ['ok']);
+    const { resourceMetrics } = await store.collect();
+    for (const sm of resourceMetrics.scopeMetrics) assert.ok(sm.scope.name.length <= 256);
+    assert.deepEqual(await refused(store), { too_long: 2 });
+  });
+
+  it('refuses new series past the memory budget, keeps serving the ones it holds, and frees the budget when they expire', async () => {
+    let now = 1_700_000_000_000;
+    const store = new IngestStore({ maxMemoryBytes: 256 * 1024, expiryMillis: 60_000, now: () => now });
+    let accepted = 0;
+    let lastMessage = '';
+    for (let i = 0; i < 200; i++) {
+      const attributes: Record<string, string> = {};
+      for (let k = 0; k < 8; k++) attributes[`key${k}`] = huge(i * 8 + k, 300);
+      const r = store.ingest(request([metric('daemon.jobs', sum([numberPoint(i, attributes, 1, 2)]))]));
+      if (r.rejectedDataPoints === 0) accepted++;
+      else lastMessage = r.errorMessage;
+      assert.ok(store.memoryBytes <= 256 * 1024);
+    }
+    assert.ok(accepted > 10 && accepted < 200, `accepted ${accepted}`);
+    assert.match(lastMessage, /^1 data point rejected: daemon\.jobs: over the memory budget of 262144 bytes \(1\)$/);
+    assert.equal((await refused(store))['memory_budget'], 200 - accepted);
+    assert.equal(store.seriesCount, accepted);
+    // Expired series give their bytes back: new ones fit again.
+    now += 61_000;
+    await store.collect();
+    assert.equal(store.memoryBytes, 0);
+    const r = store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, { key0: 'again' }, 1, 2)]))]));
+    assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
+  });
+
+  it('refuses the self-metric name from a sender', () => {
+    const store = new IngestStore();
+    const r = store.ingest(request([metric(REFUSED_METRIC, sum([numberPoint(5, { reason: 'x' })]))]));
+    assert.equal(r.rejectedDataPoints, 1);
+    assert.match(r.errorMessage, /the name of a jobmeter self-metric/);
+  });
+});
