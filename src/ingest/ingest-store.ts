@@ -18,9 +18,13 @@
  *   measurements of an embedded host. Cumulative re-aggregation needs the per-stream state, so the
  *   number of streams is what the caps bound.
  * - **Temporality.** Delta points are accumulated; cumulative points replace the stream's value.
- *   A cumulative monotonic stream whose start time changes, or whose value goes down, has been
- *   reset (its sender restarted): what it had counted is kept in the series' base and the new
- *   value adds from there, so the series never jumps backwards because of one sender. Up-down
+ *   A cumulative monotonic stream whose value goes down has been reset (its sender restarted and
+ *   counts from zero): what it had counted is kept in the series' base and the new value adds from
+ *   there, so the series never jumps backwards because of one sender. A new start time alone is no
+ *   reset: a daemon that reports totals it keeps (in its database) sends the same totals with a new
+ *   start time after a restart, and they must not be counted twice — the rule Prometheus applies
+ *   to a scraped counter (only a decrease is a reset). The price: increments a restarted in-memory
+ *   counter made before its first export, up to its old value, are not seen. Up-down
  *   sums and gauges are levels: a stream contributes its latest value. A delta point at or before
  *   the stream's last time is a duplicate (a retried export) and is skipped.
  * - **Expiry.** A stream not updated for `expiryMillis` (default 5 minutes, the Collector's
@@ -659,7 +663,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     if (mode === 'delta') {
       stream.value += v;
     } else {
-      if (monotonic && mode === 'cumulative' && stream.points > 0 && (restarted(stream, point) || v < stream.value)) {
+      if (monotonic && mode === 'cumulative' && stream.points > 0 && v < stream.value) {
         // The sender's counter started over: keep what it had counted, count on from there.
         stream.series.base += stream.value;
       }
@@ -721,7 +725,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     if (delta) {
       stream.hist = stream.hist === undefined ? incoming : addHistogram(stream.hist, incoming);
     } else {
-      if (stream.hist !== undefined && stream.points > 0 && (restarted(stream, point) || point.count < stream.hist.count)) {
+      if (stream.hist !== undefined && stream.points > 0 && point.count < stream.hist.count) {
         series.baseHist = series.baseHist === undefined ? stream.hist : addHistogram(series.baseHist, stream.hist);
       }
       stream.hist = incoming;

@@ -1,17 +1,29 @@
 /**
- * Ingested data wins over the service's own for the same instrument name.
+ * Ingested data and the service's own, for the same instrument name.
  *
- * `jobmeter serve` records a few instruments of its own (`jobmeter.build.info`, process metrics
- * such as `process.uptime`). When a foreign daemon pushes the same canonical names, its figures
- * are the ones the profile must show — runwisp's `runwisp_daemon_uptime_seconds` is the daemon's
- * uptime, not jobmeter's — and the two must not be added up or shown side by side. So, in a
- * collection, every metric of the SDK's own scopes whose name also arrives from the ingest store
- * is left out.
+ * - **Levels and the process's figures: ingested wins.** `jobmeter serve` records a few
+ *   instruments of its own (`jobmeter.build.info`, `process.*`/`system.*` figures such as
+ *   `process.uptime`). When a foreign daemon pushes the same names, its figures are the ones the
+ *   profile must show — runwisp's `runwisp_daemon_uptime_seconds` is the daemon's uptime, not
+ *   jobmeter's — and the two must not be added up or shown side by side: such a metric of the
+ *   SDK's own scopes is left out. The same for every gauge and up-down sum (a level).
+ * - **Events: both count.** A counter or histogram that counts events (`jobmeter.request.rejected`:
+ *   the 401s `serve` answers itself and the rejections the daemon pushes) is kept from both sides;
+ *   the naming stage adds up the series that land on the same labels. Replacing one with the
+ *   other would make a counter on the pull endpoint go backwards.
  */
-import type { ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+
+/** Whether the SDK's own `m` is left out when a sender pushes its name (see above). */
+function shadowed(m: MetricData): boolean {
+  const name = m.descriptor.name;
+  if (name.startsWith('process.') || name.startsWith('system.')) return true;
+  const events = (m.dataPointType === DataPointType.SUM && m.isMonotonic) || m.dataPointType === DataPointType.HISTOGRAM;
+  return !events || m.aggregationTemporality !== AggregationTemporality.CUMULATIVE;
+}
 
 /**
- * `resourceMetrics` without the SDK's own metrics that ingested ones shadow. Returns the input
+ * `resourceMetrics` without the SDK's own metrics that ingested ones replace. Returns the input
  * itself when nothing is shadowed.
  *
  * @param isIngested tells the ingest store's scopes from the SDK's (`store.owns`).
@@ -29,7 +41,7 @@ export function preferIngested(resourceMetrics: ResourceMetrics, isIngested: (sc
       scopeMetrics.push(sm);
       continue;
     }
-    const metrics = sm.metrics.filter((m) => !ingestedNames.has(m.descriptor.name));
+    const metrics = sm.metrics.filter((m) => !(ingestedNames.has(m.descriptor.name) && shadowed(m)));
     if (metrics.length === sm.metrics.length) {
       scopeMetrics.push(sm);
       continue;

@@ -107,6 +107,8 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   // Two passes, not one: a pull scrape and a profile-named push are both passes.
   const compiled = new Map<string, { rules: readonly CompiledRule[]; pass: number }>();
   let passes = 0;
+  /** Zero-filled counter series' last values (zeroFill); bounded by the rules' vocabularies. */
+  const held = new Map<string, Held>();
   const constLabels =
     profile.kind === 'table' && profile.hostnameLabel !== undefined
       ? profile.hostnameLabel + '="' + escapeLabelValue(options.hostname ?? '') + '"'
@@ -193,7 +195,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         yield;
       }
     }
-    if (seeded.length > 0) zeroFill(seeded, builders, constLabels);
+    if (seeded.length > 0) zeroFill(seeded, builders, constLabels, held);
     for (const [key, entry] of compiled) if (entry.pass < current - 1) compiled.delete(key);
     const families: Family[] = info === undefined ? [] : [info];
     for (const b of order) if (seriesCount(b) > 0) families.push(toFamily(b));
@@ -608,12 +610,40 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
  * Zero-filled families are emitted even when nothing was recorded yet: that is their point. Their
  * vocabulary comes first, in order, so the output reads like the original's.
  */
-function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuilder>, constLabels: string): void {
+/** A zero-filled counter series' last served value, and what its source's values are added to. */
+interface Held {
+  last: number;
+  offset: number;
+}
+
+/**
+ * Zero-fills the families whose rules say so. A zero-filled counter series is served on every
+ * scrape, so Prometheus reads it as one series, which must never go down: when its source goes
+ * away (an ingested sender's series expires) it keeps the last value it was served rather than 0,
+ * and when a source comes back from lower down, its values count on from there (`held`, per
+ * family and label string). Gauges fill with 0, a level.
+ */
+function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuilder>, constLabels: string, held: Map<string, Held>): void {
   for (const rule of rules) {
     const builder = builders.get(rule.name)!;
     // Zero-filling is for counters and gauges: a histogram has no single value to zero.
     if (builder.type === 'histogram') continue;
-    if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, 0);
+    const counter = builder.type === 'counter';
+    /** The value to serve for series `l`, whose source has `current` (undefined: none now). */
+    const served = (l: string, current: number | undefined): number => {
+      if (!counter) return current ?? 0;
+      const key = rule.name + '\0' + l;
+      let h = held.get(key);
+      if (h === undefined) held.set(key, (h = { last: 0, offset: 0 }));
+      if (current === undefined) h.offset = h.last;
+      else if (h.offset + current < h.last) h.offset = h.last;
+      h.last = current === undefined ? h.last : h.offset + current;
+      return h.last;
+    };
+    if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, served(constLabels, undefined));
+    else if (rule.emitZero && counter && builder.labels.length === 1 && builder.labels[0] === constLabels) {
+      builder.values[0] = served(constLabels, builder.values[0]!);
+    }
     if (builder.ascii && !isAscii(constLabels)) builder.ascii = false;
     if (rule.zeroFill === undefined) continue;
     for (const [label, words] of Object.entries(rule.zeroFill)) {
@@ -626,9 +656,9 @@ function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuil
         if (builder.ascii && !isAscii(l)) builder.ascii = false;
         const at = builder.index!.get(l);
         labels.push(l);
-        if (at === undefined) values.push(0);
+        if (at === undefined) values.push(served(l, undefined));
         else {
-          values.push(builder.values[at]!);
+          values.push(served(l, builder.values[at]!));
           taken.add(at);
         }
       }

@@ -77,14 +77,33 @@ describe('temporality', () => {
 });
 
 describe('counter resets', () => {
-  it('a new start time is a reset: what was counted stays, the new count adds to it', async () => {
+  it('a new start time alone is no reset: totals a daemon keeps across its restart are not counted twice', async () => {
+    const store = new IngestStore();
+    const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)]))]));
+    send(1000, 100, 110);
+    send(1000, 200, 201); // restarted at t=200, reporting the total from its database
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 1000 });
+    send(1002, 200, 210);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 1002 });
+  });
+
+  it('a restart that counts from zero is a reset: what was counted stays, the new count adds to it', async () => {
     const store = new IngestStore();
     const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)]))]));
     send(10, 100, 110);
-    send(2, 200, 201); // the sender restarted at t=200
+    send(2, 200, 201); // the sender restarted at t=200, in memory
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 12 }, 'no negative jump to 2');
     send(5, 200, 210);
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 15 });
+  });
+
+  it('a histogram with a new start time and the same totals is no reset either', async () => {
+    const store = new IngestStore();
+    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 0], 3, {}, 100, 110)]))]));
+    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 0], 3, {}, 200, 210)]))]));
+    const h = (await histograms(store, 'daemon.latency'))['{}']!;
+    assert.equal(h.count, 3);
+    assert.deepEqual(h.buckets, { boundaries: [1, 5], counts: [2, 1, 0] });
   });
 
   it('a value going down is a reset even without start times', async () => {
