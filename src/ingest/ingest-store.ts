@@ -64,7 +64,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../config/errors.ts';
 import { createBoundedAttributesProcessor, maxAttributeSets, MAX_VALUE_LENGTH, toLabelString } from '../domain/bounded-attributes.ts';
-import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
+import { DOMAIN_INSTRUMENTS, RUN_FINISHED } from '../domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentKind, InstrumentSpec } from '../domain/types.ts';
 import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
@@ -80,6 +80,7 @@ import {
   type DroppedAttributes,
 } from './input-bounds.ts';
 import { instrumentBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
+import { derivedRunMetrics } from './derived-runs.ts';
 import type {
   OtlpExportRequest,
   OtlpHistogramPoint,
@@ -327,6 +328,8 @@ export class IngestStore implements MetricProducer, IngestSink {
   /** Data points refused since the store was made, by reason. */
   readonly #refused = new Map<RefusalReason, number>();
   readonly #refusedStart: HrTime;
+  /** The latest time a sender's `jobmeter.run.finished{outcome="failure"}` went up (derived-runs.ts), in seconds. */
+  #lastFailureSeconds: number | undefined;
   readonly #exposedNames: IngestStoreOptions['exposedNames'];
   readonly #reserved: ReadonlyMap<string, string>;
   /** Exposed names held, by the instrument holding them. */
@@ -418,6 +421,8 @@ export class IngestStore implements MetricProducer, IngestSink {
       for (const [scopeKey, points] of byScope) scopes.get(scopeKey)!.metrics.push(metricData(instrument, points));
     }
     const scopeMetrics = [...scopes.values()];
+    const derived = derivedRunMetrics(scopeMetrics, this.#lastFailureSeconds);
+    if (derived.length > 0) scopeMetrics.push({ scope: { name: 'jobmeter', version: VERSION }, metrics: derived });
     if (this.#refused.size > 0) scopeMetrics.push(this.#refusedMetrics(endTime));
     for (const sm of scopeMetrics) this.#produced.add(sm);
     return Promise.resolve({ resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] });
@@ -660,6 +665,7 @@ export class IngestStore implements MetricProducer, IngestSink {
       report.accepted++;
       return;
     }
+    const before = stream.value;
     if (mode === 'delta') {
       stream.value += v;
     } else {
@@ -668,6 +674,10 @@ export class IngestStore implements MetricProducer, IngestSink {
         stream.series.base += stream.value;
       }
       stream.value = v;
+    }
+    if (instrument.name === RUN_FINISHED.name && point.attributes['outcome'] === 'failure' && stream.value > before) {
+      const seconds = Number(point.timeUnixNano / 1_000_000n) / 1000;
+      if (this.#lastFailureSeconds === undefined || seconds > this.#lastFailureSeconds) this.#lastFailureSeconds = seconds;
     }
     applied(stream, point, now);
     report.accepted++;

@@ -119,3 +119,25 @@ describe('expiry never looks like a reset', () => {
     assert.equal(await success(), 5);
   });
 });
+
+describe('library and ingest derive a profile series the same way', () => {
+  it('runwisp: a daemon pushing only jobmeter.run.finished gets runs_total and the last failure, as an embedded host', async () => {
+    const ingesting = await served({ profile: 'runwisp' });
+    const embedded = await createJobmeter({ profile: 'runwisp', listener: false, processMetrics: false, global: false });
+    started.push(embedded);
+    const runs = [['success', 2], ['failure', 1]] as const;
+    const t0 = Date.now() / 1000;
+    await daemonRun(ingesting, (provider) => {
+      const finished = provider.getMeter('runwisp').createCounter('jobmeter.run.finished');
+      for (const [outcome, n] of runs) finished.add(n, { task: 'backup', kind: 'task', outcome });
+    });
+    for (const [outcome, n] of runs) for (let i = 0; i < n; i++) embedded.recordRun({ task: 'backup', kind: 'task', outcome, durationSeconds: 1 });
+    const t1 = Date.now() / 1000;
+    assert.deepEqual(await seriesOf(ingesting, 'runwisp_runs_total'), await seriesOf(embedded, 'runwisp_runs_total'));
+    assert.deepEqual(await seriesOf(ingesting, 'runwisp_runs_total'), { 'status="success"': 2, 'status="failed"': 1 });
+    for (const jm of [ingesting, embedded]) {
+      const last = (await seriesOf(jm, 'runwisp_runs_last_failure_timestamp_seconds'))[''];
+      assert.ok(last !== undefined && last >= t0 - 1 && last <= t1 + 1, `last failure ${last}, runs between ${t0} and ${t1}`);
+    }
+  });
+});
