@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `jobmeter` command:
  *
@@ -20,7 +19,7 @@
  * and endpoints may carry credentials. Error messages are the ConfigError's, which redact them.
  *
  * `runCli` does the work and returns the exit status, so tests can import this module; only the
- * entry point (`import.meta.main`) calls `process.exit`.
+ * bin (bin.ts) calls `process.exit`.
  */
 import { parseArgs } from 'node:util';
 
@@ -335,14 +334,4 @@ function startupError(io: CliIo, err: unknown): number {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-if (import.meta.main) {
-  runCli(process.argv.slice(2), process.env).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`jobmeter: ${messageOf(err)}\n`);
-      process.exit(EXIT_FAILURE);
-    },
-  );
 }

@@ -1,5 +1,5 @@
 /**
- * `jobmeter` as a child process: `node src/cli/main.ts …` with the repository's Node 24.
+ * `jobmeter` as a child process: `node src/cli/bin.ts …` with the repository's Node 24.
  * Every wait is bounded; a child still running at the end of a test is killed.
  */
 import assert from 'node:assert/strict';
