@@ -139,7 +139,8 @@ export function resolveProfileChoice(
 /** The profile, extended with the host's rules once they are checked against it. */
 export function buildProfile(choice: Pick<ResolvedOptions, 'profile' | 'profileRules'>, scopeInfo: boolean): Profile {
   const builtIn = resolveProfile(choice.profile, scopeInfo);
-  return resolveProfile(choice.profile, scopeInfo, checkFamilyRules(choice.profileRules, builtIn.rules ?? []));
+  const labelsByName = builtIn.kind === 'table' && builtIn.order === 'sorted';
+  return resolveProfile(choice.profile, scopeInfo, checkFamilyRules(choice.profileRules, builtIn.rules ?? [], 'profile.rules', labelsByName));
 }
 
 /**

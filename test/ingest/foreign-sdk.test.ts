@@ -132,7 +132,7 @@ function normalized(families: Families) {
 
 test('the pull side serves exactly what an embedded host serves (solti: every family)', async () => {
   const ingested = normalized(await served.scrape());
-  assert.deepEqual(ingested.map((f) => f.name), ['solti_runner_tasks_started_total', 'solti_runner_tasks_completed_total', 'solti_runner_task_duration_seconds', 'solti_runner_errors_total']);
+  assert.deepEqual(ingested.map((f) => f.name), ['solti_runner_errors_total', 'solti_runner_task_duration_seconds', 'solti_runner_tasks_completed_total', 'solti_runner_tasks_started_total']);
   assert.deepEqual(ingested, normalized(await embedded.scrape()));
 });
 
