@@ -88,7 +88,10 @@ interface ResolvedOptions {
 
 /**
  * The JSON view of a profile. The dedicated listener has no auth, i.e. it is wasmrun's open mode,
- * so the per-session breakdown is included there (never as labels: ids are unbounded).
+ * so the per-session breakdown is included there (never as labels: ids are unbounded), always:
+ * `[]` when the host lists no sessions (no snapshot, or one without `sessions.list`), as wasmrun's
+ * open mode always has the array. Data ingested over OTLP never fills it: no OTLP instrument
+ * carries the per-session list (docs/collector.md).
  */
 export function jsonView(profile: Profile, lastSnapshot: () => HostSnapshot | undefined = () => undefined): JsonView {
   if (profile.kind !== 'table' || profile.json !== 'flat') return { shape: 'generic' };
@@ -96,8 +99,7 @@ export function jsonView(profile: Profile, lastSnapshot: () => HostSnapshot | un
     shape: 'flat',
     prefix: profile.prefix,
     extra: () => {
-      const list = lastSnapshot()?.sessions?.list;
-      if (list === undefined) return undefined;
+      const list = lastSnapshot()?.sessions?.list ?? [];
       return { sessions: list.map((s) => ({ id: s.id, disk_bytes: s.diskBytes, memory_cap_pages: s.memoryCapPages })) };
     },
   };
