@@ -327,6 +327,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     // Every original reports its build; default to jobmeter's own so the series is never absent.
     build: options.build ?? { version: VERSION },
     snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },
+    ...(profile.kind === 'table' && profile.vocabularies !== undefined ? { vocabularies: profile.vocabularies } : {}),
   });
   const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter) : () => {};
 

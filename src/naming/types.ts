@@ -63,6 +63,13 @@ export interface TableProfile {
    * rules then list their labels by name. Host instruments without a rule follow either way.
    */
   readonly order?: 'table' | 'sorted';
+  /**
+   * Closed sets the original's document gives for canonical attributes that jobmeter keeps open
+   * (attribute → its values, before the rules' value words): a domain record with another value
+   * is dropped, warned about once and counted in `jobmeter.records.dropped{reason="vocabulary"}`,
+   * never passed through or folded into an `other` the original never emits.
+   */
+  readonly vocabularies?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface NativeProfile {

@@ -17,6 +17,11 @@ export const soltiProfile: TableProfile = {
   // solti is a Rust program on the `prometheus` crate: label pairs by name, families by name,
   // series by label values.
   order: 'sorted',
+  // RunnerType and RunnerErrorKind, the enums behind its labels.
+  vocabularies: {
+    runner: ['subprocess', 'wasm', 'container'],
+    error: ['cgroup_prepare_failed', 'backend_config_failed', 'spawn_failed', 'module_load_failed'],
+  },
   buckets: {
     // 0.01 … 3600 s, exactly solti's list (also jobmeter's default).
     'jobmeter.run.duration': DEFAULT_RUN_DURATION_BUCKETS,
