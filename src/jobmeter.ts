@@ -268,6 +268,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           expiryMillis: o.ingest.expiryMillis,
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument,
           maxSeries: o.ingest.maxSeries,
+          ...(profile.kind === 'table' && profile.vocabularies !== undefined ? { vocabularies: profile.vocabularies } : {}),
         });
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));

@@ -55,6 +55,7 @@ import { createBoundedAttributesProcessor, maxAttributeSets, MAX_VALUE_LENGTH } 
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentKind, InstrumentSpec } from '../domain/types.ts';
+import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from '../domain/vocabulary.ts';
 import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
 import type {
   OtlpExportRequest,
@@ -98,6 +99,12 @@ export interface IngestStoreOptions {
   maxInstruments?: number;
   /** The clock (Unix milliseconds) used for expiry and point times. @default Date.now */
   now?: () => number;
+  /**
+   * The profile's closed vocabularies over canonical attributes (naming/types.ts): a point of a
+   * canonical instrument with a value outside them — or outside a closed attribute that drops
+   * (`outside: 'drop'`) — is refused, as an embedded host drops the record. @default none
+   */
+  vocabularies?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What one export request did. */
@@ -145,6 +152,8 @@ interface Instrument {
   readonly descriptor: MetricDescriptor;
   readonly spec: InstrumentSpec | undefined;
   readonly fold: (attributes: Attributes) => Attributes;
+  /** Canonical instruments: the value of a point's attributes outside a closed set that drops. */
+  readonly closed: VocabularyCheck | undefined;
   /** Source series it may hold. */
   readonly streamCap: number;
   /** Output series by scope key + bounded attribute key. */
@@ -222,6 +231,7 @@ export class IngestStore implements MetricProducer, IngestSink {
   readonly #maxSeries: number;
   readonly #maxInstruments: number;
   readonly #now: () => number;
+  readonly #vocabularies: Readonly<Record<string, readonly string[]>> | undefined;
   readonly #instruments = new Map<string, Instrument>();
   readonly #streams = new Map<string, Stream>();
   /** The ScopeMetrics this store produced, so composition can tell them from the SDK's own. */
@@ -236,6 +246,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     this.#maxSeries = positive(options.maxSeries ?? DEFAULT_MAX_SERIES, 'ingest.maxSeries', true);
     this.#maxInstruments = positive(options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS, 'ingest.maxInstruments', true);
     this.#now = options.now ?? Date.now;
+    this.#vocabularies = options.vocabularies;
   }
 
   /** Source series held now (for tests and diagnostics). */
@@ -362,6 +373,7 @@ export class IngestStore implements MetricProducer, IngestSink {
       },
       spec,
       fold: spec !== undefined ? boundedFold(spec) : plainFold,
+      closed: spec === undefined ? undefined : closedCheck(spec, this.#vocabularies),
       // A canonical instrument may hold as many series as its vocabularies allow, up to the views'
       // ceiling, as on an embedded host (rm's per-host gauges: 5000 hosts).
       streamCap:
@@ -393,6 +405,10 @@ export class IngestStore implements MetricProducer, IngestSink {
     }
     if (instrument.streamCount >= instrument.streamCap) {
       report.reject(instrument.name, 1, `over the cap of ${instrument.streamCap} source series per instrument`);
+      return undefined;
+    }
+    if (instrument.closed?.(attributes) !== undefined) {
+      report.reject(instrument.name, 1, "an attribute value outside the closed set the profile's original documents");
       return undefined;
     }
     if (instrument.spec !== undefined) {
@@ -657,6 +673,15 @@ function metricData(instrument: Instrument, points: DataPoint<number>[] | DataPo
         isMonotonic: instrument.shape === 'monotonicSum',
       };
   }
+}
+
+/** The closed sets a canonical instrument's points must keep to: the profile's over its attributes, and its own that drop. */
+function closedCheck(spec: InstrumentSpec, vocabularies: Readonly<Record<string, readonly string[]>> | undefined): VocabularyCheck | undefined {
+  const keys = new Set(spec.attributes.map((a) => a.key));
+  const profile = vocabularies === undefined ? undefined : vocabularyCheck(Object.fromEntries(Object.entries(vocabularies).filter(([k]) => keys.has(k))));
+  const own = dropOutsideCheck(spec.attributes);
+  if (profile === undefined || own === undefined) return profile ?? own;
+  return (attributes) => profile(attributes) ?? own(attributes);
 }
 
 function boundedFold(spec: InstrumentSpec): (attributes: Attributes) => Attributes {
