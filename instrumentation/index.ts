@@ -12,11 +12,15 @@
  * Reads the standard OTEL_* variables (see src/config/otel-env.ts) plus JOBMETER_CONFIG (a config
  * file, same keys as `jobmeter serve --config`), JOBMETER_PROFILE and JOBMETER_LISTEN
  * (`host:port`); the precedence is the service's: defaults < OTEL_* < file < JOBMETER_* flags.
+ *
+ * Exit codes are the service's: a configuration problem exits 2 naming the variable or file key
+ * the user set (JOBMETER_PROFILE, not the flag it stands for); any other startup failure exits 1.
  */
 import { ConfigError, describeConfigError } from '../src/config/errors.ts';
-import { resolveServiceConfig } from '../src/config/resolve.ts';
+import { PRELOAD_FLAG_KEYS, resolveServiceConfig } from '../src/config/resolve.ts';
 import { createJobmeter, type Jobmeter } from '../src/jobmeter.ts';
 
+/** The JOBMETER_* variables as `serve` flags; errors name the variables (PRELOAD_FLAG_KEYS). */
 function argvFromEnv(env: NodeJS.ProcessEnv): string[] {
   const argv: string[] = [];
   if (env.JOBMETER_CONFIG) argv.push('--config', env.JOBMETER_CONFIG);
@@ -27,7 +31,7 @@ function argvFromEnv(env: NodeJS.ProcessEnv): string[] {
 
 async function start(): Promise<Jobmeter> {
   try {
-    const options = await resolveServiceConfig({ argv: argvFromEnv(process.env), env: process.env });
+    const options = await resolveServiceConfig({ argv: argvFromEnv(process.env), env: process.env, keys: PRELOAD_FLAG_KEYS });
     const jm = await createJobmeter(options);
     if (jm.pullAddress !== undefined) {
       const { host, port } = jm.pullAddress;
@@ -39,7 +43,7 @@ async function start(): Promise<Jobmeter> {
     // serve would hide the misconfiguration.
     const message = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
     process.stderr.write(`jobmeter: ${message}\n`);
-    process.exit(2);
+    process.exit(err instanceof ConfigError ? 2 : 1);
   }
 }
 

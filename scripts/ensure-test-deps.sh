@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the tests' system dependencies are installed: the real Prometheus server and promtool
-# (Debian package `prometheus`, 2.42 on bookworm), then the peers built from Go modules (the
+# (Debian package `prometheus`, 2.42 on bookworm), then the Node runtimes the installed-package
+# test needs (scripts/ensure-node-runtimes.sh) and the peers built from Go modules (the
 # OpenTelemetry Collector and Prometheus 3: scripts/build-test-peers.sh). Run by `npm test` as its
 # `pretest`.
 #
@@ -20,6 +21,7 @@ set -euo pipefail
 exec 1>&2
 
 readonly BUILD_PEERS="$(dirname "$0")/build-test-peers.sh"
+readonly NODE_RUNTIMES="$(dirname "$0")/ensure-node-runtimes.sh"
 readonly PACKAGE=prometheus
 readonly INSTALL_CMD="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PACKAGE}"
 readonly POLICY=/usr/sbin/policy-rc.d
@@ -40,6 +42,7 @@ daemon_running() {
 
 if have_binaries; then
   print_versions
+  bash "${NODE_RUNTIMES}" >/dev/null
   exec bash "${BUILD_PEERS}" >/dev/null
 fi
 
@@ -93,4 +96,5 @@ if ! have_binaries; then
   exit 1
 fi
 print_versions
+bash "${NODE_RUNTIMES}" >/dev/null
 exec bash "${BUILD_PEERS}" >/dev/null

@@ -86,6 +86,16 @@ export const PROMTOOL_ALLOWLIST: Readonly<Record<ProfileName, readonly AllowedWa
 };
 
 /** The exact lines promtool may print for `profile`, sorted. */
+/**
+ * What the seed's own lint recipe (`curl … | promtool check metrics`) prints on the body a profile
+ * serves by default when that body is OpenMetrics (runwisp): promtool 2.42 reads it as text 0.0.4,
+ * where a counter's `# HELP` names the family without `_total`, so its `_total` samples have no
+ * help text. The original's own body reads the same. test/naming/promtool-profiles.test.ts runs it.
+ */
+export const OPENMETRICS_RECIPE_FINDINGS: Readonly<Partial<Record<ProfileName, readonly string[]>>> = {
+  runwisp: ['runwisp_runs_total no help text'],
+};
+
 export function allowedWarningLines(profile: ProfileName): string[] {
   return PROMTOOL_ALLOWLIST[profile].flatMap((w) => w.problems.map((p) => `${w.metric} ${p}`)).sort();
 }
@@ -244,7 +254,7 @@ function allowListSection(name: ProfileName): string {
   const entries = PROMTOOL_ALLOWLIST[name];
   const head = '### `promtool check metrics`\n\n';
   if (entries.length === 0) {
-    return head + 'Clean: no output, exit 0, on the demo render in text 0.0.4 (asserted by `test/naming/promtool-profiles.test.ts`).\n';
+    return head + 'Clean: no output, exit 0, on the demo render in text 0.0.4 (asserted by `test/naming/promtool-profiles.test.ts`).\n' + recipeNote(name);
   }
   const rows = ['| metric | promtool says | why the name stays |', '|---|---|---|'];
   for (const w of entries) rows.push(`| ${code(w.metric)} | ${w.problems.map((p) => cell(p)).join('<br>')} | ${cell(w.why)} |`);
@@ -254,6 +264,20 @@ function allowListSection(name: ProfileName): string {
     'any other line fails `test/naming/promtool-profiles.test.ts`.\n\n' +
     rows.join('\n') +
     '\n'
+  );
+}
+
+/** For a profile serving OpenMetrics by default: what the seed's own promtool recipe says on that body. */
+function recipeNote(name: ProfileName): string {
+  const findings = OPENMETRICS_RECIPE_FINDINGS[name];
+  if (findings === undefined) return '';
+  return (
+    '\nThat is the text render, which this profile serves only with `[listener] format = "text"`. By ' +
+    'default it serves OpenMetrics, as its original does, and the seed\'s own recipe ' +
+    '(`curl -s …/metrics | promtool check metrics`) reads that body as text 0.0.4: exit 3, with ' +
+    findings.map((f) => code(f)).join(', ') +
+    ' (an OpenMetrics counter\'s `# HELP` names the family without `_total`), as it would on the ' +
+    "original's own body. Prometheus itself scrapes the OpenMetrics body without complaint.\n"
   );
 }
 

@@ -114,7 +114,10 @@ interface ResolvedOptions {
 
 /**
  * The JSON view of a profile. The dedicated listener has no auth, i.e. it is wasmrun's open mode,
- * so the per-session breakdown is included there (never as labels: ids are unbounded).
+ * so the per-session breakdown is included there (never as labels: ids are unbounded), always:
+ * `[]` when the host lists no sessions (no snapshot, or one without `sessions.list`), as wasmrun's
+ * open mode always has the array. Data ingested over OTLP never fills it: no OTLP instrument
+ * carries the per-session list (docs/collector.md).
  */
 export function jsonView(profile: Profile, lastSnapshot: () => HostSnapshot | undefined = () => undefined): JsonView {
   if (profile.kind !== 'table' || profile.json !== 'flat') return { shape: 'generic' };
@@ -122,8 +125,7 @@ export function jsonView(profile: Profile, lastSnapshot: () => HostSnapshot | un
     shape: 'flat',
     prefix: profile.prefix,
     extra: () => {
-      const list = lastSnapshot()?.sessions?.list;
-      if (list === undefined) return undefined;
+      const list = lastSnapshot()?.sessions?.list ?? [];
       return { sessions: list.map((s) => ({ id: s.id, disk_bytes: s.diskBytes, memory_cap_pages: s.memoryCapPages })) };
     },
   };
@@ -195,7 +197,8 @@ export function resolveProfileChoice(
 /** The profile, extended with the host's rules once they are checked against it. */
 export function buildProfile(choice: Pick<ResolvedOptions, 'profile' | 'profileRules'>, scopeInfo: boolean): Profile {
   const builtIn = resolveProfile(choice.profile, scopeInfo);
-  return resolveProfile(choice.profile, scopeInfo, checkFamilyRules(choice.profileRules, builtIn.rules ?? []));
+  const labelsByName = builtIn.kind === 'table' && builtIn.order === 'sorted';
+  return resolveProfile(choice.profile, scopeInfo, checkFamilyRules(choice.profileRules, builtIn.rules ?? [], 'profile.rules', labelsByName));
 }
 
 /**
@@ -348,6 +351,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           maxMemoryBytes: o.ingest.maxMemoryBytes,
           // Native names come from the sender: refuse those that would clash on the pull endpoint.
           ...(profile.kind === 'native' && { exposedNames: nativeClaimedNames, reservedNames: reservedNativeNames(specs, profile.scopeInfo) }),
+          ...(profile.kind === 'table' && profile.vocabularies !== undefined ? { vocabularies: profile.vocabularies } : {}),
         });
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));
@@ -432,6 +436,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     // Every original reports its build; default to jobmeter's own so the series is never absent.
     build: options.build ?? { version: VERSION },
     snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },
+    ...(profile.kind === 'table' && profile.vocabularies !== undefined ? { vocabularies: profile.vocabularies } : {}),
   });
   const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter) : () => {};
 

@@ -55,7 +55,12 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`task-daemon: no "listening" line within the timeout; stderr:\n${stderr}`)), options.startTimeoutMs ?? 20_000);
+    const timer = setTimeout(() => {
+      // Not handed to the caller, so nobody else would stop it: its pipes would keep the test
+      // process alive after the test gave up.
+      child.kill('SIGKILL');
+      reject(new Error(`task-daemon: no "listening" line within the timeout; stderr:\n${stderr}`));
+    }, options.startTimeoutMs ?? 20_000);
     const onData = (): void => {
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
       if (m) {

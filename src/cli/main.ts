@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `jobmeter` command:
  *
@@ -13,14 +12,15 @@
  * serves only `/metrics`. Config errors print `FILE: ` first when the value came from a file.
  *
  * Exit status: 0 after a clean shutdown on SIGINT/SIGTERM (or after --help/--version);
- * 1 when startup fails for another reason (port in use, non-loopback address without the opt-in)
- * or shutdown fails or exceeds {@link SHUTDOWN_GRACE_MS}; 2 on a configuration or usage error.
+ * 2 on a configuration or usage error (a non-loopback address without the opt-in included), naming
+ * the flag, variable or file key the user set; 1 when startup fails for another reason (port in
+ * use) or shutdown fails or exceeds {@link SHUTDOWN_GRACE_MS}. The preload follows the same rule.
  *
  * Nothing here prints option values other than the profile and the bound address: OTLP headers
  * and endpoints may carry credentials. Error messages are the ConfigError's, which redact them.
  *
  * `runCli` does the work and returns the exit status, so tests can import this module; only the
- * entry point (`import.meta.main`) calls `process.exit`.
+ * bin (bin.ts) calls `process.exit`.
  */
 import { parseArgs } from 'node:util';
 
@@ -328,14 +328,4 @@ function startupError(io: CliIo, err: unknown): number {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-if (import.meta.main) {
-  runCli(process.argv.slice(2), process.env).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`jobmeter: ${messageOf(err)}\n`);
-      process.exit(EXIT_FAILURE);
-    },
-  );
 }

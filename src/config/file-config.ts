@@ -26,7 +26,7 @@ const FORMAT_BY_EXTENSION: Readonly<Record<string, ConfigFormat>> = {
   '.json': 'json',
 };
 
-/** The flag named in file errors. */
+/** The key named in file errors: the serve flag (the preload passes JOBMETER_CONFIG). */
 const KEY = '--config';
 
 /**
@@ -34,10 +34,10 @@ const KEY = '--config';
  * file gives `null`), to be validated with `parseServiceConfig(raw, path)`.
  * @throws ConfigError for an unknown extension, an unreadable file or a syntax error.
  */
-export async function loadConfigFile(path: string): Promise<unknown> {
+export async function loadConfigFile(path: string, key: string = KEY): Promise<unknown> {
   const format = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new ConfigError(KEY, path, 'a file ending in .toml, .yaml, .yml or .json');
+    throw new ConfigError(key, path, 'a file ending in .toml, .yaml, .yml or .json');
   }
   let text: string;
   try {
@@ -45,39 +45,39 @@ export async function loadConfigFile(path: string): Promise<unknown> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'read failed');
-    throw new ConfigError(KEY, path, `a readable file (${why})`);
+    throw new ConfigError(key, path, `a readable file (${why})`);
   }
-  return parseConfigText(text, format, path);
+  return parseConfigText(text, format, path, key);
 }
 
-/** Parses config text in a known format; `path` is only used in error messages. */
-export function parseConfigText(text: string, format: ConfigFormat, path: string): unknown {
+/** Parses config text in a known format; `path` and `key` are only used in error messages. */
+export function parseConfigText(text: string, format: ConfigFormat, path: string, key: string = KEY): unknown {
   // A UTF-8 byte order mark is harmless in an editor and fatal to JSON.parse.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   switch (format) {
     case 'toml':
-      return parseTomlText(text, path);
+      return parseTomlText(text, path, key);
     case 'yaml':
-      return parseYamlText(text, path);
+      return parseYamlText(text, path, key);
     case 'json':
-      return parseJsonText(text, path);
+      return parseJsonText(text, path, key);
   }
 }
 
-function parseTomlText(text: string, path: string): unknown {
+function parseTomlText(text: string, path: string, key: string): unknown {
   try {
     return parseToml(text);
   } catch (err) {
     if (err instanceof TomlError) {
       // "Invalid TOML document: invalid value\n\n<code excerpt>" → "invalid value".
       const reason = firstLine(err.message).replace(/^Invalid TOML document:\s*/, '');
-      throw syntaxError(path, 'TOML', err.line, err.column, reason);
+      throw syntaxError(key, path, 'TOML', err.line, err.column, reason);
     }
     throw err;
   }
 }
 
-function parseYamlText(text: string, path: string): unknown {
+function parseYamlText(text: string, path: string, key: string): unknown {
   // parseDocument collects errors instead of throwing and rejects a second document; warnings
   // (e.g. an unknown tag) are treated as errors too, since this is a strict config format.
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -86,17 +86,17 @@ function parseYamlText(text: string, path: string): unknown {
     const pos = problem.linePos?.[0];
     // "Map keys must be unique at line 2, column 1:\n\n<excerpt>" → "Map keys must be unique".
     const reason = firstLine(problem.message).replace(/ at line \d+, column \d+:?$/, '');
-    throw syntaxError(path, 'YAML', pos?.line, pos?.col, reason);
+    throw syntaxError(key, path, 'YAML', pos?.line, pos?.col, reason);
   }
   try {
     return doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     // Alias bombs and the like surface here, not as document errors.
-    throw syntaxError(path, 'YAML', undefined, undefined, firstLine((err as Error).message));
+    throw syntaxError(key, path, 'YAML', undefined, undefined, firstLine((err as Error).message));
   }
 }
 
-function parseJsonText(text: string, path: string): unknown {
+function parseJsonText(text: string, path: string, key: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -114,11 +114,12 @@ function parseJsonText(text: string, path: string): unknown {
       ({ line, column } = lineColumnAt(text, Number(at[1])));
     }
     const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '');
-    throw syntaxError(path, 'JSON', line, column, reason);
+    throw syntaxError(key, path, 'JSON', line, column, reason);
   }
 }
 
 function syntaxError(
+  key: string,
   path: string,
   format: string,
   line: number | undefined,
@@ -126,7 +127,7 @@ function syntaxError(
   reason: string,
 ): ConfigError {
   const where = line === undefined ? '' : column === undefined ? `line ${line}: ` : `line ${line}, column ${column}: `;
-  return new ConfigError(KEY, path, `valid ${format} (${where}${reason})`);
+  return new ConfigError(key, path, `valid ${format} (${where}${reason})`);
 }
 
 function firstLine(message: string): string {

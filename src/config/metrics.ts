@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 
 import { parseCidr } from '../http/client-ip.ts';
 import { describeGates } from '../http/gate.ts';
+import { HEALTH_PATH } from '../http/health-route.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../http/postures.ts';
 import type { ProfileName } from '../options.ts';
 import { ConfigError, REDACTED } from './errors.ts';
@@ -192,10 +193,15 @@ export async function resolveMetrics(
     );
   }
 
+  const path = merged.path ?? posture.path;
+  if (enabled && merged.listen === undefined && path === HEALTH_PATH) {
+    throw new ConfigError(keyOf('path'), path, `a path other than ${HEALTH_PATH}, which the main server answers itself`);
+  }
+
   return {
     enabled,
     posture: posture.name as PostureName,
-    path: merged.path ?? posture.path,
+    path,
     listen: merged.listen,
     token,
     apiKeys,

@@ -34,6 +34,7 @@ import { parseArgs } from 'node:util';
 
 import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './defaults.ts';
+import { isLoopbackHost } from '../http/loopback.ts';
 import { POSTURES, postureForProfile } from '../http/postures.ts';
 import { ConfigError, inFile } from './errors.ts';
 import { loadConfigFile } from './file-config.ts';
@@ -57,7 +58,39 @@ export interface ResolveInput {
   argv: readonly string[];
   /** Environment to read OTEL_* from (usually `process.env`). */
   env: Env;
+  /** How the user spelled the flags, for messages. @default SERVE_FLAG_KEYS */
+  keys?: FlagKeys;
 }
+
+/**
+ * How the user spells each setting of the flags layer, so an error names what they actually set:
+ * `serve`'s flags, or the preload's JOBMETER_* variables (which it passes as these flags).
+ */
+export interface FlagKeys {
+  readonly config: string;
+  readonly profile: string;
+  readonly listen: string;
+  readonly host: string;
+  /** The opt-in to a non-loopback main server this layer offers; undefined: only the file's key. */
+  readonly allowNonLoopback: string | undefined;
+}
+
+export const SERVE_FLAG_KEYS: FlagKeys = {
+  config: '--config',
+  profile: '--profile',
+  listen: '--listen',
+  host: '--host',
+  allowNonLoopback: '--allow-non-loopback',
+};
+
+/** The preload's variables; it has no --host or --allow-non-loopback of its own. */
+export const PRELOAD_FLAG_KEYS: FlagKeys = {
+  config: 'JOBMETER_CONFIG',
+  profile: 'JOBMETER_PROFILE',
+  listen: 'JOBMETER_LISTEN',
+  host: 'JOBMETER_LISTEN',
+  allowNonLoopback: undefined,
+};
 
 /** `node:util` parseArgs spec of `jobmeter serve`. `help` is handled by the CLI, ignored here. */
 export const SERVE_FLAGS = {
@@ -122,8 +155,8 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
  * {@link resolveServeConfig}.
  * @throws ConfigError for any bad value (exit code 2 in the CLI); parseArgs' TypeError for bad flag syntax.
  */
-export async function resolveServiceConfig({ argv, env }: ResolveInput): Promise<JobmeterOptions> {
-  return toJobmeterOptions((await collectLayers(parseServeFlags(argv), env)).merged);
+export async function resolveServiceConfig({ argv, env, keys = SERVE_FLAG_KEYS }: ResolveInput): Promise<JobmeterOptions> {
+  return toJobmeterOptions((await collectLayers(parseServeFlags(argv), env, keys)).merged);
 }
 
 /** What `jobmeter serve` runs with. */
@@ -143,8 +176,8 @@ export interface ServeConfig {
  * posture's environment variables, secret files read, and the posture checked against them.
  * @throws ConfigError for any bad value; parseArgs' TypeError for bad flag syntax.
  */
-export async function resolveServeConfig({ argv, env }: ResolveInput): Promise<ServeConfig> {
-  const { layers, merged } = await collectLayers(parseServeFlags(argv), env);
+export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: ResolveInput): Promise<ServeConfig> {
+  const { layers, merged } = await collectLayers(parseServeFlags(argv), env, keys);
   const profile = merged.profile ?? 'otel';
   const posture = merged.metrics?.posture === undefined ? postureForProfile(profile) : POSTURES[merged.metrics.posture];
   // The posture's own variables join at the env layer's place: above defaults, below file and flags.
@@ -163,17 +196,18 @@ export async function resolveServeConfig({ argv, env }: ResolveInput): Promise<S
     // Keys of the file (`metrics.*`) name the file; variables and flags name themselves.
     throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('metrics.') ? inFile(err, file.path) : err;
   }
+  checkSomethingToServe(merged, resolved, layers);
   return { options: toJobmeterOptions(merged), metrics: resolved };
 }
 
-async function collectLayers(flags: ServeFlags, env: Env): Promise<{ layers: Layer[]; merged: ServiceConfig }> {
+async function collectLayers(flags: ServeFlags, env: Env, keys: FlagKeys): Promise<{ layers: Layer[]; merged: ServiceConfig }> {
   const layers: Layer[] = [
     { source: 'defaults', config: DEFAULT_SERVICE_CONFIG },
     { source: 'env', config: envLayer(env) },
   ];
   if (flags.config !== undefined) {
     const path = flags.config;
-    const raw = await loadConfigFile(path);
+    const raw = await loadConfigFile(path, keys.config);
     let config: ServiceConfig;
     try {
       config = parseServiceConfig(raw, path);
@@ -182,7 +216,7 @@ async function collectLayers(flags: ServeFlags, env: Env): Promise<{ layers: Lay
     }
     layers.push({ source: 'file', config, path });
   }
-  layers.push({ source: 'flags', config: flagsLayer(flags) });
+  layers.push({ source: 'flags', config: flagsLayer(flags, keys) });
 
   let merged: ServiceConfig = {};
   for (const layer of layers) merged = mergeServiceConfig(merged, layer.config);
@@ -192,6 +226,7 @@ async function collectLayers(flags: ServeFlags, env: Env): Promise<{ layers: Lay
     const file = layers.find((l) => l.source === 'file');
     throw file?.path !== undefined && err instanceof ConfigError && err.key === 'otlp.timeout_ms' ? inFile(err, file.path) : err;
   }
+  checkLoopbackBinds(merged, layers, flags, keys);
   return { layers, merged };
 }
 
@@ -238,12 +273,12 @@ function buildFromEnv(env: Env): BuildConfig | undefined {
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-/** The command-line flags as a config layer. Errors name the flag (`--listen`, `--profile`). */
-export function flagsLayer(flags: ServeFlags): ServiceConfig {
+/** The command-line flags as a config layer. Errors name the flag (`--listen`, `--profile`) as `keys` spells it. */
+export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS): ServiceConfig {
   const out: ServiceConfig = {};
-  if (flags.profile !== undefined) out.profile = parseProfile(flags.profile, '--profile');
+  if (flags.profile !== undefined) out.profile = parseProfile(flags.profile, keys.profile);
   if (flags.listen !== undefined) {
-    const { host, port } = parseListen(flags.listen);
+    const { host, port } = parseListen(flags.listen, keys.listen);
     // Asking for an address means "serve there", even if the file disabled the listener.
     out.listener = { enabled: true, port };
     if (host !== undefined) out.listener.host = host;
@@ -268,9 +303,9 @@ const LISTEN_EXPECTED = 'HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 655
  * `--listen` value: `127.0.0.1:9464`, `localhost:0`, `[::1]:9464`, or `:9464` (keep the host
  * from lower layers). A bare IPv6 address without brackets is ambiguous and rejected.
  */
-export function parseListen(value: string): { host?: string; port: number } {
+export function parseListen(value: string, key = '--listen'): { host?: string; port: number } {
   const parsed = parseHostPort(value);
-  if (parsed === undefined) throw new ConfigError('--listen', value, LISTEN_EXPECTED);
+  if (parsed === undefined) throw new ConfigError(key, value, LISTEN_EXPECTED);
   return parsed;
 }
 
@@ -368,4 +403,52 @@ function settleOtlpTimeout(merged: ServiceConfig, layers: readonly Layer[], env:
     interval,
     intervalBy === undefined ? undefined : INTERVAL_KEY[intervalBy.source],
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-layer checks: loopback binds, something to serve
+
+const LOOPBACK_EXPECTED = 'a loopback address (127.0.0.0/8, ::1 or localhost)';
+
+/**
+ * A listener on a non-loopback host needs its opt-in (labels carry task names an exposed daemon
+ * should not leak by accident). Checked here, where the layers are known, so the error names the
+ * flag, variable or file key that set the host; the servers check again for library callers.
+ */
+function checkLoopbackBinds(merged: ServiceConfig, layers: readonly Layer[], flags: ServeFlags, keys: FlagKeys): void {
+  const listener = merged.listener;
+  if (listener?.enabled !== false && listener?.host !== undefined && listener.allowNonLoopback !== true && !isLoopbackHost(listener.host)) {
+    const optIn = keys.allowNonLoopback === undefined ? 'listener.allow_non_loopback = true in the config file' : `${keys.allowNonLoopback} (listener.allow_non_loopback = true)`;
+    throw hostError(layers, 'listener', listener.host, flags, keys, `${LOOPBACK_EXPECTED}, or ${optIn} to expose it`);
+  }
+  const ingest = merged.ingest;
+  if (ingest?.enabled === true && ingest.host !== undefined && ingest.allowNonLoopback !== true && !isLoopbackHost(ingest.host)) {
+    throw hostError(layers, 'ingest', ingest.host, flags, keys, `${LOOPBACK_EXPECTED}, or ingest.allow_non_loopback = true to expose the OTLP ingest listener`);
+  }
+}
+
+function hostError(layers: readonly Layer[], section: 'listener' | 'ingest', host: string, flags: ServeFlags, keys: FlagKeys, expected: string): ConfigError {
+  const setBy = [...layers].reverse().find((l) => l.config[section]?.host !== undefined);
+  if (setBy?.source === 'flags') {
+    return flags.host !== undefined ? new ConfigError(keys.host, flags.host, expected) : new ConfigError(keys.listen, flags.listen, expected);
+  }
+  const err = new ConfigError(`${section}.host`, host, expected);
+  return setBy?.path !== undefined ? (inFile(err, setBy.path) as ConfigError) : err;
+}
+
+/**
+ * `serve` with its main server off must have something else to do: a dedicated metrics listener,
+ * OTLP push or OTLP ingest. Otherwise it would record metrics nobody can read, so the key that
+ * turned the server off is named.
+ */
+function checkSomethingToServe(merged: ServiceConfig, metrics: ResolvedMetrics, layers: readonly Layer[]): void {
+  if (merged.listener?.enabled !== false) return;
+  if ((metrics.enabled && metrics.listen !== undefined) || merged.otlp?.endpoint !== undefined || merged.ingest?.enabled === true) return;
+  const setBy = [...layers].reverse().find((l) => l.config.listener?.enabled !== undefined);
+  const err = new ConfigError(
+    'listener.enabled',
+    false,
+    'true, or with the main server off an [otlp] endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT), [ingest] enabled = true or [metrics] listen: otherwise nothing is served',
+  );
+  throw setBy?.path !== undefined ? inFile(err, setBy.path) : err;
 }

@@ -134,7 +134,8 @@ export const AGENT_RUN_EVENTS = {
   kind: 'observableCounter',
   unit: '{event}',
   description: 'Agent run lifecycle events from the host\'s journal.',
-  attributes: [{ key: 'event', values: ['started', 'completed', 'failed', 'cancelled', 'timeout'] }],
+  // crewshipd's journal events: a closed set with no `other` in its document.
+  attributes: [{ key: 'event', values: ['started', 'completed', 'failed', 'cancelled', 'timeout'], outside: 'drop' }],
 } as const satisfies InstrumentSpec;
 
 /** LLM providers are few; past the cap new ones fold into `other` (crewshipd's rule). */
@@ -178,14 +179,14 @@ export const SNAPSHOT_INSTRUMENTS: readonly InstrumentSpec[] = [
   gauge('jobmeter.websocket.connections', '{connection}', 'Active WebSocket connections.'),
   gauge('jobmeter.fleet.hosts', '{host}', 'Enrolled hosts.'),
   gauge('jobmeter.fleet.hosts.online', '{host}', 'Hosts currently online.'),
-  gauge('jobmeter.alert.open', '{alert}', 'Open alerts by severity.', [{ key: 'severity', values: ALERT_SEVERITIES }]),
+  gauge('jobmeter.alert.open', '{alert}', 'Open alerts by severity.', [{ key: 'severity', values: ALERT_SEVERITIES, outside: 'drop' }]),
   gauge('jobmeter.host.agent.online', '', '1 if the host\'s agent is online, 0 otherwise.', [HOST_ID, HOST_NAME]),
   gauge('jobmeter.host.last_backup.time', 's', 'Unix time of the host\'s most recent backup; absent before the first.', [HOST_ID, HOST_NAME]),
   gauge('jobmeter.host.last_backup.success', '', '1 if the host\'s most recent backup succeeded; absent before the first.', [HOST_ID, HOST_NAME]),
   gauge('jobmeter.host.repo.size', 'By', 'Latest reported repository size; absent when unknown.', [HOST_ID, HOST_NAME]),
   gauge('jobmeter.host.snapshots', '{snapshot}', 'Snapshots known in the host\'s repository.', [HOST_ID, HOST_NAME]),
   gauge('jobmeter.host.alert.open', '{alert}', 'Open alerts attached to the host.', [HOST_ID, HOST_NAME]),
-  gauge('jobmeter.host.repo.status', '', 'Always 1; the status attribute carries the repository state.', [HOST_ID, HOST_NAME, { key: 'status', values: REPO_STATUSES }]),
+  gauge('jobmeter.host.repo.status', '', 'Always 1; the status attribute carries the repository state.', [HOST_ID, HOST_NAME, { key: 'status', values: REPO_STATUSES, outside: 'drop' }]),
 ];
 
 export const BUILD_INFO = {

@@ -10,8 +10,8 @@
 import { diag } from '@opentelemetry/api';
 
 /** Why a record was dropped: the closed vocabulary of `jobmeter.records.dropped`'s `reason`. */
-export type DropReason = 'not_a_number' | 'nan' | 'infinite' | 'negative' | 'bad_attribute';
-export const DROP_REASONS: readonly DropReason[] = ['not_a_number', 'nan', 'infinite', 'negative', 'bad_attribute'];
+export type DropReason = 'not_a_number' | 'nan' | 'infinite' | 'negative' | 'bad_attribute' | 'vocabulary';
+export const DROP_REASONS: readonly DropReason[] = ['not_a_number', 'nan', 'infinite', 'negative', 'bad_attribute', 'vocabulary'];
 
 const WHY: Readonly<Record<DropReason, string>> = {
   not_a_number: 'the value is not a number',
@@ -19,6 +19,7 @@ const WHY: Readonly<Record<DropReason, string>> = {
   infinite: 'the value is infinite',
   negative: 'the instrument only takes values ≥ 0',
   bad_attribute: 'an attribute is not a string',
+  vocabulary: 'an attribute value is outside the closed set of values the original documents',
 };
 
 /**

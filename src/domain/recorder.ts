@@ -39,6 +39,7 @@ import {
   type TallyStore,
 } from './tallies.ts';
 import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
+import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from './vocabulary.ts';
 
 export type { BoundCounter, BoundGauge, BoundHistogram, DeclaredCounter, DeclaredGauge, DeclaredHistogram };
 
@@ -152,6 +153,11 @@ export interface RecorderOptions {
   readonly build?: BuildInfo;
   /** Where dropped records are reported; the tallies' own when they are given. @default a guard of its own, warning only */
   readonly guard?: RecordGuard;
+  /**
+   * The profile's closed vocabularies over canonical attributes (naming/types.ts): a record with a
+   * value outside them is dropped (reason `vocabulary`). @default none
+   */
+  readonly vocabularies?: Readonly<Record<string, readonly string[]>>;
   readonly now?: () => number;
 }
 
@@ -220,6 +226,14 @@ function sdkInstruments(meter: Meter): SyncInstruments {
 export function createRecorder(meter: Meter, options: RecorderOptions = {}): Recorder {
   const now = options.now ?? Date.now;
   const guard = options.guard ?? new RecordGuard();
+  const outside = vocabularyCheck(options.vocabularies);
+  /** Drops a record whose attributes leave the profile's closed vocabularies; true when dropped. */
+  const refused = (instrument: string, attributes: Readonly<Record<string, unknown>>): boolean => {
+    const value = outside?.(attributes);
+    if (value === undefined) return false;
+    guard.drop(instrument, 'vocabulary', value);
+    return true;
+  };
   const sync = options.tallies !== undefined ? tallyInstruments(options.tallies) : sdkInstruments(meter);
   const started = sync.counter(RUN_STARTED);
   const finished = sync.counter(RUN_FINISHED);
@@ -239,7 +253,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
 
   let cache: SnapshotCache | undefined;
   options.tallies?.settleBeforeCollect(() => cache?.pending);
-  registerSnapshotInstruments(meter, () => cache, () => ({ lastFailureSeconds, outcomes }), options.build);
+  registerSnapshotInstruments(meter, () => cache, () => ({ lastFailureSeconds, outcomes }), options.build, guard);
 
   function finishRun(attrs: RunLabels, outcome: Outcome, seconds: number, details: FinishDetails | undefined): void {
     // A literal rather than a spread: one fixed shape, so the lookups below stay monomorphic.
@@ -274,6 +288,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
         return DROPPED_RUN;
       }
       const attrs = runAttributes(run);
+      if (refused(RUN_STARTED.name, attrs)) return DROPPED_RUN;
       started.add(1, attrs);
       active.add(1, attrs);
       const t0 = performance.now();
@@ -295,6 +310,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       if (bad !== undefined) return guard.drop(RUN_DURATION.name, bad, run.durationSeconds);
       // A run reported after the fact was started too: keep started ≥ finished.
       const attrs = runAttributes(run);
+      if (refused(RUN_FINISHED.name, attrs)) return;
       started.add(1, attrs);
       finishRun(attrs, run.outcome, run.durationSeconds, run);
     },
@@ -304,7 +320,9 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
     },
     runnerError(runner, error) {
       if (typeof runner !== 'string' || typeof error !== 'string') return guard.drop(RUNNER_ERROR.name, 'bad_attribute', typeof runner !== 'string' ? runner : error);
-      runnerErrors.add(1, { runner, error });
+      const attributes = { runner, error };
+      if (refused(RUNNER_ERROR.name, attributes)) return;
+      runnerErrors.add(1, attributes);
     },
     sessionCreated() {
       sessions.add(1);
@@ -325,7 +343,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       if (observed.has(name)) throw new Error(`observe(${JSON.stringify(name)}): a callback is already registered`);
       observed.add(name);
       const inst = createObservable(meter, spec);
-      const folding = new FoldingObserver();
+      const folding = new FoldingObserver(guard);
       folding.register(inst, spec);
       // An observed counter is a running total: never negative. Bad values are dropped, not served.
       const nonNegative = spec.kind === 'observableCounter';
@@ -356,13 +374,25 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
  */
 class FoldingObserver {
   readonly #processors = new Map<Observable, IAttributesProcessor>();
+  /** Per instrument: its closed attributes that drop an outside value instead of folding it. */
+  readonly #dropChecks = new Map<Observable, { name: string; check: VocabularyCheck }>();
+  readonly #guard: RecordGuard;
   #pending = new Map<string, { inst: Observable; attributes: Attributes; value: number }>();
+
+  constructor(guard: RecordGuard) {
+    this.#guard = guard;
+  }
 
   register(inst: Observable, spec: InstrumentSpec): void {
     this.#processors.set(inst, createBoundedAttributesProcessor(spec.attributes));
+    const check = dropOutsideCheck(spec.attributes);
+    if (check !== undefined) this.#dropChecks.set(inst, { name: spec.name, check });
   }
 
   add(inst: Observable, value: number, attributes: Attributes = {}): void {
+    const drop = this.#dropChecks.get(inst);
+    const outside = drop?.check(attributes);
+    if (outside !== undefined) return this.#guard.drop(drop!.name, 'vocabulary', outside);
     const folded = this.#processors.get(inst)!.process(attributes);
     let key = '';
     for (const k in folded) key += k + '\0' + String(folded[k]) + '\0';
@@ -409,9 +439,15 @@ interface LiveTallies {
  * One batch callback observes every snapshot instrument from one (cached) snapshot, so a
  * collection calls the host at most once, whatever the number of instruments.
  */
-function registerSnapshotInstruments(meter: Meter, source: () => SnapshotCache | undefined, live: () => LiveTallies, build: BuildInfo | undefined): void {
+function registerSnapshotInstruments(
+  meter: Meter,
+  source: () => SnapshotCache | undefined,
+  live: () => LiveTallies,
+  build: BuildInfo | undefined,
+  guard: RecordGuard,
+): void {
   const inst = new Map<string, Observable>();
-  const folding = new FoldingObserver();
+  const folding = new FoldingObserver(guard);
   for (const spec of [RUN_LAST_FAILURE, ...SNAPSHOT_INSTRUMENTS, BUILD_INFO]) {
     const o = createObservable(meter, spec);
     inst.set(spec.name, o);

@@ -16,8 +16,14 @@ export const OTHER = 'other';
  */
 export interface AttributeSpec {
   readonly key: string;
-  /** Closed vocabulary: any other value folds into `other`. */
+  /** Closed vocabulary: any other value folds into `other` (or is dropped: {@link outside}). */
   readonly values?: readonly string[];
+  /**
+   * What a value outside the closed vocabulary does: fold into `other` (default), or `drop` the
+   * observation, counted in `jobmeter.records.dropped{reason="vocabulary"}` — for a set the
+   * original's document closes without an `other`.
+   */
+  readonly outside?: 'other' | 'drop';
   /** Open vocabulary: the first `cap` distinct values are kept, later ones fold into `other`. */
   readonly cap?: number;
 }

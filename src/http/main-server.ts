@@ -9,6 +9,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 
+import { HEALTH_PATH } from './health-route.ts';
 import { assertBindAllowed } from './loopback.ts';
 import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from './server-limits.ts';
 import { describeMetricsRoute, jobmeterMetrics, type JobmeterMetricsOptions, type MetricsRouteInfo } from './plugin.ts';
@@ -39,7 +40,7 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
   const limits = resolveServerLimits(options, 'server');
   const app = Fastify({ logger: false, return503OnClosing: true, ...fastifyLimitOptions(limits) });
   applyConnectionCap(app.server, limits);
-  app.get('/health', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
+  app.get(HEALTH_PATH, async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('text/plain; charset=utf-8').send('not found\n'));
   try {
     if (options.metrics !== undefined) await app.register(jobmeterMetrics, options.metrics);

@@ -67,6 +67,7 @@ import { createBoundedAttributesProcessor, maxAttributeSets, MAX_VALUE_LENGTH, t
 import { DOMAIN_INSTRUMENTS, RUN_FINISHED } from '../domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentKind, InstrumentSpec } from '../domain/types.ts';
+import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from '../domain/vocabulary.ts';
 import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
 import { VERSION } from '../version.ts';
 import {
@@ -113,7 +114,8 @@ export type RefusalReason =
   | 'bounds_conflict'
   | 'instrument_cap'
   | 'series_cap'
-  | 'memory_budget';
+  | 'memory_budget'
+  | 'vocabulary';
 /** Longest `partial_success.error_message`; the rest is cut with `…`. */
 export const MAX_ERROR_MESSAGE_LENGTH = 1_024;
 
@@ -162,6 +164,12 @@ export interface IngestStoreOptions {
    * description. @default none
    */
   reservedNames?: ReadonlyMap<string, string>;
+  /**
+   * The profile's closed vocabularies over canonical attributes (naming/types.ts): a point of a
+   * canonical instrument with a value outside them — or outside a closed attribute that drops
+   * (`outside: 'drop'`) — is refused, as an embedded host drops the record. @default none
+   */
+  vocabularies?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The instrument kinds the exposition tells apart. */
@@ -230,6 +238,8 @@ interface Instrument {
   readonly descriptor: MetricDescriptor;
   readonly spec: InstrumentSpec | undefined;
   readonly fold: (attributes: Attributes) => Attributes;
+  /** Canonical instruments: the value of a point's attributes outside a closed set that drops. */
+  readonly closed: VocabularyCheck | undefined;
   /** Source series it may hold. */
   readonly streamCap: number;
   /** Output series by scope key + bounded attribute key. */
@@ -334,6 +344,7 @@ export class IngestStore implements MetricProducer, IngestSink {
   readonly #reserved: ReadonlyMap<string, string>;
   /** Exposed names held, by the instrument holding them. */
   readonly #claims = new Map<string, string>();
+  readonly #vocabularies: Readonly<Record<string, readonly string[]>> | undefined;
   readonly #instruments = new Map<string, Instrument>();
   readonly #streams = new Map<string, Stream>();
   /** The ScopeMetrics this store produced, so composition can tell them from the SDK's own. */
@@ -352,6 +363,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     this.#refusedStart = hrTime(this.#now());
     this.#exposedNames = options.exposedNames;
     this.#reserved = options.reservedNames ?? new Map();
+    this.#vocabularies = options.vocabularies;
   }
 
   /** Source series held now (for tests and diagnostics). */
@@ -557,6 +569,7 @@ export class IngestStore implements MetricProducer, IngestSink {
       },
       spec,
       fold: spec !== undefined ? boundedFold(spec) : plainFold,
+      closed: spec === undefined ? undefined : closedCheck(spec, this.#vocabularies),
       // A canonical instrument may hold as many series as its vocabularies allow, up to the views'
       // ceiling, as on an embedded host (rm's per-host gauges: 5000 hosts).
       streamCap:
@@ -591,6 +604,10 @@ export class IngestStore implements MetricProducer, IngestSink {
     }
     if (instrument.streamCount >= instrument.streamCap) {
       report.reject(instrument.name, 1, 'series_cap', `over the cap of ${instrument.streamCap} source series per instrument`);
+      return undefined;
+    }
+    if (instrument.closed?.(attributes) !== undefined) {
+      report.reject(instrument.name, 1, 'vocabulary', "an attribute value outside the closed set the profile's original documents");
       return undefined;
     }
     const dropped: DroppedAttributes = { emptyKeys: 0, longKeys: 0, pastCount: 0 };
@@ -890,6 +907,15 @@ function metricData(instrument: Instrument, points: DataPoint<number>[] | DataPo
         isMonotonic: instrument.shape === 'monotonicSum',
       };
   }
+}
+
+/** The closed sets a canonical instrument's points must keep to: the profile's over its attributes, and its own that drop. */
+function closedCheck(spec: InstrumentSpec, vocabularies: Readonly<Record<string, readonly string[]>> | undefined): VocabularyCheck | undefined {
+  const keys = new Set(spec.attributes.map((a) => a.key));
+  const profile = vocabularies === undefined ? undefined : vocabularyCheck(Object.fromEntries(Object.entries(vocabularies).filter(([k]) => keys.has(k))));
+  const own = dropOutsideCheck(spec.attributes);
+  if (profile === undefined || own === undefined) return profile ?? own;
+  return (attributes) => profile(attributes) ?? own(attributes);
 }
 
 function boundedFold(spec: InstrumentSpec): (attributes: Attributes) => Attributes {

@@ -22,9 +22,11 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 /**
  * Checks `rules` (as given: anything) against each other and the profile's own `builtIn` rules.
  * @param key where the rules were set, e.g. `profile.rules`.
+ * @param labelsByName the profile writes label pairs sorted by name (`order: 'sorted'`, solti), so
+ *   a rule must list its labels that way.
  * @throws ConfigError on the first bad field.
  */
-export function checkFamilyRules(rules: unknown, builtIn: readonly FamilyRule[], key = 'profile.rules'): readonly FamilyRule[] {
+export function checkFamilyRules(rules: unknown, builtIn: readonly FamilyRule[], key = 'profile.rules', labelsByName = false): readonly FamilyRule[] {
   if (!Array.isArray(rules)) throw new ConfigError(key, rules, 'a list of rules ({ instrument, name, type, help, … })');
   const families = new Map<string, FamilyRule>(builtIn.map((r) => [r.name, r]));
   rules.forEach((rule: unknown, i) => {
@@ -40,6 +42,9 @@ export function checkFamilyRules(rules: unknown, builtIn: readonly FamilyRule[],
     if (!isString(rule.help)) fail('help', 'a string (the # HELP text)');
     if (rule.unit !== undefined && !isString(rule.unit)) fail('unit', 'a string');
     const labels = checkLabels(rule.labels, fail);
+    if (labelsByName && labels.some(([, label], j) => j > 0 && label < labels[j - 1]![1])) {
+      fail('labels', 'labels listed by name (this profile writes label pairs sorted by name, as its original does)');
+    }
     if (rule.values !== undefined && !(isTable(rule.values) && Object.values(rule.values).every((m) => isTable(m) && Object.values(m).every(isString)))) {
       fail('values', 'a table: attribute → { canonical value → the original\'s word }');
     }

@@ -11,6 +11,7 @@ import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
 import type { Family, FamilyType, HistogramSeries, NumberFamily, NumberSeries } from '../exposition/types.ts';
 import { claimedNames, prometheusName, sanitizeLabelName } from './prometheus-names.ts';
+import { compareByLabelValues, compareNames } from './series-order.ts';
 import type { FamilyRule, NativeProfile, Profile } from './types.ts';
 
 /** The attribute the SDK puts on the series that absorbs attribute sets past the cardinality limit. */
@@ -117,6 +118,8 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   // their order (zero-filled where they say so) ahead of anything else.
   const seeded: readonly FamilyRule[] = profile.rules ?? [];
   const ruleMap = groupRules(seeded);
+  const sorted = profile.kind === 'table' && profile.order === 'sorted';
+  const tableFamilies = new Set(seeded.map((r) => r.name)).size;
   const hostNative = profile.kind === 'table' && options.hostInstruments === 'native';
   const own = options.ownInstruments ?? new Set<string>();
   const clashes = new Set<string>();
@@ -196,6 +199,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     }
     if (seeded.length > 0) zeroFill(seeded, builders, constLabels, held);
+    if (sorted) sortTableFamilies(order, tableFamilies);
     for (const [key, entry] of compiled) if (entry.pass < current - 1) compiled.delete(key);
     const families: Family[] = info === undefined ? [] : [info];
     for (const b of order) if (seriesCount(b) > 0) families.push(toFamily(b));
@@ -604,6 +608,28 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
       if (cache.nonAscii > 0) out.ascii = false;
     },
   };
+}
+
+/**
+ * A `sorted` profile's order (series-order.ts): the table's families — the first `count` builders,
+ * seeded in the table's order — by name, and each one's series by label values. Host instruments
+ * after them keep their order. The builders are this pass's own, so they are sorted in place.
+ */
+function sortTableFamilies(order: FamilyBuilder[], count: number): void {
+  const table = order.slice(0, count).sort((a, b) => compareNames(a.name, b.name));
+  order.splice(0, count, ...table);
+  for (const b of table) {
+    if (b.type === 'histogram') {
+      b.series.sort((x, y) => compareByLabelValues(x.labels, y.labels));
+      continue;
+    }
+    const at = b.labels.map((_, i) => i).sort((x, y) => compareByLabelValues(b.labels[x]!, b.labels[y]!));
+    const labels = at.map((i) => b.labels[i]!);
+    const values = at.map((i) => b.values[i]!);
+    b.labels.splice(0, labels.length, ...labels);
+    b.values.splice(0, values.length, ...values);
+    if (b.index !== undefined) b.index = indexOf(b);
+  }
 }
 
 /**

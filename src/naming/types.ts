@@ -56,6 +56,20 @@ export interface TableProfile {
   readonly json?: 'flat' | 'generic';
   /** A label carrying the machine's host name on every series (crewshipd's `hostname`). */
   readonly hostnameLabel?: string;
+  /**
+   * The order the table's families and series are written in. `table` (default): the rules'
+   * order, series as first recorded (zero-filled words first). `sorted`: as the Rust `prometheus`
+   * crate writes them (naming/series-order.ts): families by name, series by label values; the
+   * rules then list their labels by name. Host instruments without a rule follow either way.
+   */
+  readonly order?: 'table' | 'sorted';
+  /**
+   * Closed sets the original's document gives for canonical attributes that jobmeter keeps open
+   * (attribute → its values, before the rules' value words): a domain record with another value
+   * is dropped, warned about once and counted in `jobmeter.records.dropped{reason="vocabulary"}`,
+   * never passed through or folded into an `other` the original never emits.
+   */
+  readonly vocabularies?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface NativeProfile {

@@ -1,5 +1,5 @@
 /**
- * `jobmeter` as a child process: `node src/cli/main.ts …` with the repository's Node 24.
+ * `jobmeter` as a child process: `node src/cli/bin.ts …` with the repository's Node 24.
  * Every wait is bounded; {@link killChildren} (from an `afterEach`) kills what is still running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
-const MAIN = join(ROOT, 'src/cli/main.ts');
+const MAIN = join(ROOT, 'src/cli/bin.ts');
 
 /** Upper bound for startup and for one-shot commands. */
 export const START_MS = 15_000;

@@ -149,9 +149,12 @@ describe('jobmeter serve: posture config errors exit 2', () => {
     assert.match(stderr, /^jobmeter: invalid --auth=true: expected API keys or a token to check/);
   });
 
-  it('a non-loopback --host without --allow-non-loopback exits 1', async () => {
+  it('a non-loopback --host without --allow-non-loopback exits 2 naming --host', async () => {
     const { code, stderr } = await run(['serve', '--host', '0.0.0.0', '--listen', ':0']);
-    assert.equal(code, 1);
-    assert.match(stderr, /^jobmeter: refusing to bind the main server to non-loopback address 0\.0\.0\.0: .*--allow-non-loopback/);
+    assert.equal(code, 2);
+    assert.equal(
+      stderr,
+      'jobmeter: invalid --host=0.0.0.0: expected a loopback address (127.0.0.0/8, ::1 or localhost), or --allow-non-loopback (listener.allow_non_loopback = true) to expose it\n',
+    );
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `jobmeter` as a child process: `node src/cli/main.ts …` with the repository's Node 24.
+ * `jobmeter` as a child process: `node src/cli/bin.ts …` with the repository's Node 24.
  * Every wait is bounded; a child still running at the end of a test is killed.
  */
 import assert from 'node:assert/strict';
@@ -90,6 +90,41 @@ describe('jobmeter serve: configuration errors exit 2', () => {
     assert.match(stderr, /^jobmeter: invalid OTEL_EXPORTER_OTLP_ENDPOINT=not a url: expected /);
   });
 
+  it('a non-loopback address exits 2 naming what set it: --listen, or the file key', async () => {
+    const expected = 'expected a loopback address (127.0.0.0/8, ::1 or localhost), or --allow-non-loopback (listener.allow_non_loopback = true) to expose it';
+    const flag = await run(['serve', '--listen', '0.0.0.0:0']);
+    assert.equal(flag.code, 2);
+    assert.equal(flag.stderr, `jobmeter: invalid --listen=0.0.0.0:0: ${expected}\n`);
+    const path = await file('wide.toml', '[listener]\nhost = "0.0.0.0"\nport = 0\n');
+    const fromFile = await run(['serve', '--config', path]);
+    assert.equal(fromFile.code, 2);
+    assert.equal(fromFile.stderr, `jobmeter: ${path}: invalid listener.host=0.0.0.0: ${expected}\n`);
+    const ingest = await file('ingest.toml', '[listener]\nport = 0\n[ingest]\nenabled = true\nhost = "0.0.0.0"\nport = 0\n');
+    const fromIngest = await run(['serve', '--config', ingest]);
+    assert.equal(fromIngest.code, 2);
+    assert.equal(
+      fromIngest.stderr,
+      `jobmeter: ${ingest}: invalid ingest.host=0.0.0.0: expected a loopback address (127.0.0.0/8, ::1 or localhost), or ingest.allow_non_loopback = true to expose the OTLP ingest listener\n`,
+    );
+  });
+
+  it('[metrics] path = "/health" exits 2 naming the key (the main server answers /health)', async () => {
+    const path = await file('health.toml', '[listener]\nport = 0\n[metrics]\npath = "/health"\n');
+    const { code, stderr } = await run(['serve', '--config', path]);
+    assert.equal(code, 2);
+    assert.equal(stderr, `jobmeter: ${path}: invalid metrics.path=/health: expected a path other than /health, which the main server answers itself\n`);
+  });
+
+  it('[listener] enabled = false with nothing else to serve exits 2 naming the key', async () => {
+    const path = await file('idle.toml', '[listener]\nenabled = false\n');
+    const { code, stderr } = await run(['serve', '--config', path]);
+    assert.equal(code, 2);
+    assert.equal(
+      stderr,
+      `jobmeter: ${path}: invalid listener.enabled=false: expected true, or with the main server off an [otlp] endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT), [ingest] enabled = true or [metrics] listen: otherwise nothing is served\n`,
+    );
+  });
+
   it('never prints a header value', async () => {
     const path = await file('secret.toml', '[otlp.headers]\nauthorization = ["Bearer s3cret"]\n');
     const { code, stderr } = await run(['serve', '--config', path]);
@@ -138,11 +173,12 @@ describe('jobmeter serve: running', () => {
     assert.equal(await r.exited(EXIT_MS), 0);
   });
 
-  it('refuses a non-loopback address without --allow-non-loopback (exit 1)', async () => {
-    const { code, stderr } = await run(['serve', '--listen', '0.0.0.0:0']);
-    assert.equal(code, 1);
-    assert.match(stderr, /^jobmeter: .*non-loopback.*0\.0\.0\.0/);
-    assert.match(stderr, /--allow-non-loopback/);
+  it('serves on a non-loopback address with --allow-non-loopback', async () => {
+    const r = start(['serve', '--listen', '0.0.0.0:0', '--allow-non-loopback']);
+    const [, , url] = await r.stderrMatches(SERVING, START_MS);
+    assert.match(url!, /^http:\/\/0\.0\.0\.0:\d+\/metrics$/);
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exited(EXIT_MS), 0);
   });
 
   it('exits 1 with a message when the port is taken', async () => {

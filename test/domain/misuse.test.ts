@@ -47,7 +47,7 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
   });
 
   test('every reason is served from the start, at 0, under the native profile', async () => {
-    assert.deepEqual(await dropped(jm), { not_a_number: 0, nan: 0, infinite: 0, negative: 0, bad_attribute: 0 });
+    assert.deepEqual(await dropped(jm), { not_a_number: 0, nan: 0, infinite: 0, negative: 0, bad_attribute: 0, vocabulary: 0 });
     await jm.shutdown();
   });
 
@@ -105,7 +105,7 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
     assert.equal(wait.count, 1);
     assert.equal(wait.sum, 3);
     assert.deepEqual(numberSeries(f.get('app_temp_celsius')), [['', 20]]);
-    assert.deepEqual(await dropped(jm), { not_a_number: 0, nan: 1, infinite: 1, negative: 2, bad_attribute: 0 });
+    assert.deepEqual(await dropped(jm), { not_a_number: 0, nan: 1, infinite: 1, negative: 2, bad_attribute: 0, vocabulary: 0 });
     assert.equal(warningsAbout('app.wait').length, 2, warnings.join('\n'));
     assert.equal(warningsAbout('app.temp').length, 1);
     await jm.shutdown();

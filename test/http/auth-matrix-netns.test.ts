@@ -446,7 +446,7 @@ for (const setup of SETUPS) {
 
     before(async () => {
       jobmeter = await createJobmeter({ profile: setup.posture as ProfileName, listener: false, hostname: 'matrix-host' });
-      jobmeter.recordRun({ task: 'matrix', outcome: 'success', durationSeconds: 1 });
+      jobmeter.recordRun({ task: 'matrix', runner: 'subprocess', outcome: 'success', durationSeconds: 1 });
       jobmeter.setSnapshotSource(() => ({ sessions: { active: 1, tracked: 1, diskBytes: 8192, list: [{ id: 'sess-one', diskBytes: 8192, memoryCapPages: 4096 }] } }));
       const options = setup.options({ peer });
       remote = await serve(jobmeter, options, peer.hostAddress);

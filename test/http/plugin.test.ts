@@ -77,7 +77,7 @@ async function jm(profile: ProfileName): Promise<Jobmeter> {
   let j = jobmeters.get(profile);
   if (j === undefined) {
     j = await createJobmeter({ profile, listener: false, processMetrics: false, hostname: 'plugin-host', otelScopeInfo: false });
-    j.recordRun({ task: 'backup', kind: 'backup', outcome: 'success', durationSeconds: 2 });
+    j.recordRun({ task: 'backup', kind: 'backup', runner: 'subprocess', outcome: 'success', durationSeconds: 2 });
     j.setSnapshotSource(() => ({ sessions: { active: 1, tracked: 1, diskBytes: 4096, list: [{ id: 'sess-1', diskBytes: 4096, memoryCapPages: null }] } }));
     jobmeters.set(profile, j);
   }

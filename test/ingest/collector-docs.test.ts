@@ -26,7 +26,7 @@ describe('docs/collector.md', () => {
     const fromProtobuf = decodeExportRequest(protobuf, 'protobuf');
     assert.deepEqual(decodeExportRequest(json, 'json'), fromProtobuf);
     const names = fromProtobuf.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.name)));
-    assert.deepEqual(names, ['solti_runner_tasks_started_total', 'solti_runner_tasks_completed_total', 'solti_runner_task_duration_seconds', 'solti_runner_errors_total']);
+    assert.deepEqual(names, ['solti_runner_errors_total', 'solti_runner_task_duration_seconds', 'solti_runner_tasks_completed_total', 'solti_runner_tasks_started_total']);
     const doc = readFileSync(COLLECTOR_DOC, 'utf8');
     for (const name of names) assert.ok(doc.includes(`     -> Name: ${name}\n`), name);
   });

@@ -49,7 +49,7 @@ const OTLP_TYPE: Readonly<Record<InstrumentKind, string>> = {
 };
 
 function attribute(a: AttributeSpec): string {
-  if (a.values !== undefined) return `\`${a.key}\`: ${a.values.map((v) => `\`${v}\``).join(', ')}`;
+  if (a.values !== undefined) return `\`${a.key}\`: ${a.values.map((v) => `\`${v}\``).join(', ')}${a.outside === 'drop' ? ' (closed: others refused)' : ''}`;
   return `\`${a.key}\` (≤ ${a.cap} values)`;
 }
 
@@ -62,7 +62,7 @@ function row(spec: InstrumentSpec): string {
 
 export function instrumentsBlock(): string {
   return [
-    '| instrument | OTLP data type | unit | attributes (anything else is dropped; values past a cap or outside a list become `other`) | meaning |',
+    '| instrument | OTLP data type | unit | attributes (anything else is dropped; values past a cap or outside a list become `other`, unless the list is closed; a legacy profile closes more: the `kind` of runwisp and rm, the `runner` and `error` of solti) | meaning |',
     '|---|---|---|---|---|',
     ...DOMAIN_INSTRUMENTS.map(row),
     ...PROCESS_INSTRUMENTS.map(row),

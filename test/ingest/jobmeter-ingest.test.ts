@@ -148,7 +148,7 @@ describe('otlp.naming and temporality', () => {
     );
     const delta = await createJobmeter({ profile: 'solti', listener: false, otlp: { endpoint: collector.url, temporality: 'delta' } });
     try {
-      delta.recordRun({ task: 't', outcome: 'success', durationSeconds: 1 });
+      delta.recordRun({ task: 't', runner: 'wasm', outcome: 'success', durationSeconds: 1 });
       collector.requests.length = 0;
       await delta.forceFlush();
       assert.ok(namesOf(collector.requests.at(-1)).includes('jobmeter.run.finished'));

@@ -23,7 +23,7 @@ import { namesOf, startFlakyCollector, totalOf, type FlakyCollector } from './fl
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
-const MAIN = join(ROOT, 'src/cli/main.ts');
+const MAIN = join(ROOT, 'src/cli/bin.ts');
 const SECRET = 's3cr3t-token';
 
 let collector: FlakyCollector;

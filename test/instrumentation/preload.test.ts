@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 
@@ -66,6 +67,49 @@ test('preload registers the global MeterProvider: an app using only metrics.getM
   }
   const [code] = await app.exited;
   assert.equal(code, 0, `exit code; stderr:\n${app.stderr()}`);
+});
+
+test('preload: a configuration problem exits 2 naming the variable the user set, as serve does', async () => {
+  const cases: [Record<string, string>, string][] = [
+    [{ JOBMETER_PROFILE: 'bogus' }, 'jobmeter: invalid JOBMETER_PROFILE=bogus: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti\n'],
+    [
+      { JOBMETER_LISTEN: '0.0.0.0:0' },
+      'jobmeter: invalid JOBMETER_LISTEN=0.0.0.0:0: expected a loopback address (127.0.0.0/8, ::1 or localhost), or listener.allow_non_loopback = true in the config file to expose it\n',
+    ],
+    [{ JOBMETER_CONFIG: 'missing.toml' }, 'jobmeter: invalid JOBMETER_CONFIG=missing.toml: expected a readable file (it does not exist)\n'],
+  ];
+  for (const [env, expected] of cases) {
+    const child = spawn(process.execPath, ['--import', 'jobmeter/instrumentation', 'test/fixtures/host-app.mjs'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const [code] = await once(child, 'close');
+    assert.equal(code, 2, `${JSON.stringify(env)}: ${stderr}`);
+    assert.equal(stderr, expected);
+  }
+});
+
+test('preload: a startup failure that is not configuration (port taken) exits 1, as serve does', async () => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = busy.address() as AddressInfo;
+    const child = spawn(process.execPath, ['--import', 'jobmeter/instrumentation', 'test/fixtures/host-app.mjs'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, JOBMETER_LISTEN: `127.0.0.1:${port}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const [code] = await once(child, 'close');
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /^jobmeter: .*EADDRINUSE/);
+  } finally {
+    busy.close();
+  }
 });
 
 /**

@@ -73,7 +73,7 @@ describe('host instruments a legacy profile has no rule for', () => {
     const jm = await jobmeter('solti', { instruments: DECLARED, hostInstruments: 'drop', log: (l) => lines.push(l) });
     recordHostInstruments(jm);
     const names = (await jm.scrape()).map((f) => f.name);
-    assert.deepEqual(names, ['solti_runner_tasks_started_total', 'solti_runner_tasks_completed_total', 'solti_runner_task_duration_seconds']);
+    assert.deepEqual(names, ['solti_runner_task_duration_seconds', 'solti_runner_tasks_completed_total', 'solti_runner_tasks_started_total']);
     assert.deepEqual(lines, ['profile solti drops host instruments it has no rule for (hostInstruments: drop): 2 declared (app.uploads, app.cache.size), and any made later on jobmeter.meter or the global API']);
   });
 
@@ -102,7 +102,7 @@ instrument = "port.tasks.completed"
 name = "solti_runner_tasks_completed_total"
 type = "counter"
 help = "Total number of tasks completed"
-labels = [["backend", "runner"], ["result", "outcome"]]
+labels = [["result", "outcome"], ["backend", "runner"]]
 values = { result = { cancelled = "canceled" } }
 
 [[profile.rules]]
@@ -137,17 +137,18 @@ describe('rules of the host own', () => {
     assert.equal(
       body,
       [
+        // solti's order (the Rust prometheus crate's): families by name, series by label values.
+        '# HELP solti_runner_tasks_completed_total Total number of tasks completed',
+        '# TYPE solti_runner_tasks_completed_total counter',
+        'solti_runner_tasks_completed_total{outcome="canceled",runner="wasm"} 1',
+        'solti_runner_tasks_completed_total{outcome="success",runner="wasm"} 2',
         '# HELP solti_runner_tasks_started_total Total number of tasks started',
         '# TYPE solti_runner_tasks_started_total counter',
         'solti_runner_tasks_started_total{runner="wasm"} 3',
-        '# HELP solti_runner_tasks_completed_total Total number of tasks completed',
-        '# TYPE solti_runner_tasks_completed_total counter',
-        'solti_runner_tasks_completed_total{runner="wasm",outcome="success"} 2',
-        'solti_runner_tasks_completed_total{runner="wasm",outcome="canceled"} 1',
         '# HELP solti_runner_workers Workers by state',
         '# TYPE solti_runner_workers gauge',
-        'solti_runner_workers{state="idle"} 0',
         'solti_runner_workers{state="busy"} 2',
+        'solti_runner_workers{state="idle"} 0',
         '',
       ].join('\n'),
     );

@@ -35,9 +35,9 @@ const CASES: readonly Case[] = [
   { profile: 'rm', family: 'rm_job_duration_seconds', run: { task: 'a', kind: 'backup' }, labels: 'kind="backup",status="succeeded"', bound: 300, next: '1800' },
   { profile: 'rm', family: 'rm_job_duration_seconds', run: { task: 'a', kind: 'backup' }, labels: 'kind="backup",status="succeeded"', bound: 1, next: '5' },
   { profile: 'rm', family: 'rm_job_duration_seconds', run: { task: 'a', kind: 'backup' }, labels: 'kind="backup",status="succeeded"', bound: 86400, next: '+Inf' },
-  { profile: 'solti', family: 'solti_runner_task_duration_seconds', run: { task: 't', runner: 'wasm' }, labels: 'runner="wasm",outcome="success"', bound: 0.25, next: '0.5' },
-  { profile: 'solti', family: 'solti_runner_task_duration_seconds', run: { task: 't', runner: 'wasm' }, labels: 'runner="wasm",outcome="success"', bound: 0.01, next: '0.025' },
-  { profile: 'solti', family: 'solti_runner_task_duration_seconds', run: { task: 't', runner: 'wasm' }, labels: 'runner="wasm",outcome="success"', bound: 3600, next: '+Inf' },
+  { profile: 'solti', family: 'solti_runner_task_duration_seconds', run: { task: 't', runner: 'wasm' }, labels: 'outcome="success",runner="wasm"', bound: 0.25, next: '0.5' },
+  { profile: 'solti', family: 'solti_runner_task_duration_seconds', run: { task: 't', runner: 'wasm' }, labels: 'outcome="success",runner="wasm"', bound: 0.01, next: '0.025' },
+  { profile: 'solti', family: 'solti_runner_task_duration_seconds', run: { task: 't', runner: 'wasm' }, labels: 'outcome="success",runner="wasm"', bound: 3600, next: '+Inf' },
 ];
 
 for (const c of CASES) {

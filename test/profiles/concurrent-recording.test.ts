@@ -55,7 +55,7 @@ test(`solti: ${TASKS} tasks × ${RUNS_PER_TASK} runs, interleaved with awaits an
     const workers = (r: number) => Array.from({ length: TASKS }, (_, id) => id).filter((id) => id % RUNNERS.length === r).length;
     for (const [r, runner] of RUNNERS.entries()) {
       for (const outcome of ['success', 'failure'] as const) {
-        const labels = `runner="${runner}",outcome="${outcome}"`;
+        const labels = `outcome="${outcome}",runner="${runner}"`;
         assert.equal(completed.find((s) => s.labels === labels)?.value, workers(r) * perWorker[outcome], labels);
         assert.equal(histogramSeries(f.get('solti_runner_task_duration_seconds'), labels).count, workers(r) * perWorker[outcome], `histogram ${labels}`);
       }

@@ -46,13 +46,16 @@ test('wasmrun: the seed example, number for number', async () => {
     sessions_total: 3,
     exec_in_flight: 1,
     sessions_disk_bytes: 16384,
+    // Open mode: the array is always there; the host listed no sessions.
+    sessions: [],
   });
-  assert.deepEqual(Object.keys(JSON.parse(served.body)), WASMRUN_KEYS, 'the seed order');
+  assert.deepEqual(Object.keys(JSON.parse(served.body)), [...WASMRUN_KEYS, 'sessions'], 'the seed order');
 });
 
-test('wasmrun: the flat keys are all there before anything happened, with no sessions key', async () => {
+test('wasmrun: the flat keys are all there before anything happened, and open mode\'s sessions array, empty', async () => {
   const doc = JSON.parse((await serveOnce('wasmrun', { json: true, feed: () => {} })).body) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(doc), WASMRUN_KEYS);
+  assert.deepEqual(Object.keys(doc), [...WASMRUN_KEYS, 'sessions']);
+  assert.deepEqual(doc.sessions, []);
   assert.deepEqual(doc.exec_total, { success: 0, error: 0, timeout: 0 });
   assert.deepEqual(doc.exec_rejected_total, { concurrency: 0, payload: 0, unauthorized: 0 });
 });

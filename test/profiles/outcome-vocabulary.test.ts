@@ -44,14 +44,15 @@ test('solti: canceled with one l, in the counter and the histogram; the other ou
   try {
     oneOfEach(jm, { task: 't', runner: 'wasm' });
     const f = await scrapeByName(jm);
-    const words = ['success', 'failure', 'canceled', 'timeout'];
+    // In solti's order: label pairs by name, series by label values.
+    const words = ['canceled', 'failure', 'success', 'timeout'];
     assert.deepEqual(
       numberSeries(f.get('solti_runner_tasks_completed_total')),
-      words.map((w) => [`runner="wasm",outcome="${w}"`, 1]),
+      words.map((w) => [`outcome="${w}",runner="wasm"`, 1]),
     );
     assert.deepEqual(
       f.get('solti_runner_task_duration_seconds')!.series.map((s) => s.labels),
-      words.map((w) => `runner="wasm",outcome="${w}"`),
+      words.map((w) => `outcome="${w}",runner="wasm"`),
     );
   } finally {
     await jm.shutdown();

@@ -22,8 +22,12 @@ export interface CheckMetricsResult {
 
 const TIMEOUT_MS = 10_000;
 
-export async function checkMetrics(text: string): Promise<CheckMetricsResult> {
-  if (/(^|\n)# EOF\n?$/.test(text)) {
+/**
+ * @param asRecipe pipe the body as it is, OpenMetrics too, as a `curl … | promtool check metrics`
+ *   recipe does (promtool then reads it as text 0.0.4).
+ */
+export async function checkMetrics(text: string, asRecipe = false): Promise<CheckMetricsResult> {
+  if (!asRecipe && /(^|\n)# EOF\n?$/.test(text)) {
     throw new Error('checkMetrics: this is OpenMetrics (ends in "# EOF"); promtool check metrics reads text 0.0.4 only');
   }
   const binary = findPrometheusBinary('promtool');

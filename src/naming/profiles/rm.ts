@@ -16,6 +16,7 @@ export const RM_JOB_KINDS = ['backup', 'forget', 'prune', 'check', 'unlock', 're
 export const rmProfile: TableProfile = {
   kind: 'table',
   name: 'rm',
+  vocabularies: { kind: RM_JOB_KINDS },
   prefix: 'rm_',
   format: 'text',
   buckets: {

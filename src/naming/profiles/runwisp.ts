@@ -7,6 +7,8 @@ import type { TableProfile } from '../types.ts';
 export const runwispProfile: TableProfile = {
   kind: 'table',
   name: 'runwisp',
+  // The document: "kind is task or service".
+  vocabularies: { kind: ['task', 'service'] },
   prefix: 'runwisp_',
   format: 'openmetrics',
   snapshot: { ttlMillis: 0 },

@@ -1,6 +1,7 @@
 /**
  * solti task supervisor, runner backend (`solti_runner_`), from its `backend.rs`: counters and a
- * duration histogram from a shared registry, text 0.0.4.
+ * duration histogram from a shared registry, text 0.0.4. Written in the order of the Rust
+ * `prometheus` crate it uses: families by name, label pairs by name, series by label values.
  */
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../domain/catalog.ts';
 import type { TableProfile } from '../types.ts';
@@ -13,6 +14,14 @@ export const soltiProfile: TableProfile = {
   name: 'solti',
   prefix: 'solti_runner_',
   format: 'text',
+  // solti is a Rust program on the `prometheus` crate: label pairs by name, families by name,
+  // series by label values.
+  order: 'sorted',
+  // RunnerType and RunnerErrorKind, the enums behind its labels.
+  vocabularies: {
+    runner: ['subprocess', 'wasm', 'container'],
+    error: ['cgroup_prepare_failed', 'backend_config_failed', 'spawn_failed', 'module_load_failed'],
+  },
   buckets: {
     // 0.01 … 3600 s, exactly solti's list (also jobmeter's default).
     'jobmeter.run.duration': DEFAULT_RUN_DURATION_BUCKETS,
@@ -30,7 +39,7 @@ export const soltiProfile: TableProfile = {
       name: 'solti_runner_tasks_completed_total',
       type: 'counter',
       help: 'Total number of tasks completed',
-      labels: [['runner', 'runner'], ['outcome', 'outcome']],
+      labels: [['outcome', 'outcome'], ['runner', 'runner']],
       values: { outcome: OUTCOME_WORDS },
     },
     {
@@ -39,7 +48,7 @@ export const soltiProfile: TableProfile = {
       type: 'histogram',
       help: 'Task execution duration in seconds',
       unit: 'seconds',
-      labels: [['runner', 'runner'], ['outcome', 'outcome']],
+      labels: [['outcome', 'outcome'], ['runner', 'runner']],
       values: { outcome: OUTCOME_WORDS },
     },
     {
@@ -47,7 +56,7 @@ export const soltiProfile: TableProfile = {
       name: 'solti_runner_errors_total',
       type: 'counter',
       help: 'Total runner-level errors',
-      labels: [['runner', 'runner'], ['error', 'error']],
+      labels: [['error', 'error'], ['runner', 'runner']],
     },
   ],
 };

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/**
+ * The `jobmeter` bin (package.json `bin`, and `npm start`). It always runs the command line: an
+ * `import.meta.main` guard does not, on the Node versions that lack it. A Node below the supported
+ * floor gets one line naming the version needed and exit 1, before anything that needs a newer
+ * Node is loaded (hence the dynamic import).
+ */
+import { unsupportedNode } from './node-support.ts';
+
+const unsupported = unsupportedNode(process.versions.node);
+if (unsupported !== undefined) {
+  process.stderr.write(`jobmeter: ${unsupported}\n`);
+  process.exit(1);
+}
+
+const { runCli, EXIT_FAILURE } = await import('./main.ts');
+runCli(process.argv.slice(2), process.env).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`jobmeter: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(EXIT_FAILURE);
+  },
+);

@@ -1,0 +1,37 @@
+/**
+ * The order the Rust `prometheus` crate writes a scrape in (its `Registry::gather`, then
+ * `TextEncoder`): families sorted by name; in a family, series sorted by their label values, label
+ * by label in the order the labels are written, fewer labels first. The crate writes each series'
+ * label pairs sorted by name (and a histogram's `le` after them), so a profile in this order lists
+ * its rules' labels by name (naming/check-rules.ts holds it to that). Strings compare as Rust
+ * compares them: by their UTF-8 bytes.
+ */
+
+const PAIR = /="((?:[^"\\]|\\.)*)"/g;
+
+/** The label values of a rendered label string (`a="x",b="y\"z"` → x, y"z), unescaped, as UTF-8. */
+function valuesOf(labels: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (const m of labels.matchAll(PAIR)) {
+    out.push(Buffer.from(m[1]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)), 'utf8'));
+  }
+  return out;
+}
+
+/** Orders label strings as the crate orders series. */
+export function compareByLabelValues(a: string, b: string): number {
+  if (a === b) return 0;
+  const va = valuesOf(a);
+  const vb = valuesOf(b);
+  if (va.length !== vb.length) return va.length - vb.length;
+  for (let i = 0; i < va.length; i++) {
+    const c = Buffer.compare(va[i]!, vb[i]!);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/** Orders family names as the crate does. */
+export function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}

@@ -1,0 +1,26 @@
+// README's table of what the library records lists every process and runtime family the native
+// profile serves (it listed 6 of 9 once).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { PROCESS_INSTRUMENTS } from '../../src/domain/process-metrics.ts';
+import { createJobmeter } from '../../src/jobmeter.ts';
+
+test('README lists every process family served under the native profile', async () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const row = readme.split('\n').find((l) => l.startsWith('| (automatic, `processMetrics`) |'));
+  assert.ok(row, 'the README row for processMetrics');
+  const jm = await createJobmeter({ listener: false, otelScopeInfo: false, global: false });
+  let served: string[];
+  try {
+    const families = await jm.scrape();
+    const own = new Set(PROCESS_INSTRUMENTS.map((s) => s.name.replace(/\./g, '_')));
+    served = families.map((f) => f.name).filter((name) => [...own].some((o) => name.startsWith(o)));
+  } finally {
+    await jm.shutdown();
+  }
+  assert.equal(served.length, PROCESS_INSTRUMENTS.length, `one family per process instrument: ${served.join(', ')}`);
+  const listed = [...row.matchAll(/`([a-z0-9_]+)(?:\{[^}]*\})?`/g)].map((m) => m[1]);
+  assert.deepEqual(served.filter((name) => !listed.includes(name)), [], 'served but not in the README');
+});

@@ -1,0 +1,241 @@
+/**
+ * The package as a user gets it: `npm pack`, installed into a fresh app, run on each supported
+ * Node major (the oldest supported Node 22 and the project's Node 24) — the `jobmeter` bin
+ * (`--version`, `serve` started and stopped), the library, the preload — and refused, in one line,
+ * by the last Node below the floor. The tarball's contents: the LICENSE, README links that resolve
+ * inside it, no source map pointing outside it, `@opentelemetry/api` a peer.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, normalize } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { MIN_NODE_VERSION, NODE_ENGINES } from '../../src/cli/node-support.ts';
+import { VERSION } from '../../src/version.ts';
+import { nodeRuntime } from '../support/node-runtimes.ts';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/installed/', import.meta.url));
+const NODE24 = join(ROOT, 'node_modules/node/bin/node');
+const STEP_MS = 20_000;
+
+let dir: string;
+let app: string;
+let shipped: Set<string>;
+let tarball: string;
+
+before(async () => {
+  assert.ok(existsSync(join(ROOT, 'dist/src/cli/bin.js')), 'dist/ is missing: run `npm run build` (npm test builds it first)');
+  dir = await mkdtemp(join(tmpdir(), 'jobmeter-installed-'));
+  // --ignore-scripts: dist/ is built already (npm test builds it); `prepare` would build it again.
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 << 20 });
+  const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+  tarball = join(dir, packed!.filename);
+  shipped = new Set(packed!.files.map((f) => f.path));
+  app = join(dir, 'app');
+  await mkdir(app);
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'host-app', private: true, type: 'module' }));
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], { cwd: app, maxBuffer: 16 << 20 });
+});
+
+after(async () => {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the packed tarball', () => {
+  it('ships the Apache-2.0 LICENSE that package.json names', async () => {
+    assert.ok(shipped.has('LICENSE'), 'LICENSE is in the tarball');
+    const text = await readFile(join(app, 'node_modules/jobmeter/LICENSE'), 'utf8');
+    assert.match(text, /Apache License\s+Version 2\.0, January 2004/);
+  });
+
+  it('every relative link of the README resolves to a file in the tarball', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:|^#/.test(l));
+    assert.ok(links.length > 20, `the README has its relative links (${links.length})`);
+    const dead = links.filter((l) => !shipped.has(normalize(l.replace(/#.*$/, ''))));
+    assert.deepEqual(dead, [], 'README links to files the tarball lacks');
+  });
+
+  it('no source map points at a file the tarball lacks', async () => {
+    const dangling: string[] = [];
+    for (const path of shipped) {
+      if (!path.endsWith('.map')) continue;
+      const map = JSON.parse(await readFile(join(app, 'node_modules/jobmeter', path), 'utf8')) as { sources: string[] };
+      for (const source of map.sources) {
+        const target = normalize(join(dirname(path), source));
+        if (!shipped.has(target)) dangling.push(`${path} → ${source}`);
+      }
+    }
+    for (const path of shipped) {
+      if (!path.endsWith('.js')) continue;
+      const js = await readFile(join(app, 'node_modules/jobmeter', path), 'utf8');
+      const ref = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(js)?.[1];
+      if (ref !== undefined && !shipped.has(normalize(join(dirname(path), ref)))) dangling.push(`${path} → ${ref}`);
+    }
+    assert.deepEqual(dangling, []);
+  });
+
+  it('declares the supported Node range and @opentelemetry/api as a peer: the host has one copy of the API', async () => {
+    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    assert.equal(pkg.engines?.node, NODE_ENGINES);
+    assert.ok(pkg.peerDependencies?.['@opentelemetry/api'] !== undefined, 'a peer dependency');
+    assert.equal(pkg.dependencies?.['@opentelemetry/api'], undefined, 'not a dependency of its own');
+    assert.deepEqual(await copiesOf(join(app, 'node_modules'), '@opentelemetry/api'), ['node_modules/@opentelemetry/api']);
+  });
+});
+
+describe('examples/systemd/jobmeter.service', () => {
+  it('is shipped and passes `systemd-analyze verify`, run by the installed bin itself', async () => {
+    assert.ok(shipped.has('examples/systemd/jobmeter.service'));
+    const unit = await readFile(join(ROOT, 'examples/systemd/jobmeter.service'), 'utf8');
+    const execStart = /^ExecStart=(\S+) serve /m.exec(unit);
+    assert.equal(execStart?.[1], '/usr/local/bin/jobmeter', 'ExecStart runs the jobmeter bin, no npm or shell between');
+    const path = join(dir, 'jobmeter.service');
+    await writeFile(path, unit.replaceAll('/usr/local/bin/jobmeter', join(app, 'node_modules/.bin/jobmeter')));
+    const verify = await run('systemd-analyze', ['verify', path]).catch((err: NodeJS.ErrnoException & { stderr?: string }) => {
+      if (err.code === 'ENOENT') throw new Error('systemd-analyze is missing: apt-get install -y systemd');
+      throw new Error(`systemd-analyze verify failed: ${err.message}`);
+    });
+    assert.equal(verify.stderr, '');
+  });
+});
+
+for (const [major, node] of [
+  [`Node ${MIN_NODE_VERSION} (the oldest supported)`, () => nodeRuntime('NODE_OLDEST_SUPPORTED')],
+  ['Node 24', () => NODE24],
+] as const) {
+  describe(`installed, on ${major}`, () => {
+    it('the bin prints its version', async () => {
+      const r = await bin(node(), ['--version']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `jobmeter ${VERSION}\n`);
+    });
+
+    it('the bin serves and stops on SIGTERM with exit 0', async () => {
+      const child = spawn(join(app, 'node_modules/.bin/jobmeter'), ['serve', '--listen', '127.0.0.1:0'], {
+        cwd: app,
+        env: envFor(node()),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+      try {
+        const url = await until(() => /^jobmeter: serving otel metrics on (\S+)$/m.exec(stderr)?.[1], exited, () => stderr);
+        const response = await fetch(url);
+        assert.equal(response.status, 200);
+        assert.match(await response.text(), /^process_uptime_seconds\{/m);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      assert.equal(await within(exited, STEP_MS), 0, stderr);
+    });
+
+    it('the library serves through the package exports, and its diag warnings reach the host', async () => {
+      await writeFile(join(app, 'library.mjs'), await readFile(join(FIXTURES, 'library.mjs')));
+      const r = await exec(node(), ['library.mjs'], {});
+      assert.equal(r.code, 0, r.stderr);
+      const { body, warnings } = JSON.parse(r.stdout) as { body: string; warnings: string[] };
+      assert.match(body, /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m);
+      assert.ok(warnings.some((w) => w.includes('NaN')), `the host's diag logger got the NaN warning: ${JSON.stringify(warnings)}`);
+    });
+
+    it('the preload starts jobmeter from the environment', async () => {
+      await writeFile(join(app, 'preloaded.mjs'), await readFile(join(FIXTURES, 'preloaded.mjs')));
+      const r = await exec(node(), ['--import', 'jobmeter/instrumentation', 'preloaded.mjs'], { JOBMETER_LISTEN: '127.0.0.1:0' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^jobmeter_run_finished_total\{task="nightly",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m);
+    });
+  });
+}
+
+describe('installed, below the supported Node', () => {
+  it('the bin refuses in one line naming the version needed, exit 1', async () => {
+    const old = nodeRuntime('NODE_BELOW_SUPPORTED');
+    const version = (await run(old, ['--version'])).stdout.trim().replace(/^v/, '');
+    for (const args of [['--version'], ['serve']]) {
+      const r = await bin(old, args);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `jobmeter: Node.js >=${MIN_NODE_VERSION} is required; this is Node.js ${version}\n`);
+    }
+  });
+});
+
+/** The environment a user's shell gives the bin: `node` on PATH is `node`'s directory. */
+function envFor(node: string): Record<string, string> {
+  return { PATH: `${dirname(node)}:/usr/bin:/bin`, HOME: process.env.HOME ?? '' };
+}
+
+/** Runs the installed bin as a user would (its `#!/usr/bin/env node` finds `node` on PATH). */
+function bin(node: string, args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  return exec(join(app, 'node_modules/.bin/jobmeter'), args, {}, node);
+}
+
+async function exec(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  node: string = file,
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const child = spawn(file, args, { cwd: app, env: { ...envFor(node), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const code = await within(
+    new Promise<number | string>((resolve) => child.once('close', (c, signal) => resolve(c ?? signal ?? 'unknown'))),
+    STEP_MS,
+    () => child.kill('SIGKILL'),
+  );
+  return { code, stdout, stderr };
+}
+
+/** Every installed copy of package `name` under `nodeModules`, as paths relative to its parent. */
+async function copiesOf(nodeModules: string, name: string): Promise<string[]> {
+  const found: string[] = [];
+  const base = dirname(nodeModules);
+  const walk = async (modules: string): Promise<void> => {
+    if (existsSync(join(modules, name, 'package.json'))) found.push(join(modules, name).slice(base.length + 1));
+    for (const entry of await readdir(modules, { withFileTypes: true }).catch(() => [])) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const scoped = entry.name.startsWith('@');
+      const packages = scoped ? (await readdir(join(modules, entry.name))).map((n) => join(entry.name, n)) : [entry.name];
+      for (const p of packages) await walk(join(modules, p, 'node_modules'));
+    }
+  };
+  await walk(nodeModules);
+  return found.sort();
+}
+
+async function within<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new Error(`not done within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `probe` until it returns a value; rejects if the child exits first or after STEP_MS. */
+async function until<T>(probe: () => T | undefined, exited: Promise<unknown>, log: () => string): Promise<T> {
+  let done = false;
+  void exited.then(() => (done = true));
+  const deadline = Date.now() + STEP_MS;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (done) throw new Error(`exited before it was ready; stderr:\n${log()}`);
+    if (Date.now() > deadline) throw new Error(`not ready within ${STEP_MS} ms; stderr:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
