@@ -210,7 +210,8 @@ export function profileNamer(profile: Profile, hostInstruments: HostInstruments,
   return createNamer(profile, {
     hostname: hostName ?? hostname(),
     hostInstruments,
-    ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name)),
+    // The ingest's self-metric too: a legacy profile serves no self-metric (its original has none).
+    ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name).concat(REFUSED_METRIC)),
   });
 }
 

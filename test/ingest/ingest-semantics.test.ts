@@ -73,7 +73,8 @@ describe('a sender restart does not double-count', () => {
     const errors = (n: number) => (provider: MeterProvider) => {
       provider.getMeter('solti').createCounter('jobmeter.runner.error').add(n, { runner: 'wasm', error: 'module_load_failed' });
     };
-    const value = async () => (await seriesOf(jm, 'solti_runner_errors_total'))['runner="wasm",error="module_load_failed"'];
+    // solti writes label pairs by name (the Rust crate's order).
+    const value = async () => (await seriesOf(jm, 'solti_runner_errors_total'))['error="module_load_failed",runner="wasm"'];
     await daemonRun(jm, errors(10));
     await daemonRun(jm, errors(3));
     assert.equal(await value(), 13);
