@@ -16,7 +16,7 @@
 import protobuf from 'protobufjs/light.js';
 import { parseLabelPairs } from './escape.ts';
 import { numberColumns } from './samples.ts';
-import type { Family } from './types.ts';
+import type { Family, NumberColumns } from './types.ts';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
@@ -95,30 +95,64 @@ const VALUE_FIELD = { counter: 'counter', gauge: 'gauge', info: 'gauge', unknown
 const labelsOf = (labels: string): Array<{ name: string; value: string }> =>
   parseLabelPairs(labels).map(([name, value]) => ({ name, value }));
 
-/** One family as a `MetricFamily` message, length-delimited. */
-export function encodeFamily(family: Family): Uint8Array {
-  let metric: object[];
+/** Series encoded between two chances for the caller to give the event loop back. */
+export const SERIES_PER_PIECE = 1000;
+/** `metric` (field 4, length-delimited) of MetricFamily. */
+const METRIC_TAG = (4 << 3) | 2;
+
+function metricOf(family: Family, columns: NumberColumns | undefined, i: number): object {
   if (family.type === 'histogram') {
-    metric = family.series.map((s) => {
-      let cumulative = 0;
-      const bucket = s.bounds.map((upperBound, i) => ({ upperBound, cumulativeCount: (cumulative += s.counts[i]!) }));
-      return { label: labelsOf(s.labels), histogram: { sampleCount: s.count, sampleSum: s.sum, bucket } };
-    });
-  } else {
-    const field = VALUE_FIELD[family.type];
-    const { labels, values } = numberColumns(family);
-    // An info sample is always 1, as the text renderers write it.
-    metric = labels.map((l, i) => ({ label: labelsOf(l), [field]: { value: family.type === 'info' ? 1 : values[i]! } }));
+    const s = family.series[i]!;
+    let cumulative = 0;
+    const bucket = s.bounds.map((upperBound, b) => ({ upperBound, cumulativeCount: (cumulative += s.counts[b]!) }));
+    return { label: labelsOf(s.labels), histogram: { sampleCount: s.count, sampleSum: s.sum, bucket } };
   }
-  const message = { name: family.name, help: family.help, type: TYPE[family.type], metric, ...(family.unit !== '' && { unit: family.unit }) };
-  return metricFamilyType().encodeDelimited(message).finish();
+  // An info sample is always 1, as the text renderers write it.
+  return { label: labelsOf(columns!.labels[i]!), [VALUE_FIELD[family.type]]: { value: family.type === 'info' ? 1 : columns!.values[i]! } };
 }
 
-/** The exposition, one Buffer per family: what an HTTP response writes. Families with no series are left out, as in text. */
+/**
+ * One family as a length-delimited `MetricFamily`, in pieces: its series are encoded
+ * {@link SERIES_PER_PIECE} at a time, with an empty Buffer after each batch as a point where the
+ * caller may yield; the length prefix and the family's own fields come once the size is known.
+ * Protobuf takes fields in any order, so `metric` after `unit` is as valid as before it.
+ */
+export function* familyPieces(family: Family): Generator<Buffer, void, undefined> {
+  const columns = family.type === 'histogram' ? undefined : numberColumns(family);
+  const n = columns === undefined ? family.series.length : columns.labels.length;
+  const metricType = metricFamilyType().lookupType('Metric');
+  const batches: Buffer[] = [];
+  let size = 0;
+  for (let from = 0; from < n; from += SERIES_PER_PIECE) {
+    const w = protobuf.Writer.create();
+    for (let i = from; i < Math.min(n, from + SERIES_PER_PIECE); i++) {
+      metricType.encode(metricOf(family, columns, i), w.uint32(METRIC_TAG).fork()).ldelim();
+    }
+    const bytes = w.finish();
+    batches.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    size += bytes.byteLength;
+    yield EMPTY;
+  }
+  const head = metricFamilyType().encode({ name: family.name, help: family.help, type: TYPE[family.type], ...(family.unit !== '' && { unit: family.unit }) }).finish();
+  const prefix = protobuf.Writer.create().uint32(head.byteLength + size).finish();
+  yield Buffer.concat([prefix, head]);
+  yield* batches;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** One family as a `MetricFamily` message, length-delimited, in one piece. */
+export function encodeFamily(family: Family): Uint8Array {
+  return Buffer.concat([...familyPieces(family)]);
+}
+
+/**
+ * The exposition: each family's pieces (empty ones mark where a caller may yield). Families with no
+ * series are left out, as in text.
+ */
 export function* protobufBuffers(families: readonly Family[]): Generator<Buffer, void, undefined> {
   for (const family of families) {
     if ((family.type === 'histogram' ? family.series.length : numberColumns(family).labels.length) === 0) continue;
-    const bytes = encodeFamily(family);
-    yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    yield* familyPieces(family);
   }
 }

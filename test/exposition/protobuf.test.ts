@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import protobuf from 'protobufjs';
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { escapeLabelValue } from '../../src/exposition/escape.ts';
-import { protobufBuffers } from '../../src/exposition/protobuf.ts';
+import { familyPieces, protobufBuffers, SERIES_PER_PIECE } from '../../src/exposition/protobuf.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import type { Family } from '../../src/exposition/types.ts';
 import type { Jobmeter } from '../../src/jobmeter.ts';
@@ -103,4 +103,23 @@ describe('protobuf exposition, decoded with the official metrics.proto', () => {
       assert.ok(decoded.length > 0);
     });
   }
+});
+
+describe('protobuf exposition of a large family', () => {
+  it('is encoded in batches of series, each followed by a point to yield at, and decodes whole', async () => {
+    const n = SERIES_PER_PIECE * 2 + 500;
+    const family: Family = {
+      name: 'big_total',
+      type: 'counter',
+      help: 'Many series.',
+      unit: '',
+      series: Array.from({ length: n }, (_, i) => ({ labels: `host="h${i}"`, value: i })),
+    };
+    const pieces = [...familyPieces(family)];
+    assert.equal(pieces.filter((p) => p.length === 0).length, 3, 'one yield point per batch');
+    const [decoded] = await decodeAll(Buffer.concat(pieces));
+    assert.equal(decoded!.metric.length, n);
+    assert.deepEqual(decoded!.metric[n - 1], { label: [{ name: 'host', value: `h${n - 1}` }], counter: { value: n - 1 } });
+    assert.equal(decoded!.name, 'big_total');
+  });
 });
