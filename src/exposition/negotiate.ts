@@ -118,15 +118,25 @@ const TEXT_004: Negotiated = { format: 'text', version: '0.0.4' };
  * client accepts, text is 0.0.4, as the originals write it.
  */
 export function negotiate(accept: string | undefined, forced?: ExpositionFormat): Negotiated {
-  const ranges = accept === undefined || accept === '' ? [] : parseAccept(accept).filter((r) => r.q > 0);
+  const ranges = acceptable(accept);
   if (forced === 'text') return TEXT_004;
   if (forced === 'openmetrics') {
     const om = ranges.find((r) => r.type === 'application/openmetrics-text' && escapingOf(r) !== undefined);
     return { format: 'openmetrics', version: '1.0.0', escaping: om === undefined ? DEFAULT_ESCAPING : escapingOf(om)! };
   }
+  return pick(ranges, true);
+}
+
+/** The ranges of an `Accept` header that are acceptable (q > 0), most preferred first. */
+function acceptable(accept: string | undefined): MediaRange[] {
+  return accept === undefined || accept === '' ? [] : parseAccept(accept).filter((r) => r.q > 0);
+}
+
+/** The first of `ranges` we serve (protobuf only when `protobuf`); text 0.0.4 when none. */
+function pick(ranges: readonly MediaRange[], protobuf: boolean): Negotiated {
   for (const r of ranges) {
     const v = r.version;
-    if (r.type === 'application/vnd.google.protobuf' && r.proto === 'io.prometheus.client.metricfamily' && r.encoding === 'delimited') {
+    if (protobuf && r.type === 'application/vnd.google.protobuf' && r.proto === 'io.prometheus.client.metricfamily' && r.encoding === 'delimited') {
       return { format: 'protobuf' };
     }
     if (r.type === 'application/openmetrics-text' && (v === undefined || v === '1.0.0' || v === '0.0.1')) {
@@ -147,12 +157,7 @@ export function negotiate(accept: string | undefined, forced?: ExpositionFormat)
  * serve, else `text` (protobuf is not a text format: passed over here).
  */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  const n = negotiate(accept);
-  return n.format === 'protobuf' ? negotiate(withoutProtobuf(accept!)).format as ExpositionFormat : n.format;
-}
-
-function withoutProtobuf(accept: string): string {
-  return accept.split(',').filter((r) => !/^\s*application\/vnd\.google\.protobuf/i.test(r)).join(',');
+  return pick(acceptable(accept), false).format as ExpositionFormat;
 }
 
 /** The response's Content-Type: media type, version, charset, and for 1.0.0 formats the escaping. */
@@ -171,13 +176,25 @@ export type ResponseEncoding = 'gzip' | 'zstd';
  * `;q=0` refuses a coding even if `*` is acceptable. Neither acceptable → undefined (identity).
  */
 export function chooseEncoding(acceptEncoding: string | undefined): ResponseEncoding | undefined {
-  if (acceptEncoding === undefined) return undefined;
+  const { gzip, zstd } = preferences(acceptEncoding);
+  if (gzip.q <= 0 && zstd.q <= 0) return undefined;
+  if (zstd.q > gzip.q || (zstd.q === gzip.q && zstd.position < gzip.position)) return 'zstd';
+  return 'gzip';
+}
+
+/** Whether an `Accept-Encoding` header allows gzip (`*` counts; `gzip;q=0` refuses it). */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return preferences(acceptEncoding).gzip.q > 0;
+}
+
+/** Each served coding's q and first position in the header (`*`'s when it is not named); q -1: not acceptable at all. */
+function preferences(acceptEncoding: string | undefined): Record<ResponseEncoding, { q: number; position: number }> {
   const q: Record<ResponseEncoding | '*', { q: number; position: number }> = {
     gzip: { q: -1, position: Infinity },
     zstd: { q: -1, position: Infinity },
     '*': { q: -1, position: Infinity },
   };
-  const parts = acceptEncoding.split(',');
+  const parts = acceptEncoding === undefined ? [] : acceptEncoding.split(',');
   for (let position = 0; position < parts.length; position++) {
     const params = parts[position]!.split(';');
     const raw = params[0]!.trim().toLowerCase();
@@ -190,15 +207,6 @@ export function chooseEncoding(acceptEncoding: string | undefined): ResponseEnco
     }
     if (value > q[coding].q) q[coding] = { q: value, position: Math.min(position, q[coding].position) };
   }
-  const effective = (c: ResponseEncoding) => (q[c].q >= 0 ? q[c] : { q: q['*'].q, position: q['*'].position });
-  const [gzip, zstd] = [effective('gzip'), effective('zstd')];
-  if (gzip.q <= 0 && zstd.q <= 0) return undefined;
-  if (zstd.q > gzip.q || (zstd.q === gzip.q && zstd.position < gzip.position)) return 'zstd';
-  return 'gzip';
-}
-
-/** Whether an `Accept-Encoding` header allows gzip (`*` counts; `gzip;q=0` refuses it). */
-export function acceptsGzip(acceptEncoding: string | undefined): boolean {
-  const q = chooseEncoding(acceptEncoding?.split(',').filter((p) => !/^\s*zstd\b/i.test(p)).join(','));
-  return q === 'gzip';
+  const effective = (c: ResponseEncoding) => (q[c].q >= 0 ? q[c] : q['*']);
+  return { gzip: effective('gzip'), zstd: effective('zstd') };
 }

@@ -16,6 +16,7 @@ import { runDemo } from '../../src/demo/scenarios.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+import { canonicalBound } from '../support/series-diff.ts';
 
 const PROFILES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
 const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
@@ -72,7 +73,7 @@ after(async () => {
 });
 
 /** `le` as a number: the scrape stores `le="1.0"`, the OTLP receiver `le="1"` (asserted below). */
-const numericLe = (k: string, v: string): string => (k === 'le' ? String(Number(v === '+Inf' ? Infinity : v)) : v);
+const numericLe = (k: string, v: string): string => (k === 'le' ? canonicalBound(v) : v);
 
 /** `name{labels}` → value of every series Prometheus holds for a job, origin labels left out. */
 async function stored(prom: PrometheusHandle, job: string): Promise<Map<string, string>> {

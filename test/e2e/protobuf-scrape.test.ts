@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+import { canonicalBound } from '../support/series-diff.ts';
 
 const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
 
@@ -41,7 +42,7 @@ async function stored(job: string): Promise<Map<string, string>> {
     const { __name__: name, job: _job, instance: _instance, ...labels } = s.metric;
     if (SCRAPE_SERIES.has(name!)) continue;
     const le = labels['le'];
-    if (le !== undefined) labels['le'] = String(Number(le === '+Inf' ? Infinity : le));
+    if (le !== undefined) labels['le'] = canonicalBound(le);
     out.set(`${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)))}`, s.value[1]);
   }
   return out;

@@ -24,6 +24,7 @@ import { createJobmeter } from '../../src/jobmeter.ts';
 import { createFamiliesToMetrics } from '../../src/otlp/families-to-metrics.ts';
 import { VERSION } from '../../src/version.ts';
 import { debugExporterOutput } from '../support/collector-debug.ts';
+import { replaceBlock } from '../support/generated-block.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const COLLECTOR_DOC = path.join(ROOT, 'docs/collector.md');
@@ -109,12 +110,7 @@ export async function renderBlocks(): Promise<Record<Block, string>> {
 /** `doc` with every block replaced by `blocks`; throws when a marker pair is missing. */
 export function updateDoc(doc: string, blocks: Record<Block, string>): string {
   let out = doc;
-  for (const block of BLOCKS) {
-    const s = out.indexOf(start(block));
-    const e = out.indexOf(end(block));
-    if (s === -1 || e === -1 || e < s) throw new Error(`docs/collector.md: markers of ${block} missing`);
-    out = out.slice(0, s) + start(block) + '\n' + blocks[block] + '\n' + out.slice(e);
-  }
+  for (const block of BLOCKS) out = replaceBlock(out, start(block), end(block), blocks[block], 'docs/collector.md');
   return out;
 }
 

@@ -15,7 +15,7 @@ export interface SeriesTable {
 }
 
 /** `le`/`quantile` values as numbers: OpenMetrics writes `1.0` where text 0.0.4 writes `1`. */
-function canonicalBound(value: string): string {
+export function canonicalBound(value: string): string {
   const n = value === '+Inf' ? Infinity : value === '-Inf' ? -Infinity : Number(value);
   return Number.isNaN(n) ? value : String(n);
 }
