@@ -2,6 +2,10 @@
 export { createJobmeter } from './jobmeter.ts';
 export type { Jobmeter } from './jobmeter.ts';
 export { JobmeterReader } from './jobmeter-reader.ts';
+export { createRecorder } from './host-recorder.ts';
+export type { HostRecorderOptions } from './host-recorder.ts';
+export { jobmeterViews } from './jobmeter-views.ts';
+export type { JobmeterViewsOptions } from './jobmeter-views.ts';
 export type { JobmeterReaderOptions } from './jobmeter-reader.ts';
 export { ConfigError } from './config/errors.ts';
 export type { FamilyRule } from './naming/types.ts';

@@ -8,7 +8,7 @@ import cluster from 'node:cluster';
 import { hostname } from 'node:os';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, type MeterProvider, type MetricReader, type ResourceMetrics, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type IMetricReader, type MeterProvider, type ResourceMetrics, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { DeltaTracker } from './cluster/delta.ts';
 import { startMember, type Member } from './cluster/member.ts';
 import { MERGE_POLICIES, mergePolicies, type MergePolicy } from './cluster/merge-policy.ts';
@@ -19,10 +19,9 @@ import { EXPECT } from './config/schema-errors.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
-import { GuardedMeterProvider } from './domain/guarded-meter.ts';
+import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
-import { TallyStore } from './domain/tallies.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat, Family } from './exposition/types.ts';
@@ -42,8 +41,7 @@ import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, type PushTransform, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { VERSION } from './version.ts';
-import { buildViews } from './views/build-views.ts';
-import { checkHostViews, hostCaps, JOBMETER_METER } from './views/host-views.ts';
+import { checkViews, hostCaps, JOBMETER_METER, viewSelects } from './views/host-views.ts';
 
 export interface Jobmeter extends Recorder {
   readonly profile: Profile;
@@ -326,17 +324,12 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
   const effective = specs.map((s) => (bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s));
-  // Views bound the host's own `meter` instruments; the domain's synchronous instruments (and the
-  // declared ones) record into tallies that apply the same specs, read by both readers.
-  // Host Views govern the host's own instruments; jobmeter's are bounded by their specs' Views.
-  const ownNames = [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS, ...o.instruments].map((s) => s.name);
-  checkHostViews(o.views, ownNames);
-  const views = [...buildViews(effective), ...o.views];
-  // Bad records are dropped, warned once per instrument and reason, and counted in a tally of
+  // Host Views apply to every instrument, jobmeter's own too (an own one a View selects is the
+  // SDK's, not a tally: meter-provider.ts); jobmeter's bounds are its specs', applied at the record.
+  checkViews(o.views);
+  // Bad records are dropped, warned once per instrument and reason, and counted in a counter of
   // their own (after the domain's, so families keep the catalog's order).
   const guard = new RecordGuard();
-  const tallies = new TallyStore([...effective, ...SELF_INSTRUMENTS], { scope: { name: 'jobmeter', version: VERSION }, guard });
-  guard.countInto(dropCounter(tallies.counter(RECORDS_DROPPED.name)));
   // OTLP ingest: every canonical name is bounded by its spec (process metrics too, whether or not
   // jobmeter records its own), with the profile's buckets.
   const ingestStore =
@@ -368,15 +361,11 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   }
   const debug = o.debug === undefined ? undefined : createDebugPrinter(o.debug, o.otlp?.protocol);
 
-  // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics; the
-  // tallies come first, as their instruments did when they were the SDK's.
+  // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics (the
+  // provider puts its tallies first).
   const extraProducers = [...(options.metricProducers ?? []), ...(ingestStore === undefined ? [] : [ingestStore])];
-  // The scrape below reads each instrument's points once, in its naming pass: made on read, they die young.
-  const pull = new PullMetricReader(extraProducers, {
-    leadingProducers: [tallies.producer(AggregationTemporality.CUMULATIVE, { pointsOnRead: true })],
-    cardinalityLimit: o.cardinalityLimit,
-  });
-  const readers: MetricReader[] = [pull];
+  const pull = new PullMetricReader(extraProducers, { cardinalityLimit: o.cardinalityLimit });
+  const readers: IMetricReader[] = [pull, ...(options.readers ?? [])];
   const resource = resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName });
   // The primary's collections become the aggregate once a member has reported (src/cluster/).
   const primary =
@@ -417,21 +406,32 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     }
     readers.push(
       createOtlpPushReader(o.otlp, {
-        metricProducers: [tallies.producer(temporality), ...extraProducers],
+        metricProducers: extraProducers,
         cardinalityLimit: o.cardinalityLimit,
         ...(transform !== undefined && { transform }),
         ...(debug !== undefined && { onExport: debug.pushed }),
       }),
     );
   }
-  // Its meters check every synchronous record and bound the host's instruments (guarded-meter.ts).
-  const meterProvider = new GuardedMeterProvider(
-    { resource, views, readers },
-    { guard, capFor: hostCaps({ views: o.views, ownNames: new Set(ownNames), cardinalityLimit: o.cardinalityLimit }) },
+  // Two engines behind one Metrics API: tallies for the own synchronous instruments no host View
+  // selects, the SDK for the rest; every reader reads both (meter-provider.ts).
+  const scope = { name: JOBMETER_METER, version: VERSION };
+  const meterProvider = new JobmeterMeterProvider(
+    { resource, views: [...o.views], readers },
+    {
+      guard,
+      specs: [...effective, ...SELF_INSTRUMENTS],
+      scope,
+      viewed: (spec) => viewSelects(o.views, spec, scope),
+      capFor: hostCaps({ views: o.views, cardinalityLimit: o.cardinalityLimit }),
+      // The scrape reads each instrument's points once, in its naming pass: made on read, they die young.
+      pointsOnRead: (reader) => reader === pull,
+    },
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
+  guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
   const recorder = createRecorder(meter, {
-    tallies,
+    settleBeforeCollect: (pending) => meterProvider.tallies.settleBeforeCollect(pending),
     guard,
     declared: o.instruments,
     // Every original reports its build; default to jobmeter's own so the series is never absent.

@@ -3,7 +3,7 @@
  * a pull listener on 127.0.0.1:9464, process metrics, and no OTLP push.
  * Defaults are resolved in one place (`resolveOptions` in jobmeter.ts).
  */
-import type { MetricProducer, ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { IMetricReader, MetricProducer, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { MessagePort } from 'node:worker_threads';
 import type { MergePolicy } from './cluster/merge-policy.ts';
 import type { BuildInfo } from './domain/recorder.ts';
@@ -233,13 +233,22 @@ export interface JobmeterOptions {
    */
   cardinalityLimit?: number;
   /**
-   * OpenTelemetry Views for the host's own instruments on jobmeter's provider (the SDK's
-   * `ViewOptions`): e.g. an attribute allow-list (`attributesProcessors:
-   * [createAllowListAttributesProcessor(['queue'])]`) that drops a `job_id`, buckets, a limit.
-   * jobmeter's own instruments keep their specs: a View selecting one (no `meterName`, or
-   * `meterName: 'jobmeter'`, and a name pattern matching one) is a ConfigError. @default []
+   * OpenTelemetry Views (the SDK's `ViewOptions`) for every instrument on jobmeter's provider: the
+   * host's own — e.g. an attribute allow-list (`attributesProcessors:
+   * [createAllowListAttributesProcessor(['queue'])]`) that drops a `job_id`, buckets, a limit — and
+   * jobmeter's (`{ instrumentName: 'jobmeter.run.duration', aggregation: { type:
+   * AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [1, 10, 60] } } }`). An own
+   * instrument a View selects keeps its spec's attribute bounds. Under a legacy profile, a View
+   * that renames an own instrument takes it out of the profile's rule for it. @default []
    */
   views?: readonly ViewOptions[];
+  /**
+   * Standard OpenTelemetry readers of the host's choosing on jobmeter's provider — a
+   * `PeriodicExportingMetricReader` with an official OTLP exporter, a `PrometheusExporter` — beside
+   * jobmeter's own pull and push readers. They read every instrument (jobmeter's included) under
+   * the canonical OpenTelemetry names. @default []
+   */
+  readers?: readonly IMetricReader[];
   /**
    * Where jobmeter writes its few startup lines (a global provider already registered; host
    * instruments a profile drops). @default one line each on stderr, prefixed `jobmeter: `

@@ -35,6 +35,8 @@ export const LISTENER_FORMATS: readonly ListenerFormat[] = ['negotiate', 'text',
 export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
 export const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta'];
 export const OTLP_NAMINGS: readonly OtlpNaming[] = ['canonical', 'profile'];
+/** `[[views]]` `selector.instrument_type`: the declarative configuration's instrument types. */
+export const INSTRUMENT_TYPES = ['counter', 'up_down_counter', 'histogram', 'gauge', 'observable_counter', 'observable_up_down_counter', 'observable_gauge'] as const;
 export { HOST_INSTRUMENTS } from '../options.ts';
 /** Largest `ingest.max_body_bytes` accepted (1 GiB). */
 export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
@@ -154,6 +156,7 @@ export const CONFIG_SCHEMA = {
     metrics_token: ref('token'),
     metrics_trusted_cidrs: ref('cidrList'),
     build: ref('build'),
+    views: ref('views'),
   },
   definitions: {
     // Tables
@@ -278,8 +281,78 @@ export const CONFIG_SCHEMA = {
     ruleValues: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'string' } } },
     ruleZeroFill: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
 
+    /**
+     * `[[views]]`: OpenTelemetry Views in the shape of OpenTelemetry's declarative configuration
+     * (`selector` + `stream`), for any instrument, jobmeter's own included (config/view-config.ts).
+     */
+    views: { type: 'array', items: ref('view') },
+    view: {
+      type: 'object',
+      allOf: [{ additionalProperties: false, properties: { selector: ref('viewSelector'), stream: ref('viewStream') } }, { required: ['selector'] }],
+    },
+    viewSelector: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        instrument_name: ref('nonEmptyString'),
+        instrument_type: ref('instrumentType'),
+        unit: ref('text'),
+        meter_name: ref('nonEmptyString'),
+        meter_version: ref('text'),
+        meter_schema_url: ref('text'),
+      },
+    },
+    viewStream: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        name: ref('nonEmptyString'),
+        description: ref('text'),
+        aggregation: ref('viewAggregation'),
+        attribute_keys: ref('attributeKeys'),
+        aggregation_cardinality_limit: ref('cardinalityLimit'),
+      },
+    },
+    /** One aggregation, by its declarative-configuration name. */
+    viewAggregation: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
+      properties: {
+        default: ref('emptyTable'),
+        drop: ref('emptyTable'),
+        sum: ref('emptyTable'),
+        last_value: ref('emptyTable'),
+        explicit_bucket_histogram: ref('explicitBuckets'),
+        base2_exponential_bucket_histogram: ref('exponentialBuckets'),
+      },
+    },
+    emptyTable: { type: ['object', 'null'], additionalProperties: false, properties: {} },
+    explicitBuckets: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: { boundaries: ref('boundaries'), record_min_max: ref('boolean') },
+    },
+    exponentialBuckets: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: { max_size: ref('exponentialSize'), max_scale: ref('exponentialScale'), record_min_max: ref('boolean') },
+    },
+    attributeKeys: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { included: ref('keyList'), excluded: ref('keyList') },
+    },
+
     // Values
     profile: oneOfStrings(PROFILE_NAMES),
+    instrumentType: oneOfStrings(INSTRUMENT_TYPES),
+    boundaries: { type: 'array', items: { type: 'number' } },
+    exponentialSize: integer(2, 16384),
+    exponentialScale: integer(-10, 20),
+    keyList: { type: 'array', items: { type: 'string', pattern: '\\S' } },
     ruleType: oneOfStrings(RULE_TYPES),
     text: { type: 'string' },
     nonEmptyString: { type: 'string', pattern: '\\S' },

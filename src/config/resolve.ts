@@ -317,6 +317,7 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
   const out: ServiceConfig = { ...base };
   if (over.profile !== undefined) out.profile = over.profile;
   if (over.profileRules !== undefined) out.profileRules = over.profileRules;
+  if (over.views !== undefined) out.views = over.views;
   if (over.serviceName !== undefined) out.serviceName = over.serviceName;
   if (over.processMetrics !== undefined) out.processMetrics = over.processMetrics;
   if (over.otelScopeInfo !== undefined) out.otelScopeInfo = over.otelScopeInfo;

@@ -13,7 +13,9 @@ import type { ErrorObject } from 'ajv';
 
 import { POSTURE_NAMES } from '../http/postures.ts';
 import {
+  CONFIG_SCHEMA,
   definitionAt,
+  INSTRUMENT_TYPES,
   LISTENER_FORMATS,
   MAX_BODY_BYTES,
   MAX_CARDINALITY_LIMIT,
@@ -83,7 +85,33 @@ export const EXPECT = {
   hostInstruments: `one of ${HOST_INSTRUMENTS.join(', ')}`,
   mergePolicies: 'a table: instrument name = "sum" or "max"',
   mergePolicy: `one of ${MERGE_POLICIES.join(', ')}`,
+  views: 'a list of [[views]] tables, each with a selector and a stream',
+  view: 'a [[views]] table: selector, and optionally stream',
+  viewSelector: 'a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url',
+  viewStream: 'a stream table: name, description, aggregation, attribute_keys, aggregation_cardinality_limit',
+  viewAggregation: 'exactly one aggregation: default, drop, sum, last_value, explicit_bucket_histogram or base2_exponential_bucket_histogram',
+  emptyTable: 'an empty table, e.g. drop = {}',
+  explicitBuckets: 'a table: boundaries = [numbers], and optionally record_min_max',
+  exponentialBuckets: 'a table: max_size (2-16384), max_scale (-10-20), record_min_max',
+  attributeKeys: 'a table: included and/or excluded lists of attribute keys',
+  instrumentType: `one of ${INSTRUMENT_TYPES.join(', ')}`,
+  boundaries: 'a list of numbers in increasing order, e.g. [1, 10, 60]',
+  exponentialSize: 'an integer from 2 to 16384 (buckets)',
+  exponentialScale: 'an integer from -10 to 20',
+  keyList: 'a list of attribute keys, e.g. ["queue"]',
 } as const;
+
+/** The `[[views]]` tables, as an unknown key's error names them. */
+const VIEW_TABLES: Partial<Record<DefinitionName, string>> = {
+  view: '[[views]]',
+  viewSelector: 'a view selector',
+  viewStream: 'a view stream',
+  viewAggregation: 'a view aggregation',
+  emptyTable: 'this aggregation (it takes no settings)',
+  explicitBuckets: 'explicit_bucket_histogram',
+  exponentialBuckets: 'base2_exponential_bucket_histogram',
+  attributeKeys: 'attribute_keys',
+};
 
 /** What a value that failed a definition is told: the value to show (maybe redacted) and the expectation. */
 type Describe = (value: unknown) => { shown?: unknown; expected: string };
@@ -149,6 +177,20 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   hostInstruments: choice(EXPECT.hostInstruments, HOST_INSTRUMENTS),
   mergePolicies: plain(EXPECT.mergePolicies),
   mergePolicy: choice(EXPECT.mergePolicy, MERGE_POLICIES),
+  views: plain(EXPECT.views),
+  view: plain(EXPECT.view),
+  viewSelector: plain(EXPECT.viewSelector),
+  viewStream: plain(EXPECT.viewStream),
+  viewAggregation: plain(EXPECT.viewAggregation),
+  emptyTable: plain(EXPECT.emptyTable),
+  explicitBuckets: plain(EXPECT.explicitBuckets),
+  exponentialBuckets: plain(EXPECT.exponentialBuckets),
+  attributeKeys: plain(EXPECT.attributeKeys),
+  instrumentType: choice(EXPECT.instrumentType, INSTRUMENT_TYPES),
+  boundaries: plain(EXPECT.boundaries),
+  exponentialSize: quoted(EXPECT.exponentialSize),
+  exponentialScale: quoted(EXPECT.exponentialScale),
+  keyList: plain(EXPECT.keyList),
   attributeValue: plain(EXPECT.string),
   // Never echo a header value: it is usually a credential. Say only what type it was.
   headerValue: (value) => ({
@@ -199,6 +241,12 @@ export function toConfigError(
       const what = definition === 'profileRule' ? 'a [[profile.rules]] rule' : '[profile]';
       return new ConfigError(`${at}.${name}`, value, `a key of ${what}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
     }
+    const viewTable = definition === undefined ? undefined : VIEW_TABLES[definition];
+    if (viewTable !== undefined) {
+      const keys = Object.keys((CONFIG_SCHEMA.definitions[definition!] as { properties?: object }).properties ?? (CONFIG_SCHEMA.definitions.view.allOf[0].properties));
+      const hint = nearest(name, keys);
+      return new ConfigError(`${at}.${name}`, value, `a key of ${viewTable}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+    }
     return unknownKey(name, value, (definition ?? '') as Table);
   }
 
@@ -206,6 +254,7 @@ export function toConfigError(
     // API keys and profile rules have required fields: a missing one is an undefined value.
     const name = (error.params as { missingProperty: string }).missingProperty;
     if (definition === 'profileRule') return new ConfigError(`${at}.${name}`, undefined, `the rule's ${name} (required: ${RULE_KEYS.slice(0, 4).join(', ')})`);
+    if (definition === 'view') return new ConfigError(`${at}.${name}`, undefined, EXPECT.viewSelector);
     return describe(name === 'key' ? 'token' : 'tenant', undefined, `${at}.${name}`);
   }
 

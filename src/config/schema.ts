@@ -29,6 +29,8 @@ import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
 import type { MergePolicy } from '../cluster/merge-policy.ts';
 import type { PostureName } from '../http/postures.ts';
 import type { FamilyRule } from '../naming/types.ts';
+import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+import { viewOptions, type ViewTable } from './view-config.ts';
 import type {
   HostInstruments,
   JobmeterOptions,
@@ -162,6 +164,8 @@ export interface ServiceConfig {
   metrics?: MetricsConfig;
   /** `[build]`: the daemon's identity under `jobmeter serve`, until the daemon pushes its own. */
   build?: BuildConfig;
+  /** `[[views]]`: OpenTelemetry Views (view-config.ts). */
+  views?: ViewOptions[];
 }
 
 export interface BuildConfig {
@@ -308,6 +312,9 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       case 'build':
         out.build = renameKeys(value, BUILD_KEYS) as BuildConfig;
         break;
+      case 'views':
+        out.views = (value as ViewTable[]).map((v, i) => viewOptions(v, `views[${i}]`));
+        break;
     }
   }
   if (out.metrics !== undefined) checkOriginalSpellings(raw);
@@ -328,6 +335,7 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   if (cfg.otelScopeInfo !== undefined) out.otelScopeInfo = cfg.otelScopeInfo;
   if (cfg.global !== undefined) out.global = cfg.global;
   if (cfg.cardinalityLimit !== undefined) out.cardinalityLimit = cfg.cardinalityLimit;
+  if (cfg.views !== undefined) out.views = [...cfg.views];
   if (cfg.hostInstruments !== undefined) out.hostInstruments = cfg.hostInstruments;
   if (cfg.build !== undefined && Object.keys(cfg.build).length > 0) {
     // A daemon that names only its commit or runtime still is not jobmeter: its version is unknown.

@@ -13,7 +13,8 @@
  * View that drops `job_id` also keeps `job_id` values from using up the budget.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { OVERFLOW_ATTRIBUTES } from './bounded-attributes.ts';
+import { createBoundedAttributesProcessor, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, OVERFLOW_ATTRIBUTES } from './bounded-attributes.ts';
+import type { AttributeSpec } from './types.ts';
 
 export class AttributeSetCap {
   readonly #admitted = new Set<string>();
@@ -48,4 +49,15 @@ function keyOf(attributes: Attributes): string {
     key += k + '\u0000' + (typeof v === 'string' ? v : JSON.stringify(v)) + '\u0001';
   }
   return key;
+}
+
+/**
+ * The record-time bounds of an instrument jobmeter has a spec for, for an engine that does not fold
+ * by itself (the SDK): the spec's allow-list and folds, then, past the spec's ceiling, the overflow
+ * set — what a tally does on its own.
+ */
+export function specAdmit(attributes: readonly AttributeSpec[]): (attributes: Attributes | undefined) => Attributes | undefined {
+  const processor = createBoundedAttributesProcessor(attributes);
+  const cap = new AttributeSetCap(Math.min(maxAttributeSets(attributes), MAX_SERIES_PER_INSTRUMENT) + 1);
+  return (a) => cap.admit(processor.process(a ?? {}));
 }

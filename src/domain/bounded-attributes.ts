@@ -30,6 +30,12 @@ export const MAX_SERIES_PER_INSTRUMENT = 10_000;
 /** The attributes of the series that absorbs attribute sets past {@link MAX_SERIES_PER_INSTRUMENT} (the SDK's spelling). */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
 
+/**
+ * Marks an instrument that already bounds its records by its spec (a tally, or an SDK instrument of
+ * jobmeter's provider behind its spec's folds): a recorder wraps any other in those folds itself.
+ */
+export const BOUNDED: unique symbol = Symbol('jobmeter.bounded');
+
 /** Maps one attribute's (stringified, cut) value to the label value kept. */
 export type Fold = (value: string) => string;
 

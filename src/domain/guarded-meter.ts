@@ -1,16 +1,17 @@
 /**
- * jobmeter's MeterProvider: the SDK's, whose meters check every synchronous record before the SDK
- * sees it — the value checks of record-guard.ts (a NaN never reaches a cumulative sum), and for
- * instruments jobmeter has no spec for, the series budget of attribute-set-cap.ts. It is what
- * `jm.meter`, `jm.meterProvider` and the global API (when jobmeter registers it) hand out, so an
- * instrument a host creates anywhere on it is checked and bounded alike.
+ * Meters whose every synchronous instrument checks a record before its engine sees it: the value
+ * checks of record-guard.ts (a NaN never reaches a cumulative sum), and the attribute bounds — an
+ * own instrument's spec folds (attribute-set-cap.ts `specAdmit`) or, for an instrument jobmeter
+ * has no spec for, the host's series budget (`AttributeSetCap`). jobmeter's provider
+ * (meter-provider.ts) hands out only such meters, so an instrument made anywhere on it is checked
+ * and bounded alike.
  *
  * Observable instruments pass through: the SDK reads them once per collection and already bounds
- * their attribute sets over their life.
+ * their attribute sets over their life; jobmeter's own observables fold in their callbacks.
  */
-import type { Attributes, Context, Counter, Gauge, Histogram, Meter, MeterOptions, UpDownCounter } from '@opentelemetry/api';
-import { MeterProvider, type MeterProviderOptions } from '@opentelemetry/sdk-metrics';
+import type { Attributes, Context, Counter, Gauge, Histogram, Meter, MetricOptions, UpDownCounter } from '@opentelemetry/api';
 import type { AttributeSetCap } from './attribute-set-cap.ts';
+import { BOUNDED } from './bounded-attributes.ts';
 import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
 
 export type SyncKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
@@ -23,61 +24,71 @@ export interface InstrumentIdentity {
   readonly meter: { readonly name: string; readonly version: string; readonly schemaUrl: string | undefined };
 }
 
-/** The series budget of an instrument; undefined when jobmeter's own views already bound it. */
+/** The series budget of a host instrument (from the host's Views). */
 export type CapFor = (instrument: InstrumentIdentity) => AttributeSetCap | undefined;
+
+/** What a record's attributes become before the engine sees them: folded, or the overflow set. */
+export type Admit = (attributes: Attributes | undefined) => Attributes | undefined;
+
+/** One synchronous instrument of jobmeter's own on this meter, or undefined when it is not one. */
+export interface OwnInstruments {
+  /** The tally that records `name` as `kind`, when one does (no host View selects it). */
+  tally(name: string, kind: SyncKind): Counter | UpDownCounter | Histogram | Gauge | undefined;
+  /** The spec-given options (unit, description, buckets as advice) and bounds of an own instrument the SDK records. */
+  sdk(name: string): { readonly options: MetricOptions; readonly admit: Admit } | undefined;
+}
 
 export interface GuardOptions {
   readonly guard: RecordGuard;
   readonly capFor: CapFor;
+  /** jobmeter's own instruments, on the meter they belong to. @default none */
+  readonly own?: OwnInstruments;
 }
 
 type Method = 'add' | 'record';
 type Records<M extends Method> = { [K in M]: (value: number, attributes?: Attributes, context?: Context) => void };
 
-/** `inner` whose `add` / `record` checks the value and, with a cap, the attribute set first. */
-function checked<M extends Method, T extends Records<M>>(inner: T, method: M, name: string, nonNegative: boolean, guard: RecordGuard, cap: AttributeSetCap | undefined): T {
+/**
+ * `inner` whose `add` / `record` checks the value and, with `admit`, passes the bounded attribute
+ * set. Marked {@link BOUNDED} when `admit` applies an own instrument's spec.
+ */
+export function guardInstrument<M extends Method, T extends Records<M>>(
+  inner: T,
+  method: M,
+  name: string,
+  nonNegative: boolean,
+  guard: RecordGuard,
+  admit: Admit | undefined,
+  bounded = false,
+): T {
   const record = inner[method].bind(inner);
   const check = (value: number, attributes?: Attributes, context?: Context): void => {
     if (!isRecordable(value, nonNegative) || guard.closed) return guard.drop(name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
-    record(value, cap === undefined ? attributes : cap.admit(attributes), context);
+    record(value, admit === undefined ? attributes : admit(attributes), context);
   };
-  return { [method]: check } as unknown as T;
+  return (bounded ? { [method]: check, [BOUNDED]: true } : { [method]: check }) as unknown as T;
 }
 
 /** `meter` with every synchronous instrument checked (see the file comment). */
 export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], options: GuardOptions): Meter {
-  const { guard, capFor } = options;
-  const cap = (name: string, kind: SyncKind, unit: string | undefined) => capFor({ name, kind, unit: unit ?? '', meter: scope });
+  const { guard, capFor, own } = options;
+  function make<M extends Method, T extends Records<M>>(name: string, kind: SyncKind, o: MetricOptions | undefined, method: M, nonNegative: boolean, create: (o: MetricOptions | undefined) => T): T {
+    const tally = own?.tally(name, kind);
+    if (tally !== undefined) return tally as unknown as T;
+    const ownSdk = own?.sdk(name);
+    if (ownSdk !== undefined) return guardInstrument(create(ownSdk.options), method, name, nonNegative, guard, ownSdk.admit, true);
+    const cap = capFor({ name, kind, unit: o?.unit ?? '', meter: scope });
+    return guardInstrument(create(o), method, name, nonNegative, guard, cap === undefined ? undefined : (a) => cap.admit(a));
+  }
   return {
-    createCounter: (name, o) => checked<'add', Counter>(meter.createCounter(name, o), 'add', name, true, guard, cap(name, 'counter', o?.unit)),
-    createUpDownCounter: (name, o) => checked<'add', UpDownCounter>(meter.createUpDownCounter(name, o), 'add', name, false, guard, cap(name, 'upDownCounter', o?.unit)),
-    createHistogram: (name, o) => checked<'record', Histogram>(meter.createHistogram(name, o), 'record', name, true, guard, cap(name, 'histogram', o?.unit)),
-    createGauge: (name, o) => checked<'record', Gauge>(meter.createGauge(name, o), 'record', name, false, guard, cap(name, 'gauge', o?.unit)),
+    createCounter: (name, o) => make<'add', Counter>(name, 'counter', o, 'add', true, (x) => meter.createCounter(name, x)),
+    createUpDownCounter: (name, o) => make<'add', UpDownCounter>(name, 'upDownCounter', o, 'add', false, (x) => meter.createUpDownCounter(name, x)),
+    createHistogram: (name, o) => make<'record', Histogram>(name, 'histogram', o, 'record', true, (x) => meter.createHistogram(name, x)),
+    createGauge: (name, o) => make<'record', Gauge>(name, 'gauge', o, 'record', false, (x) => meter.createGauge(name, x)),
     createObservableGauge: (name, o) => meter.createObservableGauge(name, o),
     createObservableCounter: (name, o) => meter.createObservableCounter(name, o),
     createObservableUpDownCounter: (name, o) => meter.createObservableUpDownCounter(name, o),
     addBatchObservableCallback: (callback, observables) => meter.addBatchObservableCallback(callback, observables),
     removeBatchObservableCallback: (callback, observables) => meter.removeBatchObservableCallback(callback, observables),
   };
-}
-
-/** The SDK's MeterProvider, handing out guarded meters (one per name, version and schema URL). */
-export class GuardedMeterProvider extends MeterProvider {
-  readonly #meters = new Map<string, Meter>();
-  readonly #options: GuardOptions;
-
-  constructor(providerOptions: MeterProviderOptions, guardOptions: GuardOptions) {
-    super(providerOptions);
-    this.#options = guardOptions;
-  }
-
-  override getMeter(name: string, version = '', options: MeterOptions = {}): Meter {
-    const key = `${name}\0${version}\0${options.schemaUrl ?? ''}`;
-    let meter = this.#meters.get(key);
-    if (meter === undefined) {
-      meter = guardMeter(super.getMeter(name, version, options), { name, version, schemaUrl: options.schemaUrl }, this.#options);
-      this.#meters.set(key, meter);
-    }
-    return meter;
-  }
 }

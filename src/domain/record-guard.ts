@@ -83,12 +83,13 @@ export class RecordGuard {
 }
 
 /**
- * Counts drops into a counter with a `reason` attribute, one pre-bound series per reason (so every
- * reason is served from the start, at 0, as Prometheus counters should be).
+ * Counts drops into a counter with a `reason` attribute, every reason's series made at once (so
+ * every reason is served from the start, at 0, as Prometheus counters should be).
  */
-export function dropCounter(counter: { bind(attributes: { reason: DropReason }): { add(value: number): void } }): (reason: DropReason) => void {
-  const byReason = new Map(DROP_REASONS.map((reason) => [reason, counter.bind({ reason })]));
-  return (reason) => byReason.get(reason)!.add(1);
+export function dropCounter(counter: { add(value: number, attributes: { reason: DropReason }): void }): (reason: DropReason) => void {
+  const byReason = new Map(DROP_REASONS.map((reason) => [reason, { reason }]));
+  for (const attributes of byReason.values()) counter.add(0, attributes);
+  return (reason) => counter.add(1, byReason.get(reason)!);
 }
 
 /** A value as a warning shows it: short, never an object's contents. */

@@ -1,15 +1,14 @@
 /**
  * The domain API a host records through.
  *
- * Synchronous instruments (runs, rejections, errors, sessions, and the counters, histograms and
- * gauges a host declares) record into local tallies (tallies.ts) when the recorder is given a
- * {@link TallyStore}, as `createJobmeter` does: a record is a few map lookups, and the store's
- * producers hand the tallies to the readers, bounded by the same folds the views apply. Without a
- * store they record through the SDK instruments of `meter`, bounded downstream by the views (a
- * recorder assembled by hand on a plain MeterProvider). Observable instruments (the host
- * snapshot, build info, `observe`) are always the SDK's: they are read once per collection.
+ * Every instrument is an OpenTelemetry API instrument of `meter`: synchronous ones (runs,
+ * rejections, errors, sessions, and the counters, histograms and gauges a host declares) and
+ * observable ones (the host snapshot, build info, `observe`). On jobmeter's provider the
+ * synchronous ones are its tallies (a record is a few map lookups; meter-provider.ts); on a host's
+ * provider they are its SDK's, wrapped here in their specs' folds, so they are bounded whatever
+ * Views the host registered.
  */
-import type { Attributes, BatchObservableResult, Meter, Observable, ObservableResult } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Counter, Gauge, Histogram, Meter, Observable, ObservableResult } from '@opentelemetry/api';
 import {
   BUILD_INFO,
   REQUEST_REJECTED,
@@ -25,7 +24,9 @@ import {
   SNAPSHOT_INSTRUMENTS,
 } from './catalog.ts';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
-import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
+import { specAdmit } from './attribute-set-cap.ts';
+import { BOUNDED, createBoundedAttributesProcessor } from './bounded-attributes.ts';
+import { guardInstrument } from './guarded-meter.ts';
 import { describe, invalidValue, isRecordable, RecordGuard } from './record-guard.ts';
 import { SnapshotCache, type HostSnapshot, type SnapshotCallback, type SnapshotSourceOptions } from './snapshot.ts';
 import {
@@ -36,7 +37,6 @@ import {
   type DeclaredCounter,
   type DeclaredGauge,
   type DeclaredHistogram,
-  type TallyStore,
 } from './tallies.ts';
 import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
 import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from './vocabulary.ts';
@@ -137,11 +137,11 @@ export interface Recorder {
 
 export interface RecorderOptions {
   /**
-   * Where synchronous instruments record. The store must hold the domain's synchronous
-   * instruments and the declared ones (`new TallyStore([...DOMAIN_INSTRUMENTS, ...declared])`),
-   * and its producers must be given to the readers. @default none: the SDK instruments of `meter`
+   * Registers what a collection of the synchronous instruments waits for first (the snapshot
+   * callback's pending read, whose failures it counts): jobmeter's provider passes its tallies'
+   * `settleBeforeCollect`. @default none (the SDK reads its synchronous instruments after its callbacks)
    */
-  readonly tallies?: TallyStore;
+  readonly settleBeforeCollect?: (pending: () => PromiseLike<unknown> | undefined) => void;
   /**
    * Extra instruments a host declares: observable ones it feeds with {@link Recorder.observe},
    * synchronous ones it records through {@link Recorder.counter} and the like.
@@ -151,13 +151,18 @@ export interface RecorderOptions {
   readonly snapshotDefaults?: SnapshotSourceOptions;
   /** Reported as `jobmeter.build.info`; omitted when absent. */
   readonly build?: BuildInfo;
-  /** Where dropped records are reported; the tallies' own when they are given. @default a guard of its own, warning only */
+  /** Where dropped records are reported (jobmeter's provider's guard). @default a guard of its own, warning only */
   readonly guard?: RecordGuard;
   /**
    * The profile's closed vocabularies over canonical attributes (naming/types.ts): a record with a
    * value outside them is dropped (reason `vocabulary`). @default none
    */
   readonly vocabularies?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Histogram buckets that differ from the catalog's (a profile's, e.g. rm's), by instrument name:
+   * given to the meter as advice, so a View still overrides them. @default none
+   */
+  readonly buckets?: Readonly<Record<string, readonly number[]>>;
   readonly now?: () => number;
 }
 
@@ -188,41 +193,48 @@ function runAttributes(run: RunAttributes): RunLabels {
   return { task: run.task, kind: run.kind ?? 'task', runner: run.runner ?? 'default' };
 }
 
-/** The synchronous instruments of one recorder: the tallies', or the SDK's. */
+/** The synchronous instruments of one recorder, with a `bind` whether or not the engine has one. */
 interface SyncInstruments {
   counter(spec: InstrumentSpec): DeclaredCounter;
   histogram(spec: InstrumentSpec): DeclaredHistogram;
   gauge(spec: InstrumentSpec): DeclaredGauge;
 }
 
-function tallyInstruments(store: TallyStore): SyncInstruments {
-  return {
-    counter: (spec) => store.counter(spec.name),
-    histogram: (spec) => store.histogram(spec.name),
-    gauge: (spec) => store.gauge(spec.name),
-  };
-}
+type Bindable = Partial<Pick<DeclaredCounter & DeclaredHistogram, 'bind'>> & { readonly [BOUNDED]?: true };
 
-/** SDK instruments, with `bind` as a closure over the attributes (the SDK has no bound handles). */
-function sdkInstruments(meter: Meter): SyncInstruments {
+/**
+ * The OpenTelemetry API instruments of `meter`. jobmeter's provider hands out instruments already
+ * bounded by their specs (tallies, with a `bind` of their own that skips the attribute lookup); on
+ * any other meter the spec's folds and the value checks wrap the instrument here, and `bind` is a
+ * closure over the attributes (the API has no bound handles).
+ */
+function apiInstruments(meter: Meter, guard: RecordGuard, buckets: Readonly<Record<string, readonly number[]>>): SyncInstruments {
   const options = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
+  function bounded<M extends 'add' | 'record', T extends { [K in M]: (v: number, a?: Attributes) => void } & Bindable>(inst: T, method: M, spec: InstrumentSpec, nonNegative: boolean): T {
+    return inst[BOUNDED] === true ? inst : guardInstrument(inst, method, spec.name, nonNegative, guard, specAdmit(spec.attributes), true);
+  }
   return {
     counter(spec) {
-      const c = spec.kind === 'upDownCounter' ? meter.createUpDownCounter(spec.name, options(spec)) : meter.createCounter(spec.name, options(spec));
+      const up = spec.kind === 'upDownCounter';
+      const c = bounded(up ? meter.createUpDownCounter(spec.name, options(spec)) : meter.createCounter(spec.name, options(spec)), 'add', spec, !up) as Counter & Bindable;
+      if (c.bind !== undefined) return c as unknown as DeclaredCounter;
       return { add: (v, a) => c.add(v, a), bind: (a) => ({ add: (v: number) => c.add(v, a) }) };
     },
     histogram(spec) {
-      const h = meter.createHistogram(spec.name, { ...options(spec), advice: { explicitBucketBoundaries: [...(spec.buckets ?? [])] } });
+      const advice = { explicitBucketBoundaries: [...(buckets[spec.name] ?? spec.buckets ?? [])] };
+      const h = bounded(meter.createHistogram(spec.name, { ...options(spec), advice }), 'record', spec, true) as Histogram & Bindable;
+      if (h.bind !== undefined) return h as unknown as DeclaredHistogram;
       return { record: (v, a) => h.record(v, a), bind: (a) => ({ record: (v: number) => h.record(v, a) }) };
     },
     gauge(spec) {
-      const g = meter.createGauge(spec.name, options(spec));
+      const g = bounded(meter.createGauge(spec.name, options(spec)), 'record', spec, false) as Gauge & Bindable;
+      if (g.bind !== undefined) return g as unknown as DeclaredGauge;
       return { record: (v, a) => g.record(v, a), bind: (a) => ({ record: (v: number) => g.record(v, a) }) };
     },
   };
 }
 
-/** Builds the recorder over `meter` (and `options.tallies`, when given). */
+/** Builds the recorder over `meter`'s instruments. */
 export function createRecorder(meter: Meter, options: RecorderOptions = {}): Recorder {
   const now = options.now ?? Date.now;
   const guard = options.guard ?? new RecordGuard();
@@ -234,7 +246,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
     guard.drop(instrument, 'vocabulary', value);
     return true;
   };
-  const sync = options.tallies !== undefined ? tallyInstruments(options.tallies) : sdkInstruments(meter);
+  const sync = apiInstruments(meter, guard, options.buckets ?? {});
   const started = sync.counter(RUN_STARTED);
   const finished = sync.counter(RUN_FINISHED);
   const duration = sync.histogram(RUN_DURATION);
@@ -252,7 +264,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
   const outcomes: Record<Outcome, number> = { success: 0, failure: 0, cancelled: 0, timeout: 0 };
 
   let cache: SnapshotCache | undefined;
-  options.tallies?.settleBeforeCollect(() => cache?.pending);
+  options.settleBeforeCollect?.(() => cache?.pending);
   registerSnapshotInstruments(meter, () => cache, () => ({ lastFailureSeconds, outcomes }), options.build, guard);
 
   function finishRun(attrs: RunLabels, outcome: Outcome, seconds: number, details: FinishDetails | undefined): void {

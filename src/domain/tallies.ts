@@ -58,6 +58,7 @@ import {
   OVERFLOW_ATTRIBUTES,
   toLabelString,
   type Fold,
+  BOUNDED,
 } from './bounded-attributes.ts';
 import { invalidValue, isRecordable, RecordGuard } from './record-guard.ts';
 import { OTHER, type InstrumentKind, type InstrumentSpec } from './types.ts';
@@ -146,6 +147,7 @@ function withPoints<M extends MetricData>(metric: Omit<M, 'dataPoints'>, points:
 
 /** The series store of one instrument: attribute sets → series indexes, plus the bounds. */
 abstract class Tally {
+  readonly [BOUNDED] = true;
   readonly spec: InstrumentSpec;
   readonly descriptor: MetricDescriptor;
   /** Folded attributes of each series, by index. Series never move or go away, so each object is stable. */

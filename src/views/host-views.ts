@@ -1,12 +1,11 @@
 /**
- * The host's own Views (`createJobmeter({ views })`): OTel `ViewOptions` for the instruments a host
- * creates on jobmeter's provider (through `jm.meter` or the global API) — an attribute allow-list
- * that drops a `job_id`, buckets, a cardinality limit of their own.
+ * The host's Views (`createJobmeter({ views })`, `[[views]]`): OTel `ViewOptions` for any instrument
+ * on jobmeter's provider — a host's own (through `jm.meter` or the global API: an attribute
+ * allow-list that drops a `job_id`, buckets, a cardinality limit) or jobmeter's.
  *
- * jobmeter's own instruments (the catalog's, process metrics, those declared in
- * `options.instruments`) are bounded by their specs and their one View each (build-views.ts); a
- * host View selecting one of them too would make the SDK export it twice, so such a View is a
- * ConfigError naming it, not a silent no-op.
+ * They apply to jobmeter's own instruments too, as OpenTelemetry says: an own synchronous
+ * instrument a View selects leaves the tallies for the SDK (domain/meter-provider.ts), which then
+ * applies the View; its spec's folds still bound it at the record.
  *
  * The same Views decide the series budget of a host instrument (attribute-set-cap.ts): its limit
  * is the View's `aggregationCardinalityLimit`, else the jobmeter's `cardinalityLimit`, and its
@@ -17,6 +16,7 @@ import { InstrumentType, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../config/errors.ts';
 import { AttributeSetCap } from '../domain/attribute-set-cap.ts';
 import type { CapFor, InstrumentIdentity, SyncKind } from '../domain/guarded-meter.ts';
+import type { InstrumentSpec } from '../domain/types.ts';
 
 /** The meter jobmeter's own instruments are created on. */
 export const JOBMETER_METER = 'jobmeter';
@@ -46,31 +46,22 @@ function selects(view: ViewOptions, i: InstrumentIdentity): boolean {
   );
 }
 
-/**
- * Refuses a View that could select one of jobmeter's own instruments (`ownNames`): its meter is
- * unset or jobmeter's, and its instrument-name pattern matches an own name.
- */
-export function checkHostViews(views: readonly ViewOptions[], ownNames: readonly string[], key = 'views'): void {
+/** Each View is an object (the SDK would throw a TypeError of its own at the first instrument). */
+export function checkViews(views: readonly ViewOptions[], key = 'views'): void {
   views.forEach((view, i) => {
     if (typeof view !== 'object' || view === null) throw new ConfigError(`${key}[${i}]`, view, 'an OpenTelemetry ViewOptions object');
-    if (view.meterName !== undefined && view.meterName !== JOBMETER_METER) return;
-    const match = namePattern(view.instrumentName);
-    const own = ownNames.find((name) => match(name));
-    if (own !== undefined) {
-      throw new ConfigError(
-        `${key}[${i}].instrumentName`,
-        view.instrumentName ?? '*',
-        `a View that selects only the host's instruments (it selects jobmeter's own ${own}, bounded by its spec): ` +
-          `name the host's instruments, or set meterName to the host's meter`,
-      );
-    }
   });
+}
+
+/** Whether one of `views` selects the own synchronous instrument `spec`, on jobmeter's meter `scope`. */
+export function viewSelects(views: readonly ViewOptions[], spec: InstrumentSpec, scope: { readonly name: string; readonly version: string }): boolean {
+  if (!(spec.kind in TYPE_OF)) return false;
+  const identity: InstrumentIdentity = { name: spec.name, kind: spec.kind as SyncKind, unit: spec.unit ?? '', meter: { ...scope, schemaUrl: undefined } };
+  return views.some((v) => selects(v, identity));
 }
 
 export interface HostCapsOptions {
   readonly views: readonly ViewOptions[];
-  /** Instruments jobmeter's own Views bound (by name, on any meter, as those Views select them). */
-  readonly ownNames: ReadonlySet<string>;
   /** Series per host instrument, overflow included, when its View sets no limit. */
   readonly cardinalityLimit: number;
 }
@@ -78,7 +69,6 @@ export interface HostCapsOptions {
 /** The series budget of each host instrument, from the host's Views (see the file comment). */
 export function hostCaps(options: HostCapsOptions): CapFor {
   return (instrument) => {
-    if (options.ownNames.has(instrument.name)) return undefined;
     const view = options.views.find((v) => selects(v, instrument));
     const processors = view?.attributesProcessors ?? [];
     const process =

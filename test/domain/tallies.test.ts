@@ -15,6 +15,8 @@ import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
 import { buildViews } from '../../src/views/build-views.ts';
+import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
+import { RecordGuard } from '../../src/domain/record-guard.ts';
 
 const SCOPE = { name: 'jobmeter', version: '1.0.0' };
 
@@ -214,10 +216,12 @@ describe('tallies ≡ SDK instruments with views', () => {
     const profile = profileName === 'otel' ? otelProfile(false) : resolveProfile(profileName, false);
     const overrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
     const specs = DOMAIN_INSTRUMENTS.map((s) => (overrides[s.name] ? { ...s, buckets: overrides[s.name] } : s));
-    const tallies = tallied ? new TallyStore(specs, { scope: SCOPE }) : undefined;
-    const reader = new PullMetricReader([], tallies ? { leadingProducers: [tallies.producer()] } : {});
-    const provider = new MeterProvider({ views: buildViews(specs), readers: [reader] });
-    const recorder = createRecorder(provider.getMeter(SCOPE.name, SCOPE.version), { now: () => 1_700_000_000_000, ...(tallies ? { tallies } : {}) });
+    const reader = new PullMetricReader([]);
+    // jobmeter's provider (tallies) against a plain SDK provider with the profile's Views (jobmeterViews).
+    const provider = tallied
+      ? new JobmeterMeterProvider({ readers: [reader] }, { guard: new RecordGuard(), specs, scope: SCOPE, viewed: () => false, capFor: () => undefined })
+      : new MeterProvider({ views: buildViews(specs), readers: [reader] });
+    const recorder = createRecorder(provider.getMeter(SCOPE.name, SCOPE.version), { now: () => 1_700_000_000_000 });
     for (const o of ops) {
       try {
         if (o.kind === 'run') recorder.recordRun({ task: o.task, kind: o.kindName, runner: o.runner, outcome: o.outcome as 'success', durationSeconds: o.seconds, outputTruncated: o.truncated });

@@ -1,0 +1,118 @@
+/**
+ * jobmeter's MeterProvider: the SDK's, with a second aggregation engine behind the same Metrics API.
+ *
+ * - jobmeter's own synchronous instruments (the catalog's, the self-metrics, those a host declares
+ *   in `options.instruments`) record into local tallies (tallies.ts) unless a View of the host's
+ *   selects them: `getMeter('jobmeter', VERSION).createCounter(name)` hands out the tally itself,
+ *   so the domain API records through OpenTelemetry API instruments at the tallies' cost.
+ * - Every other instrument is the SDK's, and so is an own one a host View selects: Views then apply
+ *   exactly as OpenTelemetry says (buckets, base-2 exponential, drop, allow-lists, renames, limits).
+ *   An own one keeps its spec's folds and unit, description and buckets (as advice).
+ * - Every reader given to the provider — jobmeter's own or a standard one (a periodic OTLP
+ *   exporter, `PrometheusExporter`) — reads both engines: the tallies join each of its
+ *   collections, after the SDK's callbacks have run and ahead of the SDK's metrics.
+ *
+ * Meters are guarded (guarded-meter.ts): values checked, host instruments bounded over their life.
+ */
+import type { Meter, MeterOptions } from '@opentelemetry/api';
+import {
+  InstrumentType,
+  MeterProvider,
+  type CollectionResult,
+  type MeterProviderOptions,
+  type MetricProducer,
+  type IMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import { specAdmit } from './attribute-set-cap.ts';
+import { guardMeter, type CapFor, type OwnInstruments, type SyncKind } from './guarded-meter.ts';
+import type { RecordGuard } from './record-guard.ts';
+import { TALLY_KINDS, TallyStore } from './tallies.ts';
+import type { InstrumentSpec } from './types.ts';
+
+export interface EngineOptions {
+  readonly guard: RecordGuard;
+  /** jobmeter's own instruments (their effective specs: a profile's buckets applied). */
+  readonly specs: readonly InstrumentSpec[];
+  /** The meter own instruments belong to. */
+  readonly scope: { readonly name: string; readonly version: string };
+  /** Whether a host View selects this own instrument: it is then the SDK's. */
+  readonly viewed: (spec: InstrumentSpec) => boolean;
+  /** The series budget of a host instrument. */
+  readonly capFor: CapFor;
+  /**
+   * Readers that read each instrument's points once, in order, right after the collection (the pull
+   * scrape's naming pass): their tallies make points on read (tallies.ts `pointsOnRead`).
+   */
+  readonly pointsOnRead?: (reader: IMetricReader) => boolean;
+}
+
+/** The collection `sdk` makes, with `leading`'s metrics put first (read after the SDK's callbacks). */
+function withLeading(sdk: MetricProducer, leading: MetricProducer): MetricProducer {
+  return {
+    async collect(options): Promise<CollectionResult> {
+      const own = await sdk.collect(options);
+      const lead = await leading.collect(options);
+      return {
+        resourceMetrics: { resource: own.resourceMetrics.resource, scopeMetrics: [...lead.resourceMetrics.scopeMetrics, ...own.resourceMetrics.scopeMetrics] },
+        errors: [...lead.errors, ...own.errors],
+      };
+    },
+  };
+}
+
+const SAME_KIND: Readonly<Record<SyncKind, InstrumentSpec['kind']>> = { counter: 'counter', upDownCounter: 'upDownCounter', histogram: 'histogram', gauge: 'gauge' };
+
+export class JobmeterMeterProvider extends MeterProvider {
+  /** The tallies of the own instruments no host View selects. */
+  readonly tallies: TallyStore;
+  readonly #meters = new Map<string, Meter>();
+  readonly #engine: EngineOptions;
+  readonly #own: OwnInstruments;
+
+  constructor(providerOptions: MeterProviderOptions, engine: EngineOptions) {
+    const tallied = engine.specs.filter((s) => TALLY_KINDS.has(s.kind) && !engine.viewed(s));
+    const tallies = new TallyStore(tallied, { scope: engine.scope, guard: engine.guard });
+    // The SDK binds each reader to its collector in the constructor: the tallies join it there.
+    for (const reader of providerOptions.readers ?? []) {
+      const producer = tallies.producer(reader.selectAggregationTemporality(InstrumentType.COUNTER), { pointsOnRead: engine.pointsOnRead?.(reader) ?? false });
+      const bind = reader.setMetricProducer.bind(reader);
+      reader.setMetricProducer = (sdk: MetricProducer) => bind(withLeading(sdk, producer));
+    }
+    super(providerOptions);
+    this.tallies = tallies;
+    this.#engine = engine;
+    const specs = new Map(engine.specs.filter((s) => TALLY_KINDS.has(s.kind)).map((s) => [s.name, s]));
+    const sdk = new Map<string, ReturnType<OwnInstruments['sdk']>>();
+    this.#own = {
+      tally(name, kind) {
+        const spec = specs.get(name);
+        if (spec === undefined || spec.kind !== SAME_KIND[kind] || !tallies.has(name)) return undefined;
+        return spec.kind === 'histogram' ? tallies.histogram(name) : spec.kind === 'gauge' ? tallies.gauge(name) : tallies.counter(name);
+      },
+      sdk(name) {
+        const spec = specs.get(name);
+        if (spec === undefined) return undefined;
+        let made = sdk.get(name);
+        if (made === undefined) {
+          const advice = spec.buckets === undefined ? {} : { advice: { explicitBucketBoundaries: [...spec.buckets] } };
+          // One bound per instrument, shared by every handle on it (a capped fold remembers its values).
+          made = { options: { unit: spec.unit, description: spec.description, ...advice }, admit: specAdmit(spec.attributes) };
+          sdk.set(name, made);
+        }
+        return made;
+      },
+    };
+  }
+
+  override getMeter(name: string, version = '', options: MeterOptions = {}): Meter {
+    const key = `${name}\0${version}\0${options.schemaUrl ?? ''}`;
+    let meter = this.#meters.get(key);
+    if (meter === undefined) {
+      const { guard, capFor, scope } = this.#engine;
+      const own = name === scope.name && version === scope.version && options.schemaUrl === undefined ? this.#own : undefined;
+      meter = guardMeter(super.getMeter(name, version, options), { name, version, schemaUrl: options.schemaUrl }, { guard, capFor, ...(own && { own }) });
+      this.#meters.set(key, meter);
+    }
+    return meter;
+  }
+}

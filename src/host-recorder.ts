@@ -1,0 +1,50 @@
+/**
+ * `createRecorder(meter)`: jobmeter's domain API (`startRun`, `recordRun`, `reject`,
+ * `runnerError`, `sessionCreated`, declared instruments, snapshots) on a host's own Meter — its
+ * NodeSDK's or MeterProvider's, read by a `JobmeterReader` under a profile:
+ *
+ *   const jm = createRecorder(metrics.getMeter('jobmeter'), { profile: 'solti' });
+ *   jm.recordRun({ task: 'build', runner: 'wasm', outcome: 'success', durationSeconds: 2.5 });
+ *
+ * The instruments are the host's SDK's, so its Views and readers apply. Each is bounded by its
+ * spec at the record (allow-list, folds into `other`, series ceiling), whatever Views the host
+ * registered; the profile's buckets are given as advice (a View of the host's, or
+ * `jobmeterViews(profile)`, overrides them). Bad values are dropped with one `diag` warning per
+ * instrument and reason, and counted in `jobmeter.records.dropped` on the same meter.
+ */
+import type { Meter } from '@opentelemetry/api';
+import { RECORDS_DROPPED } from './domain/catalog.ts';
+import { dropCounter, RecordGuard } from './domain/record-guard.ts';
+import { createRecorder as createDomainRecorder, type BuildInfo, type Recorder } from './domain/recorder.ts';
+import type { SnapshotSourceOptions } from './domain/snapshot.ts';
+import type { InstrumentSpec } from './domain/types.ts';
+import { resolveProfileChoice } from './jobmeter.ts';
+import { resolveProfile } from './naming/profiles/index.ts';
+import type { ProfileName } from './options.ts';
+
+export interface HostRecorderOptions {
+  /** The profile the host's JobmeterReader serves: its closed vocabularies, buckets and snapshot policy. @default 'otel' */
+  readonly profile?: ProfileName;
+  /** Instruments the host declares, as `createJobmeter`'s `instruments`. @default [] */
+  readonly instruments?: readonly InstrumentSpec[];
+  /** Reported as `jobmeter.build.info`. @default jobmeter's own version */
+  readonly build?: BuildInfo;
+  /** Snapshot cache policy. @default the profile's */
+  readonly snapshot?: SnapshotSourceOptions;
+}
+
+/** @throws ConfigError for a profile that is not one of PROFILE_NAMES. */
+export function createRecorder(meter: Meter, options: HostRecorderOptions = {}): Recorder {
+  const { profile: name } = resolveProfileChoice(options.profile, undefined);
+  const profile = resolveProfile(name, false);
+  const guard = new RecordGuard();
+  guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name, { unit: RECORDS_DROPPED.unit, description: RECORDS_DROPPED.description })));
+  return createDomainRecorder(meter, {
+    guard,
+    declared: options.instruments ?? [],
+    ...(options.build !== undefined && { build: options.build }),
+    snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },
+    ...(profile.kind === 'table' && profile.buckets !== undefined && { buckets: profile.buckets }),
+    ...(profile.kind === 'table' && profile.vocabularies !== undefined && { vocabularies: profile.vocabularies }),
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * `jobmeterViews(profile)`: jobmeter's own instruments as OpenTelemetry Views, for a host that
+ * records the domain API on its own provider (`createRecorder(meter)`, read by a `JobmeterReader`):
+ *
+ *   new NodeSDK({ views: [...jobmeterViews('rm'), ...hostViews], metricReaders: [new JobmeterReader({ profile: 'rm' })] });
+ *
+ * One View per instrument: its attribute allow-list with the folds into `other`, its buckets (the
+ * profile's where it has its own, as rm does), its series ceiling. They are data (build-views.ts
+ * makes them from the instruments' specs); jobmeter's own provider applies the same bounds
+ * without them.
+ */
+import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
+import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
+import type { InstrumentSpec } from './domain/types.ts';
+import { resolveProfile } from './naming/profiles/index.ts';
+import { PROFILE_NAMES, type ProfileName } from './options.ts';
+import { ConfigError } from './config/errors.ts';
+import { EXPECT } from './config/schema-errors.ts';
+import { buildViews } from './views/build-views.ts';
+
+export interface JobmeterViewsOptions {
+  /** Instruments the host declares (as `createJobmeter`'s `instruments`): they get Views too. @default [] */
+  readonly instruments?: readonly InstrumentSpec[];
+}
+
+/** The histogram buckets a profile gives jobmeter's instruments where they differ from the catalog's. */
+export function profileBuckets(profile: ProfileName): Readonly<Record<string, readonly number[]>> {
+  const p = resolveProfile(profile, false);
+  return p.kind === 'table' ? (p.buckets ?? {}) : {};
+}
+
+/** @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}. */
+export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterViewsOptions = {}): ViewOptions[] {
+  if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) throw new ConfigError('profile', profile, EXPECT.profile);
+  const overrides = profileBuckets(profile);
+  const specs = [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...(options.instruments ?? [])];
+  return buildViews(specs.map((s) => (overrides[s.name] ? { ...s, buckets: overrides[s.name] } : s)));
+}
