@@ -34,6 +34,7 @@ export const RUN_FINISHED = {
   unit: '{run}',
   description: 'Runs that reached a terminal outcome.',
   attributes: [TASK, KIND, RUNNER, OUTCOME],
+  exemplars: true,
 } as const satisfies InstrumentSpec;
 
 export const RUN_DURATION = {
@@ -43,6 +44,7 @@ export const RUN_DURATION = {
   description: 'Wall-clock duration of finished runs.',
   attributes: [TASK, KIND, RUNNER, OUTCOME],
   buckets: DEFAULT_RUN_DURATION_BUCKETS,
+  exemplars: true,
 } as const satisfies InstrumentSpec;
 
 export const RUN_ACTIVE = {

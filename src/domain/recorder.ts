@@ -8,7 +8,7 @@
  * provider they are its SDK's, wrapped here in their specs' folds, so they are bounded whatever
  * Views the host registered.
  */
-import type { Attributes, BatchObservableResult, Counter, Gauge, Histogram, Meter, Observable, ObservableResult } from '@opentelemetry/api';
+import { context, type Attributes, type BatchObservableResult, type Context, type Counter, type Gauge, type Histogram, type Meter, type Observable, type ObservableResult } from '@opentelemetry/api';
 import {
   BUILD_INFO,
   REQUEST_REJECTED,
@@ -218,13 +218,13 @@ function apiInstruments(meter: Meter, guard: RecordGuard, buckets: Readonly<Reco
       const up = spec.kind === 'upDownCounter';
       const c = bounded(up ? meter.createUpDownCounter(spec.name, options(spec)) : meter.createCounter(spec.name, options(spec)), 'add', spec, !up) as Counter & Bindable;
       if (c.bind !== undefined) return c as unknown as DeclaredCounter;
-      return { add: (v, a) => c.add(v, a), bind: (a) => ({ add: (v: number) => c.add(v, a) }) };
+      return { add: (v, a, ctx) => c.add(v, a, ctx), bind: (a) => ({ add: (v: number) => c.add(v, a) }) };
     },
     histogram(spec) {
       const advice = { explicitBucketBoundaries: [...(buckets[spec.name] ?? spec.buckets ?? [])] };
       const h = bounded(meter.createHistogram(spec.name, { ...options(spec), advice }), 'record', spec, true) as Histogram & Bindable;
       if (h.bind !== undefined) return h as unknown as DeclaredHistogram;
-      return { record: (v, a) => h.record(v, a), bind: (a) => ({ record: (v: number) => h.record(v, a) }) };
+      return { record: (v, a, ctx) => h.record(v, a, ctx), bind: (a) => ({ record: (v: number) => h.record(v, a) }) };
     },
     gauge(spec) {
       const g = bounded(meter.createGauge(spec.name, options(spec)), 'record', spec, false) as Gauge & Bindable;
@@ -267,11 +267,12 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
   options.settleBeforeCollect?.(() => cache?.pending);
   registerSnapshotInstruments(meter, () => cache, () => ({ lastFailureSeconds, outcomes }), options.build, guard);
 
-  function finishRun(attrs: RunLabels, outcome: Outcome, seconds: number, details: FinishDetails | undefined): void {
+  /** `ctx`: where the run's trace-linked exemplar comes from (the context its start was in). */
+  function finishRun(attrs: RunLabels, outcome: Outcome, seconds: number, details: FinishDetails | undefined, ctx: Context | undefined): void {
     // A literal rather than a spread: one fixed shape, so the lookups below stay monomorphic.
     const withOutcome = { task: attrs.task, kind: attrs.kind, runner: attrs.runner, outcome };
-    finished.add(1, withOutcome);
-    duration.record(seconds, withOutcome);
+    finished.add(1, withOutcome, ctx);
+    duration.record(seconds, withOutcome, ctx);
     outcomes[outcome]++;
     if (details?.outputTruncated) truncated.add(1, attrs);
     if (outcome === 'failure') lastFailureSeconds = now() / 1000;
@@ -303,6 +304,8 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       if (refused(RUN_STARTED.name, attrs)) return DROPPED_RUN;
       started.add(1, attrs);
       active.add(1, attrs);
+      // The span the run started in, for its exemplars, even when it finishes in another context.
+      const ctx = context.active();
       const t0 = performance.now();
       let done = false;
       return {
@@ -311,7 +314,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
           if (done) return;
           done = true;
           active.add(-1, attrs);
-          finishRun(attrs, outcome, (performance.now() - t0) / 1000, details);
+          finishRun(attrs, outcome, (performance.now() - t0) / 1000, details, ctx);
         },
       };
     },
@@ -324,7 +327,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       const attrs = runAttributes(run);
       if (refused(RUN_FINISHED.name, attrs)) return;
       started.add(1, attrs);
-      finishRun(attrs, run.outcome, run.durationSeconds, run);
+      finishRun(attrs, run.outcome, run.durationSeconds, run, undefined);
     },
     reject(reason) {
       if (typeof reason !== 'string') return guard.drop(REQUEST_REJECTED.name, 'bad_attribute', reason);

@@ -33,7 +33,7 @@
  *   (the SDK exports every set recorded in the interval, even if the records added up to 0).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { ValueType, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
 import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import {
@@ -60,6 +60,7 @@ import {
   type Fold,
   BOUNDED,
 } from './bounded-attributes.ts';
+import { exemplarOf, type Exemplar } from './exemplars.ts';
 import { invalidValue, isRecordable, RecordGuard } from './record-guard.ts';
 import { OTHER, type InstrumentKind, type InstrumentSpec } from './types.ts';
 
@@ -71,7 +72,8 @@ export const RAW_KEYS_PER_INSTRUMENT = 1024;
  * is negative) is not recorded: a `diag` warning and a count in `jobmeter.records.dropped`.
  */
 export interface DeclaredCounter {
-  add(value: number, attributes?: Attributes): void;
+  /** `context`: where a trace-linked exemplar comes from (domain/exemplars.ts). @default the active context */
+  add(value: number, attributes?: Attributes, context?: Context): void;
   /** The series of `attributes`, resolved once: `add` is then one array write. */
   bind(attributes?: Attributes): BoundCounter;
 }
@@ -81,7 +83,7 @@ export interface BoundCounter {
 
 /** A declared histogram. Negative values, NaN, infinities and non-numbers are dropped (warned and counted). */
 export interface DeclaredHistogram {
-  record(value: number, attributes?: Attributes): void;
+  record(value: number, attributes?: Attributes, context?: Context): void;
   bind(attributes?: Attributes): BoundHistogram;
 }
 export interface BoundHistogram {
@@ -132,6 +134,8 @@ interface Snapshot {
   /** Histograms only: sums and counts per series. */
   readonly sums: readonly number[];
   readonly counts: readonly number[];
+  /** Instruments that keep exemplars: the latest per series (sums) or per bucket (histograms). */
+  readonly exemplars?: readonly (Exemplar | undefined)[];
 }
 
 const NONE: readonly number[] = [];
@@ -345,25 +349,42 @@ function numberPoints(attributes: readonly Attributes[], snap: Snapshot, startTi
   const values = snap.values;
   const points = new Array<DataPoint<number>>(n);
   for (let i = 0; i < n; i++) points[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
+  const exemplars = snap.exemplars;
+  if (exemplars !== undefined) {
+    for (let i = 0; i < n; i++) {
+      const e = exemplars[i];
+      if (e !== undefined) (points[i] as DataPoint<number> & { exemplars?: readonly Exemplar[] }).exemplars = [e];
+    }
+  }
   return points;
 }
 
 class SumTally extends Tally implements DeclaredCounter {
   readonly monotonic: boolean;
   readonly values: number[] = [];
+  /** The latest exemplar per series; undefined when the spec keeps none. */
+  readonly exemplars: (Exemplar | undefined)[] | undefined;
 
   constructor(spec: InstrumentSpec, guard: RecordGuard) {
     super(spec, guard);
     this.monotonic = spec.kind === 'counter';
+    this.exemplars = spec.exemplars === true ? [] : undefined;
   }
 
   protected grow(): void {
     this.values.push(0);
   }
 
-  add(value: number, attributes?: Attributes): void {
+  add(value: number, attributes?: Attributes, context?: Context): void {
     if (!isRecordable(value, this.monotonic) || this.guard.closed) return this.reject(value, this.monotonic);
-    this.values[this.seriesOf(attributes)]! += value;
+    if (this.exemplars === undefined) {
+      this.values[this.seriesOf(attributes)]! += value;
+      return;
+    }
+    const at = this.seriesOf(attributes);
+    this.values[at]! += value;
+    const e = exemplarOf(value, context);
+    if (e !== undefined) this.exemplars[at] = e;
   }
 
   bind(attributes?: Attributes): BoundCounter {
@@ -371,16 +392,21 @@ class SumTally extends Tally implements DeclaredCounter {
     const values = this.values;
     const monotonic = this.monotonic;
     const guard = this.guard;
+    const exemplars = this.exemplars;
     return {
       add: (value: number): void => {
         if (!isRecordable(value, monotonic) || guard.closed) return this.reject(value, monotonic);
         values[at]! += value;
+        if (exemplars === undefined) return;
+        const e = exemplarOf(value, undefined);
+        if (e !== undefined) exemplars[at] = e;
       },
     };
   }
 
   snapshot(): Snapshot {
-    return { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
+    const snap = { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
+    return this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice() };
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {
@@ -400,7 +426,8 @@ class SumTally extends Tally implements DeclaredCounter {
       const p = prev[i] ?? 0;
       if (v === p) continue;
       prev[i] = v;
-      points.push({ attributes: this.attributes[i]!, startTime, endTime, value: v - p });
+      const e = snap.exemplars?.[i];
+      points.push({ attributes: this.attributes[i]!, startTime, endTime, value: v - p, ...(e !== undefined && { exemplars: [e] }) } as DataPoint<number>);
     }
     if (points.length === 0) return undefined;
     return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.SUM, dataPoints: points, isMonotonic: this.monotonic };
@@ -458,11 +485,14 @@ class HistogramTally extends Tally implements DeclaredHistogram {
   readonly buckets: number[] = [];
   readonly sums: number[] = [];
   readonly counts: number[] = [];
+  /** The latest exemplar per bucket, `stride` per series; undefined when the spec keeps none. */
+  readonly exemplars: (Exemplar | undefined)[] | undefined;
 
   constructor(spec: InstrumentSpec, guard: RecordGuard) {
     super(spec, guard);
     this.bounds = [...(spec.buckets ?? [])];
     this.stride = this.bounds.length + 1;
+    this.exemplars = spec.exemplars === true ? [] : undefined;
   }
 
   protected grow(): void {
@@ -471,9 +501,12 @@ class HistogramTally extends Tally implements DeclaredHistogram {
     this.counts.push(0);
   }
 
-  record(value: number, attributes?: Attributes): void {
+  record(value: number, attributes?: Attributes, context?: Context): void {
     if (!isRecordable(value, true) || this.guard.closed) return this.reject(value, true);
-    this.observe(this.seriesOf(attributes), value);
+    const bucket = this.observe(this.seriesOf(attributes), value);
+    if (this.exemplars === undefined) return;
+    const e = exemplarOf(value, context);
+    if (e !== undefined) this.exemplars[bucket] = e;
   }
 
   bind(attributes?: Attributes): BoundHistogram {
@@ -482,13 +515,19 @@ class HistogramTally extends Tally implements DeclaredHistogram {
     return {
       record: (value: number): void => {
         if (!isRecordable(value, true) || guard.closed) return this.reject(value, true);
-        this.observe(at, value);
+        const bucket = this.observe(at, value);
+        if (this.exemplars === undefined) return;
+        const e = exemplarOf(value, undefined);
+        if (e !== undefined) this.exemplars[bucket] = e;
       },
     };
   }
 
-  /** Counts `value` (a number ≥ 0) into series `at`: the bucket is the first bound ≥ value (le semantics). */
-  observe(at: number, value: number): void {
+  /**
+   * Counts `value` (a number ≥ 0) into series `at`: the bucket is the first bound ≥ value (le
+   * semantics). Returns the bucket's index in {@link buckets}.
+   */
+  observe(at: number, value: number): number {
     const bounds = this.bounds;
     let lo = 0;
     let hi = bounds.length;
@@ -497,17 +536,26 @@ class HistogramTally extends Tally implements DeclaredHistogram {
       if (bounds[mid]! < value) lo = mid + 1;
       else hi = mid;
     }
-    this.buckets[at * this.stride + lo]!++;
+    const bucket = at * this.stride + lo;
+    this.buckets[bucket]!++;
     this.sums[at]! += value;
     this.counts[at]!++;
+    return bucket;
   }
 
-  #point(i: number, startTime: HrTime, endTime: HrTime, counts: number[], sum: number, count: number): DataPoint<Histogram> {
-    return { attributes: this.attributes[i]!, startTime, endTime, value: { buckets: { boundaries: this.bounds as number[], counts }, sum, count } };
+  #point(i: number, startTime: HrTime, endTime: HrTime, counts: number[], sum: number, count: number, held?: readonly (Exemplar | undefined)[]): DataPoint<Histogram> {
+    const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = { attributes: this.attributes[i]!, startTime, endTime, value: { buckets: { boundaries: this.bounds as number[], counts }, sum, count } };
+    if (held !== undefined) {
+      let exemplars: Exemplar[] | undefined;
+      for (let k = i * this.stride, end = k + this.stride; k < end; k++) if (held[k] !== undefined) (exemplars ??= []).push(held[k]!);
+      if (exemplars !== undefined) point.exemplars = exemplars;
+    }
+    return point;
   }
 
   snapshot(): Snapshot {
-    return { n: this.counts.length, values: this.buckets.slice(), sums: this.sums.slice(), counts: this.counts.slice() };
+    const snap = { n: this.counts.length, values: this.buckets.slice(), sums: this.sums.slice(), counts: this.counts.slice() };
+    return this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice() };
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {
@@ -517,7 +565,7 @@ class HistogramTally extends Tally implements DeclaredHistogram {
     const points = (): DataPoint<Histogram>[] => {
       const out = new Array<DataPoint<Histogram>>(n);
       for (let i = 0; i < n; i++) {
-        out[i] = this.#point(i, startTime, endTime, snap.values.slice(i * stride, i * stride + stride), snap.sums[i]!, snap.counts[i]!);
+        out[i] = this.#point(i, startTime, endTime, snap.values.slice(i * stride, i * stride + stride), snap.sums[i]!, snap.counts[i]!, snap.exemplars);
       }
       return out;
     };
@@ -540,7 +588,7 @@ class HistogramTally extends Tally implements DeclaredHistogram {
       const sum = snap.sums[i]! - (state.sums[i] ?? 0);
       state.sums[i] = snap.sums[i]!;
       state.counts[i] = count;
-      points.push(this.#point(i, startTime, endTime, counts, sum, count - prevCount));
+      points.push(this.#point(i, startTime, endTime, counts, sum, count - prevCount, snap.exemplars));
     }
     if (points.length === 0) return undefined;
     return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.HISTOGRAM, dataPoints: points };

@@ -48,4 +48,9 @@ export interface InstrumentSpec {
   readonly attributes: readonly AttributeSpec[];
   /** Histogram bucket upper bounds (ascending, without +Inf). Histograms only. */
   readonly buckets?: readonly number[];
+  /**
+   * Keep trace-linked exemplars (domain/exemplars.ts): the latest per series (counters) or per
+   * bucket (histograms) of the records made while a sampled span is active. @default false
+   */
+  readonly exemplars?: boolean;
 }

@@ -1,0 +1,33 @@
+/**
+ * Trace-linked exemplars: a record made while a sampled span is active (the host's OpenTelemetry
+ * tracing) keeps that span's ids beside the value, the latest per series (counters) or per bucket
+ * (histograms), for instruments whose spec asks for them (`exemplars: true`). Memory is one small
+ * object per series or bucket at most, replaced, never accumulated.
+ *
+ * The OpenTelemetry JS SDK keeps no exemplars, so only the tallies (jobmeter's own provider) have
+ * them; an instrument recorded through the SDK serves none.
+ */
+import { context as api, isSpanContextValid, trace, TraceFlags, type Context } from '@opentelemetry/api';
+
+export interface Exemplar {
+  /** The value recorded (a counter's increment, a histogram's observation). */
+  readonly value: number;
+  /** When it was recorded, Unix ms. */
+  readonly timeMillis: number;
+  /** 32 lowercase hex digits. */
+  readonly traceId: string;
+  /** 16 lowercase hex digits. */
+  readonly spanId: string;
+}
+
+/** A data point's exemplars (jobmeter's own field: the SDK's points have none). */
+export interface WithExemplars {
+  readonly exemplars?: readonly Exemplar[];
+}
+
+/** The exemplar of `value` recorded in `ctx` (else the active context), when a sampled span is in it. */
+export function exemplarOf(value: number, ctx: Context | undefined, now: () => number = Date.now): Exemplar | undefined {
+  const span = trace.getSpanContext(ctx ?? api.active());
+  if (span === undefined || (span.traceFlags & TraceFlags.SAMPLED) === 0 || !isSpanContextValid(span)) return undefined;
+  return { value, timeMillis: now(), traceId: span.traceId, spanId: span.spanId };
+}
