@@ -10,9 +10,9 @@
  *   `--debug` go through one decoder and one formatter, so the same series prints the same line.
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { createRequire } from 'node:module';
 import protobuf from 'protobufjs/light.js';
 import type { OtlpProtocol } from '../options.ts';
+import { pushSerializer } from '../otlp/push-serializer.ts';
 import { OTLP_SCHEMA } from '../otlp/schema.ts';
 import type { OtlpEncoding } from '../otlp/types.ts';
 
@@ -29,41 +29,9 @@ export function decodeWire(body: Uint8Array, encoding: OtlpEncoding): unknown {
   return requestType.toObject(requestType.decode(body), { longs: String, enums: Number, bytes: String });
 }
 
-/** The part of `@opentelemetry/otlp-transformer`'s serializers used here. */
-interface MetricsSerializer {
-  serializeRequest(request: ResourceMetrics): Uint8Array | undefined;
-}
-
-const EXPORTER_PACKAGE: Readonly<Record<OtlpProtocol, string>> = {
-  'http/protobuf': '@opentelemetry/exporter-metrics-otlp-proto',
-  'http/json': '@opentelemetry/exporter-metrics-otlp-http',
-};
-const SERIALIZER: Readonly<Record<OtlpProtocol, 'ProtobufMetricsSerializer' | 'JsonMetricsSerializer'>> = {
-  'http/protobuf': 'ProtobufMetricsSerializer',
-  'http/json': 'JsonMetricsSerializer',
-};
-const serializers = new Map<OtlpProtocol, MetricsSerializer>();
-
-/**
- * The serializer the exporter for `protocol` uses: `@opentelemetry/otlp-transformer` resolved from
- * the exporter package's own location, so it is the exporter's pinned release (it may differ from
- * any copy at the top of node_modules), not a dependency of jobmeter's own.
- */
-function serializerFor(protocol: OtlpProtocol): MetricsSerializer {
-  let serializer = serializers.get(protocol);
-  if (serializer === undefined) {
-    const exporterMain = createRequire(import.meta.url).resolve(EXPORTER_PACKAGE[protocol]);
-    const transformer = createRequire(exporterMain)('@opentelemetry/otlp-transformer') as Record<string, MetricsSerializer | undefined>;
-    serializer = transformer[SERIALIZER[protocol]];
-    if (serializer === undefined) throw new Error(`@opentelemetry/otlp-transformer has no ${SERIALIZER[protocol]}`);
-    serializers.set(protocol, serializer);
-  }
-  return serializer;
-}
-
 /** What the push reader's exporter sends for `resourceMetrics` over `protocol`: the body and its encoding. */
 export function serializePush(resourceMetrics: ResourceMetrics, protocol: OtlpProtocol): { body: Uint8Array; encoding: OtlpEncoding } {
-  const body = serializerFor(protocol).serializeRequest(resourceMetrics);
+  const body = pushSerializer(protocol).serializeRequest(resourceMetrics);
   if (body === undefined) throw new Error('the OTLP serializer produced no body');
   return { body, encoding: protocol === 'http/json' ? 'json' : 'protobuf' };
 }

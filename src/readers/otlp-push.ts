@@ -21,11 +21,7 @@
  *   it); with delta it may finish within the same budget.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import {
-  AggregationTemporalityPreference,
-  OTLPMetricExporter as JsonMetricExporter,
-} from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as ProtobufMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
 import {
   PeriodicExportingMetricReader,
   type AggregationTemporality,
@@ -37,6 +33,7 @@ import {
 import { ConfigError, maskUserinfo } from '../config/errors.ts';
 import type { OtlpPushOptions } from '../options.ts';
 import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
+import { OtlpMetricExporter } from './otlp-exporter.ts';
 
 /**
  * {@link OtlpPushOptions} after defaults: every field present, `endpoint` included (no endpoint
@@ -136,7 +133,7 @@ export function createOtlpPushReader(options: ResolvedOtlpPushOptions, hooks: Ot
     temporalityPreference:
       options.temporality === 'delta' ? AggregationTemporalityPreference.DELTA : AggregationTemporalityPreference.CUMULATIVE,
   };
-  const inner = options.protocol === 'http/json' ? new JsonMetricExporter(config) : new ProtobufMetricExporter(config);
+  const inner = new OtlpMetricExporter(options.protocol, config);
   const log = new StateLog(
     printableUrl(url),
     options.intervalMillis,
