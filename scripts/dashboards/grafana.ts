@@ -116,6 +116,7 @@ function panelJson(spec: DashboardSpec, panel: PanelSpec, id: number, gridPos: R
     range: panel.kind === 'timeseries',
     instant: panel.kind !== 'timeseries',
     ...(table ? { format: 'table' } : {}),
+    ...(t.exemplar === true ? { exemplar: true } : {}),
   }));
 
   const thresholds = {

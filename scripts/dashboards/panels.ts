@@ -465,7 +465,7 @@ const rm: DashboardSpec = {
       // profile drops them (a closed vocabulary stays closed): only the demo feeds this panel.
       emptyFor: ['app'],
       targets: [
-        { expr: 'histogram_quantile(0.95, sum by (le, kind) (rate(rm_job_duration_seconds_bucket{$sel}[1h])))', legend: '{{kind}}' },
+        { expr: 'histogram_quantile(0.95, sum by (le, kind) (rate(rm_job_duration_seconds_bucket{$sel}[1h])))', legend: '{{kind}}', exemplar: true },
       ],
     },
   ],
@@ -515,6 +515,7 @@ const solti: DashboardSpec = {
       targets: [
         {
           expr: 'histogram_quantile(0.95, sum by (le, runner) (rate(solti_runner_task_duration_seconds_bucket{$sel}[$__rate_interval])))',
+          exemplar: true,
           legend: '{{runner}}',
         },
       ],
@@ -595,6 +596,7 @@ const otel: DashboardSpec = {
       targets: [
         {
           expr: 'histogram_quantile(0.95, sum by (le, task) (rate(jobmeter_run_duration_seconds_bucket{$sel}[$__rate_interval])))',
+          exemplar: true,
           legend: '{{task}}',
         },
       ],

@@ -39,6 +39,11 @@ export interface TargetSpec {
   readonly legend?: string;
   /** Table panels: the column this query's value becomes, and its unit. */
   readonly column?: { readonly name: string; readonly unit: GrafanaUnit };
+  /**
+   * Ask Prometheus for the exemplars of the query's series too (Grafana's "Exemplars" toggle): the
+   * run-duration histograms carry trace-linked exemplars when runs are traced. @default false
+   */
+  readonly exemplar?: boolean;
 }
 
 export type PanelKind = 'timeseries' | 'stat' | 'table';

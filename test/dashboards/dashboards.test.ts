@@ -151,3 +151,15 @@ test('every panel spec that is drawn in the picture exists on its dashboard (at 
     assert.ok(DASHBOARDS[profile].panels.filter((p) => p.main).length >= 3, profile);
   }
 });
+
+test('the run-duration panels ask Prometheus for exemplars (trace-linked: a traced run links to its trace)', () => {
+  const durationPanels: Record<string, string> = { otel: 'Run duration p95 by task', rm: 'Job duration p95 by kind', solti: 'Task duration p95 by runner' };
+  for (const [profile, title] of Object.entries(durationPanels)) {
+    const panel = panelsOf(load(profile)).find((p) => p['title'] === title);
+    assert.ok(panel !== undefined, `${profile}: ${title}`);
+    for (const target of panel['targets'] as Obj[]) assert.equal(target['exemplar'], true, `${profile}: ${title}`);
+  }
+  // Only there: a query over a series without exemplars gains nothing from asking.
+  const withExemplars = PROFILE_NAMES.flatMap((p) => panelsOf(load(p)).filter((panel) => (panel['targets'] as Obj[]).some((t) => t['exemplar'] === true)).map((panel) => `${p}: ${String(panel['title'])}`));
+  assert.deepEqual(withExemplars.sort(), Object.entries(durationPanels).map(([p, t]) => `${p}: ${t}`).sort());
+});
