@@ -38,14 +38,19 @@ const LEN = 2;
 const tag = (field: number, wire: number): number => (field << 3) | wire;
 
 const CHUNK = 1 << 16;
+const F64 = new Float64Array(1);
+/** F64's bytes, little-endian as protobuf wants them (every platform Node 24 runs on is). */
+const F64_BYTES = new Uint8Array(F64.buffer);
 
 /**
- * Bytes of one family in the making: a list of filled buffers and the one being written. A
- * message is written in place with one byte left for its length, moved up when the length needs
- * more (a message of 128 bytes or more), so nothing is measured twice.
+ * Bytes in the making: the pieces taken so far and the buffer being written, whose written part
+ * becomes a piece at {@link take} and whose rest serves the next family (so one exposition fills
+ * 64 KiB buffers one after another, whatever the number of families). A message is written in
+ * place with one byte left for its length, moved up when the length needs more (a message of 128
+ * bytes or more), so nothing is measured twice.
  */
 class Out {
-  readonly done: Buffer[] = [];
+  done: Buffer[] = [];
   size = 0;
   buf: Buffer = Buffer.allocUnsafe(CHUNK);
   pos = 0;
@@ -61,9 +66,18 @@ class Out {
     if (this.pos > 0) {
       this.done.push(this.buf.subarray(0, this.pos));
       this.size += this.pos;
+      this.buf = this.buf.subarray(this.pos);
+      this.pos = 0;
     }
-    this.buf = this.buf.subarray(this.pos);
-    this.pos = 0;
+  }
+
+  /** The pieces written since the last take, and their size. */
+  take(): { pieces: Buffer[]; size: number } {
+    this.flush();
+    const taken = { pieces: this.done, size: this.size };
+    this.done = [];
+    this.size = 0;
+    return taken;
   }
 
   varint(v: number): void {
@@ -83,9 +97,13 @@ class Out {
   }
 
   double(field: number, v: number): void {
-    this.buf[this.pos] = tag(field, I64);
-    this.buf.writeDoubleLE(v, this.pos + 1);
-    this.pos += 9;
+    const buf = this.buf;
+    let pos = this.pos;
+    buf[pos++] = tag(field, I64);
+    // Buffer#writeDoubleLE checks its arguments on every call; the bounds are ensured already.
+    F64[0] = v;
+    for (let k = 0; k < 8; k++) buf[pos++] = F64_BYTES[k]!;
+    this.pos = pos;
   }
 
   /** Opens a length-delimited field; {@link end} closes it. Returns where its length byte is. */
@@ -134,7 +152,7 @@ function varintSize(v: number): number {
 function writeLabels(out: Out, labels: string, ascii: boolean): void {
   const n = labels.length;
   if (n === 0) return;
-  if (!ascii || labels.indexOf('\\') !== -1) {
+  if (!ascii) {
     for (const [name, value] of parseLabelPairs(labels)) {
       const at = out.begin(1);
       out.string(1, name);
@@ -143,34 +161,43 @@ function writeLabels(out: Out, labels: string, ascii: boolean): void {
     }
     return;
   }
+  // One pass, char by char (no indexOf or substring: runtime calls cost more than these short
+  // strings), the lengths filled in behind. Anything unusual goes the general way instead.
   const buf = out.buf;
   const start = out.pos;
   let pos = start;
   let i = 0;
   while (i < n) {
-    const eq = labels.indexOf('="', i);
-    const close = labels.indexOf('"', eq + 2);
-    const nameLen = eq - i;
-    const valueLen = close - eq - 2;
-    if (eq === -1 || close === -1 || nameLen > 127 || valueLen > 127) {
-      // Malformed (a bug upstream) or long: the general path writes this string whole.
+    const pairAt = pos;
+    pos += 4;
+    let c = labels.charCodeAt(i);
+    while (c !== 61 /* = */ && i < n) {
+      buf[pos++] = c;
+      c = labels.charCodeAt(++i);
+    }
+    const nameLen = pos - pairAt - 4;
+    i += 2; // past `="`
+    buf[pos] = tag(2, LEN);
+    const valueAt = pos + 1;
+    pos += 2;
+    c = labels.charCodeAt(i);
+    while (c !== 34 /* " */ && c !== 92 /* \ */ && i < n) {
+      buf[pos++] = c;
+      c = labels.charCodeAt(++i);
+    }
+    const valueLen = pos - valueAt - 1;
+    if (c !== 34 || nameLen + valueLen > 123) {
+      // An escape, a long pair (its lengths would take more than a byte), or malformed (a bug
+      // upstream, which the general path reports).
       out.pos = start;
       return writeLabels(out, labels, false);
     }
-    const pairLen = 4 + nameLen + valueLen;
-    if (pairLen > 127) {
-      out.pos = start;
-      return writeLabels(out, labels, false);
-    }
-    buf[pos++] = tag(1, LEN);
-    buf[pos++] = pairLen;
-    buf[pos++] = tag(1, LEN);
-    buf[pos++] = nameLen;
-    for (let k = i; k < eq; k++) buf[pos++] = labels.charCodeAt(k);
-    buf[pos++] = tag(2, LEN);
-    buf[pos++] = valueLen;
-    for (let k = eq + 2; k < close; k++) buf[pos++] = labels.charCodeAt(k);
-    i = close + 2;
+    buf[pairAt] = tag(1, LEN);
+    buf[pairAt + 1] = 4 + nameLen + valueLen;
+    buf[pairAt + 2] = tag(1, LEN);
+    buf[pairAt + 3] = nameLen;
+    buf[valueAt] = valueLen;
+    i += 2; // past `",`
   }
   out.pos = pos;
 }
@@ -299,10 +326,33 @@ function writeBuckets(out: Out, spanField: number, deltaField: number, offset: n
  * Protobuf takes fields in any order, so `metric` after `unit` is as valid as before it.
  */
 export function* familyPieces(family: Family): Generator<Buffer, void, undefined> {
+  const out = takeOut();
+  try {
+    yield* pieces(family, out);
+  } finally {
+    giveBack(out);
+  }
+}
+
+/**
+ * Writers outlive an exposition: a renderer that finished gives its writer back for the next one
+ * (whose pieces continue in the same 64 KiB buffer, after the bytes handed out). Fresh writers
+ * per scrape made V8 drop the encoder's optimised code at each GC ("embedded weak objects
+ * cleared"), so most scrapes ran unoptimised. A writer never given back (an abandoned scrape) is
+ * merely collected.
+ */
+const idle: Out[] = [];
+const MAX_IDLE = 4;
+const takeOut = (): Out => idle.pop() ?? new Out();
+function giveBack(out: Out): void {
+  out.take();
+  if (idle.length < MAX_IDLE) idle.push(out);
+}
+
+function* pieces(family: Family, out: Out): Generator<Buffer, void, undefined> {
   const columns: NumberColumns | undefined = family.type === 'histogram' ? undefined : numberColumns(family);
   const n = columns === undefined ? family.series.length : columns.labels.length;
   const asciiFamily = family.ascii === true;
-  const out = new Out();
   for (let from = 0; from < n; from += SERIES_PER_PIECE) {
     const to = Math.min(n, from + SERIES_PER_PIECE);
     if (family.type === 'histogram') {
@@ -324,22 +374,19 @@ export function* familyPieces(family: Family): Generator<Buffer, void, undefined
     }
     yield EMPTY;
   }
-  out.flush();
-  const head = new Out();
-  head.ensure(3 * (family.name.length + family.help.length + family.unit.length) + 64);
-  head.string(1, family.name);
-  head.string(2, family.help);
-  head.buf[head.pos++] = tag(3, VARINT);
-  head.varint(TYPE[family.type]);
-  if (family.unit !== '') head.string(5, family.unit);
-  head.flush();
-  const headBytes = head.done[0]!;
-  const prefix = new Out();
-  prefix.ensure(10);
-  prefix.varint(headBytes.length + out.size);
-  prefix.flush();
-  yield Buffer.concat([prefix.done[0]!, headBytes]);
-  yield* out.done;
+  const body = out.take();
+  out.ensure(3 * (family.name.length + family.help.length + family.unit.length) + 64);
+  out.string(1, family.name);
+  out.string(2, family.help);
+  out.buf[out.pos++] = tag(3, VARINT);
+  out.varint(TYPE[family.type]);
+  if (family.unit !== '') out.string(5, family.unit);
+  const head = out.take();
+  out.ensure(10);
+  out.varint(head.size + body.size);
+  const prefix = out.take();
+  yield Buffer.concat([...prefix.pieces, ...head.pieces]);
+  yield* body.pieces;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -354,8 +401,13 @@ export function encodeFamily(family: Family): Uint8Array {
  * series are left out, as in text.
  */
 export function* protobufBuffers(families: readonly Family[]): Generator<Buffer, void, undefined> {
-  for (const family of families) {
-    if ((family.type === 'histogram' ? family.series.length : numberColumns(family).labels.length) === 0) continue;
-    yield* familyPieces(family);
+  const out = takeOut();
+  try {
+    for (const family of families) {
+      if ((family.type === 'histogram' ? family.series.length : numberColumns(family).labels.length) === 0) continue;
+      yield* pieces(family, out);
+    }
+  } finally {
+    giveBack(out);
   }
 }
