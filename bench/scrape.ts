@@ -9,7 +9,9 @@
  * the ~64 KiB pieces its listener writes. The encode also flattens the strings: a renderer that
  * returns a V8 rope would otherwise not pay for its concatenation.
  *
- * - jobmeter: `await jm.scrape()` (collect + naming) → `renderBuffers(format, families)`.
+ * - jobmeter: `await jm.scrape()` (collect + naming) → `renderBuffers(format, families)`, or
+ *   `protobufBuffers(families)` for the protobuf exposition (a sample line there: a counter's
+ *   Metric, a histogram's buckets + 3, counted by decoding the body).
  * - prom-client: `await registry.metrics()`.
  * - otel: `await exporter.collect()` → `new PrometheusSerializer().serialize(resourceMetrics)`.
  *
@@ -18,10 +20,11 @@
  * scrape also pays for collecting the previous one's garbage). Each contender's output is checked
  * to hold exactly the expected sample lines.
  */
+import { protobufBuffers } from '../src/exposition/protobuf.ts';
 import { renderBuffers } from '../src/exposition/render.ts';
 import { CONTENDERS, type Contender } from './contenders.ts';
 import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
-import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout } from './series.ts';
+import { countBenchProtobufSamples, countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout } from './series.ts';
 
 interface SizePlan {
   /** Counter series; histograms get a tenth. */
@@ -40,7 +43,7 @@ interface Arg extends SizePlan {
   readonly contender: Contender;
 }
 
-type Format = 'text' | 'openmetrics';
+type Format = 'text' | 'openmetrics' | 'protobuf';
 
 interface FormatResult {
   readonly bytes: number;
@@ -78,8 +81,8 @@ function defaultParams(quick: boolean): Params {
 
 const jobs = (p: Params): Job<Arg>[] => p.sizes.flatMap((s) => CONTENDERS.map((contender) => ({ id: `${contender}@${s.n}`, arg: { ...s, contender } })));
 
-/** One timed scrape as a list of phases; returns the body's size, its text (for the check) and each phase's ms. */
-type Phased = () => Promise<{ bytes: number; text: () => string; ms: Record<string, number> }>;
+/** One timed scrape as a list of phases; returns the body's size, its bench sample count (for the check) and each phase's ms. */
+type Phased = () => Promise<{ bytes: number; samples: () => number; ms: Record<string, number> }>;
 
 function phasesOf(b: Built, format: Format): Phased {
   switch (b.contender) {
@@ -90,11 +93,12 @@ function phasesOf(b: Built, format: Format): Phased {
         const t0 = performance.now();
         const families = await b.jm.scrape();
         const t1 = performance.now();
-        const chunks = [...renderBuffers(format, families)];
+        const chunks = format === 'protobuf' ? [...protobufBuffers(families)] : [...renderBuffers(format, families)];
         const t2 = performance.now();
         let bytes = 0;
         for (const c of chunks) bytes += c.length;
-        return { bytes, text: () => Buffer.concat(chunks).toString('utf8'), ms: { 'scrape()': t1 - t0, 'render → bytes': t2 - t1 } };
+        const samples = format === 'protobuf' ? () => countBenchProtobufSamples(Buffer.concat(chunks)) : () => countBenchSamples(Buffer.concat(chunks).toString('utf8'));
+        return { bytes, samples, ms: { 'scrape()': t1 - t0, 'render → bytes': t2 - t1 } };
       };
     case 'prom-client':
       return async () => {
@@ -103,7 +107,7 @@ function phasesOf(b: Built, format: Format): Phased {
         const t1 = performance.now();
         const body = Buffer.from(text, 'utf8');
         const t2 = performance.now();
-        return { bytes: body.length, text: () => text, ms: { 'metrics()': t1 - t0, 'Buffer.from': t2 - t1 } };
+        return { bytes: body.length, samples: () => countBenchSamples(text), ms: { 'metrics()': t1 - t0, 'Buffer.from': t2 - t1 } };
       };
     case 'otel':
       return async () => {
@@ -115,7 +119,7 @@ function phasesOf(b: Built, format: Format): Phased {
         const t2 = performance.now();
         const body = Buffer.from(text, 'utf8');
         const t3 = performance.now();
-        return { bytes: body.length, text: () => text, ms: { 'collect()': t1 - t0, serialize: t2 - t1, 'Buffer.from': t3 - t2 } };
+        return { bytes: body.length, samples: () => countBenchSamples(text), ms: { 'collect()': t1 - t0, serialize: t2 - t1, 'Buffer.from': t3 - t2 } };
       };
   }
 }
@@ -126,7 +130,7 @@ async function measure(arg: Arg): Promise<Result> {
   const t0 = performance.now();
   const built = (await setUp(arg.contender, layout)).populate(hosts);
   log(`    ${arg.contender}@${arg.n}: ${layout.counters + layout.histograms} series recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const formats: Format[] = arg.contender === 'jobmeter' ? ['text', 'openmetrics'] : ['text'];
+  const formats: Format[] = arg.contender === 'jobmeter' ? ['text', 'openmetrics', 'protobuf'] : ['text'];
   const perTouch = Math.max(1, Math.ceil(arg.n / 100));
   let touched = 0;
   const touch = () => {
@@ -139,9 +143,9 @@ async function measure(arg: Arg): Promise<Result> {
   for (let w = 0; w < arg.warmup; w++) {
     for (let f = 0; f < formats.length; f++) {
       touch();
-      const { text, bytes } = await scrapes[f]!();
+      const { samples, bytes } = await scrapes[f]!();
       if (w === 0) {
-        const got = countBenchSamples(text());
+        const got = samples();
         if (got !== sampleLines(layout)) throw new Error(`${arg.contender} ${formats[f]}@${arg.n}: ${got} sample lines, expected ${sampleLines(layout)}`);
         results[formats[f]!] = { bytes, samples: got, totalMs: [], phases: {} };
       }
@@ -187,6 +191,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     const cells: [Contender, Format, string][] = [
       ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
       ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
+      ['jobmeter', 'protobuf', 'jobmeter, protobuf'],
       ['prom-client', 'text', 'prom-client'],
       ['otel', 'text', 'otel PrometheusExporter'],
     ];
@@ -204,6 +209,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   const scaleCells: [Contender, Format, string][] = [
     ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
     ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
+    ['jobmeter', 'protobuf', 'jobmeter, protobuf'],
     ['prom-client', 'text', 'prom-client'],
     ['otel', 'text', 'otel PrometheusExporter'],
   ];

@@ -12,6 +12,7 @@
  * prom-client and otel back to one big family each (otel then gets a view raising its limit),
  * for comparison with figures taken that way; jobmeter would then fold, and fail the line check.
  */
+import protobuf from 'protobufjs/light.js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { renderPrometheusText, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
 import { BUCKETS, benchJobmeter, otelScrape, plainOtel, promRegistry, type Contender, type PlainOtel } from './contenders.ts';
@@ -44,6 +45,43 @@ export function countBenchSamples(text: string): number {
   while (at !== -1) {
     n++;
     at = text.indexOf('\nbench_', at + 1);
+  }
+  return n;
+}
+
+/**
+ * {@link countBenchSamples} of a protobuf exposition (delimited client_model MetricFamily
+ * messages): one sample a counter, buckets + 3 (`+Inf`, sum, count) a classic histogram, as text.
+ */
+export function countBenchProtobufSamples(body: Uint8Array): number {
+  const r = protobuf.Reader.create(body);
+  let n = 0;
+  while (r.pos < r.len) {
+    const end = r.uint32() + r.pos;
+    let bench = false;
+    let samples = 0;
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (tag === ((1 << 3) | 2)) bench = r.string().startsWith('bench_');
+      else if (tag === ((4 << 3) | 2)) {
+        const metricEnd = r.uint32() + r.pos;
+        let sample = 1;
+        while (r.pos < metricEnd) {
+          const t = r.uint32();
+          if (t === ((7 << 3) | 2)) {
+            const hEnd = r.uint32() + r.pos;
+            sample = 3;
+            while (r.pos < hEnd) {
+              const ht = r.uint32();
+              if (ht === ((3 << 3) | 2)) sample++;
+              r.skipType(ht & 7);
+            }
+          } else r.skipType(t & 7);
+        }
+        samples += sample;
+      } else r.skipType(tag & 7);
+    }
+    if (bench) n += samples;
   }
   return n;
 }

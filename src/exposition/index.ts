@@ -5,6 +5,7 @@ export type {
   FamilyType,
   HistogramFamily,
   HistogramSeries,
+  NativeBuckets,
   NumberColumns,
   NumberFamily,
   NumberSeries,

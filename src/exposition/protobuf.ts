@@ -8,107 +8,315 @@
  * The same families as the text renderers, type for type: a counter is a COUNTER whatever its name
  * (protobuf carries no suffix rules, so the stored name is the family's, as in text 0.0.4); `info`
  * is a GAUGE, as text 0.0.4 writes it; `unknown` is UNTYPED. A histogram's buckets are cumulative
- * and omit `+Inf`, which Prometheus takes from `sample_count` (as client_golang writes them).
+ * and omit `+Inf`, which Prometheus takes from `sample_count` (as client_golang writes them). A
+ * series with native buckets (`HistogramSeries.native`) carries them too, beside its classic
+ * buckets, as client_golang writes a histogram that has both: a Prometheus that scrapes native
+ * histograms stores the native one, any other the classic buckets.
  *
- * The schema below is the subset of metrics.proto written here, transcribed; the tests decode the
- * output with the official file.
+ * The fields written are a subset of metrics.proto (proto2: every field written is present, a 0
+ * or COUNTER included, as client_golang writes them; repeated scalars unpacked, as proto2 has
+ * them), encoded by hand into reused buffers: label strings are parsed straight into bytes, no
+ * object is made per series. The tests decode the output with the official file.
  */
-import protobuf from 'protobufjs/light.js';
 import { parseLabelPairs } from './escape.ts';
-import { numberColumns } from './samples.ts';
-import type { Family, NumberColumns } from './types.ts';
+import { isAscii, numberColumns } from './samples.ts';
+import type { Family, HistogramSeries, NativeBuckets, NumberColumns } from './types.ts';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
-const SCHEMA = {
-  nested: {
-    io: {
-      nested: {
-        prometheus: {
-          nested: {
-            client: {
-              nested: {
-                LabelPair: { fields: { name: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } } },
-                MetricType: { values: { COUNTER: 0, GAUGE: 1, SUMMARY: 2, UNTYPED: 3, HISTOGRAM: 4, GAUGE_HISTOGRAM: 5 } },
-                Gauge: { fields: { value: { type: 'double', id: 1 } } },
-                Counter: { fields: { value: { type: 'double', id: 1 } } },
-                Untyped: { fields: { value: { type: 'double', id: 1 } } },
-                Bucket: { fields: { cumulativeCount: { type: 'uint64', id: 1 }, upperBound: { type: 'double', id: 2 } } },
-                Histogram: {
-                  fields: {
-                    sampleCount: { type: 'uint64', id: 1 },
-                    sampleSum: { type: 'double', id: 2 },
-                    bucket: { rule: 'repeated', type: 'Bucket', id: 3 },
-                  },
-                },
-                Metric: {
-                  fields: {
-                    label: { rule: 'repeated', type: 'LabelPair', id: 1 },
-                    gauge: { type: 'Gauge', id: 2 },
-                    counter: { type: 'Counter', id: 3 },
-                    untyped: { type: 'Untyped', id: 5 },
-                    histogram: { type: 'Histogram', id: 7 },
-                  },
-                },
-                MetricFamily: {
-                  fields: {
-                    name: { type: 'string', id: 1 },
-                    help: { type: 'string', id: 2 },
-                    type: { type: 'MetricType', id: 3 },
-                    metric: { rule: 'repeated', type: 'Metric', id: 4 },
-                    unit: { type: 'string', id: 5 },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-};
-
-let metricFamily: protobuf.Type | undefined;
-
-/**
- * proto2, as metrics.proto is, so that a field set to its default (a COUNTER type, a 0 value) is
- * written anyway (explicit presence), as client_golang writes it. protobufjs reads the edition of
- * each message, not of the root.
- */
-function proto2(node: object): object {
-  const n = node as { fields?: unknown; nested?: Record<string, object> };
-  return {
-    ...n,
-    ...(n.fields !== undefined && { edition: 'proto2' }),
-    ...(n.nested !== undefined && { nested: Object.fromEntries(Object.entries(n.nested).map(([k, v]) => [k, proto2(v)])) }),
-  };
-}
-
-function metricFamilyType(): protobuf.Type {
-  metricFamily ??= protobuf.Root.fromJSON(proto2(SCHEMA) as protobuf.INamespace).lookupType('io.prometheus.client.MetricFamily');
-  return metricFamily;
-}
-
-const TYPE = { counter: 0, gauge: 1, info: 1, unknown: 3, histogram: 4 } as const;
-const VALUE_FIELD = { counter: 'counter', gauge: 'gauge', info: 'gauge', unknown: 'untyped' } as const;
-
-const labelsOf = (labels: string): Array<{ name: string; value: string }> =>
-  parseLabelPairs(labels).map(([name, value]) => ({ name, value }));
-
 /** Series encoded between two chances for the caller to give the event loop back. */
 export const SERIES_PER_PIECE = 1000;
-/** `metric` (field 4, length-delimited) of MetricFamily. */
-const METRIC_TAG = (4 << 3) | 2;
 
-function metricOf(family: Family, columns: NumberColumns | undefined, i: number): object {
-  if (family.type === 'histogram') {
-    const s = family.series[i]!;
-    let cumulative = 0;
-    const bucket = s.bounds.map((upperBound, b) => ({ upperBound, cumulativeCount: (cumulative += s.counts[b]!) }));
-    return { label: labelsOf(s.labels), histogram: { sampleCount: s.count, sampleSum: s.sum, bucket } };
+const TYPE = { counter: 0, gauge: 1, info: 1, unknown: 3, histogram: 4 } as const;
+/** The Metric field holding a number family's value message: gauge 2, counter 3, untyped 5. */
+const VALUE_FIELD = { counter: 3, gauge: 2, info: 2, unknown: 5 } as const;
+
+/** Wire types. */
+const VARINT = 0;
+const I64 = 1;
+const LEN = 2;
+const tag = (field: number, wire: number): number => (field << 3) | wire;
+
+const CHUNK = 1 << 16;
+const F64 = new Float64Array(1);
+/** F64's bytes, little-endian as protobuf wants them (every platform Node 24 runs on is). */
+const F64_BYTES = new Uint8Array(F64.buffer);
+
+/**
+ * Bytes in the making: the pieces taken so far and the buffer being written, whose written part
+ * becomes a piece at {@link take} and whose rest serves the next family (so one exposition fills
+ * 64 KiB buffers one after another, whatever the number of families). A message is written in
+ * place with one byte left for its length, moved up when the length needs more (a message of 128
+ * bytes or more), so nothing is measured twice.
+ */
+class Out {
+  done: Buffer[] = [];
+  size = 0;
+  buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  pos = 0;
+
+  /** Room for `n` more bytes in the current buffer. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
   }
-  // An info sample is always 1, as the text renderers write it.
-  return { label: labelsOf(columns!.labels[i]!), [VALUE_FIELD[family.type]]: { value: family.type === 'info' ? 1 : columns!.values[i]! } };
+
+  flush(): void {
+    if (this.pos > 0) {
+      this.done.push(this.buf.subarray(0, this.pos));
+      this.size += this.pos;
+      this.buf = this.buf.subarray(this.pos);
+      this.pos = 0;
+    }
+  }
+
+  /** The pieces written since the last take, and their size. */
+  take(): { pieces: Buffer[]; size: number } {
+    this.flush();
+    const taken = { pieces: this.done, size: this.size };
+    this.done = [];
+    this.size = 0;
+    return taken;
+  }
+
+  varint(v: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    while (v >= 128) {
+      buf[pos++] = (v % 128) | 128;
+      v = Math.floor(v / 128);
+    }
+    buf[pos++] = v;
+    this.pos = pos;
+  }
+
+  /** A sint32/sint64 (zigzag). */
+  svarint(v: number): void {
+    this.varint(v >= 0 ? 2 * v : -2 * v - 1);
+  }
+
+  double(field: number, v: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    buf[pos++] = tag(field, I64);
+    // Buffer#writeDoubleLE checks its arguments on every call; the bounds are ensured already.
+    F64[0] = v;
+    for (let k = 0; k < 8; k++) buf[pos++] = F64_BYTES[k]!;
+    this.pos = pos;
+  }
+
+  /** Opens a length-delimited field; {@link end} closes it. Returns where its length byte is. */
+  begin(field: number): number {
+    this.buf[this.pos] = tag(field, LEN);
+    this.pos += 2;
+    return this.pos - 1;
+  }
+
+  end(at: number): void {
+    const len = this.pos - at - 1;
+    if (len < 128) {
+      this.buf[at] = len;
+      return;
+    }
+    const extra = varintSize(len) - 1;
+    this.buf.copyWithin(at + 1 + extra, at + 1, this.pos);
+    this.pos = at;
+    this.varint(len);
+    this.pos += len;
+  }
+
+  /** A string field (UTF-8); the caller has ensured room for it. */
+  string(field: number, s: string): void {
+    const n = Buffer.byteLength(s);
+    this.buf[this.pos++] = tag(field, LEN);
+    this.varint(n);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+}
+
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * The `label` fields of a Metric from a label string (`a="x",b="y"`, escaped as the exposition
+ * model says). ASCII strings without escapes, nearly all of them, are copied char by char; others
+ * go through {@link parseLabelPairs}.
+ */
+function writeLabels(out: Out, labels: string, ascii: boolean): void {
+  const n = labels.length;
+  if (n === 0) return;
+  if (!ascii) {
+    for (const [name, value] of parseLabelPairs(labels)) {
+      const at = out.begin(1);
+      out.string(1, name);
+      out.string(2, value);
+      out.end(at);
+    }
+    return;
+  }
+  // One pass, char by char (no indexOf or substring: runtime calls cost more than these short
+  // strings), the lengths filled in behind. Anything unusual goes the general way instead.
+  const buf = out.buf;
+  const start = out.pos;
+  let pos = start;
+  let i = 0;
+  while (i < n) {
+    const pairAt = pos;
+    pos += 4;
+    let c = labels.charCodeAt(i);
+    while (c !== 61 /* = */ && i < n) {
+      buf[pos++] = c;
+      c = labels.charCodeAt(++i);
+    }
+    const nameLen = pos - pairAt - 4;
+    i += 2; // past `="`
+    buf[pos] = tag(2, LEN);
+    const valueAt = pos + 1;
+    pos += 2;
+    c = labels.charCodeAt(i);
+    while (c !== 34 /* " */ && c !== 92 /* \ */ && i < n) {
+      buf[pos++] = c;
+      c = labels.charCodeAt(++i);
+    }
+    const valueLen = pos - valueAt - 1;
+    if (c !== 34 || nameLen + valueLen > 123) {
+      // An escape, a long pair (its lengths would take more than a byte), or malformed (a bug
+      // upstream, which the general path reports).
+      out.pos = start;
+      return writeLabels(out, labels, false);
+    }
+    buf[pairAt] = tag(1, LEN);
+    buf[pairAt + 1] = 4 + nameLen + valueLen;
+    buf[pairAt + 2] = tag(1, LEN);
+    buf[pairAt + 3] = nameLen;
+    buf[valueAt] = valueLen;
+    i += 2; // past `",`
+  }
+  out.pos = pos;
+}
+
+/**
+ * Most bytes the label fields of a label string can take: UTF-8 is at most 3 bytes a UTF-16 unit,
+ * and a pair (at least 4 characters, `a=""`) adds at most 3 tags and 3 lengths of 3 bytes.
+ */
+function labelsBound(labels: string): number {
+  return 6 * labels.length + 32;
+}
+
+function writeNumberMetric(out: Out, field: number, labels: string, ascii: boolean, value: number): void {
+  out.ensure(labelsBound(labels) + 32);
+  const at = out.begin(4);
+  writeLabels(out, labels, ascii);
+  out.buf[out.pos] = tag(field, LEN);
+  out.buf[out.pos + 1] = 9;
+  out.pos += 2;
+  out.double(1, value);
+  out.end(at);
+}
+
+function writeHistogramMetric(out: Out, s: HistogramSeries, ascii: boolean): void {
+  const native = s.native;
+  const nativeBuckets = native === undefined ? 0 : native.positiveCounts.length + native.negativeCounts.length;
+  out.ensure(labelsBound(s.labels) + 64 + 32 * s.bounds.length + 24 * nativeBuckets);
+  const at = out.begin(4);
+  writeLabels(out, s.labels, ascii);
+  const h = out.begin(7);
+  out.buf[out.pos++] = tag(1, VARINT);
+  out.varint(s.count);
+  out.double(2, s.sum);
+  let cumulative = 0;
+  const bounds = s.bounds;
+  const counts = s.counts;
+  for (let b = 0; b < bounds.length; b++) {
+    cumulative += counts[b]!;
+    const bucket = out.begin(3);
+    out.buf[out.pos++] = tag(1, VARINT);
+    out.varint(cumulative);
+    out.double(2, bounds[b]!);
+    out.end(bucket);
+  }
+  if (native !== undefined) writeNative(out, native);
+  out.end(h);
+  out.end(at);
+}
+
+/** Histogram fields 5–13: schema, zero bucket, spans and delta-encoded counts. */
+function writeNative(out: Out, n: NativeBuckets): void {
+  out.buf[out.pos++] = tag(5, VARINT);
+  out.svarint(n.schema);
+  out.double(6, n.zeroThreshold);
+  out.buf[out.pos++] = tag(7, VARINT);
+  out.varint(n.zeroCount);
+  const spans = writeBuckets(out, 9, 10, n.negativeOffset, n.negativeCounts) + writeBuckets(out, 12, 13, n.positiveOffset, n.positiveCounts);
+  // A native histogram with no bucket yet is told from a classic one by a no-op span.
+  if (spans === 0) {
+    const span = out.begin(12);
+    out.buf[out.pos++] = tag(1, VARINT);
+    out.buf[out.pos++] = 0;
+    out.buf[out.pos++] = tag(2, VARINT);
+    out.buf[out.pos++] = 0;
+    out.end(span);
+  }
+}
+
+/**
+ * The runs of `counts` a span each covers, as `[first, last]` positions: zeros kept inside a span,
+ * leading and trailing ones left out, a run of more than two zeros splitting it (client_golang's
+ * rule).
+ */
+function spansOf(counts: readonly number[]): Array<readonly [number, number]> {
+  const spans: Array<readonly [number, number]> = [];
+  let k = 0;
+  while (k < counts.length) {
+    if (counts[k] === 0) {
+      k++;
+      continue;
+    }
+    let end = k;
+    let zeros = 0;
+    for (let j = k + 1; j < counts.length; j++) {
+      if (counts[j] === 0) {
+        if (++zeros > 2) break;
+      } else {
+        zeros = 0;
+        end = j;
+      }
+    }
+    spans.push([k, end]);
+    k = end + 1;
+  }
+  return spans;
+}
+
+/** One side's `*_span` fields (an offset is the gap after the previous span) and `*_delta` fields (each count less the one before); returns how many spans. */
+function writeBuckets(out: Out, spanField: number, deltaField: number, offset: number, counts: readonly number[]): number {
+  const spans = spansOf(counts);
+  let last = 0;
+  spans.forEach(([first, end], i) => {
+    const span = out.begin(spanField);
+    out.buf[out.pos++] = tag(1, VARINT);
+    out.svarint(i === 0 ? offset + first : first - last - 1);
+    out.buf[out.pos++] = tag(2, VARINT);
+    out.varint(end - first + 1);
+    out.end(span);
+    last = end;
+  });
+  let prev = 0;
+  for (const [first, end] of spans) {
+    for (let j = first; j <= end; j++) {
+      out.buf[out.pos++] = tag(deltaField, VARINT);
+      out.svarint(counts[j]! - prev);
+      prev = counts[j]!;
+    }
+  }
+  return spans.length;
 }
 
 /**
@@ -118,25 +326,67 @@ function metricOf(family: Family, columns: NumberColumns | undefined, i: number)
  * Protobuf takes fields in any order, so `metric` after `unit` is as valid as before it.
  */
 export function* familyPieces(family: Family): Generator<Buffer, void, undefined> {
-  const columns = family.type === 'histogram' ? undefined : numberColumns(family);
+  const out = takeOut();
+  try {
+    yield* pieces(family, out);
+  } finally {
+    giveBack(out);
+  }
+}
+
+/**
+ * Writers outlive an exposition: a renderer that finished gives its writer back for the next one
+ * (whose pieces continue in the same 64 KiB buffer, after the bytes handed out). Fresh writers
+ * per scrape made V8 drop the encoder's optimised code at each GC ("embedded weak objects
+ * cleared"), so most scrapes ran unoptimised. A writer never given back (an abandoned scrape) is
+ * merely collected.
+ */
+const idle: Out[] = [];
+const MAX_IDLE = 4;
+const takeOut = (): Out => idle.pop() ?? new Out();
+function giveBack(out: Out): void {
+  out.take();
+  if (idle.length < MAX_IDLE) idle.push(out);
+}
+
+function* pieces(family: Family, out: Out): Generator<Buffer, void, undefined> {
+  const columns: NumberColumns | undefined = family.type === 'histogram' ? undefined : numberColumns(family);
   const n = columns === undefined ? family.series.length : columns.labels.length;
-  const metricType = metricFamilyType().lookupType('Metric');
-  const batches: Buffer[] = [];
-  let size = 0;
+  const asciiFamily = family.ascii === true;
   for (let from = 0; from < n; from += SERIES_PER_PIECE) {
-    const w = protobuf.Writer.create();
-    for (let i = from; i < Math.min(n, from + SERIES_PER_PIECE); i++) {
-      metricType.encode(metricOf(family, columns, i), w.uint32(METRIC_TAG).fork()).ldelim();
+    const to = Math.min(n, from + SERIES_PER_PIECE);
+    if (family.type === 'histogram') {
+      const series = family.series;
+      for (let i = from; i < to; i++) {
+        const s = series[i]!;
+        writeHistogramMetric(out, s, asciiFamily || isAscii(s.labels));
+      }
+    } else {
+      const field = VALUE_FIELD[family.type];
+      const labels = columns!.labels;
+      const values = columns!.values;
+      // An info sample is always 1, as the text renderers write it.
+      const info = family.type === 'info';
+      for (let i = from; i < to; i++) {
+        const l = labels[i]!;
+        writeNumberMetric(out, field, l, asciiFamily || isAscii(l), info ? 1 : values[i]!);
+      }
     }
-    const bytes = w.finish();
-    batches.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    size += bytes.byteLength;
     yield EMPTY;
   }
-  const head = metricFamilyType().encode({ name: family.name, help: family.help, type: TYPE[family.type], ...(family.unit !== '' && { unit: family.unit }) }).finish();
-  const prefix = protobuf.Writer.create().uint32(head.byteLength + size).finish();
-  yield Buffer.concat([prefix, head]);
-  yield* batches;
+  const body = out.take();
+  out.ensure(3 * (family.name.length + family.help.length + family.unit.length) + 64);
+  out.string(1, family.name);
+  out.string(2, family.help);
+  out.buf[out.pos++] = tag(3, VARINT);
+  out.varint(TYPE[family.type]);
+  if (family.unit !== '') out.string(5, family.unit);
+  const head = out.take();
+  out.ensure(10);
+  out.varint(head.size + body.size);
+  const prefix = out.take();
+  yield Buffer.concat([...prefix.pieces, ...head.pieces]);
+  yield* body.pieces;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -151,8 +401,13 @@ export function encodeFamily(family: Family): Uint8Array {
  * series are left out, as in text.
  */
 export function* protobufBuffers(families: readonly Family[]): Generator<Buffer, void, undefined> {
-  for (const family of families) {
-    if ((family.type === 'histogram' ? family.series.length : numberColumns(family).labels.length) === 0) continue;
-    yield* familyPieces(family);
+  const out = takeOut();
+  try {
+    for (const family of families) {
+      if ((family.type === 'histogram' ? family.series.length : numberColumns(family).labels.length) === 0) continue;
+      yield* pieces(family, out);
+    }
+  } finally {
+    giveBack(out);
   }
 }

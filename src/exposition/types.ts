@@ -37,6 +37,30 @@ export interface HistogramSeries {
    * given it must equal what the renderers would build; they do not check.
    */
   readonly prefix?: string;
+  /**
+   * Optional: the same distribution as a native (base-2 exponential) histogram, when its source is
+   * an OpenTelemetry ExponentialHistogram. The protobuf renderer writes it beside the classic
+   * buckets above (which the naming stage derives from it, one `le` per exponential bucket); the
+   * text renderers, which have no native form, write the classic buckets only.
+   */
+  readonly native?: NativeBuckets;
+}
+
+/**
+ * Native histogram buckets in Prometheus' terms (client_model `Histogram` fields 5–14): bucket
+ * `i` of schema `s` covers `(b^(i-1), b^i]` with `b = 2^(2^-s)` (negative buckets the same range
+ * below zero), the zero bucket `[-zeroThreshold, zeroThreshold]`. Counts are per bucket (not
+ * cumulative, not delta-encoded), from `offset` on, zeros kept.
+ */
+export interface NativeBuckets {
+  /** -4..8. */
+  readonly schema: number;
+  readonly zeroThreshold: number;
+  readonly zeroCount: number;
+  readonly positiveOffset: number;
+  readonly positiveCounts: readonly number[];
+  readonly negativeOffset: number;
+  readonly negativeCounts: readonly number[];
 }
 
 /** Counter/gauge/info/unknown series as columns (see {@link NumberFamily.columns}). */

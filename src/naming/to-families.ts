@@ -6,10 +6,11 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { diag, type Attributes, type AttributeValue } from '@opentelemetry/api';
-import { DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
-import type { Family, FamilyType, HistogramSeries, NumberFamily, NumberSeries } from '../exposition/types.ts';
+import type { Family, FamilyType, HistogramSeries, NativeBuckets, NumberFamily, NumberSeries } from '../exposition/types.ts';
+import { addNative, classicBuckets, classicOfExponential, nativeBuckets } from './exponential.ts';
 import { claimedNames, prometheusName, sanitizeLabelName } from './prometheus-names.ts';
 import { compareByLabelValues, compareNames } from './series-order.ts';
 import type { FamilyRule, NativeProfile, Profile } from './types.ts';
@@ -301,10 +302,32 @@ function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
     return;
   }
   const prev = out.series[at]!;
-  if (prev.bounds.length !== series.bounds.length) return; // different bucket layouts cannot be summed
+  if (prev.native !== undefined && series.native !== undefined) {
+    const native = addNative(prev.native, series.native);
+    const classic = classicBuckets(native);
+    const merged = { labels, bounds: classic.bounds, counts: classic.counts, sum: prev.sum + series.sum, count: prev.count + series.count, native };
+    out.series[at] = prev.prefix === undefined ? merged : { ...merged, prefix: prev.prefix };
+    return;
+  }
+  // Different bucket layouts cannot be summed (an exponential histogram beside an explicit one, or
+  // two scaled exponential ones).
+  if (prev.bounds.length !== series.bounds.length || prev.bounds.some((b, i) => b !== series.bounds[i])) return;
   const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
   const merged = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count };
   out.series[at] = prev.prefix === undefined ? merged : { ...merged, prefix: prev.prefix };
+}
+
+/** Whether two native histograms have the same classic `le` set (so the same bounds array serves both). */
+function sameLayout(a: NativeBuckets, b: NativeBuckets): boolean {
+  return (
+    a.schema === b.schema &&
+    a.zeroThreshold === b.zeroThreshold &&
+    a.positiveOffset === b.positiveOffset &&
+    a.positiveCounts.length === b.positiveCounts.length &&
+    a.negativeOffset === b.negativeOffset &&
+    a.negativeCounts.length === b.negativeCounts.length &&
+    (a.zeroCount > 0 || a.negativeCounts.length > 0) === (b.zeroCount > 0 || b.negativeCounts.length > 0)
+  );
 }
 
 function sameCounts(a: readonly number[], b: readonly number[]): boolean {
@@ -341,6 +364,8 @@ class SeriesCache {
   readonly labels: string[] = [];
   /** Histogram rules: the series object made at each position. */
   readonly histograms: HistogramSeries[] = [];
+  /** Exponential histogram rules: the native buckets last seen at each position. */
+  readonly natives: Array<NativeBuckets | undefined> = [];
   /** Positions whose label string is not all ASCII (usually none). */
   nonAscii = 0;
   readonly #render: (attributes: Attributes) => string;
@@ -383,6 +408,37 @@ class SeriesCache {
     return (this.histograms[i] = series);
   }
 
+  /**
+   * The histogram series at position `i` of an exponential histogram: classic buckets derived from
+   * it (bounds times `scale`), and its native buckets when `native` (a scaled one has none: scale
+   * factors other than powers of two have no native form). The last series when nothing changed,
+   * its bounds array when the bucket layout did not (renderers cache `le` strings by identity).
+   */
+  exponential(i: number, attributes: Attributes, h: ExponentialHistogram, scale: number, native: boolean): HistogramSeries {
+    const prev = this.histograms[i];
+    const same = prev !== undefined && this.attributes[i] === attributes;
+    const labels = this.labelsAt(i, attributes);
+    const sum = (h.sum ?? 0) * scale;
+    const buckets = nativeBuckets(h);
+    const last = this.natives[i];
+    this.natives[i] = buckets;
+    const classic = buckets === undefined || scale !== 1 ? classicOfExponential(h, scale) : classicBuckets(buckets);
+    let prefix: string | undefined;
+    let bounds: readonly number[] = classic.bounds;
+    if (same) {
+      if (buckets !== undefined && last !== undefined && sameLayout(last, buckets)) {
+        bounds = prev.bounds;
+        if (prev.count === h.count && prev.sum === sum && sameCounts(prev.counts, classic.counts)) return prev;
+      }
+      prefix = prev.prefix;
+    } else {
+      prefix = this.#prefix?.(labels);
+    }
+    const series: HistogramSeries = { labels, bounds, counts: classic.counts, sum, count: h.count };
+    const withNative = native && scale === 1 && buckets !== undefined;
+    return (this.histograms[i] = prefix === undefined && !withNative ? series : { ...series, ...(prefix !== undefined && { prefix }), ...(withNative && { native: buckets }) });
+  }
+
   /** Drops positions past `n` (the collection had fewer points). */
   trim(n: number): void {
     if (this.attributes.length > n) {
@@ -390,6 +446,7 @@ class SeriesCache {
       this.attributes.length = n;
       this.labels.length = n;
       if (this.histograms.length > n) this.histograms.length = n;
+      if (this.natives.length > n) this.natives.length = n;
     }
   }
 }
@@ -501,10 +558,10 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
       type = 'gauge';
       break;
     case DataPointType.HISTOGRAM:
+    case DataPointType.EXPONENTIAL_HISTOGRAM:
       type = 'histogram';
       break;
     default:
-      // Exponential histograms have no text-format rendering; jobmeter's views never make them.
       return [];
   }
   const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, type);
@@ -532,7 +589,12 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
             const dp = points[i] as DataPoint<Histogram>;
             addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, 1));
           }
-        } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
+        } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+          for (let i = 0; i < points.length; i++) {
+            const dp = points[i] as DataPoint<ExponentialHistogram>;
+            addHistogram(out, cache.exponential(i, dp.attributes, dp.value, 1, true));
+          }
+        } else {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<number>;
             addNumber(out, cache.labelsAt(i, dp.attributes), dp.value);
@@ -598,7 +660,16 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
           else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count);
           else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale));
         }
-      } else if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) {
+      } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+        // A host View gave the instrument base-2 exponential buckets: the family keeps its name
+        // and type, its buckets are the exponential ones (native in protobuf when unscaled).
+        for (let i = 0; i < points.length; i++) {
+          const dp = points[i] as DataPoint<ExponentialHistogram>;
+          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale));
+          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count);
+          else addHistogram(out, cache.exponential(i, dp.attributes, dp.value, scale, true));
+        }
+      } else {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<number>;
           addNumber(out, cache.labelsAt(i, dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale));

@@ -11,7 +11,8 @@
  * - Metric names are the family names, as Prometheus stores them (a counter carries its `_total`
  *   when the profile's does); units are left empty, since the names already hold their unit words
  *   and a unit would make a suffix-adding exporter append another.
- * - Counters become monotonic Sums (in the reader's temporality), histograms Histograms, gauges,
+ * - Counters become monotonic Sums (in the reader's temporality), histograms Histograms (an
+ *   exponential one, whose series all carry native buckets, an ExponentialHistogram), gauges,
  *   `info` and `unknown` families Gauges.
  * - Labels become attributes (parsed back from the pre-rendered label strings), except the native
  *   profile's `otel_scope_name`/`otel_scope_version`, which become the instrumentation scope
@@ -25,11 +26,12 @@ import {
   AggregationTemporality,
   DataPointType,
   type DataPoint,
+  type ExponentialHistogram,
   type Histogram,
   type ResourceMetrics,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { Family, HistogramSeries, NumberSeries } from '../exposition/types.ts';
+import type { Family, HistogramSeries, NativeBuckets, NumberSeries } from '../exposition/types.ts';
 import { parseLabelPairs } from '../exposition/escape.ts';
 
 export interface FamiliesToMetricsOptions {
@@ -102,7 +104,10 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
       // Integer-valued families go as integers (`asInt`), as the originals count.
       const integral = family.type !== 'histogram' && family.series.every((s) => Number.isSafeInteger(s.value));
       const descriptor = { name: family.name, description: family.help, unit: '', valueType: integral ? ValueType.INT : ValueType.DOUBLE };
-      const byScope = new Map<ScopeMetrics, DataPoint<number>[] | DataPoint<Histogram>[]>();
+      // A histogram family whose every series has native buckets (an exponential one) goes as an
+      // ExponentialHistogram; any other as explicit buckets, native series by their classic ones.
+      const exponential = family.type === 'histogram' && family.series.length > 0 && family.series.every((h) => h.native !== undefined);
+      const byScope = new Map<ScopeMetrics, DataPoint<number>[] | DataPoint<Histogram>[] | DataPoint<ExponentialHistogram>[]>();
       for (const s of family.series) {
         const p = parsed(s.labels);
         const sm = scopeFor(p);
@@ -111,7 +116,10 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
           points = [];
           byScope.set(sm, points);
         }
-        if (family.type === 'histogram') {
+        if (exponential) {
+          const h = s as HistogramSeries;
+          (points as DataPoint<ExponentialHistogram>[]).push({ startTime, endTime, attributes: p.attributes, value: exponentialOf(h, h.native!) });
+        } else if (family.type === 'histogram') {
           const h = s as HistogramSeries;
           (points as DataPoint<Histogram>[]).push({
             startTime,
@@ -124,7 +132,9 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
         }
       }
       for (const [sm, points] of byScope) {
-        if (family.type === 'histogram') {
+        if (exponential) {
+          sm.metrics.push({ descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM, dataPoints: points as DataPoint<ExponentialHistogram>[] });
+        } else if (family.type === 'histogram') {
           sm.metrics.push({ descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: points as DataPoint<Histogram>[] });
         } else if (family.type === 'counter') {
           sm.metrics.push({ descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, dataPoints: points as DataPoint<number>[], isMonotonic: true });
@@ -145,6 +155,18 @@ export function parseLabels(labels: string): Attributes {
   const out: Attributes = {};
   for (const [name, value] of parseLabelPairs(labels)) if (name !== '__proto__') out[name] = value;
   return out;
+}
+
+/** A native series back in OTel terms: its schema is the scale, a Prometheus bucket index is the OTel one plus 1. */
+function exponentialOf(h: HistogramSeries, n: NativeBuckets): ExponentialHistogram {
+  return {
+    count: h.count,
+    sum: h.sum,
+    scale: n.schema,
+    zeroCount: n.zeroCount,
+    positive: { offset: n.positiveCounts.length === 0 ? 0 : n.positiveOffset - 1, bucketCounts: [...n.positiveCounts] },
+    negative: { offset: n.negativeCounts.length === 0 ? 0 : n.negativeOffset - 1, bucketCounts: [...n.negativeCounts] },
+  };
 }
 
 function hrTime(ms: number): HrTime {

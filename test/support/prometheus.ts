@@ -60,6 +60,11 @@ export interface ScrapeJob {
    * e.g. `['PrometheusText0.0.4']` to force text. @default Prometheus' own default
    */
   scrapeProtocols?: string[];
+  /**
+   * `scrape_native_histograms`, Prometheus 3 only (3.15 scrapes native histograms only when this
+   * is true; its `native-histograms` feature flag is a no-op). @default Prometheus' own (false)
+   */
+  scrapeNativeHistograms?: boolean;
 }
 
 /** The real Prometheus releases the tests run against: 2 is Debian's 2.42, 3 the pinned 3.x build. */
@@ -239,6 +244,7 @@ function renderConfig(opts: PrometheusOptions): object {
       ...(job.scrapeInterval !== undefined && { scrape_interval: job.scrapeInterval, scrape_timeout: job.scrapeInterval }),
       ...(job.bearerToken !== undefined && { authorization: { type: 'Bearer', credentials: job.bearerToken } }),
       ...(job.scrapeProtocols !== undefined && { scrape_protocols: job.scrapeProtocols }),
+      ...(job.scrapeNativeHistograms !== undefined && { scrape_native_histograms: job.scrapeNativeHistograms }),
       static_configs: [{ targets: [job.target] }],
     })),
   };

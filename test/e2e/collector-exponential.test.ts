@@ -1,0 +1,88 @@
+/**
+ * Native histograms in the OTLP push (issue 14 item 3): a host histogram given base-2 exponential
+ * aggregation by a View reaches the real Collector as an ExponentialHistogram, under profile
+ * naming (the naming stage's native buckets turned back into OTel's) and canonical naming (the
+ * SDK's own data); the Collector's `debug` exporter (`detailed`) prints its buckets, which are the
+ * exponential buckets jobmeter serves on its pull endpoint.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AggregationType } from '@opentelemetry/sdk-metrics';
+import { createJobmeter } from '../../src/jobmeter.ts';
+import type { HistogramFamily } from '../../src/exposition/types.ts';
+import { startCollector, type CollectorHandle } from '../support/collector.ts';
+
+let collector: CollectorHandle<'otlp'>;
+before(async () => {
+  collector = await startCollector({
+    ports: ['otlp'],
+    config: (p, dir) => ({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
+      exporters: { debug: { verbosity: 'detailed', use_internal_logger: false, output_paths: [join(dir, 'debug.txt')] } },
+      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
+    }),
+  });
+});
+after(async () => {
+  await collector?.stop();
+});
+
+/** The debug exporter's block for metric `name`: from its `-> Name:` line to the next metric's. */
+function metricBlock(text: string, name: string): string[] {
+  const lines = text.split('\n');
+  const at = lines.findLastIndex((l) => l === `     -> Name: ${name}`);
+  assert.ok(at >= 0, `the Collector printed no metric ${name}:\n${text.slice(-3000)}`);
+  const end = lines.findIndex((l, i) => i > at && (/^Metric #\d+$/.test(l) || /^ScopeMetrics #\d+$/.test(l) || /^ResourceMetrics #\d+$/.test(l)));
+  return lines.slice(at, end === -1 ? undefined : end);
+}
+
+describe('an exponential host histogram pushed to the Collector', () => {
+  const cases: Array<[string, 'profile' | 'canonical', string]> = [
+    ['rm, profile naming', 'profile', 'host_latency_seconds'],
+    ['rm, canonical naming', 'canonical', 'host.latency'],
+  ];
+  for (const [title, naming, printedName] of cases) {
+    it(`${title}: an ExponentialHistogram with the buckets the pull endpoint serves`, async () => {
+      const jm = await createJobmeter({
+        profile: 'rm',
+        serviceName: 'exp-daemon',
+        listener: false,
+        processMetrics: false,
+        global: false,
+        views: [{ instrumentName: 'host.latency', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+        otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, intervalMillis: 3_600_000, naming },
+      });
+      let served: HistogramFamily;
+      try {
+        const h = jm.meter.createHistogram('host.latency', { unit: 's' });
+        for (let i = 0; i < 500; i++) h.record(10 ** (-3 + (3 * i) / 499), { queue: 'default' });
+        h.record(0, { queue: 'default' });
+        const family = (await jm.scrape()).find((f) => f.name === 'host_latency_seconds');
+        assert.ok(family?.type === 'histogram');
+        served = family;
+        await jm.forceFlush();
+      } finally {
+        await jm.shutdown();
+      }
+      const text = await collector.waitForOutput('debug.txt', (t) => t.includes(`-> Name: ${printedName}`));
+      const block = metricBlock(text, printedName);
+      assert.ok(block.includes('     -> DataType: ExponentialHistogram'), block.join('\n'));
+      assert.ok(block.includes('Count: 501'), block.join('\n'));
+      assert.ok(block.includes('Bucket [0, 0], Count: 1'), block.join('\n'));
+      // `Bucket (lower, upper], Count: n`: the upper bounds and counts of the classic buckets served.
+      const printed = block.flatMap((l) => {
+        const m = /^Bucket \(([\d.]+), ([\d.]+)\], Count: (\d+)$/.exec(l);
+        return m === null ? [] : [[Number(m[2]), Number(m[3])] as const];
+      });
+      const series = served.series[0]!;
+      assert.ok(series.native !== undefined);
+      const expected = series.bounds.map((b, k) => [b, series.counts[k]!] as const).filter(([b]) => b > 0);
+      assert.equal(printed.length, expected.length, block.join('\n'));
+      printed.forEach(([upper, count], k) => {
+        assert.ok(Math.abs(upper - expected[k]![0]) < 1e-6, `bucket ${k}: ${upper} vs ${expected[k]![0]}`);
+        assert.equal(count, expected[k]![1]);
+      });
+    });
+  }
+});
