@@ -18,6 +18,8 @@
  * - gauge, unknown: family and samples are `name`.
  * - histogram: family `name`; per series its `_bucket` lines (cumulative, ascending canonical `le`,
  *   `+Inf` equal to `_count`), then `_sum`, then `_count`. No `_created` (the model has none).
+ * - exemplars (trace-linked, when the model has them): ` # {trace_id="…",span_id="…"} value
+ *   timestamp` after a counter's `_total` sample and after the bucket sample they fall in.
  *
  * Families with no series are omitted entirely, as client_golang does (a family only appears once
  * it has a metric). The spec allows an empty family, but it carries no data, and omitting it keeps
@@ -60,7 +62,7 @@ function familyHeader(f: Family): string {
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
 export function* openMetricsPieces(families: readonly Family[], chunkBytes: number): Generator<Piece, void, undefined> {
-  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n' });
+  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n', exemplars: true });
 }
 
 /**

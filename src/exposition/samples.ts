@@ -10,7 +10,7 @@
  * characters, so a caller can cut the exposition into chunks at series boundaries;
  * `limit = Infinity` renders everything.
  */
-import type { Family, HistogramFamily, HistogramSeries, NumberColumns, NumberFamily } from './types.ts';
+import type { ExpositionExemplar, Family, HistogramFamily, HistogramSeries, NumberColumns, NumberFamily } from './types.ts';
 import type { LeLayout } from './numbers.ts';
 import { formatSampleValue } from './numbers.ts';
 
@@ -70,11 +70,19 @@ export function numberColumns(f: NumberFamily): NumberColumns {
   const n = f.series.length;
   const labels = new Array<string>(n);
   const values = new Array<number>(n);
+  let exemplars: (ExpositionExemplar | undefined)[] | undefined;
   for (let i = 0; i < n; i++) {
-    labels[i] = f.series[i]!.labels;
-    values[i] = f.series[i]!.value;
+    const s = f.series[i]!;
+    labels[i] = s.labels;
+    values[i] = s.value;
+    if (s.exemplar !== undefined) (exemplars ??= new Array<ExpositionExemplar | undefined>(n))[i] = s.exemplar;
   }
-  return { labels, values };
+  return exemplars === undefined ? { labels, values } : { labels, values, exemplars };
+}
+
+/** ` # {labels} value timestamp`: an exemplar after its sample's value (OpenMetrics). */
+function exemplarText(e: ExpositionExemplar): string {
+  return ' # {' + e.labels + '} ' + formatSampleValue(e.value) + ' ' + formatSampleValue(e.timestamp);
 }
 
 /**
@@ -88,7 +96,9 @@ export function writeNumberSeries(
   from: number,
   limit: number,
   constantOne: boolean,
+  withExemplars = false,
 ): number {
+  if (withExemplars && columns.exemplars !== undefined) return writeNumberSeriesWithExemplars(sink, name, columns, columns.exemplars, from, limit);
   const bare = name + ' ';
   const open = name + '{';
   const labelsOf = columns.labels;
@@ -108,6 +118,30 @@ export function writeNumberSeries(
   return i;
 }
 
+/** {@link writeNumberSeries} for a family with exemplars (counters only; rare, so kept out of the hot loop). */
+function writeNumberSeriesWithExemplars(
+  sink: Sink,
+  name: string,
+  columns: NumberColumns,
+  exemplars: readonly (ExpositionExemplar | undefined)[],
+  from: number,
+  limit: number,
+): number {
+  const n = columns.labels.length;
+  let out = sink.out;
+  let i = from;
+  while (i < n) {
+    const labels = columns.labels[i]!;
+    const e = exemplars[i];
+    const head = labels === '' ? name + ' ' : name + '{' + labels + '} ';
+    out += head + formatSampleValue(columns.values[i]!) + (e === undefined ? '' : exemplarText(e)) + '\n';
+    i++;
+    if (out.length >= limit) break;
+  }
+  sink.out = out;
+  return i;
+}
+
 /**
  * Writes the `_bucket` (cumulative, ascending `le`, `+Inf` = `count`), `_sum` and `_count` lines of
  * each series of `series[from..]`, series by series; returns the index of the first series not
@@ -120,6 +154,7 @@ export function writeHistogramSeries(
   from: number,
   limit: number,
   layoutOf: (bounds: readonly number[]) => LeLayout,
+  withExemplars = false,
 ): number {
   const bucketOpen = name + '_bucket{';
   const bucketBare = bucketOpen + 'le="';
@@ -150,7 +185,16 @@ export function writeHistogramSeries(
     // Cumulative counts repeat (empty buckets): the line of the previous bucket is reused.
     let line = SMALL_LINES[0]!;
     let lineOf = 0;
-    if (order === null) {
+    const exemplars = withExemplars ? s.exemplars : undefined;
+    if (exemplars !== undefined) {
+      // A bucket line with its exemplar: rare, written plainly.
+      for (let k = 0; k < nb; k++) {
+        const at = order === null ? k : order[k];
+        cumulative += counts[at];
+        const e = exemplars[at];
+        if (suffixes[k] !== '') out += head + suffixes[k] + (e === undefined ? valueLine(cumulative) : formatSampleValue(cumulative) + exemplarText(e) + '\n');
+      }
+    } else if (order === null) {
       for (let k = 0; k < nb; k++) {
         cumulative += counts[k];
         if (cumulative !== lineOf) line = valueLine((lineOf = cumulative));
@@ -166,7 +210,8 @@ export function writeHistogramSeries(
     }
     const countLine = valueLine(s.count);
     const sumLine = valueLine(s.sum);
-    out += head + '+Inf"} ' + countLine;
+    const infExemplar = exemplars?.[counts.length - 1];
+    out += head + '+Inf"} ' + (infExemplar === undefined ? countLine : formatSampleValue(s.count) + exemplarText(infExemplar) + '\n');
     out += labels === '' ? sumBare + sumLine + countBare + countLine : sumOpen + labels + '} ' + sumLine + countOpen + labels + '} ' + countLine;
     if (out.length >= limit) break;
   }
@@ -182,6 +227,8 @@ export interface Dialect {
   layoutOf(bounds: readonly number[]): LeLayout;
   /** What ends the exposition (`# EOF\n` in OpenMetrics); `''` for nothing. */
   readonly end: string;
+  /** Whether exemplars are written (OpenMetrics). @default false */
+  readonly exemplars?: boolean;
 }
 
 /**
@@ -204,8 +251,9 @@ export function* familyPieces(families: readonly Family[], chunkBytes: number, d
     while (i < n) {
       i =
         columns === undefined
-          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, dialect.layoutOf)
-          : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info');
+          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, dialect.layoutOf, dialect.exemplars)
+          : // OpenMetrics allows exemplars on counter samples only (a counter without `_total` is written as unknown).
+            writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info', dialect.exemplars === true && f.type === 'counter' && f.name.endsWith('_total'));
       if (sink.out.length >= chunkBytes) {
         yield { text: sink.out, ascii };
         sink.out = '';

@@ -8,6 +8,18 @@
 /** Prometheus family type. `info` renders as OpenMetrics `info` and as a text 0.0.4 `gauge`. */
 export type FamilyType = 'counter' | 'gauge' | 'histogram' | 'info' | 'unknown';
 
+/**
+ * A trace-linked exemplar, ready to write: OpenMetrics `# {labels} value timestamp` after its
+ * sample, protobuf's `Exemplar` message. Text 0.0.4 has no exemplars.
+ */
+export interface ExpositionExemplar {
+  /** Its label pairs, escaped and joined as {@link NumberSeries.labels}: `trace_id="…",span_id="…"`. */
+  readonly labels: string;
+  readonly value: number;
+  /** Unix time in seconds (fractional). */
+  readonly timestamp: number;
+}
+
 /** One counter/gauge/info/unknown sample. */
 export interface NumberSeries {
   /**
@@ -17,6 +29,8 @@ export interface NumberSeries {
    */
   readonly labels: string;
   readonly value: number;
+  /** Counters: the latest exemplar of the series. */
+  readonly exemplar?: ExpositionExemplar;
 }
 
 /** One histogram series (one label set). */
@@ -29,6 +43,8 @@ export interface HistogramSeries {
   readonly counts: readonly number[];
   readonly sum: number;
   readonly count: number;
+  /** Optional: the latest exemplar of each bucket, by the index of {@link counts} (sparse). */
+  readonly exemplars?: readonly (ExpositionExemplar | undefined)[];
   /**
    * Optional: the head of every bucket line, `<name>_bucket{<labels>,le="` (`<name>_bucket{le="`
    * without labels), where `<name>` is the family's name, as a flat string (`bucketLinePrefix`
@@ -69,6 +85,8 @@ export interface NumberColumns {
   readonly labels: readonly string[];
   /** One per series, in the same order. */
   readonly values: readonly number[];
+  /** Optional: counters' latest exemplars, one slot per series (sparse). */
+  readonly exemplars?: readonly (ExpositionExemplar | undefined)[];
 }
 
 export interface NumberFamily {

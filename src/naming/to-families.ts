@@ -9,7 +9,8 @@ import { diag, type Attributes, type AttributeValue } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
-import type { Family, FamilyType, HistogramSeries, NativeBuckets, NumberFamily, NumberSeries } from '../exposition/types.ts';
+import type { ExpositionExemplar, Family, FamilyType, HistogramSeries, NativeBuckets, NumberFamily, NumberSeries } from '../exposition/types.ts';
+import type { Exemplar } from '../domain/exemplars.ts';
 import { addNative, classicBuckets, classicOfExponential, nativeBuckets } from './exponential.ts';
 import { claimedNames, prometheusName, sanitizeLabelName } from './prometheus-names.ts';
 import { compareByLabelValues, compareNames } from './series-order.ts';
@@ -32,13 +33,15 @@ interface FamilyBuilder {
   readonly values: number[];
   /** Histogram families. */
   readonly series: HistogramSeries[];
+  /** Number families: counters' exemplars by series position, once one has any. */
+  exemplars: (ExpositionExemplar | undefined)[] | undefined;
   index: Map<string, number> | undefined;
   /** Every label string added so far is ASCII (the exposition model's `ascii`). */
   ascii: boolean;
 }
 
 function newBuilder(family: CompiledRule['family'], merges: boolean): FamilyBuilder {
-  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], series: [], index: merges ? new Map() : undefined, ascii: true };
+  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], series: [], exemplars: undefined, index: merges ? new Map() : undefined, ascii: true };
 }
 
 function seriesCount(b: FamilyBuilder): number {
@@ -48,7 +51,8 @@ function seriesCount(b: FamilyBuilder): number {
 /** The finished family. A number family's `series` objects are made only if someone reads them. */
 function toFamily(b: FamilyBuilder): Family {
   if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii };
-  const columns = { labels: b.labels, values: b.values };
+  const exemplars = b.exemplars;
+  const columns = exemplars === undefined ? { labels: b.labels, values: b.values } : { labels: b.labels, values: b.values, exemplars };
   let rows: NumberSeries[] | undefined;
   const family: NumberFamily = {
     name: b.name,
@@ -58,7 +62,10 @@ function toFamily(b: FamilyBuilder): Family {
     columns,
     ascii: b.ascii,
     get series(): NumberSeries[] {
-      return (rows ??= columns.labels.map((labels, i) => ({ labels, value: columns.values[i]! })));
+      return (rows ??= columns.labels.map((labels, i) => {
+        const exemplar = exemplars?.[i];
+        return exemplar === undefined ? { labels, value: columns.values[i]! } : { labels, value: columns.values[i]!, exemplar };
+      }));
     },
   };
   return family;
@@ -276,17 +283,64 @@ function indexOf(b: FamilyBuilder): Map<string, number> {
   return index;
 }
 
-function addNumber(out: FamilyBuilder, labels: string, value: number): void {
+function addNumber(out: FamilyBuilder, labels: string, value: number, exemplar?: ExpositionExemplar): void {
   if (out.index !== undefined) {
     const at = out.index.get(labels);
     if (at !== undefined) {
       out.values[at]! += value;
+      if (exemplar !== undefined) setExemplar(out, at, exemplar);
       return;
     }
     out.index.set(labels, out.labels.length);
   }
+  if (exemplar !== undefined) setExemplar(out, out.labels.length, exemplar);
   out.labels.push(labels);
   out.values.push(value);
+}
+
+/** Series `at`'s exemplar: the latest of what it has and `e` (series merged from several points). */
+function setExemplar(out: FamilyBuilder, at: number, e: ExpositionExemplar): void {
+  const exemplars = (out.exemplars ??= []);
+  const had = exemplars[at];
+  if (had === undefined || had.timestamp <= e.timestamp) exemplars[at] = e;
+}
+
+/** The latest of two per-bucket exemplar lists (histogram series merged from several points). */
+function latestExemplars(a: HistogramSeries['exemplars'], b: HistogramSeries['exemplars']): HistogramSeries['exemplars'] {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const out = a.slice();
+  for (let k = 0; k < b.length; k++) if (b[k] !== undefined && (out[k] === undefined || out[k]!.timestamp <= b[k]!.timestamp)) out[k] = b[k];
+  return out;
+}
+
+/** The trace-linked exemplars of a point (domain/exemplars.ts), when it has any. */
+function pointExemplars(dp: DataPoint<unknown>): readonly Exemplar[] | undefined {
+  const e = (dp as { exemplars?: readonly Exemplar[] }).exemplars;
+  return e === undefined || e.length === 0 ? undefined : e;
+}
+
+/** An exemplar as the renderers write it; `scale` as the series' values are scaled. */
+function expositionExemplar(e: Exemplar, scale: number): ExpositionExemplar {
+  return { labels: 'trace_id="' + e.traceId + '",span_id="' + e.spanId + '"', value: scaled(e.value, scale), timestamp: e.timeMillis / 1000 };
+}
+
+/** A counter point's latest exemplar, rendered; undefined without one (or for other types). */
+function counterExemplar(dp: DataPoint<unknown>, type: FamilyType, scale: number): ExpositionExemplar | undefined {
+  if (type !== 'counter') return undefined;
+  const e = pointExemplars(dp);
+  return e === undefined ? undefined : expositionExemplar(e[e.length - 1]!, scale);
+}
+
+/** A histogram point's exemplars by bucket (the first bound ≥ value; the last slot is +Inf). */
+function bucketExemplars(e: readonly Exemplar[], bounds: readonly number[], scale: number): (ExpositionExemplar | undefined)[] {
+  const out = new Array<ExpositionExemplar | undefined>(bounds.length + 1);
+  for (const x of e) {
+    let k = 0;
+    while (k < bounds.length && bounds[k]! < x.value) k++;
+    if (out[k] === undefined || out[k]!.timestamp <= x.timeMillis / 1000) out[k] = expositionExemplar(x, scale);
+  }
+  return out;
 }
 
 function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
@@ -313,7 +367,8 @@ function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
   // two scaled exponential ones).
   if (prev.bounds.length !== series.bounds.length || prev.bounds.some((b, i) => b !== series.bounds[i])) return;
   const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
-  const merged = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count };
+  const exemplars = latestExemplars(prev.exemplars, series.exemplars);
+  const merged = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count, ...(exemplars !== undefined && { exemplars }) };
   out.series[at] = prev.prefix === undefined ? merged : { ...merged, prefix: prev.prefix };
 }
 
@@ -390,21 +445,23 @@ class SeriesCache {
   }
 
   /** The histogram series at position `i`: the last one when nothing changed. */
-  histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number): HistogramSeries {
+  histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number, exemplars?: readonly Exemplar[]): HistogramSeries {
     const prev = this.histograms[i];
     const same = prev !== undefined && this.attributes[i] === attributes;
     const labels = this.labelsAt(i, attributes);
     const sum = (h.sum ?? 0) * scale;
     const counts = h.buckets.counts;
     let prefix: string | undefined;
+    // Exemplars change only with a record, which changes the counts too.
     if (same) {
       if (prev.count === h.count && prev.sum === sum && prev.bounds === bounds && sameCounts(prev.counts, counts)) return prev;
       prefix = prev.prefix;
     } else {
       prefix = this.#prefix?.(labels);
     }
-    const series: HistogramSeries =
+    let series: HistogramSeries =
       prefix === undefined ? { labels, bounds, counts, sum, count: h.count } : { labels, bounds, counts, sum, count: h.count, prefix };
+    if (exemplars !== undefined) series = { ...series, exemplars: bucketExemplars(exemplars, bounds, scale) };
     return (this.histograms[i] = series);
   }
 
@@ -587,7 +644,7 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
         if (m.dataPointType === DataPointType.HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<Histogram>;
-            addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, 1));
+            addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, 1, pointExemplars(dp)));
           }
         } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
@@ -597,7 +654,7 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
         } else {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<number>;
-            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value);
+            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value, counterExemplar(dp, type, 1));
           }
         }
         cache.trim(points.length);
@@ -658,7 +715,7 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
           const dp = points[i] as DataPoint<Histogram>;
           if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale));
           else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count);
-          else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale));
+          else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale, pointExemplars(dp)));
         }
       } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
         // A host View gave the instrument base-2 exponential buckets: the family keeps its name
@@ -672,7 +729,7 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
       } else {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<number>;
-          addNumber(out, cache.labelsAt(i, dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale));
+          addNumber(out, cache.labelsAt(i, dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale), counterExemplar(dp, rule.type, scale));
         }
       }
       cache.trim(points.length);
