@@ -20,7 +20,7 @@
  */
 import { parseLabelPairs } from './escape.ts';
 import { isAscii, numberColumns } from './samples.ts';
-import type { Family, HistogramSeries, NativeBuckets, NumberColumns } from './types.ts';
+import type { ExpositionExemplar, Family, HistogramSeries, NativeBuckets, NumberColumns } from './types.ts';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
@@ -210,21 +210,54 @@ function labelsBound(labels: string): number {
   return 6 * labels.length + 32;
 }
 
-function writeNumberMetric(out: Out, field: number, labels: string, ascii: boolean, value: number): void {
-  out.ensure(labelsBound(labels) + 32);
+/** Most bytes an exemplar message takes. */
+function exemplarBound(e: ExpositionExemplar): number {
+  return labelsBound(e.labels) + 48;
+}
+
+/** An `Exemplar` (labels, value, timestamp) as field `field` of the message being written. */
+function writeExemplar(out: Out, field: number, e: ExpositionExemplar): void {
+  const at = out.begin(field);
+  writeLabels(out, e.labels, isAscii(e.labels));
+  out.double(2, e.value);
+  const ts = out.begin(3);
+  // Exemplar times are whole milliseconds (Date.now()): split there, so no float error reaches nanos.
+  const millis = Math.round(e.timestamp * 1000);
+  const seconds = Math.floor(millis / 1000);
+  out.buf[out.pos++] = tag(1, VARINT);
+  out.varint(seconds);
+  out.buf[out.pos++] = tag(2, VARINT);
+  out.varint((millis - seconds * 1000) * 1_000_000);
+  out.end(ts);
+  out.end(at);
+}
+
+function writeNumberMetric(out: Out, field: number, labels: string, ascii: boolean, value: number, exemplar?: ExpositionExemplar): void {
+  out.ensure(labelsBound(labels) + 32 + (exemplar === undefined ? 0 : exemplarBound(exemplar)));
   const at = out.begin(4);
   writeLabels(out, labels, ascii);
-  out.buf[out.pos] = tag(field, LEN);
-  out.buf[out.pos + 1] = 9;
-  out.pos += 2;
-  out.double(1, value);
+  if (exemplar === undefined) {
+    out.buf[out.pos] = tag(field, LEN);
+    out.buf[out.pos + 1] = 9;
+    out.pos += 2;
+    out.double(1, value);
+  } else {
+    // Counter { value = 1; exemplar = 2 }.
+    const counter = out.begin(field);
+    out.double(1, value);
+    writeExemplar(out, 2, exemplar);
+    out.end(counter);
+  }
   out.end(at);
 }
 
 function writeHistogramMetric(out: Out, s: HistogramSeries, ascii: boolean): void {
   const native = s.native;
   const nativeBuckets = native === undefined ? 0 : native.positiveCounts.length + native.negativeCounts.length;
-  out.ensure(labelsBound(s.labels) + 64 + 32 * s.bounds.length + 24 * nativeBuckets);
+  const exemplars = s.exemplars;
+  let exemplarBytes = 0;
+  if (exemplars !== undefined) for (const e of exemplars) if (e !== undefined) exemplarBytes += exemplarBound(e) + 32;
+  out.ensure(labelsBound(s.labels) + 64 + 32 * s.bounds.length + 24 * nativeBuckets + exemplarBytes);
   const at = out.begin(4);
   writeLabels(out, s.labels, ascii);
   const h = out.begin(7);
@@ -240,6 +273,18 @@ function writeHistogramMetric(out: Out, s: HistogramSeries, ascii: boolean): voi
     out.buf[out.pos++] = tag(1, VARINT);
     out.varint(cumulative);
     out.double(2, bounds[b]!);
+    const e = exemplars?.[b];
+    if (e !== undefined) writeExemplar(out, 3, e);
+    out.end(bucket);
+  }
+  // The +Inf bucket is implied by sample_count, unless it has an exemplar to carry (as client_golang writes it).
+  const inf = exemplars?.[bounds.length];
+  if (inf !== undefined) {
+    const bucket = out.begin(3);
+    out.buf[out.pos++] = tag(1, VARINT);
+    out.varint(s.count);
+    out.double(2, Infinity);
+    writeExemplar(out, 3, inf);
     out.end(bucket);
   }
   if (native !== undefined) writeNative(out, native);
@@ -365,11 +410,12 @@ function* pieces(family: Family, out: Out): Generator<Buffer, void, undefined> {
       const field = VALUE_FIELD[family.type];
       const labels = columns!.labels;
       const values = columns!.values;
+      const exemplars = family.type === 'counter' ? columns!.exemplars : undefined;
       // An info sample is always 1, as the text renderers write it.
       const info = family.type === 'info';
       for (let i = from; i < to; i++) {
         const l = labels[i]!;
-        writeNumberMetric(out, field, l, asciiFamily || isAscii(l), info ? 1 : values[i]!);
+        writeNumberMetric(out, field, l, asciiFamily || isAscii(l), info ? 1 : values[i]!, exemplars?.[i]);
       }
     }
     yield EMPTY;

@@ -1,6 +1,6 @@
 // Trace-linked exemplars on real Prometheus (issue 14 item 5): 2.42 and 3.x with exemplar storage
-// scrape jobmeter's OpenMetrics and answer /api/v1/query_exemplars with the traced run's trace and
-// span ids, on the duration histogram's bucket and on the finished counter.
+// scrape jobmeter's OpenMetrics (3.x its protobuf too) and answer /api/v1/query_exemplars with the
+// traced run's trace and span ids, on the duration histogram's bucket and on the finished counter.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
@@ -44,7 +44,11 @@ for (const major of PROMETHEUS_MAJORS) {
       const jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, global: false });
       const prom = await startPrometheus({
         major,
-        jobs: [{ name: 'jobmeter', target: `127.0.0.1:${jm.pullAddress!.port}` }],
+        // Prometheus 3 also scrapes the same endpoint over protobuf: Counter and Bucket exemplars.
+        jobs: [
+          { name: 'jobmeter', target: `127.0.0.1:${jm.pullAddress!.port}` },
+          ...(major === 3 ? [{ name: 'proto', target: `127.0.0.1:${jm.pullAddress!.port}`, scrapeProtocols: ['PrometheusProto'] }] : []),
+        ],
         extraArgs: ['--enable-feature=exemplar-storage'],
       });
       try {
@@ -73,6 +77,13 @@ for (const major of PROMETHEUS_MAJORS) {
         const finished = await waitForExemplars(prom.url, 'jobmeter_run_finished_total');
         const ids = finished.flatMap((d) => d.exemplars.map((e) => e.labels['span_id']));
         assert.ok(ids.includes(span.ids.spanId), JSON.stringify(finished));
+        if (major === 3) {
+          const proto = await waitForExemplars(prom.url, 'jobmeter_run_duration_seconds_bucket{job="proto"}');
+          const spans = proto.flatMap((d) => d.exemplars.map((e) => e.labels['span_id']));
+          assert.ok(spans.includes(span.ids.spanId), JSON.stringify(proto));
+          const counter = await waitForExemplars(prom.url, 'jobmeter_run_finished_total{job="proto"}');
+          assert.ok(counter.flatMap((d) => d.exemplars.map((e) => e.labels['span_id'])).includes(span.ids.spanId), JSON.stringify(counter));
+        }
       } finally {
         await prom.stop();
         await jm.shutdown();

@@ -3,7 +3,10 @@
 // as `unknown` (no `_total`) carries none, since OpenMetrics allows them on counters and buckets only.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import protobuf from 'protobufjs';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
+import { protobufBuffers } from '../../src/exposition/protobuf.ts';
+import { clientModelProto } from '../support/peers.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import type { Family } from '../../src/exposition/types.ts';
 
@@ -48,4 +51,30 @@ test('OpenMetrics: exemplars after the counter sample and the buckets they fall 
 
 test('text 0.0.4 has no exemplars', () => {
   assert.doesNotMatch(renderPrometheusText(FAMILIES), /#\s*\{/);
+});
+
+test("protobuf: Counter.exemplar and Bucket.exemplar, decoded with client_model's metrics.proto; a +Inf bucket only to carry its exemplar", async () => {
+  const root = await protobuf.load(clientModelProto());
+  const type = root.lookupType('io.prometheus.client.MetricFamily');
+  const reader = protobuf.Reader.create(Buffer.concat([...protobufBuffers(FAMILIES)]));
+  const decoded: Array<{ name: string; metric: Array<Record<string, unknown>> }> = [];
+  while (reader.pos < reader.len) decoded.push(type.toObject(type.decodeDelimited(reader), { longs: Number, defaults: false }) as never);
+  const exemplar = (value: number) => ({
+    label: [
+      { name: 'trace_id', value: '0af7651916cd43dd8448eb211c80319c' },
+      { name: 'span_id', value: 'b7ad6b7169203331' },
+    ],
+    value,
+    timestamp: { seconds: 1700000000, nanos: 123000000 },
+  });
+  const [jobs, legacy, duration] = decoded;
+  assert.deepEqual(jobs!.metric.map((m) => m['counter']), [{ value: 3, exemplar: exemplar(1) }, { value: 2 }]);
+  // In protobuf a counter is a counter whatever its name: its exemplar goes too.
+  assert.deepEqual(legacy!.metric[0]!['counter'], { value: 5, exemplar: exemplar(1) });
+  const histogram = duration!.metric[0]!['histogram'] as { bucket: unknown[] };
+  assert.deepEqual(histogram.bucket, [
+    { cumulativeCount: 1, upperBound: 1 },
+    { cumulativeCount: 2, upperBound: 10, exemplar: exemplar(4.5) },
+    { cumulativeCount: 3, upperBound: Infinity, exemplar: exemplar(50) },
+  ]);
 });
