@@ -31,7 +31,8 @@ import {
   type ResourceMetrics,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { Family, HistogramSeries, NativeBuckets, NumberSeries } from '../exposition/types.ts';
+import type { ExpositionExemplar, Family, HistogramSeries, NativeBuckets, NumberSeries } from '../exposition/types.ts';
+import type { Exemplar } from '../domain/exemplars.ts';
 import { parseLabelPairs } from '../exposition/escape.ts';
 
 export interface FamiliesToMetricsOptions {
@@ -121,14 +122,18 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
           (points as DataPoint<ExponentialHistogram>[]).push({ startTime, endTime, attributes: p.attributes, value: exponentialOf(h, h.native!) });
         } else if (family.type === 'histogram') {
           const h = s as HistogramSeries;
+          const exemplars = otlpExemplars(h.exemplars ?? []);
           (points as DataPoint<Histogram>[]).push({
             startTime,
             endTime,
             attributes: p.attributes,
             value: { buckets: { boundaries: [...h.bounds], counts: [...h.counts] }, sum: h.sum, count: h.count },
+            ...(exemplars.length > 0 && { exemplars }),
           });
         } else {
-          (points as DataPoint<number>[]).push({ startTime, endTime, attributes: p.attributes, value: (s as NumberSeries).value });
+          const exemplar = (s as NumberSeries).exemplar;
+          const exemplars = exemplar === undefined ? [] : otlpExemplars([exemplar]);
+          (points as DataPoint<number>[]).push({ startTime, endTime, attributes: p.attributes, value: (s as NumberSeries).value, ...(exemplars.length > 0 && { exemplars }) });
         }
       }
       for (const [sm, points] of byScope) {
@@ -145,6 +150,19 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
     }
     return { resource, scopeMetrics: [...scopes.values()] };
   };
+}
+
+/** Exemplars back in the points' shape (domain/exemplars.ts), for the push serializer; ids from their labels. */
+function otlpExemplars(list: readonly (ExpositionExemplar | undefined)[]): Exemplar[] {
+  const out: Exemplar[] = [];
+  for (const e of list) {
+    if (e === undefined) continue;
+    const labels = parseLabels(e.labels);
+    const traceId = labels['trace_id'];
+    const spanId = labels['span_id'];
+    if (typeof traceId === 'string' && typeof spanId === 'string') out.push({ value: e.value, timeMillis: Math.round(e.timestamp * 1000), traceId, spanId });
+  }
+  return out;
 }
 
 /**

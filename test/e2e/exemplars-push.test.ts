@@ -1,13 +1,14 @@
 // Trace-linked exemplars in the OTLP push (issue 14 item 5), proven on the real Collector: a run
 // recorded inside a sampled span reaches the Collector's debug exporter (detailed) with its trace
 // and span ids on the finished counter's and the duration histogram's data points, over both
-// protocols; a request without exemplars is the official serializer's bytes unchanged.
+// protocols, under canonical and profile naming; a request without exemplars is the official
+// serializer's bytes unchanged.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { createJobmeter } from '../../src/jobmeter.ts';
-import type { OtlpProtocol } from '../../src/options.ts';
+import type { OtlpProtocol, ProfileName } from '../../src/options.ts';
 import { startCollector } from '../support/collector.ts';
 import { startTracing } from '../support/tracing.ts';
 
@@ -17,8 +18,15 @@ after(async () => {
   metrics.disable();
 });
 
-for (const protocol of ['http/protobuf', 'http/json'] as const satisfies readonly OtlpProtocol[]) {
-  test(`${protocol}: the Collector's debug exporter shows the run's trace and span ids on both instruments`, async () => {
+const CASES = [
+  { protocol: 'http/protobuf', profile: 'otel', finished: 'jobmeter.run.finished', duration: 'jobmeter.run.duration', started: 'jobmeter.run.started' },
+  { protocol: 'http/json', profile: 'otel', finished: 'jobmeter.run.finished', duration: 'jobmeter.run.duration', started: 'jobmeter.run.started' },
+  // A legacy profile pushes its exact series (profile naming): the exemplars follow them.
+  { protocol: 'http/protobuf', profile: 'solti', finished: 'solti_runner_tasks_completed_total', duration: 'solti_runner_task_duration_seconds', started: 'solti_runner_tasks_started_total' },
+] as const satisfies ReadonlyArray<{ protocol: OtlpProtocol; profile: ProfileName; finished: string; duration: string; started: string }>;
+
+for (const { protocol, profile, finished: finishedName, duration: durationName, started: startedName } of CASES) {
+  test(`${profile}, ${protocol}: the Collector's debug exporter shows the run's trace and span ids on both instruments`, async () => {
     const collector = await startCollector({
       ports: ['otlp'],
       config: (p, dir) => ({
@@ -28,6 +36,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const satisfies readonl
       }),
     });
     const jm = await createJobmeter({
+      profile,
       listener: false,
       processMetrics: false,
       global: false,
@@ -35,15 +44,15 @@ for (const protocol of ['http/protobuf', 'http/json'] as const satisfies readonl
     });
     try {
       const span = tracing.tracer.startActiveSpan('nightly-backup', (s) => {
-        jm.recordRun({ task: 'backup', outcome: 'failure', durationSeconds: 42 });
+        jm.recordRun({ task: 'backup', runner: 'wasm', outcome: 'failure', durationSeconds: 42 });
         s.end();
         return s.spanContext();
       });
-      jm.recordRun({ task: 'untraced', outcome: 'success', durationSeconds: 1 });
+      jm.recordRun({ task: 'untraced', runner: 'container', outcome: 'success', durationSeconds: 1 });
       await jm.forceFlush();
-      const debug = await collector.waitForOutput('debug.txt', (t) => t.includes('jobmeter.run.duration'));
+      const debug = await collector.waitForOutput('debug.txt', (t) => t.includes(durationName));
       const blocks = debug.split(/(?=Metric #)/);
-      for (const name of ['jobmeter.run.finished', 'jobmeter.run.duration']) {
+      for (const name of [finishedName, durationName]) {
         const block = blocks.find((b) => b.includes(`-> Name: ${name}\n`));
         assert.ok(block !== undefined, `${name} in:\n${debug}`);
         assert.match(block, new RegExp(`Trace ID: ${span.traceId}`), block);
@@ -51,9 +60,9 @@ for (const protocol of ['http/protobuf', 'http/json'] as const satisfies readonl
         // One exemplar: the traced run's; the untraced one has none.
         assert.equal(block.split('Exemplar #').length - 1, 1, block);
       }
-      const duration = blocks.find((b) => b.includes('-> Name: jobmeter.run.duration\n'))!;
+      const duration = blocks.find((b) => b.includes(`-> Name: ${durationName}\n`))!;
       assert.match(duration, /Exemplar #0[\s\S]*?-> Value: 42\.0+/);
-      const started = blocks.find((b) => b.includes('-> Name: jobmeter.run.started\n'))!;
+      const started = blocks.find((b) => b.includes(`-> Name: ${startedName}\n`))!;
       assert.doesNotMatch(started, /Exemplar/);
     } finally {
       await jm.shutdown();
