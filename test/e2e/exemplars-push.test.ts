@@ -70,3 +70,29 @@ for (const { protocol, profile, finished: finishedName, duration: durationName, 
     }
   });
 }
+
+test("the Collector's prometheus exporter re-exposes them in OpenMetrics with enable_open_metrics: true (docs/exemplars.md)", async () => {
+  const collector = await startCollector({
+    ports: ['otlp', 'prom'],
+    config: (p) => ({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
+      exporters: { prometheus: { endpoint: `127.0.0.1:${p.prom}`, enable_open_metrics: true } },
+      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
+    }),
+  });
+  const jm = await createJobmeter({ listener: false, processMetrics: false, global: false, otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}`, intervalMillis: 3_600_000 } });
+  try {
+    const span = tracing.tracer.startActiveSpan('job', (s) => {
+      jm.recordRun({ task: 'backup', outcome: 'success', durationSeconds: 3 });
+      s.end();
+      return s.spanContext();
+    });
+    await jm.forceFlush();
+    const res = await fetch(`http://127.0.0.1:${collector.ports.prom}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0' } });
+    const text = await res.text();
+    assert.match(text, new RegExp(`^jobmeter_run_duration_seconds_bucket\\{.*\\} 1 # \\{.*trace_id="${span.traceId}".*\\} 3(\\.0)? `, 'm'), text);
+  } finally {
+    await jm.shutdown();
+    await collector.stop();
+  }
+});
