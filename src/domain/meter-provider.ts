@@ -26,7 +26,8 @@ import {
 import { specAdmit } from './attribute-set-cap.ts';
 import { guardMeter, type CapFor, type OwnInstruments, type SyncKind } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
-import { TALLY_KINDS, TallyStore } from './tallies.ts';
+import { TALLY_KINDS } from './tallies/handles.ts';
+import { TallyStore } from './tallies/store.ts';
 import type { InstrumentSpec } from './types.ts';
 
 export interface EngineOptions {

@@ -37,7 +37,7 @@ import {
   type DeclaredCounter,
   type DeclaredGauge,
   type DeclaredHistogram,
-} from './tallies.ts';
+} from './tallies/handles.ts';
 import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
 import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from './vocabulary.ts';
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { TallyStore } from '../../src/domain/tallies.ts';
+import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import type { HistogramSeries, NumberFamily, NumberSeries } from '../../src/exposition/types.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';

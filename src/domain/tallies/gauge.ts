@@ -1,0 +1,50 @@
+/** A synchronous gauge's tally: the last value recorded per series. */
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, type DataPoint, type GaugeMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
+import { isRecordable } from '../record-guard.ts';
+import type { BoundGauge, DeclaredGauge } from './handles.ts';
+import { NONE, numberPoints, Tally, withPoints, type DeltaState, type Snapshot } from './tally.ts';
+
+export class GaugeTally extends Tally implements DeclaredGauge {
+  readonly values: number[] = [];
+
+  protected grow(): void {
+    this.values.push(0);
+  }
+
+  record(value: number, attributes?: Attributes): void {
+    if (!isRecordable(value, false) || this.guard.closed) return this.reject(value, false);
+    this.values[this.seriesOf(attributes)] = value;
+  }
+
+  bind(attributes?: Attributes): BoundGauge {
+    const at = this.seriesOf(attributes);
+    const values = this.values;
+    const guard = this.guard;
+    return {
+      record: (value: number): void => {
+        if (!isRecordable(value, false) || guard.closed) return this.reject(value, false);
+        values[at] = value;
+      },
+    };
+  }
+
+  snapshot(): Snapshot {
+    return { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
+  }
+
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {
+    if (snap.n === 0) return undefined;
+    return withPoints<GaugeMetricData>(
+      { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE },
+      () => numberPoints(this.attributes, snap, startTime, endTime),
+      onRead,
+    );
+  }
+
+  /** A gauge is a level, not an amount: every series, with its last value. */
+  delta(snap: Snapshot, _state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    return this.cumulative(snap, startTime, endTime, AggregationTemporality.DELTA);
+  }
+}
+

@@ -1,0 +1,194 @@
+/**
+ * The series index of an instrument jobmeter has a spec for: attribute sets → series indexes,
+ * bounded by the spec.
+ *
+ * How a record finds its series. The index keeps nested maps keyed by the *raw* attribute values
+ * in the declared attribute order (no key sorting, no JSON, no string building: one `Map#get` per
+ * declared attribute, on strings V8 has already hashed), ending in the series' index. The bounds —
+ * allow-list, closed vocabulary or cap folding into `other`, values cut at 256 characters
+ * (`MAX_VALUE_LENGTH`), at most {@link MAX_SERIES_PER_INSTRUMENT} series then one overflow series —
+ * are the views' own folds (bounded-attributes.ts), applied once, the first time a raw set is
+ * seen; raw sets that fold onto one attribute set share its series. Folding is deterministic once
+ * a value has been seen (a capped vocabulary only grows, up to its cap), so remembering the result
+ * is the same as folding on every record, as the SDK's views do.
+ *
+ * Memory is bounded whatever the churn: the maps hold the folded sets (one per series, bounded by
+ * the caps) plus at most {@link RAW_KEYS_PER_INSTRUMENT} entries for raw sets that differ from
+ * their folded set (values folded into `other`, numbers, cut values). Past that, such sets are
+ * folded on every record without being remembered (slower, ≈ the SDK's cost, but flat memory).
+ * Values that are not primitives (arrays) are never remembered: a map would key them by identity.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import { attributesTemplate, createFold, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, OVERFLOW_ATTRIBUTES, toLabelString, type Fold } from '../bounded-attributes.ts';
+import { OTHER, type InstrumentSpec } from '../types.ts';
+
+/** Raw attribute sets remembered per instrument beyond the folded ones (see the file comment). */
+export const RAW_KEYS_PER_INSTRUMENT = 1024;
+
+/** Attribute sets → series indexes: what a tally looks its series up in. */
+export interface SeriesIndex {
+  /** The attributes of each series, by index. Series never move or go away, so each object is stable. */
+  readonly attributes: Attributes[];
+  /** The index of the series `attributes` records into (created on first sight). */
+  readonly seriesOf: (attributes: Attributes | undefined) => number;
+}
+
+export const EMPTY: Attributes = Object.freeze({});
+
+/** Nested maps: raw (or folded) value of attribute k → the next level, or at the last level the series index. */
+type Node = Map<unknown, Node | number>;
+
+export class SpecSeriesIndex implements SeriesIndex {
+  readonly attributes: Attributes[] = [];
+  readonly seriesOf: (attributes: Attributes | undefined) => number;
+
+  readonly #grow: () => void;
+  readonly #keys: readonly string[];
+  readonly #folds: readonly Fold[];
+  readonly #template: Attributes;
+  readonly #root: Node = new Map();
+  readonly #limit: number;
+  /** The cap of a single capped attribute, enforced on the series map itself (no second set); -1 otherwise. */
+  readonly #soleCap: number;
+  #admitted = 0;
+  #rawEntries = 0;
+  #overflow = -1;
+  #only = -1;
+
+  /** @param grow adds the storage of one more series (called as each series is made). */
+  constructor(spec: InstrumentSpec, grow: () => void) {
+    this.#grow = grow;
+    const keys = spec.attributes.map((a) => a.key);
+    this.#keys = keys;
+    this.#limit = Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT);
+    const sole = spec.attributes.length === 1 ? spec.attributes[0]! : undefined;
+    this.#soleCap = sole?.values === undefined && sole?.cap !== undefined && sole.cap < this.#limit ? sole.cap : -1;
+    this.#folds = this.#soleCap >= 0 ? [] : spec.attributes.map(createFold);
+    this.#template = attributesTemplate(keys);
+
+    // One lookup function per arity, so the common sizes are straight-line code.
+    const root = this.#root;
+    const [k0, k1, k2, k3] = keys as [string, string, string, string];
+    switch (keys.length) {
+      case 0:
+        this.seriesOf = () => (this.#only >= 0 ? this.#only : this.#resolve(EMPTY));
+        break;
+      case 1:
+        this.seriesOf = (a = EMPTY) => (root.get(a[k0]) as number | undefined) ?? this.#resolve(a);
+        break;
+      case 2:
+        this.seriesOf = (a = EMPTY) => ((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as number | undefined) ?? this.#resolve(a);
+        break;
+      case 3:
+        this.seriesOf = (a = EMPTY) =>
+          (((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as Node | undefined)?.get(a[k2]) as number | undefined) ?? this.#resolve(a);
+        break;
+      case 4:
+        this.seriesOf = (a = EMPTY) =>
+          ((((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as Node | undefined)?.get(a[k2]) as Node | undefined)?.get(a[k3]) as
+            | number
+            | undefined) ?? this.#resolve(a);
+        break;
+      default:
+        this.seriesOf = (a = EMPTY) => {
+          let node: Node | number | undefined = root;
+          for (let i = 0; i < keys.length && node !== undefined; i++) node = (node as Node).get(a[keys[i]!]);
+          return (node as number | undefined) ?? this.#resolve(a);
+        };
+    }
+  }
+
+  /** The slow path: folds a set not seen before (or not remembered), finds or creates its series. */
+  #resolve(a: Attributes): number {
+    const keys = this.#keys;
+    const n = keys.length;
+    if (n === 0) {
+      if (this.#only < 0) this.#only = this.#newSeries({});
+      return this.#only;
+    }
+    const raw: unknown[] = new Array<unknown>(n);
+    const folded: (string | undefined)[] = new Array<string | undefined>(n);
+    let rememberable = true;
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      const v = a[keys[i]!];
+      raw[i] = v;
+      if (v === undefined || v === null) {
+        folded[i] = undefined;
+        if (v === null) same = false;
+        continue;
+      }
+      if (typeof v === 'object') rememberable = false;
+      const f = this.#fold(i, toLabelString(v));
+      folded[i] = f;
+      if (f !== v) same = false;
+    }
+    let index = this.#find(folded);
+    let overflowed = false;
+    if (index === undefined) {
+      if (this.attributes.length - (this.#overflow < 0 ? 0 : 1) >= this.#limit) {
+        index = this.#overflowSeries();
+        overflowed = true;
+      } else {
+        index = this.#newSeries(this.#attributesOf(folded));
+        this.#insert(folded, index, false);
+      }
+    }
+    if ((overflowed || !same) && rememberable && this.#rawEntries < RAW_KEYS_PER_INSTRUMENT) this.#insert(raw, index, true);
+    return index;
+  }
+
+  #fold(i: number, value: string): string {
+    if (this.#soleCap < 0) return this.#folds[i]!(value);
+    // A single capped attribute: the admitted values are exactly the series' own values.
+    const at = this.#root.get(value) as number | undefined;
+    if (at !== undefined && this.attributes[at]![this.#keys[0]!] === value) return value;
+    if (this.#admitted >= this.#soleCap) return OTHER;
+    this.#admitted++;
+    return value;
+  }
+
+  #find(path: readonly unknown[]): number | undefined {
+    let node: Node | number | undefined = this.#root;
+    for (let i = 0; i < path.length && node !== undefined; i++) node = (node as Node).get(path[i]);
+    return node as number | undefined;
+  }
+
+  /** Adds `path` → `index`; entries of raw paths count against the raw budget. */
+  #insert(path: readonly unknown[], index: number, raw: boolean): void {
+    let node = this.#root;
+    const last = path.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = node.get(path[i]) as Node | undefined;
+      if (next === undefined) {
+        next = new Map();
+        node.set(path[i], next);
+        if (raw) this.#rawEntries++;
+      }
+      node = next;
+    }
+    if (!node.has(path[last])) {
+      node.set(path[last], index);
+      if (raw) this.#rawEntries++;
+    }
+  }
+
+  #attributesOf(folded: readonly (string | undefined)[]): Attributes {
+    const keys = this.#keys;
+    const complete = !folded.includes(undefined);
+    const out: Attributes = complete ? { ...this.#template } : {};
+    for (let i = 0; i < keys.length; i++) if (folded[i] !== undefined) out[keys[i]!] = folded[i];
+    return out;
+  }
+
+  #newSeries(attributes: Attributes): number {
+    this.attributes.push(attributes);
+    this.#grow();
+    return this.attributes.length - 1;
+  }
+
+  #overflowSeries(): number {
+    if (this.#overflow < 0) this.#overflow = this.#newSeries(OVERFLOW_ATTRIBUTES);
+    return this.#overflow;
+  }
+}
