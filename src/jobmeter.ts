@@ -41,7 +41,7 @@ import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, type PushTransform, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { VERSION } from './version.ts';
-import { checkViews, hostCaps, JOBMETER_METER, viewSelects } from './views/host-views.ts';
+import { checkViews, hostCaps, hostViewed, JOBMETER_METER, viewSelects } from './views/host-views.ts';
 
 export interface Jobmeter extends Recorder {
   readonly profile: Profile;
@@ -424,6 +424,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       scope,
       viewed: (spec) => viewSelects(o.views, spec, scope),
       capFor: hostCaps({ views: o.views, cardinalityLimit: o.cardinalityLimit }),
+      hostViewed: hostViewed(o.views),
+      cardinalityLimit: o.cardinalityLimit,
       // The scrape reads each instrument's points once, in its naming pass: made on read, they die young.
       pointsOnRead: (reader) => reader === pull,
     },

@@ -2,9 +2,10 @@
  * Meters whose every synchronous instrument checks a record before its engine sees it: the value
  * checks of record-guard.ts (a NaN never reaches a cumulative sum), and the attribute bounds — an
  * own instrument's spec folds (attribute-set-cap.ts `specAdmit`) or, for an instrument jobmeter
- * has no spec for, the host's series budget (`AttributeSetCap`). jobmeter's provider
- * (meter-provider.ts) hands out only such meters, so an instrument made anywhere on it is checked
- * and bounded alike.
+ * has no spec for, the host's series budget (`AttributeSetCap`). An instrument a local tally
+ * records (an own one, or a host's no View selects) is the tally itself, which checks and bounds
+ * its records as it takes them. jobmeter's provider (meter-provider.ts) hands out only such
+ * meters, so an instrument made anywhere on it is checked and bounded alike.
  *
  * Observable instruments pass through: the SDK reads them once per collection and already bounds
  * their attribute sets over their life; jobmeter's own observables fold in their callbacks.
@@ -38,11 +39,16 @@ export interface OwnInstruments {
   sdk(name: string): { readonly options: MetricOptions; readonly admit: Admit } | undefined;
 }
 
+/** A local tally for a host instrument no View selects (meter-provider.ts), or undefined: the SDK records it. */
+export type HostTallyFor = (instrument: InstrumentIdentity, options: MetricOptions | undefined) => Counter | UpDownCounter | Histogram | Gauge | undefined;
+
 export interface GuardOptions {
   readonly guard: RecordGuard;
   readonly capFor: CapFor;
   /** jobmeter's own instruments, on the meter they belong to. @default none */
   readonly own?: OwnInstruments;
+  /** Tallies for host instruments. @default none (every host instrument is the SDK's) */
+  readonly hostTally?: HostTallyFor;
 }
 
 type Method = 'add' | 'record';
@@ -71,13 +77,16 @@ export function guardInstrument<M extends Method, T extends Records<M>>(
 
 /** `meter` with every synchronous instrument checked (see the file comment). */
 export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], options: GuardOptions): Meter {
-  const { guard, capFor, own } = options;
+  const { guard, capFor, own, hostTally } = options;
   function make<M extends Method, T extends Records<M>>(name: string, kind: SyncKind, o: MetricOptions | undefined, method: M, nonNegative: boolean, create: (o: MetricOptions | undefined) => T): T {
     const tally = own?.tally(name, kind);
     if (tally !== undefined) return tally as unknown as T;
     const ownSdk = own?.sdk(name);
     if (ownSdk !== undefined) return guardInstrument(create(ownSdk.options), method, name, nonNegative, guard, ownSdk.admit, true);
-    const cap = capFor({ name, kind, unit: o?.unit ?? '', meter: scope });
+    const identity = { name, kind, unit: o?.unit ?? '', meter: scope };
+    const local = hostTally?.(identity, o);
+    if (local !== undefined) return local as unknown as T;
+    const cap = capFor(identity);
     return guardInstrument(create(o), method, name, nonNegative, guard, cap === undefined ? undefined : (a) => cap.admit(a));
   }
   return {

@@ -5,9 +5,13 @@
  *   in `options.instruments`) record into local tallies (tallies.ts) unless a View of the host's
  *   selects them: `getMeter('jobmeter', VERSION).createCounter(name)` hands out the tally itself,
  *   so the domain API records through OpenTelemetry API instruments at the tallies' cost.
- * - Every other instrument is the SDK's, and so is an own one a host View selects: Views then apply
- *   exactly as OpenTelemetry says (buckets, base-2 exponential, drop, allow-lists, renames, limits).
- *   An own one keeps its spec's folds and unit, description and buckets (as advice).
+ * - A host's synchronous instrument that no View selects records into a local tally too, its
+ *   attribute sets open up to the cardinality limit (tallies/open-index.ts): what the SDK would
+ *   make of it with no View, at the tallies' cost.
+ * - Every other instrument is the SDK's — the observable ones, and any a host View selects, own or
+ *   not: Views then apply exactly as OpenTelemetry says (buckets, base-2 exponential, drop,
+ *   allow-lists, renames, limits). An own one keeps its spec's folds and unit, description and
+ *   buckets (as advice).
  * - Every reader given to the provider — jobmeter's own or a standard one (a periodic OTLP
  *   exporter, `PrometheusExporter`) — reads both engines: the tallies join each of its
  *   collections, after the SDK's callbacks have run and ahead of the SDK's metrics.
@@ -24,7 +28,8 @@ import {
   type IMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { specAdmit } from './attribute-set-cap.ts';
-import { guardMeter, type CapFor, type OwnInstruments, type SyncKind } from './guarded-meter.ts';
+import { ValueType } from '@opentelemetry/api';
+import { guardMeter, type CapFor, type HostTallyFor, type InstrumentIdentity, type OwnInstruments, type SyncKind } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { TALLY_KINDS } from './tallies/handles.ts';
 import { TallyStore } from './tallies/store.ts';
@@ -38,8 +43,15 @@ export interface EngineOptions {
   readonly scope: { readonly name: string; readonly version: string };
   /** Whether a host View selects this own instrument: it is then the SDK's. */
   readonly viewed: (spec: InstrumentSpec) => boolean;
-  /** The series budget of a host instrument. */
+  /** The series budget of a host instrument the SDK records. */
   readonly capFor: CapFor;
+  /**
+   * Whether a host View selects a host instrument: it is then the SDK's; otherwise a local tally
+   * holding at most {@link cardinalityLimit} series. @default every host instrument is the SDK's
+   */
+  readonly hostViewed?: (instrument: InstrumentIdentity) => boolean;
+  /** Series per host instrument a tally records, overflow included. @default 2000 */
+  readonly cardinalityLimit?: number;
   /**
    * Readers that read each instrument's points once, in order, right after the collection (the pull
    * scrape's naming pass): their tallies make points on read (tallies.ts `pointsOnRead`).
@@ -69,6 +81,7 @@ export class JobmeterMeterProvider extends MeterProvider {
   readonly #meters = new Map<string, Meter>();
   readonly #engine: EngineOptions;
   readonly #own: OwnInstruments;
+  readonly #hostTally: HostTallyFor | undefined;
 
   constructor(providerOptions: MeterProviderOptions, engine: EngineOptions) {
     const tallied = engine.specs.filter((s) => TALLY_KINDS.has(s.kind) && !engine.viewed(s));
@@ -103,6 +116,16 @@ export class JobmeterMeterProvider extends MeterProvider {
         return made;
       },
     };
+    const hostViewed = engine.hostViewed;
+    const limit = engine.cardinalityLimit ?? 2000;
+    // An integer-valued instrument stays with the SDK, which truncates its values as the API says.
+    this.#hostTally =
+      hostViewed === undefined
+        ? undefined
+        : (instrument, options) =>
+            hostViewed(instrument) || options?.valueType === ValueType.INT
+              ? undefined
+              : (tallies.host(instrument.meter, instrument.name, instrument.kind, options ?? {}, limit) as unknown as ReturnType<HostTallyFor>);
   }
 
   override getMeter(name: string, version = '', options: MeterOptions = {}): Meter {
@@ -111,7 +134,8 @@ export class JobmeterMeterProvider extends MeterProvider {
     if (meter === undefined) {
       const { guard, capFor, scope } = this.#engine;
       const own = name === scope.name && version === scope.version && options.schemaUrl === undefined ? this.#own : undefined;
-      meter = guardMeter(super.getMeter(name, version, options), { name, version, schemaUrl: options.schemaUrl }, { guard, capFor, ...(own && { own }) });
+      const hostTally = this.#hostTally;
+      meter = guardMeter(super.getMeter(name, version, options), { name, version, schemaUrl: options.schemaUrl }, { guard, capFor, ...(own && { own }), ...(hostTally && { hostTally }) });
       this.#meters.set(key, meter);
     }
     return meter;

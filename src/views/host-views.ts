@@ -66,6 +66,11 @@ export interface HostCapsOptions {
   readonly cardinalityLimit: number;
 }
 
+/** Whether one of `views` selects `instrument` (then the SDK records it, and the View applies). */
+export function hostViewed(views: readonly ViewOptions[]): (instrument: InstrumentIdentity) => boolean {
+  return (instrument) => views.some((v) => selects(v, instrument));
+}
+
 /** The series budget of each host instrument, from the host's Views (see the file comment). */
 export function hostCaps(options: HostCapsOptions): CapFor {
   return (instrument) => {

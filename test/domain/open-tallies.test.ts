@@ -1,0 +1,127 @@
+// Host instruments on jobmeter's provider that no View selects record into local tallies
+// (tallies/open-index.ts): the same series and values as the SDK would give them, whatever the
+// attribute shapes — key orders, absent keys, arrays, numbers, booleans — and the lifetime series
+// budget with an overflow series.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import type { Attributes } from '@opentelemetry/api';
+import { DataPointType, MeterProvider, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
+import { RecordGuard } from '../../src/domain/record-guard.ts';
+import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+
+const SCOPE = { name: 'jobmeter', version: 'test' };
+
+function jobmeterProvider(reader: PullMetricReader, limit = 2000): JobmeterMeterProvider {
+  return new JobmeterMeterProvider(
+    { readers: [reader] },
+    { guard: new RecordGuard(), specs: [], scope: SCOPE, viewed: () => false, capFor: () => undefined, hostViewed: () => false, cardinalityLimit: limit },
+  );
+}
+
+type Op =
+  | { kind: 'counter' | 'upDownCounter' | 'gauge' | 'histogram'; name: string; value: number; attributes: Attributes };
+
+/** A canonical, order-free form of one collection: metric → sorted [attributes, value] rows. */
+function table(metrics: readonly MetricData[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const m of metrics) {
+    const rows = (m.dataPoints as DataPoint<unknown>[]).map((p) => {
+      const attrs = Object.fromEntries(Object.entries(p.attributes).sort(([a], [b]) => (a < b ? -1 : 1)));
+      const v = m.dataPointType === DataPointType.HISTOGRAM ? (({ buckets, sum, count, min, max }: Histogram) => ({ buckets, sum, count, min, max }))(p.value as Histogram) : p.value;
+      return JSON.stringify([attrs, v]);
+    });
+    out[`${m.descriptor.name}/${m.dataPointType}/${'isMonotonic' in m ? String(m.isMonotonic) : ''}`] = rows.sort();
+  }
+  return out;
+}
+
+async function collect(reader: PullMetricReader): Promise<MetricData[]> {
+  return (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+}
+
+// No undefined values here: see the last test.
+const value = fc.oneof(fc.constantFrom('a', 'b', 'c', '', '1'), fc.integer({ min: -2, max: 2 }), fc.boolean(), fc.constant(['x', 'y']));
+const attributes = fc.dictionary(fc.constantFrom('queue', 'job', 'region', 'q.w'), value, { maxKeys: 3 }) as fc.Arbitrary<Attributes>;
+const op: fc.Arbitrary<Op> = fc.record({
+  kind: fc.constantFrom('counter', 'upDownCounter', 'gauge', 'histogram'),
+  name: fc.constantFrom('m1', 'm2'),
+  value: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.double({ min: 0, max: 20_000, noNaN: true })),
+  attributes,
+}) as fc.Arbitrary<Op>;
+
+describe('host instruments as tallies', () => {
+  test('the same series and values as the SDK, for any attribute shapes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 60 }), async (ops) => {
+        const ours = new PullMetricReader([]);
+        const sdk = new PullMetricReader([]);
+        const providers = [jobmeterProvider(ours), new MeterProvider({ readers: [sdk] })] as const;
+        for (const provider of providers) {
+          const meter = provider.getMeter('host-app', '1.0.0');
+          for (const o of ops) {
+            // One instrument per kind and name, as a host makes them.
+            const name = `${o.name}.${o.kind}`;
+            if (o.kind === 'counter') meter.createCounter(name).add(o.value, o.attributes);
+            else if (o.kind === 'upDownCounter') meter.createUpDownCounter(name).add(o.value, o.attributes);
+            else if (o.kind === 'gauge') meter.createGauge(name).record(o.value, o.attributes);
+            else meter.createHistogram(name).record(o.value, o.attributes);
+          }
+        }
+        assert.deepEqual(table(await collect(ours)), table(await collect(sdk)));
+        await Promise.all(providers.map((p) => p.shutdown()));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test('descriptors as the SDK makes them: unit, description, advice buckets, kind', async () => {
+    const ours = new PullMetricReader([]);
+    const sdk = new PullMetricReader([]);
+    for (const provider of [jobmeterProvider(ours), new MeterProvider({ readers: [sdk] })]) {
+      const meter = provider.getMeter('host-app');
+      meter.createHistogram('wait', { unit: 's', description: 'Wait.', advice: { explicitBucketBoundaries: [1, 2] } }).record(1.5, { q: 'a' });
+      meter.createUpDownCounter('workers', { unit: '{worker}' }).add(3);
+    }
+    const pick = (ms: MetricData[]) => ms.map((m) => ({ descriptor: { ...m.descriptor }, type: m.dataPointType, bounds: (m.dataPoints[0]?.value as Histogram).buckets?.boundaries }));
+    assert.deepEqual(pick(await collect(ours)), pick(await collect(sdk)));
+  });
+
+  test('a lifetime budget: past the limit, new sets record into one overflow series; memory stays flat under churn', async () => {
+    const reader = new PullMetricReader([]);
+    const provider = jobmeterProvider(reader, 100);
+    const c = provider.getMeter('host-app').createCounter('jobs');
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 1000; i++) c.add(1, { job_id: `job-${round}-${i}` });
+      await collect(reader);
+    }
+    const [m] = await collect(reader);
+    const points = m!.dataPoints as DataPoint<number>[];
+    assert.equal(points.length, 100);
+    const overflow = points.find((p) => p.attributes['otel.metric.overflow'] === true);
+    assert.equal(overflow?.value, 20_000 - 99);
+  });
+
+  test('a host View takes the instrument to the SDK (the View applies)', async () => {
+    const reader = new PullMetricReader([]);
+    const provider = new JobmeterMeterProvider(
+      { readers: [reader], views: [{ instrumentName: 'jobs', name: 'jobs.renamed' }] },
+      { guard: new RecordGuard(), specs: [], scope: SCOPE, viewed: () => false, capFor: () => undefined, hostViewed: (i) => i.name === 'jobs', cardinalityLimit: 2000 },
+    );
+    const meter = provider.getMeter('host-app');
+    meter.createCounter('jobs').add(1);
+    meter.createCounter('other').add(1);
+    assert.deepEqual((await collect(reader)).map((m) => m.descriptor.name).sort(), ['jobs.renamed', 'other']);
+  });
+});
+
+test('an attribute whose value is undefined or null is left out: the set is the one without it (the SDK keeps it apart, a second series with the same labels)', async () => {
+  const reader = new PullMetricReader([]);
+  const c = jobmeterProvider(reader).getMeter('host-app').createCounter('jobs');
+  c.add(1, { queue: 'a' });
+  c.add(2, { queue: 'a', region: undefined });
+  c.add(4, { region: null as never, queue: 'a' });
+  const [m] = await collect(reader);
+  assert.deepEqual((m!.dataPoints as DataPoint<number>[]).map((p) => [p.attributes, p.value]), [[{ queue: 'a' }, 7]]);
+});
