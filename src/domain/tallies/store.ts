@@ -39,12 +39,11 @@ export interface ProducerOptions {
    * collection's snapshot at every read (the same points each time, as new objects), instead of
    * the collection making every instrument's points up front. For a consumer that reads each
    * MetricData's points once and is done with them before the next instrument, as the naming pass
-   * is. Why: made up front, a 110 000-series scrape's points (~6 MB) live over every turn of the
-   * sliced collection and naming pass, so V8's allocation-site feedback pretenures them straight
-   * into the old generation: 9 MB more old space per scrape, and a mark-compact (a 12–20 ms pause
-   * plus marking steps on the event loop) every ~25 scrapes. Made on read, an instrument's points
-   * (at most 10 000) die young, right after it is named. (Keeping one point per series and
-   * updating it in place stops the pretenuring too, but holds ~60 B more per series.)
+   * is. Why: made up front, a large scrape's points live over every turn of the sliced collection
+   * and naming pass, so V8 pretenures them into the old generation and a mark-compact follows
+   * every few dozen scrapes (bench/README.md, event loop). Made on read, an instrument's points die
+   * young, right after it is named. (Keeping one point per series and updating it in place stops
+   * the pretenuring too, but holds more per series.)
    * @default false
    */
   readonly pointsOnRead?: boolean;
@@ -230,7 +229,7 @@ export class TallyStore {
   /**
    * One collection: waits for the settlers, snapshots every tally at one instant, then builds the
    * points tally by tally, giving the event loop back between two tallies whenever the build has
-   * held it for {@link COLLECT_SLICE_MILLIS} (a 110 000-series store takes ≈ 5–10 ms to build).
+   * held it for {@link COLLECT_SLICE_MILLIS}.
    */
   async #collect(
     read: (t: Tally, snap: Snapshot, endTime: HrTime) => MetricData | undefined,
