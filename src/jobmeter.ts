@@ -441,7 +441,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },
     ...(profile.kind === 'table' && profile.vocabularies !== undefined ? { vocabularies: profile.vocabularies } : {}),
   });
-  const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter) : () => {};
+  const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter, { runtime: profile.kind === 'native' }) : () => {};
 
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.
   const collect = (): Promise<ResourceMetrics> =>

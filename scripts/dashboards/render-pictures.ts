@@ -5,7 +5,7 @@
  *   npm run build && node scripts/dashboards/render-pictures.ts [--minutes 4] [--profile rm]
  *
  * It starts what test/dashboards/queries.test.ts starts — for each profile its demo scenario
- * under a steady load (live-demo.ts, job `<profile>-demo`) and the example host app
+ * under a steady load (src/demo/live.ts, job `<profile>-demo`) and the example host app
  * (examples/task-daemon, job `<profile>-app`) — plus one real Prometheus scraping them every 5 s,
  * waits, and sends each main panel's queries as Grafana would (interpolate.ts / evaluate.ts: Job
  * = both jobs, Instance = All, the time range = the whole run). The answers are drawn with
@@ -23,7 +23,7 @@ import { startPrometheus } from '../../test/support/prometheus.ts';
 import { evaluatePanel, type PanelResult } from './evaluate.ts';
 import { startExampleApp, type ExampleApp } from './example-app.ts';
 import { picturePath } from './generate.ts';
-import { startLiveDemo, type LiveDemo } from './live-demo.ts';
+import { startLiveDemo, type LiveDemo } from '../../src/demo/live.ts';
 import { DASHBOARD_PROFILES, DASHBOARDS } from './panels.ts';
 import type { GrafanaUnit, PanelSpec } from './spec.ts';
 
@@ -296,7 +296,7 @@ async function main(): Promise<void> {
       apps.push(app);
       const jm = await createJobmeter({ profile, listener: { port: 0 }, hostname: 'demo-host' });
       meters.push(jm);
-      demos.push(startLiveDemo(jm, profile));
+      demos.push(startLiveDemo(jm, profile, { tickMs: 250 }));
       jobs.push({ name: `${profile}-demo`, target: `127.0.0.1:${jm.pullAddress!.port}` }, { name: `${profile}-app`, target: app.target });
     }
     const prom = await startPrometheus({ jobs, scrapeInterval: `${SCRAPE_INTERVAL_SECONDS}s` });

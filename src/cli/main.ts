@@ -28,7 +28,9 @@ import type { ResolvedMetrics } from '../config/metrics.ts';
 import { ConfigError, describeConfigError } from '../config/errors.ts';
 import type { Env, ServeConfig } from '../config/resolve.ts';
 import { parseServeFlags, resolveServeConfig } from '../config/resolve.ts';
+import { DEMO_TICK_MS, startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
+import { POSTURES } from '../http/postures.ts';
 import type { JobmeterMetricsOptions } from '../http/plugin.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { JobmeterOptions, ProfileName, PullListenerOptions } from '../options.ts';
@@ -70,7 +72,8 @@ Options of serve:
   --allow-non-loopback   allow the main server on a non-loopback address
   --auth                 require a token or API keys on the metrics route (metrics.auth = true)
   -v, --verbose          access log: a request-received line before each access line
-  --demo                 feed the profile's built-in scenario (every series of the profile)
+  --demo                 feed the profile's built-in scenario (every series of the profile),
+                         advancing on the real clock
   --debug                print every OTLP request received ([ingest]) and every OTLP export pushed
                          ([otlp]) to stderr, one line per data point, as the Collector's debug
                          exporter does at verbosity: normal
@@ -166,16 +169,17 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
         return isUsageError(err) ? usageError(io, err) : startupError(io, err);
       }
     }
+    let liveDemo: { stop(): void } | undefined;
     if (demo) {
-      const { runDemo } = await import('../demo/scenarios.ts');
-      runDemo(jm, jm.profile.name as ProfileName);
+      liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
     }
     for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
-    if (demo) io.stderr('jobmeter: feeding the demo scenario');
+    if (demo) io.stderr(`jobmeter: ${demoLine(metrics, jm, server)}`);
     if (debug) io.stderr(`jobmeter: debug: ${debugScope(options, jm)}`);
 
     const signal = await signals.next();
     io.stderr(`jobmeter: ${signal} received, shutting down`);
+    liveDemo?.stop();
     return await shutdownWithin(jm, server, io, signals);
   } finally {
     signals.dispose();
@@ -231,6 +235,26 @@ function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics, jm: Jo
   if (jm.ingestAddress !== undefined) lines.push(`receiving OTLP/HTTP metrics on ${urlOf(jm.ingestAddress)}/v1/metrics`);
   if (lines.length === 0) lines.push(`recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`);
   return lines;
+}
+
+/**
+ * What `--demo` feeds, and, when no metrics route serves it (runwisp's opt-in, rm's route without
+ * a gate), what to add: the original's own setting, from its posture.
+ */
+function demoLine(metrics: ResolvedMetrics, jm: Jobmeter, server: MainServer | undefined): string {
+  const feeding = `feeding the demo scenario on the real clock (a run every ${DEMO_TICK_MS / 1000} s)`;
+  if (jm.pullAddress !== undefined || (server?.metrics !== undefined && server.metrics.mode !== 'unmounted')) return feeding;
+  const posture = POSTURES[metrics.posture];
+  let add: string;
+  if (!metrics.enabled && posture.optIn) {
+    add = `${posture.name} metrics are opt-in: put [daemon] metrics_enabled = true in a config file and add --config FILE`;
+  } else if (metrics.enabled && posture.unconfigured === 'unmounted') {
+    const { env } = posture;
+    add = `the ${posture.name} posture registers no route without a gate: add ${env.trustedCidrs ?? 'metrics.trusted_cidrs'}=127.0.0.1/32 (or ${env.token ?? 'metrics.token'}=TOKEN and scrape with Authorization: Bearer TOKEN)`;
+  } else {
+    add = 'metrics are off: set metrics.enabled = true';
+  }
+  return `${feeding}, but no metrics route serves it: ${add}`;
 }
 
 /** What --debug will print, so an operator who sees no debug block knows why. */

@@ -9,6 +9,7 @@
  * moment): the largest value wins; for counters, the largest ever reported.
  */
 import { SNAPSHOT_INSTRUMENTS } from '../domain/catalog.ts';
+import { EVENT_LOOP_DELAY, EVENT_LOOP_UTILIZATION } from '../domain/runtime-metrics.ts';
 
 export const MERGE_POLICIES = ['sum', 'max'] as const;
 export type MergePolicy = (typeof MERGE_POLICIES)[number];
@@ -16,7 +17,8 @@ export type MergePolicy = (typeof MERGE_POLICIES)[number];
 /**
  * jobmeter's own instruments that are not a process's share: the host's snapshot (its database,
  * read by whichever processes set a snapshot source), the build, the last failure's time, the
- * oldest process's uptime and the machine's CPU and memory.
+ * oldest process's uptime, the machine's CPU and memory, and the busiest event loop (a delay or a
+ * utilization summed over processes means nothing).
  */
 export const DEFAULT_MERGE_POLICIES: Readonly<Record<string, MergePolicy>> = Object.freeze({
   ...Object.fromEntries(SNAPSHOT_INSTRUMENTS.map((s) => [s.name, 'max' as const])),
@@ -26,6 +28,7 @@ export const DEFAULT_MERGE_POLICIES: Readonly<Record<string, MergePolicy>> = Obj
   'system.cpu.utilization': 'max',
   'system.memory.usage': 'max',
   'system.memory.limit': 'max',
+  ...Object.fromEntries([...EVENT_LOOP_DELAY, EVENT_LOOP_UTILIZATION].map((s) => [s.name, 'max' as const])),
 });
 
 /** The policy of each instrument name: the host's overrides, then jobmeter's defaults, then `sum`. */

@@ -1,7 +1,12 @@
 /**
- * `jobmeter serve --demo`: a built-in, deterministic scenario per profile that exercises every
- * series of that profile, so a user can see a profile's whole surface before wiring a host. The
- * golden renders use it too. Only process/host figures (uptime, memory, CPU) vary between runs.
+ * The built-in scenario per profile that exercises every series of that profile, so a user can
+ * see a profile's whole surface before wiring a host: `runDemo` records it once, at a fixed
+ * instant (the golden renders use it; only process/host figures vary between runs);
+ * `jobmeter serve --demo` keeps it moving on the real clock (live.ts).
+ *
+ * The figures agree with each other as the originals' would: wasmrun lists as many sessions as
+ * are active, their disk footprints add up to `sessions_disk_bytes`, and it created at least as
+ * many sessions as it tracks.
  */
 import { LLM_PROVIDER_CAP } from '../domain/catalog.ts';
 import type { Recorder, RunAttributes } from '../domain/recorder.ts';
@@ -12,14 +17,14 @@ import type { ProfileName } from '../options.ts';
 /** Fixed "now" of the scenario's snapshot timestamps: 2026-06-13T11:18:55Z. */
 export const DEMO_NOW_SECONDS = 1_781_349_535;
 
-interface DemoRun extends RunAttributes {
+export interface DemoRun extends RunAttributes {
   readonly outcome: Outcome;
   readonly durationSeconds: number;
   readonly outputTruncated?: boolean;
 }
 
 /** Per-profile runs, because `kind` and `runner` mean what each original means by them. */
-const RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
+export const DEMO_RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
   otel: [
     { task: 'nightly-backup', kind: 'task', runner: 'subprocess', outcome: 'success', durationSeconds: 42 },
     { task: 'nightly-backup', kind: 'task', runner: 'subprocess', outcome: 'failure', durationSeconds: 3.5 },
@@ -61,19 +66,28 @@ const ACTIVE: Readonly<Record<ProfileName, readonly RunAttributes[]>> = {
   solti: [{ task: 't5', runner: 'container' }],
 };
 
-/** The host snapshot every profile's demo serves (each profile renders the parts it knows). */
-export function demoSnapshot(): HostSnapshot {
+/** wasmrun's sessions: three active (listed), one expired but not yet cleaned. */
+const DEMO_SESSIONS = [
+  { id: 'a1b2c3', diskBytes: 8192, memoryCapPages: 4096 },
+  { id: 'd4e5f6', diskBytes: 4096, memoryCapPages: null },
+  { id: '0a9b8c', diskBytes: 4096, memoryCapPages: 1024 },
+] as const;
+/** Sessions tracked: the active ones and one expired. The scenario creates as many. */
+export const DEMO_SESSIONS_TRACKED = DEMO_SESSIONS.length + 1;
+
+/**
+ * The host snapshot every profile's demo serves (each profile renders the parts it knows), its
+ * timestamps relative to `nowSeconds`.
+ */
+export function demoSnapshot(nowSeconds: number = DEMO_NOW_SECONDS): HostSnapshot {
   return {
     runsByOutcome: { success: 118, failure: 3, cancelled: 1, timeout: 0 },
-    lastFailureSeconds: DEMO_NOW_SECONDS - 120,
+    lastFailureSeconds: nowSeconds - 120,
     sessions: {
-      active: 3,
-      tracked: 4,
-      diskBytes: 16384,
-      list: [
-        { id: 'a1b2c3', diskBytes: 8192, memoryCapPages: 4096 },
-        { id: 'd4e5f6', diskBytes: 8192, memoryCapPages: null },
-      ],
+      active: DEMO_SESSIONS.length,
+      tracked: DEMO_SESSIONS_TRACKED,
+      diskBytes: DEMO_SESSIONS.reduce((sum, s) => sum + s.diskBytes, 0),
+      list: DEMO_SESSIONS,
     },
     // `archived` is not a crewshipd status: it folds into `other`.
     assignments: { pending: 1, queued: 4, running: 2, completed: 40, failed: 3, cancelled: 1, archived: 2 },
@@ -95,7 +109,7 @@ export function demoSnapshot(): HostSnapshot {
         id: '01HZX8K2M3N4P5Q6R7S8T9V0W1',
         name: 'alpha',
         online: true,
-        lastBackup: { timeSeconds: DEMO_NOW_SECONDS - 3600, success: false },
+        lastBackup: { timeSeconds: nowSeconds - 3600, success: false },
         repoSizeBytes: 5_368_709_120,
         snapshotCount: 48,
         openAlerts: 2,
@@ -109,12 +123,11 @@ export function demoSnapshot(): HostSnapshot {
 
 /** Feeds `recorder` with `profile`'s scenario. Deterministic apart from the in-flight handles' clocks. */
 export function runDemo(recorder: Recorder, profile: ProfileName): void {
-  for (const run of RUNS[profile]) recorder.recordRun(run);
+  for (const run of DEMO_RUNS[profile]) recorder.recordRun(run);
   for (const run of ACTIVE[profile]) recorder.startRun(run);
   recorder.reject('concurrency');
   recorder.reject('unauthorized');
-  recorder.sessionCreated();
-  recorder.sessionCreated();
+  for (let i = 0; i < DEMO_SESSIONS_TRACKED; i++) recorder.sessionCreated();
   recorder.runnerError('wasm', 'module_load_failed');
   recorder.runnerError('container', 'cgroup_prepare_failed');
   const snapshot = demoSnapshot();

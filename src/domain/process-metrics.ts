@@ -1,10 +1,12 @@
 /**
  * Node process and runtime metrics, under OpenTelemetry semantic-convention names. Legacy
  * profiles that reported Go runtime figures map their series onto these (see naming/profiles).
+ * The runtime figures of `@opentelemetry/instrumentation-runtime-node` are runtime-metrics.ts's.
  */
 import type { Meter } from '@opentelemetry/api';
 import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { registerHeapUsed, registerRuntimeMetrics, RUNTIME_INSTRUMENTS, V8_HEAP_USED } from './runtime-metrics.ts';
 import type { InstrumentSpec } from './types.ts';
 
 export const PROCESS_UPTIME = {
@@ -28,14 +30,6 @@ export const PROCESS_MEMORY_USAGE = {
   kind: 'observableUpDownCounter',
   unit: 'By',
   description: 'Resident set size of the process.',
-  attributes: [],
-} as const satisfies InstrumentSpec;
-
-export const V8_HEAP_USED = {
-  name: 'v8js.memory.heap.used',
-  kind: 'observableGauge',
-  unit: 'By',
-  description: 'V8 heap in use.',
   attributes: [],
 } as const satisfies InstrumentSpec;
 
@@ -89,6 +83,7 @@ export const PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = [
   SYSTEM_CPU_UTILIZATION,
   SYSTEM_MEMORY_USAGE,
   SYSTEM_MEMORY_LIMIT,
+  ...RUNTIME_INSTRUMENTS,
 ];
 
 function cpuTimes(): { busy: number; total: number } {
@@ -103,8 +98,16 @@ function cpuTimes(): { busy: number; total: number } {
   return { busy, total };
 }
 
-/** Registers the process instruments on `meter`; returns a function that stops the GC observer. */
-export function registerProcessMetrics(meter: Meter): () => void {
+export interface ProcessMetricsOptions {
+  /**
+   * Register {@link RUNTIME_INSTRUMENTS} too (event-loop delay and utilization, heap by space, GC
+   * duration): the native profile serves them, no legacy profile does. @default true
+   */
+  readonly runtime?: boolean;
+}
+
+/** Registers the process instruments on `meter`; returns a function that stops their observers. */
+export function registerProcessMetrics(meter: Meter, options: ProcessMetricsOptions = {}): () => void {
   const startedAt = performance.timeOrigin;
   let gcCount = 0;
   const gcObserver = new PerformanceObserver((list) => {
@@ -124,9 +127,7 @@ export function registerProcessMetrics(meter: Meter): () => void {
   meter.createObservableUpDownCounter(PROCESS_MEMORY_USAGE.name, opts(PROCESS_MEMORY_USAGE)).addCallback((r) => {
     r.observe(process.memoryUsage.rss());
   });
-  meter.createObservableGauge(V8_HEAP_USED.name, opts(V8_HEAP_USED)).addCallback((r) => {
-    r.observe(process.memoryUsage().heapUsed);
-  });
+  registerHeapUsed(meter);
   meter.createObservableCounter(GC_COUNT.name, opts(GC_COUNT)).addCallback((r) => {
     r.observe(gcCount);
   });
@@ -153,5 +154,9 @@ export function registerProcessMetrics(meter: Meter): () => void {
   meter.createObservableGauge(SYSTEM_MEMORY_LIMIT.name, opts(SYSTEM_MEMORY_LIMIT)).addCallback((r) => {
     r.observe(os.totalmem());
   });
-  return () => gcObserver.disconnect();
+  const stopRuntime = options.runtime === false ? () => {} : registerRuntimeMetrics(meter);
+  return () => {
+    gcObserver.disconnect();
+    stopRuntime();
+  };
 }

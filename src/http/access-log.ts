@@ -13,6 +13,7 @@
  * trusted: a client-chosen id could forge or split log lines.
  */
 import { randomFillSync } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Where lines go; anything with `write(string)` (a Writable, or a test collector). */
 export interface LineSink {
@@ -61,6 +62,43 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
       );
     },
   };
+}
+
+/** The entry of each request being logged, for {@link setAccessLogTenant}. */
+const entries = new WeakMap<IncomingMessage, AccessEntry>();
+
+/**
+ * Logs one exchange of a Node request and response, whichever server routes it: the entry begins
+ * now, `X-Request-Id` is set on the response, and the line is written once the response is done
+ * (finished, or its connection gone). A request already being logged (two routes mounted with the
+ * access log on) is logged once.
+ * @param url the path to log (Express's `originalUrl` under a mount point); @default request.url
+ */
+export function logExchange(log: AccessLog, request: IncomingMessage, response: ServerResponse, url = request.url ?? '/'): void {
+  if (entries.has(request)) return;
+  const started = performance.now();
+  const entry = log.begin(request.method ?? '-', url);
+  entries.set(request, entry);
+  response.setHeader('x-request-id', entry.id);
+  let done = false;
+  const end = (): void => {
+    if (done) return;
+    done = true;
+    log.end(entry, response.statusCode, performance.now() - started);
+  };
+  // 'finish' when the response was written, 'close' alone when the connection went first.
+  response.once('finish', end).once('close', end);
+}
+
+/**
+ * Names the tenant a request authenticated as, for the access line's `tenant=` (`-` until set).
+ * The metrics route sets it from the API key; a host whose own auth resolves tenants calls this
+ * from its hook or handler, with the fastify request or the Node one. No effect when the access
+ * log is off.
+ */
+export function setAccessLogTenant(request: IncomingMessage | { readonly raw: IncomingMessage }, tenant: string): void {
+  const entry = entries.get('raw' in request ? request.raw : request);
+  if (entry !== undefined) entry.tenant = tenant;
 }
 
 /** `2026-06-13T11:18:55.354+00:00`: RFC 3339, milliseconds, UTC written as an offset (as wasmrun does). */

@@ -9,321 +9,71 @@
  *
  * What it adds to the host: one `GET` (and fastify's automatic `HEAD`) route at `path`, unless the
  * posture leaves nothing in force and says `unmounted` (rm with neither token nor CIDR: no route at
- * all, so the host's own 404 answers); with the access log on, an `onRequest` / `onResponse` hook
- * pair on the whole server (wasmrun logs every request, not only scrapes); a `preClose` hook. It
+ * all, so the host's own 404 answers); with the access log on, an `onRequest` hook on the whole
+ * server (wasmrun logs every request, not only scrapes); a `preClose` hook. It
  * decorates nothing. Like `fastify-plugin`, it skips encapsulation (so the access log sees every
  * route); it is written without that package, marking itself with the same symbols.
  *
- * Refusals reveal nothing beyond the status: 401 (`WWW-Authenticate: Bearer`, a fixed body), 403
- * (a fixed body), or 404 through the host's not-found handler, indistinguishable from no route.
- * A refusal is counted with `jobmeter.reject(reason)` when the posture names a reason (wasmrun).
+ * The request flow (gate, refusals, 503s, the scrape) is metrics-route.ts's, shared with the
+ * node:http handler; a refused 404 goes through the host's not-found handler. Needs fastify 5:
+ * a fastify 4 host gets FST_ERR_PLUGIN_VERSION_MISMATCH (mount the node:http handler there).
  *
  * The client address is `request.socket.remoteAddress` (X-Forwarded-For only from `trustProxy`),
  * never `request.ip`: the host's fastify `trustProxy` setting does not reach the gates.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import type { ExpositionFormat, Family } from '../exposition/types.ts';
-import type { Profile } from '../naming/types.ts';
-import { createAccessLog, type AccessEntry, type AccessLogOptions } from './access-log.ts';
-import { checkPosture, compileGate, describeGate, type Credential, type Gate, type GateMode } from './gate.ts';
-import type { JsonView } from './metrics-response.ts';
-import { POSTURES, postureForProfile, type Posture, type PostureName } from './postures.ts';
-import { createScrapeHandler, scrapeRequestOf, sendAnswer, type ScrapeHandler } from './scrape-handler.ts';
+import { createAccessLog, logExchange, setAccessLogTenant } from './access-log.ts';
+import { createMetricsRoute } from './metrics-route.ts';
+import type { JobmeterMetricsOptions } from './route-options.ts';
+import { scrapeRequestOf, sendAnswer } from './scrape-handler.ts';
 
-/** What the plugin needs of a {@link Jobmeter}. */
-export interface MetricsSource {
-  scrape(): Promise<readonly Family[]>;
-  readonly format: 'negotiate' | ExpositionFormat;
-  readonly jsonView: JsonView;
-  readonly profile: Profile;
-  reject(reason: string): void;
-}
-
-export interface ApiKey {
-  /** The key a client sends as `Authorization: Bearer <key>`. */
-  readonly key: string;
-  /** The tenant it authenticates, written as `tenant=` in the access log. */
-  readonly tenant: string;
-}
-
-export interface JobmeterMetricsOptions {
-  /** The jobmeter whose metrics are served (`createJobmeter`'s result). Required. */
-  readonly jobmeter: MetricsSource;
-  /**
-   * A posture name (`otel`, `runwisp`, `wasmrun`, `crewshipd`, `rm`, `solti`) or a posture object.
-   * @default the jobmeter profile's original (`otel` for the native profile)
-   */
-  readonly posture?: PostureName | Posture;
-  /** The route. @default the posture's path: `/api/v1/metrics` for wasmrun, `/metrics` otherwise */
-  readonly path?: string;
-  /**
-   * `false` registers nothing at all (runwisp's `[daemon] metrics_enabled = false`). Registering
-   * the plugin is the opt-in, so this is true even for the opt-in runwisp posture. @default true
-   */
-  readonly enabled?: boolean;
-  /**
-   * A bearer token (crewshipd's CREWSHIP_METRICS_TOKEN, rm's RM_METRICS_TOKEN). Puts the bearer
-   * gate in force; an error under a posture without one. Never logged. @default none
-   */
-  readonly token?: string;
-  /** API keys and their tenants (wasmrun `--auth`); with `token`, all are accepted. @default [] */
-  readonly apiKeys?: readonly ApiKey[];
-  /** Networks allowed by the cidr gate (rm's RM_METRICS_TRUSTED_CIDR), as CIDRs or addresses. @default [] */
-  readonly trustedCidrs?: readonly string[];
-  /**
-   * Proxies (CIDRs or addresses) whose `X-Forwarded-For` is believed, walking right to left past
-   * trusted hops (rm's RM_TRUSTED_PROXY, runwisp's RUNWISP_TRUST_PROXY). `[]` trusts none.
-   * @default the posture's: loopback for crewshipd, none otherwise
-   */
-  readonly trustProxy?: readonly string[];
-  /**
-   * The key=value access line on every request of the server, with `X-Request-Id`; `true` writes
-   * to stderr, an object picks the stream, `-v` (verbose) and clock. @default the posture's (wasmrun: on)
-   */
-  readonly accessLog?: boolean | AccessLogOptions;
-  /**
-   * Scrapes being collected or rendered at once past which a scrape gets 503 (with `Retry-After:
-   * 1`). 0 means no limit: concurrent scrapes share one collection and one rendering, so a storm
-   * costs little; the limit bounds the rest. Negative is an error. @default 0
-   */
-  readonly maxInflightScrapes?: number;
-  /** Force a format, or `negotiate` from `Accept`. @default the jobmeter's (its profile's original) */
-  readonly format?: 'negotiate' | ExpositionFormat;
-  /**
-   * Serve `jobmeter_scrape_errors_total{cause}` after the collected families. Legacy profiles must
-   * not grow series their original never had. @default true for the native profile, false otherwise
-   */
-  readonly selfMetrics?: boolean;
-}
-
-/** Resolved once at registration; every default applied here. */
-interface Resolved {
-  readonly enabled: boolean;
-  readonly path: string;
-  readonly gate: Gate;
-  readonly accessLog: AccessLogOptions | undefined;
-  readonly maxInflight: number;
-  readonly format: 'negotiate' | ExpositionFormat;
-  readonly json: JsonView;
-  readonly selfMetrics: boolean;
-  /** How many tokens / API keys the bearer gate accepts. */
-  readonly credentials: number;
-}
+export { setAccessLogTenant } from './access-log.ts';
+export { describeMetricsRoute } from './route-options.ts';
+export type { ApiKey, JobmeterMetricsOptions, MetricsRouteInfo, MetricsSource } from './route-options.ts';
 
 const NAME = 'jobmeter-metrics';
 
 async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions): Promise<void> {
-  const o = resolveOptions(opts);
+  const route = createMetricsRoute(opts);
+  const o = route.options;
   if (!o.enabled) return;
-  if (o.accessLog !== undefined) installAccessLog(fastify, o.accessLog);
-  if (o.gate.mode === 'unmounted') return;
-
-  const { jobmeter } = opts;
-  const { posture } = o.gate;
-  const handler: ScrapeHandler = createScrapeHandler({ scrape: () => jobmeter.scrape(), format: o.format, json: o.json, selfMetrics: o.selfMetrics });
-  let inflight = 0;
-  let closing = false;
+  if (o.accessLog !== undefined) {
+    const log = createAccessLog(o.accessLog);
+    fastify.addHook('onRequest', (request, reply, done) => {
+      logExchange(log, request.raw, reply.raw, request.url);
+      done();
+    });
+  }
+  if (!route.mounted) return;
 
   fastify.route({
     method: 'GET',
     url: o.path,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const decision = o.gate.check({ peer: request.socket.remoteAddress, headers: request.headers });
-      if (!decision.ok) {
-        if (posture.rejectReason !== undefined) jobmeter.reject(posture.rejectReason);
-        return deny(reply, decision.status);
+      const admission = route.admit({ peer: request.socket.remoteAddress, headers: request.headers });
+      if (!admission.ok) {
+        if (admission.answer !== undefined) return sendAnswer(reply, admission.answer);
+        reply.callNotFound();
+        return reply;
       }
-      if (decision.tenant !== undefined) setAccessLogTenant(request, decision.tenant);
-      if (closing) return unavailable(reply, 'shutting down\n');
-      if (o.maxInflight > 0 && inflight >= o.maxInflight) return unavailable(reply, 'too many concurrent scrapes\n');
-      inflight++;
-      try {
-        return sendAnswer(reply, await handler.answer(scrapeRequestOf(request)));
-      } finally {
-        inflight--;
-      }
+      if (admission.tenant !== undefined) setAccessLogTenant(request, admission.tenant);
+      return sendAnswer(reply, await route.answer(scrapeRequestOf(request)));
     },
   });
 
-  // From the moment the host starts closing, a scrape gets 503 instead of starting a collection
-  // on a jobmeter that may be shutting down with it (fastify's own return503OnClosing covers new
-  // connections; this covers hosts that turn it off, and requests already routed). The plugin
-  // holds no timer, socket or cache past a request, so there is nothing to release in onClose.
-  fastify.addHook('preClose', async () => {
-    closing = true;
-  });
-}
-
-function unavailable(reply: FastifyReply, body: string): FastifyReply {
-  return reply.code(503).header('retry-after', '1').type('text/plain; charset=utf-8').send(body);
-}
-
-function deny(reply: FastifyReply, status: 401 | 403 | 404): FastifyReply {
-  if (status === 404) {
-    reply.callNotFound();
-    return reply;
-  }
-  reply.code(status).type('text/plain; charset=utf-8');
-  if (status === 401) return reply.header('www-authenticate', 'Bearer').send('unauthorized\n');
-  return reply.send('forbidden\n');
+  // From the moment the host starts closing, a scrape gets 503 (fastify's own return503OnClosing
+  // covers new connections; this covers hosts that turn it off, and requests already routed). The
+  // plugin holds no timer, socket or cache past a request, so there is nothing to release in onClose.
+  fastify.addHook('preClose', async () => route.close());
 }
 
 /**
  * The fastify plugin. Register it once per route; registering it twice with the access log on
- * installs the log once.
+ * logs each request once.
  */
 export const jobmeterMetrics: FastifyPluginAsync<JobmeterMetricsOptions> = Object.assign(plugin, {
   [Symbol.for('skip-override')]: true,
   [Symbol.for('fastify.display-name')]: NAME,
   [Symbol.for('plugin-meta')]: { fastify: '5.x', name: NAME },
 });
-
-// ---------------------------------------------------------------------------------------------
-// Options
-
-/** What registering the plugin with these options does, for startup lines and tests. */
-export interface MetricsRouteInfo {
-  /** The route's path (the posture's when not given). */
-  readonly path: string;
-  readonly posture: string;
-  /** `open`, `gated`, or `unmounted` (no route registered). */
-  readonly mode: GateMode;
-  /** The gates in force, in words, without secrets: `loopback client or bearer token`. */
-  readonly description: string;
-}
-
-/** Resolves the options as registration would. @throws TypeError naming a bad option. */
-export function describeMetricsRoute(opts: JobmeterMetricsOptions): MetricsRouteInfo {
-  const o = resolveOptions(opts);
-  return {
-    path: o.path,
-    posture: o.gate.posture.name,
-    mode: o.gate.mode,
-    description: describeGate(o.gate, { credentials: o.credentials, cidrs: opts.trustedCidrs?.length ?? 0 }),
-  };
-}
-
-/** Applies every default and checks every option. @throws TypeError naming the option. */
-function resolveOptions(opts: JobmeterMetricsOptions): Resolved {
-  const fail = (option: string, expected: string, got?: unknown): never => {
-    throw new TypeError(`${NAME}: option "${option}" must be ${expected}${got === undefined ? '' : ` (got ${describe(got)})`}`);
-  };
-  if (typeof opts !== 'object' || opts === null) fail('jobmeter', 'a jobmeter (createJobmeter result)');
-  const jm = opts.jobmeter;
-  if (typeof jm?.scrape !== 'function' || typeof jm.reject !== 'function' || jm.profile === undefined) {
-    fail('jobmeter', 'a jobmeter (createJobmeter result)', jm);
-  }
-
-  let posture: Posture;
-  if (opts.posture === undefined) posture = postureForProfile(jm.profile.name);
-  else if (typeof opts.posture === 'string') {
-    posture = POSTURES[opts.posture as PostureName] ?? fail('posture', `one of ${Object.keys(POSTURES).join(', ')} or a posture object`, opts.posture);
-  } else {
-    try {
-      checkPosture(opts.posture);
-    } catch (err) {
-      fail('posture', (err as Error).message);
-    }
-    posture = opts.posture;
-  }
-
-  const path = opts.path ?? posture.path;
-  if (typeof path !== 'string' || !/^\/[^\s?#]*$/.test(path)) fail('path', 'a path starting with / without spaces, ? or #', path);
-
-  const credentials: Credential[] = [];
-  if (opts.token !== undefined) {
-    if (typeof opts.token !== 'string' || opts.token === '' || /\s/.test(opts.token)) fail('token', 'a non-empty string without whitespace');
-    credentials.push({ token: opts.token });
-  }
-  if (opts.apiKeys !== undefined) {
-    if (!Array.isArray(opts.apiKeys)) fail('apiKeys', 'an array of { key, tenant }');
-    opts.apiKeys.forEach((k: ApiKey, i: number) => {
-      if (typeof k?.key !== 'string' || k.key === '' || /\s/.test(k.key)) fail(`apiKeys[${i}].key`, 'a non-empty string without whitespace');
-      if (typeof k.tenant !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(k.tenant)) fail(`apiKeys[${i}].tenant`, 'printable ASCII without spaces, 1 to 128 characters', k.tenant);
-      credentials.push({ token: k.key, tenant: k.tenant });
-    });
-  }
-  for (const name of ['trustedCidrs', 'trustProxy'] as const) {
-    const list = opts[name];
-    if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== 'string'))) fail(name, 'an array of CIDR strings');
-  }
-
-  let gate: Gate;
-  try {
-    gate = compileGate(posture, {
-      credentials,
-      ...(opts.trustedCidrs !== undefined ? { trustedCidrs: opts.trustedCidrs } : {}),
-      ...(opts.trustProxy !== undefined ? { trustedProxies: opts.trustProxy } : {}),
-    });
-  } catch (err) {
-    // compileGate names its field (credentials, trustedCidrs, trustedProxies); say it in option terms.
-    const message = (err as Error).message.replace(/^credentials(\[\d+\])?/, 'token/apiKeys').replace(/^trustedProxies/, 'trustProxy');
-    throw new TypeError(`${NAME}: option ${message}`);
-  }
-
-  const accessLogOption = opts.accessLog ?? posture.accessLog;
-  if (typeof accessLogOption !== 'boolean' && (typeof accessLogOption !== 'object' || accessLogOption === null)) {
-    fail('accessLog', 'a boolean or { stream, verbose, now }', accessLogOption);
-  }
-  const accessLog = accessLogOption === false ? undefined : accessLogOption === true ? {} : accessLogOption;
-
-  const maxInflight = opts.maxInflightScrapes ?? 0;
-  if (!Number.isSafeInteger(maxInflight) || maxInflight < 0) fail('maxInflightScrapes', 'an integer >= 0 (0: no limit)', maxInflight);
-
-  const format = opts.format ?? jm.format;
-  if (!['negotiate', 'text', 'openmetrics'].includes(format)) fail('format', 'negotiate, text or openmetrics', format);
-
-  const enabled = opts.enabled ?? true;
-  if (typeof enabled !== 'boolean') fail('enabled', 'a boolean', enabled);
-  const selfMetrics = opts.selfMetrics ?? jm.profile.kind === 'native';
-  if (typeof selfMetrics !== 'boolean') fail('selfMetrics', 'a boolean', selfMetrics);
-
-  // With auth on, only aggregates: the JSON view's extra members (wasmrun's sessions) are withheld.
-  const json: JsonView =
-    gate.authenticated && posture.withholdJsonExtraWhenAuthenticated && jm.jsonView.extra !== undefined
-      ? { shape: jm.jsonView.shape, ...(jm.jsonView.prefix !== undefined ? { prefix: jm.jsonView.prefix } : {}) }
-      : jm.jsonView;
-
-  return { enabled, path, gate, accessLog, maxInflight, format, json, selfMetrics, credentials: credentials.length };
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Access log
-
-const entries = new WeakMap<FastifyRequest, AccessEntry>();
-const logged = new WeakSet<object>();
-
-function installAccessLog(fastify: FastifyInstance, options: AccessLogOptions): void {
-  // One log per server, however many routes were mounted with it.
-  if (logged.has(fastify.server)) return;
-  logged.add(fastify.server);
-  const log = createAccessLog(options);
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const entry = log.begin(request.method, request.url);
-    entries.set(request, entry);
-    reply.header('x-request-id', entry.id);
-    done();
-  });
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const entry = entries.get(request);
-    if (entry !== undefined) log.end(entry, reply.statusCode, reply.elapsedTime);
-    done();
-  });
-}
-
-/**
- * Names the tenant a request authenticated as, for the access line's `tenant=` (`-` until set).
- * The metrics route sets it from the API key; a host whose own auth resolves tenants calls this
- * from its hook. No effect when the access log is off.
- */
-export function setAccessLogTenant(request: FastifyRequest, tenant: string): void {
-  const entry = entries.get(request);
-  if (entry !== undefined) entry.tenant = tenant;
-}

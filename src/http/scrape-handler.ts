@@ -42,7 +42,10 @@ export interface ScrapeHandlerOptions {
 }
 
 export interface ScrapeAnswer extends MetricsResponse {
-  readonly status: 200 | 500;
+  /** 200 or 500 from a scrape; a route adds its refusals (401, 403) and 503. */
+  readonly status: 200 | 401 | 403 | 500 | 503;
+  /** Headers beyond the content ones (`WWW-Authenticate`, `Retry-After`). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Releases this answer's hold on its body (see {@link MetricsResponse.hold}); `sendAnswer` calls it when the response is done. */
   readonly release?: () => void;
 }
@@ -65,7 +68,7 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
 
   function failure(cause: ScrapeErrorCause): ScrapeAnswer {
     errors[cause]++;
-    return { status: 500, contentType: 'text/plain; charset=utf-8', contentEncoding: undefined, ...bodyOf(FAILED[cause]) };
+    return fixedAnswer(500, FAILED[cause]);
   }
 
   /** One rendering per families array and variant, shared by the scrapes that ask at the same time. */
@@ -124,12 +127,18 @@ export function scrapeRequestOf(request: FastifyRequest): ScrapeRequest {
 export function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {
   reply.code(answer.status).header('content-type', answer.contentType).header('vary', 'Accept, Accept-Encoding');
   if (answer.contentEncoding !== undefined) reply.header('content-encoding', answer.contentEncoding);
+  if (answer.headers !== undefined) reply.headers(answer.headers);
   // The pieces are written one by one, in slices (a stream), with the length known up front.
   reply.header('content-length', answer.length);
   // 'close' comes after the last write completed, or once the connection is gone: either way the
   // body's storage is no longer read.
   if (answer.release !== undefined) reply.raw.once('close', answer.release);
   return reply.send(answer.body.length === 1 ? answer.body[0] : bodyStream(answer.body));
+}
+
+/** A small plain-text answer with a fixed body (refusals, 503s). */
+export function fixedAnswer(status: ScrapeAnswer['status'], text: string, headers?: Readonly<Record<string, string>>): ScrapeAnswer {
+  return { status, contentType: 'text/plain; charset=utf-8', contentEncoding: undefined, ...bodyOf(text), ...(headers !== undefined ? { headers } : {}) };
 }
 
 function errorsFamily(errors: Readonly<Record<ScrapeErrorCause, number>>): NumberFamily {

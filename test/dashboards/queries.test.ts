@@ -3,7 +3,7 @@
  * side — Debian's 2.42 and the pinned 3.x — each scraping, every second, the same twelve targets:
  *
  *   job              what                                                     fed by
- *   <profile>-demo   createJobmeter({ profile }) on a loopback listener       runDemo + a steady trickle (live-demo.ts)
+ *   <profile>-demo   createJobmeter({ profile }) on a loopback listener       the live demo (src/demo/live.ts)
  *   <profile>-app    examples/task-daemon, JOBMETER_PROFILE=<profile>          its own scheduled shell commands
  *
  * for the six profiles. Once every target has been scraped long enough for a 4 s rate window
@@ -24,7 +24,7 @@ import { createJobmeter, type Jobmeter, type ProfileName } from '../../src/index
 import { evaluatePanel, hasData, instantQuery, labelValues, type EvaluationContext } from '../../scripts/dashboards/evaluate.ts';
 import { startExampleApp, type ExampleApp } from '../../scripts/dashboards/example-app.ts';
 import { panelExpr } from '../../scripts/dashboards/grafana.ts';
-import { startLiveDemo, type LiveDemo } from '../../scripts/dashboards/live-demo.ts';
+import { startLiveDemo, type LiveDemo } from '../../src/demo/live.ts';
 import { DASHBOARD_PROFILES, DASHBOARDS } from '../../scripts/dashboards/panels.ts';
 import { loadRules } from '../../scripts/dashboards/rules-file.ts';
 import type { DataSource } from '../../scripts/dashboards/spec.ts';
@@ -60,7 +60,7 @@ before(async () => {
   for (const [i, profile] of DASHBOARD_PROFILES.entries()) {
     const jm = await createJobmeter({ profile, listener: { port: 0 }, hostname: 'demo-host' });
     meters.push(jm);
-    demos.push(startLiveDemo(jm, profile));
+    demos.push(startLiveDemo(jm, profile, { tickMs: 250 }));
     jobs.push({ name: jobOf(profile, 'demo'), target: `127.0.0.1:${jm.pullAddress!.port}` });
     jobs.push({ name: jobOf(profile, 'app'), target: apps[i]!.target });
   }

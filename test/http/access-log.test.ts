@@ -12,11 +12,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createAccessLog, requestId, rfc3339 } from '../../src/http/access-log.ts';
 import { jobmeterMetrics, setAccessLogTenant } from '../../src/http/plugin.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { ACCESS_LINE, accessLineOf } from './route-conformance.ts';
 
 const KEY = 'wk-5d1c0e7a9b3f4e21';
 /** 2026-06-13T11:18:55.354Z, the seed's example instant. */
 const T0 = Date.UTC(2026, 5, 13, 11, 18, 55, 354);
-const LINE = /^ts=(\S+) id=([0-9a-f]{16}) method=(\S+) path=(\S+) status=(\d{3}) dur_ms=(\d+) tenant=(\S+)$/;
 
 describe('the line', () => {
   it('is the seed format exactly', () => {
@@ -49,7 +49,7 @@ describe('the line', () => {
     const lines = text.trimEnd().split('\n');
     assert.equal(lines.length, 2);
     assert.match(lines[1]!, / path=\/a%20b%0Astatus=200%20%C3%A9 status=404 /);
-    for (const line of lines) assert.match(line, LINE);
+    for (const line of lines) assert.match(line, ACCESS_LINE);
   });
 
   it('rfc3339 writes UTC as +00:00 with milliseconds', () => {
@@ -103,16 +103,6 @@ describe('on a host server (wasmrun posture)', () => {
     });
   }
 
-  /** The access line of request `id` (it is written once the response is done). */
-  async function lineOf(id: string): Promise<RegExpExecArray> {
-    for (let i = 0; i < 100; i++) {
-      const line = out.join('').split('\n').find((l) => l.startsWith('ts=') && l.includes(` id=${id} `));
-      if (line !== undefined) return LINE.exec(line)!;
-      await new Promise((r) => setImmediate(r));
-    }
-    throw new Error(`no access line for ${id}:\n${out.join('')}`);
-  }
-
   it('every request gets one line whose id is its X-Request-Id', async () => {
     const cases: [string, Record<string, string>, number, string][] = [
       ['/api/v1/metrics', { authorization: `Bearer ${KEY}` }, 200, 'acme'],
@@ -125,7 +115,7 @@ describe('on a host server (wasmrun posture)', () => {
       const res = await get(path, headers);
       assert.equal(res.status, status, path);
       assert.match(res.id ?? '', /^[0-9a-f]{16}$/);
-      const m = await lineOf(res.id!);
+      const m = await accessLineOf(out, res.id!);
       assert.equal(m[3], 'GET');
       assert.equal(m[4], path.split('?')[0]);
       assert.equal(Number(m[5]), status);

@@ -1,7 +1,8 @@
 /**
  * The remote half of the auth matrix: the five postures of `jobmeterMetrics` (src/http/plugin.ts)
- * through real sockets. Each setup (a posture and what the operator configured) runs two fastify
- * servers sharing one jobmeter: one bound to the veth pair's host end, reached from a network
+ * and of `createMetricsHandler` (src/http/node-handler.ts, on a plain node:http server) through
+ * real sockets. Each setup (a mount, a posture and what the operator configured) runs two servers
+ * sharing one jobmeter: one bound to the veth pair's host end, reached from a network
  * namespace (`test/support/netns.ts`), so `socket.remoteAddress` is a genuinely remote address;
  * one bound to 127.0.0.1, reached from this process. `inject()` tests fake the peer address;
  * these do not.
@@ -9,7 +10,7 @@
  * Every row is `side · case → status`, the status the spec (the seeds in /work/shared/seeds and
  * the issue) gives. After every refusal the same server must still answer `/healthz`, the refusal
  * must carry no metrics and echo no credential, a 404 must be indistinguishable from "no route"
- * (the body fastify gives for a path nothing is registered at), and wasmrun must count it in
+ * (the body the host gives for a path nothing is registered at), and wasmrun must count it in
  * `wasmrun_agent_exec_rejected_total{reason="unauthorized"}`. At the end, no token or key may
  * appear in anything logged (fastify's logger at trace, wasmrun's access log, stderr).
  *
@@ -19,7 +20,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -27,6 +28,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { createJobmeter } from '../../src/index.ts';
 import type { Jobmeter, ProfileName } from '../../src/index.ts';
+import { createMetricsHandler } from '../../src/http/node-handler.ts';
 import { jobmeterMetrics } from '../../src/http/plugin.ts';
 import type { JobmeterMetricsOptions } from '../../src/http/plugin.ts';
 import type { PostureName } from '../../src/http/postures.ts';
@@ -365,18 +367,41 @@ const PATH: Readonly<Record<PostureName, string>> = { otel: '/metrics', crewship
 const captured: string[] = [];
 const sink = { write: (chunk: string): boolean => (captured.push(String(chunk)), true) };
 
+/** How the route is mounted: the fastify plugin, or the node:http handler on a plain server. */
+type Mount = 'plugin' | 'node:http';
+const MOUNTS: readonly Mount[] = ['plugin', 'node:http'];
+
 interface Served {
-  readonly app: FastifyInstance;
   readonly port: number;
+  /** The host's answer where nothing is registered (what a refused 404 must be). */
+  noRoute(path: string): Promise<{ body: string; contentType: string }>;
+  close(): Promise<void>;
 }
 
-async function serve(jobmeter: Jobmeter, options: Omit<JobmeterMetricsOptions, 'jobmeter' | 'accessLog'>, host: string): Promise<Served> {
-  const app = Fastify({ logger: { level: 'trace', stream: sink } });
-  app.get('/healthz', async () => 'ok\n');
+const NODE_NOT_FOUND = 'host: no such page\n';
+
+async function serve(mount: Mount, jobmeter: Jobmeter, options: Omit<JobmeterMetricsOptions, 'jobmeter' | 'accessLog'>, host: string): Promise<Served> {
   const posture = options.posture as PostureName;
-  await app.register(jobmeterMetrics, { ...options, jobmeter, ...(posture === 'wasmrun' ? { accessLog: { stream: sink } } : {}) });
-  await app.listen({ host, port: 0 });
-  return { app, port: (app.server.address() as AddressInfo).port };
+  const route = { ...options, jobmeter, ...(posture === 'wasmrun' ? { accessLog: { stream: sink } } : {}) };
+  if (mount === 'plugin') {
+    const app = Fastify({ logger: { level: 'trace', stream: sink } });
+    app.get('/healthz', async () => 'ok\n');
+    await app.register(jobmeterMetrics, route);
+    await app.listen({ host, port: 0 });
+    return { port: (app.server.address() as AddressInfo).port, noRoute, close: () => app.close() };
+  }
+  const metrics = createMetricsHandler(route);
+  const server = createServer((req, res) => {
+    if (metrics(req, res)) return;
+    const found = req.url === '/healthz';
+    res.writeHead(found ? 200 : 404, { 'content-type': 'text/plain; charset=utf-8' }).end(found ? 'ok\n' : NODE_NOT_FOUND);
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    noRoute: async () => ({ body: NODE_NOT_FOUND, contentType: 'text/plain; charset=utf-8' }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()),
+  };
 }
 
 /** A request from this process (loopback), same shape and budget as the peer's. */
@@ -435,67 +460,69 @@ after(async () => {
   await peer?.close();
 });
 
-for (const setup of SETUPS) {
-  describe(`${setup.posture} · ${setup.name}`, { timeout: 60_000 }, () => {
-    let jobmeter: Jobmeter;
-    let remote: Served;
-    let local: Served;
-    const url = (side: Side, path: string): string => (side === 'remote' ? peer.url(remote.port, path) : `http://127.0.0.1:${local.port}${path}`);
-    const send = (side: Side, path: string, headers?: Headers): Promise<PeerResponse> =>
-      side === 'remote' ? peer.request(url(side, path), { ...(headers !== undefined ? { headers } : {}), timeoutMs: TIMEOUT_MS }) : localRequest(url(side, path), headers);
+for (const mount of MOUNTS) {
+  for (const setup of SETUPS) {
+    describe(`${mount} · ${setup.posture} · ${setup.name}`, { timeout: 60_000 }, () => {
+      let jobmeter: Jobmeter;
+      let remote: Served;
+      let local: Served;
+      const url = (side: Side, path: string): string => (side === 'remote' ? peer.url(remote.port, path) : `http://127.0.0.1:${local.port}${path}`);
+      const send = (side: Side, path: string, headers?: Headers): Promise<PeerResponse> =>
+        side === 'remote' ? peer.request(url(side, path), { ...(headers !== undefined ? { headers } : {}), timeoutMs: TIMEOUT_MS }) : localRequest(url(side, path), headers);
 
-    before(async () => {
-      jobmeter = await createJobmeter({ profile: setup.posture as ProfileName, listener: false, hostname: 'matrix-host' });
-      jobmeter.recordRun({ task: 'matrix', runner: 'subprocess', outcome: 'success', durationSeconds: 1 });
-      jobmeter.setSnapshotSource(() => ({ sessions: { active: 1, tracked: 1, diskBytes: 8192, list: [{ id: 'sess-one', diskBytes: 8192, memoryCapPages: 4096 }] } }));
-      const options = setup.options({ peer });
-      remote = await serve(jobmeter, options, peer.hostAddress);
-      local = await serve(jobmeter, options, '127.0.0.1');
-    });
-
-    after(async () => {
-      await remote?.app.close();
-      await local?.app.close();
-      await jobmeter?.shutdown();
-    });
-
-    for (const c of setup.cases) {
-      test(`${c.side} · ${c.name} → ${c.status}`, async () => {
-        const path = c.path ?? PATH[setup.posture];
-        const counting = setup.posture === 'wasmrun' && c.status === 401;
-        const before = counting ? unauthorizedCount((await localRequest(url('loopback', PATH.wasmrun), bearer(WASM_KEY))).body) : 0;
-
-        const res = await send(c.side, path, c.headers);
-        assert.equal(res.status, c.status, `${setup.posture} · ${setup.name} · ${c.side} · ${c.name}`);
-        const wire = JSON.stringify(res);
-        for (const secret of SECRETS) assert.ok(!wire.includes(secret), 'the answer echoes no credential');
-
-        if (c.status === 200) {
-          assert.ok(isMetrics(res.headers), `metrics content type, got ${String(res.headers['content-type'])}`);
-          if (!path.includes('format=json')) assert.ok(res.body.includes(PREFIX[setup.posture]), `body has ${PREFIX[setup.posture]} series`);
-        } else {
-          assert.ok(!res.body.includes(PREFIX[setup.posture]), 'a refusal carries no metrics');
-          if (c.status === 404) {
-            const expected = await noRoute(path);
-            assert.equal(res.body, expected.body, 'a refused 404 is the host\'s "no route" 404');
-            assert.equal(res.headers['content-type'], expected.contentType);
-          }
-          if (c.status === 401) {
-            assert.equal(res.headers['www-authenticate'], 'Bearer');
-          }
-          // The process keeps serving after a refusal, on the same listener.
-          const health = await send(c.side, '/healthz');
-          assert.equal(health.status, 200);
-          assert.equal(health.body, 'ok\n');
-        }
-        if (counting) {
-          const after = unauthorizedCount((await localRequest(url('loopback', PATH.wasmrun), bearer(WASM_KEY))).body);
-          assert.equal(after, before + 1, 'wasmrun_agent_exec_rejected_total{reason="unauthorized"} +1');
-        }
-        c.check?.(res);
+      before(async () => {
+        jobmeter = await createJobmeter({ profile: setup.posture as ProfileName, listener: false, hostname: 'matrix-host' });
+        jobmeter.recordRun({ task: 'matrix', runner: 'subprocess', outcome: 'success', durationSeconds: 1 });
+        jobmeter.setSnapshotSource(() => ({ sessions: { active: 1, tracked: 1, diskBytes: 8192, list: [{ id: 'sess-one', diskBytes: 8192, memoryCapPages: 4096 }] } }));
+        const options = setup.options({ peer });
+        remote = await serve(mount, jobmeter, options, peer.hostAddress);
+        local = await serve(mount, jobmeter, options, '127.0.0.1');
       });
-    }
-  });
+
+      after(async () => {
+        await remote?.close();
+        await local?.close();
+        await jobmeter?.shutdown();
+      });
+
+      for (const c of setup.cases) {
+        test(`${c.side} · ${c.name} → ${c.status}`, async () => {
+          const path = c.path ?? PATH[setup.posture];
+          const counting = setup.posture === 'wasmrun' && c.status === 401;
+          const before = counting ? unauthorizedCount((await localRequest(url('loopback', PATH.wasmrun), bearer(WASM_KEY))).body) : 0;
+
+          const res = await send(c.side, path, c.headers);
+          assert.equal(res.status, c.status, `${mount} · ${setup.posture} · ${setup.name} · ${c.side} · ${c.name}`);
+          const wire = JSON.stringify(res);
+          for (const secret of SECRETS) assert.ok(!wire.includes(secret), 'the answer echoes no credential');
+
+          if (c.status === 200) {
+            assert.ok(isMetrics(res.headers), `metrics content type, got ${String(res.headers['content-type'])}`);
+            if (!path.includes('format=json')) assert.ok(res.body.includes(PREFIX[setup.posture]), `body has ${PREFIX[setup.posture]} series`);
+          } else {
+            assert.ok(!res.body.includes(PREFIX[setup.posture]), 'a refusal carries no metrics');
+            if (c.status === 404) {
+              const expected = await local.noRoute(path);
+              assert.equal(res.body, expected.body, 'a refused 404 is the host\'s "no route" 404');
+              assert.equal(res.headers['content-type'], expected.contentType);
+            }
+            if (c.status === 401) {
+              assert.equal(res.headers['www-authenticate'], 'Bearer');
+            }
+            // The process keeps serving after a refusal, on the same listener.
+            const health = await send(c.side, '/healthz');
+            assert.equal(health.status, 200);
+            assert.equal(health.body, 'ok\n');
+          }
+          if (counting) {
+            const after = unauthorizedCount((await localRequest(url('loopback', PATH.wasmrun), bearer(WASM_KEY))).body);
+            assert.equal(after, before + 1, 'wasmrun_agent_exec_rejected_total{reason="unauthorized"} +1');
+          }
+          c.check?.(res);
+        });
+      }
+    });
+  }
 }
 
 describe('afterwards', () => {

@@ -58,7 +58,7 @@ test('gzip when Accept-Encoding allows it, not when q=0', async () => {
 });
 
 /** A body without the process, runtime and host figures, which move between two scrapes. */
-const stable = (body: Buffer | string): string => body.toString().split('\n').filter((l) => !/process_|v8js_|system_/.test(l)).join('\n');
+const stable = (body: Buffer | string): string => body.toString().split('\n').filter((l) => !/process_|v8js_|system_|nodejs_/.test(l)).join('\n');
 
 test('zstd when Accept-Encoding prefers it; the same body as uncompressed, as gzip', async () => {
   const plain = await rawGet('/metrics', { 'accept-encoding': 'identity' });

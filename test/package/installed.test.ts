@@ -138,12 +138,14 @@ for (const [major, node] of [
       assert.equal(await within(exited, STEP_MS), 0, stderr);
     });
 
-    it('the library serves through the package exports, and its diag warnings reach the host', async () => {
+    it('the library serves through the package exports (its listener and the node:http handler), and its diag warnings reach the host', async () => {
       await writeFile(join(app, 'library.mjs'), await readFile(join(FIXTURES, 'library.mjs')));
       const r = await exec(node(), ['library.mjs'], {});
       assert.equal(r.code, 0, r.stderr);
-      const { body, warnings } = JSON.parse(r.stdout) as { body: string; warnings: string[] };
-      assert.match(body, /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m);
+      const { body, handlerBody, warnings } = JSON.parse(r.stdout) as { body: string; handlerBody: string; warnings: string[] };
+      for (const served of [body, handlerBody]) {
+        assert.match(served, /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m);
+      }
       assert.ok(warnings.some((w) => w.includes('NaN')), `the host's diag logger got the NaN warning: ${JSON.stringify(warnings)}`);
     });
 

@@ -66,10 +66,15 @@ test('wasmrun: open mode adds the per-session breakdown (id, disk_bytes, memory_
   assert.deepEqual(Object.keys(doc), [...WASMRUN_KEYS, 'sessions']);
   assert.deepEqual(doc.sessions, [
     { id: 'a1b2c3', disk_bytes: 8192, memory_cap_pages: 4096 },
-    { id: 'd4e5f6', disk_bytes: 8192, memory_cap_pages: null },
+    { id: 'd4e5f6', disk_bytes: 4096, memory_cap_pages: null },
+    { id: '0a9b8c', disk_bytes: 4096, memory_cap_pages: 1024 },
   ]);
+  // The demo's figures agree: as many listed as active, their disk bytes the aggregate.
+  const sessions = doc.sessions as { disk_bytes: number }[];
+  assert.equal(sessions.length, doc.sessions_active);
+  assert.equal(sessions.reduce((sum, x) => sum + x.disk_bytes, 0), doc.sessions_disk_bytes);
   const text = (await serveOnce('wasmrun', { feed: (jm) => jm.setSnapshotSource(() => snapshot) })).body;
-  assert.doesNotMatch(text, /a1b2c3|d4e5f6/, 'session ids never reach the Prometheus format');
+  assert.doesNotMatch(text, /a1b2c3|d4e5f6|0a9b8c/, 'session ids never reach the Prometheus format');
 });
 
 test('rm: the generic shape — families with name, type, help, unit and series; histograms with cumulative buckets', async () => {

@@ -1,0 +1,96 @@
+/**
+ * `createMetricsHandler`: the metrics route for a plain `node:http` server (or any framework that
+ * hands out Node's request and response), with the fastify plugin's options, postures,
+ * negotiation, compression, access log and request id: the request flow is metrics-route.ts's,
+ * the rendering scrape-handler.ts's. Needs no fastify.
+ *
+ * ```ts
+ * const metrics = createMetricsHandler({ jobmeter, posture: 'rm', token: process.env.RM_METRICS_TOKEN });
+ * createServer((req, res) => metrics(req, res) || myRoutes(req, res));
+ * ```
+ *
+ * The handler returns whether it took the request. It takes `GET`/`HEAD` of its path when the
+ * gate lets it through or refuses it with 401/403; it leaves the response untouched (returns
+ * false) for any other path or method, when the route is not mounted (`enabled: false`, rm with
+ * neither token nor CIDR), and for a refusal the posture answers with 404, so the host's own
+ * not-found answers, indistinguishable from no route. With the access log on, every request passed
+ * to it is logged and gets `X-Request-Id`, taken or not: pass it every request, first, as wasmrun
+ * logs every request.
+ *
+ * The client address is `socket.remoteAddress` (X-Forwarded-For only from `trustProxy`); a
+ * framework's own proxy setting (Express's `trust proxy`) does not reach the gates.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { createAccessLog, logExchange, setAccessLogTenant } from './access-log.ts';
+import { bodyStream, type ScrapeRequest } from './metrics-response.ts';
+import { createMetricsRoute } from './metrics-route.ts';
+import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
+import { describeMetricsRoute } from './route-options.ts';
+import type { ScrapeAnswer } from './scrape-handler.ts';
+
+export interface MetricsHandler {
+  /** Answers `request` when it is the metrics route's; false leaves `response` to the host. */
+  (request: IncomingMessage, response: ServerResponse): boolean;
+  /** What the handler serves, as {@link describeMetricsRoute} says it. */
+  readonly route: MetricsRouteInfo;
+  /**
+   * From now on a scrape gets 503 (`Retry-After: 1`) instead of starting a collection; call it
+   * when the host starts closing, before shutting the jobmeter down.
+   */
+  close(): void;
+}
+
+/** A request as Express (or connect) hands it: `originalUrl` is the URL before a mount point took its prefix. */
+interface MountedRequest extends IncomingMessage {
+  readonly originalUrl?: string;
+}
+
+/** @throws TypeError naming a bad option, as the plugin's registration does. */
+export function createMetricsHandler(opts: JobmeterMetricsOptions): MetricsHandler {
+  const route = createMetricsRoute(opts);
+  const o = route.options;
+  const log = o.enabled && o.accessLog !== undefined ? createAccessLog(o.accessLog) : undefined;
+
+  const handle = (request: MountedRequest, response: ServerResponse): boolean => {
+    if (log !== undefined) logExchange(log, request, response, request.originalUrl ?? request.url);
+    if (!route.mounted || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
+    const url = request.url ?? '/';
+    const q = url.indexOf('?');
+    if ((q === -1 ? url : url.slice(0, q)) !== o.path) return false;
+    const admission = route.admit({ peer: request.socket.remoteAddress, headers: request.headers });
+    if (!admission.ok) {
+      if (admission.answer === undefined) return false;
+      writeAnswer(request, response, admission.answer);
+      return true;
+    }
+    if (admission.tenant !== undefined) setAccessLogTenant(request, admission.tenant);
+    const scrape: ScrapeRequest = {
+      accept: request.headers.accept,
+      acceptEncoding: request.headers['accept-encoding'],
+      json: q !== -1 && new URLSearchParams(url.slice(q + 1)).get('format') === 'json',
+    };
+    void route.answer(scrape).then((answer) => writeAnswer(request, response, answer));
+    return true;
+  };
+  return Object.assign(handle, { route: describeMetricsRoute(opts), close: () => route.close() });
+}
+
+/** Writes an answer as the plugin's `sendAnswer` does; `HEAD` gets the headers only. */
+function writeAnswer(request: IncomingMessage, response: ServerResponse, answer: ScrapeAnswer): void {
+  if (response.destroyed) {
+    answer.release?.();
+    return;
+  }
+  response.statusCode = answer.status;
+  response.setHeader('content-type', answer.contentType);
+  response.setHeader('vary', 'Accept, Accept-Encoding');
+  if (answer.contentEncoding !== undefined) response.setHeader('content-encoding', answer.contentEncoding);
+  for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
+  response.setHeader('content-length', answer.length);
+  if (answer.release !== undefined) response.once('close', answer.release);
+  if (request.method === 'HEAD') response.end();
+  else if (answer.body.length === 1) response.end(answer.body[0]);
+  // In slices, as the plugin writes it; a client gone mid-body only ends the stream.
+  else bodyStream(answer.body).on('error', () => response.destroy()).pipe(response);
+}

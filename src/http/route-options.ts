@@ -1,0 +1,205 @@
+/**
+ * The options of a metrics route on a host's server (the fastify plugin, the node:http handler and
+ * the Express middleware take the same ones), checked and resolved in one place.
+ */
+import type { ExpositionFormat, Family } from '../exposition/types.ts';
+import type { Profile } from '../naming/types.ts';
+import type { AccessLogOptions } from './access-log.ts';
+import { checkPosture, compileGate, describeGate, type Credential, type Gate, type GateMode } from './gate.ts';
+import type { JsonView } from './metrics-response.ts';
+import { POSTURES, postureForProfile, type Posture, type PostureName } from './postures.ts';
+
+/** What a metrics route needs of a {@link Jobmeter}. */
+export interface MetricsSource {
+  scrape(): Promise<readonly Family[]>;
+  readonly format: 'negotiate' | ExpositionFormat;
+  readonly jsonView: JsonView;
+  readonly profile: Profile;
+  reject(reason: string): void;
+}
+
+export interface ApiKey {
+  /** The key a client sends as `Authorization: Bearer <key>`. */
+  readonly key: string;
+  /** The tenant it authenticates, written as `tenant=` in the access log. */
+  readonly tenant: string;
+}
+
+export interface JobmeterMetricsOptions {
+  /** The jobmeter whose metrics are served (`createJobmeter`'s result). Required. */
+  readonly jobmeter: MetricsSource;
+  /**
+   * A posture name (`otel`, `runwisp`, `wasmrun`, `crewshipd`, `rm`, `solti`) or a posture object.
+   * @default the jobmeter profile's original (`otel` for the native profile)
+   */
+  readonly posture?: PostureName | Posture;
+  /** The route. @default the posture's path: `/api/v1/metrics` for wasmrun, `/metrics` otherwise */
+  readonly path?: string;
+  /**
+   * `false` mounts nothing at all (runwisp's `[daemon] metrics_enabled = false`). Mounting the
+   * route is the opt-in, so this is true even for the opt-in runwisp posture. @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * A bearer token (crewshipd's CREWSHIP_METRICS_TOKEN, rm's RM_METRICS_TOKEN). Puts the bearer
+   * gate in force; an error under a posture without one. Never logged. @default none
+   */
+  readonly token?: string;
+  /** API keys and their tenants (wasmrun `--auth`); with `token`, all are accepted. @default [] */
+  readonly apiKeys?: readonly ApiKey[];
+  /** Networks allowed by the cidr gate (rm's RM_METRICS_TRUSTED_CIDR), as CIDRs or addresses. @default [] */
+  readonly trustedCidrs?: readonly string[];
+  /**
+   * Proxies (CIDRs or addresses) whose `X-Forwarded-For` is believed, walking right to left past
+   * trusted hops (rm's RM_TRUSTED_PROXY, runwisp's RUNWISP_TRUST_PROXY). `[]` trusts none.
+   * @default the posture's: loopback for crewshipd, none otherwise
+   */
+  readonly trustProxy?: readonly string[];
+  /**
+   * The key=value access line on every request of the server, with `X-Request-Id`; `true` writes
+   * to stderr, an object picks the stream, `-v` (verbose) and clock. @default the posture's (wasmrun: on)
+   */
+  readonly accessLog?: boolean | AccessLogOptions;
+  /**
+   * Scrapes being collected or rendered at once past which a scrape gets 503 (with `Retry-After:
+   * 1`). 0 means no limit: concurrent scrapes share one collection and one rendering, so a storm
+   * costs little; the limit bounds the rest. Negative is an error. @default 0
+   */
+  readonly maxInflightScrapes?: number;
+  /** Force a format, or `negotiate` from `Accept`. @default the jobmeter's (its profile's original) */
+  readonly format?: 'negotiate' | ExpositionFormat;
+  /**
+   * Serve `jobmeter_scrape_errors_total{cause}` after the collected families. Legacy profiles must
+   * not grow series their original never had. @default true for the native profile, false otherwise
+   */
+  readonly selfMetrics?: boolean;
+}
+
+/** Resolved once when the route is made; every default applied here. */
+export interface ResolvedRoute {
+  readonly enabled: boolean;
+  readonly path: string;
+  readonly gate: Gate;
+  readonly accessLog: AccessLogOptions | undefined;
+  readonly maxInflight: number;
+  readonly format: 'negotiate' | ExpositionFormat;
+  readonly json: JsonView;
+  readonly selfMetrics: boolean;
+  /** How many tokens / API keys the bearer gate accepts. */
+  readonly credentials: number;
+}
+
+/** Names the route in option errors, whichever server mounts it. */
+const NAME = 'jobmeter-metrics';
+
+/** What mounting a metrics route with these options does, for startup lines and tests. */
+export interface MetricsRouteInfo {
+  /** The route's path (the posture's when not given). */
+  readonly path: string;
+  readonly posture: string;
+  /** `open`, `gated`, or `unmounted` (no route registered). */
+  readonly mode: GateMode;
+  /** The gates in force, in words, without secrets: `loopback client or bearer token`. */
+  readonly description: string;
+}
+
+/** Resolves the options as mounting would. @throws TypeError naming a bad option. */
+export function describeMetricsRoute(opts: JobmeterMetricsOptions): MetricsRouteInfo {
+  const o = resolveRouteOptions(opts);
+  return {
+    path: o.path,
+    posture: o.gate.posture.name,
+    mode: o.gate.mode,
+    description: describeGate(o.gate, { credentials: o.credentials, cidrs: opts.trustedCidrs?.length ?? 0 }),
+  };
+}
+
+/** Applies every default and checks every option. @throws TypeError naming the option. */
+export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute {
+  const fail = (option: string, expected: string, got?: unknown): never => {
+    throw new TypeError(`${NAME}: option "${option}" must be ${expected}${got === undefined ? '' : ` (got ${describe(got)})`}`);
+  };
+  if (typeof opts !== 'object' || opts === null) fail('jobmeter', 'a jobmeter (createJobmeter result)');
+  const jm = opts.jobmeter;
+  if (typeof jm?.scrape !== 'function' || typeof jm.reject !== 'function' || jm.profile === undefined) {
+    fail('jobmeter', 'a jobmeter (createJobmeter result)', jm);
+  }
+
+  let posture: Posture;
+  if (opts.posture === undefined) posture = postureForProfile(jm.profile.name);
+  else if (typeof opts.posture === 'string') {
+    posture = POSTURES[opts.posture as PostureName] ?? fail('posture', `one of ${Object.keys(POSTURES).join(', ')} or a posture object`, opts.posture);
+  } else {
+    try {
+      checkPosture(opts.posture);
+    } catch (err) {
+      fail('posture', (err as Error).message);
+    }
+    posture = opts.posture;
+  }
+
+  const path = opts.path ?? posture.path;
+  if (typeof path !== 'string' || !/^\/[^\s?#]*$/.test(path)) fail('path', 'a path starting with / without spaces, ? or #', path);
+
+  const credentials: Credential[] = [];
+  if (opts.token !== undefined) {
+    if (typeof opts.token !== 'string' || opts.token === '' || /\s/.test(opts.token)) fail('token', 'a non-empty string without whitespace');
+    credentials.push({ token: opts.token });
+  }
+  if (opts.apiKeys !== undefined) {
+    if (!Array.isArray(opts.apiKeys)) fail('apiKeys', 'an array of { key, tenant }');
+    opts.apiKeys.forEach((k: ApiKey, i: number) => {
+      if (typeof k?.key !== 'string' || k.key === '' || /\s/.test(k.key)) fail(`apiKeys[${i}].key`, 'a non-empty string without whitespace');
+      if (typeof k.tenant !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(k.tenant)) fail(`apiKeys[${i}].tenant`, 'printable ASCII without spaces, 1 to 128 characters', k.tenant);
+      credentials.push({ token: k.key, tenant: k.tenant });
+    });
+  }
+  for (const name of ['trustedCidrs', 'trustProxy'] as const) {
+    const list = opts[name];
+    if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== 'string'))) fail(name, 'an array of CIDR strings');
+  }
+
+  let gate: Gate;
+  try {
+    gate = compileGate(posture, {
+      credentials,
+      ...(opts.trustedCidrs !== undefined ? { trustedCidrs: opts.trustedCidrs } : {}),
+      ...(opts.trustProxy !== undefined ? { trustedProxies: opts.trustProxy } : {}),
+    });
+  } catch (err) {
+    // compileGate names its field (credentials, trustedCidrs, trustedProxies); say it in option terms.
+    const message = (err as Error).message.replace(/^credentials(\[\d+\])?/, 'token/apiKeys').replace(/^trustedProxies/, 'trustProxy');
+    throw new TypeError(`${NAME}: option ${message}`);
+  }
+
+  const accessLogOption = opts.accessLog ?? posture.accessLog;
+  if (typeof accessLogOption !== 'boolean' && (typeof accessLogOption !== 'object' || accessLogOption === null)) {
+    fail('accessLog', 'a boolean or { stream, verbose, now }', accessLogOption);
+  }
+  const accessLog = accessLogOption === false ? undefined : accessLogOption === true ? {} : accessLogOption;
+
+  const maxInflight = opts.maxInflightScrapes ?? 0;
+  if (!Number.isSafeInteger(maxInflight) || maxInflight < 0) fail('maxInflightScrapes', 'an integer >= 0 (0: no limit)', maxInflight);
+
+  const format = opts.format ?? jm.format;
+  if (!['negotiate', 'text', 'openmetrics'].includes(format)) fail('format', 'negotiate, text or openmetrics', format);
+
+  const enabled = opts.enabled ?? true;
+  if (typeof enabled !== 'boolean') fail('enabled', 'a boolean', enabled);
+  const selfMetrics = opts.selfMetrics ?? jm.profile.kind === 'native';
+  if (typeof selfMetrics !== 'boolean') fail('selfMetrics', 'a boolean', selfMetrics);
+
+  // With auth on, only aggregates: the JSON view's extra members (wasmrun's sessions) are withheld.
+  const json: JsonView =
+    gate.authenticated && posture.withholdJsonExtraWhenAuthenticated && jm.jsonView.extra !== undefined
+      ? { shape: jm.jsonView.shape, ...(jm.jsonView.prefix !== undefined ? { prefix: jm.jsonView.prefix } : {}) }
+      : jm.jsonView;
+
+  return { enabled, path, gate, accessLog, maxInflight, format, json, selfMetrics, credentials: credentials.length };
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}
