@@ -5,7 +5,8 @@
  * runner error, a session; the host snapshot is derived from the same story at each collection:
  * its run history is the base plus every run recorded, its last failure the last failed run's
  * time, wasmrun's sessions the ones created and not yet expired (listed = active), rm's alpha host
- * backed up by its backup runs. Timestamps are relative to now.
+ * backed up by its backup runs. Timestamps are relative to now. Each run is recorded as if traced
+ * (a made-up sampled span), so the OpenMetrics and protobuf scrapes carry exemplars.
  *
  * It is written so that the originals' own alert expressions have data within a minute on a real
  * Prometheus: runwisp's `time() - runwisp_runs_last_failure_timestamp_seconds < 600` (a failure
@@ -13,6 +14,8 @@
  * `sum(increase(crewshipd_llm_cost_usd_total[1h])) > 5` (a runaway agent spending several dollars
  * a minute), rm's p95 job duration (backup runs every few ticks).
  */
+import { randomBytes } from 'node:crypto';
+import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import type { Recorder } from '../domain/recorder.ts';
 import type { HostSnapshot, SessionRecord } from '../domain/snapshot.ts';
 import type { Outcome } from '../domain/types.ts';
@@ -81,7 +84,9 @@ export function startLiveDemo(recorder: Recorder, profile: ProfileName, options:
   const timer = setInterval(() => {
     const runs = DEMO_RUNS[profile];
     const run = runs[tick % runs.length]!;
-    recorder.recordRun(run);
+    // Each run as if traced: a made-up sampled span, so the demo's duration buckets and finished
+    // counters carry exemplars (docs/exemplars.md).
+    recorder.recordRun({ ...run, context: demoTraceContext() });
     noteRun(run);
     if (profile === 'rm' && run.task === 'alpha' && run.kind === 'backup') {
       alphaBackup = { timeSeconds: now() / 1000, success: run.outcome === 'success' };
@@ -127,6 +132,11 @@ export function startLiveDemo(recorder: Recorder, profile: ProfileName, options:
     { ttlMillis: 0 },
   );
   return { stop: () => clearInterval(timer) };
+}
+
+/** A context holding a made-up sampled span (random ids), as a traced run's would. */
+function demoTraceContext(): Context {
+  return trace.setSpanContext(ROOT_CONTEXT, { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED });
 }
 
 /** The demo snapshot `s` seconds later: journals and ledgers grown, queues moving. */

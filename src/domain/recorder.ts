@@ -60,6 +60,11 @@ export interface FinishDetails {
 export interface FinishedRun extends RunAttributes, FinishDetails {
   readonly outcome: Outcome;
   readonly durationSeconds: number;
+  /**
+   * The OpenTelemetry context the run ran in: its sampled span becomes the run's exemplar
+   * (docs/exemplars.md). @default the context active at the call
+   */
+  readonly context?: Context;
 }
 
 /**
@@ -327,7 +332,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       const attrs = runAttributes(run);
       if (refused(RUN_FINISHED.name, attrs)) return;
       started.add(1, attrs);
-      finishRun(attrs, run.outcome, run.durationSeconds, run, undefined);
+      finishRun(attrs, run.outcome, run.durationSeconds, run, run.context);
     },
     reject(reason) {
       if (typeof reason !== 'string') return guard.drop(REQUEST_REJECTED.name, 'bad_attribute', reason);
