@@ -22,7 +22,7 @@ import type { JobmeterOptions } from './options.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 
 /** The `createJobmeter` options that make sense for a reader of someone else's provider. */
-export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments'> & {
+export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps'> & {
   /** Producers whose metrics join every collection, after the provider's own. @default [] */
   metricProducers?: MetricProducer[];
 };
@@ -39,7 +39,8 @@ export class JobmeterReader extends PullMetricReader {
   constructor(options: JobmeterReaderOptions = {}) {
     super(options.metricProducers ?? []);
     const choice = resolveProfileChoice(options.profile, options.hostInstruments);
-    const profile = buildProfile(choice, options.otelScopeInfo ?? true);
+    const built = buildProfile(choice, options.otelScopeInfo ?? true);
+    const profile: Profile = options.startTimestamps === true ? { ...built, startTimestamps: true } : built;
     this.profile = profile;
     const namer = profileNamer(profile, choice.hostInstruments, options.hostname);
     this.scrape = coalescedScrape(() => this.collectShared().then((r) => r.resourceMetrics), namer);

@@ -184,6 +184,15 @@ export interface JobmeterOptions {
    */
   otelScopeInfo?: boolean;
   /**
+   * Counters and histograms carry their start time on the pull endpoint: OpenMetrics `_created`
+   * samples and protobuf `created_timestamp` (text 0.0.4 has no place for it). Off by default, for
+   * every profile (the legacy originals never wrote them; client_golang leaves OpenMetrics
+   * `_created` off too): Prometheus 2.x stores each `_created` sample as a series of its own.
+   * Prometheus 3 with `--enable-feature=created-timestamp-zero-ingestion` reads both as the start
+   * of the series instead. @default false
+   */
+  startTimestamps?: boolean;
+  /**
    * Extra instruments the host declares, bounded like the domain's own (their attributes are
    * declared here): observable ones it feeds with `jobmeter.observe(name, callback)` (e.g. counts
    * it keeps in its database), and counters, up-down counters, histograms and gauges it records

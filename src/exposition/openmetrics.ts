@@ -17,7 +17,10 @@
  *   reason as above. Info families never get a `# UNIT` (the spec requires an empty unit).
  * - gauge, unknown: family and samples are `name`.
  * - histogram: family `name`; per series its `_bucket` lines (cumulative, ascending canonical `le`,
- *   `+Inf` equal to `_count`), then `_sum`, then `_count`. No `_created` (the model has none).
+ *   `+Inf` equal to `_count`), then `_sum`, then `_count`.
+ * - `_created`: a counter (`X_total`) or histogram series with a start time in the model
+ *   (`created`, which the naming stage sets only when the profile asks for start timestamps) is
+ *   followed by `X_created{...} <Unix seconds>`; without one, nothing.
  *
  * Families with no series are omitted entirely, as client_golang does (a family only appears once
  * it has a metric). The spec allows an empty family, but it carries no data, and omitting it keeps
@@ -60,7 +63,7 @@ function familyHeader(f: Family): string {
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
 export function* openMetricsPieces(families: readonly Family[], chunkBytes: number): Generator<Piece, void, undefined> {
-  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n' });
+  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n', created: true });
 }
 
 /**

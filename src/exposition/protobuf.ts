@@ -11,7 +11,8 @@
  * and omit `+Inf`, which Prometheus takes from `sample_count` (as client_golang writes them). A
  * series with native buckets (`HistogramSeries.native`) carries them too, beside its classic
  * buckets, as client_golang writes a histogram that has both: a Prometheus that scrapes native
- * histograms stores the native one, any other the classic buckets.
+ * histograms stores the native one, any other the classic buckets. A counter or histogram series
+ * with a start time (`created`) carries it as `created_timestamp`.
  *
  * The fields written are a subset of metrics.proto (proto2: every field written is present, a 0
  * or COUNTER included, as client_golang writes them; repeated scalars unpacked, as proto2 has
@@ -210,14 +211,27 @@ function labelsBound(labels: string): number {
   return 6 * labels.length + 32;
 }
 
-function writeNumberMetric(out: Out, field: number, labels: string, ascii: boolean, value: number): void {
-  out.ensure(labelsBound(labels) + 32);
+/** `created` (Unix ms) is written as the Counter's `created_timestamp` when given (counters only). */
+function writeNumberMetric(out: Out, field: number, labels: string, ascii: boolean, value: number, created?: number): void {
+  out.ensure(labelsBound(labels) + 64);
   const at = out.begin(4);
   writeLabels(out, labels, ascii);
-  out.buf[out.pos] = tag(field, LEN);
-  out.buf[out.pos + 1] = 9;
-  out.pos += 2;
+  const v = out.begin(field);
   out.double(1, value);
+  if (created !== undefined) writeTimestamp(out, 3, created);
+  out.end(v);
+  out.end(at);
+}
+
+/** A `google.protobuf.Timestamp` field (seconds, nanos) from Unix milliseconds. */
+function writeTimestamp(out: Out, field: number, ms: number): void {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1e6));
+  const at = out.begin(field);
+  out.buf[out.pos++] = tag(1, VARINT);
+  out.varint(seconds);
+  out.buf[out.pos++] = tag(2, VARINT);
+  out.varint(nanos);
   out.end(at);
 }
 
@@ -242,6 +256,7 @@ function writeHistogramMetric(out: Out, s: HistogramSeries, ascii: boolean): voi
     out.double(2, bounds[b]!);
     out.end(bucket);
   }
+  if (s.created !== undefined) writeTimestamp(out, 15, s.created);
   if (native !== undefined) writeNative(out, native);
   out.end(h);
   out.end(at);
@@ -365,11 +380,12 @@ function* pieces(family: Family, out: Out): Generator<Buffer, void, undefined> {
       const field = VALUE_FIELD[family.type];
       const labels = columns!.labels;
       const values = columns!.values;
+      const created = family.type === 'counter' ? columns!.created : undefined;
       // An info sample is always 1, as the text renderers write it.
       const info = family.type === 'info';
       for (let i = from; i < to; i++) {
         const l = labels[i]!;
-        writeNumberMetric(out, field, l, asciiFamily || isAscii(l), info ? 1 : values[i]!);
+        writeNumberMetric(out, field, l, asciiFamily || isAscii(l), info ? 1 : values[i]!, created?.[i]);
       }
     }
     yield EMPTY;

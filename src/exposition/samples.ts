@@ -79,7 +79,8 @@ export function numberColumns(f: NumberFamily): NumberColumns {
 
 /**
  * Writes `name{labels} value` lines for series `from..` of `columns`; returns the index of the
- * first series not written. With `constantOne` every value is written as `1` (info samples).
+ * first series not written. With `constantOne` every value is written as `1` (info samples). With
+ * `createdName`, each series' `columns.created` follows its line as `createdName{labels} seconds`.
  */
 export function writeNumberSeries(
   sink: Sink,
@@ -88,7 +89,9 @@ export function writeNumberSeries(
   from: number,
   limit: number,
   constantOne: boolean,
+  createdName?: string,
 ): number {
+  if (createdName !== undefined && columns.created !== undefined) return writeWithCreated(sink, name, columns, columns.created, from, limit, createdName);
   const bare = name + ' ';
   const open = name + '{';
   const labelsOf = columns.labels;
@@ -108,6 +111,27 @@ export function writeNumberSeries(
   return i;
 }
 
+/** {@link writeNumberSeries} with a `_created` line after each series (OpenMetrics counters). */
+function writeWithCreated(sink: Sink, name: string, columns: NumberColumns, created: readonly number[], from: number, limit: number, createdName: string): number {
+  const n = columns.labels.length;
+  let out = sink.out;
+  let i = from;
+  while (i < n) {
+    const labels = columns.labels[i]!;
+    const close = labels === '' ? ' ' : '{' + labels + '} ';
+    out += name + close + valueLine(columns.values[i]!) + createdName + close + createdLine(created[i]!);
+    i++;
+    if (out.length >= limit) break;
+  }
+  sink.out = out;
+  return i;
+}
+
+/** A start time (Unix ms) as an OpenMetrics `_created` value: seconds, and its newline. */
+function createdLine(ms: number): string {
+  return formatSampleValue(ms / 1000) + '\n';
+}
+
 /**
  * Writes the `_bucket` (cumulative, ascending `le`, `+Inf` = `count`), `_sum` and `_count` lines of
  * each series of `series[from..]`, series by series; returns the index of the first series not
@@ -120,7 +144,10 @@ export function writeHistogramSeries(
   from: number,
   limit: number,
   layoutOf: (bounds: readonly number[]) => LeLayout,
+  created = false,
 ): number {
+  const createdOpen = name + '_created{';
+  const createdBare = name + '_created ';
   const bucketOpen = name + '_bucket{';
   const bucketBare = bucketOpen + 'le="';
   const sumOpen = name + '_sum{';
@@ -168,6 +195,7 @@ export function writeHistogramSeries(
     const sumLine = valueLine(s.sum);
     out += head + '+Inf"} ' + countLine;
     out += labels === '' ? sumBare + sumLine + countBare + countLine : sumOpen + labels + '} ' + sumLine + countOpen + labels + '} ' + countLine;
+    if (created && s.created !== undefined) out += (labels === '' ? createdBare : createdOpen + labels + '} ') + createdLine(s.created);
     if (out.length >= limit) break;
   }
   sink.out = out;
@@ -182,6 +210,8 @@ export interface Dialect {
   layoutOf(bounds: readonly number[]): LeLayout;
   /** What ends the exposition (`# EOF\n` in OpenMetrics); `''` for nothing. */
   readonly end: string;
+  /** Series' start times as `_created` samples (OpenMetrics; text 0.0.4 has none). */
+  readonly created?: boolean;
 }
 
 /**
@@ -198,14 +228,16 @@ export function* familyPieces(families: readonly Family[], chunkBytes: number, d
     const n = columns === undefined ? f.series.length : columns.labels.length;
     if (n === 0) continue;
     const header = dialect.header(f);
+    // A counter's start time is `<family>_created`; one written as `unknown` (no `_total`) has none.
+    const createdName = dialect.created === true && f.type === 'counter' && f.name.endsWith('_total') ? f.name.slice(0, -6) + '_created' : undefined;
     sink.out += header;
     if (ascii && (f.ascii !== true || !isAscii(header))) ascii = false;
     let i = 0;
     while (i < n) {
       i =
         columns === undefined
-          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, dialect.layoutOf)
-          : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info');
+          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, dialect.layoutOf, dialect.created === true)
+          : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info', createdName);
       if (sink.out.length >= chunkBytes) {
         yield { text: sink.out, ascii };
         sink.out = '';

@@ -17,6 +17,11 @@ export interface NumberSeries {
    */
   readonly labels: string;
   readonly value: number;
+  /**
+   * Optional, counters only: when the series started counting (its OTel start time), Unix
+   * milliseconds. Written as OpenMetrics `_created` and protobuf `created_timestamp`.
+   */
+  readonly created?: number;
 }
 
 /** One histogram series (one label set). */
@@ -44,6 +49,8 @@ export interface HistogramSeries {
    * text renderers, which have no native form, write the classic buckets only.
    */
   readonly native?: NativeBuckets;
+  /** Optional: when the series started (its OTel start time), Unix milliseconds; as {@link NumberSeries.created}. */
+  readonly created?: number;
 }
 
 /**
@@ -69,6 +76,8 @@ export interface NumberColumns {
   readonly labels: readonly string[];
   /** One per series, in the same order. */
   readonly values: readonly number[];
+  /** Optional, counters only: each series' {@link NumberSeries.created}, in the same order. */
+  readonly created?: readonly number[];
 }
 
 export interface NumberFamily {

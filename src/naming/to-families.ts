@@ -5,7 +5,7 @@
  * steady-state scrape only checks identities and copies numbers.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { diag, type Attributes, type AttributeValue } from '@opentelemetry/api';
+import { diag, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
@@ -30,6 +30,8 @@ interface FamilyBuilder {
   /** Number families. */
   readonly labels: string[];
   readonly values: number[];
+  /** Counter families of a profile with start timestamps: each series' start, Unix ms. */
+  readonly created: number[] | undefined;
   /** Histogram families. */
   readonly series: HistogramSeries[];
   index: Map<string, number> | undefined;
@@ -37,8 +39,9 @@ interface FamilyBuilder {
   ascii: boolean;
 }
 
-function newBuilder(family: CompiledRule['family'], merges: boolean): FamilyBuilder {
-  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], series: [], index: merges ? new Map() : undefined, ascii: true };
+function newBuilder(family: CompiledRule['family'], merges: boolean, starts: boolean): FamilyBuilder {
+  const created = starts && family.type === 'counter' ? [] : undefined;
+  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], created, series: [], index: merges ? new Map() : undefined, ascii: true };
 }
 
 function seriesCount(b: FamilyBuilder): number {
@@ -48,7 +51,7 @@ function seriesCount(b: FamilyBuilder): number {
 /** The finished family. A number family's `series` objects are made only if someone reads them. */
 function toFamily(b: FamilyBuilder): Family {
   if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii };
-  const columns = { labels: b.labels, values: b.values };
+  const columns = b.created === undefined ? { labels: b.labels, values: b.values } : { labels: b.labels, values: b.values, created: b.created };
   let rows: NumberSeries[] | undefined;
   const family: NumberFamily = {
     name: b.name,
@@ -58,7 +61,8 @@ function toFamily(b: FamilyBuilder): Family {
     columns,
     ascii: b.ascii,
     get series(): NumberSeries[] {
-      return (rows ??= columns.labels.map((labels, i) => ({ labels, value: columns.values[i]! })));
+      const created = b.created;
+      return (rows ??= columns.labels.map((labels, i) => (created === undefined ? { labels, value: columns.values[i]! } : { labels, value: columns.values[i]!, created: created[i]! })));
     },
   };
   return family;
@@ -122,14 +126,17 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   const sorted = profile.kind === 'table' && profile.order === 'sorted';
   const tableFamilies = new Set(seeded.map((r) => r.name)).size;
   const hostNative = profile.kind === 'table' && options.hostInstruments === 'native';
+  const starts = profile.startTimestamps === true;
+  /** When a zero-filled series with no source yet started: when this namer did. */
+  const born = Date.now();
   const own = options.ownInstruments ?? new Set<string>();
   const clashes = new Set<string>();
   /** The rules that render one instrument of one scope under this profile. */
   const compile = (metric: MetricData, scopeName: string, scopeVersion: string | undefined): readonly CompiledRule[] => {
     const named = ruleMap.get(metric.descriptor.name);
-    if (named !== undefined) return named.map((r) => compileTableRule(r, constLabels));
+    if (named !== undefined) return named.map((r) => compileTableRule(r, constLabels, starts));
     if (profile.kind === 'native') return compileNative(profile, metric, scopeName, scopeVersion);
-    if (hostNative && !own.has(metric.descriptor.name)) return compileNative(HOST_NATIVE, metric, scopeName, scopeVersion);
+    if (hostNative && !own.has(metric.descriptor.name)) return compileNative(starts ? { ...HOST_NATIVE, startTimestamps: true } : HOST_NATIVE, metric, scopeName, scopeVersion);
     return [];
   };
   let targetInfo: { attributes: Attributes; family: Family } | undefined;
@@ -147,7 +154,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         if (builders.has(rule.name)) continue;
         // The host's own rules on the native profile claim their names like any native family.
         if (claims !== undefined && !claim(claims, { name: rule.name, type: rule.type })) continue;
-        const builder = newBuilder({ name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' }, true);
+        const builder = newBuilder({ name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' }, true, starts);
         builders.set(rule.name, builder);
         order.push(builder);
       }
@@ -178,7 +185,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
             // name another family (or jobmeter's self-metric) already has is dropped, first come
             // first served (target_info, jobmeter's own, then ingested ones).
             if (claims !== undefined && !claim(claims, rule.family)) continue;
-            builder = newBuilder(rule.family, rule.merges);
+            builder = newBuilder(rule.family, rule.merges, starts);
             builders.set(rule.family.name, builder);
             order.push(builder);
           } else {
@@ -199,7 +206,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         yield;
       }
     }
-    if (seeded.length > 0) zeroFill(seeded, builders, constLabels, held);
+    if (seeded.length > 0) zeroFill(seeded, builders, constLabels, held, born);
     if (sorted) sortTableFamilies(order, tableFamilies);
     for (const [key, entry] of compiled) if (entry.pass < current - 1) compiled.delete(key);
     const families: Family[] = info === undefined ? [] : [info];
@@ -276,17 +283,31 @@ function indexOf(b: FamilyBuilder): Map<string, number> {
   return index;
 }
 
-function addNumber(out: FamilyBuilder, labels: string, value: number): void {
+/** Adds a series, or adds `value` to the one with these labels; `created` counts only for a family that keeps start times (then the earliest wins). */
+function addNumber(out: FamilyBuilder, labels: string, value: number, created = 0): void {
   if (out.index !== undefined) {
     const at = out.index.get(labels);
     if (at !== undefined) {
       out.values[at]! += value;
+      if (out.created !== undefined && created < out.created[at]!) out.created[at] = created;
       return;
     }
     out.index.set(labels, out.labels.length);
   }
   out.labels.push(labels);
   out.values.push(value);
+  out.created?.push(created);
+}
+
+let lastStart: HrTime | undefined;
+let lastStartMillis = 0;
+/** A point's start time in Unix ms (producers share one HrTime across points: converted once). */
+function startMillis(t: HrTime): number {
+  if (t !== lastStart) {
+    lastStart = t;
+    lastStartMillis = t[0] * 1000 + t[1] / 1e6;
+  }
+  return lastStartMillis;
 }
 
 function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
@@ -306,7 +327,7 @@ function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
     const native = addNative(prev.native, series.native);
     const classic = classicBuckets(native);
     const merged = { labels, bounds: classic.bounds, counts: classic.counts, sum: prev.sum + series.sum, count: prev.count + series.count, native };
-    out.series[at] = prev.prefix === undefined ? merged : { ...merged, prefix: prev.prefix };
+    out.series[at] = withExtras(merged, prev, series);
     return;
   }
   // Different bucket layouts cannot be summed (an exponential histogram beside an explicit one, or
@@ -314,7 +335,13 @@ function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
   if (prev.bounds.length !== series.bounds.length || prev.bounds.some((b, i) => b !== series.bounds[i])) return;
   const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
   const merged = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count };
-  out.series[at] = prev.prefix === undefined ? merged : { ...merged, prefix: prev.prefix };
+  out.series[at] = withExtras(merged, prev, series);
+}
+
+/** A merged histogram series with the first one's line prefix and the earlier start time of the two. */
+function withExtras(merged: HistogramSeries, prev: HistogramSeries, next: HistogramSeries): HistogramSeries {
+  const created = prev.created === undefined ? next.created : next.created === undefined ? prev.created : Math.min(prev.created, next.created);
+  return { ...merged, ...(prev.prefix !== undefined && { prefix: prev.prefix }), ...(created !== undefined && { created }) };
 }
 
 /** Whether two native histograms have the same classic `le` set (so the same bounds array serves both). */
@@ -390,7 +417,7 @@ class SeriesCache {
   }
 
   /** The histogram series at position `i`: the last one when nothing changed. */
-  histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number): HistogramSeries {
+  histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number, created: number | undefined): HistogramSeries {
     const prev = this.histograms[i];
     const same = prev !== undefined && this.attributes[i] === attributes;
     const labels = this.labelsAt(i, attributes);
@@ -398,13 +425,15 @@ class SeriesCache {
     const counts = h.buckets.counts;
     let prefix: string | undefined;
     if (same) {
-      if (prev.count === h.count && prev.sum === sum && prev.bounds === bounds && sameCounts(prev.counts, counts)) return prev;
+      if (prev.count === h.count && prev.sum === sum && prev.bounds === bounds && prev.created === created && sameCounts(prev.counts, counts)) return prev;
       prefix = prev.prefix;
     } else {
       prefix = this.#prefix?.(labels);
     }
     const series: HistogramSeries =
-      prefix === undefined ? { labels, bounds, counts, sum, count: h.count } : { labels, bounds, counts, sum, count: h.count, prefix };
+      prefix === undefined && created === undefined
+        ? { labels, bounds, counts, sum, count: h.count }
+        : { labels, bounds, counts, sum, count: h.count, ...(prefix !== undefined && { prefix }), ...(created !== undefined && { created }) };
     return (this.histograms[i] = series);
   }
 
@@ -414,7 +443,7 @@ class SeriesCache {
    * factors other than powers of two have no native form). The last series when nothing changed,
    * its bounds array when the bucket layout did not (renderers cache `le` strings by identity).
    */
-  exponential(i: number, attributes: Attributes, h: ExponentialHistogram, scale: number, native: boolean): HistogramSeries {
+  exponential(i: number, attributes: Attributes, h: ExponentialHistogram, scale: number, native: boolean, created: number | undefined): HistogramSeries {
     const prev = this.histograms[i];
     const same = prev !== undefined && this.attributes[i] === attributes;
     const labels = this.labelsAt(i, attributes);
@@ -428,7 +457,7 @@ class SeriesCache {
     if (same) {
       if (buckets !== undefined && last !== undefined && sameLayout(last, buckets)) {
         bounds = prev.bounds;
-        if (prev.count === h.count && prev.sum === sum && sameCounts(prev.counts, classic.counts)) return prev;
+        if (prev.count === h.count && prev.sum === sum && prev.created === created && sameCounts(prev.counts, classic.counts)) return prev;
       }
       prefix = prev.prefix;
     } else {
@@ -436,7 +465,10 @@ class SeriesCache {
     }
     const series: HistogramSeries = { labels, bounds, counts: classic.counts, sum, count: h.count };
     const withNative = native && scale === 1 && buckets !== undefined;
-    return (this.histograms[i] = prefix === undefined && !withNative ? series : { ...series, ...(prefix !== undefined && { prefix }), ...(withNative && { native: buckets }) });
+    return (this.histograms[i] =
+      prefix === undefined && !withNative && created === undefined
+        ? series
+        : { ...series, ...(prefix !== undefined && { prefix }), ...(withNative && { native: buckets }), ...(created !== undefined && { created }) });
   }
 
   /** Drops positions past `n` (the collection had fewer points). */
@@ -578,6 +610,7 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
     type === 'histogram' ? (labels) => bucketLinePrefix(name, labels) : undefined,
   );
   const intern = boundsInterner();
+  const starts = profile.startTimestamps === true;
   return [
     {
       family: { name, type, help: metric.descriptor.description, unit },
@@ -587,17 +620,17 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
         if (m.dataPointType === DataPointType.HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<Histogram>;
-            addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, 1));
+            addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, 1, starts ? startMillis(dp.startTime) : undefined));
           }
         } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<ExponentialHistogram>;
-            addHistogram(out, cache.exponential(i, dp.attributes, dp.value, 1, true));
+            addHistogram(out, cache.exponential(i, dp.attributes, dp.value, 1, true, starts ? startMillis(dp.startTime) : undefined));
           }
         } else {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<number>;
-            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value);
+            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value, out.created === undefined ? 0 : startMillis(dp.startTime));
           }
         }
         cache.trim(points.length);
@@ -618,7 +651,7 @@ function scaled(value: number, scale: number): number {
   return scale === 1 ? value : Math.round(value * scale * 1e6) / 1e6;
 }
 
-function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
+function compileTableRule(rule: FamilyRule, constLabels: string, starts: boolean): CompiledRule {
   const pairs = rule.labels ?? [];
   const attrKeys = pairs.map(([attr]) => attr);
   const valueMaps = attrKeys.map((k) => rule.values?.[k]);
@@ -656,23 +689,25 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
       if (m.dataPointType === DataPointType.HISTOGRAM) {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<Histogram>;
-          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale));
-          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count);
-          else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale));
+          const created = starts ? startMillis(dp.startTime) : 0;
+          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale), created);
+          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
+          else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale, starts ? created : undefined));
         }
       } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
         // A host View gave the instrument base-2 exponential buckets: the family keeps its name
         // and type, its buckets are the exponential ones (native in protobuf when unscaled).
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<ExponentialHistogram>;
-          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale));
-          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count);
-          else addHistogram(out, cache.exponential(i, dp.attributes, dp.value, scale, true));
+          const created = starts ? startMillis(dp.startTime) : 0;
+          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale), created);
+          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
+          else addHistogram(out, cache.exponential(i, dp.attributes, dp.value, scale, true, starts ? created : undefined));
         }
       } else {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<number>;
-          addNumber(out, cache.labelsAt(i, dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale));
+          addNumber(out, cache.labelsAt(i, dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale), out.created === undefined ? 0 : startMillis(dp.startTime));
         }
       }
       cache.trim(points.length);
@@ -699,6 +734,10 @@ function sortTableFamilies(order: FamilyBuilder[], count: number): void {
     const values = at.map((i) => b.values[i]!);
     b.labels.splice(0, labels.length, ...labels);
     b.values.splice(0, values.length, ...values);
+    if (b.created !== undefined) {
+      const created = at.map((i) => b.created![i]!);
+      b.created.splice(0, created.length, ...created);
+    }
     if (b.index !== undefined) b.index = indexOf(b);
   }
 }
@@ -720,7 +759,7 @@ interface Held {
  * and when a source comes back from lower down, its values count on from there (`held`, per
  * family and label string). Gauges fill with 0, a level.
  */
-function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuilder>, constLabels: string, held: Map<string, Held>): void {
+function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuilder>, constLabels: string, held: Map<string, Held>, born: number): void {
   for (const rule of rules) {
     const builder = builders.get(rule.name)!;
     // Zero-filling is for counters and gauges: a histogram has no single value to zero.
@@ -737,15 +776,19 @@ function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuil
       h.last = current === undefined ? h.last : h.offset + current;
       return h.last;
     };
-    if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, served(constLabels, undefined));
+    // A zero-filled counter counts on from what it last served, across its sources: it started
+    // when this namer did.
+    if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, served(constLabels, undefined), born);
     else if (rule.emitZero && counter && builder.labels.length === 1 && builder.labels[0] === constLabels) {
       builder.values[0] = served(constLabels, builder.values[0]!);
+      if (builder.created !== undefined) builder.created[0] = born;
     }
     if (builder.ascii && !isAscii(constLabels)) builder.ascii = false;
     if (rule.zeroFill === undefined) continue;
     for (const [label, words] of Object.entries(rule.zeroFill)) {
       const labels: string[] = [];
       const values: number[] = [];
+      const created: number[] = [];
       const taken = new Set<number>();
       for (const word of words) {
         let l = label + '="' + escapeLabelValue(word) + '"';
@@ -753,6 +796,7 @@ function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuil
         if (builder.ascii && !isAscii(l)) builder.ascii = false;
         const at = builder.index!.get(l);
         labels.push(l);
+        created.push(born);
         if (at === undefined) values.push(served(l, undefined));
         else {
           values.push(served(l, builder.values[at]!));
@@ -763,12 +807,15 @@ function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuil
         if (taken.has(i)) continue;
         labels.push(builder.labels[i]!);
         values.push(builder.values[i]!);
+        created.push(builder.created?.[i] ?? born);
       }
       builder.labels.length = 0;
       builder.values.length = 0;
+      if (builder.created !== undefined) builder.created.length = 0;
       for (let i = 0; i < labels.length; i++) {
         builder.labels.push(labels[i]!);
         builder.values.push(values[i]!);
+        builder.created?.push(created[i]!);
       }
       builder.index = indexOf(builder);
     }

@@ -47,6 +47,8 @@ export interface TableProfile {
   readonly rules: readonly FamilyRule[];
   /** Histogram buckets that differ from the canonical instrument's (instrument → bounds). */
   readonly buckets?: Readonly<Record<string, readonly number[]>>;
+  /** As {@link NativeProfile.startTimestamps}; the originals never wrote them. @default false */
+  readonly startTimestamps?: boolean;
   /** The original's cache policy for its host-derived block (crewshipd: 15 s). */
   readonly snapshot?: { readonly ttlMillis?: number; readonly timeoutMillis?: number };
   /**
@@ -78,6 +80,14 @@ export interface NativeProfile {
   readonly format: 'negotiate';
   /** Emit `target_info` and the `otel_scope_name`/`otel_scope_version` labels. */
   readonly scopeInfo: boolean;
+  /**
+   * Counters and histograms carry their start time (`created` in the exposition model): OpenMetrics
+   * `_created` samples, protobuf `created_timestamp`. Off by default, as client_golang's
+   * `EnableOpenMetricsTextCreatedSamples`: Prometheus 2.x stores an OpenMetrics `_created` sample
+   * as a series of its own (one more per counter and histogram series); Prometheus 3 reads both as
+   * start times with its `created-timestamp-zero-ingestion` feature. @default false
+   */
+  readonly startTimestamps?: boolean;
   /** The host's own rules: the instruments they name are rendered by them instead of natively. */
   readonly rules?: readonly FamilyRule[];
 }
