@@ -28,14 +28,15 @@
  */
 import type { Family } from './types.ts';
 import type { Piece } from './samples.ts';
-import { checkChunkBytes, familyPieces, renderWhole } from './samples.ts';
+import { checkChunkBytes, familyPieces, metadataName, renderWhole } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
 import { escapeHelpOpenMetrics } from './escape.ts';
 
 function header(familyName: string, type: string, unit: string, help: string): string {
-  let h = '# TYPE ' + familyName + ' ' + type + '\n';
-  if (unit !== '' && familyName.endsWith('_' + unit)) h += '# UNIT ' + familyName + ' ' + unit + '\n';
-  if (help !== '') h += '# HELP ' + familyName + ' ' + escapeHelpOpenMetrics(help) + '\n';
+  const name = metadataName(familyName);
+  let h = '# TYPE ' + name + ' ' + type + '\n';
+  if (unit !== '' && familyName.endsWith('_' + unit)) h += '# UNIT ' + name + ' ' + unit + '\n';
+  if (help !== '') h += '# HELP ' + name + ' ' + escapeHelpOpenMetrics(help) + '\n';
   return h;
 }
 

@@ -172,6 +172,11 @@ function writeLabels(out: Out, labels: string, ascii: boolean): void {
     const pairAt = pos;
     pos += 4;
     let c = labels.charCodeAt(i);
+    if (c === 34 /* " */) {
+      // A quoted (UTF-8) label name.
+      out.pos = start;
+      return writeLabels(out, labels, false);
+    }
     while (c !== 61 /* = */ && i < n) {
       buf[pos++] = c;
       c = labels.charCodeAt(++i);

@@ -13,6 +13,24 @@
 import type { Family, HistogramFamily, HistogramSeries, NumberColumns, NumberFamily } from './types.ts';
 import type { LeLayout } from './numbers.ts';
 import { formatSampleValue } from './numbers.ts';
+import { escapeLabelValue, isClassicMetricName } from './escape.ts';
+
+/**
+ * How a sample line of metric `name` opens, with labels (`open`, then the labels and `} `) and
+ * without (`bare`): `name{` / `name ` for a classic name; `{"name",` / `{"name"} ` for a UTF-8 one,
+ * the syntax of text 1.0.0 and OpenMetrics with `escaping=allow-utf-8` (only then are such names
+ * served: exposition/escape-names.ts escapes them for any other scraper).
+ */
+export function sampleOpeners(name: string): { open: string; bare: string } {
+  if (isClassicMetricName(name)) return { open: name + '{', bare: name + ' ' };
+  const q = '{"' + escapeLabelValue(name) + '"';
+  return { open: q + ',', bare: q + '} ' };
+}
+
+/** A metric name in a `# TYPE`/`# HELP`/`# UNIT` line: quoted when not classic. */
+export function metadataName(name: string): string {
+  return isClassicMetricName(name) ? name : '"' + escapeLabelValue(name) + '"';
+}
 
 /** The output being built; loops read it once and write it back once. */
 export interface Sink {
@@ -92,8 +110,7 @@ export function writeNumberSeries(
   createdName?: string,
 ): number {
   if (createdName !== undefined && columns.created !== undefined) return writeWithCreated(sink, name, columns, columns.created, from, limit, createdName);
-  const bare = name + ' ';
-  const open = name + '{';
+  const { bare, open } = sampleOpeners(name);
   const labelsOf = columns.labels;
   const values = columns.values;
   const n = labelsOf.length;
@@ -114,12 +131,14 @@ export function writeNumberSeries(
 /** {@link writeNumberSeries} with a `_created` line after each series (OpenMetrics counters). */
 function writeWithCreated(sink: Sink, name: string, columns: NumberColumns, created: readonly number[], from: number, limit: number, createdName: string): number {
   const n = columns.labels.length;
+  const sample = sampleOpeners(name);
+  const createdSample = sampleOpeners(createdName);
   let out = sink.out;
   let i = from;
   while (i < n) {
     const labels = columns.labels[i]!;
-    const close = labels === '' ? ' ' : '{' + labels + '} ';
-    out += name + close + valueLine(columns.values[i]!) + createdName + close + createdLine(created[i]!);
+    if (labels === '') out += sample.bare + valueLine(columns.values[i]!) + createdSample.bare + createdLine(created[i]!);
+    else out += sample.open + labels + '} ' + valueLine(columns.values[i]!) + createdSample.open + labels + '} ' + createdLine(created[i]!);
     i++;
     if (out.length >= limit) break;
   }
@@ -146,14 +165,11 @@ export function writeHistogramSeries(
   layoutOf: (bounds: readonly number[]) => LeLayout,
   created = false,
 ): number {
-  const createdOpen = name + '_created{';
-  const createdBare = name + '_created ';
-  const bucketOpen = name + '_bucket{';
+  const { open: createdOpen, bare: createdBare } = sampleOpeners(name + '_created');
+  const bucketOpen = sampleOpeners(name + '_bucket').open;
   const bucketBare = bucketOpen + 'le="';
-  const sumOpen = name + '_sum{';
-  const sumBare = name + '_sum ';
-  const countOpen = name + '_count{';
-  const countBare = name + '_count ';
+  const { open: sumOpen, bare: sumBare } = sampleOpeners(name + '_sum');
+  const { open: countOpen, bare: countBare } = sampleOpeners(name + '_count');
   const n = series.length;
   let out = sink.out;
   let lastBounds: readonly number[] | null = null;

@@ -109,6 +109,13 @@ export interface NumberFamily {
    * must be right; renderers do not check the labels.
    */
   readonly ascii?: boolean;
+  /**
+   * Optional: `true` when the family's name or label names may be outside the classic character
+   * set (a label string then writes such a name quoted, `"http.method"="GET"`). Such a family is
+   * served as it is only to a scraper that negotiated `escaping=allow-utf-8`; escape-names.ts
+   * escapes it for any other. Absent: every name is classic.
+   */
+  readonly utf8Names?: boolean;
 }
 
 export interface HistogramFamily {
@@ -119,6 +126,8 @@ export interface HistogramFamily {
   readonly series: readonly HistogramSeries[];
   /** As {@link NumberFamily.ascii}. */
   readonly ascii?: boolean;
+  /** As {@link NumberFamily.utf8Names}. */
+  readonly utf8Names?: boolean;
 }
 
 export type Family = NumberFamily | HistogramFamily;

@@ -7,11 +7,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { diag, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { escapeLabelValue } from '../exposition/escape.ts';
+import { escapeLabelValue, isClassicMetricName, labelNameText } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
 import type { Family, FamilyType, HistogramSeries, NativeBuckets, NumberFamily, NumberSeries } from '../exposition/types.ts';
 import { addNative, classicBuckets, classicOfExponential, nativeBuckets } from './exponential.ts';
-import { claimedNames, prometheusName, sanitizeLabelName } from './prometheus-names.ts';
+import { claimedNames, DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName, sanitizeLabelName } from './prometheus-names.ts';
 import { compareByLabelValues, compareNames } from './series-order.ts';
 import type { FamilyRule, NativeProfile, Profile } from './types.ts';
 
@@ -37,11 +37,13 @@ interface FamilyBuilder {
   index: Map<string, number> | undefined;
   /** Every label string added so far is ASCII (the exposition model's `ascii`). */
   ascii: boolean;
+  /** Names may be UTF-8 (the exposition model's `utf8Names`). */
+  readonly utf8: boolean;
 }
 
 function newBuilder(family: CompiledRule['family'], merges: boolean, starts: boolean): FamilyBuilder {
   const created = starts && family.type === 'counter' ? [] : undefined;
-  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], created, series: [], index: merges ? new Map() : undefined, ascii: true };
+  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], created, series: [], index: merges ? new Map() : undefined, ascii: true, utf8: family.utf8 === true };
 }
 
 function seriesCount(b: FamilyBuilder): number {
@@ -50,7 +52,7 @@ function seriesCount(b: FamilyBuilder): number {
 
 /** The finished family. A number family's `series` objects are made only if someone reads them. */
 function toFamily(b: FamilyBuilder): Family {
-  if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii };
+  if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii, ...(b.utf8 && { utf8Names: true }) };
   const columns = b.created === undefined ? { labels: b.labels, values: b.values } : { labels: b.labels, values: b.values, created: b.created };
   let rows: NumberSeries[] | undefined;
   const family: NumberFamily = {
@@ -60,6 +62,7 @@ function toFamily(b: FamilyBuilder): Family {
     unit: b.unit,
     columns,
     ascii: b.ascii,
+    ...(b.utf8 && { utf8Names: true }),
     get series(): NumberSeries[] {
       const created = b.created;
       return (rows ??= columns.labels.map((labels, i) => (created === undefined ? { labels, value: columns.values[i]! } : { labels, value: columns.values[i]!, created: created[i]! })));
@@ -70,7 +73,7 @@ function toFamily(b: FamilyBuilder): Family {
 
 /** A rule compiled for one instrument of one scope: appends the instrument's points to a family. */
 interface CompiledRule {
-  readonly family: { readonly name: string; readonly type: FamilyType; readonly help: string; readonly unit: string };
+  readonly family: { readonly name: string; readonly type: FamilyType; readonly help: string; readonly unit: string; readonly utf8?: boolean };
   /** Whether two points of this one instrument can land on the same label set (then they are summed). */
   readonly merges: boolean;
   emit(metric: MetricData, out: FamilyBuilder): void;
@@ -161,7 +164,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     }
     if (profile.kind === 'native' && profile.scopeInfo) {
       const attributes = rm.resource.attributes;
-      if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes) };
+      if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes, !escapesNames(profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY)) };
       if (targetInfo.family.series.length > 0) {
         info = targetInfo.family;
         claim(claims!, info);
@@ -514,17 +517,17 @@ function labelName(key: string): string {
  * with the same name merged into one label, their values joined with `;` in the lexicographic
  * order of the original keys. So no attribute set can give a duplicate or invalid label name.
  */
-function renderAttributes(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>): string {
+function renderAttributes(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>, utf8 = false): string {
   // The usual case, in one pass as fast as plain rendering: no two keys with one name.
   const parts: string[] = [];
   const names: string[] = [];
   for (const key in attributes) {
     const v = attributes[key];
     if (v === undefined || v === null) continue;
-    const name = exposedLabelName(key, reserved);
+    const name = exposedLabelName(key, reserved, utf8);
     if (name === '') continue;
     if (names.length > 0) {
-      if (names.includes(name)) return renderMerged(attributes, suffix, reserved);
+      if (names.includes(name)) return renderMerged(attributes, suffix, reserved, utf8);
       parts.push(',');
     }
     names.push(name);
@@ -538,12 +541,12 @@ function renderAttributes(attributes: Attributes, suffix: string, reserved: Read
 }
 
 /** {@link renderAttributes} when keys collide: one label per name, values joined with `;` in key order. */
-function renderMerged(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>): string {
+function renderMerged(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>, utf8: boolean): string {
   const byName = new Map<string, Array<[string, string]>>();
   for (const key in attributes) {
     const v = attributes[key];
     if (v === undefined || v === null) continue;
-    const name = exposedLabelName(key, reserved);
+    const name = exposedLabelName(key, reserved, utf8);
     if (name === '') continue;
     const list = byName.get(name);
     if (list === undefined) byName.set(name, [[key, labelValue(v)]]);
@@ -563,9 +566,14 @@ function renderMerged(attributes: Attributes, suffix: string, reserved: Readonly
 }
 
 /** The label name of an attribute key: sanitised, `exported_` before a reserved name, `''` to drop it. */
-function exposedLabelName(key: string, reserved: ReadonlySet<string>): string {
-  const name = labelName(key);
-  return reserved.has(name) ? 'exported_' + name : name;
+/**
+ * With `utf8` (a translation strategy that keeps OTel's names) the key itself, quoted in the label
+ * string when it is not a classic name (exposition/escape.ts `labelNameText`).
+ */
+function exposedLabelName(key: string, reserved: ReadonlySet<string>, utf8: boolean): string {
+  const name = utf8 ? key : labelName(key);
+  const exposed = reserved.has(name) ? 'exported_' + name : name;
+  return utf8 && exposed !== '' ? labelNameText(exposed) : exposed;
 }
 
 function labelValue(v: AttributeValue): string {
@@ -575,9 +583,10 @@ function labelValue(v: AttributeValue): string {
 /** target_info reserves no label name. */
 const NO_RESERVED: ReadonlySet<string> = new Set();
 
-function renderTargetInfo(attributes: Attributes): Family {
-  const labels = renderAttributes(attributes, '', NO_RESERVED);
-  return { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series: labels === '' ? [] : [{ labels, value: 1 }] };
+function renderTargetInfo(attributes: Attributes, utf8: boolean): Family {
+  const labels = renderAttributes(attributes, '', NO_RESERVED, utf8);
+  const series = labels === '' ? [] : [{ labels, value: 1 }];
+  return utf8 ? { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series, utf8Names: true } : { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series };
 }
 
 function compileNative(profile: NativeProfile, metric: MetricData, scopeName: string, scopeVersion: string | undefined): CompiledRule[] {
@@ -596,7 +605,9 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
     default:
       return [];
   }
-  const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, type);
+  const strategy = profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY;
+  const utf8 = !escapesNames(strategy);
+  const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, type, strategy);
   let scopeLabels = '';
   if (profile.scopeInfo) {
     scopeLabels = 'otel_scope_name="' + escapeLabelValue(scopeName) + '"';
@@ -606,14 +617,15 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
   if (type === 'histogram') reserved.add('le');
   if (profile.scopeInfo) reserved.add('otel_scope_name').add('otel_scope_version');
   const cache = new SeriesCache(
-    (attributes) => renderAttributes(attributes, scopeLabels, reserved),
-    type === 'histogram' ? (labels) => bucketLinePrefix(name, labels) : undefined,
+    (attributes) => renderAttributes(attributes, scopeLabels, reserved, utf8),
+    // A UTF-8 name's lines open differently (exposition/samples.ts sampleOpeners): no prefix kept.
+    type === 'histogram' && isClassicMetricName(name) ? (labels) => bucketLinePrefix(name, labels) : undefined,
   );
   const intern = boundsInterner();
   const starts = profile.startTimestamps === true;
   return [
     {
-      family: { name, type, help: metric.descriptor.description, unit },
+      family: { name, type, help: metric.descriptor.description, unit, ...(utf8 && { utf8: true }) },
       merges: false,
       emit(m, out) {
         const points = m.dataPoints;

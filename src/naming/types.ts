@@ -4,6 +4,7 @@
  * rules from the OpenTelemetry compatibility spec instead of listing them.
  */
 import type { ExpositionFormat } from '../exposition/types.ts';
+import type { TranslationStrategy } from './prometheus-names.ts';
 
 export interface FamilyRule {
   /** Canonical instrument the family is rendered from. */
@@ -88,6 +89,12 @@ export interface NativeProfile {
    * start times with its `created-timestamp-zero-ingestion` feature. @default false
    */
   readonly startTimestamps?: boolean;
+  /**
+   * How OTel names become Prometheus names (`[naming] translation_strategy`). UTF-8 names are
+   * served to scrapers that negotiate `escaping=allow-utf-8` and escaped for any other. Legacy
+   * profiles name every series in their tables and have none. @default 'UnderscoreEscapingWithSuffixes'
+   */
+  readonly translationStrategy?: TranslationStrategy;
   /** The host's own rules: the instruments they name are rendered by them instead of natively. */
   readonly rules?: readonly FamilyRule[];
 }
