@@ -243,7 +243,8 @@ function writeTimestamp(out: Out, field: number, ms: number): void {
 function writeHistogramMetric(out: Out, s: HistogramSeries, ascii: boolean): void {
   const native = s.native;
   const nativeBuckets = native === undefined ? 0 : native.positiveCounts.length + native.negativeCounts.length;
-  out.ensure(labelsBound(s.labels) + 64 + 32 * s.bounds.length + 24 * nativeBuckets);
+  // Fixed fields (count, sum, created, schema, zero bucket, a no-op span) and their lengths fit in 160.
+  out.ensure(labelsBound(s.labels) + 160 + 32 * s.bounds.length + 32 * nativeBuckets);
   const at = out.begin(4);
   writeLabels(out, s.labels, ascii);
   const h = out.begin(7);
