@@ -17,12 +17,13 @@ import { type MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Family } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer, resolveListener, resolveProfileChoice } from './jobmeter.ts';
+import { withExpositionOptions } from './naming/profile-options.ts';
 import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 
 /** The `createJobmeter` options that make sense for a reader of someone else's provider. */
-export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments'> & {
+export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps' | 'translationStrategy'> & {
   /** Producers whose metrics join every collection, after the provider's own. @default [] */
   metricProducers?: MetricProducer[];
 };
@@ -39,7 +40,7 @@ export class JobmeterReader extends PullMetricReader {
   constructor(options: JobmeterReaderOptions = {}) {
     super(options.metricProducers ?? []);
     const choice = resolveProfileChoice(options.profile, options.hostInstruments);
-    const profile = buildProfile(choice, options.otelScopeInfo ?? true);
+    const profile = withExpositionOptions(buildProfile(choice, options.otelScopeInfo ?? true), options);
     this.profile = profile;
     const namer = profileNamer(profile, choice.hostInstruments, options.hostname);
     this.scrape = coalescedScrape(() => this.collectShared().then((r) => r.resourceMetrics), namer);

@@ -34,6 +34,7 @@ import { checkFamilyRules } from './naming/check-rules.ts';
 import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
 import { createNamer, SCRAPE_ERRORS_FAMILY, type Namer } from './naming/to-families.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
+import { withExpositionOptions } from './naming/profile-options.ts';
 import type { Profile } from './naming/types.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
 import { HOST_INSTRUMENTS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
@@ -320,7 +321,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const resolved = resolveOptions(options);
   const role = roleOf(resolved);
   const o: ResolvedOptions = role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
-  const profile = buildProfile(o, o.otelScopeInfo);
+  const profile = withExpositionOptions(buildProfile(o, o.otelScopeInfo), options);
   const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
   const effective = specs.map((s) => (bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s));

@@ -10,6 +10,7 @@ import type { BuildInfo } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
+import type { TranslationStrategy } from './naming/prometheus-names.ts';
 import type { FamilyRule } from './naming/types.ts';
 
 /** Every naming profile, in the seeds' order: the one list config validation, errors and docs read. */
@@ -183,6 +184,25 @@ export interface JobmeterOptions {
    * emit them, as the originals do not. @default true
    */
   otelScopeInfo?: boolean;
+  /**
+   * Counters and histograms carry their start time on the pull endpoint: OpenMetrics `_created`
+   * samples and protobuf `created_timestamp` (text 0.0.4 has no place for it). Off by default, for
+   * every profile (the legacy originals never wrote them; client_golang leaves OpenMetrics
+   * `_created` off too): Prometheus 2.x stores each `_created` sample as a series of its own.
+   * Prometheus 3 with `--enable-feature=created-timestamp-zero-ingestion` reads both as the start
+   * of the series instead. @default false
+   */
+  startTimestamps?: boolean;
+  /**
+   * The `otel` profile's naming of OTel instruments, the OTel spec's translation strategies:
+   * `UnderscoreEscapingWithSuffixes` (`http_server_duration_seconds`), `UnderscoreEscapingWithoutSuffixes`
+   * (`http_server_duration`), `NoUTF8EscapingWithSuffixes` (`http.server.duration_seconds`, label
+   * names as the attribute keys), `NoTranslation` (`http.server.duration`). UTF-8 names are served
+   * only to scrapers that negotiate `escaping=allow-utf-8` (Prometheus 3 does by default); any other
+   * gets them escaped (`underscores`, or `values` when asked). Legacy profiles never change names:
+   * setting it with one is a ConfigError. @default 'UnderscoreEscapingWithSuffixes'
+   */
+  translationStrategy?: TranslationStrategy;
   /**
    * Extra instruments the host declares, bounded like the domain's own (their attributes are
    * declared here): observable ones it feeds with `jobmeter.observe(name, callback)` (e.g. counts

@@ -20,6 +20,7 @@ import { isLoopbackHost } from '../http/loopback.ts';
 import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import { POSTURE_NAMES } from '../http/postures.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
+import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 import { HOST_INSTRUMENTS, PROFILE_NAMES } from '../options.ts';
 import type { OtlpProtocol, PullListenerOptions } from '../options.ts';
 
@@ -57,7 +58,7 @@ export const MAX_CONNECTIONS = 1_000_000;
 export const MAX_CONCURRENT_REQUESTS = 10_000;
 
 /** The tables whose keys are checked, by their file name (`''` is the top level). */
-export type Table = '' | 'listener' | 'otlp' | 'ingest' | 'metrics' | 'daemon';
+export type Table = '' | 'listener' | 'otlp' | 'ingest' | 'metrics' | 'daemon' | 'naming';
 
 /**
  * The originals' own top-level spellings, accepted so their config files carry over: runwisp.toml's
@@ -147,6 +148,7 @@ export const CONFIG_SCHEMA = {
     cardinality_limit: ref('cardinalityLimit'),
     host_instruments: ref('hostInstruments'),
     resource_attributes: ref('resourceAttributes'),
+    naming: ref('naming'),
     listener: ref('listener'),
     otlp: ref('otlp'),
     ingest: ref('ingest'),
@@ -165,6 +167,11 @@ export const CONFIG_SCHEMA = {
       commit: ref('nonEmptyString'),
       runtime_version: ref('nonEmptyString'),
     }),
+    /** How the pull endpoint names and dates series (README "Configuration"). */
+    naming: table({
+      translation_strategy: ref('translationStrategy'),
+      start_timestamps: ref('boolean'),
+    }),
     listener: table({
       enabled: ref('boolean'),
       host: ref('host'),
@@ -182,7 +189,7 @@ export const CONFIG_SCHEMA = {
       timeout_ms: ref('millis'),
       temporality: ref('temporality'),
       headers: ref('headers'),
-      naming: ref('naming'),
+      naming: ref('otlpNaming'),
     }),
     ingest: table({
       enabled: ref('boolean'),
@@ -364,7 +371,8 @@ export const CONFIG_SCHEMA = {
     protocol: oneOfStrings(OTLP_PROTOCOLS),
     millis: integer(1, MAX_MILLIS),
     temporality: oneOfStrings(TEMPORALITIES),
-    naming: oneOfStrings(OTLP_NAMINGS),
+    otlpNaming: oneOfStrings(OTLP_NAMINGS),
+    translationStrategy: oneOfStrings(TRANSLATION_STRATEGIES),
     bodyBytes: integer(1, MAX_BODY_BYTES),
     concurrent: integer(1, MAX_CONCURRENT_REQUESTS),
     memoryBytes: integer(1, MAX_MEMORY_BYTES),

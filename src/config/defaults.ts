@@ -27,6 +27,10 @@
  * cardinality_limit = 2000     # series per host instrument, overflow included
  * host_instruments = "native"  # legacy profiles serve host instruments they have no rule for
  *
+ * [naming]                     # unset: the library's defaults
+ * # translation_strategy = "UnderscoreEscapingWithSuffixes"   # otel profile only
+ * # start_timestamps = false
+ *
  * [listener]
  * enabled = true
  * host = "127.0.0.1"

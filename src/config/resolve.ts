@@ -325,6 +325,7 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
   if (over.cardinalityLimit !== undefined) out.cardinalityLimit = over.cardinalityLimit;
   if (over.hostInstruments !== undefined) out.hostInstruments = over.hostInstruments;
   if (base.build !== undefined || over.build !== undefined) out.build = { ...base.build, ...definedOnly(over.build ?? {}) };
+  if (base.naming !== undefined || over.naming !== undefined) out.naming = { ...base.naming, ...definedOnly(over.naming ?? {}) };
   if (base.resourceAttributes !== undefined || over.resourceAttributes !== undefined) {
     out.resourceAttributes = { ...base.resourceAttributes, ...over.resourceAttributes };
   }

@@ -36,6 +36,7 @@ import {
 } from './config-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from './errors.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
+import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 
 /** The keys of a `[[profile.rules]]` rule, required ones first. */
 const RULE_KEYS: readonly string[] = ['instrument', 'name', 'type', 'help', 'unit', 'labels', 'values', 'zero_fill'];
@@ -59,6 +60,7 @@ export const EXPECT = {
   headerValue: 'a string without line breaks',
   attributeName: 'a non-empty attribute name other than __proto__',
   naming: `one of ${OTLP_NAMINGS.join(', ')}`,
+  translationStrategy: `one of ${TRANSLATION_STRATEGIES.join(', ')}`,
   bodyBytes: `an integer from 1 to ${MAX_BODY_BYTES} (bytes)`,
   concurrent: `an integer from 1 to ${MAX_CONCURRENT_REQUESTS}`,
   memoryBytes: `an integer from 1 to ${MAX_MEMORY_BYTES} (bytes)`,
@@ -125,6 +127,7 @@ const choice = (expected: string, allowed: readonly string[]): Describe => (valu
 /** Every definition of the schema, and how its failure reads. */
 const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   listener: plain(EXPECT.table),
+  naming: plain(EXPECT.table),
   otlp: plain(EXPECT.table),
   ingest: plain(EXPECT.table),
   cluster: plain(EXPECT.table),
@@ -154,7 +157,8 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   protocol: choice(EXPECT.protocol, OTLP_PROTOCOLS),
   millis: quoted(EXPECT.millis),
   temporality: choice(EXPECT.temporality, TEMPORALITIES),
-  naming: choice(EXPECT.naming, OTLP_NAMINGS),
+  otlpNaming: choice(EXPECT.naming, OTLP_NAMINGS),
+  translationStrategy: choice(EXPECT.translationStrategy, TRANSLATION_STRATEGIES),
   bodyBytes: quoted(EXPECT.bodyBytes),
   concurrent: quoted(EXPECT.concurrent),
   memoryBytes: quoted(EXPECT.memoryBytes),
@@ -368,7 +372,7 @@ function suggestKey(key: string, where: Table): string | undefined {
   const prefix = (w: string): string => (w === '' ? '' : `${w}.`);
   const inTable = nearest(key, tableKeys(where));
   if (inTable !== undefined) return prefix(where) + inTable;
-  for (const other of ['', 'listener', 'otlp', 'ingest', 'metrics'] as const) {
+  for (const other of ['', 'listener', 'otlp', 'ingest', 'metrics', 'naming'] as const) {
     if (other === where) continue;
     const hit = nearest(key, knownKeys(other), true);
     if (hit !== undefined) return prefix(other) + hit;

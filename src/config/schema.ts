@@ -28,6 +28,7 @@ import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
 
 import type { MergePolicy } from '../cluster/merge-policy.ts';
 import type { PostureName } from '../http/postures.ts';
+import type { TranslationStrategy } from '../naming/prometheus-names.ts';
 import type { FamilyRule } from '../naming/types.ts';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { viewOptions, type ViewTable } from './view-config.ts';
@@ -157,6 +158,7 @@ export interface ServiceConfig {
   cardinalityLimit?: number;
   hostInstruments?: HostInstruments;
   resourceAttributes?: Record<string, string>;
+  naming?: NamingConfig;
   listener?: ListenerConfig;
   otlp?: OtlpConfig;
   ingest?: IngestConfig;
@@ -172,6 +174,12 @@ export interface BuildConfig {
   version?: string;
   commit?: string;
   runtimeVersion?: string;
+}
+
+/** `[naming]`: the pull endpoint's names and start times (JobmeterOptions of the same names). */
+export interface NamingConfig {
+  translationStrategy?: TranslationStrategy;
+  startTimestamps?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,6 +291,9 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       case 'resource_attributes':
         out.resourceAttributes = { ...(value as Record<string, string> | null) };
         break;
+      case 'naming':
+        out.naming = renameKeys(value, NAMING_KEYS) as NamingConfig;
+        break;
       case 'listener':
         out.listener = renameKeys(value, LISTENER_KEYS) as ListenerConfig;
         break;
@@ -337,6 +348,8 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   if (cfg.cardinalityLimit !== undefined) out.cardinalityLimit = cfg.cardinalityLimit;
   if (cfg.views !== undefined) out.views = [...cfg.views];
   if (cfg.hostInstruments !== undefined) out.hostInstruments = cfg.hostInstruments;
+  if (cfg.naming?.translationStrategy !== undefined) out.translationStrategy = cfg.naming.translationStrategy;
+  if (cfg.naming?.startTimestamps !== undefined) out.startTimestamps = cfg.naming.startTimestamps;
   if (cfg.build !== undefined && Object.keys(cfg.build).length > 0) {
     // A daemon that names only its commit or runtime still is not jobmeter: its version is unknown.
     out.build = {
@@ -441,6 +454,11 @@ const OTLP_KEYS: Readonly<Record<string, keyof OtlpConfig>> = {
   temporality: 'temporality',
   headers: 'headers',
   naming: 'naming',
+};
+
+const NAMING_KEYS: Readonly<Record<string, keyof NamingConfig>> = {
+  translation_strategy: 'translationStrategy',
+  start_timestamps: 'startTimestamps',
 };
 
 const BUILD_KEYS: Readonly<Record<string, keyof BuildConfig>> = {

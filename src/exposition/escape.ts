@@ -70,33 +70,67 @@ export function renderLabelPairs(names: readonly string[], values: readonly stri
 }
 
 /**
- * The pairs of a label string {@link renderLabelPairs} wrote, values unescaped: `a="x",b="y\"z"`
- * → `[['a', 'x'], ['b', 'y"z']]`. For renderers that need pairs, not text (protobuf).
+ * The pairs of a label string {@link renderLabelPairs} wrote, names and values unescaped:
+ * `a="x",b="y\"z"` → `[['a', 'x'], ['b', 'y"z']]`; a quoted (UTF-8) name, `"a.b"="x"`, as
+ * {@link labelNameText} writes it, → `['a.b', 'x']`. For renderers that need pairs, not text
+ * (protobuf).
  * @throws Error on a string renderLabelPairs cannot have written.
  */
 export function parseLabelPairs(labels: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   let i = 0;
   while (i < labels.length) {
-    const eq = labels.indexOf('="', i);
-    if (eq === -1) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
-    const name = labels.slice(i, eq);
-    let j = eq + 2;
-    let value = '';
-    while (j < labels.length && labels[j] !== '"') {
-      if (labels[j] === '\\' && j + 1 < labels.length) {
-        const next = labels[j + 1]!;
-        value += next === 'n' ? '\n' : next;
-        j += 2;
-      } else {
-        value += labels[j]!;
-        j++;
-      }
+    let name: string;
+    let j: number;
+    if (labels[i] === '"') {
+      [name, j] = quoted(labels, i + 1);
+      if (labels[j] !== '=') throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
+      j++;
+    } else {
+      const eq = labels.indexOf('="', i);
+      if (eq === -1) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
+      name = labels.slice(i, eq);
+      j = eq + 1;
     }
-    if (j >= labels.length) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
+    if (labels[j] !== '"') throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
+    const [value, end] = quoted(labels, j + 1);
     out.push([name, value]);
-    // Past the closing quote and the comma.
-    i = j + 2;
+    // Past the comma.
+    i = end + 1;
   }
   return out;
+}
+
+/** The escaped text from `from` to its closing quote, unescaped, and the position past that quote. */
+function quoted(labels: string, from: number): [string, number] {
+  let j = from;
+  let value = '';
+  while (j < labels.length && labels[j] !== '"') {
+    if (labels[j] === '\\' && j + 1 < labels.length) {
+      const next = labels[j + 1]!;
+      value += next === 'n' ? '\n' : next;
+      j += 2;
+    } else {
+      value += labels[j]!;
+      j++;
+    }
+  }
+  if (j >= labels.length) throw new Error(`malformed label string: ${JSON.stringify(labels)}`);
+  return [value, j + 1];
+}
+
+const CLASSIC_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const CLASSIC_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Whether a metric name is in the classic character set (written bare in every format). */
+export function isClassicMetricName(name: string): boolean {
+  return CLASSIC_METRIC_NAME.test(name);
+}
+
+/**
+ * A label name as a label string holds it: bare when classic, else quoted and escaped like a
+ * value (`"http.method"`), the UTF-8 syntax of text 1.0.0 and OpenMetrics with `allow-utf-8`.
+ */
+export function labelNameText(name: string): string {
+  return CLASSIC_LABEL_NAME.test(name) ? name : '"' + escapeLabelValue(name) + '"';
 }

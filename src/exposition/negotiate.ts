@@ -34,7 +34,10 @@ export interface Negotiated {
   readonly format: ExpositionFormat | 'protobuf';
   /** OpenMetrics is always 1.0.0; text is 0.0.4 or 1.0.0; protobuf has none. */
   readonly version?: '1.0.0' | '0.0.4';
-  /** For the 1.0.0 formats only. */
+  /**
+   * For the 1.0.0 formats, and protobuf when its range names one (echoed in its Content-Type).
+   * Names outside the classic set are served only with `allow-utf-8` (escape-names.ts).
+   */
   readonly escaping?: Escaping;
 }
 
@@ -137,7 +140,8 @@ function pick(ranges: readonly MediaRange[], protobuf: boolean): Negotiated {
   for (const r of ranges) {
     const v = r.version;
     if (protobuf && r.type === 'application/vnd.google.protobuf' && r.proto === 'io.prometheus.client.metricfamily' && r.encoding === 'delimited') {
-      return { format: 'protobuf' };
+      // Names are escaped unless the range asks for UTF-8 (client_golang's default for protobuf too).
+      return r.escaping === undefined ? { format: 'protobuf' } : escapingOf(r) === undefined ? { format: 'protobuf' } : { format: 'protobuf', escaping: escapingOf(r)! };
     }
     if (r.type === 'application/openmetrics-text' && (v === undefined || v === '1.0.0' || v === '0.0.1')) {
       const escaping = escapingOf(r);
@@ -162,7 +166,7 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
 
 /** The response's Content-Type: media type, version, charset, and for 1.0.0 formats the escaping. */
 export function contentTypeOf(n: Negotiated): string {
-  if (n.format === 'protobuf') return PROTOBUF_CONTENT_TYPE;
+  if (n.format === 'protobuf') return n.escaping === undefined ? PROTOBUF_CONTENT_TYPE : `${PROTOBUF_CONTENT_TYPE}; escaping=${n.escaping}`;
   const type = n.format === 'openmetrics' ? 'application/openmetrics-text' : 'text/plain';
   return `${type}; version=${n.version}; charset=utf-8${n.escaping !== undefined ? `; escaping=${n.escaping}` : ''}`;
 }

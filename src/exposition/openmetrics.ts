@@ -17,7 +17,10 @@
  *   reason as above. Info families never get a `# UNIT` (the spec requires an empty unit).
  * - gauge, unknown: family and samples are `name`.
  * - histogram: family `name`; per series its `_bucket` lines (cumulative, ascending canonical `le`,
- *   `+Inf` equal to `_count`), then `_sum`, then `_count`. No `_created` (the model has none).
+ *   `+Inf` equal to `_count`), then `_sum`, then `_count`.
+ * - `_created`: a counter (`X_total`) or histogram series with a start time in the model
+ *   (`created`, which the naming stage sets only when the profile asks for start timestamps) is
+ *   followed by `X_created{...} <Unix seconds>`; without one, nothing.
  * - exemplars (trace-linked, when the model has them): ` # {trace_id="…",span_id="…"} value
  *   timestamp` after a counter's `_total` sample and after the bucket sample they fall in.
  *
@@ -27,14 +30,15 @@
  */
 import type { Family } from './types.ts';
 import type { Piece } from './samples.ts';
-import { checkChunkBytes, familyPieces, renderWhole } from './samples.ts';
+import { checkChunkBytes, familyPieces, metadataName, renderWhole } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
 import { escapeHelpOpenMetrics } from './escape.ts';
 
 function header(familyName: string, type: string, unit: string, help: string): string {
-  let h = '# TYPE ' + familyName + ' ' + type + '\n';
-  if (unit !== '' && familyName.endsWith('_' + unit)) h += '# UNIT ' + familyName + ' ' + unit + '\n';
-  if (help !== '') h += '# HELP ' + familyName + ' ' + escapeHelpOpenMetrics(help) + '\n';
+  const name = metadataName(familyName);
+  let h = '# TYPE ' + name + ' ' + type + '\n';
+  if (unit !== '' && familyName.endsWith('_' + unit)) h += '# UNIT ' + name + ' ' + unit + '\n';
+  if (help !== '') h += '# HELP ' + name + ' ' + escapeHelpOpenMetrics(help) + '\n';
   return h;
 }
 
@@ -62,7 +66,7 @@ function familyHeader(f: Family): string {
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
 export function* openMetricsPieces(families: readonly Family[], chunkBytes: number): Generator<Piece, void, undefined> {
-  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n', exemplars: true });
+  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n', exemplars: true, created: true });
 }
 
 /**

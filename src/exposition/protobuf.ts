@@ -11,7 +11,8 @@
  * and omit `+Inf`, which Prometheus takes from `sample_count` (as client_golang writes them). A
  * series with native buckets (`HistogramSeries.native`) carries them too, beside its classic
  * buckets, as client_golang writes a histogram that has both: a Prometheus that scrapes native
- * histograms stores the native one, any other the classic buckets.
+ * histograms stores the native one, any other the classic buckets. A counter or histogram series
+ * with a start time (`created`) carries it as `created_timestamp`.
  *
  * The fields written are a subset of metrics.proto (proto2: every field written is present, a 0
  * or COUNTER included, as client_golang writes them; repeated scalars unpacked, as proto2 has
@@ -171,6 +172,11 @@ function writeLabels(out: Out, labels: string, ascii: boolean): void {
     const pairAt = pos;
     pos += 4;
     let c = labels.charCodeAt(i);
+    if (c === 34 /* " */) {
+      // A quoted (UTF-8) label name.
+      out.pos = start;
+      return writeLabels(out, labels, false);
+    }
     while (c !== 61 /* = */ && i < n) {
       buf[pos++] = c;
       c = labels.charCodeAt(++i);
@@ -220,34 +226,36 @@ function writeExemplar(out: Out, field: number, e: ExpositionExemplar): void {
   const at = out.begin(field);
   writeLabels(out, e.labels, isAscii(e.labels));
   out.double(2, e.value);
-  const ts = out.begin(3);
-  // Exemplar times are whole milliseconds (Date.now()): split there, so no float error reaches nanos.
-  const millis = Math.round(e.timestamp * 1000);
-  const seconds = Math.floor(millis / 1000);
-  out.buf[out.pos++] = tag(1, VARINT);
-  out.varint(seconds);
-  out.buf[out.pos++] = tag(2, VARINT);
-  out.varint((millis - seconds * 1000) * 1_000_000);
-  out.end(ts);
+  // Exemplar times are whole milliseconds (Date.now()).
+  writeTimestamp(out, 3, Math.round(e.timestamp * 1000));
   out.end(at);
 }
 
-function writeNumberMetric(out: Out, field: number, labels: string, ascii: boolean, value: number, exemplar?: ExpositionExemplar): void {
-  out.ensure(labelsBound(labels) + 32 + (exemplar === undefined ? 0 : exemplarBound(exemplar)));
+/**
+ * A counter, gauge or untyped metric. Counters only: `exemplar` goes in as the Counter's
+ * `exemplar`, `created` (Unix ms) as its `created_timestamp`.
+ */
+function writeNumberMetric(out: Out, field: number, labels: string, ascii: boolean, value: number, exemplar?: ExpositionExemplar, created?: number): void {
+  out.ensure(labelsBound(labels) + 64 + (exemplar === undefined ? 0 : exemplarBound(exemplar)));
   const at = out.begin(4);
   writeLabels(out, labels, ascii);
-  if (exemplar === undefined) {
-    out.buf[out.pos] = tag(field, LEN);
-    out.buf[out.pos + 1] = 9;
-    out.pos += 2;
-    out.double(1, value);
-  } else {
-    // Counter { value = 1; exemplar = 2 }.
-    const counter = out.begin(field);
-    out.double(1, value);
-    writeExemplar(out, 2, exemplar);
-    out.end(counter);
-  }
+  const v = out.begin(field);
+  out.double(1, value);
+  if (exemplar !== undefined) writeExemplar(out, 2, exemplar);
+  if (created !== undefined) writeTimestamp(out, 3, created);
+  out.end(v);
+  out.end(at);
+}
+
+/** A `google.protobuf.Timestamp` field (seconds, nanos) from Unix milliseconds. */
+function writeTimestamp(out: Out, field: number, ms: number): void {
+  const seconds = Math.floor(ms / 1000);
+  const nanos = Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1e6));
+  const at = out.begin(field);
+  out.buf[out.pos++] = tag(1, VARINT);
+  out.varint(seconds);
+  out.buf[out.pos++] = tag(2, VARINT);
+  out.varint(nanos);
   out.end(at);
 }
 
@@ -257,7 +265,8 @@ function writeHistogramMetric(out: Out, s: HistogramSeries, ascii: boolean): voi
   const exemplars = s.exemplars;
   let exemplarBytes = 0;
   if (exemplars !== undefined) for (const e of exemplars) if (e !== undefined) exemplarBytes += exemplarBound(e) + 32;
-  out.ensure(labelsBound(s.labels) + 64 + 32 * s.bounds.length + 24 * nativeBuckets + exemplarBytes);
+  // Fixed fields (count, sum, created, schema, zero bucket, a no-op span) and their lengths fit in 160.
+  out.ensure(labelsBound(s.labels) + 160 + 32 * s.bounds.length + 32 * nativeBuckets + exemplarBytes);
   const at = out.begin(4);
   writeLabels(out, s.labels, ascii);
   const h = out.begin(7);
@@ -287,6 +296,7 @@ function writeHistogramMetric(out: Out, s: HistogramSeries, ascii: boolean): voi
     writeExemplar(out, 3, inf);
     out.end(bucket);
   }
+  if (s.created !== undefined) writeTimestamp(out, 15, s.created);
   if (native !== undefined) writeNative(out, native);
   out.end(h);
   out.end(at);
@@ -411,11 +421,12 @@ function* pieces(family: Family, out: Out): Generator<Buffer, void, undefined> {
       const labels = columns!.labels;
       const values = columns!.values;
       const exemplars = family.type === 'counter' ? columns!.exemplars : undefined;
+      const created = family.type === 'counter' ? columns!.created : undefined;
       // An info sample is always 1, as the text renderers write it.
       const info = family.type === 'info';
       for (let i = from; i < to; i++) {
         const l = labels[i]!;
-        writeNumberMetric(out, field, l, asciiFamily || isAscii(l), info ? 1 : values[i]!, exemplars?.[i]);
+        writeNumberMetric(out, field, l, asciiFamily || isAscii(l), info ? 1 : values[i]!, exemplars?.[i], created?.[i]);
       }
     }
     yield EMPTY;

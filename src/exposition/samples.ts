@@ -13,6 +13,24 @@
 import type { ExpositionExemplar, Family, HistogramFamily, HistogramSeries, NumberColumns, NumberFamily } from './types.ts';
 import type { LeLayout } from './numbers.ts';
 import { formatSampleValue } from './numbers.ts';
+import { escapeLabelValue, isClassicMetricName } from './escape.ts';
+
+/**
+ * How a sample line of metric `name` opens, with labels (`open`, then the labels and `} `) and
+ * without (`bare`): `name{` / `name ` for a classic name; `{"name",` / `{"name"} ` for a UTF-8 one,
+ * the syntax of text 1.0.0 and OpenMetrics with `escaping=allow-utf-8` (only then are such names
+ * served: exposition/escape-names.ts escapes them for any other scraper).
+ */
+export function sampleOpeners(name: string): { open: string; bare: string } {
+  if (isClassicMetricName(name)) return { open: name + '{', bare: name + ' ' };
+  const q = '{"' + escapeLabelValue(name) + '"';
+  return { open: q + ',', bare: q + '} ' };
+}
+
+/** A metric name in a `# TYPE`/`# HELP`/`# UNIT` line: quoted when not classic. */
+export function metadataName(name: string): string {
+  return isClassicMetricName(name) ? name : '"' + escapeLabelValue(name) + '"';
+}
 
 /** The output being built; loops read it once and write it back once. */
 export interface Sink {
@@ -87,7 +105,9 @@ function exemplarText(e: ExpositionExemplar): string {
 
 /**
  * Writes `name{labels} value` lines for series `from..` of `columns`; returns the index of the
- * first series not written. With `constantOne` every value is written as `1` (info samples).
+ * first series not written. With `constantOne` every value is written as `1` (info samples). With
+ * `extras`: each series' exemplar after its value (`columns.exemplars`), and its start time as a
+ * `createdName{labels} seconds` line after it (`columns.created`).
  */
 export function writeNumberSeries(
   sink: Sink,
@@ -96,11 +116,12 @@ export function writeNumberSeries(
   from: number,
   limit: number,
   constantOne: boolean,
-  withExemplars = false,
+  extras?: { readonly exemplars: boolean; readonly createdName: string | undefined },
 ): number {
-  if (withExemplars && columns.exemplars !== undefined) return writeNumberSeriesWithExemplars(sink, name, columns, columns.exemplars, from, limit);
-  const bare = name + ' ';
-  const open = name + '{';
+  const exemplars = extras?.exemplars === true ? columns.exemplars : undefined;
+  const created = extras?.createdName !== undefined ? columns.created : undefined;
+  if (exemplars !== undefined || created !== undefined) return writeNumberSeriesWithExtras(sink, name, columns, from, limit, exemplars, created, extras!.createdName);
+  const { bare, open } = sampleOpeners(name);
   const labelsOf = columns.labels;
   const values = columns.values;
   const n = labelsOf.length;
@@ -118,28 +139,37 @@ export function writeNumberSeries(
   return i;
 }
 
-/** {@link writeNumberSeries} for a family with exemplars (counters only; rare, so kept out of the hot loop). */
-function writeNumberSeriesWithExemplars(
+/** {@link writeNumberSeries} with exemplars and/or `_created` lines (OpenMetrics counters; kept out of the hot loop). */
+function writeNumberSeriesWithExtras(
   sink: Sink,
   name: string,
   columns: NumberColumns,
-  exemplars: readonly (ExpositionExemplar | undefined)[],
   from: number,
   limit: number,
+  exemplars: readonly (ExpositionExemplar | undefined)[] | undefined,
+  created: readonly number[] | undefined,
+  createdName: string | undefined,
 ): number {
   const n = columns.labels.length;
+  const sample = sampleOpeners(name);
+  const createdSample = createdName === undefined ? undefined : sampleOpeners(createdName);
   let out = sink.out;
   let i = from;
   while (i < n) {
     const labels = columns.labels[i]!;
-    const e = exemplars[i];
-    const head = labels === '' ? name + ' ' : name + '{' + labels + '} ';
-    out += head + formatSampleValue(columns.values[i]!) + (e === undefined ? '' : exemplarText(e)) + '\n';
+    const e = exemplars?.[i];
+    out += (labels === '' ? sample.bare : sample.open + labels + '} ') + (e === undefined ? valueLine(columns.values[i]!) : formatSampleValue(columns.values[i]!) + exemplarText(e) + '\n');
+    if (created !== undefined && createdSample !== undefined) out += (labels === '' ? createdSample.bare : createdSample.open + labels + '} ') + createdLine(created[i]!);
     i++;
     if (out.length >= limit) break;
   }
   sink.out = out;
   return i;
+}
+
+/** A start time (Unix ms) as an OpenMetrics `_created` value: seconds, and its newline. */
+function createdLine(ms: number): string {
+  return formatSampleValue(ms / 1000) + '\n';
 }
 
 /**
@@ -155,13 +185,13 @@ export function writeHistogramSeries(
   limit: number,
   layoutOf: (bounds: readonly number[]) => LeLayout,
   withExemplars = false,
+  created = false,
 ): number {
-  const bucketOpen = name + '_bucket{';
+  const { open: createdOpen, bare: createdBare } = sampleOpeners(name + '_created');
+  const bucketOpen = sampleOpeners(name + '_bucket').open;
   const bucketBare = bucketOpen + 'le="';
-  const sumOpen = name + '_sum{';
-  const sumBare = name + '_sum ';
-  const countOpen = name + '_count{';
-  const countBare = name + '_count ';
+  const { open: sumOpen, bare: sumBare } = sampleOpeners(name + '_sum');
+  const { open: countOpen, bare: countBare } = sampleOpeners(name + '_count');
   const n = series.length;
   let out = sink.out;
   let lastBounds: readonly number[] | null = null;
@@ -213,6 +243,7 @@ export function writeHistogramSeries(
     const infExemplar = exemplars?.[counts.length - 1];
     out += head + '+Inf"} ' + (infExemplar === undefined ? countLine : formatSampleValue(s.count) + exemplarText(infExemplar) + '\n');
     out += labels === '' ? sumBare + sumLine + countBare + countLine : sumOpen + labels + '} ' + sumLine + countOpen + labels + '} ' + countLine;
+    if (created && s.created !== undefined) out += (labels === '' ? createdBare : createdOpen + labels + '} ') + createdLine(s.created);
     if (out.length >= limit) break;
   }
   sink.out = out;
@@ -229,6 +260,8 @@ export interface Dialect {
   readonly end: string;
   /** Whether exemplars are written (OpenMetrics). @default false */
   readonly exemplars?: boolean;
+  /** Series' start times as `_created` samples (OpenMetrics; text 0.0.4 has none). */
+  readonly created?: boolean;
 }
 
 /**
@@ -245,15 +278,18 @@ export function* familyPieces(families: readonly Family[], chunkBytes: number, d
     const n = columns === undefined ? f.series.length : columns.labels.length;
     if (n === 0) continue;
     const header = dialect.header(f);
+    // A counter's start time is `<family>_created`; one written as `unknown` (no `_total`) has none.
+    const createdName = dialect.created === true && f.type === 'counter' && f.name.endsWith('_total') ? f.name.slice(0, -6) + '_created' : undefined;
+    // OpenMetrics allows exemplars on counter samples only (a counter without `_total` is written as unknown).
+    const extras = { exemplars: dialect.exemplars === true && f.type === 'counter' && f.name.endsWith('_total'), createdName };
     sink.out += header;
     if (ascii && (f.ascii !== true || !isAscii(header))) ascii = false;
     let i = 0;
     while (i < n) {
       i =
         columns === undefined
-          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, dialect.layoutOf, dialect.exemplars)
-          : // OpenMetrics allows exemplars on counter samples only (a counter without `_total` is written as unknown).
-            writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info', dialect.exemplars === true && f.type === 'counter' && f.name.endsWith('_total'));
+          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, dialect.layoutOf, dialect.exemplars === true, dialect.created === true)
+          : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info', extras);
       if (sink.out.length >= chunkBytes) {
         yield { text: sink.out, ascii };
         sink.out = '';

@@ -13,7 +13,7 @@
  */
 import type { Family } from './types.ts';
 import type { Piece } from './samples.ts';
-import { checkChunkBytes, familyPieces, renderWhole } from './samples.ts';
+import { checkChunkBytes, familyPieces, metadataName, renderWhole } from './samples.ts';
 import { leLayoutText } from './numbers.ts';
 import { escapeHelpText } from './escape.ts';
 
@@ -26,8 +26,9 @@ const TEXT_TYPE: Readonly<Record<Family['type'], string>> = {
 };
 
 function familyHeader(f: Family): string {
-  const typeLine = '# TYPE ' + f.name + ' ' + TEXT_TYPE[f.type] + '\n';
-  return f.help === '' ? typeLine : '# HELP ' + f.name + ' ' + escapeHelpText(f.help) + '\n' + typeLine;
+  const name = metadataName(f.name);
+  const typeLine = '# TYPE ' + name + ' ' + TEXT_TYPE[f.type] + '\n';
+  return f.help === '' ? typeLine : '# HELP ' + name + ' ' + escapeHelpText(f.help) + '\n' + typeLine;
 }
 
 /**

@@ -31,6 +31,11 @@ export interface NumberSeries {
   readonly value: number;
   /** Counters: the latest exemplar of the series. */
   readonly exemplar?: ExpositionExemplar;
+  /**
+   * Optional, counters only: when the series started counting (its OTel start time), Unix
+   * milliseconds. Written as OpenMetrics `_created` and protobuf `created_timestamp`.
+   */
+  readonly created?: number;
 }
 
 /** One histogram series (one label set). */
@@ -60,6 +65,8 @@ export interface HistogramSeries {
    * text renderers, which have no native form, write the classic buckets only.
    */
   readonly native?: NativeBuckets;
+  /** Optional: when the series started (its OTel start time), Unix milliseconds; as {@link NumberSeries.created}. */
+  readonly created?: number;
 }
 
 /**
@@ -87,6 +94,8 @@ export interface NumberColumns {
   readonly values: readonly number[];
   /** Optional: counters' latest exemplars, one slot per series (sparse). */
   readonly exemplars?: readonly (ExpositionExemplar | undefined)[];
+  /** Optional, counters only: each series' {@link NumberSeries.created}, in the same order. */
+  readonly created?: readonly number[];
 }
 
 export interface NumberFamily {
@@ -118,6 +127,13 @@ export interface NumberFamily {
    * must be right; renderers do not check the labels.
    */
   readonly ascii?: boolean;
+  /**
+   * Optional: `true` when the family's name or label names may be outside the classic character
+   * set (a label string then writes such a name quoted, `"http.method"="GET"`). Such a family is
+   * served as it is only to a scraper that negotiated `escaping=allow-utf-8`; escape-names.ts
+   * escapes it for any other. Absent: every name is classic.
+   */
+  readonly utf8Names?: boolean;
 }
 
 export interface HistogramFamily {
@@ -128,6 +144,8 @@ export interface HistogramFamily {
   readonly series: readonly HistogramSeries[];
   /** As {@link NumberFamily.ascii}. */
   readonly ascii?: boolean;
+  /** As {@link NumberFamily.utf8Names}. */
+  readonly utf8Names?: boolean;
 }
 
 export type Family = NumberFamily | HistogramFamily;

@@ -15,6 +15,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import { chooseEncoding, contentTypeOf, negotiate, type ResponseEncoding } from '../exposition/negotiate.ts';
 import { renderJson, type JsonShape } from '../exposition/json.ts';
+import { escapeFamilies } from '../exposition/escape-names.ts';
 import { DEFAULT_SLICE_MILLIS, renderProtobufStream, renderStream } from '../exposition/stream.ts';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 
@@ -216,7 +217,9 @@ export async function buildMetricsResponse(
   } else {
     const chosen = negotiate(request.accept, format === 'negotiate' ? undefined : format);
     contentType = contentTypeOf(chosen);
-    pieces = chosen.format === 'protobuf' ? renderProtobufStream(families) : renderStream(chosen.format, families);
+    // UTF-8 names (a native translation strategy that keeps them) only to a scraper that asked.
+    const served = chosen.escaping === 'allow-utf-8' ? families : escapeFamilies(families, chosen.escaping === 'values' ? 'values' : 'underscores');
+    pieces = chosen.format === 'protobuf' ? renderProtobufStream(served) : renderStream(chosen.format, served);
   }
   return { contentType, contentEncoding: encoding, ...(await collect(pieces, encoding)) };
 }

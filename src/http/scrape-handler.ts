@@ -76,7 +76,8 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
     const json = request.json === true;
     const chosen = negotiate(request.accept, options.format === 'negotiate' ? undefined : options.format);
     const encoding = chooseEncoding(request.acceptEncoding);
-    // The rendering depends on the format only; the Content-Type (version, escaping) rides along.
+    // The rendering depends on the format and the escaping (UTF-8 names are escaped unless
+    // `allow-utf-8`), both in the Content-Type, and on the compression.
     const variant = `${json ? 'json' : contentTypeOf(chosen)}|${encoding ?? 'identity'}`;
     let byVariant = rendering.get(families);
     if (byVariant === undefined) rendering.set(families, (byVariant = new Map()));

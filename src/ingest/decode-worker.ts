@@ -43,7 +43,7 @@ export function* chunks(request: OtlpExportRequest, limit: number): Generator<Ot
       current = { resource: rm.resource, scope: sm.scope };
       for (const metric of sm.metrics) {
         const data = metric.data;
-        if (data.type === 'empty' || data.type === 'exponentialHistogram' || data.type === 'summary') {
+        if (data.type === 'empty' || data.type === 'summary') {
           metrics.push(metric);
           continue;
         }

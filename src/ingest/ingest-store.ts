@@ -33,7 +33,7 @@
  * - **Refusals** are counted per request and reported in `partial_success`: a type or unit
  *   conflict (with the canonical instrument, or with what the store already holds under that
  *   name), a point without a value or with an invalid histogram, a negative delta on a monotonic
- *   sum, an exponential histogram or summary (no text-format rendering), and the caps (source
+ *   sum, a summary (no Prometheus rendering worth having), and the caps (source
  *   series per instrument, in all, instruments). Undeclared attributes of canonical instruments
  *   are dropped, not refused — as on an embedded host — and said in the message as a warning.
  *
@@ -56,6 +56,7 @@ import {
   DataPointType,
   type CollectionResult,
   type DataPoint,
+  type ExponentialHistogram,
   type Histogram,
   type MetricData,
   type MetricDescriptor,
@@ -84,11 +85,13 @@ import { instrumentBytes, seriesBytes, streamBytes } from './memory-estimate.ts'
 import { derivedRunMetrics } from './derived-runs.ts';
 import type {
   OtlpExportRequest,
+  OtlpExponentialHistogramPoint,
   OtlpHistogramPoint,
   OtlpMetric,
   OtlpNumberPoint,
   OtlpPartialSuccess,
 } from '../otlp/types.ts';
+import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
 
 export const DEFAULT_INGEST_EXPIRY_MILLIS = 5 * 60_000;
 /** The OpenTelemetry SDKs' default cardinality limit: what a sender itself keeps per instrument. */
@@ -199,8 +202,8 @@ export interface IngestBatch {
 // ---------------------------------------------------------------------------------------------
 // Internal state
 
-/** The four output shapes: what the naming stage sees. */
-type Shape = 'monotonicSum' | 'sum' | 'gauge' | 'histogram';
+/** The five output shapes: what the naming stage sees. */
+type Shape = 'monotonicSum' | 'sum' | 'gauge' | 'histogram' | 'exponentialHistogram';
 
 const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {
   counter: 'monotonicSum',
@@ -217,6 +220,7 @@ const EXPOSED_KIND: Readonly<Record<Shape, ExposedKind>> = {
   sum: 'gauge',
   gauge: 'gauge',
   histogram: 'histogram',
+  exponentialHistogram: 'histogram',
 };
 
 const SHAPE_WORDS: Readonly<Record<Shape, string>> = {
@@ -224,6 +228,7 @@ const SHAPE_WORDS: Readonly<Record<Shape, string>> = {
   sum: 'a non-monotonic Sum (up-down counter)',
   gauge: 'a Gauge',
   histogram: 'a Histogram',
+  exponentialHistogram: 'an ExponentialHistogram',
 };
 
 interface HistogramAcc {
@@ -263,6 +268,8 @@ interface Series {
   /** Monotonic sums: what reset or expired streams had counted. */
   base: number;
   baseHist: HistogramAcc | undefined;
+  /** Exponential histograms: what reset or expired streams had counted. */
+  baseExp: ExponentialSum | undefined;
   /** Histograms: the bucket boundaries every stream of the series must share. */
   bounds: readonly number[] | undefined;
   readonly streams: Set<Stream>;
@@ -279,6 +286,7 @@ interface Stream {
   points: number;
   value: number;
   hist: HistogramAcc | undefined;
+  exp: ExponentialSum | undefined;
   updatedAt: number;
   /** Its charge against the memory budget. */
   readonly bytes: number;
@@ -414,7 +422,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     const endTime = hrTime(now);
     const scopes = new Map<string, ScopeMetrics>();
     for (const instrument of this.#instruments.values()) {
-      const byScope = new Map<string, DataPoint<number>[] | DataPoint<Histogram>[]>();
+      const byScope = new Map<string, DataPoint<number>[] | DataPoint<Histogram>[] | DataPoint<ExponentialHistogram>[]>();
       for (const series of instrument.series.values()) {
         let points = byScope.get(series.scopeKey);
         if (points === undefined) {
@@ -426,6 +434,8 @@ export class IngestStore implements MetricProducer, IngestSink {
         const startTime = series.startTime;
         if (instrument.shape === 'histogram') {
           (points as DataPoint<Histogram>[]).push({ startTime, endTime, attributes, value: histogramValue(series) });
+        } else if (instrument.shape === 'exponentialHistogram') {
+          (points as DataPoint<ExponentialHistogram>[]).push({ startTime, endTime, attributes, value: exponentialValue(series) });
         } else {
           (points as DataPoint<number>[]).push({ startTime, endTime, attributes, value: numberValue(series) });
         }
@@ -486,9 +496,8 @@ export class IngestStore implements MetricProducer, IngestSink {
   ): void {
     const data = metric.data;
     if (data.type === 'empty') return;
-    if (data.type === 'exponentialHistogram' || data.type === 'summary') {
-      const what = data.type === 'summary' ? 'Summary' : 'ExponentialHistogram';
-      report.reject(metric.name, data.pointCount, 'unsupported_type', `${what} is not supported (use an explicit-bucket Histogram)`);
+    if (data.type === 'summary') {
+      report.reject(metric.name, data.pointCount, 'unsupported_type', 'Summary is not supported (use an explicit-bucket or exponential Histogram)');
       return;
     }
     if (data.points.length === 0) return;
@@ -518,7 +527,10 @@ export class IngestStore implements MetricProducer, IngestSink {
     const prefix = instrument.name + '\0' + resourceKey + '\0' + scopeKey + '\0';
     if (data.type === 'histogram') {
       const delta = data.temporality === 'delta';
-      for (const point of data.points) this.#ingestHistogramPoint(instrument, point, delta, prefix, scopeKey, scope, now, report);
+      for (const point of data.points) this.#ingestHistogramPoint(instrument, point, delta, { prefix, scopeKey, scope, now, report });
+    } else if (data.type === 'exponentialHistogram') {
+      const delta = data.temporality === 'delta';
+      for (const point of data.points) this.#ingestExponentialPoint(instrument, point, delta, { prefix, scopeKey, scope, now, report });
     } else {
       const mode: NumberMode = data.type === 'gauge' ? 'level' : data.temporality === 'delta' ? 'delta' : 'cumulative';
       for (const point of data.points) this.#ingestNumberPoint(instrument, point, mode, prefix, scopeKey, scope, now, report);
@@ -529,7 +541,9 @@ export class IngestStore implements MetricProducer, IngestSink {
   #instrumentFor(metric: OtlpMetric, incoming: Shape, points: number, report: Report): Instrument | undefined {
     const existing = this.#instruments.get(metric.name);
     const spec = existing?.spec ?? this.#specs.get(metric.name);
-    const shape = existing?.shape ?? (spec !== undefined ? SHAPE_OF_KIND[spec.kind] : incoming);
+    // A canonical histogram takes the sender's kind of buckets (as a host View may choose either).
+    const specShape = spec === undefined ? undefined : SHAPE_OF_KIND[spec.kind] === 'histogram' && incoming === 'exponentialHistogram' ? incoming : SHAPE_OF_KIND[spec.kind];
+    const shape = existing?.shape ?? specShape ?? incoming;
     if (!compatible(shape, incoming, spec !== undefined)) {
       report.reject(metric.name, points, 'type_conflict', `type conflict: received ${SHAPE_WORDS[incoming]}, but it is ${SHAPE_WORDS[shape]}`);
       return undefined;
@@ -637,13 +651,14 @@ export class IngestStore implements MetricProducer, IngestSink {
         startTime: hrTime(now),
         base: 0,
         baseHist: undefined,
+        baseExp: undefined,
         bounds: undefined,
         streams: new Set(),
         bytes: newSeriesBytes,
       };
       instrument.series.set(seriesKey, series);
     }
-    const stream: Stream = { key, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, updatedAt: now, bytes };
+    const stream: Stream = { key, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, exp: undefined, updatedAt: now, bytes };
     series.streams.add(stream);
     instrument.streamCount++;
     this.#streams.set(key, stream);
@@ -700,28 +715,33 @@ export class IngestStore implements MetricProducer, IngestSink {
     report.accepted++;
   }
 
-  #ingestHistogramPoint(
+  /**
+   * The stream of a histogram point of either kind, `buckets` wide; undefined when the point is
+   * done with: it ended its stream ("no recorded value"), it is `invalid`, or it was refused.
+   */
+  #histogramStream(
     instrument: Instrument,
-    point: OtlpHistogramPoint,
-    delta: boolean,
-    prefix: string,
-    scopeKey: string,
-    scope: { name: string; version: string },
-    now: number,
-    report: Report,
-  ): void {
-    const key = prefix + compactKey(attributesKey(point.attributes));
+    point: OtlpHistogramPoint | OtlpExponentialHistogramPoint,
+    invalid: string | undefined,
+    buckets: number,
+    at: PointContext,
+  ): Stream | undefined {
+    const key = at.prefix + compactKey(attributesKey(point.attributes));
     if (point.noRecordedValue) {
       this.#endStream(key);
-      report.accepted++;
-      return;
+      at.report.accepted++;
+      return undefined;
     }
-    const invalid = invalidHistogram(point);
     if (invalid !== undefined) {
-      report.reject(instrument.name, 1, 'invalid_histogram', invalid);
-      return;
+      at.report.reject(instrument.name, 1, 'invalid_histogram', invalid);
+      return undefined;
     }
-    const stream = this.#streamFor(instrument, point.attributes, key, point.bucketCounts.length, scopeKey, scope, now, report);
+    return this.#streamFor(instrument, point.attributes, key, buckets, at.scopeKey, at.scope, at.now, at.report);
+  }
+
+  #ingestHistogramPoint(instrument: Instrument, point: OtlpHistogramPoint, delta: boolean, at: PointContext): void {
+    const { now, report } = at;
+    const stream = this.#histogramStream(instrument, point, invalidHistogram(point), point.bucketCounts.length, at);
     if (stream === undefined) return;
     const series = stream.series;
     if (series.bounds === undefined || !sameNumbers(series.bounds, point.explicitBounds)) {
@@ -761,6 +781,36 @@ export class IngestStore implements MetricProducer, IngestSink {
     report.accepted++;
   }
 
+  #ingestExponentialPoint(instrument: Instrument, point: OtlpExponentialHistogramPoint, delta: boolean, at: PointContext): void {
+    const { now, report } = at;
+    // Charged for the widest a sum of its points may get: both sides full.
+    const stream = this.#histogramStream(instrument, point, invalidExponential(point), 2 * MAX_EXPONENTIAL_BUCKETS, at);
+    if (stream === undefined) return;
+    if (isStale(stream, point, !delta)) {
+      report.accepted++;
+      return;
+    }
+    const incoming: ExponentialSum = {
+      scale: point.scale,
+      zeroCount: point.zeroCount,
+      zeroThreshold: point.zeroThreshold,
+      positive: { offset: point.positive.offset, counts: point.positive.bucketCounts.slice() },
+      negative: { offset: point.negative.offset, counts: point.negative.bucketCounts.slice() },
+      sum: point.sum ?? 0,
+      count: point.count,
+    };
+    if (delta) {
+      stream.exp = stream.exp === undefined ? incoming : addExponential(stream.exp, incoming);
+    } else {
+      if (stream.exp !== undefined && stream.points > 0 && point.count < stream.exp.count) {
+        stream.series.baseExp = stream.series.baseExp === undefined ? stream.exp : addExponential(stream.series.baseExp, stream.exp);
+      }
+      stream.exp = incoming;
+    }
+    applied(stream, point, now);
+    report.accepted++;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Expiry
 
@@ -790,6 +840,9 @@ export class IngestStore implements MetricProducer, IngestSink {
     if (instrument.shape === 'histogram' && stream.hist !== undefined) {
       series.baseHist = series.baseHist === undefined ? stream.hist : addHistogram(series.baseHist, stream.hist);
     }
+    if (instrument.shape === 'exponentialHistogram' && stream.exp !== undefined) {
+      series.baseExp = series.baseExp === undefined ? stream.exp : addExponential(series.baseExp, stream.exp);
+    }
     series.streams.delete(stream);
     instrument.streamCount--;
     this.#streams.delete(stream.key);
@@ -812,6 +865,15 @@ export class IngestStore implements MetricProducer, IngestSink {
 // Helpers
 
 type NumberMode = 'delta' | 'cumulative' | 'level';
+
+/** Where a point comes from and what it is ingested against. */
+interface PointContext {
+  readonly prefix: string;
+  readonly scopeKey: string;
+  readonly scope: { name: string; version: string };
+  readonly now: number;
+  readonly report: Report;
+}
 
 const RESOURCE = emptyResource();
 
@@ -865,6 +927,26 @@ function invalidHistogram(point: OtlpHistogramPoint): string | undefined {
   return undefined;
 }
 
+/**
+ * What makes an exponential point unusable: a scale outside the data model's (or too coarse for a
+ * Prometheus native histogram), a side wider than {@link MAX_EXPONENTIAL_BUCKETS}, counts that do
+ * not add up, a NaN or negative sum (as for explicit buckets).
+ */
+function invalidExponential(point: OtlpExponentialHistogramPoint): string | undefined {
+  if (!Number.isInteger(point.scale) || point.scale < -4 || point.scale > 20) return `an invalid ExponentialHistogram point (scale ${point.scale}: -4 to 20 are served)`;
+  for (const side of [point.positive, point.negative]) {
+    if (side.bucketCounts.length > MAX_EXPONENTIAL_BUCKETS) return `an invalid ExponentialHistogram point (more than ${MAX_EXPONENTIAL_BUCKETS} buckets a side)`;
+  }
+  if (!(point.zeroThreshold >= 0) || !Number.isFinite(point.zeroThreshold)) return 'an invalid ExponentialHistogram point (zeroThreshold must be finite and not negative)';
+  if (point.sum !== undefined && Number.isNaN(point.sum)) return 'an invalid ExponentialHistogram point (sum is NaN)';
+  if (point.sum !== undefined && point.sum < 0) return 'an invalid ExponentialHistogram point (negative sum)';
+  let total = point.zeroCount;
+  for (const c of point.positive.bucketCounts) total += c;
+  for (const c of point.negative.bucketCounts) total += c;
+  if (total !== point.count) return `an invalid ExponentialHistogram point (buckets add up to ${total}, count is ${point.count})`;
+  return undefined;
+}
+
 function addHistogram(a: HistogramAcc, b: HistogramAcc): HistogramAcc {
   return { counts: a.counts.map((c, i) => c + (b.counts[i] ?? 0)), sum: a.sum + b.sum, count: a.count + b.count };
 }
@@ -890,10 +972,27 @@ function histogramValue(series: Series): Histogram {
   };
 }
 
-function metricData(instrument: Instrument, points: DataPoint<number>[] | DataPoint<Histogram>[]): MetricData {
+/** The sum of a series' exponential streams, as the SDK shapes it (its zero threshold is not carried). */
+function exponentialValue(series: Series): ExponentialHistogram {
+  let acc = series.baseExp;
+  for (const s of series.streams) if (s.exp !== undefined) acc = acc === undefined ? s.exp : addExponential(acc, s.exp);
+  if (acc === undefined) return { count: 0, sum: 0, scale: 0, zeroCount: 0, positive: { offset: 0, bucketCounts: [] }, negative: { offset: 0, bucketCounts: [] } };
+  return {
+    count: acc.count,
+    sum: acc.sum,
+    scale: acc.scale,
+    zeroCount: acc.zeroCount,
+    positive: { offset: acc.positive.offset, bucketCounts: acc.positive.counts.slice() },
+    negative: { offset: acc.negative.offset, bucketCounts: acc.negative.counts.slice() },
+  };
+}
+
+function metricData(instrument: Instrument, points: DataPoint<number>[] | DataPoint<Histogram>[] | DataPoint<ExponentialHistogram>[]): MetricData {
   const descriptor = instrument.descriptor;
   const aggregationTemporality = AggregationTemporality.CUMULATIVE;
   switch (instrument.shape) {
+    case 'exponentialHistogram':
+      return { descriptor, aggregationTemporality, dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM, dataPoints: points as DataPoint<ExponentialHistogram>[] };
     case 'histogram':
       return { descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: points as DataPoint<Histogram>[] };
     case 'gauge':

@@ -12,6 +12,7 @@
  */
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
 import type { NativeBuckets } from '../exposition/types.ts';
+import { addExponential, type ExponentialSum } from '../otlp/exponential.ts';
 
 export const MAX_SCHEMA = 8;
 export const MIN_SCHEMA = -4;
@@ -101,47 +102,31 @@ export function classicOfExponential(h: ExponentialHistogram, scale: number): { 
 }
 
 /**
- * The sum of two native histograms (two points landing on one label set): at the coarser schema
- * of the two, bucket by bucket. Zero buckets of different widths take the wider one.
+ * The sum of two native histograms (two points landing on one label set): in OTel terms
+ * (otlp/exponential.ts: at the coarser schema, each side at most 160 buckets wide), then back.
  */
 export function addNative(a: NativeBuckets, b: NativeBuckets): NativeBuckets {
-  const schema = Math.min(a.schema, b.schema);
-  const positive = addSide(a.positiveOffset, a.positiveCounts, a.schema - schema, b.positiveOffset, b.positiveCounts, b.schema - schema);
-  const negative = addSide(a.negativeOffset, a.negativeCounts, a.schema - schema, b.negativeOffset, b.negativeCounts, b.schema - schema);
+  const sum = addExponential(otelOf(a), otelOf(b));
   return {
-    schema,
-    zeroThreshold: Math.max(a.zeroThreshold, b.zeroThreshold),
-    zeroCount: a.zeroCount + b.zeroCount,
-    positiveOffset: positive.offset,
-    positiveCounts: positive.counts,
-    negativeOffset: negative.offset,
-    negativeCounts: negative.counts,
+    schema: sum.scale,
+    zeroThreshold: sum.zeroThreshold,
+    zeroCount: sum.zeroCount,
+    positiveOffset: sum.positive.counts.length === 0 ? 0 : sum.positive.offset + 1,
+    positiveCounts: sum.positive.counts,
+    negativeOffset: sum.negative.counts.length === 0 ? 0 : sum.negative.offset + 1,
+    negativeCounts: sum.negative.counts,
   };
 }
 
-function addSide(
-  aOffset: number,
-  aCounts: readonly number[],
-  aShift: number,
-  bOffset: number,
-  bCounts: readonly number[],
-  bShift: number,
-): { offset: number; counts: readonly number[] } {
-  const byIndex = new Map<number, number>();
-  // Prometheus index i at schema s is OTel index i - 1; downscaled, (i - 1) >> shift, then + 1.
-  const put = (offset: number, counts: readonly number[], shift: number): void => {
-    for (let k = 0; k < counts.length; k++) {
-      const at = Math.floor((offset + k - 1) / 2 ** shift) + 1;
-      byIndex.set(at, (byIndex.get(at) ?? 0) + counts[k]!);
-    }
+/** Native buckets in OTel indexing (one less); sum and count do not matter here. */
+function otelOf(n: NativeBuckets): ExponentialSum {
+  return {
+    scale: n.schema,
+    zeroCount: n.zeroCount,
+    zeroThreshold: n.zeroThreshold,
+    positive: { offset: n.positiveOffset - 1, counts: n.positiveCounts },
+    negative: { offset: n.negativeOffset - 1, counts: n.negativeCounts },
+    sum: 0,
+    count: 0,
   };
-  put(aOffset, aCounts, aShift);
-  put(bOffset, bCounts, bShift);
-  if (byIndex.size === 0) return { offset: 0, counts: [] };
-  const indexes = [...byIndex.keys()];
-  const first = Math.min(...indexes);
-  const last = Math.max(...indexes);
-  const counts = new Array<number>(last - first + 1).fill(0);
-  for (const [i, c] of byIndex) counts[i - first] = c;
-  return { offset: first, counts };
 }

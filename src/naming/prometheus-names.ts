@@ -49,10 +49,44 @@ export function unitWord(ucum: string, isGauge: boolean): string {
   return sanitizeLabelName(numWord === '' ? `per_${denWord}` : `${numWord}_per_${denWord}`);
 }
 
-/** Full Prometheus name of an OTel instrument: sanitized, unit suffix once, `_total` for counters. */
-export function prometheusName(instrument: string, ucum: string, kind: 'counter' | 'gauge' | 'histogram'): { name: string; unit: string } {
-  let name = sanitizeMetricName(instrument);
+/**
+ * The OTel spec's translation strategies (the Prometheus OTLP receiver's `translation_strategy`):
+ * whether names and label names are escaped to the classic character set, and whether the unit
+ * and `_total` suffixes are added. A name kept in UTF-8 is served as such only to a scraper that
+ * negotiates `escaping=allow-utf-8`; any other gets it escaped (exposition/escape-names.ts).
+ */
+export type TranslationStrategy =
+  | 'UnderscoreEscapingWithSuffixes'
+  | 'UnderscoreEscapingWithoutSuffixes'
+  | 'NoUTF8EscapingWithSuffixes'
+  | 'NoTranslation';
+export const TRANSLATION_STRATEGIES: readonly TranslationStrategy[] = [
+  'UnderscoreEscapingWithSuffixes',
+  'UnderscoreEscapingWithoutSuffixes',
+  'NoUTF8EscapingWithSuffixes',
+  'NoTranslation',
+];
+export const DEFAULT_TRANSLATION_STRATEGY: TranslationStrategy = 'UnderscoreEscapingWithSuffixes';
+
+/** Whether a strategy escapes names to the classic set (else keeps them UTF-8). */
+export const escapesNames = (s: TranslationStrategy): boolean => s.startsWith('Underscore');
+/** Whether a strategy adds the unit and `_total` suffixes. */
+export const addsSuffixes = (s: TranslationStrategy): boolean => s.endsWith('WithSuffixes');
+
+/**
+ * Full Prometheus name of an OTel instrument: sanitized, unit suffix once, `_total` for counters
+ * (the default strategy); other strategies keep the name in UTF-8 and/or leave the suffixes out.
+ * The unit word is returned either way (OpenMetrics `# UNIT` is written only when it is a suffix).
+ */
+export function prometheusName(
+  instrument: string,
+  ucum: string,
+  kind: 'counter' | 'gauge' | 'histogram',
+  strategy: TranslationStrategy = DEFAULT_TRANSLATION_STRATEGY,
+): { name: string; unit: string } {
+  let name = escapesNames(strategy) ? sanitizeMetricName(instrument) : instrument;
   const unit = unitWord(ucum, kind === 'gauge');
+  if (!addsSuffixes(strategy)) return { name, unit };
   if (unit !== '' && !name.endsWith('_' + unit)) name += '_' + unit;
   if (kind === 'counter') {
     if (name.endsWith('_total')) name = name.slice(0, -'_total'.length);

@@ -5,14 +5,14 @@
  * steady-state scrape only checks identities and copies numbers.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { diag, type Attributes, type AttributeValue } from '@opentelemetry/api';
+import { diag, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { escapeLabelValue } from '../exposition/escape.ts';
+import { escapeLabelValue, isClassicMetricName, labelNameText } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
 import type { ExpositionExemplar, Family, FamilyType, HistogramSeries, NativeBuckets, NumberFamily, NumberSeries } from '../exposition/types.ts';
 import type { Exemplar } from '../domain/exemplars.ts';
 import { addNative, classicBuckets, classicOfExponential, nativeBuckets } from './exponential.ts';
-import { claimedNames, prometheusName, sanitizeLabelName } from './prometheus-names.ts';
+import { claimedNames, DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName, sanitizeLabelName } from './prometheus-names.ts';
 import { compareByLabelValues, compareNames } from './series-order.ts';
 import type { FamilyRule, NativeProfile, Profile } from './types.ts';
 
@@ -31,6 +31,8 @@ interface FamilyBuilder {
   /** Number families. */
   readonly labels: string[];
   readonly values: number[];
+  /** Counter families of a profile with start timestamps: each series' start, Unix ms. */
+  readonly created: number[] | undefined;
   /** Histogram families. */
   readonly series: HistogramSeries[];
   /** Number families: counters' exemplars by series position, once one has any. */
@@ -38,10 +40,13 @@ interface FamilyBuilder {
   index: Map<string, number> | undefined;
   /** Every label string added so far is ASCII (the exposition model's `ascii`). */
   ascii: boolean;
+  /** Names may be UTF-8 (the exposition model's `utf8Names`). */
+  readonly utf8: boolean;
 }
 
-function newBuilder(family: CompiledRule['family'], merges: boolean): FamilyBuilder {
-  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], series: [], exemplars: undefined, index: merges ? new Map() : undefined, ascii: true };
+function newBuilder(family: CompiledRule['family'], merges: boolean, starts: boolean): FamilyBuilder {
+  const created = starts && family.type === 'counter' ? [] : undefined;
+  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], created, series: [], exemplars: undefined, index: merges ? new Map() : undefined, ascii: true, utf8: family.utf8 === true };
 }
 
 function seriesCount(b: FamilyBuilder): number {
@@ -50,9 +55,9 @@ function seriesCount(b: FamilyBuilder): number {
 
 /** The finished family. A number family's `series` objects are made only if someone reads them. */
 function toFamily(b: FamilyBuilder): Family {
-  if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii };
+  if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii, ...(b.utf8 && { utf8Names: true }) };
   const exemplars = b.exemplars;
-  const columns = exemplars === undefined ? { labels: b.labels, values: b.values } : { labels: b.labels, values: b.values, exemplars };
+  const columns = { labels: b.labels, values: b.values, ...(b.created !== undefined && { created: b.created }), ...(exemplars !== undefined && { exemplars }) };
   let rows: NumberSeries[] | undefined;
   const family: NumberFamily = {
     name: b.name,
@@ -61,10 +66,12 @@ function toFamily(b: FamilyBuilder): Family {
     unit: b.unit,
     columns,
     ascii: b.ascii,
+    ...(b.utf8 && { utf8Names: true }),
     get series(): NumberSeries[] {
+      const created = b.created;
       return (rows ??= columns.labels.map((labels, i) => {
         const exemplar = exemplars?.[i];
-        return exemplar === undefined ? { labels, value: columns.values[i]! } : { labels, value: columns.values[i]!, exemplar };
+        return { labels, value: columns.values[i]!, ...(created !== undefined && { created: created[i]! }), ...(exemplar !== undefined && { exemplar }) };
       }));
     },
   };
@@ -73,7 +80,7 @@ function toFamily(b: FamilyBuilder): Family {
 
 /** A rule compiled for one instrument of one scope: appends the instrument's points to a family. */
 interface CompiledRule {
-  readonly family: { readonly name: string; readonly type: FamilyType; readonly help: string; readonly unit: string };
+  readonly family: { readonly name: string; readonly type: FamilyType; readonly help: string; readonly unit: string; readonly utf8?: boolean };
   /** Whether two points of this one instrument can land on the same label set (then they are summed). */
   readonly merges: boolean;
   emit(metric: MetricData, out: FamilyBuilder): void;
@@ -129,14 +136,17 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   const sorted = profile.kind === 'table' && profile.order === 'sorted';
   const tableFamilies = new Set(seeded.map((r) => r.name)).size;
   const hostNative = profile.kind === 'table' && options.hostInstruments === 'native';
+  const starts = profile.startTimestamps === true;
+  /** When a zero-filled series with no source yet started: when this namer did. */
+  const born = Date.now();
   const own = options.ownInstruments ?? new Set<string>();
   const clashes = new Set<string>();
   /** The rules that render one instrument of one scope under this profile. */
   const compile = (metric: MetricData, scopeName: string, scopeVersion: string | undefined): readonly CompiledRule[] => {
     const named = ruleMap.get(metric.descriptor.name);
-    if (named !== undefined) return named.map((r) => compileTableRule(r, constLabels));
+    if (named !== undefined) return named.map((r) => compileTableRule(r, constLabels, starts));
     if (profile.kind === 'native') return compileNative(profile, metric, scopeName, scopeVersion);
-    if (hostNative && !own.has(metric.descriptor.name)) return compileNative(HOST_NATIVE, metric, scopeName, scopeVersion);
+    if (hostNative && !own.has(metric.descriptor.name)) return compileNative(starts ? { ...HOST_NATIVE, startTimestamps: true } : HOST_NATIVE, metric, scopeName, scopeVersion);
     return [];
   };
   let targetInfo: { attributes: Attributes; family: Family } | undefined;
@@ -154,14 +164,14 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         if (builders.has(rule.name)) continue;
         // The host's own rules on the native profile claim their names like any native family.
         if (claims !== undefined && !claim(claims, { name: rule.name, type: rule.type })) continue;
-        const builder = newBuilder({ name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' }, true);
+        const builder = newBuilder({ name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' }, true, starts);
         builders.set(rule.name, builder);
         order.push(builder);
       }
     }
     if (profile.kind === 'native' && profile.scopeInfo) {
       const attributes = rm.resource.attributes;
-      if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes) };
+      if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes, !escapesNames(profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY)) };
       if (targetInfo.family.series.length > 0) {
         info = targetInfo.family;
         claim(claims!, info);
@@ -185,7 +195,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
             // name another family (or jobmeter's self-metric) already has is dropped, first come
             // first served (target_info, jobmeter's own, then ingested ones).
             if (claims !== undefined && !claim(claims, rule.family)) continue;
-            builder = newBuilder(rule.family, rule.merges);
+            builder = newBuilder(rule.family, rule.merges, starts);
             builders.set(rule.family.name, builder);
             order.push(builder);
           } else {
@@ -206,7 +216,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         yield;
       }
     }
-    if (seeded.length > 0) zeroFill(seeded, builders, constLabels, held);
+    if (seeded.length > 0) zeroFill(seeded, builders, constLabels, held, born);
     if (sorted) sortTableFamilies(order, tableFamilies);
     for (const [key, entry] of compiled) if (entry.pass < current - 1) compiled.delete(key);
     const families: Family[] = info === undefined ? [] : [info];
@@ -283,11 +293,16 @@ function indexOf(b: FamilyBuilder): Map<string, number> {
   return index;
 }
 
-function addNumber(out: FamilyBuilder, labels: string, value: number, exemplar?: ExpositionExemplar): void {
+/**
+ * Adds a series, or adds `value` to the one with these labels; `created` counts only for a family
+ * that keeps start times (then the earliest wins); a counter's `exemplar`, the latest wins.
+ */
+function addNumber(out: FamilyBuilder, labels: string, value: number, created = 0, exemplar?: ExpositionExemplar): void {
   if (out.index !== undefined) {
     const at = out.index.get(labels);
     if (at !== undefined) {
       out.values[at]! += value;
+      if (out.created !== undefined && created < out.created[at]!) out.created[at] = created;
       if (exemplar !== undefined) setExemplar(out, at, exemplar);
       return;
     }
@@ -296,6 +311,18 @@ function addNumber(out: FamilyBuilder, labels: string, value: number, exemplar?:
   if (exemplar !== undefined) setExemplar(out, out.labels.length, exemplar);
   out.labels.push(labels);
   out.values.push(value);
+  out.created?.push(created);
+}
+
+let lastStart: HrTime | undefined;
+let lastStartMillis = 0;
+/** A point's start time in Unix ms (producers share one HrTime across points: converted once). */
+function startMillis(t: HrTime): number {
+  if (t !== lastStart) {
+    lastStart = t;
+    lastStartMillis = t[0] * 1000 + t[1] / 1e6;
+  }
+  return lastStartMillis;
 }
 
 /** Series `at`'s exemplar: the latest of what it has and `e` (series merged from several points). */
@@ -360,7 +387,7 @@ function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
     const native = addNative(prev.native, series.native);
     const classic = classicBuckets(native);
     const merged = { labels, bounds: classic.bounds, counts: classic.counts, sum: prev.sum + series.sum, count: prev.count + series.count, native };
-    out.series[at] = prev.prefix === undefined ? merged : { ...merged, prefix: prev.prefix };
+    out.series[at] = withExtras(merged, prev, series);
     return;
   }
   // Different bucket layouts cannot be summed (an exponential histogram beside an explicit one, or
@@ -369,7 +396,13 @@ function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
   const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
   const exemplars = latestExemplars(prev.exemplars, series.exemplars);
   const merged = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count, ...(exemplars !== undefined && { exemplars }) };
-  out.series[at] = prev.prefix === undefined ? merged : { ...merged, prefix: prev.prefix };
+  out.series[at] = withExtras(merged, prev, series);
+}
+
+/** A merged histogram series with the first one's line prefix and the earlier start time of the two. */
+function withExtras(merged: HistogramSeries, prev: HistogramSeries, next: HistogramSeries): HistogramSeries {
+  const created = prev.created === undefined ? next.created : next.created === undefined ? prev.created : Math.min(prev.created, next.created);
+  return { ...merged, ...(prev.prefix !== undefined && { prefix: prev.prefix }), ...(created !== undefined && { created }) };
 }
 
 /** Whether two native histograms have the same classic `le` set (so the same bounds array serves both). */
@@ -445,7 +478,7 @@ class SeriesCache {
   }
 
   /** The histogram series at position `i`: the last one when nothing changed. */
-  histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number, exemplars?: readonly Exemplar[]): HistogramSeries {
+  histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number, created: number | undefined, exemplars?: readonly Exemplar[]): HistogramSeries {
     const prev = this.histograms[i];
     const same = prev !== undefined && this.attributes[i] === attributes;
     const labels = this.labelsAt(i, attributes);
@@ -454,13 +487,15 @@ class SeriesCache {
     let prefix: string | undefined;
     // Exemplars change only with a record, which changes the counts too.
     if (same) {
-      if (prev.count === h.count && prev.sum === sum && prev.bounds === bounds && sameCounts(prev.counts, counts)) return prev;
+      if (prev.count === h.count && prev.sum === sum && prev.bounds === bounds && prev.created === created && sameCounts(prev.counts, counts)) return prev;
       prefix = prev.prefix;
     } else {
       prefix = this.#prefix?.(labels);
     }
     let series: HistogramSeries =
-      prefix === undefined ? { labels, bounds, counts, sum, count: h.count } : { labels, bounds, counts, sum, count: h.count, prefix };
+      prefix === undefined && created === undefined
+        ? { labels, bounds, counts, sum, count: h.count }
+        : { labels, bounds, counts, sum, count: h.count, ...(prefix !== undefined && { prefix }), ...(created !== undefined && { created }) };
     if (exemplars !== undefined) series = { ...series, exemplars: bucketExemplars(exemplars, bounds, scale) };
     return (this.histograms[i] = series);
   }
@@ -471,7 +506,7 @@ class SeriesCache {
    * factors other than powers of two have no native form). The last series when nothing changed,
    * its bounds array when the bucket layout did not (renderers cache `le` strings by identity).
    */
-  exponential(i: number, attributes: Attributes, h: ExponentialHistogram, scale: number, native: boolean): HistogramSeries {
+  exponential(i: number, attributes: Attributes, h: ExponentialHistogram, scale: number, native: boolean, created: number | undefined): HistogramSeries {
     const prev = this.histograms[i];
     const same = prev !== undefined && this.attributes[i] === attributes;
     const labels = this.labelsAt(i, attributes);
@@ -485,7 +520,7 @@ class SeriesCache {
     if (same) {
       if (buckets !== undefined && last !== undefined && sameLayout(last, buckets)) {
         bounds = prev.bounds;
-        if (prev.count === h.count && prev.sum === sum && sameCounts(prev.counts, classic.counts)) return prev;
+        if (prev.count === h.count && prev.sum === sum && prev.created === created && sameCounts(prev.counts, classic.counts)) return prev;
       }
       prefix = prev.prefix;
     } else {
@@ -493,7 +528,10 @@ class SeriesCache {
     }
     const series: HistogramSeries = { labels, bounds, counts: classic.counts, sum, count: h.count };
     const withNative = native && scale === 1 && buckets !== undefined;
-    return (this.histograms[i] = prefix === undefined && !withNative ? series : { ...series, ...(prefix !== undefined && { prefix }), ...(withNative && { native: buckets }) });
+    return (this.histograms[i] =
+      prefix === undefined && !withNative && created === undefined
+        ? series
+        : { ...series, ...(prefix !== undefined && { prefix }), ...(withNative && { native: buckets }), ...(created !== undefined && { created }) });
   }
 
   /** Drops positions past `n` (the collection had fewer points). */
@@ -539,17 +577,17 @@ function labelName(key: string): string {
  * with the same name merged into one label, their values joined with `;` in the lexicographic
  * order of the original keys. So no attribute set can give a duplicate or invalid label name.
  */
-function renderAttributes(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>): string {
+function renderAttributes(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>, utf8 = false): string {
   // The usual case, in one pass as fast as plain rendering: no two keys with one name.
   const parts: string[] = [];
   const names: string[] = [];
   for (const key in attributes) {
     const v = attributes[key];
     if (v === undefined || v === null) continue;
-    const name = exposedLabelName(key, reserved);
+    const name = exposedLabelName(key, reserved, utf8);
     if (name === '') continue;
     if (names.length > 0) {
-      if (names.includes(name)) return renderMerged(attributes, suffix, reserved);
+      if (names.includes(name)) return renderMerged(attributes, suffix, reserved, utf8);
       parts.push(',');
     }
     names.push(name);
@@ -563,12 +601,12 @@ function renderAttributes(attributes: Attributes, suffix: string, reserved: Read
 }
 
 /** {@link renderAttributes} when keys collide: one label per name, values joined with `;` in key order. */
-function renderMerged(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>): string {
+function renderMerged(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>, utf8: boolean): string {
   const byName = new Map<string, Array<[string, string]>>();
   for (const key in attributes) {
     const v = attributes[key];
     if (v === undefined || v === null) continue;
-    const name = exposedLabelName(key, reserved);
+    const name = exposedLabelName(key, reserved, utf8);
     if (name === '') continue;
     const list = byName.get(name);
     if (list === undefined) byName.set(name, [[key, labelValue(v)]]);
@@ -588,9 +626,14 @@ function renderMerged(attributes: Attributes, suffix: string, reserved: Readonly
 }
 
 /** The label name of an attribute key: sanitised, `exported_` before a reserved name, `''` to drop it. */
-function exposedLabelName(key: string, reserved: ReadonlySet<string>): string {
-  const name = labelName(key);
-  return reserved.has(name) ? 'exported_' + name : name;
+/**
+ * With `utf8` (a translation strategy that keeps OTel's names) the key itself, quoted in the label
+ * string when it is not a classic name (exposition/escape.ts `labelNameText`).
+ */
+function exposedLabelName(key: string, reserved: ReadonlySet<string>, utf8: boolean): string {
+  const name = utf8 ? key : labelName(key);
+  const exposed = reserved.has(name) ? 'exported_' + name : name;
+  return utf8 && exposed !== '' ? labelNameText(exposed) : exposed;
 }
 
 function labelValue(v: AttributeValue): string {
@@ -600,9 +643,10 @@ function labelValue(v: AttributeValue): string {
 /** target_info reserves no label name. */
 const NO_RESERVED: ReadonlySet<string> = new Set();
 
-function renderTargetInfo(attributes: Attributes): Family {
-  const labels = renderAttributes(attributes, '', NO_RESERVED);
-  return { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series: labels === '' ? [] : [{ labels, value: 1 }] };
+function renderTargetInfo(attributes: Attributes, utf8: boolean): Family {
+  const labels = renderAttributes(attributes, '', NO_RESERVED, utf8);
+  const series = labels === '' ? [] : [{ labels, value: 1 }];
+  return utf8 ? { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series, utf8Names: true } : { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series };
 }
 
 function compileNative(profile: NativeProfile, metric: MetricData, scopeName: string, scopeVersion: string | undefined): CompiledRule[] {
@@ -621,7 +665,9 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
     default:
       return [];
   }
-  const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, type);
+  const strategy = profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY;
+  const utf8 = !escapesNames(strategy);
+  const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, type, strategy);
   let scopeLabels = '';
   if (profile.scopeInfo) {
     scopeLabels = 'otel_scope_name="' + escapeLabelValue(scopeName) + '"';
@@ -631,30 +677,32 @@ function compileNative(profile: NativeProfile, metric: MetricData, scopeName: st
   if (type === 'histogram') reserved.add('le');
   if (profile.scopeInfo) reserved.add('otel_scope_name').add('otel_scope_version');
   const cache = new SeriesCache(
-    (attributes) => renderAttributes(attributes, scopeLabels, reserved),
-    type === 'histogram' ? (labels) => bucketLinePrefix(name, labels) : undefined,
+    (attributes) => renderAttributes(attributes, scopeLabels, reserved, utf8),
+    // A UTF-8 name's lines open differently (exposition/samples.ts sampleOpeners): no prefix kept.
+    type === 'histogram' && isClassicMetricName(name) ? (labels) => bucketLinePrefix(name, labels) : undefined,
   );
   const intern = boundsInterner();
+  const starts = profile.startTimestamps === true;
   return [
     {
-      family: { name, type, help: metric.descriptor.description, unit },
+      family: { name, type, help: metric.descriptor.description, unit, ...(utf8 && { utf8: true }) },
       merges: false,
       emit(m, out) {
         const points = m.dataPoints;
         if (m.dataPointType === DataPointType.HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<Histogram>;
-            addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, 1, pointExemplars(dp)));
+            addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, 1, starts ? startMillis(dp.startTime) : undefined, pointExemplars(dp)));
           }
         } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<ExponentialHistogram>;
-            addHistogram(out, cache.exponential(i, dp.attributes, dp.value, 1, true));
+            addHistogram(out, cache.exponential(i, dp.attributes, dp.value, 1, true, starts ? startMillis(dp.startTime) : undefined));
           }
         } else {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<number>;
-            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value, counterExemplar(dp, type, 1));
+            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value, out.created === undefined ? 0 : startMillis(dp.startTime), counterExemplar(dp, type, 1));
           }
         }
         cache.trim(points.length);
@@ -675,7 +723,7 @@ function scaled(value: number, scale: number): number {
   return scale === 1 ? value : Math.round(value * scale * 1e6) / 1e6;
 }
 
-function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
+function compileTableRule(rule: FamilyRule, constLabels: string, starts: boolean): CompiledRule {
   const pairs = rule.labels ?? [];
   const attrKeys = pairs.map(([attr]) => attr);
   const valueMaps = attrKeys.map((k) => rule.values?.[k]);
@@ -713,23 +761,25 @@ function compileTableRule(rule: FamilyRule, constLabels: string): CompiledRule {
       if (m.dataPointType === DataPointType.HISTOGRAM) {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<Histogram>;
-          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale));
-          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count);
-          else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale, pointExemplars(dp)));
+          const created = starts ? startMillis(dp.startTime) : 0;
+          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale), created);
+          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
+          else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale, starts ? created : undefined, pointExemplars(dp)));
         }
       } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
         // A host View gave the instrument base-2 exponential buckets: the family keeps its name
         // and type, its buckets are the exponential ones (native in protobuf when unscaled).
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<ExponentialHistogram>;
-          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale));
-          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count);
-          else addHistogram(out, cache.exponential(i, dp.attributes, dp.value, scale, true));
+          const created = starts ? startMillis(dp.startTime) : 0;
+          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale), created);
+          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
+          else addHistogram(out, cache.exponential(i, dp.attributes, dp.value, scale, true, starts ? created : undefined));
         }
       } else {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<number>;
-          addNumber(out, cache.labelsAt(i, dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale), counterExemplar(dp, rule.type, scale));
+          addNumber(out, cache.labelsAt(i, dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale), out.created === undefined ? 0 : startMillis(dp.startTime), counterExemplar(dp, rule.type, scale));
         }
       }
       cache.trim(points.length);
@@ -756,6 +806,10 @@ function sortTableFamilies(order: FamilyBuilder[], count: number): void {
     const values = at.map((i) => b.values[i]!);
     b.labels.splice(0, labels.length, ...labels);
     b.values.splice(0, values.length, ...values);
+    if (b.created !== undefined) {
+      const created = at.map((i) => b.created![i]!);
+      b.created.splice(0, created.length, ...created);
+    }
     if (b.index !== undefined) b.index = indexOf(b);
   }
 }
@@ -777,7 +831,7 @@ interface Held {
  * and when a source comes back from lower down, its values count on from there (`held`, per
  * family and label string). Gauges fill with 0, a level.
  */
-function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuilder>, constLabels: string, held: Map<string, Held>): void {
+function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuilder>, constLabels: string, held: Map<string, Held>, born: number): void {
   for (const rule of rules) {
     const builder = builders.get(rule.name)!;
     // Zero-filling is for counters and gauges: a histogram has no single value to zero.
@@ -794,15 +848,19 @@ function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuil
       h.last = current === undefined ? h.last : h.offset + current;
       return h.last;
     };
-    if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, served(constLabels, undefined));
+    // A zero-filled counter counts on from what it last served, across its sources: it started
+    // when this namer did.
+    if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, served(constLabels, undefined), born);
     else if (rule.emitZero && counter && builder.labels.length === 1 && builder.labels[0] === constLabels) {
       builder.values[0] = served(constLabels, builder.values[0]!);
+      if (builder.created !== undefined) builder.created[0] = born;
     }
     if (builder.ascii && !isAscii(constLabels)) builder.ascii = false;
     if (rule.zeroFill === undefined) continue;
     for (const [label, words] of Object.entries(rule.zeroFill)) {
       const labels: string[] = [];
       const values: number[] = [];
+      const created: number[] = [];
       const taken = new Set<number>();
       for (const word of words) {
         let l = label + '="' + escapeLabelValue(word) + '"';
@@ -810,6 +868,7 @@ function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuil
         if (builder.ascii && !isAscii(l)) builder.ascii = false;
         const at = builder.index!.get(l);
         labels.push(l);
+        created.push(born);
         if (at === undefined) values.push(served(l, undefined));
         else {
           values.push(served(l, builder.values[at]!));
@@ -820,12 +879,15 @@ function zeroFill(rules: readonly FamilyRule[], builders: Map<string, FamilyBuil
         if (taken.has(i)) continue;
         labels.push(builder.labels[i]!);
         values.push(builder.values[i]!);
+        created.push(builder.created?.[i] ?? born);
       }
       builder.labels.length = 0;
       builder.values.length = 0;
+      if (builder.created !== undefined) builder.created.length = 0;
       for (let i = 0; i < labels.length; i++) {
         builder.labels.push(labels[i]!);
         builder.values.push(values[i]!);
+        builder.created?.push(created[i]!);
       }
       builder.index = indexOf(builder);
     }

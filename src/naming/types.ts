@@ -4,6 +4,7 @@
  * rules from the OpenTelemetry compatibility spec instead of listing them.
  */
 import type { ExpositionFormat } from '../exposition/types.ts';
+import type { TranslationStrategy } from './prometheus-names.ts';
 
 export interface FamilyRule {
   /** Canonical instrument the family is rendered from. */
@@ -47,6 +48,8 @@ export interface TableProfile {
   readonly rules: readonly FamilyRule[];
   /** Histogram buckets that differ from the canonical instrument's (instrument → bounds). */
   readonly buckets?: Readonly<Record<string, readonly number[]>>;
+  /** As {@link NativeProfile.startTimestamps}; the originals never wrote them. @default false */
+  readonly startTimestamps?: boolean;
   /** The original's cache policy for its host-derived block (crewshipd: 15 s). */
   readonly snapshot?: { readonly ttlMillis?: number; readonly timeoutMillis?: number };
   /**
@@ -78,6 +81,20 @@ export interface NativeProfile {
   readonly format: 'negotiate';
   /** Emit `target_info` and the `otel_scope_name`/`otel_scope_version` labels. */
   readonly scopeInfo: boolean;
+  /**
+   * Counters and histograms carry their start time (`created` in the exposition model): OpenMetrics
+   * `_created` samples, protobuf `created_timestamp`. Off by default, as client_golang's
+   * `EnableOpenMetricsTextCreatedSamples`: Prometheus 2.x stores an OpenMetrics `_created` sample
+   * as a series of its own (one more per counter and histogram series); Prometheus 3 reads both as
+   * start times with its `created-timestamp-zero-ingestion` feature. @default false
+   */
+  readonly startTimestamps?: boolean;
+  /**
+   * How OTel names become Prometheus names (`[naming] translation_strategy`). UTF-8 names are
+   * served to scrapers that negotiate `escaping=allow-utf-8` and escaped for any other. Legacy
+   * profiles name every series in their tables and have none. @default 'UnderscoreEscapingWithSuffixes'
+   */
+  readonly translationStrategy?: TranslationStrategy;
   /** The host's own rules: the instruments they name are rendered by them instead of natively. */
   readonly rules?: readonly FamilyRule[];
 }

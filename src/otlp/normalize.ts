@@ -14,6 +14,8 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import {
   OtlpDecodeError,
   type OtlpExportRequest,
+  type OtlpExponentialBuckets,
+  type OtlpExponentialHistogramPoint,
   type OtlpHistogramPoint,
   type OtlpMetric,
   type OtlpMetricData,
@@ -84,16 +86,19 @@ function metricData(o: Obj, at: string): OtlpMetricData {
       points: list(histogram, 'dataPoints', 'data_points', `${at}.histogram`, histogramPoint),
     };
   }
-  for (const [camel, snake, type] of [
-    ['exponentialHistogram', 'exponential_histogram', 'exponentialHistogram'],
-    ['summary', 'summary', 'summary'],
-  ] as const) {
-    const data = object(field(o, camel, snake), `${at}.${camel}`);
-    if (data !== undefined) {
-      const points = field(data, 'dataPoints', 'data_points');
-      if (points !== undefined && points !== null && !Array.isArray(points)) throw new OtlpDecodeError(`${at}.${camel}.dataPoints: expected an array`);
-      return { type, pointCount: Array.isArray(points) ? points.length : 0 };
-    }
+  const exponential = object(field(o, 'exponentialHistogram', 'exponential_histogram'), `${at}.exponentialHistogram`);
+  if (exponential !== undefined) {
+    return {
+      type: 'exponentialHistogram',
+      temporality: temporality(field(exponential, 'aggregationTemporality', 'aggregation_temporality'), `${at}.exponentialHistogram.aggregationTemporality`),
+      points: list(exponential, 'dataPoints', 'data_points', `${at}.exponentialHistogram`, exponentialPoint),
+    };
+  }
+  const summary = object(field(o, 'summary'), `${at}.summary`);
+  if (summary !== undefined) {
+    const points = field(summary, 'dataPoints', 'data_points');
+    if (points !== undefined && points !== null && !Array.isArray(points)) throw new OtlpDecodeError(`${at}.summary.dataPoints: expected an array`);
+    return { type: 'summary', pointCount: Array.isArray(points) ? points.length : 0 };
   }
   return { type: 'empty' };
 }
@@ -127,6 +132,29 @@ function histogramPoint(raw: unknown, at: string): OtlpHistogramPoint {
     sum: sum === undefined || sum === null ? undefined : double(sum, `${at}.sum`),
     bucketCounts: array(field(o, 'bucketCounts', 'bucket_counts'), `${at}.bucketCounts`).map((v, i) => Number(uint64(v, `${at}.bucketCounts[${i}]`))),
     explicitBounds: array(field(o, 'explicitBounds', 'explicit_bounds'), `${at}.explicitBounds`).map((v, i) => double(v, `${at}.explicitBounds[${i}]`)),
+  };
+}
+
+function exponentialPoint(raw: unknown, at: string): OtlpExponentialHistogramPoint {
+  const o = object(raw, at) ?? {};
+  const sum = field(o, 'sum');
+  const zeroThreshold = field(o, 'zeroThreshold', 'zero_threshold');
+  const buckets = (side: 'positive' | 'negative'): OtlpExponentialBuckets => {
+    const b = object(field(o, side), `${at}.${side}`) ?? {};
+    return {
+      offset: integer(field(b, 'offset'), `${at}.${side}.offset`),
+      bucketCounts: array(field(b, 'bucketCounts', 'bucket_counts'), `${at}.${side}.bucketCounts`).map((v, i) => Number(uint64(v, `${at}.${side}.bucketCounts[${i}]`))),
+    };
+  };
+  return {
+    ...pointBase(o, at),
+    count: Number(uint64(field(o, 'count'), `${at}.count`)),
+    sum: sum === undefined || sum === null ? undefined : double(sum, `${at}.sum`),
+    scale: integer(field(o, 'scale'), `${at}.scale`),
+    zeroCount: Number(uint64(field(o, 'zeroCount', 'zero_count'), `${at}.zeroCount`)),
+    zeroThreshold: zeroThreshold === undefined || zeroThreshold === null ? 0 : double(zeroThreshold, `${at}.zeroThreshold`),
+    positive: buckets('positive'),
+    negative: buckets('negative'),
   };
 }
 

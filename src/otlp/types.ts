@@ -2,7 +2,7 @@
  * An OTLP metrics export request after decoding, the same whichever encoding it came in
  * (protobuf or OTLP/JSON): plain values, nanosecond times as `bigint`, attributes as OpenTelemetry
  * `Attributes`. Only what the ingest path uses is kept; exemplars, flags other than
- * "no recorded value", schema URLs and exponential-histogram buckets are dropped.
+ * "no recorded value", schema URLs and exponential histograms' min and max are dropped.
  */
 import type { Attributes } from '@opentelemetry/api';
 
@@ -42,8 +42,8 @@ export type OtlpMetricData =
       readonly points: readonly OtlpNumberPoint[];
     }
   | { readonly type: 'histogram'; readonly temporality: OtlpTemporality; readonly points: readonly OtlpHistogramPoint[] }
-  /** Kept only as a count: the ingest path refuses these points (no text-format rendering). */
-  | { readonly type: 'exponentialHistogram'; readonly pointCount: number }
+  | { readonly type: 'exponentialHistogram'; readonly temporality: OtlpTemporality; readonly points: readonly OtlpExponentialHistogramPoint[] }
+  /** Kept only as a count: the ingest path refuses these points (no Prometheus rendering worth having). */
   | { readonly type: 'summary'; readonly pointCount: number }
   /** A metric without any data field. */
   | { readonly type: 'empty' };
@@ -69,6 +69,23 @@ export interface OtlpHistogramPoint extends OtlpPointBase {
   /** `explicit_bounds.length + 1` counts, or both empty (a count-only histogram). */
   readonly bucketCounts: readonly number[];
   readonly explicitBounds: readonly number[];
+}
+
+/** One side (positive or negative) of an exponential histogram: counts of buckets `offset…`. */
+export interface OtlpExponentialBuckets {
+  readonly offset: number;
+  readonly bucketCounts: readonly number[];
+}
+
+export interface OtlpExponentialHistogramPoint extends OtlpPointBase {
+  readonly count: number;
+  /** Undefined when the sender left it out. */
+  readonly sum: number | undefined;
+  readonly scale: number;
+  readonly zeroCount: number;
+  readonly zeroThreshold: number;
+  readonly positive: OtlpExponentialBuckets;
+  readonly negative: OtlpExponentialBuckets;
 }
 
 /**

@@ -1,14 +1,16 @@
 /**
- * Native histograms in the OTLP push (issue 14 item 3): a host histogram given base-2 exponential
- * aggregation by a View reaches the real Collector as an ExponentialHistogram, under profile
- * naming (the naming stage's native buckets turned back into OTel's) and canonical naming (the
- * SDK's own data); the Collector's `debug` exporter (`detailed`) prints its buckets, which are the
- * exponential buckets jobmeter serves on its pull endpoint.
+ * Native histograms in the OTLP push and the ingest (issue 14 item 3): a host histogram given
+ * base-2 exponential aggregation by a View reaches the real Collector as an ExponentialHistogram,
+ * under profile naming (the naming stage's native buckets turned back into OTel's) and canonical
+ * naming (the SDK's own data); so does one a foreign SDK pushes to jobmeter's ingest. The
+ * Collector's `debug` exporter (`detailed`) prints its buckets, which are the exponential buckets
+ * jobmeter serves on its pull endpoint.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AggregationType } from '@opentelemetry/sdk-metrics';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { AggregationType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import type { HistogramFamily } from '../../src/exposition/types.ts';
 import { startCollector, type CollectorHandle } from '../support/collector.ts';
@@ -65,24 +67,56 @@ describe('an exponential host histogram pushed to the Collector', () => {
       } finally {
         await jm.shutdown();
       }
-      const text = await collector.waitForOutput('debug.txt', (t) => t.includes(`-> Name: ${printedName}`));
-      const block = metricBlock(text, printedName);
-      assert.ok(block.includes('     -> DataType: ExponentialHistogram'), block.join('\n'));
-      assert.ok(block.includes('Count: 501'), block.join('\n'));
-      assert.ok(block.includes('Bucket [0, 0], Count: 1'), block.join('\n'));
-      // `Bucket (lower, upper], Count: n`: the upper bounds and counts of the classic buckets served.
-      const printed = block.flatMap((l) => {
-        const m = /^Bucket \(([\d.]+), ([\d.]+)\], Count: (\d+)$/.exec(l);
-        return m === null ? [] : [[Number(m[2]), Number(m[3])] as const];
-      });
-      const series = served.series[0]!;
-      assert.ok(series.native !== undefined);
-      const expected = series.bounds.map((b, k) => [b, series.counts[k]!] as const).filter(([b]) => b > 0);
-      assert.equal(printed.length, expected.length, block.join('\n'));
-      printed.forEach(([upper, count], k) => {
-        assert.ok(Math.abs(upper - expected[k]![0]) < 1e-6, `bucket ${k}: ${upper} vs ${expected[k]![0]}`);
-        assert.equal(count, expected[k]![1]);
-      });
+      checkPrinted(await collector.waitForOutput('debug.txt', (t) => t.includes(`-> Name: ${printedName}`)), printedName, served, 501);
     });
   }
+
+  it('pushed by a foreign SDK to the ingest: the pull endpoint serves it native, the push carries an ExponentialHistogram', async () => {
+    const jm = await createJobmeter({
+      serviceName: 'ingest-daemon',
+      listener: false,
+      processMetrics: false,
+      global: false,
+      ingest: { port: 0 },
+      otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, intervalMillis: 3_600_000 },
+    });
+    let served: HistogramFamily;
+    try {
+      const foreign = new MeterProvider({
+        views: [{ instrumentName: 'foreign.latency', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+        readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics` }), exportIntervalMillis: 3_600_000 })],
+      });
+      const h = foreign.getMeter('foreign').createHistogram('foreign.latency', { unit: 's' });
+      for (let i = 0; i < 300; i++) h.record(10 ** (-2 + (2 * i) / 299));
+      await foreign.forceFlush();
+      await foreign.shutdown();
+      const family = (await jm.scrape()).find((f) => f.name === 'foreign_latency_seconds');
+      assert.ok(family?.type === 'histogram' && family.series[0]!.native !== undefined, 'served as a native histogram');
+      served = family;
+      await jm.forceFlush();
+    } finally {
+      await jm.shutdown();
+    }
+    checkPrinted(await collector.waitForOutput('debug.txt', (t) => t.includes('-> Name: foreign.latency')), 'foreign.latency', served, 300);
+  });
 });
+
+/** The Collector printed `name` as an ExponentialHistogram of `count` values, with the classic buckets `served` has. */
+function checkPrinted(text: string, name: string, served: HistogramFamily, count: number): void {
+  const block = metricBlock(text, name);
+  assert.ok(block.includes('     -> DataType: ExponentialHistogram'), block.join('\n'));
+  assert.ok(block.includes(`Count: ${count}`), block.join('\n'));
+  // `Bucket (lower, upper], Count: n`: the upper bounds and counts of the classic buckets served.
+  const printed = block.flatMap((l) => {
+    const m = /^Bucket \(([\d.]+), ([\d.]+)\], Count: (\d+)$/.exec(l);
+    return m === null ? [] : [[Number(m[2]), Number(m[3])] as const];
+  });
+  const series = served.series[0]!;
+  assert.ok(series.native !== undefined);
+  const expected = series.bounds.map((b, k) => [b, series.counts[k]!] as const).filter(([b]) => b > 0);
+  assert.equal(printed.length, expected.length, block.join('\n'));
+  printed.forEach(([upper, n], k) => {
+    assert.ok(Math.abs(upper - expected[k]![0]) < 1e-6, `bucket ${k}: ${upper} vs ${expected[k]![0]}`);
+    assert.equal(n, expected[k]![1]);
+  });
+}

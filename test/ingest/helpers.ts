@@ -6,6 +6,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { IngestStore } from '../../src/ingest/ingest-store.ts';
 import type {
+  OtlpExponentialHistogramPoint,
   OtlpExportRequest,
   OtlpHistogramPoint,
   OtlpMetric,
@@ -50,6 +51,38 @@ export function histogramPoint(
     explicitBounds: bounds,
   };
 }
+
+/** An exponential point of `scale` with positive buckets `offset…` (count: their sum plus `zeroCount`). */
+export function exponentialPoint(
+  scale: number,
+  offset: number,
+  counts: number[],
+  sum: number,
+  attributes: Attributes = {},
+  start = 0,
+  time = 0,
+  zeroCount = 0,
+): OtlpExponentialHistogramPoint {
+  return {
+    attributes,
+    startTimeUnixNano: ns(start),
+    timeUnixNano: ns(time),
+    noRecordedValue: false,
+    count: counts.reduce((a, b) => a + b, zeroCount),
+    sum,
+    scale,
+    zeroCount,
+    zeroThreshold: 0,
+    positive: { offset, bucketCounts: counts },
+    negative: { offset: 0, bucketCounts: [] },
+  };
+}
+
+export const exponential = (points: OtlpExponentialHistogramPoint[], temporality: 'delta' | 'cumulative' = 'cumulative'): OtlpMetricData => ({
+  type: 'exponentialHistogram',
+  temporality,
+  points,
+});
 
 export function metric(name: string, data: OtlpMetricData, unit = ''): OtlpMetric {
   return { name, description: '', unit, data };

@@ -4,13 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AggregationTemporality, DataPointType, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, type ExponentialHistogram, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
 import { ConfigError } from '../../src/config/errors.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { preferIngested } from '../../src/ingest/prefer-ingested.ts';
+import { createNamer } from '../../src/naming/to-families.ts';
+import type { OtlpExponentialHistogramPoint } from '../../src/otlp/types.ts';
 import {
   collected,
+  exponential,
+  exponentialPoint,
   fakeClock,
   gauge,
   histogram,
@@ -235,7 +239,7 @@ describe('refusals', () => {
     const store = new IngestStore();
     const r = store.ingest(
       request([
-        metric('a', { type: 'exponentialHistogram', pointCount: 2 }),
+        metric('a', exponential([exponentialPoint(30, 0, [1], 1), exponentialPoint(2, 0, new Array<number>(161).fill(1), 1, { i: 2 })])),
         metric('b', { type: 'summary', pointCount: 1 }),
         metric('c', { type: 'sum', monotonic: true, temporality: 'unspecified', points: [numberPoint(1)] }),
         metric('d', gauge([numberPoint(undefined), numberPoint(4)])),
@@ -246,8 +250,9 @@ describe('refusals', () => {
       acceptedDataPoints: 1,
       rejectedDataPoints: 5,
       errorMessage:
-        '5 data points rejected: a: ExponentialHistogram is not supported (use an explicit-bucket Histogram) (2); ' +
-        'b: Summary is not supported (use an explicit-bucket Histogram) (1); c: AggregationTemporality is unspecified (1); ' +
+        '5 data points rejected: a: an invalid ExponentialHistogram point (scale 30: -4 to 20 are served) (1); ' +
+        'a: an invalid ExponentialHistogram point (more than 160 buckets a side) (1); ' +
+        'b: Summary is not supported (use an explicit-bucket or exponential Histogram) (1); c: AggregationTemporality is unspecified (1); ' +
         'd: a data point without a value (neither asDouble nor asInt) (1)',
     });
   });
@@ -376,5 +381,48 @@ describe('preferIngested', () => {
     );
     const untouched: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [sdkScope] };
     assert.equal(preferIngested(untouched, (sm) => store.owns(sm)), untouched);
+  });
+});
+
+describe('exponential histograms', () => {
+  const value = async (store: IngestStore): Promise<ExponentialHistogram[]> => {
+    const [m] = (await collected(store)).get('rpc.latency') ?? [];
+    assert.equal(m?.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
+    return m!.dataPoints.map((p) => p.value as ExponentialHistogram);
+  };
+
+  it('cumulative points replace, two senders add up at the coarser scale, a reset keeps what was counted', async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ now: clock.now });
+    const sender = (name: string, point: OtlpExponentialHistogramPoint) =>
+      store.ingest(request([metric('rpc.latency', exponential([point]), 's')], { 'service.name': name }));
+    assert.equal(sender('a', exponentialPoint(2, 4, [1, 2], 3, {}, 1, 1)).rejectedDataPoints, 0);
+    assert.equal(sender('a', exponentialPoint(2, 4, [2, 3], 6, {}, 1, 2)).rejectedDataPoints, 0);
+    // Sender b at scale 1: buckets 2 and 3 there hold a's 4…7 at scale 2.
+    assert.equal(sender('b', exponentialPoint(1, 2, [1, 1], 2, {}, 1, 1)).rejectedDataPoints, 0);
+    let [h] = await value(store);
+    assert.deepEqual(
+      { scale: h!.scale, positive: h!.positive, count: h!.count, sum: h!.sum },
+      { scale: 1, positive: { offset: 2, bucketCounts: [2 + 3 + 1, 1] }, count: 7, sum: 8 },
+    );
+    // a restarts (its count went down): what it had counted stays in the series.
+    assert.equal(sender('a', exponentialPoint(2, 4, [1], 1, {}, 5, 5)).rejectedDataPoints, 0);
+    [h] = await value(store);
+    assert.equal(h!.count, 5 + 2 + 1);
+    assert.equal(h!.sum, 6 + 2 + 1);
+  });
+
+  it('delta points accumulate, wide spreads downscale to at most 160 buckets; the naming stage serves a native histogram', async () => {
+    const store = new IngestStore();
+    const send = (point: OtlpExponentialHistogramPoint) => store.ingest(request([metric('rpc.latency', exponential([point], 'delta'), 's')]));
+    send(exponentialPoint(3, 0, [1], 1, {}, 0, 1));
+    send(exponentialPoint(3, 1000, [1], 1, {}, 0, 2));
+    const [h] = await value(store);
+    assert.equal(h!.count, 2);
+    assert.ok(h!.positive.bucketCounts.length <= 160, `${h!.positive.bucketCounts.length} buckets`);
+    assert.ok(h!.scale < 3);
+    const families = createNamer({ kind: 'native', name: 'otel', format: 'negotiate', scopeInfo: false }).toFamilies((await store.collect()).resourceMetrics);
+    const f = families.find((x) => x.name === 'rpc_latency_seconds');
+    assert.ok(f?.type === 'histogram' && f.series[0]!.native !== undefined && f.series[0]!.count === 2);
   });
 });

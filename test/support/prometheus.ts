@@ -65,6 +65,11 @@ export interface ScrapeJob {
    * is true; its `native-histograms` feature flag is a no-op). @default Prometheus' own (false)
    */
   scrapeNativeHistograms?: boolean;
+  /**
+   * `metric_name_escaping_scheme`, Prometheus 3 only: the `escaping` its Accept asks for
+   * (`allow-utf-8`, `underscores`, `dots`, `values`). @default Prometheus' own (allow-utf-8)
+   */
+  metricNameEscapingScheme?: string;
 }
 
 /** The real Prometheus releases the tests run against: 2 is Debian's 2.42, 3 the pinned 3.x build. */
@@ -245,6 +250,7 @@ function renderConfig(opts: PrometheusOptions): object {
       ...(job.bearerToken !== undefined && { authorization: { type: 'Bearer', credentials: job.bearerToken } }),
       ...(job.scrapeProtocols !== undefined && { scrape_protocols: job.scrapeProtocols }),
       ...(job.scrapeNativeHistograms !== undefined && { scrape_native_histograms: job.scrapeNativeHistograms }),
+      ...(job.metricNameEscapingScheme !== undefined && { metric_name_escaping_scheme: job.metricNameEscapingScheme }),
       static_configs: [{ targets: [job.target] }],
     })),
   };

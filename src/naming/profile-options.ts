@@ -1,0 +1,38 @@
+/**
+ * The exposition options a profile takes on top of its table (`startTimestamps`,
+ * `translationStrategy`), checked and applied in one place for createJobmeter and JobmeterReader.
+ */
+import { ConfigError } from '../config/errors.ts';
+import { TRANSLATION_STRATEGIES, type TranslationStrategy } from './prometheus-names.ts';
+import type { Profile } from './types.ts';
+
+export interface ProfileExpositionOptions {
+  /** @default false */
+  readonly startTimestamps?: boolean;
+  /** The `otel` profile only. @default 'UnderscoreEscapingWithSuffixes' */
+  readonly translationStrategy?: TranslationStrategy;
+}
+
+/**
+ * `profile` with the options applied (itself when none is set).
+ * @throws ConfigError naming the option: a strategy that is not one of the four, or any strategy
+ *   with a legacy profile (whose names never change).
+ */
+export function withExpositionOptions(profile: Profile, options: ProfileExpositionOptions): Profile {
+  const { startTimestamps, translationStrategy } = options;
+  if (startTimestamps !== undefined && typeof startTimestamps !== 'boolean') throw new ConfigError('startTimestamps', startTimestamps, 'true or false');
+  if (translationStrategy !== undefined) {
+    if (!TRANSLATION_STRATEGIES.includes(translationStrategy)) {
+      throw new ConfigError('translationStrategy', translationStrategy, `one of ${TRANSLATION_STRATEGIES.join(', ')}`);
+    }
+    if (profile.kind !== 'native') {
+      throw new ConfigError('translationStrategy', translationStrategy, `unset: the ${profile.name} profile keeps its original's names`);
+    }
+  }
+  if (startTimestamps !== true && translationStrategy === undefined) return profile;
+  return {
+    ...profile,
+    ...(startTimestamps === true && { startTimestamps: true }),
+    ...(translationStrategy !== undefined && profile.kind === 'native' && { translationStrategy }),
+  } as Profile;
+}
