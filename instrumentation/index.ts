@@ -16,7 +16,7 @@
  * Exit codes are the service's: a configuration problem exits 2 naming the variable or file key
  * the user set (JOBMETER_PROFILE, not the flag it stands for); any other startup failure exits 1.
  */
-import { ConfigError, describeConfigError } from '../src/config/errors.ts';
+import { ConfigError, describeConfigError } from '../src/errors.ts';
 import { PRELOAD_FLAG_KEYS, resolveServiceConfig } from '../src/config/resolve.ts';
 import { createJobmeter, type Jobmeter } from '../src/jobmeter.ts';
 

@@ -15,7 +15,7 @@ import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import { PROFILE_NAMES, type ProfileName } from './options.ts';
-import { ConfigError } from './config/errors.ts';
+import { ConfigError } from './errors.ts';
 import { EXPECT } from './config/schema-errors.ts';
 import { buildViews } from './views/build-views.ts';
 

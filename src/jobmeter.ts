@@ -14,7 +14,7 @@ import { startMember, type Member } from './cluster/member.ts';
 import { MERGE_POLICIES, mergePolicies, type MergePolicy } from './cluster/merge-policy.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
-import { ConfigError } from './config/errors.ts';
+import { ConfigError } from './errors.ts';
 import { EXPECT } from './config/schema-errors.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';

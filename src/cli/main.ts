@@ -25,12 +25,12 @@
 import { parseArgs } from 'node:util';
 
 import type { ResolvedMetrics } from '../config/metrics.ts';
-import { ConfigError, describeConfigError } from '../config/errors.ts';
+import { ConfigError, describeConfigError } from '../errors.ts';
 import type { Env, ServeConfig } from '../config/resolve.ts';
 import { parseServeFlags, resolveServeConfig } from '../config/resolve.ts';
 import { DEMO_TICK_MS, startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
-import { POSTURES } from '../http/postures.ts';
+import { POSTURES } from '../common/postures.ts';
 import type { JobmeterMetricsOptions } from '../http/plugin.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { JobmeterOptions, ProfileName, PullListenerOptions } from '../options.ts';

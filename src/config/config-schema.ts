@@ -15,10 +15,10 @@
  */
 import { isIP } from 'node:net';
 
-import { parseCidr } from '../http/client-ip.ts';
-import { isLoopbackHost } from '../http/loopback.ts';
+import { parseCidr } from '../common/addresses.ts';
+import { isLoopbackHost } from '../common/loopback.ts';
 import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
-import { POSTURE_NAMES } from '../http/postures.ts';
+import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 import { HOST_INSTRUMENTS, PROFILE_NAMES } from '../options.ts';

@@ -15,7 +15,7 @@ import { extname } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { parseDocument } from 'yaml';
 
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../errors.ts';
 
 export type ConfigFormat = 'toml' | 'yaml' | 'json';
 

@@ -4,7 +4,7 @@
  * from their files, the posture's gates matched against what is configured).
  *
  * Environment variables are read under the chosen posture only, with that original's names
- * (postures.ts `env`): CREWSHIP_METRICS_TOKEN under crewshipd; RM_METRICS_TOKEN,
+ * (common/postures.ts `env`): CREWSHIP_METRICS_TOKEN under crewshipd; RM_METRICS_TOKEN,
  * RM_METRICS_TOKEN_FILE, RM_METRICS_TRUSTED_CIDR (comma-separated) and RM_TRUSTED_PROXY under rm;
  * RUNWISP_TRUST_PROXY under runwisp. They sit at the env layer: a config file or a flag overrides
  * them, as every other variable (resolve.ts documents the precedence).
@@ -15,12 +15,12 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { parseCidr } from '../http/client-ip.ts';
+import { parseCidr } from '../common/addresses.ts';
 import { describeGates } from '../http/gate.ts';
 import { HEALTH_PATH } from '../http/health-route.ts';
-import { POSTURES, postureForProfile, type Posture, type PostureName } from '../http/postures.ts';
+import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import type { ProfileName } from '../options.ts';
-import { ConfigError, REDACTED } from './errors.ts';
+import { ConfigError, REDACTED } from '../errors.ts';
 import type { ApiKeyConfig, MetricsConfig } from './schema.ts';
 
 /** The settings the main server's metrics route and the dedicated listener run with. */

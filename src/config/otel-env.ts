@@ -14,7 +14,7 @@
  * Values are never logged here; header values and endpoint credentials never appear in an error.
  */
 import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
-import { ConfigError, maskUserinfo, REDACTED } from './errors.ts';
+import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 
 /** What the environment says about the resource. */
 export interface EnvResource {

@@ -34,9 +34,9 @@ import { parseArgs } from 'node:util';
 
 import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './defaults.ts';
-import { isLoopbackHost } from '../http/loopback.ts';
-import { POSTURES, postureForProfile } from '../http/postures.ts';
-import { ConfigError, inFile } from './errors.ts';
+import { isLoopbackHost } from '../common/loopback.ts';
+import { POSTURES, postureForProfile } from '../common/postures.ts';
+import { ConfigError, inFile } from '../errors.ts';
 import { loadConfigFile } from './file-config.ts';
 import { mergeMetricsConfig, metricsEnvLayer, resolveMetrics, type MetricsLayer, type ResolvedMetrics } from './metrics.ts';
 import { otlpOptionsFromEnv, resourceFromEnv } from './otel-env.ts';

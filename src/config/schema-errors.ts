@@ -11,7 +11,7 @@
 import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import type { ErrorObject } from 'ajv';
 
-import { POSTURE_NAMES } from '../http/postures.ts';
+import { POSTURE_NAMES } from '../common/postures.ts';
 import {
   CONFIG_SCHEMA,
   definitionAt,
@@ -34,7 +34,7 @@ import {
   type DefinitionName,
   type Table,
 } from './config-schema.ts';
-import { ConfigError, maskUserinfo, REDACTED } from './errors.ts';
+import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 

@@ -27,7 +27,7 @@ import { createRequire } from 'node:module';
 import type { Ajv as AjvInstance, ValidateFunction } from 'ajv';
 
 import type { MergePolicy } from '../cluster/merge-policy.ts';
-import type { PostureName } from '../http/postures.ts';
+import type { PostureName } from '../common/postures.ts';
 import type { TranslationStrategy } from '../naming/prometheus-names.ts';
 import type { FamilyRule } from '../naming/types.ts';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
@@ -47,7 +47,7 @@ import {
   type OtlpNaming,
   type Temporality,
 } from './config-schema.ts';
-import { ConfigError, REDACTED } from './errors.ts';
+import { ConfigError, REDACTED } from '../errors.ts';
 import { isTable, toConfigError } from './schema-errors.ts';
 
 export {
@@ -63,7 +63,7 @@ export {
 } from './config-schema.ts';
 export type { ListenerFormat, OtlpNaming, Temporality } from './config-schema.ts';
 export { EXPECT } from './schema-errors.ts';
-export { maskUserinfo } from './errors.ts';
+export { maskUserinfo } from '../errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -122,7 +122,7 @@ export interface ApiKeyConfig {
 
 /**
  * `[metrics]` — the metrics route of `jobmeter serve`'s main server and its auth posture
- * (src/http/postures.ts). Also fed by the originals' own spellings: runwisp's `[daemon]
+ * (src/common/postures.ts). Also fed by the originals' own spellings: runwisp's `[daemon]
  * metrics_enabled` / `metrics_listen`, rm's top-level `metrics_token` / `metrics_trusted_cidrs`,
  * and, under each posture, that original's environment variables (metrics.ts).
  */

@@ -11,7 +11,7 @@
  * in increasing order — is checked here, naming the key.
  */
 import { AggregationType, createAllowListAttributesProcessor, createDenyListAttributesProcessor, InstrumentType, type AggregationOption, type ViewOptions } from '@opentelemetry/sdk-metrics';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../errors.ts';
 
 /** A `[[views]]` table as the schema has validated it (file spelling). */
 export interface ViewTable {

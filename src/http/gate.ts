@@ -13,9 +13,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-import { AddressSet, clientIp, LOOPBACK } from './client-ip.ts';
-import type { DenyStatus, GateKind, Posture } from './postures.ts';
-import { GATE_KINDS } from './postures.ts';
+import { AddressSet, LOOPBACK } from '../common/addresses.ts';
+import { clientIp } from './client-ip.ts';
+import type { DenyStatus, GateKind, Posture } from '../common/postures.ts';
+import { GATE_KINDS } from '../common/postures.ts';
 
 /** A token or API key the bearer gate accepts, with the tenant it authenticates (for the access log). */
 export interface Credential {

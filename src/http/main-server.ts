@@ -10,7 +10,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 
 import { HEALTH_PATH } from './health-route.ts';
-import { assertBindAllowed } from './loopback.ts';
+import { assertBindAllowed } from '../common/loopback.ts';
 import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from './server-limits.ts';
 import { describeMetricsRoute, jobmeterMetrics, type JobmeterMetricsOptions, type MetricsRouteInfo } from './plugin.ts';
 

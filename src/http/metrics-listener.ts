@@ -5,7 +5,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
-import { assertBindAllowed } from './loopback.ts';
+import { assertBindAllowed } from '../common/loopback.ts';
 import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from './server-limits.ts';
 import type { JsonView } from './metrics-response.ts';
 import { createScrapeHandler, scrapeRequestOf, sendAnswer } from './scrape-handler.ts';

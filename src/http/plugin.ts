@@ -1,6 +1,6 @@
 /**
  * `jobmeterMetrics`: the metrics route on a host's own fastify server, behind one of the auth
- * postures (postures.ts), with the same negotiation, gzip and `?format=json` as the dedicated
+ * postures (common/postures.ts), with the same negotiation, gzip and `?format=json` as the dedicated
  * listener.
  *
  * ```ts

@@ -7,7 +7,7 @@ import type { Profile } from '../naming/types.ts';
 import type { AccessLogOptions } from './access-log.ts';
 import { checkPosture, compileGate, describeGate, type Credential, type Gate, type GateMode } from './gate.ts';
 import type { JsonView } from './metrics-response.ts';
-import { POSTURES, postureForProfile, type Posture, type PostureName } from './postures.ts';
+import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 
 /** What a metrics route needs of a {@link Jobmeter}. */
 export interface MetricsSource {

@@ -16,7 +16,7 @@
  */
 import type { Server } from 'node:http';
 import type { FastifyHttpOptions } from 'fastify';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface ServerLimits {
   /** Headers and body must arrive within this many ms; past it 408. @default 30000 */

@@ -29,8 +29,8 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Transform } from 'node:stream';
-import { ConfigError } from '../config/errors.ts';
-import { isLoopbackHost } from '../http/loopback.ts';
+import { ConfigError } from '../errors.ts';
+import { isLoopbackHost } from '../common/loopback.ts';
 import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';

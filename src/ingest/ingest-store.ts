@@ -63,7 +63,7 @@ import {
   type MetricProducer,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { createBoundedAttributesProcessor, maxAttributeSets, MAX_VALUE_LENGTH, toLabelString } from '../domain/bounded-attributes.ts';
 import { DOMAIN_INSTRUMENTS, RUN_FINISHED } from '../domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';

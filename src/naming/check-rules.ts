@@ -8,7 +8,7 @@
  * that one label (types.ts); and a family it shares with a built-in rule (or another host rule)
  * has the same type and label names, so two instruments can feed one family and nothing else.
  */
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../errors.ts';
 import type { FamilyRule } from './types.ts';
 
 export const RULE_TYPES: readonly FamilyRule['type'][] = ['counter', 'gauge', 'histogram', 'info'];

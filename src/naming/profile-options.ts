@@ -2,7 +2,7 @@
  * The exposition options a profile takes on top of its table (`startTimestamps`,
  * `translationStrategy`), checked and applied in one place for createJobmeter and JobmeterReader.
  */
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { TRANSLATION_STRATEGIES, type TranslationStrategy } from './prometheus-names.ts';
 import type { Profile } from './types.ts';
 

@@ -30,7 +30,7 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { ConfigError, maskUserinfo } from '../config/errors.ts';
+import { ConfigError, maskUserinfo } from '../errors.ts';
 import type { OtlpPushOptions } from '../options.ts';
 import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
 import { OtlpMetricExporter } from './otlp-exporter.ts';

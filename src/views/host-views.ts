@@ -13,7 +13,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { InstrumentType, type ViewOptions } from '@opentelemetry/sdk-metrics';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { AttributeSetCap } from '../domain/attribute-set-cap.ts';
 import type { CapFor, InstrumentIdentity, SyncKind } from '../domain/guarded-meter.ts';
 import type { InstrumentSpec } from '../domain/types.ts';

@@ -2,7 +2,7 @@
 // maps onto `cluster` of createJobmeter, and bad values are ConfigErrors naming the key.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { parseConfigText } from '../../src/config/file-config.ts';
 import { mergeServiceConfig } from '../../src/config/resolve.ts';
 import { DEFAULT_SERVICE_CONFIG } from '../../src/config/defaults.ts';

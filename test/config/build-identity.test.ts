@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { resolveServiceConfig } from '../../src/config/resolve.ts';
 import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';

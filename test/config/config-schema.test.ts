@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 
 import { CONFIG_SCHEMA, definitionAt, renderConfigSchema } from '../../src/config/config-schema.ts';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { loadConfigFile, parseConfigText } from '../../src/config/file-config.ts';
 import { parseServiceConfig } from '../../src/config/schema.ts';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempFiles } from '../support/temp-files.ts';
 
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { loadConfigFile } from '../../src/config/file-config.ts';
 import { resolveServiceConfig } from '../../src/config/resolve.ts';
 

@@ -2,7 +2,7 @@
 // instruments, and what a legacy profile does with host instruments it has no rule for.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
 
 describe('global, cardinality_limit, host_instruments, [profile] rules', () => {

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempFiles } from '../support/temp-files.ts';
 
-import { ConfigError, describeConfigError } from '../../src/config/errors.ts';
+import { ConfigError, describeConfigError } from '../../src/errors.ts';
 import { parseConfigText } from '../../src/config/file-config.ts';
 import { mergeMetricsConfig, metricsEnvLayer } from '../../src/config/metrics.ts';
 import { parseServeFlags, resolveServeConfig, resolveServiceConfig } from '../../src/config/resolve.ts';
 import { parseServiceConfig, type ServiceConfig } from '../../src/config/schema.ts';
-import { POSTURES } from '../../src/http/postures.ts';
+import { POSTURES } from '../../src/common/postures.ts';
 
 const SECRET = 's3cret-7c1f0a9e';
 

@@ -2,7 +2,7 @@
 // the schema (a bad value names its dotted key) and mapped onto the library options.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
 
 test('[naming] maps onto translationStrategy and startTimestamps', () => {

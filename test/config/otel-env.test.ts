@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import {
   DEFAULT_OTLP_METRICS_ENDPOINT,
   metricsExportersFromEnv,

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { parseConfigText } from '../../src/config/file-config.ts';
 import { parseServiceConfig } from '../../src/config/schema.ts';
-import { POSTURE_NAMES, POSTURES, type PostureName } from '../../src/http/postures.ts';
+import { POSTURE_NAMES, POSTURES, type PostureName } from '../../src/common/postures.ts';
 
 const DOC = readFileSync(new URL('../../docs/postures.md', import.meta.url), 'utf8');
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { tempFiles } from '../support/temp-files.ts';
 
 import { DEFAULT_SERVICE_CONFIG } from '../../src/config/defaults.ts';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import {
   mergeServiceConfig,
   parseListen,

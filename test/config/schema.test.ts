@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { parseConfigText } from '../../src/config/file-config.ts';
 import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
 import type { ServiceConfig } from '../../src/config/schema.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { AggregationType, InstrumentType } from '@opentelemetry/sdk-metrics';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { parseConfigText } from '../../src/config/file-config.ts';
 import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';

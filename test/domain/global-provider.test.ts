@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { createAllowListAttributesProcessor, MeterProvider } from '@opentelemetry/sdk-metrics';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { createJobmeter, DEFAULT_CARDINALITY_LIMIT, type Jobmeter } from '../../src/jobmeter.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
 

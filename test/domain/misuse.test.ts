@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { PROFILE_NAMES } from '../../src/options.ts';
 import { histogramSeries, numberSeries, scrapeByName, testJobmeter } from '../profiles/helpers.ts';

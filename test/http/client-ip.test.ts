@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { AddressSet, clientIp, LOOPBACK, normalizeIp, parseCidr } from '../../src/http/client-ip.ts';
+import { AddressSet, LOOPBACK, normalizeIp, parseCidr } from '../../src/common/addresses.ts';
+import { clientIp } from '../../src/http/client-ip.ts';
 
 describe('parseCidr', () => {
   const good: [string, string, number][] = [

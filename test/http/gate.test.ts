@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { checkPosture, compileGate, describeGate, type GateConfig, type GateRequest } from '../../src/http/gate.ts';
-import { POSTURE_NAMES, POSTURES, postureForProfile, type PostureName } from '../../src/http/postures.ts';
+import { POSTURE_NAMES, POSTURES, postureForProfile, type PostureName } from '../../src/common/postures.ts';
 
 const TOKEN = 'tok-0123456789abcdef';
 const LOOP = '127.0.0.1';

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
-import { isLoopbackHost } from '../../src/http/loopback.ts';
+import { isLoopbackHost } from '../../src/common/loopback.ts';
 
 let jm: Jobmeter;
 let base: string;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { decodeExportResponse, decodeStatus } from '../../src/otlp/codec.ts';

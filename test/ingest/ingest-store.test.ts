@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AggregationTemporality, DataPointType, type ExponentialHistogram, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { preferIngested } from '../../src/ingest/prefer-ingested.ts';
 import { createNamer } from '../../src/naming/to-families.ts';

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { resolveServiceConfig } from '../../src/config/resolve.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { namesOf, startFlakyCollector, totalOf, type FlakyCollector } from './flaky-collector.ts';

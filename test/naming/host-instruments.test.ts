@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { resolveServiceConfig } from '../../src/config/resolve.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import { compareByLabelValues } from '../../src/naming/series-order.ts';
 import { testJobmeter } from '../profiles/helpers.ts';

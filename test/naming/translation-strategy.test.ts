@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import protobuf from 'protobufjs';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { JobmeterReader } from '../../src/jobmeter-reader.ts';
 import type { TranslationStrategy } from '../../src/naming/prometheus-names.ts';
 import { escapeName } from '../../src/exposition/escape-names.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
-import { ConfigError } from '../../src/config/errors.ts';
+import { ConfigError } from '../../src/errors.ts';
 import type { OtlpProtocol } from '../../src/options.ts';
 import { otlpMetricsUrl, printableUrl } from '../../src/readers/otlp-endpoint.ts';
 import { createOtlpPushReader, type ResolvedOtlpPushOptions } from '../../src/readers/otlp-push.ts';
