@@ -4,13 +4,13 @@
  * its sharding).
  *
  * Timed, per contender, everything a scrape does before the socket write, ending in the body's
- * bytes: for prom-client and otel `Buffer.from(text, 'utf8')` of the string they hand to
+ * bytes: for the Prometheus clients and otel `Buffer.from(text, 'utf8')` of the string they hand to
  * `response.end` (which encodes it the same way); for jobmeter the Buffers of `renderBuffers`,
  * the ~64 KiB pieces its listener writes. The encode also flattens the strings: a renderer that
  * returns a V8 rope would otherwise not pay for its concatenation.
  *
  * - jobmeter: `await jm.scrape()` (collect + naming) → `renderBuffers(format, families)`.
- * - prom-client: `await registry.metrics()`.
+ * - @prometheus-io/client and prom-client: `await registry.metrics()`.
  * - otel: `await exporter.collect()` → `new PrometheusSerializer().serialize(resourceMetrics)`.
  *
  * Before every timed scrape 1% of the series get a new record (untimed), as between two real
@@ -19,16 +19,9 @@
  * to hold exactly the expected sample lines.
  */
 import { renderBuffers } from '../src/exposition/render.ts';
-import { CONTENDERS, type Contender } from './contenders.ts';
+import { CONTENDERS, PROM_LABEL, type Contender } from './contenders.ts';
 import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
-import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout } from './series.ts';
-
-interface SizePlan {
-  /** Counter series; histograms get a tenth. */
-  readonly n: number;
-  readonly warmup: number;
-  readonly runs: number;
-}
+import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout, type SizePlan } from './series.ts';
 
 interface Params {
   readonly sizes: readonly SizePlan[];
@@ -96,6 +89,7 @@ function phasesOf(b: Built, format: Format): Phased {
         for (const c of chunks) bytes += c.length;
         return { bytes, text: () => Buffer.concat(chunks).toString('utf8'), ms: { 'scrape()': t1 - t0, 'render → bytes': t2 - t1 } };
       };
+    case 'prometheus-io':
     case 'prom-client':
       return async () => {
         const t0 = performance.now();
@@ -174,6 +168,15 @@ function pool(rs: readonly FormatResult[]): FormatResult {
   return { bytes: rs[0]!.bytes, samples: rs[0]!.samples, totalMs: rs.flatMap((r) => r.totalMs), phases };
 }
 
+/** The table's rows per size: contender, format, label. */
+const CELLS: readonly [Contender, Format, string][] = [
+  ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
+  ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
+  ['prometheus-io', 'text', PROM_LABEL['prometheus-io']],
+  ['prom-client', 'text', 'prom-client'],
+  ['otel', 'text', 'otel PrometheusExporter'],
+];
+
 function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): string {
   const rows: string[][] = [];
   const phaseRows: string[][] = [];
@@ -183,17 +186,11 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
       const r = pool(results.get(`${c}@${size.n}`)!.map((x) => x.formats[f]!));
       return { r, total: stats(r.totalMs) };
     };
-    const prom = get('prom-client', 'text').total.median;
-    const cells: [Contender, Format, string][] = [
-      ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
-      ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
-      ['prom-client', 'text', 'prom-client'],
-      ['otel', 'text', 'otel PrometheusExporter'],
-    ];
-    for (const [c, f, label] of cells) {
+    const anchor = get('prometheus-io', 'text').total.median;
+    for (const [c, f, label] of CELLS) {
       const { r, total } = get(c, f);
       const label0 = `${num(layout.counters + layout.histograms, 0)} (${num(r.samples, 0)} lines)`;
-      rows.push([label0, label, spread(total, total.median < 10 ? 2 : 1), bytes(r.bytes), (total.median / prom).toFixed(2) + '×']);
+      rows.push([label0, label, spread(total, total.median < 10 ? 2 : 1), bytes(r.bytes), (total.median / anchor).toFixed(2) + '×']);
       const phases = Object.entries(r.phases).map(([name, v]) => `${name} ${num(stats(v).median, stats(v).median < 10 ? 2 : 1)}`);
       phaseRows.push([num(size.n, 0), label, phases.join(' · ')]);
     }
@@ -201,19 +198,13 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   const runs = p.sizes.map((s) => `${num(s.n, 0)}: ${s.runs} runs after ${s.warmup} warm-up scrapes`).join('; ');
   // Scaling: µs per series at each size, and the exponent b of time ∝ series^b between the
   // smallest and the largest size (b = 1: time per series flat).
-  const scaleCells: [Contender, Format, string][] = [
-    ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
-    ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
-    ['prom-client', 'text', 'prom-client'],
-    ['otel', 'text', 'otel PrometheusExporter'],
-  ];
   const first = p.sizes[0]!;
   const last = p.sizes[p.sizes.length - 1]!;
   const perSeries = (c: Contender, f: Format, n: number) => {
     const layout = referenceLayout(n);
     return (stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats[f]!)).totalMs).median * 1000) / (layout.counters + layout.histograms);
   };
-  const scaleRows = scaleCells.map(([c, f, label]) => {
+  const scaleRows = CELLS.map(([c, f, label]) => {
     const us = p.sizes.map((s) => perSeries(c, f, s.n));
     const a = referenceLayout(first.n);
     const b = referenceLayout(last.n);
@@ -221,7 +212,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     return [label, ...us.map((x) => num(x, 2)), (us[us.length - 1]! / us[0]!).toFixed(2) + '×', exponent.toFixed(2)];
   });
   return [
-    markdownTable(['series (sample lines)', 'contender', 'ms per scrape', 'body', '÷ prom-client'], rows, ['l', 'l', 'r', 'r', 'r']),
+    markdownTable(['series (sample lines)', 'contender', 'ms per scrape', 'body', `÷ ${PROM_LABEL['prometheus-io']}`], rows, ['l', 'l', 'r', 'r', 'r']),
     '',
     `Median (min–max) ms from the recorded state to the response body's bytes. "Series" are label sets (n counter + n/10 histogram series, as in the reference mix); "lines" are the exposition's sample lines (1 per counter series, 18 per histogram series), checked on every contender's output. At most ${num(SHARD, 0)} series per family (\`BENCH_SHARD\`). ${p.processes} processes per row (interleaved), each: ${runs}; the runs are pooled.`,
     '',
