@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { QUICK, log, runScenario, type AnyScenario } from './harness.ts';
 import { scenario as churn } from './churn.ts';
 import { scenario as clusterScenario } from './cluster.ts';
+import { scenario as collector } from './collector.ts';
 import { scenario as eventLoop } from './event-loop.ts';
 import { scenario as heap } from './heap.ts';
 import { scenario as otlp } from './otlp.ts';
@@ -27,7 +28,7 @@ import { scenario as recordHistogram } from './record-histogram.ts';
 import { scenario as scrape } from './scrape.ts';
 import { scenario as throughput } from './throughput.ts';
 
-const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, eventLoop, heap, churn, throughput, otlp, clusterScenario];
+const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, eventLoop, heap, churn, throughput, otlp, collector, clusterScenario];
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 
 function fileOf(s: AnyScenario): string {
