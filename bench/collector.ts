@@ -97,8 +97,15 @@ interface Server {
   close(): Promise<void>;
 }
 
+/**
+ * `BENCH_INGEST_PROF=<dir>`: jobmeter's server process runs under `node --cpu-prof` and writes its
+ * profile there when it ends (read it with `node bench/cpuprofile-top.ts <dir>/*.cpuprofile`).
+ */
+const INGEST_PROF = process.env.BENCH_INGEST_PROF;
+
 async function startJobmeter(): Promise<Server> {
-  const child = fork(fileURLToPath(new URL('./ingest-server.ts', import.meta.url)), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = INGEST_PROF === undefined || INGEST_PROF === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${INGEST_PROF}`];
+  const child = fork(fileURLToPath(new URL('./ingest-server.ts', import.meta.url)), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<IngestServerReady>((resolve, reject) => {
     child.once('message', (m) => resolve(m as IngestServerReady));
     child.once('exit', (code) => reject(new Error(`ingest-server exited with ${code}`)));
