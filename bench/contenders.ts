@@ -78,6 +78,11 @@ export interface PromLib {
   readonly Histogram: new (c: PromConfig & { buckets: number[] }) => PromHistogram;
 }
 
+/**
+ * The cast: each library's `Counter` wants its own `Registry` class in `registers`, which the
+ * structural {@link PromRegistry} cannot name for both; the bench only ever passes a library the
+ * registry it made (`promRegistry(lib)`).
+ */
 export const promLib = (name: PromLibName): PromLib => (name === 'prometheus-io' ? prometheusIo : promClient) as unknown as PromLib;
 
 /** The 15 bucket bounds every contender's histograms use (jobmeter's default run-duration buckets). */
