@@ -26,9 +26,10 @@ import { scenario as recordCounter } from './record-counter.ts';
 import { scenario as recordDomain } from './record-domain.ts';
 import { scenario as recordHistogram } from './record-histogram.ts';
 import { scenario as scrape } from './scrape.ts';
+import { scenario as scrapeChanges } from './scrape-changes.ts';
 import { scenario as throughput } from './throughput.ts';
 
-const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, eventLoop, heap, churn, throughput, otlp, collector, clusterScenario];
+const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, scrapeChanges, eventLoop, heap, churn, throughput, otlp, collector, clusterScenario];
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 
 function fileOf(s: AnyScenario): string {

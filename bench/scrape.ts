@@ -33,7 +33,7 @@ interface Arg extends SizePlan {
   readonly contender: Contender;
 }
 
-type Format = 'text' | 'openmetrics';
+export type Format = 'text' | 'openmetrics';
 
 interface FormatResult {
   readonly bytes: number;
@@ -72,9 +72,9 @@ function defaultParams(quick: boolean): Params {
 const jobs = (p: Params): Job<Arg>[] => p.sizes.flatMap((s) => CONTENDERS.map((contender) => ({ id: `${contender}@${s.n}`, arg: { ...s, contender } })));
 
 /** One timed scrape as a list of phases; returns the body's size, its text (for the check) and each phase's ms. */
-type Phased = () => Promise<{ bytes: number; text: () => string; ms: Record<string, number> }>;
+export type Phased = () => Promise<{ bytes: number; text: () => string; ms: Record<string, number> }>;
 
-function phasesOf(b: Built, format: Format): Phased {
+export function phasesOf(b: Built, format: Format): Phased {
   switch (b.contender) {
     case 'jobmeter':
       // What jobmeter's listener writes: the pieces of renderBuffers (whole lines, ~64 KiB each,
