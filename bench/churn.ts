@@ -11,27 +11,28 @@
  *   stream (`job_id` = a new value) of a foreign counter, the clock moving 1 s per request of 1000
  *   points and streams expiring after 30 s: at most ≈ 30,000 streams are held at a time, and the
  *   store's collection is named and rendered at every reading.
- * - prom-client: `finished.inc(l); duration.observe(l, s)` with the same values. It has no bound:
- *   every value is a series for the life of the process (its documented answer is to `remove()`
- *   label sets yourself), so its curve is the reference for "not flat". Its scrape time grows with
- *   the series, so it is offered the first {@link PROM_LIMIT} values only.
+ * - @prometheus-io/client and prom-client: `finished.inc(l); duration.observe(l, s)` with the same
+ *   values. They have no bound: every value is a series for the life of the process (their
+ *   documented answer is to `remove()` label sets yourself), so their curves are the reference for
+ *   "not flat". Their scrape time grows with the series, so they are offered the first
+ *   {@link PROM_LIMIT} values only.
  */
-import { Counter, Histogram } from 'prom-client';
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../src/domain/catalog.ts';
 import { renderBuffers } from '../src/exposition/render.ts';
 import { IngestStore } from '../src/ingest/ingest-store.ts';
 import { otelProfile } from '../src/naming/profiles/otel.ts';
 import { createNamer } from '../src/naming/to-families.ts';
 import type { OtlpExportRequest, OtlpNumberPoint } from '../src/otlp/types.ts';
-import { benchJobmeter, promRegistry } from './contenders.ts';
+import { benchJobmeter, isPromLib, promLib, promRegistry, PROM_LABEL } from './contenders.ts';
 import { cli, heapUsed, isMain, log, markdownTable, num, type Job, type Scenario } from './harness.ts';
 import { VALUES } from './hot-path.ts';
 
-type Variant = 'jobmeter' | 'ingest' | 'prom-client';
-const VARIANTS: readonly Variant[] = ['jobmeter', 'ingest', 'prom-client'];
+type Variant = 'jobmeter' | 'ingest' | 'prometheus-io' | 'prom-client';
+const VARIANTS: readonly Variant[] = ['jobmeter', 'ingest', 'prometheus-io', 'prom-client'];
 const LABEL: Readonly<Record<Variant, string>> = {
   jobmeter: 'jobmeter `recordRun` (task capped at 500)',
   ingest: 'jobmeter ingest (streams expire after 30 s)',
+  'prometheus-io': `${PROM_LABEL['prometheus-io']} \`inc(labels)\` (no bound)`,
   'prom-client': 'prom-client `inc(labels)` (no bound)',
 };
 
@@ -52,7 +53,7 @@ interface Result {
 }
 
 const value = (i: number) => 'task-' + i;
-/** prom-client is stopped here: past it each scrape takes seconds, and the slope is plain already. */
+/** The Prometheus clients are stopped here: past it each scrape takes seconds, and the slope is plain already. */
 const PROM_LIMIT = 200_000;
 const OUTCOMES = ['success', 'failure'] as const;
 
@@ -99,8 +100,10 @@ async function stepper(variant: Variant): Promise<Step> {
         return families.reduce((n, f) => n + f.series.length, 0);
       };
     }
+    case 'prometheus-io':
     case 'prom-client': {
-      const registers = [promRegistry()];
+      const { Counter, Histogram } = promLib(variant);
+      const registers = [promRegistry(variant)];
       const labelNames = ['task', 'kind', 'runner', 'outcome'];
       const finished = new Counter({ name: 'jobmeter_run_finished_total', help: 'Runs.', labelNames, registers });
       const duration = new Histogram({ name: 'jobmeter_run_duration_seconds', help: 'Durations.', labelNames, buckets: [...DEFAULT_RUN_DURATION_BUCKETS], registers });
@@ -124,7 +127,7 @@ async function measure(arg: Arg): Promise<Result> {
   await step(-2000, -1000);
   const heap = [heapUsed()];
   let series = 0;
-  const total = arg.variant === 'prom-client' ? Math.min(arg.total, PROM_LIMIT) : arg.total;
+  const total = isPromLib(arg.variant) ? Math.min(arg.total, PROM_LIMIT) : arg.total;
   for (let at = 0; at < total; at += arg.every) {
     series = await step(at, at + arg.every);
     heap.push(heapUsed());
@@ -158,7 +161,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
     return [
       markdownTable(['values offered', ...VARIANTS.map((v) => LABEL[v] + ', MiB')], rows),
       '',
-      `\`heapUsed\` after a full gc, each reading after a scrape; the first column is the number of distinct label values offered so far ("0" is after set-up and warm-up). "After warm-up" is from the ${num(p.every, 0)}-value reading on. "Series" counts the label sets the last scrape held (prom-client: the counter's and the histogram's). prom-client is offered the first ${num(PROM_LIMIT, 0)} values only (its scrape time grows with its series). One process per column.`,
+      `\`heapUsed\` after a full gc, each reading after a scrape; the first column is the number of distinct label values offered so far ("0" is after set-up and warm-up). "After warm-up" is from the ${num(p.every, 0)}-value reading on. "Series" counts the label sets the last scrape held (the Prometheus clients: the counter's and the histogram's). The Prometheus clients are offered the first ${num(PROM_LIMIT, 0)} values only (their scrape time grows with their series). One process per column.`,
     ].join('\n');
   },
 };

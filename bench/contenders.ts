@@ -1,12 +1,14 @@
 /**
- * The three contenders, each set up the way its own documentation tells a user to:
+ * The contenders, each set up the way its own documentation tells a user to:
  *
  * - **jobmeter**: `createJobmeter` with the pull listener, process metrics and scope labels off
  *   (a bench instance); extra instruments are declared in `options.instruments`, so they go
  *   through jobmeter's views (the bounded-attributes processor, bucket layout, cardinality limit)
  *   exactly like the domain ones.
- * - **prom-client**: a `Registry` of its own (the global one is the same class) and
- *   `registry.metrics()`.
+ * - **@prometheus-io/client** (prom-client's successor under the Prometheus organisation, the
+ *   anchor the ratios are taken against) and **prom-client**: the same API (`Counter`,
+ *   `Histogram`, `Registry`), so one code path ({@link PromLib}) drives both: a `Registry` of its
+ *   own (the global one is the same class) and `registry.metrics()`.
  * - **otel**: a `MeterProvider` whose reader is a `PrometheusExporter` with
  *   `preventServerStart: true`. Its scrape is `exporter.collect()` then
  *   `new PrometheusSerializer().serialize(resourceMetrics)`, which is line for line what the
@@ -19,11 +21,69 @@ import type { Meter } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
-import { createJobmeter, DEFAULT_RUN_DURATION_BUCKETS, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
+import * as prometheusIo from '@prometheus-io/client';
+import * as promClient from 'prom-client';
+import { createJobmeter, DEFAULT_RUN_DURATION_BUCKETS, JobmeterReader, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
 
-export const CONTENDERS = ['jobmeter', 'prom-client', 'otel'] as const;
+export const CONTENDERS = ['jobmeter', 'prometheus-io', 'prom-client', 'otel'] as const;
 export type Contender = (typeof CONTENDERS)[number];
+
+/** The two Prometheus client libraries: one API, two packages. */
+export const PROM_LIBS = ['prometheus-io', 'prom-client'] as const;
+export type PromLibName = (typeof PROM_LIBS)[number];
+
+/** Table labels; `prometheus-io` is the anchor every ratio divides by. */
+export const PROM_LABEL: Readonly<Record<PromLibName, string>> = { 'prometheus-io': '@prometheus-io/client', 'prom-client': 'prom-client' };
+
+export function isPromLib(c: string): c is PromLibName {
+  return (PROM_LIBS as readonly string[]).includes(c);
+}
+
+/** What the bench uses of a Prometheus client library's registry. */
+export interface PromRegistry {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
+type Labels = Partial<Record<string, string | number>>;
+
+/** What a sample of `metric.get()` carries (a histogram's name its `_bucket`/`_sum`/`_count`). */
+export interface PromValues {
+  readonly values: readonly { readonly value: number; readonly metricName?: string }[];
+}
+
+export interface PromCounter {
+  inc(labels: Labels, value?: number): void;
+  labels(...values: string[]): { inc(value?: number): void };
+  get(): Promise<PromValues>;
+}
+
+export interface PromHistogram {
+  observe(labels: Labels, value: number): void;
+  labels(...values: string[]): { observe(value: number): void };
+  get(): Promise<PromValues>;
+}
+
+interface PromConfig {
+  name: string;
+  help: string;
+  labelNames: string[];
+  registers: PromRegistry[];
+}
+
+/** The part of either library's exports the bench uses. */
+export interface PromLib {
+  readonly Registry: new () => PromRegistry;
+  readonly Counter: new (c: PromConfig) => PromCounter;
+  readonly Histogram: new (c: PromConfig & { buckets: number[] }) => PromHistogram;
+}
+
+/**
+ * The cast: each library's `Counter` wants its own `Registry` class in `registers`, which the
+ * structural {@link PromRegistry} cannot name for both; the bench only ever passes a library the
+ * registry it made (`promRegistry(lib)`).
+ */
+export const promLib = (name: PromLibName): PromLib => (name === 'prometheus-io' ? prometheusIo : promClient) as unknown as PromLib;
 
 /** The 15 bucket bounds every contender's histograms use (jobmeter's default run-duration buckets). */
 export const BUCKETS: readonly number[] = DEFAULT_RUN_DURATION_BUCKETS;
@@ -33,8 +93,8 @@ export function benchJobmeter(instruments: readonly InstrumentSpec[]): Promise<J
   return createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, instruments });
 }
 
-export function promRegistry(): Registry {
-  return new Registry();
+export function promRegistry(lib: PromLibName): PromRegistry {
+  return new (promLib(lib).Registry)();
 }
 
 export interface PlainOtel {
@@ -57,6 +117,23 @@ export function plainOtel(cardinalityLimit?: number): PlainOtel {
   return { provider, exporter, meter: provider.getMeter('bench'), serializer: new PrometheusSerializer() };
 }
 
+export interface HostSdk {
+  readonly provider: MeterProvider;
+  readonly reader: JobmeterReader;
+  readonly meter: Meter;
+}
+
+/**
+ * A host's own SDK `MeterProvider` with jobmeter as its reader (`JobmeterReader`, listener off):
+ * the same provider as {@link plainOtel} but for the reader, so the two show what the reader
+ * costs per record.
+ */
+export function hostSdkWithJobmeterReader(): HostSdk {
+  const reader = new JobmeterReader({ listener: false, otelScopeInfo: false });
+  const provider = new MeterProvider({ readers: [reader] });
+  return { provider, reader, meter: provider.getMeter('bench') };
+}
+
 /** What the exporter's request handler does per scrape, minus the HTTP write. */
 export async function otelScrape(o: PlainOtel): Promise<string> {
   const { resourceMetrics, errors } = await o.exporter.collect();
@@ -64,8 +141,8 @@ export async function otelScrape(o: PlainOtel): Promise<string> {
   return o.serializer.serialize(resourceMetrics);
 }
 
-/** prom-client behind `http.createServer` answering `await register.metrics()`, as its users serve it; on loopback, a free port. */
-export async function promClientServer(registry: Registry): Promise<{ url: string; close: () => Promise<void> }> {
+/** A Prometheus client library behind `http.createServer` answering `await register.metrics()`, as its users serve it; on loopback, a free port. */
+export async function promClientServer(registry: PromRegistry): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((_req, res) => {
     registry.metrics().then(
       (text) => {

@@ -9,14 +9,14 @@
  *   encoded in pieces, the event loop given back whenever a slice has held it 5 ms), every piece
  *   consumed as a socket write would take it. With `+ gzip`, the pieces also go through
  *   `zlib.createGzip()` (compression runs on libuv's thread pool).
- * - prom-client: `await registry.metrics()` then `Buffer.from(text)`, what its users hand to
- *   `response.end`.
+ * - @prometheus-io/client and prom-client: `await registry.metrics()` then `Buffer.from(text)`,
+ *   what their users hand to `response.end`.
  *
  * Over a socket (the rows "…, over a socket"): the same series behind a real server, in this
  * process, and a client in a child process of its own (scrape-client.ts: `node:http` GETs on one
  * keep-alive connection, body read and dropped, with and without `Accept-Encoding: gzip`).
  * jobmeter is `createJobmeter({ listener: { host: '127.0.0.1', port: 0 } })`, its own listener;
- * prom-client is `http.createServer` answering `res.end(await register.metrics())`, as in
+ * the Prometheus clients are `http.createServer` answering `res.end(await register.metrics())`, as in
  * throughput.ts. The monitor runs in the server's process only; the warm-up scrapes are checked
  * (status, encoding, sample lines), the timed ones must be 200s of about the same size.
  *
@@ -44,26 +44,53 @@ import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { createJobmeter, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec } from '../src/index.ts';
 import { renderStream } from '../src/exposition/stream.ts';
-import { BUCKETS, promClientServer } from './contenders.ts';
+import { BUCKETS, PROM_LABEL, promClientServer, type PromLibName } from './contenders.ts';
 import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
 import { VALUES } from './hot-path.ts';
 import { describeBlock, recordBlocks, runQueueMillis, type BlockRecorder, type Blocks } from './loop-blocks.ts';
 import type { ScrapeAnswer, ScrapeAsk } from './scrape-client.ts';
 import { hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout } from './series.ts';
 
-type Variant = 'jobmeter' | 'jobmeter-gzip' | 'prom-client' | 'jobmeter-socket' | 'jobmeter-socket-gzip' | 'prom-client-socket';
-const VARIANTS: readonly Variant[] = ['jobmeter', 'jobmeter-gzip', 'prom-client', 'jobmeter-socket', 'jobmeter-socket-gzip', 'prom-client-socket'];
+type Variant =
+  | 'jobmeter'
+  | 'jobmeter-gzip'
+  | 'prometheus-io'
+  | 'prom-client'
+  | 'jobmeter-socket'
+  | 'jobmeter-socket-gzip'
+  | 'prometheus-io-socket'
+  | 'prom-client-socket';
+const VARIANTS: readonly Variant[] = [
+  'jobmeter',
+  'jobmeter-gzip',
+  'prometheus-io',
+  'prom-client',
+  'jobmeter-socket',
+  'jobmeter-socket-gzip',
+  'prometheus-io-socket',
+  'prom-client-socket',
+];
+const IO = PROM_LABEL['prometheus-io'];
 const LABEL: Readonly<Record<Variant, string>> = {
   jobmeter: 'jobmeter (streamed body)',
   'jobmeter-gzip': 'jobmeter (streamed body + gzip)',
+  'prometheus-io': `${IO} (\`registry.metrics()\`)`,
   'prom-client': 'prom-client (`registry.metrics()`)',
   'jobmeter-socket': 'jobmeter listener, over a socket',
   'jobmeter-socket-gzip': 'jobmeter listener, over a socket + gzip',
+  'prometheus-io-socket': `${IO} \`http.createServer\`, over a socket`,
   'prom-client-socket': 'prom-client `http.createServer`, over a socket',
 };
-const SOCKET: ReadonlySet<Variant> = new Set(['jobmeter-socket', 'jobmeter-socket-gzip', 'prom-client-socket']);
-/** The contender each row's max is divided by: the prom-client row measured the same way. */
-const REFERENCE = (v: Variant): Variant => (SOCKET.has(v) ? 'prom-client-socket' : 'prom-client');
+const SOCKET: ReadonlySet<Variant> = new Set(['jobmeter-socket', 'jobmeter-socket-gzip', 'prometheus-io-socket', 'prom-client-socket']);
+/** The contender each row's max is divided by: the @prometheus-io/client row measured the same way. */
+const REFERENCE = (v: Variant): Variant => (SOCKET.has(v) ? 'prometheus-io-socket' : 'prometheus-io');
+/** The Prometheus client library a variant serves with, if any. */
+const PROM_OF: Readonly<Partial<Record<Variant, PromLibName>>> = {
+  'prometheus-io': 'prometheus-io',
+  'prom-client': 'prom-client',
+  'prometheus-io-socket': 'prometheus-io',
+  'prom-client-socket': 'prom-client',
+};
 
 interface Params {
   readonly n: number;
@@ -132,8 +159,9 @@ function scrapeOf(b: Built, variant: Variant): () => Promise<number> {
     const gzip = variant === 'jobmeter-gzip';
     return async () => consume(renderStream('text', await b.jm.scrape()), gzip);
   }
-  if (b.contender === 'prom-client') {
-    return async () => Buffer.from(await b.registry.metrics(), 'utf8').length;
+  if (b.contender === 'prometheus-io' || b.contender === 'prom-client') {
+    const { registry } = b;
+    return async () => Buffer.from(await registry.metrics(), 'utf8').length;
   }
   throw new Error(`no event-loop scenario for ${b.contender}`);
 }
@@ -141,7 +169,7 @@ function scrapeOf(b: Built, variant: Variant): () => Promise<number> {
 async function measure(arg: Arg): Promise<Result> {
   if (SOCKET.has(arg.variant)) return measureSocket(arg);
   const layout = referenceLayout(arg.n);
-  const contender = arg.variant === 'prom-client' ? 'prom-client' : 'jobmeter';
+  const contender = PROM_OF[arg.variant] ?? 'jobmeter';
   const built = (await setUp(contender, layout)).populate(hostNames(arg.n));
   const scrape = scrapeOf(built, arg.variant);
   const perTouch = Math.max(1, Math.ceil(arg.n / 100));
@@ -287,9 +315,9 @@ async function serveJobmeter(layout: Layout, hosts: readonly string[]): Promise<
   return { url: `http://127.0.0.1:${jm.pullAddress!.port}/metrics`, touch, close: () => jm.shutdown() };
 }
 
-async function servePromClient(layout: Layout, hosts: readonly string[]): Promise<Served> {
-  const built = (await setUp('prom-client', layout)).populate(hosts);
-  if (built.contender !== 'prom-client') throw new Error('unreachable');
+async function servePromClient(lib: PromLibName, layout: Layout, hosts: readonly string[]): Promise<Served> {
+  const built = (await setUp(lib, layout)).populate(hosts);
+  if (built.contender !== lib) throw new Error('unreachable');
   const server = await promClientServer(built.registry);
   let touched = 0;
   const perTouch = Math.max(1, Math.ceil(layout.counters / 100));
@@ -348,7 +376,8 @@ async function measureSocket(arg: Arg): Promise<Result> {
   const layout = referenceLayout(arg.n);
   const hosts = hostNames(arg.n);
   const gzip = arg.variant === 'jobmeter-socket-gzip';
-  const served = arg.variant === 'prom-client-socket' ? await servePromClient(layout, hosts) : await serveJobmeter(layout, hosts);
+  const lib = PROM_OF[arg.variant];
+  const served = lib !== undefined ? await servePromClient(lib, layout, hosts) : await serveJobmeter(layout, hosts);
   const client = startClient();
   try {
     const ask: ScrapeAsk = { url: served.url, gzip, check: true };
@@ -427,12 +456,12 @@ export const scenario: Scenario<Params, Arg, Result> = {
     });
     return [
       markdownTable(
-        ['contender', 'max delay, ms', 'max per process', 'p99 delay, ms', 'mean delay, ms', 'scrape wall time, ms', 'run-queue wait, ms', 'idle process max, ms', 'body', 'max ÷ prom-client'],
+        ['contender', 'max delay, ms', 'max per process', 'p99 delay, ms', 'mean delay, ms', 'scrape wall time, ms', 'run-queue wait, ms', 'idle process max, ms', 'body', `max ÷ ${IO}`],
         rows,
         ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
-      `${num(layout.counters + layout.histograms, 0)} series (${num(layout.counters, 0)} counter + ${num(layout.histograms, 0)} histogram), text format, ${p.runs} scrapes served back to back after ${p.warmup} warm-up scrapes, in ${p.processes} processes. \`monitorEventLoopDelay({ resolution: 1 })\` over the whole window: "max" is the longest the event loop was held (the worst of the processes, then each process's), p99 and mean are over every 1 ms tick of the window (median of the processes). Scrape wall time: median (min–max). Run-queue wait: how long the measured process's main thread sat runnable without a core over the window (Linux schedstat, median of the processes); idle process max: the max delay of an idle Node process over the same window (per process): the floor the machine set, since a process that does nothing sees its timers late too when no core is free. Over a socket: the server in the measured process, the client (\`node:http\`, one keep-alive connection, body read and dropped) in a process of its own on the same 2 cores; wall time is the client's, request to last byte; body is the bytes on the wire; the ratio is to the prom-client socket row. Target: max ≤ 20 ms.`,
+      `${num(layout.counters + layout.histograms, 0)} series (${num(layout.counters, 0)} counter + ${num(layout.histograms, 0)} histogram), text format, ${p.runs} scrapes served back to back after ${p.warmup} warm-up scrapes, in ${p.processes} processes. \`monitorEventLoopDelay({ resolution: 1 })\` over the whole window: "max" is the longest the event loop was held (the worst of the processes, then each process's), p99 and mean are over every 1 ms tick of the window (median of the processes). Scrape wall time: median (min–max). Run-queue wait: how long the measured process's main thread sat runnable without a core over the window (Linux schedstat, median of the processes); idle process max: the max delay of an idle Node process over the same window (per process): the floor the machine set, since a process that does nothing sees its timers late too when no core is free. Over a socket: the server in the measured process, the client (\`node:http\`, one keep-alive connection, body read and dropped) in a process of its own on the same 2 cores; wall time is the client's, request to last byte; body is the bytes on the wire; the ratio is to the ${IO} row measured the same way (in process, or its socket row). Target: max ≤ 20 ms.`,
     ].join('\n');
   },
 };

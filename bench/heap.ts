@@ -9,7 +9,7 @@
  * before the first reading, so no contender is charged for the strings themselves, only for
  * whatever it builds from them (keys, label strings).
  */
-import { CONTENDERS, type Contender } from './contenders.ts';
+import { CONTENDERS, PROM_LABEL, type Contender } from './contenders.ts';
 import { cli, heapUsed, isMain, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 import { countBenchSamples, hostNames, scrapeText, setUp, SHARD, type Built } from './series.ts';
 
@@ -57,13 +57,15 @@ export const scenario: Scenario<Params, Arg, Result> = {
   processes: () => 3,
   measure,
   table(p, results) {
-    const labels: Record<Contender, string> = { jobmeter: 'jobmeter', 'prom-client': 'prom-client', otel: 'otel PrometheusExporter' };
+    const labels: Record<Contender, string> = { jobmeter: 'jobmeter', 'prometheus-io': PROM_LABEL['prometheus-io'], 'prom-client': 'prom-client', otel: 'otel PrometheusExporter' };
+    const anchor = stats(results.get('prometheus-io')!.map((r) => r.scraped)).median;
     const rows = CONTENDERS.map((c) => {
       const rs = results.get(c)!;
-      return [labels[c], spread(stats(rs.map((r) => r.recorded)), 0), spread(stats(rs.map((r) => r.scraped)), 0)];
+      const scraped = stats(rs.map((r) => r.scraped));
+      return [labels[c], spread(stats(rs.map((r) => r.recorded)), 0), spread(scraped, 0), (scraped.median / anchor).toFixed(2) + '×'];
     });
     return [
-      markdownTable(['contender', 'B/series after recording', 'B/series after the first scrape'], rows),
+      markdownTable(['contender', 'B/series after recording', 'B/series after the first scrape', `after the scrape ÷ ${PROM_LABEL['prometheus-io']}`], rows),
       '',
       `${num(p.n, 0)} counter series, ${num(SHARD, 0)} per family; \`heapUsed\` after gc, minus the reading with the instruments set up but empty. Median (min–max) of ${results.get(CONTENDERS[0])!.length} processes per contender.`,
     ].join('\n');

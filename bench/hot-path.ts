@@ -7,9 +7,8 @@
  * its hashing and lookup of a series that already exists; nobody gets to reuse one object.
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import type { Counter, Histogram } from 'prom-client';
-import type { Jobmeter } from '../src/index.ts';
-import { BUCKETS, type PlainOtel } from './contenders.ts';
+import type { Family, Jobmeter } from '../src/index.ts';
+import { BUCKETS, type PlainOtel, type PromValues } from './contenders.ts';
 import { gc, markdownTable, nsPerOp, prng, spread, stats, type Job } from './harness.ts';
 
 export interface HotPathParams {
@@ -99,17 +98,18 @@ export function expectTotals(what: string, got: Totals, want: Totals): void {
   }
 }
 
-export async function jobmeterTotals(jm: Jobmeter, family: string): Promise<Totals> {
-  const f = (await jm.scrape()).find((x) => x.name === family);
+/** Totals of one family of a scrape: `jm.scrape()`, or a `JobmeterReader`'s `scrape()`. */
+export async function jobmeterTotals(jm: Pick<Jobmeter, 'scrape'>, family: string): Promise<Totals> {
+  const f = (await jm.scrape()).find((x: Family) => x.name === family);
   if (f === undefined) return { total: 0, series: 0 };
   let total = 0;
   for (const s of f.series) total += 'count' in s ? s.count : s.value;
   return { total, series: f.series.length };
 }
 
-export async function promTotals(metric: Counter<string> | Histogram<string>): Promise<Totals> {
+export async function promTotals(metric: { get(): Promise<PromValues> }): Promise<Totals> {
   // A histogram's values carry `metricName` (`_bucket`/`_sum`/`_count`); a counter's do not.
-  const values: readonly { value: number; metricName?: string }[] = (await metric.get()).values;
+  const { values } = await metric.get();
   const points = values.filter((v) => v.metricName === undefined || v.metricName.endsWith('_count'));
   let total = 0;
   for (const v of points) total += v.value;

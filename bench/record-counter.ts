@@ -1,15 +1,20 @@
 /**
  * Record hot path: counter +1 with 2 attributes/labels (64 label sets in rotation).
  *
- * jobmeter: a counter declared in `options.instruments` and recorded through the domain API,
- * `jm.counter(name)`: the local tallies, bounded by the instrument's spec (allow-list, cap fold)
- * and read by both readers through the tallies' producer. Also, as a reference, the same
- * instrument made on `jobmeter.meter`, i.e. a plain SDK counter with jobmeter's view. The
- * pre-bound rows resolve the 64 series once (`bind` / `labels`) and record through the handles.
- * prom-client: both of its spellings. otel: a plain SDK counter.
+ * jobmeter, three ways in:
+ * - the domain API, `jm.counter(name)`, for a counter declared in `options.instruments`: the
+ *   local tallies, bounded by the instrument's spec (allow-list, cap fold);
+ * - the OpenTelemetry API on jobmeter's provider, for the same declared counter:
+ *   `jm.meter.createCounter(name)` hands out that same tally;
+ * - the OpenTelemetry API on jobmeter's provider for an instrument nobody declared (a host's,
+ *   `jm.meterProvider.getMeter('host').createCounter(name)`): the SDK's, with jobmeter's value
+ *   check and lifetime series cap around it.
+ * A host's own SDK `MeterProvider` is measured with each reader: the official `PrometheusExporter`
+ * (the "otel" row) and `JobmeterReader`: same SDK, same record path, the reader must add nothing.
+ * @prometheus-io/client and prom-client: both of their spellings. The pre-bound rows resolve the
+ * 64 series once (`bind` / `labels`) and record through the handles.
  */
-import { Counter } from 'prom-client';
-import { benchJobmeter, plainOtel, promRegistry } from './contenders.ts';
+import { benchJobmeter, hostSdkWithJobmeterReader, plainOtel, promLib, promRegistry, PROM_LABEL, type PromLibName } from './contenders.ts';
 import { cli, isMain, type Scenario } from './harness.ts';
 import {
   A,
@@ -28,17 +33,24 @@ import {
   type HotPathResult,
 } from './hot-path.ts';
 
+const IO = PROM_LABEL['prometheus-io'];
 const jobs = (p: HotPathParams) => [
-  hotPathJob('jobmeter', 'jobmeter', 'jm.counter(name).add(1, { a, b })', p),
+  hotPathJob('jobmeter', 'jobmeter, domain API', 'jm.counter(name).add(1, { a, b })', p),
+  hotPathJob('jobmeter-api', 'jobmeter, OTel API, declared (the tally)', 'jm.meter.createCounter(name).add(1, { a, b })', p),
+  hotPathJob('jobmeter-host', "jobmeter's provider, OTel API, undeclared (SDK path)", "jm.meterProvider.getMeter('host').createCounter(name).add(1, { a, b })", p),
+  hotPathJob('prometheus-io', IO, 'counter.inc({ a, b })', p),
+  hotPathJob('prometheus-io-labels', IO, 'counter.labels(a, b).inc()', p),
   hotPathJob('prom-client', 'prom-client', 'counter.inc({ a, b })', p),
   hotPathJob('prom-client-labels', 'prom-client', 'counter.labels(a, b).inc()', p),
-  hotPathJob('otel', 'otel', 'counter.add(1, { a, b })', p),
-  hotPathJob('jobmeter-sdk', 'jobmeter (SDK path)', 'jm.meter.createCounter(name).add(1, { a, b })', p),
+  hotPathJob('otel', 'otel SDK + PrometheusExporter', 'counter.add(1, { a, b })', p),
+  hotPathJob('otel-jobmeter-reader', 'otel SDK + JobmeterReader', 'counter.add(1, { a, b })', p),
   hotPathJob('jobmeter-bound', 'jobmeter, pre-bound', 'bound[i].add(1) (jm.counter(name).bind({ a, b }))', p),
+  hotPathJob('prometheus-io-bound', `${IO}, pre-bound`, 'child[i].inc() (counter.labels(a, b))', p),
   hotPathJob('prom-client-bound', 'prom-client, pre-bound', 'child[i].inc() (counter.labels(a, b))', p),
 ];
 
 const NAME = 'bench.counter';
+const FAMILY = 'bench_counter_total';
 const OPTIONS = { unit: '{request}', description: 'Bench counter.' };
 const want = (p: HotPathParams) => ({ total: opsRecorded(p), series: 64 });
 
@@ -51,13 +63,13 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
   async measure(arg) {
     switch (arg.id) {
       case 'jobmeter':
-      case 'jobmeter-sdk':
+      case 'jobmeter-api':
       case 'jobmeter-bound': {
         const jm = await benchJobmeter([
           { name: NAME, kind: 'counter', ...OPTIONS, attributes: [{ key: 'a', cap: 16 }, { key: 'b', cap: 16 }] },
         ]);
         let result: HotPathResult;
-        if (arg.id === 'jobmeter-sdk') {
+        if (arg.id === 'jobmeter-api') {
           const c = jm.meter.createCounter(NAME, OPTIONS);
           result = measureHotPath(arg, (i) => c.add(1, { a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
         } else if (arg.id === 'jobmeter-bound') {
@@ -68,20 +80,30 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
           const c = jm.counter(NAME);
           result = measureHotPath(arg, (i) => c.add(1, { a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
         }
-        expectTotals(arg.id, await jobmeterTotals(jm, 'bench_counter_total'), want(arg));
+        expectTotals(arg.id, await jobmeterTotals(jm, FAMILY), want(arg));
         return result;
       }
+      case 'jobmeter-host': {
+        const jm = await benchJobmeter([]);
+        const c = jm.meterProvider.getMeter('host').createCounter(NAME, OPTIONS);
+        const result = measureHotPath(arg, (i) => c.add(1, { a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
+        expectTotals(arg.id, await jobmeterTotals(jm, FAMILY), want(arg));
+        return result;
+      }
+      case 'prometheus-io':
+      case 'prometheus-io-labels':
+      case 'prometheus-io-bound':
       case 'prom-client':
       case 'prom-client-labels':
       case 'prom-client-bound': {
-        const c = new Counter({ name: 'bench_counter_total', help: 'Bench counter.', labelNames: ['a', 'b'], registers: [promRegistry()] });
+        const lib: PromLibName = arg.id.startsWith('prometheus-io') ? 'prometheus-io' : 'prom-client';
+        const c = new (promLib(lib).Counter)({ name: FAMILY, help: 'Bench counter.', labelNames: ['a', 'b'], registers: [promRegistry(lib)] });
         const children = Array.from({ length: 64 }, (_, i) => c.labels(A[i & 7]!, B[(i >> 3) & 7]!));
-        const result =
-          arg.id === 'prom-client'
-            ? measureHotPath(arg, (i) => c.inc({ a: A[i & 7]!, b: B[(i >> 3) & 7]! }))
-            : arg.id === 'prom-client-labels'
-              ? measureHotPath(arg, (i) => c.labels(A[i & 7]!, B[(i >> 3) & 7]!).inc())
-              : measureHotPath(arg, (i) => children[i & 63]!.inc());
+        const result = arg.id.endsWith('-labels')
+          ? measureHotPath(arg, (i) => c.labels(A[i & 7]!, B[(i >> 3) & 7]!).inc())
+          : arg.id.endsWith('-bound')
+            ? measureHotPath(arg, (i) => children[i & 63]!.inc())
+            : measureHotPath(arg, (i) => c.inc({ a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
         expectTotals(arg.id, await promTotals(c), want(arg));
         return result;
       }
@@ -92,11 +114,18 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
         expectTotals(arg.id, await otelTotals(o, NAME), want(arg));
         return result;
       }
+      case 'otel-jobmeter-reader': {
+        const h = hostSdkWithJobmeterReader();
+        const c = h.meter.createCounter(NAME, OPTIONS);
+        const result = measureHotPath(arg, (i) => c.add(1, { a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
+        expectTotals(arg.id, await jobmeterTotals(h.reader, FAMILY), want(arg));
+        return result;
+      }
       default:
         throw new Error(`unknown job ${arg.id}`);
     }
   },
-  table: (p, results) => hotPathTable(p, jobs(p), results, 'prom-client'),
+  table: (p, results) => hotPathTable(p, jobs(p), results, 'prometheus-io'),
 };
 
 if (isMain(import.meta.url)) await cli(import.meta.url, scenario);

@@ -2,14 +2,16 @@
  * Record hot path: one histogram observation with 2 attributes/labels, 15 buckets (64 label sets
  * in rotation, 1024 values spread over every bucket).
  *
- * jobmeter: a histogram declared in `options.instruments` with the 15 bounds and recorded through
- * the domain API, `jm.histogram(name)` (the local tallies; no min/max, as jobmeter's views). As a
- * reference, the same instrument made on `jobmeter.meter` (a plain SDK histogram with jobmeter's
- * view). Pre-bound rows resolve the 64 series once. otel: a plain SDK histogram given the same
- * bounds as advice (min/max recorded: the SDK's default).
+ * jobmeter: a histogram declared in `options.instruments` with the 15 bounds, recorded through the
+ * domain API `jm.histogram(name)` and through the OpenTelemetry API on jobmeter's provider,
+ * `jm.meter.createHistogram(name)`, which hands out the same tally (no min/max, as jobmeter's
+ * views); and an undeclared one a host makes on jobmeter's provider
+ * (`jm.meterProvider.getMeter('host')`): the SDK's, value-checked and capped, given the bounds as
+ * advice. A host's own SDK `MeterProvider` with the official `PrometheusExporter` ("otel") and
+ * with `JobmeterReader`: the same SDK histogram (min/max recorded: the SDK's default), the reader
+ * must add nothing per record. Pre-bound rows resolve the 64 series once.
  */
-import { Histogram } from 'prom-client';
-import { BUCKETS, benchJobmeter, plainOtel, promRegistry } from './contenders.ts';
+import { BUCKETS, benchJobmeter, hostSdkWithJobmeterReader, plainOtel, promLib, promRegistry, PROM_LABEL, type PromLibName } from './contenders.ts';
 import { cli, isMain, type Scenario } from './harness.ts';
 import {
   A,
@@ -29,18 +31,27 @@ import {
   type HotPathResult,
 } from './hot-path.ts';
 
+const IO = PROM_LABEL['prometheus-io'];
 const jobs = (p: HotPathParams) => [
-  hotPathJob('jobmeter', 'jobmeter', 'jm.histogram(name).record(v, { a, b })', p),
+  hotPathJob('jobmeter', 'jobmeter, domain API', 'jm.histogram(name).record(v, { a, b })', p),
+  hotPathJob('jobmeter-api', 'jobmeter, OTel API, declared (the tally)', 'jm.meter.createHistogram(name).record(v, { a, b })', p),
+  hotPathJob('jobmeter-host', "jobmeter's provider, OTel API, undeclared (SDK path)", "jm.meterProvider.getMeter('host').createHistogram(name).record(v, { a, b })", p),
+  hotPathJob('prometheus-io', IO, 'histogram.observe({ a, b }, v)', p),
+  hotPathJob('prometheus-io-labels', IO, 'histogram.labels(a, b).observe(v)', p),
   hotPathJob('prom-client', 'prom-client', 'histogram.observe({ a, b }, v)', p),
   hotPathJob('prom-client-labels', 'prom-client', 'histogram.labels(a, b).observe(v)', p),
-  hotPathJob('otel', 'otel', 'histogram.record(v, { a, b })', p),
-  hotPathJob('jobmeter-sdk', 'jobmeter (SDK path)', 'jm.meter.createHistogram(name).record(v, { a, b })', p),
+  hotPathJob('otel', 'otel SDK + PrometheusExporter', 'histogram.record(v, { a, b })', p),
+  hotPathJob('otel-jobmeter-reader', 'otel SDK + JobmeterReader', 'histogram.record(v, { a, b })', p),
   hotPathJob('jobmeter-bound', 'jobmeter, pre-bound', 'bound[i].record(v) (jm.histogram(name).bind({ a, b }))', p),
+  hotPathJob('prometheus-io-bound', `${IO}, pre-bound`, 'child[i].observe(v) (histogram.labels(a, b))', p),
   hotPathJob('prom-client-bound', 'prom-client, pre-bound', 'child[i].observe(v) (histogram.labels(a, b))', p),
 ];
 
 const NAME = 'bench.latency';
+const FAMILY = 'bench_latency_seconds';
 const OPTIONS = { unit: 's', description: 'Bench latency.' };
+/** An SDK histogram's bounds come as advice. */
+const SDK_OPTIONS = { ...OPTIONS, advice: { explicitBucketBoundaries: [...BUCKETS] } };
 const want = (p: HotPathParams) => ({ total: opsRecorded(p), series: 64 });
 
 export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
@@ -52,13 +63,13 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
   async measure(arg) {
     switch (arg.id) {
       case 'jobmeter':
-      case 'jobmeter-sdk':
+      case 'jobmeter-api':
       case 'jobmeter-bound': {
         const jm = await benchJobmeter([
           { name: NAME, kind: 'histogram', ...OPTIONS, buckets: BUCKETS, attributes: [{ key: 'a', cap: 16 }, { key: 'b', cap: 16 }] },
         ]);
         let result: HotPathResult;
-        if (arg.id === 'jobmeter-sdk') {
+        if (arg.id === 'jobmeter-api') {
           const h = jm.meter.createHistogram(NAME, OPTIONS);
           result = measureHotPath(arg, (i) => h.record(VALUES[i & 1023]!, { a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
         } else if (arg.id === 'jobmeter-bound') {
@@ -69,41 +80,52 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
           const h = jm.histogram(NAME);
           result = measureHotPath(arg, (i) => h.record(VALUES[i & 1023]!, { a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
         }
-        expectTotals(arg.id, await jobmeterTotals(jm, 'bench_latency_seconds'), want(arg));
+        expectTotals(arg.id, await jobmeterTotals(jm, FAMILY), want(arg));
         return result;
       }
+      case 'jobmeter-host': {
+        const jm = await benchJobmeter([]);
+        const h = jm.meterProvider.getMeter('host').createHistogram(NAME, SDK_OPTIONS);
+        const result = measureHotPath(arg, (i) => h.record(VALUES[i & 1023]!, { a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
+        expectTotals(arg.id, await jobmeterTotals(jm, FAMILY), want(arg));
+        return result;
+      }
+      case 'prometheus-io':
+      case 'prometheus-io-labels':
+      case 'prometheus-io-bound':
       case 'prom-client':
       case 'prom-client-labels':
       case 'prom-client-bound': {
-        const h = new Histogram({
-          name: 'bench_latency_seconds',
-          help: 'Bench latency.',
-          labelNames: ['a', 'b'],
-          buckets: [...BUCKETS],
-          registers: [promRegistry()],
-        });
+        const lib: PromLibName = arg.id.startsWith('prometheus-io') ? 'prometheus-io' : 'prom-client';
+        const h = new (promLib(lib).Histogram)({ name: FAMILY, help: 'Bench latency.', labelNames: ['a', 'b'], buckets: [...BUCKETS], registers: [promRegistry(lib)] });
         const children = Array.from({ length: 64 }, (_, i) => h.labels(A[i & 7]!, B[(i >> 3) & 7]!));
-        const result =
-          arg.id === 'prom-client'
-            ? measureHotPath(arg, (i) => h.observe({ a: A[i & 7]!, b: B[(i >> 3) & 7]! }, VALUES[i & 1023]!))
-            : arg.id === 'prom-client-labels'
-              ? measureHotPath(arg, (i) => h.labels(A[i & 7]!, B[(i >> 3) & 7]!).observe(VALUES[i & 1023]!))
-              : measureHotPath(arg, (i) => children[i & 63]!.observe(VALUES[i & 1023]!));
+        const result = arg.id.endsWith('-labels')
+          ? measureHotPath(arg, (i) => h.labels(A[i & 7]!, B[(i >> 3) & 7]!).observe(VALUES[i & 1023]!))
+          : arg.id.endsWith('-bound')
+            ? measureHotPath(arg, (i) => children[i & 63]!.observe(VALUES[i & 1023]!))
+            : measureHotPath(arg, (i) => h.observe({ a: A[i & 7]!, b: B[(i >> 3) & 7]! }, VALUES[i & 1023]!));
         expectTotals(arg.id, await promTotals(h), want(arg));
         return result;
       }
       case 'otel': {
         const o = plainOtel();
-        const h = o.meter.createHistogram(NAME, { ...OPTIONS, advice: { explicitBucketBoundaries: [...BUCKETS] } });
+        const h = o.meter.createHistogram(NAME, SDK_OPTIONS);
         const result = measureHotPath(arg, (i) => h.record(VALUES[i & 1023]!, { a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
         expectTotals(arg.id, await otelTotals(o, NAME), want(arg));
+        return result;
+      }
+      case 'otel-jobmeter-reader': {
+        const o = hostSdkWithJobmeterReader();
+        const h = o.meter.createHistogram(NAME, SDK_OPTIONS);
+        const result = measureHotPath(arg, (i) => h.record(VALUES[i & 1023]!, { a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
+        expectTotals(arg.id, await jobmeterTotals(o.reader, FAMILY), want(arg));
         return result;
       }
       default:
         throw new Error(`unknown job ${arg.id}`);
     }
   },
-  table: (p, results) => hotPathTable(p, jobs(p), results, 'prom-client'),
+  table: (p, results) => hotPathTable(p, jobs(p), results, 'prometheus-io'),
 };
 
 if (isMain(import.meta.url)) await cli(import.meta.url, scenario);

@@ -3,7 +3,7 @@
  * bench/README.md, between `<!-- bench:<scenario>:start -->` and `<!-- bench:<scenario>:end -->`
  * (the prose around them stays). Prints the tables too.
  *
- *   npm run bench                              everything, rewrites the README (≈ 15–20 min)
+ *   npm run bench                              everything, rewrites the README (≈ 25–30 min)
  *   npm run bench -- scrape heap               only these scenarios (only their sections change)
  *   BENCH_QUICK=1 npm run bench                smoke run: small N, few runs; README untouched
  *   BENCH_QUICK=1 BENCH_WRITE=1 npm run bench  … written anyway
@@ -11,12 +11,14 @@
  * Each job runs in a fresh child process (see harness.ts), so this process only orchestrates.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { QUICK, log, runScenario, type AnyScenario } from './harness.ts';
 import { scenario as churn } from './churn.ts';
 import { scenario as clusterScenario } from './cluster.ts';
+import { scenario as collector } from './collector.ts';
 import { scenario as eventLoop } from './event-loop.ts';
 import { scenario as heap } from './heap.ts';
 import { scenario as otlp } from './otlp.ts';
@@ -24,9 +26,10 @@ import { scenario as recordCounter } from './record-counter.ts';
 import { scenario as recordDomain } from './record-domain.ts';
 import { scenario as recordHistogram } from './record-histogram.ts';
 import { scenario as scrape } from './scrape.ts';
+import { scenario as scrapeChanges } from './scrape-changes.ts';
 import { scenario as throughput } from './throughput.ts';
 
-const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, eventLoop, heap, churn, throughput, otlp, clusterScenario];
+const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, scrapeChanges, eventLoop, heap, churn, throughput, otlp, collector, clusterScenario];
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 
 function fileOf(s: AnyScenario): string {
@@ -36,6 +39,19 @@ function fileOf(s: AnyScenario): string {
 function machine(): string {
   const cpu = cpus();
   return `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}`;
+}
+
+/** The contenders' versions, as installed (what was measured, not what package.json allows). */
+function contenderVersions(): string {
+  // Read from node_modules: some packages' `exports` do not list their package.json.
+  const version = (pkg: string) => {
+    try {
+      return `${pkg} ${(JSON.parse(readFileSync(new URL(`../node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string }).version}`;
+    } catch {
+      return `${pkg} (not installed)`;
+    }
+  };
+  return ['@prometheus-io/client', 'prom-client', '@opentelemetry/sdk-metrics', '@opentelemetry/exporter-prometheus'].map(version).join(', ');
 }
 
 /** Which jobmeter was measured: the commit, and whether src/ differed from it. */
@@ -75,7 +91,7 @@ async function main(): Promise<void> {
     const table = await runScenario(fileOf(s), s, QUICK);
     const load1 = loadavg()[0]!;
     const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
-    const footer = `<sub>${QUICK ? '**Quick smoke run (BENCH_QUICK=1), not for comparison.** ' : ''}${when} UTC, ${revision()}, ${machine()}, 1-min load average ${load0.toFixed(2)} → ${load1.toFixed(2)}, ${((performance.now() - s0) / 1000).toFixed(0)} s.</sub>`;
+    const footer = `<sub>${QUICK ? '**Quick smoke run (BENCH_QUICK=1), not for comparison.** ' : ''}${when} UTC, ${revision()}, ${contenderVersions()}, ${machine()}, 1-min load average ${load0.toFixed(2)} → ${load1.toFixed(2)}, ${((performance.now() - s0) / 1000).toFixed(0)} s.</sub>`;
     sections.push([s, table + '\n\n' + footer]);
   }
   const took = ((performance.now() - t0) / 1000).toFixed(0);

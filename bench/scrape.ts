@@ -4,7 +4,7 @@
  * its sharding).
  *
  * Timed, per contender, everything a scrape does before the socket write, ending in the body's
- * bytes: for prom-client and otel `Buffer.from(text, 'utf8')` of the string they hand to
+ * bytes: for the Prometheus clients and otel `Buffer.from(text, 'utf8')` of the string they hand to
  * `response.end` (which encodes it the same way); for jobmeter the Buffers of `renderBuffers`,
  * the ~64 KiB pieces its listener writes. The encode also flattens the strings: a renderer that
  * returns a V8 rope would otherwise not pay for its concatenation.
@@ -12,7 +12,7 @@
  * - jobmeter: `await jm.scrape()` (collect + naming) → `renderBuffers(format, families)`, or
  *   `protobufBuffers(families)` for the protobuf exposition (a sample line there: a counter's
  *   Metric, a histogram's buckets + 3, counted by decoding the body).
- * - prom-client: `await registry.metrics()`.
+ * - @prometheus-io/client and prom-client: `await registry.metrics()`.
  * - otel: `await exporter.collect()` → `new PrometheusSerializer().serialize(resourceMetrics)`.
  *
  * Before every timed scrape 1% of the series get a new record (untimed), as between two real
@@ -22,16 +22,9 @@
  */
 import { protobufBuffers } from '../src/exposition/protobuf.ts';
 import { renderBuffers } from '../src/exposition/render.ts';
-import { CONTENDERS, type Contender } from './contenders.ts';
+import { CONTENDERS, PROM_LABEL, type Contender } from './contenders.ts';
 import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
-import { countBenchProtobufSamples, countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout } from './series.ts';
-
-interface SizePlan {
-  /** Counter series; histograms get a tenth. */
-  readonly n: number;
-  readonly warmup: number;
-  readonly runs: number;
-}
+import { countBenchProtobufSamples, countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout, type SizePlan } from './series.ts';
 
 interface Params {
   readonly sizes: readonly SizePlan[];
@@ -43,7 +36,7 @@ interface Arg extends SizePlan {
   readonly contender: Contender;
 }
 
-type Format = 'text' | 'openmetrics' | 'protobuf';
+export type Format = 'text' | 'openmetrics' | 'protobuf';
 
 interface FormatResult {
   readonly bytes: number;
@@ -81,10 +74,10 @@ function defaultParams(quick: boolean): Params {
 
 const jobs = (p: Params): Job<Arg>[] => p.sizes.flatMap((s) => CONTENDERS.map((contender) => ({ id: `${contender}@${s.n}`, arg: { ...s, contender } })));
 
-/** One timed scrape as a list of phases; returns the body's size, its bench sample count (for the check) and each phase's ms. */
-type Phased = () => Promise<{ bytes: number; samples: () => number; ms: Record<string, number> }>;
+/** One timed scrape as a list of phases; returns the body's size, its text (for the check) and each phase's ms. */
+export type Phased = () => Promise<{ bytes: number; text: () => string; samples?: () => number; ms: Record<string, number> }>;
 
-function phasesOf(b: Built, format: Format): Phased {
+export function phasesOf(b: Built, format: Format): Phased {
   switch (b.contender) {
     case 'jobmeter':
       // What jobmeter's listener writes: the pieces of renderBuffers (whole lines, ~64 KiB each,
@@ -97,9 +90,10 @@ function phasesOf(b: Built, format: Format): Phased {
         const t2 = performance.now();
         let bytes = 0;
         for (const c of chunks) bytes += c.length;
-        const samples = format === 'protobuf' ? () => countBenchProtobufSamples(Buffer.concat(chunks)) : () => countBenchSamples(Buffer.concat(chunks).toString('utf8'));
-        return { bytes, samples, ms: { 'scrape()': t1 - t0, 'render → bytes': t2 - t1 } };
+        const samples = format === 'protobuf' ? { samples: () => countBenchProtobufSamples(Buffer.concat(chunks)) } : {};
+        return { bytes, text: () => Buffer.concat(chunks).toString('utf8'), ...samples, ms: { 'scrape()': t1 - t0, 'render → bytes': t2 - t1 } };
       };
+    case 'prometheus-io':
     case 'prom-client':
       return async () => {
         const t0 = performance.now();
@@ -107,7 +101,7 @@ function phasesOf(b: Built, format: Format): Phased {
         const t1 = performance.now();
         const body = Buffer.from(text, 'utf8');
         const t2 = performance.now();
-        return { bytes: body.length, samples: () => countBenchSamples(text), ms: { 'metrics()': t1 - t0, 'Buffer.from': t2 - t1 } };
+        return { bytes: body.length, text: () => text, ms: { 'metrics()': t1 - t0, 'Buffer.from': t2 - t1 } };
       };
     case 'otel':
       return async () => {
@@ -119,7 +113,7 @@ function phasesOf(b: Built, format: Format): Phased {
         const t2 = performance.now();
         const body = Buffer.from(text, 'utf8');
         const t3 = performance.now();
-        return { bytes: body.length, samples: () => countBenchSamples(text), ms: { 'collect()': t1 - t0, serialize: t2 - t1, 'Buffer.from': t3 - t2 } };
+        return { bytes: body.length, text: () => text, ms: { 'collect()': t1 - t0, serialize: t2 - t1, 'Buffer.from': t3 - t2 } };
       };
   }
 }
@@ -143,9 +137,9 @@ async function measure(arg: Arg): Promise<Result> {
   for (let w = 0; w < arg.warmup; w++) {
     for (let f = 0; f < formats.length; f++) {
       touch();
-      const { samples, bytes } = await scrapes[f]!();
+      const { text, samples, bytes } = await scrapes[f]!();
       if (w === 0) {
-        const got = samples();
+        const got = samples?.() ?? countBenchSamples(text());
         if (got !== sampleLines(layout)) throw new Error(`${arg.contender} ${formats[f]}@${arg.n}: ${got} sample lines, expected ${sampleLines(layout)}`);
         results[formats[f]!] = { bytes, samples: got, totalMs: [], phases: {} };
       }
@@ -178,6 +172,16 @@ function pool(rs: readonly FormatResult[]): FormatResult {
   return { bytes: rs[0]!.bytes, samples: rs[0]!.samples, totalMs: rs.flatMap((r) => r.totalMs), phases };
 }
 
+/** The table's rows per size: contender, format, label. */
+const CELLS: readonly [Contender, Format, string][] = [
+  ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
+  ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
+  ['jobmeter', 'protobuf', 'jobmeter, protobuf'],
+  ['prometheus-io', 'text', PROM_LABEL['prometheus-io']],
+  ['prom-client', 'text', 'prom-client'],
+  ['otel', 'text', 'otel PrometheusExporter'],
+];
+
 function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): string {
   const rows: string[][] = [];
   const phaseRows: string[][] = [];
@@ -187,18 +191,11 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
       const r = pool(results.get(`${c}@${size.n}`)!.map((x) => x.formats[f]!));
       return { r, total: stats(r.totalMs) };
     };
-    const prom = get('prom-client', 'text').total.median;
-    const cells: [Contender, Format, string][] = [
-      ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
-      ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
-      ['jobmeter', 'protobuf', 'jobmeter, protobuf'],
-      ['prom-client', 'text', 'prom-client'],
-      ['otel', 'text', 'otel PrometheusExporter'],
-    ];
-    for (const [c, f, label] of cells) {
+    const anchor = get('prometheus-io', 'text').total.median;
+    for (const [c, f, label] of CELLS) {
       const { r, total } = get(c, f);
       const label0 = `${num(layout.counters + layout.histograms, 0)} (${num(r.samples, 0)} lines)`;
-      rows.push([label0, label, spread(total, total.median < 10 ? 2 : 1), bytes(r.bytes), (total.median / prom).toFixed(2) + '×']);
+      rows.push([label0, label, spread(total, total.median < 10 ? 2 : 1), bytes(r.bytes), (total.median / anchor).toFixed(2) + '×']);
       const phases = Object.entries(r.phases).map(([name, v]) => `${name} ${num(stats(v).median, stats(v).median < 10 ? 2 : 1)}`);
       phaseRows.push([num(size.n, 0), label, phases.join(' · ')]);
     }
@@ -206,20 +203,13 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   const runs = p.sizes.map((s) => `${num(s.n, 0)}: ${s.runs} runs after ${s.warmup} warm-up scrapes`).join('; ');
   // Scaling: µs per series at each size, and the exponent b of time ∝ series^b between the
   // smallest and the largest size (b = 1: time per series flat).
-  const scaleCells: [Contender, Format, string][] = [
-    ['jobmeter', 'text', 'jobmeter, text 0.0.4'],
-    ['jobmeter', 'openmetrics', 'jobmeter, OpenMetrics'],
-    ['jobmeter', 'protobuf', 'jobmeter, protobuf'],
-    ['prom-client', 'text', 'prom-client'],
-    ['otel', 'text', 'otel PrometheusExporter'],
-  ];
   const first = p.sizes[0]!;
   const last = p.sizes[p.sizes.length - 1]!;
   const perSeries = (c: Contender, f: Format, n: number) => {
     const layout = referenceLayout(n);
     return (stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats[f]!)).totalMs).median * 1000) / (layout.counters + layout.histograms);
   };
-  const scaleRows = scaleCells.map(([c, f, label]) => {
+  const scaleRows = CELLS.map(([c, f, label]) => {
     const us = p.sizes.map((s) => perSeries(c, f, s.n));
     const a = referenceLayout(first.n);
     const b = referenceLayout(last.n);
@@ -227,7 +217,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     return [label, ...us.map((x) => num(x, 2)), (us[us.length - 1]! / us[0]!).toFixed(2) + '×', exponent.toFixed(2)];
   });
   return [
-    markdownTable(['series (sample lines)', 'contender', 'ms per scrape', 'body', '÷ prom-client'], rows, ['l', 'l', 'r', 'r', 'r']),
+    markdownTable(['series (sample lines)', 'contender', 'ms per scrape', 'body', `÷ ${PROM_LABEL['prometheus-io']}`], rows, ['l', 'l', 'r', 'r', 'r']),
     '',
     `Median (min–max) ms from the recorded state to the response body's bytes. "Series" are label sets (n counter + n/10 histogram series, as in the reference mix); "lines" are the exposition's sample lines (1 per counter series, 18 per histogram series), checked on every contender's output. At most ${num(SHARD, 0)} series per family (\`BENCH_SHARD\`). ${p.processes} processes per row (interleaved), each: ${runs}; the runs are pooled.`,
     '',

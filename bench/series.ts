@@ -7,15 +7,14 @@
  * design: past it the SDK folds new sets into one overflow series), and the plain OTel SDK's
  * default cardinality limit is 2000 too. So a family holds at most `BENCH_SHARD` hosts (default
  * 1000): 100k counter series are 100 counter instruments `bench.requests.<k>` of 1000 hosts each.
- * All three contenders get the same sharding, so they render the same sample lines (and
- * prom-client, which has no limit, is not given a different shape). `BENCH_SHARD=100000` puts
- * prom-client and otel back to one big family each (otel then gets a view raising its limit),
+ * All contenders get the same sharding, so they render the same sample lines (and
+ * the Prometheus clients, which have no limit, are not given a different shape). `BENCH_SHARD=100000` puts
+ * them and otel back to one big family each (otel then gets a view raising its limit),
  * for comparison with figures taken that way; jobmeter would then fold, and fail the line check.
  */
 import protobuf from 'protobufjs/light.js';
-import { Counter, Histogram, type Registry } from 'prom-client';
 import { renderPrometheusText, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
-import { BUCKETS, benchJobmeter, otelScrape, plainOtel, promRegistry, type Contender, type PlainOtel } from './contenders.ts';
+import { BUCKETS, benchJobmeter, otelScrape, plainOtel, promLib, promRegistry, type Contender, type PlainOtel, type PromLibName, type PromRegistry } from './contenders.ts';
 import { VALUES } from './hot-path.ts';
 
 export const SHARD = Number(process.env.BENCH_SHARD ?? 1000);
@@ -26,6 +25,14 @@ export interface Layout {
   readonly counters: number;
   /** Histogram series (one per host, the first `histograms` hosts). */
   readonly histograms: number;
+}
+
+/** One size of a sized scenario (scrape, collector): the reference mix at `n`, its warm-up and timed runs. */
+export interface SizePlan {
+  /** Counter series; histograms get a tenth. */
+  readonly n: number;
+  readonly warmup: number;
+  readonly runs: number;
 }
 
 /** The reference mix for size `n`: n counter series + n/10 histogram series. */
@@ -93,7 +100,7 @@ export function hostNames(n: number): string[] {
 
 export type Built =
   | { readonly contender: 'jobmeter'; readonly jm: Jobmeter; touch(i: number): void }
-  | { readonly contender: 'prom-client'; readonly registry: Registry; touch(i: number): void }
+  | { readonly contender: PromLibName; readonly registry: PromRegistry; touch(i: number): void }
   | { readonly contender: 'otel'; readonly otel: PlainOtel; touch(i: number): void };
 
 export interface Empty {
@@ -143,8 +150,10 @@ export async function setUp(contender: Contender, layout: Layout): Promise<Empty
         }),
       };
     }
+    case 'prometheus-io':
     case 'prom-client': {
-      const registry = promRegistry();
+      const { Counter, Histogram } = promLib(contender);
+      const registry = promRegistry(contender);
       const registers = [registry];
       const counters = Array.from(
         { length: nc },
@@ -185,6 +194,7 @@ export async function scrapeText(b: Built): Promise<string> {
   switch (b.contender) {
     case 'jobmeter':
       return renderPrometheusText(await b.jm.scrape());
+    case 'prometheus-io':
     case 'prom-client':
       return b.registry.metrics();
     case 'otel':

@@ -1,12 +1,12 @@
 /**
  * `/metrics` under load: autocannon (10 connections, 10 s, keep-alive, loopback) against a
- * jobmeter listener and against a prom-client server, each holding 11,000 series (the reference
+ * jobmeter listener and against an @prometheus-io/client and a prom-client server, each holding 11,000 series (the reference
  * mix at n = 10,000: 10,000 counter + 1,000 15-bucket histogram series, ≈ 1.4 MB of text).
  *
  * - jobmeter: `createJobmeter({ listener: { port: 0 } })`, its own fastify listener; concurrent
  *   scrapes share one collection, one naming pass and one rendering.
- * - prom-client: the server its README shows, `http.createServer` answering
- *   `await register.metrics()`.
+ * - @prometheus-io/client, prom-client: the server their READMEs show, `http.createServer`
+ *   answering `await register.metrics()`.
  *
  * Neither gets `Accept-Encoding` (no gzip) nor `Accept` (text 0.0.4 for both). The server runs in
  * this job's process; autocannon runs in a process of its own (same Node), so the load generator
@@ -18,13 +18,14 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { createJobmeter, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec } from '../src/index.ts';
-import { BUCKETS, promClientServer } from './contenders.ts';
+import { BUCKETS, PROM_LABEL, promClientServer, type PromLibName } from './contenders.ts';
 import { bytes, cli, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD } from './series.ts';
 import { VALUES } from './hot-path.ts';
 
-type Contender = 'jobmeter' | 'prom-client';
-const CONTENDERS: readonly Contender[] = ['jobmeter', 'prom-client'];
+type Contender = 'jobmeter' | PromLibName;
+const CONTENDERS: readonly Contender[] = ['jobmeter', 'prometheus-io', 'prom-client'];
+const LABEL: Readonly<Record<Contender, string>> = { jobmeter: 'jobmeter', ...PROM_LABEL };
 
 interface Params {
   readonly n: number;
@@ -89,8 +90,8 @@ async function serve(contender: Contender, n: number): Promise<{ url: string; cl
     for (let i = 0; i < layout.histograms; i++) for (let r = 0; r < 3; r++) histos[(i / SHARD) | 0]!.record(VALUES[(i * 3 + r) & 1023]!, { host: hosts[i]! });
     return { url: `http://127.0.0.1:${jm.pullAddress!.port}/metrics`, close: () => jm.shutdown() };
   }
-  const built = (await setUp('prom-client', layout)).populate(hosts);
-  if (built.contender !== 'prom-client') throw new Error('unreachable');
+  const built = (await setUp(contender, layout)).populate(hosts);
+  if (built.contender !== contender) throw new Error('unreachable');
   return promClientServer(built.registry);
 }
 
@@ -122,13 +123,13 @@ export const scenario: Scenario<Params, Arg, Result> = {
   table(p, results) {
     const layout = referenceLayout(p.n);
     const pooled = (c: Contender) => results.get(c)!;
-    const prom = { rps: stats(pooled('prom-client').map((r) => r.rps)).median, p99: stats(pooled('prom-client').map((r) => r.p99)).median };
+    const prom = { rps: stats(pooled('prometheus-io').map((r) => r.rps)).median, p99: stats(pooled('prometheus-io').map((r) => r.p99)).median };
     const rows = CONTENDERS.map((c) => {
       const rs = pooled(c);
       const rps = stats(rs.map((r) => r.rps));
       const p99 = stats(rs.map((r) => r.p99));
       return [
-        c,
+        LABEL[c],
         spread(rps, 0),
         (rps.median / prom.rps).toFixed(2) + '×',
         spread(stats(rs.map((r) => r.p50)), 0),
@@ -138,9 +139,9 @@ export const scenario: Scenario<Params, Arg, Result> = {
       ];
     });
     return [
-      markdownTable(['contender', 'req/s', '÷ prom-client', 'p50 latency, ms', 'p99 latency, ms', '÷ prom-client', 'body'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']),
+      markdownTable(['contender', 'req/s', `÷ ${LABEL['prometheus-io']}`, 'p50 latency, ms', 'p99 latency, ms', `÷ ${LABEL['prometheus-io']}`, 'body'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']),
       '',
-      `${num(layout.counters + layout.histograms, 0)} series, text 0.0.4, no gzip. autocannon ${p.connections} connections × ${p.seconds} s on loopback (after a 2 s warm-up run), in a process of its own; median (min–max) over ${p.processes} processes per contender. Targets: req/s ≥ 3× prom-client's, p99 ≤ ⅓ of prom-client's.`,
+      `${num(layout.counters + layout.histograms, 0)} series, text 0.0.4, no gzip. autocannon ${p.connections} connections × ${p.seconds} s on loopback (after a 2 s warm-up run), in a process of its own; median (min–max) over ${p.processes} processes per contender. Targets (issue 16): req/s ≥ 20× ${LABEL['prometheus-io']}'s, p99 ≤ 1/10 of its.`,
     ].join('\n');
   },
 };

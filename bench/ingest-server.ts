@@ -1,0 +1,29 @@
+/**
+ * jobmeter doing the Collector's job (collector.ts): OTLP/HTTP in on its ingest listener,
+ * Prometheus out on its pull listener, in a process of its own, as `jobmeter serve` with
+ * `[ingest] enabled = true` runs it. Nothing recorded of its own (no process metrics), so the pull
+ * endpoint serves what was pushed. Tells its parent the two ports over IPC, then serves until the
+ * parent disconnects.
+ *
+ * The ingest's series and memory limits are raised to hold the bench's largest push (110,000
+ * series, 1,000 per instrument) with room to spare, and its request slots (default 8) to the load's
+ * 10 senders, so no sender is answered 503: the point is the cost of the path, not the guard rails.
+ * The Collector's receiver has no such limits by default.
+ */
+import { createJobmeter } from '../src/index.ts';
+
+export interface IngestServerReady {
+  readonly otlpPort: number;
+  readonly pullPort: number;
+}
+
+const jm = await createJobmeter({
+  listener: { host: '127.0.0.1', port: 0 },
+  ingest: { host: '127.0.0.1', port: 0, maxSeries: 500_000, maxSeriesPerInstrument: 10_000, maxMemoryBytes: 2 ** 31, maxConcurrentRequests: 16 },
+  processMetrics: false,
+  otelScopeInfo: false,
+  global: false,
+});
+const ready: IngestServerReady = { otlpPort: jm.ingestAddress!.port, pullPort: jm.pullAddress!.port };
+process.send!(ready);
+process.once('disconnect', () => void jm.shutdown());
