@@ -37,7 +37,7 @@ const IO = PROM_LABEL['prometheus-io'];
 const jobs = (p: HotPathParams) => [
   hotPathJob('jobmeter', 'jobmeter, domain API', 'jm.counter(name).add(1, { a, b })', p),
   hotPathJob('jobmeter-api', 'jobmeter, OTel API, declared (the tally)', 'jm.meter.createCounter(name).add(1, { a, b })', p),
-  hotPathJob('jobmeter-host', "jobmeter's provider, OTel API, undeclared (SDK path)", "jm.meterProvider.getMeter('host').createCounter(name).add(1, { a, b })", p),
+  hotPathJob('jobmeter-host', "jobmeter's provider, OTel API, undeclared (a host tally)", "jm.meterProvider.getMeter('host').createCounter(name).add(1, { a, b })", p),
   hotPathJob('prometheus-io', IO, 'counter.inc({ a, b })', p),
   hotPathJob('prometheus-io-labels', IO, 'counter.labels(a, b).inc()', p),
   hotPathJob('prom-client', 'prom-client', 'counter.inc({ a, b })', p),

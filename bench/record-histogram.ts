@@ -6,8 +6,8 @@
  * domain API `jm.histogram(name)` and through the OpenTelemetry API on jobmeter's provider,
  * `jm.meter.createHistogram(name)`, which hands out the same tally (no min/max, as jobmeter's
  * views); and an undeclared one a host makes on jobmeter's provider
- * (`jm.meterProvider.getMeter('host')`): the SDK's, value-checked and capped, given the bounds as
- * advice. A host's own SDK `MeterProvider` with the official `PrometheusExporter` ("otel") and
+ * (`jm.meterProvider.getMeter('host')`): a host tally, given the bounds as advice (min/max
+ * recorded, as the SDK would). A host's own SDK `MeterProvider` with the official `PrometheusExporter` ("otel") and
  * with `JobmeterReader`: the same SDK histogram (min/max recorded: the SDK's default), the reader
  * must add nothing per record. Pre-bound rows resolve the 64 series once.
  */
@@ -35,7 +35,7 @@ const IO = PROM_LABEL['prometheus-io'];
 const jobs = (p: HotPathParams) => [
   hotPathJob('jobmeter', 'jobmeter, domain API', 'jm.histogram(name).record(v, { a, b })', p),
   hotPathJob('jobmeter-api', 'jobmeter, OTel API, declared (the tally)', 'jm.meter.createHistogram(name).record(v, { a, b })', p),
-  hotPathJob('jobmeter-host', "jobmeter's provider, OTel API, undeclared (SDK path)", "jm.meterProvider.getMeter('host').createHistogram(name).record(v, { a, b })", p),
+  hotPathJob('jobmeter-host', "jobmeter's provider, OTel API, undeclared (a host tally)", "jm.meterProvider.getMeter('host').createHistogram(name).record(v, { a, b })", p),
   hotPathJob('prometheus-io', IO, 'histogram.observe({ a, b }, v)', p),
   hotPathJob('prometheus-io-labels', IO, 'histogram.labels(a, b).observe(v)', p),
   hotPathJob('prom-client', 'prom-client', 'histogram.observe({ a, b }, v)', p),

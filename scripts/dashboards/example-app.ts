@@ -26,7 +26,7 @@ export interface ExampleAppOptions {
   readonly profile?: ProfileName;
   /** Extra environment (METRICS_TOKEN…). */
   readonly env?: Readonly<Record<string, string>>;
-  /** How long to wait for the "listening" line. @default 20000 */
+  /** How long to wait for the "listening" line (a loaded machine starts six of them at once). @default 60000 */
   readonly startTimeoutMs?: number;
 }
 
@@ -60,7 +60,7 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
       // process alive after the test gave up.
       child.kill('SIGKILL');
       reject(new Error(`task-daemon: no "listening" line within the timeout; stderr:\n${stderr}`));
-    }, options.startTimeoutMs ?? 20_000);
+    }, options.startTimeoutMs ?? 60_000);
     const onData = (): void => {
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
       if (m) {
