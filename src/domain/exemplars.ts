@@ -25,8 +25,22 @@ export interface WithExemplars {
   readonly exemplars?: readonly Exemplar[];
 }
 
+/**
+ * A context known to hold no sampled span: a caller that has looked once (a run's two records)
+ * passes it on so no instrument looks again.
+ */
+export const NO_EXEMPLAR: Context = api.active().setValue(Symbol('jobmeter.no-exemplar'), true);
+
+/** `ctx` (else the active context), or {@link NO_EXEMPLAR} when it holds no sampled span. */
+export function exemplarContext(ctx: Context | undefined): Context {
+  const c = ctx ?? api.active();
+  const span = trace.getSpanContext(c);
+  return span === undefined || (span.traceFlags & TraceFlags.SAMPLED) === 0 ? NO_EXEMPLAR : c;
+}
+
 /** The exemplar of `value` recorded in `ctx` (else the active context), when a sampled span is in it. */
 export function exemplarOf(value: number, ctx: Context | undefined, now: () => number = Date.now): Exemplar | undefined {
+  if (ctx === NO_EXEMPLAR) return undefined;
   const span = trace.getSpanContext(ctx ?? api.active());
   if (span === undefined || (span.traceFlags & TraceFlags.SAMPLED) === 0 || !isSpanContextValid(span)) return undefined;
   return { value, timeMillis: now(), traceId: span.traceId, spanId: span.spanId };

@@ -25,6 +25,7 @@ import {
 } from './catalog.ts';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { specAdmit } from './attribute-set-cap.ts';
+import { exemplarContext } from './exemplars.ts';
 import { BOUNDED, createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { guardInstrument } from './guarded-meter.ts';
 import { describe, invalidValue, isRecordable, RecordGuard } from './record-guard.ts';
@@ -310,7 +311,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       started.add(1, attrs);
       active.add(1, attrs);
       // The span the run started in, for its exemplars, even when it finishes in another context.
-      const ctx = context.active();
+      const ctx = exemplarContext(undefined);
       const t0 = performance.now();
       let done = false;
       return {
@@ -332,7 +333,7 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       const attrs = runAttributes(run);
       if (refused(RUN_FINISHED.name, attrs)) return;
       started.add(1, attrs);
-      finishRun(attrs, run.outcome, run.durationSeconds, run, run.context);
+      finishRun(attrs, run.outcome, run.durationSeconds, run, exemplarContext(run.context));
     },
     reject(reason) {
       if (typeof reason !== 'string') return guard.drop(REQUEST_REJECTED.name, 'bad_attribute', reason);
