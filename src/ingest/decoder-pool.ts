@@ -1,7 +1,8 @@
 /**
  * The decoding thread (decode-worker.ts) seen from the listener: one worker, started on first use,
  * decoding one request at a time (others wait their turn), its chunks handed to `onChunk` as they
- * arrive — one per turn of the main thread's event loop, so a scrape can run between two.
+ * arrive — one per turn of the main thread's event loop, so a scrape can run between two. The next
+ * chunk is asked for once one is handled, so at most one is ever waiting to be deserialised here.
  *
  * The worker's heap is capped (`maxHeapMegabytes`): a request whose decoded form would not fit
  * kills the worker, not jobmeter; that request is refused (413) and the next one gets a new worker.
@@ -11,7 +12,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
-import type { DecodeJob, DecodeMessage } from './decode-worker.ts';
+import type { DecodeJob, DecodeMessage, NextChunk } from './decode-worker.ts';
 
 /** Why a request was not decoded: `decode` → 400, `too-large` → 413 (the worker ran out of heap), `other` → 500. */
 export class DecodeFailed extends Error {
@@ -127,7 +128,9 @@ export class DecoderPool {
         current.onChunk(message.chunk);
       } catch (err) {
         this.#finish(() => current.reject(err instanceof Error ? err : new Error(String(err))));
+        return;
       }
+      this.#worker?.postMessage({ id: message.id, next: true } satisfies NextChunk);
       return;
     }
     if ('error' in message) this.#finish(() => current.reject(new DecodeFailed(message.error.kind, message.error.message)));
