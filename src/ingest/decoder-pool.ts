@@ -6,7 +6,12 @@
  *
  * The worker's heap is capped (`maxHeapMegabytes`): a request whose decoded form would not fit
  * kills the worker, not jobmeter; that request is refused (413) and the next one gets a new worker.
- * What a request cost is the worker's, returned when it is collected or replaced.
+ * What a request cost is the worker's heap, which a worker keeps once grown: so a worker left idle
+ * for `idleMillis` is stopped, and its memory goes back to the system; the next big request starts
+ * another.
+ *
+ * A body the caller hands over is moved to the worker (its ArrayBuffer transferred), not copied:
+ * copying 20 MiB into the message, and the message into the worker, held the main thread.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +33,14 @@ export interface DecoderPoolOptions {
   readonly pointsPerChunk?: number;
   /** The worker's old-generation heap, in MiB. @default 1024 */
   readonly maxHeapMegabytes?: number;
+  /** How long a worker with nothing to decode is kept before it is stopped, in ms. @default 10000 */
+  readonly idleMillis?: number;
 }
 
 interface Pending {
   readonly job: DecodeJob;
+  /** Whether the body may be moved to the worker (the caller is done with it). */
+  readonly handOver: boolean;
   readonly onChunk: (chunk: OtlpExportRequest) => void;
   resolve(): void;
   reject(err: Error): void;
@@ -49,13 +58,22 @@ export class DecoderPool {
   /** Messages from the worker not handled yet: one per turn (a port delivers a backlog in one go). */
   readonly #inbox: DecodeMessage[] = [];
   #draining = false;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, ...options };
+    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, idleMillis: 10_000, ...options };
   }
 
-  /** Decodes `body` (decompressed); resolves once every chunk went to `onChunk`. */
-  decode(body: Buffer, encoding: OtlpEncoding, onChunk: (chunk: OtlpExportRequest) => void): Promise<void> {
+  /** Whether a worker is running (test hook: an idle one is stopped after `idleMillis`). */
+  get workerRunning(): boolean {
+    return this.#worker !== undefined;
+  }
+
+  /**
+   * Decodes `body` (decompressed); resolves once every chunk went to `onChunk`. With `handOver`,
+   * the caller is done with `body`: its memory moves to the worker and `body` is left empty.
+   */
+  decode(body: Buffer, encoding: OtlpEncoding, onChunk: (chunk: OtlpExportRequest) => void, handOver = false): Promise<void> {
     if (this.#closed) return Promise.reject(new DecodeFailed('other', 'the ingest is closing'));
     return new Promise((resolve, reject) => {
       const job: DecodeJob = {
@@ -64,7 +82,7 @@ export class DecoderPool {
         encoding,
         pointsPerChunk: this.#options.pointsPerChunk,
       };
-      this.#queue.push({ job, onChunk, resolve, reject });
+      this.#queue.push({ job, handOver, onChunk, resolve, reject });
       this.#next();
     });
   }
@@ -75,6 +93,7 @@ export class DecoderPool {
     for (const p of this.#queue.splice(0)) p.reject(new DecodeFailed('other', 'the ingest is closing'));
     this.#current?.reject(new DecodeFailed('other', 'the ingest is closing'));
     this.#current = undefined;
+    clearTimeout(this.#idleTimer);
     const worker = this.#worker;
     this.#worker = undefined;
     await worker?.terminate();
@@ -83,9 +102,28 @@ export class DecoderPool {
   #next(): void {
     if (this.#current !== undefined || this.#closed) return;
     const pending = this.#queue.shift();
-    if (pending === undefined) return;
+    if (pending === undefined) {
+      this.#stopWhenIdle();
+      return;
+    }
+    clearTimeout(this.#idleTimer);
     this.#current = pending;
-    this.#workerFor().postMessage(pending.job);
+    const { body } = pending.job;
+    // Only a buffer the body has to itself can move (a small Buffer may share Node's pool).
+    const movable = pending.handOver && body.byteOffset === 0 && body.buffer instanceof ArrayBuffer && body.buffer.byteLength === body.byteLength;
+    this.#workerFor().postMessage(pending.job, movable ? [body.buffer] : []);
+  }
+
+  #stopWhenIdle(): void {
+    clearTimeout(this.#idleTimer);
+    if (this.#worker === undefined) return;
+    this.#idleTimer = setTimeout(() => {
+      const worker = this.#worker;
+      if (worker === undefined || this.#current !== undefined || this.#queue.length > 0) return;
+      this.#worker = undefined;
+      void worker.terminate();
+    }, this.#options.idleMillis);
+    this.#idleTimer.unref();
   }
 
   #workerFor(): Worker {

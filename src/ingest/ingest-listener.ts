@@ -200,7 +200,8 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       // Off the main thread, ingested a chunk per turn (decoder-pool.ts).
       const batch = options.sink.begin!();
       try {
-        await pool.decode(body, encoding, (chunk) => batch.add(chunk));
+        // The body moves to the decoding thread unless the debug printer still wants it.
+        await pool.decode(body, encoding, (chunk) => batch.add(chunk), options.onRequest === undefined);
       } catch (err) {
         if (!(err instanceof DecodeFailed) || err.kind === 'other') throw err;
         return status(reply, err.kind === 'too-large' ? 413 : 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
