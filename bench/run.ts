@@ -19,6 +19,7 @@ import { scenario as churn } from './churn.ts';
 import { scenario as clusterScenario } from './cluster.ts';
 import { scenario as eventLoop } from './event-loop.ts';
 import { scenario as heap } from './heap.ts';
+import { scenario as ingestBig } from './ingest-big.ts';
 import { scenario as otlp } from './otlp.ts';
 import { scenario as recordCounter } from './record-counter.ts';
 import { scenario as recordDomain } from './record-domain.ts';
@@ -26,7 +27,7 @@ import { scenario as recordHistogram } from './record-histogram.ts';
 import { scenario as scrape } from './scrape.ts';
 import { scenario as throughput } from './throughput.ts';
 
-const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, eventLoop, heap, churn, throughput, otlp, clusterScenario];
+const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, eventLoop, heap, churn, throughput, otlp, clusterScenario, ingestBig];
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 
 function fileOf(s: AnyScenario): string {
