@@ -20,7 +20,8 @@ import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpMe
 
 export interface DecodeJob {
   readonly id: number;
-  readonly body: Uint8Array;
+  /** The body, or the chunks it arrived in (joined here, off the main thread). */
+  readonly body: Uint8Array | readonly Uint8Array[];
   readonly encoding: OtlpEncoding;
   readonly pointsPerChunk: number;
 }
@@ -93,7 +94,8 @@ parentPort?.on('message', (message: DecodeJob | NextChunk) => {
   }
   let request: OtlpExportRequest;
   try {
-    request = decodeExportRequest(message.body, message.encoding);
+    const body = Array.isArray(message.body) ? Buffer.concat(message.body) : (message.body as Uint8Array);
+    request = decodeExportRequest(body, message.encoding);
   } catch (err) {
     current = undefined;
     parentPort!.postMessage({ id: message.id, error: { kind: err instanceof OtlpDecodeError ? 'decode' : 'other', message: messageOf(err) } } satisfies DecodeMessage);

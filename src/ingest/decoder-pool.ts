@@ -70,10 +70,11 @@ export class DecoderPool {
   }
 
   /**
-   * Decodes `body` (decompressed); resolves once every chunk went to `onChunk`. With `handOver`,
-   * the caller is done with `body`: its memory moves to the worker and `body` is left empty.
+   * Decodes `body` (decompressed; or the chunks it arrived in, joined by the worker); resolves once
+   * every chunk went to `onChunk`. With `handOver`, the caller is done with `body`: its memory
+   * moves to the worker and `body` is left empty.
    */
-  decode(body: Buffer, encoding: OtlpEncoding, onChunk: (chunk: OtlpExportRequest) => void, handOver = false): Promise<void> {
+  decode(body: Buffer | readonly Buffer[], encoding: OtlpEncoding, onChunk: (chunk: OtlpExportRequest) => void, handOver = false): Promise<void> {
     if (this.#closed) return Promise.reject(new DecodeFailed('other', 'the ingest is closing'));
     return new Promise((resolve, reject) => {
       const job: DecodeJob = {
@@ -109,9 +110,8 @@ export class DecoderPool {
     clearTimeout(this.#idleTimer);
     this.#current = pending;
     const { body } = pending.job;
-    // Only a buffer the body has to itself can move (a small Buffer may share Node's pool).
-    const movable = pending.handOver && body.byteOffset === 0 && body.buffer instanceof ArrayBuffer && body.buffer.byteLength === body.byteLength;
-    this.#workerFor().postMessage(pending.job, movable ? [body.buffer] : []);
+    const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(movable).map((b) => b.buffer as ArrayBuffer) : [];
+    this.#workerFor().postMessage(pending.job, transfer);
   }
 
   #stopWhenIdle(): void {
@@ -180,4 +180,9 @@ export class DecoderPool {
     settle();
     this.#next();
   }
+}
+
+/** Only bytes that have their ArrayBuffer to themselves can move (a small Buffer may share Node's pool); the rest are copied. */
+function movable(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === bytes.byteLength;
 }
