@@ -92,7 +92,7 @@ after(async () => {
 const NAMES = [
   'bar', 'bar.count', 'bar_count', 'bar.sum', 'bar_bucket', 'bar.total', 'bar_total', 'bar.created', 'target.info', 'target_info', 'target',
   'jobmeter.scrape.errors', 'jobmeter.ingest.refused', 'jobmeter_ingest_refused_total', 'process.uptime', 'process_uptime_seconds',
-  'a.b', 'a_b', 'a-b', '0lead', 'é', 'x', 'foo.info',
+  'a.b', 'a_b', 'a-b', '0lead', 'é', 'x', 'foo.info', 'up', 'scrape.duration.seconds', 'scrape_samples_scraped',
 ];
 const KEYS = ['a.b', 'a_b', 'a-b', 'a__b', '', 'le', 'quantile', '__name__', '__x', 'otel_scope_name', 'otel_scope_version', 'otel.scope.name', 'job', 'instance', '0k', 'k', 'é'];
 const UNITS = ['', 's', 'ms', 'By', '1', '{x}', 'a b', 'total', 'count'];
