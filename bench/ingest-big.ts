@@ -13,8 +13,7 @@
  * back while the request is in flight. A window runs from the send to the answer; over it,
  * `monitorEventLoopDelay({ resolution: 1 })` in the measured process, its main thread's run-queue
  * wait (Linux schedstat), and an idle bystander process's max (the floor the machine set). RSS is
- * read before (after a full gc), at its peak (sampled every 20 ms) and 12 s after the answer (once
- * the decoding thread, idle for 10 s, has been stopped).
+ * read before (after a full gc), at its peak (sampled every 20 ms) and 12 s after the answer.
  *
  * Every answer must be a 200 without `partial_success` (no point refused), and afterwards the pull
  * endpoint must serve the first metric's last point: a request that was cut or refused fails the run.
@@ -35,7 +34,7 @@ import { describeBlock, recordBlocks, runQueueMillis, type Block } from './loop-
 
 const KINDS: readonly BodyKind[] = ['protobuf', 'json'];
 const LABEL: Readonly<Record<BodyKind, string>> = { protobuf: 'OTLP/protobuf', json: 'OTLP/JSON' };
-/** Past the decoding thread's idle stop (decoder-pool.ts, 10 s), so "after" shows what a request left behind. */
+/** Long after the answer: what a request left behind. */
 const AFTER_MS = 12_000;
 const RSS_EVERY_MS = 20;
 const BLOCKS_MS = process.env.BENCH_LOOP_BLOCKS === undefined || process.env.BENCH_LOOP_BLOCKS === '' ? undefined : Number(process.env.BENCH_LOOP_BLOCKS);

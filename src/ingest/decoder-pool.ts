@@ -6,9 +6,8 @@
  *
  * The worker's heap is capped (`maxHeapMegabytes`): a request whose decoded form would not fit
  * kills the worker, not jobmeter; that request is refused (413) and the next one gets a new worker.
- * What a request cost is the worker's heap, which a worker keeps once grown: so a worker left idle
- * for `idleMillis` is stopped, and its memory goes back to the system; the next big request starts
- * another.
+ * What a request cost is the worker's; the process keeps those pages once grown (stopping the
+ * worker does not give them back to the system) and reuses them for the next big request.
  *
  * A body the caller hands over is moved to the worker (its ArrayBuffer transferred), not copied:
  * copying 20 MiB into the message, and the message into the worker, held the main thread.
@@ -33,8 +32,6 @@ export interface DecoderPoolOptions {
   readonly pointsPerChunk?: number;
   /** The worker's old-generation heap, in MiB. @default 1024 */
   readonly maxHeapMegabytes?: number;
-  /** How long a worker with nothing to decode is kept before it is stopped, in ms. @default 10000 */
-  readonly idleMillis?: number;
 }
 
 interface Pending {
@@ -58,15 +55,9 @@ export class DecoderPool {
   /** Messages from the worker not handled yet: one per turn (a port delivers a backlog in one go). */
   readonly #inbox: DecodeMessage[] = [];
   #draining = false;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, idleMillis: 10_000, ...options };
-  }
-
-  /** Whether a worker is running (test hook: an idle one is stopped after `idleMillis`). */
-  get workerRunning(): boolean {
-    return this.#worker !== undefined;
+    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, ...options };
   }
 
   /**
@@ -94,7 +85,6 @@ export class DecoderPool {
     for (const p of this.#queue.splice(0)) p.reject(new DecodeFailed('other', 'the ingest is closing'));
     this.#current?.reject(new DecodeFailed('other', 'the ingest is closing'));
     this.#current = undefined;
-    clearTimeout(this.#idleTimer);
     const worker = this.#worker;
     this.#worker = undefined;
     await worker?.terminate();
@@ -103,27 +93,11 @@ export class DecoderPool {
   #next(): void {
     if (this.#current !== undefined || this.#closed) return;
     const pending = this.#queue.shift();
-    if (pending === undefined) {
-      this.#stopWhenIdle();
-      return;
-    }
-    clearTimeout(this.#idleTimer);
+    if (pending === undefined) return;
     this.#current = pending;
     const { body } = pending.job;
     const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(movable).map((b) => b.buffer as ArrayBuffer) : [];
     this.#workerFor().postMessage(pending.job, transfer);
-  }
-
-  #stopWhenIdle(): void {
-    clearTimeout(this.#idleTimer);
-    if (this.#worker === undefined) return;
-    this.#idleTimer = setTimeout(() => {
-      const worker = this.#worker;
-      if (worker === undefined || this.#current !== undefined || this.#queue.length > 0) return;
-      this.#worker = undefined;
-      void worker.terminate();
-    }, this.#options.idleMillis);
-    this.#idleTimer.unref();
   }
 
   #workerFor(): Worker {

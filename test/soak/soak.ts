@@ -4,7 +4,8 @@
  * (churn-sender.ts) and a hostile sender cycling through issue 13's cases (hostile-sender.ts), for
  * 30 minutes. RSS (every second, from /proc), scrape latency and `up` (Prometheus' own
  * `scrape_duration_seconds` and `up`, every sample) are recorded and drawn; a summary, the chart
- * and the samples are written to the output folder. Not part of `npm test`.
+ * (soak.svg) and the samples (samples.csv: RSS and load each second; scrapes.csv: every scrape as
+ * Prometheus stored it) are written to the output folder. Not part of `npm test`.
  *
  *   npm run soak                                   30 minutes, Prometheus 2.42, into docs/soak/
  *   npm run soak -- --minutes 2 --out /tmp/soak    a short run elsewhere
@@ -162,10 +163,19 @@ async function main(): Promise<number> {
     const t0 = Date.now();
     const end = t0 + minutes * 60_000;
     const samples: Array<{ s: number; rss: number; load: number }> = [];
+    // Why scrapes failed, as Prometheus says it (each failed scrape counted once, by its error).
+    const scrapeErrors = new Map<string, number>();
+    let lastFailed = '';
     let nextLog = t0 + 60_000;
     while (Date.now() < end && died === undefined) {
       const now = Date.now();
       samples.push({ s: (now - t0) / 1000, rss: rssMiB(serve.pid), load: loadavg()[0]! });
+      const target = (await prometheus.targets().catch(() => undefined))?.activeTargets[0];
+      if (target !== undefined && target.lastError !== '' && target.lastScrape !== lastFailed) {
+        lastFailed = target.lastScrape;
+        const why = target.lastError.replace(/127\.0\.0\.1:\d+/g, '<target>');
+        scrapeErrors.set(why, (scrapeErrors.get(why) ?? 0) + 1);
+      }
       if (now >= nextLog) {
         nextLog += 60_000;
         log(
@@ -221,6 +231,16 @@ async function main(): Promise<number> {
         { title: 'machine 1-min load average (2 cores, shared)', unit: 'load', points: samples.map((x) => [x.s / 60, x.load]), color: '#7f7f7f' },
       ]),
     );
+    const byTime = new Map<number, { up?: number; duration?: number; samples?: number }>();
+    for (const [series, key] of [[up, 'up'], [duration, 'duration'], [scraped, 'samples']] as const) {
+      for (const [t, v] of series) (byTime.get(t) ?? byTime.set(t, {}).get(t)!)[key] = v;
+    }
+    writeFileSync(
+      join(outDir, 'scrapes.csv'),
+      'seconds,up,scrape_duration_ms,samples_scraped\n' +
+        [...byTime].sort(([a], [b]) => a - b).map(([t, x]) => `${(t / 1000).toFixed(3)},${x.up ?? ''},${x.duration === undefined ? '' : (x.duration * 1000).toFixed(1)},${x.samples ?? ''}`).join('\n') +
+        '\n',
+    );
     writeFileSync(join(outDir, 'samples.csv'), 'seconds,rss_mib,load1\n' + samples.map((x) => `${x.s.toFixed(1)},${x.rss.toFixed(1)},${x.load.toFixed(2)}`).join('\n') + '\n');
     const cases = Object.entries(hostile.stats.cases)
       .map(([name, c]) => `| ${name} | ${Object.entries(c.statuses).map(([s, k]) => `${s} × ${k}`).join(', ')} | ${c.maxMillis.toFixed(0)} |`)
@@ -235,6 +255,7 @@ async function main(): Promise<number> {
       `- **held connections** (stalled bodies, idle sockets): ${hostile.stats.heldClosed} closed by jobmeter, the longest after ${(hostile.stats.heldMaxMillis / 1000).toFixed(1)} s; ${hostile.stats.heldOpen} open at the end.`,
       `- **shutdown**: ${shutdown === undefined ? 'serve had died' : `SIGTERM → exit ${shutdown.code ?? shutdown.signal} in ${(shutdown.ms / 1000).toFixed(1)} s`}.`,
       `- **refused** (jobmeter_ingest_refused_total at the end): ${refused.map((l) => l.replace(/^jobmeter_ingest_refused_total\{reason="([^"]+)".*\} (\S+)$/, '$1 $2')).join(', ') || 'none'}.`,
+      `- **failed scrapes, as Prometheus gave the reason** (polled every second, so a burst may be counted once): ${[...scrapeErrors].map(([why, k]) => `${k} × ${why}`).join('; ') || 'none'}.`,
       `- **failures**: ${failures.length === 0 ? 'none' : failures.join('; ')}.`,
       '',
       '| hostile case | answers | slowest answer (ms) |',
