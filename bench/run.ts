@@ -3,7 +3,7 @@
  * bench/README.md, between `<!-- bench:<scenario>:start -->` and `<!-- bench:<scenario>:end -->`
  * (the prose around them stays). Prints the tables too.
  *
- *   npm run bench                              everything, rewrites the README (≈ 15–20 min)
+ *   npm run bench                              everything, rewrites the README (≈ 25 min)
  *   npm run bench -- scrape heap               only these scenarios (only their sections change)
  *   BENCH_QUICK=1 npm run bench                smoke run: small N, few runs; README untouched
  *   BENCH_QUICK=1 BENCH_WRITE=1 npm run bench  … written anyway
