@@ -47,6 +47,7 @@ import { renderStream } from '../src/exposition/stream.ts';
 import { BUCKETS, PROM_LABEL, promClientServer, type PromLibName } from './contenders.ts';
 import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
 import { VALUES } from './hot-path.ts';
+import { startBystander } from './bystander-handle.ts';
 import { describeBlock, recordBlocks, runQueueMillis, type BlockRecorder, type Blocks } from './loop-blocks.ts';
 import type { ScrapeAnswer, ScrapeAsk } from './scrape-client.ts';
 import { hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout } from './series.ts';
@@ -241,26 +242,6 @@ async function watch(run: (blocks: BlockRecorder | undefined) => Promise<void>):
   } finally {
     bystander.close();
   }
-}
-
-/** The bystander process (bystander.ts), ready when this resolves. */
-async function startBystander(): Promise<{ start(): Promise<void>; stop(): Promise<{ maxMs: number }>; close(): void }> {
-  const child = fork(fileURLToPath(new URL('./bystander.ts', import.meta.url)), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
-  const answer = <T>(m: string) =>
-    new Promise<T>((resolve, reject) => {
-      child.once('message', (x) => resolve(x as T));
-      child.once('exit', (code) => reject(new Error(`bystander exited with ${code}`)));
-      child.send(m);
-    });
-  return {
-    start: async () => void (await answer('start')),
-    stop: () => answer('stop'),
-    close: () => child.disconnect(),
-  };
 }
 
 function report(arg: Arg, result: Result, blocks: Blocks | undefined): Result {

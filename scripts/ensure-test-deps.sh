@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes sure the tests' system dependencies are installed: the real Prometheus server and promtool
-# (Debian package `prometheus`, 2.42 on bookworm), then the Node runtimes the installed-package
+# Makes sure the tests' system dependencies are installed: the official Python client's OpenMetrics
+# parser (Debian package `python3-prometheus-client`, for Debian's /usr/bin/python3), the real
+# Prometheus server and promtool (Debian package `prometheus`, 2.42 on bookworm), then the Node runtimes the installed-package
 # test needs (scripts/ensure-node-runtimes.sh) and the peers built from Go modules (the
 # OpenTelemetry Collector and Prometheus 3: scripts/build-test-peers.sh). Run by `npm test` as its
 # `pretest`.
@@ -27,6 +28,33 @@ readonly INSTALL_CMD="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get i
 readonly POLICY=/usr/sbin/policy-rc.d
 readonly PIDFILE=/run/prometheus/prometheus.pid   # the Debian init script's
 
+readonly PY_PACKAGE=python3-prometheus-client
+readonly PY_INSTALL_CMD="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PY_PACKAGE}"
+
+have_python_parser() {
+  /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' >/dev/null 2>&1
+}
+
+# The package starts no service, so none of the policy-rc.d care below is needed for it.
+ensure_python_parser() {
+  if ! have_python_parser; then
+    if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+      echo "ensure-test-deps: the Python OpenMetrics parser (prometheus_client for /usr/bin/python3) is needed by the tests and is missing." >&2
+      echo "ensure-test-deps: install it as root with:" >&2
+      echo "    ${PY_INSTALL_CMD}" >&2
+      exit 1
+    fi
+    echo "ensure-test-deps: prometheus_client missing for /usr/bin/python3; installing: ${PY_INSTALL_CMD}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PY_PACKAGE}"
+    if ! have_python_parser; then
+      echo "ensure-test-deps: '${PY_PACKAGE}' installed but /usr/bin/python3 still cannot import prometheus_client" >&2
+      exit 1
+    fi
+  fi
+  echo "ensure-test-deps: /usr/bin/python3: prometheus_client $(/usr/bin/python3 -c 'import importlib.metadata as m; print(m.version("prometheus_client"))')"
+}
+
 have_binaries() {
   command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1
 }
@@ -39,6 +67,8 @@ print_versions() {
 daemon_running() {
   [[ -s "${PIDFILE}" ]] && kill -0 "$(cat "${PIDFILE}")" 2>/dev/null
 }
+
+ensure_python_parser
 
 if have_binaries; then
   print_versions

@@ -23,9 +23,15 @@ const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
 const zstdAsync = promisify<Buffer, ZstdOptions, Buffer>(zstdDecompress);
 
 /** `raw` decoded as its `Content-Encoding` says, at most `maxBytes` long. */
-export async function decodeBody(raw: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<Buffer> {
+/** Whether a `Content-Encoding` header says the body is not compressed. */
+export function isIdentity(contentEncoding: string | undefined): boolean {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
-  if (encoding === '' || encoding === 'identity') return raw;
+  return encoding === '' || encoding === 'identity';
+}
+
+export async function decodeBody(raw: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<Buffer> {
+  if (isIdentity(contentEncoding)) return raw;
+  const encoding = (contentEncoding ?? '').trim().toLowerCase();
   try {
     switch (encoding) {
       case 'gzip':

@@ -5,7 +5,12 @@
  * a chunk per turn instead of blocking for seconds. The whole body is decoded before the first
  * chunk is posted: a body that does not decode is refused whole, as before.
  *
- * Messages in: `{ id, body, encoding, pointsPerChunk }`.
+ * A chunk is posted only when the main thread asks for it (`next`): a port hands every message
+ * it holds to its listener in one go, and deserialising them is the receiving thread's work, so
+ * posting all chunks at once would block the main thread for the whole request again.
+ *
+ * Messages in: `{ id, body, encoding, pointsPerChunk }` (a job; its first chunk follows), then
+ * `{ id, next: true }` for each further chunk.
  * Messages out: `{ id, chunk }`…, then `{ id, done: true }` or `{ id, error: { kind, message } }`
  * (`kind`: `decode` → 400, `other`).
  */
@@ -15,9 +20,16 @@ import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpMe
 
 export interface DecodeJob {
   readonly id: number;
-  readonly body: Uint8Array;
+  /** The body, or the chunks it arrived in (joined here, off the main thread). */
+  readonly body: Uint8Array | readonly Uint8Array[];
   readonly encoding: OtlpEncoding;
   readonly pointsPerChunk: number;
+}
+
+/** The main thread asking for job `id`'s next chunk. */
+export interface NextChunk {
+  readonly id: number;
+  readonly next: true;
 }
 
 export type DecodeMessage =
@@ -61,16 +73,36 @@ export function* chunks(request: OtlpExportRequest, limit: number): Generator<Ot
   yield* flush();
 }
 
-parentPort?.on('message', (job: DecodeJob) => {
-  let request: OtlpExportRequest;
-  try {
-    request = decodeExportRequest(job.body, job.encoding);
-  } catch (err) {
-    parentPort!.postMessage({ id: job.id, error: { kind: err instanceof OtlpDecodeError ? 'decode' : 'other', message: messageOf(err) } } satisfies DecodeMessage);
+/** The job being handed over, one chunk per `next`; one at a time (the pool sends one job at a time). */
+let current: { readonly id: number; readonly chunks: Generator<OtlpExportRequest> } | undefined;
+
+function post(id: number): void {
+  if (current === undefined || current.id !== id) return;
+  const next = current.chunks.next();
+  if (next.done === true) {
+    current = undefined;
+    parentPort!.postMessage({ id, done: true } satisfies DecodeMessage);
+  } else {
+    parentPort!.postMessage({ id, chunk: next.value } satisfies DecodeMessage);
+  }
+}
+
+parentPort?.on('message', (message: DecodeJob | NextChunk) => {
+  if ('next' in message) {
+    post(message.id);
     return;
   }
-  for (const chunk of chunks(request, job.pointsPerChunk)) parentPort!.postMessage({ id: job.id, chunk } satisfies DecodeMessage);
-  parentPort!.postMessage({ id: job.id, done: true } satisfies DecodeMessage);
+  let request: OtlpExportRequest;
+  try {
+    const body = Array.isArray(message.body) ? Buffer.concat(message.body) : (message.body as Uint8Array);
+    request = decodeExportRequest(body, message.encoding);
+  } catch (err) {
+    current = undefined;
+    parentPort!.postMessage({ id: message.id, error: { kind: err instanceof OtlpDecodeError ? 'decode' : 'other', message: messageOf(err) } } satisfies DecodeMessage);
+    return;
+  }
+  current = { id: message.id, chunks: chunks(request, message.pointsPerChunk) };
+  post(message.id);
 });
 
 function messageOf(err: unknown): string {

@@ -1,17 +1,22 @@
 /**
  * The decoding thread (decode-worker.ts) seen from the listener: one worker, started on first use,
  * decoding one request at a time (others wait their turn), its chunks handed to `onChunk` as they
- * arrive — one per turn of the main thread's event loop, so a scrape can run between two.
+ * arrive — one per turn of the main thread's event loop, so a scrape can run between two. The next
+ * chunk is asked for once one is handled, so at most one is ever waiting to be deserialised here.
  *
  * The worker's heap is capped (`maxHeapMegabytes`): a request whose decoded form would not fit
  * kills the worker, not jobmeter; that request is refused (413) and the next one gets a new worker.
- * What a request cost is the worker's, returned when it is collected or replaced.
+ * What a request cost is the worker's; the process keeps those pages once grown (stopping the
+ * worker does not give them back to the system) and reuses them for the next big request.
+ *
+ * A body the caller hands over is moved to the worker (its ArrayBuffer transferred), not copied:
+ * copying 20 MiB into the message, and the message into the worker, held the main thread.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
-import type { DecodeJob, DecodeMessage } from './decode-worker.ts';
+import type { DecodeJob, DecodeMessage, NextChunk } from './decode-worker.ts';
 
 /** Why a request was not decoded: `decode` → 400, `too-large` → 413 (the worker ran out of heap), `other` → 500. */
 export class DecodeFailed extends Error {
@@ -31,6 +36,8 @@ export interface DecoderPoolOptions {
 
 interface Pending {
   readonly job: DecodeJob;
+  /** Whether the body may be moved to the worker (the caller is done with it). */
+  readonly handOver: boolean;
   readonly onChunk: (chunk: OtlpExportRequest) => void;
   resolve(): void;
   reject(err: Error): void;
@@ -53,8 +60,12 @@ export class DecoderPool {
     this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, ...options };
   }
 
-  /** Decodes `body` (decompressed); resolves once every chunk went to `onChunk`. */
-  decode(body: Buffer, encoding: OtlpEncoding, onChunk: (chunk: OtlpExportRequest) => void): Promise<void> {
+  /**
+   * Decodes `body` (decompressed; or the chunks it arrived in, joined by the worker); resolves once
+   * every chunk went to `onChunk`. With `handOver`, the caller is done with `body`: its memory
+   * moves to the worker and `body` is left empty.
+   */
+  decode(body: Buffer | readonly Buffer[], encoding: OtlpEncoding, onChunk: (chunk: OtlpExportRequest) => void, handOver = false): Promise<void> {
     if (this.#closed) return Promise.reject(new DecodeFailed('other', 'the ingest is closing'));
     return new Promise((resolve, reject) => {
       const job: DecodeJob = {
@@ -63,7 +74,7 @@ export class DecoderPool {
         encoding,
         pointsPerChunk: this.#options.pointsPerChunk,
       };
-      this.#queue.push({ job, onChunk, resolve, reject });
+      this.#queue.push({ job, handOver, onChunk, resolve, reject });
       this.#next();
     });
   }
@@ -84,7 +95,9 @@ export class DecoderPool {
     const pending = this.#queue.shift();
     if (pending === undefined) return;
     this.#current = pending;
-    this.#workerFor().postMessage(pending.job);
+    const { body } = pending.job;
+    const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(movable).map((b) => b.buffer as ArrayBuffer) : [];
+    this.#workerFor().postMessage(pending.job, transfer);
   }
 
   #workerFor(): Worker {
@@ -127,7 +140,9 @@ export class DecoderPool {
         current.onChunk(message.chunk);
       } catch (err) {
         this.#finish(() => current.reject(err instanceof Error ? err : new Error(String(err))));
+        return;
       }
+      this.#worker?.postMessage({ id: message.id, next: true } satisfies NextChunk);
       return;
     }
     if ('error' in message) this.#finish(() => current.reject(new DecodeFailed(message.error.kind, message.error.message)));
@@ -139,4 +154,9 @@ export class DecoderPool {
     settle();
     this.#next();
   }
+}
+
+/** Only bytes that have their ArrayBuffer to themselves can move (a small Buffer may share Node's pool); the rest are copied. */
+function movable(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === bytes.byteLength;
 }

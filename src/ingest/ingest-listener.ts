@@ -35,7 +35,8 @@ import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimi
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
 import { DecodeFailed, DecoderPool } from './decoder-pool.ts';
-import { decodeBody } from './content-encoding.ts';
+import { chunksLength, joinChunks, readBodyChunks, type BodyChunks } from './body-chunks.ts';
+import { decodeBody, isIdentity } from './content-encoding.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { TooLarge } from './too-large.ts';
 
@@ -139,7 +140,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
 
   // Bodies are read raw, whatever the type: decoding (and its errors) is ours.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', readBodyChunks(maxBodyBytes));
 
   // Everything that can be answered without the body is answered here, before it is read.
   app.addHook('onRequest', async (request, reply) => {
@@ -185,40 +186,54 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   app.addHook('onResponse', async (request) => release(request));
   app.addHook('onRequestAbort', async (request) => release(request));
 
+  /** Decodes off the main thread and ingests a chunk per turn (decoder-pool.ts); a reply when refused. */
+  const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, reply: FastifyReply, handOver: boolean): Promise<OtlpPartialSuccess | FastifyReply> => {
+    const batch = options.sink.begin!();
+    try {
+      await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver);
+    } catch (err) {
+      if (!(err instanceof DecodeFailed) || err.kind === 'other') throw err;
+      return status(reply, err.kind === 'too-large' ? 413 : 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
+    }
+    return batch.result();
+  };
+
   app.post(METRICS_PATH, async (request, reply) => {
     const encoding = request.otlpEncoding!;
-    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    let body: Buffer;
-    try {
-      body = await decodeBody(raw, request.headers['content-encoding'], maxBodyBytes);
-    } catch (err) {
-      if (err instanceof TooLarge) return status(reply, 413, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
-      return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, messageOf(err), encoding);
-    }
-    let result;
-    if (pool !== undefined && body.length >= OFF_THREAD_BYTES) {
-      // Off the main thread, ingested a chunk per turn (decoder-pool.ts).
-      const batch = options.sink.begin!();
-      try {
-        await pool.decode(body, encoding, (chunk) => batch.add(chunk));
-      } catch (err) {
-        if (!(err instanceof DecodeFailed) || err.kind === 'other') throw err;
-        return status(reply, err.kind === 'too-large' ? 413 : 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
-      }
-      result = batch.result();
+    const chunks: BodyChunks = Array.isArray(request.body) ? (request.body as BodyChunks) : [];
+    const contentEncoding = request.headers['content-encoding'];
+    let result: OtlpPartialSuccess | FastifyReply;
+    if (pool !== undefined && options.onRequest === undefined && isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES) {
+      // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread.
+      result = await ingestOffThread(chunks, encoding, reply, true);
     } else {
+      let body: Buffer;
       try {
-        result = options.sink.ingest(decodeExportRequest(body, encoding));
+        body = await decodeBody(joinChunks(chunks), contentEncoding, maxBodyBytes);
       } catch (err) {
-        if (err instanceof OtlpDecodeError) return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
-        throw err;
+        if (err instanceof TooLarge) return status(reply, 413, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
+        return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, messageOf(err), encoding);
+      }
+      if (pool !== undefined && body.length >= OFF_THREAD_BYTES) {
+        // The body moves to the decoding thread unless the debug printer still wants it.
+        result = await ingestOffThread(body, encoding, reply, options.onRequest === undefined);
+      } else {
+        try {
+          result = options.sink.ingest(decodeExportRequest(body, encoding));
+        } catch (err) {
+          if (err instanceof OtlpDecodeError) return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
+          throw err;
+        }
+      }
+      if (!isReply(result)) {
+        try {
+          options.onRequest?.(body, encoding, result);
+        } catch {
+          // Debug output never changes the answer.
+        }
       }
     }
-    try {
-      options.onRequest?.(body, encoding, result);
-    } catch {
-      // Debug output never changes the answer.
-    }
+    if (isReply(result)) return result;
     return reply.code(200).type(CONTENT_TYPE[encoding]).send(encodeExportResponse(result, encoding));
   });
 
@@ -263,6 +278,10 @@ function status(reply: FastifyReply, httpStatus: number, code: number, message: 
 
 /** The listener's body budget is spent. */
 class Busy extends Error {}
+
+function isReply(x: OtlpPartialSuccess | FastifyReply): x is FastifyReply {
+  return typeof (x as FastifyReply).send === 'function';
+}
 
 function pathOf(url: string): string {
   const q = url.indexOf('?');

@@ -103,6 +103,19 @@ export const DEFAULT_MAX_MEMORY_BYTES = 128 * 1024 * 1024;
 /** The self-metric counting refused data points by reason; a sender may not use the name. */
 export const REFUSED_METRIC = 'jobmeter.ingest.refused';
 
+/**
+ * The series Prometheus writes itself for every scrape, under the target's `job` and `instance`
+ * (the last three with its extra-scrape-metrics feature). Served by jobmeter, a family of one of
+ * these names takes their place — an unlabelled sample is stored as Prometheus' own, so a sender
+ * could set the target's `up` to 0 — or answers every `up == 0` alert; so, on the native pull
+ * endpoint, they are held as reserved names as jobmeter's own are.
+ */
+export const PROMETHEUS_SCRAPE_SERIES: ReadonlyMap<string, string> = new Map(
+  ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added', 'scrape_timeout_seconds', 'scrape_sample_limit', 'scrape_body_size_bytes'].map(
+    (n) => [n, "Prometheus's own per-scrape series"],
+  ),
+);
+
 /** Why data points were refused: the `reason` attribute of {@link REFUSED_METRIC}. */
 export type RefusalReason =
   | 'no_name'
@@ -156,7 +169,8 @@ export interface IngestStoreOptions {
   /**
    * The names an instrument takes on the pull endpoint (every family and sample name, in either
    * format: the native profile's `nativeClaimedNames`). When given, a new instrument that would
-   * take a name another one holds, or one of {@link reservedNames}, is refused (`name_clash`):
+   * take a name another one holds, one of {@link reservedNames} or of {@link PROMETHEUS_SCRAPE_SERIES},
+   * is refused (`name_clash`):
    * served side by side, two families under one name break the scrape. @default none (the legacy
    * profiles serve canonical names only, which cannot clash)
    */
@@ -370,7 +384,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     this.#now = options.now ?? Date.now;
     this.#refusedStart = hrTime(this.#now());
     this.#exposedNames = options.exposedNames;
-    this.#reserved = options.reservedNames ?? new Map();
+    this.#reserved = new Map([...PROMETHEUS_SCRAPE_SERIES, ...(options.reservedNames ?? [])]);
     this.#vocabularies = options.vocabularies;
   }
 

@@ -5,31 +5,94 @@
  * families and with jobmeter's own (`target_info`, `bar_count` beside a histogram `bar`),
  * inconsistent histograms, odd values — and sends them to a real ingest listener; after each
  * request the pull endpoint's text and OpenMetrics scrapes must pass the strict parser
- * (test/support) and `promtool check metrics`. Whatever is refused is refused with a reason in
- * `partial_success`, and the ingest keeps answering 200.
+ * (test/support), `promtool check metrics` and the official Python client's OpenMetrics parser,
+ * and real Prometheus servers scraping the endpoint — Debian's 2.42 in OpenMetrics, the pinned 3.x
+ * in OpenMetrics, text 0.0.4 and protobuf — must each report `up == 1` for a scrape taken after the
+ * request and have stored exactly the series that were served. Whatever is refused is refused with
+ * a reason in `partial_success`, and the ingest keeps answering 200.
+ *
+ * RUNS sets the number of generated requests (default 50); each costs a Prometheus scrape
+ * interval or two of waiting, which is most of this file's time.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { checkExposition } from '../support/exposition-parser.ts';
+import { freePort } from '../support/free-port.ts';
+import { startOpenMetricsParser, type OpenMetricsParser } from '../support/openmetrics-python.ts';
+import { PROMETHEUS_MAJORS, startPrometheus, type PrometheusHandle, type PrometheusMajor, type Sample, type ScrapeJob } from '../support/prometheus.ts';
 import { checkMetrics } from '../support/promtool.ts';
+import { canonicalBound, seriesTable } from '../support/series-diff.ts';
 
-// One jobmeter per generated request, so a counterexample stands on its own.
+// One jobmeter per generated request, so a counterexample stands on its own. The pull port stays
+// the same across them: it is the Prometheus servers' target.
 let jm: Jobmeter;
 let ingestUrl: string;
+let pullPort: number;
 let pullUrl: string;
 
 async function fresh(): Promise<void> {
-  jm = await createJobmeter({ listener: { port: 0 }, ingest: { port: 0 } });
+  jm = await createJobmeter({ listener: { port: pullPort }, ingest: { port: 0 } });
   ingestUrl = `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`;
-  pullUrl = `http://127.0.0.1:${jm.pullAddress!.port}/metrics`;
 }
+
+/** Each Prometheus release and the formats it is made to scrape in (2.42 cannot choose). */
+const SCRAPES: Readonly<Record<PrometheusMajor, ReadonlyArray<{ name: string; protocols?: string[] }>>> = {
+  2: [{ name: 'p2_openmetrics' }],
+  3: [
+    { name: 'p3_openmetrics', protocols: ['OpenMetricsText1.0.0'] },
+    { name: 'p3_text', protocols: ['PrometheusText0.0.4'] },
+    { name: 'p3_protobuf', protocols: ['PrometheusProto'] },
+  ],
+};
+const SCRAPE_INTERVAL = '250ms';
+/** A scrape that began this long after the ingest answered certainly saw what was ingested. */
+const SCRAPE_START_MARGIN_MS = 10;
+/** Prometheus may move a scrape's sample timestamp up to 2 ms (its default) onto the interval grid. */
+const GRID_ALIGNMENT_MS = 2;
+/** How Prometheus says a scrape ran out of time (2.42 and 3.x). */
+const TIMED_OUT = /context deadline exceeded|timeout/i;
+const FRESH_SCRAPE_TIMEOUT_MS = 10_000;
+const POLL_MS = 50;
+/** The series Prometheus writes for every scrape itself. */
+const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+
+let python: OpenMetricsParser;
+const servers: Array<{ major: PrometheusMajor; prometheus: PrometheusHandle; jobs: string[] }> = [];
+
+before(async () => {
+  python = await startOpenMetricsParser();
+  pullPort = await freePort();
+  pullUrl = `http://127.0.0.1:${pullPort}/metrics`;
+  await fresh();
+  try {
+    for (const major of PROMETHEUS_MAJORS) {
+      const jobs: ScrapeJob[] = SCRAPES[major].map(({ name, protocols }) => ({
+        name,
+        target: `127.0.0.1:${pullPort}`,
+        scrapeInterval: SCRAPE_INTERVAL,
+        ...(protocols !== undefined && { scrapeProtocols: protocols }),
+      }));
+      const prometheus = await startPrometheus({ major, jobs });
+      servers.push({ major, prometheus, jobs: jobs.map((j) => j.name) });
+    }
+    await Promise.all(servers.map(({ prometheus }) => prometheus.waitForTargetsUp()));
+  } finally {
+    await jm.shutdown();
+  }
+});
+
+after(async () => {
+  await Promise.all(servers.map(({ prometheus }) => prometheus.stop()));
+  await python?.close();
+});
 
 const NAMES = [
   'bar', 'bar.count', 'bar_count', 'bar.sum', 'bar_bucket', 'bar.total', 'bar_total', 'bar.created', 'target.info', 'target_info', 'target',
   'jobmeter.scrape.errors', 'jobmeter.ingest.refused', 'jobmeter_ingest_refused_total', 'process.uptime', 'process_uptime_seconds',
-  'a.b', 'a_b', 'a-b', '0lead', 'é', 'x', 'foo.info',
+  'a.b', 'a_b', 'a-b', '0lead', 'é', 'x', 'foo.info', 'up', 'scrape.duration.seconds', 'scrape_samples_scraped',
 ];
 const KEYS = ['a.b', 'a_b', 'a-b', 'a__b', '', 'le', 'quantile', '__name__', '__x', 'otel_scope_name', 'otel_scope_version', 'otel.scope.name', 'job', 'instance', '0k', 'k', 'é'];
 const UNITS = ['', 's', 'ms', 'By', '1', '{x}', 'a b', 'total', 'count'];
@@ -86,7 +149,7 @@ async function scrape(accept: string): Promise<string> {
   return res.text();
 }
 
-test('no OTLP request can make a scrape fail a strict parser or promtool', { timeout: 170_000 }, async () => {
+test('no OTLP request can make a scrape fail a strict parser, promtool or a real Prometheus', { timeout: 170_000 }, async () => {
   await fc.assert(
     fc.asyncProperty(request, async ({ scope, metrics }) => {
       await fresh();
@@ -96,31 +159,117 @@ test('no OTLP request can make a scrape fail a strict parser or promtool', { tim
         await jm.shutdown();
       }
     }),
-    { numRuns: Number(process.env.RUNS ?? 100) },
+    { numRuns: Number(process.env.RUNS ?? 50) },
   );
 });
 
 async function check(scope: string, metrics: readonly { name: string; unit: string; description: string; data: object }[]): Promise<void> {
-      const body = {
-        resourceMetrics: [
-          {
-            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'fuzz' } }] },
-            scopeMetrics: [{ scope: { name: scope }, metrics: metrics.map(({ name, unit, description, data }) => ({ name, unit, description, ...data })) }],
-          },
-        ],
-      };
-      const res = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      const answer = await res.text();
-      assert.equal(res.status, 200, answer);
-      const partial = (JSON.parse(answer) as { partialSuccess?: { rejectedDataPoints?: string; errorMessage?: string } }).partialSuccess;
-      if (partial?.rejectedDataPoints !== undefined) assert.ok((partial.errorMessage ?? '') !== '', 'a refusal says why');
+  const body = {
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'fuzz' } }] },
+        scopeMetrics: [{ scope: { name: scope }, metrics: metrics.map(({ name, unit, description, data }) => ({ name, unit, description, ...data })) }],
+      },
+    ],
+  };
+  const res = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const answer = await res.text();
+  const ingested = Date.now() + SCRAPE_START_MARGIN_MS;
+  assert.equal(res.status, 200, answer);
+  const partial = (JSON.parse(answer) as { partialSuccess?: { rejectedDataPoints?: string; errorMessage?: string } }).partialSuccess;
+  if (partial?.rejectedDataPoints !== undefined) assert.ok((partial.errorMessage ?? '') !== '', 'a refusal says why');
 
-      const text = await scrape('text/plain;version=0.0.4');
-      const textProblems = checkExposition(text, 'text');
-      assert.deepEqual(textProblems, [], `${textProblems.join('\n')}\n${text}`);
-      const promtool = await checkMetrics(text);
-      assert.notEqual(promtool.code, 1, `promtool: ${promtool.output}\n${text}`);
-      const om = await scrape('application/openmetrics-text;version=1.0.0');
-      const omProblems = checkExposition(om, 'openmetrics');
-      assert.deepEqual(omProblems, [], `${omProblems.join('\n')}\n${om}`);
+  const text = await scrape('text/plain;version=0.0.4');
+  const textProblems = checkExposition(text, 'text');
+  assert.deepEqual(textProblems, [], `${textProblems.join('\n')}\n${text}`);
+  const promtool = await checkMetrics(text);
+  assert.notEqual(promtool.code, 1, `promtool: ${promtool.output}\n${text}`);
+  const om = await scrape('application/openmetrics-text;version=1.0.0');
+  const omProblems = checkExposition(om, 'openmetrics');
+  assert.deepEqual(omProblems, [], `${omProblems.join('\n')}\n${om}`);
+  const third = await python.check(om);
+  assert.equal(third.error, undefined, `prometheus_client: ${third.error}\n${om}`);
+
+  const served = [...seriesTable(text).values.keys()];
+  for (const { major, prometheus, jobs } of servers) await storedByPrometheus(major, prometheus, jobs, ingested, served, text);
+}
+
+/**
+ * Waits for each job's first good scrape that began after the request was ingested and asserts
+ * that the job's live series are then the served ones, labelled as Prometheus labels them. A
+ * scrape that failed for any reason but its deadline fails the test; one that ran out of time (the
+ * machine is shared, the deadline is the short interval) is waited past.
+ */
+async function storedByPrometheus(
+  major: PrometheusMajor,
+  prometheus: PrometheusHandle,
+  jobs: readonly string[],
+  sinceMs: number,
+  served: readonly string[],
+  text: string,
+): Promise<void> {
+  const deadline = Date.now() + FRESH_SCRAPE_TIMEOUT_MS;
+  const waited = (what: string): void => assert.ok(Date.now() < deadline, `Prometheus ${major}: ${what} within ${FRESH_SCRAPE_TIMEOUT_MS} ms\n${text}`);
+  for (;;) {
+    const targets = (await prometheus.targets()).activeTargets.filter((t) => jobs.includes(t.labels['job'] ?? ''));
+    const fresh = targets.filter((t) => Date.parse(t.lastScrape) >= sinceMs);
+    for (const t of fresh) {
+      if (t.health !== 'up' && !TIMED_OUT.test(t.lastError)) assert.fail(`Prometheus ${major} job ${t.labels['job']}: scrape failed: ${t.lastError}\n${text}`);
+    }
+    if (fresh.length === jobs.length && fresh.every((t) => t.health === 'up')) break;
+    waited(`no good scrape of ${jobs.join(', ')} after the request`);
+    await sleep(POLL_MS);
+  }
+  // A target's health is set before its samples are committed; `up` is committed with them.
+  const committed = (r: Sample[]): boolean => jobs.every((job) => r.some((s) => s.metric['job'] === job && Number(s.value[1]) * 1000 >= sinceMs - GRID_ALIGNMENT_MS));
+  while (!committed(await prometheus.query('timestamp(up == 1)'))) {
+    waited(`the samples of the scrapes of ${jobs.join(', ')} were not committed`);
+    await sleep(POLL_MS);
+  }
+  const live = await prometheus.query('{job=~".+"}');
+  for (const job of jobs) {
+    const instance = `127.0.0.1:${pullPort}`;
+    const expected = served.map((key) => withTargetLabels(key, job, instance)).sort();
+    const stored = live
+      .filter((s) => s.metric['job'] === job && !(SCRAPE_SERIES.has(s.metric['__name__'] ?? '') && Object.keys(s.metric).length === 3))
+      .map((s) => storedKey(s.metric))
+      .sort();
+    const notStored = expected.filter((k) => !stored.includes(k));
+    const notServed = stored.filter((k) => !expected.includes(k));
+    assert.deepEqual(
+      { notStored, notServed },
+      { notStored: [], notServed: [] },
+      `Prometheus ${major} job ${job} stored other series than were served:\nserved, not stored ${notStored.join('\n  ')}\nstored, not served ${notServed.join('\n  ')}\n${text}`,
+    );
+  }
+}
+
+/**
+ * A served series as Prometheus stores it: the target's `job` and `instance` set, and a served
+ * label of either name kept as `exported_<name>` (prefixed again while that name is taken), as
+ * `honor_labels: false` does.
+ */
+function withTargetLabels(key: string, job: string, instance: string): string {
+  const [name, labels] = JSON.parse(key) as [string, Array<[string, string]>];
+  const out = new Map(labels);
+  for (const [target, value] of [['job', job], ['instance', instance]] as const) {
+    const exposed = out.get(target);
+    if (exposed !== undefined) {
+      let renamed = `exported_${target}`;
+      while (out.has(renamed)) renamed = `exported_${renamed}`;
+      out.set(renamed, exposed);
+    }
+    out.set(target, value);
+  }
+  return canonicalKey(name, [...out]);
+}
+
+function storedKey(metric: Record<string, string>): string {
+  const { __name__: name = '', ...labels } = metric;
+  return canonicalKey(name, Object.entries(labels));
+}
+
+function canonicalKey(name: string, labels: ReadonlyArray<readonly [string, string]>): string {
+  const bounds = labels.map(([k, v]) => (k === 'le' || k === 'quantile' ? ([k, canonicalBound(v)] as const) : ([k, v] as const)));
+  return JSON.stringify([name, [...bounds].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))]);
 }

@@ -72,6 +72,24 @@ describe('refused, with the reason and a count', () => {
     assert.doesNotMatch(text, /^# TYPE bar_count /m);
   });
 
+  it("a name of the series Prometheus writes for every scrape (up, scrape_*)", async () => {
+    // Unlabelled (no attributes, an empty scope name), `up` was stored as Prometheus' own `up`: a
+    // sender set the target's up to 0 while every scrape succeeded.
+    const bare = async (metric: object): Promise<string> => {
+      const body = { resourceMetrics: [{ resource: {}, scopeMetrics: [{ scope: { name: '' }, metrics: [metric] }] }] };
+      const res = await fetch(ingest, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 200);
+      return ((await res.json()) as { partialSuccess?: { errorMessage?: string } }).partialSuccess?.errorMessage ?? '';
+    };
+    assert.match(await bare({ ...gauge('up'), gauge: { dataPoints: [{ asDouble: 0, timeUnixNano: NOW }] } }), /up: its exposed name up is taken by Prometheus's own per-scrape series/);
+    assert.match(await bare(gauge('scrape.samples.scraped')), /its exposed name scrape_samples_scraped is taken by Prometheus's own/);
+    assert.match((await send(gauge('scrape.duration', {}, 's'))).message, /its exposed name scrape_duration_seconds is taken by Prometheus's own/);
+    assert.equal((await send(gauge('up.time', {}, 's'))).rejected, 0, 'a name that only starts like one is kept');
+    const text = await scrape();
+    assert.doesNotMatch(text, /^(up|scrape_samples_scraped|scrape_duration_seconds)[{ ]/m);
+    assert.match(text, /^up_time_seconds\{/m);
+  });
+
   it('a histogram whose buckets do not add up to its count, or whose sum is negative', async () => {
     assert.match((await send(histogram('h.over', { bounds: [1, 2], counts: [100, 30, 5], count: 3, sum: 1 }))).message, /bucketCounts add up to 135, count is 3/);
     assert.match((await send(histogram('h.negative', { bounds: [1], counts: [1, 0], count: 1, sum: -4 }))).message, /negative sum/);

@@ -1,0 +1,103 @@
+/**
+ * The heaviest request the ingest accepts by default: an OTLP/protobuf ExportMetricsServiceRequest
+ * of just under 20 MiB (`ingest.maxBodyBytes`), close to a million gauge points — the shape of
+ * issue 13's "one max-size request" (points with a time and a value, no attributes), split into
+ * metrics of 10,000 points so the body is many families' worth, as an SDK batch would be.
+ *
+ * Written by hand from the OTLP protos (field numbers below) rather than through protobufjs: a
+ * million `fromObject` points would cost the sender seconds and hundreds of MiB. The ingest
+ * decodes it with its own decoder, so a mistake here is a 400, not a quiet pass.
+ */
+
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
+const POINTS_PER_METRIC = 10_000;
+const WIRE_LEN = 2;
+const WIRE_I64 = 1;
+
+export interface MaxSizeRequest {
+  readonly body: Buffer;
+  readonly points: number;
+  readonly metrics: number;
+  /** The metric names, `big.gauge.<k>`, and how many points each has: the value of a metric's
+   * points is their index in it, so a metric that arrived whole is served with its count − 1. */
+  readonly names: readonly string[];
+  readonly counts: readonly number[];
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return out;
+}
+
+function tag(field: number, wire: number): number[] {
+  return varint((field << 3) | wire);
+}
+
+/** A length-delimited field: tag, length, then the parts' bytes. */
+function delimited(field: number, parts: readonly Buffer[]): Buffer {
+  const len = parts.reduce((n, p) => n + p.length, 0);
+  return Buffer.concat([Buffer.from([...tag(field, WIRE_LEN), ...varint(len)]), ...parts]);
+}
+
+function str(field: number, s: string): Buffer {
+  return delimited(field, [Buffer.from(s, 'utf8')]);
+}
+
+/** `NumberDataPoint { fixed64 time_unix_nano = 3; double as_double = 4; }`, wrapped as `Gauge.data_points` (1). */
+function points(count: number, timeUnixNano: bigint): Buffer {
+  const one = 2 + 1 + 8 + 1 + 8;
+  const buf = Buffer.alloc(count * one);
+  for (let i = 0, o = 0; i < count; i++, o += one) {
+    buf[o] = (1 << 3) | WIRE_LEN; // Gauge.data_points
+    buf[o + 1] = one - 2;
+    buf[o + 2] = (3 << 3) | WIRE_I64; // time_unix_nano, fixed64
+    buf.writeBigUInt64LE(timeUnixNano + BigInt(i), o + 3);
+    buf[o + 11] = (4 << 3) | WIRE_I64; // as_double
+    buf.writeDoubleLE(i, o + 12);
+  }
+  return buf;
+}
+
+/** `Metric { string name = 1; string unit = 3; Gauge gauge = 5; }` */
+function metric(name: string, count: number, timeUnixNano: bigint): Buffer {
+  return delimited(2, [str(1, name), str(3, '1'), delimited(5, [points(count, timeUnixNano)])]);
+}
+
+export function maxSizeRequest(maxBodyBytes = MAX_BODY_BYTES, timeUnixNano = BigInt(Date.now()) * 1_000_000n): MaxSizeRequest {
+  // KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } }
+  const resource = delimited(1, [delimited(1, [str(1, 'service.name'), delimited(2, [str(1, 'big-sender')])])]);
+  const scope = delimited(1, [str(1, 'big')]);
+  const names: string[] = [];
+  const counts: number[] = [];
+  const metrics: Buffer[] = [];
+  // Room for the envelope: ResourceMetrics' and ScopeMetrics' tags and lengths, resource and scope.
+  let room = maxBodyBytes - resource.length - scope.length - 16;
+  for (let k = 0; ; k++) {
+    const name = `big.gauge.${k}`;
+    const full = metric(name, POINTS_PER_METRIC, timeUnixNano);
+    if (full.length <= room) {
+      names.push(name);
+      counts.push(POINTS_PER_METRIC);
+      metrics.push(full);
+      room -= full.length;
+      continue;
+    }
+    // The last metric takes what room is left, if any is worth it.
+    const count = Math.floor((room - 64) / 20);
+    if (count > 0 && count < POINTS_PER_METRIC) {
+      names.push(name);
+      counts.push(count);
+      metrics.push(metric(name, count, timeUnixNano));
+    }
+    break;
+  }
+  const scopeMetrics = delimited(2, [scope, ...metrics]);
+  const body = delimited(1, [resource, scopeMetrics]);
+  if (body.length > maxBodyBytes) throw new Error(`max-size request is ${body.length} bytes, over ${maxBodyBytes}`);
+  return { body, points: counts.reduce((a, b) => a + b, 0), metrics: metrics.length, names, counts };
+}

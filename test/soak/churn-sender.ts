@@ -1,0 +1,119 @@
+/**
+ * The soak's well-behaved sender: the official OpenTelemetry JS SDK exporting OTLP/protobuf to
+ * the ingest every second, with label churn. Every `generationMillis` a new "worker process"
+ * starts — a new MeterProvider, a new `service.instance.id`, new task names — and the previous one
+ * exports a last time and stops, so its series go quiet and expire in jobmeter (after
+ * `expiry_ms`) while new ones arrive: the churn a daemon that runs short-lived jobs produces.
+ */
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+
+export interface ChurnOptions {
+  /** `http://127.0.0.1:<port>/v1/metrics` */
+  readonly url: string;
+  /** How long one generation of workers lives. @default 60000 */
+  readonly generationMillis?: number;
+  /** Task names per generation: each is a counter series per outcome and a histogram series. @default 200 */
+  readonly tasks?: number;
+  /** @default 1000 */
+  readonly exportMillis?: number;
+}
+
+export interface ChurnStats {
+  generations: number;
+  exports: number;
+  failedExports: number;
+  lastError: string;
+  recorded: number;
+}
+
+/** Counts what the official exporter reports, then passes everything through. */
+class CountingExporter implements PushMetricExporter {
+  readonly #inner: OTLPMetricExporter;
+  readonly #stats: ChurnStats;
+  constructor(url: string, stats: ChurnStats) {
+    this.#inner = new OTLPMetricExporter({ url, timeoutMillis: 10_000 });
+    this.#stats = stats;
+  }
+  export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
+    this.#inner.export(metrics, (result) => {
+      this.#stats.exports++;
+      if (result.code !== ExportResultCode.SUCCESS) {
+        this.#stats.failedExports++;
+        this.#stats.lastError = String(result.error?.message ?? result.error);
+      }
+      done(result);
+    });
+  }
+  forceFlush(): Promise<void> {
+    return this.#inner.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    return this.#inner.shutdown();
+  }
+  selectAggregationTemporality(): AggregationTemporality {
+    return AggregationTemporality.CUMULATIVE;
+  }
+}
+
+const OUTCOMES = ['success', 'failure', 'timeout'] as const;
+
+export function startChurnSender(options: ChurnOptions): { stats: ChurnStats; stop(): Promise<void> } {
+  const generationMillis = options.generationMillis ?? 60_000;
+  const tasks = options.tasks ?? 200;
+  const exportMillis = options.exportMillis ?? 1_000;
+  const stats: ChurnStats = { generations: 0, exports: 0, failedExports: 0, lastError: '', recorded: 0 };
+  let provider: MeterProvider | undefined;
+  let record: (() => void) | undefined;
+  const retiring = new Set<Promise<void>>();
+
+  const startGeneration = (): void => {
+    const g = stats.generations++;
+    const next = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': 'soak-worker', 'service.instance.id': `worker-${g}` }),
+      readers: [new PeriodicExportingMetricReader({ exporter: new CountingExporter(options.url, stats), exportIntervalMillis: exportMillis, exportTimeoutMillis: exportMillis })],
+    });
+    const meter = next.getMeter('soak.worker', '1.0.0');
+    const runs = meter.createCounter('soak.jobs.completed', { unit: '{job}', description: 'Jobs completed, by task and outcome.' });
+    const duration = meter.createHistogram('soak.job.duration', { unit: 's', description: 'Job duration.' });
+    const depth = meter.createUpDownCounter('soak.queue.depth', { unit: '{job}', description: 'Jobs waiting, by queue.' });
+    let i = 0;
+    record = () => {
+      for (let n = 0; n < 50; n++, i++) {
+        const task = `task-${g}-${(i * 7919) % tasks}`;
+        runs.add(1, { task, outcome: OUTCOMES[i % 3]! });
+        duration.record(((i * 37) % 1000) / 100, { task });
+        depth.add(i % 2 === 0 ? 1 : -1, { queue: `queue-${i % 10}` });
+        stats.recorded += 3;
+      }
+    };
+    const previous = provider;
+    provider = next;
+    if (previous !== undefined) {
+      const done = previous.shutdown().catch(() => undefined);
+      retiring.add(done);
+      void done.then(() => retiring.delete(done));
+    }
+  };
+
+  startGeneration();
+  const recorder = setInterval(() => record?.(), 200);
+  const generations = setInterval(startGeneration, generationMillis);
+  return {
+    stats,
+    async stop() {
+      clearInterval(recorder);
+      clearInterval(generations);
+      await provider?.shutdown().catch(() => undefined);
+      await Promise.all(retiring);
+    },
+  };
+}
