@@ -43,7 +43,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
 import { createJobmeter, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec } from '../src/index.ts';
-import { renderStream } from '../src/exposition/stream.ts';
+import { renderProtobufStream, renderStream } from '../src/exposition/stream.ts';
 import { BUCKETS, PROM_LABEL, promClientServer, type PromLibName } from './contenders.ts';
 import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
 import { VALUES } from './hot-path.ts';
@@ -55,6 +55,8 @@ import { hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type
 type Variant =
   | 'jobmeter'
   | 'jobmeter-gzip'
+  | 'jobmeter-openmetrics'
+  | 'jobmeter-protobuf'
   | 'prometheus-io'
   | 'prom-client'
   | 'jobmeter-socket'
@@ -64,6 +66,8 @@ type Variant =
 const VARIANTS: readonly Variant[] = [
   'jobmeter',
   'jobmeter-gzip',
+  'jobmeter-openmetrics',
+  'jobmeter-protobuf',
   'prometheus-io',
   'prom-client',
   'jobmeter-socket',
@@ -75,6 +79,8 @@ const IO = PROM_LABEL['prometheus-io'];
 const LABEL: Readonly<Record<Variant, string>> = {
   jobmeter: 'jobmeter (streamed body)',
   'jobmeter-gzip': 'jobmeter (streamed body + gzip)',
+  'jobmeter-openmetrics': 'jobmeter (streamed body, OpenMetrics)',
+  'jobmeter-protobuf': 'jobmeter (streamed body, protobuf)',
   'prometheus-io': `${IO} (\`registry.metrics()\`)`,
   'prom-client': 'prom-client (`registry.metrics()`)',
   'jobmeter-socket': 'jobmeter listener, over a socket',
@@ -158,7 +164,9 @@ async function consume(chunks: AsyncIterable<Buffer>, gzip: boolean): Promise<nu
 function scrapeOf(b: Built, variant: Variant): () => Promise<number> {
   if (b.contender === 'jobmeter') {
     const gzip = variant === 'jobmeter-gzip';
-    return async () => consume(renderStream('text', await b.jm.scrape()), gzip);
+    if (variant === 'jobmeter-protobuf') return async () => consume(renderProtobufStream(await b.jm.scrape()), false);
+    const format = variant === 'jobmeter-openmetrics' ? 'openmetrics' : 'text';
+    return async () => consume(renderStream(format, await b.jm.scrape()), gzip);
   }
   if (b.contender === 'prometheus-io' || b.contender === 'prom-client') {
     const { registry } = b;
@@ -442,7 +450,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
         ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
-      `${num(layout.counters + layout.histograms, 0)} series (${num(layout.counters, 0)} counter + ${num(layout.histograms, 0)} histogram), text format, ${p.runs} scrapes served back to back after ${p.warmup} warm-up scrapes, in ${p.processes} processes. \`monitorEventLoopDelay({ resolution: 1 })\` over the whole window: "max" is the longest the event loop was held (the worst of the processes, then each process's), p99 and mean are over every 1 ms tick of the window (median of the processes). Scrape wall time: median (min–max). Run-queue wait: how long the measured process's main thread sat runnable without a core over the window (Linux schedstat, median of the processes); idle process max: the max delay of an idle Node process over the same window (per process): the floor the machine set, since a process that does nothing sees its timers late too when no core is free. Over a socket: the server in the measured process, the client (\`node:http\`, one keep-alive connection, body read and dropped) in a process of its own on the same 2 cores; wall time is the client's, request to last byte; body is the bytes on the wire; the ratio is to the ${IO} row measured the same way (in process, or its socket row). Target: max ≤ 20 ms.`,
+      `${num(layout.counters + layout.histograms, 0)} series (${num(layout.counters, 0)} counter + ${num(layout.histograms, 0)} histogram), text format unless the row names another, ${p.runs} scrapes served back to back after ${p.warmup} warm-up scrapes, in ${p.processes} processes. \`monitorEventLoopDelay({ resolution: 1 })\` over the whole window: "max" is the longest the event loop was held (the worst of the processes, then each process's), p99 and mean are over every 1 ms tick of the window (median of the processes). Scrape wall time: median (min–max). Run-queue wait: how long the measured process's main thread sat runnable without a core over the window (Linux schedstat, median of the processes); idle process max: the max delay of an idle Node process over the same window (per process): the floor the machine set, since a process that does nothing sees its timers late too when no core is free. Over a socket: the server in the measured process, the client (\`node:http\`, one keep-alive connection, body read and dropped) in a process of its own on the same 2 cores; wall time is the client's, request to last byte; body is the bytes on the wire; the ratio is to the ${IO} row measured the same way (in process, or its socket row). Target: max ≤ 20 ms.`,
     ].join('\n');
   },
 };
