@@ -5,7 +5,8 @@
  * legacy original had them, so the legacy profiles neither map nor register them.
  *
  * Like the instrumentation: the event-loop delay figures cover the time since the previous
- * collection (the histogram is reset after each) and are not observed before it has a sample; the
+ * collection (the histogram is reset after each; one too soon for a sample repeats the previous
+ * figures) and are not observed before it has a sample; the
  * utilization is the fraction of that time the loop was busy. Every attribute is bounded: GC kinds
  * are V8's four, heap spaces are V8's handful (capped all the same).
  */
@@ -99,10 +100,15 @@ export function registerRuntimeMetrics(meter: Meter): () => void {
     () => delay.percentile(90),
     () => delay.percentile(99),
   ];
+  // A collection too soon after the previous one for a sample serves the previous figures again:
+  // a gauge that comes and goes between scrapes would be marked stale by Prometheus in between.
+  let last: number[] | undefined;
   meter.addBatchObservableCallback((r: BatchObservableResult) => {
-    if (delay.count === 0) return;
-    delayGauges.forEach((g, i) => r.observe(g, nanosToSeconds(read[i]!())));
-    delay.reset();
+    if (delay.count > 0) {
+      last = read.map((f) => nanosToSeconds(f()));
+      delay.reset();
+    }
+    if (last !== undefined) delayGauges.forEach((g, i) => r.observe(g, last![i]!));
   }, delayGauges);
 
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { startLiveDemo } from '../../src/demo/live.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
-import { PROFILE_NAMES, type JobmeterOptions } from '../../src/options.ts';
+import { PROFILE_NAMES, type JobmeterOptions, type ProfileName } from '../../src/options.ts';
 import { startOpenMetricsParser, type OpenMetricsParser } from '../support/openmetrics-python.ts';
 
 let parser: OpenMetricsParser;
@@ -20,22 +20,22 @@ after(async () => {
   metrics.disable();
 });
 
-const CASES: Array<[string, JobmeterOptions]> = [
-  ...PROFILE_NAMES.map((profile) => [profile, { profile }] as [string, JobmeterOptions]),
-  ['otel with start timestamps', { startTimestamps: true }],
+const CASES: Array<[string, ProfileName, JobmeterOptions]> = [
+  ...PROFILE_NAMES.map((profile) => [profile, profile, {}] as [string, ProfileName, JobmeterOptions]),
+  ['otel with start timestamps', 'otel', { startTimestamps: true }],
 ];
 
-for (const [label, options] of CASES) {
+for (const [label, profile, options] of CASES) {
   test(`${label}: the OpenMetrics body parses (exemplars where the profile has them)`, async () => {
-    const jm = await createJobmeter({ ...options, listener: { port: 0, format: 'openmetrics' }, global: false, hostname: 'demo-host' });
-    const demo = startLiveDemo(jm, options.profile ?? 'otel', { tickMs: 20 });
+    const jm = await createJobmeter({ ...options, profile, listener: { port: 0, format: 'openmetrics' }, global: false, hostname: 'demo-host' });
+    const demo = startLiveDemo(jm, profile, { tickMs: 20 });
     try {
       await sleep(200);
       const body = await (await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0' } })).text();
       assert.match(body, /# EOF\n$/);
       // runwisp and crewshipd serve no run counter or duration histogram of jobmeter's (their run
       // counts come from the host's history): no exemplars there.
-      if (!['runwisp', 'crewshipd'].includes(options.profile ?? 'otel')) assert.match(body, / # \{trace_id="/, 'the live demo records traced runs');
+      if (!['runwisp', 'crewshipd'].includes(profile)) assert.match(body, / # \{trace_id="/, 'the live demo records traced runs');
       const { error, families } = await parser.check(body);
       assert.equal(error, undefined, `${error}\n${body}`);
       assert.ok(families! > 0);
