@@ -7,7 +7,7 @@
  * The OpenTelemetry JS SDK keeps no exemplars, so only the tallies (jobmeter's own provider) have
  * them; an instrument recorded through the SDK serves none.
  */
-import { context as api, isSpanContextValid, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import { context as api, isSpanContextValid, ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
 
 export interface Exemplar {
   /** The value recorded (a counter's increment, a histogram's observation). */
@@ -34,6 +34,8 @@ export const NO_EXEMPLAR: Context = api.active().setValue(Symbol('jobmeter.no-ex
 /** `ctx` (else the active context), or {@link NO_EXEMPLAR} when it holds no sampled span. */
 export function exemplarContext(ctx: Context | undefined): Context {
   const c = ctx ?? api.active();
+  // No tracing set up (or nothing active): the root context, which holds no span.
+  if (c === ROOT_CONTEXT) return NO_EXEMPLAR;
   const span = trace.getSpanContext(c);
   return span === undefined || (span.traceFlags & TraceFlags.SAMPLED) === 0 ? NO_EXEMPLAR : c;
 }
