@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
 import type { Recorder } from '../domain/recorder.ts';
-import type { HostSnapshot, SessionRecord } from '../domain/snapshot.ts';
+import type { HostRecord, HostSnapshot, SessionRecord } from '../domain/snapshot.ts';
 import type { Outcome } from '../domain/types.ts';
 import type { ProfileName } from '../options.ts';
 import { DEMO_RUNS, DEMO_SESSIONS_TRACKED, demoSnapshot, runDemo, type DemoRun } from './scenarios.ts';
@@ -126,6 +126,9 @@ export function startLiveDemo(recorder: Recorder, profile: ProfileName, options:
         hosts: [
           { ...alpha!, lastBackup: alphaBackup, snapshotCount: alphaSnapshots, repoSizeBytes: alpha!.repoSizeBytes! + Math.floor(2_000_000 * s) },
           ...otherHosts,
+          // A host whose backups keep failing: alpha's come and go with its runs, and the
+          // "Backups failing" panel (and its recording rule) should always have one to show.
+          GAMMA(now() / 1000),
         ],
       };
     },
@@ -133,6 +136,18 @@ export function startLiveDemo(recorder: Recorder, profile: ProfileName, options:
   );
   return { stop: () => clearInterval(timer) };
 }
+
+/** The live demo's third rm host: online, its last backup failed an hour ago. */
+const GAMMA = (nowSeconds: number): HostRecord => ({
+  id: '01HZX8K2M3N4P5Q6R7S8T9V0W3',
+  name: 'gamma',
+  online: true,
+  lastBackup: { timeSeconds: nowSeconds - 3600, success: false },
+  repoSizeBytes: 1_073_741_824,
+  snapshotCount: 12,
+  openAlerts: 1,
+  repoStatus: 'ready',
+});
 
 /** A context holding a made-up sampled span (random ids), as a traced run's would. */
 function demoTraceContext(): Context {

@@ -80,7 +80,7 @@ describe('what runwisp and rm need, said at startup', () => {
     );
     await stop(bare);
     const { demo, url } = await startDemo('rm');
-    assert.match(await (await fetch(url)).text(), /^rm_hosts_total 2$/m);
+    assert.match(await (await fetch(url)).text(), /^rm_hosts_total 3$/m);
     await stop(demo);
   });
 });
