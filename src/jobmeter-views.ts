@@ -30,10 +30,14 @@ export function profileBuckets(profile: ProfileName): Readonly<Record<string, re
   return p.kind === 'table' ? (p.buckets ?? {}) : {};
 }
 
+/** `specs` with the buckets a profile gives some of them (its `buckets` table) in place of the catalog's. */
+export function withProfileBuckets(specs: readonly InstrumentSpec[], buckets: Readonly<Record<string, readonly number[]>>): InstrumentSpec[] {
+  return specs.map((s) => (buckets[s.name] ? { ...s, buckets: buckets[s.name] } : s));
+}
+
 /** @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}. */
 export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterViewsOptions = {}): ViewOptions[] {
   if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) throw new ConfigError('profile', profile, EXPECT.profile);
-  const overrides = profileBuckets(profile);
   const specs = [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...(options.instruments ?? [])];
-  return buildViews(specs.map((s) => (overrides[s.name] ? { ...s, buckets: overrides[s.name] } : s)));
+  return buildViews(withProfileBuckets(specs, profileBuckets(profile)));
 }

@@ -35,6 +35,7 @@ import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
 import { createNamer, SCRAPE_ERRORS_FAMILY, type Namer } from './naming/to-families.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
+import { withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
 import { HOST_INSTRUMENTS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
@@ -324,7 +325,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const profile = withExpositionOptions(buildProfile(o, o.otelScopeInfo), options);
   const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
-  const effective = specs.map((s) => (bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s));
+  const effective = withProfileBuckets(specs, bucketOverrides);
   // Host Views apply to every instrument, jobmeter's own too (an own one a View selects is the
   // SDK's, not a tally: meter-provider.ts); jobmeter's bounds are its specs', applied at the record.
   checkViews(o.views);
@@ -337,9 +338,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     o.ingest === false
       ? undefined
       : new IngestStore({
-          instruments: [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...o.instruments].map((s) =>
-            bucketOverrides[s.name] ? { ...s, buckets: bucketOverrides[s.name] } : s,
-          ),
+          instruments: withProfileBuckets([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...o.instruments], bucketOverrides),
           expiryMillis: o.ingest.expiryMillis,
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument,
           maxSeries: o.ingest.maxSeries,

@@ -56,8 +56,7 @@ export function checkViews(views: readonly ViewOptions[], key = 'views'): void {
 /** Whether one of `views` selects the own synchronous instrument `spec`, on jobmeter's meter `scope`. */
 export function viewSelects(views: readonly ViewOptions[], spec: InstrumentSpec, scope: { readonly name: string; readonly version: string }): boolean {
   if (!(spec.kind in TYPE_OF)) return false;
-  const identity: InstrumentIdentity = { name: spec.name, kind: spec.kind as SyncKind, unit: spec.unit ?? '', meter: { ...scope, schemaUrl: undefined } };
-  return views.some((v) => selects(v, identity));
+  return hostViewed(views)({ name: spec.name, kind: spec.kind as SyncKind, unit: spec.unit ?? '', meter: { ...scope, schemaUrl: undefined } });
 }
 
 export interface HostCapsOptions {
