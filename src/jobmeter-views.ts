@@ -15,8 +15,7 @@ import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import { PROFILE_NAMES, type ProfileName } from './options.ts';
-import { ConfigError } from './errors.ts';
-import { EXPECT } from './config/schema-errors.ts';
+import { oneOf } from './common/option-rules.ts';
 import { buildViews } from './views/build-views.ts';
 
 export interface JobmeterViewsOptions {
@@ -37,7 +36,7 @@ export function withProfileBuckets(specs: readonly InstrumentSpec[], buckets: Re
 
 /** @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}. */
 export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterViewsOptions = {}): ViewOptions[] {
-  if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) throw new ConfigError('profile', profile, EXPECT.profile);
+  oneOf(profile, PROFILE_NAMES, 'profile');
   const specs = [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...(options.instruments ?? [])];
   return buildViews(withProfileBuckets(specs, profileBuckets(profile)));
 }

@@ -15,7 +15,8 @@ import { MERGE_POLICIES, mergePolicies, type MergePolicy } from './cluster/merge
 import { ClusterPrimary } from './cluster/primary.ts';
 import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
 import { ConfigError } from './errors.ts';
-import { EXPECT } from './config/schema-errors.ts';
+import { OPTION_DEFAULTS } from './common/option-defaults.ts';
+import { oneOf, positiveInteger, positiveMillis } from './common/option-rules.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
@@ -156,13 +157,8 @@ function reservedNativeNames(specs: readonly InstrumentSpec[], scopeInfo: boolea
   return out;
 }
 
-export const DEFAULT_LISTEN_HOST = '127.0.0.1';
-export const DEFAULT_LISTEN_PORT = 9464;
-export const DEFAULT_INGEST_PORT = 4318;
 /** Series per host instrument, overflow included (OpenTelemetry's default cardinality limit). */
-export const DEFAULT_CARDINALITY_LIMIT = 2000;
-/** How long the cluster primary waits for its members' reports at each collection. */
-export const DEFAULT_CLUSTER_TIMEOUT_MILLIS = 1000;
+export const DEFAULT_CARDINALITY_LIMIT = OPTION_DEFAULTS.cardinalityLimit;
 /** How long a member waits for the primary's welcome before saying that nobody aggregates. */
 export const CLUSTER_WELCOME_MILLIS = 5000;
 
@@ -172,9 +168,9 @@ const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: 
 export function resolveListener(l: PullListenerOptions | false | undefined): ResolvedOptions['listener'] {
   if (l === false) return false;
   return {
-    host: l?.host ?? DEFAULT_LISTEN_HOST,
-    port: l?.port ?? DEFAULT_LISTEN_PORT,
-    allowNonLoopback: l?.allowNonLoopback ?? false,
+    host: l?.host ?? OPTION_DEFAULTS.listener.host,
+    port: l?.port ?? OPTION_DEFAULTS.listener.port,
+    allowNonLoopback: l?.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback,
     // undefined: what the profile's original serves (resolved once the profile is known)
     format: l?.format,
     ...resolveServerLimits(l, 'listener'),
@@ -187,10 +183,8 @@ export function resolveProfileChoice(
   host: HostInstruments | undefined,
 ): Pick<ResolvedOptions, 'profile' | 'profileRules' | 'hostInstruments'> {
   const table = typeof given === 'object' && given !== null;
-  const profile = (table ? given.name : given) ?? 'otel';
-  if (!(PROFILE_NAMES as readonly unknown[]).includes(profile)) throw new ConfigError(table ? 'profile.name' : 'profile', profile, EXPECT.profile);
-  const hostInstruments = host ?? 'native';
-  if (!HOST_INSTRUMENTS.includes(hostInstruments)) throw new ConfigError('hostInstruments', hostInstruments, `one of ${HOST_INSTRUMENTS.join(', ')}`);
+  const profile = oneOf((table ? given.name : given) ?? OPTION_DEFAULTS.profile, PROFILE_NAMES, table ? 'profile.name' : 'profile');
+  const hostInstruments = oneOf(host ?? OPTION_DEFAULTS.hostInstruments, HOST_INSTRUMENTS, 'hostInstruments');
   return { profile, profileRules: table ? (given.rules ?? []) : [], hostInstruments };
 }
 
@@ -231,46 +225,35 @@ export function coalescedScrape(collect: () => Promise<ResourceMetrics>, namer: 
 
 function resolveOptions(o: JobmeterOptions): ResolvedOptions {
   const listener = resolveListener(o.listener);
+  const d = OPTION_DEFAULTS;
+  const intervalMillis = o.otlp?.intervalMillis ?? d.otlp.intervalMillis;
   const otlp =
     o.otlp?.endpoint === undefined
       ? undefined
       : {
           endpoint: o.otlp.endpoint,
           headers: o.otlp.headers ?? {},
-          protocol: o.otlp.protocol ?? 'http/protobuf',
-          intervalMillis: o.otlp.intervalMillis ?? 60_000,
-          timeoutMillis: o.otlp.timeoutMillis ?? Math.min(30_000, o.otlp.intervalMillis ?? 60_000),
-          temporality: o.otlp.temporality ?? 'cumulative',
+          protocol: o.otlp.protocol ?? d.otlp.protocol,
+          intervalMillis,
+          // A timeout nobody set follows a shorter interval down; one that was set is checked.
+          timeoutMillis: o.otlp.timeoutMillis ?? Math.min(d.otlp.timeoutMillis, intervalMillis),
+          temporality: o.otlp.temporality ?? d.otlp.temporality,
         };
-  const ingest =
-    o.ingest === undefined || o.ingest === false
-      ? false
-      : {
-          host: o.ingest.host ?? DEFAULT_LISTEN_HOST,
-          port: o.ingest.port ?? DEFAULT_INGEST_PORT,
-          allowNonLoopback: o.ingest.allowNonLoopback ?? false,
-          maxBodyBytes: o.ingest.maxBodyBytes ?? 20 * 1024 * 1024,
-          maxConcurrentRequests: o.ingest.maxConcurrentRequests ?? 8,
-          expiryMillis: o.ingest.expiryMillis ?? 5 * 60_000,
-          maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument ?? 2_000,
-          maxSeries: o.ingest.maxSeries ?? 50_000,
-          maxMemoryBytes: o.ingest.maxMemoryBytes ?? 128 * 1024 * 1024,
-          ...resolveServerLimits(o.ingest, 'ingest'),
-        };
+  const ingest = o.ingest === undefined || o.ingest === false ? false : { ...withDefaults(o.ingest, d.ingest), ...resolveServerLimits(o.ingest, 'ingest') };
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),
-    serviceName: o.serviceName ?? 'jobmeter',
+    serviceName: o.serviceName ?? d.serviceName,
     resourceAttributes: o.resourceAttributes ?? {},
     listener,
     otlp,
     otlpNaming: o.otlp?.naming,
     ingest,
-    processMetrics: o.processMetrics ?? true,
-    otelScopeInfo: o.otelScopeInfo ?? true,
+    processMetrics: o.processMetrics ?? d.processMetrics,
+    otelScopeInfo: o.otelScopeInfo ?? d.otelScopeInfo,
     instruments: o.instruments ?? [],
     debug: o.debug,
-    global: o.global ?? true,
-    cardinalityLimit: checkCardinalityLimit(o.cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT),
+    global: o.global ?? d.global,
+    cardinalityLimit: positiveInteger(o.cardinalityLimit ?? d.cardinalityLimit, 'cardinalityLimit'),
     views: o.views ?? [],
     log: o.log ?? stderrLine,
     cluster: resolveCluster(o.cluster),
@@ -279,14 +262,9 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
 
 function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster'] {
   if (c === false) return false;
-  const timeoutMillis = c?.timeoutMillis ?? DEFAULT_CLUSTER_TIMEOUT_MILLIS;
-  if (typeof timeoutMillis !== 'number' || !Number.isFinite(timeoutMillis) || timeoutMillis <= 0) {
-    throw new ConfigError('cluster.timeoutMillis', timeoutMillis, 'a positive number of milliseconds');
-  }
+  const timeoutMillis = positiveMillis(c?.timeoutMillis ?? OPTION_DEFAULTS.cluster.timeoutMillis, 'cluster.timeoutMillis');
   const merge = c?.merge ?? {};
-  for (const [name, policy] of Object.entries(merge)) {
-    if (!(MERGE_POLICIES as readonly unknown[]).includes(policy)) throw new ConfigError(`cluster.merge.${name}`, policy, `one of ${MERGE_POLICIES.join(', ')}`);
-  }
+  for (const [name, policy] of Object.entries(merge)) oneOf(policy, MERGE_POLICIES, `cluster.merge.${name}`);
   return { timeoutMillis, reportTo: c?.reportTo, merge };
 }
 
@@ -296,9 +274,11 @@ function roleOf(o: ResolvedOptions): 'primary' | 'member' | 'off' {
   return o.cluster.reportTo !== undefined || cluster.isWorker ? 'member' : 'primary';
 }
 
-function checkCardinalityLimit(limit: unknown): number {
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw new ConfigError('cardinalityLimit', limit, 'an integer ≥ 1');
-  return limit;
+/** `defaults`' fields, each replaced by `given`'s where it is set (only those fields: nothing else is copied). */
+function withDefaults<T extends object>(given: Partial<T>, defaults: Readonly<T>): T {
+  const out = { ...defaults } as T;
+  for (const k of Object.keys(defaults) as (keyof T)[]) if (given[k] !== undefined) out[k] = given[k]!;
+  return out;
 }
 
 /**

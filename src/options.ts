@@ -21,6 +21,20 @@ export type ProfileName = (typeof PROFILE_NAMES)[number];
 export const HOST_INSTRUMENTS = ['native', 'drop'] as const;
 export type HostInstruments = (typeof HOST_INSTRUMENTS)[number];
 
+/** What a pull listener serves: the client's choice from `Accept`, or one format forced. */
+export const LISTENER_FORMATS = ['negotiate', 'text', 'openmetrics'] as const satisfies readonly ('negotiate' | ExpositionFormat)[];
+export type ListenerFormat = (typeof LISTENER_FORMATS)[number];
+
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+export const TEMPORALITIES = ['cumulative', 'delta'] as const;
+export type Temporality = (typeof TEMPORALITIES)[number];
+
+/** The names an OTLP push carries (OtlpPushOptions `naming`). */
+export const OTLP_NAMINGS = ['canonical', 'profile'] as const;
+export type OtlpNaming = (typeof OTLP_NAMINGS)[number];
+
 export interface PullListenerOptions {
   /**
    * Address to bind. Must be a loopback address (127.0.0.0/8, ::1, `localhost`) unless
@@ -37,7 +51,7 @@ export interface PullListenerOptions {
    * preferred, text 0.0.4 otherwise); `text` / `openmetrics` force one.
    * @default 'negotiate'
    */
-  format?: 'negotiate' | ExpositionFormat;
+  format?: ListenerFormat;
   /** A request's headers must arrive within this many ms; past it 408 and the connection closes. @default 30000 */
   requestTimeoutMillis?: number;
   /** A keep-alive connection with no request in progress is closed after this many ms. @default 30000 */
@@ -45,8 +59,6 @@ export interface PullListenerOptions {
   /** Connections open at once; more are closed as soon as accepted. @default 256 */
   maxConnections?: number;
 }
-
-export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
 export interface OtlpPushOptions {
   /**
@@ -63,7 +75,7 @@ export interface OtlpPushOptions {
   /** Export timeout in ms; must not exceed the interval. @default 30000 */
   timeoutMillis?: number;
   /** @default 'cumulative' */
-  temporality?: 'cumulative' | 'delta';
+  temporality?: Temporality;
   /**
    * The names pushed. `canonical`: the OpenTelemetry instrument names (`jobmeter.run.finished`).
    * `profile`: the profile's exact series names, labels and values, as on the pull endpoint
@@ -72,7 +84,7 @@ export interface OtlpPushOptions {
    * `profile` needs cumulative temporality (a ConfigError otherwise).
    * @default 'profile' with a legacy profile and cumulative temporality, else 'canonical'
    */
-  naming?: 'canonical' | 'profile';
+  naming?: OtlpNaming;
 }
 
 /**

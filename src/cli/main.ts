@@ -31,6 +31,7 @@ import { parseServeFlags, resolveServeConfig } from '../config/resolve.ts';
 import { DEMO_TICK_MS, startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
 import { POSTURES } from '../common/postures.ts';
+import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import type { JobmeterMetricsOptions } from '../http/plugin.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { JobmeterOptions, ProfileName, PullListenerOptions } from '../options.ts';
@@ -159,9 +160,9 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
       try {
         const { startMainServer } = await import('../http/main-server.ts');
         server = await startMainServer({
-          host: main.host ?? '127.0.0.1',
-          port: main.port ?? 9464,
-          allowNonLoopback: main.allowNonLoopback ?? false,
+          host: main.host ?? OPTION_DEFAULTS.listener.host,
+          port: main.port ?? OPTION_DEFAULTS.listener.port,
+          allowNonLoopback: main.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback,
           ...(metrics.enabled && dedicated === undefined ? { metrics: pluginOptions(jm, metrics, main, io) } : {}),
         });
       } catch (err) {

@@ -6,6 +6,10 @@
  */
 import { BlockList, isIP } from 'node:net';
 
+import { ConfigError } from '../errors.ts';
+
+export const CIDR_EXPECTED = 'an IP address or CIDR (e.g. 10.0.0.0/8, ::1/128)';
+
 /** One parsed CIDR (a bare address is a /32 or /128). */
 export interface Cidr {
   readonly address: string;
@@ -50,17 +54,15 @@ export class AddressSet {
   /**
    * Builds a set from CIDR strings.
    * @param what names the option in the error, e.g. `trustedCidrs`.
-   * @throws TypeError naming `what` and the first entry that is not a CIDR or address.
+   * @throws ConfigError naming `what[i]` and the first entry that is not a CIDR or address.
    */
   static from(entries: readonly string[], what: string): AddressSet {
     const parsed: Cidr[] = [];
-    for (const entry of entries) {
+    entries.forEach((entry, i) => {
       const cidr = typeof entry === 'string' ? parseCidr(entry) : undefined;
-      if (cidr === undefined) {
-        throw new TypeError(`${what}: ${JSON.stringify(entry)} is not an IP address or CIDR (e.g. 10.0.0.0/8, ::1/128)`);
-      }
+      if (cidr === undefined) throw new ConfigError(`${what}[${i}]`, entry, CIDR_EXPECTED);
       parsed.push(cidr);
-    }
+    });
     return new AddressSet(parsed);
   }
 

@@ -1,5 +1,8 @@
 import { BlockList, isIP } from 'node:net';
 
+import { ConfigError } from '../errors.ts';
+import { LOOPBACK_EXPECTED } from './option-rules.ts';
+
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
 loopback.addAddress('::1', 'ipv6');
@@ -18,11 +21,16 @@ export function isLoopbackHost(host: string): boolean {
  * Refuses a non-loopback bind address unless the operator opted in: labels carry task names and
  * versions that an exposed daemon should not leak by accident.
  * @param what names the server in the message (`metrics listener`, `main server`).
+ * @param key the option that set the host; `optIn` the option that would allow it.
+ * @throws ConfigError naming the host's option and the opt-in.
  */
-export function assertBindAllowed(host: string, allowNonLoopback: boolean, what: string): void {
+export function assertBindAllowed(
+  host: string,
+  allowNonLoopback: boolean,
+  what: string,
+  key = 'listener.host',
+  optIn = 'listener.allowNonLoopback (allow_non_loopback = true / --allow-non-loopback)',
+): void {
   if (allowNonLoopback || isLoopbackHost(host)) return;
-  throw new Error(
-    `refusing to bind the ${what} to non-loopback address ${host}: ` +
-      `set listener.allowNonLoopback (allow_non_loopback = true / --allow-non-loopback) to expose it`,
-  );
+  throw new ConfigError(key, host, `${LOOPBACK_EXPECTED}, or ${optIn} to expose the ${what}`);
 }

@@ -21,24 +21,14 @@ import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
-import { HOST_INSTRUMENTS, PROFILE_NAMES } from '../options.ts';
-import type { OtlpProtocol, PullListenerOptions } from '../options.ts';
+import { ROUTE_PATH_PATTERN, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
+import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
-// Vocabulary (re-exported by schema.ts, which flags and tests import)
+// The file's own vocabulary, and the limits its values are held to
 
-export type ListenerFormat = NonNullable<PullListenerOptions['format']>;
-export type Temporality = 'cumulative' | 'delta';
-export type OtlpNaming = 'canonical' | 'profile';
-
-export { PROFILE_NAMES } from '../options.ts';
-export const LISTENER_FORMATS: readonly ListenerFormat[] = ['negotiate', 'text', 'openmetrics'];
-export const OTLP_PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json'];
-export const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta'];
-export const OTLP_NAMINGS: readonly OtlpNaming[] = ['canonical', 'profile'];
 /** `[[views]]` `selector.instrument_type`: the declarative configuration's instrument types. */
 export const INSTRUMENT_TYPES = ['counter', 'up_down_counter', 'histogram', 'gauge', 'observable_counter', 'observable_up_down_counter', 'observable_gauge'] as const;
-export { HOST_INSTRUMENTS } from '../options.ts';
 /** Largest `ingest.max_body_bytes` accepted (1 GiB). */
 export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 /**
@@ -378,13 +368,13 @@ export const CONFIG_SCHEMA = {
     memoryBytes: integer(1, MAX_MEMORY_BYTES),
     connections: integer(1, MAX_CONNECTIONS),
     posture: oneOfStrings(POSTURE_NAMES),
-    path: { type: 'string', pattern: '^/[^\\s?#]*$' },
+    path: { type: 'string', pattern: ROUTE_PATH_PATTERN },
     loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },
-    token: { type: 'string', pattern: '^\\S+$' },
+    token: { type: 'string', pattern: TOKEN_PATTERN },
     filePath: { type: 'string', pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' },
     cidrList: { type: 'array', items: ref('cidr') },
     cidr: { type: 'string', format: 'jobmeter-cidr' },
-    tenant: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
+    tenant: { type: 'string', pattern: TENANT_PATTERN },
     inflight: integer(0, MAX_INFLIGHT_SCRAPES),
     cardinalityLimit: integer(1, MAX_CARDINALITY_LIMIT),
     hostInstruments: oneOfStrings(HOST_INSTRUMENTS),

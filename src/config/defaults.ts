@@ -2,8 +2,8 @@
  * The embedded default config of the `jobmeter serve` service (what `npm start` runs with no
  * file, no flags and no OTEL_* variables). It is the lowest layer in resolve.ts.
  *
- * It spells out the library's own defaults (see options.ts) rather than inventing new ones, so the
- * service with no config behaves exactly like `createJobmeter({})`:
+ * It is the library's own defaults (common/option-defaults.ts), not new ones, so the service with
+ * no config behaves exactly like `createJobmeter({})`:
  * - the native `otel` naming profile, `service.name` = `jobmeter`, no extra resource attributes;
  * - a pull listener on http://127.0.0.1:9464/metrics (loopback only), negotiating
  *   OpenMetrics / text 0.0.4 from `Accept`;
@@ -65,52 +65,33 @@
  * # [build]: unset, so the build info is jobmeter's own version and this Node's
  * ```
  */
+import { deepFreeze, OPTION_DEFAULTS as D } from '../common/option-defaults.ts';
 import type { ServiceConfig } from './schema.ts';
 
-/** The embedded defaults. Deeply frozen: layers are merged into copies, never into this. */
+/** The embedded defaults: the library's own (common/option-defaults.ts), as a config layer. */
 export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
-  profile: 'otel',
-  serviceName: 'jobmeter',
-  processMetrics: true,
-  otelScopeInfo: true,
-  global: true,
-  cardinalityLimit: 2000,
-  hostInstruments: 'native',
+  profile: D.profile,
+  serviceName: D.serviceName,
+  processMetrics: D.processMetrics,
+  otelScopeInfo: D.otelScopeInfo,
+  global: D.global,
+  cardinalityLimit: D.cardinalityLimit,
+  hostInstruments: D.hostInstruments,
   resourceAttributes: {},
-  listener: {
-    enabled: true,
-    host: '127.0.0.1',
-    port: 9464,
-    allowNonLoopback: false,
-    // No format: the profile's own applies (wasmrun serves text 0.0.4 whatever Accept prefers).
-  },
-  otlp: {
-    // No endpoint: no push reader.
-    headers: {},
-    protocol: 'http/protobuf',
-    intervalMillis: 60_000,
-    timeoutMillis: 30_000,
-    temporality: 'cumulative',
-  },
-  cluster: {
-    enabled: true,
-    timeoutMillis: 1000,
-  },
+  // No format: the profile's own applies (wasmrun serves text 0.0.4 whatever Accept prefers).
+  listener: { enabled: true, ...D.listener },
+  // No endpoint: no push reader.
+  otlp: { headers: {}, ...D.otlp },
+  cluster: { enabled: true, ...D.cluster },
+  // Off: a Collector on the same host usually owns its port, and a listener should not appear unasked.
   ingest: {
     enabled: false,
-    host: '127.0.0.1',
-    port: 4318,
-    allowNonLoopback: false,
-    maxBodyBytes: 20 * 1024 * 1024,
-    maxConcurrentRequests: 8,
-    expiryMillis: 300_000,
-    maxMemoryBytes: 128 * 1024 * 1024,
+    host: D.ingest.host,
+    port: D.ingest.port,
+    allowNonLoopback: D.ingest.allowNonLoopback,
+    maxBodyBytes: D.ingest.maxBodyBytes,
+    maxConcurrentRequests: D.ingest.maxConcurrentRequests,
+    expiryMillis: D.ingest.expiryMillis,
+    maxMemoryBytes: D.ingest.maxMemoryBytes,
   },
 } satisfies ServiceConfig);
-
-function deepFreeze<T extends object>(value: T): T {
-  for (const v of Object.values(value)) {
-    if (typeof v === 'object' && v !== null) deepFreeze(v);
-  }
-  return Object.freeze(value);
-}

@@ -16,11 +16,12 @@
 import { readFile } from 'node:fs/promises';
 
 import { parseCidr } from '../common/addresses.ts';
-import { describeGates } from '../http/gate.ts';
+import { checkPostureGates } from '../http/gate.ts';
 import { HEALTH_PATH } from '../http/health-route.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import type { ProfileName } from '../options.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
+import { checkToken, isTenant, isToken } from '../common/option-rules.ts';
 import type { ApiKeyConfig, MetricsConfig } from './schema.ts';
 
 /** The settings the main server's metrics route and the dedicated listener run with. */
@@ -88,10 +89,7 @@ export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): Metri
   if (token !== undefined && tokenFile !== undefined) {
     throw new ConfigError(names.tokenFile!, tokenFile, `it unset while ${names.token} is set (one or the other)`);
   }
-  if (token !== undefined) {
-    if (/\s/.test(token)) throw new ConfigError(names.token!, REDACTED, 'a token without whitespace');
-    out.token = token;
-  }
+  if (token !== undefined) out.token = checkToken(token, names.token!);
   if (tokenFile !== undefined) out.tokenFile = tokenFile;
   const cidrs = read(env, names.trustedCidrs);
   if (cidrs !== undefined) out.trustedCidrs = commaList(names.trustedCidrs!, cidrs);
@@ -176,13 +174,7 @@ export async function resolveMetrics(
   const authOn = merged.auth ?? hasCredentials;
 
   const trustedCidrs = merged.trustedCidrs ?? [];
-  if (authOn && !posture.gates.includes('bearer')) {
-    const field = credentialField(merged, token);
-    throw new ConfigError(keyOf(field), REDACTED, `nothing under the ${posture.name} posture, which checks no token (${describeGates(posture)})`);
-  }
-  if (trustedCidrs.length > 0 && !posture.gates.includes('cidr')) {
-    throw new ConfigError(keyOf('trustedCidrs'), trustedCidrs, `nothing under the ${posture.name} posture, which checks no client network (${describeGates(posture)})`);
-  }
+  checkPostureGates(posture, { credentials: authOn, cidrs: trustedCidrs }, { credentials: keyOf(credentialField(merged, token)), cidrs: keyOf('trustedCidrs') });
   const enabled = merged.enabled ?? !posture.optIn;
   if (enabled && merged.listen !== undefined && (authOn || trustedCidrs.length > 0)) {
     const { host, port } = merged.listen;
@@ -236,7 +228,7 @@ async function readSecretFile(path: string, key: string): Promise<string> {
 async function readTokenFile(path: string, key: string): Promise<string> {
   const text = (await readSecretFile(path, key)).trim();
   if (text === '') throw new ConfigError(key, path, 'a file holding a token (it is empty)');
-  if (/\s/.test(text)) throw new ConfigError(key, path, 'a file holding one token without whitespace');
+  if (!isToken(text)) throw new ConfigError(key, path, 'a file holding one token without whitespace');
   return text;
 }
 
@@ -255,7 +247,7 @@ async function readApiKeysFile(path: string, key: string): Promise<ApiKeyConfig[
     const colon = line.indexOf(':');
     const tenant = colon === -1 ? '' : line.slice(0, colon).trim();
     const apiKey = colon === -1 ? '' : line.slice(colon + 1).trim();
-    if (!/^[\x21-\x7e]{1,128}$/.test(tenant) || apiKey === '' || /\s/.test(apiKey)) {
+    if (!isTenant(tenant) || !isToken(apiKey)) {
       throw new ConfigError(key, path, `lines of tenant:key (line ${i + 1} is not)`);
     }
     if (seen.has(apiKey)) throw new ConfigError(key, path, `each key once (line ${i + 1} repeats one)`);

@@ -34,19 +34,20 @@ import { parseArgs } from 'node:util';
 
 import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './defaults.ts';
+import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { isLoopbackHost } from '../common/loopback.ts';
+import { LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules.ts';
 import { POSTURES, postureForProfile } from '../common/postures.ts';
 import { ConfigError, inFile } from '../errors.ts';
+import { parseHostPort } from './config-schema.ts';
 import { loadConfigFile } from './file-config.ts';
 import { mergeMetricsConfig, metricsEnvLayer, resolveMetrics, type MetricsLayer, type ResolvedMetrics } from './metrics.ts';
 import { otlpOptionsFromEnv, resourceFromEnv } from './otel-env.ts';
 import type { BuildConfig, MetricsConfig, OtlpConfig, ServiceConfig } from './schema.ts';
 import {
   parseHost,
-  parseHostPort,
   parseProfile,
   parseServiceConfig,
-  timeoutAboveInterval,
   toJobmeterOptions,
 } from './schema.ts';
 
@@ -178,7 +179,7 @@ export interface ServeConfig {
  */
 export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: ResolveInput): Promise<ServeConfig> {
   const { layers, merged } = await collectLayers(parseServeFlags(argv), env, keys);
-  const profile = merged.profile ?? 'otel';
+  const profile = merged.profile ?? OPTION_DEFAULTS.profile;
   const posture = merged.metrics?.posture === undefined ? postureForProfile(profile) : POSTURES[merged.metrics.posture];
   // The posture's own variables join at the env layer's place: above defaults, below file and flags.
   const postureEnv = metricsEnvLayer(env, posture);
@@ -397,20 +398,17 @@ function settleOtlpTimeout(merged: ServiceConfig, layers: readonly Layer[], env:
     return { ...merged, otlp: { ...merged.otlp, timeoutMillis: interval } };
   }
   const intervalBy = [...layers].reverse().find((l) => l.config.otlp?.intervalMillis !== undefined);
-  throw timeoutAboveInterval(
-    setBy.source === 'env'
-      ? (ENV_TIMEOUT_KEYS.find((k) => env[k]?.trim() === String(timeout)) ?? ENV_TIMEOUT_KEYS[0])
-      : 'otlp.timeout_ms',
+  timeoutWithinInterval(
     timeout,
     interval,
-    intervalBy === undefined ? undefined : INTERVAL_KEY[intervalBy.source],
+    setBy.source === 'env' ? (ENV_TIMEOUT_KEYS.find((k) => env[k]?.trim() === String(timeout)) ?? ENV_TIMEOUT_KEYS[0]) : 'otlp.timeout_ms',
+    intervalBy === undefined ? INTERVAL_KEY.file : INTERVAL_KEY[intervalBy.source],
   );
+  return merged;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Cross-layer checks: loopback binds, something to serve
-
-const LOOPBACK_EXPECTED = 'a loopback address (127.0.0.0/8, ::1 or localhost)';
 
 /**
  * A listener on a non-loopback host needs its opt-in (labels carry task names an exposed daemon

@@ -35,35 +35,22 @@ import { viewOptions, type ViewTable } from './view-config.ts';
 import type {
   HostInstruments,
   JobmeterOptions,
+  ListenerFormat,
+  OtlpNaming,
   OtlpProtocol,
   ProfileName,
+  Temporality,
 } from '../options.ts';
 import {
   CONFIG_SCHEMA,
   FORMATS,
   parseHostPort,
   type DefinitionName,
-  type ListenerFormat,
-  type OtlpNaming,
-  type Temporality,
 } from './config-schema.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
+import { timeoutWithinInterval } from '../common/option-rules.ts';
 import { isTable, toConfigError } from './schema-errors.ts';
 
-export {
-  LISTENER_FORMATS,
-  MAX_BODY_BYTES,
-  MAX_INFLIGHT_SCRAPES,
-  MAX_MILLIS,
-  OTLP_NAMINGS,
-  OTLP_PROTOCOLS,
-  PROFILE_NAMES,
-  TEMPORALITIES,
-  parseHostPort,
-} from './config-schema.ts';
-export type { ListenerFormat, OtlpNaming, Temporality } from './config-schema.ts';
-export { EXPECT } from './schema-errors.ts';
-export { maskUserinfo } from '../errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -422,16 +409,6 @@ export function cidrList(value: unknown, key: string): string[] {
   return trimmed(value);
 }
 
-/** The error for timeout > interval, shared with resolve.ts. */
-export function timeoutAboveInterval(
-  key: string,
-  timeout: number,
-  interval: number,
-  intervalKey = 'otlp.interval_ms',
-): ConfigError {
-  return new ConfigError(key, timeout, `at most ${intervalKey} (${interval})`);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tables, already validated: renamed to camelCase, plus the checks across keys.
 
@@ -522,12 +499,8 @@ function otlp(table: Record<string, unknown> | null): OtlpConfig {
   if (out.headers !== undefined) out.headers = { ...out.headers };
   // Both set in the same file: check here so the error points at the file. Across layers
   // (e.g. interval from env, timeout from the file) resolve.ts checks the merged result.
-  if (
-    out.intervalMillis !== undefined &&
-    out.timeoutMillis !== undefined &&
-    out.timeoutMillis > out.intervalMillis
-  ) {
-    throw timeoutAboveInterval('otlp.timeout_ms', out.timeoutMillis, out.intervalMillis);
+  if (out.intervalMillis !== undefined && out.timeoutMillis !== undefined) {
+    timeoutWithinInterval(out.timeoutMillis, out.intervalMillis, 'otlp.timeout_ms', 'otlp.interval_ms');
   }
   return out;
 }

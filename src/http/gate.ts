@@ -17,6 +17,8 @@ import { AddressSet, LOOPBACK } from '../common/addresses.ts';
 import { clientIp } from './client-ip.ts';
 import type { DenyStatus, GateKind, Posture } from '../common/postures.ts';
 import { GATE_KINDS } from '../common/postures.ts';
+import { checkToken } from '../common/option-rules.ts';
+import { ConfigError, REDACTED } from '../errors.ts';
 
 /** A token or API key the bearer gate accepts, with the tenant it authenticates (for the access log). */
 export interface Credential {
@@ -62,7 +64,7 @@ const OPEN: GateDecision = Object.freeze({ ok: true, tenant: undefined });
 
 /**
  * Compiles a posture and its configuration.
- * @throws TypeError naming the option for a configuration the posture cannot use (a CIDR list
+ * @throws ConfigError naming the option for a configuration the posture cannot use (a CIDR list
  *   under a posture without a cidr gate, a token where there is no bearer gate), a bad CIDR, or an
  *   empty token.
  */
@@ -70,18 +72,8 @@ export function compileGate(posture: Posture, config: GateConfig = {}): Gate {
   checkPosture(posture);
   const credentials = config.credentials ?? [];
   const cidrs = config.trustedCidrs ?? [];
-  if (credentials.length > 0 && !posture.gates.includes('bearer')) {
-    throw new TypeError(`credentials: the ${posture.name} posture has no bearer gate (${describeGates(posture)})`);
-  }
-  if (cidrs.length > 0 && !posture.gates.includes('cidr')) {
-    throw new TypeError(`trustedCidrs: the ${posture.name} posture has no cidr gate (${describeGates(posture)})`);
-  }
-  const digests = credentials.map((c, i) => {
-    if (typeof c?.token !== 'string' || c.token === '' || /\s/.test(c.token)) {
-      throw new TypeError(`credentials[${i}].token: expected a non-empty token without whitespace`);
-    }
-    return { digest: sha256(c.token), tenant: c.tenant };
-  });
+  checkPostureGates(posture, { credentials: credentials.length > 0, cidrs }, { credentials: 'credentials', cidrs: 'trustedCidrs' });
+  const digests = credentials.map((c, i) => ({ digest: sha256(checkToken(c?.token, `credentials[${i}].token`)), tenant: c.tenant }));
   const trustedCidrs = AddressSet.from(cidrs, 'trustedCidrs');
   const trustedProxies = AddressSet.from(config.trustedProxies ?? posture.trustedProxies, 'trustedProxies');
 
@@ -118,6 +110,24 @@ export function compileGate(posture: Posture, config: GateConfig = {}): Gate {
   return { posture, mode, inForce, authenticated, check };
 }
 
+/**
+ * Credentials or networks under a posture without the gate that checks them are refused: they
+ * would be ignored, and the route served open where they were meant to guard it.
+ * @param keys how the caller's user names the two settings.
+ */
+export function checkPostureGates(
+  posture: Posture,
+  given: { readonly credentials: boolean; readonly cidrs: readonly string[] },
+  keys: { readonly credentials: string; readonly cidrs: string },
+): void {
+  if (given.credentials && !posture.gates.includes('bearer')) {
+    throw new ConfigError(keys.credentials, REDACTED, `nothing under the ${posture.name} posture, which checks no token (${describeGates(posture)})`);
+  }
+  if (given.cidrs.length > 0 && !posture.gates.includes('cidr')) {
+    throw new ConfigError(keys.cidrs, given.cidrs, `nothing under the ${posture.name} posture, which checks no client network (${describeGates(posture)})`);
+  }
+}
+
 /** A short description of a posture's gates for messages: `loopback, bearer token`. */
 export function describeGates(posture: Posture): string {
   if (posture.gates.length === 0) return 'it has no gates';
@@ -152,10 +162,11 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-/** Checks a posture object (hosts may pass their own). @throws TypeError naming the field. */
+/** Checks a posture object (hosts may pass their own). @throws ConfigError naming the field. */
 export function checkPosture(p: Posture): void {
   const fail = (field: string, expected: string): never => {
-    throw new TypeError(`posture.${field}: expected ${expected}`);
+    const value = field === '' ? p : field.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], p);
+    throw new ConfigError(field === '' ? 'posture' : `posture.${field}`, value, expected);
   };
   if (typeof p !== 'object' || p === null) fail('', 'a posture object or name');
   if (typeof p.name !== 'string' || p.name === '') fail('name', 'a non-empty string');

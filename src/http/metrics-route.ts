@@ -37,7 +37,7 @@ const FORBIDDEN = fixedAnswer(403, 'forbidden\n');
 const SHUTTING_DOWN = fixedAnswer(503, 'shutting down\n', { 'retry-after': '1' });
 const BUSY = fixedAnswer(503, 'too many concurrent scrapes\n', { 'retry-after': '1' });
 
-/** @throws TypeError naming a bad option (see {@link resolveRouteOptions}). */
+/** @throws ConfigError naming a bad option (see {@link resolveRouteOptions}). */
 export function createMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute {
   const o = resolveRouteOptions(opts);
   const { jobmeter } = opts;

@@ -21,7 +21,7 @@ export interface MetricsMiddleware extends Pick<MetricsHandler, 'route' | 'close
   (request: IncomingMessage, response: ServerResponse, next: (err?: unknown) => void): void;
 }
 
-/** @throws TypeError naming a bad option. */
+/** @throws ConfigError naming a bad option. */
 export function createMetricsMiddleware(opts: JobmeterMetricsOptions): MetricsMiddleware {
   const handler = createMetricsHandler(opts);
   const middleware = (request: IncomingMessage, response: ServerResponse, next: (err?: unknown) => void): void => {

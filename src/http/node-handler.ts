@@ -46,7 +46,7 @@ interface MountedRequest extends IncomingMessage {
   readonly originalUrl?: string;
 }
 
-/** @throws TypeError naming a bad option, as the plugin's registration does. */
+/** @throws ConfigError naming a bad option, as the plugin's registration does. */
 export function createMetricsHandler(opts: JobmeterMetricsOptions): MetricsHandler {
   const route = createMetricsRoute(opts);
   const o = route.options;

@@ -8,6 +8,9 @@ import type { AccessLogOptions } from './access-log.ts';
 import { checkPosture, compileGate, describeGate, type Credential, type Gate, type GateMode } from './gate.ts';
 import type { JsonView } from './metrics-response.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
+import { checkToken, isRoutePath, isTenant, oneOf, ROUTE_PATH_EXPECTED, TENANT_EXPECTED } from '../common/option-rules.ts';
+import { ConfigError } from '../errors.ts';
+import { LISTENER_FORMATS } from '../options.ts';
 
 /** What a metrics route needs of a {@link Jobmeter}. */
 export interface MetricsSource {
@@ -89,9 +92,6 @@ export interface ResolvedRoute {
   readonly credentials: number;
 }
 
-/** Names the route in option errors, whichever server mounts it. */
-const NAME = 'jobmeter-metrics';
-
 /** What mounting a metrics route with these options does, for startup lines and tests. */
 export interface MetricsRouteInfo {
   /** The route's path (the posture's when not given). */
@@ -103,7 +103,7 @@ export interface MetricsRouteInfo {
   readonly description: string;
 }
 
-/** Resolves the options as mounting would. @throws TypeError naming a bad option. */
+/** Resolves the options as mounting would. @throws ConfigError naming a bad option. */
 export function describeMetricsRoute(opts: JobmeterMetricsOptions): MetricsRouteInfo {
   const o = resolveRouteOptions(opts);
   return {
@@ -114,12 +114,12 @@ export function describeMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute
   };
 }
 
-/** Applies every default and checks every option. @throws TypeError naming the option. */
+/** Applies every default and checks every option. @throws ConfigError naming the option. */
 export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute {
-  const fail = (option: string, expected: string, got?: unknown): never => {
-    throw new TypeError(`${NAME}: option "${option}" must be ${expected}${got === undefined ? '' : ` (got ${describe(got)})`}`);
+  const fail = (option: string, expected: string, got: unknown): never => {
+    throw new ConfigError(option, shown(got), expected);
   };
-  if (typeof opts !== 'object' || opts === null) fail('jobmeter', 'a jobmeter (createJobmeter result)');
+  if (typeof opts !== 'object' || opts === null) fail('jobmeter', 'a jobmeter (createJobmeter result)', undefined);
   const jm = opts.jobmeter;
   if (typeof jm?.scrape !== 'function' || typeof jm.reject !== 'function' || jm.profile === undefined) {
     fail('jobmeter', 'a jobmeter (createJobmeter result)', jm);
@@ -130,33 +130,26 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   else if (typeof opts.posture === 'string') {
     posture = POSTURES[opts.posture as PostureName] ?? fail('posture', `one of ${Object.keys(POSTURES).join(', ')} or a posture object`, opts.posture);
   } else {
-    try {
-      checkPosture(opts.posture);
-    } catch (err) {
-      fail('posture', (err as Error).message);
-    }
+    checkPosture(opts.posture);
     posture = opts.posture;
   }
 
   const path = opts.path ?? posture.path;
-  if (typeof path !== 'string' || !/^\/[^\s?#]*$/.test(path)) fail('path', 'a path starting with / without spaces, ? or #', path);
+  if (!isRoutePath(path)) fail('path', ROUTE_PATH_EXPECTED, path);
 
   const credentials: Credential[] = [];
-  if (opts.token !== undefined) {
-    if (typeof opts.token !== 'string' || opts.token === '' || /\s/.test(opts.token)) fail('token', 'a non-empty string without whitespace');
-    credentials.push({ token: opts.token });
-  }
+  if (opts.token !== undefined) credentials.push({ token: checkToken(opts.token, 'token') });
   if (opts.apiKeys !== undefined) {
-    if (!Array.isArray(opts.apiKeys)) fail('apiKeys', 'an array of { key, tenant }');
+    if (!Array.isArray(opts.apiKeys)) fail('apiKeys', 'an array of { key, tenant }', opts.apiKeys);
     opts.apiKeys.forEach((k: ApiKey, i: number) => {
-      if (typeof k?.key !== 'string' || k.key === '' || /\s/.test(k.key)) fail(`apiKeys[${i}].key`, 'a non-empty string without whitespace');
-      if (typeof k.tenant !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(k.tenant)) fail(`apiKeys[${i}].tenant`, 'printable ASCII without spaces, 1 to 128 characters', k.tenant);
-      credentials.push({ token: k.key, tenant: k.tenant });
+      const token = checkToken(k?.key, `apiKeys[${i}].key`);
+      if (!isTenant(k.tenant)) fail(`apiKeys[${i}].tenant`, TENANT_EXPECTED, k.tenant);
+      credentials.push({ token, tenant: k.tenant });
     });
   }
   for (const name of ['trustedCidrs', 'trustProxy'] as const) {
     const list = opts[name];
-    if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== 'string'))) fail(name, 'an array of CIDR strings');
+    if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== 'string'))) fail(name, 'an array of CIDR strings', list);
   }
 
   let gate: Gate;
@@ -167,9 +160,10 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
       ...(opts.trustProxy !== undefined ? { trustedProxies: opts.trustProxy } : {}),
     });
   } catch (err) {
-    // compileGate names its field (credentials, trustedCidrs, trustedProxies); say it in option terms.
-    const message = (err as Error).message.replace(/^credentials(\[\d+\])?/, 'token/apiKeys').replace(/^trustedProxies/, 'trustProxy');
-    throw new TypeError(`${NAME}: option ${message}`);
+    if (!(err instanceof ConfigError)) throw err;
+    // compileGate names its fields (credentials, trustedCidrs, trustedProxies); say them as these options do.
+    const key = err.key.replace(/^credentials/, opts.token !== undefined ? 'token' : 'apiKeys').replace(/^trustedProxies/, 'trustProxy');
+    throw new ConfigError(key, err.value, err.expected);
   }
 
   const accessLogOption = opts.accessLog ?? posture.accessLog;
@@ -182,7 +176,7 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   if (!Number.isSafeInteger(maxInflight) || maxInflight < 0) fail('maxInflightScrapes', 'an integer >= 0 (0: no limit)', maxInflight);
 
   const format = opts.format ?? jm.format;
-  if (!['negotiate', 'text', 'openmetrics'].includes(format)) fail('format', 'negotiate, text or openmetrics', format);
+  oneOf(format, LISTENER_FORMATS, 'format');
 
   const enabled = opts.enabled ?? true;
   if (typeof enabled !== 'boolean') fail('enabled', 'a boolean', enabled);
@@ -198,8 +192,8 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   return { enabled, path, gate, accessLog, maxInflight, format, json, selfMetrics, credentials: credentials.length };
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+/** The rejected value as an error shows it: a host's object (a server, a jobmeter) only by its kind. */
+function shown(value: unknown): unknown {
   if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
+  return value;
 }

@@ -16,7 +16,8 @@
  */
 import type { Server } from 'node:http';
 import type { FastifyHttpOptions } from 'fastify';
-import { ConfigError } from '../errors.ts';
+import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
+import { positiveInteger } from '../common/option-rules.ts';
 
 export interface ServerLimits {
   /** Headers and body must arrive within this many ms; past it 408. @default 30000 */
@@ -27,11 +28,7 @@ export interface ServerLimits {
   readonly maxConnections: number;
 }
 
-export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
-  requestTimeoutMillis: 30_000,
-  idleTimeoutMillis: 30_000,
-  maxConnections: 256,
-});
+export const DEFAULT_SERVER_LIMITS: ServerLimits = OPTION_DEFAULTS.serverLimits;
 
 /** How long `closeServer` lets requests in flight finish before closing their connections. */
 export const CLOSE_GRACE_MILLIS = 1_500;
@@ -48,8 +45,7 @@ export function resolveServerLimits(limits: Partial<ServerLimits> | undefined, p
   for (const key of Object.keys(DEFAULT_SERVER_LIMITS) as (keyof ServerLimits)[]) {
     const v = limits?.[key];
     if (v === undefined) continue;
-    if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${prefix}.${key}`, v, 'a positive integer');
-    out[key] = v;
+    out[key] = positiveInteger(v, `${prefix}.${key}`);
   }
   return out;
 }

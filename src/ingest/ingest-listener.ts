@@ -29,8 +29,9 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Transform } from 'node:stream';
-import { ConfigError } from '../errors.ts';
-import { isLoopbackHost } from '../common/loopback.ts';
+import { assertBindAllowed } from '../common/loopback.ts';
+import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
+import { positiveInteger } from '../common/option-rules.ts';
 import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
@@ -40,11 +41,10 @@ import { decodeBody, isIdentity } from './content-encoding.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { TooLarge } from './too-large.ts';
 
-export const DEFAULT_INGEST_HOST = '127.0.0.1';
-export const DEFAULT_INGEST_PORT = 4318;
-/** The Collector's `max_request_body_size` default. */
-export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
-export const DEFAULT_MAX_CONCURRENT_REQUESTS = 8;
+export const DEFAULT_INGEST_HOST = OPTION_DEFAULTS.ingest.host;
+export const DEFAULT_INGEST_PORT = OPTION_DEFAULTS.ingest.port;
+export const DEFAULT_MAX_BODY_BYTES = OPTION_DEFAULTS.ingest.maxBodyBytes;
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = OPTION_DEFAULTS.ingest.maxConcurrentRequests;
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 export const METRICS_PATH = '/v1/metrics';
@@ -112,7 +112,7 @@ declare module 'fastify' {
   }
 }
 
-/** @throws {ConfigError} for a bad option (naming it); {Error} for a non-loopback host without the opt-in. */
+/** @throws {ConfigError} for a bad option (naming it), a non-loopback host without the opt-in included. */
 export async function startIngestListener(options: IngestListenerOptions): Promise<IngestListener> {
   const host = options.host ?? DEFAULT_INGEST_HOST;
   const port = options.port ?? DEFAULT_INGEST_PORT;
@@ -120,12 +120,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   const maxConcurrent = positiveInteger(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS, 'ingest.maxConcurrentRequests');
   const retryAfter = positiveInteger(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, 'ingest.retryAfterSeconds');
   const limits = resolveServerLimits(options, 'ingest');
-  if (!(options.allowNonLoopback ?? false) && !isLoopbackHost(host)) {
-    throw new Error(
-      `refusing to bind the OTLP ingest listener to non-loopback address ${host}: ` +
-        `set ingest.allowNonLoopback (allow_non_loopback = true) to expose it`,
-    );
-  }
+  assertBindAllowed(host, options.allowNonLoopback ?? false, 'OTLP ingest listener', 'ingest.host', 'ingest.allowNonLoopback (allow_non_loopback = true)');
 
   const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true, bodyLimit: maxBodyBytes, ...fastifyLimitOptions(limits) });
   applyConnectionCap(app.server, limits);
@@ -286,11 +281,6 @@ function isReply(x: OtlpPartialSuccess | FastifyReply): x is FastifyReply {
 function pathOf(url: string): string {
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
-}
-
-function positiveInteger(value: number, option: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(option, value, 'a positive integer');
-  return value;
 }
 
 function messageOf(err: unknown): string {

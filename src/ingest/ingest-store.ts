@@ -63,7 +63,8 @@ import {
   type MetricProducer,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { ConfigError } from '../errors.ts';
+import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
+import { positiveInteger, positiveMillis } from '../common/option-rules.ts';
 import { createBoundedAttributesProcessor, maxAttributeSets, MAX_VALUE_LENGTH, toLabelString } from '../domain/bounded-attributes.ts';
 import { DOMAIN_INSTRUMENTS, RUN_FINISHED } from '../domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
@@ -93,13 +94,13 @@ import type {
 } from '../otlp/types.ts';
 import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
 
-export const DEFAULT_INGEST_EXPIRY_MILLIS = 5 * 60_000;
+export const DEFAULT_INGEST_EXPIRY_MILLIS = OPTION_DEFAULTS.ingest.expiryMillis;
 /** The OpenTelemetry SDKs' default cardinality limit: what a sender itself keeps per instrument. */
-export const DEFAULT_MAX_SERIES_PER_INSTRUMENT = 2_000;
-export const DEFAULT_MAX_SERIES = 50_000;
+export const DEFAULT_MAX_SERIES_PER_INSTRUMENT = OPTION_DEFAULTS.ingest.maxSeriesPerInstrument;
+export const DEFAULT_MAX_SERIES = OPTION_DEFAULTS.ingest.maxSeries;
 export const DEFAULT_MAX_INSTRUMENTS = 1_000;
-/** Estimated bytes the store may hold (memory-estimate.ts): 128 MiB. */
-export const DEFAULT_MAX_MEMORY_BYTES = 128 * 1024 * 1024;
+/** Estimated bytes the store may hold (memory-estimate.ts). */
+export const DEFAULT_MAX_MEMORY_BYTES = OPTION_DEFAULTS.ingest.maxMemoryBytes;
 /** The self-metric counting refused data points by reason; a sender may not use the name. */
 export const REFUSED_METRIC = 'jobmeter.ingest.refused';
 
@@ -376,11 +377,11 @@ export class IngestStore implements MetricProducer, IngestSink {
   /** @throws {ConfigError} naming the option, for a value that cannot be used. */
   constructor(options: IngestStoreOptions = {}) {
     this.#specs = new Map((options.instruments ?? [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS]).map((s) => [s.name, s]));
-    this.#expiryMillis = positive(options.expiryMillis ?? DEFAULT_INGEST_EXPIRY_MILLIS, 'ingest.expiryMillis', false);
-    this.#maxSeriesPerInstrument = positive(options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT, 'ingest.maxSeriesPerInstrument', true);
-    this.#maxSeries = positive(options.maxSeries ?? DEFAULT_MAX_SERIES, 'ingest.maxSeries', true);
-    this.#maxInstruments = positive(options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS, 'ingest.maxInstruments', true);
-    this.#maxMemoryBytes = positive(options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES, 'ingest.maxMemoryBytes', true);
+    this.#expiryMillis = positiveMillis(options.expiryMillis ?? DEFAULT_INGEST_EXPIRY_MILLIS, 'ingest.expiryMillis');
+    this.#maxSeriesPerInstrument = positiveInteger(options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT, 'ingest.maxSeriesPerInstrument');
+    this.#maxSeries = positiveInteger(options.maxSeries ?? DEFAULT_MAX_SERIES, 'ingest.maxSeries');
+    this.#maxInstruments = positiveInteger(options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS, 'ingest.maxInstruments');
+    this.#maxMemoryBytes = positiveInteger(options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES, 'ingest.maxMemoryBytes');
     this.#now = options.now ?? Date.now;
     this.#refusedStart = hrTime(this.#now());
     this.#exposedNames = options.exposedNames;
@@ -1059,11 +1060,4 @@ function attributesKey(attributes: Attributes): string {
 function hrTime(ms: number): HrTime {
   const seconds = Math.floor(ms / 1000);
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
-}
-
-function positive(value: number, option: string, integer: boolean): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new ConfigError(option, value, integer ? 'a positive integer' : 'a positive number of milliseconds');
-  }
-  return value;
 }

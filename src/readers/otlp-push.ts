@@ -31,7 +31,8 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { ConfigError, maskUserinfo } from '../errors.ts';
-import type { OtlpPushOptions } from '../options.ts';
+import { OTLP_PROTOCOLS, TEMPORALITIES, type OtlpPushOptions } from '../options.ts';
+import { oneOf, positiveMillis, timeoutWithinInterval } from '../common/option-rules.ts';
 import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
 import { OtlpMetricExporter } from './otlp-exporter.ts';
 
@@ -115,9 +116,7 @@ export function otlpPushStats(reader: PeriodicExportingMetricReader): OtlpPushSt
 export function createOtlpPushReader(options: ResolvedOtlpPushOptions, hooks: OtlpPushHooks = {}): PeriodicExportingMetricReader {
   validate(options);
   const shutdownMillis = hooks.shutdownTimeoutMillis ?? Math.min(options.timeoutMillis, DEFAULT_SHUTDOWN_EXPORT_MILLIS);
-  if (!isPositiveFinite(shutdownMillis)) {
-    throw new ConfigError('otlp.shutdownTimeoutMillis', shutdownMillis, 'a positive number of milliseconds');
-  }
+  positiveMillis(shutdownMillis, 'otlp.shutdownTimeoutMillis');
   const url = otlpMetricsUrl(options.endpoint);
   const config = {
     url,
@@ -366,24 +365,8 @@ function validate(options: ResolvedOtlpPushOptions): void {
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw new ConfigError('otlp.endpoint', maskUserinfo(options.endpoint), 'an absolute http:// or https:// URL');
   }
-  if (options.protocol !== 'http/protobuf' && options.protocol !== 'http/json') {
-    throw new ConfigError('otlp.protocol', options.protocol, 'http/protobuf or http/json');
-  }
-  if (options.temporality !== 'cumulative' && options.temporality !== 'delta') {
-    throw new ConfigError('otlp.temporality', options.temporality, 'cumulative or delta');
-  }
-  if (!isPositiveFinite(options.intervalMillis)) {
-    throw new ConfigError('otlp.intervalMillis', options.intervalMillis, 'a positive number of milliseconds');
-  }
-  if (!isPositiveFinite(options.timeoutMillis) || options.timeoutMillis > options.intervalMillis) {
-    throw new ConfigError(
-      'otlp.timeoutMillis',
-      options.timeoutMillis,
-      `a positive number of milliseconds, at most otlp.intervalMillis (${options.intervalMillis})`,
-    );
-  }
-}
-
-function isPositiveFinite(value: number): boolean {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+  oneOf(options.protocol, OTLP_PROTOCOLS, 'otlp.protocol');
+  oneOf(options.temporality, TEMPORALITIES, 'otlp.temporality');
+  positiveMillis(options.intervalMillis, 'otlp.intervalMillis');
+  timeoutWithinInterval(positiveMillis(options.timeoutMillis, 'otlp.timeoutMillis'), options.intervalMillis, 'otlp.timeoutMillis', 'otlp.intervalMillis');
 }

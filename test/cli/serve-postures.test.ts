@@ -140,7 +140,7 @@ describe('jobmeter serve: posture config errors exit 2', () => {
   it('an environment variable names itself; a token never appears', async () => {
     const { code, stderr } = await run(['serve', '--profile', 'crewshipd'], { CREWSHIP_METRICS_TOKEN: `${TOKEN} ${TOKEN}` });
     assert.equal(code, 2);
-    assert.equal(stderr, 'jobmeter: invalid CREWSHIP_METRICS_TOKEN=<redacted>: expected a token without whitespace\n');
+    assert.equal(stderr, 'jobmeter: invalid CREWSHIP_METRICS_TOKEN=<redacted>: expected a non-empty token without whitespace\n');
   });
 
   it('--auth without keys', async () => {

@@ -223,7 +223,7 @@ describe("each original's environment variables, under its posture only", () => 
     ['rm', { RM_METRICS_TRUSTED_CIDR: '10.0.0.0/8,10.0.0.0/33' }, 'RM_METRICS_TRUSTED_CIDR', 'invalid RM_METRICS_TRUSTED_CIDR=10.0.0.0/8,10.0.0.0/33: expected comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5 (10.0.0.0/33 is not one)'],
     ['rm', { RM_TRUSTED_PROXY: 'proxy.local' }, 'RM_TRUSTED_PROXY', 'invalid RM_TRUSTED_PROXY=proxy.local: expected comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5 (proxy.local is not one)'],
     ['runwisp', { RUNWISP_TRUST_PROXY: 'true' }, 'RUNWISP_TRUST_PROXY', 'invalid RUNWISP_TRUST_PROXY=true: expected comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5 (true is not one)'],
-    ['crewshipd', { CREWSHIP_METRICS_TOKEN: `${SECRET} ${SECRET}` }, 'CREWSHIP_METRICS_TOKEN', 'invalid CREWSHIP_METRICS_TOKEN=<redacted>: expected a token without whitespace'],
+    ['crewshipd', { CREWSHIP_METRICS_TOKEN: `${SECRET} ${SECRET}` }, 'CREWSHIP_METRICS_TOKEN', 'invalid CREWSHIP_METRICS_TOKEN=<redacted>: expected a non-empty token without whitespace'],
     ['rm', { RM_METRICS_TOKEN: SECRET, RM_METRICS_TOKEN_FILE: '/run/secrets/t' }, 'RM_METRICS_TOKEN_FILE', 'invalid RM_METRICS_TOKEN_FILE=/run/secrets/t: expected it unset while RM_METRICS_TOKEN is set (one or the other)'],
     ['rm', { RM_METRICS_TOKEN_FILE: '/nonexistent/jobmeter/token' }, 'RM_METRICS_TOKEN_FILE', 'invalid RM_METRICS_TOKEN_FILE=/nonexistent/jobmeter/token: expected a readable file (it does not exist)'],
   ];

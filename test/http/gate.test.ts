@@ -212,13 +212,19 @@ describe('gate details', () => {
   });
 
   it('refuses configuration the posture cannot use', () => {
-    assert.throws(() => compileGate(POSTURES.crewshipd, { trustedCidrs: [NET] }), /^TypeError: trustedCidrs: the crewshipd posture has no cidr gate \(gates: loopback or bearer\)$/);
+    assert.throws(
+      () => compileGate(POSTURES.crewshipd, { trustedCidrs: [NET] }),
+      /^ConfigError: invalid trustedCidrs=\["203\.0\.113\.0\/24"\]: expected nothing under the crewshipd posture, which checks no client network \(gates: loopback or bearer\)$/,
+    );
     for (const name of ['runwisp', 'solti'] as const) {
-      assert.throws(() => compileGate(POSTURES[name], { credentials: [{ token: TOKEN }] }), new RegExp(`credentials: the ${name} posture has no bearer gate`));
+      assert.throws(
+        () => compileGate(POSTURES[name], { credentials: [{ token: TOKEN }] }),
+        new RegExp(`^ConfigError: invalid credentials=<redacted>: expected nothing under the ${name} posture, which checks no token`),
+      );
     }
-    assert.throws(() => compileGate(POSTURES.rm, { credentials: [{ token: '' }] }), /credentials\[0\]\.token/);
-    assert.throws(() => compileGate(POSTURES.rm, { credentials: [{ token: 'a b' }] }), /credentials\[0\]\.token/);
-    assert.throws(() => compileGate(POSTURES.rm, { trustedCidrs: ['10.0.0.0/99'] }), /trustedCidrs: "10\.0\.0\.0\/99"/);
+    assert.throws(() => compileGate(POSTURES.rm, { credentials: [{ token: '' }] }), /^ConfigError: invalid credentials\[0\]\.token=<redacted>: expected a non-empty token without whitespace$/);
+    assert.throws(() => compileGate(POSTURES.rm, { credentials: [{ token: 'a b' }] }), /^ConfigError: invalid credentials\[0\]\.token=<redacted>/);
+    assert.throws(() => compileGate(POSTURES.rm, { trustedCidrs: ['10.0.0.0/99'] }), /^ConfigError: invalid trustedCidrs\[0\]=10\.0\.0\.0\/99: expected an IP address or CIDR/);
   });
 
   it('describes what it lets through without secrets', () => {
@@ -271,7 +277,7 @@ describe('postures are data', () => {
 
   it('checkPosture names the bad field of a host-made posture', () => {
     const base = POSTURES.rm;
-    assert.throws(() => checkPosture({ ...base, gates: ['bearer', 'magic' as never] }), /^TypeError: posture\.gates: expected a list of loopback, bearer, cidr$/);
+    assert.throws(() => checkPosture({ ...base, gates: ['bearer', 'magic' as never] }), /^ConfigError: invalid posture\.gates=\["bearer","magic"\]: expected a list of loopback, bearer, cidr$/);
     assert.throws(() => checkPosture({ ...base, combine: 'some' as never }), /posture\.combine/);
     assert.throws(() => checkPosture({ ...base, deny: { credential: 500 as never, network: 404 } }), /posture\.deny\.credential/);
     assert.throws(() => checkPosture({ ...base, path: 'metrics' }), /posture\.path/);

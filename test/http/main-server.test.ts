@@ -65,12 +65,12 @@ describe('startMainServer', () => {
   });
 
   it('refuses a non-loopback address without the opt-in, naming the switch', async () => {
-    await assert.rejects(startMainServer({ host: '0.0.0.0', port: 0 }), /refusing to bind the main server to non-loopback address 0\.0\.0\.0: .*--allow-non-loopback/);
+    await assert.rejects(startMainServer({ host: '0.0.0.0', port: 0 }), /^ConfigError: invalid listener\.host=0\.0\.0\.0: expected a loopback address .*--allow-non-loopback.* to expose the main server$/);
     const open = await startMainServer({ host: '0.0.0.0', port: 0, allowNonLoopback: true });
     await open.close();
   });
 
   it('a bad plugin option fails the start, naming the option', async () => {
-    await assert.rejects(startMainServer({ host: '127.0.0.1', port: 0, metrics: { jobmeter: jm, posture: 'crewshipd', trustedCidrs: ['10.0.0.0/8'] } }), /option trustedCidrs/);
+    await assert.rejects(startMainServer({ host: '127.0.0.1', port: 0, metrics: { jobmeter: jm, posture: 'crewshipd', trustedCidrs: ['10.0.0.0/8'] } }), /^ConfigError: invalid trustedCidrs=\["10\.0\.0\.0\/8"\]: expected nothing under the crewshipd posture/);
   });
 });

@@ -100,7 +100,7 @@ test('other paths 404, other methods 405 with Allow', async () => {
 });
 
 test('a non-loopback bind is refused without the explicit opt-in', async () => {
-  await assert.rejects(createJobmeter({ listener: { host: '0.0.0.0', port: 0 } }), /non-loopback address 0\.0\.0\.0.*allow_non_loopback/);
+  await assert.rejects(createJobmeter({ listener: { host: '0.0.0.0', port: 0 } }), /^ConfigError: invalid listener\.host=0\.0\.0\.0: expected a loopback address .*allow_non_loopback/);
   const open = await createJobmeter({ listener: { host: '0.0.0.0', port: 0, allowNonLoopback: true }, processMetrics: false });
   assert.ok(open.pullAddress!.port > 0);
   await open.shutdown();

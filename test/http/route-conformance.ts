@@ -97,21 +97,21 @@ export async function accessLineOf(out: readonly string[], id: string): Promise<
 
 /** The options that must be refused when the route is mounted, and the message naming the option. */
 export const BAD_OPTIONS: readonly [string, Partial<JobmeterMetricsOptions>, RegExp][] = [
-  ['no jobmeter', { jobmeter: undefined as never }, /option "jobmeter" must be a jobmeter/],
-  ['unknown posture', { posture: 'nginx' as never }, /option "posture" must be one of otel, runwisp, wasmrun, crewshipd, rm, solti or a posture object \(got "nginx"\)/],
-  ['bad path', { path: 'metrics' }, /option "path" must be a path starting with \//],
-  ['empty token', { token: '' }, /option "token" must be a non-empty string without whitespace/],
-  ['token with a space', { token: 'a b' }, /option "token" must be/],
-  ['bad api key', { posture: 'wasmrun', apiKeys: [{ key: '', tenant: 'a' }] }, /option "apiKeys\[0\]\.key"/],
-  ['bad tenant', { posture: 'wasmrun', apiKeys: [{ key: 'k', tenant: 'a b' }] }, /option "apiKeys\[0\]\.tenant"/],
-  ['bad CIDR', { posture: 'rm', trustedCidrs: ['10.0.0.0/40'] }, /option trustedCidrs: "10\.0\.0\.0\/40" is not an IP address or CIDR/],
-  ['bad proxy', { trustProxy: ['proxy.local'] }, /option trustProxy: "proxy\.local"/],
-  ['CIDR under crewshipd', { posture: 'crewshipd', trustedCidrs: ['10.0.0.0/8'] }, /option trustedCidrs: the crewshipd posture has no cidr gate/],
-  ['token under solti', { posture: 'solti', token: TOKEN }, /option token\/apiKeys: the solti posture has no bearer gate/],
-  ['negative limit', { maxInflightScrapes: -1 }, /option "maxInflightScrapes" must be an integer >= 0 \(0: no limit\) \(got -1\)/],
-  ['bad format', { format: 'json' as never }, /option "format" must be negotiate, text or openmetrics/],
-  ['bad accessLog', { accessLog: 'yes' as never }, /option "accessLog"/],
-  ['bad custom posture', { posture: { name: 'x' } as never }, /option "posture" must be posture\.path: expected/],
+  ['no jobmeter', { jobmeter: undefined as never }, /^ConfigError: invalid jobmeter=undefined: expected a jobmeter \(createJobmeter result\)$/],
+  ['unknown posture', { posture: 'nginx' as never }, /^ConfigError: invalid posture=nginx: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti or a posture object$/],
+  ['bad path', { path: 'metrics' }, /^ConfigError: invalid path=metrics: expected a path starting with \/ \(no spaces, \? or #\)$/],
+  ['empty token', { token: '' }, /^ConfigError: invalid token=<redacted>: expected a non-empty token without whitespace$/],
+  ['token with a space', { token: 'a b' }, /^ConfigError: invalid token=<redacted>: expected a non-empty token without whitespace$/],
+  ['bad api key', { posture: 'wasmrun', apiKeys: [{ key: '', tenant: 'a' }] }, /^ConfigError: invalid apiKeys\[0\]\.key=<redacted>: expected a non-empty token/],
+  ['bad tenant', { posture: 'wasmrun', apiKeys: [{ key: 'k', tenant: 'a b' }] }, /^ConfigError: invalid apiKeys\[0\]\.tenant=a b: expected a tenant id of 1 to 128 printable ASCII characters/],
+  ['bad CIDR', { posture: 'rm', trustedCidrs: ['10.0.0.0/40'] }, /^ConfigError: invalid trustedCidrs\[0\]=10\.0\.0\.0\/40: expected an IP address or CIDR/],
+  ['bad proxy', { trustProxy: ['proxy.local'] }, /^ConfigError: invalid trustProxy\[0\]=proxy\.local: expected an IP address or CIDR/],
+  ['CIDR under crewshipd', { posture: 'crewshipd', trustedCidrs: ['10.0.0.0/8'] }, /^ConfigError: invalid trustedCidrs=\["10\.0\.0\.0\/8"\]: expected nothing under the crewshipd posture, which checks no client network/],
+  ['token under solti', { posture: 'solti', token: TOKEN }, /^ConfigError: invalid token=<redacted>: expected nothing under the solti posture, which checks no token/],
+  ['negative limit', { maxInflightScrapes: -1 }, /^ConfigError: invalid maxInflightScrapes=-1: expected an integer >= 0 \(0: no limit\)$/],
+  ['bad format', { format: 'json' as never }, /^ConfigError: invalid format=json: expected one of negotiate, text, openmetrics$/],
+  ['bad accessLog', { accessLog: 'yes' as never }, /^ConfigError: invalid accessLog=yes: expected a boolean or/],
+  ['bad custom posture', { posture: { name: 'x' } as never }, /^ConfigError: invalid posture\.path=undefined: expected a path starting with \//],
 ];
 
 /** A source over a real jobmeter whose scrape can be made to fail or wait. */

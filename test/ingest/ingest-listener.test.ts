@@ -235,7 +235,7 @@ function holdBody(length: number, sent: number): { request: ClientRequest; sent:
 
 describe('options', () => {
   it('refuses a non-loopback address without the opt-in', async () => {
-    await assert.rejects(startIngestListener({ sink: store, host: '0.0.0.0', port: 0 }), /refusing to bind the OTLP ingest listener to non-loopback address 0\.0\.0\.0/);
+    await assert.rejects(startIngestListener({ sink: store, host: '0.0.0.0', port: 0 }), /^ConfigError: invalid ingest\.host=0\.0\.0\.0: expected a loopback address \(127\.0\.0\.0\/8, ::1 or localhost\), or ingest\.allowNonLoopback \(allow_non_loopback = true\) to expose the OTLP ingest listener$/);
   });
 
   it('bad limits throw a ConfigError naming the option', async () => {

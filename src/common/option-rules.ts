@@ -1,0 +1,82 @@
+/**
+ * One check per rule an option value must meet, each throwing the one error type for bad options
+ * ({@link ConfigError}) under the key the caller names. The library (jobmeter.ts), `jobmeter
+ * serve`'s config, the ingest, the push reader and the metrics route call these, and the config
+ * file's JSON Schema (config/json-schema.ts) takes its patterns from here, so a rule is worded
+ * the same wherever the value came from.
+ *
+ * Not for internal invariants (a plain Error) or bad network input (a 4xx): only for values an
+ * operator or a host's code chose.
+ */
+import { ConfigError, REDACTED } from '../errors.ts';
+
+export const POSITIVE_INTEGER = 'a positive integer';
+export const POSITIVE_MILLIS = 'a positive number of milliseconds';
+
+/** `value` if it is an integer ≥ 1. */
+export function positiveInteger(value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new ConfigError(key, value, POSITIVE_INTEGER);
+  return value;
+}
+
+/** `value` if it is a finite number of milliseconds > 0. */
+export function positiveMillis(value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(key, value, POSITIVE_MILLIS);
+  return value;
+}
+
+/** `one of a, b, c`: how a closed list of words is expected. */
+export function oneOfExpected(allowed: readonly string[]): string {
+  return `one of ${allowed.join(', ')}`;
+}
+
+/** `value` if it is one of `allowed`. */
+export function oneOf<T extends string>(value: unknown, allowed: readonly T[], key: string): T {
+  if (!(allowed as readonly unknown[]).includes(value)) throw new ConfigError(key, value, oneOfExpected(allowed));
+  return value as T;
+}
+
+/**
+ * An export must end before the next one starts: the timeout is at most the interval.
+ * @param intervalKey how the interval is named in the message (where the caller's interval came from).
+ */
+export function timeoutWithinInterval(timeout: number, interval: number, key: string, intervalKey: string): number {
+  if (timeout > interval) throw new ConfigError(key, timeout, `at most ${intervalKey} (${interval})`);
+  return timeout;
+}
+
+/** A bearer token or API key: an `Authorization` header carries it whole, so no whitespace. */
+export const TOKEN_PATTERN = '^\\S+$';
+export const TOKEN_EXPECTED = 'a non-empty token without whitespace';
+const TOKEN = new RegExp(TOKEN_PATTERN);
+
+export function isToken(value: unknown): value is string {
+  return typeof value === 'string' && TOKEN.test(value);
+}
+
+/** `value` if it is a token. The error never shows the value: it is a secret. */
+export function checkToken(value: unknown, key: string): string {
+  if (!isToken(value)) throw new ConfigError(key, REDACTED, TOKEN_EXPECTED);
+  return value;
+}
+
+/** The tenant an API key authenticates: one field of the access log line. */
+export const TENANT_PATTERN = '^[\\x21-\\x7e]{1,128}$';
+export const TENANT_EXPECTED = 'a tenant id of 1 to 128 printable ASCII characters without spaces';
+const TENANT = new RegExp(TENANT_PATTERN);
+
+export function isTenant(value: unknown): value is string {
+  return typeof value === 'string' && TENANT.test(value);
+}
+
+/** A route path: what a request line's path can match exactly. */
+export const ROUTE_PATH_PATTERN = '^/[^\\s?#]*$';
+export const ROUTE_PATH_EXPECTED = 'a path starting with / (no spaces, ? or #)';
+const ROUTE_PATH = new RegExp(ROUTE_PATH_PATTERN);
+
+export function isRoutePath(value: unknown): value is string {
+  return typeof value === 'string' && ROUTE_PATH.test(value);
+}
+
+/** A listener binds loopback unless its opt-in is set; `optIn` names it as the caller's user spells it. */
+export const LOOPBACK_EXPECTED = 'a loopback address (127.0.0.0/8, ::1 or localhost)';
