@@ -34,7 +34,7 @@ import { POSTURES } from '../common/postures.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import type { JobmeterMetricsOptions } from '../http/plugin.ts';
 import type { Jobmeter } from '../jobmeter.ts';
-import type { JobmeterOptions, ProfileName, PullListenerOptions } from '../options.ts';
+import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
 import { otlpMetricsUrl, printableUrl } from '../readers/otlp-endpoint.ts';
 
@@ -66,10 +66,10 @@ listener serving only /metrics) and, when an OTLP endpoint is configured, OTLP/H
 
 Options of serve:
   --config FILE          config file: .toml, .yaml/.yml or .json
-  --profile NAME         naming profile: otel, runwisp, wasmrun, crewshipd, rm, solti (default otel)
-  --listen HOST:PORT     main server address (default 127.0.0.1:9464); [::1]:PORT for IPv6,
+  --profile NAME         naming profile: ${PROFILE_NAMES.join(', ')} (default ${OPTION_DEFAULTS.profile})
+  --listen HOST:PORT     main server address (default ${OPTION_DEFAULTS.listener.host}:${OPTION_DEFAULTS.listener.port}); [::1]:PORT for IPv6,
                          :PORT keeps the configured host, port 0 picks a free port
-  --host HOST            main server host alone (default 127.0.0.1)
+  --host HOST            main server host alone (default ${OPTION_DEFAULTS.listener.host})
   --allow-non-loopback   allow the main server on a non-loopback address
   --auth                 require a token or API keys on the metrics route (metrics.auth = true)
   -v, --verbose          access log: a request-received line before each access line

@@ -59,7 +59,7 @@ export const OPTION_DEFAULTS: OptionDefaults = deepFreeze({
 /** `object` deeply frozen, for defaults that many readers share. */
 export function deepFreeze<T extends object>(value: T): T {
   for (const v of Object.values(value)) {
-    if (typeof v === 'object' && v !== null) deepFreeze(v);
+    if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) deepFreeze(v);
   }
   return Object.freeze(value);
 }

@@ -7,6 +7,8 @@
  * API key; `cidr`: at least one trusted network). With no gate in force the route is either open
  * or not registered at all (`unconfigured`).
  */
+import type { ProfileName } from '../options.ts';
+import { deepFreeze } from './option-defaults.ts';
 
 /**
  * - `loopback`: the true client address (X-Forwarded-For aware, see client-ip.ts) is 127.0.0.0/8 or ::1.
@@ -53,7 +55,8 @@ export interface Posture {
   };
 }
 
-export type PostureName = 'otel' | 'runwisp' | 'wasmrun' | 'crewshipd' | 'rm' | 'solti';
+/** A posture per profile: its original's auth. */
+export type PostureName = ProfileName;
 
 const BASE = {
   path: '/metrics',
@@ -122,9 +125,3 @@ export function postureForProfile(profile: string): Posture {
   return POSTURES[profile as PostureName] ?? POSTURES.otel;
 }
 
-function deepFreeze<T extends object>(value: T): T {
-  for (const v of Object.values(value)) {
-    if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) deepFreeze(v);
-  }
-  return Object.freeze(value);
-}
