@@ -17,7 +17,8 @@
  * the user set (JOBMETER_PROFILE, not the flag it stands for); any other startup failure exits 1.
  */
 import { ConfigError, describeConfigError } from '../src/errors.ts';
-import { PRELOAD_FLAG_KEYS, resolveServiceConfig } from '../src/config/resolve.ts';
+import { PRELOAD_FLAG_KEYS } from '../src/config/serve-flags.ts';
+import { resolveServiceConfig } from '../src/config/resolve-layers.ts';
 import { createJobmeter, type Jobmeter } from '../src/jobmeter.ts';
 
 /** The JOBMETER_* variables as `serve` flags; errors name the variables (PRELOAD_FLAG_KEYS). */

@@ -24,10 +24,11 @@
  */
 import { parseArgs } from 'node:util';
 
-import type { ResolvedMetrics } from '../config/metrics.ts';
+import type { ResolvedMetrics } from '../config/metrics-section.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
-import type { Env, ServeConfig } from '../config/resolve.ts';
-import { parseServeFlags, resolveServeConfig } from '../config/resolve.ts';
+import type { Env, ServeConfig } from '../config/resolve-layers.ts';
+import { parseServeFlags } from '../config/serve-flags.ts';
+import { resolveServeConfig } from '../config/resolve-layers.ts';
 import { DEMO_TICK_MS, startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
 import { POSTURES } from '../common/postures.ts';

@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
-import { parseConfigText } from '../../src/config/file-config.ts';
-import { mergeServiceConfig } from '../../src/config/resolve.ts';
-import { DEFAULT_SERVICE_CONFIG } from '../../src/config/defaults.ts';
-import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
+import { parseConfigText } from '../../src/config/file-parser.ts';
+import { mergeServiceConfig } from '../../src/config/resolve-layers.ts';
+import { DEFAULT_SERVICE_CONFIG } from '../../src/config/service-defaults.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import { createJobmeter } from '../../src/index.ts';
 
 const parse = (toml: string) => parseServiceConfig(parseConfigText(toml, 'toml', 'c.toml'), 'c.toml');

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
-import { resolveServiceConfig } from '../../src/config/resolve.ts';
-import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
+import { resolveServiceConfig } from '../../src/config/resolve-layers.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { VERSION } from '../../src/version.ts';
 import { tempFiles } from '../support/temp-files.ts';

@@ -10,10 +10,10 @@ import { describe, it } from 'node:test';
 
 import { Ajv } from 'ajv';
 
-import { CONFIG_SCHEMA, definitionAt, renderConfigSchema } from '../../src/config/config-schema.ts';
+import { CONFIG_SCHEMA, definitionAt, renderConfigSchema } from '../../src/config/json-schema.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { loadConfigFile, parseConfigText } from '../../src/config/file-config.ts';
-import { parseServiceConfig } from '../../src/config/schema.ts';
+import { loadConfigFile, parseConfigText } from '../../src/config/file-parser.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOC = join(ROOT, 'docs', 'config.schema.json');
@@ -29,7 +29,7 @@ function message(raw: unknown): string {
 }
 
 describe('docs/config.schema.json', () => {
-  it('is the schema in src/config/config-schema.ts', (t) => {
+  it('is the schema in src/config/json-schema.ts', (t) => {
     t.assert.fileSnapshot(renderConfigSchema(), DOC, { serializers: [(v: unknown) => v] });
   });
 

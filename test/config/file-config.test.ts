@@ -4,8 +4,8 @@ import { describe, it } from 'node:test';
 import { tempFiles } from '../support/temp-files.ts';
 
 import { ConfigError } from '../../src/errors.ts';
-import { loadConfigFile } from '../../src/config/file-config.ts';
-import { resolveServiceConfig } from '../../src/config/resolve.ts';
+import { loadConfigFile } from '../../src/config/file-parser.ts';
+import { resolveServiceConfig } from '../../src/config/resolve-layers.ts';
 
 const temp = tempFiles('jobmeter-file-config-');
 const file = temp.file;

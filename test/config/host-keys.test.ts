@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
-import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { toJobmeterOptions } from '../../src/config/to-options.ts';
 
 describe('global, cardinality_limit, host_instruments, [profile] rules', () => {
   it('a [profile] table with rules maps onto profile: { name, rules } (zero_fill → zeroFill)', () => {

@@ -9,10 +9,12 @@ import { describe, it } from 'node:test';
 import { tempFiles } from '../support/temp-files.ts';
 
 import { ConfigError, describeConfigError } from '../../src/errors.ts';
-import { parseConfigText } from '../../src/config/file-config.ts';
-import { mergeMetricsConfig, metricsEnvLayer } from '../../src/config/metrics.ts';
-import { parseServeFlags, resolveServeConfig, resolveServiceConfig } from '../../src/config/resolve.ts';
-import { parseServiceConfig, type ServiceConfig } from '../../src/config/schema.ts';
+import { parseConfigText } from '../../src/config/file-parser.ts';
+import { mergeMetricsConfig, metricsEnvLayer } from '../../src/config/metrics-section.ts';
+import { parseServeFlags } from '../../src/config/serve-flags.ts';
+import { resolveServeConfig, resolveServiceConfig } from '../../src/config/resolve-layers.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import type { ServiceConfig } from '../../src/config/service-config.ts';
 import { POSTURES } from '../../src/common/postures.ts';
 
 const SECRET = 's3cret-7c1f0a9e';

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
-import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { toJobmeterOptions } from '../../src/config/to-options.ts';
 
 test('[naming] maps onto translationStrategy and startTimestamps', () => {
   const cfg = parseServiceConfig({ naming: { translation_strategy: 'NoUTF8EscapingWithSuffixes', start_timestamps: true } }, 'c.toml');

@@ -9,8 +9,8 @@ import { describe, it } from 'node:test';
 
 import { parse as parseYaml } from 'yaml';
 
-import { parseConfigText } from '../../src/config/file-config.ts';
-import { parseServiceConfig } from '../../src/config/schema.ts';
+import { parseConfigText } from '../../src/config/file-parser.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { POSTURE_NAMES, POSTURES, type PostureName } from '../../src/common/postures.ts';
 
 const DOC = readFileSync(new URL('../../docs/postures.md', import.meta.url), 'utf8');

@@ -2,15 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { tempFiles } from '../support/temp-files.ts';
 
-import { DEFAULT_SERVICE_CONFIG } from '../../src/config/defaults.ts';
+import { DEFAULT_SERVICE_CONFIG } from '../../src/config/service-defaults.ts';
 import { ConfigError } from '../../src/errors.ts';
-import {
-  mergeServiceConfig,
-  parseListen,
-  parseServeFlags,
-  resolveServiceConfig,
-} from '../../src/config/resolve.ts';
-import { toJobmeterOptions } from '../../src/config/schema.ts';
+import { mergeServiceConfig, resolveServiceConfig } from '../../src/config/resolve-layers.ts';
+import { parseListen, parseServeFlags } from '../../src/config/serve-flags.ts';
+import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import type { JobmeterOptions } from '../../src/options.ts';
 
 const temp = tempFiles('jobmeter-resolve-');

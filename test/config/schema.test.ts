@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { ConfigError } from '../../src/errors.ts';
-import { parseConfigText } from '../../src/config/file-config.ts';
-import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
-import type { ServiceConfig } from '../../src/config/schema.ts';
+import { parseConfigText } from '../../src/config/file-parser.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { toJobmeterOptions } from '../../src/config/to-options.ts';
+import type { ServiceConfig } from '../../src/config/service-config.ts';
 
 const PROFILES = 'one of otel, runwisp, wasmrun, crewshipd, rm, solti';
 const MILLIS = 'an integer from 1 to 2147483647 (milliseconds)';

@@ -6,8 +6,9 @@ import { afterEach, describe, it } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { AggregationType, InstrumentType } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../../src/errors.ts';
-import { parseConfigText } from '../../src/config/file-config.ts';
-import { parseServiceConfig, toJobmeterOptions } from '../../src/config/schema.ts';
+import { parseConfigText } from '../../src/config/file-parser.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 
 const TOML = `

@@ -13,7 +13,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../../src/errors.ts';
-import { resolveServiceConfig } from '../../src/config/resolve.ts';
+import { resolveServiceConfig } from '../../src/config/resolve-layers.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { namesOf, startFlakyCollector, totalOf, type FlakyCollector } from './flaky-collector.ts';
 

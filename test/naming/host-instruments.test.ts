@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { ConfigError } from '../../src/errors.ts';
-import { resolveServiceConfig } from '../../src/config/resolve.ts';
+import { resolveServiceConfig } from '../../src/config/resolve-layers.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { FamilyRule } from '../../src/naming/types.ts';

@@ -5,7 +5,7 @@
  * the mistake — and secrets (tokens, API keys, header values) replaced by `<redacted>`.
  *
  * ajv decides whether and where a value is wrong; this file only decides what to say. The wording
- * is chosen by the definition of config-schema.ts that failed (`#/definitions/port` → "an integer
+ * is chosen by the definition of json-schema.ts that failed (`#/definitions/port` → "an integer
  * from 0 to 65535"), never by ajv's own messages, so the texts stay ours whatever ajv's version.
  */
 import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
@@ -27,7 +27,7 @@ import {
   tableKeys,
   type DefinitionName,
   type Table,
-} from './config-schema.ts';
+} from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
 import { oneOfExpected, ROUTE_PATH_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';

@@ -3,12 +3,12 @@
  *
  * Precedence, lowest first — a later layer overrides an earlier one field by field:
  *
- *   1. embedded defaults (defaults.ts)       — so no config at all behaves like createJobmeter({})
- *   2. OTEL_* environment (otel-env.ts)      — the ambient, fleet-wide OpenTelemetry settings,
- *      and JOBMETER_BUILD_*                    and the daemon's identity where its unit sets it
- *   3. config file (`--config FILE`)         — the operator's explicit choice for this service,
- *                                              so it beats whatever the environment happens to hold
- *   4. command-line flags                    — the most specific, per-invocation intent
+ *   1. embedded defaults (service-defaults.ts) — so no config at all behaves like createJobmeter({})
+ *   2. OTEL_* environment (env-layer.ts)       — the ambient, fleet-wide OpenTelemetry settings,
+ *      and JOBMETER_BUILD_*                      and the daemon's identity where its unit sets it
+ *   3. config file (`--config FILE`,           — the operator's explicit choice for this service,
+ *      file-parser.ts, file-layer.ts)            so it beats whatever the environment happens to hold
+ *   4. command-line flags (serve-flags.ts)     — the most specific, per-invocation intent
  *
  * Merging is per field: a file that sets only `[otlp] interval_ms` keeps the endpoint from
  * OTEL_EXPORTER_OTLP_ENDPOINT. The two string maps merge per key: `resource_attributes`
@@ -19,37 +19,26 @@
  * (the 30 s default) is lowered to the interval instead of failing, so `interval_ms = 10000` alone
  * just works; an explicit timeout above the interval is a ConfigError naming where it came from.
  *
- * Flags: `--config FILE`, `--profile NAME`, `--listen HOST:PORT` (also `[IPV6]:PORT` and
- * `:PORT`; implies `listener.enabled = true`), `--host HOST` (the host alone, for a `--listen`
- * without one), `--allow-non-loopback`, `--auth` (`metrics.auth = true`), `-v` / `--verbose`
- * (`metrics.verbose = true`).
- *
- * The `[metrics]` section (metrics.ts) takes its environment layer from the chosen posture's own
+ * The `[metrics]` section (metrics-section.ts) takes its environment layer from the chosen posture's own
  * variables (CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY), at the
  * same place as OTEL_*: above the defaults, below the file and the flags. The posture is known only
  * once every layer is merged (the profile may come from a flag), so that layer is read afterwards
  * and merged in at its place.
  */
-import { parseArgs } from 'node:util';
-
 import type { JobmeterOptions } from '../options.ts';
-import { DEFAULT_SERVICE_CONFIG } from './defaults.ts';
+import { DEFAULT_SERVICE_CONFIG } from './service-defaults.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { isLoopbackHost } from '../common/loopback.ts';
 import { LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules.ts';
 import { POSTURES, postureForProfile } from '../common/postures.ts';
 import { ConfigError, inFile } from '../errors.ts';
-import { parseHostPort } from './config-schema.ts';
-import { loadConfigFile } from './file-config.ts';
-import { mergeMetricsConfig, metricsEnvLayer, resolveMetrics, type MetricsLayer, type ResolvedMetrics } from './metrics.ts';
-import { otlpOptionsFromEnv, resourceFromEnv } from './otel-env.ts';
-import type { BuildConfig, MetricsConfig, OtlpConfig, ServiceConfig } from './schema.ts';
-import {
-  parseHost,
-  parseProfile,
-  parseServiceConfig,
-  toJobmeterOptions,
-} from './schema.ts';
+import { envLayer } from './env-layer.ts';
+import { loadConfigFile } from './file-parser.ts';
+import { mergeMetricsConfig, metricsEnvLayer, resolveMetrics, type MetricsLayer, type ResolvedMetrics } from './metrics-section.ts';
+import type { MetricsConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
+import { flagsLayer, parseServeFlags, SERVE_FLAG_KEYS, type FlagKeys, type ServeFlags } from './serve-flags.ts';
+import { parseServiceConfig } from './file-layer.ts';
+import { toJobmeterOptions } from './to-options.ts';
 
 /** The environment, as `process.env`. */
 export type Env = NodeJS.ProcessEnv;
@@ -61,93 +50,6 @@ export interface ResolveInput {
   env: Env;
   /** How the user spelled the flags, for messages. @default SERVE_FLAG_KEYS */
   keys?: FlagKeys;
-}
-
-/**
- * How the user spells each setting of the flags layer, so an error names what they actually set:
- * `serve`'s flags, or the preload's JOBMETER_* variables (which it passes as these flags).
- */
-export interface FlagKeys {
-  readonly config: string;
-  readonly profile: string;
-  readonly listen: string;
-  readonly host: string;
-  /** The opt-in to a non-loopback main server this layer offers; undefined: only the file's key. */
-  readonly allowNonLoopback: string | undefined;
-}
-
-export const SERVE_FLAG_KEYS: FlagKeys = {
-  config: '--config',
-  profile: '--profile',
-  listen: '--listen',
-  host: '--host',
-  allowNonLoopback: '--allow-non-loopback',
-};
-
-/** The preload's variables; it has no --host or --allow-non-loopback of its own. */
-export const PRELOAD_FLAG_KEYS: FlagKeys = {
-  config: 'JOBMETER_CONFIG',
-  profile: 'JOBMETER_PROFILE',
-  listen: 'JOBMETER_LISTEN',
-  host: 'JOBMETER_LISTEN',
-  allowNonLoopback: undefined,
-};
-
-/** `node:util` parseArgs spec of `jobmeter serve`. `help` is handled by the CLI, ignored here. */
-export const SERVE_FLAGS = {
-  config: { type: 'string' },
-  profile: { type: 'string' },
-  listen: { type: 'string' },
-  host: { type: 'string' },
-  'allow-non-loopback': { type: 'boolean' },
-  auth: { type: 'boolean' },
-  verbose: { type: 'boolean', short: 'v' },
-  demo: { type: 'boolean' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export interface ServeFlags {
-  config?: string;
-  profile?: string;
-  listen?: string;
-  /** The main server's host (`listener.host`). */
-  host?: string;
-  allowNonLoopback?: boolean;
-  /** wasmrun's `--auth`: require API keys (`metrics.auth = true`). */
-  auth?: boolean;
-  /** wasmrun's `-v`: a request-received line before each access line (`metrics.verbose = true`). */
-  verbose?: boolean;
-  /** Feed the profile's built-in demo scenario (handled by the CLI, not a config key). */
-  demo?: boolean;
-  /** Print OTLP received and pushed in the debug exporter's normal form (handled by the CLI, not a config key). */
-  debug?: boolean;
-  help?: boolean;
-}
-
-/**
- * Parses `serve` flags strictly (unknown flags and positionals throw parseArgs'
- * `ERR_PARSE_ARGS_*` TypeErrors). Values are validated later, by {@link flagsLayer}.
- */
-export function parseServeFlags(argv: readonly string[]): ServeFlags {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: SERVE_FLAGS,
-    strict: true,
-    allowPositionals: false,
-  });
-  const flags: ServeFlags = {};
-  if (values.config !== undefined) flags.config = values.config;
-  if (values.profile !== undefined) flags.profile = values.profile;
-  if (values.listen !== undefined) flags.listen = values.listen;
-  if (values.host !== undefined) flags.host = values.host;
-  if (values['allow-non-loopback'] !== undefined) flags.allowNonLoopback = values['allow-non-loopback'];
-  if (values.auth !== undefined) flags.auth = values.auth;
-  if (values.verbose !== undefined) flags.verbose = values.verbose;
-  if (values.demo !== undefined) flags.demo = values.demo;
-  if (values.debug !== undefined) flags.debug = values.debug;
-  if (values.help !== undefined) flags.help = values.help;
-  return flags;
 }
 
 /**
@@ -241,73 +143,6 @@ interface Layer {
   readonly config: Readonly<ServiceConfig>;
   /** The file a `file` layer was read from. */
   readonly path?: string;
-}
-
-/** The OTEL_* environment as a config layer (otel-env.ts validates and throws ConfigError). */
-export function envLayer(env: Env): ServiceConfig {
-  const out: ServiceConfig = {};
-  const resource = resourceFromEnv(env);
-  if (resource.serviceName !== undefined) out.serviceName = resource.serviceName;
-  if (Object.keys(resource.resourceAttributes).length > 0) {
-    out.resourceAttributes = { ...resource.resourceAttributes };
-  }
-  const otlp = otlpOptionsFromEnv(env);
-  if (otlp !== undefined) out.otlp = { ...otlp };
-  const build = buildFromEnv(env);
-  if (build !== undefined) out.build = build;
-  return out;
-}
-
-/** `[build]`'s variables: the daemon's identity, set where its unit or container is defined. */
-export const BUILD_ENV: Readonly<Record<keyof BuildConfig, string>> = {
-  version: 'JOBMETER_BUILD_VERSION',
-  commit: 'JOBMETER_BUILD_COMMIT',
-  runtimeVersion: 'JOBMETER_BUILD_RUNTIME_VERSION',
-};
-
-function buildFromEnv(env: Env): BuildConfig | undefined {
-  const out: BuildConfig = {};
-  for (const [key, name] of Object.entries(BUILD_ENV) as Array<[keyof BuildConfig, string]>) {
-    const value = env[name]?.trim();
-    if (value !== undefined && value !== '') out[key] = value;
-  }
-  return Object.keys(out).length === 0 ? undefined : out;
-}
-
-/** The command-line flags as a config layer. Errors name the flag (`--listen`, `--profile`) as `keys` spells it. */
-export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS): ServiceConfig {
-  const out: ServiceConfig = {};
-  if (flags.profile !== undefined) out.profile = parseProfile(flags.profile, keys.profile);
-  if (flags.listen !== undefined) {
-    const { host, port } = parseListen(flags.listen, keys.listen);
-    // Asking for an address means "serve there", even if the file disabled the listener.
-    out.listener = { enabled: true, port };
-    if (host !== undefined) out.listener.host = host;
-  }
-  if (flags.host !== undefined) {
-    if (out.listener?.host !== undefined) {
-      throw new ConfigError('--host', flags.host, 'no host in --listen as well (give --listen :PORT with --host)');
-    }
-    out.listener = { ...out.listener, host: parseHost(flags.host, '--host') };
-  }
-  if (flags.allowNonLoopback === true) {
-    out.listener = { ...out.listener, allowNonLoopback: true };
-  }
-  if (flags.auth === true) out.metrics = { ...out.metrics, auth: true };
-  if (flags.verbose === true) out.metrics = { ...out.metrics, verbose: true };
-  return out;
-}
-
-const LISTEN_EXPECTED = 'HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 65535';
-
-/**
- * `--listen` value: `127.0.0.1:9464`, `localhost:0`, `[::1]:9464`, or `:9464` (keep the host
- * from lower layers). A bare IPv6 address without brackets is ambiguous and rejected.
- */
-export function parseListen(value: string, key = '--listen'): { host?: string; port: number } {
-  const parsed = parseHostPort(value);
-  if (parsed === undefined) throw new ConfigError(key, value, LISTEN_EXPECTED);
-  return parsed;
 }
 
 // ---------------------------------------------------------------------------------------------

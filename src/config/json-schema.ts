@@ -1,17 +1,17 @@
 /**
  * The config file's shape as one JSON Schema (draft-07): the document ajv validates every config
- * file against (schema.ts), and the one published as docs/config.schema.json for editors.
+ * file against (schema-validator.ts), and the one published as docs/config.schema.json for editors.
  *
  * Keys are in file spelling (snake_case). Each reusable value type is a named definition
  * (`#/definitions/port`, `#/definitions/millis`, …): error messages are chosen by the definition
- * that failed (schema-errors.ts), and the flag and environment parsers validate single values
+ * that failed (error-wording.ts), and the flag and environment parsers validate single values
  * against the same definitions.
  *
  * What JSON Schema cannot say is code, in two places:
  * - Custom `format`s (FORMATS below) for host literals, URLs, CIDRs and loopback HOST:PORT, which
  *   need `node:net` / `URL` parsing. Editors ignore formats they do not know; ajv here runs them.
  * - Checks across keys (timeout_ms ≤ interval_ms, a value and its file both given, duplicate API
- *   keys, an original's spelling next to the canonical key), run after the schema pass (schema.ts).
+ *   keys, an original's spelling next to the canonical key), run after the schema pass (file-layer.ts).
  */
 import { isIP } from 'node:net';
 
@@ -126,7 +126,7 @@ export const CONFIG_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'jobmeter service config',
   $comment:
-    'Generated from src/config/config-schema.ts. Formats named jobmeter-* are checked by jobmeter itself; other validators ignore them.',
+    'Generated from src/config/json-schema.ts. Formats named jobmeter-* are checked by jobmeter itself; other validators ignore them.',
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -280,7 +280,7 @@ export const CONFIG_SCHEMA = {
 
     /**
      * `[[views]]`: OpenTelemetry Views in the shape of OpenTelemetry's declarative configuration
-     * (`selector` + `stream`), for any instrument, jobmeter's own included (config/view-config.ts).
+     * (`selector` + `stream`), for any instrument, jobmeter's own included (config/views-section.ts).
      */
     views: { type: 'array', items: ref('view') },
     view: {

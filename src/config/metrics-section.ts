@@ -1,5 +1,5 @@
 /**
- * The `[metrics]` settings of `jobmeter serve` beyond the file's shape (schema.ts): the originals'
+ * The `[metrics]` settings of `jobmeter serve` beyond the file's shape (file-layer.ts): the originals'
  * environment variables, merging across layers, and the final, checked settings (secrets read
  * from their files, the posture's gates matched against what is configured).
  *
@@ -7,7 +7,7 @@
  * (common/postures.ts `env`): CREWSHIP_METRICS_TOKEN under crewshipd; RM_METRICS_TOKEN,
  * RM_METRICS_TOKEN_FILE, RM_METRICS_TRUSTED_CIDR (comma-separated) and RM_TRUSTED_PROXY under rm;
  * RUNWISP_TRUST_PROXY under runwisp. They sit at the env layer: a config file or a flag overrides
- * them, as every other variable (resolve.ts documents the precedence).
+ * them, as every other variable (resolve-layers.ts documents the precedence).
  *
  * A value and the file holding it (`token` / `token_file`, `api_keys` / `api_keys_file`) are one
  * setting: a higher layer that sets either replaces both from lower layers; one layer setting both
@@ -20,9 +20,9 @@ import { checkPostureGates } from '../http/gate.ts';
 import { HEALTH_PATH } from '../http/health-route.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import type { ProfileName } from '../options.ts';
-import { ConfigError, REDACTED } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import { checkToken, isTenant, isToken } from '../common/option-rules.ts';
-import type { ApiKeyConfig, MetricsConfig } from './schema.ts';
+import type { ApiKeyConfig, MetricsConfig } from './service-config.ts';
 
 /** The settings the main server's metrics route and the dedicated listener run with. */
 export interface ResolvedMetrics {

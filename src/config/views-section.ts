@@ -7,7 +7,7 @@
  *   selector = { instrument_name = "jobmeter.run.duration" }
  *   stream = { aggregation = { explicit_bucket_histogram = { boundaries = [1, 10, 60] } } }
  *
- * The schema (config-schema.ts) has checked every key and type; what it cannot say — boundaries
+ * The schema (json-schema.ts) has checked every key and type; what it cannot say — boundaries
  * in increasing order — is checked here, naming the key.
  */
 import { AggregationType, createAllowListAttributesProcessor, createDenyListAttributesProcessor, InstrumentType, type AggregationOption, type ViewOptions } from '@opentelemetry/sdk-metrics';

@@ -1,7 +1,7 @@
 /**
  * Reads a config file into plain data; the format follows the extension:
  * `.toml` (smol-toml), `.yaml` / `.yml` (yaml, YAML 1.2 core schema), `.json`.
- * Validation is schema.ts's job; this file only turns bytes into values.
+ * Validation is file-layer.ts's job; this file only turns bytes into values.
  *
  * Every failure is a {@link ConfigError} on `--config` naming the file; parse errors add the line
  * and column. Only the parser's one-line reason is kept, never its code excerpt: the offending

@@ -1,6 +1,6 @@
 /**
  * The embedded default config of the `jobmeter serve` service (what `npm start` runs with no
- * file, no flags and no OTEL_* variables). It is the lowest layer in resolve.ts.
+ * file, no flags and no OTEL_* variables). It is the lowest layer in resolve-layers.ts.
  *
  * It is the library's own defaults (common/option-defaults.ts), not new ones, so the service with
  * no config behaves exactly like `createJobmeter({})`:
@@ -66,7 +66,7 @@
  * ```
  */
 import { deepFreeze, OPTION_DEFAULTS as D } from '../common/option-defaults.ts';
-import type { ServiceConfig } from './schema.ts';
+import type { ServiceConfig } from './service-config.ts';
 
 /** The embedded defaults: the library's own (common/option-defaults.ts), as a config layer. */
 export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({

@@ -1,0 +1,38 @@
+/**
+ * The environment as a config layer of `jobmeter serve` (and the instrumentation preload): the
+ * standard OTEL_* variables (otel-env.ts reads them as the specification says) and the daemon's
+ * identity, JOBMETER_BUILD_*.
+ */
+import { otlpOptionsFromEnv, resourceFromEnv } from './otel-env.ts';
+import type { BuildConfig, ServiceConfig } from './service-config.ts';
+
+/** The OTEL_* environment as a config layer (otel-env.ts validates and throws ConfigError), with the daemon's JOBMETER_BUILD_*. */
+export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
+  const out: ServiceConfig = {};
+  const resource = resourceFromEnv(env);
+  if (resource.serviceName !== undefined) out.serviceName = resource.serviceName;
+  if (Object.keys(resource.resourceAttributes).length > 0) {
+    out.resourceAttributes = { ...resource.resourceAttributes };
+  }
+  const otlp = otlpOptionsFromEnv(env);
+  if (otlp !== undefined) out.otlp = { ...otlp };
+  const build = buildFromEnv(env);
+  if (build !== undefined) out.build = build;
+  return out;
+}
+
+/** `[build]`'s variables: the daemon's identity, set where its unit or container is defined. */
+export const BUILD_ENV: Readonly<Record<keyof BuildConfig, string>> = {
+  version: 'JOBMETER_BUILD_VERSION',
+  commit: 'JOBMETER_BUILD_COMMIT',
+  runtimeVersion: 'JOBMETER_BUILD_RUNTIME_VERSION',
+};
+
+function buildFromEnv(env: NodeJS.ProcessEnv): BuildConfig | undefined {
+  const out: BuildConfig = {};
+  for (const [key, name] of Object.entries(BUILD_ENV) as Array<[keyof BuildConfig, string]>) {
+    const value = env[name]?.trim();
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}

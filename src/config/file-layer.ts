@@ -1,0 +1,273 @@
+/**
+ * A config file's document (file-parser.ts) as a config layer: validated strictly against the
+ * JSON Schema (schema-validator.ts), its snake_case keys renamed to the options' camelCase
+ * (`service_name` → `serviceName`, `[otlp] interval_ms` → `intervalMillis`), then the checks
+ * across keys the schema cannot make.
+ *
+ * Policy: unknown keys are errors (with a "did you mean" for near misses, including a key put in
+ * the wrong table), wrong types and out-of-range values are errors, and each error is a
+ * {@link ConfigError} naming the dotted key, the value received and what was expected.
+ *
+ * Two deliberate exceptions to "show the value received":
+ * - `otlp.headers.*` values are never echoed (they usually carry tokens); the message says
+ *   `<redacted>` and the value's type instead.
+ * - user:password in `otlp.endpoint` is masked before it is echoed.
+ *
+ * When a file has several problems, the one reported is the first in schema order: the top
+ * level's unknown keys, then each table in the order json-schema.ts lists it (its unknown keys,
+ * then its values), then the checks across keys.
+ */
+import type { FamilyRule } from '../naming/types.ts';
+import { timeoutWithinInterval } from '../common/option-rules.ts';
+import { ConfigError, REDACTED } from '../errors.ts';
+import type { HostInstruments, ProfileName } from '../options.ts';
+import { isTable } from './error-wording.ts';
+import { check, parseLoopbackListen } from './schema-validator.ts';
+import type { ApiKeyConfig, BuildConfig, ClusterConfig, IngestConfig, ListenerConfig, MetricsConfig, NamingConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
+import { viewOptions, type ViewTable } from './views-section.ts';
+
+/**
+ * Validates one parsed config document (from {@link loadConfigFile}) and returns it in camelCase.
+ * `null`/`undefined` (an empty YAML file) is an empty config.
+ *
+ * @param source where `raw` came from (a file path); named when the top level is not a table.
+ * @throws ConfigError on the first problem found (see the order above).
+ */
+export function parseServiceConfig(raw: unknown, source: string): ServiceConfig {
+  if (raw === null || raw === undefined) return {};
+  if (!isTable(raw)) {
+    throw new ConfigError(source, raw, 'a table of settings at the top level');
+  }
+  check(raw, '');
+  // The schema pass is done: every value below has its type and range.
+  const out: ServiceConfig = {};
+  for (const [key, value] of Object.entries(raw)) {
+    switch (key) {
+      case 'profile':
+        if (typeof value === 'string') out.profile = value as ProfileName;
+        else {
+          const table = (value ?? {}) as { name?: ProfileName; rules?: Record<string, unknown>[] };
+          if (table.name !== undefined) out.profile = table.name;
+          if (table.rules !== undefined) out.profileRules = table.rules.map(familyRule);
+        }
+        break;
+      case 'service_name':
+        out.serviceName = value as string;
+        break;
+      case 'process_metrics':
+        out.processMetrics = value as boolean;
+        break;
+      case 'otel_scope_info':
+        out.otelScopeInfo = value as boolean;
+        break;
+      case 'global':
+        out.global = value as boolean;
+        break;
+      case 'cardinality_limit':
+        out.cardinalityLimit = value as number;
+        break;
+      case 'host_instruments':
+        out.hostInstruments = value as HostInstruments;
+        break;
+      case 'resource_attributes':
+        out.resourceAttributes = { ...(value as Record<string, string> | null) };
+        break;
+      case 'naming':
+        out.naming = renameKeys(value, NAMING_KEYS) as NamingConfig;
+        break;
+      case 'listener':
+        out.listener = renameKeys(value, LISTENER_KEYS) as ListenerConfig;
+        break;
+      case 'otlp':
+        out.otlp = otlp(value as Record<string, unknown> | null);
+        break;
+      case 'ingest':
+        out.ingest = renameKeys(value, INGEST_KEYS) as IngestConfig;
+        break;
+      case 'cluster': {
+        const { merge, ...rest } = renameKeys(value, CLUSTER_KEYS) as ClusterConfig;
+        out.cluster = { ...rest, ...(merge !== undefined && merge !== null && { merge: { ...merge } }) };
+        break;
+      }
+      case 'metrics':
+        out.metrics = { ...out.metrics, ...metrics(value as Record<string, unknown> | null, key) };
+        break;
+      case 'daemon':
+        out.metrics = { ...out.metrics, ...daemon(value as Record<string, unknown> | null) };
+        break;
+      case 'metrics_token':
+        out.metrics = { ...out.metrics, token: value as string };
+        break;
+      case 'metrics_trusted_cidrs':
+        out.metrics = { ...out.metrics, trustedCidrs: trimmed(value) };
+        break;
+      case 'build':
+        out.build = renameKeys(value, BUILD_KEYS) as BuildConfig;
+        break;
+      case 'views':
+        out.views = (value as ViewTable[]).map((v, i) => viewOptions(v, `views[${i}]`));
+        break;
+    }
+  }
+  if (out.metrics !== undefined) checkOriginalSpellings(raw);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ---------------------------------------------------------------------------------------------
+// Tables, already validated: renamed to camelCase, plus the checks across keys.
+
+const LISTENER_KEYS: Readonly<Record<string, keyof ListenerConfig>> = {
+  enabled: 'enabled',
+  host: 'host',
+  port: 'port',
+  allow_non_loopback: 'allowNonLoopback',
+  format: 'format',
+  request_timeout_ms: 'requestTimeoutMillis',
+  idle_timeout_ms: 'idleTimeoutMillis',
+  max_connections: 'maxConnections',
+};
+
+const OTLP_KEYS: Readonly<Record<string, keyof OtlpConfig>> = {
+  endpoint: 'endpoint',
+  protocol: 'protocol',
+  interval_ms: 'intervalMillis',
+  timeout_ms: 'timeoutMillis',
+  temporality: 'temporality',
+  headers: 'headers',
+  naming: 'naming',
+};
+
+const NAMING_KEYS: Readonly<Record<string, keyof NamingConfig>> = {
+  translation_strategy: 'translationStrategy',
+  start_timestamps: 'startTimestamps',
+};
+
+const BUILD_KEYS: Readonly<Record<string, keyof BuildConfig>> = {
+  version: 'version',
+  commit: 'commit',
+  runtime_version: 'runtimeVersion',
+};
+
+const CLUSTER_KEYS: Readonly<Record<string, keyof ClusterConfig>> = {
+  enabled: 'enabled',
+  timeout_ms: 'timeoutMillis',
+  merge: 'merge',
+};
+
+const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {
+  enabled: 'enabled',
+  host: 'host',
+  port: 'port',
+  allow_non_loopback: 'allowNonLoopback',
+  max_body_bytes: 'maxBodyBytes',
+  max_concurrent_requests: 'maxConcurrentRequests',
+  expiry_ms: 'expiryMillis',
+  max_memory_bytes: 'maxMemoryBytes',
+  request_timeout_ms: 'requestTimeoutMillis',
+  idle_timeout_ms: 'idleTimeoutMillis',
+  max_connections: 'maxConnections',
+};
+
+const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {
+  enabled: 'enabled',
+  path: 'path',
+  posture: 'posture',
+  listen: 'listen',
+  token: 'token',
+  token_file: 'tokenFile',
+  api_keys: 'apiKeys',
+  api_keys_file: 'apiKeysFile',
+  auth: 'auth',
+  trusted_cidrs: 'trustedCidrs',
+  trusted_proxies: 'trustedProxies',
+  access_log: 'accessLog',
+  verbose: 'verbose',
+  max_inflight_scrapes: 'maxInflightScrapes',
+};
+
+/** A validated `[[profile.rules]]` table as a FamilyRule (only `zero_fill` is spelled differently). */
+function familyRule(table: Record<string, unknown>): FamilyRule {
+  const { zero_fill: zeroFill, ...rest } = table;
+  return { ...rest, ...(zeroFill !== undefined && { zeroFill }) } as unknown as FamilyRule;
+}
+
+/** A validated table (null: empty) with its keys renamed; values as they are. */
+function renameKeys(value: unknown, names: Readonly<Record<string, string>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) out[names[k]!] = v;
+  return out;
+}
+
+function otlp(table: Record<string, unknown> | null): OtlpConfig {
+  const out = renameKeys(table, OTLP_KEYS) as OtlpConfig;
+  if (out.headers !== undefined) out.headers = { ...out.headers };
+  // Both set in the same file: check here so the error points at the file. Across layers
+  // (e.g. interval from env, timeout from the file) resolve-layers.ts checks the merged result.
+  if (out.intervalMillis !== undefined && out.timeoutMillis !== undefined) {
+    timeoutWithinInterval(out.timeoutMillis, out.intervalMillis, 'otlp.timeout_ms', 'otlp.interval_ms');
+  }
+  return out;
+}
+
+function metrics(table: Record<string, unknown> | null, key: string): MetricsConfig {
+  const out = renameKeys(table, METRICS_KEYS) as MetricsConfig;
+  if (out.listen !== undefined) out.listen = parseLoopbackListen(out.listen, `${key}.listen`);
+  if (out.trustedCidrs !== undefined) out.trustedCidrs = trimmed(out.trustedCidrs);
+  if (out.trustedProxies !== undefined) out.trustedProxies = trimmed(out.trustedProxies);
+  if (out.apiKeys !== undefined) out.apiKeys = apiKeys(out.apiKeys, `${key}.api_keys`);
+  if (table !== null) {
+    oneOfPair(table, key, 'token', 'token_file');
+    oneOfPair(table, key, 'api_keys', 'api_keys_file');
+  }
+  return out;
+}
+
+/** Copies the entries; refuses a key listed twice (no schema keyword compares one field across items). */
+function apiKeys(entries: readonly ApiKeyConfig[], key: string): ApiKeyConfig[] {
+  const seen = new Set<string>();
+  return entries.map((entry, i) => {
+    if (seen.has(entry.key)) throw new ConfigError(`${key}[${i}].key`, REDACTED, 'a key not already listed');
+    seen.add(entry.key);
+    return { tenant: entry.tenant, key: entry.key };
+  });
+}
+
+/** runwisp.toml's `[daemon]`: only its metrics keys. */
+function daemon(table: Record<string, unknown> | null): MetricsConfig {
+  const out: MetricsConfig = {};
+  if (table?.metrics_enabled !== undefined) out.enabled = table.metrics_enabled as boolean;
+  if (table?.metrics_listen !== undefined) out.listen = parseLoopbackListen(table.metrics_listen, 'daemon.metrics_listen');
+  return out;
+}
+
+/** A validated list of addresses / CIDRs, each trimmed (parseCidr allows surrounding spaces). */
+function trimmed(value: unknown): string[] {
+  return (value as string[]).map((entry) => entry.trim());
+}
+
+/** Two keys of one table that are one setting (a value, or a file holding it): at most one. */
+function oneOfPair(table: Record<string, unknown>, key: string, a: string, b: string): void {
+  if (table[a] !== undefined && table[b] !== undefined) {
+    throw new ConfigError(`${key}.${b}`, table[b], `no ${key}.${a} in the same file (${a} and ${b} are one setting: give one)`);
+  }
+}
+
+/** An original's spelling and the `[metrics]` key it stands for, both in one file: refuse the pair. */
+function checkOriginalSpellings(raw: Record<string, unknown>): void {
+  const canonical = isTable(raw.metrics) ? raw.metrics : {};
+  const pairs: [string, unknown, string][] = [
+    ['metrics_token', raw.metrics_token, 'token'],
+    ['metrics_trusted_cidrs', raw.metrics_trusted_cidrs, 'trusted_cidrs'],
+  ];
+  if (isTable(raw.daemon)) {
+    pairs.push(['daemon.metrics_enabled', raw.daemon.metrics_enabled, 'enabled']);
+    pairs.push(['daemon.metrics_listen', raw.daemon.metrics_listen, 'listen']);
+  }
+  for (const [alias, value, key] of pairs) {
+    if (value !== undefined && canonical[key] !== undefined) {
+      const shown = key === 'token' ? REDACTED : value;
+      throw new ConfigError(alias, shown, `no metrics.${key} in the same file (they are one setting: give one)`);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * `jobmeter serve`'s command-line flags (and the preload's JOBMETER_* variables, which it passes
+ * as these flags): parsed strictly, then read as the highest config layer.
+ *
+ * Flags: `--config FILE`, `--profile NAME`, `--listen HOST:PORT` (also `[IPV6]:PORT` and
+ * `:PORT`; implies `listener.enabled = true`), `--host HOST` (the host alone, for a `--listen`
+ * without one), `--allow-non-loopback`, `--auth` (`metrics.auth = true`), `-v` / `--verbose`
+ * (`metrics.verbose = true`).
+ */
+import { parseArgs } from 'node:util';
+
+import { ConfigError } from '../errors.ts';
+import { parseHostPort } from './json-schema.ts';
+import { parseHost, parseProfile } from './schema-validator.ts';
+import type { ServiceConfig } from './service-config.ts';
+
+/**
+ * How the user spells each setting of the flags layer, so an error names what they actually set:
+ * `serve`'s flags, or the preload's JOBMETER_* variables (which it passes as these flags).
+ */
+export interface FlagKeys {
+  readonly config: string;
+  readonly profile: string;
+  readonly listen: string;
+  readonly host: string;
+  /** The opt-in to a non-loopback main server this layer offers; undefined: only the file's key. */
+  readonly allowNonLoopback: string | undefined;
+}
+
+export const SERVE_FLAG_KEYS: FlagKeys = {
+  config: '--config',
+  profile: '--profile',
+  listen: '--listen',
+  host: '--host',
+  allowNonLoopback: '--allow-non-loopback',
+};
+
+/** The preload's variables; it has no --host or --allow-non-loopback of its own. */
+export const PRELOAD_FLAG_KEYS: FlagKeys = {
+  config: 'JOBMETER_CONFIG',
+  profile: 'JOBMETER_PROFILE',
+  listen: 'JOBMETER_LISTEN',
+  host: 'JOBMETER_LISTEN',
+  allowNonLoopback: undefined,
+};
+
+/** `node:util` parseArgs spec of `jobmeter serve`. `help` is handled by the CLI, ignored here. */
+export const SERVE_FLAGS = {
+  config: { type: 'string' },
+  profile: { type: 'string' },
+  listen: { type: 'string' },
+  host: { type: 'string' },
+  'allow-non-loopback': { type: 'boolean' },
+  auth: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  demo: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface ServeFlags {
+  config?: string;
+  profile?: string;
+  listen?: string;
+  /** The main server's host (`listener.host`). */
+  host?: string;
+  allowNonLoopback?: boolean;
+  /** wasmrun's `--auth`: require API keys (`metrics.auth = true`). */
+  auth?: boolean;
+  /** wasmrun's `-v`: a request-received line before each access line (`metrics.verbose = true`). */
+  verbose?: boolean;
+  /** Feed the profile's built-in demo scenario (handled by the CLI, not a config key). */
+  demo?: boolean;
+  /** Print OTLP received and pushed in the debug exporter's normal form (handled by the CLI, not a config key). */
+  debug?: boolean;
+  help?: boolean;
+}
+
+/**
+ * Parses `serve` flags strictly (unknown flags and positionals throw parseArgs'
+ * `ERR_PARSE_ARGS_*` TypeErrors). Values are validated later, by {@link flagsLayer}.
+ */
+export function parseServeFlags(argv: readonly string[]): ServeFlags {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: SERVE_FLAGS,
+    strict: true,
+    allowPositionals: false,
+  });
+  const flags: ServeFlags = {};
+  if (values.config !== undefined) flags.config = values.config;
+  if (values.profile !== undefined) flags.profile = values.profile;
+  if (values.listen !== undefined) flags.listen = values.listen;
+  if (values.host !== undefined) flags.host = values.host;
+  if (values['allow-non-loopback'] !== undefined) flags.allowNonLoopback = values['allow-non-loopback'];
+  if (values.auth !== undefined) flags.auth = values.auth;
+  if (values.verbose !== undefined) flags.verbose = values.verbose;
+  if (values.demo !== undefined) flags.demo = values.demo;
+  if (values.debug !== undefined) flags.debug = values.debug;
+  if (values.help !== undefined) flags.help = values.help;
+  return flags;
+}
+
+/** The command-line flags as a config layer. Errors name the flag (`--listen`, `--profile`) as `keys` spells it. */
+export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS): ServiceConfig {
+  const out: ServiceConfig = {};
+  if (flags.profile !== undefined) out.profile = parseProfile(flags.profile, keys.profile);
+  if (flags.listen !== undefined) {
+    const { host, port } = parseListen(flags.listen, keys.listen);
+    // Asking for an address means "serve there", even if the file disabled the listener.
+    out.listener = { enabled: true, port };
+    if (host !== undefined) out.listener.host = host;
+  }
+  if (flags.host !== undefined) {
+    if (out.listener?.host !== undefined) {
+      throw new ConfigError('--host', flags.host, 'no host in --listen as well (give --listen :PORT with --host)');
+    }
+    out.listener = { ...out.listener, host: parseHost(flags.host, '--host') };
+  }
+  if (flags.allowNonLoopback === true) {
+    out.listener = { ...out.listener, allowNonLoopback: true };
+  }
+  if (flags.auth === true) out.metrics = { ...out.metrics, auth: true };
+  if (flags.verbose === true) out.metrics = { ...out.metrics, verbose: true };
+  return out;
+}
+
+const LISTEN_EXPECTED = 'HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 65535';
+
+/**
+ * `--listen` value: `127.0.0.1:9464`, `localhost:0`, `[::1]:9464`, or `:9464` (keep the host
+ * from lower layers). A bare IPv6 address without brackets is ambiguous and rejected.
+ */
+export function parseListen(value: string, key = '--listen'): { host?: string; port: number } {
+  const parsed = parseHostPort(value);
+  if (parsed === undefined) throw new ConfigError(key, value, LISTEN_EXPECTED);
+  return parsed;
+}

@@ -1,0 +1,82 @@
+/**
+ * A `jobmeter serve` config layer (defaults, environment, file, flags — resolve-layers.ts merges
+ * them field by field): the library's options (options.ts) as the service sets them, every field
+ * optional (absent: "not set by this layer"), plus what only the service has — an `enabled` switch
+ * per listener, the `[metrics]` route of its main server, and a profile's rules apart from its
+ * name. The types are the options' own, picked, so a new option cannot be spelled two ways.
+ */
+import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+
+import type { PostureName } from '../common/postures.ts';
+import type { BuildInfo } from '../domain/recorder.ts';
+import type { ApiKey } from '../http/route-options.ts';
+import type { ClusterOptions, IngestOptions, JobmeterOptions, OtlpPushOptions, ProfileName, ProfileOptions, PullListenerOptions } from '../options.ts';
+
+/** Every field optional and settable: a layer is built up field by field. */
+type Layer<T> = { -readonly [K in keyof T]?: T[K] };
+
+/** `[listener]` — {@link PullListenerOptions} plus `enabled` (`false` maps to `listener: false`). */
+export type ListenerConfig = PullListenerOptions & { enabled?: boolean };
+
+/** `[otlp]` — {@link OtlpPushOptions} (`interval_ms` → `intervalMillis`, …). */
+export type OtlpConfig = OtlpPushOptions;
+
+/** `[ingest]` — {@link IngestOptions} but the series caps, plus `enabled` (only `true` turns the listener on). */
+export type IngestConfig = Omit<IngestOptions, 'maxSeriesPerInstrument' | 'maxSeries'> & { enabled?: boolean };
+
+/** `[cluster]` — {@link ClusterOptions} but the thread's port; `enabled = false` is `cluster: false`. */
+export type ClusterConfig = Omit<ClusterOptions, 'reportTo'> & { enabled?: boolean };
+
+/** `[naming]`: the pull endpoint's names and start times (the options of the same names). */
+export type NamingConfig = Pick<JobmeterOptions, 'translationStrategy' | 'startTimestamps'>;
+
+/** `[build]`: the daemon's identity. */
+export type BuildConfig = Layer<BuildInfo>;
+
+/** An API key and the tenant it authenticates (wasmrun `--auth`), as the metrics route takes it. */
+export type ApiKeyConfig = ApiKey;
+
+/**
+ * `[metrics]` — the metrics route of `jobmeter serve`'s main server and its auth posture
+ * (src/common/postures.ts). Also fed by the originals' own spellings: runwisp's `[daemon]
+ * metrics_enabled` / `metrics_listen`, rm's top-level `metrics_token` / `metrics_trusted_cidrs`,
+ * and, under each posture, that original's environment variables (metrics-section.ts).
+ */
+export interface MetricsConfig {
+  enabled?: boolean;
+  path?: string;
+  posture?: PostureName;
+  /** The dedicated loopback listener (runwisp `metrics_listen`); metrics move there. */
+  listen?: { host: string; port: number };
+  /** Secret. Never echoed in errors. */
+  token?: string;
+  tokenFile?: string;
+  /** Secrets. Never echoed in errors. */
+  apiKeys?: ApiKeyConfig[];
+  apiKeysFile?: string;
+  auth?: boolean;
+  trustedCidrs?: string[];
+  trustedProxies?: string[];
+  accessLog?: boolean;
+  verbose?: boolean;
+  maxInflightScrapes?: number;
+}
+
+/** A validated config layer. */
+export interface ServiceConfig
+  extends Layer<Pick<JobmeterOptions, 'serviceName' | 'processMetrics' | 'otelScopeInfo' | 'global' | 'cardinalityLimit' | 'hostInstruments' | 'resourceAttributes'>> {
+  /** The profile's name; its rules apart (a file's `[profile]` table holds both). */
+  profile?: ProfileName;
+  /** `[[profile.rules]]`: the host's own rules (`zero_fill` → `zeroFill`), checked at start. */
+  profileRules?: ProfileOptions['rules'];
+  naming?: NamingConfig;
+  listener?: ListenerConfig;
+  otlp?: OtlpConfig;
+  ingest?: IngestConfig;
+  cluster?: ClusterConfig;
+  metrics?: MetricsConfig;
+  /** `[build]`: the daemon's identity under `jobmeter serve`, until the daemon pushes its own. */
+  build?: BuildConfig;
+  /** `[[views]]`: OpenTelemetry Views (views-section.ts). */
+  views?: readonly ViewOptions[];
+}
