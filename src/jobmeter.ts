@@ -1,7 +1,7 @@
 /**
  * The composition root: one MeterProvider with the domain instruments, their views, a pull reader
  * behind the loopback listener, an optional OTLP push reader and an optional OTLP ingest listener
- * whose store joins both readers. Every default is resolved here.
+ * whose store joins both readers. Every option is resolved here, against common/option-defaults.ts.
  */
 import { metrics, type Meter } from '@opentelemetry/api';
 import cluster from 'node:cluster';
@@ -16,7 +16,7 @@ import { ClusterPrimary } from './cluster/primary.ts';
 import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
 import { ConfigError } from './errors.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
-import { oneOf, positiveInteger, positiveMillis } from './common/option-rules.ts';
+import { list, oneOf, port, positiveInteger, positiveMillis } from './common/option-rules.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
@@ -39,7 +39,7 @@ import { withExpositionOptions } from './naming/profile-options.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
-import { HOST_INSTRUMENTS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
+import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, type PushTransform, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
@@ -169,10 +169,10 @@ export function resolveListener(l: PullListenerOptions | false | undefined): Res
   if (l === false) return false;
   return {
     host: l?.host ?? OPTION_DEFAULTS.listener.host,
-    port: l?.port ?? OPTION_DEFAULTS.listener.port,
+    port: port(l?.port ?? OPTION_DEFAULTS.listener.port, 'listener.port'),
     allowNonLoopback: l?.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback,
     // undefined: what the profile's original serves (resolved once the profile is known)
-    format: l?.format,
+    format: l?.format === undefined ? undefined : oneOf(l.format, LISTENER_FORMATS, 'listener.format'),
     ...resolveServerLimits(l, 'listener'),
   };
 }
@@ -239,22 +239,25 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           timeoutMillis: o.otlp.timeoutMillis ?? Math.min(d.otlp.timeoutMillis, intervalMillis),
           temporality: o.otlp.temporality ?? d.otlp.temporality,
         };
-  const ingest = o.ingest === undefined || o.ingest === false ? false : { ...withDefaults(o.ingest, d.ingest), ...resolveServerLimits(o.ingest, 'ingest') };
+  const ingest =
+    o.ingest === undefined || o.ingest === false
+      ? false
+      : { ...withDefaults(o.ingest, d.ingest), port: port(o.ingest.port ?? d.ingest.port, 'ingest.port'), ...resolveServerLimits(o.ingest, 'ingest') };
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),
     serviceName: o.serviceName ?? d.serviceName,
     resourceAttributes: o.resourceAttributes ?? {},
     listener,
     otlp,
-    otlpNaming: o.otlp?.naming,
+    otlpNaming: o.otlp?.naming === undefined ? undefined : oneOf(o.otlp.naming, OTLP_NAMINGS, 'otlp.naming'),
     ingest,
     processMetrics: o.processMetrics ?? d.processMetrics,
     otelScopeInfo: o.otelScopeInfo ?? d.otelScopeInfo,
-    instruments: o.instruments ?? [],
+    instruments: list(o.instruments ?? [], 'instruments', 'instrument specs'),
     debug: o.debug,
     global: o.global ?? d.global,
     cardinalityLimit: positiveInteger(o.cardinalityLimit ?? d.cardinalityLimit, 'cardinalityLimit'),
-    views: o.views ?? [],
+    views: list(o.views ?? [], 'views', 'OpenTelemetry ViewOptions'),
     log: o.log ?? stderrLine,
     cluster: resolveCluster(o.cluster),
   };
@@ -345,7 +348,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // provider puts its tallies first).
   const extraProducers = [...(options.metricProducers ?? []), ...(ingestStore === undefined ? [] : [ingestStore])];
   const pull = new PullMetricReader(extraProducers, { cardinalityLimit: o.cardinalityLimit });
-  const readers: IMetricReader[] = [pull, ...(options.readers ?? [])];
+  const readers: IMetricReader[] = [pull, ...list(options.readers ?? [], 'readers', 'OpenTelemetry MetricReaders')];
   const resource = resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName });
   // The primary's collections become the aggregate once a member has reported (src/cluster/).
   const primary =

@@ -1,7 +1,8 @@
 /**
  * Options of {@link createJobmeter}. Every field is optional: `{}` gives the native profile,
  * a pull listener on 127.0.0.1:9464, process metrics, and no OTLP push.
- * Defaults are resolved in one place (`resolveOptions` in jobmeter.ts).
+ * The defaults are one object (common/option-defaults.ts), applied by `resolveOptions` in
+ * jobmeter.ts; each value is checked by common/option-rules.ts, and a bad one is a ConfigError.
  */
 import type { IMetricReader, MetricProducer, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { MessagePort } from 'node:worker_threads';

@@ -25,6 +25,20 @@ export function positiveMillis(value: unknown, key: string): number {
   return value;
 }
 
+export const PORT_EXPECTED = 'an integer from 0 to 65535';
+
+/** A TCP port to bind; 0 picks a free one. */
+export function port(value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) throw new ConfigError(key, value, PORT_EXPECTED);
+  return value;
+}
+
+/** `value` if it is an array (its items are the caller's to check); `what` words an item. */
+export function list<T>(value: readonly T[], key: string, what: string): readonly T[] {
+  if (!Array.isArray(value)) throw new ConfigError(key, value, `a list of ${what}`);
+  return value;
+}
+
 /** `one of a, b, c`: how a closed list of words is expected. */
 export function oneOfExpected(allowed: readonly string[]): string {
   return `one of ${allowed.join(', ')}`;

@@ -30,7 +30,7 @@ import {
 } from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
-import { oneOfExpected, ROUTE_PATH_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
+import { oneOfExpected, PORT_EXPECTED, ROUTE_PATH_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 
@@ -46,7 +46,7 @@ export const EXPECT = {
   stringTable: 'a table of string values',
   string: 'a string',
   host: 'an IP address or host name (IPv6 without brackets)',
-  port: 'an integer from 0 to 65535',
+  port: PORT_EXPECTED,
   format: oneOfExpected(LISTENER_FORMATS),
   endpoint: 'an http:// or https:// URL',
   protocol: oneOfExpected(OTLP_PROTOCOLS),

@@ -31,7 +31,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { Transform } from 'node:stream';
 import { assertBindAllowed } from '../common/loopback.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { positiveInteger } from '../common/option-rules.ts';
+import { port as checkPort, positiveInteger } from '../common/option-rules.ts';
 import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
@@ -115,7 +115,7 @@ declare module 'fastify' {
 /** @throws {ConfigError} for a bad option (naming it), a non-loopback host without the opt-in included. */
 export async function startIngestListener(options: IngestListenerOptions): Promise<IngestListener> {
   const host = options.host ?? DEFAULT_INGEST_HOST;
-  const port = options.port ?? DEFAULT_INGEST_PORT;
+  const port = checkPort(options.port ?? DEFAULT_INGEST_PORT, 'ingest.port');
   const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'ingest.maxBodyBytes');
   const maxConcurrent = positiveInteger(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS, 'ingest.maxConcurrentRequests');
   const retryAfter = positiveInteger(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, 'ingest.retryAfterSeconds');

@@ -1,0 +1,33 @@
+// A bad programmatic option is a ConfigError naming the option, the value and what was expected
+// (errors.ts: the one error type for bad options), whichever part of jobmeter it reaches.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { ConfigError } from '../src/errors.ts';
+import { createJobmeter } from '../src/jobmeter.ts';
+import type { JobmeterOptions } from '../src/options.ts';
+
+const CASES: readonly [string, unknown, string][] = [
+  ['listener.port', { listener: { port: -1 } }, 'invalid listener.port=-1: expected an integer from 0 to 65535'],
+  ['listener.port', { listener: { port: '9464' } }, 'invalid listener.port=9464: expected an integer from 0 to 65535'],
+  ['listener.format', { listener: { port: 0, format: 'json' } }, 'invalid listener.format=json: expected one of negotiate, text, openmetrics'],
+  ['listener.requestTimeoutMillis', { listener: { port: 0, requestTimeoutMillis: 0 } }, 'invalid listener.requestTimeoutMillis=0: expected a positive integer'],
+  ['ingest.port', { listener: false, ingest: { port: 70000 } }, 'invalid ingest.port=70000: expected an integer from 0 to 65535'],
+  ['otlp.naming', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', naming: 'native' } }, 'invalid otlp.naming=native: expected one of canonical, profile'],
+  ['otlp.timeoutMillis', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 1000, timeoutMillis: 2000 } }, 'invalid otlp.timeoutMillis=2000: expected at most otlp.intervalMillis (1000)'],
+  ['instruments', { listener: false, instruments: 5 }, 'invalid instruments=5: expected a list of instrument specs'],
+  ['views', { listener: false, views: {} }, 'invalid views={}: expected a list of OpenTelemetry ViewOptions'],
+  ['readers', { listener: false, readers: 'prometheus' }, 'invalid readers=prometheus: expected a list of OpenTelemetry MetricReaders'],
+  ['hostInstruments', { listener: false, hostInstruments: 'keep' }, 'invalid hostInstruments=keep: expected one of native, drop'],
+  ['cardinalityLimit', { listener: false, cardinalityLimit: 0 }, 'invalid cardinalityLimit=0: expected a positive integer'],
+  ['cluster.merge.app.depth', { listener: false, cluster: { merge: { 'app.depth': 'avg' } } }, 'invalid cluster.merge.app.depth=avg: expected one of sum, max'],
+];
+
+for (const [key, options, message] of CASES) {
+  test(`${key}: ${message}`, async () => {
+    await assert.rejects(
+      createJobmeter({ global: false, processMetrics: false, ...(options as JobmeterOptions) }),
+      (err: unknown) => err instanceof ConfigError && err.key === key && err.message === message,
+    );
+  });
+}
