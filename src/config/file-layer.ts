@@ -169,7 +169,8 @@ const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {
   max_connections: 'maxConnections',
 };
 
-const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {
+/** `[metrics]`'s keys as a file spells them → its fields. */
+export const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {
   enabled: 'enabled',
   path: 'path',
   posture: 'posture',

@@ -39,15 +39,18 @@ export async function loadConfigFile(path: string, key: string = KEY): Promise<u
   if (format === undefined) {
     throw new ConfigError(key, path, 'a file ending in .toml, .yaml, .yml or .json');
   }
-  let text: string;
+  return parseConfigText(await readTextFile(path, key), format, path, key);
+}
+
+/** A file the config names (the config itself, a token file), as text. @throws ConfigError on `key` saying why it cannot be read. */
+export async function readTextFile(path: string, key: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'read failed');
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'read failed');
     throw new ConfigError(key, path, `a readable file (${why})`);
   }
-  return parseConfigText(text, format, path, key);
 }
 
 /** Parses config text in a known format; `path` and `key` are only used in error messages. */

@@ -13,8 +13,6 @@
  * setting: a higher layer that sets either replaces both from lower layers; one layer setting both
  * is an error. Secrets never appear in a message: a bad token reads `<redacted>`.
  */
-import { readFile } from 'node:fs/promises';
-
 import { parseCidr } from '../common/addresses.ts';
 import { checkPostureGates } from '../http/gate.ts';
 import { HEALTH_PATH } from '../http/health-route.ts';
@@ -22,7 +20,9 @@ import { POSTURES, postureForProfile, type Posture, type PostureName } from '../
 import type { ProfileName } from '../options.ts';
 import { ConfigError } from '../errors.ts';
 import { checkToken, isTenant, isToken } from '../common/option-rules.ts';
-import type { ApiKeyConfig, MetricsConfig } from './service-config.ts';
+import { METRICS_KEYS } from './file-layer.ts';
+import { readTextFile } from './file-parser.ts';
+import type { ApiKeyConfig, LayerSource, MetricsConfig } from './service-config.ts';
 
 /** The settings the main server's metrics route and the dedicated listener run with. */
 export interface ResolvedMetrics {
@@ -47,30 +47,13 @@ export interface ResolvedMetrics {
 type Field = keyof MetricsConfig;
 
 /** File spelling of each field, for messages about a value that came from a file. */
-const FILE_KEY: Readonly<Record<Field, string>> = {
-  enabled: 'metrics.enabled',
-  path: 'metrics.path',
-  posture: 'metrics.posture',
-  listen: 'metrics.listen',
-  token: 'metrics.token',
-  tokenFile: 'metrics.token_file',
-  apiKeys: 'metrics.api_keys',
-  apiKeysFile: 'metrics.api_keys_file',
-  auth: 'metrics.auth',
-  trustedCidrs: 'metrics.trusted_cidrs',
-  trustedProxies: 'metrics.trusted_proxies',
-  accessLog: 'metrics.access_log',
-  verbose: 'metrics.verbose',
-  maxInflightScrapes: 'metrics.max_inflight_scrapes',
-};
+const FILE_KEY = Object.fromEntries(Object.entries(METRICS_KEYS).map(([file, field]) => [field, `metrics.${file}`])) as Readonly<Record<Field, string>>;
 
 /** Flag spelling of the fields a flag sets. */
 const FLAG_KEY: Readonly<Partial<Record<Field, string>>> = { auth: '--auth', verbose: '--verbose' };
 
-export type MetricsLayerSource = 'defaults' | 'env' | 'file' | 'flags';
-
 export interface MetricsLayer {
-  readonly source: MetricsLayerSource;
+  readonly source: LayerSource;
   readonly metrics: Readonly<MetricsConfig> | undefined;
 }
 
@@ -214,19 +197,9 @@ function envName(posture: Posture, field: Field): string | undefined {
   return field === 'token' || field === 'tokenFile' || field === 'trustedCidrs' || field === 'trustedProxies' ? posture.env[field] : undefined;
 }
 
-async function readSecretFile(path: string, key: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'read failed');
-    throw new ConfigError(key, path, `a readable file (${why})`);
-  }
-}
-
 /** The token file: one token, surrounding whitespace (the trailing newline) ignored. */
 async function readTokenFile(path: string, key: string): Promise<string> {
-  const text = (await readSecretFile(path, key)).trim();
+  const text = (await readTextFile(path, key)).trim();
   if (text === '') throw new ConfigError(key, path, 'a file holding a token (it is empty)');
   if (!isToken(text)) throw new ConfigError(key, path, 'a file holding one token without whitespace');
   return text;
@@ -237,7 +210,7 @@ async function readTokenFile(path: string, key: string): Promise<string> {
  * skipped. Errors name the line, never its content.
  */
 async function readApiKeysFile(path: string, key: string): Promise<ApiKeyConfig[]> {
-  const text = await readSecretFile(path, key);
+  const text = await readTextFile(path, key);
   const out: ApiKeyConfig[] = [];
   const seen = new Set<string>();
   const lines = text.split(/\r?\n/);

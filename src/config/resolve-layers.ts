@@ -35,7 +35,7 @@ import { ConfigError, inFile } from '../errors.ts';
 import { envLayer } from './env-layer.ts';
 import { loadConfigFile } from './file-parser.ts';
 import { mergeMetricsConfig, metricsEnvLayer, resolveMetrics, type MetricsLayer, type ResolvedMetrics } from './metrics-section.ts';
-import type { MetricsConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
+import type { LayerSource, MetricsConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
 import { flagsLayer, parseServeFlags, SERVE_FLAG_KEYS, type FlagKeys, type ServeFlags } from './serve-flags.ts';
 import { parseServiceConfig } from './file-layer.ts';
 import { toJobmeterOptions } from './to-options.ts';
@@ -135,8 +135,6 @@ async function collectLayers(flags: ServeFlags, env: Env, keys: FlagKeys): Promi
 
 // ---------------------------------------------------------------------------------------------
 // Layers
-
-type LayerSource = 'defaults' | 'env' | 'file' | 'flags';
 
 interface Layer {
   readonly source: LayerSource;

@@ -12,6 +12,9 @@ import type { BuildInfo } from '../domain/recorder.ts';
 import type { ApiKey } from '../http/route-options.ts';
 import type { ClusterOptions, IngestOptions, JobmeterOptions, OtlpPushOptions, ProfileName, ProfileOptions, PullListenerOptions } from '../options.ts';
 
+/** Where a layer comes from, lowest precedence first (resolve-layers.ts). */
+export type LayerSource = 'defaults' | 'env' | 'file' | 'flags';
+
 /** Every field optional and settable: a layer is built up field by field. */
 type Layer<T> = { -readonly [K in keyof T]?: T[K] };
 
