@@ -20,7 +20,7 @@
 import type { FamilyRule } from '../naming/types.ts';
 import { timeoutWithinInterval } from '../common/option-rules.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
-import type { HostInstruments, ProfileName } from '../options.ts';
+import type { ProfileName } from '../options.ts';
 import { isTable } from './error-wording.ts';
 import { check, parseLoopbackListen } from './schema-validator.ts';
 import type { ApiKeyConfig, BuildConfig, ClusterConfig, IngestConfig, ListenerConfig, MetricsConfig, NamingConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
@@ -42,6 +42,10 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   // The schema pass is done: every value below has its type and range.
   const out: ServiceConfig = {};
   for (const [key, value] of Object.entries(raw)) {
+    if (Object.hasOwn(TOP_KEYS, key)) {
+      (out as Record<string, unknown>)[TOP_KEYS[key]!] = value;
+      continue;
+    }
     switch (key) {
       case 'profile':
         if (typeof value === 'string') out.profile = value as ProfileName;
@@ -50,24 +54,6 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
           if (table.name !== undefined) out.profile = table.name;
           if (table.rules !== undefined) out.profileRules = table.rules.map(familyRule);
         }
-        break;
-      case 'service_name':
-        out.serviceName = value as string;
-        break;
-      case 'process_metrics':
-        out.processMetrics = value as boolean;
-        break;
-      case 'otel_scope_info':
-        out.otelScopeInfo = value as boolean;
-        break;
-      case 'global':
-        out.global = value as boolean;
-        break;
-      case 'cardinality_limit':
-        out.cardinalityLimit = value as number;
-        break;
-      case 'host_instruments':
-        out.hostInstruments = value as HostInstruments;
         break;
       case 'resource_attributes':
         out.resourceAttributes = { ...(value as Record<string, string> | null) };
@@ -116,6 +102,16 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
 // ---------------------------------------------------------------------------------------------
 // ---------------------------------------------------------------------------------------------
 // Tables, already validated: renamed to camelCase, plus the checks across keys.
+
+/** The top level's single values, taken as they are. */
+const TOP_KEYS: Readonly<Record<string, keyof ServiceConfig>> = {
+  service_name: 'serviceName',
+  process_metrics: 'processMetrics',
+  otel_scope_info: 'otelScopeInfo',
+  global: 'global',
+  cardinality_limit: 'cardinalityLimit',
+  host_instruments: 'hostInstruments',
+};
 
 const LISTENER_KEYS: Readonly<Record<string, keyof ListenerConfig>> = {
   enabled: 'enabled',
