@@ -17,6 +17,11 @@ export function isLoopbackHost(host: string): boolean {
   return loopback.check(h, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/** Whether a listener may bind `host`: loopback, or anywhere once the operator opted in. */
+export function bindAllowed(host: string, allowNonLoopback: boolean | undefined): boolean {
+  return allowNonLoopback === true || isLoopbackHost(host);
+}
+
 /**
  * Refuses a non-loopback bind address unless the operator opted in: labels carry task names and
  * versions that an exposed daemon should not leak by accident.
@@ -31,6 +36,6 @@ export function assertBindAllowed(
   key = 'listener.host',
   optIn = 'listener.allowNonLoopback (allow_non_loopback = true / --allow-non-loopback)',
 ): void {
-  if (allowNonLoopback || isLoopbackHost(host)) return;
+  if (bindAllowed(host, allowNonLoopback)) return;
   throw new ConfigError(key, host, `${LOOPBACK_EXPECTED}, or ${optIn} to expose the ${what}`);
 }

@@ -28,7 +28,7 @@
 import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './service-defaults.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { isLoopbackHost } from '../common/loopback.ts';
+import { bindAllowed } from '../common/loopback.ts';
 import { LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules.ts';
 import { POSTURES, postureForProfile } from '../common/postures.ts';
 import { ConfigError, inFile } from '../errors.ts';
@@ -250,12 +250,12 @@ function settleOtlpTimeout(merged: ServiceConfig, layers: readonly Layer[], env:
  */
 function checkLoopbackBinds(merged: ServiceConfig, layers: readonly Layer[], flags: ServeFlags, keys: FlagKeys): void {
   const listener = merged.listener;
-  if (listener?.enabled !== false && listener?.host !== undefined && listener.allowNonLoopback !== true && !isLoopbackHost(listener.host)) {
+  if (listener?.enabled !== false && listener?.host !== undefined && !bindAllowed(listener.host, listener.allowNonLoopback)) {
     const optIn = keys.allowNonLoopback === undefined ? 'listener.allow_non_loopback = true in the config file' : `${keys.allowNonLoopback} (listener.allow_non_loopback = true)`;
     throw hostError(layers, 'listener', listener.host, flags, keys, `${LOOPBACK_EXPECTED}, or ${optIn} to expose it`);
   }
   const ingest = merged.ingest;
-  if (ingest?.enabled === true && ingest.host !== undefined && ingest.allowNonLoopback !== true && !isLoopbackHost(ingest.host)) {
+  if (ingest?.enabled === true && ingest.host !== undefined && !bindAllowed(ingest.host, ingest.allowNonLoopback)) {
     throw hostError(layers, 'ingest', ingest.host, flags, keys, `${LOOPBACK_EXPECTED}, or ingest.allow_non_loopback = true to expose the OTLP ingest listener`);
   }
 }
