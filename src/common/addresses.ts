@@ -8,7 +8,7 @@ import { BlockList, isIP } from 'node:net';
 
 import { ConfigError } from '../errors.ts';
 
-export const CIDR_EXPECTED = 'an IP address or CIDR (e.g. 10.0.0.0/8, ::1/128)';
+export const CIDR_EXPECTED = 'an IP address or CIDR, e.g. 10.0.0.0/8 or ::1';
 
 /** One parsed CIDR (a bare address is a /32 or /128). */
 export interface Cidr {

@@ -11,6 +11,7 @@
 import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import type { ErrorObject } from 'ajv';
 
+import { CIDR_EXPECTED } from '../common/addresses.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
 import {
   CONFIG_SCHEMA,
@@ -67,7 +68,7 @@ export const EXPECT = {
   token: TOKEN_EXPECTED,
   filePath: 'a non-empty file path',
   cidrList: 'a list of IP addresses or CIDRs, e.g. ["10.0.0.0/8"]',
-  cidr: 'an IP address or CIDR, e.g. 10.0.0.0/8 or ::1',
+  cidr: CIDR_EXPECTED,
   apiKeys: 'a list of { tenant, key } tables',
   apiKey: 'a { tenant, key } table',
   tenant: TENANT_EXPECTED,
