@@ -12,6 +12,11 @@ import { ConfigError, REDACTED } from '../errors.ts';
 
 export const POSITIVE_INTEGER = 'a positive integer';
 export const POSITIVE_MILLIS = 'a positive number of milliseconds';
+/**
+ * Largest interval or timeout accepted: Node timers overflow above 2^31-1 ms (they would fire
+ * after 1 ms with only a warning), so a larger value is refused rather than run as a busy loop.
+ */
+export const MAX_MILLIS = 2_147_483_647;
 
 /** `value` if it is an integer ≥ 1. */
 export function positiveInteger(value: unknown, key: string): number {
@@ -19,9 +24,10 @@ export function positiveInteger(value: unknown, key: string): number {
   return value;
 }
 
-/** `value` if it is a finite number of milliseconds > 0. */
+/** `value` if it is a number of milliseconds > 0 that a Node timer can wait. */
 export function positiveMillis(value: unknown, key: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(key, value, POSITIVE_MILLIS);
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw new ConfigError(key, value, POSITIVE_MILLIS);
+  if (value > MAX_MILLIS) throw new ConfigError(key, value, `at most ${MAX_MILLIS} milliseconds (a Node timer's longest wait)`);
   return value;
 }
 

@@ -23,7 +23,6 @@ import {
   MAX_MEMORY_BYTES,
   MAX_CONNECTIONS,
   MAX_INFLIGHT_SCRAPES,
-  MAX_MILLIS,
   ORIGINAL_SPELLINGS,
   tableKeys,
   type DefinitionName,
@@ -31,7 +30,7 @@ import {
 } from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
-import { oneOfExpected, PORT_EXPECTED, ROUTE_PATH_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
+import { MAX_MILLIS, oneOfExpected, PORT_EXPECTED, ROUTE_PATH_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 

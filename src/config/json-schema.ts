@@ -21,7 +21,7 @@ import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
-import { ROUTE_PATH_PATTERN, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
+import { MAX_MILLIS, ROUTE_PATH_PATTERN, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -31,11 +31,6 @@ import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFI
 export const INSTRUMENT_TYPES = ['counter', 'up_down_counter', 'histogram', 'gauge', 'observable_counter', 'observable_up_down_counter', 'observable_gauge'] as const;
 /** Largest `ingest.max_body_bytes` accepted (1 GiB). */
 export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
-/**
- * Largest interval/timeout accepted: Node timers overflow above 2^31-1 ms (they would fire after
- * 1 ms with only a warning), so a larger value is a config error rather than a busy loop.
- */
-export const MAX_MILLIS = 2_147_483_647;
 /** Largest in-flight scrape limit accepted. */
 export const MAX_INFLIGHT_SCRAPES = 1_000_000;
 /** Largest `cardinality_limit` accepted: series per host instrument. */

@@ -15,6 +15,7 @@
  */
 import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
+import { positiveMillis } from '../common/option-rules.ts';
 
 /** What the environment says about the resource. */
 export interface EnvResource {
@@ -218,7 +219,7 @@ function millisFromEnv(env: NodeJS.ProcessEnv, key: string): number | undefined 
   // timeout can be zero.
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(key, raw, MILLIS_EXPECTED);
-  return value;
+  return positiveMillis(value, key);
 }
 
 /**

@@ -263,6 +263,11 @@ describe('otlpOptionsFromEnv: interval and timeouts', () => {
     ] as const) {
       throwsConfig(() => otlpOptionsFromEnv({ ...BASE, [key]: raw }), `invalid ${key}=${raw}: ${expected}`);
     }
+    // Past a Node timer's longest wait the export would fire every millisecond.
+    throwsConfig(
+      () => otlpOptionsFromEnv({ ...BASE, OTEL_METRIC_EXPORT_INTERVAL: '2147483648' }),
+      "invalid OTEL_METRIC_EXPORT_INTERVAL=2147483648: expected at most 2147483647 milliseconds (a Node timer's longest wait)",
+    );
   });
 });
 
