@@ -13,6 +13,7 @@
  * instrument and reason, and counted in `jobmeter.records.dropped` on the same meter.
  */
 import type { Meter } from '@opentelemetry/api';
+import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { RECORDS_DROPPED } from './domain/catalog.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import { createRecorder as createDomainRecorder, type BuildInfo, type Recorder } from './domain/recorder.ts';
@@ -33,7 +34,7 @@ export interface HostRecorderOptions {
   readonly snapshot?: SnapshotSourceOptions;
 }
 
-/** @throws ConfigError for a profile that is not one of PROFILE_NAMES. */
+/** @throws ConfigError for a profile that is not one of PROFILE_NAMES, or a bad instrument spec. */
 export function createRecorder(meter: Meter, options: HostRecorderOptions = {}): Recorder {
   const { profile: name } = resolveProfileChoice(options.profile, undefined);
   const profile = resolveProfile(name, false);
@@ -41,7 +42,7 @@ export function createRecorder(meter: Meter, options: HostRecorderOptions = {}):
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name, { unit: RECORDS_DROPPED.unit, description: RECORDS_DROPPED.description })));
   return createDomainRecorder(meter, {
     guard,
-    declared: options.instruments ?? [],
+    declared: checkInstrumentSpecs(options.instruments ?? []),
     ...(options.build !== undefined && { build: options.build }),
     snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },
     ...(profile.kind === 'table' && profile.buckets !== undefined && { buckets: profile.buckets }),

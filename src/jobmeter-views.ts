@@ -16,6 +16,7 @@ import type { InstrumentSpec } from './domain/types.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import { PROFILE_NAMES, type ProfileName } from './options.ts';
 import { oneOf } from './common/option-rules.ts';
+import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { buildViews } from './views/build-views.ts';
 
 export interface JobmeterViewsOptions {
@@ -34,9 +35,9 @@ export function withProfileBuckets(specs: readonly InstrumentSpec[], buckets: Re
   return specs.map((s) => (buckets[s.name] ? { ...s, buckets: buckets[s.name] } : s));
 }
 
-/** @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}. */
+/** @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}, or a bad instrument spec. */
 export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterViewsOptions = {}): ViewOptions[] {
   oneOf(profile, PROFILE_NAMES, 'profile');
-  const specs = [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...(options.instruments ?? [])];
+  const specs = [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...checkInstrumentSpecs(options.instruments ?? [])];
   return buildViews(withProfileBuckets(specs, profileBuckets(profile)));
 }

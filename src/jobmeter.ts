@@ -17,6 +17,7 @@ import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel
 import { ConfigError } from './errors.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, oneOf, port, positiveInteger, positiveMillis } from './common/option-rules.ts';
+import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
@@ -253,7 +254,7 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     ingest,
     processMetrics: o.processMetrics ?? d.processMetrics,
     otelScopeInfo: o.otelScopeInfo ?? d.otelScopeInfo,
-    instruments: list(o.instruments ?? [], 'instruments', 'instrument specs'),
+    instruments: checkInstrumentSpecs(o.instruments ?? []),
     debug: o.debug,
     global: o.global ?? d.global,
     cardinalityLimit: positiveInteger(o.cardinalityLimit ?? d.cardinalityLimit, 'cardinalityLimit'),

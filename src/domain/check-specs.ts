@@ -1,0 +1,36 @@
+/**
+ * The instrument specs a host declares (`options.instruments` of createJobmeter, createRecorder
+ * and jobmeterViews), checked once where they come in, so a bad one is a ConfigError naming it and
+ * the recording path may take every spec as well formed.
+ */
+import { list, oneOf, positiveInteger } from '../common/option-rules.ts';
+import { ConfigError } from '../errors.ts';
+import type { InstrumentKind, InstrumentSpec } from './types.ts';
+
+export const INSTRUMENT_KINDS = [
+  'counter',
+  'upDownCounter',
+  'histogram',
+  'gauge',
+  'observableCounter',
+  'observableGauge',
+  'observableUpDownCounter',
+] as const satisfies readonly InstrumentKind[];
+
+/** `specs` if each is usable. @throws ConfigError naming the spec (`instruments[2].kind`) and what it needs. */
+export function checkInstrumentSpecs(specs: readonly InstrumentSpec[], key = 'instruments'): readonly InstrumentSpec[] {
+  list(specs, key, 'instrument specs').forEach((spec, i) => {
+    const at = `${key}[${i}]`;
+    if (typeof spec !== 'object' || spec === null) throw new ConfigError(at, spec, 'an instrument spec { name, kind, unit, description, attributes }');
+    if (typeof spec.name !== 'string' || spec.name.trim() === '') throw new ConfigError(`${at}.name`, spec.name, 'a non-empty instrument name');
+    oneOf(spec.kind, INSTRUMENT_KINDS, `${at}.kind`);
+    list(spec.attributes, `${at}.attributes`, 'attribute specs { key, values or cap }').forEach((a, j) => {
+      const attr = `${at}.attributes[${j}]`;
+      if (typeof a?.key !== 'string' || a.key === '') throw new ConfigError(`${attr}.key`, a?.key, 'a non-empty attribute key');
+      if (a.values !== undefined) list(a.values, `${attr}.values`, 'strings (the closed vocabulary)');
+      else if (a.cap !== undefined) positiveInteger(a.cap, `${attr}.cap`);
+      else throw new ConfigError(attr, a, 'values (a closed vocabulary) or cap (how many values an open one keeps)');
+    });
+  });
+  return specs;
+}
