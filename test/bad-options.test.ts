@@ -36,3 +36,19 @@ for (const [key, options, message] of CASES) {
     );
   });
 }
+
+test('snapshot: a timeout or TTL that is not a duration is a ConfigError when the source is set', async () => {
+  const jm = await createJobmeter({ global: false, processMetrics: false, listener: false, snapshot: { timeoutMillis: 0 } });
+  try {
+    assert.throws(
+      () => jm.setSnapshotSource(() => ({})),
+      (err: unknown) => err instanceof ConfigError && err.message === 'invalid snapshot.timeoutMillis=0: expected a positive number of milliseconds',
+    );
+    assert.throws(
+      () => jm.setSnapshotSource(() => ({}), { ttlMillis: -1, timeoutMillis: 100 }),
+      (err: unknown) => err instanceof ConfigError && err.message === 'invalid snapshot.ttlMillis=-1: expected a positive number of milliseconds',
+    );
+  } finally {
+    await jm.shutdown();
+  }
+});

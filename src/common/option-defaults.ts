@@ -23,6 +23,8 @@ export interface OptionDefaults {
   readonly otlp: Readonly<Required<Pick<OtlpPushOptions, 'protocol' | 'intervalMillis' | 'timeoutMillis' | 'temporality'>>>;
   readonly ingest: Readonly<Required<Omit<IngestOptions, ServerLimitKeys>>>;
   readonly cluster: Readonly<Required<Pick<ClusterOptions, 'timeoutMillis'>>>;
+  /** The snapshot cache's, where the profile sets none (crewshipd's TTL is its own). */
+  readonly snapshot: Readonly<Required<NonNullable<JobmeterOptions['snapshot']>>>;
 }
 
 /** Deeply frozen: resolution copies from it, never into it. */
@@ -54,6 +56,7 @@ export const OPTION_DEFAULTS: OptionDefaults = deepFreeze({
     maxMemoryBytes: 128 * 1024 * 1024,
   },
   cluster: { timeoutMillis: 1000 },
+  snapshot: { ttlMillis: 0, timeoutMillis: 2000 },
 });
 
 /** `object` deeply frozen, for defaults that many readers share. */

@@ -4,6 +4,8 @@
  * {@link HostSnapshot}; jobmeter calls it at collection time, at most once per TTL, never longer
  * than a timeout, and serves the last good snapshot when a call fails or hangs.
  */
+import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
+import { positiveMillis } from '../common/option-rules.ts';
 import type { Outcome } from './types.ts';
 
 export interface HostRecord {
@@ -79,6 +81,7 @@ export type SnapshotFailure = 'error' | 'timeout';
 /**
  * Calls the host's callback at most once per TTL, shares one call between concurrent readers,
  * bounds each call by a timeout and falls back to the last good snapshot.
+ * @throws ConfigError (from the constructor) for a TTL or timeout that is not a usable duration.
  */
 export class SnapshotCache {
   readonly #callback: SnapshotCallback;
@@ -96,8 +99,10 @@ export class SnapshotCache {
 
   constructor(callback: SnapshotCallback, options: SnapshotSourceOptions, onFailure: (reason: SnapshotFailure) => void, now: () => number = Date.now) {
     this.#callback = callback;
-    this.#ttl = options.ttlMillis ?? 0;
-    this.#timeout = options.timeoutMillis ?? 2000;
+    const ttl = options.ttlMillis ?? OPTION_DEFAULTS.snapshot.ttlMillis;
+    // 0: no reuse, the host is called at every collection.
+    this.#ttl = ttl === 0 ? 0 : positiveMillis(ttl, 'snapshot.ttlMillis');
+    this.#timeout = positiveMillis(options.timeoutMillis ?? OPTION_DEFAULTS.snapshot.timeoutMillis, 'snapshot.timeoutMillis');
     this.#onFailure = onFailure;
     this.#now = now;
   }
