@@ -16,7 +16,7 @@ import { ClusterPrimary } from './cluster/primary.ts';
 import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
 import { ConfigError } from './errors.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
-import { list, oneOf, port, positiveInteger, positiveMillis } from './common/option-rules.ts';
+import { bool, callback, list, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stringTable } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
@@ -171,7 +171,7 @@ export function resolveListener(l: PullListenerOptions | false | undefined): Res
   return {
     host: l?.host ?? OPTION_DEFAULTS.listener.host,
     port: port(l?.port ?? OPTION_DEFAULTS.listener.port, 'listener.port'),
-    allowNonLoopback: l?.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback,
+    allowNonLoopback: bool(l?.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback, 'listener.allowNonLoopback'),
     // undefined: what the profile's original serves (resolved once the profile is known)
     format: l?.format === undefined ? undefined : oneOf(l.format, LISTENER_FORMATS, 'listener.format'),
     ...resolveServerLimits(l, 'listener'),
@@ -233,7 +233,7 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
       ? undefined
       : {
           endpoint: o.otlp.endpoint,
-          headers: o.otlp.headers ?? {},
+          headers: stringTable(o.otlp.headers ?? {}, 'otlp.headers', true),
           protocol: o.otlp.protocol ?? d.otlp.protocol,
           intervalMillis,
           // A timeout nobody set follows a shorter interval down; one that was set is checked.
@@ -243,23 +243,28 @@ function resolveOptions(o: JobmeterOptions): ResolvedOptions {
   const ingest =
     o.ingest === undefined || o.ingest === false
       ? false
-      : { ...withDefaults(o.ingest, d.ingest), port: port(o.ingest.port ?? d.ingest.port, 'ingest.port'), ...resolveServerLimits(o.ingest, 'ingest') };
+      : {
+          ...withDefaults(o.ingest, d.ingest),
+          port: port(o.ingest.port ?? d.ingest.port, 'ingest.port'),
+          allowNonLoopback: bool(o.ingest.allowNonLoopback ?? d.ingest.allowNonLoopback, 'ingest.allowNonLoopback'),
+          ...resolveServerLimits(o.ingest, 'ingest'),
+        };
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),
-    serviceName: o.serviceName ?? d.serviceName,
-    resourceAttributes: o.resourceAttributes ?? {},
+    serviceName: nonEmptyString(o.serviceName ?? d.serviceName, 'serviceName'),
+    resourceAttributes: stringTable(o.resourceAttributes ?? {}, 'resourceAttributes'),
     listener,
     otlp,
     otlpNaming: o.otlp?.naming === undefined ? undefined : oneOf(o.otlp.naming, OTLP_NAMINGS, 'otlp.naming'),
     ingest,
-    processMetrics: o.processMetrics ?? d.processMetrics,
-    otelScopeInfo: o.otelScopeInfo ?? d.otelScopeInfo,
+    processMetrics: bool(o.processMetrics ?? d.processMetrics, 'processMetrics'),
+    otelScopeInfo: bool(o.otelScopeInfo ?? d.otelScopeInfo, 'otelScopeInfo'),
     instruments: checkInstrumentSpecs(o.instruments ?? []),
-    debug: o.debug,
-    global: o.global ?? d.global,
+    debug: o.debug === undefined ? undefined : callback(o.debug, 'debug'),
+    global: bool(o.global ?? d.global, 'global'),
     cardinalityLimit: positiveInteger(o.cardinalityLimit ?? d.cardinalityLimit, 'cardinalityLimit'),
     views: list(o.views ?? [], 'views', 'OpenTelemetry ViewOptions'),
-    log: o.log ?? stderrLine,
+    log: callback(o.log ?? stderrLine, 'log'),
     cluster: resolveCluster(o.cluster),
   };
 }
@@ -333,7 +338,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         });
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));
-  const namer = profileNamer(profile, o.hostInstruments, options.hostname);
+  const namer = profileNamer(profile, o.hostInstruments, options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'));
   if (profile.kind === 'table' && o.hostInstruments === 'drop') {
     const ruled = new Set(profile.rules.map((r) => r.instrument));
     const dropped = o.instruments.filter((s) => !ruled.has(s.name)).map((s) => s.name);

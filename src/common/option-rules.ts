@@ -1,9 +1,10 @@
 /**
  * One check per rule an option value must meet, each throwing the one error type for bad options
- * ({@link ConfigError}) under the key the caller names. The library (jobmeter.ts), `jobmeter
- * serve`'s config, the ingest, the push reader and the metrics route call these, and the config
- * file's JSON Schema (config/json-schema.ts) takes its patterns from here, so a rule is worded
- * the same wherever the value came from.
+ * ({@link ConfigError}) under the key the caller names. The library (jobmeter.ts, the instrument
+ * specs, the snapshot cache), `jobmeter serve`'s config, the ingest, the push reader, the listeners
+ * and the metrics route call these, and the config file's JSON Schema (config/json-schema.ts)
+ * takes its patterns, bounds and wording from here, so a rule reads the same wherever the value
+ * came from.
  *
  * Not for internal invariants (a plain Error) or bad network input (a 4xx): only for values an
  * operator or a host's code chose.
@@ -28,6 +29,42 @@ export function positiveInteger(value: unknown, key: string): number {
 export function positiveMillis(value: unknown, key: string): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw new ConfigError(key, value, POSITIVE_MILLIS);
   if (value > MAX_MILLIS) throw new ConfigError(key, value, `at most ${MAX_MILLIS} milliseconds (a Node timer's longest wait)`);
+  return value;
+}
+
+export const BOOLEAN_EXPECTED = 'true or false';
+export const NON_EMPTY_STRING_EXPECTED = 'a non-empty string';
+export const STRING_TABLE_EXPECTED = 'a table of string values';
+
+export function bool(value: unknown, key: string): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(key, value, BOOLEAN_EXPECTED);
+  return value;
+}
+
+/** A name or label value: something other than whitespace. */
+export function nonEmptyString(value: unknown, key: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(key, value, NON_EMPTY_STRING_EXPECTED);
+  return value;
+}
+
+/** A table of string values (resource attributes, headers). Values of secret tables are not shown. */
+export function stringTable(value: unknown, key: string, secret = false): Readonly<Record<string, string>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(key, secret ? REDACTED : value, STRING_TABLE_EXPECTED);
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new ConfigError(`${key}.${k}`, secret ? REDACTED : v, 'a string');
+  }
+  return value as Readonly<Record<string, string>>;
+}
+
+/** A callback the host passes (a log or debug line writer). */
+export function callback<T extends (...args: never[]) => unknown>(value: T, key: string): T {
+  if (typeof value !== 'function') throw new ConfigError(key, shown(value), 'a function');
+  return value;
+}
+
+/** A rejected value as an error shows it: a host's object (a server, a console, a jobmeter) only by its kind. */
+export function shown(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
   return value;
 }
 

@@ -30,7 +30,7 @@ import {
 } from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
-import { MAX_MILLIS, oneOfExpected, PORT_EXPECTED, ROUTE_PATH_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
+import { BOOLEAN_EXPECTED, MAX_MILLIS, NON_EMPTY_STRING_EXPECTED, oneOfExpected, STRING_TABLE_EXPECTED, PORT_EXPECTED, ROUTE_PATH_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 
@@ -40,10 +40,10 @@ const RULE_KEYS: readonly string[] = ['instrument', 'name', 'type', 'help', 'uni
 /** Expectation texts, shared with the flag parser so messages read the same everywhere. */
 export const EXPECT = {
   profile: oneOfExpected(PROFILE_NAMES),
-  nonEmptyString: 'a non-empty string',
-  boolean: 'true or false',
+  nonEmptyString: NON_EMPTY_STRING_EXPECTED,
+  boolean: BOOLEAN_EXPECTED,
   table: 'a table',
-  stringTable: 'a table of string values',
+  stringTable: STRING_TABLE_EXPECTED,
   string: 'a string',
   host: 'an IP address or host name (IPv6 without brackets)',
   port: PORT_EXPECTED,

@@ -8,7 +8,7 @@ import type { AccessLogOptions } from './access-log.ts';
 import { checkPosture, compileGate, describeGate, type Credential, type Gate, type GateMode } from './gate.ts';
 import type { JsonView } from './metrics-response.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
-import { checkToken, isRoutePath, isTenant, oneOf, ROUTE_PATH_EXPECTED, TENANT_EXPECTED } from '../common/option-rules.ts';
+import { checkToken, isRoutePath, isTenant, oneOf, ROUTE_PATH_EXPECTED, shown, TENANT_EXPECTED } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
 import { LISTENER_FORMATS } from '../options.ts';
 
@@ -192,8 +192,3 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   return { enabled, path, gate, accessLog, maxInflight, format, json, selfMetrics, credentials: credentials.length };
 }
 
-/** The rejected value as an error shows it: a host's object (a server, a jobmeter) only by its kind. */
-function shown(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return value;
-}

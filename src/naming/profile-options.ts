@@ -3,6 +3,7 @@
  * `translationStrategy`), checked and applied in one place for createJobmeter and JobmeterReader.
  */
 import { ConfigError } from '../errors.ts';
+import { bool, oneOf } from '../common/option-rules.ts';
 import { TRANSLATION_STRATEGIES, type TranslationStrategy } from './prometheus-names.ts';
 import type { Profile } from './types.ts';
 
@@ -20,11 +21,9 @@ export interface ProfileExpositionOptions {
  */
 export function withExpositionOptions(profile: Profile, options: ProfileExpositionOptions): Profile {
   const { startTimestamps, translationStrategy } = options;
-  if (startTimestamps !== undefined && typeof startTimestamps !== 'boolean') throw new ConfigError('startTimestamps', startTimestamps, 'true or false');
+  if (startTimestamps !== undefined) bool(startTimestamps, 'startTimestamps');
   if (translationStrategy !== undefined) {
-    if (!TRANSLATION_STRATEGIES.includes(translationStrategy)) {
-      throw new ConfigError('translationStrategy', translationStrategy, `one of ${TRANSLATION_STRATEGIES.join(', ')}`);
-    }
+    oneOf(translationStrategy, TRANSLATION_STRATEGIES, 'translationStrategy');
     if (profile.kind !== 'native') {
       throw new ConfigError('translationStrategy', translationStrategy, `unset: the ${profile.name} profile keeps its original's names`);
     }
