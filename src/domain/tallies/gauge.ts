@@ -30,7 +30,7 @@ export class GaugeTally extends Tally implements DeclaredGauge {
   }
 
   snapshot(): Snapshot {
-    return { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
+    return { n: this.values.length, values: new Float64Array(this.values), sums: NONE, counts: NONE };
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {

@@ -111,11 +111,11 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
   }
 
   snapshot(): Snapshot {
-    const snap: Snapshot = { n: this.counts.length, values: this.buckets.slice(), sums: this.sums.slice(), counts: this.counts.slice() };
+    const snap: Snapshot = { n: this.counts.length, values: new Float64Array(this.buckets), sums: new Float64Array(this.sums), counts: new Float64Array(this.counts) };
     if (this.mins === undefined && this.exemplars === undefined) return snap;
     return {
       ...snap,
-      ...(this.mins !== undefined && { mins: this.mins.slice(), maxs: this.maxs!.slice() }),
+      ...(this.mins !== undefined && { mins: new Float64Array(this.mins), maxs: new Float64Array(this.maxs!) }),
       ...(this.exemplars !== undefined && { exemplars: this.exemplars.slice() }),
     };
   }
@@ -127,7 +127,7 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
     const points = (): DataPoint<Histogram>[] => {
       const out = new Array<DataPoint<Histogram>>(n);
       for (let i = 0; i < n; i++) {
-        out[i] = this.#point(i, startTime, endTime, snap.values.slice(i * stride, i * stride + stride), snap.sums[i]!, snap.counts[i]!, snap);
+        out[i] = this.#point(i, startTime, endTime, countsAt(snap.values, i * stride, stride), snap.sums[i]!, snap.counts[i]!, snap);
       }
       return out;
     };
@@ -157,3 +157,9 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
   }
 }
 
+/** One series' bucket counts out of a snapshot, as the plain array a point carries. */
+function countsAt(values: Float64Array, from: number, stride: number): number[] {
+  const counts = new Array<number>(stride);
+  for (let k = 0; k < stride; k++) counts[k] = values[from + k]!;
+  return counts;
+}

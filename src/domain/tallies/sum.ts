@@ -53,7 +53,7 @@ export class SumTally extends Tally implements DeclaredCounter {
   }
 
   snapshot(): Snapshot {
-    const snap = { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
+    const snap = { n: this.values.length, values: new Float64Array(this.values), sums: NONE, counts: NONE };
     return this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice() };
   }
 

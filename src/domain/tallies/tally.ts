@@ -28,23 +28,28 @@ export interface DeltaState {
   counts: number[];
 }
 
-/** A tally's figures at one instant (see the file comment). */
+/**
+ * A tally's figures at one instant (see the file comment). The figures are typed arrays so their
+ * storage is off the JS heap: a snapshot lives through a whole sliced naming and rendering pass,
+ * and on the heap every young-generation collection landing in that window would copy it, on the
+ * event loop.
+ */
 export interface Snapshot {
   /** Series held at the instant (the first `n` attributes objects). */
   readonly n: number;
   /** Sums and gauges: the values; histograms: the bucket counts, `stride` per series. */
-  readonly values: readonly number[];
+  readonly values: Float64Array;
   /** Histograms only: sums and counts per series. */
-  readonly sums: readonly number[];
-  readonly counts: readonly number[];
+  readonly sums: Float64Array;
+  readonly counts: Float64Array;
   /** Histograms that record them: min and max per series. */
-  readonly mins?: readonly number[];
-  readonly maxs?: readonly number[];
+  readonly mins?: Float64Array;
+  readonly maxs?: Float64Array;
   /** Instruments that keep exemplars: the latest per series (sums) or per bucket (histograms). */
   readonly exemplars?: readonly (Exemplar | undefined)[];
 }
 
-export const NONE: readonly number[] = [];
+export const NONE = new Float64Array(0);
 
 /**
  * `metric` with `dataPoints`: made now, or (`onRead`) made anew at every read of the property, by
