@@ -4,12 +4,12 @@
  * the endpoint closes. A body is written into storage as it is rendered and handed out with its
  * release (`done`); the storage is reused once every response that writes it has called it.
  *
- * Why storage and not the rendered pieces: a large body (~15 MB at 110 000 series) made of fresh
- * Buffers is that much V8 *external* memory per scrape, alive from its first piece to its last
- * write. Buffers that outlive a scavenge are freed only by a mark-compact, and external memory
- * grown that way makes V8 start one (`--trace-incremental-marking`: "external memory pressure"),
- * whose pauses and marking steps land on the event loop. Written into reused storage, a scrape
- * allocates no external memory at all once the endpoint has served one of that size.
+ * Why storage and not the rendered pieces: a large body made of fresh Buffers is that much V8
+ * *external* memory per scrape, alive from its first piece to its last write. Buffers that outlive
+ * a scavenge are freed only by a mark-compact, and external memory grown that way makes V8 start
+ * one (`--trace-incremental-marking`: "external memory pressure"), whose pauses and marking steps
+ * land on the event loop. Written into reused storage, a scrape allocates no external memory once
+ * the endpoint has served one of that size.
  *
  * The pieces given to {@link BodyStore.write} are transient: each is copied before the next is
  * asked for (protobuf.ts reuses its buffers on that promise).

@@ -46,9 +46,8 @@ export function bodyOf(text: string): Pick<MetricsResponse, 'body' | 'length'> {
  * The body as a stream for the response to pipe, giving the event loop back whenever writing has
  * held it for `sliceMillis`. Piped as it is, a body is written in one turn of the event loop as long
  * as the socket takes it: each write completes at once and the pipe's `drain` and `resume` are
- * `nextTick`s, and on loopback, with the client reading on another core, the kernel took all of a
- * 15 MB body at once (231 writes, 5–12 ms of copying plus the stream machinery, after the last
- * rendering slice in the same turn): the longest block of a socket-served scrape.
+ * `nextTick`s, and on loopback, with the client reading on another core, the kernel takes a whole
+ * large body at once: one block as long as all the writes together.
  */
 export function bodyStream(body: readonly Buffer[], sliceMillis = DEFAULT_SLICE_MILLIS): Readable {
   return Readable.from(sliced(body, sliceMillis), { objectMode: false });
