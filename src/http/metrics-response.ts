@@ -2,11 +2,10 @@
  * One scrape, from request headers to a response body: negotiation, rendering and compression.
  * Shared by the dedicated listener and the host-app plugin so both answer alike.
  *
- * The exposition is rendered in pieces (`renderStream`: whole lines, ~64 KiB each), giving the
- * event loop back every few milliseconds, and compressed as a stream (zlib runs on libuv's pool),
- * so a large scrape never holds the host's event loop for more than a slice. The body is written
- * into its endpoint's storage (body-store.ts) as it is rendered, and to the socket in slices too
- * ({@link bodyStream}).
+ * The exposition is rendered in pieces (whole lines, ~64 KiB each) written into the endpoint's
+ * storage (body-store.ts), which gives the event loop back between slices and compresses as a
+ * stream (zlib runs on libuv's pool), so a large scrape never holds the host's event loop for more
+ * than a slice. The body is written to the socket in slices too ({@link bodyStream}).
  */
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
