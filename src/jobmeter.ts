@@ -374,7 +374,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           resource,
           policyFor: mergePolicies(o.cluster.merge),
           timeoutMillis: o.cluster.timeoutMillis,
-          collectOwn: () => pull.collectShared().then((r) => r.resourceMetrics),
+          collectOwn: () => pull.collect().then((r) => r.resourceMetrics),
         })
       : undefined;
   if (o.otlp !== undefined) {
@@ -445,7 +445,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
 
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.
   const collect = (): Promise<ResourceMetrics> =>
-    primary?.active === true ? primary.collect() : pull.collectShared().then((result) => result.resourceMetrics);
+    primary?.active === true ? primary.collect() : pull.collect().then((result) => result.resourceMetrics);
   const scrape = coalescedScrape(() => collect().then((rm) => shadow?.(rm) ?? rm), namer);
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
@@ -487,7 +487,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     role === 'member' && o.cluster !== false
       ? startMember({
           channel: o.cluster.reportTo !== undefined ? portChannel(o.cluster.reportTo) : clusterWorkerChannel(),
-          collect: () => pull.collectShared().then((r) => shadow?.(r.resourceMetrics) ?? r.resourceMetrics),
+          collect: () => pull.collect().then((r) => shadow?.(r.resourceMetrics) ?? r.resourceMetrics),
           welcomeMillis: CLUSTER_WELCOME_MILLIS,
           log: o.log,
           alone:

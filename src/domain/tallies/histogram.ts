@@ -9,7 +9,7 @@ import { exemplarOf, type Exemplar } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import type { BoundHistogram, DeclaredHistogram } from './handles.ts';
 import type { SeriesIndex } from './spec-index.ts';
-import { Tally, withPoints, type DeltaState, type Snapshot } from './tally.ts';
+import { Tally, withPoints, type DeltaState, type Snapshot, type SnapshotArena } from './tally.ts';
 
 export class HistogramTally extends Tally implements DeclaredHistogram {
   readonly bounds: readonly number[];
@@ -110,12 +110,17 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
     return point;
   }
 
-  snapshot(): Snapshot {
-    const snap: Snapshot = { n: this.counts.length, values: new Float64Array(this.buckets), sums: new Float64Array(this.sums), counts: new Float64Array(this.counts) };
+  snapshotLength(): number {
+    // Read in the same turn as snapshot(): the series count cannot change in between.
+    return this.buckets.length + this.counts.length * (this.mins === undefined ? 2 : 4);
+  }
+
+  snapshot(arena: SnapshotArena): Snapshot {
+    const snap: Snapshot = { n: this.counts.length, values: arena.copy(this.buckets), sums: arena.copy(this.sums), counts: arena.copy(this.counts) };
     if (this.mins === undefined && this.exemplars === undefined) return snap;
     return {
       ...snap,
-      ...(this.mins !== undefined && { mins: new Float64Array(this.mins), maxs: new Float64Array(this.maxs!) }),
+      ...(this.mins !== undefined && { mins: arena.copy(this.mins), maxs: arena.copy(this.maxs!) }),
       ...(this.exemplars !== undefined && { exemplars: this.exemplars.slice() }),
     };
   }

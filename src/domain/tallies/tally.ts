@@ -29,10 +29,11 @@ export interface DeltaState {
 }
 
 /**
- * A tally's figures at one instant (see the file comment). The figures are typed arrays so their
- * storage is off the JS heap: a snapshot lives through a whole sliced naming and rendering pass,
- * and on the heap every young-generation collection landing in that window would copy it, on the
- * event loop.
+ * A tally's figures at one instant (see the file comment), as views of one {@link SnapshotArena}
+ * per collection. Off the JS heap and in one allocation: a snapshot lives through a whole sliced
+ * naming and rendering pass, and on the heap every young-generation collection landing in that
+ * window would copy it on the event loop; one buffer per tally would be hundreds of allocations
+ * per scrape.
  */
 export interface Snapshot {
   /** Series held at the instant (the first `n` attributes objects). */
@@ -50,6 +51,25 @@ export interface Snapshot {
 }
 
 export const NONE = new Float64Array(0);
+
+/** Where one collection's snapshots are copied: sized by every tally's {@link Tally.snapshotLength}, filled in order. */
+export class SnapshotArena {
+  readonly #figures: Float64Array;
+  #at = 0;
+
+  constructor(length: number) {
+    this.#figures = new Float64Array(length);
+  }
+
+  /** A copy of `from`, as a view of the arena. */
+  copy(from: readonly number[]): Float64Array {
+    const at = this.#at;
+    const view = this.#figures.subarray(at, at + from.length);
+    view.set(from);
+    this.#at = at + from.length;
+    return view;
+  }
+}
 
 /**
  * `metric` with `dataPoints`: made now, or (`onRead`) made anew at every read of the property, by
@@ -109,8 +129,10 @@ export abstract class Tally {
     this.guard.drop(this.descriptor.name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
   }
 
-  /** The figures now. */
-  abstract snapshot(): Snapshot;
+  /** How many figures {@link snapshot} copies into the arena now. */
+  abstract snapshotLength(): number;
+  /** The figures now, copied into `arena`. */
+  abstract snapshot(arena: SnapshotArena): Snapshot;
   /**
    * The cumulative MetricData of a snapshot, or undefined when it holds no series. With `onRead`,
    * its points are made at every read of `dataPoints` instead of now.
