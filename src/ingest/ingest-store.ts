@@ -19,14 +19,14 @@
 import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import type { OtlpExponentialHistogramPoint, OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
 import { MAX_EXPONENTIAL_BUCKETS } from '../otlp/exponential.ts';
+import type { OtlpExponentialHistogramPoint, OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
 import { VERSION } from '../version.ts';
 import { streamKey, type Arrival } from './arrival.ts';
 import { collectScopes } from './collect.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
 import { IngestReport, RefusedCounts, type IngestResult, type Refusal } from './ingest-report.ts';
-import { attributesKey, cut, MAX_SCOPE_LENGTH, compactKey } from './input-bounds.ts';
+import { attributesKey, compactKey, cut, MAX_SCOPE_LENGTH } from './input-bounds.ts';
 import { SeriesRegistry } from './series-registry.ts';
 import type { Instrument, Shape, Stream } from './series-state.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';

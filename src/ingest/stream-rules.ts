@@ -17,11 +17,11 @@
  *   gauges are levels: a stream contributes its latest value. A delta point at or before the
  *   stream's last time is a duplicate (a retried export) and is skipped.
  */
-import { REFUSED_METRIC, type IngestReport, type Refusal } from './ingest-report.ts';
-import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
+import type { InstrumentSpec } from '../domain/types.ts';
 import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
 import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
-import type { InstrumentSpec } from '../domain/types.ts';
+import { REFUSED_METRIC, type IngestReport, type Refusal } from './ingest-report.ts';
+import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
 import { addHistogram, plus, SHAPE_OF_KIND, type HistogramAcc, type Instrument, type Shape, type Stream } from './series-state.ts';
 
 /** How number points combine: added up, replacing a running total (resets kept), or replacing a level. */
