@@ -22,11 +22,11 @@ import type { CollectionResult, MetricProducer, ScopeMetrics } from '@openteleme
 import { MAX_EXPONENTIAL_BUCKETS } from '../otlp/exponential.ts';
 import type { OtlpExponentialHistogramPoint, OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
 import { VERSION } from '../version.ts';
-import { streamKey, type Arrival } from './arrival.ts';
+import { arrival, streamKey, type Arrival } from './arrival.ts';
 import { collectScopes } from './collect.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
 import { IngestReport, RefusedCounts, type IngestResult, type Refusal } from './ingest-report.ts';
-import { attributesKey, compactKey, cut, MAX_SCOPE_LENGTH } from './input-bounds.ts';
+import { attributesKey } from './input-bounds.ts';
 import { SeriesRegistry } from './series-registry.ts';
 import type { Instrument, Shape, Stream } from './series-state.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
@@ -115,13 +115,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     for (const rm of request.resourceMetrics) {
       const resourceKey = attributesKey(rm.resource);
       for (const sm of rm.scopeMetrics) {
-        const at: Arrival = {
-          report,
-          now,
-          resourceKey,
-          scopeKey: compactKey(sm.scope.name + '\0' + sm.scope.version),
-          scope: { name: cut(sm.scope.name, MAX_SCOPE_LENGTH), version: cut(sm.scope.version, MAX_SCOPE_LENGTH) },
-        };
+        const at = arrival(report, now, resourceKey, sm.scope);
         for (const metric of sm.metrics) this.#ingestMetric(metric, at);
       }
     }
