@@ -10,7 +10,7 @@ import { createBoundedAttributesProcessor, MAX_VALUE_LENGTH, toLabelString } fro
 import type { InstrumentSpec } from '../domain/types.ts';
 import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from '../domain/vocabulary.ts';
 import type { IngestReport } from './ingest-report.ts';
-import { cut, limitAttributes, type DroppedAttributes } from './input-bounds.ts';
+import { cut, limitAttributes, MAX_ATTRIBUTE_KEY_LENGTH, MAX_ATTRIBUTES, type DroppedAttributes } from './input-bounds.ts';
 import type { Instrument } from './series-state.ts';
 
 /** The fold of an instrument: its spec's bounds when it is canonical, else {@link plainFold}. */
@@ -34,8 +34,8 @@ export function seriesAttributes(instrument: Instrument, attributes: Attributes,
   const dropped: DroppedAttributes = { emptyKeys: 0, longKeys: 0, pastCount: 0 };
   const limited = limitAttributes(attributes, dropped);
   if (dropped.emptyKeys > 0) report.warn(instrument.name, 'an attribute with an empty key was dropped');
-  if (dropped.longKeys > 0) report.warn(instrument.name, `${dropped.longKeys} attribute(s) with a key longer than 255 characters dropped`);
-  if (dropped.pastCount > 0) report.warn(instrument.name, `${dropped.pastCount} attribute(s) past the first 128 dropped`);
+  if (dropped.longKeys > 0) report.warn(instrument.name, `${dropped.longKeys} attribute(s) with a key longer than ${MAX_ATTRIBUTE_KEY_LENGTH} characters dropped`);
+  if (dropped.pastCount > 0) report.warn(instrument.name, `${dropped.pastCount} attribute(s) past the first ${MAX_ATTRIBUTES} dropped`);
   if (instrument.spec !== undefined) {
     for (const k of Object.keys(limited)) {
       if (!instrument.spec.attributes.some((a) => a.key === k)) report.warn(instrument.name, `attribute "${cut(k, 64)}" is not declared and was dropped`);
