@@ -54,6 +54,6 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
   const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
   return {
     address: { host: options.host, port },
-    close: () => closeServer(app.server, () => app.close()),
+    close: () => closeServer(app.server, () => app.close()).finally(() => handler.close()),
   };
 }
