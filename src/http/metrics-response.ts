@@ -11,12 +11,12 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate } from 'node:timers';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import { chooseEncoding, contentTypeOf, negotiate, type ResponseEncoding } from '../exposition/negotiate.ts';
 import { renderJson, type JsonShape } from '../exposition/json.ts';
 import { escapeFamilies } from '../exposition/escape-names.ts';
-import { DEFAULT_SLICE_MILLIS, renderProtobufStream, renderStream } from '../exposition/stream.ts';
+import { inSlices, SLICE_MILLIS } from '../common/slices.ts';
+import { renderProtobufStream, renderStream } from '../exposition/stream.ts';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -52,24 +52,11 @@ export function bodyOf(text: string): Pick<MetricsResponse, 'body' | 'length'> {
  * 15 MB body at once (231 writes, 5–12 ms of copying plus the stream machinery, after the last
  * rendering slice in the same turn): the longest block of a socket-served scrape.
  */
-export function bodyStream(body: readonly Buffer[], sliceMillis = DEFAULT_SLICE_MILLIS): Readable {
-  return Readable.from(sliced(body, sliceMillis), { objectMode: false });
-}
-
-async function* sliced(body: readonly Buffer[], sliceMillis: number): AsyncGenerator<Buffer, void, undefined> {
+export function bodyStream(body: readonly Buffer[], sliceMillis = SLICE_MILLIS): Readable {
   // The body is complete when the last rendering slice ends, and that slice may have used its
-  // whole budget: start writing in a turn of its own.
-  await nextTurn();
-  let start = performance.now();
-  for (const piece of body) {
-    yield piece;
-    // Measured after the pipe's turn: the generator resumes when the response wants the next
-    // piece, after the previous one was written.
-    if (performance.now() - start >= sliceMillis) {
-      await nextTurn();
-      start = performance.now();
-    }
-  }
+  // whole budget: writing starts in a turn of its own (inSlices). The clock runs through the
+  // pipe's turn: the generator resumes when the response wants the next piece.
+  return Readable.from(inSlices(body, sliceMillis), { objectMode: false });
 }
 
 /**

@@ -4,9 +4,9 @@
  * the label string (and a histogram's line prefix) of every series it renders (see {@link SeriesCache}), so a
  * steady-state scrape only checks identities and copies numbers.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { diag, type Attributes, type AttributeValue, type HrTime } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { Slice, SLICE_MILLIS } from '../common/slices.ts';
 import { escapeLabelValue, isClassicMetricName, labelNameText } from '../exposition/escape.ts';
 import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
 import type { ExpositionExemplar, Family, FamilyType, HistogramSeries, NativeBuckets, NumberFamily, NumberSeries } from '../exposition/types.ts';
@@ -90,10 +90,10 @@ export interface Namer {
   /** Renders one collection. Families come out in a stable order: first appearance. */
   toFamilies(resourceMetrics: ResourceMetrics): Family[];
   /**
-   * The same families, built in slices: the event loop is given back (`setImmediate`) before the
+   * The same families, built in slices (common/slices.ts): the event loop is given back before the
    * pass, and between two instruments whenever the pass has held it for `sliceMillis` (one
    * instrument holds at most 10 000 series, ≈ 1 ms). The collection must not change meanwhile (a
-   * collection is a snapshot). @default sliceMillis 5
+   * collection is a snapshot). @default sliceMillis SLICE_MILLIS
    */
   toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number): Promise<Family[]>;
   /** Compiled rules held (one per scope × instrument seen in the last two passes): for tests and diagnostics. */
@@ -235,19 +235,16 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         if (step.done === true) return step.value;
       }
     },
-    async toFamiliesSliced(rm, sliceMillis = 5) {
+    async toFamiliesSliced(rm, sliceMillis = SLICE_MILLIS) {
       const it = pass(rm);
+      const slice = new Slice(sliceMillis);
       // The collection that produced `rm` ran in this same turn: start the first slice in a turn of
       // its own rather than on top of it.
-      await nextTurn();
-      let start = performance.now();
+      await slice.next();
       for (;;) {
         const step = it.next();
         if (step.done === true) return step.value;
-        if (performance.now() - start >= sliceMillis) {
-          await nextTurn();
-          start = performance.now();
-        }
+        if (slice.due()) await slice.next();
       }
     },
   };
