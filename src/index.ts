@@ -29,7 +29,8 @@ export type { AttributeSpec, InstrumentKind, InstrumentSpec, Outcome } from './d
 export { OUTCOMES, OTHER } from './domain/types.ts';
 export { DOMAIN_INSTRUMENTS, DEFAULT_RUN_DURATION_BUCKETS } from './domain/catalog.ts';
 export { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
-export type { ExpositionFormat, Family, FamilyType, HistogramSeries, NativeBuckets, NumberColumns, NumberSeries } from './exposition/types.ts';
+export type { ExpositionFormat, Family, FamilyType, HistogramSeries, NativeBuckets, NumberSeries } from './exposition/types.ts';
+export type { NumberColumns } from './exposition/render-model.ts';
 export type { TranslationStrategy } from './naming/prometheus-names.ts';
 export { renderOpenMetrics } from './exposition/openmetrics.ts';
 export { renderPrometheusText } from './exposition/text.ts';

@@ -21,7 +21,8 @@
  */
 import { parseLabelPairs } from './escape.ts';
 import { isAscii, numberColumns } from './samples.ts';
-import type { ExpositionExemplar, Family, HistogramSeries, NativeBuckets, NumberColumns } from './types.ts';
+import type { NumberColumns, RenderFamily } from './render-model.ts';
+import type { ExpositionExemplar, HistogramSeries, NativeBuckets } from './types.ts';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
@@ -380,7 +381,7 @@ function writeBuckets(out: Out, spanField: number, deltaField: number, offset: n
  * caller may yield; the length prefix and the family's own fields come once the size is known.
  * Protobuf takes fields in any order, so `metric` after `unit` is as valid as before it.
  */
-export function* familyPieces(family: Family): Generator<Buffer, void, undefined> {
+export function* familyPieces(family: RenderFamily): Generator<Buffer, void, undefined> {
   const out = takeOut();
   try {
     yield* pieces(family, out);
@@ -404,7 +405,7 @@ function giveBack(out: Out): void {
   if (idle.length < MAX_IDLE) idle.push(out);
 }
 
-function* pieces(family: Family, out: Out): Generator<Buffer, void, undefined> {
+function* pieces(family: RenderFamily, out: Out): Generator<Buffer, void, undefined> {
   const columns: NumberColumns | undefined = family.type === 'histogram' ? undefined : numberColumns(family);
   const n = columns === undefined ? family.series.length : columns.labels.length;
   const asciiFamily = family.ascii === true;
@@ -449,7 +450,7 @@ function* pieces(family: Family, out: Out): Generator<Buffer, void, undefined> {
 const EMPTY = Buffer.alloc(0);
 
 /** One family as a `MetricFamily` message, length-delimited, in one piece. */
-export function encodeFamily(family: Family): Uint8Array {
+export function encodeFamily(family: RenderFamily): Uint8Array {
   return Buffer.concat([...familyPieces(family)]);
 }
 
@@ -457,7 +458,7 @@ export function encodeFamily(family: Family): Uint8Array {
  * The exposition: each family's pieces (empty ones mark where a caller may yield). Families with no
  * series are left out, as in text.
  */
-export function* protobufBuffers(families: readonly Family[]): Generator<Buffer, void, undefined> {
+export function* protobufBuffers(families: readonly RenderFamily[]): Generator<Buffer, void, undefined> {
   const out = takeOut();
   try {
     for (const family of families) {

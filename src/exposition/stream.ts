@@ -11,7 +11,8 @@
 import { inSlices, SLICE_MILLIS } from '../common/slices.ts';
 import { protobufBuffers } from './protobuf.ts';
 import { renderBuffers } from './render.ts';
-import type { ExpositionFormat, Family } from './types.ts';
+import type { RenderFamily } from './render-model.ts';
+import type { ExpositionFormat } from './types.ts';
 
 export interface RenderStreamOptions {
   /** Target piece size in characters (bytes, for ASCII). @default 65536 */
@@ -27,7 +28,7 @@ export interface RenderStreamOptions {
  * @throws RangeError at the call when `chunkBytes` is not a positive number or `sliceMillis` is
  *   not a positive number.
  */
-export function renderStream(format: ExpositionFormat, families: readonly Family[], options: RenderStreamOptions = {}): AsyncGenerator<Buffer, void, undefined> {
+export function renderStream(format: ExpositionFormat, families: readonly RenderFamily[], options: RenderStreamOptions = {}): AsyncGenerator<Buffer, void, undefined> {
   const sliceMillis = options.sliceMillis ?? SLICE_MILLIS;
   if (typeof sliceMillis !== 'number' || !(sliceMillis > 0)) {
     throw new RangeError(`sliceMillis must be a positive number, got ${String(sliceMillis)}`);
@@ -37,7 +38,7 @@ export function renderStream(format: ExpositionFormat, families: readonly Family
 }
 
 /** The protobuf exposition (protobuf.ts), one family a piece, sliced the same way. */
-export function renderProtobufStream(families: readonly Family[], sliceMillis = SLICE_MILLIS): AsyncGenerator<Buffer, void, undefined> {
+export function renderProtobufStream(families: readonly RenderFamily[], sliceMillis = SLICE_MILLIS): AsyncGenerator<Buffer, void, undefined> {
   return sliced(protobufBuffers(families), sliceMillis);
 }
 

@@ -8,8 +8,9 @@ import { diag, type Attributes, type AttributeValue, type HrTime } from '@opente
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
 import { escapeLabelValue, isClassicMetricName, labelNameText } from '../exposition/escape.ts';
-import { bucketLinePrefix, isAscii } from '../exposition/samples.ts';
-import type { ExpositionExemplar, Family, FamilyType, HistogramSeries, NativeBuckets, NumberFamily, NumberSeries } from '../exposition/types.ts';
+import { isAscii } from '../exposition/samples.ts';
+import { bucketLinePrefix, type RenderFamily, type RenderHistogramSeries, type RenderNumberFamily } from '../exposition/render-model.ts';
+import type { ExpositionExemplar, FamilyType, NativeBuckets, NumberSeries } from '../exposition/types.ts';
 import type { Exemplar } from '../domain/exemplars.ts';
 import { addNative, classicBuckets, classicOfExponential, nativeBuckets } from './exponential.ts';
 import { claimedNames, DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName, sanitizeLabelName } from './prometheus-names.ts';
@@ -21,7 +22,7 @@ const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
 
 /**
  * One family under construction. Series are appended (a number family's as two columns, see
- * `NumberFamily.columns`); `index` (label string → position) exists only when merging is needed.
+ * `RenderNumberFamily.columns`); `index` (label string → position) exists only when merging is needed.
  */
 interface FamilyBuilder {
   readonly name: string;
@@ -34,7 +35,7 @@ interface FamilyBuilder {
   /** Counter families of a profile with start timestamps: each series' start, Unix ms. */
   readonly created: number[] | undefined;
   /** Histogram families. */
-  readonly series: HistogramSeries[];
+  readonly series: RenderHistogramSeries[];
   /** Number families: counters' exemplars by series position, once one has any. */
   exemplars: (ExpositionExemplar | undefined)[] | undefined;
   index: Map<string, number> | undefined;
@@ -54,12 +55,12 @@ function seriesCount(b: FamilyBuilder): number {
 }
 
 /** The finished family. A number family's `series` objects are made only if someone reads them. */
-function toFamily(b: FamilyBuilder): Family {
+function toFamily(b: FamilyBuilder): RenderFamily {
   if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii, ...(b.utf8 && { utf8Names: true }) };
   const exemplars = b.exemplars;
   const columns = { labels: b.labels, values: b.values, ...(b.created !== undefined && { created: b.created }), ...(exemplars !== undefined && { exemplars }) };
   let rows: NumberSeries[] | undefined;
-  const family: NumberFamily = {
+  const family: RenderNumberFamily = {
     name: b.name,
     type: b.type,
     help: b.help,
@@ -88,14 +89,14 @@ interface CompiledRule {
 
 export interface Namer {
   /** Renders one collection. Families come out in a stable order: first appearance. */
-  toFamilies(resourceMetrics: ResourceMetrics): Family[];
+  toFamilies(resourceMetrics: ResourceMetrics): RenderFamily[];
   /**
    * The same families, built in slices (common/slices.ts): the event loop is given back before the
    * pass, and between two instruments whenever the pass has held it for `sliceMillis` (one
    * instrument holds at most 10 000 series, ≈ 1 ms). The collection must not change meanwhile (a
    * collection is a snapshot). @default sliceMillis SLICE_MILLIS
    */
-  toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number): Promise<Family[]>;
+  toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number): Promise<RenderFamily[]>;
   /** Compiled rules held (one per scope × instrument seen in the last two passes): for tests and diagnostics. */
   readonly compiledCount: number;
 }
@@ -149,13 +150,13 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     if (hostNative && !own.has(metric.descriptor.name)) return compileNative(starts ? { ...HOST_NATIVE, startTimestamps: true } : HOST_NATIVE, metric, scopeName, scopeVersion);
     return [];
   };
-  let targetInfo: { attributes: Attributes; family: Family } | undefined;
+  let targetInfo: { attributes: Attributes; family: RenderFamily } | undefined;
 
   /** One naming pass; yields after each instrument, so a caller can slice it. */
-  function* pass(rm: ResourceMetrics): Generator<void, Family[], undefined> {
+  function* pass(rm: ResourceMetrics): Generator<void, RenderFamily[], undefined> {
     const builders = new Map<string, FamilyBuilder>();
     const order: FamilyBuilder[] = [];
-    let info: Family | undefined;
+    let info: RenderFamily | undefined;
     const current = ++passes;
     const claims = profile.kind === 'native' ? new Map<string, string>(SELF_METRIC_CLAIMS) : undefined;
     {
@@ -219,7 +220,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     if (seeded.length > 0) zeroFill(seeded, builders, constLabels, held, born);
     if (sorted) sortTableFamilies(order, tableFamilies);
     for (const [key, entry] of compiled) if (entry.pass < current - 1) compiled.delete(key);
-    const families: Family[] = info === undefined ? [] : [info];
+    const families: RenderFamily[] = info === undefined ? [] : [info];
     for (const b of order) if (seriesCount(b) > 0) families.push(toFamily(b));
     return families;
   }
@@ -330,7 +331,7 @@ function setExemplar(out: FamilyBuilder, at: number, e: ExpositionExemplar): voi
 }
 
 /** The latest of two per-bucket exemplar lists (histogram series merged from several points). */
-function latestExemplars(a: HistogramSeries['exemplars'], b: HistogramSeries['exemplars']): HistogramSeries['exemplars'] {
+function latestExemplars(a: RenderHistogramSeries['exemplars'], b: RenderHistogramSeries['exemplars']): RenderHistogramSeries['exemplars'] {
   if (a === undefined) return b;
   if (b === undefined) return a;
   const out = a.slice();
@@ -367,7 +368,7 @@ function bucketExemplars(e: readonly Exemplar[], bounds: readonly number[], scal
   return out;
 }
 
-function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
+function addHistogram(out: FamilyBuilder, series: RenderHistogramSeries): void {
   if (out.index === undefined) {
     out.series.push(series);
     return;
@@ -397,7 +398,7 @@ function addHistogram(out: FamilyBuilder, series: HistogramSeries): void {
 }
 
 /** A merged histogram series with the first one's line prefix and the earlier start time of the two. */
-function withExtras(merged: HistogramSeries, prev: HistogramSeries, next: HistogramSeries): HistogramSeries {
+function withExtras(merged: RenderHistogramSeries, prev: RenderHistogramSeries, next: RenderHistogramSeries): RenderHistogramSeries {
   const created = prev.created === undefined ? next.created : next.created === undefined ? prev.created : Math.min(prev.created, next.created);
   return { ...merged, ...(prev.prefix !== undefined && { prefix: prev.prefix }), ...(created !== undefined && { created }) };
 }
@@ -433,7 +434,7 @@ function sameCounts(a: readonly number[], b: readonly number[]): boolean {
  * entry). Then the label string (and a histogram's line prefix) is not rendered again.
  *
  * Number series keep no object: the label string goes into the family's columns with the value
- * (`NumberFamily.columns`), so what is held per series is the label string and two array slots.
+ * (`RenderNumberFamily.columns`), so what is held per series is the label string and two array slots.
  * A histogram's series object is kept, and served again while its figures have not changed:
  * series objects are never changed once made, so families handed out earlier stay as they were,
  * and unchanged ones are old-generation objects the young-generation GC does not copy while a
@@ -448,7 +449,7 @@ class SeriesCache {
   readonly attributes: Attributes[] = [];
   readonly labels: string[] = [];
   /** Histogram rules: the series object made at each position. */
-  readonly histograms: HistogramSeries[] = [];
+  readonly histograms: RenderHistogramSeries[] = [];
   /** Exponential histogram rules: the native buckets last seen at each position. */
   readonly natives: Array<NativeBuckets | undefined> = [];
   /** Positions whose label string is not all ASCII (usually none). */
@@ -475,7 +476,7 @@ class SeriesCache {
   }
 
   /** The histogram series at position `i`: the last one when nothing changed. */
-  histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number, created: number | undefined, exemplars?: readonly Exemplar[]): HistogramSeries {
+  histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number, created: number | undefined, exemplars?: readonly Exemplar[]): RenderHistogramSeries {
     const prev = this.histograms[i];
     const same = prev !== undefined && this.attributes[i] === attributes;
     const labels = this.labelsAt(i, attributes);
@@ -489,7 +490,7 @@ class SeriesCache {
     } else {
       prefix = this.#prefix?.(labels);
     }
-    let series: HistogramSeries =
+    let series: RenderHistogramSeries =
       prefix === undefined && created === undefined
         ? { labels, bounds, counts, sum, count: h.count }
         : { labels, bounds, counts, sum, count: h.count, ...(prefix !== undefined && { prefix }), ...(created !== undefined && { created }) };
@@ -503,7 +504,7 @@ class SeriesCache {
    * factors other than powers of two have no native form). The last series when nothing changed,
    * its bounds array when the bucket layout did not (renderers cache `le` strings by identity).
    */
-  exponential(i: number, attributes: Attributes, h: ExponentialHistogram, scale: number, native: boolean, created: number | undefined): HistogramSeries {
+  exponential(i: number, attributes: Attributes, h: ExponentialHistogram, scale: number, native: boolean, created: number | undefined): RenderHistogramSeries {
     const prev = this.histograms[i];
     const same = prev !== undefined && this.attributes[i] === attributes;
     const labels = this.labelsAt(i, attributes);
@@ -523,7 +524,7 @@ class SeriesCache {
     } else {
       prefix = this.#prefix?.(labels);
     }
-    const series: HistogramSeries = { labels, bounds, counts: classic.counts, sum, count: h.count };
+    const series: RenderHistogramSeries = { labels, bounds, counts: classic.counts, sum, count: h.count };
     const withNative = native && scale === 1 && buckets !== undefined;
     return (this.histograms[i] =
       prefix === undefined && !withNative && created === undefined
@@ -640,7 +641,7 @@ function labelValue(v: AttributeValue): string {
 /** target_info reserves no label name. */
 const NO_RESERVED: ReadonlySet<string> = new Set();
 
-function renderTargetInfo(attributes: Attributes, utf8: boolean): Family {
+function renderTargetInfo(attributes: Attributes, utf8: boolean): RenderFamily {
   const labels = renderAttributes(attributes, '', NO_RESERVED, utf8);
   const series = labels === '' ? [] : [{ labels, value: 1 }];
   return utf8 ? { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series, utf8Names: true } : { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series };
