@@ -33,7 +33,8 @@ import { IngestStore, REFUSED_METRIC, type ExposedKind } from './ingest/ingest-s
 import { preferIngested } from './ingest/prefer-ingested.ts';
 import { checkFamilyRules } from './naming/check-rules.ts';
 import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
-import { createNamer, SCRAPE_ERRORS_FAMILY, type Namer } from './naming/to-families.ts';
+import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
+import { createNamer, type Namer } from './naming/to-families.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
