@@ -26,7 +26,8 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { createAccessLog, logExchange, setAccessLogTenant } from './access-log.ts';
 import { createMetricsRoute } from './metrics-route.ts';
 import type { JobmeterMetricsOptions } from './route-options.ts';
-import { scrapeRequestOf, sendAnswer } from './scrape-handler.ts';
+import { bodyStream } from './metrics-response.ts';
+import type { ScrapeAnswer } from './scrape-handler.ts';
 
 export { setAccessLogTenant } from './access-log.ts';
 export { describeMetricsRoute } from './route-options.ts';
@@ -58,7 +59,8 @@ async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions): P
         return reply;
       }
       if (admission.tenant !== undefined) setAccessLogTenant(request, admission.tenant);
-      return sendAnswer(reply, await route.answer(scrapeRequestOf(request)));
+      const json = (request.query as Record<string, unknown> | undefined)?.format === 'json';
+      return sendAnswer(reply, await route.answer({ accept: request.headers.accept, acceptEncoding: request.headers['accept-encoding'], json }));
     },
   });
 
@@ -77,3 +79,14 @@ export const jobmeterMetrics: FastifyPluginAsync<JobmeterMetricsOptions> = Objec
   [Symbol.for('fastify.display-name')]: NAME,
   [Symbol.for('plugin-meta')]: { fastify: '5.x', name: NAME },
 });
+
+/** Writes an answer through fastify's reply (so the host's onSend hooks see it), as `writeAnswer` does on a Node response. */
+function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {
+  reply.code(answer.status).header('content-type', answer.contentType).header('vary', 'Accept, Accept-Encoding');
+  if (answer.contentEncoding !== undefined) reply.header('content-encoding', answer.contentEncoding);
+  if (answer.headers !== undefined) reply.headers(answer.headers);
+  reply.header('content-length', answer.length);
+  // 'close' comes after the last write completed, or once the connection is gone.
+  if (answer.release !== undefined) reply.raw.once('close', answer.release);
+  return reply.send(answer.body.length === 1 ? answer.body[0] : bodyStream(answer.body));
+}
