@@ -17,21 +17,19 @@
  * The request flow (gate, refusals, 503s, the scrape) is metrics-route.ts's, shared with the
  * node:http handler; a refused 404 goes through the host's not-found handler. Needs fastify 5:
  * a fastify 4 host gets FST_ERR_PLUGIN_VERSION_MISMATCH (mount the node:http handler there).
+ * fastify is an optional peer: this file uses its types only, so importing jobmeter loads none.
  *
  * The client address is `request.socket.remoteAddress` (X-Forwarded-For only from `trustProxy`),
  * never `request.ip`: the host's fastify `trustProxy` setting does not reach the gates.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import { createAccessLog, logExchange, setAccessLogTenant } from './access-log.ts';
+import { setAccessLogTenant } from './access-log.ts';
+import { addAccessLogHook } from './fastify-access-log.ts';
+import { bodyStream } from './metrics-response.ts';
 import { createMetricsRoute } from './metrics-route.ts';
 import type { JobmeterMetricsOptions } from './route-options.ts';
-import { bodyStream } from './metrics-response.ts';
-import type { ScrapeAnswer } from './scrape-handler.ts';
-
-export { setAccessLogTenant } from './access-log.ts';
-export { describeMetricsRoute } from './route-options.ts';
-export type { ApiKey, JobmeterMetricsOptions, MetricsRouteInfo, MetricsSource } from './route-options.ts';
+import { scrapeRequestOf, type ScrapeAnswer } from './scrape-handler.ts';
 
 const NAME = 'jobmeter-metrics';
 
@@ -39,13 +37,7 @@ async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions): P
   const route = createMetricsRoute(opts);
   const o = route.options;
   if (!o.enabled) return;
-  if (o.accessLog !== undefined) {
-    const log = createAccessLog(o.accessLog);
-    fastify.addHook('onRequest', (request, reply, done) => {
-      logExchange(log, request.raw, reply.raw, request.url);
-      done();
-    });
-  }
+  if (o.accessLog !== undefined) addAccessLogHook(fastify, o.accessLog);
   if (!route.mounted) return;
 
   fastify.route({
@@ -59,8 +51,7 @@ async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions): P
         return reply;
       }
       if (admission.tenant !== undefined) setAccessLogTenant(request, admission.tenant);
-      const json = (request.query as Record<string, unknown> | undefined)?.format === 'json';
-      return sendAnswer(reply, await route.answer({ accept: request.headers.accept, acceptEncoding: request.headers['accept-encoding'], json }));
+      return sendAnswer(reply, await route.answer(scrapeRequestOf(request.raw)));
     },
   });
 
