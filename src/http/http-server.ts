@@ -48,11 +48,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     let pending: void | Promise<void>;
     try {
       pending = options.handler(request, response);
-    } catch (err) {
-      failed(response, err);
+    } catch {
+      failed(response);
       return;
     }
-    if (pending !== undefined) pending.catch((err: unknown) => failed(response, err));
+    if (pending !== undefined) pending.catch(() => failed(response));
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -81,7 +81,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
 }
 
-function failed(response: ServerResponse, _err: unknown): void {
+/** The cause stays server-side: a fixed 500, or the connection cut when the answer had begun. */
+function failed(response: ServerResponse): void {
   if (response.headersSent || response.destroyed) {
     response.destroy();
     return;
