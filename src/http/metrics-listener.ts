@@ -54,6 +54,7 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
     sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
   };
 
-  const server = await startHttpServer({ host: options.host, port: options.port, limits, handler });
+  // The bodies' storage is dropped once no response is left to read it.
+  const server = await startHttpServer({ host: options.host, port: options.port, limits, handler, onClosed: () => scrapes.close() });
   return { address: { host: options.host, port: server.port }, close: () => server.close() };
 }

@@ -3,9 +3,10 @@
  * and the host-app plugin alike):
  *
  * - Concurrent scrapes share one collection (upstream, `jobmeter.scrape()`) and, here, one
- *   rendering and one compression per variant (Content-Type × compression × JSON): a storm of N scrapes costs one
- *   collection, one render and one compression. A shared rendering lives only while it is in
- *   flight, so a later scrape never gets a stale body.
+ *   rendering and one compression per variant (Content-Type × compression × JSON): a storm of N
+ *   scrapes costs one collection, one render and one compression. A shared rendering lives only
+ *   while it is in flight, so a later scrape never gets a stale body; each scrape that shared it
+ *   holds the body's storage until its own response is done.
  * - A failure answers 500 with a short, fixed reason (`Content-Encoding` dropped, as promhttp does
  *   before writing an error), never the cause, and is counted by cause: `collection` (the
  *   jobmeter's collection rejected) or `encoding` (rendering or compression threw).
@@ -23,6 +24,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
 import { chooseEncoding, contentTypeOf, negotiate } from '../exposition/negotiate.ts';
+import { BodyStore } from './body-store.ts';
 import { bodyOf, bodyStream, buildMetricsResponse, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
 
 export type ScrapeErrorCause = 'collection' | 'encoding';
@@ -46,7 +48,7 @@ export interface ScrapeAnswer extends MetricsResponse {
   readonly status: 200 | 401 | 403 | 500 | 503;
   /** Headers beyond the content ones (`WWW-Authenticate`, `Retry-After`). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Releases this answer's hold on its body (see {@link MetricsResponse.hold}); the writer calls it when the response is done. */
+  /** Releases this answer's hold on its body (see {@link MetricsResponse.done}); the writer calls it when the response is done. */
   readonly release?: () => void;
 }
 
@@ -54,6 +56,14 @@ export interface ScrapeHandler {
   answer(request: ScrapeRequest): Promise<ScrapeAnswer>;
   /** Scrapes answered 500 so far, by cause (every scrape that shared a failed collection counts). */
   readonly errors: Readonly<Record<ScrapeErrorCause, number>>;
+  /** Drops the bodies' idle storage; call when the endpoint closes. */
+  close(): void;
+}
+
+/** A rendering in flight and the scrapes waiting for it. */
+interface Shared {
+  readonly response: Promise<MetricsResponse>;
+  waiters: number;
 }
 
 const FAILED: Readonly<Record<ScrapeErrorCause, string>> = {
@@ -63,8 +73,9 @@ const FAILED: Readonly<Record<ScrapeErrorCause, string>> = {
 
 export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandler {
   const errors: Record<ScrapeErrorCause, number> = { collection: 0, encoding: 0 };
+  const store = new BodyStore();
   // families array (one per collection) → variant → its rendering while in flight.
-  const rendering = new WeakMap<readonly Family[], Map<string, Promise<MetricsResponse>>>();
+  const rendering = new WeakMap<readonly Family[], Map<string, Shared>>();
 
   function failure(cause: ScrapeErrorCause): ScrapeAnswer {
     errors[cause]++;
@@ -81,20 +92,30 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
     const variant = `${json ? 'json' : contentTypeOf(chosen)}|${encoding ?? 'identity'}`;
     let byVariant = rendering.get(families);
     if (byVariant === undefined) rendering.set(families, (byVariant = new Map()));
-    let pending = byVariant.get(variant);
-    if (pending === undefined) {
+    let shared = byVariant.get(variant);
+    if (shared === undefined) {
       const served = options.selfMetrics ? [...families, errorsFamily(errors)] : families;
       const variants = byVariant;
-      pending = Promise.resolve()
-        .then(() => buildMetricsResponse(served, { accept: request.accept, acceptEncoding: encoding, json }, options.format, options.json))
-        .finally(() => variants.delete(variant));
-      byVariant.set(variant, pending);
+      // Sealed in the turn the body is complete: no scrape joins after its holds are counted.
+      const seal = (): number => {
+        variants.delete(variant);
+        return made.waiters;
+      };
+      const made: Shared = {
+        waiters: 0,
+        response: Promise.resolve()
+          .then(() => buildMetricsResponse(store, served, { accept: request.accept, acceptEncoding: encoding, json }, options.format, options.json, seal))
+          .finally(() => variants.delete(variant)),
+      };
+      byVariant.set(variant, (shared = made));
     }
-    return pending;
+    shared.waiters++;
+    return shared.response;
   }
 
   return {
     errors,
+    close: () => store.close(),
     async answer(request) {
       let families: readonly Family[];
       try {
@@ -105,9 +126,16 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
       }
       try {
         const response = await render(families, request);
-        // In the microtask the rendering settled in, as hold() requires.
-        const release = response.hold?.();
-        return { status: 200, ...response, ...(release !== undefined ? { release } : {}) };
+        const done = response.done;
+        if (done === undefined) return { status: 200, ...response };
+        // This scrape's own hold, given back once however often its response reports done.
+        let released = false;
+        const release = (): void => {
+          if (released) return;
+          released = true;
+          done();
+        };
+        return { status: 200, ...response, release };
       } catch {
         return failure('encoding');
       }
