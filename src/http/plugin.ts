@@ -56,8 +56,9 @@ async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions): P
   });
 
   // From the moment the host starts closing, a scrape gets 503 (fastify's own return503OnClosing
-  // covers new connections; this covers hosts that turn it off, and requests already routed). The
-  // plugin holds no timer, socket or cache past a request, so there is nothing to release in onClose.
+  // covers new connections; this covers hosts that turn it off, and requests already routed), and
+  // the bodies' idle storage is dropped (a response still being written keeps its own). The plugin
+  // holds no timer or socket, so nothing is left for onClose.
   fastify.addHook('preClose', async () => route.close());
 }
 
