@@ -5,10 +5,10 @@
  * and I/O waited, its p99 what they usually waited.
  *
  * - jobmeter: the path its listener serves, driven here without a socket: `await jm.scrape()`
- *   (collection, then the naming pass in slices) and the body from `renderStream` (rendered and
- *   encoded in pieces, the event loop given back whenever a slice has held it 5 ms), every piece
- *   consumed as a socket write would take it. With `+ gzip`, the pieces also go through
- *   `zlib.createGzip()` (compression runs on libuv's thread pool).
+ *   (collection, then the naming pass in slices) and `buildMetricsResponse` (the body rendered in
+ *   pieces into the endpoint's reused storage, the event loop given back whenever a slice has held
+ *   it 5 ms; with `+ gzip`, compressed as it is written, on libuv's thread pool), the storage
+ *   given back at once as a written response would.
  * - @prometheus-io/client and prom-client: `await registry.metrics()` then `Buffer.from(text)`,
  *   what their users hand to `response.end`.
  *
@@ -41,9 +41,10 @@ import { setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createGzip } from 'node:zlib';
 import { createJobmeter, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec } from '../src/index.ts';
-import { renderProtobufStream, renderStream } from '../src/exposition/stream.ts';
+import { PROTOBUF_CONTENT_TYPE } from '../src/exposition/protobuf.ts';
+import { BodyStore } from '../src/http/body-store.ts';
+import { buildMetricsResponse } from '../src/http/metrics-response.ts';
 import { BUCKETS, PROM_LABEL, promClientServer, type PromLibName } from './contenders.ts';
 import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
 import { VALUES } from './hot-path.ts';
@@ -140,33 +141,20 @@ const SERVER_NICE = process.env.BENCH_SERVER_NICE === undefined || process.env.B
 /** `BENCH_LOOP_BLOCKS=<ms>`: log every block longer than that, with the GCs and phases inside it (loop-blocks.ts). */
 const BLOCKS_MS = process.env.BENCH_LOOP_BLOCKS === undefined || process.env.BENCH_LOOP_BLOCKS === '' ? undefined : Number(process.env.BENCH_LOOP_BLOCKS);
 
-async function consume(chunks: AsyncIterable<Buffer>, gzip: boolean): Promise<number> {
-  let n = 0;
-  if (!gzip) {
-    for await (const c of chunks) n += c.length;
-    return n;
-  }
-  const z = createGzip();
-  const done = new Promise<void>((resolve, reject) => {
-    z.on('data', (c: Buffer) => (n += c.length));
-    z.on('end', resolve);
-    z.on('error', reject);
-  });
-  for await (const c of chunks) {
-    // As a pipe would: wait for the compressor to drain before handing it more.
-    if (!z.write(c)) await new Promise((resolve) => z.once('drain', resolve));
-  }
-  z.end();
-  await done;
-  return n;
-}
-
 function scrapeOf(b: Built, variant: Variant): () => Promise<number> {
   if (b.contender === 'jobmeter') {
-    const gzip = variant === 'jobmeter-gzip';
-    if (variant === 'jobmeter-protobuf') return async () => consume(renderProtobufStream(await b.jm.scrape()), false);
-    const format = variant === 'jobmeter-openmetrics' ? 'openmetrics' : 'text';
-    return async () => consume(renderStream(format, await b.jm.scrape()), gzip);
+    // What the listener does for one request: the body rendered (and compressed) into its
+    // endpoint's storage, which the response gives back once written.
+    const store = new BodyStore();
+    const request = {
+      accept: variant === 'jobmeter-protobuf' ? PROTOBUF_CONTENT_TYPE : variant === 'jobmeter-openmetrics' ? 'application/openmetrics-text; version=1.0.0' : 'text/plain; version=0.0.4',
+      acceptEncoding: variant === 'jobmeter-gzip' ? 'gzip' : undefined,
+    };
+    return async () => {
+      const response = await buildMetricsResponse(store, await b.jm.scrape(), request, 'negotiate');
+      response.done?.();
+      return response.length;
+    };
   }
   if (b.contender === 'prometheus-io' || b.contender === 'prom-client') {
     const { registry } = b;

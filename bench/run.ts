@@ -1,7 +1,8 @@
 /**
  * Runs every scenario (or those named on the command line) and regenerates their tables in
  * bench/README.md, between `<!-- bench:<scenario>:start -->` and `<!-- bench:<scenario>:end -->`
- * (the prose around them stays). Prints the tables too.
+ * (the prose around them stays), and redraws bench/pictures/ when a table they draw changed.
+ * Prints the tables too.
  *
  *   npm run bench                              everything, rewrites the README (≈ 25–30 min)
  *   npm run bench -- scrape heap               only these scenarios (only their sections change)
@@ -32,6 +33,8 @@ import { scenario as throughput } from './throughput.ts';
 
 const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, scrapeChanges, eventLoop, heap, churn, throughput, otlp, collector, clusterScenario, ingestBig];
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
+/** Scenarios whose tables bench/pictures/ draws (scripts/bench-pictures/render.ts). */
+const PICTURED: readonly string[] = [scrape.name, scrapeChanges.name];
 
 function fileOf(s: AnyScenario): string {
   return fileURLToPath(new URL(`./${s.name}.ts`, import.meta.url));
@@ -103,6 +106,11 @@ async function main(): Promise<void> {
     for (const [s, body] of sections) readme = replaceSection(readme, s.name, body);
     await writeFile(README, readme);
     log(`\nbench/README.md updated (${sections.map(([s]) => s.name).join(', ')}); ${took} s in all`);
+    if (sections.some(([s]) => PICTURED.includes(s.name))) {
+      // Loaded only here: drawing needs vega and resvg, the runs do not.
+      const { writeBenchPictures } = await import('../scripts/bench-pictures/render.ts');
+      for (const path of await writeBenchPictures(README)) log(`${path} redrawn from the new tables`);
+    }
   } else {
     log(`\n${took} s in all; bench/README.md not written (quick run; BENCH_WRITE=1 to write anyway)`);
   }

@@ -43,7 +43,7 @@ export class JobmeterReader extends PullMetricReader {
     const profile = withExpositionOptions(buildProfile(choice, options.otelScopeInfo ?? true), options);
     this.profile = profile;
     const namer = profileNamer(profile, choice.hostInstruments, options.hostname);
-    this.scrape = coalescedScrape(() => this.collectShared().then((r) => r.resourceMetrics), namer);
+    this.scrape = coalescedScrape(() => this.collect().then((r) => r.resourceMetrics), namer);
     const listener = resolveListener(options.listener);
     this.ready =
       listener === false

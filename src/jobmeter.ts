@@ -29,7 +29,9 @@ import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
-import { IngestStore, REFUSED_METRIC, type ExposedKind } from './ingest/ingest-store.ts';
+import { IngestStore } from './ingest/ingest-store.ts';
+import { REFUSED_METRIC } from './ingest/ingest-report.ts';
+import type { ExposedKind } from './ingest/name-claims.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
 import { checkFamilyRules } from './naming/check-rules.ts';
 import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
@@ -379,7 +381,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           resource,
           policyFor: mergePolicies(o.cluster.merge),
           timeoutMillis: o.cluster.timeoutMillis,
-          collectOwn: () => pull.collectShared().then((r) => r.resourceMetrics),
+          collectOwn: () => pull.collect().then((r) => r.resourceMetrics),
         })
       : undefined;
   if (o.otlp !== undefined) {
@@ -450,7 +452,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
 
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.
   const collect = (): Promise<ResourceMetrics> =>
-    primary?.active === true ? primary.collect() : pull.collectShared().then((result) => result.resourceMetrics);
+    primary?.active === true ? primary.collect() : pull.collect().then((result) => result.resourceMetrics);
   const scrape = coalescedScrape(() => collect().then((rm) => shadow?.(rm) ?? rm), namer);
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
@@ -492,7 +494,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     role === 'member' && o.cluster !== false
       ? startMember({
           channel: o.cluster.reportTo !== undefined ? portChannel(o.cluster.reportTo) : clusterWorkerChannel(),
-          collect: () => pull.collectShared().then((r) => shadow?.(r.resourceMetrics) ?? r.resourceMetrics),
+          collect: () => pull.collect().then((r) => shadow?.(r.resourceMetrics) ?? r.resourceMetrics),
           welcomeMillis: CLUSTER_WELCOME_MILLIS,
           log: o.log,
           alone:

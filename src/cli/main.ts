@@ -31,7 +31,7 @@ import { parseServeFlags, resolveServeConfig } from '../config/resolve.ts';
 import { DEMO_TICK_MS, startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
 import { POSTURES } from '../common/postures.ts';
-import type { JobmeterMetricsOptions } from '../http/plugin.ts';
+import type { JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { JobmeterOptions, ProfileName, PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';

@@ -40,6 +40,8 @@ const LEN = 2;
 const tag = (field: number, wire: number): number => (field << 3) | wire;
 
 const CHUNK = 1 << 16;
+/** Free buffers a transient writer keeps between families. */
+const MAX_SPARE = 32;
 const F64 = new Float64Array(1);
 /** F64's bytes, little-endian as protobuf wants them (every platform Node 24 runs on is). */
 const F64_BYTES = new Uint8Array(F64.buffer);
@@ -56,12 +58,44 @@ class Out {
   size = 0;
   buf: Buffer = Buffer.allocUnsafe(CHUNK);
   pos = 0;
+  /**
+   * Transient output (see {@link protobufBuffers}): the buffers written since the last
+   * {@link recycle}, and those free to write again. Empty otherwise.
+   */
+  owned: Buffer[] = [];
+  spare: Buffer[] = [];
+  transient = false;
 
   /** Room for `n` more bytes in the current buffer. */
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     this.flush();
-    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
+    if (!this.transient) {
+      this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
+      return;
+    }
+    let next = this.spare.pop();
+    if (next === undefined || next.length < n) next = Buffer.allocUnsafeSlow(Math.max(CHUNK, n));
+    this.owned.push(next);
+    this.buf = next;
+  }
+
+  /**
+   * Transient output only: every piece handed out so far has been consumed, so the buffers
+   * behind them are written again from the start.
+   */
+  recycle(): void {
+    this.flush();
+    this.done = [];
+    this.size = 0;
+    const spare = this.spare;
+    for (const b of this.owned) spare.push(b);
+    this.owned = [];
+    // A family larger than the rest leaves more buffers than a scrape needs again: keep a few.
+    if (spare.length > MAX_SPARE) spare.length = MAX_SPARE;
+    this.buf = spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+    this.owned.push(this.buf);
+    this.pos = 0;
   }
 
   flush(): void {
@@ -398,11 +432,19 @@ export function* familyPieces(family: RenderFamily): Generator<Buffer, void, und
  * merely collected.
  */
 const idle: Out[] = [];
+const idleTransient: Out[] = [];
 const MAX_IDLE = 4;
-const takeOut = (): Out => idle.pop() ?? new Out();
+function takeOut(transient = false): Out {
+  const out = (transient ? idleTransient : idle).pop();
+  if (out !== undefined) return out;
+  const made = new Out();
+  made.transient = transient;
+  return made;
+}
 function giveBack(out: Out): void {
   out.take();
-  if (idle.length < MAX_IDLE) idle.push(out);
+  const pool = out.transient ? idleTransient : idle;
+  if (pool.length < MAX_IDLE) pool.push(out);
 }
 
 function* pieces(family: RenderFamily, out: Out): Generator<Buffer, void, undefined> {
@@ -443,7 +485,10 @@ function* pieces(family: RenderFamily, out: Out): Generator<Buffer, void, undefi
   out.ensure(10);
   out.varint(head.size + body.size);
   const prefix = out.take();
-  yield Buffer.concat([...prefix.pieces, ...head.pieces]);
+  if (out.transient) {
+    yield* prefix.pieces;
+    yield* head.pieces;
+  } else yield Buffer.concat([...prefix.pieces, ...head.pieces]);
   yield* body.pieces;
 }
 
@@ -457,12 +502,17 @@ export function encodeFamily(family: RenderFamily): Uint8Array {
 /**
  * The exposition: each family's pieces (empty ones mark where a caller may yield). Families with no
  * series are left out, as in text.
+ *
+ * @param transient the caller copies each piece before asking for the next (as a response body's
+ *   storage does): the pieces are then written in buffers reused from one family to the next and
+ *   from one exposition to the next, and are only valid until the next piece is asked for.
  */
-export function* protobufBuffers(families: readonly RenderFamily[]): Generator<Buffer, void, undefined> {
-  const out = takeOut();
+export function* protobufBuffers(families: readonly RenderFamily[], transient = false): Generator<Buffer, void, undefined> {
+  const out = takeOut(transient);
   try {
     for (const family of families) {
       if ((family.type === 'histogram' ? family.series.length : numberColumns(family).labels.length) === 0) continue;
+      if (transient) out.recycle();
       yield* pieces(family, out);
     }
   } finally {

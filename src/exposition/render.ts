@@ -42,8 +42,18 @@ export function renderChunks(
  * @throws RangeError when `chunkBytes` is not a positive number (at the call).
  */
 export function renderBuffers(format: ExpositionFormat, families: readonly RenderFamily[], chunkBytes = 65536): Generator<Buffer, void, undefined> {
+  return encode(renderPieces(format, families, chunkBytes));
+}
+
+/**
+ * The pieces of {@link renderBuffers} before encoding: each piece's text and whether it is all
+ * ASCII (then its Latin-1 bytes are its UTF-8 bytes), for a writer that encodes them itself.
+ *
+ * @throws RangeError when `chunkBytes` is not a positive number (at the call).
+ */
+export function renderPieces(format: ExpositionFormat, families: readonly RenderFamily[], chunkBytes = 65536): Generator<Piece, void, undefined> {
   checkChunkBytes(chunkBytes);
-  return encode(format === 'openmetrics' ? openMetricsPieces(families, chunkBytes) : prometheusTextPieces(families, chunkBytes));
+  return format === 'openmetrics' ? openMetricsPieces(families, chunkBytes) : prometheusTextPieces(families, chunkBytes);
 }
 
 function* encode(pieces: Iterable<Piece>): Generator<Buffer, void, undefined> {

@@ -32,6 +32,8 @@ export interface GateConfig {
   readonly trustedCidrs?: readonly string[];
   /** Proxies whose X-Forwarded-For is believed. @default the posture's `trustedProxies` */
   readonly trustedProxies?: readonly string[];
+  /** What the caller calls these fields, for error messages (`trustProxy`). @default the field names */
+  readonly names?: { readonly credentials?: string; readonly trustedCidrs?: string; readonly trustedProxies?: string };
 }
 
 /** What the route does before any request: serve everyone, register nothing, or check each request. */
@@ -70,20 +72,21 @@ export function compileGate(posture: Posture, config: GateConfig = {}): Gate {
   checkPosture(posture);
   const credentials = config.credentials ?? [];
   const cidrs = config.trustedCidrs ?? [];
+  const names = { credentials: 'credentials', trustedCidrs: 'trustedCidrs', trustedProxies: 'trustedProxies', ...config.names };
   if (credentials.length > 0 && !posture.gates.includes('bearer')) {
-    throw new TypeError(`credentials: the ${posture.name} posture has no bearer gate (${describeGates(posture)})`);
+    throw new TypeError(`${names.credentials}: the ${posture.name} posture has no bearer gate (${describeGates(posture)})`);
   }
   if (cidrs.length > 0 && !posture.gates.includes('cidr')) {
-    throw new TypeError(`trustedCidrs: the ${posture.name} posture has no cidr gate (${describeGates(posture)})`);
+    throw new TypeError(`${names.trustedCidrs}: the ${posture.name} posture has no cidr gate (${describeGates(posture)})`);
   }
   const digests = credentials.map((c, i) => {
     if (typeof c?.token !== 'string' || c.token === '' || /\s/.test(c.token)) {
-      throw new TypeError(`credentials[${i}].token: expected a non-empty token without whitespace`);
+      throw new TypeError(`${names.credentials}[${i}].token: expected a non-empty token without whitespace`);
     }
     return { digest: sha256(c.token), tenant: c.tenant };
   });
-  const trustedCidrs = AddressSet.from(cidrs, 'trustedCidrs');
-  const trustedProxies = AddressSet.from(config.trustedProxies ?? posture.trustedProxies, 'trustedProxies');
+  const trustedCidrs = AddressSet.from(cidrs, names.trustedCidrs);
+  const trustedProxies = AddressSet.from(config.trustedProxies ?? posture.trustedProxies, names.trustedProxies);
 
   const inForce = posture.gates.filter(
     (g) => g === 'loopback' || (g === 'bearer' && digests.length > 0) || (g === 'cidr' && trustedCidrs.size > 0),

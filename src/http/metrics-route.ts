@@ -28,7 +28,10 @@ export interface MetricsRoute {
   admit(request: GateRequest): Admission;
   /** 503 once closing or past `maxInflightScrapes`, the scrape's answer otherwise. Never rejects. */
   answer(request: ScrapeRequest): Promise<ScrapeAnswer>;
-  /** From now on scrapes get 503 instead of starting a collection on a jobmeter that may be shutting down. */
+  /**
+   * From now on scrapes get 503 instead of starting a collection on a jobmeter that may be
+   * shutting down; the route's body storage is dropped (bodies being written go when done).
+   */
   close(): void;
 }
 
@@ -67,6 +70,7 @@ export function createMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute {
     },
     close() {
       closing = true;
+      handler.close();
     },
   };
 }

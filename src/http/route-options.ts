@@ -165,11 +165,11 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
       credentials,
       ...(opts.trustedCidrs !== undefined ? { trustedCidrs: opts.trustedCidrs } : {}),
       ...(opts.trustProxy !== undefined ? { trustedProxies: opts.trustProxy } : {}),
+      // The tokens and keys were checked above: only the posture's refusal names credentials.
+      names: { credentials: 'token/apiKeys', trustedProxies: 'trustProxy' },
     });
   } catch (err) {
-    // compileGate names its field (credentials, trustedCidrs, trustedProxies); say it in option terms.
-    const message = (err as Error).message.replace(/^credentials(\[\d+\])?/, 'token/apiKeys').replace(/^trustedProxies/, 'trustProxy');
-    throw new TypeError(`${NAME}: option ${message}`);
+    throw new TypeError(`${NAME}: option ${(err as Error).message}`);
   }
 
   const accessLogOption = opts.accessLog ?? posture.accessLog;

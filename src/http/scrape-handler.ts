@@ -3,9 +3,10 @@
  * and the host-app plugin alike):
  *
  * - Concurrent scrapes share one collection (upstream, `jobmeter.scrape()`) and, here, one
- *   rendering and one compression per variant (Content-Type × compression × JSON): a storm of N scrapes costs one
- *   collection, one render and one compression. A shared rendering lives only while it is in
- *   flight, so a later scrape never gets a stale body.
+ *   rendering and one compression per variant (Content-Type × compression × JSON): a storm of N
+ *   scrapes costs one collection, one render and one compression. A shared rendering lives only
+ *   while it is in flight, so a later scrape never gets a stale body; each scrape that shared it
+ *   holds the body's storage until its own response is done.
  * - A failure answers 500 with a short, fixed reason (`Content-Encoding` dropped, as promhttp does
  *   before writing an error), never the cause, and is counted by cause: `collection` (the
  *   jobmeter's collection rejected) or `encoding` (rendering or compression threw).
@@ -19,10 +20,11 @@
  * need a rule for them in every profile; the plugin turns it on for the native profile only, so a
  * legacy profile's surface stays exactly the original's.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
 import { chooseEncoding, contentTypeOf, negotiate } from '../exposition/negotiate.ts';
+import { BodyStore } from './body-store.ts';
 import { bodyOf, bodyStream, buildMetricsResponse, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
 
 export type ScrapeErrorCause = 'collection' | 'encoding';
@@ -46,7 +48,7 @@ export interface ScrapeAnswer extends MetricsResponse {
   readonly status: 200 | 401 | 403 | 500 | 503;
   /** Headers beyond the content ones (`WWW-Authenticate`, `Retry-After`). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Releases this answer's hold on its body (see {@link MetricsResponse.hold}); `sendAnswer` calls it when the response is done. */
+  /** Releases this answer's hold on its body (see {@link MetricsResponse.done}); the writer calls it when the response is done. */
   readonly release?: () => void;
 }
 
@@ -54,6 +56,14 @@ export interface ScrapeHandler {
   answer(request: ScrapeRequest): Promise<ScrapeAnswer>;
   /** Scrapes answered 500 so far, by cause (every scrape that shared a failed collection counts). */
   readonly errors: Readonly<Record<ScrapeErrorCause, number>>;
+  /** Drops the bodies' idle storage; call when the endpoint closes. */
+  close(): void;
+}
+
+/** A rendering in flight and the scrapes waiting for it. */
+interface Shared {
+  readonly response: Promise<MetricsResponse>;
+  waiters: number;
 }
 
 const FAILED: Readonly<Record<ScrapeErrorCause, string>> = {
@@ -63,8 +73,9 @@ const FAILED: Readonly<Record<ScrapeErrorCause, string>> = {
 
 export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandler {
   const errors: Record<ScrapeErrorCause, number> = { collection: 0, encoding: 0 };
+  const store = new BodyStore();
   // families array (one per collection) → variant → its rendering while in flight.
-  const rendering = new WeakMap<readonly Family[], Map<string, Promise<MetricsResponse>>>();
+  const rendering = new WeakMap<readonly Family[], Map<string, Shared>>();
 
   function failure(cause: ScrapeErrorCause): ScrapeAnswer {
     errors[cause]++;
@@ -81,20 +92,30 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
     const variant = `${json ? 'json' : contentTypeOf(chosen)}|${encoding ?? 'identity'}`;
     let byVariant = rendering.get(families);
     if (byVariant === undefined) rendering.set(families, (byVariant = new Map()));
-    let pending = byVariant.get(variant);
-    if (pending === undefined) {
+    let shared = byVariant.get(variant);
+    if (shared === undefined) {
       const served = options.selfMetrics ? [...families, errorsFamily(errors)] : families;
       const variants = byVariant;
-      pending = Promise.resolve()
-        .then(() => buildMetricsResponse(served, { accept: request.accept, acceptEncoding: encoding, json }, options.format, options.json))
-        .finally(() => variants.delete(variant));
-      byVariant.set(variant, pending);
+      // Sealed in the turn the body is complete: no scrape joins after its holds are counted.
+      const seal = (): number => {
+        variants.delete(variant);
+        return made.waiters;
+      };
+      const made: Shared = {
+        waiters: 0,
+        response: Promise.resolve()
+          .then(() => buildMetricsResponse(store, served, { accept: request.accept, acceptEncoding: encoding, json }, options.format, options.json, seal))
+          .finally(() => variants.delete(variant)),
+      };
+      byVariant.set(variant, (shared = made));
     }
-    return pending;
+    shared.waiters++;
+    return shared.response;
   }
 
   return {
     errors,
+    close: () => store.close(),
     async answer(request) {
       let families: readonly Family[];
       try {
@@ -105,9 +126,16 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
       }
       try {
         const response = await render(families, request);
-        // In the microtask the rendering settled in, as hold() requires.
-        const release = response.hold?.();
-        return { status: 200, ...response, ...(release !== undefined ? { release } : {}) };
+        const done = response.done;
+        if (done === undefined) return { status: 200, ...response };
+        // This scrape's own hold, given back once however often its response reports done.
+        let released = false;
+        const release = (): void => {
+          if (released) return;
+          released = true;
+          done();
+        };
+        return { status: 200, ...response, release };
       } catch {
         return failure('encoding');
       }
@@ -115,26 +143,40 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
   };
 }
 
-/** The parts of a fastify request a scrape answer depends on. */
-export function scrapeRequestOf(request: FastifyRequest): ScrapeRequest {
+/** The parts of a Node request a scrape answer depends on (`?format=json` from its URL). */
+export function scrapeRequestOf(request: IncomingMessage): ScrapeRequest {
+  const url = request.url ?? '/';
+  const q = url.indexOf('?');
   return {
     accept: request.headers.accept,
     acceptEncoding: request.headers['accept-encoding'],
-    json: (request.query as Record<string, unknown> | undefined)?.format === 'json',
+    json: q !== -1 && new URLSearchParams(url.slice(q + 1)).get('format') === 'json',
   };
 }
 
-/** Writes an answer: status, content type, `Vary`, and `Content-Encoding` when compressed. */
-export function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {
-  reply.code(answer.status).header('content-type', answer.contentType).header('vary', 'Accept, Accept-Encoding');
-  if (answer.contentEncoding !== undefined) reply.header('content-encoding', answer.contentEncoding);
-  if (answer.headers !== undefined) reply.headers(answer.headers);
-  // The pieces are written one by one, in slices (a stream), with the length known up front.
-  reply.header('content-length', answer.length);
+/**
+ * Writes an answer on a Node response: status, content type, `Vary`, `Content-Encoding` when
+ * compressed, the length up front; `HEAD` gets the headers only. A response already gone only
+ * releases the body.
+ */
+export function writeAnswer(request: IncomingMessage, response: ServerResponse, answer: ScrapeAnswer): void {
+  if (response.destroyed) {
+    answer.release?.();
+    return;
+  }
+  response.statusCode = answer.status;
+  response.setHeader('content-type', answer.contentType);
+  response.setHeader('vary', 'Accept, Accept-Encoding');
+  if (answer.contentEncoding !== undefined) response.setHeader('content-encoding', answer.contentEncoding);
+  for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
+  response.setHeader('content-length', answer.length);
   // 'close' comes after the last write completed, or once the connection is gone: either way the
   // body's storage is no longer read.
-  if (answer.release !== undefined) reply.raw.once('close', answer.release);
-  return reply.send(answer.body.length === 1 ? answer.body[0] : bodyStream(answer.body));
+  if (answer.release !== undefined) response.once('close', answer.release);
+  if (request.method === 'HEAD') response.end();
+  else if (answer.body.length === 1) response.end(answer.body[0]);
+  // The pieces are written one by one, in slices; a client gone mid-body only ends the stream.
+  else bodyStream(answer.body).on('error', () => response.destroy()).pipe(response);
 }
 
 /** A small plain-text answer with a fixed body (refusals, 503s). */

@@ -59,6 +59,19 @@ export function derivedRunMetrics(scopeMetrics: readonly ScopeMetrics[], lastFai
   return out;
 }
 
+/** The latest time a sender's `jobmeter.run.finished{outcome="failure"}` went up, the last failure's time. */
+export class LastFailure {
+  /** In seconds; undefined before the first failure. */
+  seconds: number | undefined;
+
+  /** Notes a point of `instrument` that made its stream's value go up. */
+  rose(instrument: string, point: { readonly attributes: Attributes; readonly timeUnixNano: bigint }): void {
+    if (instrument !== RUN_FINISHED.name || point.attributes['outcome'] !== 'failure') return;
+    const seconds = Number(point.timeUnixNano / 1_000_000n) / 1000;
+    if (this.seconds === undefined || seconds > this.seconds) this.seconds = seconds;
+  }
+}
+
 /** One frozen attributes object per outcome: the naming stage caches label strings by identity. */
 const OUTCOME_ATTRIBUTES = new Map<string, Attributes>();
 function outcomeAttributes(outcome: string): Attributes {

@@ -37,6 +37,14 @@ export function compactKey(key: string): string {
   return key.length <= MAX_KEY_LENGTH ? key : '#' + createHash('sha256').update(key).digest('base64');
 }
 
+/** A bounded key identifying an attribute set whatever its key order. */
+export function attributesKey(attributes: Attributes): string {
+  const keys = Object.keys(attributes);
+  if (keys.length === 0) return '';
+  keys.sort();
+  return compactKey(JSON.stringify(keys.map((k) => [k, attributes[k]])));
+}
+
 /** What {@link limitAttributes} dropped, for the sender's warning. */
 export interface DroppedAttributes {
   emptyKeys: number;

@@ -1,8 +1,9 @@
 /**
  * The pull reader: collects on demand (a scrape), always cumulative, as Prometheus expects.
- * Concurrent scrapes share one collection instead of each walking every instrument.
+ * Concurrent scrapes share one collection one level up (`coalescedScrape` in jobmeter.ts, with
+ * the naming pass), so this reader does not coalesce.
  */
-import { AggregationTemporality, MetricReader, type CollectionResult, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, MetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
 
 export interface PullReaderOptions {
   /** Series per instrument per collection when no View sets a limit (the SDK's `cardinalitySelector`). @default 2000 */
@@ -10,8 +11,6 @@ export interface PullReaderOptions {
 }
 
 export class PullMetricReader extends MetricReader {
-  #inflight: Promise<CollectionResult> | undefined;
-
   /**
    * @param metricProducers producers whose metrics join every collection after the SDK's own
    *   (e.g. OTLP ingest).
@@ -23,19 +22,6 @@ export class PullMetricReader extends MetricReader {
       metricProducers,
       ...(limit !== undefined && { cardinalitySelector: () => limit }),
     });
-  }
-
-  /**
-   * A collection, shared with any other caller that asks while it is running. The result is not
-   * cached past its completion: the next scrape sees fresh data.
-   */
-  collectShared(): Promise<CollectionResult> {
-    if (this.#inflight === undefined) {
-      this.#inflight = this.collect().finally(() => {
-        this.#inflight = undefined;
-      });
-    }
-    return this.#inflight;
   }
 
   // Nothing is buffered or pushed: a pull reader has nothing to flush or close.

@@ -1,4 +1,4 @@
-// Scrape bodies live in storage reused from one scrape to the next (src/http/metrics-response.ts):
+// Scrape bodies live in storage reused from one scrape to the next (src/http/body-store.ts):
 // a response that is still being written (a slow client) must keep its own bytes while later
 // scrapes render new bodies, plain and gzip, and every body must match its Content-Length.
 import assert from 'node:assert/strict';

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IngestStore, REFUSED_METRIC } from '../../src/ingest/ingest-store.ts';
+import { REFUSED_METRIC } from '../../src/ingest/ingest-report.ts';
+import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { collected, gauge, metric, numberPoint, request, sum } from './helpers.ts';
 
 const MiB = 1024 * 1024;

@@ -26,7 +26,8 @@ import { MeterProvider, MetricReader, type PushMetricExporter, type ResourceMetr
 import { decodeWire } from '../../src/debug/wire.ts';
 import { formatNormal } from '../../src/debug/normal-text.ts';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
-import { IngestStore, type IngestResult } from '../../src/ingest/ingest-store.ts';
+import type { IngestResult } from '../../src/ingest/ingest-report.ts';
+import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, DEFAULT_RUN_DURATION_BUCKETS, VERSION } from '../../src/index.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';

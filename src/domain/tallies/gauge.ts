@@ -3,7 +3,7 @@ import type { Attributes, HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type GaugeMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
 import { isRecordable } from '../record-guard.ts';
 import type { BoundGauge, DeclaredGauge } from './handles.ts';
-import { NONE, numberPoints, Tally, withPoints, type DeltaState, type Snapshot } from './tally.ts';
+import { NONE, numberPoints, Tally, withPoints, type DeltaState, type Snapshot, type SnapshotArena } from './tally.ts';
 
 export class GaugeTally extends Tally implements DeclaredGauge {
   readonly values: number[] = [];
@@ -29,8 +29,12 @@ export class GaugeTally extends Tally implements DeclaredGauge {
     };
   }
 
-  snapshot(): Snapshot {
-    return { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
+  snapshotLength(): number {
+    return this.values.length;
+  }
+
+  snapshot(arena: SnapshotArena): Snapshot {
+    return { n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE };
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {

@@ -9,7 +9,7 @@ import { exemplarOf, type Exemplar } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import type { BoundHistogram, DeclaredHistogram } from './handles.ts';
 import type { SeriesIndex } from './spec-index.ts';
-import { Tally, withPoints, type DeltaState, type Snapshot } from './tally.ts';
+import { Tally, withPoints, type DeltaState, type Snapshot, type SnapshotArena } from './tally.ts';
 
 export class HistogramTally extends Tally implements DeclaredHistogram {
   readonly bounds: readonly number[];
@@ -110,12 +110,17 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
     return point;
   }
 
-  snapshot(): Snapshot {
-    const snap: Snapshot = { n: this.counts.length, values: this.buckets.slice(), sums: this.sums.slice(), counts: this.counts.slice() };
+  snapshotLength(): number {
+    // Read in the same turn as snapshot(): the series count cannot change in between.
+    return this.buckets.length + this.counts.length * (this.mins === undefined ? 2 : 4);
+  }
+
+  snapshot(arena: SnapshotArena): Snapshot {
+    const snap: Snapshot = { n: this.counts.length, values: arena.copy(this.buckets), sums: arena.copy(this.sums), counts: arena.copy(this.counts) };
     if (this.mins === undefined && this.exemplars === undefined) return snap;
     return {
       ...snap,
-      ...(this.mins !== undefined && { mins: this.mins.slice(), maxs: this.maxs!.slice() }),
+      ...(this.mins !== undefined && { mins: arena.copy(this.mins), maxs: arena.copy(this.maxs!) }),
       ...(this.exemplars !== undefined && { exemplars: this.exemplars.slice() }),
     };
   }
@@ -127,7 +132,7 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
     const points = (): DataPoint<Histogram>[] => {
       const out = new Array<DataPoint<Histogram>>(n);
       for (let i = 0; i < n; i++) {
-        out[i] = this.#point(i, startTime, endTime, snap.values.slice(i * stride, i * stride + stride), snap.sums[i]!, snap.counts[i]!, snap);
+        out[i] = this.#point(i, startTime, endTime, countsAt(snap.values, i * stride, stride), snap.sums[i]!, snap.counts[i]!, snap);
       }
       return out;
     };
@@ -157,3 +162,9 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
   }
 }
 
+/** One series' bucket counts out of a snapshot, as the plain array a point carries. */
+function countsAt(values: Float64Array, from: number, stride: number): number[] {
+  const counts = new Array<number>(stride);
+  for (let k = 0; k < stride; k++) counts[k] = values[from + k]!;
+  return counts;
+}

@@ -31,7 +31,7 @@ import { HistogramTally } from './histogram.ts';
 import { OpenSeriesIndex } from './open-index.ts';
 import { SpecSeriesIndex } from './spec-index.ts';
 import { SumTally } from './sum.ts';
-import { INSTRUMENT_TYPE, type DeltaState, type Snapshot, type Tally } from './tally.ts';
+import { INSTRUMENT_TYPE, SnapshotArena, type DeltaState, type Snapshot, type Tally } from './tally.ts';
 
 export interface ProducerOptions {
   /**
@@ -241,7 +241,10 @@ export class TallyStore {
     const end = millisToHrTime(this.#now());
     onInstant?.(end);
     const groups = this.#scopes.map((g) => ({ scope: g.scope, tallies: g.tallies.slice() }));
-    const snaps = groups.map((g) => g.tallies.map((t) => t.snapshot()));
+    let figures = 0;
+    for (const g of groups) for (const t of g.tallies) figures += t.snapshotLength();
+    const arena = new SnapshotArena(figures);
+    const snaps = groups.map((g) => g.tallies.map((t) => t.snapshot(arena)));
     const scopeMetrics: ScopeMetrics[] = [];
     const slice = new Slice();
     for (let s = 0; s < groups.length; s++) {

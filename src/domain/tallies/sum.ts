@@ -5,7 +5,7 @@ import { exemplarOf, type Exemplar } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import type { BoundCounter, DeclaredCounter } from './handles.ts';
 import type { SeriesIndex } from './spec-index.ts';
-import { NONE, numberPoints, Tally, withPoints, type DeltaState, type Snapshot } from './tally.ts';
+import { NONE, numberPoints, Tally, withPoints, type DeltaState, type Snapshot, type SnapshotArena } from './tally.ts';
 
 export class SumTally extends Tally implements DeclaredCounter {
   readonly monotonic: boolean;
@@ -52,8 +52,12 @@ export class SumTally extends Tally implements DeclaredCounter {
     };
   }
 
-  snapshot(): Snapshot {
-    const snap = { n: this.values.length, values: this.values.slice(), sums: NONE, counts: NONE };
+  snapshotLength(): number {
+    return this.values.length;
+  }
+
+  snapshot(arena: SnapshotArena): Snapshot {
+    const snap = { n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE };
     return this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice() };
   }
 

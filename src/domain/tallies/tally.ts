@@ -28,23 +28,48 @@ export interface DeltaState {
   counts: number[];
 }
 
-/** A tally's figures at one instant (see the file comment). */
+/**
+ * A tally's figures at one instant (see the file comment), as views of one {@link SnapshotArena}
+ * per collection. Off the JS heap and in one allocation: a snapshot lives through a whole sliced
+ * naming and rendering pass, and on the heap every young-generation collection landing in that
+ * window would copy it on the event loop; one buffer per tally would be hundreds of allocations
+ * per scrape.
+ */
 export interface Snapshot {
   /** Series held at the instant (the first `n` attributes objects). */
   readonly n: number;
   /** Sums and gauges: the values; histograms: the bucket counts, `stride` per series. */
-  readonly values: readonly number[];
+  readonly values: Float64Array;
   /** Histograms only: sums and counts per series. */
-  readonly sums: readonly number[];
-  readonly counts: readonly number[];
+  readonly sums: Float64Array;
+  readonly counts: Float64Array;
   /** Histograms that record them: min and max per series. */
-  readonly mins?: readonly number[];
-  readonly maxs?: readonly number[];
+  readonly mins?: Float64Array;
+  readonly maxs?: Float64Array;
   /** Instruments that keep exemplars: the latest per series (sums) or per bucket (histograms). */
   readonly exemplars?: readonly (Exemplar | undefined)[];
 }
 
-export const NONE: readonly number[] = [];
+export const NONE = new Float64Array(0);
+
+/** Where one collection's snapshots are copied: sized by every tally's {@link Tally.snapshotLength}, filled in order. */
+export class SnapshotArena {
+  readonly #figures: Float64Array;
+  #at = 0;
+
+  constructor(length: number) {
+    this.#figures = new Float64Array(length);
+  }
+
+  /** A copy of `from`, as a view of the arena. */
+  copy(from: readonly number[]): Float64Array {
+    const at = this.#at;
+    const view = this.#figures.subarray(at, at + from.length);
+    view.set(from);
+    this.#at = at + from.length;
+    return view;
+  }
+}
 
 /**
  * `metric` with `dataPoints`: made now, or (`onRead`) made anew at every read of the property, by
@@ -104,8 +129,10 @@ export abstract class Tally {
     this.guard.drop(this.descriptor.name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
   }
 
-  /** The figures now. */
-  abstract snapshot(): Snapshot;
+  /** How many figures {@link snapshot} copies into the arena now. */
+  abstract snapshotLength(): number;
+  /** The figures now, copied into `arena`. */
+  abstract snapshot(arena: SnapshotArena): Snapshot;
   /**
    * The cumulative MetricData of a snapshot, or undefined when it holds no series. With `onRead`,
    * its points are made at every read of `dataPoints` instead of now.

@@ -1,0 +1,168 @@
+/**
+ * Where an endpoint's response bodies live: storage owned by one metrics endpoint (a listener, a
+ * plugin registration, a node:http handler), reused from one scrape to the next and dropped when
+ * the endpoint closes. A body is written into storage as it is rendered and handed out with its
+ * release (`done`); the storage is reused once every response that writes it has called it.
+ *
+ * Why storage and not the rendered pieces: a large body made of fresh Buffers is that much V8
+ * *external* memory per scrape, alive from its first piece to its last write. Buffers that outlive
+ * a scavenge are freed only by a mark-compact, and external memory grown that way makes V8 start
+ * one (`--trace-incremental-marking`: "external memory pressure"), whose pauses and marking steps
+ * land on the event loop. Written into reused storage, a scrape allocates no external memory once
+ * the endpoint has served one of that size.
+ *
+ * The pieces given to {@link BodyStore.write} are transient: each is copied before the next is
+ * asked for (protobuf.ts reuses its buffers on that promise).
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, createZstdCompress } from 'node:zlib';
+import type { ResponseEncoding } from '../exposition/negotiate.ts';
+import type { Piece } from '../exposition/samples.ts';
+import { inSlices } from '../common/slices.ts';
+
+/** A body in storage, and how to give the storage back. */
+export interface StoredBody {
+  /** The body, as views of the storage cut where its pieces ended. */
+  readonly body: readonly Buffer[];
+  /** Bytes in `body`. */
+  readonly length: number;
+  /**
+   * Gives one hold on the storage back; the storage is reused once every hold is given back.
+   * Each response writing the body calls it exactly once, when written or abandoned.
+   */
+  readonly done: () => void;
+}
+
+/** Free storage kept for the next bodies: one plain and one compressed, the largest kept. */
+const IDLE_MAX = 2;
+/** The smallest storage made: small bodies share nothing, but do not make many small ones. */
+const MIN_STORAGE = 64 * 1024;
+
+interface Storage {
+  bytes: Buffer;
+  /** Where the next byte goes. */
+  length: number;
+  /** Where each piece ended. */
+  ends: number[];
+}
+
+export class BodyStore {
+  readonly #idle: Buffer[] = [];
+  /** The last body's length per compression (identity, gzip, zstd): the next one's first size. */
+  readonly #lastLength = [0, 0, 0];
+  #closed = false;
+
+  /**
+   * Writes `pieces` (rendered text as {@link Piece}s, or bytes) into storage, giving the event
+   * loop back between pieces whenever the work has held it for a slice; then, with `encoding`,
+   * compresses it into a second storage (zlib runs on libuv's pool) and gives the first back.
+   * @param holds how many responses will write the body (each calls `done` once), or a function
+   *   called once, in the turn the body is complete, that says how many joined by then.
+   */
+  async write(pieces: Iterable<Piece | Uint8Array>, encoding: ResponseEncoding | undefined, holds: number | (() => number) = 1): Promise<StoredBody> {
+    const plain = this.#take(this.#lastLength[0]!);
+    // Storage a body outgrew: given back only at the end, since the compressor may still read it.
+    const outgrown: Buffer[] = [];
+    let result: Storage = plain;
+    try {
+      // Taken in slices (common/slices.ts), the first in a turn of its own: the families were most
+      // likely made in this very turn, by the last slice of a naming pass.
+      if (encoding === undefined) {
+        for await (const piece of inSlices(pieces)) this.#append(plain, piece, outgrown);
+      } else {
+        const kind = encoding === 'gzip' ? 1 : 2;
+        const packed = (result = this.#take(this.#lastLength[kind]!));
+        // Compressed as it is written (zlib runs on libuv's pool, beside the rendering).
+        const written = async function* (store: BodyStore): AsyncGenerator<Buffer> {
+          for await (const piece of inSlices(pieces)) {
+            const from = plain.length;
+            store.#append(plain, piece, outgrown);
+            if (plain.length > from) yield plain.bytes.subarray(from, plain.length);
+          }
+        };
+        await pipeline(Readable.from(written(this), { objectMode: false }), encoding === 'gzip' ? createGzip() : createZstdCompress(), async (out: AsyncIterable<Buffer>) => {
+          for await (const chunk of out) this.#append(packed, chunk, outgrown);
+        });
+        this.#lastLength[kind] = packed.length;
+        this.#give(plain.bytes);
+      }
+    } catch (err) {
+      this.#give(plain.bytes);
+      if (result !== plain) this.#give(result.bytes);
+      throw err;
+    } finally {
+      for (const b of outgrown) this.#give(b);
+    }
+    this.#lastLength[0] = plain.length;
+    return this.#stored(result, holds);
+  }
+
+  /** Drops the idle storage and keeps none from now on (bodies in flight are dropped when done). */
+  close(): void {
+    this.#closed = true;
+    this.#idle.length = 0;
+  }
+
+  #stored(s: Storage, holds: number | (() => number)): StoredBody {
+    const { bytes, ends, length } = s;
+    let left = typeof holds === 'number' ? holds : holds();
+    const body = ends.map((end, i) => bytes.subarray(i === 0 ? 0 : ends[i - 1]!, end));
+    return {
+      body,
+      length,
+      done: () => {
+        if (left <= 0) return;
+        if (--left === 0) this.#give(bytes);
+      },
+    };
+  }
+
+  #append(s: Storage, piece: Piece | Uint8Array, outgrown: Buffer[]): void {
+    if (piece instanceof Uint8Array) {
+      if (piece.length === 0) return;
+      this.#room(s, piece.length, outgrown);
+      s.bytes.set(piece, s.length);
+      s.length += piece.length;
+    } else {
+      const { text, ascii } = piece;
+      if (text.length === 0) return;
+      // Latin-1 writes an ASCII rope straight into the storage, one byte per character.
+      const n = ascii ? text.length : Buffer.byteLength(text, 'utf8');
+      this.#room(s, n, outgrown);
+      s.length += s.bytes.write(text, s.length, n, ascii ? 'latin1' : 'utf8');
+    }
+    s.ends.push(s.length);
+  }
+
+  /** Makes room for `n` more bytes, moving the body into larger storage when needed. */
+  #room(s: Storage, n: number, outgrown: Buffer[]): void {
+    if (s.length + n <= s.bytes.length) return;
+    const larger = this.#take(Math.max(2 * s.bytes.length, s.length + n)).bytes;
+    s.bytes.copy(larger, 0, 0, s.length);
+    outgrown.push(s.bytes);
+    s.bytes = larger;
+  }
+
+  /** The smallest idle storage of at least `bytes`, or new storage with room to grow. */
+  #take(bytes: number): Storage {
+    let best = -1;
+    for (let i = 0; i < this.#idle.length; i++) {
+      const n = this.#idle[i]!.length;
+      if (n >= bytes && (best < 0 || n < this.#idle[best]!.length)) best = i;
+    }
+    // Scrape sizes drift between scrapes: new storage is a quarter larger than asked.
+    const taken = best >= 0 ? this.#idle.splice(best, 1)[0]! : Buffer.allocUnsafeSlow(Math.max(MIN_STORAGE, Math.ceil(bytes * 1.25)));
+    return { bytes: taken, length: 0, ends: [] };
+  }
+
+  #give(bytes: Buffer): void {
+    if (this.#closed) return;
+    const idle = this.#idle;
+    idle.push(bytes);
+    if (idle.length > IDLE_MAX) {
+      idle.sort((a, b) => b.length - a.length);
+      idle.length = IDLE_MAX;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * What the ingest tells about the points it refuses. Each request gets a report: its accepted and
+ * rejected counts and, in `partial_success.error_message`, the reasons by metric with their counts
+ * and the warnings (attributes dropped, not refused — as on an embedded host). Over the life of
+ * the store the refusals are also counted by reason and served as the self-metric
+ * `jobmeter.ingest.refused{reason}` (a name no sender may use).
+ */
+import { ValueType, type HrTime } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { OtlpPartialSuccess } from '../otlp/types.ts';
+import { cut } from './input-bounds.ts';
+
+/** The self-metric counting refused data points by reason; a sender may not use the name. */
+export const REFUSED_METRIC = 'jobmeter.ingest.refused';
+
+/** Why data points were refused: the `reason` attribute of {@link REFUSED_METRIC}. */
+export type RefusalReason =
+  | 'no_name'
+  | 'too_long'
+  | 'reserved_name'
+  | 'name_clash'
+  | 'unsupported_type'
+  | 'type_conflict'
+  | 'unit_conflict'
+  | 'invalid_point'
+  | 'invalid_histogram'
+  | 'bounds_conflict'
+  | 'instrument_cap'
+  | 'series_cap'
+  | 'memory_budget'
+  | 'vocabulary';
+
+/** A refusal: its reason and the words the sender reads. */
+export interface Refusal {
+  readonly code: RefusalReason;
+  readonly text: string;
+}
+
+/** Longest `partial_success.error_message`; the rest is cut with `…`. */
+export const MAX_ERROR_MESSAGE_LENGTH = 1_024;
+
+/** Most warnings one message carries. */
+const MAX_WARNINGS = 16;
+
+/** What one export request did. */
+export interface IngestResult extends OtlpPartialSuccess {
+  readonly acceptedDataPoints: number;
+}
+
+/** Data points refused since the store was made, by reason: the self-metric. */
+export class RefusedCounts {
+  readonly #counts = new Map<RefusalReason, number>();
+  readonly #start: HrTime;
+
+  /** `start`: when counting began, the self-metric's start time. */
+  constructor(start: HrTime) {
+    this.#start = start;
+  }
+
+  add(code: RefusalReason, count: number): void {
+    this.#counts.set(code, (this.#counts.get(code) ?? 0) + count);
+  }
+
+  /** {@link REFUSED_METRIC} at `endTime`; undefined while nothing was refused. */
+  metric(endTime: HrTime): MetricData | undefined {
+    if (this.#counts.size === 0) return undefined;
+    const dataPoints: DataPoint<number>[] = [...this.#counts].map(([reason, value]) => ({ startTime: this.#start, endTime, attributes: { reason }, value }));
+    return {
+      descriptor: {
+        name: REFUSED_METRIC,
+        description: 'OTLP data points the ingest refused, by reason (the reasons are in each partial_success).',
+        unit: '{data_point}',
+        valueType: ValueType.INT,
+      },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      dataPoints,
+      isMonotonic: true,
+    };
+  }
+}
+
+/** Accepted/refused counts and reasons of one request. */
+export class IngestReport {
+  accepted = 0;
+  rejected = 0;
+  readonly #reasons = new Map<string, number>();
+  readonly #warnings = new Set<string>();
+  readonly #refused: RefusedCounts;
+
+  /** `refused`: the store's running counts, added to as points are refused. */
+  constructor(refused: RefusedCounts) {
+    this.#refused = refused;
+  }
+
+  reject(metric: string, count: number, code: RefusalReason, reason: string): void {
+    if (count <= 0) return;
+    this.rejected += count;
+    this.#refused.add(code, count);
+    const key = `${cut(metric, 64) || '(unnamed)'}: ${reason}`;
+    this.#reasons.set(key, (this.#reasons.get(key) ?? 0) + count);
+  }
+
+  refuse(metric: string, count: number, refusal: Refusal): void {
+    this.reject(metric, count, refusal.code, refusal.text);
+  }
+
+  warn(metric: string, text: string): void {
+    if (this.#warnings.size < MAX_WARNINGS) this.#warnings.add(`${cut(metric, 64)}: ${text}`);
+  }
+
+  result(): IngestResult {
+    let message = '';
+    if (this.rejected > 0) {
+      const reasons = [...this.#reasons].map(([reason, n]) => `${reason} (${n})`).join('; ');
+      message = `${this.rejected} data point${this.rejected === 1 ? '' : 's'} rejected: ${reasons}`;
+    }
+    if (this.#warnings.size > 0) {
+      message += `${message === '' ? '' : '. '}Warnings: ${[...this.#warnings].join('; ')}`;
+    }
+    if (message.length > MAX_ERROR_MESSAGE_LENGTH) message = message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1) + '…';
+    return { acceptedDataPoints: this.accepted, rejectedDataPoints: this.rejected, errorMessage: message };
+  }
+}

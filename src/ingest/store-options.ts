@@ -1,0 +1,102 @@
+/**
+ * The ingest store's options: what each one means, its default, and its check. Every option is
+ * checked once, when the store is made, so a bad value fails at start naming the option.
+ */
+import { positiveInteger, positiveMillis } from '../common/option-checks.ts';
+import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
+import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
+import type { InstrumentSpec } from '../domain/types.ts';
+import type { ExposedNames } from './name-claims.ts';
+
+export const DEFAULT_INGEST_EXPIRY_MILLIS = 5 * 60_000;
+/** The OpenTelemetry SDKs' default cardinality limit: what a sender itself keeps per instrument. */
+export const DEFAULT_MAX_SERIES_PER_INSTRUMENT = 2_000;
+export const DEFAULT_MAX_SERIES = 50_000;
+export const DEFAULT_MAX_INSTRUMENTS = 1_000;
+/** Estimated bytes the store may hold (memory-estimate.ts): 128 MiB. */
+export const DEFAULT_MAX_MEMORY_BYTES = 128 * 1024 * 1024;
+
+export interface IngestStoreOptions {
+  /**
+   * The canonical instruments: their names fix the data type and unit a sender must use, and
+   * their attribute specs bound the attributes as an embedded host's views do. Names not listed
+   * are accepted as they come, under {@link maxSeriesPerInstrument}.
+   * @default the domain catalog and the process instruments (DOMAIN_INSTRUMENTS, PROCESS_INSTRUMENTS)
+   */
+  instruments?: readonly InstrumentSpec[];
+  /**
+   * Milliseconds a source series is kept after its last point (the Collector's
+   * `metric_expiration`). Must be positive. @default 300000 (5 minutes)
+   */
+  expiryMillis?: number;
+  /**
+   * Source series (distinct resource × scope × attribute set) one instrument may hold; points of
+   * new ones past it are refused. A canonical instrument may hold more when its attribute specs
+   * allow more sets (up to the views' ceiling of 10000, as on an embedded host). A positive
+   * integer. @default 2000
+   */
+  maxSeriesPerInstrument?: number;
+  /** Source series across all instruments; points of new ones past it are refused. @default 50000 */
+  maxSeries?: number;
+  /** Distinct instrument names; metrics under new names past it are refused. @default 1000 */
+  maxInstruments?: number;
+  /**
+   * Estimated bytes of state the store may hold (memory-estimate.ts); points of new series or
+   * instruments that would pass it are refused. A positive integer. @default 134217728 (128 MiB)
+   */
+  maxMemoryBytes?: number;
+  /** The clock (Unix milliseconds) used for expiry and point times. @default Date.now */
+  now?: () => number;
+  /**
+   * The names an instrument takes on the pull endpoint (every family and sample name, in either
+   * format: the native profile's `nativeClaimedNames`). When given, a new instrument that would
+   * take a name another one holds, one of {@link reservedNames} or of `PROMETHEUS_SCRAPE_SERIES`
+   * (name-claims.ts), is refused (`name_clash`):
+   * served side by side, two families under one name break the scrape. @default none (the legacy
+   * profiles serve canonical names only, which cannot clash)
+   */
+  exposedNames?: ExposedNames;
+  /**
+   * Names jobmeter serves itself (its own instruments', `target_info`, its self-metrics'), each
+   * with its owner: an instrument name (a sender may feed that instrument, not another) or a
+   * description. @default none
+   */
+  reservedNames?: ReadonlyMap<string, string>;
+  /**
+   * The profile's closed vocabularies over canonical attributes (naming/types.ts): a point of a
+   * canonical instrument with a value outside them — or outside a closed attribute that drops
+   * (`outside: 'drop'`) — is refused, as an embedded host drops the record. @default none
+   */
+  vocabularies?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The options with their defaults, checked. */
+export interface StoreSettings {
+  /** The canonical instruments by name. */
+  readonly specs: ReadonlyMap<string, InstrumentSpec>;
+  readonly expiryMillis: number;
+  readonly maxSeriesPerInstrument: number;
+  readonly maxSeries: number;
+  readonly maxInstruments: number;
+  readonly maxMemoryBytes: number;
+  readonly now: () => number;
+  readonly exposedNames: ExposedNames | undefined;
+  readonly reservedNames: ReadonlyMap<string, string> | undefined;
+  readonly vocabularies: Readonly<Record<string, readonly string[]>> | undefined;
+}
+
+/** @throws {ConfigError} naming the option, for a value that cannot be used. */
+export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings {
+  return {
+    specs: new Map((options.instruments ?? [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS]).map((s) => [s.name, s])),
+    expiryMillis: positiveMillis(options.expiryMillis ?? DEFAULT_INGEST_EXPIRY_MILLIS, 'ingest.expiryMillis'),
+    maxSeriesPerInstrument: positiveInteger(options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT, 'ingest.maxSeriesPerInstrument'),
+    maxSeries: positiveInteger(options.maxSeries ?? DEFAULT_MAX_SERIES, 'ingest.maxSeries'),
+    maxInstruments: positiveInteger(options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS, 'ingest.maxInstruments'),
+    maxMemoryBytes: positiveInteger(options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES, 'ingest.maxMemoryBytes'),
+    now: options.now ?? Date.now,
+    exposedNames: options.exposedNames,
+    reservedNames: options.reservedNames,
+    vocabularies: options.vocabularies,
+  };
+}

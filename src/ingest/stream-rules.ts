@@ -1,0 +1,259 @@
+/**
+ * How a metric joins an instrument and a point joins its stream.
+ *
+ * - **Validity.** A metric needs a name of bounded length, a unit of bounded length, a name that
+ *   is not jobmeter's self-metric, a temporality, and not the Summary type (no Prometheus
+ *   rendering worth having). Its type and unit must agree with the canonical instrument, or with
+ *   what the store already holds under that name. A point needs a value (not negative on a
+ *   monotonic sum); a histogram point must be consistent, and share its series' bucket bounds.
+ * - **Temporality.** Delta points are accumulated; cumulative points replace the stream's value.
+ *   A cumulative monotonic stream whose value goes down has been reset (its sender restarted and
+ *   counts from zero): what it had counted is kept in the series' base and the new value adds from
+ *   there, so the series never jumps backwards because of one sender. A new start time alone is no
+ *   reset: a daemon that reports totals it keeps (in its database) sends the same totals with a new
+ *   start time after a restart, and they must not be counted twice — the rule Prometheus applies
+ *   to a scraped counter (only a decrease is a reset). The price: increments a restarted in-memory
+ *   counter made before its first export, up to its old value, are not seen. Up-down sums and
+ *   gauges are levels: a stream contributes its latest value. A delta point at or before the
+ *   stream's last time is a duplicate (a retried export) and is skipped.
+ */
+import type { InstrumentSpec } from '../domain/types.ts';
+import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
+import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
+import { REFUSED_METRIC, type IngestReport, type Refusal } from './ingest-report.ts';
+import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
+import { addHistogram, plus, SHAPE_OF_KIND, type HistogramAcc, type Instrument, type Shape, type Stream } from './series-state.ts';
+
+/** How number points combine: added up, replacing a running total (resets kept), or replacing a level. */
+export type NumberMode = 'delta' | 'cumulative' | 'level';
+
+const SHAPE_WORDS: Readonly<Record<Shape, string>> = {
+  monotonicSum: 'a monotonic Sum (counter)',
+  sum: 'a non-monotonic Sum (up-down counter)',
+  gauge: 'a Gauge',
+  histogram: 'a Histogram',
+  exponentialHistogram: 'an ExponentialHistogram',
+};
+
+/** Why none of `metric`'s points can be kept, whatever they hold; undefined when they may be. */
+export function metricRefusal(metric: OtlpMetric): Refusal | undefined {
+  const data = metric.data;
+  if (data.type === 'summary') return { code: 'unsupported_type', text: 'Summary is not supported (use an explicit-bucket or exponential Histogram)' };
+  if (metric.name === '') return { code: 'no_name', text: 'a metric needs a name' };
+  if (metric.name.length > MAX_NAME_LENGTH) return { code: 'too_long', text: `a metric name longer than ${MAX_NAME_LENGTH} characters` };
+  if (metric.unit.length > MAX_UNIT_LENGTH) return { code: 'too_long', text: `a unit longer than ${MAX_UNIT_LENGTH} characters` };
+  if (metric.name === REFUSED_METRIC) return { code: 'reserved_name', text: 'the name of a jobmeter self-metric' };
+  if (data.type !== 'gauge' && data.type !== 'empty' && data.temporality === 'unspecified') return { code: 'unsupported_type', text: 'AggregationTemporality is unspecified' };
+  return undefined;
+}
+
+/**
+ * The shape and unit of the instrument `metric` feeds — the held instrument's, else the canonical
+ * one's, else as sent — or why its points cannot feed it.
+ */
+export function instrumentKind(
+  metric: OtlpMetric,
+  incoming: Shape,
+  existing: Instrument | undefined,
+  spec: InstrumentSpec | undefined,
+): { readonly shape: Shape; readonly unit: string } | Refusal {
+  // A canonical histogram takes the sender's kind of buckets (as a host View may choose either).
+  const specShape = spec === undefined ? undefined : SHAPE_OF_KIND[spec.kind] === 'histogram' && incoming === 'exponentialHistogram' ? incoming : SHAPE_OF_KIND[spec.kind];
+  const shape = existing?.shape ?? specShape ?? incoming;
+  if (!compatible(shape, incoming, spec !== undefined)) {
+    return { code: 'type_conflict', text: `type conflict: received ${SHAPE_WORDS[incoming]}, but it is ${SHAPE_WORDS[shape]}` };
+  }
+  const unit = existing?.descriptor.unit ?? spec?.unit ?? metric.unit;
+  // A canonical instrument may come without a unit (it is the catalog's); anything else must agree.
+  if (metric.unit !== unit && !(spec !== undefined && metric.unit === '')) {
+    return { code: 'unit_conflict', text: `unit conflict: received "${metric.unit}", expected "${unit}"` };
+  }
+  return { shape, unit };
+}
+
+/**
+ * Whether an incoming shape may feed an instrument of `shape`. A canonical level (up-down counter
+ * or gauge) accepts either, since both render the same; everything else must match.
+ */
+function compatible(shape: Shape, incoming: Shape, canonical: boolean): boolean {
+  if (shape === incoming) return true;
+  return canonical && (shape === 'sum' || shape === 'gauge') && (incoming === 'sum' || incoming === 'gauge');
+}
+
+/** What makes a number point unusable. */
+export function invalidNumber(point: OtlpNumberPoint, monotonic: boolean): Refusal | undefined {
+  const v = point.value;
+  if (v === undefined) return { code: 'invalid_point', text: 'a data point without a value (neither asDouble nor asInt)' };
+  if (monotonic && !(v >= 0)) return { code: 'invalid_point', text: 'a negative or NaN value on a monotonic Sum' };
+  return undefined;
+}
+
+/** What makes an explicit-bucket point unusable. */
+export function invalidHistogram(point: OtlpHistogramPoint): Refusal | undefined {
+  const text = histogramFault(point);
+  return text === undefined ? undefined : { code: 'invalid_histogram', text };
+}
+
+function histogramFault(point: OtlpHistogramPoint): string | undefined {
+  const bounds = point.explicitBounds;
+  const counts = point.bucketCounts;
+  if (!(counts.length === 0 && bounds.length === 0) && counts.length !== bounds.length + 1) {
+    return 'an invalid Histogram point (bucketCounts must have explicitBounds.length + 1 entries)';
+  }
+  for (let i = 0; i < bounds.length; i++) {
+    if (!Number.isFinite(bounds[i]!) || (i > 0 && !(bounds[i]! > bounds[i - 1]!))) {
+      return 'an invalid Histogram point (explicitBounds must be finite and strictly increasing)';
+    }
+  }
+  if (point.sum !== undefined && Number.isNaN(point.sum)) return 'an invalid Histogram point (sum is NaN)';
+  // Served as is, these break the exposition: a bucket above +Inf (= count), a negative _sum
+  // (OpenMetrics forbids it beside buckets, and a sender with negative observations must omit it).
+  if (point.sum !== undefined && point.sum < 0) return 'an invalid Histogram point (negative sum)';
+  if (counts.length > 0) {
+    let total = 0;
+    for (const c of counts) total += c;
+    if (total !== point.count) return `an invalid Histogram point (bucketCounts add up to ${total}, count is ${point.count})`;
+  }
+  return undefined;
+}
+
+/**
+ * What makes an exponential point unusable: a scale outside the data model's (or too coarse for a
+ * Prometheus native histogram), a side wider than {@link MAX_EXPONENTIAL_BUCKETS}, counts that do
+ * not add up, a NaN or negative sum (as for explicit buckets).
+ */
+export function invalidExponential(point: OtlpExponentialHistogramPoint): Refusal | undefined {
+  const text = exponentialFault(point);
+  return text === undefined ? undefined : { code: 'invalid_histogram', text };
+}
+
+function exponentialFault(point: OtlpExponentialHistogramPoint): string | undefined {
+  if (!Number.isInteger(point.scale) || point.scale < -4 || point.scale > 20) return `an invalid ExponentialHistogram point (scale ${point.scale}: -4 to 20 are served)`;
+  for (const side of [point.positive, point.negative]) {
+    if (side.bucketCounts.length > MAX_EXPONENTIAL_BUCKETS) return `an invalid ExponentialHistogram point (more than ${MAX_EXPONENTIAL_BUCKETS} buckets a side)`;
+  }
+  if (!(point.zeroThreshold >= 0) || !Number.isFinite(point.zeroThreshold)) return 'an invalid ExponentialHistogram point (zeroThreshold must be finite and not negative)';
+  if (point.sum !== undefined && Number.isNaN(point.sum)) return 'an invalid ExponentialHistogram point (sum is NaN)';
+  if (point.sum !== undefined && point.sum < 0) return 'an invalid ExponentialHistogram point (negative sum)';
+  let total = point.zeroCount;
+  for (const c of point.positive.bucketCounts) total += c;
+  for (const c of point.negative.bucketCounts) total += c;
+  if (total !== point.count) return `an invalid ExponentialHistogram point (buckets add up to ${total}, count is ${point.count})`;
+  return undefined;
+}
+
+/**
+ * Applies a number point to its stream at `now`, unless it is stale. Returns whether the stream's
+ * value went up.
+ */
+export function applyNumber(stream: Stream, point: OtlpNumberPoint, mode: NumberMode, now: number): boolean {
+  if (isStale(stream, point, mode === 'cumulative')) return false;
+  const v = point.value!;
+  const before = stream.value;
+  if (mode === 'delta') {
+    stream.value += v;
+  } else {
+    if (stream.series.instrument.shape === 'monotonicSum' && mode === 'cumulative' && stream.points > 0 && v < stream.value) {
+      // The sender's counter started over: keep what it had counted, count on from there.
+      stream.series.base += stream.value;
+    }
+    stream.value = v;
+  }
+  applied(stream, point, now);
+  return stream.value > before;
+}
+
+/**
+ * Checks a histogram point's bucket bounds against its series', setting them on the first point.
+ * False (the point refused) when they differ while other streams share the series; when the
+ * stream is the series' only one, its sender changed its layout and the series starts over.
+ */
+export function joinBounds(stream: Stream, point: OtlpHistogramPoint, report: IngestReport): boolean {
+  const series = stream.series;
+  const instrument = series.instrument;
+  if (series.bounds !== undefined && sameNumbers(series.bounds, point.explicitBounds)) return true;
+  if (series.bounds !== undefined && series.streams.size > 1) {
+    report.reject(instrument.name, 1, 'bounds_conflict', `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${series.bounds.join(', ')}]`);
+    return false;
+  }
+  if (series.bounds === undefined && instrument.spec?.buckets !== undefined && !sameNumbers(instrument.spec.buckets, point.explicitBounds)) {
+    report.warn(instrument.name, `bucket boundaries differ from the catalog's [${instrument.spec.buckets.join(', ')}]; the sender's are kept`);
+  }
+  series.bounds = point.explicitBounds.slice();
+  series.baseHist = undefined;
+  stream.hist = undefined;
+  stream.points = 0;
+  return true;
+}
+
+/** Applies a histogram point of either kind (explicit bounds joined) to its stream at `now`, unless it is stale. */
+export function applyHistogram(stream: Stream, point: OtlpHistogramPoint | OtlpExponentialHistogramPoint, delta: boolean, now: number): void {
+  if (isStale(stream, point, !delta)) return;
+  const series = stream.series;
+  // An instrument's shape is the kind of every point it takes (instrumentKind).
+  if (series.instrument.shape === 'histogram') {
+    const incoming = histogramCounts(point as OtlpHistogramPoint);
+    const held = stream.hist;
+    if (wasReset(stream, held, incoming, delta)) series.baseHist = plus(series.baseHist, held!, addHistogram);
+    stream.hist = delta ? plus(held, incoming, addHistogram) : incoming;
+  } else {
+    const incoming = exponentialCounts(point as OtlpExponentialHistogramPoint);
+    const held = stream.exp;
+    if (wasReset(stream, held, incoming, delta)) series.baseExp = plus(series.baseExp, held!, addExponential);
+    stream.exp = delta ? plus(held, incoming, addExponential) : incoming;
+  }
+  applied(stream, point, now);
+}
+
+/** A point's counts as a stream holds them (copied: the request's arrays are not kept). */
+function histogramCounts(point: OtlpHistogramPoint): HistogramAcc {
+  return { counts: point.bucketCounts.length === 0 ? [point.count] : point.bucketCounts.slice(), sum: point.sum ?? 0, count: point.count };
+}
+
+function exponentialCounts(point: OtlpExponentialHistogramPoint): ExponentialSum {
+  return {
+    scale: point.scale,
+    zeroCount: point.zeroCount,
+    zeroThreshold: point.zeroThreshold,
+    positive: { offset: point.positive.offset, counts: point.positive.bucketCounts.slice() },
+    negative: { offset: point.negative.offset, counts: point.negative.bucketCounts.slice() },
+    sum: point.sum ?? 0,
+    count: point.count,
+  };
+}
+
+/** What an ending stream leaves its series: a counter's counts stay counted while other streams keep the series alive. */
+export function retire(stream: Stream): void {
+  const series = stream.series;
+  const shape = series.instrument.shape;
+  if (shape === 'monotonicSum') series.base += stream.value;
+  if (shape === 'histogram' && stream.hist !== undefined) series.baseHist = plus(series.baseHist, stream.hist, addHistogram);
+  if (shape === 'exponentialHistogram' && stream.exp !== undefined) series.baseExp = plus(series.baseExp, stream.exp, addExponential);
+}
+
+/** Whether a cumulative histogram's count went down: its sender restarted, and what it `held` goes to the series' base. */
+function wasReset(stream: Stream, held: { readonly count: number } | undefined, incoming: { readonly count: number }, delta: boolean): boolean {
+  return !delta && held !== undefined && stream.points > 0 && incoming.count < held.count;
+}
+
+/** A point at or before the last one applied (a retried export, or out of order). */
+function isStale(stream: Stream, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, cumulative: boolean): boolean {
+  if (stream.points === 0 || point.timeUnixNano === 0n || point.timeUnixNano > stream.time) return false;
+  // A cumulative point from a restarted sender may carry an earlier clock; let the reset logic see it.
+  return !(cumulative && restarted(stream, point));
+}
+
+function restarted(stream: Stream, point: { startTimeUnixNano: bigint }): boolean {
+  return point.startTimeUnixNano !== 0n && point.startTimeUnixNano !== stream.start;
+}
+
+function applied(stream: Stream, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, now: number): void {
+  if (point.timeUnixNano > stream.time || restarted(stream, point)) stream.time = point.timeUnixNano;
+  stream.start = point.startTimeUnixNano;
+  stream.points++;
+  stream.updatedAt = now;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

@@ -1,0 +1,100 @@
+// BodyStore (src/http/body-store.ts): bodies written into storage reused from one scrape to the
+// next, held by every response they were rendered for, dropped when the endpoint closes; and the
+// transient protobuf pieces (src/exposition/protobuf.ts) it copies as they come.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { gunzipSync, zstdDecompressSync } from 'node:zlib';
+import { BodyStore } from '../../src/http/body-store.ts';
+import { protobufBuffers } from '../../src/exposition/protobuf.ts';
+import type { Family } from '../../src/exposition/types.ts';
+
+const joined = (body: readonly Buffer[]): Buffer => Buffer.concat(body);
+
+function counters(families: number, series: number, value: number): Family[] {
+  return Array.from({ length: families }, (_, f) => ({
+    name: `c_${f}_total`,
+    type: 'counter' as const,
+    help: 'c',
+    unit: '',
+    series: Array.from({ length: series }, (_, i) => ({ labels: `host="h-${i}"`, value: value + i })),
+  }));
+}
+
+describe('BodyStore', () => {
+  test('writes text pieces (ASCII as Latin-1, others as UTF-8) and bytes, in order, cut where they ended', async () => {
+    const store = new BodyStore();
+    const b = await store.write([{ text: 'a 1\n', ascii: true }, Buffer.from('b 2\n'), { text: 'c{x="é"} 3\n', ascii: false }], undefined);
+    assert.equal(joined(b.body).toString('utf8'), 'a 1\nb 2\nc{x="é"} 3\n');
+    assert.deepEqual(b.body.map((p) => p.length), [4, 4, Buffer.byteLength('c{x="é"} 3\n')]);
+    assert.equal(b.length, joined(b.body).length);
+    b.done();
+  });
+
+  test('compressed bodies (gzip, zstd) decompress to the plain body', async () => {
+    const store = new BodyStore();
+    const text = 'x{a="b"} 1\n'.repeat(20_000);
+    const pieces = () => [{ text, ascii: true }, { text, ascii: true }];
+    const gz = await store.write(pieces(), 'gzip');
+    assert.equal(gunzipSync(joined(gz.body)).toString('latin1'), text + text);
+    const zs = await store.write(pieces(), 'zstd');
+    assert.equal(zstdDecompressSync(joined(zs.body)).toString('latin1'), text + text);
+    gz.done();
+    zs.done();
+  });
+
+  test('storage is reused only once every hold is given back, and a body larger than its storage moves whole', async () => {
+    const store = new BodyStore();
+    const big = 'y'.repeat(300_000);
+    const first = await store.write([{ text: big, ascii: true }, { text: big, ascii: true }], undefined, () => 2);
+    assert.equal(joined(first.body).toString('latin1'), big + big);
+    const storageOf = (b: { body: readonly Buffer[] }) => b.body[0]!.buffer;
+    first.done();
+    // One hold left: the next body must not land in the first one's storage.
+    const second = await store.write([{ text: 'z'.repeat(1000), ascii: true }], undefined);
+    assert.notEqual(storageOf(second), storageOf(first));
+    assert.equal(joined(first.body).toString('latin1'), big + big, 'the held body is intact');
+    first.done();
+    second.done();
+    const third = await store.write([{ text: 'w'.repeat(1000), ascii: true }], undefined);
+    assert.ok(storageOf(third) === storageOf(first) || storageOf(third) === storageOf(second), 'given back, storage is reused');
+    third.done();
+  });
+
+  test('after close, storage given back is not kept', async () => {
+    const store = new BodyStore();
+    const a = await store.write([{ text: 'a'.repeat(1000), ascii: true }], undefined);
+    store.close();
+    a.done();
+    const b = await store.write([{ text: 'b'.repeat(1000), ascii: true }], undefined);
+    assert.notEqual(b.body[0]!.buffer, a.body[0]!.buffer);
+    b.done();
+  });
+});
+
+describe('transient protobuf pieces', () => {
+  test('copied as they come, they are the bytes of the ordinary rendering, and their buffers are reused', () => {
+    const families = counters(30, 2000, 7);
+    const expected = Buffer.concat([...protobufBuffers(families)]);
+    for (let round = 0; round < 2; round++) {
+      const copies: Buffer[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      let pieces = 0;
+      for (const piece of protobufBuffers(families, true)) {
+        copies.push(Buffer.from(piece));
+        if (piece.length > 0) buffers.add(piece.buffer);
+        pieces++;
+      }
+      assert.ok(Buffer.concat(copies).equals(expected), `round ${round}: same bytes`);
+      // ≈ 2.5 MB of output: fresh buffers would be one per 64 KiB.
+      assert.ok(buffers.size < 10, `round ${round}: ${buffers.size} distinct buffers behind ${pieces} pieces`);
+    }
+  });
+
+  test('the store writes them into a body equal to the ordinary rendering', async () => {
+    const families = counters(12, 3000, 1);
+    const store = new BodyStore();
+    const b = await store.write(protobufBuffers(families, true), undefined);
+    assert.ok(joined(b.body).equals(Buffer.concat([...protobufBuffers(families)])));
+    b.done();
+  });
+});
