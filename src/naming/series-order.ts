@@ -60,6 +60,11 @@ export function sortTableFamilies(order: FamilyBuilder[], count: number): void {
       const created = at.map((i) => b.created![i]!);
       b.created.splice(0, created.length, ...created);
     }
+    // A counter's exemplars follow its series.
+    if (b.exemplars !== undefined) {
+      const had = b.exemplars;
+      b.exemplars = at.map((i) => had[i]);
+    }
     if (b.index !== undefined) b.index = indexOf(b);
   }
 }

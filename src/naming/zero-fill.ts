@@ -5,6 +5,7 @@
  */
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { isAscii } from '../exposition/samples.ts';
+import type { ExpositionExemplar } from '../exposition/types.ts';
 import { addNumber, indexOf, type FamilyBuilder } from './family-builder.ts';
 import type { FamilyRule } from './types.ts';
 
@@ -72,6 +73,9 @@ export class ZeroFill {
         const labels: string[] = [];
         const values: number[] = [];
         const created: number[] = [];
+        // A counter's exemplars follow its series to their new positions.
+        const exemplars: (ExpositionExemplar | undefined)[] = [];
+        const had = builder.exemplars;
         const taken = new Set<number>();
         for (const word of words) {
           let l = label + '="' + escapeLabelValue(word) + '"';
@@ -80,6 +84,7 @@ export class ZeroFill {
           const at = builder.index!.get(l);
           labels.push(l);
           created.push(born);
+          exemplars.push(at === undefined ? undefined : had?.[at]);
           if (at === undefined) values.push(served(l, undefined));
           else {
             values.push(served(l, builder.values[at]!));
@@ -91,6 +96,7 @@ export class ZeroFill {
           labels.push(builder.labels[i]!);
           values.push(builder.values[i]!);
           created.push(builder.created?.[i] ?? born);
+          exemplars.push(had?.[i]);
         }
         builder.labels.length = 0;
         builder.values.length = 0;
@@ -100,6 +106,7 @@ export class ZeroFill {
           builder.values.push(values[i]!);
           builder.created?.push(created[i]!);
         }
+        if (had !== undefined) builder.exemplars = exemplars;
         builder.index = indexOf(builder);
       }
     }
