@@ -3,7 +3,7 @@
  * jobmeter listener and against an @prometheus-io/client and a prom-client server, each holding 11,000 series (the reference
  * mix at n = 10,000: 10,000 counter + 1,000 15-bucket histogram series, ≈ 1.4 MB of text).
  *
- * - jobmeter: `createJobmeter({ listener: { port: 0 } })`, its own fastify listener; concurrent
+ * - jobmeter: `createJobmeter({ listener: { port: 0 } })`, its own node:http listener; concurrent
  *   scrapes share one collection, one naming pass and one rendering.
  * - @prometheus-io/client, prom-client: the server their READMEs show, `http.createServer`
  *   answering `await register.metrics()`.

@@ -14,7 +14,7 @@
  * are the host provider's: its Views and cardinality limits apply, not jobmeter's.
  */
 import { type MetricProducer } from '@opentelemetry/sdk-metrics';
-import type { Family } from './exposition/types.ts';
+import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer, resolveListener, resolveProfileChoice } from './jobmeter.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
@@ -33,7 +33,7 @@ export class JobmeterReader extends PullMetricReader {
   /** Resolves once the listener is bound (rejects if it cannot be: a port in use, a non-loopback host). */
   readonly ready: Promise<void>;
   /** One scrape's families (concurrent calls share a collection and a naming pass). */
-  readonly scrape: () => Promise<Family[]>;
+  readonly scrape: () => Promise<RenderFamily[]>;
   #listener: MetricsListener | undefined;
 
   /** @throws ConfigError on a bad profile, rule or option (as createJobmeter). */

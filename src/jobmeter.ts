@@ -26,7 +26,8 @@ import { createRecorder, type Recorder } from './domain/recorder.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import type { InstrumentSpec } from './domain/types.ts';
-import type { ExpositionFormat, Family } from './exposition/types.ts';
+import type { RenderFamily } from './exposition/render-model.ts';
+import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
@@ -36,7 +37,8 @@ import type { ExposedKind } from './ingest/name-claims.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
 import { checkFamilyRules } from './naming/check-rules.ts';
 import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
-import { createNamer, SCRAPE_ERRORS_FAMILY, type Namer } from './naming/to-families.ts';
+import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
+import { createNamer, type Namer } from './naming/to-families.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
@@ -63,8 +65,11 @@ export interface Jobmeter extends Recorder {
   readonly pullAddress: { readonly host: string; readonly port: number } | undefined;
   /** Where the OTLP ingest listener is bound (`POST /v1/metrics`); undefined when it is disabled. */
   readonly ingestAddress: { readonly host: string; readonly port: number } | undefined;
-  /** The families one scrape would serve (concurrent calls share a collection). */
-  scrape(): Promise<Family[]>;
+  /**
+   * The families one scrape would serve (concurrent calls share a collection): the exposition model
+   * with the fields the naming stage adds for the renderers (render-model.ts).
+   */
+  scrape(): Promise<RenderFamily[]>;
   /** What the profile's original serves when `Accept` leaves the choice (or the forced format). */
   readonly format: 'negotiate' | ExpositionFormat;
   /** How `?format=json` renders under this profile (open mode: wasmrun's sessions included). */
@@ -216,8 +221,8 @@ export function profileNamer(profile: Profile, hostInstruments: HostInstruments,
  * One scrape: a collection, named. Concurrent calls share the collection and the naming pass;
  * the naming pass is sliced, so a large collection never holds the event loop for long.
  */
-export function coalescedScrape(collect: () => Promise<ResourceMetrics>, namer: Namer): () => Promise<Family[]> {
-  let inflight: Promise<Family[]> | undefined;
+export function coalescedScrape(collect: () => Promise<ResourceMetrics>, namer: Namer): () => Promise<RenderFamily[]> {
+  let inflight: Promise<RenderFamily[]> | undefined;
   return () =>
     (inflight ??= collect()
       .then((rm) => namer.toFamiliesSliced(rm))

@@ -33,7 +33,7 @@ import { DEMO_TICK_MS, startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
 import { POSTURES } from '../common/postures.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import type { JobmeterMetricsOptions } from '../http/plugin.ts';
+import type { JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';

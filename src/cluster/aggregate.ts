@@ -23,7 +23,7 @@ import {
   type ResourceMetrics,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Slice } from '../common/slices.ts';
 import type { MergePolicy } from './merge-policy.ts';
 import { MAX_SERIES_PER_INSTRUMENT, OVERFLOW_ATTRIBUTES } from '../domain/bounded-attributes.ts';
 import { attributesKey } from './report-encoder.ts';
@@ -31,9 +31,6 @@ import type { MetricDef, Report, WireKind } from './wire.ts';
 
 /** Not an attributes key (those end with a comma): the overflow series' own. */
 const OVERFLOW_KEY = 'overflow';
-
-/** The output is built in slices of at most this long, the event loop given back in between. */
-const OUTPUT_SLICE_MILLIS = 5;
 
 interface AggSeries {
   readonly attributes: Attributes;
@@ -150,16 +147,13 @@ export class ClusterAggregate {
   async resourceMetrics(): Promise<ResourceMetrics> {
     const endTime = millisToHrTime(Date.now());
     const scopeMetrics: ScopeMetrics[] = [];
-    let sliceStart = performance.now();
+    const slice = new Slice();
     for (const { scope, metrics } of this.#scopes.values()) {
       const out: MetricData[] = [];
       for (const metric of metrics) {
         const data = this.#metricData(metric, endTime);
         if (data !== undefined) out.push(data);
-        if (performance.now() - sliceStart >= OUTPUT_SLICE_MILLIS) {
-          await nextTurn();
-          sliceStart = performance.now();
-        }
+        if (slice.due()) await slice.next();
       }
       if (out.length > 0) scopeMetrics.push({ scope, metrics: out });
     }

@@ -3,14 +3,11 @@
  * at shutdown send a last report that says goodbye. A member never serves or pushes itself.
  */
 import { randomUUID } from 'node:crypto';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { Slice } from '../common/slices.ts';
 import { ReportEncoder } from './report-encoder.ts';
 import type { MemberChannel } from './transport.ts';
 import { WIRE_TAG } from './wire.ts';
-
-/** A report is sent in slices of at most this long, the event loop given back in between. */
-const SEND_SLICE_MILLIS = 5;
 
 export interface MemberOptions {
   readonly channel: MemberChannel;
@@ -42,13 +39,10 @@ export function startMember(options: MemberOptions): Member {
   const hello = (): void => channel.send({ tag: WIRE_TAG, t: 'hello', instance });
   const report = async (seq: number, bye: boolean): Promise<void> => {
     const rm = await collect();
-    let sliceStart = performance.now();
+    const slice = new Slice();
     for (const chunk of encoder.chunks(rm, seq, bye)) {
       channel.send(chunk);
-      if (performance.now() - sliceStart >= SEND_SLICE_MILLIS) {
-        await nextTurn();
-        sliceStart = performance.now();
-      }
+      if (slice.due()) await slice.next();
     }
   };
   // One report at a time; requests that arrive meanwhile are answered once, by the newest.

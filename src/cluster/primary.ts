@@ -5,14 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { Slice } from '../common/slices.ts';
 import { ClusterAggregate, type AggregateOptions } from './aggregate.ts';
 import { ReportEncoder } from './report-encoder.ts';
 import type { PrimarySink } from './transport.ts';
 import { WIRE_TAG, type FromMember, type ToMember } from './wire.ts';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 
-/** The primary's own collection is merged in slices of at most this long. */
-const MERGE_SLICE_MILLIS = 5;
 /** The primary's own metrics, as one member of the aggregate. */
 const SELF = 'self';
 
@@ -101,13 +99,10 @@ export class ClusterPrimary implements PrimarySink {
     // The primary's own reader can be closed already (the last push at shutdown): its last
     // report stands, as a silent member's does.
     const own = given ?? (await this.#options.collectOwn().catch(() => undefined));
-    let sliceStart = performance.now();
+    const slice = new Slice();
     for (const chunk of own === undefined ? [] : this.#own.chunks(own, seq)) {
       this.#aggregate.apply(SELF, chunk);
-      if (performance.now() - sliceStart >= MERGE_SLICE_MILLIS) {
-        await nextTurn();
-        sliceStart = performance.now();
-      }
+      if (slice.due()) await slice.next();
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(answers), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.timeoutMillis)))]);

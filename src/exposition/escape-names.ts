@@ -17,7 +17,7 @@
 import { diag } from '@opentelemetry/api';
 import { labelNameText, parseLabelPairs, renderLabelPairs } from './escape.ts';
 import { numberColumns } from './samples.ts';
-import type { Family } from './types.ts';
+import type { RenderFamily } from './render-model.ts';
 
 export type NameEscaping = 'underscores' | 'values';
 
@@ -60,11 +60,11 @@ function escapeLabels(labels: string, scheme: NameEscaping, cache: Map<string, s
 }
 
 /** The families as a scraper without `allow-utf-8` gets them (the same array when none is marked). */
-export function escapeFamilies(families: readonly Family[], scheme: NameEscaping): readonly Family[] {
+export function escapeFamilies(families: readonly RenderFamily[], scheme: NameEscaping): readonly RenderFamily[] {
   if (!families.some((f) => f.utf8Names === true)) return families;
   const cache = new Map<string, string>();
   const taken = new Set(families.filter((f) => f.utf8Names !== true).map((f) => f.name));
-  const out: Family[] = [];
+  const out: RenderFamily[] = [];
   for (const f of families) {
     if (f.utf8Names !== true) {
       out.push(f);

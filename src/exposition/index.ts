@@ -6,10 +6,10 @@ export type {
   HistogramFamily,
   HistogramSeries,
   NativeBuckets,
-  NumberColumns,
   NumberFamily,
   NumberSeries,
 } from './types.ts';
+export type { NumberColumns } from './render-model.ts';
 export { CONTENT_TYPE } from './types.ts';
 export { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue, renderLabelPairs } from './escape.ts';
 export { formatGoFloat, formatLeOpenMetrics, formatLeText, formatSampleValue } from './numbers.ts';

@@ -28,7 +28,7 @@
  * it has a metric). The spec allows an empty family, but it carries no data, and omitting it keeps
  * both formats' outputs describing the same set of series.
  */
-import type { Family } from './types.ts';
+import type { RenderFamily } from './render-model.ts';
 import type { Piece } from './samples.ts';
 import { checkChunkBytes, familyPieces, metadataName, renderWhole } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
@@ -43,7 +43,7 @@ function header(familyName: string, type: string, unit: string, help: string): s
 }
 
 /** The metadata lines of a family with at least one series. */
-function familyHeader(f: Family): string {
+function familyHeader(f: RenderFamily): string {
   const name = f.name;
   switch (f.type) {
     case 'counter':
@@ -65,7 +65,7 @@ function familyHeader(f: Family): string {
  * As {@link openMetricsChunks}, each piece with whether it is all ASCII: every family in it
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
-export function* openMetricsPieces(families: readonly Family[], chunkBytes: number): Generator<Piece, void, undefined> {
+export function* openMetricsPieces(families: readonly RenderFamily[], chunkBytes: number): Generator<Piece, void, undefined> {
   yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n', exemplars: true, created: true });
 }
 
@@ -75,7 +75,7 @@ export function* openMetricsPieces(families: readonly Family[], chunkBytes: numb
  * `chunkBytes = Infinity` yields the whole exposition as one string.
  */
 export function* openMetricsChunks(
-  families: readonly Family[],
+  families: readonly RenderFamily[],
   chunkBytes: number,
 ): Generator<string, void, undefined> {
   checkChunkBytes(chunkBytes);
@@ -83,6 +83,6 @@ export function* openMetricsChunks(
 }
 
 /** Renders `families` as one OpenMetrics 1.0.0 exposition, ending with `# EOF\n`. */
-export function renderOpenMetrics(families: readonly Family[]): string {
+export function renderOpenMetrics(families: readonly RenderFamily[]): string {
   return renderWhole((chunkBytes) => openMetricsChunks(families, chunkBytes));
 }

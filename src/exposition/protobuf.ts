@@ -21,7 +21,8 @@
  */
 import { parseLabelPairs } from './escape.ts';
 import { isAscii, numberColumns } from './samples.ts';
-import type { ExpositionExemplar, Family, HistogramSeries, NativeBuckets, NumberColumns } from './types.ts';
+import type { NumberColumns, RenderFamily } from './render-model.ts';
+import type { ExpositionExemplar, HistogramSeries, NativeBuckets } from './types.ts';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
@@ -414,7 +415,7 @@ function writeBuckets(out: Out, spanField: number, deltaField: number, offset: n
  * caller may yield; the length prefix and the family's own fields come once the size is known.
  * Protobuf takes fields in any order, so `metric` after `unit` is as valid as before it.
  */
-export function* familyPieces(family: Family): Generator<Buffer, void, undefined> {
+export function* familyPieces(family: RenderFamily): Generator<Buffer, void, undefined> {
   const out = takeOut();
   try {
     yield* pieces(family, out);
@@ -446,7 +447,7 @@ function giveBack(out: Out): void {
   if (pool.length < MAX_IDLE) pool.push(out);
 }
 
-function* pieces(family: Family, out: Out): Generator<Buffer, void, undefined> {
+function* pieces(family: RenderFamily, out: Out): Generator<Buffer, void, undefined> {
   const columns: NumberColumns | undefined = family.type === 'histogram' ? undefined : numberColumns(family);
   const n = columns === undefined ? family.series.length : columns.labels.length;
   const asciiFamily = family.ascii === true;
@@ -494,7 +495,7 @@ function* pieces(family: Family, out: Out): Generator<Buffer, void, undefined> {
 const EMPTY = Buffer.alloc(0);
 
 /** One family as a `MetricFamily` message, length-delimited, in one piece. */
-export function encodeFamily(family: Family): Uint8Array {
+export function encodeFamily(family: RenderFamily): Uint8Array {
   return Buffer.concat([...familyPieces(family)]);
 }
 
@@ -506,7 +507,7 @@ export function encodeFamily(family: Family): Uint8Array {
  *   storage does): the pieces are then written in buffers reused from one family to the next and
  *   from one exposition to the next, and are only valid until the next piece is asked for.
  */
-export function* protobufBuffers(families: readonly Family[], transient = false): Generator<Buffer, void, undefined> {
+export function* protobufBuffers(families: readonly RenderFamily[], transient = false): Generator<Buffer, void, undefined> {
   const out = takeOut(transient);
   try {
     for (const family of families) {

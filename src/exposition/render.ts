@@ -2,13 +2,14 @@
  * Format dispatch for the HTTP layer: one call to render a whole exposition, or a generator of
  * pieces so a large scrape can yield to the event loop between pieces.
  */
-import type { ExpositionFormat, Family } from './types.ts';
+import type { RenderFamily } from './render-model.ts';
+import type { ExpositionFormat } from './types.ts';
 import { openMetricsChunks, openMetricsPieces, renderOpenMetrics } from './openmetrics.ts';
 import { prometheusTextChunks, prometheusTextPieces, renderPrometheusText } from './text.ts';
 import { checkChunkBytes, pieceBytes, type Piece } from './samples.ts';
 
 /** Renders `families` in `format` as one string. */
-export function render(format: ExpositionFormat, families: readonly Family[]): string {
+export function render(format: ExpositionFormat, families: readonly RenderFamily[]): string {
   return format === 'openmetrics' ? renderOpenMetrics(families) : renderPrometheusText(families);
 }
 
@@ -23,7 +24,7 @@ export function render(format: ExpositionFormat, families: readonly Family[]): s
  */
 export function renderChunks(
   format: ExpositionFormat,
-  families: readonly Family[],
+  families: readonly RenderFamily[],
   chunkBytes = 65536,
 ): Generator<string, void, undefined> {
   checkChunkBytes(chunkBytes);
@@ -40,7 +41,7 @@ export function renderChunks(
  *
  * @throws RangeError when `chunkBytes` is not a positive number (at the call).
  */
-export function renderBuffers(format: ExpositionFormat, families: readonly Family[], chunkBytes = 65536): Generator<Buffer, void, undefined> {
+export function renderBuffers(format: ExpositionFormat, families: readonly RenderFamily[], chunkBytes = 65536): Generator<Buffer, void, undefined> {
   return encode(renderPieces(format, families, chunkBytes));
 }
 
@@ -50,7 +51,7 @@ export function renderBuffers(format: ExpositionFormat, families: readonly Famil
  *
  * @throws RangeError when `chunkBytes` is not a positive number (at the call).
  */
-export function renderPieces(format: ExpositionFormat, families: readonly Family[], chunkBytes = 65536): Generator<Piece, void, undefined> {
+export function renderPieces(format: ExpositionFormat, families: readonly RenderFamily[], chunkBytes = 65536): Generator<Piece, void, undefined> {
   checkChunkBytes(chunkBytes);
   return format === 'openmetrics' ? openMetricsPieces(families, chunkBytes) : prometheusTextPieces(families, chunkBytes);
 }

@@ -5,12 +5,13 @@
  * only concatenate strings (V8 builds ropes, no copying) and format numbers. Walking the rope is
  * most of what flattening or encoding it costs later, so lines are made of as few strings as
  * possible: a value and its newline are one string (small integers from a table), a histogram
- * series' bucket-line head comes ready-made with the series (`prefix`, kept by the naming stage
- * across scrapes). Each loop stops after the first series that takes the output to `limit`
- * characters, so a caller can cut the exposition into chunks at series boundaries;
+ * series' bucket-line head comes ready-made with the series (render-model.ts `prefix`, kept by the
+ * naming stage across scrapes). Each loop stops after the first series that takes the output to
+ * `limit` characters, so a caller can cut the exposition into chunks at series boundaries;
  * `limit = Infinity` renders everything.
  */
-import type { ExpositionExemplar, Family, HistogramFamily, HistogramSeries, NumberColumns, NumberFamily } from './types.ts';
+import type { NumberColumns, RenderFamily, RenderHistogramFamily, RenderHistogramSeries, RenderNumberFamily } from './render-model.ts';
+import type { ExpositionExemplar } from './types.ts';
 import type { LeLayout } from './numbers.ts';
 import { formatSampleValue } from './numbers.ts';
 import { escapeLabelValue, isClassicMetricName } from './escape.ts';
@@ -83,7 +84,7 @@ function closedValueLine(v: number): string {
 }
 
 /** The columns of a number family: its own, or made from its series (hand-made families). */
-export function numberColumns(f: NumberFamily): NumberColumns {
+export function numberColumns(f: RenderNumberFamily): NumberColumns {
   if (f.columns !== undefined) return f.columns;
   const n = f.series.length;
   const labels = new Array<string>(n);
@@ -180,7 +181,7 @@ function createdLine(ms: number): string {
 export function writeHistogramSeries(
   sink: Sink,
   name: string,
-  series: readonly HistogramSeries[],
+  series: readonly RenderHistogramSeries[],
   from: number,
   limit: number,
   layoutOf: (bounds: readonly number[]) => LeLayout,
@@ -253,7 +254,7 @@ export function writeHistogramSeries(
 /** What the two formats do differently around the shared sample loops. */
 export interface Dialect {
   /** A family's metadata lines (`# HELP`, `# TYPE`, …). */
-  header(f: Family): string;
+  header(f: RenderFamily): string;
   /** The cached `le` strings of a `bounds` array. */
   layoutOf(bounds: readonly number[]): LeLayout;
   /** What ends the exposition (`# EOF\n` in OpenMetrics); `''` for nothing. */
@@ -269,7 +270,7 @@ export interface Dialect {
  * boundaries, each with whether it is all ASCII: every family in it marked `ascii` by the naming
  * stage, and its metadata lines checked. Families with no series are left out.
  */
-export function* familyPieces(families: readonly Family[], chunkBytes: number, dialect: Dialect): Generator<Piece, void, undefined> {
+export function* familyPieces(families: readonly RenderFamily[], chunkBytes: number, dialect: Dialect): Generator<Piece, void, undefined> {
   checkChunkBytes(chunkBytes);
   const sink: Sink = { out: '' };
   let ascii = true;
@@ -288,7 +289,7 @@ export function* familyPieces(families: readonly Family[], chunkBytes: number, d
     while (i < n) {
       i =
         columns === undefined
-          ? writeHistogramSeries(sink, f.name, (f as HistogramFamily).series, i, chunkBytes, dialect.layoutOf, dialect.exemplars === true, dialect.created === true)
+          ? writeHistogramSeries(sink, f.name, (f as RenderHistogramFamily).series, i, chunkBytes, dialect.layoutOf, dialect.exemplars === true, dialect.created === true)
           : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info', extras);
       if (sink.out.length >= chunkBytes) {
         yield { text: sink.out, ascii };
@@ -299,15 +300,6 @@ export function* familyPieces(families: readonly Family[], chunkBytes: number, d
     }
   }
   if (sink.out !== '' || dialect.end !== '') yield { text: sink.out + dialect.end, ascii };
-}
-
-/**
- * {@link HistogramSeries.prefix} of a series of family `name`: `name_bucket{labels,le="`. Built with
- * `join`, so the string is flat (one allocation) rather than a rope that would keep its pieces
- * alive and be walked again at every scrape.
- */
-export function bucketLinePrefix(name: string, labels: string): string {
-  return labels === '' ? [name, '_bucket{le="'].join('') : [name, '_bucket{', labels, ',le="'].join('');
 }
 
 /**

@@ -11,13 +11,13 @@
  * Unlike prom-client, no blank line separates families, and `le` comes after the series' own
  * labels (as client_golang writes it); Prometheus treats both spellings identically.
  */
-import type { Family } from './types.ts';
+import type { RenderFamily } from './render-model.ts';
 import type { Piece } from './samples.ts';
 import { checkChunkBytes, familyPieces, metadataName, renderWhole } from './samples.ts';
 import { leLayoutText } from './numbers.ts';
 import { escapeHelpText } from './escape.ts';
 
-const TEXT_TYPE: Readonly<Record<Family['type'], string>> = {
+const TEXT_TYPE: Readonly<Record<RenderFamily['type'], string>> = {
   counter: 'counter',
   gauge: 'gauge',
   histogram: 'histogram',
@@ -25,7 +25,7 @@ const TEXT_TYPE: Readonly<Record<Family['type'], string>> = {
   unknown: 'untyped',
 };
 
-function familyHeader(f: Family): string {
+function familyHeader(f: RenderFamily): string {
   const name = metadataName(f.name);
   const typeLine = '# TYPE ' + name + ' ' + TEXT_TYPE[f.type] + '\n';
   return f.help === '' ? typeLine : '# HELP ' + name + ' ' + escapeHelpText(f.help) + '\n' + typeLine;
@@ -35,7 +35,7 @@ function familyHeader(f: Family): string {
  * As {@link prometheusTextChunks}, each piece with whether it is all ASCII: every family in it
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
-export function* prometheusTextPieces(families: readonly Family[], chunkBytes: number): Generator<Piece, void, undefined> {
+export function* prometheusTextPieces(families: readonly RenderFamily[], chunkBytes: number): Generator<Piece, void, undefined> {
   yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutText, end: '' });
 }
 
@@ -44,7 +44,7 @@ export function* prometheusTextPieces(families: readonly Family[], chunkBytes: n
  * boundaries, so every piece is whole lines). `chunkBytes = Infinity` yields one string.
  */
 export function* prometheusTextChunks(
-  families: readonly Family[],
+  families: readonly RenderFamily[],
   chunkBytes: number,
 ): Generator<string, void, undefined> {
   checkChunkBytes(chunkBytes);
@@ -52,6 +52,6 @@ export function* prometheusTextChunks(
 }
 
 /** Renders `families` as one text 0.0.4 exposition (`''` when no family has a series). */
-export function renderPrometheusText(families: readonly Family[]): string {
+export function renderPrometheusText(families: readonly RenderFamily[]): string {
   return renderWhole((chunkBytes) => prometheusTextChunks(families, chunkBytes));
 }

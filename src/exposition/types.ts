@@ -1,8 +1,8 @@
 /**
- * The exposition model: what the naming layer hands to the renderers.
- *
- * It is already in Prometheus terms (final metric names, pre-rendered label strings), so a
- * renderer only concatenates and formats numbers. Nothing here refers back to OpenTelemetry.
+ * The exposition model: families in Prometheus terms (final metric names, pre-rendered label
+ * strings), what a host may build and hand to the renderers, so a renderer only concatenates and
+ * formats numbers. Nothing here refers back to OpenTelemetry. The naming stage's families carry
+ * more, fields that make rendering faster (render-model.ts).
  */
 
 /** Prometheus family type. `info` renders as OpenMetrics `info` and as a text 0.0.4 `gauge`. */
@@ -51,14 +51,6 @@ export interface HistogramSeries {
   /** Optional: the latest exemplar of each bucket, by the index of {@link counts} (sparse). */
   readonly exemplars?: readonly (ExpositionExemplar | undefined)[];
   /**
-   * Optional: the head of every bucket line, `<name>_bucket{<labels>,le="` (`<name>_bucket{le="`
-   * without labels), where `<name>` is the family's name, as a flat string (`bucketLinePrefix`
-   * builds it). A naming stage that keeps it across scrapes saves the renderers building it per
-   * series and scrape, and makes each of the series' bucket lines one rope node shorter. When
-   * given it must equal what the renderers would build; they do not check.
-   */
-  readonly prefix?: string;
-  /**
    * Optional: the same distribution as a native (base-2 exponential) histogram, when its source is
    * an OpenTelemetry ExponentialHistogram. The protobuf renderer writes it beside the classic
    * buckets above (which the naming stage derives from it, one `le` per exponential bucket); the
@@ -86,18 +78,6 @@ export interface NativeBuckets {
   readonly negativeCounts: readonly number[];
 }
 
-/** Counter/gauge/info/unknown series as columns (see {@link NumberFamily.columns}). */
-export interface NumberColumns {
-  /** As {@link NumberSeries.labels}, one per series. */
-  readonly labels: readonly string[];
-  /** One per series, in the same order. */
-  readonly values: readonly number[];
-  /** Optional: counters' latest exemplars, one slot per series (sparse). */
-  readonly exemplars?: readonly (ExpositionExemplar | undefined)[];
-  /** Optional, counters only: each series' {@link NumberSeries.created}, in the same order. */
-  readonly created?: readonly number[];
-}
-
 export interface NumberFamily {
   /**
    * The metric name Prometheus stores. Counters carry their `_total` when the profile wants one;
@@ -109,31 +89,7 @@ export interface NumberFamily {
   readonly help: string;
   /** Prometheus unit word (`seconds`, `bytes`, `ratio`), `''` when none. */
   readonly unit: string;
-  /** The series as objects: what hand-made families give and what row-wise readers (JSON, OTLP) read. */
   readonly series: readonly NumberSeries[];
-  /**
-   * Optional: the same series as two columns, `labels[i]` and `values[i]` being series i. The
-   * naming stage builds these rather than one object per series: the label strings are the ones
-   * it keeps across scrapes, so a steady-state scrape allocates two arrays per family and no
-   * per-series objects (≈ 40 B a series less held, and nothing for the young-generation GC to
-   * copy while the body is rendered), and its `series` is then made on first read. When given,
-   * renderers read these instead of `series`; both must describe the same series.
-   */
-  readonly columns?: NumberColumns;
-  /**
-   * Optional: `true` when every series' label string is known to be ASCII (U+0000–U+007F), as the
-   * naming stage records when it renders them. Renderers then write the family's lines as Latin-1
-   * (a plain copy) rather than UTF-8; its name, help and unit they check themselves. When given it
-   * must be right; renderers do not check the labels.
-   */
-  readonly ascii?: boolean;
-  /**
-   * Optional: `true` when the family's name or label names may be outside the classic character
-   * set (a label string then writes such a name quoted, `"http.method"="GET"`). Such a family is
-   * served as it is only to a scraper that negotiated `escaping=allow-utf-8`; escape-names.ts
-   * escapes it for any other. Absent: every name is classic.
-   */
-  readonly utf8Names?: boolean;
 }
 
 export interface HistogramFamily {
@@ -142,10 +98,6 @@ export interface HistogramFamily {
   readonly help: string;
   readonly unit: string;
   readonly series: readonly HistogramSeries[];
-  /** As {@link NumberFamily.ascii}. */
-  readonly ascii?: boolean;
-  /** As {@link NumberFamily.utf8Names}. */
-  readonly utf8Names?: boolean;
 }
 
 export type Family = NumberFamily | HistogramFamily;

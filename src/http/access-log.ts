@@ -15,6 +15,8 @@
 import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { pathOf } from './http-server.ts';
+
 /** Where lines go; anything with `write(string)` (a Writable, or a test collector). */
 export interface LineSink {
   write(chunk: string): unknown;
@@ -120,11 +122,6 @@ export function requestId(): string {
   const id = pool.toString('hex', offset, offset + ID_BYTES);
   offset += ID_BYTES;
   return id;
-}
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
 }
 
 /**

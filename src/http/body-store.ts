@@ -19,8 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import type { ResponseEncoding } from '../exposition/negotiate.ts';
 import type { Piece } from '../exposition/samples.ts';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DEFAULT_SLICE_MILLIS } from '../exposition/stream.ts';
+import { inSlices } from '../common/slices.ts';
 
 /** A body in storage, and how to give the storage back. */
 export interface StoredBody {
@@ -67,14 +66,16 @@ export class BodyStore {
     const outgrown: Buffer[] = [];
     let result: Storage = plain;
     try {
+      // Taken in slices (common/slices.ts), the first in a turn of its own: the families were most
+      // likely made in this very turn, by the last slice of a naming pass.
       if (encoding === undefined) {
-        for await (const piece of sliced(pieces)) this.#append(plain, piece, outgrown);
+        for await (const piece of inSlices(pieces)) this.#append(plain, piece, outgrown);
       } else {
         const kind = encoding === 'gzip' ? 1 : 2;
         const packed = (result = this.#take(this.#lastLength[kind]!));
         // Compressed as it is written (zlib runs on libuv's pool, beside the rendering).
         const written = async function* (store: BodyStore): AsyncGenerator<Buffer> {
-          for await (const piece of sliced(pieces)) {
+          for await (const piece of inSlices(pieces)) {
             const from = plain.length;
             store.#append(plain, piece, outgrown);
             if (plain.length > from) yield plain.bytes.subarray(from, plain.length);
@@ -162,20 +163,6 @@ export class BodyStore {
     if (idle.length > IDLE_MAX) {
       idle.sort((a, b) => b.length - a.length);
       idle.length = IDLE_MAX;
-    }
-  }
-}
-
-/** `pieces`, the event loop given back whenever taking them (and what the consumer does with each) has held it for a slice. */
-async function* sliced<T>(pieces: Iterable<T>): AsyncGenerator<T, void, undefined> {
-  // The families were most likely made in this very turn, by the last slice of a naming pass.
-  await nextTurn();
-  let start = performance.now();
-  for (const piece of pieces) {
-    yield piece;
-    if (performance.now() - start >= DEFAULT_SLICE_MILLIS) {
-      await nextTurn();
-      start = performance.now();
     }
   }
 }

@@ -34,6 +34,8 @@ export interface GateConfig {
   readonly trustedCidrs?: readonly string[];
   /** Proxies whose X-Forwarded-For is believed. @default the posture's `trustedProxies` */
   readonly trustedProxies?: readonly string[];
+  /** What the caller calls these fields, for error messages (`trustProxy`). @default the field names */
+  readonly names?: { readonly credentials?: string; readonly trustedCidrs?: string; readonly trustedProxies?: string };
 }
 
 /** What the route does before any request: serve everyone, register nothing, or check each request. */
@@ -72,10 +74,11 @@ export function compileGate(posture: Posture, config: GateConfig = {}): Gate {
   checkPosture(posture);
   const credentials = config.credentials ?? [];
   const cidrs = config.trustedCidrs ?? [];
-  checkPostureGates(posture, { credentials: credentials.length > 0, cidrs }, { credentials: 'credentials', cidrs: 'trustedCidrs' });
-  const digests = credentials.map((c, i) => ({ digest: sha256(checkToken(c?.token, `credentials[${i}].token`)), tenant: c.tenant }));
-  const trustedCidrs = AddressSet.from(cidrs, 'trustedCidrs');
-  const trustedProxies = AddressSet.from(config.trustedProxies ?? posture.trustedProxies, 'trustedProxies');
+  const names = { credentials: 'credentials', trustedCidrs: 'trustedCidrs', trustedProxies: 'trustedProxies', ...config.names };
+  checkPostureGates(posture, { credentials: credentials.length > 0, cidrs }, { credentials: names.credentials, cidrs: names.trustedCidrs });
+  const digests = credentials.map((c, i) => ({ digest: sha256(checkToken(c?.token, `${names.credentials}[${i}].token`)), tenant: c.tenant }));
+  const trustedCidrs = AddressSet.from(cidrs, names.trustedCidrs);
+  const trustedProxies = AddressSet.from(config.trustedProxies ?? posture.trustedProxies, names.trustedProxies);
 
   const inForce = posture.gates.filter(
     (g) => g === 'loopback' || (g === 'bearer' && digests.length > 0) || (g === 'cidr' && trustedCidrs.size > 0),

@@ -1,18 +1,20 @@
 /**
  * `jobmeter serve`'s main server: what an original's own HTTP server is to its metrics. It answers
- * `GET /health` and, through the {@link jobmeterMetrics} plugin, the metrics route under the
- * posture; everything else is 404. (The dedicated listener, metrics-listener.ts, is the other
- * place metrics can live: only `/metrics`, loopback, no health.)
+ * `GET /health` and, through the node:http metrics handler (node-handler.ts), the metrics route
+ * under the posture; everything else is 404. (The dedicated listener, metrics-listener.ts, is the
+ * other place metrics can live: only `/metrics`, loopback, no health.)
  *
  * Like the dedicated listener, it refuses a non-loopback address without the explicit opt-in,
  * whatever the posture: a gate protects the metrics route, not the decision to expose the server.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { HEALTH_PATH } from './health-route.ts';
 import { assertBindAllowed } from '../common/loopback.ts';
-import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from './server-limits.ts';
-import { describeMetricsRoute, jobmeterMetrics, type JobmeterMetricsOptions, type MetricsRouteInfo } from './plugin.ts';
+import { pathOf, sendText, startHttpServer } from './http-server.ts';
+import { createMetricsHandler } from './node-handler.ts';
+import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
+import { resolveServerLimits, type ServerLimits } from './server-limits.ts';
 
 export interface MainServerOptions extends Partial<ServerLimits> {
   /** Address to bind (the CLI's `--host`). Loopback unless `allowNonLoopback`. */
@@ -30,31 +32,29 @@ export interface MainServer {
   readonly address: { readonly host: string; readonly port: number };
   /** The metrics route as registered (mode `unmounted`: no route); undefined without `metrics`. */
   readonly metrics: MetricsRouteInfo | undefined;
-  /** The fastify instance, for tests and hosts that add routes before `ready`. */
-  readonly app: FastifyInstance;
   close(): Promise<void>;
 }
 
+/** @throws TypeError naming a bad metrics option; the bind's error. */
 export async function startMainServer(options: MainServerOptions): Promise<MainServer> {
   assertBindAllowed(options.host, options.allowNonLoopback ?? false, 'main server');
   const limits = resolveServerLimits(options, 'server');
-  const app = Fastify({ logger: false, return503OnClosing: true, ...fastifyLimitOptions(limits) });
-  applyConnectionCap(app.server, limits);
-  app.get(HEALTH_PATH, async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
-  app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('text/plain; charset=utf-8').send('not found\n'));
-  try {
-    if (options.metrics !== undefined) await app.register(jobmeterMetrics, options.metrics);
-    await app.listen({ host: options.host, port: options.port });
-  } catch (err) {
-    await app.close().catch(() => {});
-    throw err;
-  }
-  const bound = app.server.address();
-  const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
-  return {
-    address: { host: options.host, port },
-    metrics: options.metrics === undefined ? undefined : describeMetricsRoute(options.metrics),
-    app,
-    close: () => closeServer(app.server, () => app.close()),
+  const metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
+  // The metrics handler sees every request first: with the access log on, every request is logged.
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
+    if (metrics?.(request, response) === true) return;
+    if (pathOf(request.url) === HEALTH_PATH && (request.method === 'GET' || request.method === 'HEAD')) {
+      sendText(response, 200, 'text/plain; charset=utf-8', 'ok\n');
+    } else {
+      sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+    }
   };
+  const server = await startHttpServer({
+    host: options.host,
+    port: options.port,
+    limits,
+    handler,
+    ...(metrics !== undefined && { onClosing: () => metrics.close() }),
+  });
+  return { address: { host: options.host, port: server.port }, metrics: metrics?.route, close: () => server.close() };
 }

@@ -1,14 +1,16 @@
 /**
- * The dedicated pull listener: a fastify instance that serves `GET`/`HEAD /metrics` and nothing
- * else (404 elsewhere, 405 for other methods on `/metrics`). Loopback-only unless opted out, since
- * labels carry task names and versions an exposed daemon should not leak by accident.
+ * The dedicated pull listener: a plain node:http server that serves `GET`/`HEAD /metrics` and
+ * nothing else (404 elsewhere, 405 for other methods on `/metrics`). Loopback-only unless opted
+ * out, since labels carry task names and versions an exposed daemon should not leak by accident.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import { assertBindAllowed } from '../common/loopback.ts';
-import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from './server-limits.ts';
+import { pathOf, sendText, startHttpServer } from './http-server.ts';
+import { resolveServerLimits, type ServerLimits } from './server-limits.ts';
 import type { JsonView } from './metrics-response.ts';
-import { createScrapeHandler, scrapeRequestOf, sendAnswer } from './scrape-handler.ts';
+import { createScrapeHandler, scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
 
 export interface MetricsListenerOptions extends Partial<ServerLimits> {
   /** Address to bind; loopback unless `allowNonLoopback`. */
@@ -29,31 +31,30 @@ export interface MetricsListener {
   close(): Promise<void>;
 }
 
-const OTHER_METHODS = ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+const METRICS_PATH = '/metrics';
+const OTHER_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
 export async function startMetricsListener(options: MetricsListenerOptions): Promise<MetricsListener> {
   assertBindAllowed(options.host, options.allowNonLoopback, 'metrics listener');
   const limits = resolveServerLimits(options, 'listener');
-  const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true, ...fastifyLimitOptions(limits) });
-  applyConnectionCap(app.server, limits);
+  // Same scrape path as a host's metrics route: shared collection and rendering, 500 on failure.
+  const scrapes = createScrapeHandler({ scrape: options.scrape, format: options.format, ...(options.json !== undefined ? { json: options.json } : {}) });
 
-  // Same scrape path as the host-app plugin: shared collection and rendering, 500 on failure.
-  const handler = createScrapeHandler({ scrape: options.scrape, format: options.format, ...(options.json !== undefined ? { json: options.json } : {}) });
-  app.get('/metrics', async (request, reply) => sendAnswer(reply, await handler.answer(scrapeRequestOf(request))));
-
-  app.route({
-    method: [...OTHER_METHODS],
-    url: '/metrics',
-    handler: async (_request, reply) => reply.code(405).header('allow', 'GET, HEAD').type('text/plain; charset=utf-8').send('method not allowed\n'),
-  });
-
-  app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('text/plain; charset=utf-8').send('not found\n'));
-
-  await app.listen({ host: options.host, port: options.port });
-  const bound = app.server.address();
-  const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
-  return {
-    address: { host: options.host, port },
-    close: () => closeServer(app.server, () => app.close()).finally(() => handler.close()),
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
+    if (pathOf(request.url) === METRICS_PATH) {
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        void scrapes.answer(scrapeRequestOf(request)).then((answer) => writeAnswer(request, response, answer));
+        return;
+      }
+      if (OTHER_METHODS.has(request.method ?? '')) {
+        sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n', { allow: 'GET, HEAD' });
+        return;
+      }
+    }
+    sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
   };
+
+  // The bodies' storage is dropped once no response is left to read it.
+  const server = await startHttpServer({ host: options.host, port: options.port, limits, handler, onClosed: () => scrapes.close() });
+  return { address: { host: options.host, port: server.port }, close: () => server.close() };
 }

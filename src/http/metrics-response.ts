@@ -8,14 +8,13 @@
  * than a slice. The body is written to the socket in slices too ({@link bodyStream}).
  */
 import { Readable } from 'node:stream';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { inSlices, SLICE_MILLIS } from '../common/slices.ts';
 import { chooseEncoding, contentTypeOf, negotiate, type ResponseEncoding } from '../exposition/negotiate.ts';
 import { renderJson, type JsonShape } from '../exposition/json.ts';
 import { escapeFamilies } from '../exposition/escape-names.ts';
 import { protobufBuffers } from '../exposition/protobuf.ts';
 import { renderPieces } from '../exposition/render.ts';
 import type { Piece } from '../exposition/samples.ts';
-import { DEFAULT_SLICE_MILLIS } from '../exposition/stream.ts';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import type { BodyStore } from './body-store.ts';
 
@@ -48,24 +47,11 @@ export function bodyOf(text: string): Pick<MetricsResponse, 'body' | 'length'> {
  * `nextTick`s, and on loopback, with the client reading on another core, the kernel takes a whole
  * large body at once: one block as long as all the writes together.
  */
-export function bodyStream(body: readonly Buffer[], sliceMillis = DEFAULT_SLICE_MILLIS): Readable {
-  return Readable.from(sliced(body, sliceMillis), { objectMode: false });
-}
-
-async function* sliced(body: readonly Buffer[], sliceMillis: number): AsyncGenerator<Buffer, void, undefined> {
+export function bodyStream(body: readonly Buffer[], sliceMillis = SLICE_MILLIS): Readable {
   // The body is complete when the last rendering slice ends, and that slice may have used its
-  // whole budget: start writing in a turn of its own.
-  await nextTurn();
-  let start = performance.now();
-  for (const piece of body) {
-    yield piece;
-    // Measured after the pipe's turn: the generator resumes when the response wants the next
-    // piece, after the previous one was written.
-    if (performance.now() - start >= sliceMillis) {
-      await nextTurn();
-      start = performance.now();
-    }
-  }
+  // whole budget: writing starts in a turn of its own (inSlices). The clock runs through the
+  // pipe's turn: the generator resumes when the response wants the next piece.
+  return Readable.from(inSlices(body, sliceMillis), { objectMode: false });
 }
 
 export interface ScrapeRequest {

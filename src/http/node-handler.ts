@@ -23,11 +23,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { createAccessLog, logExchange, setAccessLogTenant } from './access-log.ts';
-import { bodyStream, type ScrapeRequest } from './metrics-response.ts';
+import { pathOf } from './http-server.ts';
 import { createMetricsRoute } from './metrics-route.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
 import { describeMetricsRoute } from './route-options.ts';
-import type { ScrapeAnswer } from './scrape-handler.ts';
+import { scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
 
 export interface MetricsHandler {
   /** Answers `request` when it is the metrics route's; false leaves `response` to the host. */
@@ -55,9 +55,7 @@ export function createMetricsHandler(opts: JobmeterMetricsOptions): MetricsHandl
   const handle = (request: MountedRequest, response: ServerResponse): boolean => {
     if (log !== undefined) logExchange(log, request, response, request.originalUrl ?? request.url);
     if (!route.mounted || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
-    const url = request.url ?? '/';
-    const q = url.indexOf('?');
-    if ((q === -1 ? url : url.slice(0, q)) !== o.path) return false;
+    if (pathOf(request.url) !== o.path) return false;
     const admission = route.admit({ peer: request.socket.remoteAddress, headers: request.headers });
     if (!admission.ok) {
       if (admission.answer === undefined) return false;
@@ -65,32 +63,8 @@ export function createMetricsHandler(opts: JobmeterMetricsOptions): MetricsHandl
       return true;
     }
     if (admission.tenant !== undefined) setAccessLogTenant(request, admission.tenant);
-    const scrape: ScrapeRequest = {
-      accept: request.headers.accept,
-      acceptEncoding: request.headers['accept-encoding'],
-      json: q !== -1 && new URLSearchParams(url.slice(q + 1)).get('format') === 'json',
-    };
-    void route.answer(scrape).then((answer) => writeAnswer(request, response, answer));
+    void route.answer(scrapeRequestOf(request)).then((answer) => writeAnswer(request, response, answer));
     return true;
   };
   return Object.assign(handle, { route: describeMetricsRoute(opts), close: () => route.close() });
-}
-
-/** Writes an answer as the plugin's `sendAnswer` does; `HEAD` gets the headers only. */
-function writeAnswer(request: IncomingMessage, response: ServerResponse, answer: ScrapeAnswer): void {
-  if (response.destroyed) {
-    answer.release?.();
-    return;
-  }
-  response.statusCode = answer.status;
-  response.setHeader('content-type', answer.contentType);
-  response.setHeader('vary', 'Accept, Accept-Encoding');
-  if (answer.contentEncoding !== undefined) response.setHeader('content-encoding', answer.contentEncoding);
-  for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
-  response.setHeader('content-length', answer.length);
-  if (answer.release !== undefined) response.once('close', answer.release);
-  if (request.method === 'HEAD') response.end();
-  else if (answer.body.length === 1) response.end(answer.body[0]);
-  // In slices, as the plugin writes it; a client gone mid-body only ends the stream.
-  else bodyStream(answer.body).on('error', () => response.destroy()).pipe(response);
 }

@@ -17,20 +17,19 @@
  * The request flow (gate, refusals, 503s, the scrape) is metrics-route.ts's, shared with the
  * node:http handler; a refused 404 goes through the host's not-found handler. Needs fastify 5:
  * a fastify 4 host gets FST_ERR_PLUGIN_VERSION_MISMATCH (mount the node:http handler there).
+ * fastify is an optional peer: this file uses its types only, so importing jobmeter loads none.
  *
  * The client address is `request.socket.remoteAddress` (X-Forwarded-For only from `trustProxy`),
  * never `request.ip`: the host's fastify `trustProxy` setting does not reach the gates.
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import { createAccessLog, logExchange, setAccessLogTenant } from './access-log.ts';
+import { setAccessLogTenant } from './access-log.ts';
+import { addAccessLogHook } from './fastify-access-log.ts';
+import { bodyStream } from './metrics-response.ts';
 import { createMetricsRoute } from './metrics-route.ts';
 import type { JobmeterMetricsOptions } from './route-options.ts';
-import { scrapeRequestOf, sendAnswer } from './scrape-handler.ts';
-
-export { setAccessLogTenant } from './access-log.ts';
-export { describeMetricsRoute } from './route-options.ts';
-export type { ApiKey, JobmeterMetricsOptions, MetricsRouteInfo, MetricsSource } from './route-options.ts';
+import { scrapeRequestOf, type ScrapeAnswer } from './scrape-handler.ts';
 
 const NAME = 'jobmeter-metrics';
 
@@ -38,13 +37,7 @@ async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions): P
   const route = createMetricsRoute(opts);
   const o = route.options;
   if (!o.enabled) return;
-  if (o.accessLog !== undefined) {
-    const log = createAccessLog(o.accessLog);
-    fastify.addHook('onRequest', (request, reply, done) => {
-      logExchange(log, request.raw, reply.raw, request.url);
-      done();
-    });
-  }
+  if (o.accessLog !== undefined) addAccessLogHook(fastify, o.accessLog);
   if (!route.mounted) return;
 
   fastify.route({
@@ -58,13 +51,14 @@ async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions): P
         return reply;
       }
       if (admission.tenant !== undefined) setAccessLogTenant(request, admission.tenant);
-      return sendAnswer(reply, await route.answer(scrapeRequestOf(request)));
+      return sendAnswer(reply, await route.answer(scrapeRequestOf(request.raw)));
     },
   });
 
   // From the moment the host starts closing, a scrape gets 503 (fastify's own return503OnClosing
-  // covers new connections; this covers hosts that turn it off, and requests already routed). The
-  // plugin holds no timer, socket or cache past a request, so there is nothing to release in onClose.
+  // covers new connections; this covers hosts that turn it off, and requests already routed), and
+  // the bodies' idle storage is dropped (a response still being written keeps its own). The plugin
+  // holds no timer or socket, so nothing is left for onClose.
   fastify.addHook('preClose', async () => route.close());
 }
 
@@ -77,3 +71,14 @@ export const jobmeterMetrics: FastifyPluginAsync<JobmeterMetricsOptions> = Objec
   [Symbol.for('fastify.display-name')]: NAME,
   [Symbol.for('plugin-meta')]: { fastify: '5.x', name: NAME },
 });
+
+/** Writes an answer through fastify's reply (so the host's onSend hooks see it), as `writeAnswer` does on a Node response. */
+function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {
+  reply.code(answer.status).header('content-type', answer.contentType).header('vary', 'Accept, Accept-Encoding');
+  if (answer.contentEncoding !== undefined) reply.header('content-encoding', answer.contentEncoding);
+  if (answer.headers !== undefined) reply.headers(answer.headers);
+  reply.header('content-length', answer.length);
+  // 'close' comes after the last write completed, or once the connection is gone.
+  if (answer.release !== undefined) reply.raw.once('close', answer.release);
+  return reply.send(answer.body.length === 1 ? answer.body[0] : bodyStream(answer.body));
+}

@@ -152,19 +152,13 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
     if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== 'string'))) fail(name, 'an array of CIDR strings', list);
   }
 
-  let gate: Gate;
-  try {
-    gate = compileGate(posture, {
-      credentials,
-      ...(opts.trustedCidrs !== undefined ? { trustedCidrs: opts.trustedCidrs } : {}),
-      ...(opts.trustProxy !== undefined ? { trustedProxies: opts.trustProxy } : {}),
-    });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    // compileGate names its fields (credentials, trustedCidrs, trustedProxies); say them as these options do.
-    const key = err.key.replace(/^credentials/, opts.token !== undefined ? 'token' : 'apiKeys').replace(/^trustedProxies/, 'trustProxy');
-    throw new ConfigError(key, err.value, err.expected);
-  }
+  const gate = compileGate(posture, {
+    credentials,
+    ...(opts.trustedCidrs !== undefined ? { trustedCidrs: opts.trustedCidrs } : {}),
+    ...(opts.trustProxy !== undefined ? { trustedProxies: opts.trustProxy } : {}),
+    // The tokens and keys were checked above: only the posture's refusal names credentials.
+    names: { credentials: opts.token !== undefined ? 'token' : 'apiKeys', trustedProxies: 'trustProxy' },
+  });
 
   const accessLogOption = opts.accessLog ?? posture.accessLog;
   if (typeof accessLogOption !== 'boolean' && (typeof accessLogOption !== 'object' || accessLogOption === null)) {

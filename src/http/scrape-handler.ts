@@ -20,7 +20,7 @@
  * need a rule for them in every profile; the plugin turns it on for the native profile only, so a
  * legacy profile's surface stays exactly the original's.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
 import { chooseEncoding, contentTypeOf, negotiate } from '../exposition/negotiate.ts';
@@ -48,7 +48,7 @@ export interface ScrapeAnswer extends MetricsResponse {
   readonly status: 200 | 401 | 403 | 500 | 503;
   /** Headers beyond the content ones (`WWW-Authenticate`, `Retry-After`). */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Releases this answer's hold on its body (see {@link MetricsResponse.done}); `sendAnswer` calls it when the response is done. */
+  /** Releases this answer's hold on its body (see {@link MetricsResponse.done}); the writer calls it when the response is done. */
   readonly release?: () => void;
 }
 
@@ -143,26 +143,40 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
   };
 }
 
-/** The parts of a fastify request a scrape answer depends on. */
-export function scrapeRequestOf(request: FastifyRequest): ScrapeRequest {
+/** The parts of a Node request a scrape answer depends on (`?format=json` from its URL). */
+export function scrapeRequestOf(request: IncomingMessage): ScrapeRequest {
+  const url = request.url ?? '/';
+  const q = url.indexOf('?');
   return {
     accept: request.headers.accept,
     acceptEncoding: request.headers['accept-encoding'],
-    json: (request.query as Record<string, unknown> | undefined)?.format === 'json',
+    json: q !== -1 && new URLSearchParams(url.slice(q + 1)).get('format') === 'json',
   };
 }
 
-/** Writes an answer: status, content type, `Vary`, and `Content-Encoding` when compressed. */
-export function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {
-  reply.code(answer.status).header('content-type', answer.contentType).header('vary', 'Accept, Accept-Encoding');
-  if (answer.contentEncoding !== undefined) reply.header('content-encoding', answer.contentEncoding);
-  if (answer.headers !== undefined) reply.headers(answer.headers);
-  // The pieces are written one by one, in slices (a stream), with the length known up front.
-  reply.header('content-length', answer.length);
+/**
+ * Writes an answer on a Node response: status, content type, `Vary`, `Content-Encoding` when
+ * compressed, the length up front; `HEAD` gets the headers only. A response already gone only
+ * releases the body.
+ */
+export function writeAnswer(request: IncomingMessage, response: ServerResponse, answer: ScrapeAnswer): void {
+  if (response.destroyed) {
+    answer.release?.();
+    return;
+  }
+  response.statusCode = answer.status;
+  response.setHeader('content-type', answer.contentType);
+  response.setHeader('vary', 'Accept, Accept-Encoding');
+  if (answer.contentEncoding !== undefined) response.setHeader('content-encoding', answer.contentEncoding);
+  for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
+  response.setHeader('content-length', answer.length);
   // 'close' comes after the last write completed, or once the connection is gone: either way the
   // body's storage is no longer read.
-  if (answer.release !== undefined) reply.raw.once('close', answer.release);
-  return reply.send(answer.body.length === 1 ? answer.body[0] : bodyStream(answer.body));
+  if (answer.release !== undefined) response.once('close', answer.release);
+  if (request.method === 'HEAD') response.end();
+  else if (answer.body.length === 1) response.end(answer.body[0]);
+  // The pieces are written one by one, in slices; a client gone mid-body only ends the stream.
+  else bodyStream(answer.body).on('error', () => response.destroy()).pipe(response);
 }
 
 /** A small plain-text answer with a fixed body (refusals, 503s). */

@@ -1,8 +1,8 @@
 /**
  * Timeouts and a connection cap for every listener jobmeter opens (the pull listener, the ingest
- * listener, `serve`'s main server), and the bounded close they share. Without them Node keeps a
- * silent or stalled connection forever (fastify turns Node's request timeout off), so a few
- * stalled bodies could hold the ingest's slots and enough idle sockets could exhaust the fds.
+ * listener, `serve`'s main server), and the bounded close they share. Without them a silent or
+ * stalled connection could stay open forever, so a few stalled bodies could hold the ingest's
+ * slots and enough idle sockets could exhaust the fds.
  *
  * - `requestTimeoutMillis`: a request's headers and body must have arrived within it, counted from
  *   the connection's first byte wait (a connection that sends nothing is closed after it too);
@@ -14,8 +14,7 @@
  * What must stay true: a response being written to a client that reads slowly is not cut by these
  * (only by the socket inactivity timeout, twice the longer of the two above, when nothing moves).
  */
-import type { Server } from 'node:http';
-import type { FastifyHttpOptions } from 'fastify';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { positiveInteger } from '../common/option-rules.ts';
 
@@ -50,27 +49,23 @@ export function resolveServerLimits(limits: Partial<ServerLimits> | undefined, p
   return out;
 }
 
-/** The fastify options that apply `limits` (spread into `Fastify({...})`). */
-export function fastifyLimitOptions(limits: ServerLimits): FastifyHttpOptions<Server> {
-  return {
-    requestTimeout: limits.requestTimeoutMillis,
-    keepAliveTimeout: limits.idleTimeoutMillis,
-    // Socket inactivity (nothing read or written): twice the longer of the two, so both fire
-    // first (a 408 says why) and only a client that stops reading a response meets it.
-    connectionTimeout: 2 * Math.max(limits.requestTimeoutMillis, limits.idleTimeoutMillis),
-    // Closing is ours (closeServer): idle connections at once, the rest after a grace.
-    forceCloseConnections: false,
-    http: {
+/** A node:http server answering with `listener`, under `limits`; not listening yet. */
+export function createLimitedServer(limits: ServerLimits, listener: RequestListener): Server {
+  const server = createServer(
+    {
       headersTimeout: limits.requestTimeoutMillis,
       requestTimeout: limits.requestTimeoutMillis,
+      keepAliveTimeout: limits.idleTimeoutMillis,
       connectionsCheckingInterval: CHECK_INTERVAL_MILLIS,
     },
-  };
-}
-
-/** Applies what fastify has no option for; call once the server exists (before listening). */
-export function applyConnectionCap(server: Server, limits: ServerLimits): void {
+    listener,
+  );
+  // Socket inactivity (nothing read or written): twice the longer of the two, so both fire first
+  // (a 408 says why) and only a client that stops reading a response meets it. With no 'timeout'
+  // listener Node destroys the socket.
+  server.setTimeout(2 * Math.max(limits.requestTimeoutMillis, limits.idleTimeoutMillis));
   server.maxConnections = limits.maxConnections;
+  return server;
 }
 
 /**

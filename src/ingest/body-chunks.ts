@@ -1,60 +1,66 @@
 /**
- * The ingest's body reader (a fastify content-type parser): the request body as the chunks it
- * arrived in. fastify's own `parseAs: 'buffer'` joins them into one Buffer on the main thread —
- * for a 20 MiB body a copy into thousands of fresh pages, long enough to hold the event loop — so
- * a body bound for the decoding thread is joined there instead (decoder-pool.ts), and only the
- * others here ({@link joinChunks}).
+ * The ingest's body reader: a request body as the chunks it arrived in. Joining them into one
+ * Buffer on the main thread is, for a 20 MiB body, a copy into thousands of fresh pages, long
+ * enough to hold the event loop, so a body bound for the decoding thread is joined there instead
+ * (decoder-pool.ts), and only the others here ({@link joinChunks}).
  *
- * Its limits and answers are fastify's, as with `parseAs`: a Content-Length or a body past
- * `limit` is FST_ERR_CTP_BODY_TOO_LARGE (413), a body that is not as long as its Content-Length
- * FST_ERR_CTP_INVALID_CONTENT_LENGTH (400), a stream error 400 unless it carries its own status.
+ * It stops reading at the first refusal: a declared Content-Length or a body past `limit` is
+ * {@link TooLarge} (before any byte is read for the first), and whatever `onChunk` throws (the
+ * listener's budget across requests) is passed on as it is. A request that ends early (the client
+ * went) rejects with {@link BodyAborted}. Node's parser already refuses a body that does not match
+ * its Content-Length or chunked framing.
  */
-import { errorCodes, type FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+
+import { TooLarge } from './too-large.ts';
 
 export type BodyChunks = readonly Buffer[];
 
-export function readBodyChunks(limit: number) {
-  return (request: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: BodyChunks) => void): void => {
-    const declared = Number(request.headers['content-length']);
-    if (declared > limit) {
-      done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+/** The request ended before its body did (the client closed or reset the connection). */
+export class BodyAborted extends Error {}
+
+/**
+ * @param onChunk told the size of every chunk as it arrives, before it is kept; a throw refuses the body
+ * @rejects {TooLarge} past `limit`; {BodyAborted}; what `onChunk` threw
+ */
+export function readBodyChunks(request: IncomingMessage, limit: number, onChunk: (bytes: number) => void): Promise<BodyChunks> {
+  return new Promise((resolve, reject) => {
+    if (Number(request.headers['content-length']) > limit) {
+      reject(new TooLarge(`request body larger than ${limit} bytes`));
       return;
     }
     const chunks: Buffer[] = [];
     let received = 0;
-    const stop = (): void => {
-      payload.removeListener('data', onData);
-      payload.removeListener('end', onEnd);
-      payload.removeListener('error', onEnd);
+    const stop = (err: unknown): void => {
+      request.removeListener('data', onData).removeListener('end', onEnd).removeListener('error', stop).removeListener('close', onClose);
+      if (err === undefined) return;
+      // What is left of a refused body is read and dropped until the connection closes.
+      request.resume();
+      reject(err);
     };
-    function onData(chunk: Buffer | string): void {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      received += bytes.length;
+    function onData(chunk: Buffer): void {
+      received += chunk.length;
       if (received > limit) {
-        stop();
-        done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+        stop(new TooLarge(`request body larger than ${limit} bytes`));
         return;
       }
-      chunks.push(bytes);
+      try {
+        onChunk(chunk.length);
+      } catch (err) {
+        stop(err);
+        return;
+      }
+      chunks.push(chunk);
     }
-    function onEnd(err?: Error & { statusCode?: number }): void {
-      stop();
-      if (err != null) {
-        if (!(typeof err.statusCode === 'number' && err.statusCode >= 400)) err.statusCode = 400;
-        done(err);
-        return;
-      }
-      if (!Number.isNaN(declared) && received !== declared) {
-        done(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
-        return;
-      }
-      done(null, chunks);
+    function onEnd(): void {
+      stop(undefined);
+      resolve(chunks);
     }
-    payload.on('data', onData);
-    payload.on('end', onEnd);
-    payload.on('error', onEnd);
-    payload.resume();
-  };
+    function onClose(): void {
+      stop(new BodyAborted('request body not complete: the connection closed'));
+    }
+    request.on('data', onData).on('end', onEnd).on('error', stop).on('close', onClose);
+  });
 }
 
 export function chunksLength(chunks: BodyChunks): number {
@@ -63,7 +69,7 @@ export function chunksLength(chunks: BodyChunks): number {
   return n;
 }
 
-/** The chunks copied into one Buffer of its own (as fastify's `parseAs` does: never a view of a read buffer). */
+/** The chunks copied into one Buffer of its own (never a view of a read buffer). */
 export function joinChunks(chunks: BodyChunks): Buffer {
   return Buffer.concat(chunks as Buffer[]);
 }

@@ -1,5 +1,5 @@
 /**
- * The OTLP/HTTP ingest listener: `POST /v1/metrics` on its own fastify instance, answering as the
+ * The OTLP/HTTP ingest listener: `POST /v1/metrics` on its own node:http server, answering as the
  * Collector's OTLP receiver does (receiver/otlpreceiver/otlphttp.go), so any OTel SDK's OTLP/HTTP
  * exporter can point at `jobmeter serve`.
  *
@@ -10,7 +10,7 @@
  * | Content-Type other than the two below              | 415 `text/plain` `415 unsupported media type, supported: [application/json, application/x-protobuf]` |
  * | more than `maxConcurrentRequests` being processed  | 503 + `Retry-After`, google.rpc.Status UNAVAILABLE (once its body is in) |
  * | headers and body not in within `requestTimeoutMillis` | 408, connection closed (Node's)                                     |
- * | body past `maxBodyBytes` (sent, or once inflated)  | 413, google.rpc.Status INVALID_ARGUMENT                                |
+ * | body past `maxBodyBytes` (sent, or once inflated)  | 413, google.rpc.Status INVALID_ARGUMENT (`Connection: close` when refused as sent) |
  * | Content-Encoding the Collector does not take (content-encoding.ts) | 400, google.rpc.Status INVALID_ARGUMENT                  |
  * | a body that does not decode                        | 400, google.rpc.Status INVALID_ARGUMENT                                |
  * | success                                            | 200, ExportMetricsServiceResponse; `partial_success` when points were refused (or a warning) |
@@ -25,24 +25,27 @@
  * `maxConnections` and `requestTimeoutMillis`, server-limits.ts), never a slot, so stalled senders
  * cannot lock real ones out. The bytes of bodies held (being received or processed) are bounded
  * too, by `(maxConcurrentRequests + 1) × maxBodyBytes`: a request whose body would pass that is shed with
- * 503 as it arrives, so many fast senders cannot fill memory either.
+ * 503 as it arrives (and its connection closed), so many fast senders cannot fill memory either.
+ * A request's bytes and slot are given back when its response is done or its connection is gone.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Transform } from 'node:stream';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { assertBindAllowed } from '../common/loopback.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { port as checkPort, positiveInteger } from '../common/option-rules.ts';
-import { applyConnectionCap, closeServer, fastifyLimitOptions, resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
+import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
+import { resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
 import { DecodeFailed, DecoderPool } from './decoder-pool.ts';
-import { chunksLength, joinChunks, readBodyChunks, type BodyChunks } from './body-chunks.ts';
+import { BodyAborted, chunksLength, joinChunks, readBodyChunks, type BodyChunks } from './body-chunks.ts';
 import { decodeBody, isIdentity } from './content-encoding.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { TooLarge } from './too-large.ts';
 
 export const DEFAULT_INGEST_HOST = OPTION_DEFAULTS.ingest.host;
 export const DEFAULT_INGEST_PORT = OPTION_DEFAULTS.ingest.port;
+/** The Collector's `max_request_body_size` default. */
 export const DEFAULT_MAX_BODY_BYTES = OPTION_DEFAULTS.ingest.maxBodyBytes;
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = OPTION_DEFAULTS.ingest.maxConcurrentRequests;
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
@@ -96,21 +99,6 @@ export interface IngestListener {
 const METHOD_NOT_ALLOWED = '405 method not allowed, supported: [POST]';
 const UNSUPPORTED_MEDIA_TYPE = `415 unsupported media type, supported: [${CONTENT_TYPE.json}, ${CONTENT_TYPE.protobuf}]`;
 const NOT_FOUND = '404 page not found\n';
-const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
-
-
-// Per-request state of the ingest listener, by fastify's declaration merging (optional, so no
-// other fastify instance in the process is affected).
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The request's OTLP encoding, once its Content-Type has been accepted. */
-    otlpEncoding?: OtlpEncoding;
-    /** Whether the request holds one of the `maxConcurrentRequests` slots (released once, on response or abort). */
-    otlpCounted?: boolean;
-    /** Body bytes this request has received so far, counted against the listener's body budget until it ends. */
-    otlpBodyBytes?: number;
-  }
-}
 
 /** @throws {ConfigError} for a bad option (naming it), a non-loopback host without the opt-in included. */
 export async function startIngestListener(options: IngestListenerOptions): Promise<IngestListener> {
@@ -122,165 +110,137 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   const limits = resolveServerLimits(options, 'ingest');
   assertBindAllowed(host, options.allowNonLoopback ?? false, 'OTLP ingest listener', 'ingest.host', 'ingest.allowNonLoopback (allow_non_loopback = true)');
 
-  const app: FastifyInstance = Fastify({ logger: false, return503OnClosing: true, bodyLimit: maxBodyBytes, ...fastifyLimitOptions(limits) });
-  applyConnectionCap(app.server, limits);
   // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
   const pool = options.sink.begin !== undefined ? new DecoderPool() : undefined;
-  app.addHook('onClose', async () => pool?.close());
   let inFlight = 0;
   // Bytes of bodies held by requests not yet answered; one body more than the slots, so a body
   // alone never passes it (past maxBodyBytes it is a 413).
   const bodyBudget = maxBodyBytes * (maxConcurrent + 1);
   let bodyBytes = 0;
+  const busy = (what: string): Refusal =>
+    new Refusal(503, RPC_CODE.UNAVAILABLE, `jobmeter is busy (${what}); retry after ${retryAfter} s`, { 'retry-after': String(retryAfter) });
 
-  // Bodies are read raw, whatever the type: decoding (and its errors) is ours.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', readBodyChunks(maxBodyBytes));
-
-  // Everything that can be answered without the body is answered here, before it is read.
-  app.addHook('onRequest', async (request, reply) => {
-    if (pathOf(request.url) !== METRICS_PATH) return reply.code(404).type('text/plain; charset=utf-8').send(NOT_FOUND);
-    if (request.method !== 'POST') return reply.code(405).header('allow', 'POST').type('text/plain').send(METHOD_NOT_ALLOWED);
-    const encoding = encodingOf(request.headers['content-type']);
-    if (encoding === undefined) return reply.code(415).type('text/plain').send(UNSUPPORTED_MEDIA_TYPE);
-    request.otlpEncoding = encoding;
-    return undefined;
-  });
-  // Received bytes are counted as they arrive; past the budget the request is shed (503).
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    request.otlpBodyBytes = 0;
-    return payload.pipe(
-      new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          request.otlpBodyBytes! += chunk.length;
-          bodyBytes += chunk.length;
-          if (bodyBytes > bodyBudget) callback(new Busy());
-          else callback(null, chunk);
-        },
-      }),
-    );
-  });
-  // The slot: taken once the body is in (fastify has parsed it), held until the answer is sent.
-  app.addHook('preValidation', async (request, reply) => {
-    if (inFlight >= maxConcurrent) {
-      reply.header('retry-after', String(retryAfter));
-      return status(reply, 503, RPC_CODE.UNAVAILABLE, `jobmeter is busy (${maxConcurrent} requests in flight); retry after ${retryAfter} s`, request.otlpEncoding ?? 'json');
-    }
-    inFlight++;
-    request.otlpCounted = true;
-    return undefined;
-  });
-  const release = (request: FastifyRequest): void => {
-    bodyBytes -= request.otlpBodyBytes ?? 0;
-    request.otlpBodyBytes = 0;
-    if (request.otlpCounted === true) {
-      request.otlpCounted = false;
-      inFlight--;
-    }
-  };
-  app.addHook('onResponse', async (request) => release(request));
-  app.addHook('onRequestAbort', async (request) => release(request));
-
-  /** Decodes off the main thread and ingests a chunk per turn (decoder-pool.ts); a reply when refused. */
-  const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, reply: FastifyReply, handOver: boolean): Promise<OtlpPartialSuccess | FastifyReply> => {
+  /** Decodes off the main thread and ingests a chunk per turn (decoder-pool.ts). */
+  const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, handOver: boolean): Promise<OtlpPartialSuccess | Refusal> => {
     const batch = options.sink.begin!();
     try {
       await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver);
     } catch (err) {
       if (!(err instanceof DecodeFailed) || err.kind === 'other') throw err;
-      return status(reply, err.kind === 'too-large' ? 413 : 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
+      return new Refusal(err.kind === 'too-large' ? 413 : 400, RPC_CODE.INVALID_ARGUMENT, err.message);
     }
     return batch.result();
   };
 
-  app.post(METRICS_PATH, async (request, reply) => {
-    const encoding = request.otlpEncoding!;
-    const chunks: BodyChunks = Array.isArray(request.body) ? (request.body as BodyChunks) : [];
-    const contentEncoding = request.headers['content-encoding'];
-    let result: OtlpPartialSuccess | FastifyReply;
+  /** Decodes and ingests a whole body; what the sink made of it, or the refusal. */
+  const ingest = async (chunks: BodyChunks, encoding: OtlpEncoding, contentEncoding: string | undefined): Promise<OtlpPartialSuccess | Refusal> => {
     if (pool !== undefined && options.onRequest === undefined && isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES) {
       // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread.
-      result = await ingestOffThread(chunks, encoding, reply, true);
+      return ingestOffThread(chunks, encoding, true);
+    }
+    let body: Buffer;
+    try {
+      body = await decodeBody(joinChunks(chunks), contentEncoding, maxBodyBytes);
+    } catch (err) {
+      if (err instanceof TooLarge) return new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message);
+      return new Refusal(400, RPC_CODE.INVALID_ARGUMENT, messageOf(err));
+    }
+    let result: OtlpPartialSuccess | Refusal;
+    if (pool !== undefined && body.length >= OFF_THREAD_BYTES) {
+      // The body moves to the decoding thread unless the debug printer still wants it.
+      result = await ingestOffThread(body, encoding, options.onRequest === undefined);
     } else {
-      let body: Buffer;
       try {
-        body = await decodeBody(joinChunks(chunks), contentEncoding, maxBodyBytes);
+        result = options.sink.ingest(decodeExportRequest(body, encoding));
       } catch (err) {
-        if (err instanceof TooLarge) return status(reply, 413, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
-        return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, messageOf(err), encoding);
-      }
-      if (pool !== undefined && body.length >= OFF_THREAD_BYTES) {
-        // The body moves to the decoding thread unless the debug printer still wants it.
-        result = await ingestOffThread(body, encoding, reply, options.onRequest === undefined);
-      } else {
-        try {
-          result = options.sink.ingest(decodeExportRequest(body, encoding));
-        } catch (err) {
-          if (err instanceof OtlpDecodeError) return status(reply, 400, RPC_CODE.INVALID_ARGUMENT, err.message, encoding);
-          throw err;
-        }
-      }
-      if (!isReply(result)) {
-        try {
-          options.onRequest?.(body, encoding, result);
-        } catch {
-          // Debug output never changes the answer.
-        }
+        if (err instanceof OtlpDecodeError) return new Refusal(400, RPC_CODE.INVALID_ARGUMENT, err.message);
+        throw err;
       }
     }
-    if (isReply(result)) return result;
-    return reply.code(200).type(CONTENT_TYPE[encoding]).send(encodeExportResponse(result, encoding));
-  });
-
-  app.route({
-    method: [...OTHER_METHODS],
-    url: METRICS_PATH,
-    // onRequest has answered already; this only gives fastify a route so it does not 404 first.
-    handler: async (_request, reply) => reply.code(405).header('allow', 'POST').type('text/plain').send(METHOD_NOT_ALLOWED),
-  });
-  app.setNotFoundHandler(async (_request, reply) => reply.code(404).type('text/plain; charset=utf-8').send(NOT_FOUND));
-  app.setErrorHandler(async (err: { code?: string; statusCode?: number }, request, reply) => {
-    const encoding = request.otlpEncoding ?? 'json';
-    if (err instanceof Busy) {
-      reply.header('retry-after', String(retryAfter));
-      return status(reply, 503, RPC_CODE.UNAVAILABLE, `jobmeter is busy (request bodies past ${bodyBudget} bytes in flight); retry after ${retryAfter} s`, encoding);
+    if (!(result instanceof Refusal)) {
+      try {
+        options.onRequest?.(body, encoding, result);
+      } catch {
+        // Debug output never changes the answer.
+      }
     }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return status(reply, 413, RPC_CODE.INVALID_ARGUMENT, `request body larger than ${maxBodyBytes} bytes`, encoding);
-    }
-    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      return status(reply, err.statusCode, RPC_CODE.INVALID_ARGUMENT, 'invalid request', encoding);
-    }
-    // The cause stays server-side, as on the pull listener.
-    return status(reply, 500, 13, 'internal error', encoding);
-  });
-
-  await app.listen({ host, port });
-  const bound = app.server.address();
-  let closing: Promise<void> | undefined;
-  return {
-    address: { host, port: typeof bound === 'object' && bound !== null ? bound.port : port },
-    close() {
-      closing ??= closeServer(app.server, () => app.close());
-      return closing;
-    },
+    return result;
   };
+
+  const handler = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    // Everything that can be answered without the body is answered before it is read.
+    if (pathOf(request.url) !== METRICS_PATH) return sendText(response, 404, 'text/plain; charset=utf-8', NOT_FOUND);
+    if (request.method !== 'POST') return sendText(response, 405, 'text/plain', METHOD_NOT_ALLOWED, { allow: 'POST' });
+    const encoding = encodingOf(request.headers['content-type']);
+    if (encoding === undefined) return sendText(response, 415, 'text/plain', UNSUPPORTED_MEDIA_TYPE);
+
+    // Received bytes count against the budget as they arrive, the slot once the body is in; both
+    // are given back once, as the answer is written or when the connection goes first.
+    let held = 0;
+    let counted = false;
+    const release = (): void => {
+      bodyBytes -= held;
+      held = 0;
+      if (counted) inFlight--;
+      counted = false;
+    };
+    response.once('close', release);
+    let chunks: BodyChunks;
+    try {
+      chunks = await readBodyChunks(request, maxBodyBytes, (bytes) => {
+        held += bytes;
+        bodyBytes += bytes;
+        if (bodyBytes > bodyBudget) throw busy(`request bodies past ${bodyBudget} bytes in flight`);
+      });
+    } catch (err) {
+      release();
+      if (err instanceof BodyAborted || response.destroyed) return;
+      const refusal =
+        err instanceof Refusal ? err
+        : err instanceof TooLarge ? new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message)
+        : new Refusal(400, RPC_CODE.INVALID_ARGUMENT, 'invalid request');
+      // The rest of the body is not read: the client may still be sending it.
+      return answer(response, refusal, encoding, { connection: 'close' });
+    }
+    if (inFlight >= maxConcurrent) {
+      release();
+      return answer(response, busy(`${maxConcurrent} requests in flight`), encoding);
+    }
+    inFlight++;
+    counted = true;
+    let result: OtlpPartialSuccess | Refusal;
+    try {
+      result = await ingest(chunks, encoding, request.headers['content-encoding']);
+    } catch {
+      // The cause stays server-side, as on the pull listener.
+      result = new Refusal(500, 13, 'internal error');
+    }
+    release();
+    if (response.destroyed) return;
+    if (result instanceof Refusal) return answer(response, result, encoding);
+    sendText(response, 200, CONTENT_TYPE[encoding], encodeExportResponse(result, encoding));
+  };
+
+  const server = await startHttpServer({ host, port, limits, handler, onClosed: () => pool?.close() });
+  return { address: { host, port: server.port }, close: () => server.close() };
 }
 
-function status(reply: FastifyReply, httpStatus: number, code: number, message: string, encoding: OtlpEncoding): FastifyReply {
-  return reply.code(httpStatus).type(CONTENT_TYPE[encoding]).send(encodeStatus(code, message, encoding));
+/** A request answered with a google.rpc.Status rather than ingested. */
+class Refusal extends Error {
+  readonly status: number;
+  /** The google.rpc.Status code. */
+  readonly code: number;
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(status: number, code: number, message: string, headers: Readonly<Record<string, string>> = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
+  }
 }
 
-/** The listener's body budget is spent. */
-class Busy extends Error {}
-
-function isReply(x: OtlpPartialSuccess | FastifyReply): x is FastifyReply {
-  return typeof (x as FastifyReply).send === 'function';
-}
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
+function answer(response: ServerResponse, refusal: Refusal, encoding: OtlpEncoding, headers: Readonly<Record<string, string>> = {}): void {
+  sendText(response, refusal.status, CONTENT_TYPE[encoding], encodeStatus(refusal.code, refusal.message, encoding), { ...refusal.headers, ...headers });
 }
 
 function messageOf(err: unknown): string {

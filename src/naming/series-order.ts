@@ -7,6 +7,8 @@
  * compares them: by their UTF-8 bytes.
  */
 
+import { indexOf, type FamilyBuilder } from './family-builder.ts';
+
 const PAIR = /="((?:[^"\\]|\\.)*)"/g;
 
 /** The label values of a rendered label string (`a="x",b="y\"z"` → x, y"z), unescaped, as UTF-8. */
@@ -34,4 +36,35 @@ export function compareByLabelValues(a: string, b: string): number {
 /** Orders family names as the crate does. */
 export function compareNames(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * A `sorted` profile's order: the table's families — the first `count` builders,
+ * seeded in the table's order — by name, and each one's series by label values. Host instruments
+ * after them keep their order. The builders are this pass's own, so they are sorted in place.
+ */
+export function sortTableFamilies(order: FamilyBuilder[], count: number): void {
+  const table = order.slice(0, count).sort((a, b) => compareNames(a.name, b.name));
+  order.splice(0, count, ...table);
+  for (const b of table) {
+    if (b.type === 'histogram') {
+      b.series.sort((x, y) => compareByLabelValues(x.labels, y.labels));
+      continue;
+    }
+    const at = b.labels.map((_, i) => i).sort((x, y) => compareByLabelValues(b.labels[x]!, b.labels[y]!));
+    const labels = at.map((i) => b.labels[i]!);
+    const values = at.map((i) => b.values[i]!);
+    b.labels.splice(0, labels.length, ...labels);
+    b.values.splice(0, values.length, ...values);
+    if (b.created !== undefined) {
+      const created = at.map((i) => b.created![i]!);
+      b.created.splice(0, created.length, ...created);
+    }
+    // A counter's exemplars follow its series.
+    if (b.exemplars !== undefined) {
+      const had = b.exemplars;
+      b.exemplars = at.map((i) => had[i]);
+    }
+    if (b.index !== undefined) b.index = indexOf(b);
+  }
 }

@@ -11,7 +11,7 @@ import { runDemo } from '../../src/demo/scenarios.ts';
 import { escapeLabelValue } from '../../src/exposition/escape.ts';
 import { familyPieces, protobufBuffers, SERIES_PER_PIECE } from '../../src/exposition/protobuf.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
-import type { Family } from '../../src/exposition/types.ts';
+import type { RenderFamily as Family } from '../../src/exposition/render-model.ts';
 import type { Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { groupFamilies, parseExposition } from '../support/exposition-parser.ts';

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { render, renderBuffers } from '../../src/exposition/render.ts';
-import { bucketLinePrefix, valueLine } from '../../src/exposition/samples.ts';
+import { bucketLinePrefix, type RenderFamily as Family, type RenderHistogramSeries as HistogramSeries } from '../../src/exposition/render-model.ts';
+import { valueLine } from '../../src/exposition/samples.ts';
 import { renderStream } from '../../src/exposition/stream.ts';
-import type { Family, HistogramSeries } from '../../src/exposition/types.ts';
 import { allTypes } from './fixtures.ts';
 
 function big(counters: number, histograms: number): Family[] {

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 import { createAccessLog, requestId, rfc3339 } from '../../src/http/access-log.ts';
-import { jobmeterMetrics, setAccessLogTenant } from '../../src/http/plugin.ts';
+import { jobmeterMetrics } from '../../src/http/plugin.ts';
+import { setAccessLogTenant } from '../../src/http/access-log.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { ACCESS_LINE, accessLineOf } from './route-conformance.ts';
 

@@ -30,7 +30,7 @@ import { createJobmeter } from '../../src/index.ts';
 import type { Jobmeter, ProfileName } from '../../src/index.ts';
 import { createMetricsHandler } from '../../src/http/node-handler.ts';
 import { jobmeterMetrics } from '../../src/http/plugin.ts';
-import type { JobmeterMetricsOptions } from '../../src/http/plugin.ts';
+import type { JobmeterMetricsOptions } from '../../src/http/route-options.ts';
 import type { PostureName } from '../../src/common/postures.ts';
 import { createRemotePeer, peerResources } from '../support/netns.ts';
 import type { PeerResponse, RemotePeer } from '../support/netns.ts';

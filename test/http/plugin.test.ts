@@ -4,12 +4,16 @@
  * route registered, nothing decorated, preClose, registration errors, the plugin's markings.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 
 import Fastify from 'fastify';
 
-import { jobmeterMetrics, describeMetricsRoute, setAccessLogTenant, type JobmeterMetricsOptions, type MetricsSource } from '../../src/http/plugin.ts';
+import { jobmeterMetrics } from '../../src/http/plugin.ts';
+import { setAccessLogTenant } from '../../src/http/access-log.ts';
+import { describeMetricsRoute, type JobmeterMetricsOptions, type MetricsSource } from '../../src/http/route-options.ts';
 import * as pluginModule from '../../src/http/plugin.ts';
 import { BAD_OPTIONS, get, jm, routeConformance, shutdownJobmeters, TOKEN, type MountedHost } from './route-conformance.ts';
 
@@ -127,9 +131,27 @@ describe('options are checked at registration, naming the option', () => {
 });
 
 describe('module surface', () => {
-  it('exports the plugin and its helpers, nothing else', () => {
-    assert.deepEqual(Object.keys(pluginModule).sort(), ['describeMetricsRoute', 'jobmeterMetrics', 'setAccessLogTenant']);
-    assert.equal(typeof setAccessLogTenant, 'function');
+  it('exports the plugin, nothing else; the package root exports its helpers', async () => {
+    assert.deepEqual(Object.keys(pluginModule), ['jobmeterMetrics']);
+    const root = await import('../../src/index.ts');
+    assert.equal(root.jobmeterMetrics, jobmeterMetrics);
+    assert.equal(root.setAccessLogTenant, setAccessLogTenant);
+    assert.equal(root.describeMetricsRoute, describeMetricsRoute);
+  });
+
+  it('importing the package root loads no fastify (an optional peer): the plugin uses its types only', async () => {
+    // A child whose resolver fails any fastify import, as in a host that never installed it.
+    const script = [
+      "import { registerHooks } from 'node:module';",
+      'registerHooks({ resolve(specifier, context, next) {',
+      "  if (specifier === 'fastify' || specifier.startsWith('fastify/') || specifier.startsWith('@fastify/')) throw new Error(`fastify loaded: ${specifier}`);",
+      '  return next(specifier, context);',
+      '} });',
+      `const root = await import(${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)});`,
+      "process.stdout.write(typeof root.jobmeterMetrics + ' ' + typeof root.createMetricsHandler);",
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    assert.equal(stdout, 'function function');
   });
 
   it('marks itself as fastify-plugin does', () => {

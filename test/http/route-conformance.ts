@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 
 import type { Family } from '../../src/exposition/types.ts';
-import type { JobmeterMetricsOptions, MetricsSource } from '../../src/http/plugin.ts';
+import type { JobmeterMetricsOptions, MetricsSource } from '../../src/http/route-options.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { checkExposition } from '../support/exposition-parser.ts';

@@ -18,7 +18,8 @@ import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 import type { Family } from '../../src/exposition/types.ts';
-import { jobmeterMetrics, type MetricsSource } from '../../src/http/plugin.ts';
+import { jobmeterMetrics } from '../../src/http/plugin.ts';
+import type { MetricsSource } from '../../src/http/route-options.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { checkExposition } from '../support/exposition-parser.ts';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { SCRAPE_ERRORS_METRIC } from '../../src/http/scrape-handler.ts';
-import { SCRAPE_ERRORS_FAMILY } from '../../src/naming/to-families.ts';
+import { SCRAPE_ERRORS_FAMILY } from '../../src/naming/name-claims.ts';
 import { checkExposition } from '../support/exposition-parser.ts';
 
 let jm: Jobmeter;

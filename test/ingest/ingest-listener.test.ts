@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { request as httpRequest, type ClientRequest } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { ConfigError } from '../../src/errors.ts';
@@ -215,6 +216,42 @@ describe('refusals', () => {
       for (const h of held) h.request.destroy();
     }
   });
+});
+
+describe('slots are given back', () => {
+  /** Writes `text` on a fresh connection and resolves with what came back once the server closed it or `waitMs` passed. */
+  function exchange(text: string, waitMs = 500): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = connect(Number(new URL(url).port), '127.0.0.1', () => socket.write(text));
+      let data = '';
+      socket.setEncoding('latin1').on('data', (d: string) => (data += d));
+      socket.on('error', () => {});
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve(data);
+      }, waitMs);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(data);
+      });
+    });
+  }
+  const head = (length: number | 'chunked'): string =>
+    `POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: ${JSON_TYPE}\r\n` + (length === 'chunked' ? 'Transfer-Encoding: chunked\r\n\r\n' : `Content-Length: ${length}\r\n\r\n`);
+
+  // One slot (maxConcurrentRequests: 1): a request that kept it would turn the next one away with 503.
+  const cases: Array<[string, string, RegExp]> = [
+    ['a client gone mid-body', `${head(100)}{"res`, /^$/],
+    ['a malformed chunked body', `${head('chunked')}zz\r\n`, /^HTTP\/1\.1 400 /],
+    ['a request pipelined behind a 413', `${head(MAX_BODY + 1)}${' '.repeat(MAX_BODY + 1)}${head(2)}{}`, /^HTTP\/1\.1 413 [^]*connection: close/i],
+  ];
+  for (const [what, text, expected] of cases) {
+    it(what, async () => {
+      assert.match(await exchange(text), expected);
+      const res = await post(jsonRequest(['slot.depth']), { 'content-type': JSON_TYPE });
+      assert.equal(res.status, 200);
+    });
+  }
 });
 
 /** A POST declaring `length` bytes of which only `sent` are written (until the caller ends it). */

@@ -8,7 +8,8 @@ import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
-import type { HistogramSeries, NumberFamily, NumberSeries } from '../../src/exposition/types.ts';
+import type { RenderHistogramSeries as HistogramSeries, RenderNumberFamily as NumberFamily } from '../../src/exposition/render-model.ts';
+import type { NumberSeries } from '../../src/exposition/types.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 

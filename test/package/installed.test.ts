@@ -3,7 +3,9 @@
  * Node major (the oldest supported Node 22 and the project's Node 24) — the `jobmeter` bin
  * (`--version`, `serve` started and stopped), the library, the preload — and refused, in one line,
  * by the last Node below the floor. The tarball's contents: the LICENSE, README links that resolve
- * inside it, no source map pointing outside it, `@opentelemetry/api` a peer.
+ * inside it, no source map pointing outside it, `@opentelemetry/api` a peer, fastify an optional
+ * one: the app installs no fastify, and all of the above runs without it; the fastify plugin works
+ * once the app adds fastify 5, and a fastify 4 app is refused with FST_ERR_PLUGIN_VERSION_MISMATCH.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -91,6 +93,54 @@ describe('the packed tarball', () => {
   });
 });
 
+describe('fastify, an optional peer', () => {
+  it('is declared an optional peer and not installed with the package', async () => {
+    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as Record<string, Record<string, unknown> | undefined>;
+    assert.equal(pkg.dependencies?.['fastify'], undefined, 'not a dependency');
+    assert.match(String(pkg.peerDependencies?.['fastify']), /^\^5\./);
+    assert.deepEqual(pkg.peerDependenciesMeta?.['fastify'], { optional: true });
+    assert.equal(existsSync(join(app, 'node_modules/fastify')), false, 'node_modules/fastify is absent');
+  });
+
+  for (const [major, expected] of [
+    [5, (out: PluginRun) => {
+      assert.equal(out.error, undefined);
+      assert.equal(out.status, 200);
+      assert.match(out.body ?? '', /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m);
+    }],
+    [4, (out: PluginRun) => assert.equal(out.error, 'FST_ERR_PLUGIN_VERSION_MISMATCH')],
+  ] as const) {
+    it(`an app that adds fastify ${major} ${major === 5 ? 'serves through the plugin' : 'is refused by npm (ERESOLVE) and, forced, at registration'}`, async () => {
+      const withFastify = join(dir, `app-fastify${major}`);
+      await mkdir(withFastify);
+      await writeFile(join(withFastify, 'package.json'), JSON.stringify({ name: `host-app-fastify${major}`, private: true, type: 'module' }));
+      // npm itself refuses fastify 4 next to the peer range (ERESOLVE); a host that forces it past
+      // that (peers then installed by hand) meets fastify's own check at registration.
+      const api = `@opentelemetry/api@${(JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> }).peerDependencies['@opentelemetry/api']}`;
+      const install = ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, `fastify@${major}`];
+      if (major === 4) {
+        await assert.rejects(run('npm', install, { cwd: withFastify, maxBuffer: 16 << 20 }), (err: { stderr?: string }) => /ERESOLVE/.test(err.stderr ?? ''));
+        install.push('--legacy-peer-deps', api);
+      }
+      await run('npm', install, { cwd: withFastify, maxBuffer: 16 << 20 });
+      await writeFile(join(withFastify, 'plugin.mjs'), await readFile(join(FIXTURES, 'plugin.mjs')));
+      const r = await exec(NODE24, ['plugin.mjs'], {}, NODE24, withFastify);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as PluginRun;
+      assert.match(out.version, new RegExp(`^${major}\\.`));
+      expected(out);
+    });
+  }
+});
+
+/** What test/fixtures/installed/plugin.mjs prints. */
+interface PluginRun {
+  version: string;
+  status?: number;
+  body?: string;
+  error?: string;
+}
+
 describe('examples/systemd/jobmeter.service', () => {
   it('is shipped and passes `systemd-analyze verify`, run by the installed bin itself', async () => {
     assert.ok(shipped.has('examples/systemd/jobmeter.service'));
@@ -118,8 +168,10 @@ for (const [major, node] of [
       assert.equal(r.stdout, `jobmeter ${VERSION}\n`);
     });
 
-    it('the bin serves and stops on SIGTERM with exit 0', async () => {
-      const child = spawn(join(app, 'node_modules/.bin/jobmeter'), ['serve', '--listen', '127.0.0.1:0'], {
+    it('the bin serves /metrics and the OTLP ingest, and stops on SIGTERM with exit 0', async () => {
+      const config = join(app, 'ingest.toml');
+      await writeFile(config, '[ingest]\nenabled = true\nport = 0\n');
+      const child = spawn(join(app, 'node_modules/.bin/jobmeter'), ['serve', '--listen', '127.0.0.1:0', '--config', config], {
         cwd: app,
         env: envFor(node()),
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -129,9 +181,14 @@ for (const [major, node] of [
       const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
       try {
         const url = await until(() => /^jobmeter: serving otel metrics on (\S+)$/m.exec(stderr)?.[1], exited, () => stderr);
+        const ingest = await until(() => /^jobmeter: receiving OTLP\/HTTP metrics on (\S+)$/m.exec(stderr)?.[1], exited, () => stderr);
+        const pushed = await fetch(ingest, { method: 'POST', headers: { 'content-type': 'application/json' }, body: OTLP_GAUGE });
+        assert.equal(pushed.status, 200, await pushed.clone().text());
         const response = await fetch(url);
         assert.equal(response.status, 200);
-        assert.match(await response.text(), /^process_uptime_seconds\{/m);
+        const body = await response.text();
+        assert.match(body, /^process_uptime_seconds\{/m);
+        assert.match(body, /^installed_queue_depth(\{[^}]*\})? 7$/m);
       } finally {
         child.kill('SIGTERM');
       }
@@ -171,6 +228,11 @@ describe('installed, below the supported Node', () => {
   });
 });
 
+/** One gauge point as OTLP/JSON, as a daemon's OTel SDK would push it. */
+const OTLP_GAUGE = JSON.stringify({
+  resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'installed-daemon' } }] }, scopeMetrics: [{ scope: { name: 'daemon' }, metrics: [{ name: 'installed.queue.depth', gauge: { dataPoints: [{ asDouble: 7, timeUnixNano: String(Date.now() * 1e6) }] } }] }] }],
+});
+
 /** The environment a user's shell gives the bin: `node` on PATH is `node`'s directory. */
 function envFor(node: string): Record<string, string> {
   return { PATH: `${dirname(node)}:/usr/bin:/bin`, HOME: process.env.HOME ?? '' };
@@ -186,8 +248,9 @@ async function exec(
   args: string[],
   env: Record<string, string>,
   node: string = file,
+  cwd: string = app,
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const child = spawn(file, args, { cwd: app, env: { ...envFor(node), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, args, { cwd, env: { ...envFor(node), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -18,11 +18,11 @@
  *   (the SDK exports every set recorded in the interval, even if the records added up to 0), and
  *   a histogram's min and max are its life's, not the interval's.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ValueType, type HrTime, type MetricOptions } from '@opentelemetry/api';
 import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, type CollectionResult, type MetricData, type MetricDescriptor, type MetricProducer, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { Slice } from '../../common/slices.ts';
 import { RecordGuard } from '../record-guard.ts';
 import type { InstrumentKind, InstrumentSpec } from '../types.ts';
 import { GaugeTally } from './gauge.ts';
@@ -59,9 +59,6 @@ export interface TallyStoreOptions {
 }
 
 const RESOURCE = emptyResource();
-
-/** Longest a collection's build holds the event loop before giving it back. */
-const COLLECT_SLICE_MILLIS = 5;
 
 /** The SDK's default histogram buckets, for a host histogram without advice (as the SDK gives it). */
 const SDK_DEFAULT_BOUNDARIES: readonly number[] = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
@@ -228,8 +225,8 @@ export class TallyStore {
 
   /**
    * One collection: waits for the settlers, snapshots every tally at one instant, then builds the
-   * points tally by tally, giving the event loop back between two tallies whenever the build has
-   * held it for {@link COLLECT_SLICE_MILLIS}.
+   * points tally by tally, in slices (common/slices.ts): the event loop is given back between two
+   * tallies once the build has held it for the budget.
    */
   async #collect(
     read: (t: Tally, snap: Snapshot, endTime: HrTime) => MetricData | undefined,
@@ -249,17 +246,14 @@ export class TallyStore {
     const arena = new SnapshotArena(figures);
     const snaps = groups.map((g) => g.tallies.map((t) => t.snapshot(arena)));
     const scopeMetrics: ScopeMetrics[] = [];
-    let sliceStart = performance.now();
+    const slice = new Slice();
     for (let s = 0; s < groups.length; s++) {
       const { scope, tallies } = groups[s]!;
       const metrics: MetricData[] = [];
       for (let i = 0; i < tallies.length; i++) {
         const m = read(tallies[i]!, snaps[s]![i]!, end);
         if (m !== undefined) metrics.push(m);
-        if (performance.now() - sliceStart >= COLLECT_SLICE_MILLIS) {
-          await nextTurn();
-          sliceStart = performance.now();
-        }
+        if (slice.due()) await slice.next();
       }
       if (metrics.length > 0) scopeMetrics.push({ scope, metrics });
     }

@@ -1,0 +1,88 @@
+/**
+ * OpenTelemetry attributes as a Prometheus label string, as the OTel compatibility spec renders
+ * them (the native naming's labels, target_info's).
+ */
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { escapeLabelValue, labelNameText } from '../exposition/escape.ts';
+import { sanitizeLabelName } from './prometheus-names.ts';
+
+const labelNameCache = new Map<string, string>();
+function labelName(key: string): string {
+  let name = labelNameCache.get(key);
+  if (name === undefined) {
+    name = sanitizeLabelName(key);
+    if (labelNameCache.size < 10_000) labelNameCache.set(key, name);
+  }
+  return name;
+}
+
+/**
+ * The label pairs of an attribute set, as the OTel compatibility spec renders them: keys
+ * sanitised; a key that sanitises to nothing dropped; a name in `reserved` (what the exposition
+ * itself writes on this family: `le` on a histogram, the scope labels, `quantile`) prefixed with
+ * `exported_`, as Prometheus renames a target's labels that clash with its own; keys that end up
+ * with the same name merged into one label, their values joined with `;` in the lexicographic
+ * order of the original keys. So no attribute set can give a duplicate or invalid label name.
+ */
+export function renderAttributes(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>, utf8 = false): string {
+  // The usual case, in one pass as fast as plain rendering: no two keys with one name.
+  const parts: string[] = [];
+  const names: string[] = [];
+  for (const key in attributes) {
+    const v = attributes[key];
+    if (v === undefined || v === null) continue;
+    const name = exposedLabelName(key, reserved, utf8);
+    if (name === '') continue;
+    if (names.length > 0) {
+      if (names.includes(name)) return renderMerged(attributes, suffix, reserved, utf8);
+      parts.push(',');
+    }
+    names.push(name);
+    parts.push(name, '="', escapeLabelValue(labelValue(v)), '"');
+  }
+  if (suffix !== '') {
+    if (parts.length > 0) parts.push(',');
+    parts.push(suffix);
+  }
+  return parts.join('');
+}
+
+/** {@link renderAttributes} when keys collide: one label per name, values joined with `;` in key order. */
+function renderMerged(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>, utf8: boolean): string {
+  const byName = new Map<string, Array<[string, string]>>();
+  for (const key in attributes) {
+    const v = attributes[key];
+    if (v === undefined || v === null) continue;
+    const name = exposedLabelName(key, reserved, utf8);
+    if (name === '') continue;
+    const list = byName.get(name);
+    if (list === undefined) byName.set(name, [[key, labelValue(v)]]);
+    else list.push([key, labelValue(v)]);
+  }
+  const parts: string[] = [];
+  for (const [name, list] of byName) {
+    list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (parts.length > 0) parts.push(',');
+    parts.push(name, '="', escapeLabelValue(list.map(([, value]) => value).join(';')), '"');
+  }
+  if (suffix !== '') {
+    if (parts.length > 0) parts.push(',');
+    parts.push(suffix);
+  }
+  return parts.join('');
+}
+
+/**
+ * The label name of an attribute key: sanitised, `exported_` before a reserved name, `''` to drop
+ * it. With `utf8` (a translation strategy that keeps OTel's names) the key itself, quoted in the
+ * label string when it is not a classic name (exposition/escape.ts `labelNameText`).
+ */
+function exposedLabelName(key: string, reserved: ReadonlySet<string>, utf8: boolean): string {
+  const name = utf8 ? key : labelName(key);
+  const exposed = reserved.has(name) ? 'exported_' + name : name;
+  return utf8 && exposed !== '' ? labelNameText(exposed) : exposed;
+}
+
+function labelValue(v: AttributeValue): string {
+  return typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v);
+}

@@ -1,0 +1,17 @@
+/**
+ * What a rule compiler (native-rules.ts, table-rules.ts) makes for one instrument of one scope,
+ * and the naming pass (to-families.ts) keeps and runs at every collection.
+ */
+import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
+import type { FamilyBuilder, FamilyHead } from './family-builder.ts';
+
+export interface CompiledRule {
+  readonly family: FamilyHead;
+  /** Whether two points of this one instrument can land on the same label set (then they are summed). */
+  readonly merges: boolean;
+  /**
+   * Appends the instrument's points to `out`. `points` are `metric.dataPoints`, read once by the
+   * pass for all the instrument's rules (see to-families.ts); `metric` gives their type.
+   */
+  emit(metric: MetricData, points: readonly DataPoint<unknown>[], out: FamilyBuilder): void;
+}

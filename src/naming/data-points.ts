@@ -1,0 +1,56 @@
+/**
+ * What the rule compilers read off an OpenTelemetry data point, in exposition terms: its start
+ * time in Unix ms, its exemplars as the renderers write them, a value in the rule's unit.
+ */
+import type { HrTime } from '@opentelemetry/api';
+import type { DataPoint } from '@opentelemetry/sdk-metrics';
+import type { Exemplar } from '../domain/exemplars.ts';
+import type { ExpositionExemplar, FamilyType } from '../exposition/types.ts';
+
+let lastStart: HrTime | undefined;
+let lastStartMillis = 0;
+/** A point's start time in Unix ms (producers share one HrTime across points: converted once). */
+export function startMillis(t: HrTime): number {
+  if (t !== lastStart) {
+    lastStart = t;
+    lastStartMillis = t[0] * 1000 + t[1] / 1e6;
+  }
+  return lastStartMillis;
+}
+
+/** The trace-linked exemplars of a point (domain/exemplars.ts), when it has any. */
+export function pointExemplars(dp: DataPoint<unknown>): readonly Exemplar[] | undefined {
+  const e = (dp as { exemplars?: readonly Exemplar[] }).exemplars;
+  return e === undefined || e.length === 0 ? undefined : e;
+}
+
+/** An exemplar as the renderers write it; `scale` as the series' values are scaled. */
+function expositionExemplar(e: Exemplar, scale: number): ExpositionExemplar {
+  return { labels: 'trace_id="' + e.traceId + '",span_id="' + e.spanId + '"', value: scaled(e.value, scale), timestamp: e.timeMillis / 1000 };
+}
+
+/** A counter point's latest exemplar, rendered; undefined without one (or for other types). */
+export function counterExemplar(dp: DataPoint<unknown>, type: FamilyType, scale: number): ExpositionExemplar | undefined {
+  if (type !== 'counter') return undefined;
+  const e = pointExemplars(dp);
+  return e === undefined ? undefined : expositionExemplar(e[e.length - 1]!, scale);
+}
+
+/** A histogram point's exemplars by bucket (the first bound ≥ value; the last slot is +Inf). */
+export function bucketExemplars(e: readonly Exemplar[], bounds: readonly number[], scale: number): (ExpositionExemplar | undefined)[] {
+  const out = new Array<ExpositionExemplar | undefined>(bounds.length + 1);
+  for (const x of e) {
+    let k = 0;
+    while (k < bounds.length && bounds[k]! < x.value) k++;
+    if (out[k] === undefined || out[k]!.timestamp <= x.timeMillis / 1000) out[k] = expositionExemplar(x, scale);
+  }
+  return out;
+}
+
+/**
+ * Scaling a float sum of seconds to milliseconds leaves binary noise (4199.999999999999); the
+ * originals sum whole units, so round off what lies below a nanosecond's worth of precision.
+ */
+export function scaled(value: number, scale: number): number {
+  return scale === 1 ? value : Math.round(value * scale * 1e6) / 1e6;
+}

@@ -1,0 +1,159 @@
+/**
+ * One family under construction in a naming pass: series appended, or merged into the series with
+ * the same label string, and the finished family as the renderers take it (a RenderFamily: the
+ * columns and `ascii` mark are made here, where the label strings are known).
+ */
+import type { ExpositionExemplar, FamilyType, HistogramSeries, NumberSeries } from '../exposition/types.ts';
+import type { RenderFamily, RenderHistogramSeries, RenderNumberFamily } from '../exposition/render-model.ts';
+import { addNative, classicBuckets } from './exponential.ts';
+
+/** What a family is called and typed, as a compiled rule names it. */
+export interface FamilyHead {
+  readonly name: string;
+  readonly type: FamilyType;
+  readonly help: string;
+  readonly unit: string;
+  /** Names may be UTF-8 (the render model's `utf8Names`). */
+  readonly utf8?: boolean;
+}
+
+/**
+ * One family under construction. Series are appended (a number family's as two columns, see
+ * `RenderNumberFamily.columns`); `index` (label string → position) exists only when merging is needed.
+ */
+export interface FamilyBuilder {
+  readonly name: string;
+  readonly type: FamilyType;
+  readonly help: string;
+  readonly unit: string;
+  /** Number families. */
+  readonly labels: string[];
+  readonly values: number[];
+  /** Counter families of a profile with start timestamps: each series' start, Unix ms. */
+  readonly created: number[] | undefined;
+  /** Histogram families. */
+  readonly series: RenderHistogramSeries[];
+  /** Number families: counters' exemplars by series position, once one has any. */
+  exemplars: (ExpositionExemplar | undefined)[] | undefined;
+  index: Map<string, number> | undefined;
+  /** Every label string added so far is ASCII (the render model's `ascii`). */
+  ascii: boolean;
+  /** Names may be UTF-8 (the render model's `utf8Names`). */
+  readonly utf8: boolean;
+}
+
+/** An empty family; `merges`: points may share a label set (then an index is kept); `starts`: counters keep start times. */
+export function newBuilder(family: FamilyHead, merges: boolean, starts: boolean): FamilyBuilder {
+  const created = starts && family.type === 'counter' ? [] : undefined;
+  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], created, series: [], exemplars: undefined, index: merges ? new Map() : undefined, ascii: true, utf8: family.utf8 === true };
+}
+
+export function seriesCount(b: FamilyBuilder): number {
+  return b.type === 'histogram' ? b.series.length : b.labels.length;
+}
+
+/** The finished family. A number family's `series` objects are made only if someone reads them. */
+export function toFamily(b: FamilyBuilder): RenderFamily {
+  if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii, ...(b.utf8 && { utf8Names: true }) };
+  const exemplars = b.exemplars;
+  const columns = { labels: b.labels, values: b.values, ...(b.created !== undefined && { created: b.created }), ...(exemplars !== undefined && { exemplars }) };
+  let rows: NumberSeries[] | undefined;
+  const family: RenderNumberFamily = {
+    name: b.name,
+    type: b.type,
+    help: b.help,
+    unit: b.unit,
+    columns,
+    ascii: b.ascii,
+    ...(b.utf8 && { utf8Names: true }),
+    get series(): NumberSeries[] {
+      const created = b.created;
+      return (rows ??= columns.labels.map((labels, i) => {
+        const exemplar = exemplars?.[i];
+        return { labels, value: columns.values[i]!, ...(created !== undefined && { created: created[i]! }), ...(exemplar !== undefined && { exemplar }) };
+      }));
+    },
+  };
+  return family;
+}
+
+/** Label string → position of every series so far: made when a family starts merging, and after a reorder. */
+export function indexOf(b: FamilyBuilder): Map<string, number> {
+  const index = new Map<string, number>();
+  if (b.type === 'histogram') for (let i = 0; i < b.series.length; i++) index.set(b.series[i]!.labels, i);
+  else for (let i = 0; i < b.labels.length; i++) index.set(b.labels[i]!, i);
+  return index;
+}
+
+/**
+ * Adds a series, or adds `value` to the one with these labels; `created` counts only for a family
+ * that keeps start times (then the earliest wins); a counter's `exemplar`, the latest wins.
+ */
+export function addNumber(out: FamilyBuilder, labels: string, value: number, created = 0, exemplar?: ExpositionExemplar): void {
+  if (out.index !== undefined) {
+    const at = out.index.get(labels);
+    if (at !== undefined) {
+      out.values[at]! += value;
+      if (out.created !== undefined && created < out.created[at]!) out.created[at] = created;
+      if (exemplar !== undefined) setExemplar(out, at, exemplar);
+      return;
+    }
+    out.index.set(labels, out.labels.length);
+  }
+  if (exemplar !== undefined) setExemplar(out, out.labels.length, exemplar);
+  out.labels.push(labels);
+  out.values.push(value);
+  out.created?.push(created);
+}
+
+/** Series `at`'s exemplar: the latest of what it has and `e` (series merged from several points). */
+function setExemplar(out: FamilyBuilder, at: number, e: ExpositionExemplar): void {
+  const exemplars = (out.exemplars ??= []);
+  const had = exemplars[at];
+  if (had === undefined || had.timestamp <= e.timestamp) exemplars[at] = e;
+}
+
+/** The latest of two per-bucket exemplar lists (histogram series merged from several points). */
+function latestExemplars(a: HistogramSeries['exemplars'], b: HistogramSeries['exemplars']): HistogramSeries['exemplars'] {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const out = a.slice();
+  for (let k = 0; k < b.length; k++) if (b[k] !== undefined && (out[k] === undefined || out[k]!.timestamp <= b[k]!.timestamp)) out[k] = b[k];
+  return out;
+}
+
+/** Adds a histogram series, or merges it into the one with these labels (when their buckets add up). */
+export function addHistogram(out: FamilyBuilder, series: RenderHistogramSeries): void {
+  if (out.index === undefined) {
+    out.series.push(series);
+    return;
+  }
+  const labels = series.labels;
+  const at = out.index.get(labels);
+  if (at === undefined) {
+    out.index.set(labels, out.series.length);
+    out.series.push(series);
+    return;
+  }
+  const prev = out.series[at]!;
+  if (prev.native !== undefined && series.native !== undefined) {
+    const native = addNative(prev.native, series.native);
+    const classic = classicBuckets(native);
+    const merged = { labels, bounds: classic.bounds, counts: classic.counts, sum: prev.sum + series.sum, count: prev.count + series.count, native };
+    out.series[at] = withExtras(merged, prev, series);
+    return;
+  }
+  // Different bucket layouts cannot be summed (an exponential histogram beside an explicit one, or
+  // two scaled exponential ones).
+  if (prev.bounds.length !== series.bounds.length || prev.bounds.some((b, i) => b !== series.bounds[i])) return;
+  const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
+  const exemplars = latestExemplars(prev.exemplars, series.exemplars);
+  const merged = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count, ...(exemplars !== undefined && { exemplars }) };
+  out.series[at] = withExtras(merged, prev, series);
+}
+
+/** A merged histogram series with the first one's line prefix and the earlier start time of the two. */
+function withExtras(merged: HistogramSeries, prev: RenderHistogramSeries, next: RenderHistogramSeries): RenderHistogramSeries {
+  const created = prev.created === undefined ? next.created : next.created === undefined ? prev.created : Math.min(prev.created, next.created);
+  return { ...merged, ...(prev.prefix !== undefined && { prefix: prev.prefix }), ...(created !== undefined && { created }) };
+}

@@ -1,0 +1,90 @@
+/**
+ * The native naming's rule compiler: an instrument's family named by the OTel compatibility rules
+ * (prometheus-names.ts), every attribute a label (attribute-labels.ts); and the `target_info`
+ * family of the resource.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import { escapeLabelValue, isClassicMetricName } from '../exposition/escape.ts';
+import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
+import { renderAttributes } from './attribute-labels.ts';
+import type { CompiledRule } from './compiled-rule.ts';
+import { counterExemplar, pointExemplars, startMillis } from './data-points.ts';
+import { addHistogram, addNumber } from './family-builder.ts';
+import { DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName } from './prometheus-names.ts';
+import { boundsInterner, SeriesCache } from './series-cache.ts';
+import type { NativeProfile } from './types.ts';
+
+/** target_info reserves no label name. */
+const NO_RESERVED: ReadonlySet<string> = new Set();
+
+/** The resource's attributes as the `target_info` family (no series when it has none). */
+export function renderTargetInfo(attributes: Attributes, utf8: boolean): RenderFamily {
+  const labels = renderAttributes(attributes, '', NO_RESERVED, utf8);
+  const series = labels === '' ? [] : [{ labels, value: 1 }];
+  return utf8 ? { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series, utf8Names: true } : { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series };
+}
+
+/** The rules (none or one) that render `metric` of scope `scopeName` under a native profile. */
+export function compileNative(profile: NativeProfile, metric: MetricData, scopeName: string, scopeVersion: string | undefined): CompiledRule[] {
+  let type: 'counter' | 'gauge' | 'histogram';
+  switch (metric.dataPointType) {
+    case DataPointType.SUM:
+      type = metric.isMonotonic ? 'counter' : 'gauge';
+      break;
+    case DataPointType.GAUGE:
+      type = 'gauge';
+      break;
+    case DataPointType.HISTOGRAM:
+    case DataPointType.EXPONENTIAL_HISTOGRAM:
+      type = 'histogram';
+      break;
+    default:
+      return [];
+  }
+  const strategy = profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY;
+  const utf8 = !escapesNames(strategy);
+  const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, type, strategy);
+  let scopeLabels = '';
+  if (profile.scopeInfo) {
+    scopeLabels = 'otel_scope_name="' + escapeLabelValue(scopeName) + '"';
+    if (scopeVersion) scopeLabels += ',otel_scope_version="' + escapeLabelValue(scopeVersion) + '"';
+  }
+  const reserved = new Set(['quantile']);
+  if (type === 'histogram') reserved.add('le');
+  if (profile.scopeInfo) reserved.add('otel_scope_name').add('otel_scope_version');
+  const cache = new SeriesCache(
+    (attributes) => renderAttributes(attributes, scopeLabels, reserved, utf8),
+    // A UTF-8 name's lines open differently (exposition/samples.ts sampleOpeners): no prefix kept.
+    type === 'histogram' && isClassicMetricName(name) ? (labels) => bucketLinePrefix(name, labels) : undefined,
+  );
+  const intern = boundsInterner();
+  const starts = profile.startTimestamps === true;
+  return [
+    {
+      family: { name, type, help: metric.descriptor.description, unit, ...(utf8 && { utf8: true }) },
+      merges: false,
+      emit(m, points, out) {
+        if (m.dataPointType === DataPointType.HISTOGRAM) {
+          for (let i = 0; i < points.length; i++) {
+            const dp = points[i] as DataPoint<Histogram>;
+            addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, 1, starts ? startMillis(dp.startTime) : undefined, pointExemplars(dp)));
+          }
+        } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+          for (let i = 0; i < points.length; i++) {
+            const dp = points[i] as DataPoint<ExponentialHistogram>;
+            addHistogram(out, cache.exponential(i, dp.attributes, dp.value, 1, true, starts ? startMillis(dp.startTime) : undefined));
+          }
+        } else {
+          for (let i = 0; i < points.length; i++) {
+            const dp = points[i] as DataPoint<number>;
+            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value, out.created === undefined ? 0 : startMillis(dp.startTime), counterExemplar(dp, type, 1));
+          }
+        }
+        cache.trim(points.length);
+        if (cache.nonAscii > 0) out.ascii = false;
+      },
+    },
+  ];
+}
+

@@ -1,0 +1,82 @@
+/**
+ * The rule compiler of a legacy profile's table (naming/types.ts FamilyRule): every family named,
+ * labelled and worded as the original does.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram } from '@opentelemetry/sdk-metrics';
+import { escapeLabelValue } from '../exposition/escape.ts';
+import { bucketLinePrefix } from '../exposition/render-model.ts';
+import type { CompiledRule } from './compiled-rule.ts';
+import { counterExemplar, pointExemplars, scaled, startMillis } from './data-points.ts';
+import { addHistogram, addNumber } from './family-builder.ts';
+import { boundsInterner, SeriesCache } from './series-cache.ts';
+import type { FamilyRule } from './types.ts';
+
+/** The attribute the SDK puts on the series that absorbs attribute sets past the cardinality limit. */
+const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
+
+/** `rule` compiled; `constLabels` (the hostname label, rendered) end every series' label string. */
+export function compileTableRule(rule: FamilyRule, constLabels: string, starts: boolean): CompiledRule {
+  const pairs = rule.labels ?? [];
+  const attrKeys = pairs.map(([attr]) => attr);
+  const valueMaps = attrKeys.map((k) => rule.values?.[k]);
+  const scale = rule.scale ?? 1;
+  const from = rule.from ?? 'value';
+  const labelNames = pairs.map(([, label]) => label);
+  const render = (attributes: Attributes): string => {
+    const parts: string[] = [];
+    // The SDK's overflow series carries no real attributes: every label reads `other`.
+    const overflow = attributes[OVERFLOW_ATTRIBUTE] === true;
+    for (let i = 0; i < attrKeys.length; i++) {
+      const raw = overflow ? 'other' : attributes[attrKeys[i]!];
+      if (raw === undefined || raw === null) continue;
+      const word = String(raw);
+      const mapped = valueMaps[i]?.[word] ?? word;
+      if (parts.length > 0) parts.push(',');
+      parts.push(labelNames[i]!, '="', escapeLabelValue(mapped), '"');
+    }
+    if (constLabels !== '') {
+      if (parts.length > 0) parts.push(',');
+      parts.push(constLabels);
+    }
+    return parts.join('');
+  };
+  const histogramShaped = rule.type === 'histogram' && from === 'value';
+  const cache = new SeriesCache(render, histogramShaped ? (labels) => bucketLinePrefix(rule.name, labels) : undefined);
+  // Dropped attributes or many-to-one value words can make two points share a label set.
+  const merges = true;
+  const intern = boundsInterner();
+  return {
+    family: { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
+    merges,
+    emit(m, points, out) {
+      if (m.dataPointType === DataPointType.HISTOGRAM) {
+        for (let i = 0; i < points.length; i++) {
+          const dp = points[i] as DataPoint<Histogram>;
+          const created = starts ? startMillis(dp.startTime) : 0;
+          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale), created);
+          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
+          else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale, starts ? created : undefined, pointExemplars(dp)));
+        }
+      } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+        // A host View gave the instrument base-2 exponential buckets: the family keeps its name
+        // and type, its buckets are the exponential ones (native in protobuf when unscaled).
+        for (let i = 0; i < points.length; i++) {
+          const dp = points[i] as DataPoint<ExponentialHistogram>;
+          const created = starts ? startMillis(dp.startTime) : 0;
+          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale), created);
+          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
+          else addHistogram(out, cache.exponential(i, dp.attributes, dp.value, scale, true, starts ? created : undefined));
+        }
+      } else {
+        for (let i = 0; i < points.length; i++) {
+          const dp = points[i] as DataPoint<number>;
+          addNumber(out, cache.labelsAt(i, dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale), out.created === undefined ? 0 : startMillis(dp.startTime), counterExemplar(dp, rule.type, scale));
+        }
+      }
+      cache.trim(points.length);
+      if (cache.nonAscii > 0) out.ascii = false;
+    },
+  };
+}
+

@@ -1,0 +1,114 @@
+/**
+ * A legacy table's zero-filled families (FamilyRule `emitZero`, `zeroFill`): emitted even when
+ * nothing was recorded yet, that is their point. Their vocabulary comes first, in order, so the
+ * output reads like the original's.
+ */
+import { escapeLabelValue } from '../exposition/escape.ts';
+import { isAscii } from '../exposition/samples.ts';
+import type { ExpositionExemplar } from '../exposition/types.ts';
+import { addNumber, indexOf, type FamilyBuilder } from './family-builder.ts';
+import type { FamilyRule } from './types.ts';
+
+/** A zero-filled counter series' last served value, and what its source's values are added to. */
+interface Held {
+  last: number;
+  offset: number;
+}
+
+/**
+ * Zero-fills the families whose rules say so, pass after pass of one namer. A zero-filled counter
+ * series is served on every scrape, so Prometheus reads it as one series, which must never go
+ * down: when its source goes away (an ingested sender's series expires) it keeps the last value it
+ * was served rather than 0, and when a source comes back from lower down, its values count on from
+ * there (`held`, per family and label string; bounded by the rules' vocabularies). Gauges fill
+ * with 0, a level.
+ */
+export class ZeroFill {
+  readonly #rules: readonly FamilyRule[];
+  readonly #constLabels: string;
+  readonly #held = new Map<string, Held>();
+  /** When a zero-filled series with no source yet started: when this namer did. */
+  readonly #born = Date.now();
+
+  /** `rules`: the table's; `constLabels` end every label string, as the rules' compiled ones. */
+  constructor(rules: readonly FamilyRule[], constLabels: string) {
+    this.#rules = rules;
+    this.#constLabels = constLabels;
+  }
+
+  /**
+   * Fills this pass's families. Each rule's family is in `builders`, seeded by the pass with an
+   * index (the table's families merge), which the fill keeps up to date.
+   */
+  fill(builders: Map<string, FamilyBuilder>): void {
+    const held = this.#held;
+    const born = this.#born;
+    const constLabels = this.#constLabels;
+    for (const rule of this.#rules) {
+      const builder = builders.get(rule.name)!;
+      // Zero-filling is for counters and gauges: a histogram has no single value to zero.
+      if (builder.type === 'histogram') continue;
+      const counter = builder.type === 'counter';
+      /** The value to serve for series `l`, whose source has `current` (undefined: none now). */
+      const served = (l: string, current: number | undefined): number => {
+        if (!counter) return current ?? 0;
+        const key = rule.name + '\0' + l;
+        let h = held.get(key);
+        if (h === undefined) held.set(key, (h = { last: 0, offset: 0 }));
+        if (current === undefined) h.offset = h.last;
+        else if (h.offset + current < h.last) h.offset = h.last;
+        h.last = current === undefined ? h.last : h.offset + current;
+        return h.last;
+      };
+      // A zero-filled counter counts on from what it last served, across its sources: it started
+      // when this namer did.
+      if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, served(constLabels, undefined), born);
+      else if (rule.emitZero && counter && builder.labels.length === 1 && builder.labels[0] === constLabels) {
+        builder.values[0] = served(constLabels, builder.values[0]!);
+        if (builder.created !== undefined) builder.created[0] = born;
+      }
+      if (builder.ascii && !isAscii(constLabels)) builder.ascii = false;
+      if (rule.zeroFill === undefined) continue;
+      for (const [label, words] of Object.entries(rule.zeroFill)) {
+        const labels: string[] = [];
+        const values: number[] = [];
+        const created: number[] = [];
+        // A counter's exemplars follow its series to their new positions.
+        const exemplars: (ExpositionExemplar | undefined)[] = [];
+        const had = builder.exemplars;
+        const taken = new Set<number>();
+        for (const word of words) {
+          let l = label + '="' + escapeLabelValue(word) + '"';
+          if (constLabels !== '') l += ',' + constLabels;
+          if (builder.ascii && !isAscii(l)) builder.ascii = false;
+          const at = builder.index!.get(l);
+          labels.push(l);
+          created.push(born);
+          exemplars.push(at === undefined ? undefined : had?.[at]);
+          if (at === undefined) values.push(served(l, undefined));
+          else {
+            values.push(served(l, builder.values[at]!));
+            taken.add(at);
+          }
+        }
+        for (let i = 0; i < builder.labels.length; i++) {
+          if (taken.has(i)) continue;
+          labels.push(builder.labels[i]!);
+          values.push(builder.values[i]!);
+          created.push(builder.created?.[i] ?? born);
+          exemplars.push(had?.[i]);
+        }
+        builder.labels.length = 0;
+        builder.values.length = 0;
+        if (builder.created !== undefined) builder.created.length = 0;
+        for (let i = 0; i < labels.length; i++) {
+          builder.labels.push(labels[i]!);
+          builder.values.push(values[i]!);
+          builder.created?.push(created[i]!);
+        }
+        if (had !== undefined) builder.exemplars = exemplars;
+        builder.index = indexOf(builder);
+      }
+    }
+  }
+}
