@@ -82,15 +82,25 @@ export function escapeFamilies(families: readonly RenderFamily[], scheme: NameEs
     } else {
       const columns = numberColumns(f);
       const labels = columns.labels.map((l) => escapeLabels(l, scheme, cache));
-      const escaped = { labels, values: columns.values, ...(columns.created !== undefined && { created: columns.created }) };
+      const escaped = {
+        labels,
+        values: columns.values,
+        ...(columns.created !== undefined && { created: columns.created }),
+        ...(columns.exemplars !== undefined && { exemplars: columns.exemplars }),
+      };
       out.push({
         name,
         type: f.type,
         help: f.help,
         unit: f.unit,
         columns: escaped,
+        // Escaping a name never adds a non-ASCII character.
+        ...(f.ascii !== undefined && { ascii: f.ascii }),
         get series() {
-          return escaped.labels.map((l, i) => ({ labels: l, value: escaped.values[i]!, ...(escaped.created !== undefined && { created: escaped.created[i]! }) }));
+          return escaped.labels.map((l, i) => {
+            const exemplar = escaped.exemplars?.[i];
+            return { labels: l, value: escaped.values[i]!, ...(escaped.created !== undefined && { created: escaped.created[i]! }), ...(exemplar !== undefined && { exemplar }) };
+          });
         },
       });
     }

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { BodyStore } from '../../src/http/body-store.ts';
 import { protobufBuffers } from '../../src/exposition/protobuf.ts';
+import { render, renderPieces } from '../../src/exposition/render.ts';
 import type { Family } from '../../src/exposition/types.ts';
 
 const joined = (body: readonly Buffer[]): Buffer => Buffer.concat(body);
@@ -58,6 +59,22 @@ describe('BodyStore', () => {
     const third = await store.write([{ text: 'w'.repeat(1000), ascii: true }], undefined);
     assert.ok(storageOf(third) === storageOf(first) || storageOf(third) === storageOf(second), 'given back, storage is reused');
     third.done();
+  });
+
+  test('a large body is written in slices: the event loop turns meanwhile', async () => {
+    const families = counters(60, 2000, 3);
+    const store = new BodyStore();
+    let turns = 0;
+    const timer = setInterval(() => turns++, 0);
+    let b;
+    try {
+      b = await store.write(renderPieces('text', families, 16384), undefined);
+    } finally {
+      clearInterval(timer);
+    }
+    assert.equal(joined(b.body).toString('utf8'), render('text', families));
+    assert.ok(turns > 0, 'a timer ran while the body was written');
+    b.done();
   });
 
   test('after close, storage given back is not kept', async () => {

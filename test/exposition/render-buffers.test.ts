@@ -1,12 +1,11 @@
-// renderBuffers / renderStream: the bytes of render(), in pieces, and a stream that gives the
-// event loop back while it renders. Also the shortcuts the renderers take (a histogram series'
+// renderBuffers: the bytes of render(), in pieces (the body store, test/http/body-store.test.ts,
+// gives the event loop back while it writes them). Also the shortcuts the renderers take (a histogram series'
 // prefix, the value-line table) must not change a byte.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { render, renderBuffers } from '../../src/exposition/render.ts';
 import { bucketLinePrefix, type RenderFamily as Family, type RenderHistogramSeries as HistogramSeries } from '../../src/exposition/render-model.ts';
 import { valueLine } from '../../src/exposition/samples.ts';
-import { renderStream } from '../../src/exposition/stream.ts';
 import { allTypes } from './fixtures.ts';
 
 function big(counters: number, histograms: number): Family[] {
@@ -44,27 +43,6 @@ describe('renderBuffers', () => {
 
   test('a bad chunk size throws at the call', () => {
     assert.throws(() => renderBuffers('text', allTypes(), 0), { name: 'RangeError', message: /chunkBytes/ });
-  });
-});
-
-describe('renderStream', () => {
-  test('the same bytes as renderBuffers, and the event loop turns while a large exposition is rendered', async () => {
-    const families = big(60_000, 6_000);
-    let turns = 0;
-    const timer = setInterval(() => turns++, 0);
-    const pieces: Buffer[] = [];
-    try {
-      for await (const p of renderStream('text', families, { chunkBytes: 16384, sliceMillis: 1 })) pieces.push(p);
-    } finally {
-      clearInterval(timer);
-    }
-    assert.ok(Buffer.concat(pieces).equals(Buffer.concat([...renderBuffers('text', families, 16384)])));
-    assert.ok(turns > 0, 'a timer ran while the exposition was rendered');
-  });
-
-  test('options are checked at the call, naming them', () => {
-    assert.throws(() => renderStream('text', [], { sliceMillis: 0 }), { name: 'RangeError', message: /sliceMillis/ });
-    assert.throws(() => renderStream('text', [], { chunkBytes: -1 }), { name: 'RangeError', message: /chunkBytes/ });
   });
 });
 
