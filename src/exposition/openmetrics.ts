@@ -17,7 +17,8 @@
  *   reason as above. Info families never get a `# UNIT` (the spec requires an empty unit).
  * - gauge, unknown: family and samples are `name`.
  * - histogram: family `name`; per series its `_bucket` lines (cumulative, ascending canonical `le`,
- *   `+Inf` equal to `_count`), then `_sum`, then `_count`.
+ *   `+Inf` equal to `_count`), then `_sum`, then `_count` — neither when a bucket is negative (the
+ *   spec: no sum then, and a count only with a sum; the `+Inf` bucket holds the count).
  * - `_created`: a counter (`X_total`) or histogram series with a start time in the model
  *   (`created`, which the naming stage sets only when the profile asks for start timestamps) is
  *   followed by `X_created{...} <Unix seconds>`; without one, nothing.
@@ -66,7 +67,7 @@ function familyHeader(f: RenderFamily): string {
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
 export function* openMetricsPieces(families: readonly RenderFamily[], chunkBytes: number): Generator<Piece, void, undefined> {
-  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n', exemplars: true, created: true });
+  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n', exemplars: true, created: true, noSumWithNegativeBuckets: true });
 }
 
 /**

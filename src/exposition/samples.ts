@@ -187,6 +187,7 @@ export function writeHistogramSeries(
   layoutOf: (bounds: readonly number[]) => LeLayout,
   withExemplars = false,
   created = false,
+  noSumWithNegativeBuckets = false,
 ): number {
   const { open: createdOpen, bare: createdBare } = sampleOpeners(name + '_created');
   const bucketOpen = sampleOpeners(name + '_bucket').open;
@@ -198,6 +199,7 @@ export function writeHistogramSeries(
   let lastBounds: readonly number[] | null = null;
   let suffixes: readonly string[] = [];
   let order: readonly number[] | null = null;
+  let negative = false;
   let i = from;
   while (i < n) {
     const s = series[i++];
@@ -207,6 +209,8 @@ export function writeHistogramSeries(
       const layout = layoutOf(lastBounds);
       suffixes = layout.suffixes;
       order = layout.order;
+      // Bounds ascend: a negative one is the first.
+      negative = noSumWithNegativeBuckets && lastBounds.length > 0 && lastBounds[0]! < 0;
     }
     const labels = s.labels;
     const head = s.prefix ?? (labels === '' ? bucketBare : bucketOpen + labels + ',le="');
@@ -243,7 +247,9 @@ export function writeHistogramSeries(
     const sumLine = valueLine(s.sum);
     const infExemplar = exemplars?.[counts.length - 1];
     out += head + '+Inf"} ' + (infExemplar === undefined ? countLine : formatSampleValue(s.count) + exemplarText(infExemplar) + '\n');
-    out += labels === '' ? sumBare + sumLine + countBare + countLine : sumOpen + labels + '} ' + sumLine + countOpen + labels + '} ' + countLine;
+    // OpenMetrics: a histogram with a negative bucket has no `_sum` (it would not be a counter), and
+    // then no `_count` either (a `_count` needs a `_sum`); its `+Inf` bucket still holds the count.
+    if (!negative) out += labels === '' ? sumBare + sumLine + countBare + countLine : sumOpen + labels + '} ' + sumLine + countOpen + labels + '} ' + countLine;
     if (created && s.created !== undefined) out += (labels === '' ? createdBare : createdOpen + labels + '} ') + createdLine(s.created);
     if (out.length >= limit) break;
   }
@@ -263,6 +269,8 @@ export interface Dialect {
   readonly exemplars?: boolean;
   /** Series' start times as `_created` samples (OpenMetrics; text 0.0.4 has none). */
   readonly created?: boolean;
+  /** No `_sum` and `_count` for a histogram with a negative bucket (OpenMetrics). @default false */
+  readonly noSumWithNegativeBuckets?: boolean;
 }
 
 /**
@@ -289,7 +297,7 @@ export function* familyPieces(families: readonly RenderFamily[], chunkBytes: num
     while (i < n) {
       i =
         columns === undefined
-          ? writeHistogramSeries(sink, f.name, (f as RenderHistogramFamily).series, i, chunkBytes, dialect.layoutOf, dialect.exemplars === true, dialect.created === true)
+          ? writeHistogramSeries(sink, f.name, (f as RenderHistogramFamily).series, i, chunkBytes, dialect.layoutOf, dialect.exemplars === true, dialect.created === true, dialect.noSumWithNegativeBuckets === true)
           : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info', extras);
       if (sink.out.length >= chunkBytes) {
         yield { text: sink.out, ascii };
