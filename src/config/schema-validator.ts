@@ -14,7 +14,7 @@ import { isTable, toConfigError } from './error-wording.ts';
 import { CONFIG_SCHEMA, FORMATS, parseHostPort, type DefinitionName } from './json-schema.ts';
 
 /**
- * Loaded and compiled on first use (about 30 ms and 60 ms): a process that never validates a
+ * Loaded and compiled on first use (tens of milliseconds each): a process that never validates a
  * value — the instrumentation preload without a config file — pays for neither.
  */
 let ajv: AjvInstance | undefined;

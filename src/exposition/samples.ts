@@ -53,8 +53,8 @@ export function isAscii(s: string): boolean {
 
 /**
  * The bytes of a piece. An all-ASCII piece is written as Latin-1: the same bytes as UTF-8, copied
- * straight from the rope, where UTF-8 first flattens it into a new string (one more copy, and
- * ≈ 15 MB more young-generation garbage for a 110 000-series scrape).
+ * straight from the rope, where UTF-8 first flattens it into a new string (one more copy, and as
+ * much young-generation garbage as the body is large).
  */
 export function pieceBytes(piece: Piece): Buffer {
   return Buffer.from(piece.text, piece.ascii ? 'latin1' : 'utf8');

@@ -10,7 +10,7 @@
  * worker does not give them back to the system) and reuses them for the next big request.
  *
  * A body the caller hands over is moved to the worker (its ArrayBuffer transferred), not copied:
- * copying 20 MiB into the message, and the message into the worker, held the main thread.
+ * copying a large body into the message, and the message into the worker, would hold the main thread.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';

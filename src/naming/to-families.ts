@@ -26,7 +26,7 @@ export interface Namer {
   /**
    * The same families, built in slices (common/slices.ts): the event loop is given back before the
    * pass, and between two instruments whenever the pass has held it for `sliceMillis` (one
-   * instrument holds at most 10 000 series, ≈ 1 ms). The collection must not change meanwhile (a
+   * instrument holds at most 10 000 series, so one step stays short). The collection must not change meanwhile (a
    * collection is a snapshot). @default sliceMillis SLICE_MILLIS
    */
   toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number): Promise<RenderFamily[]>;
