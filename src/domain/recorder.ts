@@ -8,27 +8,24 @@
  * provider they are its SDK's, wrapped here in their specs' folds, so they are bounded whatever
  * Views the host registered.
  */
-import { context, type Attributes, type BatchObservableResult, type Context, type Counter, type Gauge, type Histogram, type Meter, type Observable, type ObservableResult } from '@opentelemetry/api';
+import { context, type Attributes, type Context, type Counter, type Gauge, type Histogram, type Meter, type ObservableResult } from '@opentelemetry/api';
 import {
-  BUILD_INFO,
   REQUEST_REJECTED,
   RUN_ACTIVE,
   RUN_DURATION,
   RUN_FINISHED,
-  RUN_LAST_FAILURE,
   RUN_OUTPUT_TRUNCATED,
   RUN_STARTED,
   RUNNER_ERROR,
   SESSION_CREATED,
   SNAPSHOT_FAILURES,
-  SNAPSHOT_INSTRUMENTS,
 } from './catalog.ts';
-import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { specAdmit } from './attribute-set-cap.ts';
 import { exemplarContext } from './exemplars.ts';
-import { BOUNDED, createBoundedAttributesProcessor } from './bounded-attributes.ts';
+import { BOUNDED } from './bounded-attributes.ts';
 import { guardInstrument } from './guarded-meter.ts';
 import { describe, invalidValue, isRecordable, RecordGuard } from './record-guard.ts';
+import { createObservable, FoldingObserver, registerSnapshotInstruments } from './observed-instruments.ts';
 import { SnapshotCache, type HostSnapshot, type SnapshotCallback, type SnapshotSourceOptions } from './snapshot.ts';
 import {
   TALLY_KINDS,
@@ -40,7 +37,7 @@ import {
   type DeclaredHistogram,
 } from './tallies/handles.ts';
 import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
-import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from './vocabulary.ts';
+import { vocabularyCheck } from './vocabulary.ts';
 
 export type { BoundCounter, BoundGauge, BoundHistogram, DeclaredCounter, DeclaredGauge, DeclaredHistogram };
 
@@ -385,159 +382,4 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       });
     },
   };
-}
-
-/**
- * Folds observations with the instrument's own bounds and sums those that land on the same
- * attribute set, then observes each set once. The SDK keeps only the last value an asynchronous
- * instrument observes per (processed) attribute set, so two providers folded into `other` would
- * otherwise overwrite each other instead of adding up.
- */
-class FoldingObserver {
-  readonly #processors = new Map<Observable, IAttributesProcessor>();
-  /** Per instrument: its closed attributes that drop an outside value instead of folding it. */
-  readonly #dropChecks = new Map<Observable, { name: string; check: VocabularyCheck }>();
-  readonly #guard: RecordGuard;
-  #pending = new Map<string, { inst: Observable; attributes: Attributes; value: number }>();
-
-  constructor(guard: RecordGuard) {
-    this.#guard = guard;
-  }
-
-  register(inst: Observable, spec: InstrumentSpec): void {
-    this.#processors.set(inst, createBoundedAttributesProcessor(spec.attributes));
-    const check = dropOutsideCheck(spec.attributes);
-    if (check !== undefined) this.#dropChecks.set(inst, { name: spec.name, check });
-  }
-
-  add(inst: Observable, value: number, attributes: Attributes = {}): void {
-    const drop = this.#dropChecks.get(inst);
-    const outside = drop?.check(attributes);
-    if (outside !== undefined) return this.#guard.drop(drop!.name, 'vocabulary', outside);
-    const folded = this.#processors.get(inst)!.process(attributes);
-    let key = '';
-    for (const k in folded) key += k + '\0' + String(folded[k]) + '\0';
-    const id = this.#idOf(inst) + '\u0001' + key;
-    const prev = this.#pending.get(id);
-    if (prev === undefined) this.#pending.set(id, { inst, attributes: folded, value });
-    else prev.value += value;
-  }
-
-  flush(observe: (inst: Observable, value: number, attributes: Attributes) => void): void {
-    const pending = this.#pending;
-    this.#pending = new Map();
-    for (const p of pending.values()) observe(p.inst, p.value, p.attributes);
-  }
-
-  readonly #ids = new Map<Observable, number>();
-  #idOf(inst: Observable): number {
-    let id = this.#ids.get(inst);
-    if (id === undefined) this.#ids.set(inst, (id = this.#ids.size));
-    return id;
-  }
-}
-
-function createObservable(meter: Meter, spec: InstrumentSpec): Observable {
-  const options = { unit: spec.unit, description: spec.description };
-  switch (spec.kind) {
-    case 'observableGauge':
-      return meter.createObservableGauge(spec.name, options);
-    case 'observableCounter':
-      return meter.createObservableCounter(spec.name, options);
-    case 'observableUpDownCounter':
-      return meter.createObservableUpDownCounter(spec.name, options);
-    default:
-      throw new Error(`instrument ${JSON.stringify(spec.name)}: kind ${spec.kind} is not observable`);
-  }
-}
-
-interface LiveTallies {
-  readonly lastFailureSeconds: number | undefined;
-  readonly outcomes: Readonly<Record<Outcome, number>>;
-}
-
-/**
- * One batch callback observes every snapshot instrument from one (cached) snapshot, so a
- * collection calls the host at most once, whatever the number of instruments.
- */
-function registerSnapshotInstruments(
-  meter: Meter,
-  source: () => SnapshotCache | undefined,
-  live: () => LiveTallies,
-  build: BuildInfo | undefined,
-  guard: RecordGuard,
-): void {
-  const inst = new Map<string, Observable>();
-  const folding = new FoldingObserver(guard);
-  for (const spec of [RUN_LAST_FAILURE, ...SNAPSHOT_INSTRUMENTS, BUILD_INFO]) {
-    const o = createObservable(meter, spec);
-    inst.set(spec.name, o);
-    folding.register(o, spec);
-  }
-  const get = (name: string): Observable => inst.get(name)!;
-
-  meter.addBatchObservableCallback(async (result: BatchObservableResult) => {
-    const s = await source()?.get();
-    const r = { observe: (o: Observable, value: number, attributes?: Attributes) => folding.add(o, value, attributes) };
-    try {
-      observeSnapshot(r, get, s, live(), build);
-    } finally {
-      folding.flush((o, value, attributes) => result.observe(o, value, attributes));
-    }
-  }, [...inst.values()]);
-}
-
-type Observe = { observe(o: Observable, value: number, attributes?: Attributes): void };
-
-function observeSnapshot(r: Observe, get: (name: string) => Observable, s: HostSnapshot | undefined, t: LiveTallies, build: BuildInfo | undefined): void {
-  const lastFailure = s?.lastFailureSeconds ?? t.lastFailureSeconds;
-  if (lastFailure !== undefined) r.observe(get(RUN_LAST_FAILURE.name), lastFailure);
-  const runs = s?.runsByOutcome ?? t.outcomes;
-  for (const outcome of OUTCOMES) {
-    const n = runs[outcome];
-    if (n !== undefined) r.observe(get('jobmeter.run.history'), n, { outcome });
-  }
-  if (build !== undefined) {
-    r.observe(get(BUILD_INFO.name), 1, { version: build.version, commit: build.commit ?? 'unknown', 'runtime.version': build.runtimeVersion ?? process.version });
-  }
-  if (s === undefined) return;
-
-  const one = (name: string, value: number | undefined, attributes?: Attributes) => {
-    if (value !== undefined) r.observe(get(name), value, attributes);
-  };
-  const byKey = (name: string, key: string, values: Readonly<Record<string, number>> | undefined) => {
-    if (values === undefined) return;
-    for (const [k, v] of Object.entries(values)) r.observe(get(name), v, { [key]: k });
-  };
-  one('jobmeter.session.active', s.sessions?.active);
-  one('jobmeter.session.tracked', s.sessions?.tracked);
-  one('jobmeter.session.disk.usage', s.sessions?.diskBytes);
-  byKey('jobmeter.assignments', 'status', s.assignments);
-  byKey('jobmeter.pipeline_runs', 'status', s.pipelineRuns);
-  one('jobmeter.queue.depth', s.queue?.depth);
-  one('jobmeter.queue.groups', s.queue?.groups);
-  one('jobmeter.queue.depth.max', s.queue?.depthMax);
-  byKey('jobmeter.agent_run.events', 'event', s.agentRunEvents);
-  for (const l of s.llm ?? []) {
-    r.observe(get('jobmeter.llm.calls'), l.calls, { provider: l.provider });
-    r.observe(get('jobmeter.llm.cost'), l.costUsd, { provider: l.provider });
-  }
-  one('jobmeter.container.tracked', s.containers?.tracked);
-  one('jobmeter.container.reporting', s.containers?.reporting);
-  one('jobmeter.db.migration.version', s.dbMigrationVersion);
-  one('jobmeter.websocket.connections', s.websocketConnections);
-  const hosts = s.hosts;
-  one('jobmeter.fleet.hosts', s.fleet?.total ?? hosts?.length);
-  one('jobmeter.fleet.hosts.online', s.fleet?.online ?? hosts?.filter((h) => h.online).length);
-  byKey('jobmeter.alert.open', 'severity', s.alerts);
-  for (const h of hosts ?? []) {
-    const a = { 'host.id': h.id, 'host.name': h.name };
-    one('jobmeter.host.agent.online', h.online ? 1 : 0, a);
-    one('jobmeter.host.last_backup.time', h.lastBackup?.timeSeconds, a);
-    one('jobmeter.host.last_backup.success', h.lastBackup === undefined ? undefined : h.lastBackup.success ? 1 : 0, a);
-    one('jobmeter.host.repo.size', h.repoSizeBytes, a);
-    one('jobmeter.host.snapshots', h.snapshotCount, a);
-    one('jobmeter.host.alert.open', h.openAlerts, a);
-    one('jobmeter.host.repo.status', 1, { ...a, status: h.repoStatus });
-  }
 }
