@@ -19,7 +19,7 @@ import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import { createRecorder as createDomainRecorder, type BuildInfo, type Recorder } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
-import { resolveProfileChoice } from './jobmeter.ts';
+import { resolveProfileChoice } from './resolve-options.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import type { ProfileName } from './options.ts';
 

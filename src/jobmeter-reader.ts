@@ -16,7 +16,8 @@
 import { type MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
-import { buildProfile, coalescedScrape, jsonView, profileNamer, resolveListener, resolveProfileChoice } from './jobmeter.ts';
+import { resolveListener, resolveProfileChoice } from './resolve-options.ts';
+import { buildProfile, coalescedScrape, jsonView, profileNamer } from './scrape-pipeline.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';

@@ -1,23 +1,22 @@
 /**
  * The composition root: one MeterProvider with the domain instruments, their views, a pull reader
  * behind the loopback listener, an optional OTLP push reader and an optional OTLP ingest listener
- * whose store joins both readers. Every option is resolved here, against common/option-defaults.ts.
+ * whose store joins both readers, assembled from options resolved once (resolve-options.ts) and
+ * the scrape path's pieces (scrape-pipeline.ts).
  */
 import { metrics, type Meter } from '@opentelemetry/api';
 import cluster from 'node:cluster';
-import { hostname } from 'node:os';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, type IMetricReader, type MeterProvider, type ResourceMetrics, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type IMetricReader, type MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { DeltaTracker } from './cluster/delta.ts';
 import { startMember, type Member } from './cluster/member.ts';
-import { MERGE_POLICIES, mergePolicies, type MergePolicy } from './cluster/merge-policy.ts';
+import { mergePolicies } from './cluster/merge-policy.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
 import { ConfigError } from './errors.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
-import { bool, callback, list, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stringTable } from './common/option-rules.ts';
-import { checkInstrumentSpecs } from './domain/check-specs.ts';
+import { list, nonEmptyString } from './common/option-rules.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
@@ -25,29 +24,22 @@ import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import type { JsonView } from './http/metrics-response.ts';
-import type { InstrumentSpec } from './domain/types.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
-import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
 import { IngestStore } from './ingest/ingest-store.ts';
-import { REFUSED_METRIC } from './ingest/ingest-report.ts';
-import type { ExposedKind } from './ingest/name-claims.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
-import { checkFamilyRules } from './naming/check-rules.ts';
-import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
-import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
-import { createNamer, type Namer } from './naming/to-families.ts';
-import { resolveProfile } from './naming/profiles/index.ts';
+import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
-import type { HostSnapshot } from './domain/snapshot.ts';
-import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
+import type { JobmeterOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
-import { createOtlpPushReader, type PushTransform, type ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
+import { createOtlpPushReader, type PushTransform } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
+import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
+import { buildProfile, coalescedScrape, jsonView, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
 import { VERSION } from './version.ts';
 import { checkViews, hostCaps, hostViewed, JOBMETER_METER, viewSelects } from './views/host-views.ts';
 
@@ -96,206 +88,10 @@ export interface Jobmeter extends Recorder {
   shutdown(): Promise<void>;
 }
 
-interface ResolvedOptions {
-  readonly profile: ProfileName;
-  /** The host's own rules, as given (checked against the profile's by checkFamilyRules). */
-  readonly profileRules: unknown;
-  readonly hostInstruments: HostInstruments;
-  readonly serviceName: string;
-  readonly resourceAttributes: Readonly<Record<string, string>>;
-  readonly listener:
-    | ({ readonly host: string; readonly port: number; readonly allowNonLoopback: boolean; readonly format: 'negotiate' | ExpositionFormat | undefined } & ServerLimits)
-    | false;
-  readonly otlp: ResolvedOtlpPushOptions | undefined;
-  /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
-  readonly otlpNaming: 'canonical' | 'profile' | undefined;
-  readonly ingest: Required<IngestOptions> | false;
-  readonly processMetrics: boolean;
-  readonly otelScopeInfo: boolean;
-  readonly instruments: readonly InstrumentSpec[];
-  readonly debug: ((line: string) => void) | undefined;
-  readonly global: boolean;
-  readonly cardinalityLimit: number;
-  readonly views: readonly ViewOptions[];
-  readonly log: (line: string) => void;
-  readonly cluster: { readonly timeoutMillis: number; readonly reportTo: MessagePort | undefined; readonly merge: Readonly<Record<string, MergePolicy>> } | false;
-}
-
-/**
- * The JSON view of a profile. The dedicated listener has no auth, i.e. it is wasmrun's open mode,
- * so the per-session breakdown is included there (never as labels: ids are unbounded), always:
- * `[]` when the host lists no sessions (no snapshot, or one without `sessions.list`), as wasmrun's
- * open mode always has the array. Data ingested over OTLP never fills it: no OTLP instrument
- * carries the per-session list (docs/collector.md).
- */
-export function jsonView(profile: Profile, lastSnapshot: () => HostSnapshot | undefined = () => undefined): JsonView {
-  if (profile.kind !== 'table' || profile.json !== 'flat') return { shape: 'generic' };
-  return {
-    shape: 'flat',
-    prefix: profile.prefix,
-    extra: () => {
-      const list = lastSnapshot()?.sessions?.list ?? [];
-      return { sessions: list.map((s) => ({ id: s.id, disk_bytes: s.diskBytes, memory_cap_pages: s.memoryCapPages })) };
-    },
-  };
-}
-
-const EXPOSED_KIND_OF: Readonly<Record<InstrumentSpec['kind'], ExposedKind>> = {
-  counter: 'counter',
-  observableCounter: 'counter',
-  upDownCounter: 'gauge',
-  observableUpDownCounter: 'gauge',
-  gauge: 'gauge',
-  observableGauge: 'gauge',
-  histogram: 'histogram',
-};
-
-/**
- * The names jobmeter serves itself under the native profile, by owner: its instruments' (a sender
- * may feed those very instruments), `target_info`, and the self-metrics (no sender may take those).
- */
-function reservedNativeNames(specs: readonly InstrumentSpec[], scopeInfo: boolean): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const spec of [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...specs]) {
-    for (const n of nativeClaimedNames(spec.name, spec.unit, EXPOSED_KIND_OF[spec.kind])) out.set(n, spec.name);
-  }
-  if (scopeInfo) for (const n of claimedNames('target_info', 'info')) out.set(n, 'target_info');
-  for (const n of claimedNames(SCRAPE_ERRORS_FAMILY, 'counter')) out.set(n, `the self-metric ${SCRAPE_ERRORS_FAMILY}`);
-  for (const n of nativeClaimedNames(REFUSED_METRIC, '{data_point}', 'counter')) out.set(n, `the self-metric ${REFUSED_METRIC}`);
-  return out;
-}
-
 /** Series per host instrument, overflow included (OpenTelemetry's default cardinality limit). */
 export const DEFAULT_CARDINALITY_LIMIT = OPTION_DEFAULTS.cardinalityLimit;
 /** How long a member waits for the primary's welcome before saying that nobody aggregates. */
 export const CLUSTER_WELCOME_MILLIS = 5000;
-
-const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: ${line}\n`);
-
-/** The pull listener's options with their defaults; the format stays undefined: the profile's own. */
-export function resolveListener(l: PullListenerOptions | false | undefined): ResolvedOptions['listener'] {
-  if (l === false) return false;
-  return {
-    host: l?.host ?? OPTION_DEFAULTS.listener.host,
-    port: port(l?.port ?? OPTION_DEFAULTS.listener.port, 'listener.port'),
-    allowNonLoopback: bool(l?.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback, 'listener.allowNonLoopback'),
-    // undefined: what the profile's original serves (resolved once the profile is known)
-    format: l?.format === undefined ? undefined : oneOf(l.format, LISTENER_FORMATS, 'listener.format'),
-    ...resolveServerLimits(l, 'listener'),
-  };
-}
-
-/** The profile option (a name, or `{ name, rules }`) and `hostInstruments`, checked, with defaults. */
-export function resolveProfileChoice(
-  given: JobmeterOptions['profile'],
-  host: HostInstruments | undefined,
-): Pick<ResolvedOptions, 'profile' | 'profileRules' | 'hostInstruments'> {
-  const table = typeof given === 'object' && given !== null;
-  const profile = oneOf((table ? given.name : given) ?? OPTION_DEFAULTS.profile, PROFILE_NAMES, table ? 'profile.name' : 'profile');
-  const hostInstruments = oneOf(host ?? OPTION_DEFAULTS.hostInstruments, HOST_INSTRUMENTS, 'hostInstruments');
-  return { profile, profileRules: table ? (given.rules ?? []) : [], hostInstruments };
-}
-
-/** The profile, extended with the host's rules once they are checked against it. */
-export function buildProfile(choice: Pick<ResolvedOptions, 'profile' | 'profileRules'>, scopeInfo: boolean): Profile {
-  const builtIn = resolveProfile(choice.profile, scopeInfo);
-  const labelsByName = builtIn.kind === 'table' && builtIn.order === 'sorted';
-  return resolveProfile(choice.profile, scopeInfo, checkFamilyRules(choice.profileRules, builtIn.rules ?? [], 'profile.rules', labelsByName));
-}
-
-/**
- * The namer of a profile: jobmeter's own instruments a legacy profile has no rule for are left
- * out (its original has no such series); the host's are served under native names unless it
- * asked to drop them.
- */
-export function profileNamer(profile: Profile, hostInstruments: HostInstruments, hostName: string | undefined): Namer {
-  return createNamer(profile, {
-    hostname: hostName ?? hostname(),
-    hostInstruments,
-    // The ingest's self-metric too: a legacy profile serves no self-metric (its original has none).
-    ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name).concat(REFUSED_METRIC)),
-  });
-}
-
-/**
- * One scrape: a collection, named. Concurrent calls share the collection and the naming pass;
- * the naming pass is sliced, so a large collection never holds the event loop for long.
- */
-export function coalescedScrape(collect: () => Promise<ResourceMetrics>, namer: Namer): () => Promise<RenderFamily[]> {
-  let inflight: Promise<RenderFamily[]> | undefined;
-  return () =>
-    (inflight ??= collect()
-      .then((rm) => namer.toFamiliesSliced(rm))
-      .finally(() => {
-        inflight = undefined;
-      }));
-}
-
-function resolveOptions(o: JobmeterOptions): ResolvedOptions {
-  const listener = resolveListener(o.listener);
-  const d = OPTION_DEFAULTS;
-  const intervalMillis = o.otlp?.intervalMillis ?? d.otlp.intervalMillis;
-  const otlp =
-    o.otlp?.endpoint === undefined
-      ? undefined
-      : {
-          endpoint: o.otlp.endpoint,
-          headers: stringTable(o.otlp.headers ?? {}, 'otlp.headers', true),
-          protocol: o.otlp.protocol ?? d.otlp.protocol,
-          intervalMillis,
-          // A timeout nobody set follows a shorter interval down; one that was set is checked.
-          timeoutMillis: o.otlp.timeoutMillis ?? Math.min(d.otlp.timeoutMillis, intervalMillis),
-          temporality: o.otlp.temporality ?? d.otlp.temporality,
-        };
-  const ingest =
-    o.ingest === undefined || o.ingest === false
-      ? false
-      : {
-          ...withDefaults(o.ingest, d.ingest),
-          port: port(o.ingest.port ?? d.ingest.port, 'ingest.port'),
-          allowNonLoopback: bool(o.ingest.allowNonLoopback ?? d.ingest.allowNonLoopback, 'ingest.allowNonLoopback'),
-          ...resolveServerLimits(o.ingest, 'ingest'),
-        };
-  return {
-    ...resolveProfileChoice(o.profile, o.hostInstruments),
-    serviceName: nonEmptyString(o.serviceName ?? d.serviceName, 'serviceName'),
-    resourceAttributes: stringTable(o.resourceAttributes ?? {}, 'resourceAttributes'),
-    listener,
-    otlp,
-    otlpNaming: o.otlp?.naming === undefined ? undefined : oneOf(o.otlp.naming, OTLP_NAMINGS, 'otlp.naming'),
-    ingest,
-    processMetrics: bool(o.processMetrics ?? d.processMetrics, 'processMetrics'),
-    otelScopeInfo: bool(o.otelScopeInfo ?? d.otelScopeInfo, 'otelScopeInfo'),
-    instruments: checkInstrumentSpecs(o.instruments ?? []),
-    debug: o.debug === undefined ? undefined : callback(o.debug, 'debug'),
-    global: bool(o.global ?? d.global, 'global'),
-    cardinalityLimit: positiveInteger(o.cardinalityLimit ?? d.cardinalityLimit, 'cardinalityLimit'),
-    views: list(o.views ?? [], 'views', 'OpenTelemetry ViewOptions'),
-    log: callback(o.log ?? stderrLine, 'log'),
-    cluster: resolveCluster(o.cluster),
-  };
-}
-
-function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster'] {
-  if (c === false) return false;
-  const timeoutMillis = positiveMillis(c?.timeoutMillis ?? OPTION_DEFAULTS.cluster.timeoutMillis, 'cluster.timeoutMillis');
-  const merge = c?.merge ?? {};
-  for (const [name, policy] of Object.entries(merge)) oneOf(policy, MERGE_POLICIES, `cluster.merge.${name}`);
-  return { timeoutMillis, reportTo: c?.reportTo, merge };
-}
-
-/** A member reports to the primary: it binds nothing and pushes nothing of its own. */
-function roleOf(o: ResolvedOptions): 'primary' | 'member' | 'off' {
-  if (o.cluster === false) return 'off';
-  return o.cluster.reportTo !== undefined || cluster.isWorker ? 'member' : 'primary';
-}
-
-/** `defaults`' fields, each replaced by `given`'s where it is set (only those fields: nothing else is copied). */
-function withDefaults<T extends object>(given: Partial<T>, defaults: Readonly<T>): T {
-  const out = { ...defaults } as T;
-  for (const k of Object.keys(defaults) as (keyof T)[]) if (given[k] !== undefined) out[k] = given[k]!;
-  return out;
-}
 
 /**
  * Registers `provider` as the global MeterProvider unless one is already registered (then one

@@ -1,0 +1,134 @@
+/**
+ * createJobmeter's options resolved once: every default from common/option-defaults.ts, every
+ * value checked by its rule in common/option-rules.ts (a bad one is a ConfigError naming it).
+ */
+import cluster from 'node:cluster';
+import type { MessagePort } from 'node:worker_threads';
+import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+import { MERGE_POLICIES, type MergePolicy } from './cluster/merge-policy.ts';
+import { OPTION_DEFAULTS } from './common/option-defaults.ts';
+import { bool, callback, list, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stringTable } from './common/option-rules.ts';
+import { checkInstrumentSpecs } from './domain/check-specs.ts';
+import type { InstrumentSpec } from './domain/types.ts';
+import type { ExpositionFormat } from './exposition/types.ts';
+import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
+import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
+import type { ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
+
+export interface ResolvedOptions {
+  readonly profile: ProfileName;
+  /** The host's own rules, as given (checked against the profile's by checkFamilyRules). */
+  readonly profileRules: unknown;
+  readonly hostInstruments: HostInstruments;
+  readonly serviceName: string;
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  readonly listener:
+    | ({ readonly host: string; readonly port: number; readonly allowNonLoopback: boolean; readonly format: 'negotiate' | ExpositionFormat | undefined } & ServerLimits)
+    | false;
+  readonly otlp: ResolvedOtlpPushOptions | undefined;
+  /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
+  readonly otlpNaming: 'canonical' | 'profile' | undefined;
+  readonly ingest: Required<IngestOptions> | false;
+  readonly processMetrics: boolean;
+  readonly otelScopeInfo: boolean;
+  readonly instruments: readonly InstrumentSpec[];
+  readonly debug: ((line: string) => void) | undefined;
+  readonly global: boolean;
+  readonly cardinalityLimit: number;
+  readonly views: readonly ViewOptions[];
+  readonly log: (line: string) => void;
+  readonly cluster: { readonly timeoutMillis: number; readonly reportTo: MessagePort | undefined; readonly merge: Readonly<Record<string, MergePolicy>> } | false;
+}
+
+
+const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: ${line}\n`);
+
+/** The pull listener's options with their defaults; the format stays undefined: the profile's own. */
+export function resolveListener(l: PullListenerOptions | false | undefined): ResolvedOptions['listener'] {
+  if (l === false) return false;
+  return {
+    host: l?.host ?? OPTION_DEFAULTS.listener.host,
+    port: port(l?.port ?? OPTION_DEFAULTS.listener.port, 'listener.port'),
+    allowNonLoopback: bool(l?.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback, 'listener.allowNonLoopback'),
+    // undefined: what the profile's original serves (resolved once the profile is known)
+    format: l?.format === undefined ? undefined : oneOf(l.format, LISTENER_FORMATS, 'listener.format'),
+    ...resolveServerLimits(l, 'listener'),
+  };
+}
+
+/** The profile option (a name, or `{ name, rules }`) and `hostInstruments`, checked, with defaults. */
+export function resolveProfileChoice(
+  given: JobmeterOptions['profile'],
+  host: HostInstruments | undefined,
+): Pick<ResolvedOptions, 'profile' | 'profileRules' | 'hostInstruments'> {
+  const table = typeof given === 'object' && given !== null;
+  const profile = oneOf((table ? given.name : given) ?? OPTION_DEFAULTS.profile, PROFILE_NAMES, table ? 'profile.name' : 'profile');
+  const hostInstruments = oneOf(host ?? OPTION_DEFAULTS.hostInstruments, HOST_INSTRUMENTS, 'hostInstruments');
+  return { profile, profileRules: table ? (given.rules ?? []) : [], hostInstruments };
+}
+
+export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
+  const listener = resolveListener(o.listener);
+  const d = OPTION_DEFAULTS;
+  const intervalMillis = o.otlp?.intervalMillis ?? d.otlp.intervalMillis;
+  const otlp =
+    o.otlp?.endpoint === undefined
+      ? undefined
+      : {
+          endpoint: o.otlp.endpoint,
+          headers: stringTable(o.otlp.headers ?? {}, 'otlp.headers', true),
+          protocol: o.otlp.protocol ?? d.otlp.protocol,
+          intervalMillis,
+          // A timeout nobody set follows a shorter interval down; one that was set is checked.
+          timeoutMillis: o.otlp.timeoutMillis ?? Math.min(d.otlp.timeoutMillis, intervalMillis),
+          temporality: o.otlp.temporality ?? d.otlp.temporality,
+        };
+  const ingest =
+    o.ingest === undefined || o.ingest === false
+      ? false
+      : {
+          ...withDefaults(o.ingest, d.ingest),
+          port: port(o.ingest.port ?? d.ingest.port, 'ingest.port'),
+          allowNonLoopback: bool(o.ingest.allowNonLoopback ?? d.ingest.allowNonLoopback, 'ingest.allowNonLoopback'),
+          ...resolveServerLimits(o.ingest, 'ingest'),
+        };
+  return {
+    ...resolveProfileChoice(o.profile, o.hostInstruments),
+    serviceName: nonEmptyString(o.serviceName ?? d.serviceName, 'serviceName'),
+    resourceAttributes: stringTable(o.resourceAttributes ?? {}, 'resourceAttributes'),
+    listener,
+    otlp,
+    otlpNaming: o.otlp?.naming === undefined ? undefined : oneOf(o.otlp.naming, OTLP_NAMINGS, 'otlp.naming'),
+    ingest,
+    processMetrics: bool(o.processMetrics ?? d.processMetrics, 'processMetrics'),
+    otelScopeInfo: bool(o.otelScopeInfo ?? d.otelScopeInfo, 'otelScopeInfo'),
+    instruments: checkInstrumentSpecs(o.instruments ?? []),
+    debug: o.debug === undefined ? undefined : callback(o.debug, 'debug'),
+    global: bool(o.global ?? d.global, 'global'),
+    cardinalityLimit: positiveInteger(o.cardinalityLimit ?? d.cardinalityLimit, 'cardinalityLimit'),
+    views: list(o.views ?? [], 'views', 'OpenTelemetry ViewOptions'),
+    log: callback(o.log ?? stderrLine, 'log'),
+    cluster: resolveCluster(o.cluster),
+  };
+}
+
+function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster'] {
+  if (c === false) return false;
+  const timeoutMillis = positiveMillis(c?.timeoutMillis ?? OPTION_DEFAULTS.cluster.timeoutMillis, 'cluster.timeoutMillis');
+  const merge = c?.merge ?? {};
+  for (const [name, policy] of Object.entries(merge)) oneOf(policy, MERGE_POLICIES, `cluster.merge.${name}`);
+  return { timeoutMillis, reportTo: c?.reportTo, merge };
+}
+
+/** A member reports to the primary: it binds nothing and pushes nothing of its own. */
+export function roleOf(o: ResolvedOptions): 'primary' | 'member' | 'off' {
+  if (o.cluster === false) return 'off';
+  return o.cluster.reportTo !== undefined || cluster.isWorker ? 'member' : 'primary';
+}
+
+/** `defaults`' fields, each replaced by `given`'s where it is set (only those fields: nothing else is copied). */
+function withDefaults<T extends object>(given: Partial<T>, defaults: Readonly<T>): T {
+  const out = { ...defaults } as T;
+  for (const k of Object.keys(defaults) as (keyof T)[]) if (given[k] !== undefined) out[k] = given[k]!;
+  return out;
+}

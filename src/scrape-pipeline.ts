@@ -1,0 +1,102 @@
+/**
+ * From a collection to what a scrape serves: the profile (with the host's rules), its namer, the
+ * names jobmeter reserves under the native profile, the JSON view, and the one place concurrent
+ * scrapes coalesce (a collection and its naming pass).
+ */
+import { hostname } from 'node:os';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
+import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
+import type { HostSnapshot } from './domain/snapshot.ts';
+import type { InstrumentSpec } from './domain/types.ts';
+import type { RenderFamily } from './exposition/render-model.ts';
+import type { JsonView } from './http/metrics-response.ts';
+import { REFUSED_METRIC } from './ingest/ingest-report.ts';
+import type { ExposedKind } from './ingest/name-claims.ts';
+import { checkFamilyRules } from './naming/check-rules.ts';
+import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
+import { resolveProfile } from './naming/profiles/index.ts';
+import { claimedNames, nativeClaimedNames } from './naming/prometheus-names.ts';
+import { createNamer, type Namer } from './naming/to-families.ts';
+import type { Profile } from './naming/types.ts';
+import type { HostInstruments } from './options.ts';
+import type { ResolvedOptions } from './resolve-options.ts';
+
+/**
+ * The JSON view of a profile. The dedicated listener has no auth, i.e. it is wasmrun's open mode,
+ * so the per-session breakdown is included there (never as labels: ids are unbounded), always:
+ * `[]` when the host lists no sessions (no snapshot, or one without `sessions.list`), as wasmrun's
+ * open mode always has the array. Data ingested over OTLP never fills it: no OTLP instrument
+ * carries the per-session list (docs/collector.md).
+ */
+export function jsonView(profile: Profile, lastSnapshot: () => HostSnapshot | undefined = () => undefined): JsonView {
+  if (profile.kind !== 'table' || profile.json !== 'flat') return { shape: 'generic' };
+  return {
+    shape: 'flat',
+    prefix: profile.prefix,
+    extra: () => {
+      const list = lastSnapshot()?.sessions?.list ?? [];
+      return { sessions: list.map((s) => ({ id: s.id, disk_bytes: s.diskBytes, memory_cap_pages: s.memoryCapPages })) };
+    },
+  };
+}
+
+const EXPOSED_KIND_OF: Readonly<Record<InstrumentSpec['kind'], ExposedKind>> = {
+  counter: 'counter',
+  observableCounter: 'counter',
+  upDownCounter: 'gauge',
+  observableUpDownCounter: 'gauge',
+  gauge: 'gauge',
+  observableGauge: 'gauge',
+  histogram: 'histogram',
+};
+
+/**
+ * The names jobmeter serves itself under the native profile, by owner: its instruments' (a sender
+ * may feed those very instruments), `target_info`, and the self-metrics (no sender may take those).
+ */
+export function reservedNativeNames(specs: readonly InstrumentSpec[], scopeInfo: boolean): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const spec of [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...specs]) {
+    for (const n of nativeClaimedNames(spec.name, spec.unit, EXPOSED_KIND_OF[spec.kind])) out.set(n, spec.name);
+  }
+  if (scopeInfo) for (const n of claimedNames('target_info', 'info')) out.set(n, 'target_info');
+  for (const n of claimedNames(SCRAPE_ERRORS_FAMILY, 'counter')) out.set(n, `the self-metric ${SCRAPE_ERRORS_FAMILY}`);
+  for (const n of nativeClaimedNames(REFUSED_METRIC, '{data_point}', 'counter')) out.set(n, `the self-metric ${REFUSED_METRIC}`);
+  return out;
+}
+
+/** The profile, extended with the host's rules once they are checked against it. */
+export function buildProfile(choice: Pick<ResolvedOptions, 'profile' | 'profileRules'>, scopeInfo: boolean): Profile {
+  const builtIn = resolveProfile(choice.profile, scopeInfo);
+  const labelsByName = builtIn.kind === 'table' && builtIn.order === 'sorted';
+  return resolveProfile(choice.profile, scopeInfo, checkFamilyRules(choice.profileRules, builtIn.rules ?? [], 'profile.rules', labelsByName));
+}
+
+/**
+ * The namer of a profile: jobmeter's own instruments a legacy profile has no rule for are left
+ * out (its original has no such series); the host's are served under native names unless it
+ * asked to drop them.
+ */
+export function profileNamer(profile: Profile, hostInstruments: HostInstruments, hostName: string | undefined): Namer {
+  return createNamer(profile, {
+    hostname: hostName ?? hostname(),
+    hostInstruments,
+    // The ingest's self-metric too: a legacy profile serves no self-metric (its original has none).
+    ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name).concat(REFUSED_METRIC)),
+  });
+}
+
+/**
+ * One scrape: a collection, named. Concurrent calls share the collection and the naming pass;
+ * the naming pass is sliced, so a large collection never holds the event loop for long.
+ */
+export function coalescedScrape(collect: () => Promise<ResourceMetrics>, namer: Namer): () => Promise<RenderFamily[]> {
+  let inflight: Promise<RenderFamily[]> | undefined;
+  return () =>
+    (inflight ??= collect()
+      .then((rm) => namer.toFamiliesSliced(rm))
+      .finally(() => {
+        inflight = undefined;
+      }));
+}
