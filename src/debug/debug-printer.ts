@@ -27,7 +27,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { OtlpProtocol } from '../options.ts';
 import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
-import { describeError } from '../readers/otlp-push.ts';
+import { describeError } from '../readers/resilient-exporter.ts';
 import { countRequest, formatNormal } from './normal-text.ts';
 import { decodeWire, serializePush } from './wire.ts';
 

@@ -20,21 +20,15 @@
  *   export still retrying when shutdown starts is abandoned at once (the last export supersedes
  *   it); with delta it may finish within the same budget.
  */
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
-import {
-  PeriodicExportingMetricReader,
-  type AggregationTemporality,
-  type InstrumentType,
-  type MetricProducer,
-  type PushMetricExporter,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import { PeriodicExportingMetricReader, type MetricProducer, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ConfigError, maskUserinfo } from '../errors.ts';
 import { OTLP_PROTOCOLS, TEMPORALITIES, type OtlpPushOptions } from '../options.ts';
 import { oneOf, positiveMillis, timeoutWithinInterval } from '../common/option-rules.ts';
 import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
 import { OtlpMetricExporter } from './otlp-exporter.ts';
+import { ResilientExporter, StateLog } from './resilient-exporter.ts';
 
 /**
  * {@link OtlpPushOptions} after defaults: every field present, `endpoint` included (no endpoint
@@ -91,9 +85,6 @@ export interface OtlpPushStats {
   /** The most exports ever in flight at once. */
   readonly maxInFlight: number;
 }
-
-/** Why an export was settled before the exporter answered. */
-type Abandoned = 'superseded' | 'deadline';
 
 const stats = new WeakMap<PeriodicExportingMetricReader, () => OtlpPushStats>();
 
@@ -171,186 +162,6 @@ class ResilientPushReader extends PeriodicExportingMetricReader {
     this.#exporter.beginShutdown(this.#shutdownMillis);
     await super.onShutdown();
   }
-}
-
-/**
- * Wraps the OTLP exporter: applies the transform, reports every settled export to the state log,
- * and, once shutdown has begun, settles exports that outlive the budget as failed.
- */
-class ResilientExporter implements PushMetricExporter {
-  readonly #inner: PushMetricExporter;
-  readonly #transform: PushTransform | undefined;
-  readonly #log: StateLog;
-  readonly #supersedable: boolean;
-  readonly #onExport: OtlpPushHooks['onExport'];
-  /** Abandon functions of the exports not yet settled. */
-  readonly #pending = new Set<(why: Abandoned) => void>();
-  #deadline: number | undefined;
-  #expired = false;
-  maxInFlight = 0;
-
-  constructor(
-    inner: PushMetricExporter,
-    transform: PushTransform | undefined,
-    log: StateLog,
-    supersedable: boolean,
-    onExport?: OtlpPushHooks['onExport'],
-  ) {
-    this.#inner = inner;
-    this.#transform = transform;
-    this.#log = log;
-    this.#supersedable = supersedable;
-    this.#onExport = onExport;
-  }
-
-  get inFlight(): number {
-    return this.#pending.size;
-  }
-
-  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    let settled = false;
-    const settle = (result: ExportResult, abandoned: Abandoned | undefined): void => {
-      if (settled) return;
-      settled = true;
-      this.#pending.delete(abandon);
-      this.#log.record(result, abandoned);
-      resultCallback(result);
-    };
-    const abandon = (why: Abandoned): void => settle({ code: ExportResultCode.FAILED, error: new Error(`export abandoned at shutdown (${why})`) }, why);
-    this.#pending.add(abandon);
-    this.maxInFlight = Math.max(this.maxInFlight, this.#pending.size);
-    if (this.#expired) {
-      abandon('deadline');
-      return;
-    }
-    const fail = (err: unknown): void => settle({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) }, undefined);
-    const send = (payload: ResourceMetrics): void => {
-      if (settled) return;
-      let exported: ((result: ExportResult) => void) | void = undefined;
-      try {
-        exported = this.#onExport?.(payload);
-      } catch {
-        // Debug output never fails an export.
-      }
-      this.#inner.export(payload, (result) => {
-        settle(result, undefined);
-        try {
-          exported?.(result);
-        } catch {
-          // idem
-        }
-      });
-    };
-    let payload: ResourceMetrics | Promise<ResourceMetrics> = metrics;
-    try {
-      if (this.#transform !== undefined) payload = this.#transform(metrics);
-    } catch (err) {
-      fail(err);
-      return;
-    }
-    if (payload instanceof Promise) payload.then(send, fail);
-    else send(payload);
-  }
-
-  /** From now on nothing waits past `budgetMillis`; with cumulative data, in-flight exports are dropped at once. */
-  beginShutdown(budgetMillis: number): void {
-    if (this.#deadline !== undefined) return;
-    this.#deadline = performance.now() + budgetMillis;
-    if (this.#supersedable) for (const abandon of [...this.#pending]) abandon('superseded');
-    setTimeout(() => {
-      this.#expired = true;
-      for (const abandon of [...this.#pending]) abandon('deadline');
-    }, budgetMillis).unref();
-  }
-
-  forceFlush(): Promise<void> {
-    return this.#withinDeadline(this.#inner.forceFlush());
-  }
-
-  shutdown(): Promise<void> {
-    return this.#withinDeadline(this.#inner.shutdown());
-  }
-
-  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
-    return this.#inner.selectAggregationTemporality!(instrumentType);
-  }
-
-  /** `work`, but no longer than the shutdown deadline once shutdown has begun. */
-  async #withinDeadline(work: Promise<void>): Promise<void> {
-    if (this.#deadline === undefined) return work;
-    const remaining = Math.max(0, this.#deadline - performance.now());
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([work.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining)))]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-/** The push state and its log lines: one per change, never one per failed export. */
-class StateLog {
-  state: 'unknown' | 'ok' | 'failing' = 'unknown';
-  failed = 0;
-  #abandonLogged = false;
-  readonly #target: string;
-  readonly #intervalMillis: number;
-  readonly #temporality: 'cumulative' | 'delta';
-  readonly #shutdownMillis: number;
-  readonly #write: (line: string) => void;
-
-  constructor(target: string, intervalMillis: number, temporality: 'cumulative' | 'delta', shutdownMillis: number, write: (line: string) => void) {
-    this.#target = target;
-    this.#intervalMillis = intervalMillis;
-    this.#temporality = temporality;
-    this.#shutdownMillis = shutdownMillis;
-    this.#write = write;
-  }
-
-  record(result: ExportResult, abandoned: Abandoned | undefined): void {
-    // A superseded export is no failure: the last export carries its data.
-    if (abandoned === 'superseded') return;
-    if (abandoned === 'deadline') {
-      if (!this.#abandonLogged) {
-        this.#abandonLogged = true;
-        this.#write(`jobmeter: OTLP push to ${this.#target}: the last export did not complete within ${formatMillis(this.#shutdownMillis)} of shutdown; exiting without it`);
-      }
-      return;
-    }
-    if (result.code === ExportResultCode.SUCCESS) {
-      if (this.state === 'failing') {
-        const lost = this.#temporality === 'cumulative' ? 'this export carried the full cumulative totals, no increment was lost' : 'the delta points of the failed exports were dropped';
-        this.#write(`jobmeter: OTLP push to ${this.#target} recovered after ${this.failed} failed export${this.failed === 1 ? '' : 's'}; ${lost}`);
-      }
-      this.state = 'ok';
-      this.failed = 0;
-      return;
-    }
-    this.failed++;
-    if (this.state !== 'failing') {
-      this.state = 'failing';
-      this.#write(
-        `jobmeter: OTLP push to ${this.#target} failing (${describeError(result.error)}); ` +
-          `retrying every ${formatMillis(this.#intervalMillis)}, nothing is queued, the pull endpoint is unaffected`,
-      );
-    }
-  }
-}
-
-/** Why an export failed, from what is safe to print: a status code or an error code, never a message body. */
-export function describeError(error: unknown): string {
-  if (error === null || typeof error !== 'object') return 'unknown error';
-  const { code, message, name } = error as { code?: unknown; message?: unknown; name?: unknown };
-  if (typeof code === 'number') return `HTTP ${code}`;
-  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) return code;
-  if (message === 'Request timed out') return 'request timed out';
-  if (message === 'Export failed with retryable status') return 'HTTP 429/502/503/504 until the export timeout';
-  if (message === 'Concurrent export limit reached') return 'too many exports in flight';
-  return typeof name === 'string' && name !== '' ? name : 'unknown error';
-}
-
-function formatMillis(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
 // The SDK checks some of these too, but with messages that name its own option names
