@@ -29,15 +29,15 @@ import { ConfigError, describeConfigError } from '../errors.ts';
 import type { Env, ServeConfig } from '../config/resolve-layers.ts';
 import { parseServeFlags } from '../config/serve-flags.ts';
 import { resolveServeConfig } from '../config/resolve-layers.ts';
-import { DEMO_TICK_MS, startLiveDemo } from '../demo/live.ts';
+import { startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
-import { POSTURES } from '../common/postures.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import type { JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
-import { otlpMetricsUrl, printableUrl } from '../readers/otlp-endpoint.ts';
+import { debugScope, demoLine, servingLines } from './serving-lines.ts';
+import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -207,125 +207,6 @@ function pluginOptions(jm: Jobmeter, metrics: ResolvedMetrics, main: PullListene
     maxInflightScrapes: metrics.maxInflightScrapes,
     ...formatOf(main),
   };
-}
-
-/** What is served where. Only the profile, posture, addresses and paths: never a token or header. */
-function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics, jm: Jobmeter, server: MainServer | undefined): string[] {
-  const profile = jm.profile.name;
-  const lines: string[] = [];
-  const mainUrl = server === undefined ? undefined : urlOf(server.address);
-  if (jm.pullAddress !== undefined) {
-    lines.push(`serving ${profile} metrics on ${urlOf(jm.pullAddress)}/metrics`);
-    if (mainUrl !== undefined) lines.push(`main server on ${mainUrl} (/health; metrics on the dedicated listener)`);
-  } else if (server?.metrics !== undefined) {
-    const route = server.metrics;
-    if (route.mode === 'unmounted') {
-      lines.push(`${profile} metrics route not registered: the ${route.posture} posture needs a token and/or trusted CIDRs`);
-      lines.push(`main server on ${mainUrl} (/health)`);
-    } else {
-      lines.push(`serving ${profile} metrics on ${mainUrl}${route.path}`);
-      lines.push(`${route.posture} posture: ${route.description}`);
-    }
-  } else if (mainUrl !== undefined) {
-    lines.push(`${profile} metrics are off (metrics.enabled = false${metrics.posture === 'runwisp' ? '; runwisp: [daemon] metrics_enabled = true turns them on' : ''})`);
-    lines.push(`main server on ${mainUrl} (/health)`);
-  }
-  if (options.otlp?.endpoint !== undefined) {
-    // Only the origin: the path or query may hold a token.
-    lines.push(`pushing ${profile} metrics by OTLP to ${printableUrl(otlpMetricsUrl(options.otlp.endpoint))}`);
-  }
-  if (jm.ingestAddress !== undefined) lines.push(`receiving OTLP/HTTP metrics on ${urlOf(jm.ingestAddress)}/v1/metrics`);
-  if (lines.length === 0) lines.push(`recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`);
-  return lines;
-}
-
-/**
- * What `--demo` feeds, and, when no metrics route serves it (runwisp's opt-in, rm's route without
- * a gate), what to add: the original's own setting, from its posture.
- */
-function demoLine(metrics: ResolvedMetrics, jm: Jobmeter, server: MainServer | undefined): string {
-  const feeding = `feeding the demo scenario on the real clock (a run every ${DEMO_TICK_MS / 1000} s)`;
-  if (jm.pullAddress !== undefined || (server?.metrics !== undefined && server.metrics.mode !== 'unmounted')) return feeding;
-  const posture = POSTURES[metrics.posture];
-  let add: string;
-  if (!metrics.enabled && posture.optIn) {
-    add = `${posture.name} metrics are opt-in: put [daemon] metrics_enabled = true in a config file and add --config FILE`;
-  } else if (metrics.enabled && posture.unconfigured === 'unmounted') {
-    const { env } = posture;
-    add = `the ${posture.name} posture registers no route without a gate: add ${env.trustedCidrs ?? 'metrics.trusted_cidrs'}=127.0.0.1/32 (or ${env.token ?? 'metrics.token'}=TOKEN and scrape with Authorization: Bearer TOKEN)`;
-  } else {
-    add = 'metrics are off: set metrics.enabled = true';
-  }
-  return `${feeding}, but no metrics route serves it: ${add}`;
-}
-
-/** What --debug will print, so an operator who sees no debug block knows why. */
-function debugScope(options: JobmeterOptions, jm: Jobmeter): string {
-  const received = jm.ingestAddress !== undefined;
-  const pushed = options.otlp?.endpoint !== undefined;
-  if (received && pushed) return 'printing every OTLP request received and every OTLP export pushed';
-  if (received) return 'printing every OTLP request received (no [otlp] endpoint: nothing is pushed)';
-  if (pushed) return 'printing every OTLP export pushed ([ingest] is off: nothing is received)';
-  return 'nothing to print: [ingest] is off and no [otlp] endpoint is set';
-}
-
-function urlOf({ host, port }: { readonly host: string; readonly port: number }): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-/** Shutdown bounded by SHUTDOWN_GRACE_MS; a second signal gives up waiting at once. */
-async function shutdownWithin(jm: Jobmeter, server: MainServer | undefined, io: CliIo, signals: SignalWaiter): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<number>((resolve) => {
-    timer = setTimeout(() => {
-      io.stderr(`jobmeter: shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s, exiting`);
-      resolve(EXIT_FAILURE);
-    }, SHUTDOWN_GRACE_MS);
-  });
-  const interrupted = signals.next().then((signal) => {
-    io.stderr(`jobmeter: ${signal} received again, exiting without waiting for shutdown`);
-    return EXIT_FAILURE;
-  });
-  // The main server first, so no scrape starts on a jobmeter that is shutting down.
-  const finished = (server?.close() ?? Promise.resolve()).then(() => jm.shutdown()).then(
-    () => EXIT_OK,
-    (err: unknown) => {
-      io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`);
-      return EXIT_FAILURE;
-    },
-  );
-  try {
-    return await Promise.race([finished, timedOut, interrupted]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** SIGINT/SIGTERM as a queue of promises; handlers are removed by dispose(). */
-class SignalWaiter {
-  private readonly waiting: ((signal: NodeJS.Signals) => void)[] = [];
-  private readonly pending: NodeJS.Signals[] = [];
-  private readonly onSignal = (signal: NodeJS.Signals): void => {
-    const waiter = this.waiting.shift();
-    if (waiter === undefined) this.pending.push(signal);
-    else waiter(signal);
-  };
-
-  constructor() {
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
-  }
-
-  next(): Promise<NodeJS.Signals> {
-    const signal = this.pending.shift();
-    if (signal !== undefined) return Promise.resolve(signal);
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  dispose(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
-  }
 }
 
 /** ConfigError or a `node:util` parseArgs error (unknown flag, missing value, stray argument). */

@@ -1,0 +1,76 @@
+/**
+ * What `jobmeter serve` says at startup: what is served where, what `--demo` feeds (and what to
+ * add when no route serves it), what `--debug` will print. Only profiles, postures, addresses and
+ * paths: never a token, header or the path of an OTLP endpoint.
+ */
+import type { ResolvedMetrics } from '../config/metrics-section.ts';
+import { POSTURES } from '../common/postures.ts';
+import { DEMO_TICK_MS } from '../demo/live.ts';
+import type { MainServer } from '../http/main-server.ts';
+import type { Jobmeter } from '../jobmeter.ts';
+import type { JobmeterOptions } from '../options.ts';
+import { otlpMetricsUrl, printableUrl } from '../readers/otlp-endpoint.ts';
+
+/** What is served where. Only the profile, posture, addresses and paths: never a token or header. */
+export function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics, jm: Jobmeter, server: MainServer | undefined): string[] {
+  const profile = jm.profile.name;
+  const lines: string[] = [];
+  const mainUrl = server === undefined ? undefined : urlOf(server.address);
+  if (jm.pullAddress !== undefined) {
+    lines.push(`serving ${profile} metrics on ${urlOf(jm.pullAddress)}/metrics`);
+    if (mainUrl !== undefined) lines.push(`main server on ${mainUrl} (/health; metrics on the dedicated listener)`);
+  } else if (server?.metrics !== undefined) {
+    const route = server.metrics;
+    if (route.mode === 'unmounted') {
+      lines.push(`${profile} metrics route not registered: the ${route.posture} posture needs a token and/or trusted CIDRs`);
+      lines.push(`main server on ${mainUrl} (/health)`);
+    } else {
+      lines.push(`serving ${profile} metrics on ${mainUrl}${route.path}`);
+      lines.push(`${route.posture} posture: ${route.description}`);
+    }
+  } else if (mainUrl !== undefined) {
+    lines.push(`${profile} metrics are off (metrics.enabled = false${metrics.posture === 'runwisp' ? '; runwisp: [daemon] metrics_enabled = true turns them on' : ''})`);
+    lines.push(`main server on ${mainUrl} (/health)`);
+  }
+  if (options.otlp?.endpoint !== undefined) {
+    // Only the origin: the path or query may hold a token.
+    lines.push(`pushing ${profile} metrics by OTLP to ${printableUrl(otlpMetricsUrl(options.otlp.endpoint))}`);
+  }
+  if (jm.ingestAddress !== undefined) lines.push(`receiving OTLP/HTTP metrics on ${urlOf(jm.ingestAddress)}/v1/metrics`);
+  if (lines.length === 0) lines.push(`recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`);
+  return lines;
+}
+
+/**
+ * What `--demo` feeds, and, when no metrics route serves it (runwisp's opt-in, rm's route without
+ * a gate), what to add: the original's own setting, from its posture.
+ */
+export function demoLine(metrics: ResolvedMetrics, jm: Jobmeter, server: MainServer | undefined): string {
+  const feeding = `feeding the demo scenario on the real clock (a run every ${DEMO_TICK_MS / 1000} s)`;
+  if (jm.pullAddress !== undefined || (server?.metrics !== undefined && server.metrics.mode !== 'unmounted')) return feeding;
+  const posture = POSTURES[metrics.posture];
+  let add: string;
+  if (!metrics.enabled && posture.optIn) {
+    add = `${posture.name} metrics are opt-in: put [daemon] metrics_enabled = true in a config file and add --config FILE`;
+  } else if (metrics.enabled && posture.unconfigured === 'unmounted') {
+    const { env } = posture;
+    add = `the ${posture.name} posture registers no route without a gate: add ${env.trustedCidrs ?? 'metrics.trusted_cidrs'}=127.0.0.1/32 (or ${env.token ?? 'metrics.token'}=TOKEN and scrape with Authorization: Bearer TOKEN)`;
+  } else {
+    add = 'metrics are off: set metrics.enabled = true';
+  }
+  return `${feeding}, but no metrics route serves it: ${add}`;
+}
+
+/** What --debug will print, so an operator who sees no debug block knows why. */
+export function debugScope(options: JobmeterOptions, jm: Jobmeter): string {
+  const received = jm.ingestAddress !== undefined;
+  const pushed = options.otlp?.endpoint !== undefined;
+  if (received && pushed) return 'printing every OTLP request received and every OTLP export pushed';
+  if (received) return 'printing every OTLP request received (no [otlp] endpoint: nothing is pushed)';
+  if (pushed) return 'printing every OTLP export pushed ([ingest] is off: nothing is received)';
+  return 'nothing to print: [ingest] is off and no [otlp] endpoint is set';
+}
+
+function urlOf({ host, port }: { readonly host: string; readonly port: number }): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

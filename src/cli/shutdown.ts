@@ -1,0 +1,63 @@
+/**
+ * How `jobmeter serve` stops: on SIGINT/SIGTERM, the main server first (no scrape starts on a
+ * jobmeter that is shutting down), then jobmeter, within SHUTDOWN_GRACE_MS; a second signal gives
+ * up waiting at once.
+ */
+import type { MainServer } from '../http/main-server.ts';
+import type { Jobmeter } from '../jobmeter.ts';
+import { EXIT_FAILURE, EXIT_OK, SHUTDOWN_GRACE_MS, type CliIo } from './main.ts';
+
+/** Shutdown bounded by SHUTDOWN_GRACE_MS; a second signal gives up waiting at once. */
+export async function shutdownWithin(jm: Jobmeter, server: MainServer | undefined, io: CliIo, signals: SignalWaiter): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<number>((resolve) => {
+    timer = setTimeout(() => {
+      io.stderr(`jobmeter: shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s, exiting`);
+      resolve(EXIT_FAILURE);
+    }, SHUTDOWN_GRACE_MS);
+  });
+  const interrupted = signals.next().then((signal) => {
+    io.stderr(`jobmeter: ${signal} received again, exiting without waiting for shutdown`);
+    return EXIT_FAILURE;
+  });
+  // The main server first, so no scrape starts on a jobmeter that is shutting down.
+  const finished = (server?.close() ?? Promise.resolve()).then(() => jm.shutdown()).then(
+    () => EXIT_OK,
+    (err: unknown) => {
+      io.stderr(`jobmeter: shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+      return EXIT_FAILURE;
+    },
+  );
+  try {
+    return await Promise.race([finished, timedOut, interrupted]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** SIGINT/SIGTERM as a queue of promises; handlers are removed by dispose(). */
+export class SignalWaiter {
+  private readonly waiting: ((signal: NodeJS.Signals) => void)[] = [];
+  private readonly pending: NodeJS.Signals[] = [];
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    const waiter = this.waiting.shift();
+    if (waiter === undefined) this.pending.push(signal);
+    else waiter(signal);
+  };
+
+  constructor() {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  next(): Promise<NodeJS.Signals> {
+    const signal = this.pending.shift();
+    if (signal !== undefined) return Promise.resolve(signal);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
