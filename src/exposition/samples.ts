@@ -209,8 +209,8 @@ export function writeHistogramSeries(
       const layout = layoutOf(lastBounds);
       suffixes = layout.suffixes;
       order = layout.order;
-      // Bounds ascend: a negative one is the first.
-      negative = noSumWithNegativeBuckets && lastBounds.length > 0 && lastBounds[0]! < 0;
+      // A bucket line is negative for a finite bound below 0 (bounds may come unsorted; ±Inf and NaN write none).
+      negative = noSumWithNegativeBuckets && lastBounds.some((b) => b < 0 && b > -Infinity);
     }
     const labels = s.labels;
     const head = s.prefix ?? (labels === '' ? bucketBare : bucketOpen + labels + ',le="');

@@ -331,7 +331,10 @@ function checkHistogram(f: ParsedFamily, format: WireFormat, problems: string[])
     for (const x of b) {
       if (!Number.isInteger(x.value) || x.value < 0) problems.push(`line ${x.line}: bucket value not a count`);
     }
-    if (p.count === undefined || p.sum === undefined) problems.push(`histogram ${f.name} series ${p.key}: missing _sum or _count`);
+    // OpenMetrics: with a negative bucket there is no _sum (no counter then), and no _count without one.
+    if (format === 'openmetrics' && b.some((x) => x.bound < 0)) {
+      if (p.count !== undefined || p.sum !== undefined) problems.push(`histogram ${f.name} series ${p.key}: _sum or _count beside a negative bucket`);
+    } else if (p.count === undefined || p.sum === undefined) problems.push(`histogram ${f.name} series ${p.key}: missing _sum or _count`);
     else if (p.count !== b[b.length - 1].value) problems.push(`histogram ${f.name} series ${p.key}: +Inf bucket != _count`);
   }
 }
