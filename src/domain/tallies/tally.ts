@@ -65,6 +65,8 @@ export class SnapshotArena {
   copy(from: readonly number[]): Float64Array {
     const at = this.#at;
     const view = this.#figures.subarray(at, at + from.length);
+    // set(), not a loop: one loop here would see every tally's array kind (small integers,
+    // doubles) and run polymorphic, slower than set's copy.
     view.set(from);
     this.#at = at + from.length;
     return view;
