@@ -12,6 +12,7 @@ const CASES: readonly [string, unknown, string][] = [
   ['listener.port', { listener: { port: '9464' } }, 'invalid listener.port=9464: expected an integer from 0 to 65535'],
   ['listener.format', { listener: { port: 0, format: 'json' } }, 'invalid listener.format=json: expected one of negotiate, text, openmetrics'],
   ['listener.requestTimeoutMillis', { listener: { port: 0, requestTimeoutMillis: 0 } }, 'invalid listener.requestTimeoutMillis=0: expected a positive integer'],
+  ['ingest.idleTimeoutMillis', { listener: false, ingest: { port: 0, idleTimeoutMillis: 3_000_000_000 } }, 'invalid ingest.idleTimeoutMillis=3000000000: expected at most 2147483647 milliseconds (a Node timer\'s longest wait)'],
   ['ingest.port', { listener: false, ingest: { port: 70000 } }, 'invalid ingest.port=70000: expected an integer from 0 to 65535'],
   ['otlp.naming', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', naming: 'native' } }, 'invalid otlp.naming=native: expected one of canonical, profile'],
   ['otlp.timeoutMillis', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 1000, timeoutMillis: 2000 } }, 'invalid otlp.timeoutMillis=2000: expected at most otlp.intervalMillis (1000)'],

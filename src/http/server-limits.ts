@@ -16,7 +16,7 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { positiveInteger } from '../common/option-rules.ts';
+import { MAX_MILLIS, positiveInteger, positiveMillis } from '../common/option-rules.ts';
 
 export interface ServerLimits {
   /** Headers and body must arrive within this many ms; past it 408. @default 30000 */
@@ -37,14 +37,16 @@ const CHECK_INTERVAL_MILLIS = 500;
 
 /**
  * `limits` with defaults, each checked; `prefix` names the options in errors (`ingest`, `listener`).
- * @throws {ConfigError} for a value that is not a positive integer.
+ * @throws {ConfigError} for a value that is not a positive integer (a timeout: at most MAX_MILLIS).
  */
 export function resolveServerLimits(limits: Partial<ServerLimits> | undefined, prefix: string): ServerLimits {
   const out = { ...DEFAULT_SERVER_LIMITS };
   for (const key of Object.keys(DEFAULT_SERVER_LIMITS) as (keyof ServerLimits)[]) {
     const v = limits?.[key];
     if (v === undefined) continue;
-    out[key] = positiveInteger(v, `${prefix}.${key}`);
+    const name = `${prefix}.${key}`;
+    // The timeouts are timer waits: bounded as every other interval is (the file's schema too).
+    out[key] = key.endsWith('Millis') ? positiveMillis(positiveInteger(v, name), name) : positiveInteger(v, name);
   }
   return out;
 }
@@ -63,7 +65,7 @@ export function createLimitedServer(limits: ServerLimits, listener: RequestListe
   // Socket inactivity (nothing read or written): twice the longer of the two, so both fire first
   // (a 408 says why) and only a client that stops reading a response meets it. With no 'timeout'
   // listener Node destroys the socket.
-  server.setTimeout(2 * Math.max(limits.requestTimeoutMillis, limits.idleTimeoutMillis));
+  server.setTimeout(Math.min(2 * Math.max(limits.requestTimeoutMillis, limits.idleTimeoutMillis), MAX_MILLIS));
   server.maxConnections = limits.maxConnections;
   return server;
 }
