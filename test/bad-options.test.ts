@@ -53,7 +53,7 @@ test('snapshot: a timeout or TTL that is not a duration is a ConfigError when th
     );
     assert.throws(
       () => jm.setSnapshotSource(() => ({}), { ttlMillis: -1, timeoutMillis: 100 }),
-      (err: unknown) => err instanceof ConfigError && err.message === 'invalid snapshot.ttlMillis=-1: expected a positive number of milliseconds',
+      (err: unknown) => err instanceof ConfigError && err.message === 'invalid snapshot.ttlMillis=-1: expected 0 or a positive number of milliseconds',
     );
   } finally {
     await jm.shutdown();

@@ -32,6 +32,13 @@ export function positiveMillis(value: unknown, key: string): number {
   return value;
 }
 
+/** `value` if it is 0 (none) or a number of milliseconds a Node timer can wait. */
+export function millisOrZero(value: unknown, key: string): number {
+  if (value === 0) return 0;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new ConfigError(key, value, `0 or ${POSITIVE_MILLIS}`);
+  return positiveMillis(value, key);
+}
+
 export const BOOLEAN_EXPECTED = 'true or false';
 export const NON_EMPTY_STRING_EXPECTED = 'a non-empty string';
 export const STRING_TABLE_EXPECTED = 'a table of string values';

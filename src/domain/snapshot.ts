@@ -5,7 +5,7 @@
  * than a timeout, and serves the last good snapshot when a call fails or hangs.
  */
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { positiveMillis } from '../common/option-rules.ts';
+import { millisOrZero, positiveMillis } from '../common/option-rules.ts';
 import type { Outcome } from './types.ts';
 
 export interface HostRecord {
@@ -101,7 +101,7 @@ export class SnapshotCache {
     this.#callback = callback;
     const ttl = options.ttlMillis ?? OPTION_DEFAULTS.snapshot.ttlMillis;
     // 0: no reuse, the host is called at every collection.
-    this.#ttl = ttl === 0 ? 0 : positiveMillis(ttl, 'snapshot.ttlMillis');
+    this.#ttl = millisOrZero(ttl, 'snapshot.ttlMillis');
     this.#timeout = positiveMillis(options.timeoutMillis ?? OPTION_DEFAULTS.snapshot.timeoutMillis, 'snapshot.timeoutMillis');
     this.#onFailure = onFailure;
     this.#now = now;
