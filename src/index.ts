@@ -36,6 +36,7 @@ export { renderOpenMetrics } from './exposition/openmetrics.ts';
 export { renderPrometheusText } from './exposition/text.ts';
 export { VERSION } from './version.ts';
 export { jobmeterMetrics } from './http/plugin.ts';
+export type { JobmeterMetricsPlugin } from './http/plugin.ts';
 export { setAccessLogTenant } from './http/access-log.ts';
 export { describeMetricsRoute } from './http/route-options.ts';
 export type { JobmeterMetricsOptions, MetricsSource, ApiKey, MetricsRouteInfo } from './http/route-options.ts';

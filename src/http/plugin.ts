@@ -63,14 +63,21 @@ async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions): P
 }
 
 /**
+ * The plugin's public type, written without fastify's: fastify is an optional peer, and a host
+ * without it must still type-check against jobmeter's declarations. `register` takes it as a
+ * `FastifyPluginAsync<JobmeterMetricsOptions>` (any instance is assignable to `unknown`).
+ */
+export type JobmeterMetricsPlugin = (instance: unknown, opts: JobmeterMetricsOptions) => Promise<void>;
+
+/**
  * The fastify plugin. Register it once per route; registering it twice with the access log on
  * logs each request once.
  */
-export const jobmeterMetrics: FastifyPluginAsync<JobmeterMetricsOptions> = Object.assign(plugin, {
+export const jobmeterMetrics: JobmeterMetricsPlugin = Object.assign(plugin satisfies FastifyPluginAsync<JobmeterMetricsOptions>, {
   [Symbol.for('skip-override')]: true,
   [Symbol.for('fastify.display-name')]: NAME,
   [Symbol.for('plugin-meta')]: { fastify: '5.x', name: NAME },
-});
+}) as JobmeterMetricsPlugin;
 
 /** Writes an answer through fastify's reply (so the host's onSend hooks see it), as `writeAnswer` does on a Node response. */
 function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -100,6 +100,41 @@ describe('fastify, an optional peer', () => {
     assert.match(String(pkg.peerDependencies?.['fastify']), /^\^5\./);
     assert.deepEqual(pkg.peerDependenciesMeta?.['fastify'], { optional: true });
     assert.equal(existsSync(join(app, 'node_modules/fastify')), false, 'node_modules/fastify is absent');
+  });
+
+  it("a TypeScript app without fastify type-checks against the package's declarations (skipLibCheck off)", async () => {
+    // The plugin's declared type does not name fastify's, so no declaration jobmeter ships imports it.
+    const tsApp = join(dir, 'app-ts');
+    await mkdir(tsApp);
+    await writeFile(
+      join(tsApp, 'main.ts'),
+      [
+        "import { createJobmeter, createMetricsHandler, jobmeterMetrics, type Jobmeter, type JobmeterMetricsPlugin } from 'jobmeter';",
+        'const jm: Jobmeter = await createJobmeter({ listener: false });',
+        "const handler = createMetricsHandler({ jobmeter: jm, posture: 'otel' });",
+        'const plugin: JobmeterMetricsPlugin = jobmeterMetrics;',
+        'void handler;',
+        'void plugin;',
+      ].join('\n'),
+    );
+    const compilerOptions = {
+      strict: true,
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      target: 'es2022',
+      noEmit: true,
+      skipLibCheck: false,
+      // Node's own types from this repository: the app installs nothing but the package.
+      typeRoots: [join(ROOT, 'node_modules/@types')],
+      types: ['node'],
+    };
+    await writeFile(join(tsApp, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.ts'] }));
+    // The app's modules are the first app's (the package, its dependencies, its peer @opentelemetry/api; no fastify).
+    await writeFile(join(tsApp, 'package.json'), JSON.stringify({ name: 'host-app-ts', private: true, type: 'module' }));
+    await symlink(join(app, 'node_modules'), join(tsApp, 'node_modules'));
+    assert.equal(existsSync(join(tsApp, 'node_modules/fastify')), false);
+    const r = await exec(NODE24, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(tsApp, 'tsconfig.json')], {}, NODE24, tsApp);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
   for (const [major, expected] of [
