@@ -96,16 +96,20 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
     if (shared === undefined) {
       const served = options.selfMetrics ? [...families, errorsFamily(errors)] : families;
       const variants = byVariant;
+      // Only this rendering's own entry: a later one for the same variant may have taken the slot.
+      const forget = (): void => {
+        if (variants.get(variant) === made) variants.delete(variant);
+      };
       // Sealed in the turn the body is complete: no scrape joins after its holds are counted.
       const seal = (): number => {
-        variants.delete(variant);
+        forget();
         return made.waiters;
       };
       const made: Shared = {
         waiters: 0,
         response: Promise.resolve()
           .then(() => buildMetricsResponse(store, served, { accept: request.accept, acceptEncoding: encoding, json }, options.format, options.json, seal))
-          .finally(() => variants.delete(variant)),
+          .finally(forget),
       };
       byVariant.set(variant, (shared = made));
     }
