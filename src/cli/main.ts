@@ -37,20 +37,10 @@ import type { Jobmeter } from '../jobmeter.ts';
 import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
 import { debugScope, demoLine, servingLines } from './serving-lines.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-
-/** How long shutdown (last OTLP export, closing the listener) may take before exiting 1. */
-export const SHUTDOWN_GRACE_MS = 10_000;
-
-/** Where the CLI writes; each call is one line, without its trailing newline. */
-export interface CliIo {
-  stdout(line: string): void;
-  stderr(line: string): void;
-}
+export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
 
 const processIo: CliIo = {
   stdout: (line) => void process.stdout.write(`${line}\n`),

@@ -5,7 +5,7 @@
  */
 import type { MainServer } from '../http/main-server.ts';
 import type { Jobmeter } from '../jobmeter.ts';
-import { EXIT_FAILURE, EXIT_OK, SHUTDOWN_GRACE_MS, type CliIo } from './main.ts';
+import { EXIT_FAILURE, EXIT_OK, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
 
 /** Shutdown bounded by SHUTDOWN_GRACE_MS; a second signal gives up waiting at once. */
 export async function shutdownWithin(jm: Jobmeter, server: MainServer | undefined, io: CliIo, signals: SignalWaiter): Promise<number> {
