@@ -17,6 +17,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { QUICK, log, runScenario, type AnyScenario } from './harness.ts';
+import { sectionOf } from './readme-sections.ts';
 import { scenario as churn } from './churn.ts';
 import { scenario as clusterScenario } from './cluster.ts';
 import { scenario as collector } from './collector.ts';
@@ -70,12 +71,9 @@ function revision(): string {
 }
 
 function replaceSection(readme: string, name: string, body: string): string {
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  const i = readme.indexOf(start);
-  const j = readme.indexOf(end);
-  if (i === -1 || j === -1 || j < i) throw new Error(`bench/README.md: markers ${start} … ${end} not found`);
-  return readme.slice(0, i + start.length) + '\n' + body + '\n' + readme.slice(j);
+  const at = sectionOf(readme, name);
+  if (at === undefined) throw new Error(`bench/README.md: markers <!-- bench:${name}:start --> … <!-- bench:${name}:end --> not found`);
+  return readme.slice(0, at.from) + '\n' + body + '\n' + readme.slice(at.to);
 }
 
 async function main(): Promise<void> {

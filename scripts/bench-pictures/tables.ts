@@ -5,6 +5,7 @@
  * bench/scrape-changes.ts write is an error naming the section, the row and what was expected:
  * a picture silently drawn from the wrong columns would be worse than none.
  */
+import { sectionOf } from '../../bench/readme-sections.ts';
 
 /** A `median (min–max)` cell. */
 export interface Spread {
@@ -43,12 +44,9 @@ const SCALING_HEADER = ['series (sample lines)', 'contender', 'ms per scrape', '
 const CHANGES_HEADER = ['series changed since the last scrape'];
 
 function section(readme: string, name: string): string {
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  const i = readme.indexOf(start);
-  const j = readme.indexOf(end);
-  if (i === -1 || j === -1 || j < i) throw new BenchTableError(`bench/README.md: no section between ${start} and ${end}`);
-  return readme.slice(i + start.length, j);
+  const at = sectionOf(readme, name);
+  if (at === undefined) throw new BenchTableError(`bench/README.md: no section between <!-- bench:${name}:start --> and <!-- bench:${name}:end -->`);
+  return readme.slice(at.from, at.to);
 }
 
 /** The section's first markdown table: header cells and body rows (the `:--` line checked and dropped). */
