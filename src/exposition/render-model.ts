@@ -11,7 +11,9 @@
  * - `ascii`, when `true`, is true of every label string of the family;
  * - `prefix`, when given, equals {@link bucketLinePrefix} of the family's name and the series'
  *   labels, and is given only on a family with a classic name;
- * - a family whose name or label names are not classic is marked `utf8Names`.
+ * - a family whose name or label names are not classic is marked `utf8Names`;
+ * - the arrays of a family handed to a renderer are not changed afterwards (the naming stage
+ *   hands the same label array to several scrapes while its series stay the same).
  * Input that breaks one renders wrong output, not an error.
  */
 import type { ExpositionExemplar, HistogramFamily, HistogramSeries, NumberFamily, NumberSeries } from './types.ts';
@@ -20,8 +22,8 @@ import type { ExpositionExemplar, HistogramFamily, HistogramSeries, NumberFamily
 export interface NumberColumns {
   /** As {@link NumberSeries.labels}, one per series. */
   readonly labels: readonly string[];
-  /** One per series, in the same order. */
-  readonly values: readonly number[];
+  /** One per series, in the same order (the naming stage may give a view of its snapshot). */
+  readonly values: ArrayLike<number>;
   /** Optional: counters' latest exemplars, one slot per series (sparse). */
   readonly exemplars?: readonly (ExpositionExemplar | undefined)[];
   /** Optional, counters only: each series' {@link NumberSeries.created}, in the same order. */
@@ -48,8 +50,9 @@ interface NameMark {
 export interface RenderNumberFamily extends NumberFamily, NameMark {
   /**
    * The series as columns. The naming stage builds these rather than one object per series: the
-   * label strings are the ones it keeps across scrapes, so a steady-state scrape allocates two
-   * arrays per family and nothing per series, and `series` is made on first read. When given,
+   * label strings are the ones it keeps across scrapes (an unchanged family's label array is the
+   * last scrape's), the values a view of the collection's snapshot where it can, so a steady-state
+   * scrape allocates nothing per series, and `series` is made on first read. When given,
    * renderers read these instead of `series`.
    */
   readonly columns?: NumberColumns;

@@ -10,8 +10,10 @@ export interface CompiledRule {
   /** Whether two points of this one instrument can land on the same label set (then they are summed). */
   readonly merges: boolean;
   /**
-   * Appends the instrument's points to `out`. `points` are `metric.dataPoints`, read once by the
-   * pass for all the instrument's rules (see to-families.ts); `metric` gives their type.
+   * Appends the instrument's series to `out`: from its columns when it carries them
+   * (domain/tallies/columns.ts), else from its points. `points` gives `metric.dataPoints`, read at
+   * most once by the pass for all the instrument's rules (see to-families.ts); `metric` gives
+   * their type.
    */
-  emit(metric: MetricData, points: readonly DataPoint<unknown>[], out: FamilyBuilder): void;
+  emit(metric: MetricData, points: () => readonly DataPoint<unknown>[], out: FamilyBuilder): void;
 }

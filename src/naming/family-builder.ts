@@ -26,9 +26,14 @@ export interface FamilyBuilder {
   readonly type: FamilyType;
   readonly help: string;
   readonly unit: string;
-  /** Number families. */
-  readonly labels: string[];
-  readonly values: number[];
+  /**
+   * Number families. While `shared`, these are another's arrays (a rule's published label strings,
+   * a view of the snapshot: {@link addColumns}), never changed: whatever changes a family's series
+   * takes them as its own first ({@link ownValues}).
+   */
+  labels: string[];
+  values: number[] | Float64Array;
+  shared: boolean;
   /** Counter families of a profile with start timestamps: each series' start, Unix ms. */
   readonly created: number[] | undefined;
   /** Histogram families. */
@@ -45,7 +50,7 @@ export interface FamilyBuilder {
 /** An empty family; `merges`: points may share a label set (then an index is kept); `starts`: counters keep start times. */
 export function newBuilder(family: FamilyHead, merges: boolean, starts: boolean): FamilyBuilder {
   const created = starts && family.type === 'counter' ? [] : undefined;
-  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], created, series: [], exemplars: undefined, index: merges ? new Map() : undefined, ascii: true, utf8: family.utf8 === true };
+  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], shared: false, created, series: [], exemplars: undefined, index: merges ? new Map() : undefined, ascii: true, utf8: family.utf8 === true };
 }
 
 export function seriesCount(b: FamilyBuilder): number {
@@ -90,10 +95,11 @@ export function indexOf(b: FamilyBuilder): Map<string, number> {
  * that keeps start times (then the earliest wins); a counter's `exemplar`, the latest wins.
  */
 export function addNumber(out: FamilyBuilder, labels: string, value: number, created = 0, exemplar?: ExpositionExemplar): void {
+  const values = ownValues(out);
   if (out.index !== undefined) {
     const at = out.index.get(labels);
     if (at !== undefined) {
-      out.values[at]! += value;
+      values[at]! += value;
       if (out.created !== undefined && created < out.created[at]!) out.created[at] = created;
       if (exemplar !== undefined) setExemplar(out, at, exemplar);
       return;
@@ -102,8 +108,35 @@ export function addNumber(out: FamilyBuilder, labels: string, value: number, cre
   }
   if (exemplar !== undefined) setExemplar(out, out.labels.length, exemplar);
   out.labels.push(labels);
-  out.values.push(value);
+  values.push(value);
   out.created?.push(created);
+}
+
+/**
+ * Adds series `0..labels.length-1`, `labels[i]` valued `values[i]` (no start times, no exemplars).
+ * A family with no series yet that does not merge takes both arrays as they are, shared: a
+ * steady-state scrape then builds nothing per series. `labels` must not change afterwards.
+ */
+export function addColumns(out: FamilyBuilder, labels: readonly string[], values: Float64Array): void {
+  if (out.labels.length === 0 && out.index === undefined && out.created === undefined) {
+    // Shared, not owned: the cast is what `shared` guards (see FamilyBuilder.labels).
+    out.labels = labels as string[];
+    out.values = values;
+    out.shared = true;
+    return;
+  }
+  for (let i = 0; i < labels.length; i++) addNumber(out, labels[i]!, values[i]!);
+}
+
+/** The family's values to change: its series' columns made its own first when shared. */
+export function ownValues(b: FamilyBuilder): number[] {
+  if (b.shared) {
+    b.labels = b.labels.slice();
+    b.values = Array.from(b.values);
+    b.shared = false;
+  }
+  // Owned columns are plain arrays: only addColumns shares a Float64Array.
+  return b.values as number[];
 }
 
 /** Series `at`'s exemplar: the latest of what it has and `e` (series merged from several points). */

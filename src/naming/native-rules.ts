@@ -7,10 +7,11 @@ import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue, isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
+import { columnsOf } from '../domain/tallies/columns.ts';
 import { renderAttributes } from './attribute-labels.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import { counterExemplar, pointExemplars, startMillis } from './data-points.ts';
-import { addHistogram, addNumber } from './family-builder.ts';
+import { addColumns, addHistogram, addNumber } from './family-builder.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName } from './prometheus-names.ts';
 import { boundsInterner, SeriesCache } from './series-cache.ts';
 import type { NativeProfile } from './types.ts';
@@ -64,7 +65,24 @@ export function compileNative(profile: NativeProfile, metric: MetricData, scopeN
     {
       family: { name, type, help: metric.descriptor.description, unit, ...(utf8 && { utf8: true }) },
       merges: false,
-      emit(m, points, out) {
+      emit(m, pointsOf, out) {
+        const columns = columnsOf(m);
+        if (columns !== undefined) {
+          const created = starts ? startMillis(columns.startTime) : undefined;
+          const n = columns.n;
+          cache.trim(n);
+          if (m.dataPointType === DataPointType.HISTOGRAM) {
+            for (let i = 0; i < n; i++) addHistogram(out, cache.histogramAt(i, columns, 1, created));
+          } else {
+            const attributes = columns.attributes;
+            for (let i = 0; i < n; i++) if (cache.attributes[i] !== attributes[i]) cache.labelsAt(i, attributes[i]!);
+            if (created === undefined) addColumns(out, cache.publish(), columns.values);
+            else for (let i = 0; i < n; i++) addNumber(out, cache.labels[i]!, columns.values[i]!, created);
+          }
+          if (cache.nonAscii > 0) out.ascii = false;
+          return;
+        }
+        const points = pointsOf();
         if (m.dataPointType === DataPointType.HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<Histogram>;

@@ -6,6 +6,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ExponentialHistogram, Histogram } from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from '../domain/exemplars.ts';
+import type { SeriesColumns } from '../domain/tallies/columns.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { RenderHistogramSeries } from '../exposition/render-model.ts';
 import type { NativeBuckets } from '../exposition/types.ts';
@@ -37,7 +38,8 @@ import { classicBuckets, classicOfExponential, nativeBuckets } from './exponenti
  */
 export class SeriesCache {
   readonly attributes: Attributes[] = [];
-  readonly labels: string[] = [];
+  /** Read it through {@link labelsAt} or {@link publish}: replaced, not changed, once published. */
+  labels: string[] = [];
   /** Histogram rules: the series object made at each position. */
   readonly histograms: RenderHistogramSeries[] = [];
   /** Exponential histogram rules: the native buckets last seen at each position. */
@@ -47,6 +49,8 @@ export class SeriesCache {
   readonly #render: (attributes: Attributes) => string;
   /** Histogram rules: the bucket line prefix of a label string. */
   readonly #prefix: ((labels: string) => string) | undefined;
+  /** `labels` was handed out by {@link publish}: copied before it changes. */
+  #published = false;
 
   constructor(render: (attributes: Attributes) => string, prefix?: (labels: string) => string) {
     this.#render = render;
@@ -61,29 +65,58 @@ export class SeriesCache {
     const labels = this.#render(attributes);
     if (!isAscii(labels)) this.nonAscii++;
     this.attributes[i] = attributes;
-    this.labels[i] = labels;
+    this.#writable()[i] = labels;
     return labels;
+  }
+
+  /**
+   * The label strings of every position as one array that never changes from now on (a change
+   * copies it first): a family can take it as its column, the same array from one scrape to the
+   * next while the series stay the same.
+   */
+  publish(): readonly string[] {
+    this.#published = true;
+    return this.labels;
+  }
+
+  #writable(): string[] {
+    if (this.#published) {
+      this.labels = this.labels.slice();
+      this.#published = false;
+    }
+    return this.labels;
   }
 
   /** The histogram series at position `i`: the last one when nothing changed. */
   histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number, created: number | undefined, exemplars?: readonly Exemplar[]): RenderHistogramSeries {
+    const counts = h.buckets.counts;
+    return this.#histogram(i, attributes, bounds, counts, 0, counts.length, (h.sum ?? 0) * scale, h.count, scale, created, exemplars);
+  }
+
+  /** As {@link histogram}, the series read from a tally's columns (no exemplars: columns carry none). */
+  histogramAt(i: number, columns: SeriesColumns, scale: number, created: number | undefined): RenderHistogramSeries {
+    const stride = columns.stride;
+    return this.#histogram(i, columns.attributes[i]!, columns.bounds, columns.values, i * stride, stride, columns.sums[i]! * scale, columns.counts[i]!, scale, created, undefined);
+  }
+
+  /** The series whose bucket counts are `counts[from..from+n)`; an unchanged one is the last one, a new one gets its own copy of the counts. */
+  #histogram(i: number, attributes: Attributes, bounds: readonly number[], counts: ArrayLike<number>, from: number, n: number, sum: number, count: number, scale: number, created: number | undefined, exemplars: readonly Exemplar[] | undefined): RenderHistogramSeries {
     const prev = this.histograms[i];
     const same = prev !== undefined && this.attributes[i] === attributes;
     const labels = this.labelsAt(i, attributes);
-    const sum = (h.sum ?? 0) * scale;
-    const counts = h.buckets.counts;
     let prefix: string | undefined;
     // Exemplars change only with a record, which changes the counts too.
     if (same) {
-      if (prev.count === h.count && prev.sum === sum && prev.bounds === bounds && prev.created === created && sameCounts(prev.counts, counts)) return prev;
+      if (prev.count === count && prev.sum === sum && prev.bounds === bounds && prev.created === created && sameCounts(prev.counts, counts, from, n)) return prev;
       prefix = prev.prefix;
     } else {
       prefix = this.#prefix?.(labels);
     }
+    const own = from === 0 && Array.isArray(counts) && counts.length === n ? (counts as readonly number[]) : Array.from({ length: n }, (_, k) => counts[from + k]!);
     let series: RenderHistogramSeries =
       prefix === undefined && created === undefined
-        ? { labels, bounds, counts, sum, count: h.count }
-        : { labels, bounds, counts, sum, count: h.count, ...(prefix !== undefined && { prefix }), ...(created !== undefined && { created }) };
+        ? { labels, bounds, counts: own, sum, count }
+        : { labels, bounds, counts: own, sum, count, ...(prefix !== undefined && { prefix }), ...(created !== undefined && { created }) };
     if (exemplars !== undefined) series = { ...series, exemplars: bucketExemplars(exemplars, bounds, scale) };
     return (this.histograms[i] = series);
   }
@@ -108,7 +141,7 @@ export class SeriesCache {
     if (same) {
       if (buckets !== undefined && last !== undefined && sameLayout(last, buckets)) {
         bounds = prev.bounds;
-        if (prev.count === h.count && prev.sum === sum && prev.created === created && sameCounts(prev.counts, classic.counts)) return prev;
+        if (prev.count === h.count && prev.sum === sum && prev.created === created && sameCounts(prev.counts, classic.counts, 0, classic.counts.length)) return prev;
       }
       prefix = prev.prefix;
     } else {
@@ -127,7 +160,7 @@ export class SeriesCache {
     if (this.attributes.length > n) {
       for (let i = n; i < this.labels.length; i++) if (!isAscii(this.labels[i]!)) this.nonAscii--;
       this.attributes.length = n;
-      this.labels.length = n;
+      this.#writable().length = n;
       if (this.histograms.length > n) this.histograms.length = n;
       if (this.natives.length > n) this.natives.length = n;
     }
@@ -157,8 +190,9 @@ function sameLayout(a: NativeBuckets, b: NativeBuckets): boolean {
   );
 }
 
-function sameCounts(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether `a` equals `b[from..from+n)`. */
+function sameCounts(a: readonly number[], b: ArrayLike<number>, from: number, n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[from + i]) return false;
   return true;
 }

@@ -7,7 +7,7 @@
  * compares them: by their UTF-8 bytes.
  */
 
-import { indexOf, type FamilyBuilder } from './family-builder.ts';
+import { indexOf, ownValues, type FamilyBuilder } from './family-builder.ts';
 
 const PAIR = /="((?:[^"\\]|\\.)*)"/g;
 
@@ -54,8 +54,8 @@ export function sortTableFamilies(order: FamilyBuilder[], count: number): void {
     const at = b.labels.map((_, i) => i).sort((x, y) => compareByLabelValues(b.labels[x]!, b.labels[y]!));
     const labels = at.map((i) => b.labels[i]!);
     const values = at.map((i) => b.values[i]!);
+    ownValues(b).splice(0, values.length, ...values);
     b.labels.splice(0, labels.length, ...labels);
-    b.values.splice(0, values.length, ...values);
     if (b.created !== undefined) {
       const created = at.map((i) => b.created![i]!);
       b.created.splice(0, created.length, ...created);

@@ -6,6 +6,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
+import { columnsOf } from '../domain/tallies/columns.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import { counterExemplar, pointExemplars, scaled, startMillis } from './data-points.ts';
 import { addHistogram, addNumber } from './family-builder.ts';
@@ -49,7 +50,26 @@ export function compileTableRule(rule: FamilyRule, constLabels: string, starts: 
   return {
     family: { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
     merges,
-    emit(m, points, out) {
+    emit(m, pointsOf, out) {
+      const columns = columnsOf(m);
+      if (columns !== undefined) {
+        const n = columns.n;
+        const created = starts ? startMillis(columns.startTime) : 0;
+        cache.trim(n);
+        const attributes = columns.attributes;
+        if (m.dataPointType === DataPointType.HISTOGRAM) {
+          for (let i = 0; i < n; i++) {
+            if (from === 'sum') addNumber(out, cache.labelsAt(i, attributes[i]!), scaled(columns.sums[i]!, scale), created);
+            else if (from === 'count') addNumber(out, cache.labelsAt(i, attributes[i]!), columns.counts[i]!, created);
+            else addHistogram(out, cache.histogramAt(i, columns, scale, starts ? created : undefined));
+          }
+        } else {
+          for (let i = 0; i < n; i++) addNumber(out, cache.labelsAt(i, attributes[i]!), rule.type === 'info' ? 1 : scaled(columns.values[i]!, scale), created);
+        }
+        if (cache.nonAscii > 0) out.ascii = false;
+        return;
+      }
+      const points = pointsOf();
       if (m.dataPointType === DataPointType.HISTOGRAM) {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<Histogram>;

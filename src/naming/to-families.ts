@@ -118,11 +118,13 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
           compiled.set(key, entry);
         }
         entry.pass = current;
-        // The instrument's points are read here, at most once, and not kept past its step: the
-        // pull producer makes them anew at every read of `dataPoints` (domain/tallies store.ts
-        // `pointsOnRead`), so that they die young. Each rule's series cache is by point position,
-        // which holds because a producer keeps its points in a stable order (series-cache.ts).
+        // The instrument's points are read here, at most once, and not kept past its step (and
+        // not at all when its rules read its columns): the pull producer makes them anew at every
+        // read of `dataPoints` (domain/tallies store.ts `pointsOnRead`), so that they die young.
+        // Each rule's series cache is by point position, which holds because a producer keeps its
+        // points in a stable order (series-cache.ts).
         let points: readonly DataPoint<unknown>[] | undefined;
+        const pointsOf = (): readonly DataPoint<unknown>[] => (points ??= metric.dataPoints);
         for (const rule of entry.rules) {
           let builder = builders.get(rule.family.name);
           if (builder === undefined) {
@@ -146,8 +148,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
             }
             if (builder.index === undefined) builder.index = indexOf(builder);
           }
-          points ??= metric.dataPoints;
-          rule.emit(metric, points, builder);
+          rule.emit(metric, pointsOf, builder);
         }
         yield;
       }

@@ -6,7 +6,7 @@
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { ExpositionExemplar } from '../exposition/types.ts';
-import { addNumber, indexOf, type FamilyBuilder } from './family-builder.ts';
+import { addNumber, indexOf, ownValues, type FamilyBuilder } from './family-builder.ts';
 import type { FamilyRule } from './types.ts';
 
 /** A zero-filled counter series' last served value, and what its source's values are added to. */
@@ -64,7 +64,8 @@ export class ZeroFill {
       // when this namer did.
       if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, served(constLabels, undefined), born);
       else if (rule.emitZero && counter && builder.labels.length === 1 && builder.labels[0] === constLabels) {
-        builder.values[0] = served(constLabels, builder.values[0]!);
+        const values = ownValues(builder);
+        values[0] = served(constLabels, values[0]!);
         if (builder.created !== undefined) builder.created[0] = born;
       }
       if (builder.ascii && !isAscii(constLabels)) builder.ascii = false;
@@ -98,12 +99,13 @@ export class ZeroFill {
           created.push(builder.created?.[i] ?? born);
           exemplars.push(had?.[i]);
         }
+        const own = ownValues(builder);
         builder.labels.length = 0;
-        builder.values.length = 0;
+        own.length = 0;
         if (builder.created !== undefined) builder.created.length = 0;
         for (let i = 0; i < labels.length; i++) {
           builder.labels.push(labels[i]!);
-          builder.values.push(values[i]!);
+          own.push(values[i]!);
           builder.created?.push(created[i]!);
         }
         if (had !== undefined) builder.exemplars = exemplars;

@@ -323,3 +323,26 @@ describe('declared instruments on a jobmeter', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(lazy)), JSON.parse(JSON.stringify(made)), 'the same MetricData as the eager producer made at that instant');
   });
 });
+
+test('bound series keep recording into their tally after it grew (its figures move to larger storage)', async () => {
+  const store = new TallyStore(
+    [counterSpec('c', [{ key: 'k', cap: 1000 }]), { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1], attributes: [{ key: 'k', cap: 1000 }] }],
+    { scope: SCOPE },
+  );
+  const counter = store.counter('c').bind({ k: 'first' });
+  const histogram = store.histogram('h').bind({ k: 'first' });
+  counter.add(1);
+  histogram.record(0.5);
+  for (let i = 0; i < 500; i++) {
+    store.counter('c').add(1, { k: `k${i}` });
+    store.histogram('h').record(2, { k: `k${i}` });
+  }
+  counter.add(5);
+  histogram.record(3);
+  const [c, h] = await metrics(store);
+  assert.equal(c!.dataPoints.length, 501);
+  assert.deepEqual(points(c).slice(0, 2), [[{ k: 'first' }, 6], [{ k: 'k0' }, 1]]);
+  const first = h!.dataPoints[0] as DataPoint<Histogram>;
+  assert.deepEqual([first.value.buckets.counts, first.value.sum, first.value.count], [[1, 1], 3.5, 2]);
+  assert.equal(h!.dataPoints.length, 501);
+});

@@ -3,10 +3,12 @@ import type { Attributes, HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type GaugeMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
 import { isRecordable } from '../record-guard.ts';
 import type { BoundGauge, DeclaredGauge } from './handles.ts';
+import { valueColumns, withColumns } from './columns.ts';
+import { Column } from './column.ts';
 import { NONE, numberPoints, Tally, withPoints, type DeltaState, type Snapshot, type SnapshotArena } from './tally.ts';
 
 export class GaugeTally extends Tally implements DeclaredGauge {
-  readonly values: number[] = [];
+  readonly values = new Column();
 
   protected grow(): void {
     this.values.push(0);
@@ -14,7 +16,9 @@ export class GaugeTally extends Tally implements DeclaredGauge {
 
   record(value: number, attributes?: Attributes): void {
     if (!isRecordable(value, false) || this.guard.closed) return this.reject(value, false);
-    this.values[this.seriesOf(attributes)] = value;
+    // The series first: a new one may move the figures to larger storage.
+    const at = this.seriesOf(attributes);
+    this.values.data[at] = value;
   }
 
   bind(attributes?: Attributes): BoundGauge {
@@ -24,7 +28,7 @@ export class GaugeTally extends Tally implements DeclaredGauge {
     return {
       record: (value: number): void => {
         if (!isRecordable(value, false) || guard.closed) return this.reject(value, false);
-        values[at] = value;
+        values.data[at] = value;
       },
     };
   }
@@ -39,11 +43,13 @@ export class GaugeTally extends Tally implements DeclaredGauge {
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {
     if (snap.n === 0) return undefined;
-    return withPoints<GaugeMetricData>(
+    const metric = withPoints<GaugeMetricData>(
       { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE },
       () => numberPoints(this.attributes, snap, startTime, endTime),
       onRead,
     );
+    // The naming pass reads columns when there are (columns.ts); a point with exemplars carries more.
+    return onRead && snap.exemplars === undefined ? withColumns(metric, valueColumns(this.attributes, snap.n, snap.values, startTime)) : metric;
   }
 
   /** A gauge is a level, not an amount: every series, with its last value. */

@@ -9,6 +9,8 @@ import { exemplarOf, type Exemplar } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import type { BoundHistogram, DeclaredHistogram } from './handles.ts';
 import type { SeriesIndex } from './spec-index.ts';
+import { Column } from './column.ts';
+import { withColumns } from './columns.ts';
 import { Tally, withPoints, type DeltaState, type Snapshot, type SnapshotArena } from './tally.ts';
 
 export class HistogramTally extends Tally implements DeclaredHistogram {
@@ -16,12 +18,12 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
   /** Buckets per series: the bounds' and the +Inf one. */
   readonly stride: number;
   /** Per-bucket counts, `stride` per series. */
-  readonly buckets: number[] = [];
-  readonly sums: number[] = [];
-  readonly counts: number[] = [];
+  readonly buckets = new Column();
+  readonly sums = new Column();
+  readonly counts = new Column();
   /** Min and max per series; undefined when the instrument records none. */
-  readonly mins: number[] | undefined;
-  readonly maxs: number[] | undefined;
+  readonly mins: Column | undefined;
+  readonly maxs: Column | undefined;
   /** The latest exemplar per bucket, `stride` per series; undefined when the spec keeps none. */
   readonly exemplars: (Exemplar | undefined)[] | undefined;
 
@@ -35,8 +37,8 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
     this.bounds = [...options.bounds];
     this.stride = this.bounds.length + 1;
     this.exemplars = options.exemplars ? [] : undefined;
-    this.mins = options.minMax ? [] : undefined;
-    this.maxs = options.minMax ? [] : undefined;
+    this.mins = options.minMax ? new Column() : undefined;
+    this.maxs = options.minMax ? new Column() : undefined;
   }
 
   protected grow(): void {
@@ -83,12 +85,14 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
       else hi = mid;
     }
     const bucket = at * this.stride + lo;
-    this.buckets[bucket]!++;
-    this.sums[at]! += value;
-    this.counts[at]!++;
+    this.buckets.data[bucket]!++;
+    this.sums.data[at]! += value;
+    this.counts.data[at]!++;
     if (this.mins !== undefined) {
-      if (value < this.mins[at]!) this.mins[at] = value;
-      if (value > this.maxs![at]!) this.maxs![at] = value;
+      const mins = this.mins.data;
+      const maxs = this.maxs!.data;
+      if (value < mins[at]!) mins[at] = value;
+      if (value > maxs[at]!) maxs[at] = value;
     }
     return bucket;
   }
@@ -136,7 +140,10 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
       }
       return out;
     };
-    return withPoints<HistogramMetricData>({ descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM }, points, onRead);
+    const metric = withPoints<HistogramMetricData>({ descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM }, points, onRead);
+    // The naming pass reads columns when there are (columns.ts); a point with exemplars carries more.
+    if (!onRead || snap.exemplars !== undefined) return metric;
+    return withColumns(metric, { n, attributes: this.attributes, values: snap.values, stride, bounds: this.bounds, sums: snap.sums, counts: snap.counts, startTime });
   }
 
   delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {

@@ -5,11 +5,13 @@ import { exemplarOf, type Exemplar } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import type { BoundCounter, DeclaredCounter } from './handles.ts';
 import type { SeriesIndex } from './spec-index.ts';
+import { valueColumns, withColumns } from './columns.ts';
+import { Column } from './column.ts';
 import { NONE, numberPoints, Tally, withPoints, type DeltaState, type Snapshot, type SnapshotArena } from './tally.ts';
 
 export class SumTally extends Tally implements DeclaredCounter {
   readonly monotonic: boolean;
-  readonly values: number[] = [];
+  readonly values = new Column();
   /** The latest exemplar per series; undefined when the spec keeps none. */
   readonly exemplars: (Exemplar | undefined)[] | undefined;
 
@@ -25,12 +27,10 @@ export class SumTally extends Tally implements DeclaredCounter {
 
   add(value: number, attributes?: Attributes, context?: Context): void {
     if (!isRecordable(value, this.monotonic) || this.guard.closed) return this.reject(value, this.monotonic);
-    if (this.exemplars === undefined) {
-      this.values[this.seriesOf(attributes)]! += value;
-      return;
-    }
+    // The series first: a new one may move the figures to larger storage.
     const at = this.seriesOf(attributes);
-    this.values[at]! += value;
+    this.values.data[at]! += value;
+    if (this.exemplars === undefined) return;
     const e = exemplarOf(value, context);
     if (e !== undefined) this.exemplars[at] = e;
   }
@@ -44,7 +44,7 @@ export class SumTally extends Tally implements DeclaredCounter {
     return {
       add: (value: number): void => {
         if (!isRecordable(value, monotonic) || guard.closed) return this.reject(value, monotonic);
-        values[at]! += value;
+        values.data[at]! += value;
         if (exemplars === undefined) return;
         const e = exemplarOf(value, undefined);
         if (e !== undefined) exemplars[at] = e;
@@ -63,11 +63,13 @@ export class SumTally extends Tally implements DeclaredCounter {
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {
     if (snap.n === 0) return undefined;
-    return withPoints<SumMetricData>(
+    const metric = withPoints<SumMetricData>(
       { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, isMonotonic: this.monotonic },
       () => numberPoints(this.attributes, snap, startTime, endTime),
       onRead,
     );
+    // The naming pass reads columns when there are (columns.ts); a point with exemplars carries more.
+    return onRead && snap.exemplars === undefined ? withColumns(metric, valueColumns(this.attributes, snap.n, snap.values, startTime)) : metric;
   }
 
   delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {

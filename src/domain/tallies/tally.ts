@@ -12,6 +12,7 @@ import { InstrumentType, type AggregationTemporality, type DataPoint, type Metri
 import { BOUNDED } from '../bounded-attributes.ts';
 import type { Exemplar } from '../exemplars.ts';
 import { invalidValue, type RecordGuard } from '../record-guard.ts';
+import type { Column } from './column.ts';
 import type { SeriesIndex } from './spec-index.ts';
 
 export const INSTRUMENT_TYPE: Readonly<Record<string, InstrumentType>> = {
@@ -61,13 +62,11 @@ export class SnapshotArena {
     this.#figures = new Float64Array(length);
   }
 
-  /** A copy of `from`, as a view of the arena. */
-  copy(from: readonly number[]): Float64Array {
+  /** A copy of `from`'s figures, as a view of the arena. */
+  copy(from: Column): Float64Array {
     const at = this.#at;
     const view = this.#figures.subarray(at, at + from.length);
-    // set(), not a loop: one loop here would see every tally's array kind (small integers,
-    // doubles) and run polymorphic, slower than set's copy.
-    view.set(from);
+    view.set(from.view());
     this.#at = at + from.length;
     return view;
   }

@@ -1,0 +1,133 @@
+// The naming pass reads a tally's columns (domain/tallies/columns.ts) instead of its points: the
+// same families as from the points, under the native profile and a legacy table (scaled,
+// summed, zero-filled, from a histogram's sum and count), with start times; a counter family's
+// label array is the last scrape's while its series stay the same and a new one when they change;
+// families handed out earlier never change.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality } from '@opentelemetry/sdk-metrics';
+import { columnsOf } from '../../src/domain/tallies/columns.ts';
+import { TallyStore } from '../../src/domain/tallies/store.ts';
+import type { SumTally } from '../../src/domain/tallies/sum.ts';
+import type { InstrumentSpec } from '../../src/domain/types.ts';
+import { render } from '../../src/exposition/render.ts';
+import type { RenderFamily, RenderNumberFamily } from '../../src/exposition/render-model.ts';
+import { otelProfile } from '../../src/naming/profiles/otel.ts';
+import { createNamer } from '../../src/naming/to-families.ts';
+import type { Profile, TableProfile } from '../../src/naming/types.ts';
+
+const SCOPE = { name: 'jobmeter', version: '1' };
+const SPECS: InstrumentSpec[] = [
+  { name: 'c', kind: 'counter', unit: '{x}', description: 'c', attributes: [{ key: 'host', cap: 1000 }, { key: 'kind', cap: 10 }] },
+  { name: 'g', kind: 'gauge', unit: '', description: 'g', attributes: [{ key: 'host', cap: 1000 }] },
+  { name: 'u', kind: 'upDownCounter', unit: '', description: 'u', attributes: [] },
+  { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [0.1, 1, 10], attributes: [{ key: 'host', cap: 1000 }] },
+];
+
+const TABLE: TableProfile = {
+  kind: 'table',
+  name: 'columns-test',
+  prefix: 't_',
+  format: 'negotiate',
+  rules: [
+    // `kind` dropped: series that then coincide are summed.
+    { instrument: 'c', name: 't_c_total', type: 'counter', help: 'c', labels: [['host', 'host']] },
+    { instrument: 'g', name: 't_g', type: 'gauge', help: 'g', labels: [['host', 'h']], zeroFill: { h: ['z0', 'a'] } },
+    { instrument: 'u', name: 't_u', type: 'gauge', help: 'u', emitZero: true },
+    { instrument: 'h', name: 't_h_ms', type: 'histogram', help: 'h', labels: [['host', 'host']], scale: 1000 },
+    { instrument: 'h', name: 't_h_ms_sum', type: 'counter', help: 'h sum', from: 'sum', scale: 1000 },
+    { instrument: 'h', name: 't_h_count', type: 'counter', help: 'h count', from: 'count' },
+  ],
+};
+
+function record(store: TallyStore, round: number): void {
+  const c = store.counter('c');
+  const g = store.gauge('g');
+  const h = store.histogram('h');
+  for (let i = 0; i < 5 + round; i++) {
+    c.add(i + round, { host: `h${i}`, kind: i % 2 === 0 ? 'x' : 'y' });
+    c.add(1, { host: `h${i}`, kind: 'z' });
+    g.record(i * round, { host: i === 0 ? 'a' : `h${i}` });
+    h.record(0.05 * (i + 1) * (round + 1), { host: `h${i}` });
+  }
+  store.counter('u').add(round - 2);
+}
+
+async function collect(store: TallyStore, onRead: boolean): Promise<ResourceMetrics> {
+  return (await store.producer(AggregationTemporality.CUMULATIVE, { pointsOnRead: onRead }).collect()).resourceMetrics;
+}
+
+const PROFILES: Array<[string, Profile]> = [
+  ['native', otelProfile(false)],
+  ['native with start times', { ...otelProfile(true), startTimestamps: true }],
+  ['a legacy table', TABLE],
+  ['a legacy table with start times', { ...TABLE, startTimestamps: true }],
+];
+
+for (const [what, profile] of PROFILES) {
+  test(`${what}: the families read from columns are those read from points, scrape after scrape`, async () => {
+    const store = new TallyStore(SPECS, { scope: SCOPE, now: () => 1_700_000_000_000 });
+    const fromColumns = createNamer(profile);
+    const fromPoints = createNamer(profile);
+    for (let round = 0; round < 4; round++) {
+      record(store, round);
+      const viaColumns = await collect(store, true);
+      assert.ok(viaColumns.scopeMetrics[0]!.metrics.every((m) => columnsOf(m) !== undefined), 'the pull producer offers columns');
+      const viaPoints = await collect(store, false);
+      assert.ok(viaPoints.scopeMetrics[0]!.metrics.every((m) => columnsOf(m) === undefined), 'a producer that makes points up front offers none');
+      const a = fromColumns.toFamilies(viaColumns);
+      const b = fromPoints.toFamilies(viaPoints);
+      assert.ok(a.length > 0);
+      for (const format of ['text', 'openmetrics'] as const) assert.equal(render(format, a), render(format, b), `${format}, round ${round}`);
+    }
+  });
+}
+
+test('a counter family shares its label array while its series stay the same; families handed out earlier never change', async () => {
+  const store = new TallyStore(SPECS, { scope: SCOPE });
+  const c = store.counter('c');
+  for (const host of ['a', 'b']) c.add(1, { host, kind: 'x' });
+  const namer = createNamer(otelProfile(false));
+  const counter = (families: RenderFamily[]) => families.find((f) => f.name === 'c_total') as RenderNumberFamily;
+  const first = counter(namer.toFamilies(await collect(store, true)));
+  c.add(5, { host: 'b', kind: 'x' });
+  const second = counter(namer.toFamilies(await collect(store, true)));
+  assert.equal(second.columns!.labels, first.columns!.labels, 'same series: the same label array');
+  c.add(1, { host: 'c', kind: 'x' });
+  const third = counter(namer.toFamilies(await collect(store, true)));
+  assert.notEqual(third.columns!.labels, second.columns!.labels, 'a new series: a new label array');
+  c.add(100, { host: 'a', kind: 'x' });
+  await collect(store, true);
+  assert.deepEqual([...first.columns!.labels], ['host="a",kind="x"', 'host="b",kind="x"']);
+  assert.deepEqual(Array.from(first.columns!.values), [1, 1], 'the first scrape still says what it said');
+  assert.deepEqual(Array.from(second.columns!.values), [1, 6]);
+  assert.deepEqual([...third.columns!.labels], ['host="a",kind="x"', 'host="b",kind="x"', 'host="c",kind="x"']);
+  assert.deepEqual(Array.from(third.columns!.values), [1, 6, 1]);
+});
+
+test('an instrument whose points carry exemplars offers no columns (a point says more)', async () => {
+  const store = new TallyStore([{ ...SPECS[0]!, exemplars: true }], { scope: SCOPE });
+  store.counter('c').add(1, { host: 'a', kind: 'x' });
+  const rm = await collect(store, true);
+  assert.equal(columnsOf(rm.scopeMetrics[0]!.metrics[0]!), undefined);
+});
+
+test('two instruments feeding one family: the second merges into a copy, the label array it started from is not touched', async () => {
+  const store = new TallyStore([], { scope: SCOPE });
+  const a = store.host({ name: 'scope-a' }, 'x', 'counter', {}, 100) as SumTally;
+  const b = store.host({ name: 'scope-b' }, 'x', 'counter', {}, 100) as SumTally;
+  a.add(1, { host: 'h1' });
+  a.add(2, { host: 'h2' });
+  b.add(10, { host: 'h2' });
+  b.add(20, { host: 'h3' });
+  // Without scope labels both scopes' `x` are the one family `x_total`.
+  const namer = createNamer(otelProfile(false));
+  const family = (families: RenderFamily[]) => families.find((f) => f.name === 'x_total') as RenderNumberFamily;
+  const first = family(namer.toFamilies(await collect(store, true)));
+  assert.deepEqual(first.series.map((s) => [s.labels, s.value]), [['host="h1"', 1], ['host="h2"', 12], ['host="h3"', 20]]);
+  const second = family(namer.toFamilies(await collect(store, true)));
+  assert.deepEqual([...second.columns!.labels], ['host="h1"', 'host="h2"', 'host="h3"']);
+  assert.deepEqual(Array.from(second.columns!.values), [1, 12, 20]);
+  assert.deepEqual([...first.columns!.labels], ['host="h1"', 'host="h2"', 'host="h3"'], 'the first pass\'s family is as it was');
+});
