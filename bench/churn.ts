@@ -1,6 +1,6 @@
 /**
  * Label churn: does the heap stay flat when a process is offered an unbounded stream of label
- * values? 1,000,000 distinct values, with `heapUsed` (after a full gc) read every 100,000, and a
+ * values? 1,000,000 distinct values, with `heapUsed` + `arrayBuffers` (after a full gc) read every 100,000, and a
  * scrape (collection, naming, rendering to bytes) before every reading so that whatever the
  * scrape path caches is counted too.
  *
@@ -24,7 +24,7 @@ import { otelProfile } from '../src/naming/profiles/otel.ts';
 import { createNamer } from '../src/naming/to-families.ts';
 import type { OtlpExportRequest, OtlpNumberPoint } from '../src/otlp/types.ts';
 import { benchJobmeter, isPromLib, promLib, promRegistry, PROM_LABEL } from './contenders.ts';
-import { cli, heapUsed, isMain, log, markdownTable, num, type Job, type Scenario } from './harness.ts';
+import { cli, jsMemory, isMain, log, markdownTable, num, type Job, type Scenario } from './harness.ts';
 import { VALUES } from './hot-path.ts';
 
 type Variant = 'jobmeter' | 'ingest' | 'prometheus-io' | 'prom-client';
@@ -46,7 +46,7 @@ interface Arg extends Params {
 }
 
 interface Result {
-  /** heapUsed (bytes) before any value, then after every `every` values. */
+  /** jsMemory (bytes) before any value, then after every `every` values. */
   readonly heap: number[];
   /** Series the last scrape held. */
   readonly series: number;
@@ -125,12 +125,12 @@ async function measure(arg: Arg): Promise<Result> {
   const step = await stepper(arg.variant);
   // Warm the code paths on values that are not part of the run.
   await step(-2000, -1000);
-  const heap = [heapUsed()];
+  const heap = [jsMemory()];
   let series = 0;
   const total = isPromLib(arg.variant) ? Math.min(arg.total, PROM_LIMIT) : arg.total;
   for (let at = 0; at < total; at += arg.every) {
     series = await step(at, at + arg.every);
-    heap.push(heapUsed());
+    heap.push(jsMemory());
     log(`    ${arg.variant}: ${num(at + arg.every, 0)} values, ${(heap.at(-1)! / 2 ** 20).toFixed(1)} MiB, ${num(series, 0)} series`);
   }
   return { heap, series };
@@ -161,7 +161,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
     return [
       markdownTable(['values offered', ...VARIANTS.map((v) => LABEL[v] + ', MiB')], rows),
       '',
-      `\`heapUsed\` after a full gc, each reading after a scrape; the first column is the number of distinct label values offered so far ("0" is after set-up and warm-up). "After warm-up" is from the ${num(p.every, 0)}-value reading on. "Series" counts the label sets the last scrape held (the Prometheus clients: the counter's and the histogram's). The Prometheus clients are offered the first ${num(PROM_LIMIT, 0)} values only (their scrape time grows with their series). One process per column.`,
+      `\`heapUsed\` + \`arrayBuffers\` after a full gc, each reading after a scrape; the first column is the number of distinct label values offered so far ("0" is after set-up and warm-up). "After warm-up" is from the ${num(p.every, 0)}-value reading on. "Series" counts the label sets the last scrape held (the Prometheus clients: the counter's and the histogram's). The Prometheus clients are offered the first ${num(PROM_LIMIT, 0)} values only (their scrape time grows with their series). One process per column.`,
     ].join('\n');
   },
 };

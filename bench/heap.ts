@@ -2,15 +2,16 @@
  * Heap bytes per series: N counter series (one `host` label value each, sharded as in series.ts),
  * each contender in 3 fresh processes.
  *
- * `heapUsed` after a full gc is read three times: once the contender is set up with its (empty)
- * instruments, after recording the N series, and after one text scrape (its output dropped):
- * the state a long-running process sits in, since the first collection makes the OTel SDK keep
- * its cumulative copy and jobmeter's naming cache its label strings. The host names are built
- * before the first reading, so no contender is charged for the strings themselves, only for
- * whatever it builds from them (keys, label strings).
+ * The JS side's memory (harness.ts `jsMemory`: `heapUsed` + `arrayBuffers`) after a full gc is
+ * read three times: once the contender is set up with its (empty) instruments, after recording
+ * the N series, and after one text scrape (its output dropped): the state a long-running process
+ * sits in, since the first collection makes the OTel SDK keep its cumulative copy and jobmeter's
+ * naming cache its label strings. The host names are built before the first reading, so no
+ * contender is charged for the strings themselves, only for whatever it builds from them (keys,
+ * label strings).
  */
 import { CONTENDERS, PROM_LABEL, type Contender } from './contenders.ts';
-import { cli, heapUsed, isMain, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
+import { cli, jsMemory, isMain, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 import { countBenchSamples, hostNames, scrapeText, setUp, SHARD, type Built } from './series.ts';
 
 interface Params {
@@ -38,13 +39,13 @@ async function scrapeAndCount(b: Built): Promise<number> {
 async function measure(arg: Arg): Promise<Result> {
   const hosts = hostNames(arg.n);
   const empty = await setUp(arg.contender, { counters: arg.n, histograms: 0 });
-  const before = heapUsed();
+  const before = jsMemory();
   keep = empty.populate(hosts);
-  const recorded = heapUsed();
+  const recorded = jsMemory();
   // In a function of its own, so the output string is unreachable at the reading.
   const lines = await scrapeAndCount(keep);
   if (lines !== arg.n) throw new Error(`${arg.contender}: ${lines} sample lines, expected ${arg.n}`);
-  const scraped = heapUsed();
+  const scraped = jsMemory();
   if (keep === undefined || hosts.length !== arg.n) throw new Error('unreachable');
   return { recorded: (recorded - before) / arg.n, scraped: (scraped - before) / arg.n };
 }
@@ -67,7 +68,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
     return [
       markdownTable(['contender', 'B/series after recording', 'B/series after the first scrape', `after the scrape ÷ ${PROM_LABEL['prometheus-io']}`], rows),
       '',
-      `${num(p.n, 0)} counter series, ${num(SHARD, 0)} per family; \`heapUsed\` after gc, minus the reading with the instruments set up but empty. Median (min–max) of ${results.get(CONTENDERS[0])!.length} processes per contender.`,
+      `${num(p.n, 0)} counter series, ${num(SHARD, 0)} per family; \`heapUsed\` + \`arrayBuffers\` after gc, minus the reading with the instruments set up but empty. Median (min–max) of ${results.get(CONTENDERS[0])!.length} processes per contender.`,
     ].join('\n');
   },
 };
