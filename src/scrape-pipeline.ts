@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
+import { releaseCollection } from './domain/tallies/columns.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
@@ -89,13 +90,15 @@ export function profileNamer(profile: Profile, hostInstruments: HostInstruments,
 
 /**
  * One scrape: a collection, named. Concurrent calls share the collection and the naming pass;
- * the naming pass is sliced, so a large collection never holds the event loop for long.
+ * the naming pass is sliced, so a large collection never holds the event loop for long. The
+ * collection is read by the naming pass only, and the families keep nothing of its snapshot: its
+ * storage is given back for the next collection once the pass is over.
  */
 export function coalescedScrape(collect: () => Promise<ResourceMetrics>, namer: Namer): () => Promise<RenderFamily[]> {
   let inflight: Promise<RenderFamily[]> | undefined;
   return () =>
     (inflight ??= collect()
-      .then((rm) => namer.toFamiliesSliced(rm))
+      .then((rm) => namer.toFamiliesSliced(rm).finally(() => releaseCollection(rm)))
       .finally(() => {
         inflight = undefined;
       }));

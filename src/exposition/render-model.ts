@@ -22,7 +22,7 @@ import type { ExpositionExemplar, HistogramFamily, HistogramSeries, NumberFamily
 export interface NumberColumns {
   /** As {@link NumberSeries.labels}, one per series. */
   readonly labels: readonly string[];
-  /** One per series, in the same order (the naming stage may give a view of its snapshot). */
+  /** One per series, in the same order. */
   readonly values: ArrayLike<number>;
   /** Optional: counters' latest exemplars, one slot per series (sparse). */
   readonly exemplars?: readonly (ExpositionExemplar | undefined)[];
@@ -51,8 +51,8 @@ export interface RenderNumberFamily extends NumberFamily, NameMark {
   /**
    * The series as columns. The naming stage builds these rather than one object per series: the
    * label strings are the ones it keeps across scrapes (an unchanged family's label array is the
-   * last scrape's), the values a view of the collection's snapshot where it can, so a steady-state
-   * scrape allocates nothing per series, and `series` is made on first read. When given,
+   * last scrape's), so a steady-state scrape allocates one array of values per family and nothing
+   * per series, and `series` is made on first read. When given,
    * renderers read these instead of `series`.
    */
   readonly columns?: NumberColumns;

@@ -27,12 +27,11 @@ export interface FamilyBuilder {
   readonly help: string;
   readonly unit: string;
   /**
-   * Number families. While `shared`, these are another's arrays (a rule's published label strings,
-   * a view of the snapshot: {@link addColumns}), never changed: whatever changes a family's series
-   * takes them as its own first ({@link ownValues}).
+   * Number families. While `shared`, `labels` is a rule's published label array ({@link addColumns}),
+   * never changed: whatever changes a family's series takes it as its own first ({@link ownValues}).
    */
   labels: string[];
-  values: number[] | Float64Array;
+  values: number[];
   shared: boolean;
   /** Counter families of a profile with start timestamps: each series' start, Unix ms. */
   readonly created: number[] | undefined;
@@ -114,29 +113,31 @@ export function addNumber(out: FamilyBuilder, labels: string, value: number, cre
 
 /**
  * Adds series `0..labels.length-1`, `labels[i]` valued `values[i]` (no start times, no exemplars).
- * A family with no series yet that does not merge takes both arrays as they are, shared: a
- * steady-state scrape then builds nothing per series. `labels` must not change afterwards.
+ * A family with no series yet that does not merge takes `labels` as it is, shared: a steady-state
+ * scrape then builds no label array. `labels` must not change afterwards. The values are copied:
+ * they may be views of a snapshot's storage, which its collection gives back after the pass.
  */
-export function addColumns(out: FamilyBuilder, labels: readonly string[], values: Float64Array): void {
+export function addColumns(out: FamilyBuilder, labels: readonly string[], values: ArrayLike<number>): void {
+  const n = labels.length;
   if (out.labels.length === 0 && out.index === undefined && out.created === undefined) {
     // Shared, not owned: the cast is what `shared` guards (see FamilyBuilder.labels).
     out.labels = labels as string[];
-    out.values = values;
     out.shared = true;
+    const copy = new Array<number>(n);
+    for (let i = 0; i < n; i++) copy[i] = values[i]!;
+    out.values = copy;
     return;
   }
-  for (let i = 0; i < labels.length; i++) addNumber(out, labels[i]!, values[i]!);
+  for (let i = 0; i < n; i++) addNumber(out, labels[i]!, values[i]!);
 }
 
-/** The family's values to change: its series' columns made its own first when shared. */
+/** The family's values to change, its label array made its own first when shared. */
 export function ownValues(b: FamilyBuilder): number[] {
   if (b.shared) {
     b.labels = b.labels.slice();
-    b.values = Array.from(b.values);
     b.shared = false;
   }
-  // Owned columns are plain arrays: only addColumns shares a Float64Array.
-  return b.values as number[];
+  return b.values;
 }
 
 /** Series `at`'s exemplar: the latest of what it has and `e` (series merged from several points). */

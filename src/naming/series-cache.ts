@@ -112,7 +112,7 @@ export class SeriesCache {
     } else {
       prefix = this.#prefix?.(labels);
     }
-    const own = from === 0 && Array.isArray(counts) && counts.length === n ? (counts as readonly number[]) : Array.from({ length: n }, (_, k) => counts[from + k]!);
+    const own = from === 0 && Array.isArray(counts) && counts.length === n ? (counts as readonly number[]) : countsAt(counts, from, n);
     let series: RenderHistogramSeries =
       prefix === undefined && created === undefined
         ? { labels, bounds, counts: own, sum, count }
@@ -188,6 +188,13 @@ function sameLayout(a: NativeBuckets, b: NativeBuckets): boolean {
     a.negativeCounts.length === b.negativeCounts.length &&
     (a.zeroCount > 0 || a.negativeCounts.length > 0) === (b.zeroCount > 0 || b.negativeCounts.length > 0)
   );
+}
+
+/** `counts[from..from+n)` as a plain array of its own. */
+function countsAt(counts: ArrayLike<number>, from: number, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let k = 0; k < n; k++) out[k] = counts[from + k]!;
+  return out;
 }
 
 /** Whether `a` equals `b[from..from+n)`. */

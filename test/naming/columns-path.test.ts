@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality } from '@opentelemetry/sdk-metrics';
-import { columnsOf } from '../../src/domain/tallies/columns.ts';
+import { columnsOf, releaseCollection } from '../../src/domain/tallies/columns.ts';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { SumTally } from '../../src/domain/tallies/sum.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
@@ -130,4 +130,29 @@ test('two instruments feeding one family: the second merges into a copy, the lab
   assert.deepEqual([...second.columns!.labels], ['host="h1"', 'host="h2"', 'host="h3"']);
   assert.deepEqual(Array.from(second.columns!.values), [1, 12, 20]);
   assert.deepEqual([...first.columns!.labels], ['host="h1"', 'host="h2"', 'host="h3"'], 'the first pass\'s family is as it was');
+});
+
+test('a collection given back lends its storage to the next one; families named from it keep their figures', async () => {
+  const store = new TallyStore(SPECS, { scope: SCOPE });
+  const c = store.counter('c');
+  const h = store.histogram('h');
+  c.add(1, { host: 'a', kind: 'x' });
+  h.record(0.5, { host: 'a' });
+  const namer = createNamer(otelProfile(false));
+  const first = await collect(store, true);
+  const families = namer.toFamilies(first);
+  const text = render('text', families);
+  const storageOf = (rm: ResourceMetrics) => columnsOf(rm.scopeMetrics[0]!.metrics[0]!)!.values.buffer;
+  const kept = await collect(store, true);
+  assert.notEqual(storageOf(kept), storageOf(first), 'storage not given back is not lent again');
+  releaseCollection(first);
+  releaseCollection(first);
+  c.add(41, { host: 'a', kind: 'x' });
+  h.record(7, { host: 'a' });
+  const next = await collect(store, true);
+  assert.equal(storageOf(next), storageOf(first), 'the storage given back serves the next collection');
+  const again = namer.toFamilies(next);
+  assert.equal(render('text', families), text, 'the first families still say what they said');
+  assert.match(render('text', again), /^c_total\{host="a",kind="x"\} 42$/m);
+  assert.match(render('text', again), /^h_seconds_count\{host="a"\} 2$/m);
 });

@@ -38,7 +38,7 @@ export class GaugeTally extends Tally implements DeclaredGauge {
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
-    return { n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE };
+    return { n: this.values.length, lease: arena.lease, values: arena.copy(this.values), sums: NONE, counts: NONE };
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {
@@ -49,7 +49,7 @@ export class GaugeTally extends Tally implements DeclaredGauge {
       onRead,
     );
     // The naming pass reads columns when there are (columns.ts); a point with exemplars carries more.
-    return onRead && snap.exemplars === undefined ? withColumns(metric, valueColumns(this.attributes, snap.n, snap.values, startTime)) : metric;
+    return onRead && snap.exemplars === undefined ? withColumns(metric, valueColumns(this.attributes, snap.n, snap.values, startTime, snap.lease)) : metric;
   }
 
   /** A gauge is a level, not an amount: every series, with its last value. */

@@ -120,7 +120,7 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
-    const snap: Snapshot = { n: this.counts.length, values: arena.copy(this.buckets), sums: arena.copy(this.sums), counts: arena.copy(this.counts) };
+    const snap: Snapshot = { n: this.counts.length, lease: arena.lease, values: arena.copy(this.buckets), sums: arena.copy(this.sums), counts: arena.copy(this.counts) };
     if (this.mins === undefined && this.exemplars === undefined) return snap;
     return {
       ...snap,
@@ -143,7 +143,7 @@ export class HistogramTally extends Tally implements DeclaredHistogram {
     const metric = withPoints<HistogramMetricData>({ descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM }, points, onRead);
     // The naming pass reads columns when there are (columns.ts); a point with exemplars carries more.
     if (!onRead || snap.exemplars !== undefined) return metric;
-    return withColumns(metric, { n, attributes: this.attributes, values: snap.values, stride, bounds: this.bounds, sums: snap.sums, counts: snap.counts, startTime });
+    return withColumns(metric, { n, attributes: this.attributes, values: snap.values, stride, bounds: this.bounds, sums: snap.sums, counts: snap.counts, startTime, lease: snap.lease });
   }
 
   delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {

@@ -57,7 +57,7 @@ export class SumTally extends Tally implements DeclaredCounter {
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
-    const snap = { n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE };
+    const snap = { n: this.values.length, lease: arena.lease, values: arena.copy(this.values), sums: NONE, counts: NONE };
     return this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice() };
   }
 
@@ -69,7 +69,7 @@ export class SumTally extends Tally implements DeclaredCounter {
       onRead,
     );
     // The naming pass reads columns when there are (columns.ts); a point with exemplars carries more.
-    return onRead && snap.exemplars === undefined ? withColumns(metric, valueColumns(this.attributes, snap.n, snap.values, startTime)) : metric;
+    return onRead && snap.exemplars === undefined ? withColumns(metric, valueColumns(this.attributes, snap.n, snap.values, startTime, snap.lease)) : metric;
   }
 
   delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {

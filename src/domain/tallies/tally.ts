@@ -13,6 +13,7 @@ import { BOUNDED } from '../bounded-attributes.ts';
 import type { Exemplar } from '../exemplars.ts';
 import { invalidValue, type RecordGuard } from '../record-guard.ts';
 import type { Column } from './column.ts';
+import type { ArenaLease } from './columns.ts';
 import type { SeriesIndex } from './spec-index.ts';
 
 export const INSTRUMENT_TYPE: Readonly<Record<string, InstrumentType>> = {
@@ -39,6 +40,8 @@ export interface DeltaState {
 export interface Snapshot {
   /** Series held at the instant (the first `n` attributes objects). */
   readonly n: number;
+  /** The collection's hold on the arena's storage. */
+  readonly lease: ArenaLease;
   /** Sums and gauges: the values; histograms: the bucket counts, `stride` per series. */
   readonly values: Float64Array;
   /** Histograms only: sums and counts per series. */
@@ -53,13 +56,15 @@ export interface Snapshot {
 
 export const NONE = new Float64Array(0);
 
-/** Where one collection's snapshots are copied: sized by every tally's {@link Tally.snapshotLength}, filled in order. */
+/** Where one collection's snapshots are copied: at least every tally's {@link Tally.snapshotLength}, filled in order. */
 export class SnapshotArena {
   readonly #figures: Float64Array;
   #at = 0;
+  readonly lease: ArenaLease;
 
-  constructor(length: number) {
-    this.#figures = new Float64Array(length);
+  constructor(figures: Float64Array, lease: ArenaLease) {
+    this.#figures = figures;
+    this.lease = lease;
   }
 
   /** A copy of `from`'s figures, as a view of the arena. */
