@@ -16,7 +16,7 @@ import { ClusterPrimary } from './cluster/primary.ts';
 import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
 import { ConfigError } from './errors.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
-import { list, nonEmptyString } from './common/option-rules.ts';
+import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
@@ -157,7 +157,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // provider puts its tallies first).
   const extraProducers = [...(options.metricProducers ?? []), ...(ingestStore === undefined ? [] : [ingestStore])];
   const pull = new PullMetricReader(extraProducers, { cardinalityLimit: o.cardinalityLimit });
-  const readers: IMetricReader[] = [pull, ...list(options.readers ?? [], 'readers', 'OpenTelemetry MetricReaders')];
+  const readers: IMetricReader[] = [pull, ...list(options.readers ?? [], 'readers', 'OpenTelemetry MetricReaders').map((r, i) => metricReader(r, `readers[${i}]`))];
   const resource = resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName });
   // The primary's collections become the aggregate once a member has reported (src/cluster/).
   const primary =

@@ -24,6 +24,7 @@ const CASES: readonly [string, unknown, string][] = [
   ['instruments[0].attributes[0].cap', { listener: false, instruments: [{ name: 'app.jobs', kind: 'counter', unit: '1', description: '', attributes: [{ key: 'queue', cap: 0 }] }] }, 'invalid instruments[0].attributes[0].cap=0: expected a positive integer'],
   ['views', { listener: false, views: {} }, 'invalid views={}: expected a list of OpenTelemetry ViewOptions'],
   ['readers', { listener: false, readers: 'prometheus' }, 'invalid readers=prometheus: expected a list of OpenTelemetry MetricReaders'],
+  ['readers[0]', { listener: false, readers: [{}] }, 'invalid readers[0]={}: expected an OpenTelemetry MetricReader (with setMetricProducer, selectAggregation, selectAggregationTemporality, selectCardinalityLimit, collect, shutdown, forceFlush)'],
   ['serviceName', { listener: false, serviceName: ' ' }, 'invalid serviceName= : expected a non-empty string'],
   ['resourceAttributes.team', { listener: false, resourceAttributes: { team: 7 } }, 'invalid resourceAttributes.team=7: expected a string'],
   ['otlp.headers.authorization', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', headers: { authorization: ['Bearer s3cr3t'] } } }, 'invalid otlp.headers.authorization=<redacted>: expected a string'],

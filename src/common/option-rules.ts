@@ -89,6 +89,18 @@ export function list<T>(value: readonly T[], key: string, what: string): readonl
   return value;
 }
 
+/** What the SDK's MeterProvider calls on a reader (IMetricReader). */
+const READER_METHODS = ['setMetricProducer', 'selectAggregation', 'selectAggregationTemporality', 'selectCardinalityLimit', 'collect', 'shutdown', 'forceFlush'] as const;
+
+/** `value` if it is an OpenTelemetry MetricReader: an object with every IMetricReader method. */
+export function metricReader<T>(value: T, key: string): T {
+  const reader = value as Record<string, unknown> | null;
+  if (typeof reader !== 'object' || reader === null || READER_METHODS.some((m) => typeof reader[m] !== 'function')) {
+    throw new ConfigError(key, value, `an OpenTelemetry MetricReader (with ${READER_METHODS.join(', ')})`);
+  }
+  return value;
+}
+
 /** `one of a, b, c`: how a closed list of words is expected. */
 export function oneOfExpected(allowed: readonly string[]): string {
   return `one of ${allowed.join(', ')}`;
