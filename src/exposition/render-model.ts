@@ -11,7 +11,9 @@
  * - `ascii`, when `true`, is true of every label string of the family;
  * - `prefix`, when given, equals {@link bucketLinePrefix} of the family's name and the series'
  *   labels, and is given only on a family with a classic name;
- * - a family whose name or label names are not classic is marked `utf8Names`.
+ * - a family whose name or label names are not classic is marked `utf8Names`;
+ * - arrays of a family handed to a renderer are not changed afterwards (nor a histogram series
+ *   object): render-memo.ts keeps them to tell what changed by the next scrape.
  * Input that breaks one renders wrong output, not an error.
  */
 import type { ExpositionExemplar, HistogramFamily, HistogramSeries, NumberFamily, NumberSeries } from './types.ts';
