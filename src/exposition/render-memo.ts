@@ -193,8 +193,11 @@ export class RenderMemo {
       let index: Map<RenderHistogramSeries, number> | undefined;
       for (let i = 0; i < n; i++) {
         const s = series![i]!;
-        let j = i < oldN && oldSeries[i] === s ? i : -1;
-        if (j < 0 && oldN > 0) j = (index ??= indexOf(oldSeries, oldN)).get(s) ?? -1;
+        const o = i < oldN ? oldSeries[i]! : undefined;
+        let j = o === s ? i : -1;
+        // A new object with the labels of the kept one at its place is that series changed; only
+        // series that moved are looked for.
+        if (j < 0 && oldN > 0 && o?.labels !== s.labels) j = (index ??= indexOf(oldSeries, oldN)).get(s) ?? -1;
         match[i] = j;
         if (j !== i) same = false;
       }
@@ -352,10 +355,13 @@ function grown(n: number): number {
   return Math.ceil(n * 1.25) + 16;
 }
 
-/** `buf` if it has room for about `bytes`, and is not much larger than it needs; otherwise new. */
+/**
+ * `buf` if it has room for `bytes` and is not much larger; otherwise new storage with room to grow
+ * (a family's bytes drift from one scrape to the next: new storage at every drift would be that
+ * much external memory per scrape, which makes V8 start a mark-compact).
+ */
 function sized(buf: Buffer, bytes: number): Buffer {
-  const want = Math.ceil(bytes * 1.125) + 256;
-  return buf.length >= want && buf.length <= 2 * want + 65536 ? buf : Buffer.allocUnsafeSlow(want);
+  return buf.length >= bytes && buf.length <= 2 * bytes + 65536 ? buf : Buffer.allocUnsafeSlow(Math.ceil(bytes * 1.125) + 256);
 }
 
 /** `buf` with room for `need` more bytes after `used`: larger storage, the used bytes moved, when short. */
