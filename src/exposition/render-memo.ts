@@ -8,7 +8,8 @@
  * series with the same label string and value (the same histogram series object) from the kept
  * bytes, one copy per run, and renders the others with the ordinary loops (samples.ts) into one
  * string per run, written in one go. A family where nothing changed is handed out from its kept
- * bytes as they are.
+ * bytes as they are; one whose changed series kept their place and the length of their lines (a
+ * counter from 41 to 42) is rewritten in place, nothing copied.
  *
  * What must stay true:
  * - the bytes are those of render.ts `renderPieces`, encoded (test/exposition/render-memo);
@@ -65,7 +66,12 @@ interface Kept {
   nextValues: Float64Array;
   /** Histogram families: the kept series objects. */
   series: readonly RenderHistogramSeries[];
+  /** Renderings left before rewriting in place is tried again, after it failed (lengths changed). */
+  retryInPlace: number;
 }
+
+/** Renderings a family skips rewriting in place after an attempt found a length changed. */
+const IN_PLACE_RETRY = 8;
 
 const NO_BYTES = Buffer.alloc(0);
 const NO_ENDS = new Uint32Array(0);
@@ -81,6 +87,8 @@ export class RenderMemo {
   #closed = false;
   /** Per series of the family at hand: the kept series it equals, or -1. */
   #match = new Int32Array(0);
+  /** Where rewritten series would end, checked against the kept ends before rewriting in place. */
+  #lineEnds = new Uint32Array(0);
   readonly #sink: Sink = { out: '' };
   /** Small outputs gathered into one piece. */
   #gather: Buffer = NO_BYTES;
@@ -119,6 +127,7 @@ export class RenderMemo {
     this.#closed = true;
     this.#kept.clear();
     this.#match = new Int32Array(0);
+    this.#lineEnds = new Uint32Array(0);
     this.#gather = NO_BYTES;
   }
 
@@ -168,6 +177,9 @@ export class RenderMemo {
     let values = k.nextValues;
     let same = header === k.header && n === k.n;
     const oldN = k.n;
+    /** Series not equal to the kept one at their place; whether every other one is at its place. */
+    let changed = 0;
+    let aligned = true;
     if (columns !== undefined) {
       const labels = columns.labels;
       const vs = columns.values;
@@ -186,7 +198,11 @@ export class RenderMemo {
         // NaN is not equal to itself, but writes the same line.
         if (j >= 0 && !anyValue && oldValues[j] !== v && !(v !== v && oldValues[j] !== oldValues[j])) j = -1;
         match[i] = j;
-        if (j !== i) same = false;
+        if (j !== i) {
+          same = false;
+          changed++;
+          if (j >= 0) aligned = false;
+        }
       }
     } else {
       const oldSeries = k.series;
@@ -199,7 +215,11 @@ export class RenderMemo {
         // series that moved are looked for.
         if (j < 0 && oldN > 0 && o?.labels !== s.labels) j = (index ??= indexOf(oldSeries, oldN)).get(s) ?? -1;
         match[i] = j;
-        if (j !== i) same = false;
+        if (j !== i) {
+          same = false;
+          changed++;
+          if (j >= 0) aligned = false;
+        }
       }
     }
     if (same) {
@@ -208,6 +228,18 @@ export class RenderMemo {
       else k.series = series!;
       yield* this.#emitKept(k, chunk);
       return;
+    }
+    if (aligned && n === oldN && header === k.header && changed <= n / 4 && k.retryInPlace-- <= 0) {
+      if (this.#inPlace(k, f, columns, series, n)) {
+        if (columns !== undefined) {
+          k.labels = columns.labels;
+          k.nextValues = k.values;
+          k.values = values;
+        } else k.series = series!;
+        yield* this.#emitKept(k, chunk);
+        return;
+      }
+      k.retryInPlace = IN_PLACE_RETRY;
     }
 
     // Written into the other buffer, from the kept one.
@@ -225,7 +257,6 @@ export class RenderMemo {
     const headerEnd = p;
     const sink = this.#sink;
     sink.ends = ends;
-    const openers = k.openers;
     let i = 0;
     while (i < n) {
       const j = match[i]!;
@@ -247,7 +278,7 @@ export class RenderMemo {
         while (i < e) {
           sink.out = '';
           sink.endsBase = p;
-          i = columns !== undefined ? writeNumberLines(sink, openers as Openers, columns, i, e, chunk, f.type === 'info') : writeHistogramSeries(sink, openers as HistogramOpeners, series!, i, e, chunk, this.#dialect);
+          i = this.#lines(k, f, columns, series, i, e, chunk);
           const text = sink.out;
           sink.out = '';
           buf = room(buf, p, text.length);
@@ -279,6 +310,53 @@ export class RenderMemo {
       k.nextValues = k.values;
       k.values = values;
     } else k.series = series!;
+  }
+
+  /** Writes the lines of series `from..to` into the sink, up to `limit` characters; returns where it stopped. */
+  #lines(k: Kept, f: RenderFamily, columns: NumberColumns | undefined, series: readonly RenderHistogramSeries[] | undefined, from: number, to: number, limit: number): number {
+    return columns !== undefined
+      ? writeNumberLines(this.#sink, k.openers as Openers, columns, from, to, limit, f.type === 'info')
+      : writeHistogramSeries(this.#sink, k.openers as HistogramOpeners, series!, from, to, limit, this.#dialect);
+  }
+
+  /**
+   * Rewrites the changed series (each at its place, see {@link #match}) over their kept bytes
+   * when every one has the length of its kept lines (a counter that went from 41 to 42): nothing
+   * else moves, so nothing is copied. Writes nothing and returns false otherwise. Everything is
+   * rendered before the first byte is written, so the kept bytes always match the kept values.
+   */
+  #inPlace(k: Kept, f: RenderFamily, columns: NumberColumns | undefined, series: readonly RenderHistogramSeries[] | undefined, n: number): boolean {
+    const match = this.#match;
+    const sink = this.#sink;
+    const kept = k.ends;
+    if (this.#lineEnds.length < n) this.#lineEnds = new Uint32Array(grown(n));
+    sink.ends = this.#lineEnds;
+    const texts: string[] = [];
+    const at: number[] = [];
+    try {
+      let i = 0;
+      while (i < n) {
+        if (match[i]! >= 0) {
+          i++;
+          continue;
+        }
+        let e = i + 1;
+        while (e < n && match[e]! < 0) e++;
+        const start = i === 0 ? k.headerEnd : kept[i - 1]!;
+        sink.out = '';
+        sink.endsBase = start;
+        this.#lines(k, f, columns, series, i, e, Infinity);
+        for (let t = i; t < e; t++) if (this.#lineEnds[t] !== kept[t]) return false;
+        texts.push(sink.out);
+        at.push(start);
+        i = e;
+      }
+    } finally {
+      sink.ends = undefined;
+      sink.out = '';
+    }
+    for (let q = 0; q < texts.length; q++) k.bytes.write(texts[q]!, at[q]!, texts[q]!.length, 'latin1');
+    return true;
   }
 
   /** The kept bytes of a family, cut after series into pieces of about `chunk`. */
@@ -340,7 +418,7 @@ export class RenderMemo {
 }
 
 function fresh(f: RenderFamily, openers: Openers | HistogramOpeners): Kept {
-  return { round: 0, type: f.type, openers, header: '', bytes: NO_BYTES, next: NO_BYTES, length: 0, headerEnd: 0, n: 0, ends: NO_ENDS, nextEnds: NO_ENDS, labels: [], values: NO_VALUES, nextValues: NO_VALUES, series: [] };
+  return { round: 0, type: f.type, openers, header: '', bytes: NO_BYTES, next: NO_BYTES, length: 0, headerEnd: 0, n: 0, ends: NO_ENDS, nextEnds: NO_ENDS, labels: [], values: NO_VALUES, nextValues: NO_VALUES, series: [], retryInPlace: 0 };
 }
 
 /** Position of each of the first `n` keys (the last one wins; equal keys render equal lines). */
