@@ -122,10 +122,11 @@ export class RenderMemo {
     return bytes;
   }
 
-  /** Forgets every family and renders plainly from now on. */
+  /** Forgets every family and renders plainly from now on; a rendering under way completes as it was. */
   close(): void {
     this.#closed = true;
     this.#kept.clear();
+    if (this.#busy) return;
     this.#match = new Int32Array(0);
     this.#lineEnds = new Uint32Array(0);
     this.#gather = NO_BYTES;

@@ -297,4 +297,23 @@ describe('RenderMemo', () => {
     assert.ok(body(memo.pieces(third, 512)).equals(expected('text', third)), 'after close');
     assert.equal(memo.size, 0);
   });
+
+  test('closed while a rendering is under way, that rendering still completes right', () => {
+    // Families small enough to be gathered into shared pieces: closing must not drop what is gathered.
+    const world = Array.from({ length: 6 }, (_, i) => asciiFamily(NAMES[i]!, 1 + i * 4, 3));
+    const memo = new RenderMemo('openmetrics');
+    const rendered = families(world);
+    body(memo.pieces(rendered, 4096));
+    apply(world, { kind: 'value', family: 2, at: 1, pick: 3 });
+    const next = families(world);
+    const pieces = memo.pieces(next, 4096);
+    const out: Buffer[] = [];
+    const first = pieces.next();
+    assert.equal(first.done, false);
+    out.push(first.value instanceof Uint8Array ? Buffer.from(first.value) : pieceBytes(first.value as Piece));
+    memo.close();
+    out.push(body({ [Symbol.iterator]: () => pieces }));
+    assert.ok(Buffer.concat(out).equals(expected('openmetrics', next)));
+    assert.equal(memo.size, 0);
+  });
 });
