@@ -17,7 +17,7 @@
  * - one rendering at a time: one that finds the memo in use renders plainly;
  * - the pieces are transient (each is read before the next is asked for, as body-store.ts does);
  * - a family missing from a completed rendering is forgotten, so memory follows the live families:
- *   two buffers per family (the kept bytes and the ones written next), about twice the body.
+ *   up to two buffers per family (the kept bytes and the ones written next), about twice the body.
  * Families not marked ASCII, and OpenMetrics counters with exemplars or start times (lines the
  * kept values do not describe), are rendered plainly and not kept.
  */
@@ -106,7 +106,6 @@ export class RenderMemo {
    */
   pieces(families: readonly RenderFamily[], chunkBytes = 65536): Generator<Piece | Uint8Array, void, undefined> {
     checkChunkBytes(chunkBytes);
-    if (this.#busy || this.#closed) return familyPieces(families, chunkBytes, this.#dialect);
     return this.#render(families, chunkBytes);
   }
 
@@ -133,6 +132,11 @@ export class RenderMemo {
   }
 
   *#render(families: readonly RenderFamily[], chunk: number): Generator<Piece | Uint8Array, void, undefined> {
+    // Checked when the rendering starts, not when it is asked for: a generator runs from its first `next()`.
+    if (this.#busy || this.#closed) {
+      yield* familyPieces(families, chunk, this.#dialect);
+      return;
+    }
     this.#busy = true;
     const round = ++this.#round;
     this.#gathered = 0;

@@ -298,6 +298,33 @@ describe('RenderMemo', () => {
     assert.equal(memo.size, 0);
   });
 
+  test('two renderings asked for before either starts, then read in turns, are both right', () => {
+    const world = ['a_total', 'd', 'h_seconds'].map((name, i) => asciiFamily(name, 1 + i * 4, 300));
+    const memo = new RenderMemo('text');
+    body(memo.pieces(families(world), 512));
+    apply(world, { kind: 'value', family: 0, at: 7, pick: 2 });
+    const one = families(world);
+    apply(world, { kind: 'all', family: 1, at: 0, pick: 9 });
+    const two = families(world);
+    const a = memo.pieces(one, 512);
+    const b = memo.pieces(two, 512);
+    const outA: Buffer[] = [];
+    const outB: Buffer[] = [];
+    const bytes = (p: Piece | Uint8Array): Buffer => (p instanceof Uint8Array ? Buffer.from(p) : pieceBytes(p));
+    for (;;) {
+      const x = a.next();
+      const y = b.next();
+      if (!x.done) outA.push(bytes(x.value));
+      if (!y.done) outB.push(bytes(y.value));
+      if (x.done && y.done) break;
+    }
+    assert.ok(Buffer.concat(outA).equals(expected('text', one)), 'the first');
+    assert.ok(Buffer.concat(outB).equals(expected('text', two)), 'the second');
+    apply(world, { kind: 'value', family: 2, at: 3, pick: 4 });
+    const three = families(world);
+    assert.ok(body(memo.pieces(three, 512)).equals(expected('text', three)), 'the next one');
+  });
+
   test('closed while a rendering is under way, that rendering still completes right', () => {
     // Families small enough to be gathered into shared pieces: closing must not drop what is gathered.
     const world = Array.from({ length: 6 }, (_, i) => asciiFamily(NAMES[i]!, 1 + i * 4, 3));
