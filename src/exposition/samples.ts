@@ -204,6 +204,7 @@ export interface HistogramOpeners {
   readonly created: Openers;
 }
 
+/** The {@link sampleOpeners} of a histogram family's `_bucket`, `_sum`, `_count` and `_created` lines. */
 export function histogramOpeners(name: string): HistogramOpeners {
   return { bucket: sampleOpeners(name + '_bucket'), sum: sampleOpeners(name + '_sum'), count: sampleOpeners(name + '_count'), created: sampleOpeners(name + '_created') };
 }
