@@ -1,18 +1,26 @@
 /**
  * Scrape time against the share of series changed since the previous scrape (issue 16, target 1:
  * "a scrape costs what changed, not what exists"): at 110k series (the reference mix of
- * series.ts), jobmeter (text 0.0.4) and @prometheus-io/client, each scrape timed as in scrape.ts
- * (recorded state → the body's bytes) after 0%, 1%, 10% or 100% of the series got a record
- * (untimed, then a full gc). The changed series are spread evenly over the families (every
- * 1/share-th host), as between two real scrapes.
+ * series.ts), jobmeter (text 0.0.4) and @prometheus-io/client, each scrape timed from the recorded
+ * state to the body's bytes after 0%, 1%, 10% or 100% of the series got a record (untimed, then a
+ * full gc). The changed series are spread evenly over the families (every 1/share-th host), as
+ * between two real scrapes.
+ *
+ * jobmeter is timed as its endpoint answers a scrape (http/scrape-handler.ts): `jm.scrape()`
+ * (collection and naming), then `buildMetricsResponse` with the endpoint's render memos into its
+ * `BodyStore` (the body's bytes in the endpoint's storage, written in slices), the body given back
+ * after each scrape. `BENCH_MEMO=0`: the same without the memos (the plain rendering), to compare.
+ * @prometheus-io/client as in scrape.ts: `registry.metrics()` and `Buffer.from` of its text.
  *
  * The floor a scrape approaches as nothing changes: copying the body's bytes once (`Buffer.from`
  * of jobmeter's body, one Buffer), measured in the same process.
  */
+import { BodyStore } from '../src/http/body-store.ts';
+import { buildMetricsResponse, RenderMemos } from '../src/http/metrics-response.ts';
 import { PROM_LABEL } from './contenders.ts';
 import { cli, gc, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 import { phasesOf } from './scrape.ts';
-import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp } from './series.ts';
+import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, type Built } from './series.ts';
 
 type Contender = 'jobmeter' | 'prometheus-io';
 const CONTENDERS: readonly Contender[] = ['jobmeter', 'prometheus-io'];
@@ -34,15 +42,44 @@ interface Arg extends Params {
 interface Result {
   /** Share → ms of each timed scrape. */
   readonly ms: Record<string, number[]>;
+  /** Share → phase → ms of each timed scrape. */
+  readonly phases: Record<string, Record<string, number[]>>;
   /** ms of each copy of the body (jobmeter only). */
   readonly floorMs: number[];
   readonly bodyBytes: number;
 }
 
+/** One timed scrape: the body's size, its bytes, each phase's ms, and `done` to give the body back. */
+type Scrape = () => Promise<{ bytes: number; body: () => Buffer; ms: Record<string, number>; done: () => void }>;
+
+/** A text 0.0.4 scrape as jobmeter's endpoint answers it (see the file's comment). */
+function endpointScrape(b: Extract<Built, { contender: 'jobmeter' }>): Scrape {
+  const store = new BodyStore();
+  const memos = process.env.BENCH_MEMO === '0' ? undefined : new RenderMemos();
+  const request = { accept: 'text/plain;version=0.0.4', acceptEncoding: undefined };
+  return async () => {
+    const t0 = performance.now();
+    const families = await b.jm.scrape();
+    const t1 = performance.now();
+    const r = await buildMetricsResponse(store, families, request, 'negotiate', undefined, 1, memos);
+    const t2 = performance.now();
+    return { bytes: r.length, body: () => Buffer.concat(r.body), ms: { 'scrape()': t1 - t0, 'body → store': t2 - t1 }, done: r.done ?? (() => {}) };
+  };
+}
+
+function scrapeOf(b: Built): Scrape {
+  if (b.contender === 'jobmeter') return endpointScrape(b);
+  const phased = phasesOf(b, 'text');
+  return async () => {
+    const { bytes, text, ms } = await phased();
+    return { bytes, body: () => Buffer.from(text(), 'utf8'), ms, done: () => {} };
+  };
+}
+
 async function measure(arg: Arg): Promise<Result> {
   const layout = referenceLayout(arg.n);
   const built = (await setUp(arg.contender, layout)).populate(hostNames(arg.n));
-  const scrape = phasesOf(built, 'text');
+  const scrape = scrapeOf(built);
   let round = 0;
   /** Records `share` of the counter series (and the histogram series among them), spread evenly. */
   const change = (share: number) => {
@@ -54,11 +91,13 @@ async function measure(arg: Arg): Promise<Result> {
   let bodyBytes = 0;
   for (let w = 0; w < arg.warmup; w++) {
     change(0.01);
-    const { bytes, text } = await scrape();
+    const { bytes, body, done } = await scrape();
     bodyBytes = bytes;
-    if (w === 0 && countBenchSamples(text()) !== sampleLines(layout)) throw new Error(`${arg.contender}: wrong sample lines`);
+    if (w === 0 && countBenchSamples(body().toString('utf8')) !== sampleLines(layout)) throw new Error(`${arg.contender}: wrong sample lines`);
+    done();
   }
   const ms: Record<string, number[]> = {};
+  const phases: Record<string, Record<string, number[]>> = {};
   const floorMs: number[] = [];
   // Shares interleaved run by run, so each sees the same machine noise.
   for (let r = 0; r < arg.runs; r++) {
@@ -66,10 +105,12 @@ async function measure(arg: Arg): Promise<Result> {
       change(share);
       gc();
       const t = performance.now();
-      const { text } = await scrape();
+      const scraped = await scrape();
       (ms[String(share)] ??= []).push(performance.now() - t);
-      if (arg.contender === 'jobmeter' && share === 0) {
-        const body = Buffer.from(text(), 'latin1');
+      for (const [phase, v] of Object.entries(scraped.ms)) ((phases[String(share)] ??= {})[phase] ??= []).push(v);
+      const body = arg.contender === 'jobmeter' && share === 0 ? scraped.body() : undefined;
+      scraped.done();
+      if (body !== undefined) {
         gc();
         const t0 = performance.now();
         const copy = Buffer.from(body);
@@ -78,8 +119,15 @@ async function measure(arg: Arg): Promise<Result> {
       }
     }
   }
-  log(`    ${arg.contender}: ${SHARES.map((s) => `${s * 100}% ${num(stats(ms[String(s)]!).median)} ms`).join(', ')}`);
-  return { ms, floorMs, bodyBytes };
+  log(`    ${arg.contender}: ${SHARES.map((s) => `${s * 100}% ${num(stats(ms[String(s)]!).median)} ms (${phaseMedians(phases[String(s)]!)})`).join(', ')}`);
+  return { ms, phases, floorMs, bodyBytes };
+}
+
+/** `phase median · phase median`, ms. */
+function phaseMedians(phases: Record<string, number[]>): string {
+  return Object.entries(phases)
+    .map(([name, v]) => `${name} ${num(stats(v).median, 2)}`)
+    .join(' · ');
 }
 
 export const scenario: Scenario<Params, Arg, Result> = {
@@ -102,7 +150,9 @@ export const scenario: Scenario<Params, Arg, Result> = {
     return [
       markdownTable(['series changed since the last scrape', `${LABEL.jobmeter}, ms`, '÷ jobmeter at 100%', `${LABEL['prometheus-io']}, ms`, `jobmeter ÷ ${LABEL['prometheus-io']}`], rows),
       '',
-      `${num(layout.counters + layout.histograms, 0)} series (${num(layout.counters, 0)} counter + ${num(layout.histograms, 0)} histogram, 1,000 per family). Each scrape timed from the recorded state to the body's bytes (as in the full-scrape table), after the share of series got a record (every 1/share-th host, untimed) and a full gc; shares interleaved, ${p.runs} scrapes each after ${p.warmup} warm-up scrapes, one process per contender; median (min–max). Floor: \`Buffer.from\` of jobmeter's body (one Buffer) after a gc, in the same process. Target (issue 16): 1% changed ≤ 10 ms and ≥ 30× faster than ${LABEL['prometheus-io']}, 100% no slower than today.`,
+      `${num(layout.counters + layout.histograms, 0)} series (${num(layout.counters, 0)} counter + ${num(layout.histograms, 0)} histogram, 1,000 per family). Each scrape timed from the recorded state to the body's bytes: jobmeter as its endpoint answers (\`jm.scrape()\`, then \`buildMetricsResponse\` through the endpoint's render memo into its \`BodyStore\`; ${process.env.BENCH_MEMO === '0' ? '**memo off** (\`BENCH_MEMO=0\`)' : 'memo on'}), ${LABEL['prometheus-io']} as in the full-scrape table; after the share of series got a record (every 1/share-th host, untimed) and a full gc; shares interleaved, ${p.runs} scrapes each after ${p.warmup} warm-up scrapes, one process per contender; median (min–max). Floor: \`Buffer.from\` of jobmeter's body (one Buffer) after a gc, in the same process. Target (issue 16): 1% changed ≤ 10 ms and ≥ 30× faster than ${LABEL['prometheus-io']}, 100% no slower than today.`,
+      '',
+      `jobmeter's phases (medians, ms): ${SHARES.map((share) => `${share * 100}%: ${phaseMedians(get('jobmeter').phases[String(share)]!)}`).join('; ')}.`,
     ].join('\n');
   },
 };

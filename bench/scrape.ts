@@ -15,6 +15,10 @@
  * - @prometheus-io/client and prom-client: `await registry.metrics()`.
  * - otel: `await exporter.collect()` → `new PrometheusSerializer().serialize(resourceMetrics)`.
  *
+ * jobmeter is timed on the plain rendering, without the render memo its endpoint keeps
+ * (exposition/render-memo.ts): what every scrape cost before the memo, and what a scrape costs
+ * where every series changed. The memo's effect is scrape-changes.ts's table.
+ *
  * Before every timed scrape 1% of the series get a new record (untimed), as between two real
  * scrapes, then a full gc (`BENCH_SCRAPE_GC=phase`: only between warm-up and timed runs; then each
  * scrape also pays for collecting the previous one's garbage). Each contender's output is checked
@@ -219,7 +223,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   return [
     markdownTable(['series (sample lines)', 'contender', 'ms per scrape', 'body', `÷ ${PROM_LABEL['prometheus-io']}`], rows, ['l', 'l', 'r', 'r', 'r']),
     '',
-    `Median (min–max) ms from the recorded state to the response body's bytes. "Series" are label sets (n counter + n/10 histogram series, as in the reference mix); "lines" are the exposition's sample lines (1 per counter series, 18 per histogram series), checked on every contender's output. At most ${num(SHARD, 0)} series per family (\`BENCH_SHARD\`). ${p.processes} processes per row (interleaved), each: ${runs}; the runs are pooled.`,
+    `Median (min–max) ms from the recorded state to the response body's bytes. "Series" are label sets (n counter + n/10 histogram series, as in the reference mix); "lines" are the exposition's sample lines (1 per counter series, 18 per histogram series), checked on every contender's output. jobmeter's rows time the plain rendering (\`renderBuffers\`), without the render memo its endpoint keeps (that is the next table's). At most ${num(SHARD, 0)} series per family (\`BENCH_SHARD\`). ${p.processes} processes per row (interleaved), each: ${runs}; the runs are pooled.`,
     '',
     'Where the time goes (medians, ms):',
     '',

@@ -30,7 +30,7 @@
  * both formats' outputs describing the same set of series.
  */
 import type { RenderFamily } from './render-model.ts';
-import type { Piece } from './samples.ts';
+import type { Dialect, Piece } from './samples.ts';
 import { checkChunkBytes, familyPieces, metadataName, renderWhole } from './samples.ts';
 import { leLayoutOpenMetrics } from './numbers.ts';
 import { escapeHelpOpenMetrics } from './escape.ts';
@@ -62,12 +62,15 @@ function familyHeader(f: RenderFamily): string {
   }
 }
 
+/** How OpenMetrics writes around the shared sample loops (samples.ts). */
+export const OPENMETRICS_DIALECT: Dialect = { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n', exemplars: true, created: true, noSumWithNegativeBuckets: true };
+
 /**
  * As {@link openMetricsChunks}, each piece with whether it is all ASCII: every family in it
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
 export function* openMetricsPieces(families: readonly RenderFamily[], chunkBytes: number): Generator<Piece, void, undefined> {
-  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n', exemplars: true, created: true, noSumWithNegativeBuckets: true });
+  yield* familyPieces(families, chunkBytes, OPENMETRICS_DIALECT);
 }
 
 /**

@@ -12,8 +12,9 @@
  * - `prefix`, when given, equals {@link bucketLinePrefix} of the family's name and the series'
  *   labels, and is given only on a family with a classic name;
  * - a family whose name or label names are not classic is marked `utf8Names`;
- * - the arrays of a family handed to a renderer are not changed afterwards (the naming stage
- *   hands the same label array to several scrapes while its series stay the same).
+ * - the arrays of a family handed to a renderer are not changed afterwards, nor a histogram
+ *   series object: render-memo.ts keeps them to tell what changed by the next scrape, and the
+ *   naming stage hands the same label array to several scrapes while its series stay the same.
  * Input that breaks one renders wrong output, not an error.
  */
 import type { ExpositionExemplar, HistogramFamily, HistogramSeries, NumberFamily, NumberSeries } from './types.ts';

@@ -22,7 +22,7 @@ import { escapeLabelValue, isClassicMetricName } from './escape.ts';
  * the syntax of text 1.0.0 and OpenMetrics with `escaping=allow-utf-8` (only then are such names
  * served: exposition/escape-names.ts escapes them for any other scraper).
  */
-export function sampleOpeners(name: string): { open: string; bare: string } {
+export function sampleOpeners(name: string): Openers {
   if (isClassicMetricName(name)) return { open: name + '{', bare: name + ' ' };
   const q = '{"' + escapeLabelValue(name) + '"';
   return { open: q + ',', bare: q + '} ' };
@@ -36,6 +36,18 @@ export function metadataName(name: string): string {
 /** The output being built; loops read it once and write it back once. */
 export interface Sink {
   out: string;
+  /**
+   * When given, where each series written ends: `ends[i] = endsBase + out.length` once series `i`
+   * is written (render-memo.ts keeps them; its output is ASCII, so characters are bytes).
+   */
+  ends?: Uint32Array;
+  endsBase?: number;
+}
+
+/** How the sample lines of a metric open: with labels, and without (see {@link sampleOpeners}). */
+export interface Openers {
+  readonly open: string;
+  readonly bare: string;
 }
 
 /** A piece of an exposition, and whether it is all ASCII (then Latin-1 encodes it byte for byte). */
@@ -122,18 +134,29 @@ export function writeNumberSeries(
   const exemplars = extras?.exemplars === true ? columns.exemplars : undefined;
   const created = extras?.createdName !== undefined ? columns.created : undefined;
   if (exemplars !== undefined || created !== undefined) return writeNumberSeriesWithExtras(sink, name, columns, from, limit, exemplars, created, extras!.createdName);
-  const { bare, open } = sampleOpeners(name);
+  return writeNumberLines(sink, sampleOpeners(name), columns, from, columns.labels.length, limit, constantOne);
+}
+
+/**
+ * {@link writeNumberSeries} without extras, for series `from..to` and the metric's
+ * {@link sampleOpeners} made by the caller (once per family); records each series' end in
+ * `sink.ends` when given.
+ */
+export function writeNumberLines(sink: Sink, openers: Openers, columns: NumberColumns, from: number, to: number, limit: number, constantOne: boolean): number {
+  const { bare, open } = openers;
   const labelsOf = columns.labels;
   const values = columns.values;
-  const n = labelsOf.length;
+  const ends = sink.ends;
+  const base = sink.endsBase ?? 0;
   let out = sink.out;
   let i = from;
-  while (i < n) {
+  while (i < to) {
     const labels = labelsOf[i]!;
     const value = values[i]!;
-    i++;
     if (labels === '') out += bare + (constantOne ? ONE_LINE : valueLine(value));
     else out += open + labels + closedValueLine(constantOne ? 1 : value);
+    if (ends !== undefined) ends[i] = base + out.length;
+    i++;
     if (out.length >= limit) break;
   }
   sink.out = out;
@@ -173,35 +196,51 @@ function createdLine(ms: number): string {
   return formatSampleValue(ms / 1000) + '\n';
 }
 
+/** How the lines of a histogram family open, made once per family. */
+export interface HistogramOpeners {
+  readonly bucket: Openers;
+  readonly sum: Openers;
+  readonly count: Openers;
+  readonly created: Openers;
+}
+
+/** The {@link sampleOpeners} of a histogram family's `_bucket`, `_sum`, `_count` and `_created` lines. */
+export function histogramOpeners(name: string): HistogramOpeners {
+  return { bucket: sampleOpeners(name + '_bucket'), sum: sampleOpeners(name + '_sum'), count: sampleOpeners(name + '_count'), created: sampleOpeners(name + '_created') };
+}
+
 /**
  * Writes the `_bucket` (cumulative, ascending `le`, `+Inf` = `count`), `_sum` and `_count` lines of
- * each series of `series[from..]`, series by series; returns the index of the first series not
- * written. `layoutOf` gives the cached `le` strings of a `bounds` array.
+ * each series of `series[from..to]`, series by series, as `dialect` writes them; returns the index
+ * of the first series not written. Records each series' end in `sink.ends` when given.
  */
 export function writeHistogramSeries(
   sink: Sink,
-  name: string,
+  openers: HistogramOpeners,
   series: readonly RenderHistogramSeries[],
   from: number,
+  to: number,
   limit: number,
-  layoutOf: (bounds: readonly number[]) => LeLayout,
-  withExemplars = false,
-  created = false,
-  noSumWithNegativeBuckets = false,
+  dialect: Dialect,
 ): number {
-  const { open: createdOpen, bare: createdBare } = sampleOpeners(name + '_created');
-  const bucketOpen = sampleOpeners(name + '_bucket').open;
+  const layoutOf = dialect.layoutOf;
+  const withExemplars = dialect.exemplars === true;
+  const created = dialect.created === true;
+  const noSumWithNegativeBuckets = dialect.noSumWithNegativeBuckets === true;
+  const { open: createdOpen, bare: createdBare } = openers.created;
+  const bucketOpen = openers.bucket.open;
   const bucketBare = bucketOpen + 'le="';
-  const { open: sumOpen, bare: sumBare } = sampleOpeners(name + '_sum');
-  const { open: countOpen, bare: countBare } = sampleOpeners(name + '_count');
-  const n = series.length;
+  const { open: sumOpen, bare: sumBare } = openers.sum;
+  const { open: countOpen, bare: countBare } = openers.count;
+  const ends = sink.ends;
+  const base = sink.endsBase ?? 0;
   let out = sink.out;
   let lastBounds: readonly number[] | null = null;
   let suffixes: readonly string[] = [];
   let order: readonly number[] | null = null;
   let negative = false;
   let i = from;
-  while (i < n) {
+  while (i < to) {
     const s = series[i++];
     if (s.bounds !== lastBounds) {
       // Series of one family normally share one bounds array: one cache lookup per family.
@@ -251,6 +290,7 @@ export function writeHistogramSeries(
     // then no `_count` either (a `_count` needs a `_sum`); its `+Inf` bucket still holds the count.
     if (!negative) out += labels === '' ? sumBare + sumLine + countBare + countLine : sumOpen + labels + '} ' + sumLine + countOpen + labels + '} ' + countLine;
     if (created && s.created !== undefined) out += (labels === '' ? createdBare : createdOpen + labels + '} ') + createdLine(s.created);
+    if (ends !== undefined) ends[i - 1] = base + out.length;
     if (out.length >= limit) break;
   }
   sink.out = out;
@@ -293,12 +333,13 @@ export function* familyPieces(families: readonly RenderFamily[], chunkBytes: num
     const extras = { exemplars: dialect.exemplars === true && f.type === 'counter' && f.name.endsWith('_total'), createdName };
     sink.out += header;
     if (ascii && (f.ascii !== true || !isAscii(header))) ascii = false;
+    const openers = columns === undefined ? histogramOpeners(f.name) : undefined;
     let i = 0;
     while (i < n) {
       i =
-        columns === undefined
-          ? writeHistogramSeries(sink, f.name, (f as RenderHistogramFamily).series, i, chunkBytes, dialect.layoutOf, dialect.exemplars === true, dialect.created === true, dialect.noSumWithNegativeBuckets === true)
-          : writeNumberSeries(sink, f.name, columns, i, chunkBytes, f.type === 'info', extras);
+        openers !== undefined
+          ? writeHistogramSeries(sink, openers, (f as RenderHistogramFamily).series, i, n, chunkBytes, dialect)
+          : writeNumberSeries(sink, f.name, columns!, i, chunkBytes, f.type === 'info', extras);
       if (sink.out.length >= chunkBytes) {
         yield { text: sink.out, ascii };
         sink.out = '';

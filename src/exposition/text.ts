@@ -12,7 +12,7 @@
  * labels (as client_golang writes it); Prometheus treats both spellings identically.
  */
 import type { RenderFamily } from './render-model.ts';
-import type { Piece } from './samples.ts';
+import type { Dialect, Piece } from './samples.ts';
 import { checkChunkBytes, familyPieces, metadataName, renderWhole } from './samples.ts';
 import { leLayoutText } from './numbers.ts';
 import { escapeHelpText } from './escape.ts';
@@ -31,12 +31,15 @@ function familyHeader(f: RenderFamily): string {
   return f.help === '' ? typeLine : '# HELP ' + name + ' ' + escapeHelpText(f.help) + '\n' + typeLine;
 }
 
+/** How text 0.0.4 writes around the shared sample loops (samples.ts). */
+export const TEXT_DIALECT: Dialect = { header: familyHeader, layoutOf: leLayoutText, end: '' };
+
 /**
  * As {@link prometheusTextChunks}, each piece with whether it is all ASCII: every family in it
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
 export function* prometheusTextPieces(families: readonly RenderFamily[], chunkBytes: number): Generator<Piece, void, undefined> {
-  yield* familyPieces(families, chunkBytes, { header: familyHeader, layoutOf: leLayoutText, end: '' });
+  yield* familyPieces(families, chunkBytes, TEXT_DIALECT);
 }
 
 /**

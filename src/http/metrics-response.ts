@@ -14,6 +14,7 @@ import { renderJson, type JsonShape } from '../exposition/json.ts';
 import { escapeFamilies } from '../exposition/escape-names.ts';
 import { protobufBuffers } from '../exposition/protobuf.ts';
 import { renderPieces } from '../exposition/render.ts';
+import { RenderMemo } from '../exposition/render-memo.ts';
 import type { Piece } from '../exposition/samples.ts';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import type { BodyStore } from './body-store.ts';
@@ -69,10 +70,46 @@ export interface JsonView {
   readonly extra?: () => Record<string, unknown> | undefined;
 }
 
+/** Content-Types an endpoint keeps a memo for: a scraper rarely asks for more than one or two. */
+const MAX_MEMOS = 3;
+
+/**
+ * An endpoint's memos of its last text renderings (exposition/render-memo.ts), one per
+ * Content-Type (format × escaping), shared by identity and compressed bodies (compression comes
+ * after the plain bytes). At most {@link MAX_MEMOS}, the least recently used dropped first: each
+ * holds about two bodies' bytes.
+ */
+export class RenderMemos {
+  readonly #byType = new Map<string, RenderMemo>();
+
+  /** The memo of `contentType`, made on first use. */
+  for(contentType: string, format: 'text' | 'openmetrics'): RenderMemo {
+    let memo = this.#byType.get(contentType);
+    if (memo !== undefined) this.#byType.delete(contentType);
+    else {
+      memo = new RenderMemo(format);
+      for (const [type, old] of this.#byType) {
+        if (this.#byType.size < MAX_MEMOS) break;
+        old.close();
+        this.#byType.delete(type);
+      }
+    }
+    this.#byType.set(contentType, memo);
+    return memo;
+  }
+
+  /** Drops every memo (the endpoint closes). */
+  close(): void {
+    for (const memo of this.#byType.values()) memo.close();
+    this.#byType.clear();
+  }
+}
+
 /**
  * `format` forces a format when the profile (or the operator) wants one regardless of `Accept`.
  * Rendering gives the event loop back between slices; compression runs on libuv's pool. The body
- * is written into `store` for `holds` responses (see {@link BodyStore.write}).
+ * is written into `store` for `holds` responses (see {@link BodyStore.write}). With `memos`, text
+ * and OpenMetrics bodies redo only what changed since the last scrape of the same Content-Type.
  */
 export async function buildMetricsResponse(
   store: BodyStore,
@@ -81,6 +118,7 @@ export async function buildMetricsResponse(
   format: 'negotiate' | ExpositionFormat,
   json: JsonView = { shape: 'generic' },
   holds: number | (() => number) = 1,
+  memos?: RenderMemos,
 ): Promise<MetricsResponse> {
   let contentType: string;
   let pieces: Iterable<Piece | Uint8Array>;
@@ -98,7 +136,8 @@ export async function buildMetricsResponse(
     // UTF-8 names (a native translation strategy that keeps them) only to a scraper that asked.
     const served = chosen.escaping === 'allow-utf-8' ? families : escapeFamilies(families, chosen.escaping === 'values' ? 'values' : 'underscores');
     // The store copies each piece before asking for the next: protobuf may reuse its buffers.
-    pieces = chosen.format === 'protobuf' ? protobufBuffers(served, true) : renderPieces(chosen.format, served);
+    if (chosen.format === 'protobuf') pieces = protobufBuffers(served, true);
+    else pieces = memos === undefined ? renderPieces(chosen.format, served) : memos.for(contentType, chosen.format).pieces(served);
   }
   return { contentType, contentEncoding: encoding, ...(await store.write(pieces, encoding, holds)) };
 }

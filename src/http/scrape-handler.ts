@@ -7,6 +7,8 @@
  *   scrapes costs one collection, one render and one compression. A shared rendering lives only
  *   while it is in flight, so a later scrape never gets a stale body; each scrape that shared it
  *   holds the body's storage until its own response is done.
+ * - A text or OpenMetrics rendering redoes only the series that changed since the last one of its
+ *   Content-Type (exposition/render-memo.ts; the memos are dropped with the endpoint).
  * - A failure answers 500 with a short, fixed reason (`Content-Encoding` dropped, as promhttp does
  *   before writing an error), never the cause, and is counted by cause: `collection` (the
  *   jobmeter's collection rejected) or `encoding` (rendering or compression threw).
@@ -25,7 +27,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
 import { chooseEncoding, contentTypeOf, negotiate } from '../exposition/negotiate.ts';
 import { BodyStore } from './body-store.ts';
-import { bodyOf, bodyStream, buildMetricsResponse, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
+import { bodyOf, bodyStream, buildMetricsResponse, RenderMemos, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
 
 export type ScrapeErrorCause = 'collection' | 'encoding';
 
@@ -56,7 +58,7 @@ export interface ScrapeHandler {
   answer(request: ScrapeRequest): Promise<ScrapeAnswer>;
   /** Scrapes answered 500 so far, by cause (every scrape that shared a failed collection counts). */
   readonly errors: Readonly<Record<ScrapeErrorCause, number>>;
-  /** Drops the bodies' idle storage; call when the endpoint closes. */
+  /** Drops the bodies' idle storage and the kept renderings; call when the endpoint closes. */
   close(): void;
 }
 
@@ -74,6 +76,8 @@ const FAILED: Readonly<Record<ScrapeErrorCause, string>> = {
 export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandler {
   const errors: Record<ScrapeErrorCause, number> = { collection: 0, encoding: 0 };
   const store = new BodyStore();
+  // The last text rendering per Content-Type: a scrape redoes only the series that changed.
+  const memos = new RenderMemos();
   // families array (one per collection) → variant → its rendering while in flight.
   const rendering = new WeakMap<readonly Family[], Map<string, Shared>>();
 
@@ -108,7 +112,7 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
       const made: Shared = {
         waiters: 0,
         response: Promise.resolve()
-          .then(() => buildMetricsResponse(store, served, { accept: request.accept, acceptEncoding: encoding, json }, options.format, options.json, seal))
+          .then(() => buildMetricsResponse(store, served, { accept: request.accept, acceptEncoding: encoding, json }, options.format, options.json, seal, memos))
           .finally(forget),
       };
       byVariant.set(variant, (shared = made));
@@ -119,7 +123,10 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
 
   return {
     errors,
-    close: () => store.close(),
+    close: () => {
+      store.close();
+      memos.close();
+    },
     async answer(request) {
       let families: readonly Family[];
       try {

@@ -1,0 +1,456 @@
+/**
+ * The last rendering of one text variant (text 0.0.4 or OpenMetrics, one name escaping), kept so
+ * the next one redoes only what changed: between two scrapes few series move.
+ *
+ * Per family (by name) it keeps the bytes of its lines off the V8 heap, where each series' lines
+ * end, and what they were made of: the label strings and values (a histogram: its series objects,
+ * which the naming stage serves again while unchanged). The next rendering copies each run of
+ * series with the same label string and value (the same histogram series object) from the kept
+ * bytes, one copy per run, and renders the others with the ordinary loops (samples.ts) into one
+ * string per run, written in one go. A family where nothing changed is handed out from its kept
+ * bytes as they are; one whose changed series kept their place and the length of their lines (a
+ * counter from 41 to 42) is rewritten in place, nothing copied.
+ *
+ * What must stay true:
+ * - the bytes are those of render.ts `renderPieces`, encoded (test/exposition/render-memo);
+ * - a family's arrays and series objects are not changed once handed to a renderer (render-model.ts);
+ * - one rendering at a time: one that finds the memo in use renders plainly;
+ * - the pieces are transient (each is read before the next is asked for, as body-store.ts does);
+ * - a family missing from a completed rendering is forgotten, so memory follows the live families:
+ *   up to two buffers per family (the kept bytes and the ones written next), about twice the body.
+ * Families not marked ASCII, and OpenMetrics counters with exemplars or start times (lines the
+ * kept values do not describe), are rendered plainly and not kept.
+ */
+import type { FamilyType } from './types.ts';
+import type { NumberColumns, RenderFamily, RenderHistogramSeries } from './render-model.ts';
+import { OPENMETRICS_DIALECT } from './openmetrics.ts';
+import { TEXT_DIALECT } from './text.ts';
+import {
+  checkChunkBytes,
+  familyPieces,
+  histogramOpeners,
+  isAscii,
+  numberColumns,
+  sampleOpeners,
+  writeHistogramSeries,
+  writeNumberLines,
+  type Dialect,
+  type HistogramOpeners,
+  type Openers,
+  type Piece,
+  type Sink,
+} from './samples.ts';
+
+/** What is kept of one family from the last rendering. */
+interface Kept {
+  /** The rendering that last saw the family. */
+  round: number;
+  readonly type: FamilyType;
+  readonly openers: Openers | HistogramOpeners;
+  header: string;
+  /** The family's bytes: its header, then its series' lines. */
+  bytes: Buffer;
+  /** The buffer the next rendering writes into (the previous bytes), swapped with `bytes` after. */
+  next: Buffer;
+  length: number;
+  /** Where the header ends. */
+  headerEnd: number;
+  /** Series kept. */
+  n: number;
+  /** Where series i's lines end in `bytes`; `nextEnds` for the next rendering. */
+  ends: Uint32Array;
+  nextEnds: Uint32Array;
+  /** Number families: label strings and values of the kept series. */
+  labels: readonly string[];
+  values: Float64Array;
+  nextValues: Float64Array;
+  /** Histogram families: the kept series objects. */
+  series: readonly RenderHistogramSeries[];
+  /** Renderings left before rewriting in place is tried again, after it failed (lengths changed). */
+  retryInPlace: number;
+}
+
+/** Renderings a family skips rewriting in place after an attempt found a length changed. */
+const IN_PLACE_RETRY = 8;
+
+const NO_BYTES = Buffer.alloc(0);
+const NO_ENDS = new Uint32Array(0);
+const NO_VALUES = new Float64Array(0);
+
+export class RenderMemo {
+  readonly #dialect: Dialect;
+  /** The dialect without its end, for a family rendered plainly among kept ones. */
+  readonly #plain: Dialect;
+  #kept = new Map<string, Kept>();
+  #round = 0;
+  #busy = false;
+  #closed = false;
+  /** Per series of the family at hand: the kept series it equals, or -1. */
+  #match = new Int32Array(0);
+  /** Where rewritten series would end, checked against the kept ends before rewriting in place. */
+  #lineEnds = new Uint32Array(0);
+  readonly #sink: Sink = { out: '' };
+  /** Small outputs gathered into one piece. */
+  #gather: Buffer = NO_BYTES;
+  #gathered = 0;
+
+  constructor(format: 'text' | 'openmetrics') {
+    this.#dialect = format === 'openmetrics' ? OPENMETRICS_DIALECT : TEXT_DIALECT;
+    this.#plain = { ...this.#dialect, end: '' };
+  }
+
+  /**
+   * The exposition of `families`, as render.ts `renderPieces` would write it, in pieces of about
+   * `chunkBytes` (whole lines): bytes, and text pieces for families rendered plainly.
+   * @throws RangeError when `chunkBytes` is not a positive number (at the call).
+   */
+  pieces(families: readonly RenderFamily[], chunkBytes = 65536): Generator<Piece | Uint8Array, void, undefined> {
+    checkChunkBytes(chunkBytes);
+    return this.#render(families, chunkBytes);
+  }
+
+  /** Families kept. */
+  get size(): number {
+    return this.#kept.size;
+  }
+
+  /** Bytes held off the V8 heap for the kept families (both buffers of each). */
+  get bytes(): number {
+    let bytes = 0;
+    for (const k of this.#kept.values()) bytes += k.bytes.length + k.next.length;
+    return bytes;
+  }
+
+  /** Forgets every family and renders plainly from now on; a rendering under way completes as it was. */
+  close(): void {
+    this.#closed = true;
+    this.#kept.clear();
+    if (this.#busy) return;
+    this.#match = new Int32Array(0);
+    this.#lineEnds = new Uint32Array(0);
+    this.#gather = NO_BYTES;
+  }
+
+  *#render(families: readonly RenderFamily[], chunk: number): Generator<Piece | Uint8Array, void, undefined> {
+    // Checked when the rendering starts, not when it is asked for: a generator runs from its first `next()`.
+    if (this.#busy || this.#closed) {
+      yield* familyPieces(families, chunk, this.#dialect);
+      return;
+    }
+    this.#busy = true;
+    const round = ++this.#round;
+    this.#gathered = 0;
+    try {
+      for (const f of families) {
+        if (f.type === 'histogram') {
+          if (f.series.length === 0) continue;
+          if (f.ascii === true && isAscii(f.name)) {
+            yield* this.#family(f, round, chunk, f.series.length, undefined, f.series);
+            continue;
+          }
+        } else {
+          const columns = numberColumns(f);
+          if (columns.labels.length === 0) continue;
+          // Extras the kept values do not describe (text 0.0.4 writes neither).
+          const extras = (this.#dialect.exemplars === true && columns.exemplars !== undefined) || (this.#dialect.created === true && columns.created !== undefined);
+          if (f.ascii === true && !extras && isAscii(f.name)) {
+            yield* this.#family(f, round, chunk, columns.labels.length, columns, undefined);
+            continue;
+          }
+        }
+        for (const piece of familyPieces([f], chunk, this.#plain)) yield* this.#emitText(piece, chunk);
+      }
+      if (this.#dialect.end !== '') yield* this.#emitText({ text: this.#dialect.end, ascii: true }, chunk);
+      if (this.#gathered > 0) yield this.#gather.subarray(0, this.#gathered);
+      if (!this.#closed) for (const [name, kept] of this.#kept) if (kept.round !== round) this.#kept.delete(name);
+    } finally {
+      this.#gathered = 0;
+      this.#busy = false;
+    }
+  }
+
+  /** One family's lines, from what is kept where nothing changed; then kept for the next rendering. */
+  *#family(f: RenderFamily, round: number, chunk: number, n: number, columns: NumberColumns | undefined, series: readonly RenderHistogramSeries[] | undefined): Generator<Piece | Uint8Array, void, undefined> {
+    let k = this.#kept.get(f.name);
+    if (k === undefined || k.type !== f.type) {
+      k = fresh(f, columns === undefined ? histogramOpeners(f.name) : sampleOpeners(f.name));
+      if (!this.#closed) this.#kept.set(f.name, k);
+    }
+    k.round = round;
+    const header = this.#dialect.header(f);
+    const match = this.#matchOf(n);
+    let values = k.nextValues;
+    let same = header === k.header && n === k.n;
+    const oldN = k.n;
+    /** Series not equal to the kept one at their place; whether every other one is at its place. */
+    let changed = 0;
+    let aligned = true;
+    if (columns !== undefined) {
+      const labels = columns.labels;
+      const vs = columns.values;
+      const oldLabels = k.labels;
+      const oldValues = k.values;
+      // An info sample is written as 1 whatever its value.
+      const anyValue = f.type === 'info';
+      if (values.length < n) values = new Float64Array(grown(n));
+      let index: Map<string, number> | undefined;
+      for (let i = 0; i < n; i++) {
+        const l = labels[i]!;
+        const v = vs[i]!;
+        values[i] = v;
+        let j = i < oldN && oldLabels[i] === l ? i : -1;
+        if (j < 0 && oldN > 0) j = (index ??= indexOf(oldLabels, oldN)).get(l) ?? -1;
+        // NaN is not equal to itself, but writes the same line.
+        if (j >= 0 && !anyValue && oldValues[j] !== v && !(v !== v && oldValues[j] !== oldValues[j])) j = -1;
+        match[i] = j;
+        if (j !== i) {
+          same = false;
+          changed++;
+          if (j >= 0) aligned = false;
+        }
+      }
+    } else {
+      const oldSeries = k.series;
+      let index: Map<RenderHistogramSeries, number> | undefined;
+      for (let i = 0; i < n; i++) {
+        const s = series![i]!;
+        const o = i < oldN ? oldSeries[i]! : undefined;
+        let j = o === s ? i : -1;
+        // A new object with the labels of the kept one at its place is that series changed; only
+        // series that moved are looked for.
+        if (j < 0 && oldN > 0 && o?.labels !== s.labels) j = (index ??= indexOf(oldSeries, oldN)).get(s) ?? -1;
+        match[i] = j;
+        if (j !== i) {
+          same = false;
+          changed++;
+          if (j >= 0) aligned = false;
+        }
+      }
+    }
+    if (same) {
+      // Nothing changed: the kept bytes as they are (the newest arrays kept, the older ones let go).
+      if (columns !== undefined) k.labels = columns.labels;
+      else k.series = series!;
+      yield* this.#emitKept(k, chunk);
+      return;
+    }
+    if (aligned && n === oldN && header === k.header && changed <= n / 4 && k.retryInPlace-- <= 0) {
+      if (this.#inPlace(k, f, columns, series, n)) {
+        if (columns !== undefined) {
+          k.labels = columns.labels;
+          k.nextValues = k.values;
+          k.values = values;
+        } else k.series = series!;
+        yield* this.#emitKept(k, chunk);
+        return;
+      }
+      k.retryInPlace = IN_PLACE_RETRY;
+    }
+
+    // Written into the other buffer, from the kept one.
+    const old = k.bytes;
+    const oldEnds = k.ends;
+    const ends = k.nextEnds.length >= n ? k.nextEnds : new Uint32Array(grown(n));
+    let buf = sized(k.next, k.length + header.length);
+    let p = 0;
+    let shown = 0;
+    if (header === k.header) p = old.copy(buf, 0, 0, k.headerEnd);
+    else {
+      buf = room(buf, p, 3 * header.length);
+      p += buf.write(header, p, 'utf8');
+    }
+    const headerEnd = p;
+    const sink = this.#sink;
+    sink.ends = ends;
+    let i = 0;
+    while (i < n) {
+      const j = match[i]!;
+      if (j >= 0) {
+        // A run of unchanged series that were consecutive: one copy (up to a piece's size).
+        const start = j === 0 ? k.headerEnd : oldEnds[j - 1]!;
+        let e = i + 1;
+        while (e < n && match[e] === match[e - 1]! + 1 && oldEnds[match[e]!]! - start <= chunk) e++;
+        const end = oldEnds[match[e - 1]!]!;
+        buf = room(buf, p, end - start);
+        old.copy(buf, p, start, end);
+        const shift = p - start;
+        for (let t = i; t < e; t++) ends[t] = oldEnds[match[t]!]! + shift;
+        p += end - start;
+        i = e;
+      } else {
+        let e = i + 1;
+        while (e < n && match[e]! < 0) e++;
+        while (i < e) {
+          sink.out = '';
+          sink.endsBase = p;
+          i = this.#lines(k, f, columns, series, i, e, chunk);
+          const text = sink.out;
+          sink.out = '';
+          buf = room(buf, p, text.length);
+          p += buf.write(text, p, text.length, 'latin1');
+          if (p - shown >= chunk) {
+            yield* this.#emit(buf.subarray(shown, p), chunk);
+            shown = p;
+          }
+        }
+      }
+      if (p - shown >= chunk) {
+        yield* this.#emit(buf.subarray(shown, p), chunk);
+        shown = p;
+      }
+    }
+    sink.ends = undefined;
+    if (p > shown) yield* this.#emit(buf.subarray(shown, p), chunk);
+    // Complete: the new bytes are kept, the old buffers are the next rendering's.
+    k.next = old;
+    k.bytes = buf;
+    k.length = p;
+    k.headerEnd = headerEnd;
+    k.header = header;
+    k.nextEnds = oldEnds;
+    k.ends = ends;
+    k.n = n;
+    if (columns !== undefined) {
+      k.labels = columns.labels;
+      k.nextValues = k.values;
+      k.values = values;
+    } else k.series = series!;
+  }
+
+  /** Writes the lines of series `from..to` into the sink, up to `limit` characters; returns where it stopped. */
+  #lines(k: Kept, f: RenderFamily, columns: NumberColumns | undefined, series: readonly RenderHistogramSeries[] | undefined, from: number, to: number, limit: number): number {
+    return columns !== undefined
+      ? writeNumberLines(this.#sink, k.openers as Openers, columns, from, to, limit, f.type === 'info')
+      : writeHistogramSeries(this.#sink, k.openers as HistogramOpeners, series!, from, to, limit, this.#dialect);
+  }
+
+  /**
+   * Rewrites the changed series (each at its place, see {@link #match}) over their kept bytes
+   * when every one has the length of its kept lines (a counter that went from 41 to 42): nothing
+   * else moves, so nothing is copied. Writes nothing and returns false otherwise. Everything is
+   * rendered before the first byte is written, so the kept bytes always match the kept values.
+   */
+  #inPlace(k: Kept, f: RenderFamily, columns: NumberColumns | undefined, series: readonly RenderHistogramSeries[] | undefined, n: number): boolean {
+    const match = this.#match;
+    const sink = this.#sink;
+    const kept = k.ends;
+    if (this.#lineEnds.length < n) this.#lineEnds = new Uint32Array(grown(n));
+    sink.ends = this.#lineEnds;
+    const texts: string[] = [];
+    const at: number[] = [];
+    try {
+      let i = 0;
+      while (i < n) {
+        if (match[i]! >= 0) {
+          i++;
+          continue;
+        }
+        let e = i + 1;
+        while (e < n && match[e]! < 0) e++;
+        const start = i === 0 ? k.headerEnd : kept[i - 1]!;
+        sink.out = '';
+        sink.endsBase = start;
+        this.#lines(k, f, columns, series, i, e, Infinity);
+        for (let t = i; t < e; t++) if (this.#lineEnds[t] !== kept[t]) return false;
+        texts.push(sink.out);
+        at.push(start);
+        i = e;
+      }
+    } finally {
+      sink.ends = undefined;
+      sink.out = '';
+    }
+    for (let q = 0; q < texts.length; q++) k.bytes.write(texts[q]!, at[q]!, texts[q]!.length, 'latin1');
+    return true;
+  }
+
+  /** The kept bytes of a family, cut after series into pieces of about `chunk`. */
+  *#emitKept(k: Kept, chunk: number): Generator<Piece | Uint8Array, void, undefined> {
+    const ends = k.ends;
+    let from = 0;
+    let i = 0;
+    while (from < k.length) {
+      while (i < k.n - 1 && ends[i]! - from < chunk) i++;
+      const to = ends[i++]!;
+      yield* this.#emit(k.bytes.subarray(from, to), chunk);
+      from = to;
+    }
+  }
+
+  /**
+   * A piece of bytes out: a large one as it is, a small one gathered with the next ones (a piece
+   * per small family would make a body of many small writes).
+   */
+  *#emit(bytes: Uint8Array, chunk: number): Generator<Uint8Array, void, undefined> {
+    if (this.#gathered > 0 && this.#gathered + bytes.length > chunk) {
+      yield this.#gather.subarray(0, this.#gathered);
+      this.#gathered = 0;
+    }
+    if (bytes.length >= chunk / 4) {
+      if (this.#gathered > 0) {
+        yield this.#gather.subarray(0, this.#gathered);
+        this.#gathered = 0;
+      }
+      yield bytes;
+      return;
+    }
+    this.#gather = room(this.#gather, this.#gathered, bytes.length);
+    this.#gather.set(bytes, this.#gathered);
+    this.#gathered += bytes.length;
+  }
+
+  /** A text piece out (a family rendered plainly, the end): a small one gathered, as bytes. */
+  *#emitText(piece: Piece, chunk: number): Generator<Piece | Uint8Array, void, undefined> {
+    const size = piece.ascii ? piece.text.length : Buffer.byteLength(piece.text, 'utf8');
+    if (size >= chunk / 4 || this.#gathered + size > chunk) {
+      if (this.#gathered > 0) {
+        yield this.#gather.subarray(0, this.#gathered);
+        this.#gathered = 0;
+      }
+      if (size >= chunk / 4) {
+        yield piece;
+        return;
+      }
+    }
+    this.#gather = room(this.#gather, this.#gathered, size);
+    this.#gathered += this.#gather.write(piece.text, this.#gathered, size, piece.ascii ? 'latin1' : 'utf8');
+  }
+
+  #matchOf(n: number): Int32Array {
+    if (this.#match.length < n) this.#match = new Int32Array(grown(n));
+    return this.#match;
+  }
+}
+
+function fresh(f: RenderFamily, openers: Openers | HistogramOpeners): Kept {
+  return { round: 0, type: f.type, openers, header: '', bytes: NO_BYTES, next: NO_BYTES, length: 0, headerEnd: 0, n: 0, ends: NO_ENDS, nextEnds: NO_ENDS, labels: [], values: NO_VALUES, nextValues: NO_VALUES, series: [], retryInPlace: 0 };
+}
+
+/** Position of each of the first `n` keys (the last one wins; equal keys render equal lines). */
+function indexOf<T>(keys: readonly T[], n: number): Map<T, number> {
+  const index = new Map<T, number>();
+  for (let i = 0; i < n; i++) index.set(keys[i]!, i);
+  return index;
+}
+
+/** A capacity for `n` items with room to grow. */
+function grown(n: number): number {
+  return Math.ceil(n * 1.25) + 16;
+}
+
+/**
+ * `buf` if it has room for `bytes` and is not much larger; otherwise new storage with room to grow
+ * (a family's bytes drift from one scrape to the next: new storage at every drift would be that
+ * much external memory per scrape, which makes V8 start a mark-compact).
+ */
+function sized(buf: Buffer, bytes: number): Buffer {
+  return buf.length >= bytes && buf.length <= 2 * bytes + 65536 ? buf : Buffer.allocUnsafeSlow(Math.ceil(bytes * 1.125) + 256);
+}
+
+/** `buf` with room for `need` more bytes after `used`: larger storage, the used bytes moved, when short. */
+function room(buf: Buffer, used: number, need: number): Buffer {
+  if (used + need <= buf.length) return buf;
+  const larger = Buffer.allocUnsafeSlow(Math.max(Math.ceil((used + need) * 1.25), buf.length * 2, 1024));
+  buf.copy(larger, 0, 0, used);
+  return larger;
+}

@@ -1,0 +1,346 @@
+// RenderMemo (src/exposition/render-memo.ts): a rendering that reuses the kept bytes of the last
+// one must be byte for byte the ordinary rendering (render()), whatever changed in between:
+// values, series added, removed or relabelled, label strings equal but not the same string,
+// families appearing, disappearing or changing type, non-ASCII families, histograms, info
+// families, OpenMetrics extras and `# EOF`, empty families, any piece size.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { RenderMemo } from '../../src/exposition/render-memo.ts';
+import { render } from '../../src/exposition/render.ts';
+import { bucketLinePrefix, type RenderFamily, type RenderHistogramSeries } from '../../src/exposition/render-model.ts';
+import { pieceBytes, type Piece } from '../../src/exposition/samples.ts';
+import type { ExpositionExemplar, FamilyType } from '../../src/exposition/types.ts';
+
+/** The body as the body store writes it: bytes copied as they come, text encoded as its piece says. */
+function body(pieces: Iterable<Piece | Uint8Array>): Buffer {
+  const out: Buffer[] = [];
+  for (const p of pieces) out.push(p instanceof Uint8Array ? Buffer.from(p) : pieceBytes(p));
+  return Buffer.concat(out);
+}
+
+const expected = (format: 'text' | 'openmetrics', families: readonly RenderFamily[]): Buffer => Buffer.from(render(format, families), 'utf8');
+
+const BOUNDS: readonly number[] = [0.1, 1, 10];
+const NEG_BOUNDS: readonly number[] = [-1, 0, 1];
+const LABELS = ['', 'k="a"', 'k="b"', 'k="c"', 'k="d"', 'k="e"', 'k="f",x="1"', 'k="g"', 'k="h"', 'k="i"', 'k="j"'];
+/** A label string: now and then a non-ASCII one (its family is then rendered plainly). */
+const labelOf = (pick: number): string => (pick % 41 === 5 ? 'k="caf\u00e9"' : pick % 41 === 6 ? 'k="\u{1F680}"' : LABELS[pick % LABELS.length]!);
+const NAMES = ['a_total', 'b_count', 'c_info', 'd', 'h_seconds', 'e_total', 'f_info_x'];
+const VALUES = [0, 1, 2, 7, 1023, 1024, 0.5, -0, -3.25, 1e21, 1.5e-7, NaN, Infinity, -Infinity, 123456.789];
+const EXEMPLAR: ExpositionExemplar = { labels: 'trace_id="abc"', value: 1, timestamp: 1700000000.5 };
+
+/** One family as the test changes it; its arrays are replaced (never changed) once handed out. */
+interface Model {
+  name: string;
+  type: FamilyType;
+  help: string;
+  labels: string[];
+  values: number[];
+  series: RenderHistogramSeries[];
+  /** Number families: columns (as the naming stage gives) or plain series (a hand-made family). */
+  columns: boolean;
+  created: number[] | undefined;
+  exemplars: (ExpositionExemplar | undefined)[] | undefined;
+  /** The family's `ascii` mark as given: true only when it holds, or left out. */
+  markAscii: boolean;
+}
+
+type Op = { kind: 'value' | 'add' | 'remove' | 'relabel' | 'help' | 'drop' | 'addFamily' | 'retype' | 'all' | 'restring' | 'extras' | 'mark'; family: number; at: number; pick: number };
+
+const opArb: fc.Arbitrary<Op> = fc.record({
+  kind: fc.constantFrom('value', 'value', 'value', 'add', 'remove', 'relabel', 'help', 'drop', 'addFamily', 'retype', 'all', 'restring', 'extras', 'mark'),
+  family: fc.nat(20),
+  at: fc.nat(40),
+  pick: fc.nat(1000),
+});
+
+const isAsciiText = (s: string): boolean => /^[\x00-\x7f]*$/.test(s);
+
+function histogram(name: string, labels: string, pick: number): RenderHistogramSeries {
+  const bounds = pick % 5 === 0 ? NEG_BOUNDS : BOUNDS;
+  const counts = [pick % 3, (pick >> 2) % 4, 0, pick % 7];
+  const count = counts.reduce((a, b) => a + b, 0);
+  return {
+    labels,
+    bounds,
+    counts,
+    count,
+    sum: VALUES[pick % VALUES.length]! === VALUES[pick % VALUES.length]! ? (pick % 11) * 0.37 : 0,
+    ...(pick % 4 === 0 && { prefix: bucketLinePrefix(name, labels) }),
+    ...(pick % 6 === 1 && { created: 1700000000000 + pick }),
+    ...(pick % 9 === 2 && { exemplars: [EXEMPLAR] }),
+  };
+}
+
+function newFamily(name: string, pick: number): Model {
+  const type: FamilyType = name === 'h_seconds' ? 'histogram' : name.endsWith('_info') || name.endsWith('_info_x') ? 'info' : (['counter', 'gauge', 'unknown'] as const)[pick % 3]!;
+  const m: Model = { name, type, help: pick % 2 === 0 ? 'help' : '', labels: [], values: [], series: [], columns: pick % 5 !== 0, created: undefined, exemplars: undefined, markAscii: pick % 7 !== 0 };
+  const n = pick % 4 === 3 ? 0 : 1 + (pick % 6);
+  for (let i = 0; i < n; i++) add(m, i, pick + i * 13);
+  return m;
+}
+
+function add(m: Model, at: number, pick: number): void {
+  const labels = labelOf(pick);
+  if (m.type === 'histogram') {
+    m.series = m.series.slice();
+    m.series.splice(Math.min(at, m.series.length), 0, histogram(m.name, labels, pick));
+  } else {
+    const i = Math.min(at, m.labels.length);
+    m.labels = m.labels.slice();
+    m.values = m.values.slice();
+    m.labels.splice(i, 0, labels);
+    m.values.splice(i, 0, VALUES[pick % VALUES.length]!);
+    if (m.created) (m.created = m.created.slice()).splice(i, 0, 1700000000000 + pick);
+    if (m.exemplars) (m.exemplars = m.exemplars.slice()).splice(i, 0, pick % 2 === 0 ? EXEMPLAR : undefined);
+  }
+}
+
+/** A family of `n` series with ASCII labels, marked so: one the memo keeps. */
+function asciiFamily(name: string, pick: number, n: number): Model {
+  const m = { ...newFamily(name, pick), labels: [], values: [], series: [], markAscii: true };
+  for (let i = 0; i < n; i++) add(m, i, i * 41);
+  return m;
+}
+
+function size(m: Model): number {
+  return m.type === 'histogram' ? m.series.length : m.labels.length;
+}
+
+function apply(world: Model[], op: Op): void {
+  if (op.kind === 'addFamily') {
+    const name = NAMES[op.pick % NAMES.length]!;
+    if (!world.some((m) => m.name === name)) world.splice(op.at % (world.length + 1), 0, newFamily(name, op.pick));
+    return;
+  }
+  if (world.length === 0) return;
+  const fi = op.family % world.length;
+  const m = world[fi]!;
+  const n = size(m);
+  const at = n === 0 ? 0 : op.at % n;
+  switch (op.kind) {
+    case 'drop':
+      world.splice(fi, 1);
+      return;
+    case 'help':
+      m.help = op.pick % 3 === 0 ? '' : op.pick % 3 === 1 ? 'new help' : 'caf\u00e9 help';
+      return;
+    case 'mark':
+      m.markAscii = !m.markAscii;
+      return;
+    case 'add':
+      add(m, op.at, op.pick);
+      return;
+    case 'retype': {
+      // The same name, another number type (histogram names stay histograms).
+      if (m.type === 'histogram') return;
+      m.type = (['counter', 'gauge', 'unknown', 'info'] as const)[op.pick % 4]!;
+      m.created = m.exemplars = undefined;
+      return;
+    }
+    case 'extras':
+      if (m.type !== 'counter' || !m.columns) return;
+      m.created = op.pick % 2 === 0 ? m.labels.map((_, i) => 1700000000000 + i) : undefined;
+      m.exemplars = op.pick % 3 === 0 ? m.labels.map((_, i) => (i % 2 === 0 ? EXEMPLAR : undefined)) : undefined;
+      return;
+    case 'restring':
+      // Equal label strings that are not the same string (escape-names.ts makes such).
+      if (m.type === 'histogram') m.series = m.series.map((s) => ({ ...s }));
+      else m.labels = m.labels.map((l) => [l, ''].join(''));
+      return;
+    case 'all':
+      if (m.type === 'histogram') m.series = m.series.map((s, i) => histogram(m.name, s.labels, op.pick + i));
+      else m.values = m.values.map((v, i) => (Number.isNaN(v) ? 1 : v + 1 + i));
+      return;
+  }
+  if (n === 0) return;
+  if (m.type === 'histogram') {
+    m.series = m.series.slice();
+    if (op.kind === 'remove') m.series.splice(at, 1);
+    else m.series[at] = histogram(m.name, op.kind === 'relabel' ? labelOf(op.pick) : m.series[at]!.labels, op.pick);
+    return;
+  }
+  m.labels = m.labels.slice();
+  m.values = m.values.slice();
+  if (op.kind === 'remove') {
+    m.labels.splice(at, 1);
+    m.values.splice(at, 1);
+    if (m.created) (m.created = m.created.slice()).splice(at, 1);
+    if (m.exemplars) (m.exemplars = m.exemplars.slice()).splice(at, 1);
+  } else if (op.kind === 'relabel') m.labels[at] = labelOf(op.pick);
+  else m.values[at] = VALUES[op.pick % VALUES.length]!;
+}
+
+/** The families of the world as a renderer takes them (unchanged arrays are the same objects). */
+function families(world: readonly Model[]): RenderFamily[] {
+  return world.map((m): RenderFamily => {
+    const ascii = m.type === 'histogram' ? m.series.every((s) => isAsciiText(s.labels)) : m.labels.every(isAsciiText);
+    const mark = m.markAscii ? { ascii } : {};
+    const head = { name: m.name, help: m.help, unit: '', ...mark };
+    if (m.type === 'histogram') return { ...head, type: 'histogram', series: m.series };
+    const { labels, values } = m;
+    if (!m.columns) return { ...head, type: m.type, series: labels.map((l, i) => ({ labels: l, value: values[i]! })) };
+    const columns = { labels, values, ...(m.created && { created: m.created }), ...(m.exemplars && { exemplars: m.exemplars }) };
+    return {
+      ...head,
+      type: m.type,
+      columns,
+      get series() {
+        return labels.map((l, i) => ({ labels: l, value: values[i]!, ...(m.created && { created: columns.created![i]! }), ...(columns.exemplars?.[i] && { exemplar: columns.exemplars[i] }) }));
+      },
+    };
+  });
+}
+
+describe('RenderMemo', () => {
+  for (const format of ['text', 'openmetrics'] as const) {
+    test(`${format}: every rendering is the bytes of render(), over random changes between scrapes`, () => {
+      let kept = 0;
+      let seen = 0;
+      fc.assert(
+        fc.property(
+          fc.array(fc.nat(1000), { minLength: 1, maxLength: 5 }),
+          fc.array(fc.array(opArb, { maxLength: 8 }), { minLength: 1, maxLength: 8 }),
+          fc.constantFrom(1, 64, 300, 65536, Infinity),
+          (start, steps, chunk) => {
+            const world = start.map((pick, i) => newFamily(NAMES[(pick + i) % NAMES.length]!, pick)).filter((m, i, all) => all.findIndex((o) => o.name === m.name) === i);
+            const memo = new RenderMemo(format);
+            let rendered = families(world);
+            assert.ok(body(memo.pieces(rendered, chunk)).equals(expected(format, rendered)), 'first rendering');
+            kept += memo.size;
+            seen += rendered.length;
+            for (const [s, ops] of steps.entries()) {
+              for (const op of ops) apply(world, op);
+              rendered = families(world);
+              const got = body(memo.pieces(rendered, chunk));
+              const want = expected(format, rendered);
+              assert.ok(got.equals(want), `step ${s}:\n${got.toString('utf8')}\n---\n${want.toString('utf8')}`);
+              // The same families again (nothing changed): the kept bytes as they are.
+              assert.ok(body(memo.pieces(rendered, chunk)).equals(want), `step ${s}, again`);
+            }
+          },
+        ),
+        { numRuns: 300 },
+      );
+      // The runs went through the kept bytes, not only the plain fallback.
+      assert.ok(kept > seen / 3, `${kept} of ${seen} families kept after a first rendering`);
+    });
+  }
+
+  test('pieces are whole lines of about the piece size; small families are gathered', () => {
+    const world = [asciiFamily('a_total', 1, 400), asciiFamily('h_seconds', 2, 3), asciiFamily('d', 4, 2)];
+    const memo = new RenderMemo('text');
+    for (let round = 0; round < 3; round++) {
+      apply(world, { kind: 'value', family: 0, at: round * 37, pick: round });
+      const pieces = [...memo.pieces(families(world), 1024)].map((p) => (p instanceof Uint8Array ? Buffer.from(p) : pieceBytes(p)));
+      assert.ok(Buffer.concat(pieces).equals(expected('text', families(world))));
+      for (const p of pieces) assert.equal(p.at(-1), 0x0a, `round ${round}: a piece ends mid-line`);
+      // Each piece but the last reaches 1/4 of the size; none is much larger than twice it.
+      for (const p of pieces.slice(0, -1)) assert.ok(p.length >= 256 && p.length <= 2 * 1024 + 512, `round ${round}: a piece of ${p.length} bytes`);
+    }
+  });
+
+  test('families that went away are forgotten, and their bytes with them', () => {
+    const world = ['a_total', 'd', 'h_seconds'].map((name, i) => asciiFamily(name, 1 + i * 4, 200));
+    const memo = new RenderMemo('openmetrics');
+    body(memo.pieces(families(world)));
+    assert.equal(memo.size, 3);
+    const all = memo.bytes;
+    assert.ok(all > 0);
+    world.splice(1, 1);
+    assert.ok(body(memo.pieces(families(world))).equals(expected('openmetrics', families(world))));
+    assert.equal(memo.size, 2);
+    assert.ok(memo.bytes < all, `${memo.bytes} bytes kept, ${all} before`);
+    world.length = 0;
+    body(memo.pieces(families(world)));
+    assert.equal(memo.size, 0);
+    assert.equal(memo.bytes, 0);
+  });
+
+  test('non-ASCII families and OpenMetrics counters with extras are rendered plainly, not kept', () => {
+    const plain = newFamily('a_total', 1);
+    plain.type = 'counter';
+    plain.labels = ['k="caf\u00e9"', 'k="b"'];
+    plain.values = [1, 2];
+    const extras = newFamily('e_total', 1);
+    extras.type = 'counter';
+    extras.labels = ['k="a"'];
+    extras.values = [3];
+    extras.created = [1700000000000];
+    const memo = new RenderMemo('openmetrics');
+    const rendered = families([plain, extras]);
+    assert.ok(body(memo.pieces(rendered)).equals(expected('openmetrics', rendered)));
+    assert.equal(memo.size, 0);
+    // Text 0.0.4 writes no extras: the counter is kept there.
+    const text = new RenderMemo('text');
+    assert.ok(body(text.pieces(rendered)).equals(expected('text', rendered)));
+    assert.equal(text.size, 1);
+  });
+
+  test('a rendering that finds the memo in use, or one abandoned half way, is still right', () => {
+    const world = ['a_total', 'd', 'h_seconds'].map((name, i) => asciiFamily(name, 1 + i * 4, 300));
+    const memo = new RenderMemo('text');
+    const first = families(world);
+    const running = memo.pieces(first, 512);
+    const head = running.next();
+    assert.equal(head.done, false);
+    apply(world, { kind: 'all', family: 0, at: 0, pick: 3 });
+    const second = families(world);
+    assert.ok(body(memo.pieces(second, 512)).equals(expected('text', second)), 'concurrent: rendered plainly');
+    running.return(undefined);
+    apply(world, { kind: 'all', family: 2, at: 0, pick: 5 });
+    const third = families(world);
+    assert.ok(body(memo.pieces(third, 512)).equals(expected('text', third)), 'after an abandoned one');
+    assert.equal(memo.size, 3, 'the memo is in use again');
+    memo.close();
+    assert.ok(body(memo.pieces(third, 512)).equals(expected('text', third)), 'after close');
+    assert.equal(memo.size, 0);
+  });
+
+  test('two renderings asked for before either starts, then read in turns, are both right', () => {
+    const world = ['a_total', 'd', 'h_seconds'].map((name, i) => asciiFamily(name, 1 + i * 4, 300));
+    const memo = new RenderMemo('text');
+    body(memo.pieces(families(world), 512));
+    apply(world, { kind: 'value', family: 0, at: 7, pick: 2 });
+    const one = families(world);
+    apply(world, { kind: 'all', family: 1, at: 0, pick: 9 });
+    const two = families(world);
+    const a = memo.pieces(one, 512);
+    const b = memo.pieces(two, 512);
+    const outA: Buffer[] = [];
+    const outB: Buffer[] = [];
+    const bytes = (p: Piece | Uint8Array): Buffer => (p instanceof Uint8Array ? Buffer.from(p) : pieceBytes(p));
+    for (;;) {
+      const x = a.next();
+      const y = b.next();
+      if (!x.done) outA.push(bytes(x.value));
+      if (!y.done) outB.push(bytes(y.value));
+      if (x.done && y.done) break;
+    }
+    assert.ok(Buffer.concat(outA).equals(expected('text', one)), 'the first');
+    assert.ok(Buffer.concat(outB).equals(expected('text', two)), 'the second');
+    apply(world, { kind: 'value', family: 2, at: 3, pick: 4 });
+    const three = families(world);
+    assert.ok(body(memo.pieces(three, 512)).equals(expected('text', three)), 'the next one');
+  });
+
+  test('closed while a rendering is under way, that rendering still completes right', () => {
+    // Families small enough to be gathered into shared pieces: closing must not drop what is gathered.
+    const world = Array.from({ length: 6 }, (_, i) => asciiFamily(NAMES[i]!, 1 + i * 4, 3));
+    const memo = new RenderMemo('openmetrics');
+    const rendered = families(world);
+    body(memo.pieces(rendered, 4096));
+    apply(world, { kind: 'value', family: 2, at: 1, pick: 3 });
+    const next = families(world);
+    const pieces = memo.pieces(next, 4096);
+    const out: Buffer[] = [];
+    const first = pieces.next();
+    assert.equal(first.done, false);
+    out.push(first.value instanceof Uint8Array ? Buffer.from(first.value) : pieceBytes(first.value as Piece));
+    memo.close();
+    out.push(body({ [Symbol.iterator]: () => pieces }));
+    assert.ok(Buffer.concat(out).equals(expected('openmetrics', next)));
+    assert.equal(memo.size, 0);
+  });
+});
