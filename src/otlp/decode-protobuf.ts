@@ -172,18 +172,18 @@ function temporalityOf(value: number): OtlpTemporality {
 /** The fields every kind of point has, read by {@link readCommon}. */
 interface Common {
   readonly attributes: Attributes;
-  start: bigint;
-  time: bigint;
+  start: number;
+  time: number;
   flags: number;
 }
 
-const common = (): Common => ({ attributes: {}, start: 0n, time: 0n, flags: 0 });
+const common = (): Common => ({ attributes: {}, start: 0, time: 0, flags: 0 });
 
 /** Reads `tag` into `c` when it is one of the common fields (their numbers differ by kind of point); false otherwise. */
 function readCommon(r: Reader, tag: number, c: Common, attributesField: number, flagsField: number): boolean {
   if (tag === ((attributesField << 3) | LEN)) readKeyValue(r, end(r), c.attributes);
-  else if (tag === ((2 << 3) | FIXED64)) c.start = fixed64(r);
-  else if (tag === ((3 << 3) | FIXED64)) c.time = fixed64(r);
+  else if (tag === ((2 << 3) | FIXED64)) c.start = fixed64Number(r);
+  else if (tag === ((3 << 3) | FIXED64)) c.time = fixed64Number(r);
   else if (tag === ((flagsField << 3) | VARINT)) c.flags = r.uint32();
   else return false;
   return true;
@@ -412,16 +412,7 @@ function halves(r: Reader): void {
   r.pos = at + 8;
 }
 
-/** A fixed64 exactly, as a bigint. */
-function fixed64(r: Reader): bigint {
-  halves(r);
-  const lo = HALVES[0]!;
-  const hi = HALVES[1]!;
-  // Below 2^53 the number is exact; above, the halves are joined as bigints.
-  return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
-}
-
-/** A fixed64 as the nearest double (what normalize.ts's `Number(uint64)` gives). */
+/** A fixed64 as the nearest double (what normalize.ts's `Number(uint64)` gives; times included, see types.ts). */
 function fixed64Number(r: Reader): number {
   halves(r);
   return HALVES[1]! * 0x100000000 + HALVES[0]!;
