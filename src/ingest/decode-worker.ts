@@ -17,6 +17,7 @@
 import { parentPort } from 'node:worker_threads';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpMetric, type OtlpMetricData } from '../otlp/types.ts';
+import { packChunk, type PackedChunk } from './packed-chunk.ts';
 
 export interface DecodeJob {
   readonly id: number;
@@ -33,7 +34,8 @@ export interface NextChunk {
 }
 
 export type DecodeMessage =
-  | { readonly id: number; readonly chunk: OtlpExportRequest }
+  /** A chunk packed (packed-chunk.ts): its columns are moved, not copied. */
+  | { readonly id: number; readonly chunk: PackedChunk }
   | { readonly id: number; readonly done: true }
   | { readonly id: number; readonly error: { readonly kind: 'decode' | 'other'; readonly message: string } };
 
@@ -83,7 +85,8 @@ function post(id: number): void {
     current = undefined;
     parentPort!.postMessage({ id, done: true } satisfies DecodeMessage);
   } else {
-    parentPort!.postMessage({ id, chunk: next.value } satisfies DecodeMessage);
+    const { packed, transfer } = packChunk(next.value);
+    parentPort!.postMessage({ id, chunk: packed } satisfies DecodeMessage, transfer);
   }
 }
 

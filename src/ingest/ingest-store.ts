@@ -27,6 +27,7 @@ import { collectScopes } from './collect.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
 import { IngestReport, RefusedCounts, type IngestResult, type Refusal } from './ingest-report.ts';
 import { attributesKey } from './input-bounds.ts';
+import { pointKey } from './packed-chunk.ts';
 import { groupKey, SeriesRegistry } from './series-registry.ts';
 import type { Instrument, Shape, Stream } from './series-state.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
@@ -190,7 +191,7 @@ export class IngestStore implements MetricProducer, IngestSink {
    */
   #streamOf(into: Into, point: OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint, invalid: Refusal | undefined, buckets: number): Stream | undefined {
     const { instrument, group, at } = into;
-    const key = attributesKey(point.attributes);
+    const key = pointKey(point);
     if (point.noRecordedValue) {
       this.#registry.endStream(group, key);
       at.report.accepted++;
