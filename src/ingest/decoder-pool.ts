@@ -6,8 +6,14 @@
  *
  * The worker's heap is capped (`maxHeapMegabytes`): a request whose decoded form would not fit
  * kills the worker, not jobmeter; that request is refused (413) and the next one gets a new worker.
- * What a request cost is the worker's; the process keeps those pages once grown (stopping the
- * worker does not give them back to the system) and reuses them for the next big request.
+ *
+ * What a request cost is the worker's heap, and a live worker never gives it back: V8 keeps the
+ * pages its GC frees in the isolate's page pool for reuse. Only a worker that stops hands them to
+ * the process-wide pool, which V8 empties (unmaps) about 8 s later unless a new worker took them
+ * first. So the worker is retired — stopped; the next request starts a new one — once it has no
+ * request waiting, right after a body of `retireAfterBytes` or more (a max-size one costs ~1 GiB),
+ * or after `idleMillis` without work (smaller ones). Starting a worker costs tens of milliseconds
+ * on its own thread, paid at most once per burst of big requests.
  *
  * A body the caller hands over is moved to the worker (its ArrayBuffer transferred), not copied:
  * copying a large body into the message, and the message into the worker, would hold the main thread.
@@ -32,10 +38,16 @@ export interface DecoderPoolOptions {
   readonly pointsPerChunk?: number;
   /** The worker's old-generation heap, in MiB. @default 1024 */
   readonly maxHeapMegabytes?: number;
+  /** A body this size or larger retires the worker once no request waits (its heap is given back). @default 4194304 (4 MiB) */
+  readonly retireAfterBytes?: number;
+  /** A worker without work this long is retired. @default 1000 */
+  readonly idleMillis?: number;
 }
 
 interface Pending {
   readonly job: DecodeJob;
+  /** The body's size in bytes. */
+  readonly bytes: number;
   /** Whether the body may be moved to the worker (the caller is done with it). */
   readonly handOver: boolean;
   readonly onChunk: (chunk: OtlpExportRequest) => void;
@@ -55,9 +67,17 @@ export class DecoderPool {
   /** Messages from the worker not handled yet: one per turn (a port delivers a backlog in one go). */
   readonly #inbox: DecodeMessage[] = [];
   #draining = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+  /** Whether the worker decoded a body of `retireAfterBytes` or more. */
+  #grown = false;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, ...options };
+    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, retireAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
+  }
+
+  /** Whether a worker is running (started on first use, retired when idle). */
+  get running(): boolean {
+    return this.#worker !== undefined;
   }
 
   /**
@@ -74,7 +94,8 @@ export class DecoderPool {
         encoding,
         pointsPerChunk: this.#options.pointsPerChunk,
       };
-      this.#queue.push({ job, handOver, onChunk, resolve, reject });
+      const bytes = Array.isArray(body) ? body.reduce((n: number, b: Buffer) => n + b.length, 0) : (body as Buffer).length;
+      this.#queue.push({ job, bytes, handOver, onChunk, resolve, reject });
       this.#next();
     });
   }
@@ -85,19 +106,41 @@ export class DecoderPool {
     for (const p of this.#queue.splice(0)) p.reject(new DecodeFailed('other', 'the ingest is closing'));
     this.#current?.reject(new DecodeFailed('other', 'the ingest is closing'));
     this.#current = undefined;
-    const worker = this.#worker;
-    this.#worker = undefined;
-    await worker?.terminate();
+    await this.#retire();
   }
 
   #next(): void {
     if (this.#current !== undefined || this.#closed) return;
     const pending = this.#queue.shift();
-    if (pending === undefined) return;
+    if (pending === undefined) {
+      this.#whenIdle();
+      return;
+    }
+    clearTimeout(this.#idleTimer);
     this.#current = pending;
+    if (pending.bytes >= this.#options.retireAfterBytes) this.#grown = true;
     const { body } = pending.job;
     const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(movable).map((b) => b.buffer as ArrayBuffer) : [];
     this.#workerFor().postMessage(pending.job, transfer);
+  }
+
+  /** Nothing to decode: retire the worker now if a big body grew its heap, else after `idleMillis`. */
+  #whenIdle(): void {
+    if (this.#worker === undefined) return;
+    if (this.#grown) {
+      void this.#retire();
+      return;
+    }
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => void this.#retire(), this.#options.idleMillis).unref();
+  }
+
+  async #retire(): Promise<void> {
+    clearTimeout(this.#idleTimer);
+    const worker = this.#worker;
+    this.#worker = undefined;
+    this.#grown = false;
+    await worker?.terminate();
   }
 
   #workerFor(): Worker {
@@ -114,6 +157,7 @@ export class DecoderPool {
     const failed = (why: string): void => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
+      this.#grown = false;
       const current = this.#current;
       this.#current = undefined;
       current?.reject(new DecodeFailed('too-large', `the request could not be decoded within the decoder's ${this.#options.maxHeapMegabytes} MiB (${why})`));

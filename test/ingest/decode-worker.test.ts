@@ -91,3 +91,29 @@ test('a body handed over moves to the decoding thread; one not handed over stays
     await pool.close();
   }
 });
+
+test('the decoding thread is retired right after a big body, after being idle otherwise, and restarted when needed', { timeout: 30_000 }, async () => {
+  const small = gaugeRequest(10);
+  const big = gaugeRequest(3000);
+  const pool = new DecoderPool({ retireAfterBytes: small.length * 10, idleMillis: 50 });
+  assert.ok(big.length >= small.length * 10);
+  try {
+    const points: number[] = [];
+    const count = (c: OtlpExportRequest): void => {
+      const data = c.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+      points.push(data.type === 'gauge' ? data.points.length : -1);
+    };
+    await pool.decode(Buffer.from(small), 'json', count);
+    assert.equal(pool.running, true, 'a small body leaves the thread running for the next request');
+    const until = Date.now() + 10_000;
+    while (pool.running && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(pool.running, false, 'an idle thread is retired');
+
+    await pool.decode(Buffer.from(big), 'json', count);
+    assert.equal(pool.running, false, 'a big body retires the thread at once');
+    await pool.decode(Buffer.from(small), 'json', count);
+    assert.equal(points.reduce((a, b) => a + b, 0), 3020, 'a new thread decodes after a retired one');
+  } finally {
+    await pool.close();
+  }
+});
