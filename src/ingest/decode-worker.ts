@@ -11,12 +11,13 @@
  *
  * Messages in: `{ id, body, encoding, pointsPerChunk }` (a job; its first chunk follows), then
  * `{ id, next: true }` for each further chunk.
- * Messages out: `{ id, chunk }`…, then `{ id, done: true }` or `{ id, error: { kind, message } }`
+ * Messages out: `{ id, chunk }`… (a chunk's number points in columns, packed-points.ts), then `{ id, done: true }` or `{ id, error: { kind, message } }`
  * (`kind`: `decode` → 400, `other`).
  */
 import { parentPort } from 'node:worker_threads';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpMetric, type OtlpMetricData } from '../otlp/types.ts';
+import { packRequest, type WireRequest } from './packed-points.ts';
 
 export interface DecodeJob {
   readonly id: number;
@@ -33,7 +34,8 @@ export interface NextChunk {
 }
 
 export type DecodeMessage =
-  | { readonly id: number; readonly chunk: OtlpExportRequest }
+  /** A chunk, its number points in columns (packed-points.ts). */
+  | { readonly id: number; readonly chunk: WireRequest }
   | { readonly id: number; readonly done: true }
   | { readonly id: number; readonly error: { readonly kind: 'decode' | 'other'; readonly message: string } };
 
@@ -83,7 +85,8 @@ function post(id: number): void {
     current = undefined;
     parentPort!.postMessage({ id, done: true } satisfies DecodeMessage);
   } else {
-    parentPort!.postMessage({ id, chunk: next.value } satisfies DecodeMessage);
+    const { wire, transfer } = packRequest(next.value);
+    parentPort!.postMessage({ id, chunk: wire } satisfies DecodeMessage, transfer);
   }
 }
 

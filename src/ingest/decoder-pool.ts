@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
 import type { DecodeJob, DecodeMessage, NextChunk } from './decode-worker.ts';
+import { unpackRequest } from './packed-points.ts';
 
 /** Why a request was not decoded: `decode` → 400, `too-large` → 413 (the worker ran out of heap), `other` → 500. */
 export class DecodeFailed extends Error {
@@ -181,7 +182,7 @@ export class DecoderPool {
     if (current === undefined || current.job.id !== message.id) return;
     if ('chunk' in message) {
       try {
-        current.onChunk(message.chunk);
+        current.onChunk(unpackRequest(message.chunk));
       } catch (err) {
         this.#finish(() => current.reject(err instanceof Error ? err : new Error(String(err))));
         return;

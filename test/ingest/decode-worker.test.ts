@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { DecodeJob, DecodeMessage, NextChunk } from '../../src/ingest/decode-worker.ts';
 import { DecoderPool } from '../../src/ingest/decoder-pool.ts';
+import { unpackRequest } from '../../src/ingest/packed-points.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 
 function gaugeRequest(points: number): Uint8Array {
@@ -61,7 +62,7 @@ test('asked for each next chunk, the decoding thread hands over every point, the
         assert.deepEqual(m, { id: 7, done: true });
         break;
       }
-      const data = m.chunk.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+      const data = unpackRequest(m.chunk).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
       sizes.push(data.type === 'gauge' ? data.points.length : -1);
       worker.postMessage({ id: 7, next: true } satisfies NextChunk);
     }
