@@ -7,13 +7,13 @@
  * The worker's heap is capped (`maxHeapMegabytes`): a request whose decoded form would not fit
  * kills the worker, not jobmeter; that request is refused (413) and the next one gets a new worker.
  *
- * What a request cost is the worker's heap, and a live worker never gives it back: V8 keeps the
- * pages its GC frees in the isolate's page pool for reuse. Only a worker that stops hands them to
- * the process-wide pool, which V8 empties (unmaps) about 8 s later unless a new worker took them
- * first. So the worker is retired — stopped; the next request starts a new one — once it has no
- * request waiting, right after a body of `retireAfterBytes` or more (a max-size one costs ~1 GiB),
- * or after `idleMillis` without work (smaller ones). Starting a worker costs tens of milliseconds
- * on its own thread, paid at most once per burst of big requests.
+ * What a request cost is the worker's heap, and V8 keeps what a heap grew to: pages its GC frees go
+ * to the isolate's page pool for reuse, and a stopped worker's pool is unmapped later by another
+ * isolate — the main thread, which then spends hundreds of milliseconds in munmap for a max-size
+ * request's ~1 GiB. So the worker gives the pages back itself, on its own thread: once no request
+ * waits, right after a body of `releaseAfterBytes` or more, and after `idleMillis` without work,
+ * it runs a last-resort GC (which empties the pool); an idle worker is then stopped (the next
+ * request starts a new one, tens of milliseconds on its own thread), its small pool left to V8.
  *
  * A body the caller hands over is moved to the worker (its ArrayBuffer transferred), not copied:
  * copying a large body into the message, and the message into the worker, would hold the main thread.
@@ -22,7 +22,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
-import type { DecodeJob, DecodeMessage, NextChunk } from './decode-worker.ts';
+import type { DecodeJob, DecodeMessage, NextChunk, Release, Released } from './decode-worker.ts';
 import { unpackRequest } from './packed-points.ts';
 
 /** Why a request was not decoded: `decode` → 400, `too-large` → 413 (the worker ran out of heap), `other` → 500. */
@@ -39,9 +39,9 @@ export interface DecoderPoolOptions {
   readonly pointsPerChunk?: number;
   /** The worker's old-generation heap, in MiB. @default 1024 */
   readonly maxHeapMegabytes?: number;
-  /** A body this size or larger retires the worker once no request waits (its heap is given back). @default 4194304 (4 MiB) */
-  readonly retireAfterBytes?: number;
-  /** A worker without work this long is retired. @default 1000 */
+  /** After a body this size or larger the worker gives its heap back once no request waits. @default 4194304 (4 MiB) */
+  readonly releaseAfterBytes?: number;
+  /** A worker without work this long gives its heap back and is stopped. @default 1000 */
   readonly idleMillis?: number;
 }
 
@@ -69,14 +69,14 @@ export class DecoderPool {
   readonly #inbox: DecodeMessage[] = [];
   #draining = false;
   #idleTimer: NodeJS.Timeout | undefined;
-  /** Whether the worker decoded a body of `retireAfterBytes` or more. */
+  /** Whether the worker decoded a body of `releaseAfterBytes` or more since it last gave its heap back. */
   #grown = false;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, retireAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
+    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
   }
 
-  /** Whether a worker is running (started on first use, retired when idle). */
+  /** Whether a worker is running (started on first use, stopped when idle). */
   get running(): boolean {
     return this.#worker !== undefined;
   }
@@ -119,21 +119,30 @@ export class DecoderPool {
     }
     clearTimeout(this.#idleTimer);
     this.#current = pending;
-    if (pending.bytes >= this.#options.retireAfterBytes) this.#grown = true;
+    if (pending.bytes >= this.#options.releaseAfterBytes) this.#grown = true;
     const { body } = pending.job;
     const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(movable).map((b) => b.buffer as ArrayBuffer) : [];
     this.#workerFor().postMessage(pending.job, transfer);
   }
 
-  /** Nothing to decode: retire the worker now if a big body grew its heap, else after `idleMillis`. */
+  /** Nothing to decode: the worker gives its heap back now if a big body grew it; when still idle after `idleMillis`, gives it back and stops. */
   #whenIdle(): void {
-    if (this.#worker === undefined) return;
+    const worker = this.#worker;
+    if (worker === undefined) return;
     if (this.#grown) {
-      void this.#retire();
-      return;
+      this.#grown = false;
+      worker.postMessage({ release: true } satisfies Release);
     }
     clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => void this.#retire(), this.#options.idleMillis).unref();
+    this.#idleTimer = setTimeout(() => {
+      if (this.#worker !== worker || this.#current !== undefined) return;
+      worker.postMessage({ release: true, stop: true } satisfies Release);
+    }, this.#options.idleMillis).unref();
+  }
+
+  /** The worker gave its heap back; one asked to stop is stopped unless work came meanwhile. */
+  #released(worker: Worker, message: Released): void {
+    if (message.stop && this.#worker === worker && this.#current === undefined && this.#queue.length === 0) void this.#retire();
   }
 
   async #retire(): Promise<void> {
@@ -148,7 +157,11 @@ export class DecoderPool {
     if (this.#worker !== undefined) return this.#worker;
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMegabytes } });
     worker.unref();
-    worker.on('message', (message: DecodeMessage) => {
+    worker.on('message', (message: DecodeMessage | Released) => {
+      if ('released' in message) {
+        this.#released(worker, message);
+        return;
+      }
       this.#inbox.push(message);
       if (!this.#draining) {
         this.#draining = true;

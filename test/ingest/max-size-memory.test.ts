@@ -1,10 +1,10 @@
 /**
  * Issue 13: "memory per request is bounded and returned afterwards". `jobmeter serve` takes one
  * max-size request (20 MiB of OTLP/protobuf, ~1M points: bench/max-size-request.ts); its decoding
- * costs the decoding thread's heap ~1 GiB, and V8 keeps a live thread's freed pages for reuse. The
- * thread is retired once idle (decoder-pool.ts) and V8 unmaps its pages some seconds later, so RSS
- * comes back to within {@link MARGIN} of where it was before the request; the pull endpoint
- * answers throughout. Without the retirement RSS stayed ~0.8 GiB above (the soak's flat 1.2 GiB).
+ * costs the decoding thread's heap ~1 GiB, and V8 keeps a heap's freed pages for reuse. Once idle
+ * the thread gives them back itself (decoder-pool.ts), so RSS comes back to within {@link MARGIN}
+ * of where it was before the request; the pull endpoint answers throughout. Before, RSS stayed
+ * ~0.8 GiB above (the soak's flat 1.2 GiB).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ const MiB = 1024 * 1024;
 const MARGIN = 96 * MiB;
 /** The decoding must have cost at least this, or the test proves nothing. */
 const GROWN = 400 * MiB;
-/** Retirement (1 s idle) plus V8's delay before it unmaps a stopped thread's pages (8 s), with room for a loaded machine. */
+/** The thread's last-resort GC takes about a second on a loaded machine; room for a very loaded one. */
 const RETURN_WITHIN_MS = 45_000;
 
 function rssBytes(pid: number): number {
