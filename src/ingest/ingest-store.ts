@@ -201,6 +201,6 @@ export class IngestStore implements MetricProducer, IngestSink {
       at.report.refuse(instrument.name, 1, invalid);
       return undefined;
     }
-    return this.#registry.streamFor(instrument, point.attributes, group, key, buckets, at);
+    return this.#registry.streamFor(instrument, point, group, key, buckets, at);
   }
 }

@@ -112,13 +112,15 @@ export class SeriesRegistry {
   }
 
   /**
-   * The stream a point of `instrument` with `attributes` (keyed `key`) from `at` feeds, created
+   * The stream a `point` of `instrument` (its attributes keyed `key`) from `at` feeds, created
    * (with its series, `buckets` wide) on first sight; undefined when refused. `groupKey` is
    * {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
    */
-  streamFor(instrument: Instrument, attributes: Attributes, groupKey: string, key: string, buckets: number, at: Arrival): Stream | undefined {
+  streamFor(instrument: Instrument, point: { readonly attributes: Attributes }, groupKey: string, key: string, buckets: number, at: Arrival): Stream | undefined {
     const found = this.#groups.get(groupKey)?.streams.get(key);
     if (found !== undefined) return found;
+    // Read only for a new stream: a packed point (packed-chunk.ts) rebuilds its attributes when read.
+    const attributes = point.attributes;
     const report = at.report;
     if (this.#streamCount >= this.#settings.maxSeries) {
       report.reject(instrument.name, 1, 'series_cap', `over the cap of ${this.#settings.maxSeries} source series in all`);

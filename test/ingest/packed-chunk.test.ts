@@ -3,7 +3,7 @@
  * cloned as a worker message is, and unpacked, is the chunk the store would have got — every
  * point's times, value or counts, attributes with their key order, and the key its stream is found
  * by — whatever the attributes hold (keys out of order, integer-like keys, NaN, -0, a value long
- * enough to have its key hashed).
+ * enough to have its key hashed), and whatever the values (NaN, -0, no value).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -44,7 +44,21 @@ function plain(req: OtlpExportRequest): unknown {
 
 test('a packed chunk unpacks to the same points, attributes in the same order, keyed as the store keys them', () => {
   const metrics: OtlpMetric[] = [
-    { name: 'g', description: 'd', unit: 'u', data: { type: 'gauge', points: ATTRIBUTE_SETS.map((a, i) => numberPoint(i - 0.5, a, 1_700_000_000, 1_700_000_001 + i)) } },
+    {
+      name: 'g',
+      description: 'd',
+      unit: 'u',
+      data: {
+        type: 'gauge',
+        points: [
+          ...ATTRIBUTE_SETS.map((a, i) => numberPoint(i - 0.5, a, 1_700_000_000, 1_700_000_001 + i)),
+          // Values a column must keep as they are, and the largest time a fixed64 holds.
+          numberPoint(Number.NaN),
+          numberPoint(-0),
+          { ...numberPoint(1), startTimeUnixNano: 2 ** 63, timeUnixNano: 2 ** 64 - 1 },
+        ],
+      },
+    },
     {
       name: 's',
       description: '',
@@ -69,5 +83,5 @@ test('a packed chunk unpacks to the same points, attributes in the same order, k
   assert.deepEqual(plain(back), plain(chunk));
   const g = back.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
   assert.ok(g.type === 'gauge');
-  for (const [i, p] of g.points.entries()) assert.equal(pointKey(p), attributesKey(ATTRIBUTE_SETS[i]!));
+  for (const [i, a] of ATTRIBUTE_SETS.entries()) assert.equal(pointKey(g.points[i]!), attributesKey(a));
 });
