@@ -76,7 +76,7 @@ async function stepper(variant: Variant): Promise<Step> {
       const store = new IngestStore({ now: () => now, expiryMillis: 30_000, maxSeriesPerInstrument: 50_000, maxSeries: 100_000 });
       const namer = createNamer(otelProfile(false));
       const request = (from: number, to: number): OtlpExportRequest => {
-        const t = now * 1_000_000;
+        const t = BigInt(now) * 1_000_000n;
         const points: OtlpNumberPoint[] = [];
         for (let i = from; i < to; i++) points.push({ attributes: { job_id: value(i) }, startTimeUnixNano: t, timeUnixNano: t, noRecordedValue: false, value: 1 });
         return {

@@ -65,9 +65,9 @@ export class LastFailure {
   seconds: number | undefined;
 
   /** Notes a point of `instrument` that made its stream's value go up. */
-  rose(instrument: string, point: { readonly attributes: Attributes; readonly timeUnixNano: number }): void {
+  rose(instrument: string, point: { readonly attributes: Attributes; readonly timeUnixNano: bigint }): void {
     if (instrument !== RUN_FINISHED.name || point.attributes['outcome'] !== 'failure') return;
-    const seconds = Math.floor(point.timeUnixNano / 1_000_000) / 1000;
+    const seconds = Number(point.timeUnixNano / 1_000_000n) / 1000;
     if (this.seconds === undefined || seconds > this.seconds) this.seconds = seconds;
   }
 }

@@ -38,8 +38,9 @@ export interface PackedChunk {
   readonly texts: readonly string[];
   /** Attributes JSON would change, by point. */
   readonly exact: Readonly<Record<number, Attributes>>;
-  readonly starts: Float64Array;
-  readonly times: Float64Array;
+  /** OTLP's fixed64 times, so unsigned. */
+  readonly starts: BigUint64Array;
+  readonly times: BigUint64Array;
   /** A number point's value, a histogram point's count. */
   readonly values: Float64Array;
   /** A histogram point's sum. */
@@ -73,8 +74,8 @@ export function packChunk(chunk: OtlpExportRequest): { packed: PackedChunk; tran
   const keys: string[] = [];
   const texts: string[] = [];
   const exact: Record<number, Attributes> = {};
-  const starts = new Float64Array(points);
-  const times = new Float64Array(points);
+  const starts = new BigUint64Array(points);
+  const times = new BigUint64Array(points);
   const values = new Float64Array(points);
   const sums = new Float64Array(points);
   const flags = new Uint8Array(points);
@@ -146,15 +147,41 @@ export function unpackChunk(packed: PackedChunk): OtlpExportRequest {
 function unpackMetric(packed: PackedChunk, { metric, first, count }: PackedMetric): OtlpMetric {
   const data = metric.data;
   if (count < 0) return metric;
+  const times = { start: new TimeColumn(packed.starts), time: new TimeColumn(packed.times) };
   if (data.type === 'histogram') {
     const points: OtlpHistogramPoint[] = [];
-    for (let i = first; i < first + count; i++) points.push(new PackedHistogramPoint(packed, i));
+    for (let i = first; i < first + count; i++) points.push(new PackedHistogramPoint(packed, i, times));
     return { ...metric, data: { ...data, points } };
   }
   if (data.type !== 'gauge' && data.type !== 'sum') return metric;
   const points: OtlpNumberPoint[] = [];
-  for (let i = first; i < first + count; i++) points.push(new PackedNumberPoint(packed, i));
+  for (let i = first; i < first + count; i++) points.push(new PackedNumberPoint(packed, i, times));
   return { ...metric, data: { ...data, points } };
+}
+
+/**
+ * A time column read point by point. Reading a bigint out of a BigUint64Array makes a new one: a
+ * time equal to the point before's (an SDK stamps a whole export with one time and one start)
+ * reuses that one.
+ */
+class TimeColumn {
+  readonly #values: BigUint64Array;
+  readonly #words: Uint32Array;
+  #last = -1;
+  #value = 0n;
+
+  constructor(values: BigUint64Array) {
+    this.#values = values;
+    this.#words = new Uint32Array(values.buffer, values.byteOffset, 2 * values.length);
+  }
+
+  at(i: number): bigint {
+    const w = this.#words;
+    const l = this.#last;
+    if (l < 0 || w[2 * l] !== w[2 * i] || w[2 * l + 1] !== w[2 * i + 1]) this.#value = this.#values[i]!;
+    this.#last = i;
+    return this.#value;
+  }
 }
 
 /** The key a point's stream is found by: made by the decoding thread for a packed point. */
@@ -162,19 +189,24 @@ export function pointKey(point: OtlpNumberPoint | OtlpHistogramPoint | { readonl
   return point instanceof PackedPoint ? point.key : attributesKey(point.attributes);
 }
 
+interface Times {
+  readonly start: TimeColumn;
+  readonly time: TimeColumn;
+}
+
 class PackedPoint {
   readonly key: string;
-  readonly startTimeUnixNano: number;
-  readonly timeUnixNano: number;
+  readonly startTimeUnixNano: bigint;
+  readonly timeUnixNano: bigint;
   readonly noRecordedValue: boolean;
   readonly #packed: PackedChunk;
   readonly #index: number;
   #attributes: Attributes | undefined;
 
-  constructor(packed: PackedChunk, i: number) {
+  constructor(packed: PackedChunk, i: number, times: Times) {
     this.key = packed.keys[i]!;
-    this.startTimeUnixNano = packed.starts[i]!;
-    this.timeUnixNano = packed.times[i]!;
+    this.startTimeUnixNano = times.start.at(i);
+    this.timeUnixNano = times.time.at(i);
     this.noRecordedValue = (packed.flags[i]! & NO_RECORDED_VALUE) !== 0;
     this.#packed = packed;
     this.#index = i;
@@ -189,8 +221,8 @@ class PackedPoint {
 class PackedNumberPoint extends PackedPoint implements OtlpNumberPoint {
   readonly value: number | undefined;
 
-  constructor(packed: PackedChunk, i: number) {
-    super(packed, i);
+  constructor(packed: PackedChunk, i: number, times: Times) {
+    super(packed, i, times);
     this.value = (packed.flags[i]! & HAS_VALUE) !== 0 ? packed.values[i]! : undefined;
   }
 }
@@ -201,8 +233,8 @@ class PackedHistogramPoint extends PackedPoint implements OtlpHistogramPoint {
   readonly explicitBounds: readonly number[];
   readonly bucketCounts: readonly number[];
 
-  constructor(packed: PackedChunk, i: number) {
-    super(packed, i);
+  constructor(packed: PackedChunk, i: number, times: Times) {
+    super(packed, i, times);
     this.count = packed.values[i]!;
     this.sum = (packed.flags[i]! & HAS_VALUE) !== 0 ? packed.sums[i]! : undefined;
     const at = packed.spans[3 * i]!;

@@ -159,7 +159,7 @@ export class SeriesRegistry {
     }
     let group = this.#groups.get(groupKey);
     if (group === undefined) this.#groups.set(groupKey, (group = { key: groupKey, streams: new Map() }));
-    const stream: Stream = { key, group, series, start: 0, time: 0, points: 0, value: 0, hist: undefined, exp: undefined, updatedAt: at.now, bytes };
+    const stream: Stream = { key, group, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, exp: undefined, updatedAt: at.now, bytes };
     series.streams.add(stream);
     instrument.streamCount++;
     group.streams.set(key, stream);

@@ -99,9 +99,9 @@ export interface Stream {
   readonly key: string;
   readonly group: StreamGroup;
   readonly series: Series;
-  start: number;
-  /** Time of the last point applied; 0 before the first. */
-  time: number;
+  start: bigint;
+  /** Time of the last point applied; 0n before the first. */
+  time: bigint;
   points: number;
   value: number;
   hist: HistogramAcc | undefined;

@@ -237,17 +237,17 @@ function wasReset(stream: Stream, held: { readonly count: number } | undefined, 
 }
 
 /** A point at or before the last one applied (a retried export, or out of order). */
-function isStale(stream: Stream, point: { timeUnixNano: number; startTimeUnixNano: number }, cumulative: boolean): boolean {
-  if (stream.points === 0 || point.timeUnixNano === 0 || point.timeUnixNano > stream.time) return false;
+function isStale(stream: Stream, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, cumulative: boolean): boolean {
+  if (stream.points === 0 || point.timeUnixNano === 0n || point.timeUnixNano > stream.time) return false;
   // A cumulative point from a restarted sender may carry an earlier clock; let the reset logic see it.
   return !(cumulative && restarted(stream, point));
 }
 
-function restarted(stream: Stream, point: { startTimeUnixNano: number }): boolean {
-  return point.startTimeUnixNano !== 0 && point.startTimeUnixNano !== stream.start;
+function restarted(stream: Stream, point: { startTimeUnixNano: bigint }): boolean {
+  return point.startTimeUnixNano !== 0n && point.startTimeUnixNano !== stream.start;
 }
 
-function applied(stream: Stream, point: { timeUnixNano: number; startTimeUnixNano: number }, now: number): void {
+function applied(stream: Stream, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, now: number): void {
   if (point.timeUnixNano > stream.time || restarted(stream, point)) stream.time = point.timeUnixNano;
   stream.start = point.startTimeUnixNano;
   stream.points++;

@@ -172,18 +172,18 @@ function temporalityOf(value: number): OtlpTemporality {
 /** The fields every kind of point has, read by {@link readCommon}. */
 interface Common {
   readonly attributes: Attributes;
-  start: number;
-  time: number;
+  start: bigint;
+  time: bigint;
   flags: number;
 }
 
-const common = (): Common => ({ attributes: {}, start: 0, time: 0, flags: 0 });
+const common = (): Common => ({ attributes: {}, start: 0n, time: 0n, flags: 0 });
 
 /** Reads `tag` into `c` when it is one of the common fields (their numbers differ by kind of point); false otherwise. */
 function readCommon(r: Reader, tag: number, c: Common, attributesField: number, flagsField: number): boolean {
   if (tag === ((attributesField << 3) | LEN)) readKeyValue(r, end(r), c.attributes);
-  else if (tag === ((2 << 3) | FIXED64)) c.start = fixed64Number(r);
-  else if (tag === ((3 << 3) | FIXED64)) c.time = fixed64Number(r);
+  else if (tag === ((2 << 3) | FIXED64)) c.start = fixed64(r);
+  else if (tag === ((3 << 3) | FIXED64)) c.time = fixed64(r);
   else if (tag === ((flagsField << 3) | VARINT)) c.flags = r.uint32();
   else return false;
   return true;
@@ -412,7 +412,22 @@ function halves(r: Reader): void {
   r.pos = at + 8;
 }
 
-/** A fixed64 as the nearest double (what normalize.ts's `Number(uint64)` gives; times included, see types.ts). */
+/** The last fixed64 made a bigint, and its halves: an SDK stamps a whole export with one time and one start. */
+let last = { lo: 0, hi: 0, value: 0n };
+
+/** A fixed64 exactly, as a bigint (the one made before when the value is the same). */
+function fixed64(r: Reader): bigint {
+  halves(r);
+  const lo = HALVES[0]!;
+  const hi = HALVES[1]!;
+  if (lo === last.lo && hi === last.hi) return last.value;
+  // Below 2^53 the number is exact; above, the halves are joined as bigints.
+  const value = hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  last = { lo, hi, value };
+  return value;
+}
+
+/** A fixed64 as the nearest double (what normalize.ts's `Number(uint64)` gives). */
 function fixed64Number(r: Reader): number {
   halves(r);
   return HALVES[1]! * 0x100000000 + HALVES[0]!;

@@ -290,8 +290,8 @@ function uint64(raw: unknown, at: string): bigint {
   return v;
 }
 
-function nanos(raw: unknown, at: string): number {
-  return Number(uint64(raw, at));
+function nanos(raw: unknown, at: string): bigint {
+  return uint64(raw, at);
 }
 
 function integer(raw: unknown, at: string): number {

@@ -1,6 +1,6 @@
 /**
  * An OTLP metrics export request after decoding, the same whichever encoding it came in
- * (protobuf or OTLP/JSON): plain values, nanosecond times as numbers, attributes as OpenTelemetry
+ * (protobuf or OTLP/JSON): plain values, nanosecond times as `bigint`, attributes as OpenTelemetry
  * `Attributes`. Only what the ingest path uses is kept; exemplars, flags other than
  * "no recorded value", schema URLs and exponential histograms' min and max are dropped.
  */
@@ -50,15 +50,9 @@ export type OtlpMetricData =
 
 interface OtlpPointBase {
   readonly attributes: Attributes;
-  /**
-   * Unix nanoseconds as a double; 0 when the sender left it out. A double keeps 53 bits: today's
-   * times (2^60 to 2^61 ns, 2006 to 2079) are exact to 256 ns. The ingest only orders a stream's
-   * points and tells a new start time from the last, and two points or starts of one stream are
-   * never that close (an export interval apart, a process restart apart), so this is exact enough;
-   * a number is also far cheaper to make and to pass between threads than a bigint.
-   */
-  readonly startTimeUnixNano: number;
-  readonly timeUnixNano: number;
+  /** 0n when the sender left it out. */
+  readonly startTimeUnixNano: bigint;
+  readonly timeUnixNano: bigint;
   /** `FLAG_NO_RECORDED_VALUE`: the point marks the series as gone (a staleness marker). */
   readonly noRecordedValue: boolean;
 }

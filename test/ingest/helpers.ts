@@ -26,7 +26,7 @@ export function fakeClock(start = 1_700_000_000_000) {
 }
 
 /** Seconds → nanoseconds since the epoch, for point times. */
-export const ns = (seconds: number): number => Math.round(seconds * 1e9);
+export const ns = (seconds: number): bigint => BigInt(Math.round(seconds * 1e9));
 
 export function numberPoint(value: number | undefined, attributes: Attributes = {}, start = 0, time = 0, noRecordedValue = false): OtlpNumberPoint {
   return { attributes, startTimeUnixNano: ns(start), timeUnixNano: ns(time), noRecordedValue, value };

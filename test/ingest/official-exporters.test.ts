@@ -101,9 +101,9 @@ function withoutTimes(request: OtlpExportRequest): unknown {
         ...sm,
         metrics: sm.metrics.map((m) => {
           if (!('points' in m.data)) return m;
-          const points = (m.data.points as ReadonlyArray<{ startTimeUnixNano: number; timeUnixNano: number }>).map(({ startTimeUnixNano, timeUnixNano, ...rest }) => {
-            assert.ok(timeUnixNano > 1.6e18, `${m.name}: a time`);
-            assert.ok(startTimeUnixNano > 0 && startTimeUnixNano <= timeUnixNano, `${m.name}: a start time, not after the time`);
+          const points = (m.data.points as ReadonlyArray<{ startTimeUnixNano: bigint; timeUnixNano: bigint }>).map(({ startTimeUnixNano, timeUnixNano, ...rest }) => {
+            assert.ok(timeUnixNano > 1_600_000_000_000_000_000n, `${m.name}: a time`);
+            assert.ok(startTimeUnixNano > 0n && startTimeUnixNano <= timeUnixNano, `${m.name}: a start time, not after the time`);
             return rest;
           });
           return { ...m, data: { ...m.data, points } };

@@ -55,7 +55,9 @@ test('a packed chunk unpacks to the same points, attributes in the same order, k
           // Values a column must keep as they are, and the largest time a fixed64 holds.
           numberPoint(Number.NaN),
           numberPoint(-0),
-          { ...numberPoint(1), startTimeUnixNano: 2 ** 63, timeUnixNano: 2 ** 64 - 1 },
+          { ...numberPoint(1), startTimeUnixNano: 2n ** 63n, timeUnixNano: 2n ** 64n - 1n },
+          numberPoint(2, {}, 1, 2),
+          numberPoint(3, {}, 1, 2),
         ],
       },
     },
