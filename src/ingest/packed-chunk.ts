@@ -239,9 +239,16 @@ class PackedHistogramPoint extends PackedPoint implements OtlpHistogramPoint {
     this.sum = (packed.flags[i]! & HAS_VALUE) !== 0 ? packed.sums[i]! : undefined;
     const at = packed.spans[3 * i]!;
     const bounds = packed.spans[3 * i + 1]!;
-    this.explicitBounds = Array.from(packed.numbers.subarray(at, at + bounds));
-    this.bucketCounts = Array.from(packed.numbers.subarray(at + bounds, at + bounds + packed.spans[3 * i + 2]!));
+    this.explicitBounds = numbers(packed.numbers, at, bounds);
+    this.bucketCounts = numbers(packed.numbers, at + bounds, packed.spans[3 * i + 2]!);
   }
+}
+
+/** `count` numbers of `column` from `at`, as an array (a loop: `Array.from` of a typed array goes through its iterator). */
+function numbers(column: Float64Array, at: number, count: number): number[] {
+  const out = new Array<number>(count);
+  for (let j = 0; j < count; j++) out[j] = column[at + j]!;
+  return out;
 }
 
 function attributesOf(packed: PackedChunk, i: number): Attributes {
