@@ -390,7 +390,8 @@ function readKeyValueList(r: Reader, stop: number, depth: number): { [key: strin
 
 /** The end of the length-delimited field starting at the reader's position, checked against the body. */
 function end(r: Reader): number {
-  const length = r.uint32();
+  // protobufjs's length read: it refuses a length past 32 bits ("invalid length encoding").
+  const length = r.size();
   const stop = r.pos + length;
   if (stop > r.len) throw RangeError(`index out of range: ${r.pos} + ${length} > ${r.len}`);
   return stop;
