@@ -49,10 +49,14 @@ export interface IngestBatch {
   result(): IngestResult;
 }
 
-/** Where a metric's points go: its instrument, the key of its group of streams, its arrival. */
+/**
+ * Where a metric's points go: its instrument, the key of its group of streams and the group's
+ * streams (found once for all its points: the key is long), its arrival.
+ */
 interface Into {
   readonly instrument: Instrument;
   readonly group: string;
+  streams: ReadonlyMap<string, Stream> | undefined;
   readonly at: Arrival;
 }
 
@@ -143,7 +147,8 @@ export class IngestStore implements MetricProducer, IngestSink {
     const incoming: Shape = data.type === 'sum' ? (data.monotonic ? 'monotonicSum' : 'sum') : data.type;
     const instrument = this.#registry.instrumentFor(metric, incoming, count, at.report);
     if (instrument === undefined) return;
-    const into: Into = { instrument, group: groupKey(instrument, at), at };
+    const group = groupKey(instrument, at);
+    const into: Into = { instrument, group, streams: this.#registry.streamsOf(group), at };
     if (data.type === 'histogram') {
       const delta = data.temporality === 'delta';
       for (const point of data.points) this.#ingestHistogramPoint(into, point, delta);
@@ -201,6 +206,11 @@ export class IngestStore implements MetricProducer, IngestSink {
       at.report.refuse(instrument.name, 1, invalid);
       return undefined;
     }
-    return this.#registry.streamFor(instrument, point, group, key, buckets, at);
+    const found = into.streams?.get(key);
+    if (found !== undefined) return found;
+    const stream = this.#registry.streamFor(instrument, point, group, key, buckets, at);
+    // The group may have been made (or made again) for this stream.
+    if (stream !== undefined) into.streams = stream.group.streams;
+    return stream;
   }
 }

@@ -112,6 +112,14 @@ export class SeriesRegistry {
   }
 
   /**
+   * The streams of the group `groupKey` (see {@link groupKey}), by attributes key; undefined while
+   * there are none. A metric's points look their streams up here, the group found once.
+   */
+  streamsOf(groupKey: string): ReadonlyMap<string, Stream> | undefined {
+    return this.#groups.get(groupKey)?.streams;
+  }
+
+  /**
    * The stream a `point` of `instrument` (its attributes keyed `key`) from `at` feeds, created
    * (with its series, `buckets` wide) on first sight; undefined when refused. `groupKey` is
    * {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
