@@ -3,9 +3,8 @@
  * carries what every point of that scope is ingested against — the sender's resource and scope,
  * the clock reading, the request's report — so each step a point goes through takes it whole.
  */
-import type { Attributes } from '@opentelemetry/api';
 import type { IngestReport } from './ingest-report.ts';
-import { attributesKey, compactKey, cut, MAX_SCOPE_LENGTH } from './input-bounds.ts';
+import { compactKey, cut, MAX_SCOPE_LENGTH } from './input-bounds.ts';
 import type { Scope } from './series-state.ts';
 
 export interface Arrival {
@@ -15,7 +14,7 @@ export interface Arrival {
   readonly scopeKey: string;
   /** The scope as it is kept: name and version cut to length. */
   readonly scope: Scope;
-  /** The resource and scope part of its stream keys. */
+  /** The resource and scope part of its streams' group keys (series-registry.ts). */
   readonly origin: string;
 }
 
@@ -32,9 +31,4 @@ export function arrival(report: IngestReport, now: number, resourceKey: string, 
     scope: { name: cut(scope.name, MAX_SCOPE_LENGTH), version: cut(scope.version, MAX_SCOPE_LENGTH) },
     origin: '\0' + resourceKey + '\0' + scopeKey + '\0',
   };
-}
-
-/** The key of the source series a point of `instrument` with `attributes` feeds. */
-export function streamKey(instrument: string, attributes: Attributes, at: Arrival): string {
-  return instrument + at.origin + attributesKey(attributes);
 }

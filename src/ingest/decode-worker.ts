@@ -10,13 +10,16 @@
  * posting all chunks at once would block the main thread for the whole request again.
  *
  * Messages in: `{ id, body, encoding, pointsPerChunk }` (a job; its first chunk follows), then
- * `{ id, next: true }` for each further chunk.
- * Messages out: `{ id, chunk }`…, then `{ id, done: true }` or `{ id, error: { kind, message } }`
+ * `{ id, next: true }` for each further chunk; `{ release: true }` (see {@link Release}).
+ * Messages out: `{ id, chunk }`… (a chunk's number and histogram points in columns, packed-chunk.ts), then `{ id, done: true }` or `{ id, error: { kind, message } }`
  * (`kind`: `decode` → 400, `other`).
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpMetric, type OtlpMetricData } from '../otlp/types.ts';
+import { packChunk, type PackedChunk } from './packed-chunk.ts';
 
 export interface DecodeJob {
   readonly id: number;
@@ -26,6 +29,20 @@ export interface DecodeJob {
   readonly pointsPerChunk: number;
 }
 
+/**
+ * The main thread asking the worker to give its heap back (a last-resort GC, which empties V8's
+ * page pool on this thread), answered with {@link Released}; `stop`: it will be stopped after.
+ */
+export interface Release {
+  readonly release: true;
+  readonly stop?: boolean;
+}
+
+export interface Released {
+  readonly released: true;
+  readonly stop: boolean;
+}
+
 /** The main thread asking for job `id`'s next chunk. */
 export interface NextChunk {
   readonly id: number;
@@ -33,7 +50,8 @@ export interface NextChunk {
 }
 
 export type DecodeMessage =
-  | { readonly id: number; readonly chunk: OtlpExportRequest }
+  /** A chunk packed (packed-chunk.ts): its columns are moved, not copied. */
+  | { readonly id: number; readonly chunk: PackedChunk }
   | { readonly id: number; readonly done: true }
   | { readonly id: number; readonly error: { readonly kind: 'decode' | 'other'; readonly message: string } };
 
@@ -83,11 +101,30 @@ function post(id: number): void {
     current = undefined;
     parentPort!.postMessage({ id, done: true } satisfies DecodeMessage);
   } else {
-    parentPort!.postMessage({ id, chunk: next.value } satisfies DecodeMessage);
+    const { packed, transfer } = packChunk(next.value);
+    parentPort!.postMessage({ id, chunk: packed } satisfies DecodeMessage, transfer);
   }
 }
 
-parentPort?.on('message', (message: DecodeJob | NextChunk) => {
+/**
+ * V8's `gc`, got the one way a worker can: exposed for a moment (the flag is process-wide, so it is
+ * switched off again at once) to a fresh context. Only a last-resort GC empties the page pool.
+ */
+const collect = ((): ((options: object) => void) => {
+  setFlagsFromString('--expose-gc');
+  try {
+    return runInNewContext('gc') as (options: object) => void;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+})();
+
+parentPort?.on('message', (message: DecodeJob | NextChunk | Release) => {
+  if ('release' in message) {
+    collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    parentPort!.postMessage({ released: true, stop: message.stop === true } satisfies Released);
+    return;
+  }
   if ('next' in message) {
     post(message.id);
     return;

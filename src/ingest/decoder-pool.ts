@@ -6,8 +6,14 @@
  *
  * The worker's heap is capped (`maxHeapMegabytes`): a request whose decoded form would not fit
  * kills the worker, not jobmeter; that request is refused (413) and the next one gets a new worker.
- * What a request cost is the worker's; the process keeps those pages once grown (stopping the
- * worker does not give them back to the system) and reuses them for the next big request.
+ *
+ * What a request cost is the worker's heap, and V8 keeps what a heap grew to: pages its GC frees go
+ * to the isolate's page pool for reuse, and a stopped worker's pool is unmapped later by another
+ * isolate — the main thread, which then spends hundreds of milliseconds in munmap for a max-size
+ * request's ~1 GiB. So the worker gives the pages back itself, on its own thread: once no request
+ * waits, right after a body of `releaseAfterBytes` or more, and after `idleMillis` without work,
+ * it runs a last-resort GC (which empties the pool); an idle worker is then stopped (the next
+ * request starts a new one, tens of milliseconds on its own thread), its small pool left to V8.
  *
  * A body the caller hands over is moved to the worker (its ArrayBuffer transferred), not copied:
  * copying a large body into the message, and the message into the worker, would hold the main thread.
@@ -16,7 +22,8 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
-import type { DecodeJob, DecodeMessage, NextChunk } from './decode-worker.ts';
+import type { DecodeJob, DecodeMessage, NextChunk, Release, Released } from './decode-worker.ts';
+import { unpackChunk } from './packed-chunk.ts';
 
 /** Why a request was not decoded: `decode` → 400, `too-large` → 413 (the worker ran out of heap), `other` → 500. */
 export class DecodeFailed extends Error {
@@ -32,10 +39,16 @@ export interface DecoderPoolOptions {
   readonly pointsPerChunk?: number;
   /** The worker's old-generation heap, in MiB. @default 1024 */
   readonly maxHeapMegabytes?: number;
+  /** After a body this size or larger the worker gives its heap back once no request waits. @default 4194304 (4 MiB) */
+  readonly releaseAfterBytes?: number;
+  /** A worker without work this long gives its heap back and is stopped. @default 1000 */
+  readonly idleMillis?: number;
 }
 
 interface Pending {
   readonly job: DecodeJob;
+  /** The body's size in bytes. */
+  readonly bytes: number;
   /** Whether the body may be moved to the worker (the caller is done with it). */
   readonly handOver: boolean;
   readonly onChunk: (chunk: OtlpExportRequest) => void;
@@ -55,9 +68,17 @@ export class DecoderPool {
   /** Messages from the worker not handled yet: one per turn (a port delivers a backlog in one go). */
   readonly #inbox: DecodeMessage[] = [];
   #draining = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+  /** Whether the worker decoded a body of `releaseAfterBytes` or more since it last gave its heap back. */
+  #grown = false;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, ...options };
+    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
+  }
+
+  /** Whether a worker is running (started on first use, stopped when idle). */
+  get running(): boolean {
+    return this.#worker !== undefined;
   }
 
   /**
@@ -74,7 +95,8 @@ export class DecoderPool {
         encoding,
         pointsPerChunk: this.#options.pointsPerChunk,
       };
-      this.#queue.push({ job, handOver, onChunk, resolve, reject });
+      const bytes = Array.isArray(body) ? body.reduce((n: number, b: Buffer) => n + b.length, 0) : (body as Buffer).length;
+      this.#queue.push({ job, bytes, handOver, onChunk, resolve, reject });
       this.#next();
     });
   }
@@ -85,26 +107,61 @@ export class DecoderPool {
     for (const p of this.#queue.splice(0)) p.reject(new DecodeFailed('other', 'the ingest is closing'));
     this.#current?.reject(new DecodeFailed('other', 'the ingest is closing'));
     this.#current = undefined;
-    const worker = this.#worker;
-    this.#worker = undefined;
-    await worker?.terminate();
+    await this.#retire();
   }
 
   #next(): void {
     if (this.#current !== undefined || this.#closed) return;
     const pending = this.#queue.shift();
-    if (pending === undefined) return;
+    if (pending === undefined) {
+      this.#whenIdle();
+      return;
+    }
+    clearTimeout(this.#idleTimer);
     this.#current = pending;
+    if (pending.bytes >= this.#options.releaseAfterBytes) this.#grown = true;
     const { body } = pending.job;
     const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(movable).map((b) => b.buffer as ArrayBuffer) : [];
     this.#workerFor().postMessage(pending.job, transfer);
+  }
+
+  /** Nothing to decode: the worker gives its heap back now if a big body grew it; when still idle after `idleMillis`, gives it back and stops. */
+  #whenIdle(): void {
+    const worker = this.#worker;
+    if (worker === undefined) return;
+    if (this.#grown) {
+      this.#grown = false;
+      worker.postMessage({ release: true } satisfies Release);
+    }
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      if (this.#worker !== worker || this.#current !== undefined) return;
+      worker.postMessage({ release: true, stop: true } satisfies Release);
+    }, this.#options.idleMillis).unref();
+  }
+
+  /** The worker gave its heap back; one asked to stop is stopped unless work came meanwhile. */
+  #released(worker: Worker, message: Released): void {
+    if (message.stop && this.#worker === worker && this.#current === undefined && this.#queue.length === 0) void this.#retire();
+  }
+
+  async #retire(): Promise<void> {
+    clearTimeout(this.#idleTimer);
+    const worker = this.#worker;
+    this.#worker = undefined;
+    this.#grown = false;
+    await worker?.terminate();
   }
 
   #workerFor(): Worker {
     if (this.#worker !== undefined) return this.#worker;
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMegabytes } });
     worker.unref();
-    worker.on('message', (message: DecodeMessage) => {
+    worker.on('message', (message: DecodeMessage | Released) => {
+      if ('released' in message) {
+        this.#released(worker, message);
+        return;
+      }
       this.#inbox.push(message);
       if (!this.#draining) {
         this.#draining = true;
@@ -114,6 +171,7 @@ export class DecoderPool {
     const failed = (why: string): void => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
+      this.#grown = false;
       const current = this.#current;
       this.#current = undefined;
       current?.reject(new DecodeFailed('too-large', `the request could not be decoded within the decoder's ${this.#options.maxHeapMegabytes} MiB (${why})`));
@@ -137,7 +195,7 @@ export class DecoderPool {
     if (current === undefined || current.job.id !== message.id) return;
     if ('chunk' in message) {
       try {
-        current.onChunk(message.chunk);
+        current.onChunk(unpackChunk(message.chunk));
       } catch (err) {
         this.#finish(() => current.reject(err instanceof Error ? err : new Error(String(err))));
         return;

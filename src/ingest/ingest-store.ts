@@ -22,12 +22,13 @@ import type { CollectionResult, MetricProducer, ScopeMetrics } from '@openteleme
 import { MAX_EXPONENTIAL_BUCKETS } from '../otlp/exponential.ts';
 import type { OtlpExponentialHistogramPoint, OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
 import { VERSION } from '../version.ts';
-import { arrival, streamKey, type Arrival } from './arrival.ts';
+import { arrival, type Arrival } from './arrival.ts';
 import { collectScopes } from './collect.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
 import { IngestReport, RefusedCounts, type IngestResult, type Refusal } from './ingest-report.ts';
 import { attributesKey } from './input-bounds.ts';
-import { SeriesRegistry } from './series-registry.ts';
+import { pointKey } from './packed-chunk.ts';
+import { groupKey, SeriesRegistry } from './series-registry.ts';
 import type { Instrument, Shape, Stream } from './series-state.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
 import { applyHistogram, applyNumber, invalidExponential, invalidHistogram, invalidNumber, joinBounds, metricRefusal, type NumberMode } from './stream-rules.ts';
@@ -46,6 +47,17 @@ export interface IngestSink {
 export interface IngestBatch {
   add(part: OtlpExportRequest): void;
   result(): IngestResult;
+}
+
+/**
+ * Where a metric's points go: its instrument, the key of its group of streams and the group's
+ * streams (found once for all its points: the key is long), its arrival.
+ */
+interface Into {
+  readonly instrument: Instrument;
+  readonly group: string;
+  streams: ReadonlyMap<string, Stream> | undefined;
+  readonly at: Arrival;
 }
 
 const RESOURCE = emptyResource();
@@ -135,27 +147,31 @@ export class IngestStore implements MetricProducer, IngestSink {
     const incoming: Shape = data.type === 'sum' ? (data.monotonic ? 'monotonicSum' : 'sum') : data.type;
     const instrument = this.#registry.instrumentFor(metric, incoming, count, at.report);
     if (instrument === undefined) return;
+    const group = groupKey(instrument, at);
+    const into: Into = { instrument, group, streams: this.#registry.streamsOf(group), at };
     if (data.type === 'histogram') {
       const delta = data.temporality === 'delta';
-      for (const point of data.points) this.#ingestHistogramPoint(instrument, point, delta, at);
+      for (const point of data.points) this.#ingestHistogramPoint(into, point, delta);
     } else if (data.type === 'exponentialHistogram') {
       const delta = data.temporality === 'delta';
-      for (const point of data.points) this.#ingestExponentialPoint(instrument, point, delta, at);
+      for (const point of data.points) this.#ingestExponentialPoint(into, point, delta);
     } else {
       const mode: NumberMode = data.type === 'gauge' ? 'level' : data.temporality === 'delta' ? 'delta' : 'cumulative';
-      for (const point of data.points) this.#ingestNumberPoint(instrument, point, mode, at);
+      for (const point of data.points) this.#ingestNumberPoint(into, point, mode);
     }
   }
 
-  #ingestNumberPoint(instrument: Instrument, point: OtlpNumberPoint, mode: NumberMode, at: Arrival): void {
-    const stream = this.#streamOf(instrument, point, invalidNumber(point, instrument.shape === 'monotonicSum'), 0, at);
+  #ingestNumberPoint(into: Into, point: OtlpNumberPoint, mode: NumberMode): void {
+    const { instrument, at } = into;
+    const stream = this.#streamOf(into, point, invalidNumber(point, instrument.shape === 'monotonicSum'), 0);
     if (stream === undefined) return;
     if (applyNumber(stream, point, mode, at.now)) this.#lastFailure.rose(instrument.name, point);
     at.report.accepted++;
   }
 
-  #ingestHistogramPoint(instrument: Instrument, point: OtlpHistogramPoint, delta: boolean, at: Arrival): void {
-    const stream = this.#streamOf(instrument, point, invalidHistogram(point), point.bucketCounts.length, at);
+  #ingestHistogramPoint(into: Into, point: OtlpHistogramPoint, delta: boolean): void {
+    const at = into.at;
+    const stream = this.#streamOf(into, point, invalidHistogram(point), point.bucketCounts.length);
     if (stream === undefined) return;
     if (!joinBounds(stream, point, at.report)) {
       // A source series created for this point only holds nothing: do not keep it.
@@ -166,22 +182,23 @@ export class IngestStore implements MetricProducer, IngestSink {
     at.report.accepted++;
   }
 
-  #ingestExponentialPoint(instrument: Instrument, point: OtlpExponentialHistogramPoint, delta: boolean, at: Arrival): void {
+  #ingestExponentialPoint(into: Into, point: OtlpExponentialHistogramPoint, delta: boolean): void {
     // Charged for the widest a sum of its points may get: both sides full.
-    const stream = this.#streamOf(instrument, point, invalidExponential(point), 2 * MAX_EXPONENTIAL_BUCKETS, at);
+    const stream = this.#streamOf(into, point, invalidExponential(point), 2 * MAX_EXPONENTIAL_BUCKETS);
     if (stream === undefined) return;
-    applyHistogram(stream, point, delta, at.now);
-    at.report.accepted++;
+    applyHistogram(stream, point, delta, into.at.now);
+    into.at.report.accepted++;
   }
 
   /**
    * The stream a point joins, `buckets` wide; undefined when the point is done with: it ended its
    * stream ("no recorded value"), it is `invalid`, or it was refused.
    */
-  #streamOf(instrument: Instrument, point: OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint, invalid: Refusal | undefined, buckets: number, at: Arrival): Stream | undefined {
-    const key = streamKey(instrument.name, point.attributes, at);
+  #streamOf(into: Into, point: OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint, invalid: Refusal | undefined, buckets: number): Stream | undefined {
+    const { instrument, group, at } = into;
+    const key = pointKey(point);
     if (point.noRecordedValue) {
-      this.#registry.endStream(key);
+      this.#registry.endStream(group, key);
       at.report.accepted++;
       return undefined;
     }
@@ -189,6 +206,11 @@ export class IngestStore implements MetricProducer, IngestSink {
       at.report.refuse(instrument.name, 1, invalid);
       return undefined;
     }
-    return this.#registry.streamFor(instrument, point.attributes, key, buckets, at);
+    const found = into.streams?.get(key);
+    if (found !== undefined) return found;
+    const stream = this.#registry.streamFor(instrument, point, group, key, buckets, at);
+    // The group may have been made (or made again) for this stream.
+    if (stream !== undefined) into.streams = stream.group.streams;
+    return stream;
   }
 }

@@ -22,10 +22,10 @@ const NUMBER_BYTES = 8;
 
 const stringBytes = (s: string): number => 2 * s.length;
 
-/** A source series kept under `key`, with `buckets` bucket counts when it is a histogram. */
-export function streamBytes(key: string, buckets: number): number {
-  // The key twice: in the store's map and on the stream. Histogram streams hold their counts.
-  return STREAM_BYTES + 2 * stringBytes(key) + buckets * NUMBER_BYTES;
+/** A source series whose key (instrument, resource, scope, attributes) is `keyLength` characters, with `buckets` bucket counts when it is a histogram. */
+export function streamBytes(keyLength: number, buckets: number): number {
+  // The key twice: in the store's maps and on the stream. Histogram streams hold their counts.
+  return STREAM_BYTES + 4 * keyLength + buckets * NUMBER_BYTES;
 }
 
 /** An output series kept under `key` with `attributes`, with `buckets` bucket counts when it is a histogram. */

@@ -27,15 +27,22 @@ import type { IngestReport } from './ingest-report.ts';
 import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import { instrumentBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
-import { EXPOSED_KIND, type Instrument, type Shape, type Stream } from './series-state.ts';
+import { EXPOSED_KIND, type Instrument, type Shape, type Stream, type StreamGroup } from './series-state.ts';
 import type { StoreSettings } from './store-options.ts';
 import { instrumentKind, retire } from './stream-rules.ts';
+
+/** The key of the group of streams `instrument` holds from `at`'s resource and scope. */
+export function groupKey(instrument: Instrument, at: Arrival): string {
+  return instrument.name + at.origin;
+}
 
 export class SeriesRegistry {
   readonly #settings: StoreSettings;
   readonly #claims: NameClaims;
   readonly #instruments = new Map<string, Instrument>();
-  readonly #streams = new Map<string, Stream>();
+  /** Streams by instrument and origin, then by attributes (series-state.ts `StreamGroup`). */
+  readonly #groups = new Map<string, StreamGroup>();
+  #streamCount = 0;
   /** Estimated bytes held (memory-estimate.ts). */
   #bytes = 0;
   #lastSweep = Number.NEGATIVE_INFINITY;
@@ -47,7 +54,7 @@ export class SeriesRegistry {
 
   /** Source series held. */
   get streamCount(): number {
-    return this.#streams.size;
+    return this.#streamCount;
   }
 
   /** Estimated bytes held, the figure checked against `maxMemoryBytes`. */
@@ -105,14 +112,25 @@ export class SeriesRegistry {
   }
 
   /**
-   * The stream under `key` that a point of `instrument` with `attributes` feeds, created (with its
-   * series, `buckets` wide) on first sight; undefined when refused.
+   * The streams of the group `groupKey` (see {@link groupKey}), by attributes key; undefined while
+   * there are none. A metric's points look their streams up here, the group found once.
    */
-  streamFor(instrument: Instrument, attributes: Attributes, key: string, buckets: number, at: Arrival): Stream | undefined {
-    const found = this.#streams.get(key);
+  streamsOf(groupKey: string): ReadonlyMap<string, Stream> | undefined {
+    return this.#groups.get(groupKey)?.streams;
+  }
+
+  /**
+   * The stream a `point` of `instrument` (its attributes keyed `key`) from `at` feeds, created
+   * (with its series, `buckets` wide) on first sight; undefined when refused. `groupKey` is
+   * {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
+   */
+  streamFor(instrument: Instrument, point: { readonly attributes: Attributes }, groupKey: string, key: string, buckets: number, at: Arrival): Stream | undefined {
+    const found = this.#groups.get(groupKey)?.streams.get(key);
     if (found !== undefined) return found;
+    // Read only for a new stream: a packed point (packed-chunk.ts) rebuilds its attributes when read.
+    const attributes = point.attributes;
     const report = at.report;
-    if (this.#streams.size >= this.#settings.maxSeries) {
+    if (this.#streamCount >= this.#settings.maxSeries) {
       report.reject(instrument.name, 1, 'series_cap', `over the cap of ${this.#settings.maxSeries} source series in all`);
       return undefined;
     }
@@ -128,7 +146,7 @@ export class SeriesRegistry {
     const seriesKey = at.scopeKey + '\0' + attributesKey(bounded);
     let series = instrument.series.get(seriesKey);
     const newSeriesBytes = series === undefined ? seriesBytes(seriesKey, bounded, buckets) : 0;
-    const bytes = streamBytes(key, buckets);
+    const bytes = streamBytes(groupKey.length + key.length, buckets);
     if (!this.#charge(bytes + newSeriesBytes, instrument.name, 1, report)) return undefined;
     if (series === undefined) {
       series = {
@@ -147,16 +165,19 @@ export class SeriesRegistry {
       };
       instrument.series.set(seriesKey, series);
     }
-    const stream: Stream = { key, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, exp: undefined, updatedAt: at.now, bytes };
+    let group = this.#groups.get(groupKey);
+    if (group === undefined) this.#groups.set(groupKey, (group = { key: groupKey, streams: new Map() }));
+    const stream: Stream = { key, group, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, exp: undefined, updatedAt: at.now, bytes };
     series.streams.add(stream);
     instrument.streamCount++;
-    this.#streams.set(key, stream);
+    group.streams.set(key, stream);
+    this.#streamCount++;
     return stream;
   }
 
-  /** Ends the stream under `key`, if one is held ("no recorded value"). */
-  endStream(key: string): void {
-    const stream = this.#streams.get(key);
+  /** Ends the stream keyed `key` in the group `groupKey`, if one is held ("no recorded value"). */
+  endStream(groupKey: string, key: string): void {
+    const stream = this.#groups.get(groupKey)?.streams.get(key);
     if (stream !== undefined) this.dropStream(stream);
   }
 
@@ -166,7 +187,10 @@ export class SeriesRegistry {
     retire(stream);
     series.streams.delete(stream);
     instrument.streamCount--;
-    this.#streams.delete(stream.key);
+    const group = stream.group;
+    group.streams.delete(stream.key);
+    if (group.streams.size === 0) this.#groups.delete(group.key);
+    this.#streamCount--;
     this.#bytes -= stream.bytes;
     if (series.streams.size === 0) {
       instrument.series.delete(series.key);
@@ -180,8 +204,10 @@ export class SeriesRegistry {
     const expiry = this.#settings.expiryMillis;
     if (!force && now - this.#lastSweep < Math.min(1_000, expiry)) return;
     this.#lastSweep = now;
-    for (const stream of this.#streams.values()) {
-      if (now - stream.updatedAt >= expiry) this.dropStream(stream);
+    for (const group of this.#groups.values()) {
+      for (const stream of group.streams.values()) {
+        if (now - stream.updatedAt >= expiry) this.dropStream(stream);
+      }
     }
     // An instrument whose every point was refused holds no series: release its name and bytes.
     for (const instrument of this.#instruments.values()) {

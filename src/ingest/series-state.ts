@@ -84,8 +84,20 @@ export interface Series {
   readonly bytes: number;
 }
 
-export interface Stream {
+/**
+ * The streams of one instrument sent under one resource and scope, by their attributes' key: a
+ * point's stream is found with one short key (its attributes') in the group its metric found once.
+ */
+export interface StreamGroup {
+  /** Its key in the registry: the instrument's name and the arrival's origin. */
   readonly key: string;
+  readonly streams: Map<string, Stream>;
+}
+
+export interface Stream {
+  /** Its key in `group.streams`: its attributes' key (input-bounds.ts `attributesKey`). */
+  readonly key: string;
+  readonly group: StreamGroup;
   readonly series: Series;
   start: bigint;
   /** Time of the last point applied; 0n before the first. */

@@ -2,11 +2,13 @@
  * OTLP/HTTP metrics bodies, both encodings: decoding an `ExportMetricsServiceRequest`, encoding
  * the `ExportMetricsServiceResponse` and the `google.rpc.Status` of a refused request.
  *
- * Protobuf goes through protobufjs against the committed descriptor (schema.ts, generated from the
- * .proto files); JSON follows the OTLP/JSON rules (see normalize.ts). Both decode into the same
- * {@link OtlpExportRequest}.
+ * A protobuf request is read field by field over protobufjs's reader (decode-protobuf.ts); the
+ * responses and statuses go through protobufjs against the committed descriptor (schema.ts,
+ * generated from the .proto files). JSON follows the OTLP/JSON rules (see normalize.ts). Both
+ * encodings decode into the same {@link OtlpExportRequest}.
  */
 import protobuf from 'protobufjs/light.js';
+import { decodeProtobufRequest } from './decode-protobuf.ts';
 import { normalizeExportRequest } from './normalize.ts';
 import { OTLP_SCHEMA } from './schema.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpPartialSuccess } from './types.ts';
@@ -17,19 +19,17 @@ export const CONTENT_TYPE: Readonly<Record<OtlpEncoding, string>> = {
 };
 
 interface Types {
-  readonly request: protobuf.Type;
   readonly response: protobuf.Type;
   readonly status: protobuf.Type;
 }
 
 let types: Types | undefined;
 
-/** The three message types, built from the descriptor on first use. */
+/** The message types written (and read back for clients), built from the descriptor on first use. */
 function otlpTypes(): Types {
   if (types === undefined) {
     const root = protobuf.Root.fromJSON(OTLP_SCHEMA);
     types = {
-      request: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
       response: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
       status: root.lookupType('google.rpc.Status'),
     };
@@ -47,22 +47,19 @@ export function encodingOf(contentType: string | undefined): OtlpEncoding | unde
 
 /** @throws {OtlpDecodeError} when the body is not a valid request in `encoding`. */
 export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding): OtlpExportRequest {
-  let raw: unknown;
   if (encoding === 'protobuf') {
-    const { request } = otlpTypes();
-    let message: protobuf.Message;
     try {
-      message = request.decode(body);
+      return decodeProtobufRequest(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     } catch (err) {
+      if (err instanceof OtlpDecodeError) throw err;
       throw new OtlpDecodeError(`invalid protobuf ExportMetricsServiceRequest: ${messageOf(err)}`, { cause: err });
     }
-    raw = request.toObject(message, { longs: String, enums: Number, bytes: String });
-  } else {
-    try {
-      raw = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-    } catch (err) {
-      throw new OtlpDecodeError(`invalid JSON: ${messageOf(err)}`, { cause: err });
-    }
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new OtlpDecodeError(`invalid JSON: ${messageOf(err)}`, { cause: err });
   }
   return normalizeExportRequest(raw);
 }

@@ -28,10 +28,10 @@ import {
 type Obj = Record<string, unknown>;
 
 /** `DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK`. */
-const FLAG_NO_RECORDED_VALUE = 1;
+export const FLAG_NO_RECORDED_VALUE = 1;
 
 /** Deepest `arrayValue`/`kvlistValue` nesting converted; deeper values are an error. */
-const MAX_ANY_VALUE_DEPTH = 8;
+export const MAX_ANY_VALUE_DEPTH = 8;
 
 export function normalizeExportRequest(raw: unknown): OtlpExportRequest {
   const root = object(raw, '(root)') ?? {};
@@ -174,12 +174,17 @@ function attributes(o: Obj, at: string): Attributes {
   return out;
 }
 
-type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
+/** An AnyValue with its nesting kept, before it becomes an attribute value. */
+export type PlainValue = string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
+type Plain = PlainValue;
 
-/** An AnyValue as an attribute value: scalars as they are, arrays of scalars as arrays, the rest as JSON text. */
 function anyValue(raw: unknown, at: string, depth: number): AttributeValue | undefined {
   const plain = anyValuePlain(raw, at, depth);
-  if (plain === undefined) return undefined;
+  return plain === undefined ? undefined : attributeValue(plain);
+}
+
+/** An AnyValue as an attribute value: scalars as they are, arrays of scalars as arrays, the rest as JSON text. */
+export function attributeValue(plain: PlainValue): AttributeValue | undefined {
   if (plain === null || typeof plain !== 'object') return plain ?? undefined;
   if (Array.isArray(plain) && plain.every((v) => typeof v === 'string')) return plain as string[];
   if (Array.isArray(plain) && plain.every((v) => typeof v === 'number')) return plain as number[];

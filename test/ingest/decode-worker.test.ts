@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { DecodeJob, DecodeMessage, NextChunk } from '../../src/ingest/decode-worker.ts';
 import { DecoderPool } from '../../src/ingest/decoder-pool.ts';
+import { unpackChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 
 function gaugeRequest(points: number): Uint8Array {
@@ -61,7 +62,7 @@ test('asked for each next chunk, the decoding thread hands over every point, the
         assert.deepEqual(m, { id: 7, done: true });
         break;
       }
-      const data = m.chunk.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+      const data = unpackChunk(m.chunk).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
       sizes.push(data.type === 'gauge' ? data.points.length : -1);
       worker.postMessage({ id: 7, next: true } satisfies NextChunk);
     }
@@ -87,6 +88,37 @@ test('a body handed over moves to the decoding thread; one not handed over stays
     await pool.decode(moved, 'json', (c) => movedChunks.push(c), true);
     assert.equal(points(movedChunks), 3000);
     assert.equal(moved.buffer.byteLength, 0, 'its ArrayBuffer was transferred, not copied');
+  } finally {
+    await pool.close();
+  }
+});
+
+test('an idle decoding thread is stopped, and a new one started for the next request', { timeout: 30_000 }, async () => {
+  const small = gaugeRequest(10);
+  const big = gaugeRequest(3000);
+  const pool = new DecoderPool({ releaseAfterBytes: small.length * 10, idleMillis: 50 });
+  assert.ok(big.length >= small.length * 10);
+  const stopped = async (): Promise<boolean> => {
+    const until = Date.now() + 10_000;
+    while (pool.running && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    return !pool.running;
+  };
+  try {
+    const points: number[] = [];
+    const count = (c: OtlpExportRequest): void => {
+      const data = c.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+      points.push(data.type === 'gauge' ? data.points.length : -1);
+    };
+    await pool.decode(Buffer.from(small), 'json', count);
+    assert.equal(pool.running, true, 'the thread stays for the next request a while');
+    assert.ok(await stopped(), 'an idle thread is stopped');
+
+    // A big body: the thread gives its heap back (a message it handles first), then idles and stops.
+    await pool.decode(Buffer.from(big), 'json', count);
+    await pool.decode(Buffer.from(small), 'json', count);
+    assert.ok(await stopped(), 'an idle thread is stopped after a big body too');
+    await pool.decode(Buffer.from(small), 'json', count);
+    assert.equal(points.reduce((a, b) => a + b, 0), 3030, 'every point, from the first thread and the later ones');
   } finally {
     await pool.close();
   }

@@ -21,7 +21,12 @@ export interface ChurnOptions {
   readonly url: string;
   /** How long one generation of workers lives. @default 60000 */
   readonly generationMillis?: number;
-  /** Task names per generation: each is a counter series per outcome and a histogram series. @default 200 */
+  /**
+   * Task names per generation: each is a counter series per outcome (3) and a histogram series.
+   * The default keeps the churn under the ingest's 2000 series per instrument: a generation's
+   * series live until the 5-minute expiry after it stops, so ~6 generations are held at once
+   * (80 × 3 × 6 = 1440 counter series). @default 80
+   */
   readonly tasks?: number;
   /** @default 1000 */
   readonly exportMillis?: number;
@@ -65,10 +70,11 @@ class CountingExporter implements PushMetricExporter {
 }
 
 const OUTCOMES = ['success', 'failure', 'timeout'] as const;
+export const DEFAULT_TASKS = 80;
 
 export function startChurnSender(options: ChurnOptions): { stats: ChurnStats; stop(): Promise<void> } {
   const generationMillis = options.generationMillis ?? 60_000;
-  const tasks = options.tasks ?? 200;
+  const tasks = options.tasks ?? DEFAULT_TASKS;
   const exportMillis = options.exportMillis ?? 1_000;
   const stats: ChurnStats = { generations: 0, exports: 0, failedExports: 0, lastError: '', recorded: 0 };
   let provider: MeterProvider | undefined;

@@ -48,6 +48,8 @@ export interface HostileStats {
   heldClosed: number;
   heldMaxMillis: number;
   heldOpen: number;
+  /** When each max-size request was sent and answered (`Date.now()`), to read RSS around it. */
+  maxSizeRequests: Array<{ sent: number; answered: number }>;
 }
 
 const MiB = 1024 * 1024;
@@ -92,7 +94,7 @@ export function startHostileSender(options: HostileOptions): { stats: HostileSta
   const intervalMillis = options.intervalMillis ?? 1_000;
   const maxSizeEveryMillis = options.maxSizeEveryMillis ?? 60_000;
   const maxHeld = options.maxHeld ?? 40;
-  const stats: HostileStats = { cases: {}, failures: [], heldClosed: 0, heldMaxMillis: 0, heldOpen: 0 };
+  const stats: HostileStats = { cases: {}, failures: [], heldClosed: 0, heldMaxMillis: 0, heldOpen: 0, maxSizeRequests: [] };
   const held = { stalled: new Set<Socket>(), idle: new Set<Socket>() };
   let n = 0;
 
@@ -182,7 +184,15 @@ export function startHostileSender(options: HostileOptions): { stats: HostileSta
     n++;
     run(fn);
   }, intervalMillis);
-  const bigTimer = setInterval(() => run(() => post('max-size', maxSize, PROTO_TYPE)), maxSizeEveryMillis);
+  const bigTimer = setInterval(
+    () =>
+      run(async () => {
+        const sent = Date.now();
+        await post('max-size', maxSize, PROTO_TYPE);
+        stats.maxSizeRequests.push({ sent, answered: Date.now() });
+      }),
+    maxSizeEveryMillis,
+  );
 
   return {
     stats,

@@ -25,13 +25,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startPrometheus, type PrometheusMajor } from '../support/prometheus.ts';
 import { chart } from './chart.ts';
-import { startChurnSender } from './churn-sender.ts';
+import { DEFAULT_TASKS, startChurnSender } from './churn-sender.ts';
 import { startHostileSender } from './hostile-sender.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'src/cli/bin.ts');
 const START_TIMEOUT_MS = 20_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
+/** When RSS is read after a max-size request's answer: past the decoding thread's retirement and V8's unmapping of its pages (~8 s). */
+const AFTER_BIG_S = 20;
 
 const { values: flags } = parseArgs({
   options: {
@@ -193,7 +195,10 @@ async function main(): Promise<number> {
     const raw = async (expr: string): Promise<Array<[number, number]>> => {
       const params = new URLSearchParams({ query: `${expr}[${range}]`, time: String(tEnd / 1000) });
       const body = (await (await fetch(`${prometheus.url}/api/v1/query?${params}`)).json()) as { data: { result: Array<{ values: Array<[number, string]> }> } };
-      return (body.data.result[0]?.values ?? []).map(([t, v]) => [t * 1000 - t0, Number(v)] as [number, number]).filter(([t]) => t >= 0);
+      // Several series (the heap's, one per space) are summed per scrape.
+      const sums = new Map<number, number>();
+      for (const series of body.data.result) for (const [t, v] of series.values) sums.set(t, (sums.get(t) ?? 0) + Number(v));
+      return [...sums].sort(([a], [b]) => a - b).map(([t, v]) => [t * 1000 - t0, v] as [number, number]).filter(([t]) => t >= 0);
     };
     const up = await raw('up{job="jobmeter"}');
     const duration = await raw('scrape_duration_seconds{job="jobmeter"}');
@@ -217,6 +222,16 @@ async function main(): Promise<number> {
       ...(churn.stats.failedExports > 0 ? [`${churn.stats.failedExports} SDK exports failed (last: ${churn.stats.lastError})`] : []),
       ...hostile.stats.failures.slice(0, 20),
     ];
+    // RSS around each max-size request: the last sample before it was sent, the highest until
+    // 5 s after its answer, and the one AFTER_BIG_S after its answer (memory given back or not).
+    const rssAt = (t: number): number => samples.findLast((x) => t0 + x.s * 1000 <= t)?.rss ?? NaN;
+    const around = hostile.stats.maxSizeRequests
+      .filter(({ answered }) => answered + AFTER_BIG_S * 1000 <= tEnd)
+      .map(({ sent, answered }) => ({
+        before: rssAt(sent),
+        peak: Math.max(...samples.filter((x) => t0 + x.s * 1000 >= sent && t0 + x.s * 1000 <= answered + 5000).map((x) => x.rss)),
+        after: rssAt(answered + AFTER_BIG_S * 1000),
+      }));
     const load = samples.map((x) => x.load);
     const started = new Date(t0).toISOString().slice(0, 16).replace('T', ' ');
     const subtitle = `${started} UTC, ${minutes} min, Prometheus ${major}, 1-min load average median ${median(load).toFixed(1)} (max ${Math.max(...load).toFixed(1)}) on ${cpus().length} cores`;
@@ -251,7 +266,8 @@ async function main(): Promise<number> {
       `- **up**: ${up.length - upZero} of ${up.length} scrapes up (${upZero} not).`,
       `- **scrape duration** (Prometheus): median ${f1(median(durMs))} ms, p99 ${f1(quantile(durMs, 0.99))} ms, max ${f1(Math.max(...durMs))} ms; samples per scrape ${Math.min(...scraped.map(([, v]) => v))}–${Math.max(...scraped.map(([, v]) => v))}.`,
       `- **RSS**: ${f1(median(firstMinutes))} MiB median over minutes 1–10, ${f1(median(lastMinutes))} MiB over the last 5, max ${f1(Math.max(...rss))} MiB; the main thread's V8 heap in use: median ${f1(median(heap.map(([, v]) => v / 1048576)))} MiB, max ${f1(Math.max(...heap.map(([, v]) => v / 1048576)))} MiB.`,
-      `- **churn sender** (official SDK, a new generation of ${200} tasks every minute): ${churn.stats.generations} generations, ${churn.stats.exports} exports, ${churn.stats.failedExports} failed.`,
+      `- **RSS around the ${around.length} max-size requests** (before → peak → ${AFTER_BIG_S} s after the answer, medians): ${f1(median(around.map((x) => x.before)))} → ${f1(median(around.map((x) => x.peak)))} → ${f1(median(around.map((x) => x.after)))} MiB; ${AFTER_BIG_S} s after, the highest was ${f1(Math.max(...around.map((x) => x.after)))} MiB.`,
+      `- **churn sender** (official SDK, a new generation of ${DEFAULT_TASKS} tasks every minute): ${churn.stats.generations} generations, ${churn.stats.exports} exports, ${churn.stats.failedExports} failed.`,
       `- **held connections** (stalled bodies, idle sockets): ${hostile.stats.heldClosed} closed by jobmeter, the longest after ${(hostile.stats.heldMaxMillis / 1000).toFixed(1)} s; ${hostile.stats.heldOpen} open at the end.`,
       `- **shutdown**: ${shutdown === undefined ? 'serve had died' : `SIGTERM → exit ${shutdown.code ?? shutdown.signal} in ${(shutdown.ms / 1000).toFixed(1)} s`}.`,
       `- **refused** (jobmeter_ingest_refused_total at the end): ${refused.map((l) => l.replace(/^jobmeter_ingest_refused_total\{reason="([^"]+)".*\} (\S+)$/, '$1 $2')).join(', ') || 'none'}.`,

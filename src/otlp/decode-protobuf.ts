@@ -1,0 +1,464 @@
+/**
+ * A protobuf `ExportMetricsServiceRequest` straight into {@link OtlpExportRequest}, over
+ * protobufjs's `Reader` (its varints, doubles, length checks and strict UTF-8 strings).
+ *
+ * Why a decode loop of our own rather than `Type.decode` + `toObject` + normalize.ts: that route
+ * builds protobufjs's message tree, then a JSON-shaped copy of it (every fixed64 a long.js object
+ * turned into a decimal string), then the model from that — three object trees per data point, the
+ * ingest's largest cost. This reads each field once into the model, and skips what the model does
+ * not keep (exemplars, summary points' contents, metadata, schema URLs) without decoding it.
+ *
+ * What must stay true: the result is what normalize.ts makes of the same request in OTLP/JSON
+ * (test/ingest/otlp-codec.test.ts compares the two), and what protobufjs made of it: of a oneof
+ * (a metric's data, a point's value, an AnyValue) the member last on the wire, an empty AnyValue
+ * as no attribute. A malformed body throws (codec.ts makes it an OtlpDecodeError).
+ */
+import protobuf from 'protobufjs/light.js';
+import { attributeValue, FLAG_NO_RECORDED_VALUE, MAX_ANY_VALUE_DEPTH, type PlainValue } from './normalize.ts';
+import {
+  OtlpDecodeError,
+  type OtlpExponentialBuckets,
+  type OtlpExponentialHistogramPoint,
+  type OtlpExportRequest,
+  type OtlpHistogramPoint,
+  type OtlpMetric,
+  type OtlpMetricData,
+  type OtlpNumberPoint,
+  type OtlpResourceMetrics,
+  type OtlpScopeMetrics,
+  type OtlpTemporality,
+} from './types.ts';
+import type { Attributes } from '@opentelemetry/api';
+
+type Reader = protobuf.Reader;
+
+const VARINT = 0;
+const FIXED64 = 1;
+const LEN = 2;
+
+/** @throws {Error} when `body` is not a valid request (wire errors keep protobufjs's messages). */
+export function decodeProtobufRequest(body: Uint8Array): OtlpExportRequest {
+  const r = protobuf.Reader.create(body);
+  const resourceMetrics: OtlpResourceMetrics[] = [];
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | LEN)) resourceMetrics.push(readResourceMetrics(r, end(r)));
+    else skip(r, tag);
+  }
+  return { resourceMetrics };
+}
+
+function readResourceMetrics(r: Reader, stop: number): OtlpResourceMetrics {
+  let resource: Attributes = {};
+  const scopeMetrics: OtlpScopeMetrics[] = [];
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | LEN)) resource = readResource(r, end(r));
+    else if (tag === ((2 << 3) | LEN)) scopeMetrics.push(readScopeMetrics(r, end(r)));
+    else skip(r, tag);
+  }
+  return { resource, scopeMetrics };
+}
+
+function readResource(r: Reader, stop: number): Attributes {
+  const attributes: Attributes = {};
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | LEN)) readKeyValue(r, end(r), attributes);
+    else skip(r, tag);
+  }
+  return attributes;
+}
+
+function readScopeMetrics(r: Reader, stop: number): OtlpScopeMetrics {
+  let scope = { name: '', version: '' };
+  const metrics: OtlpMetric[] = [];
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | LEN)) scope = readScope(r, end(r));
+    else if (tag === ((2 << 3) | LEN)) metrics.push(readMetric(r, end(r)));
+    else skip(r, tag);
+  }
+  return { scope, metrics };
+}
+
+function readScope(r: Reader, stop: number): { name: string; version: string } {
+  let name = '';
+  let version = '';
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | LEN)) name = r.stringVerify();
+    else if (tag === ((2 << 3) | LEN)) version = r.stringVerify();
+    else skip(r, tag);
+  }
+  return { name, version };
+}
+
+function readMetric(r: Reader, stop: number): OtlpMetric {
+  let name = '';
+  let description = '';
+  let unit = '';
+  let data: OtlpMetricData = { type: 'empty' };
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    switch (tag) {
+      case (1 << 3) | LEN:
+        name = r.stringVerify();
+        break;
+      case (2 << 3) | LEN:
+        description = r.stringVerify();
+        break;
+      case (3 << 3) | LEN:
+        unit = r.stringVerify();
+        break;
+      case (5 << 3) | LEN:
+      case (7 << 3) | LEN:
+      case (9 << 3) | LEN:
+      case (10 << 3) | LEN:
+      case (11 << 3) | LEN:
+        data = readData(r, end(r), tag >>> 3);
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  return { name, description, unit, data };
+}
+
+/** A Gauge (5), Sum (7), Histogram (9), ExponentialHistogram (10) or Summary (11). */
+function readData(r: Reader, stop: number, field: number): OtlpMetricData {
+  const numbers: OtlpNumberPoint[] = [];
+  const histograms: OtlpHistogramPoint[] = [];
+  const exponentials: OtlpExponentialHistogramPoint[] = [];
+  let summaryPoints = 0;
+  let temporality: OtlpTemporality = 'unspecified';
+  let monotonic = false;
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | LEN)) {
+      const pointEnd = end(r);
+      if (field === 5 || field === 7) numbers.push(readNumberPoint(r, pointEnd));
+      else if (field === 9) histograms.push(readHistogramPoint(r, pointEnd));
+      else if (field === 10) exponentials.push(readExponentialPoint(r, pointEnd));
+      else {
+        summaryPoints++;
+        r.pos = pointEnd;
+      }
+    } else if (tag === ((2 << 3) | VARINT) && field !== 5 && field !== 11) temporality = temporalityOf(r.int32());
+    else if (tag === ((3 << 3) | VARINT) && field === 7) monotonic = r.bool();
+    else skip(r, tag);
+  }
+  switch (field) {
+    case 5:
+      return { type: 'gauge', points: numbers };
+    case 7:
+      return { type: 'sum', monotonic, temporality, points: numbers };
+    case 9:
+      return { type: 'histogram', temporality, points: histograms };
+    case 10:
+      return { type: 'exponentialHistogram', temporality, points: exponentials };
+    default:
+      return { type: 'summary', pointCount: summaryPoints };
+  }
+}
+
+function temporalityOf(value: number): OtlpTemporality {
+  if (value === 0) return 'unspecified';
+  if (value === 1) return 'delta';
+  if (value === 2) return 'cumulative';
+  throw new OtlpDecodeError(`aggregationTemporality ${value}: expected 1 (delta) or 2 (cumulative)`);
+}
+
+/** The fields every kind of point has, read by {@link readCommon}. */
+interface Common {
+  readonly attributes: Attributes;
+  start: bigint;
+  time: bigint;
+  flags: number;
+}
+
+const common = (): Common => ({ attributes: {}, start: 0n, time: 0n, flags: 0 });
+
+/** Reads `tag` into `c` when it is one of the common fields (their numbers differ by kind of point); false otherwise. */
+function readCommon(r: Reader, tag: number, c: Common, attributesField: number, flagsField: number): boolean {
+  if (tag === ((attributesField << 3) | LEN)) readKeyValue(r, end(r), c.attributes);
+  else if (tag === ((2 << 3) | FIXED64)) c.start = fixed64(r);
+  else if (tag === ((3 << 3) | FIXED64)) c.time = fixed64(r);
+  else if (tag === ((flagsField << 3) | VARINT)) c.flags = r.uint32();
+  else return false;
+  return true;
+}
+
+function base(c: Common) {
+  return { attributes: c.attributes, startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0 };
+}
+
+function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
+  const c = common();
+  let value: number | undefined;
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (readCommon(r, tag, c, 7, 8)) continue;
+    if (tag === ((4 << 3) | FIXED64)) value = r.double();
+    else if (tag === ((6 << 3) | FIXED64)) value = sfixed64Number(r);
+    else skip(r, tag);
+  }
+  return { ...base(c), value };
+}
+
+function readHistogramPoint(r: Reader, stop: number): OtlpHistogramPoint {
+  const c = common();
+  let count = 0;
+  let sum: number | undefined;
+  const bucketCounts: number[] = [];
+  const explicitBounds: number[] = [];
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (readCommon(r, tag, c, 9, 10)) continue;
+    switch (tag) {
+      case (4 << 3) | FIXED64:
+        count = fixed64Number(r);
+        break;
+      case (5 << 3) | FIXED64:
+        sum = r.double();
+        break;
+      case (6 << 3) | LEN:
+      case (6 << 3) | FIXED64:
+        repeated(r, tag, () => bucketCounts.push(fixed64Number(r)));
+        break;
+      case (7 << 3) | LEN:
+      case (7 << 3) | FIXED64:
+        repeated(r, tag, () => explicitBounds.push(r.double()));
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  return { ...base(c), count, sum, bucketCounts, explicitBounds };
+}
+
+function readExponentialPoint(r: Reader, stop: number): OtlpExponentialHistogramPoint {
+  const c = common();
+  let count = 0;
+  let sum: number | undefined;
+  let scale = 0;
+  let zeroCount = 0;
+  let zeroThreshold = 0;
+  let positive: OtlpExponentialBuckets = { offset: 0, bucketCounts: [] };
+  let negative: OtlpExponentialBuckets = { offset: 0, bucketCounts: [] };
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (readCommon(r, tag, c, 1, 10)) continue;
+    switch (tag) {
+      case (4 << 3) | FIXED64:
+        count = fixed64Number(r);
+        break;
+      case (5 << 3) | FIXED64:
+        sum = r.double();
+        break;
+      case (6 << 3) | VARINT:
+        scale = r.sint32();
+        break;
+      case (7 << 3) | FIXED64:
+        zeroCount = fixed64Number(r);
+        break;
+      case (8 << 3) | LEN:
+        positive = readBuckets(r, end(r));
+        break;
+      case (9 << 3) | LEN:
+        negative = readBuckets(r, end(r));
+        break;
+      case (14 << 3) | FIXED64:
+        zeroThreshold = r.double();
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  return { ...base(c), count, sum, scale, zeroCount, zeroThreshold, positive, negative };
+}
+
+/** A repeated scalar, packed (one length-delimited field) or not (one field per element). */
+function repeated(r: Reader, tag: number, read: () => void): void {
+  if ((tag & 7) !== LEN) {
+    read();
+    return;
+  }
+  const stop = end(r);
+  while (r.pos < stop) read();
+}
+
+function readBuckets(r: Reader, stop: number): OtlpExponentialBuckets {
+  let offset = 0;
+  const bucketCounts: number[] = [];
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | VARINT)) offset = r.sint32();
+    else if (tag === ((2 << 3) | LEN) || tag === ((2 << 3) | VARINT)) repeated(r, tag, () => bucketCounts.push(varint64Number(r, true)));
+    else skip(r, tag);
+  }
+  return { offset, bucketCounts };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attributes
+
+/** A KeyValue into `out`, as normalize.ts sets it (an empty AnyValue is no attribute). */
+function readKeyValue(r: Reader, stop: number, out: Attributes): void {
+  let key = '';
+  let value: PlainValue | undefined;
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | LEN)) key = r.stringVerify();
+    else if (tag === ((2 << 3) | LEN)) value = readAnyValue(r, end(r), 0);
+    else skip(r, tag);
+  }
+  const v = value === undefined ? undefined : attributeValue(value);
+  if (v !== undefined && key !== '__proto__') out[key] = v;
+}
+
+/** An AnyValue as normalize.ts's plain value: undefined when no field is set. */
+function readAnyValue(r: Reader, stop: number, depth: number): PlainValue | undefined {
+  if (depth > MAX_ANY_VALUE_DEPTH) throw new OtlpDecodeError(`an attribute value nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`);
+  let value: PlainValue | undefined;
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    switch (tag) {
+      case (1 << 3) | LEN:
+        value = r.stringVerify();
+        break;
+      case (2 << 3) | VARINT:
+        value = r.bool();
+        break;
+      case (3 << 3) | VARINT:
+        value = varint64Number(r, false);
+        break;
+      case (4 << 3) | FIXED64:
+        value = r.double();
+        break;
+      case (5 << 3) | LEN:
+        value = readArrayValue(r, end(r), depth);
+        break;
+      case (6 << 3) | LEN:
+        value = readKeyValueList(r, end(r), depth);
+        break;
+      case (7 << 3) | LEN:
+        value = Buffer.from(r.bytes()).toString('base64');
+        break;
+      default:
+        skip(r, tag);
+    }
+  }
+  return value;
+}
+
+function readArrayValue(r: Reader, stop: number, depth: number): PlainValue[] {
+  const values: PlainValue[] = [];
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (tag === ((1 << 3) | LEN)) values.push(readAnyValue(r, end(r), depth + 1) ?? null);
+    else skip(r, tag);
+  }
+  return values;
+}
+
+function readKeyValueList(r: Reader, stop: number, depth: number): { [key: string]: PlainValue } {
+  const out: { [key: string]: PlainValue } = {};
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    if (tag !== ((1 << 3) | LEN)) {
+      skip(r, tag);
+      continue;
+    }
+    const kvEnd = end(r);
+    let key = '';
+    let value: PlainValue | undefined;
+    while (r.pos < kvEnd) {
+      const t = r.uint32();
+      if (t === ((1 << 3) | LEN)) key = r.stringVerify();
+      else if (t === ((2 << 3) | LEN)) value = readAnyValue(r, end(r), depth + 1);
+      else skip(r, t);
+    }
+    if (key !== '__proto__') out[key] = value ?? null;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire primitives protobufjs gives only as long.js objects (util.Long is set whenever long.js is
+// installed, and it is: other packages depend on it), read here as two 32-bit halves.
+
+/** The end of the length-delimited field starting at the reader's position, checked against the body. */
+function end(r: Reader): number {
+  // protobufjs's length read: it refuses a length past 32 bits ("invalid length encoding").
+  const length = r.size();
+  const stop = r.pos + length;
+  if (stop > r.len) throw RangeError(`index out of range: ${r.pos} + ${length} > ${r.len}`);
+  return stop;
+}
+
+function skip(r: Reader, tag: number): void {
+  r.skipType(tag & 7, 0, tag >>> 3);
+}
+
+/** The two little-endian 32-bit halves of the next 8 bytes, as [low, high] in `HALVES`. */
+const HALVES = new Uint32Array(2);
+
+function halves(r: Reader): void {
+  const at = r.pos;
+  if (at + 8 > r.len) throw RangeError(`index out of range: ${at} + 8 > ${r.len}`);
+  const buf = r.buf;
+  HALVES[0] = buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24);
+  HALVES[1] = buf[at + 4]! | (buf[at + 5]! << 8) | (buf[at + 6]! << 16) | (buf[at + 7]! << 24);
+  r.pos = at + 8;
+}
+
+/** The last fixed64 made a bigint, and its halves: an SDK stamps a whole export with one time and one start. */
+let last = { lo: 0, hi: 0, value: 0n };
+
+/** A fixed64 exactly, as a bigint (the one made before when the value is the same). */
+function fixed64(r: Reader): bigint {
+  halves(r);
+  const lo = HALVES[0]!;
+  const hi = HALVES[1]!;
+  if (lo === last.lo && hi === last.hi) return last.value;
+  // Below 2^53 the number is exact; above, the halves are joined as bigints.
+  const value = hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  last = { lo, hi, value };
+  return value;
+}
+
+/** A fixed64 as the nearest double (what normalize.ts's `Number(uint64)` gives). */
+function fixed64Number(r: Reader): number {
+  halves(r);
+  return HALVES[1]! * 0x100000000 + HALVES[0]!;
+}
+
+/** An sfixed64 as the nearest double. */
+function sfixed64Number(r: Reader): number {
+  halves(r);
+  return (HALVES[1]! | 0) * 0x100000000 + HALVES[0]!;
+}
+
+/** A 64-bit varint (int64, or uint64 when `unsigned`) as the nearest double. */
+function varint64Number(r: Reader, unsigned: boolean): number {
+  let lo = 0;
+  let hi = 0;
+  const buf = r.buf;
+  let at = r.pos;
+  for (let shift = 0; shift < 70; shift += 7) {
+    if (at >= r.len) throw RangeError(`index out of range: ${at} + 1 > ${r.len}`);
+    const byte = buf[at++]!;
+    const bits = byte & 0x7f;
+    if (shift < 28) lo |= bits << shift;
+    else if (shift === 28) {
+      lo |= bits << 28;
+      hi |= bits >>> 4;
+    } else hi |= bits << (shift - 32);
+    if ((byte & 0x80) === 0) {
+      r.pos = at;
+      return (unsigned ? hi >>> 0 : hi | 0) * 0x100000000 + (lo >>> 0);
+    }
+  }
+  throw Error(`invalid varint encoding at offset ${r.pos}`);
+}

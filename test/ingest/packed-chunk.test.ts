@@ -1,0 +1,89 @@
+/**
+ * The decoding thread's wire form (src/ingest/packed-chunk.ts): a chunk packed into columns,
+ * cloned as a worker message is, and unpacked, is the chunk the store would have got — every
+ * point's times, value or counts, attributes with their key order, and the key its stream is found
+ * by — whatever the attributes hold (keys out of order, integer-like keys, NaN, -0, a value long
+ * enough to have its key hashed), and whatever the values (NaN, -0, no value).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Attributes } from '@opentelemetry/api';
+import { attributesKey } from '../../src/ingest/input-bounds.ts';
+import { packChunk, pointKey, unpackChunk } from '../../src/ingest/packed-chunk.ts';
+import type { OtlpExportRequest, OtlpMetric } from '../../src/otlp/types.ts';
+import { exponentialPoint, histogramPoint, numberPoint, request } from './helpers.ts';
+
+const ATTRIBUTE_SETS: Attributes[] = [
+  {},
+  { host: 'a' },
+  { z: 'last', a: 'first' },
+  { '10': 'ten', '9': 'nine', b: true },
+  { n: Number.NaN, inf: -Infinity, zero: -0, list: [1, -0] },
+  { long: 'x'.repeat(2_000), short: 'y' },
+  { tags: ['x', 'y'], flags: [true, false], n: 7.5 },
+];
+
+/** The request as plain data: each point's fields, its attributes and their key order, its stream key. */
+function plain(req: OtlpExportRequest): unknown {
+  return req.resourceMetrics.map((rm) => ({
+    resource: rm.resource,
+    scopeMetrics: rm.scopeMetrics.map((sm) => ({
+      scope: sm.scope,
+      metrics: sm.metrics.map((m) => {
+        if (m.data.type === 'summary' || m.data.type === 'empty' || m.data.type === 'exponentialHistogram') return m;
+        const points = m.data.points.map((p) => {
+          const { attributes, startTimeUnixNano, timeUnixNano, noRecordedValue } = p;
+          const rest = 'value' in p ? { value: p.value } : { count: p.count, sum: p.sum, bucketCounts: p.bucketCounts, explicitBounds: p.explicitBounds };
+          return { attributes, attributeKeys: Object.keys(attributes), key: pointKey(p), startTimeUnixNano, timeUnixNano, noRecordedValue, ...rest };
+        });
+        return { ...m, data: { ...m.data, points } };
+      }),
+    })),
+  }));
+}
+
+test('a packed chunk unpacks to the same points, attributes in the same order, keyed as the store keys them', () => {
+  const metrics: OtlpMetric[] = [
+    {
+      name: 'g',
+      description: 'd',
+      unit: 'u',
+      data: {
+        type: 'gauge',
+        points: [
+          ...ATTRIBUTE_SETS.map((a, i) => numberPoint(i - 0.5, a, 1_700_000_000, 1_700_000_001 + i)),
+          // Values a column must keep as they are, and the largest time a fixed64 holds.
+          numberPoint(Number.NaN),
+          numberPoint(-0),
+          { ...numberPoint(1), startTimeUnixNano: 2n ** 63n, timeUnixNano: 2n ** 64n - 1n },
+          numberPoint(2, {}, 1, 2),
+          numberPoint(3, {}, 1, 2),
+        ],
+      },
+    },
+    {
+      name: 's',
+      description: '',
+      unit: '',
+      data: { type: 'sum', monotonic: true, temporality: 'cumulative', points: [numberPoint(undefined, { a: '1' }), numberPoint(3, { a: '2' }, 0, 5, true)] },
+    },
+    {
+      name: 'h',
+      description: '',
+      unit: 's',
+      data: { type: 'histogram', temporality: 'delta', points: [histogramPoint([1, 2], [1, 0, 2], 4.5, { b: 'x', a: 'y' }, 1, 2), histogramPoint([], [], 0, {}, 1, 2)] },
+    },
+    { name: 'e', description: '', unit: '', data: { type: 'exponentialHistogram', temporality: 'delta', points: [exponentialPoint(2, -1, [1, 2], 3, { h: '1' })] } },
+    { name: 'sm', description: '', unit: '', data: { type: 'summary', pointCount: 3 } },
+    { name: 'none', description: '', unit: '', data: { type: 'empty' } },
+  ];
+  const chunk = request(metrics);
+  const { packed, transfer } = packChunk(chunk);
+  const moved = structuredClone(packed, { transfer });
+  assert.equal(transfer[0]!.byteLength, 0, 'the columns moved');
+  const back = unpackChunk(moved);
+  assert.deepEqual(plain(back), plain(chunk));
+  const g = back.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+  assert.ok(g.type === 'gauge');
+  for (const [i, a] of ATTRIBUTE_SETS.entries()) assert.equal(pointKey(g.points[i]!), attributesKey(a));
+});
