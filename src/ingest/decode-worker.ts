@@ -107,10 +107,13 @@ function post(id: number): void {
 }
 
 /**
- * V8's `gc`, got the one way a worker can: exposed for a moment (the flag is process-wide, so it is
- * switched off again at once) to a fresh context. Only a last-resort GC empties the page pool.
+ * V8's `gc`: the worker's own when the process runs with `--expose-gc`, else got the one way a
+ * worker can: exposed for a moment to a fresh context (the flag is process-wide, so it is switched
+ * back off at once; it was off). Only a last-resort GC empties the page pool.
  */
 const collect = ((): ((options: object) => void) => {
+  const own = (globalThis as { gc?: (options: object) => void }).gc;
+  if (typeof own === 'function') return own;
   setFlagsFromString('--expose-gc');
   try {
     return runInNewContext('gc') as (options: object) => void;
