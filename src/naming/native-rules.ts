@@ -75,7 +75,7 @@ export function compileNative(profile: NativeProfile, metric: MetricData, scopeN
             for (let i = 0; i < n; i++) addHistogram(out, cache.histogramAt(i, columns, 1, created));
           } else {
             const attributes = columns.attributes;
-            for (let i = 0; i < n; i++) if (cache.attributes[i] !== attributes[i]) cache.labelsAt(i, attributes[i]!);
+            for (let i = 0; i < n; i++) cache.labelsAt(i, attributes[i]!);
             if (created === undefined) addColumns(out, cache.publish(), columns.values);
             else for (let i = 0; i < n; i++) addNumber(out, cache.labels[i]!, columns.values[i]!, created);
           }
