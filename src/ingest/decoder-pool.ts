@@ -11,7 +11,8 @@
  * to the isolate's page pool for reuse, and a stopped worker's pool is unmapped later by another
  * isolate — the main thread, which then spends hundreds of milliseconds in munmap for a max-size
  * request's ~1 GiB. So the worker gives the pages back itself, on its own thread: once no request
- * waits, right after a body of `releaseAfterBytes` or more, and after `idleMillis` without work,
+ * waits after it decoded `releaseAfterBytes` in all since the last time (a stream of middling bodies
+ * grows its heap as one big body does), and after `idleMillis` without work,
  * it runs a last-resort GC (which empties the pool); an idle worker is then stopped (the next
  * request starts a new one, tens of milliseconds on its own thread), its small pool left to V8.
  *
@@ -39,7 +40,7 @@ export interface DecoderPoolOptions {
   readonly pointsPerChunk?: number;
   /** The worker's old-generation heap, in MiB. @default 1024 */
   readonly maxHeapMegabytes?: number;
-  /** After a body this size or larger the worker gives its heap back once no request waits. @default 4194304 (4 MiB) */
+  /** Once it decoded this many bytes since it last gave its heap back, the worker gives it back when no request waits. @default 4194304 (4 MiB) */
   readonly releaseAfterBytes?: number;
   /** A worker without work this long gives its heap back and is stopped. @default 1000 */
   readonly idleMillis?: number;
@@ -69,8 +70,8 @@ export class DecoderPool {
   readonly #inbox: DecodeMessage[] = [];
   #draining = false;
   #idleTimer: NodeJS.Timeout | undefined;
-  /** Whether the worker decoded a body of `releaseAfterBytes` or more since it last gave its heap back. */
-  #grown = false;
+  /** Bytes the worker decoded since it last gave its heap back. */
+  #decodedBytes = 0;
 
   constructor(options: DecoderPoolOptions = {}) {
     this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
@@ -119,18 +120,18 @@ export class DecoderPool {
     }
     clearTimeout(this.#idleTimer);
     this.#current = pending;
-    if (pending.bytes >= this.#options.releaseAfterBytes) this.#grown = true;
+    this.#decodedBytes += pending.bytes;
     const { body } = pending.job;
     const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(movable).map((b) => b.buffer as ArrayBuffer) : [];
     this.#workerFor().postMessage(pending.job, transfer);
   }
 
-  /** Nothing to decode: the worker gives its heap back now if a big body grew it; when still idle after `idleMillis`, gives it back and stops. */
+  /** Nothing to decode: the worker gives its heap back now if its bodies since the last time may have grown it; when still idle after `idleMillis`, gives it back and stops. */
   #whenIdle(): void {
     const worker = this.#worker;
     if (worker === undefined) return;
-    if (this.#grown) {
-      this.#grown = false;
+    if (this.#decodedBytes >= this.#options.releaseAfterBytes) {
+      this.#decodedBytes = 0;
       worker.postMessage({ release: true } satisfies Release);
     }
     clearTimeout(this.#idleTimer);
@@ -149,7 +150,7 @@ export class DecoderPool {
     clearTimeout(this.#idleTimer);
     const worker = this.#worker;
     this.#worker = undefined;
-    this.#grown = false;
+    this.#decodedBytes = 0;
     await worker?.terminate();
   }
 
@@ -171,7 +172,7 @@ export class DecoderPool {
     const failed = (why: string): void => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
-      this.#grown = false;
+      this.#decodedBytes = 0;
       const current = this.#current;
       this.#current = undefined;
       current?.reject(new DecodeFailed('too-large', `the request could not be decoded within the decoder's ${this.#options.maxHeapMegabytes} MiB (${why})`));
