@@ -14,20 +14,12 @@
  * Messages out: `{ id, chunk }`… (a chunk's number and histogram points in columns, packed-chunk.ts), then `{ id, done: true }` or `{ id, error: { kind, message } }`
  * (`kind`: `decode` → 400, `other`).
  */
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpMetric, type OtlpMetricData } from '../otlp/types.ts';
 import { packChunk, type PackedChunk } from './packed-chunk.ts';
-
-/** What the thread is started with (`workerData`). */
-export interface DecodeWorkerData {
-  /** Added to the thread's nice value (see {@link yieldCores}). */
-  readonly niceness: number;
-}
 
 export interface DecodeJob {
   readonly id: number;
@@ -129,24 +121,6 @@ const collect = ((): ((options: object) => void) => {
     setFlagsFromString('--no-expose-gc');
   }
 })();
-
-/**
- * Decoding is background work: on a busy machine it must not take the core a scrape needs, so
- * this thread runs `niceness` below the process's priority. Linux only, where a thread id names
- * one thread (elsewhere setpriority on it would reach a whole process); where the thread cannot
- * be found or lowered, it decodes at the process's priority.
- */
-function yieldCores(niceness: number): void {
-  if (process.platform !== 'linux' || niceness <= 0) return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    setPriority(tid, Math.min(19, getPriority(tid) + niceness));
-  } catch {
-    // No /proc/thread-self, or lowering refused: the thread keeps the process's priority.
-  }
-}
-
-if (parentPort !== null) yieldCores((workerData as DecodeWorkerData | undefined)?.niceness ?? 0);
 
 parentPort?.on('message', (message: DecodeJob | NextChunk | Release) => {
   if ('release' in message) {

@@ -23,7 +23,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
-import type { DecodeJob, DecodeMessage, DecodeWorkerData, NextChunk, Release, Released } from './decode-worker.ts';
+import type { DecodeJob, DecodeMessage, NextChunk, Release, Released } from './decode-worker.ts';
 import { unpackChunk } from './packed-chunk.ts';
 
 /** Why a request was not decoded: `decode` → 400, `too-large` → 413 (the worker ran out of heap), `other` → 500. */
@@ -44,8 +44,6 @@ export interface DecoderPoolOptions {
   readonly releaseAfterBytes?: number;
   /** A worker without work this long gives its heap back and is stopped. @default 1000 */
   readonly idleMillis?: number;
-  /** Added to the decoding thread's nice value (Linux), so that scrapes keep a core on a busy machine. @default 10 */
-  readonly niceness?: number;
 }
 
 interface Pending {
@@ -76,7 +74,7 @@ export class DecoderPool {
   #decodedBytes = 0;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, niceness: 10, ...options };
+    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
   }
 
   /** Whether a worker is running (started on first use, stopped when idle). */
@@ -158,8 +156,7 @@ export class DecoderPool {
 
   #workerFor(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const workerData: DecodeWorkerData = { niceness: this.#options.niceness };
-    const worker = new Worker(WORKER_URL, { workerData, resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMegabytes } });
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMegabytes } });
     worker.unref();
     worker.on('message', (message: DecodeMessage | Released) => {
       if ('released' in message) {

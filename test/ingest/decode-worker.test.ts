@@ -9,8 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
-import { getPriority } from 'node:os';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { DecodeJob, DecodeMessage, NextChunk } from '../../src/ingest/decode-worker.ts';
@@ -121,26 +119,6 @@ test('an idle decoding thread is stopped, and a new one started for the next req
     assert.ok(await stopped(), 'an idle thread is stopped after a big body too');
     await pool.decode(Buffer.from(small), 'json', count);
     assert.equal(points.reduce((a, b) => a + b, 0), 3030, 'every point, from the first thread and the later ones');
-  } finally {
-    await pool.close();
-  }
-});
-
-/** The nice value of each of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat). */
-function threadNiceness(): number[] {
-  return readdirSync('/proc/self/task').map((tid) => {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-  });
-}
-
-test('the decoding thread runs below the process priority, and only it does', { skip: process.platform !== 'linux' && 'thread priorities are set on Linux only' }, async () => {
-  const own = getPriority();
-  const pool = new DecoderPool({ niceness: 7 });
-  try {
-    assert.deepEqual(threadNiceness().filter((n) => n !== own), [], 'before the thread starts, every thread runs at the process priority');
-    await pool.decode(Buffer.from(gaugeRequest(10)), 'json', () => {});
-    assert.deepEqual(threadNiceness().filter((n) => n !== own), [Math.min(19, own + 7)], 'one thread, the decoding one, 7 below');
   } finally {
     await pool.close();
   }
