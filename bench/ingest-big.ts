@@ -37,6 +37,8 @@ const LABEL: Readonly<Record<BodyKind, string>> = { protobuf: 'OTLP/protobuf', j
 /** Long after the answer: what a request left behind. */
 const AFTER_MS = 12_000;
 const RSS_EVERY_MS = 20;
+/** Blocks this long or longer are looked into for their CPU time (loop-blocks.ts), also without `BENCH_LOOP_BLOCKS`. */
+const CPU_BLOCKS_MS = 10;
 const BLOCKS_MS = process.env.BENCH_LOOP_BLOCKS === undefined || process.env.BENCH_LOOP_BLOCKS === '' ? undefined : Number(process.env.BENCH_LOOP_BLOCKS);
 
 interface Params {
@@ -53,6 +55,8 @@ interface Result {
   readonly bodyBytes: number;
   readonly points: number;
   readonly maxMs: number[];
+  /** The most main-thread CPU time (user + system) inside one block of the window. */
+  readonly blockCpuMs: number[];
   readonly p99Ms: number[];
   readonly requestMs: number[];
   readonly scrapeMaxMs: number[];
@@ -88,7 +92,7 @@ async function measure(arg: Arg): Promise<Result> {
   };
   const client = sender();
   const bystander = await startBystander();
-  const r: Result = { bodyBytes: 0, points: 0, maxMs: [], p99Ms: [], requestMs: [], scrapeMaxMs: [], runQueueMs: [], bystanderMaxMs: [], rssBeforeMiB: [], rssPeakMiB: [], rssAfterMiB: [] };
+  const r: Result = { bodyBytes: 0, points: 0, maxMs: [], blockCpuMs: [], p99Ms: [], requestMs: [], scrapeMaxMs: [], runQueueMs: [], bystanderMaxMs: [], rssBeforeMiB: [], rssPeakMiB: [], rssAfterMiB: [] };
   const blocks: Block[] = [];
   try {
     for (let i = 0; i < arg.warmup + arg.runs; i++) {
@@ -101,18 +105,21 @@ async function measure(arg: Arg): Promise<Result> {
       let answer!: SendAnswer;
       let queued = 0;
       let floor = { maxMs: NaN };
+      let blockCpu = 0;
       await profiled(async () => {
         await bystander.start();
         queued = runQueueMillis();
         h.enable();
-        const recorder = BLOCKS_MS === undefined ? undefined : recordBlocks(BLOCKS_MS);
+        const recorder = recordBlocks(BLOCKS_MS ?? CPU_BLOCKS_MS);
         // The monitor sees a gap from its second tick on: let it tick before the request starts.
         await sleep(20);
         answer = await client.ask<SendAnswer>('send');
         await sleep(5);
         h.disable();
         queued = runQueueMillis() - queued;
-        if (recorder !== undefined) blocks.push(...recorder.stop().blocks);
+        const seen = recorder.stop().blocks;
+        blockCpu = Math.max(0, ...seen.map((b) => b.userMs + b.systemMs));
+        if (BLOCKS_MS !== undefined) blocks.push(...seen);
         floor = await bystander.stop();
       });
       await sleep(AFTER_MS);
@@ -123,7 +130,7 @@ async function measure(arg: Arg): Promise<Result> {
       }
       const text = await (await fetch(ask.pullUrl)).text();
       if (!text.split('\n').includes(built.check)) throw new Error(`${arg.kind}: the pull endpoint does not serve ${built.check} after the request`);
-      const line = `max ${(h.max / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, request ${answer.ms.toFixed(0)} ms, slowest of ${answer.scrapes} scrapes ${answer.scrapeMaxMs.toFixed(0)} ms, run queue ${queued.toFixed(0)} ms, bystander max ${floor.maxMs.toFixed(1)} ms, RSS ${before.toFixed(0)} → ${peak.toFixed(0)} → ${after.toFixed(0)} MiB`;
+      const line = `max ${(h.max / 1e6).toFixed(1)} ms (most CPU in a block ${blockCpu.toFixed(1)} ms), p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, request ${answer.ms.toFixed(0)} ms, slowest of ${answer.scrapes} scrapes ${answer.scrapeMaxMs.toFixed(0)} ms, run queue ${queued.toFixed(0)} ms, bystander max ${floor.maxMs.toFixed(1)} ms, RSS ${before.toFixed(0)} → ${peak.toFixed(0)} → ${after.toFixed(0)} MiB`;
       if (i < arg.warmup) {
         log(`    ${arg.kind} warm-up: ${line}`);
         continue;
@@ -131,6 +138,7 @@ async function measure(arg: Arg): Promise<Result> {
       log(`    ${arg.kind}: ${line}`);
       Object.assign(r, { bodyBytes: built.built, points: built.points });
       r.maxMs.push(h.max / 1e6);
+      r.blockCpuMs.push(blockCpu);
       r.p99Ms.push(h.percentile(99) / 1e6);
       r.requestMs.push(answer.ms);
       r.scrapeMaxMs.push(answer.scrapeMaxMs);
@@ -168,6 +176,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
         LABEL[kind],
         `${bytes(rs[0]!.bodyBytes)}, ${num(rs[0]!.points / 1000, 0)}k points`,
         `**${spread(stats(all((r) => r.maxMs)), 1)}**`,
+        spread(stats(all((r) => r.blockCpuMs)), 1),
         spread(stats(all((r) => r.p99Ms)), 1),
         spread(stats(all((r) => r.bystanderMaxMs)), 1),
         spread(stats(all((r) => r.runQueueMs)), 0),
@@ -178,12 +187,12 @@ export const scenario: Scenario<Params, Arg, Result> = {
     });
     return [
       markdownTable(
-        ['request', 'body', 'event loop max, ms', 'p99, ms', 'idle bystander max, ms', 'run-queue wait, ms', 'slowest scrape meanwhile, ms', 'request, ms', 'RSS before → peak → 12 s after, MiB'],
+        ['request', 'body', 'event loop max, ms', 'most CPU in one block, ms', 'p99, ms', 'idle bystander max, ms', 'run-queue wait, ms', 'slowest scrape meanwhile, ms', 'request, ms', 'RSS before → peak → 12 s after, MiB'],
         rows,
-        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
-      `One request at a time to jobmeter's own ingest listener, a scraper hitting the pull endpoint back to back meanwhile; median (min–max) over ${p.processes} processes × ${p.runs} requests after ${p.warmup} warm-up request. The window runs from the send to the answer; "run-queue wait" is the time the measured main thread was ready with no free core over it, "idle bystander max" the longest delay an idle Node process saw in the same window (the machine's floor). RSS medians; the peak sampled every ${RSS_EVERY_MS} ms.`,
+      `One request at a time to jobmeter's own ingest listener, a scraper hitting the pull endpoint back to back meanwhile; median (min–max) over ${p.processes} processes × ${p.runs} requests after ${p.warmup} warm-up request. The window runs from the send to the answer; "most CPU in one block" is the most CPU time (user + system) the main thread spent inside any one event-loop block of 10 ms or more (loop-blocks.ts): a block's wall time past it was spent waiting — for a core, or for GC helper threads that wait for one; "run-queue wait" is the time the measured main thread was ready with no free core over it, "idle bystander max" the longest delay an idle Node process saw in the same window (the machine's floor). RSS medians; the peak sampled every ${RSS_EVERY_MS} ms.`,
     ].join('\n');
   },
 };
