@@ -346,3 +346,29 @@ test('bound series keep recording into their tally after it grew (its figures mo
   assert.deepEqual([first.value.buckets.counts, first.value.sum, first.value.count], [[1, 1], 3.5, 2]);
   assert.equal(h!.dataPoints.length, 501);
 });
+
+test('a tally empty at one collection is read in full at the next: its first series are served at once, cumulative and delta', async () => {
+  const specs: InstrumentSpec[] = [
+    counterSpec('c', [{ key: 'k', cap: 10 }]),
+    { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1], attributes: [{ key: 'k', cap: 10 }] },
+    { ...counterSpec('g', [{ key: 'k', cap: 10 }]), kind: 'gauge' },
+  ];
+  const store = new TallyStore(specs, { scope: SCOPE });
+  const delta = store.producer(AggregationTemporality.DELTA);
+  const deltaMetrics = async () => (await delta.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+  assert.deepEqual(await metrics(store), [], 'nothing recorded: no metric');
+  assert.deepEqual(await deltaMetrics(), []);
+  store.counter('c').add(2, { k: 'a' });
+  store.histogram('h').record(0.5, { k: 'a' });
+  store.gauge('g').record(7, { k: 'a' });
+  const cumulative = await metrics(store);
+  assert.deepEqual(cumulative.map((m) => m.descriptor.name), ['c', 'h', 'g']);
+  assert.deepEqual(points(cumulative[0]), [[{ k: 'a' }, 2]]);
+  assert.deepEqual((cumulative[1]!.dataPoints as DataPoint<Histogram>[]).map((p) => [p.value.count, p.value.buckets.counts]), [[1, [1, 0]]]);
+  assert.deepEqual(points(cumulative[2]), [[{ k: 'a' }, 7]]);
+  const deltas = await deltaMetrics();
+  assert.deepEqual(deltas.map((m) => m.descriptor.name), ['c', 'h', 'g']);
+  assert.deepEqual(points(deltas[0]), [[{ k: 'a' }, 2]]);
+  store.counter('c').add(1, { k: 'b' });
+  assert.deepEqual(points((await metrics(store))[0]), [[{ k: 'a' }, 2], [{ k: 'b' }, 1]], 'a series added later is served too');
+});

@@ -32,7 +32,7 @@ import { OpenSeriesIndex } from './open-index.ts';
 import { SpecSeriesIndex } from './spec-index.ts';
 import { SumTally } from './sum.ts';
 import type { ArenaLease } from './columns.ts';
-import { INSTRUMENT_TYPE, SnapshotArena, type DeltaState, type Snapshot, type Tally } from './tally.ts';
+import { INSTRUMENT_TYPE, NONE, SnapshotArena, type DeltaState, type Snapshot, type Tally } from './tally.ts';
 
 export interface ProducerOptions {
   /**
@@ -249,7 +249,9 @@ export class TallyStore {
     for (const g of groups) for (const t of g.tallies) figures += t.snapshotLength();
     const storage = this.#storage(figures);
     const arena = new SnapshotArena(storage, this.#lease(storage));
-    const snaps = groups.map((g) => g.tallies.map((t) => t.snapshot(arena)));
+    // A tally with no series yet (most of the catalog's, until used) gets one shared empty snapshot.
+    const empty: Snapshot = { n: 0, lease: arena.lease, values: NONE, sums: NONE, counts: NONE };
+    const snaps = groups.map((g) => g.tallies.map((t) => (t.snapshotLength() === 0 ? empty : t.snapshot(arena))));
     const scopeMetrics: ScopeMetrics[] = [];
     const slice = new Slice();
     for (let s = 0; s < groups.length; s++) {
