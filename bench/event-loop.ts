@@ -174,26 +174,31 @@ async function measure(arg: Arg): Promise<Result> {
   const touch = () => {
     for (let i = 0; i < perTouch; i++) built.touch(touched++);
   };
-  let bodyBytes = 0;
-  for (let w = 0; w < arg.warmup; w++) {
-    touch();
-    bodyBytes = await scrape();
-  }
-  gc();
-  const wallMs: number[] = [];
-  const w = await watch(async (blocks) => {
-    for (let r = 0; r < arg.runs; r++) {
-      // One turn of the event loop between two scrapes, as between two requests: without it, awaits
-      // alone (microtasks) would chain the scrapes of a contender that never yields into one block.
-      await nextTurn();
+  const bystander = await startBystander();
+  try {
+    let bodyBytes = 0;
+    for (let w = 0; w < arg.warmup; w++) {
       touch();
-      const t = performance.now();
-      await scrape();
-      wallMs.push(performance.now() - t);
-      blocks?.mark(`scraped#${r}`);
+      bodyBytes = await scrape();
     }
-  });
-  return report(arg, { ...w.delays, wallMs, bodyBytes }, w.blocks);
+    gc();
+    const wallMs: number[] = [];
+    const w = await watch(bystander, async (blocks) => {
+      for (let r = 0; r < arg.runs; r++) {
+        // One turn of the event loop between two scrapes, as between two requests: without it, awaits
+        // alone (microtasks) would chain the scrapes of a contender that never yields into one block.
+        await nextTurn();
+        touch();
+        const t = performance.now();
+        await scrape();
+        wallMs.push(performance.now() - t);
+        blocks?.mark(`scraped#${r}`);
+      }
+    });
+    return report(arg, { ...w.delays, wallMs, bodyBytes }, w.blocks);
+  } finally {
+    bystander.close();
+  }
 }
 
 interface Watched {
@@ -201,43 +206,45 @@ interface Watched {
   readonly blocks: Blocks | undefined;
 }
 
+type Bystander = Awaited<ReturnType<typeof startBystander>>;
+
 /**
  * One window over `run` (the timed scrapes, served back to back as a busy endpoint serves them):
- * the delay histogram, the main thread's run-queue wait, an idle bystander process's max, and
- * with BENCH_LOOP_BLOCKS the blocks (loop-blocks.ts). With BENCH_CPU_PROF the window is profiled
- * too, the monitors started inside it (starting the profiler holds the loop for a while).
+ * the delay histogram, the main thread's run-queue wait, the idle `bystander`'s max, and with
+ * BENCH_LOOP_BLOCKS the blocks (loop-blocks.ts). With BENCH_CPU_PROF the window is profiled too,
+ * the monitors started inside it (starting the profiler holds the loop for a while).
+ *
+ * The bystander must be forked before the warm-up, not here: a fork write-protects every page of
+ * the forking process (copy-on-write), so each page the window's first scrapes write afterwards
+ * (the snapshot's copy, the young generation) takes a page fault first, a cost the bench itself
+ * caused. The client is forked before the warm-up for the same reason.
  */
-async function watch(run: (blocks: BlockRecorder | undefined) => Promise<void>): Promise<Watched> {
-  const bystander = await startBystander();
-  try {
-    const h = monitorEventLoopDelay({ resolution: 1 });
-    let blocks: BlockRecorder | undefined;
-    let seen: Blocks | undefined;
-    let waited = 0;
-    let floor = { maxMs: NaN };
-    await profiled(async () => {
-      await bystander.start();
-      // After every fork: children inherit the nice value of the thread that forks them.
-      if (SERVER_NICE !== undefined) setPriority(0, SERVER_NICE);
-      const queued = runQueueMillis();
-      h.enable();
-      blocks = BLOCKS_MS === undefined ? undefined : recordBlocks(BLOCKS_MS);
-      // The monitor records the gap between two ticks of its timer from the second tick on: it must
-      // have ticked before the first scrape starts, or a block right at the start goes unseen.
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      await run(blocks);
-      // One more turn so a delay that ends with the last scrape is recorded.
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      h.disable();
-      waited = runQueueMillis() - queued;
-      if (SERVER_NICE !== undefined) setPriority(0, 0);
-      seen = blocks?.stop();
-      floor = await bystander.stop();
-    });
-    return { delays: { maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, meanMs: h.mean / 1e6, runQueueMs: waited, bystanderMaxMs: floor.maxMs }, blocks: seen };
-  } finally {
-    bystander.close();
-  }
+async function watch(bystander: Bystander, run: (blocks: BlockRecorder | undefined) => Promise<void>): Promise<Watched> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  let blocks: BlockRecorder | undefined;
+  let seen: Blocks | undefined;
+  let waited = 0;
+  let floor = { maxMs: NaN };
+  await profiled(async () => {
+    await bystander.start();
+    // After every fork: children inherit the nice value of the thread that forks them.
+    if (SERVER_NICE !== undefined) setPriority(0, SERVER_NICE);
+    const queued = runQueueMillis();
+    h.enable();
+    blocks = BLOCKS_MS === undefined ? undefined : recordBlocks(BLOCKS_MS);
+    // The monitor records the gap between two ticks of its timer from the second tick on: it must
+    // have ticked before the first scrape starts, or a block right at the start goes unseen.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await run(blocks);
+    // One more turn so a delay that ends with the last scrape is recorded.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    h.disable();
+    waited = runQueueMillis() - queued;
+    if (SERVER_NICE !== undefined) setPriority(0, 0);
+    seen = blocks?.stop();
+    floor = await bystander.stop();
+  });
+  return { delays: { maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, meanMs: h.mean / 1e6, runQueueMs: waited, bystanderMaxMs: floor.maxMs }, blocks: seen };
 }
 
 function report(arg: Arg, result: Result, blocks: Blocks | undefined): Result {
@@ -356,7 +363,9 @@ async function measureSocket(arg: Arg): Promise<Result> {
   const lib = PROM_OF[arg.variant];
   const served = lib !== undefined ? await servePromClient(lib, layout, hosts) : await serveJobmeter(layout, hosts);
   const client = startClient();
+  let bystander: Bystander | undefined;
   try {
+    bystander = await startBystander();
     const ask: ScrapeAsk = { url: served.url, gzip, check: true };
     const want = sampleLines(layout);
     let checked: ScrapeAnswer | undefined;
@@ -376,7 +385,7 @@ async function measureSocket(arg: Arg): Promise<Result> {
     const unpatch = BLOCKS_MS === undefined ? undefined : countSocketWrites((label, start, ms, n) => recorder?.account(label, start, ms, n));
     let w: Watched;
     try {
-      w = await watch(async (blocks) => {
+      w = await watch(bystander, async (blocks) => {
         recorder = blocks;
         for (let r = 0; r < arg.runs; r++) {
           served.touch();
@@ -395,6 +404,7 @@ async function measureSocket(arg: Arg): Promise<Result> {
     }
     return report(arg, { ...w.delays, wallMs, bodyBytes: checked!.wireBytes }, w.blocks);
   } finally {
+    bystander?.close();
     client.stop();
     await served.close();
   }

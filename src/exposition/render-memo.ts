@@ -192,7 +192,9 @@ export class RenderMemo {
       const oldValues = k.values;
       // An info sample is written as 1 whatever its value.
       const anyValue = f.type === 'info';
-      if (values.length < n) values = new Float64Array(grown(n));
+      // Kept as the next values at once: a family that did not change swaps nothing below, and
+      // would otherwise make (and drop) a new array at every rendering.
+      if (values.length < n) values = k.nextValues = new Float64Array(grown(n));
       let index: Map<string, number> | undefined;
       for (let i = 0; i < n; i++) {
         const l = labels[i]!;

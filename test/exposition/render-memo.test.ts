@@ -241,6 +241,54 @@ describe('RenderMemo', () => {
     }
   });
 
+  test('families that did not change make no new storage: only a changed family uses its second buffers', () => {
+    // Counts the typed arrays and off-heap buffers made while `fn` runs (render-memo.ts makes
+    // them through these globals): storage made and dropped at every scrape is external memory
+    // that makes V8 start mark-compacts on the host's event loop.
+    const ARRAYS = ['Float64Array', 'Uint32Array', 'Int32Array'] as const;
+    const made = (fn: () => void): number => {
+      let n = 0;
+      const g = globalThis as unknown as Record<(typeof ARRAYS)[number], object>;
+      const saved = { Float64Array, Uint32Array, Int32Array };
+      const slow = Buffer.allocUnsafeSlow;
+      for (const name of ARRAYS) g[name] = new Proxy(saved[name], { construct: (t, a, nt) => (n++, Reflect.construct(t, a, nt)) });
+      Buffer.allocUnsafeSlow = (size: number) => (n++, slow(size));
+      try {
+        fn();
+      } finally {
+        for (const name of ARRAYS) g[name] = saved[name];
+        Buffer.allocUnsafeSlow = slow;
+      }
+      return n;
+    };
+    const world = Array.from({ length: 12 }, (_, i) => asciiFamily(`f${i}_total`, 3 * i + 1, 200));
+    const memo = new RenderMemo('text');
+    /** One rendering, checked; how much storage the memo made for it. */
+    const round = (): number => {
+      const rendered = families(world);
+      let got: Buffer = Buffer.alloc(0);
+      const n = made(() => (got = body(memo.pieces(rendered, 4096))));
+      assert.ok(got.equals(expected('text', rendered)));
+      return n;
+    };
+    assert.ok(round() > 0, 'the first rendering makes the kept storage (the count sees it)');
+    round();
+    // Half the families changed twice, each time to a line of another length (the lines move):
+    // each of those has made its second arrays and buffer. The others never change.
+    const moving = world.length / 2;
+    for (let f = 0; f < moving; f++) {
+      apply(world, { kind: 'value', family: f, at: 5, pick: 1 });
+      round();
+      apply(world, { kind: 'value', family: f, at: 6, pick: 9 });
+      round();
+    }
+    assert.equal(round(), 0, 'nothing changed: nothing made');
+    for (let r = 0; r < 2 * moving; r++) {
+      apply(world, { kind: 'value', family: r % moving, at: 7 + (r % 3), pick: r });
+      assert.equal(round(), 0, `round ${r}: one family changed, the others as they were`);
+    }
+  });
+
   test('families that went away are forgotten, and their bytes with them', () => {
     const world = ['a_total', 'd', 'h_seconds'].map((name, i) => asciiFamily(name, 1 + i * 4, 200));
     const memo = new RenderMemo('openmetrics');
