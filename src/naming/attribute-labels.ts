@@ -75,11 +75,13 @@ function renderMerged(attributes: Attributes, suffix: string, reserved: Readonly
 /**
  * The label name of an attribute key: sanitised, `exported_` before a reserved name, `''` to drop
  * it. With `utf8` (a translation strategy that keeps OTel's names) the key itself, quoted in the
- * label string when it is not a classic name (exposition/escape.ts `labelNameText`).
+ * label string when it is not a classic name (exposition/escape.ts `labelNameText`); a key that
+ * starts with `__` gets `exported_` too, since Prometheus keeps such names for itself (`__name__`
+ * would name the series a second time). Sanitising already collapses a leading `__`.
  */
 function exposedLabelName(key: string, reserved: ReadonlySet<string>, utf8: boolean): string {
   const name = utf8 ? key : labelName(key);
-  const exposed = reserved.has(name) ? 'exported_' + name : name;
+  const exposed = reserved.has(name) || (utf8 && name.startsWith('__')) ? 'exported_' + name : name;
   return utf8 && exposed !== '' ? labelNameText(exposed) : exposed;
 }
 

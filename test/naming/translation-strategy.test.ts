@@ -104,6 +104,24 @@ describe('translation strategies of the native profile', () => {
     });
   }
 
+  it('an attribute named like a Prometheus-internal label (`__name__`, `__x`) is served as `exported___…`, never as the name itself', async () => {
+    for (const strategy of ['NoUTF8EscapingWithSuffixes', 'NoTranslation'] as const) {
+      const reader = new JobmeterReader({ listener: { port: 0 }, translationStrategy: strategy, otelScopeInfo: false });
+      const provider = new MeterProvider({ readers: [reader] });
+      providers.push(provider);
+      provider.getMeter('app').createCounter('jobs').add(1, { __name__: 'other', __x: 'y', 'job.kind': 'k' });
+      await reader.ready;
+      for (const accept of [OM_UTF8, TEXT_UTF8, TEXT_004, OM_UNDERSCORES]) {
+        const res = await fetch(`http://127.0.0.1:${reader.pullAddress!.port}/metrics`, { headers: { accept } });
+        const line = sampleLines(await res.text()).find((l) => l.includes('other'));
+        assert.ok(line !== undefined, `${strategy}, ${accept}: the series is served`);
+        assert.match(line, /exported___name__="other"/, `${strategy}, ${accept}: ${line}`);
+        assert.match(line, /exported___x="y"/, `${strategy}, ${accept}: ${line}`);
+        assert.doesNotMatch(line, /[{,]"?__/, `${strategy}, ${accept}: no label name starts with __: ${line}`);
+      }
+    }
+  });
+
   it('values escaping: U__ names, as prometheus/common escapes them', async () => {
     const get = await serve('NoUTF8EscapingWithSuffixes');
     const lines = await samples(await get(OM_VALUES));
