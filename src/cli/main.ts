@@ -141,7 +141,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
       jm = await createJobmeter({
         ...options,
         ...(debug && { debug: (line: string) => io.stderr(line) }),
-        listener: dedicated === undefined ? false : { ...dedicated, allowNonLoopback: false, ...formatOf(main) },
+        listener: dedicated === undefined ? false : { ...dedicated, allowNonLoopback: false, ...formatOf(main), ...limitsOf(main) },
       });
     } catch (err) {
       return isUsageError(err) ? usageError(io, err) : startupError(io, err);
@@ -154,6 +154,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
           host: main.host ?? OPTION_DEFAULTS.listener.host,
           port: main.port ?? OPTION_DEFAULTS.listener.port,
           allowNonLoopback: main.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback,
+          ...limitsOf(main),
           ...(metrics.enabled && dedicated === undefined ? { metrics: pluginOptions(jm, metrics, main, io) } : {}),
         });
       } catch (err) {
@@ -180,6 +181,16 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
 
 function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'format'> {
   return listener?.format === undefined ? {} : { format: listener.format };
+}
+
+/** `[listener]`'s timeouts and connection cap, set or not: they hold for the server on its address and for the dedicated metrics listener alike. */
+function limitsOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'requestTimeoutMillis' | 'idleTimeoutMillis' | 'maxConnections'> {
+  const { requestTimeoutMillis, idleTimeoutMillis, maxConnections } = listener ?? {};
+  return {
+    ...(requestTimeoutMillis !== undefined && { requestTimeoutMillis }),
+    ...(idleTimeoutMillis !== undefined && { idleTimeoutMillis }),
+    ...(maxConnections !== undefined && { maxConnections }),
+  };
 }
 
 /** The plugin's options from the resolved `[metrics]` settings. */
