@@ -7,7 +7,6 @@ import { hostname } from 'node:os';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
-import { Slice } from './common/slices.ts';
 import { releaseCollection } from './domain/tallies/columns.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
@@ -97,16 +96,10 @@ export function profileNamer(profile: Profile, hostInstruments: HostInstruments,
  */
 export function coalescedScrape(collect: () => Promise<ResourceMetrics>, namer: Namer): () => Promise<RenderFamily[]> {
   let inflight: Promise<RenderFamily[]> | undefined;
-  const pass = (rm: ResourceMetrics, slice: Slice) => namer.toFamiliesSliced(rm, slice.budget, slice).finally(() => releaseCollection(rm));
-  return () => {
-    if (inflight !== undefined) return inflight;
-    // One slice's clock from the collection's start: the naming pass goes on in the collection's
-    // turn while the two together stay within the budget.
-    const slice = new Slice();
-    return (inflight = collect()
-      .then((rm) => pass(rm, slice))
+  return () =>
+    (inflight ??= collect()
+      .then((rm) => namer.toFamiliesSliced(rm).finally(() => releaseCollection(rm)))
       .finally(() => {
         inflight = undefined;
       }));
-  };
 }

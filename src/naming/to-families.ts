@@ -27,11 +27,9 @@ export interface Namer {
    * The same families, built in slices (common/slices.ts): the event loop is given back before the
    * pass, and between two instruments whenever the pass has held it for `sliceMillis` (one
    * instrument holds at most 10 000 series, so one step stays short). The collection must not change meanwhile (a
-   * collection is a snapshot). Given `started`, a slice the caller started before it collected, the
-   * pass goes on in that slice (its clock counts the collection too) and gives the event loop back
-   * first only if it is due: a small scrape then costs no turn of its own. @default sliceMillis SLICE_MILLIS
+   * collection is a snapshot). @default sliceMillis SLICE_MILLIS
    */
-  toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number, started?: Slice): Promise<RenderFamily[]>;
+  toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number): Promise<RenderFamily[]>;
   /** Compiled rules held (one per scope × instrument seen in the last two passes): for tests and diagnostics. */
   readonly compiledCount: number;
 }
@@ -174,12 +172,12 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         if (step.done === true) return step.value;
       }
     },
-    async toFamiliesSliced(rm, sliceMillis = SLICE_MILLIS, started) {
+    async toFamiliesSliced(rm, sliceMillis = SLICE_MILLIS) {
       const it = pass(rm);
-      const slice = started ?? new Slice(sliceMillis);
-      // The collection that produced `rm` ran in this same turn: without its slice's clock, start
-      // the first slice in a turn of its own rather than on top of it.
-      if (started === undefined || slice.due()) await slice.next();
+      const slice = new Slice(sliceMillis);
+      // The collection that produced `rm` ran in this same turn: start the first slice in a turn of
+      // its own rather than on top of it.
+      await slice.next();
       for (;;) {
         const step = it.next();
         if (step.done === true) return step.value;

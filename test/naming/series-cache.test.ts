@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { Slice } from '../../src/common/slices.ts';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import type { RenderHistogramSeries as HistogramSeries, RenderNumberFamily as NumberFamily } from '../../src/exposition/render-model.ts';
@@ -101,22 +100,4 @@ test('a family is marked ascii while every label string is, and not once one is 
   assert.equal(namer.toFamilies(gauge([[a, 1], [{ k: 'y' }, 2]]))[0]!.ascii, true, 'the non-ASCII series was replaced');
   assert.equal(namer.toFamilies(gauge([[{ k: 'caf\u00e9' }, 2], [a, 1]]))[0]!.ascii, false);
   assert.equal(namer.toFamilies(gauge([[a, 1]]))[0]!.ascii, true, 'the non-ASCII series was dropped');
-});
-
-test('a pass given the slice its collection started goes on in that turn while the slice is not due, and yields first once it is', async () => {
-  const rm = gauge([[{ k: 'x' }, 1]]);
-  const expected = createNamer(otelProfile(false)).toFamilies(rm);
-  const inTurn = async (budget: number) => {
-    let turned = false;
-    const immediate = setImmediate(() => (turned = true));
-    const started = new Slice(budget);
-    try {
-      assert.deepEqual(await createNamer(otelProfile(false)).toFamiliesSliced(rm, budget, started), expected);
-      return !turned;
-    } finally {
-      clearImmediate(immediate);
-    }
-  };
-  assert.equal(await inTurn(Infinity), true, 'a slice with budget left: no turn given back');
-  assert.equal(await inTurn(0), false, 'a slice that is due: the event loop runs first');
 });
