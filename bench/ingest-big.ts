@@ -117,7 +117,8 @@ async function measure(arg: Arg): Promise<Result> {
         await sleep(5);
         h.disable();
         queued = runQueueMillis() - queued;
-        const seen = recorder.stop().blocks;
+        const { blocks: seen, gcTotals } = recorder.stop();
+        if (BLOCKS_MS !== undefined) for (const [kind, t] of Object.entries(gcTotals)) log(`      gc ${kind}: ${t.count} pauses, ${t.ms.toFixed(1)} ms in all, longest ${t.maxMs.toFixed(1)} ms`);
         blockCpu = Math.max(0, ...seen.map((b) => b.userMs + b.systemMs));
         if (BLOCKS_MS !== undefined) blocks.push(...seen);
         floor = await bystander.stop();

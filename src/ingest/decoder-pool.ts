@@ -22,9 +22,9 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { OtlpEncoding, OtlpExportRequest } from '../otlp/types.ts';
+import type { OtlpEncoding } from '../otlp/types.ts';
 import type { DecodeJob, DecodeMessage, NextChunk, Release, Released } from './decode-worker.ts';
-import { unpackChunk } from './packed-chunk.ts';
+import type { PackedChunk } from './packed-chunk.ts';
 
 /** Why a request was not decoded: `decode` → 400, `too-large` → 413 (the worker ran out of heap), `other` → 500. */
 export class DecodeFailed extends Error {
@@ -52,7 +52,7 @@ interface Pending {
   readonly bytes: number;
   /** Whether the body may be moved to the worker (the caller is done with it). */
   readonly handOver: boolean;
-  readonly onChunk: (chunk: OtlpExportRequest) => void;
+  readonly onChunk: (chunk: PackedChunk) => void;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -87,7 +87,7 @@ export class DecoderPool {
    * every chunk went to `onChunk`. With `handOver`, the caller is done with `body`: its memory
    * moves to the worker and `body` is left empty.
    */
-  decode(body: Buffer | readonly Buffer[], encoding: OtlpEncoding, onChunk: (chunk: OtlpExportRequest) => void, handOver = false): Promise<void> {
+  decode(body: Buffer | readonly Buffer[], encoding: OtlpEncoding, onChunk: (chunk: PackedChunk) => void, handOver = false): Promise<void> {
     if (this.#closed) return Promise.reject(new DecodeFailed('other', 'the ingest is closing'));
     return new Promise((resolve, reject) => {
       const job: DecodeJob = {
@@ -196,7 +196,7 @@ export class DecoderPool {
     if (current === undefined || current.job.id !== message.id) return;
     if ('chunk' in message) {
       try {
-        current.onChunk(unpackChunk(message.chunk));
+        current.onChunk(message.chunk);
       } catch (err) {
         this.#finish(() => current.reject(err instanceof Error ? err : new Error(String(err))));
         return;

@@ -27,7 +27,7 @@ import { collectScopes } from './collect.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
 import { IngestReport, RefusedCounts, type IngestResult, type Refusal } from './ingest-report.ts';
 import { attributesKey } from './input-bounds.ts';
-import { pointKey } from './packed-chunk.ts';
+import { packedPoints, pointKey, type PackedChunk, type PointList } from './packed-chunk.ts';
 import { groupKey, SeriesRegistry } from './series-registry.ts';
 import type { Instrument, Shape, Stream } from './series-state.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
@@ -43,9 +43,9 @@ export interface IngestSink {
   begin?(): IngestBatch;
 }
 
-/** The parts of one request: `add` each, then `result` once. */
+/** The parts of one request: `add` each (a part as decoded, or packed by the decoding thread), then `result` once. */
 export interface IngestBatch {
-  add(part: OtlpExportRequest): void;
+  add(part: OtlpExportRequest | PackedChunk): void;
   result(): IngestResult;
 }
 
@@ -121,22 +121,27 @@ export class IngestStore implements MetricProducer, IngestSink {
     return Promise.resolve({ resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] });
   }
 
-  #ingestInto(request: OtlpExportRequest, report: IngestReport): void {
+  #ingestInto(part: OtlpExportRequest | PackedChunk, report: IngestReport): void {
     const now = this.#now();
     this.#registry.sweep(now, false);
-    for (const rm of request.resourceMetrics) {
+    const packed = 'keys' in part ? part : undefined;
+    for (const rm of part.resourceMetrics) {
       const resourceKey = attributesKey(rm.resource);
       for (const sm of rm.scopeMetrics) {
         const at = arrival(report, now, resourceKey, sm.scope);
-        for (const metric of sm.metrics) this.#ingestMetric(metric, at);
+        for (const m of sm.metrics) {
+          if ('first' in m) this.#ingestMetric(m.metric, at, packedPoints(packed!, m));
+          else this.#ingestMetric(m, at, undefined);
+        }
       }
     }
   }
 
-  #ingestMetric(metric: OtlpMetric, at: Arrival): void {
+  /** `points`: the metric's points when they are not in its data (a packed chunk's). */
+  #ingestMetric(metric: OtlpMetric, at: Arrival, points: PointList<OtlpNumberPoint> | PointList<OtlpHistogramPoint> | undefined): void {
     const data = metric.data;
     if (data.type === 'empty') return;
-    const count = data.type === 'summary' ? data.pointCount : data.points.length;
+    const count = data.type === 'summary' ? data.pointCount : (points ?? data.points).length;
     if (count === 0) return;
     const refusal = metricRefusal(metric);
     if (refusal !== undefined) {
@@ -149,15 +154,19 @@ export class IngestStore implements MetricProducer, IngestSink {
     if (instrument === undefined) return;
     const group = groupKey(instrument, at);
     const into: Into = { instrument, group, streams: this.#registry.streamsOf(group), at };
+    // A packed list hands out one point object moved from point to point: each is done with
+    // before the next is read (packed-chunk.ts PointList).
     if (data.type === 'histogram') {
       const delta = data.temporality === 'delta';
-      for (const point of data.points) this.#ingestHistogramPoint(into, point, delta);
+      const list = (points ?? data.points) as PointList<OtlpHistogramPoint>;
+      for (let i = 0; i < count; i++) this.#ingestHistogramPoint(into, list.at(i)!, delta);
     } else if (data.type === 'exponentialHistogram') {
       const delta = data.temporality === 'delta';
       for (const point of data.points) this.#ingestExponentialPoint(into, point, delta);
     } else {
       const mode: NumberMode = data.type === 'gauge' ? 'level' : data.temporality === 'delta' ? 'delta' : 'cumulative';
-      for (const point of data.points) this.#ingestNumberPoint(into, point, mode);
+      const list = (points ?? data.points) as PointList<OtlpNumberPoint>;
+      for (let i = 0; i < count; i++) this.#ingestNumberPoint(into, list.at(i)!, mode);
     }
   }
 

@@ -10,15 +10,18 @@
  * when the order differs or the key is hashed; attributes that JSON would not give back exactly
  * (a NaN, an infinity, -0) travel as they are.
  *
- * What must stay true: `unpackChunk(packChunk(c))` is `c` to the store — the same points, values,
- * times, attributes (key order included) — only cheaper to move.
+ * The main thread reads the points where they are (`packedPoints`), through one object moved from
+ * point to point, so ingesting a chunk makes no object per point.
+ *
+ * What must stay true: `packChunk(c)` read through `packedPoints` is `c` to the store — the same
+ * points, values, times, attributes (key order included) — only cheaper to move and to read.
  */
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
 import { attributesKey } from './input-bounds.ts';
 
 /** A metric of a packed chunk: gauges, sums and histograms with their points in the columns. */
-interface PackedMetric {
+export interface PackedMetric {
   /** With `data.points` empty when `count >= 0`. */
   readonly metric: OtlpMetric;
   /** Its first point's index in the columns. */
@@ -134,29 +137,66 @@ export function packChunk(chunk: OtlpExportRequest): { packed: PackedChunk; tran
   return { packed, transfer: [starts, times, values, sums, flags, spans, nums].map((a) => a.buffer as ArrayBuffer) };
 }
 
-/** The chunk `packed` came from, its points rebuilt (their attributes when first read). */
+/**
+ * A metric's points as the store reads them: its array, or a packed metric's {@link PackedPoints}.
+ * What must stay true for a packed list: `at(i)` moves one object to point `i`, so a caller reads
+ * what it needs of a point (copying any array it keeps) before it asks for the next one.
+ */
+export interface PointList<P> {
+  readonly length: number;
+  at(i: number): P | undefined;
+}
+
+/**
+ * The points of `m`, a metric of `packed`, read in place from the columns: one object moved from
+ * point to point rather than one made per point (a max-size request has a million). Undefined for
+ * a metric whose points travel as they are.
+ */
+export function packedPoints(packed: PackedChunk, m: PackedMetric): PointList<OtlpNumberPoint> | PointList<OtlpHistogramPoint> | undefined {
+  if (m.count < 0) return undefined;
+  const type = m.metric.data.type;
+  if (type === 'histogram') return new PackedPoints(new HistogramCursor(packed), m.first, m.count);
+  if (type === 'gauge' || type === 'sum') return new PackedPoints(new NumberCursor(packed), m.first, m.count);
+  return undefined;
+}
+
+/** The chunk `packed` came from, every point copied out of the columns: for tests and diagnostics (the store reads {@link packedPoints}). */
 export function unpackChunk(packed: PackedChunk): OtlpExportRequest {
   return {
     resourceMetrics: packed.resourceMetrics.map((rm) => ({
       resource: rm.resource,
-      scopeMetrics: rm.scopeMetrics.map((sm) => ({ scope: sm.scope, metrics: sm.metrics.map((m) => unpackMetric(packed, m)) })),
+      scopeMetrics: rm.scopeMetrics.map((sm) => ({
+        scope: sm.scope,
+        metrics: sm.metrics.map((m): OtlpMetric => {
+          const list = packedPoints(packed, m);
+          if (list === undefined) return m.metric;
+          const points = Array.from({ length: list.length }, (_, i) => copyOf(list.at(i)!));
+          return { ...m.metric, data: { ...m.metric.data, points } as OtlpMetric['data'] };
+        }),
+      })),
     })),
   };
 }
 
-function unpackMetric(packed: PackedChunk, { metric, first, count }: PackedMetric): OtlpMetric {
-  const data = metric.data;
-  if (count < 0) return metric;
-  const times = { start: new TimeColumn(packed.starts), time: new TimeColumn(packed.times) };
-  if (data.type === 'histogram') {
-    const points: OtlpHistogramPoint[] = [];
-    for (let i = first; i < first + count; i++) points.push(new PackedHistogramPoint(packed, i, times));
-    return { ...metric, data: { ...data, points } };
+function copyOf(p: OtlpNumberPoint | OtlpHistogramPoint): OtlpNumberPoint | OtlpHistogramPoint {
+  const base = { attributes: p.attributes, startTimeUnixNano: p.startTimeUnixNano, timeUnixNano: p.timeUnixNano, noRecordedValue: p.noRecordedValue };
+  return 'value' in p ? { ...base, value: p.value } : { ...base, count: p.count, sum: p.sum, explicitBounds: p.explicitBounds, bucketCounts: p.bucketCounts };
+}
+
+class PackedPoints<P extends Cursor> implements PointList<P> {
+  readonly length: number;
+  readonly #cursor: P;
+  readonly #first: number;
+
+  constructor(cursor: P, first: number, count: number) {
+    this.#cursor = cursor;
+    this.#first = first;
+    this.length = count;
   }
-  if (data.type !== 'gauge' && data.type !== 'sum') return metric;
-  const points: OtlpNumberPoint[] = [];
-  for (let i = first; i < first + count; i++) points.push(new PackedNumberPoint(packed, i, times));
-  return { ...metric, data: { ...data, points } };
+
+  at(i: number): P | undefined {
+    return i >= 0 && i < this.length ? (this.#cursor.moveTo(this.#first + i), this.#cursor) : undefined;
+  }
 }
 
 /**
@@ -186,55 +226,60 @@ class TimeColumn {
 
 /** The key a point's stream is found by: made by the decoding thread for a packed point. */
 export function pointKey(point: OtlpNumberPoint | OtlpHistogramPoint | { readonly attributes: Attributes }): string {
-  return point instanceof PackedPoint ? point.key : attributesKey(point.attributes);
+  return point instanceof Cursor ? point.key : attributesKey(point.attributes);
 }
 
-interface Times {
-  readonly start: TimeColumn;
-  readonly time: TimeColumn;
-}
+/** One point of a packed chunk at a time, moved by {@link PackedPoints.at}; its attributes rebuilt when read. */
+class Cursor {
+  key = '';
+  startTimeUnixNano = 0n;
+  timeUnixNano = 0n;
+  noRecordedValue = false;
+  protected readonly packed: PackedChunk;
+  protected index = -1;
+  readonly #start: TimeColumn;
+  readonly #time: TimeColumn;
 
-class PackedPoint {
-  readonly key: string;
-  readonly startTimeUnixNano: bigint;
-  readonly timeUnixNano: bigint;
-  readonly noRecordedValue: boolean;
-  readonly #packed: PackedChunk;
-  readonly #index: number;
-  #attributes: Attributes | undefined;
+  constructor(packed: PackedChunk) {
+    this.packed = packed;
+    this.#start = new TimeColumn(packed.starts);
+    this.#time = new TimeColumn(packed.times);
+  }
 
-  constructor(packed: PackedChunk, i: number, times: Times) {
+  moveTo(i: number): void {
+    const packed = this.packed;
+    this.index = i;
     this.key = packed.keys[i]!;
-    this.startTimeUnixNano = times.start.at(i);
-    this.timeUnixNano = times.time.at(i);
+    this.startTimeUnixNano = this.#start.at(i);
+    this.timeUnixNano = this.#time.at(i);
     this.noRecordedValue = (packed.flags[i]! & NO_RECORDED_VALUE) !== 0;
-    this.#packed = packed;
-    this.#index = i;
   }
 
+  /** Made anew at each read: read once per point, and only for a new stream or a run failure. */
   get attributes(): Attributes {
-    this.#attributes ??= attributesOf(this.#packed, this.#index);
-    return this.#attributes;
+    return attributesOf(this.packed, this.index);
   }
 }
 
-class PackedNumberPoint extends PackedPoint implements OtlpNumberPoint {
-  readonly value: number | undefined;
+class NumberCursor extends Cursor implements OtlpNumberPoint {
+  value: number | undefined = undefined;
 
-  constructor(packed: PackedChunk, i: number, times: Times) {
-    super(packed, i, times);
+  override moveTo(i: number): void {
+    super.moveTo(i);
+    const packed = this.packed;
     this.value = (packed.flags[i]! & HAS_VALUE) !== 0 ? packed.values[i]! : undefined;
   }
 }
 
-class PackedHistogramPoint extends PackedPoint implements OtlpHistogramPoint {
-  readonly count: number;
-  readonly sum: number | undefined;
-  readonly explicitBounds: readonly number[];
-  readonly bucketCounts: readonly number[];
+class HistogramCursor extends Cursor implements OtlpHistogramPoint {
+  count = 0;
+  sum: number | undefined = undefined;
+  explicitBounds: readonly number[] = [];
+  bucketCounts: readonly number[] = [];
 
-  constructor(packed: PackedChunk, i: number, times: Times) {
-    super(packed, i, times);
+  override moveTo(i: number): void {
+    super.moveTo(i);
+    const packed = this.packed;
     this.count = packed.values[i]!;
     this.sum = (packed.flags[i]! & HAS_VALUE) !== 0 ? packed.sums[i]! : undefined;
     const at = packed.spans[3 * i]!;

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { DecodeJob, DecodeMessage, NextChunk } from '../../src/ingest/decode-worker.ts';
 import { DecoderPool } from '../../src/ingest/decoder-pool.ts';
-import { unpackChunk } from '../../src/ingest/packed-chunk.ts';
+import { unpackChunk, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 
 function gaugeRequest(points: number): Uint8Array {
@@ -79,13 +79,13 @@ test('a body handed over moves to the decoding thread; one not handed over stays
       chunks.flatMap((c) => c.resourceMetrics[0]!.scopeMetrics[0]!.metrics).reduce((n, m) => n + (m.data.type === 'gauge' ? m.data.points.length : 0), 0);
     const kept = Buffer.from(gaugeRequest(3000));
     const keptChunks: OtlpExportRequest[] = [];
-    await pool.decode(kept, 'json', (c) => keptChunks.push(c));
+    await pool.decode(kept, 'json', (c) => keptChunks.push(unpackChunk(c)));
     assert.equal(points(keptChunks), 3000);
     assert.deepEqual(kept, Buffer.from(gaugeRequest(3000)), 'a body not handed over is left as it was');
 
     const moved = Buffer.from(gaugeRequest(3000));
     const movedChunks: OtlpExportRequest[] = [];
-    await pool.decode(moved, 'json', (c) => movedChunks.push(c), true);
+    await pool.decode(moved, 'json', (c) => movedChunks.push(unpackChunk(c)), true);
     assert.equal(points(movedChunks), 3000);
     assert.equal(moved.buffer.byteLength, 0, 'its ArrayBuffer was transferred, not copied');
   } finally {
@@ -105,8 +105,8 @@ test('an idle decoding thread is stopped, and a new one started for the next req
   };
   try {
     const points: number[] = [];
-    const count = (c: OtlpExportRequest): void => {
-      const data = c.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+    const count = (c: PackedChunk): void => {
+      const data = unpackChunk(c).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
       points.push(data.type === 'gauge' ? data.points.length : -1);
     };
     await pool.decode(Buffer.from(small), 'json', count);

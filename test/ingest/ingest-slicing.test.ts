@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { IngestStore, type IngestBatch, type IngestSink } from '../../src/ingest/ingest-store.ts';
+import type { PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 
@@ -46,9 +47,10 @@ test('a big request reaches the store in chunks, with event-loop turns between t
     begin(): IngestBatch {
       const batch = store.begin();
       return {
-        add(part: OtlpExportRequest) {
-          let points = 0;
-          for (const rm of part.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) if (m.data.type === 'gauge') points += m.data.points.length;
+        add(part: OtlpExportRequest | PackedChunk) {
+          // Decoded off the main thread, a part comes packed: its points in columns, one key each.
+          assert.ok('keys' in part, 'a packed part');
+          const points = part.keys.length;
           chunks.push({ points, turn: turns });
           batch.add(part);
         },

@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
 import { attributesKey } from '../../src/ingest/input-bounds.ts';
-import { packChunk, pointKey, unpackChunk } from '../../src/ingest/packed-chunk.ts';
+import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { packChunk, packedPoints, pointKey, unpackChunk, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest, OtlpMetric } from '../../src/otlp/types.ts';
-import { exponentialPoint, histogramPoint, numberPoint, request } from './helpers.ts';
+import { exponentialPoint, fakeClock, histogramPoint, numberPoint, request } from './helpers.ts';
 
 const ATTRIBUTE_SETS: Attributes[] = [
   {},
@@ -42,7 +43,7 @@ function plain(req: OtlpExportRequest): unknown {
   }));
 }
 
-test('a packed chunk unpacks to the same points, attributes in the same order, keyed as the store keys them', () => {
+function packedRoundTrip(): { chunk: OtlpExportRequest; moved: PackedChunk } {
   const metrics: OtlpMetric[] = [
     {
       name: 'g',
@@ -83,7 +84,30 @@ test('a packed chunk unpacks to the same points, attributes in the same order, k
   assert.equal(transfer[0]!.byteLength, 0, 'the columns moved');
   const back = unpackChunk(moved);
   assert.deepEqual(plain(back), plain(chunk));
-  const g = back.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
-  assert.ok(g.type === 'gauge');
-  for (const [i, a] of ATTRIBUTE_SETS.entries()) assert.equal(pointKey(g.points[i]!), attributesKey(a));
+  // The store reads the points in place: one object moved from point to point, keyed as it keys them.
+  const points = packedPoints(moved, moved.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!)!;
+  assert.equal(points.length, metrics[0]!.data.type === 'gauge' ? metrics[0]!.data.points.length : -1);
+  assert.equal(points.at(0), points.at(1), 'one object, moved');
+  assert.equal(points.at(points.length), undefined);
+  for (const [i, a] of ATTRIBUTE_SETS.entries()) assert.equal(pointKey(points.at(i)!), attributesKey(a));
+  return { chunk, moved };
+}
+
+test('a packed chunk unpacks to the same points, attributes in the same order, keyed as the store keys them', () => {
+  packedRoundTrip();
+});
+
+test('a store fed the packed chunk holds what a store fed the request holds', async () => {
+  const { chunk, moved } = packedRoundTrip();
+  const clock = fakeClock();
+  const fromRequest = new IngestStore({ now: clock.now });
+  const fromPacked = new IngestStore({ now: clock.now });
+  const a = fromRequest.ingest(chunk);
+  const batch = fromPacked.begin();
+  batch.add(moved);
+  assert.deepEqual(batch.result(), a);
+  assert.ok(fromPacked.seriesCount > 5, `${fromPacked.seriesCount} series`);
+  assert.equal(fromPacked.seriesCount, fromRequest.seriesCount);
+  assert.equal(fromPacked.memoryBytes, fromRequest.memoryBytes);
+  assert.deepEqual((await fromPacked.collect()).resourceMetrics, (await fromRequest.collect()).resourceMetrics);
 });
