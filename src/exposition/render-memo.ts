@@ -47,7 +47,10 @@ interface Kept {
   round: number;
   readonly type: FamilyType;
   readonly openers: Openers | HistogramOpeners;
+  /** The family's metadata lines as last written, and the help and unit they were written from (name and type are the entry's). */
   header: string;
+  help: string;
+  unit: string;
   /** The family's bytes: its header, then its series' lines. */
   bytes: Buffer;
   /** The buffer the next rendering writes into (the previous bytes), swapped with `bytes` after. */
@@ -177,7 +180,8 @@ export class RenderMemo {
       if (!this.#closed) this.#kept.set(f.name, k);
     }
     k.round = round;
-    const header = this.#dialect.header(f);
+    // Written again only when what it says changed: a string per family and scrape otherwise.
+    const header = k.header !== '' && f.help === k.help && f.unit === k.unit ? k.header : this.#dialect.header(f);
     const match = this.#matchOf(n);
     let values = k.nextValues;
     let same = header === k.header && n === k.n;
@@ -309,6 +313,8 @@ export class RenderMemo {
     k.length = p;
     k.headerEnd = headerEnd;
     k.header = header;
+    k.help = f.help;
+    k.unit = f.unit;
     k.nextEnds = oldEnds;
     k.ends = ends;
     k.n = n;
@@ -425,7 +431,7 @@ export class RenderMemo {
 }
 
 function fresh(f: RenderFamily, openers: Openers | HistogramOpeners): Kept {
-  return { round: 0, type: f.type, openers, header: '', bytes: NO_BYTES, next: NO_BYTES, length: 0, headerEnd: 0, n: 0, ends: NO_ENDS, nextEnds: NO_ENDS, labels: [], values: NO_VALUES, nextValues: NO_VALUES, series: [], retryInPlace: 0 };
+  return { round: 0, type: f.type, openers, header: '', help: '', unit: '', bytes: NO_BYTES, next: NO_BYTES, length: 0, headerEnd: 0, n: 0, ends: NO_ENDS, nextEnds: NO_ENDS, labels: [], values: NO_VALUES, nextValues: NO_VALUES, series: [], retryInPlace: 0 };
 }
 
 /** Position of each of the first `n` keys (the last one wins; equal keys render equal lines). */

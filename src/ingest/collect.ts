@@ -23,27 +23,39 @@ type Points = DataPoint<number>[] | DataPoint<Histogram>[] | DataPoint<Exponenti
 export function collectScopes(instruments: Iterable<Instrument>, endTime: HrTime): ScopeMetrics[] {
   const scopes = new Map<string, ScopeMetrics>();
   for (const instrument of instruments) {
-    const byScope = new Map<string, Points>();
+    // An instrument's series are nearly always of one scope: a map of scopes only past the first.
+    let first: { readonly key: string; readonly points: Points } | undefined;
+    let others: Map<string, Points> | undefined;
     for (const series of instrument.series.values()) {
-      let points = byScope.get(series.scopeKey);
-      if (points === undefined) {
-        points = [];
-        byScope.set(series.scopeKey, points);
-        if (!scopes.has(series.scopeKey)) scopes.set(series.scopeKey, { scope: { ...series.scope }, metrics: [] });
+      const key = series.scopeKey;
+      let points: Points;
+      if (first === undefined) first = { key, points: (points = []) };
+      else if (key === first.key) points = first.points;
+      else {
+        others ??= new Map();
+        const had = others.get(key);
+        if (had === undefined) others.set(key, (points = []));
+        else points = had;
       }
-      const attributes = series.attributes;
-      const startTime = series.startTime;
-      if (instrument.shape === 'histogram') {
-        (points as DataPoint<Histogram>[]).push({ startTime, endTime, attributes, value: histogramValue(series) });
-      } else if (instrument.shape === 'exponentialHistogram') {
-        (points as DataPoint<ExponentialHistogram>[]).push({ startTime, endTime, attributes, value: exponentialValue(series) });
-      } else {
-        (points as DataPoint<number>[]).push({ startTime, endTime, attributes, value: numberValue(series) });
-      }
+      if (points.length === 0 && !scopes.has(key)) scopes.set(key, { scope: { ...series.scope }, metrics: [] });
+      addPoint(instrument, series, endTime, points);
     }
-    for (const [scopeKey, points] of byScope) scopes.get(scopeKey)!.metrics.push(metricData(instrument, points));
+    if (first !== undefined) scopes.get(first.key)!.metrics.push(metricData(instrument, first.points));
+    if (others !== undefined) for (const [key, points] of others) scopes.get(key)!.metrics.push(metricData(instrument, points));
   }
   return [...scopes.values()];
+}
+
+function addPoint(instrument: Instrument, series: Series, endTime: HrTime, points: Points): void {
+  const attributes = series.attributes;
+  const startTime = series.startTime;
+  if (instrument.shape === 'histogram') {
+    (points as DataPoint<Histogram>[]).push({ startTime, endTime, attributes, value: histogramValue(series) });
+  } else if (instrument.shape === 'exponentialHistogram') {
+    (points as DataPoint<ExponentialHistogram>[]).push({ startTime, endTime, attributes, value: exponentialValue(series) });
+  } else {
+    (points as DataPoint<number>[]).push({ startTime, endTime, attributes, value: numberValue(series) });
+  }
 }
 
 function numberValue(series: Series): number {

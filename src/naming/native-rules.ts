@@ -93,6 +93,16 @@ export function compileNative(profile: NativeProfile, metric: MetricData, scopeN
             const dp = points[i] as DataPoint<ExponentialHistogram>;
             addHistogram(out, cache.exponential(i, dp.attributes, dp.value, 1, true, starts ? startMillis(dp.startTime) : undefined));
           }
+        } else if (out.created === undefined && (type !== 'counter' || !points.some((dp) => pointExemplars(dp) !== undefined))) {
+          // As from columns: the cache's label array shared while no label changes, one array of values.
+          const values = new Array<number>(points.length);
+          for (let i = 0; i < points.length; i++) {
+            const dp = points[i] as DataPoint<number>;
+            cache.labelsAt(i, dp.attributes);
+            values[i] = dp.value;
+          }
+          cache.trim(points.length);
+          addColumns(out, cache.publish(), values, true);
         } else {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<number>;
