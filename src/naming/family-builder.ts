@@ -4,7 +4,7 @@
  * columns and `ascii` mark are made here, where the label strings are known).
  */
 import type { ExpositionExemplar, FamilyType, HistogramSeries, NumberSeries } from '../exposition/types.ts';
-import type { NumberColumns, RenderFamily, RenderHistogramFamily, RenderHistogramSeries, RenderNumberFamily } from '../exposition/render-model.ts';
+import type { RenderFamily, RenderHistogramSeries, RenderNumberFamily } from '../exposition/render-model.ts';
 import { addNative, classicBuckets } from './exponential.ts';
 
 /** What a family is called and typed, as a compiled rule names it. */
@@ -56,58 +56,29 @@ export function seriesCount(b: FamilyBuilder): number {
   return b.type === 'histogram' ? b.series.length : b.labels.length;
 }
 
-/**
- * The finished family. A number family's `series` objects are made only if someone reads them.
- * Built without spreads: this runs for every family at every scrape, and an object literal with a
- * spread is built property by property (a scrape of many small families paid most of its
- * allocation here).
- */
+/** The finished family. A number family's `series` objects are made only if someone reads them. */
 export function toFamily(b: FamilyBuilder): RenderFamily {
-  if (b.type === 'histogram') {
-    const histogram: { -readonly [K in keyof RenderHistogramFamily]: RenderHistogramFamily[K] } = { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii };
-    if (b.utf8) histogram.utf8Names = true;
-    return histogram;
-  }
-  const columns: { -readonly [K in keyof NumberColumns]: NumberColumns[K] } = { labels: b.labels, values: b.values };
-  if (b.created !== undefined) columns.created = b.created;
-  if (b.exemplars !== undefined) columns.exemplars = b.exemplars;
-  return new BuiltNumberFamily(b, columns);
-}
-
-/**
- * A finished number family: its `series` a getter of the class (made on first read), not of each
- * object — an object literal with a getter costs a closure and an accessor per family and scrape.
- */
-class BuiltNumberFamily implements RenderNumberFamily {
-  readonly name: string;
-  readonly type: RenderNumberFamily['type'];
-  readonly help: string;
-  readonly unit: string;
-  readonly columns: NumberColumns;
-  readonly ascii: boolean;
-  readonly utf8Names?: boolean;
-  #rows: NumberSeries[] | undefined;
-
-  constructor(b: FamilyBuilder, columns: NumberColumns) {
-    this.name = b.name;
-    this.type = b.type as RenderNumberFamily['type'];
-    this.help = b.help;
-    this.unit = b.unit;
-    this.columns = columns;
-    this.ascii = b.ascii;
-    if (b.utf8) this.utf8Names = true;
-  }
-
-  get series(): NumberSeries[] {
-    const { labels, values, created, exemplars } = this.columns;
-    return (this.#rows ??= labels.map((l, i) => {
-      const row: { -readonly [K in keyof NumberSeries]: NumberSeries[K] } = { labels: l, value: values[i]! };
-      if (created !== undefined) row.created = created[i]!;
-      const exemplar = exemplars?.[i];
-      if (exemplar !== undefined) row.exemplar = exemplar;
-      return row;
-    }));
-  }
+  if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii, ...(b.utf8 && { utf8Names: true }) };
+  const exemplars = b.exemplars;
+  const columns = { labels: b.labels, values: b.values, ...(b.created !== undefined && { created: b.created }), ...(exemplars !== undefined && { exemplars }) };
+  let rows: NumberSeries[] | undefined;
+  const family: RenderNumberFamily = {
+    name: b.name,
+    type: b.type,
+    help: b.help,
+    unit: b.unit,
+    columns,
+    ascii: b.ascii,
+    ...(b.utf8 && { utf8Names: true }),
+    get series(): NumberSeries[] {
+      const created = b.created;
+      return (rows ??= columns.labels.map((labels, i) => {
+        const exemplar = exemplars?.[i];
+        return { labels, value: columns.values[i]!, ...(created !== undefined && { created: created[i]! }), ...(exemplar !== undefined && { exemplar }) };
+      }));
+    },
+  };
+  return family;
 }
 
 /** Label string → position of every series so far: made when a family starts merging, and after a reorder. */
