@@ -160,29 +160,6 @@ export function packedPoints(packed: PackedChunk, m: PackedMetric): PointList<Ot
   return undefined;
 }
 
-/** The chunk `packed` came from, every point copied out of the columns: for tests and diagnostics (the store reads {@link packedPoints}). */
-export function unpackChunk(packed: PackedChunk): OtlpExportRequest {
-  return {
-    resourceMetrics: packed.resourceMetrics.map((rm) => ({
-      resource: rm.resource,
-      scopeMetrics: rm.scopeMetrics.map((sm) => ({
-        scope: sm.scope,
-        metrics: sm.metrics.map((m): OtlpMetric => {
-          const list = packedPoints(packed, m);
-          if (list === undefined) return m.metric;
-          const points = Array.from({ length: list.length }, (_, i) => copyOf(list.at(i)!));
-          return { ...m.metric, data: { ...m.metric.data, points } as OtlpMetric['data'] };
-        }),
-      })),
-    })),
-  };
-}
-
-function copyOf(p: OtlpNumberPoint | OtlpHistogramPoint): OtlpNumberPoint | OtlpHistogramPoint {
-  const base = { attributes: p.attributes, startTimeUnixNano: p.startTimeUnixNano, timeUnixNano: p.timeUnixNano, noRecordedValue: p.noRecordedValue };
-  return 'value' in p ? { ...base, value: p.value } : { ...base, count: p.count, sum: p.sum, explicitBounds: p.explicitBounds, bucketCounts: p.bucketCounts };
-}
-
 class PackedPoints<P extends Cursor> implements PointList<P> {
   readonly length: number;
   readonly #cursor: P;

@@ -13,8 +13,9 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { DecodeJob, DecodeMessage, NextChunk } from '../../src/ingest/decode-worker.ts';
 import { DecoderPool } from '../../src/ingest/decoder-pool.ts';
-import { unpackChunk, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
+import type { PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
+import { unpackChunk } from './helpers.ts';
 
 function gaugeRequest(points: number): Uint8Array {
   const dataPoints = Array.from({ length: points }, (_, i) => ({ asDouble: i, timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)) }));

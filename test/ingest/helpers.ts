@@ -5,6 +5,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { packedPoints, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type {
   OtlpExponentialHistogramPoint,
   OtlpExportRequest,
@@ -133,4 +134,27 @@ export async function histograms(store: IngestStore, name: string): Promise<Reco
   if (m === undefined) return {};
   if (m.dataPointType !== DataPointType.HISTOGRAM) throw new Error(`${name} is not a histogram`);
   return Object.fromEntries(m.dataPoints.map((p) => [JSON.stringify(p.attributes), p.value]));
+}
+
+/** The chunk `packed` came from, every point copied out of the columns (the store reads them in place, packed-chunk.ts `packedPoints`). */
+export function unpackChunk(packed: PackedChunk): OtlpExportRequest {
+  return {
+    resourceMetrics: packed.resourceMetrics.map((rm) => ({
+      resource: rm.resource,
+      scopeMetrics: rm.scopeMetrics.map((sm) => ({
+        scope: sm.scope,
+        metrics: sm.metrics.map((m): OtlpMetric => {
+          const list = packedPoints(packed, m);
+          if (list === undefined) return m.metric;
+          const points = Array.from({ length: list.length }, (_, i) => copyOf(list.at(i)!));
+          return { ...m.metric, data: { ...m.metric.data, points } as OtlpMetric['data'] };
+        }),
+      })),
+    })),
+  };
+}
+
+function copyOf(p: OtlpNumberPoint | OtlpHistogramPoint): OtlpNumberPoint | OtlpHistogramPoint {
+  const base = { attributes: p.attributes, startTimeUnixNano: p.startTimeUnixNano, timeUnixNano: p.timeUnixNano, noRecordedValue: p.noRecordedValue };
+  return 'value' in p ? { ...base, value: p.value } : { ...base, count: p.count, sum: p.sum, explicitBounds: p.explicitBounds, bucketCounts: p.bucketCounts };
 }

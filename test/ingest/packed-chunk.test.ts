@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
 import { attributesKey } from '../../src/ingest/input-bounds.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { packChunk, packedPoints, pointKey, unpackChunk, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
+import { packChunk, packedPoints, pointKey, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest, OtlpMetric } from '../../src/otlp/types.ts';
-import { exponentialPoint, fakeClock, histogramPoint, numberPoint, request } from './helpers.ts';
+import { exponentialPoint, fakeClock, histogramPoint, numberPoint, request, unpackChunk } from './helpers.ts';
 
 const ATTRIBUTE_SETS: Attributes[] = [
   {},
