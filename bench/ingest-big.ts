@@ -118,9 +118,11 @@ async function measure(arg: Arg): Promise<Result> {
         h.disable();
         queued = runQueueMillis() - queued;
         const { blocks: seen, gcTotals } = recorder.stop();
-        if (BLOCKS_MS !== undefined) for (const [kind, t] of Object.entries(gcTotals)) log(`      gc ${kind}: ${t.count} pauses, ${t.ms.toFixed(1)} ms in all, longest ${t.maxMs.toFixed(1)} ms`);
         blockCpu = Math.max(0, ...seen.map((b) => b.userMs + b.systemMs));
-        if (BLOCKS_MS !== undefined) blocks.push(...seen);
+        if (BLOCKS_MS !== undefined) {
+          blocks.push(...seen);
+          for (const [kind, t] of Object.entries(gcTotals)) log(`      gc ${kind}: ${t.count} pauses, ${t.ms.toFixed(1)} ms in all, longest ${t.maxMs.toFixed(1)} ms`);
+        }
         floor = await bystander.stop();
       });
       await sleep(AFTER_MS);
