@@ -2,7 +2,9 @@
  * Turns ajv's first error into the {@link ConfigError} a user reads:
  * `invalid <dotted.key>=<value>: expected <what>`, with the hints people need to fix it — "did you
  * mean" for near-miss keys and enum values, "(got a string)" where a quoted number or boolean was
- * the mistake — and secrets (tokens, API keys, header values) replaced by `<redacted>`.
+ * the mistake — and secrets (tokens, API keys, header values) replaced by `<redacted>`, as is the
+ * value of every unknown key (a misspelled `tokne` holds a token; nothing says an unknown key does
+ * not) and of every key whose name says credential (errors.ts `secretKey`).
  *
  * ajv decides whether and where a value is wrong; this file only decides what to say. The wording
  * is chosen by the definition of json-schema.ts that failed (`#/definitions/port` → "an integer
@@ -229,8 +231,8 @@ export function toConfigError(
   }
 
   if (error.keyword === 'additionalProperties') {
+    // An unknown key's value is never shown: nothing says what it holds (a misplaced token, a header).
     const name = (error.params as { additionalProperty: string }).additionalProperty;
-    const value = (node as Record<string, unknown>)[name];
     if (definition === 'apiKey') {
       const hint = nearest(name, ['tenant', 'key']);
       return new ConfigError(`${at}.${name}`, REDACTED, `a key of an API key: tenant, key${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
@@ -239,15 +241,15 @@ export function toConfigError(
       const keys = definition === 'profileRule' ? RULE_KEYS : ['name', 'rules'];
       const hint = nearest(name, keys);
       const what = definition === 'profileRule' ? 'a [[profile.rules]] rule' : '[profile]';
-      return new ConfigError(`${at}.${name}`, value, `a key of ${what}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+      return new ConfigError(`${at}.${name}`, REDACTED, `a key of ${what}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
     }
     const viewTable = definition === undefined ? undefined : VIEW_TABLES[definition];
     if (viewTable !== undefined) {
       const keys = Object.keys((CONFIG_SCHEMA.definitions[definition!] as { properties?: object }).properties ?? (CONFIG_SCHEMA.definitions.view.allOf[0].properties));
       const hint = nearest(name, keys);
-      return new ConfigError(`${at}.${name}`, value, `a key of ${viewTable}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+      return new ConfigError(`${at}.${name}`, REDACTED, `a key of ${viewTable}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
     }
-    return unknownKey(name, value, (definition ?? '') as Table);
+    return unknownKey(name, (definition ?? '') as Table);
   }
 
   if (error.keyword === 'required') {
@@ -336,13 +338,13 @@ function knownKeys(where: Table): readonly string[] {
   return where === '' ? keys.filter((k) => !ORIGINAL_SPELLINGS.includes(k)) : keys;
 }
 
-function unknownKey(key: string, value: unknown, where: Table): ConfigError {
+function unknownKey(key: string, where: Table): ConfigError {
   const dottedKey = where === '' ? key : `${where}.${key}`;
   const tableName = where === '' ? 'the top level' : `[${where}]`;
   const hint = suggestKey(key, where);
   return new ConfigError(
     dottedKey,
-    value,
+    REDACTED,
     `a key of ${tableName}: ${knownKeys(where).join(', ')}${hint === undefined ? '' : ` (did you mean ${hint}?)`}`,
   );
 }

@@ -57,14 +57,39 @@ export async function readTextFile(path: string, key: string): Promise<string> {
 export function parseConfigText(text: string, format: ConfigFormat, path: string, key: string = KEY): unknown {
   // A UTF-8 byte order mark is harmless in an editor and fatal to JSON.parse.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  switch (format) {
-    case 'toml':
-      return parseTomlText(text, path, key);
-    case 'yaml':
-      return parseYamlText(text, path, key);
-    case 'json':
-      return parseJsonText(text, path, key);
+  let value: unknown;
+  try {
+    value = format === 'toml' ? parseTomlText(text, path, key) : format === 'yaml' ? parseYamlText(text, path, key) : parseJsonText(text, path, key);
+  } catch (err) {
+    // A parser that recurses per level runs out of stack on a deep enough document.
+    if (err instanceof RangeError) throw tooDeep(key, path, format);
+    throw err;
   }
+  if (depthPast(value, MAX_DEPTH)) throw tooDeep(key, path, format);
+  return value;
+}
+
+/**
+ * The deepest nesting of tables and lists a config file may have. Real files nest a few levels;
+ * everything downstream (validation, merging, error wording) recurses per level, so a document
+ * thousands of levels deep must stop here, as a ConfigError, not as a stack overflow later.
+ */
+export const MAX_DEPTH = 32;
+
+function tooDeep(key: string, path: string, format: ConfigFormat): ConfigError {
+  return new ConfigError(key, path, `valid ${format.toUpperCase()} nested at most ${MAX_DEPTH} tables or lists deep`);
+}
+
+/** Whether `value` nests tables or lists more than `limit` deep; iterative, so any depth is safe to ask about. */
+function depthPast(value: unknown, limit: number): boolean {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: node, depth } = stack.pop()!;
+    if (typeof node !== 'object' || node === null || node instanceof Date || ArrayBuffer.isView(node)) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(node)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
 }
 
 function parseTomlText(text: string, path: string, key: string): unknown {
@@ -89,6 +114,7 @@ function parseYamlText(text: string, path: string, key: string): unknown {
     const pos = problem.linePos?.[0];
     // "Map keys must be unique at line 2, column 1:\n\n<excerpt>" → "Map keys must be unique".
     const reason = firstLine(problem.message).replace(/ at line \d+, column \d+:?$/, '');
+    if (/call stack/i.test(reason)) throw tooDeep(key, path, 'yaml');
     throw syntaxError(key, path, 'YAML', pos?.line, pos?.col, reason);
   }
   try {

@@ -134,7 +134,7 @@ describe('jobmeter serve: posture config errors exit 2', () => {
     const path = await file('typo.toml', '[daemon]\nmetrics_enable = true\n');
     const { code, stderr } = await run(['serve', '--config', path]);
     assert.equal(code, 2);
-    assert.equal(stderr, `jobmeter: ${path}: invalid daemon.metrics_enable=true: expected a key of [daemon]: metrics_enabled, metrics_listen (did you mean daemon.metrics_enabled?)\n`);
+    assert.equal(stderr, `jobmeter: ${path}: invalid daemon.metrics_enable=<redacted>: expected a key of [daemon]: metrics_enabled, metrics_listen (did you mean daemon.metrics_enabled?)\n`);
   });
 
   it('an environment variable names itself; a token never appears', async () => {

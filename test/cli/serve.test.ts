@@ -73,7 +73,7 @@ describe('jobmeter serve: configuration errors exit 2', () => {
     assert.equal(code, 2);
     assert.equal(
       stderr,
-      `jobmeter: ${path}: invalid otlp.intervl_ms=1000: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers, naming (did you mean otlp.interval_ms?)\n`,
+      `jobmeter: ${path}: invalid otlp.intervl_ms=<redacted>: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers, naming (did you mean otlp.interval_ms?)\n`,
     );
   });
 

@@ -85,7 +85,7 @@ describe('parseServiceConfig through the schema', () => {
     assert.equal(message({ listener: { port: '1', host: 'a b' } }), first);
     assert.equal(message({ listener: { host: 'a b', port: '1' } }), first);
     // Unknown keys of the top level come before any value.
-    assert.equal(message({ listener: { port: '1' }, zz: 1 }).startsWith('invalid zz=1'), true);
+    assert.equal(message({ listener: { port: '1' }, zz: 1 }).startsWith('invalid zz=<redacted>'), true);
   });
 
   it('takes a TOML date for no table', () => {

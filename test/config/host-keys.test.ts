@@ -30,7 +30,7 @@ describe('global, cardinality_limit, host_instruments, [profile] rules', () => {
     [{ profile: { rules: [{ instrument: 'a', name: 'b', type: 'gaug', help: '' }] } }, 'invalid profile.rules[0].type=gaug: expected one of counter, gauge, histogram, info (did you mean gauge?)'],
     [{ profile: { rules: [{ instrument: 'a', name: 'b', type: 'gauge' }] } }, "invalid profile.rules[0].help=undefined: expected the rule's help (required: instrument, name, type, help)"],
     [{ profile: { rules: [{ instrument: 'a', name: 'b', type: 'gauge', help: '', labels: [['a']] }] } }, 'invalid profile.rules[0].labels[0]=["a"]: expected a list of [attribute, label] pairs, e.g. [["runner", "runner"]]'],
-    [{ profile: { nme: 'solti' } }, 'invalid profile.nme=solti: expected a key of [profile]: name, rules (did you mean profile.name?)'],
+    [{ profile: { nme: 'solti' } }, 'invalid profile.nme=<redacted>: expected a key of [profile]: name, rules (did you mean profile.name?)'],
 
   ] as const) {
     it(`rejects ${JSON.stringify(raw)}`, () => {

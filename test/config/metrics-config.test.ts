@@ -139,13 +139,13 @@ describe('unknown keys name the closest valid one', () => {
   const KEYS = 'enabled, path, posture, listen, token, token_file, api_keys, api_keys_file, auth, trusted_cidrs, trusted_proxies, access_log, verbose, max_inflight_scrapes';
   const TOP = 'profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views';
   const cases: [Record<string, unknown>, string][] = [
-    [{ metrics: { tokn: 'x' } }, `invalid metrics.tokn=x: expected a key of [metrics]: ${KEYS} (did you mean metrics.token?)`],
-    [{ metrics: { trustedCidrs: [] } }, `invalid metrics.trustedCidrs=[]: expected a key of [metrics]: ${KEYS} (did you mean metrics.trusted_cidrs?)`],
-    [{ metrics: { metrics_enabled: true } }, `invalid metrics.metrics_enabled=true: expected a key of [metrics]: ${KEYS}`],
-    [{ token: 'x' }, `invalid token=x: expected a key of the top level: ${TOP} (did you mean metrics.token?)`],
-    [{ metrics_tokn: 'x' }, `invalid metrics_tokn=x: expected a key of the top level: ${TOP} (did you mean metrics_token?)`],
-    [{ daemon: { metrics_enable: true } }, 'invalid daemon.metrics_enable=true: expected a key of [daemon]: metrics_enabled, metrics_listen (did you mean daemon.metrics_enabled?)'],
-    [{ daemon: { host: '0.0.0.0' } }, 'invalid daemon.host=0.0.0.0: expected a key of [daemon]: metrics_enabled, metrics_listen (did you mean listener.host?)'],
+    [{ metrics: { tokn: 'x' } }, `invalid metrics.tokn=<redacted>: expected a key of [metrics]: ${KEYS} (did you mean metrics.token?)`],
+    [{ metrics: { trustedCidrs: [] } }, `invalid metrics.trustedCidrs=<redacted>: expected a key of [metrics]: ${KEYS} (did you mean metrics.trusted_cidrs?)`],
+    [{ metrics: { metrics_enabled: true } }, `invalid metrics.metrics_enabled=<redacted>: expected a key of [metrics]: ${KEYS}`],
+    [{ token: 'x' }, `invalid token=<redacted>: expected a key of the top level: ${TOP} (did you mean metrics.token?)`],
+    [{ metrics_tokn: 'x' }, `invalid metrics_tokn=<redacted>: expected a key of the top level: ${TOP} (did you mean metrics_token?)`],
+    [{ daemon: { metrics_enable: true } }, 'invalid daemon.metrics_enable=<redacted>: expected a key of [daemon]: metrics_enabled, metrics_listen (did you mean daemon.metrics_enabled?)'],
+    [{ daemon: { host: '0.0.0.0' } }, 'invalid daemon.host=<redacted>: expected a key of [daemon]: metrics_enabled, metrics_listen (did you mean listener.host?)'],
   ];
   for (const [raw, message] of cases) {
     it(JSON.stringify(raw), () => rejects(raw, message));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError, REDACTED } from '../../src/errors.ts';
 import { parseConfigText } from '../../src/config/file-parser.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
@@ -100,12 +100,13 @@ describe('parseServiceConfig: every key, good and bad', () => {
     ['otlp.timeout_ms', 1.5, `invalid otlp.timeout_ms=1.5: expected ${MILLIS}`],
     ['otlp.temporality', 'Delta', 'invalid otlp.temporality=Delta: expected one of cumulative, delta (did you mean delta?)'],
     ['otlp.temporality', 'lowmemory', 'invalid otlp.temporality=lowmemory: expected one of cumulative, delta'],
-    ['otlp.headers', ['a'], 'invalid otlp.headers=["a"]: expected a table of string values'],
+    ['otlp.headers', ['a'], 'invalid otlp.headers=<redacted>: expected a table of string values'],
   ];
   for (const [key, value, message] of bad) {
     it(`rejects ${key} = ${JSON.stringify(value)}`, () => {
       const err = rejects(nest(key, value), message, key);
-      assert.deepEqual(err.value, value);
+      // A value under a key that names a credential is never kept in the error, to be printed.
+      assert.deepEqual(err.value, key === 'otlp.headers' ? REDACTED : value);
     });
   }
 
@@ -154,35 +155,35 @@ describe('parseServiceConfig: unknown keys', () => {
   const cases: [raw: Record<string, unknown>, message: string][] = [
     [
       { serviceName: 'x' },
-      'invalid serviceName=x: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views (did you mean service_name?)',
+      'invalid serviceName=<redacted>: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views (did you mean service_name?)',
     ],
     [
       { port: 9464 },
-      'invalid port=9464: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views (did you mean listener.port?)',
+      'invalid port=<redacted>: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views (did you mean listener.port?)',
     ],
     [
       { endpoint: 'http://c:4318/v1/metrics' },
-      'invalid endpoint=http://c:4318/v1/metrics: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views (did you mean otlp.endpoint?)',
+      'invalid endpoint=<redacted>: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views (did you mean otlp.endpoint?)',
     ],
     [
       { listener: { prot: 9464 } },
-      'invalid listener.prot=9464: expected a key of [listener]: enabled, host, port, allow_non_loopback, format, request_timeout_ms, idle_timeout_ms, max_connections (did you mean listener.port?)',
+      'invalid listener.prot=<redacted>: expected a key of [listener]: enabled, host, port, allow_non_loopback, format, request_timeout_ms, idle_timeout_ms, max_connections (did you mean listener.port?)',
     ],
     [
       { listener: { allowNonLoopback: true } },
-      'invalid listener.allowNonLoopback=true: expected a key of [listener]: enabled, host, port, allow_non_loopback, format, request_timeout_ms, idle_timeout_ms, max_connections (did you mean listener.allow_non_loopback?)',
+      'invalid listener.allowNonLoopback=<redacted>: expected a key of [listener]: enabled, host, port, allow_non_loopback, format, request_timeout_ms, idle_timeout_ms, max_connections (did you mean listener.allow_non_loopback?)',
     ],
     [
       { otlp: { intervalMillis: 1000 } },
-      'invalid otlp.intervalMillis=1000: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers, naming (did you mean otlp.interval_ms?)',
+      'invalid otlp.intervalMillis=<redacted>: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers, naming (did you mean otlp.interval_ms?)',
     ],
     [
       { otlp: { compression: 'gzip' } },
-      'invalid otlp.compression=gzip: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers, naming',
+      'invalid otlp.compression=<redacted>: expected a key of [otlp]: endpoint, protocol, interval_ms, timeout_ms, temporality, headers, naming',
     ],
     [
       { zzz: 1 },
-      'invalid zzz=1: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views',
+      'invalid zzz=<redacted>: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views',
     ],
   ];
   for (const [raw, message] of cases) {

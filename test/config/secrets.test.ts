@@ -1,0 +1,121 @@
+/**
+ * No secret is ever printed, under any key — known, unknown or misspelled — and no config file,
+ * however deeply nested, ends anything but a ConfigError (exit 2). Checked through the parser and
+ * validator in process (the message and the error's inspected fields), and through `jobmeter serve`
+ * as a child (what reaches its stderr).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, after, describe, it } from 'node:test';
+import { inspect } from 'node:util';
+
+import { parseConfigText, MAX_DEPTH } from '../../src/config/file-parser.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { ConfigError, secretKey } from '../../src/errors.ts';
+import { killChildren, run } from '../cli/harness.ts';
+
+const SECRET = 'SUPERSECRET1';
+const dir = mkdtempSync(join(tmpdir(), 'jobmeter-secrets-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(killChildren);
+
+function errorOf(raw: unknown): ConfigError {
+  try {
+    parseServiceConfig(raw, 'test.toml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the config to be refused');
+}
+
+/** Every place a secret could leak from an error: its message, and every field util.inspect prints. */
+function assertNoSecret(err: ConfigError): void {
+  assert.ok(!err.message.includes(SECRET), err.message);
+  assert.ok(!inspect(err, { depth: 10 }).includes(SECRET), 'the secret is in a field of the error');
+}
+
+describe('config errors never print a secret', () => {
+  // Each is refused; none may echo the value. Known secret keys with bad values, misspellings of
+  // them, unknown keys in every table, and credentials put where they do not belong.
+  const cases: Array<[string, unknown]> = [
+    ['misspelled token', { metrics: { tokne: SECRET } }],
+    ['misspelled headers', { otlp: { header: { authorization: `Bearer ${SECRET}` } } }],
+    ['a token at the top level', { token: SECRET }],
+    ['an unknown key holding a token', { listener: { x: SECRET } }],
+    ['an unknown table', { listner: { password: SECRET } }],
+    ['an unknown key in [ingest]', { ingest: { secret: SECRET } }],
+    ['an unknown key in a view', { views: [{ selector: { instrument_name: 'a', key: SECRET } }] }],
+    ['an unknown key in a profile rule', { profile: { name: 'p', rules: [{ instrument: 'a', name: 'b', type: 'counter', help: 'h', auth: SECRET }] } }],
+    ['a token with whitespace', { metrics: { token: `${SECRET} x` } }],
+    ['headers as a string', { otlp: { headers: `authorization=Bearer ${SECRET}` } }],
+    ['a header value with a line break', { otlp: { headers: { authorization: `Bearer ${SECRET}\n` } } }],
+    ['api keys of the wrong shape', { metrics: { api_keys: [SECRET] } }],
+    ['an api key table with an unknown key', { metrics: { api_keys: [{ tenant: 'a', key: 'k', kee: SECRET }] } }],
+  ];
+  for (const [name, raw] of cases) {
+    it(name, () => assertNoSecret(errorOf(raw)));
+  }
+
+  it('keys that name a credential are told apart from the rest by their name alone', () => {
+    for (const key of ['metrics.token', 'metrics.tokne', 'otlp.headers', 'otlp.header', 'x.api_key', 'a.password', 'b.client_secret', 'OTEL_EXPORTER_OTLP_HEADERS', 'metrics.api_keys[0].key'.replace('.key', '.apikey')]) {
+      assert.ok(secretKey(key), key);
+    }
+    for (const key of ['metrics.token_file', 'metrics.api_keys_file', 'listener.port', 'otlp.endpoint', 'service_name', 'metrics.path']) {
+      assert.ok(!secretKey(key), key);
+    }
+  });
+
+  it('a known key that is not a credential still shows its value (the hint users need)', () => {
+    const err = errorOf({ listener: { port: 'abc' } });
+    assert.equal(err.message, 'invalid listener.port=abc: expected an integer from 0 to 65535 (got a string)');
+  });
+
+  it('serve prints neither a misspelled token nor a misspelled header, and exits 2', async () => {
+    const path = join(dir, 'secrets.toml');
+    writeFileSync(path, `[metrics]\ntokne = "${SECRET}"\n`);
+    const first = await run(['serve', '--config', path]);
+    assert.equal(first.code, 2);
+    assert.match(first.stderr, /invalid metrics\.tokne=<redacted>: expected a key of \[metrics\]: .* \(did you mean metrics\.token\?\)/);
+    assert.ok(!first.stderr.includes(SECRET) && !first.stdout.includes(SECRET));
+    writeFileSync(path, `[otlp]\nheader = { authorization = "Bearer ${SECRET}" }\n`);
+    const second = await run(['serve', '--config', path]);
+    assert.equal(second.code, 2);
+    assert.match(second.stderr, /invalid otlp\.header=<redacted>: .*\(did you mean otlp\.headers\?\)/);
+    assert.ok(!second.stderr.includes(SECRET) && !second.stdout.includes(SECRET));
+  });
+});
+
+describe('any nesting depth is a ConfigError', () => {
+  const DEEP = 50_000;
+  const documents: Array<[string, 'toml' | 'yaml' | 'json', string]> = [
+    ['a dotted TOML table header', 'toml', `[${Array.from({ length: DEEP }, () => 'a').join('.')}]\n`],
+    ['nested TOML arrays', 'toml', `a = ${'['.repeat(DEEP)}${']'.repeat(DEEP)}\n`],
+    ['nested JSON objects', 'json', `${'{"a":'.repeat(DEEP)}1${'}'.repeat(DEEP)}`],
+    ['nested YAML flow sequences', 'yaml', `a: ${'['.repeat(DEEP)}${']'.repeat(DEEP)}\n`],
+  ];
+  for (const [name, format, text] of documents) {
+    it(`${name}, ${DEEP} levels: parsed to a ConfigError on --config`, () => {
+      assert.throws(
+        () => parseConfigText(text, format, `deep.${format}`),
+        (err: unknown) => err instanceof ConfigError && err.key === '--config' && /nested|excessively/.test(err.expected),
+      );
+    });
+  }
+
+  it(`a document exactly ${MAX_DEPTH} levels deep is parsed; one more is refused`, () => {
+    const nested = (levels: number): string => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    assert.doesNotThrow(() => parseConfigText(nested(MAX_DEPTH), 'json', 'ok.json'));
+    assert.throws(() => parseConfigText(nested(MAX_DEPTH + 1), 'json', 'deep.json'), ConfigError);
+  });
+
+  it('serve exits 2 naming the file for a 50k-deep dotted table header', async () => {
+    const path = join(dir, 'deep.toml');
+    writeFileSync(path, documents[0]![2]);
+    const result = await run(['serve', '--config', path]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, `jobmeter: invalid --config=${path}: expected valid TOML nested at most ${MAX_DEPTH} tables or lists deep\n`);
+  });
+});
