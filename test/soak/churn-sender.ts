@@ -30,12 +30,16 @@ export interface ChurnOptions {
   readonly tasks?: number;
   /** @default 1000 */
   readonly exportMillis?: number;
+  /** Whether a failed export at this time (Date.now()) is expected (jobmeter restarting on purpose): counted apart. */
+  readonly excused?: (at: number) => boolean;
 }
 
 export interface ChurnStats {
   generations: number;
   exports: number;
   failedExports: number;
+  /** Failed while jobmeter was being restarted on purpose. */
+  excusedExports: number;
   lastError: string;
   recorded: number;
 }
@@ -44,14 +48,18 @@ export interface ChurnStats {
 class CountingExporter implements PushMetricExporter {
   readonly #inner: OTLPMetricExporter;
   readonly #stats: ChurnStats;
-  constructor(url: string, stats: ChurnStats) {
+  readonly #excused: (at: number) => boolean;
+  constructor(url: string, stats: ChurnStats, excused: (at: number) => boolean) {
     this.#inner = new OTLPMetricExporter({ url, timeoutMillis: 10_000 });
     this.#stats = stats;
+    this.#excused = excused;
   }
   export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
+    const sent = Date.now();
     this.#inner.export(metrics, (result) => {
       this.#stats.exports++;
-      if (result.code !== ExportResultCode.SUCCESS) {
+      if (result.code !== ExportResultCode.SUCCESS && (this.#excused(sent) || this.#excused(Date.now()))) this.#stats.excusedExports++;
+      else if (result.code !== ExportResultCode.SUCCESS) {
         this.#stats.failedExports++;
         this.#stats.lastError = String(result.error?.message ?? result.error);
       }
@@ -76,7 +84,7 @@ export function startChurnSender(options: ChurnOptions): { stats: ChurnStats; st
   const generationMillis = options.generationMillis ?? 60_000;
   const tasks = options.tasks ?? DEFAULT_TASKS;
   const exportMillis = options.exportMillis ?? 1_000;
-  const stats: ChurnStats = { generations: 0, exports: 0, failedExports: 0, lastError: '', recorded: 0 };
+  const stats: ChurnStats = { generations: 0, exports: 0, failedExports: 0, excusedExports: 0, lastError: '', recorded: 0 };
   let provider: MeterProvider | undefined;
   let record: (() => void) | undefined;
   const retiring = new Set<Promise<void>>();
@@ -85,7 +93,7 @@ export function startChurnSender(options: ChurnOptions): { stats: ChurnStats; st
     const g = stats.generations++;
     const next = new MeterProvider({
       resource: resourceFromAttributes({ 'service.name': 'soak-worker', 'service.instance.id': `worker-${g}` }),
-      readers: [new PeriodicExportingMetricReader({ exporter: new CountingExporter(options.url, stats), exportIntervalMillis: exportMillis, exportTimeoutMillis: exportMillis })],
+      readers: [new PeriodicExportingMetricReader({ exporter: new CountingExporter(options.url, stats, options.excused ?? (() => false)), exportIntervalMillis: exportMillis, exportTimeoutMillis: exportMillis })],
     });
     const meter = next.getMeter('soak.worker', '1.0.0');
     const runs = meter.createCounter('soak.jobs.completed', { unit: '{job}', description: 'Jobs completed, by task and outcome.' });

@@ -17,15 +17,21 @@
  *   scope-churn        50 new scope and instrument names per request (item 8)
  *   gzip-bomb          64 MiB of zeros gzipped to ~64 KiB (a 413 is due)
  *   garbage            random bytes as protobuf (a 400 is due)
+ *   empty-points       one Gauge of 9.5 M empty data points, ~19 MB of protobuf, zstd to ~2 KB
+ *                      (issue 26 item 1: it aborted the process; a 4xx is due)
+ *   poison-time        a counter point stamped in year 2200, then the real one (issue 26 item 4)
+ *   infinite-counter   +Inf on a monotonic sum (issue 26 item 4)
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { maxSizeRequest } from '../../bench/max-size-request.ts';
 
 export interface HostileOptions {
   readonly ingestPort: number;
   readonly pullPort: number;
+  /** While true (jobmeter is being restarted on purpose), a refused connection is no failure. */
+  readonly restarting?: () => boolean;
   /** One case every this many ms. @default 1000 */
   readonly intervalMillis?: number;
   /** @default 60000 */
@@ -73,6 +79,32 @@ const gauge = (name: string, attributes: unknown[] = [], value = 1): unknown => 
 
 const str = (key: string, value: string): unknown => ({ key, value: { stringValue: value } });
 
+/** A cumulative monotonic sum of one point (JSON; `value` may be "Infinity", as protojson spells it). */
+const counter = (name: string, value: number | string, timeUnixNano: string): unknown => ({
+  name,
+  sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asDouble: value, startTimeUnixNano: START, timeUnixNano }] },
+});
+const START = nowNanos();
+
+/** A protobuf field: its tag (length-delimited) and length as varints, then its bytes. */
+function field(number: number, bytes: Buffer): Buffer {
+  const varint = (v: number): number[] => {
+    const out: number[] = [];
+    for (; v >= 0x80; v = Math.floor(v / 128)) out.push((v % 128) | 0x80);
+    out.push(v);
+    return out;
+  };
+  return Buffer.concat([Buffer.from([...varint((number << 3) | 2), ...varint(bytes.length)]), bytes]);
+}
+
+/** ExportMetricsServiceRequest → ResourceMetrics → ScopeMetrics → Metric `x` → Gauge of `points` empty data points (`0a 00` each), zstd. */
+function emptyPointsBody(points: number): Buffer {
+  const gauge = Buffer.alloc(2 * points);
+  for (let i = 0; i < gauge.length; i += 2) gauge[i] = 0x0a;
+  const metric = Buffer.concat([field(1, Buffer.from('x')), field(5, gauge)]);
+  return zstdCompressSync(field(1, field(2, field(2, metric))));
+}
+
 /** A body with a new `size`-character value each call: the shared prefix gzipped once, then a tail (gzip members inflate as one). */
 function hugeValueBodies(size: number, onResource: boolean): (i: number) => Buffer {
   const long = 'x'.repeat(size);
@@ -101,6 +133,7 @@ export function startHostileSender(options: HostileOptions): { stats: HostileSta
   const hugeAttribute = hugeValueBodies(10 * MiB, false);
   const hugeResource = hugeValueBodies(10 * MiB, true);
   const bomb = gzipSync(Buffer.alloc(64 * MiB));
+  const emptyPoints = emptyPointsBody(9_500_000);
   const maxSize = maxSizeRequest().body;
 
   const tally = (name: string, status: string, ms: number): void => {
@@ -108,7 +141,8 @@ export function startHostileSender(options: HostileOptions): { stats: HostileSta
     c.statuses[status] = (c.statuses[status] ?? 0) + 1;
     c.maxMillis = Math.max(c.maxMillis, ms);
     const code = Number(status);
-    if (status.startsWith('error') || (code >= 500 && code !== 503)) stats.failures.push(`${new Date().toISOString()} ${name}: ${status}`);
+    const excused = status.startsWith('error') && options.restarting?.() === true;
+    if (!excused && (status.startsWith('error') || (code >= 500 && code !== 503))) stats.failures.push(`${new Date().toISOString()} ${name}: ${status}`);
   };
 
   const post = async (name: string, body: Buffer | string, headers: Record<string, string>): Promise<void> => {
@@ -169,6 +203,12 @@ export function startHostileSender(options: HostileOptions): { stats: HostileSta
     }],
     ['gzip-bomb', () => post('gzip-bomb', bomb, { ...PROTO_TYPE, 'content-encoding': 'gzip' })],
     ['garbage', () => post('garbage', randomBytes(4096), PROTO_TYPE)],
+    ['empty-points', () => post('empty-points', emptyPoints, { ...PROTO_TYPE, 'content-encoding': 'zstd' })],
+    ['poison-time', async () => {
+      await post('poison-time', envelope([counter('hostile.poisoned', n, String(7_258_118_400_000_000_000n))]), JSON_TYPE);
+      await post('poison-time', envelope([counter('hostile.poisoned', n, nowNanos())]), JSON_TYPE);
+    }],
+    ['infinite-counter', () => post('infinite-counter', envelope([counter('hostile.infinite', 'Infinity', nowNanos())]), JSON_TYPE)],
   ];
 
   let stopped = false;

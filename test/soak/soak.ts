@@ -2,7 +2,8 @@
  * The soak run (issue 13): `jobmeter serve` with the ingest on, a real Prometheus scraping it every
  * second, an OTLP sender on the official SDK pushing every second with label churn
  * (churn-sender.ts) and a hostile sender cycling through issue 13's cases (hostile-sender.ts), for
- * 30 minutes. RSS (every second, from /proc), scrape latency and `up` (Prometheus' own
+ * 30 minutes, restarting `serve` every `--restart-every-s` (SIGTERM and SIGKILL in turn, same ports
+ * and state directory: issue 26). RSS (every second, from /proc), scrape latency and `up` (Prometheus' own
  * `scrape_duration_seconds` and `up`, every sample) are recorded and drawn; a summary, the chart
  * (soak.svg) and the samples (samples.csv: RSS and load each second; scrapes.csv: every scrape as
  * Prometheus stored it) are written to the output folder. Not part of `npm test`.
@@ -11,12 +12,14 @@
  *   npm run soak -- --minutes 2 --out /tmp/soak    a short run elsewhere
  *   npm run soak -- --prometheus 3                 the pinned Prometheus 3 instead
  *
- * Exits 1 when the run failed: `up` was 0 in any scrape, `serve` died or did not exit 0 on
- * SIGTERM, a sender got a 5xx other than 503 or a connection error, or the well-behaved sender
- * had an export fail.
+ * Exits 1 when the run failed: `up` was 0 in any scrape outside a restart, `serve` died or did not
+ * exit 0 on SIGTERM, a sender got a 5xx other than 503 or a connection error outside a restart,
+ * the well-behaved sender had an export fail outside a restart, or Prometheus saw a counter of the
+ * well-behaved sender go backwards (`resets()` > 0: a restart lost state).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -42,6 +45,7 @@ const { values: flags } = parseArgs({
     out: { type: 'string', default: join(ROOT, 'docs/soak') },
     'hostile-interval-ms': { type: 'string', default: '1000' },
     'max-size-every-s': { type: 'string', default: '60' },
+    'restart-every-s': { type: 'string', default: '300' },
   },
 });
 
@@ -63,6 +67,9 @@ if (major !== 2 && major !== 3) {
 const outDir = resolve(flags.out);
 const hostileInterval = positive('hostile-interval-ms', flags['hostile-interval-ms']);
 const maxSizeEvery = positive('max-size-every-s', flags['max-size-every-s']) * 1000;
+const restartEvery = positive('restart-every-s', flags['restart-every-s']) * 1000;
+/** After a restart, the senders' errors and Prometheus' failed scrapes are excused this long past the new process's first line. */
+const RESTART_GRACE_MS = 3_000;
 
 const log = (m: string): void => void process.stderr.write(`soak: ${m}\n`);
 
@@ -77,13 +84,24 @@ interface Serve {
   ingestPort: number;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr(): string;
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
-async function startServe(dir: string): Promise<Serve> {
+/** A port free now (the kernel's pick), so that every restart of `serve` listens where Prometheus and the senders look. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((res) => server.close(() => res()));
+  return port;
+}
+
+async function startServe(dir: string, fixed: { pull: number; ingest: number }): Promise<Serve> {
   const config = join(dir, 'jobmeter.toml');
-  writeFileSync(config, ['[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', ''].join('\n'));
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(config, ['[listener]', `port = ${fixed.pull}`, '[ingest]', 'enabled = true', `port = ${fixed.ingest}`, ''].join('\n'));
+  // The state file (issue 26) lives where systemd would put it, so restarts keep the counters.
+  const env = { ...process.env, STATE_DIRECTORY: join(dir, 'state') };
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let tail = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
   const ports = new Promise<[number, number]>((res, rej) => {
@@ -107,10 +125,10 @@ async function startServe(dir: string): Promise<Serve> {
     ingestPort,
     exited,
     stderr: () => tail,
-    async stop() {
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
       stopping = true;
       const t0 = performance.now();
-      child.kill('SIGTERM');
+      child.kill(signal);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<{ code: null; signal: NodeJS.Signals }>((res) => {
         timer = setTimeout(() => {
@@ -149,20 +167,39 @@ const f1 = (v: number): string => v.toFixed(1);
 
 async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'jobmeter-soak-'));
-  const serve = await startServe(dir);
+  const ports = { pull: await freePort(), ingest: await freePort() };
+  let serve = await startServe(dir, ports);
   log(`jobmeter serve pid ${serve.pid}: pull 127.0.0.1:${serve.pullPort}, ingest 127.0.0.1:${serve.ingestPort}`);
   const prometheus = await startPrometheus({ major: major as PrometheusMajor, jobs: [{ name: 'jobmeter', target: `127.0.0.1:${serve.pullPort}`, scrapeInterval: '1s' }] });
   let died: string | undefined;
-  void serve.exited.then(({ code, signal }) => {
-    if (!serve.stopping()) died ??= `jobmeter serve exited (code ${code}, signal ${signal}) during the run`;
-  });
+  const watch = (s: Serve): void =>
+    void s.exited.then(({ code, signal }) => {
+      if (!s.stopping()) died ??= `jobmeter serve exited (code ${code}, signal ${signal}) during the run`;
+    });
+  watch(serve);
+  // Restarts on purpose: [stopped at, listening again at] (Date.now()), and how each was stopped.
+  const restarts: Array<{ signal: NodeJS.Signals; from: number; to: number; exit: string }> = [];
+  let restartingSince: number | undefined;
+  const restarting = (): boolean => restartingSince !== undefined || restarts.some((r) => Date.now() <= r.to + RESTART_GRACE_MS);
+  const inRestart = (t: number): boolean => restarts.some((r) => t >= r.from && t <= r.to + RESTART_GRACE_MS) || (restartingSince !== undefined && t >= restartingSince);
+  const restart = async (signal: NodeJS.Signals): Promise<void> => {
+    const from = Date.now();
+    restartingSince = from;
+    const end = await serve.stop(signal);
+    serve = await startServe(dir, ports);
+    watch(serve);
+    restarts.push({ signal, from, to: Date.now(), exit: `${end.code ?? end.signal}` });
+    restartingSince = undefined;
+    log(`restarted serve (${signal}: exit ${end.code ?? end.signal} in ${(end.ms / 1000).toFixed(1)} s), down ${((Date.now() - from) / 1000).toFixed(1)} s; pid ${serve.pid}`);
+  };
   try {
     await prometheus.waitForTargetsUp();
     log(`Prometheus ${major} at ${prometheus.url} scraping every 1 s; ${minutes} min from now (${new Date().toISOString()})`);
 
-    const churn = startChurnSender({ url: `http://127.0.0.1:${serve.ingestPort}/v1/metrics` });
-    const hostile = startHostileSender({ ingestPort: serve.ingestPort, pullPort: serve.pullPort, intervalMillis: hostileInterval, maxSizeEveryMillis: maxSizeEvery });
+    const churn = startChurnSender({ url: `http://127.0.0.1:${serve.ingestPort}/v1/metrics`, excused: inRestart });
+    const hostile = startHostileSender({ ingestPort: serve.ingestPort, pullPort: serve.pullPort, intervalMillis: hostileInterval, maxSizeEveryMillis: maxSizeEvery, restarting });
     const t0 = Date.now();
+    let nextRestart = t0 + restartEvery;
     const end = t0 + minutes * 60_000;
     const samples: Array<{ s: number; rss: number; load: number }> = [];
     // Why scrapes failed, as Prometheus says it (each failed scrape counted once, by its error).
@@ -185,6 +222,10 @@ async function main(): Promise<number> {
             `churn ${churn.stats.exports} exports (${churn.stats.failedExports} failed), hostile failures ${hostile.stats.failures.length}, held open ${hostile.stats.heldOpen}`,
         );
       }
+      if (now >= nextRestart && now + 60_000 < end) {
+        nextRestart += restartEvery;
+        await restart(restarts.length % 2 === 0 ? 'SIGTERM' : 'SIGKILL');
+      }
       await sleep(1000 - ((Date.now() - t0) % 1000));
     }
     const tEnd = Date.now();
@@ -200,11 +241,21 @@ async function main(): Promise<number> {
       for (const series of body.data.result) for (const [t, v] of series.values) sums.set(t, (sums.get(t) ?? 0) + Number(v));
       return [...sums].sort(([a], [b]) => a - b).map(([t, v]) => [t * 1000 - t0, v] as [number, number]).filter(([t]) => t >= 0);
     };
-    const up = await raw('up{job="jobmeter"}');
+    const up = (await raw('up{job="jobmeter"}')).filter(([t]) => !inRestart(t0 + t));
     const duration = await raw('scrape_duration_seconds{job="jobmeter"}');
     const scraped = await raw('scrape_samples_scraped{job="jobmeter"}');
     const heap = await raw('v8js_memory_heap_used_bytes{job="jobmeter"}');
-    const exposition = died === undefined ? await (await fetch(`http://127.0.0.1:${serve.pullPort}/metrics`)).text() : '';
+    let lastScrape: string | undefined;
+    const exposition =
+      died === undefined
+        ? await fetch(`http://127.0.0.1:${serve.pullPort}/metrics`)
+            .then((r) => r.text())
+            .catch((err: unknown) => ((lastScrape = `the last scrape failed: ${String((err as { cause?: unknown }).cause ?? err)}`), ''))
+        : '';
+    // A restart must not look like a counter reset to Prometheus (issue 26): the well-behaved
+    // sender's counters, merged over its generations, never go backwards across the run.
+    const resets = await prometheus.query(`sum(resets({__name__=~"soak_jobs_completed.*",job="jobmeter"}[${range}]))`);
+    const resetCount = resets.length === 0 ? 0 : Number(resets[0]!.value);
     const refused = exposition.split('\n').filter((l) => l.startsWith('jobmeter_ingest_refused_total{') && !l.endsWith(' 0'));
     const shutdown = died === undefined ? await serve.stop() : undefined;
 
@@ -217,8 +268,11 @@ async function main(): Promise<number> {
     const lastMinutes = samples.filter((x) => x.s >= (tEnd - t0) / 1000 - 300).map((x) => x.rss);
     const failures = [
       ...(died !== undefined ? [died] : []),
+      ...(lastScrape !== undefined ? [lastScrape] : []),
       ...(shutdown !== undefined && shutdown.code !== 0 ? [`serve exited ${shutdown.code ?? shutdown.signal} on SIGTERM`] : []),
-      ...(upZero > 0 ? [`up was not 1 in ${upZero} of ${up.length} scrapes`] : []),
+      ...(upZero > 0 ? [`up was not 1 in ${upZero} of ${up.length} scrapes outside restarts`] : []),
+      ...(resetCount > 0 ? [`Prometheus saw ${resetCount} counter resets of the well-behaved sender's counters`] : []),
+      ...restarts.filter((r) => r.signal === 'SIGTERM' && r.exit !== '0').map((r) => `serve exited ${r.exit} on a restart's SIGTERM`),
       ...(churn.stats.failedExports > 0 ? [`${churn.stats.failedExports} SDK exports failed (last: ${churn.stats.lastError})`] : []),
       ...hostile.stats.failures.slice(0, 20),
     ];
@@ -267,7 +321,8 @@ async function main(): Promise<number> {
       `- **scrape duration** (Prometheus): median ${f1(median(durMs))} ms, p99 ${f1(quantile(durMs, 0.99))} ms, max ${f1(Math.max(...durMs))} ms; samples per scrape ${Math.min(...scraped.map(([, v]) => v))}–${Math.max(...scraped.map(([, v]) => v))}.`,
       `- **RSS**: ${f1(median(firstMinutes))} MiB median over minutes 1–10, ${f1(median(lastMinutes))} MiB over the last 5, max ${f1(Math.max(...rss))} MiB; the main thread's V8 heap in use: median ${f1(median(heap.map(([, v]) => v / 1048576)))} MiB, max ${f1(Math.max(...heap.map(([, v]) => v / 1048576)))} MiB.`,
       `- **RSS around the ${around.length} max-size requests** (before → peak → ${AFTER_BIG_S} s after the answer, medians): ${f1(median(around.map((x) => x.before)))} → ${f1(median(around.map((x) => x.peak)))} → ${f1(median(around.map((x) => x.after)))} MiB; ${AFTER_BIG_S} s after, the highest was ${f1(Math.max(...around.map((x) => x.after)))} MiB.`,
-      `- **churn sender** (official SDK, a new generation of ${DEFAULT_TASKS} tasks every minute): ${churn.stats.generations} generations, ${churn.stats.exports} exports, ${churn.stats.failedExports} failed.`,
+      `- **restarts** (every ${restartEvery / 1000} s, SIGTERM and SIGKILL in turn): ${restarts.map((r) => `${r.signal} at ${((r.from - t0) / 60_000).toFixed(1)} min, down ${((r.to - r.from) / 1000).toFixed(1)} s`).join('; ') || 'none'}; Prometheus counted ${resetCount} resets of the sender's counters (\`resets()\` over the run).`,
+      `- **churn sender** (official SDK, a new generation of ${DEFAULT_TASKS} tasks every minute): ${churn.stats.generations} generations, ${churn.stats.exports} exports, ${churn.stats.failedExports} failed outside restarts (${churn.stats.excusedExports} during them).`,
       `- **held connections** (stalled bodies, idle sockets): ${hostile.stats.heldClosed} closed by jobmeter, the longest after ${(hostile.stats.heldMaxMillis / 1000).toFixed(1)} s; ${hostile.stats.heldOpen} open at the end.`,
       `- **shutdown**: ${shutdown === undefined ? 'serve had died' : `SIGTERM → exit ${shutdown.code ?? shutdown.signal} in ${(shutdown.ms / 1000).toFixed(1)} s`}.`,
       `- **refused** (jobmeter_ingest_refused_total at the end): ${refused.map((l) => l.replace(/^jobmeter_ingest_refused_total\{reason="([^"]+)".*\} (\S+)$/, '$1 $2')).join(', ') || 'none'}.`,
