@@ -2,21 +2,25 @@
  * What the ingest store's state costs, in bytes, estimated as it is created: the number the
  * memory budget (`ingest.maxMemoryBytes`) is checked against. An estimate, not a measurement —
  * strings at two bytes a character (V8 keeps Latin-1 in one), objects and map entries at fixed
- * sizes rounded up from heap snapshots — so the budget errs on the side of refusing early. An
- * output series also pays for the label string the naming stage keeps for it (about its
- * attributes' length again).
+ * sizes rounded up from heap snapshots — so the budget errs on the side of refusing early. What
+ * the naming stage keeps for the held state is charged here too: an output series pays for its
+ * label string (about its attributes' length again) and its cache slots, an instrument for its
+ * compiled rule. The fixed sizes allow for half-empty map tables (a table doubles when full).
+ * test/ingest/held-heap.test.ts checks, under `--expose-gc`, that the heap grows by no more.
  *
  * What must stay true: every estimate is a function of what is kept only, so the same numbers are
  * added when state is created and subtracted when it is dropped, and the total returns to zero.
  */
 import type { Attributes } from '@opentelemetry/api';
 
-/** A source series: its object, its `Map` and `Set` entries, a histogram's accumulator header. */
-const STREAM_BYTES = 160;
-/** An output series: its object, map entry, stream set, frozen attributes object and times. */
-const SERIES_BYTES = 320;
-/** An instrument: its object, descriptor, fold and series map. */
-const INSTRUMENT_BYTES = 1_024;
+/** A source series: its object, its `Map` and `Set` entries, its times and value, a histogram's accumulator header. */
+const STREAM_BYTES = 320;
+/** An output series: its object, map entry, stream set, frozen attributes object and times; the naming stage's slots for it. */
+const SERIES_BYTES = 768;
+/** A histogram output series, besides: its bounds and base, the naming stage's series object and bucket-line prefix. */
+const HISTOGRAM_BYTES = 512;
+/** An instrument: its object, descriptor, fold, series map and name claims; the naming stage's compiled rule and series cache. */
+const INSTRUMENT_BYTES = 3_072;
 /** A number in an array (bucket counts and bounds are plain double arrays). */
 const NUMBER_BYTES = 8;
 
@@ -34,7 +38,7 @@ export function seriesBytes(key: string, attributes: Attributes, buckets: number
   for (const [k, v] of Object.entries(attributes)) labels += 16 + stringBytes(k) + stringBytes(String(v));
   // Attributes object + the naming stage's label string (same characters, plus quotes and commas);
   // bounds, base and each point's copy of the counts.
-  return SERIES_BYTES + stringBytes(key) + 2 * labels + 3 * buckets * NUMBER_BYTES;
+  return SERIES_BYTES + stringBytes(key) + 2 * labels + (buckets > 0 ? HISTOGRAM_BYTES + 3 * buckets * NUMBER_BYTES : 0);
 }
 
 /** An instrument with this name, description and unit. */

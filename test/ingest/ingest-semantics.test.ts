@@ -82,7 +82,8 @@ describe('a sender restart does not double-count', () => {
 });
 
 describe('serve\'s own counts and pushed counts add up', () => {
-  it('wasmrun: 401s counted by serve and rejections pushed by the daemon, in one counter that never goes back', async () => {
+  /** A wasmrun serve that has counted 5 401s itself and been pushed 2 payload, 1 concurrency, 4 unauthorized. */
+  async function wasmrunServe() {
     const jm = await served({ profile: 'wasmrun', ingest: { expiryMillis: 300 } });
     const rejected = () => seriesOf(jm, 'wasmrun_agent_exec_rejected_total');
     for (let i = 0; i < 3; i++) jm.reject('unauthorized');
@@ -97,12 +98,28 @@ describe('serve\'s own counts and pushed counts add up', () => {
     jm.reject('unauthorized');
     jm.reject('unauthorized');
     assert.equal((await rejected())['reason="unauthorized"'], 9, 'serve keeps counting');
-    await sleep(400); // the pushed series expire
-    const afterExpiry = await rejected();
-    for (const [labels, before] of Object.entries({ 'reason="concurrency"': 1, 'reason="payload"': 2, 'reason="unauthorized"': 9 })) {
-      assert.ok(afterExpiry[labels]! >= before, `${labels}: ${afterExpiry[labels]} after expiry, ${before} before`);
-    }
+    return { jm, rejected };
+  }
+
+  it('wasmrun: 401s counted by serve and rejections pushed by the daemon, in one counter', async () => {
+    await wasmrunServe();
   });
+
+  it(
+    'wasmrun: when the pushed series expire, the counter keeps the value it served and counts on from there',
+    { todo: "src/naming/zero-fill.ts reads serve's own 5 left after expiry as a reset: serves 14, not 9 (see issue 26)" },
+    async () => {
+      const { jm, rejected } = await wasmrunServe();
+      await sleep(400); // the pushed series expire
+      // docs/collector.md: a zero-filled counter whose source goes away keeps the last value it was
+      // served; serve's own 5 still count, so the served 9 stays 9, and each new 401 adds one.
+      assert.deepEqual(await rejected(), { 'reason="concurrency"': 1, 'reason="payload"': 2, 'reason="unauthorized"': 9 });
+      jm.reject('unauthorized');
+      assert.equal((await rejected())['reason="unauthorized"'], 10);
+      await daemonRun(jm, (provider) => provider.getMeter('wasmrun').createCounter('jobmeter.request.rejected').add(1, { reason: 'payload' }));
+      assert.deepEqual(await rejected(), { 'reason="concurrency"': 1, 'reason="payload"': 3, 'reason="unauthorized"': 10 });
+    },
+  );
 });
 
 describe('expiry never looks like a reset', () => {
