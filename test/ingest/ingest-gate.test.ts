@@ -6,11 +6,13 @@
  * the sender.)
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { parseConfigText } from '../../src/config/file-parser.ts';
 import { resolveServeConfig } from '../../src/config/resolve-layers.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { startIngestListener, type IngestListener, type IngestListenerOptions } from '../../src/ingest/ingest-listener.ts';
@@ -284,5 +286,17 @@ describe('[ingest] gate keys in a config file', () => {
       assert.match(err.message, expected);
       if (!toml.includes('tokne')) noSecret(err.message, 'the error');
     }
+  });
+});
+
+describe('docs/collector.md "The ingest gate"', () => {
+  it('its config block is a valid config with a token file and networks', async () => {
+    const doc = await readFile(new URL('../../docs/collector.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('\n### The ingest gate'), doc.indexOf('\n### What it answers'));
+    const block = /^```toml\n([\s\S]*?)^```$/m.exec(section)?.[1];
+    assert.ok(block !== undefined, 'a toml block');
+    const config = parseServiceConfig(parseConfigText(block, 'toml', 'docs/collector.md'), 'docs/collector.md');
+    assert.equal(config.ingest?.tokenFile, '/run/secrets/ingest_token');
+    assert.deepEqual(config.ingest?.trustedCidrs, ['127.0.0.1/32', '10.0.0.0/8']);
   });
 });
