@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REFUSED_METRIC } from '../../src/ingest/ingest-report.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { createJobmeter } from '../../src/jobmeter.ts';
+import { decodeExportResponse } from '../../src/otlp/codec.ts';
 import { MAX_AHEAD_MILLIS, MIN_MAX_AGE_MILLIS } from '../../src/ingest/stream-rules.ts';
 import type { OtlpNumberPoint } from '../../src/otlp/types.ts';
 import {
@@ -193,5 +195,33 @@ describe('infinite values', () => {
     assert.equal(held['{"a":"1"}']?.sum, 1);
     assert.equal(held['{"a":"2"}']?.sum, 0.5);
     assert.deepEqual(await refused(store), { invalid_histogram: 2 });
+  });
+});
+
+describe('through createJobmeter({ ingest }) over HTTP', () => {
+  it('the sender reads partial_success, the pull endpoint counts jobmeter_ingest_refused_total{reason}', async () => {
+    const jm = await createJobmeter({ listener: false, processMetrics: false, global: false, ingest: { port: 0 } });
+    try {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const point = (value: number | string, time: bigint) => ({ asDouble: value, startTimeUnixNano: String(now - 1_000_000_000n), timeUnixNano: String(time) });
+      const body = (points: object[]) =>
+        JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ scope: { name: 'd' }, metrics: [{ name: 'daemon.jobs', sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints: points } }] }] }] });
+      const send = async (points: object[]) => {
+        const res = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(points) });
+        assert.equal(res.status, 200);
+        return decodeExportResponse(new Uint8Array(await res.arrayBuffer()), 'json');
+      };
+      assert.equal(await send([point(5, now)]), undefined, 'nothing refused: no partial_success');
+      const poisoned = await send([point(9, YEAR_2200)]);
+      assert.deepEqual(poisoned, { rejectedDataPoints: 1, errorMessage: "1 data point rejected: daemon.jobs: a point time more than 10 minutes ahead of jobmeter's clock (1)" });
+      assert.equal((await send([point('Infinity', now + 1n)]))?.rejectedDataPoints, 1);
+      assert.equal(await send([point(6, now + 2n)]), undefined, 'the real point after them is taken');
+      const families = await jm.scrape();
+      const value = (name: string) => families.find((f) => f.name === name)?.series.map((s) => `${s.labels.replace(/,?otel_scope_[a-z]+="[^"]*"/g, '')} ${'value' in s ? s.value : ''}`).sort();
+      assert.deepEqual(value('jobmeter_ingest_refused_total'), ['reason="invalid_point" 1', 'reason="time_ahead" 1']);
+      assert.deepEqual(value('daemon_jobs_total'), [' 6']);
+    } finally {
+      await jm.shutdown();
+    }
   });
 });
