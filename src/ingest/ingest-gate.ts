@@ -18,7 +18,7 @@ import type { IncomingMessage } from 'node:http';
 import { checkToken, isTenant, shown, TENANT_EXPECTED } from '../common/option-rules.ts';
 import type { Posture } from '../common/postures.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
-import { compileGate, describeGate, type Credential, type Gate } from '../http/gate.ts';
+import { compileGate, type Credential, type Gate } from '../http/gate.ts';
 import type { ApiKey } from '../http/route-options.ts';
 import { RPC_CODE } from '../otlp/types.ts';
 
@@ -79,8 +79,6 @@ const PERMISSION_DENIED: GateRefusal = Object.freeze({
 export interface IngestGate {
   /** Whether any gate is in force (false: every sender is let in). */
   readonly gated: boolean;
-  /** The gates in force in words, without a secret: `bearer token and client in trusted CIDRs (1)`. */
-  readonly description: string;
   /** The refusal for `request`, or undefined when it may be read. Reads only its peer and headers. */
   check(request: IncomingMessage): GateRefusal | undefined;
 }
@@ -110,7 +108,6 @@ export function compileIngestGate(options: IngestGateOptions): IngestGate {
   const gated = gate.mode === 'gated';
   return {
     gated,
-    description: describeGate(gate, { credentials: credentials.length, cidrs: cidrs.length }),
     check(request) {
       if (!gated) return undefined;
       const decision = gate.check({ peer: request.socket.remoteAddress, headers: { authorization: request.headers.authorization } });
