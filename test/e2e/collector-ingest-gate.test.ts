@@ -97,9 +97,11 @@ describe('the real Collector sending to a gated ingest (otlphttp headers)', () =
       const before = rejected(await served());
       const name = `gate.${what.replace(/\W+/g, '_')}`;
       const { status, logs } = await throughCollector(headers, name);
-      assert.notEqual(status, 200, 'the Collector hands the failure to its sender');
+      // The Collector reads jobmeter's google.rpc.Status: a permanent UNAUTHENTICATED, not retried,
+      // logged with jobmeter's message, and handed on to its own sender as a 401.
+      assert.equal(status, 401, 'the Collector hands the failure to its sender');
       assert.match(logs, /Exporting failed/, logs);
-      assert.match(logs, /401|Unauthorized|Unauthenticated/i, logs);
+      assert.match(logs, /Permanent error: rpc error: code = Unauthenticated desc = .*HTTP Status Code 401, Message=unauthenticated: a valid bearer token is required/, logs);
       assert.ok(!logs.includes(TOKEN), 'the token is not in the Collector log either');
       const series = await served();
       assert.ok(![...series.keys()].some((k) => k.startsWith(name.replace('.', '_'))), [...series.keys()].join('\n'));
