@@ -247,7 +247,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   try {
     if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape });
     if (o.ingest !== false && ingestStore !== undefined) {
-      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections } = o.ingest;
+      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs } = o.ingest;
       const onRequest = debug?.received;
       ingestListener = await startIngestListener({
         sink: ingestStore,
@@ -259,6 +259,11 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         requestTimeoutMillis,
         idleTimeoutMillis,
         maxConnections,
+        ...(token !== undefined && { token }),
+        ...(apiKeys !== undefined && { apiKeys }),
+        ...(trustedCidrs !== undefined && { trustedCidrs }),
+        // A sender the gate refuses is a request rejected before any work.
+        onRefused: (reason) => recorder.reject(reason),
         ...(onRequest && { onRequest }),
       });
     }

@@ -13,6 +13,7 @@ import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import type { TranslationStrategy } from './naming/prometheus-names.ts';
 import type { FamilyRule } from './naming/types.ts';
+import type { ApiKey } from './http/route-options.ts';
 
 /** Every naming profile, in the seeds' order: the one list config validation, errors and docs read. */
 export const PROFILE_NAMES = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const;
@@ -122,7 +123,24 @@ export interface IngestOptions {
    * @default 134217728 (128 MiB)
    */
   maxMemoryBytes?: number;
+  /**
+   * A bearer token every sender must present (`Authorization: Bearer <token>`; a Collector's
+   * `otlphttp` exporter: `headers`). Puts the gate in force: without it the answer is 401
+   * UNAUTHENTICATED, before the body is read (docs/collector.md "The ingest gate"). Never logged.
+   * @default none (no token asked)
+   */
+  token?: string;
+  /** API keys (each a token) and their tenants, accepted like {@link token}; with it, any one is. @default [] */
+  apiKeys?: readonly ApiKey[];
+  /**
+   * Networks (CIDRs or addresses) a sender's TCP peer must be in; outside them the answer is 403
+   * PERMISSION_DENIED (401 while a token is asked too: both must pass). @default [] (any peer)
+   */
+  trustedCidrs?: readonly string[];
 }
+
+/** The ingest gate's options: without defaults, checked by the listener (ingest/ingest-gate.ts). */
+export type IngestGateKey = 'token' | 'apiKeys' | 'trustedCidrs';
 
 /** A profile extended with rules of the host's own (the config file's `[profile]` table). */
 export interface ProfileOptions {

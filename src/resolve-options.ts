@@ -12,7 +12,7 @@ import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
-import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, PROFILE_NAMES, type HostInstruments, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
+import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, PROFILE_NAMES, type HostInstruments, type IngestGateKey, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
 import type { ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 
 export interface ResolvedOptions {
@@ -28,7 +28,8 @@ export interface ResolvedOptions {
   readonly otlp: ResolvedOtlpPushOptions | undefined;
   /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
   readonly otlpNaming: 'canonical' | 'profile' | undefined;
-  readonly ingest: Required<IngestOptions> | false;
+  /** The gate keys as given (checked when the listener starts). */
+  readonly ingest: (Required<Omit<IngestOptions, IngestGateKey>> & Pick<IngestOptions, IngestGateKey>) | false;
   readonly processMetrics: boolean;
   readonly otelScopeInfo: boolean;
   readonly instruments: readonly InstrumentSpec[];
@@ -91,6 +92,9 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           port: port(o.ingest.port ?? d.ingest.port, 'ingest.port'),
           allowNonLoopback: bool(o.ingest.allowNonLoopback ?? d.ingest.allowNonLoopback, 'ingest.allowNonLoopback'),
           ...resolveServerLimits(o.ingest, 'ingest'),
+          ...(o.ingest.token !== undefined && { token: o.ingest.token }),
+          ...(o.ingest.apiKeys !== undefined && { apiKeys: o.ingest.apiKeys }),
+          ...(o.ingest.trustedCidrs !== undefined && { trustedCidrs: o.ingest.trustedCidrs }),
         };
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),

@@ -5,7 +5,7 @@
  * the service with no config behaves exactly as `createJobmeter({})`. options.ts's `@default`
  * tags document these values.
  */
-import type { ClusterOptions, IngestOptions, JobmeterOptions, OtlpPushOptions, ProfileName, PullListenerOptions } from '../options.ts';
+import type { ClusterOptions, IngestGateKey, IngestOptions, JobmeterOptions, OtlpPushOptions, ProfileName, PullListenerOptions } from '../options.ts';
 
 /** The timeouts and connection cap of every listener jobmeter opens (http/server-limits.ts). */
 type ServerLimitKeys = 'requestTimeoutMillis' | 'idleTimeoutMillis' | 'maxConnections';
@@ -21,7 +21,7 @@ export interface OptionDefaults {
   readonly listener: Readonly<Required<Pick<PullListenerOptions, 'host' | 'port' | 'allowNonLoopback'>>>;
   readonly serverLimits: Readonly<Required<Pick<PullListenerOptions, ServerLimitKeys>>>;
   readonly otlp: Readonly<Required<Pick<OtlpPushOptions, 'protocol' | 'intervalMillis' | 'timeoutMillis' | 'temporality'>>>;
-  readonly ingest: Readonly<Required<Omit<IngestOptions, ServerLimitKeys>>>;
+  readonly ingest: Readonly<Required<Omit<IngestOptions, ServerLimitKeys | IngestGateKey>>>;
   readonly cluster: Readonly<Required<Pick<ClusterOptions, 'timeoutMillis'>>>;
   /** The snapshot cache's, where the profile sets none (crewshipd's TTL is its own). */
   readonly snapshot: Readonly<Required<NonNullable<JobmeterOptions['snapshot']>>>;

@@ -370,7 +370,8 @@ function suggestKey(key: string, where: Table): string | undefined {
   const prefix = (w: string): string => (w === '' ? '' : `${w}.`);
   const inTable = nearest(key, tableKeys(where));
   if (inTable !== undefined) return prefix(where) + inTable;
-  for (const other of ['', 'listener', 'otlp', 'ingest', 'metrics', 'naming'] as const) {
+  // [metrics] before [ingest]: a stray `token` is more often the metrics route's.
+  for (const other of ['', 'listener', 'otlp', 'metrics', 'ingest', 'naming'] as const) {
     if (other === where) continue;
     const hit = nearest(key, knownKeys(other), true);
     if (hit !== undefined) return prefix(other) + hit;

@@ -68,7 +68,7 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         out.otlp = otlp(value as Record<string, unknown> | null);
         break;
       case 'ingest':
-        out.ingest = renameKeys(value, INGEST_KEYS) as IngestConfig;
+        out.ingest = ingest(value as Record<string, unknown> | null);
         break;
       case 'cluster': {
         const { merge, ...rest } = renameKeys(value, CLUSTER_KEYS) as ClusterConfig;
@@ -163,6 +163,11 @@ const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {
   request_timeout_ms: 'requestTimeoutMillis',
   idle_timeout_ms: 'idleTimeoutMillis',
   max_connections: 'maxConnections',
+  token: 'token',
+  token_file: 'tokenFile',
+  api_keys: 'apiKeys',
+  api_keys_file: 'apiKeysFile',
+  trusted_cidrs: 'trustedCidrs',
 };
 
 /** `[metrics]`'s keys as a file spells them → its fields. */
@@ -210,8 +215,18 @@ function otlp(table: Record<string, unknown> | null): OtlpConfig {
 function metrics(table: Record<string, unknown> | null, key: string): MetricsConfig {
   const out = renameKeys(table, METRICS_KEYS) as MetricsConfig;
   if (out.listen !== undefined) out.listen = parseLoopbackListen(out.listen, `${key}.listen`);
-  if (out.trustedCidrs !== undefined) out.trustedCidrs = trimmed(out.trustedCidrs);
   if (out.trustedProxies !== undefined) out.trustedProxies = trimmed(out.trustedProxies);
+  return gateKeys(out, table, key);
+}
+
+/** `[ingest]`: its gate keys are `[metrics]`' own, checked the same way. */
+function ingest(table: Record<string, unknown> | null): IngestConfig {
+  return gateKeys(renameKeys(table, INGEST_KEYS) as IngestConfig, table, 'ingest');
+}
+
+/** The gate keys `[metrics]` and `[ingest]` share: networks trimmed, API keys once each, a value or its file. */
+function gateKeys<T extends { trustedCidrs?: readonly string[]; apiKeys?: readonly ApiKeyConfig[] }>(out: T, table: Record<string, unknown> | null, key: string): T {
+  if (out.trustedCidrs !== undefined) out.trustedCidrs = trimmed(out.trustedCidrs);
   if (out.apiKeys !== undefined) out.apiKeys = apiKeys(out.apiKeys, `${key}.api_keys`);
   if (table !== null) {
     oneOfPair(table, key, 'token', 'token_file');

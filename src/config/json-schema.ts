@@ -188,6 +188,12 @@ export const CONFIG_SCHEMA = {
       request_timeout_ms: ref('millis'),
       idle_timeout_ms: ref('millis'),
       max_connections: ref('connections'),
+      // The gate: [metrics]' keys (docs/collector.md "The ingest gate").
+      token: ref('token'),
+      token_file: ref('filePath'),
+      api_keys: ref('apiKeys'),
+      api_keys_file: ref('filePath'),
+      trusted_cidrs: ref('cidrList'),
     }),
     /** node:cluster and worker threads (README "node:cluster"). */
     cluster: table({

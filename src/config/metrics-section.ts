@@ -102,7 +102,20 @@ function read(env: NodeJS.ProcessEnv, name: string | undefined): string | undefi
 
 /** `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. */
 export function mergeMetricsConfig(base: Readonly<MetricsConfig>, over: Readonly<MetricsConfig>): MetricsConfig {
-  const out: MetricsConfig = { ...base };
+  return mergeGateConfig(base, over);
+}
+
+/** The secret settings `[metrics]` and `[ingest]` share: each a value or the file holding it. */
+export interface SecretPairs {
+  token?: string;
+  tokenFile?: string;
+  apiKeys?: ApiKeyConfig[];
+  apiKeysFile?: string;
+}
+
+/** `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. */
+export function mergeGateConfig<T extends SecretPairs>(base: Readonly<T>, over: Readonly<T>): T {
+  const out: T = { ...base };
   if (over.token !== undefined || over.tokenFile !== undefined) {
     delete out.token;
     delete out.tokenFile;
@@ -198,7 +211,7 @@ function envName(posture: Posture, field: Field): string | undefined {
 }
 
 /** The token file: one token, surrounding whitespace (the trailing newline) ignored. */
-async function readTokenFile(path: string, key: string): Promise<string> {
+export async function readTokenFile(path: string, key: string): Promise<string> {
   const text = (await readTextFile(path, key)).trim();
   if (text === '') throw new ConfigError(key, path, 'a file holding a token (it is empty)');
   if (!isToken(text)) throw new ConfigError(key, path, 'a file holding one token without whitespace');
@@ -209,7 +222,7 @@ async function readTokenFile(path: string, key: string): Promise<string> {
  * The API keys file: one `tenant:key` per line; blank lines and lines starting with `#` are
  * skipped. Errors name the line, never its content.
  */
-async function readApiKeysFile(path: string, key: string): Promise<ApiKeyConfig[]> {
+export async function readApiKeysFile(path: string, key: string): Promise<ApiKeyConfig[]> {
   const text = await readTextFile(path, key);
   const out: ApiKeyConfig[] = [];
   const seen = new Set<string>();

@@ -34,6 +34,7 @@ import { POSTURES, postureForProfile } from '../common/postures.ts';
 import { ConfigError, inFile } from '../errors.ts';
 import { envLayer } from './env-layer.ts';
 import { loadConfigFile } from './file-parser.ts';
+import { mergeIngestConfig, readIngestSecrets } from './ingest-section.ts';
 import { mergeMetricsConfig, metricsEnvLayer, resolveMetrics, type MetricsLayer, type ResolvedMetrics } from './metrics-section.ts';
 import type { LayerSource, MetricsConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
 import { flagsLayer, parseServeFlags, SERVE_FLAG_KEYS, type FlagKeys, type ServeFlags } from './serve-flags.ts';
@@ -130,6 +131,14 @@ async function collectLayers(flags: ServeFlags, env: Env, keys: FlagKeys): Promi
     throw file?.path !== undefined && err instanceof ConfigError && err.key === 'otlp.timeout_ms' ? inFile(err, file.path) : err;
   }
   checkLoopbackBinds(merged, layers, flags, keys);
+  if (merged.ingest !== undefined) {
+    const file = layers.find((l) => l.source === 'file');
+    try {
+      merged = { ...merged, ingest: await readIngestSecrets(merged.ingest) };
+    } catch (err) {
+      throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('ingest.') ? inFile(err, file.path) : err;
+    }
+  }
   return { layers, merged };
 }
 
@@ -174,7 +183,7 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
     out.otlp = otlp;
   }
   if (base.ingest !== undefined || over.ingest !== undefined) {
-    out.ingest = { ...base.ingest, ...definedOnly(over.ingest ?? {}) };
+    out.ingest = mergeIngestConfig(base.ingest ?? {}, over.ingest ?? {});
   }
   if (base.cluster !== undefined || over.cluster !== undefined) {
     out.cluster = { ...base.cluster, ...definedOnly(over.cluster ?? {}) };

@@ -24,8 +24,19 @@ export type ListenerConfig = PullListenerOptions & { enabled?: boolean };
 /** `[otlp]` — {@link OtlpPushOptions} (`interval_ms` → `intervalMillis`, …). */
 export type OtlpConfig = OtlpPushOptions;
 
-/** `[ingest]` — {@link IngestOptions} but the series caps, plus `enabled` (only `true` turns the listener on). */
-export type IngestConfig = Omit<IngestOptions, 'maxSeriesPerInstrument' | 'maxSeries'> & { enabled?: boolean };
+/**
+ * `[ingest]` — {@link IngestOptions} but the series caps, plus `enabled` (only `true` turns the
+ * listener on) and the files holding the gate's secrets (read when the layers are merged:
+ * ingest-section.ts).
+ */
+export type IngestConfig = Layer<Omit<IngestOptions, 'maxSeriesPerInstrument' | 'maxSeries' | 'apiKeys' | 'trustedCidrs'>> & {
+  enabled?: boolean;
+  /** Secrets. Never echoed in errors. */
+  apiKeys?: ApiKeyConfig[];
+  trustedCidrs?: string[];
+  tokenFile?: string;
+  apiKeysFile?: string;
+};
 
 /** `[cluster]` — {@link ClusterOptions} but the thread's port; `enabled = false` is `cluster: false`. */
 export type ClusterConfig = Omit<ClusterOptions, 'reportTo'> & { enabled?: boolean };

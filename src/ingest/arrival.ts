@@ -1,16 +1,20 @@
 /**
  * The per-request context: where and when points arrive. Made once per scope of a request, it
  * carries what every point of that scope is ingested against — the sender's resource and scope,
- * the clock reading, the request's report — so each step a point goes through takes it whole.
+ * the clock reading and the point times it accepts, the request's report — so each step a point
+ * goes through takes it whole.
  */
 import type { IngestReport } from './ingest-report.ts';
 import { compactKey, cut, MAX_SCOPE_LENGTH } from './input-bounds.ts';
 import type { Scope } from './series-state.ts';
+import type { TimeWindow } from './stream-rules.ts';
 
 export interface Arrival {
   readonly report: IngestReport;
   /** The clock (Unix milliseconds) when the request, or its part, arrived. */
   readonly now: number;
+  /** The point times accepted at {@link now} (stream-rules.ts `timeWindow`). */
+  readonly window: TimeWindow;
   readonly scopeKey: string;
   /** The scope as it is kept: name and version cut to length. */
   readonly scope: Scope;
@@ -22,11 +26,12 @@ export interface Arrival {
  * The context of the points of `scope` sent under the resource keyed `resourceKey` (a bounded
  * identity key: resources are merged, they only tell source series apart).
  */
-export function arrival(report: IngestReport, now: number, resourceKey: string, scope: Scope): Arrival {
+export function arrival(report: IngestReport, now: number, window: TimeWindow, resourceKey: string, scope: Scope): Arrival {
   const scopeKey = compactKey(scope.name + '\0' + scope.version);
   return {
     report,
     now,
+    window,
     scopeKey,
     scope: { name: cut(scope.name, MAX_SCOPE_LENGTH), version: cut(scope.version, MAX_SCOPE_LENGTH) },
     origin: '\0' + resourceKey + '\0' + scopeKey + '\0',

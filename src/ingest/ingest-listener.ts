@@ -7,6 +7,7 @@
  * |----------------------------------------------------|------------------------------------------------------------------------|
  * | another path                                       | 404 `text/plain` `404 page not found` (Go's ServeMux)                  |
  * | another method on /v1/metrics                      | 405 `text/plain` `405 method not allowed, supported: [POST]`, `Allow: POST` |
+ * | refused by the gate (ingest-gate.ts), body unread  | 401 (`WWW-Authenticate: Bearer`) google.rpc.Status UNAUTHENTICATED, or 403 PERMISSION_DENIED; `Connection: close` |
  * | Content-Type other than the two below              | 415 `text/plain` `415 unsupported media type, supported: [application/json, application/x-protobuf]` |
  * | more than `maxConcurrentRequests` being processed  | 503 + `Retry-After`, google.rpc.Status UNAVAILABLE (once its body is in) |
  * | headers and body not in within `requestTimeoutMillis` | 408, connection closed (Node's)                                     |
@@ -40,6 +41,7 @@ import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess }
 import { DecodeFailed, DecoderPool } from './decoder-pool.ts';
 import { BodyAborted, chunksLength, joinChunks, readBodyChunks, type BodyChunks } from './body-chunks.ts';
 import { decodeBody, isIdentity } from './content-encoding.ts';
+import { compileIngestGate, type GateRefusal, type IngestGateOptions } from './ingest-gate.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { TooLarge } from './too-large.ts';
 
@@ -59,7 +61,7 @@ export const METRICS_PATH = '/v1/metrics';
  */
 export const OFF_THREAD_BYTES = 256 * 1024;
 
-export interface IngestListenerOptions extends Partial<ServerLimits> {
+export interface IngestListenerOptions extends Partial<ServerLimits>, IngestGateOptions {
   /** Where decoded requests go. */
   readonly sink: IngestSink;
   /** Address to bind; loopback unless {@link allowNonLoopback}. @default '127.0.0.1' */
@@ -87,6 +89,8 @@ export interface IngestListenerOptions extends Partial<ServerLimits> {
    * double, histogram min/max, scope attributes). A throw is ignored. @default none
    */
   readonly onRequest?: (body: Buffer, encoding: OtlpEncoding, result: OtlpPartialSuccess) => void;
+  /** Called with the reason of every request the gate refuses (jobmeter counts it). A throw is ignored. @default none */
+  readonly onRefused?: (reason: GateRefusal['reason']) => void;
 }
 
 export interface IngestListener {
@@ -109,6 +113,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   const retryAfter = positiveInteger(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, 'ingest.retryAfterSeconds');
   const limits = resolveServerLimits(options, 'ingest');
   assertBindAllowed(host, options.allowNonLoopback ?? false, 'OTLP ingest listener', 'ingest.host', 'ingest.allowNonLoopback (allow_non_loopback = true)');
+  const gate = compileIngestGate(options);
 
   // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
   const pool = options.sink.begin !== undefined ? new DecoderPool() : undefined;
@@ -172,6 +177,9 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     if (pathOf(request.url) !== METRICS_PATH) return sendText(response, 404, 'text/plain; charset=utf-8', NOT_FOUND);
     if (request.method !== 'POST') return sendText(response, 405, 'text/plain', METHOD_NOT_ALLOWED, { allow: 'POST' });
     const encoding = encodingOf(request.headers['content-type']);
+    // The gate before anything about the body, its type included.
+    const denied = gate.check(request);
+    if (denied !== undefined) return refuseAtGate(response, denied, encoding, options.onRefused);
     if (encoding === undefined) return sendText(response, 415, 'text/plain', UNSUPPORTED_MEDIA_TYPE);
 
     // Received bytes count against the budget as they arrive, the slot once the body is in; both
@@ -241,6 +249,17 @@ class Refusal extends Error {
 
 function answer(response: ServerResponse, refusal: Refusal, encoding: OtlpEncoding, headers: Readonly<Record<string, string>> = {}): void {
   sendText(response, refusal.status, CONTENT_TYPE[encoding], encodeStatus(refusal.code, refusal.message, encoding), { ...refusal.headers, ...headers });
+}
+
+/** A gate refusal in the request's encoding (a text line when it has none), counted. */
+function refuseAtGate(response: ServerResponse, refusal: GateRefusal, encoding: OtlpEncoding | undefined, onRefused: IngestListenerOptions['onRefused']): void {
+  try {
+    onRefused?.(refusal.reason);
+  } catch {
+    // Counting never changes the answer.
+  }
+  if (encoding === undefined) return sendText(response, refusal.status, 'text/plain; charset=utf-8', `${refusal.message}\n`, refusal.headers);
+  sendText(response, refusal.status, CONTENT_TYPE[encoding], encodeStatus(refusal.code, refusal.message, encoding), refusal.headers);
 }
 
 function messageOf(err: unknown): string {

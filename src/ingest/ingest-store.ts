@@ -31,7 +31,7 @@ import { packedPoints, pointKey, type PackedChunk, type PointList } from './pack
 import { groupKey, SeriesRegistry } from './series-registry.ts';
 import type { Instrument, Shape, Stream } from './series-state.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
-import { applyHistogram, applyNumber, invalidExponential, invalidHistogram, invalidNumber, joinBounds, metricRefusal, type NumberMode } from './stream-rules.ts';
+import { applyHistogram, applyNumber, invalidExponential, invalidHistogram, invalidNumber, joinBounds, metricRefusal, MIN_MAX_AGE_MILLIS, timeWindow, type NumberMode } from './stream-rules.ts';
 
 /** What the listener needs of a store. */
 export interface IngestSink {
@@ -65,6 +65,8 @@ const JOBMETER_SCOPE = { name: 'jobmeter', version: VERSION };
 
 export class IngestStore implements MetricProducer, IngestSink {
   readonly #now: () => number;
+  /** How old a point may be: the longer of an hour and the expiry (stream-rules.ts). */
+  readonly #maxAgeMillis: number;
   readonly #registry: SeriesRegistry;
   readonly #refused: RefusedCounts;
   readonly #lastFailure = new LastFailure();
@@ -75,6 +77,7 @@ export class IngestStore implements MetricProducer, IngestSink {
   constructor(options: IngestStoreOptions = {}) {
     const settings = resolveStoreOptions(options);
     this.#now = settings.now;
+    this.#maxAgeMillis = Math.max(MIN_MAX_AGE_MILLIS, settings.expiryMillis);
     this.#registry = new SeriesRegistry(settings);
     this.#refused = new RefusedCounts(millisToHrTime(this.#now()));
   }
@@ -125,10 +128,11 @@ export class IngestStore implements MetricProducer, IngestSink {
     const now = this.#now();
     this.#registry.sweep(now, false);
     const packed = 'keys' in part ? part : undefined;
+    const window = timeWindow(now, this.#maxAgeMillis);
     for (const rm of part.resourceMetrics) {
       const resourceKey = attributesKey(rm.resource);
       for (const sm of rm.scopeMetrics) {
-        const at = arrival(report, now, resourceKey, sm.scope);
+        const at = arrival(report, now, window, resourceKey, sm.scope);
         for (const m of sm.metrics) {
           if ('first' in m) this.#ingestMetric(m.metric, at, packedPoints(packed!, m));
           else this.#ingestMetric(m, at, undefined);
@@ -172,7 +176,7 @@ export class IngestStore implements MetricProducer, IngestSink {
 
   #ingestNumberPoint(into: Into, point: OtlpNumberPoint, mode: NumberMode): void {
     const { instrument, at } = into;
-    const stream = this.#streamOf(into, point, invalidNumber(point, instrument.shape === 'monotonicSum'), 0);
+    const stream = this.#streamOf(into, point, invalidNumber(point, instrument.shape === 'monotonicSum', at), 0);
     if (stream === undefined) return;
     if (applyNumber(stream, point, mode, at.now)) this.#lastFailure.rose(instrument.name, point);
     at.report.accepted++;
@@ -180,7 +184,7 @@ export class IngestStore implements MetricProducer, IngestSink {
 
   #ingestHistogramPoint(into: Into, point: OtlpHistogramPoint, delta: boolean): void {
     const at = into.at;
-    const stream = this.#streamOf(into, point, invalidHistogram(point), point.bucketCounts.length);
+    const stream = this.#streamOf(into, point, invalidHistogram(point, at), point.bucketCounts.length);
     if (stream === undefined) return;
     if (!joinBounds(stream, point, at.report)) {
       // A source series created for this point only holds nothing: do not keep it.
@@ -193,7 +197,7 @@ export class IngestStore implements MetricProducer, IngestSink {
 
   #ingestExponentialPoint(into: Into, point: OtlpExponentialHistogramPoint, delta: boolean): void {
     // Charged for the widest a sum of its points may get: both sides full.
-    const stream = this.#streamOf(into, point, invalidExponential(point), 2 * MAX_EXPONENTIAL_BUCKETS);
+    const stream = this.#streamOf(into, point, invalidExponential(point, into.at), 2 * MAX_EXPONENTIAL_BUCKETS);
     if (stream === undefined) return;
     applyHistogram(stream, point, delta, into.at.now);
     into.at.report.accepted++;

@@ -4,8 +4,14 @@
  * - **Validity.** A metric needs a name of bounded length, a unit of bounded length, a name that
  *   is not jobmeter's self-metric, a temporality, and not the Summary type (no Prometheus
  *   rendering worth having). Its type and unit must agree with the canonical instrument, or with
- *   what the store already holds under that name. A point needs a value (not negative on a
- *   monotonic sum); a histogram point must be consistent, and share its series' bucket bounds.
+ *   what the store already holds under that name. A point needs a value (finite and not negative
+ *   on a monotonic sum); a histogram point must be consistent, with a finite sum, and share its
+ *   series' bucket bounds.
+ * - **Time window.** A point's time must lie within {@link TimeWindow} of jobmeter's clock, and
+ *   not before its own start time. Applied, a point stamped far ahead would hold its stream's time
+ *   there, and every real point after it would be skipped as out of order until the series
+ *   expired; one stamped far back with a new start time would be taken for a restart. Both are
+ *   refused, so the stream goes on with the sender's real points.
  * - **Temporality.** Delta points are accumulated; cumulative points replace the stream's value.
  *   A cumulative monotonic stream whose value goes down has been reset (its sender restarted and
  *   counts from zero): what it had counted is kept in the series' base and the new value adds from
@@ -20,6 +26,7 @@
 import type { InstrumentSpec } from '../domain/types.ts';
 import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
 import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
+import type { Arrival } from './arrival.ts';
 import { REFUSED_METRIC, type IngestReport, type Refusal } from './ingest-report.ts';
 import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
 import { addHistogram, plus, SHAPE_OF_KIND, type HistogramAcc, type Instrument, type Shape, type Stream } from './series-state.ts';
@@ -80,18 +87,73 @@ function compatible(shape: Shape, incoming: Shape, canonical: boolean): boolean 
   return canonical && (shape === 'sum' || shape === 'gauge') && (incoming === 'sum' || incoming === 'gauge');
 }
 
-/** What makes a number point unusable. */
-export function invalidNumber(point: OtlpNumberPoint, monotonic: boolean): Refusal | undefined {
-  const v = point.value;
-  if (v === undefined) return { code: 'invalid_point', text: 'a data point without a value (neither asDouble nor asInt)' };
-  if (monotonic && !(v >= 0)) return { code: 'invalid_point', text: 'a negative or NaN value on a monotonic Sum' };
+/**
+ * How far a point's time may be ahead of jobmeter's clock: clocks of one site drift by seconds,
+ * and a sender's batching adds little; past this the sender's clock is wrong.
+ */
+export const MAX_AHEAD_MILLIS = 10 * 60_000;
+
+/**
+ * How far a point's time may be behind jobmeter's clock, at least (the store uses the longer of
+ * this and its expiry): Prometheus refuses samples older than its head block's hour too. A
+ * sender's retries and queues deliver within it; older points are a wrong clock.
+ */
+export const MIN_MAX_AGE_MILLIS = 60 * 60_000;
+
+/** The point times accepted at one arrival, in Unix nanoseconds, and the words for a refusal. */
+export interface TimeWindow {
+  readonly earliest: bigint;
+  readonly latest: bigint;
+  readonly tooOld: Refusal;
+}
+
+const AHEAD: Refusal = { code: 'time_ahead', text: `a point time more than ${MAX_AHEAD_MILLIS / 60_000} minutes ahead of jobmeter's clock` };
+const BEFORE_START: Refusal = { code: 'time_before_start', text: 'a point time before its start time' };
+
+/** The window around `now` (Unix ms) for points no older than `maxAgeMillis`. */
+export function timeWindow(now: number, maxAgeMillis: number): TimeWindow {
+  const ms = 1_000_000n;
+  return {
+    earliest: BigInt(Math.floor(now - maxAgeMillis)) * ms,
+    latest: BigInt(Math.ceil(now + MAX_AHEAD_MILLIS)) * ms,
+    tooOld: { code: 'time_too_old', text: `a point time more than ${durationWords(maxAgeMillis)} behind jobmeter's clock` },
+  };
+}
+
+/**
+ * Why a point's times are refused at `window`. A time of 0 (unset) passes, as does any start
+ * time in the past: a counter's start may be years ago.
+ */
+function invalidTime(point: { readonly timeUnixNano: bigint; readonly startTimeUnixNano: bigint }, window: TimeWindow): Refusal | undefined {
+  const time = point.timeUnixNano;
+  const start = point.startTimeUnixNano;
+  if (time > window.latest || start > window.latest) return AHEAD;
+  if (time === 0n) return undefined;
+  if (time < window.earliest) return window.tooOld;
+  if (time < start) return BEFORE_START;
   return undefined;
 }
 
-/** What makes an explicit-bucket point unusable. */
-export function invalidHistogram(point: OtlpHistogramPoint): Refusal | undefined {
+function durationWords(millis: number): string {
+  const minutes = millis / 60_000;
+  if (minutes % 60 === 0) return `${minutes / 60} hour${minutes === 60 ? '' : 's'}`;
+  return Number.isInteger(minutes) ? `${minutes} minutes` : `${millis} ms`;
+}
+
+/** What makes a number point unusable on arrival `at`. */
+export function invalidNumber(point: OtlpNumberPoint, monotonic: boolean, at: Arrival): Refusal | undefined {
+  const v = point.value;
+  if (v === undefined) return { code: 'invalid_point', text: 'a data point without a value (neither asDouble nor asInt)' };
+  if (monotonic && !(v >= 0)) return { code: 'invalid_point', text: 'a negative or NaN value on a monotonic Sum' };
+  // Served, +Inf would stay the counter's value for good: nothing added to it or reset from it counts.
+  if (monotonic && v === Infinity) return { code: 'invalid_point', text: 'an infinite value on a monotonic Sum' };
+  return invalidTime(point, at.window);
+}
+
+/** What makes an explicit-bucket point unusable on arrival `at`. */
+export function invalidHistogram(point: OtlpHistogramPoint, at: Arrival): Refusal | undefined {
   const text = histogramFault(point);
-  return text === undefined ? undefined : { code: 'invalid_histogram', text };
+  return text === undefined ? invalidTime(point, at.window) : { code: 'invalid_histogram', text };
 }
 
 function histogramFault(point: OtlpHistogramPoint): string | undefined {
@@ -109,6 +171,8 @@ function histogramFault(point: OtlpHistogramPoint): string | undefined {
   // Served as is, these break the exposition: a bucket above +Inf (= count), a negative _sum
   // (OpenMetrics forbids it beside buckets, and a sender with negative observations must omit it).
   if (point.sum !== undefined && point.sum < 0) return 'an invalid Histogram point (negative sum)';
+  // An infinite _sum would stay in the series for good, as on a counter.
+  if (point.sum === Infinity) return 'an invalid Histogram point (infinite sum)';
   if (counts.length > 0) {
     let total = 0;
     for (const c of counts) total += c;
@@ -118,13 +182,13 @@ function histogramFault(point: OtlpHistogramPoint): string | undefined {
 }
 
 /**
- * What makes an exponential point unusable: a scale outside the data model's (or too coarse for a
- * Prometheus native histogram), a side wider than {@link MAX_EXPONENTIAL_BUCKETS}, counts that do
- * not add up, a NaN or negative sum (as for explicit buckets).
+ * What makes an exponential point unusable on arrival `at`: a scale outside the data model's (or
+ * too coarse for a Prometheus native histogram), a side wider than {@link MAX_EXPONENTIAL_BUCKETS},
+ * counts that do not add up, a NaN, negative or infinite sum (as for explicit buckets), its time.
  */
-export function invalidExponential(point: OtlpExponentialHistogramPoint): Refusal | undefined {
+export function invalidExponential(point: OtlpExponentialHistogramPoint, at: Arrival): Refusal | undefined {
   const text = exponentialFault(point);
-  return text === undefined ? undefined : { code: 'invalid_histogram', text };
+  return text === undefined ? invalidTime(point, at.window) : { code: 'invalid_histogram', text };
 }
 
 function exponentialFault(point: OtlpExponentialHistogramPoint): string | undefined {
@@ -135,6 +199,7 @@ function exponentialFault(point: OtlpExponentialHistogramPoint): string | undefi
   if (!(point.zeroThreshold >= 0) || !Number.isFinite(point.zeroThreshold)) return 'an invalid ExponentialHistogram point (zeroThreshold must be finite and not negative)';
   if (point.sum !== undefined && Number.isNaN(point.sum)) return 'an invalid ExponentialHistogram point (sum is NaN)';
   if (point.sum !== undefined && point.sum < 0) return 'an invalid ExponentialHistogram point (negative sum)';
+  if (point.sum === Infinity) return 'an invalid ExponentialHistogram point (infinite sum)';
   let total = point.zeroCount;
   for (const c of point.positive.bucketCounts) total += c;
   for (const c of point.negative.bucketCounts) total += c;

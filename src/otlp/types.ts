@@ -100,8 +100,10 @@ export interface OtlpPartialSuccess {
 /** `google.rpc.Code` values the ingest listener answers with. */
 export const RPC_CODE = {
   INVALID_ARGUMENT: 3,
+  PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
 
 /** A body that does not decode: the listener answers 400 with a google.rpc.Status. */

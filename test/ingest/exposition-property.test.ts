@@ -113,7 +113,10 @@ const attributes = fc.array(fc.tuple(key, value), { maxLength: 5 }).map((kvs) =>
   kvs.map(([k, v]) => ({ key: k, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } })),
 );
 const double = fc.oneof(fc.double(), fc.constantFrom('NaN', 'Infinity', '-Infinity'), fc.integer({ min: -5, max: 100 }));
-const time = fc.integer({ min: 1, max: 1000 }).map((s) => String(BigInt(1_700_000_000 + s) * 1_000_000_000n));
+// Inside the ingest's window of times (stream-rules.ts: at most 10 minutes ahead): from the
+// test's start on, at most 500 s ahead.
+const T0 = BigInt(Math.floor(Date.now() / 1000));
+const time = fc.integer({ min: 1, max: 500 }).map((s) => String((T0 + BigInt(s)) * 1_000_000_000n));
 
 const numberPoint = fc.record({ attributes, asDouble: double, timeUnixNano: time, startTimeUnixNano: fc.constant('1000') });
 const histogramPoint = fc

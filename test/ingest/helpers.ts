@@ -15,8 +15,15 @@ import type {
   OtlpNumberPoint,
 } from '../../src/otlp/types.ts';
 
+/**
+ * Where the builders' point times count from: the clock's second when the tests loaded, so a
+ * point `time` of 110 s is 110 s after it, inside the window of times the store accepts
+ * (stream-rules.ts `timeWindow`) whether the store reads a {@link fakeClock} or `Date.now`.
+ */
+export const EPOCH_SECONDS = Math.floor(Date.now() / 1000);
+
 /** A fake clock in Unix ms: `clock.now` for the store, `advance` to move it. */
-export function fakeClock(start = 1_700_000_000_000) {
+export function fakeClock(start = EPOCH_SECONDS * 1000) {
   let t = start;
   return {
     now: () => t,
@@ -26,8 +33,8 @@ export function fakeClock(start = 1_700_000_000_000) {
   };
 }
 
-/** Seconds → nanoseconds since the epoch, for point times. */
-export const ns = (seconds: number): bigint => BigInt(Math.round(seconds * 1e9));
+/** Seconds after {@link EPOCH_SECONDS} → Unix nanoseconds, for point times; 0 stays 0 (unset). */
+export const ns = (seconds: number): bigint => (seconds === 0 ? 0n : BigInt(Math.round((EPOCH_SECONDS + seconds) * 1e9)));
 
 export function numberPoint(value: number | undefined, attributes: Attributes = {}, start = 0, time = 0, noRecordedValue = false): OtlpNumberPoint {
   return { attributes, startTimeUnixNano: ns(start), timeUnixNano: ns(time), noRecordedValue, value };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { REFUSED_METRIC } from '../../src/ingest/ingest-report.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { collected, gauge, metric, numberPoint, request, sum } from './helpers.ts';
+import { collected, fakeClock, gauge, metric, numberPoint, request, sum } from './helpers.ts';
 
 const MiB = 1024 * 1024;
 const huge = (i: number, length = MiB): string => `v${i}-` + 'x'.repeat(length);
@@ -58,8 +58,8 @@ describe('ingest bounds in bytes', () => {
   });
 
   it('refuses new series past the memory budget, keeps serving the ones it holds, and frees the budget when they expire', async () => {
-    let now = 1_700_000_000_000;
-    const store = new IngestStore({ maxMemoryBytes: 256 * 1024, expiryMillis: 60_000, now: () => now });
+    const clock = fakeClock();
+    const store = new IngestStore({ maxMemoryBytes: 256 * 1024, expiryMillis: 60_000, now: clock.now });
     let accepted = 0;
     let lastMessage = '';
     for (let i = 0; i < 200; i++) {
@@ -75,7 +75,7 @@ describe('ingest bounds in bytes', () => {
     assert.equal((await refused(store))['memory_budget'], 200 - accepted);
     assert.equal(store.seriesCount, accepted);
     // Expired series give their bytes back: new ones fit again.
-    now += 61_000;
+    clock.advance(61_000);
     await store.collect();
     assert.equal(store.memoryBytes, 0);
     const r = store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, { key0: 'again' }, 1, 2)]))]));

@@ -13,12 +13,14 @@ import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 import { otlpMetricsSchema } from '../support/otlp-receiver.ts';
 
 const POINTS = 60_000;
+/** A time the store's window accepts (stream-rules.ts). */
+const NOW = String(BigInt(Date.now()) * 1_000_000n);
 
 function bigRequest(): Buffer {
   const { request } = otlpMetricsSchema();
   const dataPoints = Array.from({ length: POINTS }, (_, i) => ({
     asDouble: i,
-    timeUnixNano: '1700000000000000000',
+    timeUnixNano: NOW,
     attributes: [{ key: 'id', value: { stringValue: `p${i}` } }],
   }));
   const body = {

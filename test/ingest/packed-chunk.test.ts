@@ -52,7 +52,7 @@ function packedRoundTrip(): { chunk: OtlpExportRequest; moved: PackedChunk } {
       data: {
         type: 'gauge',
         points: [
-          ...ATTRIBUTE_SETS.map((a, i) => numberPoint(i - 0.5, a, 1_700_000_000, 1_700_000_001 + i)),
+          ...ATTRIBUTE_SETS.map((a, i) => numberPoint(i - 0.5, a, 1, 2 + i)),
           // Values a column must keep as they are, and the largest time a fixed64 holds.
           numberPoint(Number.NaN),
           numberPoint(-0),

@@ -1,0 +1,118 @@
+/**
+ * The ingest gate: who may `POST /v1/metrics`. The same evaluator as the metrics route's
+ * (http/gate.ts: SHA-256 digests compared in constant time, every configured token on every
+ * request), under one posture of its own: a bearer token (or API keys) and/or trusted networks,
+ * every gate in force must pass (as the `otel` and `rm` metrics postures), open when none is
+ * configured.
+ *
+ * A refused request is answered before its body is read — an unauthenticated sender cannot make
+ * jobmeter buffer or decode anything — and with `Connection: close`, so the body it may still be
+ * sending is not read either. The answer is what the Collector's OTLP receiver clients act on: a
+ * google.rpc.Status in the request's encoding, 401 UNAUTHENTICATED (16) with `WWW-Authenticate:
+ * Bearer` while a token is asked for, else 403 PERMISSION_DENIED (7) for a client outside the
+ * trusted networks; both are permanent errors to an OTLP exporter (no retry). The reason never
+ * leaves: the message is fixed, and no configured token appears in any answer or error.
+ */
+import type { IncomingMessage } from 'node:http';
+
+import { checkToken, isTenant, shown, TENANT_EXPECTED } from '../common/option-rules.ts';
+import type { Posture } from '../common/postures.ts';
+import { ConfigError, REDACTED } from '../errors.ts';
+import { compileGate, type Credential, type Gate } from '../http/gate.ts';
+import type { ApiKey } from '../http/route-options.ts';
+import { RPC_CODE } from '../otlp/types.ts';
+
+/** Who may send: the `[ingest]` gate keys (`IngestOptions`' `token`, `apiKeys`, `trustedCidrs`). */
+export interface IngestGateOptions {
+  /** A bearer token senders present as `Authorization: Bearer <token>`. Never logged. @default none */
+  readonly token?: string;
+  /** API keys (each a token) and their tenants; with `token`, any one is accepted. @default [] */
+  readonly apiKeys?: readonly ApiKey[];
+  /** Networks (CIDRs or addresses) a sender's TCP peer must be in. @default [] */
+  readonly trustedCidrs?: readonly string[];
+}
+
+/**
+ * The ingest's posture: token and networks ANDed when both are set, open when neither is. The
+ * TCP peer is the client (no proxy's `X-Forwarded-For` is believed): OTLP senders connect directly.
+ */
+export const INGEST_POSTURE: Posture = Object.freeze({
+  name: 'ingest',
+  path: '/v1/metrics',
+  gates: Object.freeze(['bearer', 'cidr'] as const),
+  combine: 'all',
+  unconfigured: 'open',
+  deny: Object.freeze({ credential: 401, network: 403 } as const),
+  accessLog: false,
+  withholdJsonExtraWhenAuthenticated: false,
+  optIn: false,
+  trustedProxies: Object.freeze([]),
+  env: Object.freeze({}),
+});
+
+/** A refused request's answer: HTTP status, google.rpc.Status code and message, extra headers. */
+export interface GateRefusal {
+  readonly status: 401 | 403;
+  readonly code: number;
+  readonly message: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Counted as `jobmeter.request.rejected{reason}`. */
+  readonly reason: 'unauthorized' | 'forbidden';
+}
+
+const UNAUTHENTICATED: GateRefusal = Object.freeze({
+  status: 401,
+  code: RPC_CODE.UNAUTHENTICATED,
+  message: 'unauthenticated: a valid bearer token is required',
+  headers: Object.freeze({ 'www-authenticate': 'Bearer', connection: 'close' }),
+  reason: 'unauthorized',
+});
+
+const PERMISSION_DENIED: GateRefusal = Object.freeze({
+  status: 403,
+  code: RPC_CODE.PERMISSION_DENIED,
+  message: 'permission denied',
+  headers: Object.freeze({ connection: 'close' }),
+  reason: 'forbidden',
+});
+
+export interface IngestGate {
+  /** Whether any gate is in force (false: every sender is let in). */
+  readonly gated: boolean;
+  /** The refusal for `request`, or undefined when it may be read. Reads only its peer and headers. */
+  check(request: IncomingMessage): GateRefusal | undefined;
+}
+
+/**
+ * Compiles the gate keys.
+ * @throws ConfigError naming `ingest.token`, `ingest.apiKeys[i].key` (the value redacted: a
+ *   secret), `ingest.apiKeys[i].tenant` or `ingest.trustedCidrs` for a value that cannot be used.
+ */
+export function compileIngestGate(options: IngestGateOptions): IngestGate {
+  const credentials: Credential[] = options.token === undefined ? [] : [{ token: checkToken(options.token, 'ingest.token') }];
+  const apiKeys = options.apiKeys ?? [];
+  if (!Array.isArray(apiKeys)) throw new ConfigError('ingest.apiKeys', REDACTED, 'an array of { key, tenant }');
+  apiKeys.forEach((k: ApiKey, i: number) => {
+    const token = checkToken(k?.key, `ingest.apiKeys[${i}].key`);
+    if (!isTenant(k.tenant)) throw new ConfigError(`ingest.apiKeys[${i}].tenant`, shown(k.tenant), TENANT_EXPECTED);
+    credentials.push({ token, tenant: k.tenant });
+  });
+  const cidrs = options.trustedCidrs ?? [];
+  if (!Array.isArray(cidrs) || cidrs.some((c) => typeof c !== 'string')) throw new ConfigError('ingest.trustedCidrs', shown(cidrs), 'an array of CIDR strings');
+  const gate: Gate = compileGate(INGEST_POSTURE, {
+    credentials,
+    trustedCidrs: cidrs,
+    // The tokens and keys were checked above: only a bad network is named from here.
+    names: { credentials: options.token === undefined ? 'ingest.apiKeys' : 'ingest.token', trustedCidrs: 'ingest.trustedCidrs' },
+  });
+  const gated = gate.mode === 'gated';
+  return {
+    gated,
+    check(request) {
+      if (!gated) return undefined;
+      const decision = gate.check({ peer: request.socket.remoteAddress, headers: { authorization: request.headers.authorization } });
+      if (decision.ok) return undefined;
+      return decision.status === 401 ? UNAUTHENTICATED : PERMISSION_DENIED;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * The ingest gate with the real Collector as the sender (the release pinned in
+ * test/peers/versions.env): its `otlphttp` exporter forwards to an ingest that asks for a token.
+ * With the right token in the exporter's `headers` the points arrive; with none or a wrong one
+ * they do not, the Collector reports the failure (its log, and the error it hands its own sender),
+ * and jobmeter counts the refusal.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
+import { startCollector } from '../support/collector.ts';
+
+const TOKEN = 'collector-ingest-TOKEN-3b9d';
+
+/** One counter point, stamped now, as OTLP/JSON: what a daemon's SDK sends the Collector. */
+function counter(name: string, value: number): string {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return JSON.stringify({
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'go-daemon' } }] },
+        scopeMetrics: [
+          {
+            scope: { name: 'daemon' },
+            metrics: [{ name, sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints: [{ asInt: String(value), startTimeUnixNano: String(now - 1_000_000_000n), timeUnixNano: String(now) }] } }],
+          },
+        ],
+      },
+    ],
+  });
+}
+
+let jm: Jobmeter;
+before(async () => {
+  jm = await createJobmeter({ listener: false, processMetrics: false, global: false, ingest: { port: 0, token: TOKEN } });
+});
+after(async () => {
+  await jm?.shutdown();
+});
+
+/** A Collector forwarding to jobmeter with `headers`; `name`'s point sent through it. What its sender got and what it logged. */
+async function throughCollector(headers: Record<string, string> | undefined, name: string): Promise<{ status: number; logs: string }> {
+  const collector = await startCollector({
+    ports: ['otlp'],
+    config: (p) => ({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
+      exporters: {
+        otlphttp: {
+          metrics_endpoint: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`,
+          ...(headers !== undefined && { headers }),
+          retry_on_failure: { enabled: false },
+          sending_queue: { enabled: false },
+        },
+      },
+      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['otlphttp'] } } },
+    }),
+  });
+  try {
+    // Without a queue, the Collector answers its sender once otlphttp has delivered (or failed).
+    const res = await fetch(`http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: counter(name, 7),
+      signal: AbortSignal.timeout(20_000),
+    });
+    await res.arrayBuffer();
+    return { status: res.status, logs: collector.logs() };
+  } finally {
+    await collector.stop();
+  }
+}
+
+async function served(): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const f of await jm.scrape()) for (const s of f.series) if ('value' in s && typeof s.value === 'number') out.set(`${f.name}{${s.labels}}`, s.value);
+  return out;
+}
+
+function rejected(series: Map<string, number>): number {
+  return [...series].filter(([k]) => k.startsWith('jobmeter_request_rejected') && k.includes('reason="unauthorized"')).reduce((a, [, v]) => a + v, 0);
+}
+
+describe('the real Collector sending to a gated ingest (otlphttp headers)', () => {
+  it('with the right token: the points arrive', async () => {
+    const { status, logs } = await throughCollector({ authorization: `Bearer ${TOKEN}` }, 'gate.right');
+    assert.equal(status, 200, logs);
+    assert.doesNotMatch(logs, /Exporting failed|error/i, logs);
+    const series = await served();
+    assert.ok([...series].some(([k, v]) => k.startsWith('gate_right') && v === 7), [...series.keys()].join('\n'));
+  });
+
+  for (const [what, headers] of [
+    ['no token', undefined],
+    ['a wrong token', { authorization: `Bearer ${TOKEN.slice(0, -1)}x` }],
+  ] as const) {
+    it(`with ${what}: nothing arrives, the Collector reports the 401, jobmeter counts it`, async () => {
+      const before = rejected(await served());
+      const name = `gate.${what.replace(/\W+/g, '_')}`;
+      const { status, logs } = await throughCollector(headers, name);
+      // The Collector reads jobmeter's google.rpc.Status: a permanent UNAUTHENTICATED, not retried,
+      // logged with jobmeter's message, and handed on to its own sender as a 401.
+      assert.equal(status, 401, 'the Collector hands the failure to its sender');
+      assert.match(logs, /Exporting failed/, logs);
+      assert.match(logs, /Permanent error: rpc error: code = Unauthenticated desc = .*HTTP Status Code 401, Message=unauthenticated: a valid bearer token is required/, logs);
+      assert.ok(!logs.includes(TOKEN), 'the token is not in the Collector log either');
+      const series = await served();
+      assert.ok(![...series.keys()].some((k) => k.startsWith(name.replace('.', '_'))), [...series.keys()].join('\n'));
+      assert.equal(rejected(series), before + 1);
+    });
+  }
+});
