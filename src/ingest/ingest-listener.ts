@@ -12,6 +12,7 @@
  * | headers and body not in within `requestTimeoutMillis` | 408, connection closed (Node's)                                     |
  * | body past `maxBodyBytes` (sent, or once inflated)  | 413, google.rpc.Status INVALID_ARGUMENT (`Connection: close` when refused as sent) |
  * | Content-Encoding the Collector does not take (content-encoding.ts) | 400, google.rpc.Status INVALID_ARGUMENT                  |
+ * | a body that would decode past the decode limits (decode-limits.ts) | 413, google.rpc.Status INVALID_ARGUMENT              |
  * | a body that does not decode                        | 400, google.rpc.Status INVALID_ARGUMENT                                |
  * | success                                            | 200, ExportMetricsServiceResponse; `partial_success` when points were refused (or a warning) |
  *
@@ -36,10 +37,11 @@ import { port as checkPort, positiveInteger } from '../common/option-rules.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
 import { resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
+import { DecodeLimitExceeded, decodeLimitsFor } from '../otlp/decode-limits.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
 import { DecodeFailed, DecoderPool } from './decoder-pool.ts';
 import { BodyAborted, chunksLength, joinChunks, readBodyChunks, type BodyChunks } from './body-chunks.ts';
-import { decodeBody, isIdentity } from './content-encoding.ts';
+import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { TooLarge } from './too-large.ts';
 
@@ -55,7 +57,8 @@ export const METRICS_PATH = '/v1/metrics';
 /**
  * Decompressed bodies from this size on are decoded on the decoding thread and ingested in chunks
  * (decoder-pool.ts); smaller ones decode on the main thread in about a millisecond, cheaper than
- * the round trip.
+ * the round trip (within the decode limits for this size: a few MiB at most). Snappy and LZ4
+ * bodies, whose decompression is JavaScript, go to the decoding thread whatever their size.
  */
 export const OFF_THREAD_BYTES = 256 * 1024;
 
@@ -111,7 +114,8 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   assertBindAllowed(host, options.allowNonLoopback ?? false, 'OTLP ingest listener', 'ingest.host', 'ingest.allowNonLoopback (allow_non_loopback = true)');
 
   // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
-  const pool = options.sink.begin !== undefined ? new DecoderPool() : undefined;
+  const pool = options.sink.begin !== undefined ? new DecoderPool({ maxBodyBytes }) : undefined;
+  const decodeLimits = decodeLimitsFor(maxBodyBytes);
   let inFlight = 0;
   // Bytes of bodies held by requests not yet answered; one body more than the slots, so a body
   // alone never passes it (past maxBodyBytes it is a 413).
@@ -121,10 +125,10 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     new Refusal(503, RPC_CODE.UNAVAILABLE, `jobmeter is busy (${what}); retry after ${retryAfter} s`, { 'retry-after': String(retryAfter) });
 
   /** Decodes off the main thread and ingests a chunk per turn (decoder-pool.ts). */
-  const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, handOver: boolean): Promise<OtlpPartialSuccess | Refusal> => {
+  const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, handOver: boolean, contentEncoding?: string): Promise<OtlpPartialSuccess | Refusal> => {
     const batch = options.sink.begin!();
     try {
-      await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver);
+      await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver, contentEncoding);
     } catch (err) {
       if (!(err instanceof DecodeFailed) || err.kind === 'other') throw err;
       return new Refusal(err.kind === 'too-large' ? 413 : 400, RPC_CODE.INVALID_ARGUMENT, err.message);
@@ -134,9 +138,11 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
 
   /** Decodes and ingests a whole body; what the sink made of it, or the refusal. */
   const ingest = async (chunks: BodyChunks, encoding: OtlpEncoding, contentEncoding: string | undefined): Promise<OtlpPartialSuccess | Refusal> => {
-    if (pool !== undefined && options.onRequest === undefined && isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES) {
-      // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread.
-      return ingestOffThread(chunks, encoding, true);
+    if (pool !== undefined && options.onRequest === undefined) {
+      // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread;
+      // a snappy or LZ4 one too, decompressed there.
+      if (isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES) return ingestOffThread(chunks, encoding, true);
+      if (decodesOffThread(contentEncoding)) return ingestOffThread(chunks, encoding, true, contentEncoding);
     }
     let body: Buffer;
     try {
@@ -151,8 +157,9 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       result = await ingestOffThread(body, encoding, options.onRequest === undefined);
     } else {
       try {
-        result = options.sink.ingest(decodeExportRequest(body, encoding));
+        result = options.sink.ingest(decodeExportRequest(body, encoding, decodeLimits));
       } catch (err) {
+        if (err instanceof DecodeLimitExceeded) return new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message);
         if (err instanceof OtlpDecodeError) return new Refusal(400, RPC_CODE.INVALID_ARGUMENT, err.message);
         throw err;
       }
