@@ -25,8 +25,9 @@
  * as it is decoded and ingested: a body still trickling in holds a connection (bounded by
  * `maxConnections` and `requestTimeoutMillis`, server-limits.ts), never a slot, so stalled senders
  * cannot lock real ones out. The bytes of bodies held (being received or processed) are bounded
- * too, by `(maxConcurrentRequests + 1) × maxBodyBytes`: a request whose body would pass that is shed with
- * 503 as it arrives (and its connection closed), so many fast senders cannot fill memory either.
+ * too, by `(maxConcurrentRequests + 1) × maxBodyBytes`, as sent and once decompressed here: a request
+ * whose body would pass that is shed with 503 as it arrives (and its connection closed) or once
+ * decompressed, so many fast senders, or many small bombs, cannot fill memory either.
  * A request's bytes and slot are given back when its response is done or its connection is gone.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -136,8 +137,16 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     return batch.result();
   };
 
-  /** Decodes and ingests a whole body; what the sink made of it, or the refusal. */
-  const ingest = async (chunks: BodyChunks, encoding: OtlpEncoding, contentEncoding: string | undefined): Promise<OtlpPartialSuccess | Refusal> => {
+  /**
+   * Decodes and ingests a whole body; what the sink made of it, or the refusal. `hold` counts a
+   * body decompressed here against the bytes in flight (it throws the 503 past them).
+   */
+  const ingest = async (
+    chunks: BodyChunks,
+    encoding: OtlpEncoding,
+    contentEncoding: string | undefined,
+    hold: (bytes: number) => void,
+  ): Promise<OtlpPartialSuccess | Refusal> => {
     if (pool !== undefined && options.onRequest === undefined) {
       // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread;
       // a snappy or LZ4 one too, decompressed there.
@@ -150,6 +159,14 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     } catch (err) {
       if (err instanceof TooLarge) return new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message);
       return new Refusal(400, RPC_CODE.INVALID_ARGUMENT, messageOf(err));
+    }
+    if (!isIdentity(contentEncoding)) {
+      try {
+        hold(body.length);
+      } catch (err) {
+        if (err instanceof Refusal) return err;
+        throw err;
+      }
     }
     let result: OtlpPartialSuccess | Refusal;
     if (pool !== undefined && body.length >= OFF_THREAD_BYTES) {
@@ -192,13 +209,14 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       counted = false;
     };
     response.once('close', release);
+    const hold = (bytes: number): void => {
+      held += bytes;
+      bodyBytes += bytes;
+      if (bodyBytes > bodyBudget) throw busy(`request bodies past ${bodyBudget} bytes in flight`);
+    };
     let chunks: BodyChunks;
     try {
-      chunks = await readBodyChunks(request, maxBodyBytes, (bytes) => {
-        held += bytes;
-        bodyBytes += bytes;
-        if (bodyBytes > bodyBudget) throw busy(`request bodies past ${bodyBudget} bytes in flight`);
-      });
+      chunks = await readBodyChunks(request, maxBodyBytes, hold);
     } catch (err) {
       release();
       if (err instanceof BodyAborted || response.destroyed) return;
@@ -217,7 +235,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     counted = true;
     let result: OtlpPartialSuccess | Refusal;
     try {
-      result = await ingest(chunks, encoding, request.headers['content-encoding']);
+      result = await ingest(chunks, encoding, request.headers['content-encoding'], hold);
     } catch {
       // The cause stays server-side, as on the pull listener.
       result = new Refusal(500, 13, 'internal error');
