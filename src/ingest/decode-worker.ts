@@ -162,7 +162,8 @@ parentPort?.on('message', (message: DecodeJob | NextChunk | Release) => {
 
 /** The job's request; `size.bytes`: the body's size as sent, then decompressed. */
 function decodeJob(job: DecodeJob, size: { bytes: number }): OtlpExportRequest {
-  const sent = Array.isArray(job.body) ? Buffer.concat(job.body) : Buffer.from((job.body as Uint8Array).buffer, (job.body as Uint8Array).byteOffset, (job.body as Uint8Array).byteLength);
+  const parts: readonly Uint8Array[] = Array.isArray(job.body) ? job.body : [job.body as Uint8Array];
+  const sent = parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength) : Buffer.concat(parts);
   size.bytes = sent.length;
   let body: Buffer;
   try {

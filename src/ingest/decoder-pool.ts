@@ -19,8 +19,9 @@
  * it runs a last-resort GC (which empties the pool); an idle worker is then stopped (the next
  * request starts a new one, tens of milliseconds on its own thread), its small pool left to V8.
  *
- * A body the caller hands over is moved to the worker (its ArrayBuffer transferred), not copied:
- * copying a large body into the message, and the message into the worker, would hold the main thread.
+ * A body the caller hands over is moved to the worker (its ArrayBuffer transferred, when the body
+ * is the whole of it; a small Buffer may share Node's pool), not copied: copying a large body into
+ * the message, and the message into the worker, would hold the main thread.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,7 @@ import { Worker } from 'node:worker_threads';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { decodeLimitsFor } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding } from '../otlp/types.ts';
+import { ownsItsMemory } from './body-chunks.ts';
 import type { DecodeJob, DecodeMessage, NextChunk, Release, Released } from './decode-worker.ts';
 import type { PackedChunk } from './packed-chunk.ts';
 
@@ -135,7 +137,7 @@ export class DecoderPool {
     clearTimeout(this.#idleTimer);
     this.#current = pending;
     const { body } = pending.job;
-    const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(movable).map((b) => b.buffer as ArrayBuffer) : [];
+    const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(ownsItsMemory).map((b) => b.buffer as ArrayBuffer) : [];
     this.#workerFor().postMessage(pending.job, transfer);
   }
 
@@ -227,9 +229,4 @@ export class DecoderPool {
     settle();
     this.#next();
   }
-}
-
-/** Only bytes that have their ArrayBuffer to themselves can move (a small Buffer may share Node's pool); the rest are copied. */
-function movable(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === bytes.byteLength;
 }
