@@ -4,6 +4,13 @@
  * enough to hold the event loop, so a body bound for the decoding thread is joined there instead
  * (decoder-pool.ts), and only the others here ({@link joinChunks}).
  *
+ * A body whose Content-Length is {@link RECEIVE_WHOLE_BYTES} or more is copied as it arrives into
+ * one buffer of that length, and each read buffer dropped at once: kept until the body is done,
+ * thousands of 64 KiB read buffers interleave with everything else the main thread allocates in
+ * malloc's heap, which then cannot give their pages back — after a storm of large bodies RSS
+ * stayed up by about the bytes that were in flight. Dropped young, they are reused read after
+ * read; the one large buffer is given back whole.
+ *
  * It stops reading at the first refusal: a declared Content-Length or a body past `limit` is
  * {@link TooLarge} (before any byte is read for the first), and whatever `onChunk` throws (the
  * listener's budget across requests) is passed on as it is. A request that ends early (the client
@@ -15,6 +22,9 @@ import type { IncomingMessage } from 'node:http';
 import { TooLarge } from './too-large.ts';
 
 export type BodyChunks = readonly Buffer[];
+
+/** Declared bodies from this size on are received into one buffer (see above). */
+export const RECEIVE_WHOLE_BYTES = 64 * 1024;
 
 /** The request ended before its body did (the client closed or reset the connection). */
 export class BodyAborted extends Error {}
@@ -31,6 +41,9 @@ export function readBodyChunks(request: IncomingMessage, limit: number, onChunk:
     }
     const chunks: Buffer[] = [];
     let received = 0;
+    // Node's parser refuses a body longer or shorter than its Content-Length, so it fills `whole`.
+    const declared = Number(request.headers['content-length']);
+    const whole = declared >= RECEIVE_WHOLE_BYTES ? Buffer.allocUnsafeSlow(declared) : undefined;
     const stop = (err: unknown): void => {
       request.removeListener('data', onData).removeListener('end', onEnd).removeListener('error', stop).removeListener('close', onClose);
       if (err === undefined) return;
@@ -50,11 +63,12 @@ export function readBodyChunks(request: IncomingMessage, limit: number, onChunk:
         stop(err);
         return;
       }
-      chunks.push(chunk);
+      if (whole !== undefined && received <= whole.length) chunk.copy(whole, received - chunk.length);
+      else chunks.push(chunk);
     }
     function onEnd(): void {
       stop(undefined);
-      resolve(chunks);
+      resolve(whole !== undefined && received === whole.length ? [whole] : chunks);
     }
     function onClose(): void {
       stop(new BodyAborted('request body not complete: the connection closed'));
@@ -69,7 +83,13 @@ export function chunksLength(chunks: BodyChunks): number {
   return n;
 }
 
-/** The chunks copied into one Buffer of its own (never a view of a read buffer). */
+/** The chunks as one Buffer of its own (never a view of a read buffer): the one chunk when it is that already, else a copy. */
 export function joinChunks(chunks: BodyChunks): Buffer {
+  if (chunks.length === 1 && ownsItsMemory(chunks[0]!)) return chunks[0]!;
   return Buffer.concat(chunks as Buffer[]);
+}
+
+/** Whether `bytes` is the whole of its ArrayBuffer (a small Buffer may share Node's pool). */
+export function ownsItsMemory(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === bytes.byteLength;
 }

@@ -5,27 +5,40 @@
  * a chunk per turn instead of blocking for seconds. The whole body is decoded before the first
  * chunk is posted: a body that does not decode is refused whole, as before.
  *
+ * A compressed body (snappy and LZ4, which are JavaScript: content-encoding.ts) is decompressed
+ * here too, bounded by `maxBodyBytes`; decoding is bounded by counting (decode-limits.ts), so what
+ * a request costs this thread's heap is bounded by its limits, not by the heap limit the pool
+ * sets (a backstop only: a worker reaching it may take the process down, nodejs/node#47224).
+ *
  * A chunk is posted only when the main thread asks for it (`next`): a port hands every message
  * it holds to its listener in one go, and deserialising them is the receiving thread's work, so
  * posting all chunks at once would block the main thread for the whole request again.
  *
- * Messages in: `{ id, body, encoding, pointsPerChunk }` (a job; its first chunk follows), then
+ * Messages in: `{ id, body, encoding, contentEncoding, maxBodyBytes, limits, pointsPerChunk }` (a job; its first chunk follows), then
  * `{ id, next: true }` for each further chunk; `{ release: true }` (see {@link Release}).
  * Messages out: `{ id, chunk }`… (a chunk's number and histogram points in columns, packed-chunk.ts), then `{ id, done: true }` or `{ id, error: { kind, message } }`
- * (`kind`: `decode` → 400, `other`).
+ * (`kind`: `decode` → 400, `too-large` → 413, `other`).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { decodeExportRequest } from '../otlp/codec.ts';
+import { DecodeLimitExceeded, type DecodeLimits } from '../otlp/decode-limits.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpMetric, type OtlpMetricData } from '../otlp/types.ts';
+import { decodeBodySync } from './content-encoding.ts';
 import { packChunk, type PackedChunk } from './packed-chunk.ts';
+import { TooLarge } from './too-large.ts';
 
 export interface DecodeJob {
   readonly id: number;
   /** The body, or the chunks it arrived in (joined here, off the main thread). */
   readonly body: Uint8Array | readonly Uint8Array[];
   readonly encoding: OtlpEncoding;
+  /** The body's Content-Encoding when it is still compressed (decompressed here). */
+  readonly contentEncoding?: string;
+  /** Largest body once decompressed. */
+  readonly maxBodyBytes: number;
+  readonly limits: DecodeLimits;
   readonly pointsPerChunk: number;
 }
 
@@ -52,8 +65,9 @@ export interface NextChunk {
 export type DecodeMessage =
   /** A chunk packed (packed-chunk.ts): its columns are moved, not copied. */
   | { readonly id: number; readonly chunk: PackedChunk }
-  | { readonly id: number; readonly done: true }
-  | { readonly id: number; readonly error: { readonly kind: 'decode' | 'other'; readonly message: string } };
+  /** `bytes`: the body's size decompressed (what the pool counts towards giving the heap back). */
+  | { readonly id: number; readonly done: true; readonly bytes: number }
+  | { readonly id: number; readonly error: { readonly kind: 'decode' | 'too-large' | 'other'; readonly message: string }; readonly bytes: number };
 
 /** `request` cut into requests of at most `limit` points each (a metric's points may span several). */
 export function* chunks(request: OtlpExportRequest, limit: number): Generator<OtlpExportRequest> {
@@ -92,14 +106,15 @@ export function* chunks(request: OtlpExportRequest, limit: number): Generator<Ot
 }
 
 /** The job being handed over, one chunk per `next`; one at a time (the pool sends one job at a time). */
-let current: { readonly id: number; readonly chunks: Generator<OtlpExportRequest> } | undefined;
+let current: { readonly id: number; readonly chunks: Generator<OtlpExportRequest>; readonly bytes: number } | undefined;
 
 function post(id: number): void {
   if (current === undefined || current.id !== id) return;
   const next = current.chunks.next();
   if (next.done === true) {
+    const { bytes } = current;
     current = undefined;
-    parentPort!.postMessage({ id, done: true } satisfies DecodeMessage);
+    parentPort!.postMessage({ id, done: true, bytes } satisfies DecodeMessage);
   } else {
     const { packed, transfer } = packChunk(next.value);
     parentPort!.postMessage({ id, chunk: packed } satisfies DecodeMessage, transfer);
@@ -133,17 +148,39 @@ parentPort?.on('message', (message: DecodeJob | NextChunk | Release) => {
     return;
   }
   let request: OtlpExportRequest;
+  const size = { bytes: 0 };
   try {
-    const body = Array.isArray(message.body) ? Buffer.concat(message.body) : (message.body as Uint8Array);
-    request = decodeExportRequest(body, message.encoding);
+    request = decodeJob(message, size);
   } catch (err) {
     current = undefined;
-    parentPort!.postMessage({ id: message.id, error: { kind: err instanceof OtlpDecodeError ? 'decode' : 'other', message: messageOf(err) } } satisfies DecodeMessage);
+    parentPort!.postMessage({ id: message.id, error: { kind: kindOf(err), message: messageOf(err) }, bytes: size.bytes } satisfies DecodeMessage);
     return;
   }
-  current = { id: message.id, chunks: chunks(request, message.pointsPerChunk) };
+  current = { id: message.id, chunks: chunks(request, message.pointsPerChunk), bytes: size.bytes };
   post(message.id);
 });
+
+/** The job's request; `size.bytes`: the body's size as sent, then decompressed. */
+function decodeJob(job: DecodeJob, size: { bytes: number }): OtlpExportRequest {
+  const parts: readonly Uint8Array[] = Array.isArray(job.body) ? job.body : [job.body as Uint8Array];
+  const sent = parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength) : Buffer.concat(parts);
+  size.bytes = sent.length;
+  let body: Buffer;
+  try {
+    body = decodeBodySync(sent, job.contentEncoding, job.maxBodyBytes);
+  } catch (err) {
+    // A body that does not decompress is refused as it is on the main thread: 400 naming the encoding.
+    if (err instanceof TooLarge) throw err;
+    throw new OtlpDecodeError(messageOf(err));
+  }
+  size.bytes = body.length;
+  return decodeExportRequest(body, job.encoding, job.limits);
+}
+
+function kindOf(err: unknown): 'decode' | 'too-large' | 'other' {
+  if (err instanceof TooLarge || err instanceof DecodeLimitExceeded) return 'too-large';
+  return err instanceof OtlpDecodeError ? 'decode' : 'other';
+}
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

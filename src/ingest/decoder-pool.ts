@@ -4,8 +4,11 @@
  * arrive — one per turn of the main thread's event loop, so a scrape can run between two. The next
  * chunk is asked for once one is handled, so at most one is ever waiting to be deserialised here.
  *
- * The worker's heap is capped (`maxHeapMegabytes`): a request whose decoded form would not fit
- * kills the worker, not jobmeter; that request is refused (413) and the next one gets a new worker.
+ * What a request may cost the worker is bounded by counting as it decodes (decode-limits.ts, for
+ * `maxBodyBytes`): past the limits it is refused (413) and the worker goes on. The worker's heap
+ * is capped too (`maxHeapMegabytes`), well above what the limits let decoding reach, as a backstop
+ * only: Node does not promise a worker reaching it dies alone (nodejs/node#47224). A worker that
+ * dies all the same has its request refused (413) and the next one gets a new worker.
  *
  * What a request cost is the worker's heap, and V8 keeps what a heap grew to: pages its GC frees go
  * to the isolate's page pool for reuse, and a stopped worker's pool is unmapped later by another
@@ -16,17 +19,21 @@
  * it runs a last-resort GC (which empties the pool); an idle worker is then stopped (the next
  * request starts a new one, tens of milliseconds on its own thread), its small pool left to V8.
  *
- * A body the caller hands over is moved to the worker (its ArrayBuffer transferred), not copied:
- * copying a large body into the message, and the message into the worker, would hold the main thread.
+ * A body the caller hands over is moved to the worker (its ArrayBuffer transferred, when the body
+ * is the whole of it; a small Buffer may share Node's pool), not copied: copying a large body into
+ * the message, and the message into the worker, would hold the main thread.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
+import { decodeLimitsFor } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding } from '../otlp/types.ts';
+import { ownsItsMemory } from './body-chunks.ts';
 import type { DecodeJob, DecodeMessage, NextChunk, Release, Released } from './decode-worker.ts';
 import type { PackedChunk } from './packed-chunk.ts';
 
-/** Why a request was not decoded: `decode` → 400, `too-large` → 413 (the worker ran out of heap), `other` → 500. */
+/** Why a request was not decoded: `decode` → 400, `too-large` → 413 (past the decode limits or `maxBodyBytes`, or the worker died), `other` → 500. */
 export class DecodeFailed extends Error {
   readonly kind: 'decode' | 'too-large' | 'other';
   constructor(kind: 'decode' | 'too-large' | 'other', message: string) {
@@ -36,6 +43,8 @@ export class DecodeFailed extends Error {
 }
 
 export interface DecoderPoolOptions {
+  /** Largest body, decompressed; the decode limits are those for it (decode-limits.ts). @default 20971520 */
+  readonly maxBodyBytes?: number;
   /** Data points per chunk handed to the main thread. @default 2000 */
   readonly pointsPerChunk?: number;
   /** The worker's old-generation heap, in MiB. @default 1024 */
@@ -48,8 +57,6 @@ export interface DecoderPoolOptions {
 
 interface Pending {
   readonly job: DecodeJob;
-  /** The body's size in bytes. */
-  readonly bytes: number;
   /** Whether the body may be moved to the worker (the caller is done with it). */
   readonly handOver: boolean;
   readonly onChunk: (chunk: PackedChunk) => void;
@@ -74,7 +81,7 @@ export class DecoderPool {
   #decodedBytes = 0;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
+    this.#options = { maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes, pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
   }
 
   /** Whether a worker is running (started on first use, stopped when idle). */
@@ -83,21 +90,30 @@ export class DecoderPool {
   }
 
   /**
-   * Decodes `body` (decompressed; or the chunks it arrived in, joined by the worker); resolves once
-   * every chunk went to `onChunk`. With `handOver`, the caller is done with `body`: its memory
-   * moves to the worker and `body` is left empty.
+   * Decodes `body` (or the chunks it arrived in, joined by the worker; compressed as
+   * `contentEncoding` says, decompressed by the worker); resolves once every chunk went to
+   * `onChunk`. With `handOver`, the caller is done with `body`: its memory moves to the worker and
+   * `body` is left empty.
    */
-  decode(body: Buffer | readonly Buffer[], encoding: OtlpEncoding, onChunk: (chunk: PackedChunk) => void, handOver = false): Promise<void> {
+  decode(
+    body: Buffer | readonly Buffer[],
+    encoding: OtlpEncoding,
+    onChunk: (chunk: PackedChunk) => void,
+    handOver = false,
+    contentEncoding?: string,
+  ): Promise<void> {
     if (this.#closed) return Promise.reject(new DecodeFailed('other', 'the ingest is closing'));
     return new Promise((resolve, reject) => {
       const job: DecodeJob = {
         id: this.#nextId++,
         body,
         encoding,
+        ...(contentEncoding === undefined ? {} : { contentEncoding }),
+        maxBodyBytes: this.#options.maxBodyBytes,
+        limits: decodeLimitsFor(this.#options.maxBodyBytes),
         pointsPerChunk: this.#options.pointsPerChunk,
       };
-      const bytes = Array.isArray(body) ? body.reduce((n: number, b: Buffer) => n + b.length, 0) : (body as Buffer).length;
-      this.#queue.push({ job, bytes, handOver, onChunk, resolve, reject });
+      this.#queue.push({ job, handOver, onChunk, resolve, reject });
       this.#next();
     });
   }
@@ -120,9 +136,8 @@ export class DecoderPool {
     }
     clearTimeout(this.#idleTimer);
     this.#current = pending;
-    this.#decodedBytes += pending.bytes;
     const { body } = pending.job;
-    const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(movable).map((b) => b.buffer as ArrayBuffer) : [];
+    const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(ownsItsMemory).map((b) => b.buffer as ArrayBuffer) : [];
     this.#workerFor().postMessage(pending.job, transfer);
   }
 
@@ -194,6 +209,7 @@ export class DecoderPool {
   #onMessage(message: DecodeMessage): void {
     const current = this.#current;
     if (current === undefined || current.job.id !== message.id) return;
+    if (!('chunk' in message)) this.#decodedBytes += message.bytes;
     if ('chunk' in message) {
       try {
         current.onChunk(message.chunk);
@@ -213,9 +229,4 @@ export class DecoderPool {
     settle();
     this.#next();
   }
-}
-
-/** Only bytes that have their ArrayBuffer to themselves can move (a small Buffer may share Node's pool); the rest are copied. */
-function movable(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === bytes.byteLength;
 }

@@ -13,6 +13,7 @@
  * | headers and body not in within `requestTimeoutMillis` | 408, connection closed (Node's)                                     |
  * | body past `maxBodyBytes` (sent, or once inflated)  | 413, google.rpc.Status INVALID_ARGUMENT (`Connection: close` when refused as sent) |
  * | Content-Encoding the Collector does not take (content-encoding.ts) | 400, google.rpc.Status INVALID_ARGUMENT                  |
+ * | a body that would decode past the decode limits (decode-limits.ts) | 413, google.rpc.Status INVALID_ARGUMENT              |
  * | a body that does not decode                        | 400, google.rpc.Status INVALID_ARGUMENT                                |
  * | success                                            | 200, ExportMetricsServiceResponse; `partial_success` when points were refused (or a warning) |
  *
@@ -25,8 +26,9 @@
  * as it is decoded and ingested: a body still trickling in holds a connection (bounded by
  * `maxConnections` and `requestTimeoutMillis`, server-limits.ts), never a slot, so stalled senders
  * cannot lock real ones out. The bytes of bodies held (being received or processed) are bounded
- * too, by `(maxConcurrentRequests + 1) × maxBodyBytes`: a request whose body would pass that is shed with
- * 503 as it arrives (and its connection closed), so many fast senders cannot fill memory either.
+ * too, by `(maxConcurrentRequests + 1) × maxBodyBytes`, as sent and once decompressed here: a request
+ * whose body would pass that is shed with 503 as it arrives (and its connection closed) or once
+ * decompressed, so many fast senders, or many small bombs, cannot fill memory either.
  * A request's bytes and slot are given back when its response is done or its connection is gone.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -37,10 +39,11 @@ import { port as checkPort, positiveInteger } from '../common/option-rules.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
 import { resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
+import { DecodeLimitExceeded, decodeLimitsFor } from '../otlp/decode-limits.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
 import { DecodeFailed, DecoderPool } from './decoder-pool.ts';
 import { BodyAborted, chunksLength, joinChunks, readBodyChunks, type BodyChunks } from './body-chunks.ts';
-import { decodeBody, isIdentity } from './content-encoding.ts';
+import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import { compileIngestGate, type GateRefusal, type IngestGateOptions } from './ingest-gate.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { TooLarge } from './too-large.ts';
@@ -57,7 +60,8 @@ export const METRICS_PATH = '/v1/metrics';
 /**
  * Decompressed bodies from this size on are decoded on the decoding thread and ingested in chunks
  * (decoder-pool.ts); smaller ones decode on the main thread in about a millisecond, cheaper than
- * the round trip.
+ * the round trip (within the decode limits for this size: a few MiB at most). Snappy and LZ4
+ * bodies, whose decompression is JavaScript, go to the decoding thread whatever their size.
  */
 export const OFF_THREAD_BYTES = 256 * 1024;
 
@@ -116,7 +120,8 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   const gate = compileIngestGate(options);
 
   // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
-  const pool = options.sink.begin !== undefined ? new DecoderPool() : undefined;
+  const pool = options.sink.begin !== undefined ? new DecoderPool({ maxBodyBytes }) : undefined;
+  const decodeLimits = decodeLimitsFor(maxBodyBytes);
   let inFlight = 0;
   // Bytes of bodies held by requests not yet answered; one body more than the slots, so a body
   // alone never passes it (past maxBodyBytes it is a 413).
@@ -126,10 +131,10 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     new Refusal(503, RPC_CODE.UNAVAILABLE, `jobmeter is busy (${what}); retry after ${retryAfter} s`, { 'retry-after': String(retryAfter) });
 
   /** Decodes off the main thread and ingests a chunk per turn (decoder-pool.ts). */
-  const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, handOver: boolean): Promise<OtlpPartialSuccess | Refusal> => {
+  const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, handOver: boolean, contentEncoding?: string): Promise<OtlpPartialSuccess | Refusal> => {
     const batch = options.sink.begin!();
     try {
-      await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver);
+      await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver, contentEncoding);
     } catch (err) {
       if (!(err instanceof DecodeFailed) || err.kind === 'other') throw err;
       return new Refusal(err.kind === 'too-large' ? 413 : 400, RPC_CODE.INVALID_ARGUMENT, err.message);
@@ -137,11 +142,21 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     return batch.result();
   };
 
-  /** Decodes and ingests a whole body; what the sink made of it, or the refusal. */
-  const ingest = async (chunks: BodyChunks, encoding: OtlpEncoding, contentEncoding: string | undefined): Promise<OtlpPartialSuccess | Refusal> => {
-    if (pool !== undefined && options.onRequest === undefined && isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES) {
-      // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread.
-      return ingestOffThread(chunks, encoding, true);
+  /**
+   * Decodes and ingests a whole body; what the sink made of it, or the refusal. `hold` counts a
+   * body decompressed here against the bytes in flight (it throws the 503 past them).
+   */
+  const ingest = async (
+    chunks: BodyChunks,
+    encoding: OtlpEncoding,
+    contentEncoding: string | undefined,
+    hold: (bytes: number) => void,
+  ): Promise<OtlpPartialSuccess | Refusal> => {
+    if (pool !== undefined && options.onRequest === undefined) {
+      // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread;
+      // a snappy or LZ4 one too, decompressed there.
+      if (isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES) return ingestOffThread(chunks, encoding, true);
+      if (decodesOffThread(contentEncoding)) return ingestOffThread(chunks, encoding, true, contentEncoding);
     }
     let body: Buffer;
     try {
@@ -150,14 +165,23 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       if (err instanceof TooLarge) return new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message);
       return new Refusal(400, RPC_CODE.INVALID_ARGUMENT, messageOf(err));
     }
+    if (!isIdentity(contentEncoding)) {
+      try {
+        hold(body.length);
+      } catch (err) {
+        if (err instanceof Refusal) return err;
+        throw err;
+      }
+    }
     let result: OtlpPartialSuccess | Refusal;
     if (pool !== undefined && body.length >= OFF_THREAD_BYTES) {
       // The body moves to the decoding thread unless the debug printer still wants it.
       result = await ingestOffThread(body, encoding, options.onRequest === undefined);
     } else {
       try {
-        result = options.sink.ingest(decodeExportRequest(body, encoding));
+        result = options.sink.ingest(decodeExportRequest(body, encoding, decodeLimits));
       } catch (err) {
+        if (err instanceof DecodeLimitExceeded) return new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message);
         if (err instanceof OtlpDecodeError) return new Refusal(400, RPC_CODE.INVALID_ARGUMENT, err.message);
         throw err;
       }
@@ -193,13 +217,14 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       counted = false;
     };
     response.once('close', release);
+    const hold = (bytes: number): void => {
+      held += bytes;
+      bodyBytes += bytes;
+      if (bodyBytes > bodyBudget) throw busy(`request bodies past ${bodyBudget} bytes in flight`);
+    };
     let chunks: BodyChunks;
     try {
-      chunks = await readBodyChunks(request, maxBodyBytes, (bytes) => {
-        held += bytes;
-        bodyBytes += bytes;
-        if (bodyBytes > bodyBudget) throw busy(`request bodies past ${bodyBudget} bytes in flight`);
-      });
+      chunks = await readBodyChunks(request, maxBodyBytes, hold);
     } catch (err) {
       release();
       if (err instanceof BodyAborted || response.destroyed) return;
@@ -218,7 +243,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     counted = true;
     let result: OtlpPartialSuccess | Refusal;
     try {
-      result = await ingest(chunks, encoding, request.headers['content-encoding']);
+      result = await ingest(chunks, encoding, request.headers['content-encoding'], hold);
     } catch {
       // The cause stays server-side, as on the pull listener.
       result = new Refusal(500, 13, 'internal error');

@@ -8,6 +8,7 @@
  * encodings decode into the same {@link OtlpExportRequest}.
  */
 import protobuf from 'protobufjs/light.js';
+import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits.ts';
 import { decodeProtobufRequest } from './decode-protobuf.ts';
 import { normalizeExportRequest } from './normalize.ts';
 import { OTLP_SCHEMA } from './schema.ts';
@@ -45,23 +46,30 @@ export function encodingOf(contentType: string | undefined): OtlpEncoding | unde
   return undefined;
 }
 
-/** @throws {OtlpDecodeError} when the body is not a valid request in `encoding`. */
-export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding): OtlpExportRequest {
+/**
+ * Decodes within `limits` (decode-limits.ts): JSON is scanned before `JSON.parse` and counted as
+ * it is normalized, protobuf counted as it is read.
+ * @throws {DecodeLimitExceeded} (an OtlpDecodeError) when the body would decode past `limits`
+ * @throws {OtlpDecodeError} when the body is not a valid request in `encoding`.
+ */
+export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): OtlpExportRequest {
   if (encoding === 'protobuf') {
     try {
-      return decodeProtobufRequest(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      return decodeProtobufRequest(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), limits);
     } catch (err) {
       if (err instanceof OtlpDecodeError) throw err;
       throw new OtlpDecodeError(`invalid protobuf ExportMetricsServiceRequest: ${messageOf(err)}`, { cause: err });
     }
   }
+  const meter = new DecodeMeter(body.length, limits);
+  meter.scanJson(body);
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   } catch (err) {
     throw new OtlpDecodeError(`invalid JSON: ${messageOf(err)}`, { cause: err });
   }
-  return normalizeExportRequest(raw);
+  return normalizeExportRequest(raw, meter);
 }
 
 /**

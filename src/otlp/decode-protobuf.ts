@@ -12,8 +12,13 @@
  * (test/ingest/otlp-codec.test.ts compares the two), and what protobufjs made of it: of a oneof
  * (a metric's data, a point's value, an AnyValue) the member last on the wire, an empty AnyValue
  * as no attribute. A malformed body throws (codec.ts makes it an OtlpDecodeError).
+ *
+ * Every element is charged to the request's {@link DecodeMeter} before it is made, at the body
+ * position it starts from (decode-limits.ts): a body that would decode past its limits throws
+ * DecodeLimitExceeded having built at most the limit's worth.
  */
 import protobuf from 'protobufjs/light.js';
+import { DecodeMeter, type DecodeLimits } from './decode-limits.ts';
 import { attributeValue, FLAG_NO_RECORDED_VALUE, MAX_ANY_VALUE_DEPTH, type PlainValue } from './normalize.ts';
 import {
   OtlpDecodeError,
@@ -36,14 +41,23 @@ const VARINT = 0;
 const FIXED64 = 1;
 const LEN = 2;
 
-/** @throws {Error} when `body` is not a valid request (wire errors keep protobufjs's messages). */
-export function decodeProtobufRequest(body: Uint8Array): OtlpExportRequest {
+/** The meter of the request being decoded (decoding is synchronous: one at a time per thread). */
+let meter: DecodeMeter;
+
+/**
+ * @throws {DecodeLimitExceeded} past `limits`
+ * @throws {Error} when `body` is not a valid request (wire errors keep protobufjs's messages).
+ */
+export function decodeProtobufRequest(body: Uint8Array, limits: DecodeLimits): OtlpExportRequest {
   const r = protobuf.Reader.create(body);
+  meter = new DecodeMeter(body.length, limits);
   const resourceMetrics: OtlpResourceMetrics[] = [];
   while (r.pos < r.len) {
     const tag = r.uint32();
-    if (tag === ((1 << 3) | LEN)) resourceMetrics.push(readResourceMetrics(r, end(r)));
-    else skip(r, tag);
+    if (tag === ((1 << 3) | LEN)) {
+      meter.charge('resource', r.pos);
+      resourceMetrics.push(readResourceMetrics(r, end(r)));
+    } else skip(r, tag);
   }
   return { resourceMetrics };
 }
@@ -54,7 +68,10 @@ function readResourceMetrics(r: Reader, stop: number): OtlpResourceMetrics {
   while (r.pos < stop) {
     const tag = r.uint32();
     if (tag === ((1 << 3) | LEN)) resource = readResource(r, end(r));
-    else if (tag === ((2 << 3) | LEN)) scopeMetrics.push(readScopeMetrics(r, end(r)));
+    else if (tag === ((2 << 3) | LEN)) {
+      meter.charge('scope', r.pos);
+      scopeMetrics.push(readScopeMetrics(r, end(r)));
+    }
     else skip(r, tag);
   }
   return { resource, scopeMetrics };
@@ -76,7 +93,10 @@ function readScopeMetrics(r: Reader, stop: number): OtlpScopeMetrics {
   while (r.pos < stop) {
     const tag = r.uint32();
     if (tag === ((1 << 3) | LEN)) scope = readScope(r, end(r));
-    else if (tag === ((2 << 3) | LEN)) metrics.push(readMetric(r, end(r)));
+    else if (tag === ((2 << 3) | LEN)) {
+      meter.charge('metric', r.pos);
+      metrics.push(readMetric(r, end(r)));
+    }
     else skip(r, tag);
   }
   return { scope, metrics };
@@ -136,6 +156,7 @@ function readData(r: Reader, stop: number, field: number): OtlpMetricData {
   while (r.pos < stop) {
     const tag = r.uint32();
     if (tag === ((1 << 3) | LEN)) {
+      meter.charge('point', r.pos);
       const pointEnd = end(r);
       if (field === 5 || field === 7) numbers.push(readNumberPoint(r, pointEnd));
       else if (field === 9) histograms.push(readHistogramPoint(r, pointEnd));
@@ -224,11 +245,11 @@ function readHistogramPoint(r: Reader, stop: number): OtlpHistogramPoint {
         break;
       case (6 << 3) | LEN:
       case (6 << 3) | FIXED64:
-        repeated(r, tag, () => bucketCounts.push(fixed64Number(r)));
+        repeated(r, tag, 8, () => bucketCounts.push(fixed64Number(r)));
         break;
       case (7 << 3) | LEN:
       case (7 << 3) | FIXED64:
-        repeated(r, tag, () => explicitBounds.push(r.double()));
+        repeated(r, tag, 8, () => explicitBounds.push(r.double()));
         break;
       default:
         skip(r, tag);
@@ -278,14 +299,26 @@ function readExponentialPoint(r: Reader, stop: number): OtlpExponentialHistogram
   return { ...base(c), count, sum, scale, zeroCount, zeroThreshold, positive, negative };
 }
 
-/** A repeated scalar, packed (one length-delimited field) or not (one field per element). */
-function repeated(r: Reader, tag: number, read: () => void): void {
+/**
+ * A repeated scalar (histogram buckets), packed (one length-delimited field) or not (one field per
+ * element), its elements charged before they are read: `size` bytes each, or varints (0).
+ */
+function repeated(r: Reader, tag: number, size: number, read: () => void): void {
   if ((tag & 7) !== LEN) {
+    meter.charge('bucket', r.pos);
     read();
     return;
   }
   const stop = end(r);
+  meter.charge('bucket', r.pos, size > 0 ? Math.ceil((stop - r.pos) / size) : varints(r.buf, r.pos, stop));
   while (r.pos < stop) read();
+}
+
+/** How many varints end in `buf[from, to)`: the bytes without their continuation bit. */
+function varints(buf: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if ((buf[i]! & 0x80) === 0) n++;
+  return n;
 }
 
 function readBuckets(r: Reader, stop: number): OtlpExponentialBuckets {
@@ -294,7 +327,7 @@ function readBuckets(r: Reader, stop: number): OtlpExponentialBuckets {
   while (r.pos < stop) {
     const tag = r.uint32();
     if (tag === ((1 << 3) | VARINT)) offset = r.sint32();
-    else if (tag === ((2 << 3) | LEN) || tag === ((2 << 3) | VARINT)) repeated(r, tag, () => bucketCounts.push(varint64Number(r, true)));
+    else if (tag === ((2 << 3) | LEN) || tag === ((2 << 3) | VARINT)) repeated(r, tag, 0, () => bucketCounts.push(varint64Number(r, true)));
     else skip(r, tag);
   }
   return { offset, bucketCounts };
@@ -305,6 +338,7 @@ function readBuckets(r: Reader, stop: number): OtlpExponentialBuckets {
 
 /** A KeyValue into `out`, as normalize.ts sets it (an empty AnyValue is no attribute). */
 function readKeyValue(r: Reader, stop: number, out: Attributes): void {
+  meter.charge('attribute', r.pos);
   let key = '';
   let value: PlainValue | undefined;
   while (r.pos < stop) {
@@ -356,7 +390,10 @@ function readArrayValue(r: Reader, stop: number, depth: number): PlainValue[] {
   const values: PlainValue[] = [];
   while (r.pos < stop) {
     const tag = r.uint32();
-    if (tag === ((1 << 3) | LEN)) values.push(readAnyValue(r, end(r), depth + 1) ?? null);
+    if (tag === ((1 << 3) | LEN)) {
+      meter.charge('element', r.pos);
+      values.push(readAnyValue(r, end(r), depth + 1) ?? null);
+    }
     else skip(r, tag);
   }
   return values;
@@ -370,6 +407,7 @@ function readKeyValueList(r: Reader, stop: number, depth: number): { [key: strin
       skip(r, tag);
       continue;
     }
+    meter.charge('attribute', r.pos);
     const kvEnd = end(r);
     let key = '';
     let value: PlainValue | undefined;

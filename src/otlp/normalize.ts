@@ -9,8 +9,12 @@
  * as decimal strings or numbers; doubles as numbers or `"NaN"`/`"Infinity"`/`"-Infinity"`;
  * `bytesValue` as base64 (kept as that string). Unknown keys are ignored, as the Collector does.
  * A value of the wrong type is an {@link OtlpDecodeError} naming its path.
+ *
+ * Every element is charged to the request's {@link DecodeMeter} before it is made (decode-limits.ts;
+ * codec.ts scanned the JSON text with the same meter before `JSON.parse`).
  */
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeCostKind } from './decode-limits.ts';
 import {
   OtlpDecodeError,
   type OtlpExportRequest,
@@ -33,12 +37,22 @@ export const FLAG_NO_RECORDED_VALUE = 1;
 /** Deepest `arrayValue`/`kvlistValue` nesting converted; deeper values are an error. */
 export const MAX_ANY_VALUE_DEPTH = 8;
 
-export function normalizeExportRequest(raw: unknown): OtlpExportRequest {
+/** The meter of the request being normalized (synchronous: one at a time per thread). */
+let meter: DecodeMeter;
+
+function charge(kind: DecodeCostKind, n = 1): void {
+  meter.charge(kind, meter.bodyBytes, n);
+}
+
+/** @param requestMeter the request's, else one at the default limits for a body of any size */
+export function normalizeExportRequest(raw: unknown, requestMeter?: DecodeMeter): OtlpExportRequest {
+  meter = requestMeter ?? new DecodeMeter(Number.MAX_SAFE_INTEGER, DEFAULT_DECODE_LIMITS);
   const root = object(raw, '(root)') ?? {};
   return { resourceMetrics: list(root, 'resourceMetrics', 'resource_metrics', '', resourceMetrics) };
 }
 
 function resourceMetrics(raw: unknown, at: string): OtlpResourceMetrics {
+  charge('resource');
   const o = object(raw, at) ?? {};
   const resource = object(field(o, 'resource'), `${at}.resource`) ?? {};
   return {
@@ -48,6 +62,7 @@ function resourceMetrics(raw: unknown, at: string): OtlpResourceMetrics {
 }
 
 function scopeMetrics(raw: unknown, at: string): OtlpScopeMetrics {
+  charge('scope');
   const o = object(raw, at) ?? {};
   const scope = object(field(o, 'scope'), `${at}.scope`) ?? {};
   return {
@@ -57,6 +72,7 @@ function scopeMetrics(raw: unknown, at: string): OtlpScopeMetrics {
 }
 
 function metric(raw: unknown, at: string): OtlpMetric {
+  charge('metric');
   const o = object(raw, at) ?? {};
   return {
     name: string(field(o, 'name'), `${at}.name`),
@@ -98,12 +114,14 @@ function metricData(o: Obj, at: string): OtlpMetricData {
   if (summary !== undefined) {
     const points = field(summary, 'dataPoints', 'data_points');
     if (points !== undefined && points !== null && !Array.isArray(points)) throw new OtlpDecodeError(`${at}.summary.dataPoints: expected an array`);
+    if (Array.isArray(points)) charge('point', points.length);
     return { type: 'summary', pointCount: Array.isArray(points) ? points.length : 0 };
   }
   return { type: 'empty' };
 }
 
 function pointBase(o: Obj, at: string) {
+  charge('point');
   const flags = integer(field(o, 'flags'), `${at}.flags`);
   return {
     attributes: attributes(o, at),
@@ -130,8 +148,8 @@ function histogramPoint(raw: unknown, at: string): OtlpHistogramPoint {
     ...pointBase(o, at),
     count: Number(uint64(field(o, 'count'), `${at}.count`)),
     sum: sum === undefined || sum === null ? undefined : double(sum, `${at}.sum`),
-    bucketCounts: array(field(o, 'bucketCounts', 'bucket_counts'), `${at}.bucketCounts`).map((v, i) => Number(uint64(v, `${at}.bucketCounts[${i}]`))),
-    explicitBounds: array(field(o, 'explicitBounds', 'explicit_bounds'), `${at}.explicitBounds`).map((v, i) => double(v, `${at}.explicitBounds[${i}]`)),
+    bucketCounts: bucketList(field(o, 'bucketCounts', 'bucket_counts'), `${at}.bucketCounts`).map((v, i) => Number(uint64(v, `${at}.bucketCounts[${i}]`))),
+    explicitBounds: bucketList(field(o, 'explicitBounds', 'explicit_bounds'), `${at}.explicitBounds`).map((v, i) => double(v, `${at}.explicitBounds[${i}]`)),
   };
 }
 
@@ -143,7 +161,7 @@ function exponentialPoint(raw: unknown, at: string): OtlpExponentialHistogramPoi
     const b = object(field(o, side), `${at}.${side}`) ?? {};
     return {
       offset: integer(field(b, 'offset'), `${at}.${side}.offset`),
-      bucketCounts: array(field(b, 'bucketCounts', 'bucket_counts'), `${at}.${side}.bucketCounts`).map((v, i) => Number(uint64(v, `${at}.${side}.bucketCounts[${i}]`))),
+      bucketCounts: bucketList(field(b, 'bucketCounts', 'bucket_counts'), `${at}.${side}.bucketCounts`).map((v, i) => Number(uint64(v, `${at}.${side}.bucketCounts[${i}]`))),
     };
   };
   return {
@@ -164,6 +182,7 @@ function exponentialPoint(raw: unknown, at: string): OtlpExponentialHistogramPoi
 function attributes(o: Obj, at: string): Attributes {
   const out: Attributes = {};
   const list = array(field(o, 'attributes'), `${at}.attributes`);
+  charge('attribute', list.length);
   for (let i = 0; i < list.length; i++) {
     const kv = object(list[i], `${at}.attributes[${i}]`) ?? {};
     const key = string(field(kv, 'key'), `${at}.attributes[${i}].key`);
@@ -208,12 +227,15 @@ function anyValuePlain(raw: unknown, at: string, depth: number): Plain | undefin
   if (bytes !== undefined && bytes !== null) return string(bytes, `${at}.bytesValue`);
   const arr = object(field(o, 'arrayValue', 'array_value'), `${at}.arrayValue`);
   if (arr !== undefined) {
-    return array(field(arr, 'values'), `${at}.arrayValue.values`).map((v, k) => anyValuePlain(v, `${at}.arrayValue.values[${k}]`, depth + 1) ?? null);
+    const values = array(field(arr, 'values'), `${at}.arrayValue.values`);
+    charge('element', values.length);
+    return values.map((v, k) => anyValuePlain(v, `${at}.arrayValue.values[${k}]`, depth + 1) ?? null);
   }
   const kvlist = object(field(o, 'kvlistValue', 'kvlist_value'), `${at}.kvlistValue`);
   if (kvlist !== undefined) {
     const out: { [key: string]: Plain } = {};
     const values = array(field(kvlist, 'values'), `${at}.kvlistValue.values`);
+    charge('attribute', values.length);
     for (let k = 0; k < values.length; k++) {
       const kv = object(values[k], `${at}.kvlistValue.values[${k}]`) ?? {};
       const key = string(field(kv, 'key'), `${at}.kvlistValue.values[${k}].key`);
@@ -243,6 +265,13 @@ function array(raw: unknown, at: string): readonly unknown[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new OtlpDecodeError(`${at}: expected an array`);
   return raw;
+}
+
+/** A histogram's bucket counts or bounds, charged before they are converted. */
+function bucketList(raw: unknown, at: string): readonly unknown[] {
+  const values = array(raw, at);
+  charge('bucket', values.length);
+  return values;
 }
 
 function list<T>(o: Obj, camel: string, snake: string, at: string, item: (raw: unknown, at: string) => T): T[] {

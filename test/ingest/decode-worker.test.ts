@@ -13,9 +13,12 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { DecodeJob, DecodeMessage, NextChunk } from '../../src/ingest/decode-worker.ts';
 import { DecoderPool } from '../../src/ingest/decoder-pool.ts';
+import { DEFAULT_DECODE_LIMITS } from '../../src/otlp/decode-limits.ts';
 import type { PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 import { unpackChunk } from './helpers.ts';
+
+const LIMITS = { maxBodyBytes: 20 * 1024 * 1024, limits: DEFAULT_DECODE_LIMITS };
 
 function gaugeRequest(points: number): Uint8Array {
   const dataPoints = Array.from({ length: points }, (_, i) => ({ asDouble: i, timeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i)) }));
@@ -36,16 +39,16 @@ test('the decoding thread posts one chunk per request for the next, and then don
     return inbox.shift()!;
   };
   try {
-    worker.postMessage({ id: 1, body: gaugeRequest(30), encoding: 'json', pointsPerChunk: 10 } satisfies DecodeJob);
+    worker.postMessage({ id: 1, body: gaugeRequest(30), encoding: 'json', ...LIMITS, pointsPerChunk: 10 } satisfies DecodeJob);
     const first = await next();
     assert.ok('chunk' in first && first.id === 1, 'the first chunk of job 1');
 
-    worker.postMessage({ id: 2, body: gaugeRequest(5), encoding: 'json', pointsPerChunk: 10 } satisfies DecodeJob);
+    worker.postMessage({ id: 2, body: gaugeRequest(5), encoding: 'json', ...LIMITS, pointsPerChunk: 10 } satisfies DecodeJob);
     const second = await next();
     assert.equal(second.id, 2, 'job 1 posted a chunk nobody asked for');
     assert.ok('chunk' in second);
     worker.postMessage({ id: 2, next: true } satisfies NextChunk);
-    assert.deepEqual(await next(), { id: 2, done: true });
+    assert.deepEqual(await next(), { id: 2, done: true, bytes: gaugeRequest(5).length });
     assert.equal(inbox.length, 0);
   } finally {
     await worker.terminate();
@@ -55,12 +58,12 @@ test('the decoding thread posts one chunk per request for the next, and then don
 test('asked for each next chunk, the decoding thread hands over every point, then done', { timeout: 30_000 }, async () => {
   const worker = new Worker(new URL('../../src/ingest/decode-worker.ts', import.meta.url));
   try {
-    worker.postMessage({ id: 7, body: gaugeRequest(25), encoding: 'json', pointsPerChunk: 10 } satisfies DecodeJob);
+    worker.postMessage({ id: 7, body: gaugeRequest(25), encoding: 'json', ...LIMITS, pointsPerChunk: 10 } satisfies DecodeJob);
     const sizes: number[] = [];
     for (;;) {
       const [m] = (await once(worker, 'message')) as [DecodeMessage];
       if (!('chunk' in m)) {
-        assert.deepEqual(m, { id: 7, done: true });
+        assert.deepEqual(m, { id: 7, done: true, bytes: gaugeRequest(25).length });
         break;
       }
       const data = unpackChunk(m.chunk).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;

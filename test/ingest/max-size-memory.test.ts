@@ -25,8 +25,11 @@ const MiB = 1024 * 1024;
 const MARGIN = 96 * MiB;
 /** The request must have cost at least this, or the test proves nothing: twice what may stay. */
 const GROWN = 2 * MARGIN;
-/** The thread's last-resort GC takes about a second on a loaded machine; room for a very loaded one. */
-const RETURN_WITHIN_MS = 45_000;
+/**
+ * As docs/collector.md says, "within a second or two" of the answer: the thread gives its heap back
+ * as soon as no request waits (a last-resort GC, a few hundred ms under load); room for a slower one.
+ */
+const RETURN_WITHIN_MS = 5_000;
 
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -69,16 +72,18 @@ test('serve: the memory a max-size request took is given back once it is done, a
   peak = Math.max(peak, rssBytes(pid));
   const scrapesDuring = scrapes;
 
-  const deadline = Date.now() + RETURN_WITHIN_MS;
+  const answered = Date.now();
+  const deadline = answered + RETURN_WITHIN_MS;
   let now = rssBytes(pid);
   while (now > before + MARGIN && Date.now() < deadline) {
-    await sleep(500);
+    await sleep(100);
     now = rssBytes(pid);
   }
+  const returnedMs = Date.now() - answered;
   scraping = false;
   await scraper;
   const mib = (n: number): string => `${(n / MiB).toFixed(0)} MiB`;
-  const seen = `RSS ${mib(before)} before, ${mib(peak)} at the peak, ${mib(now)} after`;
+  const seen = `RSS ${mib(before)} before, ${mib(peak)} at the peak, ${mib(now)} ${returnedMs} ms after the answer`;
   assert.ok(peak > before + GROWN, `the request did not cost what a max-size one does: ${seen}`);
   assert.ok(now <= before + MARGIN, `not given back within ${RETURN_WITHIN_MS} ms: ${seen}`);
   assert.ok(scrapesDuring > 0, 'no scrape answered while the request was processed');

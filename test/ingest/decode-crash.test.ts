@@ -1,0 +1,82 @@
+/**
+ * Issue 26 item 1, the crash, as it was done: a child `jobmeter serve` gets protobuf bodies whose
+ * one Gauge holds millions of empty data points (`0a 00` repeated), zstd-compressed: 9.5M points
+ * (19 MB decoded, 1.8 KB sent), 3M (6 MB, 0.6 KB), and several at once. Before, the decoding thread
+ * built an object per point until its 1 GiB heap limit and Node aborted the whole process in 3 of 5
+ * tries (the others answered 413 after ~37 s at 1.26 GiB RSS); 3M points were accepted after 6–7 s
+ * at 753 MiB. Now each is refused (413, the decode limit named) within seconds, the process stays
+ * alive with RSS under {@link RSS_BOUND}, and the pull endpoint answers afterwards.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { afterEach, test } from 'node:test';
+import { zstdCompressSync } from 'node:zlib';
+import { decodeStatus } from '../../src/otlp/codec.ts';
+import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';
+import { tempFiles } from '../support/temp-files.ts';
+import { emptyPointsRequest } from './hostile-bodies.ts';
+
+const files = tempFiles('jobmeter-decode-crash-');
+afterEach(killChildren);
+
+const MiB = 1024 * 1024;
+/**
+ * Node and the modules (~100 MiB), the decoding thread, the decompressed bodies waiting for it
+ * (up to 8 × 19 MB); the old code passed 750 MiB on the 3M body alone.
+ */
+const RSS_BOUND = 512 * MiB;
+/** An answer takes well under a second on an idle machine; room for a loaded one. */
+const ANSWER_MS = 20_000;
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(m !== null);
+  return Number(m[1]) * 1024;
+}
+
+test('serve: bodies of millions of empty points are refused (413) within seconds, the process stays up and small', { timeout: 170_000 }, async () => {
+  const config = await files.file('jobmeter.toml', ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', ''].join('\n'));
+  const child = start(['serve', '--config', config]);
+  const [, ingestPort] = await child.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
+  const [, pullPort] = await child.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, START_MS);
+  const pid = child.child.pid!;
+  const pullUrl = `http://127.0.0.1:${pullPort}/metrics`;
+  assert.equal((await fetch(pullUrl)).status, 200);
+
+  let peak = rssBytes(pid);
+  const sampler = setInterval(() => {
+    if (child.child.exitCode === null) peak = Math.max(peak, rssBytes(pid));
+  }, 50);
+  const big = zstdCompressSync(emptyPointsRequest(9_500_000));
+  const small = zstdCompressSync(emptyPointsRequest(3_000_000));
+  assert.ok(big.length < 4096 && small.length < 1024, `${big.length} and ${small.length} bytes sent`);
+
+  const send = async (body: Buffer): Promise<{ status: number; message: string; ms: number }> => {
+    const t0 = performance.now();
+    const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'zstd' },
+      body,
+    });
+    const status = decodeStatus(new Uint8Array(await res.arrayBuffer()), 'protobuf');
+    return { status: res.status, message: status.message, ms: performance.now() - t0 };
+  };
+  try {
+    const answers = [await send(big), await send(small), ...(await Promise.all([big, small, big, small, big, big].map(send)))];
+    for (const a of answers) {
+      assert.equal(a.status, 413, a.message);
+      assert.match(a.message, /^request too large to decode: \d+ data points, .* \(decode limit: 16 bytes per body byte \+ 1048576, at most 268435456\)$/);
+      assert.ok(a.ms < ANSWER_MS, `answered after ${a.ms.toFixed(0)} ms`);
+    }
+    assert.equal(child.child.exitCode, null, child.stderr());
+    const scrape = await fetch(pullUrl);
+    assert.equal(scrape.status, 200);
+    await scrape.text();
+    console.log(`# peak RSS ${(peak / MiB).toFixed(0)} MiB; answers in ${answers.map((a) => a.ms.toFixed(0)).join(', ')} ms`);
+    assert.ok(peak < RSS_BOUND, `RSS reached ${(peak / MiB).toFixed(0)} MiB`);
+  } finally {
+    clearInterval(sampler);
+  }
+  child.child.kill('SIGTERM');
+  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+});
