@@ -122,6 +122,17 @@ export interface IngestOptions {
    * @default 134217728 (128 MiB)
    */
   maxMemoryBytes?: number;
+  /**
+   * Directory of the ingest state file (created if missing), so a restart goes on from what was
+   * ingested: loaded at start, before the listener takes a request; written every 5 s when
+   * something changed, before a collection serves what was not yet written, and at `shutdown()`.
+   * The file is named after the listener's `host` and `port` (two jobmeters never share one; none
+   * is kept with port 0) and is at most {@link maxMemoryBytes}. A file that cannot be used is
+   * one warning line and a fresh start. `false`: no state file, a restart starts the ingested
+   * series afresh (docs/collector.md "jobmeter's own restart"). `jobmeter serve` sets it by default.
+   * @default false
+   */
+  stateDir?: string | false;
 }
 
 /** A profile extended with rules of the host's own (the config file's `[profile]` table). */
