@@ -6,7 +6,7 @@
  * What a checkpoint holds is what the served values are made of — each source series' last value
  * (or delta total), start time, last point time and last update, each output series' base (what
  * its reset or ended streams had counted) and start time, each instrument's shape, unit and
- * description — so a store restored from it serves the same values and goes on from them.
+ * description, the last failure's time derived from the senders' runs — so a store restored from it serves the same values and goes on from them.
  *
  * What must stay true: `decodeCheckpoint` accepts only what `encodeCheckpoint` writes (every field
  * checked, of its type), and throws {@link CheckpointError} for anything else, never a TypeError
@@ -22,6 +22,8 @@ export const CHECKPOINT_VERSION = 1;
 
 export interface StoreSnapshot {
   readonly instruments: readonly InstrumentSnapshot[];
+  /** When a sender's `jobmeter.run.finished{outcome="failure"}` last went up (derived-runs.ts), in seconds. */
+  readonly lastFailureSeconds: number | undefined;
 }
 
 export interface InstrumentSnapshot {
@@ -73,6 +75,7 @@ const NON_FINITE: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity
 /** `snapshot` as the checkpoint's payload (JSON text). */
 export function encodeCheckpoint(snapshot: StoreSnapshot): string {
   return JSON.stringify({
+    lastFailureSeconds: snapshot.lastFailureSeconds ?? null,
     instruments: snapshot.instruments.map((i) => ({
       name: i.name,
       shape: i.shape,
@@ -112,7 +115,10 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
     throw new CheckpointError(`not JSON (${err instanceof Error ? err.message : String(err)})`);
   }
   const root = record(raw, 'the checkpoint');
-  return { instruments: array(root.instruments, 'instruments').map((v, i) => instrumentIn(v, `instruments[${i}]`)) };
+  return {
+    instruments: array(root.instruments, 'instruments').map((v, i) => instrumentIn(v, `instruments[${i}]`)),
+    lastFailureSeconds: root.lastFailureSeconds === null ? undefined : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
+  };
 }
 
 function instrumentIn(v: unknown, at: string): InstrumentSnapshot {

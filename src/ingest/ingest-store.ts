@@ -103,10 +103,10 @@ export class IngestStore implements MetricProducer, IngestSink {
   /**
    * What the store holds, as plain data for a checkpoint (checkpoint.ts): each sender's streams
    * (last value or delta total, start and last times), each series' base and start time, the
-   * instruments. Encode it at once: it shares accumulators the store replaces as points arrive.
+   * instruments, the last failure's time. Encode it at once: it shares accumulators the store replaces as points arrive.
    */
   snapshot(): StoreSnapshot {
-    return this.#registry.snapshot();
+    return { instruments: this.#registry.snapshot(), lastFailureSeconds: this.#lastFailure.seconds };
   }
 
   /**
@@ -116,7 +116,8 @@ export class IngestStore implements MetricProducer, IngestSink {
    * fits this store's caps, budget or canonical instruments is left out and counted.
    */
   restore(snapshot: StoreSnapshot): RestoreSummary {
-    const summary = this.#registry.restore(snapshot);
+    const summary = this.#registry.restore(snapshot.instruments);
+    this.#lastFailure.seconds = snapshot.lastFailureSeconds;
     this.#changes++;
     this.#registry.sweep(this.#now(), true);
     return summary;

@@ -180,7 +180,7 @@ export class SeriesRegistry {
    * What the registry holds, as plain data (checkpoint.ts). It shares the held accumulators, which
    * are replaced, never changed in place: encode it before the store takes more points.
    */
-  snapshot(): StoreSnapshot {
+  snapshot(): StoreSnapshot['instruments'] {
     const instruments: InstrumentSnapshot[] = [];
     for (const instrument of this.#instruments.values()) {
       const series: SeriesSnapshot[] = [];
@@ -195,18 +195,18 @@ export class SeriesRegistry {
       const { description, unit } = instrument.descriptor;
       instruments.push({ name: instrument.name, shape: instrument.shape, description, unit, series });
     }
-    return { instruments };
+    return instruments;
   }
 
   /**
-   * Holds again what `snapshot` holds, into an empty registry, through the same caps, name claims
+   * Holds again the `instruments` {@link snapshot} gave, into an empty registry, through the same caps, name claims
    * and budget as arriving points: what no longer fits (lower caps, another profile's canonical
    * instruments) is left out and counted. Times are the snapshot's, so expiry goes on from them.
    */
-  restore(snapshot: StoreSnapshot): RestoreSummary {
+  restore(instruments: StoreSnapshot['instruments']): RestoreSummary {
     if (this.#instruments.size > 0) throw new Error('restore() needs an empty store');
     const summary: Mutable<RestoreSummary> = { instruments: 0, series: 0, streams: 0, skippedStreams: 0 };
-    for (const saved of snapshot.instruments) {
+    for (const saved of instruments) {
       const count = saved.series.reduce((n, s) => n + s.streams.length, 0);
       const instrument = this.#restoreInstrument(saved);
       if (instrument === undefined) {

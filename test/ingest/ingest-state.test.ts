@@ -42,6 +42,8 @@ function filledStore(clock: ReturnType<typeof fakeClock>): IngestStore {
   store.ingest(request([metric('daemon.temp', gauge([numberPoint(Number.NaN, { n: 1, on: true, list: ['x', 'y'] }, 0, 120)]))]));
   store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 1], 9, {}, 100, 110)]))]));
   store.ingest(request([metric('daemon.size', exponential([exponentialPoint(2, -3, [1, 0, 4], 6.5)], 'delta'))]));
+  // A failed run: the last failure's time is derived from it (and served).
+  store.ingest(request([metric('jobmeter.run.finished', sum([numberPoint(1, { task: 'backup', kind: 'task', runner: 'subprocess', outcome: 'failure' }, 100, 110)]))]));
   return store;
 }
 
@@ -61,6 +63,7 @@ describe('checkpoint: snapshot → restore', () => {
     assert.equal(restored.seriesCount, store.seriesCount);
     assert.equal(restored.memoryBytes, store.memoryBytes, 'charged as the originals were');
     assert.deepEqual(await values(restored, 'daemon.jobs'), { '{"q":"x"}': 50 + 5 + 60 + 70 });
+    assert.deepEqual(await values(restored, 'jobmeter.run.last_failure.time'), { '{}': 110 });
   });
 
   it('goes on from what it held: a cumulative sender is no reset, a delta total grows, a retried delta is skipped, a reset base stays', async () => {
@@ -99,7 +102,7 @@ describe('checkpoint: snapshot → restore', () => {
     const summary = restored.restore(filledStore(clock).snapshot());
     assert.equal(restored.seriesCount, 2);
     assert.equal(summary.streams, 2);
-    assert.equal(summary.skippedStreams, 5);
+    assert.equal(summary.skippedStreams, 6);
   });
 
   it('refuses a payload that is not a checkpoint, with the reason', () => {
@@ -110,7 +113,7 @@ describe('checkpoint: snapshot → restore', () => {
 });
 
 describe('state file', () => {
-  const payload = encodeCheckpoint({ instruments: [] });
+  const payload = encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined });
 
   it('reads back what it wrote; a missing file is a first start', async () => {
     const path = join(freshDir(), 'ingest.state');
