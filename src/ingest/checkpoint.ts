@@ -72,38 +72,47 @@ const SHAPES: readonly Shape[] = ['monotonicSum', 'sum', 'gauge', 'histogram', '
 // (a gauge may hold NaN), times as decimal strings.
 const NON_FINITE: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
 
-/** `snapshot` as the checkpoint's payload (JSON text). */
+/**
+ * `snapshot` as the checkpoint's payload (JSON text). A source series is a list, not an object,
+ * and its origin (a sender's resource and scope, shared by all its series) an index into one
+ * table: the payload is what a write costs, and a store may hold tens of thousands of them.
+ */
 export function encodeCheckpoint(snapshot: StoreSnapshot): string {
-  return JSON.stringify({
-    lastFailureSeconds: snapshot.lastFailureSeconds ?? null,
-    instruments: snapshot.instruments.map((i) => ({
-      name: i.name,
-      shape: i.shape,
-      description: i.description,
-      unit: i.unit,
-      series: i.series.map((s) => ({
-        scopeKey: s.scopeKey,
-        scope: { name: s.scope.name, version: s.scope.version },
-        attributes: Object.entries(s.attributes).map(([k, v]) => [k, attributeOut(v)]),
-        startTime: [s.startTime[0], s.startTime[1]],
-        base: num(s.base),
-        baseHist: s.baseHist === undefined ? null : histOut(s.baseHist),
-        baseExp: s.baseExp === undefined ? null : expOut(s.baseExp),
-        bounds: s.bounds === undefined ? null : s.bounds.map(num),
-        streams: s.streams.map((t) => ({
-          origin: t.origin,
-          key: t.key,
-          start: t.start.toString(),
-          time: t.time.toString(),
-          points: t.points,
-          value: num(t.value),
-          hist: t.hist === undefined ? null : histOut(t.hist),
-          exp: t.exp === undefined ? null : expOut(t.exp),
-          updatedAt: t.updatedAt,
-        })),
-      })),
+  const origins = new Map<string, number>();
+  const originOf = (origin: string): number => {
+    let i = origins.get(origin);
+    if (i === undefined) origins.set(origin, (i = origins.size));
+    return i;
+  };
+  const instruments = snapshot.instruments.map((i) => ({
+    name: i.name,
+    shape: i.shape,
+    description: i.description,
+    unit: i.unit,
+    series: i.series.map((s) => ({
+      scopeKey: s.scopeKey,
+      scope: { name: s.scope.name, version: s.scope.version },
+      attributes: Object.entries(s.attributes).map(([k, v]) => [k, attributeOut(v)]),
+      startTime: [s.startTime[0], s.startTime[1]],
+      base: num(s.base),
+      baseHist: s.baseHist === undefined ? null : histOut(s.baseHist),
+      baseExp: s.baseExp === undefined ? null : expOut(s.baseExp),
+      bounds: s.bounds === undefined ? null : s.bounds.map(num),
+      // [origin, key, start, time, points, value, hist, exp, updatedAt]
+      streams: s.streams.map((t) => [
+        originOf(t.origin),
+        t.key,
+        t.start.toString(),
+        t.time.toString(),
+        t.points,
+        num(t.value),
+        t.hist === undefined ? null : histOut(t.hist),
+        t.exp === undefined ? null : expOut(t.exp),
+        t.updatedAt,
+      ]),
     })),
-  });
+  }));
+  return JSON.stringify({ lastFailureSeconds: snapshot.lastFailureSeconds ?? null, origins: [...origins.keys()], instruments });
 }
 
 /** The snapshot `payload` holds. @throws {CheckpointError} for anything {@link encodeCheckpoint} does not write. */
@@ -115,13 +124,14 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
     throw new CheckpointError(`not JSON (${err instanceof Error ? err.message : String(err)})`);
   }
   const root = record(raw, 'the checkpoint');
+  const origins = array(root.origins, 'origins').map((o, i) => string(o, `origins[${i}]`));
   return {
-    instruments: array(root.instruments, 'instruments').map((v, i) => instrumentIn(v, `instruments[${i}]`)),
+    instruments: array(root.instruments, 'instruments').map((v, i) => instrumentIn(v, `instruments[${i}]`, origins)),
     lastFailureSeconds: root.lastFailureSeconds === null ? undefined : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
   };
 }
 
-function instrumentIn(v: unknown, at: string): InstrumentSnapshot {
+function instrumentIn(v: unknown, at: string, origins: readonly string[]): InstrumentSnapshot {
   const o = record(v, at);
   const shape = string(o.shape, `${at}.shape`) as Shape;
   if (!SHAPES.includes(shape)) throw new CheckpointError(`${at}.shape: unknown shape ${JSON.stringify(shape)}`);
@@ -130,11 +140,11 @@ function instrumentIn(v: unknown, at: string): InstrumentSnapshot {
     shape,
     description: string(o.description, `${at}.description`),
     unit: string(o.unit, `${at}.unit`),
-    series: array(o.series, `${at}.series`).map((s, i) => seriesIn(s, `${at}.series[${i}]`)),
+    series: array(o.series, `${at}.series`).map((s, i) => seriesIn(s, `${at}.series[${i}]`, origins)),
   };
 }
 
-function seriesIn(v: unknown, at: string): SeriesSnapshot {
+function seriesIn(v: unknown, at: string, origins: readonly string[]): SeriesSnapshot {
   const o = record(v, at);
   const scope = record(o.scope, `${at}.scope`);
   const attributes: Attributes = {};
@@ -154,22 +164,25 @@ function seriesIn(v: unknown, at: string): SeriesSnapshot {
     baseHist: o.baseHist === null ? undefined : histIn(o.baseHist, `${at}.baseHist`),
     baseExp: o.baseExp === null ? undefined : expIn(o.baseExp, `${at}.baseExp`),
     bounds: o.bounds === null ? undefined : array(o.bounds, `${at}.bounds`).map((b, i) => numIn(b, `${at}.bounds[${i}]`)),
-    streams: array(o.streams, `${at}.streams`).map((s, i) => streamIn(s, `${at}.streams[${i}]`)),
+    streams: array(o.streams, `${at}.streams`).map((s, i) => streamIn(s, `${at}.streams[${i}]`, origins)),
   };
 }
 
-function streamIn(v: unknown, at: string): StreamSnapshot {
-  const o = record(v, at);
+function streamIn(v: unknown, at: string, origins: readonly string[]): StreamSnapshot {
+  const t = array(v, at);
+  if (t.length !== 9) throw new CheckpointError(`${at}: not a source series`);
+  const origin = origins[integer(t[0], `${at}[0]`)];
+  if (origin === undefined) throw new CheckpointError(`${at}[0]: no such origin`);
   return {
-    origin: string(o.origin, `${at}.origin`),
-    key: string(o.key, `${at}.key`),
-    start: bigintIn(o.start, `${at}.start`),
-    time: bigintIn(o.time, `${at}.time`),
-    points: integer(o.points, `${at}.points`),
-    value: numIn(o.value, `${at}.value`),
-    hist: o.hist === null ? undefined : histIn(o.hist, `${at}.hist`),
-    exp: o.exp === null ? undefined : expIn(o.exp, `${at}.exp`),
-    updatedAt: finite(o.updatedAt, `${at}.updatedAt`),
+    origin,
+    key: string(t[1], `${at}[1]`),
+    start: bigintIn(t[2], `${at}[2]`),
+    time: bigintIn(t[3], `${at}[3]`),
+    points: integer(t[4], `${at}[4]`),
+    value: numIn(t[5], `${at}[5]`),
+    hist: t[6] === null ? undefined : histIn(t[6], `${at}[6]`),
+    exp: t[7] === null ? undefined : expIn(t[7], `${at}[7]`),
+    updatedAt: finite(t[8], `${at}[8]`),
   };
 }
 

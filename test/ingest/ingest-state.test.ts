@@ -215,7 +215,7 @@ describe('state keeper', () => {
     assert.equal(store.seriesCount, 0);
     // A payload with a good checksum that is not a checkpoint: the same.
     const other = join(freshDir(), ingestStateFileName('127.0.0.1', 4318));
-    await writeStateFile(other, 'ingest', 1, '{"instruments":7}', 1e6);
+    await writeStateFile(other, 'ingest', 1, '{"origins":[],"instruments":7}', 1e6);
     const lines2: string[] = [];
     StateKeeper.open(new IngestStore(), { ...options(join(other, '..'), lines2) });
     assert.match(lines2[0]!, /unusable: unreadable \(instruments: not a list\)/);
