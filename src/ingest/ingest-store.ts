@@ -14,7 +14,8 @@
  * (validity, temporality, resets), attribute-fold.ts (bounded attributes), series-registry.ts
  * (caps, memory budget, expiry), ingest-report.ts (refusals), input-bounds.ts (lengths).
  * Memory is bounded by `maxSeries` streams (plus their bounded series) and by `maxMemoryBytes`,
- * whatever the senders do.
+ * whatever the senders do. `snapshot()`/`restore()` carry the state across a restart
+ * (checkpoint.ts; state-keeper.ts decides when): the store stays the one owner of it.
  */
 import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
