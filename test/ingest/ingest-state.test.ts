@@ -17,6 +17,7 @@ import { defaultStateDir, withServeStateDir } from '../../src/config/service-def
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
+import { EXIT_MS, run, start, START_MS } from '../cli/harness.ts';
 import { freePort } from '../support/free-port.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { collected, exponential, exponentialPoint, fakeClock, gauge, histogram, histogramPoint, histograms, metric, numberPoint, request, sum, values } from './helpers.ts';
@@ -277,5 +278,31 @@ describe('ingest.stateDir and [ingest] state_dir', () => {
     const off = withServeStateDir({ ingest: { stateDir: false } }, { HOME: '/home/u' });
     assert.match(off.off!, /^ingest state not kept \(\[ingest\] state_dir = false\): a restart starts the ingested series afresh/);
     assert.deepEqual(withServeStateDir({}, { HOME: '/home/u' }), { options: {}, off: undefined }, 'no ingest, nothing to keep');
+  });
+});
+
+describe('jobmeter serve', () => {
+  it('keeps its state in $XDG_STATE_HOME/jobmeter by default, says so when state_dir = false, and exits 2 on a bad state_dir', async () => {
+    const port = await freePort();
+    const config = await files.file('serve.toml', `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\n`);
+    const xdg = freshDir();
+    const serve = start(['serve', '--config', config], { XDG_STATE_HOME: xdg });
+    await serve.stderrMatches(/receiving OTLP/, START_MS);
+    const path = join(xdg, 'jobmeter', `ingest-127.0.0.1-${port}.state`);
+    assert.match(serve.stderr(), new RegExp(`ingest state: none yet in ${path.replaceAll('.', '\\.')}`));
+    serve.child.kill('SIGTERM');
+    assert.equal(await serve.exited(EXIT_MS), 0);
+    assert.equal(readStateFile(path, 'ingest', CHECKPOINT_VERSION, 1e6).status, 'ok', 'written at shutdown');
+
+    const off = await files.file('off.toml', `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\nstate_dir = false\n`);
+    const quiet = start(['serve', '--config', off], { XDG_STATE_HOME: xdg });
+    await quiet.stderrMatches(/ingest state not kept \(\[ingest\] state_dir = false\): a restart starts the ingested series afresh/, START_MS);
+    quiet.child.kill('SIGTERM');
+    assert.equal(await quiet.exited(EXIT_MS), 0);
+
+    const bad = await files.file('bad.toml', '[ingest]\nenabled = true\nstate_dir = true\n');
+    const r = await run(['serve', '--config', bad]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /invalid ingest\.state_dir=true: expected a directory path, or false to keep no state file/);
   });
 });
