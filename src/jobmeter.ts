@@ -337,7 +337,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         stopProcessMetrics();
         // Stop taking ingest first, so the last export holds everything received; the pull
         // listener's bounded close runs alongside the last export, so shutdown stays within
-        // one close grace (server-limits.ts) twice plus the export's bound.
+        // one close grace (server-limits.ts) twice plus the export's bound and one state write.
         await ingestListener?.close();
         // Everything ingested is in: the last checkpoint (a SIGTERM restart loses nothing).
         await keeper?.close();
