@@ -30,11 +30,12 @@ import { startMetricsListener, type MetricsListener } from './http/metrics-liste
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
 import { IngestStore } from './ingest/ingest-store.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
+import { StateKeeper } from './ingest/state-keeper.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
-import type { JobmeterOptions } from './options.ts';
+import type { IngestOptions, JobmeterOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, type PushTransform } from './readers/otlp-push.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
@@ -82,8 +83,8 @@ export interface Jobmeter extends Recorder {
    */
   aggregate(source: ThreadWorker | MessagePort): () => void;
   /**
-   * Closes the ingest listener, flushes the last OTLP export, closes the pull listener. A member
-   * sends its last report first. Idempotent.
+   * Closes the ingest listener, writes the ingest state (`ingest.stateDir`), flushes the last OTLP
+   * export, closes the pull listener. A member sends its last report first. Idempotent.
    */
   shutdown(): Promise<void>;
 }
@@ -92,6 +93,16 @@ export interface Jobmeter extends Recorder {
 export const DEFAULT_CARDINALITY_LIMIT = OPTION_DEFAULTS.cardinalityLimit;
 /** How long a member waits for the primary's welcome before saying that nobody aggregates. */
 export const CLUSTER_WELCOME_MILLIS = 5000;
+
+/** The ingest state kept in `ingest.stateDir`, loaded into `store`; none when it is off or the port is 0 (a new one each start). */
+function openIngestState(store: IngestStore, ingest: Required<IngestOptions>, log: (line: string) => void): StateKeeper | undefined {
+  if (ingest.stateDir === false) return undefined;
+  if (ingest.port === 0) {
+    log('ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)');
+    return undefined;
+  }
+  return StateKeeper.open(store, { dir: ingest.stateDir, host: ingest.host, port: ingest.port, maxBytes: ingest.maxMemoryBytes, log });
+}
 
 /**
  * Registers `provider` as the global MeterProvider unless one is already registered (then one
@@ -139,6 +150,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           ...(profile.kind === 'native' && { exposedNames: nativeClaimedNames, reservedNames: reservedNativeNames(specs, profile.scopeInfo) }),
           ...(profile.kind === 'table' && profile.vocabularies !== undefined ? { vocabularies: profile.vocabularies } : {}),
         });
+  // The ingest state file: loaded now, before the listener takes a request (state-keeper.ts).
+  const keeper = ingestStore === undefined || o.ingest === false ? undefined : openIngestState(ingestStore, o.ingest, o.log);
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));
   const namer = profileNamer(profile, o.hostInstruments, options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'));
@@ -155,7 +168,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
 
   // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics (the
   // provider puts its tallies first).
-  const extraProducers = [...(options.metricProducers ?? []), ...(ingestStore === undefined ? [] : [ingestStore])];
+  // With a state file, what a collection serves is written first (state-keeper.ts).
+  const ingestProducer = keeper?.producer() ?? ingestStore;
+  const extraProducers = [...(options.metricProducers ?? []), ...(ingestProducer === undefined ? [] : [ingestProducer])];
   const pull = new PullMetricReader(extraProducers, { cardinalityLimit: o.cardinalityLimit });
   const readers: IMetricReader[] = [pull, ...list(options.readers ?? [], 'readers', 'OpenTelemetry MetricReaders').map((r, i) => metricReader(r, `readers[${i}]`))];
   const resource = resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName });
@@ -275,6 +290,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     throw err;
   }
 
+  keeper?.start();
   // Last, once nothing can fail: a jobmeter that failed to start leaves no global behind.
   const unregisterGlobal = o.global ? registerGlobal(meterProvider, o.log) : () => {};
   const stopClusterWorkers = (primary !== undefined && cluster.isPrimary ? listenToClusterWorkers(primary) : undefined) ?? (() => {});
@@ -326,8 +342,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         stopProcessMetrics();
         // Stop taking ingest first, so the last export holds everything received; the pull
         // listener's bounded close runs alongside the last export, so shutdown stays within
-        // one close grace (server-limits.ts) twice plus the export's bound.
+        // one close grace (server-limits.ts) twice plus the export's bound and one state write.
         await ingestListener?.close();
+        // Everything ingested is in: the last checkpoint (a SIGTERM restart loses nothing).
+        await keeper?.close();
         await Promise.all([listener?.close(), meterProvider.shutdown()]);
         // After the last push, which still asks the members.
         stopClusterWorkers();

@@ -137,6 +137,17 @@ export interface IngestOptions {
    * PERMISSION_DENIED (401 while a token is asked too: both must pass). @default [] (any peer)
    */
   trustedCidrs?: readonly string[];
+  /**
+   * Directory of the ingest state file (created if missing), so a restart goes on from what was
+   * ingested: loaded at start, before the listener takes a request; written every 5 s when
+   * something changed, before a collection serves what was not yet written, and at `shutdown()`.
+   * The file is named after the listener's `host` and `port` (two jobmeters never share one; none
+   * is kept with port 0) and is at most {@link maxMemoryBytes}. A file that cannot be used is
+   * one warning line and a fresh start. `false`: no state file, a restart starts the ingested
+   * series afresh (docs/collector.md "jobmeter's own restart"). `jobmeter serve` sets it by default.
+   * @default false
+   */
+  stateDir?: string | false;
 }
 
 /** The ingest gate's options: without defaults, checked by the listener (ingest/ingest-gate.ts). */

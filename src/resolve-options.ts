@@ -7,7 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MERGE_POLICIES, type MergePolicy } from './cluster/merge-policy.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
-import { bool, callback, list, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stringTable } from './common/option-rules.ts';
+import { bool, callback, list, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stateDir, stringTable } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
@@ -91,6 +91,7 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           ...withDefaults(o.ingest, d.ingest),
           port: port(o.ingest.port ?? d.ingest.port, 'ingest.port'),
           allowNonLoopback: bool(o.ingest.allowNonLoopback ?? d.ingest.allowNonLoopback, 'ingest.allowNonLoopback'),
+          stateDir: stateDir(o.ingest.stateDir ?? d.ingest.stateDir, 'ingest.stateDir'),
           ...resolveServerLimits(o.ingest, 'ingest'),
           ...(o.ingest.token !== undefined && { token: o.ingest.token }),
           ...(o.ingest.apiKeys !== undefined && { apiKeys: o.ingest.apiKeys }),

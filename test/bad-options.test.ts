@@ -14,6 +14,7 @@ const CASES: readonly [string, unknown, string][] = [
   ['listener.requestTimeoutMillis', { listener: { port: 0, requestTimeoutMillis: 0 } }, 'invalid listener.requestTimeoutMillis=0: expected a positive integer'],
   ['ingest.idleTimeoutMillis', { listener: false, ingest: { port: 0, idleTimeoutMillis: 3_000_000_000 } }, 'invalid ingest.idleTimeoutMillis=3000000000: expected at most 2147483647 milliseconds (a Node timer\'s longest wait)'],
   ['ingest.port', { listener: false, ingest: { port: 70000 } }, 'invalid ingest.port=70000: expected an integer from 0 to 65535'],
+  ['ingest.stateDir', { listener: false, ingest: { port: 0, stateDir: true } }, 'invalid ingest.stateDir=true: expected a directory path, or false to keep no state file'],
   ['otlp.naming', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', naming: 'native' } }, 'invalid otlp.naming=native: expected one of canonical, profile'],
   ['otlp.timeoutMillis', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 1000, timeoutMillis: 2000 } }, 'invalid otlp.timeoutMillis=2000: expected at most otlp.intervalMillis (1000)'],
   ['otlp.intervalMillis', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 3e9 } }, "invalid otlp.intervalMillis=3000000000: expected at most 2147483647 milliseconds (a Node timer's longest wait)"],

@@ -29,6 +29,7 @@ import { ConfigError, describeConfigError } from '../errors.ts';
 import type { Env, ServeConfig } from '../config/resolve-layers.ts';
 import { parseServeFlags } from '../config/serve-flags.ts';
 import { resolveServeConfig } from '../config/resolve-layers.ts';
+import { withServeStateDir } from '../config/service-defaults.ts';
 import { startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
@@ -126,7 +127,9 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
-  const { options, metrics } = config;
+  const { metrics } = config;
+  // The ingest state is kept by default under serve (the library's default is none).
+  const { options, off: stateOff } = withServeStateDir(config.options, env);
   const main = options.listener === false ? undefined : options.listener;
   // runwisp's metrics_listen: the metrics move to the dedicated loopback listener.
   const dedicated = metrics.enabled && metrics.listen !== undefined ? metrics.listen : undefined;
@@ -167,6 +170,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
       liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
     }
     for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
+    if (stateOff !== undefined) io.stderr(`jobmeter: ${stateOff}`);
     if (demo) io.stderr(`jobmeter: ${demoLine(metrics, jm, server)}`);
     if (debug) io.stderr(`jobmeter: debug: ${debugScope(options, jm)}`);
 

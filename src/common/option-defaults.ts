@@ -54,6 +54,8 @@ export const OPTION_DEFAULTS: OptionDefaults = deepFreeze({
     maxSeriesPerInstrument: 2000,
     maxSeries: 50_000,
     maxMemoryBytes: 128 * 1024 * 1024,
+    // The library keeps no file unasked; `jobmeter serve` defaults it (config/service-defaults.ts).
+    stateDir: false,
   },
   cluster: { timeoutMillis: 1000 },
   snapshot: { ttlMillis: 0, timeoutMillis: 2000 },

@@ -54,6 +54,15 @@ export function nonEmptyString(value: unknown, key: string): string {
   return value;
 }
 
+export const STATE_DIR_EXPECTED = 'a directory path, or false to keep no state file';
+
+/** A directory to keep state in, or `false` for none. */
+export function stateDir(value: unknown, key: string): string | false {
+  if (value === false) return false;
+  if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) throw new ConfigError(key, value, STATE_DIR_EXPECTED);
+  return value;
+}
+
 /** A table of string values (resource attributes, headers). Values of secret tables are not shown. */
 export function stringTable(value: unknown, key: string, secret = false): Readonly<Record<string, string>> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(key, secret ? REDACTED : value, STRING_TABLE_EXPECTED);

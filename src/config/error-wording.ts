@@ -32,7 +32,7 @@ import {
 } from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
-import { BOOLEAN_EXPECTED, MAX_MILLIS, NON_EMPTY_STRING_EXPECTED, oneOfExpected, STRING_TABLE_EXPECTED, PORT_EXPECTED, ROUTE_PATH_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
+import { BOOLEAN_EXPECTED, MAX_MILLIS, NON_EMPTY_STRING_EXPECTED, oneOfExpected, STRING_TABLE_EXPECTED, PORT_EXPECTED, ROUTE_PATH_EXPECTED, STATE_DIR_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 
@@ -170,6 +170,7 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
     expected: `${EXPECT.token} (got ${typeof value === 'string' ? (value === '' ? 'an empty string' : 'whitespace in it') : describeType(value)})`,
   }),
   filePath: plain(EXPECT.filePath),
+  stateDir: plain(STATE_DIR_EXPECTED),
   // A comma-separated string is the environment's form, not a file's.
   cidrList: (value) => ({ expected: EXPECT.cidrList + (typeof value === 'string' ? ' (a list, not a comma-separated string)' : '') }),
   cidr: plain(EXPECT.cidr),

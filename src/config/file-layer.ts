@@ -160,6 +160,7 @@ const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {
   max_concurrent_requests: 'maxConcurrentRequests',
   expiry_ms: 'expiryMillis',
   max_memory_bytes: 'maxMemoryBytes',
+  state_dir: 'stateDir',
   request_timeout_ms: 'requestTimeoutMillis',
   idle_timeout_ms: 'idleTimeoutMillis',
   max_connections: 'maxConnections',

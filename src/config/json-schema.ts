@@ -185,6 +185,7 @@ export const CONFIG_SCHEMA = {
       max_concurrent_requests: ref('concurrent'),
       expiry_ms: ref('millis'),
       max_memory_bytes: ref('memoryBytes'),
+      state_dir: ref('stateDir'),
       request_timeout_ms: ref('millis'),
       idle_timeout_ms: ref('millis'),
       max_connections: ref('connections'),
@@ -373,6 +374,8 @@ export const CONFIG_SCHEMA = {
     loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },
     token: { type: 'string', pattern: TOKEN_PATTERN },
     filePath: { type: 'string', pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' },
+    /** `[ingest] state_dir`: a directory, or false for no state file. */
+    stateDir: { type: ['string', 'boolean'], pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$', not: { const: true } },
     cidrList: { type: 'array', items: ref('cidr') },
     cidr: { type: 'string', format: 'jobmeter-cidr' },
     tenant: { type: 'string', pattern: TENANT_PATTERN },

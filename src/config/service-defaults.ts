@@ -13,7 +13,9 @@
  *   OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT);
  * - OTLP ingest settings ready (127.0.0.1:4318, 20 MiB bodies, 8 requests at once, 5-minute
  *   expiry) but off: a Collector on the same host usually owns 4318, and a listener should not
- *   appear unasked. `[ingest] enabled = true` turns it on.
+ *   appear unasked. `[ingest] enabled = true` turns it on. Its state is kept across restarts in
+ *   {@link defaultStateDir} unless `[ingest] state_dir` says otherwise (the library keeps none
+ *   unless asked).
  *
  * The listeners' timeouts and connection cap are left to the library (src/http/server-limits.ts).
  *
@@ -61,11 +63,15 @@
  * max_concurrent_requests = 8
  * expiry_ms = 300000
  * max_memory_bytes = 134217728
+ * # state_dir: unset, so $STATE_DIRECTORY, else $XDG_STATE_HOME/jobmeter, else ~/.local/state/jobmeter
  *
  * # [build]: unset, so the build info is jobmeter's own version and this Node's
  * ```
  */
+import { isAbsolute, join } from 'node:path';
+
 import { deepFreeze, OPTION_DEFAULTS as D } from '../common/option-defaults.ts';
+import type { JobmeterOptions } from '../options.ts';
 import type { ServiceConfig } from './service-config.ts';
 
 /** The embedded defaults: the library's own (common/option-defaults.ts), as a config layer. */
@@ -95,3 +101,37 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
     maxMemoryBytes: D.ingest.maxMemoryBytes,
   },
 } satisfies ServiceConfig);
+
+/**
+ * Where `jobmeter serve` keeps its ingest state when `[ingest] state_dir` is unset: systemd's
+ * `$STATE_DIRECTORY` (`StateDirectory=`; its first entry when it lists several), else the XDG
+ * per-user state directory, `$XDG_STATE_HOME/jobmeter` or `~/.local/state/jobmeter`. Undefined
+ * when none is known (no absolute `$XDG_STATE_HOME` and no `$HOME`).
+ */
+export function defaultStateDir(env: NodeJS.ProcessEnv): string | undefined {
+  const systemd = env.STATE_DIRECTORY?.split(':')[0];
+  if (systemd !== undefined && systemd !== '') return systemd;
+  // The XDG spec: a relative path in these variables is invalid and is ignored.
+  const xdg = env.XDG_STATE_HOME;
+  if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, 'jobmeter');
+  const home = env.HOME;
+  return home !== undefined && isAbsolute(home) ? join(home, '.local', 'state', 'jobmeter') : undefined;
+}
+
+/**
+ * `options` with the service's default ingest state directory when the ingest is on and
+ * `state_dir` is unset, and the line to print when no state is kept (undefined when it is).
+ */
+export function withServeStateDir(options: JobmeterOptions, env: NodeJS.ProcessEnv): { readonly options: JobmeterOptions; readonly off: string | undefined } {
+  const ingest = options.ingest;
+  if (ingest === undefined || ingest === false) return { options, off: undefined };
+  const dir = ingest.stateDir ?? defaultStateDir(env);
+  if (dir !== undefined && dir !== false) return { options: { ...options, ingest: { ...ingest, stateDir: dir } }, off: undefined };
+  const why = dir === false ? '[ingest] state_dir = false' : 'no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME to keep it in; set [ingest] state_dir';
+  return {
+    options: { ...options, ingest: { ...ingest, stateDir: false } },
+    off:
+      `ingest state not kept (${why}): a restart starts the ingested series afresh, so Prometheus sees every counter reset ` +
+      "until each sender pushes again, and delta senders' totals start from zero",
+  };
+}

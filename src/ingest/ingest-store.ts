@@ -14,7 +14,8 @@
  * (validity, temporality, resets), attribute-fold.ts (bounded attributes), series-registry.ts
  * (caps, memory budget, expiry), ingest-report.ts (refusals), input-bounds.ts (lengths).
  * Memory is bounded by `maxSeries` streams (plus their bounded series) and by `maxMemoryBytes`,
- * whatever the senders do.
+ * whatever the senders do. `snapshot()`/`restore()` carry the state across a restart
+ * (checkpoint.ts; state-keeper.ts decides when): the store stays the one owner of it.
  */
 import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
@@ -28,7 +29,8 @@ import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
 import { IngestReport, RefusedCounts, type IngestResult, type Refusal } from './ingest-report.ts';
 import { attributesKey } from './input-bounds.ts';
 import { packedPoints, pointKey, type PackedChunk, type PointList } from './packed-chunk.ts';
-import { groupKey, SeriesRegistry } from './series-registry.ts';
+import type { StoreSnapshot } from './checkpoint.ts';
+import { groupKey, SeriesRegistry, type RestoreSummary } from './series-registry.ts';
 import type { Instrument, Shape, Stream } from './series-state.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
 import { applyHistogram, applyNumber, invalidExponential, invalidHistogram, invalidNumber, joinBounds, metricRefusal, MIN_MAX_AGE_MILLIS, timeWindow, type NumberMode } from './stream-rules.ts';
@@ -72,6 +74,7 @@ export class IngestStore implements MetricProducer, IngestSink {
   readonly #lastFailure = new LastFailure();
   /** The ScopeMetrics this store produced, so composition can tell them from the SDK's own. */
   readonly #produced = new WeakSet<ScopeMetrics>();
+  #changes = 0;
 
   /** @throws {ConfigError} naming the option, for a value that cannot be used. */
   constructor(options: IngestStoreOptions = {}) {
@@ -90,6 +93,38 @@ export class IngestStore implements MetricProducer, IngestSink {
   /** Estimated bytes held, the figure checked against `maxMemoryBytes` (for tests and diagnostics). */
   get memoryBytes(): number {
     return this.#registry.memoryBytes;
+  }
+
+  /**
+   * Counts what may have changed the held state (each part of a request ingested, a restore): a
+   * checkpoint is due when it moved since the last one. Expiry does not move it: a restored state
+   * expires again by its own times.
+   */
+  get changes(): number {
+    return this.#changes;
+  }
+
+  /**
+   * What the store holds, as plain data for a checkpoint (checkpoint.ts): each sender's streams
+   * (last value or delta total, start and last times), each series' base and start time, the
+   * instruments, the last failure's time. Encode it at once: it shares accumulators the store replaces as points arrive.
+   */
+  snapshot(): StoreSnapshot {
+    return { instruments: this.#registry.snapshot(), lastFailureSeconds: this.#lastFailure.seconds };
+  }
+
+  /**
+   * Holds `snapshot` (from {@link snapshot}, maybe of another process) in this store, which must
+   * be empty: it serves the same series and values, and senders' next points go on from them (a
+   * cumulative sender's value is no reset, a delta sender's add to its total). What no longer
+   * fits this store's caps, budget or canonical instruments is left out and counted.
+   */
+  restore(snapshot: StoreSnapshot): RestoreSummary {
+    const summary = this.#registry.restore(snapshot.instruments);
+    this.#lastFailure.seconds = snapshot.lastFailureSeconds;
+    this.#changes++;
+    this.#registry.sweep(this.#now(), true);
+    return summary;
   }
 
   /** Whether `scopeMetrics` came out of this store's `collect()`. */
@@ -125,6 +160,7 @@ export class IngestStore implements MetricProducer, IngestSink {
   }
 
   #ingestInto(part: OtlpExportRequest | PackedChunk, report: IngestReport): void {
+    this.#changes++;
     const now = this.#now();
     this.#registry.sweep(now, false);
     const packed = 'keys' in part ? part : undefined;

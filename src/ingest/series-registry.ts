@@ -16,18 +16,21 @@
  * What must stay true: whatever is dropped gives back exactly what it was charged, so the held
  * bytes, the name claims and the maps follow the live series and shrink when they expire.
  */
-import { ValueType, type Attributes } from '@opentelemetry/api';
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
+import type { InstrumentSpec } from '../domain/types.ts';
+import { MAX_EXPONENTIAL_BUCKETS } from '../otlp/exponential.ts';
 import type { OtlpMetric } from '../otlp/types.ts';
 import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
 import type { Arrival } from './arrival.ts';
 import { closedCheck, foldFor, seriesAttributes } from './attribute-fold.ts';
-import type { IngestReport } from './ingest-report.ts';
+import type { InstrumentSnapshot, SeriesSnapshot, StoreSnapshot, StreamSnapshot } from './checkpoint.ts';
+import type { IngestReport, Refusal } from './ingest-report.ts';
 import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import { instrumentBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
-import { EXPOSED_KIND, type Instrument, type Shape, type Stream, type StreamGroup } from './series-state.ts';
+import { EXPOSED_KIND, type Instrument, type Scope, type Series, type Shape, type Stream, type StreamGroup } from './series-state.ts';
 import type { StoreSettings } from './store-options.ts';
 import { instrumentKind, retire } from './stream-rules.ts';
 
@@ -76,26 +79,30 @@ export class SeriesRegistry {
       return undefined;
     }
     if (existing !== undefined) return existing;
-    const { shape, unit } = kind;
+    const made = this.#newInstrument(metric.name, kind.shape, kind.unit, metric.description, spec);
+    if ('code' in made) {
+      report.refuse(metric.name, points, made);
+      return undefined;
+    }
+    return made;
+  }
+
+  /** A new instrument, held from now on; the refusal when a cap, a name clash or the budget stops it. */
+  #newInstrument(name: string, shape: Shape, unit: string, sentDescription: string, spec: InstrumentSpec | undefined): Instrument | Refusal {
     const { maxInstruments, maxSeriesPerInstrument } = this.#settings;
-    if (this.#instruments.size >= maxInstruments) {
-      report.reject(metric.name, points, 'instrument_cap', `over the cap of ${maxInstruments} instruments`);
-      return undefined;
-    }
-    const names = this.#claims.namesOf(metric.name, unit, EXPOSED_KIND[shape]);
-    const clash = this.#claims.clash(metric.name, names);
-    if (clash !== undefined) {
-      report.reject(metric.name, points, 'name_clash', `its exposed name ${clash.name} is taken by ${cut(clash.owner, 64)}`);
-      return undefined;
-    }
-    const description = spec?.description ?? cut(metric.description, MAX_DESCRIPTION_LENGTH);
-    const bytes = instrumentBytes(metric.name, description, unit);
-    if (!this.#charge(bytes, metric.name, points, report)) return undefined;
-    this.#claims.claim(names, metric.name);
+    if (this.#instruments.size >= maxInstruments) return { code: 'instrument_cap', text: `over the cap of ${maxInstruments} instruments` };
+    const names = this.#claims.namesOf(name, unit, EXPOSED_KIND[shape]);
+    const clash = this.#claims.clash(name, names);
+    if (clash !== undefined) return { code: 'name_clash', text: `its exposed name ${clash.name} is taken by ${cut(clash.owner, 64)}` };
+    const description = spec?.description ?? cut(sentDescription, MAX_DESCRIPTION_LENGTH);
+    const bytes = instrumentBytes(name, description, unit);
+    if (!this.#fits(bytes)) return this.#overBudget();
+    this.#bytes += bytes;
+    this.#claims.claim(names, name);
     const instrument: Instrument = {
-      name: metric.name,
+      name,
       shape,
-      descriptor: { name: metric.name, description, unit, valueType: ValueType.DOUBLE },
+      descriptor: { name, description, unit, valueType: ValueType.DOUBLE },
       spec,
       fold: foldFor(spec),
       closed: spec === undefined ? undefined : closedCheck(spec, this.#settings.vocabularies),
@@ -107,7 +114,7 @@ export class SeriesRegistry {
       bytes,
       names,
     };
-    this.#instruments.set(metric.name, instrument);
+    this.#instruments.set(name, instrument);
     return instrument;
   }
 
@@ -148,31 +155,120 @@ export class SeriesRegistry {
     const newSeriesBytes = series === undefined ? seriesBytes(seriesKey, bounded, buckets) : 0;
     const bytes = streamBytes(groupKey.length + key.length, buckets);
     if (!this.#charge(bytes + newSeriesBytes, instrument.name, 1, report)) return undefined;
-    if (series === undefined) {
-      series = {
-        instrument,
-        key: seriesKey,
-        scopeKey: at.scopeKey,
-        scope: at.scope,
-        attributes: Object.freeze(bounded),
-        startTime: millisToHrTime(at.now),
-        base: 0,
-        baseHist: undefined,
-        baseExp: undefined,
-        bounds: undefined,
-        streams: new Set(),
-        bytes: newSeriesBytes,
-      };
-      instrument.series.set(seriesKey, series);
-    }
+    series ??= this.#newSeries(instrument, seriesKey, at.scopeKey, at.scope, Object.freeze(bounded), millisToHrTime(at.now), newSeriesBytes);
+    return this.#newStream(series, groupKey, key, bytes, at.now);
+  }
+
+  #newSeries(instrument: Instrument, key: string, scopeKey: string, scope: Scope, attributes: Attributes, startTime: HrTime, bytes: number): Series {
+    const series: Series = { instrument, key, scopeKey, scope, attributes, startTime, base: 0, baseHist: undefined, baseExp: undefined, bounds: undefined, streams: new Set(), bytes };
+    instrument.series.set(key, series);
+    return series;
+  }
+
+  #newStream(series: Series, groupKey: string, key: string, bytes: number, now: number): Stream {
     let group = this.#groups.get(groupKey);
     if (group === undefined) this.#groups.set(groupKey, (group = { key: groupKey, streams: new Map() }));
-    const stream: Stream = { key, group, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, exp: undefined, updatedAt: at.now, bytes };
+    const stream: Stream = { key, group, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, exp: undefined, updatedAt: now, bytes };
     series.streams.add(stream);
-    instrument.streamCount++;
+    series.instrument.streamCount++;
     group.streams.set(key, stream);
     this.#streamCount++;
     return stream;
+  }
+
+  /**
+   * What the registry holds, as plain data (checkpoint.ts). It shares the held accumulators, which
+   * are replaced, never changed in place: encode it before the store takes more points.
+   */
+  snapshot(): StoreSnapshot['instruments'] {
+    const instruments: InstrumentSnapshot[] = [];
+    for (const instrument of this.#instruments.values()) {
+      const series: SeriesSnapshot[] = [];
+      for (const s of instrument.series.values()) {
+        const streams: StreamSnapshot[] = [];
+        for (const t of s.streams) {
+          const origin = t.group.key.slice(instrument.name.length);
+          streams.push({ origin, key: t.key, start: t.start, time: t.time, points: t.points, value: t.value, hist: t.hist, exp: t.exp, updatedAt: t.updatedAt });
+        }
+        series.push({ scopeKey: s.scopeKey, scope: s.scope, attributes: s.attributes, startTime: s.startTime, base: s.base, baseHist: s.baseHist, baseExp: s.baseExp, bounds: s.bounds, streams });
+      }
+      const { description, unit } = instrument.descriptor;
+      instruments.push({ name: instrument.name, shape: instrument.shape, description, unit, series });
+    }
+    return instruments;
+  }
+
+  /**
+   * Holds again the `instruments` {@link snapshot} gave, into an empty registry, through the same caps, name claims
+   * and budget as arriving points: what no longer fits (lower caps, another profile's canonical
+   * instruments) is left out and counted. Times are the snapshot's, so expiry goes on from them.
+   */
+  restore(instruments: StoreSnapshot['instruments']): RestoreSummary {
+    if (this.#instruments.size > 0) throw new Error('restore() needs an empty store');
+    const summary: Mutable<RestoreSummary> = { instruments: 0, series: 0, streams: 0, skippedStreams: 0 };
+    for (const saved of instruments) {
+      const count = saved.series.reduce((n, s) => n + s.streams.length, 0);
+      const instrument = this.#restoreInstrument(saved);
+      if (instrument === undefined) {
+        summary.skippedStreams += count;
+        continue;
+      }
+      summary.instruments++;
+      for (const s of saved.series) {
+        const restored = this.#restoreSeries(instrument, s);
+        summary.streams += restored;
+        summary.skippedStreams += s.streams.length - restored;
+        if (restored > 0) summary.series++;
+      }
+      if (instrument.series.size === 0) {
+        this.#dropInstrument(instrument);
+        summary.instruments--;
+      }
+    }
+    return summary;
+  }
+
+  #restoreInstrument(saved: InstrumentSnapshot): Instrument | undefined {
+    if (this.#instruments.has(saved.name)) return undefined;
+    const spec = this.#settings.specs.get(saved.name);
+    // Checked as a metric of its shape and unit arriving now: the canonical instruments may differ.
+    const kind = instrumentKind({ name: saved.name, description: saved.description, unit: saved.unit, data: { type: 'empty' } }, saved.shape, undefined, spec);
+    if ('code' in kind || kind.shape !== saved.shape) return undefined;
+    const made = this.#newInstrument(saved.name, kind.shape, kind.unit, saved.description, spec);
+    return 'code' in made ? undefined : made;
+  }
+
+  /** Restores the streams of a saved series that fit; returns how many. */
+  #restoreSeries(instrument: Instrument, saved: SeriesSnapshot): number {
+    const seriesKey = saved.scopeKey + '\0' + attributesKey(saved.attributes);
+    const buckets = bucketsOf(instrument.shape, saved.bounds);
+    let series = instrument.series.get(seriesKey);
+    let restored = 0;
+    for (const t of saved.streams) {
+      const groupKey = instrument.name + t.origin;
+      if (this.#groups.get(groupKey)?.streams.has(t.key) === true) continue;
+      if (this.#streamCount >= this.#settings.maxSeries || instrument.streamCount >= instrument.streamCap) break;
+      const newSeriesBytes = series === undefined ? seriesBytes(seriesKey, saved.attributes, buckets) : 0;
+      const bytes = streamBytes(groupKey.length + t.key.length, buckets);
+      if (!this.#fits(bytes + newSeriesBytes)) break;
+      this.#bytes += bytes + newSeriesBytes;
+      if (series === undefined) {
+        series = this.#newSeries(instrument, seriesKey, saved.scopeKey, { ...saved.scope }, Object.freeze({ ...saved.attributes }), [saved.startTime[0], saved.startTime[1]], newSeriesBytes);
+        series.base = saved.base;
+        series.baseHist = saved.baseHist;
+        series.baseExp = saved.baseExp;
+        series.bounds = saved.bounds?.slice();
+      }
+      const stream = this.#newStream(series, groupKey, t.key, bytes, t.updatedAt);
+      stream.start = t.start;
+      stream.time = t.time;
+      stream.points = t.points;
+      stream.value = t.value;
+      stream.hist = t.hist;
+      stream.exp = t.exp;
+      restored++;
+    }
+    return restored;
   }
 
   /** Ends the stream keyed `key` in the group `groupKey`, if one is held ("no recorded value"). */
@@ -223,12 +319,35 @@ export class SeriesRegistry {
 
   /** Charges `bytes` when they stay within the memory budget; refuses the points otherwise. */
   #charge(bytes: number, metric: string, points: number, report: IngestReport): boolean {
-    const budget = this.#settings.maxMemoryBytes;
-    if (this.#bytes + bytes > budget) {
-      report.reject(metric, points, 'memory_budget', `over the memory budget of ${budget} bytes`);
+    if (!this.#fits(bytes)) {
+      report.refuse(metric, points, this.#overBudget());
       return false;
     }
     this.#bytes += bytes;
     return true;
   }
+
+  #fits(bytes: number): boolean {
+    return this.#bytes + bytes <= this.#settings.maxMemoryBytes;
+  }
+
+  #overBudget(): Refusal {
+    return { code: 'memory_budget', text: `over the memory budget of ${this.#settings.maxMemoryBytes} bytes` };
+  }
+}
+
+/** What a restore held again, and the source series it left out (past a cap or the budget, or of an instrument that no longer fits). */
+export interface RestoreSummary {
+  readonly instruments: number;
+  readonly series: number;
+  readonly streams: number;
+  readonly skippedStreams: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The bucket counts a series of `shape` is charged for, as arriving points are (ingest-store.ts). */
+function bucketsOf(shape: Shape, bounds: readonly number[] | undefined): number {
+  if (shape === 'histogram') return bounds === undefined ? 0 : bounds.length + 1;
+  return shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0;
 }

@@ -1,0 +1,283 @@
+/**
+ * The ingest store's state as a checkpoint: plain data (the store's `snapshot()` makes it, its
+ * `restore()` takes it) and its encoding, versioned. The file around it (header, checksum, atomic
+ * replace) is state-file.ts's; what is kept, and why, is the store's (ingest-store.ts).
+ *
+ * What a checkpoint holds is what the served values are made of — each source series' last value
+ * (or delta total), start time, last point time and last update, each output series' base (what
+ * its reset or ended streams had counted) and start time, each instrument's shape, unit and
+ * description, the last failure's time derived from the senders' runs — so a store restored from it serves the same values and goes on from them.
+ *
+ * What must stay true: `decodeCheckpoint` accepts only what `encodeCheckpoint` writes (every field
+ * checked, of its type), and throws {@link CheckpointError} for anything else, never a TypeError
+ * later: a file from a crash or from someone else means a fresh start, not a broken store.
+ * A new field or meaning is a new {@link CHECKPOINT_VERSION}.
+ */
+import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
+import type { ExponentialSum } from '../otlp/exponential.ts';
+import type { HistogramAcc, Shape } from './series-state.ts';
+
+/** The encoding's version: a file of a higher one is refused (written by a newer jobmeter). */
+export const CHECKPOINT_VERSION = 1;
+
+export interface StoreSnapshot {
+  readonly instruments: readonly InstrumentSnapshot[];
+  /** When a sender's `jobmeter.run.finished{outcome="failure"}` last went up (derived-runs.ts), in seconds. */
+  readonly lastFailureSeconds: number | undefined;
+}
+
+export interface InstrumentSnapshot {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly description: string;
+  readonly unit: string;
+  readonly series: readonly SeriesSnapshot[];
+}
+
+export interface SeriesSnapshot {
+  readonly scopeKey: string;
+  readonly scope: { readonly name: string; readonly version: string };
+  readonly attributes: Attributes;
+  readonly startTime: HrTime;
+  readonly base: number;
+  readonly baseHist: HistogramAcc | undefined;
+  readonly baseExp: ExponentialSum | undefined;
+  readonly bounds: readonly number[] | undefined;
+  readonly streams: readonly StreamSnapshot[];
+}
+
+export interface StreamSnapshot {
+  /** The resource and scope part of its group's key (arrival.ts `origin`). */
+  readonly origin: string;
+  /** Its attributes' key. */
+  readonly key: string;
+  readonly start: bigint;
+  readonly time: bigint;
+  readonly points: number;
+  readonly value: number;
+  readonly hist: HistogramAcc | undefined;
+  readonly exp: ExponentialSum | undefined;
+  /** The store's clock (Unix ms) at its last point: expiry goes on from it. */
+  readonly updatedAt: number;
+}
+
+/** A checkpoint that cannot be read: what is wrong with it, for the warning. */
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+}
+
+const SHAPES: readonly Shape[] = ['monotonicSum', 'sum', 'gauge', 'histogram', 'exponentialHistogram'];
+
+// JSON has no NaN, ±Infinity or bigint: numbers that are not finite are written as these strings
+// (a gauge may hold NaN), times as decimal strings.
+const NON_FINITE: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
+
+/**
+ * `snapshot` as the checkpoint's payload (JSON text). A source series is a list, not an object,
+ * and its origin (a sender's resource and scope, shared by all its series) an index into one
+ * table: the payload is what a write costs, and a store may hold tens of thousands of them.
+ */
+export function encodeCheckpoint(snapshot: StoreSnapshot): string {
+  const origins = new Map<string, number>();
+  const originOf = (origin: string): number => {
+    let i = origins.get(origin);
+    if (i === undefined) origins.set(origin, (i = origins.size));
+    return i;
+  };
+  const instruments = snapshot.instruments.map((i) => ({
+    name: i.name,
+    shape: i.shape,
+    description: i.description,
+    unit: i.unit,
+    series: i.series.map((s) => ({
+      scopeKey: s.scopeKey,
+      scope: { name: s.scope.name, version: s.scope.version },
+      attributes: Object.entries(s.attributes).map(([k, v]) => [k, attributeOut(v)]),
+      startTime: [s.startTime[0], s.startTime[1]],
+      base: num(s.base),
+      baseHist: s.baseHist === undefined ? null : histOut(s.baseHist),
+      baseExp: s.baseExp === undefined ? null : expOut(s.baseExp),
+      bounds: s.bounds === undefined ? null : s.bounds.map(num),
+      // [origin, key, start, time, points, value, hist, exp, updatedAt]
+      streams: s.streams.map((t) => [
+        originOf(t.origin),
+        t.key,
+        t.start.toString(),
+        t.time.toString(),
+        t.points,
+        num(t.value),
+        t.hist === undefined ? null : histOut(t.hist),
+        t.exp === undefined ? null : expOut(t.exp),
+        t.updatedAt,
+      ]),
+    })),
+  }));
+  return JSON.stringify({ lastFailureSeconds: snapshot.lastFailureSeconds ?? null, origins: [...origins.keys()], instruments });
+}
+
+/** The snapshot `payload` holds. @throws {CheckpointError} for anything {@link encodeCheckpoint} does not write. */
+export function decodeCheckpoint(payload: string): StoreSnapshot {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload);
+  } catch (err) {
+    throw new CheckpointError(`not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const root = record(raw, 'the checkpoint');
+  const origins = array(root.origins, 'origins').map((o, i) => string(o, `origins[${i}]`));
+  return {
+    instruments: array(root.instruments, 'instruments').map((v, i) => instrumentIn(v, `instruments[${i}]`, origins)),
+    lastFailureSeconds: root.lastFailureSeconds === null ? undefined : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
+  };
+}
+
+function instrumentIn(v: unknown, at: string, origins: readonly string[]): InstrumentSnapshot {
+  const o = record(v, at);
+  const shape = string(o.shape, `${at}.shape`) as Shape;
+  if (!SHAPES.includes(shape)) throw new CheckpointError(`${at}.shape: unknown shape ${JSON.stringify(shape)}`);
+  return {
+    name: string(o.name, `${at}.name`),
+    shape,
+    description: string(o.description, `${at}.description`),
+    unit: string(o.unit, `${at}.unit`),
+    series: array(o.series, `${at}.series`).map((s, i) => seriesIn(s, `${at}.series[${i}]`, origins)),
+  };
+}
+
+function seriesIn(v: unknown, at: string, origins: readonly string[]): SeriesSnapshot {
+  const o = record(v, at);
+  const scope = record(o.scope, `${at}.scope`);
+  const attributes: Attributes = {};
+  for (const [i, entry] of array(o.attributes, `${at}.attributes`).entries()) {
+    const pair = array(entry, `${at}.attributes[${i}]`);
+    if (pair.length !== 2) throw new CheckpointError(`${at}.attributes[${i}]: not a [key, value] pair`);
+    attributes[string(pair[0], `${at}.attributes[${i}][0]`)] = attributeIn(pair[1], `${at}.attributes[${i}][1]`);
+  }
+  const start = array(o.startTime, `${at}.startTime`);
+  if (start.length !== 2) throw new CheckpointError(`${at}.startTime: not [seconds, nanoseconds]`);
+  return {
+    scopeKey: string(o.scopeKey, `${at}.scopeKey`),
+    scope: { name: string(scope.name, `${at}.scope.name`), version: string(scope.version, `${at}.scope.version`) },
+    attributes,
+    startTime: [integer(start[0], `${at}.startTime[0]`), integer(start[1], `${at}.startTime[1]`)],
+    base: numIn(o.base, `${at}.base`),
+    baseHist: o.baseHist === null ? undefined : histIn(o.baseHist, `${at}.baseHist`),
+    baseExp: o.baseExp === null ? undefined : expIn(o.baseExp, `${at}.baseExp`),
+    bounds: o.bounds === null ? undefined : array(o.bounds, `${at}.bounds`).map((b, i) => numIn(b, `${at}.bounds[${i}]`)),
+    streams: array(o.streams, `${at}.streams`).map((s, i) => streamIn(s, `${at}.streams[${i}]`, origins)),
+  };
+}
+
+function streamIn(v: unknown, at: string, origins: readonly string[]): StreamSnapshot {
+  const t = array(v, at);
+  if (t.length !== 9) throw new CheckpointError(`${at}: not a source series`);
+  const origin = origins[integer(t[0], `${at}[0]`)];
+  if (origin === undefined) throw new CheckpointError(`${at}[0]: no such origin`);
+  return {
+    origin,
+    key: string(t[1], `${at}[1]`),
+    start: bigintIn(t[2], `${at}[2]`),
+    time: bigintIn(t[3], `${at}[3]`),
+    points: integer(t[4], `${at}[4]`),
+    value: numIn(t[5], `${at}[5]`),
+    hist: t[6] === null ? undefined : histIn(t[6], `${at}[6]`),
+    exp: t[7] === null ? undefined : expIn(t[7], `${at}[7]`),
+    updatedAt: finite(t[8], `${at}[8]`),
+  };
+}
+
+function histOut(h: HistogramAcc): unknown {
+  return { counts: h.counts.map(num), sum: num(h.sum), count: num(h.count) };
+}
+
+function histIn(v: unknown, at: string): HistogramAcc {
+  const o = record(v, at);
+  return { counts: array(o.counts, `${at}.counts`).map((c, i) => numIn(c, `${at}.counts[${i}]`)), sum: numIn(o.sum, `${at}.sum`), count: numIn(o.count, `${at}.count`) };
+}
+
+function expOut(e: ExponentialSum): unknown {
+  return {
+    scale: e.scale,
+    zeroCount: num(e.zeroCount),
+    zeroThreshold: num(e.zeroThreshold),
+    positive: { offset: e.positive.offset, counts: e.positive.counts.map(num) },
+    negative: { offset: e.negative.offset, counts: e.negative.counts.map(num) },
+    sum: num(e.sum),
+    count: num(e.count),
+  };
+}
+
+function expIn(v: unknown, at: string): ExponentialSum {
+  const o = record(v, at);
+  const side = (s: unknown, where: string) => {
+    const r = record(s, where);
+    return { offset: integer(r.offset, `${where}.offset`), counts: array(r.counts, `${where}.counts`).map((c, i) => numIn(c, `${where}.counts[${i}]`)) };
+  };
+  return {
+    scale: integer(o.scale, `${at}.scale`),
+    zeroCount: numIn(o.zeroCount, `${at}.zeroCount`),
+    zeroThreshold: numIn(o.zeroThreshold, `${at}.zeroThreshold`),
+    positive: side(o.positive, `${at}.positive`),
+    negative: side(o.negative, `${at}.negative`),
+    sum: numIn(o.sum, `${at}.sum`),
+    count: numIn(o.count, `${at}.count`),
+  };
+}
+
+function num(v: number): number | string {
+  return Number.isFinite(v) ? v : String(v);
+}
+
+function numIn(v: unknown, at: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && Object.hasOwn(NON_FINITE, v)) return NON_FINITE[v]!;
+  throw new CheckpointError(`${at}: not a number`);
+}
+
+/** Attribute values: strings, booleans, numbers (maybe not finite) and arrays of them (maybe with nulls). */
+function attributeOut(v: AttributeValue | undefined): unknown {
+  if (typeof v === 'number') return { n: num(v) };
+  if (Array.isArray(v)) return { a: (v as unknown[]).map((x) => (typeof x === 'number' ? { n: num(x) } : (x ?? null))) };
+  return v ?? null;
+}
+
+function attributeIn(v: unknown, at: string): AttributeValue {
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  const o = record(v, at);
+  if ('n' in o) return numIn(o.n, `${at}.n`);
+  const items = array(o.a, `${at}.a`).map((x, i) => {
+    if (x === null || typeof x === 'string' || typeof x === 'boolean') return x;
+    return numIn(record(x, `${at}.a[${i}]`).n, `${at}.a[${i}].n`);
+  });
+  return items as AttributeValue;
+}
+
+function record(v: unknown, at: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CheckpointError(`${at}: not an object`);
+  return v as Record<string, unknown>;
+}
+
+function array(v: unknown, at: string): unknown[] {
+  if (!Array.isArray(v)) throw new CheckpointError(`${at}: not a list`);
+  return v;
+}
+
+function string(v: unknown, at: string): string {
+  if (typeof v !== 'string') throw new CheckpointError(`${at}: not a string`);
+  return v;
+}
+
+function finite(v: unknown, at: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new CheckpointError(`${at}: not a finite number`);
+  return v;
+}
+
+function integer(v: unknown, at: string): number {
+  if (!Number.isSafeInteger(v)) throw new CheckpointError(`${at}: not an integer`);
+  return v as number;
+}
+
+function bigintIn(v: unknown, at: string): bigint {
+  if (typeof v !== 'string' || !/^\d{1,20}$/.test(v)) throw new CheckpointError(`${at}: not a time in nanoseconds`);
+  return BigInt(v);
+}

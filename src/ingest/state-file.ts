@@ -1,0 +1,115 @@
+/**
+ * A state file on disk: one header line — what it is, the format's version, the payload's
+ * SHA-256 and length — then the payload. What the payload means is its writer's (checkpoint.ts).
+ *
+ * - **Atomic replace.** A write goes to `FILE.tmp`, is fsync'd, then renamed over `FILE` (and the
+ *   directory fsync'd where the platform allows): a crash at any point leaves the old file or the
+ *   new one whole, and a failed write leaves the old one.
+ * - **Bounded.** A payload whose file would pass `maxBytes` is not written (the old file stays),
+ *   and a file larger than `maxBytes` is not read.
+ * - **Checked.** A missing file is a first start. A file that is truncated, corrupt, foreign, of
+ *   another kind or of a newer version is *unusable*: the caller is told why (for one warning) and
+ *   starts afresh. Reading never throws for what is in the file.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const MAGIC = 'jobmeter-state';
+/** The header line is short; a file whose first line is longer is not a state file. */
+const MAX_HEADER_BYTES = 200;
+
+/** What reading a state file found. */
+export type StateFileRead =
+  | { readonly status: 'missing' }
+  | { readonly status: 'ok'; readonly version: number; readonly payload: string }
+  | { readonly status: 'unusable'; readonly reason: string };
+
+/** A write that did not happen (the old file, if any, is left as it was). */
+export class StateFileError extends Error {
+  override readonly name = 'StateFileError';
+}
+
+/**
+ * The file name of the ingest state of a listener on `host`:`port`. Two `jobmeter serve` cannot
+ * hold one listener address at once, so two of them never share one file (characters outside
+ * `[A-Za-z0-9._-]`, as an IPv6 address' colons, become `_`).
+ */
+export function ingestStateFileName(host: string, port: number): string {
+  return `ingest-${host.replace(/[^A-Za-z0-9._-]/g, '_')}-${port}.state`;
+}
+
+/** Creates `dir` (and its parents, private to the user) if it is not there. @throws the fs error. */
+export function makeStateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Reads the state file `path` of `kind`, accepting versions up to `maxVersion` and files up to `maxBytes`. */
+export function readStateFile(path: string, kind: string, maxVersion: number, maxBytes: number): StateFileRead {
+  let bytes: Buffer;
+  try {
+    const size = statSync(path).size;
+    if (size > maxBytes) return { status: 'unusable', reason: `${size} bytes, more than the ${maxBytes} allowed` };
+    bytes = readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+    return { status: 'unusable', reason: `cannot be read (${err instanceof Error ? err.message : String(err)})` };
+  }
+  const newline = bytes.indexOf(0x0a);
+  if (newline < 0 || newline > MAX_HEADER_BYTES) return { status: 'unusable', reason: 'not a jobmeter state file (no header line)' };
+  const header = bytes.subarray(0, newline).toString('latin1').split(' ');
+  if (header[0] !== MAGIC) return { status: 'unusable', reason: 'not a jobmeter state file (no header line)' };
+  if (header.length !== 5 || header[1] !== kind) return { status: 'unusable', reason: `not a jobmeter ${kind} state file` };
+  const version = /^v(\d{1,9})$/.exec(header[2]!)?.[1];
+  const digest = /^sha256:([0-9a-f]{64})$/.exec(header[3]!)?.[1];
+  const length = /^\d{1,15}$/.test(header[4]!) ? Number(header[4]) : undefined;
+  if (version === undefined || digest === undefined || length === undefined) return { status: 'unusable', reason: 'a malformed header line' };
+  if (Number(version) > maxVersion) return { status: 'unusable', reason: `written by a newer jobmeter (format v${version}; this one reads up to v${maxVersion})` };
+  const payload = bytes.subarray(newline + 1);
+  if (payload.length !== length) return { status: 'unusable', reason: `truncated or extended (${payload.length} bytes of payload, the header says ${length})` };
+  if (createHash('sha256').update(payload).digest('hex') !== digest) return { status: 'unusable', reason: 'its checksum does not match (corrupt)' };
+  return { status: 'ok', version: Number(version), payload: payload.toString('utf8') };
+}
+
+/**
+ * Replaces the state file `path` with `payload` atomically (see the top of this file).
+ * @throws {StateFileError} when the file would pass `maxBytes` or the write fails; the old file stays.
+ */
+export async function writeStateFile(path: string, kind: string, version: number, payload: string, maxBytes: number): Promise<void> {
+  const body = Buffer.from(payload, 'utf8');
+  const header = Buffer.from(`${MAGIC} ${kind} v${version} sha256:${createHash('sha256').update(body).digest('hex')} ${body.length}\n`, 'latin1');
+  const size = header.length + body.length;
+  if (size > maxBytes) throw new StateFileError(`not written: ${size} bytes, more than the ${maxBytes} allowed`);
+  const temp = `${path}.tmp`;
+  try {
+    const file = await open(temp, 'w', 0o600);
+    try {
+      // writeFile writes the whole buffer (a write may be partial), each after the last.
+      await file.writeFile(header);
+      await file.writeFile(body);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw new StateFileError(`not written (${err instanceof Error ? err.message : String(err)})`);
+  }
+  await syncDir(join(path, '..'));
+}
+
+/** The rename made durable: the directory's entry synced, where the platform allows it. */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Not every platform or file system can fsync a directory; the rename itself is atomic.
+  }
+}
