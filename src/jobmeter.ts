@@ -14,7 +14,6 @@ import { startMember, type Member } from './cluster/member.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
-import { ConfigError } from './errors.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
@@ -173,10 +172,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
     const cumulative = o.otlp.temporality === 'cumulative';
+    // An explicit `profile` with delta is refused by resolveOptions; the default follows suit.
     const naming = o.otlpNaming ?? (profile.kind === 'table' && cumulative ? 'profile' : 'canonical');
-    if (naming === 'profile' && !cumulative) {
-      throw new ConfigError('otlp.naming', naming, 'canonical when otlp.temporality is delta (profile series are cumulative)');
-    }
     let named = shadow;
     if (naming === 'profile') {
       const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: VERSION } });

@@ -3,6 +3,7 @@
  *
  *   jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
  *                  [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
+ *   jobmeter validate [serve's flags]
  *   jobmeter --help
  *   jobmeter --version
  *
@@ -10,6 +11,9 @@
  * the posture's path, behind the posture's gates) and, when `[metrics] listen` / runwisp's
  * `metrics_listen` is set, moves the metrics to the dedicated loopback listener instead, which
  * serves only `/metrics`. Config errors print `FILE: ` first when the value came from a file.
+ *
+ * `validate` resolves the configuration as `serve` would and builds its jobmeter without binding,
+ * pushing or receiving: exit 0 with one line on stdout, or serve's own messages and exit status.
  *
  * Exit status: 0 after a clean shutdown on SIGINT/SIGTERM (or after --help/--version);
  * 2 on a configuration or usage error (a non-loopback address without the opt-in included), naming
@@ -49,6 +53,7 @@ const processIo: CliIo = {
 
 export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
                       [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
+       jobmeter validate [--config FILE] [serve's other flags]
        jobmeter --help | --version
 
 Serves job metrics from OpenTelemetry: a main server with GET /health and the metrics route of
@@ -71,6 +76,9 @@ Options of serve:
                          exporter does at verbosity: normal
   -h, --help             show this help
 
+validate checks the configuration serve would run with (file, environment and flags) without
+binding, pushing or receiving: "configuration OK" and exit 0, or serve's own messages and exit 2.
+
 Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
 CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY) < config file < flags.
 Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error.`;
@@ -81,6 +89,7 @@ Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a 
  */
 export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo): Promise<number> {
   if (argv[0] === 'serve') return serve(argv.slice(1), env, io);
+  if (argv[0] === 'validate') return validate(argv.slice(1), env, io);
 
   let values: { help?: boolean | undefined; version?: boolean | undefined };
   let positionals: string[];
@@ -106,7 +115,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
     io.stderr(USAGE);
     return EXIT_USAGE;
   }
-  io.stderr(`jobmeter: unknown command '${positionals[0]}' (expected serve; see jobmeter --help)`);
+  io.stderr(`jobmeter: unknown command '${positionals[0]}' (expected serve or validate; see jobmeter --help)`);
   return EXIT_USAGE;
 }
 
@@ -177,6 +186,38 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
   } finally {
     signals.dispose();
   }
+}
+
+/**
+ * `jobmeter validate`: serve's configuration steps, then its jobmeter built with nothing bound,
+ * pushed or received (the listeners' and the push's options are checked by resolveOptions), and
+ * closed. The errors are serve's, through the same functions, so the messages are the same.
+ */
+async function validate(args: readonly string[], env: Env, io: CliIo): Promise<number> {
+  let config: ServeConfig;
+  let flags: ReturnType<typeof parseServeFlags>;
+  try {
+    flags = parseServeFlags(args);
+    if (flags.help === true) {
+      io.stdout(USAGE);
+      return EXIT_OK;
+    }
+    config = await resolveServeConfig({ argv: args, env });
+  } catch (err) {
+    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+  }
+  const { options } = config;
+  try {
+    const { resolveOptions } = await import('../resolve-options.ts');
+    resolveOptions(options);
+    const { createJobmeter } = await import('../jobmeter.ts');
+    const dry = await createJobmeter({ ...options, listener: false, ingest: false, otlp: undefined, global: false });
+    await dry.shutdown();
+  } catch (err) {
+    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+  }
+  io.stdout(`jobmeter: ${flags.config === undefined ? '' : `${flags.config}: `}configuration OK`);
+  return EXIT_OK;
 }
 
 function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'format'> {
