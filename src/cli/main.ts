@@ -40,7 +40,7 @@ import type { JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
-import { debugScope, demoLine, servingLines } from './serving-lines.ts';
+import { debugScope, demoLine, servingLines, versionLine } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 
@@ -135,6 +135,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
+  io.stderr(`jobmeter: ${versionLine()}`);
   const { options, metrics } = config;
   const main = options.listener === false ? undefined : options.listener;
   // runwisp's metrics_listen: the metrics move to the dedicated loopback listener.
