@@ -15,6 +15,8 @@
  * `validate` resolves the configuration as `serve` would and builds its jobmeter without binding,
  * pushing or receiving: exit 0 with one line on stdout, or serve's own messages and exit status.
  *
+ * SIGHUP re-reads the configuration and says what changed (reload.ts); it never stops serve.
+ *
  * Exit status: 0 after a clean shutdown on SIGINT/SIGTERM (or after --help/--version);
  * 2 on a configuration or usage error (a non-loopback address without the opt-in included), naming
  * the flag, variable or file key the user set; 1 when startup fails for another reason (port in
@@ -42,6 +44,7 @@ import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListene
 import { VERSION } from '../version.ts';
 import { debugScope, demoLine, servingLines, versionLine } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
+import { HangupReloader } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
@@ -81,6 +84,7 @@ binding, pushing or receiving: "configuration OK" and exit 0, or serve's own mes
 
 Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
 CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY) < config file < flags.
+SIGHUP re-reads the configuration: changes take effect at restart, and a line names them.
 Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error.`;
 
 /**
@@ -144,6 +148,8 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
   // Listen for signals before starting, so a signal during startup shuts down cleanly after it
   // instead of killing the process mid-bind.
   const signals = new SignalWaiter();
+  // SIGHUP re-reads the configuration and never stops serve (reload.ts).
+  const hangups = new HangupReloader(args, env, config, io);
   try {
     let jm: Jobmeter;
     try {
@@ -186,6 +192,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
     return await shutdownWithin(jm, server, io, signals);
   } finally {
     signals.dispose();
+    hangups.dispose();
   }
 }
 

@@ -1,0 +1,93 @@
+/**
+ * SIGHUP in `jobmeter serve`: the configuration is re-read (file, secret files, environment and
+ * the same flags) and checked as at startup, and one line says what came of it. Nothing is
+ * applied live: every listener, gate and the push were built from the configuration at startup,
+ * so a change takes effect at restart, and the line names the changed keys (never a value). A file
+ * that no longer loads is reported with serve's own message and the running configuration is kept.
+ *
+ * What must stay true: SIGHUP never stops serve (Node's default for it is to exit 129, so the
+ * listener must stay registered for as long as serve runs) and never prints a secret's value.
+ */
+import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
+import { ConfigError, describeConfigError } from '../errors.ts';
+import { resolveOptions } from '../resolve-options.ts';
+import type { CliIo } from './io.ts';
+
+/** Changed keys named in one line at most; past it `…and N more`. */
+const MAX_KEYS_NAMED = 8;
+
+/** Listens for SIGHUP until `dispose()`; each one re-reads the configuration (one at a time). */
+export class HangupReloader {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly onHangup = (): void => {
+    this.chain = this.chain.then(() => this.reread());
+  };
+
+  private readonly args: readonly string[];
+  private readonly env: Env;
+  private readonly running: ServeConfig;
+  private readonly io: CliIo;
+
+  /** `running` is the configuration serve started with; `args` and `env` are what it read it from. */
+  constructor(args: readonly string[], env: Env, running: ServeConfig, io: CliIo) {
+    this.args = args;
+    this.env = env;
+    this.running = running;
+    this.io = io;
+    process.on('SIGHUP', this.onHangup);
+  }
+
+  /** Resolves once the re-reads asked for so far have reported. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  dispose(): void {
+    process.off('SIGHUP', this.onHangup);
+  }
+
+  private async reread(): Promise<void> {
+    let next: ServeConfig;
+    try {
+      next = await resolveServeConfig({ argv: this.args, env: this.env });
+      resolveOptions(next.options);
+    } catch (err) {
+      const why = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
+      this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`);
+      return;
+    }
+    const changed = changedKeys(this.running, next);
+    if (changed.length === 0) {
+      this.io.stderr('jobmeter: SIGHUP: configuration re-read: unchanged');
+      return;
+    }
+    const named = changed.slice(0, MAX_KEYS_NAMED).join(', ') + (changed.length > MAX_KEYS_NAMED ? ` …and ${changed.length - MAX_KEYS_NAMED} more` : '');
+    this.io.stderr(`jobmeter: SIGHUP: configuration re-read and valid; nothing is applied live, these take effect at restart: ${named}`);
+  }
+}
+
+/**
+ * The keys whose values differ, two levels deep (`listener.port`, `metrics.token`): what to name
+ * to an operator without naming a value.
+ */
+export function changedKeys(before: ServeConfig, after: ServeConfig): string[] {
+  const a = flatten({ ...before.options, metrics: before.metrics });
+  const b = flatten({ ...after.options, metrics: after.metrics });
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  return [...keys].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
+function flatten(config: object): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined || typeof value === 'function') continue;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [inner, v] of Object.entries(value as object)) {
+        if (v !== undefined && typeof v !== 'function') out.set(`${key}.${inner}`, JSON.stringify(v) ?? '');
+      }
+    } else {
+      out.set(key, JSON.stringify(value) ?? '');
+    }
+  }
+  return out;
+}
