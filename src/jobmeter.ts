@@ -8,7 +8,7 @@ import { metrics, type Meter } from '@opentelemetry/api';
 import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, type IMetricReader, type MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type IMetricReader, type MeterProvider, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { DeltaTracker } from './cluster/delta.ts';
 import { startMember, type Member } from './cluster/member.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
@@ -35,7 +35,8 @@ import { withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
-import { createOtlpPushReader, type PushTransform } from './readers/otlp-push.ts';
+import { createOtlpPushReader, otlpPushStats, type PushTransform } from './readers/otlp-push.ts';
+import type { PipelineState } from './http/health-route.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
@@ -67,6 +68,8 @@ export interface Jobmeter extends Recorder {
   readonly jsonView: JsonView;
   /** Pushes now (when OTLP is configured). */
   forceFlush(): Promise<void>;
+  /** What `serve`'s `/ready` judges (health-route.ts): the push's failures in a row, the ingest's memory. */
+  pipeline(): PipelineState;
   /**
    * `primary`: serves (and pushes) its own metrics and, once a member has reported, the aggregate
    * of every member's. `member`: a `node:cluster` worker or a thread with `cluster.reportTo`; it
@@ -168,6 +171,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           collectOwn: () => pull.collect().then((r) => r.resourceMetrics),
         })
       : undefined;
+  let pushReader: PeriodicExportingMetricReader | undefined;
   if (o.otlp !== undefined) {
     const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
@@ -193,14 +197,13 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         });
       };
     }
-    readers.push(
-      createOtlpPushReader(o.otlp, {
-        metricProducers: extraProducers,
-        cardinalityLimit: o.cardinalityLimit,
-        ...(transform !== undefined && { transform }),
-        ...(debug !== undefined && { onExport: debug.pushed }),
-      }),
-    );
+    pushReader = createOtlpPushReader(o.otlp, {
+      metricProducers: extraProducers,
+      cardinalityLimit: o.cardinalityLimit,
+      ...(transform !== undefined && { transform }),
+      ...(debug !== undefined && { onExport: debug.pushed }),
+    });
+    readers.push(pushReader);
   }
   // Two engines behind one Metrics API: tallies for the own synchronous instruments no host View
   // selects, the SDK for the rest; every reader reads both (meter-provider.ts).
@@ -298,6 +301,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     format,
     jsonView: json,
     forceFlush: () => meterProvider.forceFlush(),
+    pipeline: () => ({
+      push: pushReader === undefined ? undefined : { failedExports: otlpPushStats(pushReader)?.failedExports ?? 0 },
+      ingest: ingestStore === undefined || o.ingest === false ? undefined : { memoryBytes: ingestStore.memoryBytes, maxMemoryBytes: o.ingest.maxMemoryBytes },
+    }),
     role,
     aggregate(source) {
       if (primary === undefined) throw new Error(`jm.aggregate() needs the aggregating jobmeter (this one's role is ${role})`);

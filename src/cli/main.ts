@@ -171,6 +171,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
           port: main.port ?? OPTION_DEFAULTS.listener.port,
           allowNonLoopback: main.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback,
           ...limitsOf(main),
+          pipeline: () => jm.pipeline(),
           ...(metrics.enabled && dedicated === undefined ? { metrics: pluginOptions(jm, metrics, main, io) } : {}),
         });
       } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * `jobmeter serve`'s main server: what an original's own HTTP server is to its metrics. It answers
- * `GET /health` and, through the node:http metrics handler (node-handler.ts), the metrics route
+ * `GET /health` (liveness), `GET /ready` (readiness, health-route.ts) and, through the node:http metrics handler (node-handler.ts), the metrics route
  * under the posture; everything else is 404. (The dedicated listener, metrics-listener.ts, is the
  * other place metrics can live: only `/metrics`, loopback, no health.)
  *
@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { HEALTH_PATH } from './health-route.ts';
+import { HEALTH_PATH, notReadyReasons, READY_PATH, type PipelineState } from './health-route.ts';
 import { assertBindAllowed } from '../common/loopback.ts';
 import { pathOf, sendText, startHttpServer } from './http-server.ts';
 import { createMetricsHandler } from './node-handler.ts';
@@ -25,6 +25,8 @@ export interface MainServerOptions extends Partial<ServerLimits> {
   readonly allowNonLoopback?: boolean;
   /** The metrics route. Undefined: none (metrics off, or served by the dedicated listener). */
   readonly metrics?: JobmeterMetricsOptions;
+  /** What `/ready` judges, read per request. Undefined: `/ready` always answers 200. */
+  readonly pipeline?: () => PipelineState;
 }
 
 export interface MainServer {
@@ -43,8 +45,14 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
   // The metrics handler sees every request first: with the access log on, every request is logged.
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
     if (metrics?.(request, response) === true) return;
-    if (pathOf(request.url) === HEALTH_PATH && (request.method === 'GET' || request.method === 'HEAD')) {
+    const path = pathOf(request.url);
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    if (path === HEALTH_PATH && read) {
       sendText(response, 200, 'text/plain; charset=utf-8', 'ok\n');
+    } else if (path === READY_PATH && read) {
+      const reasons = options.pipeline === undefined ? [] : notReadyReasons(options.pipeline());
+      if (reasons.length === 0) sendText(response, 200, 'text/plain; charset=utf-8', 'ready\n');
+      else sendText(response, 503, 'text/plain; charset=utf-8', reasons.map((r) => `not ready: ${r}\n`).join(''), { 'cache-control': 'no-store' });
     } else {
       sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
     }
