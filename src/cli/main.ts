@@ -20,7 +20,8 @@
  * Exit status: 0 after a clean shutdown on SIGINT/SIGTERM (or after --help/--version);
  * 2 on a configuration or usage error (a non-loopback address without the opt-in included), naming
  * the flag, variable or file key the user set; 1 when startup fails for another reason (port in
- * use) or shutdown fails or exceeds {@link SHUTDOWN_GRACE_MS}. The preload follows the same rule.
+ * use) or shutdown fails or exceeds {@link SHUTDOWN_GRACE_MS}; 3 on a Node below the floor (the bin,
+ * node-support.ts). The preload follows the same rule.
  *
  * Nothing here prints option values other than the profile and the bound address: OTLP headers
  * and endpoints may carry credentials. Error messages are the ConfigError's, which redact them.
@@ -44,6 +45,7 @@ import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListene
 import { VERSION } from '../version.ts';
 import { debugScope, demoLine, servingLines, versionLine } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
+import { MIN_NODE_VERSION } from './node-support.ts';
 import { HangupReloader } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 
@@ -85,7 +87,8 @@ binding, pushing or receiving: "configuration OK" and exit 0, or serve's own mes
 Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
 CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY) < config file < flags.
 SIGHUP re-reads the configuration: changes take effect at restart, and a line names them.
-Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error.`;
+Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error,
+3 on a Node.js below ${MIN_NODE_VERSION}.`;
 
 /**
  * Runs the command line `argv` (without the node and script paths). For `serve`, resolves once

@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { MIN_NODE_VERSION, NODE_ENGINES } from '../../src/cli/node-support.ts';
+import { EXIT_UNSUPPORTED_NODE, MIN_NODE_VERSION, NODE_ENGINES } from '../../src/cli/node-support.ts';
 import { VERSION } from '../../src/version.ts';
 import { nodeRuntime } from '../support/node-runtimes.ts';
 
@@ -251,12 +251,12 @@ for (const [major, node] of [
 }
 
 describe('installed, below the supported Node', () => {
-  it('the bin refuses in one line naming the version needed, exit 1', async () => {
+  it('the bin refuses in one line naming the version needed, exit 3', async () => {
     const old = nodeRuntime('NODE_BELOW_SUPPORTED');
     const version = (await run(old, ['--version'])).stdout.trim().replace(/^v/, '');
     for (const args of [['--version'], ['serve']]) {
       const r = await bin(old, args);
-      assert.equal(r.code, 1);
+      assert.equal(r.code, EXIT_UNSUPPORTED_NODE);
       assert.equal(r.stdout, '');
       assert.equal(r.stderr, `jobmeter: Node.js >=${MIN_NODE_VERSION} is required; this is Node.js ${version}\n`);
     }
