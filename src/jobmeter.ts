@@ -27,7 +27,8 @@ import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
-import { IngestStore } from './ingest/ingest-store.ts';
+import { IngestStore, type IngestSink } from './ingest/ingest-store.ts';
+import type { IngestResult } from './ingest/ingest-report.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
@@ -37,6 +38,7 @@ import type { JobmeterOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, otlpPushStats, type PushTransform } from './readers/otlp-push.ts';
 import type { PipelineState } from './http/health-route.ts';
+import { SelfTelemetry } from './http/self-telemetry.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
@@ -171,6 +173,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           collectOwn: () => pull.collect().then((r) => r.resourceMetrics),
         })
       : undefined;
+  // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
+  const telemetry = new SelfTelemetry();
   let pushReader: PeriodicExportingMetricReader | undefined;
   if (o.otlp !== undefined) {
     const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
@@ -197,11 +201,19 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         });
       };
     }
+    telemetry.pushConfigured();
     pushReader = createOtlpPushReader(o.otlp, {
       metricProducers: extraProducers,
       cardinalityLimit: o.cardinalityLimit,
       ...(transform !== undefined && { transform }),
-      ...(debug !== undefined && { onExport: debug.pushed }),
+      onExport: (rm) => {
+        const counted = telemetry.exporting(rm);
+        const printed = debug?.pushed(rm);
+        return (result) => {
+          counted(result);
+          printed?.(result);
+        };
+      },
     });
     readers.push(pushReader);
   }
@@ -245,12 +257,13 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   let listener: MetricsListener | undefined;
   let ingestListener: IngestListener | undefined;
   try {
-    if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape });
+    if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape, onScrape: (seconds) => telemetry.scraped(seconds) });
     if (o.ingest !== false && ingestStore !== undefined) {
       const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections } = o.ingest;
       const onRequest = debug?.received;
+      telemetry.ingestFrom(() => ingestStore.refusedByReason());
       ingestListener = await startIngestListener({
-        sink: ingestStore,
+        sink: countedSink(ingestStore, telemetry),
         host,
         port,
         allowNonLoopback,
@@ -290,7 +303,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       : undefined;
 
   let closing: Promise<void> | undefined;
-  return {
+  const jm: Jobmeter = {
     ...recorder,
     profile,
     meterProvider,
@@ -334,5 +347,32 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       })();
       return closing;
     },
+  };
+  telemetries.set(jm, telemetry);
+  return jm;
+}
+
+const telemetries = new WeakMap<Jobmeter, SelfTelemetry>();
+
+/** The self-telemetry of a jobmeter made by {@link createJobmeter} (what `serve`'s [telemetry] listener serves). */
+export function selfTelemetryOf(jm: Jobmeter): SelfTelemetry | undefined {
+  return telemetries.get(jm);
+}
+
+/** `sink`, counting the points each request had accepted; `begin` stays absent when the sink has none. */
+function countedSink(sink: IngestSink, telemetry: SelfTelemetry): IngestSink {
+  const counted = (result: IngestResult): IngestResult => {
+    telemetry.accepted(result.acceptedDataPoints);
+    return result;
+  };
+  const begin = sink.begin?.bind(sink);
+  return {
+    ingest: (request) => counted(sink.ingest(request)),
+    ...(begin !== undefined && {
+      begin: () => {
+        const batch = begin();
+        return { add: (part) => batch.add(part), result: () => counted(batch.result()) };
+      },
+    }),
   };
 }

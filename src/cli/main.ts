@@ -38,12 +38,14 @@ import { parseServeFlags } from '../config/serve-flags.ts';
 import { resolveServeConfig } from '../config/resolve-layers.ts';
 import { startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
+import type { MetricsListener } from '../http/metrics-listener.ts';
+import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import type { JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
-import { debugScope, demoLine, servingLines, versionLine } from './serving-lines.ts';
+import { debugScope, demoLine, servingLines, telemetryLine, versionLine } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
 import { MIN_NODE_VERSION } from './node-support.ts';
 import { HangupReloader } from './reload.ts';
@@ -155,8 +157,10 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
   const hangups = new HangupReloader(args, env, config, io);
   try {
     let jm: Jobmeter;
+    let createJobmeter: typeof import('../jobmeter.ts').createJobmeter;
+    let selfTelemetryOf: typeof import('../jobmeter.ts').selfTelemetryOf;
     try {
-      const { createJobmeter } = await import('../jobmeter.ts');
+      ({ createJobmeter, selfTelemetryOf } = await import('../jobmeter.ts'));
       jm = await createJobmeter({
         ...options,
         ...(debug && { debug: (line: string) => io.stderr(line) }),
@@ -165,6 +169,8 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
     } catch (err) {
       return isUsageError(err) ? usageError(io, err) : startupError(io, err);
     }
+    let telemetryListener: MetricsListener | undefined;
+    const telemetry = config.telemetry === undefined ? undefined : selfTelemetryOf(jm);
     let server: MainServer | undefined;
     if (main !== undefined) {
       try {
@@ -175,9 +181,19 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
           allowNonLoopback: main.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback,
           ...limitsOf(main),
           pipeline: () => jm.pipeline(),
+          ...(telemetry !== undefined && { onScrape: (seconds: number) => telemetry.scraped(seconds) }),
           ...(metrics.enabled && dedicated === undefined ? { metrics: pluginOptions(jm, metrics, main, io) } : {}),
         });
       } catch (err) {
+        await jm.shutdown().catch(() => {});
+        return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+      }
+    }
+    if (config.telemetry !== undefined && telemetry !== undefined) {
+      try {
+        telemetryListener = await startTelemetryListener(config.telemetry, telemetry, limitsOf(main));
+      } catch (err) {
+        await server?.close().catch(() => {});
         await jm.shutdown().catch(() => {});
         return isUsageError(err) ? usageError(io, err) : startupError(io, err);
       }
@@ -187,12 +203,14 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
       liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
     }
     for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
+    if (telemetryListener !== undefined) io.stderr(`jobmeter: ${telemetryLine(telemetryListener.address)}`);
     if (demo) io.stderr(`jobmeter: ${demoLine(metrics, jm, server)}`);
     if (debug) io.stderr(`jobmeter: debug: ${debugScope(options, jm)}`);
 
     const signal = await signals.next();
     io.stderr(`jobmeter: ${signal} received, shutting down`);
     liveDemo?.stop();
+    await telemetryListener?.close();
     return await shutdownWithin(jm, server, io, signals);
   } finally {
     signals.dispose();
@@ -230,6 +248,19 @@ async function validate(args: readonly string[], env: Env, io: CliIo): Promise<n
   }
   io.stdout(`jobmeter: ${flags.config === undefined ? '' : `${flags.config}: `}configuration OK`);
   return EXIT_OK;
+}
+
+/**
+ * `[telemetry] listen`: jobmeter's own telemetry (self-telemetry.ts) on a loopback listener of its
+ * own, in text or OpenMetrics as asked, under `[listener]`'s limits.
+ */
+async function startTelemetryListener(
+  address: { readonly host: string; readonly port: number },
+  telemetry: SelfTelemetry,
+  limits: ReturnType<typeof limitsOf>,
+): Promise<MetricsListener> {
+  const { startMetricsListener } = await import('../http/metrics-listener.ts');
+  return startMetricsListener({ ...address, ...limits, allowNonLoopback: false, format: 'negotiate', scrape: () => Promise.resolve(telemetry.families()) });
 }
 
 function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'format'> {

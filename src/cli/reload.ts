@@ -71,8 +71,8 @@ export class HangupReloader {
  * to an operator without naming a value.
  */
 export function changedKeys(before: ServeConfig, after: ServeConfig): string[] {
-  const a = flatten({ ...before.options, metrics: before.metrics });
-  const b = flatten({ ...after.options, metrics: after.metrics });
+  const a = flatten({ ...before.options, metrics: before.metrics, telemetry: before.telemetry });
+  const b = flatten({ ...after.options, metrics: after.metrics, telemetry: after.telemetry });
   const keys = new Set([...a.keys(), ...b.keys()]);
   return [...keys].filter((k) => a.get(k) !== b.get(k)).sort();
 }

@@ -78,6 +78,11 @@ export function debugScope(options: JobmeterOptions, jm: Jobmeter): string {
   return 'nothing to print: [ingest] is off and no [otlp] endpoint is set';
 }
 
+/** Where serve's own telemetry is served (`[telemetry] listen`). */
+export function telemetryLine(address: { readonly host: string; readonly port: number }): string {
+  return `serving jobmeter's own telemetry on ${urlOf(address)}/metrics`;
+}
+
 function urlOf({ host, port }: { readonly host: string; readonly port: number }): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { HEALTH_PATH, notReadyReasons, READY_PATH, type PipelineState } from './health-route.ts';
 import { assertBindAllowed } from '../common/loopback.ts';
-import { pathOf, sendText, startHttpServer } from './http-server.ts';
+import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
 import { createMetricsHandler } from './node-handler.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
 import { resolveServerLimits, type ServerLimits } from './server-limits.ts';
@@ -26,7 +26,8 @@ export interface MainServerOptions extends Partial<ServerLimits> {
   /** The metrics route. Undefined: none (metrics off, or served by the dedicated listener). */
   readonly metrics?: JobmeterMetricsOptions;
   /** What `/ready` judges, read per request. Undefined: `/ready` always answers 200. */
-  readonly pipeline?: () => PipelineState;
+  readonly pipeline?: () => PipelineState;  /** Called with each answer of the metrics route: its duration, request to last byte, in seconds. @default none */
+  readonly onScrape?: (seconds: number) => void;
 }
 
 export interface MainServer {
@@ -44,7 +45,11 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
   const metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
   // The metrics handler sees every request first: with the access log on, every request is logged.
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    if (metrics?.(request, response) === true) return;
+    const start = performance.now();
+    if (metrics?.(request, response) === true) {
+      if (options.onScrape !== undefined) timeAnswer(response, start, options.onScrape);
+      return;
+    }
     const path = pathOf(request.url);
     const read = request.method === 'GET' || request.method === 'HEAD';
     if (path === HEALTH_PATH && read) {

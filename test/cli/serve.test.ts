@@ -187,7 +187,7 @@ describe('jobmeter serve: running', () => {
     const port = new URL(url!).port;
     const second = await run(['serve', '--listen', `127.0.0.1:${port}`]);
     assert.equal(second.code, 1);
-    assert.match(second.stderr, /^jobmeter: .*EADDRINUSE/);
+    assert.match(second.stderr, /^jobmeter: .*EADDRINUSE/m);
     first.child.kill('SIGTERM');
     assert.equal(await first.exited(EXIT_MS), 0);
   });

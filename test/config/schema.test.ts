@@ -154,15 +154,15 @@ describe('parseServiceConfig: unknown keys', () => {
   const cases: [raw: Record<string, unknown>, message: string][] = [
     [
       { serviceName: 'x' },
-      'invalid serviceName=x: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views (did you mean service_name?)',
+      'invalid serviceName=x: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views (did you mean service_name?)',
     ],
     [
       { port: 9464 },
-      'invalid port=9464: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views (did you mean listener.port?)',
+      'invalid port=9464: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views (did you mean listener.port?)',
     ],
     [
       { endpoint: 'http://c:4318/v1/metrics' },
-      'invalid endpoint=http://c:4318/v1/metrics: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views (did you mean otlp.endpoint?)',
+      'invalid endpoint=http://c:4318/v1/metrics: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views (did you mean otlp.endpoint?)',
     ],
     [
       { listener: { prot: 9464 } },
@@ -182,7 +182,7 @@ describe('parseServiceConfig: unknown keys', () => {
     ],
     [
       { zzz: 1 },
-      'invalid zzz=1: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, build, views',
+      'invalid zzz=1: expected a key of the top level: profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views',
     ],
   ];
   for (const [raw, message] of cases) {
