@@ -15,7 +15,8 @@
  * `validate` resolves the configuration as `serve` would and builds its jobmeter without binding,
  * pushing or receiving: exit 0 with one line on stdout, or serve's own messages and exit status.
  *
- * SIGHUP re-reads the configuration and says what changed (reload.ts); it never stops serve.
+ * SIGHUP re-reads the configuration, applies new metrics credentials and says what waits for a
+ * restart (reload.ts); it never stops serve.
  *
  * Exit status: 0 after a clean shutdown on SIGINT/SIGTERM (or after --help/--version);
  * 2 on a configuration or usage error (a non-loopback address without the opt-in included), naming
@@ -41,7 +42,7 @@ import type { MainServer } from '../http/main-server.ts';
 import type { MetricsListener } from '../http/metrics-listener.ts';
 import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import type { JobmeterMetricsOptions } from '../http/route-options.ts';
+import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
@@ -88,7 +89,8 @@ binding, pushing or receiving: "configuration OK" and exit 0, or serve's own mes
 
 Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
 CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY) < config file < flags.
-SIGHUP re-reads the configuration: changes take effect at restart, and a line names them.
+SIGHUP re-reads the configuration: the metrics route's token and API keys change at once, other
+changes take effect at restart; a line names them.
 Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error,
 3 on a Node.js below ${MIN_NODE_VERSION}.`;
 
@@ -198,6 +200,10 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
         return isUsageError(err) ? usageError(io, err) : startupError(io, err);
       }
     }
+    if (server?.metrics !== undefined && main !== undefined) {
+      const [routed, on] = [server, main];
+      hangups.applyLiveWith((running, next, changed) => applyCredentials(routed, jm, on, io, running, next, changed));
+    }
     let liveDemo: { stop(): void } | undefined;
     if (demo) {
       liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
@@ -261,6 +267,32 @@ async function startTelemetryListener(
 ): Promise<MetricsListener> {
   const { startMetricsListener } = await import('../http/metrics-listener.ts');
   return startMetricsListener({ ...address, ...limits, allowNonLoopback: false, format: 'negotiate', scrape: () => Promise.resolve(telemetry.families()) });
+}
+
+/** The keys a SIGHUP applies live: the metrics route's credentials, rotated without a restart. */
+const LIVE_KEYS: ReadonlySet<string> = new Set(['metrics.token', 'metrics.apiKeys']);
+
+/**
+ * SIGHUP's live part (reload.ts): new credentials of the main server's metrics route replace the
+ * route, when they leave its gate mode as it is (open, gated or unmounted: a change of mode is a
+ * change of what is exposed, left to a restart). Returns the keys applied.
+ * @throws ConfigError for credentials the posture cannot use (the running route stays).
+ */
+function applyCredentials(
+  server: MainServer,
+  jm: Jobmeter,
+  main: PullListenerOptions,
+  io: CliIo,
+  running: ServeConfig,
+  next: ServeConfig,
+  changed: readonly string[],
+): readonly string[] {
+  const live = changed.filter((k) => LIVE_KEYS.has(k));
+  if (live.length === 0) return [];
+  const options = pluginOptions(jm, { ...running.metrics, token: next.metrics.token, apiKeys: next.metrics.apiKeys }, main, io);
+  if (describeMetricsRoute(options).mode !== server.metrics?.mode) return [];
+  server.replaceMetrics(options);
+  return live;
 }
 
 function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'format'> {

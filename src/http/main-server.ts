@@ -35,6 +35,13 @@ export interface MainServer {
   readonly address: { readonly host: string; readonly port: number };
   /** The metrics route as registered (mode `unmounted`: no route); undefined without `metrics`. */
   readonly metrics: MetricsRouteInfo | undefined;
+  /**
+   * Swaps the metrics route for one built from `options` (serve's SIGHUP, new credentials):
+   * requests from now on meet it, scrapes already admitted finish on the old one. Only with a
+   * metrics route to begin with.
+   * @throws ConfigError naming a bad option (the running route is kept); TypeError without a route.
+   */
+  replaceMetrics(options: JobmeterMetricsOptions): MetricsRouteInfo;
   close(): Promise<void>;
 }
 
@@ -42,7 +49,7 @@ export interface MainServer {
 export async function startMainServer(options: MainServerOptions): Promise<MainServer> {
   assertBindAllowed(options.host, options.allowNonLoopback ?? false, 'main server');
   const limits = resolveServerLimits(options, 'server');
-  const metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
+  let metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
   // The metrics handler sees every request first: with the access log on, every request is logged.
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
     const start = performance.now();
@@ -67,7 +74,20 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
     port: options.port,
     limits,
     handler,
-    ...(metrics !== undefined && { onClosing: () => metrics.close() }),
+    onClosing: () => metrics?.close(),
   });
-  return { address: { host: options.host, port: server.port }, metrics: metrics?.route, close: () => server.close() };
+  return {
+    address: { host: options.host, port: server.port },
+    metrics: metrics?.route,
+    replaceMetrics(next) {
+      if (metrics === undefined) throw new TypeError('the main server has no metrics route to replace');
+      const replacement = createMetricsHandler(next);
+      const old = metrics;
+      metrics = replacement;
+      // Nothing reaches the old route any more; its scrapes in flight finish.
+      old.close();
+      return replacement.route;
+    },
+    close: () => server.close(),
+  };
 }
