@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
+import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 
 /** Far below Node's 30 s request timeout, which is what would otherwise free a slot. */
 const ANSWER_WITHIN_MS = 10_000;
@@ -102,6 +103,32 @@ describe('pull listener with the default cap (256)', () => {
     const open = held.filter((h) => !h.isClosed()).length;
     assert.ok(open <= 255, `${open} held connections still open past the cap`);
     assert.ok(open >= 200, `only ${open} held connections open: eviction took more than it needed`);
+  });
+});
+
+describe('a real Prometheus (2.42) started while 300 sockets are held', () => {
+  let jm: Jobmeter;
+  let prometheus: PrometheusHandle | undefined;
+  const held: Held[] = [];
+  after(async () => {
+    await prometheus?.stop();
+    for (const h of held) h.socket.destroy();
+    await jm.shutdown();
+  });
+
+  it('scrapes the target up well before the held sockets time out (30 s)', { timeout: 120_000 }, async (t) => {
+    jm = await createJobmeter({ processMetrics: false, listener: { port: 0 } });
+    const port = jm.pullAddress!.port;
+    for (let i = 0; i < 150; i++) held.push(await hold(port));
+    for (let i = 0; i < 150; i++) held.push(await hold(port, HALF_HEADERS));
+    const heldAt = performance.now();
+    prometheus = await startPrometheus({ jobs: [{ name: 'jobmeter', target: `127.0.0.1:${port}` }] });
+    // Before, every new connection was reset until the held ones timed out: up stayed 0 until then.
+    const [target] = await prometheus.waitForTargetsUp(15_000);
+    const upAfter = (performance.now() - heldAt) / 1000;
+    t.diagnostic(`up ${upAfter.toFixed(1)} s after the sockets were held; last scrape took ${(target!.lastScrapeDuration * 1000).toFixed(0)} ms`);
+    assert.ok(upAfter < 30, `up only after ${upAfter.toFixed(1)} s: the held sockets had timed out`);
+    assert.ok(held.filter((h) => !h.isClosed()).length >= 200, 'most held sockets still open: room was made, not waited for');
   });
 });
 
