@@ -159,10 +159,8 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
   const hangups = new HangupReloader(args, env, config, io);
   try {
     let jm: Jobmeter;
-    let createJobmeter: typeof import('../jobmeter.ts').createJobmeter;
-    let selfTelemetryOf: typeof import('../jobmeter.ts').selfTelemetryOf;
     try {
-      ({ createJobmeter, selfTelemetryOf } = await import('../jobmeter.ts'));
+      const { createJobmeter } = await import('../jobmeter.ts');
       jm = await createJobmeter({
         ...options,
         ...(debug && { debug: (line: string) => io.stderr(line) }),
@@ -172,7 +170,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
       return isUsageError(err) ? usageError(io, err) : startupError(io, err);
     }
     let telemetryListener: MetricsListener | undefined;
-    const telemetry = config.telemetry === undefined ? undefined : selfTelemetryOf(jm);
+    const telemetry = config.telemetry === undefined ? undefined : (await import('../jobmeter.ts')).selfTelemetryOf(jm);
     let server: MainServer | undefined;
     if (main !== undefined) {
       try {

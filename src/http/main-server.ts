@@ -1,8 +1,9 @@
 /**
  * `jobmeter serve`'s main server: what an original's own HTTP server is to its metrics. It answers
- * `GET /health` (liveness), `GET /ready` (readiness, health-route.ts) and, through the node:http metrics handler (node-handler.ts), the metrics route
- * under the posture; everything else is 404. (The dedicated listener, metrics-listener.ts, is the
- * other place metrics can live: only `/metrics`, loopback, no health.)
+ * `GET /health` (liveness), `GET /ready` (readiness, health-route.ts) and, through the node:http
+ * metrics handler (node-handler.ts), the metrics route under the posture; everything else is 404.
+ * (The dedicated listener, metrics-listener.ts, is the other place metrics can live: only
+ * `/metrics`, loopback, no health.)
  *
  * Like the dedicated listener, it refuses a non-loopback address without the explicit opt-in,
  * whatever the posture: a gate protects the metrics route, not the decision to expose the server.
@@ -26,7 +27,8 @@ export interface MainServerOptions extends Partial<ServerLimits> {
   /** The metrics route. Undefined: none (metrics off, or served by the dedicated listener). */
   readonly metrics?: JobmeterMetricsOptions;
   /** What `/ready` judges, read per request. Undefined: `/ready` always answers 200. */
-  readonly pipeline?: () => PipelineState;  /** Called with each answer of the metrics route: its duration, request to last byte, in seconds. @default none */
+  readonly pipeline?: () => PipelineState;
+  /** Called with each answer of the metrics route: its duration, request to last byte, in seconds. @default none */
   readonly onScrape?: (seconds: number) => void;
 }
 
