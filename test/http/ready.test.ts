@@ -9,6 +9,10 @@ import { after, it } from 'node:test';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { startMainServer, type MainServer } from '../../src/http/main-server.ts';
 import { notReadyReasons, READY_PUSH_FAILURES } from '../../src/http/health-route.ts';
+import { resolveServeConfig } from '../../src/config/resolve-layers.ts';
+import { tempFiles } from '../support/temp-files.ts';
+
+const files = tempFiles('jobmeter-ready-');
 
 let jm: Jobmeter | undefined;
 let main: MainServer | undefined;
@@ -59,4 +63,11 @@ it('the reasons: push failures below the threshold are no reason; both reasons a
     `OTLP push failing: the last ${READY_PUSH_FAILURES} exports failed`,
     'ingest at its memory budget: 100 of 100 bytes held, new series are refused',
   ]);
+});
+
+it('a metrics route may not take /ready on the main server (it would hide readiness)', async () => {
+  const path = await files.file('ready.toml', '[listener]\nport = 0\n[metrics]\npath = "/ready"\n');
+  await assert.rejects(resolveServeConfig({ argv: ['--config', path], env: {} }), {
+    message: 'invalid metrics.path=/ready: expected a path other than /ready, which the main server answers itself',
+  });
 });
