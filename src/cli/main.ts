@@ -213,6 +213,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
 
     const signal = await signals.next();
     io.stderr(`jobmeter: ${signal} received, shutting down`);
+    hangups.stopApplying();
     liveDemo?.stop();
     await telemetryListener?.close();
     return await shutdownWithin(jm, server, io, signals);

@@ -50,6 +50,11 @@ export class HangupReloader {
     this.apply = apply;
   }
 
+  /** From now on nothing is applied live (shutdown has begun); SIGHUP is still caught and reported. */
+  stopApplying(): void {
+    this.apply = undefined;
+  }
+
   /** Resolves once the re-reads asked for so far have reported. */
   settled(): Promise<void> {
     return this.chain;
