@@ -8,13 +8,12 @@ import { metrics, type Meter } from '@opentelemetry/api';
 import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, type IMetricReader, type MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type IMetricReader, type MeterProvider, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { DeltaTracker } from './cluster/delta.ts';
 import { startMember, type Member } from './cluster/member.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
-import { ConfigError } from './errors.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
@@ -28,7 +27,8 @@ import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
-import { IngestStore } from './ingest/ingest-store.ts';
+import { IngestStore, type IngestSink } from './ingest/ingest-store.ts';
+import type { IngestResult } from './ingest/ingest-report.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
 import { StateKeeper } from './ingest/state-keeper.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
@@ -37,7 +37,9 @@ import { withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
 import type { IngestOptions, JobmeterOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
-import { createOtlpPushReader, type PushTransform } from './readers/otlp-push.ts';
+import { createOtlpPushReader, otlpPushStats, type PushTransform } from './readers/otlp-push.ts';
+import type { PipelineState } from './http/health-route.ts';
+import { SelfTelemetry } from './http/self-telemetry.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
@@ -69,6 +71,8 @@ export interface Jobmeter extends Recorder {
   readonly jsonView: JsonView;
   /** Pushes now (when OTLP is configured). */
   forceFlush(): Promise<void>;
+  /** What `serve`'s `/ready` judges (health-route.ts): the push's failures in a row, the ingest's memory. */
+  pipeline(): PipelineState;
   /**
    * `primary`: serves (and pushes) its own metrics and, once a member has reported, the aggregate
    * of every member's. `member`: a `node:cluster` worker or a thread with `cluster.reportTo`; it
@@ -184,14 +188,15 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           collectOwn: () => pull.collect().then((r) => r.resourceMetrics),
         })
       : undefined;
+  // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
+  const telemetry = new SelfTelemetry();
+  let pushReader: PeriodicExportingMetricReader | undefined;
   if (o.otlp !== undefined) {
     const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
     const cumulative = o.otlp.temporality === 'cumulative';
+    // An explicit `profile` with delta is refused by resolveOptions; the default follows suit.
     const naming = o.otlpNaming ?? (profile.kind === 'table' && cumulative ? 'profile' : 'canonical');
-    if (naming === 'profile' && !cumulative) {
-      throw new ConfigError('otlp.naming', naming, 'canonical when otlp.temporality is delta (profile series are cumulative)');
-    }
     let named = shadow;
     if (naming === 'profile') {
       const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: VERSION } });
@@ -211,14 +216,21 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         });
       };
     }
-    readers.push(
-      createOtlpPushReader(o.otlp, {
-        metricProducers: extraProducers,
-        cardinalityLimit: o.cardinalityLimit,
-        ...(transform !== undefined && { transform }),
-        ...(debug !== undefined && { onExport: debug.pushed }),
-      }),
-    );
+    telemetry.pushConfigured();
+    pushReader = createOtlpPushReader(o.otlp, {
+      metricProducers: extraProducers,
+      cardinalityLimit: o.cardinalityLimit,
+      ...(transform !== undefined && { transform }),
+      onExport: (rm) => {
+        const counted = telemetry.exporting(rm);
+        const printed = debug?.pushed(rm);
+        return (result) => {
+          counted(result);
+          printed?.(result);
+        };
+      },
+    });
+    readers.push(pushReader);
   }
   // Two engines behind one Metrics API: tallies for the own synchronous instruments no host View
   // selects, the SDK for the rest; every reader reads both (meter-provider.ts).
@@ -260,12 +272,13 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   let listener: MetricsListener | undefined;
   let ingestListener: IngestListener | undefined;
   try {
-    if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape });
+    if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape, onScrape: (seconds) => telemetry.scraped(seconds) });
     if (o.ingest !== false && ingestStore !== undefined) {
       const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs } = o.ingest;
       const onRequest = debug?.received;
+      telemetry.ingestFrom(() => ingestStore.refusedByReason());
       ingestListener = await startIngestListener({
-        sink: ingestStore,
+        sink: countedSink(ingestStore, telemetry),
         host,
         port,
         allowNonLoopback,
@@ -311,7 +324,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       : undefined;
 
   let closing: Promise<void> | undefined;
-  return {
+  const jm: Jobmeter = {
     ...recorder,
     profile,
     meterProvider,
@@ -322,6 +335,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     format,
     jsonView: json,
     forceFlush: () => meterProvider.forceFlush(),
+    pipeline: () => ({
+      push: pushReader === undefined ? undefined : { failedExports: otlpPushStats(pushReader)?.failedExports ?? 0 },
+      ingest: ingestStore === undefined || o.ingest === false ? undefined : { memoryBytes: ingestStore.memoryBytes, maxMemoryBytes: o.ingest.maxMemoryBytes },
+    }),
     role,
     aggregate(source) {
       if (primary === undefined) throw new Error(`jm.aggregate() needs the aggregating jobmeter (this one's role is ${role})`);
@@ -353,5 +370,32 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       })();
       return closing;
     },
+  };
+  telemetries.set(jm, telemetry);
+  return jm;
+}
+
+const telemetries = new WeakMap<Jobmeter, SelfTelemetry>();
+
+/** The self-telemetry of a jobmeter made by {@link createJobmeter} (what `serve`'s [telemetry] listener serves). */
+export function selfTelemetryOf(jm: Jobmeter): SelfTelemetry | undefined {
+  return telemetries.get(jm);
+}
+
+/** `sink`, counting the points each request had accepted; `begin` stays absent when the sink has none. */
+function countedSink(sink: IngestSink, telemetry: SelfTelemetry): IngestSink {
+  const counted = (result: IngestResult): IngestResult => {
+    telemetry.accepted(result.acceptedDataPoints);
+    return result;
+  };
+  const begin = sink.begin?.bind(sink);
+  return {
+    ingest: (request) => counted(sink.ingest(request)),
+    ...(begin !== undefined && {
+      begin: () => {
+        const batch = begin();
+        return { add: (part) => batch.add(part), result: () => counted(batch.result()) };
+      },
+    }),
   };
 }

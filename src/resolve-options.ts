@@ -7,6 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MERGE_POLICIES, type MergePolicy } from './cluster/merge-policy.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
+import { ConfigError } from './errors.ts';
 import { bool, callback, list, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stateDir, stringTable } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
@@ -84,6 +85,11 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           timeoutMillis: o.otlp.timeoutMillis ?? Math.min(d.otlp.timeoutMillis, intervalMillis),
           temporality: o.otlp.temporality ?? d.otlp.temporality,
         };
+  const otlpNaming = o.otlp?.naming === undefined ? undefined : oneOf(o.otlp.naming, OTLP_NAMINGS, 'otlp.naming');
+  // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
+  if (otlp !== undefined && otlpNaming === 'profile' && otlp.temporality !== 'cumulative') {
+    throw new ConfigError('otlp.naming', otlpNaming, 'canonical when otlp.temporality is delta (profile series are cumulative)');
+  }
   const ingest =
     o.ingest === undefined || o.ingest === false
       ? false
@@ -103,7 +109,7 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     resourceAttributes: stringTable(o.resourceAttributes ?? {}, 'resourceAttributes'),
     listener,
     otlp,
-    otlpNaming: o.otlp?.naming === undefined ? undefined : oneOf(o.otlp.naming, OTLP_NAMINGS, 'otlp.naming'),
+    otlpNaming,
     ingest,
     processMetrics: bool(o.processMetrics ?? d.processMetrics, 'processMetrics'),
     otelScopeInfo: bool(o.otelScopeInfo ?? d.otelScopeInfo, 'otelScopeInfo'),

@@ -2,15 +2,15 @@
 /**
  * The `jobmeter` bin (package.json `bin`, and `npm start`). It always runs the command line: an
  * `import.meta.main` guard does not, on the Node versions that lack it. A Node below the supported
- * floor gets one line naming the version needed and exit 1, before anything that needs a newer
+ * floor gets one line naming the version needed and exit 3 (EXIT_UNSUPPORTED_NODE), before anything that needs a newer
  * Node is loaded (hence the dynamic import).
  */
-import { unsupportedNode } from './node-support.ts';
+import { EXIT_UNSUPPORTED_NODE, unsupportedNode } from './node-support.ts';
 
 const unsupported = unsupportedNode(process.versions.node);
 if (unsupported !== undefined) {
   process.stderr.write(`jobmeter: ${unsupported}\n`);
-  process.exit(1);
+  process.exit(EXIT_UNSUPPORTED_NODE);
 }
 
 const { runCli, EXIT_FAILURE } = await import('./main.ts');

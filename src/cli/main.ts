@@ -3,6 +3,7 @@
  *
  *   jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
  *                  [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
+ *   jobmeter validate [serve's flags]
  *   jobmeter --help
  *   jobmeter --version
  *
@@ -11,10 +12,17 @@
  * `metrics_listen` is set, moves the metrics to the dedicated loopback listener instead, which
  * serves only `/metrics`. Config errors print `FILE: ` first when the value came from a file.
  *
+ * `validate` resolves the configuration as `serve` would and builds its jobmeter without binding,
+ * pushing or receiving: exit 0 with one line on stdout, or serve's own messages and exit status.
+ *
+ * SIGHUP re-reads the configuration, applies new metrics credentials and says what waits for a
+ * restart (reload.ts); it never stops serve.
+ *
  * Exit status: 0 after a clean shutdown on SIGINT/SIGTERM (or after --help/--version);
  * 2 on a configuration or usage error (a non-loopback address without the opt-in included), naming
  * the flag, variable or file key the user set; 1 when startup fails for another reason (port in
- * use) or shutdown fails or exceeds {@link SHUTDOWN_GRACE_MS}. The preload follows the same rule.
+ * use) or shutdown fails or exceeds {@link SHUTDOWN_GRACE_MS}; 3 on a Node below the floor (the bin,
+ * node-support.ts). The preload follows the same rule.
  *
  * Nothing here prints option values other than the profile and the bound address: OTLP headers
  * and endpoints may carry credentials. Error messages are the ConfigError's, which redact them.
@@ -32,13 +40,17 @@ import { resolveServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
 import { startLiveDemo } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
+import type { MetricsListener } from '../http/metrics-listener.ts';
+import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import type { JobmeterMetricsOptions } from '../http/route-options.ts';
+import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
-import { debugScope, demoLine, servingLines } from './serving-lines.ts';
+import { debugScope, demoLine, servingLines, telemetryLine, versionLine } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
+import { MIN_NODE_VERSION } from './node-support.ts';
+import { HangupReloader } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
@@ -50,6 +62,7 @@ const processIo: CliIo = {
 
 export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
                       [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
+       jobmeter validate [--config FILE] [serve's other flags]
        jobmeter --help | --version
 
 Serves job metrics from OpenTelemetry: a main server with GET /health and the metrics route of
@@ -72,9 +85,15 @@ Options of serve:
                          exporter does at verbosity: normal
   -h, --help             show this help
 
+validate checks the configuration serve would run with (file, environment and flags) without
+binding, pushing or receiving: "configuration OK" and exit 0, or serve's own messages and exit 2.
+
 Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
 CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY) < config file < flags.
-Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error.`;
+SIGHUP re-reads the configuration: the metrics route's token and API keys change at once, other
+changes take effect at restart; a line names them.
+Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error,
+3 on a Node.js below ${MIN_NODE_VERSION}.`;
 
 /**
  * Runs the command line `argv` (without the node and script paths). For `serve`, resolves once
@@ -82,6 +101,7 @@ Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a 
  */
 export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo): Promise<number> {
   if (argv[0] === 'serve') return serve(argv.slice(1), env, io);
+  if (argv[0] === 'validate') return validate(argv.slice(1), env, io);
 
   let values: { help?: boolean | undefined; version?: boolean | undefined };
   let positionals: string[];
@@ -107,7 +127,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
     io.stderr(USAGE);
     return EXIT_USAGE;
   }
-  io.stderr(`jobmeter: unknown command '${positionals[0]}' (expected serve; see jobmeter --help)`);
+  io.stderr(`jobmeter: unknown command '${positionals[0]}' (expected serve or validate; see jobmeter --help)`);
   return EXIT_USAGE;
 }
 
@@ -127,6 +147,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
+  io.stderr(`jobmeter: ${versionLine()}`);
   const { metrics } = config;
   // The ingest state is kept by default under serve (the library's default is none).
   const { options, off: stateOff } = withServeStateDir(config.options, env);
@@ -137,6 +158,8 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
   // Listen for signals before starting, so a signal during startup shuts down cleanly after it
   // instead of killing the process mid-bind.
   const signals = new SignalWaiter();
+  // SIGHUP re-reads the configuration and never stops serve (reload.ts).
+  const hangups = new HangupReloader(args, env, config, io);
   try {
     let jm: Jobmeter;
     try {
@@ -149,6 +172,8 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
     } catch (err) {
       return isUsageError(err) ? usageError(io, err) : startupError(io, err);
     }
+    let telemetryListener: MetricsListener | undefined;
+    const telemetry = config.telemetry === undefined ? undefined : (await import('../jobmeter.ts')).selfTelemetryOf(jm);
     let server: MainServer | undefined;
     if (main !== undefined) {
       try {
@@ -158,6 +183,8 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
           port: main.port ?? OPTION_DEFAULTS.listener.port,
           allowNonLoopback: main.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback,
           ...limitsOf(main),
+          pipeline: () => jm.pipeline(),
+          ...(telemetry !== undefined && { onScrape: (seconds: number) => telemetry.scraped(seconds) }),
           ...(metrics.enabled && dedicated === undefined ? { metrics: pluginOptions(jm, metrics, main, io) } : {}),
         });
       } catch (err) {
@@ -165,22 +192,110 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
         return isUsageError(err) ? usageError(io, err) : startupError(io, err);
       }
     }
+    if (config.telemetry !== undefined && telemetry !== undefined) {
+      try {
+        telemetryListener = await startTelemetryListener(config.telemetry, telemetry, limitsOf(main));
+      } catch (err) {
+        await server?.close().catch(() => {});
+        await jm.shutdown().catch(() => {});
+        return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+      }
+    }
+    if (server?.metrics !== undefined && main !== undefined) {
+      const [routed, on] = [server, main];
+      hangups.applyLiveWith((running, next, changed) => applyCredentials(routed, jm, on, io, running, next, changed));
+    }
     let liveDemo: { stop(): void } | undefined;
     if (demo) {
       liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
     }
     for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
     if (stateOff !== undefined) io.stderr(`jobmeter: ${stateOff}`);
+    if (telemetryListener !== undefined) io.stderr(`jobmeter: ${telemetryLine(telemetryListener.address)}`);
     if (demo) io.stderr(`jobmeter: ${demoLine(metrics, jm, server)}`);
     if (debug) io.stderr(`jobmeter: debug: ${debugScope(options, jm)}`);
 
     const signal = await signals.next();
     io.stderr(`jobmeter: ${signal} received, shutting down`);
+    hangups.stopApplying();
     liveDemo?.stop();
+    await telemetryListener?.close();
     return await shutdownWithin(jm, server, io, signals);
   } finally {
     signals.dispose();
+    hangups.dispose();
   }
+}
+
+/**
+ * `jobmeter validate`: serve's configuration steps, then its jobmeter built with nothing bound,
+ * pushed or received (the listeners' and the push's options are checked by resolveOptions), and
+ * closed. The errors are serve's, through the same functions, so the messages are the same.
+ */
+async function validate(args: readonly string[], env: Env, io: CliIo): Promise<number> {
+  let config: ServeConfig;
+  let flags: ReturnType<typeof parseServeFlags>;
+  try {
+    flags = parseServeFlags(args);
+    if (flags.help === true) {
+      io.stdout(USAGE);
+      return EXIT_OK;
+    }
+    config = await resolveServeConfig({ argv: args, env });
+  } catch (err) {
+    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+  }
+  const { options } = config;
+  try {
+    const { resolveOptions } = await import('../resolve-options.ts');
+    resolveOptions(options);
+    const { createJobmeter } = await import('../jobmeter.ts');
+    const dry = await createJobmeter({ ...options, listener: false, ingest: false, otlp: undefined, global: false });
+    await dry.shutdown();
+  } catch (err) {
+    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+  }
+  io.stdout(`jobmeter: ${flags.config === undefined ? '' : `${flags.config}: `}configuration OK`);
+  return EXIT_OK;
+}
+
+/**
+ * `[telemetry] listen`: jobmeter's own telemetry (self-telemetry.ts) on a loopback listener of its
+ * own, in text or OpenMetrics as asked, under `[listener]`'s limits.
+ */
+async function startTelemetryListener(
+  address: { readonly host: string; readonly port: number },
+  telemetry: SelfTelemetry,
+  limits: ReturnType<typeof limitsOf>,
+): Promise<MetricsListener> {
+  const { startMetricsListener } = await import('../http/metrics-listener.ts');
+  return startMetricsListener({ ...address, ...limits, allowNonLoopback: false, format: 'negotiate', scrape: () => Promise.resolve(telemetry.families()) });
+}
+
+/** The keys a SIGHUP applies live: the metrics route's credentials, rotated without a restart. */
+const LIVE_KEYS: ReadonlySet<string> = new Set(['metrics.token', 'metrics.apiKeys']);
+
+/**
+ * SIGHUP's live part (reload.ts): new credentials of the main server's metrics route replace the
+ * route, when they leave its gate mode as it is (open, gated or unmounted: a change of mode is a
+ * change of what is exposed, left to a restart). Returns the keys applied.
+ * @throws ConfigError for credentials the posture cannot use (the running route stays).
+ */
+function applyCredentials(
+  server: MainServer,
+  jm: Jobmeter,
+  main: PullListenerOptions,
+  io: CliIo,
+  running: ServeConfig,
+  next: ServeConfig,
+  changed: readonly string[],
+): readonly string[] {
+  const live = changed.filter((k) => LIVE_KEYS.has(k));
+  if (live.length === 0) return [];
+  const options = pluginOptions(jm, { ...running.metrics, token: next.metrics.token, apiKeys: next.metrics.apiKeys }, main, io);
+  if (describeMetricsRoute(options).mode !== server.metrics?.mode) return [];
+  server.replaceMetrics(options);
+  return live;
 }
 
 function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'format'> {

@@ -7,6 +7,13 @@
  */
 export const MIN_NODE_VERSION = '22.15.0';
 
+/**
+ * The bin's exit status on a Node below the floor: distinct from a startup failure (1) and a
+ * configuration error (2), so a service manager can tell that retrying cannot help
+ * (examples/systemd/jobmeter.service: RestartPreventExitStatus).
+ */
+export const EXIT_UNSUPPORTED_NODE = 3;
+
 /** package.json's `engines.node`. */
 export const NODE_ENGINES = `>=${MIN_NODE_VERSION}`;
 

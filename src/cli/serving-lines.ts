@@ -1,5 +1,6 @@
 /**
- * What `jobmeter serve` says at startup: what is served where, what `--demo` feeds (and what to
+ * What `jobmeter serve` says at startup: first its version and Node's (what a bug report and a
+ * fleet inventory start from), then what is served where, what `--demo` feeds (and what to
  * add when no route serves it), what `--debug` will print. Only profiles, postures, addresses and
  * paths: never a token, header or the path of an OTLP endpoint.
  */
@@ -10,6 +11,12 @@ import type { MainServer } from '../http/main-server.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { JobmeterOptions } from '../options.ts';
 import { otlpMetricsUrl, printableUrl } from '../readers/otlp-endpoint.ts';
+import { VERSION } from '../version.ts';
+
+/** The first startup line, printed once the configuration is read and before anything starts. */
+export function versionLine(nodeVersion: string = process.version): string {
+  return `version ${VERSION} (Node.js ${nodeVersion})`;
+}
 
 /** What is served where. Only the profile, posture, addresses and paths: never a token or header. */
 export function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics, jm: Jobmeter, server: MainServer | undefined): string[] {
@@ -69,6 +76,11 @@ export function debugScope(options: JobmeterOptions, jm: Jobmeter): string {
   if (received) return 'printing every OTLP request received (no [otlp] endpoint: nothing is pushed)';
   if (pushed) return 'printing every OTLP export pushed ([ingest] is off: nothing is received)';
   return 'nothing to print: [ingest] is off and no [otlp] endpoint is set';
+}
+
+/** Where serve's own telemetry is served (`[telemetry] listen`). */
+export function telemetryLine(address: { readonly host: string; readonly port: number }): string {
+  return `serving jobmeter's own telemetry on ${urlOf(address)}/metrics`;
 }
 
 function urlOf({ host, port }: { readonly host: string; readonly port: number }): string {

@@ -130,6 +130,7 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   ingest: plain(EXPECT.table),
   cluster: plain(EXPECT.table),
   metrics: plain(EXPECT.table),
+  telemetry: plain(EXPECT.table),
   daemon: plain(EXPECT.table),
   build: plain(EXPECT.table),
   resourceAttributes: plain(EXPECT.stringTable),

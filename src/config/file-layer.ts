@@ -81,6 +81,11 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
       case 'daemon':
         out.metrics = { ...out.metrics, ...daemon(value as Record<string, unknown> | null) };
         break;
+      case 'telemetry': {
+        const listen = (value as { listen?: unknown } | null)?.listen;
+        out.telemetry = listen === undefined ? {} : { listen: parseLoopbackListen(listen, 'telemetry.listen') };
+        break;
+      }
       case 'metrics_token':
         out.metrics = { ...out.metrics, token: value as string };
         break;

@@ -139,6 +139,7 @@ export const CONFIG_SCHEMA = {
     ingest: ref('ingest'),
     cluster: ref('cluster'),
     metrics: ref('metrics'),
+    telemetry: ref('telemetry'),
     daemon: ref('daemon'),
     metrics_token: ref('token'),
     metrics_trusted_cidrs: ref('cidrList'),
@@ -217,6 +218,10 @@ export const CONFIG_SCHEMA = {
       access_log: ref('boolean'),
       verbose: ref('boolean'),
       max_inflight_scrapes: ref('inflight'),
+    }),
+    /** `jobmeter serve`'s own telemetry, on a loopback listener of its own (docs/collector.md "Operating"). */
+    telemetry: table({
+      listen: ref('loopbackListen'),
     }),
     /** runwisp.toml's `[daemon]`: only its metrics keys. */
     daemon: table({

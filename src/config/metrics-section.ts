@@ -15,7 +15,7 @@
  */
 import { parseCidr } from '../common/addresses.ts';
 import { checkPostureGates } from '../http/gate.ts';
-import { HEALTH_PATH } from '../http/health-route.ts';
+import { HEALTH_PATH, READY_PATH } from '../http/health-route.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import type { ProfileName } from '../options.ts';
 import { ConfigError } from '../errors.ts';
@@ -182,8 +182,8 @@ export async function resolveMetrics(
   }
 
   const path = merged.path ?? posture.path;
-  if (enabled && merged.listen === undefined && path === HEALTH_PATH) {
-    throw new ConfigError(keyOf('path'), path, `a path other than ${HEALTH_PATH}, which the main server answers itself`);
+  if (enabled && merged.listen === undefined && (path === HEALTH_PATH || path === READY_PATH)) {
+    throw new ConfigError(keyOf('path'), path, `a path other than ${path}, which the main server answers itself`);
   }
 
   return {

@@ -73,6 +73,8 @@ export interface ServeConfig {
   readonly options: JobmeterOptions;
   /** The metrics route, its posture and the dedicated listener. */
   readonly metrics: ResolvedMetrics;
+  /** `[telemetry] listen`: where serve's own telemetry is served; undefined: nowhere. */
+  readonly telemetry: { readonly host: string; readonly port: number } | undefined;
 }
 
 /**
@@ -101,7 +103,7 @@ export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: 
     throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('metrics.') ? inFile(err, file.path) : err;
   }
   checkSomethingToServe(merged, resolved, layers);
-  return { options: toJobmeterOptions(merged), metrics: resolved };
+  return { options: toJobmeterOptions(merged), metrics: resolved, telemetry: merged.telemetry?.listen };
 }
 
 async function collectLayers(flags: ServeFlags, env: Env, keys: FlagKeys): Promise<{ layers: Layer[]; merged: ServiceConfig }> {
@@ -192,6 +194,7 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
   if (base.metrics !== undefined || over.metrics !== undefined) {
     out.metrics = mergeMetricsConfig(base.metrics ?? {}, over.metrics ?? {});
   }
+  if (base.telemetry !== undefined || over.telemetry !== undefined) out.telemetry = { ...base.telemetry, ...definedOnly(over.telemetry ?? {}) };
   return out;
 }
 

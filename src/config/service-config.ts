@@ -76,6 +76,11 @@ export interface MetricsConfig {
   maxInflightScrapes?: number;
 }
 
+/** `[telemetry]` — `listen`: the loopback address of the listener serving jobmeter's own telemetry. */
+export interface TelemetryConfig {
+  listen?: { host: string; port: number };
+}
+
 /** A validated config layer. */
 export interface ServiceConfig
   extends Layer<Pick<JobmeterOptions, 'serviceName' | 'processMetrics' | 'otelScopeInfo' | 'global' | 'cardinalityLimit' | 'hostInstruments' | 'resourceAttributes'>> {
@@ -89,6 +94,8 @@ export interface ServiceConfig
   ingest?: IngestConfig;
   cluster?: ClusterConfig;
   metrics?: MetricsConfig;
+  /** `[telemetry]`: serve's own telemetry; off unless `listen` is set. */
+  telemetry?: TelemetryConfig;
   /** `[build]`: the daemon's identity under `jobmeter serve`, until the daemon pushes its own. */
   build?: BuildConfig;
   /** `[[views]]`: OpenTelemetry Views (views-section.ts). */

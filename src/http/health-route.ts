@@ -1,5 +1,36 @@
 /**
- * The main server's own route: `GET /health`. A metrics route mounted on the main server may not
- * take its path (config/metrics-section.ts refuses it, naming the key that asked for it).
+ * The main server's own routes: `GET /health` (liveness: the process answers) and `GET /ready`
+ * (readiness: the pipeline is doing its job). A metrics route mounted on the main server may not
+ * take `/health` (config/metrics-section.ts refuses it, naming the key that asked for it).
+ *
+ * `/ready` answers 503 with one line per reason while the OTLP push has failed
+ * {@link READY_PUSH_FAILURES} exports in a row, or the ingest holds
+ * {@link READY_INGEST_BUDGET_FRACTION} or more of its memory budget (new series are about to be, or
+ * are being, refused); 200 `ready` otherwise. A reason names counts and budgets, never an endpoint.
  */
 export const HEALTH_PATH = '/health';
+export const READY_PATH = '/ready';
+
+/** Failed exports in a row before `/ready` says 503: one is an outage's first blip, three are an outage. */
+export const READY_PUSH_FAILURES = 3;
+/** The share of `ingest.max_memory_bytes` held past which `/ready` says 503. */
+export const READY_INGEST_BUDGET_FRACTION = 0.95;
+
+/** What jobmeter reports of its pipeline (jobmeter.ts `pipeline()`); undefined: that stage is off. */
+export interface PipelineState {
+  readonly push: { readonly failedExports: number } | undefined;
+  readonly ingest: { readonly memoryBytes: number; readonly maxMemoryBytes: number } | undefined;
+}
+
+/** Why the pipeline is not ready, one reason a line; empty when it is. */
+export function notReadyReasons(state: PipelineState): string[] {
+  const reasons: string[] = [];
+  if (state.push !== undefined && state.push.failedExports >= READY_PUSH_FAILURES) {
+    reasons.push(`OTLP push failing: the last ${state.push.failedExports} exports failed`);
+  }
+  const ingest = state.ingest;
+  if (ingest !== undefined && ingest.memoryBytes >= ingest.maxMemoryBytes * READY_INGEST_BUDGET_FRACTION) {
+    reasons.push(`ingest at its memory budget: ${ingest.memoryBytes} of ${ingest.maxMemoryBytes} bytes held, new series are refused`);
+  }
+  return reasons;
+}

@@ -1,17 +1,18 @@
 /**
  * `jobmeter serve`'s main server: what an original's own HTTP server is to its metrics. It answers
- * `GET /health` and, through the node:http metrics handler (node-handler.ts), the metrics route
- * under the posture; everything else is 404. (The dedicated listener, metrics-listener.ts, is the
- * other place metrics can live: only `/metrics`, loopback, no health.)
+ * `GET /health` (liveness), `GET /ready` (readiness, health-route.ts) and, through the node:http
+ * metrics handler (node-handler.ts), the metrics route under the posture; everything else is 404.
+ * (The dedicated listener, metrics-listener.ts, is the other place metrics can live: only
+ * `/metrics`, loopback, no health.)
  *
  * Like the dedicated listener, it refuses a non-loopback address without the explicit opt-in,
  * whatever the posture: a gate protects the metrics route, not the decision to expose the server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { HEALTH_PATH } from './health-route.ts';
+import { HEALTH_PATH, notReadyReasons, READY_PATH, type PipelineState } from './health-route.ts';
 import { assertBindAllowed } from '../common/loopback.ts';
-import { pathOf, sendText, startHttpServer } from './http-server.ts';
+import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
 import { createMetricsHandler } from './node-handler.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
 import { resolveServerLimits, type ServerLimits } from './server-limits.ts';
@@ -25,6 +26,10 @@ export interface MainServerOptions extends Partial<ServerLimits> {
   readonly allowNonLoopback?: boolean;
   /** The metrics route. Undefined: none (metrics off, or served by the dedicated listener). */
   readonly metrics?: JobmeterMetricsOptions;
+  /** What `/ready` judges, read per request. Undefined: `/ready` always answers 200. */
+  readonly pipeline?: () => PipelineState;
+  /** Called with each answer of the metrics route: its duration, request to last byte, in seconds. @default none */
+  readonly onScrape?: (seconds: number) => void;
 }
 
 export interface MainServer {
@@ -32,6 +37,13 @@ export interface MainServer {
   readonly address: { readonly host: string; readonly port: number };
   /** The metrics route as registered (mode `unmounted`: no route); undefined without `metrics`. */
   readonly metrics: MetricsRouteInfo | undefined;
+  /**
+   * Swaps the metrics route for one built from `options` (serve's SIGHUP, new credentials):
+   * requests from now on meet it, scrapes already admitted finish on the old one. Only with a
+   * metrics route to begin with.
+   * @throws ConfigError naming a bad option (the running route is kept); TypeError without a route.
+   */
+  replaceMetrics(options: JobmeterMetricsOptions): MetricsRouteInfo;
   close(): Promise<void>;
 }
 
@@ -39,12 +51,22 @@ export interface MainServer {
 export async function startMainServer(options: MainServerOptions): Promise<MainServer> {
   assertBindAllowed(options.host, options.allowNonLoopback ?? false, 'main server');
   const limits = resolveServerLimits(options, 'server');
-  const metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
+  let metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
   // The metrics handler sees every request first: with the access log on, every request is logged.
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    if (metrics?.(request, response) === true) return;
-    if (pathOf(request.url) === HEALTH_PATH && (request.method === 'GET' || request.method === 'HEAD')) {
+    const start = performance.now();
+    if (metrics?.(request, response) === true) {
+      if (options.onScrape !== undefined) timeAnswer(response, start, options.onScrape);
+      return;
+    }
+    const path = pathOf(request.url);
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    if (path === HEALTH_PATH && read) {
       sendText(response, 200, 'text/plain; charset=utf-8', 'ok\n');
+    } else if (path === READY_PATH && read) {
+      const reasons = options.pipeline === undefined ? [] : notReadyReasons(options.pipeline());
+      if (reasons.length === 0) sendText(response, 200, 'text/plain; charset=utf-8', 'ready\n');
+      else sendText(response, 503, 'text/plain; charset=utf-8', reasons.map((r) => `not ready: ${r}\n`).join(''), { 'cache-control': 'no-store' });
     } else {
       sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
     }
@@ -54,7 +76,20 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
     port: options.port,
     limits,
     handler,
-    ...(metrics !== undefined && { onClosing: () => metrics.close() }),
+    onClosing: () => metrics?.close(),
   });
-  return { address: { host: options.host, port: server.port }, metrics: metrics?.route, close: () => server.close() };
+  return {
+    address: { host: options.host, port: server.port },
+    metrics: metrics?.route,
+    replaceMetrics(next) {
+      if (metrics === undefined) throw new TypeError('the main server has no metrics route to replace');
+      const replacement = createMetricsHandler(next);
+      const old = metrics;
+      metrics = replacement;
+      // Nothing reaches the old route any more; its scrapes in flight finish.
+      old.close();
+      return replacement.route;
+    },
+    close: () => server.close(),
+  };
 }

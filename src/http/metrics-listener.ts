@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import { assertBindAllowed } from '../common/loopback.ts';
-import { pathOf, sendText, startHttpServer } from './http-server.ts';
+import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
 import { resolveServerLimits, type ServerLimits } from './server-limits.ts';
 import type { JsonView } from './metrics-response.ts';
 import { createScrapeHandler, scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
@@ -23,6 +23,8 @@ export interface MetricsListenerOptions extends Partial<ServerLimits> {
   readonly json?: JsonView;
   /** Produces the families of one scrape. Concurrent calls are expected to coalesce upstream. */
   readonly scrape: () => Promise<readonly Family[]>;
+  /** Called with each answered scrape's duration, request to last byte, in seconds. @default none */
+  readonly onScrape?: (seconds: number) => void;
 }
 
 export interface MetricsListener {
@@ -43,6 +45,7 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
     if (pathOf(request.url) === METRICS_PATH) {
       if (request.method === 'GET' || request.method === 'HEAD') {
+        if (options.onScrape !== undefined) timeAnswer(response, performance.now(), options.onScrape);
         void scrapes.answer(scrapeRequestOf(request)).then((answer) => writeAnswer(request, response, answer));
         return;
       }

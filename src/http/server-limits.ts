@@ -9,7 +9,10 @@
  *   past it Node answers 408 and closes the connection.
  * - `idleTimeoutMillis`: a keep-alive connection with no request in progress is closed after it.
  *   Longer than Prometheus's default scrape interval (15 s), so a scraper's connection is reused.
- * - `maxConnections`: connections open at once; one more is closed as soon as it is accepted.
+ * - `maxConnections`: connections open at once. One more evicts a connection with no request in
+ *   progress (idle keep-alive, or one still sending its headers), so a client holding sockets
+ *   cannot starve a fresh scrape (connection-room.ts); only when every connection has a request in
+ *   progress is the new one closed as soon as it is accepted.
  *
  * What must stay true: a response being written to a client that reads slowly is not cut by these
  * (only by the socket inactivity timeout, twice the longer of the two above, when nothing moves).
@@ -17,13 +20,14 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { MAX_MILLIS, positiveInteger, positiveMillis } from '../common/option-rules.ts';
+import { keepRoom } from './connection-room.ts';
 
 export interface ServerLimits {
   /** Headers and body must arrive within this many ms; past it 408. @default 30000 */
   readonly requestTimeoutMillis: number;
   /** An idle keep-alive connection is closed after this many ms. @default 30000 */
   readonly idleTimeoutMillis: number;
-  /** Connections open at once; more are closed on accept. @default 256 */
+  /** Connections open at once; one more evicts an idle one, or is closed when all are busy. @default 256 */
   readonly maxConnections: number;
 }
 
@@ -66,7 +70,8 @@ export function createLimitedServer(limits: ServerLimits, listener: RequestListe
   // (a 408 says why) and only a client that stops reading a response meets it. With no 'timeout'
   // listener Node destroys the socket.
   server.setTimeout(Math.min(2 * Math.max(limits.requestTimeoutMillis, limits.idleTimeoutMillis), MAX_MILLIS));
-  server.maxConnections = limits.maxConnections;
+  // Not `server.maxConnections`: Node would drop the newcomer, however many sockets sit idle.
+  keepRoom(server, limits.maxConnections);
   return server;
 }
 

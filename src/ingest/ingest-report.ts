@@ -64,6 +64,11 @@ export class RefusedCounts {
     this.#counts.set(code, (this.#counts.get(code) ?? 0) + count);
   }
 
+  /** The running counts by reason (serve's self-telemetry reads them). */
+  counts(): ReadonlyMap<RefusalReason, number> {
+    return this.#counts;
+  }
+
   /** {@link REFUSED_METRIC} at `endTime`; undefined while nothing was refused. */
   metric(endTime: HrTime): MetricData | undefined {
     if (this.#counts.size === 0) return undefined;

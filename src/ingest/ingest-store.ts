@@ -26,7 +26,7 @@ import { VERSION } from '../version.ts';
 import { arrival, type Arrival } from './arrival.ts';
 import { collectScopes } from './collect.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
-import { IngestReport, RefusedCounts, type IngestResult, type Refusal } from './ingest-report.ts';
+import { IngestReport, RefusedCounts, type IngestResult, type Refusal, type RefusalReason } from './ingest-report.ts';
 import { attributesKey } from './input-bounds.ts';
 import { packedPoints, pointKey, type PackedChunk, type PointList } from './packed-chunk.ts';
 import type { StoreSnapshot } from './checkpoint.ts';
@@ -88,6 +88,11 @@ export class IngestStore implements MetricProducer, IngestSink {
   /** Source series held now (for tests and diagnostics). */
   get seriesCount(): number {
     return this.#registry.streamCount;
+  }
+
+  /** Data points refused since the store was made, by reason: what `jobmeter.ingest.refused` reports. */
+  refusedByReason(): ReadonlyMap<RefusalReason, number> {
+    return this.#refused.counts();
   }
 
   /** Estimated bytes held, the figure checked against `maxMemoryBytes` (for tests and diagnostics). */

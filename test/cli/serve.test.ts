@@ -44,7 +44,7 @@ describe('jobmeter --help / --version / usage', () => {
   it('an unknown command or flag exits 2', async () => {
     const cmd = await run(['sever']);
     assert.equal(cmd.code, 2);
-    assert.equal(cmd.stderr, "jobmeter: unknown command 'sever' (expected serve; see jobmeter --help)\n");
+    assert.equal(cmd.stderr, "jobmeter: unknown command 'sever' (expected serve or validate; see jobmeter --help)\n");
     const flag = await run(['serve', '--port', '9464']);
     assert.equal(flag.code, 2);
     assert.equal(flag.stderr, "jobmeter: Unknown option '--port' (see jobmeter --help)\n");
@@ -187,7 +187,7 @@ describe('jobmeter serve: running', () => {
     const port = new URL(url!).port;
     const second = await run(['serve', '--listen', `127.0.0.1:${port}`]);
     assert.equal(second.code, 1);
-    assert.match(second.stderr, /^jobmeter: .*EADDRINUSE/);
+    assert.match(second.stderr, /^jobmeter: .*EADDRINUSE/m);
     first.child.kill('SIGTERM');
     assert.equal(await first.exited(EXIT_MS), 0);
   });

@@ -1,5 +1,6 @@
 /**
- * The package as a user gets it: `npm pack`, installed into a fresh app, run on each supported
+ * The package as a user gets it: `npm pack`, installed into a fresh app by the README's own install
+ * line (the package is not on the registry: it is installed from a checkout), run on each supported
  * Node major (the oldest supported Node 22 and the project's Node 24) — the `jobmeter` bin
  * (`--version`, `serve` started and stopped), the library, the preload — and refused, in one line,
  * by the last Node below the floor. The tarball's contents: the LICENSE, README links that resolve
@@ -17,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { MIN_NODE_VERSION, NODE_ENGINES } from '../../src/cli/node-support.ts';
+import { EXIT_UNSUPPORTED_NODE, MIN_NODE_VERSION, NODE_ENGINES } from '../../src/cli/node-support.ts';
 import { VERSION } from '../../src/version.ts';
 import { nodeRuntime } from '../support/node-runtimes.ts';
 
@@ -43,8 +44,25 @@ before(async () => {
   app = join(dir, 'app');
   await mkdir(app);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'host-app', private: true, type: 'module' }));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball], { cwd: app, maxBuffer: 16 << 20 });
+  // The README's own install line, with the tarball's real path (and quiet, offline-first flags).
+  const readmeInstall = readmeInstallLines(await readFile(join(ROOT, 'README.md'), 'utf8'));
+  assert.equal(packed!.filename, readmeInstall.tarball, "the README's install lines name the tarball npm pack writes");
+  const args = readmeInstall.app.map((a) => (a.endsWith(`/${readmeInstall.tarball}`) ? tarball : a));
+  await run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app, maxBuffer: 16 << 20 });
 });
+
+/**
+ * The README's Install block: the tarball `npm pack` writes (from its comment) and the app's
+ * `npm install` line's arguments after `npm`.
+ */
+function readmeInstallLines(readme: string): { tarball: string; app: string[] } {
+  const block = /## Install\n[^]*?```sh\n([^]*?)```/.exec(readme)?.[1] ?? '';
+  const lines = block.split('\n').map((l) => l.replace(/#.*$/, '').trim());
+  const tarball = /npm pack\s+# writes (\S+)/.exec(block)?.[1];
+  const app = lines.find((l) => /^npm install \S+\.tgz /.test(l));
+  assert.ok(tarball !== undefined && app !== undefined, `the README's Install block has npm pack and the app's npm install:\n${block}`);
+  return { tarball, app: app.split(/\s+/).slice(1) };
+}
 
 after(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
@@ -251,12 +269,12 @@ for (const [major, node] of [
 }
 
 describe('installed, below the supported Node', () => {
-  it('the bin refuses in one line naming the version needed, exit 1', async () => {
+  it('the bin refuses in one line naming the version needed, exit 3', async () => {
     const old = nodeRuntime('NODE_BELOW_SUPPORTED');
     const version = (await run(old, ['--version'])).stdout.trim().replace(/^v/, '');
     for (const args of [['--version'], ['serve']]) {
       const r = await bin(old, args);
-      assert.equal(r.code, 1);
+      assert.equal(r.code, EXIT_UNSUPPORTED_NODE);
       assert.equal(r.stdout, '');
       assert.equal(r.stderr, `jobmeter: Node.js >=${MIN_NODE_VERSION} is required; this is Node.js ${version}\n`);
     }

@@ -1,0 +1,134 @@
+/**
+ * SIGHUP in `jobmeter serve`: the configuration is re-read (file, secret files, environment and
+ * the same flags) and checked as at startup, and one line says what came of it, naming the changed
+ * keys (never a value). What serve can apply live it applies (the metrics route's token and API
+ * keys: credentials are rotated without a restart); everything else — listeners, the push, the
+ * profile — was built at startup and takes effect at restart, as the line says. A file that no
+ * longer loads is reported with serve's own message and the running configuration is kept.
+ *
+ * What must stay true: SIGHUP never stops serve (Node's default for it is to exit 129, so the
+ * listener must stay registered for as long as serve runs) and never prints a secret's value.
+ */
+import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
+import { ConfigError, describeConfigError } from '../errors.ts';
+import { resolveOptions } from '../resolve-options.ts';
+import type { CliIo } from './io.ts';
+
+/** Changed keys named in one line at most; past it `…and N more`. */
+const MAX_KEYS_NAMED = 8;
+
+/**
+ * Applies what it can of `next` to the running service; returns the keys of `changed` it applied.
+ * Throws a ConfigError when `next` cannot be applied (the running configuration stays).
+ */
+export type ApplyLive = (running: ServeConfig, next: ServeConfig, changed: readonly string[]) => readonly string[];
+
+/** Listens for SIGHUP until `dispose()`; each one re-reads the configuration (one at a time). */
+export class HangupReloader {
+  private chain: Promise<void> = Promise.resolve();
+  private apply: ApplyLive | undefined;
+  private readonly onHangup = (): void => {
+    this.chain = this.chain.then(() => this.reread());
+  };
+
+  private readonly args: readonly string[];
+  private readonly env: Env;
+  private running: ServeConfig;
+  private readonly io: CliIo;
+
+  /** `running` is the configuration serve started with; `args` and `env` are what it read it from. */
+  constructor(args: readonly string[], env: Env, running: ServeConfig, io: CliIo) {
+    this.args = args;
+    this.env = env;
+    this.running = running;
+    this.io = io;
+    process.on('SIGHUP', this.onHangup);
+  }
+
+  /** From now on, what `apply` can apply is applied live (once the servers are up). */
+  applyLiveWith(apply: ApplyLive): void {
+    this.apply = apply;
+  }
+
+  /** From now on nothing is applied live (shutdown has begun); SIGHUP is still caught and reported. */
+  stopApplying(): void {
+    this.apply = undefined;
+  }
+
+  /** Resolves once the re-reads asked for so far have reported. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  dispose(): void {
+    process.off('SIGHUP', this.onHangup);
+  }
+
+  private async reread(): Promise<void> {
+    let next: ServeConfig;
+    try {
+      next = await resolveServeConfig({ argv: this.args, env: this.env });
+      resolveOptions(next.options);
+    } catch (err) {
+      const why = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
+      this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`);
+      return;
+    }
+    const changed = changedKeys(this.running, next);
+    if (changed.length === 0) {
+      this.io.stderr('jobmeter: SIGHUP: configuration re-read: unchanged');
+      return;
+    }
+    let applied: readonly string[] = [];
+    try {
+      applied = this.apply?.(this.running, next, changed) ?? [];
+    } catch (err) {
+      const why = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
+      this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`);
+      return;
+    }
+    this.running = withApplied(this.running, next, applied);
+    const atRestart = changed.filter((k) => !applied.includes(k));
+    const parts = [...(applied.length > 0 ? [`applied now: ${named(applied)}`] : []), ...(atRestart.length > 0 ? [`take effect at restart: ${named(atRestart)}`] : [])];
+    this.io.stderr(`jobmeter: SIGHUP: configuration re-read; ${parts.join('; ')}`);
+  }
+}
+
+/**
+ * The keys whose values differ, two levels deep (`listener.port`, `metrics.token`): what to name
+ * to an operator without naming a value.
+ */
+export function changedKeys(before: ServeConfig, after: ServeConfig): string[] {
+  const a = flatten({ ...before.options, metrics: before.metrics, telemetry: before.telemetry });
+  const b = flatten({ ...after.options, metrics: after.metrics, telemetry: after.telemetry });
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  return [...keys].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
+function named(keys: readonly string[]): string {
+  return keys.slice(0, MAX_KEYS_NAMED).join(', ') + (keys.length > MAX_KEYS_NAMED ? ` …and ${keys.length - MAX_KEYS_NAMED} more` : '');
+}
+
+/** `running` with the `metrics.*` keys in `applied` taken from `next`: what the service now runs with. */
+function withApplied(running: ServeConfig, next: ServeConfig, applied: readonly string[]): ServeConfig {
+  const fields = applied.filter((k) => k.startsWith('metrics.')).map((k) => k.slice('metrics.'.length) as keyof ServeConfig['metrics']);
+  if (fields.length === 0) return running;
+  const metrics = { ...running.metrics } as Record<string, unknown>;
+  for (const f of fields) metrics[f] = next.metrics[f];
+  return { ...running, metrics: metrics as unknown as ServeConfig['metrics'] };
+}
+
+function flatten(config: object): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined || typeof value === 'function') continue;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [inner, v] of Object.entries(value as object)) {
+        if (v !== undefined && typeof v !== 'function') out.set(`${key}.${inner}`, JSON.stringify(v) ?? '');
+      }
+    } else {
+      out.set(key, JSON.stringify(value) ?? '');
+    }
+  }
+  return out;
+}

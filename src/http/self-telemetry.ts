@@ -1,0 +1,120 @@
+/**
+ * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
+ * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`): points the ingest
+ * accepted and refused by reason, points and exports the OTLP push sent and failed, and how long
+ * scrapes of the metrics route took. `jobmeter serve` serves these families on a listener of their
+ * own (`[telemetry] listen`), so they never mix into a profile's body, whose series set is the
+ * original's.
+ *
+ * What must stay true: recording is a few additions (it runs on every scrape and export); the
+ * families are built only when the telemetry listener is scraped.
+ */
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+
+import type { Family } from '../exposition/types.ts';
+
+/** Upper bounds of the scrape duration histogram, in seconds (Prometheus' scrape timeout defaults to 10 s). */
+export const SCRAPE_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Where the ingest's refusals by reason are read from (the store's running counts). */
+export type RefusedSource = () => ReadonlyMap<string, number>;
+
+export class SelfTelemetry {
+  #accepted = 0;
+  #refused: RefusedSource | undefined;
+  readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
+  readonly #scrapeCounts = new Array<number>(SCRAPE_BUCKETS.length + 1).fill(0);
+  #scrapeSum = 0;
+  #scrapeCount = 0;
+  #pushing = false;
+  #ingesting = false;
+
+  /** The ingest is on: its counts are served, its refusals read from `refused`. */
+  ingestFrom(refused: RefusedSource): void {
+    this.#ingesting = true;
+    this.#refused = refused;
+  }
+
+  /** Points of one request the ingest kept. */
+  accepted(points: number): void {
+    this.#accepted += points;
+  }
+
+  /**
+   * One export about to be handed to the exporter: returns what to call with its outcome (the
+   * push reader's `onExport` contract).
+   */
+  exporting(payload: ResourceMetrics): (result: { readonly code: number }) => void {
+    this.#pushing = true;
+    const points = pointsOf(payload);
+    return (result) => {
+      // ExportResultCode.SUCCESS is 0.
+      if (result.code === 0) {
+        this.#push.sentExports++;
+        this.#push.sentPoints += points;
+      } else {
+        this.#push.failedExports++;
+        this.#push.failedPoints += points;
+      }
+    };
+  }
+
+  /** The push is configured: its counts are served (zero until the first export). */
+  pushConfigured(): void {
+    this.#pushing = true;
+  }
+
+  /** One scrape of the metrics route answered, `seconds` from its request to its last byte. */
+  scraped(seconds: number): void {
+    let i = 0;
+    while (i < SCRAPE_BUCKETS.length && seconds > SCRAPE_BUCKETS[i]!) i++;
+    this.#scrapeCounts[i]!++;
+    this.#scrapeSum += seconds;
+    this.#scrapeCount++;
+  }
+
+  /** The families, for the telemetry listener. */
+  families(): Family[] {
+    const out: Family[] = [];
+    if (this.#ingesting) {
+      out.push(counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [{ labels: '', value: this.#accepted }]));
+      const refused = [...(this.#refused?.() ?? new Map<string, number>())].sort(([a], [b]) => (a < b ? -1 : 1));
+      out.push(
+        counter(
+          'jobmeter_ingest_refused_points_total',
+          'OTLP data points the ingest refused, by reason (as jobmeter.ingest.refused and each partial_success).',
+          refused.map(([reason, value]) => ({ labels: `reason="${reason}"`, value })),
+        ),
+      );
+    }
+    if (this.#pushing) {
+      const p = this.#push;
+      out.push(counter('jobmeter_push_sent_points_total', 'Data points in OTLP exports the endpoint accepted.', [{ labels: '', value: p.sentPoints }]));
+      out.push(counter('jobmeter_push_failed_points_total', 'Data points in OTLP exports that failed (dropped: nothing is queued).', [{ labels: '', value: p.failedPoints }]));
+      out.push(
+        counter('jobmeter_push_exports_total', 'OTLP exports by outcome.', [
+          { labels: 'outcome="sent"', value: p.sentExports },
+          { labels: 'outcome="failed"', value: p.failedExports },
+        ]),
+      );
+    }
+    out.push({
+      name: 'jobmeter_scrape_duration_seconds',
+      type: 'histogram',
+      help: 'Scrapes of the metrics route, from the request to the last byte of the answer.',
+      unit: 'seconds',
+      series: [{ labels: '', bounds: SCRAPE_BUCKETS, counts: [...this.#scrapeCounts], sum: this.#scrapeSum, count: this.#scrapeCount }],
+    });
+    return out;
+  }
+}
+
+function counter(name: string, help: string, series: { labels: string; value: number }[]): Family {
+  return { name, type: 'counter', help, unit: '', series };
+}
+
+function pointsOf(payload: ResourceMetrics): number {
+  let points = 0;
+  for (const sm of payload.scopeMetrics) for (const m of sm.metrics) points += m.dataPoints.length;
+  return points;
+}

@@ -1,0 +1,191 @@
+/**
+ * Issue 26 item 7: a client holding connections cannot starve a fresh scrape. Past the cap, a
+ * connection with no request in progress is evicted to make room (src/http/connection-room.ts);
+ * only when every connection is busy is the newcomer refused. Before, with 256 sockets held every
+ * new connection was reset until the holders' 30 s timeouts closed them.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
+import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+
+/** Far below Node's 30 s request timeout, which is what would otherwise free a slot. */
+const ANSWER_WITHIN_MS = 10_000;
+
+interface Held {
+  readonly socket: Socket;
+  /** Resolves with what the server wrote once the connection closes. */
+  readonly closed: Promise<string>;
+  readonly isClosed: () => boolean;
+}
+
+function hold(port: number, send = '', localAddress = '127.0.0.1'): Promise<Held> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress });
+    let data = '';
+    let done = false;
+    socket.setEncoding('latin1').on('data', (d: string) => (data += d));
+    const closed = new Promise<string>((ok) =>
+      socket.on('close', () => {
+        done = true;
+        ok(data);
+      }),
+    );
+    socket.on('error', () => {});
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      if (send !== '') socket.write(send);
+      resolve({ socket, closed, isClosed: () => done });
+    });
+  });
+}
+
+/** Waits until `socket` has read a whole response to one GET (the connection stays open). */
+async function answered(held: Held): Promise<void> {
+  await new Promise<void>((resolve) => {
+    let text = '';
+    const check = (d: string): void => {
+      text += d;
+      const head = text.indexOf('\r\n\r\n');
+      const length = /content-length: (\d+)/i.exec(text);
+      if (head !== -1 && length !== null && text.length >= head + 4 + Number(length[1])) {
+        held.socket.off('data', check);
+        resolve();
+      }
+    };
+    held.socket.on('data', check);
+  });
+}
+
+/** A scrape on a fresh connection; rejects if nothing is answered within ANSWER_WITHIN_MS. */
+function freshScrape(port: number, path = '/metrics'): Promise<{ status: number; body: string; millis: number }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: ANSWER_WITHIN_MS }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body, millis: performance.now() - start }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${ANSWER_WITHIN_MS} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const GET = 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n';
+const HALF_HEADERS = 'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ';
+
+describe('pull listener with the default cap (256)', () => {
+  let jm: Jobmeter;
+  const held: Held[] = [];
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    await jm.shutdown();
+  });
+
+  it('with 300 sockets held (idle keep-alive, silent, half-sent headers) a fresh scrape is answered', async (t) => {
+    jm = await createJobmeter({ processMetrics: false, listener: { port: 0 } });
+    const port = jm.pullAddress!.port;
+    for (let i = 0; i < 100; i++) {
+      const h = await hold(port, GET);
+      await answered(h);
+      held.push(h);
+    }
+    for (let i = 0; i < 100; i++) held.push(await hold(port));
+    for (let i = 0; i < 100; i++) held.push(await hold(port, HALF_HEADERS));
+    const scrape = await freshScrape(port);
+    t.diagnostic(`fresh scrape answered in ${scrape.millis.toFixed(0)} ms`);
+    assert.equal(scrape.status, 200);
+    assert.match(scrape.body, /^jobmeter_build_info\{/m);
+    // The room came from the oldest idle connections: the cap still holds.
+    const open = held.filter((h) => !h.isClosed()).length;
+    assert.ok(open <= 255, `${open} held connections still open past the cap`);
+    assert.ok(open >= 200, `only ${open} held connections open: eviction took more than it needed`);
+  });
+});
+
+describe('a real Prometheus (2.42) started while 300 sockets are held', () => {
+  let jm: Jobmeter;
+  let prometheus: PrometheusHandle | undefined;
+  const held: Held[] = [];
+  after(async () => {
+    await prometheus?.stop();
+    for (const h of held) h.socket.destroy();
+    await jm.shutdown();
+  });
+
+  it('scrapes the target up well before the held sockets time out (30 s)', { timeout: 120_000 }, async (t) => {
+    jm = await createJobmeter({ processMetrics: false, listener: { port: 0 } });
+    const port = jm.pullAddress!.port;
+    for (let i = 0; i < 150; i++) held.push(await hold(port));
+    for (let i = 0; i < 150; i++) held.push(await hold(port, HALF_HEADERS));
+    const heldAt = performance.now();
+    prometheus = await startPrometheus({ jobs: [{ name: 'jobmeter', target: `127.0.0.1:${port}` }] });
+    // Before, every new connection was reset until the held ones timed out: up stayed 0 until then.
+    const [target] = await prometheus.waitForTargetsUp(15_000);
+    const upAfter = (performance.now() - heldAt) / 1000;
+    t.diagnostic(`up ${upAfter.toFixed(1)} s after the sockets were held; last scrape took ${(target!.lastScrapeDuration * 1000).toFixed(0)} ms`);
+    assert.ok(upAfter < 30, `up only after ${upAfter.toFixed(1)} s: the held sockets had timed out`);
+    assert.ok(held.filter((h) => !h.isClosed()).length >= 200, 'most held sockets still open: room was made, not waited for');
+  });
+});
+
+describe('who is evicted (cap 4)', () => {
+  let jm: Jobmeter;
+  let port: number;
+  const held: Held[] = [];
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    await jm.shutdown();
+  });
+
+  it('the idlest connection of the address holding most; a scraper holding one keeps it', async () => {
+    jm = await createJobmeter({ processMetrics: false, listener: { port: 0, maxConnections: 4 } });
+    port = jm.pullAddress!.port;
+    // The scraper's keep-alive connection is the oldest idle one of all.
+    const scraper = await hold(port, GET, '127.0.0.3');
+    await answered(scraper);
+    held.push(scraper);
+    const hoarded: Held[] = [];
+    for (let i = 0; i < 10; i++) hoarded.push(await hold(port, '', '127.0.0.2'));
+    held.push(...hoarded);
+    // Every newcomer past the cap evicted one of the hoarder's: 3 of its 10 are left.
+    await waitFor(() => hoarded.filter((h) => h.isClosed()).length === 7);
+    assert.deepEqual(hoarded.map((h) => h.isClosed()), [true, true, true, true, true, true, true, false, false, false]);
+    assert.equal(scraper.isClosed(), false);
+    // The scraper's connection is still usable.
+    const next = answered(scraper);
+    scraper.socket.write(GET);
+    await next;
+  });
+});
+
+describe('every connection busy (ingest, stalled bodies; cap 3)', () => {
+  let jm: Jobmeter;
+  const held: Held[] = [];
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    await jm.shutdown();
+  });
+
+  it('a newcomer is closed at once; a request in progress is never evicted', async () => {
+    jm = await createJobmeter({ processMetrics: false, ingest: { port: 0, maxConnections: 3 } });
+    const port = jm.ingestAddress!.port;
+    // `Expect: 100-continue`: the server's 100 says the request was parsed and is in progress.
+    const stalled = 'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"resou';
+    for (let i = 0; i < 3; i++) {
+      const h = await hold(port, stalled);
+      await new Promise<void>((resolve) => h.socket.once('data', () => resolve()));
+      held.push(h);
+    }
+    const extra = await hold(port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.equal(await extra.closed, '', 'a connection past the cap was let in while every connection was busy');
+    assert.deepEqual(held.map((h) => h.isClosed()), [false, false, false]);
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 25));
+}
