@@ -99,7 +99,7 @@ export const DEFAULT_CARDINALITY_LIMIT = OPTION_DEFAULTS.cardinalityLimit;
 export const CLUSTER_WELCOME_MILLIS = 5000;
 
 /** The ingest state kept in `ingest.stateDir`, loaded into `store`; none when it is off or the port is 0 (a new one each start). */
-function openIngestState(store: IngestStore, ingest: Required<IngestOptions>, log: (line: string) => void): StateKeeper | undefined {
+function openIngestState(store: IngestStore, ingest: Pick<Required<IngestOptions>, 'stateDir' | 'port' | 'host' | 'maxMemoryBytes'>, log: (line: string) => void): StateKeeper | undefined {
   if (ingest.stateDir === false) return undefined;
   if (ingest.port === 0) {
     log('ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)');
