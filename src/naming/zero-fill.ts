@@ -56,7 +56,9 @@ export class ZeroFill {
         let h = held.get(key);
         if (h === undefined) held.set(key, (h = { last: 0, offset: 0 }));
         if (current === undefined) h.offset = h.last;
-        else if (h.offset + current < h.last) h.offset = h.last;
+        // A decrease (part of the source went away, or it restarted lower): serve on from the last
+        // value, never above it; what a source counted while gone is not seen, never counted twice.
+        else if (h.offset + current < h.last) h.offset = h.last - current;
         h.last = current === undefined ? h.last : h.offset + current;
         return h.last;
       };
