@@ -21,6 +21,8 @@ const SERIES_BYTES = 768;
 const HISTOGRAM_BYTES = 512;
 /** An instrument: its object, descriptor, fold, series map and name claims; the naming stage's compiled rule and series cache. */
 const INSTRUMENT_BYTES = 3_072;
+/** A scope an instrument has series under: the naming stage's compiled rule and cache for that scope × instrument, the store's count of them. */
+const SCOPE_BYTES = 2_048;
 /** A number in an array (bucket counts and bounds are plain double arrays). */
 const NUMBER_BYTES = 8;
 
@@ -45,4 +47,10 @@ export function seriesBytes(key: string, attributes: Attributes, buckets: number
 export function instrumentBytes(name: string, description: string, unit: string): number {
   // The name is kept by the instrument, its descriptor and the naming stage's compiled rule.
   return INSTRUMENT_BYTES + 3 * stringBytes(name) + stringBytes(description) + stringBytes(unit);
+}
+
+/** A scope (keyed `scopeKey`) an instrument has its first series under; given back with its last. */
+export function scopeBytes(scopeKey: string): number {
+  // The key in the store's count and in the naming stage's rule cache.
+  return SCOPE_BYTES + 2 * stringBytes(scopeKey);
 }

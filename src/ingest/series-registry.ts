@@ -28,7 +28,7 @@ import { closedCheck, foldFor, seriesAttributes } from './attribute-fold.ts';
 import type { InstrumentSnapshot, SeriesSnapshot, StoreSnapshot, StreamSnapshot } from './checkpoint.ts';
 import type { IngestReport, Refusal } from './ingest-report.ts';
 import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
-import { instrumentBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
+import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
 import { EXPOSED_KIND, type Instrument, type Scope, type Series, type Shape, type Stream, type StreamGroup } from './series-state.ts';
 import type { StoreSettings } from './store-options.ts';
@@ -110,6 +110,7 @@ export class SeriesRegistry {
       // ceiling, as on an embedded host (rm's per-host gauges: 5000 hosts).
       streamCap: spec === undefined ? maxSeriesPerInstrument : Math.max(maxSeriesPerInstrument, Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT)),
       series: new Map(),
+      scopes: new Map(),
       streamCount: 0,
       bytes,
       names,
@@ -153,8 +154,9 @@ export class SeriesRegistry {
     const seriesKey = at.scopeKey + '\0' + attributesKey(bounded);
     let series = instrument.series.get(seriesKey);
     const newSeriesBytes = series === undefined ? seriesBytes(seriesKey, bounded, buckets) : 0;
+    const newScope = series === undefined ? newScopeBytes(instrument, at.scopeKey) : 0;
     const bytes = streamBytes(groupKey.length + key.length, buckets);
-    if (!this.#charge(bytes + newSeriesBytes, instrument.name, 1, report)) return undefined;
+    if (!this.#charge(bytes + newSeriesBytes + newScope, instrument.name, 1, report)) return undefined;
     series ??= this.#newSeries(instrument, seriesKey, at.scopeKey, at.scope, Object.freeze(bounded), millisToHrTime(at.now), newSeriesBytes);
     return this.#newStream(series, groupKey, key, bytes, at.now);
   }
@@ -162,6 +164,7 @@ export class SeriesRegistry {
   #newSeries(instrument: Instrument, key: string, scopeKey: string, scope: Scope, attributes: Attributes, startTime: HrTime, bytes: number): Series {
     const series: Series = { instrument, key, scopeKey, scope, attributes, startTime, base: 0, baseHist: undefined, baseExp: undefined, bounds: undefined, streams: new Set(), bytes };
     instrument.series.set(key, series);
+    instrument.scopes.set(scopeKey, (instrument.scopes.get(scopeKey) ?? 0) + 1);
     return series;
   }
 
@@ -249,9 +252,10 @@ export class SeriesRegistry {
       if (this.#groups.get(groupKey)?.streams.has(t.key) === true) continue;
       if (this.#streamCount >= this.#settings.maxSeries || instrument.streamCount >= instrument.streamCap) break;
       const newSeriesBytes = series === undefined ? seriesBytes(seriesKey, saved.attributes, buckets) : 0;
+      const newScope = series === undefined ? newScopeBytes(instrument, saved.scopeKey) : 0;
       const bytes = streamBytes(groupKey.length + t.key.length, buckets);
-      if (!this.#fits(bytes + newSeriesBytes)) break;
-      this.#bytes += bytes + newSeriesBytes;
+      if (!this.#fits(bytes + newSeriesBytes + newScope)) break;
+      this.#bytes += bytes + newSeriesBytes + newScope;
       if (series === undefined) {
         series = this.#newSeries(instrument, seriesKey, saved.scopeKey, { ...saved.scope }, Object.freeze({ ...saved.attributes }), [saved.startTime[0], saved.startTime[1]], newSeriesBytes);
         series.base = saved.base;
@@ -290,6 +294,13 @@ export class SeriesRegistry {
     this.#bytes -= stream.bytes;
     if (series.streams.size === 0) {
       instrument.series.delete(series.key);
+      // The scope's charge, taken with its first series (newScopeBytes), goes with its last.
+      const left = instrument.scopes.get(series.scopeKey)! - 1;
+      if (left > 0) instrument.scopes.set(series.scopeKey, left);
+      else {
+        instrument.scopes.delete(series.scopeKey);
+        this.#bytes -= scopeBytes(series.scopeKey);
+      }
       this.#bytes -= series.bytes;
       if (instrument.series.size === 0) this.#dropInstrument(instrument);
     }
@@ -334,6 +345,11 @@ export class SeriesRegistry {
   #overBudget(): Refusal {
     return { code: 'memory_budget', text: `over the memory budget of ${this.#settings.maxMemoryBytes} bytes` };
   }
+}
+
+/** What a new series of `instrument` under `scopeKey` adds for its scope: the scope's charge when it is the first there, else 0. */
+function newScopeBytes(instrument: Instrument, scopeKey: string): number {
+  return instrument.scopes.has(scopeKey) ? 0 : scopeBytes(scopeKey);
 }
 
 /** What a restore held again, and the source series it left out (past a cap or the budget, or of an instrument that no longer fits). */

@@ -56,6 +56,8 @@ export interface Instrument {
   readonly streamCap: number;
   /** Output series by scope key + bounded attribute key. */
   readonly series: Map<string, Series>;
+  /** Output series held under each scope key: a scope is charged (memory-estimate.ts `scopeBytes`) with its first and given back with its last. */
+  readonly scopes: Map<string, number>;
   streamCount: number;
   /** Its charge against the memory budget. */
   readonly bytes: number;

@@ -14,14 +14,9 @@ import { describe, it } from 'node:test';
 
 const PROBE = fileURLToPath(new URL('./held-heap-probe.ts', import.meta.url));
 
-/**
- * A known gap: the naming stage compiles a rule per scope × instrument, which the store charges per
- * instrument only (a charge per scope of an instrument needs series-registry.ts to count them).
- */
-const SCOPE_GAP = "a new scope of an instrument costs a compiled rule in the naming stage that the estimate does not charge (issue 26)";
 
-/** Shape (held-heap-probe.ts SHAPES), source series held, and why it is expected to fail for now. */
-const CASES: ReadonlyArray<readonly [string, number, string?]> = [
+/** Shape (held-heap-probe.ts SHAPES) and source series held. */
+const CASES: ReadonlyArray<readonly [string, number]> = [
   ['small', 2_100],
   ['bare', 1_100],
   ['named', 2_100],
@@ -35,7 +30,7 @@ const CASES: ReadonlyArray<readonly [string, number, string?]> = [
   ['senders', 2_100],
   ['histogramSenders', 2_100],
   ['scoped', 2_100],
-  ['scopes', 2_100, SCOPE_GAP],
+  ['scopes', 2_100],
 ];
 /** Less than any shape holds a source series in: a probe that measured less measured nothing. */
 const AT_LEAST_PER_SERIES = 200;
@@ -48,8 +43,8 @@ async function probe(shape: string, count: number): Promise<{ grown: number; est
 }
 
 describe('the heap that ingested series hold is at most the store estimate', { concurrency: 2 }, () => {
-  for (const [shape, count, todo] of CASES) {
-    it(`${shape}: ${count} source series`, { ...(todo !== undefined && { todo }) }, async () => {
+  for (const [shape, count] of CASES) {
+    it(`${shape}: ${count} source series`, async () => {
       const { grown, estimate } = await probe(shape, count);
       const figures = `heap grew ${grown} B (${(grown / count).toFixed(0)} a series), estimate ${estimate} B (${(estimate / count).toFixed(0)})`;
       assert.ok(grown >= count * AT_LEAST_PER_SERIES, `${shape}: ${figures}`);

@@ -20,7 +20,7 @@ import { createJobmeter } from '../../src/jobmeter.ts';
 import { EXIT_MS, run, start, START_MS } from '../cli/harness.ts';
 import { freePort } from '../support/free-port.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { collected, exponential, exponentialPoint, fakeClock, gauge, histogram, histogramPoint, histograms, metric, numberPoint, request, sum, values } from './helpers.ts';
+import { collected, EPOCH_SECONDS, ns, exponential, exponentialPoint, fakeClock, gauge, histogram, histogramPoint, histograms, metric, numberPoint, request, sum, values } from './helpers.ts';
 
 const files = tempFiles('jobmeter-state-');
 let dirs = 0;
@@ -64,7 +64,7 @@ describe('checkpoint: snapshot → restore', () => {
     assert.equal(restored.seriesCount, store.seriesCount);
     assert.equal(restored.memoryBytes, store.memoryBytes, 'charged as the originals were');
     assert.deepEqual(await values(restored, 'daemon.jobs'), { '{"q":"x"}': 50 + 5 + 60 + 70 });
-    assert.deepEqual(await values(restored, 'jobmeter.run.last_failure.time'), { '{}': 110 });
+    assert.deepEqual(await values(restored, 'jobmeter.run.last_failure.time'), { '{}': EPOCH_SECONDS + 110 });
   });
 
   it('goes on from what it held: a cumulative sender is no reset, a delta total grows, a retried delta is skipped, a reset base stays', async () => {
@@ -244,7 +244,7 @@ describe('ingest.stateDir and [ingest] state_dir', () => {
       resourceMetrics: [
         {
           resource: { attributes: [{ key: 'service.instance.id', value: { stringValue: 'a' } }] },
-          scopeMetrics: [{ scope: { name: 's' }, metrics: [{ name: 'daemon.sent', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ asDouble: 7, startTimeUnixNano: '1', timeUnixNano: '2' }] } }] }],
+          scopeMetrics: [{ scope: { name: 's' }, metrics: [{ name: 'daemon.sent', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ asDouble: 7, startTimeUnixNano: String(ns(1)), timeUnixNano: String(ns(2)) }] } }] }],
         },
       ],
     };
