@@ -9,10 +9,12 @@
  * thousands of 64 KiB read buffers interleave with everything else the main thread allocates in
  * malloc's heap, which then cannot give their pages back — after a storm of large bodies RSS
  * stayed up by about the bytes that were in flight. Dropped young, they are reused read after
- * read; the one large buffer is given back whole. For that it is allocated at least
- * {@link MAPPED_BYTES} long (only its first Content-Length bytes are ever touched, so only they
- * are resident): glibc's malloc serves a large block from its heap, where a freed one stays
- * resident, once it has freed a mapped block that size, but always maps one past 32 MiB itself.
+ * read; the one large buffer is given back whole. For that a body of {@link MAPPED_FROM_BYTES}
+ * or more is received into a buffer at least {@link MAPPED_BYTES} long (only its first
+ * Content-Length bytes are ever touched, so only they are resident): glibc's malloc serves a large
+ * block from its heap, where a freed one stays resident, once it has freed a mapped block that
+ * size, but always maps one past 32 MiB itself. Not for smaller bodies: V8 counts the whole length
+ * as external memory, and would collect garbage on the main thread every few such requests.
  *
  * It stops reading at the first refusal: a declared Content-Length or a body past `limit` is
  * {@link TooLarge} (before any byte is read for the first), and whatever `onChunk` throws (the
@@ -30,6 +32,7 @@ export type BodyChunks = readonly Buffer[];
 export const RECEIVE_WHOLE_BYTES = 64 * 1024;
 /** Past glibc's largest mmap threshold (`DEFAULT_MMAP_THRESHOLD_MAX`, 32 MiB on 64-bit). */
 const MAPPED_BYTES = 32 * 1024 * 1024 + 4096;
+const MAPPED_FROM_BYTES = 4 * 1024 * 1024;
 /** The ArrayBuffers bodies were received into: each holds one body only, at its start. */
 const wholeBodies = new WeakSet<ArrayBufferLike>();
 
@@ -105,7 +108,7 @@ export function ownsItsMemory(bytes: Uint8Array): boolean {
 }
 
 function wholeBody(length: number): Buffer {
-  const buffer = Buffer.allocUnsafeSlow(Math.max(length, MAPPED_BYTES));
+  const buffer = Buffer.allocUnsafeSlow(length >= MAPPED_FROM_BYTES ? Math.max(length, MAPPED_BYTES) : length);
   wholeBodies.add(buffer.buffer);
   return buffer.subarray(0, length);
 }
