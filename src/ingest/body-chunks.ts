@@ -9,7 +9,12 @@
  * thousands of 64 KiB read buffers interleave with everything else the main thread allocates in
  * malloc's heap, which then cannot give their pages back — after a storm of large bodies RSS
  * stayed up by about the bytes that were in flight. Dropped young, they are reused read after
- * read; the one large buffer is given back whole.
+ * read; the one large buffer is given back whole. For that a body of {@link MAPPED_FROM_BYTES}
+ * or more is received into a buffer at least {@link MAPPED_BYTES} long (only its first
+ * Content-Length bytes are ever touched, so only they are resident): glibc's malloc serves a large
+ * block from its heap, where a freed one stays resident, once it has freed a mapped block that
+ * size, but always maps one past 32 MiB itself. Not for smaller bodies: V8 counts the whole length
+ * as external memory, and would collect garbage on the main thread every few such requests.
  *
  * It stops reading at the first refusal: a declared Content-Length or a body past `limit` is
  * {@link TooLarge} (before any byte is read for the first), and whatever `onChunk` throws (the
@@ -25,6 +30,11 @@ export type BodyChunks = readonly Buffer[];
 
 /** Declared bodies from this size on are received into one buffer (see above). */
 export const RECEIVE_WHOLE_BYTES = 64 * 1024;
+/** Past glibc's largest mmap threshold (`DEFAULT_MMAP_THRESHOLD_MAX`, 32 MiB on 64-bit). */
+const MAPPED_BYTES = 32 * 1024 * 1024 + 4096;
+const MAPPED_FROM_BYTES = 4 * 1024 * 1024;
+/** The ArrayBuffers bodies were received into: each holds one body only, at its start. */
+const wholeBodies = new WeakSet<ArrayBufferLike>();
 
 /** The request ended before its body did (the client closed or reset the connection). */
 export class BodyAborted extends Error {}
@@ -43,7 +53,7 @@ export function readBodyChunks(request: IncomingMessage, limit: number, onChunk:
     let received = 0;
     // Node's parser refuses a body longer or shorter than its Content-Length, so it fills `whole`.
     const declared = Number(request.headers['content-length']);
-    const whole = declared >= RECEIVE_WHOLE_BYTES ? Buffer.allocUnsafeSlow(declared) : undefined;
+    const whole = declared >= RECEIVE_WHOLE_BYTES ? wholeBody(declared) : undefined;
     const stop = (err: unknown): void => {
       request.removeListener('data', onData).removeListener('end', onEnd).removeListener('error', stop).removeListener('close', onClose);
       if (err === undefined) return;
@@ -89,7 +99,16 @@ export function joinChunks(chunks: BodyChunks): Buffer {
   return Buffer.concat(chunks as Buffer[]);
 }
 
-/** Whether `bytes` is the whole of its ArrayBuffer (a small Buffer may share Node's pool). */
+/**
+ * Whether `bytes` has its ArrayBuffer to itself — the whole of it, or a body received into one —
+ * so it may be moved to another thread (a small Buffer may share Node's pool).
+ */
 export function ownsItsMemory(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === bytes.byteLength;
+  return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && (bytes.buffer.byteLength === bytes.byteLength || wholeBodies.has(bytes.buffer));
+}
+
+function wholeBody(length: number): Buffer {
+  const buffer = Buffer.allocUnsafeSlow(length >= MAPPED_FROM_BYTES ? Math.max(length, MAPPED_BYTES) : length);
+  wholeBodies.add(buffer.buffer);
+  return buffer.subarray(0, length);
 }

@@ -11,7 +11,8 @@
  *
  * zlib's decoders run on libuv's threads ({@link decodeBody}); snappy and LZ4 are JavaScript, so
  * they run where they are called: the listener hands such bodies to the decoding thread
- * ({@link decodesOffThread}), which decodes them with {@link decodeBodySync}.
+ * ({@link decodesOffThread}), which decodes them with {@link decodeBodySync}; gzip and zstd bodies
+ * too when they announce a large size, so a large inflated body is never held on the main thread.
  */
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, inflate, inflateSync, zstdDecompress, zstdDecompressSync, type ZlibOptions, type ZstdOptions } from 'node:zlib';
@@ -32,10 +33,40 @@ export function isIdentity(contentEncoding: string | undefined): boolean {
   return encoding === '' || encoding === 'identity';
 }
 
-/** Whether a body in `contentEncoding` is decompressed in JavaScript (snappy, LZ4), so is best decoded off the main thread. */
-export function decodesOffThread(contentEncoding: string | undefined): boolean {
+/**
+ * Whether a compressed body is best inflated and decoded off the main thread: snappy and LZ4
+ * (inflated in JavaScript) always; gzip and zstd when they announce `bytes` or more inflated — a
+ * gzip member's ISIZE, a zstd frame's Frame_Content_Size. The announcement only routes the body;
+ * it is inflated within `max_body_bytes` wherever it goes.
+ */
+export function decodesOffThread(contentEncoding: string | undefined, raw: Uint8Array, bytes: number): boolean {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
-  return encoding === 'snappy' || encoding === 'x-snappy-framed' || encoding === 'lz4';
+  if (encoding === 'snappy' || encoding === 'x-snappy-framed' || encoding === 'lz4') return true;
+  if (encoding === 'gzip' || encoding === 'x-gzip') return gzipAnnounced(raw) >= bytes;
+  if (encoding === 'zstd') return zstdAnnounced(raw) >= bytes;
+  return false;
+}
+
+/** The last gzip member's ISIZE (its size inflated, modulo 2^32), or 0. */
+function gzipAnnounced(raw: Uint8Array): number {
+  if (raw.length < 18 || raw[0] !== 0x1f || raw[1] !== 0x8b) return 0;
+  const at = raw.length - 4;
+  return (raw[at]! | (raw[at + 1]! << 8) | (raw[at + 2]! << 16) | (raw[at + 3]! << 24)) >>> 0;
+}
+
+/** The first zstd frame's Frame_Content_Size (RFC 8878 3.1.1.1), or 0 when it has none. */
+function zstdAnnounced(raw: Uint8Array): number {
+  if (raw.length < 6 || raw[0] !== 0x28 || raw[1] !== 0xb5 || raw[2] !== 0x2f || raw[3] !== 0xfd) return 0;
+  const descriptor = raw[4]!;
+  const fcsFlag = descriptor >>> 6;
+  const singleSegment = (descriptor & 0x20) !== 0;
+  const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fcsFlag]!;
+  if (fcsBytes === 0) return 0;
+  const at = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]!;
+  if (at + fcsBytes > raw.length) return 0;
+  let size = 0;
+  for (let i = fcsBytes - 1; i >= 0; i--) size = size * 256 + raw[at + i]!;
+  return fcsBytes === 2 ? size + 256 : size;
 }
 
 /** `raw` decoded as its `Content-Encoding` says, at most `maxBytes` long; zlib's formats on libuv's threads. */

@@ -1,14 +1,15 @@
 /**
- * The ingest's decoding thread: decodes one (decompressed) OTLP request at a time, off the main
+ * The ingest's decoding thread: decodes one OTLP request at a time, off the main
  * thread, and posts it back in chunks of at most `pointsPerChunk` data points (each a request of
  * its own, with the resource and scope of its points), so the main thread ingests a 20 MiB request
  * a chunk per turn instead of blocking for seconds. The whole body is decoded before the first
  * chunk is posted: a body that does not decode is refused whole, as before.
  *
- * A compressed body (snappy and LZ4, which are JavaScript: content-encoding.ts) is decompressed
- * here too, bounded by `maxBodyBytes`; decoding is bounded by counting (decode-limits.ts), so what
- * a request costs this thread's heap is bounded by its limits, not by the heap limit the pool
- * sets (a backstop only: a worker reaching it may take the process down, nodejs/node#47224).
+ * A body sent here compressed (snappy and LZ4, which are JavaScript, and gzip and zstd that
+ * announce a large size: content-encoding.ts `decodesOffThread`) is decompressed here too, bounded
+ * by `maxBodyBytes`; decoding is bounded by counting (decode-limits.ts), so what a request costs
+ * this thread's heap is bounded by its limits, not by the heap limit the pool sets (a backstop
+ * only: a worker reaching it may take the process down, nodejs/node#47224).
  *
  * A chunk is posted only when the main thread asks for it (`next`): a port hands every message
  * it holds to its listener in one go, and deserialising them is the receiving thread's work, so
@@ -16,7 +17,7 @@
  *
  * Messages in: `{ id, body, encoding, contentEncoding, maxBodyBytes, limits, pointsPerChunk }` (a job; its first chunk follows), then
  * `{ id, next: true }` for each further chunk; `{ release: true }` (see {@link Release}).
- * Messages out: `{ id, chunk }`… (a chunk's number and histogram points in columns, packed-chunk.ts), then `{ id, done: true }` or `{ id, error: { kind, message } }`
+ * Messages out: `{ id, chunk }`… (a chunk's number and histogram points in columns, packed-chunk.ts), then `{ id, done: true, bytes }` or `{ id, error: { kind, message }, bytes }`
  * (`kind`: `decode` → 400, `too-large` → 413, `other`).
  */
 import { setFlagsFromString } from 'node:v8';

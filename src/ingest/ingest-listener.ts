@@ -61,7 +61,9 @@ export const METRICS_PATH = '/v1/metrics';
  * Decompressed bodies from this size on are decoded on the decoding thread and ingested in chunks
  * (decoder-pool.ts); smaller ones decode on the main thread in about a millisecond, cheaper than
  * the round trip (within the decode limits for this size: a few MiB at most). Snappy and LZ4
- * bodies, whose decompression is JavaScript, go to the decoding thread whatever their size.
+ * bodies, whose decompression is JavaScript, go to the decoding thread whatever their size, and
+ * gzip and zstd ones that announce this size or more (content-encoding.ts), so the main thread
+ * never holds them inflated.
  */
 export const OFF_THREAD_BYTES = 256 * 1024;
 
@@ -152,15 +154,18 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     contentEncoding: string | undefined,
     hold: (bytes: number) => void,
   ): Promise<OtlpPartialSuccess | Refusal> => {
-    if (pool !== undefined && options.onRequest === undefined) {
-      // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread;
-      // a snappy or LZ4 one too, decompressed there.
-      if (isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES) return ingestOffThread(chunks, encoding, true);
-      if (decodesOffThread(contentEncoding)) return ingestOffThread(chunks, encoding, true, contentEncoding);
+    // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread; a
+    // snappy or LZ4 one, or one that says it inflates to a big one, compressed, inflated there.
+    if (pool !== undefined && options.onRequest === undefined && isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES) {
+      return ingestOffThread(chunks, encoding, true);
+    }
+    const raw = joinChunks(chunks);
+    if (pool !== undefined && options.onRequest === undefined && decodesOffThread(contentEncoding, raw, OFF_THREAD_BYTES)) {
+      return ingestOffThread(raw, encoding, true, contentEncoding);
     }
     let body: Buffer;
     try {
-      body = await decodeBody(joinChunks(chunks), contentEncoding, maxBodyBytes);
+      body = await decodeBody(raw, contentEncoding, maxBodyBytes);
     } catch (err) {
       if (err instanceof TooLarge) return new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message);
       return new Refusal(400, RPC_CODE.INVALID_ARGUMENT, messageOf(err));

@@ -12,7 +12,9 @@ import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { maxSizeRequest } from '../../bench/max-size-request.ts';
-import { decodeExportRequest } from '../../src/otlp/codec.ts';
+import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
+import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { decodeExportRequest, decodeStatus } from '../../src/otlp/codec.ts';
 import { DECODED_BYTES_PER_BODY_BYTE, DecodeLimitExceeded, DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../../src/otlp/decode-limits.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
 import { OtlpDecodeError } from '../../src/otlp/types.ts';
@@ -68,6 +70,24 @@ function refusedEarly(decode: () => unknown): DecodeLimitExceeded {
   return caught;
 }
 
+describe('the listener answers 413', () => {
+  it('for a small body decoded on the main thread, and for a large one decoded on the decoding thread', { timeout: 60_000 }, async () => {
+    const listener = await startIngestListener({ sink: new IngestStore(), port: 0 });
+    try {
+      for (const points of [50_000, 1_000_000]) {
+        const body = emptyPointsRequest(points);
+        const res = await fetch(`http://127.0.0.1:${listener.address.port}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+        const status = decodeStatus(new Uint8Array(await res.arrayBuffer()), 'protobuf');
+        assert.equal(res.status, 413, `${body.length} bytes: ${status.message}`);
+        assert.equal(status.code, 3);
+        assert.match(status.message, /^request too large to decode: \d+ data points/);
+      }
+    } finally {
+      await listener.close();
+    }
+  });
+});
+
 describe('what real senders send passes, with room to spare', () => {
   it('the JS SDK’s requests, protobuf and JSON', async () => {
     const rm = await sdkRequest();
@@ -118,6 +138,14 @@ describe('degenerate shapes are refused within their first megabytes', () => {
     assert.deepEqual(
       decodeExportRequest(Buffer.from(`{"resourceMetrics":[{"resource":{"attributes":[{"key":"k","value":{"stringValue":"${'{},[],\\"'.repeat(400_000)}"}}]}}]}`), 'json'),
       { resourceMetrics: [{ resource: { k: '{},[],"'.repeat(400_000) }, scopeMetrics: [] }] },
+    );
+  });
+
+  it('JSON that passes the scan is counted as it is normalized: a million points of one field', () => {
+    const body = Buffer.from(`{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[${Array(1_000_000).fill('{"flags":0}').join(',')}]}}]}]}]}`);
+    assert.throws(
+      () => decodeExportRequest(body, 'json'),
+      (e: unknown) => e instanceof DecodeLimitExceeded && /^request too large to decode: \d+ data points, .*JSON objects and arrays/.test(e.message),
     );
   });
 
