@@ -116,18 +116,17 @@ describe('a real Prometheus (2.42) started while 300 sockets are held', () => {
     await jm.shutdown();
   });
 
-  it('scrapes the target up well before the held sockets time out (30 s)', { timeout: 120_000 }, async (t) => {
-    jm = await createJobmeter({ processMetrics: false, listener: { port: 0 } });
+  it('scrapes the target up while they are still held', { timeout: 180_000 }, async (t) => {
+    // Timeouts far past this test's waits: the held sockets stay held unless room is made.
+    jm = await createJobmeter({ processMetrics: false, listener: { port: 0, requestTimeoutMillis: 170_000, idleTimeoutMillis: 170_000 } });
     const port = jm.pullAddress!.port;
     for (let i = 0; i < 150; i++) held.push(await hold(port));
     for (let i = 0; i < 150; i++) held.push(await hold(port, HALF_HEADERS));
     const heldAt = performance.now();
     prometheus = await startPrometheus({ jobs: [{ name: 'jobmeter', target: `127.0.0.1:${port}` }] });
-    // Before, every new connection was reset until the held ones timed out: up stayed 0 until then.
-    const [target] = await prometheus.waitForTargetsUp(15_000);
-    const upAfter = (performance.now() - heldAt) / 1000;
-    t.diagnostic(`up ${upAfter.toFixed(1)} s after the sockets were held; last scrape took ${(target!.lastScrapeDuration * 1000).toFixed(0)} ms`);
-    assert.ok(upAfter < 30, `up only after ${upAfter.toFixed(1)} s: the held sockets had timed out`);
+    // Before, every new connection was reset while the sockets were held: up stayed 0.
+    const [target] = await prometheus.waitForTargetsUp(60_000);
+    t.diagnostic(`up ${((performance.now() - heldAt) / 1000).toFixed(1)} s after the sockets were held; last scrape took ${(target!.lastScrapeDuration * 1000).toFixed(0)} ms`);
     assert.ok(held.filter((h) => !h.isClosed()).length >= 200, 'most held sockets still open: room was made, not waited for');
   });
 });
