@@ -3,6 +3,8 @@
  * Every wait is bounded; {@link killChildren} (from an `afterEach`) kills what is still running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,8 +17,17 @@ export const START_MS = 15_000;
 /** Upper bound for exit after SIGTERM (the CLI itself gives up after 10 s). */
 export const EXIT_MS = 12_000;
 
-/** A clean environment: no ambient OTEL_* (or RM_*, CREWSHIP_*, RUNWISP_*) variables. */
-const BASE_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+/**
+ * A clean environment: no ambient OTEL_* (or RM_*, CREWSHIP_*, RUNWISP_*) variables, and the
+ * ingest state serve keeps by default (under $XDG_STATE_HOME) in a folder of this test process's,
+ * so that no run reads another's state or writes under the runner's home.
+ */
+const BASE_ENV = {
+  PATH: process.env.PATH ?? '',
+  HOME: process.env.HOME ?? '',
+  XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'jobmeter-harness-state-')),
+};
+process.once('exit', () => rmSync(BASE_ENV.XDG_STATE_HOME, { recursive: true, force: true }));
 
 const children = new Set<ChildProcess>();
 
