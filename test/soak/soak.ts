@@ -243,7 +243,7 @@ async function main(): Promise<number> {
     };
     const up = (await raw('up{job="jobmeter"}')).filter(([t]) => !inRestart(t0 + t));
     const duration = await raw('scrape_duration_seconds{job="jobmeter"}');
-    const scraped = await raw('scrape_samples_scraped{job="jobmeter"}');
+    const scraped = (await raw('scrape_samples_scraped{job="jobmeter"}')).filter(([t]) => !inRestart(t0 + t));
     const heap = await raw('v8js_memory_heap_used_bytes{job="jobmeter"}');
     let lastScrape: string | undefined;
     const exposition =
@@ -254,8 +254,9 @@ async function main(): Promise<number> {
         : '';
     // A restart must not look like a counter reset to Prometheus (issue 26): the well-behaved
     // sender's counters, merged over its generations, never go backwards across the run.
-    const resets = await prometheus.query(`sum(resets({__name__=~"soak_jobs_completed.*",job="jobmeter"}[${range}]))`);
-    const resetCount = resets.length === 0 ? 0 : Number(resets[0]!.value);
+    const counters = `{__name__=~"soak_jobs_completed.*",job="jobmeter"}[${range}]`;
+    const resetCount = Number((await prometheus.query(`sum(resets(${counters}))`))[0]?.value[1] ?? NaN);
+    const counterSeries = Number((await prometheus.query(`count(count_over_time(${counters}))`))[0]?.value[1] ?? 0);
     const refused = exposition.split('\n').filter((l) => l.startsWith('jobmeter_ingest_refused_total{') && !l.endsWith(' 0'));
     const shutdown = died === undefined ? await serve.stop() : undefined;
 
@@ -271,6 +272,7 @@ async function main(): Promise<number> {
       ...(lastScrape !== undefined ? [lastScrape] : []),
       ...(shutdown !== undefined && shutdown.code !== 0 ? [`serve exited ${shutdown.code ?? shutdown.signal} on SIGTERM`] : []),
       ...(upZero > 0 ? [`up was not 1 in ${upZero} of ${up.length} scrapes outside restarts`] : []),
+      ...(counterSeries === 0 || !Number.isFinite(resetCount) ? [`Prometheus holds no series of the well-behaved sender's counter to check resets() on`] : []),
       ...(resetCount > 0 ? [`Prometheus saw ${resetCount} counter resets of the well-behaved sender's counters`] : []),
       ...restarts.filter((r) => r.signal === 'SIGTERM' && r.exit !== '0').map((r) => `serve exited ${r.exit} on a restart's SIGTERM`),
       ...(churn.stats.failedExports > 0 ? [`${churn.stats.failedExports} SDK exports failed (last: ${churn.stats.lastError})`] : []),
@@ -321,7 +323,7 @@ async function main(): Promise<number> {
       `- **scrape duration** (Prometheus): median ${f1(median(durMs))} ms, p99 ${f1(quantile(durMs, 0.99))} ms, max ${f1(Math.max(...durMs))} ms; samples per scrape ${Math.min(...scraped.map(([, v]) => v))}–${Math.max(...scraped.map(([, v]) => v))}.`,
       `- **RSS**: ${f1(median(firstMinutes))} MiB median over minutes 1–10, ${f1(median(lastMinutes))} MiB over the last 5, max ${f1(Math.max(...rss))} MiB; the main thread's V8 heap in use: median ${f1(median(heap.map(([, v]) => v / 1048576)))} MiB, max ${f1(Math.max(...heap.map(([, v]) => v / 1048576)))} MiB.`,
       `- **RSS around the ${around.length} max-size requests** (before → peak → ${AFTER_BIG_S} s after the answer, medians): ${f1(median(around.map((x) => x.before)))} → ${f1(median(around.map((x) => x.peak)))} → ${f1(median(around.map((x) => x.after)))} MiB; ${AFTER_BIG_S} s after, the highest was ${f1(Math.max(...around.map((x) => x.after)))} MiB.`,
-      `- **restarts** (every ${restartEvery / 1000} s, SIGTERM and SIGKILL in turn): ${restarts.map((r) => `${r.signal} at ${((r.from - t0) / 60_000).toFixed(1)} min, down ${((r.to - r.from) / 1000).toFixed(1)} s`).join('; ') || 'none'}; Prometheus counted ${resetCount} resets of the sender's counters (\`resets()\` over the run).`,
+      `- **restarts** (every ${restartEvery / 1000} s, SIGTERM and SIGKILL in turn): ${restarts.map((r) => `${r.signal} at ${((r.from - t0) / 60_000).toFixed(1)} min, down ${((r.to - r.from) / 1000).toFixed(1)} s`).join('; ') || 'none'}; Prometheus counted ${resetCount} resets over the ${counterSeries} series of the sender's counter (\`resets()\` over the run).`,
       `- **churn sender** (official SDK, a new generation of ${DEFAULT_TASKS} tasks every minute): ${churn.stats.generations} generations, ${churn.stats.exports} exports, ${churn.stats.failedExports} failed outside restarts (${churn.stats.excusedExports} during them).`,
       `- **held connections** (stalled bodies, idle sockets): ${hostile.stats.heldClosed} closed by jobmeter, the longest after ${(hostile.stats.heldMaxMillis / 1000).toFixed(1)} s; ${hostile.stats.heldOpen} open at the end.`,
       `- **shutdown**: ${shutdown === undefined ? 'serve had died' : `SIGTERM → exit ${shutdown.code ?? shutdown.signal} in ${(shutdown.ms / 1000).toFixed(1)} s`}.`,
