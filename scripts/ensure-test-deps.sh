@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the tests' system dependencies are installed: the official Python client's OpenMetrics
-# parser (Debian package `python3-prometheus-client`, for Debian's /usr/bin/python3), the real
+# parser (Debian package `python3-prometheus-client`, for Debian's /usr/bin/python3), `systemd-analyze`
+# (Debian package `systemd`), the real
 # Prometheus server and promtool (Debian package `prometheus`, 2.42 on bookworm), then the Node runtimes the installed-package
 # test needs (scripts/ensure-node-runtimes.sh) and the peers built from Go modules (the
 # OpenTelemetry Collector and Prometheus 3: scripts/build-test-peers.sh). Run by `npm test` as its
@@ -68,7 +69,24 @@ daemon_running() {
   [[ -s "${PIDFILE}" ]] && kill -0 "$(cat "${PIDFILE}")" 2>/dev/null
 }
 
+# systemd-analyze (Debian package `systemd`) rates the example unit (test/cli/systemd-unit.test.ts).
+# Installing the package starts nothing in a container without systemd as PID 1.
+ensure_systemd_analyze() {
+  if ! command -v systemd-analyze >/dev/null 2>&1; then
+    if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+      echo "ensure-test-deps: systemd-analyze is needed by the tests and is missing; install it as root with:" >&2
+      echo "    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd" >&2
+      exit 1
+    fi
+    echo "ensure-test-deps: systemd-analyze missing; installing the systemd package"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd
+  fi
+  echo "ensure-test-deps: $(command -v systemd-analyze): $(systemd-analyze --version | head -n 1)"
+}
+
 ensure_python_parser
+ensure_systemd_analyze
 
 if have_binaries; then
   print_versions
