@@ -26,6 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { maxSizeRequest } from '../../bench/max-size-request.ts';
+import { emptyPointsRequest } from '../ingest/hostile-bodies.ts';
 
 export interface HostileOptions {
   readonly ingestPort: number;
@@ -86,25 +87,6 @@ const counter = (name: string, value: number | string, timeUnixNano: string): un
 });
 const START = nowNanos();
 
-/** A protobuf field: its tag (length-delimited) and length as varints, then its bytes. */
-function field(number: number, bytes: Buffer): Buffer {
-  const varint = (v: number): number[] => {
-    const out: number[] = [];
-    for (; v >= 0x80; v = Math.floor(v / 128)) out.push((v % 128) | 0x80);
-    out.push(v);
-    return out;
-  };
-  return Buffer.concat([Buffer.from([...varint((number << 3) | 2), ...varint(bytes.length)]), bytes]);
-}
-
-/** ExportMetricsServiceRequest → ResourceMetrics → ScopeMetrics → Metric `x` → Gauge of `points` empty data points (`0a 00` each), zstd. */
-function emptyPointsBody(points: number): Buffer {
-  const gauge = Buffer.alloc(2 * points);
-  for (let i = 0; i < gauge.length; i += 2) gauge[i] = 0x0a;
-  const metric = Buffer.concat([field(1, Buffer.from('x')), field(5, gauge)]);
-  return zstdCompressSync(field(1, field(2, field(2, metric))));
-}
-
 /** A body with a new `size`-character value each call: the shared prefix gzipped once, then a tail (gzip members inflate as one). */
 function hugeValueBodies(size: number, onResource: boolean): (i: number) => Buffer {
   const long = 'x'.repeat(size);
@@ -133,7 +115,7 @@ export function startHostileSender(options: HostileOptions): { stats: HostileSta
   const hugeAttribute = hugeValueBodies(10 * MiB, false);
   const hugeResource = hugeValueBodies(10 * MiB, true);
   const bomb = gzipSync(Buffer.alloc(64 * MiB));
-  const emptyPoints = emptyPointsBody(9_500_000);
+  const emptyPoints = zstdCompressSync(emptyPointsRequest(9_500_000));
   const maxSize = maxSizeRequest().body;
 
   const tally = (name: string, status: string, ms: number): void => {
