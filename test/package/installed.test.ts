@@ -127,7 +127,8 @@ describe('fastify, an optional peer', () => {
     await writeFile(
       join(tsApp, 'main.ts'),
       [
-        "import { createJobmeter, createMetricsHandler, jobmeterMetrics, type Jobmeter, type JobmeterMetricsPlugin } from 'jobmeter';",
+        "import { createJobmeter, type Jobmeter } from 'jobmeter';",
+        "import { createMetricsHandler, jobmeterMetrics, type JobmeterMetricsPlugin } from 'jobmeter/http';",
         'const jm: Jobmeter = await createJobmeter({ listener: false });',
         "const handler = createMetricsHandler({ jobmeter: jm, posture: 'otel' });",
         'const plugin: JobmeterMetricsPlugin = jobmeterMetrics;',
