@@ -13,7 +13,8 @@
  *
  * Each program runs in a network namespace of its own (`unshare -rn`), so its default ports
  * (9464, 8080) meet no other test's. A program passes when its top-level code finishes without an
- * error and, if it keeps running (a listener), is still running when stopped.
+ * error and, if it keeps running (a listener), is still running when stopped. Every TOML block is
+ * a whole config file `jobmeter serve --config` accepts.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -24,6 +25,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { parseConfigText } from '../../src/config/file-parser.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import type { BlockOutcome, BlockRun } from './run-block.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,12 +63,14 @@ function blocksOf(doc: string): Block[] {
   for (let i = 0; i < lines.length; i++) {
     const h = /^#+ (.*)$/.exec(lines[i]!);
     if (h) heading = h[1]!;
-    const open = /^```(\w*)$/.exec(lines[i]!);
+    // Fences indented under a list item too: their lines lose the indent.
+    const open = /^( *)```(\w*)$/.exec(lines[i]!);
     if (!open) continue;
+    const [, indent, lang] = open as unknown as [string, string, string];
     const start = i;
     const body: string[] = [];
-    for (i++; i < lines.length && lines[i] !== '```'; i++) body.push(lines[i]!);
-    blocks.push({ doc, line: start + 1, lang: open[1]!, text: `${body.join('\n')}\n`, heading });
+    for (i++; i < lines.length && lines[i] !== `${indent}\`\`\``; i++) body.push(lines[i]!.slice(indent.length));
+    blocks.push({ doc, line: start + 1, lang, text: `${body.join('\n')}\n`, heading });
   }
   return blocks;
 }
@@ -163,6 +168,15 @@ describe('README and docs code blocks', () => {
     // Errors name the program's folder: N/ is PROGRAMS[N].
     const named = r.stdout.replace(/^(\d+)\//gm, (_, n: string) => `${PROGRAMS[Number(n)]!.name} → `);
     assert.equal(named, '');
+  });
+
+  it('every TOML block is a whole jobmeter config file, valid as written', () => {
+    const toml = DOCS.flatMap(blocksOf).filter((b) => b.lang === 'toml');
+    assert.ok(toml.length >= 10, `${toml.length} TOML blocks`);
+    for (const block of toml) {
+      const where = `${block.doc}:${block.line}`;
+      assert.doesNotThrow(() => parseServiceConfig(parseConfigText(block.text, 'toml', where), where), where);
+    }
   });
 
   PROGRAMS.forEach((program, n) => {
