@@ -55,6 +55,15 @@ describe('the package exports', () => {
     assert.deepEqual(Object.keys(PKG.exports).sort(), Object.keys(SURFACE).sort());
   });
 
+  it("every subpath is named in the README's library section", () => {
+    const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+    const section = readme.slice(readme.indexOf('## Using it as a library'), readme.indexOf('### 1. jobmeter owns the provider'));
+    for (const subpath of Object.keys(SURFACE)) {
+      const specifier = subpath === '.' ? PKG.name : `${PKG.name}/${subpath.slice(2)}`;
+      assert.ok(section.includes(`\`${specifier}\``), specifier);
+    }
+  });
+
   for (const [subpath, [values, types]] of Object.entries(SURFACE)) {
     const specifier = subpath === '.' ? PKG.name : `${PKG.name}/${subpath.slice(2)}`;
     it(`${specifier}: its values and types`, async () => {
