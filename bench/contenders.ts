@@ -23,7 +23,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as prometheusIo from '@prometheus-io/client';
 import * as promClient from 'prom-client';
-import { createJobmeter, DEFAULT_RUN_DURATION_BUCKETS, JobmeterReader, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
+import { createJobmeter, JobmeterReader, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
+import { DEFAULT_RUN_DURATION_BUCKETS } from '../src/index-catalog.ts';
 
 export const CONTENDERS = ['jobmeter', 'prometheus-io', 'prom-client', 'otel'] as const;
 export type Contender = (typeof CONTENDERS)[number];

@@ -7,7 +7,8 @@
  * its hashing and lookup of a series that already exists; nobody gets to reuse one object.
  */
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import type { Family, Jobmeter } from '../src/index.ts';
+import type { Jobmeter } from '../src/index.ts';
+import type { Family } from '../src/index-exposition.ts';
 import { BUCKETS, type PlainOtel, type PromValues } from './contenders.ts';
 import { gc, markdownTable, nsPerOp, prng, spread, stats, type Job } from './harness.ts';
 

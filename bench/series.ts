@@ -13,7 +13,8 @@
  * for comparison with figures taken that way; jobmeter would then fold, and fail the line check.
  */
 import protobuf from 'protobufjs/light.js';
-import { renderPrometheusText, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
+import type { DeclaredCounter, DeclaredHistogram, InstrumentSpec, Jobmeter } from '../src/index.ts';
+import { renderPrometheusText } from '../src/index-exposition.ts';
 import { BUCKETS, benchJobmeter, otelScrape, plainOtel, promLib, promRegistry, type Contender, type PlainOtel, type PromLibName, type PromRegistry } from './contenders.ts';
 import { VALUES } from './hot-path.ts';
 

@@ -19,7 +19,7 @@
  * GET /metrics.
  */
 import Fastify from 'fastify';
-import { jobmeterMetrics } from 'jobmeter';
+import { jobmeterMetrics } from 'jobmeter/http';
 import { jobmeter } from 'jobmeter/instrumentation';
 import { Scheduler } from './scheduler.ts';
 import { TASKS } from './tasks.ts';

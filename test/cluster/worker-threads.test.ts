@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { createJobmeter, renderPrometheusText, type Jobmeter } from '../../src/index.ts';
+import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { renderPrometheusText } from '../../src/index-exposition.ts';
 import { startOtlpReceiver, type DecodedExport } from '../support/otlp-receiver.ts';
 
 const OPTIONS = { serviceName: 'threads', processMetrics: false, global: false };

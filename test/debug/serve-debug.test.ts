@@ -4,6 +4,7 @@
  * debug exporter's normal form — the same series, the same line. Headers and tokens never appear.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +125,19 @@ test('serve --debug prints what it receives and what it pushes; the same series 
   // The same series, the same line — except that the ingest keeps no histogram min/max (it holds
   // cumulative buckets, sum and count), so the pushed histogram has none: the diff shows it.
   assert.deepEqual(daemonLines(pushed[0]!), sent.map((l) => l.replace(' min=0.25 max=2', '')));
+
+  // The README's sample is this run's output: its lines in order, `…` standing for any lines.
+  const debugLines = all.flatMap((b) => [b.header, ...b.lines]);
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const sample = /^```\n(jobmeter: debug: received [^]*?)^```$/m.exec(readme)?.[1];
+  assert.ok(sample !== undefined, "the README's --debug sample");
+  let at = 0;
+  for (const segment of sample.trimEnd().split(/^…\n/m)) {
+    const lines = segment.trimEnd().split('\n');
+    const found = debugLines.findIndex((_, i) => i >= at && lines.every((l, k) => debugLines[i + k] === l));
+    assert.ok(found !== -1, `the README's sample lines, in this order, are in the output:\n${lines.join('\n')}\n--- output:\n${debugLines.join('\n')}`);
+    at = found + lines.length;
+  }
 
   assert.ok(!stderr.includes(TOKEN), 'no token on stderr');
   assert.ok(!/authorization/i.test(stderr), 'no header names either');

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { mergePolicies } from '../../src/cluster/merge-policy.ts';
 import { RUNTIME_INSTRUMENTS } from '../../src/domain/runtime-metrics.ts';
 import type { Family, HistogramSeries } from '../../src/exposition/types.ts';
-import { createJobmeter, PROCESS_INSTRUMENTS, type Jobmeter } from '../../src/index.ts';
+import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { PROCESS_INSTRUMENTS } from '../../src/index-catalog.ts';
 
 /** The instrumentation's instruments (its semconv.ts), with the attribute each carries. */
 const INSTRUMENTATION = [

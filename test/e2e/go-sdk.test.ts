@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/index.ts';
+import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/index-catalog.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
 import type { ProfileName } from '../../src/options.ts';

@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 
 import * as handlerModule from '../../src/http/node-handler.ts';
 import { createMetricsHandler } from '../../src/http/node-handler.ts';
-import { setAccessLogTenant } from '../../src/index.ts';
+import { setAccessLogTenant } from '../../src/index-http.ts';
 import { accessLineOf, BAD_OPTIONS, get, jm, routeConformance, shutdownJobmeters, TOKEN, type MountedHost } from './route-conformance.ts';
 
 const NOT_FOUND = 'host: no such page\n';

@@ -131,15 +131,15 @@ describe('options are checked at registration, naming the option', () => {
 });
 
 describe('module surface', () => {
-  it('exports the plugin, nothing else; the package root exports its helpers', async () => {
+  it('exports the plugin, nothing else; jobmeter/http exports its helpers', async () => {
     assert.deepEqual(Object.keys(pluginModule), ['jobmeterMetrics']);
-    const root = await import('../../src/index.ts');
-    assert.equal(root.jobmeterMetrics, jobmeterMetrics);
-    assert.equal(root.setAccessLogTenant, setAccessLogTenant);
-    assert.equal(root.describeMetricsRoute, describeMetricsRoute);
+    const http = await import('../../src/index-http.ts');
+    assert.equal(http.jobmeterMetrics, jobmeterMetrics);
+    assert.equal(http.setAccessLogTenant, setAccessLogTenant);
+    assert.equal(http.describeMetricsRoute, describeMetricsRoute);
   });
 
-  it('importing the package root loads no fastify (an optional peer): the plugin uses its types only', async () => {
+  it('importing jobmeter/http loads no fastify (an optional peer): the plugin uses its types only', async () => {
     // A child whose resolver fails any fastify import, as in a host that never installed it.
     const script = [
       "import { registerHooks } from 'node:module';",
@@ -147,7 +147,7 @@ describe('module surface', () => {
       "  if (specifier === 'fastify' || specifier.startsWith('fastify/') || specifier.startsWith('@fastify/')) throw new Error(`fastify loaded: ${specifier}`);",
       '  return next(specifier, context);',
       '} });',
-      `const root = await import(${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)});`,
+      `const root = await import(${JSON.stringify(new URL('../../src/index-http.ts', import.meta.url).href)});`,
       "process.stdout.write(typeof root.jobmeterMetrics + ' ' + typeof root.createMetricsHandler);",
     ].join('\n');
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);

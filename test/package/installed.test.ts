@@ -1,10 +1,14 @@
 /**
  * The package as a user gets it: `npm pack`, installed into a fresh app by the README's own install
- * line (the package is not on the registry: it is installed from a checkout), run on each supported
+ * lines (the package is not on the registry: it is installed from a checkout; the NodeSDK line with
+ * the OpenTelemetry versions that install together), run on each supported
  * Node major (the oldest supported Node 22 and the project's Node 24) — the `jobmeter` bin
  * (`--version`, `serve` started and stopped), the library, the preload — and refused, in one line,
- * by the last Node below the floor. The tarball's contents: the LICENSE, README links that resolve
- * inside it, no source map pointing outside it, `@opentelemetry/api` a peer, fastify an optional
+ * by the last Node below the floor. The tarball's contents: exactly the pinned files (the built
+ * library and its declarations, the docs' Markdown, dashboards, rules, examples; no pictures, soak
+ * data or source maps), `npm publish --dry-run` without a warning of the package's own, the
+ * LICENSE, README links that resolve inside it (pictures stay in the checkout), no source map
+ * pointing outside it, `@opentelemetry/api` a peer, fastify an optional
  * one: the app installs no fastify, and all of the above runs without it; the fastify plugin works
  * once the app adds fastify 5, and a fastify 4 app is refused with FST_ERR_PLUGIN_VERSION_MISMATCH.
  */
@@ -32,6 +36,7 @@ let dir: string;
 let app: string;
 let shipped: Set<string>;
 let tarball: string;
+let readmeInstall: ReadmeInstall;
 
 before(async () => {
   assert.ok(existsSync(join(ROOT, 'dist/src/cli/bin.js')), 'dist/ is missing: run `npm run build` (npm test builds it first)');
@@ -45,23 +50,38 @@ before(async () => {
   await mkdir(app);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'host-app', private: true, type: 'module' }));
   // The README's own install line, with the tarball's real path (and quiet, offline-first flags).
-  const readmeInstall = readmeInstallLines(await readFile(join(ROOT, 'README.md'), 'utf8'));
+  readmeInstall = readmeInstallLines(await readFile(join(ROOT, 'README.md'), 'utf8'));
   assert.equal(packed!.filename, readmeInstall.tarball, "the README's install lines name the tarball npm pack writes");
-  const args = readmeInstall.app.map((a) => (a.endsWith(`/${readmeInstall.tarball}`) ? tarball : a));
-  await run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app, maxBuffer: 16 << 20 });
+  await run('npm', [...withTarball(readmeInstall.app[0]!), ...QUIET], { cwd: app, maxBuffer: 16 << 20 });
 });
 
-/**
- * The README's Install block: the tarball `npm pack` writes (from its comment) and the app's
- * `npm install` line's arguments after `npm`.
- */
-function readmeInstallLines(readme: string): { tarball: string; app: string[] } {
-  const block = /## Install\n[^]*?```sh\n([^]*?)```/.exec(readme)?.[1] ?? '';
-  const lines = block.split('\n').map((l) => l.replace(/#.*$/, '').trim());
-  const tarball = /npm pack\s+# writes (\S+)/.exec(block)?.[1];
-  const app = lines.find((l) => /^npm install \S+\.tgz /.test(l));
-  assert.ok(tarball !== undefined && app !== undefined, `the README's Install block has npm pack and the app's npm install:\n${block}`);
-  return { tarball, app: app.split(/\s+/).slice(1) };
+const QUIET = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+
+interface ReadmeInstall {
+  /** The tarball `npm pack` writes (from its comment). */
+  tarball: string;
+  /** The app's `npm install …tgz …` lines of the checkout block, as arguments after `npm`. */
+  app: string[][];
+  /** Every `npm install` line of the checkout block and of the block for the published package. */
+  checkoutLines: string[];
+  publishedLines: string[];
+}
+
+/** The README's Install section: its first `sh` block installs from a checkout, its second once published. */
+function readmeInstallLines(readme: string): ReadmeInstall {
+  const section = /## Install\n([^]*?)\n## /.exec(readme)?.[1] ?? '';
+  const [checkout = '', published = ''] = [...section.matchAll(/```sh\n([^]*?)```/g)].map((m) => m[1]!);
+  const installs = (block: string): string[] =>
+    block.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter((l) => l.startsWith('npm install '));
+  const tarball = /npm pack\s+# writes (\S+)/.exec(checkout)?.[1];
+  const app = installs(checkout).filter((l) => /^npm install \S+\.tgz /.test(l)).map((l) => l.split(/\s+/).slice(1));
+  assert.ok(tarball !== undefined && app.length > 0, `the README's Install block has npm pack and the app's npm install:\n${checkout}`);
+  return { tarball, app, checkoutLines: installs(checkout), publishedLines: installs(published) };
+}
+
+/** A README install line's arguments with the tarball's real path for `/path/to/…tgz`. */
+function withTarball(args: string[]): string[] {
+  return args.map((a) => (a.endsWith(`/${readmeInstall.tarball}`) ? tarball : a));
 }
 
 after(async () => {
@@ -75,12 +95,32 @@ describe('the packed tarball', () => {
     assert.match(text, /Apache License\s+Version 2\.0, January 2004/);
   });
 
-  it('every relative link of the README resolves to a file in the tarball', async () => {
+  it('every relative link of the README resolves to a file in the tarball, but pictures, which stay in the checkout', async () => {
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
     const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:|^#/.test(l));
     assert.ok(links.length > 20, `the README has its relative links (${links.length})`);
-    const dead = links.filter((l) => !shipped.has(normalize(l.replace(/#.*$/, ''))));
+    const dead = links.filter((l) => !shipped.has(normalize(l.replace(/#.*$/, ''))) && !(PICTURE.test(l) && existsSync(join(ROOT, l))));
     assert.deepEqual(dead, [], 'README links to files the tarball lacks');
+  });
+
+  it('ships exactly the pinned files: the built library, its declarations, the docs, dashboards, rules, examples', async () => {
+    // dist/: one .js and one .d.ts per source file of src/ and instrumentation/, nothing else.
+    const sources = [...(await sourceFiles('src')), ...(await sourceFiles('instrumentation'))];
+    const built = sources.flatMap((f) => [`dist/${f.replace(/\.ts$/, '.js')}`, `dist/${f.replace(/\.ts$/, '.d.ts')}`]);
+    const dist = [...shipped].filter((p) => p.startsWith('dist/'));
+    assert.deepEqual(dist.sort(), built.sort(), 'dist/ as built from src/ and instrumentation/ (a stale file? rm -rf dist && npm run build)');
+    assert.deepEqual([...shipped].filter((p) => !p.startsWith('dist/')).sort(), [...SHIPPED_BESIDE_DIST].sort());
+    assert.deepEqual([...shipped].filter((p) => /\.(png|svg|csv|map)$/.test(p)), [], 'no pictures, soak data or source maps');
+  });
+
+  it('passes `npm publish --dry-run` without a warning about the package', async () => {
+    const { stderr } = await run('npm', ['publish', '--dry-run', '--ignore-scripts', '--loglevel=warn'], { cwd: ROOT, maxBuffer: 16 << 20 });
+    // Left out: the npm user config of this machine, and the login a dry run does not have.
+    const warnings = stderr.split('\n').filter((l) => /^npm (warn|error)/.test(l) && !/Unknown user config|requires you to be logged in/.test(l));
+    assert.deepEqual(warnings, []);
+    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as { private?: boolean; bin?: Record<string, string> };
+    assert.equal(pkg.private, undefined, 'not private');
+    assert.deepEqual(pkg.bin, { jobmeter: 'dist/src/cli/bin.js' });
   });
 
   it('no source map points at a file the tarball lacks', async () => {
@@ -111,6 +151,40 @@ describe('the packed tarball', () => {
   });
 });
 
+describe("the README's install lines", () => {
+  it('once published, the same lines name the package instead of the tarball', () => {
+    const asPublished = readmeInstall.checkoutLines.map((l) => l.replace(/\S*\/\S+\.tgz/, 'jobmeter'));
+    assert.deepEqual(readmeInstall.publishedLines, asPublished);
+  });
+
+  it('beside OpenTelemetry\'s NodeSDK: the pinned versions install together, one copy of the API, and way 2 serves', async () => {
+    const line = readmeInstall.app.find((args) => args.some((a) => a.startsWith('@opentelemetry/sdk-node@')));
+    assert.ok(line !== undefined, "the README has the NodeSDK app's install line");
+    const withSdk = join(dir, 'app-node-sdk');
+    await mkdir(withSdk);
+    await writeFile(join(withSdk, 'package.json'), JSON.stringify({ name: 'host-app-node-sdk', private: true, type: 'module' }));
+    await run('npm', [...withTarball(line), ...QUIET], { cwd: withSdk, maxBuffer: 16 << 20 });
+    assert.deepEqual(await copiesOf(join(withSdk, 'node_modules'), '@opentelemetry/api'), ['node_modules/@opentelemetry/api']);
+    await writeFile(join(withSdk, 'node-sdk.mjs'), await readFile(join(FIXTURES, 'node-sdk.mjs')));
+    const r = await exec(NODE24, ['node-sdk.mjs'], {}, NODE24, withSdk);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^solti_runner_tasks_completed_total\{outcome="success",runner="wasm"\} 1$/m);
+  });
+
+  it('@opentelemetry/sdk-trace-node 2.x cannot join them, as the README says (ERESOLVE)', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    assert.match(readme, /`@opentelemetry\/sdk-trace-node` 2\.x \(peer `@opentelemetry\/api <1\.10`\)\s+cannot join them/);
+    const line = readmeInstall.app.find((args) => args.some((a) => a.startsWith('@opentelemetry/sdk-node@')))!;
+    const withTrace = join(dir, 'app-sdk-trace-node');
+    await mkdir(withTrace);
+    await writeFile(join(withTrace, 'package.json'), JSON.stringify({ name: 'host-app-sdk-trace-node', private: true, type: 'module' }));
+    await assert.rejects(
+      run('npm', [...withTarball(line), '@opentelemetry/sdk-trace-node@2', ...QUIET], { cwd: withTrace, maxBuffer: 16 << 20 }),
+      (err: { stderr?: string }) => /ERESOLVE/.test(err.stderr ?? '') && /@opentelemetry\/sdk-trace-node/.test(err.stderr ?? ''),
+    );
+  });
+});
+
 describe('fastify, an optional peer', () => {
   it('is declared an optional peer and not installed with the package', async () => {
     const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as Record<string, Record<string, unknown> | undefined>;
@@ -127,7 +201,8 @@ describe('fastify, an optional peer', () => {
     await writeFile(
       join(tsApp, 'main.ts'),
       [
-        "import { createJobmeter, createMetricsHandler, jobmeterMetrics, type Jobmeter, type JobmeterMetricsPlugin } from 'jobmeter';",
+        "import { createJobmeter, type Jobmeter } from 'jobmeter';",
+        "import { createMetricsHandler, jobmeterMetrics, type JobmeterMetricsPlugin } from 'jobmeter/http';",
         'const jm: Jobmeter = await createJobmeter({ listener: false });',
         "const handler = createMetricsHandler({ jobmeter: jm, posture: 'otel' });",
         'const plugin: JobmeterMetricsPlugin = jobmeterMetrics;',
@@ -314,6 +389,26 @@ async function exec(
     () => child.kill('SIGKILL'),
   );
   return { code, stdout, stderr };
+}
+
+const PICTURE = /\.(png|svg)$/;
+
+/** What the tarball ships beside dist/: the reader's files, none of the checkout's bulk. */
+const SHIPPED_BESIDE_DIST = [
+  'LICENSE', 'README.md', 'package.json', 'otel-collector.yaml', 'bench/README.md',
+  'dashboards/crewshipd.json', 'dashboards/otel.json', 'dashboards/rm.json', 'dashboards/runwisp.json', 'dashboards/solti.json', 'dashboards/wasmrun.json',
+  'docs/ARCHITECTURE.md', 'docs/collector.md', 'docs/config.schema.json', 'docs/design-notes.md', 'docs/exemplars.md', 'docs/postures.md', 'docs/profiles.md',
+  'docs/profiles/crewshipd.md', 'docs/profiles/otel.md', 'docs/profiles/rm.md', 'docs/profiles/runwisp.md', 'docs/profiles/solti.md', 'docs/profiles/wasmrun.md',
+  'docs/soak/restarts-summary.md', 'docs/soak/summary.md',
+  'examples/cluster/main.ts', 'examples/otel-host/main.ts', 'examples/systemd/jobmeter.service',
+  'examples/task-daemon/README.md', 'examples/task-daemon/jobmeter.toml', 'examples/task-daemon/main.ts', 'examples/task-daemon/scheduler.ts', 'examples/task-daemon/tasks.ts',
+  'rules/crewshipd.rules.yml', 'rules/otel.rules.yml', 'rules/rm.rules.yml', 'rules/runwisp.rules.yml', 'rules/solti.rules.yml', 'rules/wasmrun.rules.yml',
+];
+
+/** The .ts files tsc compiles under `folder` of the checkout (declaration files emit nothing), as paths from its root. */
+async function sourceFiles(folder: string): Promise<string[]> {
+  const entries = await readdir(join(ROOT, folder), { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')).map((e) => join(e.parentPath, e.name).slice(ROOT.length));
 }
 
 /** Every installed copy of package `name` under `nodeModules`, as paths relative to its parent. */

@@ -1,0 +1,208 @@
+/**
+ * Every TypeScript and JavaScript block of the README and docs/ is a complete program, run here as
+ * written — its imports of `jobmeter` resolved as a host's are, through package.json "exports" to
+ * the built dist/ (the package's self-reference) — and every output it promises in a
+ * `// → series line` comment is served, line for line, on its pull endpoint.
+ *
+ * - A block whose first line names a file (`// main.ts`) is split at each such line into files
+ *   written side by side; the first one is run.
+ * - A block whose first line is `// continues the block above` is a fragment: it runs appended to
+ *   the program of the block above it.
+ * - A block run by the `sh` block right above it (`… node --import jobmeter/instrumentation app.js`)
+ *   runs with that command's variables and node flags.
+ *
+ * Each program runs in a network namespace of its own (`unshare -rn`), so its default ports
+ * (9464, 8080) meet no other test's. A program passes when its top-level code finishes without an
+ * error and, if it keeps running (a listener), is still running when stopped. Every TOML block is
+ * a whole config file `jobmeter serve --config` accepts.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { parseConfigText } from '../../src/config/file-parser.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import type { BlockOutcome, BlockRun } from './run-block.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DRIVER = fileURLToPath(new URL('./run-block.ts', import.meta.url));
+const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+// Inside the package (so `jobmeter` resolves to itself), in the ignored .tmp/ (no type-check, no git).
+const WORK = join(ROOT, '.tmp', `docs-blocks-${process.pid}`);
+const FILE_LINE = /^\/\/ ([\w.-]+\.(?:ts|js|mjs))$/;
+const FRAGMENT_LINE = '// continues the block above';
+const SERIES = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? \S+$/;
+
+interface Block {
+  doc: string;
+  line: number;
+  lang: string;
+  text: string;
+  heading: string;
+}
+
+interface Program {
+  name: string;
+  files: Map<string, string>;
+  entry: string;
+  nodeArgs: string[];
+  env: Record<string, string>;
+  promised: string[];
+}
+
+function blocksOf(doc: string): Block[] {
+  const text = readFileSync(join(ROOT, doc), 'utf8');
+  const blocks: Block[] = [];
+  let heading = doc;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const h = /^#+ (.*)$/.exec(lines[i]!);
+    if (h) heading = h[1]!;
+    // Fences indented under a list item too: their lines lose the indent.
+    const open = /^( *)```(\w*)$/.exec(lines[i]!);
+    if (!open) continue;
+    const [, indent, lang] = open as unknown as [string, string, string];
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i] !== `${indent}\`\`\``; i++) body.push(lines[i]!.slice(indent.length));
+    blocks.push({ doc, line: start + 1, lang, text: `${body.join('\n')}\n`, heading });
+  }
+  return blocks;
+}
+
+/** The files of a block: split at `// name.ts` lines when its first line is one. */
+function filesOf(block: Block): Map<string, string> {
+  const files = new Map<string, string>();
+  const lines = block.text.split('\n');
+  if (!FILE_LINE.test(lines[0]!)) return new Map([[`block.${block.lang === 'js' ? 'mjs' : 'ts'}`, block.text]]);
+  let name = '';
+  for (const line of lines) {
+    const m = FILE_LINE.exec(line);
+    if (m) name = m[1]!;
+    files.set(name, `${files.get(name) ?? ''}${line}\n`);
+  }
+  return files;
+}
+
+/** `VAR=value … node FLAGS… FILE` from an sh block: the variables and the node flags. */
+function commandFor(sh: Block, entry: string): { env: Record<string, string>; nodeArgs: string[] } | undefined {
+  const command = sh.text.replace(/\\\n\s*/g, ' ').split('\n').find((l) => new RegExp(`\\bnode\\b.*\\s${entry.replace('.', '\\.')}\\s*$`).test(l));
+  if (command === undefined) return undefined;
+  const words = command.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_]+=/.test(words[0]!)) {
+    const [k, ...v] = words.shift()!.split('=');
+    env[k!] = v.join('=');
+  }
+  assert.equal(words.shift(), 'node', `${sh.doc}:${sh.line}: the command runs node`);
+  return { env, nodeArgs: words.slice(0, -1) };
+}
+
+function programs(): Program[] {
+  const out: Program[] = [];
+  for (const doc of DOCS) {
+    const blocks = blocksOf(doc);
+    blocks.forEach((block, i) => {
+      if (block.lang !== 'ts' && block.lang !== 'js') return;
+      const name = `${block.doc}:${block.line} (${block.heading})`;
+      const fragment = block.text.startsWith(`${FRAGMENT_LINE}\n`);
+      let files = filesOf(block);
+      if (fragment) {
+        const previous = out.at(-1);
+        assert.ok(previous !== undefined && previous.name.startsWith(`${block.doc}:`), `${name}: a fragment follows a program block of the same page`);
+        files = new Map(previous.files);
+        files.set(previous.entry, `${previous.files.get(previous.entry)}${block.text}`);
+      }
+      const entry = fragment ? out.at(-1)!.entry : [...files.keys()][0]!;
+      const above = blocks[i - 1];
+      const command = above?.lang === 'sh' ? commandFor(above, entry) : undefined;
+      const promised = [...block.text.matchAll(/\/\/ → (.*)$/gm)].map((m) => m[1]!.trim());
+      for (const p of promised) assert.match(p, SERIES, `${name}: a promised output is one exact series line`);
+      out.push({ name, files, entry, nodeArgs: command?.nodeArgs ?? [], env: command?.env ?? {}, promised: [...(fragment ? out.at(-1)!.promised : []), ...promised] });
+    });
+  }
+  return out;
+}
+
+const PROGRAMS = programs();
+
+before(async () => {
+  assert.ok(existsSync(join(ROOT, 'dist/src/index.js')), 'dist/ is missing: run `npm run build` (npm test builds it first)');
+  for (const [n, program] of PROGRAMS.entries()) {
+    await mkdir(join(WORK, String(n)), { recursive: true });
+    for (const [file, text] of program.files) await writeFile(join(WORK, String(n), file), text);
+  }
+});
+after(async () => {
+  await rm(WORK, { recursive: true, force: true });
+});
+
+describe('README and docs code blocks', () => {
+  it("are found: the README's library blocks and docs/postures.md's", () => {
+    const count = (doc: string): number => PROGRAMS.filter((p) => p.name.startsWith(`${doc}:`)).length;
+    assert.ok(count('README.md') >= 8, `README.md: ${count('README.md')} programs`);
+    assert.ok(count('docs/postures.md') >= 3, `docs/postures.md: ${count('docs/postures.md')} programs`);
+  });
+
+  it("type-check as a host's TypeScript does (strict, nodenext, the package's own declarations)", async () => {
+    // Catches what running does not reach: a name used only in a callback that never ran.
+    const compilerOptions = {
+      strict: true,
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      target: 'es2023',
+      noEmit: true,
+      allowImportingTsExtensions: true,
+      skipLibCheck: true,
+      types: ['node'],
+      typeRoots: [join(ROOT, 'node_modules/@types')],
+    };
+    await writeFile(join(WORK, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['**/*.ts'] }));
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const r = await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: WORK, maxBuffer: 16 << 20 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? String(err) }));
+    // Errors name the program's folder: N/ is PROGRAMS[N].
+    const named = r.stdout.replace(/^(\d+)\//gm, (_, n: string) => `${PROGRAMS[Number(n)]!.name} → `);
+    assert.equal(named, '');
+  });
+
+  it('every TOML block is a whole jobmeter config file, valid as written', () => {
+    const toml = DOCS.flatMap(blocksOf).filter((b) => b.lang === 'toml');
+    assert.ok(toml.length >= 10, `${toml.length} TOML blocks`);
+    for (const block of toml) {
+      const where = `${block.doc}:${block.line}`;
+      assert.doesNotThrow(() => parseServiceConfig(parseConfigText(block.text, 'toml', where), where), where);
+    }
+  });
+
+  PROGRAMS.forEach((program, n) => {
+    it(`${program.name} runs as written${program.promised.length > 0 ? ' and serves what it promises' : ''}`, async () => {
+      const dir = join(WORK, String(n));
+      const run: BlockRun = {
+        dir,
+        entry: program.entry,
+        nodeArgs: program.nodeArgs,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '', ...program.env },
+        promised: program.promised,
+        scrapeUrl: 'http://127.0.0.1:9464/metrics',
+      };
+      const { stdout } = await promisify(execFile)(
+        'unshare',
+        ['-rn', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, DRIVER, JSON.stringify(run)],
+        { maxBuffer: 64 << 20 },
+      ).catch((err: NodeJS.ErrnoException & { stderr?: string }) => {
+        if (err.code === 'ENOENT') throw new Error('unshare is missing: apt-get install -y util-linux iproute2');
+        throw new Error(`the namespace or its driver failed (unshare -rn needs unprivileged user namespaces, ip needs iproute2): ${err.message}\n${err.stderr ?? ''}`);
+      });
+      const outcome = JSON.parse(stdout) as BlockOutcome;
+      const log = `stdout:\n${outcome.stdout}\nstderr:\n${outcome.stderr}`;
+      assert.ok(outcome.settled, `its top-level code finished without an error\n${log}`);
+      assert.ok(outcome.exitedOnItsOwn === undefined || outcome.exitedOnItsOwn === 0, `it exited ${outcome.exitedOnItsOwn}\n${log}`);
+      assert.deepEqual(outcome.served, program.promised, `every promised line is served\nlast scrape:\n${outcome.lastBody}\n${log}`);
+    });
+  });
+});
