@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { globSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { importsOf, peerReason, ROOT, testSets } from './test-sets.ts';
+import { importsOf, peerMark, peerReason, ROOT, testSets } from './test-sets.ts';
 import { installUnitGuard, notRefusing, UNIT_GUARD_MESSAGE } from './unit-guard.ts';
 
 const scripts = (JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
@@ -47,6 +47,13 @@ describe('the unit and peer test sets', () => {
       'const e = await im' + "port('node:child_process');",
     ].join('\n');
     assert.deepEqual(importsOf(source), ['./a.ts', '../b.ts', './d.ts', './side-effect.ts', 'node:child_process']);
+  });
+
+  it('takes a file marked `// test-sets: peer` as a peer test, and only a line of its own', () => {
+    // Spelled in pieces, as above: this file itself is not marked.
+    const mark = '// test-sets' + ': peer — starts a cluster from src/';
+    assert.equal(peerMark(`import x from './x.ts';\n${mark}\n`), mark);
+    assert.equal(peerMark(`const s = '${mark}';\n`), undefined);
   });
 
   it('in npm run test:unit, starting a process throws, naming what to do', () => {

@@ -7,8 +7,8 @@
  * is a peer test when anything it imports from the test side (test/, scripts/, bench/, examples/,
  * followed transitively; src/ is the code under test and is not followed) imports a module that
  * starts processes (`node:child_process`, `node:cluster`) or a client of a peer server
- * ({@link PEER_PACKAGES}). What the scan cannot see (a process started from src/) is caught at
- * run time: `npm run test:unit` preloads unit-guard.ts, which makes every way to start a process
+ * ({@link PEER_PACKAGES}), or carries the mark {@link peerMark} reads. What the scan cannot see (a
+ * process started from src/) is caught at run time: `npm run test:unit` preloads unit-guard.ts, which makes every way to start a process
  * throw, naming the file to move.
  */
 import { readFileSync, globSync } from 'node:fs';
@@ -39,6 +39,17 @@ export function importsOf(source: string): string[] {
   return out;
 }
 
+/**
+ * A file that starts processes in a way the scan cannot see (from src/) says so in a line of its
+ * own: `// test-sets: peer — <why>`.
+ */
+const PEER_MARK = /^\/\/ test-sets: peer\b.*$/m;
+
+/** The mark's line when `source` carries one. */
+export function peerMark(source: string): string | undefined {
+  return PEER_MARK.exec(source)?.[0];
+}
+
 const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
 
 /** Why `file` (absolute) needs peers: the import chain to what starts or talks to one; undefined when it does not. */
@@ -47,8 +58,10 @@ export function peerReason(file: string, seen = new Map<string, string | undefin
   seen.set(file, undefined);
   const here = relative(ROOT, file);
   if (here === GUARD) return undefined;
-  let reason: string | undefined;
-  for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+  const source = readFileSync(file, 'utf8');
+  const mark = peerMark(source);
+  let reason: string | undefined = mark === undefined ? undefined : `${here} is marked (${mark})`;
+  for (const spec of reason === undefined ? importsOf(source) : []) {
     if (PROCESS_MODULES.includes(spec)) reason = `${here} imports ${spec}`;
     else if (PEER_PACKAGES.includes(packageOf(spec))) reason = `${here} imports ${spec}`;
     else if (spec.startsWith('.')) {

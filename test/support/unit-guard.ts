@@ -11,7 +11,7 @@ import { syncBuiltinESMExports } from 'node:module';
 
 export const UNIT_GUARD_MESSAGE =
   'a test in `npm run test:unit` started a process; the unit set is for in-process tests. ' +
-  'Import what starts it (node:child_process, node:cluster, a peer helper in test/support/) in the test file, so test/support/test-sets.ts puts the file in the peer set, run by `npm test`';
+  'put a line `// test-sets: peer — <why>` in the test file, so test/support/test-sets.ts puts it in the peer set, run by `npm test`';
 
 const SPAWNERS = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'] as const;
 /** The functions the guard put in place. */
