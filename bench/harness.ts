@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
+import { targetsTable, type TargetResult } from './targets.ts';
 
 /** `BENCH_QUICK=1`: a smoke run (small N, few runs), which does not rewrite bench/README.md. */
 export const QUICK = process.env.BENCH_QUICK === '1';
@@ -43,13 +44,21 @@ export interface Scenario<P, A, R> {
   measure(arg: A): Promise<R>;
   /** Markdown for the pooled results: job id → one result per process. */
   table(params: P, results: ReadonlyMap<string, readonly R[]>): string;
+  /** Verdicts on the targets this scenario measures (bench/targets.ts), from the same results. */
+  readonly targets?: (params: P, results: ReadonlyMap<string, readonly R[]>) => readonly TargetResult[];
+}
+
+/** What a scenario run gives: its markdown table and its target verdicts. */
+export interface ScenarioRun {
+  readonly table: string;
+  readonly targets: readonly TargetResult[];
 }
 
 // Scenarios handled as a list (run.ts) are erased to `any`: each one's types are checked in its file.
 export type AnyScenario = Scenario<any, any, any>;
 
 /** Runs every job of `scenario`, each in `processes` fresh children, interleaved to spread drift. */
-export async function runScenario(file: string, scenario: AnyScenario, quick: boolean): Promise<string> {
+export async function runScenario(file: string, scenario: AnyScenario, quick: boolean): Promise<ScenarioRun> {
   const params = scenario.params(quick);
   const jobs = scenario.jobs(params);
   const processes = scenario.processes?.(params) ?? 1;
@@ -63,7 +72,7 @@ export async function runScenario(file: string, scenario: AnyScenario, quick: bo
       log(`  ${scenario.name} ${job.id}${suffix}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
   }
-  return scenario.table(params, results);
+  return { table: scenario.table(params, results), targets: scenario.targets?.(params, results) ?? [] };
 }
 
 function runChild(file: string, jobId: string, quick: boolean): Promise<unknown> {
@@ -96,7 +105,9 @@ export async function cli(url: string, scenario: AnyScenario): Promise<void> {
   requireGc();
   const [jobId] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   if (jobId === undefined) {
-    console.log(await runScenario(fileURLToPath(url), scenario, QUICK));
+    const run = await runScenario(fileURLToPath(url), scenario, QUICK);
+    console.log(run.table);
+    if (run.targets.length > 0) console.log('\n' + targetsTable(run.targets.map((result) => ({ result, run: 'this run' }))));
     return;
   }
   const job = scenario.jobs(scenario.params(QUICK)).find((j) => j.id === jobId);

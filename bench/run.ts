@@ -18,11 +18,13 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { QUICK, log, runScenario, type AnyScenario } from './harness.ts';
 import { sectionOf } from './readme-sections.ts';
+import { targetsTable, type MeasuredTarget } from './targets.ts';
 import { scenario as churn } from './churn.ts';
 import { scenario as clusterScenario } from './cluster.ts';
 import { scenario as collector } from './collector.ts';
 import { scenario as eventLoop } from './event-loop.ts';
 import { scenario as heap } from './heap.ts';
+import { scenario as heapChurn } from './heap-churn.ts';
 import { scenario as ingestBig } from './ingest-big.ts';
 import { scenario as otlp } from './otlp.ts';
 import { scenario as recordCounter } from './record-counter.ts';
@@ -32,10 +34,12 @@ import { scenario as scrape } from './scrape.ts';
 import { scenario as scrapeChanges } from './scrape-changes.ts';
 import { scenario as throughput } from './throughput.ts';
 
-const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, scrapeChanges, eventLoop, heap, churn, throughput, otlp, collector, clusterScenario, ingestBig];
+const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, scrapeChanges, eventLoop, heap, heapChurn, churn, throughput, otlp, collector, clusterScenario, ingestBig];
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 /** Scenarios whose tables bench/pictures/ draws (scripts/bench-pictures/render.ts). */
 const PICTURED: readonly string[] = [scrape.name, scrapeChanges.name];
+/** The README section the targets table (bench/targets.ts) lives in. */
+const TARGETS_SECTION = 'targets';
 
 function fileOf(s: AnyScenario): string {
   return fileURLToPath(new URL(`./${s.name}.ts`, import.meta.url));
@@ -61,12 +65,17 @@ function contenderVersions(): string {
 
 /** Which jobmeter was measured: the commit, and whether src/ differed from it. */
 function revision(): string {
+  return `jobmeter ${commit()}`;
+}
+
+/** The short commit, `+ uncommitted src/ changes` when src/ differed from it. */
+function commit(): string {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
     const dirty = git('status', '--porcelain', '--', 'src') !== '';
-    return `jobmeter ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted src/ changes' : ''}`;
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted src/ changes' : ''}`;
   } catch {
-    return 'jobmeter (no git revision)';
+    return '(no git revision)';
   }
 }
 
@@ -86,22 +95,30 @@ async function main(): Promise<void> {
 
   const t0 = performance.now();
   const sections: [AnyScenario, string][] = [];
+  const measured: MeasuredTarget[] = [];
   for (const s of chosen) {
     log(`${s.name}${QUICK ? ' (quick)' : ''}`);
     const load0 = loadavg()[0]!;
     const s0 = performance.now();
-    const table = await runScenario(fileOf(s), s, QUICK);
+    const { table, targets } = await runScenario(fileOf(s), s, QUICK);
     const load1 = loadavg()[0]!;
     const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
     const footer = `<sub>${QUICK ? '**Quick smoke run (BENCH_QUICK=1), not for comparison.** ' : ''}${when} UTC, ${revision()}, ${contenderVersions()}, ${machine()}, 1-min load average ${load0.toFixed(2)} → ${load1.toFixed(2)}, ${((performance.now() - s0) / 1000).toFixed(0)} s.</sub>`;
     sections.push([s, table + '\n\n' + footer]);
+    const run = `${QUICK ? 'quick run, ' : ''}${commit()}, ${when} UTC`;
+    for (const result of targets) measured.push({ result, run });
   }
   const took = ((performance.now() - t0) / 1000).toFixed(0);
 
   for (const [s, body] of sections) console.log(`\n### ${s.title}\n\n${body}`);
+  if (measured.length > 0) console.log(`\n### Targets measured in this run\n\n${targetsTable(measured)}`);
   if (write) {
     let readme = await readFile(README, 'utf8');
     for (const [s, body] of sections) readme = replaceSection(readme, s.name, body);
+    if (measured.length > 0) {
+      const at = sectionOf(readme, TARGETS_SECTION);
+      readme = replaceSection(readme, TARGETS_SECTION, targetsTable(measured, at === undefined ? '' : readme.slice(at.from, at.to)));
+    }
     await writeFile(README, readme);
     log(`\nbench/README.md updated (${sections.map(([s]) => s.name).join(', ')}); ${took} s in all`);
     if (sections.some(([s]) => PICTURED.includes(s.name))) {

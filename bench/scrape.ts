@@ -28,6 +28,7 @@ import { protobufBuffers } from '../src/exposition/protobuf.ts';
 import { renderBuffers } from '../src/exposition/render.ts';
 import { CONTENDERS, PROM_LABEL, type Contender } from './contenders.ts';
 import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
+import type { TargetResult } from './targets.ts';
 import { countBenchProtobufSamples, countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout, type SizePlan } from './series.ts';
 
 interface Params {
@@ -247,6 +248,15 @@ export const scenario: Scenario<Params, Arg, Result> = {
   jobs,
   measure,
   table,
+  targets(p, results): TargetResult[] {
+    // Issue 27: the smallest size of the reference mix (1,000 counter + 100 histogram series).
+    const n = p.sizes[0]!.n;
+    const median = (c: Contender) => stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats.text!)).totalMs).median;
+    const jm = median('jobmeter');
+    const io = median('prometheus-io');
+    const series = referenceLayout(n).counters + referenceLayout(n).histograms;
+    return [{ id: 'scrape-1.1k', measured: `${num(series, 0)} series, text: ${num(jm, 2)} vs ${num(io, 2)} ms: **${(io / jm).toFixed(1)}× faster**`, met: io / jm >= 5 }];
+  },
 };
 
 if (isMain(import.meta.url)) await cli(import.meta.url, scenario);
