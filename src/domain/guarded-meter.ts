@@ -7,10 +7,25 @@
  * its records as it takes them. jobmeter's provider (meter-provider.ts) hands out only such
  * meters, so an instrument made anywhere on it is checked and bounded alike.
  *
- * Observable instruments pass through: the SDK reads them once per collection and already bounds
- * their attribute sets over their life; jobmeter's own observables fold in their callbacks.
+ * Observable instruments are checked as they observe: each callback (one instrument's, or a batch
+ * callback's) sees a result that drops a bad value through the same guard before the SDK's result
+ * sees it. Their attribute sets pass as they are: the SDK reads them once per collection and
+ * already bounds them over their life; jobmeter's own observables fold in their callbacks.
  */
-import type { Attributes, Context, Counter, Gauge, Histogram, Meter, MetricOptions, UpDownCounter } from '@opentelemetry/api';
+import type {
+  Attributes,
+  BatchObservableCallback,
+  BatchObservableResult,
+  Context,
+  Counter,
+  Gauge,
+  Histogram,
+  Meter,
+  MetricOptions,
+  Observable,
+  ObservableCallback,
+  UpDownCounter,
+} from '@opentelemetry/api';
 import type { AttributeSetCap } from './attribute-set-cap.ts';
 import { BOUNDED } from './bounded-attributes.ts';
 import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
@@ -75,7 +90,55 @@ export function guardInstrument<M extends Method, T extends Records<M>>(
   return (bounded ? { [method]: check, [BOUNDED]: true } : { [method]: check }) as unknown as T;
 }
 
-/** `meter` with every synchronous instrument checked (see the file comment). */
+/** What an observable of a guarded meter is checked as. */
+interface ObservedAs {
+  readonly name: string;
+  /** An observable counter's values are running totals: never negative. */
+  readonly nonNegative: boolean;
+  readonly guard: RecordGuard;
+}
+const OBSERVED_AS = new WeakMap<Observable, ObservedAs>();
+
+/** Whether `value` may be observed on `inst`; otherwise it is dropped through the guard. */
+function observable(inst: Observable, value: number): boolean {
+  const as = OBSERVED_AS.get(inst);
+  if (as === undefined || isRecordable(value, as.nonNegative)) return true;
+  as.guard.drop(as.name, invalidValue(value, as.nonNegative) ?? 'not_a_number', value);
+  return false;
+}
+
+/** One wrapper per callback, so that removing a callback removes what was added for it. */
+function wrapperOf<C extends object>(wrappers: WeakMap<C, C>, callback: C, wrap: (callback: C) => C): C {
+  let w = wrappers.get(callback);
+  if (w === undefined) wrappers.set(callback, (w = wrap(callback)));
+  return w;
+}
+
+/**
+ * `inner` whose callbacks observe through the guard. The guarded observable inherits from
+ * `inner` (the SDK's `instanceof` checks and storages stay), so it also stands for `inner` in a
+ * batch callback's observable list and its `observe` calls.
+ */
+function guardObservable<T extends Observable>(inner: T, name: string, nonNegative: boolean, guard: RecordGuard): T {
+  const wrappers = new WeakMap<ObservableCallback, ObservableCallback>();
+  const wrap = (callback: ObservableCallback): ObservableCallback => (result) =>
+    callback({ observe: (value, attributes) => (observable(guarded, value) ? result.observe(value, attributes) : undefined) });
+  const guarded: T = Object.create(inner, {
+    addCallback: { value: (callback: ObservableCallback) => inner.addCallback(wrapperOf(wrappers, callback, wrap)) },
+    removeCallback: { value: (callback: ObservableCallback) => inner.removeCallback(wrapperOf(wrappers, callback, wrap)) },
+  });
+  OBSERVED_AS.set(guarded, { name, nonNegative, guard });
+  return guarded;
+}
+
+const BATCH_WRAPPERS = new WeakMap<BatchObservableCallback, BatchObservableCallback>();
+const wrapBatch = (callback: BatchObservableCallback): BatchObservableCallback => (result) =>
+  callback({
+    observe: ((inst: Observable, value: number, attributes?: Attributes) =>
+      observable(inst, value) ? result.observe(inst, value, attributes) : undefined) as BatchObservableResult['observe'],
+  });
+
+/** `meter` with every instrument checked (see the file comment). */
 export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], options: GuardOptions): Meter {
   const { guard, capFor, own, hostTally } = options;
   function make<M extends Method, T extends Records<M>>(name: string, kind: SyncKind, o: MetricOptions | undefined, method: M, nonNegative: boolean, create: (o: MetricOptions | undefined) => T): T {
@@ -94,10 +157,10 @@ export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], opt
     createUpDownCounter: (name, o) => make<'add', UpDownCounter>(name, 'upDownCounter', o, 'add', false, (x) => meter.createUpDownCounter(name, x)),
     createHistogram: (name, o) => make<'record', Histogram>(name, 'histogram', o, 'record', true, (x) => meter.createHistogram(name, x)),
     createGauge: (name, o) => make<'record', Gauge>(name, 'gauge', o, 'record', false, (x) => meter.createGauge(name, x)),
-    createObservableGauge: (name, o) => meter.createObservableGauge(name, o),
-    createObservableCounter: (name, o) => meter.createObservableCounter(name, o),
-    createObservableUpDownCounter: (name, o) => meter.createObservableUpDownCounter(name, o),
-    addBatchObservableCallback: (callback, observables) => meter.addBatchObservableCallback(callback, observables),
-    removeBatchObservableCallback: (callback, observables) => meter.removeBatchObservableCallback(callback, observables),
+    createObservableGauge: (name, o) => guardObservable(meter.createObservableGauge(name, o), name, false, guard),
+    createObservableCounter: (name, o) => guardObservable(meter.createObservableCounter(name, o), name, true, guard),
+    createObservableUpDownCounter: (name, o) => guardObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
+    addBatchObservableCallback: (callback, observables) => meter.addBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), observables),
+    removeBatchObservableCallback: (callback, observables) => meter.removeBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), observables),
   };
 }
