@@ -109,11 +109,22 @@ function openIngestState(store: IngestStore, ingest: Pick<Required<IngestOptions
 }
 
 /**
+ * Whether a MeterProvider is registered globally, read from the OTel API's global registry (the
+ * `opentelemetry.js.api.<major>` symbol every copy of API 1.x shares) without registering one.
+ */
+function globalMeterProviderTaken(): boolean {
+  const api = (globalThis as Record<symbol, { metrics?: unknown } | undefined>)[Symbol.for('opentelemetry.js.api.1')];
+  return api?.metrics !== undefined;
+}
+
+/**
  * Registers `provider` as the global MeterProvider unless one is already registered (then one
  * line says what to do). Returns how to undo it: unregisters only if it is still jobmeter's.
  */
 function registerGlobal(provider: MeterProvider, log: (line: string) => void): () => void {
-  if (!metrics.setGlobalMeterProvider(provider)) {
+  // Checked first: refused, the API would report the duplicate registration through the host's
+  // diag logger, with a stack trace, beside jobmeter's one line.
+  if (globalMeterProviderTaken() || !metrics.setGlobalMeterProvider(provider)) {
     log(
       'a global MeterProvider is already registered, so instruments made with metrics.getMeter() stay with it and are not served here; ' +
         'record through jobmeter.meter instead, or create jobmeter before registering another provider (global: false silences this line)',
