@@ -41,6 +41,7 @@ import { createOtlpPushReader, otlpPushStats, type PushTransform } from './reade
 import type { PipelineState } from './http/health-route.ts';
 import { SelfTelemetry } from './http/self-telemetry.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
+import { portGivenToAnother } from './readers/reader-ports.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
 import { VERSION } from './version.ts';
@@ -188,6 +189,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const extraProducers = [...(options.metricProducers ?? []), ...(ingestProducer === undefined ? [] : [ingestProducer])];
   const pull = new PullMetricReader(extraProducers, { cardinalityLimit: o.cardinalityLimit });
   const readers: IMetricReader[] = [pull, ...list(options.readers ?? [], 'readers', 'OpenTelemetry MetricReaders').map((r, i) => metricReader(r, `readers[${i}]`))];
+  // A port a standard reader in `readers` was given stays its own (readers/reader-ports.ts).
+  const portTaken = o.listener === false ? undefined : portGivenToAnother(readers, o.listener.port, 'listener.port');
+  if (portTaken !== undefined) throw portTaken;
   const resource = resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName });
   // The primary's collections become the aggregate once a member has reported (src/cluster/).
   const primary =
