@@ -260,6 +260,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       capFor: hostCaps({ views: o.views, cardinalityLimit: o.cardinalityLimit }),
       hostViewed: hostViewed(o.views),
       cardinalityLimit: o.cardinalityLimit,
+      hostExemplars: o.hostExemplars,
       // The scrape reads each instrument's points once, in its naming pass: made on read, they die young.
       pointsOnRead: (reader) => reader === pull,
     },
