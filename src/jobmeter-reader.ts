@@ -11,11 +11,13 @@
  * with a ConfigError naming the port; readers/reader-ports.ts).
  *
  * Every scrape collects the host's provider (its instruments, its Views, its resource as
- * `target_info`) and renders it under the profile — negotiation, gzip, `?format=json`, the
- * profile's own format — on jobmeter's dedicated loopback listener. Under a legacy profile the
- * host's instruments follow the same rules as in `createJobmeter` (the table's, the host's own
- * `rules`, the rest under native names unless `hostInstruments: 'drop'`). Bounds and value checks
- * are the host provider's: its Views and cardinality limits apply, not jobmeter's.
+ * `target_info` under the otel profile; a legacy profile serves none, as in `createJobmeter`) and
+ * renders it under the profile — negotiation, gzip, `?format=json`, the profile's own format — on
+ * jobmeter's dedicated loopback listener. Under a legacy profile the host's instruments follow the
+ * same rules as in `createJobmeter` (the table's, the host's own `rules`, the rest under native
+ * names unless `hostInstruments: 'drop'`). Bounds are the host provider's (its Views and
+ * cardinality limits); values are checked where the host asks: `createRecorder(meter)` and
+ * `guardMeter(meter)` (host-guard.ts).
  */
 import { type MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { RenderFamily } from './exposition/render-model.ts';
