@@ -9,7 +9,7 @@
  *
  * Observable instruments are checked as they observe: each callback (one instrument's, or a batch
  * callback's) sees a result that drops a bad value through the same guard before the SDK's result
- * sees it. Their attribute sets pass as they are: the SDK reads them once per collection and
+ * sees it; the SDK keeps seeing only its own instruments (GuardedObservable). Their attribute sets pass as they are: the SDK reads them once per collection and
  * already bounds them over their life; jobmeter's own observables fold in their callbacks.
  */
 import type {
@@ -90,23 +90,6 @@ export function guardInstrument<M extends Method, T extends Records<M>>(
   return (bounded ? { [method]: check, [BOUNDED]: true } : { [method]: check }) as unknown as T;
 }
 
-/** What an observable of a guarded meter is checked as. */
-interface ObservedAs {
-  readonly name: string;
-  /** An observable counter's values are running totals: never negative. */
-  readonly nonNegative: boolean;
-  readonly guard: RecordGuard;
-}
-const OBSERVED_AS = new WeakMap<Observable, ObservedAs>();
-
-/** Whether `value` may be observed on `inst`; otherwise it is dropped through the guard. */
-function observable(inst: Observable, value: number): boolean {
-  const as = OBSERVED_AS.get(inst);
-  if (as === undefined || isRecordable(value, as.nonNegative)) return true;
-  as.guard.drop(as.name, invalidValue(value, as.nonNegative) ?? 'not_a_number', value);
-  return false;
-}
-
 /** One wrapper per callback, so that removing a callback removes what was added for it. */
 function wrapperOf<C extends object>(wrappers: WeakMap<C, C>, callback: C, wrap: (callback: C) => C): C {
   let w = wrappers.get(callback);
@@ -115,27 +98,54 @@ function wrapperOf<C extends object>(wrappers: WeakMap<C, C>, callback: C, wrap:
 }
 
 /**
- * `inner` whose callbacks observe through the guard. The guarded observable inherits from
- * `inner` (the SDK's `instanceof` checks and storages stay), so it also stands for `inner` in a
- * batch callback's observable list and its `observe` calls.
+ * An observable of a guarded meter: its callbacks observe through the guard. The SDK only ever
+ * sees `inner` (a batch callback's list and its observations are mapped back to it), so its own
+ * instruments, shapes and checks stay as they are; a host holds this one.
  */
-function guardObservable<T extends Observable>(inner: T, name: string, nonNegative: boolean, guard: RecordGuard): T {
-  const wrappers = new WeakMap<ObservableCallback, ObservableCallback>();
-  const wrap = (callback: ObservableCallback): ObservableCallback => (result) =>
-    callback({ observe: (value, attributes) => (observable(guarded, value) ? result.observe(value, attributes) : undefined) });
-  const guarded: T = Object.create(inner, {
-    addCallback: { value: (callback: ObservableCallback) => inner.addCallback(wrapperOf(wrappers, callback, wrap)) },
-    removeCallback: { value: (callback: ObservableCallback) => inner.removeCallback(wrapperOf(wrappers, callback, wrap)) },
-  });
-  OBSERVED_AS.set(guarded, { name, nonNegative, guard });
-  return guarded;
+class GuardedObservable {
+  readonly inner: Observable;
+  readonly #name: string;
+  /** An observable counter's values are running totals: never negative. */
+  readonly #nonNegative: boolean;
+  readonly #guard: RecordGuard;
+  readonly #wrappers = new WeakMap<ObservableCallback, ObservableCallback>();
+
+  constructor(inner: Observable, name: string, nonNegative: boolean, guard: RecordGuard) {
+    this.inner = inner;
+    this.#name = name;
+    this.#nonNegative = nonNegative;
+    this.#guard = guard;
+  }
+
+  /** Whether `value` may be observed; otherwise it is dropped through the guard. */
+  admits(value: number): boolean {
+    if (isRecordable(value, this.#nonNegative)) return true;
+    this.#guard.drop(this.#name, invalidValue(value, this.#nonNegative) ?? 'not_a_number', value);
+    return false;
+  }
+
+  readonly #wrap = (callback: ObservableCallback): ObservableCallback => (result) =>
+    callback({ observe: (value, attributes) => (this.admits(value) ? result.observe(value, attributes) : undefined) });
+
+  addCallback(callback: ObservableCallback): void {
+    this.inner.addCallback(wrapperOf(this.#wrappers, callback, this.#wrap));
+  }
+
+  removeCallback(callback: ObservableCallback): void {
+    this.inner.removeCallback(wrapperOf(this.#wrappers, callback, this.#wrap));
+  }
 }
+
+/** The SDK's instrument behind `o` (a guarded one's inner instrument, or `o` itself). */
+const innerOf = (o: Observable): Observable => (o instanceof GuardedObservable ? o.inner : o);
 
 const BATCH_WRAPPERS = new WeakMap<BatchObservableCallback, BatchObservableCallback>();
 const wrapBatch = (callback: BatchObservableCallback): BatchObservableCallback => (result) =>
   callback({
-    observe: ((inst: Observable, value: number, attributes?: Attributes) =>
-      observable(inst, value) ? result.observe(inst, value, attributes) : undefined) as BatchObservableResult['observe'],
+    observe: ((o: Observable, value: number, attributes?: Attributes) => {
+      if (!(o instanceof GuardedObservable)) return result.observe(o, value, attributes);
+      if (o.admits(value)) result.observe(o.inner, value, attributes);
+    }) as BatchObservableResult['observe'],
   });
 
 /** `meter` with every instrument checked (see the file comment). */
@@ -157,10 +167,10 @@ export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], opt
     createUpDownCounter: (name, o) => make<'add', UpDownCounter>(name, 'upDownCounter', o, 'add', false, (x) => meter.createUpDownCounter(name, x)),
     createHistogram: (name, o) => make<'record', Histogram>(name, 'histogram', o, 'record', true, (x) => meter.createHistogram(name, x)),
     createGauge: (name, o) => make<'record', Gauge>(name, 'gauge', o, 'record', false, (x) => meter.createGauge(name, x)),
-    createObservableGauge: (name, o) => guardObservable(meter.createObservableGauge(name, o), name, false, guard),
-    createObservableCounter: (name, o) => guardObservable(meter.createObservableCounter(name, o), name, true, guard),
-    createObservableUpDownCounter: (name, o) => guardObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
-    addBatchObservableCallback: (callback, observables) => meter.addBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), observables),
-    removeBatchObservableCallback: (callback, observables) => meter.removeBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), observables),
+    createObservableGauge: (name, o) => new GuardedObservable(meter.createObservableGauge(name, o), name, false, guard),
+    createObservableCounter: (name, o) => new GuardedObservable(meter.createObservableCounter(name, o), name, true, guard),
+    createObservableUpDownCounter: (name, o) => new GuardedObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
+    addBatchObservableCallback: (callback, observables) => meter.addBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), observables.map(innerOf)),
+    removeBatchObservableCallback: (callback, observables) => meter.removeBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), observables.map(innerOf)),
   };
 }
