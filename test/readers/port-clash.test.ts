@@ -11,19 +11,12 @@ import { afterEach, test } from 'node:test';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ConfigError, createJobmeter, JobmeterReader } from '../../src/index.ts';
+import { freePort } from '../support/free-port.ts';
 
 const providers: MeterProvider[] = [];
 afterEach(async () => {
   await Promise.all(providers.splice(0).map((p) => p.shutdown()));
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** An exporter on `port` (its default host, localhost) and the promise of its start's outcome. */
 function exporterOn(port: number): { exporter: PrometheusExporter; started: Promise<Error | undefined> } {
