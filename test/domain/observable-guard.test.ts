@@ -115,6 +115,15 @@ describe("jobmeter's provider: the global API's observables are checked", () => 
     );
   });
 
+  test("the host snapshot: a bad value is dropped before it folds, so the good values of its set still add up", async () => {
+    // Two statuses outside the closed set both fold into status="other": the NaN is dropped first.
+    jm.setSnapshotSource(() => ({ assignments: { unknown_a: NaN, unknown_b: 3, pending: 1 } }));
+    const body = await pull();
+    assert.deepEqual(samples(body, 'jobmeter_assignments').sort(), ['jobmeter_assignments{status="other"} 3', 'jobmeter_assignments{status="pending"} 1']);
+    assert.equal(dropped(body).nan, 1);
+    assert.equal(warningsAbout('jobmeter.assignments').length, 1, warnings.join('\n'));
+  });
+
   test('removing a callback (one or batch) removes it: what was added for it is what is removed', async () => {
     const meter = metrics.getMeter('x');
     const one = meter.createObservableGauge('r.one');
