@@ -8,8 +8,10 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { afterEach, test } from 'node:test';
+import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ConfigError, createJobmeter, JobmeterReader } from '../../src/index.ts';
 import { freePort } from '../support/free-port.ts';
 
@@ -59,6 +61,22 @@ for (const order of ['exporter first', 'jobmeter first'] as const) {
     assert.equal(await servedBy(port), 'PrometheusExporter');
   });
 }
+
+test("NodeSDK's metricReaders (its own copy of sdk-metrics): the exporter keeps the port, ready rejects naming it", async (t) => {
+  const port = await freePort();
+  const { exporter, started } = exporterOn(port);
+  const reader = new JobmeterReader({ listener: { port } });
+  const sdk = new NodeSDK({ traceExporter: undefined, instrumentations: [], resourceDetectors: [], autoDetectResources: false, metricReaders: [reader, exporter] });
+  sdk.start();
+  t.after(async () => {
+    await sdk.shutdown();
+    metrics.disable();
+  });
+  metrics.getMeter('host').createCounter('host.jobs').add(1);
+  await assert.rejects(reader.ready, refused(port));
+  assert.equal(await started, undefined);
+  assert.equal(await servedBy(port), 'PrometheusExporter');
+});
 
 test('the default port: new JobmeterReader() beside new PrometheusExporter() is refused without binding 9464', async () => {
   // preventServerStart: the exporter was given 9464 (its default) but does not bind it here.
