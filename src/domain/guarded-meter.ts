@@ -9,8 +9,9 @@
  *
  * Observable instruments are checked as they observe: each callback (one instrument's, or a batch
  * callback's) sees a result that drops a bad value through the same guard before the SDK's result
- * sees it; the SDK keeps seeing only its own instruments (GuardedObservable). Their attribute sets pass as they are: the SDK reads them once per collection and
- * already bounds them over their life; jobmeter's own observables fold in their callbacks.
+ * sees it; the SDK keeps seeing only its own instruments (GuardedObservable). Their attribute
+ * sets pass as they are: the SDK reads them once per collection and already bounds them over
+ * their life; jobmeter's own observables fold in their callbacks.
  */
 import type {
   Attributes,
