@@ -10,15 +10,15 @@
  * spec at the record (allow-list, folds into `other`, series ceiling), whatever Views the host
  * registered; the profile's buckets are given as advice (a View of the host's, or
  * `jobmeterViews(profile)`, overrides them). Bad values are dropped with one `diag` warning per
- * instrument and reason, and counted in `jobmeter.records.dropped` on the same meter.
+ * instrument and reason, and counted in `jobmeter.records.dropped` on the same meter (the same
+ * account as `guardMeter(meter)`'s, host-guard.ts, for the host's other instruments).
  */
 import type { Meter } from '@opentelemetry/api';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
-import { RECORDS_DROPPED } from './domain/catalog.ts';
-import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import { createRecorder as createDomainRecorder, type BuildInfo, type Recorder } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
+import { guardMeter, guardOf } from './host-guard.ts';
 import { resolveProfileChoice } from './resolve-options.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import type { ProfileName } from './options.ts';
@@ -38,10 +38,9 @@ export interface HostRecorderOptions {
 export function createRecorder(meter: Meter, options: HostRecorderOptions = {}): Recorder {
   const { profile: name } = resolveProfileChoice(options.profile, undefined);
   const profile = resolveProfile(name, false);
-  const guard = new RecordGuard();
-  guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name, { unit: RECORDS_DROPPED.unit, description: RECORDS_DROPPED.description })));
-  return createDomainRecorder(meter, {
-    guard,
+  // The snapshot's and observe()'s observables are checked as the instruments are.
+  return createDomainRecorder(guardMeter(meter), {
+    guard: guardOf(meter),
     declared: checkInstrumentSpecs(options.instruments ?? []),
     ...(options.build !== undefined && { build: options.build }),
     snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },

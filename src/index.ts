@@ -10,6 +10,7 @@ export type { Jobmeter } from './jobmeter.ts';
 export { JobmeterReader } from './jobmeter-reader.ts';
 export type { JobmeterReaderOptions } from './jobmeter-reader.ts';
 export { createRecorder } from './host-recorder.ts';
+export { guardMeter } from './host-guard.ts';
 export type { HostRecorderOptions } from './host-recorder.ts';
 export { jobmeterViews } from './jobmeter-views.ts';
 export type { JobmeterViewsOptions } from './jobmeter-views.ts';

@@ -6,22 +6,29 @@
  *   new MeterProvider({ resource, views, readers: [reader] });   // or NodeSDK's metricReaders
  *   await reader.ready;                                          // the listener is bound
  *
+ * The listener binds once a provider has taken the reader, and never on a port another reader
+ * of that provider was given (a `PrometheusExporter` on the same port keeps it: `ready` rejects
+ * with a ConfigError naming the port; readers/reader-ports.ts).
+ *
  * Every scrape collects the host's provider (its instruments, its Views, its resource as
- * `target_info`) and renders it under the profile — negotiation, gzip, `?format=json`, the
- * profile's own format — on jobmeter's dedicated loopback listener. Under a legacy profile the
- * host's instruments follow the same rules as in `createJobmeter` (the table's, the host's own
- * `rules`, the rest under native names unless `hostInstruments: 'drop'`). Bounds and value checks
- * are the host provider's: its Views and cardinality limits apply, not jobmeter's.
+ * `target_info` under the otel profile; a legacy profile serves none, as in `createJobmeter`) and
+ * renders it under the profile — negotiation, gzip, `?format=json`, the profile's own format — on
+ * jobmeter's dedicated loopback listener. Under a legacy profile the host's instruments follow the
+ * same rules as in `createJobmeter` (the table's, the host's own `rules`, the rest under native
+ * names unless `hostInstruments: 'drop'`). Bounds are the host provider's (its Views and
+ * cardinality limits); values are checked where the host asks: `createRecorder(meter)` and
+ * `guardMeter(meter)` (host-guard.ts).
  */
 import { type MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
-import { resolveListener, resolveProfileChoice } from './resolve-options.ts';
+import { resolveListener, resolveProfileChoice, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer } from './scrape-pipeline.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
+import { portGivenToAnother, siblingReaders } from './readers/reader-ports.ts';
 
 /** The `createJobmeter` options that make sense for a reader of someone else's provider. */
 export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps' | 'translationStrategy'> & {
@@ -31,11 +38,21 @@ export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener'
 
 export class JobmeterReader extends PullMetricReader {
   readonly profile: Profile;
-  /** Resolves once the listener is bound (rejects if it cannot be: a port in use, a non-loopback host). */
+  /**
+   * Resolves once a provider has taken the reader and the listener is bound; rejects when it
+   * cannot be: a port another reader of the provider was given (a ConfigError naming it), a port
+   * in use (EADDRINUSE), a non-loopback host, or the reader shut down before a provider took it.
+   */
   readonly ready: Promise<void>;
   /** One scrape's families (concurrent calls share a collection and a naming pass). */
   readonly scrape: () => Promise<RenderFamily[]>;
+  readonly #listen: (() => Promise<MetricsListener>) | undefined;
+  readonly #port: number;
+  #settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   #listener: MetricsListener | undefined;
+  /** The bind under way, once the provider has taken the reader. */
+  #binding: Promise<void> | undefined;
+  #shut = false;
 
   /** @throws ConfigError on a bad profile, rule or option (as createJobmeter). */
   constructor(options: JobmeterReaderOptions = {}) {
@@ -45,15 +62,34 @@ export class JobmeterReader extends PullMetricReader {
     this.profile = profile;
     const namer = profileNamer(profile, choice.hostInstruments, options.hostname);
     this.scrape = coalescedScrape(() => this.collect().then((r) => r.resourceMetrics), namer);
-    const listener = resolveListener(options.listener);
+    const listener: ResolvedOptions['listener'] = resolveListener(options.listener);
+    this.#port = listener === false ? 0 : listener.port;
+    this.#listen = listener === false ? undefined : () => startMetricsListener({ ...listener, format: listener.format ?? profile.format, json: jsonView(profile), scrape: this.scrape });
     this.ready =
       listener === false
         ? Promise.resolve()
-        : startMetricsListener({ ...listener, format: listener.format ?? profile.format, json: jsonView(profile), scrape: this.scrape }).then((l) => {
-            this.#listener = l;
+        : new Promise<void>((resolve, reject) => {
+            this.#settle = { resolve, reject };
           });
     // Observed through `ready`; without a listener to wait on, an unhandled rejection would end the process.
     this.ready.catch(() => {});
+  }
+
+  /** The provider takes the reader: the listener binds once every reader of it is known. */
+  override setMetricProducer(producer: MetricProducer): void {
+    super.setMetricProducer(producer);
+    if (this.#listen !== undefined) queueMicrotask(() => this.#bind(producer));
+  }
+
+  #bind(producer: MetricProducer): void {
+    const settle = this.#settle!;
+    if (this.#shut) return;
+    const taken = portGivenToAnother(siblingReaders(producer, this), this.#port, 'listener.port');
+    if (taken !== undefined) return settle.reject(taken);
+    this.#binding = this.#listen!().then((l) => {
+      this.#listener = l;
+      settle.resolve();
+    }, settle.reject);
   }
 
   /** Where the listener is bound, once `ready`; undefined before, and when it is disabled. */
@@ -63,7 +99,10 @@ export class JobmeterReader extends PullMetricReader {
 
   /** The provider's shutdown closes the listener. */
   protected override async onShutdown(): Promise<void> {
-    await this.ready.catch(() => {});
+    this.#shut = true;
+    await this.#binding;
+    // Not taken by a provider (or refused): nothing listens, and `ready` says so.
+    this.#settle?.reject(new Error('JobmeterReader: shut down before its listener was bound'));
     await this.#listener?.close();
   }
 }

@@ -41,6 +41,7 @@ import { createOtlpPushReader, otlpPushStats, type PushTransform } from './reade
 import type { PipelineState } from './http/health-route.ts';
 import { SelfTelemetry } from './http/self-telemetry.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
+import { portGivenToAnother } from './readers/reader-ports.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
 import { VERSION } from './version.ts';
@@ -109,11 +110,22 @@ function openIngestState(store: IngestStore, ingest: Pick<Required<IngestOptions
 }
 
 /**
+ * Whether a MeterProvider is registered globally, read from the OTel API's global registry (the
+ * `opentelemetry.js.api.<major>` symbol every copy of API 1.x shares) without registering one.
+ */
+function globalMeterProviderTaken(): boolean {
+  const api = (globalThis as Record<symbol, { metrics?: unknown } | undefined>)[Symbol.for('opentelemetry.js.api.1')];
+  return api?.metrics !== undefined;
+}
+
+/**
  * Registers `provider` as the global MeterProvider unless one is already registered (then one
  * line says what to do). Returns how to undo it: unregisters only if it is still jobmeter's.
  */
 function registerGlobal(provider: MeterProvider, log: (line: string) => void): () => void {
-  if (!metrics.setGlobalMeterProvider(provider)) {
+  // Checked first: refused, the API would report the duplicate registration through the host's
+  // diag logger, with a stack trace, beside jobmeter's one line.
+  if (globalMeterProviderTaken() || !metrics.setGlobalMeterProvider(provider)) {
     log(
       'a global MeterProvider is already registered, so instruments made with metrics.getMeter() stay with it and are not served here; ' +
         'record through jobmeter.meter instead, or create jobmeter before registering another provider (global: false silences this line)',
@@ -177,6 +189,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const extraProducers = [...(options.metricProducers ?? []), ...(ingestProducer === undefined ? [] : [ingestProducer])];
   const pull = new PullMetricReader(extraProducers, { cardinalityLimit: o.cardinalityLimit });
   const readers: IMetricReader[] = [pull, ...list(options.readers ?? [], 'readers', 'OpenTelemetry MetricReaders').map((r, i) => metricReader(r, `readers[${i}]`))];
+  // A port a standard reader in `readers` was given stays its own (readers/reader-ports.ts).
+  const portTaken = o.listener === false ? undefined : portGivenToAnother(readers, o.listener.port, 'listener.port');
+  if (portTaken !== undefined) throw portTaken;
   const resource = resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName });
   // The primary's collections become the aggregate once a member has reported (src/cluster/).
   const primary =
@@ -245,6 +260,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       capFor: hostCaps({ views: o.views, cardinalityLimit: o.cardinalityLimit }),
       hostViewed: hostViewed(o.views),
       cardinalityLimit: o.cardinalityLimit,
+      hostExemplars: o.hostExemplars,
       // The scrape reads each instrument's points once, in its naming pass: made on read, they die young.
       pointsOnRead: (reader) => reader === pull,
     },

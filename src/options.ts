@@ -295,6 +295,14 @@ export interface JobmeterOptions {
    */
   cardinalityLimit?: number;
   /**
+   * Trace-linked exemplars on host instruments (made on `jm.meter`, `jm.meterProvider` or the
+   * global API) as on jobmeter's own: a counter's or a histogram's record made in a sampled span
+   * keeps that span's ids, the latest per series (per bucket for a histogram), served in
+   * OpenMetrics and protobuf under the host's own scope. One small object per series or bucket at
+   * most. An instrument a View selects is the SDK's, which keeps none. @default false
+   */
+  hostExemplars?: boolean;
+  /**
    * OpenTelemetry Views (the SDK's `ViewOptions`) for every instrument on jobmeter's provider: the
    * host's own — e.g. an attribute allow-list (`attributesProcessors:
    * [createAllowListAttributesProcessor(['queue'])]`) that drops a `job_id`, buckets, a limit — and

@@ -37,6 +37,7 @@ export interface ResolvedOptions {
   readonly debug: ((line: string) => void) | undefined;
   readonly global: boolean;
   readonly cardinalityLimit: number;
+  readonly hostExemplars: boolean;
   readonly views: readonly ViewOptions[];
   readonly log: (line: string) => void;
   readonly cluster: { readonly timeoutMillis: number; readonly reportTo: MessagePort | undefined; readonly merge: Readonly<Record<string, MergePolicy>> } | false;
@@ -117,6 +118,7 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     debug: o.debug === undefined ? undefined : callback(o.debug, 'debug'),
     global: bool(o.global ?? d.global, 'global'),
     cardinalityLimit: positiveInteger(o.cardinalityLimit ?? d.cardinalityLimit, 'cardinalityLimit'),
+    hostExemplars: bool(o.hostExemplars ?? d.hostExemplars, 'hostExemplars'),
     views: list(o.views ?? [], 'views', 'OpenTelemetry ViewOptions'),
     log: callback(o.log ?? stderrLine, 'log'),
     cluster: resolveCluster(o.cluster),

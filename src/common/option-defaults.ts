@@ -17,6 +17,7 @@ export interface OptionDefaults {
   readonly otelScopeInfo: boolean;
   readonly global: boolean;
   readonly cardinalityLimit: number;
+  readonly hostExemplars: boolean;
   readonly hostInstruments: NonNullable<JobmeterOptions['hostInstruments']>;
   readonly listener: Readonly<Required<Pick<PullListenerOptions, 'host' | 'port' | 'allowNonLoopback'>>>;
   readonly serverLimits: Readonly<Required<Pick<PullListenerOptions, ServerLimitKeys>>>;
@@ -36,6 +37,7 @@ export const OPTION_DEFAULTS: OptionDefaults = deepFreeze({
   global: true,
   // OpenTelemetry's default cardinality limit: series per host instrument, overflow included.
   cardinalityLimit: 2000,
+  hostExemplars: false,
   hostInstruments: 'native',
   listener: { host: '127.0.0.1', port: 9464, allowNonLoopback: false },
   // The idle timeout outlasts Prometheus's default 15 s scrape interval, so a scraper's

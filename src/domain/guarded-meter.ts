@@ -7,10 +7,26 @@
  * its records as it takes them. jobmeter's provider (meter-provider.ts) hands out only such
  * meters, so an instrument made anywhere on it is checked and bounded alike.
  *
- * Observable instruments pass through: the SDK reads them once per collection and already bounds
- * their attribute sets over their life; jobmeter's own observables fold in their callbacks.
+ * Observable instruments are checked as they observe: each callback (one instrument's, or a batch
+ * callback's) sees a result that drops a bad value through the same guard before the SDK's result
+ * sees it; the SDK keeps seeing only its own instruments (GuardedObservable). Their attribute
+ * sets pass as they are: the SDK reads them once per collection and already bounds them over
+ * their life; jobmeter's own observables fold in their callbacks.
  */
-import type { Attributes, Context, Counter, Gauge, Histogram, Meter, MetricOptions, UpDownCounter } from '@opentelemetry/api';
+import type {
+  Attributes,
+  BatchObservableCallback,
+  BatchObservableResult,
+  Context,
+  Counter,
+  Gauge,
+  Histogram,
+  Meter,
+  MetricOptions,
+  Observable,
+  ObservableCallback,
+  UpDownCounter,
+} from '@opentelemetry/api';
 import type { AttributeSetCap } from './attribute-set-cap.ts';
 import { BOUNDED } from './bounded-attributes.ts';
 import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
@@ -75,7 +91,65 @@ export function guardInstrument<M extends Method, T extends Records<M>>(
   return (bounded ? { [method]: check, [BOUNDED]: true } : { [method]: check }) as unknown as T;
 }
 
-/** `meter` with every synchronous instrument checked (see the file comment). */
+/** One wrapper per callback, so that removing a callback removes what was added for it. */
+function wrapperOf<C extends object>(wrappers: WeakMap<C, C>, callback: C, wrap: (callback: C) => C): C {
+  let w = wrappers.get(callback);
+  if (w === undefined) wrappers.set(callback, (w = wrap(callback)));
+  return w;
+}
+
+/**
+ * An observable of a guarded meter: its callbacks observe through the guard. The SDK only ever
+ * sees `inner` (a batch callback's list and its observations are mapped back to it), so its own
+ * instruments, shapes and checks stay as they are; a host holds this one.
+ */
+class GuardedObservable {
+  readonly inner: Observable;
+  readonly #name: string;
+  /** An observable counter's values are running totals: never negative. */
+  readonly #nonNegative: boolean;
+  readonly #guard: RecordGuard;
+  readonly #wrappers = new WeakMap<ObservableCallback, ObservableCallback>();
+
+  constructor(inner: Observable, name: string, nonNegative: boolean, guard: RecordGuard) {
+    this.inner = inner;
+    this.#name = name;
+    this.#nonNegative = nonNegative;
+    this.#guard = guard;
+  }
+
+  /** Whether `value` may be observed; otherwise it is dropped through the guard. */
+  admits(value: number): boolean {
+    if (isRecordable(value, this.#nonNegative)) return true;
+    this.#guard.drop(this.#name, invalidValue(value, this.#nonNegative) ?? 'not_a_number', value);
+    return false;
+  }
+
+  readonly #wrap = (callback: ObservableCallback): ObservableCallback => (result) =>
+    callback({ observe: (value, attributes) => (this.admits(value) ? result.observe(value, attributes) : undefined) });
+
+  addCallback(callback: ObservableCallback): void {
+    this.inner.addCallback(wrapperOf(this.#wrappers, callback, this.#wrap));
+  }
+
+  removeCallback(callback: ObservableCallback): void {
+    this.inner.removeCallback(wrapperOf(this.#wrappers, callback, this.#wrap));
+  }
+}
+
+/** The SDK's instrument behind `o` (a guarded one's inner instrument, or `o` itself). */
+const innerOf = (o: Observable): Observable => (o instanceof GuardedObservable ? o.inner : o);
+
+const BATCH_WRAPPERS = new WeakMap<BatchObservableCallback, BatchObservableCallback>();
+const wrapBatch = (callback: BatchObservableCallback): BatchObservableCallback => (result) =>
+  callback({
+    observe: ((o: Observable, value: number, attributes?: Attributes) => {
+      if (!(o instanceof GuardedObservable)) return result.observe(o, value, attributes);
+      if (o.admits(value)) result.observe(o.inner, value, attributes);
+    }) as BatchObservableResult['observe'],
+  });
+
+/** `meter` with every instrument checked (see the file comment). */
 export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], options: GuardOptions): Meter {
   const { guard, capFor, own, hostTally } = options;
   function make<M extends Method, T extends Records<M>>(name: string, kind: SyncKind, o: MetricOptions | undefined, method: M, nonNegative: boolean, create: (o: MetricOptions | undefined) => T): T {
@@ -94,10 +168,10 @@ export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], opt
     createUpDownCounter: (name, o) => make<'add', UpDownCounter>(name, 'upDownCounter', o, 'add', false, (x) => meter.createUpDownCounter(name, x)),
     createHistogram: (name, o) => make<'record', Histogram>(name, 'histogram', o, 'record', true, (x) => meter.createHistogram(name, x)),
     createGauge: (name, o) => make<'record', Gauge>(name, 'gauge', o, 'record', false, (x) => meter.createGauge(name, x)),
-    createObservableGauge: (name, o) => meter.createObservableGauge(name, o),
-    createObservableCounter: (name, o) => meter.createObservableCounter(name, o),
-    createObservableUpDownCounter: (name, o) => meter.createObservableUpDownCounter(name, o),
-    addBatchObservableCallback: (callback, observables) => meter.addBatchObservableCallback(callback, observables),
-    removeBatchObservableCallback: (callback, observables) => meter.removeBatchObservableCallback(callback, observables),
+    createObservableGauge: (name, o) => new GuardedObservable(meter.createObservableGauge(name, o), name, false, guard),
+    createObservableCounter: (name, o) => new GuardedObservable(meter.createObservableCounter(name, o), name, true, guard),
+    createObservableUpDownCounter: (name, o) => new GuardedObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
+    addBatchObservableCallback: (callback, observables) => meter.addBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), observables.map(innerOf)),
+    removeBatchObservableCallback: (callback, observables) => meter.removeBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), observables.map(innerOf)),
   };
 }

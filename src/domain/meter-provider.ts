@@ -52,6 +52,8 @@ export interface EngineOptions {
   readonly hostViewed?: (instrument: InstrumentIdentity) => boolean;
   /** Series per host instrument a tally records, overflow included. @default 2000 */
   readonly cardinalityLimit?: number;
+  /** Whether a host instrument's tally keeps trace-linked exemplars (domain/exemplars.ts). @default false */
+  readonly hostExemplars?: boolean;
   /**
    * Readers that read each instrument's points once, in order, right after the collection (the pull
    * scrape's naming pass): their tallies make points on read (tallies.ts `pointsOnRead`).
@@ -125,7 +127,7 @@ export class JobmeterMeterProvider extends MeterProvider {
         : (instrument, options) =>
             hostViewed(instrument) || options?.valueType === ValueType.INT
               ? undefined
-              : (tallies.host(instrument.meter, instrument.name, instrument.kind, options ?? {}, limit) as unknown as ReturnType<HostTallyFor>);
+              : (tallies.host(instrument.meter, instrument.name, instrument.kind, options ?? {}, limit, engine.hostExemplars) as unknown as ReturnType<HostTallyFor>);
   }
 
   override getMeter(name: string, version = '', options: MeterOptions = {}): Meter {

@@ -9,13 +9,14 @@ import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { BUILD_INFO, RUN_LAST_FAILURE, SNAPSHOT_INSTRUMENTS } from './catalog.ts';
 import type { BuildInfo } from './recorder.ts';
-import type { RecordGuard } from './record-guard.ts';
+import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
 import type { HostSnapshot, SnapshotCache } from './snapshot.ts';
 import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
 import { dropOutsideCheck, type VocabularyCheck } from './vocabulary.ts';
 
 /**
- * Folds observations with the instrument's own bounds and sums those that land on the same
+ * Checks each observation's value (a bad one is dropped through the guard before it can spoil a
+ * sum), folds it with the instrument's own bounds and sums those that land on the same
  * attribute set, then observes each set once. The SDK keeps only the last value an asynchronous
  * instrument observes per (processed) attribute set, so two providers folded into `other` would
  * otherwise overwrite each other instead of adding up.
@@ -24,6 +25,8 @@ export class FoldingObserver {
   readonly #processors = new Map<Observable, IAttributesProcessor>();
   /** Per instrument: its closed attributes that drop an outside value instead of folding it. */
   readonly #dropChecks = new Map<Observable, { name: string; check: VocabularyCheck }>();
+  /** Per instrument: its name, and whether its values are running totals (never negative). */
+  readonly #values = new Map<Observable, { name: string; nonNegative: boolean }>();
   readonly #guard: RecordGuard;
   #pending = new Map<string, { inst: Observable; attributes: Attributes; value: number }>();
 
@@ -33,11 +36,14 @@ export class FoldingObserver {
 
   register(inst: Observable, spec: InstrumentSpec): void {
     this.#processors.set(inst, createBoundedAttributesProcessor(spec.attributes));
+    this.#values.set(inst, { name: spec.name, nonNegative: spec.kind === 'observableCounter' });
     const check = dropOutsideCheck(spec.attributes);
     if (check !== undefined) this.#dropChecks.set(inst, { name: spec.name, check });
   }
 
   add(inst: Observable, value: number, attributes: Attributes = {}): void {
+    const { name, nonNegative } = this.#values.get(inst)!;
+    if (!isRecordable(value, nonNegative)) return this.#guard.drop(name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
     const drop = this.#dropChecks.get(inst);
     const outside = drop?.check(attributes);
     if (outside !== undefined) return this.#guard.drop(drop!.name, 'vocabulary', outside);

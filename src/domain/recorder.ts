@@ -24,7 +24,7 @@ import { specAdmit } from './attribute-set-cap.ts';
 import { exemplarContext } from './exemplars.ts';
 import { BOUNDED } from './bounded-attributes.ts';
 import { guardInstrument } from './guarded-meter.ts';
-import { describe, invalidValue, isRecordable, RecordGuard } from './record-guard.ts';
+import { describe, invalidValue, RecordGuard } from './record-guard.ts';
 import { createObservable, FoldingObserver, registerSnapshotInstruments } from './observed-instruments.ts';
 import { SnapshotCache, type HostSnapshot, type SnapshotCallback, type SnapshotSourceOptions } from './snapshot.ts';
 import {
@@ -363,21 +363,12 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
       const inst = createObservable(meter, spec);
       const folding = new FoldingObserver(guard);
       folding.register(inst, spec);
-      // An observed counter is a running total: never negative. Bad values are dropped, not served.
-      const nonNegative = spec.kind === 'observableCounter';
-      const recordable = (v: unknown): boolean => {
-        if (isRecordable(v, nonNegative)) return true;
-        guard.drop(name, invalidValue(v, nonNegative) ?? 'not_a_number', v);
-        return false;
-      };
+      // Bad values (an observed counter is a running total: never negative) are dropped by the folding, not served.
       inst.addCallback((result: ObservableResult) => {
         const value = callback();
         if (value === undefined) return;
-        if (!Array.isArray(value)) {
-          if (recordable(value)) result.observe(value as number);
-          return;
-        }
-        for (const o of value as readonly Observation[]) if (recordable(o.value)) folding.add(inst, o.value, o.attributes);
+        if (!Array.isArray(value)) folding.add(inst, value as number);
+        else for (const o of value as readonly Observation[]) folding.add(inst, o.value, o.attributes);
         folding.flush((_, v, attributes) => result.observe(v, attributes));
       });
     },

@@ -77,7 +77,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test('beside a PrometheusExporter: both serve the same provider on their own ports; the same port is refused through ready', async () => {
+test('beside a PrometheusExporter: both serve the same provider on their own ports; a port in use is refused through ready', async () => {
   const port = await freePort();
   const exporter = new PrometheusExporter({ host: '127.0.0.1', port, preventServerStart: true });
   const reader = new JobmeterReader({ listener: { port: 0 } });
@@ -86,9 +86,10 @@ test('beside a PrometheusExporter: both serve the same provider on their own por
   await exporter.startServer();
   assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), /^host_jobs_total\{otel_scope_name="host"\} 1$/m);
   assert.match(await (await get(reader)).text(), /^host_jobs_total\{otel_scope_name="host"\} 1$/m);
+  // Another provider's reader on the exporter's port: the system refuses it (test/readers/port-clash.test.ts: the same provider's).
   const clash = new JobmeterReader({ listener: { port } });
+  provider({ readers: [clash] });
   await assert.rejects(clash.ready, /EADDRINUSE/);
-  await clash.shutdown();
 });
 
 test('the provider shutdown closes the listener; a bad profile is a ConfigError at construction', async () => {

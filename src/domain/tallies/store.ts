@@ -89,7 +89,7 @@ function specTally(spec: InstrumentSpec, guard: RecordGuard): Tally {
 }
 
 /** A host instrument's tally: what the SDK would make of it with no View, its series open up to `limit`. */
-function openTally(name: string, kind: InstrumentKind, options: MetricOptions, limit: number, guard: RecordGuard): Tally {
+function openTally(name: string, kind: InstrumentKind, options: MetricOptions, limit: number, guard: RecordGuard, exemplars: boolean): Tally {
   const descriptor = {
     name,
     description: options.description ?? '',
@@ -100,10 +100,10 @@ function openTally(name: string, kind: InstrumentKind, options: MetricOptions, l
   } as MetricDescriptor;
   const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
   if (kind === 'histogram') {
-    return new HistogramTally(descriptor, guard, index, { bounds: options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES, exemplars: false, minMax: true });
+    return new HistogramTally(descriptor, guard, index, { bounds: options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES, exemplars, minMax: true });
   }
   if (kind === 'gauge') return new GaugeTally(descriptor, guard, index);
-  return new SumTally(descriptor, guard, index, { monotonic: kind === 'counter', exemplars: false });
+  return new SumTally(descriptor, guard, index, { monotonic: kind === 'counter', exemplars });
 }
 
 /**
@@ -140,14 +140,15 @@ export class TallyStore {
 
   /**
    * The tally of a host instrument `name` of `kind` on the meter `scope` (made on first call, the
-   * same one after), holding at most `limit` series, the overflow series included.
+   * same one after), holding at most `limit` series, the overflow series included; keeping
+   * trace-linked exemplars when `exemplars`.
    */
-  host(scope: InstrumentationScope, name: string, kind: InstrumentKind, options: MetricOptions, limit: number): Tally {
+  host(scope: InstrumentationScope, name: string, kind: InstrumentKind, options: MetricOptions, limit: number, exemplars = false): Tally {
     const scopeKey = `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}`;
     const key = `${scopeKey}\0${name}\0${kind}`;
     let tally = this.#hosts.get(key);
     if (tally === undefined) {
-      tally = openTally(name, kind, options, limit, this.#guard);
+      tally = openTally(name, kind, options, limit, this.#guard, exemplars);
       this.#hosts.set(key, tally);
       let group = this.#scopes.find((g) => g.scope.name === scope.name && (g.scope.version ?? '') === (scope.version ?? '') && (g.scope.schemaUrl ?? '') === (scope.schemaUrl ?? ''));
       if (group === undefined) this.#scopes.push((group = { scope, tallies: [] }));
