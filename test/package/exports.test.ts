@@ -15,7 +15,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Subpath → [values, types], each sorted. */
 const SURFACE: Record<string, [string[], string[]]> = {
   '.': [
-    ['ConfigError', 'JobmeterReader', 'VERSION', 'createJobmeter', 'createRecorder', 'jobmeterViews'],
+    ['ConfigError', 'JobmeterReader', 'VERSION', 'createJobmeter', 'createRecorder', 'guardMeter', 'jobmeterViews'],
     [
       'AttributeSpec', 'BoundCounter', 'BoundGauge', 'BoundHistogram', 'BuildInfo', 'DeclaredCounter', 'DeclaredGauge',
       'DeclaredHistogram', 'FamilyRule', 'FinishDetails', 'FinishedRun', 'HostInstruments', 'HostRecord', 'HostRecorderOptions',

@@ -7,7 +7,8 @@ import { afterEach, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { createJobmeter, JobmeterReader, PROFILE_NAMES } from '../../src/index.ts';
+import { createJobmeter, JobmeterReader } from '../../src/index.ts';
+import { PROFILE_NAMES } from '../../src/index-catalog.ts';
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
