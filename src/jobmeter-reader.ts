@@ -14,6 +14,7 @@
  * are the host provider's: its Views and cardinality limits apply, not jobmeter's.
  */
 import { type MetricProducer } from '@opentelemetry/sdk-metrics';
+import { metricsCollection } from './domain/series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { resolveListener, resolveProfileChoice } from './resolve-options.ts';
@@ -44,7 +45,7 @@ export class JobmeterReader extends PullMetricReader {
     const profile = withExpositionOptions(buildProfile(choice, options.otelScopeInfo ?? true), options);
     this.profile = profile;
     const namer = profileNamer(profile, choice.hostInstruments, options.hostname);
-    this.scrape = coalescedScrape(() => this.collect().then((r) => r.resourceMetrics), namer);
+    this.scrape = coalescedScrape(() => this.collect().then((r) => metricsCollection(r.resourceMetrics)), namer);
     const listener = resolveListener(options.listener);
     this.ready =
       listener === false

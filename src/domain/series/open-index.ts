@@ -7,13 +7,15 @@
  * A record walks a tree keyed by the attribute values in the attributes object's own key order (a
  * literal of one shape always enumerates the same way), then checks the key names at the node it
  * reached: one `Map#get` per attribute, no sorting, no JSON. The first time a raw set is seen it is
- * resolved by its canonical form (keys sorted, undefined and null values left out, as the SDK
- * hashes attributes), so the same set in another key order shares its series. Raw paths are
+ * resolved by its identity (attribute-key.ts, the one key every engine uses: keys sorted, undefined
+ * and null values left out, as the SDK hashes attributes), so the same set in another key order
+ * shares its series. Raw paths are
  * remembered up to a budget (twice the limit); past it, and for values that are objects (arrays,
  * which a map would key by identity), a set is resolved every time: slower, flat memory.
  */
 import type { Attributes } from '@opentelemetry/api';
 import { OVERFLOW_ATTRIBUTES } from '../bounded-attributes.ts';
+import { attributeSetKey } from './attribute-key.ts';
 import { EMPTY, type SeriesIndex } from './spec-index.ts';
 
 /** A node of the raw-path tree: children by the next attribute's value; the series of the path ending here. */
@@ -68,8 +70,7 @@ export class OpenSeriesIndex implements SeriesIndex {
       const v = a[k];
       if (v !== null && typeof v === 'object') rememberable = false;
     }
-    const present = keys.filter((k) => a[k] !== undefined && a[k] !== null).sort();
-    const canonical = JSON.stringify(present.map((k) => [k, a[k]]));
+    const canonical = attributeSetKey(a);
     let index = this.#canonical.get(canonical);
     if (index === undefined) {
       if (this.#canonical.size >= this.#max) {
