@@ -4,26 +4,43 @@
  * instrument's life, then one overflow series (`otel.metric.overflow`), the budget an SDK
  * instrument gets from AttributeSetCap.
  *
- * A record walks a tree keyed by the attribute values in the attributes object's own key order (a
- * literal of one shape always enumerates the same way), then checks the key names at the node it
- * reached: one `Map#get` per attribute, no sorting, no JSON. The first time a raw set is seen it is
- * resolved by its identity (attribute-key.ts, the one key every engine uses: keys sorted, undefined
- * and null values left out, as the SDK hashes attributes), so the same set in another key order
- * shares its series. Raw paths are
- * remembered up to a budget (twice the limit); past it, and for values that are objects (arrays,
- * which a map would key by identity), a set is resolved every time: slower, flat memory.
+ * A record walks a compact trie (value-trie.ts) keyed by the attribute values in the attributes
+ * object's own key order (a literal of one shape always enumerates the same way; undefined and
+ * null values are left out, as the SDK leaves them out), then checks the leaf it reached: every
+ * key's value, and as many keys as the series has. One `Map#get` per attribute at most, no
+ * sorting, no JSON, and one map entry per series: the check reads the rest from the series' own
+ * attributes.
+ *
+ * A set not found that way is resolved in each key order a series was made in (its shapes), so
+ * the same set in another key order shares its series (the SDK's identity: keys sorted, values
+ * compared, attribute-key.ts); its own path is then remembered too, up to a budget (twice the
+ * limit). Sets holding arrays are known by their key (attribute-key.ts), never by a path: a map
+ * would key an array by identity.
  */
 import type { Attributes } from '@opentelemetry/api';
 import { OVERFLOW_ATTRIBUTES } from '../bounded-attributes.ts';
 import { attributeSetKey } from './attribute-key.ts';
 import { EMPTY, type SeriesIndex } from './spec-index.ts';
+import { ValueTrie, type Alias, type Entry } from './value-trie.ts';
 
-/** A node of the raw-path tree: children by the next attribute's value; the series of the path ending here. */
-class Node {
-  children: Map<unknown, Node> | undefined;
-  /** The key names of the path ending here, in order, and its series. */
-  keys: readonly string[] | undefined;
-  index = -1;
+/** Key orders remembered per instrument (a host uses one or two literals per instrument). */
+const MAX_SHAPES = 16;
+
+/** The attributes of a leaf (a series' own, or an alias's). */
+function leafAttributes(e: number | Alias, attributes: readonly Attributes[]): Attributes {
+  return typeof e === 'number' ? attributes[e]! : e.attributes;
+}
+
+/** Whether `a` holds exactly `s`'s entries (`n`: `a`'s defined values); NaN equals NaN, as in a map key. */
+function sameSet(a: Attributes, s: Attributes, n: number): boolean {
+  let m = 0;
+  for (const k in s) {
+    m++;
+    const x = s[k];
+    const y = a[k];
+    if (x !== y && (x === x || y === y)) return false;
+  }
+  return m === n;
 }
 
 export class OpenSeriesIndex implements SeriesIndex {
@@ -32,10 +49,16 @@ export class OpenSeriesIndex implements SeriesIndex {
 
   readonly #grow: () => void;
   readonly #max: number;
-  readonly #root = new Node();
-  readonly #canonical = new Map<string, number>();
+  readonly #trie: ValueTrie;
+  /** The key orders series were made in, by their joined names. */
+  readonly #shapes = new Map<string, readonly string[]>();
+  /** Sets holding arrays, by their key. */
+  readonly #byKey = new Map<string, number>();
   #paths = 0;
   #overflow = -1;
+  #empty = -1;
+  /** Series made (the overflow series not included). */
+  #admitted = 0;
 
   /**
    * @param limit series the instrument may hold, the overflow series included (≥ 1).
@@ -44,64 +67,93 @@ export class OpenSeriesIndex implements SeriesIndex {
   constructor(limit: number, grow: () => void) {
     this.#grow = grow;
     this.#max = Math.max(0, limit - 1);
-    const root = this.#root;
+    const attributes = this.attributes;
+    // A series' path: its values in its own key order (its attributes are a copy in the order it was first recorded in).
+    this.#trie = new ValueTrie((i) => Object.values(attributes[i]!));
+    const root = this.#trie.root;
     this.seriesOf = (a = EMPTY) => {
-      let node: Node | undefined = root;
+      let e: Entry | undefined = root;
       let n = 0;
       for (const k in a) {
-        node = node.children?.get(a[k]);
-        if (node === undefined) return this.#resolve(a);
+        const v = a[k];
+        if (v === undefined || v === null) continue;
         n++;
+        if (e instanceof Map) e = e.get(v);
       }
-      const keys = node.keys;
-      if (keys === undefined || keys.length !== n) return this.#resolve(a);
-      let i = 0;
-      for (const k in a) if (keys[i++] !== k) return this.#resolve(a);
-      return node.index;
+      if (e !== undefined && !(e instanceof Map) && sameSet(a, leafAttributes(e, attributes), n)) return typeof e === 'number' ? e : e.index;
+      return this.#resolve(a);
     };
   }
 
-  /** The slow path: the set's canonical form, found or given a series, and its raw path remembered. */
+  /** The slow path: the set found in another key order, or given a series; its own path remembered. */
   #resolve(a: Attributes): number {
     const keys: string[] = [];
+    const values: unknown[] = [];
     let rememberable = true;
     for (const k in a) {
-      keys.push(k);
       const v = a[k];
-      if (v !== null && typeof v === 'object') rememberable = false;
+      if (v === undefined || v === null) continue;
+      keys.push(k);
+      values.push(v);
+      if (typeof v === 'object') rememberable = false;
     }
-    const canonical = attributeSetKey(a);
-    let index = this.#canonical.get(canonical);
+    if (keys.length === 0) {
+      if (this.#empty >= 0) return this.#empty;
+      if (this.#admitted >= this.#max) return this.#overflowSeries();
+      this.#admitted++;
+      return (this.#empty = this.#newSeries({}));
+    }
+    if (!rememberable) return this.#byArrays(a, keys);
+    let index = this.#inShapes(a, keys);
     if (index === undefined) {
-      if (this.#canonical.size >= this.#max) {
-        if (this.#overflow < 0) this.#overflow = this.#newSeries(OVERFLOW_ATTRIBUTES);
-        index = this.#overflow;
-        if (rememberable && this.#paths < 2 * (this.#max + 1)) this.#remember(a, keys, index);
+      if (this.#admitted >= this.#max) {
+        index = this.#overflowSeries();
+        this.#remember(values, { attributes: copyOf(a, keys), path: values, index });
         return index;
       }
-      // A copy, in the caller's key order (labels render in it): the caller may reuse its object.
-      const copy: Attributes = {};
-      for (const k of keys) if (a[k] !== undefined && a[k] !== null) copy[k] = Array.isArray(a[k]) ? [...(a[k] as unknown[])] as Attributes[string] : a[k];
-      index = this.#newSeries(copy);
-      this.#canonical.set(canonical, index);
+      index = this.#newSeries(copyOf(a, keys));
+      this.#admitted++;
+      const names = keys.join('\0');
+      if (this.#shapes.size < MAX_SHAPES && !this.#shapes.has(names)) this.#shapes.set(names, keys);
+      if (this.#trie.insert(values, index)) this.#paths++;
+      return index;
     }
-    if (rememberable && this.#paths < 2 * (this.#max + 1)) this.#remember(a, keys, index);
+    this.#remember(values, { attributes: this.attributes[index]!, path: values, index });
     return index;
   }
 
-  #remember(a: Attributes, keys: readonly string[], index: number): void {
-    let node = this.#root;
-    for (const k of keys) {
-      const children = (node.children ??= new Map());
-      let next = children.get(a[k]);
-      if (next === undefined) children.set(a[k], (next = new Node()));
-      node = next;
+  /** The series of `a` (its defined `keys`) walked in each remembered key order of the same keys. */
+  #inShapes(a: Attributes, keys: readonly string[]): number | undefined {
+    for (const shape of this.#shapes.values()) {
+      if (shape.length !== keys.length) continue;
+      let e: Entry | undefined = this.#trie.root;
+      for (let d = 0; e instanceof Map && d < shape.length; d++) e = e.get(a[shape[d]!]);
+      if (e !== undefined && !(e instanceof Map) && sameSet(a, leafAttributes(e, this.attributes), keys.length)) {
+        const index = typeof e === 'number' ? e : e.index;
+        if (index !== this.#overflow) return index;
+      }
     }
-    // Another key list already ends at this node (`{a: 'x'}` beside `{b: 'x'}`): it keeps it.
-    if (node.keys !== undefined) return;
-    node.keys = keys;
-    node.index = index;
-    this.#paths++;
+    return undefined;
+  }
+
+  /** A set holding arrays: known by its key. */
+  #byArrays(a: Attributes, keys: readonly string[]): number {
+    const key = attributeSetKey(a);
+    let index = this.#byKey.get(key);
+    if (index !== undefined) return index;
+    if (this.#admitted >= this.#max) return this.#overflowSeries();
+    // A copy (the caller may reuse its object), arrays too.
+    const copy: Attributes = {};
+    for (const k of keys) copy[k] = Array.isArray(a[k]) ? ([...(a[k] as unknown[])] as Attributes[string]) : a[k];
+    index = this.#newSeries(copy);
+    this.#admitted++;
+    this.#byKey.set(key, index);
+    return index;
+  }
+
+  /** Remembers a raw path, up to the budget. */
+  #remember(path: readonly unknown[], alias: Alias): void {
+    if (this.#paths < 2 * (this.#max + 1) && this.#trie.insert(path, alias)) this.#paths++;
   }
 
   #newSeries(attributes: Attributes): number {
@@ -109,4 +161,16 @@ export class OpenSeriesIndex implements SeriesIndex {
     this.#grow();
     return this.attributes.length - 1;
   }
+
+  #overflowSeries(): number {
+    if (this.#overflow < 0) this.#overflow = this.#newSeries(OVERFLOW_ATTRIBUTES);
+    return this.#overflow;
+  }
+}
+
+/** `a`'s defined entries, in its key order (labels render in it): the caller may reuse its object. */
+function copyOf(a: Attributes, keys: readonly string[]): Attributes {
+  const copy: Attributes = {};
+  for (const k of keys) copy[k] = a[k];
+  return copy;
 }

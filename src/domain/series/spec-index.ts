@@ -2,9 +2,10 @@
  * The series index of an instrument jobmeter has a spec for: attribute sets → series indexes,
  * bounded by the spec.
  *
- * How a record finds its series. The index keeps nested maps keyed by the *raw* attribute values
- * in the declared attribute order (no key sorting, no JSON, no string building: one `Map#get` per
- * declared attribute, on strings V8 has already hashed), ending in the series' index. The bounds —
+ * How a record finds its series. The index keeps a compact trie (value-trie.ts) keyed by the *raw*
+ * attribute values in the declared attribute order (no key sorting, no JSON, no string building:
+ * at most one `Map#get` per declared attribute, on strings V8 has already hashed), ending in the
+ * series' position, checked against the series' attributes. The bounds —
  * allow-list, closed vocabulary or cap folding into `other`, values cut at 256 characters
  * (`MAX_VALUE_LENGTH`), at most {@link MAX_SERIES_PER_INSTRUMENT} series then one overflow series —
  * are the views' own folds (bounded-attributes.ts), applied once, the first time a raw set is
@@ -12,8 +13,8 @@
  * a value has been seen (a capped vocabulary only grows, up to its cap), so remembering the result
  * is the same as folding on every record, as the SDK's views do.
  *
- * Memory is bounded whatever the churn: the maps hold the folded sets (one per series, bounded by
- * the caps) plus at most {@link RAW_KEYS_PER_INSTRUMENT} entries for raw sets that differ from
+ * Memory is bounded whatever the churn: the trie holds the folded sets (one per series, bounded by
+ * the caps) plus at most {@link RAW_KEYS_PER_INSTRUMENT} aliases for raw sets that differ from
  * their folded set (values folded into `other`, numbers, cut values). Past that, such sets are
  * folded on every record without being remembered (slower, ≈ the SDK's cost, but flat memory).
  * Values that are not primitives (arrays) are never remembered: a map would key them by identity.
@@ -21,6 +22,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { attributesTemplate, createFold, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, OVERFLOW_ATTRIBUTES, toLabelString, type Fold } from '../bounded-attributes.ts';
 import { OTHER, type InstrumentSpec } from '../types.ts';
+import { ValueTrie, type Entry } from './value-trie.ts';
 
 /** Raw attribute sets remembered per instrument beyond the folded ones (see the file comment). */
 export const RAW_KEYS_PER_INSTRUMENT = 1024;
@@ -35,9 +37,6 @@ export interface SeriesIndex {
 
 export const EMPTY: Attributes = Object.freeze({});
 
-/** Nested maps: raw (or folded) value of attribute k → the next level, or at the last level the series index. */
-type Node = Map<unknown, Node | number>;
-
 export class SpecSeriesIndex implements SeriesIndex {
   readonly attributes: Attributes[] = [];
   readonly seriesOf: (attributes: Attributes | undefined) => number;
@@ -46,7 +45,7 @@ export class SpecSeriesIndex implements SeriesIndex {
   readonly #keys: readonly string[];
   readonly #folds: readonly Fold[];
   readonly #template: Attributes;
-  readonly #root: Node = new Map();
+  readonly #trie: ValueTrie;
   readonly #limit: number;
   /** The cap of a single capped attribute, enforced on the series map itself (no second set); -1 otherwise. */
   readonly #soleCap: number;
@@ -66,36 +65,63 @@ export class SpecSeriesIndex implements SeriesIndex {
     this.#folds = this.#soleCap >= 0 ? [] : spec.attributes.map(createFold);
     this.#template = attributesTemplate(keys);
 
-    // One lookup function per arity, so the common sizes are straight-line code.
-    const root = this.#root;
-    const [k0, k1, k2, k3] = keys as [string, string, string, string];
+    const attributes = this.attributes;
+    this.#trie = new ValueTrie((i) => keys.map((k) => attributes[i]![k]));
+    const root = this.#trie.root;
+    // One lookup per arity, so the common sizes are straight-line code: the walk, then the check of
+    // the leaf it reaches (value-trie.ts).
+    const [k0, k1, k2] = keys as [string, string, string];
     switch (keys.length) {
       case 0:
         this.seriesOf = () => (this.#only >= 0 ? this.#only : this.#resolve(EMPTY));
         break;
       case 1:
-        this.seriesOf = (a = EMPTY) => (root.get(a[k0]) as number | undefined) ?? this.#resolve(a);
+        this.seriesOf = (a = EMPTY) => {
+          const e = root.get(a[k0]);
+          if (typeof e === 'number') {
+            if (attributes[e]![k0] === a[k0]) return e;
+          } else if (e !== undefined && !(e instanceof Map) && e.attributes[k0] === a[k0]) return e.index;
+          return this.#resolve(a);
+        };
         break;
       case 2:
-        this.seriesOf = (a = EMPTY) => ((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as number | undefined) ?? this.#resolve(a);
+        this.seriesOf = (a = EMPTY) => {
+          let e = root.get(a[k0]);
+          if (e instanceof Map) e = e.get(a[k1]);
+          if (typeof e === 'number') {
+            const s = attributes[e]!;
+            if (s[k0] === a[k0] && s[k1] === a[k1]) return e;
+          } else if (e !== undefined && !(e instanceof Map) && e.attributes[k0] === a[k0] && e.attributes[k1] === a[k1]) return e.index;
+          return this.#resolve(a);
+        };
         break;
       case 3:
-        this.seriesOf = (a = EMPTY) =>
-          (((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as Node | undefined)?.get(a[k2]) as number | undefined) ?? this.#resolve(a);
-        break;
-      case 4:
-        this.seriesOf = (a = EMPTY) =>
-          ((((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as Node | undefined)?.get(a[k2]) as Node | undefined)?.get(a[k3]) as
-            | number
-            | undefined) ?? this.#resolve(a);
+        this.seriesOf = (a = EMPTY) => {
+          let e = root.get(a[k0]);
+          if (e instanceof Map) e = e.get(a[k1]);
+          if (e instanceof Map) e = e.get(a[k2]);
+          if (typeof e === 'number') {
+            const s = attributes[e]!;
+            if (s[k0] === a[k0] && s[k1] === a[k1] && s[k2] === a[k2]) return e;
+          }
+          return this.#find(e, a) ?? this.#resolve(a);
+        };
         break;
       default:
         this.seriesOf = (a = EMPTY) => {
-          let node: Node | number | undefined = root;
-          for (let i = 0; i < keys.length && node !== undefined; i++) node = (node as Node).get(a[keys[i]!]);
-          return (node as number | undefined) ?? this.#resolve(a);
+          let e: Entry | undefined = root;
+          for (let d = 0; e instanceof Map; d++) e = e.get(a[keys[d]!]);
+          return this.#find(e, a) ?? this.#resolve(a);
         };
     }
+  }
+
+  /** The series of the leaf `e` a walk reached, when its values are `a`'s. */
+  #find(e: Entry | undefined, a: Attributes): number | undefined {
+    if (e === undefined || e instanceof Map) return undefined;
+    const s = typeof e === 'number' ? this.attributes[e]! : e.attributes;
+    for (const k of this.#keys) if (s[k] !== a[k]) return undefined;
+    return typeof e === 'number' ? e : e.index;
   }
 
   /** The slow path: folds a set not seen before (or not remembered), finds or creates its series. */
@@ -123,54 +149,41 @@ export class SpecSeriesIndex implements SeriesIndex {
       folded[i] = f;
       if (f !== v) same = false;
     }
-    let index = this.#find(folded);
+    const foldedSet = this.#attributesOf(folded);
+    let index = this.#findPath(folded, foldedSet);
     let overflowed = false;
     if (index === undefined) {
       if (this.attributes.length - (this.#overflow < 0 ? 0 : 1) >= this.#limit) {
         index = this.#overflowSeries();
         overflowed = true;
       } else {
-        index = this.#newSeries(this.#attributesOf(folded));
-        this.#insert(folded, index, false);
+        index = this.#newSeries(foldedSet);
+        this.#trie.insert(folded, index);
       }
     }
-    if ((overflowed || !same) && rememberable && this.#rawEntries < RAW_KEYS_PER_INSTRUMENT) this.#insert(raw, index, true);
+    if ((overflowed || !same) && rememberable && this.#rawEntries < RAW_KEYS_PER_INSTRUMENT) {
+      const values: Attributes = {};
+      for (let i = 0; i < n; i++) if (raw[i] !== undefined) values[keys[i]!] = raw[i] as Attributes[string];
+      if (this.#trie.insert(raw, { attributes: values, path: raw, index })) this.#rawEntries++;
+    }
     return index;
   }
 
   #fold(i: number, value: string): string {
     if (this.#soleCap < 0) return this.#folds[i]!(value);
     // A single capped attribute: the admitted values are exactly the series' own values.
-    const at = this.#root.get(value) as number | undefined;
-    if (at !== undefined && this.attributes[at]![this.#keys[0]!] === value) return value;
+    const at = this.#trie.root.get(value);
+    if (typeof at === 'number' && this.attributes[at]![this.#keys[0]!] === value) return value;
     if (this.#admitted >= this.#soleCap) return OTHER;
     this.#admitted++;
     return value;
   }
 
-  #find(path: readonly unknown[]): number | undefined {
-    let node: Node | number | undefined = this.#root;
-    for (let i = 0; i < path.length && node !== undefined; i++) node = (node as Node).get(path[i]);
-    return node as number | undefined;
-  }
-
-  /** Adds `path` → `index`; entries of raw paths count against the raw budget. */
-  #insert(path: readonly unknown[], index: number, raw: boolean): void {
-    let node = this.#root;
-    const last = path.length - 1;
-    for (let i = 0; i < last; i++) {
-      let next = node.get(path[i]) as Node | undefined;
-      if (next === undefined) {
-        next = new Map();
-        node.set(path[i], next);
-        if (raw) this.#rawEntries++;
-      }
-      node = next;
-    }
-    if (!node.has(path[last])) {
-      node.set(path[last], index);
-      if (raw) this.#rawEntries++;
-    }
+  /** The series of the folded set (`path`, as `set`), when there is one. */
+  #findPath(path: readonly unknown[], set: Attributes): number | undefined {
+    let e: Entry | undefined = this.#trie.root;
+    for (let d = 0; e instanceof Map; d++) e = e.get(path[d]);
+    return this.#find(e, set);
   }
 
   #attributesOf(folded: readonly (string | undefined)[]): Attributes {
