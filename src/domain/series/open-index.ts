@@ -18,8 +18,8 @@
  * would key an array by identity.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { OVERFLOW_ATTRIBUTES } from '../bounded-attributes.ts';
 import { attributeSetKey } from './attribute-key.ts';
+import { Positions } from './positions.ts';
 import { EMPTY, type SeriesIndex } from './spec-index.ts';
 import { ValueTrie, type Alias, type Entry } from './value-trie.ts';
 
@@ -44,10 +44,10 @@ function sameSet(a: Attributes, s: Attributes, n: number): boolean {
 }
 
 export class OpenSeriesIndex implements SeriesIndex {
-  readonly attributes: Attributes[] = [];
+  readonly attributes: Attributes[];
+  readonly #positions: Positions;
   readonly seriesOf: (attributes: Attributes | undefined) => number;
 
-  readonly #grow: () => void;
   readonly #max: number;
   readonly #trie: ValueTrie;
   /** The key orders series were made in, by their joined names. */
@@ -55,7 +55,6 @@ export class OpenSeriesIndex implements SeriesIndex {
   /** Sets holding arrays, by their key. */
   readonly #byKey = new Map<string, number>();
   #paths = 0;
-  #overflow = -1;
   #empty = -1;
   /** Series made (the overflow series not included). */
   #admitted = 0;
@@ -65,7 +64,8 @@ export class OpenSeriesIndex implements SeriesIndex {
    * @param grow adds the storage of one more series.
    */
   constructor(limit: number, grow: () => void) {
-    this.#grow = grow;
+    this.#positions = new Positions(grow);
+    this.attributes = this.#positions.attributes;
     this.#max = Math.max(0, limit - 1);
     const attributes = this.attributes;
     // A series' path: its values in its own key order (its attributes are a copy in the order it was first recorded in).
@@ -99,19 +99,19 @@ export class OpenSeriesIndex implements SeriesIndex {
     }
     if (keys.length === 0) {
       if (this.#empty >= 0) return this.#empty;
-      if (this.#admitted >= this.#max) return this.#overflowSeries();
+      if (this.#admitted >= this.#max) return this.#positions.overflowSeries();
       this.#admitted++;
-      return (this.#empty = this.#newSeries({}));
+      return (this.#empty = this.#positions.add({}));
     }
     if (!rememberable) return this.#byArrays(a, keys);
     let index = this.#inShapes(a, keys);
     if (index === undefined) {
       if (this.#admitted >= this.#max) {
-        index = this.#overflowSeries();
+        index = this.#positions.overflowSeries();
         this.#remember(values, { attributes: copyOf(a, keys), path: values, index });
         return index;
       }
-      index = this.#newSeries(copyOf(a, keys));
+      index = this.#positions.add(copyOf(a, keys));
       this.#admitted++;
       const names = keys.join('\0');
       if (this.#shapes.size < MAX_SHAPES && !this.#shapes.has(names)) this.#shapes.set(names, keys);
@@ -130,7 +130,7 @@ export class OpenSeriesIndex implements SeriesIndex {
       for (let d = 0; e instanceof Map && d < shape.length; d++) e = e.get(a[shape[d]!]);
       if (e !== undefined && !(e instanceof Map) && sameSet(a, leafAttributes(e, this.attributes), keys.length)) {
         const index = typeof e === 'number' ? e : e.index;
-        if (index !== this.#overflow) return index;
+        if (index !== this.#positions.overflow) return index;
       }
     }
     return undefined;
@@ -141,11 +141,11 @@ export class OpenSeriesIndex implements SeriesIndex {
     const key = attributeSetKey(a);
     let index = this.#byKey.get(key);
     if (index !== undefined) return index;
-    if (this.#admitted >= this.#max) return this.#overflowSeries();
+    if (this.#admitted >= this.#max) return this.#positions.overflowSeries();
     // A copy (the caller may reuse its object), arrays too.
     const copy: Attributes = {};
     for (const k of keys) copy[k] = Array.isArray(a[k]) ? ([...(a[k] as unknown[])] as Attributes[string]) : a[k];
-    index = this.#newSeries(copy);
+    index = this.#positions.add(copy);
     this.#admitted++;
     this.#byKey.set(key, index);
     return index;
@@ -156,16 +156,6 @@ export class OpenSeriesIndex implements SeriesIndex {
     if (this.#paths < 2 * (this.#max + 1) && this.#trie.insert(path, alias)) this.#paths++;
   }
 
-  #newSeries(attributes: Attributes): number {
-    this.attributes.push(attributes);
-    this.#grow();
-    return this.attributes.length - 1;
-  }
-
-  #overflowSeries(): number {
-    if (this.#overflow < 0) this.#overflow = this.#newSeries(OVERFLOW_ATTRIBUTES);
-    return this.#overflow;
-  }
 }
 
 /** `a`'s defined entries, in its key order (labels render in it): the caller may reuse its object. */

@@ -20,8 +20,9 @@
  * Values that are not primitives (arrays) are never remembered: a map would key them by identity.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { attributesTemplate, createFold, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, OVERFLOW_ATTRIBUTES, toLabelString, type Fold } from '../bounded-attributes.ts';
+import { attributesTemplate, createFold, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, toLabelString, type Fold } from '../bounded-attributes.ts';
 import { OTHER, type InstrumentSpec } from '../types.ts';
+import { Positions } from './positions.ts';
 import { ValueTrie, type Entry } from './value-trie.ts';
 
 /** Raw attribute sets remembered per instrument beyond the folded ones (see the file comment). */
@@ -38,10 +39,10 @@ export interface SeriesIndex {
 export const EMPTY: Attributes = Object.freeze({});
 
 export class SpecSeriesIndex implements SeriesIndex {
-  readonly attributes: Attributes[] = [];
+  readonly attributes: Attributes[];
+  readonly #positions: Positions;
   readonly seriesOf: (attributes: Attributes | undefined) => number;
 
-  readonly #grow: () => void;
   readonly #keys: readonly string[];
   readonly #folds: readonly Fold[];
   readonly #template: Attributes;
@@ -51,12 +52,12 @@ export class SpecSeriesIndex implements SeriesIndex {
   readonly #soleCap: number;
   #admitted = 0;
   #rawEntries = 0;
-  #overflow = -1;
   #only = -1;
 
   /** @param grow adds the storage of one more series (called as each series is made). */
   constructor(spec: InstrumentSpec, grow: () => void) {
-    this.#grow = grow;
+    this.#positions = new Positions(grow);
+    this.attributes = this.#positions.attributes;
     const keys = spec.attributes.map((a) => a.key);
     this.#keys = keys;
     this.#limit = Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT);
@@ -129,7 +130,7 @@ export class SpecSeriesIndex implements SeriesIndex {
     const keys = this.#keys;
     const n = keys.length;
     if (n === 0) {
-      if (this.#only < 0) this.#only = this.#newSeries({});
+      if (this.#only < 0) this.#only = this.#positions.add({});
       return this.#only;
     }
     const raw: unknown[] = new Array<unknown>(n);
@@ -153,11 +154,11 @@ export class SpecSeriesIndex implements SeriesIndex {
     let index = this.#findPath(folded, foldedSet);
     let overflowed = false;
     if (index === undefined) {
-      if (this.attributes.length - (this.#overflow < 0 ? 0 : 1) >= this.#limit) {
-        index = this.#overflowSeries();
+      if (this.attributes.length - (this.#positions.overflow < 0 ? 0 : 1) >= this.#limit) {
+        index = this.#positions.overflowSeries();
         overflowed = true;
       } else {
-        index = this.#newSeries(foldedSet);
+        index = this.#positions.add(foldedSet);
         this.#trie.insert(folded, index);
       }
     }
@@ -194,14 +195,4 @@ export class SpecSeriesIndex implements SeriesIndex {
     return out;
   }
 
-  #newSeries(attributes: Attributes): number {
-    this.attributes.push(attributes);
-    this.#grow();
-    return this.attributes.length - 1;
-  }
-
-  #overflowSeries(): number {
-    if (this.#overflow < 0) this.#overflow = this.#newSeries(OVERFLOW_ATTRIBUTES);
-    return this.#overflow;
-  }
 }
