@@ -29,7 +29,7 @@ export interface DeltaState {
 }
 
 /** A reader's label strings for one set (see {@link SeriesSet.labels}). */
-class Labels implements LabelColumn {
+class Labels {
   strings: string[] = [];
   nonAscii = 0;
   /** `strings` was handed out: copied before it changes. */
@@ -81,7 +81,7 @@ export abstract class SeriesSet {
     }
     held.published = true;
     // A collection older than the strings made since (a reader's earlier instant) reads a prefix.
-    return strings.length === n ? held : { strings: strings.slice(0, n), nonAscii: held.nonAscii };
+    return { strings: strings.length === n ? strings : strings.slice(0, n), nonAscii: held.nonAscii };
   }
 
   /** Adds the storage of one more series. */
