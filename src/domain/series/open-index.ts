@@ -21,7 +21,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { attributeSetKey } from './attribute-key.ts';
 import { Positions } from './positions.ts';
 import { EMPTY, type SeriesIndex } from './spec-index.ts';
-import { ValueTrie, type Alias, type Entry } from './value-trie.ts';
+import { isLevel, step, ValueTrie, type Alias, type Entry } from './value-trie.ts';
 
 /** Key orders remembered per instrument (a host uses one or two literals per instrument). */
 const MAX_SHAPES = 16;
@@ -79,8 +79,9 @@ export class OpenSeriesIndex implements SeriesIndex {
         if (v === undefined || v === null) continue;
         n++;
         if (e instanceof Map) e = e.get(v);
+        else if (Array.isArray(e)) e = step(e, v);
       }
-      if (e !== undefined && !(e instanceof Map) && sameSet(a, leafAttributes(e, attributes), n)) return typeof e === 'number' ? e : e.index;
+      if (e !== undefined && !isLevel(e) && sameSet(a, leafAttributes(e, attributes), n)) return typeof e === 'number' ? e : e.index;
       return this.#resolve(a);
     };
   }
@@ -126,9 +127,8 @@ export class OpenSeriesIndex implements SeriesIndex {
   #inShapes(a: Attributes, keys: readonly string[]): number | undefined {
     for (const shape of this.#shapes.values()) {
       if (shape.length !== keys.length) continue;
-      let e: Entry | undefined = this.#trie.root;
-      for (let d = 0; e instanceof Map && d < shape.length; d++) e = e.get(a[shape[d]!]);
-      if (e !== undefined && !(e instanceof Map) && sameSet(a, leafAttributes(e, this.attributes), keys.length)) {
+      const e = this.#trie.walk(shape.map((k) => a[k]));
+      if (e !== undefined && !isLevel(e) && sameSet(a, leafAttributes(e, this.attributes), keys.length)) {
         const index = typeof e === 'number' ? e : e.index;
         if (index !== this.#positions.overflow) return index;
       }

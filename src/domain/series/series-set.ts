@@ -32,8 +32,6 @@ export interface DeltaState {
 class Labels {
   strings: string[] = [];
   nonAscii = 0;
-  /** `strings` was handed out: copied before it changes. */
-  published = false;
 }
 
 export abstract class SeriesSet {
@@ -69,17 +67,16 @@ export abstract class SeriesSet {
     if (held === undefined) this.#labels.set(render, (held = new Labels()));
     let strings = held.strings;
     if (strings.length < n) {
-      if (held.published) {
-        strings = held.strings = strings.slice();
-        held.published = false;
-      }
+      // A new array of exactly `n` (a handed-out one never changes; `push` would keep spare room).
+      const grown = new Array<string>(n);
+      for (let i = 0; i < strings.length; i++) grown[i] = strings[i]!;
       for (let i = strings.length; i < n; i++) {
         const s = render.render(this.attributes[i]!);
         if (!render.isAscii(s)) held.nonAscii++;
-        strings.push(s);
+        grown[i] = s;
       }
+      strings = held.strings = grown;
     }
-    held.published = true;
     // A collection older than the strings made since (a reader's earlier instant) reads a prefix.
     return { strings: strings.length === n ? strings : strings.slice(0, n), nonAscii: held.nonAscii };
   }

@@ -23,7 +23,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { attributesTemplate, createFold, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, toLabelString, type Fold } from '../bounded-attributes.ts';
 import { OTHER, type InstrumentSpec } from '../types.ts';
 import { Positions } from './positions.ts';
-import { ValueTrie, type Entry } from './value-trie.ts';
+import { isLevel, step, ValueTrie, type Entry } from './value-trie.ts';
 
 /** Raw attribute sets remembered per instrument beyond the folded ones (see the file comment). */
 export const RAW_KEYS_PER_INSTRUMENT = 1024;
@@ -81,26 +81,38 @@ export class SpecSeriesIndex implements SeriesIndex {
           const e = root.get(a[k0]);
           if (typeof e === 'number') {
             if (attributes[e]![k0] === a[k0]) return e;
-          } else if (e !== undefined && !(e instanceof Map) && e.attributes[k0] === a[k0]) return e.index;
+          } else if (e !== undefined && !isLevel(e) && e.attributes[k0] === a[k0]) return e.index;
           return this.#resolve(a);
         };
         break;
       case 2:
         this.seriesOf = (a = EMPTY) => {
-          let e = root.get(a[k0]);
-          if (e instanceof Map) e = e.get(a[k1]);
+          const v0 = a[k0];
+          const v1 = a[k1];
+          let e = root.get(v0);
+          if (Array.isArray(e)) {
+            // A small level, scanned inline (value-trie.ts `step`).
+            let found: Entry | undefined;
+            for (let i = 0; i < e.length; i += 2) {
+              if (e[i] === v1) {
+                found = e[i + 1] as Entry;
+                break;
+              }
+            }
+            e = found;
+          } else if (e instanceof Map) e = e.get(v1);
           if (typeof e === 'number') {
             const s = attributes[e]!;
-            if (s[k0] === a[k0] && s[k1] === a[k1]) return e;
-          } else if (e !== undefined && !(e instanceof Map) && e.attributes[k0] === a[k0] && e.attributes[k1] === a[k1]) return e.index;
+            if (s[k0] === v0 && s[k1] === v1) return e;
+          } else if (e !== undefined && !isLevel(e) && e.attributes[k0] === v0 && e.attributes[k1] === v1) return e.index;
           return this.#resolve(a);
         };
         break;
       case 3:
         this.seriesOf = (a = EMPTY) => {
           let e = root.get(a[k0]);
-          if (e instanceof Map) e = e.get(a[k1]);
-          if (e instanceof Map) e = e.get(a[k2]);
+          if (e !== undefined && isLevel(e)) e = step(e, a[k1]);
+          if (e !== undefined && isLevel(e)) e = step(e, a[k2]);
           if (typeof e === 'number') {
             const s = attributes[e]!;
             if (s[k0] === a[k0] && s[k1] === a[k1] && s[k2] === a[k2]) return e;
@@ -111,7 +123,7 @@ export class SpecSeriesIndex implements SeriesIndex {
       default:
         this.seriesOf = (a = EMPTY) => {
           let e: Entry | undefined = root;
-          for (let d = 0; e instanceof Map; d++) e = e.get(a[keys[d]!]);
+          for (let d = 0; e !== undefined && isLevel(e); d++) e = step(e, a[keys[d]!]);
           return this.#find(e, a) ?? this.#resolve(a);
         };
     }
@@ -119,7 +131,7 @@ export class SpecSeriesIndex implements SeriesIndex {
 
   /** The series of the leaf `e` a walk reached, when its values are `a`'s. */
   #find(e: Entry | undefined, a: Attributes): number | undefined {
-    if (e === undefined || e instanceof Map) return undefined;
+    if (e === undefined || isLevel(e)) return undefined;
     const s = typeof e === 'number' ? this.attributes[e]! : e.attributes;
     for (const k of this.#keys) if (s[k] !== a[k]) return undefined;
     return typeof e === 'number' ? e : e.index;
@@ -182,9 +194,7 @@ export class SpecSeriesIndex implements SeriesIndex {
 
   /** The series of the folded set (`path`, as `set`), when there is one. */
   #findPath(path: readonly unknown[], set: Attributes): number | undefined {
-    let e: Entry | undefined = this.#trie.root;
-    for (let d = 0; e instanceof Map; d++) e = e.get(path[d]);
-    return this.#find(e, set);
+    return this.#find(this.#trie.walk(path), set);
   }
 
   #attributesOf(folded: readonly (string | undefined)[]): Attributes {
