@@ -20,6 +20,7 @@
  * `guardMeter(meter)` (host-guard.ts).
  */
 import { type MetricProducer } from '@opentelemetry/sdk-metrics';
+import { metricsCollection } from './domain/series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { resolveListener, resolveProfileChoice, type ResolvedOptions } from './resolve-options.ts';
@@ -61,7 +62,7 @@ export class JobmeterReader extends PullMetricReader {
     const profile = withExpositionOptions(buildProfile(choice, options.otelScopeInfo ?? true), options);
     this.profile = profile;
     const namer = profileNamer(profile, choice.hostInstruments, options.hostname);
-    this.scrape = coalescedScrape(() => this.collect().then((r) => r.resourceMetrics), namer);
+    this.scrape = coalescedScrape(() => this.collect().then((r) => metricsCollection(r.resourceMetrics)), namer);
     const listener: ResolvedOptions['listener'] = resolveListener(options.listener);
     this.#port = listener === false ? 0 : listener.port;
     this.#listen = listener === false ? undefined : () => startMetricsListener({ ...listener, format: listener.format ?? profile.format, json: jsonView(profile), scrape: this.scrape });

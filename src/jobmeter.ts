@@ -20,6 +20,7 @@ import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
+import { metricsCollection, type Collection } from './domain/series/collection.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import type { JsonView } from './http/metrics-response.ts';
@@ -43,7 +44,7 @@ import { SelfTelemetry } from './http/self-telemetry.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { portGivenToAnother } from './readers/reader-ports.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
-import { buildProfile, coalescedScrape, jsonView, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
+import { buildProfile, coalescedScrape, jsonView, preferIngestedIn, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
 import { VERSION } from './version.ts';
 import { checkViews, hostCaps, hostViewed, JOBMETER_METER, viewSelects } from './views/host-views.ts';
 
@@ -200,7 +201,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           resource,
           policyFor: mergePolicies(o.cluster.merge),
           timeoutMillis: o.cluster.timeoutMillis,
-          collectOwn: () => pull.collect().then((r) => r.resourceMetrics),
+          collectOwn: () => meterProvider.collectWithTallies(pull),
         })
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
@@ -261,14 +262,14 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       hostViewed: hostViewed(o.views),
       cardinalityLimit: o.cardinalityLimit,
       hostExemplars: o.hostExemplars,
-      // The scrape reads each instrument's points once, in its naming pass: made on read, they die young.
-      pointsOnRead: (reader) => reader === pull,
+      // The scrape names the tallies' series store itself (a Collection), no MetricData between.
+      readsStore: (reader) => reader === pull,
     },
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
   const recorder = createRecorder(meter, {
-    settleBeforeCollect: (pending) => meterProvider.tallies.settleBeforeCollect(pending),
+    settleBeforeCollect: (pending) => meterProvider.tallies.series.settleBeforeCollect(pending),
     guard,
     declared: o.instruments,
     // Every original reports its build; default to jobmeter's own so the series is never absent.
@@ -279,9 +280,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter, { runtime: profile.kind === 'native' }) : () => {};
 
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.
-  const collect = (): Promise<ResourceMetrics> =>
-    primary?.active === true ? primary.collect() : pull.collect().then((result) => result.resourceMetrics);
-  const scrape = coalescedScrape(() => collect().then((rm) => shadow?.(rm) ?? rm), namer);
+  // The SDK's collection first: its callbacks may record into the tallies' store.
+  const collect = (): Promise<Collection> =>
+    primary?.active === true ? primary.collect().then(metricsCollection) : pull.collect().then((result) => meterProvider.tallies.series.collect(result.resourceMetrics));
+  const scrape = coalescedScrape(() => collect().then((c) => (ingestStore === undefined ? c : preferIngestedIn(c, (sm) => ingestStore.owns(sm)))), namer);
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, () => recorder.lastSnapshot());
@@ -329,7 +331,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     role === 'member' && o.cluster !== false
       ? startMember({
           channel: o.cluster.reportTo !== undefined ? portChannel(o.cluster.reportTo) : clusterWorkerChannel(),
-          collect: () => pull.collect().then((r) => shadow?.(r.resourceMetrics) ?? r.resourceMetrics),
+          collect: () => meterProvider.collectWithTallies(pull).then((rm) => shadow?.(rm) ?? rm),
           welcomeMillis: CLUSTER_WELCOME_MILLIS,
           log: o.log,
           alone:

@@ -4,16 +4,17 @@
  * scrapes coalesce (a collection and its naming pass).
  */
 import { hostname } from 'node:os';
-import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
-import { releaseCollection } from './domain/tallies/columns.ts';
+import type { Collection } from './domain/series/collection.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import { REFUSED_METRIC } from './ingest/ingest-report.ts';
 import type { ExposedKind } from './ingest/name-claims.ts';
+import { preferIngested, shadowed } from './ingest/prefer-ingested.ts';
 import { checkFamilyRules } from './naming/check-rules.ts';
 import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
@@ -89,16 +90,33 @@ export function profileNamer(profile: Profile, hostInstruments: HostInstruments,
 }
 
 /**
+ * `c` without the service's own metrics and store series that ingested ones replace
+ * (ingest/prefer-ingested.ts). Returns `c` itself when nothing is.
+ *
+ * @param isIngested tells the ingest store's scopes from the others (`store.owns`).
+ */
+export function preferIngestedIn(c: Collection, isIngested: (scopeMetrics: ScopeMetrics) => boolean): Collection {
+  const ingested = new Set<string>();
+  for (const sm of c.metrics) if (isIngested(sm)) for (const m of sm.metrics) ingested.add(m.descriptor.name);
+  if (ingested.size === 0) return c;
+  const metrics = preferIngested({ resource: c.resource, scopeMetrics: c.metrics as ScopeMetrics[] }, isIngested).scopeMetrics;
+  const series = c.series
+    .map((s) => ({ scope: s.scope, series: s.series.filter((set) => !(ingested.has(set.descriptor.name) && shadowed(set))) }))
+    .filter((s) => s.series.length > 0);
+  return { resource: c.resource, series, metrics, done: () => c.done() };
+}
+
+/**
  * One scrape: a collection, named. Concurrent calls share the collection and the naming pass;
  * the naming pass is sliced, so a large collection never holds the event loop for long. The
- * collection is read by the naming pass only, and the families keep nothing of its snapshot: its
- * storage is given back for the next collection once the pass is over.
+ * families keep nothing of the collection's figures (they are copied): the collection is done
+ * once the pass is over, and the store copies the next one into the same storage.
  */
-export function coalescedScrape(collect: () => Promise<ResourceMetrics>, namer: Namer): () => Promise<RenderFamily[]> {
+export function coalescedScrape(collect: () => Promise<Collection>, namer: Namer): () => Promise<RenderFamily[]> {
   let inflight: Promise<RenderFamily[]> | undefined;
   return () =>
     (inflight ??= collect()
-      .then((rm) => namer.toFamiliesSliced(rm).finally(() => releaseCollection(rm)))
+      .then((c) => namer.toFamiliesSliced(c).finally(() => c.done()))
       .finally(() => {
         inflight = undefined;
       }));

@@ -26,7 +26,7 @@ import {
 import { Slice } from '../common/slices.ts';
 import type { MergePolicy } from './merge-policy.ts';
 import { MAX_SERIES_PER_INSTRUMENT, OVERFLOW_ATTRIBUTES } from '../domain/bounded-attributes.ts';
-import { attributesKey } from './report-encoder.ts';
+import { attributeSetKey } from '../domain/series/attribute-key.ts';
 import type { MetricDef, Report, WireKind } from './wire.ts';
 
 /** Not an attributes key (those end with a comma): the overflow series' own. */
@@ -100,7 +100,7 @@ export class ClusterAggregate {
       if (metric === undefined) continue;
       // Past the cap (members that each kept other values, workers restarted with others), new
       // attribute sets fold into the overflow series: the aggregate's memory stays bounded.
-      let key = attributesKey(attributes);
+      let key = attributeSetKey(attributes);
       if (!metric.byKey.has(key) && metric.series.length >= MAX_SERIES_PER_INSTRUMENT - 1) key = OVERFLOW_KEY;
       let series = metric.byKey.get(key);
       if (series === undefined) {

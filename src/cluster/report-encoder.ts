@@ -6,6 +6,7 @@
 import { diag, type Attributes } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { REPORT_CHUNK_POINTS, WIRE_TAG, type MetricDef, type Report, type SeriesDef, type WireKind } from './wire.ts';
+import { attributeSetKey } from '../domain/series/attribute-key.ts';
 
 interface SentMetric {
   readonly id: number;
@@ -15,14 +16,6 @@ interface SentMetric {
   readonly byKey: Map<string, number>;
   /** Up-down counter and gauge series reported and not withdrawn since. */
   readonly observed: Set<number>;
-}
-
-/** A stable key for an attribute set, whatever the order of its keys. */
-export function attributesKey(attributes: Attributes): string {
-  const keys = Object.keys(attributes).sort();
-  let key = '';
-  for (const k of keys) key += `${JSON.stringify(k)}:${JSON.stringify(attributes[k])},`;
-  return key;
 }
 
 export function wireKind(metric: MetricData): WireKind | undefined {
@@ -95,7 +88,7 @@ export class ReportEncoder {
           const attributes = point.attributes;
           let sid = sent.byObject.get(attributes);
           if (sid === undefined) {
-            const key = attributesKey(attributes);
+            const key = attributeSetKey(attributes);
             sid = sent.byKey.get(key);
             if (sid === undefined) {
               sid = this.#nextSeries++;

@@ -14,6 +14,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { createBoundedAttributesProcessor, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, OVERFLOW_ATTRIBUTES } from './bounded-attributes.ts';
+import { attributeSetKey } from './series/attribute-key.ts';
 import type { AttributeSpec } from './types.ts';
 
 export class AttributeSetCap {
@@ -32,23 +33,12 @@ export class AttributeSetCap {
 
   /** `attributes` when its set has a series (or may have one), else the overflow attributes. */
   admit(attributes: Attributes | undefined): Attributes | undefined {
-    const key = keyOf(this.#process(attributes ?? {}));
+    const key = attributeSetKey(this.#process(attributes ?? {}));
     if (this.#admitted.has(key)) return attributes;
     if (this.#admitted.size >= this.#max) return OVERFLOW_ATTRIBUTES;
     this.#admitted.add(key);
     return attributes;
   }
-}
-
-/** An attribute set's identity: its defined entries in key order. */
-function keyOf(attributes: Attributes): string {
-  let key = '';
-  for (const k of Object.keys(attributes).sort()) {
-    const v = attributes[k];
-    if (v === undefined || v === null) continue;
-    key += k + '\u0000' + (typeof v === 'string' ? v : JSON.stringify(v)) + '\u0001';
-  }
-  return key;
 }
 
 /**

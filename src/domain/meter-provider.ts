@@ -2,7 +2,8 @@
  * jobmeter's MeterProvider: the SDK's, with a second aggregation engine behind the same Metrics API.
  *
  * - jobmeter's own synchronous instruments (the catalog's, the self-metrics, those a host declares
- *   in `options.instruments`) record into local tallies (tallies.ts) unless a View of the host's
+ *   in `options.instruments`) record into local tallies (tallies/, writing into the series store
+ *   of series/) unless a View of the host's
  *   selects them: `getMeter('jobmeter', VERSION).createCounter(name)` hands out the tally itself,
  *   so the domain API records through OpenTelemetry API instruments at the tallies' cost.
  * - A host's synchronous instrument that no View selects records into a local tally too, its
@@ -13,8 +14,10 @@
  *   allow-lists, renames, limits). An own one keeps its spec's folds and unit, description and
  *   buckets (as advice).
  * - Every reader given to the provider — jobmeter's own or a standard one (a periodic OTLP
- *   exporter, `PrometheusExporter`) — reads both engines: the tallies join each of its
- *   collections, after the SDK's callbacks have run and ahead of the SDK's metrics.
+ *   exporter, `PrometheusExporter`) — reads both engines: the provider binds it to one producer,
+ *   the SDK's collection (its callbacks run first), then the tallies' series store as MetricData,
+ *   put ahead of the SDK's metrics. A reader that reads the store itself (the pull scrape, which
+ *   names a Collection: series/collection.ts) is bound to the SDK's alone.
  *
  * Meters are guarded (guarded-meter.ts): values checked, host instruments bounded over their life.
  */
@@ -23,9 +26,10 @@ import {
   InstrumentType,
   MeterProvider,
   type CollectionResult,
+  type IMetricReader,
   type MeterProviderOptions,
   type MetricProducer,
-  type IMetricReader,
+  type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { specAdmit } from './attribute-set-cap.ts';
 import { ValueType } from '@opentelemetry/api';
@@ -55,10 +59,10 @@ export interface EngineOptions {
   /** Whether a host instrument's tally keeps trace-linked exemplars (domain/exemplars.ts). @default false */
   readonly hostExemplars?: boolean;
   /**
-   * Readers that read each instrument's points once, in order, right after the collection (the pull
-   * scrape's naming pass): their tallies make points on read (tallies.ts `pointsOnRead`).
+   * Readers that read the tallies' series store themselves (the pull scrape: series-store.ts
+   * `collect`): bound to the SDK's collection alone. @default none
    */
-  readonly pointsOnRead?: (reader: IMetricReader) => boolean;
+  readonly readsStore?: (reader: IMetricReader) => boolean;
 }
 
 /** The collection `sdk` makes, with `leading`'s metrics put first (read after the SDK's callbacks). */
@@ -75,6 +79,24 @@ function withLeading(sdk: MetricProducer, leading: MetricProducer): MetricProduc
   };
 }
 
+/**
+ * What the SDK is given for `reader`: the reader's own selectors, shutdown and flush, and where
+ * the SDK's producer lands — `bind`, which binds the reader (through its public
+ * `setMetricProducer`, once, as a provider does) to what it should read. So the reader itself is
+ * never changed.
+ */
+function boundThrough(reader: IMetricReader, bind: (sdk: MetricProducer) => MetricProducer): IMetricReader {
+  return {
+    setMetricProducer: (sdk) => reader.setMetricProducer(bind(sdk)),
+    selectAggregation: (type) => reader.selectAggregation(type),
+    selectAggregationTemporality: (type) => reader.selectAggregationTemporality(type),
+    selectCardinalityLimit: (type) => reader.selectCardinalityLimit(type),
+    collect: (options) => reader.collect(options),
+    shutdown: (options) => reader.shutdown(options),
+    forceFlush: (options) => reader.forceFlush(options),
+  };
+}
+
 const SAME_KIND: Readonly<Record<SyncKind, InstrumentSpec['kind']>> = { counter: 'counter', upDownCounter: 'upDownCounter', histogram: 'histogram', gauge: 'gauge' };
 
 export class JobmeterMeterProvider extends MeterProvider {
@@ -84,18 +106,19 @@ export class JobmeterMeterProvider extends MeterProvider {
   readonly #engine: EngineOptions;
   readonly #own: OwnInstruments;
   readonly #hostTally: HostTallyFor | undefined;
+  readonly #cumulative: MetricProducer;
 
   constructor(providerOptions: MeterProviderOptions, engine: EngineOptions) {
     const tallied = engine.specs.filter((s) => TALLY_KINDS.has(s.kind) && !engine.viewed(s));
     const tallies = new TallyStore(tallied, { scope: engine.scope, guard: engine.guard });
-    // The SDK binds each reader to its collector in the constructor: the tallies join it there.
-    for (const reader of providerOptions.readers ?? []) {
-      const producer = tallies.producer(reader.selectAggregationTemporality(InstrumentType.COUNTER), { pointsOnRead: engine.pointsOnRead?.(reader) ?? false });
-      const bind = reader.setMetricProducer.bind(reader);
-      reader.setMetricProducer = (sdk: MetricProducer) => bind(withLeading(sdk, producer));
-    }
-    super(providerOptions);
+    const readers = (providerOptions.readers ?? []).map((reader) => {
+      if (engine.readsStore?.(reader) === true) return reader;
+      const store = tallies.series.producer(reader.selectAggregationTemporality(InstrumentType.COUNTER));
+      return boundThrough(reader, (sdk) => withLeading(sdk, store));
+    });
+    super({ ...providerOptions, readers });
     this.tallies = tallies;
+    this.#cumulative = tallies.series.producer();
     this.#engine = engine;
     const specs = new Map(engine.specs.filter((s) => TALLY_KINDS.has(s.kind)).map((s) => [s.name, s]));
     const sdk = new Map<string, ReturnType<OwnInstruments['sdk']>>();
@@ -128,6 +151,15 @@ export class JobmeterMeterProvider extends MeterProvider {
             hostViewed(instrument) || options?.valueType === ValueType.INT
               ? undefined
               : (tallies.host(instrument.meter, instrument.name, instrument.kind, options ?? {}, limit, engine.hostExemplars) as unknown as ReturnType<HostTallyFor>);
+  }
+
+  /**
+   * What `reader` (one that reads the store itself, {@link EngineOptions.readsStore}) collects,
+   * with the tallies' series as cumulative MetricData ahead of it: for a consumer outside the
+   * scrape (the cluster's report).
+   */
+  async collectWithTallies(reader: IMetricReader): Promise<ResourceMetrics> {
+    return (await withLeading(reader, this.#cumulative).collect()).resourceMetrics;
   }
 
   override getMeter(name: string, version = '', options: MeterOptions = {}): Meter {

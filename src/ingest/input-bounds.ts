@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Attributes } from '@opentelemetry/api';
+import { attributeSetKey } from '../domain/series/attribute-key.ts';
 
 /** Longest metric name accepted (longer: refused). */
 export const MAX_NAME_LENGTH = 255;
@@ -37,12 +38,13 @@ export function compactKey(key: string): string {
   return key.length <= MAX_KEY_LENGTH ? key : '#' + createHash('sha256').update(key).digest('base64');
 }
 
-/** A bounded key identifying an attribute set whatever its key order. */
+/**
+ * A bounded key identifying an attribute set whatever its key order: the one identity
+ * (domain/series/attribute-key.ts), compacted. The state file holds it (checkpoint.ts): the sets
+ * the ingest keeps have no undefined or null values, so it is the form that file always held.
+ */
 export function attributesKey(attributes: Attributes): string {
-  const keys = Object.keys(attributes);
-  if (keys.length === 0) return '';
-  keys.sort();
-  return compactKey(JSON.stringify(keys.map((k) => [k, attributes[k]])));
+  return compactKey(attributeSetKey(attributes));
 }
 
 /** What {@link limitAttributes} dropped, for the sender's warning. */

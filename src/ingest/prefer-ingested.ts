@@ -14,8 +14,11 @@
  */
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 
-/** Whether the SDK's own `m` is left out when a sender pushes its name (see above). */
-function shadowed(m: MetricData): boolean {
+/** What {@link shadowed} reads of a metric: a MetricData, or a series set of the store (domain/series/collection.ts). */
+export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType' | 'aggregationTemporality'> & { readonly isMonotonic?: boolean };
+
+/** Whether the service's own `m` is left out when a sender pushes its name (see above). */
+export function shadowed(m: MetricHead): boolean {
   const name = m.descriptor.name;
   if (name.startsWith('process.') || name.startsWith('system.')) return true;
   const events = (m.dataPointType === DataPointType.SUM && m.isMonotonic) || m.dataPointType === DataPointType.HISTOGRAM;

@@ -3,6 +3,7 @@
  * and the naming pass (to-families.ts) keeps and runs at every collection.
  */
 import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
+import type { CollectedSeries } from '../domain/series/collection.ts';
 import type { FamilyBuilder, FamilyHead } from './family-builder.ts';
 
 export interface CompiledRule {
@@ -10,10 +11,15 @@ export interface CompiledRule {
   /** Whether two points of this one instrument can land on the same label set (then they are summed). */
   readonly merges: boolean;
   /**
-   * Appends the instrument's series to `out`: from its columns when it carries them
-   * (domain/tallies/columns.ts), else from its points. `points` gives `metric.dataPoints`, read at
-   * most once by the pass for all the instrument's rules (see to-families.ts); `metric` gives
-   * their type.
+   * Appends a producer's instrument's series to `out`, from its points. `points` gives
+   * `metric.dataPoints`, read at most once by the pass for all the instrument's rules (see
+   * to-families.ts); `metric` gives their type.
    */
   emit(metric: MetricData, points: () => readonly DataPoint<unknown>[], out: FamilyBuilder): void;
+  /**
+   * Appends a series set of the store to `out`, from its columns, with the label strings the
+   * store holds for this rule (domain/series/collection.ts): nothing per series is made or kept
+   * here but a histogram's series object.
+   */
+  emitSeries(series: CollectedSeries, out: FamilyBuilder): void;
 }

@@ -31,10 +31,15 @@ function expositionExemplar(e: Exemplar, scale: number): ExpositionExemplar {
 
 /** A counter point's latest exemplar, rendered; undefined without one (or for other types). */
 export function counterExemplar(dp: DataPoint<unknown>, type: FamilyType, scale: number): ExpositionExemplar | undefined {
-  if (type !== 'counter') return undefined;
-  const e = pointExemplars(dp);
+  const e = type === 'counter' ? pointExemplars(dp) : undefined;
   return e === undefined ? undefined : expositionExemplar(e[e.length - 1]!, scale);
 }
+
+/** A counter series' latest exemplar (a store's series set keeps one), rendered; undefined without one (or for other types). */
+export function seriesExemplar(e: Exemplar | undefined, type: FamilyType, scale: number): ExpositionExemplar | undefined {
+  return e === undefined || type !== 'counter' ? undefined : expositionExemplar(e, scale);
+}
+
 
 /** A histogram point's exemplars by bucket (the first bound ≥ value; the last slot is +Inf). */
 export function bucketExemplars(e: readonly Exemplar[], bounds: readonly number[], scale: number): (ExpositionExemplar | undefined)[] {

@@ -7,10 +7,10 @@ import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue, isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
-import { columnsOf } from '../domain/tallies/columns.ts';
+import { exemplarsAt } from '../domain/series/histogram.ts';
 import { renderAttributes } from './attribute-labels.ts';
 import type { CompiledRule } from './compiled-rule.ts';
-import { counterExemplar, pointExemplars, startMillis } from './data-points.ts';
+import { counterExemplar, pointExemplars, seriesExemplar, startMillis } from './data-points.ts';
 import { addColumns, addHistogram, addNumber } from './family-builder.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName } from './prometheus-names.ts';
 import { boundsInterner, SeriesCache } from './series-cache.ts';
@@ -26,8 +26,11 @@ export function renderTargetInfo(attributes: Attributes, utf8: boolean): RenderF
   return utf8 ? { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series, utf8Names: true } : { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series };
 }
 
+/** What a rule compiler reads of an instrument: a producer's MetricData, or a store's series set (domain/series/collection.ts). */
+export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType'> & { readonly isMonotonic?: boolean };
+
 /** The rules (none or one) that render `metric` of scope `scopeName` under a native profile. */
-export function compileNative(profile: NativeProfile, metric: MetricData, scopeName: string, scopeVersion: string | undefined): CompiledRule[] {
+export function compileNative(profile: NativeProfile, metric: MetricHead, scopeName: string, scopeVersion: string | undefined): CompiledRule[] {
   let type: 'counter' | 'gauge' | 'histogram';
   switch (metric.dataPointType) {
     case DataPointType.SUM:
@@ -65,23 +68,24 @@ export function compileNative(profile: NativeProfile, metric: MetricData, scopeN
     {
       family: { name, type, help: metric.descriptor.description, unit, ...(utf8 && { utf8: true }) },
       merges: false,
-      emit(m, pointsOf, out) {
-        const columns = columnsOf(m);
-        if (columns !== undefined) {
-          const created = starts ? startMillis(columns.startTime) : undefined;
-          const n = columns.n;
-          cache.trim(n);
-          if (m.dataPointType === DataPointType.HISTOGRAM) {
-            for (let i = 0; i < n; i++) addHistogram(out, cache.histogramAt(i, columns, 1, created));
-          } else {
-            const attributes = columns.attributes;
-            for (let i = 0; i < n; i++) cache.labelsAt(i, attributes[i]!);
-            if (created === undefined) addColumns(out, cache.publish(), columns.values);
-            else for (let i = 0; i < n; i++) addNumber(out, cache.labels[i]!, columns.values[i]!, created);
-          }
-          if (cache.nonAscii > 0) out.ascii = false;
-          return;
+      emitSeries(series, out) {
+        const n = series.n;
+        const labels = series.labels(cache.labelRender);
+        const strings = labels.strings;
+        cache.trim(n);
+        if (series.dataPointType === DataPointType.HISTOGRAM) {
+          const created = starts ? startMillis(series.startTime) : undefined;
+          for (let i = 0; i < n; i++) addHistogram(out, cache.histogramAt(i, series, strings[i]!, 1, created, exemplarsAt(series.exemplars, i, series.stride)));
+        } else if (out.created === undefined && (type !== 'counter' || series.exemplars === undefined)) {
+          // The store's label array, shared while no series is added, and one array of values.
+          addColumns(out, strings, series.values);
+        } else {
+          const created = out.created === undefined ? 0 : startMillis(series.startTime);
+          for (let i = 0; i < n; i++) addNumber(out, strings[i]!, series.values[i]!, created, seriesExemplar(series.exemplars?.[i], type, 1));
         }
+        if (labels.nonAscii > 0) out.ascii = false;
+      },
+      emit(m, pointsOf, out) {
         const points = pointsOf();
         if (m.dataPointType === DataPointType.HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {

@@ -1,12 +1,14 @@
 /**
  * The naming stage's memory across collections: per compiled rule, the label string of every
- * series (and a histogram's series object and bucket-line prefix), so a steady-state scrape only
- * checks identities and copies numbers.
+ * series a producer gives as points (and a histogram's series object and bucket-line prefix), so a
+ * steady-state scrape only checks identities and copies numbers. The store's series sets keep
+ * their label strings themselves (domain/series/series-set.ts `labels`, made by this cache's
+ * {@link SeriesCache.labelRender}): for those only a histogram's series object is kept here.
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { ExponentialHistogram, Histogram } from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from '../domain/exemplars.ts';
-import type { SeriesColumns } from '../domain/tallies/columns.ts';
+import type { CollectedSeries, LabelRender } from '../domain/series/collection.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { RenderHistogramSeries } from '../exposition/render-model.ts';
 import type { NativeBuckets } from '../exposition/types.ts';
@@ -51,10 +53,13 @@ export class SeriesCache {
   readonly #prefix: ((labels: string) => string) | undefined;
   /** `labels` was handed out by {@link publish}: copied before it changes. */
   #published = false;
+  /** What the store renders this rule's label strings of its series sets with (the same object for the rule's life). */
+  readonly labelRender: LabelRender;
 
   constructor(render: (attributes: Attributes) => string, prefix?: (labels: string) => string) {
     this.#render = render;
     this.#prefix = prefix;
+    this.labelRender = { render, isAscii };
   }
 
   /** The label string of the series at position `i`, rendered again only when its attributes object changed. */
@@ -90,23 +95,27 @@ export class SeriesCache {
   /** The histogram series at position `i`: the last one when nothing changed. */
   histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number, created: number | undefined, exemplars?: readonly Exemplar[]): RenderHistogramSeries {
     const counts = h.buckets.counts;
-    return this.#histogram(i, attributes, bounds, counts, 0, counts.length, (h.sum ?? 0) * scale, h.count, scale, created, exemplars);
+    const same = this.histograms[i] !== undefined && this.attributes[i] === attributes;
+    return this.#histogram(i, same, this.labelsAt(i, attributes), bounds, counts, 0, counts.length, (h.sum ?? 0) * scale, h.count, scale, created, exemplars);
   }
 
-  /** As {@link histogram}, the series read from a tally's columns (no exemplars: columns carry none). */
-  histogramAt(i: number, columns: SeriesColumns, scale: number, created: number | undefined): RenderHistogramSeries {
-    const stride = columns.stride;
-    return this.#histogram(i, columns.attributes[i]!, columns.bounds, columns.values, i * stride, stride, columns.sums[i]! * scale, columns.counts[i]!, scale, created, undefined);
+  /**
+   * As {@link histogram}, series `i` of a store's series set, `labels` the string the store holds
+   * for it: a series never changes its attributes, so the same string is the same series.
+   */
+  histogramAt(i: number, series: CollectedSeries, labels: string, scale: number, created: number | undefined, exemplars: readonly Exemplar[] | undefined): RenderHistogramSeries {
+    const stride = series.stride;
+    const prev = this.histograms[i];
+    const same = prev !== undefined && prev.labels === labels;
+    return this.#histogram(i, same, labels, series.bounds, series.values, i * stride, stride, series.sums[i]! * scale, series.counts[i]!, scale, created, exemplars);
   }
 
   /** The series whose bucket counts are `counts[from..from+n)`; an unchanged one is the last one, a new one gets its own copy of the counts. */
-  #histogram(i: number, attributes: Attributes, bounds: readonly number[], counts: ArrayLike<number>, from: number, n: number, sum: number, count: number, scale: number, created: number | undefined, exemplars: readonly Exemplar[] | undefined): RenderHistogramSeries {
+  #histogram(i: number, same: boolean, labels: string, bounds: readonly number[], counts: ArrayLike<number>, from: number, n: number, sum: number, count: number, scale: number, created: number | undefined, exemplars: readonly Exemplar[] | undefined): RenderHistogramSeries {
     const prev = this.histograms[i];
-    const same = prev !== undefined && this.attributes[i] === attributes;
-    const labels = this.labelsAt(i, attributes);
     let prefix: string | undefined;
     // Exemplars change only with a record, which changes the counts too.
-    if (same) {
+    if (same && prev !== undefined) {
       if (prev.count === count && prev.sum === sum && prev.bounds === bounds && prev.created === created && sameCounts(prev.counts, counts, from, n)) return prev;
       prefix = prev.prefix;
     } else {
@@ -161,9 +170,9 @@ export class SeriesCache {
       for (let i = n; i < this.labels.length; i++) if (!isAscii(this.labels[i]!)) this.nonAscii--;
       this.attributes.length = n;
       this.#writable().length = n;
-      if (this.histograms.length > n) this.histograms.length = n;
-      if (this.natives.length > n) this.natives.length = n;
     }
+    if (this.histograms.length > n) this.histograms.length = n;
+    if (this.natives.length > n) this.natives.length = n;
   }
 }
 

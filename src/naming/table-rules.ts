@@ -6,9 +6,9 @@ import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
-import { columnsOf } from '../domain/tallies/columns.ts';
+import { exemplarsAt } from '../domain/series/histogram.ts';
 import type { CompiledRule } from './compiled-rule.ts';
-import { counterExemplar, pointExemplars, scaled, startMillis } from './data-points.ts';
+import { counterExemplar, pointExemplars, scaled, seriesExemplar, startMillis } from './data-points.ts';
 import { addHistogram, addNumber } from './family-builder.ts';
 import { boundsInterner, SeriesCache } from './series-cache.ts';
 import type { FamilyRule } from './types.ts';
@@ -50,25 +50,26 @@ export function compileTableRule(rule: FamilyRule, constLabels: string, starts: 
   return {
     family: { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
     merges,
-    emit(m, pointsOf, out) {
-      const columns = columnsOf(m);
-      if (columns !== undefined) {
-        const n = columns.n;
-        const created = starts ? startMillis(columns.startTime) : 0;
-        cache.trim(n);
-        const attributes = columns.attributes;
-        if (m.dataPointType === DataPointType.HISTOGRAM) {
-          for (let i = 0; i < n; i++) {
-            if (from === 'sum') addNumber(out, cache.labelsAt(i, attributes[i]!), scaled(columns.sums[i]!, scale), created);
-            else if (from === 'count') addNumber(out, cache.labelsAt(i, attributes[i]!), columns.counts[i]!, created);
-            else addHistogram(out, cache.histogramAt(i, columns, scale, starts ? created : undefined));
-          }
-        } else {
-          for (let i = 0; i < n; i++) addNumber(out, cache.labelsAt(i, attributes[i]!), rule.type === 'info' ? 1 : scaled(columns.values[i]!, scale), created);
+    emitSeries(series, out) {
+      const n = series.n;
+      const created = starts ? startMillis(series.startTime) : 0;
+      const labels = series.labels(cache.labelRender);
+      const strings = labels.strings;
+      cache.trim(n);
+      if (series.dataPointType === DataPointType.HISTOGRAM) {
+        for (let i = 0; i < n; i++) {
+          if (from === 'sum') addNumber(out, strings[i]!, scaled(series.sums[i]!, scale), created);
+          else if (from === 'count') addNumber(out, strings[i]!, series.counts[i]!, created);
+          else addHistogram(out, cache.histogramAt(i, series, strings[i]!, scale, starts ? created : undefined, exemplarsAt(series.exemplars, i, series.stride)));
         }
-        if (cache.nonAscii > 0) out.ascii = false;
-        return;
+      } else {
+        for (let i = 0; i < n; i++) {
+          addNumber(out, strings[i]!, rule.type === 'info' ? 1 : scaled(series.values[i]!, scale), created, seriesExemplar(series.exemplars?.[i], rule.type, scale));
+        }
       }
+      if (labels.nonAscii > 0) out.ascii = false;
+    },
+    emit(m, pointsOf, out) {
       const points = pointsOf();
       if (m.dataPointType === DataPointType.HISTOGRAM) {
         for (let i = 0; i < points.length; i++) {

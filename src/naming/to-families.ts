@@ -1,19 +1,21 @@
 /**
- * The naming pass: collected OpenTelemetry data (ResourceMetrics) → families as the renderers take
- * them, under one profile. Each instrument's rules are compiled once (native-rules.ts,
+ * The naming pass: a collection (domain/series/collection.ts: the store's series sets as columns,
+ * then producers' OpenTelemetry MetricData; or a plain ResourceMetrics) → families as the renderers
+ * take them, under one profile. Each instrument's rules are compiled once (native-rules.ts,
  * table-rules.ts) and kept with what they rendered last time (series-cache.ts), so a
  * steady-state scrape only checks identities and copies numbers; the families are built
  * (family-builder.ts), zero-filled (zero-fill.ts) and ordered (series-order.ts) here.
  */
 import { diag, type Attributes } from '@opentelemetry/api';
-import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { DataPoint, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { metricsCollection, type Collection } from '../domain/series/collection.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import type { RenderFamily } from '../exposition/render-model.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import { indexOf, newBuilder, seriesCount, toFamily, type FamilyBuilder } from './family-builder.ts';
 import { claim, newClaims } from './name-claims.ts';
-import { compileNative, renderTargetInfo } from './native-rules.ts';
+import { compileNative, renderTargetInfo, type MetricHead } from './native-rules.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames } from './prometheus-names.ts';
 import { sortTableFamilies } from './series-order.ts';
 import { compileTableRule } from './table-rules.ts';
@@ -22,14 +24,14 @@ import { ZeroFill } from './zero-fill.ts';
 
 export interface Namer {
   /** Renders one collection. Families come out in a stable order: first appearance. */
-  toFamilies(resourceMetrics: ResourceMetrics): RenderFamily[];
+  toFamilies(collection: Collection | ResourceMetrics): RenderFamily[];
   /**
    * The same families, built in slices (common/slices.ts): the event loop is given back before the
    * pass, and between two instruments whenever the pass has held it for `sliceMillis` (one
    * instrument holds at most 10 000 series, so one step stays short). The collection must not change meanwhile (a
    * collection is a snapshot). @default sliceMillis SLICE_MILLIS
    */
-  toFamiliesSliced(resourceMetrics: ResourceMetrics, sliceMillis?: number): Promise<RenderFamily[]>;
+  toFamiliesSliced(collection: Collection | ResourceMetrics, sliceMillis?: number): Promise<RenderFamily[]>;
   /** Compiled rules held (one per scope × instrument seen in the last two passes): for tests and diagnostics. */
   readonly compiledCount: number;
 }
@@ -73,7 +75,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   const own = options.ownInstruments ?? new Set<string>();
   const clashes = new Set<string>();
   /** The rules that render one instrument of one scope under this profile. */
-  const compile = (metric: MetricData, scopeName: string, scopeVersion: string | undefined): readonly CompiledRule[] => {
+  const compile = (metric: MetricHead, scopeName: string, scopeVersion: string | undefined): readonly CompiledRule[] => {
     const named = ruleMap.get(metric.descriptor.name);
     if (named !== undefined) return named.map((r) => compileTableRule(r, constLabels, starts));
     if (profile.kind === 'native') return compileNative(profile, metric, scopeName, scopeVersion);
@@ -83,7 +85,8 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   let targetInfo: { attributes: Attributes; family: RenderFamily } | undefined;
 
   /** One naming pass; yields after each instrument, so a caller can slice it. */
-  function* pass(rm: ResourceMetrics): Generator<void, RenderFamily[], undefined> {
+  function* pass(input: Collection | ResourceMetrics): Generator<void, RenderFamily[], undefined> {
+    const c = 'scopeMetrics' in input ? metricsCollection(input) : input;
     const builders = new Map<string, FamilyBuilder>();
     const order: FamilyBuilder[] = [];
     let info: RenderFamily | undefined;
@@ -101,55 +104,66 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     }
     if (profile.kind === 'native' && profile.scopeInfo) {
-      const attributes = rm.resource.attributes;
+      const attributes = c.resource.attributes;
       if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes, !escapesNames(profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY)) };
       if (targetInfo.family.series.length > 0) {
         info = targetInfo.family;
         claim(claims!, info);
       }
     }
-    for (const scopeMetrics of rm.scopeMetrics) {
-      const scope = scopeMetrics.scope;
-      for (const metric of scopeMetrics.metrics) {
-        const key = scope.name + '\0' + (scope.version ?? '') + '\0' + metric.descriptor.name;
-        let entry = compiled.get(key);
-        if (entry === undefined) {
-          entry = { rules: compile(metric, scope.name, scope.version), pass: current };
-          compiled.set(key, entry);
+    /** The compiled rules of an instrument, each with the builder of its family (undefined: not served). */
+    const ruled = (metric: MetricHead, scope: { name: string; version?: string }): Array<[CompiledRule, FamilyBuilder]> => {
+      const key = scope.name + '\0' + (scope.version ?? '') + '\0' + metric.descriptor.name;
+      let entry = compiled.get(key);
+      if (entry === undefined) {
+        entry = { rules: compile(metric, scope.name, scope.version), pass: current };
+        compiled.set(key, entry);
+      }
+      entry.pass = current;
+      const out: Array<[CompiledRule, FamilyBuilder]> = [];
+      for (const rule of entry.rules) {
+        let builder = builders.get(rule.family.name);
+        if (builder === undefined) {
+          // Native names come from whatever a sender or host chose: a family that would take a
+          // name another family (or jobmeter's self-metric) already has is dropped, first come
+          // first served (target_info, jobmeter's own, then ingested ones).
+          if (claims !== undefined && !claim(claims, rule.family)) continue;
+          builder = newBuilder(rule.family, rule.merges, starts);
+          builders.set(rule.family.name, builder);
+          order.push(builder);
+        } else {
+          // A second instrument feeding the same family: a type clash is dropped (it would
+          // make the family unparseable), with one warning; otherwise merge from now on.
+          if (builder.type !== rule.family.type) {
+            const clash = `${metric.descriptor.name}\0${rule.family.name}`;
+            if (!clashes.has(clash)) {
+              clashes.add(clash);
+              diag.warn(`jobmeter: ${metric.descriptor.name} is not served: its family ${rule.family.name} would be a ${rule.family.type}, and the ${builder.type} of that name is already served`);
+            }
+            continue;
+          }
+          if (builder.index === undefined) builder.index = indexOf(builder);
         }
-        entry.pass = current;
-        // The instrument's points are read here, at most once, and not kept past its step (and
-        // not at all when its rules read its columns): the pull producer makes them anew at every
-        // read of `dataPoints` (domain/tallies store.ts `pointsOnRead`), so that they die young.
-        // Each rule's series cache is by point position, which holds because a producer keeps its
+        out.push([rule, builder]);
+      }
+      return out;
+    };
+    // The store's series sets first (read as columns, their label strings the store's), then the
+    // producers' MetricData.
+    for (const group of c.series) {
+      for (const series of group.series) {
+        for (const [rule, builder] of ruled(series, group.scope)) rule.emitSeries(series, builder);
+        yield;
+      }
+    }
+    for (const scopeMetrics of c.metrics) {
+      for (const metric of scopeMetrics.metrics) {
+        // The instrument's points are read here, at most once, and not kept past its step. Each
+        // rule's series cache is by point position, which holds because a producer keeps its
         // points in a stable order (series-cache.ts).
         let points: readonly DataPoint<unknown>[] | undefined;
         const pointsOf = (): readonly DataPoint<unknown>[] => (points ??= metric.dataPoints);
-        for (const rule of entry.rules) {
-          let builder = builders.get(rule.family.name);
-          if (builder === undefined) {
-            // Native names come from whatever a sender or host chose: a family that would take a
-            // name another family (or jobmeter's self-metric) already has is dropped, first come
-            // first served (target_info, jobmeter's own, then ingested ones).
-            if (claims !== undefined && !claim(claims, rule.family)) continue;
-            builder = newBuilder(rule.family, rule.merges, starts);
-            builders.set(rule.family.name, builder);
-            order.push(builder);
-          } else {
-            // A second instrument feeding the same family: a type clash is dropped (it would
-            // make the family unparseable), with one warning; otherwise merge from now on.
-            if (builder.type !== rule.family.type) {
-              const clash = `${metric.descriptor.name}\0${rule.family.name}`;
-              if (!clashes.has(clash)) {
-                clashes.add(clash);
-                diag.warn(`jobmeter: ${metric.descriptor.name} is not served: its family ${rule.family.name} would be a ${rule.family.type}, and the ${builder.type} of that name is already served`);
-              }
-              continue;
-            }
-            if (builder.index === undefined) builder.index = indexOf(builder);
-          }
-          rule.emit(metric, pointsOf, builder);
-        }
+        for (const [rule, builder] of ruled(metric, scopeMetrics.scope)) rule.emit(metric, pointsOf, builder);
         yield;
       }
     }
@@ -165,15 +179,15 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     get compiledCount() {
       return compiled.size;
     },
-    toFamilies(rm) {
-      const it = pass(rm);
+    toFamilies(c) {
+      const it = pass(c);
       for (;;) {
         const step = it.next();
         if (step.done === true) return step.value;
       }
     },
-    async toFamiliesSliced(rm, sliceMillis = SLICE_MILLIS) {
-      const it = pass(rm);
+    async toFamiliesSliced(c, sliceMillis = SLICE_MILLIS) {
+      const it = pass(c);
       const slice = new Slice(sliceMillis);
       // The collection that produced `rm` ran in this same turn: start the first slice in a turn of
       // its own rather than on top of it.

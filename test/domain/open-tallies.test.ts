@@ -1,5 +1,5 @@
 // Host instruments on jobmeter's provider that no View selects record into local tallies
-// (tallies/open-index.ts): the same series and values as the SDK would give them, whatever the
+// (series/open-index.ts): the same series and values as the SDK would give them, whatever the
 // attribute shapes — key orders, absent keys, arrays, numbers, booleans — and the lifetime series
 // budget with an overflow series.
 import assert from 'node:assert/strict';

@@ -8,7 +8,7 @@ import { AggregationTemporality, DataPointType, MeterProvider, type DataPoint, t
 import { MAX_SERIES_PER_INSTRUMENT, MAX_VALUE_LENGTH } from '../../src/domain/bounded-attributes.ts';
 import { DOMAIN_INSTRUMENTS, RUN_DURATION, RUN_FINISHED } from '../../src/domain/catalog.ts';
 import { createRecorder } from '../../src/domain/recorder.ts';
-import { RAW_KEYS_PER_INSTRUMENT } from '../../src/domain/tallies/spec-index.ts';
+import { RAW_KEYS_PER_INSTRUMENT } from '../../src/domain/series/spec-index.ts';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
@@ -26,7 +26,7 @@ function counterSpec(name: string, attributes: InstrumentSpec['attributes'], kin
 }
 
 async function metrics(store: TallyStore, temporality = AggregationTemporality.CUMULATIVE): Promise<MetricData[]> {
-  const { resourceMetrics } = await store.producer(temporality).collect();
+  const { resourceMetrics } = await store.series.producer(temporality).collect();
   return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
 }
 
@@ -163,7 +163,7 @@ describe('tallies', () => {
     let now = 1_000_000;
     const spec: InstrumentSpec = { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1], attributes: [] };
     const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 4 }]), spec], { scope: SCOPE, now: () => now });
-    const producer = store.producer(AggregationTemporality.DELTA);
+    const producer = store.series.producer(AggregationTemporality.DELTA);
     const collect = async () => (await producer.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
     store.counter('c').add(5, { a: 'x' });
     store.histogram('h').record(0.5);
@@ -293,34 +293,35 @@ describe('declared instruments on a jobmeter', () => {
       await jm.shutdown();
     }
   });
-  test('pointsOnRead: points made at each read of dataPoints, from the collection\'s instant, equal to the eager ones', async () => {
+  test('a collection: the figures of its instant, as columns, equal to the MetricData a reader gets at that instant', async () => {
     const specs: InstrumentSpec[] = [
       counterSpec('c', [{ key: 'host', cap: 10 }]),
       { name: 'g', kind: 'gauge', unit: '1', description: 'g', attributes: [{ key: 'host', cap: 10 }] },
       { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1, 10], attributes: [{ key: 'host', cap: 10 }] },
     ];
-    // One clock reading for both collections, so their end times match too.
     const store = new TallyStore(specs, { scope: SCOPE, now: () => 1_700_000_000_000 });
-    const onRead = store.producer(AggregationTemporality.CUMULATIVE, { pointsOnRead: true });
-    const eager = store.producer();
-    const collect = async (p: typeof eager) => (await p.collect()).resourceMetrics.scopeMetrics[0]!.metrics;
     store.counter('c').add(1, { host: 'a' });
     store.gauge('g').record(7, { host: 'a' });
     store.histogram('h').record(0.5, { host: 'a' });
     store.histogram('h').record(5, { host: 'b' });
-    const lazy = await collect(onRead);
-    const made = await collect(eager);
-    // Records after the collection must not show: the points come from its snapshot.
+    const collection = await store.series.collect();
+    const made = await metrics(store);
+    // Records after the collection must not show: the columns are its snapshot.
     store.counter('c').add(100, { host: 'a' });
     store.counter('c').add(1, { host: 'z' });
     store.histogram('h').record(0.5, { host: 'a' });
-    assert.deepEqual(points(lazy[0]), [[{ host: 'a' }, 1]]);
-    assert.deepEqual(points(lazy[1]), [[{ host: 'a' }, 7]]);
-    const h = lazy[2]!.dataPoints as DataPoint<Histogram>[];
-    assert.deepEqual(h.map((p) => [p.value.buckets.counts, p.value.sum, p.value.count]), [[[1, 0, 0], 0.5, 1], [[0, 1, 0], 5, 1]]);
-    assert.notEqual(lazy[0]!.dataPoints, lazy[0]!.dataPoints, 'each read makes the points anew');
-    assert.notEqual(lazy[2]!.dataPoints[0]!.value, lazy[2]!.dataPoints[0]!.value);
-    assert.deepEqual(JSON.parse(JSON.stringify(lazy)), JSON.parse(JSON.stringify(made)), 'the same MetricData as the eager producer made at that instant');
+    const [c, g, h] = collection.series[0]!.series;
+    const columnPoints = (s: typeof c) => Array.from({ length: s!.n }, (_, i) => [s!.attributes[i], s!.values[i]]);
+    assert.deepEqual(columnPoints(c), [[{ host: 'a' }, 1]]);
+    assert.deepEqual(columnPoints(g), [[{ host: 'a' }, 7]]);
+    assert.deepEqual(Array.from(h!.values), [1, 0, 0, 0, 1, 0]);
+    assert.deepEqual([Array.from(h!.sums), Array.from(h!.counts)], [[0.5, 5], [1, 1]]);
+    assert.deepEqual(columnPoints(c), points(made[0]), 'the same series and figures as the MetricData');
+    assert.deepEqual(columnPoints(g), points(made[1]));
+    const hp = made[2]!.dataPoints as DataPoint<Histogram>[];
+    assert.deepEqual(hp.map((p) => [p.value.buckets.counts, p.value.sum, p.value.count]), [[[1, 0, 0], 0.5, 1], [[0, 1, 0], 5, 1]]);
+    assert.deepEqual([c!.startTime, g!.startTime, h!.startTime], [made[0]!.dataPoints[0]!.startTime, made[1]!.dataPoints[0]!.startTime, hp[0]!.startTime]);
+    collection.done();
   });
 });
 
@@ -354,7 +355,7 @@ test('a tally empty at one collection is read in full at the next: its first ser
     { ...counterSpec('g', [{ key: 'k', cap: 10 }]), kind: 'gauge' },
   ];
   const store = new TallyStore(specs, { scope: SCOPE });
-  const delta = store.producer(AggregationTemporality.DELTA);
+  const delta = store.series.producer(AggregationTemporality.DELTA);
   const deltaMetrics = async () => (await delta.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
   assert.deepEqual(await metrics(store), [], 'nothing recorded: no metric');
   assert.deepEqual(await deltaMetrics(), []);

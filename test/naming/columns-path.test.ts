@@ -1,13 +1,14 @@
-// The naming pass reads a tally's columns (domain/tallies/columns.ts) instead of its points: the
-// same families as from the points, under the native profile and a legacy table (scaled,
+// The naming pass reads the store's series sets as columns (a Collection, domain/series/) instead
+// of points: the same families as from the MetricData a reader gets, under the native profile and a legacy table (scaled,
 // summed, zero-filled, from a histogram's sum and count), with start times; a counter family's
 // label array is the last scrape's while its series stay the same and a new one when they change;
 // families handed out earlier never change.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality } from '@opentelemetry/sdk-metrics';
-import { columnsOf, releaseCollection } from '../../src/domain/tallies/columns.ts';
+import type { Collection } from '../../src/domain/series/collection.ts';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { SumTally } from '../../src/domain/tallies/sum.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
@@ -54,8 +55,12 @@ function record(store: TallyStore, round: number): void {
   store.counter('u').add(round - 2);
 }
 
-async function collect(store: TallyStore, onRead: boolean): Promise<ResourceMetrics> {
-  return (await store.producer(AggregationTemporality.CUMULATIVE, { pointsOnRead: onRead }).collect()).resourceMetrics;
+async function collect(store: TallyStore): Promise<Collection> {
+  return store.series.collect();
+}
+
+async function points(store: TallyStore): Promise<ResourceMetrics> {
+  return (await store.series.producer(AggregationTemporality.CUMULATIVE).collect()).resourceMetrics;
 }
 
 const PROFILES: Array<[string, Profile]> = [
@@ -72,10 +77,10 @@ for (const [what, profile] of PROFILES) {
     const fromPoints = createNamer(profile);
     for (let round = 0; round < 4; round++) {
       record(store, round);
-      const viaColumns = await collect(store, true);
-      assert.ok(viaColumns.scopeMetrics[0]!.metrics.every((m) => columnsOf(m) !== undefined), 'the pull producer offers columns');
-      const viaPoints = await collect(store, false);
-      assert.ok(viaPoints.scopeMetrics[0]!.metrics.every((m) => columnsOf(m) === undefined), 'a producer that makes points up front offers none');
+      const viaColumns = await collect(store);
+      assert.equal(viaColumns.series[0]!.series.length, 4, 'the collection holds every set as columns');
+      assert.equal(viaColumns.metrics.length, 0, 'and no MetricData');
+      const viaPoints = await points(store);
       const a = fromColumns.toFamilies(viaColumns);
       const b = fromPoints.toFamilies(viaPoints);
       assert.ok(a.length > 0);
@@ -90,15 +95,15 @@ test('a counter family shares its label array while its series stay the same; fa
   for (const host of ['a', 'b']) c.add(1, { host, kind: 'x' });
   const namer = createNamer(otelProfile(false));
   const counter = (families: RenderFamily[]) => families.find((f) => f.name === 'c_total') as RenderNumberFamily;
-  const first = counter(namer.toFamilies(await collect(store, true)));
+  const first = counter(namer.toFamilies(await collect(store)));
   c.add(5, { host: 'b', kind: 'x' });
-  const second = counter(namer.toFamilies(await collect(store, true)));
+  const second = counter(namer.toFamilies(await collect(store)));
   assert.equal(second.columns!.labels, first.columns!.labels, 'same series: the same label array');
   c.add(1, { host: 'c', kind: 'x' });
-  const third = counter(namer.toFamilies(await collect(store, true)));
+  const third = counter(namer.toFamilies(await collect(store)));
   assert.notEqual(third.columns!.labels, second.columns!.labels, 'a new series: a new label array');
   c.add(100, { host: 'a', kind: 'x' });
-  await collect(store, true);
+  await collect(store);
   assert.deepEqual([...first.columns!.labels], ['host="a",kind="x"', 'host="b",kind="x"']);
   assert.deepEqual(Array.from(first.columns!.values), [1, 1], 'the first scrape still says what it said');
   assert.deepEqual(Array.from(second.columns!.values), [1, 6]);
@@ -106,11 +111,19 @@ test('a counter family shares its label array while its series stay the same; fa
   assert.deepEqual(Array.from(third.columns!.values), [1, 6, 1]);
 });
 
-test('an instrument whose points carry exemplars offers no columns (a point says more)', async () => {
-  const store = new TallyStore([{ ...SPECS[0]!, exemplars: true }], { scope: SCOPE });
-  store.counter('c').add(1, { host: 'a', kind: 'x' });
-  const rm = await collect(store, true);
-  assert.equal(columnsOf(rm.scopeMetrics[0]!.metrics[0]!), undefined);
+test('an instrument that keeps exemplars: its columns carry them, and the families are those read from its points', async () => {
+  const store = new TallyStore([{ ...SPECS[0]!, exemplars: true }, { ...SPECS[3]!, exemplars: true }], { scope: SCOPE });
+  const traced = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
+  store.counter('c').add(1, { host: 'a', kind: 'x' }, traced);
+  store.counter('c').add(2, { host: 'b', kind: 'x' });
+  store.histogram('h').record(0.5, { host: 'a' }, traced);
+  const c = await collect(store);
+  assert.ok(c.series[0]!.series.every((s) => s.exemplars !== undefined));
+  for (const profile of [otelProfile(false), TABLE]) {
+    const text = render('openmetrics', createNamer(profile).toFamilies(c));
+    assert.match(text, /trace_id="0af7651916cd43dd8448eb211c80319c"/);
+    assert.equal(text, render('openmetrics', createNamer(profile).toFamilies(await points(store))));
+  }
 });
 
 test('two instruments feeding one family: the second merges into a copy, the label array it started from is not touched', async () => {
@@ -124,9 +137,9 @@ test('two instruments feeding one family: the second merges into a copy, the lab
   // Without scope labels both scopes' `x` are the one family `x_total`.
   const namer = createNamer(otelProfile(false));
   const family = (families: RenderFamily[]) => families.find((f) => f.name === 'x_total') as RenderNumberFamily;
-  const first = family(namer.toFamilies(await collect(store, true)));
+  const first = family(namer.toFamilies(await collect(store)));
   assert.deepEqual(first.series.map((s) => [s.labels, s.value]), [['host="h1"', 1], ['host="h2"', 12], ['host="h3"', 20]]);
-  const second = family(namer.toFamilies(await collect(store, true)));
+  const second = family(namer.toFamilies(await collect(store)));
   assert.deepEqual([...second.columns!.labels], ['host="h1"', 'host="h2"', 'host="h3"']);
   assert.deepEqual(Array.from(second.columns!.values), [1, 12, 20]);
   assert.deepEqual([...first.columns!.labels], ['host="h1"', 'host="h2"', 'host="h3"'], 'the first pass\'s family is as it was');
@@ -139,17 +152,17 @@ test('a collection given back lends its storage to the next one; families named 
   c.add(1, { host: 'a', kind: 'x' });
   h.record(0.5, { host: 'a' });
   const namer = createNamer(otelProfile(false));
-  const first = await collect(store, true);
+  const first = await collect(store);
   const families = namer.toFamilies(first);
   const text = render('text', families);
-  const storageOf = (rm: ResourceMetrics) => columnsOf(rm.scopeMetrics[0]!.metrics[0]!)!.values.buffer;
-  const kept = await collect(store, true);
+  const storageOf = (c: Collection) => c.series[0]!.series[0]!.values.buffer;
+  const kept = await collect(store);
   assert.notEqual(storageOf(kept), storageOf(first), 'storage not given back is not lent again');
-  releaseCollection(first);
-  releaseCollection(first);
+  first.done();
+  first.done();
   c.add(41, { host: 'a', kind: 'x' });
   h.record(7, { host: 'a' });
-  const next = await collect(store, true);
+  const next = await collect(store);
   assert.equal(storageOf(next), storageOf(first), 'the storage given back serves the next collection');
   const again = namer.toFamilies(next);
   assert.equal(render('text', families), text, 'the first families still say what they said');

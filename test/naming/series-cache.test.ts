@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Collection } from '../../src/domain/series/collection.ts';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import type { RenderHistogramSeries as HistogramSeries, RenderNumberFamily as NumberFamily } from '../../src/exposition/render-model.ts';
@@ -19,8 +20,8 @@ const SPECS: InstrumentSpec[] = [
   { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1, 10], attributes: [{ key: 'host', cap: 100 }] },
 ];
 
-async function collection(store: TallyStore): Promise<ResourceMetrics> {
-  return (await store.producer().collect()).resourceMetrics;
+async function collection(store: TallyStore): Promise<Collection> {
+  return store.series.collect();
 }
 
 test('counters come out as columns over kept label strings; unchanged histogram series are the same objects; earlier families stay as they were', async () => {

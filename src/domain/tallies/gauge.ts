@@ -1,21 +1,25 @@
-/** A synchronous gauge's tally: the last value recorded per series. */
-import type { Attributes, HrTime } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type DataPoint, type GaugeMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
-import { isRecordable } from '../record-guard.ts';
+/** A synchronous gauge's tally: records into a gauge's series (domain/series/gauge.ts). */
+import type { Attributes } from '@opentelemetry/api';
+import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { BOUNDED } from '../bounded-attributes.ts';
+import { isRecordable, type RecordGuard } from '../record-guard.ts';
+import { GaugeSeries } from '../series/gauge.ts';
+import type { SeriesIndex } from '../series/spec-index.ts';
 import type { BoundGauge, DeclaredGauge } from './handles.ts';
-import { valueColumns, withColumns } from './columns.ts';
-import { Column } from './column.ts';
-import { NONE, numberPoints, Tally, withPoints, type DeltaState, type Snapshot, type SnapshotArena } from './tally.ts';
+import { reject } from './tally.ts';
 
-export class GaugeTally extends Tally implements DeclaredGauge {
-  readonly values = new Column();
+export class GaugeTally extends GaugeSeries implements DeclaredGauge {
+  readonly [BOUNDED] = true;
+  /** Where bad records and records after shutdown are reported. */
+  readonly guard: RecordGuard;
 
-  protected grow(): void {
-    this.values.push(0);
+  constructor(descriptor: MetricDescriptor, guard: RecordGuard, index: (grow: () => void) => SeriesIndex) {
+    super(descriptor, index);
+    this.guard = guard;
   }
 
   record(value: number, attributes?: Attributes): void {
-    if (!isRecordable(value, false) || this.guard.closed) return this.reject(value, false);
+    if (!isRecordable(value, false) || this.guard.closed) return reject(this.guard, this.descriptor.name, value, false);
     // The series first: a new one may move the figures to larger storage.
     const at = this.seriesOf(attributes);
     this.values.data[at] = value;
@@ -25,36 +29,12 @@ export class GaugeTally extends Tally implements DeclaredGauge {
     const at = this.seriesOf(attributes);
     const values = this.values;
     const guard = this.guard;
+    const name = this.descriptor.name;
     return {
       record: (value: number): void => {
-        if (!isRecordable(value, false) || guard.closed) return this.reject(value, false);
+        if (!isRecordable(value, false) || guard.closed) return reject(guard, name, value, false);
         values.data[at] = value;
       },
     };
   }
-
-  snapshotLength(): number {
-    return this.values.length;
-  }
-
-  snapshot(arena: SnapshotArena): Snapshot {
-    return { n: this.values.length, lease: arena.lease, values: arena.copy(this.values), sums: NONE, counts: NONE };
-  }
-
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality: AggregationTemporality, onRead = false): MetricData | undefined {
-    if (snap.n === 0) return undefined;
-    const metric = withPoints<GaugeMetricData>(
-      { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE },
-      () => numberPoints(this.attributes, snap, startTime, endTime),
-      onRead,
-    );
-    // The naming pass reads columns when there are (columns.ts); a point with exemplars carries more.
-    return onRead && snap.exemplars === undefined ? withColumns(metric, valueColumns(this.attributes, snap.n, snap.values, startTime, snap.lease)) : metric;
-  }
-
-  /** A gauge is a level, not an amount: every series, with its last value. */
-  delta(snap: Snapshot, _state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    return this.cumulative(snap, startTime, endTime, AggregationTemporality.DELTA);
-  }
 }
-

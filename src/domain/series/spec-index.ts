@@ -2,9 +2,10 @@
  * The series index of an instrument jobmeter has a spec for: attribute sets → series indexes,
  * bounded by the spec.
  *
- * How a record finds its series. The index keeps nested maps keyed by the *raw* attribute values
- * in the declared attribute order (no key sorting, no JSON, no string building: one `Map#get` per
- * declared attribute, on strings V8 has already hashed), ending in the series' index. The bounds —
+ * How a record finds its series. The index keeps a compact trie (value-trie.ts) keyed by the *raw*
+ * attribute values in the declared attribute order (no key sorting, no JSON, no string building:
+ * at most one `Map#get` per declared attribute, on strings V8 has already hashed), ending in the
+ * series' position, checked against the series' attributes. The bounds —
  * allow-list, closed vocabulary or cap folding into `other`, values cut at 256 characters
  * (`MAX_VALUE_LENGTH`), at most {@link MAX_SERIES_PER_INSTRUMENT} series then one overflow series —
  * are the views' own folds (bounded-attributes.ts), applied once, the first time a raw set is
@@ -12,15 +13,17 @@
  * a value has been seen (a capped vocabulary only grows, up to its cap), so remembering the result
  * is the same as folding on every record, as the SDK's views do.
  *
- * Memory is bounded whatever the churn: the maps hold the folded sets (one per series, bounded by
- * the caps) plus at most {@link RAW_KEYS_PER_INSTRUMENT} entries for raw sets that differ from
+ * Memory is bounded whatever the churn: the trie holds the folded sets (one per series, bounded by
+ * the caps) plus at most {@link RAW_KEYS_PER_INSTRUMENT} aliases for raw sets that differ from
  * their folded set (values folded into `other`, numbers, cut values). Past that, such sets are
  * folded on every record without being remembered (slower, ≈ the SDK's cost, but flat memory).
  * Values that are not primitives (arrays) are never remembered: a map would key them by identity.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { attributesTemplate, createFold, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, OVERFLOW_ATTRIBUTES, toLabelString, type Fold } from '../bounded-attributes.ts';
+import { attributesTemplate, createFold, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, toLabelString, type Fold } from '../bounded-attributes.ts';
 import { OTHER, type InstrumentSpec } from '../types.ts';
+import { Positions } from './positions.ts';
+import { isLevel, step, ValueTrie, type Entry } from './value-trie.ts';
 
 /** Raw attribute sets remembered per instrument beyond the folded ones (see the file comment). */
 export const RAW_KEYS_PER_INSTRUMENT = 1024;
@@ -35,29 +38,26 @@ export interface SeriesIndex {
 
 export const EMPTY: Attributes = Object.freeze({});
 
-/** Nested maps: raw (or folded) value of attribute k → the next level, or at the last level the series index. */
-type Node = Map<unknown, Node | number>;
-
 export class SpecSeriesIndex implements SeriesIndex {
-  readonly attributes: Attributes[] = [];
+  readonly attributes: Attributes[];
+  readonly #positions: Positions;
   readonly seriesOf: (attributes: Attributes | undefined) => number;
 
-  readonly #grow: () => void;
   readonly #keys: readonly string[];
   readonly #folds: readonly Fold[];
   readonly #template: Attributes;
-  readonly #root: Node = new Map();
+  readonly #trie: ValueTrie;
   readonly #limit: number;
   /** The cap of a single capped attribute, enforced on the series map itself (no second set); -1 otherwise. */
   readonly #soleCap: number;
   #admitted = 0;
   #rawEntries = 0;
-  #overflow = -1;
   #only = -1;
 
   /** @param grow adds the storage of one more series (called as each series is made). */
   constructor(spec: InstrumentSpec, grow: () => void) {
-    this.#grow = grow;
+    this.#positions = new Positions(grow);
+    this.attributes = this.#positions.attributes;
     const keys = spec.attributes.map((a) => a.key);
     this.#keys = keys;
     this.#limit = Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT);
@@ -66,36 +66,75 @@ export class SpecSeriesIndex implements SeriesIndex {
     this.#folds = this.#soleCap >= 0 ? [] : spec.attributes.map(createFold);
     this.#template = attributesTemplate(keys);
 
-    // One lookup function per arity, so the common sizes are straight-line code.
-    const root = this.#root;
-    const [k0, k1, k2, k3] = keys as [string, string, string, string];
+    const attributes = this.attributes;
+    this.#trie = new ValueTrie((i) => keys.map((k) => attributes[i]![k]));
+    const root = this.#trie.root;
+    // One lookup per arity, so the common sizes are straight-line code: the walk, then the check of
+    // the leaf it reaches (value-trie.ts).
+    const [k0, k1, k2] = keys as [string, string, string];
     switch (keys.length) {
       case 0:
         this.seriesOf = () => (this.#only >= 0 ? this.#only : this.#resolve(EMPTY));
         break;
       case 1:
-        this.seriesOf = (a = EMPTY) => (root.get(a[k0]) as number | undefined) ?? this.#resolve(a);
+        this.seriesOf = (a = EMPTY) => {
+          const e = root.get(a[k0]);
+          if (typeof e === 'number') {
+            if (attributes[e]![k0] === a[k0]) return e;
+          } else if (e !== undefined && !isLevel(e) && e.attributes[k0] === a[k0]) return e.index;
+          return this.#resolve(a);
+        };
         break;
       case 2:
-        this.seriesOf = (a = EMPTY) => ((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as number | undefined) ?? this.#resolve(a);
+        this.seriesOf = (a = EMPTY) => {
+          const v0 = a[k0];
+          const v1 = a[k1];
+          let e = root.get(v0);
+          if (Array.isArray(e)) {
+            // A small level, scanned inline (value-trie.ts `step`).
+            let found: Entry | undefined;
+            for (let i = 0; i < e.length; i += 2) {
+              if (e[i] === v1) {
+                found = e[i + 1] as Entry;
+                break;
+              }
+            }
+            e = found;
+          } else if (e instanceof Map) e = e.get(v1);
+          if (typeof e === 'number') {
+            const s = attributes[e]!;
+            if (s[k0] === v0 && s[k1] === v1) return e;
+          } else if (e !== undefined && !isLevel(e) && e.attributes[k0] === v0 && e.attributes[k1] === v1) return e.index;
+          return this.#resolve(a);
+        };
         break;
       case 3:
-        this.seriesOf = (a = EMPTY) =>
-          (((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as Node | undefined)?.get(a[k2]) as number | undefined) ?? this.#resolve(a);
-        break;
-      case 4:
-        this.seriesOf = (a = EMPTY) =>
-          ((((root.get(a[k0]) as Node | undefined)?.get(a[k1]) as Node | undefined)?.get(a[k2]) as Node | undefined)?.get(a[k3]) as
-            | number
-            | undefined) ?? this.#resolve(a);
+        this.seriesOf = (a = EMPTY) => {
+          let e = root.get(a[k0]);
+          if (e !== undefined && isLevel(e)) e = step(e, a[k1]);
+          if (e !== undefined && isLevel(e)) e = step(e, a[k2]);
+          if (typeof e === 'number') {
+            const s = attributes[e]!;
+            if (s[k0] === a[k0] && s[k1] === a[k1] && s[k2] === a[k2]) return e;
+          }
+          return this.#find(e, a) ?? this.#resolve(a);
+        };
         break;
       default:
         this.seriesOf = (a = EMPTY) => {
-          let node: Node | number | undefined = root;
-          for (let i = 0; i < keys.length && node !== undefined; i++) node = (node as Node).get(a[keys[i]!]);
-          return (node as number | undefined) ?? this.#resolve(a);
+          let e: Entry | undefined = root;
+          for (let d = 0; e !== undefined && isLevel(e); d++) e = step(e, a[keys[d]!]);
+          return this.#find(e, a) ?? this.#resolve(a);
         };
     }
+  }
+
+  /** The series of the leaf `e` a walk reached, when its values are `a`'s. */
+  #find(e: Entry | undefined, a: Attributes): number | undefined {
+    if (e === undefined || isLevel(e)) return undefined;
+    const s = typeof e === 'number' ? this.attributes[e]! : e.attributes;
+    for (const k of this.#keys) if (s[k] !== a[k]) return undefined;
+    return typeof e === 'number' ? e : e.index;
   }
 
   /** The slow path: folds a set not seen before (or not remembered), finds or creates its series. */
@@ -103,7 +142,7 @@ export class SpecSeriesIndex implements SeriesIndex {
     const keys = this.#keys;
     const n = keys.length;
     if (n === 0) {
-      if (this.#only < 0) this.#only = this.#newSeries({});
+      if (this.#only < 0) this.#only = this.#positions.add({});
       return this.#only;
     }
     const raw: unknown[] = new Array<unknown>(n);
@@ -123,54 +162,39 @@ export class SpecSeriesIndex implements SeriesIndex {
       folded[i] = f;
       if (f !== v) same = false;
     }
-    let index = this.#find(folded);
+    const foldedSet = this.#attributesOf(folded);
+    let index = this.#findPath(folded, foldedSet);
     let overflowed = false;
     if (index === undefined) {
-      if (this.attributes.length - (this.#overflow < 0 ? 0 : 1) >= this.#limit) {
-        index = this.#overflowSeries();
+      if (this.attributes.length - (this.#positions.overflow < 0 ? 0 : 1) >= this.#limit) {
+        index = this.#positions.overflowSeries();
         overflowed = true;
       } else {
-        index = this.#newSeries(this.#attributesOf(folded));
-        this.#insert(folded, index, false);
+        index = this.#positions.add(foldedSet);
+        this.#trie.insert(folded, index);
       }
     }
-    if ((overflowed || !same) && rememberable && this.#rawEntries < RAW_KEYS_PER_INSTRUMENT) this.#insert(raw, index, true);
+    if ((overflowed || !same) && rememberable && this.#rawEntries < RAW_KEYS_PER_INSTRUMENT) {
+      const values: Attributes = {};
+      for (let i = 0; i < n; i++) if (raw[i] !== undefined) values[keys[i]!] = raw[i] as Attributes[string];
+      if (this.#trie.insert(raw, { attributes: values, path: raw, index })) this.#rawEntries++;
+    }
     return index;
   }
 
   #fold(i: number, value: string): string {
     if (this.#soleCap < 0) return this.#folds[i]!(value);
     // A single capped attribute: the admitted values are exactly the series' own values.
-    const at = this.#root.get(value) as number | undefined;
-    if (at !== undefined && this.attributes[at]![this.#keys[0]!] === value) return value;
+    const at = this.#trie.root.get(value);
+    if (typeof at === 'number' && this.attributes[at]![this.#keys[0]!] === value) return value;
     if (this.#admitted >= this.#soleCap) return OTHER;
     this.#admitted++;
     return value;
   }
 
-  #find(path: readonly unknown[]): number | undefined {
-    let node: Node | number | undefined = this.#root;
-    for (let i = 0; i < path.length && node !== undefined; i++) node = (node as Node).get(path[i]);
-    return node as number | undefined;
-  }
-
-  /** Adds `path` → `index`; entries of raw paths count against the raw budget. */
-  #insert(path: readonly unknown[], index: number, raw: boolean): void {
-    let node = this.#root;
-    const last = path.length - 1;
-    for (let i = 0; i < last; i++) {
-      let next = node.get(path[i]) as Node | undefined;
-      if (next === undefined) {
-        next = new Map();
-        node.set(path[i], next);
-        if (raw) this.#rawEntries++;
-      }
-      node = next;
-    }
-    if (!node.has(path[last])) {
-      node.set(path[last], index);
-      if (raw) this.#rawEntries++;
-    }
+  /** The series of the folded set (`path`, as `set`), when there is one. */
+  #findPath(path: readonly unknown[], set: Attributes): number | undefined {
+    return this.#find(this.#trie.walk(path), set);
   }
 
   #attributesOf(folded: readonly (string | undefined)[]): Attributes {
@@ -181,14 +205,4 @@ export class SpecSeriesIndex implements SeriesIndex {
     return out;
   }
 
-  #newSeries(attributes: Attributes): number {
-    this.attributes.push(attributes);
-    this.#grow();
-    return this.attributes.length - 1;
-  }
-
-  #overflowSeries(): number {
-    if (this.#overflow < 0) this.#overflow = this.#newSeries(OVERFLOW_ATTRIBUTES);
-    return this.#overflow;
-  }
 }

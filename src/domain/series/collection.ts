@@ -1,0 +1,84 @@
+/**
+ * What one collection gathered, as the naming pass reads it: the store's instruments at one
+ * instant, as columns (series-store.ts), then what producers outside the store gave as
+ * OpenTelemetry `MetricData` (the SDK's instruments, the ingest, the cluster aggregate: the
+ * boundary in, until they write into the store themselves).
+ */
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { AggregationTemporality, DataPointType, MetricDescriptor, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { Exemplar } from '../exemplars.ts';
+
+/**
+ * How a reader turns a series' attributes into its label string, and tells a string that is not
+ * all ASCII. The store keeps the strings one such object makes, one per series, for as long as the
+ * object lives (series-set.ts `labels`): the same object at every collection, not a new one.
+ */
+export interface LabelRender {
+  render(attributes: Attributes): string;
+  isAscii(labels: string): boolean;
+}
+
+/** The label strings of a set's series, held by the store (series-set.ts). */
+export interface LabelColumn {
+  /**
+   * One per series, in series order. The same array from one collection to the next while no
+   * series is added; never changed once handed out (an added series copies it first).
+   */
+  readonly strings: readonly string[];
+  /** Strings that are not all ASCII (usually none). */
+  readonly nonAscii: number;
+}
+
+/** One instrument's series at the collection's instant. */
+export interface CollectedSeries {
+  readonly descriptor: MetricDescriptor;
+  /** SUM, GAUGE or HISTOGRAM, as the MetricData of the same instrument would say. */
+  readonly dataPointType: DataPointType;
+  readonly isMonotonic: boolean;
+  readonly aggregationTemporality: AggregationTemporality;
+  /** Series in the collection. */
+  readonly n: number;
+  /** Each series' attributes, by position (stable objects: a series never moves). */
+  readonly attributes: readonly Attributes[];
+  /** A sum's or gauge's values; a histogram's bucket counts, `stride` per series. Views of the collection's storage. */
+  readonly values: Float64Array;
+  /** Histograms: buckets per series (bounds + the +Inf one), and the bounds. */
+  readonly stride: number;
+  readonly bounds: readonly number[];
+  /** Histograms: sum and count per series. */
+  readonly sums: Float64Array;
+  readonly counts: Float64Array;
+  /** The latest exemplar per series (sums) or per bucket (histograms); undefined when the set keeps none. */
+  readonly exemplars: readonly (Exemplar | undefined)[] | undefined;
+  /** Every series' start time (the store's start). */
+  readonly startTime: HrTime;
+  /** The label strings of the `n` series as `render` makes them: made once per series, kept by the store. */
+  labels(render: LabelRender): LabelColumn;
+}
+
+export interface CollectedScope {
+  readonly scope: InstrumentationScope;
+  readonly series: readonly CollectedSeries[];
+}
+
+export interface Collection {
+  /** The resource every series describes. */
+  readonly resource: Resource;
+  /** The store's instruments, scope by scope (read first). */
+  readonly series: readonly CollectedScope[];
+  /** What producers outside the store gave (read after). */
+  readonly metrics: readonly ScopeMetrics[];
+  /**
+   * Says the reader is done: nothing it keeps views the collection's figures (the naming pass
+   * copies them into its families). The store then copies the next collection into the same
+   * storage, already mapped (series-store.ts). Later calls do nothing; not calling it is fine.
+   */
+  done(): void;
+}
+
+/** A collection of producers' MetricData only (the cluster aggregate, a test's). */
+export function metricsCollection(rm: ResourceMetrics): Collection {
+  return { resource: rm.resource, series: [], metrics: rm.scopeMetrics, done() {} };
+}

@@ -1,0 +1,42 @@
+/** The rules of a synchronous gauge: the last value recorded per series. */
+import type { HrTime } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, type GaugeMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { CollectedSeries } from './collection.ts';
+import { Column } from './column.ts';
+import { SeriesSet, type DeltaState } from './series-set.ts';
+import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
+import { numberPoints } from './sum.ts';
+
+const NO_BOUNDS: readonly number[] = [];
+
+export class GaugeSeries extends SeriesSet {
+  readonly dataPointType = DataPointType.GAUGE;
+  readonly values = new Column();
+
+  protected grow(): void {
+    this.values.push(0);
+  }
+
+  snapshotLength(): number {
+    return this.values.length;
+  }
+
+  snapshot(arena: SnapshotArena): Snapshot {
+    return { n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE };
+  }
+
+  collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
+    if (snap.n === 0) return undefined;
+    return this.collectedOf(snap, startTime, { isMonotonic: false, stride: 1, bounds: NO_BOUNDS, values: snap.values, sums: NONE, counts: NONE, exemplars: undefined });
+  }
+
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality = AggregationTemporality.CUMULATIVE): MetricData | undefined {
+    if (snap.n === 0) return undefined;
+    return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints: numberPoints(this.attributes, snap, startTime, endTime) } satisfies GaugeMetricData;
+  }
+
+  /** A gauge is a level, not an amount: every series, with its last value. */
+  delta(snap: Snapshot, _state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    return this.cumulative(snap, startTime, endTime, AggregationTemporality.DELTA);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The rules of a histogram: per series its bucket counts (the first bound ≥ value, le semantics),
+ * sum and count; min and max when the instrument records them (the SDK's default for a host's
+ * histogram); the latest exemplar per bucket when kept.
+ */
+import type { HrTime } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type HistogramMetricData, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import type { Exemplar } from '../exemplars.ts';
+import type { CollectedSeries } from './collection.ts';
+import { Column } from './column.ts';
+import { SeriesSet, type DeltaState } from './series-set.ts';
+import type { Snapshot, SnapshotArena } from './snapshot.ts';
+import type { SeriesIndex } from './spec-index.ts';
+
+export class HistogramSeries extends SeriesSet {
+  readonly dataPointType = DataPointType.HISTOGRAM;
+  readonly bounds: readonly number[];
+  /** Buckets per series: the bounds' and the +Inf one. */
+  readonly stride: number;
+  /** Per-bucket counts, `stride` per series. */
+  readonly buckets = new Column();
+  readonly sums = new Column();
+  readonly counts = new Column();
+  /** Min and max per series; undefined when the instrument records none. */
+  readonly mins: Column | undefined;
+  readonly maxs: Column | undefined;
+  /** The latest exemplar per bucket, `stride` per series; undefined when the set keeps none. */
+  readonly exemplars: (Exemplar | undefined)[] | undefined;
+
+  constructor(descriptor: MetricDescriptor, index: (grow: () => void) => SeriesIndex, options: { bounds: readonly number[]; exemplars: boolean; minMax: boolean }) {
+    super(descriptor, index);
+    this.bounds = [...options.bounds];
+    this.stride = this.bounds.length + 1;
+    this.exemplars = options.exemplars ? [] : undefined;
+    this.mins = options.minMax ? new Column() : undefined;
+    this.maxs = options.minMax ? new Column() : undefined;
+  }
+
+  protected grow(): void {
+    for (let k = 0; k < this.stride; k++) this.buckets.push(0);
+    this.sums.push(0);
+    this.counts.push(0);
+    this.mins?.push(Infinity);
+    this.maxs?.push(-Infinity);
+  }
+
+  /**
+   * Counts `value` (a number ≥ 0) into series `at`: the bucket is the first bound ≥ value (le
+   * semantics). Returns the bucket's index in {@link buckets}.
+   */
+  observe(at: number, value: number): number {
+    const bounds = this.bounds;
+    let lo = 0;
+    let hi = bounds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (bounds[mid]! < value) lo = mid + 1;
+      else hi = mid;
+    }
+    const bucket = at * this.stride + lo;
+    this.buckets.data[bucket]!++;
+    this.sums.data[at]! += value;
+    this.counts.data[at]!++;
+    if (this.mins !== undefined) {
+      const mins = this.mins.data;
+      const maxs = this.maxs!.data;
+      if (value < mins[at]!) mins[at] = value;
+      if (value > maxs[at]!) maxs[at] = value;
+    }
+    return bucket;
+  }
+
+  #point(i: number, startTime: HrTime, endTime: HrTime, counts: number[], sum: number, count: number, snap: Snapshot): DataPoint<Histogram> {
+    const value: Histogram = { buckets: { boundaries: this.bounds as number[], counts }, sum, count };
+    // Cumulative min and max (a delta point carries them too: the SDK's delta points hold the interval's, these the life's).
+    if (snap.mins !== undefined && count > 0) {
+      value.min = snap.mins[i]!;
+      value.max = snap.maxs![i]!;
+    }
+    const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = { attributes: this.attributes[i]!, startTime, endTime, value };
+    const exemplars = exemplarsAt(snap.exemplars, i, this.stride);
+    if (exemplars !== undefined) point.exemplars = exemplars;
+    return point;
+  }
+
+  snapshotLength(): number {
+    // Read in the same turn as snapshot(): the series count cannot change in between.
+    return this.buckets.length + this.counts.length * (this.mins === undefined ? 2 : 4);
+  }
+
+  snapshot(arena: SnapshotArena): Snapshot {
+    const snap: Snapshot = { n: this.counts.length, values: arena.copy(this.buckets), sums: arena.copy(this.sums), counts: arena.copy(this.counts) };
+    if (this.mins === undefined && this.exemplars === undefined) return snap;
+    return {
+      ...snap,
+      ...(this.mins !== undefined && { mins: arena.copy(this.mins), maxs: arena.copy(this.maxs!) }),
+      ...(this.exemplars !== undefined && { exemplars: this.exemplars.slice(0, snap.n * this.stride) }),
+    };
+  }
+
+  collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
+    if (snap.n === 0) return undefined;
+    return this.collectedOf(snap, startTime, { isMonotonic: false, stride: this.stride, bounds: this.bounds, values: snap.values, sums: snap.sums, counts: snap.counts, exemplars: snap.exemplars });
+  }
+
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    const n = snap.n;
+    if (n === 0) return undefined;
+    const stride = this.stride;
+    const dataPoints = new Array<DataPoint<Histogram>>(n);
+    for (let i = 0; i < n; i++) dataPoints[i] = this.#point(i, startTime, endTime, countsAt(snap.values, i * stride, stride), snap.sums[i]!, snap.counts[i]!, snap);
+    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.HISTOGRAM, dataPoints } satisfies HistogramMetricData;
+  }
+
+  delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    const points: DataPoint<Histogram>[] = [];
+    const stride = this.stride;
+    for (let i = 0; i < snap.n; i++) {
+      const count = snap.counts[i]!;
+      const prevCount = state.counts[i] ?? 0;
+      if (count === prevCount) continue;
+      const counts = new Array<number>(stride);
+      for (let k = 0; k < stride; k++) {
+        const at = i * stride + k;
+        counts[k] = snap.values[at]! - (state.values[at] ?? 0);
+        state.values[at] = snap.values[at]!;
+      }
+      const sum = snap.sums[i]! - (state.sums[i] ?? 0);
+      state.sums[i] = snap.sums[i]!;
+      state.counts[i] = count;
+      points.push(this.#point(i, startTime, endTime, counts, sum, count - prevCount, snap));
+    }
+    if (points.length === 0) return undefined;
+    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.HISTOGRAM, dataPoints: points };
+  }
+}
+
+/** The exemplars kept for series `i` (one slot per bucket, `stride` per series); undefined when none. */
+export function exemplarsAt(held: readonly (Exemplar | undefined)[] | undefined, i: number, stride: number): Exemplar[] | undefined {
+  if (held === undefined) return undefined;
+  let out: Exemplar[] | undefined;
+  for (let k = i * stride, end = k + stride; k < end; k++) if (held[k] !== undefined) (out ??= []).push(held[k]!);
+  return out;
+}
+
+/** One series' bucket counts out of a snapshot, as the plain array a point carries. */
+function countsAt(values: Float64Array, from: number, stride: number): number[] {
+  const counts = new Array<number>(stride);
+  for (let k = 0; k < stride; k++) counts[k] = values[from + k]!;
+  return counts;
+}

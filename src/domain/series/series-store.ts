@@ -1,0 +1,186 @@
+/**
+ * The series store: every series set its writers made, scope by scope in creation order, read at
+ * one instant. The naming pass reads a {@link Collection} of it (columns and the store's label
+ * strings, no object per series); a reader outside the scrape (a push exporter, a standard reader,
+ * the cluster report) gets OpenTelemetry MetricData from {@link producer}, cumulative or delta.
+ *
+ * Differences from the SDK's synchronous instruments, all at the edges:
+ * - cumulative points start at the store's creation, not at the series' first record (both are
+ *   valid OTLP start times: nothing was counted before either);
+ * - with delta temporality a series is exported when its value changed since the last export
+ *   (the SDK exports every set recorded in the interval, even if the records added up to 0), and
+ *   a histogram's min and max are its life's, not the interval's.
+ */
+import type { HrTime } from '@opentelemetry/api';
+import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
+import { emptyResource } from '@opentelemetry/resources';
+import { AggregationTemporality, type CollectionResult, type MetricData, type MetricProducer, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { Slice } from '../../common/slices.ts';
+import type { CollectedScope, CollectedSeries, Collection } from './collection.ts';
+import type { DeltaState, SeriesSet } from './series-set.ts';
+import { EMPTY_SNAPSHOT, SnapshotArena, type Snapshot } from './snapshot.ts';
+
+export interface SeriesStoreOptions {
+  /** Clock, Unix ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+const RESOURCE = emptyResource();
+
+interface ScopeSets {
+  readonly scope: InstrumentationScope;
+  readonly sets: SeriesSet[];
+}
+
+function sameScope(a: InstrumentationScope, b: InstrumentationScope): boolean {
+  return a.name === b.name && (a.version ?? '') === (b.version ?? '') && (a.schemaUrl ?? '') === (b.schemaUrl ?? '');
+}
+
+export class SeriesStore {
+  /** When every series starts (cumulative points' start time). */
+  readonly start: HrTime;
+  readonly #now: () => number;
+  readonly #scopes: ScopeSets[] = [];
+  readonly #settlers: (() => PromiseLike<unknown> | undefined)[] = [];
+  /** Snapshot storage a finished collection gave back, for the next one (see #storage). */
+  #free: Float64Array | undefined;
+
+  constructor(options: SeriesStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.start = millisToHrTime(this.#now());
+  }
+
+  /** Adds `set` to `scope`'s sets (the scope made on first use, after those already held). */
+  add(scope: InstrumentationScope, set: SeriesSet): void {
+    let group = this.#scopes.find((g) => sameScope(g.scope, scope));
+    if (group === undefined) this.#scopes.push((group = { scope, sets: [] }));
+    group.sets.push(set);
+  }
+
+  /** Series held across all sets (for tests and diagnostics). */
+  get seriesCount(): number {
+    let n = 0;
+    for (const g of this.#scopes) for (const s of g.sets) n += s.size;
+    return n;
+  }
+
+  /**
+   * Registers work a collection should wait for before reading the sets: records made while the
+   * SDK's side of the same collection runs (the snapshot source's failure counter, counted while
+   * the snapshot callback is awaited) then land in that collection, as they did when these were
+   * SDK instruments (the SDK reads its synchronous instruments after its callbacks).
+   */
+  settleBeforeCollect(pending: () => PromiseLike<unknown> | undefined): void {
+    this.#settlers.push(pending);
+  }
+
+  /**
+   * The store at one instant, with `others` (what producers outside the store gave, collected
+   * before: their callbacks may record into the store) after it. Nothing per series is made.
+   */
+  async collect(others?: ResourceMetrics): Promise<Collection> {
+    const { groups, snaps, arena } = await this.#instant();
+    const start = this.start;
+    const series: CollectedScope[] = [];
+    for (let s = 0; s < groups.length; s++) {
+      const { scope, sets } = groups[s]!;
+      const out: CollectedSeries[] = [];
+      for (let i = 0; i < sets.length; i++) {
+        const c = sets[i]!.collected(snaps[s]![i]!, start);
+        if (c !== undefined) out.push(c);
+      }
+      if (out.length > 0) series.push({ scope, series: out });
+    }
+    return { resource: others?.resource ?? RESOURCE, series, metrics: others?.scopeMetrics ?? [], done: this.#lend(arena.storage) };
+  }
+
+  /**
+   * A producer of MetricData for one reader. Cumulative: every series, from the store's start.
+   * Delta: what changed since this producer's previous collection (each reader needs a producer
+   * of its own). The points are made from one instant, set by set, in slices (common/slices.ts).
+   */
+  producer(temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE): MetricProducer {
+    if (temporality === AggregationTemporality.CUMULATIVE) {
+      return { collect: () => this.#metrics((set, snap, end) => set.cumulative(snap, this.start, end)) };
+    }
+    const states = new Map<SeriesSet, DeltaState>();
+    let last = this.start;
+    let from = last;
+    return {
+      collect: () =>
+        this.#metrics(
+          (set, snap, end) => {
+            let state = states.get(set);
+            if (state === undefined) states.set(set, (state = { values: [], sums: [], counts: [] }));
+            return set.delta(snap, state, from, end);
+          },
+          (end) => {
+            from = last;
+            last = end;
+          },
+        ),
+    };
+  }
+
+  /** Waits for the settlers, then copies every set's figures at one instant. */
+  async #instant(): Promise<{ end: HrTime; groups: ScopeSets[]; snaps: Snapshot[][]; arena: SnapshotArena }> {
+    let waits: PromiseLike<unknown>[] | undefined;
+    for (const settler of this.#settlers) {
+      const p = settler();
+      if (p !== undefined) (waits ??= []).push(p);
+    }
+    if (waits !== undefined) await Promise.allSettled(waits);
+    const end = millisToHrTime(this.#now());
+    const groups = this.#scopes.map((g) => ({ scope: g.scope, sets: g.sets.slice() }));
+    let figures = 0;
+    for (const g of groups) for (const s of g.sets) figures += s.snapshotLength();
+    const arena = new SnapshotArena(this.#storage(figures));
+    const snaps = groups.map((g) => g.sets.map((s) => (s.snapshotLength() === 0 ? EMPTY_SNAPSHOT : s.snapshot(arena))));
+    return { end, groups, snaps, arena };
+  }
+
+  async #metrics(read: (set: SeriesSet, snap: Snapshot, endTime: HrTime) => MetricData | undefined, onInstant?: (endTime: HrTime) => void): Promise<CollectionResult> {
+    const { end, groups, snaps, arena } = await this.#instant();
+    onInstant?.(end);
+    const scopeMetrics: ScopeMetrics[] = [];
+    const slice = new Slice();
+    for (let s = 0; s < groups.length; s++) {
+      const { scope, sets } = groups[s]!;
+      const metrics: MetricData[] = [];
+      for (let i = 0; i < sets.length; i++) {
+        const m = read(sets[i]!, snaps[s]![i]!, end);
+        if (m !== undefined) metrics.push(m);
+        if (slice.due()) await slice.next();
+      }
+      if (metrics.length > 0) scopeMetrics.push({ scope, metrics });
+    }
+    // The points hold copies of the figures: the storage serves the next collection.
+    this.#lend(arena.storage)();
+    return { resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] };
+  }
+
+  /**
+   * Storage for a snapshot of `figures`: the last one given back when it is large enough, else a
+   * new one with room for some growth. Memory fresh from the system is mapped page by page on first
+   * write, and on these machines that made the snapshot's copy (one turn: every set at one instant)
+   * many times slower than the copy itself; storage given back is mapped already.
+   */
+  #storage(figures: number): Float64Array {
+    const free = this.#free;
+    if (free !== undefined && free.length >= figures) {
+      this.#free = undefined;
+      return free;
+    }
+    return new Float64Array(Math.ceil(figures * 1.125) + 64);
+  }
+
+  /** What gives `storage` back for a later collection, once (a Collection's `done`). */
+  #lend(storage: Float64Array): () => void {
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (this.#free === undefined || this.#free.length < storage.length) this.#free = storage;
+    };
+  }
+}

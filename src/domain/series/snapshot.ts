@@ -1,0 +1,51 @@
+/**
+ * A series set's figures at one instant: copies of its columns, so a collection can be read over
+ * several turns of the event loop and still describe one instant, across instruments too (a run's
+ * `started` and `finished`).
+ *
+ * The copies are views of one {@link SnapshotArena} per collection: off the JS heap and in one
+ * allocation. A snapshot lives through a whole sliced naming and rendering pass, and on the heap
+ * every young-generation collection landing in that window would copy it on the event loop; one
+ * buffer per instrument would be hundreds of allocations per scrape.
+ */
+import type { Exemplar } from '../exemplars.ts';
+import type { Column } from './column.ts';
+
+export interface Snapshot {
+  /** Series held at the instant (the first `n` of the set's series). */
+  readonly n: number;
+  /** Sums and gauges: the values; histograms: the bucket counts, `stride` per series. */
+  readonly values: Float64Array;
+  /** Histograms only: sums and counts per series. */
+  readonly sums: Float64Array;
+  readonly counts: Float64Array;
+  /** Histograms that record them: min and max per series. */
+  readonly mins?: Float64Array;
+  readonly maxs?: Float64Array;
+  /** Sets that keep exemplars: the latest per series (sums) or per bucket (histograms). */
+  readonly exemplars?: readonly (Exemplar | undefined)[];
+}
+
+export const NONE = new Float64Array(0);
+
+/** A snapshot of no series (most of the catalog's instruments, until used). */
+export const EMPTY_SNAPSHOT: Snapshot = { n: 0, values: NONE, sums: NONE, counts: NONE };
+
+/** Where one collection's snapshots are copied: at least every set's `snapshotLength()`, filled in order. */
+export class SnapshotArena {
+  readonly storage: Float64Array;
+  #at = 0;
+
+  constructor(storage: Float64Array) {
+    this.storage = storage;
+  }
+
+  /** A copy of `from`'s figures, as a view of the arena. */
+  copy(from: Column): Float64Array {
+    const at = this.#at;
+    const view = this.storage.subarray(at, at + from.length);
+    view.set(from.view());
+    this.#at = at + from.length;
+    return view;
+  }
+}

@@ -1,0 +1,80 @@
+/** The rules of a sum (a counter or up-down counter): one value per series, added to; the latest exemplar per series when kept. */
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, type DataPoint, type MetricData, type MetricDescriptor, type SumMetricData } from '@opentelemetry/sdk-metrics';
+import type { Exemplar } from '../exemplars.ts';
+import type { CollectedSeries } from './collection.ts';
+import { Column } from './column.ts';
+import { SeriesSet, type DeltaState } from './series-set.ts';
+import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
+import type { SeriesIndex } from './spec-index.ts';
+
+const NO_BOUNDS: readonly number[] = [];
+
+export class SumSeries extends SeriesSet {
+  readonly dataPointType = DataPointType.SUM;
+  readonly monotonic: boolean;
+  readonly values = new Column();
+  /** The latest exemplar per series; undefined when the set keeps none. */
+  readonly exemplars: (Exemplar | undefined)[] | undefined;
+
+  constructor(descriptor: MetricDescriptor, index: (grow: () => void) => SeriesIndex, options: { monotonic: boolean; exemplars: boolean }) {
+    super(descriptor, index);
+    this.monotonic = options.monotonic;
+    this.exemplars = options.exemplars ? [] : undefined;
+  }
+
+  protected grow(): void {
+    this.values.push(0);
+  }
+
+  snapshotLength(): number {
+    return this.values.length;
+  }
+
+  snapshot(arena: SnapshotArena): Snapshot {
+    const snap = { n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE };
+    return this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice(0, snap.n) };
+  }
+
+  collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
+    if (snap.n === 0) return undefined;
+    return this.collectedOf(snap, startTime, { isMonotonic: this.monotonic, stride: 1, bounds: NO_BOUNDS, values: snap.values, sums: NONE, counts: NONE, exemplars: snap.exemplars });
+  }
+
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    if (snap.n === 0) return undefined;
+    const dataPoints = numberPoints(this.attributes, snap, startTime, endTime);
+    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, dataPoints, isMonotonic: this.monotonic } satisfies SumMetricData;
+  }
+
+  delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    const points: DataPoint<number>[] = [];
+    const prev = state.values;
+    for (let i = 0; i < snap.n; i++) {
+      const v = snap.values[i]!;
+      const p = prev[i] ?? 0;
+      if (v === p) continue;
+      prev[i] = v;
+      const e = snap.exemplars?.[i];
+      points.push({ attributes: this.attributes[i]!, startTime, endTime, value: v - p, ...(e !== undefined && { exemplars: [e] }) } as DataPoint<number>);
+    }
+    if (points.length === 0) return undefined;
+    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.SUM, dataPoints: points, isMonotonic: this.monotonic };
+  }
+}
+
+/** The points of a sum or gauge snapshot. */
+export function numberPoints(attributes: readonly Attributes[], snap: Snapshot, startTime: HrTime, endTime: HrTime): DataPoint<number>[] {
+  const n = snap.n;
+  const values = snap.values;
+  const points = new Array<DataPoint<number>>(n);
+  for (let i = 0; i < n; i++) points[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
+  const exemplars = snap.exemplars;
+  if (exemplars !== undefined) {
+    for (let i = 0; i < n; i++) {
+      const e = exemplars[i];
+      if (e !== undefined) (points[i] as DataPoint<number> & { exemplars?: readonly Exemplar[] }).exemplars = [e];
+    }
+  }
+  return points;
+}

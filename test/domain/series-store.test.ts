@@ -1,0 +1,78 @@
+// The series store (domain/series/): the label strings it holds for a reader (made once per
+// series, the same array while no series is added, never changed once handed out), and how every
+// reader reads it — bound once through its public setMetricProducer, never patched.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Attributes } from '@opentelemetry/api';
+import { AggregationTemporality, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
+import { RecordGuard } from '../../src/domain/record-guard.ts';
+import type { LabelRender } from '../../src/domain/series/collection.ts';
+import { TallyStore } from '../../src/domain/tallies/store.ts';
+import type { InstrumentSpec } from '../../src/domain/types.ts';
+import { PullMetricReader } from '../../src/readers/pull-reader.ts';
+
+const SCOPE = { name: 'jobmeter', version: '1' };
+const SPEC: InstrumentSpec = { name: 'c', kind: 'counter', unit: '', description: 'c', attributes: [{ key: 'host', cap: 100 }] };
+
+function counting(): LabelRender & { calls: number } {
+  const r = {
+    calls: 0,
+    render(a: Attributes) {
+      r.calls++;
+      return `host="${String(a.host)}"`;
+    },
+    isAscii: (s: string) => !/[^\x00-\x7f]/.test(s),
+  };
+  return r;
+}
+
+test('a set holds each series\' label string once per render; the array is kept while no series is added, and a handed-out one never changes', async () => {
+  const store = new TallyStore([SPEC], { scope: SCOPE });
+  const c = store.counter('c');
+  c.add(1, { host: 'a' });
+  c.add(1, { host: 'b' });
+  const render = counting();
+  const first = (await store.series.collect()).series[0]!.series[0]!.labels(render);
+  assert.deepEqual(first.strings, ['host="a"', 'host="b"']);
+  assert.equal(render.calls, 2);
+  c.add(5, { host: 'a' });
+  const second = (await store.series.collect()).series[0]!.series[0]!.labels(render);
+  assert.equal(second.strings, first.strings, 'no series added: the same array');
+  assert.equal(render.calls, 2, 'no string made again');
+  c.add(1, { host: 'caf\u00e9' });
+  const third = (await store.series.collect()).series[0]!.series[0]!.labels(render);
+  assert.notEqual(third.strings, first.strings, 'a series added: a new array');
+  assert.deepEqual(first.strings, ['host="a"', 'host="b"'], 'the array handed out earlier is as it was');
+  assert.deepEqual(third.strings, ['host="a"', 'host="b"', 'host="café"']);
+  assert.equal(render.calls, 3, 'only the new series\' string is made');
+  assert.equal(third.nonAscii, 1);
+  const other = counting();
+  assert.deepEqual((await store.series.collect()).series[0]!.series[0]!.labels(other).strings, third.strings, 'another render has strings of its own');
+  assert.equal(other.calls, 3);
+});
+
+class PlainReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+test('every reader reads the store after the SDK, bound once through its public setMetricProducer; one that reads the store itself reads the SDK alone', async () => {
+  const standard = new PlainReader({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
+  const pull = new PullMetricReader([]);
+  const provider = new JobmeterMeterProvider(
+    { readers: [standard, pull] },
+    { guard: new RecordGuard(), specs: [SPEC], scope: SCOPE, viewed: () => false, capFor: () => undefined, readsStore: (r) => r === pull },
+  );
+  for (const r of [standard, pull]) assert.equal(Object.hasOwn(r, 'setMetricProducer'), false, 'the reader is not patched');
+  provider.getMeter(SCOPE.name, SCOPE.version).createCounter('c').add(2, { host: 'a' });
+  provider.getMeter('host').createObservableGauge('g').addCallback((o) => o.observe(1));
+  const names = (ms: MetricData[]) => ms.map((m) => m.descriptor.name);
+  const flat = async (r: MetricReader) => (await r.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+  const delta = await flat(standard);
+  assert.deepEqual(names(delta), ['c', 'g'], 'the store first, then the SDK');
+  assert.equal(delta[0]!.aggregationTemporality, AggregationTemporality.DELTA, "the reader's temporality");
+  assert.deepEqual(names(await flat(pull)), ['g'], 'the pull reader: the SDK alone');
+  assert.deepEqual(names((await provider.collectWithTallies(pull)).scopeMetrics.flatMap((s) => s.metrics)), ['c', 'g'], 'with the tallies for the cluster report');
+  await provider.shutdown();
+});
