@@ -13,6 +13,7 @@
  * instrument and reason, and counted in `jobmeter.records.dropped` on the same meter.
  */
 import type { Meter } from '@opentelemetry/api';
+import { checkOptionKeys } from './common/option-keys.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { RECORDS_DROPPED } from './domain/catalog.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
@@ -36,6 +37,7 @@ export interface HostRecorderOptions {
 
 /** @throws ConfigError for a profile that is not one of PROFILE_NAMES, or a bad instrument spec. */
 export function createRecorder(meter: Meter, options: HostRecorderOptions = {}): Recorder {
+  checkOptionKeys(options, 'recorder');
   const { profile: name } = resolveProfileChoice(options.profile, undefined);
   const profile = resolveProfile(name, false);
   const guard = new RecordGuard();

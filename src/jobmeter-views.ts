@@ -15,6 +15,7 @@ import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
 import { PROFILE_NAMES, type ProfileName } from './options.ts';
+import { checkOptionKeys } from './common/option-keys.ts';
 import { oneOf } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { buildViews } from './views/build-views.ts';
@@ -38,6 +39,7 @@ export function withProfileBuckets(specs: readonly InstrumentSpec[], buckets: Re
 /** @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}, or a bad instrument spec. */
 export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterViewsOptions = {}): ViewOptions[] {
   oneOf(profile, PROFILE_NAMES, 'profile');
+  checkOptionKeys(options, 'views');
   const specs = [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...checkInstrumentSpecs(options.instruments ?? [])];
   return buildViews(withProfileBuckets(specs, profileBuckets(profile)));
 }
