@@ -21,7 +21,7 @@ import { createRecorder as createDomainRecorder, type BuildInfo, type Recorder }
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import { resolveProfileChoice } from './resolve-options.ts';
-import { resolveProfile } from './naming/profiles/index.ts';
+import { profileSettings } from './naming/profiles/index.ts';
 import type { ProfileName } from './options.ts';
 
 export interface HostRecorderOptions {
@@ -39,15 +39,15 @@ export interface HostRecorderOptions {
 export function createRecorder(meter: Meter, options: HostRecorderOptions = {}): Recorder {
   checkOptionKeys(options, 'recorder');
   const { profile: name } = resolveProfileChoice(options.profile, undefined);
-  const profile = resolveProfile(name, false);
+  const profile = profileSettings(name);
   const guard = new RecordGuard();
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name, { unit: RECORDS_DROPPED.unit, description: RECORDS_DROPPED.description })));
   return createDomainRecorder(meter, {
     guard,
     declared: checkInstrumentSpecs(options.instruments ?? []),
     ...(options.build !== undefined && { build: options.build }),
-    snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },
-    ...(profile.kind === 'table' && profile.buckets !== undefined && { buckets: profile.buckets }),
-    ...(profile.kind === 'table' && profile.vocabularies !== undefined && { vocabularies: profile.vocabularies }),
+    snapshotDefaults: { ...profile.snapshot, ...options.snapshot },
+    buckets: profile.buckets,
+    ...(profile.vocabularies !== undefined && { vocabularies: profile.vocabularies }),
   });
 }

@@ -13,7 +13,7 @@ import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { InstrumentSpec } from './domain/types.ts';
-import { resolveProfile } from './naming/profiles/index.ts';
+import { profileSettings } from './naming/profiles/index.ts';
 import { PROFILE_NAMES, type ProfileName } from './options.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
 import { oneOf } from './common/option-rules.ts';
@@ -27,8 +27,7 @@ export interface JobmeterViewsOptions {
 
 /** The histogram buckets a profile gives jobmeter's instruments where they differ from the catalog's. */
 export function profileBuckets(profile: ProfileName): Readonly<Record<string, readonly number[]>> {
-  const p = resolveProfile(profile, false);
-  return p.kind === 'table' ? (p.buckets ?? {}) : {};
+  return profileSettings(profile).buckets;
 }
 
 /** `specs` with the buckets a profile gives some of them (its `buckets` table) in place of the catalog's. */
