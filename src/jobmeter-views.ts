@@ -4,10 +4,11 @@
  *
  *   new NodeSDK({ views: [...jobmeterViews('rm'), ...hostViews], metricReaders: [new JobmeterReader({ profile: 'rm' })] });
  *
- * One View per instrument: its attribute allow-list with the folds into `other`, its buckets (the
+ * One View per instrument: its attribute allow-list with the folds into `other` (under a legacy
+ * profile, only the attributes its rules read: naming/profiles/ `profileSettings`), its buckets (the
  * profile's where it has its own, as rm does), its series ceiling. They are data (build-views.ts
- * makes them from the instruments' specs); jobmeter's own provider applies the same bounds
- * without them.
+ * makes them from the instruments' specs and the profile's module); jobmeter's own provider applies
+ * the same bounds without them.
  */
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
@@ -40,5 +41,18 @@ export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterVi
   oneOf(profile, PROFILE_NAMES, 'profile');
   checkOptionKeys(options, 'views');
   const specs = [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...checkInstrumentSpecs(options.instruments ?? [])];
-  return buildViews(withProfileBuckets(specs, profileBuckets(profile)));
+  const settings = profileSettings(profile);
+  return buildViews(withProfileAttributes(withProfileBuckets(specs, settings.buckets), settings.attributes));
+}
+
+/**
+ * `specs` with the attributes of those a profile has rules for narrowed to the ones its rules read
+ * (ProfileSettings `attributes`): the SDK then keeps one series per served label set, not one per
+ * task or runner that the profile's series sum over anyway.
+ */
+export function withProfileAttributes(specs: readonly InstrumentSpec[], read: Readonly<Record<string, readonly string[]>>): InstrumentSpec[] {
+  return specs.map((s) => {
+    const keys = Object.hasOwn(read, s.name) ? read[s.name]! : undefined;
+    return keys === undefined ? s : { ...s, attributes: s.attributes.filter((a) => keys.includes(a.key)) };
+  });
 }

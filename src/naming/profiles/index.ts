@@ -54,11 +54,21 @@ export interface ProfileSettings {
   readonly vocabularies: Readonly<Record<string, readonly string[]>> | undefined;
   /** The snapshot cache policy the original has. */
   readonly snapshot: TableProfile['snapshot'];
+  /**
+   * Instrument → the attributes the profile's rules read (their labels'): the rest never reach its
+   * series (a rule sums over them), so a View may drop them. Only the instruments it has rules for.
+   */
+  readonly attributes: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The buckets, vocabularies and snapshot policy of profile `name`. */
 export function profileSettings(name: ProfileName): ProfileSettings {
-  if (name === 'otel') return { buckets: {}, vocabularies: undefined, snapshot: undefined };
+  if (name === 'otel') return { buckets: {}, vocabularies: undefined, snapshot: undefined, attributes: {} };
   const p = LEGACY_PROFILES[name];
-  return { buckets: p.buckets ?? {}, vocabularies: p.vocabularies, snapshot: p.snapshot };
+  const attributes: Record<string, string[]> = {};
+  for (const rule of p.rules) {
+    const read = (attributes[rule.instrument] ??= []);
+    for (const [attribute] of rule.labels ?? []) if (!read.includes(attribute)) read.push(attribute);
+  }
+  return { buckets: p.buckets ?? {}, vocabularies: p.vocabularies, snapshot: p.snapshot, attributes };
 }
