@@ -43,8 +43,8 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   // The schema pass is done: every value below has its type and range.
   const out: ServiceConfig = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (Object.hasOwn(TOP_KEYS, key)) {
-      (out as Record<string, unknown>)[TOP_KEYS[key]!] = value;
+    if (Object.hasOwn(TOP_VALUES, key)) {
+      (out as Record<string, unknown>)[TOP_VALUES[key]!] = value;
       continue;
     }
     switch (key) {
@@ -60,7 +60,7 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         out.resourceAttributes = { ...(value as Record<string, string> | null) };
         break;
       case 'naming':
-        out.naming = renameKeys(value, NAMING_KEYS) as NamingConfig;
+        out.naming = renameKeys(value, NAMING_VALUES) as NamingConfig;
         break;
       case 'listener':
         out.listener = renameKeys(value, LISTENER_KEYS) as ListenerConfig;
@@ -110,11 +110,11 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
 // Tables, already validated: renamed to camelCase, plus the checks across keys.
 
 /** The top level's single values, taken as they are (the option table's file keys → its keys). */
-const TOP_KEYS = pickNames(JOBMETER_OPTIONS, ['serviceName', 'processMetrics', 'otelScopeInfo', 'global', 'cardinalityLimit', 'hostInstruments']);
+export const TOP_VALUES = pickNames(JOBMETER_OPTIONS, ['serviceName', 'processMetrics', 'otelScopeInfo', 'global', 'cardinalityLimit', 'hostInstruments']) as Readonly<Record<string, keyof ServiceConfig>>;
 const LISTENER_KEYS = fileNames(LISTENER_OPTIONS);
 const OTLP_KEYS = fileNames(OTLP_OPTIONS);
 /** `[naming]`'s keys are top-level options of the library's. */
-const NAMING_KEYS = fileNames(JOBMETER_OPTIONS, 'naming');
+export const NAMING_VALUES = fileNames(JOBMETER_OPTIONS, 'naming') as Readonly<Record<string, keyof NamingConfig>>;
 const BUILD_KEYS = fileNames(BUILD_OPTIONS);
 const CLUSTER_KEYS = fileNames(CLUSTER_OPTIONS);
 const INGEST_KEYS = fileNames(INGEST_OPTIONS);
