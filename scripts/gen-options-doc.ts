@@ -25,6 +25,8 @@ const HEADINGS: Readonly<Record<SectionName, string>> = {
   cluster: '`cluster` — `[cluster]`',
   build: '`build` — `[build]`',
   snapshot: '`snapshot`',
+  instrumentSpec: '`instruments[]`: an instrument the host declares',
+  attributeSpec: '`instruments[].attributes[]`',
   reader: '`new JobmeterReader(options)`',
   recorder: '`createRecorder(meter, options)`',
   views: '`jobmeterViews(profile, options)`',

@@ -45,6 +45,8 @@ const CREATE_CASES: readonly [string, unknown, string, string | undefined][] = [
   ['cluster.timeout', { cluster: { timeout: 5 } }, 'cluster', undefined],
   ['build.comit', { build: { version: '1', comit: 'abc' } }, 'build', 'build.commit'],
   ['snapshot.ttl', { snapshot: { ttl: 5 } }, 'snapshot', undefined],
+  ['instruments[0].bucket', { instruments: [{ name: 'app.wait', kind: 'histogram', unit: 's', description: '', attributes: [], bucket: [1, 10] }] }, 'an instrument spec', 'instruments[0].buckets'],
+  ['instruments[0].attributes[0].vaules', { instruments: [{ name: 'app.jobs', kind: 'counter', unit: '1', description: '', attributes: [{ key: 'queue', vaules: ['a'] }] }] }, 'an attribute spec', 'instruments[0].attributes[0].values'],
   ['profile.rulez', { profile: { name: 'rm', rulez: [] } }, 'profile', 'profile.rules'],
 ];
 

@@ -24,6 +24,8 @@ const WHAT: Readonly<Record<SectionName, string>> = {
   cluster: 'cluster',
   build: 'build',
   snapshot: 'snapshot',
+  instrumentSpec: 'an instrument spec',
+  attributeSpec: 'an attribute spec',
   reader: "JobmeterReader's options",
   recorder: "createRecorder's options",
   views: "jobmeterViews' options",

@@ -119,6 +119,25 @@ export const SNAPSHOT_OPTIONS = {
   timeoutMillis: { default: 2000 as number, doc: "How long a scrape waits for the host's snapshot callback." },
 } as const satisfies Section;
 
+/** An instrument a host declares (`instruments[]`; domain/check-specs.ts checks its values). */
+export const INSTRUMENT_SPEC_OPTIONS = {
+  name: { doc: 'Canonical OpenTelemetry instrument name, e.g. `app.jobs.processed`.' },
+  kind: { doc: '`counter`, `upDownCounter`, `histogram`, `gauge`, or an observable one.' },
+  unit: { doc: 'UCUM unit (`s`, `By`, `{run}`, `1`).' },
+  description: { doc: 'The description (HELP).' },
+  attributes: { items: 'attributeSpec', doc: 'The allow-list: attributes not listed are dropped before aggregation.' },
+  buckets: { defaultText: 'none', doc: 'Histogram bucket upper bounds (ascending, without +Inf).' },
+  exemplars: { default: false, doc: 'Keep trace-linked exemplars.' },
+} as const satisfies Section;
+
+/** One attribute of an instrument spec: exactly one of `values`, `cap` bounds it. */
+export const ATTRIBUTE_SPEC_OPTIONS = {
+  key: { doc: 'The attribute key.' },
+  values: { doc: 'Closed vocabulary: any other value folds into `other` (or is dropped).' },
+  outside: { defaultText: '`other`', doc: 'A value outside the closed vocabulary: fold into `other`, or `drop` it.' },
+  cap: { doc: 'Open vocabulary: the first `cap` distinct values are kept, later ones fold into `other`.' },
+} as const satisfies Section;
+
 /** `profile: { name, rules }`. */
 export const PROFILE_TABLE_OPTIONS = {
   name: { file: 'name', schema: 'profile', default: 'otel' as ProfileName, doc: 'The profile the host rules extend.' },
@@ -161,7 +180,7 @@ export const JOBMETER_OPTIONS = {
   metricsTrustedCidrs: { file: 'metrics_trusted_cidrs', schema: 'cidrList', library: false, doc: "restic-manager's spelling of `[metrics] trusted_cidrs`." },
   build: { file: 'build', schema: 'build', keys: 'build', defaultText: "jobmeter's own version", doc: 'Reported as `jobmeter.build.info`.' },
   views: { file: 'views', schema: 'views', defaultText: '[]', doc: 'OpenTelemetry Views for every instrument on jobmeter\'s provider.' },
-  instruments: { defaultText: '[]', doc: 'Instruments the host declares, bounded like the domain\'s own.' },
+  instruments: { items: 'instrumentSpec', defaultText: '[]', doc: 'Instruments the host declares, bounded like the domain\'s own.' },
   snapshot: { keys: 'snapshot', defaultText: "the profile's, else `{ ttlMillis: 0, timeoutMillis: 2000 }`", doc: "Cache policy for the host's snapshot callback." },
   hostname: { defaultText: '`os.hostname()`', rule: nonEmptyString, doc: 'The `hostname` label crewshipd puts on every series.' },
   metricProducers: { defaultText: '[]', doc: 'Producers whose metrics join every pull collection.' },
@@ -218,13 +237,15 @@ export const SECTIONS = {
   cluster: CLUSTER_OPTIONS,
   build: BUILD_OPTIONS,
   snapshot: SNAPSHOT_OPTIONS,
+  instrumentSpec: INSTRUMENT_SPEC_OPTIONS,
+  attributeSpec: ATTRIBUTE_SPEC_OPTIONS,
   reader: READER_OPTIONS,
   recorder: RECORDER_OPTIONS,
   views: VIEWS_OPTIONS,
   route: ROUTE_OPTIONS,
   accessLog: ACCESS_LOG_OPTIONS,
 } as const satisfies Record<SectionName, Section>;
-export type SectionName = 'jobmeter' | 'profileTable' | 'listener' | 'otlp' | 'ingest' | 'apiKey' | 'cluster' | 'build' | 'snapshot' | 'reader' | 'recorder' | 'views' | 'route' | 'accessLog';
+export type SectionName = 'jobmeter' | 'profileTable' | 'listener' | 'otlp' | 'ingest' | 'apiKey' | 'cluster' | 'build' | 'snapshot' | 'instrumentSpec' | 'attributeSpec' | 'reader' | 'recorder' | 'views' | 'route' | 'accessLog';
 
 /** The rows of a section a library options object may have (not the config file's only). */
 export function libraryKeys(section: Section): string[] {

@@ -41,6 +41,8 @@ const TYPED: readonly [SectionName, string, string][] = [
   ['apiKey', 'http/route-options.ts', 'ApiKey'],
   ['build', 'domain/types.ts', 'BuildInfo'],
   ['snapshot', 'domain/snapshot.ts', 'SnapshotSourceOptions'],
+  ['instrumentSpec', 'domain/types.ts', 'InstrumentSpec'],
+  ['attributeSpec', 'domain/types.ts', 'AttributeSpec'],
   ['recorder', 'host-recorder.ts', 'HostRecorderOptions'],
   ['views', 'jobmeter-views.ts', 'JobmeterViewsOptions'],
   ['route', 'http/route-options.ts', 'JobmeterMetricsOptions'],
