@@ -2,7 +2,7 @@
  * The crewshipd profile, one module of data: the naming table the engine reads (crewshipdProfile) and
  * what the docs say of it (crewshipdDoc); docs/profiles.md is generated from both.
  */
-import { ASSIGNMENT_STATUSES, PIPELINE_RUN_STATUSES } from '../../domain/catalog.ts';
+import { AGENT_RUN_EVENTS, ASSIGNMENT_STATUSES, PIPELINE_RUN_STATUSES } from '../../domain/catalog.ts';
 import { OTHER } from '../../domain/types.ts';
 import type { FamilyRule, TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
@@ -46,7 +46,8 @@ export const crewshipdProfile: TableProfile = {
       type: 'counter',
       help: 'Agent run lifecycle events from the unified journal (live + archived rows)',
       labels: [['event', 'event']],
-      zeroFill: { event: ['started', 'completed', 'failed', 'cancelled', 'timeout'] },
+      // The canonical instrument's closed set, in its order.
+      zeroFill: { event: [...AGENT_RUN_EVENTS.attributes[0].values] },
     },
     {
       instrument: 'jobmeter.llm.calls',

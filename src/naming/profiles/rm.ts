@@ -2,6 +2,7 @@
  * The rm profile, one module of data: the naming table the engine reads (rmProfile) and
  * what the docs say of it (rmDoc); docs/profiles.md is generated from both.
  */
+import { ALERT_SEVERITIES } from '../../domain/catalog.ts';
 import type { FamilyRule, TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 
@@ -33,7 +34,7 @@ export const rmProfile: TableProfile = {
       type: 'gauge',
       help: 'Open alerts by severity.',
       labels: [['severity', 'severity']],
-      zeroFill: { severity: ['info', 'warning', 'critical'] },
+      zeroFill: { severity: [...ALERT_SEVERITIES] },
     },
     {
       instrument: 'jobmeter.build.info',
