@@ -1,8 +1,9 @@
 /**
  * Options of {@link createJobmeter}. Every field is optional: `{}` gives the native profile,
  * a pull listener on 127.0.0.1:9464, process metrics, and no OTLP push.
- * The defaults are one object (common/option-defaults.ts), applied by `resolveOptions` in
- * jobmeter.ts; each value is checked by common/option-rules.ts, and a bad one is a ConfigError.
+ * Each option is defined once in common/option-table.ts (its config file key, default, rule and
+ * doc line; docs/options.md is generated from it): these types must name the same keys and
+ * `@default`s (test/config/options-doc.test.ts). A bad value, or an unknown key, is a ConfigError.
  */
 import type { IMetricReader, MetricProducer, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { MessagePort } from 'node:worker_threads';
