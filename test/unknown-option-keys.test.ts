@@ -20,6 +20,12 @@ import type { JobmeterOptions } from '../src/options.ts';
 
 const quiet = { global: false, processMetrics: false, listener: false } as const;
 
+/** createJobmeter, shut down again if it accepts the options (so a failing check leaves nothing running). */
+async function created(options: JobmeterOptions): Promise<void> {
+  const jm = await createJobmeter(options);
+  await jm.shutdown();
+}
+
 /** The ConfigError an unknown key gets: its value never shown, the known keys listed, the near one suggested. */
 function unknownKey(key: string, what: string, hint: string | undefined): (err: unknown) => boolean {
   return (err) => {
@@ -52,14 +58,14 @@ const CREATE_CASES: readonly [string, unknown, string, string | undefined][] = [
 
 for (const [key, options, what, hint] of CREATE_CASES) {
   test(`createJobmeter: ${key} is an unknown key`, async () => {
-    await assert.rejects(createJobmeter({ ...quiet, ...(options as JobmeterOptions) }), unknownKey(key, what, hint));
+    await assert.rejects(created({ ...quiet, ...(options as JobmeterOptions) }), unknownKey(key, what, hint));
   });
 }
 
 test("createJobmeter: a host rule's unknown field is refused, with the field it meant", async () => {
   const rule = { instrument: 'app.jobs', name: 'app_jobs_total', type: 'counter', help: 'Jobs.', labels: [['queue', 'queue']], zerofill: { queue: ['a'] } };
   await assert.rejects(
-    createJobmeter({ ...quiet, profile: { name: 'otel', rules: [rule as never] } }),
+    created({ ...quiet, profile: { name: 'otel', rules: [rule as never] } }),
     (err: unknown) => err instanceof ConfigError && err.key === 'profile.rules[0].zerofill' && err.message.endsWith('(did you mean profile.rules[0].zeroFill?)'),
   );
 });
