@@ -1,20 +1,21 @@
 /**
- * Generates docs/profiles.md from the profile tables in src/naming/profiles/ (the tables are the
- * only source: nothing here restates a metric), and the compact "Profiles" table of README.md
+ * Generates docs/profiles.md from the profile modules in src/naming/profiles/ (their naming tables
+ * and their docs data are the only source: nothing here restates a metric or a profile), and the compact "Profiles" table of README.md
  * between `<!-- profiles:start -->` and `<!-- profiles:end -->` when those markers exist.
  *
  *   node scripts/gen-profile-docs.ts           rewrite docs/profiles.md (+ the README block)
  *   node scripts/gen-profile-docs.ts --check   exit 1 if either is out of date; write nothing
  *
- * It also owns the promtool allow-list (PROMTOOL_ALLOWLIST): the exact `promtool check metrics`
- * lines each profile's demo render may print, each with why. test/naming/promtool-profiles.test.ts
- * asserts against it and the docs print it, so it is written once. Importing this module has no
+ * It also gathers the promtool allow-list (PROMTOOL_ALLOWLIST, from each module's `promtool`): the
+ * exact `promtool check metrics` lines each profile's demo render may print, each with why.
+ * test/naming/promtool-profiles.test.ts asserts against it and the docs print it. Importing this module has no
  * side effects; only running it as a script writes files.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DOMAIN_INSTRUMENTS } from '../src/domain/catalog.ts';
-import { LEGACY_PROFILES, PROFILE_NAMES } from '../src/naming/profiles/index.ts';
+import { OPTION_DEFAULTS } from '../src/common/option-defaults.ts';
+import { LEGACY_PROFILES, PROFILE_DOCS, PROFILE_NAMES, type AllowedWarning } from '../src/naming/profiles/index.ts';
 import type { FamilyRule, TableProfile } from '../src/naming/types.ts';
 import type { ProfileName } from '../src/options.ts';
 
@@ -26,94 +27,41 @@ export const README_END = '<!-- profiles:end -->';
 const REGENERATE = 'node scripts/gen-profile-docs.ts';
 
 // ---------------------------------------------------------------------------------------------
-// promtool allow-list
-
-/** Findings promtool 2.42 reports about one family's name, and why the name stays. */
-export interface AllowedWarning {
-  readonly metric: string;
-  /** promtool's words after the metric name, e.g. `counter metrics should have "_total" suffix`. */
-  readonly problems: readonly string[];
-  readonly why: string;
-}
+// promtool allow-list: each profile module's own (ProfileDoc `promtool`, `openMetricsRecipe`)
 
 /**
- * What `promtool check metrics` may say about each profile's demo render (text 0.0.4). Only the
- * originals' own names may cause a finding; the native profile must be clean. Any line not listed
- * here fails test/naming/promtool-profiles.test.ts.
+ * What `promtool check metrics` may say about each profile's demo render (text 0.0.4). Any line
+ * not listed fails test/naming/promtool-profiles.test.ts.
  */
-export const PROMTOOL_ALLOWLIST: Readonly<Record<ProfileName, readonly AllowedWarning[]>> = {
-  otel: [],
-  runwisp: [],
-  wasmrun: [
-    {
-      metric: 'wasmrun_agent_exec_duration_ms_sum',
-      problems: [
-        'counter metrics should have "_total" suffix',
-        'metric names should not contain abbreviated units',
-        'non-histogram and non-summary metrics should not have "_sum" suffix',
-      ],
-      why: "wasmrun exposes the duration as two plain counters named like a histogram's parts, in milliseconds (`…_ms_sum`, `…_ms_count`); its dashboards divide one by the other.",
-    },
-    {
-      metric: 'wasmrun_agent_exec_duration_ms_count',
-      problems: [
-        'counter metrics should have "_total" suffix',
-        'metric names should not contain abbreviated units',
-        'non-histogram and non-summary metrics should not have "_count" suffix',
-      ],
-      why: 'The count half of the same pair: a plain counter, `_ms` and no `_total`, as wasmrun names it.',
-    },
-    {
-      metric: 'wasmrun_agent_sessions_total',
-      problems: ['non-counter metrics should not have "_total" suffix'],
-      why: 'A gauge (sessions tracked, including expired ones not yet cleaned) that wasmrun names `_total`.',
-    },
-  ],
-  crewshipd: [],
-  rm: [
-    {
-      metric: 'rm_host_snapshot_count',
-      problems: ['non-histogram and non-summary metrics should not have "_count" suffix'],
-      why: "A per-host gauge (snapshots in the host's repo) that rm names `_count`.",
-    },
-    {
-      metric: 'rm_hosts_total',
-      problems: ['non-counter metrics should not have "_total" suffix'],
-      why: 'A gauge (enrolled hosts) that rm names `_total`.',
-    },
-  ],
-  solti: [],
-};
+export const PROMTOOL_ALLOWLIST: Readonly<Record<ProfileName, readonly AllowedWarning[]>> = Object.fromEntries(
+  PROFILE_NAMES.map((name) => [name, PROFILE_DOCS[name].promtool]),
+) as Record<ProfileName, readonly AllowedWarning[]>;
 
-/** The exact lines promtool may print for `profile`, sorted. */
 /**
  * What the seed's own lint recipe (`curl … | promtool check metrics`) prints on the body a profile
  * serves by default when that body is OpenMetrics (runwisp): promtool 2.42 reads it as text 0.0.4,
  * where a counter's `# HELP` names the family without `_total`, so its `_total` samples have no
  * help text. The original's own body reads the same. test/naming/promtool-profiles.test.ts runs it.
  */
-export const OPENMETRICS_RECIPE_FINDINGS: Readonly<Partial<Record<ProfileName, readonly string[]>>> = {
-  runwisp: ['runwisp_runs_total no help text'],
-};
+export const OPENMETRICS_RECIPE_FINDINGS: Readonly<Partial<Record<ProfileName, readonly string[]>>> = Object.fromEntries(
+  PROFILE_NAMES.flatMap((name) => {
+    const findings = PROFILE_DOCS[name].openMetricsRecipe;
+    return findings === undefined ? [] : [[name, findings]];
+  }),
+);
+
+/** The exact lines promtool may print for `profile`, sorted. */
 
 export function allowedWarningLines(profile: ProfileName): string[] {
   return PROMTOOL_ALLOWLIST[profile].flatMap((w) => w.problems.map((p) => `${w.metric} ${p}`)).sort();
 }
 
 // ---------------------------------------------------------------------------------------------
-// Facts read from the tables (and the profiles' own doc comments)
+// Facts read from the profile modules: their tables and docs
 
-/** The profile file's leading doc comment, as markdown (indented runs become a text block). */
+/** The profile's `about` lines as markdown (indented runs become a text block). */
 function profileComment(name: ProfileName): string {
-  const source = readFileSync(fileURLToPath(new URL(`src/naming/profiles/${name}.ts`, ROOT)), 'utf8');
-  const block = /\/\*\*([\s\S]*?)\*\//.exec(source);
-  if (!block) return '';
-  const lines = block[1]!
-    .split('\n')
-    .map((l) => l.replace(/^\s*\* ?/, '').trimEnd())
-    .join('\n')
-    .trim()
-    .split('\n');
+  const lines = PROFILE_DOCS[name].about;
   const out: string[] = [];
   let inBlock = false;
   for (const l of lines) {
@@ -127,11 +75,8 @@ function profileComment(name: ProfileName): string {
   return out.join('\n').replace(/\n{3,}/g, '\n\n');
 }
 
-/** "RunWisp (`runwisp_`), from …" → "RunWisp"; the profile name when the comment says otherwise. */
 function originalName(name: ProfileName): string {
-  if (name === 'otel') return 'OpenTelemetry (native)';
-  const first = profileComment(name).split('\n')[0] ?? '';
-  return /^(.+?) \(`[a-z_]+`\)/.exec(first)?.[1] ?? name;
+  return PROFILE_DOCS[name].original;
 }
 
 function formatLong(format: TableProfile['format']): string {
@@ -149,8 +94,7 @@ function formatShort(format: TableProfile['format']): string {
   return format === 'negotiate' ? 'negotiated' : format === 'openmetrics' ? 'OpenMetrics 1.0' : 'text 0.0.4';
 }
 
-// SnapshotCache's defaults (src/domain/snapshot.ts: ttlMillis @default 0, timeoutMillis @default 2000).
-const DEFAULT_SNAPSHOT_TIMEOUT_MILLIS = 2000;
+const DEFAULT_SNAPSHOT_TIMEOUT_MILLIS = OPTION_DEFAULTS.snapshot.timeoutMillis;
 
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;

@@ -14,13 +14,14 @@
  * account as `guardMeter(meter)`'s, host-guard.ts, for the host's other instruments).
  */
 import type { Meter } from '@opentelemetry/api';
+import { checkOptionKeys } from './common/option-keys.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { createRecorder as createDomainRecorder, type BuildInfo, type Recorder } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import { guardMeter, guardOf } from './host-guard.ts';
 import { resolveProfileChoice } from './resolve-options.ts';
-import { resolveProfile } from './naming/profiles/index.ts';
+import { profileSettings } from './naming/profiles/index.ts';
 import type { ProfileName } from './options.ts';
 
 export interface HostRecorderOptions {
@@ -36,15 +37,16 @@ export interface HostRecorderOptions {
 
 /** @throws ConfigError for a profile that is not one of PROFILE_NAMES, or a bad instrument spec. */
 export function createRecorder(meter: Meter, options: HostRecorderOptions = {}): Recorder {
+  checkOptionKeys(options, 'recorder');
   const { profile: name } = resolveProfileChoice(options.profile, undefined);
-  const profile = resolveProfile(name, false);
+  const profile = profileSettings(name);
   // The snapshot's and observe()'s observables are checked as the instruments are.
   return createDomainRecorder(guardMeter(meter), {
     guard: guardOf(meter),
     declared: checkInstrumentSpecs(options.instruments ?? []),
     ...(options.build !== undefined && { build: options.build }),
-    snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },
-    ...(profile.kind === 'table' && profile.buckets !== undefined && { buckets: profile.buckets }),
-    ...(profile.kind === 'table' && profile.vocabularies !== undefined && { vocabularies: profile.vocabularies }),
+    snapshotDefaults: { ...profile.snapshot, ...options.snapshot },
+    buckets: profile.buckets,
+    ...(profile.vocabularies !== undefined && { vocabularies: profile.vocabularies }),
   });
 }

@@ -23,6 +23,7 @@ import { type MetricProducer } from '@opentelemetry/sdk-metrics';
 import { metricsCollection } from './domain/series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
+import { checkOptionKeys } from './common/option-keys.ts';
 import { resolveListener, resolveProfileChoice, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer } from './scrape-pipeline.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
@@ -58,6 +59,7 @@ export class JobmeterReader extends PullMetricReader {
   /** @throws ConfigError on a bad profile, rule or option (as createJobmeter). */
   constructor(options: JobmeterReaderOptions = {}) {
     super(options.metricProducers ?? []);
+    checkOptionKeys(options, 'reader');
     const choice = resolveProfileChoice(options.profile, options.hostInstruments);
     const profile = withExpositionOptions(buildProfile(choice, options.otelScopeInfo ?? true), options);
     this.profile = profile;

@@ -4,17 +4,19 @@
  *
  *   new NodeSDK({ views: [...jobmeterViews('rm'), ...hostViews], metricReaders: [new JobmeterReader({ profile: 'rm' })] });
  *
- * One View per instrument: its attribute allow-list with the folds into `other`, its buckets (the
+ * One View per instrument: its attribute allow-list with the folds into `other` (under a legacy
+ * profile, only the attributes its rules read: naming/profiles/ `profileSettings`), its buckets (the
  * profile's where it has its own, as rm does), its series ceiling. They are data (build-views.ts
- * makes them from the instruments' specs); jobmeter's own provider applies the same bounds
- * without them.
+ * makes them from the instruments' specs and the profile's module); jobmeter's own provider applies
+ * the same bounds without them.
  */
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { InstrumentSpec } from './domain/types.ts';
-import { resolveProfile } from './naming/profiles/index.ts';
+import { profileSettings } from './naming/profiles/index.ts';
 import { PROFILE_NAMES, type ProfileName } from './options.ts';
+import { checkOptionKeys } from './common/option-keys.ts';
 import { oneOf } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { buildViews } from './views/build-views.ts';
@@ -26,8 +28,7 @@ export interface JobmeterViewsOptions {
 
 /** The histogram buckets a profile gives jobmeter's instruments where they differ from the catalog's. */
 export function profileBuckets(profile: ProfileName): Readonly<Record<string, readonly number[]>> {
-  const p = resolveProfile(profile, false);
-  return p.kind === 'table' ? (p.buckets ?? {}) : {};
+  return profileSettings(profile).buckets;
 }
 
 /** `specs` with the buckets a profile gives some of them (its `buckets` table) in place of the catalog's. */
@@ -38,6 +39,20 @@ export function withProfileBuckets(specs: readonly InstrumentSpec[], buckets: Re
 /** @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}, or a bad instrument spec. */
 export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterViewsOptions = {}): ViewOptions[] {
   oneOf(profile, PROFILE_NAMES, 'profile');
+  checkOptionKeys(options, 'views');
   const specs = [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...checkInstrumentSpecs(options.instruments ?? [])];
-  return buildViews(withProfileBuckets(specs, profileBuckets(profile)));
+  const settings = profileSettings(profile);
+  return buildViews(withProfileAttributes(withProfileBuckets(specs, settings.buckets), settings.attributes));
+}
+
+/**
+ * `specs` with the attributes of those a profile has rules for narrowed to the ones its rules read
+ * (ProfileSettings `attributes`): the SDK then keeps one series per served label set, not one per
+ * task or runner that the profile's series sum over anyway.
+ */
+export function withProfileAttributes(specs: readonly InstrumentSpec[], read: Readonly<Record<string, readonly string[]>>): InstrumentSpec[] {
+  return specs.map((s) => {
+    const keys = Object.hasOwn(read, s.name) ? read[s.name]! : undefined;
+    return keys === undefined ? s : { ...s, attributes: s.attributes.filter((a) => keys.includes(a.key)) };
+  });
 }

@@ -1,8 +1,9 @@
 /**
  * Options of {@link createJobmeter}. Every field is optional: `{}` gives the native profile,
  * a pull listener on 127.0.0.1:9464, process metrics, and no OTLP push.
- * The defaults are one object (common/option-defaults.ts), applied by `resolveOptions` in
- * jobmeter.ts; each value is checked by common/option-rules.ts, and a bad one is a ConfigError.
+ * Each option is defined once in common/option-table.ts (its config file key, default, rule and
+ * doc line; docs/options.md is generated from it): these types must name the same keys and
+ * `@default`s (test/config/options-doc.test.ts). A bad value, or an unknown key, is a ConfigError.
  */
 import type { IMetricReader, MetricProducer, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { MessagePort } from 'node:worker_threads';
@@ -10,32 +11,25 @@ import type { MergePolicy } from './cluster/merge-policy.ts';
 import type { BuildInfo } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
-import type { ExpositionFormat } from './exposition/types.ts';
 import type { TranslationStrategy } from './naming/prometheus-names.ts';
 import type { FamilyRule } from './naming/types.ts';
 import type { ApiKey } from './http/route-options.ts';
+import type { HostInstruments, ListenerFormat, OtlpNaming, OtlpProtocol, ProfileName, Temporality } from './common/option-values.ts';
 
-/** Every naming profile, in the seeds' order: the one list config validation, errors and docs read. */
-export const PROFILE_NAMES = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const;
-export type ProfileName = (typeof PROFILE_NAMES)[number];
-
-/** What a profile does with host instruments it has no rule for: serve them under native names, or drop them. */
-export const HOST_INSTRUMENTS = ['native', 'drop'] as const;
-export type HostInstruments = (typeof HOST_INSTRUMENTS)[number];
-
-/** What a pull listener serves: the client's choice from `Accept`, or one format forced. */
-export const LISTENER_FORMATS = ['negotiate', 'text', 'openmetrics'] as const satisfies readonly ('negotiate' | ExpositionFormat)[];
-export type ListenerFormat = (typeof LISTENER_FORMATS)[number];
-
-export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
-export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
-
-export const TEMPORALITIES = ['cumulative', 'delta'] as const;
-export type Temporality = (typeof TEMPORALITIES)[number];
-
-/** The names an OTLP push carries (OtlpPushOptions `naming`). */
-export const OTLP_NAMINGS = ['canonical', 'profile'] as const;
-export type OtlpNaming = (typeof OTLP_NAMINGS)[number];
+export {
+  HOST_INSTRUMENTS,
+  LISTENER_FORMATS,
+  OTLP_NAMINGS,
+  OTLP_PROTOCOLS,
+  PROFILE_NAMES,
+  TEMPORALITIES,
+  type HostInstruments,
+  type ListenerFormat,
+  type OtlpNaming,
+  type OtlpProtocol,
+  type ProfileName,
+  type Temporality,
+} from './common/option-values.ts';
 
 export interface PullListenerOptions {
   /**

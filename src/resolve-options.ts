@@ -1,19 +1,22 @@
 /**
- * createJobmeter's options resolved once: every default from common/option-defaults.ts, every
- * value checked by its rule in common/option-rules.ts (a bad one is a ConfigError naming it).
+ * createJobmeter's options resolved once: every default and rule the option table's
+ * (common/option-table.ts) where it has them, the rest here; a bad value is a ConfigError naming
+ * it, an unknown key too (common/option-keys.ts).
  */
 import cluster from 'node:cluster';
 import type { MessagePort } from 'node:worker_threads';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MERGE_POLICIES, type MergePolicy } from './cluster/merge-policy.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
+import { checkOptionKeys } from './common/option-keys.ts';
+import { CLUSTER_OPTIONS, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, resolveOption, resolveSection, SERVER_LIMIT_KEYS } from './common/option-table.ts';
 import { ConfigError } from './errors.ts';
-import { bool, callback, list, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stateDir, stringTable } from './common/option-rules.ts';
+import { callback, list, oneOf, stringTable } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
-import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, PROFILE_NAMES, type HostInstruments, type IngestGateKey, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
+import { LISTENER_FORMATS, OTLP_NAMINGS, PROFILE_NAMES, type HostInstruments, type IngestGateKey, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
 import type { ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 
 export interface ResolvedOptions {
@@ -50,9 +53,7 @@ const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: 
 export function resolveListener(l: PullListenerOptions | false | undefined): ResolvedOptions['listener'] {
   if (l === false) return false;
   return {
-    host: l?.host ?? OPTION_DEFAULTS.listener.host,
-    port: port(l?.port ?? OPTION_DEFAULTS.listener.port, 'listener.port'),
-    allowNonLoopback: bool(l?.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback, 'listener.allowNonLoopback'),
+    ...resolveSection(l, LISTENER_OPTIONS, 'listener', SERVER_LIMIT_KEYS),
     // undefined: what the profile's original serves (resolved once the profile is known)
     format: l?.format === undefined ? undefined : oneOf(l.format, LISTENER_FORMATS, 'listener.format'),
     ...resolveServerLimits(l, 'listener'),
@@ -66,11 +67,12 @@ export function resolveProfileChoice(
 ): Pick<ResolvedOptions, 'profile' | 'profileRules' | 'hostInstruments'> {
   const table = typeof given === 'object' && given !== null;
   const profile = oneOf((table ? given.name : given) ?? OPTION_DEFAULTS.profile, PROFILE_NAMES, table ? 'profile.name' : 'profile');
-  const hostInstruments = oneOf(host ?? OPTION_DEFAULTS.hostInstruments, HOST_INSTRUMENTS, 'hostInstruments');
+  const hostInstruments = resolveOption(JOBMETER_OPTIONS, 'hostInstruments', host);
   return { profile, profileRules: table ? (given.rules ?? []) : [], hostInstruments };
 }
 
 export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
+  checkOptionKeys(o, 'jobmeter');
   const listener = resolveListener(o.listener);
   const d = OPTION_DEFAULTS;
   const intervalMillis = o.otlp?.intervalMillis ?? d.otlp.intervalMillis;
@@ -95,10 +97,7 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     o.ingest === undefined || o.ingest === false
       ? false
       : {
-          ...withDefaults(o.ingest, d.ingest),
-          port: port(o.ingest.port ?? d.ingest.port, 'ingest.port'),
-          allowNonLoopback: bool(o.ingest.allowNonLoopback ?? d.ingest.allowNonLoopback, 'ingest.allowNonLoopback'),
-          stateDir: stateDir(o.ingest.stateDir ?? d.ingest.stateDir, 'ingest.stateDir'),
+          ...resolveSection(o.ingest, INGEST_OPTIONS, 'ingest', SERVER_LIMIT_KEYS),
           ...resolveServerLimits(o.ingest, 'ingest'),
           ...(o.ingest.token !== undefined && { token: o.ingest.token }),
           ...(o.ingest.apiKeys !== undefined && { apiKeys: o.ingest.apiKeys }),
@@ -106,19 +105,14 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
         };
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),
-    serviceName: nonEmptyString(o.serviceName ?? d.serviceName, 'serviceName'),
+    ...resolveSection(o, JOBMETER_OPTIONS, '', ['profile', 'hostInstruments', 'startTimestamps']),
     resourceAttributes: stringTable(o.resourceAttributes ?? {}, 'resourceAttributes'),
     listener,
     otlp,
     otlpNaming,
     ingest,
-    processMetrics: bool(o.processMetrics ?? d.processMetrics, 'processMetrics'),
-    otelScopeInfo: bool(o.otelScopeInfo ?? d.otelScopeInfo, 'otelScopeInfo'),
     instruments: checkInstrumentSpecs(o.instruments ?? []),
     debug: o.debug === undefined ? undefined : callback(o.debug, 'debug'),
-    global: bool(o.global ?? d.global, 'global'),
-    cardinalityLimit: positiveInteger(o.cardinalityLimit ?? d.cardinalityLimit, 'cardinalityLimit'),
-    hostExemplars: bool(o.hostExemplars ?? d.hostExemplars, 'hostExemplars'),
     views: list(o.views ?? [], 'views', 'OpenTelemetry ViewOptions'),
     log: callback(o.log ?? stderrLine, 'log'),
     cluster: resolveCluster(o.cluster),
@@ -127,7 +121,7 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
 
 function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster'] {
   if (c === false) return false;
-  const timeoutMillis = positiveMillis(c?.timeoutMillis ?? OPTION_DEFAULTS.cluster.timeoutMillis, 'cluster.timeoutMillis');
+  const timeoutMillis = resolveOption(CLUSTER_OPTIONS, 'timeoutMillis', c?.timeoutMillis, 'cluster');
   const merge = c?.merge ?? {};
   for (const [name, policy] of Object.entries(merge)) oneOf(policy, MERGE_POLICIES, `cluster.merge.${name}`);
   return { timeoutMillis, reportTo: c?.reportTo, merge };
@@ -137,11 +131,4 @@ function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster
 export function roleOf(o: ResolvedOptions): 'primary' | 'member' | 'off' {
   if (o.cluster === false) return 'off';
   return o.cluster.reportTo !== undefined || cluster.isWorker ? 'member' : 'primary';
-}
-
-/** `defaults`' fields, each replaced by `given`'s where it is set (only those fields: nothing else is copied). */
-function withDefaults<T extends object>(given: Partial<T>, defaults: Readonly<T>): T {
-  const out = { ...defaults } as T;
-  for (const k of Object.keys(defaults) as (keyof T)[]) if (given[k] !== undefined) out[k] = given[k]!;
-  return out;
 }

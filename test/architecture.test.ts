@@ -85,3 +85,60 @@ test('the table is a direction: no two stages may import each other', () => {
     }
   }
 });
+
+/**
+ * Every file of src/ and the files it imports (type-only imports included: a type import still
+ * makes one file's meaning depend on the other's, and the circles this test was written against
+ * were type imports one way and value imports the other).
+ */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of files(SRC)) {
+    const targets = [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => relative(SRC, normalize(join(dirname(file), m[1] ?? m[2]!))));
+    graph.set(relative(SRC, file), targets);
+  }
+  return graph;
+}
+
+/** The import circles of `graph`, each once (Tarjan's strongly connected components of two files or more). */
+export function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) out.push(component.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return out;
+}
+
+test('the cycle finder finds a circle of three files and no circle in a chain', () => {
+  assert.deepEqual(importCycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]])), [['a.ts', 'b.ts', 'c.ts']]);
+  assert.deepEqual(importCycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', []]])), []);
+});
+
+test('no import circles between files of src/ (type imports included)', () => {
+  assert.deepEqual(importCycles(importGraph()), []);
+});

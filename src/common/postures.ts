@@ -7,7 +7,7 @@
  * API key; `cidr`: at least one trusted network). With no gate in force the route is either open
  * or not registered at all (`unconfigured`).
  */
-import type { ProfileName } from '../options.ts';
+import type { ProfileName } from './option-values.ts';
 import { deepFreeze } from './option-defaults.ts';
 
 /**

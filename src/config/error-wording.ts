@@ -33,6 +33,8 @@ import {
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
 import { BOOLEAN_EXPECTED, MAX_MILLIS, NON_EMPTY_STRING_EXPECTED, oneOfExpected, STRING_TABLE_EXPECTED, PORT_EXPECTED, ROUTE_PATH_EXPECTED, STATE_DIR_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
+import { nearestKey } from '../common/did-you-mean.ts';
+import { API_KEY_OPTIONS, fileNames, PROFILE_TABLE_OPTIONS } from '../common/option-table.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 
@@ -236,11 +238,12 @@ export function toConfigError(
     // An unknown key's value is never shown: nothing says what it holds (a misplaced token, a header).
     const name = (error.params as { additionalProperty: string }).additionalProperty;
     if (definition === 'apiKey') {
-      const hint = nearest(name, ['tenant', 'key']);
-      return new ConfigError(`${at}.${name}`, REDACTED, `a key of an API key: tenant, key${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+      const keys = Object.keys(fileNames(API_KEY_OPTIONS));
+      const hint = nearest(name, keys);
+      return new ConfigError(`${at}.${name}`, REDACTED, `a key of an API key: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
     }
     if (definition === 'profileSetting' || definition === 'profileRule') {
-      const keys = definition === 'profileRule' ? RULE_KEYS : ['name', 'rules'];
+      const keys = definition === 'profileRule' ? RULE_KEYS : Object.keys(fileNames(PROFILE_TABLE_OPTIONS));
       const hint = nearest(name, keys);
       const what = definition === 'profileRule' ? 'a [[profile.rules]] rule' : '[profile]';
       return new ConfigError(`${at}.${name}`, REDACTED, `a key of ${what}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
@@ -382,51 +385,11 @@ function suggestKey(key: string, where: Table): string | undefined {
 }
 
 function nearest(input: string, candidates: readonly string[], exactOnly = false): string | undefined {
-  const norm = normalize(input);
-  const alias = ALIASES[norm];
-  for (const c of candidates) {
-    if (normalize(c) === norm || c === alias) return c;
-  }
-  if (exactOnly) return undefined;
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  const limit = norm.length <= 4 ? 1 : 2;
-  for (const c of candidates) {
-    const d = editDistance(norm, normalize(c));
-    if (d <= limit && d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
+  return nearestKey(input, candidates, exactOnly, ALIASES);
 }
 
 function didYouMeanValue(value: unknown, allowed: readonly string[]): string {
   if (typeof value !== 'string') return '';
   const hit = nearest(value, allowed);
   return hit === undefined ? '' : ` (did you mean ${hit}?)`;
-}
-
-/** Lowercase without `_`, `-`, `.`, `/`: `serviceName`, `service-name` and `service_name` meet. */
-function normalize(s: string): string {
-  return s.toLowerCase().replace(/[-_./]/g, '');
-}
-
-/** Optimal-string-alignment distance: edits plus adjacent transpositions (`prot` → `port` is 1). */
-function editDistance(a: string, b: string): number {
-  if (a === b) return 0;
-  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      }
-      row.push(d);
-    }
-    rows.push(row);
-  }
-  return rows[a.length]![b.length]!;
 }

@@ -19,6 +19,7 @@
  */
 import type { FamilyRule } from '../naming/types.ts';
 import { timeoutWithinInterval } from '../common/option-rules.ts';
+import { BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, type Section } from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
 import { isTable } from './error-wording.ts';
@@ -42,8 +43,8 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
   // The schema pass is done: every value below has its type and range.
   const out: ServiceConfig = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (Object.hasOwn(TOP_KEYS, key)) {
-      (out as Record<string, unknown>)[TOP_KEYS[key]!] = value;
+    if (Object.hasOwn(TOP_VALUES, key)) {
+      (out as Record<string, unknown>)[TOP_VALUES[key]!] = value;
       continue;
     }
     switch (key) {
@@ -59,7 +60,7 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         out.resourceAttributes = { ...(value as Record<string, string> | null) };
         break;
       case 'naming':
-        out.naming = renameKeys(value, NAMING_KEYS) as NamingConfig;
+        out.naming = renameKeys(value, NAMING_VALUES) as NamingConfig;
         break;
       case 'listener':
         out.listener = renameKeys(value, LISTENER_KEYS) as ListenerConfig;
@@ -108,73 +109,20 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
 // ---------------------------------------------------------------------------------------------
 // Tables, already validated: renamed to camelCase, plus the checks across keys.
 
-/** The top level's single values, taken as they are. */
-const TOP_KEYS: Readonly<Record<string, keyof ServiceConfig>> = {
-  service_name: 'serviceName',
-  process_metrics: 'processMetrics',
-  otel_scope_info: 'otelScopeInfo',
-  global: 'global',
-  cardinality_limit: 'cardinalityLimit',
-  host_instruments: 'hostInstruments',
-};
+/** The top level's single values, taken as they are (the option table's file keys → its keys). */
+export const TOP_VALUES = pickNames(JOBMETER_OPTIONS, ['serviceName', 'processMetrics', 'otelScopeInfo', 'global', 'cardinalityLimit', 'hostInstruments']) as Readonly<Record<string, keyof ServiceConfig>>;
+const LISTENER_KEYS = fileNames(LISTENER_OPTIONS);
+const OTLP_KEYS = fileNames(OTLP_OPTIONS);
+/** `[naming]`'s keys are top-level options of the library's. */
+export const NAMING_VALUES = fileNames(JOBMETER_OPTIONS, 'naming') as Readonly<Record<string, keyof NamingConfig>>;
+const BUILD_KEYS = fileNames(BUILD_OPTIONS);
+const CLUSTER_KEYS = fileNames(CLUSTER_OPTIONS);
+const INGEST_KEYS = fileNames(INGEST_OPTIONS);
 
-const LISTENER_KEYS: Readonly<Record<string, keyof ListenerConfig>> = {
-  enabled: 'enabled',
-  host: 'host',
-  port: 'port',
-  allow_non_loopback: 'allowNonLoopback',
-  format: 'format',
-  request_timeout_ms: 'requestTimeoutMillis',
-  idle_timeout_ms: 'idleTimeoutMillis',
-  max_connections: 'maxConnections',
-};
-
-const OTLP_KEYS: Readonly<Record<string, keyof OtlpConfig>> = {
-  endpoint: 'endpoint',
-  protocol: 'protocol',
-  interval_ms: 'intervalMillis',
-  timeout_ms: 'timeoutMillis',
-  temporality: 'temporality',
-  headers: 'headers',
-  naming: 'naming',
-};
-
-const NAMING_KEYS: Readonly<Record<string, keyof NamingConfig>> = {
-  translation_strategy: 'translationStrategy',
-  start_timestamps: 'startTimestamps',
-};
-
-const BUILD_KEYS: Readonly<Record<string, keyof BuildConfig>> = {
-  version: 'version',
-  commit: 'commit',
-  runtime_version: 'runtimeVersion',
-};
-
-const CLUSTER_KEYS: Readonly<Record<string, keyof ClusterConfig>> = {
-  enabled: 'enabled',
-  timeout_ms: 'timeoutMillis',
-  merge: 'merge',
-};
-
-const INGEST_KEYS: Readonly<Record<string, keyof IngestConfig>> = {
-  enabled: 'enabled',
-  host: 'host',
-  port: 'port',
-  allow_non_loopback: 'allowNonLoopback',
-  max_body_bytes: 'maxBodyBytes',
-  max_concurrent_requests: 'maxConcurrentRequests',
-  expiry_ms: 'expiryMillis',
-  max_memory_bytes: 'maxMemoryBytes',
-  state_dir: 'stateDir',
-  request_timeout_ms: 'requestTimeoutMillis',
-  idle_timeout_ms: 'idleTimeoutMillis',
-  max_connections: 'maxConnections',
-  token: 'token',
-  token_file: 'tokenFile',
-  api_keys: 'apiKeys',
-  api_keys_file: 'apiKeysFile',
-  trusted_cidrs: 'trustedCidrs',
-};
+/** The file keys of `keys` (rows of `section`) → the keys. */
+function pickNames(section: Section, keys: readonly string[]): Readonly<Record<string, string>> {
+  return Object.fromEntries(Object.entries(fileNames(section)).filter(([, k]) => keys.includes(k)));
+}
 
 /** `[metrics]`'s keys as a file spells them → its fields. */
 export const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {

@@ -21,6 +21,7 @@ import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
+import { API_KEY_OPTIONS, BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, PROFILE_TABLE_OPTIONS, type Section } from '../common/option-table.ts';
 import { MAX_MILLIS, ROUTE_PATH_PATTERN, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
 
@@ -110,8 +111,15 @@ const ref = (name: string): { $ref: string } => ({ $ref: `#/definitions/${name}`
 const integer = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const;
 const oneOfStrings = (values: readonly string[]) => ({ type: 'string', enum: [...values] }) as const;
 /** A table. `null` counts as empty: in YAML, `otlp:` with every child commented out is null. */
-const table = (properties: Record<string, { $ref: string }>) =>
+const table = (properties: Readonly<Record<string, { $ref: string }>>) =>
   ({ type: ['object', 'null'], additionalProperties: false, properties }) as const;
+
+/** A table's properties: the option table's rows with a file key in `name` (`''`: the section's own), in row order. */
+function fileTable(section: Section, name = ''): Readonly<Record<string, { $ref: string }>> {
+  const out: Record<string, { $ref: string }> = {};
+  for (const [file, key] of Object.entries(fileNames(section, name))) out[file] = ref(section[key]!.schema!);
+  return out;
+}
 
 /**
  * The config file schema. Property order is the order keys are listed in unknown-key errors, and
@@ -124,85 +132,17 @@ export const CONFIG_SCHEMA = {
     'Generated from src/config/json-schema.ts. Formats named jobmeter-* are checked by jobmeter itself; other validators ignore them.',
   type: 'object',
   additionalProperties: false,
-  properties: {
-    profile: ref('profileSetting'),
-    service_name: ref('nonEmptyString'),
-    process_metrics: ref('boolean'),
-    otel_scope_info: ref('boolean'),
-    global: ref('boolean'),
-    cardinality_limit: ref('cardinalityLimit'),
-    host_instruments: ref('hostInstruments'),
-    resource_attributes: ref('resourceAttributes'),
-    naming: ref('naming'),
-    listener: ref('listener'),
-    otlp: ref('otlp'),
-    ingest: ref('ingest'),
-    cluster: ref('cluster'),
-    metrics: ref('metrics'),
-    telemetry: ref('telemetry'),
-    daemon: ref('daemon'),
-    metrics_token: ref('token'),
-    metrics_trusted_cidrs: ref('cidrList'),
-    build: ref('build'),
-    views: ref('views'),
-  },
+  properties: fileTable(JOBMETER_OPTIONS),
   definitions: {
     // Tables
-    build: table({
-      version: ref('nonEmptyString'),
-      commit: ref('nonEmptyString'),
-      runtime_version: ref('nonEmptyString'),
-    }),
+    build: table(fileTable(BUILD_OPTIONS)),
     /** How the pull endpoint names and dates series (README "Configuration"). */
-    naming: table({
-      translation_strategy: ref('translationStrategy'),
-      start_timestamps: ref('boolean'),
-    }),
-    listener: table({
-      enabled: ref('boolean'),
-      host: ref('host'),
-      port: ref('port'),
-      allow_non_loopback: ref('boolean'),
-      format: ref('listenerFormat'),
-      request_timeout_ms: ref('millis'),
-      idle_timeout_ms: ref('millis'),
-      max_connections: ref('connections'),
-    }),
-    otlp: table({
-      endpoint: ref('endpoint'),
-      protocol: ref('protocol'),
-      interval_ms: ref('millis'),
-      timeout_ms: ref('millis'),
-      temporality: ref('temporality'),
-      headers: ref('headers'),
-      naming: ref('otlpNaming'),
-    }),
-    ingest: table({
-      enabled: ref('boolean'),
-      host: ref('host'),
-      port: ref('port'),
-      allow_non_loopback: ref('boolean'),
-      max_body_bytes: ref('bodyBytes'),
-      max_concurrent_requests: ref('concurrent'),
-      expiry_ms: ref('millis'),
-      max_memory_bytes: ref('memoryBytes'),
-      state_dir: ref('stateDir'),
-      request_timeout_ms: ref('millis'),
-      idle_timeout_ms: ref('millis'),
-      max_connections: ref('connections'),
-      // The gate: [metrics]' keys (docs/collector.md "The ingest gate").
-      token: ref('token'),
-      token_file: ref('filePath'),
-      api_keys: ref('apiKeys'),
-      api_keys_file: ref('filePath'),
-      trusted_cidrs: ref('cidrList'),
-    }),
+    naming: table(fileTable(JOBMETER_OPTIONS, 'naming')),
+    listener: table(fileTable(LISTENER_OPTIONS)),
+    otlp: table(fileTable(OTLP_OPTIONS)),
+    ingest: table(fileTable(INGEST_OPTIONS)),
     /** node:cluster and worker threads (README "node:cluster"). */
-    cluster: table({
-      enabled: ref('boolean'),
-      timeout_ms: ref('millis'),
-      merge: ref('mergePolicies'),
-    }),
+    cluster: table(fileTable(CLUSTER_OPTIONS)),
     metrics: table({
       enabled: ref('boolean'),
       path: ref('path'),
@@ -246,7 +186,7 @@ export const CONFIG_SCHEMA = {
       // tenant" rather than "tenant is missing": ajv checks `required` before
       // `additionalProperties` in one schema, but allOf's parts in order.
       allOf: [
-        { additionalProperties: false, properties: { tenant: ref('tenant'), key: ref('token') } },
+        { additionalProperties: false, properties: fileTable(API_KEY_OPTIONS) },
         { required: ['tenant', 'key'] },
       ],
     },
@@ -258,7 +198,7 @@ export const CONFIG_SCHEMA = {
     profileSetting: {
       if: { type: 'string' },
       then: ref('profile'),
-      else: { type: 'object', additionalProperties: false, properties: { name: ref('profile'), rules: ref('profileRules') } },
+      else: { type: 'object', additionalProperties: false, properties: fileTable(PROFILE_TABLE_OPTIONS) },
     },
     profileRules: { type: 'array', items: ref('profileRule') },
     profileRule: {

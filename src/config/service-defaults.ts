@@ -71,6 +71,7 @@
 import { isAbsolute, join } from 'node:path';
 
 import { deepFreeze, OPTION_DEFAULTS as D } from '../common/option-defaults.ts';
+import { fileDefaults, INGEST_OPTIONS, SERVER_LIMIT_KEYS } from '../common/option-table.ts';
 import type { JobmeterOptions } from '../options.ts';
 import type { ServiceConfig } from './service-config.ts';
 
@@ -90,16 +91,8 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
   otlp: { headers: {}, ...D.otlp },
   cluster: { enabled: true, ...D.cluster },
   // Off: a Collector on the same host usually owns its port, and a listener should not appear unasked.
-  ingest: {
-    enabled: false,
-    host: D.ingest.host,
-    port: D.ingest.port,
-    allowNonLoopback: D.ingest.allowNonLoopback,
-    maxBodyBytes: D.ingest.maxBodyBytes,
-    maxConcurrentRequests: D.ingest.maxConcurrentRequests,
-    expiryMillis: D.ingest.expiryMillis,
-    maxMemoryBytes: D.ingest.maxMemoryBytes,
-  },
+  // The file's keys only; no state_dir: `serve`'s own default applies (defaultStateDir).
+  ingest: { enabled: false, ...fileDefaults(INGEST_OPTIONS, [...SERVER_LIMIT_KEYS, 'stateDir']) },
 } satisfies ServiceConfig);
 
 /**

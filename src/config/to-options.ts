@@ -3,6 +3,7 @@
  * library's own defaults (common/option-defaults.ts) apply to them.
  */
 import type { JobmeterOptions } from '../options.ts';
+import { NAMING_VALUES, TOP_VALUES } from './file-layer.ts';
 import type { ServiceConfig } from './service-config.ts';
 
 /**
@@ -13,16 +14,11 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   const out: JobmeterOptions = {};
   if (cfg.profileRules !== undefined) out.profile = { ...(cfg.profile !== undefined && { name: cfg.profile }), rules: cfg.profileRules.map((r) => ({ ...r })) };
   else if (cfg.profile !== undefined) out.profile = cfg.profile;
-  if (cfg.serviceName !== undefined) out.serviceName = cfg.serviceName;
+  // The top level's single values and [naming]'s keep their keys (the option table's).
+  for (const key of Object.values(TOP_VALUES)) if (cfg[key] !== undefined) (out as Record<string, unknown>)[key] = cfg[key];
+  for (const key of Object.values(NAMING_VALUES)) if (cfg.naming?.[key] !== undefined) (out as Record<string, unknown>)[key] = cfg.naming[key];
   if (cfg.resourceAttributes !== undefined) out.resourceAttributes = { ...cfg.resourceAttributes };
-  if (cfg.processMetrics !== undefined) out.processMetrics = cfg.processMetrics;
-  if (cfg.otelScopeInfo !== undefined) out.otelScopeInfo = cfg.otelScopeInfo;
-  if (cfg.global !== undefined) out.global = cfg.global;
-  if (cfg.cardinalityLimit !== undefined) out.cardinalityLimit = cfg.cardinalityLimit;
   if (cfg.views !== undefined) out.views = [...cfg.views];
-  if (cfg.hostInstruments !== undefined) out.hostInstruments = cfg.hostInstruments;
-  if (cfg.naming?.translationStrategy !== undefined) out.translationStrategy = cfg.naming.translationStrategy;
-  if (cfg.naming?.startTimestamps !== undefined) out.startTimestamps = cfg.naming.startTimestamps;
   if (cfg.build !== undefined && Object.keys(cfg.build).length > 0) {
     // A daemon that names only its commit or runtime still is not jobmeter: its version is unknown.
     out.build = {

@@ -8,7 +8,7 @@ import type { Attributes, BatchObservableResult, Meter, Observable } from '@open
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { BUILD_INFO, RUN_LAST_FAILURE, SNAPSHOT_INSTRUMENTS } from './catalog.ts';
-import type { BuildInfo } from './recorder.ts';
+import type { BuildInfo } from './types.ts';
 import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
 import type { HostSnapshot, SnapshotCache } from './snapshot.ts';
 import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';

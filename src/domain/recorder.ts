@@ -36,7 +36,7 @@ import {
   type DeclaredGauge,
   type DeclaredHistogram,
 } from './tallies/handles.ts';
-import { OUTCOMES, type InstrumentSpec, type Outcome } from './types.ts';
+import { OUTCOMES, type BuildInfo, type InstrumentSpec, type Outcome } from './types.ts';
 import { vocabularyCheck } from './vocabulary.ts';
 
 export type { BoundCounter, BoundGauge, BoundHistogram, DeclaredCounter, DeclaredGauge, DeclaredHistogram };
@@ -82,16 +82,7 @@ export interface Observation {
 /** What an `observe` callback returns: a single value or one per attribute set. */
 export type ObservedValue = number | readonly Observation[] | undefined;
 
-export interface BuildInfo {
-  readonly version: string;
-  /** @default 'unknown' */
-  readonly commit?: string;
-  /**
-   * The daemon's runtime (rm's `go_version` label): `jobmeter serve`'s `[build] runtime_version`
-   * names the daemon's Go or Rust version. @default this Node's `process.version`
-   */
-  readonly runtimeVersion?: string;
-}
+export type { BuildInfo };
 
 export interface Recorder {
   /**

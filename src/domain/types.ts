@@ -54,3 +54,15 @@ export interface InstrumentSpec {
    */
   readonly exemplars?: boolean;
 }
+
+/** What `jobmeter.build.info` reports (runwisp_build_info, rm_build_info). */
+export interface BuildInfo {
+  readonly version: string;
+  /** @default 'unknown' */
+  readonly commit?: string;
+  /**
+   * The daemon's runtime (rm's `go_version` label): `jobmeter serve`'s `[build] runtime_version`
+   * names the daemon's Go or Rust version. @default this Node's `process.version`
+   */
+  readonly runtimeVersion?: string;
+}

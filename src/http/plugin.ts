@@ -33,8 +33,15 @@ import { scrapeRequestOf, type ScrapeAnswer } from './scrape-handler.ts';
 
 const NAME = 'jobmeter-metrics';
 
-async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions): Promise<void> {
-  const route = createMetricsRoute(opts);
+/** Registration options fastify itself reads, passed to the plugin beside its own. */
+interface FastifyOwn {
+  readonly logLevel?: unknown;
+  readonly logSerializers?: unknown;
+}
+
+async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions & FastifyOwn): Promise<void> {
+  const { logLevel: _logLevel, logSerializers: _logSerializers, ...own } = opts;
+  const route = createMetricsRoute(own);
   const o = route.options;
   if (!o.enabled) return;
   if (o.accessLog !== undefined) addAccessLogHook(fastify, o.accessLog);

@@ -10,7 +10,8 @@ import type { JsonView } from './metrics-response.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
 import { checkToken, isRoutePath, isTenant, oneOf, ROUTE_PATH_EXPECTED, shown, TENANT_EXPECTED } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
-import { LISTENER_FORMATS } from '../options.ts';
+import { checkOptionKeys } from '../common/option-keys.ts';
+import { LISTENER_FORMATS } from '../common/option-values.ts';
 
 /** What a metrics route needs of a {@link Jobmeter}. */
 export interface MetricsSource {
@@ -120,6 +121,7 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
     throw new ConfigError(option, shown(got), expected);
   };
   if (typeof opts !== 'object' || opts === null) fail('jobmeter', 'a jobmeter (createJobmeter result)', undefined);
+  checkOptionKeys(opts, 'route');
   const jm = opts.jobmeter;
   if (typeof jm?.scrape !== 'function' || typeof jm.reject !== 'function' || jm.profile === undefined) {
     fail('jobmeter', 'a jobmeter (createJobmeter result)', jm);

@@ -4,10 +4,16 @@
  * the clock reading and the point times it accepts, the request's report — so each step a point
  * goes through takes it whole.
  */
-import type { IngestReport } from './ingest-report.ts';
+import type { IngestReport, Refusal } from './ingest-report.ts';
 import { compactKey, cut, MAX_SCOPE_LENGTH } from './input-bounds.ts';
 import type { Scope } from './series-state.ts';
-import type { TimeWindow } from './stream-rules.ts';
+
+/** The point times accepted at one arrival, in Unix nanoseconds, and the words for a refusal (stream-rules.ts `timeWindow`). */
+export interface TimeWindow {
+  readonly earliest: bigint;
+  readonly latest: bigint;
+  readonly tooOld: Refusal;
+}
 
 export interface Arrival {
   readonly report: IngestReport;

@@ -26,7 +26,7 @@
 import type { InstrumentSpec } from '../domain/types.ts';
 import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
 import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
-import type { Arrival } from './arrival.ts';
+import type { Arrival, TimeWindow } from './arrival.ts';
 import { REFUSED_METRIC, type IngestReport, type Refusal } from './ingest-report.ts';
 import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
 import { addHistogram, plus, SHAPE_OF_KIND, type HistogramAcc, type Instrument, type Shape, type Stream } from './series-state.ts';
@@ -100,12 +100,6 @@ export const MAX_AHEAD_MILLIS = 10 * 60_000;
  */
 export const MIN_MAX_AGE_MILLIS = 60 * 60_000;
 
-/** The point times accepted at one arrival, in Unix nanoseconds, and the words for a refusal. */
-export interface TimeWindow {
-  readonly earliest: bigint;
-  readonly latest: bigint;
-  readonly tooOld: Refusal;
-}
 
 const AHEAD: Refusal = { code: 'time_ahead', text: `a point time more than ${MAX_AHEAD_MILLIS / 60_000} minutes ahead of jobmeter's clock` };
 const BEFORE_START: Refusal = { code: 'time_before_start', text: 'a point time before its start time' };

@@ -8,10 +8,14 @@
  * that one label (types.ts); and a family it shares with a built-in rule (or another host rule)
  * has the same type and label names, so two instruments can feed one family and nothing else.
  */
-import { ConfigError } from '../errors.ts';
+import { nearestKey } from '../common/did-you-mean.ts';
+import { ConfigError, REDACTED } from '../errors.ts';
 import type { FamilyRule } from './types.ts';
 
 export const RULE_TYPES: readonly FamilyRule['type'][] = ['counter', 'gauge', 'histogram', 'info'];
+
+/** Every field of a FamilyRule: another key is a typo (`zerofill`) that would be ignored. */
+const RULE_FIELDS: readonly string[] = ['instrument', 'name', 'type', 'help', 'unit', 'from', 'scale', 'labels', 'values', 'zeroFill', 'emitZero'] satisfies readonly (keyof FamilyRule)[];
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -32,6 +36,11 @@ export function checkFamilyRules(rules: unknown, builtIn: readonly FamilyRule[],
   rules.forEach((rule: unknown, i) => {
     const at = `${key}[${i}]`;
     if (!isTable(rule)) throw new ConfigError(at, rule, 'a rule ({ instrument, name, type, help, … })');
+    for (const k of Object.keys(rule)) {
+      if (RULE_FIELDS.includes(k)) continue;
+      const hint = nearestKey(k, RULE_FIELDS);
+      throw new ConfigError(`${at}.${k}`, REDACTED, `a key of a rule: ${RULE_FIELDS.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+    }
     const named = isString(rule.name) ? ` (rule ${rule.name})` : '';
     const fail = (field: string, expected: string): never => {
       throw new ConfigError(`${at}.${field}`, rule[field], expected + named);

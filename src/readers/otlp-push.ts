@@ -28,7 +28,9 @@ import { OTLP_PROTOCOLS, TEMPORALITIES, type OtlpPushOptions } from '../options.
 import { oneOf, positiveMillis, timeoutWithinInterval } from '../common/option-rules.ts';
 import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
 import { OtlpMetricExporter } from './otlp-exporter.ts';
-import { ResilientExporter, StateLog } from './resilient-exporter.ts';
+import { ResilientExporter, StateLog, type OnExport, type PushTransform } from './resilient-exporter.ts';
+
+export type { PushTransform };
 
 /**
  * {@link OtlpPushOptions} after defaults: every field present, `endpoint` included (no endpoint
@@ -70,10 +72,8 @@ export interface OtlpPushHooks {
    * function it may return is called with the export's result once it settles
    * (`jobmeter serve --debug` prints both). Throws are ignored. @default none
    */
-  onExport?: (resourceMetrics: ResourceMetrics) => ((result: ExportResult) => void) | void;
+  onExport?: OnExport;
 }
-
-export type PushTransform = (resourceMetrics: ResourceMetrics) => ResourceMetrics | Promise<ResourceMetrics>;
 
 /** The push state, for diagnostics and tests. */
 export interface OtlpPushStats {

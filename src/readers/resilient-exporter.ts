@@ -5,7 +5,11 @@
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { AggregationTemporality, InstrumentType, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { OtlpPushHooks, PushTransform } from './otlp-push.ts';
+
+/** Rewrites each collection before it is encoded (otlp-push.ts `OtlpPushHooks.transform`). */
+export type PushTransform = (resourceMetrics: ResourceMetrics) => ResourceMetrics | Promise<ResourceMetrics>;
+/** Called with each collection handed to the exporter (otlp-push.ts `OtlpPushHooks.onExport`). */
+export type OnExport = (resourceMetrics: ResourceMetrics) => ((result: ExportResult) => void) | void;
 
 /** Why an export was given up at shutdown: a later one carries its data, or the budget ran out. */
 type Abandoned = 'superseded' | 'deadline';
@@ -19,7 +23,7 @@ export class ResilientExporter implements PushMetricExporter {
   readonly #transform: PushTransform | undefined;
   readonly #log: StateLog;
   readonly #supersedable: boolean;
-  readonly #onExport: OtlpPushHooks['onExport'];
+  readonly #onExport: OnExport | undefined;
   /** Abandon functions of the exports not yet settled. */
   readonly #pending = new Set<(why: Abandoned) => void>();
   #deadline: number | undefined;
@@ -31,7 +35,7 @@ export class ResilientExporter implements PushMetricExporter {
     transform: PushTransform | undefined,
     log: StateLog,
     supersedable: boolean,
-    onExport?: OtlpPushHooks['onExport'],
+    onExport?: OnExport,
   ) {
     this.#inner = inner;
     this.#transform = transform;

@@ -1,17 +1,11 @@
 /**
- * crewshipd agent crew orchestrator (`crewshipd_`), from its metrics page: text 0.0.4, a
- * `hostname` label on every series, zero-filled status gauges with an `other` fold, a capped
- * `provider` label, queue aggregates only, and the DB-derived block cached 15 s.
- *
- * Go runtime figures keep their names (dashboards depend on them) and carry Node's nearest figure:
- *   crewshipd_goroutines         ← active libuv handles and requests (process.getActiveResourcesInfo)
- *   crewshipd_memory_alloc_bytes ← V8 heap used
- *   crewshipd_memory_sys_bytes   ← resident set size
- *   crewshipd_gc_runs_total      ← completed GCs (perf_hooks 'gc' entries)
+ * The crewshipd profile, one module of data: the naming table the engine reads (crewshipdProfile) and
+ * what the docs say of it (crewshipdDoc); docs/profiles.md is generated from both.
  */
-import { ASSIGNMENT_STATUSES, PIPELINE_RUN_STATUSES } from '../../domain/catalog.ts';
+import { AGENT_RUN_EVENTS, ASSIGNMENT_STATUSES, PIPELINE_RUN_STATUSES } from '../../domain/catalog.ts';
 import { OTHER } from '../../domain/types.ts';
 import type { FamilyRule, TableProfile } from '../types.ts';
+import type { ProfileDoc } from './profile-doc.ts';
 
 const gauge = (instrument: string, name: string, help: string, extra: Partial<FamilyRule> = {}): FamilyRule => ({
   instrument,
@@ -52,7 +46,8 @@ export const crewshipdProfile: TableProfile = {
       type: 'counter',
       help: 'Agent run lifecycle events from the unified journal (live + archived rows)',
       labels: [['event', 'event']],
-      zeroFill: { event: ['started', 'completed', 'failed', 'cancelled', 'timeout'] },
+      // The canonical instrument's closed set, in its order.
+      zeroFill: { event: [...AGENT_RUN_EVENTS.attributes[0].values] },
     },
     {
       instrument: 'jobmeter.llm.calls',
@@ -72,4 +67,21 @@ export const crewshipdProfile: TableProfile = {
     gauge('jobmeter.container.reporting', 'crewshipd_containers_reporting', 'Tracked containers with a collected stats sample', { emitZero: true }),
     gauge('jobmeter.db.migration.version', 'crewshipd_db_migration_version', 'Highest applied schema migration version', { emitZero: true }),
   ],
+};
+
+/** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
+export const crewshipdDoc: ProfileDoc = {
+  original: 'crewshipd agent crew orchestrator',
+  about: [
+    'crewshipd agent crew orchestrator (`crewshipd_`), from its metrics page: text 0.0.4, a',
+    '`hostname` label on every series, zero-filled status gauges with an `other` fold, a capped',
+    '`provider` label, queue aggregates only, and the DB-derived block cached 15 s.',
+    '',
+    "Go runtime figures keep their names (dashboards depend on them) and carry Node's nearest figure:",
+    '  crewshipd_goroutines         ← active libuv handles and requests (process.getActiveResourcesInfo)',
+    '  crewshipd_memory_alloc_bytes ← V8 heap used',
+    '  crewshipd_memory_sys_bytes   ← resident set size',
+    "  crewshipd_gc_runs_total      ← completed GCs (perf_hooks 'gc' entries)",
+  ],
+  promtool: [],
 };

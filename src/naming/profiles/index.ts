@@ -1,13 +1,21 @@
-import { PROFILE_NAMES, type ProfileName } from '../../options.ts';
+/**
+ * The profiles: one module of data each (its naming table, and what the docs say of it), read by
+ * the naming engine (resolveProfile), by jobmeterViews, createRecorder and the ingest (the
+ * buckets, vocabularies and snapshot policy: profileSettings), and by scripts/gen-profile-docs.ts
+ * (docs/profiles.md, README's table).
+ */
+import { PROFILE_NAMES, type ProfileName } from '../../common/option-values.ts';
 import type { FamilyRule, Profile, TableProfile } from '../types.ts';
-import { crewshipdProfile } from './crewshipd.ts';
-import { otelProfile } from './otel.ts';
-import { rmProfile } from './rm.ts';
-import { runwispProfile } from './runwisp.ts';
-import { soltiProfile } from './solti.ts';
-import { wasmrunProfile } from './wasmrun.ts';
+import { crewshipdDoc, crewshipdProfile } from './crewshipd.ts';
+import { otelDoc, otelProfile } from './otel.ts';
+import type { ProfileDoc } from './profile-doc.ts';
+import { rmDoc, rmProfile } from './rm.ts';
+import { runwispDoc, runwispProfile } from './runwisp.ts';
+import { soltiDoc, soltiProfile } from './solti.ts';
+import { wasmrunDoc, wasmrunProfile } from './wasmrun.ts';
 
 export { PROFILE_NAMES };
+export type { AllowedWarning, ProfileDoc } from './profile-doc.ts';
 
 export const LEGACY_PROFILES: Readonly<Record<Exclude<ProfileName, 'otel'>, TableProfile>> = {
   runwisp: runwispProfile,
@@ -26,4 +34,41 @@ export function resolveProfile(name: ProfileName, scopeInfo: boolean, rules: rea
   if (name === 'otel') return rules.length === 0 ? otelProfile(scopeInfo) : { ...otelProfile(scopeInfo), rules };
   const table = LEGACY_PROFILES[name];
   return rules.length === 0 ? table : { ...table, rules: [...table.rules, ...rules] };
+}
+
+/** What the docs say of each profile besides its table. */
+export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDoc>> = {
+  otel: otelDoc,
+  runwisp: runwispDoc,
+  wasmrun: wasmrunDoc,
+  crewshipd: crewshipdDoc,
+  rm: rmDoc,
+  solti: soltiDoc,
+};
+
+/** What a profile sets for jobmeter's own instruments besides their names: empty for the native profile. */
+export interface ProfileSettings {
+  /** Histogram buckets that differ from the catalog's (instrument → bounds). */
+  readonly buckets: Readonly<Record<string, readonly number[]>>;
+  /** Closed sets of canonical attribute values (attribute → values). */
+  readonly vocabularies: Readonly<Record<string, readonly string[]>> | undefined;
+  /** The snapshot cache policy the original has. */
+  readonly snapshot: TableProfile['snapshot'];
+  /**
+   * Instrument → the attributes the profile's rules read (their labels'): the rest never reach its
+   * series (a rule sums over them), so a View may drop them. Only the instruments it has rules for.
+   */
+  readonly attributes: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The buckets, vocabularies and snapshot policy of profile `name`. */
+export function profileSettings(name: ProfileName): ProfileSettings {
+  if (name === 'otel') return { buckets: {}, vocabularies: undefined, snapshot: undefined, attributes: {} };
+  const p = LEGACY_PROFILES[name];
+  const attributes: Record<string, string[]> = {};
+  for (const rule of p.rules) {
+    const read = (attributes[rule.instrument] ??= []);
+    for (const [attribute] of rule.labels ?? []) if (!read.includes(attribute)) read.push(attribute);
+  }
+  return { buckets: p.buckets ?? {}, vocabularies: p.vocabularies, snapshot: p.snapshot, attributes };
 }

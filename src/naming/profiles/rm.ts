@@ -1,8 +1,10 @@
 /**
- * restic-manager (`rm_`), from its docs/prometheus.md: server gauges, per-host gauges labelled
- * `host_id` + `host`, and the job duration histogram. Text 0.0.4. No `job_id` label anywhere.
+ * The rm profile, one module of data: the naming table the engine reads (rmProfile) and
+ * what the docs say of it (rmDoc); docs/profiles.md is generated from both.
  */
+import { ALERT_SEVERITIES } from '../../domain/catalog.ts';
 import type { FamilyRule, TableProfile } from '../types.ts';
+import type { ProfileDoc } from './profile-doc.ts';
 
 const HOST_LABELS = [['host.id', 'host_id'], ['host.name', 'host']] as const;
 
@@ -32,7 +34,7 @@ export const rmProfile: TableProfile = {
       type: 'gauge',
       help: 'Open alerts by severity.',
       labels: [['severity', 'severity']],
-      zeroFill: { severity: ['info', 'warning', 'critical'] },
+      zeroFill: { severity: [...ALERT_SEVERITIES] },
     },
     {
       instrument: 'jobmeter.build.info',
@@ -64,6 +66,27 @@ export const rmProfile: TableProfile = {
       labels: [['kind', 'kind'], ['outcome', 'status']],
       // rm has no timeout status: a job that timed out failed.
       values: { outcome: { success: 'succeeded', failure: 'failed', cancelled: 'cancelled', timeout: 'failed' } },
+    },
+  ],
+};
+
+/** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
+export const rmDoc: ProfileDoc = {
+  original: 'restic-manager',
+  about: [
+    'restic-manager (`rm_`), from its docs/prometheus.md: server gauges, per-host gauges labelled',
+    '`host_id` + `host`, and the job duration histogram. Text 0.0.4. No `job_id` label anywhere.',
+  ],
+  promtool: [
+    {
+      metric: 'rm_host_snapshot_count',
+      problems: ['non-histogram and non-summary metrics should not have "_count" suffix'],
+      why: "A per-host gauge (snapshots in the host's repo) that rm names `_count`.",
+    },
+    {
+      metric: 'rm_hosts_total',
+      problems: ['non-counter metrics should not have "_total" suffix'],
+      why: 'A gauge (enrolled hosts) that rm names `_total`.',
     },
   ],
 };

@@ -1,8 +1,9 @@
 /**
- * RunWisp (`runwisp_`), from its metrics page: OpenMetrics 1.0 with `# EOF`, a deliberately small
- * set. Nothing is cached: active runs and the last failure are fresh on every scrape.
+ * The runwisp profile, one module of data: the naming table the engine reads (runwispProfile) and
+ * what the docs say of it (runwispDoc); docs/profiles.md is generated from both.
  */
 import type { TableProfile } from '../types.ts';
+import type { ProfileDoc } from './profile-doc.ts';
 
 export const runwispProfile: TableProfile = {
   kind: 'table',
@@ -55,4 +56,15 @@ export const runwispProfile: TableProfile = {
       labels: [['version', 'version']],
     },
   ],
+};
+
+/** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
+export const runwispDoc: ProfileDoc = {
+  original: 'RunWisp',
+  about: [
+    'RunWisp (`runwisp_`), from its metrics page: OpenMetrics 1.0 with `# EOF`, a deliberately small',
+    'set. Nothing is cached: active runs and the last failure are fresh on every scrape.',
+  ],
+  promtool: [],
+  openMetricsRecipe: ['runwisp_runs_total no help text'],
 };

@@ -1,10 +1,10 @@
 /**
- * solti task supervisor, runner backend (`solti_runner_`), from its `backend.rs`: counters and a
- * duration histogram from a shared registry, text 0.0.4. Written in the order of the Rust
- * `prometheus` crate it uses: families by name, label pairs by name, series by label values.
+ * The solti profile, one module of data: the naming table the engine reads (soltiProfile) and
+ * what the docs say of it (soltiDoc); docs/profiles.md is generated from both.
  */
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../domain/catalog.ts';
 import type { TableProfile } from '../types.ts';
+import type { ProfileDoc } from './profile-doc.ts';
 
 /** solti spells it `canceled`; every other canonical outcome is its own word. */
 const OUTCOME_WORDS = { cancelled: 'canceled' };
@@ -59,4 +59,15 @@ export const soltiProfile: TableProfile = {
       labels: [['error', 'error'], ['runner', 'runner']],
     },
   ],
+};
+
+/** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
+export const soltiDoc: ProfileDoc = {
+  original: 'solti task supervisor, runner backend',
+  about: [
+    'solti task supervisor, runner backend (`solti_runner_`), from its `backend.rs`: counters and a',
+    'duration histogram from a shared registry, text 0.0.4. Written in the order of the Rust',
+    '`prometheus` crate it uses: families by name, label pairs by name, series by label values.',
+  ],
+  promtool: [],
 };

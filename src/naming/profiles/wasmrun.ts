@@ -1,9 +1,9 @@
 /**
- * wasmrun agent server (`wasmrun_agent_`), from its observability page: text 0.0.4 (and JSON),
- * every series always present. `exec_duration_ms_sum`/`_count` are plain counters in the
- * original, so they are rendered from the duration histogram's sum (in ms) and count.
+ * The wasmrun profile, one module of data: the naming table the engine reads (wasmrunProfile) and
+ * what the docs say of it (wasmrunDoc); docs/profiles.md is generated from both.
  */
 import type { TableProfile } from '../types.ts';
+import type { ProfileDoc } from './profile-doc.ts';
 
 export const wasmrunProfile: TableProfile = {
   kind: 'table',
@@ -71,6 +71,41 @@ export const wasmrunProfile: TableProfile = {
       help: 'Total on-disk footprint across active sessions (bytes).',
       unit: 'bytes',
       emitZero: true,
+    },
+  ],
+};
+
+/** What docs/profiles.md says of the profile besides its table (scripts/gen-profile-docs.ts). */
+export const wasmrunDoc: ProfileDoc = {
+  original: 'wasmrun agent server',
+  about: [
+    'wasmrun agent server (`wasmrun_agent_`), from its observability page: text 0.0.4 (and JSON),',
+    'every series always present. `exec_duration_ms_sum`/`_count` are plain counters in the',
+    "original, so they are rendered from the duration histogram's sum (in ms) and count.",
+  ],
+  promtool: [
+    {
+      metric: 'wasmrun_agent_exec_duration_ms_sum',
+      problems: [
+        'counter metrics should have "_total" suffix',
+        'metric names should not contain abbreviated units',
+        'non-histogram and non-summary metrics should not have "_sum" suffix',
+      ],
+      why: "wasmrun exposes the duration as two plain counters named like a histogram's parts, in milliseconds (`…_ms_sum`, `…_ms_count`); its dashboards divide one by the other.",
+    },
+    {
+      metric: 'wasmrun_agent_exec_duration_ms_count',
+      problems: [
+        'counter metrics should have "_total" suffix',
+        'metric names should not contain abbreviated units',
+        'non-histogram and non-summary metrics should not have "_count" suffix',
+      ],
+      why: 'The count half of the same pair: a plain counter, `_ms` and no `_total`, as wasmrun names it.',
+    },
+    {
+      metric: 'wasmrun_agent_sessions_total',
+      problems: ['non-counter metrics should not have "_total" suffix'],
+      why: 'A gauge (sessions tracked, including expired ones not yet cleaned) that wasmrun names `_total`.',
     },
   ],
 };

@@ -1,0 +1,65 @@
+/**
+ * Unknown keys of a programmatic options object are a ConfigError, worded as the config file's
+ * (`invalid listner=<redacted>: expected a key of the options: profile, … (did you mean
+ * listener?)`): a JS host, or options spread from JSON, has no type check to catch a typo that
+ * would otherwise be ignored, silently (`listner: { port: 1 }` listening on 9464).
+ *
+ * The known keys are the option table's (option-table.ts), nested sections included; maps whose
+ * keys are the host's (resource attributes, headers, merge policies) are never checked, nor are
+ * objects of the host's (readers, views, a MessagePort). The value of an unknown key is never
+ * shown: nothing says what it holds (a misplaced token).
+ */
+import { ConfigError, REDACTED } from '../errors.ts';
+import { nearestKey } from './did-you-mean.ts';
+import { libraryKeys, SECTIONS, type Section, type SectionName } from './option-table.ts';
+
+/** How an error names each section's object. */
+const WHAT: Readonly<Record<SectionName, string>> = {
+  jobmeter: 'the options',
+  profileTable: 'profile',
+  listener: 'listener',
+  otlp: 'otlp',
+  ingest: 'ingest',
+  apiKey: 'an API key',
+  cluster: 'cluster',
+  build: 'build',
+  snapshot: 'snapshot',
+  instrumentSpec: 'an instrument spec',
+  attributeSpec: 'an attribute spec',
+  reader: "JobmeterReader's options",
+  recorder: "createRecorder's options",
+  views: "jobmeterViews' options",
+  route: "the metrics route's options",
+  accessLog: 'accessLog',
+};
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * Refuses a key of `value` (and of the nested objects the section's rows name) that is not an
+ * option of `section`. Values that are not plain objects are left to their rules.
+ * @param at the dotted key `value` sits at (`''` for a whole options object).
+ * @throws ConfigError naming the first unknown key.
+ */
+export function checkOptionKeys(value: unknown, section: SectionName, at = ''): void {
+  if (!isPlainObject(value)) return;
+  const rows: Section = SECTIONS[section];
+  const known = libraryKeys(rows);
+  const prefix = at === '' ? '' : `${at}.`;
+  for (const key of Object.keys(value)) {
+    const row = Object.hasOwn(rows, key) ? rows[key] : undefined;
+    if (row === undefined || row.library === false) {
+      const hint = nearestKey(key, known);
+      throw new ConfigError(`${prefix}${key}`, REDACTED, `a key of ${WHAT[section]}: ${known.join(', ')}${hint === undefined ? '' : ` (did you mean ${prefix}${hint}?)`}`);
+    }
+    const child = value[key];
+    if (row.keys !== undefined && row.keys !== 'open') checkOptionKeys(child, row.keys, `${prefix}${key}`);
+    if (row.items !== undefined && Array.isArray(child)) {
+      child.forEach((item, i) => checkOptionKeys(item, row.items!, `${prefix}${key}[${i}]`));
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The closed lists of words an option takes: the one list each that the options' types, their
+ * checks, the config file's schema and its error wording read.
+ */
+/** Every naming profile, in the seeds' order: the one list config validation, errors and docs read. */
+export const PROFILE_NAMES = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/** What a profile does with host instruments it has no rule for: serve them under native names, or drop them. */
+export const HOST_INSTRUMENTS = ['native', 'drop'] as const;
+export type HostInstruments = (typeof HOST_INSTRUMENTS)[number];
+
+/** What a pull listener serves: the client's choice from `Accept`, or one format forced (an ExpositionFormat). */
+export const LISTENER_FORMATS = ['negotiate', 'text', 'openmetrics'] as const;
+export type ListenerFormat = (typeof LISTENER_FORMATS)[number];
+
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+export const TEMPORALITIES = ['cumulative', 'delta'] as const;
+export type Temporality = (typeof TEMPORALITIES)[number];
+
+/** The names an OTLP push carries (OtlpPushOptions `naming`). */
+export const OTLP_NAMINGS = ['canonical', 'profile'] as const;
+export type OtlpNaming = (typeof OTLP_NAMINGS)[number];
