@@ -6,7 +6,7 @@ import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import { GaugeSeries } from '../series/gauge.ts';
 import type { SeriesIndex } from '../series/spec-index.ts';
 import type { BoundGauge, DeclaredGauge } from './handles.ts';
-import { reject } from './tally.ts';
+import { reject } from './reject.ts';
 
 export class GaugeTally extends GaugeSeries implements DeclaredGauge {
   readonly [BOUNDED] = true;

@@ -7,7 +7,7 @@ import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import { HistogramSeries } from '../series/histogram.ts';
 import type { SeriesIndex } from '../series/spec-index.ts';
 import type { BoundHistogram, DeclaredHistogram } from './handles.ts';
-import { reject } from './tally.ts';
+import { reject } from './reject.ts';
 
 export class HistogramTally extends HistogramSeries implements DeclaredHistogram {
   readonly [BOUNDED] = true;

@@ -7,7 +7,7 @@ import { isRecordable, type RecordGuard } from '../record-guard.ts';
 import type { SeriesIndex } from '../series/spec-index.ts';
 import { SumSeries } from '../series/sum.ts';
 import type { BoundCounter, DeclaredCounter } from './handles.ts';
-import { reject } from './tally.ts';
+import { reject } from './reject.ts';
 
 export class SumTally extends SumSeries implements DeclaredCounter {
   readonly [BOUNDED] = true;
