@@ -5,7 +5,8 @@
 # Prometheus server and promtool (Debian package `prometheus`, 2.42 on bookworm), then the Node runtimes the installed-package
 # test needs (scripts/ensure-node-runtimes.sh) and the peers built from Go modules (the
 # OpenTelemetry Collector and Prometheus 3: scripts/build-test-peers.sh). Run by `npm test` as its
-# `pretest`.
+# `pretest`. Also Debian's `redis-server` and `postgresql` (the job-library integrations' tests,
+# test/integrations/, start their own on loopback in temp dirs; the system services stay stopped).
 #
 # - Both on PATH: print their versions, exit 0.
 # - Missing, running as root: apt-get update, install the package, check again.
@@ -85,8 +86,58 @@ ensure_systemd_analyze() {
   echo "ensure-test-deps: $(command -v systemd-analyze): $(systemd-analyze --version | head -n 1)"
 }
 
+# redis-server and postgresql (Debian packages) for test/integrations/. Both postinsts start a
+# system service (redis on 127.0.0.1:6379, the `main` PostgreSQL cluster on 5432); the tests
+# start their own servers on free ports instead, so the same policy-rc.d care as Prometheus's
+# below keeps those services from starting while we install, and any that did start are stopped.
+have_job_stores() {
+  command -v redis-server >/dev/null 2>&1 && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null
+}
+
+readonly STORE_INSTALL_CMD="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server postgresql"
+
+ensure_job_stores() {
+  if ! have_job_stores; then
+    if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+      echo "ensure-test-deps: redis-server and PostgreSQL's initdb/pg_ctl (/usr/lib/postgresql/*/bin) are needed by the tests and are missing." >&2
+      echo "ensure-test-deps: install them as root with:" >&2
+      echo "    ${STORE_INSTALL_CMD}" >&2
+      exit 1
+    fi
+    local own_policy=0
+    if [[ ! -e "${POLICY}" ]]; then
+      printf '#!/bin/sh\n# Written by jobmeter scripts/ensure-test-deps.sh while installing; removed after.\nexit 101\n' >"${POLICY}"
+      chmod 0755 "${POLICY}"
+      own_policy=1
+    fi
+    local redis_before=0 pg_before=0
+    pgrep -x redis-server >/dev/null 2>&1 && redis_before=1
+    pgrep -x postgres >/dev/null 2>&1 && pg_before=1
+    echo "ensure-test-deps: redis-server/postgresql missing; installing: ${STORE_INSTALL_CMD}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server postgresql || { [[ "${own_policy}" -eq 1 ]] && rm -f "${POLICY}"; exit 1; }
+    [[ "${own_policy}" -eq 1 ]] && rm -f "${POLICY}"
+    if [[ "${redis_before}" -eq 0 ]] && pgrep -x redis-server >/dev/null 2>&1; then
+      echo "ensure-test-deps: the package started a redis-server daemon; stopping it"
+      /etc/init.d/redis-server stop || true
+    fi
+    if [[ "${pg_before}" -eq 0 ]] && pgrep -x postgres >/dev/null 2>&1; then
+      echo "ensure-test-deps: the package started a PostgreSQL cluster; stopping it"
+      /etc/init.d/postgresql stop || true
+    fi
+    hash -r
+    if ! have_job_stores; then
+      echo "ensure-test-deps: redis-server/postgresql installed but redis-server or /usr/lib/postgresql/*/bin/initdb is still missing" >&2
+      exit 1
+    fi
+  fi
+  echo "ensure-test-deps: $(command -v redis-server): $(redis-server --version | head -n 1)"
+  echo "ensure-test-deps: $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres: $("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres" --version)"
+}
+
 ensure_python_parser
 ensure_systemd_analyze
+ensure_job_stores
 
 if have_binaries; then
   print_versions
