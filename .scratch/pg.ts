@@ -1,0 +1,16 @@
+import { PgBoss } from 'pg-boss';
+import { startPostgres } from '/work/wt-jobs/test/integrations/stores.ts';
+const pg = await startPostgres();
+const boss = new PgBoss({ connectionString: pg.url, superviseIntervalSeconds: 1, monitorIntervalSeconds: 1 } as any);
+boss.on('error', (e) => console.log('error', e.message));
+boss.on('warning', (e) => console.log('warning', e.message));
+await boss.start();
+await boss.createQueue('q', { retryLimit: 1, retryDelay: 0, expireInSeconds: 1 } as any);
+const t0 = Date.now();
+await boss.work('q', { pollingIntervalSeconds: 0.5 }, async ([job]) => { console.log('job', job.data, job.retryCount, Date.now() - t0); if ((job.data as any).fail) throw new Error('x'); });
+await boss.send('q', { fail: false }); await boss.send('q', { fail: true });
+console.log('throttled', await boss.send('q', {}, { singletonKey: 'a' }), await boss.send('q', {}, { singletonKey: 'a' }));
+await new Promise((r) => setTimeout(r, 3000));
+console.log(await boss.getQueues(['q']));
+console.log((await boss.findJobs('q')).map((j) => [j.state, j.retryCount]));
+await boss.stop({ graceful: false } as any); await pg.remove();
