@@ -126,6 +126,7 @@ test('queue depth: deferred jobs are delayed, queued ones waiting, as getQueues 
   try {
     await queueCounts('later', (q) => q.queuedCount === 3);
     await withQueue.pollDepth();
+    const [q] = await boss.getQueues(['later']);
     const text = await scrapeText(port);
     assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'delayed' }), q!.deferredCount);
     assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'waiting' }), q!.queuedCount - q!.deferredCount);
