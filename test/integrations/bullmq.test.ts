@@ -11,7 +11,8 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker, } from 'bullmq';
-import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { ConfigError, createJobmeter, createRecorder, JobmeterReader, type Jobmeter } from '../../src/index.ts';
 import { instrumentWorker } from '../../src/integrations/bullmq.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
 import { scrapeText, samples, value } from './scrape.ts';
@@ -169,6 +170,28 @@ test('Redis goes away: scrapes still answer, the depth goes stale, the failed po
   const c = await queue.getJobCounts('waiting', 'prioritized');
   assert.equal(value(back, 'jobmeter_queue_jobs', { state: 'waiting' }), c['waiting']! + c['prioritized']!, 'read again once Redis is back');
   assert.ok(value(back, 'jobmeter_queue_poll_age_seconds') <= value(text, 'jobmeter_queue_poll_age_seconds'), 'the age starts again from the new read');
+});
+
+test("on a host's own Meter: createRecorder's recorder and that Meter, read by a JobmeterReader", async () => {
+  const reader = new JobmeterReader({ listener: { port: 0 } });
+  const provider = new MeterProvider({ readers: [reader] });
+  await reader.ready;
+  const meter = provider.getMeter('jobmeter');
+  assert.throws(() => instrumentWorker(worker, { jobmeter: createRecorder(meter) }), (e: unknown) => e instanceof ConfigError && e.key === 'instrumentWorker.meter');
+  const off = instrumentWorker(worker, { jobmeter: createRecorder(meter), meter, depthIntervalMillis: 3_600_000 });
+  try {
+    await worker.resume();
+    const before = (await queue.getJobCounts('completed'))['completed']!;
+    await queue.add('ok', {});
+    await finishedJobs(before + 1 + (await queue.getJobCounts('failed'))['failed']!);
+    await off.pollDepth();
+    const text = await scrapeText(reader.pullAddress!.port);
+    assert.ok(value(text, 'jobmeter_run_finished_total', { task: QUEUE, outcome: 'success', runner: 'bullmq' }) >= 1, text);
+    assert.equal(samples(text, 'jobmeter_queue_jobs', { queue: QUEUE }).length, 4);
+  } finally {
+    off();
+    await provider.shutdown();
+  }
 });
 
 test('the returned function removes every listener it added', () => {
