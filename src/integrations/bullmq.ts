@@ -45,7 +45,7 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
   const opts = checkOptions('instrumentWorker', options, 'bullmq');
   const runs = new JobRuns(opts);
   const taskOf = (job: Pick<Job, 'name'> | undefined): string => (opts.task === 'name' && job !== undefined ? job.name : worker.name);
-  const idOf = (job: Job): string => `${job.id}`;
+  const idOf = (job: Job): string => job.id ?? '';
   const ownQueue = options.queue === undefined;
   const queue = options.queue ?? new Queue(worker.name, { connection: worker.opts.connection, ...(worker.opts.prefix !== undefined && { prefix: worker.opts.prefix }) });
   // Our own queue's connection errors are the depth poll's to count; unheard, they would throw.
@@ -54,8 +54,7 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
 
   const onActive = (job: Job): void => {
     // Taken again while its last attempt is open here: the processor handed it back (rate limit).
-    if (runs.has(idOf(job))) runs.reject('rate_limit');
-    runs.start(idOf(job), taskOf(job));
+    if (runs.start(idOf(job), taskOf(job))) runs.reject('rate_limit');
   };
   const onCompleted = (job: Job): void => runs.finish(idOf(job), taskOf(job), 'success', secondsBetween(job.processedOn, job.finishedOn));
   const onFailed = (job: Job | undefined, error: Error): void => {

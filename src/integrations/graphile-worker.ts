@@ -53,12 +53,12 @@ export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, 
   if (pool !== undefined && typeof pool.query !== 'function') throw new ConfigError('instrumentRunner.pgPool', pool, 'a pg Pool (an object with query())');
   const events: WorkerEvents = 'events' in runner ? runner.events : runner;
   const runs = new JobRuns(opts);
-  const key = (job: Job): string => `${job.id}:${job.attempts}`;
 
+  // An attempt is keyed by its job object: graphile-worker hands the same one to its start and end.
   const listeners = {
-    'job:start': ({ job }: { job: Job }) => runs.start(key(job), job.task_identifier),
-    'job:success': ({ job }: { job: Job }) => runs.finish(key(job), job.task_identifier, 'success', undefined),
-    'job:error': ({ job }: { job: Job }) => runs.finish(key(job), job.task_identifier, 'failure', undefined),
+    'job:start': ({ job }: { job: Job }) => runs.start(job, job.task_identifier),
+    'job:success': ({ job }: { job: Job }) => runs.finish(job, job.task_identifier, 'success', undefined),
+    'job:error': ({ job }: { job: Job }) => runs.finish(job, job.task_identifier, 'failure', undefined),
     'worker:fatalError': ({ error }: { error: unknown }) => runs.error(errorKind(error)),
     'worker:getJob:error': ({ error }: { error: unknown }) => runs.error(errorKind(error)),
     'pool:listen:error': ({ error }: { error: unknown }) => runs.error(errorKind(error)),

@@ -2,7 +2,8 @@
  * What every job-library integration shares: its options, checked once (ConfigError), and the
  * runs of one worker — a job attempt is a run on the domain API (`startRun` when the library
  * hands it out, `finish` when the library says how it ended, with the library's own duration),
- * keyed by the library's job id so the events that end it can find it. A run the library ends
+ * keyed by what the library hands to both events (its job id, or the attempt's own object: a key
+ * built per event would be hashed anew each time). A run the library ends
  * without having started it here (a stalled job another process held) is recorded after the fact.
  */
 import type { Context, Meter } from '@opentelemetry/api';
@@ -69,7 +70,7 @@ export class JobRuns {
   readonly #recorder: Recorder;
   readonly #kind: string;
   readonly #runner: string;
-  readonly #open = new Map<string, RunHandle>();
+  readonly #open = new Map<unknown, RunHandle>();
   /** Run events since start, in crewshipd's journal words (for {@link JobRuns.events}). */
   readonly #events: Record<string, number> = { started: 0, completed: 0, failed: 0, cancelled: 0, timeout: 0 };
 
@@ -79,34 +80,34 @@ export class JobRuns {
     this.#runner = options.runner;
   }
 
-  /** A job attempt was handed out: it is in flight until {@link finish}. */
-  start(id: string, task: string): void {
-    // The same id handed out again while open: the library took the attempt back without saying
-    // how it ended (BullMQ's rate limit and delay errors); it ended without an outcome of its own.
-    this.#open.get(id)?.finish('cancelled');
+  /**
+   * A job attempt was handed out: it is in flight until {@link finish}. Returns whether the same id
+   * was still open here: the library took that attempt back without saying how it ended (BullMQ's
+   * rate limit and delay errors), so it ends without an outcome of its own (`cancelled`).
+   */
+  start(id: unknown, task: string): boolean {
+    const stale = this.#open.get(id);
+    stale?.finish('cancelled');
     this.#open.set(id, this.#recorder.startRun({ task, kind: this.#kind, runner: this.#runner }));
     this.#events['started']!++;
+    return stale !== undefined;
   }
 
   /**
    * The attempt `id` ended. `seconds`: the library's own duration (undefined: timed here).
    * A run not started here (before instrumenting, or in another process) is recorded as started and finished.
    */
-  finish(id: string, task: string, outcome: Outcome, seconds: number | undefined, context?: Context): void {
+  finish(id: unknown, task: string, outcome: Outcome, seconds: number | undefined, context?: Context): void {
     const open = this.#open.get(id);
     this.#events[EVENT_OF[outcome]]!++;
     if (open !== undefined) {
       this.#open.delete(id);
-      open.finish(outcome, { ...(seconds !== undefined && { durationSeconds: seconds }), ...(context !== undefined && { context }) });
+      // One literal, no spreads: this runs once a job. Undefined fields take the domain's defaults.
+      open.finish(outcome, { durationSeconds: seconds, context });
       return;
     }
     this.#events['started']!++;
-    this.#recorder.recordRun({ task, kind: this.#kind, runner: this.#runner, outcome, durationSeconds: seconds ?? 0, ...(context !== undefined && { context }) });
-  }
-
-  /** Whether `id` is in flight here. */
-  has(id: string): boolean {
-    return this.#open.has(id);
+    this.#recorder.recordRun({ task, kind: this.#kind, runner: this.#runner, outcome, durationSeconds: seconds ?? 0, context });
   }
 
   reject(reason: string): void {

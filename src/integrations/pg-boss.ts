@@ -64,12 +64,11 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
     return async (jobs: Job<unknown>[], ...rest: unknown[]) => {
       const t0 = performance.now();
       const task = (job: Job<unknown>): string => (opts.task === 'name' ? job.name : name);
-      // One attempt, one run: a retried job comes back with the same id and a higher retryCount.
-      const key = (job: Job<unknown>): string => `${job.id}:${job.retryCount}`;
-      for (const job of jobs) runs.start(key(job), task(job));
+      // One attempt, one run, keyed by the job object this call was handed.
+      for (const job of jobs) runs.start(job, task(job));
       const end = (failed: (job: Job<unknown>) => boolean): void => {
         const seconds = (performance.now() - t0) / 1000;
-        for (const job of jobs) runs.finish(key(job), task(job), job.signal?.aborted ? 'timeout' : failed(job) ? 'failure' : 'success', seconds);
+        for (const job of jobs) runs.finish(job, task(job), job.signal?.aborted ? 'timeout' : failed(job) ? 'failure' : 'success', seconds);
       };
       try {
         const result = await (handler as (jobs: Job<unknown>[], ...rest: unknown[]) => Promise<unknown>)(jobs, ...rest);
