@@ -33,6 +33,15 @@ readonly PIDFILE=/run/prometheus/prometheus.pid   # the Debian init script's
 readonly PY_PACKAGE=python3-prometheus-client
 readonly PY_INSTALL_CMD="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PY_PACKAGE}"
 
+# Exits 1 naming `$2` (the command that installs `$1`) unless we are root with apt-get.
+require_root_apt() {
+  if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-test-deps: $1 needed by the tests and missing; install as root with:" >&2
+    echo "    $2" >&2
+    exit 1
+  fi
+}
+
 have_python_parser() {
   /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' >/dev/null 2>&1
 }
@@ -40,12 +49,7 @@ have_python_parser() {
 # The package starts no service, so none of the policy-rc.d care below is needed for it.
 ensure_python_parser() {
   if ! have_python_parser; then
-    if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-      echo "ensure-test-deps: the Python OpenMetrics parser (prometheus_client for /usr/bin/python3) is needed by the tests and is missing." >&2
-      echo "ensure-test-deps: install it as root with:" >&2
-      echo "    ${PY_INSTALL_CMD}" >&2
-      exit 1
-    fi
+    require_root_apt "the Python OpenMetrics parser (prometheus_client for /usr/bin/python3) is" "${PY_INSTALL_CMD}"
     echo "ensure-test-deps: prometheus_client missing for /usr/bin/python3; installing: ${PY_INSTALL_CMD}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PY_PACKAGE}"
@@ -74,11 +78,7 @@ daemon_running() {
 # Installing the package starts nothing in a container without systemd as PID 1.
 ensure_systemd_analyze() {
   if ! command -v systemd-analyze >/dev/null 2>&1; then
-    if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-      echo "ensure-test-deps: systemd-analyze is needed by the tests and is missing; install it as root with:" >&2
-      echo "    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd" >&2
-      exit 1
-    fi
+    require_root_apt "systemd-analyze is" "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd"
     echo "ensure-test-deps: systemd-analyze missing; installing the systemd package"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd
@@ -98,12 +98,7 @@ readonly STORE_INSTALL_CMD="apt-get update && DEBIAN_FRONTEND=noninteractive apt
 
 ensure_job_stores() {
   if ! have_job_stores; then
-    if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-      echo "ensure-test-deps: redis-server and PostgreSQL's initdb/pg_ctl (/usr/lib/postgresql/*/bin) are needed by the tests and are missing." >&2
-      echo "ensure-test-deps: install them as root with:" >&2
-      echo "    ${STORE_INSTALL_CMD}" >&2
-      exit 1
-    fi
+    require_root_apt "redis-server and PostgreSQL's initdb/pg_ctl (/usr/lib/postgresql/*/bin) are" "${STORE_INSTALL_CMD}"
     local own_policy=0
     if [[ ! -e "${POLICY}" ]]; then
       printf '#!/bin/sh\n# Written by jobmeter scripts/ensure-test-deps.sh while installing; removed after.\nexit 101\n' >"${POLICY}"
