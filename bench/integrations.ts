@@ -160,6 +160,7 @@ async function pgBossCallsPerPoll(): Promise<number> {
   const pg = await startPostgres();
   const jm = await benchJobmeter([]);
   const boss = new PgBoss({ connectionString: pg.url, supervise: false, schedule: false } as ConstructorParameters<typeof PgBoss>[0]);
+  boss.on('error', () => {});
   await boss.start();
   await boss.createQueue('emails');
   const db = boss.getDb() as { executeSql(...a: unknown[]): Promise<unknown> };
@@ -176,7 +177,7 @@ async function pgBossCallsPerPoll(): Promise<number> {
   for (let i = 0; i < polls; i++) await stop.pollDepth();
   const per = statements / polls;
   stop();
-  await boss.stop({ graceful: false, timeout: 1000 } as Parameters<typeof boss.stop>[0]);
+  await boss.stop({ graceful: true, close: true, timeout: 5000 });
   await jm.shutdown();
   await pg.remove();
   return per;

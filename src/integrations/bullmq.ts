@@ -10,8 +10,10 @@
  * (its worker died or hung past the lock) is a `timeout`, recorded by the worker that found it.
  * A job handed back without an outcome (a `RateLimitError`) is counted as rejected (`rate_limit`)
  * when the worker takes it again. The worker's `error` events are runner errors. Queue depth by
- * state comes from one `getJobCounts` per interval.
+ * state comes from one `getJobCounts` per interval. With BullMQ's tracing (bullmq-otel), a run's
+ * exemplar is its job's `process` span.
  */
+import { context } from '@opentelemetry/api';
 import { Queue, type Job, type Worker } from 'bullmq';
 import { checkOptions, errorKind, JobRuns, secondsBetween, type IntegrationOptions } from './job-runs.ts';
 import { instrumentation, type Instrumentation } from './handle.ts';
@@ -56,11 +58,13 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
     // Taken again while its last attempt is open here: the processor handed it back (rate limit).
     if (runs.start(idOf(job), taskOf(job))) runs.reject('rate_limit');
   };
-  const onCompleted = (job: Job): void => runs.finish(idOf(job), taskOf(job), 'success', secondsBetween(job.processedOn, job.finishedOn));
+  // BullMQ emits `completed` and `failed` inside its `process` span (with bullmq-otel): the run's
+  // exemplar is that span's trace, not the context `active` was emitted in.
+  const onCompleted = (job: Job): void => runs.finish(idOf(job), taskOf(job), 'success', secondsBetween(job.processedOn, job.finishedOn), context.active());
   const onFailed = (job: Job | undefined, error: Error): void => {
     if (job === undefined) return runs.error(errorKind(error));
     if (error?.message === RATE_LIMIT_ERROR) return;
-    runs.finish(idOf(job), taskOf(job), outcomeOf(error), secondsBetween(job.processedOn, job.finishedOn ?? Date.now()));
+    runs.finish(idOf(job), taskOf(job), outcomeOf(error), secondsBetween(job.processedOn, job.finishedOn ?? Date.now()), context.active());
   };
   const onStalled = (jobId: string): void => {
     // The stalled job ran in another worker (or this one, hung): its name and start are in Redis.
