@@ -50,6 +50,11 @@ before(async () => {
     async (job) => {
       if (job.name === 'fail') throw new Error(`job ${job.id} failed`);
       if (job.name === 'flaky' && job.attemptsMade === 0) throw new Error('first attempt fails');
+      if (job.name === 'limited' && job.attemptsStarted === 1) {
+        // The processor refuses under a rate limit: BullMQ hands the job back, with no event.
+        await worker.rateLimit(200);
+        throw Worker.RateLimitError();
+      }
       return 'ok';
     },
     { connection: connection(), autorun: false, stalledInterval: 300, metrics: { maxDataPoints: 60 } },
@@ -124,6 +129,19 @@ test('success, failure and retries: the scrape counts the attempts BullMQ record
   assert.equal(value(text, 'jobmeter_run_active'), 0, 'nothing in flight');
   // Durations are BullMQ's processedOn → finishedOn: one observation per finished attempt.
   assert.equal(value(text, 'jobmeter_run_duration_seconds_count'), value(text, 'jobmeter_run_finished_total'));
+});
+
+test('a job handed back under a rate limit is a rejection, and its refused attempt leaves flight', async () => {
+  const before = (await queue.getJobCounts('completed', 'failed'));
+  await queue.add('limited', {});
+  await finishedJobs(before['completed']! + before['failed']! + 1);
+  const [job] = (await queue.getJobs(['completed'])).filter((j) => j.name === 'limited');
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_request_rejected_total', { reason: 'rate_limit' }), 1);
+  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'limited' }), job!.attemptsStarted, "started = BullMQ's attemptsStarted");
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'limited', outcome: 'cancelled' }), 1, 'the refused attempt');
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'limited', outcome: 'success' }), 1);
+  assert.equal(value(text, 'jobmeter_run_active', { task: 'limited' }), 0);
 });
 
 test('queue depth by state equals getJobCounts, read from one cached poll', async () => {
