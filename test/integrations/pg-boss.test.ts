@@ -114,6 +114,20 @@ test('success, failure, retries and an expired handler: the scrape counts the at
   assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'active' }), q!.activeCount);
 });
 
+test('perJobResults: each job of a batch ends as the handler says', async () => {
+  await boss.createQueue('batch', { retryLimit: 0 });
+  await boss.work('batch', { pollingIntervalSeconds: 0.5, batchSize: 4, perJobResults: true }, async (jobs) =>
+    jobs.map((job) => ({ id: job.id, status: (job.data as { ok: boolean }).ok ? ('completed' as const) : ('failed' as const) })),
+  );
+  for (const ok of [true, true, false]) await boss.send('batch', { ok });
+  await drained('batch');
+  const jobs = await boss.findJobs('batch');
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'success' }), jobs.filter((j) => j.state === 'completed').length);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'failure' }), jobs.filter((j) => j.state === 'failed').length);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'failure' }), 1);
+});
+
 test('queue depth: deferred jobs are delayed, queued ones waiting, as getQueues counts them', async () => {
   await boss.createQueue('later');
   await boss.send('later', {}, { startAfter: 3600 });
