@@ -17,7 +17,7 @@ import { context } from '@opentelemetry/api';
 import { Queue, type Job, type Worker } from 'bullmq';
 import { checkOptions, errorKind, JobRuns, secondsBetween, type IntegrationOptions } from './job-runs.ts';
 import { instrumentation, type Instrumentation } from './handle.ts';
-import { QueueDepthPoll, type DepthCounts } from './queue-depth.ts';
+import { depthPoll, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -81,17 +81,10 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
   worker.on('stalled', onStalled);
   worker.on('error', onError);
 
-  const depth =
-    opts.depthIntervalMillis === false
-      ? undefined
-      : new QueueDepthPoll(
-          opts.meter!,
-          async (): Promise<DepthCounts> => {
-            const c = await queue.getJobCounts(...COUNT_TYPES);
-            return new Map([[worker.name, { waiting: (c['waiting'] ?? 0) + (c['prioritized'] ?? 0), active: c['active'] ?? 0, delayed: c['delayed'] ?? 0, failed: c['failed'] ?? 0 }]]);
-          },
-          opts.depthIntervalMillis,
-        );
+  const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
+    const c = await queue.getJobCounts(...COUNT_TYPES);
+    return new Map([[worker.name, { waiting: (c['waiting'] ?? 0) + (c['prioritized'] ?? 0), active: c['active'] ?? 0, delayed: c['delayed'] ?? 0, failed: c['failed'] ?? 0 }]]);
+  });
 
   return instrumentation(
     () => {

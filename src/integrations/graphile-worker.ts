@@ -15,7 +15,7 @@ import type { Job, Runner, WorkerEvents } from 'graphile-worker';
 import { ConfigError } from '../errors.ts';
 import { checkOptions, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
 import { instrumentation, type Instrumentation } from './handle.ts';
-import { QueueDepthPoll, type DepthCounts } from './queue-depth.ts';
+import { depthPoll, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -67,17 +67,11 @@ export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, 
   for (const [event, fn] of Object.entries(listeners)) on.on(event, fn);
 
   const sql = depthSql(schema);
-  const depth =
-    opts.depthIntervalMillis === false || pool === undefined
-      ? undefined
-      : new QueueDepthPoll(
-          opts.meter!,
-          async (): Promise<DepthCounts> => {
-            const { rows } = await pool.query(sql);
-            return new Map(rows.map((r) => [String(r['queue']), { waiting: Number(r['waiting']), delayed: Number(r['delayed']), active: Number(r['active']), failed: Number(r['failed']) }]));
-          },
-          opts.depthIntervalMillis,
-        );
+  // Without a pool, checkOptions was told depthIntervalMillis: false.
+  const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
+    const { rows } = await pool!.query(sql);
+    return new Map(rows.map((r) => [String(r['queue']), { waiting: Number(r['waiting']), delayed: Number(r['delayed']), active: Number(r['active']), failed: Number(r['failed']) }]));
+  });
 
   return instrumentation(() => {
     for (const [event, fn] of Object.entries(listeners)) on.off(event, fn);

@@ -15,7 +15,7 @@
 import type { Job, JobResult, PgBoss, QueueResult, WorkHandler } from 'pg-boss';
 import { checkOptions, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
 import { instrumentation, type Instrumentation } from './handle.ts';
-import { QueueDepthPoll, type DepthCounts } from './queue-depth.ts';
+import { depthPoll, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -95,18 +95,11 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
   const onError = (error: Error): void => runs.error(errorKind(error));
   boss.on('error', onError);
 
-  const depth =
-    opts.depthIntervalMillis === false
-      ? undefined
-      : new QueueDepthPoll(
-          opts.meter!,
-          async (): Promise<DepthCounts> => {
-            if (queues.size === 0) return new Map();
-            const found = await boss.getQueues([...queues]);
-            return new Map(found.map((q) => [q.name, depthOf(q)]));
-          },
-          opts.depthIntervalMillis,
-        );
+  const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
+    if (queues.size === 0) return new Map();
+    const found = await boss.getQueues([...queues]);
+    return new Map(found.map((q) => [q.name, depthOf(q)]));
+  });
 
   return instrumentation(
     () => {

@@ -7,6 +7,7 @@
  * than as old counts passed off as new. One poll at a time: a hung store holds at most one call.
  */
 import type { Meter, ObservableResult } from '@opentelemetry/api';
+import type { CheckedOptions } from './job-runs.ts';
 
 /** The states served; a library's other states (completed, paused, …) are not depth. */
 export const DEPTH_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
@@ -100,6 +101,11 @@ export class QueueDepthPoll {
     this.#gauge.removeCallback(this.#callback);
     this.#age.removeCallback(this.#ageCallback);
   }
+}
+
+/** The depth poll the options ask for: none with `depthIntervalMillis: false` (checkOptions made sure a meter is there otherwise). */
+export function depthPoll(opts: CheckedOptions, read: () => Promise<DepthCounts>): QueueDepthPoll | undefined {
+  return opts.depthIntervalMillis === false || opts.meter === undefined ? undefined : new QueueDepthPoll(opts.meter, read, opts.depthIntervalMillis);
 }
 
 /** crewshipd's queue aggregates from the last poll: waiting + delayed jobs, queues with any, the biggest. */
