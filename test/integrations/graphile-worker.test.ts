@@ -130,3 +130,12 @@ test('queue depth by state from one query of the jobs view', async () => {
   assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }), 1);
   assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'fail', state: 'failed' }), by.get('fail').failed);
 });
+
+test('PostgreSQL goes away: scrapes still answer, the failed depth polls are counted', async () => {
+  await store.stop();
+  await stop.pollDepth();
+  const text = await scrapeText(port);
+  assert.ok(value(text, 'jobmeter_queue_poll_failures_total', { reason: 'error' }) >= 1, text);
+  assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }), 1, 'the last good counts');
+  await store.start();
+});
