@@ -26,6 +26,7 @@ import { scenario as eventLoop } from './event-loop.ts';
 import { scenario as heap } from './heap.ts';
 import { scenario as heapChurn } from './heap-churn.ts';
 import { scenario as ingestBig } from './ingest-big.ts';
+import { scenario as integrations } from './integrations.ts';
 import { scenario as otlp } from './otlp.ts';
 import { scenario as recordCounter } from './record-counter.ts';
 import { scenario as recordDomain } from './record-domain.ts';
@@ -34,7 +35,7 @@ import { scenario as scrape } from './scrape.ts';
 import { scenario as scrapeChanges } from './scrape-changes.ts';
 import { scenario as throughput } from './throughput.ts';
 
-const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, scrapeChanges, eventLoop, heap, heapChurn, churn, throughput, otlp, collector, clusterScenario, ingestBig];
+const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, scrapeChanges, eventLoop, heap, heapChurn, churn, throughput, otlp, collector, clusterScenario, ingestBig, integrations];
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 /** Scenarios whose tables bench/pictures/ draws (scripts/bench-pictures/render.ts). */
 const PICTURED: readonly string[] = [scrape.name, scrapeChanges.name];

@@ -5,7 +5,8 @@
 # Prometheus server and promtool (Debian package `prometheus`, 2.42 on bookworm), then the Node runtimes the installed-package
 # test needs (scripts/ensure-node-runtimes.sh) and the peers built from Go modules (the
 # OpenTelemetry Collector and Prometheus 3: scripts/build-test-peers.sh). Run by `npm test` as its
-# `pretest`.
+# `pretest`. Also Debian's `redis-server` and `postgresql` (the job-library integrations' tests,
+# test/integrations/, start their own on loopback in temp dirs; the system services stay stopped).
 #
 # - Both on PATH: print their versions, exit 0.
 # - Missing, running as root: apt-get update, install the package, check again.
@@ -32,6 +33,15 @@ readonly PIDFILE=/run/prometheus/prometheus.pid   # the Debian init script's
 readonly PY_PACKAGE=python3-prometheus-client
 readonly PY_INSTALL_CMD="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${PY_PACKAGE}"
 
+# Exits 1 naming `$2` (the command that installs `$1`) unless we are root with apt-get.
+require_root_apt() {
+  if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-test-deps: $1 needed by the tests and missing; install as root with:" >&2
+    echo "    $2" >&2
+    exit 1
+  fi
+}
+
 have_python_parser() {
   /usr/bin/python3 -c 'import prometheus_client.openmetrics.parser' >/dev/null 2>&1
 }
@@ -39,12 +49,7 @@ have_python_parser() {
 # The package starts no service, so none of the policy-rc.d care below is needed for it.
 ensure_python_parser() {
   if ! have_python_parser; then
-    if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-      echo "ensure-test-deps: the Python OpenMetrics parser (prometheus_client for /usr/bin/python3) is needed by the tests and is missing." >&2
-      echo "ensure-test-deps: install it as root with:" >&2
-      echo "    ${PY_INSTALL_CMD}" >&2
-      exit 1
-    fi
+    require_root_apt "the Python OpenMetrics parser (prometheus_client for /usr/bin/python3) is" "${PY_INSTALL_CMD}"
     echo "ensure-test-deps: prometheus_client missing for /usr/bin/python3; installing: ${PY_INSTALL_CMD}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PY_PACKAGE}"
@@ -73,11 +78,7 @@ daemon_running() {
 # Installing the package starts nothing in a container without systemd as PID 1.
 ensure_systemd_analyze() {
   if ! command -v systemd-analyze >/dev/null 2>&1; then
-    if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-      echo "ensure-test-deps: systemd-analyze is needed by the tests and is missing; install it as root with:" >&2
-      echo "    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd" >&2
-      exit 1
-    fi
+    require_root_apt "systemd-analyze is" "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd"
     echo "ensure-test-deps: systemd-analyze missing; installing the systemd package"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd
@@ -85,8 +86,53 @@ ensure_systemd_analyze() {
   echo "ensure-test-deps: $(command -v systemd-analyze): $(systemd-analyze --version | head -n 1)"
 }
 
+# redis-server and postgresql (Debian packages) for test/integrations/. Both postinsts start a
+# system service (redis on 127.0.0.1:6379, the `main` PostgreSQL cluster on 5432); the tests
+# start their own servers on free ports instead, so the same policy-rc.d care as Prometheus's
+# below keeps those services from starting while we install, and any that did start are stopped.
+have_job_stores() {
+  command -v redis-server >/dev/null 2>&1 && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null
+}
+
+readonly STORE_INSTALL_CMD="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server postgresql"
+
+ensure_job_stores() {
+  if ! have_job_stores; then
+    require_root_apt "redis-server and PostgreSQL's initdb/pg_ctl (/usr/lib/postgresql/*/bin) are" "${STORE_INSTALL_CMD}"
+    local own_policy=0
+    if [[ ! -e "${POLICY}" ]]; then
+      printf '#!/bin/sh\n# Written by jobmeter scripts/ensure-test-deps.sh while installing; removed after.\nexit 101\n' >"${POLICY}"
+      chmod 0755 "${POLICY}"
+      own_policy=1
+    fi
+    local redis_before=0 pg_before=0
+    pgrep -x redis-server >/dev/null 2>&1 && redis_before=1
+    pgrep -x postgres >/dev/null 2>&1 && pg_before=1
+    echo "ensure-test-deps: redis-server/postgresql missing; installing: ${STORE_INSTALL_CMD}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server postgresql || { [[ "${own_policy}" -eq 1 ]] && rm -f "${POLICY}"; exit 1; }
+    [[ "${own_policy}" -eq 1 ]] && rm -f "${POLICY}"
+    if [[ "${redis_before}" -eq 0 ]] && pgrep -x redis-server >/dev/null 2>&1; then
+      echo "ensure-test-deps: the package started a redis-server daemon; stopping it"
+      /etc/init.d/redis-server stop || true
+    fi
+    if [[ "${pg_before}" -eq 0 ]] && pgrep -x postgres >/dev/null 2>&1; then
+      echo "ensure-test-deps: the package started a PostgreSQL cluster; stopping it"
+      /etc/init.d/postgresql stop || true
+    fi
+    hash -r
+    if ! have_job_stores; then
+      echo "ensure-test-deps: redis-server/postgresql installed but redis-server or /usr/lib/postgresql/*/bin/initdb is still missing" >&2
+      exit 1
+    fi
+  fi
+  echo "ensure-test-deps: $(command -v redis-server): $(redis-server --version | head -n 1)"
+  echo "ensure-test-deps: $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres: $("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres" --version)"
+}
+
 ensure_python_parser
 ensure_systemd_analyze
+ensure_job_stores
 
 if have_binaries; then
   print_versions

@@ -33,6 +33,9 @@ export const ALLOWED: Readonly<Record<string, readonly string[] | typeof COMPOSI
   http: ['exposition', 'naming'],
   debug: ['otlp', 'readers'],
   demo: ['domain'],
+  // Job-library adapters (BullMQ, pg-boss, …): they record through the domain API (its Recorder
+  // and types) like any host, and make their depth gauges on the Meter they are given.
+  integrations: ['domain'],
   config: COMPOSITION,
   cli: COMPOSITION,
 };

@@ -53,6 +53,14 @@ export interface RunAttributes {
 export interface FinishDetails {
   /** The run's captured output hit the output cap. */
   readonly outputTruncated?: boolean;
+  /**
+   * The run's duration as its runner timed it (a job library's own timestamps). Not a finite
+   * number ≥ 0: the run leaves the in-flight count and is otherwise dropped (warned, counted).
+   * @default the time since `startRun`
+   */
+  readonly durationSeconds?: number;
+  /** Where the run's exemplar comes from. @default the context `startRun` was called in */
+  readonly context?: Context;
 }
 
 export interface FinishedRun extends RunAttributes, FinishDetails {
@@ -308,7 +316,10 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
           if (done) return;
           done = true;
           active.add(-1, attrs);
-          finishRun(attrs, outcome, (performance.now() - t0) / 1000, details, ctx);
+          const seconds = details?.durationSeconds ?? (performance.now() - t0) / 1000;
+          const bad = invalidValue(seconds, true);
+          if (bad !== undefined) return guard.drop(RUN_DURATION.name, bad, seconds);
+          finishRun(attrs, outcome, seconds, details, details?.context === undefined ? ctx : exemplarContext(details.context));
         },
       };
     },

@@ -1,0 +1,79 @@
+/**
+ * `jobmeter/graphile-worker`: a graphile-worker Runner on jobmeter's domain API in one call.
+ *
+ *   import { instrumentRunner } from 'jobmeter/graphile-worker';
+ *   const stop = instrumentRunner(runner, { jobmeter: jm, pgPool });
+ *
+ * Each attempt is a run named after the job's task identifier: `job:start` starts it (`attempts`
+ * is graphile-worker's attempt number), `job:success` / `job:error` end it (timed here: the job
+ * row keeps no end time); a job a crashed worker held comes back after
+ * `graphile_worker.force_unlock_workers` (or the 4-hour reset) as one more attempt. The
+ * `worker:fatalError`, `worker:getJob:error` and `pool:listen:error` events are runner errors.
+ * With a `pgPool`, the depth by state comes from one query of the `jobs` view per interval.
+ */
+import type { Job, Runner, WorkerEvents } from 'graphile-worker';
+import { ConfigError } from '../errors.ts';
+import { checkOptions, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
+import { instrumentation, type Instrumentation } from './handle.ts';
+import { depthPoll, type DepthCounts } from './queue-depth.ts';
+
+export type { Instrumentation, IntegrationOptions };
+
+/** What the depth query needs of a `pg.Pool` (or client). */
+export interface Queryable {
+  query(sql: string): Promise<{ rows: readonly Record<string, unknown>[] }>;
+}
+
+export interface GraphileWorkerOptions extends Omit<IntegrationOptions, 'task'> {
+  /** The pool the depth is read with (the one given to `run()`). @default none: no depth */
+  readonly pgPool?: Queryable;
+  /** graphile-worker's schema. @default 'graphile_worker' */
+  readonly schema?: string;
+}
+
+/** Counts by task and state in one statement; a job past its max_attempts and unlocked has failed for good. */
+function depthSql(schema: string): string {
+  return `select task_identifier as queue,
+  count(*) filter (where locked_at is null and attempts < max_attempts and run_at <= now()) as waiting,
+  count(*) filter (where locked_at is null and attempts < max_attempts and run_at > now()) as delayed,
+  count(*) filter (where locked_at is not null) as active,
+  count(*) filter (where locked_at is null and attempts >= max_attempts) as failed
+from "${schema}".jobs group by task_identifier order by task_identifier limit 100`;
+}
+
+/**
+ * Records the jobs `runner` (or its `events`) reports as runs on `options.jobmeter`.
+ * @throws ConfigError for a bad option.
+ */
+export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, options: GraphileWorkerOptions): Instrumentation {
+  const pool = options.pgPool;
+  const opts = checkOptions('instrumentRunner', { ...options, ...(pool === undefined && { depthIntervalMillis: false }) }, 'graphile-worker');
+  const schema = options.schema ?? 'graphile_worker';
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new ConfigError('instrumentRunner.schema', schema, 'a PostgreSQL identifier (letters, digits, _)');
+  if (pool !== undefined && typeof pool.query !== 'function') throw new ConfigError('instrumentRunner.pgPool', pool, 'a pg Pool (an object with query())');
+  const events: WorkerEvents = 'events' in runner ? runner.events : runner;
+  const runs = new JobRuns(opts);
+
+  // An attempt is keyed by its job object: graphile-worker hands the same one to its start and end.
+  const listeners = {
+    'job:start': ({ job }: { job: Job }) => runs.start(job, job.task_identifier),
+    'job:success': ({ job }: { job: Job }) => runs.finish(job, job.task_identifier, 'success', undefined),
+    'job:error': ({ job }: { job: Job }) => runs.finish(job, job.task_identifier, 'failure', undefined),
+    'worker:fatalError': ({ error }: { error: unknown }) => runs.error(errorKind(error)),
+    'worker:getJob:error': ({ error }: { error: unknown }) => runs.error(errorKind(error)),
+    'pool:listen:error': ({ error }: { error: unknown }) => runs.error(errorKind(error)),
+  };
+  const on = events as unknown as { on(e: string, f: (p: never) => void): void; off(e: string, f: (p: never) => void): void };
+  for (const [event, fn] of Object.entries(listeners)) on.on(event, fn);
+
+  const sql = depthSql(schema);
+  // Without a pool, checkOptions was told depthIntervalMillis: false.
+  const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
+    const { rows } = await pool!.query(sql);
+    return new Map(rows.map((r) => [String(r['queue']), { waiting: Number(r['waiting']), delayed: Number(r['delayed']), active: Number(r['active']), failed: Number(r['failed']) }]));
+  });
+
+  return instrumentation(() => {
+    for (const [event, fn] of Object.entries(listeners)) on.off(event, fn);
+  }, runs, depth);
+}

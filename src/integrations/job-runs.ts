@@ -1,0 +1,146 @@
+/**
+ * What every job-library integration shares: its options, checked once (ConfigError), and the
+ * runs of one worker — a job attempt is a run on the domain API (`startRun` when the library
+ * hands it out, `finish` when the library says how it ended, with the library's own duration),
+ * keyed by what the library hands to both events (its job id, or the attempt's own object: a key
+ * built per event would be hashed anew each time). A run the library ends
+ * without having started it here (a stalled job another process held) is recorded after the fact.
+ */
+import type { Context, Meter } from '@opentelemetry/api';
+import { ConfigError } from '../errors.ts';
+import type { Recorder, RunHandle } from '../domain/recorder.ts';
+import type { HostSnapshot } from '../domain/snapshot.ts';
+import type { Outcome } from '../domain/types.ts';
+
+/** Where an integration records: `createJobmeter()`'s instance, or `createRecorder(meter)`'s recorder and that meter. */
+export interface IntegrationOptions {
+  /** `createJobmeter()`'s instance, or a recorder from `createRecorder(meter, { profile })`. */
+  readonly jobmeter: Recorder & { readonly meter?: Meter };
+  /** The meter the queue-depth gauges are made on. @default `jobmeter.meter` (required with `createRecorder`) */
+  readonly meter?: Meter;
+  /** Which name is the run's `task` attribute: the queue's, or the job's own (bounded by the task cap, 500). @default 'queue' */
+  readonly task?: 'queue' | 'name';
+  /** The run's `kind`. @default 'task' */
+  readonly kind?: string;
+  /** The run's `runner` (also the runner of `runnerError`). @default the library's name */
+  readonly runner?: string;
+  /** How often the queue depth is read from the store, in ms; `false` reads none. @default 10000 */
+  readonly depthIntervalMillis?: number | false;
+}
+
+export const DEFAULT_DEPTH_INTERVAL_MILLIS = 10_000;
+
+/** The options after their checks: one place that says what each accepts. */
+export interface CheckedOptions {
+  readonly recorder: Recorder;
+  readonly meter: Meter | undefined;
+  readonly task: 'queue' | 'name';
+  readonly kind: string;
+  readonly runner: string;
+  readonly depthIntervalMillis: number | false;
+}
+
+/** @throws ConfigError naming the option that is not what it should be. */
+export function checkOptions(call: string, options: IntegrationOptions, runner: string): CheckedOptions {
+  const jm = options?.jobmeter;
+  if (jm === null || typeof jm !== 'object' || typeof jm.startRun !== 'function' || typeof jm.recordRun !== 'function') {
+    throw new ConfigError(`${call}.jobmeter`, jm, 'the instance createJobmeter() resolves to, or a recorder from createRecorder(meter)');
+  }
+  if (options.task !== undefined && options.task !== 'queue' && options.task !== 'name') throw new ConfigError(`${call}.task`, options.task, "'queue' or 'name'");
+  for (const key of ['kind', 'runner'] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new ConfigError(`${call}.${key}`, v, 'a non-empty string');
+  }
+  const interval = options.depthIntervalMillis ?? DEFAULT_DEPTH_INTERVAL_MILLIS;
+  if (interval !== false && !(Number.isInteger(interval) && interval >= 100)) {
+    throw new ConfigError(`${call}.depthIntervalMillis`, interval, 'an integer ≥ 100 (milliseconds), or false');
+  }
+  const meter = options.meter ?? jm.meter;
+  if (interval !== false && meter === undefined) {
+    throw new ConfigError(`${call}.meter`, undefined, 'the Meter the recorder was created on (createRecorder(meter) has none of its own), or depthIntervalMillis: false');
+  }
+  return { recorder: jm, meter, task: options.task ?? 'queue', kind: options.kind ?? 'task', runner: options.runner ?? runner, depthIntervalMillis: interval };
+}
+
+/** crewshipd's journal words for a finished run. */
+const EVENT_OF: Record<Outcome, string> = { success: 'completed', failure: 'failed', cancelled: 'cancelled', timeout: 'timeout' };
+
+/** The runs of one instrumented worker, by the library's job id. */
+export class JobRuns {
+  readonly #recorder: Recorder;
+  readonly #kind: string;
+  readonly #runner: string;
+  readonly #open = new Map<unknown, RunHandle>();
+  /** Run events since start, in crewshipd's journal words (for {@link JobRuns.events}). */
+  readonly #events: Record<string, number> = { started: 0, completed: 0, failed: 0, cancelled: 0, timeout: 0 };
+
+  constructor(options: CheckedOptions) {
+    this.#recorder = options.recorder;
+    this.#kind = options.kind;
+    this.#runner = options.runner;
+  }
+
+  /**
+   * A job attempt was handed out: it is in flight until {@link finish}. Returns whether the same id
+   * was still open here: the library took that attempt back without saying how it ended (BullMQ's
+   * rate limit and delay errors), so it ends without an outcome of its own (`cancelled`).
+   */
+  start(id: unknown, task: string): boolean {
+    const stale = this.#open.get(id);
+    stale?.finish('cancelled');
+    this.#open.set(id, this.#recorder.startRun({ task, kind: this.#kind, runner: this.#runner }));
+    this.#events['started']!++;
+    return stale !== undefined;
+  }
+
+  /**
+   * The attempt `id` ended. `seconds`: the library's own duration (undefined: timed here).
+   * A run not started here (before instrumenting, or in another process) is recorded as started and finished.
+   */
+  finish(id: unknown, task: string, outcome: Outcome, seconds: number | undefined, context?: Context): void {
+    const open = this.#open.get(id);
+    this.#events[EVENT_OF[outcome]]!++;
+    if (open !== undefined) {
+      this.#open.delete(id);
+      // One literal, no spreads: this runs once a job. Undefined fields take the domain's defaults.
+      open.finish(outcome, { durationSeconds: seconds, context });
+      return;
+    }
+    this.#events['started']!++;
+    this.#recorder.recordRun({ task, kind: this.#kind, runner: this.#runner, outcome, durationSeconds: seconds ?? 0, context });
+  }
+
+  reject(reason: string): void {
+    this.#recorder.reject(reason);
+  }
+
+  /** A runner error (the worker's `error` event): `error` is a bounded word, never a message. */
+  error(kind: string): void {
+    this.#recorder.runnerError(this.#runner, kind);
+  }
+
+  /** Run events since start, in crewshipd's journal words (`HostSnapshot.agentRunEvents`). */
+  events(): NonNullable<HostSnapshot['agentRunEvents']> {
+    return { ...this.#events };
+  }
+
+  /** Runs still open when the integration is removed stay in flight no longer: ended as cancelled. */
+  close(): void {
+    for (const run of this.#open.values()) run.finish('cancelled');
+    this.#open.clear();
+  }
+}
+
+/** Seconds between two of the library's millisecond timestamps, when both are there. */
+export function secondsBetween(fromMillis: number | undefined | null, toMillis: number | undefined | null): number | undefined {
+  if (typeof fromMillis !== 'number' || typeof toMillis !== 'number') return undefined;
+  return Math.max(0, toMillis - fromMillis) / 1000;
+}
+
+/** A bounded word for an error (its class name), never its message: messages carry ids and paths. */
+export function errorKind(error: unknown): string {
+  const name = (error as { name?: unknown } | null)?.name;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[A-Z0-9_]{2,32}$/.test(code)) return code;
+  return typeof name === 'string' && /^[A-Za-z0-9_]{1,32}$/.test(name) ? name : 'Error';
+}

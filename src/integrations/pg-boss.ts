@@ -1,0 +1,112 @@
+/**
+ * `jobmeter/pg-boss`: a PgBoss instance's workers on jobmeter's domain API in one call.
+ *
+ *   import { instrumentBoss } from 'jobmeter/pg-boss';
+ *   const stop = instrumentBoss(boss, { jobmeter: jm });   // before boss.work(…)
+ *
+ * pg-boss has no per-job events, so the call wraps the instance's `work` (and `send`): every
+ * handler registered afterwards is instrumented. Each job of a batch is a run from the handler's
+ * call to its settling; a job pg-boss aborted (its `expireInSeconds` passed) is a `timeout`, a
+ * retried job is one more run (`retryCount` is pg-boss's attempt number). A `send` pg-boss refuses
+ * (throttled, singleton or debounced: it returns null) is a rejection (`throttled`). The `error`
+ * events are runner errors. Queue depth by state for the queues worked here comes from one
+ * `getQueues` per interval (pg-boss's own counts).
+ */
+import type { Job, JobResult, PgBoss, QueueResult, WorkHandler } from 'pg-boss';
+import { checkOptions, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
+import { instrumentation, type Instrumentation } from './handle.ts';
+import { depthPoll, type DepthCounts } from './queue-depth.ts';
+
+export type { Instrumentation, IntegrationOptions };
+
+export interface PgBossOptions extends IntegrationOptions {
+  /** More queues whose depth is read (besides those `work` is called for). @default none */
+  readonly queues?: readonly string[];
+}
+
+/** The calls that create a job; each returns null when pg-boss refuses it (throttle, singleton, debounce). */
+const SENDS = ['send', 'sendAfter', 'sendThrottled', 'sendDebounced'] as const;
+
+type Method = (...args: unknown[]) => Promise<unknown>;
+
+/** Puts `make(original)` in place of `boss[method]` on the instance; returns what puts it back. */
+function replace(boss: PgBoss, method: (typeof SENDS)[number] | 'work', make: (original: Method) => Method): () => void {
+  const target = boss as unknown as Record<string, Method>;
+  const had = Object.prototype.hasOwnProperty.call(boss, method);
+  const original = target[method]!;
+  target[method] = make(original);
+  return () => {
+    if (had) target[method] = original;
+    else delete target[method];
+  };
+}
+
+/** pg-boss's counts as depth states: queued jobs not deferred are waiting (ready or blocked on a flow). */
+function depthOf(q: QueueResult): DepthCounts extends ReadonlyMap<string, infer V> ? V : never {
+  return { waiting: q.queuedCount - q.deferredCount, delayed: q.deferredCount, active: q.activeCount, failed: q.failedCount };
+}
+
+/**
+ * Records the jobs of the handlers `boss.work` registers from now on as runs on `options.jobmeter`.
+ * @throws ConfigError for a bad option.
+ */
+export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrumentation {
+  const opts = checkOptions('instrumentBoss', options, 'pg-boss');
+  const runs = new JobRuns(opts);
+  const queues = new Set<string>(options.queues ?? []);
+  const restore = SENDS.map((method) => replace(boss, method, (send) => async function (this: PgBoss, ...args: unknown[]) {
+    const id = await send.apply(this, args);
+    if (id === null) runs.reject('throttled');
+    return id;
+  }));
+
+  const wrap = (name: string, handler: WorkHandler<unknown>, perJob: boolean): WorkHandler<unknown> => {
+    return async (jobs: Job<unknown>[], ...rest: unknown[]) => {
+      const t0 = performance.now();
+      const task = (job: Job<unknown>): string => (opts.task === 'name' ? job.name : name);
+      // One attempt, one run, keyed by the job object this call was handed.
+      for (const job of jobs) runs.start(job, task(job));
+      const end = (failed: (job: Job<unknown>) => boolean): void => {
+        const seconds = (performance.now() - t0) / 1000;
+        for (const job of jobs) runs.finish(job, task(job), job.signal?.aborted ? 'timeout' : failed(job) ? 'failure' : 'success', seconds);
+      };
+      try {
+        const result = await (handler as (jobs: Job<unknown>[], ...rest: unknown[]) => Promise<unknown>)(jobs, ...rest);
+        // `perJobResults`: the handler says how each job ended (JobResult[]).
+        const statuses = perJob && Array.isArray(result) ? new Map((result as JobResult[]).map((r) => [r.id, r.status])) : undefined;
+        end((job) => statuses !== undefined && statuses.get(job.id) !== 'completed');
+        return result;
+      } catch (error) {
+        end(() => true);
+        throw error;
+      }
+    };
+  };
+
+  restore.push(
+    replace(boss, 'work', (work) => function (this: PgBoss, name: unknown, ...args: unknown[]) {
+      queues.add(String(name));
+      const handler = args.at(-1);
+      const perJob = args.length > 1 && (args[0] as { perJobResults?: unknown } | null)?.perJobResults === true;
+      if (typeof handler === 'function') args[args.length - 1] = wrap(String(name), handler as WorkHandler<unknown>, perJob);
+      return work.call(this, name, ...args);
+    }),
+  );
+  const onError = (error: Error): void => runs.error(errorKind(error));
+  boss.on('error', onError);
+
+  const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
+    if (queues.size === 0) return new Map();
+    const found = await boss.getQueues([...queues]);
+    return new Map(found.map((q) => [q.name, depthOf(q)]));
+  });
+
+  return instrumentation(
+    () => {
+      for (const undo of restore) undo();
+      boss.off('error', onError);
+    },
+    runs,
+    depth,
+  );
+}

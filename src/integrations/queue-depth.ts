@@ -1,0 +1,124 @@
+/**
+ * Queue depth by state, read from the job store (Redis, Postgres) by one poll per interval and
+ * served from that cache: a collection never waits on the store. A poll that fails, or is still
+ * out when the next is due, is counted (`jobmeter.queue.poll.failures{reason}`); the depth keeps
+ * the last good poll's counts (the SDK keeps an observed series once seen) and
+ * `jobmeter.queue.poll.age` says how old they are, so an outage shows as a climbing age rather
+ * than as old counts passed off as new. One poll at a time: a hung store holds at most one call.
+ */
+import type { Meter, ObservableResult } from '@opentelemetry/api';
+import type { CheckedOptions } from './job-runs.ts';
+
+/** The states served; a library's other states (completed, paused, …) are not depth. */
+export const DEPTH_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+export type DepthState = (typeof DEPTH_STATES)[number];
+/** Queue name → state → jobs in it. */
+export type DepthCounts = ReadonlyMap<string, Readonly<Partial<Record<DepthState, number>>>>;
+
+export const QUEUE_DEPTH = { name: 'jobmeter.queue.jobs', unit: '{job}', description: 'Jobs in the queue by state, as the job store last reported them.' } as const;
+export const QUEUE_POLL_FAILURES = { name: 'jobmeter.queue.poll.failures', unit: '{poll}', description: 'Queue-depth polls that failed, or were still out when the next was due.' } as const;
+export const QUEUE_POLL_AGE = { name: 'jobmeter.queue.poll.age', unit: 's', description: 'Seconds since the queue depth was last read from the job store.' } as const;
+
+/** Queues served per poller: the queues a worker or boss was given, never job data. */
+const MAX_QUEUES = 100;
+
+export class QueueDepthPoll {
+  readonly #read: () => Promise<DepthCounts>;
+  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #failures;
+  readonly #gauge;
+  readonly #age;
+  readonly #callback = (result: ObservableResult) => this.#observe(result);
+  readonly #ageCallback = (result: ObservableResult) => {
+    if (this.#lastAt !== undefined) result.observe((this.#now() - this.#lastAt) / 1000);
+  };
+  readonly #now: () => number;
+  #last: DepthCounts | undefined;
+  #lastAt: number | undefined;
+  #inflight: Promise<void> | undefined;
+  /** Store round trips started (the cost the bench reports: calls per minute). */
+  polls = 0;
+
+  constructor(meter: Meter, read: () => Promise<DepthCounts>, intervalMillis: number, now: () => number = Date.now) {
+    this.#read = read;
+    this.#now = now;
+    this.#age = meter.createObservableGauge(QUEUE_POLL_AGE.name, { unit: QUEUE_POLL_AGE.unit, description: QUEUE_POLL_AGE.description });
+    this.#age.addCallback(this.#ageCallback);
+    this.#gauge = meter.createObservableGauge(QUEUE_DEPTH.name, { unit: QUEUE_DEPTH.unit, description: QUEUE_DEPTH.description });
+    this.#failures = meter.createCounter(QUEUE_POLL_FAILURES.name, { unit: QUEUE_POLL_FAILURES.unit, description: QUEUE_POLL_FAILURES.description });
+    this.#gauge.addCallback(this.#callback);
+    this.#timer = setInterval(() => void this.poll(), intervalMillis);
+    this.#timer.unref();
+    void this.poll();
+  }
+
+  /**
+   * One read of the store. While the last one is still out (a hung store), no second is sent:
+   * the interval it missed is counted as a timeout and the depth goes stale. Resolves when the
+   * read settles (tests await it).
+   */
+  poll(): Promise<void> {
+    if (this.#inflight !== undefined) {
+      this.#fail('timeout');
+      return this.#inflight;
+    }
+    this.polls++;
+    const read = this.#read().then(
+      (got) => {
+        this.#last = got;
+        this.#lastAt = this.#now();
+      },
+      () => this.#fail('error'),
+    );
+    this.#inflight = read.finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  #fail(reason: 'error' | 'timeout'): void {
+    this.#failures.add(1, { reason });
+  }
+
+  #observe(result: ObservableResult): void {
+    let queues = 0;
+    for (const [queue, counts] of this.#last ?? []) {
+      if (++queues > MAX_QUEUES) break;
+      for (const state of DEPTH_STATES) {
+        const n = counts[state];
+        if (typeof n === 'number' && Number.isFinite(n) && n >= 0) result.observe(n, { queue, state });
+      }
+    }
+  }
+
+  /** The last good poll (for a crewshipd snapshot); undefined before the first. */
+  get last(): DepthCounts | undefined {
+    return this.#last;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#gauge.removeCallback(this.#callback);
+    this.#age.removeCallback(this.#ageCallback);
+  }
+}
+
+/** The depth poll the options ask for: none with `depthIntervalMillis: false` (checkOptions made sure a meter is there otherwise). */
+export function depthPoll(opts: CheckedOptions, read: () => Promise<DepthCounts>): QueueDepthPoll | undefined {
+  return opts.depthIntervalMillis === false || opts.meter === undefined ? undefined : new QueueDepthPoll(opts.meter, read, opts.depthIntervalMillis);
+}
+
+/** crewshipd's queue aggregates from the last poll: waiting + delayed jobs, queues with any, the biggest. */
+export function queueAggregates(counts: DepthCounts | undefined): { depth: number; groups: number; depthMax: number } | undefined {
+  if (counts === undefined) return undefined;
+  let depth = 0;
+  let groups = 0;
+  let depthMax = 0;
+  for (const c of counts.values()) {
+    const queued = (c.waiting ?? 0) + (c.delayed ?? 0);
+    depth += queued;
+    if (queued > 0) groups++;
+    depthMax = Math.max(depthMax, queued);
+  }
+  return { depth, groups, depthMax };
+}

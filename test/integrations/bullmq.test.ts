@@ -1,0 +1,223 @@
+/**
+ * `jobmeter/bullmq` against a real Redis (Debian's redis-server, started here) and BullMQ 6:
+ * jobs that succeed, fail, retry and stall (a worker in a child process SIGKILLed mid-job), and
+ * the scrape's counts checked against what BullMQ itself keeps in Redis — each job's
+ * attemptsStarted / attemptsMade, getMetrics, getJobCounts. Then Redis goes away: every scrape
+ * still answers, the depth series go stale and the failed polls are counted.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Queue, Worker, } from 'bullmq';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { ConfigError, createJobmeter, createRecorder, JobmeterReader, type Jobmeter } from '../../src/index.ts';
+import { instrumentWorker } from '../../src/integrations/bullmq.ts';
+import type { Instrumentation } from '../../src/integrations/handle.ts';
+import { scrapeText, samples, value } from './scrape.ts';
+import { startRedis, type StoreHandle } from './stores.ts';
+
+const QUEUE = 'emails';
+const STALL_WORKER = fileURLToPath(new URL('./fixtures/bullmq-stall-worker.ts', import.meta.url));
+
+let redis: StoreHandle;
+let jm: Jobmeter;
+let queue: Queue;
+let worker: Worker;
+let stop: Instrumentation;
+let port: number;
+
+const connection = (): { host: string; port: number; maxRetriesPerRequest: null } => ({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null });
+
+/** Resolves once `total` jobs are completed or failed for good, as BullMQ counts them in Redis. */
+async function finishedJobs(total: number): Promise<void> {
+  for (;;) {
+    const c = await queue.getJobCounts('completed', 'failed');
+    if (c['completed']! + c['failed']! >= total) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+before(async () => {
+  redis = await startRedis();
+  jm = await createJobmeter({ serviceName: 'bullmq-test', listener: { port: 0 }, global: false });
+  port = jm.pullAddress!.port;
+  queue = new Queue(QUEUE, { connection: connection() });
+  queue.on('error', () => {}); // the outage below is on purpose
+  worker = new Worker(
+    QUEUE,
+    async (job) => {
+      if (job.name === 'fail') throw new Error(`job ${job.id} failed`);
+      if (job.name === 'flaky' && job.attemptsMade === 0) throw new Error('first attempt fails');
+      if (job.name === 'limited' && job.attemptsStarted === 1) {
+        // The processor refuses under a rate limit: BullMQ hands the job back, with no event.
+        await worker.rateLimit(200);
+        throw Worker.RateLimitError();
+      }
+      return 'ok';
+    },
+    { connection: connection(), autorun: false, stalledInterval: 300, metrics: { maxDataPoints: 60 } },
+  );
+  // The depth is read when the test says (pollDepth), not on a timer.
+  stop = instrumentWorker(worker, { jobmeter: jm, task: 'name', depthIntervalMillis: 3_600_000 });
+});
+
+after(async () => {
+  stop?.();
+  await worker?.close(true).catch(() => {});
+  await queue?.close().catch(() => {});
+  await jm?.shutdown();
+  await redis?.remove();
+});
+
+test('a stalled job: its worker is killed mid-job, the next worker records the stall as a timeout and runs it again', async () => {
+  await queue.add('stall', {});
+  const child = spawn(process.execPath, [STALL_WORKER, String(redis.port), QUEUE], { stdio: ['ignore', 'pipe', 'inherit'] });
+  child.stdout.setEncoding('utf8');
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (c: string) => {
+      out += c;
+      if (out.includes('started')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`stall worker exited (${code}) before taking the job`)));
+  });
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+
+  const stalled = once(worker, 'stalled');
+  void worker.run();
+  await stalled;
+  await finishedJobs(1);
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'stall', outcome: 'timeout', runner: 'bullmq' }), 1, text);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'stall', outcome: 'success' }), 1);
+});
+
+test('success, failure and retries: the scrape counts the attempts BullMQ recorded in Redis', async () => {
+  const jobs = [
+    ...['ok', 'ok', 'ok'].map((name) => ({ name, data: {} })),
+    { name: 'fail', data: {} },
+    { name: 'fail', data: {}, opts: { attempts: 3 } },
+    { name: 'flaky', data: {}, opts: { attempts: 2 } },
+  ];
+  await queue.addBulk(jobs);
+  await finishedJobs(1 + jobs.length);
+
+  const completedJobs = await queue.getJobs(['completed']);
+  const failedJobs = await queue.getJobs(['failed']);
+  const all = [...completedJobs, ...failedJobs];
+  const text = await scrapeText(port);
+  for (const name of ['ok', 'fail', 'flaky', 'stall']) {
+    const mine = all.filter((j) => j.name === name);
+    const attemptsStarted = mine.reduce((s, j) => s + j.attemptsStarted, 0);
+    // A finished attempt is counted in attemptsMade; a stalled one only in attemptsStarted.
+    const failedAttempts = mine.reduce((s, j) => s + (failedJobs.includes(j) ? j.attemptsMade : j.attemptsMade - 1), 0);
+    const stalled = attemptsStarted - mine.reduce((s, j) => s + j.attemptsMade, 0);
+    assert.equal(value(text, 'jobmeter_run_started_total', { task: name }), attemptsStarted, `${name}: started = BullMQ's attemptsStarted`);
+    assert.equal(value(text, 'jobmeter_run_finished_total', { task: name, outcome: 'failure' }), failedAttempts, `${name}: failures = failed attempts`);
+    assert.equal(value(text, 'jobmeter_run_finished_total', { task: name, outcome: 'timeout' }), stalled, `${name}: timeouts = stalled attempts`);
+    assert.equal(value(text, 'jobmeter_run_finished_total', { task: name, outcome: 'success' }), mine.filter((j) => completedJobs.includes(j)).length);
+  }
+  const counts = await queue.getJobCounts('completed', 'failed');
+  const completed = await queue.getMetrics('completed');
+  const failed = await queue.getMetrics('failed');
+  assert.equal(value(text, 'jobmeter_run_finished_total', { outcome: 'success' }), counts['completed']);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { outcome: 'success' }), completed.meta.count, "success = getMetrics('completed')");
+  assert.equal(counts['failed'], failed.meta.count);
+  assert.equal(value(text, 'jobmeter_run_active'), 0, 'nothing in flight');
+  // Durations are BullMQ's processedOn → finishedOn: one observation per finished attempt.
+  assert.equal(value(text, 'jobmeter_run_duration_seconds_count'), value(text, 'jobmeter_run_finished_total'));
+});
+
+test('a job handed back under a rate limit is a rejection, and its refused attempt leaves flight', async () => {
+  const before = (await queue.getJobCounts('completed', 'failed'));
+  await queue.add('limited', {});
+  await finishedJobs(before['completed']! + before['failed']! + 1);
+  const [job] = (await queue.getJobs(['completed'])).filter((j) => j.name === 'limited');
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_request_rejected_total', { reason: 'rate_limit' }), 1);
+  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'limited' }), job!.attemptsStarted, "started = BullMQ's attemptsStarted");
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'limited', outcome: 'cancelled' }), 1, 'the refused attempt');
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'limited', outcome: 'success' }), 1);
+  assert.equal(value(text, 'jobmeter_run_active', { task: 'limited' }), 0);
+});
+
+test('queue depth by state equals getJobCounts, read from one cached poll', async () => {
+  await worker.pause();
+  await queue.add('ok', {}, { delay: 3_600_000 });
+  await queue.addBulk([{ name: 'ok', data: {} }, { name: 'ok', data: {} }, { name: 'ok', data: {}, opts: { priority: 5 } }]);
+  const pollsBefore = stop.depthPolls;
+  await stop.pollDepth();
+  assert.equal(stop.depthPolls, pollsBefore + 1);
+  const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
+  const text = await scrapeText(port);
+  const depth = (state: string): number => value(text, 'jobmeter_queue_jobs', { queue: QUEUE, state });
+  assert.equal(depth('waiting'), c['waiting']! + c['prioritized']!);
+  assert.equal(depth('waiting'), 3);
+  assert.equal(depth('delayed'), c['delayed']);
+  assert.equal(depth('active'), c['active']);
+  assert.equal(depth('failed'), c['failed']);
+  // Scrapes read the cache: three more scrapes send no more reads.
+  for (let i = 0; i < 3; i++) await scrapeText(port);
+  assert.equal(stop.depthPolls, pollsBefore + 1);
+  // crewshipd's aggregates from the same poll.
+  assert.deepEqual(stop.snapshot().queue, { depth: 4, groups: 1, depthMax: 4 });
+});
+
+test('Redis goes away: scrapes still answer, the depth goes stale, the failed polls and the worker errors are counted', async () => {
+  const good = await scrapeText(port);
+  const depthBefore = samples(good, 'jobmeter_queue_jobs').map((s) => [s.labels, s.value]);
+  await redis.stop();
+  const errors = new Promise<void>((resolve) => worker.once('error', () => resolve()));
+  // The first read hangs on the lost connection (or fails); the next interval finds it still out.
+  void stop.pollDepth();
+  void stop.pollDepth();
+  await errors;
+  const text = await scrapeText(port);
+  assert.deepEqual(samples(text, 'jobmeter_queue_jobs').map((s) => [s.labels, s.value]), depthBefore, 'the last good counts, not new ones');
+  assert.ok(value(text, 'jobmeter_queue_poll_failures_total') >= 1, text);
+  assert.equal(samples(text, 'jobmeter_queue_poll_age_seconds').length, 1, 'the age of the counts is served');
+  assert.ok(value(text, 'jobmeter_runner_error_total', { runner: 'bullmq' }) >= 1, 'the worker\'s error events are runner errors');
+  // Back again: the next poll serves the depth again.
+  await redis.start();
+  await stop.pollDepth();
+  await stop.pollDepth();
+  const back = await scrapeText(port);
+  const c = await queue.getJobCounts('waiting', 'prioritized');
+  assert.equal(value(back, 'jobmeter_queue_jobs', { state: 'waiting' }), c['waiting']! + c['prioritized']!, 'read again once Redis is back');
+  assert.ok(value(back, 'jobmeter_queue_poll_age_seconds') <= value(text, 'jobmeter_queue_poll_age_seconds'), 'the age starts again from the new read');
+});
+
+test("on a host's own Meter: createRecorder's recorder and that Meter, read by a JobmeterReader", async () => {
+  const reader = new JobmeterReader({ listener: { port: 0 } });
+  const provider = new MeterProvider({ readers: [reader] });
+  await reader.ready;
+  const meter = provider.getMeter('jobmeter');
+  assert.throws(() => instrumentWorker(worker, { jobmeter: createRecorder(meter) }), (e: unknown) => e instanceof ConfigError && e.key === 'instrumentWorker.meter');
+  const off = instrumentWorker(worker, { jobmeter: createRecorder(meter), meter, depthIntervalMillis: 3_600_000 });
+  try {
+    await worker.resume();
+    const before = (await queue.getJobCounts('completed'))['completed']!;
+    await queue.add('ok', {});
+    await finishedJobs(before + 1 + (await queue.getJobCounts('failed'))['failed']!);
+    await off.pollDepth();
+    const text = await scrapeText(reader.pullAddress!.port);
+    assert.ok(value(text, 'jobmeter_run_finished_total', { task: QUEUE, outcome: 'success', runner: 'bullmq' }) >= 1, text);
+    assert.equal(samples(text, 'jobmeter_queue_jobs', { queue: QUEUE }).length, 4);
+  } finally {
+    off();
+    await provider.shutdown();
+  }
+});
+
+test('the returned function removes every listener it added', () => {
+  const w = new Worker('idle', null, { connection: connection(), autorun: false });
+  const before = w.eventNames().map((e) => [e, w.listenerCount(e)]);
+  const off = instrumentWorker(w, { jobmeter: jm, depthIntervalMillis: false });
+  assert.ok(w.listenerCount('active') > 0);
+  off();
+  assert.deepEqual(w.eventNames().map((e) => [e, w.listenerCount(e)]), before);
+  return w.close();
+});

@@ -1,0 +1,141 @@
+/**
+ * `jobmeter/graphile-worker` against a real PostgreSQL (Debian's, started here) and
+ * graphile-worker 0.18: jobs that succeed, fail, retry and stall (a runner in a child process
+ * SIGKILLed mid-job, its job unlocked with graphile_worker.force_unlock_workers), checked against
+ * graphile-worker's own reports — its job events and its `jobs` view — and the queue depth read
+ * from that view.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Logger, run, runMigrations, type Runner } from 'graphile-worker';
+import pg from 'pg';
+import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { instrumentRunner } from '../../src/integrations/graphile-worker.ts';
+import type { Instrumentation } from '../../src/integrations/handle.ts';
+import { scrapeText, value } from './scrape.ts';
+import { startPostgres, type StoreHandle } from './stores.ts';
+
+const STALL_WORKER = fileURLToPath(new URL('./fixtures/graphile-stall-worker.ts', import.meta.url));
+const QUIET = new Logger(() => () => {});
+
+let store: StoreHandle;
+let pool: pg.Pool;
+let jm: Jobmeter;
+let runner: Runner;
+let stop: Instrumentation;
+let port: number;
+/** graphile-worker's own events, counted by the test: what the library reports. */
+const reported = { start: 0, success: 0, error: 0 };
+
+async function settled(): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query(`select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts or locked_at is not null`);
+    if (rows[0].n === 0 && reported.start === reported.success + reported.error) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+before(async () => {
+  store = await startPostgres();
+  pool = new pg.Pool({ connectionString: store.url });
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  jm = await createJobmeter({ serviceName: 'graphile-test', listener: { port: 0 }, global: false });
+  port = jm.pullAddress!.port;
+});
+
+after(async () => {
+  stop?.();
+  await runner?.stop().catch(() => {});
+  await pool?.end().catch(() => {});
+  await jm?.shutdown();
+  await store?.remove();
+});
+
+test('a stalled job: its runner is killed mid-job, force_unlock_workers hands it back, the next attempt runs here', async () => {
+  // The schema first (graphile-worker's own migrations), then the child takes the job before any runner of ours exists.
+  await runMigrations({ pgPool: pool, logger: QUIET });
+  await pool.query(`select graphile_worker.add_job('hang', '{}'::json)`);
+  const child = spawn(process.execPath, [STALL_WORKER, store.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  child.stdout.setEncoding('utf8');
+  let out = '';
+  const started = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c: string) => {
+      out += c;
+      const m = /started (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`stall runner exited (${code}) before taking the job`)));
+  });
+  const workerId = await started;
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+
+  runner = await run({
+    pgPool: pool,
+    concurrency: 2,
+    noHandleSignals: true,
+    pollInterval: 200,
+    logger: QUIET,
+    taskList: {
+      hang: async () => {},
+      ok: async () => {},
+      fail: async () => {
+        throw new Error('fails');
+      },
+      flaky: async (_payload, helpers) => {
+        if (helpers.job.attempts === 1) throw new Error('first attempt fails');
+      },
+    },
+  });
+  runner.events.on('job:start', () => reported.start++);
+  runner.events.on('job:success', () => reported.success++);
+  runner.events.on('job:error', () => reported.error++);
+  stop = instrumentRunner(runner, { jobmeter: jm, pgPool: pool, depthIntervalMillis: 3_600_000 });
+  await pool.query(`select graphile_worker.force_unlock_workers(array[$1])`, [workerId]);
+  await settled();
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'hang', runner: 'graphile-worker' }), 1);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'hang', outcome: 'success' }), 1);
+});
+
+test('success, failure and retries: the scrape counts what graphile-worker reported', async () => {
+  for (const task of ['ok', 'ok', 'ok']) await runner.addJob(task, {});
+  await runner.addJob('fail', {}, { maxAttempts: 1 });
+  await runner.addJob('flaky', {}, { maxAttempts: 2 });
+  await settled();
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_run_started_total'), reported.start);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { outcome: 'success' }), reported.success);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { outcome: 'failure' }), reported.error);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'flaky', outcome: 'failure' }), 1);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'flaky', outcome: 'success' }), 1);
+  assert.equal(value(text, 'jobmeter_run_active'), 0);
+  // The failed job stays in the jobs view with its attempts: the failures the table keeps.
+  const { rows } = await pool.query(`select task_identifier, attempts from graphile_worker.jobs where attempts >= max_attempts`);
+  assert.deepEqual(rows.map((r) => [r.task_identifier, r.attempts]), [['fail', 1]]);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'fail', outcome: 'failure' }), rows[0].attempts);
+});
+
+test('queue depth by state from one query of the jobs view', async () => {
+  await runner.addJob('ok', {}, { runAt: new Date(Date.now() + 3_600_000) });
+  await stop.pollDepth();
+  const text = await scrapeText(port);
+  const { rows } = await pool.query(`select task_identifier, count(*) filter (where run_at > now())::int as delayed, count(*) filter (where attempts >= max_attempts)::int as failed from graphile_worker.jobs group by 1`);
+  const by = new Map(rows.map((r) => [r.task_identifier, r]));
+  assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }), by.get('ok').delayed);
+  assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }), 1);
+  assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'fail', state: 'failed' }), by.get('fail').failed);
+});
+
+test('PostgreSQL goes away: scrapes still answer, the failed depth polls are counted', async () => {
+  await store.stop();
+  await stop.pollDepth();
+  const text = await scrapeText(port);
+  assert.ok(value(text, 'jobmeter_queue_poll_failures_total', { reason: 'error' }) >= 1, text);
+  assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }), 1, 'the last good counts');
+  await store.start();
+});

@@ -1,0 +1,181 @@
+/**
+ * `jobmeter/pg-boss` against a real PostgreSQL (Debian's, started here) and pg-boss 12: jobs that
+ * succeed, fail, retry, outlive their expiry and stall (a worker in a child process SIGKILLed
+ * mid-job), sends pg-boss refuses, and the scrape checked against pg-boss's own records —
+ * each job's state and retryCount (findJobs), its queue counts (getQueues). Then PostgreSQL goes
+ * away: every scrape still answers and the failed depth polls are counted.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { PgBoss, type QueueResult } from 'pg-boss';
+import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { instrumentBoss } from '../../src/integrations/pg-boss.ts';
+import type { Instrumentation } from '../../src/integrations/handle.ts';
+import { scrapeText, samples, value } from './scrape.ts';
+import { startPostgres, type StoreHandle } from './stores.ts';
+
+const STALL_WORKER = fileURLToPath(new URL('./fixtures/pg-boss-stall-worker.ts', import.meta.url));
+const WORK = { pollingIntervalSeconds: 0.5, localConcurrency: 4 };
+
+let pg: StoreHandle;
+let jm: Jobmeter;
+let boss: PgBoss;
+let stop: Instrumentation;
+let port: number;
+
+/** Resolves once no job of `queue` is queued or active any more, as pg-boss counts them. */
+async function drained(queue: string): Promise<void> {
+  for (;;) {
+    const jobs = await boss.findJobs(queue);
+    if (jobs.every((j) => j.state === 'completed' || j.state === 'failed')) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** pg-boss's queue counts are its monitor's (here every second): waits until they satisfy `ready`. */
+async function queueCounts(queue: string, ready: (q: QueueResult) => boolean): Promise<void> {
+  for (;;) {
+    const [q] = await boss.getQueues([queue]);
+    if (q !== undefined && ready(q)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+before(async () => {
+  pg = await startPostgres();
+  jm = await createJobmeter({ serviceName: 'pg-boss-test', listener: { port: 0 }, global: false });
+  port = jm.pullAddress!.port;
+  boss = new PgBoss({ connectionString: pg.url, superviseIntervalSeconds: 1, monitorIntervalSeconds: 1 } as ConstructorParameters<typeof PgBoss>[0]);
+  boss.on('error', () => {}); // the outage below is on purpose
+  // Before start and work: every handler registered from here on is instrumented.
+  stop = instrumentBoss(boss, { jobmeter: jm, depthIntervalMillis: 3_600_000 });
+  await boss.start();
+});
+
+after(async () => {
+  stop?.();
+  await boss?.stop({ graceful: false, timeout: 1000 } as Parameters<PgBoss['stop']>[0]).catch(() => {});
+  await jm?.shutdown();
+  await pg?.remove();
+});
+
+test('a stalled job: its worker is killed mid-job, pg-boss retries it here, and only the attempt made here is a run here', async () => {
+  await boss.createQueue('stall', { retryLimit: 1, retryDelay: 0, expireInSeconds: 1 });
+  const id = await boss.send('stall', {});
+  const child = spawn(process.execPath, [STALL_WORKER, pg.url, 'stall'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  child.stdout.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (c: string) => c.includes('started') && resolve());
+    child.once('exit', (code) => reject(new Error(`stall worker exited (${code}) before taking the job`)));
+  });
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  await boss.work('stall', WORK, async () => 'ok');
+  await drained('stall');
+  const [job] = await boss.findJobs('stall', { id: id! } as Parameters<PgBoss['findJobs']>[1]);
+  assert.equal(job!.state, 'completed');
+  assert.equal(job!.retryCount, 1, 'pg-boss failed the stalled attempt back to retry');
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'stall', runner: 'pg-boss' }), 1);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'stall', outcome: 'success' }), 1);
+});
+
+test('success, failure, retries and an expired handler: the scrape counts the attempts pg-boss recorded', async () => {
+  await boss.createQueue('reports', { retryLimit: 1, retryDelay: 0, expireInSeconds: 1 });
+  await boss.work('reports', WORK, async ([job]) => {
+    const kind = (job!.data as { kind: string }).kind;
+    if (kind === 'fail' || (kind === 'flaky' && job!.retryCount === 0)) throw new Error(`${kind} job`);
+    // Outlives its expireInSeconds: pg-boss aborts its signal and fails the attempt.
+    if (kind === 'expire' && job!.retryCount === 0) await once(job!.signal, 'abort');
+    return 'ok';
+  });
+  for (const kind of ['ok', 'ok', 'ok', 'fail', 'fail', 'flaky', 'expire']) await boss.send('reports', { kind });
+  await drained('reports');
+  const jobs = await boss.findJobs('reports');
+  const text = await scrapeText(port);
+  const attempts = jobs.reduce((s, j) => s + j.retryCount + 1, 0);
+  const failedAttempts = jobs.reduce((s, j) => s + (j.state === 'failed' ? j.retryCount + 1 : j.retryCount), 0);
+  const timeouts = value(text, 'jobmeter_run_finished_total', { task: 'reports', outcome: 'timeout' });
+  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'reports' }), attempts, "started = pg-boss's attempts (retryCount + 1)");
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'reports', outcome: 'failure' }) + timeouts, failedAttempts);
+  assert.equal(timeouts, 1, 'the attempt pg-boss expired is a timeout');
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'reports', outcome: 'success' }), jobs.filter((j) => j.state === 'completed').length);
+  assert.equal(value(text, 'jobmeter_run_active', { task: 'reports' }), 0);
+
+  await queueCounts('reports', (q) => q.failedCount === 2);
+  await stop.pollDepth();
+  const [q] = await boss.getQueues(['reports']);
+  const after = await scrapeText(port);
+  assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'failed' }), q!.failedCount);
+  assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'failed' }), 2);
+  assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'active' }), q!.activeCount);
+});
+
+test('perJobResults: each job of a batch ends as the handler says', async () => {
+  await boss.createQueue('batch', { retryLimit: 0 });
+  await boss.work('batch', { pollingIntervalSeconds: 0.5, batchSize: 4, perJobResults: true }, async (jobs) =>
+    jobs.map((job) => ({ id: job.id, status: (job.data as { ok: boolean }).ok ? ('completed' as const) : ('failed' as const) })),
+  );
+  for (const ok of [true, true, false]) await boss.send('batch', { ok });
+  await drained('batch');
+  const jobs = await boss.findJobs('batch');
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'success' }), jobs.filter((j) => j.state === 'completed').length);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'failure' }), jobs.filter((j) => j.state === 'failed').length);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'failure' }), 1);
+});
+
+test('queue depth: deferred jobs are delayed, queued ones waiting, as getQueues counts them', async () => {
+  await boss.createQueue('later');
+  await boss.send('later', {}, { startAfter: 3600 });
+  await boss.send('later', {});
+  await boss.send('later', {});
+  await stop.pollDepth(); // nothing works `later` here, and it is not in `queues`
+  const text0 = await scrapeText(port);
+  assert.deepEqual(samples(text0, 'jobmeter_queue_jobs', { queue: 'later' }), [], 'a queue nobody works here is not read');
+  const withQueue = instrumentBoss(boss, { jobmeter: jm, queues: ['later'], depthIntervalMillis: 3_600_000 });
+  try {
+    await queueCounts('later', (q) => q.queuedCount === 3);
+    await withQueue.pollDepth();
+    const [q] = await boss.getQueues(['later']);
+    const text = await scrapeText(port);
+    assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'delayed' }), q!.deferredCount);
+    assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'waiting' }), q!.queuedCount - q!.deferredCount);
+    assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'waiting' }), 2);
+  } finally {
+    withQueue();
+  }
+});
+
+test('a send pg-boss refuses is a rejection', async () => {
+  await boss.createQueue('nightly');
+  const ids = [await boss.sendThrottled('nightly', {}, null, 3600), await boss.sendThrottled('nightly', {}, null, 3600)];
+  const refused = ids.filter((id) => id === null).length;
+  assert.equal(refused, 1, 'pg-boss throttled the second');
+  assert.equal(value(await scrapeText(port), 'jobmeter_request_rejected_total', { reason: 'throttled' }), refused);
+});
+
+test('PostgreSQL goes away: scrapes still answer, the failed polls are counted', async () => {
+  await pg.stop();
+  void stop.pollDepth();
+  await stop.pollDepth();
+  const text = await scrapeText(port);
+  assert.ok(value(text, 'jobmeter_queue_poll_failures_total') >= 1, text);
+  assert.equal(samples(text, 'jobmeter_queue_poll_age_seconds').length, 1);
+  await pg.start();
+});
+
+test('the returned function puts work and send back', () => {
+  const b = new PgBoss({ connectionString: pg.url });
+  const { work, send, sendThrottled } = b;
+  const off = instrumentBoss(b, { jobmeter: jm, depthIntervalMillis: false });
+  assert.notEqual(b.work, work);
+  off();
+  assert.equal(b.work, work);
+  assert.equal(b.send, send);
+  assert.equal(b.sendThrottled, sendThrottled);
+  assert.equal(b.listenerCount('error'), 0);
+});
