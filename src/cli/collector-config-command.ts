@@ -1,0 +1,63 @@
+/**
+ * `jobmeter collector-config --profile P [--otlp HOST:PORT] [--prometheus HOST:PORT]`: prints the
+ * Collector configuration compiled from a legacy profile (collector-config.ts) as YAML, under a
+ * header that names what the Collector cannot reproduce. Usage errors are ConfigErrors naming the
+ * flag, as serve's are.
+ */
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+
+import { parseHostPort } from '../config/json-schema.ts';
+import { ConfigError } from '../errors.ts';
+import { LEGACY_PROFILES } from '../naming/profiles/index.ts';
+import { COLLECTOR_CONFIG_DEFAULTS, compileCollectorConfig, type CompiledCollectorConfig } from './collector-config.ts';
+
+const LEGACY_NAMES = Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFILES)[];
+
+export const COLLECTOR_CONFIG_USAGE = `       jobmeter collector-config --profile NAME [--otlp HOST:PORT] [--prometheus HOST:PORT]`;
+
+export const COLLECTOR_CONFIG_HELP = `collector-config prints an OpenTelemetry Collector configuration that serves a legacy profile's
+series from jobmeter's canonical instruments pushed over OTLP (docs/collector-profiles.md):
+  --profile NAME         ${LEGACY_NAMES.join(', ')}
+  --otlp HOST:PORT       the otlp receiver's OTLP/HTTP address (default ${COLLECTOR_CONFIG_DEFAULTS.otlp})
+  --prometheus HOST:PORT the prometheus exporter's address (default ${COLLECTOR_CONFIG_DEFAULTS.prometheus})`;
+
+const ADDRESS_EXPECTED = 'HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535';
+
+function address(flag: string, value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  const parsed = parseHostPort(value);
+  if (parsed?.host === undefined) throw new ConfigError(flag, value, ADDRESS_EXPECTED);
+  return value;
+}
+
+/** The command's arguments → the text it prints (without a final newline). @throws ConfigError, or parseArgs' errors. */
+export function collectorConfigCommand(args: readonly string[]): string {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { profile: { type: 'string' }, otlp: { type: 'string' }, prometheus: { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  const name = values.profile;
+  if (name === undefined || !(LEGACY_NAMES as string[]).includes(name)) {
+    throw new ConfigError('--profile', name, `one of ${LEGACY_NAMES.join(', ')} (the otel profile needs no Collector configuration: the Collector's own names are its names)`);
+  }
+  const profile = LEGACY_PROFILES[name as keyof typeof LEGACY_PROFILES];
+  const compiled = compileCollectorConfig(profile, {
+    otlp: address('--otlp', values.otlp, COLLECTOR_CONFIG_DEFAULTS.otlp),
+    prometheus: address('--prometheus', values.prometheus, COLLECTOR_CONFIG_DEFAULTS.prometheus),
+  });
+  return collectorConfigText(name, compiled).replace(/\n$/, '');
+}
+
+/** The YAML the command prints: a header of comments, then the configuration. */
+export function collectorConfigText(profileName: string, compiled: CompiledCollectorConfig): string {
+  const header = [
+    `# OpenTelemetry Collector configuration for jobmeter's ${profileName} profile, from: jobmeter collector-config --profile ${profileName}`,
+    `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); the prometheus exporter serves the profile's series.`,
+    `# not reproduced by the Collector: ${compiled.notReproduced.length === 0 ? '(none)' : compiled.notReproduced.join(', ')}`,
+    ...(compiled.zeroFilled.length === 0 ? [] : [`# zero-valued series appear once the sender records them: ${compiled.zeroFilled.join(', ')}`]),
+  ];
+  return `${header.join('\n')}\n${stringify(compiled.config, { lineWidth: 0 })}`;
+}

@@ -1,0 +1,75 @@
+/**
+ * `jobmeter collector-config` as a child process: what it prints (YAML under a header naming what
+ * the Collector cannot reproduce) and how it refuses bad flags. That the configuration works is
+ * test/e2e/collector-profiles.test.ts's, against the real Collector.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+
+import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
+import { run } from './harness.ts';
+
+interface Config {
+  receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+  processors: Record<string, { metric_statements?: { context: string; statements: string[] }[]; metrics?: { metric?: string[]; datapoint?: string[] } }>;
+  exporters: { prometheus: Record<string, unknown> };
+  service: { pipelines: { metrics: { receivers: string[]; processors: string[]; exporters: string[] } } };
+}
+
+describe('jobmeter collector-config', () => {
+  it('prints YAML for the profile: the header, the addresses given, the exporter writing names as given', async () => {
+    const { code, stdout, stderr } = await run(['collector-config', '--profile', 'solti', '--otlp', '127.0.0.1:14318', '--prometheus', '0.0.0.0:19464']);
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, '');
+    assert.match(stdout, /^# not reproduced by the Collector: .+$/m);
+    const config = parseYaml(stdout) as Config;
+    assert.equal(config.receivers.otlp.protocols.http.endpoint, '127.0.0.1:14318');
+    assert.deepEqual(config.exporters.prometheus, {
+      endpoint: '0.0.0.0:19464',
+      translation_strategy: 'UnderscoreEscapingWithoutSuffixes',
+      without_scope_info: true,
+    });
+    assert.deepEqual(config.service.pipelines.metrics, {
+      receivers: ['otlp'],
+      processors: ['filter/vocabulary', 'transform', 'filter/profile'],
+      exporters: ['prometheus'],
+    });
+  });
+
+  it("solti: the runner vocabulary is a drop, cancelled is written canceled, dropped attributes are summed", async () => {
+    const { stdout } = await run(['collector-config', '--profile', 'solti']);
+    const config = parseYaml(stdout) as Config;
+    const drops = config.processors['filter/vocabulary']!.metrics!.datapoint!;
+    assert.ok(drops.some((c) => c.includes('attributes["runner"]') && c.includes('"container"')), drops.join('\n'));
+    const statements = config.processors['transform']!.metric_statements!.flatMap((g) => g.statements);
+    assert.ok(statements.includes('set(attributes["outcome"], "canceled") where metric.name == "jobmeter.run.finished" and attributes["outcome"] == "cancelled"'), statements.join('\n'));
+    assert.ok(statements.includes('aggregate_on_attributes("sum", ["outcome", "runner"]) where metric.name == "jobmeter.run.finished"'), statements.join('\n'));
+    assert.ok(statements.includes('set(metric.name, "solti_runner_tasks_completed_total") where metric.name == "jobmeter.run.finished"'), statements.join('\n'));
+  });
+
+  it('every legacy profile: the final filter keeps exactly the families of its table', async () => {
+    for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
+      const { code, stdout, stderr } = await run(['collector-config', '--profile', name]);
+      assert.equal(code, 0, stderr);
+      const [kept] = (parseYaml(stdout) as Config).processors['filter/profile']!.metrics!.metric!;
+      const names = [...kept!.matchAll(/metric\.name == "([^"]+)"/g)].map((m) => m[1]);
+      assert.deepEqual(names, profile.rules.map((r) => r.name), name);
+    }
+  });
+
+  it('bad flags exit 2 naming the flag, the value and what was expected', async () => {
+    const none = await run(['collector-config']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^jobmeter: invalid --profile=.*: expected one of runwisp, wasmrun, crewshipd, rm, solti/);
+    const otel = await run(['collector-config', '--profile', 'otel']);
+    assert.equal(otel.code, 2);
+    assert.match(otel.stderr, /invalid --profile="?otel"?: expected one of/);
+    const address = await run(['collector-config', '--profile', 'rm', '--otlp', ':4318']);
+    assert.equal(address.code, 2);
+    assert.match(address.stderr, /invalid --otlp=:4318: expected HOST:PORT/);
+    const flag = await run(['collector-config', '--profile', 'rm', '--gateway-nope']);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /Unknown option '--gateway-nope'/);
+  });
+});
