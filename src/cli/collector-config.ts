@@ -47,6 +47,8 @@ const CATALOG: ReadonlyMap<string, InstrumentSpec> = new Map([...DOMAIN_INSTRUME
 const UCUM: Readonly<Record<string, string>> = { seconds: 's', bytes: 'By' };
 
 const str = (s: string): string => JSON.stringify(s);
+/** OTTL reads `1000` as an integer, and scale_metric takes a float. */
+const floatLiteral = (n: number): string => (Number.isInteger(n) ? `${n}.0` : String(n));
 const attr = (key: string): string => `attributes[${str(key)}]`;
 const oneOf = (path: string, values: readonly string[]): string => values.map((v) => `${path} == ${str(v)}`).join(' or ');
 const outsideSet = (path: string, values: readonly string[]): string => `${path} != nil and not (${oneOf(path, values)})`;
@@ -139,7 +141,7 @@ function metricStatements(rule: FamilyRule, hostnameLabel: string | undefined): 
   const labels = [...(rule.labels ?? []).map(([, label]) => label), ...(hostnameLabel === undefined ? [] : [hostnameLabel])];
   const out = [`aggregate_on_attributes("sum", [${labels.map(str).join(', ')}]) where ${guard}`];
   out.push(...typeStatements(rule, guard));
-  if (rule.scale !== undefined && rule.scale !== 1) out.push(`scale_metric(${rule.scale}) where ${guard}`);
+  if (rule.scale !== undefined && rule.scale !== 1) out.push(`scale_metric(${floatLiteral(rule.scale)}) where ${guard}`);
   out.push(`set(metric.description, ${str(rule.help)}) where ${guard}`);
   if (rule.unit !== undefined) out.push(`set(metric.unit, ${str(UCUM[rule.unit] ?? rule.unit)}) where ${guard}`);
   out.push(`set(metric.name, ${str(rule.name)}) where ${guard}`);

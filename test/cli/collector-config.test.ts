@@ -4,9 +4,11 @@
  * test/e2e/collector-profiles.test.ts's, against the real Collector.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 
+import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
 import { run } from './harness.ts';
 
@@ -71,5 +73,15 @@ describe('jobmeter collector-config', () => {
     const flag = await run(['collector-config', '--profile', 'rm', '--gateway-nope']);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /Unknown option '--gateway-nope'/);
+  });
+});
+
+describe('docs/collector-profiles.md', () => {
+  it("its solti configuration is the command's output", () => {
+    const doc = readFileSync(new URL('../../docs/collector-profiles.md', import.meta.url), 'utf8');
+    const block = /<!-- collector-config solti:start[^\n]*-->\n## The solti configuration\n\n```yaml\n([\s\S]*?)```\n<!-- collector-config solti:end -->/.exec(doc);
+    assert.ok(block, 'the generated block and its markers');
+    const expected = `${collectorConfigCommand(['--profile', 'solti'])}\n`;
+    assert.equal(block[1], expected, `out of date: replace the block's YAML with the output of jobmeter collector-config --profile solti`);
   });
 });
