@@ -14,13 +14,18 @@ import { COLLECTOR_CONFIG_DEFAULTS, compileCollectorConfig, type CompiledCollect
 
 const LEGACY_NAMES = Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFILES)[];
 
-export const COLLECTOR_CONFIG_USAGE = `       jobmeter collector-config --profile NAME [--otlp HOST:PORT] [--prometheus HOST:PORT]`;
+export const COLLECTOR_CONFIG_USAGE = `       jobmeter collector-config --profile NAME [--otlp HOST:PORT]
+                                 [--prometheus HOST:PORT | --gateway URL | --remote-write URL]`;
 
 export const COLLECTOR_CONFIG_HELP = `collector-config prints an OpenTelemetry Collector configuration that serves a legacy profile's
 series from jobmeter's canonical instruments pushed over OTLP (docs/collector-profiles.md):
   --profile NAME         ${LEGACY_NAMES.join(', ')}
   --otlp HOST:PORT       the otlp receiver's OTLP/HTTP address (default ${COLLECTOR_CONFIG_DEFAULTS.otlp})
-  --prometheus HOST:PORT the prometheus exporter's address (default ${COLLECTOR_CONFIG_DEFAULTS.prometheus})`;
+  --prometheus HOST:PORT the prometheus exporter's address (default ${COLLECTOR_CONFIG_DEFAULTS.prometheus})
+  --gateway URL          a gateway instead: memory_limiter and batch, and an otlp_http exporter to a
+                         store's OTLP endpoint (Prometheus 3: http://HOST:9090/api/v1/otlp)
+  --remote-write URL     a gateway with a prometheus_remote_write exporter (http://HOST:9090/api/v1/write);
+                         with --gateway, both`;
 
 const ADDRESS_EXPECTED = 'HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535';
 
@@ -31,11 +36,31 @@ function address(flag: string, value: string | undefined, fallback: string): str
   return value;
 }
 
+function storeUrl(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new ConfigError(flag, value, 'an http:// or https:// URL');
+  }
+  return value;
+}
+
 /** The command's arguments → the text it prints (without a final newline). @throws ConfigError, or parseArgs' errors. */
 export function collectorConfigCommand(args: readonly string[]): string {
   const { values } = parseArgs({
     args: [...args],
-    options: { profile: { type: 'string' }, otlp: { type: 'string' }, prometheus: { type: 'string' } },
+    options: {
+      profile: { type: 'string' },
+      otlp: { type: 'string' },
+      prometheus: { type: 'string' },
+      gateway: { type: 'string' },
+      'remote-write': { type: 'string' },
+    },
     strict: true,
     allowPositionals: false,
   });
@@ -44,9 +69,16 @@ export function collectorConfigCommand(args: readonly string[]): string {
     throw new ConfigError('--profile', name, `one of ${LEGACY_NAMES.join(', ')} (the otel profile needs no Collector configuration: the Collector's own names are its names)`);
   }
   const profile = LEGACY_PROFILES[name as keyof typeof LEGACY_PROFILES];
+  const otlpStore = storeUrl('--gateway', values.gateway);
+  const remoteWrite = storeUrl('--remote-write', values['remote-write']);
+  const gateway = otlpStore !== undefined || remoteWrite !== undefined;
+  if (gateway && values.prometheus !== undefined) {
+    throw new ConfigError('--prometheus', values.prometheus, 'no --prometheus with --gateway or --remote-write (a gateway forwards to its store and serves nothing)');
+  }
   const compiled = compileCollectorConfig(profile, {
     otlp: address('--otlp', values.otlp, COLLECTOR_CONFIG_DEFAULTS.otlp),
     prometheus: address('--prometheus', values.prometheus, COLLECTOR_CONFIG_DEFAULTS.prometheus),
+    ...(gateway && { gateway: { ...(otlpStore !== undefined && { otlp: otlpStore }), ...(remoteWrite !== undefined && { remoteWrite }) } }),
   });
   return collectorConfigText(name, compiled).replace(/\n$/, '');
 }
@@ -55,7 +87,7 @@ export function collectorConfigCommand(args: readonly string[]): string {
 export function collectorConfigText(profileName: string, compiled: CompiledCollectorConfig): string {
   const header = [
     `# OpenTelemetry Collector configuration for jobmeter's ${profileName} profile, from: jobmeter collector-config --profile ${profileName}`,
-    `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); the prometheus exporter serves the profile's series.`,
+    `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); ${'prometheus' in (compiled.config['exporters'] as object) ? "the prometheus exporter serves the profile's series" : "the gateway forwards the profile's series to its store"}.`,
     `# not reproduced by the Collector: ${compiled.notReproduced.length === 0 ? '(none)' : compiled.notReproduced.join(', ')}`,
     ...(compiled.zeroFilled.length === 0 ? [] : [`# zero-valued series appear once the sender records them: ${compiled.zeroFilled.join(', ')}`]),
   ];

@@ -26,8 +26,14 @@ import type { FamilyRule, TableProfile } from '../naming/types.ts';
 export interface CollectorEndpoints {
   /** The `otlp` receiver's OTLP/HTTP address. */
   readonly otlp: string;
-  /** The `prometheus` exporter's address. */
+  /** The `prometheus` exporter's address (a configuration without a gateway store). */
   readonly prometheus: string;
+  /**
+   * A gateway's stores, instead of the `prometheus` exporter: an OTLP/HTTP base URL (`otlp_http`:
+   * Prometheus 3's `…/api/v1/otlp`, Mimir's `…/otlp`) and/or a remote-write URL
+   * (`prometheus_remote_write`). With either, `memory_limiter` comes first and `batch` last.
+   */
+  readonly gateway?: { readonly otlp?: string; readonly remoteWrite?: string };
 }
 
 export const COLLECTOR_CONFIG_DEFAULTS: CollectorEndpoints = { otlp: '127.0.0.1:4318', prometheus: '127.0.0.1:9464' };
@@ -157,6 +163,29 @@ function extractions(profile: TableProfile): string[] {
   );
 }
 
+/** The Collector's recommended start: refuse data past 80 % of the memory limit, spikes of 20 %. */
+const GATEWAY_MEMORY_LIMITER = { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 };
+
+/** Names as the transform wrote them: no unit or `_total` suffix added, no scope labels. */
+function prometheusExporter(endpoint: string): Record<string, unknown> {
+  return { endpoint, translation_strategy: 'UnderscoreEscapingWithoutSuffixes', without_scope_info: true };
+}
+
+function gatewayExporters(gateway: NonNullable<CollectorEndpoints['gateway']>): Record<string, unknown> {
+  return {
+    ...(gateway.otlp !== undefined && { otlp_http: { endpoint: gateway.otlp } }),
+    ...(gateway.remoteWrite !== undefined && {
+      prometheus_remote_write: {
+        endpoint: gateway.remoteWrite,
+        translation_strategy: 'UnderscoreEscapingWithoutSuffixes',
+        disable_scope_info: true,
+        // TYPE and HELP travel as remote-write metadata.
+        send_metadata: true,
+      },
+    }),
+  };
+}
+
 export function compileCollectorConfig(profile: TableProfile, endpoints: CollectorEndpoints = COLLECTOR_CONFIG_DEFAULTS): CompiledCollectorConfig {
   checkCompilable(profile);
   const host = profile.hostnameLabel;
@@ -168,23 +197,20 @@ export function compileCollectorConfig(profile: TableProfile, endpoints: Collect
     { context: 'metric', statements: profile.rules.flatMap((r) => metricStatements(r, host)) },
   ].filter((g) => g.statements.length > 0);
   const served = `not (${oneOf('metric.name', profile.rules.map((r) => r.name))})`;
+  const gateway = endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
   const processors: Record<string, unknown> = {
+    ...(gateway && { memory_limiter: GATEWAY_MEMORY_LIMITER }),
     ...(drops.length > 0 && { 'filter/vocabulary': { error_mode: 'propagate', metrics: { datapoint: drops } } }),
     transform: { error_mode: 'propagate', metric_statements: metricStatementGroups },
     'filter/profile': { error_mode: 'propagate', metrics: { metric: [served] } },
+    ...(gateway && { batch: {} }),
   };
+  const exporters = gateway ? gatewayExporters(endpoints.gateway!) : { prometheus: prometheusExporter(endpoints.prometheus) };
   const config = {
     receivers: { otlp: { protocols: { http: { endpoint: endpoints.otlp } } } },
     processors,
-    exporters: {
-      prometheus: {
-        endpoint: endpoints.prometheus,
-        // Names as the transform wrote them: no unit or `_total` suffix added, no scope labels.
-        translation_strategy: 'UnderscoreEscapingWithoutSuffixes',
-        without_scope_info: true,
-      },
-    },
-    service: { pipelines: { metrics: { receivers: ['otlp'], processors: Object.keys(processors), exporters: ['prometheus'] } } },
+    exporters,
+    service: { pipelines: { metrics: { receivers: ['otlp'], processors: Object.keys(processors), exporters: Object.keys(exporters) } } },
   };
   const zeroFilled = profile.rules.filter((r) => r.emitZero === true || r.zeroFill !== undefined).map((r) => r.name);
   return { config, notReproduced: [], zeroFilled };
