@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { parseHostPort } from '../config/json-schema.ts';
 import { ConfigError } from '../errors.ts';
 import { LEGACY_PROFILES } from '../naming/profiles/index.ts';
+import type { TableProfile } from '../naming/types.ts';
 import { COLLECTOR_CONFIG_DEFAULTS, compileCollectorConfig, type CompiledCollectorConfig } from './collector-config.ts';
 
 const LEGACY_NAMES = Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFILES)[];
@@ -36,7 +37,16 @@ function address(flag: string, value: string | undefined, fallback: string): str
   return value;
 }
 
-function storeUrl(flag: string, value: string | undefined): string | undefined {
+/** `--profile NAME`: a legacy profile's table. @throws ConfigError for anything else. */
+export function legacyProfile(name: string | undefined): TableProfile {
+  if (name === undefined || !(LEGACY_NAMES as string[]).includes(name)) {
+    throw new ConfigError('--profile', name, `one of ${LEGACY_NAMES.join(', ')} (the otel profile's names are the OpenTelemetry names: it needs no compiling)`);
+  }
+  return LEGACY_PROFILES[name as keyof typeof LEGACY_PROFILES];
+}
+
+/** An http(s) URL flag. @throws ConfigError naming the flag. */
+export function storeUrl(flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   let url: URL | undefined;
   try {
@@ -64,11 +74,8 @@ export function collectorConfigCommand(args: readonly string[]): string {
     strict: true,
     allowPositionals: false,
   });
-  const name = values.profile;
-  if (name === undefined || !(LEGACY_NAMES as string[]).includes(name)) {
-    throw new ConfigError('--profile', name, `one of ${LEGACY_NAMES.join(', ')} (the otel profile needs no Collector configuration: the Collector's own names are its names)`);
-  }
-  const profile = LEGACY_PROFILES[name as keyof typeof LEGACY_PROFILES];
+  const profile = legacyProfile(values.profile);
+  const name = profile.name;
   const otlpStore = storeUrl('--gateway', values.gateway);
   const remoteWrite = storeUrl('--remote-write', values['remote-write']);
   const gateway = otlpStore !== undefined || remoteWrite !== undefined;

@@ -8,7 +8,10 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 
+import { parseConfigFile } from '@opentelemetry/configuration';
 import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
+import { viewsCommand } from '../../src/cli/views-command.ts';
+import { tempFiles } from '../support/temp-files.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
 import { run } from './harness.ts';
 
@@ -83,5 +86,38 @@ describe('docs/collector-profiles.md', () => {
     assert.ok(block, 'the generated block and its markers');
     const expected = `${collectorConfigCommand(['--profile', 'solti'])}\n`;
     assert.equal(block[1], expected, `out of date: replace the block's YAML with the output of jobmeter collector-config --profile solti`);
+  });
+});
+
+const temp = tempFiles('jobmeter-views-');
+
+describe('jobmeter views', () => {
+  it("every legacy profile: the OTel SDK's own parser (@opentelemetry/configuration) reads the file, views as printed", async () => {
+    for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
+      const text = viewsCommand(['--profile', name, '--otlp', 'http://127.0.0.1:14318/v1/metrics']);
+      const parsed = parseConfigFile(await temp.file(`${name}.yaml`, text));
+      const printed = parseYaml(text) as { meter_provider: { views: unknown[] } };
+      assert.deepEqual(parsed.meter_provider?.views, printed.meter_provider.views, name);
+      const histogram = profile.rules.find((r) => r.type === 'histogram');
+      if (histogram !== undefined) {
+        const view = parsed.meter_provider!.views!.find((v) => v.selector?.instrument_name === histogram.instrument);
+        assert.deepEqual(view?.stream?.aggregation?.explicit_bucket_histogram?.boundaries, [...(profile.buckets?.[histogram.instrument] ?? view!.stream!.aggregation!.explicit_bucket_histogram!.boundaries!)], name);
+      }
+    }
+  });
+
+  it('the parser refuses a broken view (the check has teeth)', async () => {
+    const text = viewsCommand(['--profile', 'rm']).replace('boundaries:', 'boundaries: nope\n            no_such:');
+    const path = await temp.file('bad.yaml', text);
+    assert.throws(() => parseConfigFile(path));
+  });
+
+  it('bad flags exit 2 naming the flag', async () => {
+    const cmd = await run(['views', '--profile', 'rm', '--otlp', '127.0.0.1:4318']);
+    assert.equal(cmd.code, 2);
+    assert.match(cmd.stderr, /invalid --otlp=127\.0\.0\.1:4318: expected an http:\/\/ or https:\/\/ URL/);
+    const ok = await run(['views', '--profile', 'solti']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^file_format: "1\.0"$/m);
   });
 });
