@@ -1,7 +1,8 @@
 /**
- * `jobmeter views --profile P` with the official OpenTelemetry Node SDK's declarative
- * configuration (OTEL_CONFIG_FILE, @opentelemetry/sdk-node's startNodeSdk): a daemon that records
- * the canonical instruments with no bucket advice and extra attributes (otel-config-daemon.ts)
+ * `jobmeter views --profile P` with the official OpenTelemetry SDKs' declarative configuration —
+ * the Node SDK (OTEL_CONFIG_FILE, @opentelemetry/sdk-node's startNodeSdk: otel-config-daemon.ts)
+ * and the Go SDK (go.opentelemetry.io/contrib/otelconf: test/peers/go-daemon with `config`): a
+ * daemon that records the canonical instruments with no bucket advice and extra attributes
  * gets the profile's buckets and allow-lists from the file's views, pushes to the real Collector
  * running `jobmeter collector-config --profile P`, and the Collector serves the series an
  * embedded jobmeter recording the same runs serves under P — rm's buckets (1 s … 24 h, not the
@@ -21,6 +22,7 @@ import { viewsCommand } from '../../src/cli/views-command.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { goDaemonBinary } from '../support/peers.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
@@ -43,18 +45,25 @@ const RUNS: Readonly<Record<'rm' | 'solti', { task: string; kind: string; runner
   ],
 };
 
-async function runDaemon(configFile: string, runs: unknown): Promise<void> {
-  const child = spawn(process.execPath, [DAEMON], { env: { ...process.env, OTEL_CONFIG_FILE: configFile, OTEL_SERVICE_NAME: 'views-daemon' }, stdio: ['pipe', 'pipe', 'pipe'] });
+type Sdk = 'node' | 'go';
+
+/** Runs the daemon of `sdk` with the configuration file; it exports once and exits. */
+async function runDaemon(sdk: Sdk, configFile: string, runs: unknown): Promise<void> {
+  const [command, args, stdin] =
+    sdk === 'node'
+      ? [process.execPath, [DAEMON], JSON.stringify(runs)]
+      : [goDaemonBinary(), [], JSON.stringify({ config: configFile, service: 'views-daemon', runs })];
+  const child = spawn(command, args, { env: { ...process.env, OTEL_CONFIG_FILE: configFile, OTEL_SERVICE_NAME: 'views-daemon' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(JSON.stringify(runs));
+  child.stdin.end(stdin);
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  assert.equal(code, 0, `otel-config-daemon exited ${code}:\n${stderr}`);
+  assert.equal(code, 0, `${sdk} daemon exited ${code}:\n${stderr}`);
   assert.doesNotMatch(stderr, /Could not load OpenTelemetry configuration|error/i, stderr);
 }
 
-for (const profile of ['rm', 'solti'] as const satisfies readonly ProfileName[]) {
-  describe(`jobmeter views + collector-config with the OTel SDK's declarative configuration: ${profile}`, () => {
+for (const [profile, sdk] of [['rm', 'node'], ['solti', 'node'], ['rm', 'go'], ['solti', 'go']] as const satisfies readonly (readonly [ProfileName, Sdk])[]) {
+  describe(`jobmeter views + collector-config with the ${sdk} SDK's declarative configuration: ${profile}`, () => {
     let collector: CollectorHandle<'otlp' | 'prom'> | undefined;
     let jm: Jobmeter | undefined;
     let pulled = '';
@@ -65,8 +74,8 @@ for (const profile of ['rm', 'solti'] as const satisfies readonly ProfileName[])
         ports: ['otlp', 'prom'],
         config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--prometheus', `127.0.0.1:${p.prom}`])) as Record<string, unknown>,
       });
-      const configFile = await temp.file(`${profile}-views.yaml`, viewsCommand(['--profile', profile, '--otlp', `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`]));
-      await runDaemon(configFile, RUNS[profile]);
+      const configFile = await temp.file(`${profile}-${sdk}-views.yaml`, viewsCommand(['--profile', profile, '--otlp', `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`]));
+      await runDaemon(sdk, configFile, RUNS[profile]);
       jm = await createJobmeter({ profile, listener: { port: 0 }, processMetrics: false, global: false });
       for (const r of RUNS[profile]) jm.recordRun({ task: r.task, kind: r.kind, runner: r.runner, outcome: r.outcome, durationSeconds: r.seconds });
       pulled = await (await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain;version=0.0.4' } })).text();
