@@ -4,6 +4,8 @@
  *   jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
  *                  [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
  *   jobmeter validate [serve's flags]
+ *   jobmeter collector-config --profile NAME [--otlp HOST:PORT] [--prometheus HOST:PORT | --gateway URL | --remote-write URL]
+ *   jobmeter views --profile NAME [--otlp URL]
  *   jobmeter --help
  *   jobmeter --version
  *
@@ -47,6 +49,8 @@ import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route
 import type { Jobmeter } from '../jobmeter.ts';
 import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
+import { COLLECTOR_CONFIG_HELP, COLLECTOR_CONFIG_USAGE, collectorConfigCommand } from './collector-config-command.ts';
+import { VIEWS_HELP, VIEWS_USAGE, viewsCommand } from './views-command.ts';
 import { debugScope, demoLine, servingLines, telemetryLine, versionLine } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
 import { MIN_NODE_VERSION } from './node-support.ts';
@@ -63,6 +67,8 @@ const processIo: CliIo = {
 export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
                       [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
        jobmeter validate [--config FILE] [serve's other flags]
+${COLLECTOR_CONFIG_USAGE}
+${VIEWS_USAGE}
        jobmeter --help | --version
 
 Serves job metrics from OpenTelemetry: a main server with GET /health and the metrics route of
@@ -88,6 +94,10 @@ Options of serve:
 validate checks the configuration serve would run with (file, environment and flags) without
 binding, pushing or receiving: "configuration OK" and exit 0, or serve's own messages and exit 2.
 
+${COLLECTOR_CONFIG_HELP}
+
+${VIEWS_HELP}
+
 Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
 CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY) < config file < flags.
 SIGHUP re-reads the configuration: the metrics route's token and API keys change at once, other
@@ -102,6 +112,8 @@ Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a 
 export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo): Promise<number> {
   if (argv[0] === 'serve') return serve(argv.slice(1), env, io);
   if (argv[0] === 'validate') return validate(argv.slice(1), env, io);
+  if (argv[0] === 'collector-config') return printed(() => collectorConfigCommand(argv.slice(1)), io);
+  if (argv[0] === 'views') return printed(() => viewsCommand(argv.slice(1)), io);
 
   let values: { help?: boolean | undefined; version?: boolean | undefined };
   let positionals: string[];
@@ -127,7 +139,7 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
     io.stderr(USAGE);
     return EXIT_USAGE;
   }
-  io.stderr(`jobmeter: unknown command '${positionals[0]}' (expected serve or validate; see jobmeter --help)`);
+  io.stderr(`jobmeter: unknown command '${positionals[0]}' (expected serve, validate, collector-config or views; see jobmeter --help)`);
   return EXIT_USAGE;
 }
 
@@ -257,6 +269,16 @@ async function validate(args: readonly string[], env: Env, io: CliIo): Promise<n
   }
   io.stdout(`jobmeter: ${flags.config === undefined ? '' : `${flags.config}: `}configuration OK`);
   return EXIT_OK;
+}
+
+/** `jobmeter collector-config` / `views`: a configuration compiled from a profile, on stdout. */
+function printed(command: () => string, io: CliIo): number {
+  try {
+    io.stdout(command());
+    return EXIT_OK;
+  } catch (err) {
+    return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+  }
 }
 
 /**

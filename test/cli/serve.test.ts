@@ -44,7 +44,7 @@ describe('jobmeter --help / --version / usage', () => {
   it('an unknown command or flag exits 2', async () => {
     const cmd = await run(['sever']);
     assert.equal(cmd.code, 2);
-    assert.equal(cmd.stderr, "jobmeter: unknown command 'sever' (expected serve or validate; see jobmeter --help)\n");
+    assert.equal(cmd.stderr, "jobmeter: unknown command 'sever' (expected serve, validate, collector-config or views; see jobmeter --help)\n");
     const flag = await run(['serve', '--port', '9464']);
     assert.equal(flag.code, 2);
     assert.equal(flag.stderr, "jobmeter: Unknown option '--port' (see jobmeter --help)\n");

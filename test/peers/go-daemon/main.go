@@ -5,6 +5,11 @@
 //
 // Like a daemon that keeps its run history in a database, it reports the totals per outcome and
 // the last failure's time as observable instruments, next to the synchronous run counters.
+//
+// With `config` in the script, its SDK comes from that OpenTelemetry configuration file instead
+// (otelconf, the Go SDK's declarative configuration: `jobmeter views`' output, whose views set the
+// buckets and attributes; test/e2e/collector-views.test.ts), and the script's endpoint and
+// buckets are not used.
 package main
 
 import (
@@ -13,6 +18,7 @@ import (
 	"fmt"
 	"os"
 
+	"go.opentelemetry.io/contrib/otelconf"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	"go.opentelemetry.io/otel/metric"
@@ -35,6 +41,7 @@ type runnerError struct {
 }
 
 type script struct {
+	Config             string        `json:"config"`
 	Endpoint           string        `json:"endpoint"`
 	Service            string        `json:"service"`
 	Buckets            []float64     `json:"buckets"`
@@ -57,19 +64,19 @@ func pushOnce() error {
 		return fmt.Errorf("reading the script: %w", err)
 	}
 	ctx := context.Background()
-	exporter, err := otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(s.Endpoint))
+	provider, shutdown, err := meterProvider(ctx, s)
 	if err != nil {
 		return err
 	}
-	provider := sdkmetric.NewMeterProvider(
-		sdkmetric.WithResource(resource.NewSchemaless(semconv.ServiceName(s.Service))),
-		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exporter)),
-	)
 	meter := provider.Meter(s.Service, metric.WithInstrumentationVersion("1.4.2"))
+	var advice []metric.Float64HistogramOption
+	if len(s.Buckets) > 0 {
+		advice = append(advice, metric.WithExplicitBucketBoundaries(s.Buckets...))
+	}
 
 	started, _ := meter.Int64Counter("jobmeter.run.started", metric.WithUnit("{run}"))
 	finished, _ := meter.Int64Counter("jobmeter.run.finished", metric.WithUnit("{run}"))
-	duration, _ := meter.Float64Histogram("jobmeter.run.duration", metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(s.Buckets...))
+	duration, _ := meter.Float64Histogram("jobmeter.run.duration", append(advice, metric.WithUnit("s"))...)
 	errors, _ := meter.Int64Counter("jobmeter.runner.error", metric.WithUnit("{error}"))
 	rejected, _ := meter.Int64Counter("jobmeter.request.rejected", metric.WithUnit("{request}"))
 	history, _ := meter.Int64ObservableCounter("jobmeter.run.history", metric.WithUnit("{run}"))
@@ -103,5 +110,33 @@ func pushOnce() error {
 		return err
 	}
 	// Shutdown collects and exports once.
-	return provider.Shutdown(ctx)
+	return shutdown(ctx)
+}
+
+// meterProvider is the SDK's, from the script's endpoint, or from its configuration file.
+func meterProvider(ctx context.Context, s script) (metric.MeterProvider, func(context.Context) error, error) {
+	if s.Config != "" {
+		b, err := os.ReadFile(s.Config)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg, err := otelconf.ParseYAML(b)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", s.Config, err)
+		}
+		sdk, err := otelconf.NewSDK(otelconf.WithContext(ctx), otelconf.WithOpenTelemetryConfiguration(*cfg))
+		if err != nil {
+			return nil, nil, err
+		}
+		return sdk.MeterProvider(), sdk.Shutdown, nil
+	}
+	exporter, err := otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(s.Endpoint))
+	if err != nil {
+		return nil, nil, err
+	}
+	provider := sdkmetric.NewMeterProvider(
+		sdkmetric.WithResource(resource.NewSchemaless(semconv.ServiceName(s.Service))),
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exporter)),
+	)
+	return provider, provider.Shutdown, nil
 }

@@ -1,0 +1,102 @@
+/**
+ * `jobmeter collector-config --profile P [--otlp HOST:PORT] [--prometheus HOST:PORT]`: prints the
+ * Collector configuration compiled from a legacy profile (collector-config.ts) as YAML, under a
+ * header that names what the Collector cannot reproduce. Usage errors are ConfigErrors naming the
+ * flag, as serve's are.
+ */
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+
+import { parseHostPort } from '../config/json-schema.ts';
+import { ConfigError } from '../errors.ts';
+import { LEGACY_PROFILES } from '../naming/profiles/index.ts';
+import type { TableProfile } from '../naming/types.ts';
+import { COLLECTOR_CONFIG_DEFAULTS, compileCollectorConfig, type CompiledCollectorConfig } from './collector-config.ts';
+
+const LEGACY_NAMES = Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFILES)[];
+
+export const COLLECTOR_CONFIG_USAGE = `       jobmeter collector-config --profile NAME [--otlp HOST:PORT]
+                                 [--prometheus HOST:PORT | --gateway URL | --remote-write URL]`;
+
+export const COLLECTOR_CONFIG_HELP = `collector-config prints an OpenTelemetry Collector configuration that serves a legacy profile's
+series from jobmeter's canonical instruments pushed over OTLP (docs/collector-profiles.md):
+  --profile NAME         ${LEGACY_NAMES.join(', ')}
+  --otlp HOST:PORT       the otlp receiver's OTLP/HTTP address (default ${COLLECTOR_CONFIG_DEFAULTS.otlp})
+  --prometheus HOST:PORT the prometheus exporter's address (default ${COLLECTOR_CONFIG_DEFAULTS.prometheus})
+  --gateway URL          a gateway instead: memory_limiter and batch, and an otlp_http exporter to a
+                         store's OTLP endpoint (Prometheus 3: http://HOST:9090/api/v1/otlp)
+  --remote-write URL     a gateway with a prometheus_remote_write exporter (http://HOST:9090/api/v1/write);
+                         with --gateway, both`;
+
+const ADDRESS_EXPECTED = 'HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535';
+
+function address(flag: string, value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  const parsed = parseHostPort(value);
+  if (parsed?.host === undefined) throw new ConfigError(flag, value, ADDRESS_EXPECTED);
+  return value;
+}
+
+/** `--profile NAME`: a legacy profile's table. @throws ConfigError for anything else. */
+export function legacyProfile(name: string | undefined): TableProfile {
+  if (name === undefined || !(LEGACY_NAMES as string[]).includes(name)) {
+    throw new ConfigError('--profile', name, `one of ${LEGACY_NAMES.join(', ')} (the otel profile's names are the OpenTelemetry names: it needs no compiling)`);
+  }
+  return LEGACY_PROFILES[name as keyof typeof LEGACY_PROFILES];
+}
+
+/** An http(s) URL flag. @throws ConfigError naming the flag. */
+export function storeUrl(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    throw new ConfigError(flag, value, 'an http:// or https:// URL');
+  }
+  return value;
+}
+
+/** The command's arguments → the text it prints (without a final newline). @throws ConfigError, or parseArgs' errors. */
+export function collectorConfigCommand(args: readonly string[]): string {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      profile: { type: 'string' },
+      otlp: { type: 'string' },
+      prometheus: { type: 'string' },
+      gateway: { type: 'string' },
+      'remote-write': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const profile = legacyProfile(values.profile);
+  const name = profile.name;
+  const otlpStore = storeUrl('--gateway', values.gateway);
+  const remoteWrite = storeUrl('--remote-write', values['remote-write']);
+  const gateway = otlpStore !== undefined || remoteWrite !== undefined;
+  if (gateway && values.prometheus !== undefined) {
+    throw new ConfigError('--prometheus', values.prometheus, 'no --prometheus with --gateway or --remote-write (a gateway forwards to its store and serves nothing)');
+  }
+  const compiled = compileCollectorConfig(profile, {
+    otlp: address('--otlp', values.otlp, COLLECTOR_CONFIG_DEFAULTS.otlp),
+    prometheus: address('--prometheus', values.prometheus, COLLECTOR_CONFIG_DEFAULTS.prometheus),
+    ...(gateway && { gateway: { ...(otlpStore !== undefined && { otlp: otlpStore }), ...(remoteWrite !== undefined && { remoteWrite }) } }),
+  });
+  return collectorConfigText(name, compiled).replace(/\n$/, '');
+}
+
+/** The YAML the command prints: a header of comments, then the configuration. */
+export function collectorConfigText(profileName: string, compiled: CompiledCollectorConfig): string {
+  const header = [
+    `# OpenTelemetry Collector configuration for jobmeter's ${profileName} profile, from: jobmeter collector-config --profile ${profileName}`,
+    `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); ${'prometheus' in (compiled.config['exporters'] as object) ? "the prometheus exporter serves the profile's series" : "the gateway forwards the profile's series to its store"}.`,
+    `# not reproduced by the Collector: ${compiled.notReproduced.length === 0 ? '(none)' : compiled.notReproduced.join(', ')}`,
+    ...(compiled.zeroFilled.length === 0 ? [] : [`# zero-valued series appear once the sender records them: ${compiled.zeroFilled.join(', ')}`]),
+  ];
+  return `${header.join('\n')}\n${stringify(compiled.config, { lineWidth: 0 })}`;
+}

@@ -1,0 +1,219 @@
+/**
+ * A legacy profile compiled into an OpenTelemetry Collector configuration (`jobmeter
+ * collector-config`): a daemon that pushes jobmeter's canonical instruments over OTLP gets, from
+ * the Collector's `prometheus` exporter, the series jobmeter's own pull endpoint serves under the
+ * profile (docs/collector-profiles.md).
+ *
+ * The pipeline, in order:
+ * - `filter/vocabulary` drops the data points a closed set refuses (the profile's `vocabularies`,
+ *   the catalog's `outside: 'drop'`), before any attribute is renamed or summed away;
+ * - `transform` folds values outside the catalog's closed sets into `other`, writes the
+ *   profile's words and label names, sums the series that dropping attributes merges
+ *   (`aggregate_on_attributes`), converts types, scales, sets HELP and unit, and renames;
+ * - `filter/profile` keeps only the profile's families.
+ *
+ * Read from each profile: `rules` (instrument, name, type, help, unit, from, scale, labels, values,
+ * zeroFill, emitZero), `vocabularies`, `hostnameLabel`. Its `buckets` are the sender's to record
+ * (a Collector cannot re-bucket a histogram); format, order, snapshot and json are the pull
+ * endpoint's own and have no Collector counterpart.
+ */
+import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
+import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
+import { RUNTIME_INSTRUMENTS } from '../domain/runtime-metrics.ts';
+import { OTHER, type InstrumentSpec } from '../domain/types.ts';
+import type { FamilyRule, TableProfile } from '../naming/types.ts';
+
+export interface CollectorEndpoints {
+  /** The `otlp` receiver's OTLP/HTTP address. */
+  readonly otlp: string;
+  /** The `prometheus` exporter's address (a configuration without a gateway store). */
+  readonly prometheus: string;
+  /**
+   * A gateway's stores, instead of the `prometheus` exporter: an OTLP/HTTP base URL (`otlp_http`:
+   * Prometheus 3's `…/api/v1/otlp`, Mimir's `…/otlp`) and/or a remote-write URL
+   * (`prometheus_remote_write`). With either, `memory_limiter` comes first and `batch` last.
+   */
+  readonly gateway?: { readonly otlp?: string; readonly remoteWrite?: string };
+}
+
+export const COLLECTOR_CONFIG_DEFAULTS: CollectorEndpoints = { otlp: '127.0.0.1:4318', prometheus: '127.0.0.1:9464' };
+
+export interface CompiledCollectorConfig {
+  /** The configuration, as the Collector reads it (YAML or JSON of this object). */
+  readonly config: Record<string, unknown>;
+  /** Families the Collector cannot reproduce (the `# not reproduced by the Collector:` line). */
+  readonly notReproduced: readonly string[];
+  /** Families with series the profile fills in with 0: they appear once the sender records them. */
+  readonly zeroFilled: readonly string[];
+}
+
+const CATALOG: ReadonlyMap<string, InstrumentSpec> = new Map([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...RUNTIME_INSTRUMENTS].map((spec) => [spec.name, spec]));
+
+/** Prometheus unit words → UCUM, the unit an OTLP metric carries. */
+const UCUM: Readonly<Record<string, string>> = { seconds: 's', bytes: 'By' };
+
+const str = (s: string): string => JSON.stringify(s);
+/** OTTL reads `1000` as an integer, and scale_metric takes a float. */
+const floatLiteral = (n: number): string => (Number.isInteger(n) ? `${n}.0` : String(n));
+const attr = (key: string): string => `attributes[${str(key)}]`;
+const oneOf = (path: string, values: readonly string[]): string => values.map((v) => `${path} == ${str(v)}`).join(' or ');
+const outsideSet = (path: string, values: readonly string[]): string => `${path} != nil and not (${oneOf(path, values)})`;
+
+/** The metric a rule reads once extraction ran: the instrument, or its `_sum` / `_count` metric. */
+function sourceOf(rule: FamilyRule): string {
+  return rule.from === 'sum' || rule.from === 'count' ? `${rule.instrument}_${rule.from}` : rule.instrument;
+}
+
+function checkCompilable(profile: TableProfile): void {
+  const sources = profile.rules.map(sourceOf);
+  const twice = sources.filter((s, i) => sources.indexOf(s) !== i);
+  if (twice.length > 0) throw new Error(`profile ${profile.name}: two rules read ${twice.join(', ')}; the compiler needs copy_metric for that`);
+  for (const rule of profile.rules) {
+    for (const [attribute, words] of Object.entries(rule.values ?? {})) {
+      const chained = Object.entries(words).filter(([from, to]) => from !== to && to in words && words[to] !== to);
+      if (chained.length > 0) throw new Error(`${rule.name}: the words of ${attribute} chain (${chained.map(([f, t]) => `${f} → ${t}`).join(', ')})`);
+    }
+  }
+}
+
+/** Data points a closed set refuses: the profile's vocabularies, the catalog's `outside: 'drop'` sets. */
+function vocabularyDrops(profile: TableProfile): string[] {
+  const drops = Object.entries(profile.vocabularies ?? {}).map(([key, values]) => outsideSet(attr(key), values));
+  for (const instrument of new Set(profile.rules.map((r) => r.instrument))) {
+    for (const a of CATALOG.get(instrument)?.attributes ?? []) {
+      if (a.values !== undefined && a.outside === 'drop') drops.push(`metric.name == ${str(instrument)} and ${outsideSet(attr(a.key), a.values)}`);
+    }
+  }
+  return drops;
+}
+
+/** Datapoint statements of one rule: `other` folds, the original's words, label names, the hostname label. */
+function datapointStatements(rule: FamilyRule, hostnameLabel: string | undefined): string[] {
+  const guard = `metric.name == ${str(sourceOf(rule))}`;
+  const out: string[] = [];
+  for (const a of CATALOG.get(rule.instrument)?.attributes ?? []) {
+    if (a.values !== undefined && a.outside !== 'drop') out.push(`set(${attr(a.key)}, ${str(OTHER)}) where ${guard} and ${outsideSet(attr(a.key), a.values)}`);
+  }
+  for (const [attribute, words] of Object.entries(rule.values ?? {})) {
+    for (const [from, to] of Object.entries(words)) {
+      if (from !== to) out.push(`set(${attr(attribute)}, ${str(to)}) where ${guard} and ${attr(attribute)} == ${str(from)}`);
+    }
+  }
+  for (const [attribute, label] of rule.labels ?? []) {
+    if (attribute === label) continue;
+    out.push(`set(${attr(label)}, ${attr(attribute)}) where ${guard} and ${attr(attribute)} != nil`);
+    out.push(`delete_key(attributes, ${str(attribute)}) where ${guard}`);
+  }
+  if (hostnameLabel !== undefined) out.push(`set(${attr(hostnameLabel)}, resource.attributes["host.name"]) where ${guard}`);
+  return out;
+}
+
+/** What the sender's metric is, from the catalog: undefined for an instrument it does not list. */
+function otlpTypeOf(rule: FamilyRule): 'monotonic' | 'sum' | 'gauge' | 'histogram' | undefined {
+  if (rule.from === 'sum' || rule.from === 'count') return 'monotonic';
+  const kind = CATALOG.get(rule.instrument)?.kind;
+  if (kind === undefined) return undefined;
+  if (kind === 'histogram') return 'histogram';
+  if (kind === 'counter' || kind === 'observableCounter') return 'monotonic';
+  return kind === 'upDownCounter' || kind === 'observableUpDownCounter' ? 'sum' : 'gauge';
+}
+
+/**
+ * The rule's type from the sender's: only where they differ, or, for an instrument the catalog does
+ * not list, guarded by the metric's type. A non-monotonic sum is already a Prometheus gauge.
+ */
+function typeStatements(rule: FamilyRule, guard: string): string[] {
+  const sent = otlpTypeOf(rule);
+  if (rule.type === 'counter') {
+    if (sent === 'gauge') return [`convert_gauge_to_sum("cumulative", true) where ${guard}`];
+    if (sent === 'sum') return [`set(metric.is_monotonic, true) where ${guard}`];
+    if (sent === undefined) {
+      return [
+        `convert_gauge_to_sum("cumulative", true) where ${guard} and metric.type == METRIC_DATA_TYPE_GAUGE`,
+        `set(metric.is_monotonic, true) where ${guard} and metric.type == METRIC_DATA_TYPE_SUM`,
+      ];
+    }
+  }
+  if (rule.type === 'gauge' || rule.type === 'info') {
+    if (sent === 'monotonic') return [`convert_sum_to_gauge() where ${guard}`];
+    if (sent === undefined) return [`convert_sum_to_gauge() where ${guard} and metric.type == METRIC_DATA_TYPE_SUM and metric.is_monotonic == true`];
+  }
+  return [];
+}
+
+/** Metric statements of one rule: sum what dropped attributes merge, type, scale, HELP, unit, name last. */
+function metricStatements(rule: FamilyRule, hostnameLabel: string | undefined): string[] {
+  const guard = `metric.name == ${str(sourceOf(rule))}`;
+  const labels = [...(rule.labels ?? []).map(([, label]) => label), ...(hostnameLabel === undefined ? [] : [hostnameLabel])];
+  const out = [`aggregate_on_attributes("sum", [${labels.map(str).join(', ')}]) where ${guard}`];
+  out.push(...typeStatements(rule, guard));
+  if (rule.scale !== undefined && rule.scale !== 1) out.push(`scale_metric(${floatLiteral(rule.scale)}) where ${guard}`);
+  out.push(`set(metric.description, ${str(rule.help)}) where ${guard}`);
+  if (rule.unit !== undefined) out.push(`set(metric.unit, ${str(UCUM[rule.unit] ?? rule.unit)}) where ${guard}`);
+  out.push(`set(metric.name, ${str(rule.name)}) where ${guard}`);
+  return out;
+}
+
+/** Histogram figures served as plain counters (wasmrun's `…_ms_sum` / `…_ms_count`). */
+function extractions(profile: TableProfile): string[] {
+  return profile.rules.flatMap((rule) =>
+    rule.from === 'sum' ? [`extract_sum_metric(true) where metric.name == ${str(rule.instrument)}`]
+    : rule.from === 'count' ? [`extract_count_metric(true) where metric.name == ${str(rule.instrument)}`]
+    : [],
+  );
+}
+
+/** The Collector's recommended start: refuse data past 80 % of the memory limit, spikes of 20 %. */
+const GATEWAY_MEMORY_LIMITER = { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 };
+
+/** Names as the transform wrote them: no unit or `_total` suffix added, no scope labels. */
+function prometheusExporter(endpoint: string): Record<string, unknown> {
+  return { endpoint, translation_strategy: 'UnderscoreEscapingWithoutSuffixes', without_scope_info: true };
+}
+
+function gatewayExporters(gateway: NonNullable<CollectorEndpoints['gateway']>): Record<string, unknown> {
+  return {
+    ...(gateway.otlp !== undefined && { otlp_http: { endpoint: gateway.otlp } }),
+    ...(gateway.remoteWrite !== undefined && {
+      prometheus_remote_write: {
+        endpoint: gateway.remoteWrite,
+        translation_strategy: 'UnderscoreEscapingWithoutSuffixes',
+        disable_scope_info: true,
+        // TYPE and HELP travel as remote-write metadata.
+        send_metadata: true,
+      },
+    }),
+  };
+}
+
+export function compileCollectorConfig(profile: TableProfile, endpoints: CollectorEndpoints = COLLECTOR_CONFIG_DEFAULTS): CompiledCollectorConfig {
+  checkCompilable(profile);
+  const host = profile.hostnameLabel;
+  const drops = vocabularyDrops(profile);
+  const extract = extractions(profile);
+  const metricStatementGroups = [
+    ...(extract.length > 0 ? [{ context: 'metric', statements: extract }] : []),
+    { context: 'datapoint', statements: profile.rules.flatMap((r) => datapointStatements(r, host)) },
+    { context: 'metric', statements: profile.rules.flatMap((r) => metricStatements(r, host)) },
+  ].filter((g) => g.statements.length > 0);
+  const served = `not (${oneOf('metric.name', profile.rules.map((r) => r.name))})`;
+  const gateway = endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
+  const processors: Record<string, unknown> = {
+    ...(gateway && { memory_limiter: GATEWAY_MEMORY_LIMITER }),
+    ...(drops.length > 0 && { 'filter/vocabulary': { error_mode: 'propagate', metrics: { datapoint: drops } } }),
+    transform: { error_mode: 'propagate', metric_statements: metricStatementGroups },
+    'filter/profile': { error_mode: 'propagate', metrics: { metric: [served] } },
+    ...(gateway && { batch: {} }),
+  };
+  const exporters = gateway ? gatewayExporters(endpoints.gateway!) : { prometheus: prometheusExporter(endpoints.prometheus) };
+  const config = {
+    receivers: { otlp: { protocols: { http: { endpoint: endpoints.otlp } } } },
+    processors,
+    exporters,
+    service: { pipelines: { metrics: { receivers: ['otlp'], processors: Object.keys(processors), exporters: Object.keys(exporters) } } },
+  };
+  const zeroFilled = profile.rules.filter((r) => r.emitZero === true || r.zeroFill !== undefined).map((r) => r.name);
+  // Every rule of the legacy tables compiles (checkCompilable): none is left to the pull endpoint
+  // alone. A rule that could not would be named here, and in the header, instead of throwing.
+  return { config, notReproduced: [], zeroFilled };
+}

@@ -1,0 +1,123 @@
+/**
+ * `jobmeter collector-config` as a child process: what it prints (YAML under a header naming what
+ * the Collector cannot reproduce) and how it refuses bad flags. That the configuration works is
+ * test/e2e/collector-profiles.test.ts's, against the real Collector.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+
+import { parseConfigFile } from '@opentelemetry/configuration';
+import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
+import { viewsCommand } from '../../src/cli/views-command.ts';
+import { tempFiles } from '../support/temp-files.ts';
+import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
+import { run } from './harness.ts';
+
+interface Config {
+  receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+  processors: Record<string, { metric_statements?: { context: string; statements: string[] }[]; metrics?: { metric?: string[]; datapoint?: string[] } }>;
+  exporters: { prometheus: Record<string, unknown> };
+  service: { pipelines: { metrics: { receivers: string[]; processors: string[]; exporters: string[] } } };
+}
+
+describe('jobmeter collector-config', () => {
+  it('prints YAML for the profile: the header, the addresses given, the exporter writing names as given', async () => {
+    const { code, stdout, stderr } = await run(['collector-config', '--profile', 'solti', '--otlp', '127.0.0.1:14318', '--prometheus', '0.0.0.0:19464']);
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, '');
+    assert.match(stdout, /^# not reproduced by the Collector: .+$/m);
+    const config = parseYaml(stdout) as Config;
+    assert.equal(config.receivers.otlp.protocols.http.endpoint, '127.0.0.1:14318');
+    assert.deepEqual(config.exporters.prometheus, {
+      endpoint: '0.0.0.0:19464',
+      translation_strategy: 'UnderscoreEscapingWithoutSuffixes',
+      without_scope_info: true,
+    });
+    assert.deepEqual(config.service.pipelines.metrics, {
+      receivers: ['otlp'],
+      processors: ['filter/vocabulary', 'transform', 'filter/profile'],
+      exporters: ['prometheus'],
+    });
+  });
+
+  it("solti: the runner vocabulary is a drop, cancelled is written canceled, dropped attributes are summed", async () => {
+    const { stdout } = await run(['collector-config', '--profile', 'solti']);
+    const config = parseYaml(stdout) as Config;
+    const drops = config.processors['filter/vocabulary']!.metrics!.datapoint!;
+    assert.ok(drops.some((c) => c.includes('attributes["runner"]') && c.includes('"container"')), drops.join('\n'));
+    const statements = config.processors['transform']!.metric_statements!.flatMap((g) => g.statements);
+    assert.ok(statements.includes('set(attributes["outcome"], "canceled") where metric.name == "jobmeter.run.finished" and attributes["outcome"] == "cancelled"'), statements.join('\n'));
+    assert.ok(statements.includes('aggregate_on_attributes("sum", ["outcome", "runner"]) where metric.name == "jobmeter.run.finished"'), statements.join('\n'));
+    assert.ok(statements.includes('set(metric.name, "solti_runner_tasks_completed_total") where metric.name == "jobmeter.run.finished"'), statements.join('\n'));
+  });
+
+  it('every legacy profile: the final filter keeps exactly the families of its table', async () => {
+    for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
+      const { code, stdout, stderr } = await run(['collector-config', '--profile', name]);
+      assert.equal(code, 0, stderr);
+      const [kept] = (parseYaml(stdout) as Config).processors['filter/profile']!.metrics!.metric!;
+      const names = [...kept!.matchAll(/metric\.name == "([^"]+)"/g)].map((m) => m[1]);
+      assert.deepEqual(names, profile.rules.map((r) => r.name), name);
+    }
+  });
+
+  it('bad flags exit 2 naming the flag, the value and what was expected', async () => {
+    const none = await run(['collector-config']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^jobmeter: invalid --profile=.*: expected one of runwisp, wasmrun, crewshipd, rm, solti/);
+    const otel = await run(['collector-config', '--profile', 'otel']);
+    assert.equal(otel.code, 2);
+    assert.match(otel.stderr, /invalid --profile="?otel"?: expected one of/);
+    const address = await run(['collector-config', '--profile', 'rm', '--otlp', ':4318']);
+    assert.equal(address.code, 2);
+    assert.match(address.stderr, /invalid --otlp=:4318: expected HOST:PORT/);
+    const flag = await run(['collector-config', '--profile', 'rm', '--gateway-nope']);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /Unknown option '--gateway-nope'/);
+  });
+});
+
+describe('docs/collector-profiles.md', () => {
+  it("its solti configuration is the command's output", () => {
+    const doc = readFileSync(new URL('../../docs/collector-profiles.md', import.meta.url), 'utf8');
+    const block = /<!-- collector-config solti:start[^\n]*-->\n## The solti configuration\n\n```yaml\n([\s\S]*?)```\n<!-- collector-config solti:end -->/.exec(doc);
+    assert.ok(block, 'the generated block and its markers');
+    const expected = `${collectorConfigCommand(['--profile', 'solti'])}\n`;
+    assert.equal(block[1], expected, `out of date: replace the block's YAML with the output of jobmeter collector-config --profile solti`);
+  });
+});
+
+const temp = tempFiles('jobmeter-views-');
+
+describe('jobmeter views', () => {
+  it("every legacy profile: the OTel SDK's own parser (@opentelemetry/configuration) reads the file, views as printed", async () => {
+    for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
+      const text = viewsCommand(['--profile', name, '--otlp', 'http://127.0.0.1:14318/v1/metrics']);
+      const parsed = parseConfigFile(await temp.file(`${name}.yaml`, text));
+      const printed = parseYaml(text) as { meter_provider: { views: unknown[] } };
+      assert.deepEqual(parsed.meter_provider?.views, printed.meter_provider.views, name);
+      const histogram = profile.rules.find((r) => r.type === 'histogram');
+      if (histogram !== undefined) {
+        const view = parsed.meter_provider!.views!.find((v) => v.selector?.instrument_name === histogram.instrument);
+        assert.deepEqual(view?.stream?.aggregation?.explicit_bucket_histogram?.boundaries, [...(profile.buckets?.[histogram.instrument] ?? view!.stream!.aggregation!.explicit_bucket_histogram!.boundaries!)], name);
+      }
+    }
+  });
+
+  it('the parser refuses a broken view (the check has teeth)', async () => {
+    const text = viewsCommand(['--profile', 'rm']).replace('boundaries:', 'boundaries: nope\n            no_such:');
+    const path = await temp.file('bad.yaml', text);
+    assert.throws(() => parseConfigFile(path));
+  });
+
+  it('bad flags exit 2 naming the flag', async () => {
+    const cmd = await run(['views', '--profile', 'rm', '--otlp', '127.0.0.1:4318']);
+    assert.equal(cmd.code, 2);
+    assert.match(cmd.stderr, /invalid --otlp=127\.0\.0\.1:4318: expected an http:\/\/ or https:\/\/ URL/);
+    const ok = await run(['views', '--profile', 'solti']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^file_format: "1\.0"$/m);
+  });
+});

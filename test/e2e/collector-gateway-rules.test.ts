@@ -1,0 +1,118 @@
+/**
+ * The seed rules (rules/<profile>.rules.yml) over the gateway path give what they give over
+ * jobmeter's pull: one Prometheus 3 scrapes jobmeter's pull endpoint under the profile every second;
+ * another receives, over its OTLP receiver, the same demo pushed every second as canonical
+ * instruments through the Collector gateway of `jobmeter collector-config --gateway`. Every
+ * alert and recording expression is evaluated on both at once and must return the same series
+ * (labels without job/instance, values; NaN equal to NaN).
+ *
+ * Both stores hold constant values once the demo is recorded, so rate windows give the same
+ * (zero) rates whatever the sample alignment, and both are asked about the same moment (`time()`
+ * included). Nothing is left out: the zero-filled series the push does not carry
+ * (docs/collector-profiles.md) change none of the seed rules' results, which this pins down.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { loadRules } from '../../scripts/dashboards/rules-file.ts';
+import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
+import { runDemo } from '../../src/demo/scenarios.ts';
+import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
+import type { ProfileName } from '../../src/options.ts';
+import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+
+const PROFILES = ['solti', 'rm'] as const satisfies readonly ProfileName[];
+const ORIGIN_LABELS = new Set(['job', 'instance']);
+
+const meters: Jobmeter[] = [];
+const collectors: CollectorHandle<'otlp'>[] = [];
+let scraping: PrometheusHandle | undefined;
+let receiving: PrometheusHandle | undefined;
+
+before(async () => {
+  const pulled = new Map<ProfileName, Jobmeter>();
+  for (const profile of PROFILES) {
+    const jm = await createJobmeter({ profile, serviceName: profile, listener: { port: 0 }, processMetrics: false, global: false });
+    meters.push(jm);
+    pulled.set(profile, jm);
+    runDemo(jm, profile);
+  }
+  [scraping, receiving] = await Promise.all([
+    startPrometheus({ major: 3, jobs: PROFILES.map((p) => ({ name: p, target: `127.0.0.1:${pulled.get(p)!.pullAddress!.port}` })), scrapeInterval: '1s' }),
+    startPrometheus({ major: 3, jobs: [], extraArgs: ['--web.enable-otlp-receiver'], extraConfig: { otlp: { translation_strategy: 'UnderscoreEscapingWithoutSuffixes' } } }),
+  ]);
+  for (const profile of PROFILES) {
+    const collector = await startCollector({
+      ports: ['otlp'],
+      config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--gateway', `${receiving!.url}/api/v1/otlp`])) as Record<string, unknown>,
+    });
+    collectors.push(collector);
+    const pusher = await createJobmeter({
+      profile,
+      serviceName: profile,
+      listener: false,
+      processMetrics: false,
+      global: false,
+      otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, intervalMillis: 1000, timeoutMillis: 1000, naming: 'canonical' },
+    });
+    meters.push(pusher);
+    runDemo(pusher, profile);
+  }
+  await scraping.waitForTargetsUp(30_000);
+  // Enough samples on both sides for every rate window to see two of them.
+  for (const prom of [scraping, receiving]) {
+    await prom.waitFor('count(count_over_time(solti_runner_tasks_started_total[1m]) >= 5)', (r) => r.length === 1, 60_000);
+    await prom.waitFor('count(count_over_time(rm_job_duration_seconds_count[1m]) >= 5)', (r) => r.length === 1, 60_000);
+  }
+});
+
+after(async () => {
+  await Promise.allSettled([scraping?.stop(), receiving?.stop(), ...collectors.map((c) => c.stop()), ...meters.map((m) => m.shutdown())]);
+});
+
+interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+/** An instant query at `time` (Unix seconds): both stores are asked about the same moment (`time()` included). */
+async function queryAt(prom: PrometheusHandle, expr: string, time: string): Promise<Sample[]> {
+  const res = await fetch(`${prom.url}/api/v1/query?${new URLSearchParams({ query: expr, time })}`, { signal: AbortSignal.timeout(10_000) });
+  const body = (await res.json()) as { status: string; error?: string; data: { resultType: string; result: Sample[] | [number, string] } };
+  assert.equal(body.status, 'success', `${expr}: ${body.error}`);
+  // A scalar (e.g. `vector(0)` folded) is one sample with no labels.
+  return body.data.resultType === 'scalar' ? [{ metric: {}, value: body.data.result as [number, string] }] : (body.data.result as Sample[]);
+}
+
+function table(samples: readonly Sample[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of samples) {
+    const labels = Object.entries(s.metric).filter(([k]) => !ORIGIN_LABELS.has(k)).sort(([a], [b]) => a.localeCompare(b));
+    out.set(JSON.stringify(labels), s.value[1]);
+  }
+  return out;
+}
+
+for (const profile of PROFILES) {
+  test(`${profile}: every seed rule expression gives the same result over the gateway as over the pull`, async (t) => {
+    const { alerts, recordings } = loadRules(profile);
+    const exprs = [...alerts.map((a) => [a.alert, a.expr] as const), ...recordings.map((r) => [r.record, r.expr] as const)];
+    assert.ok(exprs.length > 0);
+    const differ: string[] = [];
+    let nonEmpty = 0;
+    // A second ago: both stores have their samples up to then.
+    const time = ((Date.now() - 1000) / 1000).toFixed(3);
+    for (const [name, expr] of exprs) {
+      const [left, right] = await Promise.all([queryAt(scraping!, expr, time), queryAt(receiving!, expr, time)]);
+      const [l, r] = [table(left), table(right)];
+      if (l.size > 0) nonEmpty++;
+      const same = l.size === r.size && [...l].every(([k, v]) => r.get(k) === v);
+      if (!same) differ.push(`${name}: pull ${JSON.stringify([...l])} vs gateway ${JSON.stringify([...r])}`);
+    }
+    t.diagnostic(`${exprs.length} expressions, ${nonEmpty} with results`);
+    assert.deepEqual(differ, []);
+    // Not vacuous: some expressions have results.
+    assert.ok(nonEmpty > 0, 'no rule expression returned anything');
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * `jobmeter collector-config --gateway URL` / `--remote-write URL` against the real Collector and
+ * the pinned Prometheus 3: jobmeter's canonical push through the generated gateway (memory_limiter,
+ * the profile's processors, batch) lands in Prometheus 3 — over its OTLP receiver and over remote
+ * write — as the same series the same Prometheus stores from scraping jobmeter's pull endpoint
+ * under the profile: names, label sets, values. Prometheus 3 takes OTLP names as given with
+ * `otlp: translation_strategy: UnderscoreEscapingWithoutSuffixes` (docs/collector-profiles.md).
+ *
+ * Each path has its own jobmeter recording the same demo (its service name becomes the `job`
+ * label), compared without `job`/`instance`, Prometheus' own scrape series and `target_info`, and
+ * with `le` read as a number. A series the profile fills in with 0 and the sender never recorded
+ * is the documented difference: left out only when it is 0 on the scraped side.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
+import { runDemo } from '../../src/demo/scenarios.ts';
+import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
+import type { ProfileName } from '../../src/options.ts';
+import { startCollector, validateCollectorConfig, type CollectorHandle } from '../support/collector.ts';
+import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+import { canonicalBound } from '../support/series-diff.ts';
+import { tempFiles } from '../support/temp-files.ts';
+
+const PROFILES = ['solti', 'rm'] as const satisfies readonly ProfileName[];
+const ALL_LEGACY = ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const;
+const PATHS = ['otlp', 'remote-write'] as const;
+type Path = (typeof PATHS)[number];
+const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added', 'target_info']);
+const ORIGIN_LABELS = new Set(['job', 'instance']);
+
+const temp = tempFiles('jobmeter-collector-gateway-');
+
+const flagsOf = (path: Path, promUrl: string): string[] =>
+  path === 'otlp' ? ['--gateway', `${promUrl}/api/v1/otlp`] : ['--remote-write', `${promUrl}/api/v1/write`];
+
+describe('collector-config --gateway / --remote-write: otelcol validate accepts every generated gateway', () => {
+  for (const profile of ALL_LEGACY) {
+    it(profile, async () => {
+      const text = collectorConfigCommand(['--profile', profile, '--gateway', 'http://127.0.0.1:9090/api/v1/otlp', '--remote-write', 'http://127.0.0.1:9090/api/v1/write']);
+      const config = parseYaml(text) as { service: { pipelines: { metrics: { processors: string[]; exporters: string[] } } } };
+      const { processors, exporters } = config.service.pipelines.metrics;
+      assert.equal(processors[0], 'memory_limiter');
+      assert.equal(processors.at(-1), 'batch');
+      assert.deepEqual(exporters, ['otlp_http', 'prometheus_remote_write']);
+      const { code, output } = await validateCollectorConfig(await temp.file(`${profile}-gateway.yaml`, text));
+      assert.equal(code, 0, output);
+    });
+  }
+});
+
+const meters: Jobmeter[] = [];
+const collectors: CollectorHandle<'otlp'>[] = [];
+let prom: PrometheusHandle | undefined;
+
+before(async () => {
+  const scraped = new Map<ProfileName, Jobmeter>();
+  for (const profile of PROFILES) {
+    const jm = await createJobmeter({ profile, serviceName: `scrape-${profile}`, listener: { port: 0 }, processMetrics: false, global: false });
+    meters.push(jm);
+    scraped.set(profile, jm);
+    runDemo(jm, profile);
+  }
+  prom = await startPrometheus({
+    major: 3,
+    extraArgs: ['--web.enable-otlp-receiver', '--web.enable-remote-write-receiver'],
+    extraConfig: { otlp: { translation_strategy: 'UnderscoreEscapingWithoutSuffixes' } },
+    jobs: PROFILES.map((profile) => ({ name: `scrape-${profile}`, target: `127.0.0.1:${scraped.get(profile)!.pullAddress!.port}` })),
+    scrapeInterval: '1s',
+  });
+  await prom.waitForTargetsUp(30_000);
+  for (const profile of PROFILES) {
+    for (const path of PATHS) {
+      const collector = await startCollector({
+        ports: ['otlp'],
+        config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, ...flagsOf(path, prom!.url)])) as Record<string, unknown>,
+      });
+      collectors.push(collector);
+      const pusher = await createJobmeter({
+        profile,
+        serviceName: `${profile}-${path}`,
+        listener: false,
+        processMetrics: false,
+        global: false,
+        otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, intervalMillis: 3_600_000, naming: 'canonical' },
+      });
+      meters.push(pusher);
+      runDemo(pusher, profile);
+      await pusher.forceFlush();
+    }
+  }
+});
+
+after(async () => {
+  await Promise.allSettled([prom?.stop(), ...collectors.map((c) => c.stop()), ...meters.map((m) => m.shutdown())]);
+});
+
+/** `name{labels}` → value of every series Prometheus holds for a job, origin labels left out. */
+async function stored(job: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const s of await prom!.query(`{job="${job}"}`)) {
+    const { __name__: name, ...labels } = s.metric;
+    if (SCRAPE_SERIES.has(name!)) continue;
+    const kept = Object.entries(labels).filter(([k]) => !ORIGIN_LABELS.has(k)).sort(([a], [b]) => a.localeCompare(b));
+    out.set(`${name}{${kept.map(([k, v]) => `${k}=${JSON.stringify(k === 'le' ? canonicalBound(v) : v)}`).join(',')}}`, s.value[1]);
+  }
+  return out;
+}
+
+for (const profile of PROFILES) {
+  for (const path of PATHS) {
+    it(`${profile} over ${path}: Prometheus 3 stores the scraped series from the gateway`, async () => {
+      const scraped = await stored(`scrape-${profile}`);
+      await prom!.waitFor(`count({job="${profile}-${path}"})`, (r) => r.length === 1, 20_000);
+      const pushed = await stored(`${profile}-${path}`);
+      const zeroFilled = [...scraped].filter(([k, v]) => v === '0' && !pushed.has(k)).map(([k]) => k);
+      const onlyScraped = [...scraped.keys()].filter((k) => !pushed.has(k) && !zeroFilled.includes(k));
+      const onlyPushed = [...pushed.keys()].filter((k) => !scraped.has(k));
+      const values = [...scraped].filter(([k, v]) => pushed.has(k) && pushed.get(k) !== v).map(([k, v]) => `${k}: ${v} != ${pushed.get(k)}`);
+      assert.deepEqual({ onlyScraped, onlyPushed, values }, { onlyScraped: [], onlyPushed: [], values: [] });
+      assert.ok(pushed.size > 0 && pushed.size >= scraped.size - zeroFilled.length);
+    });
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * A daemon configured the declarative way: the official OpenTelemetry Node SDK started from the
+ * configuration file in OTEL_CONFIG_FILE (`jobmeter views`' output), recording the canonical
+ * instruments with no bucket advice and more attributes than the profile keeps, so that the
+ * file's views decide both. Reads its runs as JSON on stdin, exports once (at shutdown), exits.
+ * Run by test/e2e/collector-views.test.ts; stands in for a Go, Rust or Java SDK reading the file.
+ */
+import { metrics } from '@opentelemetry/api';
+import { startNodeSdk } from '@opentelemetry/sdk-node';
+import { text } from 'node:stream/consumers';
+
+interface Run {
+  task: string;
+  kind: string;
+  runner: string;
+  outcome: string;
+  seconds: number;
+}
+
+const runs = JSON.parse(await text(process.stdin)) as Run[];
+const sdk = startNodeSdk();
+const meter = metrics.getMeter('otel-config-daemon', '1.0.0');
+const started = meter.createCounter('jobmeter.run.started', { unit: '{run}' });
+const finished = meter.createCounter('jobmeter.run.finished', { unit: '{run}' });
+const duration = meter.createHistogram('jobmeter.run.duration', { unit: 's' });
+for (const r of runs) {
+  const attrs = { task: r.task, kind: r.kind, runner: r.runner, 'job.id': `${r.task}-${r.seconds}` };
+  started.add(1, attrs);
+  finished.add(1, { ...attrs, outcome: r.outcome });
+  duration.record(r.seconds, { ...attrs, outcome: r.outcome });
+}
+await sdk.shutdown();
