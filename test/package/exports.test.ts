@@ -38,6 +38,10 @@ const SURFACE: Record<string, [string[], string[]]> = {
   ],
   './catalog': [['DEFAULT_RUN_DURATION_BUCKETS', 'DOMAIN_INSTRUMENTS', 'OTHER', 'OUTCOMES', 'PROCESS_INSTRUMENTS', 'PROFILE_NAMES'], []],
   './instrumentation': [['jobmeter'], []],
+  './bullmq': [['instrumentWorker'], ['BullMQOptions', 'Instrumentation', 'IntegrationOptions']],
+  './pg-boss': [['instrumentBoss'], ['Instrumentation', 'IntegrationOptions', 'PgBossOptions']],
+  './node-cron': [['instrumentTask'], ['Instrumentation', 'IntegrationOptions', 'NodeCronOptions']],
+  './graphile-worker': [['instrumentRunner'], ['GraphileWorkerOptions', 'Instrumentation', 'IntegrationOptions', 'Queryable']],
 };
 
 const PKG = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { name: string; exports: Record<string, { types: string; default: string }> };
