@@ -24,7 +24,7 @@ import { gzipSync } from 'node:zlib';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { decodeStatus } from '../../src/otlp/codec.ts';
@@ -169,7 +169,7 @@ test('12 senders of the official OTLP exporter against 8 busy slots: every expor
       Array.from({ length: SENDERS }, () => 'ok'),
     );
     const { resourceMetrics } = await store.collect();
-    const points = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).filter((m) => m.descriptor.name === 'fleet.requests').flatMap((m) => m.dataPoints);
+    const points = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).filter((m) => m.descriptor.name === 'fleet.requests').flatMap((m) => m.dataPoints as DataPoint<number>[]);
     // The senders' streams of a series add up (the resource is not part of the output series).
     const everySender = (SENDERS * (SENDERS + 1)) / 2;
     assert.deepEqual(
