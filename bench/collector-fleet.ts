@@ -177,3 +177,20 @@ export async function sendFor(url: string, senders: readonly FleetSender[], seco
   );
   return { accepted, refused, statuses };
 }
+
+/** One export from every sender at once, each sent again until it is accepted (at most `tries` times); the refusals seen. */
+export async function sendOnceEach(url: string, senders: readonly FleetSender[], tries = 100): Promise<number> {
+  let refused = 0;
+  await Promise.all(
+    senders.map(async (s, k) => {
+      for (let t = 0; ; t++) {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: s.next(), signal: AbortSignal.timeout(60_000) });
+        await res.arrayBuffer();
+        if (res.status === 200) return;
+        refused++;
+        if (t + 1 >= tries) throw new Error(`sender ${k}: its first export refused ${tries} times (${res.status})`);
+      }
+    }),
+  );
+  return refused;
+}

@@ -36,7 +36,7 @@ import { startCollector } from '../test/support/collector.ts';
 import { bytes, cli, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 import type { IngestServerReady } from './ingest-server.ts';
 import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, type Layout, type SizePlan } from './series.ts';
-import { FLEET_PREFIX, FleetSender, liveSeries, sendFor, type FleetPlan } from './collector-fleet.ts';
+import { FLEET_PREFIX, FleetSender, liveSeries, sendFor, sendOnceEach, type FleetPlan } from './collector-fleet.ts';
 
 type Contender = 'jobmeter' | 'collector';
 const CONTENDERS: readonly Contender[] = ['jobmeter', 'collector'];
@@ -264,7 +264,7 @@ async function measure(arg: Arg): Promise<Result> {
 
 const LOAD_WARMUP_SECONDS = 3;
 
-/** The fleet: every sender's export built first, then each repeat on a fresh server: one export each (checked on a scrape), a warm-up window, the measured one. */
+/** The fleet: every sender's export built first, then each repeat on a fresh server: one export each (until accepted; checked on a scrape), a warm-up window, the measured one. */
 async function measureLoad(arg: FleetPlan & { readonly contender: Contender; readonly repeats: number }): Promise<Result> {
   const senders = Array.from({ length: arg.senders }, (_, k) => new FleetSender(k, arg));
   const pointsPerExport = senders[0]!.points;
@@ -274,8 +274,7 @@ async function measureLoad(arg: FleetPlan & { readonly contender: Contender; rea
     const server = arg.contender === 'collector' ? await startOtelcol() : await startJobmeter();
     version = server.version;
     try {
-      const first = await sendFor(server.otlpUrl, senders, 0);
-      if (first.refused > 0) throw new Error(`${arg.contender} fleet: the first exports were refused: ${JSON.stringify(first.statuses)}`);
+      await sendOnceEach(server.otlpUrl, senders);
       const want = liveSeries(arg);
       const lines = (await scrape(server.pullUrl)).split('\n').filter((l) => l.startsWith(FLEET_PREFIX)).length;
       if (lines !== want) throw new Error(`${arg.contender} fleet: ${lines} sample lines, expected ${want}`);
@@ -397,7 +396,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
       ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',
-    `Under a fleet's load (collector-fleet.ts): each sender exports its own cumulative counters (11 counters, two attributes, its own resource) straight to the server, back to back over a keep-alive connection of its own, every export stamped with the clock and every series incremented (${bytes(results.get(fleetId('collector', p.fleets[0]!))![0]!.payloadBytes)} a sender in the first fleet, protobuf, uncompressed); after one export each (checked on a scrape) and a ${LOAD_WARMUP_SECONDS} s warm-up window, ${p.fleets[0]!.seconds} s measured; ${p.repeats} repeats, each on a fresh server process: median (min–max). jobmeter with its default 8 request slots (series and memory limits raised to hold the fleets). Data points accepted per second (200s × points per export); refused: any answer but 200, or a failed connection; CPU: the server's user + system seconds over the window per million accepted points; RSS after the window with every series live, and per 100,000 live series.`,
+    `Under a fleet's load (collector-fleet.ts): each sender exports its own cumulative counters (11 counters, two attributes, its own resource) straight to the server, back to back over a keep-alive connection of its own, every export stamped with the clock and every series incremented (${bytes(results.get(fleetId('collector', p.fleets[0]!))![0]!.payloadBytes)} a sender in the first fleet, protobuf, uncompressed); after one export each (sent again until accepted, then checked on a scrape) and a ${LOAD_WARMUP_SECONDS} s warm-up window, ${p.fleets[0]!.seconds} s measured; ${p.repeats} repeats, each on a fresh server process: median (min–max). jobmeter with its default 8 request slots (series and memory limits raised to hold the fleets). Data points accepted per second (200s × points per export); refused: any answer but 200, or a failed connection; CPU: the server's user + system seconds over the window per million accepted points; RSS after the window with every series live, and per 100,000 live series.`,
   ].join('\n');
 }
 
