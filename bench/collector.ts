@@ -307,7 +307,7 @@ async function measureLoad(arg: FleetPlan & { readonly contender: Contender; rea
   return { payloadBytes: senders[0]!.body.length, bodyBytes: 0, pushMs: [], visibleMs: [], polls: [], scrapeMs: [], cpuMsPerRound: 0, rss: 0, rssPeak: 0, version, loads };
 }
 
-/** The side-by-side loads as fleets (11 counters a sender), and a fleet of 50 senders. */
+/** The side-by-side loads as fleets (11 counters a sender): 11k series from 8 and from 10 senders, 110k from 4, from 10 (bodies of ~1 MiB: the decoding thread, past its 8 slots) and from 50. */
 const fleet = (senders: number, perInstrument: number, seconds: number): FleetPlan => ({ senders, instruments: 11, perInstrument, seconds });
 
 function params(quick: boolean): Params {
@@ -319,7 +319,7 @@ function params(quick: boolean): Params {
           { n: 100_000, warmup: 4, runs: 5 },
         ],
         scrapes: 3,
-        fleets: [fleet(8, 125, 10), fleet(10, 100, 10), fleet(4, 2_500, 10), fleet(50, 200, 10)],
+        fleets: [fleet(8, 125, 10), fleet(10, 100, 10), fleet(4, 2_500, 10), fleet(10, 1_000, 10), fleet(50, 200, 10)],
         repeats: 3,
       };
 }
