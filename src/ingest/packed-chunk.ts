@@ -88,9 +88,10 @@ export function packChunk(chunk: OtlpExportRequest): { packed: PackedChunk; tran
   let i = 0;
   let n = 0;
   const base = (p: OtlpNumberPoint | OtlpHistogramPoint): void => {
-    const key = attributeMemo.keyOf(p.attributes, attributesKey);
+    const entry = attributeMemo.entryOf(p.attributes);
+    const key = attributeMemo.keyOf(p.attributes, attributesKey, entry);
     keys.push(key);
-    const { text, json } = attributeMemo.derived(p.attributes, key, packing);
+    const { text, json } = attributeMemo.derived(p.attributes, key, packing, entry);
     if (text !== '') texts[i] = text;
     if (!json) exact[i] = p.attributes;
     starts[i] = p.startTimeUnixNano;

@@ -105,16 +105,19 @@ export class AttributeMemo {
     return entry;
   }
 
+  /** The entry `attributes` came from, when they came from this memo. */
+  entryOf(attributes: Attributes): MemoEntry | undefined {
+    return this.#newer.byObject.get(attributes) ?? this.#older.byObject.get(attributes);
+  }
+
   /** The identity key of `attributes` by `make`, made once per remembered set. */
-  keyOf(attributes: Attributes, make: (attributes: Attributes) => string): string {
-    const entry = this.#newer.byObject.get(attributes) ?? this.#older.byObject.get(attributes);
+  keyOf(attributes: Attributes, make: (attributes: Attributes) => string, entry = this.entryOf(attributes)): string {
     if (entry === undefined) return make(attributes);
     return (entry.key ??= make(attributes));
   }
 
   /** What `make` makes of `attributes` with their key, made once per remembered set (one `make` per thread). */
-  derived<T>(attributes: Attributes, key: string, make: (attributes: Attributes, key: string) => T): T {
-    const entry = this.#newer.byObject.get(attributes) ?? this.#older.byObject.get(attributes);
+  derived<T>(attributes: Attributes, key: string, make: (attributes: Attributes, key: string) => T, entry = this.entryOf(attributes)): T {
     if (entry === undefined) return make(attributes, key);
     return (entry.derived ??= make(attributes, key)) as T;
   }
