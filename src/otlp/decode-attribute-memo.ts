@@ -9,10 +9,11 @@
  *
  * Bounded: sets of plain values only (strings, booleans, numbers: what decoding them charges is
  * one attribute each), at most {@link MAX_RUN_BYTES} of fields, and two generations of at most
- * {@link GENERATION} sets: when the newer is full it becomes the older, the older is dropped, and
- * a set found in the older is moved to the newer. So a set used every export stays while at most
- * {@link GENERATION} other sets are seen between two of its uses, and the memo holds at most
- * 2 × {@link GENERATION} sets whatever a sender sends.
+ * {@link GENERATION} sets and {@link GENERATION_BYTES} of their bytes: when the newer is full it
+ * becomes the older, the older is dropped, and a set found in the older is moved to the newer. So
+ * a set used every export stays while less than a generation of other sets is seen between two
+ * of its uses, and the memo holds at most two generations whatever a sender sends (tens of MiB at
+ * worst; its values are no larger than its bytes).
  *
  * What must stay true: an entry's attributes are what decoding its bytes gives (same bytes, same
  * decoder), and no one writes to them.
@@ -23,6 +24,8 @@ import type { Attributes } from '@opentelemetry/api';
 export const MAX_RUN_BYTES = 512;
 /** Sets per generation. */
 export const GENERATION = 131_072;
+/** Their fields' bytes per generation (a fleet's typical set is 50–100 bytes). */
+export const GENERATION_BYTES = 8 * 1024 * 1024;
 
 export interface MemoEntry {
   readonly attributes: Attributes;
@@ -38,18 +41,22 @@ interface Generation {
   /** By the bytes, one character a byte. */
   readonly byBytes: Map<string, MemoEntry>;
   readonly byObject: Map<Attributes, MemoEntry>;
+  /** The bytes of its sets. */
+  bytes: number;
 }
 
-const generation = (): Generation => ({ byBytes: new Map(), byObject: new Map() });
+const generation = (): Generation => ({ byBytes: new Map(), byObject: new Map(), bytes: 0 });
 
 export class AttributeMemo {
-  readonly #generation: number;
+  readonly #sets: number;
+  readonly #bytes: number;
   #newer = generation();
   #older = generation();
 
-  /** @param sets per generation */
-  constructor(sets = GENERATION) {
-    this.#generation = sets;
+  /** @param sets, bytes: per generation */
+  constructor(sets = GENERATION, bytes = GENERATION_BYTES) {
+    this.#sets = sets;
+    this.#bytes = bytes;
   }
 
   /** Sets held, both generations. */
@@ -123,10 +130,11 @@ export class AttributeMemo {
   }
 
   #add(bytes: string, entry: MemoEntry): void {
-    if (this.#newer.byBytes.size >= this.#generation) {
+    if (this.#newer.byBytes.size >= this.#sets || this.#newer.bytes + bytes.length > this.#bytes) {
       this.#older = this.#newer;
       this.#newer = generation();
     }
+    this.#newer.bytes += bytes.length;
     this.#newer.byBytes.set(bytes, entry);
     this.#newer.byObject.set(entry.attributes, entry);
   }

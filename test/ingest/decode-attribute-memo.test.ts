@@ -119,6 +119,16 @@ describe('decoded as before', () => {
   });
 });
 
+it('bounded by bytes too: long sets turn the generations over sooner', () => {
+  const memo = new AttributeMemo(1_000, 64 * 1024);
+  const long = 'x'.repeat(400);
+  const points = Array.from({ length: 1_000 }, (_, i) => Buffer.concat([text('id', `${i}-${long}`), timeAndValue(1, 1)]));
+  decodeProtobufRequest(gauge(points), LIMITS, memo);
+  // Each set is ~410 bytes: a generation holds ~160 of them.
+  assert.ok(memo.size <= (2 * 64 * 1024) / 400, `${memo.size} sets held`);
+  assert.ok(memo.size > 64 * 1024 / 410, `${memo.size} sets held`);
+});
+
 it('bounded: at most two generations of sets, whatever is sent', () => {
   const sets = 1_000;
   const memo = new AttributeMemo(sets);
