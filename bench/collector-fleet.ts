@@ -12,6 +12,7 @@
  * making an export costs the sender microseconds, not the server's share of the 2 cores. The
  * servers decode it with their own decoders: a mistake here is a 400, not a quiet pass.
  */
+import { delimited, str, varint } from './max-size-request.ts';
 
 export interface FleetPlan {
   readonly senders: number;
@@ -30,26 +31,6 @@ export function liveSeries(p: FleetPlan): number {
 export const FLEET_PREFIX = 'fleet_requests_';
 
 const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-}
-
-function delimited(field: number, parts: readonly Buffer[]): Buffer {
-  const len = parts.reduce((n, p) => n + p.length, 0);
-  return Buffer.concat([Buffer.from([...varint((field << 3) | WIRE_LEN), ...varint(len)]), ...parts]);
-}
-
-function str(field: number, s: string): Buffer {
-  return delimited(field, [Buffer.from(s, 'utf8')]);
-}
 
 /** `KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } }` as field `field`. */
 function keyValue(field: number, key: string, value: string): Buffer {
