@@ -108,6 +108,9 @@ export function* chunks(request: OtlpExportRequest, limit: number): Generator<Ot
 
 type Packed = ReturnType<typeof packChunk>;
 
+/** Requests this thread decoded. */
+let decoded = 0;
+
 /**
  * The job being handed over, one chunk per `next`; one at a time (the pool sends one job at a
  * time). `ready`: the chunk after the one posted, packed while the main thread ingests that one
@@ -187,8 +190,12 @@ function decodeJob(job: DecodeJob, size: { bytes: number }): OtlpExportRequest {
     throw new OtlpDecodeError(messageOf(err));
   }
   size.bytes = body.length;
-  return decodeExportRequest(body, job.encoding, job.limits);
+  // A thread's first request decodes without the attribute memo: the pool starts a thread for a
+  // lone large body and stops it after, where remembering every set would only cost (each set
+  // kept past its request is work for this thread's collector); one that keeps decoding remembers.
+  return decodeExportRequest(body, job.encoding, job.limits, decoded++ === 0 ? false : undefined);
 }
+
 
 function kindOf(err: unknown): 'decode' | 'too-large' | 'other' {
   if (err instanceof TooLarge || err instanceof DecodeLimitExceeded) return 'too-large';
