@@ -16,11 +16,13 @@
  * - **scrape**: then a few more scrapes of the re-exposed series, each timed to its last byte and
  *   checked for the expected sample lines.
  *
- * And **under load** (the `*-load` jobs): 10 senders at once, each pushing its own batch of the
- * 11,000-series mix (its own host names, so 110,000 live series in all) over and over for 10 s
- * after a 3 s warm-up window:
- * data points accepted per second, the server's CPU seconds per million data points and its
- * resident set with the 110,000 series live.
+ * And **under a fleet's load** (the `*-fleet-*` jobs, collector-fleet.ts): many senders at once,
+ * each exporting its own series under its own resource straight to the server (no batching
+ * between), back to back over its own keep-alive connection, after a warm-up window: data points
+ * accepted per second, requests refused, the server's CPU seconds per million data points and its
+ * resident set with every series live (and per 100,000 live series), each repeat on a fresh server
+ * process. jobmeter runs with its default request slots (8), so the fleets of more senders than
+ * slots show what a sender past them gets.
  *
  * The server process's CPU time (utime + stime) and its resident set (and peak) come from /proc.
  * Every request is `fetch`; one at a time, except the load's senders.
@@ -34,6 +36,7 @@ import { startCollector } from '../test/support/collector.ts';
 import { bytes, cli, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 import type { IngestServerReady } from './ingest-server.ts';
 import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, type Layout, type SizePlan } from './series.ts';
+import { FLEET_PREFIX, FleetSender, liveSeries, sendFor, sendOnceEach, type FleetPlan } from './collector-fleet.ts';
 
 type Contender = 'jobmeter' | 'collector';
 const CONTENDERS: readonly Contender[] = ['jobmeter', 'collector'];
@@ -42,30 +45,25 @@ const LABEL: Readonly<Record<Contender, string>> = {
   collector: 'Collector `otlp` → `prometheus` exporter',
 };
 
-interface LoadPlan {
-  /** Concurrent senders, each with its own batch. */
-  readonly senders: number;
-  /** Counter series per batch; histograms get a tenth. */
-  readonly n: number;
-  readonly seconds: number;
-}
-
 interface Params {
   readonly sizes: readonly SizePlan[];
   /** Timed scrapes after each push. */
   readonly scrapes: number;
-  readonly load: LoadPlan;
+  readonly fleets: readonly FleetPlan[];
+  /** Fresh server processes per fleet and contender. */
+  readonly repeats: number;
 }
 
 type Arg =
   | (SizePlan & { readonly kind: 'push'; readonly contender: Contender; readonly scrapes: number })
-  | (LoadPlan & { readonly kind: 'load'; readonly contender: Contender });
+  | (FleetPlan & { readonly kind: 'load'; readonly contender: Contender; readonly repeats: number });
 
 interface LoadResult {
   readonly pointsPerSecond: number;
   readonly requests: number;
-  /** Requests answered with anything but 200. */
+  /** Requests answered with anything but 200, or whose connection failed. */
   readonly refused: number;
+  readonly statuses: Readonly<Record<string, number>>;
   readonly cpuSecondsPerMillion: number;
   readonly rss: number;
   readonly rssPeak: number;
@@ -86,7 +84,8 @@ interface Result {
   readonly rss: number;
   readonly rssPeak: number;
   readonly version: string;
-  readonly load?: LoadResult;
+  /** One per repeat, each on a fresh server. */
+  readonly loads?: readonly LoadResult[];
 }
 
 interface Server {
@@ -265,85 +264,71 @@ async function measure(arg: Arg): Promise<Result> {
 
 const LOAD_WARMUP_SECONDS = 3;
 
-/** Every batch pushed by a sender of its own, back to back, for `seconds`; counts the answers. */
-async function pushFor(url: string, batches: readonly Uint8Array[], seconds: number): Promise<{ requests: number; refused: number }> {
-  const end = performance.now() + seconds * 1000;
-  let requests = 0;
-  let refused = 0;
-  await Promise.all(
-    batches.map(async (body) => {
-      while (performance.now() < end) {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body, signal: AbortSignal.timeout(60_000) });
-        await res.arrayBuffer();
-        if (res.status === 200) requests++;
-        else refused++;
-      }
-    }),
-  );
-  return { requests, refused };
+/** The fleet: every sender's export built first, then each repeat on a fresh server: one export each (until accepted; checked on a scrape), a warm-up window, the measured one. */
+async function measureLoad(arg: FleetPlan & { readonly contender: Contender; readonly repeats: number }): Promise<Result> {
+  const senders = Array.from({ length: arg.senders }, (_, k) => new FleetSender(k, arg));
+  const pointsPerExport = senders[0]!.points;
+  const loads: LoadResult[] = [];
+  let version = '';
+  for (let r = 0; r < arg.repeats; r++) {
+    const server = arg.contender === 'collector' ? await startOtelcol() : await startJobmeter();
+    version = server.version;
+    try {
+      await sendOnceEach(server.otlpUrl, senders);
+      const want = liveSeries(arg);
+      const lines = (await scrape(server.pullUrl)).split('\n').filter((l) => l.startsWith(FLEET_PREFIX)).length;
+      if (lines !== want) throw new Error(`${arg.contender} fleet: ${lines} sample lines, expected ${want}`);
+      await sendFor(server.otlpUrl, senders, LOAD_WARMUP_SECONDS);
+      const cpu0 = cpuMs(server.pid);
+      const t0 = performance.now();
+      const window = await sendFor(server.otlpUrl, senders, arg.seconds);
+      const seconds = (performance.now() - t0) / 1000;
+      const cpuSeconds = (cpuMs(server.pid) - cpu0) / 1000;
+      const mem = memory(server.pid);
+      const points = window.accepted * pointsPerExport;
+      const load: LoadResult = {
+        pointsPerSecond: points / seconds,
+        requests: window.accepted + window.refused,
+        refused: window.refused,
+        statuses: window.statuses,
+        cpuSecondsPerMillion: cpuSeconds / (points / 1e6),
+        rss: mem.rss,
+        rssPeak: mem.peak,
+        liveSeries: want,
+      };
+      log(
+        `    ${arg.contender} ${arg.senders} senders × ${arg.instruments * arg.perInstrument}: ${num(load.pointsPerSecond, 0)} points/s, ${load.requests} requests (${load.refused} refused ${JSON.stringify(window.statuses)}), ${load.cpuSecondsPerMillion.toFixed(2)} CPU s per million, RSS ${bytes(mem.rss)}`,
+      );
+      loads.push(load);
+    } finally {
+      await server.close();
+    }
+  }
+  return { payloadBytes: senders[0]!.body.length, bodyBytes: 0, pushMs: [], visibleMs: [], polls: [], scrapeMs: [], cpuMsPerRound: 0, rss: 0, rssPeak: 0, version, loads };
 }
 
-/** The load: every sender's batch built and serialized first, then all of them pushing at once for `seconds`. */
-async function measureLoad(arg: LoadPlan & { readonly contender: Contender }): Promise<Result> {
-  const layout = referenceLayout(arg.n);
-  const hosts = hostNames(arg.n);
-  const batches: Uint8Array[] = [];
-  for (let k = 0; k < arg.senders; k++) {
-    const built = (await setUp('otel', layout)).populate(hosts.map((h) => `s${k}-${h}`));
-    if (built.contender !== 'otel') throw new Error('unreachable');
-    const { resourceMetrics } = await built.otel.exporter.collect();
-    batches.push(ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!);
-    await built.otel.provider.shutdown();
-  }
-  const pointsPerBatch = layout.counters + layout.histograms;
-  const server = arg.contender === 'collector' ? await startOtelcol() : await startJobmeter();
-  try {
-    // Every sender once, so every series is live; the scrape must show them all.
-    await Promise.all(batches.map((b) => push(server.otlpUrl, b)));
-    const want = arg.senders * sampleLines(layout);
-    const lines = countBenchSamples(await scrape(server.pullUrl));
-    if (lines !== want) throw new Error(`${arg.contender} load: ${lines} sample lines, expected ${want}`);
-    // A warm-up window (the JITs of both ends), then the measured one.
-    await pushFor(server.otlpUrl, batches, LOAD_WARMUP_SECONDS);
-    const cpu0 = cpuMs(server.pid);
-    const t0 = performance.now();
-    const { requests, refused } = await pushFor(server.otlpUrl, batches, arg.seconds);
-    const seconds = (performance.now() - t0) / 1000;
-    const cpuSeconds = (cpuMs(server.pid) - cpu0) / 1000;
-    const mem = memory(server.pid);
-    const points = requests * pointsPerBatch;
-    const load: LoadResult = {
-      pointsPerSecond: points / seconds,
-      requests,
-      refused,
-      cpuSecondsPerMillion: cpuSeconds / (points / 1e6),
-      rss: mem.rss,
-      rssPeak: mem.peak,
-      liveSeries: arg.senders * pointsPerBatch,
-    };
-    log(`    ${arg.contender} load: ${num(load.pointsPerSecond, 0)} points/s, ${requests} requests (${refused} refused), ${load.cpuSecondsPerMillion.toFixed(2)} CPU s per million, RSS ${bytes(mem.rss)}`);
-    return { payloadBytes: batches[0]!.length, bodyBytes: 0, pushMs: [], visibleMs: [], polls: [], scrapeMs: [], cpuMsPerRound: 0, rss: mem.rss, rssPeak: mem.peak, version: server.version, load };
-  } finally {
-    await server.close();
-  }
-}
+/** The issue's side-by-side loads as fleets (11 counters a sender): 11k series from 8 and from 10 senders, 110k from 4, from 10 (bodies of ~1 MiB: the decoding thread, past its 8 slots) and from 50. */
+const fleet = (senders: number, perInstrument: number, seconds: number): FleetPlan => ({ senders, instruments: 11, perInstrument, seconds });
 
 function params(quick: boolean): Params {
   return quick
-    ? { sizes: [{ n: 1_000, warmup: 3, runs: 2 }], scrapes: 2, load: { senders: 3, n: 1_000, seconds: 3 } }
+    ? { sizes: [{ n: 1_000, warmup: 3, runs: 2 }], scrapes: 2, fleets: [fleet(10, 10, 3)], repeats: 1 }
     : {
         sizes: [
           { n: 10_000, warmup: 8, runs: 7 },
           { n: 100_000, warmup: 4, runs: 5 },
         ],
         scrapes: 3,
-        load: { senders: 10, n: 10_000, seconds: 10 },
+        fleets: [fleet(8, 125, 10), fleet(10, 100, 10), fleet(4, 2_500, 10), fleet(10, 1_000, 10), fleet(50, 200, 10)],
+        repeats: 3,
       };
 }
 
+const fleetId = (c: Contender, f: FleetPlan): string => `${c}-fleet-${f.senders}x${f.instruments * f.perInstrument}`;
+
 const jobs = (p: Params): Job<Arg>[] => [
   ...p.sizes.flatMap((s) => CONTENDERS.map((contender): Job<Arg> => ({ id: `${contender}@${s.n}`, arg: { ...s, kind: 'push', contender, scrapes: p.scrapes } }))),
-  ...CONTENDERS.map((contender): Job<Arg> => ({ id: `${contender}-load`, arg: { ...p.load, kind: 'load', contender } })),
+  ...p.fleets.flatMap((f) => CONTENDERS.map((contender): Job<Arg> => ({ id: fleetId(contender, f), arg: { ...f, kind: 'load', contender, repeats: p.repeats } }))),
 ];
 
 function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): string {
@@ -373,22 +358,28 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     }
   }
   const first = results.get(`collector@${p.sizes[0]!.n}`)![0]!;
-  const loadOf = (c: Contender) => results.get(`${c}-load`)![0]!.load!;
-  const cl = loadOf('collector');
-  const loadRows = CONTENDERS.map((c) => {
-    const l = loadOf(c);
+  const loadRows: string[][] = [];
+  for (const f of p.fleets) {
+    const loadsOf = (c: Contender) => results.get(fleetId(c, f))![0]!.loads!;
     const perLive = (x: LoadResult) => (x.rss / x.liveSeries) * 100_000;
-    return [
-      LABEL[c],
-      num(l.pointsPerSecond, 0),
-      (l.pointsPerSecond / cl.pointsPerSecond).toFixed(2) + '×',
-      `${num(l.requests, 0)} (${num(l.refused, 0)} refused)`,
-      l.cpuSecondsPerMillion.toFixed(2),
-      `${bytes(l.rss)} (peak ${bytes(l.rssPeak)})`,
-      bytes(perLive(l)),
-      (perLive(l) / perLive(cl)).toFixed(2) + '×',
-    ];
-  });
+    const anchor = { points: stats(loadsOf('collector').map((l) => l.pointsPerSecond)).median, perLive: stats(loadsOf('collector').map(perLive)).median };
+    for (const c of CONTENDERS) {
+      const ls = loadsOf(c);
+      const pps = stats(ls.map((l) => l.pointsPerSecond));
+      const perLiveStats = stats(ls.map(perLive));
+      loadRows.push([
+        `${f.senders} × ${num(f.instruments * f.perInstrument, 0)} (${num(liveSeries(f), 0)} live)`,
+        LABEL[c],
+        spread(pps, 0),
+        (pps.median / anchor.points).toFixed(2) + '×',
+        `${num(stats(ls.map((l) => l.requests)).median, 0)} (${ls.map((l) => num(l.refused, 0)).join(' / ')} refused)`,
+        stats(ls.map((l) => l.cpuSecondsPerMillion)).median.toFixed(2),
+        `${bytes(stats(ls.map((l) => l.rss)).median)} (peak ${bytes(Math.max(...ls.map((l) => l.rssPeak)))})`,
+        `${bytes(perLiveStats.median)} (${bytes(perLiveStats.min)}–${bytes(perLiveStats.max)})`,
+        (perLiveStats.median / anchor.perLive).toFixed(2) + '×',
+      ]);
+    }
+  }
   const sizeRuns = p.sizes.map((s) => `${num(s.n, 0)}: ${s.runs} rounds after ${s.warmup} warm-up rounds`).join('; ');
   return [
     markdownTable(
@@ -399,9 +390,13 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     '',
     `${first.version}. One process per contender and size, on loopback; every request one at a time (\`fetch\`). A round: 1% of the series recorded on the sender's SDK, its cumulative export serialized (protobuf, uncompressed, untimed), POSTed to \`/v1/metrics\`, then \`/metrics\` scraped until the sum of the counter samples equals the pushed sum ("push → scrape body": POST to that body's last byte), then ${p.scrapes} more scrapes timed to their last byte and checked for the expected sample lines. ${sizeRuns}. Median (min–max) over the timed rounds. Server CPU: the server process's user + system time over the timed rounds (10 ms ticks), per round (a push and its ${p.scrapes + 1}+ scrapes); RSS: its resident set after the last round (peak in brackets).`,
     '',
-    markdownTable(['contender', 'data points/s', '÷ Collector', 'requests (refused)', 'CPU s per million points', 'server RSS after', 'RSS per 100k live series', '÷ Collector'], loadRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']),
+    markdownTable(
+      ['fleet: senders × series each', 'contender', 'data points/s', '÷ Collector', 'requests per window (refused, each repeat)', 'CPU s per million points', 'server RSS after', 'RSS per 100k live series', '÷ Collector'],
+      loadRows,
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ),
     '',
-    `Under load: ${p.load.senders} senders at once, each pushing its own ${num(referenceLayout(p.load.n).counters + referenceLayout(p.load.n).histograms, 0)}-series batch (${bytes(results.get('collector-load')![0]!.payloadBytes)}, protobuf, uncompressed; ${num(p.load.senders * (referenceLayout(p.load.n).counters + referenceLayout(p.load.n).histograms), 0)} live series in all) back to back for ${p.load.seconds} s, after one push each (checked on a scrape) and a ${LOAD_WARMUP_SECONDS} s warm-up window. Data points accepted per second (200s × points per batch); CPU: the server's user + system seconds over the window per million accepted points; RSS with every series live, and per 100,000 live series.`,
+    `Under a fleet's load (collector-fleet.ts): each sender exports its own cumulative counters (11 counters, two attributes, its own resource) straight to the server, back to back over a keep-alive connection of its own, every export stamped with the clock and every series incremented (${bytes(results.get(fleetId('collector', p.fleets[0]!))![0]!.payloadBytes)} a sender in the first fleet, protobuf, uncompressed); after one export each (sent again until accepted, then checked on a scrape) and a ${LOAD_WARMUP_SECONDS} s warm-up window, ${p.fleets[0]!.seconds} s measured; ${p.repeats} repeats, each on a fresh server process: median (min–max). jobmeter with its default 8 request slots (series and memory limits raised to hold the fleets). Data points accepted per second (200s × points per export); refused: any answer but 200, or a failed connection; CPU: the server's user + system seconds over the window per million accepted points; RSS after the window with every series live, and per 100,000 live series.`,
   ].join('\n');
 }
 

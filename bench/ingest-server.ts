@@ -5,10 +5,10 @@
  * endpoint serves what was pushed. Tells its parent the two ports over IPC, then serves until the
  * parent disconnects.
  *
- * The ingest's series and memory limits are raised to hold the bench's largest push (110,000
- * series, 1,000 per instrument) with room to spare, and its request slots (default 8) to the load's
- * 10 senders, so no sender is answered 503: the point is the cost of the path, not the guard rails.
- * The Collector's receiver has no such limits by default.
+ * The ingest's series and memory limits are raised to hold the bench's largest push and fleet
+ * (110,000 series, up to 10,000 per instrument) with room to spare (`jobmeter serve`'s file has no
+ * key for the series caps); its request slots stay at the default (8), so a fleet of more senders
+ * shows what a sender past them gets. The Collector's receiver has no such limits by default.
  */
 import { createJobmeter } from '../src/index.ts';
 
@@ -19,7 +19,7 @@ export interface IngestServerReady {
 
 const jm = await createJobmeter({
   listener: { host: '127.0.0.1', port: 0 },
-  ingest: { host: '127.0.0.1', port: 0, maxSeries: 500_000, maxSeriesPerInstrument: 10_000, maxMemoryBytes: 2 ** 31, maxConcurrentRequests: 16 },
+  ingest: { host: '127.0.0.1', port: 0, maxSeries: 500_000, maxSeriesPerInstrument: 10_000, maxMemoryBytes: 2 ** 31 },
   processMetrics: false,
   otelScopeInfo: false,
   global: false,

@@ -24,7 +24,7 @@ export interface MaxSizeRequest {
   readonly counts: readonly number[];
 }
 
-function varint(n: number): number[] {
+export function varint(n: number): number[] {
   const out: number[] = [];
   while (n > 0x7f) {
     out.push((n & 0x7f) | 0x80);
@@ -39,12 +39,12 @@ function tag(field: number, wire: number): number[] {
 }
 
 /** A length-delimited field: tag, length, then the parts' bytes. */
-function delimited(field: number, parts: readonly Buffer[]): Buffer {
+export function delimited(field: number, parts: readonly Buffer[]): Buffer {
   const len = parts.reduce((n, p) => n + p.length, 0);
   return Buffer.concat([Buffer.from([...tag(field, WIRE_LEN), ...varint(len)]), ...parts]);
 }
 
-function str(field: number, s: string): Buffer {
+export function str(field: number, s: string): Buffer {
   return delimited(field, [Buffer.from(s, 'utf8')]);
 }
 

@@ -96,7 +96,7 @@ export interface IngestOptions {
   allowNonLoopback?: boolean;
   /** Largest request body, as sent and once decompressed; past it the answer is 413. @default 20971520 (20 MiB) */
   maxBodyBytes?: number;
-  /** Requests processed at once (a slot is taken once the body is in); past it the answer is 503 with Retry-After. @default 8 */
+  /** Requests processed at once (a slot is taken once the body is in); one more waits for a slot, its body counted against the bytes in flight ((this + 1) × maxBodyBytes), past which the answer is 503 with Retry-After. @default 8 */
   maxConcurrentRequests?: number;
   /** A request's headers and body must arrive within this many ms; past it 408 and the connection closes. @default 30000 */
   requestTimeoutMillis?: number;

@@ -106,20 +106,35 @@ export function* chunks(request: OtlpExportRequest, limit: number): Generator<Ot
   yield* flush();
 }
 
-/** The job being handed over, one chunk per `next`; one at a time (the pool sends one job at a time). */
-let current: { readonly id: number; readonly chunks: Generator<OtlpExportRequest>; readonly bytes: number } | undefined;
+type Packed = ReturnType<typeof packChunk>;
+
+/** Requests this thread decoded. */
+let decoded = 0;
+
+/**
+ * The job being handed over, one chunk per `next`; one at a time (the pool sends one job at a
+ * time). `ready`: the chunk after the one posted, packed while the main thread ingests that one
+ * ('done' when there is none).
+ */
+let current: { readonly id: number; readonly chunks: Generator<OtlpExportRequest>; readonly bytes: number; ready: Packed | 'done' | undefined } | undefined;
+
+function packNext(job: NonNullable<typeof current>): Packed | 'done' {
+  const next = job.chunks.next();
+  return next.done === true ? 'done' : packChunk(next.value);
+}
 
 function post(id: number): void {
-  if (current === undefined || current.id !== id) return;
-  const next = current.chunks.next();
-  if (next.done === true) {
-    const { bytes } = current;
+  const job = current;
+  if (job === undefined || job.id !== id) return;
+  const ready = job.ready ?? packNext(job);
+  job.ready = undefined;
+  if (ready === 'done') {
     current = undefined;
-    parentPort!.postMessage({ id, done: true, bytes } satisfies DecodeMessage);
-  } else {
-    const { packed, transfer } = packChunk(next.value);
-    parentPort!.postMessage({ id, chunk: packed } satisfies DecodeMessage, transfer);
+    parentPort!.postMessage({ id, done: true, bytes: job.bytes } satisfies DecodeMessage);
+    return;
   }
+  parentPort!.postMessage({ id, chunk: ready.packed } satisfies DecodeMessage, ready.transfer);
+  job.ready = packNext(job);
 }
 
 /**
@@ -157,7 +172,7 @@ parentPort?.on('message', (message: DecodeJob | NextChunk | Release) => {
     parentPort!.postMessage({ id: message.id, error: { kind: kindOf(err), message: messageOf(err) }, bytes: size.bytes } satisfies DecodeMessage);
     return;
   }
-  current = { id: message.id, chunks: chunks(request, message.pointsPerChunk), bytes: size.bytes };
+  current = { id: message.id, chunks: chunks(request, message.pointsPerChunk), bytes: size.bytes, ready: undefined };
   post(message.id);
 });
 
@@ -175,8 +190,12 @@ function decodeJob(job: DecodeJob, size: { bytes: number }): OtlpExportRequest {
     throw new OtlpDecodeError(messageOf(err));
   }
   size.bytes = body.length;
-  return decodeExportRequest(body, job.encoding, job.limits);
+  // A thread's first request decodes without the attribute memo: the pool starts a thread for a
+  // lone large body and stops it after, where remembering every set would only cost (each set
+  // kept past its request is work for this thread's collector); one that keeps decoding remembers.
+  return decodeExportRequest(body, job.encoding, job.limits, decoded++ === 0 ? false : undefined);
 }
+
 
 function kindOf(err: unknown): 'decode' | 'too-large' | 'other' {
   if (err instanceof TooLarge || err instanceof DecodeLimitExceeded) return 'too-large';

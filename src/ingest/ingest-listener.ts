@@ -9,7 +9,8 @@
  * | another method on /v1/metrics                      | 405 `text/plain` `405 method not allowed, supported: [POST]`, `Allow: POST` |
  * | refused by the gate (ingest-gate.ts), body unread  | 401 (`WWW-Authenticate: Bearer`) google.rpc.Status UNAUTHENTICATED, or 403 PERMISSION_DENIED; `Connection: close` |
  * | Content-Type other than the two below              | 415 `text/plain` `415 unsupported media type, supported: [application/json, application/x-protobuf]` |
- * | more than `maxConcurrentRequests` being processed  | 503 + `Retry-After`, google.rpc.Status UNAVAILABLE (once its body is in) |
+ * | more than `maxConcurrentRequests` being processed  | waits for a slot, its body held (within the bytes in flight below)      |
+ * | bodies in flight past their bound (below)          | 503 + `Retry-After`, google.rpc.Status UNAVAILABLE (`Connection: close` when shed as it arrives) |
  * | headers and body not in within `requestTimeoutMillis` | 408, connection closed (Node's)                                     |
  * | body past `maxBodyBytes` (sent, or once inflated)  | 413, google.rpc.Status INVALID_ARGUMENT (`Connection: close` when refused as sent) |
  * | Content-Encoding the Collector does not take (content-encoding.ts) | 400, google.rpc.Status INVALID_ARGUMENT                  |
@@ -25,11 +26,14 @@
  * A request takes one of the `maxConcurrentRequests` slots once its body has arrived, for as long
  * as it is decoded and ingested: a body still trickling in holds a connection (bounded by
  * `maxConnections` and `requestTimeoutMillis`, server-limits.ts), never a slot, so stalled senders
- * cannot lock real ones out. The bytes of bodies held (being received or processed) are bounded
- * too, by `(maxConcurrentRequests + 1) × maxBodyBytes`, as sent and once decompressed here: a request
- * whose body would pass that is shed with 503 as it arrives (and its connection closed) or once
- * decompressed, so many fast senders, or many small bombs, cannot fill memory either.
- * A request's bytes and slot are given back when its response is done or its connection is gone.
+ * cannot lock real ones out. A request whose body is in while every slot is taken waits for one, in
+ * arrival order, as the Collector's receiver lets a sender wait rather than turning it away: what
+ * bounds the waiting is the bytes of bodies held (being received, waiting or processed), at most
+ * `(maxConcurrentRequests + 1) × maxBodyBytes`, as sent and once decompressed here. Only a request
+ * whose body would pass that is shed, with 503 and `Retry-After` (as OTLP/HTTP asks of a server
+ * that is overloaded), as it arrives (and its connection closed) or once decompressed, so many fast
+ * senders, or many small bombs, cannot fill memory. A request's bytes and slot (or its place in
+ * the line) are given back when its response is done or its connection is gone.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -82,8 +86,9 @@ export interface IngestListenerOptions extends Partial<ServerLimits>, IngestGate
    */
   readonly maxBodyBytes?: number;
   /**
-   * Requests processed (decoded and ingested) at once; one more is shed with 503 and
-   * `Retry-After` once its body is in, before it is decoded. @default 8
+   * Requests processed (decoded and ingested) at once; one more waits for a slot once its body is
+   * in, its body counted against the bytes in flight, `(maxConcurrentRequests + 1) × maxBodyBytes`,
+   * past which a request is shed with 503 and `Retry-After`. @default 8
    */
   readonly maxConcurrentRequests?: number;
   /** `Retry-After` of a shed request, in whole seconds. @default 1 */
@@ -125,6 +130,14 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   const pool = options.sink.begin !== undefined ? new DecoderPool({ maxBodyBytes }) : undefined;
   const decodeLimits = decodeLimitsFor(maxBodyBytes);
   let inFlight = 0;
+  // Requests whose body is in, waiting for a slot, first come first served; each is handed a slot
+  // by the request that gives it back.
+  const waiting: Array<() => void> = [];
+  const giveBackSlot = (): void => {
+    const next = waiting.shift();
+    if (next === undefined) inFlight--;
+    else next();
+  };
   // Bytes of bodies held by requests not yet answered; one body more than the slots, so a body
   // alone never passes it (past maxBodyBytes it is a 413).
   const bodyBudget = maxBodyBytes * (maxConcurrent + 1);
@@ -215,10 +228,16 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     // are given back once, as the answer is written or when the connection goes first.
     let held = 0;
     let counted = false;
+    // While waiting for a slot: its place in the line, and how to stop waiting.
+    let inLine: (() => void) | undefined;
+    let stopWaiting: (() => void) | undefined;
     const release = (): void => {
       bodyBytes -= held;
       held = 0;
-      if (counted) inFlight--;
+      if (inLine !== undefined) waiting.splice(waiting.indexOf(inLine), 1);
+      inLine = undefined;
+      stopWaiting?.();
+      if (counted) giveBackSlot();
       counted = false;
     };
     response.once('close', release);
@@ -240,12 +259,23 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       // The rest of the body is not read: the client may still be sending it.
       return answer(response, refusal, encoding, { connection: 'close' });
     }
-    if (inFlight >= maxConcurrent) {
-      release();
-      return answer(response, busy(`${maxConcurrent} requests in flight`), encoding);
+    if (inFlight < maxConcurrent) {
+      inFlight++;
+      counted = true;
+    } else {
+      // Handed a slot synchronously (so a connection gone right after passes it on), resumed after.
+      await new Promise<void>((resume) => {
+        stopWaiting = resume;
+        inLine = () => {
+          inLine = undefined;
+          counted = true;
+          resume();
+        };
+        waiting.push(inLine);
+      });
+      stopWaiting = undefined;
+      if (!counted || response.destroyed) return release();
     }
-    inFlight++;
-    counted = true;
     let result: OtlpPartialSuccess | Refusal;
     try {
       result = await ingest(chunks, encoding, request.headers['content-encoding'], hold);

@@ -17,6 +17,7 @@
  * points, values, times, attributes (key order included) — only cheaper to move and to read.
  */
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { attributeMemo } from '../otlp/decode-attribute-memo.ts';
 import type { OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
 import { attributesKey } from './input-bounds.ts';
 
@@ -37,8 +38,8 @@ export interface PackedChunk {
   }>;
   /** Per point: its attributes' key. */
   readonly keys: readonly string[];
-  /** Per point: '' when the key's JSON gives the attributes back, else their JSON in their own order. */
-  readonly texts: readonly string[];
+  /** By point, when the key's JSON does not give the attributes back: their JSON in their own order. */
+  readonly texts: Readonly<Record<number, string>>;
   /** Attributes JSON would change, by point. */
   readonly exact: Readonly<Record<number, Attributes>>;
   /** OTLP's fixed64 times, so unsigned. */
@@ -75,7 +76,7 @@ export function packChunk(chunk: OtlpExportRequest): { packed: PackedChunk; tran
     }
   }
   const keys: string[] = [];
-  const texts: string[] = [];
+  const texts: Record<number, string> = {};
   const exact: Record<number, Attributes> = {};
   const starts = new BigUint64Array(points);
   const times = new BigUint64Array(points);
@@ -87,10 +88,12 @@ export function packChunk(chunk: OtlpExportRequest): { packed: PackedChunk; tran
   let i = 0;
   let n = 0;
   const base = (p: OtlpNumberPoint | OtlpHistogramPoint): void => {
-    const key = attributesKey(p.attributes);
+    const entry = attributeMemo.entryOf(p.attributes);
+    const key = attributeMemo.keyOf(p.attributes, attributesKey, entry);
     keys.push(key);
-    texts.push(textOf(p.attributes, key));
-    if (!jsonExact(p.attributes)) exact[i] = p.attributes;
+    const { text, json } = attributeMemo.derived(p.attributes, key, packing, entry);
+    if (text !== '') texts[i] = text;
+    if (!json) exact[i] = p.attributes;
     starts[i] = p.startTimeUnixNano;
     times[i] = p.timeUnixNano;
     flags[i] = p.noRecordedValue ? NO_RECORDED_VALUE : 0;
@@ -201,9 +204,12 @@ class TimeColumn {
   }
 }
 
-/** The key a point's stream is found by: made by the decoding thread for a packed point. */
+/**
+ * The key a point's stream is found by: made by the decoding thread for a packed point, else once
+ * per attribute set the protobuf decoder remembered (decode-attribute-memo.ts).
+ */
 export function pointKey(point: OtlpNumberPoint | OtlpHistogramPoint | { readonly attributes: Attributes }): string {
-  return point instanceof Cursor ? point.key : attributesKey(point.attributes);
+  return point instanceof Cursor ? point.key : attributeMemo.keyOf(point.attributes, attributesKey);
 }
 
 /** One point of a packed chunk at a time, moved by {@link PackedPoints.at}; its attributes rebuilt when read. */
@@ -276,10 +282,15 @@ function numbers(column: Float64Array, at: number, count: number): number[] {
 function attributesOf(packed: PackedChunk, i: number): Attributes {
   const exact = packed.exact[i];
   if (exact !== undefined) return exact;
-  const text = packed.texts[i]!;
+  const text = packed.texts[i] ?? '';
   const key = packed.keys[i]!;
   if (text === '' && key === '') return {};
   return Object.fromEntries(JSON.parse(text === '' ? key : text) as Array<[string, AttributeValue]>);
+}
+
+/** How a point's attributes travel besides their key: `text` ('' when the key gives them back), `json` false when JSON would change them. */
+function packing(attributes: Attributes, key: string): { readonly text: string; readonly json: boolean } {
+  return { text: textOf(attributes, key), json: jsonExact(attributes) };
 }
 
 /** '' when the key's JSON gives `attributes` back in their order, else their JSON in their order. */

@@ -9,6 +9,7 @@
  */
 import protobuf from 'protobufjs/light.js';
 import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits.ts';
+import type { AttributeMemo } from './decode-attribute-memo.ts';
 import { decodeProtobufRequest } from './decode-protobuf.ts';
 import { normalizeExportRequest } from './normalize.ts';
 import { OTLP_SCHEMA } from './schema.ts';
@@ -49,13 +50,14 @@ export function encodingOf(contentType: string | undefined): OtlpEncoding | unde
 /**
  * Decodes within `limits` (decode-limits.ts): JSON is scanned before `JSON.parse` and counted as
  * it is normalized, protobuf counted as it is read.
+ * `attributeMemo`: protobuf's (decode-protobuf.ts): this thread's by default, `false` for none.
  * @throws {DecodeLimitExceeded} (an OtlpDecodeError) when the body would decode past `limits`
  * @throws {OtlpDecodeError} when the body is not a valid request in `encoding`.
  */
-export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): OtlpExportRequest {
+export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding, limits: DecodeLimits = DEFAULT_DECODE_LIMITS, attributeMemo?: AttributeMemo | false): OtlpExportRequest {
   if (encoding === 'protobuf') {
     try {
-      return decodeProtobufRequest(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), limits);
+      return decodeProtobufRequest(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), limits, attributeMemo);
     } catch (err) {
       if (err instanceof OtlpDecodeError) throw err;
       throw new OtlpDecodeError(`invalid protobuf ExportMetricsServiceRequest: ${messageOf(err)}`, { cause: err });

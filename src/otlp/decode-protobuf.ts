@@ -16,8 +16,14 @@
  * Every element is charged to the request's {@link DecodeMeter} before it is made, at the body
  * position it starts from (decode-limits.ts): a body that would decode past its limits throws
  * DecodeLimitExceeded having built at most the limit's worth.
+ *
+ * A point's attributes are remembered by their bytes (decode-attribute-memo.ts): a sender exports
+ * the same series export after export, written the same way, so a point whose attribute fields
+ * are bytes seen before gets the attributes object decoded then (and the ingest the identity key
+ * it made of it then), charged as if decoded again, instead of new objects and strings per point.
  */
 import protobuf from 'protobufjs/light.js';
+import { attributeMemo, type AttributeMemo, type MemoEntry } from './decode-attribute-memo.ts';
 import { DecodeMeter, type DecodeLimits } from './decode-limits.ts';
 import { attributeValue, FLAG_NO_RECORDED_VALUE, MAX_ANY_VALUE_DEPTH, type PlainValue } from './normalize.ts';
 import {
@@ -43,14 +49,18 @@ const LEN = 2;
 
 /** The meter of the request being decoded (decoding is synchronous: one at a time per thread). */
 let meter: DecodeMeter;
+/** The memo of the request being decoded, as `meter`. */
+let memo: AttributeMemo | false;
 
 /**
+ * `attributes`: this thread's memo (decode-attribute-memo.ts), another, or `false` for none.
  * @throws {DecodeLimitExceeded} past `limits`
  * @throws {Error} when `body` is not a valid request (wire errors keep protobufjs's messages).
  */
-export function decodeProtobufRequest(body: Uint8Array, limits: DecodeLimits): OtlpExportRequest {
+export function decodeProtobufRequest(body: Uint8Array, limits: DecodeLimits, attributes: AttributeMemo | false = attributeMemo): OtlpExportRequest {
   const r = protobuf.Reader.create(body);
   meter = new DecodeMeter(body.length, limits);
+  memo = attributes;
   const resourceMetrics: OtlpResourceMetrics[] = [];
   while (r.pos < r.len) {
     const tag = r.uint32();
@@ -192,22 +202,66 @@ function temporalityOf(value: number): OtlpTemporality {
 
 /** The fields every kind of point has, read by {@link readCommon}. */
 interface Common {
-  readonly attributes: Attributes;
+  attributes: Attributes;
+  /** The memo's entry `attributes` is (then never written to), or undefined when the point's own. */
+  shared: MemoEntry | undefined;
+  /** Whether an attribute field was read already (one after other fields goes to a copy of its own). */
+  read: boolean;
   start: bigint;
   time: bigint;
   flags: number;
 }
 
-const common = (): Common => ({ attributes: {}, start: 0n, time: 0n, flags: 0 });
+const common = (): Common => ({ attributes: {}, shared: undefined, read: false, start: 0n, time: 0n, flags: 0 });
 
 /** Reads `tag` into `c` when it is one of the common fields (their numbers differ by kind of point); false otherwise. */
 function readCommon(r: Reader, tag: number, c: Common, attributesField: number, flagsField: number): boolean {
-  if (tag === ((attributesField << 3) | LEN)) readKeyValue(r, end(r), c.attributes);
+  if (tag === ((attributesField << 3) | LEN)) readAttributes(r, c, tag);
   else if (tag === ((2 << 3) | FIXED64)) c.start = fixed64(r);
   else if (tag === ((3 << 3) | FIXED64)) c.time = fixed64(r);
   else if (tag === ((flagsField << 3) | VARINT)) c.flags = r.uint32();
   else return false;
   return true;
+}
+
+/**
+ * The point's attribute fields from the one just tagged `tag`: the run of them that follows one
+ * another, from the memo when its bytes were seen before, else decoded (and remembered when the
+ * memo takes it). A field after other fields is added to a copy of its own.
+ */
+function readAttributes(r: Reader, c: Common, tag: number): void {
+  // Field numbers of point attributes are below 16: the tag is one byte.
+  const from = r.pos - 1;
+  if (c.read) {
+    if (c.shared !== undefined) c.attributes = { ...c.attributes };
+    c.shared = undefined;
+    readKeyValue(r, end(r), c.attributes);
+    return;
+  }
+  c.read = true;
+  const stop = memo === false ? -1 : memo.runEnd(r.buf, from, r.len, tag);
+  if (memo === false || stop < 0) {
+    readKeyValue(r, end(r), c.attributes);
+    return;
+  }
+  const seen = memo.get(r.buf, from, stop);
+  if (seen !== undefined) {
+    for (const at of seen.starts) meter.charge('attribute', from + at);
+    c.attributes = seen.attributes;
+    c.shared = seen;
+    r.pos = stop;
+    return;
+  }
+  // Where each field's KeyValue starts: where decoding it charges its attribute.
+  const starts: number[] = [];
+  for (;;) {
+    const kvEnd = end(r);
+    starts.push(r.pos - from);
+    readKeyValue(r, kvEnd, c.attributes);
+    if (r.pos >= stop) break;
+    r.uint32();
+  }
+  c.shared = memo.remember(r.buf, from, stop, starts, c.attributes);
 }
 
 function base(c: Common) {
@@ -224,7 +278,8 @@ function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
     else if (tag === ((6 << 3) | FIXED64)) value = sfixed64Number(r);
     else skip(r, tag);
   }
-  return { ...base(c), value };
+  // One object a point (not base's spread into another): the hot path of every ingest.
+  return { attributes: c.attributes, startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0, value };
 }
 
 function readHistogramPoint(r: Reader, stop: number): OtlpHistogramPoint {

@@ -239,7 +239,7 @@ describe('slots are given back', () => {
   const head = (length: number | 'chunked'): string =>
     `POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: ${JSON_TYPE}\r\n` + (length === 'chunked' ? 'Transfer-Encoding: chunked\r\n\r\n' : `Content-Length: ${length}\r\n\r\n`);
 
-  // One slot (maxConcurrentRequests: 1): a request that kept it would turn the next one away with 503.
+  // One slot (maxConcurrentRequests: 1): a request that kept it would keep the next one waiting.
   const cases: Array<[string, string, RegExp]> = [
     ['a client gone mid-body', `${head(100)}{"res`, /^$/],
     ['a malformed chunked body', `${head('chunked')}zz\r\n`, /^HTTP\/1\.1 400 /],

@@ -1,6 +1,6 @@
 /**
  * Issue 26 item 2, memory after a storm: a child `jobmeter serve` gets 32 concurrent requests of
- * 19 MiB each (8 processed, the rest shed with 503 as the bytes in flight pass their bound), three
+ * 19 MiB each (8 processed, one more waiting, the rest shed with 503 as the bytes in flight pass their bound), three
  * times over. The bodies' bytes are an unknown field the decoder skips, so what the storm leaves
  * is what receiving them left. Before, the main thread kept every 64 KiB read buffer of a body
  * until the body was done; interleaved with its other allocations in malloc's heap, their pages

@@ -1,0 +1,152 @@
+/**
+ * Attribute sets remembered by their wire bytes, for the protobuf decoder (decode-protobuf.ts): a
+ * fleet's senders export the same series export after export, each written the same way, so the
+ * bytes of a point's attribute fields name the set they decode to. A point whose bytes were seen
+ * before gets the object decoded then — shared, so never written to — and whoever keys sets (the
+ * ingest's `attributesKey`) keeps its key on the entry ({@link AttributeMemo.keyOf}), as the
+ * decoding thread keeps how it packs the set ({@link AttributeMemo.derived}), instead of making
+ * them again for every point.
+ *
+ * Bounded: sets of plain values only (strings, booleans, numbers: what decoding them charges is
+ * one attribute each), at most {@link MAX_RUN_BYTES} of fields, and two generations of at most
+ * {@link GENERATION} sets and {@link GENERATION_BYTES} of their bytes: when the newer is full it
+ * becomes the older, the older is dropped, and a set found in the older is moved to the newer. So
+ * a set used every export stays while less than a generation of other sets is seen between two
+ * of its uses, and the memo holds at most two generations whatever a sender sends (tens of MiB at
+ * worst; its values are no larger than its bytes).
+ *
+ * What must stay true: an entry's attributes are what decoding its bytes gives (same bytes, same
+ * decoder), and no one writes to them.
+ */
+import type { Attributes } from '@opentelemetry/api';
+
+/** Attribute fields longer than this (tags, lengths and KeyValues) are decoded every time. */
+export const MAX_RUN_BYTES = 512;
+/** Sets per generation. */
+export const GENERATION = 131_072;
+/** Their fields' bytes per generation (a fleet's typical set is 50–100 bytes). */
+export const GENERATION_BYTES = 8 * 1024 * 1024;
+
+export interface MemoEntry {
+  readonly attributes: Attributes;
+  /** Where each field's KeyValue starts, from the first field's tag: where decoding charges its attribute. */
+  readonly starts: readonly number[];
+  /** The set's identity key, made once by {@link AttributeMemo.keyOf}. */
+  key: string | undefined;
+  /** What a consumer made of the set once ({@link AttributeMemo.derived}). */
+  derived: unknown;
+}
+
+interface Generation {
+  /** By the bytes, one character a byte. */
+  readonly byBytes: Map<string, MemoEntry>;
+  readonly byObject: Map<Attributes, MemoEntry>;
+  /** The bytes of its sets. */
+  bytes: number;
+}
+
+const generation = (): Generation => ({ byBytes: new Map(), byObject: new Map(), bytes: 0 });
+
+export class AttributeMemo {
+  readonly #sets: number;
+  readonly #bytes: number;
+  #newer = generation();
+  #older = generation();
+
+  /** @param sets, bytes: per generation */
+  constructor(sets = GENERATION, bytes = GENERATION_BYTES) {
+    this.#sets = sets;
+    this.#bytes = bytes;
+  }
+
+  /** Sets held, both generations. */
+  get size(): number {
+    return this.#newer.byBytes.size + this.#older.byBytes.size;
+  }
+
+  /**
+   * Where the run of fields tagged `tag` (one byte) from `from` (the first one's tag) stops in
+   * `buf`, within `limit`; -1 when it is too long or malformed (then decoded as it is, which
+   * refuses it). Makes nothing: it runs for every point.
+   */
+  runEnd(buf: Uint8Array, from: number, limit: number, tag: number): number {
+    let at = from;
+    const end = Math.min(limit, from + MAX_RUN_BYTES);
+    while (at < end && buf[at] === tag) {
+      let length = 0;
+      let shift = 0;
+      let i = at + 1;
+      for (;;) {
+        if (i >= end || shift > 21) return -1;
+        const byte = buf[i++]!;
+        length |= (byte & 0x7f) << shift;
+        if ((byte & 0x80) === 0) break;
+        shift += 7;
+      }
+      at = i + length;
+    }
+    return at > end ? -1 : at;
+  }
+
+  /** The entry of the bytes `buf[from, stop)`, moved to the newer generation when found in the older. */
+  get(buf: Uint8Array, from: number, stop: number): MemoEntry | undefined {
+    const bytes = latin1(buf, from, stop);
+    const found = this.#newer.byBytes.get(bytes);
+    if (found !== undefined) return found;
+    const old = this.#older.byBytes.get(bytes);
+    if (old !== undefined) this.#add(bytes, old);
+    return old;
+  }
+
+  /**
+   * Remembers `attributes`, decoded from the fields `starts` (from `from`) that stop at `stop`,
+   * when they are plain values; its entry, or undefined.
+   */
+  remember(buf: Uint8Array, from: number, stop: number, starts: readonly number[], attributes: Attributes): MemoEntry | undefined {
+    for (const k in attributes) {
+      const v = attributes[k];
+      if (typeof v === 'object' || k === '__proto__') return undefined;
+    }
+    const entry: MemoEntry = { attributes, starts, key: undefined, derived: undefined };
+    this.#add(latin1(buf, from, stop), entry);
+    return entry;
+  }
+
+  /** The entry `attributes` came from, when they came from this memo. */
+  entryOf(attributes: Attributes): MemoEntry | undefined {
+    return this.#newer.byObject.get(attributes) ?? this.#older.byObject.get(attributes);
+  }
+
+  /** The identity key of `attributes` by `make`, made once per remembered set. */
+  keyOf(attributes: Attributes, make: (attributes: Attributes) => string, entry = this.entryOf(attributes)): string {
+    if (entry === undefined) return make(attributes);
+    return (entry.key ??= make(attributes));
+  }
+
+  /** What `make` makes of `attributes` with their key, made once per remembered set (one `make` per thread). */
+  derived<T>(attributes: Attributes, key: string, make: (attributes: Attributes, key: string) => T, entry = this.entryOf(attributes)): T {
+    if (entry === undefined) return make(attributes, key);
+    return (entry.derived ??= make(attributes, key)) as T;
+  }
+
+  #add(bytes: string, entry: MemoEntry): void {
+    if (this.#newer.byBytes.size >= this.#sets || this.#newer.bytes + bytes.length > this.#bytes) {
+      this.#older = this.#newer;
+      this.#newer = generation();
+    }
+    this.#newer.bytes += bytes.length;
+    this.#newer.byBytes.set(bytes, entry);
+    this.#newer.byObject.set(entry.attributes, entry);
+  }
+}
+
+/** Node's Buffer method behind `toString('latin1', from, to)`, without its argument checks (untyped). */
+type Latin1Slicing = Buffer & { latin1Slice(from: number, to: number): string };
+
+/** `buf[from, to)` as a string of one character per byte (a map key, never shown). */
+function latin1(buf: Uint8Array, from: number, to: number): string {
+  return ((Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)) as Latin1Slicing).latin1Slice(from, to);
+}
+
+/** This thread's memo (each thread decodes one request at a time). */
+export const attributeMemo = new AttributeMemo();

@@ -1,0 +1,144 @@
+/**
+ * The protobuf decoder's attribute memo (src/otlp/decode-attribute-memo.ts): a point whose
+ * attribute fields are bytes seen before gets the set decoded then, and nothing a decode returns
+ * or refuses changes for it — the same request, the same refusals at the same counts, whether the
+ * memo is off, fresh or warm; a set of other values than plain ones, or an attribute field after
+ * other fields, is decoded as before; the memo holds at most two generations of sets.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AttributeMemo } from '../../src/otlp/decode-attribute-memo.ts';
+import { DecodeLimitExceeded, decodeLimitsFor, type DecodeLimits } from '../../src/otlp/decode-limits.ts';
+import { decodeProtobufRequest } from '../../src/otlp/decode-protobuf.ts';
+import type { OtlpExportRequest, OtlpNumberPoint } from '../../src/otlp/types.ts';
+import { lengthDelimited } from './hostile-bodies.ts';
+
+const LIMITS = decodeLimitsFor(1024 * 1024);
+
+const str = (field: number, s: string): Buffer => lengthDelimited(field, [Buffer.from(s)]);
+/** KeyValue { key = 1; AnyValue value = 2 } as NumberDataPoint.attributes (7). */
+const attribute = (key: string, value: Buffer): Buffer => lengthDelimited(7, [str(1, key), lengthDelimited(2, [value])]);
+const text = (key: string, value: string): Buffer => attribute(key, str(1, value));
+/** AnyValue.array_value (5) of strings. */
+const array = (key: string, values: string[]): Buffer => attribute(key, lengthDelimited(5, values.map((v) => lengthDelimited(1, [str(1, v)]))));
+/** NumberDataPoint.time_unix_nano (3) and as_double (4). */
+function timeAndValue(time: number, value: number): Buffer {
+  const b = Buffer.alloc(18);
+  b[0] = (3 << 3) | 1;
+  b.writeBigUInt64LE(BigInt(time), 1);
+  b[9] = (4 << 3) | 1;
+  b.writeDoubleLE(value, 10);
+  return b;
+}
+
+/** A gauge `g` whose points are the given fields (each point's bytes as they are). */
+function gauge(points: readonly Buffer[]): Buffer {
+  const metric = lengthDelimited(2, [str(1, 'g'), lengthDelimited(5, points.map((p) => lengthDelimited(1, [p])))]);
+  return lengthDelimited(1, [lengthDelimited(2, [metric])]);
+}
+
+function pointsOf(request: OtlpExportRequest): OtlpNumberPoint[] {
+  const data = request.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+  assert.ok(data.type === 'gauge');
+  return [...data.points];
+}
+
+/** What decoding `body` gives or refuses with: the request, or the refusal's message. */
+function outcome(body: Buffer, limits: DecodeLimits, memo: AttributeMemo | false): unknown {
+  try {
+    return decodeProtobufRequest(body, limits, memo);
+  } catch (err) {
+    assert.ok(err instanceof DecodeLimitExceeded, String(err));
+    return err.message;
+  }
+}
+
+describe('the same bytes, the same set', () => {
+  const series = (i: number): Buffer => Buffer.concat([text('route', `/r/${i % 10}`), text('host', 'h-1'), timeAndValue(1_000 + i, i)]);
+  const body = gauge(Array.from({ length: 40 }, (_, i) => series(i)));
+
+  it('a warm memo hands out the sets decoded before; the request is the one decoded without it', () => {
+    const memo = new AttributeMemo();
+    const cold = decodeProtobufRequest(body, LIMITS, memo);
+    const warm = decodeProtobufRequest(body, LIMITS, memo);
+    assert.deepEqual(warm, decodeProtobufRequest(body, LIMITS, false));
+    assert.deepEqual(cold, warm);
+    const [a, b] = [pointsOf(cold), pointsOf(warm)];
+    assert.equal(memo.size, 10);
+    for (let i = 0; i < a.length; i++) {
+      assert.equal(a[i]!.attributes, b[i]!.attributes, `point ${i}: the same object`);
+      assert.equal(a[i]!.attributes, a[i % 10]!.attributes);
+      assert.deepEqual(a[i]!.attributes, { route: `/r/${i % 10}`, host: 'h-1' });
+    }
+  });
+
+  it('the key made of a set is made once, and is the key of its attributes', () => {
+    const memo = new AttributeMemo();
+    const points = pointsOf(decodeProtobufRequest(body, LIMITS, memo));
+    let made = 0;
+    const key = (a: object): string => (made++, JSON.stringify(Object.entries(a).sort()));
+    for (const p of points) assert.equal(memo.keyOf(p.attributes, key), key(p.attributes));
+    assert.equal(made, 10 + points.length, 'one per set, then one per point by the test itself');
+    assert.equal(memo.keyOf({ route: '/r/1', host: 'h-1' }, key), JSON.stringify([['host', 'h-1'], ['route', '/r/1']]), 'an object not from the memo is keyed anew');
+  });
+});
+
+describe('decoded as before', () => {
+  it('an attribute field after other fields joins a copy: the remembered set stays as it was', () => {
+    const memo = new AttributeMemo();
+    const first = Buffer.concat([text('route', '/a'), timeAndValue(1, 1)]);
+    const split = Buffer.concat([text('route', '/a'), timeAndValue(2, 2), text('code', '200')]);
+    const points = pointsOf(decodeProtobufRequest(gauge([first, split, first]), LIMITS, memo));
+    assert.deepEqual(points.map((p) => p.attributes), [{ route: '/a' }, { route: '/a', code: '200' }, { route: '/a' }]);
+    assert.equal(points[0]!.attributes, points[2]!.attributes);
+    assert.deepEqual(decodeProtobufRequest(gauge([first, split, first]), LIMITS, false), decodeProtobufRequest(gauge([first, split, first]), LIMITS, memo));
+  });
+
+  it('a set with an array value is not remembered (decoding it charges its elements)', () => {
+    const memo = new AttributeMemo();
+    const point = Buffer.concat([array('tags', ['a', 'b']), timeAndValue(1, 1)]);
+    const [a, b] = pointsOf(decodeProtobufRequest(gauge([point, point]), LIMITS, memo));
+    assert.deepEqual(a!.attributes, { tags: ['a', 'b'] });
+    assert.notEqual(a!.attributes, b!.attributes);
+    assert.equal(memo.size, 0);
+  });
+
+  it('refused at the same count with the memo off, fresh or warm', () => {
+    // Many attributes a point, all the same bytes: refused once what they cost passes the bytes read.
+    const point = Buffer.concat([...Array.from({ length: 12 }, (_, k) => text(`k${k}`, 'v')), timeAndValue(1, 1)]);
+    const tight: DecodeLimits = { ...LIMITS, perBodyByte: 4, slackBytes: 4096 };
+    for (const count of [1, 5, 20, 80]) {
+      const body = gauge(Array.from({ length: count }, () => point));
+      const memo = new AttributeMemo();
+      const off = outcome(body, tight, false);
+      assert.deepEqual(outcome(body, tight, memo), off, `${count} points, fresh memo`);
+      assert.deepEqual(outcome(body, tight, memo), off, `${count} points, warm memo`);
+      if (count === 80) assert.equal(typeof off, 'string', 'the largest body is refused');
+      if (count === 1) assert.equal(typeof off, 'object', 'the smallest body decodes');
+    }
+  });
+});
+
+it('bounded by bytes too: long sets turn the generations over sooner', () => {
+  const memo = new AttributeMemo(1_000, 64 * 1024);
+  const long = 'x'.repeat(400);
+  const points = Array.from({ length: 1_000 }, (_, i) => Buffer.concat([text('id', `${i}-${long}`), timeAndValue(1, 1)]));
+  decodeProtobufRequest(gauge(points), LIMITS, memo);
+  // Each set is ~410 bytes: a generation holds ~160 of them.
+  assert.ok(memo.size <= (2 * 64 * 1024) / 400, `${memo.size} sets held`);
+  assert.ok(memo.size > 64 * 1024 / 410, `${memo.size} sets held`);
+});
+
+it('bounded: at most two generations of sets, whatever is sent', () => {
+  const sets = 1_000;
+  const memo = new AttributeMemo(sets);
+  const points = Array.from({ length: 5 * sets + 7 }, (_, i) => Buffer.concat([text('id', String(i)), timeAndValue(1, 1)]));
+  const decoded = pointsOf(decodeProtobufRequest(gauge(points), LIMITS, memo));
+  assert.equal(decoded[5 * sets + 6]!.attributes.id, String(5 * sets + 6));
+  assert.ok(memo.size <= 2 * sets, `${memo.size} sets held`);
+  assert.ok(memo.size > sets, `${memo.size} sets held: the newer generation and the older`);
+  // A set used again while fewer than a generation of others came between stays.
+  const recent = pointsOf(decodeProtobufRequest(gauge(points.slice(-sets)), LIMITS, memo));
+  assert.equal(recent[0]!.attributes, decoded[decoded.length - sets]!.attributes);
+});
+
