@@ -21,9 +21,9 @@ import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { startCollector, type CollectorHandle } from '../support/collector.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+import { queryAt, resultTable as table } from './collector-store-compare.ts';
 
 const PROFILES = ['solti', 'rm'] as const satisfies readonly ProfileName[];
-const ORIGIN_LABELS = new Set(['job', 'instance']);
 
 const meters: Jobmeter[] = [];
 const collectors: CollectorHandle<'otlp'>[] = [];
@@ -70,29 +70,6 @@ before(async () => {
 after(async () => {
   await Promise.allSettled([scraping?.stop(), receiving?.stop(), ...collectors.map((c) => c.stop()), ...meters.map((m) => m.shutdown())]);
 });
-
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-/** An instant query at `time` (Unix seconds): both stores are asked about the same moment (`time()` included). */
-async function queryAt(prom: PrometheusHandle, expr: string, time: string): Promise<Sample[]> {
-  const res = await fetch(`${prom.url}/api/v1/query?${new URLSearchParams({ query: expr, time })}`, { signal: AbortSignal.timeout(10_000) });
-  const body = (await res.json()) as { status: string; error?: string; data: { resultType: string; result: Sample[] | [number, string] } };
-  assert.equal(body.status, 'success', `${expr}: ${body.error}`);
-  // A scalar (e.g. `vector(0)` folded) is one sample with no labels.
-  return body.data.resultType === 'scalar' ? [{ metric: {}, value: body.data.result as [number, string] }] : (body.data.result as Sample[]);
-}
-
-function table(samples: readonly Sample[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const s of samples) {
-    const labels = Object.entries(s.metric).filter(([k]) => !ORIGIN_LABELS.has(k)).sort(([a], [b]) => a.localeCompare(b));
-    out.set(JSON.stringify(labels), s.value[1]);
-  }
-  return out;
-}
 
 for (const profile of PROFILES) {
   test(`${profile}: every seed rule expression gives the same result over the gateway as over the pull`, async (t) => {
