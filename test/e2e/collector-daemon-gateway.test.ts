@@ -28,6 +28,7 @@ import { startCollector, type CollectorHandle } from '../support/collector.ts';
 import { goDaemonBinary } from '../support/peers.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 import { tempFiles } from '../support/temp-files.ts';
+import { RUNS } from './collector-runs.ts';
 import { queryAt, resultTable, storedSeries } from './collector-store-compare.ts';
 
 const PROFILES = ['solti', 'rm'] as const;
@@ -36,23 +37,6 @@ const PATHS = ['otlp', 'remote-write'] as const;
 type Path = (typeof PATHS)[number];
 const temp = tempFiles('jobmeter-collector-daemon-gateway-');
 
-interface Run { task: string; kind: string; runner: string; outcome: 'success' | 'failure' | 'cancelled' | 'timeout'; seconds: number }
-
-const RUNS: Readonly<Record<Profile, readonly Run[]>> = {
-  solti: [
-    { task: 'build', kind: 'task', runner: 'subprocess', outcome: 'success', seconds: 0.3 },
-    { task: 'lint', kind: 'task', runner: 'subprocess', outcome: 'success', seconds: 0.04 },
-    { task: 'test', kind: 'task', runner: 'wasm', outcome: 'cancelled', seconds: 12 },
-    { task: 'deploy', kind: 'task', runner: 'container', outcome: 'failure', seconds: 700 },
-    { task: 'deploy', kind: 'task', runner: 'container', outcome: 'failure', seconds: 2400 },
-  ],
-  rm: [
-    { task: 'nightly', kind: 'backup', runner: 'subprocess', outcome: 'success', seconds: 20 },
-    { task: 'weekly', kind: 'backup', runner: 'subprocess', outcome: 'success', seconds: 200 },
-    { task: 'nightly', kind: 'prune', runner: 'subprocess', outcome: 'failure', seconds: 4000 },
-    { task: 'nightly', kind: 'prune', runner: 'subprocess', outcome: 'timeout', seconds: 30000 },
-  ],
-};
 const ERRORS: Readonly<Record<Profile, readonly { runner: string; error: string }[]>> = {
   solti: [{ runner: 'subprocess', error: 'spawn_failed' }, { runner: 'wasm', error: 'module_load_failed' }],
   rm: [],

@@ -102,7 +102,7 @@ const stored = (job: string): Promise<Map<string, string>> => storedSeries(prom!
 
 for (const profile of PROFILES) {
   for (const path of PATHS) {
-    it(`${profile} over ${path}: Prometheus 3 stores the scraped series from the gateway`, async () => {
+    it(`${profile} over ${path}: Prometheus 3 stores the scraped series from the gateway`, async (t) => {
       const scraped = await stored(`scrape-${profile}`);
       await prom!.waitFor(`count({job="${profile}-${path}"})`, (r) => r.length === 1, 20_000);
       const pushed = await stored(`${profile}-${path}`);
@@ -110,6 +110,7 @@ for (const profile of PROFILES) {
       const onlyScraped = [...scraped.keys()].filter((k) => !pushed.has(k) && !zeroFilled.includes(k));
       const onlyPushed = [...pushed.keys()].filter((k) => !scraped.has(k));
       const values = [...scraped].filter(([k, v]) => pushed.has(k) && pushed.get(k) !== v).map(([k, v]) => `${k}: ${v} != ${pushed.get(k)}`);
+      t.diagnostic(`zero-filled, not carried by the push: ${zeroFilled.join(' ') || '(none)'}`);
       assert.deepEqual({ onlyScraped, onlyPushed, values }, { onlyScraped: [], onlyPushed: [], values: [] });
       assert.ok(pushed.size > 0 && pushed.size >= scraped.size - zeroFilled.length);
     });

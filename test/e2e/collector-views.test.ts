@@ -26,35 +26,12 @@ import { startCollector, type CollectorHandle } from '../support/collector.ts';
 import { goDaemonBinary } from '../support/peers.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
+import { RUNS } from './collector-runs.ts';
 
 const DAEMON = fileURLToPath(new URL('./otel-config-daemon.ts', import.meta.url));
 const EXPORTER_LABELS = ['job', 'instance'];
 const temp = tempFiles('jobmeter-collector-views-');
 
-const RUNS: Readonly<Record<'rm' | 'solti' | 'runwisp' | 'wasmrun', { task: string; kind: string; runner: string; outcome: 'success' | 'failure' | 'cancelled' | 'timeout'; seconds: number }[]>> = {
-  rm: [
-    { task: 'nightly', kind: 'backup', runner: 'subprocess', outcome: 'success', seconds: 20 },
-    { task: 'weekly', kind: 'backup', runner: 'subprocess', outcome: 'success', seconds: 200 },
-    { task: 'nightly', kind: 'prune', runner: 'subprocess', outcome: 'failure', seconds: 4000 },
-    { task: 'nightly', kind: 'prune', runner: 'subprocess', outcome: 'timeout', seconds: 30000 },
-  ],
-  runwisp: [
-    { task: 'nightly-backup', kind: 'task', runner: 'subprocess', outcome: 'success', seconds: 42 },
-    { task: 'nightly-backup', kind: 'task', runner: 'subprocess', outcome: 'failure', seconds: 3.5 },
-    { task: 'web', kind: 'service', runner: 'subprocess', outcome: 'cancelled', seconds: 600 },
-  ],
-  wasmrun: [
-    { task: 'exec', kind: 'task', runner: 'wasm', outcome: 'success', seconds: 0.3 },
-    { task: 'exec', kind: 'task', runner: 'wasm', outcome: 'failure', seconds: 0.05 },
-    { task: 'exec', kind: 'task', runner: 'wasm', outcome: 'timeout', seconds: 30 },
-  ],
-  solti: [
-    { task: 'build', kind: 'task', runner: 'subprocess', outcome: 'success', seconds: 0.3 },
-    { task: 'lint', kind: 'task', runner: 'subprocess', outcome: 'success', seconds: 0.04 },
-    { task: 'test', kind: 'task', runner: 'wasm', outcome: 'cancelled', seconds: 12 },
-    { task: 'deploy', kind: 'task', runner: 'container', outcome: 'failure', seconds: 700 },
-  ],
-};
 
 type Sdk = 'node' | 'go';
 /** The last failure a daemon has on record (runwisp serves it): the Go daemon reports it, jobmeter's snapshot holds it. */
