@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 
 import { parseConfigFile } from '@opentelemetry/configuration';
+import { compileCollectorConfig } from '../../src/cli/collector-config.ts';
 import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
 import { viewsCommand } from '../../src/cli/views-command.ts';
 import { tempFiles } from '../support/temp-files.ts';
@@ -86,6 +87,38 @@ describe('docs/collector-profiles.md', () => {
     assert.ok(block, 'the generated block and its markers');
     const expected = `${collectorConfigCommand(['--profile', 'solti'])}\n`;
     assert.equal(block[1], expected, `out of date: replace the block's YAML with the output of jobmeter collector-config --profile solti`);
+  });
+});
+
+/** README's "Many daemons" table, row by row, from what the compiler says of each profile. */
+function manyDaemonsRows(): string[] {
+  const list = (names: readonly string[]): string => (names.length === 0 ? '(none)' : names.map((n) => `\`${n}\``).join(', '));
+  return Object.entries(LEGACY_PROFILES).map(([name, profile]) => {
+    const { notReproduced, zeroFilled } = compileCollectorConfig(profile);
+    const families = new Set(profile.rules.map((r) => r.name)).size;
+    const collector = notReproduced.length === 0 ? 'all' : `all but ${families - notReproduced.length}`;
+    return `| \`${name}\` | ${families} | all | ${collector} | ${list(zeroFilled)} | ${list(notReproduced)} |`;
+  });
+}
+
+describe("README's Many daemons", () => {
+  it("its table is what collector-config says of every legacy profile", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /<!-- many-daemons table:start[^\n]*-->\n\| profile [^\n]*\n\|---[^\n]*\n([\s\S]*?)<!-- many-daemons table:end -->/.exec(readme);
+    assert.ok(block, 'the table and its markers');
+    const expected = manyDaemonsRows();
+    assert.deepEqual(block[1]!.trimEnd().split('\n'), expected, `out of date: the rows should be\n${expected.join('\n')}`);
+  });
+
+  it('its shell commands are accepted as written', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Many daemons\n'), readme.indexOf('\n## ', readme.indexOf('## Many daemons\n') + 1));
+    const commands = [...section.matchAll(/^\s*jobmeter (views|collector-config) ([^>#\n]*)/gm)];
+    assert.ok(commands.length >= 2, section);
+    for (const [, command, args] of commands) {
+      const text = (command === 'views' ? viewsCommand : collectorConfigCommand)(args!.trim().split(/\s+/));
+      assert.ok(parseYaml(text) !== null, `${command} ${args}`);
+    }
   });
 });
 

@@ -20,15 +20,16 @@ import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { startCollector, validateCollectorConfig, type CollectorHandle } from '../support/collector.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
-import { canonicalBound } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
+import { storedSeries } from './collector-store-compare.ts';
 
-const PROFILES = ['solti', 'rm'] as const satisfies readonly ProfileName[];
-const ALL_LEGACY = ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const;
+const ALL_LEGACY = ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const satisfies readonly ProfileName[];
+const PROFILES = ALL_LEGACY;
 const PATHS = ['otlp', 'remote-write'] as const;
 type Path = (typeof PATHS)[number];
-const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added', 'target_info']);
-const ORIGIN_LABELS = new Set(['job', 'instance']);
+
+/** crewshipd's `hostname` label: the pull's from the option, the Collector's from the resource's host.name. */
+const HOST = { hostname: 'host-1', resourceAttributes: { 'host.name': 'host-1' } } as const;
 
 const temp = tempFiles('jobmeter-collector-gateway-');
 
@@ -57,7 +58,7 @@ let prom: PrometheusHandle | undefined;
 before(async () => {
   const scraped = new Map<ProfileName, Jobmeter>();
   for (const profile of PROFILES) {
-    const jm = await createJobmeter({ profile, serviceName: `scrape-${profile}`, listener: { port: 0 }, processMetrics: false, global: false });
+    const jm = await createJobmeter({ profile, serviceName: `scrape-${profile}`, ...HOST, listener: { port: 0 }, processMetrics: false, global: false });
     meters.push(jm);
     scraped.set(profile, jm);
     runDemo(jm, profile);
@@ -80,6 +81,7 @@ before(async () => {
       const pusher = await createJobmeter({
         profile,
         serviceName: `${profile}-${path}`,
+        ...HOST,
         listener: false,
         processMetrics: false,
         global: false,
@@ -96,21 +98,11 @@ after(async () => {
   await Promise.allSettled([prom?.stop(), ...collectors.map((c) => c.stop()), ...meters.map((m) => m.shutdown())]);
 });
 
-/** `name{labels}` → value of every series Prometheus holds for a job, origin labels left out. */
-async function stored(job: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const s of await prom!.query(`{job="${job}"}`)) {
-    const { __name__: name, ...labels } = s.metric;
-    if (SCRAPE_SERIES.has(name!)) continue;
-    const kept = Object.entries(labels).filter(([k]) => !ORIGIN_LABELS.has(k)).sort(([a], [b]) => a.localeCompare(b));
-    out.set(`${name}{${kept.map(([k, v]) => `${k}=${JSON.stringify(k === 'le' ? canonicalBound(v) : v)}`).join(',')}}`, s.value[1]);
-  }
-  return out;
-}
+const stored = (job: string): Promise<Map<string, string>> => storedSeries(prom!, job);
 
 for (const profile of PROFILES) {
   for (const path of PATHS) {
-    it(`${profile} over ${path}: Prometheus 3 stores the scraped series from the gateway`, async () => {
+    it(`${profile} over ${path}: Prometheus 3 stores the scraped series from the gateway`, async (t) => {
       const scraped = await stored(`scrape-${profile}`);
       await prom!.waitFor(`count({job="${profile}-${path}"})`, (r) => r.length === 1, 20_000);
       const pushed = await stored(`${profile}-${path}`);
@@ -118,6 +110,7 @@ for (const profile of PROFILES) {
       const onlyScraped = [...scraped.keys()].filter((k) => !pushed.has(k) && !zeroFilled.includes(k));
       const onlyPushed = [...pushed.keys()].filter((k) => !scraped.has(k));
       const values = [...scraped].filter(([k, v]) => pushed.has(k) && pushed.get(k) !== v).map(([k, v]) => `${k}: ${v} != ${pushed.get(k)}`);
+      t.diagnostic(`zero-filled, not carried by the push: ${zeroFilled.join(' ') || '(none)'}`);
       assert.deepEqual({ onlyScraped, onlyPushed, values }, { onlyScraped: [], onlyPushed: [], values: [] });
       assert.ok(pushed.size > 0 && pushed.size >= scraped.size - zeroFilled.length);
     });

@@ -10,6 +10,10 @@
 // (otelconf, the Go SDK's declarative configuration: `jobmeter views`' output, whose views set the
 // buckets and attributes; test/e2e/collector-views.test.ts), and the script's endpoint and
 // buckets are not used.
+//
+// `gauges` are figures a daemon reads from its own records (its hosts, its fleet), observed as
+// gauges under the given names and attributes. `pushes` above 1 keeps it running, exporting once a
+// second that many times, as a daemon does between restarts (test/e2e/collector-daemon-gateway.test.ts).
 package main
 
 import (
@@ -17,6 +21,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"time"
 
 	"go.opentelemetry.io/contrib/otelconf"
 	"go.opentelemetry.io/otel/attribute"
@@ -40,7 +45,15 @@ type runnerError struct {
 	Error  string `json:"error"`
 }
 
+type gaugePoint struct {
+	Name       string            `json:"name"`
+	Value      float64           `json:"value"`
+	Attributes map[string]string `json:"attributes"`
+}
+
 type script struct {
+	Gauges             []gaugePoint  `json:"gauges"`
+	Pushes             int           `json:"pushes"`
 	Config             string        `json:"config"`
 	Endpoint           string        `json:"endpoint"`
 	Service            string        `json:"service"`
@@ -109,8 +122,52 @@ func pushOnce() error {
 	if err != nil {
 		return err
 	}
-	// Shutdown collects and exports once.
+	if err := observeGauges(meter, s.Gauges); err != nil {
+		return err
+	}
+	if flusher, ok := provider.(interface{ ForceFlush(context.Context) error }); ok {
+		for i := 1; i < s.Pushes; i++ {
+			if err := flusher.ForceFlush(ctx); err != nil {
+				return err
+			}
+			time.Sleep(time.Second)
+		}
+	} else if s.Pushes > 1 {
+		return fmt.Errorf("the meter provider cannot flush, so it cannot push %d times", s.Pushes)
+	}
+	// Shutdown collects and exports once more.
 	return shutdown(ctx)
+}
+
+// observeGauges registers one observable gauge per name and reports every point on each collection.
+func observeGauges(meter metric.Meter, points []gaugePoint) error {
+	gauges := map[string]metric.Float64ObservableGauge{}
+	var observables []metric.Observable
+	for _, p := range points {
+		if _, ok := gauges[p.Name]; ok {
+			continue
+		}
+		g, err := meter.Float64ObservableGauge(p.Name)
+		if err != nil {
+			return err
+		}
+		gauges[p.Name] = g
+		observables = append(observables, g)
+	}
+	if len(observables) == 0 {
+		return nil
+	}
+	_, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for _, p := range points {
+			attrs := make([]attribute.KeyValue, 0, len(p.Attributes))
+			for k, v := range p.Attributes {
+				attrs = append(attrs, attribute.String(k, v))
+			}
+			o.ObserveFloat64(gauges[p.Name], p.Value, metric.WithAttributes(attrs...))
+		}
+		return nil
+	}, observables...)
+	return err
 }
 
 // meterProvider is the SDK's, from the script's endpoint, or from its configuration file.
