@@ -28,11 +28,10 @@ let port: number;
 
 /** Resolves once no job of `queue` is queued or active any more, as pg-boss counts them. */
 async function drained(queue: string): Promise<void> {
-  for (;;) {
-    const jobs = await boss.findJobs(queue);
-    if (jobs.every((j) => j.state === 'completed' || j.state === 'failed')) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await until(`queue ${queue} to drain`, 120_000, async () => {
+    const left = (await boss.findJobs(queue)).filter((j) => j.state !== 'completed' && j.state !== 'failed');
+    return left.length === 0 ? true : left.map((j) => `${j.id} ${j.state}`).join(', ');
+  });
 }
 
 /** Polls `check` every 250 ms until it says true; after `ms`, fails naming `what` and the last state seen. */
