@@ -5,8 +5,9 @@
  *   const stop = instrumentTask(cron.schedule('* * * * *', backup, { name: 'backup' }), { jobmeter: jm });
  *
  * Each execution is a run named after the task (`name` option; give one: node-cron's default is a
- * random id): `execution:started` starts it, `execution:finished` / `execution:failed` end it
- * with node-cron's own startedAt → finishedAt (a failure past `executeTimeout` is a `timeout`).
+ * random id): its start starts it, its finish or failure ends it with node-cron's own startedAt →
+ * finishedAt (a failure past `executeTimeout` is a `timeout`), taken where node-cron emits
+ * `execution:started` / `execution:finished` / `execution:failed` (see instrumentTask).
  * An execution node-cron refuses is a rejection: `overlap` (`noOverlap` and still busy), `missed`
  * (the process was late past the tolerance; node-cron's own warning is then left to us),
  * `skipped` (another instance was elected by the run coordinator). A task that
