@@ -4,6 +4,9 @@
  * (`service_name` → `serviceName`, `[otlp] interval_ms` → `intervalMillis`), then the checks
  * across keys the schema cannot make.
  *
+ * `[resource_attributes] "service.name"` is the service name, as in OTEL_RESOURCE_ATTRIBUTES:
+ * `service_name` in the same file with another value is refused (liftServiceName).
+ *
  * Policy: unknown keys are errors (with a "did you mean" for near misses, including a key put in
  * the wrong table), wrong types and out-of-range values are errors, and each error is a
  * {@link ConfigError} naming the dotted key, the value received and what was expected.
@@ -18,7 +21,7 @@
  * then its values), then the checks across keys.
  */
 import type { FamilyRule } from '../naming/types.ts';
-import { timeoutWithinInterval } from '../common/option-rules.ts';
+import { nonEmptyString, timeoutWithinInterval } from '../common/option-rules.ts';
 import { BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, type Section } from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
@@ -102,7 +105,29 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
     }
   }
   if (out.metrics !== undefined) checkOriginalSpellings(raw);
+  liftServiceName(out);
   return out;
+}
+
+/** The resource attribute `service.name` as the file spells it (a TOML quoted key). */
+const SERVICE_NAME_ATTRIBUTE = 'resource_attributes."service.name"';
+
+/**
+ * `[resource_attributes] "service.name"` is the service name, as OTEL_RESOURCE_ATTRIBUTES' is
+ * (otel-env.ts): lifted into `serviceName`, so the resource never gets the default over it.
+ * With `service_name` in the same file too they are one setting: the same value is accepted,
+ * two different ones are refused rather than one silently dropped.
+ */
+function liftServiceName(out: ServiceConfig): void {
+  const attributes = out.resourceAttributes;
+  if (attributes === undefined || !Object.hasOwn(attributes, 'service.name')) return;
+  const { 'service.name': given, ...rest } = attributes;
+  out.resourceAttributes = rest;
+  const fromAttributes = nonEmptyString(given, SERVICE_NAME_ATTRIBUTE);
+  if (out.serviceName === undefined) out.serviceName = fromAttributes;
+  else if (out.serviceName !== fromAttributes) {
+    throw new ConfigError(SERVICE_NAME_ATTRIBUTE, fromAttributes, `no service_name = ${JSON.stringify(out.serviceName)} in the same file (service_name and the resource's service.name are one setting: give one)`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@
  *   const stop = instrumentTask(cron.schedule('* * * * *', backup, { name: 'backup' }), { jobmeter: jm });
  *
  * Each execution is a run named after the task (`name` option; give one: node-cron's default is a
- * random id): `execution:started` starts it, `execution:finished` / `execution:failed` end it
- * with node-cron's own startedAt → finishedAt (a failure past `executeTimeout` is a `timeout`).
+ * random id): its start starts it, its finish or failure ends it with node-cron's own startedAt →
+ * finishedAt (a failure past `executeTimeout` is a `timeout`), taken where node-cron emits
+ * `execution:started` / `execution:finished` / `execution:failed` (see instrumentTask).
  * An execution node-cron refuses is a rejection: `overlap` (`noOverlap` and still busy), `missed`
  * (the process was late past the tolerance; node-cron's own warning is then left to us),
  * `skipped` (another instance was elected by the run coordinator). A task that
@@ -21,48 +22,82 @@ export type { Instrumentation, IntegrationOptions };
 export type NodeCronOptions = Omit<IntegrationOptions, 'task' | 'depthIntervalMillis' | 'meter'>;
 
 type Listener = (context: TaskContext) => void;
+type Execution = NonNullable<TaskContext['execution']>;
+type Hook = (date: Date, execution: Execution, error?: Error) => unknown;
+/** An inline task's runner: the hooks node-cron calls once an execution starts, finishes or fails. */
+interface Runner {
+  noOverlap?: unknown;
+  beforeRun?: Hook;
+  onFinished?: Hook;
+  onError?: (date: Date, error: Error, execution: Execution) => unknown;
+}
 
 function isTimeout(error: Error | undefined): boolean {
   return error !== undefined && /timed? ?out/i.test(error.message);
 }
 
-/** Whether node-cron refuses an execution while the last is running (the task's `noOverlap`, kept on its runner). */
-function refusesOverlap(task: ScheduledTask): boolean {
-  return (task as { runner?: { noOverlap?: unknown } }).runner?.noOverlap === true;
+function runnerOf(task: ScheduledTask): Runner | undefined {
+  const runner = (task as { runner?: Runner }).runner;
+  return typeof runner?.beforeRun === 'function' && typeof runner.onFinished === 'function' && typeof runner.onError === 'function' ? runner : undefined;
 }
 
 /**
  * Records `task`'s executions as runs on `options.jobmeter`.
+ *
+ * An inline task's start, finish and failure are taken at its runner's own hooks, which carry
+ * the same execution: node-cron calls each event listener inside two promises, which would be
+ * most of what a job costs. A background task (its runner in a child process) is heard through
+ * its events. The rare events (overlap, missed, skipped, task:failed) are always listened to:
+ * a `missed` listener is also what quiets node-cron's own warning.
  * @throws ConfigError for a bad option.
  */
 export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): Instrumentation {
   const opts = checkOptions('instrumentTask', { ...options, depthIntervalMillis: false }, 'node-cron');
   const runs = new JobRuns(opts);
   const name = task.name ?? task.id;
-  const idOf = (ctx: TaskContext): string => ctx.execution?.id ?? '';
   const time = (d: Date | undefined): number | undefined => d?.getTime();
+  const started = (execution: Execution | undefined): void => void runs.start(execution?.id ?? '', name);
+  const finished = (execution: Execution | undefined): void =>
+    runs.finish(execution?.id ?? '', name, 'success', secondsBetween(time(execution?.startedAt), time(execution?.finishedAt)));
+  const failed = (execution: Execution | undefined, error: Error | undefined, date: Date): void =>
+    runs.finish(execution?.id ?? '', name, isTimeout(error) ? 'timeout' : 'failure', secondsBetween(time(execution?.startedAt), time(execution?.finishedAt) ?? date.getTime()));
 
   const listeners: Array<[Parameters<ScheduledTask['on']>[0], Listener]> = [
-    ['execution:started', (ctx) => runs.start(idOf(ctx), name)],
-    ['execution:finished', (ctx) => runs.finish(idOf(ctx), name, 'success', secondsBetween(time(ctx.execution?.startedAt), time(ctx.execution?.finishedAt)))],
-    [
-      'execution:failed',
-      (ctx) => {
-        const error = ctx.execution?.error ?? ctx.error;
-        const end = time(ctx.execution?.finishedAt) ?? ctx.date.getTime();
-        runs.finish(idOf(ctx), name, isTimeout(error) ? 'timeout' : 'failure', secondsBetween(time(ctx.execution?.startedAt), end));
-      },
-    ],
     // node-cron says `overlap` whether or not it refuses; it refuses when the task has noOverlap.
     ['execution:overlap', () => {
-      if (refusesOverlap(task)) runs.reject('overlap');
+      if ((task as { runner?: Runner }).runner?.noOverlap === true) runs.reject('overlap');
     }],
     ['execution:missed', () => runs.reject('missed')],
     ['execution:skipped', () => runs.reject('skipped')],
     ['task:failed', (ctx) => runs.error(errorKind(ctx.error))],
   ];
+  const runner = runnerOf(task);
+  let unhook = (): void => {};
+  if (runner === undefined) {
+    listeners.push(
+      ['execution:started', (ctx) => started(ctx.execution)],
+      ['execution:finished', (ctx) => finished(ctx.execution)],
+      ['execution:failed', (ctx) => failed(ctx.execution, ctx.execution?.error ?? ctx.error, ctx.date)],
+    );
+  } else {
+    const { beforeRun, onFinished, onError } = runner as Required<Runner>;
+    runner.beforeRun = (date, execution) => {
+      started(execution);
+      return beforeRun.call(runner, date, execution);
+    };
+    runner.onFinished = (date, execution) => {
+      finished(execution);
+      return onFinished.call(runner, date, execution);
+    };
+    runner.onError = (date, error, execution) => {
+      failed(execution, execution?.error ?? error, date);
+      return onError.call(runner, date, error, execution);
+    };
+    unhook = () => Object.assign(runner, { beforeRun, onFinished, onError });
+  }
   for (const [event, fn] of listeners) task.on(event, fn);
   return instrumentation(() => {
+    unhook();
     for (const [event, fn] of listeners) task.off(event, fn);
   }, runs, undefined);
 }

@@ -24,6 +24,7 @@ const BAD: Record<string, string> = {
   'non-loopback without the opt-in': '[listener]\nhost = "0.0.0.0"\n',
   'profile naming with delta push': '[otlp]\nendpoint = "http://127.0.0.1:9/v1/metrics"\nnaming = "profile"\ntemporality = "delta"\n',
   'bad TOML': '[listener\nport = 1\n',
+  'service name given twice, two values': 'service_name = "billing"\n[resource_attributes]\n"service.name" = "payments"\n',
 };
 
 describe('jobmeter validate: a bad file gets serve\'s own messages and exit 2', () => {

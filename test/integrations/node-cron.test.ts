@@ -117,3 +117,27 @@ test('bad options are one ConfigError naming the key', () => {
   assert.throws(() => instrumentTask(task, { jobmeter: jm, kind: '' }), (e: unknown) => e instanceof ConfigError && e.key === 'instrumentTask.kind');
   return task.destroy();
 });
+
+test('an inline task is heard at its runner\'s hooks, not through listeners node-cron wraps in promises; stop() restores them', async () => {
+  let fail = false;
+  const task = cron.createTask('0 0 1 1 *', () => {
+    if (fail) throw new Error('invoked to fail');
+  }, { name: 'hooked', logger: QUIET });
+  tasks.push(task);
+  const events = (task as unknown as { emitter: import('node:events').EventEmitter }).emitter;
+  const perExecution = ['execution:started', 'execution:finished', 'execution:failed'] as const;
+  const stop = instrumentTask(task, { jobmeter: jm });
+  for (const event of perExecution) assert.equal(events.listenerCount(event), 0, event);
+  const heard = nth(task, 'execution:finished', 1);
+  await task.execute();
+  fail = true;
+  await task.execute().catch(() => {});
+  await heard;
+  stop();
+  await task.execute().catch(() => {}); // after stop(): not recorded
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'hooked' }), 2);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'hooked', outcome: 'success' }), 1);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'hooked', outcome: 'failure' }), 1);
+  for (const event of [...perExecution, 'execution:missed']) assert.equal(events.listenerCount(event), 0, event);
+});

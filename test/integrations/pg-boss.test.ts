@@ -28,10 +28,20 @@ let port: number;
 
 /** Resolves once no job of `queue` is queued or active any more, as pg-boss counts them. */
 async function drained(queue: string): Promise<void> {
+  await until(`queue ${queue} to drain`, 120_000, async () => {
+    const left = (await boss.findJobs(queue)).filter((j) => j.state !== 'completed' && j.state !== 'failed');
+    return left.length === 0 ? true : left.map((j) => `${j.id} ${j.state}`).join(', ');
+  });
+}
+
+/** Polls `check` every 250 ms until it says true; after `ms`, fails naming `what` and the last state seen. */
+async function until(what: string, ms: number, check: () => Promise<true | string>): Promise<void> {
+  const deadline = Date.now() + ms;
   for (;;) {
-    const jobs = await boss.findJobs(queue);
-    if (jobs.every((j) => j.state === 'completed' || j.state === 'failed')) return;
-    await new Promise((r) => setTimeout(r, 100));
+    const seen = await check();
+    if (seen === true) return;
+    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}; last seen: ${seen}`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -73,6 +83,14 @@ test('a stalled job: its worker is killed mid-job, pg-boss retries it here, and 
   });
   child.kill('SIGKILL');
   await once(child, 'exit');
+  // The observable condition, not a sleep: pg-boss's own supervision (asked for here through its
+  // public supervise(), besides its 1 s timer) fails the expired attempt back to retry. A loaded
+  // machine only makes this slower; the bound is far inside the 180 s test timeout.
+  await until('pg-boss to fail the stalled attempt back to retry', 120_000, async () => {
+    await boss.supervise('stall');
+    const [j] = await boss.findJobs('stall', { id: id! } as Parameters<PgBoss['findJobs']>[1]);
+    return j?.state === 'retry' ? true : `job ${id} is ${j?.state}`;
+  });
   await boss.work('stall', WORK, async () => 'ok');
   await drained('stall');
   const [job] = await boss.findJobs('stall', { id: id! } as Parameters<PgBoss['findJobs']>[1]);
