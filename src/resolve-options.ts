@@ -11,7 +11,7 @@ import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
 import { CLUSTER_OPTIONS, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, resolveOption, resolveSection, SERVER_LIMIT_KEYS } from './common/option-table.ts';
 import { ConfigError } from './errors.ts';
-import { callback, list, oneOf, stringTable } from './common/option-rules.ts';
+import { callback, list, nonEmptyString, oneOf, stringTable } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
@@ -103,10 +103,12 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           ...(o.ingest.apiKeys !== undefined && { apiKeys: o.ingest.apiKeys }),
           ...(o.ingest.trustedCidrs !== undefined && { trustedCidrs: o.ingest.trustedCidrs }),
         };
+  const resourceAttributes = stringTable(o.resourceAttributes ?? {}, 'resourceAttributes');
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),
     ...resolveSection(o, JOBMETER_OPTIONS, '', ['profile', 'hostInstruments', 'startTimestamps']),
-    resourceAttributes: stringTable(o.resourceAttributes ?? {}, 'resourceAttributes'),
+    ...serviceNameOf(o.serviceName, resourceAttributes),
+    resourceAttributes,
     listener,
     otlp,
     otlpNaming,
@@ -117,6 +119,18 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
     log: callback(o.log ?? stderrLine, 'log'),
     cluster: resolveCluster(o.cluster),
   };
+}
+
+/**
+ * `resourceAttributes['service.name']` is the service name (as the config file's and
+ * OTEL_RESOURCE_ATTRIBUTES' are), never silently replaced by the default; beside a different
+ * `serviceName` the two are one setting given twice, refused.
+ */
+function serviceNameOf(serviceName: unknown, attributes: Readonly<Record<string, string>>): { serviceName?: string } {
+  if (!Object.hasOwn(attributes, 'service.name')) return {};
+  const fromAttributes = nonEmptyString(attributes['service.name'], "resourceAttributes['service.name']");
+  if (serviceName === undefined || serviceName === fromAttributes) return { serviceName: fromAttributes };
+  throw new ConfigError("resourceAttributes['service.name']", fromAttributes, `no serviceName ${JSON.stringify(serviceName)} beside it (serviceName and the resource's service.name are one setting: give one)`);
 }
 
 function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster'] {
