@@ -256,7 +256,7 @@ export class RenderMemo {
       const anyValue = f.type === 'info';
       // Kept as the next values at once: a family that did not change swaps nothing below, and
       // would otherwise make (and drop) a new array at every rendering.
-      if (values.length < n) values = k.nextValues = new Float64Array(grown(n));
+      if (values.length < n) values = k.nextValues = new Float64Array(sizeFor(n, oldN));
       let index: Map<string, number> | undefined;
       for (let i = 0; i < n; i++) {
         const l = labels[i]!;
@@ -314,7 +314,7 @@ export class RenderMemo {
     // Written into the other buffer, from the kept one.
     const old = k.bytes;
     const oldEnds = k.ends;
-    const ends = k.nextEnds.length >= n ? k.nextEnds : new Uint32Array(grown(n));
+    const ends = k.nextEnds.length >= n ? k.nextEnds : new Uint32Array(sizeFor(n, oldN));
     // A body may reference the spare buffer while a lease is out: new storage then.
     let buf = reuse ? sized(k.next, k.length + header.length) : Buffer.allocUnsafeSlow(slack(k.length + header.length));
     const made = buf;
@@ -502,6 +502,11 @@ function indexOf<T>(keys: readonly T[], n: number): Map<T, number> {
   const index = new Map<T, number>();
   for (let i = 0; i < n; i++) index.set(keys[i]!, i);
   return index;
+}
+
+/** A family's arrays for `n` series: their size the first time (most families do not grow), room to grow after. */
+function sizeFor(n: number, kept: number): number {
+  return kept === 0 ? n : grown(n);
 }
 
 /** A capacity for `n` items with room to grow. */
