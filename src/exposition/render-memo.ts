@@ -15,9 +15,14 @@
  * - the bytes are those of render.ts `renderPieces`, encoded (test/exposition/render-memo);
  * - a family's arrays and series objects are not changed once handed to a renderer (render-model.ts);
  * - one rendering at a time: one that finds the memo in use renders plainly;
- * - the pieces are transient (each is read before the next is asked for, as body-store.ts does);
+ * - the pieces are transient (each is read before the next is asked for, as body-store.ts does),
+ *   except through {@link RenderMemo.lending}: then the bytes pieces (not the small ones gathered)
+ *   stay unchanged until the lease is released, so a body can reference them instead of a copy.
+ *   While a lease is out, a rendering writes nothing in place and no buffer a body may reference:
+ *   its changed families go to new storage;
  * - a family missing from a completed rendering is forgotten, so memory follows the live families:
- *   up to two buffers per family (the kept bytes and the ones written next), about twice the body.
+ *   up to two buffers per family (the kept bytes and the ones written next), about twice the body;
+ *   storage grown while written is kept at the size of its bytes.
  * Families not marked ASCII, and OpenMetrics counters with exemplars or start times (lines the
  * kept values do not describe), are rendered plainly and not kept.
  */
@@ -73,6 +78,23 @@ interface Kept {
   retryInPlace: number;
 }
 
+/** One rendering's hold on the bytes it lent; counted once the rendering starts from the memo. */
+interface Lease {
+  counted: boolean;
+  released: boolean;
+}
+
+/** A rendering whose bytes pieces a body may reference, and how to say the body is done with them. */
+export interface Lending {
+  readonly pieces: Generator<Piece | Uint8Array, void, undefined>;
+  readonly lent: {
+    /** Whether `piece` (one this rendering yielded, asked before the next) stays unchanged until `release`. */
+    lent(piece: Uint8Array): boolean;
+    /** The body no longer references the lent pieces; called once. */
+    release(): void;
+  };
+}
+
 /** Renderings a family skips rewriting in place after an attempt found a length changed. */
 const IN_PLACE_RETRY = 8;
 
@@ -88,6 +110,10 @@ export class RenderMemo {
   #round = 0;
   #busy = false;
   #closed = false;
+  /** Renderings whose lent bytes a body may still reference. */
+  #leases = 0;
+  /** Whether the rendering under way may write over kept bytes (no lease out when it started). */
+  #reuse = true;
   /** Per series of the family at hand: the kept series it equals, or -1. */
   #match = new Int32Array(0);
   /** Where rewritten series would end, checked against the kept ends before rewriting in place. */
@@ -112,6 +138,31 @@ export class RenderMemo {
     return this.#render(families, chunkBytes);
   }
 
+  /**
+   * {@link pieces}, with its bytes pieces lent: a body may keep them, unchanged, until it calls
+   * `lent.release()` (once the last response writing it is done).
+   */
+  lending(families: readonly RenderFamily[], chunkBytes = 65536): Lending {
+    checkChunkBytes(chunkBytes);
+    const lease: Lease = { counted: false, released: false };
+    return {
+      pieces: this.#render(families, chunkBytes, lease),
+      lent: {
+        lent: (piece) => lease.counted && !lease.released && piece.buffer !== this.#gather.buffer,
+        release: () => {
+          if (lease.released) return;
+          lease.released = true;
+          if (lease.counted) this.#leases--;
+        },
+      },
+    };
+  }
+
+  /** Renderings whose lent bytes are still referenced. */
+  get leases(): number {
+    return this.#leases;
+  }
+
   /** Families kept. */
   get size(): number {
     return this.#kept.size;
@@ -134,13 +185,18 @@ export class RenderMemo {
     this.#gather = NO_BYTES;
   }
 
-  *#render(families: readonly RenderFamily[], chunk: number): Generator<Piece | Uint8Array, void, undefined> {
+  *#render(families: readonly RenderFamily[], chunk: number, lease?: Lease): Generator<Piece | Uint8Array, void, undefined> {
     // Checked when the rendering starts, not when it is asked for: a generator runs from its first `next()`.
     if (this.#busy || this.#closed) {
       yield* familyPieces(families, chunk, this.#dialect);
       return;
     }
     this.#busy = true;
+    this.#reuse = this.#leases === 0;
+    if (lease !== undefined && !lease.released) {
+      lease.counted = true;
+      this.#leases++;
+    }
     const round = ++this.#round;
     this.#gathered = 0;
     try {
@@ -179,6 +235,8 @@ export class RenderMemo {
       k = fresh(f, columns === undefined ? histogramOpeners(f.name) : sampleOpeners(f.name));
       if (!this.#closed) this.#kept.set(f.name, k);
     }
+    // A family twice in one rendering (names are unique in an exposition) is not written over either.
+    const reuse = this.#reuse && k.round !== round;
     k.round = round;
     // Written again only when what it says changed: a string per family and scrape otherwise.
     const header = k.header !== '' && f.help === k.help && f.unit === k.unit ? k.header : this.#dialect.header(f);
@@ -198,7 +256,7 @@ export class RenderMemo {
       const anyValue = f.type === 'info';
       // Kept as the next values at once: a family that did not change swaps nothing below, and
       // would otherwise make (and drop) a new array at every rendering.
-      if (values.length < n) values = k.nextValues = new Float64Array(grown(n));
+      if (values.length < n) values = k.nextValues = new Float64Array(sizeFor(n, oldN));
       let index: Map<string, number> | undefined;
       for (let i = 0; i < n; i++) {
         const l = labels[i]!;
@@ -240,7 +298,7 @@ export class RenderMemo {
       yield* this.#emitKept(k, chunk);
       return;
     }
-    if (aligned && n === oldN && header === k.header && changed <= n / 4 && k.retryInPlace-- <= 0) {
+    if (reuse && aligned && n === oldN && header === k.header && changed <= n / 4 && k.retryInPlace-- <= 0) {
       if (this.#inPlace(k, f, columns, series, n)) {
         if (columns !== undefined) {
           k.labels = columns.labels;
@@ -256,8 +314,10 @@ export class RenderMemo {
     // Written into the other buffer, from the kept one.
     const old = k.bytes;
     const oldEnds = k.ends;
-    const ends = k.nextEnds.length >= n ? k.nextEnds : new Uint32Array(grown(n));
-    let buf = sized(k.next, k.length + header.length);
+    const ends = k.nextEnds.length >= n ? k.nextEnds : new Uint32Array(sizeFor(n, oldN));
+    // A body may reference the spare buffer while a lease is out: new storage then.
+    let buf = reuse ? sized(k.next, k.length + header.length) : Buffer.allocUnsafeSlow(slack(k.length + header.length));
+    const made = buf;
     let p = 0;
     let shown = 0;
     if (header === k.header) p = old.copy(buf, 0, 0, k.headerEnd);
@@ -307,6 +367,9 @@ export class RenderMemo {
     }
     sink.ends = undefined;
     if (p > shown) yield* this.#emit(buf.subarray(shown, p), chunk);
+    // Grown while written (a family seen the first time, or grown), storage can be up to twice its
+    // bytes: kept at their size instead, since it is held until the next rendering.
+    if (buf !== made && buf.length > p) buf = trimmed(buf, p);
     // Complete: the new bytes are kept, the old buffers are the next rendering's.
     k.next = old;
     k.bytes = buf;
@@ -441,6 +504,11 @@ function indexOf<T>(keys: readonly T[], n: number): Map<T, number> {
   return index;
 }
 
+/** A family's arrays for `n` series: their size the first time (most families do not grow), room to grow after. */
+function sizeFor(n: number, kept: number): number {
+  return kept === 0 ? n : grown(n);
+}
+
 /** A capacity for `n` items with room to grow. */
 function grown(n: number): number {
   return Math.ceil(n * 1.25) + 16;
@@ -452,7 +520,19 @@ function grown(n: number): number {
  * much external memory per scrape, which makes V8 start a mark-compact).
  */
 function sized(buf: Buffer, bytes: number): Buffer {
-  return buf.length >= bytes && buf.length <= 2 * bytes + 65536 ? buf : Buffer.allocUnsafeSlow(Math.ceil(bytes * 1.125) + 256);
+  return buf.length >= bytes && buf.length <= 2 * bytes + 65536 ? buf : Buffer.allocUnsafeSlow(slack(bytes));
+}
+
+/** The most storage kept for `bytes` of a family: what {@link sized} would make for them. */
+function slack(bytes: number): number {
+  return Math.ceil(bytes * 1.125) + 256;
+}
+
+/** The first `used` bytes of `buf` in storage of their size. */
+function trimmed(buf: Buffer, used: number): Buffer {
+  const exact = Buffer.allocUnsafeSlow(used);
+  buf.copy(exact, 0, 0, used);
+  return exact;
 }
 
 /** `buf` with room for `need` more bytes after `used`: larger storage, the used bytes moved, when short. */

@@ -12,7 +12,9 @@
  * the endpoint has served one of that size.
  *
  * The pieces given to {@link BodyStore.write} are transient: each is copied before the next is
- * asked for (protobuf.ts reuses its buffers on that promise).
+ * asked for (protobuf.ts reuses its buffers on that promise), except bytes their source lends
+ * ({@link LentBytes}: a render memo's kept bytes), which the body references until its last hold
+ * is given back, so an identity body from a memo is not one more copy of the body.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,12 +41,21 @@ const IDLE_MAX = 2;
 /** The smallest storage made: small bodies share nothing, but do not make many small ones. */
 const MIN_STORAGE = 64 * 1024;
 
+/**
+ * Pieces a body may reference instead of copying them: their source leaves them unchanged until
+ * `release`, which the store calls once, when the body's last hold is given back (or it failed).
+ */
+export interface LentBytes {
+  lent(piece: Uint8Array): boolean;
+  release(): void;
+}
+
 interface Storage {
   bytes: Buffer;
   /** Where the next byte goes. */
   length: number;
-  /** Where each piece ended. */
-  ends: number[];
+  /** The body's parts in order: where a piece copied into storage ended, or a lent piece. */
+  ends: (number | Buffer)[];
 }
 
 export class BodyStore {
@@ -59,17 +70,19 @@ export class BodyStore {
    * compresses it into a second storage (zlib runs on libuv's pool) and gives the first back.
    * @param holds how many responses will write the body (each calls `done` once), or a function
    *   called once, in the turn the body is complete, that says how many joined by then.
+   * @param lent pieces referenced rather than copied (identity bodies only).
    */
-  async write(pieces: Iterable<Piece | Uint8Array>, encoding: ResponseEncoding | undefined, holds: number | (() => number) = 1): Promise<StoredBody> {
+  async write(pieces: Iterable<Piece | Uint8Array>, encoding: ResponseEncoding | undefined, holds: number | (() => number) = 1, lent?: LentBytes): Promise<StoredBody> {
     const plain = this.#take(this.#lastLength[0]!);
-    // Storage a body outgrew: given back only at the end, since the compressor may still read it.
-    const outgrown: Buffer[] = [];
     let result: Storage = plain;
     try {
       // Taken in slices (common/slices.ts), the first in a turn of its own: the families were most
       // likely made in this very turn, by the last slice of a naming pass.
       if (encoding === undefined) {
-        for await (const piece of inSlices(pieces)) this.#append(plain, piece, outgrown);
+        for await (const piece of inSlices(pieces)) {
+          if (lent !== undefined && piece instanceof Uint8Array && piece.length > 0 && lent.lent(piece)) plain.ends.push(Buffer.from(piece.buffer, piece.byteOffset, piece.length));
+          else this.#append(plain, piece);
+        }
       } else {
         const kind = encoding === 'gzip' ? 1 : 2;
         const packed = (result = this.#take(this.#lastLength[kind]!));
@@ -77,25 +90,31 @@ export class BodyStore {
         const written = async function* (store: BodyStore): AsyncGenerator<Buffer> {
           for await (const piece of inSlices(pieces)) {
             const from = plain.length;
-            store.#append(plain, piece, outgrown);
+            store.#append(plain, piece);
             if (plain.length > from) yield plain.bytes.subarray(from, plain.length);
           }
         };
         await pipeline(Readable.from(written(this), { objectMode: false }), encoding === 'gzip' ? createGzip() : createZstdCompress(), async (out: AsyncIterable<Buffer>) => {
-          for await (const chunk of out) this.#append(packed, chunk, outgrown);
+          for await (const chunk of out) this.#append(packed, chunk);
         });
         this.#lastLength[kind] = packed.length;
         this.#give(plain.bytes);
       }
     } catch (err) {
+      lent?.release();
       this.#give(plain.bytes);
       if (result !== plain) this.#give(result.bytes);
       throw err;
-    } finally {
-      for (const b of outgrown) this.#give(b);
     }
     this.#lastLength[0] = plain.length;
-    return this.#stored(result, holds);
+    return this.#stored(result, holds, encoding === undefined ? lent : undefined);
+  }
+
+  /** Bytes of the idle storage kept for the next bodies. */
+  get idleBytes(): number {
+    let bytes = 0;
+    for (const b of this.#idle) bytes += b.length;
+    return bytes;
   }
 
   /** Drops the idle storage and keeps none from now on (bodies in flight are dropped when done). */
@@ -104,24 +123,34 @@ export class BodyStore {
     this.#idle.length = 0;
   }
 
-  #stored(s: Storage, holds: number | (() => number)): StoredBody {
-    const { bytes, ends, length } = s;
+  #stored(s: Storage, holds: number | (() => number), lent: LentBytes | undefined): StoredBody {
+    const { bytes, ends } = s;
     let left = typeof holds === 'number' ? holds : holds();
-    const body = ends.map((end, i) => bytes.subarray(i === 0 ? 0 : ends[i - 1]!, end));
+    const body: Buffer[] = [];
+    let from = 0;
+    let length = 0;
+    for (const end of ends) {
+      const part = typeof end === 'number' ? bytes.subarray(from, (from = end)) : end;
+      body.push(part);
+      length += part.length;
+    }
+    if (left <= 0) lent?.release();
     return {
       body,
       length,
       done: () => {
         if (left <= 0) return;
-        if (--left === 0) this.#give(bytes);
+        if (--left > 0) return;
+        this.#give(bytes);
+        lent?.release();
       },
     };
   }
 
-  #append(s: Storage, piece: Piece | Uint8Array, outgrown: Buffer[]): void {
+  #append(s: Storage, piece: Piece | Uint8Array): void {
     if (piece instanceof Uint8Array) {
       if (piece.length === 0) return;
-      this.#room(s, piece.length, outgrown);
+      this.#room(s, piece.length);
       s.bytes.set(piece, s.length);
       s.length += piece.length;
     } else {
@@ -129,18 +158,21 @@ export class BodyStore {
       if (text.length === 0) return;
       // Latin-1 writes an ASCII rope straight into the storage, one byte per character.
       const n = ascii ? text.length : Buffer.byteLength(text, 'utf8');
-      this.#room(s, n, outgrown);
+      this.#room(s, n);
       s.length += s.bytes.write(text, s.length, n, ascii ? 'latin1' : 'utf8');
     }
     s.ends.push(s.length);
   }
 
-  /** Makes room for `n` more bytes, moving the body into larger storage when needed. */
-  #room(s: Storage, n: number, outgrown: Buffer[]): void {
+  /**
+   * Makes room for `n` more bytes, moving the body into larger storage when needed. The storage
+   * outgrown is not kept idle: smaller than what replaced it, it would only hold memory (the idle
+   * storage is for the next plain and compressed bodies).
+   */
+  #room(s: Storage, n: number): void {
     if (s.length + n <= s.bytes.length) return;
     const larger = this.#take(Math.max(2 * s.bytes.length, s.length + n)).bytes;
     s.bytes.copy(larger, 0, 0, s.length);
-    outgrown.push(s.bytes);
     s.bytes = larger;
   }
 

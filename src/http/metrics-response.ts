@@ -17,7 +17,7 @@ import { renderPieces } from '../exposition/render.ts';
 import { RenderMemo } from '../exposition/render-memo.ts';
 import type { Piece } from '../exposition/samples.ts';
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
-import type { BodyStore } from './body-store.ts';
+import type { BodyStore, LentBytes } from './body-store.ts';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
@@ -77,7 +77,7 @@ const MAX_MEMOS = 3;
  * An endpoint's memos of its last text renderings (exposition/render-memo.ts), one per
  * Content-Type (format × escaping), shared by identity and compressed bodies (compression comes
  * after the plain bytes). At most {@link MAX_MEMOS}, the least recently used dropped first: each
- * holds about two bodies' bytes.
+ * holds one or two bodies' bytes, which identity bodies reference instead of copying.
  */
 export class RenderMemos {
   readonly #byType = new Map<string, RenderMemo>();
@@ -122,6 +122,7 @@ export async function buildMetricsResponse(
 ): Promise<MetricsResponse> {
   let contentType: string;
   let pieces: Iterable<Piece | Uint8Array>;
+  let lent: LentBytes | undefined;
   const encoding = chooseEncoding(request.acceptEncoding);
   if (request.json) {
     contentType = JSON_CONTENT_TYPE;
@@ -137,7 +138,10 @@ export async function buildMetricsResponse(
     const served = chosen.escaping === 'allow-utf-8' ? families : escapeFamilies(families, chosen.escaping === 'values' ? 'values' : 'underscores');
     // The store copies each piece before asking for the next: protobuf may reuse its buffers.
     if (chosen.format === 'protobuf') pieces = protobufBuffers(served, true);
-    else pieces = memos === undefined ? renderPieces(chosen.format, served) : memos.for(contentType, chosen.format).pieces(served);
+    else if (memos === undefined) pieces = renderPieces(chosen.format, served);
+    else if (encoding !== undefined) pieces = memos.for(contentType, chosen.format).pieces(served);
+    // An identity body references the memo's kept bytes rather than copying them.
+    else ({ pieces, lent } = memos.for(contentType, chosen.format).lending(served));
   }
-  return { contentType, contentEncoding: encoding, ...(await store.write(pieces, encoding, holds)) };
+  return { contentType, contentEncoding: encoding, ...(await store.write(pieces, encoding, holds, lent)) };
 }

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { render } from '../../src/exposition/render.ts';
 import type { Family } from '../../src/exposition/types.ts';
+import { BodyStore } from '../../src/http/body-store.ts';
+import { buildMetricsResponse, RenderMemos } from '../../src/http/metrics-response.ts';
 import { createScrapeHandler } from '../../src/http/scrape-handler.ts';
 import { createJobmeter, type InstrumentSpec } from '../../src/index.ts';
 
@@ -53,6 +55,80 @@ test('through the scrape handler, every memoized scrape is the plain rendering o
     }
   } finally {
     handler.close();
+    await jm.shutdown();
+  }
+});
+
+/** A jobmeter with one declared counter over `hosts` series, and the plain rendering of its last scrape. */
+async function counterFleet(hosts: number) {
+  const specs: InstrumentSpec[] = [{ name: 'jobs', kind: 'counter', unit: '{job}', description: 'Jobs.', attributes: [{ key: 'host', cap: hosts + 1 }] }];
+  const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, instruments: specs });
+  const jobs = jm.counter('jobs');
+  for (let i = 0; i < hosts; i++) jobs.add(10 + (i % 80), { host: `host-${i}` });
+  return { jm, jobs };
+}
+
+const IDENTITY = { accept: 'text/plain;version=0.0.4', acceptEncoding: 'identity' } as const;
+
+test('an identity body references the memo\'s bytes: after a scrape the endpoint holds one copy of the body, not three', async () => {
+  const { jm, jobs } = await counterFleet(20_000);
+  const store = new BodyStore();
+  const memos = new RenderMemos();
+  try {
+    for (let round = 0; round < 3; round++) {
+      const families = await jm.scrape();
+      const answer = await buildMetricsResponse(store, families, IDENTITY, 'negotiate', undefined, 1, memos);
+      assert.ok(Buffer.concat(answer.body).equals(Buffer.from(render('text', families), 'utf8')), `round ${round}: the plain rendering's bytes`);
+      const memo = memos.for(answer.contentType, 'text');
+      assert.equal(memo.leases, 1, `round ${round}: the body holds the memo's bytes`);
+      answer.done!();
+      assert.equal(memo.leases, 0, `round ${round}: given back with the body`);
+      // The memo's kept bytes are the body (its spare buffer, once there is one, at most one more;
+      // a small family's storage has a few hundred bytes of room); the store keeps no copy of it,
+      // only its smallest storage.
+      const copies = round === 0 ? 1 : 2;
+      const room = memo.size * 1024;
+      assert.ok(memo.bytes <= copies * answer.length + room, `round ${round}: memo ${memo.bytes} B for a ${answer.length} B body`);
+      assert.ok(store.idleBytes <= 64 * 1024, `round ${round}: idle storage ${store.idleBytes} B`);
+      for (let i = round; i < 20_000; i += 97) jobs.add(1, { host: `host-${i}` });
+    }
+  } finally {
+    store.close();
+    memos.close();
+    await jm.shutdown();
+  }
+});
+
+test('a slow client keeps its body while later scrapes change the series it references (in place or moved)', async () => {
+  const { jm, jobs } = await counterFleet(5_000);
+  const store = new BodyStore();
+  const memos = new RenderMemos();
+  try {
+    const held: { bytes: Buffer; answer: Awaited<ReturnType<typeof buildMetricsResponse>> }[] = [];
+    for (let round = 0; round < 4; round++) {
+      const families = await jm.scrape();
+      const answer = await buildMetricsResponse(store, families, IDENTITY, 'negotiate', undefined, 1, memos);
+      const bytes = Buffer.from(render('text', families), 'utf8');
+      assert.ok(Buffer.concat(answer.body).equals(bytes), `round ${round}: the plain rendering's bytes`);
+      held.push({ bytes, answer });
+      // Same-length changes (rewritten in place when no body holds the bytes) and a new series (moved).
+      for (let i = round; i < 5_000; i += 13) jobs.add(1, { host: `host-${i}` });
+      if (round === 2) jobs.add(1, { host: 'late' });
+    }
+    for (const [round, h] of held.entries()) assert.ok(Buffer.concat(h.answer.body).equals(h.bytes), `round ${round}: unchanged while held`);
+    for (const h of held) h.answer.done!();
+    assert.equal(memos.for('text/plain; version=0.0.4; charset=utf-8; escaping=underscores', 'text').leases, 0);
+    // With every body given back, the memo writes in place again and stays exact.
+    for (let round = 0; round < 3; round++) {
+      for (let i = round; i < 5_000; i += 11) jobs.add(1, { host: `host-${i}` });
+      const families = await jm.scrape();
+      const answer = await buildMetricsResponse(store, families, IDENTITY, 'negotiate', undefined, 1, memos);
+      assert.ok(Buffer.concat(answer.body).equals(Buffer.from(render('text', families), 'utf8')), `after: round ${round}`);
+      answer.done!();
+    }
+  } finally {
+    store.close();
+    memos.close();
     await jm.shutdown();
   }
 });
