@@ -37,6 +37,7 @@ import { bytes, cli, isMain, log, markdownTable, num, spread, stats, type Job, t
 import type { IngestServerReady } from './ingest-server.ts';
 import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, type Layout, type SizePlan } from './series.ts';
 import { FLEET_PREFIX, FleetSender, liveSeries, sendFor, sendOnceEach, type FleetPlan } from './collector-fleet.ts';
+import { ratio, type TargetResult } from './targets.ts';
 
 type Contender = 'jobmeter' | 'collector';
 const CONTENDERS: readonly Contender[] = ['jobmeter', 'collector'];
@@ -407,6 +408,32 @@ export const scenario: Scenario<Params, Arg, Result> = {
   jobs,
   measure,
   table,
+  targets(p, results): TargetResult[] {
+    // Issue 27's ingest rows, over every fleet: the worst fleet decides.
+    const per = p.fleets.map((f) => {
+      const loadsOf = (c: Contender) => results.get(fleetId(c, f))![0]!.loads!;
+      const perLive = (x: LoadResult) => (x.rss / x.liveSeries) * 100_000;
+      const median = (c: Contender, v: (x: LoadResult) => number) => stats(loadsOf(c).map(v)).median;
+      const refused = (c: Contender) => loadsOf(c).reduce((n, l) => n + l.refused, 0);
+      return {
+        fleet: `${f.senders}×${num(f.instruments * f.perInstrument, 0)}`,
+        points: median('jobmeter', (l) => l.pointsPerSecond) / median('collector', (l) => l.pointsPerSecond),
+        rss: median('jobmeter', perLive) / median('collector', perLive),
+        refused: { jobmeter: refused('jobmeter'), collector: refused('collector') },
+      };
+    });
+    const list = (v: (x: (typeof per)[number]) => string) => per.map((x) => `${x.fleet} ${v(x)}`).join(', ');
+    const taken = per.filter((x) => x.refused.collector === 0);
+    return [
+      { id: 'ingest-points', measured: `jobmeter ÷ Collector data points/s: ${list((x) => ratio(x.points))}`, met: per.every((x) => x.points >= 2) },
+      { id: 'ingest-rss', measured: `jobmeter ÷ Collector RSS per 100k live series: ${list((x) => ratio(x.rss))}`, met: per.every((x) => x.rss <= 0.5) },
+      {
+        id: 'ingest-no-503',
+        measured: `requests refused over all repeats, jobmeter / Collector: ${list((x) => `${x.refused.jobmeter} / ${x.refused.collector}`)}`,
+        met: taken.length > 0 && taken.every((x) => x.refused.jobmeter === 0),
+      },
+    ];
+  },
 };
 
 if (isMain(import.meta.url)) await cli(import.meta.url, scenario);
