@@ -4,10 +4,9 @@
  * counts live workers only, and SIGTERM stops everything with exit code 0.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../support/free-port.ts';
+import { startExample } from '../support/example-process.ts';
 
 /** How long the example runs while scraped: long enough for several crashes and replacements. */
 const RUN_MS = 9_000;
@@ -19,34 +18,27 @@ function total(body: string, name: string): number {
 }
 
 test('the example cluster: one endpoint, counters that survive crashing workers, a clean stop', async () => {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['examples/cluster/main.ts'], {
-    env: { ...process.env, PORT: String(port), WORKERS: '2', CRASH_EVERY_MS: '2000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const example = await startExample('examples/cluster/main.ts', { WORKERS: '2', CRASH_EVERY_MS: '2000' });
   try {
     const deadline = Date.now() + 30_000;
-    while (!out.includes('metrics of all of them')) {
-      assert.ok(Date.now() < deadline && child.exitCode === null, out);
+    while (!example.output().includes('metrics of all of them')) {
+      assert.ok(Date.now() < deadline && example.running(), example.output());
       await sleep(100);
     }
     const seen: number[] = [];
     const end = Date.now() + RUN_MS;
     while (Date.now() < end) {
-      const body = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+      const body = await (await fetch(`http://127.0.0.1:${example.port}/metrics`, { headers: { accept: 'text/plain' } })).text();
       seen.push(total(body, 'jobmeter_run_finished_total'));
       await sleep(250);
     }
+    const out = example.output();
     const crashes = out.split('\n').filter((l) => l.includes('forking a replacement')).length;
     assert.ok(crashes >= 2, `workers crashed and were replaced ${crashes} times:\n${out}`);
     assert.ok(seen.at(-1)! > 0, 'runs recorded');
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! >= seen[i - 1]!, `scrape ${i}: ${seen[i - 1]} → ${seen[i]} (${seen.join(' ')})`);
   } finally {
-    child.kill('SIGTERM');
+    example.stop();
   }
-  assert.equal(await exited, 0, out);
+  assert.equal(await example.exited, 0, example.output());
 });

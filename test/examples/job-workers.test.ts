@@ -5,10 +5,9 @@
  * depth by state is served, and SIGTERM stops them with exit code 0.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../support/free-port.ts';
+import { startExample } from '../support/example-process.ts';
 import { startPostgres, startRedis, type StoreHandle } from '../integrations/stores.ts';
 
 let redis: StoreHandle;
@@ -23,25 +22,20 @@ after(async () => {
 
 /** Runs `main` until its scrape satisfies every pattern, then SIGTERMs it; returns its output. */
 async function runExample(main: string, env: Record<string, string>, patterns: readonly RegExp[]): Promise<string> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const example = await startExample(main, env);
   try {
     const deadline = Date.now() + 60_000;
     let body = '';
     while (!patterns.every((p) => p.test(body))) {
-      assert.ok(Date.now() < deadline && child.exitCode === null, `${out}\n${body}\nmissing: ${patterns.filter((p) => !p.test(body)).join(', ')}`);
+      assert.ok(Date.now() < deadline && example.running(), `${example.output()}\n${body}\nmissing: ${patterns.filter((p) => !p.test(body)).join(', ')}`);
       await sleep(300);
-      if (out.includes('metrics on')) body = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+      if (example.output().includes('metrics on')) body = await (await fetch(`http://127.0.0.1:${example.port}/metrics`, { headers: { accept: 'text/plain' } })).text();
     }
   } finally {
-    child.kill('SIGTERM');
+    example.stop();
   }
-  assert.equal(await exited, 0, out);
-  return out;
+  assert.equal(await example.exited, 0, example.output());
+  return example.output();
 }
 
 test('examples/bullmq-worker: runs by job name, retried failures, depth by state', async () => {

@@ -4,25 +4,19 @@
  * jobmeter's domain series recorded on its Meter; SIGTERM stops it with exit code 0.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../support/free-port.ts';
+import { startExample } from '../support/example-process.ts';
 
 test('the example NodeSDK host: its instruments, its resource and the domain API on one endpoint', async () => {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['examples/otel-host/main.ts'], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const example = await startExample('examples/otel-host/main.ts');
   try {
     const deadline = Date.now() + 30_000;
     let body = '';
     while (!/^jobmeter_run_finished_total\{.*\} [1-9]/m.test(body)) {
-      assert.ok(Date.now() < deadline && child.exitCode === null, `${out}\n${body}`);
+      assert.ok(Date.now() < deadline && example.running(), `${example.output()}\n${body}`);
       await sleep(300);
-      if (out.includes('otel-host: NodeSDK')) body = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+      if (example.output().includes('otel-host: NodeSDK')) body = await (await fetch(`http://127.0.0.1:${example.port}/metrics`, { headers: { accept: 'text/plain' } })).text();
     }
     // NodeSDK adds its resource detectors' attributes (host, process) to the host's own.
     assert.match(body, /^target_info\{.*service_name="otel-host-example",service_version="1\.0\.0"\} 1$/m);
@@ -31,8 +25,8 @@ test('the example NodeSDK host: its instruments, its resource and the domain API
     assert.match(body, /^jobmeter_run_duration_seconds_bucket\{.*le="0\.25"\} \d+$/m);
     assert.doesNotMatch(body, /job_id/);
   } finally {
-    child.kill('SIGTERM');
+    example.stop();
   }
-  assert.equal(await exited, 0, out);
-  assert.match(out, /otel-host: stopped/);
+  assert.equal(await example.exited, 0, example.output());
+  assert.match(example.output(), /otel-host: stopped/);
 });
