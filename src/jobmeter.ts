@@ -36,6 +36,7 @@ import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
+import { createPushZeroFill } from './naming/zero-fill-push.ts';
 import type { IngestOptions, JobmeterOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, otlpPushStats, type PushTransform } from './readers/otlp-push.ts';
@@ -217,6 +218,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     if (naming === 'profile') {
       const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: VERSION } });
       named = (rm) => toMetrics(namer.toFamilies(shadow?.(rm) ?? rm), rm.resource);
+    } else if (profile.kind === 'table') {
+      // Canonical names under a legacy table: the push carries the series the table fills with 0.
+      const zeros = createPushZeroFill(profile, { specs: effective, scope: { name: JOBMETER_METER, version: VERSION }, temporality });
+      named = (rm) => zeros(shadow?.(rm) ?? rm);
     }
     let transform: PushTransform | undefined = named;
     if (primary !== undefined) {

@@ -1,0 +1,236 @@
+/**
+ * A legacy table's zero fills in jobmeter's canonical OTLP push (`naming: 'canonical'` under a
+ * legacy profile): the series the pull endpoint writes as 0 before anything was recorded
+ * (zero-fill.ts) go out as 0-valued points of the canonical instruments, each with the attribute
+ * value the profile writes as its word, so a Collector running `jobmeter collector-config` serves
+ * them as the pull endpoint does. The table's `zeroFill` and `emitZero` are the only source.
+ *
+ * What must stay true:
+ * - The points exist in this push only: never recorded into an instrument, so they count against
+ *   no attribute cap and no reader, profile or ingest sees them.
+ * - A point is left out while a recorded point lands in the same profile series (the same word
+ *   after the catalog's `other` fold and the rule's words, inside the closed sets the Collector
+ *   filters on): the recorded series replaces it. A counter's or histogram's zero, once replaced,
+ *   is never sent again (a 0 after a count reads as a reset).
+ * - Cumulative only: under delta a sum or histogram zero would be a 0 delta every interval, so
+ *   those get none; gauges and up-down sums (cumulative whatever the preference) keep theirs.
+ */
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type ExponentialHistogram,
+  type Histogram,
+  type MetricData,
+  type ResourceMetrics,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { OTHER, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
+import type { FamilyRule, TableProfile } from './types.ts';
+
+/** One zero-filled profile series, as a canonical point. */
+interface ZeroSeries {
+  readonly id: string;
+  readonly instrument: string;
+  /** `{}` for a label-less family (`emitZero`), else the one attribute whose value is the word. */
+  readonly attributes: Attributes;
+  /** Whether a recorded point's attributes land in this series under the profile. */
+  readonly coveredBy: (attributes: Attributes) => boolean;
+}
+
+/** What the sender's SDK makes of an instrument: the point type, and for a sum whether it is monotonic. */
+interface Shape {
+  readonly type: DataPointType.SUM | DataPointType.GAUGE | DataPointType.HISTOGRAM;
+  readonly monotonic: boolean;
+  /** A counter or histogram: its temporality is the push's preference. */
+  readonly preferred: boolean;
+}
+
+export interface PushZeroFillOptions {
+  /** The instruments' specs (the catalog, process, declared; with the profile's buckets). */
+  readonly specs: readonly InstrumentSpec[];
+  /** Where an instrument nothing recorded goes. */
+  readonly scope: { readonly name: string; readonly version?: string };
+  /** The push's temporality preference. @default CUMULATIVE */
+  readonly temporality?: AggregationTemporality;
+  /** The clock (Unix milliseconds). @default Date.now */
+  readonly now?: () => number;
+}
+
+export type PushZeroFill = (rm: ResourceMetrics) => ResourceMetrics;
+
+/** A canonical value → the profile's word: the closed set's `other` fold, then the rule's words; undefined where the set drops it. */
+function wordOf(spec: AttributeSpec | undefined, words: Readonly<Record<string, string>> | undefined, value: string): string | undefined {
+  let v = value;
+  if (spec?.values !== undefined && !spec.values.includes(v)) {
+    if (spec.outside === 'drop') return undefined;
+    v = OTHER;
+  }
+  return words?.[v] ?? v;
+}
+
+/**
+ * The canonical value written `word`: itself where the profile keeps it, else the first its words
+ * map to it; undefined when none is (a host's rule may fill a word nothing is written as).
+ */
+function canonicalOf(spec: AttributeSpec | undefined, words: Readonly<Record<string, string>> | undefined, word: string): string | undefined {
+  return [word, ...Object.keys(words ?? {})].find((c) => wordOf(spec, words, c) === word);
+}
+
+/** Whether the Collector's `filter/vocabulary` keeps a point: the profile's vocabularies and the spec's `outside: 'drop'` sets. */
+function survivor(profile: TableProfile, spec: InstrumentSpec | undefined): (attributes: Attributes) => boolean {
+  const closed: [string, readonly string[]][] = Object.entries(profile.vocabularies ?? {});
+  for (const a of spec?.attributes ?? []) if (a.values !== undefined && a.outside === 'drop') closed.push([a.key, a.values]);
+  return (attributes) => closed.every(([key, values]) => attributes[key] === undefined || values.includes(String(attributes[key])));
+}
+
+/** The table's zero-filled series, in canonical form (one per instrument and attribute value; a word no value is written as has none). */
+export function zeroSeries(profile: TableProfile, specs: ReadonlyMap<string, InstrumentSpec>): ZeroSeries[] {
+  const out = new Map<string, ZeroSeries>();
+  for (const rule of profile.rules) {
+    if (rule.type === 'histogram') continue;
+    const spec = specs.get(rule.instrument);
+    const survives = survivor(profile, spec);
+    if (rule.emitZero === true) {
+      const id = rule.instrument;
+      out.set(id, { id, instrument: rule.instrument, attributes: Object.freeze({}), coveredBy: survives });
+    }
+    for (const [label, words] of Object.entries(rule.zeroFill ?? {})) {
+      const key = rule.labels?.find(([, l]) => l === label)?.[0];
+      // check-rules refuses a zeroFill on anything but the family's one label.
+      if (key === undefined) continue;
+      const attribute = spec?.attributes.find((a) => a.key === key);
+      const map = rule.values?.[key];
+      for (const word of words) {
+        const value = canonicalOf(attribute, map, word);
+        if (value === undefined) continue;
+        const id = `${rule.instrument}\0${key}\0${value}`;
+        const coveredBy = (attributes: Attributes): boolean =>
+          attributes[key] !== undefined && survives(attributes) && wordOf(attribute, map, String(attributes[key])) === word;
+        out.set(id, { id, instrument: rule.instrument, attributes: Object.freeze({ [key]: value }), coveredBy });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+function shapeOf(instrument: string, specs: ReadonlyMap<string, InstrumentSpec>, rules: readonly FamilyRule[]): Shape {
+  const kind = specs.get(instrument)?.kind;
+  if (kind === 'histogram') return { type: DataPointType.HISTOGRAM, monotonic: true, preferred: true };
+  if (kind === 'counter' || kind === 'observableCounter') return { type: DataPointType.SUM, monotonic: true, preferred: true };
+  if (kind === 'upDownCounter' || kind === 'observableUpDownCounter') return { type: DataPointType.SUM, monotonic: false, preferred: false };
+  if (kind !== undefined) return { type: DataPointType.GAUGE, monotonic: false, preferred: false };
+  // An instrument no spec describes (a host's rule): as its rule reads it.
+  const rule = rules.find((r) => r.instrument === instrument)!;
+  if (rule.from === 'sum' || rule.from === 'count') return { type: DataPointType.HISTOGRAM, monotonic: true, preferred: true };
+  return rule.type === 'counter' ? { type: DataPointType.SUM, monotonic: true, preferred: true } : { type: DataPointType.GAUGE, monotonic: false, preferred: false };
+}
+
+function hrTime(ms: number): HrTime {
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+}
+
+/** A zero point of `metric`'s type (an exponential histogram's at its first point's scale). */
+function zeroPoint(metric: MetricData, attributes: Attributes, startTime: HrTime, endTime: HrTime, bounds: readonly number[]): DataPoint<unknown> {
+  if (metric.dataPointType === DataPointType.HISTOGRAM) {
+    const boundaries = metric.dataPoints[0]?.value.buckets.boundaries ?? [...bounds];
+    const value: Histogram = { buckets: { boundaries: [...boundaries], counts: boundaries.map(() => 0).concat(0) }, sum: 0, count: 0 };
+    return { startTime, endTime, attributes, value };
+  }
+  if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+    const scale = metric.dataPoints[0]?.value.scale ?? 0;
+    const value: ExponentialHistogram = { count: 0, sum: 0, scale, zeroCount: 0, positive: { offset: 0, bucketCounts: [] }, negative: { offset: 0, bucketCounts: [] } };
+    return { startTime, endTime, attributes, value };
+  }
+  return { startTime, endTime, attributes, value: 0 };
+}
+
+/**
+ * The push transform adding `profile`'s zero points to each canonical collection (see the file
+ * comment); the identity when the table fills nothing.
+ */
+export function createPushZeroFill(profile: TableProfile, options: PushZeroFillOptions): PushZeroFill {
+  const specs = new Map(options.specs.map((s) => [s.name, s]));
+  const series = zeroSeries(profile, specs);
+  if (series.length === 0) return (rm) => rm;
+  const now = options.now ?? Date.now;
+  const startTime = hrTime(now());
+  const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
+  const scope = options.scope.version === undefined ? { name: options.scope.name } : { name: options.scope.name, version: options.scope.version };
+  const instruments = [...new Set(series.map((s) => s.instrument))];
+  const shapes = new Map(instruments.map((i) => [i, shapeOf(i, specs, profile.rules)]));
+  /** Counter and histogram series a recorded point replaced: their zero is not sent again. */
+  const retired = new Set<string>();
+
+  /** A metric for an instrument nothing recorded, shaped as the sender's SDK would export it. */
+  const emptyMetric = (instrument: string): MetricData | undefined => {
+    const shape = shapes.get(instrument)!;
+    const spec = specs.get(instrument);
+    const aggregationTemporality = shape.preferred ? temporality : AggregationTemporality.CUMULATIVE;
+    if (aggregationTemporality === AggregationTemporality.DELTA) return undefined;
+    const descriptor = {
+      name: instrument,
+      description: spec?.description ?? '',
+      unit: spec?.unit ?? '',
+      valueType: shape.type === DataPointType.HISTOGRAM ? ValueType.DOUBLE : ValueType.INT,
+    };
+    if (shape.type === DataPointType.HISTOGRAM) return { descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: [] };
+    if (shape.type === DataPointType.SUM) return { descriptor, aggregationTemporality, dataPointType: DataPointType.SUM, isMonotonic: shape.monotonic, dataPoints: [] };
+    return { descriptor, aggregationTemporality, dataPointType: DataPointType.GAUGE, dataPoints: [] };
+  };
+
+  return (rm) => {
+    // Where each instrument is in this collection (the first metric of its name).
+    const found = new Map<string, { scope: number; metric: number }>();
+    rm.scopeMetrics.forEach((sm, i) =>
+      sm.metrics.forEach((m, j) => {
+        if (shapes.has(m.descriptor.name) && !found.has(m.descriptor.name)) found.set(m.descriptor.name, { scope: i, metric: j });
+      }),
+    );
+    const endTime = hrTime(now());
+    const added = new Map<string, DataPoint<unknown>[]>();
+    const fresh = new Map<string, MetricData>();
+    for (const s of series) {
+      if (retired.has(s.id)) continue;
+      const at = found.get(s.instrument);
+      const recorded = at === undefined ? undefined : rm.scopeMetrics[at.scope]!.metrics[at.metric]!;
+      const points = (recorded?.dataPoints ?? []) as readonly DataPoint<unknown>[];
+      if (points.some((p) => s.coveredBy(p.attributes))) {
+        if (shapes.get(s.instrument)!.monotonic) retired.add(s.id);
+        continue;
+      }
+      let metric = recorded;
+      if (metric === undefined) {
+        metric = fresh.get(s.instrument) ?? emptyMetric(s.instrument);
+        if (metric === undefined) continue;
+        fresh.set(s.instrument, metric);
+      }
+      const delta = metric.aggregationTemporality === AggregationTemporality.DELTA && metric.dataPointType !== DataPointType.GAUGE;
+      if (delta) continue;
+      let list = added.get(s.instrument);
+      if (list === undefined) added.set(s.instrument, (list = []));
+      list.push(zeroPoint(metric, s.attributes, startTime, endTime, specs.get(s.instrument)?.buckets ?? []));
+    }
+    if (added.size === 0) return rm;
+    const withZeros = (m: MetricData): MetricData => {
+      const zeros = added.get(m.descriptor.name);
+      return zeros === undefined ? m : ({ ...m, dataPoints: [...m.dataPoints, ...zeros] } as MetricData);
+    };
+    const scopeMetrics: ScopeMetrics[] = rm.scopeMetrics.map((sm, i) => ({
+      ...sm,
+      metrics: sm.metrics.map((m, j) => {
+        const at = found.get(m.descriptor.name);
+        return at?.scope === i && at.metric === j ? withZeros(m) : m;
+      }),
+    }));
+    const created = [...fresh.values()].filter((m) => added.has(m.descriptor.name)).map(withZeros);
+    if (created.length > 0) {
+      const own = scopeMetrics.find((sm) => sm.scope.name === scope.name && sm.scope.version === scope.version);
+      if (own !== undefined) own.metrics = [...own.metrics, ...created];
+      else scopeMetrics.push({ scope, metrics: created });
+    }
+    return { resource: rm.resource, scopeMetrics };
+  };
+}
