@@ -90,13 +90,16 @@ export function collectorConfigCommand(args: readonly string[]): string {
   return collectorConfigText(name, compiled).replace(/\n$/, '');
 }
 
+/** The header line naming the zero-filled families: jobmeter's push carries their zeros, another SDK records them. */
+export const ZERO_FILLED_PREFIX = "# zero-filled (jobmeter's canonical push carries the zeros; another SDK records 0 at start-up for them):";
+
 /** The YAML the command prints: a header of comments, then the configuration. */
 export function collectorConfigText(profileName: string, compiled: CompiledCollectorConfig): string {
   const header = [
     `# OpenTelemetry Collector configuration for jobmeter's ${profileName} profile, from: jobmeter collector-config --profile ${profileName}`,
     `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); ${'prometheus' in (compiled.config['exporters'] as object) ? "the prometheus exporter serves the profile's series" : "the gateway forwards the profile's series to its store"}.`,
     `# not reproduced by the Collector: ${compiled.notReproduced.length === 0 ? '(none)' : compiled.notReproduced.join(', ')}`,
-    ...(compiled.zeroFilled.length === 0 ? [] : [`# zero-valued series appear once the sender records them: ${compiled.zeroFilled.join(', ')}`]),
+    ...(compiled.zeroFilled.length === 0 ? [] : [`${ZERO_FILLED_PREFIX} ${compiled.zeroFilled.join(', ')}`]),
   ];
   return `${header.join('\n')}\n${stringify(compiled.config, { lineWidth: 0 })}`;
 }

@@ -43,7 +43,10 @@ export interface CompiledCollectorConfig {
   readonly config: Record<string, unknown>;
   /** Families the Collector cannot reproduce (the `# not reproduced by the Collector:` line). */
   readonly notReproduced: readonly string[];
-  /** Families with series the profile fills in with 0: they appear once the sender records them. */
+  /**
+   * Families with series the profile fills in with 0. jobmeter's canonical push carries those
+   * zeros (naming/zero-fill-push.ts); another SDK's push has them once it records them (0 at start-up).
+   */
   readonly zeroFilled: readonly string[];
 }
 

@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { parseConfigFile } from '@opentelemetry/configuration';
 import { compileCollectorConfig } from '../../src/cli/collector-config.ts';
-import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
+import { collectorConfigCommand, ZERO_FILLED_PREFIX } from '../../src/cli/collector-config-command.ts';
 import { viewsCommand } from '../../src/cli/views-command.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
@@ -28,7 +28,9 @@ describe('jobmeter collector-config', () => {
     const { code, stdout, stderr } = await run(['collector-config', '--profile', 'solti', '--otlp', '127.0.0.1:14318', '--prometheus', '0.0.0.0:19464']);
     assert.equal(code, 0, stderr);
     assert.equal(stderr, '');
-    assert.match(stdout, /^# not reproduced by the Collector: .+$/m);
+    assert.match(stdout, /^# not reproduced by the Collector: \(none\)$/m);
+    // solti fills nothing in with 0: no zero-filled line.
+    assert.doesNotMatch(stdout, /^# zero-filled/m);
     const config = parseYaml(stdout) as Config;
     assert.equal(config.receivers.otlp.protocols.http.endpoint, '127.0.0.1:14318');
     assert.deepEqual(config.exporters.prometheus, {
@@ -61,6 +63,16 @@ describe('jobmeter collector-config', () => {
       const [kept] = (parseYaml(stdout) as Config).processors['filter/profile']!.metrics!.metric!;
       const names = [...kept!.matchAll(/metric\.name == "([^"]+)"/g)].map((m) => m[1]);
       assert.deepEqual(names, profile.rules.map((r) => r.name), name);
+    }
+  });
+
+  it("every legacy profile: nothing is left out, and the zero-filled line names exactly the families the table fills with 0", () => {
+    for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
+      const lines = collectorConfigCommand(['--profile', name]).split('\n');
+      assert.ok(lines.includes('# not reproduced by the Collector: (none)'), name);
+      const filled = profile.rules.filter((r) => r.emitZero === true || r.zeroFill !== undefined).map((r) => r.name);
+      const line = lines.find((l) => l.startsWith(ZERO_FILLED_PREFIX));
+      assert.deepEqual(line === undefined ? [] : line.slice(ZERO_FILLED_PREFIX.length).trim().split(', '), filled, name);
     }
   });
 

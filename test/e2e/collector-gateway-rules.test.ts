@@ -8,18 +8,16 @@
  *
  * Both stores hold constant values once the demo is recorded, so rate windows give the same
  * (zero) rates whatever the sample alignment, and both are asked about the same moment (`time()`
- * included). Every legacy profile, in one file run (one pair of Prometheus). The one difference
- * allowed is the documented one (docs/collector-profiles.md): a zero-filled series the canonical push
- * does not carry (wasmrun's rejected reasons) is missing from an expression that reads its family,
- * and only where that result is 0 over the pull.
+ * included). Every legacy profile, in one file run (one pair of Prometheus). No difference is
+ * allowed: the series a profile fills in with 0 (wasmrun's rejected reasons nothing was rejected
+ * for, rm's info alerts) are carried by the canonical push (naming/zero-fill-push.ts), so an
+ * expression reading them has the same 0-valued results on both sides.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { loadRules } from '../../scripts/dashboards/rules-file.ts';
-import { compileCollectorConfig } from '../../src/cli/collector-config.ts';
 import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
-import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
@@ -81,17 +79,12 @@ after(async () => {
   await Promise.allSettled([scraping?.stop(), receiving?.stop(), ...collectors.map((c) => c.stop()), ...meters.map((m) => m.shutdown())]);
 });
 
-/** Whether `expr` reads one of `families` (a family's name, or a recording rule of the same file over it, is in it). */
-const reads = (expr: string, families: readonly string[]): boolean => families.some((f) => new RegExp(`\\b${f}(_total|_bucket|_sum|_count)?\\b`).test(expr));
-
 for (const profile of PROFILES) {
   test(`${profile}: every seed rule expression gives the same result over the gateway as over the pull`, async (t) => {
     const { alerts, recordings } = loadRules(profile);
     const exprs = [...alerts.map((a) => [a.alert, a.expr] as const), ...recordings.map((r) => [r.record, r.expr] as const)];
     assert.ok(exprs.length > 0);
     const differ: string[] = [];
-    const excusedNames: string[] = [];
-    const { zeroFilled } = compileCollectorConfig(LEGACY_PROFILES[profile]);
     let nonEmpty = 0;
     // A second ago: both stores have their samples up to then.
     const time = ((Date.now() - 1000) / 1000).toFixed(3);
@@ -99,15 +92,10 @@ for (const profile of PROFILES) {
       const [left, right] = await Promise.all([queryAt(scraping!, expr, time), queryAt(receiving!, expr, time)]);
       const [l, r] = [table(left), table(right)];
       if (l.size > 0) nonEmpty++;
-      // The documented difference: a zero-filled series the push never carried is missing on the
-      // gateway's side; the expression may lack exactly those results, each 0 over the pull, no more.
-      const zeroOnly = [...l].filter(([k]) => !r.has(k));
-      const excused = reads(expr, zeroFilled) && zeroOnly.every(([, v]) => v === '0');
-      const same = [...r].every(([k, v]) => l.get(k) === v) && (zeroOnly.length === 0 || excused);
-      if (zeroOnly.length > 0 && excused) excusedNames.push(name);
+      const same = l.size === r.size && [...r].every(([k, v]) => l.get(k) === v);
       if (!same) differ.push(`${name}: pull ${JSON.stringify([...l])} vs gateway ${JSON.stringify([...r])}`);
     }
-    t.diagnostic(`${exprs.length} expressions, ${nonEmpty} with results; without the zero-filled series the push does not carry: ${excusedNames.join(', ') || '(none)'}`);
+    t.diagnostic(`${exprs.length} expressions, ${nonEmpty} with results`);
     assert.deepEqual(differ, []);
     // Not vacuous: some expressions have results.
     assert.ok(nonEmpty > 0, 'no rule expression returned anything');
