@@ -1,8 +1,11 @@
 /**
  * Runs a foreign daemon and an embedded jobmeter both record, per legacy profile, for the tests
  * that compare them through the Collector (collector-views.test.ts, collector-daemon-gateway.test.ts):
- * kinds and runners inside each profile's closed sets, durations across its buckets.
+ * kinds and runners inside each profile's closed sets, durations across its buckets. crewshipd
+ * serves no run figure: its series are its records' (CREWSHIPD_RECORDS).
  */
+import type { HostSnapshot } from '../../src/domain/snapshot.ts';
+
 export interface Run {
   task: string;
   kind: string;
@@ -11,7 +14,8 @@ export interface Run {
   seconds: number;
 }
 
-export const RUNS: Readonly<Record<'rm' | 'solti' | 'runwisp' | 'wasmrun', readonly Run[]>> = {
+export const RUNS: Readonly<Record<'rm' | 'solti' | 'runwisp' | 'wasmrun' | 'crewshipd', readonly Run[]>> = {
+  crewshipd: [],
   rm: [
     { task: 'nightly', kind: 'backup', runner: 'subprocess', outcome: 'success', seconds: 20 },
     { task: 'weekly', kind: 'backup', runner: 'subprocess', outcome: 'success', seconds: 200 },
@@ -35,3 +39,61 @@ export const RUNS: Readonly<Record<'rm' | 'solti' | 'runwisp' | 'wasmrun', reado
     { task: 'deploy', kind: 'task', runner: 'container', outcome: 'failure', seconds: 700 },
   ],
 };
+
+/** A figure the Go daemon observes (test/peers/go-daemon: `gauges`, `counters`). */
+export interface ObservedPoint {
+  name: string;
+  value: number;
+  attributes: Record<string, string>;
+}
+
+/**
+ * crewshipd's records, twice: as the snapshot an embedded jobmeter reports (`snapshot`), and as a
+ * Go daemon observes them on the canonical instruments (`gauges`, `counters`). Odd on purpose: a
+ * status outside the closed set (`archived`, folded into `other` on both sides), a journal event
+ * outside it (`paused`, dropped on both sides), and LLM figures the daemon keeps per model, an
+ * attribute the profile has no label for (the views' allow-list drops it and the SDK sums).
+ * Values are exact in binary, so sums in any order agree.
+ */
+export const CREWSHIPD_RECORDS: { snapshot: HostSnapshot; gauges: ObservedPoint[]; counters: ObservedPoint[] } = (() => {
+  const assignments = { pending: 1, queued: 4, running: 2, completed: 40, failed: 3, archived: 2 };
+  const pipelineRuns = { queued: 1, running: 1, completed: 12, failed: 1, dry_run: 2 };
+  const agentRunEvents = { started: 50, completed: 44, failed: 4, paused: 3 };
+  const llm = [
+    { provider: 'anthropic', models: [{ model: 'small', calls: 10, costUsd: 0.25 }, { model: 'large', calls: 20, costUsd: 1.5 }] },
+    { provider: 'openai', models: [{ model: 'small', calls: 6, costUsd: 0.125 }] },
+  ];
+  const one = (name: string, value: number): ObservedPoint => ({ name, value, attributes: {} });
+  const byKey = (name: string, key: string, values: Record<string, number>): ObservedPoint[] =>
+    Object.entries(values).map(([k, value]) => ({ name, value, attributes: { [key]: k } }));
+  const perModel = (name: string, figure: 'calls' | 'costUsd'): ObservedPoint[] =>
+    llm.flatMap(({ provider, models }) => models.map((m) => ({ name, value: m[figure], attributes: { provider, model: m.model } })));
+  return {
+    snapshot: {
+      assignments,
+      pipelineRuns,
+      queue: { depth: 4, groups: 2, depthMax: 3 },
+      agentRunEvents,
+      llm: llm.map(({ provider, models }) => ({
+        provider,
+        calls: models.reduce((n, m) => n + m.calls, 0),
+        costUsd: models.reduce((n, m) => n + m.costUsd, 0),
+      })),
+      containers: { tracked: 3, reporting: 2 },
+      dbMigrationVersion: 42,
+      websocketConnections: 2,
+    },
+    gauges: [
+      ...byKey('jobmeter.assignments', 'status', assignments),
+      ...byKey('jobmeter.pipeline_runs', 'status', pipelineRuns),
+      one('jobmeter.queue.depth', 4),
+      one('jobmeter.queue.groups', 2),
+      one('jobmeter.queue.depth.max', 3),
+      one('jobmeter.container.tracked', 3),
+      one('jobmeter.container.reporting', 2),
+      one('jobmeter.db.migration.version', 42),
+      one('jobmeter.websocket.connections', 2),
+    ],
+    counters: [...byKey('jobmeter.agent_run.events', 'event', agentRunEvents), ...perModel('jobmeter.llm.calls', 'calls'), ...perModel('jobmeter.llm.cost', 'costUsd')],
+  };
+})();

@@ -7,7 +7,10 @@
  * running `jobmeter collector-config --profile P`, and the Collector serves the series an
  * embedded jobmeter recording the same runs serves under P — rm's buckets (1 s … 24 h, not the
  * SDK's default) included. rm and solti with both SDKs; runwisp and wasmrun (history, last failure,
- * wasmrun's millisecond sum and count) with the Go daemon, which records those instruments.
+ * wasmrun's millisecond sum and count) with the Go daemon, which records those instruments; and
+ * crewshipd with the Go daemon observing its records (statuses, queue, journal events, LLM ledger,
+ * containers, migration version, connections: CREWSHIPD_RECORDS) with the host name in its resource
+ * (OTEL_RESOURCE_ATTRIBUTES), as the embedded jobmeter reports them in its snapshot.
  *
  * Compared as test/e2e/collector-profiles.test.ts does; families the daemon records nothing for
  * (jobmeter's own build info, zero-filled series) are left out only where jobmeter's value is 0 or
@@ -26,7 +29,7 @@ import { startCollector, type CollectorHandle } from '../support/collector.ts';
 import { goDaemonBinary } from '../support/peers.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { RUNS } from './collector-runs.ts';
+import { CREWSHIPD_RECORDS, RUNS } from './collector-runs.ts';
 
 const DAEMON = fileURLToPath(new URL('./otel-config-daemon.ts', import.meta.url));
 const EXPORTER_LABELS = ['job', 'instance'];
@@ -36,14 +39,19 @@ const temp = tempFiles('jobmeter-collector-views-');
 type Sdk = 'node' | 'go';
 /** The last failure a daemon has on record (runwisp serves it): the Go daemon reports it, jobmeter's snapshot holds it. */
 const LAST_FAILURE_SECONDS = 1_795_000_000;
+/** crewshipd's `hostname` label: jobmeter's from its option, the Collector's from the daemon's resource. */
+const HOST = 'host-1';
 
-/** Runs the daemon of `sdk` with the configuration file; it exports once and exits. */
-async function runDaemon(sdk: Sdk, configFile: string, runs: unknown): Promise<void> {
+/** Runs the daemon of `sdk` with the configuration file; it exports once and exits. crewshipd's daemon observes its records. */
+async function runDaemon(sdk: Sdk, configFile: string, profile: ProfileName & keyof typeof RUNS): Promise<void> {
+  const runs = RUNS[profile];
+  const records = profile === 'crewshipd' ? { gauges: CREWSHIPD_RECORDS.gauges, counters: CREWSHIPD_RECORDS.counters } : {};
   const [command, args, stdin] =
     sdk === 'node'
       ? [process.execPath, [DAEMON], JSON.stringify(runs)]
-      : [goDaemonBinary(), [], JSON.stringify({ config: configFile, service: 'views-daemon', runs, lastFailureSeconds: LAST_FAILURE_SECONDS })];
-  const child = spawn(command, args, { env: { ...process.env, OTEL_CONFIG_FILE: configFile, OTEL_SERVICE_NAME: 'views-daemon' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      : [goDaemonBinary(), [], JSON.stringify({ config: configFile, service: 'views-daemon', runs, lastFailureSeconds: LAST_FAILURE_SECONDS, ...records })];
+  const env = { ...process.env, OTEL_CONFIG_FILE: configFile, OTEL_SERVICE_NAME: 'views-daemon', OTEL_RESOURCE_ATTRIBUTES: `host.name=${HOST}` };
+  const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin.end(stdin);
@@ -52,7 +60,7 @@ async function runDaemon(sdk: Sdk, configFile: string, runs: unknown): Promise<v
   assert.doesNotMatch(stderr, /Could not load OpenTelemetry configuration|error/i, stderr);
 }
 
-for (const [profile, sdk] of [['rm', 'node'], ['solti', 'node'], ['rm', 'go'], ['solti', 'go'], ['runwisp', 'go'], ['wasmrun', 'go']] as const satisfies readonly (readonly [ProfileName, Sdk])[]) {
+for (const [profile, sdk] of [['rm', 'node'], ['solti', 'node'], ['rm', 'go'], ['solti', 'go'], ['runwisp', 'go'], ['wasmrun', 'go'], ['crewshipd', 'go']] as const satisfies readonly (readonly [ProfileName, Sdk])[]) {
   describe(`jobmeter views + collector-config with the ${sdk} SDK's declarative configuration: ${profile}`, () => {
     let collector: CollectorHandle<'otlp' | 'prom'> | undefined;
     let jm: Jobmeter | undefined;
@@ -66,9 +74,10 @@ for (const [profile, sdk] of [['rm', 'node'], ['solti', 'node'], ['rm', 'go'], [
         config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--prometheus', `127.0.0.1:${p.prom}`])) as Record<string, unknown>,
       });
       const configFile = await temp.file(`${profile}-${sdk}-views.yaml`, viewsCommand(['--profile', profile, '--otlp', `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`]));
-      await runDaemon(sdk, configFile, RUNS[profile]);
-      jm = await createJobmeter({ profile, listener: { port: 0 }, processMetrics: false, global: false });
+      await runDaemon(sdk, configFile, profile);
+      jm = await createJobmeter({ profile, listener: { port: 0 }, processMetrics: false, global: false, hostname: HOST });
       if (profile === 'runwisp') jm.setSnapshotSource(() => ({ lastFailureSeconds: LAST_FAILURE_SECONDS }));
+      if (profile === 'crewshipd') jm.setSnapshotSource(() => CREWSHIPD_RECORDS.snapshot);
       for (const r of RUNS[profile]) jm.recordRun({ task: r.task, kind: r.kind, runner: r.runner, outcome: r.outcome, durationSeconds: r.seconds });
       const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain;version=0.0.4' } });
       // runwisp's endpoint serves OpenMetrics whatever is asked, as the original does.
@@ -85,7 +94,7 @@ for (const [profile, sdk] of [['rm', 'node'], ['solti', 'node'], ['rm', 'go'], [
       await collector?.stop();
     });
 
-    it('the Collector serves what jobmeter serves for the same runs, buckets included', () => {
+    it('the Collector serves what jobmeter serves for the same runs, buckets included', (t) => {
       const drop = ['target_info', `${profile}_build_info`];
       const left = seriesTable(pulled, { format: pulledFormat, dropFamilies: drop });
       const right = seriesTable(reexposed, { dropLabels: EXPORTER_LABELS, dropFamilies: drop });
@@ -93,8 +102,11 @@ for (const [profile, sdk] of [['rm', 'node'], ['solti', 'node'], ['rm', 'go'], [
       const zero = diff.onlyLeft.filter((k) => left.values.get(k) === 0);
       assert.deepEqual({ ...diff, onlyLeft: diff.onlyLeft.filter((k) => !zero.includes(k)) }, { onlyLeft: [], onlyRight: [], values: [], types: [] },
         `jobmeter (left) vs Collector (right):\n${JSON.stringify(diff, null, 2)}\n--- jobmeter ---\n${pulled}\n--- collector ---\n${reexposed}`);
+      t.diagnostic(`${right.values.size} series the same; jobmeter's zeros the daemon never recorded: ${zero.join(' ') || '(none)'}`);
       if (profile === 'rm' || profile === 'solti') assert.match(reexposed, /_duration_seconds_bucket\{/);
       if (profile === 'rm') assert.match(reexposed, /rm_job_duration_seconds_bucket\{[^}]*le="86400"/);
+      // crewshipd: the daemon's two models of one provider summed, under the host name of its resource.
+      if (profile === 'crewshipd') assert.match(reexposed, /^crewshipd_llm_calls_total\{(?=[^}]*provider="anthropic")(?=[^}]*hostname="host-1")[^}]*\} 30$/m);
     });
   });
 }

@@ -11,9 +11,11 @@
 // buckets and attributes; test/e2e/collector-views.test.ts), and the script's endpoint and
 // buckets are not used.
 //
-// `gauges` are figures a daemon reads from its own records (its hosts, its fleet), observed as
-// gauges under the given names and attributes. `pushes` above 1 keeps it running, exporting once a
-// second that many times, as a daemon does between restarts (test/e2e/collector-daemon-gateway.test.ts).
+// `gauges` are figures a daemon reads from its own records (its hosts, its fleet, its assignments by
+// status), observed as gauges under the given names and attributes; `counters` are totals it keeps
+// there (a journal's events, a cost ledger), observed as counters the same way. `pushes` above 1
+// keeps it running, exporting once a second that many times, as a daemon does between restarts
+// (test/e2e/collector-daemon-gateway.test.ts).
 package main
 
 import (
@@ -53,6 +55,7 @@ type gaugePoint struct {
 
 type script struct {
 	Gauges             []gaugePoint  `json:"gauges"`
+	Counters           []gaugePoint  `json:"counters"`
 	Pushes             int           `json:"pushes"`
 	Config             string        `json:"config"`
 	Endpoint           string        `json:"endpoint"`
@@ -122,7 +125,12 @@ func pushOnce() error {
 	if err != nil {
 		return err
 	}
-	if err := observeGauges(meter, s.Gauges); err != nil {
+	gauge := func(name string) (metric.Float64Observable, error) { return meter.Float64ObservableGauge(name) }
+	if err := observe(meter, s.Gauges, gauge); err != nil {
+		return err
+	}
+	counter := func(name string) (metric.Float64Observable, error) { return meter.Float64ObservableCounter(name) }
+	if err := observe(meter, s.Counters, counter); err != nil {
 		return err
 	}
 	if flusher, ok := provider.(interface{ ForceFlush(context.Context) error }); ok {
@@ -139,19 +147,20 @@ func pushOnce() error {
 	return shutdown(ctx)
 }
 
-// observeGauges registers one observable gauge per name and reports every point on each collection.
-func observeGauges(meter metric.Meter, points []gaugePoint) error {
-	gauges := map[string]metric.Float64ObservableGauge{}
+// observe registers one observable instrument per name (made by create) and reports every point
+// on each collection.
+func observe(meter metric.Meter, points []gaugePoint, create func(string) (metric.Float64Observable, error)) error {
+	instruments := map[string]metric.Float64Observable{}
 	var observables []metric.Observable
 	for _, p := range points {
-		if _, ok := gauges[p.Name]; ok {
+		if _, ok := instruments[p.Name]; ok {
 			continue
 		}
-		g, err := meter.Float64ObservableGauge(p.Name)
+		g, err := create(p.Name)
 		if err != nil {
 			return err
 		}
-		gauges[p.Name] = g
+		instruments[p.Name] = g
 		observables = append(observables, g)
 	}
 	if len(observables) == 0 {
@@ -163,7 +172,7 @@ func observeGauges(meter metric.Meter, points []gaugePoint) error {
 			for k, v := range p.Attributes {
 				attrs = append(attrs, attribute.String(k, v))
 			}
-			o.ObserveFloat64(gauges[p.Name], p.Value, metric.WithAttributes(attrs...))
+			o.ObserveFloat64(instruments[p.Name], p.Value, metric.WithAttributes(attrs...))
 		}
 		return nil
 	}, observables...)
