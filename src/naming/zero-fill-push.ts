@@ -16,16 +16,8 @@
  *   those get none; gauges and up-down sums (cumulative whatever the preference) keep theirs.
  */
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type ExponentialHistogram,
-  type Histogram,
-  type MetricData,
-  type ResourceMetrics,
-  type ScopeMetrics,
-} from '@opentelemetry/sdk-metrics';
+import { millisToHrTime } from '@opentelemetry/core';
+import { AggregationTemporality, DataPointType, type DataPoint, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { OTHER, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 
@@ -86,7 +78,7 @@ function survivor(profile: TableProfile, spec: InstrumentSpec | undefined): (att
 }
 
 /** The table's zero-filled series, in canonical form (one per instrument and attribute value; a word no value is written as has none). */
-export function zeroSeries(profile: TableProfile, specs: ReadonlyMap<string, InstrumentSpec>): ZeroSeries[] {
+function zeroSeries(profile: TableProfile, specs: ReadonlyMap<string, InstrumentSpec>): ZeroSeries[] {
   const out = new Map<string, ZeroSeries>();
   for (const rule of profile.rules) {
     if (rule.type === 'histogram') continue;
@@ -127,22 +119,16 @@ function shapeOf(instrument: string, specs: ReadonlyMap<string, InstrumentSpec>,
   return rule.type === 'counter' ? { type: DataPointType.SUM, monotonic: true, preferred: true } : { type: DataPointType.GAUGE, monotonic: false, preferred: false };
 }
 
-function hrTime(ms: number): HrTime {
-  const seconds = Math.floor(ms / 1000);
-  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
-}
-
 /** A zero point of `metric`'s type (an exponential histogram's at its first point's scale). */
 function zeroPoint(metric: MetricData, attributes: Attributes, startTime: HrTime, endTime: HrTime, bounds: readonly number[]): DataPoint<unknown> {
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
     const boundaries = metric.dataPoints[0]?.value.buckets.boundaries ?? [...bounds];
-    const value: Histogram = { buckets: { boundaries: [...boundaries], counts: boundaries.map(() => 0).concat(0) }, sum: 0, count: 0 };
-    return { startTime, endTime, attributes, value };
+    return { startTime, endTime, attributes, value: { buckets: { boundaries: [...boundaries], counts: boundaries.map(() => 0).concat(0) }, sum: 0, count: 0 } };
   }
   if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
     const scale = metric.dataPoints[0]?.value.scale ?? 0;
-    const value: ExponentialHistogram = { count: 0, sum: 0, scale, zeroCount: 0, positive: { offset: 0, bucketCounts: [] }, negative: { offset: 0, bucketCounts: [] } };
-    return { startTime, endTime, attributes, value };
+    const empty = { offset: 0, bucketCounts: [] };
+    return { startTime, endTime, attributes, value: { count: 0, sum: 0, scale, zeroCount: 0, positive: empty, negative: { ...empty } } };
   }
   return { startTime, endTime, attributes, value: 0 };
 }
@@ -156,7 +142,7 @@ export function createPushZeroFill(profile: TableProfile, options: PushZeroFillO
   const series = zeroSeries(profile, specs);
   if (series.length === 0) return (rm) => rm;
   const now = options.now ?? Date.now;
-  const startTime = hrTime(now());
+  const startTime = millisToHrTime(now());
   const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
   const scope = options.scope.version === undefined ? { name: options.scope.name } : { name: options.scope.name, version: options.scope.version };
   const instruments = [...new Set(series.map((s) => s.instrument))];
@@ -189,7 +175,7 @@ export function createPushZeroFill(profile: TableProfile, options: PushZeroFillO
         if (shapes.has(m.descriptor.name) && !found.has(m.descriptor.name)) found.set(m.descriptor.name, { scope: i, metric: j });
       }),
     );
-    const endTime = hrTime(now());
+    const endTime = millisToHrTime(now());
     const added = new Map<string, DataPoint<unknown>[]>();
     const fresh = new Map<string, MetricData>();
     for (const s of series) {

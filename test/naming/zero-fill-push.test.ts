@@ -56,7 +56,7 @@ describe('the canonical zero points, named by the profile, are the pull endpoint
   }
 });
 
-describe('a replaced zero', () => {
+describe('zero points in a collection', () => {
   const zeros = createPushZeroFill(LEGACY_PROFILES.runwisp, { specs: DOMAIN_INSTRUMENTS, scope: SCOPE });
   const history = (points: [outcome: string, value: number][]): ResourceMetrics => ({
     resource: EMPTY.resource,
@@ -95,6 +95,31 @@ describe('a replaced zero', () => {
     const open = (r: ResourceMetrics): string[] => served(r).filter((p) => p.includes('severity'));
     assert.deepEqual(open(rm(alerts(['info']))), ['{"severity":"critical"}=0', '{"severity":"info"}=1', '{"severity":"warning"}=0']);
     assert.deepEqual(open(rm(alerts([]))), ['{"severity":"critical"}=0', '{"severity":"info"}=0', '{"severity":"warning"}=0']);
+  });
+
+  it("a zero joins the instrument's metric as the collection shapes it (an exponential histogram's zero is one)", () => {
+    const wasmrun = createPushZeroFill(LEGACY_PROFILES.wasmrun, { specs: DOMAIN_INSTRUMENTS, scope: SCOPE });
+    const rm: ResourceMetrics = {
+      resource: EMPTY.resource,
+      scopeMetrics: [{
+        scope: { name: 'a-sender' },
+        metrics: [{
+          descriptor: { name: 'jobmeter.run.duration', description: '', unit: 's', valueType: ValueType.DOUBLE },
+          aggregationTemporality: AggregationTemporality.CUMULATIVE,
+          dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
+          dataPoints: [],
+        }],
+      }],
+    };
+    const out = wasmrun(rm);
+    const duration = out.scopeMetrics.flatMap((sm) => sm.metrics.filter((m) => m.descriptor.name === 'jobmeter.run.duration').map((m) => [sm.scope.name, m] as const));
+    assert.equal(duration.length, 1);
+    const [scope, metric] = duration[0]!;
+    assert.equal(scope, 'a-sender');
+    assert.equal(metric.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
+    assert.deepEqual(metric.dataPoints.map((p) => [p.attributes, (p.value as { count: number }).count]), [[{}, 0]]);
+    // The collection given is left as it was.
+    assert.equal(rm.scopeMetrics[0]!.metrics[0]!.dataPoints.length, 0);
   });
 
   it('a counter zero, once a recorded point took its place, is not sent again when that point goes (no reset to 0)', () => {
