@@ -54,6 +54,18 @@ export function nonEmptyString(value: unknown, key: string): string {
   return value;
 }
 
+/**
+ * The service name given both as a name option and as the resource's `service.name` attribute:
+ * one setting, so the attribute counts (never silently replaced by a default), the same value twice
+ * is accepted and two different ones are refused under the attribute's key.
+ * @param named the name option's value and how the error names it (`serviceName`, `service_name = …`).
+ */
+export function oneServiceName(fromAttribute: unknown, attributeKey: string, named: unknown, namedAs: string): string {
+  const value = nonEmptyString(fromAttribute, attributeKey);
+  if (named === undefined || named === value) return value;
+  throw new ConfigError(attributeKey, value, `no ${namedAs} ${JSON.stringify(named)} beside it (the service name and the resource's service.name are one setting: give one)`);
+}
+
 export const STATE_DIR_EXPECTED = 'a directory path, or false to keep no state file';
 
 /** A directory to keep state in, or `false` for none. */
