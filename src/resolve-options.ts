@@ -11,7 +11,7 @@ import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
 import { CLUSTER_OPTIONS, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, resolveOption, resolveSection, SERVER_LIMIT_KEYS } from './common/option-table.ts';
 import { ConfigError } from './errors.ts';
-import { callback, list, nonEmptyString, oneOf, stringTable } from './common/option-rules.ts';
+import { callback, list, nonEmptyString, oneOf, oneServiceName, stringTable } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
@@ -121,16 +121,10 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
   };
 }
 
-/**
- * `resourceAttributes['service.name']` is the service name (as the config file's and
- * OTEL_RESOURCE_ATTRIBUTES' are), never silently replaced by the default; beside a different
- * `serviceName` the two are one setting given twice, refused.
- */
+/** `resourceAttributes['service.name']` is the service name, as the config file's and OTEL_RESOURCE_ATTRIBUTES' are. */
 function serviceNameOf(serviceName: unknown, attributes: Readonly<Record<string, string>>): { serviceName?: string } {
   if (!Object.hasOwn(attributes, 'service.name')) return {};
-  const fromAttributes = nonEmptyString(attributes['service.name'], "resourceAttributes['service.name']");
-  if (serviceName === undefined || serviceName === fromAttributes) return { serviceName: fromAttributes };
-  throw new ConfigError("resourceAttributes['service.name']", fromAttributes, `no serviceName ${JSON.stringify(serviceName)} beside it (serviceName and the resource's service.name are one setting: give one)`);
+  return { serviceName: oneServiceName(attributes['service.name'], "resourceAttributes['service.name']", serviceName, 'serviceName') };
 }
 
 function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster'] {

@@ -25,6 +25,32 @@ export function positiveInteger(value: unknown, key: string): number {
   return value;
 }
 
+/** Upper bounds of counts and sizes: what the config file's schema and the library both accept. */
+export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
+export const MAX_CONCURRENT_REQUESTS = 10_000;
+export const MAX_MEMORY_BYTES = 64 * 1024 * 1024 * 1024;
+export const MAX_CONNECTIONS = 1_000_000;
+export const MAX_CARDINALITY_LIMIT = 1_000_000;
+export const BODY_BYTES_EXPECTED = `an integer from 1 to ${MAX_BODY_BYTES} (bytes)`;
+export const CONCURRENT_EXPECTED = `an integer from 1 to ${MAX_CONCURRENT_REQUESTS}`;
+export const MEMORY_BYTES_EXPECTED = `an integer from 1 to ${MAX_MEMORY_BYTES} (bytes)`;
+export const CONNECTIONS_EXPECTED = `an integer from 1 to ${MAX_CONNECTIONS}`;
+export const CARDINALITY_LIMIT_EXPECTED = `an integer from 1 to ${MAX_CARDINALITY_LIMIT} (series per instrument, overflow included)`;
+
+/** A rule for an integer from 1 to `max`, worded `expected`. */
+function integerUpTo(max: number, expected: string): (value: unknown, key: string) => number {
+  return (value, key) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) throw new ConfigError(key, value, expected);
+    return value;
+  };
+}
+
+export const bodyBytes = integerUpTo(MAX_BODY_BYTES, BODY_BYTES_EXPECTED);
+export const concurrentRequests = integerUpTo(MAX_CONCURRENT_REQUESTS, CONCURRENT_EXPECTED);
+export const memoryBytes = integerUpTo(MAX_MEMORY_BYTES, MEMORY_BYTES_EXPECTED);
+export const connections = integerUpTo(MAX_CONNECTIONS, CONNECTIONS_EXPECTED);
+export const cardinalityLimit = integerUpTo(MAX_CARDINALITY_LIMIT, CARDINALITY_LIMIT_EXPECTED);
+
 /** `value` if it is a number of milliseconds > 0 that a Node timer can wait. */
 export function positiveMillis(value: unknown, key: string): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw new ConfigError(key, value, POSITIVE_MILLIS);
@@ -52,6 +78,18 @@ export function bool(value: unknown, key: string): boolean {
 export function nonEmptyString(value: unknown, key: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(key, value, NON_EMPTY_STRING_EXPECTED);
   return value;
+}
+
+/**
+ * The service name given both as a name option and as the resource's `service.name` attribute:
+ * one setting, so the attribute counts (never silently replaced by a default), the same value twice
+ * is accepted and two different ones are refused under the attribute's key.
+ * @param named the name option's value and how the error names it (`serviceName`, `service_name = …`).
+ */
+export function oneServiceName(fromAttribute: unknown, attributeKey: string, named: unknown, namedAs: string): string {
+  const value = nonEmptyString(fromAttribute, attributeKey);
+  if (named === undefined || named === value) return value;
+  throw new ConfigError(attributeKey, value, `no ${namedAs} ${JSON.stringify(named)} beside it (the service name and the resource's service.name are one setting: give one)`);
 }
 
 export const STATE_DIR_EXPECTED = 'a directory path, or false to keep no state file';

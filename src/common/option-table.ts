@@ -14,7 +14,7 @@
  * What must stay true: a row's file key, default and rule say the same as its type in options.ts
  * (its `@default` tag is checked against the row's default by the docs test).
  */
-import { bool, callback, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stateDir } from './option-rules.ts';
+import { bodyBytes, bool, callback, cardinalityLimit, concurrentRequests, connections, memoryBytes, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stateDir } from './option-rules.ts';
 import { HOST_INSTRUMENTS, type HostInstruments, type OtlpProtocol, type ProfileName, type Temporality } from './option-values.ts';
 
 /** One option of a section. */
@@ -55,7 +55,7 @@ const SERVER_LIMITS = {
   requestTimeoutMillis: { file: 'request_timeout_ms', schema: 'millis', default: 30_000, doc: "A request's headers (and body) must arrive within this many ms; past it 408 and the connection closes." },
   // Outlasts Prometheus's default 15 s scrape interval, so a scraper's connection is reused.
   idleTimeoutMillis: { file: 'idle_timeout_ms', schema: 'millis', default: 30_000, doc: 'A keep-alive connection with no request in progress is closed after this many ms.' },
-  maxConnections: { file: 'max_connections', schema: 'connections', default: 256, doc: 'Connections open at once; one more evicts an idle one, or is closed when all are busy.' },
+  maxConnections: { file: 'max_connections', schema: 'connections', default: 256, rule: connections, doc: 'Connections open at once; one more evicts an idle one, or is closed when all are busy.' },
 } as const satisfies Section;
 export const SERVER_LIMIT_KEYS = Object.keys(SERVER_LIMITS) as (keyof typeof SERVER_LIMITS)[];
 
@@ -84,13 +84,13 @@ export const INGEST_OPTIONS = {
   port: { file: 'port', schema: 'port', default: 4318 as number, rule: port, doc: 'TCP port; 0 picks a free one.' },
   allowNonLoopback: { file: 'allow_non_loopback', schema: 'boolean', default: false as boolean, rule: bool, doc: 'Explicit opt-in to bind a non-loopback address.' },
   // The Collector's `max_request_body_size` default.
-  maxBodyBytes: { file: 'max_body_bytes', schema: 'bodyBytes', default: (20 * 1024 * 1024) as number, rule: positiveInteger, doc: 'Largest request body, as sent and once decompressed; past it 413.' },
-  maxConcurrentRequests: { file: 'max_concurrent_requests', schema: 'concurrent', default: 8 as number, rule: positiveInteger, doc: 'Requests processed at once; past it 503 with Retry-After.' },
+  maxBodyBytes: { file: 'max_body_bytes', schema: 'bodyBytes', default: (20 * 1024 * 1024) as number, rule: bodyBytes, doc: 'Largest request body, as sent and once decompressed; past it 413.' },
+  maxConcurrentRequests: { file: 'max_concurrent_requests', schema: 'concurrent', default: 8 as number, rule: concurrentRequests, doc: 'Requests processed at once; past it 503 with Retry-After.' },
   // The Collector's Prometheus exporter `metric_expiration` default.
   expiryMillis: { file: 'expiry_ms', schema: 'millis', default: (5 * 60_000) as number, rule: positiveMillis, doc: 'A series not updated for this long disappears.' },
   maxSeriesPerInstrument: { default: 2000 as number, rule: positiveInteger, doc: 'Source series one instrument may hold; points of new ones past it are refused.' },
   maxSeries: { default: 50_000 as number, rule: positiveInteger, doc: 'Source series in all; points of new ones past it are refused.' },
-  maxMemoryBytes: { file: 'max_memory_bytes', schema: 'memoryBytes', default: (128 * 1024 * 1024) as number, rule: positiveInteger, doc: 'Estimated bytes the ingested state may take; points of new series past it are refused.' },
+  maxMemoryBytes: { file: 'max_memory_bytes', schema: 'memoryBytes', default: (128 * 1024 * 1024) as number, rule: memoryBytes, doc: 'Estimated bytes the ingested state may take; points of new series past it are refused.' },
   // The library keeps no file unasked; `jobmeter serve` defaults it (config/service-defaults.ts).
   stateDir: { file: 'state_dir', schema: 'stateDir', default: false as string | false, rule: stateDir, doc: 'Directory of the ingest state file, so a restart goes on; `false`: none.' },
   ...SERVER_LIMITS,
@@ -157,7 +157,7 @@ export const JOBMETER_OPTIONS = {
   otelScopeInfo: { file: 'otel_scope_info', schema: 'boolean', default: true as boolean, rule: bool, doc: 'Native profile: keep `target_info` and `otel_scope_*` labels.' },
   global: { file: 'global', schema: 'boolean', default: true as boolean, rule: bool, doc: "Register jobmeter's MeterProvider as the global one (unless one is)." },
   // OpenTelemetry's default cardinality limit: series per host instrument, overflow included.
-  cardinalityLimit: { file: 'cardinality_limit', schema: 'cardinalityLimit', default: 2000 as number, rule: positiveInteger, doc: 'Series each host instrument may hold, the overflow series included.' },
+  cardinalityLimit: { file: 'cardinality_limit', schema: 'cardinalityLimit', default: 2000 as number, rule: cardinalityLimit, doc: 'Series each host instrument may hold, the overflow series included.' },
   hostExemplars: { default: false as boolean, rule: bool, doc: 'Trace-linked exemplars on host instruments.' },
   hostInstruments: {
     file: 'host_instruments',

@@ -19,11 +19,6 @@ import {
   CONFIG_SCHEMA,
   definitionAt,
   INSTRUMENT_TYPES,
-  MAX_BODY_BYTES,
-  MAX_CARDINALITY_LIMIT,
-  MAX_CONCURRENT_REQUESTS,
-  MAX_MEMORY_BYTES,
-  MAX_CONNECTIONS,
   MAX_INFLIGHT_SCRAPES,
   ORIGINAL_SPELLINGS,
   tableKeys,
@@ -32,7 +27,7 @@ import {
 } from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
-import { BOOLEAN_EXPECTED, MAX_MILLIS, NON_EMPTY_STRING_EXPECTED, oneOfExpected, STRING_TABLE_EXPECTED, PORT_EXPECTED, ROUTE_PATH_EXPECTED, STATE_DIR_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
+import { BODY_BYTES_EXPECTED, BOOLEAN_EXPECTED, CARDINALITY_LIMIT_EXPECTED, CONCURRENT_EXPECTED, CONNECTIONS_EXPECTED, MAX_MILLIS, MEMORY_BYTES_EXPECTED, NON_EMPTY_STRING_EXPECTED, oneOfExpected, STRING_TABLE_EXPECTED, PORT_EXPECTED, ROUTE_PATH_EXPECTED, STATE_DIR_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
 import { nearestKey } from '../common/did-you-mean.ts';
 import { API_KEY_OPTIONS, fileNames, PROFILE_TABLE_OPTIONS } from '../common/option-table.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
@@ -61,10 +56,10 @@ export const EXPECT = {
   attributeName: 'a non-empty attribute name other than __proto__',
   naming: oneOfExpected(OTLP_NAMINGS),
   translationStrategy: oneOfExpected(TRANSLATION_STRATEGIES),
-  bodyBytes: `an integer from 1 to ${MAX_BODY_BYTES} (bytes)`,
-  concurrent: `an integer from 1 to ${MAX_CONCURRENT_REQUESTS}`,
-  memoryBytes: `an integer from 1 to ${MAX_MEMORY_BYTES} (bytes)`,
-  connections: `an integer from 1 to ${MAX_CONNECTIONS}`,
+  bodyBytes: BODY_BYTES_EXPECTED,
+  concurrent: CONCURRENT_EXPECTED,
+  memoryBytes: MEMORY_BYTES_EXPECTED,
+  connections: CONNECTIONS_EXPECTED,
   posture: oneOfExpected(POSTURE_NAMES),
   path: ROUTE_PATH_EXPECTED,
   loopbackListen: 'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
@@ -83,7 +78,7 @@ export const EXPECT = {
   ruleLabels: 'a list of [attribute, label] pairs, e.g. [["runner", "runner"]]',
   ruleValues: 'a table: attribute → { canonical value = "the original\'s word" }',
   ruleZeroFill: 'a table: label → [words always emitted]',
-  cardinalityLimit: `an integer from 1 to ${MAX_CARDINALITY_LIMIT} (series per instrument, overflow included)`,
+  cardinalityLimit: CARDINALITY_LIMIT_EXPECTED,
   hostInstruments: oneOfExpected(HOST_INSTRUMENTS),
   mergePolicies: 'a table: instrument name = "sum" or "max"',
   mergePolicy: oneOfExpected(MERGE_POLICIES),

@@ -21,7 +21,7 @@
  * then its values), then the checks across keys.
  */
 import type { FamilyRule } from '../naming/types.ts';
-import { nonEmptyString, timeoutWithinInterval } from '../common/option-rules.ts';
+import { nonEmptyString, oneServiceName, timeoutWithinInterval } from '../common/option-rules.ts';
 import { BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, type Section } from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
@@ -123,11 +123,7 @@ function liftServiceName(out: ServiceConfig): void {
   if (attributes === undefined || !Object.hasOwn(attributes, 'service.name')) return;
   const { 'service.name': given, ...rest } = attributes;
   out.resourceAttributes = rest;
-  const fromAttributes = nonEmptyString(given, SERVICE_NAME_ATTRIBUTE);
-  if (out.serviceName === undefined) out.serviceName = fromAttributes;
-  else if (out.serviceName !== fromAttributes) {
-    throw new ConfigError(SERVICE_NAME_ATTRIBUTE, fromAttributes, `no service_name = ${JSON.stringify(out.serviceName)} in the same file (service_name and the resource's service.name are one setting: give one)`);
-  }
+  out.serviceName = oneServiceName(given, SERVICE_NAME_ATTRIBUTE, out.serviceName, 'service_name =');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 import { API_KEY_OPTIONS, BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, PROFILE_TABLE_OPTIONS, type Section } from '../common/option-table.ts';
-import { MAX_MILLIS, ROUTE_PATH_PATTERN, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
+import { MAX_BODY_BYTES, MAX_CARDINALITY_LIMIT, MAX_CONCURRENT_REQUESTS, MAX_CONNECTIONS, MAX_MEMORY_BYTES, MAX_MILLIS, ROUTE_PATH_PATTERN, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -30,18 +30,8 @@ import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFI
 
 /** `[[views]]` `selector.instrument_type`: the declarative configuration's instrument types. */
 export const INSTRUMENT_TYPES = ['counter', 'up_down_counter', 'histogram', 'gauge', 'observable_counter', 'observable_up_down_counter', 'observable_gauge'] as const;
-/** Largest `ingest.max_body_bytes` accepted (1 GiB). */
-export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 /** Largest in-flight scrape limit accepted. */
 export const MAX_INFLIGHT_SCRAPES = 1_000_000;
-/** Largest `cardinality_limit` accepted: series per host instrument. */
-export const MAX_CARDINALITY_LIMIT = 1_000_000;
-/** Largest `ingest.max_memory_bytes` accepted (64 GiB). */
-export const MAX_MEMORY_BYTES = 64 * 1024 * 1024 * 1024;
-/** Largest `max_connections` accepted (of a listener). */
-export const MAX_CONNECTIONS = 1_000_000;
-/** Largest `ingest.max_concurrent_requests` accepted. */
-export const MAX_CONCURRENT_REQUESTS = 10_000;
 
 /** The tables whose keys are checked, by their file name (`''` is the top level). */
 export type Table = '' | 'listener' | 'otlp' | 'ingest' | 'metrics' | 'daemon' | 'naming';

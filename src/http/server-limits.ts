@@ -19,7 +19,7 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { MAX_MILLIS, positiveInteger, positiveMillis } from '../common/option-rules.ts';
+import { connections, MAX_MILLIS, positiveInteger, positiveMillis } from '../common/option-rules.ts';
 import { keepRoom } from './connection-room.ts';
 
 export interface ServerLimits {
@@ -41,7 +41,7 @@ const CHECK_INTERVAL_MILLIS = 500;
 
 /**
  * `limits` with defaults, each checked; `prefix` names the options in errors (`ingest`, `listener`).
- * @throws {ConfigError} for a value that is not a positive integer (a timeout: at most MAX_MILLIS).
+ * @throws {ConfigError} for a value out of its range (a timeout: at most MAX_MILLIS; connections: common/option-rules.ts).
  */
 export function resolveServerLimits(limits: Partial<ServerLimits> | undefined, prefix: string): ServerLimits {
   const out = { ...DEFAULT_SERVER_LIMITS };
@@ -50,7 +50,7 @@ export function resolveServerLimits(limits: Partial<ServerLimits> | undefined, p
     if (v === undefined) continue;
     const name = `${prefix}.${key}`;
     // The timeouts are timer waits: bounded as every other interval is (the file's schema too).
-    out[key] = key.endsWith('Millis') ? positiveMillis(positiveInteger(v, name), name) : positiveInteger(v, name);
+    out[key] = key.endsWith('Millis') ? positiveMillis(positiveInteger(v, name), name) : connections(v, name);
   }
   return out;
 }

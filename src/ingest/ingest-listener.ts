@@ -39,7 +39,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { assertBindAllowed } from '../common/loopback.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { port as checkPort, positiveInteger } from '../common/option-rules.ts';
+import { bodyBytes as checkBodyBytes, concurrentRequests, port as checkPort, positiveInteger } from '../common/option-rules.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
 import { resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
@@ -119,8 +119,8 @@ const NOT_FOUND = '404 page not found\n';
 export async function startIngestListener(options: IngestListenerOptions): Promise<IngestListener> {
   const host = options.host ?? DEFAULT_INGEST_HOST;
   const port = checkPort(options.port ?? DEFAULT_INGEST_PORT, 'ingest.port');
-  const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'ingest.maxBodyBytes');
-  const maxConcurrent = positiveInteger(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS, 'ingest.maxConcurrentRequests');
+  const maxBodyBytes = checkBodyBytes(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'ingest.maxBodyBytes');
+  const maxConcurrent = concurrentRequests(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS, 'ingest.maxConcurrentRequests');
   const retryAfter = positiveInteger(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, 'ingest.retryAfterSeconds');
   const limits = resolveServerLimits(options, 'ingest');
   assertBindAllowed(host, options.allowNonLoopback ?? false, 'OTLP ingest listener', 'ingest.host', 'ingest.allowNonLoopback (allow_non_loopback = true)');

@@ -3,7 +3,7 @@
  * checked once, when the store is made, so a bad value fails at start naming the option.
  */
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { positiveInteger, positiveMillis } from '../common/option-rules.ts';
+import { memoryBytes, positiveInteger, positiveMillis } from '../common/option-rules.ts';
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
@@ -94,7 +94,7 @@ export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings 
     maxSeriesPerInstrument: positiveInteger(options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT, 'ingest.maxSeriesPerInstrument'),
     maxSeries: positiveInteger(options.maxSeries ?? DEFAULT_MAX_SERIES, 'ingest.maxSeries'),
     maxInstruments: positiveInteger(options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS, 'ingest.maxInstruments'),
-    maxMemoryBytes: positiveInteger(options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES, 'ingest.maxMemoryBytes'),
+    maxMemoryBytes: memoryBytes(options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES, 'ingest.maxMemoryBytes'),
     now: options.now ?? Date.now,
     exposedNames: options.exposedNames,
     reservedNames: options.reservedNames,

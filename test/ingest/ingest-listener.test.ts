@@ -278,7 +278,7 @@ describe('options', () => {
   it('bad limits throw a ConfigError naming the option', async () => {
     await assert.rejects(
       startIngestListener({ sink: store, port: 0, maxBodyBytes: 0 }),
-      (e: unknown) => e instanceof ConfigError && e.message === 'invalid ingest.maxBodyBytes=0: expected a positive integer',
+      (e: unknown) => e instanceof ConfigError && e.message === 'invalid ingest.maxBodyBytes=0: expected an integer from 1 to 1073741824 (bytes)',
     );
   });
 });
