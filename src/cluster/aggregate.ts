@@ -43,13 +43,28 @@ interface AggMetric {
   readonly set: SumSeries | HistogramSeries | LiveSeries;
 }
 
+/** A growable column of 32-bit integers (a member's metric and position per series id). */
+class Int32Column {
+  data = new Int32Array(16);
+  length = 0;
+
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const larger = new Int32Array(this.data.length * 2);
+      larger.set(this.data);
+      this.data = larger;
+    }
+    this.data[this.length++] = value;
+  }
+}
+
 /** One member's series, by its series id. */
 class MemberState {
   /** The member's metric ids → the aggregate's metric; NONE where its metric conflicts with the aggregate's. */
   readonly metrics = new Map<number, number>();
   /** Per series id: the aggregate's metric (NONE: unknown), the series' position in it, and the last report. */
-  readonly metric = new Column();
-  readonly at = new Column();
+  readonly metric = new Int32Column();
+  readonly at = new Int32Column();
   /** A counter's last value (`NaN`: none); an up-down counter's or gauge's slot (live.ts); a histogram's row in {@link rows} (NONE: none). */
   readonly last = new Column();
   /** Histograms' last rows (`[count, sum, min, max, …buckets]`). */
@@ -57,7 +72,7 @@ class MemberState {
 
   /** The aggregate's metric of series `sid`, or NONE. */
   metricOf(sid: unknown): number {
-    return typeof sid === 'number' && sid >= 0 && sid < this.metric.length ? this.metric.data[sid]! : NONE;
+    return Number.isInteger(sid) && (sid as number) >= 0 && (sid as number) < this.metric.length ? this.metric.data[sid as number]! : NONE;
   }
 }
 
