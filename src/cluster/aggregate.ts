@@ -43,36 +43,41 @@ interface AggMetric {
   readonly set: SumSeries | HistogramSeries | LiveSeries;
 }
 
-/** A growable column of 32-bit integers (a member's metric and position per series id). */
-class Int32Column {
-  data = new Int32Array(16);
-  length = 0;
-
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const larger = new Int32Array(this.data.length * 2);
-      larger.set(this.data);
-      this.data = larger;
-    }
-    this.data[this.length++] = value;
-  }
-}
-
 /** One member's series, by its series id. */
 class MemberState {
   /** The member's metric ids → the aggregate's metric; NONE where its metric conflicts with the aggregate's. */
   readonly metrics = new Map<number, number>();
-  /** Per series id: the aggregate's metric (NONE: unknown), the series' position in it, and the last report. */
-  readonly metric = new Int32Column();
-  readonly at = new Int32Column();
+  /** One past the highest series id described. */
+  ids = 0;
+  /** Per series id: the aggregate's metric (NONE: unknown) and the series' position in it. */
+  metric = new Int32Array(16).fill(NONE);
+  at = new Int32Array(16);
   /** A counter's last value (`NaN`: none); an up-down counter's or gauge's slot (live.ts); a histogram's row in {@link rows} (NONE: none). */
-  readonly last = new Column();
+  last = new Float64Array(16);
   /** Histograms' last rows (`[count, sum, min, max, …buckets]`). */
   readonly rows = new Column();
 
   /** The aggregate's metric of series `sid`, or NONE. */
   metricOf(sid: unknown): number {
-    return Number.isInteger(sid) && (sid as number) >= 0 && (sid as number) < this.metric.length ? this.metric.data[sid as number]! : NONE;
+    return Number.isInteger(sid) && (sid as number) >= 0 && (sid as number) < this.ids ? this.metric[sid as number]! : NONE;
+  }
+
+  /** Makes room for series id `sid` (ids skipped on the way have no metric). */
+  reach(sid: number): void {
+    if (sid < this.ids) return;
+    if (sid >= this.metric.length) {
+      const size = Math.max(this.metric.length * 2, sid + 1);
+      const metric = new Int32Array(size).fill(NONE);
+      metric.set(this.metric);
+      const at = new Int32Array(size);
+      at.set(this.at);
+      const last = new Float64Array(size);
+      last.set(this.last);
+      this.metric = metric;
+      this.at = at;
+      this.last = last;
+    }
+    this.ids = sid + 1;
   }
 }
 
@@ -131,7 +136,7 @@ export class ClusterAggregate {
     for (const sid of report.x ?? []) {
       const m = state.metricOf(sid);
       const set = m === NONE ? undefined : this.#list[m]!.set;
-      if (set instanceof LiveSeries) set.withdraw(state.last.data[sid]!);
+      if (set instanceof LiveSeries) set.withdraw(state.last[sid]!);
     }
     if (report.bye === true) this.retire(member);
   }
@@ -140,7 +145,7 @@ export class ClusterAggregate {
   retire(member: string): void {
     const state = this.#members.get(member);
     if (state === undefined) return;
-    for (let sid = 0; sid < state.metric.length; sid++) this.#forget(state, sid);
+    for (let sid = 0; sid < state.ids; sid++) this.#forget(state, sid);
     this.#members.delete(member);
   }
 
@@ -157,42 +162,38 @@ export class ClusterAggregate {
 
   /** Series `sid` of the member is `attributes` of the aggregate's metric `m` (NONE: one it left out). */
   #describe(state: MemberState, sid: number, m: number, attributes: Attributes): void {
-    if (!Number.isInteger(sid) || sid < 0 || sid > state.metric.length + MAX_ID_GAP) {
+    if (!Number.isInteger(sid) || sid < 0 || sid > state.ids + MAX_ID_GAP) {
       this.#warnOnce('series ids', 'a member described a series with an id far past its others; that series is left out');
       return;
     }
-    while (state.metric.length <= sid) {
-      state.metric.push(NONE);
-      state.at.push(NONE);
-      state.last.push(NONE);
-    }
+    state.reach(sid);
     // Described again: what the member said of it before no longer holds.
     this.#forget(state, sid);
-    state.metric.data[sid] = m;
+    state.metric[sid] = m;
     if (m === NONE) return;
     const set = this.#list[m]!.set;
     const at = set.seriesOf(attributes);
-    state.at.data[sid] = at;
-    state.last.data[sid] = set instanceof LiveSeries ? set.source(at) : set instanceof SumSeries ? NaN : NONE;
+    state.at[sid] = at;
+    state.last[sid] = set instanceof LiveSeries ? set.source(at) : set instanceof SumSeries ? NaN : NONE;
   }
 
   /** Drops the member's live value of series `sid`, if it has one. */
   #forget(state: MemberState, sid: number): void {
-    const m = state.metric.data[sid]!;
+    const m = state.metric[sid]!;
     if (m === NONE) return;
     const set = this.#list[m]!.set;
-    if (set instanceof LiveSeries) set.release(state.last.data[sid]!);
-    state.metric.data[sid] = NONE;
+    if (set instanceof LiveSeries) set.release(state.last[sid]!);
+    state.metric[sid] = NONE;
   }
 
   #number(state: MemberState, metric: AggMetric, sid: number, value: number): void {
     const { set } = metric;
-    const at = state.at.data[sid]!;
-    if (set instanceof LiveSeries) set.set(state.last.data[sid]!, value);
+    const at = state.at[sid]!;
+    if (set instanceof LiveSeries) set.set(state.last[sid]!, value);
     else if (set instanceof SumSeries) {
       if (metric.policy === 'max') carryLargest(set.values.data, at, value);
-      else carrySum(set.values.data, at, state.last.data[sid]!, value);
-      state.last.data[sid] = value;
+      else carrySum(set.values.data, at, state.last[sid]!, value);
+      state.last[sid] = value;
     }
   }
 
@@ -202,12 +203,12 @@ export class ClusterAggregate {
     const row = this.#row;
     // JSON's null: an unknown min or max; otherwise a figure never recorded, counted as 0.
     for (let k = 0; k < n; k++) row[k] = h[from + k] ?? (k === 2 || k === 3 ? NaN : 0);
-    let at = state.last.data[sid]!;
-    carryHistogram(set, state.at.data[sid]!, at === NONE ? undefined : state.rows.data.subarray(at, at + n), row);
+    let at = state.last[sid]!;
+    carryHistogram(set, state.at[sid]!, at === NONE ? undefined : state.rows.data.subarray(at, at + n), row);
     if (at === NONE) {
       at = state.rows.length;
       for (let k = 0; k < n; k++) state.rows.push(0);
-      state.last.data[sid] = at;
+      state.last[sid] = at;
     }
     state.rows.data.set(row, at);
   }
