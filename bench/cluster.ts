@@ -7,7 +7,9 @@
  * to back once the aggregate is whole (every series once, summed over the workers: checked on
  * each warm-up scrape until it is, then on two more); `monitorEventLoopDelay` (1 ms resolution)
  * runs in the primary over the timed window: its max is the longest the primary's own timers
- * and I/O waited.
+ * and I/O waited. The primary's heap per aggregated series: `heapUsed` + `arrayBuffers` after a
+ * full gc once the warm-up scrapes are done, minus the same reading before the workers started,
+ * over `n` (what holding and serving the aggregate keeps between scrapes).
  *
  * - jobmeter: `createJobmeter({ listener })` in the primary and in each worker (the workers report
  *   to the primary: change-only reports in chunks, merged as they arrive).
@@ -24,7 +26,7 @@ import * as prometheusIo from '@prometheus-io/client';
 import * as promClient from 'prom-client';
 import { createJobmeter, type InstrumentSpec } from '../src/index.ts';
 import { PROM_LABEL, promClientServer, type PromLibName } from './contenders.ts';
-import { bytes, cli, isMain, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
+import { bytes, cli, isMain, jsMemory, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 
 type Contender = 'jobmeter' | PromLibName;
 const CONTENDERS: readonly Contender[] = ['jobmeter', 'prometheus-io', 'prom-client'];
@@ -50,6 +52,8 @@ interface Result {
   readonly bodyBytes: number;
   /** Scrapes until the first whole aggregate (1: the first scrape was). */
   readonly untilWhole: number;
+  /** The primary's JS memory per aggregated series after the warm-up scrapes (see the file comment). */
+  readonly heapPerSeries: number;
 }
 
 const instrumentNames = (n: number): string[] => Array.from({ length: Math.ceil(n / PER_INSTRUMENT) }, (_, i) => `bench.cluster.c${i}`);
@@ -141,6 +145,7 @@ async function primary(arg: Arg): Promise<Result> {
     const registry = new (clusterLib(arg.contender).ClusterRegistry)();
     ({ url, close } = await promClientServer({ metrics: () => registry.clusterMetrics(), contentType: registry.contentType }));
   }
+  const heapBefore = jsMemory();
   let ready = 0;
   const allReady = new Promise<void>((resolve) =>
     cluster.on('message', (_w, msg: { benchReady?: boolean }) => {
@@ -161,6 +166,7 @@ async function primary(arg: Arg): Promise<Result> {
     const problem = await warmUpScrape(arg, url);
     if (problem !== undefined) throw new Error(`${arg.contender}: warm-up scrape ${i + 1} after the aggregate was whole: ${problem}`);
   }
+  const heapPerSeries = (jsMemory() - heapBefore) / arg.n;
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   const scrapeMs: number[] = [];
@@ -173,7 +179,7 @@ async function primary(arg: Arg): Promise<Result> {
   h.disable();
   for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
   await close();
-  return { scrapeMs, delayMaxMs: h.max / 1e6, delayP99Ms: h.percentile(99) / 1e6, bodyBytes, untilWhole };
+  return { scrapeMs, delayMaxMs: h.max / 1e6, delayP99Ms: h.percentile(99) / 1e6, bodyBytes, untilWhole, heapPerSeries };
 }
 
 export const scenario: Scenario<Params, Arg, Result> = {
@@ -200,13 +206,14 @@ export const scenario: Scenario<Params, Arg, Result> = {
           num(r.delayP99Ms, 1),
           String(r.untilWhole),
           bytes(r.bodyBytes),
+          num(r.heapPerSeries, 0),
         ];
       });
     });
     return [
-      markdownTable(['contender (2 workers)', 'scrape ms, median (min–max)', `÷ ${anchor}`, 'primary loop delay max, ms', `÷ ${anchor}`, 'p99, ms', 'scrapes until whole', 'body'], rows),
+      markdownTable(['contender (2 workers)', 'scrape ms, median (min–max)', `÷ ${anchor}`, 'primary loop delay max, ms', `÷ ${anchor}`, 'p99, ms', 'scrapes until whole', 'body', 'primary heap per series, B'], rows),
       '',
-      `One process tree (a primary and ${WORKERS} workers) per contender and size; ${p.runs} scrapes back to back after the first whole aggregate (every series once, summed over the workers; "scrapes until whole" counts the scrapes it took) and 2 more warm-up scrapes, both checked whole; median (min–max). Loop delay: \`monitorEventLoopDelay\` (1 ms resolution) in the primary over the timed scrapes. Ratios: median scrape and max loop delay ÷ ${anchor}'s at the same size.`,
+      `One process tree (a primary and ${WORKERS} workers) per contender and size; ${p.runs} scrapes back to back after the first whole aggregate (every series once, summed over the workers; "scrapes until whole" counts the scrapes it took) and 2 more warm-up scrapes, both checked whole; median (min–max). Loop delay: \`monitorEventLoopDelay\` (1 ms resolution) in the primary over the timed scrapes. Primary heap: \`heapUsed\` + \`arrayBuffers\` after a full gc once the warm-up scrapes are done, minus the reading before the workers started, per aggregated series. Ratios: median scrape and max loop delay ÷ ${anchor}'s at the same size.`,
     ].join('\n');
   },
 };

@@ -20,7 +20,7 @@ import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
-import { metricsCollection, type Collection } from './domain/series/collection.ts';
+import type { Collection } from './domain/series/collection.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import type { JsonView } from './http/metrics-response.ts';
@@ -287,7 +287,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.
   // The SDK's collection first: its callbacks may record into the tallies' store.
   const collect = (): Promise<Collection> =>
-    primary?.active === true ? primary.collect().then(metricsCollection) : pull.collect().then((result) => meterProvider.tallies.series.collect(result.resourceMetrics));
+    primary?.active === true ? primary.scrape() : pull.collect().then((result) => meterProvider.tallies.series.collect(result.resourceMetrics));
   const scrape = coalescedScrape(() => collect().then((c) => (ingestStore === undefined ? c : preferIngestedIn(c, (sm) => ingestStore.owns(sm)))), namer);
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;

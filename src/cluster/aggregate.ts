@@ -1,68 +1,84 @@
 /**
  * The primary's merge of its members' reports: one running aggregate, updated chunk by chunk as
- * reports arrive (never rebuilt from every member at scrape time).
+ * reports arrive (never rebuilt from every member at scrape time), written into a series store
+ * (domain/series/) that the primary's scrape reads as columns.
  *
  * What must stay true:
  * - Counters and histograms never decrease. Each member's last cumulative value is kept; a report
- *   adds the difference to the aggregate (a smaller value means the member's source restarted:
- *   its whole new value is added). A member that exits leaves its contribution in the aggregate.
+ *   adds what is new since it, a member that restarted adds its whole new value, and a member that
+ *   exits leaves its contribution in the aggregate (series/carry.ts). A `max` counter keeps the
+ *   largest value ever reported.
  * - Up-down counters and gauges are combined over live members only, at read time, by the
- *   instrument's {@link MergePolicy}; a member's leave drops its values.
+ *   instrument's {@link MergePolicy} (series/live.ts); a member's leave drops its values.
  * - Output series keep one attributes object each and their order of first appearance, as the
- *   naming stage expects of every producer.
+ *   naming stage expects of every producer; past the series cap new attribute sets fold into the
+ *   overflow series (series/open-index.ts), so the aggregate's memory stays bounded.
+ * - A member's state is columns by its series ids, which its encoder hands out densely from 0
+ *   (report-encoder.ts): an id far past the member's known ones is refused, not allocated for.
  */
-import { diag, ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
-import { millisToHrTime } from '@opentelemetry/core';
+import { diag, ValueType, type Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type ResourceMetrics,
-  type ScopeMetrics,
-} from '@opentelemetry/sdk-metrics';
-import { Slice } from '../common/slices.ts';
+import type { MetricDescriptor, MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
+import { carryHistogram, carryLargest, carrySum, ROW_BUCKETS } from '../domain/series/carry.ts';
+import type { Collection } from '../domain/series/collection.ts';
+import { Column } from '../domain/series/column.ts';
+import { HistogramSeries } from '../domain/series/histogram.ts';
+import { LiveSeries } from '../domain/series/live.ts';
+import { OpenSeriesIndex } from '../domain/series/open-index.ts';
+import { SeriesStore } from '../domain/series/series-store.ts';
+import { SumSeries } from '../domain/series/sum.ts';
 import type { MergePolicy } from './merge-policy.ts';
-import { MAX_SERIES_PER_INSTRUMENT, OVERFLOW_ATTRIBUTES } from '../domain/bounded-attributes.ts';
-import { attributeSetKey } from '../domain/series/attribute-key.ts';
 import type { MetricDef, Report, WireKind } from './wire.ts';
 
-/** Not an attributes key (those end with a comma): the overflow series' own. */
-const OVERFLOW_KEY = 'overflow';
-
-interface AggSeries {
-  readonly attributes: Attributes;
-  /** Counters (sum policy: the running total; max: the largest value reported). */
-  value: number;
-  /** Histograms: `[count, sum, min, max, …counts]` summed over members (min/max: the extremes). */
-  hist?: number[];
-  /** Up-down counters and gauges: the last value of each live member's series folded here. */
-  live?: Map<MemberSeries, number>;
-}
+/** No metric, no histogram row yet. */
+const NONE = -1;
+/** How far past a member's known series ids a new one may be (its ids are dense: see the file comment). */
+const MAX_ID_GAP = 1 << 16;
 
 interface AggMetric {
-  readonly key: string;
-  readonly def: MetricDef;
   readonly kind: WireKind;
   readonly policy: MergePolicy;
-  readonly boundaries: number[];
-  readonly series: AggSeries[];
-  readonly byKey: Map<string, AggSeries>;
+  readonly boundaries: readonly number[];
+  readonly set: SumSeries | HistogramSeries | LiveSeries;
 }
 
-interface MemberSeries {
-  readonly metric: AggMetric;
-  readonly series: AggSeries;
-  /** The member's last value: a number, or its histogram row. */
-  last: number | Array<number | null> | undefined;
-}
+/** One member's series, by its series id. */
+class MemberState {
+  /** The member's metric ids → the aggregate's metric; NONE where its metric conflicts with the aggregate's. */
+  readonly metrics = new Map<number, number>();
+  /** One past the highest series id described. */
+  ids = 0;
+  /** Per series id: the aggregate's metric (NONE: unknown) and the series' position in it. */
+  metric = new Int32Array(16).fill(NONE);
+  at = new Int32Array(16);
+  /** A counter's last value (`NaN`: none); an up-down counter's or gauge's slot (live.ts); a histogram's row in {@link rows} (NONE: none). */
+  last = new Float64Array(16);
+  /** Histograms' last rows (`[count, sum, min, max, …buckets]`). */
+  readonly rows = new Column();
 
-interface MemberState {
-  /** The member's metric ids; undefined where its metric conflicts with the aggregate's. */
-  readonly metrics: Map<number, AggMetric | undefined>;
-  readonly series: Map<number, MemberSeries>;
+  /** The aggregate's metric of series `sid`, or NONE. */
+  metricOf(sid: unknown): number {
+    return Number.isInteger(sid) && (sid as number) >= 0 && (sid as number) < this.ids ? this.metric[sid as number]! : NONE;
+  }
+
+  /** Makes room for series id `sid` (ids skipped on the way have no metric). */
+  reach(sid: number): void {
+    if (sid < this.ids) return;
+    if (sid >= this.metric.length) {
+      const size = Math.max(this.metric.length * 2, sid + 1);
+      const metric = new Int32Array(size).fill(NONE);
+      metric.set(this.metric);
+      const at = new Int32Array(size);
+      at.set(this.at);
+      const last = new Float64Array(size);
+      last.set(this.last);
+      this.metric = metric;
+      this.at = at;
+      this.last = last;
+    }
+    this.ids = sid + 1;
+  }
 }
 
 export interface AggregateOptions {
@@ -73,11 +89,14 @@ export interface AggregateOptions {
 export class ClusterAggregate {
   readonly #resource: Resource;
   readonly #policyFor: (instrument: string) => MergePolicy;
-  readonly #startTime: HrTime = millisToHrTime(Date.now());
-  /** Scope key → its scope and metrics, in order of first appearance. */
-  readonly #scopes = new Map<string, { scope: ScopeMetrics['scope']; metrics: AggMetric[] }>();
-  readonly #metrics = new Map<string, AggMetric>();
+  readonly #store = new SeriesStore();
+  readonly #producer: MetricProducer = this.#store.producer();
+  /** Metrics by index (what a member's columns hold), and by scope and name. */
+  readonly #list: AggMetric[] = [];
+  readonly #metrics = new Map<string, number>();
   readonly #members = new Map<string, MemberState>();
+  /** A histogram row as it arrives, normalized. */
+  #row = new Float64Array(0);
   readonly #warned = new Set<string>();
 
   constructor(options: AggregateOptions) {
@@ -93,44 +112,31 @@ export class ClusterAggregate {
   /** Merges one report chunk of `member` (any key unique to one jobmeter instance). */
   apply(member: string, report: Report): void {
     let state = this.#members.get(member);
-    if (state === undefined) this.#members.set(member, (state = { metrics: new Map(), series: new Map() }));
+    if (state === undefined) this.#members.set(member, (state = new MemberState()));
     for (const def of report.m ?? []) state.metrics.set(def[0], this.#metricFor(def));
-    for (const [sid, mid, attributes] of report.s ?? []) {
-      const metric = state.metrics.get(mid);
-      if (metric === undefined) continue;
-      // Past the cap (members that each kept other values, workers restarted with others), new
-      // attribute sets fold into the overflow series: the aggregate's memory stays bounded.
-      let key = attributeSetKey(attributes);
-      if (!metric.byKey.has(key) && metric.series.length >= MAX_SERIES_PER_INSTRUMENT - 1) key = OVERFLOW_KEY;
-      let series = metric.byKey.get(key);
-      if (series === undefined) {
-        series = { attributes: key === OVERFLOW_KEY ? OVERFLOW_ATTRIBUTES : Object.freeze({ ...attributes }), value: 0 };
-        if (metric.kind === 'h') series.hist = [0, 0, Infinity, -Infinity, ...metric.boundaries.map(() => 0), 0];
-        if (metric.kind === 'u' || metric.kind === 'g') series.live = new Map();
-        metric.byKey.set(key, series);
-        metric.series.push(series);
-      }
-      state.series.set(sid, { metric, series, last: undefined });
-    }
+    for (const [sid, mid, attributes] of report.s ?? []) this.#describe(state, sid, state.metrics.get(mid) ?? NONE, attributes);
     const v = report.v ?? [];
     for (let i = 0; i + 1 < v.length; i += 2) {
-      const entry = state.series.get(v[i]!);
+      const sid = v[i]!;
+      const m = state.metricOf(sid);
       const value = v[i + 1];
       // JSON turns a non-finite number into null: such a value was never recorded.
-      if (entry !== undefined && typeof value === 'number' && Number.isFinite(value)) this.#number(entry, value);
+      if (m !== NONE && typeof value === 'number' && Number.isFinite(value)) this.#number(state, this.#list[m]!, sid, value);
     }
     const h = report.h ?? [];
     for (let i = 0; i + 1 < h.length; ) {
       const sid = h[i]!;
       const n = h[i + 1]!;
-      const row = h.slice(i + 2, i + 2 + n);
-      i += 2 + n;
-      const entry = state.series.get(sid);
-      if (entry !== undefined && entry.metric.kind === 'h' && row.length === entry.series.hist!.length) this.#histogram(entry, row);
+      const from = i + 2;
+      i = from + n;
+      const m = state.metricOf(sid);
+      const metric = m === NONE ? undefined : this.#list[m]!;
+      if (metric?.set instanceof HistogramSeries && n === ROW_BUCKETS + metric.set.stride && i <= h.length) this.#histogram(state, metric.set, sid, h, from, n);
     }
     for (const sid of report.x ?? []) {
-      const entry = state.series.get(sid);
-      entry?.series.live?.delete(entry);
+      const m = state.metricOf(sid);
+      const set = m === NONE ? undefined : this.#list[m]!.set;
+      if (set instanceof LiveSeries) set.withdraw(state.last[sid]!);
     }
     if (report.bye === true) this.retire(member);
   }
@@ -139,110 +145,99 @@ export class ClusterAggregate {
   retire(member: string): void {
     const state = this.#members.get(member);
     if (state === undefined) return;
-    for (const entry of state.series.values()) entry.series.live?.delete(entry);
+    for (let sid = 0; sid < state.ids; sid++) this.#forget(state, sid);
     this.#members.delete(member);
   }
 
-  /** The aggregate as one cumulative collection, built in slices. */
-  async resourceMetrics(): Promise<ResourceMetrics> {
-    const endTime = millisToHrTime(Date.now());
-    const scopeMetrics: ScopeMetrics[] = [];
-    const slice = new Slice();
-    for (const { scope, metrics } of this.#scopes.values()) {
-      const out: MetricData[] = [];
-      for (const metric of metrics) {
-        const data = this.#metricData(metric, endTime);
-        if (data !== undefined) out.push(data);
-        if (slice.due()) await slice.next();
-      }
-      if (out.length > 0) scopeMetrics.push({ scope, metrics: out });
-    }
-    return { resource: this.#resource, scopeMetrics };
+  /** The aggregate at one instant, as the naming pass reads it: columns, no object per point. */
+  collect(): Promise<Collection> {
+    return this.#store.collect({ resource: this.#resource, scopeMetrics: [] });
   }
 
-  #metricFor(def: MetricDef): AggMetric | undefined {
+  /** The aggregate as one cumulative OpenTelemetry collection (an OTLP push, a test), built in slices. */
+  async resourceMetrics(): Promise<ResourceMetrics> {
+    const { resourceMetrics } = await this.#producer.collect();
+    return { resource: this.#resource, scopeMetrics: resourceMetrics.scopeMetrics };
+  }
+
+  /** Series `sid` of the member is `attributes` of the aggregate's metric `m` (NONE: one it left out). */
+  #describe(state: MemberState, sid: number, m: number, attributes: Attributes): void {
+    if (!Number.isInteger(sid) || sid < 0 || sid > state.ids + MAX_ID_GAP) {
+      this.#warnOnce('series ids', 'a member described a series with an id far past its others; that series is left out');
+      return;
+    }
+    state.reach(sid);
+    // Described again: what the member said of it before no longer holds.
+    this.#forget(state, sid);
+    state.metric[sid] = m;
+    if (m === NONE) return;
+    const set = this.#list[m]!.set;
+    const at = set.seriesOf(attributes);
+    state.at[sid] = at;
+    state.last[sid] = set instanceof LiveSeries ? set.source(at) : set instanceof SumSeries ? NaN : NONE;
+  }
+
+  /** Drops the member's live value of series `sid`, if it has one. */
+  #forget(state: MemberState, sid: number): void {
+    const m = state.metric[sid]!;
+    if (m === NONE) return;
+    const set = this.#list[m]!.set;
+    if (set instanceof LiveSeries) set.release(state.last[sid]!);
+    state.metric[sid] = NONE;
+  }
+
+  #number(state: MemberState, metric: AggMetric, sid: number, value: number): void {
+    const { set } = metric;
+    const at = state.at[sid]!;
+    if (set instanceof LiveSeries) set.set(state.last[sid]!, value);
+    else if (set instanceof SumSeries) {
+      if (metric.policy === 'max') carryLargest(set.values.data, at, value);
+      else carrySum(set.values.data, at, state.last[sid]!, value);
+      state.last[sid] = value;
+    }
+  }
+
+  /** Carries the row `h[from, from + n)` of series `sid` into `set`, and keeps it as the member's last. */
+  #histogram(state: MemberState, set: HistogramSeries, sid: number, h: ReadonlyArray<number | null>, from: number, n: number): void {
+    if (this.#row.length !== n) this.#row = new Float64Array(n);
+    const row = this.#row;
+    // JSON's null: an unknown min or max; otherwise a figure never recorded, counted as 0.
+    for (let k = 0; k < n; k++) row[k] = h[from + k] ?? (k === 2 || k === 3 ? NaN : 0);
+    let at = state.last[sid]!;
+    carryHistogram(set, state.at[sid]!, at === NONE ? undefined : state.rows.data.subarray(at, at + n), row);
+    if (at === NONE) {
+      at = state.rows.length;
+      for (let k = 0; k < n; k++) state.rows.push(0);
+      state.last[sid] = at;
+    }
+    state.rows.data.set(row, at);
+  }
+
+  /** The aggregate's metric of `def` (made on first sight), or NONE when it conflicts with it. */
+  #metricFor(def: MetricDef): number {
     const [, scopeName, scopeVersion, name, description, unit, kind, valueType, boundaries] = def;
-    const scopeKey = `${scopeName}\0${scopeVersion}`;
-    const key = `${scopeKey}\0${name}`;
+    const key = `${scopeName}\0${scopeVersion}\0${name}`;
     const known = this.#metrics.get(key);
     if (known !== undefined) {
-      if (known.kind === kind && sameBounds(known.boundaries, boundaries ?? [])) return known;
+      const metric = this.#list[known]!;
+      if (metric.kind === kind && sameBounds(metric.boundaries, boundaries ?? [])) return known;
       this.#warnOnce(name, 'a member reports it with another kind or other buckets than the first did; that member\'s points are left out (give every process the same options)');
-      return undefined;
+      return NONE;
     }
-    const metric: AggMetric = {
-      key,
-      def: [0, scopeName, scopeVersion, name, description, unit, kind, valueType === ValueType.INT ? ValueType.INT : ValueType.DOUBLE, boundaries],
-      kind,
-      policy: this.#policyFor(name),
-      boundaries: boundaries ?? [],
-      series: [],
-      byKey: new Map(),
-    };
-    this.#metrics.set(key, metric);
-    let scope = this.#scopes.get(scopeKey);
-    if (scope === undefined) {
-      scope = { scope: { name: scopeName, ...(scopeVersion !== '' && { version: scopeVersion }) }, metrics: [] };
-      this.#scopes.set(scopeKey, scope);
-    }
-    scope.metrics.push(metric);
-    return metric;
-  }
-
-  #number(entry: MemberSeries, value: number): void {
-    const { metric, series } = entry;
-    if (series.live !== undefined) {
-      series.live.set(entry, value);
-    } else if (metric.kind === 'c') {
-      const last = typeof entry.last === 'number' ? entry.last : 0;
-      if (metric.policy === 'max') series.value = Math.max(series.value, value);
-      // Smaller than last time: the member's source restarted, all of it is new.
-      else series.value += value >= last ? value - last : value;
-    }
-    entry.last = value;
-  }
-
-  #histogram(entry: MemberSeries, row: Array<number | null>): void {
-    const agg = entry.series.hist!;
-    const last = Array.isArray(entry.last) ? entry.last : undefined;
-    const restarted = last === undefined || (row[0] as number) < (last[0] as number);
-    agg[0]! += (row[0] as number) - (restarted ? 0 : (last[0] as number));
-    agg[1]! += (row[1] as number) - (restarted ? 0 : (last[1] as number));
-    if (row[2] !== null) agg[2] = Math.min(agg[2]!, row[2]!);
-    if (row[3] !== null) agg[3] = Math.max(agg[3]!, row[3]!);
-    for (let b = 4; b < row.length; b++) agg[b]! += (row[b] as number) - (restarted ? 0 : (last[b] as number));
-    entry.last = row;
-  }
-
-  #metricData(metric: AggMetric, endTime: HrTime): MetricData | undefined {
-    const [, , , name, description, unit, kind, valueType] = metric.def;
-    const descriptor = { name, description, unit, valueType };
-    const startTime = this.#startTime;
-    const common = { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE };
-    if (kind === 'h') {
-      const points: DataPoint<Histogram>[] = [];
-      for (const s of metric.series) {
-        const h = s.hist!;
-        const value: Histogram = { buckets: { boundaries: metric.boundaries, counts: h.slice(4) }, sum: h[1]!, count: h[0]! };
-        if (h[0]! > 0 && Number.isFinite(h[2]!)) value.min = h[2]!;
-        if (h[0]! > 0 && Number.isFinite(h[3]!)) value.max = h[3]!;
-        points.push({ attributes: s.attributes, startTime, endTime, value });
-      }
-      return points.length === 0 ? undefined : { ...common, dataPointType: DataPointType.HISTOGRAM, dataPoints: points };
-    }
-    const points: DataPoint<number>[] = [];
-    for (const s of metric.series) {
-      let value = s.value;
-      if (s.live !== undefined) {
-        if (s.live.size === 0) continue;
-        value = metric.policy === 'max' ? -Infinity : 0;
-        for (const v of s.live.values()) value = metric.policy === 'max' ? Math.max(value, v) : value + v;
-      }
-      points.push({ attributes: s.attributes, startTime, endTime, value });
-    }
-    if (points.length === 0) return undefined;
-    if (kind === 'g') return { ...common, dataPointType: DataPointType.GAUGE, dataPoints: points };
-    return { ...common, dataPointType: DataPointType.SUM, isMonotonic: kind === 'c', dataPoints: points };
+    const descriptor = { name, description, unit, valueType: valueType === ValueType.INT ? ValueType.INT : ValueType.DOUBLE } as MetricDescriptor;
+    const policy = this.#policyFor(name);
+    const index = (grow: () => void) => new OpenSeriesIndex(MAX_SERIES_PER_INSTRUMENT, grow);
+    const bounds = boundaries ?? [];
+    const set =
+      kind === 'h'
+        ? new HistogramSeries(descriptor, index, { bounds, exemplars: false, minMax: true })
+        : kind === 'c'
+          ? new SumSeries(descriptor, index, { monotonic: true, exemplars: false })
+          : new LiveSeries(descriptor, index, { gauge: kind === 'g', combine: policy });
+    this.#list.push({ kind, policy, boundaries: bounds, set });
+    this.#metrics.set(key, this.#list.length - 1);
+    this.#store.add({ name: scopeName, ...(scopeVersion !== '' && { version: scopeVersion }) }, set);
+    return this.#list.length - 1;
   }
 
   #warnOnce(name: string, why: string): void {

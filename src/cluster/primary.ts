@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
+import type { Collection } from '../domain/series/collection.ts';
 import { ClusterAggregate, type AggregateOptions } from './aggregate.ts';
 import { ReportEncoder } from './report-encoder.ts';
 import type { PrimarySink } from './transport.ts';
@@ -36,7 +37,7 @@ export class ClusterPrimary implements PrimarySink {
   readonly #links = new Map<string, Link>();
   #seq = 0;
   #active = false;
-  #inflight: Promise<ResourceMetrics> | undefined;
+  #inflight: Promise<void> | undefined;
 
   constructor(options: PrimaryOptions) {
     this.#options = options;
@@ -79,16 +80,29 @@ export class ClusterPrimary implements PrimarySink {
   }
 
   /**
-   * One collection of the aggregate; concurrent callers share it. `own`: the primary's own
-   * cumulative collection when the caller already has one (a cumulative push).
+   * One collection of the aggregate as OpenTelemetry MetricData (a push); concurrent callers share
+   * the gathering of reports. `own`: the primary's own cumulative collection when the caller
+   * already has one (a cumulative push).
    */
-  collect(own?: ResourceMetrics): Promise<ResourceMetrics> {
-    return (this.#inflight ??= this.#collect(own).finally(() => {
+  async collect(own?: ResourceMetrics): Promise<ResourceMetrics> {
+    await this.#gathered(own);
+    return this.#aggregate.resourceMetrics();
+  }
+
+  /** One collection of the aggregate for the scrape: the series store's columns, no object per point. */
+  async scrape(): Promise<Collection> {
+    await this.#gathered(undefined);
+    return this.#aggregate.collect();
+  }
+
+  #gathered(own: ResourceMetrics | undefined): Promise<void> {
+    return (this.#inflight ??= this.#gather(own).finally(() => {
       this.#inflight = undefined;
     }));
   }
 
-  async #collect(given: ResourceMetrics | undefined): Promise<ResourceMetrics> {
+  /** Asks every member for a report, merges the primary's own, and waits for the reports (up to the timeout). */
+  async #gather(given: ResourceMetrics | undefined): Promise<void> {
     const seq = ++this.#seq;
     const answers: Promise<void>[] = [];
     for (const link of this.#links.values()) {
@@ -107,7 +121,6 @@ export class ClusterPrimary implements PrimarySink {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(answers), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.timeoutMillis)))]);
     clearTimeout(timer);
-    return this.#aggregate.resourceMetrics();
   }
 }
 

@@ -273,3 +273,50 @@ test('the aggregate is bounded: attribute sets past the cap fold into the overfl
   assert.equal(Object.values(after).reduce((x, y) => x + y, 0), per);
   await Promise.all([a.shutdown(), b.shutdown()]);
 });
+
+test("the scrape reads the aggregate as the series store's columns: the MetricData's values, a series with no live member left out", async () => {
+  const agg = aggregate();
+  const a = member('a');
+  const b = member('b');
+  a.meter.createCounter('jobs').add(5, { queue: 'x' });
+  b.meter.createCounter('jobs').add(3, { queue: 'x' });
+  a.meter.createUpDownCounter('inflight').add(2, { queue: 'x' });
+  b.meter.createUpDownCounter('inflight').add(4, { queue: 'y' });
+  b.meter.createHistogram('wait', { advice: { explicitBucketBoundaries: [1] } }).record(3);
+  await send(agg, a);
+  await send(agg, b);
+  agg.retire('b');
+  const c = await agg.collect();
+  assert.deepEqual(c.metrics, [], 'no MetricData: columns only');
+  const scraped: Record<string, unknown> = {};
+  const render = { render: (at: Record<string, unknown>) => JSON.stringify(at), isAscii: () => true };
+  for (const g of c.series) {
+    for (const s of g.series) {
+      assert.equal(s.labels(render).strings.length, s.n);
+      for (let i = 0; i < s.n; i++) scraped[`${s.descriptor.name}${JSON.stringify(s.attributes[i])}`] = s.dataPointType === DataPointType.HISTOGRAM ? [...s.values.subarray(i * s.stride, (i + 1) * s.stride)] : s.values[i];
+    }
+  }
+  c.done();
+  assert.deepEqual(scraped, { 'jobs{"queue":"x"}': 8, 'inflight{"queue":"x"}': 2, 'wait{}': [0, 1] });
+  const rm = await agg.resourceMetrics();
+  assert.deepEqual(values(rm, 'jobs'), { '{"queue":"x"}': 8 });
+  assert.deepEqual(values(rm, 'inflight'), { '{"queue":"x"}': 2 });
+  await Promise.all([a.shutdown(), b.shutdown()]);
+});
+
+test("a member's histogram that restarts is added whole; a series id far past the member's others is refused", async () => {
+  const agg = aggregate();
+  const report = (extra: Partial<Report>): Report => ({ tag: 'jobmeter.cluster.v1', t: 'report', instance: 'a', seq: 1, end: true, ...extra });
+  agg.apply('a', report({ m: [[0, 'app', '', 'wait', '', 's', 'h', 1, [1]]], s: [[0, 0, {}], [5_000_000, 0, { far: 'yes' }]], h: [0, 6, 3, 6, 0.5, 4, 1, 2] }));
+  agg.apply('a', report({ h: [0, 6, 4, 16, 0.5, 10, 1, 3] }));
+  // Restarted: fewer observations than last time, all of them new.
+  agg.apply('a', report({ h: [0, 6, 1, 0.25, 0.25, 0.25, 1, 0, 5_000_000, 6, 9, 9, 1, 1, 0, 9] }));
+  const m = metric(await agg.resourceMetrics(), 'wait');
+  assert.equal(m?.dataPointType, DataPointType.HISTOGRAM);
+  assert.equal(m.dataPoints.length, 1, 'the far id made no series');
+  assert.deepEqual(m.dataPoints[0]!.value.buckets.counts, [2, 3]);
+  assert.equal(m.dataPoints[0]!.value.count, 5);
+  assert.equal(m.dataPoints[0]!.value.sum, 16.25);
+  assert.equal(m.dataPoints[0]!.value.min, 0.25);
+  assert.equal(m.dataPoints[0]!.value.max, 10);
+});

@@ -1,8 +1,8 @@
 /**
  * What one collection gathered, as the naming pass reads it: the store's instruments at one
  * instant, as columns (series-store.ts), then what producers outside the store gave as
- * OpenTelemetry `MetricData` (the SDK's instruments, the ingest, the cluster aggregate: the
- * boundary in, until they write into the store themselves).
+ * OpenTelemetry `MetricData` (the SDK's instruments, the ingest: the boundary in, until they
+ * write into a store themselves).
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
@@ -78,7 +78,7 @@ export interface Collection {
   done(): void;
 }
 
-/** A collection of producers' MetricData only (the cluster aggregate, a test's). */
+/** A collection of producers' MetricData only (a host's own reader's, a test's). */
 export function metricsCollection(rm: ResourceMetrics): Collection {
   return { resource: rm.resource, series: [], metrics: rm.scopeMetrics, done() {} };
 }

@@ -73,9 +73,10 @@ export class HistogramSeries extends SeriesSet {
   #point(i: number, startTime: HrTime, endTime: HrTime, counts: number[], sum: number, count: number, snap: Snapshot): DataPoint<Histogram> {
     const value: Histogram = { buckets: { boundaries: this.bounds as number[], counts }, sum, count };
     // Cumulative min and max (a delta point carries them too: the SDK's delta points hold the interval's, these the life's).
+    // A writer that carries other sources' rows (series/carry.ts) may know no min or max: none is given.
     if (snap.mins !== undefined && count > 0) {
-      value.min = snap.mins[i]!;
-      value.max = snap.maxs![i]!;
+      if (Number.isFinite(snap.mins[i]!)) value.min = snap.mins[i]!;
+      if (Number.isFinite(snap.maxs![i]!)) value.max = snap.maxs![i]!;
     }
     const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = { attributes: this.attributes[i]!, startTime, endTime, value };
     const exemplars = exemplarsAt(snap.exemplars, i, this.stride);

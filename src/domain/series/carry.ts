@@ -1,0 +1,48 @@
+/**
+ * The rules that fold a source's cumulative values into a series that outlives the source: the
+ * source reports its running total again and again, and the series adds what is new since its
+ * previous report. A writer keeps each source's last report (`last`) and calls these with the new
+ * one; the series then never decreases while the sources come, go and restart.
+ *
+ * What must stay true:
+ * - A report smaller than the last (a histogram: a smaller count) means the source restarted: all
+ *   of it is new, and it is added whole (nothing is subtracted, so the series never goes back).
+ * - A source with no last report (`NaN`, `undefined`) adds its whole value.
+ * - A source that stops reporting keeps what it added (nothing here takes a contribution back).
+ *
+ * Histogram reports are rows: `[count, sum, min, max, …bucket counts]`, min and max `NaN` when the
+ * source does not know them; a row's buckets are the series' (`stride` of them).
+ */
+import type { HistogramSeries } from './histogram.ts';
+
+/** Where a histogram row's bucket counts start. */
+export const ROW_BUCKETS = 4;
+
+/** Adds into `values[at]` what the cumulative `value` holds beyond `last` (`NaN`: none). */
+export function carrySum(values: Float64Array, at: number, last: number, value: number): void {
+  // `NaN` compares false: a first report, like a restart, is added whole.
+  values[at]! += value >= last ? value - last : value;
+}
+
+/** The largest cumulative value any source has reported: the series keeps it (a `max` merge). */
+export function carryLargest(values: Float64Array, at: number, value: number): void {
+  if (value > values[at]!) values[at] = value;
+}
+
+/**
+ * Adds into series `at` of `set` what the histogram `row` holds beyond `last` (undefined: none);
+ * min and max become the extremes of every row seen.
+ */
+export function carryHistogram(set: HistogramSeries, at: number, last: ArrayLike<number> | undefined, row: ArrayLike<number>): void {
+  const whole = last === undefined || !(row[0]! >= last[0]!);
+  set.counts.data[at]! += whole ? row[0]! : row[0]! - last[0]!;
+  set.sums.data[at]! += whole ? row[1]! : row[1]! - last[1]!;
+  const buckets = set.buckets.data;
+  const from = at * set.stride;
+  for (let k = 0; k < set.stride; k++) buckets[from + k]! += whole ? row[ROW_BUCKETS + k]! : row[ROW_BUCKETS + k]! - last[ROW_BUCKETS + k]!;
+  if (set.mins !== undefined) {
+    // NaN (unknown) never wins either comparison.
+    if (row[2]! < set.mins.data[at]!) set.mins.data[at] = row[2]!;
+    if (row[3]! > set.maxs!.data[at]!) set.maxs!.data[at] = row[3]!;
+  }
+}

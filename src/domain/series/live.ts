@@ -1,0 +1,162 @@
+/**
+ * The rules of a level several sources report at once (an up-down counter, a gauge): each source's
+ * last value is held while the source is live, and a series' value is their combination, `sum` or
+ * `max` (the writer's merge policy), made when the set is read. A series no live source reports is
+ * absent from what is read (its position stays: series never move).
+ *
+ * A writer gives each (source, series) pair a slot ({@link LiveSeries.source}), sets the slot's value
+ * as reports arrive, withdraws it when the source no longer reports that series, and releases it
+ * when the source is gone; released slots are reused, so memory follows the live sources.
+ */
+import type { HrTime } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, type DataPoint, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
+import { Column } from './column.ts';
+import { SeriesSet, type DeltaState } from './series-set.ts';
+import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
+import type { SeriesIndex } from './spec-index.ts';
+
+/** How the live sources' values of one series combine. */
+export type Combine = 'sum' | 'max';
+
+const NO_BOUNDS: readonly number[] = [];
+
+export class LiveSeries extends SeriesSet {
+  readonly dataPointType: DataPointType.SUM | DataPointType.GAUGE;
+  readonly #combine: Combine;
+  /** Per series, as of the last read: the combined value, and how many live sources made it (0: absent). */
+  readonly #values = new Column();
+  readonly #sources = new Column();
+  /** Per slot: its series (-1: free) and its source's value (`NaN`: not live). */
+  readonly #at = new Column();
+  readonly #value = new Column();
+  readonly #free: number[] = [];
+  #dirty = false;
+
+  constructor(descriptor: MetricDescriptor, index: (grow: () => void) => SeriesIndex, options: { gauge: boolean; combine: Combine }) {
+    super(descriptor, index);
+    this.dataPointType = options.gauge ? DataPointType.GAUGE : DataPointType.SUM;
+    this.#combine = options.combine;
+  }
+
+  protected grow(): void {
+    this.#values.push(0);
+    this.#sources.push(0);
+  }
+
+  /** A slot for one source's value of series `at`, not live until {@link set}. */
+  source(at: number): number {
+    const slot = this.#free.pop();
+    if (slot === undefined) {
+      this.#at.push(at);
+      this.#value.push(NaN);
+      return this.#at.length - 1;
+    }
+    this.#at.data[slot] = at;
+    return slot;
+  }
+
+  /** The source of `slot` reports `value` (finite). */
+  set(slot: number, value: number): void {
+    this.#value.data[slot] = value;
+    this.#dirty = true;
+  }
+
+  /** The source of `slot` no longer reports its series (it may again: the slot is kept). */
+  withdraw(slot: number): void {
+    if (this.#value.data[slot] !== this.#value.data[slot]) return;
+    this.#value.data[slot] = NaN;
+    this.#dirty = true;
+  }
+
+  /** The source of `slot` is gone: its value leaves, the slot is reused. */
+  release(slot: number): void {
+    this.withdraw(slot);
+    this.#at.data[slot] = -1;
+    this.#free.push(slot);
+  }
+
+  /** Combines the live slots into each series' value (only after a change). */
+  #settle(): void {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    const values = this.#values.data;
+    const sources = this.#sources.data;
+    const n = this.#values.length;
+    values.fill(0, 0, n);
+    sources.fill(0, 0, n);
+    const at = this.#at.data;
+    const value = this.#value.data;
+    const max = this.#combine === 'max';
+    for (let s = 0; s < this.#at.length; s++) {
+      const v = value[s]!;
+      if (v !== v) continue;
+      const i = at[s]!;
+      if (sources[i]!++ === 0) values[i] = max ? v : 0 + v;
+      else values[i] = max ? Math.max(values[i]!, v) : values[i]! + v;
+    }
+  }
+
+  snapshotLength(): number {
+    return this.#values.length * 2;
+  }
+
+  /** `values`: the combined values; `counts`: the live sources of each series (0: absent). */
+  snapshot(arena: SnapshotArena): Snapshot {
+    this.#settle();
+    return { n: this.#values.length, values: arena.copy(this.#values), sums: NONE, counts: arena.copy(this.#sources) };
+  }
+
+  collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
+    let live = 0;
+    for (let i = 0; i < snap.n; i++) if (snap.counts[i]! > 0) live++;
+    if (live === 0) return undefined;
+    const columns = { isMonotonic: false, stride: 1, bounds: NO_BOUNDS, values: snap.values, sums: NONE, counts: NONE, exemplars: undefined };
+    const whole = this.collectedOf(snap, startTime, columns);
+    if (live === snap.n) return whole;
+    // Some series have no live source: the naming pass reads the others, their figures copied.
+    const present = presentOf(snap);
+    const values = new Float64Array(present.length);
+    for (let k = 0; k < present.length; k++) values[k] = snap.values[present[k]!]!;
+    const labels = (render: LabelRender): LabelColumn => {
+      const all = this.labels(render, snap.n);
+      const strings = present.map((i) => all.strings[i]!);
+      let nonAscii = 0;
+      if (all.nonAscii > 0) for (const s of strings) if (!render.isAscii(s)) nonAscii++;
+      return { strings, nonAscii };
+    };
+    return { ...whole, n: present.length, attributes: present.map((i) => this.attributes[i]!), values, labels };
+  }
+
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality = AggregationTemporality.CUMULATIVE): MetricData | undefined {
+    const dataPoints = presentOf(snap).map((i): DataPoint<number> => ({ attributes: this.attributes[i]!, startTime, endTime, value: snap.values[i]! }));
+    return this.#metric(dataPoints, temporality);
+  }
+
+  /** Gauges: every present series; up-down counters: what changed since `state`. */
+  delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    if (this.dataPointType === DataPointType.GAUGE) return this.cumulative(snap, startTime, endTime, AggregationTemporality.DELTA);
+    const dataPoints: DataPoint<number>[] = [];
+    for (const i of presentOf(snap)) {
+      const v = snap.values[i]!;
+      const p = state.values[i] ?? 0;
+      if (v === p) continue;
+      state.values[i] = v;
+      dataPoints.push({ attributes: this.attributes[i]!, startTime, endTime, value: v - p });
+    }
+    return this.#metric(dataPoints, AggregationTemporality.DELTA);
+  }
+
+  #metric(dataPoints: DataPoint<number>[], temporality: AggregationTemporality): MetricData | undefined {
+    if (dataPoints.length === 0) return undefined;
+    const head = { descriptor: this.descriptor, aggregationTemporality: temporality, dataPoints };
+    return this.dataPointType === DataPointType.GAUGE ? { ...head, dataPointType: DataPointType.GAUGE } : { ...head, dataPointType: DataPointType.SUM, isMonotonic: false };
+  }
+}
+
+/** The positions of the series a snapshot holds a live source of. */
+function presentOf(snap: Snapshot): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < snap.n; i++) if (snap.counts[i]! > 0) out.push(i);
+  return out;
+}

@@ -1,0 +1,191 @@
+// The series layer's rules for values that come from several sources (domain/series/carry.ts,
+// live.ts): cumulative reports carried over restarts and leaves, levels combined over live sources
+// by a merge policy, series with no live source left out of what is read, and the series cap's
+// overflow fold holding several sources. The cluster aggregate writes with them; the ingest can.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { ValueType, type Attributes } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, type MetricDescriptor, type MetricData } from '@opentelemetry/sdk-metrics';
+import { OVERFLOW_ATTRIBUTES } from '../../src/domain/bounded-attributes.ts';
+import { carryHistogram, carryLargest, carrySum } from '../../src/domain/series/carry.ts';
+import type { LabelRender } from '../../src/domain/series/collection.ts';
+import { HistogramSeries } from '../../src/domain/series/histogram.ts';
+import { LiveSeries, type Combine } from '../../src/domain/series/live.ts';
+import { OpenSeriesIndex } from '../../src/domain/series/open-index.ts';
+import { SeriesStore } from '../../src/domain/series/series-store.ts';
+import { SumSeries } from '../../src/domain/series/sum.ts';
+
+const D = (name: string) => ({ name, description: '', unit: '', valueType: ValueType.DOUBLE }) as MetricDescriptor;
+const open = (limit = 100) => (grow: () => void) => new OpenSeriesIndex(limit, grow);
+const SCOPE = { name: 'test' };
+
+const render: LabelRender = { render: (a: Attributes) => Object.entries(a).map(([k, v]) => `${k}="${String(v)}"`).join(','), isAscii: (s) => !/[^\x00-\x7f]/.test(s) };
+
+async function read(store: SeriesStore): Promise<{ metrics: MetricData[]; scraped: Record<string, number> }> {
+  const { resourceMetrics } = await store.producer().collect();
+  const c = await store.collect();
+  const scraped: Record<string, number> = {};
+  for (const g of c.series) for (const s of g.series) s.labels(render).strings.forEach((l, i) => (scraped[`${s.descriptor.name}{${l}}`] = s.values[i]!));
+  c.done();
+  return { metrics: resourceMetrics.scopeMetrics.flatMap((s) => s.metrics), scraped };
+}
+
+test('a sum carried from cumulative reports adds, per source, the last value of every run between restarts', () => {
+  // A source's life: runs between restarts, each a first value and increments (its reports are cumulative).
+  const run = fc.record({ first: fc.nat({ max: 1000 }), steps: fc.array(fc.nat({ max: 1000 }), { maxLength: 5 }) });
+  fc.assert(
+    fc.property(fc.array(fc.array(run, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }), (sources) => {
+      const values = new Float64Array(1);
+      let expected = 0;
+      const streams = sources.map((runs) => {
+        const reports: number[] = [];
+        for (const { first, steps } of runs) {
+          // A restart reports less than the run before ended on (from 0, anything is a new start).
+          const before = reports.at(-1) ?? 0;
+          let v = before === 0 ? first : first % before;
+          reports.push(v);
+          for (const d of steps) reports.push((v += d));
+          expected += v;
+        }
+        return reports;
+      });
+      // The sources' reports interleaved; a source that stops reporting keeps what it added.
+      const last = streams.map(() => NaN);
+      let previous = 0;
+      for (let step = 0, more = true; more; step++) {
+        more = false;
+        streams.forEach((reports, s) => {
+          if (step >= reports.length) return;
+          more = true;
+          carrySum(values, 0, last[s]!, reports[step]!);
+          last[s] = reports[step]!;
+          assert.ok(values[0]! >= previous, 'never decreases');
+          previous = values[0]!;
+        });
+      }
+      assert.equal(values[0], expected);
+    }),
+  );
+});
+
+test('carrySum: a first report and a report below the last are added whole; carryLargest keeps the largest ever', () => {
+  const v = new Float64Array(2);
+  carrySum(v, 0, NaN, 5);
+  carrySum(v, 0, 5, 8);
+  carrySum(v, 0, 8, 2);
+  assert.equal(v[0], 10, '5, +3, then 2 after the restart');
+  carryLargest(v, 1, 4);
+  carryLargest(v, 1, 9);
+  carryLargest(v, 1, 3);
+  assert.equal(v[1], 9);
+});
+
+test('a histogram carried from rows: counts, sum and buckets add what is new, a smaller count is a restart added whole, min/max the extremes known', async () => {
+  const store = new SeriesStore();
+  const h = new HistogramSeries(D('wait'), open(), { bounds: [1, 10], exemplars: false, minMax: true });
+  store.add(SCOPE, h);
+  const at = h.seriesOf({ q: 'x' });
+  const row = (count: number, sum: number, min: number, max: number, ...buckets: number[]) => [count, sum, min, max, ...buckets];
+  const a1 = row(2, 3, 0.5, 2.5, 1, 1, 0);
+  const a2 = row(3, 23, 0.5, 20, 1, 1, 1);
+  const b1 = row(1, 0.2, 0.2, 0.2, 1, 0, 0);
+  carryHistogram(h, at, undefined, a1);
+  carryHistogram(h, at, undefined, b1);
+  carryHistogram(h, at, a1, a2);
+  // a restarted: one observation since, bigger than any before.
+  const a3 = row(1, 50, 50, 50, 0, 0, 1);
+  carryHistogram(h, at, a2, a3);
+  let { metrics } = await read(store);
+  let p = metrics[0]!.dataPoints[0]!.value as { buckets: { counts: number[] }; count: number; sum: number; min?: number; max?: number };
+  assert.deepEqual(p.buckets.counts, [2, 1, 2]);
+  assert.equal(p.count, 5);
+  assert.ok(Math.abs(p.sum - 73.2) < 1e-9, String(p.sum));
+  assert.equal(p.min, 0.2);
+  assert.equal(p.max, 50);
+  // A series whose sources know no min or max gives none.
+  const other = h.seriesOf({ q: 'y' });
+  carryHistogram(h, other, undefined, row(2, 4, NaN, NaN, 0, 2, 0));
+  ({ metrics } = await read(store));
+  p = metrics[0]!.dataPoints[1]!.value as typeof p;
+  assert.equal(p.count, 2);
+  assert.equal('min' in p, false);
+  assert.equal('max' in p, false);
+});
+
+for (const combine of ['sum', 'max'] as Combine[]) {
+  test(`levels of live sources combine by ${combine}; a withdrawn or released source leaves, a series with none is not read`, async () => {
+    const store = new SeriesStore();
+    const g = new LiveSeries(D('heap'), open(), { gauge: true, combine });
+    store.add(SCOPE, g);
+    const x = g.seriesOf({ q: 'x' });
+    const y = g.seriesOf({ q: 'y' });
+    const z = g.seriesOf({ q: 'z' });
+    const ax = g.source(x);
+    const bx = g.source(x);
+    const ay = g.source(y);
+    const by = g.source(y);
+    g.source(z);
+    g.set(ax, 100);
+    g.set(bx, 50);
+    g.set(ay, 3);
+    g.set(by, 7);
+    const both = (p: number, q: number) => (combine === 'sum' ? p + q : Math.max(p, q));
+    let { metrics, scraped } = await read(store);
+    assert.deepEqual(scraped, { 'heap{q="x"}': both(100, 50), 'heap{q="y"}': both(3, 7) }, 'z: no value yet, not read');
+    assert.equal(metrics[0]!.dataPointType, DataPointType.GAUGE);
+    assert.deepEqual(metrics[0]!.dataPoints.map((pt) => pt.attributes), [{ q: 'x' }, { q: 'y' }]);
+    g.withdraw(by);
+    g.release(ax);
+    ({ metrics, scraped } = await read(store));
+    assert.deepEqual(scraped, { 'heap{q="x"}': 50, 'heap{q="y"}': 3 });
+    // Withdrawn, then reported again.
+    g.set(by, 8);
+    g.release(bx);
+    ({ metrics, scraped } = await read(store));
+    assert.deepEqual(scraped, { 'heap{q="y"}': both(3, 8) }, 'x: no live source, left out of the scrape');
+    assert.deepEqual(metrics[0]!.dataPoints.map((pt) => [pt.attributes, pt.value]), [[{ q: 'y' }, both(3, 8)]], 'and of the MetricData');
+    // Released slots are reused: memory follows the live sources.
+    assert.deepEqual([g.source(x), g.source(x)].sort(), [ax, bx].sort());
+  });
+}
+
+test("an up-down counter's series past the cap fold into the overflow series, every live source of it counted", async () => {
+  const store = new SeriesStore();
+  const u = new LiveSeries(D('busy'), open(3), { gauge: false, combine: 'sum' });
+  store.add(SCOPE, u);
+  const slots: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const s = u.source(u.seriesOf({ k: `v${i}` }));
+    u.set(s, i + 1);
+    slots.push(s);
+  }
+  const { metrics, scraped } = await read(store);
+  assert.equal(u.size, 3, 'two series, then the overflow one');
+  assert.equal(metrics[0]!.dataPointType, DataPointType.SUM);
+  assert.equal((metrics[0] as { isMonotonic: boolean }).isMonotonic, false);
+  assert.deepEqual(metrics[0]!.dataPoints.at(-1)!.attributes, OVERFLOW_ATTRIBUTES);
+  assert.equal(metrics[0]!.dataPoints.at(-1)!.value, 3 + 4 + 5);
+  assert.equal(Object.values(scraped).reduce((a, b) => a + b, 0), 15);
+  u.release(slots[3]!);
+  assert.equal((await read(store)).metrics[0]!.dataPoints.at(-1)!.value, 3 + 5);
+});
+
+test('an up-down counter read by a delta producer exports what changed; one with no live source exports nothing', async () => {
+  const store = new SeriesStore();
+  const u = new LiveSeries(D('inflight'), open(), { gauge: false, combine: 'sum' });
+  const c = new SumSeries(D('jobs'), open(), { monotonic: true, exemplars: false });
+  store.add(SCOPE, u);
+  store.add(SCOPE, c);
+  const delta = store.producer(AggregationTemporality.DELTA);
+  const s = u.source(u.seriesOf({}));
+  u.set(s, 4);
+  carrySum(c.values.data, c.seriesOf({}), NaN, 2);
+  const first = (await delta.collect()).resourceMetrics.scopeMetrics[0]!.metrics;
+  assert.deepEqual(first.map((m) => [m.descriptor.name, m.dataPoints[0]!.value]), [['inflight', 4], ['jobs', 2]]);
+  u.set(s, 1);
+  const second = (await delta.collect()).resourceMetrics.scopeMetrics[0]!.metrics;
+  assert.deepEqual(second.map((m) => [m.descriptor.name, m.dataPoints[0]!.value]), [['inflight', -3]]);
+  u.release(s);
+  assert.deepEqual((await delta.collect()).resourceMetrics.scopeMetrics, []);
+});
