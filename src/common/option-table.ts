@@ -158,7 +158,7 @@ export const JOBMETER_OPTIONS = {
   global: { file: 'global', schema: 'boolean', default: true as boolean, rule: bool, doc: "Register jobmeter's MeterProvider as the global one (unless one is)." },
   // OpenTelemetry's default cardinality limit: series per host instrument, overflow included.
   cardinalityLimit: { file: 'cardinality_limit', schema: 'cardinalityLimit', default: 2000 as number, rule: cardinalityLimit, doc: 'Series each host instrument may hold, the overflow series included.' },
-  hostExemplars: { default: false as boolean, rule: bool, doc: 'Trace-linked exemplars on host instruments.' },
+  hostExemplars: { file: 'host_exemplars', schema: 'boolean', default: false as boolean, rule: bool, doc: 'Trace-linked exemplars on host instruments.' },
   hostInstruments: {
     file: 'host_instruments',
     schema: 'hostInstruments',

@@ -27,6 +27,7 @@
  * otel_scope_info = true
  * global = true                # register as the global MeterProvider unless one is
  * cardinality_limit = 2000     # series per host instrument, overflow included
+ * host_exemplars = false       # trace-linked exemplars on host instruments
  * host_instruments = "native"  # legacy profiles serve host instruments they have no rule for
  *
  * [naming]                     # unset: the library's defaults
@@ -83,6 +84,7 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
   otelScopeInfo: D.otelScopeInfo,
   global: D.global,
   cardinalityLimit: D.cardinalityLimit,
+  hostExemplars: D.hostExemplars,
   hostInstruments: D.hostInstruments,
   resourceAttributes: {},
   // No format: the profile's own applies (wasmrun serves text 0.0.4 whatever Accept prefers).

@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/errors.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
 
-describe('global, cardinality_limit, host_instruments, [profile] rules', () => {
+describe('global, cardinality_limit, host_exemplars, host_instruments, [profile] rules', () => {
   it('a [profile] table with rules maps onto profile: { name, rules } (zero_fill → zeroFill)', () => {
     const rule = { instrument: 'a', name: 'b', type: 'gauge', help: 'h', labels: [['s', 'state']], zero_fill: { state: ['idle'] } };
     const cfg = parseServiceConfig({ profile: { name: 'solti', rules: [rule] } }, 'jobmeter.toml');
@@ -16,14 +16,15 @@ describe('global, cardinality_limit, host_instruments, [profile] rules', () => {
   });
 
   it('map onto the library options', () => {
-    const cfg = parseServiceConfig({ global: false, cardinality_limit: 500, host_instruments: 'drop' }, 'jobmeter.toml');
-    assert.deepEqual(toJobmeterOptions(cfg), { global: false, cardinalityLimit: 500, hostInstruments: 'drop' });
+    const cfg = parseServiceConfig({ global: false, cardinality_limit: 500, host_exemplars: true, host_instruments: 'drop' }, 'jobmeter.toml');
+    assert.deepEqual(toJobmeterOptions(cfg), { global: false, cardinalityLimit: 500, hostExemplars: true, hostInstruments: 'drop' });
   });
 
   for (const [raw, message] of [
     [{ global: 'no' }, 'invalid global=no: expected true or false (got a string)'],
     [{ cardinality_limit: 0 }, 'invalid cardinality_limit=0: expected an integer from 1 to 1000000 (series per instrument, overflow included)'],
     [{ cardinality_limit: '100' }, 'invalid cardinality_limit=100: expected an integer from 1 to 1000000 (series per instrument, overflow included) (got a string)'],
+    [{ host_exemplars: 'yes' }, 'invalid host_exemplars=yes: expected true or false (got a string)'],
     [{ host_instruments: 'dorp' }, 'invalid host_instruments=dorp: expected one of native, drop (did you mean drop?)'],
     [{ profile: { name: 'sotli' } }, 'invalid profile.name=sotli: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti (did you mean solti?)'],
     [{ profile: { rules: {} } }, 'invalid profile.rules={}: expected a list of [[profile.rules]] tables'],

@@ -21,6 +21,7 @@ const DOCUMENTED_DEFAULTS: JobmeterOptions = {
   resourceAttributes: {},
   global: true,
   cardinalityLimit: 2000,
+  hostExemplars: false,
   hostInstruments: 'native',
   cluster: { timeoutMillis: 1000 },
   listener: { host: '127.0.0.1', port: 9464, allowNonLoopback: false },
@@ -130,6 +131,7 @@ describe('precedence: defaults < env < file < flags', () => {
         otelScopeInfo: true,
         global: true,
         cardinalityLimit: 2000,
+        hostExemplars: false,
         hostInstruments: 'native',
         cluster: { timeoutMillis: 1000 },
         // Per key: the file's team wins, env's deployment.environment stays.

@@ -10,6 +10,7 @@
  * shape and count are held once before, and dropped, so optimised code and V8's own caches are not
  * counted as the series' (a smaller warm-up leaves code compiled later in the figure).
  */
+import { MAX_MEMORY_BYTES } from '../../src/common/option-rules.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { nativeClaimedNames } from '../../src/naming/prometheus-names.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
@@ -130,7 +131,7 @@ async function hold(shape: string, count: number): Promise<{ store: IngestStore;
     maxSeries: 1e7,
     maxSeriesPerInstrument: 1e7,
     maxInstruments: 1e6,
-    maxMemoryBytes: 2 ** 40,
+    maxMemoryBytes: MAX_MEMORY_BYTES,
   });
   const namer = createNamer(otelProfile(true));
   namer.toFamilies((await store.collect()).resourceMetrics);

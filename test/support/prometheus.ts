@@ -153,7 +153,8 @@ export interface PrometheusHandle {
 }
 
 const DEFAULT_SCRAPE_INTERVAL = '1s';
-const DEFAULT_READY_TIMEOUT_MS = 20_000;
+// Generous: on a loaded 2-core machine a test process busy with its own setup can miss many polls.
+const DEFAULT_READY_TIMEOUT_MS = 60_000;
 const DEFAULT_TARGETS_TIMEOUT_MS = 30_000;
 const DEFAULT_WAIT_FOR_TIMEOUT_MS = 15_000;
 const POLL_MS = 200;
@@ -313,6 +314,8 @@ async function spawnAndWaitReady(
     }
     await Promise.race([sleep(100), exited]);
   }
+  // Whether it stopped by itself: after the kill below it has exited too, by our hand.
+  const exitedByItself = hasExited;
   if (!hasExited) await killAndWait(child, exited);
   forget();
   const stderr = sup.stderr();
@@ -320,7 +323,7 @@ async function spawnAndWaitReady(
   const addressInUse = /address already in use/i.test(stderr) || (await servesConfig(url, configFile)) === false;
   const why = spawnError
     ? `failed to spawn ${binary}: ${spawnError.message}`
-    : hasExited
+    : exitedByItself
       ? `exited (code ${child.exitCode}, signal ${child.signalCode}) before /-/ready`
       : `not ready at ${url}/-/ready within ${readyTimeoutMs} ms`;
   return { ok: false, addressInUse, error: new Error(`prometheus ${why}\n${tail(stderr)}`) };
