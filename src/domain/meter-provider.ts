@@ -9,8 +9,10 @@
  * - A host's synchronous instrument that no View selects records into a local tally too, its
  *   attribute sets open up to the cardinality limit (tallies/open-index.ts): what the SDK would
  *   make of it with no View, at the tallies' cost.
- * - Every other instrument is the SDK's — the observable ones, and any a host View selects, own or
- *   not: Views then apply exactly as OpenTelemetry says (buckets, base-2 exponential, drop,
+ * - jobmeter's own observable instruments no host View selects are series sets of the same store,
+ *   written by their callbacks at the store's instant (tallies/observed.ts).
+ * - Every other instrument is the SDK's — a host's observable ones, and any a host View selects,
+ *   own or not: Views then apply exactly as OpenTelemetry says (buckets, base-2 exponential, drop,
  *   allow-lists, renames, limits). An own one keeps its spec's folds and unit, description and
  *   buckets (as advice).
  * - Every reader given to the provider — jobmeter's own or a standard one (a periodic OTLP
@@ -36,6 +38,7 @@ import { ValueType } from '@opentelemetry/api';
 import { guardMeter, type CapFor, type HostTallyFor, type InstrumentIdentity, type OwnInstruments, type SyncKind } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { TALLY_KINDS } from './tallies/handles.ts';
+import { OBSERVED_KINDS, type ObservedKind } from './tallies/observed.ts';
 import { TallyStore } from './tallies/store.ts';
 import type { InstrumentSpec } from './types.ts';
 
@@ -110,7 +113,7 @@ export class JobmeterMeterProvider extends MeterProvider {
 
   constructor(providerOptions: MeterProviderOptions, engine: EngineOptions) {
     const tallied = engine.specs.filter((s) => TALLY_KINDS.has(s.kind) && !engine.viewed(s));
-    const tallies = new TallyStore(tallied, { scope: engine.scope, guard: engine.guard });
+    const tallies = new TallyStore(tallied, { scope: engine.scope, guard: engine.guard, observedLimit: engine.cardinalityLimit ?? 2000 });
     const readers = (providerOptions.readers ?? []).map((reader) => {
       if (engine.readsStore?.(reader) === true) return reader;
       const store = tallies.series.producer(reader.selectAggregationTemporality(InstrumentType.COUNTER));
@@ -122,7 +125,14 @@ export class JobmeterMeterProvider extends MeterProvider {
     this.#engine = engine;
     const specs = new Map(engine.specs.filter((s) => TALLY_KINDS.has(s.kind)).map((s) => [s.name, s]));
     const sdk = new Map<string, ReturnType<OwnInstruments['sdk']>>();
+    const observed = new Map(engine.specs.filter((s): s is InstrumentSpec & { kind: ObservedKind } => OBSERVED_KINDS.has(s.kind) && !engine.viewed(s)).map((s) => [s.name, s]));
     this.#own = {
+      observed(name, kind) {
+        const spec = observed.get(name);
+        return spec === undefined || spec.kind !== kind ? undefined : tallies.observed(spec);
+      },
+      addBatchCallback: (callback, observables) => tallies.addBatchCallback(callback, observables),
+      removeBatchCallback: (callback, observables) => tallies.removeBatchCallback(callback, observables),
       tally(name, kind) {
         const spec = specs.get(name);
         if (spec === undefined || spec.kind !== SAME_KIND[kind] || !tallies.has(name)) return undefined;
