@@ -100,6 +100,27 @@ function boundThrough(reader: IMetricReader, bind: (sdk: MetricProducer) => Metr
   };
 }
 
+/** `meter`, calling `made` whenever an instrument is created on it. */
+function noticing(meter: Meter, made: () => void): Meter {
+  const notice =
+    <A extends unknown[], R>(create: (...args: A) => R) =>
+    (...args: A): R => {
+      made();
+      return create(...args);
+    };
+  return {
+    createCounter: notice(meter.createCounter.bind(meter)),
+    createUpDownCounter: notice(meter.createUpDownCounter.bind(meter)),
+    createHistogram: notice(meter.createHistogram.bind(meter)),
+    createGauge: notice(meter.createGauge.bind(meter)),
+    createObservableGauge: notice(meter.createObservableGauge.bind(meter)),
+    createObservableCounter: notice(meter.createObservableCounter.bind(meter)),
+    createObservableUpDownCounter: notice(meter.createObservableUpDownCounter.bind(meter)),
+    addBatchObservableCallback: meter.addBatchObservableCallback.bind(meter),
+    removeBatchObservableCallback: meter.removeBatchObservableCallback.bind(meter),
+  };
+}
+
 const SAME_KIND: Readonly<Record<SyncKind, InstrumentSpec['kind']>> = { counter: 'counter', upDownCounter: 'upDownCounter', histogram: 'histogram', gauge: 'gauge' };
 
 export class JobmeterMeterProvider extends MeterProvider {
@@ -110,6 +131,7 @@ export class JobmeterMeterProvider extends MeterProvider {
   readonly #own: OwnInstruments;
   readonly #hostTally: HostTallyFor | undefined;
   readonly #cumulative: MetricProducer;
+  #sdkInstruments = false;
 
   constructor(providerOptions: MeterProviderOptions, engine: EngineOptions) {
     const tallied = engine.specs.filter((s) => TALLY_KINDS.has(s.kind) && !engine.viewed(s));
@@ -172,6 +194,14 @@ export class JobmeterMeterProvider extends MeterProvider {
     return (await withLeading(reader, this.#cumulative).collect()).resourceMetrics;
   }
 
+  /**
+   * Whether the SDK holds an instrument (one was ever created on it). Until one is, its collection
+   * gives no metrics: a reader of the store alone may leave it out.
+   */
+  get sdkInstruments(): boolean {
+    return this.#sdkInstruments;
+  }
+
   override getMeter(name: string, version = '', options: MeterOptions = {}): Meter {
     const key = `${name}\0${version}\0${options.schemaUrl ?? ''}`;
     let meter = this.#meters.get(key);
@@ -179,7 +209,10 @@ export class JobmeterMeterProvider extends MeterProvider {
       const { guard, capFor, scope } = this.#engine;
       const own = name === scope.name && version === scope.version && options.schemaUrl === undefined ? this.#own : undefined;
       const hostTally = this.#hostTally;
-      meter = guardMeter(super.getMeter(name, version, options), { name, version, schemaUrl: options.schemaUrl }, { guard, capFor, ...(own && { own }), ...(hostTally && { hostTally }) });
+      const sdkMeter = noticing(super.getMeter(name, version, options), () => {
+        this.#sdkInstruments = true;
+      });
+      meter = guardMeter(sdkMeter, { name, version, schemaUrl: options.schemaUrl }, { guard, capFor, ...(own && { own }), ...(hostTally && { hostTally }) });
       this.#meters.set(key, meter);
     }
     return meter;

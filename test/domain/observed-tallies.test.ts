@@ -183,3 +183,24 @@ describe("jobmeter's provider", () => {
     }
   });
 });
+
+describe("the scrape's collection", () => {
+  test("an SDK instrument made after scrapes that needed none is served; after shutdown a scrape is refused as the reader refuses it", async () => {
+    const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, global: false });
+    const names = async () => (await jm.scrape()).map((f) => f.name);
+    try {
+      assert.ok((await names()).includes('jobmeter_build_info'), 'own observables are served with no SDK instrument');
+      // A host's observable instrument is the SDK's.
+      jm.meterProvider.getMeter('host').createObservableGauge('host.pool.size').addCallback((r) => r.observe(4));
+      assert.ok((await names()).includes('host_pool_size'));
+    } finally {
+      await jm.shutdown();
+    }
+    await assert.rejects(jm.scrape(), /shutdown/);
+    // One whose collections never needed the SDK: refused alike.
+    const bare = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, global: false });
+    await bare.scrape();
+    await bare.shutdown();
+    await assert.rejects(bare.scrape(), /shutdown/);
+  });
+});
