@@ -20,8 +20,10 @@
  * where every series changed. The memo's effect is scrape-changes.ts's table.
  *
  * Before every timed scrape 1% of the series get a new record (untimed), as between two real
- * scrapes, then a full gc (`BENCH_SCRAPE_GC=phase`: only between warm-up and timed runs; then each
- * scrape also pays for collecting the previous one's garbage). Each contender's output is checked
+ * scrapes, then a full gc and one turn of the event loop, where the gc's follow-up work runs
+ * (`BENCH_SCRAPE_GC=phase`: the gc only between warm-up and timed runs, then each scrape also pays
+ * for collecting the previous one's garbage; `charge`: no turn, the gc's follow-up work lands in
+ * whichever scrape gives the loop back first). Each contender's output is checked
  * to hold exactly the expected sample lines.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
