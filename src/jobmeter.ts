@@ -285,9 +285,17 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter, { runtime: profile.kind === 'native' }) : () => {};
 
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.
-  // The SDK's collection first: its callbacks may record into the tallies' store.
+  // The SDK's collection first: its callbacks may record into the tallies' store. While the SDK
+  // holds no instrument and the reader no producer, it would give nothing: the store alone (until
+  // shutdown, where the reader's own refusal answers).
+  const storeOnly = extraProducers.length === 0;
+  let stopped = false;
   const collect = (): Promise<Collection> =>
-    primary?.active === true ? primary.scrape() : pull.collect().then((result) => meterProvider.tallies.series.collect(result.resourceMetrics));
+    primary?.active === true
+      ? primary.scrape()
+      : storeOnly && !stopped && !meterProvider.sdkInstruments
+        ? meterProvider.tallies.series.collect({ resource, scopeMetrics: [] })
+        : pull.collect().then((result) => meterProvider.tallies.series.collect(result.resourceMetrics));
   const scrape = coalescedScrape(() => collect().then((c) => (ingestStore === undefined ? c : preferIngestedIn(c, (sm) => ingestStore.owns(sm)))), namer);
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
@@ -374,6 +382,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     },
     shutdown() {
       closing ??= (async () => {
+        stopped = true;
         // Records from now on are refused with one warning rather than accepted and lost.
         guard.close();
         // A member's last report: everything accepted, read while the instruments still are.

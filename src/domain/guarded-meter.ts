@@ -11,7 +11,8 @@
  * callback's) sees a result that drops a bad value through the same guard before the SDK's result
  * sees it; the SDK keeps seeing only its own instruments (GuardedObservable). Their attribute
  * sets pass as they are: the SDK reads them once per collection and already bounds them over
- * their life; jobmeter's own observables fold in their callbacks.
+ * their life; jobmeter's own observables fold in their callbacks. An own observable no host View
+ * selects is the store's (tallies/observed.ts), checked the same way, and never the SDK's.
  */
 import type {
   Attributes,
@@ -30,6 +31,7 @@ import type {
 import type { AttributeSetCap } from './attribute-set-cap.ts';
 import { BOUNDED } from './bounded-attributes.ts';
 import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
+import { ObservedTally, type ObservedKind } from './tallies/observed.ts';
 
 export type SyncKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
 
@@ -53,6 +55,11 @@ export interface OwnInstruments {
   tally(name: string, kind: SyncKind): Counter | UpDownCounter | Histogram | Gauge | undefined;
   /** The spec-given options (unit, description, buckets as advice) and bounds of an own instrument the SDK records. */
   sdk(name: string): { readonly options: MetricOptions; readonly admit: Admit } | undefined;
+  /** The store's observable instrument that observes `name` as `kind`, when one does (no host View selects it). */
+  observed(name: string, kind: ObservedKind): ObservedTally | undefined;
+  /** Batch callbacks over the store's observable instruments. */
+  addBatchCallback(callback: BatchObservableCallback, observables: readonly ObservedTally[]): void;
+  removeBatchCallback(callback: BatchObservableCallback, observables: readonly ObservedTally[]): void;
 }
 
 /** A local tally for a host instrument no View selects (meter-provider.ts), or undefined: the SDK records it. */
@@ -137,6 +144,21 @@ class GuardedObservable {
   }
 }
 
+/**
+ * A batch callback's instruments split by engine: the store's observable ones, and the SDK's
+ * (a guarded one's inner instrument, or the instrument itself). A callback over both is
+ * registered with both, each running it for its own instruments.
+ */
+function byEngine(observables: readonly Observable[]): { store: ObservedTally[]; sdk: Observable[] } {
+  const store: ObservedTally[] = [];
+  const sdk: Observable[] = [];
+  for (const o of observables) {
+    if (o instanceof ObservedTally) store.push(o);
+    else sdk.push(innerOf(o));
+  }
+  return { store, sdk };
+}
+
 /** The SDK's instrument behind `o` (a guarded one's inner instrument, or `o` itself). */
 const innerOf = (o: Observable): Observable => (o instanceof GuardedObservable ? o.inner : o);
 
@@ -168,10 +190,18 @@ export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], opt
     createUpDownCounter: (name, o) => make<'add', UpDownCounter>(name, 'upDownCounter', o, 'add', false, (x) => meter.createUpDownCounter(name, x)),
     createHistogram: (name, o) => make<'record', Histogram>(name, 'histogram', o, 'record', true, (x) => meter.createHistogram(name, x)),
     createGauge: (name, o) => make<'record', Gauge>(name, 'gauge', o, 'record', false, (x) => meter.createGauge(name, x)),
-    createObservableGauge: (name, o) => new GuardedObservable(meter.createObservableGauge(name, o), name, false, guard),
-    createObservableCounter: (name, o) => new GuardedObservable(meter.createObservableCounter(name, o), name, true, guard),
-    createObservableUpDownCounter: (name, o) => new GuardedObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
-    addBatchObservableCallback: (callback, observables) => meter.addBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), observables.map(innerOf)),
-    removeBatchObservableCallback: (callback, observables) => meter.removeBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), observables.map(innerOf)),
+    createObservableGauge: (name, o) => own?.observed(name, 'observableGauge') ?? new GuardedObservable(meter.createObservableGauge(name, o), name, false, guard),
+    createObservableCounter: (name, o) => own?.observed(name, 'observableCounter') ?? new GuardedObservable(meter.createObservableCounter(name, o), name, true, guard),
+    createObservableUpDownCounter: (name, o) => own?.observed(name, 'observableUpDownCounter') ?? new GuardedObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
+    addBatchObservableCallback: (callback, observables) => {
+      const { store, sdk } = byEngine(observables);
+      if (store.length > 0) own!.addBatchCallback(callback, store);
+      if (sdk.length > 0 || store.length === 0) meter.addBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
+    },
+    removeBatchObservableCallback: (callback, observables) => {
+      const { store, sdk } = byEngine(observables);
+      if (store.length > 0) own!.removeBatchCallback(callback, store);
+      if (sdk.length > 0 || store.length === 0) meter.removeBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
+    },
   };
 }

@@ -9,8 +9,10 @@
  * - A host's synchronous instrument that no View selects records into a local tally too, its
  *   attribute sets open up to the cardinality limit (tallies/open-index.ts): what the SDK would
  *   make of it with no View, at the tallies' cost.
- * - Every other instrument is the SDK's — the observable ones, and any a host View selects, own or
- *   not: Views then apply exactly as OpenTelemetry says (buckets, base-2 exponential, drop,
+ * - jobmeter's own observable instruments no host View selects are series sets of the same store,
+ *   written by their callbacks at the store's instant (tallies/observed.ts).
+ * - Every other instrument is the SDK's — a host's observable ones, and any a host View selects,
+ *   own or not: Views then apply exactly as OpenTelemetry says (buckets, base-2 exponential, drop,
  *   allow-lists, renames, limits). An own one keeps its spec's folds and unit, description and
  *   buckets (as advice).
  * - Every reader given to the provider — jobmeter's own or a standard one (a periodic OTLP
@@ -36,6 +38,7 @@ import { ValueType } from '@opentelemetry/api';
 import { guardMeter, type CapFor, type HostTallyFor, type InstrumentIdentity, type OwnInstruments, type SyncKind } from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { TALLY_KINDS } from './tallies/handles.ts';
+import { OBSERVED_KINDS, type ObservedKind } from './tallies/observed.ts';
 import { TallyStore } from './tallies/store.ts';
 import type { InstrumentSpec } from './types.ts';
 
@@ -97,6 +100,27 @@ function boundThrough(reader: IMetricReader, bind: (sdk: MetricProducer) => Metr
   };
 }
 
+/** `meter`, calling `made` whenever an instrument is created on it. */
+function noticing(meter: Meter, made: () => void): Meter {
+  const notice =
+    <A extends unknown[], R>(create: (...args: A) => R) =>
+    (...args: A): R => {
+      made();
+      return create(...args);
+    };
+  return {
+    createCounter: notice(meter.createCounter.bind(meter)),
+    createUpDownCounter: notice(meter.createUpDownCounter.bind(meter)),
+    createHistogram: notice(meter.createHistogram.bind(meter)),
+    createGauge: notice(meter.createGauge.bind(meter)),
+    createObservableGauge: notice(meter.createObservableGauge.bind(meter)),
+    createObservableCounter: notice(meter.createObservableCounter.bind(meter)),
+    createObservableUpDownCounter: notice(meter.createObservableUpDownCounter.bind(meter)),
+    addBatchObservableCallback: meter.addBatchObservableCallback.bind(meter),
+    removeBatchObservableCallback: meter.removeBatchObservableCallback.bind(meter),
+  };
+}
+
 const SAME_KIND: Readonly<Record<SyncKind, InstrumentSpec['kind']>> = { counter: 'counter', upDownCounter: 'upDownCounter', histogram: 'histogram', gauge: 'gauge' };
 
 export class JobmeterMeterProvider extends MeterProvider {
@@ -107,10 +131,11 @@ export class JobmeterMeterProvider extends MeterProvider {
   readonly #own: OwnInstruments;
   readonly #hostTally: HostTallyFor | undefined;
   readonly #cumulative: MetricProducer;
+  #sdkInstruments = false;
 
   constructor(providerOptions: MeterProviderOptions, engine: EngineOptions) {
     const tallied = engine.specs.filter((s) => TALLY_KINDS.has(s.kind) && !engine.viewed(s));
-    const tallies = new TallyStore(tallied, { scope: engine.scope, guard: engine.guard });
+    const tallies = new TallyStore(tallied, { scope: engine.scope, guard: engine.guard, observedLimit: engine.cardinalityLimit ?? 2000 });
     const readers = (providerOptions.readers ?? []).map((reader) => {
       if (engine.readsStore?.(reader) === true) return reader;
       const store = tallies.series.producer(reader.selectAggregationTemporality(InstrumentType.COUNTER));
@@ -122,7 +147,14 @@ export class JobmeterMeterProvider extends MeterProvider {
     this.#engine = engine;
     const specs = new Map(engine.specs.filter((s) => TALLY_KINDS.has(s.kind)).map((s) => [s.name, s]));
     const sdk = new Map<string, ReturnType<OwnInstruments['sdk']>>();
+    const observed = new Map(engine.specs.filter((s): s is InstrumentSpec & { kind: ObservedKind } => OBSERVED_KINDS.has(s.kind) && !engine.viewed(s)).map((s) => [s.name, s]));
     this.#own = {
+      observed(name, kind) {
+        const spec = observed.get(name);
+        return spec === undefined || spec.kind !== kind ? undefined : tallies.observed(spec);
+      },
+      addBatchCallback: (callback, observables) => tallies.addBatchCallback(callback, observables),
+      removeBatchCallback: (callback, observables) => tallies.removeBatchCallback(callback, observables),
       tally(name, kind) {
         const spec = specs.get(name);
         if (spec === undefined || spec.kind !== SAME_KIND[kind] || !tallies.has(name)) return undefined;
@@ -162,6 +194,14 @@ export class JobmeterMeterProvider extends MeterProvider {
     return (await withLeading(reader, this.#cumulative).collect()).resourceMetrics;
   }
 
+  /**
+   * Whether the SDK holds an instrument (one was ever created on it). Until one is, its collection
+   * gives no metrics: a reader of the store alone may leave it out.
+   */
+  get sdkInstruments(): boolean {
+    return this.#sdkInstruments;
+  }
+
   override getMeter(name: string, version = '', options: MeterOptions = {}): Meter {
     const key = `${name}\0${version}\0${options.schemaUrl ?? ''}`;
     let meter = this.#meters.get(key);
@@ -169,7 +209,10 @@ export class JobmeterMeterProvider extends MeterProvider {
       const { guard, capFor, scope } = this.#engine;
       const own = name === scope.name && version === scope.version && options.schemaUrl === undefined ? this.#own : undefined;
       const hostTally = this.#hostTally;
-      meter = guardMeter(super.getMeter(name, version, options), { name, version, schemaUrl: options.schemaUrl }, { guard, capFor, ...(own && { own }), ...(hostTally && { hostTally }) });
+      const sdkMeter = noticing(super.getMeter(name, version, options), () => {
+        this.#sdkInstruments = true;
+      });
+      meter = guardMeter(sdkMeter, { name, version, schemaUrl: options.schemaUrl }, { guard, capFor, ...(own && { own }), ...(hostTally && { hostTally }) });
       this.#meters.set(key, meter);
     }
     return meter;

@@ -15,17 +15,20 @@ import type { Attributes } from '@opentelemetry/api';
 import { InstrumentType, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../errors.ts';
 import { AttributeSetCap } from '../domain/attribute-set-cap.ts';
-import type { CapFor, InstrumentIdentity, SyncKind } from '../domain/guarded-meter.ts';
+import type { CapFor, InstrumentIdentity } from '../domain/guarded-meter.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 
 /** The meter jobmeter's own instruments are created on. */
 export const JOBMETER_METER = 'jobmeter';
 
-const TYPE_OF: Readonly<Record<SyncKind, InstrumentType>> = {
+const TYPE_OF: Readonly<Record<InstrumentSpec['kind'], InstrumentType>> = {
   counter: InstrumentType.COUNTER,
   upDownCounter: InstrumentType.UP_DOWN_COUNTER,
   histogram: InstrumentType.HISTOGRAM,
   gauge: InstrumentType.GAUGE,
+  observableCounter: InstrumentType.OBSERVABLE_COUNTER,
+  observableUpDownCounter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
+  observableGauge: InstrumentType.OBSERVABLE_GAUGE,
 };
 
 /** The SDK's instrument-name pattern: `*` matches any run of characters, the rest is literal. */
@@ -35,7 +38,7 @@ function namePattern(pattern: string | undefined): (name: string) => boolean {
   return (name) => re.test(name);
 }
 
-function selects(view: ViewOptions, i: InstrumentIdentity): boolean {
+function selects(view: ViewOptions, i: Omit<InstrumentIdentity, 'kind'> & { readonly kind: InstrumentSpec['kind'] }): boolean {
   return (
     namePattern(view.instrumentName)(i.name) &&
     (view.instrumentType === undefined || view.instrumentType === TYPE_OF[i.kind]) &&
@@ -53,10 +56,10 @@ export function checkViews(views: readonly ViewOptions[], key = 'views'): void {
   });
 }
 
-/** Whether one of `views` selects the own synchronous instrument `spec`, on jobmeter's meter `scope`. */
+/** Whether one of `views` selects the own instrument `spec` (synchronous or observable), on jobmeter's meter `scope`. */
 export function viewSelects(views: readonly ViewOptions[], spec: InstrumentSpec, scope: { readonly name: string; readonly version: string }): boolean {
-  if (!(spec.kind in TYPE_OF)) return false;
-  return hostViewed(views)({ name: spec.name, kind: spec.kind as SyncKind, unit: spec.unit ?? '', meter: { ...scope, schemaUrl: undefined } });
+  const instrument = { name: spec.name, kind: spec.kind, unit: spec.unit ?? '', meter: { ...scope, schemaUrl: undefined } };
+  return views.some((v) => selects(v, instrument));
 }
 
 export interface HostCapsOptions {

@@ -13,7 +13,7 @@
  * life of the instrument (the SDK counts attribute sets per collection interval, so over many
  * intervals its cumulative state can exceed it); the store's (series-store.ts) for the rest.
  */
-import { ValueType, type MetricOptions } from '@opentelemetry/api';
+import { ValueType, type BatchObservableCallback, type MetricOptions } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { RecordGuard } from '../record-guard.ts';
@@ -25,6 +25,7 @@ import type { InstrumentKind, InstrumentSpec } from '../types.ts';
 import { GaugeTally } from './gauge.ts';
 import { TALLY_KINDS, type DeclaredCounter, type DeclaredGauge, type DeclaredHistogram } from './handles.ts';
 import { HistogramTally } from './histogram.ts';
+import { ObservedCallbacks, ObservedTally, type ObservedKind } from './observed.ts';
 import { SumTally } from './sum.ts';
 import type { Tally } from './tally.ts';
 
@@ -35,6 +36,8 @@ export interface TallyStoreOptions {
   readonly now?: () => number;
   /** Where bad records are reported (and whether the store still records). @default a guard of its own, warning only */
   readonly guard?: RecordGuard;
+  /** Series per observable instrument, overflow included (the SDK's limit for it). @default 2000 */
+  readonly observedLimit?: number;
 }
 
 /** The SDK's default histogram buckets, for a host histogram without advice (as the SDK gives it). */
@@ -85,11 +88,21 @@ export class TallyStore {
   readonly series: SeriesStore;
   readonly #byName = new Map<string, Tally>();
   readonly #hosts = new Map<string, Tally>();
+  readonly #observed = new Map<string, ObservedTally>();
+  readonly #callbacks: ObservedCallbacks;
+  readonly #scope: InstrumentationScope;
+  readonly #observedLimit: number;
   readonly #guard: RecordGuard;
 
   constructor(specs: readonly InstrumentSpec[], options: TallyStoreOptions) {
     this.series = new SeriesStore(options.now === undefined ? {} : { now: options.now });
     const guard = (this.#guard = options.guard ?? new RecordGuard());
+    this.#scope = options.scope;
+    this.#observedLimit = options.observedLimit ?? 2000;
+    // The observable instruments' callbacks, first among the settlers: what they record (the
+    // snapshot's failures) is waited for by those registered after.
+    const callbacks = (this.#callbacks = new ObservedCallbacks(guard));
+    this.series.settleBeforeCollect(() => callbacks.run());
     for (const spec of specs) {
       if (!TALLY_KINDS.has(spec.kind) || this.#byName.has(spec.name)) continue;
       const tally = specTally(spec, guard);
@@ -113,6 +126,29 @@ export class TallyStore {
       this.series.add(scope, tally);
     }
     return tally;
+  }
+
+  /**
+   * The observable instrument of `spec` (made on first call, the same one after), on the own
+   * scope: its series join the store when it is made, after those made before it.
+   */
+  observed(spec: InstrumentSpec & { kind: ObservedKind }): ObservedTally {
+    let tally = this.#observed.get(spec.name);
+    if (tally === undefined) {
+      tally = new ObservedTally(spec, this.#observedLimit, this.#callbacks);
+      this.#observed.set(spec.name, tally);
+      this.series.add(this.#scope, tally.set);
+    }
+    return tally;
+  }
+
+  /** Registers a batch callback over observed tallies (see ObservedCallbacks). */
+  addBatchCallback(callback: BatchObservableCallback, instruments: readonly ObservedTally[]): void {
+    this.#callbacks.add(callback, instruments, true);
+  }
+
+  removeBatchCallback(callback: BatchObservableCallback, instruments: readonly ObservedTally[]): void {
+    this.#callbacks.remove(callback, instruments, true);
   }
 
   has(name: string): boolean {

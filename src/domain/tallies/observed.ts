@@ -1,0 +1,164 @@
+/**
+ * jobmeter's own observable instruments (the domain's snapshot, run history and build info, the
+ * process and runtime metrics, those declared in `options.instruments`) that no host View
+ * selects: series sets of the store (domain/series/), written by their callbacks at the store's
+ * instant instead of through the SDK's asynchronous storage. The SDK builds hash maps, merges
+ * them with a report history and makes an array per instrument at every collection, for every one
+ * of these instruments, most of which observe nothing.
+ *
+ * What stays the SDK's, per OpenTelemetry: callbacks run once per collection of each reader, before
+ * the figures are read; a callback's observations count only once it has returned (or its promise
+ * resolved), a callback that throws or rejects observes nothing and the others still run; a batch
+ * callback observes only the instruments it was registered with; an attribute set observed once
+ * is served with its last value until observed again; at most `limit - 1` sets, then the overflow
+ * set (series/open-index.ts); a value the instrument cannot take is dropped through the guard.
+ */
+import { diag, ValueType, type Attributes, type BatchObservableCallback, type BatchObservableResult, type Observable, type ObservableCallback, type ObservableResult } from '@opentelemetry/api';
+import { InstrumentType, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { invalidValue, isRecordable, type RecordGuard } from '../record-guard.ts';
+import { GaugeSeries } from '../series/gauge.ts';
+import { OpenSeriesIndex } from '../series/open-index.ts';
+import { SumSeries } from '../series/sum.ts';
+import type { InstrumentSpec } from '../types.ts';
+
+export type ObservedKind = 'observableCounter' | 'observableUpDownCounter' | 'observableGauge';
+
+export const OBSERVED_KINDS: ReadonlySet<InstrumentSpec['kind']> = new Set<ObservedKind>(['observableCounter', 'observableUpDownCounter', 'observableGauge']);
+
+const TYPE: Readonly<Record<ObservedKind, InstrumentType>> = {
+  observableCounter: InstrumentType.OBSERVABLE_COUNTER,
+  observableUpDownCounter: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
+  observableGauge: InstrumentType.OBSERVABLE_GAUGE,
+};
+
+/** One observable instrument: its series set, and the API face its callbacks are added through. */
+export class ObservedTally implements Observable {
+  /** The set the store reads: a sum (counters, up-down counters) or a gauge. */
+  readonly set: SumSeries | GaugeSeries;
+  readonly #callbacks: ObservedCallbacks;
+  /** An observable counter's values are running totals: never negative. */
+  readonly #nonNegative: boolean;
+
+  constructor(spec: InstrumentSpec & { kind: ObservedKind }, limit: number, callbacks: ObservedCallbacks) {
+    const descriptor = { name: spec.name, description: spec.description, unit: spec.unit, valueType: ValueType.DOUBLE, type: TYPE[spec.kind], advice: {} } as MetricDescriptor;
+    const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
+    this.set = spec.kind === 'observableGauge' ? new GaugeSeries(descriptor, index) : new SumSeries(descriptor, index, { monotonic: spec.kind === 'observableCounter', exemplars: false });
+    this.#callbacks = callbacks;
+    this.#nonNegative = spec.kind === 'observableCounter';
+  }
+
+  /** Whether `value` may be observed; otherwise it is dropped through the guard. */
+  admits(value: unknown, guard: RecordGuard): value is number {
+    if (isRecordable(value, this.#nonNegative)) return true;
+    guard.drop(this.set.descriptor.name, invalidValue(value, this.#nonNegative) ?? 'not_a_number', value);
+    return false;
+  }
+
+  /** Writes one observation (a callback's, once it has returned). */
+  write(value: number, attributes: Attributes | undefined): void {
+    // The series first: a new one may move the figures to larger storage.
+    const at = this.set.seriesOf(attributes);
+    this.set.values.data[at] = value;
+  }
+
+  addCallback(callback: ObservableCallback): void {
+    this.#callbacks.add(callback, [this], false);
+  }
+
+  removeCallback(callback: ObservableCallback): void {
+    this.#callbacks.remove(callback, [this], false);
+  }
+}
+
+/** A registered callback: one instrument's, or a batch callback over several. */
+interface Registered {
+  readonly callback: ObservableCallback | BatchObservableCallback;
+  readonly instruments: ReadonlySet<ObservedTally>;
+  readonly batch: boolean;
+}
+
+/** Observations of one callback run, applied once it has returned. */
+type Pending = [ObservedTally, number, Attributes | undefined][];
+
+function sameSet(a: ReadonlySet<ObservedTally>, b: readonly ObservedTally[]): boolean {
+  return a.size === b.length && b.every((x) => a.has(x));
+}
+
+/** The callbacks of every observed tally of one store, run at each of its instants. */
+export class ObservedCallbacks {
+  readonly #registered: Registered[] = [];
+  readonly #guard: RecordGuard;
+
+  constructor(guard: RecordGuard) {
+    this.#guard = guard;
+  }
+
+  /** Registers `callback` for `instruments` (one, or a batch callback's); the same one again is ignored. */
+  add(callback: Registered['callback'], instruments: readonly ObservedTally[], batch: boolean): void {
+    if (this.#find(callback, instruments, batch) >= 0) return;
+    this.#registered.push({ callback, instruments: new Set(instruments), batch });
+  }
+
+  remove(callback: Registered['callback'], instruments: readonly ObservedTally[], batch: boolean): void {
+    const at = this.#find(callback, instruments, batch);
+    if (at >= 0) this.#registered.splice(at, 1);
+  }
+
+  #find(callback: Registered['callback'], instruments: readonly ObservedTally[], batch: boolean): number {
+    return this.#registered.findIndex((r) => r.callback === callback && r.batch === batch && sameSet(r.instruments, instruments));
+  }
+
+  /**
+   * Runs every callback and writes what each observed once it has returned; a promise when one of
+   * them is asynchronous (settled when all are), else undefined. A failed callback is reported
+   * through `diag` and observes nothing.
+   */
+  run(): PromiseLike<unknown> | undefined {
+    let waits: PromiseLike<unknown>[] | undefined;
+    // A copy: a callback may add or remove callbacks.
+    for (const r of this.#registered.slice()) {
+      const pending: Pending = [];
+      let returned: unknown;
+      try {
+        returned = r.batch ? (r.callback as BatchObservableCallback)(this.#batchResult(r.instruments, pending)) : (r.callback as ObservableCallback)(this.#result([...r.instruments][0]!, pending));
+      } catch (err) {
+        failed(err);
+        continue;
+      }
+      if (isThenable(returned)) (waits ??= []).push(Promise.resolve(returned).then(() => apply(pending), failed));
+      else apply(pending);
+    }
+    return waits === undefined ? undefined : Promise.all(waits);
+  }
+
+  #result(instrument: ObservedTally, pending: Pending): ObservableResult {
+    const guard = this.#guard;
+    return {
+      observe(value: number, attributes?: Attributes) {
+        if (instrument.admits(value, guard)) pending.push([instrument, value, attributes]);
+      },
+    };
+  }
+
+  #batchResult(instruments: ReadonlySet<ObservedTally>, pending: Pending): BatchObservableResult {
+    const guard = this.#guard;
+    return {
+      observe(o: Observable, value: number, attributes?: Attributes) {
+        if (!(o instanceof ObservedTally) || !instruments.has(o)) return;
+        if (o.admits(value, guard)) pending.push([o, value, attributes]);
+      },
+    };
+  }
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return typeof (x as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+function apply(pending: Pending): void {
+  for (const [instrument, value, attributes] of pending) instrument.write(value, attributes);
+}
+
+function failed(err: unknown): void {
+  diag.error('jobmeter: an observable callback failed; its observations are not served in this collection', err);
+}
