@@ -66,17 +66,20 @@ interface Kept {
   headerEnd: number;
   /** Series kept. */
   n: number;
-  /** Where series i's lines end in `bytes`; `nextEnds` for the next rendering. */
-  ends: Uint32Array;
-  nextEnds: Uint32Array;
+  /**
+   * The byte length of series i's lines (where they end: the header's end plus the lengths up to
+   * i), in the narrowest array that holds them; `nextLengths` for the next rendering.
+   */
+  lengths: Lengths;
+  nextLengths: Lengths;
   /**
    * Number families: what tells the kept series apart — their label strings, or the keys of keyed
    * columns (render-model.ts `KeyedLabels`, `maker` their maker) — and their values.
    */
   keys: readonly unknown[];
   maker: object | undefined;
-  values: Float64Array;
-  nextValues: Float64Array;
+  values: Values;
+  nextValues: Values;
   /** Histogram families: the kept series objects. */
   series: readonly RenderHistogramSeries[];
   /** Renderings left before rewriting in place is tried again, after it failed (lengths changed). */
@@ -104,8 +107,12 @@ export interface Lending {
 const IN_PLACE_RETRY = 8;
 
 const NO_BYTES = Buffer.alloc(0);
-const NO_ENDS = new Uint32Array(0);
-const NO_VALUES = new Float64Array(0);
+/** Line lengths: a byte each while every series' lines are shorter than 256 bytes (the usual case). */
+type Lengths = Uint8Array | Uint16Array | Uint32Array;
+const NO_LENGTHS: Lengths = new Uint8Array(0);
+/** Kept values: single precision while every value is one exactly (counts mostly are), half the memory. */
+type Values = Float32Array | Float64Array;
+const NO_VALUES: Values = new Float32Array(0);
 const NO_KEYS: readonly unknown[] = [];
 /** In the match of a series, `CHANGED - j`: kept series j with a new value (-1 is a series not kept). */
 const CHANGED = -2;
@@ -126,6 +133,9 @@ export class RenderMemo {
   #match = new Int32Array(0);
   /** Where rewritten series would end, checked against the kept ends before rewriting in place. */
   #lineEnds = new Uint32Array(0);
+  /** Where the kept series of the family at hand end, from its lengths; where its series end as written. */
+  #keptEnds = new Uint32Array(0);
+  #ends = new Uint32Array(0);
   readonly #sink: Sink = { out: '' };
   /** Small outputs gathered into one piece. */
   #gather: Buffer = NO_BYTES;
@@ -190,6 +200,8 @@ export class RenderMemo {
     if (this.#busy) return;
     this.#match = new Int32Array(0);
     this.#lineEnds = new Uint32Array(0);
+    this.#keptEnds = new Uint32Array(0);
+    this.#ends = new Uint32Array(0);
     this.#gather = NO_BYTES;
   }
 
@@ -270,11 +282,17 @@ export class RenderMemo {
       const anyValue = f.type === 'info';
       // Kept as the next values at once: a family that did not change swaps nothing below, and
       // would otherwise make (and drop) a new array at every rendering.
-      if (values.length < n) values = k.nextValues = new Float64Array(sizeFor(n, oldN));
+      if (values.length < n) values = k.nextValues = new Float32Array(sizeFor(n, oldN));
+      let narrow = values instanceof Float32Array;
       let index: Map<unknown, number> | undefined;
       for (let i = 0; i < n; i++) {
         const key = keys[i];
         const v = vs[i]!;
+        // NaN is kept as NaN in either precision.
+        if (narrow && Math.fround(v) !== v && v === v) {
+          values = k.nextValues = widened(values, i, values.length);
+          narrow = false;
+        }
         values[i] = v;
         let j = i < kn && oldKeys[i] === key ? i : -1;
         if (j < 0 && kn > 0) j = (index ??= indexOf(oldKeys, kn)).get(key) ?? -1;
@@ -327,8 +345,9 @@ export class RenderMemo {
 
     // Written into the other buffer, from the kept one.
     const old = k.bytes;
-    const oldEnds = k.ends;
-    const ends = k.nextEnds.length >= n ? k.nextEnds : new Uint32Array(sizeFor(n, oldN));
+    const oldEnds = this.#keptEndsOf(k);
+    if (this.#ends.length < n) this.#ends = new Uint32Array(grown(n));
+    const ends = this.#ends;
     // A body may reference the spare buffer while a lease is out: new storage then.
     let buf = reuse && fits(k.next, k.length + header.length) ? k.next : Buffer.allocUnsafeSlow(slack(k.length + header.length));
     const made = buf;
@@ -429,8 +448,7 @@ export class RenderMemo {
     k.header = header;
     k.help = f.help;
     k.unit = f.unit;
-    k.nextEnds = oldEnds;
-    k.ends = ends;
+    this.#keepLengths(k, ends, headerEnd, n);
     k.n = n;
     if (columns !== undefined) {
       k.keys = keys;
@@ -449,7 +467,7 @@ export class RenderMemo {
    */
   #numbersInPlace(k: Kept, f: RenderFamily, columns: NumberColumns, n: number): boolean {
     const match = this.#match;
-    const kept = k.ends;
+    const kept = this.#keptEndsOf(k);
     const bytes = k.bytes;
     const keyed = columns.keyed;
     const info = f.type === 'info';
@@ -473,7 +491,7 @@ export class RenderMemo {
   #inPlace(k: Kept, f: RenderFamily, series: readonly RenderHistogramSeries[], n: number): boolean {
     const match = this.#match;
     const sink = this.#sink;
-    const kept = k.ends;
+    const kept = this.#keptEndsOf(k);
     if (this.#lineEnds.length < n) this.#lineEnds = new Uint32Array(grown(n));
     sink.ends = this.#lineEnds;
     const texts: string[] = [];
@@ -504,14 +522,49 @@ export class RenderMemo {
     return true;
   }
 
+  /** Where each kept series of `k` ends, from its lengths (valid until the next family). */
+  #keptEndsOf(k: Kept): Uint32Array {
+    if (this.#keptEnds.length < k.n) this.#keptEnds = new Uint32Array(grown(k.n));
+    const ends = this.#keptEnds;
+    const lengths = k.lengths;
+    let e = k.headerEnd;
+    for (let i = 0; i < k.n; i++) ends[i] = e += lengths[i]!;
+    return ends;
+  }
+
+  /** Keeps the lengths of the `n` series written, ending at `ends`, in the narrowest array that holds them. */
+  #keepLengths(k: Kept, ends: Uint32Array, headerEnd: number, n: number): void {
+    let longest = 0;
+    let e = headerEnd;
+    for (let i = 0; i < n; i++) {
+      if (ends[i]! - e > longest) longest = ends[i]! - e;
+      e = ends[i]!;
+    }
+    let lengths = k.nextLengths;
+    const fitting = longest < 256 ? lengths instanceof Uint8Array : longest < 65536 ? lengths instanceof Uint16Array : lengths instanceof Uint32Array;
+    if (!fitting || lengths.length < n) {
+      const size = sizeFor(n, k.n);
+      lengths = longest < 256 ? new Uint8Array(size) : longest < 65536 ? new Uint16Array(size) : new Uint32Array(size);
+    }
+    e = headerEnd;
+    for (let i = 0; i < n; i++) {
+      lengths[i] = ends[i]! - e;
+      e = ends[i]!;
+    }
+    k.nextLengths = k.lengths;
+    k.lengths = lengths;
+  }
+
   /** The kept bytes of a family, cut after series into pieces of about `chunk`. */
   *#emitKept(k: Kept, chunk: number): Generator<Piece | Uint8Array, void, undefined> {
-    const ends = k.ends;
+    const lengths = k.lengths;
     let from = 0;
+    let to = k.headerEnd;
     let i = 0;
     while (from < k.length) {
-      while (i < k.n - 1 && ends[i]! - from < chunk) i++;
-      const to = ends[i++]!;
+      to += lengths[i]!;
+      while (i < k.n - 1 && to - from < chunk) to += lengths[++i]!;
+      i++;
       yield* this.#emit(k.bytes.subarray(from, to), chunk);
       from = to;
     }
@@ -563,7 +616,7 @@ export class RenderMemo {
 }
 
 function fresh(f: RenderFamily, openers: Openers | HistogramOpeners): Kept {
-  return { round: 0, type: f.type, openers, header: '', help: '', unit: '', bytes: NO_BYTES, next: NO_BYTES, length: 0, headerEnd: 0, n: 0, ends: NO_ENDS, nextEnds: NO_ENDS, keys: [], maker: undefined, values: NO_VALUES, nextValues: NO_VALUES, series: [], retryInPlace: 0 };
+  return { round: 0, type: f.type, openers, header: '', help: '', unit: '', bytes: NO_BYTES, next: NO_BYTES, length: 0, headerEnd: 0, n: 0, lengths: NO_LENGTHS, nextLengths: NO_LENGTHS, keys: [], maker: undefined, values: NO_VALUES, nextValues: NO_VALUES, series: [], retryInPlace: 0 };
 }
 
 /** Position of each of the first `n` keys (the last one wins; equal keys render equal lines). */
@@ -576,6 +629,13 @@ function indexOf<T>(keys: readonly T[], n: number): Map<T, number> {
 /** A family's arrays for `n` series: their size the first time (most families do not grow), room to grow after. */
 function sizeFor(n: number, kept: number): number {
   return kept === 0 ? n : grown(n);
+}
+
+/** Double precision storage of `size` with the first `used` values of `values`. */
+function widened(values: Values, used: number, size: number): Float64Array {
+  const wide = new Float64Array(size);
+  for (let i = 0; i < used; i++) wide[i] = values[i]!;
+  return wide;
 }
 
 /** A capacity for `n` items with room to grow. */
