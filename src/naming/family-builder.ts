@@ -80,24 +80,28 @@ export function toFamily(b: FamilyBuilder): RenderFamily {
     keyed !== undefined
       ? keyedColumns(keyed, b.values)
       : { labels: b.labels, values: b.values, ...(b.created !== undefined && { created: b.created }), ...(exemplars !== undefined && { exemplars }) };
-  let rows: NumberSeries[] | undefined;
-  const family: RenderNumberFamily = {
-    name: b.name,
-    type: b.type,
-    help: b.help,
-    unit: b.unit,
-    columns,
-    ascii: b.ascii,
-    ...(b.utf8 && { utf8Names: true }),
-    get series(): NumberSeries[] {
-      const created = b.created;
-      return (rows ??= columns.labels.map((labels, i) => {
-        const exemplar = exemplars?.[i];
-        return { labels, value: columns.values[i]!, ...(created !== undefined && { created: created[i]! }), ...(exemplar !== undefined && { exemplar }) };
-      }));
-    },
-  };
-  return family;
+  const family = { name: b.name, type: b.type, help: b.help, unit: b.unit, columns, ascii: b.ascii, ...(b.utf8 && { utf8Names: true }) };
+  Object.defineProperty(family, 'series', { get: familySeries, enumerable: true });
+  rowSources.set(family, { columns, created: b.created, rows: undefined });
+  return family as RenderNumberFamily;
+}
+
+/**
+ * The getters below are shared functions reading what they need off a WeakMap or a hidden field:
+ * a getter written in an object literal is a new closure per object, and the literal's hidden
+ * class kept the first one (and the first family's columns) for a few collections after its scrape.
+ */
+const rowSources = new WeakMap<object, { readonly columns: NumberColumns; readonly created: readonly number[] | undefined; rows: NumberSeries[] | undefined }>();
+
+/** A number family's `series`, made from its columns on first read. */
+function familySeries(this: object): NumberSeries[] {
+  const source = rowSources.get(this)!;
+  const { columns, created } = source;
+  const exemplars = columns.exemplars;
+  return (source.rows ??= columns.labels.map((labels, i) => {
+    const exemplar = exemplars?.[i];
+    return { labels, value: columns.values[i]!, ...(created !== undefined && { created: created[i]! }), ...(exemplar !== undefined && { exemplar }) };
+  }));
 }
 
 /**
@@ -106,14 +110,15 @@ export function toFamily(b: FamilyBuilder): RenderFamily {
  * part of what the family says, so two families of the same series compare equal.
  */
 function keyedColumns(keyed: LabelColumn, values: readonly number[]): NumberColumns {
-  const columns = {
-    get labels(): readonly string[] {
-      return keyed.strings;
-    },
-    values,
-  };
-  Object.defineProperty(columns, 'keyed', { value: keyed, enumerable: false });
-  return columns;
+  const columns = {};
+  Object.defineProperty(columns, 'labels', { get: keyedLabels, enumerable: true });
+  Object.defineProperty(columns, 'values', { value: values, enumerable: true });
+  Object.defineProperty(columns, 'keyed', { value: keyed });
+  return columns as NumberColumns;
+}
+
+function keyedLabels(this: NumberColumns): readonly string[] {
+  return (this.keyed as LabelColumn).strings;
 }
 
 /** Label string → position of every series so far: made when a family starts merging, and after a reorder. */
