@@ -52,6 +52,31 @@ test('a set holds each series\' label string once per render; the array is kept 
   assert.equal(other.calls, 3);
 });
 
+test('a column whose strings no reader reads keeps none: each series\' string is made once to check it, then only when asked for', async () => {
+  const store = new TallyStore([SPEC], { scope: SCOPE });
+  const c = store.counter('c');
+  c.add(1, { host: 'a' });
+  c.add(1, { host: 'b' });
+  const render = counting();
+  const first = (await store.series.collect()).series[0]!.series[0]!.labels(render);
+  assert.equal(render.calls, 2, 'each new series checked once');
+  assert.equal(first.at(1), 'host="b"');
+  assert.equal(render.calls, 2, 'a string checked at this collection is not made again');
+  assert.deepEqual(first.keys.slice(0, 2), [{ host: 'a' }, { host: 'b' }], 'keyed by the series\' attributes');
+  assert.equal(first.maker, render);
+  c.add(1, { host: 'c' });
+  const second = (await store.series.collect()).series[0]!.series[0]!.labels(render);
+  assert.equal(render.calls, 3, 'only the new series checked');
+  assert.equal(second.keys[0], first.keys[0], 'the same key for the same series');
+  assert.equal(second.at(0), 'host="a"');
+  assert.equal(render.calls, 4, 'not kept: made again when asked for');
+  assert.deepEqual(second.strings, ['host="a"', 'host="b"', 'host="c"']);
+  const third = (await store.series.collect()).series[0]!.series[0]!.labels(render);
+  assert.equal(third.strings, second.strings, 'read once: kept from then on');
+  assert.equal(third.at(2), 'host="c"');
+  assert.equal(render.calls, 6, 'the array made the two strings not made at that collection, and none since');
+});
+
 class PlainReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
   protected override async onShutdown(): Promise<void> {}
