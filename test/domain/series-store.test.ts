@@ -27,12 +27,17 @@ function counting(): LabelRender & { calls: number } {
   return r;
 }
 
-test('a set holds each series\' label string once per render; the array is kept while no series is added, and a handed-out one never changes', async () => {
+/** A store whose counter holds two series (`host` a and b), and a counting render. */
+function twoSeries() {
   const store = new TallyStore([SPEC], { scope: SCOPE });
   const c = store.counter('c');
   c.add(1, { host: 'a' });
   c.add(1, { host: 'b' });
-  const render = counting();
+  return { store, c, render: counting() };
+}
+
+test('a set holds each series\' label string once per render; the array is kept while no series is added, and a handed-out one never changes', async () => {
+  const { store, c, render } = twoSeries();
   const first = (await store.series.collect()).series[0]!.series[0]!.labels(render);
   assert.deepEqual(first.strings, ['host="a"', 'host="b"']);
   assert.equal(render.calls, 2);
@@ -53,11 +58,7 @@ test('a set holds each series\' label string once per render; the array is kept 
 });
 
 test('a column whose strings no reader reads keeps none: each series\' string is made once to check it, then only when asked for', async () => {
-  const store = new TallyStore([SPEC], { scope: SCOPE });
-  const c = store.counter('c');
-  c.add(1, { host: 'a' });
-  c.add(1, { host: 'b' });
-  const render = counting();
+  const { store, c, render } = twoSeries();
   const first = (await store.series.collect()).series[0]!.series[0]!.labels(render);
   assert.equal(render.calls, 2, 'each new series checked once');
   assert.equal(first.at(1), 'host="b"');
