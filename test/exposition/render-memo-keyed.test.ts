@@ -51,11 +51,11 @@ class StoreSet {
       values: this.values.slice(0, n),
       keyed,
     };
-    const head = { name, type, help: 'h', unit: '', ascii: true } as const;
-    return {
-      keyed: { ...head, columns } as RenderFamily,
-      plain: { ...head, columns: { labels: this.labels.slice(0, n), values: this.values.slice(0, n) } } as RenderFamily,
-    };
+    const labels = this.labels.slice(0, n);
+    const values = this.values.slice(0, n);
+    const series = labels.map((l, i) => ({ labels: l, value: values[i]! }));
+    const head = { name, type, help: 'h', unit: '', ascii: true, series } as const;
+    return { keyed: { ...head, columns }, plain: { ...head, columns: { labels, values } } };
   }
 }
 
