@@ -2,14 +2,17 @@
  * The last rendering of one text variant (text 0.0.4 or OpenMetrics, one name escaping), kept so
  * the next one redoes only what changed: between two scrapes few series move.
  *
- * Per family (by name) it keeps the bytes of its lines off the V8 heap, where each series' lines
- * end, and what they were made of: the label strings and values (a histogram: its series objects,
- * which the naming stage serves again while unchanged). The next rendering copies each run of
- * series with the same label string and value (the same histogram series object) from the kept
- * bytes, one copy per run, and renders the others with the ordinary loops (samples.ts) into one
- * string per run, written in one go. A family where nothing changed is handed out from its kept
- * bytes as they are; one whose changed series kept their place and the length of their lines (a
- * counter from 41 to 42) is rewritten in place, nothing copied.
+ * Per family (by name) it keeps the bytes of its lines off the V8 heap, each series' line length,
+ * and what the series were: their keys (a store set's keyed columns, render-model.ts
+ * `KeyedLabels`; else their label strings) and values (a histogram: its series objects, which the
+ * naming stage serves again while unchanged). The next rendering copies each run of series with
+ * the same key and value (the same histogram series object) from the kept bytes, one copy per run;
+ * a kept series with a new value is its kept line up to the value, then the value; a series not
+ * kept is rendered from its label string (keyed columns make it only then), gathered into one
+ * string per run. So a keyed family needs no label string per series to be kept anywhere. A family
+ * where nothing changed is handed out from its kept bytes as they are; one whose changed series
+ * kept their place and the length of their lines (a counter from 41 to 42) is rewritten in place,
+ * nothing copied.
  *
  * What must stay true:
  * - the bytes are those of render.ts `renderPieces`, encoded (test/exposition/render-memo);
@@ -22,7 +25,9 @@
  *   its changed families go to new storage;
  * - a family missing from a completed rendering is forgotten, so memory follows the live families:
  *   up to two buffers per family (the kept bytes and the ones written next), about twice the body;
- *   storage grown while written is kept at the size of its bytes.
+ *   storage grown while written is kept at the size of its bytes, and a spare that would not fit
+ *   the bytes just written is replaced at once (a family that grew once does not step up again at
+ *   a later scrape).
  * Families not marked ASCII, and OpenMetrics counters with exemplars or start times (lines the
  * kept values do not describe), are rendered plainly and not kept.
  */
