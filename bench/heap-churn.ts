@@ -11,8 +11,8 @@
  *   removes the previous round's sets before recording its own (the series stay 110,000).
  */
 import { PROM_LABEL } from './contenders.ts';
-import { cli, isMain, jsMemory, log, markdownTable, num, stats, type Job, type Scenario } from './harness.ts';
-import { labelValues, setUpWide, WIDE_LABEL, wideLayout, wideSeries, type LabelValues, type WideContender, type WideLayout } from './heap-shape.ts';
+import { cli, isMain, log, markdownTable, num, stats, type Job, type Scenario } from './harness.ts';
+import { heldMemory, labelValues, setUpWide, WIDE_LABEL, wideLayout, wideSeries, type LabelValues, type WideContender, type WideLayout } from './heap-shape.ts';
 import { countBenchSamples } from './series.ts';
 import type { TargetResult } from './targets.ts';
 
@@ -43,13 +43,13 @@ async function measure(arg: Arg): Promise<Result> {
   const l = arg.wide;
   const rounds: LabelValues[] = Array.from({ length: arg.rounds + 1 }, (_, r) => labelValues(l, r));
   const built = await setUpWide(arg.contender, l);
-  const heap = [jsMemory()];
+  const heap = [await heldMemory()];
   let lines = 0;
   for (let r = 0; r <= arg.rounds; r++) {
     if (r > 0) built.remove(rounds[r - 1]!);
     built.record(rounds[r]!);
     lines = countBenchSamples(await built.scrape());
-    heap.push(jsMemory());
+    heap.push(await heldMemory());
     log(`    ${arg.contender}: round ${r}, ${(heap.at(-1)! / 2 ** 20).toFixed(1)} MiB, ${num(lines, 0)} sample lines`);
   }
   if (rounds.length !== arg.rounds + 1) throw new Error('unreachable');

@@ -23,6 +23,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createJobmeter, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
 import { plainOtel, promClientServer, promLib, promRegistry, type PlainOtel, type PromCounter, type PromRegistry } from './contenders.ts';
+import { gc, jsMemory } from './harness.ts';
 
 export const WIDE_CONTENDERS = ['jobmeter-host', 'jobmeter-declared', 'prometheus-io', 'prom-client', 'otel'] as const;
 export type WideContender = (typeof WIDE_CONTENDERS)[number];
@@ -57,6 +58,17 @@ export interface LabelValues {
 export function labelValues(l: WideLayout, round = 0): LabelValues {
   const prefix = round === 0 ? 'host-' : `r${round}-host-`;
   return { hosts: Array.from({ length: l.hosts }, (_, i) => prefix + i), queues: Array.from({ length: l.queues }, (_, i) => 'queue-' + i) };
+}
+
+/**
+ * harness.ts `jsMemory` read in a turn of its own, after one more full gc: what the turn that
+ * ended a scrape still references, and array buffers one gc found dead but had not swept yet
+ * (under load that was up to 25 MiB), are not held.
+ */
+export async function heldMemory(): Promise<number> {
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  return jsMemory();
 }
 
 /** A contender set up with its 11 (empty) counters. */

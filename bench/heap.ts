@@ -16,7 +16,7 @@
  */
 import { CONTENDERS, PROM_LABEL, type Contender } from './contenders.ts';
 import { cli, jsMemory, isMain, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
-import { labelValues, setUpWide, WIDE_CONTENDERS, WIDE_LABEL, wideLayout, wideSeries, type WideBuilt, type WideContender, type WideLayout } from './heap-shape.ts';
+import { heldMemory, labelValues, setUpWide, WIDE_CONTENDERS, WIDE_LABEL, wideLayout, wideSeries, type WideBuilt, type WideContender, type WideLayout } from './heap-shape.ts';
 import { countBenchSamples, hostNames, scrapeText, setUp, SHARD, type Built } from './series.ts';
 import { ratio, type TargetResult } from './targets.ts';
 
@@ -61,17 +61,17 @@ async function measureWide(contender: WideContender, l: WideLayout): Promise<Res
   const n = wideSeries(l);
   const values = labelValues(l);
   const built = await setUpWide(contender, l);
-  const before = jsMemory();
+  const before = await heldMemory();
   built.record(values);
   keep = built;
-  const recorded = jsMemory();
+  const recorded = await heldMemory();
   const lines = await scrapeAndCountWide(built);
   if (lines !== n) throw new Error(`${contender}: ${lines} sample lines, expected ${n}`);
-  const scraped = jsMemory();
+  const scraped = await heldMemory();
   built.record(values);
   const again = await scrapeAndCountWide(built);
   if (again !== n) throw new Error(`${contender}: ${again} sample lines at the second scrape, expected ${n}`);
-  const rescraped = jsMemory();
+  const rescraped = await heldMemory();
   if (keep === undefined || values.hosts.length !== l.hosts) throw new Error('unreachable');
   await built.close();
   return { recorded: (recorded - before) / n, scraped: (scraped - before) / n, rescraped: (rescraped - before) / n };
@@ -134,7 +134,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
       '',
       markdownTable(['contender (issue 27\'s shape)', 'B/series after recording', `÷ ${io}`, 'B/series after the first scrape', `÷ ${io}`, 'after every series changed and a second scrape', `÷ ${io}`], wideRows),
       '',
-      `${num(wideSeries(p.wide), 0)} counter series: ${p.wide.instruments} counters × ${num(p.wide.hosts * p.wide.queues, 0)} series, two attributes (\`host\` × ${num(p.wide.hosts, 0)}, \`queue\` × ${p.wide.queues}), each contender in its own process, read the same way. The host counter is made with \`metrics.getMeter('host').createCounter()\` after \`createJobmeter({ cardinalityLimit: ${num(p.wide.hosts * p.wide.queues + 1, 0)} })\` registered the global provider; the declared ones are \`options.instruments\` specs (\`host\` capped at ${num(p.wide.hosts, 0)}, \`queue\` at ${p.wide.queues}) recorded through \`jm.counter(name)\`. A scrape is one GET over loopback to the contender's own server in the same process (jobmeter's pull listener; the Prometheus clients behind \`http.createServer\`; the exporter's request handler), text, no compression, the body dropped; the last columns record every series once more and scrape again. Targets (issue 27): after the first scrape, the host counter ≤ 1.0× ${io}, declared ≤ 0.75×.`,
+      `${num(wideSeries(p.wide), 0)} counter series: ${p.wide.instruments} counters × ${num(p.wide.hosts * p.wide.queues, 0)} series, two attributes (\`host\` × ${num(p.wide.hosts, 0)}, \`queue\` × ${p.wide.queues}), each contender in its own process, read the same way (in a turn of its own, after two full gcs: heap-shape.ts \`heldMemory\`). The host counter is made with \`metrics.getMeter('host').createCounter()\` after \`createJobmeter({ cardinalityLimit: ${num(p.wide.hosts * p.wide.queues + 1, 0)} })\` registered the global provider; the declared ones are \`options.instruments\` specs (\`host\` capped at ${num(p.wide.hosts, 0)}, \`queue\` at ${p.wide.queues}) recorded through \`jm.counter(name)\`. A scrape is one GET over loopback to the contender's own server in the same process (jobmeter's pull listener; the Prometheus clients behind \`http.createServer\`; the exporter's request handler), text, no compression, the body dropped; the last columns record every series once more and scrape again. Targets (issue 27): after the first scrape, the host counter ≤ 1.0× ${io}, declared ≤ 0.75×.`,
     ].join('\n');
   },
   targets(_p, results): TargetResult[] {

@@ -2,14 +2,17 @@
  * The last rendering of one text variant (text 0.0.4 or OpenMetrics, one name escaping), kept so
  * the next one redoes only what changed: between two scrapes few series move.
  *
- * Per family (by name) it keeps the bytes of its lines off the V8 heap, where each series' lines
- * end, and what they were made of: the label strings and values (a histogram: its series objects,
- * which the naming stage serves again while unchanged). The next rendering copies each run of
- * series with the same label string and value (the same histogram series object) from the kept
- * bytes, one copy per run, and renders the others with the ordinary loops (samples.ts) into one
- * string per run, written in one go. A family where nothing changed is handed out from its kept
- * bytes as they are; one whose changed series kept their place and the length of their lines (a
- * counter from 41 to 42) is rewritten in place, nothing copied.
+ * Per family (by name) it keeps the bytes of its lines off the V8 heap, each series' line length,
+ * and what the series were: their keys (a store set's keyed columns, render-model.ts
+ * `KeyedLabels`; else their label strings) and values (a histogram: its series objects, which the
+ * naming stage serves again while unchanged). The next rendering copies each run of series with
+ * the same key and value (the same histogram series object) from the kept bytes, one copy per run;
+ * a kept series with a new value is its kept line up to the value, then the value; a series not
+ * kept is rendered from its label string (keyed columns make it only then), gathered into one
+ * string per run. So a keyed family needs no label string per series to be kept anywhere. A family
+ * where nothing changed is handed out from its kept bytes as they are; one whose changed series
+ * kept their place and the length of their lines (a counter from 41 to 42) is rewritten in place,
+ * nothing copied.
  *
  * What must stay true:
  * - the bytes are those of render.ts `renderPieces`, encoded (test/exposition/render-memo);
@@ -22,7 +25,9 @@
  *   its changed families go to new storage;
  * - a family missing from a completed rendering is forgotten, so memory follows the live families:
  *   up to two buffers per family (the kept bytes and the ones written next), about twice the body;
- *   storage grown while written is kept at the size of its bytes.
+ *   storage grown while written is kept at the size of its bytes, and a spare that would not fit
+ *   the bytes just written is replaced at once (a family that grew once does not step up again at
+ *   a later scrape).
  * Families not marked ASCII, and OpenMetrics counters with exemplars or start times (lines the
  * kept values do not describe), are rendered plainly and not kept.
  */
@@ -38,7 +43,8 @@ import {
   numberColumns,
   sampleOpeners,
   writeHistogramSeries,
-  writeNumberLines,
+  sampleLine,
+  valueLine,
   type Dialect,
   type HistogramOpeners,
   type Openers,
@@ -65,13 +71,20 @@ interface Kept {
   headerEnd: number;
   /** Series kept. */
   n: number;
-  /** Where series i's lines end in `bytes`; `nextEnds` for the next rendering. */
-  ends: Uint32Array;
-  nextEnds: Uint32Array;
-  /** Number families: label strings and values of the kept series. */
-  labels: readonly string[];
-  values: Float64Array;
-  nextValues: Float64Array;
+  /**
+   * The byte length of series i's lines (where they end: the header's end plus the lengths up to
+   * i), in the narrowest array that holds them; `nextLengths` for the next rendering.
+   */
+  lengths: Lengths;
+  nextLengths: Lengths;
+  /**
+   * Number families: what tells the kept series apart — their label strings, or the keys of keyed
+   * columns (render-model.ts `KeyedLabels`, `maker` their maker) — and their values.
+   */
+  keys: readonly unknown[];
+  maker: object | undefined;
+  values: Values;
+  nextValues: Values;
   /** Histogram families: the kept series objects. */
   series: readonly RenderHistogramSeries[];
   /** Renderings left before rewriting in place is tried again, after it failed (lengths changed). */
@@ -99,8 +112,15 @@ export interface Lending {
 const IN_PLACE_RETRY = 8;
 
 const NO_BYTES = Buffer.alloc(0);
-const NO_ENDS = new Uint32Array(0);
-const NO_VALUES = new Float64Array(0);
+/** Line lengths: a byte each while every series' lines are shorter than 256 bytes (the usual case). */
+type Lengths = Uint8Array | Uint16Array | Uint32Array;
+const NO_LENGTHS: Lengths = new Uint8Array(0);
+/** Kept values: single precision while every value is one exactly (counts mostly are), half the memory. */
+type Values = Float32Array | Float64Array;
+const NO_VALUES: Values = new Float32Array(0);
+const NO_KEYS: readonly unknown[] = [];
+/** In the match of a series, `CHANGED - j`: kept series j with a new value (-1 is a series not kept). */
+const CHANGED = -2;
 
 export class RenderMemo {
   readonly #dialect: Dialect;
@@ -118,6 +138,9 @@ export class RenderMemo {
   #match = new Int32Array(0);
   /** Where rewritten series would end, checked against the kept ends before rewriting in place. */
   #lineEnds = new Uint32Array(0);
+  /** Where the kept series of the family at hand end, from its lengths; where its series end as written. */
+  #keptEnds = new Uint32Array(0);
+  #ends = new Uint32Array(0);
   readonly #sink: Sink = { out: '' };
   /** Small outputs gathered into one piece. */
   #gather: Buffer = NO_BYTES;
@@ -182,6 +205,8 @@ export class RenderMemo {
     if (this.#busy) return;
     this.#match = new Int32Array(0);
     this.#lineEnds = new Uint32Array(0);
+    this.#keptEnds = new Uint32Array(0);
+    this.#ends = new Uint32Array(0);
     this.#gather = NO_BYTES;
   }
 
@@ -209,11 +234,13 @@ export class RenderMemo {
           }
         } else {
           const columns = numberColumns(f);
-          if (columns.labels.length === 0) continue;
+          // Keyed columns: their label strings are asked for only for series not kept.
+          const n = columns.keyed !== undefined ? columns.values.length : columns.labels.length;
+          if (n === 0) continue;
           // Extras the kept values do not describe (text 0.0.4 writes neither).
           const extras = (this.#dialect.exemplars === true && columns.exemplars !== undefined) || (this.#dialect.created === true && columns.created !== undefined);
           if (f.ascii === true && !extras && isAscii(f.name)) {
-            yield* this.#family(f, round, chunk, columns.labels.length, columns, undefined);
+            yield* this.#family(f, round, chunk, n, columns, undefined);
             continue;
           }
         }
@@ -247,30 +274,40 @@ export class RenderMemo {
     /** Series not equal to the kept one at their place; whether every other one is at its place. */
     let changed = 0;
     let aligned = true;
+    const keyed = columns?.keyed;
+    const keys: readonly unknown[] = keyed !== undefined ? keyed.keys : columns !== undefined ? columns.labels : NO_KEYS;
+    const maker = keyed?.maker;
     if (columns !== undefined) {
-      const labels = columns.labels;
       const vs = columns.values;
-      const oldLabels = k.labels;
+      // Keys of keyed columns tell series apart only within one array of one maker.
+      const kn = k.maker === maker && (maker === undefined || k.keys === keys) ? oldN : 0;
+      const oldKeys = k.keys;
       const oldValues = k.values;
       // An info sample is written as 1 whatever its value.
       const anyValue = f.type === 'info';
       // Kept as the next values at once: a family that did not change swaps nothing below, and
       // would otherwise make (and drop) a new array at every rendering.
-      if (values.length < n) values = k.nextValues = new Float64Array(sizeFor(n, oldN));
-      let index: Map<string, number> | undefined;
+      if (values.length < n) values = k.nextValues = new Float32Array(sizeFor(n, oldN));
+      let narrow = values instanceof Float32Array;
+      let index: Map<unknown, number> | undefined;
       for (let i = 0; i < n; i++) {
-        const l = labels[i]!;
+        const key = keys[i];
         const v = vs[i]!;
+        // NaN is kept as NaN in either precision.
+        if (narrow && Math.fround(v) !== v && v === v) {
+          values = k.nextValues = widened(values, i, values.length);
+          narrow = false;
+        }
         values[i] = v;
-        let j = i < oldN && oldLabels[i] === l ? i : -1;
-        if (j < 0 && oldN > 0) j = (index ??= indexOf(oldLabels, oldN)).get(l) ?? -1;
+        let j = i < kn && oldKeys[i] === key ? i : -1;
+        if (j < 0 && kn > 0) j = (index ??= indexOf(oldKeys, kn)).get(key) ?? -1;
         // NaN is not equal to itself, but writes the same line.
-        if (j >= 0 && !anyValue && oldValues[j] !== v && !(v !== v && oldValues[j] !== oldValues[j])) j = -1;
+        if (j >= 0 && !anyValue && oldValues[j] !== v && !(v !== v && oldValues[j] !== oldValues[j])) j = CHANGED - j;
         match[i] = j;
         if (j !== i) {
           same = false;
           changed++;
-          if (j >= 0) aligned = false;
+          if (j >= 0 || (j < -1 && j !== CHANGED - i)) aligned = false;
         }
       }
     } else {
@@ -293,15 +330,15 @@ export class RenderMemo {
     }
     if (same) {
       // Nothing changed: the kept bytes as they are (the newest arrays kept, the older ones let go).
-      if (columns !== undefined) k.labels = columns.labels;
+      if (columns !== undefined) k.keys = keys;
       else k.series = series!;
       yield* this.#emitKept(k, chunk);
       return;
     }
     if (reuse && aligned && n === oldN && header === k.header && changed <= n / 4 && k.retryInPlace-- <= 0) {
-      if (this.#inPlace(k, f, columns, series, n)) {
+      if (columns !== undefined ? this.#numbersInPlace(k, f, columns, n) : this.#inPlace(k, f, series!, n)) {
         if (columns !== undefined) {
-          k.labels = columns.labels;
+          k.keys = keys;
           k.nextValues = k.values;
           k.values = values;
         } else k.series = series!;
@@ -313,10 +350,11 @@ export class RenderMemo {
 
     // Written into the other buffer, from the kept one.
     const old = k.bytes;
-    const oldEnds = k.ends;
-    const ends = k.nextEnds.length >= n ? k.nextEnds : new Uint32Array(sizeFor(n, oldN));
+    const oldEnds = this.#keptEndsOf(k);
+    if (this.#ends.length < n) this.#ends = new Uint32Array(grown(n));
+    const ends = this.#ends;
     // A body may reference the spare buffer while a lease is out: new storage then.
-    let buf = reuse ? sized(k.next, k.length + header.length) : Buffer.allocUnsafeSlow(slack(k.length + header.length));
+    let buf = reuse && fits(k.next, k.length + header.length) ? k.next : Buffer.allocUnsafeSlow(slack(k.length + header.length));
     const made = buf;
     let p = 0;
     let shown = 0;
@@ -327,7 +365,8 @@ export class RenderMemo {
     }
     const headerEnd = p;
     const sink = this.#sink;
-    sink.ends = ends;
+    const openers = k.openers as Openers;
+    const info = f.type === 'info';
     let i = 0;
     while (i < n) {
       const j = match[i]!;
@@ -343,13 +382,15 @@ export class RenderMemo {
         for (let t = i; t < e; t++) ends[t] = oldEnds[match[t]!]! + shift;
         p += end - start;
         i = e;
-      } else {
+      } else if (columns === undefined) {
+        // Histogram series, new or changed: rendered, a piece's worth at a time.
         let e = i + 1;
         while (e < n && match[e]! < 0) e++;
+        sink.ends = ends;
         while (i < e) {
           sink.out = '';
           sink.endsBase = p;
-          i = this.#lines(k, f, columns, series, i, e, chunk);
+          i = writeHistogramSeries(sink, k.openers as HistogramOpeners, series!, i, e, chunk, this.#dialect);
           const text = sink.out;
           sink.out = '';
           buf = room(buf, p, text.length);
@@ -359,52 +400,103 @@ export class RenderMemo {
             shown = p;
           }
         }
+        sink.ends = undefined;
+      } else {
+        // Number series: a new one rendered from its label string (gathered into one string, written
+        // at once); a changed one as its kept line up to the value, then the new value.
+        const vs = columns.values;
+        let out = '';
+        while (i < n && match[i]! < 0) {
+          const m = match[i]!;
+          if (m === -1) {
+            out += sampleLine(openers, keyed !== undefined ? keyed.at(i) : columns.labels[i]!, vs[i]!, info);
+            ends[i] = p + out.length;
+          } else {
+            if (out !== '') {
+              buf = room(buf, p, out.length);
+              p += buf.write(out, p, out.length, 'latin1');
+              out = '';
+            }
+            const was = CHANGED - m;
+            const start = was === 0 ? k.headerEnd : oldEnds[was - 1]!;
+            const cut = valueStart(old, start, oldEnds[was]!);
+            const text = valueLine(vs[i]!);
+            buf = room(buf, p, cut - start + text.length);
+            p = copyBytes(old, start, cut, buf, p);
+            p = writeLatin1(text, buf, p);
+            ends[i] = p;
+          }
+          i++;
+          if (p + out.length - shown >= chunk) break;
+        }
+        if (out !== '') {
+          buf = room(buf, p, out.length);
+          p += buf.write(out, p, out.length, 'latin1');
+        }
       }
       if (p - shown >= chunk) {
         yield* this.#emit(buf.subarray(shown, p), chunk);
         shown = p;
       }
     }
-    sink.ends = undefined;
     if (p > shown) yield* this.#emit(buf.subarray(shown, p), chunk);
     // Grown while written (a family seen the first time, or grown), storage can be up to twice its
     // bytes: kept at their size instead, since it is held until the next rendering.
     if (buf !== made && buf.length > p) buf = trimmed(buf, p);
-    // Complete: the new bytes are kept, the old buffers are the next rendering's.
-    k.next = old;
+    // Complete: the new bytes are kept, the old buffer is the next rendering's. A spare that would
+    // not fit these bytes is replaced now, with room (not after a family's first rendering: most
+    // families never change); otherwise the next rendering would, a step in memory at a later scrape.
+    k.next = oldN === 0 || fits(old, p) ? old : Buffer.allocUnsafeSlow(slack(p));
     k.bytes = buf;
     k.length = p;
     k.headerEnd = headerEnd;
     k.header = header;
     k.help = f.help;
     k.unit = f.unit;
-    k.nextEnds = oldEnds;
-    k.ends = ends;
+    this.#keepLengths(k, ends, headerEnd, n);
     k.n = n;
     if (columns !== undefined) {
-      k.labels = columns.labels;
+      k.keys = keys;
+      k.maker = maker;
       k.nextValues = k.values;
       k.values = values;
     } else k.series = series!;
   }
 
-  /** Writes the lines of series `from..to` into the sink, up to `limit` characters; returns where it stopped. */
-  #lines(k: Kept, f: RenderFamily, columns: NumberColumns | undefined, series: readonly RenderHistogramSeries[] | undefined, from: number, to: number, limit: number): number {
-    return columns !== undefined
-      ? writeNumberLines(this.#sink, k.openers as Openers, columns, from, to, limit, f.type === 'info')
-      : writeHistogramSeries(this.#sink, k.openers as HistogramOpeners, series!, from, to, limit, this.#dialect);
+  /**
+   * Rewrites the changed number series (each at its place, see {@link #match}) over their kept
+   * bytes when every line keeps its length (a counter from 41 to 42): a changed value after its
+   * kept line's head, a new series' whole line. Nothing else moves, so nothing is copied. Writes
+   * nothing and returns false otherwise: every line is checked before the first byte is written,
+   * so the kept bytes always match the kept values.
+   */
+  #numbersInPlace(k: Kept, f: RenderFamily, columns: NumberColumns, n: number): boolean {
+    const match = this.#match;
+    const kept = this.#keptEndsOf(k);
+    const bytes = k.bytes;
+    const keyed = columns.keyed;
+    const info = f.type === 'info';
+    const texts: string[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const m = match[i]!;
+      if (m >= 0) continue;
+      const start = i === 0 ? k.headerEnd : kept[i - 1]!;
+      const from = m === -1 ? start : valueStart(bytes, start, kept[i]!);
+      const text = m === -1 ? sampleLine(k.openers as Openers, keyed !== undefined ? keyed.at(i) : columns.labels[i]!, columns.values[i]!, info) : valueLine(columns.values[i]!);
+      if (from + text.length !== kept[i]) return false;
+      texts.push(text);
+      at.push(from);
+    }
+    for (let q = 0; q < texts.length; q++) writeLatin1(texts[q]!, bytes, at[q]!);
+    return true;
   }
 
-  /**
-   * Rewrites the changed series (each at its place, see {@link #match}) over their kept bytes
-   * when every one has the length of its kept lines (a counter that went from 41 to 42): nothing
-   * else moves, so nothing is copied. Writes nothing and returns false otherwise. Everything is
-   * rendered before the first byte is written, so the kept bytes always match the kept values.
-   */
-  #inPlace(k: Kept, f: RenderFamily, columns: NumberColumns | undefined, series: readonly RenderHistogramSeries[] | undefined, n: number): boolean {
+  /** As {@link #numbersInPlace}, the changed series of a histogram family, each rendered whole. */
+  #inPlace(k: Kept, f: RenderFamily, series: readonly RenderHistogramSeries[], n: number): boolean {
     const match = this.#match;
     const sink = this.#sink;
-    const kept = k.ends;
+    const kept = this.#keptEndsOf(k);
     if (this.#lineEnds.length < n) this.#lineEnds = new Uint32Array(grown(n));
     sink.ends = this.#lineEnds;
     const texts: string[] = [];
@@ -421,7 +513,7 @@ export class RenderMemo {
         const start = i === 0 ? k.headerEnd : kept[i - 1]!;
         sink.out = '';
         sink.endsBase = start;
-        this.#lines(k, f, columns, series, i, e, Infinity);
+        writeHistogramSeries(sink, k.openers as HistogramOpeners, series, i, e, Infinity, this.#dialect);
         for (let t = i; t < e; t++) if (this.#lineEnds[t] !== kept[t]) return false;
         texts.push(sink.out);
         at.push(start);
@@ -435,14 +527,49 @@ export class RenderMemo {
     return true;
   }
 
+  /** Where each kept series of `k` ends, from its lengths (valid until the next family). */
+  #keptEndsOf(k: Kept): Uint32Array {
+    if (this.#keptEnds.length < k.n) this.#keptEnds = new Uint32Array(grown(k.n));
+    const ends = this.#keptEnds;
+    const lengths = k.lengths;
+    let e = k.headerEnd;
+    for (let i = 0; i < k.n; i++) ends[i] = e += lengths[i]!;
+    return ends;
+  }
+
+  /** Keeps the lengths of the `n` series written, ending at `ends`, in the narrowest array that holds them. */
+  #keepLengths(k: Kept, ends: Uint32Array, headerEnd: number, n: number): void {
+    let longest = 0;
+    let e = headerEnd;
+    for (let i = 0; i < n; i++) {
+      if (ends[i]! - e > longest) longest = ends[i]! - e;
+      e = ends[i]!;
+    }
+    let lengths = k.nextLengths;
+    const fitting = longest < 256 ? lengths instanceof Uint8Array : longest < 65536 ? lengths instanceof Uint16Array : lengths instanceof Uint32Array;
+    if (!fitting || lengths.length < n) {
+      const size = sizeFor(n, k.n);
+      lengths = longest < 256 ? new Uint8Array(size) : longest < 65536 ? new Uint16Array(size) : new Uint32Array(size);
+    }
+    e = headerEnd;
+    for (let i = 0; i < n; i++) {
+      lengths[i] = ends[i]! - e;
+      e = ends[i]!;
+    }
+    k.nextLengths = k.lengths;
+    k.lengths = lengths;
+  }
+
   /** The kept bytes of a family, cut after series into pieces of about `chunk`. */
   *#emitKept(k: Kept, chunk: number): Generator<Piece | Uint8Array, void, undefined> {
-    const ends = k.ends;
+    const lengths = k.lengths;
     let from = 0;
+    let to = k.headerEnd;
     let i = 0;
     while (from < k.length) {
-      while (i < k.n - 1 && ends[i]! - from < chunk) i++;
-      const to = ends[i++]!;
+      to += lengths[i]!;
+      while (i < k.n - 1 && to - from < chunk) to += lengths[++i]!;
+      i++;
       yield* this.#emit(k.bytes.subarray(from, to), chunk);
       from = to;
     }
@@ -494,7 +621,7 @@ export class RenderMemo {
 }
 
 function fresh(f: RenderFamily, openers: Openers | HistogramOpeners): Kept {
-  return { round: 0, type: f.type, openers, header: '', help: '', unit: '', bytes: NO_BYTES, next: NO_BYTES, length: 0, headerEnd: 0, n: 0, ends: NO_ENDS, nextEnds: NO_ENDS, labels: [], values: NO_VALUES, nextValues: NO_VALUES, series: [], retryInPlace: 0 };
+  return { round: 0, type: f.type, openers, header: '', help: '', unit: '', bytes: NO_BYTES, next: NO_BYTES, length: 0, headerEnd: 0, n: 0, lengths: NO_LENGTHS, nextLengths: NO_LENGTHS, keys: [], maker: undefined, values: NO_VALUES, nextValues: NO_VALUES, series: [], retryInPlace: 0 };
 }
 
 /** Position of each of the first `n` keys (the last one wins; equal keys render equal lines). */
@@ -509,23 +636,49 @@ function sizeFor(n: number, kept: number): number {
   return kept === 0 ? n : grown(n);
 }
 
+/** Double precision storage of `size` with the first `used` values of `values`. */
+function widened(values: Values, used: number, size: number): Float64Array {
+  const wide = new Float64Array(size);
+  for (let i = 0; i < used; i++) wide[i] = values[i]!;
+  return wide;
+}
+
 /** A capacity for `n` items with room to grow. */
 function grown(n: number): number {
   return Math.ceil(n * 1.25) + 16;
 }
 
 /**
- * `buf` if it has room for `bytes` and is not much larger; otherwise new storage with room to grow
- * (a family's bytes drift from one scrape to the next: new storage at every drift would be that
- * much external memory per scrape, which makes V8 start a mark-compact).
+ * Whether `buf` has room for `bytes` and is not much larger (else new storage with room to grow is
+ * made: a family's bytes drift from one scrape to the next, and new storage at every drift would be
+ * that much external memory per scrape, which makes V8 start a mark-compact).
  */
-function sized(buf: Buffer, bytes: number): Buffer {
-  return buf.length >= bytes && buf.length <= 2 * bytes + 65536 ? buf : Buffer.allocUnsafeSlow(slack(bytes));
+function fits(buf: Buffer, bytes: number): boolean {
+  return buf.length >= bytes && buf.length <= 2 * bytes + 65536;
 }
 
-/** The most storage kept for `bytes` of a family: what {@link sized} would make for them. */
+/** The storage made for `bytes` of a family when the spare does not {@link fits fit}. */
 function slack(bytes: number): number {
   return Math.ceil(bytes * 1.125) + 256;
+}
+
+/** Where the value of the line `bytes[start..end)` starts: after its last space (a value has none). */
+function valueStart(bytes: Buffer, start: number, end: number): number {
+  let q = end - 2;
+  while (q > start && bytes[q] !== 0x20) q--;
+  return q + 1;
+}
+
+/** `from[start..end)` copied to `to` at `at` (a line's head: a loop beats a native call this short); where it ends. */
+function copyBytes(from: Buffer, start: number, end: number, to: Buffer, at: number): number {
+  for (let q = start; q < end; q++) to[at++] = from[q]!;
+  return at;
+}
+
+/** An ASCII string written to `to` at `at` (a value: a few characters); where it ends. */
+function writeLatin1(s: string, to: Buffer, at: number): number {
+  for (let q = 0; q < s.length; q++) to[at++] = s.charCodeAt(q);
+  return at;
 }
 
 /** The first `used` bytes of `buf` in storage of their size. */

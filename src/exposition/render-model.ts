@@ -7,7 +7,9 @@
  * The renderers trust their input, as client_golang's expfmt does: they do not check metric or
  * label names, label strings, or that a family's fields agree with each other. What must hold:
  * - a label string is escaped and joined as {@link NumberSeries.labels} says;
- * - `columns`, when given, describe exactly the family's `series`;
+ * - `columns`, when given, describe exactly the family's `series`; `columns.keyed`, when given,
+ *   names each series by a key that stands for one label string (render-memo.ts copies a series'
+ *   line when its key and value are as last time);
  * - `ascii`, when `true`, is true of every label string of the family;
  * - `prefix`, when given, equals {@link bucketLinePrefix} of the family's name and the series'
  *   labels, and is given only on a family with a classic name;
@@ -29,6 +31,25 @@ export interface NumberColumns {
   readonly exemplars?: readonly (ExpositionExemplar | undefined)[];
   /** Optional, counters only: each series' {@link NumberSeries.created}, in the same order. */
   readonly created?: readonly number[];
+  /**
+   * Optional: the series told apart without their label strings, for a renderer that keeps what it
+   * wrote (render-memo.ts): then `values` has one entry per series, and `labels` may be made only
+   * when read.
+   */
+  readonly keyed?: KeyedLabels;
+}
+
+/** Series identities, and their label strings one at a time (a store's series set: domain/series/). */
+export interface KeyedLabels {
+  /**
+   * Series i's identity, `keys[i]`: at a later rendering, the same key in a `keys` array that is
+   * the same array, with the same {@link maker}, is a series with the same label string.
+   */
+  readonly keys: readonly object[];
+  /** What made the strings. */
+  readonly maker: object;
+  /** Series i's label string, as `labels[i]`. */
+  at(i: number): string;
 }
 
 /** How names were made: what escape-names.ts reads to serve a family to every scraper. */

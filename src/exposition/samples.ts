@@ -95,6 +95,11 @@ function closedValueLine(v: number): string {
   return isSmall(v) ? SMALL_CLOSED_LINES[v]! : '} ' + formatSampleValue(v) + '\n';
 }
 
+/** One number series' line: name, labels, value and newline (the value 1 when `constantOne`: an info sample). */
+export function sampleLine(openers: Openers, labels: string, value: number, constantOne: boolean): string {
+  return labels === '' ? openers.bare + (constantOne ? ONE_LINE : valueLine(value)) : openers.open + labels + closedValueLine(constantOne ? 1 : value);
+}
+
 /** The columns of a number family: its own, or made from its series (hand-made families). */
 export function numberColumns(f: RenderNumberFamily): NumberColumns {
   if (f.columns !== undefined) return f.columns;
@@ -143,7 +148,6 @@ export function writeNumberSeries(
  * `sink.ends` when given.
  */
 export function writeNumberLines(sink: Sink, openers: Openers, columns: NumberColumns, from: number, to: number, limit: number, constantOne: boolean): number {
-  const { bare, open } = openers;
   const labelsOf = columns.labels;
   const values = columns.values;
   const ends = sink.ends;
@@ -151,10 +155,7 @@ export function writeNumberLines(sink: Sink, openers: Openers, columns: NumberCo
   let out = sink.out;
   let i = from;
   while (i < to) {
-    const labels = labelsOf[i]!;
-    const value = values[i]!;
-    if (labels === '') out += bare + (constantOne ? ONE_LINE : valueLine(value));
-    else out += open + labels + closedValueLine(constantOne ? 1 : value);
+    out += sampleLine(openers, labelsOf[i]!, values[i]!, constantOne);
     if (ends !== undefined) ends[i] = base + out.length;
     i++;
     if (out.length >= limit) break;

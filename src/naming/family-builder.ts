@@ -4,7 +4,8 @@
  * columns and `ascii` mark are made here, where the label strings are known).
  */
 import type { ExpositionExemplar, FamilyType, HistogramSeries, NumberSeries } from '../exposition/types.ts';
-import type { RenderFamily, RenderHistogramSeries, RenderNumberFamily } from '../exposition/render-model.ts';
+import type { NumberColumns, RenderFamily, RenderHistogramSeries, RenderNumberFamily } from '../exposition/render-model.ts';
+import type { LabelColumn } from '../domain/series/collection.ts';
 import { addNative, classicBuckets } from './exponential.ts';
 
 /** What a family is called and typed, as a compiled rule names it. */
@@ -33,6 +34,12 @@ export interface FamilyBuilder {
   labels: string[];
   values: number[];
   shared: boolean;
+  /**
+   * Number families: the series of one store set taken as they are ({@link addKeyed}); `labels` is
+   * then empty until {@link settle} reads the column's strings, which only a reader of the
+   * family's `labels` (or a second source of series) makes.
+   */
+  keyed: LabelColumn | undefined;
   /** Counter families of a profile with start timestamps: each series' start, Unix ms. */
   readonly created: number[] | undefined;
   /** Histogram families. */
@@ -49,40 +56,74 @@ export interface FamilyBuilder {
 /** An empty family; `merges`: points may share a label set (then an index is kept); `starts`: counters keep start times. */
 export function newBuilder(family: FamilyHead, merges: boolean, starts: boolean): FamilyBuilder {
   const created = starts && family.type === 'counter' ? [] : undefined;
-  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], shared: false, created, series: [], exemplars: undefined, index: merges ? new Map() : undefined, ascii: true, utf8: family.utf8 === true };
+  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], shared: false, keyed: undefined, created, series: [], exemplars: undefined, index: merges ? new Map() : undefined, ascii: true, utf8: family.utf8 === true };
 }
 
 export function seriesCount(b: FamilyBuilder): number {
-  return b.type === 'histogram' ? b.series.length : b.labels.length;
+  return b.type === 'histogram' ? b.series.length : b.keyed !== undefined ? b.values.length : b.labels.length;
+}
+
+/** The family's label strings read from its keyed column into `labels` (shared), when it has one. */
+export function settle(b: FamilyBuilder): void {
+  if (b.keyed === undefined) return;
+  b.labels = b.keyed.strings as string[];
+  b.shared = true;
+  b.keyed = undefined;
 }
 
 /** The finished family. A number family's `series` objects are made only if someone reads them. */
 export function toFamily(b: FamilyBuilder): RenderFamily {
   if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii, ...(b.utf8 && { utf8Names: true }) };
   const exemplars = b.exemplars;
-  const columns = { labels: b.labels, values: b.values, ...(b.created !== undefined && { created: b.created }), ...(exemplars !== undefined && { exemplars }) };
-  let rows: NumberSeries[] | undefined;
-  const family: RenderNumberFamily = {
-    name: b.name,
-    type: b.type,
-    help: b.help,
-    unit: b.unit,
-    columns,
-    ascii: b.ascii,
-    ...(b.utf8 && { utf8Names: true }),
-    get series(): NumberSeries[] {
-      const created = b.created;
-      return (rows ??= columns.labels.map((labels, i) => {
-        const exemplar = exemplars?.[i];
-        return { labels, value: columns.values[i]!, ...(created !== undefined && { created: created[i]! }), ...(exemplar !== undefined && { exemplar }) };
-      }));
-    },
-  };
-  return family;
+  const keyed = b.keyed;
+  const columns: NumberColumns =
+    keyed !== undefined
+      ? keyedColumns(keyed, b.values)
+      : { labels: b.labels, values: b.values, ...(b.created !== undefined && { created: b.created }), ...(exemplars !== undefined && { exemplars }) };
+  const family = { name: b.name, type: b.type, help: b.help, unit: b.unit, columns, ascii: b.ascii, ...(b.utf8 && { utf8Names: true }) };
+  Object.defineProperty(family, 'series', { get: familySeries, enumerable: true });
+  rowSources.set(family, { columns, created: b.created, rows: undefined });
+  return family as RenderNumberFamily;
+}
+
+/**
+ * The getters below are shared functions reading what they need off a WeakMap or a hidden field:
+ * a getter written in an object literal is a new closure per object, and the literal's hidden
+ * class kept the first one (and the first family's columns) for a few collections after its scrape.
+ */
+const rowSources = new WeakMap<object, { readonly columns: NumberColumns; readonly created: readonly number[] | undefined; rows: NumberSeries[] | undefined }>();
+
+/** A number family's `series`, made from its columns on first read. */
+function familySeries(this: object): NumberSeries[] {
+  const source = rowSources.get(this)!;
+  const { columns, created } = source;
+  const exemplars = columns.exemplars;
+  return (source.rows ??= columns.labels.map((labels, i) => {
+    const exemplar = exemplars?.[i];
+    return { labels, value: columns.values[i]!, ...(created !== undefined && { created: created[i]! }), ...(exemplar !== undefined && { exemplar }) };
+  }));
+}
+
+/**
+ * Columns whose label strings are made only when read (the render memo reads `keyed` instead),
+ * then kept by the store. `keyed` is not enumerable: how the store tells its series apart is no
+ * part of what the family says, so two families of the same series compare equal.
+ */
+function keyedColumns(keyed: LabelColumn, values: readonly number[]): NumberColumns {
+  const columns = {};
+  Object.defineProperty(columns, 'labels', { get: keyedLabels, enumerable: true });
+  Object.defineProperty(columns, 'values', { value: values, enumerable: true });
+  Object.defineProperty(columns, 'keyed', { value: keyed });
+  return columns as NumberColumns;
+}
+
+function keyedLabels(this: NumberColumns): readonly string[] {
+  return (this.keyed as LabelColumn).strings;
 }
 
 /** Label string → position of every series so far: made when a family starts merging, and after a reorder. */
 export function indexOf(b: FamilyBuilder): Map<string, number> {
+  settle(b);
   const index = new Map<string, number>();
   if (b.type === 'histogram') for (let i = 0; i < b.series.length; i++) index.set(b.series[i]!.labels, i);
   else for (let i = 0; i < b.labels.length; i++) index.set(b.labels[i]!, i);
@@ -119,6 +160,7 @@ export function addNumber(out: FamilyBuilder, labels: string, value: number, cre
  * unless `owned`: an array made for this family alone, taken as it is.
  */
 export function addColumns(out: FamilyBuilder, labels: readonly string[], values: ArrayLike<number>, owned = false): void {
+  settle(out);
   const n = labels.length;
   if (out.labels.length === 0 && out.index === undefined && out.created === undefined) {
     // Shared, not owned: the cast is what `shared` guards (see FamilyBuilder.labels).
@@ -128,16 +170,37 @@ export function addColumns(out: FamilyBuilder, labels: readonly string[], values
       out.values = values as number[];
       return;
     }
-    const copy = new Array<number>(n);
-    for (let i = 0; i < n; i++) copy[i] = values[i]!;
-    out.values = copy;
+    out.values = copyOf(values, n);
     return;
   }
   for (let i = 0; i < n; i++) addNumber(out, labels[i]!, values[i]!);
 }
 
+/**
+ * As {@link addColumns}, the first `n` series of a store's series set, `labels` its label column:
+ * a family with no series yet that does not merge takes the column itself (no label string read),
+ * so a renderer that keeps its own rendering asks only for the strings of series new to it.
+ */
+export function addKeyed(out: FamilyBuilder, labels: LabelColumn, n: number, values: ArrayLike<number>): void {
+  if (out.labels.length === 0 && out.keyed === undefined && out.index === undefined && out.created === undefined) {
+    out.keyed = labels;
+    out.values = copyOf(values, n);
+    return;
+  }
+  const strings = labels.strings;
+  for (let i = 0; i < n; i++) addNumber(out, strings[i]!, values[i]!);
+}
+
+/** The first `n` values as a plain array of their own (they may be views of a snapshot's storage). */
+function copyOf(values: ArrayLike<number>, n: number): number[] {
+  const copy = new Array<number>(n);
+  for (let i = 0; i < n; i++) copy[i] = values[i]!;
+  return copy;
+}
+
 /** The family's values to change, its label array made its own first when shared. */
 export function ownValues(b: FamilyBuilder): number[] {
+  settle(b);
   if (b.shared) {
     b.labels = b.labels.slice();
     b.shared = false;

@@ -12,21 +12,33 @@ import type { Exemplar } from '../exemplars.ts';
 
 /**
  * How a reader turns a series' attributes into its label string, and tells a string that is not
- * all ASCII. The store keeps the strings one such object makes, one per series, for as long as the
- * object lives (series-set.ts `labels`): the same object at every collection, not a new one.
+ * all ASCII. The store checks each series' string once per such object, and keeps the strings
+ * when the reader asks for them as an array (series-set.ts `labels`): the same object at every
+ * collection, not a new one.
  */
 export interface LabelRender {
   render(attributes: Attributes): string;
   isAscii(labels: string): boolean;
 }
 
-/** The label strings of a set's series, held by the store (series-set.ts). */
+/**
+ * The label strings of a set's series as one render makes them. A reader that keeps what it wrote
+ * (exposition/render-memo.ts) asks for one string at a time, only for series it has not written
+ * yet, and nothing is kept for it; one that reads {@link strings} has them kept by the store.
+ */
 export interface LabelColumn {
   /**
-   * One per series, in series order. The same array from one collection to the next while no
-   * series is added; never changed once handed out (an added series copies it first).
+   * One per series, in series order, made when first read and kept by the store from then on. The
+   * same array from one collection to the next while no series is added; never changed once
+   * handed out (an added series copies it first).
    */
   readonly strings: readonly string[];
+  /** Series i's label string: the kept one, or made now (and not kept). */
+  at(i: number): string;
+  /** Each series' identity (its attributes object, stable: a series never moves); at least `n` long. */
+  readonly keys: readonly Attributes[];
+  /** What makes the strings (the render): two columns' keys tell the same strings only with the same maker. */
+  readonly maker: object;
   /** Strings that are not all ASCII (usually none). */
   readonly nonAscii: number;
 }
@@ -54,7 +66,7 @@ export interface CollectedSeries {
   readonly exemplars: readonly (Exemplar | undefined)[] | undefined;
   /** Every series' start time (the store's start). */
   readonly startTime: HrTime;
-  /** The label strings of the `n` series as `render` makes them: made once per series, kept by the store. */
+  /** The label strings of the `n` series as `render` makes them: each checked once, kept by the store once read as an array. */
   labels(render: LabelRender): LabelColumn;
 }
 

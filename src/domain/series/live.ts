@@ -120,12 +120,20 @@ export class LiveSeries extends SeriesSet {
     for (let k = 0; k < present.length; k++) values[k] = snap.values[present[k]!]!;
     const labels = (render: LabelRender): LabelColumn => {
       const all = this.labels(render, snap.n);
-      const strings = present.map((i) => all.strings[i]!);
       let nonAscii = 0;
-      if (all.nonAscii > 0) for (const s of strings) if (!render.isAscii(s)) nonAscii++;
-      return { strings, nonAscii };
+      if (all.nonAscii > 0) for (const i of present) if (!render.isAscii(all.at(i))) nonAscii++;
+      return {
+        get strings() {
+          return present.map((i) => all.strings[i]!);
+        },
+        at: (k: number) => all.at(present[k]!),
+        keys: attributes,
+        maker: all.maker,
+        nonAscii,
+      };
     };
-    return { ...whole, n: present.length, attributes: present.map((i) => this.attributes[i]!), values, labels };
+    const attributes = present.map((i) => this.attributes[i]!);
+    return { ...whole, n: present.length, attributes, values, labels };
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality = AggregationTemporality.CUMULATIVE): MetricData | undefined {

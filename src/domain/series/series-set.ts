@@ -2,7 +2,8 @@
  * One instrument's series: its index (attribute sets → positions, with the bounds and the overflow
  * fold: spec-index.ts, open-index.ts), its descriptor, its figures in typed columns (the kinds:
  * sum.ts, gauge.ts, histogram.ts, each with its rules to add, snapshot and diff), and the label
- * strings readers made of its series (held here, once per series and reader: {@link labels}).
+ * strings readers made of its series (checked once, held here once per series for a reader that
+ * reads them as an array: {@link labels}).
  *
  * A writer (the tallies, domain/tallies/) records into a set; the store (series-store.ts) reads
  * every set at one instant into a {@link Collection}, or into OpenTelemetry MetricData for a
@@ -28,10 +29,60 @@ export interface DeltaState {
   counts: number[];
 }
 
-/** A reader's label strings for one set (see {@link SeriesSet.labels}). */
+/** What a set holds of one reader's label strings (see {@link SeriesSet.labels}). */
 class Labels {
-  strings: string[] = [];
+  /** Series whose string was made and checked for ASCII. */
+  checked = 0;
   nonAscii = 0;
+  /** The strings, once the reader asked for them as an array. */
+  strings: readonly string[] | undefined;
+}
+
+/** A set's label strings at one collection (collection.ts `LabelColumn`). */
+class StoreLabels implements LabelColumn {
+  readonly keys: readonly Attributes[];
+  readonly maker: LabelRender;
+  readonly nonAscii: number;
+  readonly #held: Labels;
+  readonly #n: number;
+  /** The strings made to check the series new at this collection, from `#from` on; dropped with this object. */
+  readonly #fresh: readonly string[] | undefined;
+  readonly #from: number;
+  #strings: readonly string[] | undefined;
+
+  constructor(keys: readonly Attributes[], render: LabelRender, held: Labels, n: number, from: number, fresh: readonly string[] | undefined) {
+    this.keys = keys;
+    this.maker = render;
+    this.nonAscii = held.nonAscii;
+    this.#held = held;
+    this.#n = n;
+    this.#from = from;
+    this.#fresh = fresh;
+  }
+
+  at(i: number): string {
+    const kept = this.#held.strings;
+    if (kept !== undefined && i < kept.length) return kept[i]!;
+    const fresh = this.#fresh;
+    if (fresh !== undefined && i >= this.#from) return fresh[i - this.#from]!;
+    return this.maker.render(this.keys[i]!);
+  }
+
+  get strings(): readonly string[] {
+    if (this.#strings !== undefined) return this.#strings;
+    const held = this.#held;
+    const n = this.#n;
+    let kept = held.strings ?? [];
+    if (kept.length < n) {
+      // A new array of exactly `n` (a handed-out one never changes; `push` would keep spare room).
+      const grown = new Array<string>(n);
+      for (let i = 0; i < kept.length; i++) grown[i] = kept[i]!;
+      for (let i = kept.length; i < n; i++) grown[i] = this.at(i);
+      kept = held.strings = grown;
+    }
+    // A collection older than the strings made since (a reader's earlier instant) reads a prefix.
+    return (this.#strings = kept.length === n ? kept : kept.slice(0, n));
+  }
 }
 
 export abstract class SeriesSet {
@@ -58,27 +109,27 @@ export abstract class SeriesSet {
   }
 
   /**
-   * The label strings of the first `n` series as `render` makes them. Each is made once, the
-   * first time a reader asks for its series, and kept here for as long as `render` lives: a
-   * series' attributes never change, so its string never does, and the naming pass keeps no copy.
+   * The label strings of the first `n` series as `render` makes them. Each series' string is made
+   * once when it is first collected, to count those not all ASCII, and dropped after this
+   * collection unless the reader reads the column's `strings`: those the set keeps for as long as
+   * `render` lives (a series' attributes never change, so its string never does). A reader that
+   * keeps its own rendering (the render memo) asks only for the strings of series new to it.
    */
   labels(render: LabelRender, n: number): LabelColumn {
     let held = this.#labels.get(render);
     if (held === undefined) this.#labels.set(render, (held = new Labels()));
-    let strings = held.strings;
-    if (strings.length < n) {
-      // A new array of exactly `n` (a handed-out one never changes; `push` would keep spare room).
-      const grown = new Array<string>(n);
-      for (let i = 0; i < strings.length; i++) grown[i] = strings[i]!;
-      for (let i = strings.length; i < n; i++) {
+    const from = held.checked;
+    let fresh: string[] | undefined;
+    if (from < n) {
+      fresh = new Array<string>(n - from);
+      for (let i = from; i < n; i++) {
         const s = render.render(this.attributes[i]!);
         if (!render.isAscii(s)) held.nonAscii++;
-        grown[i] = s;
+        fresh[i - from] = s;
       }
-      strings = held.strings = grown;
+      held.checked = n;
     }
-    // A collection older than the strings made since (a reader's earlier instant) reads a prefix.
-    return { strings: strings.length === n ? strings : strings.slice(0, n), nonAscii: held.nonAscii };
+    return new StoreLabels(this.attributes, render, held, n, from, fresh);
   }
 
   /** Adds the storage of one more series. */
