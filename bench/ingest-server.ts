@@ -26,4 +26,14 @@ const jm = await createJobmeter({
 });
 const ready: IngestServerReady = { otlpPort: jm.ingestAddress!.port, pullPort: jm.pullAddress!.port };
 process.send!(ready);
-process.once('disconnect', () => void jm.shutdown());
+process.once('disconnect', () => {
+  if (process.env.MEM === '1') {
+    const m = process.memoryUsage();
+    const mb = (x: number) => (x / 2 ** 20).toFixed(1);
+    console.error(`server: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}`);
+    (globalThis as { gc?: () => void }).gc?.();
+    const g = process.memoryUsage();
+    console.error(`server after gc: rss ${mb(g.rss)} heapTotal ${mb(g.heapTotal)} heapUsed ${mb(g.heapUsed)} arrayBuffers ${mb(g.arrayBuffers)}`);
+  }
+  void jm.shutdown();
+});
