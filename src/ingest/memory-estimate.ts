@@ -13,10 +13,10 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 
-/** A source series: its object, its `Map` and `Set` entries, its times and value, a histogram's accumulator header. */
-const STREAM_BYTES = 320;
-/** An output series: its object, map entry, stream set, frozen attributes object and times; the naming stage's slots for it. */
-const SERIES_BYTES = 768;
+/** A source series: its slot in the stream columns (series-state.ts), its map entry, a histogram's accumulator header. */
+const STREAM_BYTES = 256;
+/** An output series: its slot in the series columns, map entry, frozen attributes object; the naming stage's slots for it. */
+const SERIES_BYTES = 576;
 /** A histogram output series, besides: its bounds and base, the naming stage's series object and bucket-line prefix. */
 const HISTOGRAM_BYTES = 512;
 /** An instrument: its object, descriptor, fold, series map and name claims; the naming stage's compiled rule and series cache. */
