@@ -1,15 +1,14 @@
 /**
  * One fleet's load on jobmeter alone (collector.ts's load job without the Collector beside it),
  * for A/B runs of the ingest: `node bench/ingest-fleet.ts [senders] [perInstrument] [seconds]`
- * forks ingest-server.ts, sends every sender's export once (checked on a scrape), warms up for 3 s,
+ * forks ingest-server.mjs, sends every sender's export once (checked on a scrape), warms up for 3 s,
  * then measures; prints one JSON line: data points/s, refused requests, the server's CPU seconds per
  * million points, its RSS after the window and per 100,000 live series, its peak RSS.
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FLEET_PREFIX, FleetSender, liveSeries, sendFor, sendOnceEach, type FleetPlan } from './collector-fleet.ts';
-import type { IngestServerReady } from './ingest-server.ts';
+import { FLEET_PREFIX, FleetSender, liveSeries, sendFor, sendOnceEach, type FleetPlan, type IngestServerReady } from './collector-fleet.ts';
 
 const plan: FleetPlan = { senders: Number(process.argv[2] ?? 10), instruments: 11, perInstrument: Number(process.argv[3] ?? 1_000), seconds: Number(process.argv[4] ?? 10) };
 
@@ -21,7 +20,7 @@ function cpuSeconds(pid: number): number {
 }
 
 const senders = Array.from({ length: plan.senders }, (_, k) => new FleetSender(k, plan));
-const child = fork(fileURLToPath(new URL('./ingest-server.ts', import.meta.url)), [], { execArgv: [...(process.env.MEM === '1' ? ['--expose-gc'] : []), ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(fileURLToPath(new URL('./ingest-server.mjs', import.meta.url)), [], { execArgv: [...(process.env.MEM === '1' ? ['--expose-gc'] : []), ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const ready = await new Promise<IngestServerReady>((resolve, reject) => {
   child.once('message', (m) => resolve(m as IngestServerReady));
   child.once('exit', (code) => reject(new Error(`ingest-server exited with ${code}`)));
