@@ -112,17 +112,6 @@ export class SeriesTable extends SlotTable {
   last = new Int32Array(0);
   streams = new Int32Array(0);
 
-  protected resize(capacity: number): void {
-    this.base = grown(this.base, capacity);
-    this.startSeconds = grown(this.startSeconds, capacity);
-    this.startNanos = grown(this.startNanos, capacity);
-    this.seq = grown(this.seq, capacity);
-    this.bytes = grown(this.bytes, capacity);
-    this.first = grown(this.first, capacity);
-    this.last = grown(this.last, capacity);
-    this.streams = grown(this.streams, capacity);
-  }
-
   protected zero(slot: number): void {
     this.base[slot] = this.startSeconds[slot] = this.startNanos[slot] = this.seq[slot] = this.bytes[slot] = this.streams[slot] = 0;
     this.first[slot] = this.last[slot] = NO_SLOT;
@@ -167,18 +156,6 @@ export class StreamTable extends SlotTable {
   /** Its charge against the memory budget. */
   bytes = new Float64Array(0);
 
-  protected resize(capacity: number): void {
-    this.series = grown(this.series, capacity);
-    this.prev = grown(this.prev, capacity);
-    this.next = grown(this.next, capacity);
-    this.start = grown(this.start, capacity);
-    this.time = grown(this.time, capacity);
-    this.points = grown(this.points, capacity);
-    this.value = grown(this.value, capacity);
-    this.updatedAt = grown(this.updatedAt, capacity);
-    this.bytes = grown(this.bytes, capacity);
-  }
-
   protected zero(slot: number): void {
     this.series[slot] = this.prev[slot] = this.next[slot] = NO_SLOT;
     this.start[slot] = this.time[slot] = 0n;
@@ -192,15 +169,6 @@ export class StreamTable extends SlotTable {
 }
 
 const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
-
-type Typed = Float64Array | Int32Array | BigInt64Array;
-
-/** `a` copied into a new array of `capacity` (the rest zero). */
-function grown<T extends Typed>(a: T, capacity: number): T {
-  const b = new (a.constructor as new (n: number) => T)(capacity);
-  b.set(a as never);
-  return b;
-}
 
 /** `b` added to `a`, or `b` when there is no `a` yet. */
 export function plus<T>(a: T | undefined, b: T, add: (a: T, b: T) => T): T {

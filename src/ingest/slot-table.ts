@@ -4,8 +4,8 @@
  * most rows held at once, and grow by doubling.
  *
  * What must stay true: a freed slot's fields that point at objects are cleared (`clear`), so a
- * dropped row keeps nothing alive; a subclass reads its typed columns through `this` at each use,
- * since growing replaces them.
+ * dropped row keeps nothing alive; every typed array a subclass holds as a public field is one of
+ * its columns (growing replaces them all), read through `this` at each use.
  */
 export abstract class SlotTable {
   #capacity = 0;
@@ -25,7 +25,7 @@ export abstract class SlotTable {
     if (slot === undefined) {
       if (this.#used === this.#capacity) {
         this.#capacity = Math.max(16, this.#capacity * 2);
-        this.resize(this.#capacity);
+        this.#resize(this.#capacity);
       }
       slot = this.#used++;
     }
@@ -40,10 +40,25 @@ export abstract class SlotTable {
     this.#free.push(slot);
   }
 
-  /** Grows every typed column to `capacity`. */
-  protected abstract resize(capacity: number): void;
+  /** Grows every typed column (each typed array among the fields) to `capacity`. */
+  #resize(capacity: number): void {
+    const fields = this as unknown as Record<string, unknown>;
+    for (const name of Object.keys(fields)) {
+      const column = fields[name];
+      if (!isColumn(column)) continue;
+      const larger = new (column.constructor as new (n: number) => TypedColumn)(capacity);
+      larger.set(column as never);
+      fields[name] = larger;
+    }
+  }
   /** Drops what `slot`'s plain fields point at. */
   protected abstract clear(slot: number): void;
   /** Zeroes `slot`'s typed fields. */
   protected abstract zero(slot: number): void;
+}
+
+type TypedColumn = Float64Array | Int32Array | BigInt64Array;
+
+function isColumn(v: unknown): v is TypedColumn {
+  return v instanceof Float64Array || v instanceof Int32Array || v instanceof BigInt64Array;
 }
