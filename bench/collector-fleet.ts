@@ -14,6 +14,12 @@
  */
 import { delimited, str, varint } from './max-size-request.ts';
 
+/** What ingest-server.mjs tells its parent once it serves. */
+export interface IngestServerReady {
+  readonly otlpPort: number;
+  readonly pullPort: number;
+}
+
 export interface FleetPlan {
   readonly senders: number;
   /** Counters per sender (the same names on every sender). */

@@ -1,7 +1,7 @@
 /**
  * OTLP in, Prometheus out: the real OpenTelemetry Collector (the pinned build of
  * scripts/build-test-peers.sh, started as test/support/collector.ts starts it: `otlp` receiver →
- * `prometheus` exporter) against jobmeter doing the same job (ingest-server.ts: `createJobmeter`
+ * `prometheus` exporter) against jobmeter doing the same job (ingest-server.mjs: `createJobmeter`
  * with its ingest and pull listeners, as `jobmeter serve` with `[ingest]`), each in a process of its
  * own on loopback, fed the same OTLP/HTTP protobuf payloads.
  *
@@ -34,9 +34,8 @@ import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { startCollector } from '../test/support/collector.ts';
 import { bytes, cli, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
-import type { IngestServerReady } from './ingest-server.ts';
 import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, type Layout, type SizePlan } from './series.ts';
-import { FLEET_PREFIX, FleetSender, liveSeries, sendFor, sendOnceEach, type FleetPlan } from './collector-fleet.ts';
+import { FLEET_PREFIX, FleetSender, liveSeries, sendFor, sendOnceEach, type FleetPlan, type IngestServerReady } from './collector-fleet.ts';
 import { ratio, type TargetResult } from './targets.ts';
 
 type Contender = 'jobmeter' | 'collector';
@@ -105,7 +104,7 @@ const INGEST_PROF = process.env.BENCH_INGEST_PROF;
 
 async function startJobmeter(): Promise<Server> {
   const execArgv = INGEST_PROF === undefined || INGEST_PROF === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${INGEST_PROF}`];
-  const child = fork(fileURLToPath(new URL('./ingest-server.ts', import.meta.url)), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./ingest-server.mjs', import.meta.url)), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<IngestServerReady>((resolve, reject) => {
     child.once('message', (m) => resolve(m as IngestServerReady));
     child.once('exit', (code) => reject(new Error(`ingest-server exited with ${code}`)));

@@ -14,60 +14,80 @@ import {
   type MetricData,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { addExponential } from '../otlp/exponential.ts';
-import { addHistogram, plus, type Instrument, type Series } from './series-state.ts';
+import { addExponential, type ExponentialSum } from '../otlp/exponential.ts';
+import { addHistogram, NO_SLOT, plus, type HistogramAcc, type Instrument, type ScopeSeries, type SeriesTable, type StreamTable } from './series-state.ts';
 
 type Points = DataPoint<number>[] | DataPoint<Histogram>[] | DataPoint<ExponentialHistogram>[];
 
-/** The series of `instruments` at `endTime`, one ScopeMetrics per scope. */
-export function collectScopes(instruments: Iterable<Instrument>, endTime: HrTime): ScopeMetrics[] {
+/** The series of `instruments` (their streams in `streams`) at `endTime`, one ScopeMetrics per scope. */
+export function collectScopes(instruments: Iterable<Instrument>, streams: StreamTable, endTime: HrTime): ScopeMetrics[] {
   const scopes = new Map<string, ScopeMetrics>();
+  const starts = new StartTimes();
   for (const instrument of instruments) {
-    // An instrument's series are nearly always of one scope: a map of scopes only past the first.
-    let first: { readonly key: string; readonly points: Points } | undefined;
-    let others: Map<string, Points> | undefined;
-    for (const series of instrument.series.values()) {
-      const key = series.scopeKey;
-      let points: Points;
-      if (first === undefined) first = { key, points: (points = []) };
-      else if (key === first.key) points = first.points;
-      else {
-        others ??= new Map();
-        const had = others.get(key);
-        if (had === undefined) others.set(key, (points = []));
-        else points = had;
-      }
-      if (points.length === 0 && !scopes.has(key)) scopes.set(key, { scope: { ...series.scope }, metrics: [] });
-      addPoint(instrument, series, endTime, points);
+    // Scope by scope in the order of their oldest series, as one map of every series would go.
+    for (const [key, held] of scopesOf(instrument)) {
+      const points: Points = [];
+      for (const slot of held.slots.values()) addPoint(instrument, streams, slot, starts, endTime, points);
+      if (points.length === 0) continue;
+      let sm = scopes.get(key);
+      if (sm === undefined) scopes.set(key, (sm = { scope: { ...held.scope }, metrics: [] }));
+      sm.metrics.push(metricData(instrument, points));
     }
-    if (first !== undefined) scopes.get(first.key)!.metrics.push(metricData(instrument, first.points));
-    if (others !== undefined) for (const [key, points] of others) scopes.get(key)!.metrics.push(metricData(instrument, points));
   }
   return [...scopes.values()];
 }
 
-function addPoint(instrument: Instrument, series: Series, endTime: HrTime, points: Points): void {
-  const attributes = series.attributes;
-  const startTime = series.startTime;
-  if (instrument.shape === 'histogram') {
-    (points as DataPoint<Histogram>[]).push({ startTime, endTime, attributes, value: histogramValue(series) });
-  } else if (instrument.shape === 'exponentialHistogram') {
-    (points as DataPoint<ExponentialHistogram>[]).push({ startTime, endTime, attributes, value: exponentialValue(series) });
-  } else {
-    (points as DataPoint<number>[]).push({ startTime, endTime, attributes, value: numberValue(series) });
+/** `instrument`'s scopes (by key) in the order of their oldest series. */
+function scopesOf(instrument: Instrument): Iterable<[string, ScopeSeries]> {
+  const scopes = instrument.scopes;
+  if (scopes.size <= 1) return scopes;
+  const seq = instrument.series.seq;
+  const oldest = (s: ScopeSeries): number => seq[s.slots.values().next().value!]!;
+  return [...scopes].sort((a, b) => oldest(a[1]) - oldest(b[1]));
+}
+
+/**
+ * The start times of one collection's points: series made by one request share theirs, and
+ * neighbours in a collection are usually of one request, so a point reuses the last one made.
+ */
+class StartTimes {
+  #last: HrTime = [Number.NaN, Number.NaN];
+
+  of(table: SeriesTable, slot: number): HrTime {
+    const seconds = table.startSeconds[slot]!;
+    const nanos = table.startNanos[slot]!;
+    if (seconds !== this.#last[0] || nanos !== this.#last[1]) this.#last = [seconds, nanos];
+    return this.#last;
   }
 }
 
-function numberValue(series: Series): number {
-  let v = series.base;
-  for (const s of series.streams) v += s.value;
+function addPoint(instrument: Instrument, streams: StreamTable, slot: number, starts: StartTimes, endTime: HrTime, points: Points): void {
+  const table = instrument.series;
+  const attributes = table.attributes[slot]!;
+  const startTime = starts.of(table, slot);
+  if (instrument.shape === 'histogram') {
+    (points as DataPoint<Histogram>[]).push({ startTime, endTime, attributes, value: histogramValue(table, streams, slot) });
+  } else if (instrument.shape === 'exponentialHistogram') {
+    (points as DataPoint<ExponentialHistogram>[]).push({ startTime, endTime, attributes, value: exponentialValue(table, streams, slot) });
+  } else {
+    (points as DataPoint<number>[]).push({ startTime, endTime, attributes, value: numberValue(table, streams, slot) });
+  }
+}
+
+/** A series' base plus its streams' values, added in the order the streams were made. */
+function numberValue(table: SeriesTable, streams: StreamTable, slot: number): number {
+  let v = table.base[slot]!;
+  for (let s = table.first[slot]!; s !== NO_SLOT; s = streams.next[s]!) v += streams.value[s]!;
   return v;
 }
 
-function histogramValue(series: Series): Histogram {
-  let acc = series.baseHist;
-  for (const s of series.streams) if (s.hist !== undefined) acc = plus(acc, s.hist, addHistogram);
-  const bounds = series.bounds ?? [];
+function histogramValue(table: SeriesTable, streams: StreamTable, slot: number): Histogram {
+  let acc = table.baseAcc[slot] as HistogramAcc | undefined;
+  for (let s = table.first[slot]!; s !== NO_SLOT; s = streams.next[s]!) {
+    const h = streams.acc[s] as HistogramAcc | undefined;
+    if (h !== undefined) acc = plus(acc, h, addHistogram);
+  }
+  const bounds = table.bounds[slot] ?? [];
   return {
     buckets: { boundaries: bounds.slice(), counts: acc?.counts.slice() ?? new Array<number>(bounds.length + 1).fill(0) },
     sum: acc?.sum ?? 0,
@@ -76,9 +96,12 @@ function histogramValue(series: Series): Histogram {
 }
 
 /** The sum of a series' exponential streams, as the SDK shapes it (its zero threshold is not carried). */
-function exponentialValue(series: Series): ExponentialHistogram {
-  let acc = series.baseExp;
-  for (const s of series.streams) if (s.exp !== undefined) acc = plus(acc, s.exp, addExponential);
+function exponentialValue(table: SeriesTable, streams: StreamTable, slot: number): ExponentialHistogram {
+  let acc = table.baseAcc[slot] as ExponentialSum | undefined;
+  for (let s = table.first[slot]!; s !== NO_SLOT; s = streams.next[s]!) {
+    const e = streams.acc[s] as ExponentialSum | undefined;
+    if (e !== undefined) acc = plus(acc, e, addExponential);
+  }
   if (acc === undefined) return { count: 0, sum: 0, scale: 0, zeroCount: 0, positive: { offset: 0, bucketCounts: [] }, negative: { offset: 0, bucketCounts: [] } };
   return {
     count: acc.count,

@@ -49,6 +49,12 @@ export interface DecoderPoolOptions {
   readonly pointsPerChunk?: number;
   /** The worker's old-generation heap, in MiB. @default 1024 */
   readonly maxHeapMegabytes?: number;
+  /**
+   * The worker's young generation, in MiB. V8 grows it to its own ceiling (over 100 MiB) under a
+   * fleet's back-to-back bodies, and keeps it: resident memory for the life of the worker, where
+   * what a chunk's points make is done with long before. @default 32
+   */
+  readonly maxYoungMegabytes?: number;
   /** Once it decoded this many bytes since it last gave its heap back, the worker gives it back when no request waits. @default 4194304 (4 MiB) */
   readonly releaseAfterBytes?: number;
   /** A worker without work this long gives its heap back and is stopped. @default 1000 */
@@ -81,7 +87,7 @@ export class DecoderPool {
   #decodedBytes = 0;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes, pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
+    this.#options = { maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes, pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, maxYoungMegabytes: 32, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
   }
 
   /** Whether a worker is running (started on first use, stopped when idle). */
@@ -171,7 +177,7 @@ export class DecoderPool {
 
   #workerFor(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMegabytes } });
+    const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMegabytes, maxYoungGenerationSizeMb: this.#options.maxYoungMegabytes } });
     worker.unref();
     worker.on('message', (message: DecodeMessage | Released) => {
       if ('released' in message) {

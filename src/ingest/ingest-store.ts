@@ -31,7 +31,7 @@ import { attributesKey } from './input-bounds.ts';
 import { packedPoints, pointKey, type PackedChunk, type PointList } from './packed-chunk.ts';
 import type { StoreSnapshot } from './checkpoint.ts';
 import { groupKey, SeriesRegistry, type RestoreSummary } from './series-registry.ts';
-import type { Instrument, Shape, Stream } from './series-state.ts';
+import { NO_SLOT, type Instrument, type Shape } from './series-state.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
 import { applyHistogram, applyNumber, invalidExponential, invalidHistogram, invalidNumber, joinBounds, metricRefusal, MIN_MAX_AGE_MILLIS, timeWindow, type NumberMode } from './stream-rules.ts';
 
@@ -58,7 +58,7 @@ export interface IngestBatch {
 interface Into {
   readonly instrument: Instrument;
   readonly group: string;
-  streams: ReadonlyMap<string, Stream> | undefined;
+  streams: ReadonlyMap<string, number> | undefined;
   readonly at: Arrival;
 }
 
@@ -155,7 +155,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     const now = this.#now();
     this.#registry.sweep(now, true);
     const endTime = millisToHrTime(now);
-    const scopeMetrics = collectScopes(this.#registry.instruments(), endTime);
+    const scopeMetrics = collectScopes(this.#registry.instruments(), this.#registry.streams, endTime);
     const derived = derivedRunMetrics(scopeMetrics, this.#lastFailure.seconds);
     if (derived.length > 0) scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics: derived });
     const refused = this.#refused.metric(endTime);
@@ -217,54 +217,55 @@ export class IngestStore implements MetricProducer, IngestSink {
 
   #ingestNumberPoint(into: Into, point: OtlpNumberPoint, mode: NumberMode): void {
     const { instrument, at } = into;
-    const stream = this.#streamOf(into, point, invalidNumber(point, instrument.shape === 'monotonicSum', at), 0);
-    if (stream === undefined) return;
-    if (applyNumber(stream, point, mode, at.now)) this.#lastFailure.rose(instrument.name, point);
+    const s = this.#streamOf(into, point, invalidNumber(point, instrument.shape === 'monotonicSum', at), 0);
+    if (s === NO_SLOT) return;
+    if (applyNumber(this.#registry.streams, s, point, mode, at.now)) this.#lastFailure.rose(instrument.name, point);
     at.report.accepted++;
   }
 
   #ingestHistogramPoint(into: Into, point: OtlpHistogramPoint, delta: boolean): void {
     const at = into.at;
-    const stream = this.#streamOf(into, point, invalidHistogram(point, at), point.bucketCounts.length);
-    if (stream === undefined) return;
-    if (!joinBounds(stream, point, at.report)) {
+    const s = this.#streamOf(into, point, invalidHistogram(point, at), point.bucketCounts.length);
+    if (s === NO_SLOT) return;
+    const streams = this.#registry.streams;
+    if (!joinBounds(streams, s, point, at.report)) {
       // A source series created for this point only holds nothing: do not keep it.
-      if (stream.points === 0) this.#registry.dropStream(stream);
+      if (streams.points[s] === 0) this.#registry.dropStream(s);
       return;
     }
-    applyHistogram(stream, point, delta, at.now);
+    applyHistogram(streams, s, point, delta, at.now);
     at.report.accepted++;
   }
 
   #ingestExponentialPoint(into: Into, point: OtlpExponentialHistogramPoint, delta: boolean): void {
     // Charged for the widest a sum of its points may get: both sides full.
-    const stream = this.#streamOf(into, point, invalidExponential(point, into.at), 2 * MAX_EXPONENTIAL_BUCKETS);
-    if (stream === undefined) return;
-    applyHistogram(stream, point, delta, into.at.now);
+    const s = this.#streamOf(into, point, invalidExponential(point, into.at), 2 * MAX_EXPONENTIAL_BUCKETS);
+    if (s === NO_SLOT) return;
+    applyHistogram(this.#registry.streams, s, point, delta, into.at.now);
     into.at.report.accepted++;
   }
 
   /**
-   * The stream a point joins, `buckets` wide; undefined when the point is done with: it ended its
-   * stream ("no recorded value"), it is `invalid`, or it was refused.
+   * The slot of the stream a point joins, `buckets` wide; {@link NO_SLOT} when the point is done
+   * with: it ended its stream ("no recorded value"), it is `invalid`, or it was refused.
    */
-  #streamOf(into: Into, point: OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint, invalid: Refusal | undefined, buckets: number): Stream | undefined {
+  #streamOf(into: Into, point: OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint, invalid: Refusal | undefined, buckets: number): number {
     const { instrument, group, at } = into;
     const key = pointKey(point);
     if (point.noRecordedValue) {
       this.#registry.endStream(group, key);
       at.report.accepted++;
-      return undefined;
+      return NO_SLOT;
     }
     if (invalid !== undefined) {
       at.report.refuse(instrument.name, 1, invalid);
-      return undefined;
+      return NO_SLOT;
     }
     const found = into.streams?.get(key);
     if (found !== undefined) return found;
-    const stream = this.#registry.streamFor(instrument, point, group, key, buckets, at);
+    const s = this.#registry.streamFor(instrument, point, group, key, buckets, at);
     // The group may have been made (or made again) for this stream.
-    if (stream !== undefined) into.streams = stream.group.streams;
-    return stream;
+    if (s !== NO_SLOT) into.streams = this.#registry.streams.group[s]!.streams;
+    return s;
   }
 }

@@ -13,10 +13,10 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 
-/** A source series: its object, its `Map` and `Set` entries, its times and value, a histogram's accumulator header. */
-const STREAM_BYTES = 320;
-/** An output series: its object, map entry, stream set, frozen attributes object and times; the naming stage's slots for it. */
-const SERIES_BYTES = 768;
+/** A source series: its slot in the stream columns (series-state.ts), its map entry, a histogram's accumulator header. */
+const STREAM_BYTES = 256;
+/** An output series: its slot in the series columns, map entry, frozen attributes object; the naming stage's slots for it. */
+const SERIES_BYTES = 576;
 /** A histogram output series, besides: its bounds and base, the naming stage's series object and bucket-line prefix. */
 const HISTOGRAM_BYTES = 512;
 /** An instrument: its object, descriptor, fold, series map and name claims; the naming stage's compiled rule and series cache. */
@@ -34,13 +34,13 @@ export function streamBytes(keyLength: number, buckets: number): number {
   return STREAM_BYTES + 4 * keyLength + buckets * NUMBER_BYTES;
 }
 
-/** An output series kept under `key` with `attributes`, with `buckets` bucket counts when it is a histogram. */
-export function seriesBytes(key: string, attributes: Attributes, buckets: number): number {
+/** An output series kept under `scopeKey` and `key` with `attributes`, with `buckets` bucket counts when it is a histogram. */
+export function seriesBytes(scopeKey: string, key: string, attributes: Attributes, buckets: number): number {
   let labels = 0;
   for (const [k, v] of Object.entries(attributes)) labels += 16 + stringBytes(k) + stringBytes(String(v));
   // Attributes object + the naming stage's label string (same characters, plus quotes and commas);
   // bounds, base and each point's copy of the counts.
-  return SERIES_BYTES + stringBytes(key) + 2 * labels + (buckets > 0 ? HISTOGRAM_BYTES + 3 * buckets * NUMBER_BYTES : 0);
+  return SERIES_BYTES + 2 * (scopeKey.length + 1 + key.length) + 2 * labels + (buckets > 0 ? HISTOGRAM_BYTES + 3 * buckets * NUMBER_BYTES : 0);
 }
 
 /** An instrument with this name, description and unit. */

@@ -20,7 +20,7 @@ import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
-import { MAX_EXPONENTIAL_BUCKETS } from '../otlp/exponential.ts';
+import { MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
 import type { OtlpMetric } from '../otlp/types.ts';
 import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
 import type { Arrival } from './arrival.ts';
@@ -30,7 +30,7 @@ import type { IngestReport, Refusal } from './ingest-report.ts';
 import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
-import { EXPOSED_KIND, type Instrument, type Scope, type Series, type Shape, type Stream, type StreamGroup } from './series-state.ts';
+import { EXPOSED_KIND, NO_SLOT, SeriesTable, StreamTable, type HistogramAcc, type Instrument, type Scope, type ScopeSeries, type Shape, type StreamGroup } from './series-state.ts';
 import type { StoreSettings } from './store-options.ts';
 import { instrumentKind, retire } from './stream-rules.ts';
 
@@ -45,7 +45,10 @@ export class SeriesRegistry {
   readonly #instruments = new Map<string, Instrument>();
   /** Streams by instrument and origin, then by attributes (series-state.ts `StreamGroup`). */
   readonly #groups = new Map<string, StreamGroup>();
-  #streamCount = 0;
+  /** Every stream held. */
+  readonly streams = new StreamTable();
+  /** Series made so far: each series' `seq`. */
+  #made = 0;
   /** Estimated bytes held (memory-estimate.ts). */
   #bytes = 0;
   #lastSweep = Number.NEGATIVE_INFINITY;
@@ -57,7 +60,7 @@ export class SeriesRegistry {
 
   /** Source series held. */
   get streamCount(): number {
-    return this.#streamCount;
+    return this.streams.size;
   }
 
   /** Estimated bytes held, the figure checked against `maxMemoryBytes`. */
@@ -109,8 +112,8 @@ export class SeriesRegistry {
       // A canonical instrument may hold as many series as its vocabularies allow, up to the views'
       // ceiling, as on an embedded host (rm's per-host gauges: 5000 hosts).
       streamCap: spec === undefined ? maxSeriesPerInstrument : Math.max(maxSeriesPerInstrument, Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT)),
-      series: new Map(),
       scopes: new Map(),
+      series: new SeriesTable(),
       streamCount: 0,
       bytes,
       names,
@@ -120,63 +123,87 @@ export class SeriesRegistry {
   }
 
   /**
-   * The streams of the group `groupKey` (see {@link groupKey}), by attributes key; undefined while
-   * there are none. A metric's points look their streams up here, the group found once.
+   * The stream slots of the group `groupKey` (see {@link groupKey}), by attributes key; undefined
+   * while there are none. A metric's points look their streams up here, the group found once.
    */
-  streamsOf(groupKey: string): ReadonlyMap<string, Stream> | undefined {
+  streamsOf(groupKey: string): ReadonlyMap<string, number> | undefined {
     return this.#groups.get(groupKey)?.streams;
   }
 
   /**
-   * The stream a `point` of `instrument` (its attributes keyed `key`) from `at` feeds, created
-   * (with its series, `buckets` wide) on first sight; undefined when refused. `groupKey` is
-   * {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
+   * The slot of the stream a `point` of `instrument` (its attributes keyed `key`) from `at` feeds,
+   * created (with its series, `buckets` wide) on first sight; {@link NO_SLOT} when refused.
+   * `groupKey` is {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
    */
-  streamFor(instrument: Instrument, point: { readonly attributes: Attributes }, groupKey: string, key: string, buckets: number, at: Arrival): Stream | undefined {
+  streamFor(instrument: Instrument, point: { readonly attributes: Attributes }, groupKey: string, key: string, buckets: number, at: Arrival): number {
     const found = this.#groups.get(groupKey)?.streams.get(key);
     if (found !== undefined) return found;
     // Read only for a new stream: a packed point (packed-chunk.ts) rebuilds its attributes when read.
     const attributes = point.attributes;
     const report = at.report;
-    if (this.#streamCount >= this.#settings.maxSeries) {
+    if (this.streams.size >= this.#settings.maxSeries) {
       report.reject(instrument.name, 1, 'series_cap', `over the cap of ${this.#settings.maxSeries} source series in all`);
-      return undefined;
+      return NO_SLOT;
     }
     if (instrument.streamCount >= instrument.streamCap) {
       report.reject(instrument.name, 1, 'series_cap', `over the cap of ${instrument.streamCap} source series per instrument`);
-      return undefined;
+      return NO_SLOT;
     }
     if (instrument.closed?.(attributes) !== undefined) {
       report.reject(instrument.name, 1, 'vocabulary', "an attribute value outside the closed set the profile's original documents");
-      return undefined;
+      return NO_SLOT;
     }
     const bounded = seriesAttributes(instrument, attributes, report);
-    const seriesKey = at.scopeKey + '\0' + attributesKey(bounded);
-    let series = instrument.series.get(seriesKey);
-    const newSeriesBytes = series === undefined ? seriesBytes(seriesKey, bounded, buckets) : 0;
-    const newScope = series === undefined ? newScopeBytes(instrument, at.scopeKey) : 0;
+    const boundedKey = attributesKey(bounded);
+    // One string for both keys when they are equal (nothing was folded), as they usually are.
+    const seriesKey = boundedKey === key ? key : boundedKey;
+    const scope = instrument.scopes.get(at.scopeKey);
+    let series = scope?.slots.get(seriesKey) ?? NO_SLOT;
+    const newSeriesBytes = series === NO_SLOT ? seriesBytes(at.scopeKey, seriesKey, bounded, buckets) : 0;
+    const newScope = scope === undefined ? scopeBytes(at.scopeKey) : 0;
     const bytes = streamBytes(groupKey.length + key.length, buckets);
-    if (!this.#charge(bytes + newSeriesBytes + newScope, instrument.name, 1, report)) return undefined;
-    series ??= this.#newSeries(instrument, seriesKey, at.scopeKey, at.scope, Object.freeze(bounded), millisToHrTime(at.now), newSeriesBytes);
-    return this.#newStream(series, groupKey, key, bytes, at.now);
+    if (!this.#charge(bytes + newSeriesBytes + newScope, instrument.name, 1, report)) return NO_SLOT;
+    if (series === NO_SLOT) series = this.#newSeries(instrument, seriesKey, at.scopeKey, at.scope, Object.freeze(bounded), millisToHrTime(at.now), newSeriesBytes);
+    return this.#newStream(instrument, series, groupKey, key, bytes, at.now);
   }
 
-  #newSeries(instrument: Instrument, key: string, scopeKey: string, scope: Scope, attributes: Attributes, startTime: HrTime, bytes: number): Series {
-    const series: Series = { instrument, key, scopeKey, scope, attributes, startTime, base: 0, baseHist: undefined, baseExp: undefined, bounds: undefined, streams: new Set(), bytes };
-    instrument.series.set(key, series);
-    instrument.scopes.set(scopeKey, (instrument.scopes.get(scopeKey) ?? 0) + 1);
-    return series;
+  #newSeries(instrument: Instrument, key: string, scopeKey: string, scope: Scope, attributes: Attributes, startTime: HrTime, bytes: number): number {
+    const table = instrument.series;
+    const slot = table.take();
+    table.key[slot] = key;
+    table.scopeKey[slot] = scopeKey;
+    table.attributes[slot] = attributes;
+    table.startSeconds[slot] = startTime[0];
+    table.startNanos[slot] = startTime[1];
+    table.seq[slot] = this.#made++;
+    table.bytes[slot] = bytes;
+    let held: ScopeSeries | undefined = instrument.scopes.get(scopeKey);
+    if (held === undefined) instrument.scopes.set(scopeKey, (held = { scope, slots: new Map() }));
+    held.slots.set(key, slot);
+    return slot;
   }
 
-  #newStream(series: Series, groupKey: string, key: string, bytes: number, now: number): Stream {
+  #newStream(instrument: Instrument, series: number, groupKey: string, key: string, bytes: number, now: number): number {
     let group = this.#groups.get(groupKey);
-    if (group === undefined) this.#groups.set(groupKey, (group = { key: groupKey, streams: new Map() }));
-    const stream: Stream = { key, group, series, start: 0n, time: 0n, points: 0, value: 0, hist: undefined, exp: undefined, updatedAt: now, bytes };
-    series.streams.add(stream);
-    series.instrument.streamCount++;
-    group.streams.set(key, stream);
-    this.#streamCount++;
-    return stream;
+    if (group === undefined) this.#groups.set(groupKey, (group = { key: groupKey, instrument, streams: new Map() }));
+    const streams = this.streams;
+    const s = streams.take();
+    streams.key[s] = key;
+    streams.group[s] = group;
+    streams.series[s] = series;
+    streams.updatedAt[s] = now;
+    streams.bytes[s] = bytes;
+    // Appended to its series' list, so a collection adds streams up in the order they were made.
+    const table = instrument.series;
+    const last = table.last[series]!;
+    streams.prev[s] = last;
+    if (last === NO_SLOT) table.first[series] = s;
+    else streams.next[last] = s;
+    table.last[series] = s;
+    table.streams[series]!++;
+    instrument.streamCount++;
+    group.streams.set(key, s);
+    return s;
   }
 
   /**
@@ -185,15 +212,32 @@ export class SeriesRegistry {
    */
   snapshot(): StoreSnapshot['instruments'] {
     const instruments: InstrumentSnapshot[] = [];
+    const st = this.streams;
     for (const instrument of this.#instruments.values()) {
+      const table = instrument.series;
       const series: SeriesSnapshot[] = [];
-      for (const s of instrument.series.values()) {
+      for (const slot of seriesInOrder(instrument)) {
         const streams: StreamSnapshot[] = [];
-        for (const t of s.streams) {
-          const origin = t.group.key.slice(instrument.name.length);
-          streams.push({ origin, key: t.key, start: t.start, time: t.time, points: t.points, value: t.value, hist: t.hist, exp: t.exp, updatedAt: t.updatedAt });
+        for (let t = table.first[slot]!; t !== NO_SLOT; t = st.next[t]!) {
+          const origin = st.group[t]!.key.slice(instrument.name.length);
+          const acc = st.acc[t];
+          const hist = instrument.shape === 'histogram' ? (acc as HistogramAcc | undefined) : undefined;
+          const exp = instrument.shape === 'exponentialHistogram' ? (acc as ExponentialSum | undefined) : undefined;
+          streams.push({ origin, key: st.key[t]!, start: st.start[t]!, time: st.time[t]!, points: st.points[t]!, value: st.value[t]!, hist, exp, updatedAt: st.updatedAt[t]! });
         }
-        series.push({ scopeKey: s.scopeKey, scope: s.scope, attributes: s.attributes, startTime: s.startTime, base: s.base, baseHist: s.baseHist, baseExp: s.baseExp, bounds: s.bounds, streams });
+        const scopeKey = table.scopeKey[slot]!;
+        const baseAcc = table.baseAcc[slot];
+        series.push({
+          scopeKey,
+          scope: instrument.scopes.get(scopeKey)!.scope,
+          attributes: table.attributes[slot]!,
+          startTime: [table.startSeconds[slot]!, table.startNanos[slot]!],
+          base: table.base[slot]!,
+          baseHist: instrument.shape === 'histogram' ? (baseAcc as HistogramAcc | undefined) : undefined,
+          baseExp: instrument.shape === 'exponentialHistogram' ? (baseAcc as ExponentialSum | undefined) : undefined,
+          bounds: table.bounds[slot],
+          streams,
+        });
       }
       const { description, unit } = instrument.descriptor;
       instruments.push({ name: instrument.name, shape: instrument.shape, description, unit, series });
@@ -243,33 +287,33 @@ export class SeriesRegistry {
 
   /** Restores the streams of a saved series that fit; returns how many. */
   #restoreSeries(instrument: Instrument, saved: SeriesSnapshot): number {
-    const seriesKey = saved.scopeKey + '\0' + attributesKey(saved.attributes);
+    const seriesKey = attributesKey(saved.attributes);
     const buckets = bucketsOf(instrument.shape, saved.bounds);
-    let series = instrument.series.get(seriesKey);
+    let series = instrument.scopes.get(saved.scopeKey)?.slots.get(seriesKey) ?? NO_SLOT;
+    const st = this.streams;
     let restored = 0;
     for (const t of saved.streams) {
       const groupKey = instrument.name + t.origin;
       if (this.#groups.get(groupKey)?.streams.has(t.key) === true) continue;
-      if (this.#streamCount >= this.#settings.maxSeries || instrument.streamCount >= instrument.streamCap) break;
-      const newSeriesBytes = series === undefined ? seriesBytes(seriesKey, saved.attributes, buckets) : 0;
-      const newScope = series === undefined ? newScopeBytes(instrument, saved.scopeKey) : 0;
+      if (st.size >= this.#settings.maxSeries || instrument.streamCount >= instrument.streamCap) break;
+      const newSeriesBytes = series === NO_SLOT ? seriesBytes(saved.scopeKey, seriesKey, saved.attributes, buckets) : 0;
+      const newScope = series === NO_SLOT && !instrument.scopes.has(saved.scopeKey) ? scopeBytes(saved.scopeKey) : 0;
       const bytes = streamBytes(groupKey.length + t.key.length, buckets);
       if (!this.#fits(bytes + newSeriesBytes + newScope)) break;
       this.#bytes += bytes + newSeriesBytes + newScope;
-      if (series === undefined) {
+      if (series === NO_SLOT) {
         series = this.#newSeries(instrument, seriesKey, saved.scopeKey, { ...saved.scope }, Object.freeze({ ...saved.attributes }), [saved.startTime[0], saved.startTime[1]], newSeriesBytes);
-        series.base = saved.base;
-        series.baseHist = saved.baseHist;
-        series.baseExp = saved.baseExp;
-        series.bounds = saved.bounds?.slice();
+        const table = instrument.series;
+        table.base[series] = saved.base;
+        table.baseAcc[series] = instrument.shape === 'histogram' ? saved.baseHist : instrument.shape === 'exponentialHistogram' ? saved.baseExp : undefined;
+        table.bounds[series] = saved.bounds?.slice();
       }
-      const stream = this.#newStream(series, groupKey, t.key, bytes, t.updatedAt);
-      stream.start = t.start;
-      stream.time = t.time;
-      stream.points = t.points;
-      stream.value = t.value;
-      stream.hist = t.hist;
-      stream.exp = t.exp;
+      const s = this.#newStream(instrument, series, groupKey, t.key, bytes, t.updatedAt);
+      st.start[s] = t.start;
+      st.time[s] = t.time;
+      st.points[s] = t.points;
+      st.value[s] = t.value;
+      st.acc[s] = instrument.shape === 'histogram' ? t.hist : instrument.shape === 'exponentialHistogram' ? t.exp : undefined;
       restored++;
     }
     return restored;
@@ -277,32 +321,42 @@ export class SeriesRegistry {
 
   /** Ends the stream keyed `key` in the group `groupKey`, if one is held ("no recorded value"). */
   endStream(groupKey: string, key: string): void {
-    const stream = this.#groups.get(groupKey)?.streams.get(key);
-    if (stream !== undefined) this.dropStream(stream);
+    const s = this.#groups.get(groupKey)?.streams.get(key);
+    if (s !== undefined) this.dropStream(s);
   }
 
-  dropStream(stream: Stream): void {
-    const series = stream.series;
-    const instrument = series.instrument;
-    retire(stream);
-    series.streams.delete(stream);
+  /** Drops the stream in slot `s`, and its series with its last stream. */
+  dropStream(s: number): void {
+    const st = this.streams;
+    const group = st.group[s]!;
+    const instrument = group.instrument;
+    const table = instrument.series;
+    const series = st.series[s]!;
+    retire(st, s);
+    const prev = st.prev[s]!;
+    const next = st.next[s]!;
+    if (prev === NO_SLOT) table.first[series] = next;
+    else st.next[prev] = next;
+    if (next === NO_SLOT) table.last[series] = prev;
+    else st.prev[next] = prev;
+    table.streams[series]!--;
     instrument.streamCount--;
-    const group = stream.group;
-    group.streams.delete(stream.key);
+    group.streams.delete(st.key[s]!);
     if (group.streams.size === 0) this.#groups.delete(group.key);
-    this.#streamCount--;
-    this.#bytes -= stream.bytes;
-    if (series.streams.size === 0) {
-      instrument.series.delete(series.key);
-      // The scope's charge, taken with its first series (newScopeBytes), goes with its last.
-      const left = instrument.scopes.get(series.scopeKey)! - 1;
-      if (left > 0) instrument.scopes.set(series.scopeKey, left);
-      else {
-        instrument.scopes.delete(series.scopeKey);
-        this.#bytes -= scopeBytes(series.scopeKey);
+    this.#bytes -= st.bytes[s]!;
+    st.release(s);
+    if (table.streams[series] === 0) {
+      const scopeKey = table.scopeKey[series]!;
+      const scope = instrument.scopes.get(scopeKey)!;
+      scope.slots.delete(table.key[series]!);
+      // The scope's charge, taken with its first series, goes with its last.
+      if (scope.slots.size === 0) {
+        instrument.scopes.delete(scopeKey);
+        this.#bytes -= scopeBytes(scopeKey);
       }
-      this.#bytes -= series.bytes;
-      if (instrument.series.size === 0) this.#dropInstrument(instrument);
+      this.#bytes -= table.bytes[series]!;
+      table.release(series);
+      if (table.size === 0) this.#dropInstrument(instrument);
     }
   }
 
@@ -311,9 +365,10 @@ export class SeriesRegistry {
     const expiry = this.#settings.expiryMillis;
     if (!force && now - this.#lastSweep < Math.min(1_000, expiry)) return;
     this.#lastSweep = now;
+    const updatedAt = this.streams.updatedAt;
     for (const group of this.#groups.values()) {
-      for (const stream of group.streams.values()) {
-        if (now - stream.updatedAt >= expiry) this.dropStream(stream);
+      for (const s of group.streams.values()) {
+        if (now - updatedAt[s]! >= expiry) this.dropStream(s);
       }
     }
     // An instrument whose every point was refused holds no series: release its name and bytes.
@@ -347,9 +402,25 @@ export class SeriesRegistry {
   }
 }
 
-/** What a new series of `instrument` under `scopeKey` adds for its scope: the scope's charge when it is the first there, else 0. */
-function newScopeBytes(instrument: Instrument, scopeKey: string): number {
-  return instrument.scopes.has(scopeKey) ? 0 : scopeBytes(scopeKey);
+/** The series slots of `instrument` in the order they were made (across its scopes). */
+export function seriesInOrder(instrument: Instrument): Iterable<number> {
+  const scopes = instrument.scopes;
+  if (scopes.size === 1) return scopes.values().next().value!.slots.values();
+  const seq = instrument.series.seq;
+  const slots: number[] = [];
+  for (const scope of scopes.values()) for (const slot of scope.slots.values()) slots.push(slot);
+  return slots.sort((a, b) => seq[a]! - seq[b]!);
+}
+
+/** `instrument`'s scopes in the order of their oldest series. */
+export function scopesInOrder(instrument: Instrument): ScopeSeries[] {
+  const scopes = [...instrument.scopes.values()];
+  if (scopes.length > 1) {
+    const seq = instrument.series.seq;
+    const oldest = (s: ScopeSeries): number => seq[s.slots.values().next().value!]!;
+    scopes.sort((a, b) => oldest(a) - oldest(b));
+  }
+  return scopes;
 }
 
 /** What a restore held again, and the source series it left out (past a cap or the budget, or of an instrument that no longer fits). */

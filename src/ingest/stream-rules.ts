@@ -29,7 +29,7 @@ import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, Otl
 import type { Arrival, TimeWindow } from './arrival.ts';
 import { REFUSED_METRIC, type IngestReport, type Refusal } from './ingest-report.ts';
 import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
-import { addHistogram, plus, SHAPE_OF_KIND, type HistogramAcc, type Instrument, type Shape, type Stream } from './series-state.ts';
+import { addHistogram, plus, SHAPE_OF_KIND, type HistogramAcc, type Instrument, type Shape, type StreamTable } from './series-state.ts';
 
 /** How number points combine: added up, replacing a running total (resets kept), or replacing a level. */
 export type NumberMode = 'delta' | 'cumulative' | 'level';
@@ -202,24 +202,25 @@ function exponentialFault(point: OtlpExponentialHistogramPoint): string | undefi
 }
 
 /**
- * Applies a number point to its stream at `now`, unless it is stale. Returns whether the stream's
- * value went up.
+ * Applies a number point to the stream in slot `s` of `streams` at `now`, unless it is stale.
+ * Returns whether the stream's value went up.
  */
-export function applyNumber(stream: Stream, point: OtlpNumberPoint, mode: NumberMode, now: number): boolean {
-  if (isStale(stream, point, mode === 'cumulative')) return false;
+export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPoint, mode: NumberMode, now: number): boolean {
+  if (isStale(streams, s, point, mode === 'cumulative')) return false;
   const v = point.value!;
-  const before = stream.value;
+  const before = streams.value[s]!;
   if (mode === 'delta') {
-    stream.value += v;
+    streams.value[s] = before + v;
   } else {
-    if (stream.series.instrument.shape === 'monotonicSum' && mode === 'cumulative' && stream.points > 0 && v < stream.value) {
+    const instrument = streams.group[s]!.instrument;
+    if (instrument.shape === 'monotonicSum' && mode === 'cumulative' && streams.points[s]! > 0 && v < before) {
       // The sender's counter started over: keep what it had counted, count on from there.
-      stream.series.base += stream.value;
+      instrument.series.base[streams.series[s]!] += before;
     }
-    stream.value = v;
+    streams.value[s] = v;
   }
-  applied(stream, point, now);
-  return stream.value > before;
+  applied(streams, s, point, now);
+  return streams.value[s]! > before;
 }
 
 /**
@@ -227,41 +228,44 @@ export function applyNumber(stream: Stream, point: OtlpNumberPoint, mode: Number
  * False (the point refused) when they differ while other streams share the series; when the
  * stream is the series' only one, its sender changed its layout and the series starts over.
  */
-export function joinBounds(stream: Stream, point: OtlpHistogramPoint, report: IngestReport): boolean {
-  const series = stream.series;
-  const instrument = series.instrument;
-  if (series.bounds !== undefined && sameNumbers(series.bounds, point.explicitBounds)) return true;
-  if (series.bounds !== undefined && series.streams.size > 1) {
-    report.reject(instrument.name, 1, 'bounds_conflict', `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${series.bounds.join(', ')}]`);
+export function joinBounds(streams: StreamTable, s: number, point: OtlpHistogramPoint, report: IngestReport): boolean {
+  const instrument = streams.group[s]!.instrument;
+  const table = instrument.series;
+  const series = streams.series[s]!;
+  const bounds = table.bounds[series];
+  if (bounds !== undefined && sameNumbers(bounds, point.explicitBounds)) return true;
+  if (bounds !== undefined && table.streams[series]! > 1) {
+    report.reject(instrument.name, 1, 'bounds_conflict', `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${bounds.join(', ')}]`);
     return false;
   }
-  if (series.bounds === undefined && instrument.spec?.buckets !== undefined && !sameNumbers(instrument.spec.buckets, point.explicitBounds)) {
+  if (bounds === undefined && instrument.spec?.buckets !== undefined && !sameNumbers(instrument.spec.buckets, point.explicitBounds)) {
     report.warn(instrument.name, `bucket boundaries differ from the catalog's [${instrument.spec.buckets.join(', ')}]; the sender's are kept`);
   }
-  series.bounds = point.explicitBounds.slice();
-  series.baseHist = undefined;
-  stream.hist = undefined;
-  stream.points = 0;
+  table.bounds[series] = point.explicitBounds.slice();
+  table.baseAcc[series] = undefined;
+  streams.acc[s] = undefined;
+  streams.points[s] = 0;
   return true;
 }
 
-/** Applies a histogram point of either kind (explicit bounds joined) to its stream at `now`, unless it is stale. */
-export function applyHistogram(stream: Stream, point: OtlpHistogramPoint | OtlpExponentialHistogramPoint, delta: boolean, now: number): void {
-  if (isStale(stream, point, !delta)) return;
-  const series = stream.series;
+/** Applies a histogram point of either kind (explicit bounds joined) to the stream in slot `s` at `now`, unless it is stale. */
+export function applyHistogram(streams: StreamTable, s: number, point: OtlpHistogramPoint | OtlpExponentialHistogramPoint, delta: boolean, now: number): void {
+  if (isStale(streams, s, point, !delta)) return;
+  const instrument = streams.group[s]!.instrument;
+  const table = instrument.series;
+  const series = streams.series[s]!;
+  const held = streams.acc[s];
   // An instrument's shape is the kind of every point it takes (instrumentKind).
-  if (series.instrument.shape === 'histogram') {
+  if (instrument.shape === 'histogram') {
     const incoming = histogramCounts(point as OtlpHistogramPoint);
-    const held = stream.hist;
-    if (wasReset(stream, held, incoming, delta)) series.baseHist = plus(series.baseHist, held!, addHistogram);
-    stream.hist = delta ? plus(held, incoming, addHistogram) : incoming;
+    if (wasReset(streams, s, held, incoming, delta)) table.baseAcc[series] = plus(table.baseAcc[series] as HistogramAcc | undefined, held as HistogramAcc, addHistogram);
+    streams.acc[s] = delta ? plus(held as HistogramAcc | undefined, incoming, addHistogram) : incoming;
   } else {
     const incoming = exponentialCounts(point as OtlpExponentialHistogramPoint);
-    const held = stream.exp;
-    if (wasReset(stream, held, incoming, delta)) series.baseExp = plus(series.baseExp, held!, addExponential);
-    stream.exp = delta ? plus(held, incoming, addExponential) : incoming;
+    if (wasReset(streams, s, held, incoming, delta)) table.baseAcc[series] = plus(table.baseAcc[series] as ExponentialSum | undefined, held as ExponentialSum, addExponential);
+    streams.acc[s] = delta ? plus(held as ExponentialSum | undefined, incoming, addExponential) : incoming;
   }
-  applied(stream, point, now);
+  applied(streams, s, point, now);
 }
 
 /** A point's counts as a stream holds them (copied: the request's arrays are not kept). */
@@ -281,36 +285,39 @@ function exponentialCounts(point: OtlpExponentialHistogramPoint): ExponentialSum
   };
 }
 
-/** What an ending stream leaves its series: a counter's counts stay counted while other streams keep the series alive. */
-export function retire(stream: Stream): void {
-  const series = stream.series;
-  const shape = series.instrument.shape;
-  if (shape === 'monotonicSum') series.base += stream.value;
-  if (shape === 'histogram' && stream.hist !== undefined) series.baseHist = plus(series.baseHist, stream.hist, addHistogram);
-  if (shape === 'exponentialHistogram' && stream.exp !== undefined) series.baseExp = plus(series.baseExp, stream.exp, addExponential);
+/** What an ending stream (slot `s`) leaves its series: a counter's counts stay counted while other streams keep the series alive. */
+export function retire(streams: StreamTable, s: number): void {
+  const instrument = streams.group[s]!.instrument;
+  const table = instrument.series;
+  const series = streams.series[s]!;
+  const shape = instrument.shape;
+  const acc = streams.acc[s];
+  if (shape === 'monotonicSum') table.base[series] += streams.value[s]!;
+  if (shape === 'histogram' && acc !== undefined) table.baseAcc[series] = plus(table.baseAcc[series] as HistogramAcc | undefined, acc as HistogramAcc, addHistogram);
+  if (shape === 'exponentialHistogram' && acc !== undefined) table.baseAcc[series] = plus(table.baseAcc[series] as ExponentialSum | undefined, acc as ExponentialSum, addExponential);
 }
 
 /** Whether a cumulative histogram's count went down: its sender restarted, and what it `held` goes to the series' base. */
-function wasReset(stream: Stream, held: { readonly count: number } | undefined, incoming: { readonly count: number }, delta: boolean): boolean {
-  return !delta && held !== undefined && stream.points > 0 && incoming.count < held.count;
+function wasReset(streams: StreamTable, s: number, held: { readonly count: number } | undefined, incoming: { readonly count: number }, delta: boolean): boolean {
+  return !delta && held !== undefined && streams.points[s]! > 0 && incoming.count < held.count;
 }
 
 /** A point at or before the last one applied (a retried export, or out of order). */
-function isStale(stream: Stream, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, cumulative: boolean): boolean {
-  if (stream.points === 0 || point.timeUnixNano === 0n || point.timeUnixNano > stream.time) return false;
+function isStale(streams: StreamTable, s: number, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, cumulative: boolean): boolean {
+  if (streams.points[s] === 0 || point.timeUnixNano === 0n || point.timeUnixNano > streams.time[s]!) return false;
   // A cumulative point from a restarted sender may carry an earlier clock; let the reset logic see it.
-  return !(cumulative && restarted(stream, point));
+  return !(cumulative && restarted(streams, s, point));
 }
 
-function restarted(stream: Stream, point: { startTimeUnixNano: bigint }): boolean {
-  return point.startTimeUnixNano !== 0n && point.startTimeUnixNano !== stream.start;
+function restarted(streams: StreamTable, s: number, point: { startTimeUnixNano: bigint }): boolean {
+  return point.startTimeUnixNano !== 0n && point.startTimeUnixNano !== streams.start[s];
 }
 
-function applied(stream: Stream, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, now: number): void {
-  if (point.timeUnixNano > stream.time || restarted(stream, point)) stream.time = point.timeUnixNano;
-  stream.start = point.startTimeUnixNano;
-  stream.points++;
-  stream.updatedAt = now;
+function applied(streams: StreamTable, s: number, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, now: number): void {
+  if (point.timeUnixNano > streams.time[s]! || restarted(streams, s, point)) streams.time[s] = point.timeUnixNano;
+  streams.start[s] = point.startTimeUnixNano;
+  streams.points[s] = streams.points[s]! + 1;
+  streams.updatedAt[s] = now;
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {

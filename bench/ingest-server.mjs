@@ -1,0 +1,42 @@
+/**
+ * jobmeter doing the Collector's job (collector.ts): OTLP/HTTP in on its ingest listener,
+ * Prometheus out on its pull listener, in a process of its own, as `jobmeter serve` with
+ * `[ingest] enabled = true` runs it. Nothing recorded of its own (no process metrics), so the pull
+ * endpoint serves what was pushed. Tells its parent the two ports over IPC (collector-fleet.ts
+ * `IngestServerReady`), then serves until the parent disconnects.
+ *
+ * Plain JavaScript, running the built package (dist/, `npx tsc -p tsconfig.build.json`) as an
+ * installed `jobmeter serve` does: a process that loads TypeScript sources carries Node's type
+ * stripper in its memory (on its decoding thread too), which no user's process does, and the
+ * Collector is measured as the binary users run. Without dist/ it runs the sources and says so.
+ *
+ * The ingest's series and memory limits are raised to hold the bench's largest push and fleet
+ * (110,000 series, up to 10,000 per instrument) with room to spare (`jobmeter serve`'s file has no
+ * key for the series caps); its request slots stay at the default (8), so a fleet of more senders
+ * shows what a sender past them gets. The Collector's receiver has no such limits by default.
+ * `MEM=1`: prints the process's memory when the parent disconnects.
+ */
+import { existsSync } from 'node:fs';
+
+const built = new URL('../dist/src/index.js', import.meta.url);
+if (!existsSync(built)) console.error('ingest-server: no dist/ (npx tsc -p tsconfig.build.json): running the TypeScript sources');
+const { createJobmeter } = await import(existsSync(built) ? built.href : new URL('../src/index.ts', import.meta.url).href);
+
+const jm = await createJobmeter({
+  listener: { host: '127.0.0.1', port: 0 },
+  ingest: { host: '127.0.0.1', port: 0, maxSeries: 500_000, maxSeriesPerInstrument: 10_000, maxMemoryBytes: 2 ** 31 },
+  processMetrics: false,
+  otelScopeInfo: false,
+  global: false,
+});
+process.send({ otlpPort: jm.ingestAddress.port, pullPort: jm.pullAddress.port });
+process.once('disconnect', async () => {
+  if (process.env.MEM === '1') {
+    const m = process.memoryUsage();
+    const mb = (x) => (x / 2 ** 20).toFixed(1);
+    console.error(`server: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}`);
+    const { getHeapSpaceStatistics } = await import('node:v8');
+    console.error(getHeapSpaceStatistics().map((s) => `${s.space_name} ${mb(s.space_size)}/${mb(s.space_used_size)}`).join(', '));
+  }
+  void jm.shutdown();
+});
