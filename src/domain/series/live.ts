@@ -122,9 +122,10 @@ export class LiveSeries extends SeriesSet {
       const all = this.labels(render, snap.n);
       let nonAscii = 0;
       if (all.nonAscii > 0) for (const i of present) if (!render.isAscii(all.at(i))) nonAscii++;
+      let strings: string[] | undefined;
       return {
         get strings() {
-          return present.map((i) => all.strings[i]!);
+          return (strings ??= present.map((i) => all.strings[i]!));
         },
         at: (k: number) => all.at(present[k]!),
         keys: attributes,
