@@ -52,6 +52,7 @@ import { startBystander } from './bystander-handle.ts';
 import { describeBlock, recordBlocks, runQueueMillis, type BlockRecorder, type Blocks } from './loop-blocks.ts';
 import type { ScrapeAnswer, ScrapeAsk } from './scrape-client.ts';
 import { hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout } from './series.ts';
+import type { TargetResult } from './targets.ts';
 
 type Variant =
   | 'jobmeter'
@@ -452,6 +453,12 @@ export const scenario: Scenario<Params, Arg, Result> = {
       '',
       `${num(layout.counters + layout.histograms, 0)} series (${num(layout.counters, 0)} counter + ${num(layout.histograms, 0)} histogram), text format unless the row names another, ${p.runs} scrapes served back to back after ${p.warmup} warm-up scrapes, in ${p.processes} processes. \`monitorEventLoopDelay({ resolution: 1 })\` over the whole window: "max" is the longest the event loop was held (the worst of the processes, then each process's), p99 and mean are over every 1 ms tick of the window (median of the processes). Scrape wall time: median (min–max). Run-queue wait: how long the measured process's main thread sat runnable without a core over the window (Linux schedstat, median of the processes); idle process max: the max delay of an idle Node process over the same window (per process): the floor the machine set, since a process that does nothing sees its timers late too when no core is free. Over a socket: the server in the measured process, the client (\`node:http\`, one keep-alive connection, body read and dropped) in a process of its own on the same 2 cores; wall time is the client's, request to last byte; body is the bytes on the wire; the ratio is to the ${IO} row measured the same way (in process, or its socket row). Target: max ≤ 20 ms.`,
     ].join('\n');
+  },
+  targets(_p, results): TargetResult[] {
+    const socket = ['jobmeter-socket', 'jobmeter-socket-gzip'] as const;
+    const per = socket.map((v) => ({ v, max: results.get(v)!.map((r) => r.maxMs) }));
+    const measured = per.map(({ v, max }) => `${LABEL[v]}: max ${max.map((m) => num(m, 1)).join(', ')} ms`).join('; ');
+    return [{ id: 'event-loop', measured, met: per.every(({ max }) => max.every((m) => m <= 20)) }];
   },
 };
 

@@ -15,7 +15,7 @@
  * 64 series once (`bind` / `labels`) and record through the handles.
  */
 import { benchJobmeter, hostSdkWithJobmeterReader, plainOtel, promLib, promRegistry, PROM_LABEL, type PromLibName } from './contenders.ts';
-import { cli, isMain, type Scenario } from './harness.ts';
+import { cli, isMain, num, stats, type Scenario } from './harness.ts';
 import {
   A,
   B,
@@ -32,6 +32,7 @@ import {
   type HotPathParams,
   type HotPathResult,
 } from './hot-path.ts';
+import { ratio, type TargetResult } from './targets.ts';
 
 const IO = PROM_LABEL['prometheus-io'];
 const jobs = (p: HotPathParams) => [
@@ -126,6 +127,16 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
     }
   },
   table: (p, results) => hotPathTable(p, jobs(p), results, 'prometheus-io'),
+  targets(_p, results): TargetResult[] {
+    const median = (id: string) => stats(results.get(id)!.flatMap((r) => r.ns)).median;
+    const base = median('prometheus-io');
+    const paths = [
+      ['declared', median('jobmeter-api')],
+      ['undeclared (a host tally)', median('jobmeter-host')],
+    ] as const;
+    const measured = paths.map(([what, ns]) => `${what} ${num(ns, 0)} vs ${num(base, 0)} ns: **${ratio(ns / base)}**`).join('; ');
+    return [{ id: 'record-counter', measured, met: paths.every(([, ns]) => ns <= base) }];
+  },
 };
 
 if (isMain(import.meta.url)) await cli(import.meta.url, scenario);

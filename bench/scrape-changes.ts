@@ -23,6 +23,7 @@ import { PROM_LABEL } from './contenders.ts';
 import { cli, gc, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 import { phasesOf } from './scrape.ts';
 import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, type Built } from './series.ts';
+import type { TargetResult } from './targets.ts';
 
 type Contender = 'jobmeter' | 'prometheus-io';
 const CONTENDERS: readonly Contender[] = ['jobmeter', 'prometheus-io'];
@@ -159,6 +160,14 @@ export const scenario: Scenario<Params, Arg, Result> = {
       '',
       `jobmeter's phases (medians, ms): ${SHARES.map((share) => `${share * 100}%: ${phaseMedians(get('jobmeter').phases[String(share)]!)}`).join('; ')}.`,
     ].join('\n');
+  },
+  targets(p, results): TargetResult[] {
+    const at = (c: Contender) => stats(results.get(c)![0]!.ms['0.01']!);
+    const jm = at('jobmeter');
+    const io = at('prometheus-io').median;
+    const series = referenceLayout(p.n).counters + referenceLayout(p.n).histograms;
+    const measured = `${num(series, 0)} series, 1% changed: ${spread(jm, 2)} vs ${num(io, 0)} ms: **${(io / jm.median).toFixed(0)}× faster**`;
+    return [{ id: 'scrape-110k-1pct', measured, met: jm.median <= 10 && io / jm.median >= 30 }];
   },
 };
 

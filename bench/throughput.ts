@@ -22,6 +22,7 @@ import { BUCKETS, PROM_LABEL, promClientServer, type PromLibName } from './conte
 import { bytes, cli, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD } from './series.ts';
 import { VALUES } from './hot-path.ts';
+import { ratio, type TargetResult } from './targets.ts';
 
 type Contender = 'jobmeter' | PromLibName;
 const CONTENDERS: readonly Contender[] = ['jobmeter', 'prometheus-io', 'prom-client'];
@@ -143,6 +144,13 @@ export const scenario: Scenario<Params, Arg, Result> = {
       '',
       `${num(layout.counters + layout.histograms, 0)} series, text 0.0.4, no gzip. autocannon ${p.connections} connections × ${p.seconds} s on loopback (after a 2 s warm-up run), in a process of its own; median (min–max) over ${p.processes} processes per contender. Targets (issue 16): req/s ≥ 20× ${LABEL['prometheus-io']}'s, p99 ≤ 1/10 of its.`,
     ].join('\n');
+  },
+  targets(_p, results): TargetResult[] {
+    const median = (c: Contender, f: (r: Result) => number) => stats(results.get(c)!.map(f)).median;
+    const rps = median('jobmeter', (r) => r.rps) / median('prometheus-io', (r) => r.rps);
+    const p99 = median('jobmeter', (r) => r.p99) / median('prometheus-io', (r) => r.p99);
+    const measured = `req/s ${num(median('jobmeter', (r) => r.rps), 0)} vs ${num(median('prometheus-io', (r) => r.rps), 0)}: **${rps.toFixed(1)}×**; p99 ${num(median('jobmeter', (r) => r.p99), 0)} vs ${num(median('prometheus-io', (r) => r.p99), 0)} ms: **${ratio(p99)}**`;
+    return [{ id: 'throughput', measured, met: rps >= 20 && p99 <= 0.1 }];
   },
 };
 

@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sectionOf } from '../../bench/readme-sections.ts';
-import { TARGETS, targetsTable } from '../../bench/targets.ts';
+import { TARGETS, targetsTable, type TargetResult } from '../../bench/targets.ts';
+import { scenario as eventLoop } from '../../bench/event-loop.ts';
+import { scenario as recordCounter } from '../../bench/record-counter.ts';
+import { scenario as scrapeChanges } from '../../bench/scrape-changes.ts';
+import { scenario as throughput } from '../../bench/throughput.ts';
 
 const rowOf = (table: string, id: string) => table.split('\n').find((l) => l.startsWith(`| \`${id}\` |`));
 
@@ -44,5 +48,45 @@ describe('bench targets table', () => {
     const section = readme.slice(at.from, at.to);
     for (const t of TARGETS) assert.ok(rowOf(section, t.id) !== undefined, `row ${t.id}`);
     assert.equal(targetsTable([], section).trim(), section.trim(), 'the section is what the generator writes');
+  });
+
+  // The rows issue 27 asks to stay met: each scenario's verdict follows its threshold.
+  describe('stays-met rows: the verdict follows the threshold', () => {
+    const met = (r: readonly TargetResult[], id: string) => {
+      const row = r.find((x) => x.id === id);
+      assert.ok(row !== undefined, `a ${id} verdict`);
+      return row.met;
+    };
+    const results = (entries: Record<string, unknown[]>) => new Map(Object.entries(entries)) as never;
+
+    it('scrape-110k-1pct: ≤ 10 ms and ≥ 30× @prometheus-io/client at 1% changed', () => {
+      const at = (jm: number, io: number) =>
+        met(scrapeChanges.targets!({ n: 100_000, warmup: 1, runs: 1 }, results({ jobmeter: [{ ms: { '0.01': [jm, jm, jm] } }], 'prometheus-io': [{ ms: { '0.01': [io] } }] })), 'scrape-110k-1pct');
+      assert.equal(at(8, 320), true);
+      assert.equal(at(11, 400), false, 'over 10 ms');
+      assert.equal(at(9, 250), false, 'under 30×');
+    });
+
+    it('record-counter: both OTel API paths ≤ 1.0× @prometheus-io/client', () => {
+      const at = (declared: number, host: number) =>
+        met(recordCounter.targets!({ ops: 1, runs: 1, warmup: 0, processes: 1 }, results({ 'jobmeter-api': [{ ns: [declared] }], 'jobmeter-host': [{ ns: [host] }], 'prometheus-io': [{ ns: [130] }] })), 'record-counter');
+      assert.equal(at(28, 39), true);
+      assert.equal(at(28, 131), false, 'the host path over 1.0×');
+    });
+
+    it('throughput: req/s ≥ 20× and p99 ≤ 1/10 of @prometheus-io/client', () => {
+      const at = (rps: number, p99: number) =>
+        met(throughput.targets!({ n: 1, connections: 1, seconds: 1, processes: 1 }, results({ jobmeter: [{ rps, p99 }], 'prometheus-io': [{ rps: 24, p99: 1_000 }] })), 'throughput');
+      assert.equal(at(906, 57), true);
+      assert.equal(at(400, 57), false, 'req/s under 20×');
+      assert.equal(at(906, 101), false, 'p99 over 1/10');
+    });
+
+    it('event-loop: every socket process ≤ 20 ms, with and without gzip', () => {
+      const at = (plain: number[], gzip: number[]) =>
+        met(eventLoop.targets!({ n: 1, warmup: 0, runs: 1, processes: 2 }, results({ 'jobmeter-socket': plain.map((maxMs) => ({ maxMs })), 'jobmeter-socket-gzip': gzip.map((maxMs) => ({ maxMs })) })), 'event-loop');
+      assert.equal(at([16.5, 14.3], [13.1, 11.8]), true);
+      assert.equal(at([16.5, 21], [13.1, 11.8]), false, 'one process over 20 ms');
+    });
   });
 });
