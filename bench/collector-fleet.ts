@@ -12,7 +12,14 @@
  * making an export costs the sender microseconds, not the server's share of the 2 cores. The
  * servers decode it with their own decoders: a mistake here is a 400, not a quiet pass.
  */
+import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { delimited, str, varint } from './max-size-request.ts';
+
+/**
+ * The Node flags ingest-server.mjs runs with: `jobmeter serve`'s own (its bin re-runs itself with
+ * them), so the bench measures the process an installed serve is.
+ */
+export const INGEST_SERVER_EXEC_ARGV: readonly string[] = SERVE_NODE_FLAGS;
 
 /** What ingest-server.mjs tells its parent once it serves. */
 export interface IngestServerReady {

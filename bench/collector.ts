@@ -35,7 +35,7 @@ import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { startCollector } from '../test/support/collector.ts';
 import { bytes, cli, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
 import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, type Layout, type SizePlan } from './series.ts';
-import { FLEET_PREFIX, FleetSender, liveSeries, sendFor, sendOnceEach, type FleetPlan, type IngestServerReady } from './collector-fleet.ts';
+import { FLEET_PREFIX, FleetSender, INGEST_SERVER_EXEC_ARGV, liveSeries, sendFor, sendOnceEach, type FleetPlan, type IngestServerReady } from './collector-fleet.ts';
 import { ratio, type TargetResult } from './targets.ts';
 
 type Contender = 'jobmeter' | 'collector';
@@ -103,7 +103,7 @@ interface Server {
 const INGEST_PROF = process.env.BENCH_INGEST_PROF;
 
 async function startJobmeter(): Promise<Server> {
-  const execArgv = INGEST_PROF === undefined || INGEST_PROF === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${INGEST_PROF}`];
+  const execArgv = [...INGEST_SERVER_EXEC_ARGV, ...(INGEST_PROF === undefined || INGEST_PROF === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${INGEST_PROF}`])];
   const child = fork(fileURLToPath(new URL('./ingest-server.mjs', import.meta.url)), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<IngestServerReady>((resolve, reject) => {
     child.once('message', (m) => resolve(m as IngestServerReady));

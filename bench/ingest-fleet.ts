@@ -3,12 +3,15 @@
  * for A/B runs of the ingest: `node bench/ingest-fleet.ts [senders] [perInstrument] [seconds]`
  * forks ingest-server.mjs, sends every sender's export once (checked on a scrape), warms up for 3 s,
  * then measures; prints one JSON line: data points/s, refused requests, the server's CPU seconds per
- * million points, its RSS after the window and per 100,000 live series, its peak RSS.
+ * million points, its RSS after the window and per 100,000 live series, its peak RSS. The server
+ * runs with serve's Node flags (collector-fleet.ts `INGEST_SERVER_EXEC_ARGV`); `SERVER_ARGS='…'`
+ * gives it others instead (`SERVER_ARGS=' '`: none), `MEM=1` prints its memory (`SMAPS=1`: and
+ * its resident memory by mapping).
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FLEET_PREFIX, FleetSender, liveSeries, sendFor, sendOnceEach, type FleetPlan, type IngestServerReady } from './collector-fleet.ts';
+import { FLEET_PREFIX, FleetSender, INGEST_SERVER_EXEC_ARGV, liveSeries, sendFor, sendOnceEach, type FleetPlan, type IngestServerReady } from './collector-fleet.ts';
 
 const plan: FleetPlan = { senders: Number(process.argv[2] ?? 10), instruments: 11, perInstrument: Number(process.argv[3] ?? 1_000), seconds: Number(process.argv[4] ?? 10) };
 
@@ -20,7 +23,7 @@ function cpuSeconds(pid: number): number {
 }
 
 const senders = Array.from({ length: plan.senders }, (_, k) => new FleetSender(k, plan));
-const child = fork(fileURLToPath(new URL('./ingest-server.mjs', import.meta.url)), [], { execArgv: [...(process.env.MEM === '1' ? ['--expose-gc'] : []), ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(fileURLToPath(new URL('./ingest-server.mjs', import.meta.url)), [], { execArgv: [...(process.env.SERVER_ARGS ?? INGEST_SERVER_EXEC_ARGV.join(' ')).split(' ').filter(Boolean), ...(process.env.MEM === '1' ? ['--expose-gc'] : []), ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const ready = await new Promise<IngestServerReady>((resolve, reject) => {
   child.once('message', (m) => resolve(m as IngestServerReady));
   child.once('exit', (code) => reject(new Error(`ingest-server exited with ${code}`)));

@@ -14,7 +14,8 @@
  * (110,000 series, up to 10,000 per instrument) with room to spare (`jobmeter serve`'s file has no
  * key for the series caps); its request slots stay at the default (8), so a fleet of more senders
  * shows what a sender past them gets. The Collector's receiver has no such limits by default.
- * `MEM=1`: prints the process's memory when the parent disconnects.
+ * `MEM=1`: prints the process's memory when the parent disconnects (`SMAPS=1`: and its resident
+ * memory by mapping, largest first: the node binary's pages, anonymous memory, malloc's heap).
  */
 import { existsSync } from 'node:fs';
 
@@ -37,6 +38,18 @@ process.once('disconnect', async () => {
     console.error(`server: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}`);
     const { getHeapSpaceStatistics } = await import('node:v8');
     console.error(getHeapSpaceStatistics().map((s) => `${s.space_name} ${mb(s.space_size)}/${mb(s.space_used_size)}`).join(', '));
+    if (process.env.SMAPS === '1') {
+      const { readFileSync } = await import('node:fs');
+      const sums = new Map();
+      let name = '';
+      for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+        const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+        if (head) { name = head[1] || '[anon]'; continue; }
+        const rss = /^Rss:\s+(\d+) kB/.exec(line);
+        if (rss) sums.set(name, (sums.get(name) ?? 0) + Number(rss[1]));
+      }
+      console.error([...sums].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)}`).join(', '));
+    }
   }
   void jm.shutdown();
 });

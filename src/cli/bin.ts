@@ -3,8 +3,9 @@
  * The `jobmeter` bin (package.json `bin`, and `npm start`). It always runs the command line: an
  * `import.meta.main` guard does not, on the Node versions that lack it. A Node below the supported
  * floor gets one line naming the version needed and exit 3 (EXIT_UNSUPPORTED_NODE), before anything that needs a newer
- * Node is loaded (hence the dynamic import).
+ * Node is loaded (hence the dynamic import). `serve` is re-run first with its Node flags (node-flags.ts).
  */
+import { serveReexecArgv } from './node-flags.ts';
 import { EXIT_UNSUPPORTED_NODE, unsupportedNode } from './node-support.ts';
 
 const unsupported = unsupportedNode(process.versions.node);
@@ -12,6 +13,10 @@ if (unsupported !== undefined) {
   process.stderr.write(`jobmeter: ${unsupported}\n`);
   process.exit(EXIT_UNSUPPORTED_NODE);
 }
+
+// serve re-runs itself, as the same process, with the Node flags it needs (node-flags.ts).
+const reexec = serveReexecArgv(process, process.env, typeof process.execve === 'function');
+if (reexec !== undefined) process.execve!(process.execPath, reexec, process.env);
 
 const { runCli, EXIT_FAILURE } = await import('./main.ts');
 runCli(process.argv.slice(2), process.env).then(

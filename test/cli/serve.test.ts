@@ -155,6 +155,25 @@ describe('jobmeter serve: running', () => {
     assert.doesNotMatch(r.stderr(), /s3cret/);
   });
 
+  it("runs, as the same process, with serve's Node flags (node-flags.ts), keeping one the operator gave", async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { SERVE_NODE_FLAGS } = await import('../../src/cli/node-flags.ts');
+    const argvOf = async (pid: number): Promise<string[]> => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    const r = start(['serve', '--listen', '127.0.0.1:0']);
+    await r.stderrMatches(SERVING, START_MS);
+    const argv = await argvOf(r.child.pid!);
+    for (const flag of SERVE_NODE_FLAGS) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
+    assert.equal(argv.filter((a) => a === 'serve').length, 1);
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exited(EXIT_MS), 0);
+
+    const own = start(['serve', '--listen', '127.0.0.1:0'], { NODE_OPTIONS: '--max-semi-space-size=2' });
+    await own.stderrMatches(SERVING, START_MS);
+    assert.ok(!(await argvOf(own.child.pid!)).some((a) => a.startsWith('--max-semi-space-size')));
+    own.child.kill('SIGTERM');
+    assert.equal(await own.exited(EXIT_MS), 0);
+  });
+
   it('serves on [::1] and exits 0 on SIGINT', async () => {
     const r = start(['serve', '--profile', 'otel', '--listen', '[::1]:0']);
     let match: RegExpExecArray;

@@ -1,0 +1,35 @@
+/**
+ * The Node flags `jobmeter serve` runs with, and the re-exec that gives them to it.
+ *
+ * V8 sizes the main thread's young generation to its own ceiling under load (tens of MiB of
+ * semi-spaces, kept once grown), where what an ingested request or a scrape allocates is dead
+ * within the turn: resident memory for nothing. serve caps it. A flag V8 reads only when the
+ * process starts, so the bin re-runs itself with it (`process.execve`: the same process, its pid,
+ * stdio and environment kept) before anything else is loaded.
+ *
+ * The operator's word wins: a `--max-semi-space-size` already given (on node's command line or in
+ * `NODE_OPTIONS`) is kept, and so is a Node without `process.execve` (Windows), which runs with
+ * V8's default. Like node-support.ts, this module is loaded first by the bin: no imports.
+ */
+
+/** The semi-space cap serve runs with, in MiB (the young generation is a few semi-spaces). */
+export const SERVE_SEMI_SPACE_MB = 8;
+
+/** The flags serve adds to node's command line. */
+export const SERVE_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`];
+
+/**
+ * The argv to re-run the bin with (`[execPath, ...flags, ...execArgv, ...script and args]`), or
+ * undefined when serve already runs as it should: not `serve`, the flag already given, or no
+ * `process.execve` on this platform (`canExec`).
+ */
+export function serveReexecArgv(
+  process: { readonly execPath: string; readonly execArgv: readonly string[]; readonly argv: readonly string[] },
+  env: Readonly<Record<string, string | undefined>>,
+  canExec: boolean,
+): string[] | undefined {
+  if (!canExec || process.argv[2] !== 'serve') return undefined;
+  const given = (args: readonly string[]): boolean => args.some((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--max_semi_space_size'));
+  if (given(process.execArgv) || given((env.NODE_OPTIONS ?? '').split(/\s+/))) return undefined;
+  return [process.execPath, ...SERVE_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)];
+}
