@@ -6,6 +6,7 @@
 import type { ExpositionExemplar, FamilyType, HistogramSeries, NumberSeries } from '../exposition/types.ts';
 import type { NumberColumns, RenderFamily, RenderHistogramSeries, RenderNumberFamily } from '../exposition/render-model.ts';
 import type { LabelColumn } from '../domain/series/collection.ts';
+import { holdShape } from '../common/held-shapes.ts';
 import { addNative, classicBuckets } from './exponential.ts';
 
 /** What a family is called and typed, as a compiled rule names it. */
@@ -119,6 +120,15 @@ function keyedColumns(keyed: LabelColumn, values: readonly number[]): NumberColu
 
 function keyedLabels(this: NumberColumns): readonly string[] {
   return (this.keyed as LabelColumn).strings;
+}
+
+// Families and keyed columns are made at every scrape and dropped after it: one of each shape
+// toFamily makes is held, so their hidden classes are too (common/held-shapes.ts).
+for (const utf8 of [false, true]) {
+  for (const type of ['counter', 'histogram'] as const) holdShape(toFamily(newBuilder({ name: '', type, help: '', unit: '', utf8 }, false, false)));
+  const keyed = newBuilder({ name: '', type: 'counter', help: '', unit: '', utf8 }, false, false);
+  keyed.keyed = { strings: [], at: () => '', keys: [], maker: keyed, nonAscii: 0 };
+  holdShape(toFamily(keyed));
 }
 
 /** Label string → position of every series so far: made when a family starts merging, and after a reorder. */

@@ -11,6 +11,7 @@
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, InstrumentType, type DataPointType, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { holdShape } from '../../common/held-shapes.ts';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
 import type { Snapshot, SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './spec-index.ts';
@@ -84,6 +85,9 @@ class StoreLabels implements LabelColumn {
     return (this.#strings = kept.length === n ? kept : kept.slice(0, n));
   }
 }
+
+// Made at every collection and dropped after it: its hidden class is held (common/held-shapes.ts).
+holdShape(new StoreLabels([], { render: () => '', isAscii: () => true }, new Labels(), 0, 0, undefined));
 
 export abstract class SeriesSet {
   readonly descriptor: MetricDescriptor;

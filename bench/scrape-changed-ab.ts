@@ -1,0 +1,72 @@
+/**
+ * One row of scrape-changes.ts alone, for an A/B between two checkouts: jobmeter's endpoint scrape
+ * (`jm.scrape()`, then `buildMetricsResponse` with the endpoint's render memos into its
+ * `BodyStore`) of the reference mix after a share of the series changed (every 1/share-th host,
+ * untimed, then a full gc), timed; one line of medians (min–max) per process.
+ *
+ *   node --expose-gc bench/scrape-changed-ab.ts [root] [n=100000] [share=0.01] [runs=30]
+ *
+ * `root`: the checkout whose src/ and bench/ are timed (default this one), so the same driver
+ * times an older commit's tree. `BENCH_GC=0`: no forced gc before a timed scrape (each scrape
+ * then pays for the previous one's garbage). `BENCH_EACH=1`: each scrape's ms too (total, scrape(),
+ * body). `BENCH_CPU_PROF=<file>`: a cpu profile of the timed scrapes (harness.ts `profiled`).
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [rootArg, nArg, shareArg, runsArg] = process.argv.slice(2);
+const root = resolve(rootArg ?? new URL('..', import.meta.url).pathname);
+const n = Number(nArg ?? 100_000);
+const share = Number(shareArg ?? 0.01);
+const runs = Number(runsArg ?? 30);
+const load = (p: string) => import(pathToFileURL(`${root}/${p}`).href);
+
+const { BodyStore } = await load('src/http/body-store.ts');
+const { buildMetricsResponse, RenderMemos } = await load('src/http/metrics-response.ts');
+const { hostNames, referenceLayout, setUp } = await load('bench/series.ts');
+const { profiled } = await import('./harness.ts');
+
+const gc = globalThis.gc ?? (() => {
+  throw new Error('run with node --expose-gc');
+});
+const layout = referenceLayout(n);
+const built = (await setUp('jobmeter', layout)).populate(hostNames(n));
+const store = new BodyStore();
+const memos = new RenderMemos();
+const request = { accept: 'text/plain;version=0.0.4', acceptEncoding: undefined };
+const stride = Math.round(1 / share);
+let round = 0;
+const change = () => {
+  round++;
+  for (let j = round % stride; j < layout.counters; j += stride) built.touch(j);
+};
+const scrape = async () => {
+  const t0 = performance.now();
+  const families = await built.jm.scrape();
+  const t1 = performance.now();
+  const r = await buildMetricsResponse(store, families, request, 'negotiate', undefined, 1, memos);
+  const t2 = performance.now();
+  r.done?.();
+  return [t2 - t0, t1 - t0, t2 - t1];
+};
+for (let w = 0; w < 5; w++) {
+  change();
+  await scrape();
+}
+const cols: number[][] = [[], [], []];
+await profiled(async () => {
+  for (let r = 0; r < runs; r++) {
+    change();
+    if (process.env.BENCH_GC !== '0') gc();
+    const ms = await scrape();
+    ms.forEach((v, i) => cols[i]!.push(v));
+    if (process.env.BENCH_EACH === '1') console.log(ms.map((v) => v.toFixed(1)).join(' '));
+  }
+});
+const med = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return `${s[s.length >> 1]!.toFixed(2)} (${s[0]!.toFixed(2)}–${s[s.length - 1]!.toFixed(2)})`;
+};
+console.log(`${root} n=${n} share=${share} runs=${runs}: total ${med(cols[0]!)} · scrape() ${med(cols[1]!)} · body ${med(cols[2]!)}`);
+built.jm.shutdown?.();
+process.exit(0);
