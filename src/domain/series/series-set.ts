@@ -109,8 +109,8 @@ export abstract class SeriesSet {
   /** The position of the series `attributes` records into (created on first sight). */
   readonly seriesOf: (attributes: Attributes | undefined) => number;
   abstract readonly dataPointType: DataPointType;
-  /** Label strings by the reader's render (dropped with it). */
-  readonly #labels = new WeakMap<LabelRender, Labels>();
+  /** Label strings by the reader's render (dropped with it); made when first read (a writer's many small sets may never be). */
+  #labels: WeakMap<LabelRender, Labels> | undefined;
   readonly #index: SeriesIndex;
   /** Each series' start, when the writer keeps one ({@link keepStarts}). */
   #starts: SeriesStarts | undefined;
@@ -252,9 +252,10 @@ export abstract class SeriesSet {
    * keeps its own rendering (the render memo) asks only for the strings of series new to it.
    */
   labels(render: LabelRender, n: number): LabelColumn {
-    let held = this.#labels.get(render);
+    const all = (this.#labels ??= new WeakMap());
+    let held = all.get(render);
     if (held === undefined) {
-      this.#labels.set(render, (held = new Labels()));
+      all.set(render, (held = new Labels()));
       held.compactions = this.#compactions;
     }
     if (held.compactions !== this.#compactions) this.#follow(held, render);
@@ -282,7 +283,7 @@ export abstract class SeriesSet {
     if (starts === undefined && !moving) return snap;
     return {
       ...snap,
-      ...(starts !== undefined && { startSeconds: arena.copy(starts.seconds), startNanos: arena.copy(starts.nanos) }),
+      ...(starts !== undefined && { startSeconds: arena.copyOf(starts.seconds), startNanos: arena.copyOf(starts.nanos) }),
       ...(moving && { attributes: this.#index.attributes }),
     };
   }

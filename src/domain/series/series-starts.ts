@@ -1,15 +1,15 @@
 /**
  * Each series' own start time, for a writer whose series start when they are first seen (the
  * ingest: a series starts when its first point arrives, and a restored one keeps its saved start),
- * not when the store was made. Two columns, an HrTime's two parts, so a saved start comes back
- * exactly as it was.
+ * not when the store was made. An HrTime's two parts, so a saved start comes back exactly as it
+ * was; in plain arrays (of unboxed doubles), not typed columns: such a writer holds many sets of a
+ * series or two (a scope each), where a typed array and its buffer cost more than the figures.
  */
 import type { HrTime } from '@opentelemetry/api';
-import { Column } from './column.ts';
 
 export class SeriesStarts {
-  readonly seconds = new Column();
-  readonly nanos = new Column();
+  readonly seconds: number[] = [];
+  readonly nanos: number[] = [];
 
   /** Adds a series (its start set by the writer next). */
   push(): void {
@@ -18,21 +18,21 @@ export class SeriesStarts {
   }
 
   set(at: number, start: HrTime): void {
-    this.seconds.data[at] = start[0];
-    this.nanos.data[at] = start[1];
+    this.seconds[at] = start[0];
+    this.nanos[at] = start[1];
   }
 
   at(i: number): HrTime {
-    return [this.seconds.data[i]!, this.nanos.data[i]!];
+    return [this.seconds[i]!, this.nanos[i]!];
   }
 
   move(from: number, to: number): void {
-    this.seconds.move(from, to);
-    this.nanos.move(from, to);
+    this.seconds[to] = this.seconds[from]!;
+    this.nanos[to] = this.nanos[from]!;
   }
 
   truncate(n: number): void {
-    this.seconds.truncate(n);
-    this.nanos.truncate(n);
+    this.seconds.length = n;
+    this.nanos.length = n;
   }
 }

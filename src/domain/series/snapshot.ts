@@ -51,9 +51,14 @@ export class SnapshotArena {
 
   /** A copy of `from`'s figures, as a view of the arena. */
   copy(from: Column): Float64Array {
+    return this.copyOf(from.view());
+  }
+
+  /** A copy of `from`, as a view of the arena. */
+  copyOf(from: ArrayLike<number>): Float64Array {
     const at = this.#at;
     const view = this.storage.subarray(at, at + from.length);
-    view.set(from.view());
+    view.set(from);
     this.#at = at + from.length;
     return view;
   }
