@@ -10,7 +10,7 @@
  * Instrumentation scopes are kept (the native profile shows them as `otel_scope_name`/`otel_scope_version`).
  *
  * The rest of the decisions (docs/collector.md explains them to users) are in the files that apply
- * them: series-state.ts (state per source series, output per bounded series), stream-rules.ts
+ * them: series-state.ts (state per source series), output-series.ts (output per bounded series, sets of the series layer), stream-rules.ts
  * (validity, temporality, resets), attribute-fold.ts (bounded attributes), series-registry.ts
  * (caps, memory budget, expiry), ingest-report.ts (refusals), input-bounds.ts (lengths).
  * Memory is bounded by `maxSeries` streams (plus their bounded series) and by `maxMemoryBytes`,
