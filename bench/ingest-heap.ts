@@ -49,7 +49,7 @@ function heap(): number {
 }
 
 const base = heap();
-const store = new IngestStore({ maxSeries: 10 * series, maxSeriesPerInstrument: senders * perInstrument + 1, maxMemoryBytes: 2 ** 40, exposedNames: nativeClaimedNames });
+const store = new IngestStore({ maxSeries: 10 * series, maxSeriesPerInstrument: senders * perInstrument + 1, maxMemoryBytes: 2 ** 36, exposedNames: nativeClaimedNames });
 for (let k = 0; k < senders; k++) store.ingest(exportOf(k, 1));
 const ingested = heap();
 for (let k = 0; k < senders; k++) store.ingest(exportOf(k, 2));

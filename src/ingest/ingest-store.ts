@@ -10,7 +10,7 @@
  * Instrumentation scopes are kept (the native profile shows them as `otel_scope_name`/`otel_scope_version`).
  *
  * The rest of the decisions (docs/collector.md explains them to users) are in the files that apply
- * them: series-state.ts (state per source series, output per bounded series), stream-rules.ts
+ * them: series-state.ts (state per source series), output-series.ts (output per bounded series, sets of the series layer), stream-rules.ts
  * (validity, temporality, resets), attribute-fold.ts (bounded attributes), series-registry.ts
  * (caps, memory budget, expiry), ingest-report.ts (refusals), input-bounds.ts (lengths).
  * Memory is bounded by `maxSeries` streams (plus their bounded series) and by `maxMemoryBytes`,
@@ -154,8 +154,9 @@ export class IngestStore implements MetricProducer, IngestSink {
   collect(): Promise<CollectionResult> {
     const now = this.#now();
     this.#registry.sweep(now, true);
+    this.#registry.compact();
     const endTime = millisToHrTime(now);
-    const scopeMetrics = collectScopes(this.#registry.instruments(), this.#registry.streams, endTime);
+    const scopeMetrics = collectScopes(this.#registry.instruments(), endTime);
     const derived = derivedRunMetrics(scopeMetrics, this.#lastFailure.seconds);
     if (derived.length > 0) scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics: derived });
     const refused = this.#refused.metric(endTime);
@@ -225,14 +226,16 @@ export class IngestStore implements MetricProducer, IngestSink {
 
   #ingestHistogramPoint(into: Into, point: OtlpHistogramPoint, delta: boolean): void {
     const at = into.at;
-    const s = this.#streamOf(into, point, invalidHistogram(point, at), point.bucketCounts.length);
+    const s = this.#streamOf(into, point, invalidHistogram(point, at), point.bucketCounts.length, point.explicitBounds);
     if (s === NO_SLOT) return;
     const streams = this.#registry.streams;
-    if (!joinBounds(streams, s, point, at.report)) {
+    const joined = joinBounds(streams, s, point, at.report);
+    if (joined === 'refused') {
       // A source series created for this point only holds nothing: do not keep it.
       if (streams.points[s] === 0) this.#registry.dropStream(s);
       return;
     }
+    if (joined === 'relayout') this.#registry.relayout(s, point.explicitBounds);
     applyHistogram(streams, s, point, delta, at.now);
     at.report.accepted++;
   }
@@ -249,7 +252,7 @@ export class IngestStore implements MetricProducer, IngestSink {
    * The slot of the stream a point joins, `buckets` wide; {@link NO_SLOT} when the point is done
    * with: it ended its stream ("no recorded value"), it is `invalid`, or it was refused.
    */
-  #streamOf(into: Into, point: OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint, invalid: Refusal | undefined, buckets: number): number {
+  #streamOf(into: Into, point: OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint, invalid: Refusal | undefined, buckets: number, bounds?: readonly number[]): number {
     const { instrument, group, at } = into;
     const key = pointKey(point);
     if (point.noRecordedValue) {
@@ -263,7 +266,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     }
     const found = into.streams?.get(key);
     if (found !== undefined) return found;
-    const s = this.#registry.streamFor(instrument, point, group, key, buckets, at);
+    const s = this.#registry.streamFor(instrument, point, group, key, buckets, at, bounds);
     // The group may have been made (or made again) for this stream.
     if (s !== NO_SLOT) into.streams = this.#registry.streams.group[s]!.streams;
     return s;

@@ -30,9 +30,10 @@ import type { IngestReport, Refusal } from './ingest-report.ts';
 import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
-import { EXPOSED_KIND, NO_SLOT, SeriesTable, StreamTable, type HistogramAcc, type Instrument, type Scope, type ScopeSeries, type Shape, type StreamGroup } from './series-state.ts';
+import { OutputSet } from './output-series.ts';
+import { EXPOSED_KIND, NO_SLOT, StreamTable, type HistogramAcc, type Instrument, type Scope, type ScopeSeries, type Shape, type StreamGroup } from './series-state.ts';
 import type { StoreSettings } from './store-options.ts';
-import { instrumentKind, retire } from './stream-rules.ts';
+import { instrumentKind, retire, sameNumbers } from './stream-rules.ts';
 
 /** The key of the group of streams `instrument` holds from `at`'s resource and scope. */
 export function groupKey(instrument: Instrument, at: Arrival): string {
@@ -49,6 +50,8 @@ export class SeriesRegistry {
   readonly streams = new StreamTable();
   /** Series made so far: each series' `seq`. */
   #made = 0;
+  /** Sets with removed series not yet compacted away (output-series.ts). */
+  readonly #holed = new Set<OutputSet>();
   /** Estimated bytes held (memory-estimate.ts). */
   #bytes = 0;
   #lastSweep = Number.NEGATIVE_INFINITY;
@@ -113,7 +116,7 @@ export class SeriesRegistry {
       // ceiling, as on an embedded host (rm's per-host gauges: 5000 hosts).
       streamCap: spec === undefined ? maxSeriesPerInstrument : Math.max(maxSeriesPerInstrument, Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT)),
       scopes: new Map(),
-      series: new SeriesTable(),
+      seriesCount: 0,
       streamCount: 0,
       bytes,
       names,
@@ -134,8 +137,9 @@ export class SeriesRegistry {
    * The slot of the stream a `point` of `instrument` (its attributes keyed `key`) from `at` feeds,
    * created (with its series, `buckets` wide) on first sight; {@link NO_SLOT} when refused.
    * `groupKey` is {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
+   * `bounds`: an explicit-bucket histogram point's, the layout of a series it makes.
    */
-  streamFor(instrument: Instrument, point: { readonly attributes: Attributes }, groupKey: string, key: string, buckets: number, at: Arrival): number {
+  streamFor(instrument: Instrument, point: { readonly attributes: Attributes }, groupKey: string, key: string, buckets: number, at: Arrival, bounds?: readonly number[]): number {
     const found = this.#groups.get(groupKey)?.streams.get(key);
     if (found !== undefined) return found;
     // Read only for a new stream: a packed point (packed-chunk.ts) rebuilds its attributes when read.
@@ -158,52 +162,95 @@ export class SeriesRegistry {
     // One string for both keys when they are equal (nothing was folded), as they usually are.
     const seriesKey = boundedKey === key ? key : boundedKey;
     const scope = instrument.scopes.get(at.scopeKey);
-    let series = scope?.slots.get(seriesKey) ?? NO_SLOT;
-    const newSeriesBytes = series === NO_SLOT ? seriesBytes(at.scopeKey, seriesKey, bounded, buckets) : 0;
+    const held = scope === undefined ? undefined : seriesIn(scope, seriesKey);
+    const newSeriesBytes = held === undefined ? seriesBytes(at.scopeKey, seriesKey, bounded, buckets) : 0;
     const newScope = scope === undefined ? scopeBytes(at.scopeKey) : 0;
     const bytes = streamBytes(groupKey.length + key.length, buckets);
     if (!this.#charge(bytes + newSeriesBytes + newScope, instrument.name, 1, report)) return NO_SLOT;
-    if (series === NO_SLOT) series = this.#newSeries(instrument, seriesKey, at.scopeKey, at.scope, Object.freeze(bounded), millisToHrTime(at.now), newSeriesBytes);
-    return this.#newStream(instrument, series, groupKey, key, bytes, at.now);
+    if (held !== undefined) return this.#newStream(instrument, held.out, held.at, groupKey, key, bytes, at.now);
+    const spec = instrument.spec?.buckets;
+    if (bounds !== undefined && spec !== undefined && !sameNumbers(spec, bounds)) {
+      report.warn(instrument.name, `bucket boundaries differ from the catalog's [${spec.join(', ')}]; the sender's are kept`);
+    }
+    const made = this.#newSeries(instrument, seriesKey, at.scopeKey, at.scope, Object.freeze(bounded), millisToHrTime(at.now), newSeriesBytes, bounds?.slice());
+    return this.#newStream(instrument, made.out, made.at, groupKey, key, bytes, at.now);
   }
 
-  #newSeries(instrument: Instrument, key: string, scopeKey: string, scope: Scope, attributes: Attributes, startTime: HrTime, bytes: number): number {
-    const table = instrument.series;
-    const slot = table.take();
-    table.key[slot] = key;
-    table.scopeKey[slot] = scopeKey;
-    table.attributes[slot] = attributes;
-    table.startSeconds[slot] = startTime[0];
-    table.startNanos[slot] = startTime[1];
-    table.seq[slot] = this.#made++;
-    table.bytes[slot] = bytes;
+  #newSeries(instrument: Instrument, key: string, scopeKey: string, scope: Scope, attributes: Attributes, startTime: HrTime, bytes: number, bounds: readonly number[] | undefined, seq = this.#made++): { out: OutputSet; at: number } {
     let held: ScopeSeries | undefined = instrument.scopes.get(scopeKey);
-    if (held === undefined) instrument.scopes.set(scopeKey, (held = { scope, slots: new Map() }));
-    held.slots.set(key, slot);
-    return slot;
+    if (held === undefined) instrument.scopes.set(scopeKey, (held = { scope, sets: [], live: 0 }));
+    const out = setFor(held, instrument, scopeKey, bounds);
+    const at = out.add(key, attributes, startTime, seq, bytes);
+    held.live++;
+    instrument.seriesCount++;
+    return { out, at };
   }
 
-  #newStream(instrument: Instrument, series: number, groupKey: string, key: string, bytes: number, now: number): number {
+  #newStream(instrument: Instrument, out: OutputSet, series: number, groupKey: string, key: string, bytes: number, now: number): number {
     let group = this.#groups.get(groupKey);
     if (group === undefined) this.#groups.set(groupKey, (group = { key: groupKey, instrument, streams: new Map() }));
     const streams = this.streams;
     const s = streams.take();
     streams.key[s] = key;
     streams.group[s] = group;
+    streams.out[s] = out;
     streams.series[s] = series;
     streams.updatedAt[s] = now;
     streams.bytes[s] = bytes;
-    // Appended to its series' list, so a collection adds streams up in the order they were made.
-    const table = instrument.series;
-    const last = table.last[series]!;
+    // Appended to its series' list, so its figures add streams up in the order they were made.
+    const last = out.last(series);
     streams.prev[s] = last;
-    if (last === NO_SLOT) table.first[series] = s;
+    if (last === NO_SLOT) out.setFirst(series, s);
     else streams.next[last] = s;
-    table.last[series] = s;
-    table.streams[series]!++;
+    out.setLast(series, s);
     instrument.streamCount++;
     group.streams.set(key, s);
     return s;
+  }
+
+  /**
+   * The series of stream `s`, its only one, takes the explicit-bucket layout `bounds` (its sender
+   * changed it): it moves to the set of that layout, keeping its key, start and place in the order,
+   * and starts over (stream-rules.ts `joinBounds`).
+   */
+  relayout(s: number, bounds: readonly number[]): void {
+    const st = this.streams;
+    const old = st.out[s]!;
+    const pos = st.series[s]!;
+    const instrument = st.group[s]!.instrument;
+    const scope = instrument.scopes.get(old.scopeKey)!;
+    const key = old.index.keyAt(pos);
+    const attributes = old.set.attributes[pos]!;
+    const start = old.set.startOf(pos);
+    const seq = old.seq(pos);
+    const bytes = old.chargeOf(pos);
+    this.#removeFrom(scope, old, pos);
+    const out = setFor(scope, instrument, old.scopeKey, bounds.slice());
+    const at = out.add(key, attributes, start, seq, bytes);
+    out.setFirst(at, s);
+    out.setLast(at, s);
+    st.out[s] = out;
+    st.series[s] = at;
+    st.acc[s] = undefined;
+    st.points[s] = 0;
+    out.settle(at, st);
+  }
+
+  /** Takes series `pos` out of `out` (a hole until compacted), and `out` out of `scope` with its last series. */
+  #removeFrom(scope: ScopeSeries, out: OutputSet, pos: number): void {
+    out.remove(pos);
+    if (out.live > 0) {
+      this.#holed.add(out);
+      return;
+    }
+    this.#holed.delete(out);
+    scope.sets.splice(scope.sets.indexOf(out), 1);
+  }
+
+  /** Compacts the sets whose series were removed (before a collection or a snapshot reads them). */
+  compact(): void {
+    for (const out of this.#holed) out.compact(this.streams);
+    this.#holed.clear();
   }
 
   /**
@@ -211,31 +258,31 @@ export class SeriesRegistry {
    * are replaced, never changed in place: encode it before the store takes more points.
    */
   snapshot(): StoreSnapshot['instruments'] {
+    this.compact();
     const instruments: InstrumentSnapshot[] = [];
     const st = this.streams;
     for (const instrument of this.#instruments.values()) {
-      const table = instrument.series;
       const series: SeriesSnapshot[] = [];
-      for (const slot of seriesInOrder(instrument)) {
+      for (const [out, slot] of seriesInOrder(instrument)) {
         const streams: StreamSnapshot[] = [];
-        for (let t = table.first[slot]!; t !== NO_SLOT; t = st.next[t]!) {
+        for (let t = out.first(slot); t !== NO_SLOT; t = st.next[t]!) {
           const origin = st.group[t]!.key.slice(instrument.name.length);
           const acc = st.acc[t];
           const hist = instrument.shape === 'histogram' ? (acc as HistogramAcc | undefined) : undefined;
           const exp = instrument.shape === 'exponentialHistogram' ? (acc as ExponentialSum | undefined) : undefined;
           streams.push({ origin, key: st.key[t]!, start: st.start[t]!, time: st.time[t]!, points: st.points[t]!, value: st.value[t]!, hist, exp, updatedAt: st.updatedAt[t]! });
         }
-        const scopeKey = table.scopeKey[slot]!;
-        const baseAcc = table.baseAcc[slot];
+        const scopeKey = out.scopeKey;
+        const baseAcc = out.baseAcc[slot];
         series.push({
           scopeKey,
           scope: instrument.scopes.get(scopeKey)!.scope,
-          attributes: table.attributes[slot]!,
-          startTime: [table.startSeconds[slot]!, table.startNanos[slot]!],
-          base: table.base[slot]!,
+          attributes: out.set.attributes[slot]!,
+          startTime: out.set.startOf(slot),
+          base: out.base(slot),
           baseHist: instrument.shape === 'histogram' ? (baseAcc as HistogramAcc | undefined) : undefined,
           baseExp: instrument.shape === 'exponentialHistogram' ? (baseAcc as ExponentialSum | undefined) : undefined,
-          bounds: table.bounds[slot],
+          bounds: out.bounds,
           streams,
         });
       }
@@ -267,7 +314,7 @@ export class SeriesRegistry {
         summary.skippedStreams += s.streams.length - restored;
         if (restored > 0) summary.series++;
       }
-      if (instrument.series.size === 0) {
+      if (instrument.seriesCount === 0) {
         this.#dropInstrument(instrument);
         summary.instruments--;
       }
@@ -289,7 +336,10 @@ export class SeriesRegistry {
   #restoreSeries(instrument: Instrument, saved: SeriesSnapshot): number {
     const seriesKey = attributesKey(saved.attributes);
     const buckets = bucketsOf(instrument.shape, saved.bounds);
-    let series = instrument.scopes.get(saved.scopeKey)?.slots.get(seriesKey) ?? NO_SLOT;
+    const scope = instrument.scopes.get(saved.scopeKey);
+    const found = scope === undefined ? undefined : seriesIn(scope, seriesKey);
+    let out = found?.out;
+    let series = found?.at ?? NO_SLOT;
     const st = this.streams;
     let restored = 0;
     for (const t of saved.streams) {
@@ -301,14 +351,16 @@ export class SeriesRegistry {
       const bytes = streamBytes(groupKey.length + t.key.length, buckets);
       if (!this.#fits(bytes + newSeriesBytes + newScope)) break;
       this.#bytes += bytes + newSeriesBytes + newScope;
-      if (series === NO_SLOT) {
-        series = this.#newSeries(instrument, seriesKey, saved.scopeKey, { ...saved.scope }, Object.freeze({ ...saved.attributes }), [saved.startTime[0], saved.startTime[1]], newSeriesBytes);
-        const table = instrument.series;
-        table.base[series] = saved.base;
-        table.baseAcc[series] = instrument.shape === 'histogram' ? saved.baseHist : instrument.shape === 'exponentialHistogram' ? saved.baseExp : undefined;
-        table.bounds[series] = saved.bounds?.slice();
+      if (out === undefined) {
+        // A histogram saved before its first point had no layout: the first point gives it one (relayout).
+        const bounds = instrument.shape === 'histogram' ? (saved.bounds?.slice() ?? []) : undefined;
+        const made = this.#newSeries(instrument, seriesKey, saved.scopeKey, { ...saved.scope }, Object.freeze({ ...saved.attributes }), [saved.startTime[0], saved.startTime[1]], newSeriesBytes, bounds);
+        out = made.out;
+        series = made.at;
+        out.setBase(series, saved.base);
+        out.baseAcc[series] = instrument.shape === 'histogram' ? saved.baseHist : instrument.shape === 'exponentialHistogram' ? saved.baseExp : undefined;
       }
-      const s = this.#newStream(instrument, series, groupKey, t.key, bytes, t.updatedAt);
+      const s = this.#newStream(instrument, out, series, groupKey, t.key, bytes, t.updatedAt);
       st.start[s] = t.start;
       st.time[s] = t.time;
       st.points[s] = t.points;
@@ -316,6 +368,7 @@ export class SeriesRegistry {
       st.acc[s] = instrument.shape === 'histogram' ? t.hist : instrument.shape === 'exponentialHistogram' ? t.exp : undefined;
       restored++;
     }
+    if (out !== undefined) out.settle(series, st);
     return restored;
   }
 
@@ -330,34 +383,35 @@ export class SeriesRegistry {
     const st = this.streams;
     const group = st.group[s]!;
     const instrument = group.instrument;
-    const table = instrument.series;
+    const out = st.out[s]!;
     const series = st.series[s]!;
     retire(st, s);
     const prev = st.prev[s]!;
     const next = st.next[s]!;
-    if (prev === NO_SLOT) table.first[series] = next;
+    if (prev === NO_SLOT) out.setFirst(series, next);
     else st.next[prev] = next;
-    if (next === NO_SLOT) table.last[series] = prev;
+    if (next === NO_SLOT) out.setLast(series, prev);
     else st.prev[next] = prev;
-    table.streams[series]!--;
     instrument.streamCount--;
     group.streams.delete(st.key[s]!);
     if (group.streams.size === 0) this.#groups.delete(group.key);
     this.#bytes -= st.bytes[s]!;
     st.release(s);
-    if (table.streams[series] === 0) {
-      const scopeKey = table.scopeKey[series]!;
-      const scope = instrument.scopes.get(scopeKey)!;
-      scope.slots.delete(table.key[series]!);
-      // The scope's charge, taken with its first series, goes with its last.
-      if (scope.slots.size === 0) {
-        instrument.scopes.delete(scopeKey);
-        this.#bytes -= scopeBytes(scopeKey);
-      }
-      this.#bytes -= table.bytes[series]!;
-      table.release(series);
-      if (table.size === 0) this.#dropInstrument(instrument);
+    if (out.first(series) !== NO_SLOT) {
+      out.settle(series, st);
+      return;
     }
+    const scopeKey = out.scopeKey;
+    const scope = instrument.scopes.get(scopeKey)!;
+    this.#bytes -= out.chargeOf(series);
+    this.#removeFrom(scope, out, series);
+    instrument.seriesCount--;
+    // The scope's charge, taken with its first series, goes with its last.
+    if (--scope.live === 0) {
+      instrument.scopes.delete(scopeKey);
+      this.#bytes -= scopeBytes(scopeKey);
+    }
+    if (instrument.seriesCount === 0) this.#dropInstrument(instrument);
   }
 
   /** Drops streams idle for the expiry time; at most once a second unless `force`. */
@@ -373,11 +427,12 @@ export class SeriesRegistry {
     }
     // An instrument whose every point was refused holds no series: release its name and bytes.
     for (const instrument of this.#instruments.values()) {
-      if (instrument.series.size === 0) this.#dropInstrument(instrument);
+      if (instrument.seriesCount === 0) this.#dropInstrument(instrument);
     }
   }
 
   #dropInstrument(instrument: Instrument): void {
+    for (const scope of instrument.scopes.values()) for (const out of scope.sets) this.#holed.delete(out);
     this.#instruments.delete(instrument.name);
     this.#bytes -= instrument.bytes;
     this.#claims.release(instrument.names);
@@ -402,25 +457,28 @@ export class SeriesRegistry {
   }
 }
 
-/** The series slots of `instrument` in the order they were made (across its scopes). */
-export function seriesInOrder(instrument: Instrument): Iterable<number> {
-  const scopes = instrument.scopes;
-  if (scopes.size === 1) return scopes.values().next().value!.slots.values();
-  const seq = instrument.series.seq;
-  const slots: number[] = [];
-  for (const scope of scopes.values()) for (const slot of scope.slots.values()) slots.push(slot);
-  return slots.sort((a, b) => seq[a]! - seq[b]!);
+/** The series of `instrument` (set and position) in the order they were made, across its scopes and sets (compacted). */
+export function seriesInOrder(instrument: Instrument): [OutputSet, number][] {
+  const all: [OutputSet, number][] = [];
+  for (const scope of instrument.scopes.values()) for (const out of scope.sets) for (let i = 0; i < out.set.size; i++) all.push([out, i]);
+  return all.sort((a, b) => a[0].seq(a[1]) - b[0].seq(b[1]));
 }
 
-/** `instrument`'s scopes in the order of their oldest series. */
-export function scopesInOrder(instrument: Instrument): ScopeSeries[] {
-  const scopes = [...instrument.scopes.values()];
-  if (scopes.length > 1) {
-    const seq = instrument.series.seq;
-    const oldest = (s: ScopeSeries): number => seq[s.slots.values().next().value!]!;
-    scopes.sort((a, b) => oldest(a) - oldest(b));
+/** The set and position of the series keyed `key` in `scope`, or undefined. */
+function seriesIn(scope: ScopeSeries, key: string): { out: OutputSet; at: number } | undefined {
+  for (const out of scope.sets) {
+    const at = out.positionOf(key);
+    if (at !== undefined) return { out, at };
   }
-  return scopes;
+  return undefined;
+}
+
+/** The set of `scope` a new series goes to: its only one, or a histogram's of the same layout (made if none). */
+function setFor(scope: ScopeSeries, instrument: Instrument, scopeKey: string, bounds: readonly number[] | undefined): OutputSet {
+  for (const out of scope.sets) if (instrument.shape !== 'histogram' || sameNumbers(out.bounds!, bounds!)) return out;
+  const out = new OutputSet(instrument.shape, instrument.descriptor, scopeKey, bounds);
+  scope.sets.push(out);
+  return out;
 }
 
 /** What a restore held again, and the source series it left out (past a cap or the budget, or of an instrument that no longer fits). */

@@ -5,21 +5,20 @@
  * host. Cumulative re-aggregation needs the per-stream state, so the number of streams is what the
  * caps bound.
  *
- * Streams and series are slots in typed columns (slot-table.ts), not an object each: a store
- * holds hundreds of thousands of them, and an object, its hidden class slots and its boxed numbers
- * cost several times the figures they hold. A slot is reused once freed; the maps that find slots
- * keep the order series were made in, which is the order a collection serves them in.
+ * Streams are slots in typed columns (slot-table.ts), not an object each: a store holds hundreds
+ * of thousands of them, and an object, its hidden class slots and its boxed numbers cost several
+ * times the figures they hold. A slot is reused once freed. The output series are sets of the
+ * series layer (output-series.ts), which keep the order series were made in, the order a
+ * collection serves them in.
  */
-import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import type { InstrumentKind, InstrumentSpec } from '../domain/types.ts';
 import type { VocabularyCheck } from '../domain/vocabulary.ts';
-import type { ExponentialSum } from '../otlp/exponential.ts';
-import { SlotTable } from './slot-table.ts';
 import type { ExposedKind } from './name-claims.ts';
-
-/** The five output shapes: what the naming stage sees. */
-export type Shape = 'monotonicSum' | 'sum' | 'gauge' | 'histogram' | 'exponentialHistogram';
+import { NO_SLOT, type Acc, type OutputSet, type Shape } from './output-series.ts';
+export { addHistogram, NO_SLOT, plus, type Acc, type HistogramAcc, type Shape } from './output-series.ts';
+import { SlotTable } from './slot-table.ts';
 
 export const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {
   counter: 'monotonicSum',
@@ -44,19 +43,15 @@ export interface Scope {
   readonly version: string;
 }
 
-export interface HistogramAcc {
-  counts: number[];
-  sum: number;
-  count: number;
-}
-
-/** A histogram's or exponential histogram's counts (the instrument's shape says which). */
-export type Acc = HistogramAcc | ExponentialSum;
-
-/** An instrument's output series under one scope, by their bounded attributes' key (slots of its {@link SeriesTable}). */
+/**
+ * An instrument's output series under one scope: one set (output-series.ts), or one per bucket
+ * layout of an explicit-bucket histogram whose senders differ.
+ */
 export interface ScopeSeries {
   readonly scope: Scope;
-  readonly slots: Map<string, number>;
+  readonly sets: OutputSet[];
+  /** Series held across its sets. */
+  live: number;
 }
 
 export interface Instrument {
@@ -70,58 +65,17 @@ export interface Instrument {
   /** Source series it may hold. */
   readonly streamCap: number;
   /**
-   * Output series by scope key, then by bounded attribute key. A scope is charged
-   * (memory-estimate.ts `scopeBytes`) with its first series and given back with its last.
+   * Output series by scope key. A scope is charged (memory-estimate.ts `scopeBytes`) with its
+   * first series and given back with its last.
    */
   readonly scopes: Map<string, ScopeSeries>;
-  readonly series: SeriesTable;
+  /** Output series held across its scopes. */
+  seriesCount: number;
   streamCount: number;
   /** Its charge against the memory budget. */
   readonly bytes: number;
   /** The exposed names it holds (name-claims.ts), released with it. */
   readonly names: readonly string[];
-}
-
-/** No slot (an empty list of streams). */
-export const NO_SLOT = -1;
-
-/**
- * An instrument's output series. A series' value is its base (what its reset or ended streams
- * counted) plus its live streams', kept in a list in the order they were made (`first`, then the
- * stream table's `next`), so a collection adds them up in that order.
- */
-export class SeriesTable extends SlotTable {
-  key: string[] = [];
-  scopeKey: string[] = [];
-  /** Frozen and reused for every collection: the naming stage caches label strings by identity. */
-  attributes: Attributes[] = [];
-  /** Histograms: the bucket boundaries every stream of the series must share. */
-  bounds: (readonly number[] | undefined)[] = [];
-  /** Histograms of either kind: what reset or ended streams had counted. */
-  baseAcc: (Acc | undefined)[] = [];
-  /** Sums and gauges: what reset or ended streams had counted. */
-  base = new Float64Array(0);
-  /** The start time (an HrTime's two parts). */
-  startSeconds = new Float64Array(0);
-  startNanos = new Float64Array(0);
-  /** When it was made, in the order of the store: a collection serves scopes in the order of their oldest series. */
-  seq = new Float64Array(0);
-  /** Its charge against the memory budget. */
-  bytes = new Float64Array(0);
-  first = new Int32Array(0);
-  last = new Int32Array(0);
-  streams = new Int32Array(0);
-
-  protected zero(slot: number): void {
-    this.base[slot] = this.startSeconds[slot] = this.startNanos[slot] = this.seq[slot] = this.bytes[slot] = this.streams[slot] = 0;
-    this.first[slot] = this.last[slot] = NO_SLOT;
-  }
-
-  protected clear(slot: number): void {
-    this.key[slot] = this.scopeKey[slot] = '';
-    this.attributes[slot] = EMPTY_ATTRIBUTES;
-    this.bounds[slot] = this.baseAcc[slot] = undefined;
-  }
 }
 
 /**
@@ -143,7 +97,8 @@ export class StreamTable extends SlotTable {
   group: (StreamGroup | undefined)[] = [];
   /** Histograms of either kind: its counts (replaced, never changed in place). */
   acc: (Acc | undefined)[] = [];
-  /** Its series' slot in its instrument's table, and its neighbours in that series' list. */
+  /** Its series' set and position in it, and its neighbours in that series' list. */
+  out: (OutputSet | undefined)[] = [];
   series = new Int32Array(0);
   prev = new Int32Array(0);
   next = new Int32Array(0);
@@ -164,17 +119,6 @@ export class StreamTable extends SlotTable {
 
   protected clear(slot: number): void {
     this.key[slot] = '';
-    this.group[slot] = this.acc[slot] = undefined;
+    this.group[slot] = this.acc[slot] = this.out[slot] = undefined;
   }
-}
-
-const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
-
-/** `b` added to `a`, or `b` when there is no `a` yet. */
-export function plus<T>(a: T | undefined, b: T, add: (a: T, b: T) => T): T {
-  return a === undefined ? b : add(a, b);
-}
-
-export function addHistogram(a: HistogramAcc, b: HistogramAcc): HistogramAcc {
-  return { counts: a.counts.map((c, i) => c + (b.counts[i] ?? 0)), sum: a.sum + b.sum, count: a.count + b.count };
 }

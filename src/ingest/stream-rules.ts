@@ -215,57 +215,52 @@ export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPo
     const instrument = streams.group[s]!.instrument;
     if (instrument.shape === 'monotonicSum' && mode === 'cumulative' && streams.points[s]! > 0 && v < before) {
       // The sender's counter started over: keep what it had counted, count on from there.
-      instrument.series.base[streams.series[s]!] += before;
+      const out = streams.out[s]!;
+      out.setBase(streams.series[s]!, out.base(streams.series[s]!) + before);
     }
     streams.value[s] = v;
   }
   applied(streams, s, point, now);
+  streams.out[s]!.settle(streams.series[s]!, streams);
   return streams.value[s]! > before;
 }
 
 /**
- * Checks a histogram point's bucket bounds against its series', setting them on the first point.
- * False (the point refused) when they differ while other streams share the series; when the
- * stream is the series' only one, its sender changed its layout and the series starts over.
+ * Checks a histogram point's bucket bounds against its series'. `refused` when they differ while
+ * other streams share the series; `relayout` when the stream is the series' only one: its sender
+ * changed its layout and the series starts over under the new one (series-registry.ts `relayout`).
  */
-export function joinBounds(streams: StreamTable, s: number, point: OtlpHistogramPoint, report: IngestReport): boolean {
-  const instrument = streams.group[s]!.instrument;
-  const table = instrument.series;
+export function joinBounds(streams: StreamTable, s: number, point: OtlpHistogramPoint, report: IngestReport): 'joined' | 'refused' | 'relayout' {
+  const out = streams.out[s]!;
   const series = streams.series[s]!;
-  const bounds = table.bounds[series];
-  if (bounds !== undefined && sameNumbers(bounds, point.explicitBounds)) return true;
-  if (bounds !== undefined && table.streams[series]! > 1) {
-    report.reject(instrument.name, 1, 'bounds_conflict', `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${bounds.join(', ')}]`);
-    return false;
+  const bounds = out.bounds ?? [];
+  if (sameNumbers(bounds, point.explicitBounds)) return 'joined';
+  if (out.first(series) !== out.last(series)) {
+    report.reject(streams.group[s]!.instrument.name, 1, 'bounds_conflict', `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${bounds.join(', ')}]`);
+    return 'refused';
   }
-  if (bounds === undefined && instrument.spec?.buckets !== undefined && !sameNumbers(instrument.spec.buckets, point.explicitBounds)) {
-    report.warn(instrument.name, `bucket boundaries differ from the catalog's [${instrument.spec.buckets.join(', ')}]; the sender's are kept`);
-  }
-  table.bounds[series] = point.explicitBounds.slice();
-  table.baseAcc[series] = undefined;
-  streams.acc[s] = undefined;
-  streams.points[s] = 0;
-  return true;
+  return 'relayout';
 }
 
 /** Applies a histogram point of either kind (explicit bounds joined) to the stream in slot `s` at `now`, unless it is stale. */
 export function applyHistogram(streams: StreamTable, s: number, point: OtlpHistogramPoint | OtlpExponentialHistogramPoint, delta: boolean, now: number): void {
   if (isStale(streams, s, point, !delta)) return;
   const instrument = streams.group[s]!.instrument;
-  const table = instrument.series;
+  const out = streams.out[s]!;
   const series = streams.series[s]!;
   const held = streams.acc[s];
   // An instrument's shape is the kind of every point it takes (instrumentKind).
   if (instrument.shape === 'histogram') {
     const incoming = histogramCounts(point as OtlpHistogramPoint);
-    if (wasReset(streams, s, held, incoming, delta)) table.baseAcc[series] = plus(table.baseAcc[series] as HistogramAcc | undefined, held as HistogramAcc, addHistogram);
+    if (wasReset(streams, s, held, incoming, delta)) out.baseAcc[series] = plus(out.baseAcc[series] as HistogramAcc | undefined, held as HistogramAcc, addHistogram);
     streams.acc[s] = delta ? plus(held as HistogramAcc | undefined, incoming, addHistogram) : incoming;
   } else {
     const incoming = exponentialCounts(point as OtlpExponentialHistogramPoint);
-    if (wasReset(streams, s, held, incoming, delta)) table.baseAcc[series] = plus(table.baseAcc[series] as ExponentialSum | undefined, held as ExponentialSum, addExponential);
+    if (wasReset(streams, s, held, incoming, delta)) out.baseAcc[series] = plus(out.baseAcc[series] as ExponentialSum | undefined, held as ExponentialSum, addExponential);
     streams.acc[s] = delta ? plus(held as ExponentialSum | undefined, incoming, addExponential) : incoming;
   }
   applied(streams, s, point, now);
+  out.settle(series, streams);
 }
 
 /** A point's counts as a stream holds them (copied: the request's arrays are not kept). */
@@ -287,14 +282,13 @@ function exponentialCounts(point: OtlpExponentialHistogramPoint): ExponentialSum
 
 /** What an ending stream (slot `s`) leaves its series: a counter's counts stay counted while other streams keep the series alive. */
 export function retire(streams: StreamTable, s: number): void {
-  const instrument = streams.group[s]!.instrument;
-  const table = instrument.series;
+  const out = streams.out[s]!;
   const series = streams.series[s]!;
-  const shape = instrument.shape;
+  const shape = out.shape;
   const acc = streams.acc[s];
-  if (shape === 'monotonicSum') table.base[series] += streams.value[s]!;
-  if (shape === 'histogram' && acc !== undefined) table.baseAcc[series] = plus(table.baseAcc[series] as HistogramAcc | undefined, acc as HistogramAcc, addHistogram);
-  if (shape === 'exponentialHistogram' && acc !== undefined) table.baseAcc[series] = plus(table.baseAcc[series] as ExponentialSum | undefined, acc as ExponentialSum, addExponential);
+  if (shape === 'monotonicSum') out.setBase(series, out.base(series) + streams.value[s]!);
+  if (shape === 'histogram' && acc !== undefined) out.baseAcc[series] = plus(out.baseAcc[series] as HistogramAcc | undefined, acc as HistogramAcc, addHistogram);
+  if (shape === 'exponentialHistogram' && acc !== undefined) out.baseAcc[series] = plus(out.baseAcc[series] as ExponentialSum | undefined, acc as ExponentialSum, addExponential);
 }
 
 /** Whether a cumulative histogram's count went down: its sender restarted, and what it `held` goes to the series' base. */
@@ -320,6 +314,7 @@ function applied(streams: StreamTable, s: number, point: { timeUnixNano: bigint;
   streams.updatedAt[s] = now;
 }
 
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+/** Whether two bucket layouts are the same. */
+export function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -7,6 +7,12 @@ import type { DataPoint } from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from '../domain/exemplars.ts';
 import type { ExpositionExemplar, FamilyType } from '../exposition/types.ts';
 
+/** Series `i`'s start time in Unix ms: its own when the set keeps one per series (collection.ts), else the set's. */
+export function seriesStartMillis(series: { readonly startTime: HrTime; readonly startSeconds?: Float64Array; readonly startNanos?: Float64Array }, i: number): number {
+  const seconds = series.startSeconds;
+  return seconds === undefined ? startMillis(series.startTime) : seconds[i]! * 1000 + series.startNanos![i]! / 1e6;
+}
+
 let lastStart: HrTime | undefined;
 let lastStartMillis = 0;
 /** A point's start time in Unix ms (producers share one HrTime across points: converted once). */

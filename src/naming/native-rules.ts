@@ -10,7 +10,7 @@ import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.
 import { exemplarsAt } from '../domain/series/histogram.ts';
 import { renderAttributes } from './attribute-labels.ts';
 import type { CompiledRule } from './compiled-rule.ts';
-import { counterExemplar, pointExemplars, seriesExemplar, startMillis } from './data-points.ts';
+import { counterExemplar, pointExemplars, seriesExemplar, seriesStartMillis, startMillis } from './data-points.ts';
 import { addColumns, addHistogram, addKeyed, addNumber } from './family-builder.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName } from './prometheus-names.ts';
 import { boundsInterner, SeriesCache } from './series-cache.ts';
@@ -73,16 +73,15 @@ export function compileNative(profile: NativeProfile, metric: MetricHead, scopeN
         const labels = series.labels(cache.labelRender);
         cache.trim(n);
         if (series.dataPointType === DataPointType.HISTOGRAM) {
-          const created = starts ? startMillis(series.startTime) : undefined;
           const strings = labels.strings;
-          for (let i = 0; i < n; i++) addHistogram(out, cache.histogramAt(i, series, strings[i]!, 1, created, exemplarsAt(series.exemplars, i, series.stride)));
+          for (let i = 0; i < n; i++) addHistogram(out, cache.histogramAt(i, series, strings[i]!, 1, starts ? seriesStartMillis(series, i) : undefined, exemplarsAt(series.exemplars, i, series.stride)));
         } else if (out.created === undefined && (type !== 'counter' || series.exemplars === undefined)) {
           // The store's label column (no string read for a renderer that keeps its rendering), and one array of values.
           addKeyed(out, labels, n, series.values);
         } else {
-          const created = out.created === undefined ? 0 : startMillis(series.startTime);
+          const created = out.created !== undefined;
           const strings = labels.strings;
-          for (let i = 0; i < n; i++) addNumber(out, strings[i]!, series.values[i]!, created, seriesExemplar(series.exemplars?.[i], type, 1));
+          for (let i = 0; i < n; i++) addNumber(out, strings[i]!, series.values[i]!, created ? seriesStartMillis(series, i) : 0, seriesExemplar(series.exemplars?.[i], type, 1));
         }
         if (labels.nonAscii > 0) out.ascii = false;
       },

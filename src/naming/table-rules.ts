@@ -8,7 +8,7 @@ import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
 import { exemplarsAt } from '../domain/series/histogram.ts';
 import type { CompiledRule } from './compiled-rule.ts';
-import { counterExemplar, pointExemplars, scaled, seriesExemplar, startMillis } from './data-points.ts';
+import { counterExemplar, pointExemplars, scaled, seriesExemplar, seriesStartMillis, startMillis } from './data-points.ts';
 import { addHistogram, addNumber } from './family-builder.ts';
 import { boundsInterner, SeriesCache } from './series-cache.ts';
 import type { FamilyRule } from './types.ts';
@@ -52,19 +52,19 @@ export function compileTableRule(rule: FamilyRule, constLabels: string, starts: 
     merges,
     emitSeries(series, out) {
       const n = series.n;
-      const created = starts ? startMillis(series.startTime) : 0;
       const labels = series.labels(cache.labelRender);
       const strings = labels.strings;
       cache.trim(n);
       if (series.dataPointType === DataPointType.HISTOGRAM) {
         for (let i = 0; i < n; i++) {
+          const created = starts ? seriesStartMillis(series, i) : 0;
           if (from === 'sum') addNumber(out, strings[i]!, scaled(series.sums[i]!, scale), created);
           else if (from === 'count') addNumber(out, strings[i]!, series.counts[i]!, created);
           else addHistogram(out, cache.histogramAt(i, series, strings[i]!, scale, starts ? created : undefined, exemplarsAt(series.exemplars, i, series.stride)));
         }
       } else {
         for (let i = 0; i < n; i++) {
-          addNumber(out, strings[i]!, rule.type === 'info' ? 1 : scaled(series.values[i]!, scale), created, seriesExemplar(series.exemplars?.[i], rule.type, scale));
+          addNumber(out, strings[i]!, rule.type === 'info' ? 1 : scaled(series.values[i]!, scale), starts ? seriesStartMillis(series, i) : 0, seriesExemplar(series.exemplars?.[i], rule.type, scale));
         }
       }
       if (labels.nonAscii > 0) out.ascii = false;

@@ -35,7 +35,11 @@ export interface LabelColumn {
   readonly strings: readonly string[];
   /** Series i's label string: the kept one, or made now (and not kept). */
   at(i: number): string;
-  /** Each series' identity (its attributes object, stable: a series never moves); at least `n` long. */
+  /**
+   * Each series' identity (its attributes object, stable while the series is held; a removed
+   * series' successors move down, series-set.ts `compact`, so identify a row by this object, not
+   * its position); at least `n` long.
+   */
   readonly keys: readonly Attributes[];
   /** What makes the strings (the render): two columns' keys tell the same strings only with the same maker. */
   readonly maker: object;
@@ -52,7 +56,7 @@ export interface CollectedSeries {
   readonly aggregationTemporality: AggregationTemporality;
   /** Series in the collection. */
   readonly n: number;
-  /** Each series' attributes, by position (stable objects: a series never moves). */
+  /** Each series' attributes, by position (stable objects; positions change only when series are removed). */
   readonly attributes: readonly Attributes[];
   /** A sum's or gauge's values; a histogram's bucket counts, `stride` per series. Views of the collection's storage. */
   readonly values: Float64Array;
@@ -64,8 +68,11 @@ export interface CollectedSeries {
   readonly counts: Float64Array;
   /** The latest exemplar per series (sums) or per bucket (histograms); undefined when the set keeps none. */
   readonly exemplars: readonly (Exemplar | undefined)[] | undefined;
-  /** Every series' start time (the store's start). */
+  /** Every series' start time (the store's start), unless the set keeps one per series: */
   readonly startTime: HrTime;
+  /** Sets that keep a start per series (series-starts.ts): its two parts, by series. */
+  readonly startSeconds?: Float64Array;
+  readonly startNanos?: Float64Array;
   /** The label strings of the `n` series as `render` makes them: each checked once, kept by the store once read as an array. */
   labels(render: LabelRender): LabelColumn;
 }
@@ -88,6 +95,11 @@ export interface Collection {
    * storage, already mapped (series-store.ts). Later calls do nothing; not calling it is fine.
    */
   done(): void;
+}
+
+/** Series `i`'s start time: its own when the set keeps one per series, else the set's. */
+export function startOf(series: Pick<CollectedSeries, 'startTime' | 'startSeconds' | 'startNanos'>, i: number): HrTime {
+  return series.startSeconds === undefined ? series.startTime : [series.startSeconds[i]!, series.startNanos![i]!];
 }
 
 /** A collection of producers' MetricData only (a host's own reader's, a test's). */

@@ -27,6 +27,16 @@ export class Column {
     this.data[this.length++] = value;
   }
 
+  /** Copies `width` figures from `from` to `to` (a compaction moving a series down: series-set.ts `compact`). */
+  move(from: number, to: number, width = 1): void {
+    this.data.copyWithin(to, from, from + width);
+  }
+
+  /** Keeps the first `length` figures (the storage stays, for the series added next). */
+  truncate(length: number): void {
+    this.length = length;
+  }
+
   /** The figures held, as a view (valid until the column grows). */
   view(): Float64Array {
     return this.data.subarray(0, this.length);

@@ -17,12 +17,20 @@ export class GaugeSeries extends SeriesSet {
     this.values.push(0);
   }
 
+  protected override moveSeries(from: number, to: number): void {
+    this.values.move(from, to);
+  }
+
+  protected override keepSeries(n: number): void {
+    this.values.truncate(n);
+  }
+
   snapshotLength(): number {
-    return this.values.length;
+    return this.values.length + this.heldLength();
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
-    return { n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE };
+    return this.held({ n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE }, arena);
   }
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
@@ -32,7 +40,7 @@ export class GaugeSeries extends SeriesSet {
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality = AggregationTemporality.CUMULATIVE): MetricData | undefined {
     if (snap.n === 0) return undefined;
-    return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints: numberPoints(this.attributes, snap, startTime, endTime) } satisfies GaugeMetricData;
+    return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints: numberPoints(this.keysOf(snap), snap, startTime, endTime) } satisfies GaugeMetricData;
   }
 
   /** A gauge is a level, not an amount: every series, with its last value. */

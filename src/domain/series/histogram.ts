@@ -44,6 +44,25 @@ export class HistogramSeries extends SeriesSet {
     this.maxs?.push(-Infinity);
   }
 
+  protected override moveSeries(from: number, to: number): void {
+    const stride = this.stride;
+    this.buckets.move(from * stride, to * stride, stride);
+    this.sums.move(from, to);
+    this.counts.move(from, to);
+    this.mins?.move(from, to);
+    this.maxs?.move(from, to);
+    if (this.exemplars !== undefined) for (let k = 0; k < stride; k++) this.exemplars[to * stride + k] = this.exemplars[from * stride + k];
+  }
+
+  protected override keepSeries(n: number): void {
+    this.buckets.truncate(n * this.stride);
+    this.sums.truncate(n);
+    this.counts.truncate(n);
+    this.mins?.truncate(n);
+    this.maxs?.truncate(n);
+    if (this.exemplars !== undefined && this.exemplars.length > n * this.stride) this.exemplars.length = n * this.stride;
+  }
+
   /**
    * Counts `value` (a number ≥ 0) into series `at`: the bucket is the first bound ≥ value (le
    * semantics). Returns the bucket's index in {@link buckets}.
@@ -78,7 +97,8 @@ export class HistogramSeries extends SeriesSet {
       if (Number.isFinite(snap.mins[i]!)) value.min = snap.mins[i]!;
       if (Number.isFinite(snap.maxs![i]!)) value.max = snap.maxs![i]!;
     }
-    const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = { attributes: this.attributes[i]!, startTime, endTime, value };
+    const own = snap.startSeconds === undefined ? startTime : ([snap.startSeconds[i]!, snap.startNanos![i]!] as HrTime);
+    const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = { attributes: this.keysOf(snap)[i]!, startTime: own, endTime, value };
     const exemplars = exemplarsAt(snap.exemplars, i, this.stride);
     if (exemplars !== undefined) point.exemplars = exemplars;
     return point;
@@ -86,17 +106,20 @@ export class HistogramSeries extends SeriesSet {
 
   snapshotLength(): number {
     // Read in the same turn as snapshot(): the series count cannot change in between.
-    return this.buckets.length + this.counts.length * (this.mins === undefined ? 2 : 4);
+    return this.buckets.length + this.counts.length * (this.mins === undefined ? 2 : 4) + this.heldLength();
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
     const snap: Snapshot = { n: this.counts.length, values: arena.copy(this.buckets), sums: arena.copy(this.sums), counts: arena.copy(this.counts) };
-    if (this.mins === undefined && this.exemplars === undefined) return snap;
-    return {
-      ...snap,
-      ...(this.mins !== undefined && { mins: arena.copy(this.mins), maxs: arena.copy(this.maxs!) }),
-      ...(this.exemplars !== undefined && { exemplars: this.exemplars.slice(0, snap.n * this.stride) }),
-    };
+    if (this.mins === undefined && this.exemplars === undefined) return this.held(snap, arena);
+    return this.held(
+      {
+        ...snap,
+        ...(this.mins !== undefined && { mins: arena.copy(this.mins), maxs: arena.copy(this.maxs!) }),
+        ...(this.exemplars !== undefined && { exemplars: this.exemplars.slice(0, snap.n * this.stride) }),
+      },
+      arena,
+    );
   }
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {

@@ -98,13 +98,13 @@ export class LiveSeries extends SeriesSet {
   }
 
   snapshotLength(): number {
-    return this.#values.length * 2;
+    return this.#values.length * 2 + this.heldLength();
   }
 
   /** `values`: the combined values; `counts`: the live sources of each series (0: absent). */
   snapshot(arena: SnapshotArena): Snapshot {
     this.#settle();
-    return { n: this.#values.length, values: arena.copy(this.#values), sums: NONE, counts: arena.copy(this.#sources) };
+    return this.held({ n: this.#values.length, values: arena.copy(this.#values), sums: NONE, counts: arena.copy(this.#sources) }, arena);
   }
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
@@ -133,12 +133,14 @@ export class LiveSeries extends SeriesSet {
         nonAscii,
       };
     };
-    const attributes = present.map((i) => this.attributes[i]!);
+    const keys = this.keysOf(snap);
+    const attributes = present.map((i) => keys[i]!);
     return { ...whole, n: present.length, attributes, values, labels };
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality = AggregationTemporality.CUMULATIVE): MetricData | undefined {
-    const dataPoints = presentOf(snap).map((i): DataPoint<number> => ({ attributes: this.attributes[i]!, startTime, endTime, value: snap.values[i]! }));
+    const keys = this.keysOf(snap);
+    const dataPoints = presentOf(snap).map((i): DataPoint<number> => ({ attributes: keys[i]!, startTime, endTime, value: snap.values[i]! }));
     return this.#metric(dataPoints, temporality);
   }
 
@@ -146,12 +148,13 @@ export class LiveSeries extends SeriesSet {
   delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     if (this.dataPointType === DataPointType.GAUGE) return this.cumulative(snap, startTime, endTime, AggregationTemporality.DELTA);
     const dataPoints: DataPoint<number>[] = [];
+    const keys = this.keysOf(snap);
     for (const i of presentOf(snap)) {
       const v = snap.values[i]!;
       const p = state.values[i] ?? 0;
       if (v === p) continue;
       state.values[i] = v;
-      dataPoints.push({ attributes: this.attributes[i]!, startTime, endTime, value: v - p });
+      dataPoints.push({ attributes: keys[i]!, startTime, endTime, value: v - p });
     }
     return this.#metric(dataPoints, AggregationTemporality.DELTA);
   }

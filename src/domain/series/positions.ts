@@ -1,6 +1,6 @@
 /**
- * The series positions an index hands out: each series' attributes by position (stable objects:
- * a series never moves or goes away), storage added for each new one, and the one overflow series
+ * The series positions an index hands out: each series' attributes by position (stable objects;
+ * only a keyed index's series go away, keyed-index.ts), storage added for each new one, and the one overflow series
  * (`otel.metric.overflow`) made the first time it is needed.
  */
 import type { Attributes } from '@opentelemetry/api';

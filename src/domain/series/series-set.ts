@@ -8,11 +8,22 @@
  * A writer (the tallies, domain/tallies/) records into a set; the store (series-store.ts) reads
  * every set at one instant into a {@link Collection}, or into OpenTelemetry MetricData for a
  * reader outside the scrape.
+ *
+ * Removal (a writer whose series expire: the ingest, through a keyed index, keyed-index.ts): a
+ * removed series is a hole until the writer calls {@link SeriesSet.compact}, which moves every
+ * later series down over the holes in one pass, keeping their order, and tells the writer where
+ * each went. Chosen over moving the last series into a hole, which would reorder what a
+ * collection serves (a series' place is the order it was made in, as it was when the ingest kept
+ * them in maps), and over a free list with holes a collection skips, which would make every reader
+ * skip holes. Label strings held by position follow the same moves (`Labels`, synced at the next
+ * `labels` call); a compaction makes new arrays (attributes, strings), never changes one handed
+ * out, so a snapshot read over several turns stays right.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, InstrumentType, type DataPointType, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { holdShape } from '../../common/held-shapes.ts';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
+import { SeriesStarts } from './series-starts.ts';
 import type { Snapshot, SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './spec-index.ts';
 
@@ -37,6 +48,14 @@ class Labels {
   nonAscii = 0;
   /** The strings, once the reader asked for them as an array. */
   strings: readonly string[] | undefined;
+  /** The set's compactions these positions follow (see {@link SeriesSet.compact}). */
+  compactions = 0;
+}
+
+/** What the last compaction moved: series `i` went to `moves[i]`, the removed (-1) had `removed` (by old position). */
+interface Compaction {
+  readonly moves: Int32Array;
+  readonly removed: readonly (readonly [number, Attributes])[];
 }
 
 /** A set's label strings at one collection (collection.ts `LabelColumn`). */
@@ -91,25 +110,142 @@ holdShape(new StoreLabels([], { render: () => '', isAscii: () => true }, new Lab
 
 export abstract class SeriesSet {
   readonly descriptor: MetricDescriptor;
-  /** The attributes of each series, by position (the index's, stable objects). */
-  readonly attributes: Attributes[];
   /** The position of the series `attributes` records into (created on first sight). */
   readonly seriesOf: (attributes: Attributes | undefined) => number;
   abstract readonly dataPointType: DataPointType;
-  /** Label strings by the reader's render (dropped with it). */
-  readonly #labels = new WeakMap<LabelRender, Labels>();
+  /** Label strings by the reader's render (dropped with it); made when first read (a writer's many small sets may never be). */
+  #labels: WeakMap<LabelRender, Labels> | undefined;
+  readonly #index: SeriesIndex;
+  /** Each series' start, when the writer keeps one ({@link keepStarts}). */
+  #starts: SeriesStarts | undefined;
+  /** Removed series not yet compacted away. */
+  #removed: number[] = [];
+  #compactions = 0;
+  #last: Compaction | undefined;
 
   /** @param index makes the set's index, given how to add storage for a new series. */
   constructor(descriptor: MetricDescriptor, index: (grow: () => void) => SeriesIndex) {
     this.descriptor = descriptor;
-    const made = index(() => this.grow());
-    this.attributes = made.attributes;
+    const made = index(() => {
+      this.grow();
+      this.#starts?.push();
+    });
+    this.#index = made;
     this.seriesOf = made.seriesOf;
   }
 
-  /** Series held (the overflow series included). */
+  /** The attributes of each series, by position (the index's, stable objects; a new array after a compaction). */
+  get attributes(): Attributes[] {
+    return this.#index.attributes;
+  }
+
+  /** Series held (the overflow series included, removed ones not yet compacted away too). */
   get size(): number {
-    return this.attributes.length;
+    return this.#index.attributes.length;
+  }
+
+  /**
+   * Keeps a start time per series (series-starts.ts), set by the writer with {@link startAt};
+   * call before the first series. Collections and points then carry each series' own start.
+   */
+  keepStarts(): void {
+    if (this.size > 0) throw new Error('keepStarts() before the first series');
+    this.#starts = new SeriesStarts();
+  }
+
+  /** Series `at` starts at `start` (a set that {@link keepStarts}). */
+  startAt(at: number, start: HrTime): void {
+    this.#starts!.set(at, start);
+  }
+
+  /** Series `at`'s start time (a set that {@link keepStarts}). */
+  startOf(at: number): HrTime {
+    return this.#starts!.at(at);
+  }
+
+  /** Removed series waiting for {@link compact}. */
+  get holes(): number {
+    return this.#removed.length;
+  }
+
+  /**
+   * Removes series `at` (once): its figures stay until {@link compact}, and collections read it
+   * until then, so a writer compacts before it reads the set. Only a set whose index removes
+   * series (keyed-index.ts).
+   */
+  remove(at: number): void {
+    const index = this.#index;
+    if (index.compacted === undefined) throw new Error('this set\'s series are never removed');
+    index.forget?.(at);
+    this.#removed.push(at);
+  }
+
+  /**
+   * Moves the series down over the holes, in order: returns where each went (`moves[i]`, -1:
+   * removed), for the writer's own positions; undefined when nothing was removed.
+   */
+  compact(): Int32Array | undefined {
+    if (this.#removed.length === 0) return undefined;
+    const attributes = this.#index.attributes;
+    const moves = new Int32Array(attributes.length);
+    for (const at of this.#removed) moves[at] = -1;
+    this.#removed = [];
+    const removed: [number, Attributes][] = [];
+    let n = 0;
+    for (let i = 0; i < moves.length; i++) {
+      if (moves[i] === -1) {
+        removed.push([i, attributes[i]!]);
+        continue;
+      }
+      moves[i] = n;
+      if (i !== n) {
+        this.moveSeries(i, n);
+        this.#starts?.move(i, n);
+      }
+      n++;
+    }
+    this.keepSeries(n);
+    this.#starts?.truncate(n);
+    this.#index.compacted!(moves, n);
+    this.#compactions++;
+    this.#last = { moves, removed };
+    return moves;
+  }
+
+  /** Moves series `from`'s figures to position `to` (below it), for {@link compact}. */
+  protected moveSeries(_from: number, _to: number): void {
+    throw new Error('this set\'s series are never removed');
+  }
+
+  /** Keeps the first `n` series' figures, for {@link compact}. */
+  protected keepSeries(_n: number): void {
+    throw new Error('this set\'s series are never removed');
+  }
+
+  /** Brings `held` (made before the last compactions) to the positions now. */
+  #follow(held: Labels, render: LabelRender): void {
+    const last = this.#last;
+    if (last === undefined || held.compactions !== this.#compactions - 1) {
+      // Further behind than one compaction: the strings are made again.
+      held.checked = held.nonAscii = 0;
+      held.strings = undefined;
+    } else {
+      const { moves, removed } = last;
+      const strings = held.strings;
+      let gone = 0;
+      for (const [at, attributes] of removed) {
+        if (at >= held.checked) break;
+        gone++;
+        if (!render.isAscii(strings !== undefined && at < strings.length ? strings[at]! : render.render(attributes))) held.nonAscii--;
+      }
+      held.checked -= gone;
+      if (strings !== undefined) {
+        const kept: string[] = [];
+        for (let i = 0; i < strings.length; i++) if (moves[i]! >= 0) kept.push(strings[i]!);
+        held.strings = kept;
+      }
+    }
+    held.compactions = this.#compactions;
   }
 
   /**
@@ -120,8 +256,13 @@ export abstract class SeriesSet {
    * keeps its own rendering (the render memo) asks only for the strings of series new to it.
    */
   labels(render: LabelRender, n: number): LabelColumn {
-    let held = this.#labels.get(render);
-    if (held === undefined) this.#labels.set(render, (held = new Labels()));
+    const all = (this.#labels ??= new WeakMap());
+    let held = all.get(render);
+    if (held === undefined) {
+      all.set(render, (held = new Labels()));
+      held.compactions = this.#compactions;
+    }
+    if (held.compactions !== this.#compactions) this.#follow(held, render);
     const from = held.checked;
     let fresh: string[] | undefined;
     if (from < n) {
@@ -138,6 +279,28 @@ export abstract class SeriesSet {
 
   /** Adds the storage of one more series. */
   protected abstract grow(): void;
+
+  /** What every kind's snapshot adds to its figures: the starts, and the attributes of a set whose series move. */
+  protected held(snap: Snapshot, arena: SnapshotArena): Snapshot {
+    const starts = this.#starts;
+    const moving = this.#index.compacted !== undefined;
+    if (starts === undefined && !moving) return snap;
+    return {
+      ...snap,
+      ...(starts !== undefined && { startSeconds: arena.copyOf(starts.seconds), startNanos: arena.copyOf(starts.nanos) }),
+      ...(moving && { attributes: this.#index.attributes }),
+    };
+  }
+
+  /** The figures {@link held} adds to a snapshot. */
+  protected heldLength(): number {
+    return this.#starts === undefined ? 0 : 2 * this.#starts.seconds.length;
+  }
+
+  /** The attributes of a snapshot's series. */
+  protected keysOf(snap: Snapshot): readonly Attributes[] {
+    return snap.attributes ?? this.#index.attributes;
+  }
   /** How many figures {@link snapshot} copies into the arena now. */
   abstract snapshotLength(): number;
   /** The figures now, copied into `arena`. */
@@ -152,6 +315,7 @@ export abstract class SeriesSet {
   /** The fields every collected set shares; `columns` gives the kind's figures. */
   protected collectedOf(snap: Snapshot, startTime: HrTime, columns: Pick<CollectedSeries, 'isMonotonic' | 'stride' | 'bounds' | 'values' | 'sums' | 'counts' | 'exemplars'>): CollectedSeries {
     const labels = (render: LabelRender) => this.labels(render, snap.n);
-    return { descriptor: this.descriptor, dataPointType: this.dataPointType, aggregationTemporality: AggregationTemporality.CUMULATIVE, n: snap.n, attributes: this.attributes, startTime, labels, ...columns };
+    const starts = snap.startSeconds === undefined ? undefined : { startSeconds: snap.startSeconds, startNanos: snap.startNanos! };
+    return { descriptor: this.descriptor, dataPointType: this.dataPointType, aggregationTemporality: AggregationTemporality.CUMULATIVE, n: snap.n, attributes: this.keysOf(snap), startTime, labels, ...columns, ...starts };
   }
 }

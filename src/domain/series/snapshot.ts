@@ -8,6 +8,7 @@
  * every young-generation collection landing in that window would copy it on the event loop; one
  * buffer per instrument would be hundreds of allocations per scrape.
  */
+import type { Attributes } from '@opentelemetry/api';
 import type { Exemplar } from '../exemplars.ts';
 import type { Column } from './column.ts';
 
@@ -24,6 +25,14 @@ export interface Snapshot {
   readonly maxs?: Float64Array;
   /** Sets that keep exemplars: the latest per series (sums) or per bucket (histograms). */
   readonly exemplars?: readonly (Exemplar | undefined)[];
+  /** Sets that keep a start per series (series-starts.ts): its two parts. */
+  readonly startSeconds?: Float64Array;
+  readonly startNanos?: Float64Array;
+  /**
+   * Sets whose series are removed: the attributes at the instant (a compaction makes a new array,
+   * so this one stays right for a reader still reading the snapshot).
+   */
+  readonly attributes?: readonly Attributes[];
 }
 
 export const NONE = new Float64Array(0);
@@ -42,9 +51,14 @@ export class SnapshotArena {
 
   /** A copy of `from`'s figures, as a view of the arena. */
   copy(from: Column): Float64Array {
+    return this.copyOf(from.view());
+  }
+
+  /** A copy of `from`, as a view of the arena. */
+  copyOf(from: ArrayLike<number>): Float64Array {
     const at = this.#at;
     const view = this.storage.subarray(at, at + from.length);
-    view.set(from.view());
+    view.set(from);
     this.#at = at + from.length;
     return view;
   }

@@ -30,10 +30,18 @@ export const RAW_KEYS_PER_INSTRUMENT = 1024;
 
 /** Attribute sets → series indexes: what a tally looks its series up in. */
 export interface SeriesIndex {
-  /** The attributes of each series, by index. Series never move or go away, so each object is stable. */
+  /** The attributes of each series, by index (stable objects: a series keeps its object while held). */
   readonly attributes: Attributes[];
   /** The index of the series `attributes` records into (created on first sight). */
   readonly seriesOf: (attributes: Attributes | undefined) => number;
+  /**
+   * Only an index whose series may be removed (keyed-index.ts; this one's and the open index's
+   * never go away): the set compacted its series, series `i` now at `moves[i]` (-1: removed), `n`
+   * left: `attributes` becomes a new array of the `n` left.
+   */
+  compacted?(moves: Int32Array, n: number): void;
+  /** With {@link compacted}: the series at `at` is removed, its attributes no longer find it. */
+  forget?(at: number): void;
 }
 
 export const EMPTY: Attributes = Object.freeze({});

@@ -27,13 +27,23 @@ export class SumSeries extends SeriesSet {
     this.values.push(0);
   }
 
+  protected override moveSeries(from: number, to: number): void {
+    this.values.move(from, to);
+    if (this.exemplars !== undefined) this.exemplars[to] = this.exemplars[from];
+  }
+
+  protected override keepSeries(n: number): void {
+    this.values.truncate(n);
+    if (this.exemplars !== undefined && this.exemplars.length > n) this.exemplars.length = n;
+  }
+
   snapshotLength(): number {
-    return this.values.length;
+    return this.values.length + this.heldLength();
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
     const snap = { n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE };
-    return this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice(0, snap.n) };
+    return this.held(this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice(0, snap.n) }, arena);
   }
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
@@ -43,32 +53,35 @@ export class SumSeries extends SeriesSet {
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     if (snap.n === 0) return undefined;
-    const dataPoints = numberPoints(this.attributes, snap, startTime, endTime);
+    const dataPoints = numberPoints(this.keysOf(snap), snap, startTime, endTime);
     return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, dataPoints, isMonotonic: this.monotonic } satisfies SumMetricData;
   }
 
   delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     const points: DataPoint<number>[] = [];
     const prev = state.values;
+    const attributes = this.keysOf(snap);
     for (let i = 0; i < snap.n; i++) {
       const v = snap.values[i]!;
       const p = prev[i] ?? 0;
       if (v === p) continue;
       prev[i] = v;
       const e = snap.exemplars?.[i];
-      points.push({ attributes: this.attributes[i]!, startTime, endTime, value: v - p, ...(e !== undefined && { exemplars: [e] }) } as DataPoint<number>);
+      points.push({ attributes: attributes[i]!, startTime, endTime, value: v - p, ...(e !== undefined && { exemplars: [e] }) } as DataPoint<number>);
     }
     if (points.length === 0) return undefined;
     return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.SUM, dataPoints: points, isMonotonic: this.monotonic };
   }
 }
 
-/** The points of a sum or gauge snapshot. */
+/** The points of a sum or gauge snapshot (each series' own start when the snapshot holds one). */
 export function numberPoints(attributes: readonly Attributes[], snap: Snapshot, startTime: HrTime, endTime: HrTime): DataPoint<number>[] {
   const n = snap.n;
   const values = snap.values;
   const points = new Array<DataPoint<number>>(n);
-  for (let i = 0; i < n; i++) points[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
+  const seconds = snap.startSeconds;
+  if (seconds === undefined) for (let i = 0; i < n; i++) points[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
+  else for (let i = 0; i < n; i++) points[i] = { attributes: attributes[i]!, startTime: [seconds[i]!, snap.startNanos![i]!], endTime, value: values[i]! };
   const exemplars = snap.exemplars;
   if (exemplars !== undefined) {
     for (let i = 0; i < n; i++) {

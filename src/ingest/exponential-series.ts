@@ -1,0 +1,74 @@
+/**
+ * The ingest's exponential histograms as a set of the series layer (domain/series/): identity,
+ * removal and per-series starts are the layer's; each series' figures are one summed
+ * `ExponentialSum` (otlp/exponential.ts), since their scale and offsets change as points arrive
+ * and fit no fixed columns. The naming pass cannot read them as columns: a collection gives them
+ * as MetricData (`collected` is undefined), the boundary they stay at until the layer has a kind
+ * for them.
+ */
+import type { HrTime } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, type DataPoint, type ExponentialHistogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { CollectedSeries } from '../domain/series/collection.ts';
+import { SeriesSet, type DeltaState } from '../domain/series/series-set.ts';
+import { NONE, type Snapshot, type SnapshotArena } from '../domain/series/snapshot.ts';
+import type { ExponentialSum } from '../otlp/exponential.ts';
+
+export class ExponentialSeries extends SeriesSet {
+  readonly dataPointType = DataPointType.EXPONENTIAL_HISTOGRAM;
+  /** Each series' counts (undefined: none yet), replaced, never changed in place. */
+  readonly values: (ExponentialSum | undefined)[] = [];
+
+  protected grow(): void {
+    this.values.push(undefined);
+  }
+
+  protected override moveSeries(from: number, to: number): void {
+    this.values[to] = this.values[from];
+  }
+
+  protected override keepSeries(n: number): void {
+    this.values.length = n;
+  }
+
+  snapshotLength(): number {
+    return this.heldLength();
+  }
+
+  snapshot(arena: SnapshotArena): Snapshot {
+    return this.held({ n: this.values.length, values: NONE, sums: NONE, counts: NONE }, arena);
+  }
+
+  collected(): CollectedSeries | undefined {
+    return undefined;
+  }
+
+  /** The points of the first `snap.n` series, their counts as they are now (read in the turn of the snapshot). */
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
+    if (snap.n === 0) return undefined;
+    const keys = this.keysOf(snap);
+    const dataPoints = new Array<DataPoint<ExponentialHistogram>>(snap.n);
+    for (let i = 0; i < snap.n; i++) {
+      const start: HrTime = snap.startSeconds === undefined ? startTime : [snap.startSeconds[i]!, snap.startNanos![i]!];
+      dataPoints[i] = { startTime: start, endTime, attributes: keys[i]!, value: exponentialValue(this.values[i]) };
+    }
+    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM, dataPoints };
+  }
+
+  /** Not read with delta temporality (the ingest store serves cumulative points). */
+  delta(_snap: Snapshot, _state: DeltaState): MetricData | undefined {
+    return undefined;
+  }
+}
+
+/** A series' sum as the SDK shapes it (its zero threshold is not carried). */
+function exponentialValue(acc: ExponentialSum | undefined): ExponentialHistogram {
+  if (acc === undefined) return { count: 0, sum: 0, scale: 0, zeroCount: 0, positive: { offset: 0, bucketCounts: [] }, negative: { offset: 0, bucketCounts: [] } };
+  return {
+    count: acc.count,
+    sum: acc.sum,
+    scale: acc.scale,
+    zeroCount: acc.zeroCount,
+    positive: { offset: acc.positive.offset, bucketCounts: acc.positive.counts.slice() },
+    negative: { offset: acc.negative.offset, bucketCounts: acc.negative.counts.slice() },
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * The ingest's output series (what the naming stage reads): series sets of the series layer
+ * (domain/series/), one per instrument and scope — and per bucket layout, for explicit-bucket
+ * histograms whose senders differ — keyed by the bounded attributes' key (keyed-index.ts), each
+ * series with its own start time. Beside each series' figures the ingest keeps, by the set's
+ * positions: its base (what its ended or reset streams counted), its list of live streams (first,
+ * last; the stream table's `next`), when it was made (`seq`: the order a collection serves series
+ * in across a scope's sets) and, for explicit-bucket histograms, its charge against the memory
+ * budget (the other shapes' charge is made again from the series when it goes: memory-estimate.ts
+ * gives the same figure for the same series).
+ *
+ * What must stay true: a series' figures in the set are its base plus its live streams', added in
+ * the order the streams were made — {@link settle} writes them whenever a stream's value or the
+ * list changes, so a collection copies columns and walks no list. A removed series is a hole until
+ * {@link compact}, which moves the series down (keeping their order) and the streams' positions
+ * with them.
+ */
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import { GaugeSeries } from '../domain/series/gauge.ts';
+import { HistogramSeries } from '../domain/series/histogram.ts';
+import { KeyedSeriesIndex } from '../domain/series/keyed-index.ts';
+import { SumSeries } from '../domain/series/sum.ts';
+import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
+import { ExponentialSeries } from './exponential-series.ts';
+import { seriesBytes } from './memory-estimate.ts';
+
+/** The five output shapes: what the naming stage sees. */
+export type Shape = 'monotonicSum' | 'sum' | 'gauge' | 'histogram' | 'exponentialHistogram';
+
+export interface HistogramAcc {
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** A histogram's or exponential histogram's counts (the instrument's shape says which). */
+export type Acc = HistogramAcc | ExponentialSum;
+
+/** No slot (an empty list of streams). */
+export const NO_SLOT = -1;
+
+/** `b` added to `a`, or `b` when there is no `a` yet. */
+export function plus<T>(a: T | undefined, b: T, add: (a: T, b: T) => T): T {
+  return a === undefined ? b : add(a, b);
+}
+
+export function addHistogram(a: HistogramAcc, b: HistogramAcc): HistogramAcc {
+  return { counts: a.counts.map((c, i) => c + (b.counts[i] ?? 0)), sum: a.sum + b.sum, count: a.count + b.count };
+}
+
+/** What a set reads of the streams (series-state.ts `StreamTable`): each one's series position, next in its list, figures. */
+export interface StreamLinks {
+  readonly series: Int32Array;
+  readonly next: Int32Array;
+  readonly value: Float64Array;
+  readonly acc: readonly (Acc | undefined)[];
+}
+
+/** Where each figure of a series' row is (see `OutputSet.#rows`). */
+const BASE = 0;
+const SEQ = 1;
+const FIRST = 2;
+const LAST = 3;
+const BYTES = 4;
+
+export class OutputSet {
+  readonly shape: Shape;
+  readonly set: SumSeries | GaugeSeries | HistogramSeries | ExponentialSeries;
+  readonly index: KeyedSeriesIndex;
+  readonly scopeKey: string;
+  /** Explicit-bucket histograms: the bounds every series of the set has. */
+  readonly bounds: readonly number[] | undefined;
+  /**
+   * Per series, `#width` figures in a row: base, seq, first stream, last stream, and for an
+   * explicit-bucket histogram its charge (the other shapes': {@link chargeOf}). One plain array
+   * (unboxed doubles), not a typed column each: a typed array and its buffer, or an array's spare
+   * room, cost more than the figures, and many sets hold one series (a scope each).
+   */
+  readonly #rows: number[] = [];
+  readonly #width: number;
+  /** Histograms of either kind: what reset or ended streams had counted (empty for the other shapes). */
+  readonly baseAcc: (Acc | undefined)[] = [];
+  readonly #accs: boolean;
+  /** Series held (holes not counted). */
+  live = 0;
+  /** A series was added with an earlier `seq` than the last one's (moved from another layout): positions are not in `seq` order. */
+  unordered = false;
+
+  constructor(shape: Shape, descriptor: MetricDescriptor, scopeKey: string, bounds: readonly number[] | undefined) {
+    this.shape = shape;
+    this.#accs = shape === 'histogram' || shape === 'exponentialHistogram';
+    this.#width = shape === 'histogram' ? 5 : 4;
+    this.scopeKey = scopeKey;
+    this.bounds = bounds;
+    let index: KeyedSeriesIndex | undefined;
+    const keyed = (grow: () => void) =>
+      (index = new KeyedSeriesIndex(() => {
+        grow();
+        this.#grow();
+      }));
+    this.set =
+      shape === 'histogram'
+        ? new HistogramSeries(descriptor, keyed, { bounds: bounds ?? [], exemplars: false, minMax: false })
+        : shape === 'exponentialHistogram'
+          ? new ExponentialSeries(descriptor, keyed)
+          : shape === 'gauge'
+            ? new GaugeSeries(descriptor, keyed)
+            : new SumSeries(descriptor, keyed, { monotonic: shape === 'monotonicSum', exemplars: false });
+    this.index = index!;
+    this.set.keepStarts();
+  }
+
+  #grow(): void {
+    this.#rows.push(0, 0, NO_SLOT, NO_SLOT);
+    if (this.#width === 5) this.#rows.push(0);
+    if (this.#accs) this.baseAcc.push(undefined);
+  }
+
+  /** What series `at`'s ended or reset streams counted (sums and gauges). */
+  base(at: number): number {
+    return this.#rows[at * this.#width + BASE]!;
+  }
+
+  setBase(at: number, value: number): void {
+    this.#rows[at * this.#width + BASE] = value;
+  }
+
+  /** When series `at` was made, in the order of the store. */
+  seq(at: number): number {
+    return this.#rows[at * this.#width + SEQ]!;
+  }
+
+  /** The first and last of series `at`'s streams (NO_SLOT: none). */
+  first(at: number): number {
+    return this.#rows[at * this.#width + FIRST]!;
+  }
+
+  last(at: number): number {
+    return this.#rows[at * this.#width + LAST]!;
+  }
+
+  setFirst(at: number, s: number): void {
+    this.#rows[at * this.#width + FIRST] = s;
+  }
+
+  setLast(at: number, s: number): void {
+    this.#rows[at * this.#width + LAST] = s;
+  }
+
+  /** The position of the series keyed `key`, or undefined. */
+  positionOf(key: string): number | undefined {
+    return this.index.positionOf(key);
+  }
+
+  /** A new series (no stream yet): its position. */
+  add(key: string, attributes: Attributes, start: HrTime, seq: number, bytes: number): number {
+    const at = this.index.seriesOfKey(key, attributes);
+    this.set.startAt(at, start);
+    if (at > 0 && seq < this.seq(at - 1)) this.unordered = true;
+    const row = at * this.#width;
+    this.#rows[row + SEQ] = seq;
+    if (this.#width === 5) this.#rows[row + BYTES] = bytes;
+    this.live++;
+    return at;
+  }
+
+  /** What series `at` was charged when it was made. */
+  chargeOf(at: number): number {
+    if (this.#width === 5) return this.#rows[at * 5 + BYTES]!;
+    return seriesBytes(this.scopeKey, this.index.keyAt(at), this.set.attributes[at]!, this.shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0);
+  }
+
+  /** Removes series `at` (its streams gone): a hole until {@link compact}. */
+  remove(at: number): void {
+    this.set.remove(at);
+    if (this.#accs) this.baseAcc[at] = undefined;
+    this.live--;
+  }
+
+  /** Moves the series over the holes, their columns and their streams' positions with them. */
+  compact(streams: StreamLinks): void {
+    const moves = this.set.compact();
+    if (moves === undefined) return;
+    let n = 0;
+    for (let i = 0; i < moves.length; i++) {
+      const to = moves[i]!;
+      if (to < 0) continue;
+      n = to + 1;
+      if (to === i) continue;
+      const w = this.#width;
+      for (let k = 0; k < w; k++) this.#rows[to * w + k] = this.#rows[i * w + k]!;
+      if (this.#accs) this.baseAcc[to] = this.baseAcc[i];
+      for (let s = this.first(to); s !== NO_SLOT; s = streams.next[s]!) streams.series[s] = to;
+    }
+    this.#rows.length = n * this.#width;
+    if (this.#accs) this.baseAcc.length = n;
+    this.unordered = false;
+    for (let i = 1; i < n; i++) if (this.seq(i) < this.seq(i - 1)) this.unordered = true;
+  }
+
+  /** Writes series `at`'s figures: its base plus its live streams', in the order they were made. */
+  settle(at: number, streams: StreamLinks): void {
+    const first = this.first(at);
+    const set = this.set;
+    if (set instanceof HistogramSeries) {
+      const stride = set.stride;
+      const buckets = set.buckets.data;
+      const from = at * stride;
+      buckets.fill(0, from, from + stride);
+      set.sums.data[at] = 0;
+      set.counts.data[at] = 0;
+      addInto(set, from, this.baseAcc[at] as HistogramAcc | undefined);
+      for (let s = first; s !== NO_SLOT; s = streams.next[s]!) addInto(set, from, streams.acc[s] as HistogramAcc | undefined);
+    } else if (set instanceof ExponentialSeries) {
+      let acc = this.baseAcc[at] as ExponentialSum | undefined;
+      for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {
+        const e = streams.acc[s] as ExponentialSum | undefined;
+        if (e !== undefined) acc = plus(acc, e, addExponential);
+      }
+      set.values[at] = acc;
+    } else {
+      let v = this.base(at);
+      for (let s = first; s !== NO_SLOT; s = streams.next[s]!) v += streams.value[s]!;
+      set.values.data[at] = v;
+    }
+  }
+}
+
+/** Adds a histogram's counts into series row `from` (its sum and count at `from / stride`). */
+function addInto(set: HistogramSeries, from: number, acc: HistogramAcc | undefined): void {
+  if (acc === undefined) return;
+  const at = from / set.stride;
+  const buckets = set.buckets.data;
+  const counts = acc.counts;
+  for (let k = 0; k < set.stride; k++) buckets[from + k]! += counts[k] ?? 0;
+  set.sums.data[at]! += acc.sum;
+  set.counts.data[at]! += acc.count;
+}
