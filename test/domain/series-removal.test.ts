@@ -2,9 +2,9 @@
 // start times (series-starts.ts): what a writer whose series expire (the ingest) needs of it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ValueType, type Attributes } from '@opentelemetry/api';
+import { ValueType } from '@opentelemetry/api';
 import type { MetricDescriptor, DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
-import type { LabelRender } from '../../src/domain/series/collection.ts';
+import { countingRender } from '../support/counting-render.ts';
 import { HistogramSeries } from '../../src/domain/series/histogram.ts';
 import { KeyedSeriesIndex } from '../../src/domain/series/keyed-index.ts';
 import { OpenSeriesIndex } from '../../src/domain/series/open-index.ts';
@@ -15,17 +15,7 @@ import { GaugeSeries } from '../../src/domain/series/gauge.ts';
 const D: MetricDescriptor = { name: 'c', description: '', unit: '', valueType: ValueType.DOUBLE };
 const keyed = (grow: () => void) => new KeyedSeriesIndex(grow);
 
-function render(): LabelRender & { calls: number } {
-  const r = {
-    calls: 0,
-    render(a: Attributes) {
-      r.calls++;
-      return `h="${String(a.h)}"`;
-    },
-    isAscii: (s: string) => !/[^\x00-\x7f]/.test(s),
-  };
-  return r;
-}
+const render = () => countingRender('h');
 
 function sums(hosts: string[]) {
   const store = new SeriesStore({ now: () => 1000 });

@@ -3,11 +3,10 @@
 // reader reads it — bound once through its public setMetricProducer, never patched.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Attributes } from '@opentelemetry/api';
 import { AggregationTemporality, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
-import type { LabelRender } from '../../src/domain/series/collection.ts';
+import { countingRender } from '../support/counting-render.ts';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
@@ -15,17 +14,7 @@ import { PullMetricReader } from '../../src/readers/pull-reader.ts';
 const SCOPE = { name: 'jobmeter', version: '1' };
 const SPEC: InstrumentSpec = { name: 'c', kind: 'counter', unit: '', description: 'c', attributes: [{ key: 'host', cap: 100 }] };
 
-function counting(): LabelRender & { calls: number } {
-  const r = {
-    calls: 0,
-    render(a: Attributes) {
-      r.calls++;
-      return `host="${String(a.host)}"`;
-    },
-    isAscii: (s: string) => !/[^\x00-\x7f]/.test(s),
-  };
-  return r;
-}
+const counting = () => countingRender('host');
 
 /** A store whose counter holds two series (`host` a and b), and a counting render. */
 function twoSeries() {

@@ -116,8 +116,7 @@ export class LiveSeries extends SeriesSet {
     if (live === snap.n) return whole;
     // Some series have no live source: the naming pass reads the others, their figures copied.
     const present = presentOf(snap);
-    const values = new Float64Array(present.length);
-    for (let k = 0; k < present.length; k++) values[k] = snap.values[present[k]!]!;
+    const values = pick(snap.values, present);
     const labels = (render: LabelRender): LabelColumn => {
       const all = this.labels(render, snap.n);
       let nonAscii = 0;
@@ -135,7 +134,25 @@ export class LiveSeries extends SeriesSet {
     };
     const keys = this.keysOf(snap);
     const attributes = present.map((i) => keys[i]!);
-    return { ...whole, n: present.length, attributes, values, labels };
+    // Written out in collectedOf's order (series-set.ts), not spread: the same hidden class.
+    return {
+      descriptor: whole.descriptor,
+      dataPointType: whole.dataPointType,
+      aggregationTemporality: whole.aggregationTemporality,
+      n: present.length,
+      attributes,
+      startTime: whole.startTime,
+      labels,
+      isMonotonic: whole.isMonotonic,
+      stride: whole.stride,
+      bounds: whole.bounds,
+      values,
+      sums: whole.sums,
+      counts: whole.counts,
+      exemplars: whole.exemplars,
+      startSeconds: whole.startSeconds && pick(whole.startSeconds, present),
+      startNanos: whole.startNanos && pick(whole.startNanos, present),
+    };
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality = AggregationTemporality.CUMULATIVE): MetricData | undefined {
@@ -164,6 +181,13 @@ export class LiveSeries extends SeriesSet {
     const head = { descriptor: this.descriptor, aggregationTemporality: temporality, dataPoints };
     return this.dataPointType === DataPointType.GAUGE ? { ...head, dataPointType: DataPointType.GAUGE } : { ...head, dataPointType: DataPointType.SUM, isMonotonic: false };
   }
+}
+
+/** `column`'s figures at `positions`, copied. */
+function pick(column: Float64Array, positions: readonly number[]): Float64Array {
+  const out = new Float64Array(positions.length);
+  for (let k = 0; k < positions.length; k++) out[k] = column[positions[k]!]!;
+  return out;
 }
 
 /** The positions of the series a snapshot holds a live source of. */
