@@ -1,7 +1,7 @@
 /**
  * The composition root: one MeterProvider with the domain instruments, their views, a pull reader
  * behind the loopback listener, an optional OTLP push reader and an optional OTLP ingest listener
- * whose store joins both readers, assembled from options resolved once (resolve-options.ts) and
+ * whose store joins both (the scrape reads its series sets, the push its MetricData), assembled from options resolved once (resolve-options.ts) and
  * the scrape path's pieces (scrape-pipeline.ts).
  */
 import { metrics, type Meter } from '@opentelemetry/api';
@@ -20,7 +20,7 @@ import { createDebugPrinter } from './debug/debug-printer.ts';
 import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
-import type { Collection } from './domain/series/collection.ts';
+import { withIngested, type Collection } from './domain/series/collection.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
 import { dropCounter, RecordGuard } from './domain/record-guard.ts';
 import type { JsonView } from './http/metrics-response.ts';
@@ -184,12 +184,23 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   }
   const debug = o.debug === undefined ? undefined : createDebugPrinter(o.debug, o.otlp?.protocol);
 
-  // Extra producers (e.g. OTLP ingest) join the pull collection after the SDK's own metrics (the
-  // provider puts its tallies first).
+  // A host's producers join the pull collection after the SDK's own metrics (the provider puts its
+  // tallies first). The ingest is read after them: by a scrape as its series sets (`ingestSeries`,
+  // no MetricData), by the push and the cluster report as a producer of MetricData.
   // With a state file, what a collection serves is written first (state-keeper.ts).
   const ingestProducer = keeper?.producer() ?? ingestStore;
-  const extraProducers = [...(options.metricProducers ?? []), ...(ingestProducer === undefined ? [] : [ingestProducer])];
-  const pull = new PullMetricReader(extraProducers, { cardinalityLimit: o.cardinalityLimit });
+  const ingestSeries = keeper?.series() ?? ingestStore;
+  const hostProducers = [...(options.metricProducers ?? [])];
+  const extraProducers = [...hostProducers, ...(ingestProducer === undefined ? [] : [ingestProducer])];
+  const pull = new PullMetricReader(hostProducers, { cardinalityLimit: o.cardinalityLimit });
+  // The primary's own collection for the cluster's aggregate: MetricData (the report's boundary),
+  // the ingest's after the pull reader's, as the push reads them.
+  const collectOwn = async (): Promise<ResourceMetrics> => {
+    const own = await meterProvider.collectWithTallies(pull);
+    if (ingestProducer === undefined) return own;
+    const { resourceMetrics } = await ingestProducer.collect();
+    return { resource: own.resource, scopeMetrics: [...own.scopeMetrics, ...resourceMetrics.scopeMetrics] };
+  };
   const readers: IMetricReader[] = [pull, ...list(options.readers ?? [], 'readers', 'OpenTelemetry MetricReaders').map((r, i) => metricReader(r, `readers[${i}]`))];
   // A port a standard reader in `readers` was given stays its own (readers/reader-ports.ts).
   const portTaken = o.listener === false ? undefined : portGivenToAnother(readers, o.listener.port, 'listener.port');
@@ -202,7 +213,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           resource,
           policyFor: mergePolicies(o.cluster.merge),
           timeoutMillis: o.cluster.timeoutMillis,
-          collectOwn: () => meterProvider.collectWithTallies(pull),
+          collectOwn: () => collectOwn(),
         })
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
@@ -287,16 +298,20 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.
   // The SDK's collection first: its callbacks may record into the tallies' store. While the SDK
   // holds no instrument and the reader no producer, it would give nothing: the store alone (until
-  // shutdown, where the reader's own refusal answers).
-  const storeOnly = extraProducers.length === 0;
+  // shutdown, where the reader's own refusal answers). The ingest's series sets last.
+  const storeOnly = hostProducers.length === 0;
   let stopped = false;
+  const collectStore = (): Promise<Collection> =>
+    storeOnly && !stopped && !meterProvider.sdkInstruments
+      ? meterProvider.tallies.series.collect({ resource, scopeMetrics: [] })
+      : pull.collect().then((result) => meterProvider.tallies.series.collect(result.resourceMetrics));
   const collect = (): Promise<Collection> =>
     primary?.active === true
       ? primary.scrape()
-      : storeOnly && !stopped && !meterProvider.sdkInstruments
-        ? meterProvider.tallies.series.collect({ resource, scopeMetrics: [] })
-        : pull.collect().then((result) => meterProvider.tallies.series.collect(result.resourceMetrics));
-  const scrape = coalescedScrape(() => collect().then((c) => (ingestStore === undefined ? c : preferIngestedIn(c, (sm) => ingestStore.owns(sm)))), namer);
+      : ingestSeries === undefined
+        ? collectStore()
+        : collectStore().then((c) => ingestSeries.collectSeries().then((part) => withIngested(c, part)));
+  const scrape = coalescedScrape(() => collect().then(preferIngestedIn), namer);
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, () => recorder.lastSnapshot());

@@ -4,7 +4,6 @@
  * scrapes coalesce (a collection and its naming pass).
  */
 import { hostname } from 'node:os';
-import type { ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { Collection } from './domain/series/collection.ts';
@@ -14,7 +13,7 @@ import type { RenderFamily } from './exposition/render-model.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import { REFUSED_METRIC } from './ingest/ingest-report.ts';
 import type { ExposedKind } from './ingest/name-claims.ts';
-import { preferIngested, shadowed } from './ingest/prefer-ingested.ts';
+import { shadowed, withoutShadowed } from './ingest/prefer-ingested.ts';
 import { checkFamilyRules } from './naming/check-rules.ts';
 import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
@@ -90,20 +89,19 @@ export function profileNamer(profile: Profile, hostInstruments: HostInstruments,
 }
 
 /**
- * `c` without the service's own metrics and store series that ingested ones replace
- * (ingest/prefer-ingested.ts). Returns `c` itself when nothing is.
- *
- * @param isIngested tells the ingest store's scopes from the others (`store.owns`).
+ * `c` without the service's own metrics and store series that the ingest's (`c.ingested`: its
+ * series sets, their derived metrics) replace (ingest/prefer-ingested.ts). Returns `c` itself when
+ * nothing is ingested.
  */
-export function preferIngestedIn(c: Collection, isIngested: (scopeMetrics: ScopeMetrics) => boolean): Collection {
+export function preferIngestedIn(c: Collection): Collection {
   const ingested = new Set<string>();
-  for (const sm of c.metrics) if (isIngested(sm)) for (const m of sm.metrics) ingested.add(m.descriptor.name);
+  for (const group of c.ingested) for (const entry of group.series) ingested.add(entry.descriptor.name);
   if (ingested.size === 0) return c;
-  const metrics = preferIngested({ resource: c.resource, scopeMetrics: c.metrics as ScopeMetrics[] }, isIngested).scopeMetrics;
+  const metrics = withoutShadowed(c.metrics, ingested);
   const series = c.series
     .map((s) => ({ scope: s.scope, series: s.series.filter((set) => !(ingested.has(set.descriptor.name) && shadowed(set))) }))
     .filter((s) => s.series.length > 0);
-  return { resource: c.resource, series, metrics, done: () => c.done() };
+  return { resource: c.resource, series, metrics, ingested: c.ingested, done: () => c.done() };
 }
 
 /**

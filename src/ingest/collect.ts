@@ -1,27 +1,59 @@
 /**
- * The ingest store's collection as OpenTelemetry MetricData (what the pull reader's producers and
- * the OTLP push read today): its output series sets (output-series.ts), compacted, each read at
- * one instant into cumulative points by the series layer (every series with its own start time),
- * grouped by scope. The order is what it has always been: instruments in the order they were
- * made, an instrument's scopes in the order of their oldest series, a scope's series in the order
- * they were made (across a histogram's bucket layouts too).
+ * The ingest store's collection, read two ways in one order: as the naming pass reads it
+ * ({@link collectSeries}: its output series sets, output-series.ts, as columns — a Collection's
+ * `ingested` part, domain/series/collection.ts) and as OpenTelemetry MetricData ({@link
+ * collectScopes}: what the OTLP push, a standard reader and the cluster report read, the boundary
+ * out). Either way each set is compacted before, read at one instant (every series with its own
+ * start time) and grouped by scope.
+ *
+ * The order is what it has always been: instruments in the order they were made, an instrument's
+ * scopes in the order of their oldest series, a scope's series in the order they were made —
+ * across a histogram's bucket layouts too: as columns, a scope whose series are spread over
+ * several sets (or out of order in one) is one view of them in that order ({@link merged}), each
+ * series with its own bounds. Exponential histograms have no columns (exponential-series.ts): they
+ * stay MetricData in both.
  */
-import type { HrTime } from '@opentelemetry/api';
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import type { DataPoint, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { CollectedSeries, IngestedScope, LabelColumn, LabelRender } from '../domain/series/collection.ts';
 import { SnapshotArena } from '../domain/series/snapshot.ts';
 import type { OutputSet } from './output-series.ts';
 import type { Instrument, ScopeSeries } from './series-state.ts';
 
 /** The series of `instruments` (compacted) at `endTime`, one ScopeMetrics per scope. */
 export function collectScopes(instruments: Iterable<Instrument>, endTime: HrTime): ScopeMetrics[] {
-  const scopes = new Map<string, ScopeMetrics>();
+  return grouped(instruments, (_, held) => metricOf(held, endTime)).map(({ scope, entries }) => ({ scope, metrics: entries }));
+}
+
+/**
+ * The series of `instruments` (compacted) at `endTime` as columns, one IngestedScope per scope,
+ * their figures copied into an arena of `arena(figures)`: views of it, read until the reader is done.
+ */
+export function collectSeries(instruments: readonly Instrument[], endTime: HrTime, arena: (figures: number) => SnapshotArena): { scopes: IngestedScope[]; arena: SnapshotArena } {
+  // Counted and copied in one turn: no set changes in between.
+  let figures = 0;
+  for (const instrument of instruments) {
+    if (instrument.shape === 'exponentialHistogram') continue;
+    for (const held of instrument.scopes.values()) for (const out of held.sets) figures += out.set.snapshotLength();
+  }
+  const into = arena(figures);
+  const scopes = grouped<CollectedSeries | MetricData>(instruments, (instrument, held) =>
+    instrument.shape === 'exponentialHistogram' ? metricOf(held, endTime) : seriesOf(held, into, endTime),
+  ).map(({ scope, entries }) => ({ scope, series: entries }));
+  return { scopes, arena: into };
+}
+
+/** What `read` makes of each instrument's scopes, grouped by scope in the order above. */
+function grouped<T>(instruments: Iterable<Instrument>, read: (instrument: Instrument, held: ScopeSeries) => T | undefined): { scope: InstrumentationScope; entries: T[] }[] {
+  const scopes = new Map<string, { scope: InstrumentationScope; entries: T[] }>();
   for (const instrument of instruments) {
     for (const [key, held] of scopesOf(instrument)) {
-      const metric = metricOf(held, endTime);
-      if (metric === undefined) continue;
-      let sm = scopes.get(key);
-      if (sm === undefined) scopes.set(key, (sm = { scope: { ...held.scope }, metrics: [] }));
-      sm.metrics.push(metric);
+      const entry = read(instrument, held);
+      if (entry === undefined) continue;
+      let group = scopes.get(key);
+      if (group === undefined) scopes.set(key, (group = { scope: { ...held.scope }, entries: [] }));
+      group.entries.push(entry);
     }
   }
   return [...scopes.values()];
@@ -43,10 +75,15 @@ function oldest(scope: ScopeSeries): number {
   return min;
 }
 
+/** Whether a scope's series are one set's, in its order (else they are merged by `seq`). */
+function inOneSet(sets: readonly OutputSet[]): boolean {
+  return sets.length === 1 && !sets[0]!.unordered;
+}
+
 /** The scope's series as one MetricData: one set's points, or several sets' merged in the order their series were made. */
 function metricOf(scope: ScopeSeries, endTime: HrTime): MetricData | undefined {
   const sets = scope.sets;
-  if (sets.length === 1 && !sets[0]!.unordered) return pointsOf(sets[0]!, endTime);
+  if (inOneSet(sets)) return pointsOf(sets[0]!, endTime);
   const made: { seq: number; point: DataPoint<unknown> }[] = [];
   let head: MetricData | undefined;
   for (const out of sets) {
@@ -66,4 +103,79 @@ function pointsOf(out: OutputSet, endTime: HrTime): MetricData | undefined {
   const snap = set.snapshot(new SnapshotArena(new Float64Array(set.snapshotLength())));
   // Every series has its own start (the set keeps them): the set's start time is not read.
   return set.cumulative(snap, endTime, endTime);
+}
+
+/** The scope's series as columns: one set's, or one view of several sets' in the order their series were made. */
+function seriesOf(scope: ScopeSeries, arena: SnapshotArena, endTime: HrTime): CollectedSeries | undefined {
+  const sets = scope.sets;
+  // Every series has its own start (the set keeps them): the set's start time is not read.
+  if (inOneSet(sets)) return sets[0]!.set.collected(sets[0]!.set.snapshot(arena), endTime);
+  const parts: { out: OutputSet; series: CollectedSeries }[] = [];
+  for (const out of sets) {
+    const series = out.set.collected(out.set.snapshot(arena), endTime);
+    if (series !== undefined) parts.push({ out, series });
+  }
+  if (parts.length === 0) return undefined;
+  return merged(parts);
+}
+
+/**
+ * Several sets' series (a histogram's bucket layouts, or one set whose series moved in from
+ * another layout) as one view in the order they were made, each with its own bounds: copies of
+ * their figures, the label strings read from each set's own column.
+ */
+function merged(parts: readonly { out: OutputSet; series: CollectedSeries }[]): CollectedSeries {
+  const order: { part: number; at: number; seq: number }[] = [];
+  let stride = 0;
+  for (let p = 0; p < parts.length; p++) {
+    const { out, series } = parts[p]!;
+    stride = Math.max(stride, series.stride);
+    for (let at = 0; at < series.n; at++) order.push({ part: p, at, seq: out.seq(at) });
+  }
+  order.sort((a, b) => a.seq - b.seq);
+  const n = order.length;
+  const values = new Float64Array(n * stride);
+  const sums = new Float64Array(n);
+  const counts = new Float64Array(n);
+  const startSeconds = new Float64Array(n);
+  const startNanos = new Float64Array(n);
+  const attributes = new Array<Attributes>(n);
+  const seriesBounds = new Array<readonly number[]>(n);
+  for (let i = 0; i < n; i++) {
+    const { part, at } = order[i]!;
+    const s = parts[part]!.series;
+    values.set(s.values.subarray(at * s.stride, (at + 1) * s.stride), i * stride);
+    sums[i] = s.sums[at]!;
+    counts[i] = s.counts[at]!;
+    startSeconds[i] = s.startSeconds![at]!;
+    startNanos[i] = s.startNanos![at]!;
+    attributes[i] = s.attributes[at]!;
+    seriesBounds[i] = s.bounds;
+  }
+  const head = parts[0]!.series;
+  const labels = (render: LabelRender): LabelColumn => {
+    const columns = parts.map((p) => p.series.labels(render));
+    const strings = order.map(({ part, at }) => columns[part]!.strings[at]!);
+    const nonAscii = columns.reduce((sum, c) => sum + c.nonAscii, 0);
+    return { strings, at: (i) => strings[i]!, keys: attributes, maker: render, nonAscii };
+  };
+  return {
+    descriptor: head.descriptor,
+    dataPointType: head.dataPointType,
+    aggregationTemporality: head.aggregationTemporality,
+    n,
+    attributes,
+    startTime: head.startTime,
+    labels,
+    isMonotonic: head.isMonotonic,
+    stride,
+    bounds: head.bounds,
+    values,
+    sums,
+    counts,
+    exemplars: undefined,
+    startSeconds,
+    startNanos,
+    seriesBounds,
+  };
 }

@@ -8,55 +8,63 @@
  * `runwisp_runs_last_failure_timestamp_seconds`), so the ingest derives these two when the senders
  * push `run.finished` and not the derived name itself.
  */
-import type { Attributes } from '@opentelemetry/api';
-import { DataPointType, type DataPoint, type MetricData, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import { DataPointType, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
 import { RUN_FINISHED, RUN_HISTORY, RUN_LAST_FAILURE } from '../domain/catalog.ts';
+import { isMetricData, startOf, type CollectedSeries } from '../domain/series/collection.ts';
 
-/** The metrics to add to a collection of ingested `scopeMetrics`; none when nothing is derived. */
-export function derivedRunMetrics(scopeMetrics: readonly ScopeMetrics[], lastFailureSeconds: number | undefined): MetricData[] {
+/**
+ * The metrics to add to a collection of the ingest's `entries` (its sets as columns, or their
+ * MetricData), all read at `endTime`; none when nothing is derived. They are MetricData in either
+ * case: a few points made from other series (one per outcome), no series of a set.
+ */
+export function derivedRunMetrics(entries: Iterable<CollectedSeries | MetricData>, lastFailureSeconds: number | undefined, endTime: HrTime): MetricData[] {
   const names = new Set<string>();
-  const finished: MetricData[] = [];
-  for (const sm of scopeMetrics) {
-    for (const m of sm.metrics) {
-      names.add(m.descriptor.name);
-      if (m.descriptor.name === RUN_FINISHED.name && m.dataPointType === DataPointType.SUM) finished.push(m);
-    }
+  const finished: (CollectedSeries | MetricData)[] = [];
+  for (const m of entries) {
+    names.add(m.descriptor.name);
+    if (m.descriptor.name === RUN_FINISHED.name && m.dataPointType === DataPointType.SUM) finished.push(m);
   }
   if (finished.length === 0) return [];
   const out: MetricData[] = [];
   const template = finished[0]!;
+  const sum = { aggregationTemporality: template.aggregationTemporality, dataPointType: DataPointType.SUM, isMonotonic: (template as { isMonotonic?: boolean }).isMonotonic === true };
   if (!names.has(RUN_HISTORY.name)) {
-    const byOutcome = new Map<string, { point: DataPoint<number>; value: number }>();
+    const byOutcome = new Map<string, { startTime: HrTime; value: number }>();
     for (const m of finished) {
-      for (const p of m.dataPoints as DataPoint<number>[]) {
-        const outcome = String(p.attributes['outcome'] ?? '');
+      eachSeries(m, (attributes, value, startTime) => {
+        const outcome = String(attributes['outcome'] ?? '');
         const at = byOutcome.get(outcome);
-        if (at === undefined) byOutcome.set(outcome, { point: p, value: p.value });
-        else at.value += p.value;
-      }
+        if (at === undefined) byOutcome.set(outcome, { startTime, value });
+        else at.value += value;
+      });
     }
-    const dataPoints = [...byOutcome].map(([outcome, { point, value }]) => ({
-      startTime: point.startTime,
-      endTime: point.endTime,
-      attributes: outcomeAttributes(outcome),
-      value,
-    }));
+    const dataPoints = [...byOutcome].map(([outcome, { startTime, value }]) => ({ startTime, endTime, attributes: outcomeAttributes(outcome), value }));
     out.push({
-      ...template,
       descriptor: { ...template.descriptor, name: RUN_HISTORY.name, description: RUN_HISTORY.description, unit: RUN_HISTORY.unit },
+      ...sum,
       dataPoints,
     } as MetricData);
   }
   if (!names.has(RUN_LAST_FAILURE.name) && lastFailureSeconds !== undefined) {
-    const p = (template.dataPoints as DataPoint<number>[])[0]!;
+    const startTime = isMetricData(template) ? template.dataPoints[0]!.startTime : startOf(template, 0);
     out.push({
       descriptor: { ...template.descriptor, name: RUN_LAST_FAILURE.name, description: RUN_LAST_FAILURE.description, unit: RUN_LAST_FAILURE.unit },
       dataPointType: DataPointType.GAUGE,
       aggregationTemporality: template.aggregationTemporality,
-      dataPoints: [{ startTime: p.startTime, endTime: p.endTime, attributes: {}, value: lastFailureSeconds }],
+      dataPoints: [{ startTime, endTime, attributes: {}, value: lastFailureSeconds }],
     } as MetricData);
   }
   return out;
+}
+
+/** Each series of a sum, in order: a MetricData's points, or a set's columns. */
+function eachSeries(m: CollectedSeries | MetricData, visit: (attributes: Attributes, value: number, startTime: HrTime) => void): void {
+  if (isMetricData(m)) {
+    for (const p of m.dataPoints as DataPoint<number>[]) visit(p.attributes, p.value, p.startTime);
+    return;
+  }
+  for (let i = 0; i < m.n; i++) visit(m.attributes[i]!, m.values[i]!, startOf(m, i));
 }
 
 /** The latest time a sender's `jobmeter.run.finished{outcome="failure"}` went up, the last failure's time. */

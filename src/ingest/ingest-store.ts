@@ -1,8 +1,8 @@
 /**
- * The OTLP ingest store: a `MetricProducer` holding, as cumulative state, every metric that
- * foreign SDKs push to `jobmeter serve`. Each pull collection (and each OTLP push, when the push
- * reader is given the store) reads it after the SDK's own metrics, in the SDK's own shapes, so the
- * one naming stage applies to both.
+ * The OTLP ingest store: holds, as cumulative state, every metric that foreign SDKs push to
+ * `jobmeter serve`. A pull scrape reads its series sets as columns after the SDK's own metrics
+ * (`collectSeries`: a Collection's `ingested` part, the one naming stage for both); the OTLP push
+ * and standard readers read it as a `MetricProducer` of OpenTelemetry MetricData (`collect`).
  *
  * **One jobmeter is one target.** Resources are merged: the series of every sender are rendered
  * under jobmeter's own resource (`target_info`, the `hostname` label…), and the senders' resource
@@ -17,14 +17,17 @@
  * whatever the senders do. `snapshot()`/`restore()` carry the state across a restart
  * (checkpoint.ts; state-keeper.ts decides when): the store stays the one owner of it.
  */
+import type { HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
-import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { CollectionResult, MetricData, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { CollectedSeries, IngestedPart } from '../domain/series/collection.ts';
+import { SnapshotStorage } from '../domain/series/snapshot.ts';
 import { MAX_EXPONENTIAL_BUCKETS } from '../otlp/exponential.ts';
 import type { OtlpExponentialHistogramPoint, OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
 import { VERSION } from '../version.ts';
 import { arrival, type Arrival } from './arrival.ts';
-import { collectScopes } from './collect.ts';
+import { collectScopes, collectSeries } from './collect.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
 import { IngestReport, RefusedCounts, type IngestResult, type Refusal, type RefusalReason } from './ingest-report.ts';
 import { attributesKey } from './input-bounds.ts';
@@ -43,6 +46,11 @@ export interface IngestSink {
    * over in chunks). Without it the listener decodes on the main thread and calls `ingest`.
    */
   begin?(): IngestBatch;
+}
+
+/** What a scrape reads of the ingest: the store itself, or its state keeper (state-keeper.ts `series`), which writes first. */
+export interface IngestSeries {
+  collectSeries(): Promise<IngestedPart>;
 }
 
 /** The parts of one request: `add` each (a part as decoded, or packed by the decoding thread), then `result` once. */
@@ -65,15 +73,17 @@ interface Into {
 const RESOURCE = emptyResource();
 const JOBMETER_SCOPE = { name: 'jobmeter', version: VERSION };
 
-export class IngestStore implements MetricProducer, IngestSink {
+export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   readonly #now: () => number;
   /** How old a point may be: the longer of an hour and the expiry (stream-rules.ts). */
   readonly #maxAgeMillis: number;
   readonly #registry: SeriesRegistry;
   readonly #refused: RefusedCounts;
   readonly #lastFailure = new LastFailure();
-  /** The ScopeMetrics this store produced, so composition can tell them from the SDK's own. */
+  /** The ScopeMetrics this store produced as MetricData, so a push can tell them from the SDK's own. */
   readonly #produced = new WeakSet<ScopeMetrics>();
+  /** The storage of the last {@link collectSeries} given back, for the next. */
+  readonly #storage = new SnapshotStorage();
   #changes = 0;
 
   /** @throws {ConfigError} naming the option, for a value that cannot be used. */
@@ -132,7 +142,7 @@ export class IngestStore implements MetricProducer, IngestSink {
     return summary;
   }
 
-  /** Whether `scopeMetrics` came out of this store's `collect()`. */
+  /** Whether `scopeMetrics` came out of this store's `collect()` (MetricData: the push's; a scrape's part is its own, `collectSeries`). */
   owns(scopeMetrics: ScopeMetrics): boolean {
     return this.#produced.has(scopeMetrics);
   }
@@ -151,18 +161,48 @@ export class IngestStore implements MetricProducer, IngestSink {
     };
   }
 
+  /** The store as OpenTelemetry MetricData: what the OTLP push, a standard reader and the cluster report read. */
   collect(): Promise<CollectionResult> {
+    const endTime = this.#instant();
+    const scopeMetrics = collectScopes(this.#registry.instruments(), endTime);
+    for (const metrics of this.#after(scopeMetrics.flatMap((sm) => sm.metrics), endTime)) scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics });
+    for (const sm of scopeMetrics) this.#produced.add(sm);
+    return Promise.resolve({ resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] });
+  }
+
+  /**
+   * The store as the naming pass reads it (a Collection's `ingested` part): its series sets as
+   * columns, copied at one instant into storage the next collection reuses once `done` is called.
+   * In the same order as {@link collect}, and with the same metrics after them (the runs derived
+   * from the sets, the refused points).
+   */
+  collectSeries(): Promise<IngestedPart> {
+    const endTime = this.#instant();
+    const { scopes, arena } = collectSeries([...this.#registry.instruments()], endTime, (figures) => this.#storage.arena(figures));
+    for (const metrics of this.#after(scopes.flatMap((s) => s.series), endTime)) scopes.push({ scope: JOBMETER_SCOPE, series: metrics });
+    return Promise.resolve({ scopes, done: this.#storage.lend(arena) });
+  }
+
+  /**
+   * What a collection gives after the sets `entries` (either way: as columns or MetricData), each
+   * its own scope of jobmeter's: the runs derived from them, then the refused points. MetricData
+   * either way: no series of a set (derived-runs.ts, ingest-report.ts).
+   */
+  #after(entries: Iterable<CollectedSeries | MetricData>, endTime: HrTime): MetricData[][] {
+    const out: MetricData[][] = [];
+    const derived = derivedRunMetrics(entries, this.#lastFailure.seconds, endTime);
+    if (derived.length > 0) out.push(derived);
+    const refused = this.#refused.metric(endTime);
+    if (refused !== undefined) out.push([refused]);
+    return out;
+  }
+
+  /** Expires what is due and compacts the sets a collection reads: its end time. */
+  #instant(): HrTime {
     const now = this.#now();
     this.#registry.sweep(now, true);
     this.#registry.compact();
-    const endTime = millisToHrTime(now);
-    const scopeMetrics = collectScopes(this.#registry.instruments(), endTime);
-    const derived = derivedRunMetrics(scopeMetrics, this.#lastFailure.seconds);
-    if (derived.length > 0) scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics: derived });
-    const refused = this.#refused.metric(endTime);
-    if (refused !== undefined) scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics: [refused] });
-    for (const sm of scopeMetrics) this.#produced.add(sm);
-    return Promise.resolve({ resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] });
+    return millisToHrTime(now);
   }
 
   #ingestInto(part: OtlpExportRequest | PackedChunk, report: IngestReport): void {

@@ -37,20 +37,29 @@ export function preferIngested(resourceMetrics: ResourceMetrics, isIngested: (sc
     if (isIngested(sm)) for (const m of sm.metrics) ingestedNames.add(m.descriptor.name);
   }
   if (ingestedNames.size === 0) return resourceMetrics;
+  const scopeMetrics = withoutShadowed(resourceMetrics.scopeMetrics, ingestedNames, isIngested);
+  return scopeMetrics === resourceMetrics.scopeMetrics ? resourceMetrics : { resource: resourceMetrics.resource, scopeMetrics: [...scopeMetrics] };
+}
+
+/**
+ * `scopeMetrics` without the metrics that ingested ones named `ingestedNames` replace; the
+ * ingested scopes themselves (`isIngested`) kept. The same array when nothing is left out.
+ */
+export function withoutShadowed(scopeMetrics: readonly ScopeMetrics[], ingestedNames: ReadonlySet<string>, isIngested: (scopeMetrics: ScopeMetrics) => boolean = () => false): readonly ScopeMetrics[] {
   let changed = false;
-  const scopeMetrics: ScopeMetrics[] = [];
-  for (const sm of resourceMetrics.scopeMetrics) {
+  const out: ScopeMetrics[] = [];
+  for (const sm of scopeMetrics) {
     if (isIngested(sm)) {
-      scopeMetrics.push(sm);
+      out.push(sm);
       continue;
     }
     const metrics = sm.metrics.filter((m) => !(ingestedNames.has(m.descriptor.name) && shadowed(m)));
     if (metrics.length === sm.metrics.length) {
-      scopeMetrics.push(sm);
+      out.push(sm);
       continue;
     }
     changed = true;
-    if (metrics.length > 0) scopeMetrics.push({ scope: sm.scope, metrics });
+    if (metrics.length > 0) out.push({ scope: sm.scope, metrics });
   }
-  return changed ? { resource: resourceMetrics.resource, scopeMetrics } : resourceMetrics;
+  return changed ? out : scopeMetrics;
 }

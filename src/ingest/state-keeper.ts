@@ -3,7 +3,7 @@
  * listener takes a request, and written back (docs/collector.md "jobmeter's own restart"):
  *
  * - every {@link CHECKPOINT_INTERVAL_MILLIS} when something was ingested since the last write;
- * - before a collection is served (pull scrape or OTLP push) that holds something not yet written,
+ * - before a collection is served (a pull scrape's series, an OTLP push's MetricData) that holds something not yet written,
  *   so no value a scraper has seen is missing from the file: after a crash the series go on from
  *   at least what was served, never back (a counter reset to Prometheus);
  * - at shutdown, once the listener is closed, so a SIGTERM loses nothing.
@@ -18,7 +18,7 @@
 import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { join } from 'node:path';
 import { CHECKPOINT_VERSION, CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
-import type { IngestStore } from './ingest-store.ts';
+import type { IngestSeries, IngestStore } from './ingest-store.ts';
 import { ingestStateFileName, makeStateDir, readStateFile, writeStateFile } from './state-file.ts';
 
 /** How often held changes are written: the most a SIGKILL loses of delta senders' increments. */
@@ -105,13 +105,19 @@ export class StateKeeper {
    * this file); give it to the readers in the store's place.
    */
   producer(): MetricProducer {
-    return {
-      collect: async (): Promise<CollectionResult> => {
-        const result = await this.#store.collect();
-        if (this.#store.changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS);
-        return result;
-      },
-    };
+    return { collect: (): Promise<CollectionResult> => this.#served(this.#store.collect()) };
+  }
+
+  /** The store's series for a scrape (`IngestStore.collectSeries`), written before they are served as {@link producer}'s are. */
+  series(): IngestSeries {
+    return { collectSeries: () => this.#served(this.#store.collectSeries()) };
+  }
+
+  /** `collected` once what it read is written (or after {@link SERVE_WAIT_MILLIS}). */
+  async #served<T>(collected: Promise<T>): Promise<T> {
+    const result = await collected;
+    if (this.#store.changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS);
+    return result;
   }
 
   /** Stops the timer and writes what changed: call it once nothing more is ingested. */

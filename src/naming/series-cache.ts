@@ -8,7 +8,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { ExponentialHistogram, Histogram } from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from '../domain/exemplars.ts';
-import type { CollectedSeries, LabelRender } from '../domain/series/collection.ts';
+import { boundsOf, type CollectedSeries, type LabelRender } from '../domain/series/collection.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { RenderHistogramSeries } from '../exposition/render-model.ts';
 import type { NativeBuckets } from '../exposition/types.ts';
@@ -101,13 +101,14 @@ export class SeriesCache {
 
   /**
    * As {@link histogram}, series `i` of a store's series set, `labels` the string the store holds
-   * for it: a series never changes its attributes, so the same string is the same series.
+   * for it: a series never changes its attributes, so the same string is the same series. Its
+   * bounds are the set's, or its own in a view of several bucket layouts (collection.ts `boundsOf`).
    */
   histogramAt(i: number, series: CollectedSeries, labels: string, scale: number, created: number | undefined, exemplars: readonly Exemplar[] | undefined): RenderHistogramSeries {
-    const stride = series.stride;
+    const bounds = boundsOf(series, i);
     const prev = this.histograms[i];
     const same = prev !== undefined && prev.labels === labels;
-    return this.#histogram(i, same, labels, series.bounds, series.values, i * stride, stride, series.sums[i]! * scale, series.counts[i]!, scale, created, exemplars);
+    return this.#histogram(i, same, labels, bounds, series.values, i * series.stride, bounds.length + 1, series.sums[i]! * scale, series.counts[i]!, scale, created, exemplars);
   }
 
   /** The series whose bucket counts are `counts[from..from+n)`; an unchanged one is the last one, a new one gets its own copy of the counts. */

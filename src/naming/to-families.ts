@@ -1,14 +1,15 @@
 /**
  * The naming pass: a collection (domain/series/collection.ts: the store's series sets as columns,
- * then producers' OpenTelemetry MetricData; or a plain ResourceMetrics) → families as the renderers
- * take them, under one profile. Each instrument's rules are compiled once (native-rules.ts,
+ * then producers' OpenTelemetry MetricData, then the ingest's series sets; or a plain
+ * ResourceMetrics) → families as the renderers take them, under one profile. Each instrument's rules are compiled once (native-rules.ts,
  * table-rules.ts) and kept with what they rendered last time (series-cache.ts), so a
  * steady-state scrape only checks identities and copies numbers; the families are built
  * (family-builder.ts), zero-filled (zero-fill.ts) and ordered (series-order.ts) here.
  */
 import { diag, type Attributes } from '@opentelemetry/api';
-import type { DataPoint, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { metricsCollection, type Collection } from '../domain/series/collection.ts';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { isMetricData, metricsCollection, type CollectedSeries, type Collection } from '../domain/series/collection.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import type { RenderFamily } from '../exposition/render-model.ts';
@@ -148,22 +149,38 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
       return out;
     };
-    // The store's series sets first (read as columns, their label strings the store's), then the
-    // producers' MetricData.
+    /** One series set of a store, read as columns (its label strings the store's). */
+    const emitSet = (series: CollectedSeries, scope: InstrumentationScope): void => {
+      for (const [rule, builder] of ruled(series, scope)) rule.emitSeries(series, builder);
+    };
+    /**
+     * One producer's instrument. Its points are read here, at most once, and not kept past its
+     * step. Each rule's series cache is by point position, which holds because a producer keeps
+     * its points in a stable order (series-cache.ts).
+     */
+    const emitMetric = (metric: MetricData, scope: InstrumentationScope): void => {
+      let points: readonly DataPoint<unknown>[] | undefined;
+      const pointsOf = (): readonly DataPoint<unknown>[] => (points ??= metric.dataPoints);
+      for (const [rule, builder] of ruled(metric, scope)) rule.emit(metric, pointsOf, builder);
+    };
+    // The store's series sets first, then the producers' MetricData, then the ingest's sets (the
+    // order families come out in, and claim native names in).
     for (const group of c.series) {
       for (const series of group.series) {
-        for (const [rule, builder] of ruled(series, group.scope)) rule.emitSeries(series, builder);
+        emitSet(series, group.scope);
         yield;
       }
     }
     for (const scopeMetrics of c.metrics) {
       for (const metric of scopeMetrics.metrics) {
-        // The instrument's points are read here, at most once, and not kept past its step. Each
-        // rule's series cache is by point position, which holds because a producer keeps its
-        // points in a stable order (series-cache.ts).
-        let points: readonly DataPoint<unknown>[] | undefined;
-        const pointsOf = (): readonly DataPoint<unknown>[] => (points ??= metric.dataPoints);
-        for (const [rule, builder] of ruled(metric, scopeMetrics.scope)) rule.emit(metric, pointsOf, builder);
+        emitMetric(metric, scopeMetrics.scope);
+        yield;
+      }
+    }
+    for (const group of c.ingested) {
+      for (const entry of group.series) {
+        if (isMetricData(entry)) emitMetric(entry, group.scope);
+        else emitSet(entry, group.scope);
         yield;
       }
     }

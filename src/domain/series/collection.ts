@@ -1,13 +1,14 @@
 /**
  * What one collection gathered, as the naming pass reads it: the store's instruments at one
  * instant, as columns (series-store.ts), then what producers outside the store gave as
- * OpenTelemetry `MetricData` (the SDK's instruments, the ingest: the boundary in, until they
- * write into a store themselves).
+ * OpenTelemetry `MetricData` (the SDK's instruments, a host's producers: the boundary in), then the
+ * ingest's series sets, as columns too (ingest/collect.ts). The order is the families' order and
+ * the order names are claimed in (naming/to-families.ts).
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import type { AggregationTemporality, DataPointType, MetricDescriptor, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { AggregationTemporality, DataPointType, MetricData, MetricDescriptor, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from '../exemplars.ts';
 
 /**
@@ -63,6 +64,12 @@ export interface CollectedSeries {
   /** Histograms: buckets per series (bounds + the +Inf one), and the bounds. */
   readonly stride: number;
   readonly bounds: readonly number[];
+  /**
+   * Histograms whose series differ in bucket layout (one view of several sets, ingest/collect.ts):
+   * each series' own bounds, its buckets the first `bounds.length + 1` of its `stride`. Read a
+   * series' bounds with {@link boundsOf}.
+   */
+  readonly seriesBounds?: readonly (readonly number[])[];
   /** Histograms: sum and count per series. */
   readonly sums: Float64Array;
   readonly counts: Float64Array;
@@ -82,6 +89,22 @@ export interface CollectedScope {
   readonly series: readonly CollectedSeries[];
 }
 
+/**
+ * One scope of what a writer outside the store gave at the collection's instant (the ingest's):
+ * its series sets as columns, in their order, and MetricData only where figures fit no columns (an
+ * exponential histogram's) or are no series of a set (made from others, or a count of its own).
+ */
+export interface IngestedScope {
+  readonly scope: InstrumentationScope;
+  readonly series: readonly (CollectedSeries | MetricData)[];
+}
+
+/** The ingest's part of a collection: its scopes, and how to say the reader is done (see {@link Collection.done}). */
+export interface IngestedPart {
+  readonly scopes: readonly IngestedScope[];
+  done(): void;
+}
+
 export interface Collection {
   /** The resource every series describes. */
   readonly resource: Resource;
@@ -89,6 +112,8 @@ export interface Collection {
   readonly series: readonly CollectedScope[];
   /** What producers outside the store gave (read after). */
   readonly metrics: readonly ScopeMetrics[];
+  /** What the ingest gave (read last): none of it is in `metrics`. */
+  readonly ingested: readonly IngestedScope[];
   /**
    * Says the reader is done: nothing it keeps views the collection's figures (the naming pass
    * copies them into its families). The store then copies the next collection into the same
@@ -102,7 +127,31 @@ export function startOf(series: Pick<CollectedSeries, 'startTime' | 'startSecond
   return series.startSeconds === undefined ? series.startTime : [series.startSeconds[i]!, series.startNanos![i]!];
 }
 
+/** Series `i`'s bounds: its own in a view of several layouts, else the set's. */
+export function boundsOf(series: Pick<CollectedSeries, 'bounds' | 'seriesBounds'>, i: number): readonly number[] {
+  return series.seriesBounds === undefined ? series.bounds : series.seriesBounds[i]!;
+}
+
+/** An entry of an {@link IngestedScope} that is MetricData (else a series set's columns). */
+export function isMetricData(entry: CollectedSeries | MetricData): entry is MetricData {
+  return 'dataPoints' in entry;
+}
+
 /** A collection of producers' MetricData only (a host's own reader's, a test's). */
 export function metricsCollection(rm: ResourceMetrics): Collection {
-  return { resource: rm.resource, series: [], metrics: rm.scopeMetrics, done() {} };
+  return { resource: rm.resource, series: [], metrics: rm.scopeMetrics, ingested: [], done() {} };
+}
+
+/** `c` with the ingest's `part` read last; done once both are. */
+export function withIngested(c: Collection, part: IngestedPart): Collection {
+  return {
+    resource: c.resource,
+    series: c.series,
+    metrics: c.metrics,
+    ingested: part.scopes,
+    done() {
+      c.done();
+      part.done();
+    },
+  };
 }

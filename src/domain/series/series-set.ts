@@ -105,6 +105,17 @@ class StoreLabels implements LabelColumn {
   }
 }
 
+/** The label strings of the first `n` of `keys`, made for one reader and kept by nobody (a snapshot's series whose set moved them since). */
+function detachedLabels(keys: readonly Attributes[], render: LabelRender, n: number): LabelColumn {
+  const strings = new Array<string>(n);
+  let nonAscii = 0;
+  for (let i = 0; i < n; i++) {
+    const s = (strings[i] = render.render(keys[i]!));
+    if (!render.isAscii(s)) nonAscii++;
+  }
+  return { strings, at: (i) => strings[i]!, keys, maker: render, nonAscii };
+}
+
 // Made at every collection and dropped after it: its hidden class is held (common/held-shapes.ts).
 holdShape(new StoreLabels([], { render: () => '', isAscii: () => true }, new Labels(), 0, 0, undefined));
 
@@ -314,7 +325,10 @@ export abstract class SeriesSet {
 
   /** The fields every collected set shares; `columns` gives the kind's figures. */
   protected collectedOf(snap: Snapshot, startTime: HrTime, columns: Pick<CollectedSeries, 'isMonotonic' | 'stride' | 'bounds' | 'values' | 'sums' | 'counts' | 'exemplars'>): CollectedSeries {
-    const labels = (render: LabelRender) => this.labels(render, snap.n);
+    const attributes = this.keysOf(snap);
+    // A compaction since the snapshot (a writer's series removed while the collection is read over
+    // several turns) moved the positions the held strings follow: the snapshot's are made apart.
+    const labels = (render: LabelRender) => (attributes === this.attributes ? this.labels(render, snap.n) : detachedLabels(attributes, render, snap.n));
     // Every field written out, in one order: an object spread into would get a hidden class of its
     // own that a full GC drops (objects made per scrape), and with it the naming pass's optimized code.
     return {
@@ -322,7 +336,7 @@ export abstract class SeriesSet {
       dataPointType: this.dataPointType,
       aggregationTemporality: AggregationTemporality.CUMULATIVE,
       n: snap.n,
-      attributes: this.keysOf(snap),
+      attributes,
       startTime,
       labels,
       isMonotonic: columns.isMonotonic,

@@ -18,7 +18,7 @@ import { AggregationTemporality, type CollectionResult, type MetricData, type Me
 import { Slice } from '../../common/slices.ts';
 import type { CollectedScope, CollectedSeries, Collection } from './collection.ts';
 import type { DeltaState, SeriesSet } from './series-set.ts';
-import { EMPTY_SNAPSHOT, SnapshotArena, type Snapshot } from './snapshot.ts';
+import { EMPTY_SNAPSHOT, SnapshotStorage, type Snapshot, type SnapshotArena } from './snapshot.ts';
 
 export interface SeriesStoreOptions {
   /** Clock, Unix ms. @default Date.now */
@@ -42,8 +42,8 @@ export class SeriesStore {
   readonly #now: () => number;
   readonly #scopes: ScopeSets[] = [];
   readonly #settlers: (() => PromiseLike<unknown> | undefined)[] = [];
-  /** Snapshot storage a finished collection gave back, for the next one (see #storage). */
-  #free: Float64Array | undefined;
+  /** Snapshot storage a finished collection gave back, for the next one (snapshot.ts). */
+  readonly #storage = new SnapshotStorage();
 
   constructor(options: SeriesStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -91,7 +91,7 @@ export class SeriesStore {
       }
       if (out.length > 0) series.push({ scope, series: out });
     }
-    return { resource: others?.resource ?? RESOURCE, series, metrics: others?.scopeMetrics ?? [], done: this.#lend(arena.storage) };
+    return { resource: others?.resource ?? RESOURCE, series, metrics: others?.scopeMetrics ?? [], ingested: [], done: this.#storage.lend(arena) };
   }
 
   /**
@@ -134,7 +134,7 @@ export class SeriesStore {
     const groups = this.#scopes.map((g) => ({ scope: g.scope, sets: g.sets.slice() }));
     let figures = 0;
     for (const g of groups) for (const s of g.sets) figures += s.snapshotLength();
-    const arena = new SnapshotArena(this.#storage(figures));
+    const arena = this.#storage.arena(figures);
     const snaps = groups.map((g) => g.sets.map((s) => (s.snapshotLength() === 0 ? EMPTY_SNAPSHOT : s.snapshot(arena))));
     return { end, groups, snaps, arena };
   }
@@ -155,32 +155,7 @@ export class SeriesStore {
       if (metrics.length > 0) scopeMetrics.push({ scope, metrics });
     }
     // The points hold copies of the figures: the storage serves the next collection.
-    this.#lend(arena.storage)();
+    this.#storage.lend(arena)();
     return { resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] };
-  }
-
-  /**
-   * Storage for a snapshot of `figures`: the last one given back when it is large enough, else a
-   * new one with room for some growth. Memory fresh from the system is mapped page by page on first
-   * write, and on these machines that made the snapshot's copy (one turn: every set at one instant)
-   * many times slower than the copy itself; storage given back is mapped already.
-   */
-  #storage(figures: number): Float64Array {
-    const free = this.#free;
-    if (free !== undefined && free.length >= figures) {
-      this.#free = undefined;
-      return free;
-    }
-    return new Float64Array(Math.ceil(figures * 1.125) + 64);
-  }
-
-  /** What gives `storage` back for a later collection, once (a Collection's `done`). */
-  #lend(storage: Float64Array): () => void {
-    let held = true;
-    return () => {
-      if (!held) return;
-      held = false;
-      if (this.#free === undefined || this.#free.length < storage.length) this.#free = storage;
-    };
   }
 }
