@@ -3,20 +3,30 @@
  *
  * V8 sizes the main thread's young generation to its own ceiling under load (tens of MiB of
  * semi-spaces, kept once grown), where what an ingested request or a scrape allocates is dead
- * within the turn: resident memory for nothing. serve caps it. A flag V8 reads only when the
- * process starts, so the bin re-runs itself with it (`process.execve`: the same process, its pid,
- * stdio and environment kept) before anything else is loaded.
+ * within the turn: resident memory for nothing. serve caps it. And V8 lets the old generation
+ * grow up to several times what survived its last full collection before it collects again (a
+ * factor it picks from how fast it collects): under a fleet's small exports, decoded and ingested
+ * on the main thread, that is tens of MiB of dead objects held resident. serve sets that factor
+ * lower (`--heap-growing-percent`), trading more frequent full collections for it. Flags V8 reads
+ * only when the process starts, so the bin re-runs itself with them (`process.execve`: the same
+ * process, its pid, stdio and environment kept) before anything else is loaded.
  *
- * The operator's word wins: a `--max-semi-space-size` already given (on node's command line or in
- * `NODE_OPTIONS`) is kept, and so is a Node without `process.execve` (Windows), which runs with
- * V8's default. Like node-support.ts, this module is loaded first by the bin: no imports.
+ * The operator's word wins: either flag already given (on node's command line or in
+ * `NODE_OPTIONS`) leaves the heap's sizing to them, and a Node without `process.execve` (Windows)
+ * runs with V8's defaults. Like node-support.ts, this module is loaded first by the bin: no imports.
  */
 
 /** The semi-space cap serve runs with, in MiB (the young generation is a few semi-spaces). */
 export const SERVE_SEMI_SPACE_MB = 8;
 
+/** How far past what survived the last full collection the old generation grows before the next, in percent. */
+export const SERVE_HEAP_GROWING_PERCENT = 35;
+
 /** The flags serve adds to node's command line. */
-export const SERVE_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`];
+export const SERVE_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`, `--heap-growing-percent=${SERVE_HEAP_GROWING_PERCENT}`];
+
+/** The V8 flags (either spelling) that leave the heap's sizing to the operator. */
+const SIZING = ['--max-semi-space-size', '--max_semi_space_size', '--heap-growing-percent', '--heap_growing_percent'];
 
 /**
  * The argv to re-run the bin with (`[execPath, ...flags, ...execArgv, ...script and args]`), or
@@ -29,7 +39,7 @@ export function serveReexecArgv(
   canExec: boolean,
 ): string[] | undefined {
   if (!canExec || process.argv[2] !== 'serve') return undefined;
-  const given = (args: readonly string[]): boolean => args.some((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--max_semi_space_size'));
+  const given = (args: readonly string[]): boolean => args.some((a) => SIZING.some((flag) => a.startsWith(flag)));
   if (given(process.execArgv) || given((env.NODE_OPTIONS ?? '').split(/\s+/))) return undefined;
   return [process.execPath, ...SERVE_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)];
 }

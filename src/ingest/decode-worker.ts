@@ -3,7 +3,9 @@
  * thread, and posts it back in chunks of at most `pointsPerChunk` data points (each a request of
  * its own, with the resource and scope of its points), so the main thread ingests a 20 MiB request
  * a chunk per turn instead of blocking for seconds. The whole body is decoded before the first
- * chunk is posted: a body that does not decode is refused whole, as before.
+ * chunk is posted: a body that does not decode is refused whole, as before. Its number and
+ * histogram points are decoded straight into the columns chunks are cut from (packed-chunk.ts
+ * `PointPacker`), not into an object per point kept until the last chunk is posted.
  *
  * A body sent here compressed (snappy and LZ4, which are JavaScript, and gzip and zstd that
  * announce a large size: content-encoding.ts `decodesOffThread`) is decompressed here too, bounded
@@ -25,9 +27,9 @@ import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { DecodeLimitExceeded, type DecodeLimits } from '../otlp/decode-limits.ts';
-import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpMetric, type OtlpMetricData } from '../otlp/types.ts';
+import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest } from '../otlp/types.ts';
 import { decodeBodySync } from './content-encoding.ts';
-import { packChunk, type PackedChunk } from './packed-chunk.ts';
+import { PointPacker, type PackedChunk, type PackedRequest } from './packed-chunk.ts';
 import { TooLarge } from './too-large.ts';
 
 export interface DecodeJob {
@@ -70,43 +72,7 @@ export type DecodeMessage =
   | { readonly id: number; readonly done: true; readonly bytes: number }
   | { readonly id: number; readonly error: { readonly kind: 'decode' | 'too-large' | 'other'; readonly message: string }; readonly bytes: number };
 
-/** `request` cut into requests of at most `limit` points each (a metric's points may span several). */
-export function* chunks(request: OtlpExportRequest, limit: number): Generator<OtlpExportRequest> {
-  let metrics: OtlpMetric[] = [];
-  let points = 0;
-  let current: { resource: OtlpExportRequest['resourceMetrics'][number]['resource']; scope: { name: string; version: string } } | undefined;
-  const flush = function* (): Generator<OtlpExportRequest> {
-    if (current !== undefined && metrics.length > 0) {
-      yield { resourceMetrics: [{ resource: current.resource, scopeMetrics: [{ scope: current.scope, metrics }] }] };
-    }
-    metrics = [];
-    points = 0;
-  };
-  for (const rm of request.resourceMetrics) {
-    for (const sm of rm.scopeMetrics) {
-      yield* flush();
-      current = { resource: rm.resource, scope: sm.scope };
-      for (const metric of sm.metrics) {
-        const data = metric.data;
-        if (data.type === 'empty' || data.type === 'summary') {
-          metrics.push(metric);
-          continue;
-        }
-        for (let start = 0; start < data.points.length; ) {
-          if (points >= limit) yield* flush();
-          const take = Math.min(limit - points, data.points.length - start);
-          const part = { ...data, points: data.points.slice(start, start + take) } as OtlpMetricData;
-          metrics.push({ ...metric, data: part });
-          points += take;
-          start += take;
-        }
-      }
-    }
-  }
-  yield* flush();
-}
-
-type Packed = ReturnType<typeof packChunk>;
+type Packed = ReturnType<PointPacker['chunk']>;
 
 /** Requests this thread decoded. */
 let decoded = 0;
@@ -116,11 +82,11 @@ let decoded = 0;
  * time). `ready`: the chunk after the one posted, packed while the main thread ingests that one
  * ('done' when there is none).
  */
-let current: { readonly id: number; readonly chunks: Generator<OtlpExportRequest>; readonly bytes: number; ready: Packed | 'done' | undefined } | undefined;
+let current: { readonly id: number; readonly chunks: Generator<Packed>; readonly bytes: number; ready: Packed | 'done' | undefined } | undefined;
 
 function packNext(job: NonNullable<typeof current>): Packed | 'done' {
   const next = job.chunks.next();
-  return next.done === true ? 'done' : packChunk(next.value);
+  return next.done === true ? 'done' : next.value;
 }
 
 function post(id: number): void {
@@ -163,21 +129,22 @@ parentPort?.on('message', (message: DecodeJob | NextChunk | Release) => {
     post(message.id);
     return;
   }
-  let request: OtlpExportRequest;
+  const packer = new PointPacker();
+  let request: PackedRequest;
   const size = { bytes: 0 };
   try {
-    request = decodeJob(message, size);
+    request = packer.request(decodeJob(message, size, packer));
   } catch (err) {
     current = undefined;
     parentPort!.postMessage({ id: message.id, error: { kind: kindOf(err), message: messageOf(err) }, bytes: size.bytes } satisfies DecodeMessage);
     return;
   }
-  current = { id: message.id, chunks: chunks(request, message.pointsPerChunk), bytes: size.bytes, ready: undefined };
+  current = { id: message.id, chunks: packer.chunks(request, message.pointsPerChunk), bytes: size.bytes, ready: undefined };
   post(message.id);
 });
 
-/** The job's request; `size.bytes`: the body's size as sent, then decompressed. */
-function decodeJob(job: DecodeJob, size: { bytes: number }): OtlpExportRequest {
+/** The job's request, its protobuf points decoded into `packer`; `size.bytes`: the body's size as sent, then decompressed. */
+function decodeJob(job: DecodeJob, size: { bytes: number }, packer: PointPacker): OtlpExportRequest {
   const parts: readonly Uint8Array[] = Array.isArray(job.body) ? job.body : [job.body as Uint8Array];
   const sent = parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength) : Buffer.concat(parts);
   size.bytes = sent.length;
@@ -193,7 +160,7 @@ function decodeJob(job: DecodeJob, size: { bytes: number }): OtlpExportRequest {
   // A thread's first request decodes without the attribute memo: the pool starts a thread for a
   // lone large body and stops it after, where remembering every set would only cost (each set
   // kept past its request is work for this thread's collector); one that keeps decoding remembers.
-  return decodeExportRequest(body, job.encoding, job.limits, decoded++ === 0 ? false : undefined);
+  return decodeExportRequest(body, job.encoding, job.limits, decoded++ === 0 ? false : undefined, packer);
 }
 
 

@@ -17,8 +17,9 @@
  * points, values, times, attributes (key order included) — only cheaper to move and to read.
  */
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import { attributeMemo } from '../otlp/decode-attribute-memo.ts';
-import type { OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
+import { attributeMemo, type MemoEntry } from '../otlp/decode-attribute-memo.ts';
+import type { PointSink } from '../otlp/decode-protobuf.ts';
+import type { OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpMetricData, OtlpNumberPoint } from '../otlp/types.ts';
 import { attributesKey } from './input-bounds.ts';
 
 /** A metric of a packed chunk: gauges, sums and histograms with their points in the columns. */
@@ -60,84 +61,254 @@ const NO_RECORDED_VALUE = 1;
 /** A number point's value, or a histogram point's sum, is set. */
 const HAS_VALUE = 2;
 
+const BLOCK_BITS = 11;
+/** Points per block of a {@link PointPacker}'s strings. */
+const BLOCK = 1 << BLOCK_BITS;
+
 /** `chunk` packed, and the buffers to move with it. */
 export function packChunk(chunk: OtlpExportRequest): { packed: PackedChunk; transfer: ArrayBuffer[] } {
-  let points = 0;
-  let numbers = 0;
-  for (const rm of chunk.resourceMetrics) {
-    for (const sm of rm.scopeMetrics) {
-      for (const { data } of sm.metrics) {
-        if (data.type === 'gauge' || data.type === 'sum') points += data.points.length;
-        else if (data.type === 'histogram') {
-          points += data.points.length;
-          for (const p of data.points) numbers += p.explicitBounds.length + p.bucketCounts.length;
+  const packer = new PointPacker();
+  return packer.chunk(packer.request(chunk));
+}
+
+/** A request's resources and scopes, its metrics packed ({@link PointPacker.request}): their `first` counts from the request's first point. */
+export type PackedRequest = PackedChunk['resourceMetrics'];
+
+/**
+ * A request's number and histogram points in columns, taken as they are decoded (decode-protobuf.ts
+ * `PointSink`: no object per point, nor the request's points held until the last is read) or from
+ * a decoded request ({@link request}), then handed over in chunks ({@link chunk}, {@link chunks}).
+ */
+export class PointPacker implements PointSink {
+  points = 0;
+  /** Bounds and counts taken, in `numbers`. */
+  #used = 0;
+  /**
+   * Per point, in blocks of {@link BLOCK}: an array of a whole request's strings would be one large
+   * object in the old generation, its growth copied and every young string stored in it recorded
+   * for the collector, a large share of the packing.
+   */
+  readonly #keys: string[][] = [];
+  /** Per point, '' when the key gives its attributes back (most points have one or the other: a dense array, not a map). */
+  readonly #texts: string[][] = [];
+  readonly #exact = new Map<number, Attributes>();
+  #starts = new BigUint64Array(1024);
+  #times = new BigUint64Array(1024);
+  #values = new Float64Array(1024);
+  #sums = new Float64Array(1024);
+  #flags = new Uint8Array(1024);
+  #spans = new Uint32Array(3 * 1024);
+  #numbers = new Float64Array(1024);
+  /** Where each data's points are, for data whose points came through the sink. */
+  readonly #ranges = new Map<OtlpMetricData, { readonly first: number; readonly count: number }>();
+
+  number(p: OtlpNumberPoint, entry: MemoEntry | undefined): void {
+    const i = this.#take(p, entry);
+    if (p.value !== undefined) {
+      this.#values[i] = p.value;
+      this.#flags[i]! |= HAS_VALUE;
+    }
+  }
+
+  histogram(p: OtlpHistogramPoint, entry: MemoEntry | undefined): void {
+    const i = this.#take(p, entry);
+    this.#values[i] = p.count;
+    if (p.sum !== undefined) {
+      this.#sums[i] = p.sum;
+      this.#flags[i]! |= HAS_VALUE;
+    }
+    const bounds = p.explicitBounds.length;
+    const counts = p.bucketCounts.length;
+    let n = this.#used;
+    if (n + bounds + counts > this.#numbers.length) this.#numbers = grown(this.#numbers, n + bounds + counts);
+    const nums = this.#numbers;
+    this.#spans[3 * i] = n;
+    this.#spans[3 * i + 1] = bounds;
+    this.#spans[3 * i + 2] = counts;
+    for (const b of p.explicitBounds) nums[n++] = b;
+    for (const c of p.bucketCounts) nums[n++] = c;
+    this.#used = n;
+  }
+
+  data(data: OtlpMetricData, first: number, count: number): void {
+    this.#ranges.set(data, { first, count });
+  }
+
+  /** The point's index, its key, attributes, times and flags set. */
+  #take(p: OtlpNumberPoint | OtlpHistogramPoint, entry: MemoEntry | undefined): number {
+    const i = this.points++;
+    if (i === this.#flags.length) this.#grow();
+    const attributes = p.attributes;
+    const found = entry ?? attributeMemo.entryOf(attributes);
+    const key = attributeMemo.keyOf(attributes, attributesKey, found);
+    if ((i & (BLOCK - 1)) === 0) {
+      this.#keys.push([]);
+      this.#texts.push([]);
+    }
+    this.#keys[i >> BLOCK_BITS]!.push(key);
+    const { text, json } = attributeMemo.derived(attributes, key, packing, found);
+    this.#texts[i >> BLOCK_BITS]!.push(text);
+    if (!json) this.#exact.set(i, attributes);
+    this.#starts[i] = p.startTimeUnixNano;
+    this.#times[i] = p.timeUnixNano;
+    this.#flags[i] = p.noRecordedValue ? NO_RECORDED_VALUE : 0;
+    return i;
+  }
+
+  #grow(): void {
+    const size = 2 * this.#flags.length;
+    this.#starts = grown(this.#starts, size);
+    this.#times = grown(this.#times, size);
+    this.#values = grown(this.#values, size);
+    this.#sums = grown(this.#sums, size);
+    this.#flags = grown(this.#flags, size);
+    this.#spans = grown(this.#spans, 3 * size);
+  }
+
+  /**
+   * `request`'s metrics packed: the points of data decoded into this packer where they are, the
+   * others' (a request decoded whole, as JSON is) taken now.
+   */
+  request(request: OtlpExportRequest): PackedRequest {
+    return request.resourceMetrics.map((rm) => ({
+      resource: rm.resource,
+      scopeMetrics: rm.scopeMetrics.map((sm) => ({
+        scope: sm.scope,
+        metrics: sm.metrics.map((metric): PackedMetric => {
+          const data = metric.data;
+          if (data.type !== 'gauge' && data.type !== 'sum' && data.type !== 'histogram') return { metric, first: this.points, count: -1 };
+          let range = this.#ranges.get(data);
+          if (range === undefined) {
+            const first = this.points;
+            if (data.type === 'histogram') for (const p of data.points) this.histogram(p, undefined);
+            else for (const p of data.points) this.number(p, undefined);
+            range = { first, count: data.points.length };
+          }
+          return { metric: { ...metric, data: { ...data, points: [] } }, first: range.first, count: range.count };
+        }),
+      })),
+    }));
+  }
+
+  /**
+   * `request` ({@link request}'s) cut into chunks of at most `limit` points each, a chunk per
+   * resource and scope at least (a metric's points may span several), each packed.
+   */
+  *chunks(request: PackedRequest, limit: number): Generator<{ packed: PackedChunk; transfer: ArrayBuffer[] }> {
+    let metrics: PackedMetric[] = [];
+    let points = 0;
+    let current: { readonly resource: Attributes; readonly scope: { readonly name: string; readonly version: string } } | undefined;
+    const flush = (): { packed: PackedChunk; transfer: ArrayBuffer[] } | undefined => {
+      const out = current !== undefined && metrics.length > 0 ? this.chunk([{ resource: current.resource, scopeMetrics: [{ scope: current.scope, metrics }] }]) : undefined;
+      metrics = [];
+      points = 0;
+      return out;
+    };
+    for (const rm of request) {
+      for (const sm of rm.scopeMetrics) {
+        const out = flush();
+        if (out !== undefined) yield out;
+        current = { resource: rm.resource, scope: sm.scope };
+        for (const m of sm.metrics) {
+          const data = m.metric.data;
+          if (data.type === 'empty' || data.type === 'summary') {
+            metrics.push(m);
+            continue;
+          }
+          // An exponential histogram's points travel as they are: its metric is cut.
+          const total = m.count >= 0 ? m.count : data.points.length;
+          for (let start = 0; start < total; ) {
+            if (points >= limit) {
+              const full = flush();
+              if (full !== undefined) yield full;
+            }
+            const take = Math.min(limit - points, total - start);
+            const part: PackedMetric =
+              m.count >= 0 ? { metric: m.metric, first: m.first + start, count: take } : { metric: { ...m.metric, data: { ...data, points: data.points.slice(start, start + take) } as OtlpMetricData }, first: 0, count: -1 };
+            metrics.push(part);
+            points += take;
+            start += take;
+          }
         }
       }
     }
+    const last = flush();
+    if (last !== undefined) yield last;
   }
-  const keys: string[] = [];
-  const texts: Record<number, string> = {};
-  const exact: Record<number, Attributes> = {};
-  const starts = new BigUint64Array(points);
-  const times = new BigUint64Array(points);
-  const values = new Float64Array(points);
-  const sums = new Float64Array(points);
-  const flags = new Uint8Array(points);
-  const spans = new Uint32Array(3 * points);
-  const nums = new Float64Array(numbers);
-  let i = 0;
-  let n = 0;
-  const base = (p: OtlpNumberPoint | OtlpHistogramPoint): void => {
-    const entry = attributeMemo.entryOf(p.attributes);
-    const key = attributeMemo.keyOf(p.attributes, attributesKey, entry);
-    keys.push(key);
-    const { text, json } = attributeMemo.derived(p.attributes, key, packing, entry);
-    if (text !== '') texts[i] = text;
-    if (!json) exact[i] = p.attributes;
-    starts[i] = p.startTimeUnixNano;
-    times[i] = p.timeUnixNano;
-    flags[i] = p.noRecordedValue ? NO_RECORDED_VALUE : 0;
-  };
-  const resourceMetrics = chunk.resourceMetrics.map((rm) => ({
-    resource: rm.resource,
-    scopeMetrics: rm.scopeMetrics.map((sm) => ({
-      scope: sm.scope,
-      metrics: sm.metrics.map((metric): PackedMetric => {
-        const data = metric.data;
-        const first = i;
-        if (data.type === 'gauge' || data.type === 'sum') {
-          for (const p of data.points) {
-            base(p);
-            if (p.value !== undefined) {
-              values[i] = p.value;
-              flags[i]! |= HAS_VALUE;
-            }
-            i++;
-          }
-        } else if (data.type === 'histogram') {
-          for (const p of data.points) {
-            base(p);
-            values[i] = p.count;
-            if (p.sum !== undefined) {
-              sums[i] = p.sum;
-              flags[i]! |= HAS_VALUE;
-            }
-            spans[3 * i] = n;
-            spans[3 * i + 1] = p.explicitBounds.length;
-            spans[3 * i + 2] = p.bucketCounts.length;
-            for (const b of p.explicitBounds) nums[n++] = b;
-            for (const c of p.bucketCounts) nums[n++] = c;
-            i++;
-          }
-        } else {
-          return { metric, first, count: -1 };
+
+  /** The metrics of `request` (their points this packer's) as one chunk, its columns their points' only, and the buffers to move with it. */
+  chunk(request: PackedRequest): { packed: PackedChunk; transfer: ArrayBuffer[] } {
+    let points = 0;
+    let numbers = 0;
+    for (const rm of request) {
+      for (const sm of rm.scopeMetrics) {
+        for (const m of sm.metrics) {
+          if (m.count <= 0) continue;
+          points += m.count;
+          if (m.metric.data.type === 'histogram') for (let j = m.first; j < m.first + m.count; j++) numbers += this.#spans[3 * j + 1]! + this.#spans[3 * j + 2]!;
         }
-        return { metric: { ...metric, data: { ...data, points: [] } }, first, count: i - first };
-      }),
-    })),
-  }));
-  const packed: PackedChunk = { resourceMetrics, keys, texts, exact, starts, times, values, sums, flags, spans, numbers: nums };
-  return { packed, transfer: [starts, times, values, sums, flags, spans, nums].map((a) => a.buffer as ArrayBuffer) };
+      }
+    }
+    const keys: string[] = [];
+    const texts: Record<number, string> = {};
+    const exact: Record<number, Attributes> = {};
+    const starts = new BigUint64Array(points);
+    const times = new BigUint64Array(points);
+    const values = new Float64Array(points);
+    const sums = new Float64Array(points);
+    const flags = new Uint8Array(points);
+    const spans = new Uint32Array(3 * points);
+    const nums = new Float64Array(numbers);
+    let i = 0;
+    let n = 0;
+    const resourceMetrics = request.map((rm) => ({
+      resource: rm.resource,
+      scopeMetrics: rm.scopeMetrics.map((sm) => ({
+        scope: sm.scope,
+        metrics: sm.metrics.map((m): PackedMetric => {
+          if (m.count < 0) return m;
+          const first = i;
+          const from = m.first;
+          const to = from + m.count;
+          starts.set(this.#starts.subarray(from, to), first);
+          times.set(this.#times.subarray(from, to), first);
+          values.set(this.#values.subarray(from, to), first);
+          sums.set(this.#sums.subarray(from, to), first);
+          flags.set(this.#flags.subarray(from, to), first);
+          const histogram = m.metric.data.type === 'histogram';
+          const inexact = this.#exact.size > 0;
+          for (let j = from; j < to; j++, i++) {
+            keys.push(this.#keys[j >> BLOCK_BITS]![j & (BLOCK - 1)]!);
+            const text = this.#texts[j >> BLOCK_BITS]![j & (BLOCK - 1)]!;
+            if (text !== '') texts[i] = text;
+            if (inexact) {
+              const attributes = this.#exact.get(j);
+              if (attributes !== undefined) exact[i] = attributes;
+            }
+            if (histogram) {
+              const at = this.#spans[3 * j]!;
+              const length = this.#spans[3 * j + 1]! + this.#spans[3 * j + 2]!;
+              spans[3 * i] = n;
+              spans[3 * i + 1] = this.#spans[3 * j + 1]!;
+              spans[3 * i + 2] = this.#spans[3 * j + 2]!;
+              nums.set(this.#numbers.subarray(at, at + length), n);
+              n += length;
+            }
+          }
+          return { metric: m.metric, first, count: m.count };
+        }),
+      })),
+    }));
+    const packed: PackedChunk = { resourceMetrics, keys, texts, exact, starts, times, values, sums, flags, spans, numbers: nums };
+    return { packed, transfer: [starts, times, values, sums, flags, spans, nums].map((a) => a.buffer as ArrayBuffer) };
+  }
+}
+
+/** `column` copied into a new one of `size` (at least twice its length). */
+function grown<T extends BigUint64Array | Float64Array | Uint8Array | Uint32Array>(column: T, size: number): T {
+  const out = new (column.constructor as new (length: number) => T)(Math.max(size, 2 * column.length));
+  out.set(column as never);
+  return out;
 }
 
 /**

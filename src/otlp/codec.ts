@@ -10,7 +10,7 @@
 import protobuf from 'protobufjs/light.js';
 import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits.ts';
 import type { AttributeMemo } from './decode-attribute-memo.ts';
-import { decodeProtobufRequest } from './decode-protobuf.ts';
+import { decodeProtobufRequest, type PointSink } from './decode-protobuf.ts';
 import { normalizeExportRequest } from './normalize.ts';
 import { OTLP_SCHEMA } from './schema.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpPartialSuccess } from './types.ts';
@@ -51,13 +51,15 @@ export function encodingOf(contentType: string | undefined): OtlpEncoding | unde
  * Decodes within `limits` (decode-limits.ts): JSON is scanned before `JSON.parse` and counted as
  * it is normalized, protobuf counted as it is read.
  * `attributeMemo`: protobuf's (decode-protobuf.ts): this thread's by default, `false` for none.
+ * `points`: protobuf's number and histogram points go there instead of the request
+ * (decode-protobuf.ts `PointSink`); JSON's stay in the request.
  * @throws {DecodeLimitExceeded} (an OtlpDecodeError) when the body would decode past `limits`
  * @throws {OtlpDecodeError} when the body is not a valid request in `encoding`.
  */
-export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding, limits: DecodeLimits = DEFAULT_DECODE_LIMITS, attributeMemo?: AttributeMemo | false): OtlpExportRequest {
+export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding, limits: DecodeLimits = DEFAULT_DECODE_LIMITS, attributeMemo?: AttributeMemo | false, points?: PointSink): OtlpExportRequest {
   if (encoding === 'protobuf') {
     try {
-      return decodeProtobufRequest(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), limits, attributeMemo);
+      return decodeProtobufRequest(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), limits, attributeMemo, points);
     } catch (err) {
       if (err instanceof OtlpDecodeError) throw err;
       throw new OtlpDecodeError(`invalid protobuf ExportMetricsServiceRequest: ${messageOf(err)}`, { cause: err });

@@ -21,6 +21,10 @@
  * the same series export after export, written the same way, so a point whose attribute fields
  * are bytes seen before gets the attributes object decoded then (and the ingest the identity key
  * it made of it then), charged as if decoded again, instead of new objects and strings per point.
+ *
+ * A caller that keeps points in columns of its own (the ingest's decoding thread, packed-chunk.ts)
+ * passes a {@link PointSink}: number and histogram points go to it as they are read, instead of an
+ * object per point held in the request until the whole body is read.
  */
 import protobuf from 'protobufjs/light.js';
 import { attributeMemo, type AttributeMemo, type MemoEntry } from './decode-attribute-memo.ts';
@@ -51,25 +55,55 @@ const LEN = 2;
 let meter: DecodeMeter;
 /** The memo of the request being decoded, as `meter`. */
 let memo: AttributeMemo | false;
+/** Where the request being decoded hands its number and histogram points, as `meter`; undefined: into the request. */
+let sink: PointSink | undefined;
+/** The memo entry the attributes of the point just read are (decode-attribute-memo.ts), or undefined. */
+let pointEntry: MemoEntry | undefined;
+
+/**
+ * Takes a request's number and histogram points as they are decoded, in wire order, each numbered
+ * from 0 in the order taken. The data they belong to keeps `points` empty and is told its range.
+ * What must stay true: a point handed over is what the request would have held, and `point` is one
+ * object reused for the next number point (copy out what is kept).
+ */
+export interface PointSink {
+  /** Points taken so far: the number the next one gets. */
+  readonly points: number;
+  /** `entry`: the memo's entry `point.attributes` are (shared, never written to), or undefined. */
+  number(point: OtlpNumberPoint, entry: MemoEntry | undefined): void;
+  histogram(point: OtlpHistogramPoint, entry: MemoEntry | undefined): void;
+  /** `data`'s points are the ones numbered `[first, first + count)`. */
+  data(data: OtlpMetricData, first: number, count: number): void;
+}
+
+/** The number point handed to a sink, moved from point to point. */
+const scratch: { -readonly [K in keyof OtlpNumberPoint]: OtlpNumberPoint[K] } = { attributes: {}, startTimeUnixNano: 0n, timeUnixNano: 0n, noRecordedValue: false, value: undefined };
 
 /**
  * `attributes`: this thread's memo (decode-attribute-memo.ts), another, or `false` for none.
+ * `points`: where number and histogram points go instead of the request (see {@link PointSink}).
  * @throws {DecodeLimitExceeded} past `limits`
  * @throws {Error} when `body` is not a valid request (wire errors keep protobufjs's messages).
  */
-export function decodeProtobufRequest(body: Uint8Array, limits: DecodeLimits, attributes: AttributeMemo | false = attributeMemo): OtlpExportRequest {
+export function decodeProtobufRequest(body: Uint8Array, limits: DecodeLimits, attributes: AttributeMemo | false = attributeMemo, points?: PointSink): OtlpExportRequest {
   const r = protobuf.Reader.create(body);
   meter = new DecodeMeter(body.length, limits);
   memo = attributes;
-  const resourceMetrics: OtlpResourceMetrics[] = [];
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag === ((1 << 3) | LEN)) {
-      meter.charge('resource', r.pos);
-      resourceMetrics.push(readResourceMetrics(r, end(r)));
-    } else skip(r, tag);
+  sink = points;
+  try {
+    const resourceMetrics: OtlpResourceMetrics[] = [];
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag === ((1 << 3) | LEN)) {
+        meter.charge('resource', r.pos);
+        resourceMetrics.push(readResourceMetrics(r, end(r)));
+      } else skip(r, tag);
+    }
+    return { resourceMetrics };
+  } finally {
+    sink = undefined;
+    scratch.attributes = {};
   }
-  return { resourceMetrics };
 }
 
 function readResourceMetrics(r: Reader, stop: number): OtlpResourceMetrics {
@@ -163,14 +197,21 @@ function readData(r: Reader, stop: number, field: number): OtlpMetricData {
   let summaryPoints = 0;
   let temporality: OtlpTemporality = 'unspecified';
   let monotonic = false;
+  const first = sink === undefined ? 0 : sink.points;
   while (r.pos < stop) {
     const tag = r.uint32();
     if (tag === ((1 << 3) | LEN)) {
       meter.charge('point', r.pos);
       const pointEnd = end(r);
-      if (field === 5 || field === 7) numbers.push(readNumberPoint(r, pointEnd));
-      else if (field === 9) histograms.push(readHistogramPoint(r, pointEnd));
-      else if (field === 10) exponentials.push(readExponentialPoint(r, pointEnd));
+      if (field === 5 || field === 7) {
+        const point = readNumberPoint(r, pointEnd);
+        if (sink === undefined) numbers.push(point);
+        else sink.number(point, pointEntry);
+      } else if (field === 9) {
+        const point = readHistogramPoint(r, pointEnd);
+        if (sink === undefined) histograms.push(point);
+        else sink.histogram(point, pointEntry);
+      } else if (field === 10) exponentials.push(readExponentialPoint(r, pointEnd));
       else {
         summaryPoints++;
         r.pos = pointEnd;
@@ -179,18 +220,24 @@ function readData(r: Reader, stop: number, field: number): OtlpMetricData {
     else if (tag === ((3 << 3) | VARINT) && field === 7) monotonic = r.bool();
     else skip(r, tag);
   }
+  let data: OtlpMetricData;
   switch (field) {
     case 5:
-      return { type: 'gauge', points: numbers };
+      data = { type: 'gauge', points: numbers };
+      break;
     case 7:
-      return { type: 'sum', monotonic, temporality, points: numbers };
+      data = { type: 'sum', monotonic, temporality, points: numbers };
+      break;
     case 9:
-      return { type: 'histogram', temporality, points: histograms };
+      data = { type: 'histogram', temporality, points: histograms };
+      break;
     case 10:
       return { type: 'exponentialHistogram', temporality, points: exponentials };
     default:
       return { type: 'summary', pointCount: summaryPoints };
   }
+  if (sink !== undefined) sink.data(data, first, sink.points - first);
+  return data;
 }
 
 function temporalityOf(value: number): OtlpTemporality {
@@ -278,6 +325,15 @@ function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
     else if (tag === ((6 << 3) | FIXED64)) value = sfixed64Number(r);
     else skip(r, tag);
   }
+  pointEntry = c.shared;
+  if (sink !== undefined) {
+    scratch.attributes = c.attributes;
+    scratch.startTimeUnixNano = c.start;
+    scratch.timeUnixNano = c.time;
+    scratch.noRecordedValue = (c.flags & FLAG_NO_RECORDED_VALUE) !== 0;
+    scratch.value = value;
+    return scratch;
+  }
   // One object a point (not base's spread into another): the hot path of every ingest.
   return { attributes: c.attributes, startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0, value };
 }
@@ -310,6 +366,7 @@ function readHistogramPoint(r: Reader, stop: number): OtlpHistogramPoint {
         skip(r, tag);
     }
   }
+  pointEntry = c.shared;
   return { ...base(c), count, sum, bucketCounts, explicitBounds };
 }
 

@@ -29,5 +29,9 @@ describe('serveReexecArgv', () => {
     assert.equal(serveReexecArgv(proc(['serve'], ['--max_semi_space_size=4']), {}, true), undefined);
     assert.equal(serveReexecArgv(proc(['serve']), { NODE_OPTIONS: '--trace-warnings --max-semi-space-size=2' }, true), undefined);
     assert.notEqual(serveReexecArgv(proc(['serve']), { NODE_OPTIONS: '--trace-warnings' }, true), undefined);
+    // The old generation's growth is the operator's to set too.
+    assert.ok(SERVE_NODE_FLAGS.some((f) => /^--heap-growing-percent=\d+$/.test(f)));
+    assert.equal(serveReexecArgv(proc(['serve'], ['--heap-growing-percent=100']), {}, true), undefined);
+    assert.equal(serveReexecArgv(proc(['serve']), { NODE_OPTIONS: '--heap_growing_percent=10' }, true), undefined);
   });
 });

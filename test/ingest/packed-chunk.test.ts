@@ -10,8 +10,15 @@ import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
 import { attributesKey } from '../../src/ingest/input-bounds.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
-import { packChunk, packedPoints, pointKey, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
-import type { OtlpExportRequest, OtlpMetric } from '../../src/otlp/types.ts';
+import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
+import { packChunk, packedPoints, PointPacker, pointKey, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
+import { decodeExportRequest } from '../../src/otlp/codec.ts';
+import { AttributeMemo } from '../../src/otlp/decode-attribute-memo.ts';
+import { decodeLimitsFor } from '../../src/otlp/decode-limits.ts';
+import type { OtlpExportRequest, OtlpMetric, OtlpNumberPoint } from '../../src/otlp/types.ts';
+import { PullMetricReader } from '../../src/readers/pull-reader.ts';
 import { exponentialPoint, fakeClock, histogramPoint, numberPoint, request, unpackChunk } from './helpers.ts';
 
 const ATTRIBUTE_SETS: Attributes[] = [
@@ -110,4 +117,64 @@ test('a store fed the packed chunk holds what a store fed the request holds', as
   assert.equal(fromPacked.seriesCount, fromRequest.seriesCount);
   assert.equal(fromPacked.memoryBytes, fromRequest.memoryBytes);
   assert.deepEqual((await fromPacked.collect()).resourceMetrics, (await fromRequest.collect()).resourceMetrics);
+});
+
+/** An SDK's protobuf export: two scopes; counters, a histogram, an exponential histogram and a gauge; attribute keys in and out of order. */
+async function sdkBody(): Promise<Uint8Array> {
+  const reader = new PullMetricReader();
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': 'fleet' }),
+    readers: [reader],
+    views: [
+      { instrumentName: 'lat', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.5, 1] } } },
+      { instrumentName: 'size', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },
+    ],
+  });
+  const a = provider.getMeter('a', '1.0.0');
+  const b = provider.getMeter('b');
+  const jobs = a.createCounter('jobs');
+  for (let i = 0; i < 7; i++) jobs.add(i + 1, { queue: `q${i % 3}`, host: `h${i}` });
+  for (let i = 0; i < 3; i++) a.createHistogram('lat').record(0.3 * i, { route: `/r${i}` });
+  b.createHistogram('size').record(12, { z: '1' });
+  b.createObservableGauge('depth').addCallback((r) => {
+    for (let i = 0; i < 4; i++) r.observe(i - 0.5, { q: `${i}`, a: 'x' });
+  });
+  b.createUpDownCounter('level').add(-2.5, { n: Number.NaN });
+  const { resourceMetrics } = await reader.collect();
+  await provider.shutdown();
+  return ProtobufMetricsSerializer.serializeRequest(resourceMetrics)!;
+}
+
+test('points decoded straight into columns cut into the chunks the decoded request gives: each within the limit, one scope, every point once in order', async () => {
+  const body = await sdkBody();
+  const limits = decodeLimitsFor(body.length);
+  const decoded = decodeExportRequest(body, 'protobuf', limits, false);
+  const cut = (packer: PointPacker, req: OtlpExportRequest): OtlpExportRequest[] =>
+    [...packer.chunks(packer.request(req), 3)].map(({ packed, transfer }) => unpackChunk(structuredClone(packed, { transfer })));
+  const memo = new AttributeMemo();
+  decodeExportRequest(body, 'protobuf', limits, memo);
+  for (const attributes of [false, memo] as const) {
+    const packer = new PointPacker();
+    const direct = cut(packer, decodeExportRequest(body, 'protobuf', limits, attributes, packer));
+    assert.deepEqual(direct.map(plain), cut(new PointPacker(), decoded).map(plain));
+    for (const chunk of direct) {
+      assert.equal(chunk.resourceMetrics.length, 1);
+      assert.equal(chunk.resourceMetrics[0]!.scopeMetrics.length, 1);
+      const points = chunk.resourceMetrics[0]!.scopeMetrics[0]!.metrics.reduce((n, m) => n + ('points' in m.data ? m.data.points.length : 0), 0);
+      assert.ok(points > 0 && points <= 3, `${points} points`);
+    }
+    // Joined again, metric by metric, the chunks are the request.
+    const joined = new Map<string, unknown[]>();
+    for (const chunk of direct) {
+      const sm = chunk.resourceMetrics[0]!.scopeMetrics[0]!;
+      for (const m of sm.metrics) if ('points' in m.data) joined.set(`${sm.scope.name}/${m.name}`, [...(joined.get(`${sm.scope.name}/${m.name}`) ?? []), ...m.data.points]);
+    }
+    const whole = new Map<string, unknown[]>();
+    for (const sm of decoded.resourceMetrics[0]!.scopeMetrics) for (const m of sm.metrics) if ('points' in m.data) whole.set(`${sm.scope.name}/${m.name}`, [...m.data.points]);
+    assert.equal(whole.size, 5);
+    assert.deepEqual(
+      [...joined].map(([k, points]) => [k, plain(request([{ name: k, description: '', unit: '', data: { type: 'gauge', points: points as OtlpNumberPoint[] } }]))]),
+      [...whole].map(([k, points]) => [k, plain(request([{ name: k, description: '', unit: '', data: { type: 'gauge', points: points as OtlpNumberPoint[] } }]))]),
+    );
+  }
 });
