@@ -55,8 +55,15 @@ const ingested = heap();
 for (let k = 0; k < senders; k++) store.ingest(exportOf(k, 2));
 const updated = heap();
 const namer = createNamer(otelProfile(false), { hostname: 'h', hostInstruments: 'native', ownInstruments: new Set() });
-const { metricsCollection } = await import('../src/domain/series/collection.ts');
-const collect = async () => namer.toFamilies(metricsCollection((await store.collect()).resourceMetrics));
+const { metricsCollection, withIngested } = await import('../src/domain/series/collection.ts');
+const { emptyResource } = await import('@opentelemetry/resources');
+// As a scrape reads the ingest: its series sets (the Collection's `ingested` part).
+const collect = async () => {
+  const c = withIngested(metricsCollection({ resource: emptyResource(), scopeMetrics: [] }), await store.collectSeries());
+  const families = namer.toFamilies(c);
+  c.done();
+  return families;
+};
 let families = await collect();
 const scraped = heap();
 families = await collect();

@@ -21,34 +21,22 @@ const share = Number(shareArg ?? 0.01);
 const runs = Number(runsArg ?? 30);
 const load = (p: string) => import(pathToFileURL(`${root}/${p}`).href);
 
-const { BodyStore } = await load('src/http/body-store.ts');
-const { buildMetricsResponse, RenderMemos } = await load('src/http/metrics-response.ts');
 const { hostNames, referenceLayout, setUp } = await load('bench/series.ts');
 const { profiled } = await import('./harness.ts');
+const { endpointScrape, medianRange: med } = await import('./endpoint-scrape.ts');
 
 const gc = globalThis.gc ?? (() => {
   throw new Error('run with node --expose-gc');
 });
 const layout = referenceLayout(n);
 const built = (await setUp('jobmeter', layout)).populate(hostNames(n));
-const store = new BodyStore();
-const memos = new RenderMemos();
-const request = { accept: 'text/plain;version=0.0.4', acceptEncoding: undefined };
 const stride = Math.round(1 / share);
 let round = 0;
 const change = () => {
   round++;
   for (let j = round % stride; j < layout.counters; j += stride) built.touch(j);
 };
-const scrape = async () => {
-  const t0 = performance.now();
-  const families = await built.jm.scrape();
-  const t1 = performance.now();
-  const r = await buildMetricsResponse(store, families, request, 'negotiate', undefined, 1, memos);
-  const t2 = performance.now();
-  r.done?.();
-  return [t2 - t0, t1 - t0, t2 - t1];
-};
+const scrape = await endpointScrape(root, () => built.jm.scrape());
 for (let w = 0; w < 5; w++) {
   change();
   await scrape();
@@ -63,10 +51,6 @@ await profiled(async () => {
     if (process.env.BENCH_EACH === '1') console.log(ms.map((v) => v.toFixed(1)).join(' '));
   }
 });
-const med = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `${s[s.length >> 1]!.toFixed(2)} (${s[0]!.toFixed(2)}–${s[s.length - 1]!.toFixed(2)})`;
-};
 console.log(`${root} n=${n} share=${share} runs=${runs}: total ${med(cols[0]!)} · scrape() ${med(cols[1]!)} · body ${med(cols[2]!)}`);
 built.jm.shutdown?.();
 process.exit(0);

@@ -1,8 +1,8 @@
 /**
  * The composition root: one MeterProvider with the domain instruments, their views, a pull reader
  * behind the loopback listener, an optional OTLP push reader and an optional OTLP ingest listener
- * whose store joins both (the scrape reads its series sets, the push its MetricData), assembled from options resolved once (resolve-options.ts) and
- * the scrape path's pieces (scrape-pipeline.ts).
+ * whose store joins both (a scrape reads its series sets, the push its MetricData), assembled from
+ * options resolved once (resolve-options.ts) and the scrape path's pieces (scrape-pipeline.ts).
  */
 import { metrics, type Meter } from '@opentelemetry/api';
 import cluster from 'node:cluster';
@@ -213,7 +213,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           resource,
           policyFor: mergePolicies(o.cluster.merge),
           timeoutMillis: o.cluster.timeoutMillis,
-          collectOwn: () => collectOwn(),
+          collectOwn,
         })
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.

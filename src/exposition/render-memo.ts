@@ -282,6 +282,10 @@ export class RenderMemo {
       // Keys of keyed columns tell series apart only within one array of one maker.
       const kn = k.maker === maker && (maker === undefined || k.keys === keys) ? oldN : 0;
       const oldKeys = k.keys;
+      // The same array as last time: its first `kn` keys are the kept ones (a key array handed to a
+      // family never changes but by growing), so none is compared (a compare of keys that may be
+      // strings or objects is a generic call per series).
+      const sameKeys = oldKeys === keys;
       const oldValues = k.values;
       // An info sample is written as 1 whatever its value.
       const anyValue = f.type === 'info';
@@ -299,7 +303,7 @@ export class RenderMemo {
           narrow = false;
         }
         values[i] = v;
-        let j = i < kn && oldKeys[i] === key ? i : -1;
+        let j = i < kn && (sameKeys || oldKeys[i] === key) ? i : -1;
         if (j < 0 && kn > 0) j = (index ??= indexOf(oldKeys, kn)).get(key) ?? -1;
         // NaN is not equal to itself, but writes the same line.
         if (j >= 0 && !anyValue && oldValues[j] !== v && !(v !== v && oldValues[j] !== oldValues[j])) j = CHANGED - j;

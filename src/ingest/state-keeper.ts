@@ -3,9 +3,10 @@
  * listener takes a request, and written back (docs/collector.md "jobmeter's own restart"):
  *
  * - every {@link CHECKPOINT_INTERVAL_MILLIS} when something was ingested since the last write;
- * - before a collection is served (a pull scrape's series, an OTLP push's MetricData) that holds something not yet written,
- *   so no value a scraper has seen is missing from the file: after a crash the series go on from
- *   at least what was served, never back (a counter reset to Prometheus);
+ * - before a collection is served (a pull scrape's series sets, an OTLP push's MetricData) that
+ *   holds something not yet written, so no value a scraper has seen is missing from the file:
+ *   after a crash the series go on from at least what was served, never back (a counter reset to
+ *   Prometheus);
  * - at shutdown, once the listener is closed, so a SIGTERM loses nothing.
  *
  * A SIGKILL loses the delta increments received after the last write that no collection read: at

@@ -13,7 +13,7 @@ export interface PullReaderOptions {
 export class PullMetricReader extends MetricReader {
   /**
    * @param metricProducers producers whose metrics join every collection after the SDK's own
-   *   (e.g. OTLP ingest).
+   *   (a host's `metricProducers`; the ingest is read apart, as series sets: jobmeter.ts).
    */
   constructor(metricProducers: MetricProducer[] = [], options: PullReaderOptions = {}) {
     const limit = options.cardinalityLimit;
