@@ -43,13 +43,14 @@ import { bodyBytes as checkBodyBytes, concurrentRequests, port as checkPort, pos
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
 import { resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
-import { DecodeLimitExceeded, decodeLimitsFor } from '../otlp/decode-limits.ts';
+import { DecodeLimitExceeded, decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
 import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
 import { DecodeFailed, DecoderPool } from './decoder-pool.ts';
 import { BodyAborted, chunksLength, joinChunks, readBodyChunks, type BodyChunks } from './body-chunks.ts';
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import { compileIngestGate, type GateRefusal, type IngestGateOptions } from './ingest-gate.ts';
 import type { IngestSink } from './ingest-store.ts';
+import { PointPacker } from './packed-chunk.ts';
 import { TooLarge } from './too-large.ts';
 
 export const DEFAULT_INGEST_HOST = OPTION_DEFAULTS.ingest.host;
@@ -197,7 +198,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       result = await ingestOffThread(body, encoding, options.onRequest === undefined);
     } else {
       try {
-        result = options.sink.ingest(decodeExportRequest(body, encoding, decodeLimits));
+        result = ingestHere(options.sink, body, encoding, decodeLimits);
       } catch (err) {
         if (err instanceof DecodeLimitExceeded) return new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message);
         if (err instanceof OtlpDecodeError) return new Refusal(400, RPC_CODE.INVALID_ARGUMENT, err.message);
@@ -324,4 +325,18 @@ function refuseAtGate(response: ServerResponse, refusal: GateRefusal, encoding: 
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A body decoded and ingested in this turn: a protobuf one's points decoded straight into columns
+ * (packed-chunk.ts `PointPacker`) when the sink takes them, as the decoding thread hands them over,
+ * rather than an object per point.
+ */
+function ingestHere(sink: IngestSink, body: Buffer, encoding: OtlpEncoding, limits: DecodeLimits): OtlpPartialSuccess {
+  if (encoding !== 'protobuf' || sink.begin === undefined) return sink.ingest(decodeExportRequest(body, encoding, limits));
+  const packer = new PointPacker();
+  const request = packer.request(decodeExportRequest(body, encoding, limits, undefined, packer));
+  const batch = sink.begin();
+  batch.add(packer.chunk(request).packed);
+  return batch.result();
 }
