@@ -69,6 +69,21 @@ function metric(name: string, count: number, timeUnixNano: bigint): Buffer {
 }
 
 export function maxSizeRequest(maxBodyBytes = MAX_BODY_BYTES, timeUnixNano = BigInt(Date.now()) * 1_000_000n): MaxSizeRequest {
+  return filled(maxBodyBytes, (k, room) => {
+    const name = `big.gauge.${k}`;
+    const full = metric(name, POINTS_PER_METRIC, timeUnixNano);
+    if (full.length <= room) return { name, count: POINTS_PER_METRIC, bytes: full };
+    // The last metric takes what room is left, if any is worth it.
+    const count = Math.floor((room - 64) / 20);
+    return count > 0 && count < POINTS_PER_METRIC ? { name, count, bytes: metric(name, count, timeUnixNano) } : undefined;
+  });
+}
+
+/**
+ * One resource and scope holding the metrics `next` makes (the k-th given the bytes left) until it
+ * makes none or one that does not fit.
+ */
+function filled(maxBodyBytes: number, next: (k: number, room: number) => { name: string; count: number; bytes: Buffer } | undefined): MaxSizeRequest {
   // KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } }
   const resource = delimited(1, [delimited(1, [str(1, 'service.name'), delimited(2, [str(1, 'big-sender')])])]);
   const scope = delimited(1, [str(1, 'big')]);
@@ -78,26 +93,56 @@ export function maxSizeRequest(maxBodyBytes = MAX_BODY_BYTES, timeUnixNano = Big
   // Room for the envelope: ResourceMetrics' and ScopeMetrics' tags and lengths, resource and scope.
   let room = maxBodyBytes - resource.length - scope.length - 16;
   for (let k = 0; ; k++) {
-    const name = `big.gauge.${k}`;
-    const full = metric(name, POINTS_PER_METRIC, timeUnixNano);
-    if (full.length <= room) {
-      names.push(name);
-      counts.push(POINTS_PER_METRIC);
-      metrics.push(full);
-      room -= full.length;
-      continue;
-    }
-    // The last metric takes what room is left, if any is worth it.
-    const count = Math.floor((room - 64) / 20);
-    if (count > 0 && count < POINTS_PER_METRIC) {
-      names.push(name);
-      counts.push(count);
-      metrics.push(metric(name, count, timeUnixNano));
-    }
-    break;
+    const m = next(k, room);
+    if (m === undefined || m.bytes.length > room) break;
+    names.push(m.name);
+    counts.push(m.count);
+    metrics.push(m.bytes);
+    room -= m.bytes.length;
   }
-  const scopeMetrics = delimited(2, [scope, ...metrics]);
-  const body = delimited(1, [resource, scopeMetrics]);
+  const body = delimited(1, [resource, delimited(2, [scope, ...metrics])]);
   if (body.length > maxBodyBytes) throw new Error(`max-size request is ${body.length} bytes, over ${maxBodyBytes}`);
   return { body, points: counts.reduce((a, b) => a + b, 0), metrics: metrics.length, names, counts };
+}
+
+/**
+ * The other dense shape (otlp/decode-limits.ts): a body of just under `maxBodyBytes` of cumulative
+ * exponential histograms, `buckets` one-byte bucket counts each, which the decoder still makes one
+ * object and one array per point of — where decoding costs the most heap per body byte. Metrics
+ * `big.exponential.<k>` of 1,000 points, every point's count `buckets` (one in each bucket).
+ */
+export function exponentialMaxSizeRequest(maxBodyBytes = MAX_BODY_BYTES, buckets = 100, timeUnixNano = BigInt(Date.now()) * 1_000_000n): MaxSizeRequest {
+  const i64 = (field: number, v: bigint): Buffer => {
+    const b = Buffer.alloc(9);
+    b[0] = (field << 3) | WIRE_I64;
+    b.writeBigUInt64LE(v, 1);
+    return b;
+  };
+  const f64 = (field: number, v: number): Buffer => {
+    const b = Buffer.alloc(9);
+    b[0] = (field << 3) | WIRE_I64;
+    b.writeDoubleLE(v, 1);
+    return b;
+  };
+  // ExponentialHistogramDataPoint: start (2), time (3), count (4), sum (5), scale (6) = 0,
+  // zero_count (7), positive (8) = Buckets { offset (1) = 0, bucket_counts (2, packed) }.
+  const point = (i: number): Buffer =>
+    delimited(1, [
+      i64(2, timeUnixNano),
+      i64(3, timeUnixNano + BigInt(i)),
+      i64(4, BigInt(buckets)),
+      f64(5, buckets),
+      Buffer.from([(6 << 3) | 0, 0]),
+      i64(7, 0n),
+      delimited(8, [Buffer.from([(1 << 3) | 0, 0]), delimited(2, [Buffer.alloc(buckets, 1)])]),
+    ]);
+  const onePoint = point(0).length;
+  return filled(maxBodyBytes, (k, room) => {
+    const count = Math.min(1_000, Math.floor((room - 64) / onePoint));
+    if (count <= 0) return undefined;
+    const points = Array.from({ length: count }, (_, i) => point(i));
+    // Metric { name (1), unit (3), exponential_histogram (10) { data_points (1), temporality (2) = cumulative } }
+    const name = `big.exponential.${k}`;
+    return { name, count, bytes: delimited(2, [str(1, name), str(3, '1'), delimited(10, [...points, Buffer.from([(2 << 3) | 0, 2])])]) };
+  });
 }

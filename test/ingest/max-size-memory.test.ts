@@ -1,7 +1,9 @@
 /**
- * Issue 13: "memory per request is bounded and returned afterwards". `jobmeter serve` takes one
- * max-size request (20 MiB of OTLP/protobuf, ~1M points: bench/max-size-request.ts); its decoding
- * grows the decoding thread's heap by hundreds of MiB, and V8 keeps a heap's freed pages for reuse. Once idle
+ * Issue 13: "memory per request is bounded and returned afterwards". `jobmeter serve` takes two
+ * max-size requests (20 MiB of OTLP/protobuf each: ~1M gauge points, then ~134k exponential
+ * histograms of 100 buckets, bench/max-size-request.ts), one after the other; the second's decoding
+ * (an object and an array per point) grows the decoding thread's heap by hundreds of MiB, and V8
+ * keeps a heap's freed pages for reuse. Once idle
  * the thread gives them back itself (decoder-pool.ts), so RSS comes back to within {@link MARGIN}
  * of where it was before the request; the pull endpoint answers throughout. Before, RSS stayed
  * ~0.8 GiB above (the soak's flat 1.2 GiB).
@@ -10,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { maxSizeRequest } from '../../bench/max-size-request.ts';
+import { exponentialMaxSizeRequest, maxSizeRequest } from '../../bench/max-size-request.ts';
 import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
@@ -23,7 +25,7 @@ const MiB = 1024 * 1024;
  * its freed pages too), malloc's arenas, the body buffers' pages.
  */
 const MARGIN = 96 * MiB;
-/** The request must have cost at least this, or the test proves nothing: twice what may stay. */
+/** The requests must have cost at least this, or the test proves nothing: twice what may stay. */
 const GROWN = 2 * MARGIN;
 /**
  * As docs/collector.md says, "within a second or two" of the answer: the thread gives its heap back
@@ -46,6 +48,7 @@ test('serve: the memory a max-size request took is given back once it is done, a
   const pullUrl = `http://127.0.0.1:${pullPort}/metrics`;
 
   const request = maxSizeRequest();
+  const exponential = exponentialMaxSizeRequest();
   // Warm up the pull path, then the baseline.
   for (let i = 0; i < 3; i++) assert.equal((await fetch(pullUrl)).status, 200);
   await sleep(500);
@@ -66,10 +69,12 @@ test('serve: the memory a max-size request took is given back once it is done, a
     }
   })();
 
-  const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: request.body });
-  assert.equal(res.status, 200, await res.clone().text());
-  assert.equal((await res.arrayBuffer()).byteLength, 0, 'a full success: no partial_success');
-  peak = Math.max(peak, rssBytes(pid));
+  for (const body of [request.body, exponential.body]) {
+    const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal((await res.arrayBuffer()).byteLength, 0, 'a full success: no partial_success');
+    peak = Math.max(peak, rssBytes(pid));
+  }
   const scrapesDuring = scrapes;
 
   const answered = Date.now();
@@ -84,12 +89,14 @@ test('serve: the memory a max-size request took is given back once it is done, a
   await scraper;
   const mib = (n: number): string => `${(n / MiB).toFixed(0)} MiB`;
   const seen = `RSS ${mib(before)} before, ${mib(peak)} at the peak, ${mib(now)} ${returnedMs} ms after the answer`;
-  assert.ok(peak > before + GROWN, `the request did not cost what a max-size one does: ${seen}`);
+  assert.ok(peak > before + GROWN, `the requests did not cost what max-size ones do: ${seen}`);
   assert.ok(now <= before + MARGIN, `not given back within ${RETURN_WITHIN_MS} ms: ${seen}`);
   assert.ok(scrapesDuring > 0, 'no scrape answered while the request was processed');
 
   const text = await (await fetch(pullUrl)).text();
   assert.ok(text.split('\n').includes(`big_gauge_0_ratio{otel_scope_name="big"} ${request.counts[0]! - 1}`), 'the request was ingested whole');
+  const last = exponential.names.length - 1;
+  assert.ok(text.split('\n').includes(`big_exponential_${last}_count{otel_scope_name="big"} 100`), 'the exponential request was ingested whole');
   console.log(`# ${seen}; ${scrapes} scrapes`);
   child.child.kill('SIGTERM');
   assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
