@@ -1,10 +1,11 @@
 /**
  * The naming pass: a collection (domain/series/collection.ts: the store's series sets as columns,
  * then producers' OpenTelemetry MetricData, then the ingest's series sets; or a plain
- * ResourceMetrics) → families as the renderers take them, under one profile. Each instrument's rules are compiled once (native-rules.ts,
- * table-rules.ts) and kept with what they rendered last time (series-cache.ts), so a
- * steady-state scrape only checks identities and copies numbers; the families are built
- * (family-builder.ts), zero-filled (zero-fill.ts) and ordered (series-order.ts) here.
+ * ResourceMetrics) → families as the renderers take them, under one profile. Each instrument's
+ * rules are compiled once (native-rules.ts, table-rules.ts) and kept with what they rendered last
+ * time (series-cache.ts), so a steady-state scrape only checks identities and copies numbers; the
+ * families are built (family-builder.ts), zero-filled (zero-fill.ts) and ordered (series-order.ts)
+ * here.
  */
 import { diag, type Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
