@@ -1,11 +1,11 @@
 /**
- * The ingest's decoding thread: decodes one OTLP request at a time, off the main
- * thread, and posts it back in chunks of at most `pointsPerChunk` data points (each a request of
- * its own, with the resource and scope of its points), so the main thread ingests a 20 MiB request
- * a chunk per turn instead of blocking for seconds. The whole body is decoded before the first
- * chunk is posted: a body that does not decode is refused whole, as before. Its number and
- * histogram points are decoded straight into the columns chunks are cut from (packed-chunk.ts
- * `PointPacker`), not into an object per point kept until the last chunk is posted.
+ * The ingest's decoding thread: decodes OTLP requests one at a time, off the main thread, and
+ * hands each over in chunks of at most `pointsPerChunk` data points (each a request of its own,
+ * with the resource and scope of its points), so the main thread ingests a 20 MiB request a chunk
+ * per turn instead of blocking for seconds. The whole body is decoded before the first chunk is
+ * posted: a body that does not decode is refused whole. Its number and histogram points are
+ * decoded straight into the columns chunks are cut from (packed-chunk.ts `PointPacker`), not into
+ * an object per point.
  *
  * A body sent here compressed (snappy and LZ4, which are JavaScript, and gzip and zstd that
  * announce a large size: content-encoding.ts `decodesOffThread`) is decompressed here too, bounded
@@ -13,18 +13,25 @@
  * this thread's heap is bounded by its limits, not by the heap limit the pool sets (a backstop
  * only: a worker reaching it may take the process down, nodejs/node#47224).
  *
- * A chunk is posted only when the main thread asks for it (`next`): a port hands every message
- * it holds to its listener in one go, and deserialising them is the receiving thread's work, so
- * posting all chunks at once would block the main thread for the whole request again.
+ * A decoded request's chunks go to the port the worker was started with (`workerData.chunks`),
+ * up to `chunksAhead` more than the main thread said it took, each batch announced on the parent
+ * port: a request of that many chunks or fewer is posted whole, and the thread is free for the next
+ * while the main thread ingests this one; a larger one is not held twice (columns here, chunks
+ * there), and the next waits for it. The chunk port has no listener: the main thread takes one
+ * message per turn from it (`receiveMessageOnPort`), since a port with a listener hands every
+ * message it holds over in one go, and deserialising them all would block the main thread for the
+ * whole request again.
  *
- * Messages in: `{ id, body, encoding, contentEncoding, maxBodyBytes, limits, pointsPerChunk }` (a job; its first chunk follows), then
- * `{ id, next: true }` for each further chunk; `{ release: true }` (see {@link Release}).
- * Messages out: `{ id, chunk }`… (a chunk's number and histogram points in columns, packed-chunk.ts), then `{ id, done: true, bytes }` or `{ id, error: { kind, message }, bytes }`
- * (`kind`: `decode` → 400, `too-large` → 413, `other`).
+ * Messages in: `{ id, body, encoding, contentEncoding, maxBodyBytes, limits, pointsPerChunk, chunksAhead }`
+ * (a job), `{ id, taken }` (the main thread took that many of job `id`'s chunks), `{ release: true }`
+ * (see {@link Release}). Out, on the chunk port: `{ id, chunk }`… (a chunk's number and histogram
+ * points in columns, packed-chunk.ts); on the parent port: `{ id, posted, bytes }` (chunks posted
+ * so far), then `{ id, done: true, bytes, chunks }`, or instead `{ id, error: { kind, message }, bytes }`
+ * (`kind`: `decode` → 400, `too-large` → 413, `other`; no chunk was posted).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { decodeExportRequest } from '../otlp/codec.ts';
 import { DecodeLimitExceeded, type DecodeLimits } from '../otlp/decode-limits.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest } from '../otlp/types.ts';
@@ -43,6 +50,14 @@ export interface DecodeJob {
   readonly maxBodyBytes: number;
   readonly limits: DecodeLimits;
   readonly pointsPerChunk: number;
+  /** Chunks posted ahead of those the main thread took. */
+  readonly chunksAhead: number;
+}
+
+/** The main thread took `taken` of job `id`'s chunks. */
+export interface Taken {
+  readonly id: number;
+  readonly taken: number;
 }
 
 /**
@@ -59,49 +74,35 @@ export interface Released {
   readonly stop: boolean;
 }
 
-/** The main thread asking for job `id`'s next chunk. */
-export interface NextChunk {
+/** A chunk packed (packed-chunk.ts), on the chunk port: its columns are moved, not copied. */
+export interface ChunkMessage {
   readonly id: number;
-  readonly next: true;
+  readonly chunk: PackedChunk;
+}
+
+/** What the worker starts with: the port its chunks go to. */
+export interface DecodeWorkerData {
+  readonly chunks: MessagePort;
 }
 
 export type DecodeMessage =
-  /** A chunk packed (packed-chunk.ts): its columns are moved, not copied. */
-  | { readonly id: number; readonly chunk: PackedChunk }
-  /** `bytes`: the body's size decompressed (what the pool counts towards giving the heap back). */
-  | { readonly id: number; readonly done: true; readonly bytes: number }
+  /** `bytes`: the body's size decompressed (what the pool counts towards giving the heap back); `posted`: chunks posted so far. */
+  | { readonly id: number; readonly posted: number; readonly bytes: number }
+  /** Every chunk posted: `chunks` in all. */
+  | { readonly id: number; readonly done: true; readonly bytes: number; readonly chunks: number }
   | { readonly id: number; readonly error: { readonly kind: 'decode' | 'too-large' | 'other'; readonly message: string }; readonly bytes: number };
-
-type Packed = ReturnType<PointPacker['chunk']>;
 
 /** Requests this thread decoded. */
 let decoded = 0;
 
-/**
- * The job being handed over, one chunk per `next`; one at a time (the pool sends one job at a
- * time). `ready`: the chunk after the one posted, packed while the main thread ingests that one
- * ('done' when there is none).
- */
-let current: { readonly id: number; readonly chunks: Generator<Packed>; readonly bytes: number; ready: Packed | 'done' | undefined } | undefined;
+const chunkPort = (workerData as DecodeWorkerData | undefined)?.chunks;
 
-function packNext(job: NonNullable<typeof current>): Packed | 'done' {
-  const next = job.chunks.next();
-  return next.done === true ? 'done' : next.value;
-}
+type Packed = ReturnType<PointPacker['chunk']>;
 
-function post(id: number): void {
-  const job = current;
-  if (job === undefined || job.id !== id) return;
-  const ready = job.ready ?? packNext(job);
-  job.ready = undefined;
-  if (ready === 'done') {
-    current = undefined;
-    parentPort!.postMessage({ id, done: true, bytes: job.bytes } satisfies DecodeMessage);
-    return;
-  }
-  parentPort!.postMessage({ id, chunk: ready.packed } satisfies DecodeMessage, ready.transfer);
-  job.ready = packNext(job);
-}
+/** The job whose chunks are being posted: `ready`, the next one, packed ahead ('done' when there is none). */
+let current: { readonly id: number; readonly chunks: Generator<Packed>; readonly bytes: number; readonly ahead: number; posted: number; allowed: number; ready: Packed | 'done' | undefined } | undefined;
+/** Jobs that came while one's chunks were still being posted. */
+const waiting: DecodeJob[] = [];
 
 /**
  * V8's `gc`: the worker's own when the process runs with `--expose-gc`, else got the one way a
@@ -119,29 +120,62 @@ const collect = ((): ((options: object) => void) => {
   }
 })();
 
-parentPort?.on('message', (message: DecodeJob | NextChunk | Release) => {
+parentPort?.on('message', (message: DecodeJob | Taken | Release) => {
   if ('release' in message) {
     collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     parentPort!.postMessage({ released: true, stop: message.stop === true } satisfies Released);
     return;
   }
-  if ('next' in message) {
-    post(message.id);
+  if ('taken' in message) {
+    if (current?.id !== message.id) return;
+    current.allowed = Math.max(current.allowed, message.taken + current.ahead);
+    postMore();
     return;
   }
-  const packer = new PointPacker();
-  let request: PackedRequest;
-  const size = { bytes: 0 };
-  try {
-    request = packer.request(decodeJob(message, size, packer));
-  } catch (err) {
-    current = undefined;
-    parentPort!.postMessage({ id: message.id, error: { kind: kindOf(err), message: messageOf(err) }, bytes: size.bytes } satisfies DecodeMessage);
-    return;
-  }
-  current = { id: message.id, chunks: packer.chunks(request, message.pointsPerChunk), bytes: size.bytes, ready: undefined };
-  post(message.id);
+  waiting.push(message);
+  if (current === undefined) startNext();
 });
+
+/** Decodes the jobs waiting until one has chunks left to post. */
+function startNext(): void {
+  while (current === undefined && waiting.length > 0) {
+    const job = waiting.shift()!;
+    const packer = new PointPacker();
+    let request: PackedRequest;
+    const size = { bytes: 0 };
+    try {
+      request = packer.request(decodeJob(job, size, packer));
+    } catch (err) {
+      parentPort!.postMessage({ id: job.id, error: { kind: kindOf(err), message: messageOf(err) }, bytes: size.bytes } satisfies DecodeMessage);
+      continue;
+    }
+    current = { id: job.id, chunks: packer.chunks(request, job.pointsPerChunk), bytes: size.bytes, ahead: job.chunksAhead, posted: 0, allowed: job.chunksAhead, ready: undefined };
+    postMore();
+  }
+}
+
+/** Posts the current job's chunks up to what it is allowed; when none is left, says done and starts the next job. */
+function postMore(): void {
+  const job = current!;
+  const before = job.posted;
+  for (;;) {
+    if (job.ready === undefined) {
+      const next = job.chunks.next();
+      job.ready = next.done === true ? 'done' : next.value;
+    }
+    if (job.ready === 'done') {
+      current = undefined;
+      parentPort!.postMessage({ id: job.id, done: true, bytes: job.bytes, chunks: job.posted } satisfies DecodeMessage);
+      startNext();
+      return;
+    }
+    if (job.posted >= job.allowed) break;
+    chunkPort!.postMessage({ id: job.id, chunk: job.ready.packed } satisfies ChunkMessage, job.ready.transfer);
+    job.ready = undefined;
+    job.posted++;
+  }
+  if (job.posted > before) parentPort!.postMessage({ id: job.id, posted: job.posted, bytes: job.bytes } satisfies DecodeMessage);
+}
 
 /** The job's request, its protobuf points decoded into `packer`; `size.bytes`: the body's size as sent, then decompressed. */
 function decodeJob(job: DecodeJob, size: { bytes: number }, packer: PointPacker): OtlpExportRequest {

@@ -1,8 +1,12 @@
 /**
  * The decoding thread (decode-worker.ts) seen from the listener: one worker, started on first use,
- * decoding one request at a time (others wait their turn), its chunks handed to `onChunk` as they
- * arrive — one per turn of the main thread's event loop, so a scrape can run between two. The next
- * chunk is asked for once one is handled, so at most one is ever waiting to be deserialised here.
+ * decoding one request at a time (others wait their turn), its chunks handed to `onChunk` one per
+ * turn of the main thread's event loop, so a scrape can run between two; a chunk is taken off the
+ * worker's chunk port only then (`receiveMessageOnPort`), so one is deserialised here at a time,
+ * and the worker posts at most `chunksAhead` past those taken. The next request is sent to the
+ * worker once the one before is decoded, not once this thread ingested it, so the two overlap on
+ * two cores; the worker decodes it after posting that one's last chunk (decode-worker.ts), so it
+ * decodes one request at a time and holds at most a window of chunks of the one before.
  *
  * What a request may cost the worker is bounded by counting as it decodes (decode-limits.ts, for
  * `maxBodyBytes`): past the limits it is refused (413) and the worker goes on. The worker's heap
@@ -25,12 +29,12 @@
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { decodeLimitsFor } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding } from '../otlp/types.ts';
 import { ownsItsMemory } from './body-chunks.ts';
-import type { DecodeJob, DecodeMessage, NextChunk, Release, Released } from './decode-worker.ts';
+import type { ChunkMessage, DecodeJob, DecodeMessage, DecodeWorkerData, Release, Released, Taken } from './decode-worker.ts';
 import type { PackedChunk } from './packed-chunk.ts';
 
 /** Why a request was not decoded: `decode` → 400, `too-large` → 413 (past the decode limits or `maxBodyBytes`, or the worker died), `other` → 500. */
@@ -47,6 +51,8 @@ export interface DecoderPoolOptions {
   readonly maxBodyBytes?: number;
   /** Data points per chunk handed to the main thread. @default 2000 */
   readonly pointsPerChunk?: number;
+  /** Chunks the worker posts ahead of those handed to `onChunk`: a request of that many or fewer is posted whole, freeing the worker for the next. @default 16 */
+  readonly chunksAhead?: number;
   /** The worker's old-generation heap, in MiB. @default 1024 */
   readonly maxHeapMegabytes?: number;
   /**
@@ -68,6 +74,11 @@ interface Pending {
   readonly onChunk: (chunk: PackedChunk) => void;
   resolve(): void;
   reject(err: Error): void;
+  /**
+   * Once decoded: the port its chunks wait on, how many were posted, how many in all (once every
+   * one was), how many were taken; `failed`: settled already, the rest taken only to be dropped.
+   */
+  decoded?: { readonly port: MessagePort; readonly bytes: number; posted: number; chunks?: number; taken: number; failed?: Error };
 }
 
 const WORKER_URL = new URL(`./decode-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
@@ -75,19 +86,21 @@ const WORKER_URL = new URL(`./decode-worker${extname(fileURLToPath(import.meta.u
 export class DecoderPool {
   readonly #options: Required<DecoderPoolOptions>;
   #worker: Worker | undefined;
+  /** The worker's chunk port, this side. */
+  #chunks: MessagePort | undefined;
   #nextId = 0;
-  #current: Pending | undefined;
+  /** Sent to the worker, in order: the first being ingested once decoded, the next being decoded. */
+  readonly #sent: Pending[] = [];
   readonly #queue: Pending[] = [];
   #closed = false;
-  /** Messages from the worker not handled yet: one per turn (a port delivers a backlog in one go). */
-  readonly #inbox: DecodeMessage[] = [];
-  #draining = false;
+  /** Whether a turn that hands the first sent request's next chunk over is scheduled. */
+  #pumping = false;
   #idleTimer: NodeJS.Timeout | undefined;
   /** Bytes the worker decoded since it last gave its heap back. */
   #decodedBytes = 0;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes, pointsPerChunk: 2_000, maxHeapMegabytes: 1_024, maxYoungMegabytes: 32, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
+    this.#options = { maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes, pointsPerChunk: 2_000, chunksAhead: 16, maxHeapMegabytes: 1_024, maxYoungMegabytes: 32, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
   }
 
   /** Whether a worker is running (started on first use, stopped when idle). */
@@ -118,6 +131,7 @@ export class DecoderPool {
         maxBodyBytes: this.#options.maxBodyBytes,
         limits: decodeLimitsFor(this.#options.maxBodyBytes),
         pointsPerChunk: this.#options.pointsPerChunk,
+        chunksAhead: this.#options.chunksAhead,
       };
       this.#queue.push({ job, handOver, onChunk, resolve, reject });
       this.#next();
@@ -127,21 +141,25 @@ export class DecoderPool {
   /** Stops the worker; requests not finished are refused. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const p of this.#queue.splice(0)) p.reject(new DecodeFailed('other', 'the ingest is closing'));
-    this.#current?.reject(new DecodeFailed('other', 'the ingest is closing'));
-    this.#current = undefined;
+    for (const p of [...this.#sent.splice(0), ...this.#queue.splice(0)]) p.reject(new DecodeFailed('other', 'the ingest is closing'));
     await this.#retire();
   }
 
+  /**
+   * Sends the next request to the worker when none is there, or the one there is decoded: a body
+   * handed over cannot be sent again, so a worker that dies loses only the request it decodes
+   * (and the rest of one whose chunks it was still posting).
+   */
   #next(): void {
-    if (this.#current !== undefined || this.#closed) return;
-    const pending = this.#queue.shift();
-    if (pending === undefined) {
-      this.#whenIdle();
+    if (this.#closed || this.#queue.length === 0) {
+      if (this.#sent.length === 0) this.#whenIdle();
       return;
     }
+    const sent = this.#sent;
+    if (sent.length >= 2 || (sent.length === 1 && sent[0]!.decoded === undefined)) return;
+    const pending = this.#queue.shift()!;
     clearTimeout(this.#idleTimer);
-    this.#current = pending;
+    sent.push(pending);
     const { body } = pending.job;
     const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(ownsItsMemory).map((b) => b.buffer as ArrayBuffer) : [];
     this.#workerFor().postMessage(pending.job, transfer);
@@ -157,82 +175,140 @@ export class DecoderPool {
     }
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => {
-      if (this.#worker !== worker || this.#current !== undefined) return;
+      if (this.#worker !== worker || this.#sent.length > 0) return;
       worker.postMessage({ release: true, stop: true } satisfies Release);
     }, this.#options.idleMillis).unref();
   }
 
   /** The worker gave its heap back; one asked to stop is stopped unless work came meanwhile. */
   #released(worker: Worker, message: Released): void {
-    if (message.stop && this.#worker === worker && this.#current === undefined && this.#queue.length === 0) void this.#retire();
+    if (message.stop && this.#worker === worker && this.#sent.length === 0 && this.#queue.length === 0) void this.#retire();
   }
 
   async #retire(): Promise<void> {
     clearTimeout(this.#idleTimer);
     const worker = this.#worker;
     this.#worker = undefined;
+    this.#chunks?.close();
+    this.#chunks = undefined;
     this.#decodedBytes = 0;
     await worker?.terminate();
   }
 
   #workerFor(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMegabytes, maxYoungGenerationSizeMb: this.#options.maxYoungMegabytes } });
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(WORKER_URL, {
+      workerData: { chunks: port2 } satisfies DecodeWorkerData,
+      transferList: [port2],
+      resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMegabytes, maxYoungGenerationSizeMb: this.#options.maxYoungMegabytes },
+    });
     worker.unref();
     worker.on('message', (message: DecodeMessage | Released) => {
-      if ('released' in message) {
-        this.#released(worker, message);
-        return;
-      }
-      this.#inbox.push(message);
-      if (!this.#draining) {
-        this.#draining = true;
-        setImmediate(() => this.#drain());
-      }
+      if ('released' in message) this.#released(worker, message);
+      else this.#onMessage(message, port1);
     });
     const failed = (why: string): void => {
       if (this.#worker !== worker) return;
       this.#worker = undefined;
+      this.#chunks = undefined;
       this.#decodedBytes = 0;
-      const current = this.#current;
-      this.#current = undefined;
-      current?.reject(new DecodeFailed('too-large', `the request could not be decoded within the decoder's ${this.#options.maxHeapMegabytes} MiB (${why})`));
+      // A request whose chunks were all posted has them on the port still; the others are lost.
+      const lost = new DecodeFailed('too-large', `the request could not be decoded within the decoder's ${this.#options.maxHeapMegabytes} MiB (${why})`);
+      for (let i = this.#sent.length - 1; i >= 0; i--) {
+        const p = this.#sent[i]!;
+        if (p.decoded?.chunks !== undefined) continue;
+        this.#sent.splice(i, 1);
+        if (p.decoded?.failed === undefined) p.reject(lost);
+      }
+      if (this.#sent[0]?.decoded !== undefined) this.#schedule();
+      if (this.#sent.length === 0) port1.close();
       this.#next();
     };
     worker.on('error', (err) => failed(err.message));
     worker.on('exit', (code) => failed(`exit ${code}`));
     this.#worker = worker;
+    this.#chunks = port1;
     return worker;
   }
 
-  #drain(): void {
-    const message = this.#inbox.shift();
-    if (message !== undefined) this.#onMessage(message);
-    if (this.#inbox.length > 0) setImmediate(() => this.#drain());
-    else this.#draining = false;
-  }
-
-  #onMessage(message: DecodeMessage): void {
-    const current = this.#current;
-    if (current === undefined || current.job.id !== message.id) return;
-    if (!('chunk' in message)) this.#decodedBytes += message.bytes;
-    if ('chunk' in message) {
-      try {
-        current.onChunk(message.chunk);
-      } catch (err) {
-        this.#finish(() => current.reject(err instanceof Error ? err : new Error(String(err))));
-        return;
-      }
-      this.#worker?.postMessage({ id: message.id, next: true } satisfies NextChunk);
+  /** The worker posted chunks of a request (they wait on `port`), all of them, or could not decode it. */
+  #onMessage(message: DecodeMessage, port: MessagePort): void {
+    const at = this.#sent.findIndex((p) => p.job.id === message.id);
+    if (at < 0) return;
+    const pending = this.#sent[at]!;
+    if ('error' in message) {
+      this.#sent.splice(at, 1);
+      this.#decodedBytes += message.bytes;
+      pending.reject(new DecodeFailed(message.error.kind, message.error.message));
+      this.#next();
       return;
     }
-    if ('error' in message) this.#finish(() => current.reject(new DecodeFailed(message.error.kind, message.error.message)));
-    else this.#finish(() => current.resolve());
+    const first = pending.decoded === undefined;
+    const decoded = (pending.decoded ??= { port, bytes: message.bytes, posted: 0, taken: 0 });
+    if ('done' in message) decoded.chunks = decoded.posted = message.chunks;
+    else decoded.posted = message.posted;
+    if (at === 0) this.#schedule();
+    if (first) this.#next();
   }
 
-  #finish(settle: () => void): void {
-    this.#current = undefined;
-    settle();
+  #schedule(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    setImmediate(() => {
+      this.#pumping = false;
+      this.#pump();
+    });
+  }
+
+  /**
+   * Hands the first sent request's next chunk over (one per turn), telling the worker how many
+   * were taken every half window; settles it after its last. One that failed has the chunks
+   * posted for it taken and dropped, so the worker goes on to the next.
+   */
+  #pump(): void {
+    const pending = this.#sent[0];
+    const decoded = pending?.decoded;
+    if (pending === undefined || decoded === undefined) return;
+    if (decoded.taken < decoded.posted) {
+      const received = receiveMessageOnPort(decoded.port) as { message: ChunkMessage } | undefined;
+      if (received === undefined) {
+        // Posted before it was announced, so here unless the port was closed (the pool closing).
+        this.#fail(pending, new DecodeFailed('other', 'the decoded request was lost'));
+        this.#finish(pending);
+        return;
+      }
+      decoded.taken++;
+      if (decoded.failed === undefined) {
+        try {
+          pending.onChunk(received.message.chunk);
+        } catch (err) {
+          this.#fail(pending, err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+      if (decoded.chunks === undefined && decoded.taken % Math.max(1, this.#options.chunksAhead >> 1) === 0) {
+        this.#worker?.postMessage({ id: pending.job.id, taken: decoded.taken } satisfies Taken);
+      }
+    }
+    if (decoded.taken === decoded.chunks) this.#finish(pending);
+    else if (decoded.taken < decoded.posted) this.#schedule();
+  }
+
+  /** Settles `pending` with `err` now; the chunks still coming for it are dropped. */
+  #fail(pending: Pending, err: Error): void {
+    if (pending.decoded!.failed !== undefined) return;
+    pending.decoded!.failed = err;
+    pending.reject(err);
+  }
+
+  /** `pending` (the first sent) is done: settled, the next request sent, the one after it handed over next turn. */
+  #finish(pending: Pending): void {
+    const decoded = pending.decoded!;
+    this.#sent.shift();
+    this.#decodedBytes += decoded.bytes;
+    if (decoded.port !== this.#chunks && !this.#sent.some((p) => p.decoded?.port === decoded.port)) decoded.port.close();
+    if (decoded.failed === undefined) pending.resolve();
     this.#next();
+    if (this.#sent[0]?.decoded !== undefined) this.#schedule();
   }
 }

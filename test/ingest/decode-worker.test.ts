@@ -1,18 +1,17 @@
 /**
- * Issue 13 item 6, the decoding thread. It posts a chunk only when the main thread asks for the next
- * one. A port hands every message it holds to its listener in one go, and the receiving thread
- * deserialises each, so chunks posted all at once would block the main thread for the whole
- * request after all. Checked by the order of messages, not by timers: the worker handles its
- * messages in order, so a second job's first chunk comes before the first job's second chunk
- * only if that second chunk was never posted unasked. A body handed over is moved to the thread,
- * not copied (copying 20 MiB held the main thread).
+ * Issue 13 item 6, the decoding thread. It posts a decoded request's chunks to a port without a
+ * listener and is free for the next request; the pool takes one chunk per turn off that port (a
+ * port with a listener hands every message it holds over in one go, and deserialising them all
+ * would block the main thread for the whole request after all). Checked by the order of chunks and
+ * turns, not by timers. A body handed over is moved to the thread, not copied (copying 20 MiB
+ * held the main thread).
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { Worker } from 'node:worker_threads';
-import type { DecodeJob, DecodeMessage, NextChunk } from '../../src/ingest/decode-worker.ts';
-import { DecoderPool } from '../../src/ingest/decoder-pool.ts';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { ChunkMessage, DecodeJob, DecodeMessage, DecodeWorkerData, Taken } from '../../src/ingest/decode-worker.ts';
+import { DecodeFailed, DecoderPool } from '../../src/ingest/decoder-pool.ts';
 import { DEFAULT_DECODE_LIMITS } from '../../src/otlp/decode-limits.ts';
 import type { PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
@@ -26,53 +25,101 @@ function gaugeRequest(points: number): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(body));
 }
 
-test('the decoding thread posts one chunk per request for the next, and then done', { timeout: 30_000 }, async () => {
-  const worker = new Worker(new URL('../../src/ingest/decode-worker.ts', import.meta.url));
-  const inbox: DecodeMessage[] = [];
-  const waiters: Array<() => void> = [];
-  worker.on('message', (m: DecodeMessage) => {
-    inbox.push(m);
-    waiters.shift()?.();
-  });
-  const next = async (): Promise<DecodeMessage> => {
-    if (inbox.length === 0) await new Promise<void>((resolve) => waiters.push(resolve));
-    return inbox.shift()!;
-  };
-  try {
-    worker.postMessage({ id: 1, body: gaugeRequest(30), encoding: 'json', ...LIMITS, pointsPerChunk: 10 } satisfies DecodeJob);
-    const first = await next();
-    assert.ok('chunk' in first && first.id === 1, 'the first chunk of job 1');
+function startWorker(): { worker: Worker; chunks: MessagePort } {
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(new URL('../../src/ingest/decode-worker.ts', import.meta.url), { workerData: { chunks: port2 } satisfies DecodeWorkerData, transferList: [port2] });
+  return { worker, chunks: port1 };
+}
 
-    worker.postMessage({ id: 2, body: gaugeRequest(5), encoding: 'json', ...LIMITS, pointsPerChunk: 10 } satisfies DecodeJob);
-    const second = await next();
-    assert.equal(second.id, 2, 'job 1 posted a chunk nobody asked for');
-    assert.ok('chunk' in second);
-    worker.postMessage({ id: 2, next: true } satisfies NextChunk);
-    assert.deepEqual(await next(), { id: 2, done: true, bytes: gaugeRequest(5).length });
-    assert.equal(inbox.length, 0);
+test('the decoding thread posts a request’s chunks to its chunk port, then done with their count, and takes the next request', { timeout: 30_000 }, async () => {
+  const { worker, chunks } = startWorker();
+  try {
+    worker.postMessage({ id: 1, body: gaugeRequest(25), encoding: 'json', ...LIMITS, pointsPerChunk: 10, chunksAhead: 16 } satisfies DecodeJob);
+    worker.postMessage({ id: 2, body: new TextEncoder().encode('not json'), encoding: 'json', ...LIMITS, pointsPerChunk: 10, chunksAhead: 16 } satisfies DecodeJob);
+    worker.postMessage({ id: 3, body: gaugeRequest(5), encoding: 'json', ...LIMITS, pointsPerChunk: 10, chunksAhead: 16 } satisfies DecodeJob);
+    const [first] = (await once(worker, 'message')) as [DecodeMessage];
+    assert.deepEqual(first, { id: 1, done: true, bytes: gaugeRequest(25).length, chunks: 3 });
+    const [second] = (await once(worker, 'message')) as [DecodeMessage];
+    assert.ok('error' in second && second.id === 2 && second.error.kind === 'decode', JSON.stringify(second));
+    const [third] = (await once(worker, 'message')) as [DecodeMessage];
+    assert.deepEqual(third, { id: 3, done: true, bytes: gaugeRequest(5).length, chunks: 1 });
+    const taken: string[] = [];
+    for (let m = receiveMessageOnPort(chunks); m !== undefined; m = receiveMessageOnPort(chunks)) {
+      const { id, chunk } = m.message as ChunkMessage;
+      const data = unpackChunk(chunk).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+      taken.push(`${id}:${data.type === 'gauge' ? data.points.length : -1}`);
+    }
+    assert.deepEqual(taken, ['1:10', '1:10', '1:5', '3:5'], 'every point, in order; none from the request that failed');
   } finally {
+    chunks.close();
     await worker.terminate();
   }
 });
 
-test('asked for each next chunk, the decoding thread hands over every point, then done', { timeout: 30_000 }, async () => {
-  const worker = new Worker(new URL('../../src/ingest/decode-worker.ts', import.meta.url));
+test('the decoding thread posts at most chunksAhead past those taken, and the next request waits for the rest', { timeout: 30_000 }, async () => {
+  const { worker, chunks } = startWorker();
+  const LIMITED = { ...LIMITS, pointsPerChunk: 5, chunksAhead: 2 };
   try {
-    worker.postMessage({ id: 7, body: gaugeRequest(25), encoding: 'json', ...LIMITS, pointsPerChunk: 10 } satisfies DecodeJob);
-    const sizes: number[] = [];
-    for (;;) {
-      const [m] = (await once(worker, 'message')) as [DecodeMessage];
-      if (!('chunk' in m)) {
-        assert.deepEqual(m, { id: 7, done: true, bytes: gaugeRequest(25).length });
-        break;
-      }
-      const data = unpackChunk(m.chunk).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
-      sizes.push(data.type === 'gauge' ? data.points.length : -1);
-      worker.postMessage({ id: 7, next: true } satisfies NextChunk);
-    }
-    assert.deepEqual(sizes, [10, 10, 5]);
+    worker.postMessage({ id: 1, body: gaugeRequest(25), encoding: 'json', ...LIMITED } satisfies DecodeJob);
+    const bytes = gaugeRequest(25).length;
+    assert.deepEqual(((await once(worker, 'message')) as [DecodeMessage])[0], { id: 1, posted: 2, bytes });
+    worker.postMessage({ id: 2, body: gaugeRequest(3), encoding: 'json', ...LIMITED } satisfies DecodeJob);
+    const ids = (): number[] => {
+      const out: number[] = [];
+      for (let m = receiveMessageOnPort(chunks); m !== undefined; m = receiveMessageOnPort(chunks)) out.push((m.message as ChunkMessage).id);
+      return out;
+    };
+    assert.deepEqual(ids(), [1, 1]);
+    worker.postMessage({ id: 1, taken: 2 } satisfies Taken);
+    assert.deepEqual(((await once(worker, 'message')) as [DecodeMessage])[0], { id: 1, posted: 4, bytes }, 'two more, not the whole request');
+    assert.deepEqual(ids(), [1, 1]);
+    worker.postMessage({ id: 1, taken: 4 } satisfies Taken);
+    assert.deepEqual(((await once(worker, 'message')) as [DecodeMessage])[0], { id: 1, done: true, bytes, chunks: 5 });
+    assert.deepEqual(((await once(worker, 'message')) as [DecodeMessage])[0], { id: 2, done: true, bytes: gaugeRequest(3).length, chunks: 1 }, 'the second request after the first’s last chunk');
+    assert.deepEqual(ids(), [1, 2]);
   } finally {
+    chunks.close();
     await worker.terminate();
+  }
+});
+
+test('a request larger than the window goes through the pool whole, a window at a time', { timeout: 30_000 }, async () => {
+  const pool = new DecoderPool({ pointsPerChunk: 5, chunksAhead: 4 });
+  try {
+    const sizes: number[] = [];
+    const take = (c: PackedChunk): void => {
+      const data = unpackChunk(c).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+      sizes.push(data.type === 'gauge' ? data.points.length : -1);
+    };
+    await Promise.all([pool.decode(Buffer.from(gaugeRequest(93)), 'json', take), pool.decode(Buffer.from(gaugeRequest(7)), 'json', take)]);
+    assert.deepEqual(sizes, [...Array(18).fill(5), 3, 5, 2]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('the pool hands chunks over one per turn, request after request in the order they came, a bad one refused alone', { timeout: 30_000 }, async () => {
+  const pool = new DecoderPool({ pointsPerChunk: 10 });
+  try {
+    const seen: string[] = [];
+    const take = (tag: string) => (c: PackedChunk): void => {
+      const data = unpackChunk(c).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+      seen.push(`${tag}:${data.type === 'gauge' ? data.points.length : -1}`);
+      setImmediate(() => seen.push('turn'));
+    };
+    const results = await Promise.allSettled([
+      pool.decode(Buffer.from(gaugeRequest(25)), 'json', take('a')),
+      pool.decode(Buffer.from('{"resourceMetrics": [}'), 'json', take('b')),
+      pool.decode(Buffer.from(gaugeRequest(12)), 'json', take('c')),
+      pool.decode(Buffer.from(gaugeRequest(3)), 'json', take('d')),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const refused = (results[1] as PromiseRejectedResult).reason;
+    assert.ok(refused instanceof DecodeFailed && refused.kind === 'decode', String(refused));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen, ['a:10', 'turn', 'a:10', 'turn', 'a:5', 'turn', 'c:10', 'turn', 'c:2', 'turn', 'd:3', 'turn']);
+  } finally {
+    await pool.close();
   }
 });
 
