@@ -67,6 +67,8 @@ interface LoadResult {
   readonly cpuSecondsPerMillion: number;
   readonly rss: number;
   readonly rssPeak: number;
+  /** Resident set once it serves, before the first export. */
+  readonly rssIdle: number;
   readonly liveSeries: number;
 }
 
@@ -274,6 +276,7 @@ async function measureLoad(arg: FleetPlan & { readonly contender: Contender; rea
     const server = arg.contender === 'collector' ? await startOtelcol() : await startJobmeter();
     version = server.version;
     try {
+      const idle = memory(server.pid).rss;
       await sendOnceEach(server.otlpUrl, senders);
       const want = liveSeries(arg);
       const lines = (await scrape(server.pullUrl)).split('\n').filter((l) => l.startsWith(FLEET_PREFIX)).length;
@@ -294,6 +297,7 @@ async function measureLoad(arg: FleetPlan & { readonly contender: Contender; rea
         cpuSecondsPerMillion: cpuSeconds / (points / 1e6),
         rss: mem.rss,
         rssPeak: mem.peak,
+        rssIdle: idle,
         liveSeries: want,
       };
       log(
@@ -362,7 +366,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   for (const f of p.fleets) {
     const loadsOf = (c: Contender) => results.get(fleetId(c, f))![0]!.loads!;
     const perLive = (x: LoadResult) => (x.rss / x.liveSeries) * 100_000;
-    const anchor = { points: stats(loadsOf('collector').map((l) => l.pointsPerSecond)).median, perLive: stats(loadsOf('collector').map(perLive)).median };
+    const anchor = { points: stats(loadsOf('collector').map((l) => l.pointsPerSecond)).median, perLive: stats(loadsOf('collector').map(perLive)).median, added: stats(loadsOf('collector').map(addedPerLive)).median };
     for (const c of CONTENDERS) {
       const ls = loadsOf(c);
       const pps = stats(ls.map((l) => l.pointsPerSecond));
@@ -377,6 +381,8 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
         `${bytes(stats(ls.map((l) => l.rss)).median)} (peak ${bytes(Math.max(...ls.map((l) => l.rssPeak)))})`,
         `${bytes(perLiveStats.median)} (${bytes(perLiveStats.min)}–${bytes(perLiveStats.max)})`,
         (perLiveStats.median / anchor.perLive).toFixed(2) + '×',
+        `${bytes(stats(ls.map((l) => l.rssIdle)).median)}`,
+        `${bytes(stats(ls.map(addedPerLive)).median)} (${(stats(ls.map(addedPerLive)).median / anchor.added).toFixed(2)}×)`,
       ]);
     }
   }
@@ -391,14 +397,17 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     `${first.version}. One process per contender and size, on loopback; every request one at a time (\`fetch\`). A round: 1% of the series recorded on the sender's SDK, its cumulative export serialized (protobuf, uncompressed, untimed), POSTed to \`/v1/metrics\`, then \`/metrics\` scraped until the sum of the counter samples equals the pushed sum ("push → scrape body": POST to that body's last byte), then ${p.scrapes} more scrapes timed to their last byte and checked for the expected sample lines. ${sizeRuns}. Median (min–max) over the timed rounds. Server CPU: the server process's user + system time over the timed rounds (10 ms ticks), per round (a push and its ${p.scrapes + 1}+ scrapes); RSS: its resident set after the last round (peak in brackets).`,
     '',
     markdownTable(
-      ['fleet: senders × series each', 'contender', 'data points/s', '÷ Collector', 'requests per window (refused, each repeat)', 'CPU s per million points', 'server RSS after', 'RSS per 100k live series', '÷ Collector'],
+      ['fleet: senders × series each', 'contender', 'data points/s', '÷ Collector', 'requests per window (refused, each repeat)', 'CPU s per million points', 'server RSS after', 'RSS per 100k live series', '÷ Collector', 'RSS idle', 'RSS above idle per 100k live (÷ Collector)'],
       loadRows,
-      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
     '',
-    `Under a fleet's load (collector-fleet.ts): each sender exports its own cumulative counters (11 counters, two attributes, its own resource) straight to the server, back to back over a keep-alive connection of its own, every export stamped with the clock and every series incremented (${bytes(results.get(fleetId('collector', p.fleets[0]!))![0]!.payloadBytes)} a sender in the first fleet, protobuf, uncompressed); after one export each (sent again until accepted, then checked on a scrape) and a ${LOAD_WARMUP_SECONDS} s warm-up window, ${p.fleets[0]!.seconds} s measured; ${p.repeats} repeats, each on a fresh server process: median (min–max). jobmeter with its default 8 request slots (series and memory limits raised to hold the fleets). Data points accepted per second (200s × points per export); refused: any answer but 200, or a failed connection; CPU: the server's user + system seconds over the window per million accepted points; RSS after the window with every series live, and per 100,000 live series.`,
+    `Under a fleet's load (collector-fleet.ts): each sender exports its own cumulative counters (11 counters, two attributes, its own resource) straight to the server, back to back over a keep-alive connection of its own, every export stamped with the clock and every series incremented (${bytes(results.get(fleetId('collector', p.fleets[0]!))![0]!.payloadBytes)} a sender in the first fleet, protobuf, uncompressed); after one export each (sent again until accepted, then checked on a scrape) and a ${LOAD_WARMUP_SECONDS} s warm-up window, ${p.fleets[0]!.seconds} s measured; ${p.repeats} repeats, each on a fresh server process: median (min–max). jobmeter with its default 8 request slots (series and memory limits raised to hold the fleets). Data points accepted per second (200s × points per export); refused: any answer but 200, or a failed connection; CPU: the server's user + system seconds over the window per million accepted points; RSS after the window with every series live, and per 100,000 live series; RSS idle: once the server serves, before the first export; above idle: RSS after the window less that, per 100,000 live series (what the series and the load cost, without the process's own start-up; not the target's measure, which is the column before).`,
   ].join('\n');
 }
+
+/** What the series and the load added to the server's resident set, per 100,000 live series. */
+const addedPerLive = (x: LoadResult): number => ((x.rss - x.rssIdle) / x.liveSeries) * 100_000;
 
 export const scenario: Scenario<Params, Arg, Result> = {
   name: 'collector',
@@ -418,6 +427,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
         fleet: `${f.senders}×${num(f.instruments * f.perInstrument, 0)}`,
         points: median('jobmeter', (l) => l.pointsPerSecond) / median('collector', (l) => l.pointsPerSecond),
         rss: median('jobmeter', perLive) / median('collector', perLive),
+        added: median('jobmeter', addedPerLive) / median('collector', addedPerLive),
         refused: { jobmeter: refused('jobmeter'), collector: refused('collector') },
       };
     });
@@ -425,7 +435,11 @@ export const scenario: Scenario<Params, Arg, Result> = {
     const taken = per.filter((x) => x.refused.collector === 0);
     return [
       { id: 'ingest-points', measured: `jobmeter ÷ Collector data points/s: ${list((x) => ratio(x.points))}`, met: per.every((x) => x.points >= 2) },
-      { id: 'ingest-rss', measured: `jobmeter ÷ Collector RSS per 100k live series: ${list((x) => ratio(x.rss))}`, met: per.every((x) => x.rss <= 0.5) },
+      {
+        id: 'ingest-rss',
+        measured: `jobmeter ÷ Collector RSS per 100k live series: ${list((x) => ratio(x.rss))} (above idle RSS, not the target's measure: ${list((x) => ratio(x.added))})`,
+        met: per.every((x) => x.rss <= 0.5),
+      },
       {
         id: 'ingest-no-503',
         measured: `requests refused over all repeats, jobmeter / Collector: ${list((x) => `${x.refused.jobmeter} / ${x.refused.collector}`)}`,
