@@ -11,13 +11,18 @@
  * land on the event loop. Written into reused storage, a scrape allocates no external memory once
  * the endpoint has served one of that size.
  *
+ * A compressed body's plain text is never whole in storage: it goes to the compressor through two
+ * small staging buffers, one filled while the other is compressed, each reused once the
+ * compressor has read it (its write callback). Only the compressed bytes are kept whole, so the
+ * endpoint does not hold a plain copy of every body it compressed (idle, from one scrape to the
+ * next), nor outgrow and drop storage of the body's size while writing it.
+ *
  * The pieces given to {@link BodyStore.write} are transient: each is copied before the next is
  * asked for (protobuf.ts reuses its buffers on that promise), except bytes their source lends
  * ({@link LentBytes}: a render memo's kept bytes), which the body references until its last hold
  * is given back, so an identity body from a memo is not one more copy of the body.
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Transform } from 'node:stream';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import type { ResponseEncoding } from '../exposition/negotiate.ts';
 import type { Piece } from '../exposition/samples.ts';
@@ -40,6 +45,8 @@ export interface StoredBody {
 const IDLE_MAX = 2;
 /** The smallest storage made: small bodies share nothing, but do not make many small ones. */
 const MIN_STORAGE = 64 * 1024;
+/** Bytes of plain text handed to the compressor at a time (each of the two staging buffers). */
+const STAGE_BYTES = 128 * 1024;
 
 /**
  * Pieces a body may reference instead of copying them: their source leaves them unchanged until
@@ -58,56 +65,133 @@ interface Storage {
   ends: (number | Buffer)[];
 }
 
+/** A staging buffer of a compressed body's plain text (see {@link BodyStore}). */
+interface Stage {
+  bytes: Buffer;
+  /** Bytes staged. */
+  length: number;
+  /** Settles once the compressor has read what was last written from it. */
+  read: Promise<void> | undefined;
+}
+
 export class BodyStore {
   readonly #idle: Buffer[] = [];
+  /** Staging buffers kept for the next compressed body. */
+  readonly #stages: Buffer[] = [];
   /** The last body's length per compression (identity, gzip, zstd): the next one's first size. */
   readonly #lastLength = [0, 0, 0];
   #closed = false;
 
   /**
    * Writes `pieces` (rendered text as {@link Piece}s, or bytes) into storage, giving the event
-   * loop back between pieces whenever the work has held it for a slice; then, with `encoding`,
-   * compresses it into a second storage (zlib runs on libuv's pool) and gives the first back.
+   * loop back between pieces whenever the work has held it for a slice; with `encoding`, the
+   * storage holds the compressed body, the plain text staged on its way to the compressor.
    * @param holds how many responses will write the body (each calls `done` once), or a function
    *   called once, in the turn the body is complete, that says how many joined by then.
    * @param lent pieces referenced rather than copied (identity bodies only).
    */
   async write(pieces: Iterable<Piece | Uint8Array>, encoding: ResponseEncoding | undefined, holds: number | (() => number) = 1, lent?: LentBytes): Promise<StoredBody> {
+    if (encoding !== undefined) {
+      // Nothing of a compressed body is lent: the lease goes back once it is written.
+      try {
+        return this.#stored(await this.#compressed(pieces, encoding), holds, undefined);
+      } finally {
+        lent?.release();
+      }
+    }
     const plain = this.#take(this.#lastLength[0]!);
-    let result: Storage = plain;
     try {
       // Taken in slices (common/slices.ts), the first in a turn of its own: the families were most
       // likely made in this very turn, by the last slice of a naming pass.
-      if (encoding === undefined) {
-        for await (const piece of inSlices(pieces)) {
-          if (lent !== undefined && piece instanceof Uint8Array && piece.length > 0 && lent.lent(piece)) plain.ends.push(Buffer.from(piece.buffer, piece.byteOffset, piece.length));
-          else this.#append(plain, piece);
-        }
-      } else {
-        const kind = encoding === 'gzip' ? 1 : 2;
-        const packed = (result = this.#take(this.#lastLength[kind]!));
-        // Compressed as it is written (zlib runs on libuv's pool, beside the rendering).
-        const written = async function* (store: BodyStore): AsyncGenerator<Buffer> {
-          for await (const piece of inSlices(pieces)) {
-            const from = plain.length;
-            store.#append(plain, piece);
-            if (plain.length > from) yield plain.bytes.subarray(from, plain.length);
-          }
-        };
-        await pipeline(Readable.from(written(this), { objectMode: false }), encoding === 'gzip' ? createGzip() : createZstdCompress(), async (out: AsyncIterable<Buffer>) => {
-          for await (const chunk of out) this.#append(packed, chunk);
-        });
-        this.#lastLength[kind] = packed.length;
-        this.#give(plain.bytes);
+      for await (const piece of inSlices(pieces)) {
+        if (lent !== undefined && piece instanceof Uint8Array && piece.length > 0 && lent.lent(piece)) plain.ends.push(Buffer.from(piece.buffer, piece.byteOffset, piece.length));
+        else this.#append(plain, piece);
       }
     } catch (err) {
       lent?.release();
       this.#give(plain.bytes);
-      if (result !== plain) this.#give(result.bytes);
       throw err;
     }
     this.#lastLength[0] = plain.length;
-    return this.#stored(result, holds, encoding === undefined ? lent : undefined);
+    return this.#stored(plain, holds, lent);
+  }
+
+  /**
+   * `pieces` compressed (zlib runs on libuv's pool, beside the rendering) into storage: the plain
+   * text staged in two small buffers taken in turn, one written to the compressor while the other
+   * fills; a buffer is filled again only once the compressor's callback said it was read.
+   */
+  async #compressed(pieces: Iterable<Piece | Uint8Array>, encoding: ResponseEncoding): Promise<Storage> {
+    const kind = encoding === 'gzip' ? 1 : 2;
+    const packed = this.#take(this.#lastLength[kind]!);
+    const zip: Transform = encoding === 'gzip' ? createGzip() : createZstdCompress();
+    const ended = new Promise<void>((resolve, reject) => {
+      zip.on('data', (chunk: Buffer) => this.#append(packed, chunk));
+      zip.once('end', resolve);
+      zip.once('error', reject);
+    });
+    // Awaited at the end; a failure before then must not count as unhandled.
+    ended.catch(() => {});
+    const stages: Stage[] = [this.#stage(), this.#stage()];
+    let stage = stages[0]!;
+    let turn = 0;
+    const send = async (): Promise<void> => {
+      if (stage.length === 0) return;
+      const s = stage;
+      s.read = new Promise<void>((resolve) => zip.write(s.bytes.subarray(0, s.length), () => resolve()));
+      s.length = 0;
+      stage = stages[(turn ^= 1)]!;
+      await stage.read;
+    };
+    try {
+      for await (const piece of inSlices(pieces)) {
+        if (piece instanceof Uint8Array) {
+          // Bytes go in parts, as much as the stage has room for.
+          for (let from = 0; from < piece.length; ) {
+            if (stage.length === stage.bytes.length) await send();
+            const n = Math.min(piece.length - from, stage.bytes.length - stage.length);
+            stage.bytes.set(piece.subarray(from, from + n), stage.length);
+            stage.length += n;
+            from += n;
+          }
+          continue;
+        }
+        const { text, ascii } = piece;
+        if (text.length === 0) continue;
+        const n = ascii ? text.length : Buffer.byteLength(text, 'utf8');
+        if (stage.length + n <= stage.bytes.length) {
+          stage.length += stage.bytes.write(text, stage.length, n, ascii ? 'latin1' : 'utf8');
+          continue;
+        }
+        await send();
+        if (n <= stage.bytes.length) {
+          stage.length = stage.bytes.write(text, 0, n, ascii ? 'latin1' : 'utf8');
+        } else if (ascii) {
+          // Latin-1: one byte per character, so the text goes in parts of the stage's size.
+          for (let from = 0; from < n; ) {
+            if (stage.length === stage.bytes.length) await send();
+            const k = Math.min(n - from, stage.bytes.length - stage.length);
+            stage.length += stage.bytes.write(text.substring(from, from + k), stage.length, k, 'latin1');
+            from += k;
+          }
+        } else {
+          // UTF-8 text larger than a stage: this stage grows to hold it.
+          stage.bytes = Buffer.allocUnsafeSlow(n);
+          stage.length = stage.bytes.write(text, 0, n, 'utf8');
+        }
+      }
+      await send();
+      zip.end();
+      await ended;
+    } catch (err) {
+      // A stage the compressor may still read is not reused.
+      zip.destroy();
+      this.#give(packed.bytes);
+      throw err;
+    }
+    for (const s of stages) this.#giveStage(s);
+    this.#lastLength[kind] = packed.length;
+    return packed;
   }
 
   /** Bytes of the idle storage kept for the next bodies. */
@@ -121,6 +205,18 @@ export class BodyStore {
   close(): void {
     this.#closed = true;
     this.#idle.length = 0;
+    this.#stages.length = 0;
+  }
+
+  /** An idle staging buffer, or a new one. */
+  #stage(): Stage {
+    return { bytes: this.#stages.pop() ?? Buffer.allocUnsafeSlow(STAGE_BYTES), length: 0, read: undefined };
+  }
+
+  /** Keeps a stage's buffer for the next compressed body (two at most; one grown past its size is dropped). */
+  #giveStage(stage: Stage): void {
+    if (this.#closed || this.#stages.length >= 2 || stage.bytes.length !== STAGE_BYTES) return;
+    this.#stages.push(stage.bytes);
   }
 
   #stored(s: Storage, holds: number | (() => number), lent: LentBytes | undefined): StoredBody {

@@ -51,7 +51,30 @@ function plainFold(attributes: Attributes): Attributes {
     const v: AttributeValue | undefined = attributes[key];
     if (v === undefined || v === null) continue;
     // A long array becomes its cut JSON text, as the naming stage would render it anyway.
-    out[key] = typeof v === 'string' ? cut(v, MAX_VALUE_LENGTH) : Array.isArray(v) && JSON.stringify(v).length > MAX_VALUE_LENGTH ? toLabelString(v) : v;
+    out[key] = typeof v === 'string' ? sharedValue(cut(v, MAX_VALUE_LENGTH)) : Array.isArray(v) && JSON.stringify(v).length > MAX_VALUE_LENGTH ? toLabelString(v) : v;
   }
   return out;
+}
+
+/** Values {@link sharedValue} keeps at most, and the longest it keeps. */
+const SHARED_VALUES = 8_192;
+const SHARED_VALUE_LENGTH = 128;
+const shared = new Map<string, string>();
+
+/**
+ * `value`, as the string already held for an equal value when there is one. A point's attributes
+ * are rebuilt from their JSON (packed-chunk.ts), a fresh string per value, and an output series
+ * keeps them: the same route or pod sent by many senders, or under many instruments, would be one
+ * string per series. Bounded (at most {@link SHARED_VALUES} values of up to
+ * {@link SHARED_VALUE_LENGTH} characters, emptied when full), so values that never repeat cost
+ * a lookup when their series is made and nothing after; applied when a series is made, never per
+ * point.
+ */
+function sharedValue(value: string): string {
+  if (value.length > SHARED_VALUE_LENGTH) return value;
+  const held = shared.get(value);
+  if (held !== undefined) return held;
+  if (shared.size >= SHARED_VALUES) shared.clear();
+  shared.set(value, value);
+  return value;
 }

@@ -43,6 +43,36 @@ describe('BodyStore', () => {
     zs.done();
   });
 
+  test('a compressed body larger than its staging (ASCII, UTF-8 and bytes, each past a stage) decompresses to the plain body, and only its compressed bytes are kept', async () => {
+    const store = new BodyStore();
+    const ascii = 'x{a="b"} 1\n'.repeat(60_000);
+    const utf8 = 'é{a="ü"} 2\n'.repeat(30_000);
+    const bytes = Buffer.from('y{c="d"} 3\n'.repeat(40_000), 'latin1');
+    const small = 'z 4\n';
+    const pieces = () => [{ text: small, ascii: true }, { text: ascii, ascii: true }, bytes, { text: utf8, ascii: false }, { text: small, ascii: true }, bytes];
+    const plain = Buffer.concat([Buffer.from(small), Buffer.from(ascii, 'latin1'), bytes, Buffer.from(utf8, 'utf8'), Buffer.from(small), bytes]);
+    for (const encoding of ['gzip', 'zstd'] as const) {
+      const b = await store.write(pieces(), encoding);
+      const out = encoding === 'gzip' ? gunzipSync(joined(b.body)) : zstdDecompressSync(joined(b.body));
+      assert.ok(out.equals(plain), `${encoding}: the plain body`);
+      assert.equal(b.length, joined(b.body).length);
+      b.done();
+    }
+    assert.ok(store.idleBytes < plain.length / 4, `idle storage ${store.idleBytes} bytes for a plain body of ${plain.length}`);
+  });
+
+  test('a compressed body whose rendering throws gives its storage back, and the store writes the next one', async () => {
+    const store = new BodyStore();
+    function* failing(): Generator<{ text: string; ascii: boolean }> {
+      yield { text: 'a 1\n'.repeat(100_000), ascii: true };
+      throw new Error('render failed');
+    }
+    await assert.rejects(store.write(failing(), 'gzip'), /render failed/);
+    const b = await store.write([{ text: 'b 2\n'.repeat(50_000), ascii: true }], 'gzip');
+    assert.equal(gunzipSync(joined(b.body)).toString('latin1'), 'b 2\n'.repeat(50_000));
+    b.done();
+  });
+
   test('storage is reused only once every hold is given back, and a body larger than its storage moves whole', async () => {
     const store = new BodyStore();
     const big = 'y'.repeat(300_000);
