@@ -17,10 +17,10 @@
  */
 
 /** The semi-space cap serve runs with, in MiB (the young generation is a few semi-spaces). */
-export const SERVE_SEMI_SPACE_MB = 8;
+export const SERVE_SEMI_SPACE_MB = 4;
 
 /** How far past what survived the last full collection the old generation grows before the next, in percent. */
-export const SERVE_HEAP_GROWING_PERCENT = 35;
+export const SERVE_HEAP_GROWING_PERCENT = 20;
 
 /** The flags serve adds to node's command line. */
 export const SERVE_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`, `--heap-growing-percent=${SERVE_HEAP_GROWING_PERCENT}`];
