@@ -31,6 +31,13 @@ function startWorker(): { worker: Worker; chunks: MessagePort } {
   return { worker, chunks: port1 };
 }
 
+/** Every chunk waiting on `port`, taken off it in order. */
+function takeAll(port: MessagePort): ChunkMessage[] {
+  const out: ChunkMessage[] = [];
+  for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) out.push(m.message as ChunkMessage);
+  return out;
+}
+
 test('the decoding thread posts a request’s chunks to its chunk port, then done with their count, and takes the next request', { timeout: 30_000 }, async () => {
   const { worker, chunks } = startWorker();
   try {
@@ -43,12 +50,10 @@ test('the decoding thread posts a request’s chunks to its chunk port, then don
     assert.ok('error' in second && second.id === 2 && second.error.kind === 'decode', JSON.stringify(second));
     const [third] = (await once(worker, 'message')) as [DecodeMessage];
     assert.deepEqual(third, { id: 3, done: true, bytes: gaugeRequest(5).length, chunks: 1 });
-    const taken: string[] = [];
-    for (let m = receiveMessageOnPort(chunks); m !== undefined; m = receiveMessageOnPort(chunks)) {
-      const { id, chunk } = m.message as ChunkMessage;
+    const taken = takeAll(chunks).map(({ id, chunk }) => {
       const data = unpackChunk(chunk).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
-      taken.push(`${id}:${data.type === 'gauge' ? data.points.length : -1}`);
-    }
+      return `${id}:${data.type === 'gauge' ? data.points.length : -1}`;
+    });
     assert.deepEqual(taken, ['1:10', '1:10', '1:5', '3:5'], 'every point, in order; none from the request that failed');
   } finally {
     chunks.close();
@@ -64,11 +69,7 @@ test('the decoding thread posts at most chunksAhead past those taken, and the ne
     const bytes = gaugeRequest(25).length;
     assert.deepEqual(((await once(worker, 'message')) as [DecodeMessage])[0], { id: 1, posted: 2, bytes });
     worker.postMessage({ id: 2, body: gaugeRequest(3), encoding: 'json', ...LIMITED } satisfies DecodeJob);
-    const ids = (): number[] => {
-      const out: number[] = [];
-      for (let m = receiveMessageOnPort(chunks); m !== undefined; m = receiveMessageOnPort(chunks)) out.push((m.message as ChunkMessage).id);
-      return out;
-    };
+    const ids = (): number[] => takeAll(chunks).map((m) => m.id);
     assert.deepEqual(ids(), [1, 1]);
     worker.postMessage({ id: 1, taken: 2 } satisfies Taken);
     assert.deepEqual(((await once(worker, 'message')) as [DecodeMessage])[0], { id: 1, posted: 4, bytes }, 'two more, not the whole request');
