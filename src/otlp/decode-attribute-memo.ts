@@ -15,8 +15,12 @@
  * of its uses, and the memo holds at most two generations whatever a sender sends (tens of MiB at
  * worst; its values are no larger than its bytes).
  *
+ * A sender writes its sets in the same order export after export, so each entry also remembers the
+ * entry found after it last time: a point's bytes are compared with that one first, which finds
+ * most points without making a string of their bytes or hashing it.
+ *
  * What must stay true: an entry's attributes are what decoding its bytes gives (same bytes, same
- * decoder), and no one writes to them.
+ * decoder), and no one writes to them; an entry is handed out only while a generation holds it.
  */
 import type { Attributes } from '@opentelemetry/api';
 
@@ -35,9 +39,16 @@ export interface MemoEntry {
   key: string | undefined;
   /** What a consumer made of the set once ({@link AttributeMemo.derived}). */
   derived: unknown;
+  /** Its bytes, one character a byte (its key in the generations' maps). */
+  readonly bytes: string;
+  /** The generation that holds it last (a number from {@link AttributeMemo}'s count). */
+  generation: number;
+  /** The entry found after it last time; cleared when its generation is dropped, so a dropped entry holds no other. */
+  next: MemoEntry | undefined;
 }
 
 interface Generation {
+  readonly id: number;
   /** By the bytes, one character a byte. */
   readonly byBytes: Map<string, MemoEntry>;
   readonly byObject: Map<Attributes, MemoEntry>;
@@ -45,13 +56,15 @@ interface Generation {
   bytes: number;
 }
 
-const generation = (): Generation => ({ byBytes: new Map(), byObject: new Map(), bytes: 0 });
+const generation = (id: number): Generation => ({ id, byBytes: new Map(), byObject: new Map(), bytes: 0 });
 
 export class AttributeMemo {
   readonly #sets: number;
   readonly #bytes: number;
-  #newer = generation();
-  #older = generation();
+  #newer = generation(1);
+  #older = generation(0);
+  /** The entry found or remembered last: its `next` is the first guess for the next point. */
+  #last: MemoEntry | undefined;
 
   /** @param sets, bytes: per generation */
   constructor(sets = GENERATION, bytes = GENERATION_BYTES) {
@@ -90,12 +103,20 @@ export class AttributeMemo {
 
   /** The entry of the bytes `buf[from, stop)`, moved to the newer generation when found in the older. */
   get(buf: Uint8Array, from: number, stop: number): MemoEntry | undefined {
+    const last = this.#last;
+    const guess = last?.next;
+    if (guess !== undefined && guess.generation >= this.#older.id && same(buf, from, stop, guess.bytes)) {
+      if (guess.generation !== this.#newer.id) this.#add(guess);
+      return (this.#last = guess);
+    }
     const bytes = latin1(buf, from, stop);
-    const found = this.#newer.byBytes.get(bytes);
-    if (found !== undefined) return found;
-    const old = this.#older.byBytes.get(bytes);
-    if (old !== undefined) this.#add(bytes, old);
-    return old;
+    let found = this.#newer.byBytes.get(bytes);
+    if (found === undefined) {
+      found = this.#older.byBytes.get(bytes);
+      if (found !== undefined) this.#add(found);
+    }
+    if (found !== undefined) this.#follows(last, found);
+    return found;
   }
 
   /**
@@ -107,8 +128,9 @@ export class AttributeMemo {
       const v = attributes[k];
       if (typeof v === 'object' || k === '__proto__') return undefined;
     }
-    const entry: MemoEntry = { attributes, starts, key: undefined, derived: undefined };
-    this.#add(latin1(buf, from, stop), entry);
+    const entry: MemoEntry = { attributes, starts, key: undefined, derived: undefined, bytes: latin1(buf, from, stop), generation: -1, next: undefined };
+    this.#add(entry);
+    this.#follows(this.#last, entry);
     return entry;
   }
 
@@ -129,11 +151,21 @@ export class AttributeMemo {
     return (entry.derived ??= make(attributes, key)) as T;
   }
 
-  #add(bytes: string, entry: MemoEntry): void {
+  /** `entry` was found right after `last` (a dropped `last` is left holding nothing). */
+  #follows(last: MemoEntry | undefined, entry: MemoEntry): void {
+    if (last !== undefined && last.generation >= this.#older.id) last.next = entry;
+    this.#last = entry;
+  }
+
+  #add(entry: MemoEntry): void {
+    const bytes = entry.bytes;
     if (this.#newer.byBytes.size >= this.#sets || this.#newer.bytes + bytes.length > this.#bytes) {
+      // The older generation's own entries are dropped: none of them holds another.
+      for (const dropped of this.#older.byBytes.values()) if (dropped.generation === this.#older.id) dropped.next = undefined;
       this.#older = this.#newer;
-      this.#newer = generation();
+      this.#newer = generation(this.#older.id + 1);
     }
+    entry.generation = this.#newer.id;
     this.#newer.bytes += bytes.length;
     this.#newer.byBytes.set(bytes, entry);
     this.#newer.byObject.set(entry.attributes, entry);
@@ -146,6 +178,13 @@ type Latin1Slicing = Buffer & { latin1Slice(from: number, to: number): string };
 /** `buf[from, to)` as a string of one character per byte (a map key, never shown). */
 function latin1(buf: Uint8Array, from: number, to: number): string {
   return ((Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)) as Latin1Slicing).latin1Slice(from, to);
+}
+
+/** Whether `buf[from, stop)` are the bytes `bytes` holds one character a byte. */
+function same(buf: Uint8Array, from: number, stop: number, bytes: string): boolean {
+  if (stop - from !== bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (buf[from + i] !== bytes.charCodeAt(i)) return false;
+  return true;
 }
 
 /** This thread's memo (each thread decodes one request at a time). */

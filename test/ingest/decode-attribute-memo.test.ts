@@ -142,3 +142,35 @@ it('bounded: at most two generations of sets, whatever is sent', () => {
   assert.equal(recent[0]!.attributes, decoded[decoded.length - sets]!.attributes);
 });
 
+
+describe('the set after the set before', () => {
+  const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+  const remember = (memo: AttributeMemo, s: string) => memo.remember(bytes(s), 0, s.length, [0], { s });
+  const get = (memo: AttributeMemo, s: string) => memo.get(bytes(s), 0, s.length);
+
+  it('a sequence seen before is found in order; bytes one off the guess get their own set', () => {
+    const memo = new AttributeMemo();
+    const sets = ['route=/r/1', 'route=/r/2', 'route=/r/3'].map((s) => remember(memo, s)!);
+    for (let round = 0; round < 3; round++) for (const [k, s] of ['route=/r/1', 'route=/r/2', 'route=/r/3'].entries()) assert.equal(get(memo, s), sets[k], `${round}: ${s}`);
+    // After /r/1 the guess is /r/2: same length, one byte off.
+    assert.equal(get(memo, 'route=/r/1'), sets[0]);
+    assert.equal(get(memo, 'route=/r/3'), sets[2]);
+    assert.equal(get(memo, 'route=/r/1'), sets[0]);
+    assert.equal(get(memo, 'route=/r/9'), undefined, 'bytes never remembered are not the guess');
+    assert.equal(get(memo, 'route=/r/2x'), undefined);
+  });
+
+  it('a set found as the guess from the older generation moves to the newer, like one found by its bytes', () => {
+    const memo = new AttributeMemo(2);
+    const a = remember(memo, 'a')!;
+    const b = remember(memo, 'b')!; // a, then b: b is the guess after a
+    remember(memo, 'c'); // a and b are now the older generation
+    assert.equal(get(memo, 'a'), a);
+    assert.equal(get(memo, 'b'), b, 'found as the guess after a');
+    remember(memo, 'd');
+    remember(memo, 'e'); // the generation a and c were in is dropped
+    assert.equal(memo.entryOf(b.attributes), b, 'b was moved when found');
+    assert.equal(memo.entryOf(a.attributes), undefined, 'a was not used since: dropped');
+    assert.equal(get(memo, 'a'), undefined);
+  });
+});
