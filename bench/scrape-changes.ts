@@ -139,7 +139,7 @@ function phaseMedians(phases: Record<string, number[]>): string {
 export const scenario: Scenario<Params, Arg, Result> = {
   name: 'scrape-changes',
   title: 'Scrape time against the share of series changed',
-  params: (quick) => (quick ? { n: 10_000, warmup: 2, runs: 3 } : { n: 100_000, warmup: 3, runs: 7 }),
+  params: (quick) => (quick ? { n: 10_000, warmup: 2, runs: 3 } : { n: 100_000, warmup: 3, runs: 15 }),
   jobs: (p): Job<Arg>[] => CONTENDERS.map((contender) => ({ id: contender, arg: { ...p, contender } })),
   measure,
   table(p, results) {
