@@ -259,13 +259,29 @@ interface Common {
   flags: number;
 }
 
-const common = (): Common => ({ attributes: {}, shared: undefined, read: false, start: 0n, time: 0n, flags: 0 });
+/** A point's attributes until a field gives it some: then an object of its own, or the memo's. */
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+const COMMON: Common = { attributes: NO_ATTRIBUTES, shared: undefined, read: false, start: 0n, time: 0n, flags: 0 };
+
+/** The one Common, cleared for the next point: points are read one at a time, and what one keeps is taken out of it ({@link attributesOf}). */
+function common(): Common {
+  COMMON.attributes = NO_ATTRIBUTES;
+  COMMON.shared = undefined;
+  COMMON.read = false;
+  COMMON.start = 0n;
+  COMMON.time = 0n;
+  COMMON.flags = 0;
+  return COMMON;
+}
+
+/** The point's attributes: an empty object of its own when no field gave any. */
+const attributesOf = (c: Common): Attributes => (c.attributes === NO_ATTRIBUTES ? {} : c.attributes);
 
 /** Reads `tag` into `c` when it is one of the common fields (their numbers differ by kind of point); false otherwise. */
 function readCommon(r: Reader, tag: number, c: Common, attributesField: number, flagsField: number): boolean {
   if (tag === ((attributesField << 3) | LEN)) readAttributes(r, c, tag);
-  else if (tag === ((2 << 3) | FIXED64)) c.start = fixed64(r);
-  else if (tag === ((3 << 3) | FIXED64)) c.time = fixed64(r);
+  else if (tag === ((2 << 3) | FIXED64)) c.start = fixed64(r, START);
+  else if (tag === ((3 << 3) | FIXED64)) c.time = fixed64(r, TIME);
   else if (tag === ((flagsField << 3) | VARINT)) c.flags = r.uint32();
   else return false;
   return true;
@@ -288,6 +304,7 @@ function readAttributes(r: Reader, c: Common, tag: number): void {
   c.read = true;
   const stop = memo === false ? -1 : memo.runEnd(r.buf, from, r.len, tag);
   if (memo === false || stop < 0) {
+    c.attributes = {};
     readKeyValue(r, end(r), c.attributes);
     return;
   }
@@ -301,6 +318,7 @@ function readAttributes(r: Reader, c: Common, tag: number): void {
   }
   // Where each field's KeyValue starts: where decoding it charges its attribute.
   const starts: number[] = [];
+  c.attributes = {};
   for (;;) {
     const kvEnd = end(r);
     starts.push(r.pos - from);
@@ -312,7 +330,7 @@ function readAttributes(r: Reader, c: Common, tag: number): void {
 }
 
 function base(c: Common) {
-  return { attributes: c.attributes, startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0 };
+  return { attributes: attributesOf(c), startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0 };
 }
 
 function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
@@ -327,7 +345,7 @@ function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
   }
   pointEntry = c.shared;
   if (sink !== undefined) {
-    scratch.attributes = c.attributes;
+    scratch.attributes = attributesOf(c);
     scratch.startTimeUnixNano = c.start;
     scratch.timeUnixNano = c.time;
     scratch.noRecordedValue = (c.flags & FLAG_NO_RECORDED_VALUE) !== 0;
@@ -335,7 +353,7 @@ function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
     return scratch;
   }
   // One object a point (not base's spread into another): the hot path of every ingest.
-  return { attributes: c.attributes, startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0, value };
+  return { attributes: attributesOf(c), startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0, value };
 }
 
 function readHistogramPoint(r: Reader, stop: number): OtlpHistogramPoint {
@@ -563,18 +581,27 @@ function halves(r: Reader): void {
   r.pos = at + 8;
 }
 
-/** The last fixed64 made a bigint, and its halves: an SDK stamps a whole export with one time and one start. */
-let last = { lo: 0, hi: 0, value: 0n };
+/**
+ * Per field (a point's start, its time), the last fixed64 made a bigint and its halves: an SDK
+ * stamps a whole export with one start and one time, so most points make no bigint.
+ */
+const LAST_LO = new Uint32Array(2);
+const LAST_HI = new Uint32Array(2);
+const LAST_VALUE: bigint[] = [0n, 0n];
+const START = 0;
+const TIME = 1;
 
-/** A fixed64 exactly, as a bigint (the one made before when the value is the same). */
-function fixed64(r: Reader): bigint {
+/** A fixed64 exactly, as a bigint (the one made before for `field` when the value is the same). */
+function fixed64(r: Reader, field: typeof START | typeof TIME): bigint {
   halves(r);
   const lo = HALVES[0]!;
   const hi = HALVES[1]!;
-  if (lo === last.lo && hi === last.hi) return last.value;
+  if (lo === LAST_LO[field] && hi === LAST_HI[field]) return LAST_VALUE[field]!;
   // Below 2^53 the number is exact; above, the halves are joined as bigints.
   const value = hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
-  last = { lo, hi, value };
+  LAST_LO[field] = lo;
+  LAST_HI[field] = hi;
+  LAST_VALUE[field] = value;
   return value;
 }
 
