@@ -34,7 +34,7 @@ import { attributesKey } from './input-bounds.ts';
 import { packedPoints, pointKey, type PackedChunk, type PointList } from './packed-chunk.ts';
 import type { StoreSnapshot } from './checkpoint.ts';
 import { groupKey, SeriesRegistry, type RestoreSummary } from './series-registry.ts';
-import { NO_SLOT, type Instrument, type Shape } from './series-state.ts';
+import { NO_SLOT, type Instrument, type Shape, type StreamTable } from './series-state.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
 import { applyHistogram, applyNumber, invalidExponential, invalidHistogram, invalidNumber, joinBounds, metricRefusal, MIN_MAX_AGE_MILLIS, timeWindow, type NumberMode } from './stream-rules.ts';
 
@@ -68,6 +68,8 @@ interface Into {
   readonly group: string;
   streams: ReadonlyMap<string, number> | undefined;
   readonly at: Arrival;
+  /** The stream of the metric's point before, or NO_SLOT. */
+  last: number;
 }
 
 const RESOURCE = emptyResource();
@@ -239,7 +241,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const instrument = this.#registry.instrumentFor(metric, incoming, count, at.report);
     if (instrument === undefined) return;
     const group = groupKey(instrument, at);
-    const into: Into = { instrument, group, streams: this.#registry.streamsOf(group), at };
+    const into: Into = { instrument, group, streams: this.#registry.streamsOf(group), at, last: NO_SLOT };
     // A packed list hands out one point object moved from point to point: each is done with
     // before the next is read (packed-chunk.ts PointList).
     if (data.type === 'histogram') {
@@ -304,11 +306,21 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       at.report.refuse(instrument.name, 1, invalid);
       return NO_SLOT;
     }
-    const found = into.streams?.get(key);
-    if (found !== undefined) return found;
+    const table = this.#registry.streams;
+    const guess = into.last === NO_SLOT ? NO_SLOT : table.after[into.last]!;
+    const found = guess !== NO_SLOT && table.key[guess] === key && table.group[guess]?.streams === into.streams ? guess : into.streams?.get(key);
+    if (found !== undefined) return follows(table, into, found);
     const s = this.#registry.streamFor(instrument, point, group, key, buckets, at, bounds);
+    if (s === NO_SLOT) return s;
     // The group may have been made (or made again) for this stream.
-    if (s !== NO_SLOT) into.streams = this.#registry.streams.group[s]!.streams;
-    return s;
+    into.streams = this.#registry.streams.group[s]!.streams;
+    return follows(this.#registry.streams, into, s);
   }
+}
+
+/** `s` is where the point after `into.last`'s went: the guess for next time. */
+function follows(table: StreamTable, into: Into, s: number): number {
+  if (into.last !== NO_SLOT) table.after[into.last] = s;
+  into.last = s;
+  return s;
 }

@@ -110,9 +110,15 @@ export class StreamTable extends SlotTable {
   updatedAt = new Float64Array(0);
   /** Its charge against the memory budget. */
   bytes = new Float64Array(0);
+  /**
+   * The stream the next point of the same metric went to after this one's, last time: a sender
+   * sends its points in the same order export after export, so it is the first guess for where a
+   * point goes (checked: any slot, even a freed one, may be here).
+   */
+  after = new Int32Array(0);
 
   protected zero(slot: number): void {
-    this.series[slot] = this.prev[slot] = this.next[slot] = NO_SLOT;
+    this.series[slot] = this.prev[slot] = this.next[slot] = this.after[slot] = NO_SLOT;
     this.start[slot] = this.time[slot] = 0n;
     this.points[slot] = this.value[slot] = this.updatedAt[slot] = this.bytes[slot] = 0;
   }

@@ -426,3 +426,26 @@ describe('exponential histograms', () => {
     assert.ok(f?.type === 'histogram' && f.series[0]!.native !== undefined && f.series[0]!.count === 2);
   });
 });
+
+describe('a point finds its stream whatever followed the point before it last time', () => {
+  const point = (v: number | undefined, host: string, t: number, ended = false) => numberPoint(v, { host }, 0, t, ended);
+  const send = (store: IngestStore, points: ReturnType<typeof point>[], service = 'a') => store.ingest(request([metric('daemon.depth', gauge(points))], { 'service.name': service }));
+
+  it('points in another order go to their own streams', async () => {
+    const store = new IngestStore();
+    send(store, [point(1, 'a', 10), point(2, 'b', 10), point(3, 'c', 10)]);
+    send(store, [point(10, 'a', 20), point(30, 'c', 20), point(20, 'b', 20)]);
+    send(store, [point(11, 'a', 30), point(21, 'b', 30)]);
+    assert.deepEqual(await values(store, 'daemon.depth'), { [key({ host: 'a' })]: 11, [key({ host: 'b' })]: 21, [key({ host: 'c' })]: 30 });
+  });
+
+  it("a stream after the point before's, ended and its slot taken by another source's stream of the same attributes, is not that stream", async () => {
+    const store = new IngestStore();
+    send(store, [point(1, 'a', 10), point(2, 'b', 10)]); // service a: b's stream follows a's
+    send(store, [point(undefined, 'b', 20, true)]); // b's stream ends, its slot is free
+    send(store, [point(7, 'b', 20)], 'b'); // service b's own stream of host b takes that slot
+    send(store, [point(5, 'a', 30), point(6, 'b', 30)]); // service a's b again: a stream of its own
+    // Gauges of two sources are added up: 6 + 7.
+    assert.deepEqual(await values(store, 'daemon.depth'), { [key({ host: 'a' })]: 5, [key({ host: 'b' })]: 13 });
+  });
+});
