@@ -36,7 +36,7 @@ import { decodeExportRequest } from '../otlp/codec.ts';
 import { DecodeLimitExceeded, type DecodeLimits } from '../otlp/decode-limits.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest } from '../otlp/types.ts';
 import { decodeBodySync } from './content-encoding.ts';
-import { PointPacker, type PackedChunk, type PackedRequest } from './packed-chunk.ts';
+import { SparePacker, type PackedChunk, type PackedRequest, type PointPacker } from './packed-chunk.ts';
 import { TooLarge } from './too-large.ts';
 
 export interface DecodeJob {
@@ -94,13 +94,15 @@ export type DecodeMessage =
 
 /** Requests this thread decoded. */
 let decoded = 0;
+/** The packer of the request whose chunks are posted (one at a time). */
+const packers = new SparePacker();
 
 const chunkPort = (workerData as DecodeWorkerData | undefined)?.chunks;
 
 type Packed = ReturnType<PointPacker['chunk']>;
 
 /** The job whose chunks are being posted: `ready`, the next one, packed ahead ('done' when there is none). */
-let current: { readonly id: number; readonly chunks: Generator<Packed>; readonly bytes: number; readonly ahead: number; posted: number; allowed: number; ready: Packed | 'done' | undefined } | undefined;
+let current: { readonly id: number; readonly packer: PointPacker; readonly chunks: Generator<Packed>; readonly bytes: number; readonly ahead: number; posted: number; allowed: number; ready: Packed | 'done' | undefined } | undefined;
 /** Jobs that came while one's chunks were still being posted. */
 const waiting: DecodeJob[] = [];
 
@@ -140,16 +142,17 @@ parentPort?.on('message', (message: DecodeJob | Taken | Release) => {
 function startNext(): void {
   while (current === undefined && waiting.length > 0) {
     const job = waiting.shift()!;
-    const packer = new PointPacker();
+    const packer = packers.take();
     let request: PackedRequest;
     const size = { bytes: 0 };
     try {
       request = packer.request(decodeJob(job, size, packer));
     } catch (err) {
+      packers.giveBack(packer);
       parentPort!.postMessage({ id: job.id, error: { kind: kindOf(err), message: messageOf(err) }, bytes: size.bytes } satisfies DecodeMessage);
       continue;
     }
-    current = { id: job.id, chunks: packer.chunks(request, job.pointsPerChunk), bytes: size.bytes, ahead: job.chunksAhead, posted: 0, allowed: job.chunksAhead, ready: undefined };
+    current = { id: job.id, packer, chunks: packer.chunks(request, job.pointsPerChunk), bytes: size.bytes, ahead: job.chunksAhead, posted: 0, allowed: job.chunksAhead, ready: undefined };
     postMore();
   }
 }
@@ -165,6 +168,7 @@ function postMore(): void {
     }
     if (job.ready === 'done') {
       current = undefined;
+      packers.giveBack(job.packer);
       parentPort!.postMessage({ id: job.id, done: true, bytes: job.bytes, chunks: job.posted } satisfies DecodeMessage);
       startNext();
       return;

@@ -50,7 +50,7 @@ import { BodyAborted, chunksLength, joinChunks, readBodyChunks, type BodyChunks 
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import { compileIngestGate, type GateRefusal, type IngestGateOptions } from './ingest-gate.ts';
 import type { IngestSink } from './ingest-store.ts';
-import { PointPacker } from './packed-chunk.ts';
+import { SparePacker } from './packed-chunk.ts';
 import { TooLarge } from './too-large.ts';
 
 export const DEFAULT_INGEST_HOST = OPTION_DEFAULTS.ingest.host;
@@ -334,9 +334,16 @@ function messageOf(err: unknown): string {
  */
 function ingestHere(sink: IngestSink, body: Buffer, encoding: OtlpEncoding, limits: DecodeLimits): OtlpPartialSuccess {
   if (encoding !== 'protobuf' || sink.begin === undefined) return sink.ingest(decodeExportRequest(body, encoding, limits));
-  const packer = new PointPacker();
-  const request = packer.request(decodeExportRequest(body, encoding, limits, undefined, packer));
-  const batch = sink.begin();
-  batch.add(packer.chunk(request).packed);
-  return batch.result();
+  const packer = packers.take();
+  try {
+    const request = packer.request(decodeExportRequest(body, encoding, limits, undefined, packer));
+    const batch = sink.begin();
+    batch.add(packer.chunk(request).packed);
+    return batch.result();
+  } finally {
+    packers.giveBack(packer);
+  }
 }
+
+/** The main thread's packer (one request decodes here at a time: synchronously). */
+const packers = new SparePacker();

@@ -65,6 +65,24 @@ const BLOCK_BITS = 11;
 /** Points per block of a {@link PointPacker}'s strings. */
 const BLOCK = 1 << BLOCK_BITS;
 
+/** Columns a packer kept for the next request may hold: a typical request's, not the largest's. */
+export const SPARE_POINTS = 1 << 16;
+
+/** A packer for one request at a time, reused while its columns are no larger than {@link SPARE_POINTS}: take it, give it back when done with its chunks. */
+export class SparePacker {
+  #spare: PointPacker | undefined;
+
+  take(): PointPacker {
+    const packer = this.#spare?.reset() ?? new PointPacker();
+    this.#spare = undefined;
+    return packer;
+  }
+
+  giveBack(packer: PointPacker): void {
+    if (packer.capacity <= SPARE_POINTS) this.#spare = packer;
+  }
+}
+
 /** `chunk` packed, and the buffers to move with it. */
 export function packChunk(chunk: OtlpExportRequest): { packed: PackedChunk; transfer: ArrayBuffer[] } {
   const packer = new PointPacker();
@@ -101,6 +119,22 @@ export class PointPacker implements PointSink {
   #numbers = new Float64Array(1024);
   /** Where each data's points are, for data whose points came through the sink. */
   readonly #ranges = new Map<OtlpMetricData, { readonly first: number; readonly count: number }>();
+
+  /** Points its columns hold without growing. */
+  get capacity(): number {
+    return this.#flags.length;
+  }
+
+  /** Empties the packer for another request, keeping its columns (what a request's growth would copy again). */
+  reset(): this {
+    this.points = 0;
+    this.#used = 0;
+    this.#keys.length = 0;
+    this.#texts.length = 0;
+    this.#exact.clear();
+    this.#ranges.clear();
+    return this;
+  }
 
   number(p: OtlpNumberPoint, entry: MemoEntry | undefined): void {
     const i = this.#take(p, entry);
@@ -152,6 +186,8 @@ export class PointPacker implements PointSink {
     this.#starts[i] = p.startTimeUnixNano;
     this.#times[i] = p.timeUnixNano;
     this.#flags[i] = p.noRecordedValue ? NO_RECORDED_VALUE : 0;
+    // A reused packer's columns hold the request before's.
+    this.#values[i] = this.#sums[i] = 0;
     return i;
   }
 

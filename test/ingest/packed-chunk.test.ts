@@ -13,7 +13,7 @@ import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
-import { packChunk, packedPoints, PointPacker, pointKey, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
+import { packChunk, packedPoints, PointPacker, pointKey, SparePacker, SPARE_POINTS, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import { decodeExportRequest } from '../../src/otlp/codec.ts';
 import { AttributeMemo } from '../../src/otlp/decode-attribute-memo.ts';
 import { decodeLimitsFor } from '../../src/otlp/decode-limits.ts';
@@ -117,6 +117,26 @@ test('a store fed the packed chunk holds what a store fed the request holds', as
   assert.equal(fromPacked.seriesCount, fromRequest.seriesCount);
   assert.equal(fromPacked.memoryBytes, fromRequest.memoryBytes);
   assert.deepEqual((await fromPacked.collect()).resourceMetrics, (await fromRequest.collect()).resourceMetrics);
+});
+
+test('a packer taken again packs the next request as a fresh one does; one grown past the spare size is not kept', () => {
+  const { chunk } = packedRoundTrip();
+  const later = request([
+    { name: 's', description: '', unit: '', data: { type: 'sum', monotonic: true, temporality: 'cumulative', points: [numberPoint(undefined, { a: '1' }), ...Array.from({ length: 6 }, (_, k) => numberPoint(k, { c: `${k}` }, 0, 7))] } },
+    { name: 'h', description: '', unit: '', data: { type: 'histogram', temporality: 'delta', points: [histogramPoint([5], [0, 1], 6, {}, 1, 2)] } },
+  ]);
+  const spare = new SparePacker();
+  const first = spare.take();
+  first.chunk(first.request(chunk));
+  spare.giveBack(first);
+  const again = spare.take();
+  assert.equal(again, first, 'the same packer');
+  assert.notEqual(spare.take(), first, 'taken once: the next taker gets another');
+  assert.deepEqual(again.chunk(again.request(later)).packed, packChunk(later).packed);
+  const big = new PointPacker();
+  for (let i = 0; i <= SPARE_POINTS; i++) big.number(numberPoint(i), undefined);
+  spare.giveBack(big);
+  assert.notEqual(spare.take(), big);
 });
 
 /** An SDK's protobuf export: two scopes; counters, a histogram, an exponential histogram and a gauge; attribute keys in and out of order. */
