@@ -18,8 +18,9 @@
  * to the isolate's page pool for reuse, and a stopped worker's pool is unmapped later by another
  * isolate — the main thread, which then spends hundreds of milliseconds in munmap for a max-size
  * request's ~1 GiB. So the worker gives the pages back itself, on its own thread: once no request
- * waits after it decoded `releaseAfterBytes` in all since the last time (a stream of middling bodies
- * grows its heap as one big body does), and after `idleMillis` without work,
+ * came for `releaseQuietMillis` after it decoded `releaseAfterBytes` in all since the last time (a
+ * stream of middling bodies grows its heap as one big body does; not in the gaps of a steady
+ * stream, whose next request would grow it again), and after `idleMillis` without work,
  * it runs a last-resort GC (which empties the pool); an idle worker is then stopped (the next
  * request starts a new one, tens of milliseconds on its own thread), its small pool left to V8.
  *
@@ -61,8 +62,14 @@ export interface DecoderPoolOptions {
    * what a chunk's points make is done with long before. @default 32
    */
   readonly maxYoungMegabytes?: number;
-  /** Once it decoded this many bytes since it last gave its heap back, the worker gives it back when no request waits. @default 4194304 (4 MiB) */
+  /** Once it decoded this many bytes since it last gave its heap back, the worker gives it back when no request came for `releaseQuietMillis`. @default 4194304 (4 MiB) */
   readonly releaseAfterBytes?: number;
+  /**
+   * How long without a request before a worker that decoded `releaseAfterBytes` gives its heap
+   * back: not in the gaps of a steady stream of requests, whose next one would grow it again at
+   * once (each giving back is two full collections of the worker's heap). @default 100
+   */
+  readonly releaseQuietMillis?: number;
   /** A worker without work this long gives its heap back and is stopped. @default 1000 */
   readonly idleMillis?: number;
 }
@@ -96,11 +103,18 @@ export class DecoderPool {
   /** Whether a turn that hands the first sent request's next chunk over is scheduled. */
   #pumping = false;
   #idleTimer: NodeJS.Timeout | undefined;
+  #releaseTimer: NodeJS.Timeout | undefined;
+  #releases = 0;
   /** Bytes the worker decoded since it last gave its heap back. */
   #decodedBytes = 0;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes, pointsPerChunk: 2_000, chunksAhead: 16, maxHeapMegabytes: 1_024, maxYoungMegabytes: 32, releaseAfterBytes: 4 * 1024 * 1024, idleMillis: 1_000, ...options };
+    this.#options = { maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes, pointsPerChunk: 2_000, chunksAhead: 16, maxHeapMegabytes: 1_024, maxYoungMegabytes: 32, releaseAfterBytes: 4 * 1024 * 1024, releaseQuietMillis: 100, idleMillis: 1_000, ...options };
+  }
+
+  /** Times a worker gave its heap back (and was not stopped). */
+  get releases(): number {
+    return this.#releases;
   }
 
   /** Whether a worker is running (started on first use, stopped when idle). */
@@ -159,34 +173,46 @@ export class DecoderPool {
     if (sent.length >= 2 || (sent.length === 1 && sent[0]!.decoded === undefined)) return;
     const pending = this.#queue.shift()!;
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#releaseTimer);
     sent.push(pending);
     const { body } = pending.job;
     const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(ownsItsMemory).map((b) => b.buffer as ArrayBuffer) : [];
     this.#workerFor().postMessage(pending.job, transfer);
   }
 
-  /** Nothing to decode: the worker gives its heap back now if its bodies since the last time may have grown it; when still idle after `idleMillis`, gives it back and stops. */
+  /**
+   * Nothing to decode: the worker gives its heap back after `releaseQuietMillis` more without work
+   * if its bodies since the last time may have grown it; when still idle after `idleMillis`, gives
+   * it back and stops.
+   */
   #whenIdle(): void {
     const worker = this.#worker;
     if (worker === undefined) return;
+    const idle = (): boolean => this.#worker === worker && this.#sent.length === 0 && this.#queue.length === 0;
+    clearTimeout(this.#releaseTimer);
     if (this.#decodedBytes >= this.#options.releaseAfterBytes) {
-      this.#decodedBytes = 0;
-      worker.postMessage({ release: true } satisfies Release);
+      this.#releaseTimer = setTimeout(() => {
+        if (!idle()) return;
+        this.#decodedBytes = 0;
+        worker.postMessage({ release: true } satisfies Release);
+      }, this.#options.releaseQuietMillis).unref();
     }
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => {
-      if (this.#worker !== worker || this.#sent.length > 0) return;
+      if (!idle()) return;
       worker.postMessage({ release: true, stop: true } satisfies Release);
     }, this.#options.idleMillis).unref();
   }
 
   /** The worker gave its heap back; one asked to stop is stopped unless work came meanwhile. */
   #released(worker: Worker, message: Released): void {
+    if (!message.stop) this.#releases++;
     if (message.stop && this.#worker === worker && this.#sent.length === 0 && this.#queue.length === 0) void this.#retire();
   }
 
   async #retire(): Promise<void> {
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#releaseTimer);
     const worker = this.#worker;
     this.#worker = undefined;
     this.#chunks?.close();

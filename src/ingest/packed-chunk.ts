@@ -129,8 +129,7 @@ export class PointPacker implements PointSink {
   reset(): this {
     this.points = 0;
     this.#used = 0;
-    this.#keys.length = 0;
-    this.#texts.length = 0;
+    // The blocks of strings are kept too, written over from the first point.
     this.#exact.clear();
     this.#ranges.clear();
     return this;
@@ -175,13 +174,14 @@ export class PointPacker implements PointSink {
     const attributes = p.attributes;
     const found = entry ?? attributeMemo.entryOf(attributes);
     const key = attributeMemo.keyOf(attributes, attributesKey, found);
-    if ((i & (BLOCK - 1)) === 0) {
+    const block = i >> BLOCK_BITS;
+    if (block === this.#keys.length) {
       this.#keys.push([]);
       this.#texts.push([]);
     }
-    this.#keys[i >> BLOCK_BITS]!.push(key);
+    this.#keys[block]![i & (BLOCK - 1)] = key;
     const { text, json } = attributeMemo.derived(attributes, key, packing, found);
-    this.#texts[i >> BLOCK_BITS]!.push(text);
+    this.#texts[block]![i & (BLOCK - 1)] = text;
     if (!json) this.#exact.set(i, attributes);
     this.#starts[i] = p.startTimeUnixNano;
     this.#times[i] = p.timeUnixNano;

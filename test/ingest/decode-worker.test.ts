@@ -145,6 +145,21 @@ test('a body handed over moves to the decoding thread; one not handed over stays
   }
 });
 
+test('a decoding thread gives its heap back after a pause, not between the requests of a steady stream', { timeout: 30_000 }, async () => {
+  const body = gaugeRequest(200);
+  const pool = new DecoderPool({ releaseAfterBytes: body.length, releaseQuietMillis: 200, idleMillis: 60_000 });
+  try {
+    // Each request sent as the one before is answered: no turn of the event loop between them.
+    for (let i = 0; i < 20; i++) await pool.decode(Buffer.from(body), 'json', () => {});
+    assert.equal(pool.releases, 0, 'none while the requests kept coming');
+    const until = Date.now() + 10_000;
+    while (pool.releases === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pool.releases, 1, 'once, after the pause');
+  } finally {
+    await pool.close();
+  }
+});
+
 test('an idle decoding thread is stopped, and a new one started for the next request', { timeout: 30_000 }, async () => {
   const small = gaugeRequest(10);
   const big = gaugeRequest(3000);
