@@ -188,18 +188,17 @@ export class DecoderPool {
   #whenIdle(): void {
     const worker = this.#worker;
     if (worker === undefined) return;
-    const idle = (): boolean => this.#worker === worker && this.#sent.length === 0 && this.#queue.length === 0;
     clearTimeout(this.#releaseTimer);
     if (this.#decodedBytes >= this.#options.releaseAfterBytes) {
       this.#releaseTimer = setTimeout(() => {
-        if (!idle()) return;
+        if (!this.#idle(worker)) return;
         this.#decodedBytes = 0;
         worker.postMessage({ release: true } satisfies Release);
       }, this.#options.releaseQuietMillis).unref();
     }
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(() => {
-      if (!idle()) return;
+      if (!this.#idle(worker)) return;
       worker.postMessage({ release: true, stop: true } satisfies Release);
     }, this.#options.idleMillis).unref();
   }
@@ -207,7 +206,12 @@ export class DecoderPool {
   /** The worker gave its heap back; one asked to stop is stopped unless work came meanwhile. */
   #released(worker: Worker, message: Released): void {
     if (!message.stop) this.#releases++;
-    if (message.stop && this.#worker === worker && this.#sent.length === 0 && this.#queue.length === 0) void this.#retire();
+    if (message.stop && this.#idle(worker)) void this.#retire();
+  }
+
+  /** Whether `worker` is the pool's and has nothing sent or waiting. */
+  #idle(worker: Worker): boolean {
+    return this.#worker === worker && this.#sent.length === 0 && this.#queue.length === 0;
   }
 
   async #retire(): Promise<void> {
