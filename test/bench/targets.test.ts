@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sectionOf } from '../../bench/readme-sections.ts';
 import { TARGETS, targetsTable, type TargetResult } from '../../bench/targets.ts';
+import { scenario as collector } from '../../bench/collector.ts';
 import { scenario as eventLoop } from '../../bench/event-loop.ts';
 import { scenario as recordCounter } from '../../bench/record-counter.ts';
 import { scenario as scrapeChanges } from '../../bench/scrape-changes.ts';
@@ -87,6 +88,45 @@ describe('bench targets table', () => {
         met(eventLoop.targets!({ n: 1, warmup: 0, runs: 1, processes: 2 }, results({ 'jobmeter-socket': plain.map((maxMs) => ({ maxMs })), 'jobmeter-socket-gzip': gzip.map((maxMs) => ({ maxMs })) })), 'event-loop');
       assert.equal(at([16.5, 14.3], [13.1, 11.8]), true);
       assert.equal(at([16.5, 21], [13.1, 11.8]), false, 'one process over 20 ms');
+    });
+  });
+
+  describe('ingest rows: the verdict follows the threshold', () => {
+    const fleet = (senders: number, perInstrument: number) => ({ senders, instruments: 11, perInstrument, seconds: 1 });
+    const small = fleet(8, 125);
+    const large = fleet(4, 2_500);
+    const load = (f: ReturnType<typeof fleet>, pointsPerSecond: number, rssMiB: number, refused = 0) => ({
+      pointsPerSecond, refused, rss: rssMiB * 2 ** 20, rssIdle: 80 * 2 ** 20, liveSeries: f.senders * f.instruments * f.perInstrument,
+    });
+    const id = (c: string, f: ReturnType<typeof fleet>) => `${c}-fleet-${f.senders}x${f.instruments * f.perInstrument}`;
+    // Each fleet: [jobmeter points/s, RSS MiB, refused], then the Collector's.
+    type Side = [number, number, number?];
+    const verdicts = (fleets: [ReturnType<typeof fleet>, Side, Side][]) => {
+      const entries: Record<string, unknown[]> = {};
+      for (const [f, jm, col] of fleets) {
+        entries[id('jobmeter', f)] = [{ loads: [load(f, ...jm)] }];
+        entries[id('collector', f)] = [{ loads: [load(f, ...col)] }];
+      }
+      const rows = collector.targets!({ sizes: [], scrapes: 1, fleets: fleets.map(([f]) => f), repeats: 1 }, new Map(Object.entries(entries)) as never);
+      return Object.fromEntries(rows.map((r) => [r.id, r]));
+    };
+
+    it('ingest-points: ≥ 2× on every fleet', () => {
+      assert.equal(verdicts([[small, [900, 120], [400, 130]], [large, [900, 200], [400, 500]]])['ingest-points']!.met, true);
+      assert.equal(verdicts([[small, [700, 120], [400, 130]], [large, [900, 200], [400, 500]]])['ingest-points']!.met, false, 'one fleet under 2×');
+    });
+
+    it('ingest-rss: ≤ ½ on the fleets of 100k live series or more; a smaller fleet is shown, not judged', () => {
+      const both = verdicts([[small, [900, 120], [400, 130]], [large, [900, 200], [400, 500]]])['ingest-rss']!;
+      assert.equal(both.met, true);
+      assert.match(both.measured, /RSS per 100k live series: 4×27,500 0\.40×; under 100,000 live series, not judged: 8×1,375 0\.92×/);
+      assert.equal(verdicts([[small, [900, 60], [400, 130]], [large, [900, 260], [400, 500]]])['ingest-rss']!.met, false, 'the large fleet over ½');
+      assert.equal(verdicts([[small, [900, 60], [400, 130]]])['ingest-rss']!.met, false, 'no fleet large enough to judge');
+    });
+
+    it('ingest-no-503: none refused where the Collector refused none', () => {
+      assert.equal(verdicts([[small, [900, 120, 0], [400, 130, 0]]])['ingest-no-503']!.met, true);
+      assert.equal(verdicts([[small, [900, 120, 3], [400, 130, 0]]])['ingest-no-503']!.met, false, 'jobmeter refused');
     });
   });
 });
