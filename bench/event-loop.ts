@@ -13,8 +13,9 @@
  *   what their users hand to `response.end`.
  *
  * Over a socket (the rows "…, over a socket"): the same series behind a real server, in this
- * process, and a client in a child process of its own (scrape-client.ts: `node:http` GETs on one
- * keep-alive connection, body read and dropped, with and without `Accept-Encoding: gzip`).
+ * process, and a client in a child process of its own (scrape-client.ts: HTTP/1.1 GETs on one
+ * keep-alive socket read into one reused buffer, body read and dropped, with and without
+ * `Accept-Encoding: gzip`).
  * jobmeter is `createJobmeter({ listener: { host: '127.0.0.1', port: 0 } })`, its own listener;
  * the Prometheus clients are `http.createServer` answering `res.end(await register.metrics())`, as in
  * throughput.ts. The monitor runs in the server's process only; the warm-up scrapes are checked
@@ -451,7 +452,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
         ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
-      `${num(layout.counters + layout.histograms, 0)} series (${num(layout.counters, 0)} counter + ${num(layout.histograms, 0)} histogram), text format unless the row names another, ${p.runs} scrapes served back to back after ${p.warmup} warm-up scrapes, in ${p.processes} processes. \`monitorEventLoopDelay({ resolution: 1 })\` over the whole window: "max" is the longest the event loop was held (the worst of the processes, then each process's), p99 and mean are over every 1 ms tick of the window (median of the processes). Scrape wall time: median (min–max). Run-queue wait: how long the measured process's main thread sat runnable without a core over the window (Linux schedstat, median of the processes); idle process max: the max delay of an idle Node process over the same window (per process): the floor the machine set, since a process that does nothing sees its timers late too when no core is free. Over a socket: the server in the measured process, the client (\`node:http\`, one keep-alive connection, body read and dropped) in a process of its own on the same 2 cores; wall time is the client's, request to last byte; body is the bytes on the wire; the ratio is to the ${IO} row measured the same way (in process, or its socket row). Target: max ≤ 20 ms.`,
+      `${num(layout.counters + layout.histograms, 0)} series (${num(layout.counters, 0)} counter + ${num(layout.histograms, 0)} histogram), text format unless the row names another, ${p.runs} scrapes served back to back after ${p.warmup} warm-up scrapes, in ${p.processes} processes. \`monitorEventLoopDelay({ resolution: 1 })\` over the whole window: "max" is the longest the event loop was held (the worst of the processes, then each process's), p99 and mean are over every 1 ms tick of the window (median of the processes). Scrape wall time: median (min–max). Run-queue wait: how long the measured process's main thread sat runnable without a core over the window (Linux schedstat, median of the processes); idle process max: the max delay of an idle Node process over the same window (per process): the floor the machine set, since a process that does nothing sees its timers late too when no core is free. Over a socket: the server in the measured process, the client (HTTP/1.1 on one keep-alive socket, every read into one reused buffer, body read and dropped) in a process of its own on the same 2 cores; wall time is the client's, request to last byte; body is the bytes on the wire; the ratio is to the ${IO} row measured the same way (in process, or its socket row). Target: max ≤ 20 ms.`,
     ].join('\n');
   },
   targets(_p, results): TargetResult[] {
