@@ -183,6 +183,23 @@ describe('every connection busy (ingest, stalled bodies; cap 3)', () => {
     assert.equal(await extra.closed, '', 'a connection past the cap was let in while every connection was busy');
     assert.deepEqual(held.map((h) => h.isClosed()), [false, false, false]);
   });
+
+  it('room comes back: once the busy connections close, a newcomer is answered', async () => {
+    const port = jm.ingestAddress!.port;
+    for (const h of held.splice(0)) {
+      h.socket.destroy();
+      await h.closed;
+    }
+    // The server sees the closes on its own turn: a newcomer closed unanswered meanwhile is retried.
+    let status = '';
+    for (let i = 0; i < 20 && status === ''; i++) {
+      const h = await hold(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      status = (await h.closed).split('\r\n')[0]!;
+      if (status === '') await new Promise((r) => setTimeout(r, 50));
+    }
+    // The ingest listener has no /health: its 404 is an answer, where no room would close unanswered.
+    assert.match(status, /^HTTP\/1\.1 404 /);
+  });
 });
 
 async function waitFor(condition: () => boolean): Promise<void> {
