@@ -425,6 +425,9 @@ export const scenario: Scenario<Params, Arg, Result> = {
     return runs === undefined ? p : { ...p, runs };
   },
   processes: (p) => p.processes,
+  // The socket rows follow @prometheus-io/client's and prom-client's, which hold GBs: right after
+  // one exits, jobmeter's windows held blocks of 15–35 ms of CPU with no GC in them (bench/README.md).
+  settleMillis: 8_000,
   jobs: (p): Job<Arg>[] => VARIANTS.map((variant) => ({ id: variant, arg: { ...p, variant } })),
   measure,
   table(p, results) {

@@ -38,6 +38,12 @@ export interface Scenario<P, A, R> {
   /** Parameters for a full or a quick (`BENCH_QUICK=1`) run. */
   params(quick: boolean): P;
   jobs(params: P): readonly Job<A>[];
+  /**
+   * A pause before each job's process but the first, ms: the machine settles after the previous
+   * one (a contender that held GBs leaves the next process's first seconds slower), so that
+   * nothing of it lands in a window that measures one process's blocking. @default 0
+   */
+  readonly settleMillis?: number;
   /** How many separate processes per job (their results are pooled by {@link table}). @default 1 */
   readonly processes?: (params: P) => number;
   /** Runs one job in the current process. */
@@ -63,8 +69,11 @@ export async function runScenario(file: string, scenario: AnyScenario, quick: bo
   const jobs = scenario.jobs(params);
   const processes = scenario.processes?.(params) ?? 1;
   const results = new Map<string, unknown[]>(jobs.map((j) => [j.id, []]));
+  let first = true;
   for (let p = 0; p < processes; p++) {
     for (const job of jobs) {
+      if (!first && (scenario.settleMillis ?? 0) > 0) await new Promise((r) => setTimeout(r, scenario.settleMillis));
+      first = false;
       const t0 = performance.now();
       const result = await runChild(file, job.id, quick);
       results.get(job.id)!.push(result);

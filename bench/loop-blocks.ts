@@ -37,6 +37,9 @@ export interface Block {
   readonly systemMs: number;
   /** Time the main thread was runnable but not running over the block, ms (NaN off Linux). */
   readonly waitMs: number;
+  /** Page faults the process took over the block: major (the page read from disk) and minor. */
+  readonly majorFaults: number;
+  readonly minorFaults: number;
   /** GC pauses that started inside the block: kind and ms. */
   readonly gc: readonly { readonly kind: string; readonly ms: number }[];
   /** Marks inside the block, with their offset from its start. */
@@ -71,7 +74,7 @@ export function recordBlocks(thresholdMs: number): BlockRecorder {
   const gcs: { start: number; ms: number; kind: string }[] = [];
   const marks: { at: number; label: string }[] = [];
   const accounted: { at: number; label: string; ms: number; bytes: number }[] = [];
-  const spans: { start: number; end: number; userMs: number; systemMs: number; waitMs: number }[] = [];
+  const spans: { start: number; end: number; userMs: number; systemMs: number; waitMs: number; majorFaults: number; minorFaults: number }[] = [];
   // performance.now() and the monotonic clock V8's profiler stamps samples with, µs.
   const hr0 = Number(process.hrtime.bigint() / 1000n);
   const now0 = performance.now();
@@ -97,17 +100,28 @@ export function recordBlocks(thresholdMs: number): BlockRecorder {
   let last = performance.now();
   let lastCpu = process.threadCpuUsage();
   let lastWait = waited();
+  let lastUsage = process.resourceUsage();
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     const now = performance.now();
     const c = process.threadCpuUsage();
     const w = waited();
+    const u = process.resourceUsage();
     if (now - last - 1 > thresholdMs) {
-      spans.push({ start: last, end: now, userMs: (c.user - lastCpu.user) / 1000, systemMs: (c.system - lastCpu.system) / 1000, waitMs: w - lastWait });
+      spans.push({
+        start: last,
+        end: now,
+        userMs: (c.user - lastCpu.user) / 1000,
+        systemMs: (c.system - lastCpu.system) / 1000,
+        waitMs: w - lastWait,
+        majorFaults: u.majorPageFault - lastUsage.majorPageFault,
+        minorFaults: u.minorPageFault - lastUsage.minorPageFault,
+      });
     }
     last = now;
     lastCpu = c;
     lastWait = w;
+    lastUsage = u;
     timer = setTimeout(tick, 1);
   };
   timer = setTimeout(tick, 1);
@@ -136,6 +150,8 @@ export function recordBlocks(thresholdMs: number): BlockRecorder {
         userMs: s.userMs,
         systemMs: s.systemMs,
         waitMs: s.waitMs,
+        majorFaults: s.majorFaults,
+        minorFaults: s.minorFaults,
         gc: gcs.filter((g) => g.start >= s.start && g.start < s.end).map((g) => ({ kind: g.kind, ms: g.ms })),
         marks: marks.filter((m) => m.at >= s.start && m.at <= s.end).map((m) => `${m.label}@+${(m.at - s.start).toFixed(1)}`),
         calls: accounted
@@ -156,5 +172,5 @@ export function recordBlocks(thresholdMs: number): BlockRecorder {
 export function describeBlock(b: Block): string {
   const gc = b.gc.length === 0 ? 'no gc' : b.gc.map((g) => `${g.kind} ${g.ms.toFixed(1)}`).join(', ');
   const calls = Object.entries(b.calls).map(([k, c]) => ` ${k}: ${c.n} calls, ${(c.bytes / 1048576).toFixed(2)} MiB, ${c.ms.toFixed(1)} ms;`).join('');
-  return `${b.ms.toFixed(1)} ms at ${b.start.toFixed(0)}: user ${b.userMs.toFixed(1)} + sys ${b.systemMs.toFixed(1)}, run queue ${b.waitMs.toFixed(1)} (${gc})${calls}${b.marks.length > 0 ? ' marks: ' + b.marks.join(' ') : ''}`;
+  return `${b.ms.toFixed(1)} ms at ${b.start.toFixed(0)}: user ${b.userMs.toFixed(1)} + sys ${b.systemMs.toFixed(1)}, run queue ${b.waitMs.toFixed(1)}, faults ${b.majorFaults} major + ${b.minorFaults} minor (${gc})${calls}${b.marks.length > 0 ? ' marks: ' + b.marks.join(' ') : ''}`;
 }
