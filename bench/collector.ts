@@ -406,10 +406,10 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   ].join('\n');
 }
 
-/** What the series and the load added to the server's resident set, per 100,000 live series. */
 /** The fewest live series at which a fleet's RSS per 100k live series is judged (issue 27's `ingest-rss`). */
 const RSS_JUDGED_FROM = 100_000;
 
+/** What the series and the load added to the server's resident set, per 100,000 live series. */
 const addedPerLive = (x: LoadResult): number => ((x.rss - x.rssIdle) / x.liveSeries) * 100_000;
 
 export const scenario: Scenario<Params, Arg, Result> = {
