@@ -6,7 +6,8 @@
  * (the LZ4 frame format).
  *
  * Every decoder is bounded by `maxBytes` before it allocates the output: zlib's `maxOutputLength`;
- * snappy's varint length prefix, read first; LZ4 as it decodes (lz4-frame.ts). Past it: TooLarge (413).
+ * snappy's varint length prefix, read first (snappy-block.ts); LZ4 as it decodes (lz4-frame.ts).
+ * Past it: TooLarge (413).
  * Anything that does not decode: an Error naming the encoding (400).
  *
  * zlib's decoders run on libuv's threads ({@link decodeBody}); snappy and LZ4 are JavaScript, so
@@ -16,8 +17,8 @@
  */
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, inflate, inflateSync, zstdDecompress, zstdDecompressSync, type ZlibOptions, type ZstdOptions } from 'node:zlib';
-import snappy from 'snappyjs';
 import { decodeLz4Frames } from './lz4-frame.ts';
+import { decodeSnappyBlock } from './snappy-block.ts';
 import { TooLarge } from './too-large.ts';
 
 /** The Content-Encoding values accepted, as the Collector's receiver lists them. */
@@ -105,7 +106,7 @@ export function decodeBodySync(raw: Buffer, contentEncoding: string | undefined,
       case 'zstd':
         return zlibBoundedSync(zstdDecompressSync, raw, maxBytes);
       case 'snappy':
-        return startsWithSnappyStreamId(raw) ? snappyFramed(raw, maxBytes) : snappyBlock(raw, maxBytes);
+        return startsWithSnappyStreamId(raw) ? snappyFramed(raw, maxBytes) : decodeSnappyBlock(raw, maxBytes);
       case 'x-snappy-framed':
         return snappyFramed(raw, maxBytes);
       case 'lz4':
@@ -155,21 +156,6 @@ function zlibBoundedSync(decode: (raw: Buffer, options: { maxOutputLength: numbe
   }
 }
 
-function snappyBlock(raw: Uint8Array, maxBytes: number): Buffer {
-  if (snappyDecodedLength(raw) > maxBytes) throw tooLarge(maxBytes);
-  return Buffer.from(snappy.uncompress(raw, maxBytes));
-}
-
-/** The uncompressed length a snappy block announces (its varint prefix). */
-function snappyDecodedLength(block: Uint8Array): number {
-  let length = 0;
-  for (let i = 0, shift = 0; i < 5 && i < block.length; i++, shift += 7) {
-    length += (block[i]! & 0x7f) * 2 ** shift;
-    if ((block[i]! & 0x80) === 0) return length;
-  }
-  throw new Error('corrupt snappy block: bad length prefix');
-}
-
 // The snappy framing format (google/snappy framing_format.txt). No maintained npm package reads
 // it without a native build, so it is read here: chunks of type (1 byte) + length (3 bytes, LE);
 // data chunks carry a masked CRC-32C of their uncompressed bytes, checked as the Collector does.
@@ -201,7 +187,7 @@ function snappyFramed(raw: Buffer, maxBytes: number): Buffer {
     }
     if (type === CHUNK_COMPRESSED || type === CHUNK_UNCOMPRESSED) {
       if (length < 4) throw new Error('snappy data chunk shorter than its checksum');
-      const data = type === CHUNK_COMPRESSED ? snappyBlock(body.subarray(4), maxBytes - total) : Buffer.from(body.subarray(4));
+      const data = type === CHUNK_COMPRESSED ? decodeSnappyBlock(body.subarray(4), maxBytes - total) : Buffer.from(body.subarray(4));
       if (maskedCrc32c(data) !== body.readUInt32LE(0)) throw new Error('snappy chunk checksum mismatch');
       total += data.length;
       if (total > maxBytes) throw tooLarge(maxBytes);

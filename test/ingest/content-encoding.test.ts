@@ -5,12 +5,14 @@
  * test/e2e/collector-sender.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
+import fc from 'fast-check';
 import lz4 from 'lz4js';
 import snappy from 'snappyjs';
 import { decodeBody, SUPPORTED_ENCODINGS } from '../../src/ingest/content-encoding.ts';
+import { decodeSnappyBlock } from '../../src/ingest/snappy-block.ts';
 import { TooLarge } from '../../src/ingest/too-large.ts';
 
 const BODY = Buffer.from('jobmeter.run.finished '.repeat(2000));
@@ -47,7 +49,9 @@ describe('decodeBody', () => {
 
     it(`${encoding}: a corrupt body is an error naming the encoding`, async () => {
       const raw = encode(BODY);
-      const corrupt = Buffer.concat([raw.subarray(0, 8), randomBytes(64)]);
+      // Fixed garbage, so the case is the same on every run (random bytes once decoded as snappy).
+      const garbage = createHash('sha512').update(encoding).digest();
+      const corrupt = Buffer.concat([raw.subarray(0, 8), garbage]);
       await assert.rejects(decodeBody(corrupt, encoding, 1 << 20), (err: Error) => !(err instanceof TooLarge) && err.message.includes(`invalid ${encoding} body`));
     });
   }
@@ -64,6 +68,41 @@ describe('decodeBody', () => {
     await assert.rejects(decodeBody(framedKnownVector(0xe3069284), 'x-snappy-framed', 100), /checksum mismatch/);
     await assert.rejects(decodeBody(framedKnownVector(), 'x-snappy-framed', 8), TooLarge);
     await assert.rejects(decodeBody(Buffer.from('not framed'), 'x-snappy-framed', 100), /stream identifier/);
+  });
+
+  it('snappy: a block whose elements do not make exactly the announced length is refused', async () => {
+    const hello = Buffer.from('hello');
+    const literal = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from([(bytes.length - 1) << 2]), bytes]);
+    const cases: Array<[string, Buffer]> = [
+      ['fewer bytes than announced', Buffer.concat([Buffer.from([10]), literal(hello)])],
+      ['more bytes than announced', Buffer.concat([Buffer.from([3]), literal(hello)])],
+      ['a literal past the input', Buffer.concat([Buffer.from([5, 9 << 2]), hello])],
+      ['a copy from before the start', Buffer.concat([Buffer.from([9]), literal(hello), Buffer.from([0x01, 6])])],
+      ['a copy with offset 0', Buffer.concat([Buffer.from([9]), literal(hello), Buffer.from([0x01, 0])])],
+      ['a copy past the announced length', Buffer.concat([Buffer.from([9]), literal(hello), Buffer.from([(7 << 2) | 0x02, 5, 0])])],
+      ['a copy tag cut short', Buffer.concat([Buffer.from([9]), literal(hello), Buffer.from([0x03, 5, 0])])],
+      ['a length prefix past 32 bits', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x1f, 0])],
+    ];
+    for (const [what, block] of cases) {
+      await assert.rejects(decodeBody(block, 'snappy', 1 << 20), (err: Error) => !(err instanceof TooLarge) && /invalid snappy body: corrupt/.test(err.message), what);
+    }
+    // The same shapes, well formed: a literal, then an overlapping copy (offset 1) and a 4-byte-offset copy.
+    const ok = Buffer.concat([Buffer.from([12]), literal(hello), Buffer.from([(2 << 2) | 0x02, 1, 0]), Buffer.from([(3 << 2) | 0x03, 8, 0, 0, 0])]);
+    assert.equal((await decodeBody(ok, 'snappy', 100)).toString(), 'helloooohell');
+  });
+
+  it('snappy: any input decodes back from the reference encoder; every cut of its block is refused', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 3000 }), fc.string({ maxLength: 3000 }).map((t) => new Uint8Array(Buffer.from(t.repeat(3))))), (input) => {
+        const block = Buffer.from(snappy.compress(input));
+        assert.deepEqual(decodeSnappyBlock(block, input.length), Buffer.from(input));
+        if (input.length > 0) assert.throws(() => decodeSnappyBlock(block, input.length - 1), TooLarge);
+        for (let cut = 0; cut < block.length; cut += Math.max(1, block.length >> 4)) {
+          assert.throws(() => decodeSnappyBlock(block.subarray(0, cut), input.length), (err: Error) => !(err instanceof TooLarge), `cut at ${cut} of ${block.length}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('a snappy block announcing more than the limit is refused before it is decoded', async () => {

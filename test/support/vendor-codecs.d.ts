@@ -1,5 +1,5 @@
-// Types of the pure-JS codecs used: snappyjs (the ingest's snappy blocks) and lz4js (the tests'
-// LZ4 encoder); neither package ships its own.
+// Types of the pure-JS codecs the tests encode with: snappyjs and lz4js (the ingest decodes with
+// its own, stricter decoders: src/ingest/snappy-block.ts, lz4-frame.ts); neither package ships types.
 declare module 'snappyjs' {
   const snappy: {
     /** Decodes a snappy block; throws when its announced length exceeds `maxLength`. */
