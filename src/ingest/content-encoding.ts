@@ -17,6 +17,7 @@
  */
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, inflate, inflateSync, zstdDecompress, zstdDecompressSync, type ZlibOptions, type ZstdOptions } from 'node:zlib';
+import CRC32C from 'crc-32/crc32c.js';
 import { decodeLz4Frames } from './lz4-frame.ts';
 import { decodeSnappyBlock } from './snappy-block.ts';
 import { TooLarge } from './too-large.ts';
@@ -200,20 +201,9 @@ function snappyFramed(raw: Buffer, maxBytes: number): Buffer {
   return Buffer.concat(parts, total);
 }
 
-const CRC32C_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
+/** The masked CRC-32C of the framing format (crc-32's slice-by-16 Castagnoli CRC). */
 function maskedCrc32c(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < data.length; i++) crc = CRC32C_TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
-  crc = (crc ^ 0xffffffff) >>> 0;
+  const crc = CRC32C.buf(data) >>> 0;
   return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
 }
 
