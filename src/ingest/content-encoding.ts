@@ -159,11 +159,15 @@ function zlibBoundedSync(decode: (raw: Buffer, options: { maxOutputLength: numbe
 
 // The snappy framing format (google/snappy framing_format.txt). No maintained npm package reads
 // it without a native build, so it is read here: chunks of type (1 byte) + length (3 bytes, LE);
-// data chunks carry a masked CRC-32C of their uncompressed bytes, checked as the Collector does.
+// data chunks carry a masked CRC-32C of their uncompressed bytes, checked as the Collector does,
+// and chunk sizes are limited as its Go reader limits them.
 const STREAM_ID = Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]);
 const CHUNK_COMPRESSED = 0x00;
 const CHUNK_UNCOMPRESSED = 0x01;
 const CHUNK_PADDING = 0xfe;
+/** Bytes a chunk holds at most, and a chunk's body at most (a block's worst case + its checksum), as the Go reader limits them. */
+const BLOCK_MAX = 65536;
+const CHUNK_MAX = 32 + BLOCK_MAX + Math.floor(BLOCK_MAX / 6) + 4;
 const CHUNK_STREAM_ID = 0xff;
 
 function startsWithSnappyStreamId(raw: Buffer): boolean {
@@ -171,6 +175,7 @@ function startsWithSnappyStreamId(raw: Buffer): boolean {
 }
 
 function snappyFramed(raw: Buffer, maxBytes: number): Buffer {
+  if (raw.length === 0) return raw; // no chunk at all: an empty stream, as the Go reader takes it
   if (!startsWithSnappyStreamId(raw)) throw new Error('snappy framed stream without its stream identifier');
   const parts: Buffer[] = [];
   let total = 0;
@@ -179,6 +184,7 @@ function snappyFramed(raw: Buffer, maxBytes: number): Buffer {
     if (i + 4 > raw.length) throw new Error('truncated snappy chunk header');
     const type = raw[i]!;
     const length = raw.readUIntLE(i + 1, 3);
+    if (length > CHUNK_MAX) throw new Error(`snappy chunk of ${length} bytes, more than the format's ${CHUNK_MAX}`);
     const body = raw.subarray(i + 4, i + 4 + length);
     if (body.length !== length) throw new Error('truncated snappy chunk');
     i += 4 + length;
@@ -189,6 +195,7 @@ function snappyFramed(raw: Buffer, maxBytes: number): Buffer {
     if (type === CHUNK_COMPRESSED || type === CHUNK_UNCOMPRESSED) {
       if (length < 4) throw new Error('snappy data chunk shorter than its checksum');
       const data = type === CHUNK_COMPRESSED ? decodeSnappyBlock(body.subarray(4), maxBytes - total) : Buffer.from(body.subarray(4));
+      if (data.length > BLOCK_MAX) throw new Error(`snappy chunk holding ${data.length} bytes, more than the format's ${BLOCK_MAX}`);
       if (maskedCrc32c(data) !== body.readUInt32LE(0)) throw new Error('snappy chunk checksum mismatch');
       total += data.length;
       if (total > maxBytes) throw tooLarge(maxBytes);

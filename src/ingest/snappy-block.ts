@@ -17,13 +17,15 @@ export function decodeSnappyBlock(src: Uint8Array, maxBytes: number): Buffer {
   let s = 0;
   let length = 0;
   for (let shift = 0; ; shift += 7) {
-    // A uint32 varint: at most 5 bytes, the fifth below 16.
-    if (s >= src.length || shift > 28) throw new Error('corrupt snappy block: bad length prefix');
+    // A uint64 varint as Go's binary.Uvarint reads it: at most 10 bytes, the tenth 0 or 1.
+    if (s >= src.length) throw new Error('corrupt snappy block: bad length prefix');
     const b = src[s++]!;
-    if (shift === 28 && b >= 0x10) throw new Error('corrupt snappy block: bad length prefix');
+    if (s === 10 && b > 1) throw new Error('corrupt snappy block: bad length prefix');
     length += (b & 0x7f) * 2 ** shift;
     if (b < 0x80) break;
   }
+  // Past uint32 the Go reader refuses the block as too large for the format: a bad body (400).
+  if (length > 0xffffffff) throw new Error('snappy block announces more than the format allows');
   if (length > maxBytes) throw new TooLarge(`decompressed request body larger than ${maxBytes} bytes`);
   const dst = Buffer.allocUnsafe(length);
   let d = 0;

@@ -14,6 +14,7 @@ import snappy from 'snappyjs';
 import { decodeBody, SUPPORTED_ENCODINGS } from '../../src/ingest/content-encoding.ts';
 import { decodeSnappyBlock } from '../../src/ingest/snappy-block.ts';
 import { TooLarge } from '../../src/ingest/too-large.ts';
+import { chunk, STREAM_ID, withCrc } from '../support/snappy-framing.ts';
 
 const BODY = Buffer.from('jobmeter.run.finished '.repeat(2000));
 
@@ -68,6 +69,23 @@ describe('decodeBody', () => {
     await assert.rejects(decodeBody(framedKnownVector(0xe3069284), 'x-snappy-framed', 100), /checksum mismatch/);
     await assert.rejects(decodeBody(framedKnownVector(), 'x-snappy-framed', 8), TooLarge);
     await assert.rejects(decodeBody(Buffer.from('not framed'), 'x-snappy-framed', 100), /stream identifier/);
+    // An empty stream is no chunk at all, as the Go reader takes it.
+    assert.equal((await decodeBody(Buffer.alloc(0), 'x-snappy-framed', 100)).length, 0);
+  });
+
+  it('snappy framing: chunks past the format sizes are refused, as the Go reader refuses them', async () => {
+    const full = Buffer.alloc(65536, 0x61);
+    const over = Buffer.alloc(65537, 0x61);
+    const ok = Buffer.concat([STREAM_ID, chunk(0x01, withCrc(full)), chunk(0x00, withCrc(full, Buffer.from(snappy.compress(new Uint8Array(full))))), chunk(0xfe, Buffer.alloc(76494))]);
+    assert.equal((await decodeBody(ok, 'x-snappy-framed', 1 << 20)).length, 2 * 65536, 'at the sizes: taken');
+    const cases: Array<[string, Buffer]> = [
+      ['an uncompressed chunk of 65,537 bytes', Buffer.concat([STREAM_ID, chunk(0x01, withCrc(over))])],
+      ['a compressed chunk that makes 65,537 bytes', Buffer.concat([STREAM_ID, chunk(0x00, withCrc(over, Buffer.from(snappy.compress(new Uint8Array(over)))))])],
+      ['a padding chunk of 76,495 bytes', Buffer.concat([STREAM_ID, chunk(0xfe, Buffer.alloc(76495))])],
+    ];
+    for (const [what, body] of cases) {
+      await assert.rejects(decodeBody(body, 'x-snappy-framed', 1 << 20), (err: Error) => !(err instanceof TooLarge) && /invalid x-snappy-framed body: snappy chunk .* more than the format's/.test(err.message), what);
+    }
   });
 
   it('snappy: a block whose elements do not make exactly the announced length is refused', async () => {
@@ -81,7 +99,9 @@ describe('decodeBody', () => {
       ['a copy with offset 0', Buffer.concat([Buffer.from([9]), literal(hello), Buffer.from([0x01, 0])])],
       ['a copy past the announced length', Buffer.concat([Buffer.from([9]), literal(hello), Buffer.from([(7 << 2) | 0x02, 5, 0])])],
       ['a copy tag cut short', Buffer.concat([Buffer.from([9]), literal(hello), Buffer.from([0x03, 5, 0])])],
-      ['a length prefix past 32 bits', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x1f, 0])],
+      ['a length prefix of more than 10 bytes', Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0])],
+      ['a length prefix past 64 bits', Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02])],
+      ['a length prefix cut short', Buffer.from([0x80])],
     ];
     for (const [what, block] of cases) {
       await assert.rejects(decodeBody(block, 'snappy', 1 << 20), (err: Error) => !(err instanceof TooLarge) && /invalid snappy body: corrupt/.test(err.message), what);
@@ -89,6 +109,12 @@ describe('decodeBody', () => {
     // The same shapes, well formed: a literal, then an overlapping copy (offset 1) and a 4-byte-offset copy.
     const ok = Buffer.concat([Buffer.from([12]), literal(hello), Buffer.from([(2 << 2) | 0x02, 1, 0]), Buffer.from([(3 << 2) | 0x03, 8, 0, 0, 0])]);
     assert.equal((await decodeBody(ok, 'snappy', 100)).toString(), 'helloooohell');
+    // Length prefixes as Go's binary.Uvarint reads them: padded with continuation bytes, up to 10.
+    assert.equal((await decodeBody(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0]), 'snappy', 100)).length, 0);
+    assert.equal((await decodeBody(Buffer.from([0x81, 0x80, 0x80, 0x80, 0x80, 0, 0, 0x61]), 'snappy', 100)).toString(), 'a');
+    // 2^32 - 1 is the format's largest length (past the limit: 413); past it, a bad body (400).
+    await assert.rejects(decodeBody(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0]), 'snappy', 1 << 20), TooLarge);
+    await assert.rejects(decodeBody(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x1f, 0]), 'snappy', 1 << 20), /invalid snappy body: snappy block announces more than the format allows/);
   });
 
   it('snappy: any input decodes back from the reference encoder; every cut of its block is refused', () => {

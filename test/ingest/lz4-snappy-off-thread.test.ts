@@ -22,6 +22,7 @@ import lz4 from 'lz4js';
 import snappy from 'snappyjs';
 import { decodeBodySync, decodesOffThread } from '../../src/ingest/content-encoding.ts';
 import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';
+import { snappyFramed } from '../support/snappy-framing.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { lengthDelimited } from './hostile-bodies.ts';
 
@@ -40,29 +41,6 @@ function paddedRequest(bytes = 19 * MiB): Buffer {
   point.writeDoubleLE(42, 10);
   const metric = lengthDelimited(2, [lengthDelimited(1, [Buffer.from('padded')]), lengthDelimited(5, [lengthDelimited(1, [point])])]);
   return Buffer.concat([lengthDelimited(15, [padding]), lengthDelimited(1, [lengthDelimited(2, [metric])])]);
-}
-
-function snappyFramed(raw: Buffer): Buffer {
-  const parts = [Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59])];
-  for (let at = 0; at < raw.length; at += 65536) {
-    const block = Buffer.from(snappy.compress(new Uint8Array(raw.subarray(at, at + 65536))));
-    const header = Buffer.alloc(8);
-    header[0] = 0x00;
-    header.writeUIntLE(4 + block.length, 1, 3);
-    header.writeUInt32LE(maskedCrc32c(raw.subarray(at, at + 65536)), 4);
-    parts.push(header, block);
-  }
-  return Buffer.concat(parts);
-}
-
-function maskedCrc32c(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0x82f63b78 ^ (crc >>> 1) : crc >>> 1;
-  }
-  crc = (crc ^ 0xffffffff) >>> 0;
-  return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
 }
 
 /** CPU milliseconds of `pid`'s main thread (the first field of its task's schedstat, in ns). */
