@@ -18,6 +18,7 @@ import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { startCollector } from '../support/collector.ts';
 import { replaceBlock } from '../support/generated-block.ts';
 import { peerVersions } from '../support/peers.ts';
+import { chunk, STREAM_ID, withCrc } from '../support/snappy-framing.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DOC = path.join(ROOT, 'docs/collector.md');
@@ -45,6 +46,20 @@ export const REQUESTS: readonly BadRequest[] = [
   { what: 'no `Content-Type`', body: Buffer.from('hello') },
   { what: '`Content-Encoding: br`', contentType: 'application/x-protobuf', contentEncoding: 'br', body: Buffer.from('x') },
   { what: 'corrupt gzip body', contentType: 'application/x-protobuf', contentEncoding: 'gzip', body: Buffer.from('not gzip at all') },
+  {
+    what: 'snappy block that makes fewer bytes than it announces',
+    contentType: 'application/x-protobuf',
+    contentEncoding: 'snappy',
+    body: Buffer.from([10, 4 << 2, ...Buffer.from('hello')]),
+  },
+  { what: 'snappy block announcing more than 2^32 bytes', contentType: 'application/x-protobuf', contentEncoding: 'snappy', body: Buffer.from([0xff, 0xff, 0xff, 0xff, 0x1f, 0]) },
+  {
+    what: '`x-snappy-framed` chunk holding 65,537 bytes',
+    contentType: 'application/x-protobuf',
+    contentEncoding: 'x-snappy-framed',
+    body: Buffer.concat([STREAM_ID, chunk(0x01, withCrc(Buffer.alloc(65537)))]),
+  },
+  { what: 'empty `x-snappy-framed` body (no chunk: an empty request)', contentType: 'application/x-protobuf', contentEncoding: 'x-snappy-framed', body: new Uint8Array() },
   { what: 'protobuf body that is not protobuf', contentType: 'application/x-protobuf', body: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]) },
   { what: 'JSON body that is not JSON', contentType: 'application/json', body: Buffer.from('{"resourceMetrics": [') },
   { what: 'JSON of the wrong shape', contentType: 'application/json', body: Buffer.from('{"resourceMetrics": 5}') },
