@@ -3,9 +3,11 @@
  * the pure-JS package (lz4js) decodes blocks without bounds: a small corrupt or hostile body makes
  * it loop for minutes writing past its buffer. This decoder stops at the first byte past
  * `maxBytes` (TooLarge) and at the first inconsistency (Error), so its work is bounded by the
- * body's size and the limit. Concatenated and skippable frames are read as the Go reader does;
- * the optional xxHash32 checksums are skipped (a corrupt body then fails the OTLP decoding).
+ * body's size and the limit. Concatenated and skippable frames are read as the Go reader does,
+ * and so are its xxHash32 checks: the header checksum, and the block and content checksums a frame
+ * says it carries; any wrong one makes the body corrupt.
  */
+import { xxHash32 } from 'js-xxhash';
 import { TooLarge } from './too-large.ts';
 
 const MAGIC = 0x184d2204;
@@ -38,12 +40,17 @@ export function decodeLz4Frames(src: Uint8Array, maxBytes: number): Uint8Array {
     }
     if (magic !== MAGIC) throw new Error('not an lz4 frame (bad magic number)');
     need(2);
+    const descriptor = s;
     const flg = src[s++]!;
     const bd = src[s++]!;
     if ((flg & FLG_VERSION) !== 0x40) throw new Error('unsupported lz4 frame version');
     const blockMax = BLOCK_MAX[(bd >> 4) & 7]!;
     if (blockMax === 0) throw new Error('invalid lz4 block maximum size');
-    s += (flg & FLG_CONTENT_SIZE ? 8 : 0) + (flg & FLG_DICT_ID ? 4 : 0) + 1; // + header checksum
+    s += (flg & FLG_CONTENT_SIZE ? 8 : 0) + (flg & FLG_DICT_ID ? 4 : 0);
+    need(1);
+    if (src[s] !== ((xxHash32(src.subarray(descriptor, s), 0) >>> 8) & 0xff)) throw new Error('lz4 frame header checksum mismatch');
+    s += 1;
+    const content = out.length;
     for (;;) {
       need(4);
       const word = view.getUint32(s, true);
@@ -54,10 +61,18 @@ export function decodeLz4Frames(src: Uint8Array, maxBytes: number): Uint8Array {
       need(size);
       if (word & UNCOMPRESSED) out.append(src.subarray(s, s + size));
       else decodeBlock(src, s, s + size, out);
-      s += size + (flg & FLG_BLOCK_CHECKSUM ? 4 : 0);
+      if (flg & FLG_BLOCK_CHECKSUM) {
+        need(size + 4);
+        if (xxHash32(src.subarray(s, s + size), 0) !== view.getUint32(s + size, true)) throw new Error('lz4 block checksum mismatch');
+        s += 4;
+      }
+      s += size;
     }
-    s += flg & FLG_CONTENT_CHECKSUM ? 4 : 0;
-    if (s > src.length) throw new Error('truncated lz4 frame');
+    if (flg & FLG_CONTENT_CHECKSUM) {
+      need(4);
+      if (xxHash32(out.bytes().subarray(content), 0) !== view.getUint32(s, true)) throw new Error('lz4 content checksum mismatch');
+      s += 4;
+    }
   } while (s < src.length);
   return out.bytes();
 }
@@ -124,6 +139,10 @@ class Growable {
     const b = this.buf;
     let from = this.n - offset;
     for (let i = 0; i < length; i++) b[this.n++] = b[from++]!;
+  }
+
+  get length(): number {
+    return this.n;
   }
 
   bytes(): Uint8Array {

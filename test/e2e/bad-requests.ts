@@ -18,6 +18,7 @@ import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { startCollector } from '../support/collector.ts';
 import { replaceBlock } from '../support/generated-block.ts';
 import { peerVersions } from '../support/peers.ts';
+import { lz4Frame } from '../support/lz4-framing.ts';
 import { chunk, STREAM_ID, withCrc } from '../support/snappy-framing.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,6 +61,10 @@ export const REQUESTS: readonly BadRequest[] = [
     body: Buffer.concat([STREAM_ID, chunk(0x01, withCrc(Buffer.alloc(65537)))]),
   },
   { what: 'empty `x-snappy-framed` body (no chunk: an empty request)', contentType: 'application/x-protobuf', contentEncoding: 'x-snappy-framed', body: new Uint8Array() },
+  { what: 'lz4 frame with a wrong header checksum', contentType: 'application/x-protobuf', contentEncoding: 'lz4', body: lz4Frame({ headerChecksum: 'wrong' }) },
+  { what: 'lz4 frame with a wrong block checksum', contentType: 'application/x-protobuf', contentEncoding: 'lz4', body: lz4Frame({ blockChecksum: 'wrong' }) },
+  { what: 'lz4 frame with a wrong content checksum', contentType: 'application/x-protobuf', contentEncoding: 'lz4', body: lz4Frame({ contentChecksum: 'wrong' }) },
+  { what: 'lz4 frame with every checksum right', contentType: 'application/x-protobuf', contentEncoding: 'lz4', body: lz4Frame({ blockChecksum: 'right', contentChecksum: 'right' }) },
   { what: 'protobuf body that is not protobuf', contentType: 'application/x-protobuf', body: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]) },
   { what: 'JSON body that is not JSON', contentType: 'application/json', body: Buffer.from('{"resourceMetrics": [') },
   { what: 'JSON of the wrong shape', contentType: 'application/json', body: Buffer.from('{"resourceMetrics": 5}') },

@@ -14,6 +14,7 @@ import snappy from 'snappyjs';
 import { decodeBody, SUPPORTED_ENCODINGS } from '../../src/ingest/content-encoding.ts';
 import { decodeSnappyBlock } from '../../src/ingest/snappy-block.ts';
 import { TooLarge } from '../../src/ingest/too-large.ts';
+import { lz4Frame } from '../support/lz4-framing.ts';
 import { chunk, STREAM_ID, withCrc } from '../support/snappy-framing.ts';
 
 const BODY = Buffer.from('jobmeter.run.finished '.repeat(2000));
@@ -137,17 +138,39 @@ describe('decodeBody', () => {
   });
 
   it('an lz4 block whose match runs past the limit is refused as it decodes', async () => {
-    // Frame header (version 1, 64 KiB blocks), one block: 1 literal 'a', then a match at offset 1
-    // whose length runs on through 0xff bytes (255 output bytes per input byte), then 'b'.
+    // Frame header (version 1, 64 KiB blocks, header checksum 0xc0), one block: 1 literal 'a', then
+    // a match at offset 1 whose length runs on through 0xff bytes (255 output bytes per input byte), then 'b'.
     const run = Buffer.alloc(240, 0xff);
     const block = Buffer.concat([Buffer.from([0x1f, 0x61, 0x01, 0x00]), run, Buffer.from([0x00, 0x10, 0x62])]);
     const size = Buffer.alloc(4);
     size.writeUInt32LE(block.length);
-    const frame = Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x40, 0x40, 0x00]), size, block, Buffer.alloc(4)]);
+    const frame = Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x40, 0x40, 0xc0]), size, block, Buffer.alloc(4)]);
     const decoded = await decodeBody(frame, 'lz4', 1 << 20);
     assert.equal(decoded.length, 1 + 4 + 15 + 255 * 240 + 1);
     assert.equal(decoded.toString('latin1'), `${'a'.repeat(decoded.length - 1)}b`);
     await assert.rejects(decodeBody(frame, 'lz4', 1000), TooLarge);
+  });
+
+  it('lz4: the header checksum, and the block and content checksums a frame carries, are checked', async () => {
+    const data = Buffer.from('jobmeter.run.finished');
+    for (const contentSize of [false, true]) {
+      const right = lz4Frame({ data, blockChecksum: 'right', contentChecksum: 'right', contentSize });
+      assert.deepEqual(await decodeBody(right, 'lz4', 100), data, `contentSize ${contentSize}`);
+      for (const [what, wrong] of [
+        ['header', lz4Frame({ data, headerChecksum: 'wrong', contentSize })],
+        ['block', lz4Frame({ data, blockChecksum: 'wrong', contentSize })],
+        ['content', lz4Frame({ data, contentChecksum: 'wrong', contentSize })],
+      ] as const) {
+        await assert.rejects(decodeBody(wrong, 'lz4', 100), new RegExp(`invalid lz4 body: lz4 ${what === 'header' ? 'frame header' : what} checksum mismatch`), `${what}, contentSize ${contentSize}`);
+      }
+    }
+    // Two frames: the content checksum covers its own frame's bytes only.
+    const two = Buffer.concat([lz4Frame({ data, contentChecksum: 'right' }), lz4Frame({ data: Buffer.from('!'), contentChecksum: 'right' })]);
+    assert.equal((await decodeBody(two, 'lz4', 100)).toString(), 'jobmeter.run.finished!');
+    // lz4js's frames carry a header checksum (byte 6): a flipped bit in it is refused.
+    const encoded = Buffer.from(lz4.compress(new Uint8Array(BODY)));
+    encoded[6]! ^= 1;
+    await assert.rejects(decodeBody(encoded, 'lz4', BODY.length), /frame header checksum mismatch/);
   });
 
   it('an unknown encoding lists every supported one', async () => {
