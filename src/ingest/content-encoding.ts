@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { gunzip, gunzipSync, inflate, inflateSync, zstdDecompress, zstdDecompressSync, type ZlibOptions, type ZstdOptions } from 'node:zlib';
 import CRC32C from 'crc-32/crc32c.js';
 import { decodeLz4Frames } from './lz4-frame.ts';
-import { decodeSnappyBlock } from './snappy-block.ts';
+import { decodeSnappyBlock, snappyBlockLength } from './snappy-block.ts';
 import { TooLarge } from './too-large.ts';
 
 /** The Content-Encoding values accepted, as the Collector's receiver lists them. */
@@ -194,8 +194,11 @@ function snappyFramed(raw: Buffer, maxBytes: number): Buffer {
     }
     if (type === CHUNK_COMPRESSED || type === CHUNK_UNCOMPRESSED) {
       if (length < 4) throw new Error('snappy data chunk shorter than its checksum');
-      const data = type === CHUNK_COMPRESSED ? decodeSnappyBlock(body.subarray(4), maxBytes - total) : Buffer.from(body.subarray(4));
-      if (data.length > BLOCK_MAX) throw new Error(`snappy chunk holding ${data.length} bytes, more than the format's ${BLOCK_MAX}`);
+      const payload = body.subarray(4);
+      // Checked before anything is decoded or copied: a chunk holds at most BLOCK_MAX bytes.
+      const holds = type === CHUNK_COMPRESSED ? snappyBlockLength(payload).length : payload.length;
+      if (holds > BLOCK_MAX) throw new Error(`snappy chunk holding ${holds} bytes, more than the format's ${BLOCK_MAX}`);
+      const data = type === CHUNK_COMPRESSED ? decodeSnappyBlock(payload, maxBytes - total) : Buffer.from(payload);
       if (maskedCrc32c(data) !== body.readUInt32LE(0)) throw new Error('snappy chunk checksum mismatch');
       total += data.length;
       if (total > maxBytes) throw tooLarge(maxBytes);

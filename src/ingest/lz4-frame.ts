@@ -59,14 +59,14 @@ export function decodeLz4Frames(src: Uint8Array, maxBytes: number): Uint8Array {
       const size = (word & ~UNCOMPRESSED) >>> 0;
       if (size > blockMax) throw new Error('lz4 block larger than its frame allows');
       need(size);
-      if (word & UNCOMPRESSED) out.append(src.subarray(s, s + size));
-      else decodeBlock(src, s, s + size, out);
+      // A block's checksum is of its bytes as sent: checked before they are decoded.
       if (flg & FLG_BLOCK_CHECKSUM) {
         need(size + 4);
         if (xxHash32(src.subarray(s, s + size), 0) !== view.getUint32(s + size, true)) throw new Error('lz4 block checksum mismatch');
-        s += 4;
       }
-      s += size;
+      if (word & UNCOMPRESSED) out.append(src.subarray(s, s + size));
+      else decodeBlock(src, s, s + size, out);
+      s += size + (flg & FLG_BLOCK_CHECKSUM ? 4 : 0);
     }
     if (flg & FLG_CONTENT_CHECKSUM) {
       need(4);

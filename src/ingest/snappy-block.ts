@@ -13,7 +13,8 @@ const TAG_LITERAL = 0;
 const TAG_COPY1 = 1;
 const TAG_COPY2 = 2;
 
-export function decodeSnappyBlock(src: Uint8Array, maxBytes: number): Buffer {
+/** The length a block announces (its varint prefix) and the bytes that prefix takes. */
+export function snappyBlockLength(src: Uint8Array): { length: number; prefix: number } {
   let s = 0;
   let length = 0;
   for (let shift = 0; ; shift += 7) {
@@ -26,6 +27,12 @@ export function decodeSnappyBlock(src: Uint8Array, maxBytes: number): Buffer {
   }
   // Past uint32 the Go reader refuses the block as too large for the format: a bad body (400).
   if (length > 0xffffffff) throw new Error('snappy block announces more than the format allows');
+  return { length, prefix: s };
+}
+
+export function decodeSnappyBlock(src: Uint8Array, maxBytes: number): Buffer {
+  const { length, prefix } = snappyBlockLength(src);
+  let s = prefix;
   if (length > maxBytes) throw new TooLarge(`decompressed request body larger than ${maxBytes} bytes`);
   const dst = Buffer.allocUnsafe(length);
   let d = 0;

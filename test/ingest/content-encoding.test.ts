@@ -15,20 +15,15 @@ import { decodeBody, SUPPORTED_ENCODINGS } from '../../src/ingest/content-encodi
 import { decodeSnappyBlock } from '../../src/ingest/snappy-block.ts';
 import { TooLarge } from '../../src/ingest/too-large.ts';
 import { lz4Frame } from '../support/lz4-framing.ts';
-import { chunk, STREAM_ID, withCrc } from '../support/snappy-framing.ts';
+import { chunk, mask, STREAM_ID, withCrc } from '../support/snappy-framing.ts';
 
 const BODY = Buffer.from('jobmeter.run.finished '.repeat(2000));
 
 /** A snappy framed stream with one uncompressed chunk whose CRC-32C is known: "123456789" → 0xE3069283. */
 function framedKnownVector(crc = 0xe3069283): Buffer {
-  const masked = ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
-  const data = Buffer.from('123456789');
-  const chunk = Buffer.alloc(4 + 4 + data.length);
-  chunk[0] = 0x01;
-  chunk.writeUIntLE(4 + data.length, 1, 3);
-  chunk.writeUInt32LE(masked, 4);
-  data.copy(chunk, 8);
-  return Buffer.concat([Buffer.from([0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59]), chunk]);
+  const masked = Buffer.alloc(4);
+  masked.writeUInt32LE(mask(crc));
+  return Buffer.concat([STREAM_ID, chunk(0x01, Buffer.concat([masked, Buffer.from('123456789')]))]);
 }
 
 const ENCODERS: Record<string, (b: Buffer) => Buffer> = {

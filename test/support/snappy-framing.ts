@@ -12,8 +12,12 @@ export function maskedCrc32c(data: Uint8Array): number {
     crc ^= byte;
     for (let k = 0; k < 8; k++) crc = crc & 1 ? 0x82f63b78 ^ (crc >>> 1) : crc >>> 1;
   }
-  crc = (crc ^ 0xffffffff) >>> 0;
-  return (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
+  return mask((crc ^ 0xffffffff) >>> 0);
+}
+
+/** The framing format's mask of a CRC-32C: rotated right by 15 bits, plus a constant. */
+export function mask(crc: number): number {
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
 }
 
 /** A chunk: its type, its body's length (3 bytes, little-endian), its body. */
