@@ -16,6 +16,7 @@
 import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import type { ExponentialSum } from '../otlp/exponential.ts';
 import type { HistogramAcc, Shape } from './series-state.ts';
+import { MAX_GAPS } from './stream-rules.ts';
 
 /** The encoding's version: a file of a higher one is refused (written by a newer jobmeter). */
 export const CHECKPOINT_VERSION = 1;
@@ -59,6 +60,9 @@ export interface StreamSnapshot {
   readonly exp: ExponentialSum | undefined;
   /** The store's clock (Unix ms) at its last point: expiry goes on from it. */
   readonly updatedAt: number;
+  /** A delta stream's counted windows (series-state.ts `from`, `gaps`); 0n and undefined otherwise, or from a state written without them. */
+  readonly from: bigint;
+  readonly gaps: readonly bigint[] | undefined;
 }
 
 /** A checkpoint that cannot be read: what is wrong with it, for the warning. */
@@ -98,18 +102,24 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
       baseHist: s.baseHist === undefined ? null : histOut(s.baseHist),
       baseExp: s.baseExp === undefined ? null : expOut(s.baseExp),
       bounds: s.bounds === undefined ? null : s.bounds.map(num),
-      // [origin, key, start, time, points, value, hist, exp, updatedAt]
-      streams: s.streams.map((t) => [
-        originOf(t.origin),
-        t.key,
-        t.start.toString(),
-        t.time.toString(),
-        t.points,
-        num(t.value),
-        t.hist === undefined ? null : histOut(t.hist),
-        t.exp === undefined ? null : expOut(t.exp),
-        t.updatedAt,
-      ]),
+      // [origin, key, start, time, points, value, hist, exp, updatedAt, windows?]: a delta stream's
+      // windows ([from, ...gaps]) are a tenth entry, left out for the others, so a state with no
+      // delta stream reads as before.
+      streams: s.streams.map((t) => {
+        const row: unknown[] = [
+          originOf(t.origin),
+          t.key,
+          t.start.toString(),
+          t.time.toString(),
+          t.points,
+          num(t.value),
+          t.hist === undefined ? null : histOut(t.hist),
+          t.exp === undefined ? null : expOut(t.exp),
+          t.updatedAt,
+        ];
+        if (t.from !== 0n || t.gaps !== undefined) row.push([t.from, ...(t.gaps ?? [])].map(String));
+        return row;
+      }),
     })),
   }));
   return JSON.stringify({ lastFailureSeconds: snapshot.lastFailureSeconds ?? null, origins: [...origins.keys()], instruments });
@@ -170,7 +180,9 @@ function seriesIn(v: unknown, at: string, origins: readonly string[]): SeriesSna
 
 function streamIn(v: unknown, at: string, origins: readonly string[]): StreamSnapshot {
   const t = array(v, at);
-  if (t.length !== 9) throw new CheckpointError(`${at}: not a source series`);
+  if (t.length !== 9 && t.length !== 10) throw new CheckpointError(`${at}: not a source series`);
+  const windows = t.length === 10 ? array(t[9], `${at}[9]`).map((w, i) => bigintIn(w, `${at}[9][${i}]`)) : [0n];
+  if (windows.length % 2 !== 1 || windows.length > 1 + 2 * MAX_GAPS) throw new CheckpointError(`${at}[9]: not a stream's windows`);
   const origin = origins[integer(t[0], `${at}[0]`)];
   if (origin === undefined) throw new CheckpointError(`${at}[0]: no such origin`);
   return {
@@ -183,6 +195,8 @@ function streamIn(v: unknown, at: string, origins: readonly string[]): StreamSna
     hist: t[6] === null ? undefined : histIn(t[6], `${at}[6]`),
     exp: t[7] === null ? undefined : expIn(t[7], `${at}[7]`),
     updatedAt: finite(t[8], `${at}[8]`),
+    from: windows[0]!,
+    gaps: windows.length > 1 ? windows.slice(1) : undefined,
   };
 }
 

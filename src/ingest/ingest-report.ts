@@ -28,6 +28,8 @@ export type RefusalReason =
   | 'time_too_old'
   | 'time_before_start'
   | 'bounds_conflict'
+  | 'delta_repeat'
+  | 'delta_overlap'
   | 'instrument_cap'
   | 'series_cap'
   | 'memory_budget'

@@ -49,6 +49,25 @@ export function addHistogram(a: HistogramAcc, b: HistogramAcc): HistogramAcc {
   return { counts: a.counts.map((c, i) => c + (b.counts[i] ?? 0)), sum: a.sum + b.sum, count: a.count + b.count };
 }
 
+/**
+ * `acc`'s counts moved from the bucket layout `from` to the layout `to`, count and sum kept: each
+ * bucket's count goes to the first bucket of `to` whose upper bound is at or above its own (the
+ * +Inf bucket to +Inf). Nothing moves to a lower bound, so every bound both layouts have keeps its
+ * cumulative count exactly and each served `le` series stays monotonic; an old bucket the new
+ * layout splits is counted in its upper part (a quantile errs high, never low).
+ */
+export function rebucket(acc: HistogramAcc, from: readonly number[], to: readonly number[]): HistogramAcc {
+  const counts = new Array<number>(to.length + 1).fill(0);
+  let j = 0;
+  for (let i = 0; i < acc.counts.length; i++) {
+    if (i < from.length) {
+      while (j < to.length && to[j]! < from[i]!) j++;
+      counts[j]! += acc.counts[i]!;
+    } else counts[to.length]! += acc.counts[i]!;
+  }
+  return { counts, sum: acc.sum, count: acc.count };
+}
+
 /** What a set reads of the streams (series-state.ts `StreamTable`): each one's series position, next in its list, figures. */
 export interface StreamLinks {
   readonly series: Int32Array;

@@ -30,7 +30,7 @@ import type { IngestReport, Refusal } from './ingest-report.ts';
 import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
-import { OutputSet } from './output-series.ts';
+import { OutputSet, rebucket } from './output-series.ts';
 import { EXPOSED_KIND, NO_SLOT, StreamTable, type HistogramAcc, type Instrument, type Scope, type ScopeSeries, type Shape, type StreamGroup } from './series-state.ts';
 import type { StoreSettings } from './store-options.ts';
 import { instrumentKind, retire, sameNumbers } from './stream-rules.ts';
@@ -211,7 +211,9 @@ export class SeriesRegistry {
   /**
    * The series of stream `s`, its only one, takes the explicit-bucket layout `bounds` (its sender
    * changed it): it moves to the set of that layout, keeping its key, start and place in the order,
-   * and starts over (stream-rules.ts `joinBounds`).
+   * and its counts, count and sum, re-bucketed (output-series.ts `rebucket`; stream-rules.ts
+   * `joinBounds`): a delta sender's total goes on from them, a cumulative one's replaces them or,
+   * lower, is a reset.
    */
   relayout(s: number, bounds: readonly number[]): void {
     const st = this.streams;
@@ -224,6 +226,9 @@ export class SeriesRegistry {
     const start = old.set.startOf(pos);
     const seq = old.seq(pos);
     const bytes = old.chargeOf(pos);
+    const from = old.bounds ?? [];
+    const base = old.baseAcc[pos] as HistogramAcc | undefined;
+    const acc = st.acc[s] as HistogramAcc | undefined;
     this.#removeFrom(scope, old, pos);
     const out = setFor(scope, instrument, old.scopeKey, bounds.slice());
     const at = out.add(key, attributes, start, seq, bytes);
@@ -231,8 +236,8 @@ export class SeriesRegistry {
     out.setLast(at, s);
     st.out[s] = out;
     st.series[s] = at;
-    st.acc[s] = undefined;
-    st.points[s] = 0;
+    out.baseAcc[at] = base === undefined ? undefined : rebucket(base, from, bounds);
+    st.acc[s] = acc === undefined ? undefined : rebucket(acc, from, bounds);
     out.settle(at, st);
   }
 
@@ -270,7 +275,7 @@ export class SeriesRegistry {
           const acc = st.acc[t];
           const hist = instrument.shape === 'histogram' ? (acc as HistogramAcc | undefined) : undefined;
           const exp = instrument.shape === 'exponentialHistogram' ? (acc as ExponentialSum | undefined) : undefined;
-          streams.push({ origin, key: st.key[t]!, start: st.start[t]!, time: st.time[t]!, points: st.points[t]!, value: st.value[t]!, hist, exp, updatedAt: st.updatedAt[t]! });
+          streams.push({ origin, key: st.key[t]!, start: st.start[t]!, time: st.time[t]!, points: st.points[t]!, value: st.value[t]!, hist, exp, updatedAt: st.updatedAt[t]!, from: st.from[t]!, gaps: st.gaps[t]?.slice() });
         }
         const scopeKey = out.scopeKey;
         const baseAcc = out.baseAcc[slot];
@@ -365,6 +370,8 @@ export class SeriesRegistry {
       st.time[s] = t.time;
       st.points[s] = t.points;
       st.value[s] = t.value;
+      st.from[s] = t.from;
+      st.gaps[s] = t.gaps?.slice();
       st.acc[s] = instrument.shape === 'histogram' ? t.hist : instrument.shape === 'exponentialHistogram' ? t.exp : undefined;
       restored++;
     }

@@ -103,8 +103,20 @@ export class StreamTable extends SlotTable {
   prev = new Int32Array(0);
   next = new Int32Array(0);
   start = new BigInt64Array(0);
-  /** Time of the last point applied; 0n before the first. */
+  /** Time of the last point applied (the latest time seen); 0n before the first. */
   time = new BigInt64Array(0);
+  /**
+   * Delta streams: where the windows counted begin (the earliest counted window's start; 0n: as
+   * far back as anything may be, a stream restored from a state without windows). With `time` and
+   * `gaps` it tells a retried window from a late one (stream-rules.ts `placeWindow`).
+   */
+  from = new BigInt64Array(0);
+  /**
+   * Delta streams: the spans between `from` and `time` no window was counted in, oldest first, as
+   * pairs (after, upTo] — undefined when there are none (the steady state). At most
+   * stream-rules.ts `MAX_GAPS` pairs.
+   */
+  gaps: (bigint[] | undefined)[] = [];
   points = new Float64Array(0);
   value = new Float64Array(0);
   updatedAt = new Float64Array(0);
@@ -119,12 +131,12 @@ export class StreamTable extends SlotTable {
 
   protected zero(slot: number): void {
     this.series[slot] = this.prev[slot] = this.next[slot] = this.after[slot] = NO_SLOT;
-    this.start[slot] = this.time[slot] = 0n;
+    this.start[slot] = this.time[slot] = this.from[slot] = 0n;
     this.points[slot] = this.value[slot] = this.updatedAt[slot] = this.bytes[slot] = 0;
   }
 
   protected clear(slot: number): void {
     this.key[slot] = '';
-    this.group[slot] = this.acc[slot] = this.out[slot] = undefined;
+    this.group[slot] = this.acc[slot] = this.out[slot] = this.gaps[slot] = undefined;
   }
 }

@@ -20,8 +20,16 @@
  *   start time after a restart, and they must not be counted twice — the rule Prometheus applies
  *   to a scraped counter (only a decrease is a reset). The price: increments a restarted in-memory
  *   counter made before its first export, up to its old value, are not seen. Up-down sums and
- *   gauges are levels: a stream contributes its latest value. A delta point at or before the
- *   stream's last time is a duplicate (a retried export) and is skipped.
+ *   gauges are levels: a stream contributes its latest value. A cumulative point or a level at or
+ *   before the stream's last time is superseded (a retried export, or out of order) and skipped.
+ * - **Delta windows.** A delta point counts its window (start, time]. A window after the stream's
+ *   last time is added. A late one (ending at or before it) is added when it lies wholly in a span
+ *   no counted window covers — an export queued through an outage and delivered after a newer one,
+ *   which the OTel SDKs do — and refused otherwise: wholly within counted windows it is a retried
+ *   export (`delta_repeat`), partly within them it would count some increments twice
+ *   (`delta_overlap`). Each stream keeps the uncounted spans since its first window
+ *   ({@link MAX_GAPS} at most: past that the oldest is taken as counted, so a window in it is
+ *   refused, never counted twice).
  */
 import type { InstrumentSpec } from '../domain/types.ts';
 import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
@@ -203,10 +211,13 @@ function exponentialFault(point: OtlpExponentialHistogramPoint): string | undefi
 
 /**
  * Applies a number point to the stream in slot `s` of `streams` at `now`, unless it is stale.
- * Returns whether the stream's value went up.
+ * Returns whether the stream's value went up, or why a delta point is refused.
  */
-export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPoint, mode: NumberMode, now: number): boolean {
-  if (isStale(streams, s, point, mode === 'cumulative')) return false;
+export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPoint, mode: NumberMode, now: number): boolean | Refusal {
+  if (mode === 'delta') {
+    const refused = placeWindow(streams, s, point);
+    if (refused !== undefined) return refused;
+  } else if (isStale(streams, s, point, mode === 'cumulative')) return false;
   const v = point.value!;
   const before = streams.value[s]!;
   if (mode === 'delta') {
@@ -220,7 +231,7 @@ export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPo
     }
     streams.value[s] = v;
   }
-  applied(streams, s, point, now);
+  applied(streams, s, point, now, mode !== 'delta');
   streams.out[s]!.settle(streams.series[s]!, streams);
   return streams.value[s]! > before;
 }
@@ -242,9 +253,15 @@ export function joinBounds(streams: StreamTable, s: number, point: OtlpHistogram
   return 'relayout';
 }
 
-/** Applies a histogram point of either kind (explicit bounds joined) to the stream in slot `s` at `now`, unless it is stale. */
-export function applyHistogram(streams: StreamTable, s: number, point: OtlpHistogramPoint | OtlpExponentialHistogramPoint, delta: boolean, now: number): void {
-  if (isStale(streams, s, point, !delta)) return;
+/**
+ * Applies a histogram point of either kind (explicit bounds joined) to the stream in slot `s` at
+ * `now`, unless it is stale; returns why a delta point is refused.
+ */
+export function applyHistogram(streams: StreamTable, s: number, point: OtlpHistogramPoint | OtlpExponentialHistogramPoint, delta: boolean, now: number): Refusal | undefined {
+  if (delta) {
+    const refused = placeWindow(streams, s, point);
+    if (refused !== undefined) return refused;
+  } else if (isStale(streams, s, point, true)) return undefined;
   const instrument = streams.group[s]!.instrument;
   const out = streams.out[s]!;
   const series = streams.series[s]!;
@@ -259,8 +276,9 @@ export function applyHistogram(streams: StreamTable, s: number, point: OtlpHisto
     if (wasReset(streams, s, held, incoming, delta)) out.baseAcc[series] = plus(out.baseAcc[series] as ExponentialSum | undefined, held as ExponentialSum, addExponential);
     streams.acc[s] = delta ? plus(held as ExponentialSum | undefined, incoming, addExponential) : incoming;
   }
-  applied(streams, s, point, now);
+  applied(streams, s, point, now, !delta);
   out.settle(series, streams);
+  return undefined;
 }
 
 /** A point's counts as a stream holds them (copied: the request's arrays are not kept). */
@@ -307,11 +325,76 @@ function restarted(streams: StreamTable, s: number, point: { startTimeUnixNano: 
   return point.startTimeUnixNano !== 0n && point.startTimeUnixNano !== streams.start[s];
 }
 
-function applied(streams: StreamTable, s: number, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, now: number): void {
-  if (point.timeUnixNano > streams.time[s]! || restarted(streams, s, point)) streams.time[s] = point.timeUnixNano;
-  streams.start[s] = point.startTimeUnixNano;
+/**
+ * Records a point applied. A delta stream's time and start are its newest window's: a late window
+ * moves neither (placeWindow keeps where it lies).
+ */
+function applied(streams: StreamTable, s: number, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, now: number, cumulative: boolean): void {
+  const newer = point.timeUnixNano > streams.time[s]!;
+  if (newer || (cumulative && restarted(streams, s, point))) streams.time[s] = point.timeUnixNano;
+  if (newer || cumulative || streams.points[s] === 0) streams.start[s] = point.startTimeUnixNano;
   streams.points[s] = streams.points[s]! + 1;
   streams.updatedAt[s] = now;
+}
+
+/** Most uncounted spans a delta stream keeps (stream-rules.ts `placeWindow`): 16 bigints, a few hundred bytes, only while a sender's outage is not yet delivered. */
+export const MAX_GAPS = 8;
+
+const REPEAT: Refusal = { code: 'delta_repeat', text: 'a delta window already counted (a retried export), or older than the windows the series keeps' };
+const OVERLAP: Refusal = { code: 'delta_overlap', text: 'a delta window that overlaps windows already counted' };
+
+/**
+ * Where a delta point's window (start, time] lies against the windows stream `s` has counted:
+ * undefined when it is new (recorded as counted), else why it must not be added. A point without
+ * a time is added, as ever (nothing places it); one without a start, or with a start not before
+ * its time, counts the nanosecond ending at its time, so its retry is still recognised.
+ */
+export function placeWindow(streams: StreamTable, s: number, point: { readonly timeUnixNano: bigint; readonly startTimeUnixNano: bigint }): Refusal | undefined {
+  const time = point.timeUnixNano;
+  if (time === 0n) return undefined;
+  const start = point.startTimeUnixNano !== 0n && point.startTimeUnixNano < time ? point.startTimeUnixNano : time - 1n;
+  const last = streams.time[s]!;
+  if (streams.points[s] === 0 || last === 0n) {
+    streams.from[s] = start;
+    return undefined;
+  }
+  if (time > last) {
+    // A window that starts after the last one leaves a span a late window may fill. One that
+    // starts before it (two senders on one stream) is added as before: refusing it would lose it.
+    if (start > last) addGap(streams, s, streams.gaps[s]?.length ?? 0, last, start);
+    return undefined;
+  }
+  const from = streams.from[s]!;
+  if (time <= from) {
+    if (time < from) addGap(streams, s, 0, time, from);
+    streams.from[s] = start;
+    return undefined;
+  }
+  const gaps = streams.gaps[s];
+  if (gaps !== undefined) {
+    for (let i = 0; i < gaps.length; i += 2) {
+      const after = gaps[i]!;
+      const upTo = gaps[i + 1]!;
+      if (after <= start && time <= upTo) {
+        // Counted now: what is left of the span on either side stays open.
+        const rest: bigint[] = [];
+        if (after < start) rest.push(after, start);
+        if (time < upTo) rest.push(time, upTo);
+        gaps.splice(i, 2, ...rest);
+        if (gaps.length === 0) streams.gaps[s] = undefined;
+        return undefined;
+      }
+      if (start < upTo && after < time) return OVERLAP;
+    }
+  }
+  return start < from ? OVERLAP : REPEAT;
+}
+
+/** Inserts the uncounted span (after, upTo] at pair index `at / 2`, forgetting the oldest past {@link MAX_GAPS}. */
+function addGap(streams: StreamTable, s: number, at: number, after: bigint, upTo: bigint): void {
+  const gaps = (streams.gaps[s] ??= []);
+  gaps.splice(at, 0, after, upTo);
+  if (gaps.length > 2 * MAX_GAPS) gaps.splice(0, 2);
 }
 
 /** Whether two bucket layouts are the same. */

@@ -39,7 +39,7 @@ describe('temporality', () => {
     assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ a: '1', b: '2' })]: 5 });
   });
 
-  it('accumulates delta points into a cumulative sum and skips a retried (duplicate) delta', async () => {
+  it('accumulates delta points into a cumulative sum and skips a retried (duplicate) delta, saying so', async () => {
     const store = new IngestStore();
     const send = (v: number, start: number, end: number) =>
       store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, { q: 'a' }, start, end)], 'delta'))]));
@@ -47,12 +47,78 @@ describe('temporality', () => {
     send(2, 110, 120);
     const retried = send(2, 110, 120);
     send(4, 120, 130);
-    assert.equal(retried.rejectedDataPoints, 0, 'a duplicate is not an error');
+    // Skipped, a retried window is refused with its reason, never counted as accepted.
+    assert.equal(retried.rejectedDataPoints, 1);
+    assert.equal(retried.acceptedDataPoints, 0);
+    assert.match(retried.errorMessage, /daemon\.jobs: a delta window already counted \(a retried export\)/);
     assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 9 });
     const m = (await collected(store)).get('daemon.jobs')![0]!;
     assert.equal(m.aggregationTemporality, AggregationTemporality.CUMULATIVE);
     assert.equal(m.dataPointType, DataPointType.SUM);
     assert.equal(m.dataPointType === DataPointType.SUM && m.isMonotonic, true);
+  });
+
+  it('adds a late delta window it never counted (an export queued through an outage), skips its retry', async () => {
+    const store = new IngestStore();
+    const send = (v: number, start: number, end: number) =>
+      store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, { q: 'a' }, start, end)], 'delta'))]));
+    send(3, 100, 110);
+    // An outage: (110, 120] and (120, 130] are queued; (130, 140] is delivered first.
+    send(5, 130, 140);
+    const late = [send(2, 120, 130), send(1, 110, 120)];
+    assert.deepEqual(late.map((r) => [r.acceptedDataPoints, r.rejectedDataPoints]), [[1, 0], [1, 0]]);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 11 });
+    const retried = send(1, 110, 120);
+    assert.deepEqual([retried.acceptedDataPoints, retried.rejectedDataPoints], [0, 1]);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 11 });
+    // The stream's time stayed the newest window's: that window's retry is still recognised.
+    assert.equal(send(5, 130, 140).rejectedDataPoints, 1);
+    assert.equal(send(4, 140, 150).acceptedDataPoints, 1);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 15 });
+  });
+
+  it('refuses a late delta window that overlaps counted ones, and counts it as refused, with its reason', async () => {
+    const store = new IngestStore();
+    const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)], 'delta'))]));
+    send(3, 100, 110);
+    send(5, 130, 140);
+    const overlap = send(7, 105, 125);
+    assert.deepEqual([overlap.acceptedDataPoints, overlap.rejectedDataPoints], [0, 1]);
+    assert.match(overlap.errorMessage, /daemon\.jobs: a delta window that overlaps windows already counted \(1\)/);
+    // The span it overlapped is still open to the windows really missing.
+    assert.equal(send(1, 110, 120).acceptedDataPoints, 1);
+    assert.equal(send(1, 120, 130).acceptedDataPoints, 1);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 10 });
+    const refused = (await collected(store)).get('jobmeter.ingest.refused')![0]!;
+    const reasons = Object.fromEntries(refused.dataPoints.map((p) => [p.attributes.reason, p.value]));
+    assert.deepEqual(reasons, { delta_overlap: 1 });
+  });
+
+  it('adds a late window from before the first it counted, a late histogram window too', async () => {
+    const store = new IngestStore();
+    const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)], 'delta'))]));
+    send(3, 110, 120);
+    assert.equal(send(2, 100, 110).acceptedDataPoints, 1);
+    assert.equal(send(2, 100, 110).rejectedDataPoints, 1);
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 5 });
+    const hist = (counts: number[], start: number, end: number) =>
+      store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1], counts, counts[0]! + 2 * counts[1]!, {}, start, end)], 'delta'))]));
+    hist([1, 0], 100, 110);
+    hist([0, 1], 120, 130);
+    assert.equal(hist([1, 1], 110, 120).acceptedDataPoints, 1);
+    assert.equal(hist([1, 1], 110, 120).rejectedDataPoints, 1);
+    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], { buckets: { boundaries: [1], counts: [2, 2] }, sum: 6, count: 4 });
+  });
+
+  it('keeps a bounded number of uncounted spans; a window in one it forgot is refused, never counted twice', async () => {
+    const store = new IngestStore();
+    const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)], 'delta'))]));
+    send(1, 100, 110);
+    // Every other window missing: 9 spans left open, one more than MAX_GAPS (8).
+    for (let i = 1; i <= 9; i++) send(1, 100 + 20 * i, 110 + 20 * i);
+    assert.equal(send(1, 110, 120).rejectedDataPoints, 1, 'the oldest span is forgotten: taken as counted');
+    assert.equal(send(1, 130, 140).acceptedDataPoints, 1, 'the next one is still open');
+    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 11 });
   });
 
   it('refuses a negative delta on a monotonic sum, accepts it on an up-down sum', async () => {
@@ -158,6 +224,28 @@ describe('histograms', () => {
     store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 1, {}, 100, 110)]))]));
     store.ingest(request([metric('daemon.latency', histogram([histogramPoint([2], [0, 1], 3, {}, 200, 210)]))]));
     assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], { buckets: { boundaries: [2], counts: [0, 1] }, sum: 3, count: 1 });
+  });
+
+  it('keeps a delta histogram\'s count and sum when its only source changes its layout, re-bucketed upwards', async () => {
+    const store = new IngestStore();
+    const send = (bounds: number[], counts: number[], sum: number, start: number, end: number) =>
+      store.ingest(request([metric('daemon.latency', histogram([histogramPoint(bounds, counts, sum, {}, start, end)], 'delta'))]));
+    send([1, 2], [50, 30, 20], 150, 100, 110);
+    send([1, 2, 3], [1, 1, 1, 1], 7, 110, 120);
+    // Each old bucket goes to the first new one whose bound is at or above its own: le=1 and le=2
+    // keep their cumulative counts (50, 80), the old (2, +Inf] stays above 3.
+    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], { buckets: { boundaries: [1, 2, 3], counts: [51, 31, 1, 21] }, sum: 157, count: 104 });
+    send([1, 2, 3], [0, 0, 0, 2], 10, 120, 130);
+    assert.equal((await histograms(store, 'daemon.latency'))['{}']!.count, 106);
+  });
+
+  it('keeps a cumulative histogram monotonic across a layout change: a lower count is a reset', async () => {
+    const store = new IngestStore();
+    const send = (bounds: number[], counts: number[], sum: number, start: number, end: number) =>
+      store.ingest(request([metric('daemon.latency', histogram([histogramPoint(bounds, counts, sum, {}, start, end)]))]));
+    send([1, 2], [50, 30, 20], 150, 100, 110);
+    send([1, 2, 3], [1, 1, 1, 1], 7, 200, 210);
+    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], { buckets: { boundaries: [1, 2, 3], counts: [51, 31, 1, 21] }, sum: 157, count: 104 });
   });
 
   it('refuses invalid histogram points', async () => {
