@@ -1,0 +1,122 @@
+/**
+ * Delta senders against a real `jobmeter serve` (OTLP/HTTP JSON in, the pull endpoint read): an
+ * export queued through an outage and delivered after a newer one — across a SIGTERM restart, as
+ * the OTel SDKs deliver it — is added, its retry refused with its reason and not counted as
+ * accepted; a delta histogram that changes its bucket layout keeps its count and sum.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, test } from 'node:test';
+import { EXIT_MS, killChildren, start, START_MS, type Running } from '../cli/harness.ts';
+import { freePort } from '../support/free-port.ts';
+import { tempFiles } from '../support/temp-files.ts';
+import { ns } from './helpers.ts';
+
+const files = tempFiles('jobmeter-delta-windows-');
+afterEach(killChildren);
+
+const TELEMETRY = '[telemetry]\nlisten = "127.0.0.1:0"\n';
+const resource = { attributes: [{ key: 'service.instance.id', value: { stringValue: 'sender-1' } }] };
+
+/** One delta counter point of `value` over (start, end] seconds (helpers.ts `ns`). */
+function counter(value: number, start: number, end: number): unknown {
+  const point = { asDouble: value, startTimeUnixNano: String(ns(start)), timeUnixNano: String(ns(end)) };
+  return { resourceMetrics: [{ resource, scopeMetrics: [{ scope: { name: 's' }, metrics: [{ name: 'daemon.sent', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [point] } }] }] }] };
+}
+
+/** One delta histogram point over (start, end] seconds. */
+function latency(bounds: number[], counts: number[], sum: number, start: number, end: number): unknown {
+  const point = {
+    startTimeUnixNano: String(ns(start)),
+    timeUnixNano: String(ns(end)),
+    count: String(counts.reduce((a, b) => a + b, 0)),
+    sum,
+    bucketCounts: counts.map(String),
+    explicitBounds: bounds,
+  };
+  return { resourceMetrics: [{ resource, scopeMetrics: [{ scope: { name: 's' }, metrics: [{ name: 'daemon.latency', histogram: { aggregationTemporality: 1, dataPoints: [point] } }] }] }] };
+}
+
+interface Serve {
+  readonly running: Running;
+  post(body: unknown): Promise<{ rejected: number; message: string }>;
+  /** The pull endpoint's sample named `name` (labels included), or undefined. */
+  sample(name: string): Promise<number | undefined>;
+  /** The same of serve's own telemetry listener. */
+  telemetry(name: string): Promise<number | undefined>;
+}
+
+async function sampleAt(url: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(url)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1).split(' ')[0]);
+}
+
+async function serve(config: string): Promise<Serve> {
+  const running = start(['serve', '--config', config]);
+  const [, pullPort] = await running.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, START_MS);
+  const [, ingestPort] = await running.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
+  const [, telemetryUrl] = await running.stderrMatches(/serving jobmeter's own telemetry on (http:\/\/\S+\/metrics)\n/, START_MS);
+  return {
+    running,
+    async post(body) {
+      const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 200);
+      const partial = ((await res.json()) as { partialSuccess?: { rejectedDataPoints?: string; errorMessage?: string } }).partialSuccess ?? {};
+      return { rejected: Number(partial.rejectedDataPoints ?? 0), message: partial.errorMessage ?? '' };
+    },
+    sample: (name) => sampleAt(`http://127.0.0.1:${pullPort}/metrics`, name),
+    telemetry: (name) => sampleAt(telemetryUrl, name),
+  };
+}
+
+test('serve: a delta window queued through a SIGTERM restart is added after it; its retry is refused with its reason, not counted as accepted', { timeout: 120_000 }, async () => {
+  const port = await freePort();
+  const stateDir = join(files.dir, 'state');
+  mkdirSync(stateDir);
+  const config = await files.file('serve.toml', `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\nstate_dir = "${stateDir}"\n${TELEMETRY}`);
+  const first = await serve(config);
+  assert.equal((await first.post(counter(3, 100, 110))).rejected, 0);
+  // (110, 120] fails to arrive (the outage); (120, 130] arrives first.
+  assert.equal((await first.post(counter(5, 120, 130))).rejected, 0);
+  assert.equal(await first.sample('daemon_sent_total{otel_scope_name="s"}'), 8);
+  first.running.child.kill('SIGTERM');
+  assert.equal(await first.running.exited(EXIT_MS), 0);
+
+  const second = await serve(config);
+  try {
+    assert.equal(await second.sample('daemon_sent_total{otel_scope_name="s"}'), 8);
+    const late = await second.post(counter(2, 110, 120));
+    assert.deepEqual(late, { rejected: 0, message: '' });
+    assert.equal(await second.sample('daemon_sent_total{otel_scope_name="s"}'), 10);
+    const accepted = await second.telemetry('jobmeter_ingest_accepted_points_total');
+    assert.equal(accepted, 1, 'the late window');
+    const retry = await second.post(counter(2, 110, 120));
+    assert.equal(retry.rejected, 1);
+    assert.match(retry.message, /daemon\.sent: a delta window already counted \(a retried export\)/);
+    assert.equal(await second.sample('daemon_sent_total{otel_scope_name="s"}'), 10);
+    assert.equal(await second.telemetry('jobmeter_ingest_accepted_points_total'), accepted, 'the refused retry is not counted as accepted');
+    assert.equal(await second.telemetry('jobmeter_ingest_refused_points_total{reason="delta_repeat"}'), 1);
+  } finally {
+    second.running.child.kill('SIGTERM');
+    await second.running.exited(EXIT_MS);
+  }
+});
+
+test('serve: a delta histogram that changes its bucket layout keeps its count and sum', { timeout: 120_000 }, async () => {
+  const config = await files.file('layout.toml', `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = 0\n${TELEMETRY}`);
+  const s = await serve(config);
+  const post = async (body: unknown) => assert.deepEqual(await s.post(body), { rejected: 0, message: '' });
+  try {
+    await post(latency([1, 2], [50, 30, 20], 150, 100, 110));
+    await post(latency([1, 2, 3], [1, 1, 1, 1], 7, 110, 120));
+    assert.equal(await s.sample('daemon_latency_count{otel_scope_name="s"}'), 104);
+    assert.equal(await s.sample('daemon_latency_sum{otel_scope_name="s"}'), 157);
+    assert.equal(await s.sample('daemon_latency_bucket{otel_scope_name="s",le="2"}'), 82, 'the shared bound kept its cumulative count (80) and took the new (2)');
+    assert.equal(await s.sample('daemon_latency_bucket{otel_scope_name="s",le="+Inf"}'), 104);
+  } finally {
+    s.running.child.kill('SIGTERM');
+    await s.running.exited(EXIT_MS);
+  }
+});
