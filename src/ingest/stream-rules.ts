@@ -239,7 +239,8 @@ export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPo
 /**
  * Checks a histogram point's bucket bounds against its series'. `refused` when they differ while
  * other streams share the series; `relayout` when the stream is the series' only one: its sender
- * changed its layout and the series starts over under the new one (series-registry.ts `relayout`).
+ * changed its layout and the series takes the new one, its counts re-bucketed into it
+ * (series-registry.ts `relayout`).
  */
 export function joinBounds(streams: StreamTable, s: number, point: OtlpHistogramPoint, report: IngestReport): 'joined' | 'refused' | 'relayout' {
   const out = streams.out[s]!;

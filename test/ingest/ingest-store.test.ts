@@ -219,7 +219,7 @@ describe('histograms', () => {
     assert.equal(store.seriesCount, 1, 'the refused source is not kept');
   });
 
-  it('lets the only source of a series change its layout (the series starts over)', async () => {
+  it('lets the only source of a series change its layout (the series takes the new one)', async () => {
     const store = new IngestStore();
     store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 1, {}, 100, 110)]))]));
     store.ingest(request([metric('daemon.latency', histogram([histogramPoint([2], [0, 1], 3, {}, 200, 210)]))]));
