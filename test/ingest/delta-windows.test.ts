@@ -4,12 +4,18 @@
  * the OTel SDKs deliver it — is added, its retry refused with its reason and not counted as
  * accepted; a delta histogram that changes its bucket layout keeps its count and sum. The same
  * points sent to the real Collector (otlp receiver → prometheus exporter) show what it serves.
+ * And the measured case: the OTel JS SDK's delta counter exporting through a SIGTERM restart serves
+ * exactly what the SDK was acknowledged (on 44d4b4e, 20 runs of 20 served less: ~490 of ~1,700).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { EXIT_MS, killChildren, start, START_MS, type Running } from '../cli/harness.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { startCollector } from '../support/collector.ts';
 import { freePort } from '../support/free-port.ts';
 import { tempFiles } from '../support/temp-files.ts';
@@ -161,5 +167,62 @@ test('the Collector beside it: its prometheus exporter drops the late window and
     jm.running.child.kill('SIGTERM');
     await jm.running.exited(EXIT_MS);
     await collector.stop();
+  }
+});
+
+test('serve: an OTel JS SDK delta counter exporting through a SIGTERM restart serves exactly what it was acknowledged', { timeout: 170_000 }, async () => {
+  const port = await freePort();
+  const stateDir = join(files.dir, 'sdk-state');
+  mkdirSync(stateDir);
+  const config = await files.file('sdk.toml', `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\nstate_dir = "${stateDir}"\n${TELEMETRY}`);
+  let jm = await serve(config);
+  const exporter = new OTLPMetricExporter({ url: `http://127.0.0.1:${port}/v1/metrics`, temporalityPreference: AggregationTemporality.DELTA, timeoutMillis: 5_000 });
+  // What the SDK was told was received: the points of each export answered with success.
+  let acknowledged = 0;
+  const counting: PushMetricExporter = {
+    export(metrics, done) {
+      let points = 0;
+      for (const scope of metrics.scopeMetrics) for (const m of scope.metrics) for (const p of m.dataPoints) points += p.value as number;
+      exporter.export(metrics, (result) => {
+        if (result.code === ExportResultCode.SUCCESS) acknowledged += points;
+        done(result);
+      });
+    },
+    forceFlush: () => exporter.forceFlush(),
+    shutdown: () => exporter.shutdown(),
+    selectAggregationTemporality: (kind) => exporter.selectAggregationTemporality!(kind),
+  };
+  // Exports every 500 ms: the ones failing while serve is down are retried by the exporter and
+  // arrive, after the restart, later than newer ones.
+  const provider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: counting, exportIntervalMillis: 500, exportTimeoutMillis: 500 })] });
+  const counter = provider.getMeter('sdk').createCounter('sdk.sent');
+  let recording = true;
+  const loop = (async () => {
+    while (recording) {
+      counter.add(1);
+      await sleep(5);
+    }
+  })();
+  try {
+    await sleep(1_200);
+    jm.running.child.kill('SIGTERM');
+    assert.equal(await jm.running.exited(EXIT_MS), 0);
+    await sleep(3_000);
+    jm = await serve(config);
+    await sleep(4_000);
+    recording = false;
+    await loop;
+    await provider.forceFlush().catch(() => undefined);
+    // The exporter's retries of exports made before the flush, if any, land within its timeout.
+    await sleep(5_500);
+    const served = await jm.sample('sdk_sent_total{otel_scope_name="sdk"}');
+    console.log(`# acknowledged ${acknowledged}, served ${served}`);
+    assert.ok(acknowledged > 0);
+    assert.equal(served, acknowledged);
+  } finally {
+    recording = false;
+    await provider.shutdown().catch(() => undefined);
+    jm.running.child.kill('SIGTERM');
+    await jm.running.exited(EXIT_MS);
   }
 });
