@@ -262,7 +262,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const { instrument, at } = into;
     const s = this.#streamOf(into, point, invalidNumber(point, instrument.shape === 'monotonicSum', at), 0);
     if (s === NO_SLOT) return;
-    const applied = applyNumber(this.#registry.streams, s, point, mode, at.now);
+    const applied = applyNumber(this.#registry.streams, s, point, mode, at);
     if (typeof applied === 'object') return at.report.refuse(instrument.name, 1, applied);
     if (applied) this.#lastFailure.rose(instrument.name, point);
     at.report.accepted++;
@@ -280,7 +280,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       return;
     }
     if (joined === 'relayout') this.#registry.relayout(s, point.explicitBounds);
-    const refused = applyHistogram(streams, s, point, delta, at.now);
+    const refused = applyHistogram(streams, s, point, delta, at);
     if (refused !== undefined) return at.report.refuse(into.instrument.name, 1, refused);
     at.report.accepted++;
   }
@@ -289,7 +289,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     // Charged for the widest a sum of its points may get: both sides full.
     const s = this.#streamOf(into, point, invalidExponential(point, into.at), 2 * MAX_EXPONENTIAL_BUCKETS);
     if (s === NO_SLOT) return;
-    const refused = applyHistogram(this.#registry.streams, s, point, delta, into.at.now);
+    const refused = applyHistogram(this.#registry.streams, s, point, delta, into.at);
     if (refused !== undefined) return into.at.report.refuse(into.instrument.name, 1, refused);
     into.at.report.accepted++;
   }

@@ -210,12 +210,12 @@ function exponentialFault(point: OtlpExponentialHistogramPoint): string | undefi
 }
 
 /**
- * Applies a number point to the stream in slot `s` of `streams` at `now`, unless it is stale.
+ * Applies a number point to the stream in slot `s` of `streams` on arrival `at`, unless it is stale.
  * Returns whether the stream's value went up, or why a delta point is refused.
  */
-export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPoint, mode: NumberMode, now: number): boolean | Refusal {
+export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPoint, mode: NumberMode, at: Arrival): boolean | Refusal {
   if (mode === 'delta') {
-    const refused = placeWindow(streams, s, point);
+    const refused = placeWindow(streams, s, point, at.window.earliest);
     if (refused !== undefined) return refused;
   } else if (isStale(streams, s, point, mode === 'cumulative')) return false;
   const v = point.value!;
@@ -231,7 +231,7 @@ export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPo
     }
     streams.value[s] = v;
   }
-  applied(streams, s, point, now, mode !== 'delta');
+  applied(streams, s, point, at.now, mode !== 'delta');
   streams.out[s]!.settle(streams.series[s]!, streams);
   return streams.value[s]! > before;
 }
@@ -255,12 +255,12 @@ export function joinBounds(streams: StreamTable, s: number, point: OtlpHistogram
 }
 
 /**
- * Applies a histogram point of either kind (explicit bounds joined) to the stream in slot `s` at
- * `now`, unless it is stale; returns why a delta point is refused.
+ * Applies a histogram point of either kind (explicit bounds joined) to the stream in slot `s` on
+ * arrival `at`, unless it is stale; returns why a delta point is refused.
  */
-export function applyHistogram(streams: StreamTable, s: number, point: OtlpHistogramPoint | OtlpExponentialHistogramPoint, delta: boolean, now: number): Refusal | undefined {
+export function applyHistogram(streams: StreamTable, s: number, point: OtlpHistogramPoint | OtlpExponentialHistogramPoint, delta: boolean, at: Arrival): Refusal | undefined {
   if (delta) {
-    const refused = placeWindow(streams, s, point);
+    const refused = placeWindow(streams, s, point, at.window.earliest);
     if (refused !== undefined) return refused;
   } else if (isStale(streams, s, point, true)) return undefined;
   const instrument = streams.group[s]!.instrument;
@@ -277,7 +277,7 @@ export function applyHistogram(streams: StreamTable, s: number, point: OtlpHisto
     if (wasReset(streams, s, held, incoming, delta)) out.baseAcc[series] = plus(out.baseAcc[series] as ExponentialSum | undefined, held as ExponentialSum, addExponential);
     streams.acc[s] = delta ? plus(held as ExponentialSum | undefined, incoming, addExponential) : incoming;
   }
-  applied(streams, s, point, now, !delta);
+  applied(streams, s, point, at.now, !delta);
   out.settle(series, streams);
   return undefined;
 }
@@ -338,7 +338,11 @@ function applied(streams: StreamTable, s: number, point: { timeUnixNano: bigint;
   streams.updatedAt[s] = now;
 }
 
-/** Most uncounted spans a delta stream keeps (stream-rules.ts `placeWindow`): 16 bigints, a few hundred bytes, only while a sender's outage is not yet delivered. */
+/**
+ * Most uncounted spans a delta stream keeps ({@link placeWindow}): 16 bigints, a few hundred bytes
+ * (not charged to the memory budget), held only while a span may still be filled — one ending
+ * before the oldest time a point may have (the arrival's window) is dropped.
+ */
 export const MAX_GAPS = 8;
 
 const REPEAT: Refusal = { code: 'delta_repeat', text: 'a delta window already counted (a retried export), or older than the windows the series keeps' };
@@ -348,9 +352,18 @@ const OVERLAP: Refusal = { code: 'delta_overlap', text: 'a delta window that ove
  * Where a delta point's window (start, time] lies against the windows stream `s` has counted:
  * undefined when it is new (recorded as counted), else why it must not be added. A point without
  * a time is added, as ever (nothing places it); one without a start, or with a start not before
- * its time, counts the nanosecond ending at its time, so its retry is still recognised.
+ * its time, counts the nanosecond ending at its time, so its retry is still recognised. Spans
+ * ending before `earliest` are dropped: a window that fits in one is older still, and refused
+ * before it gets here (invalidTime).
  */
-export function placeWindow(streams: StreamTable, s: number, point: { readonly timeUnixNano: bigint; readonly startTimeUnixNano: bigint }): Refusal | undefined {
+export function placeWindow(streams: StreamTable, s: number, point: { readonly timeUnixNano: bigint; readonly startTimeUnixNano: bigint }, earliest: bigint): Refusal | undefined {
+  const old = streams.gaps[s];
+  if (old !== undefined && old[1]! < earliest) {
+    let n = 0;
+    while (n < old.length && old[n + 1]! < earliest) n += 2;
+    old.splice(0, n);
+    if (old.length === 0) streams.gaps[s] = undefined;
+  }
   const time = point.timeUnixNano;
   if (time === 0n) return undefined;
   const start = point.startTimeUnixNano !== 0n && point.startTimeUnixNano < time ? point.startTimeUnixNano : time - 1n;

@@ -21,6 +21,7 @@ import {
   histogramPoint,
   histograms,
   metric,
+  ns,
   numberPoint,
   request,
   sum,
@@ -119,6 +120,24 @@ describe('temporality', () => {
     assert.equal(send(1, 110, 120).rejectedDataPoints, 1, 'the oldest span is forgotten: taken as counted');
     assert.equal(send(1, 130, 140).acceptedDataPoints, 1, 'the next one is still open');
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 11 });
+  });
+
+  it('drops an uncounted span once it is older than any point it takes', async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ now: clock.now });
+    const send = (start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, {}, start, end)], 'delta'))]));
+    const gaps = () => store.snapshot().instruments[0]!.series[0]!.streams[0]!.gaps;
+    send(100, 110);
+    send(120, 130);
+    assert.deepEqual(gaps(), [ns(110), ns(120)]);
+    // Pushing every 4 minutes (inside the 5-minute expiry) for 80 minutes: the span is past the
+    // hour a point may be late by, and goes.
+    for (let end = 130; end < 130 + 80 * 60; end += 240) {
+      clock.advance(240_000);
+      send(end, end + 240);
+    }
+    assert.equal(gaps(), undefined);
+    assert.equal(send(110, 120).rejectedDataPoints, 1, 'a point in it is too old anyway');
   });
 
   it('refuses a negative delta on a monotonic sum, accepts it on an up-down sum', async () => {
