@@ -60,7 +60,10 @@ export interface StreamSnapshot {
   readonly exp: ExponentialSum | undefined;
   /** The store's clock (Unix ms) at its last point: expiry goes on from it. */
   readonly updatedAt: number;
-  /** A delta stream's counted windows (series-state.ts `from`, `gaps`); 0n and undefined otherwise, or from a state written without them. */
+  /**
+   * A delta stream's counted windows (series-state.ts `from`, `gaps`; the checkpoint's `windows`);
+   * 0n and undefined otherwise, or from a state written without them.
+   */
   readonly from: bigint;
   readonly gaps: readonly bigint[] | undefined;
 }
@@ -102,27 +105,31 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
       baseHist: s.baseHist === undefined ? null : histOut(s.baseHist),
       baseExp: s.baseExp === undefined ? null : expOut(s.baseExp),
       bounds: s.bounds === undefined ? null : s.bounds.map(num),
-      // [origin, key, start, time, points, value, hist, exp, updatedAt, windows?]: a delta stream's
-      // windows ([from, ...gaps]) are a tenth entry, left out for the others, so a state with no
-      // delta stream reads as before.
-      streams: s.streams.map((t) => {
-        const row: unknown[] = [
-          originOf(t.origin),
-          t.key,
-          t.start.toString(),
-          t.time.toString(),
-          t.points,
-          num(t.value),
-          t.hist === undefined ? null : histOut(t.hist),
-          t.exp === undefined ? null : expOut(t.exp),
-          t.updatedAt,
-        ];
-        if (t.from !== 0n || t.gaps !== undefined) row.push([t.from, ...(t.gaps ?? [])].map(String));
-        return row;
-      }),
+      // [origin, key, start, time, points, value, hist, exp, updatedAt]
+      streams: s.streams.map((t) => [
+        originOf(t.origin),
+        t.key,
+        t.start.toString(),
+        t.time.toString(),
+        t.points,
+        num(t.value),
+        t.hist === undefined ? null : histOut(t.hist),
+        t.exp === undefined ? null : expOut(t.exp),
+        t.updatedAt,
+      ]),
     })),
   }));
-  return JSON.stringify({ lastFailureSeconds: snapshot.lastFailureSeconds ?? null, origins: [...origins.keys()], instruments });
+  // Delta streams' windows, [instrument, series, stream, from, ...gaps] by position: a field of its
+  // own, so a state with none is written as before and a reader that does not know it ignores it.
+  const windows: (number | string)[][] = [];
+  snapshot.instruments.forEach((i, a) =>
+    i.series.forEach((s, b) =>
+      s.streams.forEach((t, c) => {
+        if (t.from !== 0n || t.gaps !== undefined) windows.push([a, b, c, ...[t.from, ...(t.gaps ?? [])].map(String)]);
+      }),
+    ),
+  );
+  return JSON.stringify({ lastFailureSeconds: snapshot.lastFailureSeconds ?? null, origins: [...origins.keys()], instruments, ...(windows.length > 0 ? { windows } : {}) });
 }
 
 /** The snapshot `payload` holds. @throws {CheckpointError} for anything {@link encodeCheckpoint} does not write. */
@@ -135,8 +142,22 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   }
   const root = record(raw, 'the checkpoint');
   const origins = array(root.origins, 'origins').map((o, i) => string(o, `origins[${i}]`));
+  const instruments = array(root.instruments, 'instruments').map((v, i) => instrumentIn(v, `instruments[${i}]`, origins));
+  if (root.windows !== undefined) {
+    for (const [n, w] of array(root.windows, 'windows').entries()) {
+      const at = `windows[${n}]`;
+      const row = array(w, at);
+      if (row.length < 4 || row.length % 2 !== 0 || row.length > 4 + 2 * MAX_GAPS) throw new CheckpointError(`${at}: not a stream's windows`);
+      const [a, b, c] = [0, 1, 2].map((k) => integer(row[k], `${at}[${k}]`));
+      const stream = instruments[a!]?.series[b!]?.streams[c!] as { from: bigint; gaps: readonly bigint[] | undefined } | undefined;
+      if (stream === undefined) throw new CheckpointError(`${at}: no such source series`);
+      const times = row.slice(3).map((v, k) => bigintIn(v, `${at}[${k + 3}]`));
+      stream.from = times[0]!;
+      stream.gaps = times.length > 1 ? times.slice(1) : undefined;
+    }
+  }
   return {
-    instruments: array(root.instruments, 'instruments').map((v, i) => instrumentIn(v, `instruments[${i}]`, origins)),
+    instruments,
     lastFailureSeconds: root.lastFailureSeconds === null ? undefined : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
   };
 }
@@ -180,9 +201,7 @@ function seriesIn(v: unknown, at: string, origins: readonly string[]): SeriesSna
 
 function streamIn(v: unknown, at: string, origins: readonly string[]): StreamSnapshot {
   const t = array(v, at);
-  if (t.length !== 9 && t.length !== 10) throw new CheckpointError(`${at}: not a source series`);
-  const windows = t.length === 10 ? array(t[9], `${at}[9]`).map((w, i) => bigintIn(w, `${at}[9][${i}]`)) : [0n];
-  if (windows.length % 2 !== 1 || windows.length > 1 + 2 * MAX_GAPS) throw new CheckpointError(`${at}[9]: not a stream's windows`);
+  if (t.length !== 9) throw new CheckpointError(`${at}: not a source series`);
   const origin = origins[integer(t[0], `${at}[0]`)];
   if (origin === undefined) throw new CheckpointError(`${at}[0]: no such origin`);
   return {
@@ -195,8 +214,9 @@ function streamIn(v: unknown, at: string, origins: readonly string[]): StreamSna
     hist: t[6] === null ? undefined : histIn(t[6], `${at}[6]`),
     exp: t[7] === null ? undefined : expIn(t[7], `${at}[7]`),
     updatedAt: finite(t[8], `${at}[8]`),
-    from: windows[0]!,
-    gaps: windows.length > 1 ? windows.slice(1) : undefined,
+    // Set from the checkpoint's `windows`, when it has them.
+    from: 0n,
+    gaps: undefined,
   };
 }
 

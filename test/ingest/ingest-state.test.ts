@@ -96,9 +96,13 @@ describe('checkpoint: snapshot → restore', () => {
     assert.equal(send(restored, 2, 110, 120).acceptedDataPoints, 1, 'the window queued through the restart');
     assert.equal(send(restored, 5, 120, 130).rejectedDataPoints, 1);
     assert.deepEqual(await values(restored, 'daemon.sent'), { '{}': 10 });
-    // A state written without windows (one stream a row of 9) reads as before: nothing late is added twice.
-    const old = JSON.parse(payload) as { instruments: { series: { streams: unknown[][] }[] }[] };
-    old.instruments[0]!.series[0]!.streams[0]!.length = 9;
+    // A state written without windows (before they were kept) reads as before: nothing late is added twice.
+    const old = JSON.parse(payload) as { windows?: unknown; instruments: { series: { streams: unknown[][] }[] }[] };
+    assert.ok(old.windows !== undefined);
+    assert.equal(old.instruments[0]!.series[0]!.streams[0]!.length, 9, 'the row as before: a reader that does not know windows reads the rest');
+    assert.throws(() => decodeCheckpoint(JSON.stringify({ ...old, windows: [[0, 0, 5, '1']] })), /windows\[0\]: no such source series/);
+    assert.throws(() => decodeCheckpoint(JSON.stringify({ ...old, windows: [[0, 0, 0, '1', '2']] })), /windows\[0\]: not a stream's windows/);
+    delete old.windows;
     const fromOld = new IngestStore({ now: clock.now });
     fromOld.restore(decodeCheckpoint(JSON.stringify(old)));
     assert.equal(send(fromOld, 2, 110, 120).rejectedDataPoints, 1);
