@@ -122,6 +122,9 @@ export const REQUESTS: readonly BadRequest[] = [
     body: hundredAnd(badPoint([]), { resource: [pb.kv('service.name', pb.str('probe')), pb.kv('host.path', pb.str(pb.LATIN1_PATH))] }),
   },
   { what: '101 gauges under a scope name in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(badPoint([]), { scope: pb.msg(pb.len(1, pb.LATIN1_PATH)) }) },
+  { what: '101 gauges, one named in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge(pb.LATIN1_PATH, [pb.gaugePoint(7)])) },
+  { what: '101 gauges, one with a unit in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge('bad_attr', [pb.gaugePoint(7)], [pb.len(3, pb.LATIN1_PATH)])) },
+  { what: '101 gauges, one with an attribute key in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(badPoint([pb.kv(pb.LATIN1_PATH, pb.str('x'))])) },
   { what: '101 gauges, one with a description in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge('bad_attr', [pb.gaugePoint(7)], [pb.len(2, pb.LATIN1_PATH)])) },
   {
     what: 'JSON: 3 gauges and one attribute value in Latin-1 (a body that is not UTF-8)',
