@@ -186,6 +186,7 @@ function readScope(r: Reader, stop: number): { name: string; version: string } {
     const tag = r.uint32();
     if (tag === ((1 << 3) | LEN)) name = text(r);
     else if (tag === ((2 << 3) | LEN)) version = text(r);
+    else if (tag === ((3 << 3) | LEN)) check(r, end(r), KEY_VALUE_SHAPE, 0);
     else skip(r, tag, SCOPE_FIELDS);
   }
   return { name, version };
@@ -218,7 +219,8 @@ function readMetric(r: Reader, stop: number): OtlpMetric {
         data = readData(r, end(r), tag >>> 3);
         break;
       default:
-        skip(r, tag, METRIC_FIELDS);
+        if (tag === ((12 << 3) | LEN)) check(r, end(r), KEY_VALUE_SHAPE, 0);
+        else skip(r, tag, METRIC_FIELDS);
     }
   }
   if (unknownTemporalities !== unknown) return { name, description, unit, data, unreadable: 'unknown_temporality' };
@@ -250,7 +252,7 @@ function readData(r: Reader, stop: number, field: number): OtlpMetricData {
       } else if (field === 10) exponentials.push(readExponentialPoint(r, pointEnd));
       else {
         summaryPoints++;
-        r.pos = pointEnd;
+        check(r, pointEnd, SUMMARY_POINT_SHAPE, 0);
       }
     } else if (tag === ((2 << 3) | VARINT) && field !== 5 && field !== 11) temporality = temporalityOf(r.int32());
     else if (tag === ((3 << 3) | VARINT) && field === 7) monotonic = r.bool();
@@ -396,6 +398,7 @@ function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
     if (readCommon(r, tag, c, 7, 8)) continue;
     if (tag === ((4 << 3) | FIXED64)) value = r.double();
     else if (tag === ((6 << 3) | FIXED64)) value = sfixed64Number(r);
+    else if (tag === ((5 << 3) | LEN)) check(r, end(r), EXEMPLAR_SHAPE, 0);
     else skip(r, tag, NUMBER_POINT_FIELDS);
   }
   pointEntry = c.shared;
@@ -438,6 +441,9 @@ function readHistogramPoint(r: Reader, stop: number): OtlpHistogramPoint {
       case (7 << 3) | FIXED64:
         repeated(r, tag, 8, () => explicitBounds.push(r.double()));
         break;
+      case (8 << 3) | LEN:
+        check(r, end(r), EXEMPLAR_SHAPE, 0);
+        break;
       default:
         skip(r, tag, HISTOGRAM_POINT_FIELDS);
     }
@@ -479,6 +485,9 @@ function readExponentialPoint(r: Reader, stop: number): OtlpExponentialHistogram
         break;
       case (14 << 3) | FIXED64:
         zeroThreshold = r.double();
+        break;
+      case (11 << 3) | LEN:
+        check(r, end(r), EXEMPLAR_SHAPE, 0);
         break;
       default:
         skip(r, tag, EXPONENTIAL_POINT_FIELDS);
@@ -699,6 +708,51 @@ const BUCKETS_FIELDS = wireTypes('ExponentialHistogramDataPoint.Buckets', [[1, W
 const KEY_VALUE_FIELDS = wireTypes('KeyValue', [[1, W_LEN], [2, W_LEN]]);
 const ANY_VALUE_FIELDS = wireTypes('AnyValue', [[1, W_LEN], [2, W_VARINT], [3, W_VARINT], [4, W_FIXED64], [5, W_LEN], [6, W_LEN], [7, W_LEN]]);
 const LIST_FIELDS = wireTypes('ArrayValue', [[1, W_LEN]]);
+
+/**
+ * A message the model does not keep (an exemplar, a summary point, the scope's attributes, a
+ * metric's metadata), checked as pdata reads it: its fields' wire types, its messages', and the
+ * length of a trace or span ID. `messages`: the shape of each message field; `ids`: the length each
+ * bytes field must have when not empty.
+ */
+interface Shape {
+  readonly fields: WireTypes;
+  readonly messages?: Readonly<Record<number, () => Shape>>;
+  readonly ids?: Readonly<Record<number, number>>;
+}
+
+/** AnyValues nested deeper than this in a message that is only checked are skipped, not checked: the stack is bounded. */
+const MAX_CHECK_DEPTH = 64;
+
+const ANY_VALUE_SHAPE: Shape = { fields: ANY_VALUE_FIELDS, messages: { 5: () => ARRAY_SHAPE, 6: () => KEY_VALUE_LIST_SHAPE } };
+const KEY_VALUE_SHAPE: Shape = { fields: KEY_VALUE_FIELDS, messages: { 2: () => ANY_VALUE_SHAPE } };
+const ARRAY_SHAPE: Shape = { fields: LIST_FIELDS, messages: { 1: () => ANY_VALUE_SHAPE } };
+const KEY_VALUE_LIST_SHAPE: Shape = { fields: LIST_FIELDS, messages: { 1: () => KEY_VALUE_SHAPE } };
+const EXEMPLAR_SHAPE: Shape = {
+  fields: wireTypes('Exemplar', [[2, W_FIXED64], [3, W_FIXED64], [4, W_LEN], [5, W_LEN], [6, W_FIXED64], [7, W_LEN]]),
+  messages: { 7: () => KEY_VALUE_SHAPE },
+  ids: { 4: 8, 5: 16 },
+};
+const SUMMARY_POINT_SHAPE: Shape = {
+  fields: wireTypes('SummaryDataPoint', [[2, W_FIXED64], [3, W_FIXED64], [4, W_FIXED64], [5, W_FIXED64], [6, W_LEN], [7, W_LEN], [8, W_VARINT]]),
+  messages: { 6: () => ({ fields: wireTypes('SummaryDataPoint.ValueAtQuantile', [[1, W_FIXED64], [2, W_FIXED64]]) }), 7: () => KEY_VALUE_SHAPE },
+};
+
+/** Checks the message in `[r.pos, stop)` against `shape`, building nothing. */
+function check(r: Reader, stop: number, shape: Shape, depth: number): void {
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    const sub = (tag & 7) === LEN ? shape.messages?.[field] : undefined;
+    const id = (tag & 7) === LEN ? shape.ids?.[field] : undefined;
+    if (sub !== undefined && depth < MAX_CHECK_DEPTH) check(r, end(r), sub(), depth + 1);
+    else if (id !== undefined) {
+      const length = end(r) - r.pos;
+      if (length !== 0 && length !== id) throw new OtlpDecodeError(`invalid ${id === 16 ? 'trace' : 'span'} ID length ${length} (${shape.fields.message})`);
+      r.pos += length;
+    } else skip(r, tag, shape.fields);
+  }
+}
 
 /** The two little-endian 32-bit halves of the next 8 bytes, as [low, high] in `HALVES`. */
 const HALVES = new Uint32Array(2);

@@ -149,9 +149,23 @@ export const REQUESTS: readonly BadRequest[] = [
   // What the Collector refuses.
   { what: '100 gauges and a metric name sent as a varint (wrong wire type)', contentType: PROTOBUF, series: true, body: hundredAnd(pb.msg(pb.vint(1, 5), pb.len(5, pb.msg(pb.len(1, pb.gaugePoint(7)))))) },
   { what: '100 gauges and a point time sent as a varint (wrong wire type)', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge('bad', [pb.msg(pb.vint(3, 5), pb.f64(4, 7))])) },
+  {
+    what: '100 gauges and an exemplar whose trace ID is 3 bytes',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(pb.gauge('bad', [pb.msg(pb.u64(3, pb.nowNanos()), pb.f64(4, 7), pb.len(5, pb.msg(pb.f64(3, 1), pb.len(5, Buffer.from([1, 2, 3])))))])),
+  },
+  {
+    what: '100 gauges and a summary point whose sum is a varint (wrong wire type)',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(pb.msg(pb.len(1, 'summ'), pb.len(11, pb.msg(pb.len(1, pb.msg(pb.vint(5, 3))))))),
+  },
   { what: 'JSON: `asDouble: 1e400`', contentType: JSON_TYPE, series: true, body: Buffer.from(jsonWith(jsonPoint({ asDouble: 0.5 })).replace('"asDouble":0.5', '"asDouble":1e400')) },
   { what: 'JSON: a `bytesValue` that is not base64', contentType: JSON_TYPE, series: true, body: Buffer.from(jsonWith(jsonPoint({ attributes: [{ key: 'b', value: { bytesValue: '!!!not base64' } }] }))) },
   { what: 'JSON: an exemplar with `traceId: "zz"`', contentType: JSON_TYPE, series: true, body: Buffer.from(jsonWith(jsonPoint({ exemplars: [{ asDouble: 1, timeUnixNano: '1', traceId: 'zz' }] }))) },
+  // 10,000 are read by both (test/ingest/decode-agreement.test.ts).
+  { what: 'JSON: 10,001 arrays nested in the request object', contentType: JSON_TYPE, body: Buffer.from(`{"resourceMetrics":[],"x":${'['.repeat(10_001)}${']'.repeat(10_001)}}`) },
   {
     what: 'JSON: an unknown field holding objects nested 100,000 deep',
     contentType: JSON_TYPE,

@@ -175,6 +175,26 @@ describe('what the Collector refuses is refused', () => {
     assert.ok(data.type === 'gauge' && data.points[0]!.value === 7);
   });
 
+  it('exemplars, summary points, scope attributes and metadata, not kept, are checked as pdata reads them: wire types, trace and span ID lengths', () => {
+    const withExemplar = (...fields: Buffer[]): Buffer => pb.request([pb.gauge('g', [pb.msg(pb.u64(3, 1n), pb.f64(4, 7), pb.len(5, pb.msg(pb.f64(3, 1), ...fields)))])]);
+    refuses(withExemplar(pb.len(5, Buffer.from([1, 2, 3]))), 'protobuf', /^invalid trace ID length 3 \(Exemplar\)$/);
+    refuses(withExemplar(pb.len(4, Buffer.alloc(16))), 'protobuf', /^invalid span ID length 16 \(Exemplar\)$/);
+    refuses(withExemplar(pb.vint(3, 1)), 'protobuf', /^wrong wire type 0 for field 3 \(Exemplar\)$/);
+    refuses(withExemplar(pb.len(7, pb.kv('k', pb.msg(pb.len(2, 'not a bool'))))), 'protobuf', /^wrong wire type 2 for field 2 \(AnyValue\)$/);
+    const summary = (point: Buffer): Buffer => pb.request([pb.msg(pb.len(1, 's'), pb.len(11, pb.msg(pb.len(1, point))))]);
+    refuses(summary(pb.msg(pb.vint(5, 3))), 'protobuf', /^wrong wire type 0 for field 5 \(SummaryDataPoint\)$/);
+    refuses(pb.request([pb.gauge('g', [pb.gaugePoint(1)], [pb.len(12, pb.msg(pb.vint(1, 1)))])]), 'protobuf', /^wrong wire type 0 for field 1 \(KeyValue\)$/);
+    refuses(pb.request(pb.goodGauges(1), { scope: pb.msg(pb.len(1, 'sc'), pb.len(3, pb.msg(pb.len(1, 'k'), pb.vint(2, 1)))) }), 'protobuf', /^wrong wire type 0 for field 2 \(KeyValue\)$/);
+    // What an SDK sends is read: IDs of their length or none, filtered attributes of every kind, a summary point with quantiles.
+    const kinds = [pb.kv('s', pb.str('x')), pb.kv('arr', pb.len(5, pb.msg(pb.len(1, pb.str('a'))))), pb.kv('kv', pb.len(6, pb.msg(pb.len(1, pb.kv('k', pb.vint(2, 1))))))];
+    const fine = withExemplar(pb.len(5, Buffer.alloc(16, 1)), pb.len(4, Buffer.alloc(8, 2)), pb.u64(2, 1n), ...kinds.map((k) => pb.len(7, k)));
+    assert.equal(decodeExportRequest(fine, 'protobuf').resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.name, 'g');
+    assert.equal(decodeExportRequest(withExemplar(pb.len(5, Buffer.alloc(0))), 'protobuf').resourceMetrics.length, 1);
+    const quantiles = summary(pb.msg(pb.u64(3, 1n), pb.u64(4, 2n), pb.f64(5, 3), pb.len(6, pb.msg(pb.f64(1, 0.5), pb.f64(2, 1))), pb.len(7, kinds[0]!), pb.vint(8, 0)));
+    const data = decodeExportRequest(quantiles, 'protobuf').resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+    assert.deepEqual(data, { type: 'summary', pointCount: 1 });
+  });
+
   const jsonWith = (point: object): Buffer => Buffer.from(JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'm', gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: '1', ...point }] } }] }] }] }));
 
   it('JSON: a number out of a double\'s range, bytesValue that is not base64, an exemplar traceId or spanId that is not hex of its length', () => {
@@ -187,11 +207,15 @@ describe('what the Collector refuses is refused', () => {
     assert.equal(fine.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.name, 'm');
   });
 
-  it('JSON nested deeper than 10,000 levels (an unknown field\'s) is refused; 1,000 levels are read', () => {
+  it('JSON nested deeper than 10,000 levels (an unknown field\'s) is refused; 10,000 in the request object are read', () => {
     const withUnknown = (levels: number): Buffer => Buffer.from(jsonWith({}).toString().replace('"name":"m"', `"name":"m","unknown":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`));
     refuses(withUnknown(100_000), 'json', /nested deeper than 10000 levels/);
     refuses(withUnknown(10_000), 'json', /nested deeper than 10000 levels/);
     assert.equal(decodeExportRequest(withUnknown(1_000), 'json').resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.name, 'm');
+    // In the request object itself, as the Collector 0.155 answers: 10,000 arrays read, 10,001 refused.
+    const arrays = (n: number): Buffer => Buffer.from(`{"resourceMetrics":[],"x":${'['.repeat(n)}${']'.repeat(n)}}`);
+    assert.deepEqual(decodeExportRequest(arrays(10_000), 'json'), { resourceMetrics: [] });
+    refuses(arrays(10_001), 'json', /nested deeper than 10000 levels/);
   });
 });
 
