@@ -11,6 +11,7 @@ import type { InstrumentSpec } from '../domain/types.ts';
 import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from '../domain/vocabulary.ts';
 import type { IngestReport } from './ingest-report.ts';
 import { cut, limitAttributes, MAX_ATTRIBUTE_KEY_LENGTH, MAX_ATTRIBUTES, type DroppedAttributes } from './input-bounds.ts';
+import { setAttribute } from '../otlp/normalize.ts';
 import type { Instrument } from './series-state.ts';
 
 /** The fold of an instrument: its spec's bounds when it is canonical, else {@link plainFold}. */
@@ -51,7 +52,7 @@ function plainFold(attributes: Attributes): Attributes {
     const v: AttributeValue | undefined = attributes[key];
     if (v === undefined || v === null) continue;
     // A long array becomes its cut JSON text, as the naming stage would render it anyway.
-    out[key] = typeof v === 'string' ? sharedValue(cut(v, MAX_VALUE_LENGTH)) : Array.isArray(v) && JSON.stringify(v).length > MAX_VALUE_LENGTH ? toLabelString(v) : v;
+    setAttribute(out, key, typeof v === 'string' ? sharedValue(cut(v, MAX_VALUE_LENGTH)) : Array.isArray(v) && JSON.stringify(v).length > MAX_VALUE_LENGTH ? toLabelString(v) : v);
   }
   return out;
 }

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Attributes } from '@opentelemetry/api';
 import { attributeSetKey } from '../domain/series/attribute-key.ts';
+import { setAttribute } from '../otlp/normalize.ts';
 
 /** Longest metric name accepted (longer: refused). */
 export const MAX_NAME_LENGTH = 255;
@@ -77,7 +78,7 @@ export function limitAttributes(attributes: Attributes, dropped: DroppedAttribut
       dropped.pastCount++;
       continue;
     }
-    out[k] = attributes[k];
+    setAttribute(out, k, attributes[k]);
     kept++;
   }
   return out;

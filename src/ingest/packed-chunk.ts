@@ -19,7 +19,7 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import { attributeMemo, type MemoEntry } from '../otlp/decode-attribute-memo.ts';
 import type { PointSink } from '../otlp/decode-protobuf.ts';
-import type { OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpMetricData, OtlpNumberPoint } from '../otlp/types.ts';
+import type { OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpMetricData, OtlpNumberPoint, OtlpUnreadable } from '../otlp/types.ts';
 import { attributesKey } from './input-bounds.ts';
 
 /** A metric of a packed chunk: gauges, sums and histograms with their points in the columns. */
@@ -50,7 +50,7 @@ export interface PackedChunk {
   readonly values: Float64Array;
   /** A histogram point's sum. */
   readonly sums: Float64Array;
-  /** Per point: {@link NO_RECORDED_VALUE}, {@link HAS_VALUE}. */
+  /** Per point: {@link NO_RECORDED_VALUE}, {@link HAS_VALUE}, and why it cannot be kept ({@link UNREADABLE_BITS}). */
   readonly flags: Uint8Array;
   /** Per histogram point, three: where its bounds start in `numbers`, how many, how many counts follow them. */
   readonly spans: Uint32Array;
@@ -60,6 +60,10 @@ export interface PackedChunk {
 const NO_RECORDED_VALUE = 1;
 /** A number point's value, or a histogram point's sum, is set. */
 const HAS_VALUE = 2;
+/** A point's `unreadable`, in the flags' bits 2 and 3 (0: none). */
+const UNREADABLE_SHIFT = 2;
+const UNREADABLE_BITS: readonly (OtlpUnreadable | undefined)[] = [undefined, 'invalid_utf8', 'too_deep', 'unknown_temporality'];
+const unreadableFlags = (u: OtlpUnreadable | undefined): number => (u === undefined ? 0 : UNREADABLE_BITS.indexOf(u) << UNREADABLE_SHIFT);
 
 const BLOCK_BITS = 11;
 /** Points per block of a {@link PointPacker}'s strings. */
@@ -185,7 +189,7 @@ export class PointPacker implements PointSink {
     if (!json) this.#exact.set(i, attributes);
     this.#starts[i] = p.startTimeUnixNano;
     this.#times[i] = p.timeUnixNano;
-    this.#flags[i] = p.noRecordedValue ? NO_RECORDED_VALUE : 0;
+    this.#flags[i] = (p.noRecordedValue ? NO_RECORDED_VALUE : 0) | unreadableFlags(p.unreadable);
     // A reused packer's columns hold the request before's.
     this.#values[i] = this.#sums[i] = 0;
     return i;
@@ -425,6 +429,7 @@ class Cursor {
   startTimeUnixNano = 0n;
   timeUnixNano = 0n;
   noRecordedValue = false;
+  unreadable: OtlpUnreadable | undefined = undefined;
   protected readonly packed: PackedChunk;
   protected index = -1;
   readonly #start: TimeColumn;
@@ -443,6 +448,7 @@ class Cursor {
     this.startTimeUnixNano = this.#start.at(i);
     this.timeUnixNano = this.#time.at(i);
     this.noRecordedValue = (packed.flags[i]! & NO_RECORDED_VALUE) !== 0;
+    this.unreadable = UNREADABLE_BITS[(packed.flags[i]! >> UNREADABLE_SHIFT) & 3];
   }
 
   /** Made anew at each read: read once per point, and only for a new stream or a run failure. */

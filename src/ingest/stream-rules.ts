@@ -33,7 +33,8 @@
  */
 import type { InstrumentSpec } from '../domain/types.ts';
 import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
-import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
+import { MAX_ANY_VALUE_DEPTH } from '../otlp/normalize.ts';
+import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint, OtlpUnreadable } from '../otlp/types.ts';
 import type { Arrival, TimeWindow } from './arrival.ts';
 import { REFUSED_METRIC, type IngestReport, type Refusal } from './ingest-report.ts';
 import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
@@ -53,6 +54,7 @@ const SHAPE_WORDS: Readonly<Record<Shape, string>> = {
 /** Why none of `metric`'s points can be kept, whatever they hold; undefined when they may be. */
 export function metricRefusal(metric: OtlpMetric): Refusal | undefined {
   const data = metric.data;
+  if (metric.unreadable !== undefined) return UNREADABLE[metric.unreadable];
   if (data.type === 'summary') return { code: 'unsupported_type', text: 'Summary is not supported (use an explicit-bucket or exponential Histogram)' };
   if (metric.name === '') return { code: 'no_name', text: 'a metric needs a name' };
   if (metric.name.length > MAX_NAME_LENGTH) return { code: 'too_long', text: `a metric name longer than ${MAX_NAME_LENGTH} characters` };
@@ -142,8 +144,19 @@ function durationWords(millis: number): string {
   return Number.isInteger(minutes) ? `${minutes} minutes` : `${millis} ms`;
 }
 
+/**
+ * What the decoder found a point or metric to carry that cannot be kept (types.ts `OtlpUnreadable`):
+ * the Collector's receiver accepts these requests, so they are refused per point, never whole.
+ */
+const UNREADABLE: Readonly<Record<OtlpUnreadable, Refusal>> = {
+  invalid_utf8: { code: 'invalid_point', text: 'a label value (an attribute value, the scope\'s name or version) that is not valid UTF-8' },
+  too_deep: { code: 'invalid_point', text: `an attribute value nested deeper than ${MAX_ANY_VALUE_DEPTH} levels` },
+  unknown_temporality: { code: 'unsupported_type', text: 'an unknown AggregationTemporality (1 delta and 2 cumulative are known)' },
+};
+
 /** What makes a number point unusable on arrival `at`. */
 export function invalidNumber(point: OtlpNumberPoint, monotonic: boolean, at: Arrival): Refusal | undefined {
+  if (point.unreadable !== undefined) return UNREADABLE[point.unreadable];
   const v = point.value;
   if (v === undefined) return { code: 'invalid_point', text: 'a data point without a value (neither asDouble nor asInt)' };
   if (monotonic && !(v >= 0)) return { code: 'invalid_point', text: 'a negative or NaN value on a monotonic Sum' };
@@ -154,6 +167,7 @@ export function invalidNumber(point: OtlpNumberPoint, monotonic: boolean, at: Ar
 
 /** What makes an explicit-bucket point unusable on arrival `at`. */
 export function invalidHistogram(point: OtlpHistogramPoint, at: Arrival): Refusal | undefined {
+  if (point.unreadable !== undefined) return UNREADABLE[point.unreadable];
   const text = histogramFault(point);
   return text === undefined ? invalidTime(point, at.window) : { code: 'invalid_histogram', text };
 }
@@ -189,6 +203,7 @@ function histogramFault(point: OtlpHistogramPoint): string | undefined {
  * counts that do not add up, a NaN, negative or infinite sum (as for explicit buckets), its time.
  */
 export function invalidExponential(point: OtlpExponentialHistogramPoint, at: Arrival): Refusal | undefined {
+  if (point.unreadable !== undefined) return UNREADABLE[point.unreadable];
   const text = exponentialFault(point);
   return text === undefined ? invalidTime(point, at.window) : { code: 'invalid_histogram', text };
 }

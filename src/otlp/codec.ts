@@ -7,6 +7,7 @@
  * generated from the .proto files). JSON follows the OTLP/JSON rules (see normalize.ts). Both
  * encodings decode into the same {@link OtlpExportRequest}.
  */
+import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs/light.js';
 import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits.ts';
 import type { AttributeMemo } from './decode-attribute-memo.ts';
@@ -73,7 +74,8 @@ export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding, li
   } catch (err) {
     throw new OtlpDecodeError(`invalid JSON: ${messageOf(err)}`, { cause: err });
   }
-  return normalizeExportRequest(raw, meter);
+  // Not UTF-8: read with U+FFFD for each bad sequence, as the Collector keeps the bytes (normalize.ts).
+  return normalizeExportRequest(raw, meter, !isUtf8(body));
 }
 
 /**

@@ -54,6 +54,13 @@ export interface DecodeLimits {
 
 /** Per body byte; denser real shapes cost ≤ 10 (see the file's comment). */
 export const DECODED_BYTES_PER_BODY_BYTE = 16;
+
+/**
+ * Deepest nesting of JSON objects and arrays inside a body's outer object: the Collector's JSON
+ * reader (json-iterator) refuses a body past it ("exceeded max depth"), unknown fields included
+ * (measured against 0.155: 10,000 arrays in the request object are read, 10,001 refused).
+ */
+export const MAX_JSON_DEPTH = 10_000;
 const MiB = 1024 * 1024;
 
 /**
@@ -110,8 +117,10 @@ export class DecodeMeter {
 
   /**
    * JSON before `JSON.parse`: charges the containers and members of `text` (UTF-8), outside
-   * strings, checking as it goes. A tight byte loop; it does not validate the JSON.
+   * strings, checking as it goes. A tight byte loop; it does not validate the JSON, but refuses
+   * one nested deeper than {@link MAX_JSON_DEPTH}.
    * @throws {DecodeLimitExceeded}
+   * @throws {OtlpDecodeError} past {@link MAX_JSON_DEPTH}
    */
   scanJson(text: Uint8Array): void {
     const { capBytes, perBodyByte, slackBytes } = this.#limits;
@@ -119,6 +128,7 @@ export class DecodeMeter {
     let containers = 0;
     let members = 0;
     let inString = false;
+    let depth = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text[i]!;
       if (inString) {
@@ -130,6 +140,11 @@ export class DecodeMeter {
       else if (c === 0x7b || c === 0x5b) {
         containers++;
         spent += DECODE_COST.container;
+        // `depth` counts the outer object too.
+        if (++depth > MAX_JSON_DEPTH + 1) throw new OtlpDecodeError(`invalid JSON: objects and arrays nested deeper than ${MAX_JSON_DEPTH} levels at byte ${i}`);
+      } else if (c === 0x7d || c === 0x5d) {
+        depth--;
+        continue;
       } else if (c === 0x2c || c === 0x3a) {
         members++;
         spent += DECODE_COST.member;

@@ -1,6 +1,14 @@
 /**
  * A protobuf `ExportMetricsServiceRequest` straight into {@link OtlpExportRequest}, over
- * protobufjs's `Reader` (its varints, doubles, length checks and strict UTF-8 strings).
+ * protobufjs's `Reader` (its varints, doubles and length checks).
+ *
+ * What it refuses and accepts is what the Collector's receiver (pdata) does, both ways: a known
+ * field with the wrong wire type refuses the request (pdata: "proto: wrong wireType"), an unknown
+ * field is skipped; a string that is not UTF-8 is read with U+FFFD for each bad sequence (pdata keeps
+ * the bytes), and a point a label value of which it is (an attribute value, the scope's name or
+ * version) is marked `invalid_utf8`, as the Collector's prometheus exporter drops those series; an
+ * attribute value nested too deep marks its point `too_deep`, an unknown temporality its metric
+ * (types.ts `OtlpUnreadable`): refused per point by the ingest, never the whole request.
  *
  * Why a decode loop of our own rather than `Type.decode` + `toObject` + normalize.ts: that route
  * builds protobufjs's message tree, then a JSON-shaped copy of it (every fixed64 a long.js object
@@ -29,7 +37,7 @@
 import protobuf from 'protobufjs/light.js';
 import { attributeMemo, type AttributeMemo, type MemoEntry } from './decode-attribute-memo.ts';
 import { DecodeMeter, type DecodeLimits } from './decode-limits.ts';
-import { attributeValue, FLAG_NO_RECORDED_VALUE, MAX_ANY_VALUE_DEPTH, type PlainValue } from './normalize.ts';
+import { attributeValue, FLAG_NO_RECORDED_VALUE, MAX_ANY_VALUE_DEPTH, setAttribute, type PlainValue } from './normalize.ts';
 import {
   OtlpDecodeError,
   type OtlpExponentialBuckets,
@@ -42,6 +50,7 @@ import {
   type OtlpResourceMetrics,
   type OtlpScopeMetrics,
   type OtlpTemporality,
+  type OtlpUnreadable,
 } from './types.ts';
 import type { Attributes } from '@opentelemetry/api';
 
@@ -59,6 +68,12 @@ let memo: AttributeMemo | false;
 let sink: PointSink | undefined;
 /** The memo entry the attributes of the point just read are (decode-attribute-memo.ts), or undefined. */
 let pointEntry: MemoEntry | undefined;
+/** Attribute values (top level) read so far that were not UTF-8: a point compares it before and after. */
+let invalidValues = 0;
+/** Strings of any kind read so far that were not UTF-8. */
+let invalidTexts = 0;
+/** Attribute values read so far nested too deep (skipped). */
+let tooDeep = 0;
 
 /**
  * Takes a request's number and histogram points as they are decoded, in wire order, each numbered
@@ -77,7 +92,7 @@ export interface PointSink {
 }
 
 /** The number point handed to a sink, moved from point to point. */
-const scratch: { -readonly [K in keyof OtlpNumberPoint]: OtlpNumberPoint[K] } = { attributes: {}, startTimeUnixNano: 0n, timeUnixNano: 0n, noRecordedValue: false, value: undefined };
+const scratch: { -readonly [K in keyof OtlpNumberPoint]: OtlpNumberPoint[K] } = { attributes: {}, startTimeUnixNano: 0n, timeUnixNano: 0n, noRecordedValue: false, value: undefined, unreadable: undefined };
 
 /**
  * `attributes`: this thread's memo (decode-attribute-memo.ts), another, or `false` for none.
@@ -97,7 +112,7 @@ export function decodeProtobufRequest(body: Uint8Array, limits: DecodeLimits, at
       if (tag === ((1 << 3) | LEN)) {
         meter.charge('resource', r.pos);
         resourceMetrics.push(readResourceMetrics(r, end(r)));
-      } else skip(r, tag);
+      } else skip(r, tag, REQUEST_FIELDS);
     }
     return { resourceMetrics };
   } finally {
@@ -108,17 +123,29 @@ export function decodeProtobufRequest(body: Uint8Array, limits: DecodeLimits, at
 
 function readResourceMetrics(r: Reader, stop: number): OtlpResourceMetrics {
   let resource: Attributes = {};
-  const scopeMetrics: OtlpScopeMetrics[] = [];
+  let scopeMetrics: OtlpScopeMetrics[] = [];
+  // A resource attribute nested too deep: its points are refused (its other faults only change
+  // target_info, which the Collector then drops, and keep its points).
+  let unreadable: OtlpUnreadable | undefined;
   while (r.pos < stop) {
     const tag = r.uint32();
-    if (tag === ((1 << 3) | LEN)) resource = readResource(r, end(r));
-    else if (tag === ((2 << 3) | LEN)) {
+    if (tag === ((1 << 3) | LEN)) {
+      const deep = tooDeep;
+      resource = readResource(r, end(r));
+      if (tooDeep !== deep) unreadable = 'too_deep';
+    } else if (tag === ((2 << 3) | LEN)) {
       meter.charge('scope', r.pos);
       scopeMetrics.push(readScopeMetrics(r, end(r)));
     }
-    else skip(r, tag);
+    else skip(r, tag, RESOURCE_METRICS_FIELDS);
   }
+  if (unreadable !== undefined) scopeMetrics = scopeMetrics.map((sm) => ({ scope: sm.scope, metrics: markMetrics(sm.metrics, unreadable) }));
   return { resource, scopeMetrics };
+}
+
+/** `metrics`, each marked `unreadable` (its data, which a sink may hold, is the same object). */
+function markMetrics(metrics: readonly OtlpMetric[], unreadable: OtlpUnreadable): OtlpMetric[] {
+  return metrics.map((m) => (m.unreadable === undefined ? { ...m, unreadable } : m));
 }
 
 function readResource(r: Reader, stop: number): Attributes {
@@ -126,23 +153,29 @@ function readResource(r: Reader, stop: number): Attributes {
   while (r.pos < stop) {
     const tag = r.uint32();
     if (tag === ((1 << 3) | LEN)) readKeyValue(r, end(r), attributes);
-    else skip(r, tag);
+    else skip(r, tag, RESOURCE_FIELDS);
   }
   return attributes;
 }
 
 function readScopeMetrics(r: Reader, stop: number): OtlpScopeMetrics {
   let scope = { name: '', version: '' };
-  const metrics: OtlpMetric[] = [];
+  let metrics: OtlpMetric[] = [];
+  let unreadable: OtlpUnreadable | undefined;
   while (r.pos < stop) {
     const tag = r.uint32();
-    if (tag === ((1 << 3) | LEN)) scope = readScope(r, end(r));
-    else if (tag === ((2 << 3) | LEN)) {
+    if (tag === ((1 << 3) | LEN)) {
+      const invalid = invalidTexts;
+      scope = readScope(r, end(r));
+      // The scope's name and version are every point's otel_scope_* labels.
+      unreadable = invalidTexts !== invalid ? 'invalid_utf8' : undefined;
+    } else if (tag === ((2 << 3) | LEN)) {
       meter.charge('metric', r.pos);
       metrics.push(readMetric(r, end(r)));
     }
-    else skip(r, tag);
+    else skip(r, tag, SCOPE_METRICS_FIELDS);
   }
+  if (unreadable !== undefined) metrics = markMetrics(metrics, unreadable);
   return { scope, metrics };
 }
 
@@ -151,9 +184,10 @@ function readScope(r: Reader, stop: number): { name: string; version: string } {
   let version = '';
   while (r.pos < stop) {
     const tag = r.uint32();
-    if (tag === ((1 << 3) | LEN)) name = r.stringVerify();
-    else if (tag === ((2 << 3) | LEN)) version = r.stringVerify();
-    else skip(r, tag);
+    if (tag === ((1 << 3) | LEN)) name = text(r);
+    else if (tag === ((2 << 3) | LEN)) version = text(r);
+    else if (tag === ((3 << 3) | LEN)) check(r, end(r), KEY_VALUE_SHAPE, 0);
+    else skip(r, tag, SCOPE_FIELDS);
   }
   return { name, version };
 }
@@ -163,17 +197,19 @@ function readMetric(r: Reader, stop: number): OtlpMetric {
   let description = '';
   let unit = '';
   let data: OtlpMetricData = { type: 'empty' };
+  const unknown = unknownTemporalities;
   while (r.pos < stop) {
     const tag = r.uint32();
     switch (tag) {
+      // The Collector's exporter serves a name, unit or description that is not UTF-8, cleaned.
       case (1 << 3) | LEN:
-        name = r.stringVerify();
+        name = text(r);
         break;
       case (2 << 3) | LEN:
-        description = r.stringVerify();
+        description = text(r);
         break;
       case (3 << 3) | LEN:
-        unit = r.stringVerify();
+        unit = text(r);
         break;
       case (5 << 3) | LEN:
       case (7 << 3) | LEN:
@@ -183,9 +219,11 @@ function readMetric(r: Reader, stop: number): OtlpMetric {
         data = readData(r, end(r), tag >>> 3);
         break;
       default:
-        skip(r, tag);
+        if (tag === ((12 << 3) | LEN)) check(r, end(r), KEY_VALUE_SHAPE, 0);
+        else skip(r, tag, METRIC_FIELDS);
     }
   }
+  if (unknownTemporalities !== unknown) return { name, description, unit, data, unreadable: 'unknown_temporality' };
   return { name, description, unit, data };
 }
 
@@ -214,11 +252,11 @@ function readData(r: Reader, stop: number, field: number): OtlpMetricData {
       } else if (field === 10) exponentials.push(readExponentialPoint(r, pointEnd));
       else {
         summaryPoints++;
-        r.pos = pointEnd;
+        check(r, pointEnd, SUMMARY_POINT_SHAPE, 0);
       }
     } else if (tag === ((2 << 3) | VARINT) && field !== 5 && field !== 11) temporality = temporalityOf(r.int32());
     else if (tag === ((3 << 3) | VARINT) && field === 7) monotonic = r.bool();
-    else skip(r, tag);
+    else skip(r, tag, field === 7 ? SUM_FIELDS : field === 5 || field === 11 ? POINTS_FIELDS : HISTOGRAM_FIELDS);
   }
   let data: OtlpMetricData;
   switch (field) {
@@ -240,11 +278,15 @@ function readData(r: Reader, stop: number, field: number): OtlpMetricData {
   return data;
 }
 
+/** AggregationTemporality values read so far that are none of the three: their metric is marked. */
+let unknownTemporalities = 0;
+
 function temporalityOf(value: number): OtlpTemporality {
   if (value === 0) return 'unspecified';
   if (value === 1) return 'delta';
   if (value === 2) return 'cumulative';
-  throw new OtlpDecodeError(`aggregationTemporality ${value}: expected 1 (delta) or 2 (cumulative)`);
+  unknownTemporalities++;
+  return 'unspecified';
 }
 
 /** The fields every kind of point has, read by {@link readCommon}. */
@@ -257,11 +299,14 @@ interface Common {
   start: bigint;
   time: bigint;
   flags: number;
+  /** {@link invalidValues} and {@link tooDeep} when the point's reading began. */
+  invalid: number;
+  deep: number;
 }
 
 /** A point's attributes until a field gives it some: then an object of its own, or the memo's. */
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
-const COMMON: Common = { attributes: NO_ATTRIBUTES, shared: undefined, read: false, start: 0n, time: 0n, flags: 0 };
+const COMMON: Common = { attributes: NO_ATTRIBUTES, shared: undefined, read: false, start: 0n, time: 0n, flags: 0, invalid: 0, deep: 0 };
 
 /** The one Common, cleared for the next point: points are read one at a time, and what one keeps is taken out of it ({@link attributesOf}). */
 function common(): Common {
@@ -271,7 +316,16 @@ function common(): Common {
   COMMON.start = 0n;
   COMMON.time = 0n;
   COMMON.flags = 0;
+  COMMON.invalid = invalidValues;
+  COMMON.deep = tooDeep;
   return COMMON;
+}
+
+/** Why the point whose reading `c` holds cannot be kept, if it cannot. */
+function unreadableOf(c: Common): OtlpUnreadable | undefined {
+  if (invalidValues !== c.invalid) return 'invalid_utf8';
+  if (tooDeep !== c.deep) return 'too_deep';
+  return undefined;
 }
 
 /** The point's attributes: an empty object of its own when no field gave any. */
@@ -319,6 +373,7 @@ function readAttributes(r: Reader, c: Common, tag: number): void {
   // Where each field's KeyValue starts: where decoding it charges its attribute.
   const starts: number[] = [];
   c.attributes = {};
+  const invalid = invalidValues + tooDeep;
   for (;;) {
     const kvEnd = end(r);
     starts.push(r.pos - from);
@@ -326,11 +381,13 @@ function readAttributes(r: Reader, c: Common, tag: number): void {
     if (r.pos >= stop) break;
     r.uint32();
   }
-  c.shared = memo.remember(r.buf, from, stop, starts, c.attributes);
+  // Only attributes a point can be kept with are remembered: a memo hit is never unreadable.
+  if (invalidValues + tooDeep === invalid) c.shared = memo.remember(r.buf, from, stop, starts, c.attributes);
 }
 
 function base(c: Common) {
-  return { attributes: attributesOf(c), startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0 };
+  const unreadable = unreadableOf(c);
+  return { attributes: attributesOf(c), startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0, ...(unreadable !== undefined && { unreadable }) };
 }
 
 function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
@@ -341,19 +398,23 @@ function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
     if (readCommon(r, tag, c, 7, 8)) continue;
     if (tag === ((4 << 3) | FIXED64)) value = r.double();
     else if (tag === ((6 << 3) | FIXED64)) value = sfixed64Number(r);
-    else skip(r, tag);
+    else if (tag === ((5 << 3) | LEN)) check(r, end(r), EXEMPLAR_SHAPE, 0);
+    else skip(r, tag, NUMBER_POINT_FIELDS);
   }
   pointEntry = c.shared;
+  const unreadable = unreadableOf(c);
   if (sink !== undefined) {
     scratch.attributes = attributesOf(c);
     scratch.startTimeUnixNano = c.start;
     scratch.timeUnixNano = c.time;
     scratch.noRecordedValue = (c.flags & FLAG_NO_RECORDED_VALUE) !== 0;
     scratch.value = value;
+    scratch.unreadable = unreadable;
     return scratch;
   }
   // One object a point (not base's spread into another): the hot path of every ingest.
-  return { attributes: attributesOf(c), startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0, value };
+  const point = { attributes: attributesOf(c), startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0, value };
+  return unreadable === undefined ? point : { ...point, unreadable };
 }
 
 function readHistogramPoint(r: Reader, stop: number): OtlpHistogramPoint {
@@ -380,8 +441,11 @@ function readHistogramPoint(r: Reader, stop: number): OtlpHistogramPoint {
       case (7 << 3) | FIXED64:
         repeated(r, tag, 8, () => explicitBounds.push(r.double()));
         break;
+      case (8 << 3) | LEN:
+        check(r, end(r), EXEMPLAR_SHAPE, 0);
+        break;
       default:
-        skip(r, tag);
+        skip(r, tag, HISTOGRAM_POINT_FIELDS);
     }
   }
   pointEntry = c.shared;
@@ -422,8 +486,11 @@ function readExponentialPoint(r: Reader, stop: number): OtlpExponentialHistogram
       case (14 << 3) | FIXED64:
         zeroThreshold = r.double();
         break;
+      case (11 << 3) | LEN:
+        check(r, end(r), EXEMPLAR_SHAPE, 0);
+        break;
       default:
-        skip(r, tag);
+        skip(r, tag, EXPONENTIAL_POINT_FIELDS);
     }
   }
   return { ...base(c), count, sum, scale, zeroCount, zeroThreshold, positive, negative };
@@ -458,7 +525,7 @@ function readBuckets(r: Reader, stop: number): OtlpExponentialBuckets {
     const tag = r.uint32();
     if (tag === ((1 << 3) | VARINT)) offset = r.sint32();
     else if (tag === ((2 << 3) | LEN) || tag === ((2 << 3) | VARINT)) repeated(r, tag, 0, () => bucketCounts.push(varint64Number(r, true)));
-    else skip(r, tag);
+    else skip(r, tag, BUCKETS_FIELDS);
   }
   return { offset, bucketCounts };
 }
@@ -473,24 +540,34 @@ function readKeyValue(r: Reader, stop: number, out: Attributes): void {
   let value: PlainValue | undefined;
   while (r.pos < stop) {
     const tag = r.uint32();
-    if (tag === ((1 << 3) | LEN)) key = r.stringVerify();
+    if (tag === ((1 << 3) | LEN)) key = text(r);
     else if (tag === ((2 << 3) | LEN)) value = readAnyValue(r, end(r), 0);
-    else skip(r, tag);
+    else skip(r, tag, KEY_VALUE_FIELDS);
   }
   const v = value === undefined ? undefined : attributeValue(value);
-  if (v !== undefined && key !== '__proto__') out[key] = v;
+  if (v !== undefined) setAttribute(out, key, v);
 }
 
 /** An AnyValue as normalize.ts's plain value: undefined when no field is set. */
 function readAnyValue(r: Reader, stop: number, depth: number): PlainValue | undefined {
-  if (depth > MAX_ANY_VALUE_DEPTH) throw new OtlpDecodeError(`an attribute value nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`);
+  if (depth > MAX_ANY_VALUE_DEPTH) {
+    // Not read: the point it belongs to is refused (Common's `deep`).
+    tooDeep++;
+    r.pos = stop;
+    return null;
+  }
   let value: PlainValue | undefined;
   while (r.pos < stop) {
     const tag = r.uint32();
     switch (tag) {
-      case (1 << 3) | LEN:
-        value = r.stringVerify();
+      case (1 << 3) | LEN: {
+        // A top-level string is a label value as it is (the Collector's exporter drops the series);
+        // one nested is JSON-encoded first, which makes it UTF-8 (U+FFFD), and served.
+        const invalid = invalidTexts;
+        value = text(r);
+        if (depth === 0 && invalidTexts !== invalid) invalidValues++;
         break;
+      }
       case (2 << 3) | VARINT:
         value = r.bool();
         break;
@@ -510,7 +587,7 @@ function readAnyValue(r: Reader, stop: number, depth: number): PlainValue | unde
         value = Buffer.from(r.bytes()).toString('base64');
         break;
       default:
-        skip(r, tag);
+        skip(r, tag, ANY_VALUE_FIELDS);
     }
   }
   return value;
@@ -524,7 +601,7 @@ function readArrayValue(r: Reader, stop: number, depth: number): PlainValue[] {
       meter.charge('element', r.pos);
       values.push(readAnyValue(r, end(r), depth + 1) ?? null);
     }
-    else skip(r, tag);
+    else skip(r, tag, LIST_FIELDS);
   }
   return values;
 }
@@ -534,7 +611,7 @@ function readKeyValueList(r: Reader, stop: number, depth: number): { [key: strin
   while (r.pos < stop) {
     const tag = r.uint32();
     if (tag !== ((1 << 3) | LEN)) {
-      skip(r, tag);
+      skip(r, tag, LIST_FIELDS);
       continue;
     }
     meter.charge('attribute', r.pos);
@@ -543,11 +620,11 @@ function readKeyValueList(r: Reader, stop: number, depth: number): { [key: strin
     let value: PlainValue | undefined;
     while (r.pos < kvEnd) {
       const t = r.uint32();
-      if (t === ((1 << 3) | LEN)) key = r.stringVerify();
+      if (t === ((1 << 3) | LEN)) key = text(r);
       else if (t === ((2 << 3) | LEN)) value = readAnyValue(r, end(r), depth + 1);
-      else skip(r, t);
+      else skip(r, t, KEY_VALUE_FIELDS);
     }
-    if (key !== '__proto__') out[key] = value ?? null;
+    setAttribute(out, key, value ?? null);
   }
   return out;
 }
@@ -565,8 +642,116 @@ function end(r: Reader): number {
   return stop;
 }
 
-function skip(r: Reader, tag: number): void {
-  r.skipType(tag & 7, 0, tag >>> 3);
+/**
+ * Skips the field `tag` starts, unknown to `fields` or known and not kept; a known field with a wire
+ * type `fields` does not allow refuses the request, as pdata's decoder does.
+ */
+function skip(r: Reader, tag: number, fields: WireTypes): void {
+  const field = tag >>> 3;
+  const allowed = field < fields.length ? fields[field]! : 0;
+  if (allowed !== 0 && (allowed & (1 << (tag & 7))) === 0) throw new OtlpDecodeError(`wrong wire type ${tag & 7} for field ${field} (${fields.message})`);
+  r.skipType(tag & 7, 0, field);
+}
+
+/**
+ * A string, as pdata keeps it but in UTF-16: each sequence that is not UTF-8 becomes U+FFFD (and is
+ * counted in {@link invalidTexts}). Strict first: the usual string costs no more than before.
+ */
+function text(r: Reader): string {
+  const at = r.pos;
+  try {
+    return r.stringVerify();
+  } catch {
+    r.pos = at;
+    const stop = end(r); // a length past the body throws here, as it did
+    const from = r.pos;
+    r.pos = stop;
+    invalidTexts++;
+    return Buffer.from(r.buf.buffer, r.buf.byteOffset + from, stop - from).toString('utf8');
+  }
+}
+
+/** Per field number of a message, the wire types it may have as bits (1 << type); 0: unknown. */
+type WireTypes = readonly number[] & { readonly message: string };
+
+const W_VARINT = 1 << VARINT;
+const W_FIXED64 = 1 << FIXED64;
+const W_LEN = 1 << LEN;
+
+/** The fields of an OTLP message (opentelemetry-proto v1), `[field number, wire types]`. */
+function wireTypes(message: string, fields: ReadonlyArray<readonly [number, number]>): WireTypes {
+  const out = Object.assign([] as number[], { message });
+  for (const [field, types] of fields) {
+    while (out.length <= field) out.push(0);
+    out[field] = types;
+  }
+  return out;
+}
+
+const REQUEST_FIELDS = wireTypes('ExportMetricsServiceRequest', [[1, W_LEN]]);
+const RESOURCE_METRICS_FIELDS = wireTypes('ResourceMetrics', [[1, W_LEN], [2, W_LEN], [3, W_LEN]]);
+const RESOURCE_FIELDS = wireTypes('Resource', [[1, W_LEN], [2, W_VARINT], [3, W_LEN]]);
+const SCOPE_METRICS_FIELDS = wireTypes('ScopeMetrics', [[1, W_LEN], [2, W_LEN], [3, W_LEN]]);
+const SCOPE_FIELDS = wireTypes('InstrumentationScope', [[1, W_LEN], [2, W_LEN], [3, W_LEN], [4, W_VARINT]]);
+const METRIC_FIELDS = wireTypes('Metric', [[1, W_LEN], [2, W_LEN], [3, W_LEN], [5, W_LEN], [7, W_LEN], [9, W_LEN], [10, W_LEN], [11, W_LEN], [12, W_LEN]]);
+const POINTS_FIELDS = wireTypes('Gauge', [[1, W_LEN]]);
+const SUM_FIELDS = wireTypes('Sum', [[1, W_LEN], [2, W_VARINT], [3, W_VARINT]]);
+const HISTOGRAM_FIELDS = wireTypes('Histogram', [[1, W_LEN], [2, W_VARINT]]);
+const NUMBER_POINT_FIELDS = wireTypes('NumberDataPoint', [[2, W_FIXED64], [3, W_FIXED64], [4, W_FIXED64], [5, W_LEN], [6, W_FIXED64], [7, W_LEN], [8, W_VARINT]]);
+const HISTOGRAM_POINT_FIELDS = wireTypes('HistogramDataPoint', [
+  [2, W_FIXED64], [3, W_FIXED64], [4, W_FIXED64], [5, W_FIXED64], [6, W_LEN | W_FIXED64], [7, W_LEN | W_FIXED64], [8, W_LEN], [9, W_LEN], [10, W_VARINT], [11, W_FIXED64], [12, W_FIXED64],
+]);
+const EXPONENTIAL_POINT_FIELDS = wireTypes('ExponentialHistogramDataPoint', [
+  [1, W_LEN], [2, W_FIXED64], [3, W_FIXED64], [4, W_FIXED64], [5, W_FIXED64], [6, W_VARINT], [7, W_FIXED64], [8, W_LEN], [9, W_LEN], [10, W_VARINT], [11, W_LEN], [12, W_FIXED64], [13, W_FIXED64], [14, W_FIXED64],
+]);
+const BUCKETS_FIELDS = wireTypes('ExponentialHistogramDataPoint.Buckets', [[1, W_VARINT], [2, W_LEN | W_VARINT]]);
+const KEY_VALUE_FIELDS = wireTypes('KeyValue', [[1, W_LEN], [2, W_LEN]]);
+const ANY_VALUE_FIELDS = wireTypes('AnyValue', [[1, W_LEN], [2, W_VARINT], [3, W_VARINT], [4, W_FIXED64], [5, W_LEN], [6, W_LEN], [7, W_LEN]]);
+const LIST_FIELDS = wireTypes('ArrayValue', [[1, W_LEN]]);
+
+/**
+ * A message the model does not keep (an exemplar, a summary point, the scope's attributes, a
+ * metric's metadata), checked as pdata reads it: its fields' wire types, its messages', and the
+ * length of a trace or span ID. `messages`: the shape of each message field; `ids`: the length each
+ * bytes field must have when not empty.
+ */
+interface Shape {
+  readonly fields: WireTypes;
+  readonly messages?: Readonly<Record<number, () => Shape>>;
+  readonly ids?: Readonly<Record<number, number>>;
+}
+
+/** AnyValues nested deeper than this in a message that is only checked are skipped, not checked: the stack is bounded. */
+const MAX_CHECK_DEPTH = 64;
+
+const ANY_VALUE_SHAPE: Shape = { fields: ANY_VALUE_FIELDS, messages: { 5: () => ARRAY_SHAPE, 6: () => KEY_VALUE_LIST_SHAPE } };
+const KEY_VALUE_SHAPE: Shape = { fields: KEY_VALUE_FIELDS, messages: { 2: () => ANY_VALUE_SHAPE } };
+const ARRAY_SHAPE: Shape = { fields: LIST_FIELDS, messages: { 1: () => ANY_VALUE_SHAPE } };
+const KEY_VALUE_LIST_SHAPE: Shape = { fields: LIST_FIELDS, messages: { 1: () => KEY_VALUE_SHAPE } };
+const EXEMPLAR_SHAPE: Shape = {
+  fields: wireTypes('Exemplar', [[2, W_FIXED64], [3, W_FIXED64], [4, W_LEN], [5, W_LEN], [6, W_FIXED64], [7, W_LEN]]),
+  messages: { 7: () => KEY_VALUE_SHAPE },
+  ids: { 4: 8, 5: 16 },
+};
+const SUMMARY_POINT_SHAPE: Shape = {
+  fields: wireTypes('SummaryDataPoint', [[2, W_FIXED64], [3, W_FIXED64], [4, W_FIXED64], [5, W_FIXED64], [6, W_LEN], [7, W_LEN], [8, W_VARINT]]),
+  messages: { 6: () => ({ fields: wireTypes('SummaryDataPoint.ValueAtQuantile', [[1, W_FIXED64], [2, W_FIXED64]]) }), 7: () => KEY_VALUE_SHAPE },
+};
+
+/** Checks the message in `[r.pos, stop)` against `shape`, building nothing. */
+function check(r: Reader, stop: number, shape: Shape, depth: number): void {
+  while (r.pos < stop) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    const sub = (tag & 7) === LEN ? shape.messages?.[field] : undefined;
+    const id = (tag & 7) === LEN ? shape.ids?.[field] : undefined;
+    if (sub !== undefined && depth < MAX_CHECK_DEPTH) check(r, end(r), sub(), depth + 1);
+    else if (id !== undefined) {
+      const length = end(r) - r.pos;
+      if (length !== 0 && length !== id) throw new OtlpDecodeError(`invalid ${id === 16 ? 'trace' : 'span'} ID length ${length} (${shape.fields.message})`);
+      r.pos += length;
+    } else skip(r, tag, shape.fields);
+  }
 }
 
 /** The two little-endian 32-bit halves of the next 8 bytes, as [low, high] in `HALVES`. */

@@ -8,7 +8,12 @@
  * Collector's decoder does; enums as integers (their names are accepted as well); 64-bit integers
  * as decimal strings or numbers; doubles as numbers or `"NaN"`/`"Infinity"`/`"-Infinity"`;
  * `bytesValue` as base64 (kept as that string). Unknown keys are ignored, as the Collector does.
- * A value of the wrong type is an {@link OtlpDecodeError} naming its path.
+ * A value of the wrong type is an {@link OtlpDecodeError} naming its path, and so is what the
+ * Collector's JSON reader refuses: a number out of a double's range (`1e400`), a `bytesValue` that
+ * is not base64, an exemplar's `traceId` or `spanId` that is not its length in hex.
+ * What it accepts and the ingest cannot keep marks the point or metric (types.ts `OtlpUnreadable`),
+ * as decode-protobuf.ts does: an unknown temporality, a value nested too deep, and, in a body that
+ * was not UTF-8 (`lossy`), a label value that holds U+FFFD where a bad sequence was.
  *
  * Every element is charged to the request's {@link DecodeMeter} before it is made (decode-limits.ts;
  * codec.ts scanned the JSON text with the same meter before `JSON.parse`).
@@ -27,6 +32,7 @@ import {
   type OtlpResourceMetrics,
   type OtlpScopeMetrics,
   type OtlpTemporality,
+  type OtlpUnreadable,
 } from './types.ts';
 
 type Obj = Record<string, unknown>;
@@ -44,9 +50,20 @@ function charge(kind: DecodeCostKind, n = 1): void {
   meter.charge(kind, meter.bodyBytes, n);
 }
 
-/** @param requestMeter the request's, else one at the default limits for a body of any size */
-export function normalizeExportRequest(raw: unknown, requestMeter?: DecodeMeter): OtlpExportRequest {
+/** Whether the body was not UTF-8 (decoded with U+FFFD for each bad sequence). */
+let lossy = false;
+/** As decode-protobuf.ts's: label values made lossy, values nested too deep, unknown temporalities, so far. */
+let invalidValues = 0;
+let tooDeep = 0;
+let unknownTemporalities = 0;
+
+/**
+ * @param requestMeter the request's, else one at the default limits for a body of any size
+ * @param notUtf8 the JSON text was not UTF-8: a label value holding U+FFFD came from a bad sequence
+ */
+export function normalizeExportRequest(raw: unknown, requestMeter?: DecodeMeter, notUtf8 = false): OtlpExportRequest {
   meter = requestMeter ?? new DecodeMeter(Number.MAX_SAFE_INTEGER, DEFAULT_DECODE_LIMITS);
+  lossy = notUtf8;
   const root = object(raw, '(root)') ?? {};
   return { resourceMetrics: list(root, 'resourceMetrics', 'resource_metrics', '', resourceMetrics) };
 }
@@ -65,21 +82,27 @@ function scopeMetrics(raw: unknown, at: string): OtlpScopeMetrics {
   charge('scope');
   const o = object(raw, at) ?? {};
   const scope = object(field(o, 'scope'), `${at}.scope`) ?? {};
-  return {
-    scope: { name: string(field(scope, 'name'), `${at}.scope.name`), version: string(field(scope, 'version'), `${at}.scope.version`) },
-    metrics: list(o, 'metrics', 'metrics', at, metric),
-  };
+  const name = string(field(scope, 'name'), `${at}.scope.name`);
+  const version = string(field(scope, 'version'), `${at}.scope.version`);
+  const metrics = list(o, 'metrics', 'metrics', at, metric);
+  // The scope's name and version are every point's otel_scope_* labels.
+  if (lossy && (name.includes('\uFFFD') || version.includes('\uFFFD'))) {
+    return { scope: { name, version }, metrics: metrics.map((m) => (m.unreadable === undefined ? { ...m, unreadable: 'invalid_utf8' as const } : m)) };
+  }
+  return { scope: { name, version }, metrics };
 }
 
 function metric(raw: unknown, at: string): OtlpMetric {
   charge('metric');
   const o = object(raw, at) ?? {};
-  return {
+  const unknown = unknownTemporalities;
+  const m = {
     name: string(field(o, 'name'), `${at}.name`),
     description: string(field(o, 'description'), `${at}.description`),
     unit: string(field(o, 'unit'), `${at}.unit`),
     data: metricData(o, at),
   };
+  return unknownTemporalities === unknown ? m : { ...m, unreadable: 'unknown_temporality' };
 }
 
 function metricData(o: Obj, at: string): OtlpMetricData {
@@ -123,12 +146,33 @@ function metricData(o: Obj, at: string): OtlpMetricData {
 function pointBase(o: Obj, at: string) {
   charge('point');
   const flags = integer(field(o, 'flags'), `${at}.flags`);
+  const invalid = invalidValues;
+  const deep = tooDeep;
+  const attrs = attributes(o, at);
+  exemplars(o, at);
+  const unreadable: OtlpUnreadable | undefined = invalidValues !== invalid ? 'invalid_utf8' : tooDeep !== deep ? 'too_deep' : undefined;
   return {
-    attributes: attributes(o, at),
+    attributes: attrs,
     startTimeUnixNano: nanos(field(o, 'startTimeUnixNano', 'start_time_unix_nano'), `${at}.startTimeUnixNano`),
     timeUnixNano: nanos(field(o, 'timeUnixNano', 'time_unix_nano'), `${at}.timeUnixNano`),
     noRecordedValue: (flags & FLAG_NO_RECORDED_VALUE) !== 0,
+    ...(unreadable !== undefined && { unreadable }),
   };
+}
+
+const TRACE_ID = /^(?:[0-9a-fA-F]{32})?$/;
+const SPAN_ID = /^(?:[0-9a-fA-F]{16})?$/;
+
+/** A point's exemplars are not kept, but what the Collector refuses in them is refused: an ID that is not hex of its length. */
+function exemplars(o: Obj, at: string): void {
+  const list = array(field(o, 'exemplars'), `${at}.exemplars`);
+  for (let i = 0; i < list.length; i++) {
+    const e = object(list[i], `${at}.exemplars[${i}]`) ?? {};
+    const traceId = string(field(e, 'traceId', 'trace_id'), `${at}.exemplars[${i}].traceId`);
+    if (!TRACE_ID.test(traceId)) throw new OtlpDecodeError(`${at}.exemplars[${i}].traceId: expected 32 hex digits`);
+    const spanId = string(field(e, 'spanId', 'span_id'), `${at}.exemplars[${i}].spanId`);
+    if (!SPAN_ID.test(spanId)) throw new OtlpDecodeError(`${at}.exemplars[${i}].spanId: expected 16 hex digits`);
+  }
 }
 
 function numberPoint(raw: unknown, at: string): OtlpNumberPoint {
@@ -188,9 +232,18 @@ function attributes(o: Obj, at: string): Attributes {
     const key = string(field(kv, 'key'), `${at}.attributes[${i}].key`);
     const value = anyValue(field(kv, 'value'), `${at}.attributes[${i}].value`, 0);
     // An empty AnyValue is "no value": like an attribute that was never set.
-    if (value !== undefined && key !== '__proto__') out[key] = value;
+    if (value !== undefined) setAttribute(out, key, value);
   }
   return out;
+}
+
+/**
+ * Sets `out[key] = value` for a key of any name: `__proto__` assigned would set the object's
+ * prototype, not an attribute. The one way attributes are set, wherever they are copied.
+ */
+export function setAttribute<V>(out: { [key: string]: V }, key: string, value: V): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 /** An AnyValue with its nesting kept, before it becomes an attribute value. */
@@ -213,10 +266,19 @@ export function attributeValue(plain: PlainValue): AttributeValue | undefined {
 
 function anyValuePlain(raw: unknown, at: string, depth: number): Plain | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (depth > MAX_ANY_VALUE_DEPTH) throw new OtlpDecodeError(`${at}: nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`);
+  if (depth > MAX_ANY_VALUE_DEPTH) {
+    // Not read: the point it belongs to is refused (pointBase).
+    tooDeep++;
+    return null;
+  }
   const o = object(raw, at) ?? {};
   const s = field(o, 'stringValue', 'string_value');
-  if (s !== undefined && s !== null) return string(s, `${at}.stringValue`);
+  if (s !== undefined && s !== null) {
+    const text = string(s, `${at}.stringValue`);
+    // As decode-protobuf.ts: a top-level string is a label value as it is; one nested is JSON first.
+    if (lossy && depth === 0 && text.includes('\uFFFD')) invalidValues++;
+    return text;
+  }
   const b = field(o, 'boolValue', 'bool_value');
   if (b !== undefined && b !== null) return boolean(b, `${at}.boolValue`);
   const i = field(o, 'intValue', 'int_value');
@@ -224,7 +286,11 @@ function anyValuePlain(raw: unknown, at: string, depth: number): Plain | undefin
   const d = field(o, 'doubleValue', 'double_value');
   if (d !== undefined && d !== null) return double(d, `${at}.doubleValue`);
   const bytes = field(o, 'bytesValue', 'bytes_value');
-  if (bytes !== undefined && bytes !== null) return string(bytes, `${at}.bytesValue`);
+  if (bytes !== undefined && bytes !== null) {
+    const text = string(bytes, `${at}.bytesValue`);
+    if (!BASE64.test(text)) throw new OtlpDecodeError(`${at}.bytesValue: expected base64 (standard alphabet, padded)`);
+    return text;
+  }
   const arr = object(field(o, 'arrayValue', 'array_value'), `${at}.arrayValue`);
   if (arr !== undefined) {
     const values = array(field(arr, 'values'), `${at}.arrayValue.values`);
@@ -239,12 +305,16 @@ function anyValuePlain(raw: unknown, at: string, depth: number): Plain | undefin
     for (let k = 0; k < values.length; k++) {
       const kv = object(values[k], `${at}.kvlistValue.values[${k}]`) ?? {};
       const key = string(field(kv, 'key'), `${at}.kvlistValue.values[${k}].key`);
-      if (key !== '__proto__') out[key] = anyValuePlain(field(kv, 'value'), `${at}.kvlistValue.values[${k}].value`, depth + 1) ?? null;
+      const value = anyValuePlain(field(kv, 'value'), `${at}.kvlistValue.values[${k}].value`, depth + 1) ?? null;
+      setAttribute(out, key, value);
     }
     return out;
   }
   return undefined;
 }
+
+/** Base64 as Go's `base64.StdEncoding` reads it (the Collector's JSON `bytesValue`): standard alphabet, padded. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 // ---------------------------------------------------------------------------------------------
 // Scalars. proto3 leaves defaults off the wire and OTLP/JSON may omit them: absent is the default.
@@ -294,7 +364,11 @@ function boolean(raw: unknown, at: string): boolean {
 const SPECIAL_DOUBLES: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Infinity, '-Infinity': -Infinity };
 
 function double(raw: unknown, at: string): number {
-  if (typeof raw === 'number') return raw;
+  if (typeof raw === 'number') {
+    // Only a number past a double's range parses to ±Infinity (the Collector: "value out of range").
+    if (!Number.isFinite(raw)) throw new OtlpDecodeError(`${at}: a number out of a double's range`);
+    return raw;
+  }
   if (typeof raw === 'string') {
     const special = SPECIAL_DOUBLES[raw];
     if (special !== undefined) return special;
@@ -338,5 +412,10 @@ function temporality(raw: unknown, at: string): OtlpTemporality {
   if (raw === 1) return 'delta';
   if (raw === 2) return 'cumulative';
   if (typeof raw === 'string' && TEMPORALITY_NAMES[raw] !== undefined) return TEMPORALITY_NAMES[raw];
+  // Another value of the enum: the Collector accepts it; its metric is marked (metric()).
+  if (typeof raw === 'number' && Number.isInteger(raw) && Math.abs(raw) <= 0x7fffffff) {
+    unknownTemporalities++;
+    return 'unspecified';
+  }
   throw new OtlpDecodeError(`${at}: expected 1 (delta) or 2 (cumulative)`);
 }

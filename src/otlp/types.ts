@@ -31,7 +31,20 @@ export interface OtlpMetric {
   readonly description: string;
   readonly unit: string;
   readonly data: OtlpMetricData;
+  /** Set when the request carries the metric but its points cannot be kept: all of them are refused with this reason. */
+  readonly unreadable?: OtlpUnreadable;
 }
+
+/**
+ * What a request the Collector's receiver accepts may carry that the ingest cannot keep, found while
+ * decoding: the point (or every point of the metric) is refused with it in `partial_success`,
+ * never the whole request.
+ * - `invalid_utf8`: a string a label value is made of (a point's attribute value, the scope's name
+ *   or version) is not UTF-8; the Collector's prometheus exporter drops those series too.
+ * - `too_deep`: an attribute value nested deeper than `MAX_ANY_VALUE_DEPTH` levels.
+ * - `unknown_temporality`: an AggregationTemporality other than 0, 1 or 2.
+ */
+export type OtlpUnreadable = 'invalid_utf8' | 'too_deep' | 'unknown_temporality';
 
 export type OtlpMetricData =
   | { readonly type: 'gauge'; readonly points: readonly OtlpNumberPoint[] }
@@ -55,6 +68,8 @@ interface OtlpPointBase {
   readonly timeUnixNano: bigint;
   /** `FLAG_NO_RECORDED_VALUE`: the point marks the series as gone (a staleness marker). */
   readonly noRecordedValue: boolean;
+  /** Set when the point cannot be kept (see {@link OtlpUnreadable}). */
+  readonly unreadable?: OtlpUnreadable;
 }
 
 export interface OtlpNumberPoint extends OtlpPointBase {

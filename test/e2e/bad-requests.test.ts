@@ -14,9 +14,20 @@ test('the same bad requests to the real Collector and to jobmeter: the documente
   const unexplained = table.split('\n').filter((line) => line.endsWith(`| ${UNEXPLAINED} |`));
   assert.deepEqual(unexplained, []);
   // The deliberate differences stay deliberate: an oversized body is 413 here, 400 there.
-  const oversized = rows.filter((r) => r.request.why !== undefined);
+  const oversized = rows.filter((r) => r.request.why !== undefined && r.request.series !== true);
   assert.ok(oversized.length >= 2);
   for (const r of oversized) assert.deepEqual([r.collector.status, r.jobmeter.status], [400, 413], r.request.what);
+  // A request with data points: what the Collector accepts is accepted, what it refuses refused,
+  // and the series served are the Collector's, or (where the row says why) one fewer: the one
+  // point refused in partial_success, never the request.
+  const withSeries = rows.filter((r) => r.request.series === true);
+  assert.ok(withSeries.length >= 12);
+  for (const r of withSeries) {
+    assert.equal(r.jobmeter.status, r.collector.status, r.request.what);
+    assert.equal(r.jobmeter.served, r.request.why === undefined ? r.collector.served : r.collector.served! - 1, r.request.what);
+  }
+  assert.ok(withSeries.some((r) => r.collector.status === 200 && r.jobmeter.served! >= 100));
+  assert.ok(withSeries.some((r) => r.collector.status === 400));
   const doc = readFileSync(DOC, 'utf8');
   assert.equal(doc, updateDoc(doc, table), `docs/collector.md's bad-requests table is out of date; run: ${REGENERATE}`);
 });

@@ -7,6 +7,11 @@
  *
  * test/e2e/bad-requests.test.ts fails when the table is out of date or when the two answer
  * differently where the table gives no reason.
+ *
+ * A request that carries data points (`series`) goes to a Collector of its own whose pipeline ends
+ * in its prometheus exporter and to a jobmeter ingest of its own, and the series each then serves
+ * are counted (the Collector's `target_info` and jobmeter's self-metrics left out): a row differs
+ * when the counts do, as when the statuses do.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { decodeExportResponse, decodeStatus } from '../../src/otlp/codec.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import * as pb from '../support/otlp-protobuf-writer.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
 import { startCollector } from '../support/collector.ts';
 import { replaceBlock } from '../support/generated-block.ts';
@@ -35,9 +41,26 @@ interface BadRequest {
   contentType?: string;
   contentEncoding?: string;
   body?: Uint8Array;
+  /** The request carries data points: the series each then serves are counted and compared. */
+  series?: boolean;
   /** Why jobmeter answers differently, when it does: the row fails the test without it. */
   why?: string;
 }
+
+const PROTOBUF = 'application/x-protobuf';
+const JSON_TYPE = 'application/json';
+/** 100 good gauges and one more, `bad`, in one protobuf request. */
+const hundredAnd = (bad: Uint8Array, opts?: Parameters<typeof pb.request>[1]): Buffer => pb.request([...pb.goodGauges(100), bad], opts);
+const badPoint = (attrs: readonly Uint8Array[]): Buffer => pb.gauge('bad_attr', [pb.gaugePoint(7, attrs)]);
+/** Three good gauges and `metric` in one OTLP/JSON request. */
+function jsonWith(metric: object): string {
+  const time = String(pb.nowNanos());
+  const good = [0, 1, 2].map((i) => ({ name: `good_${i}`, gauge: { dataPoints: [{ asDouble: i, timeUnixNano: time }] } }));
+  return JSON.stringify({ resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'probe' } }] }, scopeMetrics: [{ scope: { name: 'probe-scope' }, metrics: [...good, metric] }] }] });
+}
+const jsonPoint = (point: object): object => ({ name: 'bad', gauge: { dataPoints: [{ asDouble: 7, timeUnixNano: String(pb.nowNanos()), ...point }] } });
+let nestedJson: object = { stringValue: 'leaf' };
+for (let i = 0; i < 12; i++) nestedJson = { arrayValue: { values: [nestedJson] } };
 
 export const REQUESTS: readonly BadRequest[] = [
   { what: '`GET /v1/metrics`', method: 'GET' },
@@ -89,6 +112,66 @@ export const REQUESTS: readonly BadRequest[] = [
       resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'jobmeter.run.finished', gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: '1700000000000000000' }] } }] }] }],
     })),
   },
+  // What the Collector accepts: at most the points it is on are lost.
+  { what: '100 gauges and one attribute value in Latin-1 (`/srv/caf\\xe9/report.csv`)', contentType: PROTOBUF, series: true, body: hundredAnd(badPoint([pb.kv('path', pb.str(pb.LATIN1_PATH))])) },
+  { what: '100 gauges and one attribute value cut mid-character', contentType: PROTOBUF, series: true, body: hundredAnd(badPoint([pb.kv('path', pb.str(pb.CUT_MID_CHARACTER))])) },
+  {
+    what: '101 gauges and a resource attribute in Latin-1',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(badPoint([]), { resource: [pb.kv('service.name', pb.str('probe')), pb.kv('host.path', pb.str(pb.LATIN1_PATH))] }),
+  },
+  { what: '101 gauges under a scope name in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(badPoint([]), { scope: pb.msg(pb.len(1, pb.LATIN1_PATH)) }) },
+  { what: '101 gauges, one named in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge(pb.LATIN1_PATH, [pb.gaugePoint(7)])) },
+  { what: '101 gauges, one with a unit in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge('bad_attr', [pb.gaugePoint(7)], [pb.len(3, pb.LATIN1_PATH)])) },
+  { what: '101 gauges, one with an attribute key in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(badPoint([pb.kv(pb.LATIN1_PATH, pb.str('x'))])) },
+  { what: '101 gauges, one with a description in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge('bad_attr', [pb.gaugePoint(7)], [pb.len(2, pb.LATIN1_PATH)])) },
+  {
+    what: 'JSON: 3 gauges and one attribute value in Latin-1 (a body that is not UTF-8)',
+    contentType: JSON_TYPE,
+    series: true,
+    body: Buffer.from(jsonWith(jsonPoint({ attributes: [{ key: 'path', value: { stringValue: '/srv/caf\xe9/report.csv' } }] })), 'latin1'),
+  },
+  {
+    what: '100 gauges and one attribute value nested 12 levels deep',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(badPoint([pb.kv('deep', pb.nested(12))])),
+    why: 'its point refused in `partial_success` (at most 8 levels are kept); the Collector serves the value\'s JSON text',
+  },
+  {
+    what: '100 gauges and a sum with `aggregationTemporality: 99`',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(pb.sum('bad_sum', [pb.gaugePoint(7)], 99)),
+    why: 'its point refused in `partial_success` (an unknown temporality); the Collector\'s exporter serves it as cumulative',
+  },
+  // What the Collector refuses.
+  { what: '100 gauges and a metric name sent as a varint (wrong wire type)', contentType: PROTOBUF, series: true, body: hundredAnd(pb.msg(pb.vint(1, 5), pb.len(5, pb.msg(pb.len(1, pb.gaugePoint(7)))))) },
+  { what: '100 gauges and a point time sent as a varint (wrong wire type)', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge('bad', [pb.msg(pb.vint(3, 5), pb.f64(4, 7))])) },
+  {
+    what: '100 gauges and an exemplar whose trace ID is 3 bytes',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(pb.gauge('bad', [pb.msg(pb.u64(3, pb.nowNanos()), pb.f64(4, 7), pb.len(5, pb.msg(pb.f64(3, 1), pb.len(5, Buffer.from([1, 2, 3])))))])),
+  },
+  {
+    what: '100 gauges and a summary point whose sum is a varint (wrong wire type)',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(pb.msg(pb.len(1, 'summ'), pb.len(11, pb.msg(pb.len(1, pb.msg(pb.vint(5, 3))))))),
+  },
+  { what: 'JSON: `asDouble: 1e400`', contentType: JSON_TYPE, series: true, body: Buffer.from(jsonWith(jsonPoint({ asDouble: 0.5 })).replace('"asDouble":0.5', '"asDouble":1e400')) },
+  { what: 'JSON: a `bytesValue` that is not base64', contentType: JSON_TYPE, series: true, body: Buffer.from(jsonWith(jsonPoint({ attributes: [{ key: 'b', value: { bytesValue: '!!!not base64' } }] }))) },
+  { what: 'JSON: an exemplar with `traceId: "zz"`', contentType: JSON_TYPE, series: true, body: Buffer.from(jsonWith(jsonPoint({ exemplars: [{ asDouble: 1, timeUnixNano: '1', traceId: 'zz' }] }))) },
+  // 10,000 are read by both (test/ingest/decode-agreement.test.ts).
+  { what: 'JSON: 10,001 arrays nested in the request object', contentType: JSON_TYPE, body: Buffer.from(`{"resourceMetrics":[],"x":${'['.repeat(10_001)}${']'.repeat(10_001)}}`) },
+  {
+    what: 'JSON: an unknown field holding objects nested 100,000 deep',
+    contentType: JSON_TYPE,
+    series: true,
+    body: Buffer.from(jsonWith(jsonPoint({})).replace('"name":"bad"', `"name":"bad","unknown":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`)),
+  },
 ];
 
 export interface Answer {
@@ -97,6 +180,8 @@ export interface Answer {
   kind: string;
   /** The message or text body: each implementation's own words. */
   text: string;
+  /** Series served after the request, for a request with `series`. */
+  served?: number;
 }
 
 /** The answer as one table cell: status, and the Status message or the text body. */
@@ -133,6 +218,46 @@ async function send(base: string, r: BadRequest): Promise<Answer> {
   return answer(res);
 }
 
+/** Series the Collector's prometheus exporter serves, `target_info` left out. */
+async function collectorSeries(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(30_000) })).text();
+  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('target_info')).length;
+}
+
+/** Series jobmeter's store serves, its self-metrics left out. */
+async function jobmeterSeries(store: IngestStore): Promise<number> {
+  const { resourceMetrics } = await store.collect();
+  let n = 0;
+  for (const sm of resourceMetrics.scopeMetrics) for (const m of sm.metrics) if (!m.descriptor.name.startsWith('jobmeter.')) n += m.dataPoints.length;
+  return n;
+}
+
+/**
+ * `request` sent to a Collector whose pipeline ends in its prometheus exporter (which it feeds
+ * before answering: no batching) and to an ingest of its own, both fresh: each answer and the
+ * series served after it.
+ */
+async function withSeries(request: BadRequest): Promise<{ collector: Answer; jobmeter: Answer }> {
+  const collector = await startCollector({
+    ports: ['otlp', 'prom'],
+    config: (p) => ({
+      receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
+      exporters: { prometheus: { endpoint: `127.0.0.1:${p.prom}` } },
+      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
+    }),
+  });
+  const store = new IngestStore();
+  const ingest = await startIngestListener({ sink: store, port: 0 });
+  try {
+    const c = await send(`http://127.0.0.1:${collector.ports.otlp}`, request);
+    const j = await send(`http://127.0.0.1:${ingest.address.port}`, request);
+    return { collector: { ...c, served: await collectorSeries(collector.ports.prom) }, jobmeter: { ...j, served: await jobmeterSeries(store) } };
+  } finally {
+    await ingest.close();
+    await collector.stop();
+  }
+}
+
 /** Each request's answer from the Collector and from jobmeter, in {@link REQUESTS} order. */
 export async function collectAnswers(): Promise<Array<{ request: BadRequest; collector: Answer; jobmeter: Answer }>> {
   const collector = await startCollector({
@@ -147,6 +272,10 @@ export async function collectAnswers(): Promise<Array<{ request: BadRequest; col
   try {
     const out = [];
     for (const request of REQUESTS) {
+      if (request.series === true) {
+        out.push({ request, ...(await withSeries(request)) });
+        continue;
+      }
       out.push({
         request,
         collector: await send(`http://127.0.0.1:${collector.ports.otlp}`, request),
@@ -164,14 +293,14 @@ export const UNEXPLAINED = '**unexplained**';
 
 /** The last column: the same answer, the same but in other words, or the row's reason. */
 function comparison(request: BadRequest, c: Answer, j: Answer): string {
-  if (c.status !== j.status || c.kind !== j.kind) return request.why ?? UNEXPLAINED;
+  if (c.status !== j.status || c.kind !== j.kind || c.served !== j.served) return request.why ?? UNEXPLAINED;
   if (c.text === j.text) return 'the same';
   if (c.status === 200) return 'the same status; jobmeter fills `partial_success` for what it refused (OTLP specification), the Collector never does';
   return 'the same answer; the message is in each decoder\'s own words';
 }
 
 export function renderTable(rows: Awaited<ReturnType<typeof collectAnswers>>): string {
-  const cell = (a: Answer): string => `${a.status} ${a.kind}: ${a.text}`;
+  const cell = (a: Answer): string => `${a.status} ${a.kind}: ${a.text}${a.served === undefined ? '' : `; ${a.served} series served`}`;
   return [
     `| request | the Collector's otlp receiver (${peerVersions().otelcol}) | jobmeter's ingest | compared |`,
     '|---|---|---|---|',

@@ -169,7 +169,7 @@ describe('OTLP/JSON', () => {
         'resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].asDouble: expected a number',
       ],
       [
-        { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'a', sum: { aggregationTemporality: 7 } }] }] }] },
+        { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'a', sum: { aggregationTemporality: 'AGGREGATION_TEMPORALITY_SOMETIMES' } }] }] }] },
         'resourceMetrics[0].scopeMetrics[0].metrics[0].sum.aggregationTemporality: expected 1 (delta) or 2 (cumulative)',
       ],
       [
