@@ -16,7 +16,8 @@ import { COLLECTOR_CONFIG_DEFAULTS, compileCollectorConfig, type CompiledCollect
 const LEGACY_NAMES = Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFILES)[];
 
 export const COLLECTOR_CONFIG_USAGE = `       jobmeter collector-config --profile NAME [--otlp HOST:PORT]
-                                 [--prometheus HOST:PORT | --gateway URL | --remote-write URL]`;
+                                 [--prometheus HOST:PORT | --gateway URL | --remote-write URL]
+                                 [--health HOST:PORT] [--telemetry HOST:PORT]`;
 
 export const COLLECTOR_CONFIG_HELP = `collector-config prints an OpenTelemetry Collector configuration that serves a legacy profile's
 series from jobmeter's canonical instruments pushed over OTLP (docs/collector-profiles.md):
@@ -26,7 +27,9 @@ series from jobmeter's canonical instruments pushed over OTLP (docs/collector-pr
   --gateway URL          a gateway instead: memory_limiter and batch, and an otlp_http exporter to a
                          store's OTLP endpoint (Prometheus 3: http://HOST:9090/api/v1/otlp)
   --remote-write URL     a gateway with a prometheus_remote_write exporter (http://HOST:9090/api/v1/write);
-                         with --gateway, both`;
+                         with --gateway, both
+  --health HOST:PORT     the health_check extension's address (default ${COLLECTOR_CONFIG_DEFAULTS.health})
+  --telemetry HOST:PORT  where the Collector serves its own metrics (default ${COLLECTOR_CONFIG_DEFAULTS.telemetry})`;
 
 const ADDRESS_EXPECTED = 'HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535';
 
@@ -70,6 +73,8 @@ export function collectorConfigCommand(args: readonly string[]): string {
       prometheus: { type: 'string' },
       gateway: { type: 'string' },
       'remote-write': { type: 'string' },
+      health: { type: 'string' },
+      telemetry: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -85,6 +90,8 @@ export function collectorConfigCommand(args: readonly string[]): string {
   const compiled = compileCollectorConfig(profile, {
     otlp: address('--otlp', values.otlp, COLLECTOR_CONFIG_DEFAULTS.otlp),
     prometheus: address('--prometheus', values.prometheus, COLLECTOR_CONFIG_DEFAULTS.prometheus),
+    health: address('--health', values.health, COLLECTOR_CONFIG_DEFAULTS.health),
+    telemetry: address('--telemetry', values.telemetry, COLLECTOR_CONFIG_DEFAULTS.telemetry),
     ...(gateway && { gateway: { ...(otlpStore !== undefined && { otlp: otlpStore }), ...(remoteWrite !== undefined && { remoteWrite }) } }),
   });
   return collectorConfigText(name, compiled).replace(/\n$/, '');

@@ -11,6 +11,14 @@
  *   profile's words and label names, sums the series that dropping attributes merges
  *   (`aggregate_on_attributes`), converts types, scales, sets HELP and unit, and renames;
  * - `filter/profile` keeps only the profile's families.
+ * Around it, what a production Collector has: every processor with `error_mode: ignore` (an OTTL
+ * statement that fails on one data point is logged and skipped, not the whole batch refused back to
+ * the sender, which would lose every other point of it); a `health_check` extension (a load
+ * balancer's probe, the gateway's especially); `service.telemetry` serving the Collector's own
+ * metrics (`otelcol_receiver_refused_metric_points`, `otelcol_processor_*`, `otelcol_exporter_*`,
+ * `otelcol_process_*`) on a loopback pull endpoint; and, beside a single daemon (not a gateway), a
+ * `resourcedetection` processor with the `system` detector for the host attributes the profile's
+ * labels read (crewshipd's `hostname` from `host.name`), never overriding what the sender set.
  *
  * Read from each profile: `rules` (instrument, name, type, help, unit, from, scale, labels, values,
  * zeroFill, emitZero), `vocabularies`, `hostnameLabel`. Its `buckets` are the sender's to record
@@ -34,9 +42,18 @@ export interface CollectorEndpoints {
    * (`prometheus_remote_write`). With either, `memory_limiter` comes first and `batch` last.
    */
   readonly gateway?: { readonly otlp?: string; readonly remoteWrite?: string };
+  /** The `health_check` extension's address (the Collector's own default port, on loopback). */
+  readonly health: string;
+  /** Where `service.telemetry` serves the Collector's own metrics (its default port, on loopback). */
+  readonly telemetry: string;
 }
 
-export const COLLECTOR_CONFIG_DEFAULTS: CollectorEndpoints = { otlp: '127.0.0.1:4318', prometheus: '127.0.0.1:9464' };
+export const COLLECTOR_CONFIG_DEFAULTS: CollectorEndpoints = {
+  otlp: '127.0.0.1:4318',
+  prometheus: '127.0.0.1:9464',
+  health: '127.0.0.1:13133',
+  telemetry: '127.0.0.1:8888',
+};
 
 export interface CompiledCollectorConfig {
   /** The configuration, as the Collector reads it (YAML or JSON of this object). */
@@ -169,6 +186,27 @@ function extractions(profile: TableProfile): string[] {
 /** The Collector's recommended start: refuse data past 80 % of the memory limit, spikes of 20 %. */
 const GATEWAY_MEMORY_LIMITER = { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 };
 
+/**
+ * Host attributes from the machine the Collector runs on, for a profile label that reads one
+ * (`hostnameLabel` ← `host.name`). Only where the Collector runs beside the daemon: a gateway's host
+ * is not its senders', so there the sender must carry them (jobmeter's own push does). `override:
+ * false` keeps what the sender set; `os.type`, on by default, is off: no label reads it, and it would
+ * only widen `target_info`.
+ */
+const SYSTEM_DETECTION = {
+  detectors: ['system'],
+  override: false,
+  system: { hostname_sources: ['os'], resource_attributes: { 'os.type': { enabled: false } } },
+};
+
+/** `service.telemetry`: the Collector's own metrics, pulled from `address` (HOST:PORT). */
+function telemetryOf(address: string): Record<string, unknown> {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(colon + 1));
+  return { metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host, port } } } }] } };
+}
+
 /** Names as the transform wrote them: no unit or `_total` suffix added, no scope labels. */
 function prometheusExporter(endpoint: string): Record<string, unknown> {
   return { endpoint, translation_strategy: 'UnderscoreEscapingWithoutSuffixes', without_scope_info: true };
@@ -203,17 +241,23 @@ export function compileCollectorConfig(profile: TableProfile, endpoints: Collect
   const gateway = endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
   const processors: Record<string, unknown> = {
     ...(gateway && { memory_limiter: GATEWAY_MEMORY_LIMITER }),
-    ...(drops.length > 0 && { 'filter/vocabulary': { error_mode: 'propagate', metrics: { datapoint: drops } } }),
-    transform: { error_mode: 'propagate', metric_statements: metricStatementGroups },
-    'filter/profile': { error_mode: 'propagate', metrics: { metric: [served] } },
+    ...(!gateway && host !== undefined && { 'resourcedetection/system': SYSTEM_DETECTION }),
+    ...(drops.length > 0 && { 'filter/vocabulary': { error_mode: 'ignore', metrics: { datapoint: drops } } }),
+    transform: { error_mode: 'ignore', metric_statements: metricStatementGroups },
+    'filter/profile': { error_mode: 'ignore', metrics: { metric: [served] } },
     ...(gateway && { batch: {} }),
   };
   const exporters = gateway ? gatewayExporters(endpoints.gateway!) : { prometheus: prometheusExporter(endpoints.prometheus) };
   const config = {
+    extensions: { health_check: { endpoint: endpoints.health } },
     receivers: { otlp: { protocols: { http: { endpoint: endpoints.otlp } } } },
     processors,
     exporters,
-    service: { pipelines: { metrics: { receivers: ['otlp'], processors: Object.keys(processors), exporters: Object.keys(exporters) } } },
+    service: {
+      extensions: ['health_check'],
+      telemetry: telemetryOf(endpoints.telemetry),
+      pipelines: { metrics: { receivers: ['otlp'], processors: Object.keys(processors), exporters: Object.keys(exporters) } },
+    },
   };
   const zeroFilled = profile.rules.filter((r) => r.emitZero === true || r.zeroFill !== undefined).map((r) => r.name);
   // Every rule of the legacy tables compiles (checkCompilable): none is left to the pull endpoint

@@ -92,6 +92,52 @@ describe('jobmeter collector-config', () => {
   });
 });
 
+describe('collector-config: production-shaped', () => {
+  type Shaped = { extensions: Record<string, { endpoint: string }>; processors: Record<string, { error_mode?: string; override?: boolean; detectors?: string[] }>; service: { extensions: string[]; telemetry: { metrics: { level: string; readers: { pull: { exporter: { prometheus: { host: string; port: number } } } }[] } }; pipelines: { metrics: { processors: string[] } } } };
+  const shaped = (args: string[]): Shaped => parseYaml(collectorConfigCommand(args)) as Shaped;
+
+  it('every processor that runs OTTL skips a failing statement (error_mode: ignore) rather than refusing the batch, in every profile and mode', () => {
+    for (const name of Object.keys(LEGACY_PROFILES)) {
+      for (const mode of [[], ['--gateway', 'http://127.0.0.1:9090/api/v1/otlp']]) {
+        const { processors } = shaped(['--profile', name, ...mode]);
+        for (const [id, p] of Object.entries(processors)) {
+          if (id.startsWith('filter/') || id === 'transform') assert.equal(p.error_mode, 'ignore', `${name} ${id}`);
+        }
+      }
+    }
+  });
+
+  it('a health_check extension and the Collector\'s own telemetry, on loopback by default and where --health / --telemetry say', () => {
+    const byDefault = shaped(['--profile', 'rm']);
+    assert.deepEqual(byDefault.extensions, { health_check: { endpoint: '127.0.0.1:13133' } });
+    assert.deepEqual(byDefault.service.extensions, ['health_check']);
+    assert.deepEqual(byDefault.service.telemetry.metrics.readers, [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: 8888 } } } }]);
+    const given = shaped(['--profile', 'rm', '--health', '0.0.0.0:13134', '--telemetry', '[::1]:9888']);
+    assert.equal(given.extensions['health_check']!.endpoint, '0.0.0.0:13134');
+    assert.deepEqual(given.service.telemetry.metrics.readers[0]!.pull.exporter.prometheus, { host: '::1', port: 9888 });
+  });
+
+  it("crewshipd beside its daemon detects host.name on the Collector's host without overriding the sender's; a gateway does not (its host is not its senders')", () => {
+    const agent = shaped(['--profile', 'crewshipd']);
+    assert.equal(agent.service.pipelines.metrics.processors[0], 'resourcedetection/system');
+    assert.deepEqual(agent.processors['resourcedetection/system']!.detectors, ['system']);
+    assert.equal(agent.processors['resourcedetection/system']!.override, false);
+    const gateway = shaped(['--profile', 'crewshipd', '--gateway', 'http://127.0.0.1:9090/api/v1/otlp']);
+    assert.ok(!gateway.service.pipelines.metrics.processors.includes('resourcedetection/system'));
+    // A profile no label of which reads a host attribute gets no detection.
+    assert.ok(!shaped(['--profile', 'solti']).service.pipelines.metrics.processors.includes('resourcedetection/system'));
+  });
+
+  it('a bad --health or --telemetry exits 2 naming the flag', async () => {
+    const health = await run(['collector-config', '--profile', 'rm', '--health', 'nope']);
+    assert.equal(health.code, 2);
+    assert.match(health.stderr, /invalid --health=nope: expected HOST:PORT/);
+    const telemetry = await run(['collector-config', '--profile', 'rm', '--telemetry', '127.0.0.1:99999']);
+    assert.equal(telemetry.code, 2);
+    assert.match(telemetry.stderr, /invalid --telemetry=127\.0\.0\.1:99999: expected HOST:PORT/);
+  });
+});
+
 describe('docs/collector-profiles.md', () => {
   it("its solti configuration is the command's output", () => {
     const doc = readFileSync(new URL('../../docs/collector-profiles.md', import.meta.url), 'utf8');

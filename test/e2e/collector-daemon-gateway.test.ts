@@ -24,7 +24,7 @@ import { viewsCommand } from '../../src/cli/views-command.ts';
 import { ALERT_SEVERITIES } from '../../src/domain/catalog.ts';
 import type { HostRecord } from '../../src/domain/snapshot.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
-import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { GENERATED_PORTS, generatedPortFlags, startCollector, type CollectorHandle } from '../support/collector.ts';
 import { goDaemonBinary } from '../support/peers.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 import { tempFiles } from '../support/temp-files.ts';
@@ -118,8 +118,8 @@ before(async () => {
       const store = receiving.get(path)!.url;
       const flags = path === 'otlp' ? ['--gateway', `${store}/api/v1/otlp`] : ['--remote-write', `${store}/api/v1/write`];
       const collector = await startCollector({
-        ports: ['otlp'],
-        config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, ...flags])) as Record<string, unknown>,
+        ports: ['otlp', ...GENERATED_PORTS],
+        config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, ...flags, ...generatedPortFlags(p)])) as Record<string, unknown>,
       });
       collectors.push(collector);
       const views = viewsCommand(['--profile', profile, '--otlp', `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`]);

@@ -21,7 +21,7 @@ import { collectorConfigCommand } from '../../src/cli/collector-config-command.t
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
-import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { GENERATED_PORTS, generatedPortFlags, startCollector, type CollectorHandle } from '../support/collector.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 import { queryAt, resultTable as table } from './collector-store-compare.ts';
 
@@ -48,8 +48,8 @@ before(async () => {
   ]);
   for (const profile of PROFILES) {
     const collector = await startCollector({
-      ports: ['otlp'],
-      config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--gateway', `${receiving!.url}/api/v1/otlp`])) as Record<string, unknown>,
+      ports: ['otlp', ...GENERATED_PORTS],
+      config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--gateway', `${receiving!.url}/api/v1/otlp`, ...generatedPortFlags(p)])) as Record<string, unknown>,
     });
     collectors.push(collector);
     const pusher = await createJobmeter({

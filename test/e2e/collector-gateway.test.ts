@@ -18,7 +18,7 @@ import { collectorConfigCommand } from '../../src/cli/collector-config-command.t
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
-import { startCollector, validateCollectorConfig, type CollectorHandle } from '../support/collector.ts';
+import { GENERATED_PORTS, generatedPortFlags, startCollector, validateCollectorConfig, type CollectorHandle } from '../support/collector.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { storedSeries } from './collector-store-compare.ts';
@@ -52,7 +52,7 @@ describe('collector-config --gateway / --remote-write: otelcol validate accepts 
 });
 
 const meters: Jobmeter[] = [];
-const collectors: CollectorHandle<'otlp'>[] = [];
+const collectors: CollectorHandle<'otlp' | 'health' | 'telemetry'>[] = [];
 let prom: PrometheusHandle | undefined;
 
 before(async () => {
@@ -74,8 +74,8 @@ before(async () => {
   for (const profile of PROFILES) {
     for (const path of PATHS) {
       const collector = await startCollector({
-        ports: ['otlp'],
-        config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, ...flagsOf(path, prom!.url)])) as Record<string, unknown>,
+        ports: ['otlp', ...GENERATED_PORTS],
+        config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, ...flagsOf(path, prom!.url), ...generatedPortFlags(p)])) as Record<string, unknown>,
       });
       collectors.push(collector);
       const pusher = await createJobmeter({
@@ -99,6 +99,29 @@ after(async () => {
 });
 
 const stored = (job: string): Promise<Map<string, string>> => storedSeries(prom!, job);
+
+describe("a generated gateway's own health and telemetry", () => {
+  it('its health_check extension answers 200 on the address --health gave, on every gateway', async () => {
+    assert.equal(collectors.length, PROFILES.length * PATHS.length);
+    for (const collector of collectors) {
+      const res = await fetch(`http://127.0.0.1:${collector.ports.health}/`, { signal: AbortSignal.timeout(10_000) });
+      const body = await res.text();
+      assert.equal(res.status, 200, body);
+      assert.match(body, /Server available/);
+    }
+  });
+
+  it('its service.telemetry serves the Collector\'s own metrics on the address --telemetry gave: accepted points counted', async () => {
+    for (const collector of collectors) {
+      const res = await fetch(`http://127.0.0.1:${collector.ports.telemetry}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      const text = await res.text();
+      assert.equal(res.status, 200);
+      const accepted = [...text.matchAll(/^otelcol_receiver_accepted_metric_points(?:_total)?\{[^}]*\} (\S+)$/gm)].map((m) => Number(m[1]));
+      assert.ok(accepted.length > 0 && accepted.every((v) => v > 0), text.slice(0, 2000));
+      assert.match(text, /^otelcol_process_uptime/m);
+    }
+  });
+});
 
 for (const profile of PROFILES) {
   for (const path of PATHS) {

@@ -19,7 +19,7 @@ import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/domain/catalog.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { rmProfile } from '../../src/naming/profiles/rm.ts';
 import type { ProfileName } from '../../src/options.ts';
-import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { GENERATED_PORTS, generatedPortFlags, startCollector, type CollectorHandle } from '../support/collector.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 
 /** What the Collector's prometheus exporter adds to every series (from the resource). */
@@ -92,9 +92,9 @@ for (const [profile, scenario] of Object.entries(SCENARIOS) as [ProfileName, Non
 
     before(async () => {
       collector = await startCollector({
-        ports: ['otlp', 'prom'],
+        ports: ['otlp', 'prom', ...GENERATED_PORTS],
         config: (p) => {
-          const text = collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--prometheus', `127.0.0.1:${p.prom}`]);
+          const text = collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--prometheus', `127.0.0.1:${p.prom}`, ...generatedPortFlags(p)]);
           const line = /^# not reproduced by the Collector: (.*)$/m.exec(text)![1]!;
           notReproduced = line === '(none)' ? [] : line.split(', ');
           return parseYaml(text) as Record<string, unknown>;

@@ -16,7 +16,7 @@ import { collectorConfigCommand } from '../../src/cli/collector-config-command.t
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
-import { startCollector, validateCollectorConfig, type CollectorHandle } from '../support/collector.ts';
+import { GENERATED_PORTS, generatedPortFlags, startCollector, validateCollectorConfig, type CollectorHandle } from '../support/collector.ts';
 import type { WireFormat } from '../support/exposition-parser.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
@@ -35,8 +35,8 @@ interface Generated {
 }
 
 /** The command's output, and the two lists its header gives. */
-function generate(profile: string, otlp = '127.0.0.1:4318', prometheus = '127.0.0.1:9464'): Generated {
-  const text = collectorConfigCommand(['--profile', profile, '--otlp', otlp, '--prometheus', prometheus]);
+function generate(profile: string, otlp = '127.0.0.1:4318', prometheus = '127.0.0.1:9464', own: readonly string[] = []): Generated {
+  const text = collectorConfigCommand(['--profile', profile, '--otlp', otlp, '--prometheus', prometheus, ...own]);
   const list = (prefix: string): string[] => {
     const line = text.split('\n').find((l) => l.startsWith(prefix));
     const rest = line?.slice(prefix.length).trim() ?? '';
@@ -98,16 +98,16 @@ async function reexposedOnce(url: string, expected: readonly string[]): Promise<
 
 /** What a test started, for its `after` to stop even when `before` failed halfway. */
 interface Started {
-  collector?: CollectorHandle<'otlp' | 'prom'>;
+  collector?: CollectorHandle<'otlp' | 'prom' | 'health' | 'telemetry'>;
   jm?: Jobmeter;
 }
 
 async function pushThroughGeneratedCollector(profile: ProfileName, started: Started): Promise<Run> {
   let generated: Generated | undefined;
   const collector = await startCollector({
-    ports: ['otlp', 'prom'],
+    ports: ['otlp', 'prom', ...GENERATED_PORTS],
     config: (p) => {
-      generated = generate(profile, `127.0.0.1:${p.otlp}`, `127.0.0.1:${p.prom}`);
+      generated = generate(profile, `127.0.0.1:${p.otlp}`, `127.0.0.1:${p.prom}`, generatedPortFlags(p));
       return generated.config;
     },
   });

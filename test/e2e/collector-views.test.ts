@@ -25,7 +25,7 @@ import { collectorConfigCommand } from '../../src/cli/collector-config-command.t
 import { viewsCommand } from '../../src/cli/views-command.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
-import { startCollector, type CollectorHandle } from '../support/collector.ts';
+import { GENERATED_PORTS, generatedPortFlags, startCollector, type CollectorHandle } from '../support/collector.ts';
 import { goDaemonBinary } from '../support/peers.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
@@ -70,8 +70,8 @@ for (const [profile, sdk] of [['rm', 'node'], ['solti', 'node'], ['rm', 'go'], [
 
     before(async () => {
       collector = await startCollector({
-        ports: ['otlp', 'prom'],
-        config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--prometheus', `127.0.0.1:${p.prom}`])) as Record<string, unknown>,
+        ports: ['otlp', 'prom', ...GENERATED_PORTS],
+        config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--prometheus', `127.0.0.1:${p.prom}`, ...generatedPortFlags(p)])) as Record<string, unknown>,
       });
       const configFile = await temp.file(`${profile}-${sdk}-views.yaml`, viewsCommand(['--profile', profile, '--otlp', `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`]));
       await runDaemon(sdk, configFile, profile);

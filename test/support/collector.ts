@@ -55,6 +55,17 @@ export interface CollectorHandle<P extends string> {
   stop(): Promise<void>;
 }
 
+/**
+ * The ports a configuration from `jobmeter collector-config` listens on besides its receiver and
+ * exporter: its `health_check` extension and its own telemetry. Collectors run side by side in the
+ * tests, so each gets free ones (`ports: [...GENERATED_PORTS, …]`, `...generatedPortFlags(p)`).
+ */
+export const GENERATED_PORTS = ['health', 'telemetry'] as const;
+
+export function generatedPortFlags(p: Record<(typeof GENERATED_PORTS)[number], number>): string[] {
+  return ['--health', `127.0.0.1:${p.health}`, '--telemetry', `127.0.0.1:${p.telemetry}`];
+}
+
 /** `otelcol validate --config <file>`: its exit code and everything it printed. */
 export async function validateCollectorConfig(configFile: string): Promise<{ code: number; output: string }> {
   try {
