@@ -15,9 +15,14 @@ import { COLLECTOR_CONFIG_DEFAULTS, compileCollectorConfig, type CompiledCollect
 
 const LEGACY_NAMES = Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFILES)[];
 
+/** A worker's receiver: OTLP/gRPC, which the front's load_balancing exporter sends, on its usual port. */
+const WORKER_OTLP_DEFAULT = '127.0.0.1:4317';
+
 export const COLLECTOR_CONFIG_USAGE = `       jobmeter collector-config --profile NAME [--otlp HOST:PORT]
                                  [--prometheus HOST:PORT | --gateway URL | --remote-write URL]
-                                 [--health HOST:PORT] [--telemetry HOST:PORT]`;
+                                 [--health HOST:PORT] [--telemetry HOST:PORT]
+       jobmeter collector-config --profile NAME --front --workers HOST:PORT,HOST:PORT… [--otlp HOST:PORT] …
+       jobmeter collector-config --worker [--otlp HOST:PORT] [--prometheus HOST:PORT | --gateway URL | --remote-write URL] …`;
 
 export const COLLECTOR_CONFIG_HELP = `collector-config prints an OpenTelemetry Collector configuration that serves a legacy profile's
 series from jobmeter's canonical instruments pushed over OTLP (docs/collector-profiles.md):
@@ -29,7 +34,14 @@ series from jobmeter's canonical instruments pushed over OTLP (docs/collector-pr
   --remote-write URL     a gateway with a prometheus_remote_write exporter (http://HOST:9090/api/v1/write);
                          with --gateway, both
   --health HOST:PORT     the health_check extension's address (default ${COLLECTOR_CONFIG_DEFAULTS.health})
-  --telemetry HOST:PORT  where the Collector serves its own metrics (default ${COLLECTOR_CONFIG_DEFAULTS.telemetry})`;
+  --telemetry HOST:PORT  where the Collector serves its own metrics (default ${COLLECTOR_CONFIG_DEFAULTS.telemetry})
+A sharded tier, when one Collector cannot hold the fleet (docs/collector-profiles.md):
+  --front                the front: the profile's processors, then a load_balancing exporter routing
+                         each stream to one worker (routing_key: streamID)
+  --workers LIST         the workers' OTLP/gRPC addresses, comma-separated (with --front)
+  --worker               a worker: OTLP/gRPC in on --otlp (default ${WORKER_OTLP_DEFAULT}), deltatocumulative,
+                         then --prometheus, --gateway or --remote-write; no --profile needed`;
+
 
 const ADDRESS_EXPECTED = 'HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535';
 
@@ -75,11 +87,17 @@ export function collectorConfigCommand(args: readonly string[]): string {
       'remote-write': { type: 'string' },
       health: { type: 'string' },
       telemetry: { type: 'string' },
+      front: { type: 'boolean' },
+      workers: { type: 'string' },
+      worker: { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
   });
-  const profile = legacyProfile(values.profile);
+  const worker = values.worker === true;
+  if (worker && values.front === true) throw new ConfigError('--worker', 'true', 'either --front or --worker (a Collector is one tier of the two)');
+  const workers = frontWorkers(values.front === true, values.workers);
+  const profile = worker && values.profile === undefined ? WORKER_PROFILE : legacyProfile(values.profile);
   const name = profile.name;
   const otlpStore = storeUrl('--gateway', values.gateway);
   const remoteWrite = storeUrl('--remote-write', values['remote-write']);
@@ -87,24 +105,63 @@ export function collectorConfigCommand(args: readonly string[]): string {
   if (gateway && values.prometheus !== undefined) {
     throw new ConfigError('--prometheus', values.prometheus, 'no --prometheus with --gateway or --remote-write (a gateway forwards to its store and serves nothing)');
   }
+  if (workers !== undefined) {
+    const store = [['--prometheus', values.prometheus], ['--gateway', otlpStore], ['--remote-write', remoteWrite]].find(([, v]) => v !== undefined);
+    if (store !== undefined) throw new ConfigError(store[0]!, store[1], 'no store with --front: its workers export (jobmeter collector-config --worker …)');
+  }
   const compiled = compileCollectorConfig(profile, {
-    otlp: address('--otlp', values.otlp, COLLECTOR_CONFIG_DEFAULTS.otlp),
+    otlp: address('--otlp', values.otlp, worker ? WORKER_OTLP_DEFAULT : COLLECTOR_CONFIG_DEFAULTS.otlp),
     prometheus: address('--prometheus', values.prometheus, COLLECTOR_CONFIG_DEFAULTS.prometheus),
     health: address('--health', values.health, COLLECTOR_CONFIG_DEFAULTS.health),
     telemetry: address('--telemetry', values.telemetry, COLLECTOR_CONFIG_DEFAULTS.telemetry),
     ...(gateway && { gateway: { ...(otlpStore !== undefined && { otlp: otlpStore }), ...(remoteWrite !== undefined && { remoteWrite }) } }),
+    ...(worker && { tier: { worker: true } as const }),
+    ...(workers !== undefined && { tier: { front: { workers } } }),
   });
+  if (worker) return workerConfigText(compiled).replace(/\n$/, '');
   return collectorConfigText(name, compiled).replace(/\n$/, '');
+}
+
+/** A worker runs no profile rule: any profile's table compiles to the same worker. */
+const WORKER_PROFILE = LEGACY_PROFILES.runwisp;
+
+/** `--front --workers LIST`: the workers' addresses. @throws ConfigError for one flag without the other, or a bad address. */
+function frontWorkers(front: boolean, list: string | undefined): string[] | undefined {
+  if (!front) {
+    if (list !== undefined) throw new ConfigError('--workers', list, '--workers only with --front');
+    return undefined;
+  }
+  const workers = (list ?? '').split(',').map((w) => w.trim()).filter((w) => w !== '');
+  if (workers.length === 0) throw new ConfigError('--workers', list, 'one or more worker OTLP/gRPC addresses, HOST:PORT,HOST:PORT');
+  for (const w of workers) address('--workers', w, w);
+  const twice = workers.find((w, i) => workers.indexOf(w) !== i);
+  if (twice !== undefined) throw new ConfigError('--workers', list, `each worker once (${twice} is listed twice)`);
+  return workers;
+}
+
+/** A worker's YAML: what it does, then the configuration. */
+function workerConfigText(compiled: CompiledCollectorConfig): string {
+  const header = [
+    '# OpenTelemetry Collector configuration for a worker of a sharded tier, from: jobmeter collector-config --worker',
+    "# The front (jobmeter collector-config --front) ran the profile's processors and routes each stream here over OTLP/gRPC; this worker makes delta streams cumulative and exports.",
+  ];
+  return `${header.join('\n')}\n${stringify(compiled.config, { lineWidth: 0 })}`;
 }
 
 /** The header line naming the zero-filled families: jobmeter's push carries their zeros, another SDK records them. */
 export const ZERO_FILLED_PREFIX = "# zero-filled (jobmeter's canonical push carries the zeros; another SDK records 0 at start-up for them):";
 
+function servedBy(exporters: object): string {
+  if ('prometheus' in exporters) return "the prometheus exporter serves the profile's series";
+  if ('loadbalancing' in exporters) return "this front renames them and routes each stream to one of its workers (jobmeter collector-config --worker), which export";
+  return "the gateway forwards the profile's series to its store";
+}
+
 /** The YAML the command prints: a header of comments, then the configuration. */
 export function collectorConfigText(profileName: string, compiled: CompiledCollectorConfig): string {
   const header = [
     `# OpenTelemetry Collector configuration for jobmeter's ${profileName} profile, from: jobmeter collector-config --profile ${profileName}`,
-    `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); ${'prometheus' in (compiled.config['exporters'] as object) ? "the prometheus exporter serves the profile's series" : "the gateway forwards the profile's series to its store"}.`,
+    `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); ${servedBy(compiled.config['exporters'] as object)}.`,
     `# not reproduced by the Collector: ${compiled.notReproduced.length === 0 ? '(none)' : compiled.notReproduced.join(', ')}`,
     ...(compiled.zeroFilled.length === 0 ? [] : [`${ZERO_FILLED_PREFIX} ${compiled.zeroFilled.join(', ')}`]),
   ];

@@ -46,6 +46,14 @@ export interface CollectorEndpoints {
   readonly health: string;
   /** Where `service.telemetry` serves the Collector's own metrics (its default port, on loopback). */
   readonly telemetry: string;
+  /**
+   * A sharded tier's part (docs/collector-profiles.md, "A sharded tier"): `front` receives the
+   * senders' OTLP/HTTP on `otlp`, runs the profile's stateless processors and routes each data point
+   * stream to one of `workers` (their OTLP/gRPC addresses) with the `load_balancing` exporter;
+   * `worker` receives OTLP/gRPC on `otlp`, turns delta streams cumulative and exports, to the
+   * `prometheus` exporter or the gateway's stores. Without it, one Collector does all of it.
+   */
+  readonly tier?: { readonly front: { readonly workers: readonly string[] } } | { readonly worker: true };
 }
 
 export const COLLECTOR_CONFIG_DEFAULTS: CollectorEndpoints = {
@@ -227,8 +235,59 @@ function gatewayExporters(gateway: NonNullable<CollectorEndpoints['gateway']>): 
   };
 }
 
+/**
+ * The front's exporter: each data point stream (resource, scope, metric and attributes, as the
+ * profile's transform left them) always to the same worker, so a worker's `deltatocumulative` and
+ * `prometheus` exporter see every point of the streams they hold and no stream is served twice. The
+ * workers are reached over OTLP/gRPC, the only protocol `load_balancing` speaks.
+ */
+function loadBalancing(workers: readonly string[]): Record<string, unknown> {
+  return {
+    routing_key: 'streamID',
+    protocol: { otlp: { tls: { insecure: true } } },
+    resolver: { static: { hostnames: [...workers] } },
+  };
+}
+
+/**
+ * A sharded tier's worker. It holds state only (delta streams made cumulative, the exporter's
+ * series): the profile's processors ran in the front, where every stream a renamed or summed series
+ * is made of arrives in one request — a worker sees only its share of the streams, so a sum over
+ * dropped attributes there would be split between workers. `deltatocumulative` lets delta senders
+ * (the OTel SDKs' delta preference, a Go or Rust daemon's) be served as Prometheus counters; it
+ * leaves cumulative streams alone.
+ */
+function workerConfig(endpoints: CollectorEndpoints): Record<string, unknown> {
+  const processors = { memory_limiter: GATEWAY_MEMORY_LIMITER, deltatocumulative: {}, batch: {} };
+  return collectorOf(endpoints, 'grpc', processors, storeExporters(endpoints));
+}
+
+/** The stores: a gateway's, or the `prometheus` exporter. */
+function storeExporters(endpoints: CollectorEndpoints): Record<string, unknown> {
+  const gateway = endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
+  return gateway ? gatewayExporters(endpoints.gateway!) : { prometheus: prometheusExporter(endpoints.prometheus) };
+}
+
+/** One metrics pipeline, processors in the order given, with the health and telemetry every configuration has. */
+function collectorOf(endpoints: CollectorEndpoints, protocol: 'http' | 'grpc', processors: Record<string, unknown>, exporters: Record<string, unknown>): Record<string, unknown> {
+  return {
+    extensions: { health_check: { endpoint: endpoints.health } },
+    receivers: { otlp: { protocols: { [protocol]: { endpoint: endpoints.otlp } } } },
+    processors,
+    exporters,
+    service: {
+      extensions: ['health_check'],
+      telemetry: telemetryOf(endpoints.telemetry),
+      pipelines: { metrics: { receivers: ['otlp'], processors: Object.keys(processors), exporters: Object.keys(exporters) } },
+    },
+  };
+}
+
 export function compileCollectorConfig(profile: TableProfile, endpoints: CollectorEndpoints = COLLECTOR_CONFIG_DEFAULTS): CompiledCollectorConfig {
   checkCompilable(profile);
+  const zeroFilled = profile.rules.filter((r) => r.emitZero === true || r.zeroFill !== undefined).map((r) => r.name);
+  if (endpoints.tier !== undefined && 'worker' in endpoints.tier) return { config: workerConfig(endpoints), notReproduced: [], zeroFilled };
+  const front = endpoints.tier !== undefined && 'front' in endpoints.tier ? endpoints.tier.front : undefined;
   const host = profile.hostnameLabel;
   const drops = vocabularyDrops(profile);
   const extract = extractions(profile);
@@ -238,28 +297,18 @@ export function compileCollectorConfig(profile: TableProfile, endpoints: Collect
     { context: 'metric', statements: profile.rules.flatMap((r) => metricStatements(r, host)) },
   ].filter((g) => g.statements.length > 0);
   const served = `not (${oneOf('metric.name', profile.rules.map((r) => r.name))})`;
-  const gateway = endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
+  const gateway = front !== undefined || endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
   const processors: Record<string, unknown> = {
     ...(gateway && { memory_limiter: GATEWAY_MEMORY_LIMITER }),
     ...(!gateway && host !== undefined && { 'resourcedetection/system': SYSTEM_DETECTION }),
     ...(drops.length > 0 && { 'filter/vocabulary': { error_mode: 'ignore', metrics: { datapoint: drops } } }),
     transform: { error_mode: 'ignore', metric_statements: metricStatementGroups },
     'filter/profile': { error_mode: 'ignore', metrics: { metric: [served] } },
-    ...(gateway && { batch: {} }),
+    // A front routes each request's points as they come; its workers batch.
+    ...(gateway && front === undefined && { batch: {} }),
   };
-  const exporters = gateway ? gatewayExporters(endpoints.gateway!) : { prometheus: prometheusExporter(endpoints.prometheus) };
-  const config = {
-    extensions: { health_check: { endpoint: endpoints.health } },
-    receivers: { otlp: { protocols: { http: { endpoint: endpoints.otlp } } } },
-    processors,
-    exporters,
-    service: {
-      extensions: ['health_check'],
-      telemetry: telemetryOf(endpoints.telemetry),
-      pipelines: { metrics: { receivers: ['otlp'], processors: Object.keys(processors), exporters: Object.keys(exporters) } },
-    },
-  };
-  const zeroFilled = profile.rules.filter((r) => r.emitZero === true || r.zeroFill !== undefined).map((r) => r.name);
+  const exporters = front !== undefined ? { loadbalancing: loadBalancing(front.workers) } : storeExporters(endpoints);
+  const config = collectorOf(endpoints, 'http', processors, exporters);
   // Every rule of the legacy tables compiles (checkCompilable): none is left to the pull endpoint
   // alone. A rule that could not would be named here, and in the header, instead of throwing.
   return { config, notReproduced: [], zeroFilled };

@@ -212,3 +212,53 @@ describe('jobmeter views', () => {
     assert.match(ok.stdout, /^file_format: "1\.0"$/m);
   });
 });
+
+describe('collector-config: a sharded tier (--front / --worker)', () => {
+  type Tier = {
+    receivers: { otlp: { protocols: Record<string, { endpoint: string }> } };
+    processors: Record<string, unknown>;
+    exporters: Record<string, { routing_key?: string; resolver?: { static: { hostnames: string[] } }; protocol?: unknown; endpoint?: string }>;
+    service: { pipelines: { metrics: { processors: string[]; exporters: string[] } } };
+  };
+  const tier = (args: string[]): Tier => parseYaml(collectorConfigCommand(args)) as Tier;
+
+  it("the front runs the profile's processors and routes each stream to one worker by its identity, over OTLP/gRPC", () => {
+    const front = tier(['--profile', 'crewshipd', '--front', '--workers', 'w1:4317, w2:4317,[::1]:14317']);
+    assert.deepEqual(Object.keys(front.receivers.otlp.protocols), ['http']);
+    assert.deepEqual(front.service.pipelines.metrics.processors, ['memory_limiter', 'filter/vocabulary', 'transform', 'filter/profile']);
+    assert.deepEqual(front.service.pipelines.metrics.exporters, ['loadbalancing']);
+    assert.deepEqual(front.exporters['loadbalancing'], {
+      routing_key: 'streamID',
+      protocol: { otlp: { tls: { insecure: true } } },
+      resolver: { static: { hostnames: ['w1:4317', 'w2:4317', '[::1]:14317'] } },
+    });
+  });
+
+  it('a worker takes OTLP/gRPC (on 4317 by default), makes delta streams cumulative, batches, and exports to the store given; it needs no profile', () => {
+    const worker = tier(['--worker']);
+    assert.deepEqual(worker.receivers.otlp.protocols, { grpc: { endpoint: '127.0.0.1:4317' } });
+    assert.deepEqual(worker.service.pipelines.metrics.processors, ['memory_limiter', 'deltatocumulative', 'batch']);
+    assert.deepEqual(worker.service.pipelines.metrics.exporters, ['prometheus']);
+    const remote = tier(['--worker', '--otlp', '0.0.0.0:24317', '--remote-write', 'http://prom:9090/api/v1/write']);
+    assert.equal(remote.receivers.otlp.protocols['grpc']!.endpoint, '0.0.0.0:24317');
+    assert.deepEqual(remote.service.pipelines.metrics.exporters, ['prometheus_remote_write']);
+    // The same worker whatever the profile: the profile's rules ran in the front.
+    assert.deepEqual(tier(['--worker', '--profile', 'rm']), tier(['--worker', '--profile', 'solti']));
+  });
+
+  it('tier flags that do not fit exit 2 naming the flag and what was expected', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--profile', 'rm', '--front'], /invalid --workers.*: expected one or more worker OTLP\/gRPC addresses/],
+      [['--profile', 'rm', '--workers', 'w1:4317'], /invalid --workers=w1:4317: expected --workers only with --front/],
+      [['--profile', 'rm', '--front', '--worker', '--workers', 'w1:4317'], /invalid --worker=true: expected either --front or --worker/],
+      [['--profile', 'rm', '--front', '--workers', 'w1:4317', '--prometheus', '127.0.0.1:9464'], /invalid --prometheus=127\.0\.0\.1:9464: expected no store with --front/],
+      [['--profile', 'rm', '--front', '--workers', 'w1:4317,nope'], /invalid --workers=nope: expected HOST:PORT/],
+      [['--profile', 'rm', '--front', '--workers', 'w1:4317,w1:4317'], /expected each worker once \(w1:4317 is listed twice\)/],
+    ];
+    for (const [args, expected] of cases) {
+      const { code, stderr } = await run(['collector-config', ...args]);
+      assert.equal(code, 2, args.join(' '));
+      assert.match(stderr, expected, args.join(' '));
+    }
+  });
+});

@@ -37,6 +37,8 @@ export interface CollectorOptions<P extends string> {
   config: (ports: Record<P, number>, dir: string) => Record<string, unknown>;
   /** @default 30000 */
   readyTimeoutMs?: number;
+  /** Ports to listen on instead of free ones: a Collector restarted where its peers expect it. */
+  fixedPorts?: Partial<Record<P, number>>;
 }
 
 export interface CollectorHandle<P extends string> {
@@ -53,6 +55,8 @@ export interface CollectorHandle<P extends string> {
   waitForOutput(name: string, predicate: (text: string) => boolean, timeoutMs?: number): Promise<string>;
   /** SIGTERM (the Collector flushes and stops), SIGKILL after 5 s; removes the temp dir. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash: nothing is flushed. Removes the temp dir. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -84,7 +88,7 @@ export async function startCollector<P extends string>(opts: CollectorOptions<P>
   for (let attempt = 1; attempt <= SPAWN_ATTEMPTS; attempt++) {
     const dir = await mkdtemp(join(tmpdir(), 'jobmeter-otelcol-'));
     const ports = {} as Record<P, number>;
-    for (const name of opts.ports) ports[name] = await freePort();
+    for (const name of opts.ports) ports[name] = opts.fixedPorts?.[name] ?? (await freePort());
     const config = opts.config(ports, dir);
     config['service'] = { telemetry: { metrics: { level: 'none' } }, ...(config['service'] as object) };
     const configFile = join(dir, 'config.yaml');
@@ -168,6 +172,17 @@ function makeHandle<P extends string>(proc: Proc, ports: Record<P, number>, conf
     stop() {
       stopping ??= (async () => {
         await killAndWait(proc.child, proc.exited);
+        await rm(proc.dir, { recursive: true, force: true });
+        proc.forget();
+      })();
+      return stopping;
+    },
+    kill() {
+      stopping ??= (async () => {
+        if (proc.child.exitCode === null && proc.child.signalCode === null) {
+          proc.child.kill('SIGKILL');
+          await proc.exited;
+        }
         await rm(proc.dir, { recursive: true, force: true });
         proc.forget();
       })();
