@@ -182,6 +182,34 @@ function metricStatements(rule: FamilyRule, hostnameLabel: string | undefined): 
   return out;
 }
 
+/**
+ * A Go daemon's runtime metrics, from the OpenTelemetry Go runtime instrumentation
+ * (go.opentelemetry.io/contrib/instrumentation/runtime), read as the canonical instruments a
+ * profile's process families come from: renamed before anything else, so the profile's own
+ * statements then apply to them. The semconv `go.*` set has the goroutines and the memory the
+ * runtime holds from the OS (summed over `go.memory.type`: Sys less what the heap released); the
+ * heap in use, the GC count and the uptime come only in the instrumentation's deprecated set
+ * (OTEL_GO_X_DEPRECATED_RUNTIME_METRICS=true), as `MemStats.HeapAlloc`, `NumGC` and milliseconds.
+ */
+const GO_RUNTIME: readonly { readonly from: string; readonly to: string; readonly milliseconds?: true }[] = [
+  { from: 'go.goroutine.count', to: 'jobmeter.process.active_resources' },
+  { from: 'go.memory.used', to: 'process.memory.usage' },
+  { from: 'process.runtime.go.mem.heap_alloc', to: 'v8js.memory.heap.used' },
+  { from: 'process.runtime.go.gc.count', to: 'jobmeter.process.gc.count' },
+  { from: 'runtime.uptime', to: 'process.uptime', milliseconds: true },
+];
+
+/** The Go runtime's metrics renamed to the instruments the profile reads; nothing for a profile that reads none. */
+function goRuntimeStatements(profile: TableProfile): string[] {
+  const read = new Set(profile.rules.map((r) => r.instrument));
+  return GO_RUNTIME.filter((g) => read.has(g.to)).flatMap((g) => {
+    const guard = `metric.name == ${str(g.from)}`;
+    // runtime.uptime is a counter of milliseconds; process.uptime a gauge of seconds.
+    const convert = g.milliseconds === true ? [`scale_metric(0.001, "s") where ${guard}`, `convert_sum_to_gauge() where ${guard}`] : [];
+    return [...convert, `set(metric.name, ${str(g.to)}) where ${guard}`];
+  });
+}
+
 /** Histogram figures served as plain counters (wasmrun's `…_ms_sum` / `…_ms_count`). */
 function extractions(profile: TableProfile): string[] {
   return profile.rules.flatMap((rule) =>
@@ -291,7 +319,9 @@ export function compileCollectorConfig(profile: TableProfile, endpoints: Collect
   const host = profile.hostnameLabel;
   const drops = vocabularyDrops(profile);
   const extract = extractions(profile);
+  const goRuntime = goRuntimeStatements(profile);
   const metricStatementGroups = [
+    ...(goRuntime.length > 0 ? [{ context: 'metric', statements: goRuntime }] : []),
     ...(extract.length > 0 ? [{ context: 'metric', statements: extract }] : []),
     { context: 'datapoint', statements: profile.rules.flatMap((r) => datapointStatements(r, host)) },
     { context: 'metric', statements: profile.rules.flatMap((r) => metricStatements(r, host)) },

@@ -11,6 +11,11 @@
 // buckets and attributes; test/e2e/collector-views.test.ts), and the script's endpoint and
 // buckets are not used.
 //
+// With `runtime` in the script it also runs the OpenTelemetry Go runtime instrumentation
+// (go.opentelemetry.io/contrib/instrumentation/runtime: the semconv `go.*` metrics, and the
+// deprecated `runtime.go.*` ones when OTEL_GO_X_DEPRECATED_RUNTIME_METRICS=true), and after its
+// last push prints the runtime's own figures as one JSON line on stdout, for the test to compare.
+//
 // `gauges` are figures a daemon reads from its own records (its hosts, its fleet, its assignments by
 // status), observed as gauges under the given names and attributes; `counters` are totals it keeps
 // there (a journal's events, a cost ledger), observed as counters the same way. `pushes` above 1
@@ -23,8 +28,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/runtime"
 	"go.opentelemetry.io/contrib/otelconf"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
@@ -65,6 +72,16 @@ type script struct {
 	Errors             []runnerError `json:"errors"`
 	Rejects            []string      `json:"rejects"`
 	LastFailureSeconds *float64      `json:"lastFailureSeconds"`
+	Runtime            bool          `json:"runtime"`
+}
+
+// runtimeFigures are the Go runtime's own numbers, as crewshipd reads them for its process gauges.
+type runtimeFigures struct {
+	Goroutines   int    `json:"goroutines"`
+	HeapAlloc    uint64 `json:"heapAlloc"`
+	Sys          uint64 `json:"sys"`
+	HeapReleased uint64 `json:"heapReleased"`
+	NumGC        uint32 `json:"numGC"`
 }
 
 func main() {
@@ -83,6 +100,11 @@ func pushOnce() error {
 	provider, shutdown, err := meterProvider(ctx, s)
 	if err != nil {
 		return err
+	}
+	if s.Runtime {
+		if err := runtime.Start(runtime.WithMeterProvider(provider)); err != nil {
+			return err
+		}
 	}
 	meter := provider.Meter(s.Service, metric.WithInstrumentationVersion("1.4.2"))
 	var advice []metric.Float64HistogramOption
@@ -144,7 +166,16 @@ func pushOnce() error {
 		return fmt.Errorf("the meter provider cannot flush, so it cannot push %d times", s.Pushes)
 	}
 	// Shutdown collects and exports once more.
-	return shutdown(ctx)
+	if err := shutdown(ctx); err != nil {
+		return err
+	}
+	if s.Runtime {
+		var m goruntime.MemStats
+		goruntime.ReadMemStats(&m)
+		figures := runtimeFigures{Goroutines: goruntime.NumGoroutine(), HeapAlloc: m.HeapAlloc, Sys: m.Sys, HeapReleased: m.HeapReleased, NumGC: m.NumGC}
+		return json.NewEncoder(os.Stdout).Encode(figures)
+	}
+	return nil
 }
 
 // observe registers one observable instrument per name (made by create) and reports every point
