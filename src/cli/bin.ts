@@ -3,8 +3,10 @@
  * The `jobmeter` bin (package.json `bin`, and `npm start`). It always runs the command line: an
  * `import.meta.main` guard does not, on the Node versions that lack it. A Node below the supported
  * floor gets one line naming the version needed and exit 3 (EXIT_UNSUPPORTED_NODE), before anything that needs a newer
- * Node is loaded (hence the dynamic import). `serve` is re-run first with its Node flags (node-flags.ts).
+ * Node is loaded (hence the dynamic import). `serve` is re-run first with its Node flags (node-flags.ts),
+ * then catches its signals before loading the rest (early-signals.ts).
  */
+import { catchSignalsEarly } from './early-signals.ts';
 import { serveReexecArgv } from './node-flags.ts';
 import { EXIT_UNSUPPORTED_NODE, unsupportedNode } from './node-support.ts';
 
@@ -17,6 +19,10 @@ if (unsupported !== undefined) {
 // serve re-runs itself, as the same process, with the Node flags it needs (node-flags.ts).
 const reexec = serveReexecArgv(process, process.env, typeof process.execve === 'function');
 if (reexec !== undefined) process.execve!(process.execPath, reexec, process.env);
+
+// After the re-exec, not before: the re-exec runs before any listener could, so a signal caught
+// before it would be lost rather than answered.
+if (process.argv[2] === 'serve') catchSignalsEarly();
 
 const { runCli, EXIT_FAILURE } = await import('./main.ts');
 runCli(process.argv.slice(2), process.env).then(

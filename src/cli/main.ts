@@ -144,6 +144,17 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
 }
 
 async function serve(args: readonly string[], env: Env, io: CliIo): Promise<number> {
+  // SIGHUP re-reads the configuration and never stops serve (reload.ts); caught from before the
+  // first read, so a change made during it is not missed.
+  const hangups = new HangupReloader(args, env, io);
+  try {
+    return await served(args, env, io, hangups);
+  } finally {
+    hangups.dispose();
+  }
+}
+
+async function served(args: readonly string[], env: Env, io: CliIo, hangups: HangupReloader): Promise<number> {
   let config: ServeConfig;
   let demo = false;
   let debug = false;
@@ -159,6 +170,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
+  hangups.loaded(config);
   io.stderr(`jobmeter: ${versionLine()}`);
   const { metrics } = config;
   // The ingest state is kept by default under serve (the library's default is none).
@@ -167,16 +179,19 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
   // runwisp's metrics_listen: the metrics move to the dedicated loopback listener.
   const dedicated = metrics.enabled && metrics.listen !== undefined ? metrics.listen : undefined;
 
-  // Listen for signals before starting, so a signal during startup shuts down cleanly after it
-  // instead of killing the process mid-bind.
+  let jobmeterModule: typeof import('../jobmeter.ts');
+  try {
+    jobmeterModule = await import('../jobmeter.ts');
+  } catch (err) {
+    return startupError(io, err);
+  }
+  // SIGINT/SIGTERM from here on shut down once started, saving the ingest state loaded next; before
+  // here, nothing is loaded and the bin's early listener exits at once (early-signals.ts).
   const signals = new SignalWaiter();
-  // SIGHUP re-reads the configuration and never stops serve (reload.ts).
-  const hangups = new HangupReloader(args, env, config, io);
   try {
     let jm: Jobmeter;
     try {
-      const { createJobmeter } = await import('../jobmeter.ts');
-      jm = await createJobmeter({
+      jm = await jobmeterModule.createJobmeter({
         ...options,
         ...(debug && { debug: (line: string) => io.stderr(line) }),
         listener: dedicated === undefined ? false : { ...dedicated, allowNonLoopback: false, ...formatOf(main), ...limitsOf(main) },
@@ -185,7 +200,7 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
       return isUsageError(err) ? usageError(io, err) : startupError(io, err);
     }
     let telemetryListener: MetricsListener | undefined;
-    const telemetry = config.telemetry === undefined ? undefined : (await import('../jobmeter.ts')).selfTelemetryOf(jm);
+    const telemetry = config.telemetry === undefined ? undefined : jobmeterModule.selfTelemetryOf(jm);
     let server: MainServer | undefined;
     if (main !== undefined) {
       try {
@@ -235,7 +250,6 @@ async function serve(args: readonly string[], env: Env, io: CliIo): Promise<numb
     return await shutdownWithin(jm, server, io, signals);
   } finally {
     signals.dispose();
-    hangups.dispose();
   }
 }
 

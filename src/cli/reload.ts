@@ -6,7 +6,11 @@
  * profile — was built at startup and takes effect at restart, as the line says. A file that no
  * longer loads is reported with serve's own message and the running configuration is kept.
  *
- * What must stay true: SIGHUP never stops serve (Node's default for it is to exit 129, so the
+ * serve listens from before it reads the configuration: a SIGHUP during that first read (which may
+ * have seen the file before the change the SIGHUP announces) re-reads once the read is done.
+ * Before serve listens, bin.ts's early listener answers (early-signals.ts).
+ *
+ * What must stay true: SIGHUP never stops serve (Node's default for it is to exit 129, so a
  * listener must stay registered for as long as serve runs) and never prints a secret's value.
  */
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
@@ -23,26 +27,37 @@ const MAX_KEYS_NAMED = 8;
  */
 export type ApplyLive = (running: ServeConfig, next: ServeConfig, changed: readonly string[]) => readonly string[];
 
-/** Listens for SIGHUP until `dispose()`; each one re-reads the configuration (one at a time). */
+/**
+ * Listens for SIGHUP until `dispose()`; each one re-reads the configuration (one at a time), from
+ * {@link loaded} on; one before it re-reads at {@link loaded}.
+ */
 export class HangupReloader {
   private chain: Promise<void> = Promise.resolve();
   private apply: ApplyLive | undefined;
+  /** A SIGHUP came before the configuration serve started with was loaded. */
+  private missed = false;
   private readonly onHangup = (): void => {
-    this.chain = this.chain.then(() => this.reread());
+    if (this.running === undefined) this.missed = true;
+    else this.chain = this.chain.then(() => this.reread());
   };
 
   private readonly args: readonly string[];
   private readonly env: Env;
-  private running: ServeConfig;
+  private running: ServeConfig | undefined;
   private readonly io: CliIo;
 
-  /** `running` is the configuration serve started with; `args` and `env` are what it read it from. */
-  constructor(args: readonly string[], env: Env, running: ServeConfig, io: CliIo) {
+  /** `args` and `env` are what serve reads its configuration from. */
+  constructor(args: readonly string[], env: Env, io: CliIo) {
     this.args = args;
     this.env = env;
-    this.running = running;
     this.io = io;
     process.on('SIGHUP', this.onHangup);
+  }
+
+  /** `running` is the configuration serve starts with: re-read now if a SIGHUP came while it was read. */
+  loaded(running: ServeConfig): void {
+    this.running = running;
+    if (this.missed) this.onHangup();
   }
 
   /** From now on, what `apply` can apply is applied live (once the servers are up). */
@@ -65,6 +80,7 @@ export class HangupReloader {
   }
 
   private async reread(): Promise<void> {
+    const running = this.running!;
     let next: ServeConfig;
     try {
       next = await resolveServeConfig({ argv: this.args, env: this.env });
@@ -74,20 +90,20 @@ export class HangupReloader {
       this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`);
       return;
     }
-    const changed = changedKeys(this.running, next);
+    const changed = changedKeys(running, next);
     if (changed.length === 0) {
       this.io.stderr('jobmeter: SIGHUP: configuration re-read: unchanged');
       return;
     }
     let applied: readonly string[] = [];
     try {
-      applied = this.apply?.(this.running, next, changed) ?? [];
+      applied = this.apply?.(running, next, changed) ?? [];
     } catch (err) {
       const why = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
       this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`);
       return;
     }
-    this.running = withApplied(this.running, next, applied);
+    this.running = withApplied(running, next, applied);
     const atRestart = changed.filter((k) => !applied.includes(k));
     const parts = [...(applied.length > 0 ? [`applied now: ${named(applied)}`] : []), ...(atRestart.length > 0 ? [`take effect at restart: ${named(atRestart)}`] : [])];
     this.io.stderr(`jobmeter: SIGHUP: configuration re-read; ${parts.join('; ')}`);

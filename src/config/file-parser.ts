@@ -9,7 +9,8 @@
  *
  * Duplicate keys are errors in TOML and YAML; JSON.parse keeps the last one (as JSON allows).
  */
-import { readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 
 import { parse as parseToml, TomlError } from 'smol-toml';
@@ -42,15 +43,60 @@ export async function loadConfigFile(path: string, key: string = KEY): Promise<u
   return parseConfigText(await readTextFile(path, key), format, path, key);
 }
 
-/** A file the config names (the config itself, a token file), as text. @throws ConfigError on `key` saying why it cannot be read. */
+/**
+ * The most a config file, or a file it names, may hold. Real ones hold a few KiB (an API keys
+ * file of thousands of keys, a few hundred); the bound keeps a wrong path (a log, a device) from
+ * being read into memory.
+ */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/**
+ * A file the config names (the config itself, a token file), as text: a regular file of at most
+ * {@link MAX_CONFIG_FILE_BYTES}. Anything else (a FIFO, a device such as /dev/zero, a link to one)
+ * is refused, never read: a FIFO would block the read, a device could fill memory. Opened without
+ * blocking (a FIFO with no writer) and checked on the open file, so what is checked is what is read.
+ * @throws ConfigError on `key` naming the path and why it cannot be read.
+ */
 export async function readTextFile(path: string, key: string): Promise<string> {
+  let handle: FileHandle;
   try {
-    return await readFile(path, 'utf8');
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'read failed');
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'open failed');
     throw new ConfigError(key, path, `a readable file (${why})`);
   }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new ConfigError(key, path, `a readable file (${notRegular(stats)})`);
+    if (stats.size > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
+    // Bounded even if the file grows while it is read.
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead, buffer } = await handle.read({ buffer: Buffer.alloc(64 * 1024) });
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(key, path, `a readable file (${(err as NodeJS.ErrnoException).code ?? 'read failed'})`);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+function notRegular(stats: Stats): string {
+  if (stats.isDirectory()) return 'it is a directory';
+  const kind = stats.isFIFO() ? 'a FIFO' : stats.isCharacterDevice() ? 'a character device' : stats.isBlockDevice() ? 'a block device' : stats.isSocket() ? 'a socket' : 'not a file';
+  return `it is ${kind}, not a regular file`;
+}
+
+function tooLarge(key: string, path: string): ConfigError {
+  return new ConfigError(key, path, `a readable file of at most ${MAX_CONFIG_FILE_BYTES / 1024 / 1024} MiB (it is larger)`);
 }
 
 /** Parses config text in a known format; `path` and `key` are only used in error messages. */

@@ -11,7 +11,7 @@ import type { InstrumentSpec } from '../domain/types.ts';
 import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from '../domain/vocabulary.ts';
 import type { IngestReport } from './ingest-report.ts';
 import { cut, limitAttributes, MAX_ATTRIBUTE_KEY_LENGTH, MAX_ATTRIBUTES, type DroppedAttributes } from './input-bounds.ts';
-import { setAttribute } from '../otlp/normalize.ts';
+import { setAttribute } from '../common/set-attribute.ts';
 import type { Instrument } from './series-state.ts';
 
 /** The fold of an instrument: its spec's bounds when it is canonical, else {@link plainFold}. */

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Attributes } from '@opentelemetry/api';
 import { attributeSetKey } from '../domain/series/attribute-key.ts';
-import { setAttribute } from '../otlp/normalize.ts';
+import { setAttribute } from '../common/set-attribute.ts';
 
 /** Longest metric name accepted (longer: refused). */
 export const MAX_NAME_LENGTH = 255;

@@ -37,7 +37,8 @@
 import protobuf from 'protobufjs/light.js';
 import { attributeMemo, type AttributeMemo, type MemoEntry } from './decode-attribute-memo.ts';
 import { DecodeMeter, type DecodeLimits } from './decode-limits.ts';
-import { attributeValue, FLAG_NO_RECORDED_VALUE, MAX_ANY_VALUE_DEPTH, setAttribute, type PlainValue } from './normalize.ts';
+import { setAttribute } from '../common/set-attribute.ts';
+import { attributeValue, FLAG_NO_RECORDED_VALUE, MAX_ANY_VALUE_DEPTH, type PlainValue } from './normalize.ts';
 import {
   OtlpDecodeError,
   type OtlpExponentialBuckets,

@@ -33,6 +33,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { ExpositionExemplar, Family, HistogramSeries, NativeBuckets, NumberSeries } from '../exposition/types.ts';
 import type { Exemplar } from '../domain/exemplars.ts';
+import { setAttribute } from '../common/set-attribute.ts';
 import { parseLabelPairs } from '../exposition/escape.ts';
 
 export interface FamiliesToMetricsOptions {
@@ -171,7 +172,7 @@ function otlpExemplars(list: readonly (ExpositionExemplar | undefined)[]): Exemp
  */
 export function parseLabels(labels: string): Attributes {
   const out: Attributes = {};
-  for (const [name, value] of parseLabelPairs(labels)) if (name !== '__proto__') out[name] = value;
+  for (const [name, value] of parseLabelPairs(labels)) setAttribute(out, name, value);
   return out;
 }
 

@@ -19,6 +19,7 @@
  * codec.ts scanned the JSON text with the same meter before `JSON.parse`).
  */
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import { setAttribute } from '../common/set-attribute.ts';
 import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeCostKind } from './decode-limits.ts';
 import {
   OtlpDecodeError,
@@ -235,15 +236,6 @@ function attributes(o: Obj, at: string): Attributes {
     if (value !== undefined) setAttribute(out, key, value);
   }
   return out;
-}
-
-/**
- * Sets `out[key] = value` for a key of any name: `__proto__` assigned would set the object's
- * prototype, not an attribute. The one way attributes are set, wherever they are copied.
- */
-export function setAttribute<V>(out: { [key: string]: V }, key: string, value: V): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  else out[key] = value;
 }
 
 /** An AnyValue with its nesting kept, before it becomes an attribute value. */
