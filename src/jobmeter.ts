@@ -338,6 +338,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         ...(trustedCidrs !== undefined && { trustedCidrs }),
         // A sender the gate refuses is a request rejected before any work.
         onRefused: (reason) => recorder.reject(reason),
+        onShed: (reason) => telemetry.connectionShed(reason),
+        log: o.log,
         ...(onRequest && { onRequest }),
       });
     }

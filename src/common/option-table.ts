@@ -55,7 +55,7 @@ const SERVER_LIMITS = {
   requestTimeoutMillis: { file: 'request_timeout_ms', schema: 'millis', default: 30_000, doc: "A request's headers (and body) must arrive within this many ms; past it 408 and the connection closes." },
   // Outlasts Prometheus's default 15 s scrape interval, so a scraper's connection is reused.
   idleTimeoutMillis: { file: 'idle_timeout_ms', schema: 'millis', default: 30_000, doc: 'A keep-alive connection with no request in progress is closed after this many ms.' },
-  maxConnections: { file: 'max_connections', schema: 'connections', default: 256, rule: connections, doc: 'Connections open at once; one more evicts an idle one, or is closed when all are busy.' },
+  maxConnections: { file: 'max_connections', schema: 'connections', default: 256, rule: connections, doc: 'Connections open at once; one more evicts the one longest without progress (idle, or a body still arriving), or is closed when every one has a whole request in.' },
 } as const satisfies Section;
 export const SERVER_LIMIT_KEYS = Object.keys(SERVER_LIMITS) as (keyof typeof SERVER_LIMITS)[];
 

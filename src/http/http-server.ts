@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
+import type { OnShed } from './connection-room.ts';
 import { closeServer, createLimitedServer, type ServerLimits } from './server-limits.ts';
 
 /** Answers one request; a returned promise is awaited only for its failure. */
@@ -25,6 +26,8 @@ export interface HttpServerOptions {
   readonly onClosing?: () => void;
   /** Called once the server has closed and no request is left (release what requests used). */
   readonly onClosed?: () => void | Promise<void>;
+  /** Told of each connection closed to keep room under the cap (connection-room.ts). */
+  readonly onShed?: OnShed;
 }
 
 export interface HttpServer {
@@ -53,7 +56,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     if (pending !== undefined) pending.catch(() => failed(response));
-  });
+  }, options.onShed);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

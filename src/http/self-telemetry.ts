@@ -1,8 +1,8 @@
 /**
  * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
  * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`): points the ingest
- * accepted and refused by reason, points and exports the OTLP push sent and failed, and how long
- * scrapes of the metrics route took. `jobmeter serve` serves these families on a listener of their
+ * accepted and refused by reason, connections it shed to keep room by what they held, points and
+ * exports the OTLP push sent and failed, and how long scrapes of the metrics route took. `jobmeter serve` serves these families on a listener of their
  * own (`[telemetry] listen`), so they never mix into a profile's body, whose series set is the
  * original's.
  *
@@ -12,6 +12,7 @@
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 import type { Family } from '../exposition/types.ts';
+import { SHED_REASONS, type ShedReason } from './connection-room.ts';
 
 /** Upper bounds of the scrape duration histogram, in seconds (Prometheus' scrape timeout defaults to 10 s). */
 export const SCRAPE_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -21,6 +22,7 @@ export type RefusedSource = () => ReadonlyMap<string, number>;
 
 export class SelfTelemetry {
   #accepted = 0;
+  readonly #shed = new Map<ShedReason, number>(SHED_REASONS.map((r) => [r, 0]));
   #refused: RefusedSource | undefined;
   readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
   readonly #scrapeCounts = new Array<number>(SCRAPE_BUCKETS.length + 1).fill(0);
@@ -38,6 +40,11 @@ export class SelfTelemetry {
   /** Points of one request the ingest kept. */
   accepted(points: number): void {
     this.#accepted += points;
+  }
+
+  /** One connection the ingest listener closed to keep room, by what it held (connection-room.ts). */
+  connectionShed(reason: ShedReason): void {
+    this.#shed.set(reason, this.#shed.get(reason)! + 1);
   }
 
   /**
@@ -84,6 +91,13 @@ export class SelfTelemetry {
           'jobmeter_ingest_refused_points_total',
           'OTLP data points the ingest refused, by reason (as jobmeter.ingest.refused and each partial_success).',
           refused.map(([reason, value]) => ({ labels: `reason="${reason}"`, value })),
+        ),
+      );
+      out.push(
+        counter(
+          'jobmeter_ingest_connections_shed_total',
+          'Connections the ingest listener closed to make room for new ones at its cap, by what they held (idle, headers, slow_body) or full: a newcomer closed while every connection had a whole request in.',
+          [...this.#shed].map(([reason, value]) => ({ labels: `reason="${reason}"`, value })),
         ),
       );
     }

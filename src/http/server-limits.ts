@@ -9,10 +9,11 @@
  *   past it Node answers 408 and closes the connection.
  * - `idleTimeoutMillis`: a keep-alive connection with no request in progress is closed after it.
  *   Longer than Prometheus's default scrape interval (15 s), so a scraper's connection is reused.
- * - `maxConnections`: connections open at once. One more evicts a connection with no request in
- *   progress (idle keep-alive, or one still sending its headers), so a client holding sockets
- *   cannot starve a fresh scrape (connection-room.ts); only when every connection has a request in
- *   progress is the new one closed as soon as it is accepted.
+ * - `maxConnections`: connections open at once. One more evicts the connection longest without
+ *   progress among those holding room unused (idle keep-alive, headers or a body still arriving),
+ *   so a client holding sockets cannot starve a fresh scrape or a real sender (connection-room.ts:
+ *   the timeouts above bound each holder, eviction decides who gets the room while it is full);
+ *   only when every connection has a whole request in is the new one closed as it is accepted.
  *
  * What must stay true: a response being written to a client that reads slowly is not cut by these
  * (only by the socket inactivity timeout, twice the longer of the two above, when nothing moves).
@@ -20,14 +21,14 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { connections, MAX_MILLIS, positiveInteger, positiveMillis } from '../common/option-rules.ts';
-import { keepRoom } from './connection-room.ts';
+import { keepRoom, type OnShed } from './connection-room.ts';
 
 export interface ServerLimits {
   /** Headers and body must arrive within this many ms; past it 408. @default 30000 */
   readonly requestTimeoutMillis: number;
   /** An idle keep-alive connection is closed after this many ms. @default 30000 */
   readonly idleTimeoutMillis: number;
-  /** Connections open at once; one more evicts an idle one, or is closed when all are busy. @default 256 */
+  /** Connections open at once; one more evicts the one longest without progress (idle, or a body still arriving), or is closed when every one has a whole request in. @default 256 */
   readonly maxConnections: number;
 }
 
@@ -55,8 +56,8 @@ export function resolveServerLimits(limits: Partial<ServerLimits> | undefined, p
   return out;
 }
 
-/** A node:http server answering with `listener`, under `limits`; not listening yet. */
-export function createLimitedServer(limits: ServerLimits, listener: RequestListener): Server {
+/** A node:http server answering with `listener`, under `limits`; not listening yet. `onShed` hears of each connection closed to keep room. */
+export function createLimitedServer(limits: ServerLimits, listener: RequestListener, onShed?: OnShed): Server {
   const server = createServer(
     {
       headersTimeout: limits.requestTimeoutMillis,
@@ -71,7 +72,7 @@ export function createLimitedServer(limits: ServerLimits, listener: RequestListe
   // listener Node destroys the socket.
   server.setTimeout(Math.min(2 * Math.max(limits.requestTimeoutMillis, limits.idleTimeoutMillis), MAX_MILLIS));
   // Not `server.maxConnections`: Node would drop the newcomer, however many sockets sit idle.
-  keepRoom(server, limits.maxConnections);
+  keepRoom(server, limits.maxConnections, onShed);
   return server;
 }
 

@@ -12,6 +12,7 @@
  * | more than `maxConcurrentRequests` being processed  | waits for a slot, its body held (within the bytes in flight below)      |
  * | bodies in flight past their bound (below)          | 503 + `Retry-After`, google.rpc.Status UNAVAILABLE (`Connection: close` when shed as it arrives) |
  * | headers and body not in within `requestTimeoutMillis` | 408, connection closed (Node's)                                     |
+ * | a connection past `maxConnections`                 | the one holding room longest without progress (a stalled body, idle, unfinished headers) closed, counted (connection-room.ts) |
  * | body past `maxBodyBytes` (sent, or once inflated)  | 413, google.rpc.Status INVALID_ARGUMENT (`Connection: close` when refused as sent) |
  * | Content-Encoding the Collector does not take (content-encoding.ts) | 400, google.rpc.Status INVALID_ARGUMENT                  |
  * | a body that would decode past the decode limits (decode-limits.ts) | 413, google.rpc.Status INVALID_ARGUMENT              |
@@ -24,9 +25,10 @@
  * filled in. Loopback only unless `allowNonLoopback`, like the pull listener.
  *
  * A request takes one of the `maxConcurrentRequests` slots once its body has arrived, for as long
- * as it is decoded and ingested: a body still trickling in holds a connection (bounded by
- * `maxConnections` and `requestTimeoutMillis`, server-limits.ts), never a slot, so stalled senders
- * cannot lock real ones out. A request whose body is in while every slot is taken waits for one, in
+ * as it is decoded and ingested: a body still trickling in holds a connection, never a slot, and
+ * that connection is the first closed when a new one needs room under `maxConnections`
+ * (connection-room.ts; bounded in time by `requestTimeoutMillis`, server-limits.ts), so stalled
+ * senders cannot lock real ones out. A request whose body is in while every slot is taken waits for one, in
  * arrival order, as the Collector's receiver lets a sender wait rather than turning it away: what
  * bounds the waiting is the bytes of bodies held (being received, waiting or processed), at most
  * `(maxConcurrentRequests + 1) × maxBodyBytes`, as sent and once decompressed here. Only a request
@@ -40,6 +42,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertBindAllowed } from '../common/loopback.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { bodyBytes as checkBodyBytes, concurrentRequests, port as checkPort, positiveInteger } from '../common/option-rules.ts';
+import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
 import { resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
@@ -103,6 +106,13 @@ export interface IngestListenerOptions extends Partial<ServerLimits>, IngestGate
   readonly onRequest?: (body: Buffer, encoding: OtlpEncoding, result: OtlpPartialSuccess) => void;
   /** Called with the reason of every request the gate refuses (jobmeter counts it). A throw is ignored. @default none */
   readonly onRefused?: (reason: GateRefusal['reason']) => void;
+  /**
+   * Called with what every connection closed to keep room under `maxConnections` held
+   * (connection-room.ts; jobmeter counts it). A throw is ignored. @default none
+   */
+  readonly onShed?: (reason: ShedReason) => void;
+  /** Where the line opening each episode of shedding connections goes. @default none */
+  readonly log?: (line: string) => void;
 }
 
 export interface IngestListener {
@@ -290,7 +300,15 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     sendText(response, 200, CONTENT_TYPE[encoding], encodeExportResponse(result, encoding));
   };
 
-  const server = await startHttpServer({ host, port, limits, handler, onClosed: () => pool?.close() });
+  // One line per episode, not per connection: a flood closes thousands a second.
+  const onShed = (reason: ShedReason, opensEpisode: boolean): void => {
+    options.onShed?.(reason);
+    if (opensEpisode)
+      options.log?.(
+        `OTLP ingest: ${limits.maxConnections} connections open (ingest.maxConnections): shedding those holding room without progress (first: ${reason}) so new senders get in; counted by reason in jobmeter_ingest_connections_shed_total`,
+      );
+  };
+  const server = await startHttpServer({ host, port, limits, handler, onClosed: () => pool?.close(), onShed });
   return { address: { host, port: server.port }, close: () => server.close() };
 }
 

@@ -1,13 +1,18 @@
 /**
- * Issue 26 item 7: a client holding connections cannot starve a fresh scrape. Past the cap, a
- * connection with no request in progress is evicted to make room (src/http/connection-room.ts);
- * only when every connection is busy is the newcomer refused. Before, with 256 sockets held every
- * new connection was reset until the holders' 30 s timeouts closed them.
+ * A client holding connections cannot starve a fresh scrape or a real sender. Past the cap, a
+ * connection holding room without using it (no request in progress, or a body still arriving) is
+ * evicted to make room, the one longest without progress first (src/http/connection-room.ts); only
+ * when every connection has a whole request in is the newcomer refused. Each one shed is reported
+ * with what it held, the first of an episode marked. Before, with 256 sockets held every new
+ * connection was reset until the holders' 30 s timeouts closed them, and stalled bodies were never
+ * evicted at all.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
+import type { ShedReason } from '../../src/http/connection-room.ts';
+import { createLimitedServer, DEFAULT_SERVER_LIMITS } from '../../src/http/server-limits.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 
@@ -161,7 +166,17 @@ describe('who is evicted (cap 4)', () => {
   });
 });
 
-describe('every connection busy (ingest, stalled bodies; cap 3)', () => {
+/** A request whose body never arrives: `Expect: 100-continue`, so the server's 100 says it is in progress. */
+const STALLED = 'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"resou';
+
+/** `hold` with STALLED, once the server has begun the request. */
+async function stall(port: number): Promise<Held> {
+  const h = await hold(port, STALLED);
+  await new Promise<void>((resolve) => h.socket.once('data', () => resolve()));
+  return h;
+}
+
+describe('stalled bodies at the cap (ingest; cap 3)', () => {
   let jm: Jobmeter;
   const held: Held[] = [];
   after(async () => {
@@ -169,36 +184,89 @@ describe('every connection busy (ingest, stalled bodies; cap 3)', () => {
     await jm.shutdown();
   });
 
-  it('a newcomer is closed at once; a request in progress is never evicted', async () => {
+  it('a newcomer is served: the body stalled longest is closed to make room', async () => {
     jm = await createJobmeter({ processMetrics: false, ingest: { port: 0, maxConnections: 3 } });
     const port = jm.ingestAddress!.port;
-    // `Expect: 100-continue`: the server's 100 says the request was parsed and is in progress.
-    const stalled = 'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"resou';
-    for (let i = 0; i < 3; i++) {
-      const h = await hold(port, stalled);
-      await new Promise<void>((resolve) => h.socket.once('data', () => resolve()));
-      held.push(h);
-    }
-    const extra = await hold(port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
-    assert.equal(await extra.closed, '', 'a connection past the cap was let in while every connection was busy');
-    assert.deepEqual(held.map((h) => h.isClosed()), [false, false, false]);
+    for (let i = 0; i < 3; i++) held.push(await stall(port));
+    const extra = await hold(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    // The ingest listener has no /health: its 404 is an answer, where no room would close it unanswered.
+    assert.match(await extra.closed, /^HTTP\/1\.1 404 /);
+    assert.deepEqual(held.map((h) => h.isClosed()), [true, false, false]);
+  });
+});
+
+/** A limited server whose handler reads each POST's body whole, then answers only when `release` is called; a GET at once. */
+async function holdingServer(maxConnections: number): Promise<{ port: number; shed: Array<[ShedReason, boolean]>; release: () => void; close: () => Promise<void> }> {
+  const waiting: Array<() => void> = [];
+  const shed: Array<[ShedReason, boolean]> = [];
+  const server = createLimitedServer(
+    { ...DEFAULT_SERVER_LIMITS, maxConnections },
+    (request, response) => {
+      if (request.method === 'GET') response.end('done');
+      else request.resume().on('end', () => waiting.push(() => response.end('done')));
+    },
+    (reason, opensEpisode) => shed.push([reason, opensEpisode]),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    shed,
+    release: () => waiting.splice(0).forEach((answer) => answer()),
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe('who pays when the room is full (cap 2)', () => {
+  const held: Held[] = [];
+  let server: Awaited<ReturnType<typeof holdingServer>>;
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    await server.close();
   });
 
-  it('room comes back: once the busy connections close, a newcomer is answered', async () => {
-    const port = jm.ingestAddress!.port;
-    for (const h of held.splice(0)) {
-      h.socket.destroy();
-      await h.closed;
-    }
-    // The server sees the closes on its own turn: a newcomer closed unanswered meanwhile is retried.
-    let status = '';
-    for (let i = 0; i < 20 && status === ''; i++) {
-      const h = await hold(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-      status = (await h.closed).split('\r\n')[0]!;
-      if (status === '') await new Promise((r) => setTimeout(r, 50));
-    }
-    // The ingest listener has no /health: its 404 is an answer, where no room would close unanswered.
-    assert.match(status, /^HTTP\/1\.1 404 /);
+  it('a body still arriving stays; a body stalled since its headers goes, though newer', async () => {
+    server = await holdingServer(2);
+    const arriving = await stall(server.port);
+    const stalled = await stall(server.port);
+    held.push(arriving, stalled);
+    arriving.socket.write('x');
+    await new Promise((r) => setTimeout(r, 50));
+    held.push(await hold(server.port));
+    await waitFor(() => stalled.isClosed());
+    assert.deepEqual([arriving.isClosed(), stalled.isClosed()], [false, true]);
+    assert.deepEqual(server.shed, [['slow_body', true]]);
+  });
+
+  it('a connection that has sent no whole request yet goes before a request whose body is in', async () => {
+    const last = held.at(-1)!;
+    // The arriving body completes: its request is in, answered only on release.
+    held[0]!.socket.write('y'.repeat(100 - '{"resou'.length - 1));
+    await new Promise((r) => setTimeout(r, 50));
+    held.push(await hold(server.port));
+    await waitFor(() => last.isClosed());
+    assert.equal(held[0]!.isClosed(), false);
+    // One episode: the second shed is not reported as a new one.
+    assert.deepEqual(server.shed, [['slow_body', true], ['headers', false]]);
+  });
+
+  it('every connection with a whole request in: a newcomer is closed at once, counted full; room comes back once answered', async () => {
+    const newest = held.at(-1)!;
+    newest.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}');
+    await new Promise((r) => setTimeout(r, 50));
+    const extra = await hold(server.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.equal(await extra.closed, '', 'a connection past the cap was let in while every connection had a whole request in');
+    assert.equal(held[0]!.isClosed() || newest.isClosed(), false, 'a request whose body is in was evicted');
+    assert.deepEqual(server.shed.at(-1), ['full', false]);
+    const done = Promise.all([answered(held[0]!), answered(newest)]);
+    server.release();
+    await done;
+    // The answered connections are idle keep-alive ones now: a newcomer takes one's place.
+    const next = await hold(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(await next.closed, /^HTTP\/1\.1 200 /);
+    assert.deepEqual(server.shed.at(-1), ['idle', false]);
   });
 });
 
