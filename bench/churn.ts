@@ -73,7 +73,7 @@ async function stepper(variant: Variant): Promise<Step> {
     }
     case 'ingest': {
       let now = Date.UTC(2026, 0, 1);
-      const store = new IngestStore({ now: () => now, expiryMillis: 30_000, maxSeriesPerInstrument: 50_000, maxSeries: 100_000 });
+      const store = new IngestStore({ clock: { wallMillis: () => now, monotonicMillis: () => now }, expiryMillis: 30_000, maxSeriesPerInstrument: 50_000, maxSeries: 100_000 });
       const namer = createNamer(otelProfile(false));
       const request = (from: number, to: number): OtlpExportRequest => {
         const t = BigInt(now) * 1_000_000n;

@@ -130,9 +130,30 @@ ensure_job_stores() {
   echo "ensure-test-deps: $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres: $("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/postgres" --version)"
 }
 
+# libfaketime (Debian package `faketime`): test/cli/serve-clock-step.test.ts steps serve's wall clock
+# under it (test/support/faketime.ts finds the library the same way). It starts no service.
+have_faketime() {
+  compgen -G '/usr/lib/*/faketime/libfaketime.so.1' >/dev/null
+}
+
+ensure_faketime() {
+  if ! have_faketime; then
+    require_root_apt "libfaketime (/usr/lib/*/faketime/libfaketime.so.1) is" "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends faketime"
+    echo "ensure-test-deps: libfaketime missing; installing the faketime package"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends faketime
+    if ! have_faketime; then
+      echo "ensure-test-deps: 'faketime' installed but /usr/lib/*/faketime/libfaketime.so.1 is still missing" >&2
+      exit 1
+    fi
+  fi
+  echo "ensure-test-deps: $(compgen -G '/usr/lib/*/faketime/libfaketime.so.1' | head -n 1): faketime $(dpkg-query -W -f='${Version}' libfaketime 2>/dev/null || echo '(version unknown)')"
+}
+
 ensure_python_parser
 ensure_systemd_analyze
 ensure_job_stores
+ensure_faketime
 
 if have_binaries; then
   print_versions

@@ -1,7 +1,7 @@
 /**
  * The per-request context: where and when points arrive. Made once per scope of a request, it
  * carries what every point of that scope is ingested against — the sender's resource and scope,
- * the clock reading and the point times it accepts, the request's report — so each step a point
+ * the clocks' readings and the point times they accept, the request's report — so each step a point
  * goes through takes it whole.
  */
 import type { IngestReport, Refusal } from './ingest-report.ts';
@@ -17,9 +17,11 @@ export interface TimeWindow {
 
 export interface Arrival {
   readonly report: IngestReport;
-  /** The clock (Unix milliseconds) when the request, or its part, arrived. */
-  readonly now: number;
-  /** The point times accepted at {@link now} (stream-rules.ts `timeWindow`). */
+  /** The wall clock (Unix milliseconds) when the request, or its part, arrived: a new series' start. */
+  readonly wall: number;
+  /** The monotonic clock then (domain/series/clock.ts): a stream's last update, its expiry's start. */
+  readonly monotonic: number;
+  /** The point times accepted at {@link wall} (stream-rules.ts `timeWindow`). */
   readonly window: TimeWindow;
   readonly scopeKey: string;
   /** The scope as it is kept: name and version cut to length. */
@@ -32,11 +34,12 @@ export interface Arrival {
  * The context of the points of `scope` sent under the resource keyed `resourceKey` (a bounded
  * identity key: resources are merged, they only tell source series apart).
  */
-export function arrival(report: IngestReport, now: number, window: TimeWindow, resourceKey: string, scope: Scope): Arrival {
+export function arrival(report: IngestReport, wall: number, monotonic: number, window: TimeWindow, resourceKey: string, scope: Scope): Arrival {
   const scopeKey = compactKey(scope.name + '\0' + scope.version);
   return {
     report,
-    now,
+    wall,
+    monotonic,
     window,
     scopeKey,
     scope: { name: cut(scope.name, MAX_SCOPE_LENGTH), version: cut(scope.version, MAX_SCOPE_LENGTH) },

@@ -22,6 +22,7 @@ import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import type { CollectionResult, MetricData, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, IngestedPart } from '../domain/series/collection.ts';
+import type { Clock } from '../domain/series/clock.ts';
 import { SnapshotStorage } from '../domain/series/snapshot.ts';
 import { MAX_EXPONENTIAL_BUCKETS } from '../otlp/exponential.ts';
 import type { OtlpExponentialHistogramPoint, OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
@@ -76,7 +77,7 @@ const RESOURCE = emptyResource();
 const JOBMETER_SCOPE = { name: 'jobmeter', version: VERSION };
 
 export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
-  readonly #now: () => number;
+  readonly #clock: Clock;
   /** How old a point may be: the longer of an hour and the expiry (stream-rules.ts). */
   readonly #maxAgeMillis: number;
   readonly #registry: SeriesRegistry;
@@ -91,10 +92,10 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /** @throws {ConfigError} naming the option, for a value that cannot be used. */
   constructor(options: IngestStoreOptions = {}) {
     const settings = resolveStoreOptions(options);
-    this.#now = settings.now;
+    this.#clock = settings.clock;
     this.#maxAgeMillis = Math.max(MIN_MAX_AGE_MILLIS, settings.expiryMillis);
     this.#registry = new SeriesRegistry(settings);
-    this.#refused = new RefusedCounts(millisToHrTime(this.#now()));
+    this.#refused = new RefusedCounts(millisToHrTime(this.#clock.wallMillis()));
   }
 
   /** Source series held now (for tests and diagnostics). */
@@ -115,7 +116,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /**
    * Counts what may have changed the held state (each part of a request ingested, a restore): a
    * checkpoint is due when it moved since the last one. Expiry does not move it: a restored state
-   * expires again by its own times.
+   * expires again by its own idle times.
    */
   get changes(): number {
     return this.#changes;
@@ -140,7 +141,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     const summary = this.#registry.restore(snapshot.instruments);
     this.#lastFailure.seconds = snapshot.lastFailureSeconds;
     this.#changes++;
-    this.#registry.sweep(this.#now(), true);
+    this.#registry.sweep(this.#clock.monotonicMillis(), true);
     return summary;
   }
 
@@ -201,22 +202,22 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   /** Expires what is due and compacts the sets a collection reads: its end time. */
   #instant(): HrTime {
-    const now = this.#now();
-    this.#registry.sweep(now, true);
+    this.#registry.sweep(this.#clock.monotonicMillis(), true);
     this.#registry.compact();
-    return millisToHrTime(now);
+    return millisToHrTime(this.#clock.wallMillis());
   }
 
   #ingestInto(part: OtlpExportRequest | PackedChunk, report: IngestReport): void {
     this.#changes++;
-    const now = this.#now();
-    this.#registry.sweep(now, false);
+    const wall = this.#clock.wallMillis();
+    const monotonic = this.#clock.monotonicMillis();
+    this.#registry.sweep(monotonic, false);
     const packed = 'keys' in part ? part : undefined;
-    const window = timeWindow(now, this.#maxAgeMillis);
+    const window = timeWindow(wall, this.#maxAgeMillis);
     for (const rm of part.resourceMetrics) {
       const resourceKey = attributesKey(rm.resource);
       for (const sm of rm.scopeMetrics) {
-        const at = arrival(report, now, window, resourceKey, sm.scope);
+        const at = arrival(report, wall, monotonic, window, resourceKey, sm.scope);
         for (const m of sm.metrics) {
           if ('first' in m) this.#ingestMetric(m.metric, at, packedPoints(packed!, m));
           else this.#ingestMetric(m, at, undefined);

@@ -11,7 +11,9 @@
  *   `metric_expiration`) is dropped; a series with no stream left disappears with it, and an
  *   instrument with no series left with its exposed names. A point flagged "no recorded value"
  *   ends its stream at once. Nothing runs on a timer: expiry is applied when data arrives and when
- *   a collection reads the store, against the store's clock.
+ *   a collection reads the store, against the store's monotonic clock (domain/series/clock.ts),
+ *   so a step of the wall clock expires nothing. Across a restart a stream keeps the idle time it
+ *   had when the checkpoint was written (`snapshot`, `restore`).
  *
  * What must stay true: whatever is dropped gives back exactly what it was charged, so the held
  * bytes, the name claims and the maps follow the live series and shrink when they expire.
@@ -19,6 +21,7 @@
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
+import { resumedTimes, wallTimes } from '../domain/series/clock.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
 import type { OtlpMetric } from '../otlp/types.ts';
@@ -167,13 +170,13 @@ export class SeriesRegistry {
     const newScope = scope === undefined ? scopeBytes(at.scopeKey) : 0;
     const bytes = streamBytes(groupKey.length + key.length, buckets);
     if (!this.#charge(bytes + newSeriesBytes + newScope, instrument.name, 1, report)) return NO_SLOT;
-    if (held !== undefined) return this.#newStream(instrument, held.out, held.at, groupKey, key, bytes, at.now);
+    if (held !== undefined) return this.#newStream(instrument, held.out, held.at, groupKey, key, bytes, at.monotonic);
     const spec = instrument.spec?.buckets;
     if (bounds !== undefined && spec !== undefined && !sameNumbers(spec, bounds)) {
       report.warn(instrument.name, `bucket boundaries differ from the catalog's [${spec.join(', ')}]; the sender's are kept`);
     }
-    const made = this.#newSeries(instrument, seriesKey, at.scopeKey, at.scope, Object.freeze(bounded), millisToHrTime(at.now), newSeriesBytes, bounds?.slice());
-    return this.#newStream(instrument, made.out, made.at, groupKey, key, bytes, at.now);
+    const made = this.#newSeries(instrument, seriesKey, at.scopeKey, at.scope, Object.freeze(bounded), millisToHrTime(at.wall), newSeriesBytes, bounds?.slice());
+    return this.#newStream(instrument, made.out, made.at, groupKey, key, bytes, at.monotonic);
   }
 
   #newSeries(instrument: Instrument, key: string, scopeKey: string, scope: Scope, attributes: Attributes, startTime: HrTime, bytes: number, bounds: readonly number[] | undefined, seq = this.#made++): { out: OutputSet; at: number } {
@@ -186,7 +189,7 @@ export class SeriesRegistry {
     return { out, at };
   }
 
-  #newStream(instrument: Instrument, out: OutputSet, series: number, groupKey: string, key: string, bytes: number, now: number): number {
+  #newStream(instrument: Instrument, out: OutputSet, series: number, groupKey: string, key: string, bytes: number, updatedAt: number): number {
     let group = this.#groups.get(groupKey);
     if (group === undefined) this.#groups.set(groupKey, (group = { key: groupKey, instrument, streams: new Map() }));
     const streams = this.streams;
@@ -195,7 +198,7 @@ export class SeriesRegistry {
     streams.group[s] = group;
     streams.out[s] = out;
     streams.series[s] = series;
-    streams.updatedAt[s] = now;
+    streams.updatedAt[s] = updatedAt;
     streams.bytes[s] = bytes;
     // Appended to its series' list, so its figures add streams up in the order they were made.
     const last = out.last(series);
@@ -266,6 +269,7 @@ export class SeriesRegistry {
     this.compact();
     const instruments: InstrumentSnapshot[] = [];
     const st = this.streams;
+    const wall = wallTimes(this.#settings.clock);
     for (const instrument of this.#instruments.values()) {
       const series: SeriesSnapshot[] = [];
       for (const [out, slot] of seriesInOrder(instrument)) {
@@ -275,7 +279,7 @@ export class SeriesRegistry {
           const acc = st.acc[t];
           const hist = instrument.shape === 'histogram' ? (acc as HistogramAcc | undefined) : undefined;
           const exp = instrument.shape === 'exponentialHistogram' ? (acc as ExponentialSum | undefined) : undefined;
-          streams.push({ origin, key: st.key[t]!, start: st.start[t]!, time: st.time[t]!, points: st.points[t]!, value: st.value[t]!, hist, exp, updatedAt: st.updatedAt[t]!, from: st.from[t]!, gaps: st.gaps[t]?.slice() });
+          streams.push({ origin, key: st.key[t]!, start: st.start[t]!, time: st.time[t]!, points: st.points[t]!, value: st.value[t]!, hist, exp, updatedAt: wall(st.updatedAt[t]!), from: st.from[t]!, gaps: st.gaps[t]?.slice() });
         }
         const scopeKey = out.scopeKey;
         const baseAcc = out.baseAcc[slot];
@@ -300,10 +304,12 @@ export class SeriesRegistry {
   /**
    * Holds again the `instruments` {@link snapshot} gave, into an empty registry, through the same caps, name claims
    * and budget as arriving points: what no longer fits (lower caps, another profile's canonical
-   * instruments) is left out and counted. Times are the snapshot's, so expiry goes on from them.
+   * instruments) is left out and counted. Each stream is as idle as it was when the snapshot was
+   * made (clock.ts `resumedTimes`): expiry goes on from there, whatever the wall clock says now.
    */
   restore(instruments: StoreSnapshot['instruments']): RestoreSummary {
     if (this.#instruments.size > 0) throw new Error('restore() needs an empty store');
+    const resumed = resumedTimes(this.#settings.clock, updateTimes(instruments));
     const summary: Mutable<RestoreSummary> = { instruments: 0, series: 0, streams: 0, skippedStreams: 0 };
     for (const saved of instruments) {
       const count = saved.series.reduce((n, s) => n + s.streams.length, 0);
@@ -314,7 +320,7 @@ export class SeriesRegistry {
       }
       summary.instruments++;
       for (const s of saved.series) {
-        const restored = this.#restoreSeries(instrument, s);
+        const restored = this.#restoreSeries(instrument, s, resumed);
         summary.streams += restored;
         summary.skippedStreams += s.streams.length - restored;
         if (restored > 0) summary.series++;
@@ -338,7 +344,7 @@ export class SeriesRegistry {
   }
 
   /** Restores the streams of a saved series that fit; returns how many. */
-  #restoreSeries(instrument: Instrument, saved: SeriesSnapshot): number {
+  #restoreSeries(instrument: Instrument, saved: SeriesSnapshot, resumed: (wall: number) => number): number {
     const seriesKey = attributesKey(saved.attributes);
     const buckets = bucketsOf(instrument.shape, saved.bounds);
     const scope = instrument.scopes.get(saved.scopeKey);
@@ -365,7 +371,7 @@ export class SeriesRegistry {
         out.setBase(series, saved.base);
         out.baseAcc[series] = instrument.shape === 'histogram' ? saved.baseHist : instrument.shape === 'exponentialHistogram' ? saved.baseExp : undefined;
       }
-      const s = this.#newStream(instrument, out, series, groupKey, t.key, bytes, t.updatedAt);
+      const s = this.#newStream(instrument, out, series, groupKey, t.key, bytes, resumed(t.updatedAt));
       st.start[s] = t.start;
       st.time[s] = t.time;
       st.points[s] = t.points;
@@ -421,7 +427,7 @@ export class SeriesRegistry {
     if (instrument.seriesCount === 0) this.#dropInstrument(instrument);
   }
 
-  /** Drops streams idle for the expiry time; at most once a second unless `force`. */
+  /** Drops streams idle for the expiry time at the monotonic `now`; at most once a second unless `force`. */
   sweep(now: number, force: boolean): void {
     const expiry = this.#settings.expiryMillis;
     if (!force && now - this.#lastSweep < Math.min(1_000, expiry)) return;
@@ -502,4 +508,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 function bucketsOf(shape: Shape, bounds: readonly number[] | undefined): number {
   if (shape === 'histogram') return bounds === undefined ? 0 : bounds.length + 1;
   return shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0;
+}
+
+/** Every stream's update time in `instruments`. */
+function* updateTimes(instruments: StoreSnapshot['instruments']): Generator<number> {
+  for (const i of instruments) for (const s of i.series) for (const t of s.streams) yield t.updatedAt;
 }

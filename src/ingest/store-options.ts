@@ -5,6 +5,7 @@
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { memoryBytes, positiveInteger, positiveMillis } from '../common/option-rules.ts';
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
+import { SYSTEM_CLOCK, type Clock } from '../domain/series/clock.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import type { ExposedNames } from './name-claims.ts';
@@ -46,8 +47,11 @@ export interface IngestStoreOptions {
    * instruments that would pass it are refused. A positive integer. @default 134217728 (128 MiB)
    */
   maxMemoryBytes?: number;
-  /** The clock (Unix milliseconds) used for expiry and point times. @default Date.now */
-  now?: () => number;
+  /**
+   * The clocks (domain/series/clock.ts): the monotonic one decides expiry, the wall one stamps
+   * points and bounds the point times accepted. @default SYSTEM_CLOCK
+   */
+  clock?: Clock;
   /**
    * The names an instrument takes on the pull endpoint (every family and sample name, in either
    * format: the native profile's `nativeClaimedNames`). When given, a new instrument that would
@@ -80,7 +84,7 @@ export interface StoreSettings {
   readonly maxSeries: number;
   readonly maxInstruments: number;
   readonly maxMemoryBytes: number;
-  readonly now: () => number;
+  readonly clock: Clock;
   readonly exposedNames: ExposedNames | undefined;
   readonly reservedNames: ReadonlyMap<string, string> | undefined;
   readonly vocabularies: Readonly<Record<string, readonly string[]>> | undefined;
@@ -95,7 +99,7 @@ export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings 
     maxSeries: positiveInteger(options.maxSeries ?? DEFAULT_MAX_SERIES, 'ingest.maxSeries'),
     maxInstruments: positiveInteger(options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS, 'ingest.maxInstruments'),
     maxMemoryBytes: memoryBytes(options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES, 'ingest.maxMemoryBytes'),
-    now: options.now ?? Date.now,
+    clock: options.clock ?? SYSTEM_CLOCK,
     exposedNames: options.exposedNames,
     reservedNames: options.reservedNames,
     vocabularies: options.vocabularies,

@@ -114,7 +114,10 @@ export const MIN_MAX_AGE_MILLIS = 60 * 60_000;
 const AHEAD: Refusal = { code: 'time_ahead', text: `a point time more than ${MAX_AHEAD_MILLIS / 60_000} minutes ahead of jobmeter's clock` };
 const BEFORE_START: Refusal = { code: 'time_before_start', text: 'a point time before its start time' };
 
-/** The window around `now` (Unix ms) for points no older than `maxAgeMillis`. */
+/**
+ * The window around the wall clock's `now` (Unix ms) for points no older than `maxAgeMillis`: point
+ * times are the senders' wall clocks, so they are held against jobmeter's.
+ */
 export function timeWindow(now: number, maxAgeMillis: number): TimeWindow {
   const ms = 1_000_000n;
   return {
@@ -246,7 +249,7 @@ export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPo
     }
     streams.value[s] = v;
   }
-  applied(streams, s, point, at.now, mode !== 'delta');
+  applied(streams, s, point, at.monotonic, mode !== 'delta');
   streams.out[s]!.settle(streams.series[s]!, streams);
   return streams.value[s]! > before;
 }
@@ -292,7 +295,7 @@ export function applyHistogram(streams: StreamTable, s: number, point: OtlpHisto
     if (wasReset(streams, s, held, incoming, delta)) out.baseAcc[series] = plus(out.baseAcc[series] as ExponentialSum | undefined, held as ExponentialSum, addExponential);
     streams.acc[s] = delta ? plus(held as ExponentialSum | undefined, incoming, addExponential) : incoming;
   }
-  applied(streams, s, point, at.now, !delta);
+  applied(streams, s, point, at.monotonic, !delta);
   out.settle(series, streams);
   return undefined;
 }
@@ -345,12 +348,12 @@ function restarted(streams: StreamTable, s: number, point: { startTimeUnixNano: 
  * Records a point applied. A delta stream's time and start are its newest window's: a late window
  * moves neither (placeWindow keeps where it lies).
  */
-function applied(streams: StreamTable, s: number, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, now: number, cumulative: boolean): void {
+function applied(streams: StreamTable, s: number, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, monotonic: number, cumulative: boolean): void {
   const newer = point.timeUnixNano > streams.time[s]!;
   if (newer || (cumulative && restarted(streams, s, point))) streams.time[s] = point.timeUnixNano;
   if (newer || cumulative || streams.points[s] === 0) streams.start[s] = point.startTimeUnixNano;
   streams.points[s] = streams.points[s]! + 1;
-  streams.updatedAt[s] = now;
+  streams.updatedAt[s] = monotonic;
 }
 
 /**

@@ -18,7 +18,7 @@ const keyed = (grow: () => void) => new KeyedSeriesIndex(grow);
 const render = () => countingRender('h');
 
 function sums(hosts: string[]) {
-  const store = new SeriesStore({ now: () => 1000 });
+  const store = new SeriesStore({ clock: { wallMillis: () => 1000, monotonicMillis: () => 0 } });
   const set = new SumSeries(D, keyed, { monotonic: true, exemplars: false });
   store.add({ name: 's' }, set);
   for (const [i, h] of hosts.entries()) set.values.data[set.seriesOf({ h })] = i + 1;
@@ -121,7 +121,7 @@ test('histograms and gauges compact every column (buckets by stride, sums, count
 });
 
 test('a set that keeps starts carries each series\' own start time, through a compaction, into columns and points', async () => {
-  const store = new SeriesStore({ now: () => 5000 });
+  const store = new SeriesStore({ clock: { wallMillis: () => 5000, monotonicMillis: () => 0 } });
   const set = new SumSeries(D, keyed, { monotonic: true, exemplars: false });
   set.keepStarts();
   store.add({ name: 's' }, set);

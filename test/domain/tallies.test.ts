@@ -162,7 +162,7 @@ describe('tallies', () => {
   test('delta: each export carries what changed since the previous one, in contiguous intervals', async () => {
     let now = 1_000_000;
     const spec: InstrumentSpec = { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1], attributes: [] };
-    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 4 }]), spec], { scope: SCOPE, now: () => now });
+    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 4 }]), spec], { scope: SCOPE, clock: { wallMillis: () => now, monotonicMillis: () => now } });
     const producer = store.series.producer(AggregationTemporality.DELTA);
     const collect = async () => (await producer.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
     store.counter('c').add(5, { a: 'x' });
@@ -299,7 +299,7 @@ describe('declared instruments on a jobmeter', () => {
       { name: 'g', kind: 'gauge', unit: '1', description: 'g', attributes: [{ key: 'host', cap: 10 }] },
       { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1, 10], attributes: [{ key: 'host', cap: 10 }] },
     ];
-    const store = new TallyStore(specs, { scope: SCOPE, now: () => 1_700_000_000_000 });
+    const store = new TallyStore(specs, { scope: SCOPE, clock: { wallMillis: () => 1_700_000_000_000, monotonicMillis: () => 0 } });
     store.counter('c').add(1, { host: 'a' });
     store.gauge('g').record(7, { host: 'a' });
     store.histogram('h').record(0.5, { host: 'a' });

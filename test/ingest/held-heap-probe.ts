@@ -126,7 +126,7 @@ function heapUsed(): number {
 async function hold(shape: string, count: number): Promise<{ store: IngestStore; namer: Namer }> {
   const clock = fakeClock();
   const store = new IngestStore({
-    now: clock.now,
+    clock,
     exposedNames: nativeClaimedNames,
     maxSeries: 1e7,
     maxSeriesPerInstrument: 1e7,

@@ -22,13 +22,23 @@ import type {
  */
 export const EPOCH_SECONDS = Math.floor(Date.now() / 1000);
 
-/** A fake clock in Unix ms: `clock.now` for the store, `advance` to move it. */
+/**
+ * A fake clock for the store (domain/series/clock.ts), the wall one in Unix ms from `start`:
+ * `advance` moves both, as time passing does; `step` moves the wall clock alone, as NTP or
+ * `date -s` does.
+ */
 export function fakeClock(start = EPOCH_SECONDS * 1000) {
-  let t = start;
+  let wall = start;
+  let monotonic = 0;
   return {
-    now: () => t,
+    wallMillis: () => wall,
+    monotonicMillis: () => monotonic,
     advance(ms: number) {
-      t += ms;
+      wall += ms;
+      monotonic += ms;
+    },
+    step(ms: number) {
+      wall += ms;
     },
   };
 }

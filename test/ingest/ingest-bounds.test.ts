@@ -59,7 +59,7 @@ describe('ingest bounds in bytes', () => {
 
   it('refuses new series past the memory budget, keeps serving the ones it holds, and frees the budget when they expire', async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ maxMemoryBytes: 256 * 1024, expiryMillis: 60_000, now: clock.now });
+    const store = new IngestStore({ maxMemoryBytes: 256 * 1024, expiryMillis: 60_000, clock });
     let accepted = 0;
     let lastMessage = '';
     for (let i = 0; i < 200; i++) {

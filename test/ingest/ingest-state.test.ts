@@ -32,7 +32,7 @@ const freshDir = (): string => {
 
 /** A store holding one of everything: three senders merged into one counter (one of them reset), a delta sum, a NaN gauge, histograms of both kinds. */
 function filledStore(clock: ReturnType<typeof fakeClock>): IngestStore {
-  const store = new IngestStore({ now: clock.now });
+  const store = new IngestStore({ clock });
   for (const [i, daemon] of ['a', 'b', 'c'].entries()) {
     store.ingest(request([metric('daemon.jobs', sum([numberPoint(50 + i * 10, { q: 'x' }, 100, 110)]))], { 'service.instance.id': daemon }));
   }
@@ -50,7 +50,7 @@ function filledStore(clock: ReturnType<typeof fakeClock>): IngestStore {
 
 /** `store` through a checkpoint into a new store on `clock`. */
 function roundTrip(store: IngestStore, clock: ReturnType<typeof fakeClock>, options = {}): IngestStore {
-  const restored = new IngestStore({ now: clock.now, ...options });
+  const restored = new IngestStore({ clock, ...options });
   restored.restore(decodeCheckpoint(encodeCheckpoint(store.snapshot())));
   return restored;
 }
@@ -86,12 +86,12 @@ describe('checkpoint: snapshot → restore', () => {
 
   it('keeps a delta stream\'s uncounted spans: a late window is added after the restore, a retry still skipped', async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ now: clock.now });
+    const store = new IngestStore({ clock });
     const send = (s: IngestStore, v: number, start: number, end: number) => s.ingest(request([metric('daemon.sent', sum([numberPoint(v, {}, start, end)], 'delta'))]));
     send(store, 3, 100, 110);
     send(store, 5, 120, 130);
     const payload = encodeCheckpoint(store.snapshot());
-    const restored = new IngestStore({ now: clock.now });
+    const restored = new IngestStore({ clock });
     restored.restore(decodeCheckpoint(payload));
     assert.equal(send(restored, 2, 110, 120).acceptedDataPoints, 1, 'the window queued through the restart');
     assert.equal(send(restored, 5, 120, 130).rejectedDataPoints, 1);
@@ -103,7 +103,7 @@ describe('checkpoint: snapshot → restore', () => {
     assert.throws(() => decodeCheckpoint(JSON.stringify({ ...old, windows: [[0, 0, 5, '1']] })), /windows\[0\]: no such source series/);
     assert.throws(() => decodeCheckpoint(JSON.stringify({ ...old, windows: [[0, 0, 0, '1', '2']] })), /windows\[0\]: not a stream's windows/);
     delete old.windows;
-    const fromOld = new IngestStore({ now: clock.now });
+    const fromOld = new IngestStore({ clock });
     fromOld.restore(decodeCheckpoint(JSON.stringify(old)));
     assert.equal(send(fromOld, 2, 110, 120).rejectedDataPoints, 1);
     assert.deepEqual(await values(fromOld, 'daemon.sent'), { '{}': 8 });
@@ -124,7 +124,7 @@ describe('checkpoint: snapshot → restore', () => {
 
   it('restores through the caps of the store it goes into, counting what is left out', () => {
     const clock = fakeClock();
-    const restored = new IngestStore({ now: clock.now, maxSeries: 2 });
+    const restored = new IngestStore({ clock, maxSeries: 2 });
     const summary = restored.restore(filledStore(clock).snapshot());
     assert.equal(restored.seriesCount, 2);
     assert.equal(summary.streams, 2);
@@ -197,7 +197,7 @@ describe('state keeper', () => {
     const clock = fakeClock();
     const dir = freshDir();
     const lines: string[] = [];
-    const store = new IngestStore({ now: clock.now });
+    const store = new IngestStore({ clock });
     const keeper = StateKeeper.open(store, options(dir, lines))!;
     assert.match(lines[0]!, /none yet/);
     store.ingest(request([metric('daemon.sent', sum([numberPoint(3, {}, 100, 110)], 'delta'))]));
@@ -209,7 +209,7 @@ describe('state keeper', () => {
     await keeper.close();
     assert.notEqual(statSync(keeper.path).ino, inode);
 
-    const next = new IngestStore({ now: clock.now });
+    const next = new IngestStore({ clock });
     StateKeeper.open(next, options(dir, lines));
     assert.match(lines.at(-1)!, /restored 1 series \(1 source series, 1 instruments\)/);
     assert.deepEqual(await values(next, 'daemon.sent'), { '{}': 7 });
@@ -218,13 +218,13 @@ describe('state keeper', () => {
   it('writes what a collection serves before it is served', async () => {
     const clock = fakeClock();
     const dir = freshDir();
-    const store = new IngestStore({ now: clock.now });
+    const store = new IngestStore({ clock });
     const keeper = StateKeeper.open(store, options(dir, []))!;
     store.ingest(request([metric('daemon.sent', sum([numberPoint(5, {}, 100, 110)], 'delta'))]));
     await keeper.producer().collect();
     const read = readStateFile(keeper.path, 'ingest', CHECKPOINT_VERSION, 1e6);
     assert.equal(read.status, 'ok');
-    const held = new IngestStore({ now: clock.now });
+    const held = new IngestStore({ clock });
     held.restore(decodeCheckpoint((read as { payload: string }).payload));
     assert.deepEqual(await values(held, 'daemon.sent'), { '{}': 5 });
   });

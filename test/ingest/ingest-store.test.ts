@@ -124,7 +124,7 @@ describe('temporality', () => {
 
   it('drops an uncounted span once it is older than any point it takes', async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ now: clock.now });
+    const store = new IngestStore({ clock });
     const send = (start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, {}, start, end)], 'delta'))]));
     const gaps = () => store.snapshot().instruments[0]!.series[0]!.streams[0]!.gaps;
     send(100, 110);
@@ -407,7 +407,7 @@ describe('refusals', () => {
 describe('expiry', () => {
   it('a series not updated for expiryMillis disappears (default 5 minutes)', async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ now: clock.now });
+    const store = new IngestStore({ clock });
     store.ingest(request([metric('daemon.jobs', sum([numberPoint(3, { q: 'a' })])), metric('daemon.depth', gauge([numberPoint(1)]))]));
     clock.advance(4 * 60_000);
     store.ingest(request([metric('daemon.depth', gauge([numberPoint(2)]))]));
@@ -424,7 +424,7 @@ describe('expiry', () => {
 
   it('a counter keeps the increments of an expired source while other sources feed it', async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ now: clock.now, expiryMillis: 10_000 });
+    const store = new IngestStore({ clock, expiryMillis: 10_000 });
     store.ingest(request([metric('daemon.jobs', sum([numberPoint(5)]))], { 'service.name': 'a' }));
     store.ingest(request([metric('daemon.jobs', sum([numberPoint(2)]))], { 'service.name': 'b' }));
     clock.advance(6_000);
@@ -436,7 +436,7 @@ describe('expiry', () => {
 
   it('a gauge drops the level of an expired source', async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ now: clock.now, expiryMillis: 10_000 });
+    const store = new IngestStore({ clock, expiryMillis: 10_000 });
     store.ingest(request([metric('daemon.depth', gauge([numberPoint(5)]))], { 'service.name': 'a' }));
     clock.advance(6_000);
     store.ingest(request([metric('daemon.depth', gauge([numberPoint(2)]))], { 'service.name': 'b' }));
@@ -500,7 +500,7 @@ describe('exponential histograms', () => {
 
   it('cumulative points replace, two senders add up at the coarser scale, a reset keeps what was counted', async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ now: clock.now });
+    const store = new IngestStore({ clock });
     const sender = (name: string, point: OtlpExponentialHistogramPoint) =>
       store.ingest(request([metric('rpc.latency', exponential([point]), 's')], { 'service.name': name }));
     assert.equal(sender('a', exponentialPoint(2, 4, [1, 2], 3, {}, 1, 1)).rejectedDataPoints, 0);

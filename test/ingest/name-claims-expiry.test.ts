@@ -16,7 +16,7 @@ const EXPIRY = 60_000;
 
 function nativeStore() {
   const clock = fakeClock();
-  const store = new IngestStore({ expiryMillis: EXPIRY, now: clock.now, exposedNames: nativeClaimedNames });
+  const store = new IngestStore({ expiryMillis: EXPIRY, clock, exposedNames: nativeClaimedNames });
   const namer = createNamer({ kind: 'native', name: 'otel', format: 'negotiate', scopeInfo: false });
   /** The text exposition of what the store holds now, checked valid. */
   const scrape = async (): Promise<string> => {

@@ -15,7 +15,7 @@ async function points(store: IngestStore): Promise<DataPoint<unknown>[]> {
 
 test('a series removed between others leaves them in their order, with their values; one made again comes last', async () => {
   const clock = fakeClock();
-  const store = new IngestStore({ now: clock.now });
+  const store = new IngestStore({ clock });
   const g = (host: string, v: number, end = false, t = 110) => numberPoint(v, { host }, 100, t, end);
   store.ingest(request([metric('daemon.level', gauge([g('a', 1), g('b', 2), g('c', 3), g('d', 4)]))]));
   store.ingest(request([metric('daemon.level', gauge([g('b', 0, true)]))]));
@@ -42,7 +42,7 @@ test('a series whose only sender changes its bucket layout keeps its place and s
 
 test('expiry removes idle series and gives their charge back; the others keep their values', async () => {
   const clock = fakeClock();
-  const store = new IngestStore({ now: clock.now, expiryMillis: 60_000 });
+  const store = new IngestStore({ clock, expiryMillis: 60_000 });
   store.ingest(request([metric('daemon.level', gauge([numberPoint(1, { host: 'a' }, 100, 110), numberPoint(2, { host: 'b' }, 100, 110)]))]));
   const held = store.memoryBytes;
   clock.advance(40_000);

@@ -107,8 +107,8 @@ test('a packed chunk unpacks to the same points, attributes in the same order, k
 test('a store fed the packed chunk holds what a store fed the request holds', async () => {
   const { chunk, moved } = packedRoundTrip();
   const clock = fakeClock();
-  const fromRequest = new IngestStore({ now: clock.now });
-  const fromPacked = new IngestStore({ now: clock.now });
+  const fromRequest = new IngestStore({ clock });
+  const fromPacked = new IngestStore({ clock });
   const a = fromRequest.ingest(chunk);
   const batch = fromPacked.begin();
   batch.add(moved);

@@ -50,11 +50,11 @@ const at = (point: OtlpNumberPoint, timeUnixNano: bigint, startTimeUnixNano = po
 describe('points stamped outside the window', () => {
   it('a point stamped in 2200 is refused, and the counter goes on with the real points after it', async () => {
     const clock = fakeClock();
-    const start = clock.now();
-    const store = new IngestStore({ now: clock.now });
+    const start = clock.wallMillis();
+    const store = new IngestStore({ clock });
     const send = (p: OtlpNumberPoint) => store.ingest(request([metric('daemon.jobs', sum([p]))]));
 
-    assert.deepEqual(send(counterAt(5, clock.now(), start)), { acceptedDataPoints: 1, rejectedDataPoints: 0, errorMessage: '' });
+    assert.deepEqual(send(counterAt(5, clock.wallMillis(), start)), { acceptedDataPoints: 1, rejectedDataPoints: 0, errorMessage: '' });
     const poisoned = send(at(counterAt(1e6, 0, start), YEAR_2200));
     assert.equal(poisoned.rejectedDataPoints, 1);
     assert.equal(poisoned.acceptedDataPoints, 0);
@@ -63,26 +63,26 @@ describe('points stamped outside the window', () => {
 
     // The sender's next real points are applied, not skipped as older than 2200.
     clock.advance(10_000);
-    assert.equal(send(counterAt(8, clock.now(), start)).rejectedDataPoints, 0);
+    assert.equal(send(counterAt(8, clock.wallMillis(), start)).rejectedDataPoints, 0);
     clock.advance(10_000);
-    send(counterAt(9, clock.now(), start));
+    send(counterAt(9, clock.wallMillis(), start));
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 9 });
     assert.deepEqual(await refused(store), { time_ahead: 1 });
   });
 
   it('a point stamped in 1970 with a start of its own is refused, not taken for a restart', async () => {
     const clock = fakeClock();
-    const start = clock.now();
-    const store = new IngestStore({ now: clock.now });
+    const start = clock.wallMillis();
+    const store = new IngestStore({ clock });
     const send = (p: OtlpNumberPoint) => store.ingest(request([metric('daemon.jobs', sum([p]))]));
 
-    send(counterAt(100, clock.now(), start));
+    send(counterAt(100, clock.wallMillis(), start));
     clock.advance(1_000);
     const poisoned = send(at(counterAt(1e6, 0, 0), YEAR_1970, 1n));
     assert.equal(poisoned.rejectedDataPoints, 1);
     assert.equal(poisoned.errorMessage, "1 data point rejected: daemon.jobs: a point time more than 1 hour behind jobmeter's clock (1)");
     clock.advance(1_000);
-    send(counterAt(110, clock.now(), start));
+    send(counterAt(110, clock.wallMillis(), start));
     // Taken as a restart, 1e6 would have stayed in the series' base: 1e6 + 110.
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 110 });
     assert.deepEqual(await refused(store), { time_too_old: 1 });
@@ -90,8 +90,8 @@ describe('points stamped outside the window', () => {
 
   it('a point stamped before its own start time is refused', async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ now: clock.now });
-    const now = BigInt(clock.now()) * 1_000_000n;
+    const store = new IngestStore({ clock });
+    const now = BigInt(clock.wallMillis()) * 1_000_000n;
     const r = store.ingest(request([metric('daemon.depth', gauge([at(numberPoint(3), now - 1n, now)]))]));
     assert.equal(r.errorMessage, '1 data point rejected: daemon.depth: a point time before its start time (1)');
     assert.deepEqual(await refused(store), { time_before_start: 1 });
@@ -101,8 +101,8 @@ describe('points stamped outside the window', () => {
 
   it('a start time ahead of the window is refused too; a start years ago, or none, is not', async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ now: clock.now });
-    const now = BigInt(clock.now()) * 1_000_000n;
+    const store = new IngestStore({ clock });
+    const now = BigInt(clock.wallMillis()) * 1_000_000n;
     const r = store.ingest(request([metric('daemon.jobs', sum([at(numberPoint(1, { a: '1' }), 0n, YEAR_2200), at(numberPoint(1, { a: '2' }), now, YEAR_1970), at(numberPoint(1, { a: '3' }), now, 0n)]))]));
     assert.equal(r.rejectedDataPoints, 1);
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{"a":"2"}': 1, '{"a":"3"}': 1 });
@@ -110,7 +110,7 @@ describe('points stamped outside the window', () => {
 
   it("the window's edges: 10 minutes ahead, one hour (or the expiry, if longer) behind", async () => {
     const clock = fakeClock();
-    const now = clock.now();
+    const now = clock.wallMillis();
     const ms = (t: number): bigint => BigInt(t) * 1_000_000n;
     const edges = (store: IngestStore) =>
       store.ingest(
@@ -130,13 +130,13 @@ describe('points stamped outside the window', () => {
     assert.equal(MAX_AHEAD_MILLIS, 600_000);
     assert.equal(MIN_MAX_AGE_MILLIS, 3_600_000);
 
-    const store = new IngestStore({ now: clock.now });
+    const store = new IngestStore({ clock });
     assert.equal(edges(store).rejectedDataPoints, 3);
     assert.deepEqual(Object.keys(await values(store, 'daemon.depth')).sort(), ['{"t":"ahead"}', '{"t":"behind"}']);
     assert.deepEqual(await refused(store), { time_ahead: 1, time_too_old: 2 });
 
     // A longer expiry keeps points as old as it: had they arrived on time, they would still be served.
-    const longer = new IngestStore({ now: clock.now, expiryMillis: 3 * MIN_MAX_AGE_MILLIS });
+    const longer = new IngestStore({ clock, expiryMillis: 3 * MIN_MAX_AGE_MILLIS });
     const r = edges(longer);
     assert.equal(r.rejectedDataPoints, 1);
     assert.match(r.errorMessage, /^1 data point rejected: daemon\.depth: a point time more than 10 minutes ahead/);
@@ -144,8 +144,8 @@ describe('points stamped outside the window', () => {
 
   it('the window moves with the clock', async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ now: clock.now });
-    const later = BigInt(clock.now() + 2 * MAX_AHEAD_MILLIS) * 1_000_000n;
+    const store = new IngestStore({ clock });
+    const later = BigInt(clock.wallMillis() + 2 * MAX_AHEAD_MILLIS) * 1_000_000n;
     const send = () => store.ingest(request([metric('daemon.depth', gauge([at(numberPoint(1), later)]))]));
     assert.equal(send().rejectedDataPoints, 1);
     clock.advance(2 * MAX_AHEAD_MILLIS);

@@ -42,7 +42,7 @@ const PROFILES: Record<string, Profile> = {
 for (const [label, profile] of Object.entries(PROFILES)) {
   test(`${label}: the ingest's columns name as its MetricData did, through layout changes, removals and expiry`, async () => {
     const clock = fakeClock();
-    const store = new IngestStore({ now: clock.now, expiryMillis: 60_000 });
+    const store = new IngestStore({ clock, expiryMillis: 60_000 });
     const options = { hostname: 'h', hostInstruments: 'native' as const, ownInstruments: new Set<string>() };
     const fromMetrics = createNamer(profile, options);
     const fromColumns = createNamer(profile, options);

@@ -72,7 +72,7 @@ const PROFILES: Array<[string, Profile]> = [
 
 for (const [what, profile] of PROFILES) {
   test(`${what}: the families read from columns are those read from points, scrape after scrape`, async () => {
-    const store = new TallyStore(SPECS, { scope: SCOPE, now: () => 1_700_000_000_000 });
+    const store = new TallyStore(SPECS, { scope: SCOPE, clock: { wallMillis: () => 1_700_000_000_000, monotonicMillis: () => 0 } });
     const fromColumns = createNamer(profile);
     const fromPoints = createNamer(profile);
     for (let round = 0; round < 4; round++) {

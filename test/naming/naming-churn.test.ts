@@ -27,7 +27,7 @@ const EXPIRY_MS = 1_000;
 
 test('naming and ingest state shrink back once churned scope and instrument names expire', { timeout: 170_000 }, async () => {
   const clock = fakeClock();
-  const store = new IngestStore({ expiryMillis: EXPIRY_MS, now: clock.now });
+  const store = new IngestStore({ expiryMillis: EXPIRY_MS, clock });
   const namer = createNamer(otelProfile(true));
   const scrape = async () => namer.toFamilies((await store.collect()).resourceMetrics);
 

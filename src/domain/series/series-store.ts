@@ -16,13 +16,14 @@ import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, type CollectionResult, type MetricData, type MetricProducer, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../../common/slices.ts';
+import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import type { CollectedScope, CollectedSeries, Collection } from './collection.ts';
 import type { DeltaState, SeriesSet } from './series-set.ts';
 import { EMPTY_SNAPSHOT, SnapshotStorage, type Snapshot, type SnapshotArena } from './snapshot.ts';
 
 export interface SeriesStoreOptions {
-  /** Clock, Unix ms. @default Date.now */
-  readonly now?: () => number;
+  /** Its wall clock stamps the points (clock.ts); nothing here is decided by time. @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
 }
 
 const RESOURCE = emptyResource();
@@ -39,15 +40,15 @@ function sameScope(a: InstrumentationScope, b: InstrumentationScope): boolean {
 export class SeriesStore {
   /** When every series starts (cumulative points' start time). */
   readonly start: HrTime;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #scopes: ScopeSets[] = [];
   readonly #settlers: (() => PromiseLike<unknown> | undefined)[] = [];
   /** Snapshot storage a finished collection gave back, for the next one (snapshot.ts). */
   readonly #storage = new SnapshotStorage();
 
   constructor(options: SeriesStoreOptions = {}) {
-    this.#now = options.now ?? Date.now;
-    this.start = millisToHrTime(this.#now());
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.start = millisToHrTime(this.#clock.wallMillis());
   }
 
   /** Adds `set` to `scope`'s sets (the scope made on first use, after those already held). */
@@ -130,7 +131,7 @@ export class SeriesStore {
       if (p !== undefined) (waits ??= []).push(p);
     }
     if (waits !== undefined) await Promise.allSettled(waits);
-    const end = millisToHrTime(this.#now());
+    const end = millisToHrTime(this.#clock.wallMillis());
     const groups = this.#scopes.map((g) => ({ scope: g.scope, sets: g.sets.slice() }));
     let figures = 0;
     for (const g of groups) for (const s of g.sets) figures += s.snapshotLength();

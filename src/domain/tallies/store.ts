@@ -19,6 +19,7 @@ import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { RecordGuard } from '../record-guard.ts';
 import { OpenSeriesIndex } from '../series/open-index.ts';
 import { INSTRUMENT_TYPE } from '../series/series-set.ts';
+import type { Clock } from '../series/clock.ts';
 import { SeriesStore } from '../series/series-store.ts';
 import { SpecSeriesIndex } from '../series/spec-index.ts';
 import type { InstrumentKind, InstrumentSpec } from '../types.ts';
@@ -32,8 +33,8 @@ import type { Tally } from './tally.ts';
 export interface TallyStoreOptions {
   /** The instrumentation scope the tallies are reported under (the domain meter's). */
   readonly scope: InstrumentationScope;
-  /** Clock, Unix ms. @default Date.now */
-  readonly now?: () => number;
+  /** The series store's clock (series/clock.ts). @default SYSTEM_CLOCK */
+  readonly clock?: Clock;
   /** Where bad records are reported (and whether the store still records). @default a guard of its own, warning only */
   readonly guard?: RecordGuard;
   /** Series per observable instrument, overflow included (the SDK's limit for it). @default 2000 */
@@ -95,7 +96,7 @@ export class TallyStore {
   readonly #guard: RecordGuard;
 
   constructor(specs: readonly InstrumentSpec[], options: TallyStoreOptions) {
-    this.series = new SeriesStore(options.now === undefined ? {} : { now: options.now });
+    this.series = new SeriesStore(options.clock === undefined ? {} : { clock: options.clock });
     const guard = (this.#guard = options.guard ?? new RecordGuard());
     this.#scope = options.scope;
     this.#observedLimit = options.observedLimit ?? 2000;
