@@ -29,6 +29,13 @@ export type StateFileRead =
 /** A write that did not happen (the old file, if any, is left as it was). */
 export class StateFileError extends Error {
   override readonly name = 'StateFileError';
+  /** Why, in a word that names no path (the file system's error code, or `too_large`): for `/ready`. */
+  readonly code: string;
+
+  constructor(message: string, code: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /**
@@ -80,7 +87,7 @@ export async function writeStateFile(path: string, kind: string, version: number
   const body = Buffer.from(payload, 'utf8');
   const header = Buffer.from(`${MAGIC} ${kind} v${version} sha256:${createHash('sha256').update(body).digest('hex')} ${body.length}\n`, 'latin1');
   const size = header.length + body.length;
-  if (size > maxBytes) throw new StateFileError(`not written: ${size} bytes, more than the ${maxBytes} allowed`);
+  if (size > maxBytes) throw new StateFileError(`not written: ${size} bytes, more than the ${maxBytes} allowed`, 'too_large');
   const temp = `${path}.tmp`;
   try {
     const file = await open(temp, 'w', 0o600);
@@ -95,7 +102,7 @@ export async function writeStateFile(path: string, kind: string, version: number
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true }).catch(() => {});
-    throw new StateFileError(`not written (${err instanceof Error ? err.message : String(err)})`);
+    throw new StateFileError(`not written (${err instanceof Error ? err.message : String(err)})`, (err as NodeJS.ErrnoException).code ?? 'error');
   }
   await syncDir(join(path, '..'));
 }

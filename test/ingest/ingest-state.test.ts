@@ -191,7 +191,7 @@ describe('state file', () => {
 });
 
 describe('state keeper', () => {
-  const options = (dir: string, lines: string[]) => ({ dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l: string) => lines.push(l) });
+  const options = (dir: string, lines: string[]) => ({ dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l: string) => lines.push(l), emptyStore: () => new IngestStore() });
 
   it('writes only when something changed, and restores it in the next process', async () => {
     const clock = fakeClock();
