@@ -31,7 +31,7 @@ import { startIngestListener, type IngestListener } from './ingest/ingest-listen
 import { IngestStore, type IngestSink } from './ingest/ingest-store.ts';
 import type { IngestResult } from './ingest/ingest-report.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
-import { StateKeeper } from './ingest/state-keeper.ts';
+import { StateKeeper, stateDirOf } from './ingest/state-keeper.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
@@ -102,19 +102,19 @@ export const DEFAULT_CARDINALITY_LIMIT = OPTION_DEFAULTS.cardinalityLimit;
 /** How long a member waits for the primary's welcome before saying that nobody aggregates. */
 export const CLUSTER_WELCOME_MILLIS = 5000;
 
-/** The ingest state kept in `ingest.stateDir`, loaded into `store`; none when it is off or the port is 0 (a new one each start). */
+/** The ingest state kept in `ingest.stateDir`, loaded into `store`; none when it is off or the port is 0 (a new one each start). @throws {ConfigError} when the directory cannot be made. */
 function openIngestState(
   store: IngestStore,
   emptyStore: () => IngestStore,
   ingest: Pick<Required<IngestOptions>, 'stateDir' | 'port' | 'host' | 'maxMemoryBytes'>,
   log: (line: string) => void,
 ): StateKeeper | undefined {
-  if (ingest.stateDir === false) return undefined;
-  if (ingest.port === 0) {
-    log('ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)');
+  const dir = stateDirOf(ingest);
+  if (dir === undefined) {
+    if (ingest.stateDir !== false) log('ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)');
     return undefined;
   }
-  return StateKeeper.open(store, { dir: ingest.stateDir, host: ingest.host, port: ingest.port, maxBytes: ingest.maxMemoryBytes, log, emptyStore });
+  return StateKeeper.open(store, { dir, host: ingest.host, port: ingest.port, maxBytes: ingest.maxMemoryBytes, log, emptyStore });
 }
 
 /**

@@ -8,13 +8,14 @@
  * - **Bounded.** A payload whose file would pass `maxBytes` is not written (the old file stays),
  *   and a file larger than `maxBytes` is not read.
  * - **Checked.** A missing file is a first start. A file that is truncated, corrupt, foreign, of
- *   another kind or of a newer version is *unusable*: the caller is told why (for one warning) and
- *   starts afresh. Reading never throws for what is in the file.
+ *   another kind or of a newer version is *unusable*: the caller is told why (for one warning),
+ *   moves it aside ({@link moveAside}: kept, for a look or a newer version's use) and starts
+ *   afresh. Reading never throws for what is in the file.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, type Stats } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const MAGIC = 'jobmeter-state';
 /** The header line is short; a file whose first line is longer is not a state file. */
@@ -47,9 +48,49 @@ export function ingestStateFileName(host: string, port: number): string {
   return `ingest-${host.replace(/[^A-Za-z0-9._-]/g, '_')}-${port}.state`;
 }
 
-/** Creates `dir` (and its parents, private to the user) if it is not there. @throws the fs error. */
+/**
+ * Creates `dir` (and its missing parents, private to the user) unless it is a directory already:
+ * one system call per level, so a file system that refuses (a path under /proc) fails at once.
+ * @throws the file system's error; ENOTDIR when `dir` or a parent is something else.
+ */
 export function makeStateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const missing: string[] = [];
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const found = statOrMissing(at);
+    if (found !== undefined) {
+      if (!found.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, ${at}`), { code: 'ENOTDIR' });
+      break;
+    }
+    missing.push(at);
+    if (dirname(at) === at) break;
+  }
+  for (const level of missing.reverse()) {
+    try {
+      mkdirSync(level, { mode: 0o700 });
+    } catch (err) {
+      // Made by someone else meanwhile: as good, if it is a directory.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || statOrMissing(level)?.isDirectory() !== true) throw err;
+    }
+  }
+}
+
+function statOrMissing(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Moves the state file `path` aside, to `path.corrupt-<time>` (kept for a look, never read
+ * again), before a fresh one is written in its place. Returns the new name. @throws the fs error.
+ */
+export function moveAside(path: string): string {
+  const aside = `${path}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
+  renameSync(path, aside);
+  return aside;
 }
 
 /** Reads the state file `path` of `kind`, accepting versions up to `maxVersion` and files up to `maxBytes`. */

@@ -21,8 +21,9 @@
  * (`/ready`, the self-telemetry), one line says when writes start failing, when the reason changes
  * and when they succeed again, and {@link StateKeeper.close} rejects when the last one fails.
  *
- * A file that cannot be used is one warning line and a fresh start (state-file.ts, checkpoint.ts):
- * never a failed start.
+ * A file that cannot be used is moved aside, kept, with one warning line naming both paths, and the
+ * store starts afresh (state-file.ts, checkpoint.ts): never a failed start. A state directory that
+ * cannot be made is a configuration error, as `validate` finds it too ({@link openStateDir}).
  */
 import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { join } from 'node:path';
@@ -30,7 +31,8 @@ import { CHECKPOINT_VERSION, CheckpointError, decodeCheckpoint, encodeCheckpoint
 import type { RestoreSummary } from './series-registry.ts';
 import type { IngestedPart } from '../domain/series/collection.ts';
 import type { IngestSeries, IngestStore } from './ingest-store.ts';
-import { ingestStateFileName, makeStateDir, readStateFile, StateFileError, writeStateFile } from './state-file.ts';
+import { ConfigError } from '../errors.ts';
+import { ingestStateFileName, makeStateDir, moveAside, readStateFile, StateFileError, writeStateFile } from './state-file.ts';
 
 /** How often held changes are written: the most a SIGKILL loses of delta senders' increments. */
 export const CHECKPOINT_INTERVAL_MILLIS = 5_000;
@@ -84,19 +86,16 @@ export class StateKeeper {
   #held: IngestStore | undefined;
   /** ScopeMetrics a collection of {@link #held} gave (its MetricData is the ingest's too: {@link owns}). */
   readonly #heldScopes = new WeakSet<ScopeMetrics>();
+  /** Why the file found at start is unusable, while it is still in the way (not moved aside yet). */
+  #unusable: string | undefined;
   #closed = false;
 
   /**
    * Loads the state file of `options.dir` into `store` (empty): what it held is served again.
-   * Undefined (one line said why) when the directory cannot be made: the service runs without.
+   * @throws {ConfigError} when the directory cannot be made ({@link openStateDir}).
    */
-  static open(store: IngestStore, options: StateKeeperOptions): StateKeeper | undefined {
-    try {
-      makeStateDir(options.dir);
-    } catch (err) {
-      options.log(`ingest state not kept: cannot create ${options.dir} (${messageOf(err)}); a restart will start the ingested series afresh`);
-      return undefined;
-    }
+  static open(store: IngestStore, options: StateKeeperOptions): StateKeeper {
+    openStateDir(options.dir, 'ingest.stateDir');
     const keeper = new StateKeeper(store, options);
     keeper.#load();
     return keeper;
@@ -213,7 +212,8 @@ export class StateKeeper {
     if (read.status === 'missing') {
       log(`ingest state: none yet in ${this.path} (kept there from now on)`);
     } else if (read.status === 'unusable') {
-      log(`warning: ingest state file ${this.path} is unusable: ${read.reason}; starting afresh (the file is replaced at the next checkpoint)`);
+      this.#unusable = read.reason;
+      this.#moveAside();
     } else {
       const { summary } = read;
       this.#written = this.#store.changes;
@@ -237,10 +237,28 @@ export class StateKeeper {
     return { status: 'restored', summary: store.restore(snapshot) };
   }
 
+  /**
+   * The unusable file moved aside, one line naming both paths. When it cannot be moved, one line
+   * says so and it stays {@link #unusable}: no write replaces it until the move succeeds.
+   * @throws {StateFileError} when the move fails and `throws` (a write's attempt).
+   */
+  #moveAside(throws = false): void {
+    const reason = this.#unusable!;
+    try {
+      const aside = moveAside(this.path);
+      this.#unusable = undefined;
+      this.#options.log(`warning: ingest state file ${this.path} is unusable: ${reason}; moved to ${aside} (kept), starting afresh`);
+    } catch (err) {
+      if (throws) throw new StateFileError(`not written: the unusable file cannot be moved aside (${messageOf(err)})`, (err as NodeJS.ErrnoException).code ?? 'error');
+      this.#options.log(`warning: ingest state file ${this.path} is unusable: ${reason}; starting afresh, and it is moved aside before the first checkpoint (it cannot be now: ${messageOf(err)})`);
+    }
+  }
+
   async #write(): Promise<void> {
     const changes = this.#store.changes;
     if (changes === this.#written) return;
     try {
+      if (this.#unusable !== undefined) this.#moveAside(true);
       const payload = encodeCheckpoint(this.#store.snapshot());
       await writeStateFile(this.path, KIND, CHECKPOINT_VERSION, payload, this.#options.maxBytes);
     } catch (err) {
@@ -266,6 +284,27 @@ export class StateKeeper {
     this.#options.log(
       `warning: ingest state ${this.path}: ${line}; the ingested series are served as of the last checkpoint written (what a restart restores) until a write succeeds, retried every ${(this.#options.intervalMillis ?? CHECKPOINT_INTERVAL_MILLIS) / 1000} s`,
     );
+  }
+}
+
+/**
+ * Where the ingest state is kept under `ingest`: nowhere when it is off (`stateDir: false`) or the
+ * ingest port is 0 (a new port each start, so no sender finds the same service again).
+ */
+export function stateDirOf(ingest: { readonly stateDir: string | false; readonly port: number }): string | undefined {
+  return ingest.stateDir === false || ingest.port === 0 ? undefined : ingest.stateDir;
+}
+
+/**
+ * Creates the state directory `dir` if it is missing (state-file.ts `makeStateDir`: bounded in
+ * time), as `serve` and `validate` both check it before anything starts.
+ * @throws {ConfigError} naming `key` when it cannot be made or is not a directory.
+ */
+export function openStateDir(dir: string, key: string): void {
+  try {
+    makeStateDir(dir);
+  } catch (err) {
+    throw new ConfigError(key, dir, `a directory jobmeter can create or use, or false to keep no state file (${messageOf(err)})`, { cause: err });
   }
 }
 

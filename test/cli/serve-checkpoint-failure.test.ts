@@ -9,54 +9,20 @@
  * what was served.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, it } from 'node:test';
+import { afterEach, it } from 'node:test';
 
 import { EXIT_MS, killChildren, start, START_MS, type Running } from './harness.ts';
 import { freePort } from '../support/free-port.ts';
 import { checkMetrics } from '../support/promtool.ts';
+import { smallDisks } from '../support/small-disk.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
 const files = tempFiles('jobmeter-checkpoint-failure-');
 afterEach(killChildren);
 
-const mounted: string[] = [];
-after(() => {
-  for (const dir of mounted) {
-    execFileSync('umount', [dir]);
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-/** A fresh 64 KiB tmpfs: the state directory whose disk is full at once when filled. */
-function smallDisk(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'jobmeter-small-disk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir], { stdio: 'pipe' });
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`this test mounts a 64 KiB tmpfs and needs root for it: \`mount -t tmpfs -o size=64k tmpfs ${dir}\` failed (${String((err as { stderr?: unknown }).stderr ?? err)}); run it as root`);
-  }
-  mounted.push(dir);
-  return dir;
-}
-
-/** Fills `dir`'s file system to its last page. */
-function fill(dir: string): void {
-  const page = Buffer.alloc(4096, 1);
-  for (let i = 0; i < 1000; i++) {
-    try {
-      appendFileSync(join(dir, 'filler'), page);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') return;
-      throw err;
-    }
-  }
-  throw new Error(`${dir} did not fill up`);
-}
+const disks = smallDisks();
 
 interface Serve {
   readonly running: Running;
@@ -128,7 +94,7 @@ async function telemetry(s: Serve, series: string): Promise<number | undefined> 
 const warnings = (s: Serve): string[] => s.running.stderr().split('\n').filter((l) => /warning: ingest state /.test(l));
 
 it('a full disk: the counter is served as of the last checkpoint written, /ready says why, and a SIGKILL restart restores what was served', { timeout: 120_000 }, async () => {
-  const dir = smallDisk();
+  const dir = disks.mount();
   const port = await freePort();
   const first = await serve(dir, port);
   await push(first, 100);
@@ -137,7 +103,7 @@ it('a full disk: the counter is served as of the last checkpoint written, /ready
   assert.equal(await telemetry(first, 'jobmeter_ingest_checkpoint_failures_total'), 0);
   assert.ok((await telemetry(first, 'jobmeter_ingest_checkpoint_last_success_timestamp_seconds'))! > 1.7e9);
 
-  fill(dir);
+  disks.fill(dir);
   await push(first, 150);
   assert.equal(await scraped(first), 100, 'held: a restart would restore 100');
   await push(first, 175);
@@ -157,7 +123,7 @@ it('a full disk: the counter is served as of the last checkpoint written, /ready
   assert.match(first.running.stderr(), /ingest state written again to \S+ after \d+ failed writes/);
   assert.deepEqual(await ready(first), [200, 'ready\n']);
 
-  fill(dir);
+  disks.fill(dir);
   await push(first, 190);
   assert.equal(await scraped(first), 175);
   first.running.child.kill('SIGKILL');
@@ -172,13 +138,13 @@ it('a full disk: the counter is served as of the last checkpoint written, /ready
 });
 
 it('a read-only state directory: held values, and a SIGTERM whose last write fails exits 1 saying so; the restart restores what was served', { timeout: 120_000 }, async () => {
-  const dir = smallDisk();
+  const dir = disks.mount();
   const port = await freePort();
   const first = await serve(dir, port);
   await push(first, 100);
   assert.equal(await scraped(first), 100);
 
-  execFileSync('mount', ['-o', 'remount,ro', dir]);
+  disks.remount(dir, 'ro');
   await push(first, 150);
   assert.equal(await scraped(first), 100);
   assert.match((await ready(first))[1], /checkpoints failed \(EROFS\)/);
@@ -190,5 +156,5 @@ it('a read-only state directory: held values, and a SIGTERM whose last write fai
   assert.equal(await scraped(second), 100);
   second.running.child.kill('SIGTERM');
   assert.equal(await second.running.exited(EXIT_MS), 0);
-  execFileSync('mount', ['-o', 'remount,rw', dir]);
+  disks.remount(dir, 'rw');
 });
