@@ -2,19 +2,20 @@
  * A state file on disk: one header line — what it is, the format's version, the payload's
  * SHA-256 and length — then the payload. What the payload means is its writer's (checkpoint.ts).
  *
- * - **Atomic replace.** A write goes to `FILE.tmp`, is fsync'd, then renamed over `FILE` (and the
- *   directory fsync'd where the platform allows): a crash at any point leaves the old file or the
- *   new one whole, and a failed write leaves the old one.
+ * - **Atomic replace.** A write goes to `FILE.tmp`, made anew (exclusively, never through a link),
+ *   is fsync'd, then renamed over `FILE` (and the directory fsync'd where the platform allows): a
+ *   crash at any point leaves the old file or the new one whole, and a failed write leaves the old
+ *   one.
  * - **Bounded.** A payload whose file would pass `maxBytes` is not written (the old file stays),
- *   and a file larger than `maxBytes` is not read.
+ *   and only a regular file of at most `maxBytes` is read.
  * - **Checked.** A missing file is a first start. A file that is truncated, corrupt, foreign, of
  *   another kind or of a newer version is *unusable*: the caller is told why (for one warning),
  *   moves it aside ({@link moveAside}: kept, for a look or a newer version's use) and starts
  *   afresh. Reading never throws for what is in the file.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, type Stats } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
+import { open, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 const MAGIC = 'jobmeter-state';
@@ -93,16 +94,35 @@ export function moveAside(path: string): string {
   return aside;
 }
 
-/** Reads the state file `path` of `kind`, accepting versions up to `maxVersion` and files up to `maxBytes`. */
+/**
+ * Reads the state file `path` of `kind`, accepting versions up to `maxVersion` and files up to
+ * `maxBytes`. Only a regular file is read: it is opened without blocking (a FIFO in its place would
+ * wait for a writer) and checked once open (a link to /dev/zero never ends), and no more than
+ * `maxBytes` are read whatever its size says.
+ */
 export function readStateFile(path: string, kind: string, maxVersion: number, maxBytes: number): StateFileRead {
   let bytes: Buffer;
+  let fd: number;
   try {
-    const size = statSync(path).size;
-    if (size > maxBytes) return { status: 'unusable', reason: `${size} bytes, more than the ${maxBytes} allowed` };
-    bytes = readFileSync(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
     return { status: 'unusable', reason: `cannot be read (${err instanceof Error ? err.message : String(err)})` };
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { status: 'unusable', reason: `not a regular file (${fileKind(stat)})` };
+    if (stat.size > maxBytes) return { status: 'unusable', reason: `${stat.size} bytes, more than the ${maxBytes} allowed` };
+    // One byte more than allowed, to tell a file that grew since the fstat.
+    const buffer = Buffer.allocUnsafe(stat.size + 1);
+    let length = 0;
+    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
+    if (length > maxBytes) return { status: 'unusable', reason: `more than the ${maxBytes} bytes allowed` };
+    bytes = buffer.subarray(0, length);
+  } catch (err) {
+    return { status: 'unusable', reason: `cannot be read (${err instanceof Error ? err.message : String(err)})` };
+  } finally {
+    closeSync(fd);
   }
   const newline = bytes.indexOf(0x0a);
   if (newline < 0 || newline > MAX_HEADER_BYTES) return { status: 'unusable', reason: 'not a jobmeter state file (no header line)' };
@@ -131,7 +151,13 @@ export async function writeStateFile(path: string, kind: string, version: number
   if (size > maxBytes) throw new StateFileError(`not written: ${size} bytes, more than the ${maxBytes} allowed`, 'too_large');
   const temp = `${path}.tmp`;
   try {
-    const file = await open(temp, 'w', 0o600);
+    // Made anew, never opened through a link or over a file someone else placed there (the
+    // directory may be writable by others): one left by a crash is removed first (unlink removes a
+    // link, not what it points to), and O_EXCL fails if another appears meanwhile.
+    await unlink(temp).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       // writeFile writes the whole buffer (a write may be partial), each after the last.
       await file.writeFile(header);
@@ -146,6 +172,15 @@ export async function writeStateFile(path: string, kind: string, version: number
     throw new StateFileError(`not written (${err instanceof Error ? err.message : String(err)})`, (err as NodeJS.ErrnoException).code ?? 'error');
   }
   await syncDir(join(path, '..'));
+}
+
+function fileKind(stat: Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a file';
 }
 
 /** The rename made durable: the directory's entry synced, where the platform allows it. */
