@@ -180,7 +180,7 @@ function fileKind(stat: Stats): string {
   if (stat.isCharacterDevice()) return 'a character device';
   if (stat.isBlockDevice()) return 'a block device';
   if (stat.isSocket()) return 'a socket';
-  return 'not a file';
+  return 'something else';
 }
 
 /** The rename made durable: the directory's entry synced, where the platform allows it. */
