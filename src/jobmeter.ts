@@ -31,7 +31,7 @@ import { startIngestListener, type IngestListener } from './ingest/ingest-listen
 import { IngestStore, type IngestSink } from './ingest/ingest-store.ts';
 import type { IngestResult } from './ingest/ingest-report.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
-import { StateKeeper } from './ingest/state-keeper.ts';
+import { StateKeeper, stateDirOf } from './ingest/state-keeper.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
@@ -74,7 +74,7 @@ export interface Jobmeter extends Recorder {
   readonly jsonView: JsonView;
   /** Pushes now (when OTLP is configured). */
   forceFlush(): Promise<void>;
-  /** What `serve`'s `/ready` judges (health-route.ts): the push's failures in a row, the ingest's memory. */
+  /** What `serve`'s `/ready` judges (health-route.ts): the push's failures in a row, the ingest's memory, its state's checkpoints. */
   pipeline(): PipelineState;
   /**
    * `primary`: serves (and pushes) its own metrics and, once a member has reported, the aggregate
@@ -91,7 +91,8 @@ export interface Jobmeter extends Recorder {
   aggregate(source: ThreadWorker | MessagePort): () => void;
   /**
    * Closes the ingest listener, writes the ingest state (`ingest.stateDir`), flushes the last OTLP
-   * export, closes the pull listener. A member sends its last report first. Idempotent.
+   * export, closes the pull listener. A member sends its last report first. Idempotent. Rejects,
+   * once all of that is done, when the ingest state could not be written.
    */
   shutdown(): Promise<void>;
 }
@@ -101,14 +102,19 @@ export const DEFAULT_CARDINALITY_LIMIT = OPTION_DEFAULTS.cardinalityLimit;
 /** How long a member waits for the primary's welcome before saying that nobody aggregates. */
 export const CLUSTER_WELCOME_MILLIS = 5000;
 
-/** The ingest state kept in `ingest.stateDir`, loaded into `store`; none when it is off or the port is 0 (a new one each start). */
-function openIngestState(store: IngestStore, ingest: Pick<Required<IngestOptions>, 'stateDir' | 'port' | 'host' | 'maxMemoryBytes'>, log: (line: string) => void): StateKeeper | undefined {
-  if (ingest.stateDir === false) return undefined;
-  if (ingest.port === 0) {
-    log('ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)');
+/** The ingest state kept in `ingest.stateDir`, loaded into `store`; none when it is off or the port is 0 (a new one each start). @throws {ConfigError} when the directory cannot be made. */
+function openIngestState(
+  store: IngestStore,
+  emptyStore: () => IngestStore,
+  ingest: Pick<Required<IngestOptions>, 'stateDir' | 'port' | 'host' | 'maxMemoryBytes'>,
+  log: (line: string) => void,
+): StateKeeper | undefined {
+  const dir = stateDirOf(ingest);
+  if (dir === undefined) {
+    if (ingest.stateDir !== false) log('ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)');
     return undefined;
   }
-  return StateKeeper.open(store, { dir: ingest.stateDir, host: ingest.host, port: ingest.port, maxBytes: ingest.maxMemoryBytes, log });
+  return StateKeeper.open(store, { dir, host: ingest.host, port: ingest.port, maxBytes: ingest.maxMemoryBytes, log, emptyStore });
 }
 
 /**
@@ -155,10 +161,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const guard = new RecordGuard();
   // OTLP ingest: every canonical name is bounded by its spec (process metrics too, whether or not
   // jobmeter records its own), with the profile's buckets.
-  const ingestStore =
+  const ingestSettings =
     o.ingest === false
       ? undefined
-      : new IngestStore({
+      : {
           instruments: withProfileBuckets([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...o.instruments], bucketOverrides),
           expiryMillis: o.ingest.expiryMillis,
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument,
@@ -167,11 +173,15 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           // Native names come from the sender: refuse those that would clash on the pull endpoint.
           ...(profile.kind === 'native' && { exposedNames: nativeClaimedNames, reservedNames: reservedNativeNames(specs, profile.scopeInfo) }),
           ...(profile.kind === 'table' && profile.vocabularies !== undefined ? { vocabularies: profile.vocabularies } : {}),
-        });
+        };
+  // A second store is made only to serve the last state file written while writes fail (state-keeper.ts).
+  const newIngestStore = ingestSettings === undefined ? undefined : () => new IngestStore(ingestSettings);
+  const ingestStore = newIngestStore?.();
   // The ingest state file: loaded now, before the listener takes a request (state-keeper.ts).
-  const keeper = ingestStore === undefined || o.ingest === false ? undefined : openIngestState(ingestStore, o.ingest, o.log);
+  const keeper = ingestStore === undefined || newIngestStore === undefined || o.ingest === false ? undefined : openIngestState(ingestStore, newIngestStore, o.ingest, o.log);
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
-  const shadow = ingestStore === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestStore.owns(sm));
+  const ingestOwner = keeper ?? ingestStore;
+  const shadow = ingestOwner === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestOwner.owns(sm));
   const namer = profileNamer(profile, o.hostInstruments, options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'));
   if (profile.kind === 'table' && o.hostInstruments === 'drop') {
     const ruled = new Set(profile.rules.map((r) => r.instrument));
@@ -323,6 +333,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs } = o.ingest;
       const onRequest = debug?.received;
       telemetry.ingestFrom(() => ingestStore.refusedByReason());
+      if (keeper !== undefined) telemetry.checkpointsFrom(() => keeper.health());
       ingestListener = await startIngestListener({
         sink: countedSink(ingestStore, telemetry),
         host,
@@ -386,6 +397,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     pipeline: () => ({
       push: pushReader === undefined ? undefined : { failedExports: otlpPushStats(pushReader)?.failedExports ?? 0 },
       ingest: ingestStore === undefined || o.ingest === false ? undefined : { memoryBytes: ingestStore.memoryBytes, maxMemoryBytes: o.ingest.maxMemoryBytes },
+      checkpoint: keeper === undefined ? undefined : { failing: keeper.health().failing },
     }),
     role,
     aggregate(source) {
@@ -410,12 +422,17 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         // listener's bounded close runs alongside the last export, so shutdown stays within
         // one close grace (server-limits.ts) twice plus the export's bound and one state write.
         await ingestListener?.close();
-        // Everything ingested is in: the last checkpoint (a SIGTERM restart loses nothing).
-        await keeper?.close();
+        // Everything ingested is in: the last checkpoint (a SIGTERM restart loses nothing). When
+        // it fails, the rest still closes and shutdown rejects with why (serve exits non-zero).
+        const unsaved = await keeper?.close().then(
+          () => undefined,
+          (err: unknown) => err,
+        );
         await Promise.all([listener?.close(), meterProvider.shutdown()]);
         // After the last push, which still asks the members.
         stopClusterWorkers();
         for (const stop of stopThreads) stop();
+        if (unsaved !== undefined) throw unsaved;
       })();
       return closing;
     },

@@ -254,9 +254,10 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
 }
 
 /**
- * `jobmeter validate`: serve's configuration steps, then its jobmeter built with nothing bound,
- * pushed or received (the listeners' and the push's options are checked by resolveOptions), and
- * closed. The errors are serve's, through the same functions, so the messages are the same.
+ * `jobmeter validate`: serve's configuration steps, its ingest state directory made as serve makes
+ * it, then its jobmeter built with nothing bound, pushed or received (the listeners' and the push's
+ * options are checked by resolveOptions), and closed. The errors are serve's, through the same
+ * functions, so the messages are the same.
  */
 async function validate(args: readonly string[], env: Env, io: CliIo): Promise<number> {
   let config: ServeConfig;
@@ -274,7 +275,11 @@ async function validate(args: readonly string[], env: Env, io: CliIo): Promise<n
   const { options } = config;
   try {
     const { resolveOptions } = await import('../resolve-options.ts');
-    resolveOptions(options);
+    // The state directory serve would keep the ingest state in, made (or refused) as serve makes it.
+    const { ingest } = resolveOptions(withServeStateDir(options, env).options);
+    const { openStateDir, stateDirOf } = await import('../ingest/state-keeper.ts');
+    const stateDir = ingest === false ? undefined : stateDirOf(ingest);
+    if (stateDir !== undefined) openStateDir(stateDir, 'ingest.stateDir');
     const { createJobmeter } = await import('../jobmeter.ts');
     const dry = await createJobmeter({ ...options, listener: false, ingest: false, otlp: undefined, global: false });
     await dry.shutdown();

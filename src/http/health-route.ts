@@ -4,9 +4,11 @@
  * take `/health` (config/metrics-section.ts refuses it, naming the key that asked for it).
  *
  * `/ready` answers 503 with one line per reason while the OTLP push has failed
- * {@link READY_PUSH_FAILURES} exports in a row, or the ingest holds
+ * {@link READY_PUSH_FAILURES} exports in a row, the ingest holds
  * {@link READY_INGEST_BUDGET_FRACTION} or more of its memory budget (new series are about to be, or
- * are being, refused); 200 `ready` otherwise. A reason names counts and budgets, never an endpoint.
+ * are being, refused), or the ingest state's last checkpoint failed (the ingested series are
+ * served as of the last one written, state-keeper.ts); 200 `ready` otherwise. A reason names
+ * counts, budgets and error codes, never an endpoint or a path.
  */
 export const HEALTH_PATH = '/health';
 export const READY_PATH = '/ready';
@@ -20,6 +22,8 @@ export const READY_INGEST_BUDGET_FRACTION = 0.95;
 export interface PipelineState {
   readonly push: { readonly failedExports: number } | undefined;
   readonly ingest: { readonly memoryBytes: number; readonly maxMemoryBytes: number } | undefined;
+  /** The ingest state's checkpoints (undefined: none kept); `failing` while the last write failed, with its error code. */
+  readonly checkpoint?: { readonly failing: { readonly reason: string; readonly inRow: number } | undefined } | undefined;
 }
 
 /** Why the pipeline is not ready, one reason a line; empty when it is. */
@@ -31,6 +35,10 @@ export function notReadyReasons(state: PipelineState): string[] {
   const ingest = state.ingest;
   if (ingest !== undefined && ingest.memoryBytes >= ingest.maxMemoryBytes * READY_INGEST_BUDGET_FRACTION) {
     reasons.push(`ingest at its memory budget: ${ingest.memoryBytes} of ${ingest.maxMemoryBytes} bytes held, new series are refused`);
+  }
+  const failing = state.checkpoint?.failing;
+  if (failing !== undefined) {
+    reasons.push(`ingest state not written: the last ${failing.inRow} checkpoints failed (${failing.reason}); the ingested series are served as of the last one written`);
   }
   return reasons;
 }

@@ -1,8 +1,9 @@
 /**
  * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
  * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`): points the ingest
- * accepted and refused by reason, connections it shed to keep room by what they held, points and
- * exports the OTLP push sent and failed, and how long scrapes of the metrics route took. `jobmeter serve` serves these families on a listener of their
+ * accepted and refused by reason, connections it shed to keep room by what they held, the ingest
+ * state's failed checkpoints and last success, points and exports the OTLP push sent and failed,
+ * and how long scrapes of the metrics route took. `jobmeter serve` serves these families on a listener of their
  * own (`[telemetry] listen`), so they never mix into a profile's body, whose series set is the
  * original's.
  *
@@ -20,10 +21,14 @@ export const SCRAPE_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1,
 /** Where the ingest's refusals by reason are read from (the store's running counts). */
 export type RefusedSource = () => ReadonlyMap<string, number>;
 
+/** Where the ingest state's checkpoints are read from (state-keeper.ts `health`). */
+export type CheckpointSource = () => { readonly failures: number; readonly writtenSeconds: number | undefined };
+
 export class SelfTelemetry {
   #accepted = 0;
   readonly #shed = new Map<ShedReason, number>(SHED_REASONS.map((r) => [r, 0]));
   #refused: RefusedSource | undefined;
+  #checkpoints: CheckpointSource | undefined;
   readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
   readonly #scrapeCounts = new Array<number>(SCRAPE_BUCKETS.length + 1).fill(0);
   #scrapeSum = 0;
@@ -35,6 +40,11 @@ export class SelfTelemetry {
   ingestFrom(refused: RefusedSource): void {
     this.#ingesting = true;
     this.#refused = refused;
+  }
+
+  /** The ingest state is kept: its checkpoints' failures and last success are served, read from `source`. */
+  checkpointsFrom(source: CheckpointSource): void {
+    this.#checkpoints = source;
   }
 
   /** Points of one request the ingest kept. */
@@ -100,6 +110,19 @@ export class SelfTelemetry {
           [...this.#shed].map(([reason, value]) => ({ labels: `reason="${reason}"`, value })),
         ),
       );
+    }
+    if (this.#checkpoints !== undefined) {
+      const { failures, writtenSeconds } = this.#checkpoints();
+      out.push(counter('jobmeter_ingest_checkpoint_failures_total', 'Writes of the ingest state file that failed (the ingested series are then served as of the last one written).', [{ labels: '', value: failures }]));
+      if (writtenSeconds !== undefined) {
+        out.push({
+          name: 'jobmeter_ingest_checkpoint_last_success_timestamp_seconds',
+          type: 'gauge',
+          help: 'When the ingest state file last took the held state (its last write, or its read at start), Unix seconds; nothing is written while nothing arrives.',
+          unit: 'seconds',
+          series: [{ labels: '', value: writtenSeconds }],
+        });
+      }
     }
     if (this.#pushing) {
       const p = this.#push;

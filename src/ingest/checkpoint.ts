@@ -9,14 +9,15 @@
  * description, the last failure's time derived from the senders' runs — so a store restored from it serves the same values and goes on from them.
  *
  * What must stay true: `decodeCheckpoint` accepts only what `encodeCheckpoint` writes (every field
- * checked, of its type), and throws {@link CheckpointError} for anything else, never a TypeError
- * later: a file from a crash or from someone else means a fresh start, not a broken store.
+ * checked, of its type, and every value by the ingest's own rules), and throws
+ * {@link CheckpointError} for anything else, never a TypeError later: a file from a crash or from
+ * someone else means a fresh start, not a broken store.
  * A new field or meaning is a new {@link CHECKPOINT_VERSION}.
  */
 import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import type { ExponentialSum } from '../otlp/exponential.ts';
 import type { HistogramAcc, Shape } from './series-state.ts';
-import { MAX_GAPS } from './stream-rules.ts';
+import { counterFault, exponentialFault, histogramFault, MAX_GAPS } from './stream-rules.ts';
 
 /** The encoding's version: a file of a higher one is refused (written by a newer jobmeter). */
 export const CHECKPOINT_VERSION = 1;
@@ -166,13 +167,32 @@ function instrumentIn(v: unknown, at: string, origins: readonly string[]): Instr
   const o = record(v, at);
   const shape = string(o.shape, `${at}.shape`) as Shape;
   if (!SHAPES.includes(shape)) throw new CheckpointError(`${at}.shape: unknown shape ${JSON.stringify(shape)}`);
-  return {
-    name: string(o.name, `${at}.name`),
-    shape,
-    description: string(o.description, `${at}.description`),
-    unit: string(o.unit, `${at}.unit`),
-    series: array(o.series, `${at}.series`).map((s, i) => seriesIn(s, `${at}.series[${i}]`, origins)),
+  const series = array(o.series, `${at}.series`).map((s, i) => seriesIn(s, `${at}.series[${i}]`, origins));
+  series.forEach((s, i) => checkFigures(shape, s, `${at}.series[${i}]`));
+  return { name: string(o.name, `${at}.name`), shape, description: string(o.description, `${at}.description`), unit: string(o.unit, `${at}.unit`), series };
+}
+
+/**
+ * Refuses what the ingest refuses on arrival (stream-rules.ts, the same rules): a counter that is
+ * negative, NaN or infinite, a histogram whose sum is or whose buckets do not add up to its count.
+ * The store never holds one, so a file that does is not this store's.
+ */
+function checkFigures(shape: Shape, s: SeriesSnapshot, at: string): void {
+  const check = (fault: string | undefined, where: string): void => {
+    if (fault !== undefined) throw new CheckpointError(`${where}: ${fault} (the ingest refuses it)`);
   };
+  const each = <T>(base: T | undefined, of: (t: StreamSnapshot) => T | undefined, fault: (v: T) => string | undefined): void => {
+    if (base !== undefined) check(fault(base), `${at}.base`);
+    s.streams.forEach((t, i) => {
+      const v = of(t);
+      if (v !== undefined) check(fault(v), `${at}.streams[${i}]`);
+    });
+  };
+  if (shape === 'monotonicSum') each(s.base, (t) => t.value, counterFault);
+  if (shape === 'histogram') each(s.baseHist, (t) => t.hist, (h) => histogramFault({ explicitBounds: s.bounds ?? [], bucketCounts: h.counts, sum: h.sum, count: h.count }));
+  if (shape === 'exponentialHistogram') {
+    each(s.baseExp, (t) => t.exp, (e) => exponentialFault({ ...e, positive: { bucketCounts: e.positive.counts }, negative: { bucketCounts: e.negative.counts } }));
+  }
 }
 
 function seriesIn(v: unknown, at: string, origins: readonly string[]): SeriesSnapshot {

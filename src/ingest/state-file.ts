@@ -2,19 +2,21 @@
  * A state file on disk: one header line — what it is, the format's version, the payload's
  * SHA-256 and length — then the payload. What the payload means is its writer's (checkpoint.ts).
  *
- * - **Atomic replace.** A write goes to `FILE.tmp`, is fsync'd, then renamed over `FILE` (and the
- *   directory fsync'd where the platform allows): a crash at any point leaves the old file or the
- *   new one whole, and a failed write leaves the old one.
+ * - **Atomic replace.** A write goes to `FILE.tmp`, made anew (exclusively, never through a link),
+ *   is fsync'd, then renamed over `FILE` (and the directory fsync'd where the platform allows): a
+ *   crash at any point leaves the old file or the new one whole, and a failed write leaves the old
+ *   one.
  * - **Bounded.** A payload whose file would pass `maxBytes` is not written (the old file stays),
- *   and a file larger than `maxBytes` is not read.
+ *   and only a regular file of at most `maxBytes` is read.
  * - **Checked.** A missing file is a first start. A file that is truncated, corrupt, foreign, of
- *   another kind or of a newer version is *unusable*: the caller is told why (for one warning) and
- *   starts afresh. Reading never throws for what is in the file.
+ *   another kind or of a newer version is *unusable*: the caller is told why (for one warning),
+ *   moves it aside ({@link moveAside}: kept, for a look or a newer version's use) and starts
+ *   afresh. Reading never throws for what is in the file.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
+import { open, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 
 const MAGIC = 'jobmeter-state';
 /** The header line is short; a file whose first line is longer is not a state file. */
@@ -29,6 +31,13 @@ export type StateFileRead =
 /** A write that did not happen (the old file, if any, is left as it was). */
 export class StateFileError extends Error {
   override readonly name = 'StateFileError';
+  /** Why, in a word that names no path (the file system's error code, or `too_large`): for `/ready`. */
+  readonly code: string;
+
+  constructor(message: string, code: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /**
@@ -40,21 +49,80 @@ export function ingestStateFileName(host: string, port: number): string {
   return `ingest-${host.replace(/[^A-Za-z0-9._-]/g, '_')}-${port}.state`;
 }
 
-/** Creates `dir` (and its parents, private to the user) if it is not there. @throws the fs error. */
+/**
+ * Creates `dir` (and its missing parents, private to the user) unless it is a directory already:
+ * one system call per level, so a file system that refuses (a path under /proc) fails at once.
+ * @throws the file system's error; ENOTDIR when `dir` or a parent is something else.
+ */
 export function makeStateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const missing: string[] = [];
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const found = statOrMissing(at);
+    if (found !== undefined) {
+      if (!found.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, ${at}`), { code: 'ENOTDIR' });
+      break;
+    }
+    missing.push(at);
+    if (dirname(at) === at) break;
+  }
+  for (const level of missing.reverse()) {
+    try {
+      mkdirSync(level, { mode: 0o700 });
+    } catch (err) {
+      // Made by someone else meanwhile: as good, if it is a directory.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || statOrMissing(level)?.isDirectory() !== true) throw err;
+    }
+  }
 }
 
-/** Reads the state file `path` of `kind`, accepting versions up to `maxVersion` and files up to `maxBytes`. */
+function statOrMissing(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Moves the state file `path` aside, to `path.corrupt-<time>` (kept for a look, never read
+ * again), before a fresh one is written in its place. Returns the new name. @throws the fs error.
+ */
+export function moveAside(path: string): string {
+  const aside = `${path}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
+  renameSync(path, aside);
+  return aside;
+}
+
+/**
+ * Reads the state file `path` of `kind`, accepting versions up to `maxVersion` and files up to
+ * `maxBytes`. Only a regular file is read: it is opened without blocking (a FIFO in its place would
+ * wait for a writer) and checked once open (a link to /dev/zero never ends), and no more than
+ * `maxBytes` are read whatever its size says.
+ */
 export function readStateFile(path: string, kind: string, maxVersion: number, maxBytes: number): StateFileRead {
   let bytes: Buffer;
+  let fd: number;
   try {
-    const size = statSync(path).size;
-    if (size > maxBytes) return { status: 'unusable', reason: `${size} bytes, more than the ${maxBytes} allowed` };
-    bytes = readFileSync(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
     return { status: 'unusable', reason: `cannot be read (${err instanceof Error ? err.message : String(err)})` };
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { status: 'unusable', reason: `not a regular file (${fileKind(stat)})` };
+    if (stat.size > maxBytes) return { status: 'unusable', reason: `${stat.size} bytes, more than the ${maxBytes} allowed` };
+    // One byte more than allowed, to tell a file that grew since the fstat.
+    const buffer = Buffer.allocUnsafe(stat.size + 1);
+    let length = 0;
+    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
+    if (length > maxBytes) return { status: 'unusable', reason: `more than the ${maxBytes} bytes allowed` };
+    bytes = buffer.subarray(0, length);
+  } catch (err) {
+    return { status: 'unusable', reason: `cannot be read (${err instanceof Error ? err.message : String(err)})` };
+  } finally {
+    closeSync(fd);
   }
   const newline = bytes.indexOf(0x0a);
   if (newline < 0 || newline > MAX_HEADER_BYTES) return { status: 'unusable', reason: 'not a jobmeter state file (no header line)' };
@@ -80,10 +148,16 @@ export async function writeStateFile(path: string, kind: string, version: number
   const body = Buffer.from(payload, 'utf8');
   const header = Buffer.from(`${MAGIC} ${kind} v${version} sha256:${createHash('sha256').update(body).digest('hex')} ${body.length}\n`, 'latin1');
   const size = header.length + body.length;
-  if (size > maxBytes) throw new StateFileError(`not written: ${size} bytes, more than the ${maxBytes} allowed`);
+  if (size > maxBytes) throw new StateFileError(`not written: ${size} bytes, more than the ${maxBytes} allowed`, 'too_large');
   const temp = `${path}.tmp`;
   try {
-    const file = await open(temp, 'w', 0o600);
+    // Made anew, never opened through a link or over a file someone else placed there (the
+    // directory may be writable by others): one left by a crash is removed first (unlink removes a
+    // link, not what it points to), and O_EXCL fails if another appears meanwhile.
+    await unlink(temp).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
       // writeFile writes the whole buffer (a write may be partial), each after the last.
       await file.writeFile(header);
@@ -95,9 +169,18 @@ export async function writeStateFile(path: string, kind: string, version: number
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true }).catch(() => {});
-    throw new StateFileError(`not written (${err instanceof Error ? err.message : String(err)})`);
+    throw new StateFileError(`not written (${err instanceof Error ? err.message : String(err)})`, (err as NodeJS.ErrnoException).code ?? 'error');
   }
   await syncDir(join(path, '..'));
+}
+
+function fileKind(stat: Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'something else';
 }
 
 /** The rename made durable: the directory's entry synced, where the platform allows it. */

@@ -12,15 +12,27 @@
  * A SIGKILL loses the delta increments received after the last write that no collection read: at
  * most one interval's. Cumulative senders lose nothing: their next point carries their total.
  *
- * Writes are one at a time; a failed write is one warning line (again only when the reason
- * changes) and is retried at the next occasion. A file that cannot be used is one warning line and
- * a fresh start (state-file.ts, checkpoint.ts): never a failed start.
+ * What must stay true: what is served never runs ahead of what a restart would restore. A
+ * collection whose values are not in the file once its write is over (the write failed, or is
+ * still running after {@link SERVE_WAIT_MILLIS}) is not served: the last file written is read into
+ * an empty store, the one a restart would make, and that store's collection is served instead
+ * until a write succeeds. The store goes on taking points meanwhile, and the next write holds them.
+ * A failed write is retried at every occasion; the keeper's {@link StateKeeper.health} counts it
+ * (`/ready`, the self-telemetry), one line says when writes start failing, when the reason changes
+ * and when they succeed again, and {@link StateKeeper.close} rejects when the last one fails.
+ *
+ * A file that cannot be used is moved aside, kept, with one warning line naming both paths, and the
+ * store starts afresh (state-file.ts, checkpoint.ts): never a failed start. A state directory that
+ * cannot be made is a configuration error, as `validate` finds it too ({@link openStateDir}).
  */
-import type { CollectionResult, MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { join } from 'node:path';
 import { CHECKPOINT_VERSION, CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
+import type { RestoreSummary } from './series-registry.ts';
+import type { IngestedPart } from '../domain/series/collection.ts';
 import type { IngestSeries, IngestStore } from './ingest-store.ts';
-import { ingestStateFileName, makeStateDir, readStateFile, writeStateFile } from './state-file.ts';
+import { ConfigError } from '../errors.ts';
+import { ingestStateFileName, makeStateDir, moveAside, readStateFile, StateFileError, writeStateFile } from './state-file.ts';
 
 /** How often held changes are written: the most a SIGKILL loses of delta senders' increments. */
 export const CHECKPOINT_INTERVAL_MILLIS = 5_000;
@@ -40,6 +52,18 @@ export interface StateKeeperOptions {
   readonly log: (line: string) => void;
   /** @default CHECKPOINT_INTERVAL_MILLIS */
   readonly intervalMillis?: number;
+  /** A new, empty store configured as the kept one: what a restart would make (the last file written is read into it while writes fail). */
+  readonly emptyStore: () => IngestStore;
+}
+
+/** How the checkpoints fare: what `/ready` and the self-telemetry report. */
+export interface CheckpointHealth {
+  /** Writes that failed since the start. */
+  readonly failures: number;
+  /** While the last write failed: its reason in a word that names no path (state-file.ts `StateFileError.code`), and the writes failed in a row. */
+  readonly failing: { readonly reason: string; readonly inRow: number } | undefined;
+  /** When the file last took the store's state (the last write, or the read at start), Unix seconds. */
+  readonly writtenSeconds: number | undefined;
 }
 
 export class StateKeeper {
@@ -54,20 +78,24 @@ export class StateKeeper {
   #tail: Promise<void> = Promise.resolve();
   /** A write queued and not started yet: later callers share it (it reads the store when it starts). */
   #next: Promise<void> | undefined;
-  #lastWarning: string | undefined;
+  /** The last write's failure, while it stands: its line (said once per reason) and its code. */
+  #failing: { line: string; reason: string; inRow: number } | undefined;
+  #failures = 0;
+  #writtenAt: number | undefined;
+  /** While writes fail: the last file written, read into an empty store (served in the store's place). */
+  #held: IngestStore | undefined;
+  /** ScopeMetrics a collection of {@link #held} gave (its MetricData is the ingest's too: {@link owns}). */
+  readonly #heldScopes = new WeakSet<ScopeMetrics>();
+  /** Why the file found at start is unusable, while it is still in the way (not moved aside yet). */
+  #unusable: string | undefined;
   #closed = false;
 
   /**
    * Loads the state file of `options.dir` into `store` (empty): what it held is served again.
-   * Undefined (one line said why) when the directory cannot be made: the service runs without.
+   * @throws {ConfigError} when the directory cannot be made ({@link openStateDir}).
    */
-  static open(store: IngestStore, options: StateKeeperOptions): StateKeeper | undefined {
-    try {
-      makeStateDir(options.dir);
-    } catch (err) {
-      options.log(`ingest state not kept: cannot create ${options.dir} (${messageOf(err)}); a restart will start the ingested series afresh`);
-      return undefined;
-    }
+  static open(store: IngestStore, options: StateKeeperOptions): StateKeeper {
+    openStateDir(options.dir, 'ingest.stateDir');
     const keeper = new StateKeeper(store, options);
     keeper.#load();
     return keeper;
@@ -106,72 +134,177 @@ export class StateKeeper {
    * this file); give it to the readers in the store's place.
    */
   producer(): MetricProducer {
-    return { collect: (): Promise<CollectionResult> => this.#served(this.#store.collect()) };
+    return {
+      collect: () =>
+        this.#served(
+          (store) => store.collect(),
+          () => {},
+          (result: CollectionResult) => {
+            for (const sm of result.resourceMetrics.scopeMetrics) this.#heldScopes.add(sm);
+          },
+        ),
+    };
   }
 
   /** The store's series for a scrape (`IngestStore.collectSeries`), written before they are served as {@link producer}'s are. */
   series(): IngestSeries {
-    return { collectSeries: () => this.#served(this.#store.collectSeries()) };
+    return { collectSeries: () => this.#served((store) => store.collectSeries(), (part: IngestedPart) => part.done(), () => {}) };
   }
 
-  /** `collected` once what it read is written (or after {@link SERVE_WAIT_MILLIS}). */
-  async #served<T>(collected: Promise<T>): Promise<T> {
-    const result = await collected;
-    if (this.#store.changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS);
-    return result;
+  /** Whether `scopeMetrics` came out of {@link producer} (`IngestStore.owns`, for what it served in the store's place too). */
+  owns(scopeMetrics: ScopeMetrics): boolean {
+    return this.#store.owns(scopeMetrics) || this.#heldScopes.has(scopeMetrics);
   }
 
-  /** Stops the timer and writes what changed: call it once nothing more is ingested. */
+  /** How the checkpoints fare. */
+  health(): CheckpointHealth {
+    const failing = this.#failing;
+    return {
+      failures: this.#failures,
+      failing: failing === undefined ? undefined : { reason: failing.reason, inRow: failing.inRow },
+      writtenSeconds: this.#writtenAt === undefined ? undefined : this.#writtenAt / 1000,
+    };
+  }
+
+  /**
+   * `collect` of the store once what it read is written; when it is not (the write failed, or is
+   * still running after {@link SERVE_WAIT_MILLIS}), `release` of it and `collect` of the last file
+   * written instead (`heldOut` is told).
+   */
+  async #served<T>(collect: (store: IngestStore) => Promise<T>, release: (result: T) => void, heldOut: (result: T) => void): Promise<T> {
+    const changes = this.#store.changes;
+    const result = await collect(this.#store);
+    if (changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS);
+    if (this.#written >= changes) return result;
+    release(result);
+    const held = await collect(this.#heldStore());
+    heldOut(held);
+    return held;
+  }
+
+  /** What a restart would serve: the last file written, read into an empty store (once per failing spell). */
+  #heldStore(): IngestStore {
+    if (this.#held === undefined) {
+      this.#held = this.#options.emptyStore();
+      this.#read(this.#held);
+    }
+    return this.#held;
+  }
+
+  /**
+   * Stops the timer and writes what changed: call it once nothing more is ingested.
+   * @throws {StateFileError} when that write fails (a restart restores the last file written).
+   */
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.save();
+    const failing = this.#failing;
+    if (failing !== undefined) {
+      throw new StateFileError(`ingest state ${this.path} at shutdown: ${failing.line}; a restart restores the last checkpoint written, without what was received since`, failing.reason);
+    }
   }
 
   #load(): void {
-    const { maxBytes, log } = this.#options;
-    const read = readStateFile(this.path, KIND, CHECKPOINT_VERSION, maxBytes);
+    const { log } = this.#options;
+    const read = this.#read(this.#store);
     if (read.status === 'missing') {
       log(`ingest state: none yet in ${this.path} (kept there from now on)`);
-      return;
+    } else if (read.status === 'unusable') {
+      this.#unusable = read.reason;
+      this.#moveAside();
+    } else {
+      const { summary } = read;
+      this.#written = this.#store.changes;
+      this.#writtenAt = Date.now();
+      const skipped = summary.skippedStreams === 0 ? '' : `; ${summary.skippedStreams} left out (past this configuration's caps or budget, or of instruments that no longer fit)`;
+      log(`ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}`);
     }
-    if (read.status === 'unusable') {
-      this.#unusable(read.reason);
-      return;
-    }
+  }
+
+  /** The state file read into `store` (empty), as a restart reads it. */
+  #read(store: IngestStore): { status: 'missing' } | { status: 'unusable'; reason: string } | { status: 'restored'; summary: RestoreSummary } {
+    const read = readStateFile(this.path, KIND, CHECKPOINT_VERSION, this.#options.maxBytes);
+    if (read.status !== 'ok') return read;
     let snapshot;
     try {
       snapshot = decodeCheckpoint(read.payload);
     } catch (err) {
       if (!(err instanceof CheckpointError)) throw err;
-      this.#unusable(`unreadable (${err.message})`);
-      return;
+      return { status: 'unusable', reason: `unreadable (${err.message})` };
     }
-    const summary = this.#store.restore(snapshot);
-    this.#written = this.#store.changes;
-    const skipped = summary.skippedStreams === 0 ? '' : `; ${summary.skippedStreams} left out (past this configuration's caps or budget, or of instruments that no longer fit)`;
-    log(`ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}`);
+    return { status: 'restored', summary: store.restore(snapshot) };
   }
 
-  #unusable(reason: string): void {
-    this.#options.log(`warning: ingest state file ${this.path} is unusable: ${reason}; starting afresh (the file is replaced at the next checkpoint)`);
+  /**
+   * The unusable file moved aside, one line naming both paths. When it cannot be moved, one line
+   * says so and it stays {@link #unusable}: no write replaces it until the move succeeds.
+   * @throws {StateFileError} when the move fails and `throws` (a write's attempt).
+   */
+  #moveAside(throws = false): void {
+    const reason = this.#unusable!;
+    try {
+      const aside = moveAside(this.path);
+      this.#unusable = undefined;
+      this.#options.log(`warning: ingest state file ${this.path} is unusable: ${reason}; moved to ${aside} (kept), starting afresh`);
+    } catch (err) {
+      if (throws) throw new StateFileError(`not written: the unusable file cannot be moved aside (${messageOf(err)})`, (err as NodeJS.ErrnoException).code ?? 'error');
+      this.#options.log(`warning: ingest state file ${this.path} is unusable: ${reason}; starting afresh, and it is moved aside before the first checkpoint (it cannot be now: ${messageOf(err)})`);
+    }
   }
 
   async #write(): Promise<void> {
     const changes = this.#store.changes;
     if (changes === this.#written) return;
     try {
+      if (this.#unusable !== undefined) this.#moveAside(true);
       const payload = encodeCheckpoint(this.#store.snapshot());
       await writeStateFile(this.path, KIND, CHECKPOINT_VERSION, payload, this.#options.maxBytes);
-      this.#written = changes;
-      if (this.#lastWarning !== undefined) this.#options.log(`ingest state written again to ${this.path}`);
-      this.#lastWarning = undefined;
     } catch (err) {
-      const warning = `warning: ingest state ${this.path}: ${messageOf(err)}; the last checkpoint written stays, retried at the next one`;
-      if (warning !== this.#lastWarning) this.#options.log(warning);
-      this.#lastWarning = warning;
+      this.#failed(err);
+      return;
     }
+    this.#written = changes;
+    this.#writtenAt = Date.now();
+    this.#held = undefined;
+    if (this.#failing !== undefined) {
+      this.#options.log(`ingest state written again to ${this.path} after ${this.#failing.inRow} failed writes: the ingested series are served as received again`);
+    }
+    this.#failing = undefined;
+  }
+
+  #failed(err: unknown): void {
+    this.#failures++;
+    const line = messageOf(err);
+    const reason = err instanceof StateFileError ? err.code : 'error';
+    const before = this.#failing;
+    this.#failing = { line, reason, inRow: (before?.inRow ?? 0) + 1 };
+    if (line === before?.line) return;
+    this.#options.log(
+      `warning: ingest state ${this.path}: ${line}; the ingested series are served as of the last checkpoint written (what a restart restores) until a write succeeds, retried every ${(this.#options.intervalMillis ?? CHECKPOINT_INTERVAL_MILLIS) / 1000} s`,
+    );
+  }
+}
+
+/**
+ * Where the ingest state is kept under `ingest`: nowhere when it is off (`stateDir: false`) or the
+ * ingest port is 0 (a new port each start, so no sender finds the same service again).
+ */
+export function stateDirOf(ingest: { readonly stateDir: string | false; readonly port: number }): string | undefined {
+  return ingest.stateDir === false || ingest.port === 0 ? undefined : ingest.stateDir;
+}
+
+/**
+ * Creates the state directory `dir` if it is missing (state-file.ts `makeStateDir`: bounded in
+ * time), as `serve` and `validate` both check it before anything starts.
+ * @throws {ConfigError} naming `key` when it cannot be made or is not a directory.
+ */
+export function openStateDir(dir: string, key: string): void {
+  try {
+    makeStateDir(dir);
+  } catch (err) {
+    throw new ConfigError(key, dir, `a directory jobmeter can create or use, or false to keep no state file (${messageOf(err)})`, { cause: err });
   }
 }
 

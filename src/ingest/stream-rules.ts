@@ -162,10 +162,17 @@ export function invalidNumber(point: OtlpNumberPoint, monotonic: boolean, at: Ar
   if (point.unreadable !== undefined) return UNREADABLE[point.unreadable];
   const v = point.value;
   if (v === undefined) return { code: 'invalid_point', text: 'a data point without a value (neither asDouble nor asInt)' };
-  if (monotonic && !(v >= 0)) return { code: 'invalid_point', text: 'a negative or NaN value on a monotonic Sum' };
-  // Served, +Inf would stay the counter's value for good: nothing added to it or reset from it counts.
-  if (monotonic && v === Infinity) return { code: 'invalid_point', text: 'an infinite value on a monotonic Sum' };
+  const fault = monotonic ? counterFault(v) : undefined;
+  if (fault !== undefined) return { code: 'invalid_point', text: fault };
   return invalidTime(point, at.window);
+}
+
+/** What makes `v` no value of a monotonic Sum (nor a count): checked on arrival and on restore (checkpoint.ts). */
+export function counterFault(v: number): string | undefined {
+  if (!(v >= 0)) return 'a negative or NaN value on a monotonic Sum';
+  // Served, +Inf would stay the counter's value for good: nothing added to it or reset from it counts.
+  if (v === Infinity) return 'an infinite value on a monotonic Sum';
+  return undefined;
 }
 
 /** What makes an explicit-bucket point unusable on arrival `at`. */
@@ -175,7 +182,8 @@ export function invalidHistogram(point: OtlpHistogramPoint, at: Arrival): Refusa
   return text === undefined ? invalidTime(point, at.window) : { code: 'invalid_histogram', text };
 }
 
-function histogramFault(point: OtlpHistogramPoint): string | undefined {
+/** What makes an explicit-bucket point's figures unservable: checked on arrival and on restore (checkpoint.ts). */
+export function histogramFault(point: Pick<OtlpHistogramPoint, 'explicitBounds' | 'bucketCounts' | 'sum' | 'count'>): string | undefined {
   const bounds = point.explicitBounds;
   const counts = point.bucketCounts;
   if (!(counts.length === 0 && bounds.length === 0) && counts.length !== bounds.length + 1) {
@@ -211,7 +219,10 @@ export function invalidExponential(point: OtlpExponentialHistogramPoint, at: Arr
   return text === undefined ? invalidTime(point, at.window) : { code: 'invalid_histogram', text };
 }
 
-function exponentialFault(point: OtlpExponentialHistogramPoint): string | undefined {
+/** What makes an exponential point's figures unservable: checked on arrival and on restore (checkpoint.ts). */
+export function exponentialFault(
+  point: Pick<OtlpExponentialHistogramPoint, 'scale' | 'zeroThreshold' | 'zeroCount' | 'sum' | 'count'> & { readonly positive: { readonly bucketCounts: readonly number[] }; readonly negative: { readonly bucketCounts: readonly number[] } },
+): string | undefined {
   if (!Number.isInteger(point.scale) || point.scale < -4 || point.scale > 20) return `an invalid ExponentialHistogram point (scale ${point.scale}: -4 to 20 are served)`;
   for (const side of [point.positive, point.negative]) {
     if (side.bucketCounts.length > MAX_EXPONENTIAL_BUCKETS) return `an invalid ExponentialHistogram point (more than ${MAX_EXPONENTIAL_BUCKETS} buckets a side)`;

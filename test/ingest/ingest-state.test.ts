@@ -191,7 +191,7 @@ describe('state file', () => {
 });
 
 describe('state keeper', () => {
-  const options = (dir: string, lines: string[]) => ({ dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l: string) => lines.push(l) });
+  const options = (dir: string, lines: string[]) => ({ dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l: string) => lines.push(l), emptyStore: () => new IngestStore() });
 
   it('writes only when something changed, and restores it in the next process', async () => {
     const clock = fakeClock();
@@ -237,7 +237,7 @@ describe('state keeper', () => {
     const store = new IngestStore();
     const keeper = StateKeeper.open(store, options(dir, lines))!;
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /^warning: ingest state file .* is unusable: its checksum does not match \(corrupt\); starting afresh/);
+    assert.match(lines[0]!, /^warning: ingest state file .* is unusable: its checksum does not match \(corrupt\); moved to .*\.corrupt-\S+ \(kept\), starting afresh$/);
     assert.equal(store.seriesCount, 0);
     // A payload with a good checksum that is not a checkpoint: the same.
     const other = join(freshDir(), ingestStateFileName('127.0.0.1', 4318));
@@ -249,12 +249,14 @@ describe('state keeper', () => {
     assert.equal(readStateFile(path, 'ingest', 1, 1e6).status, 'ok');
   });
 
-  it('says so and goes on without a file when its directory cannot be made', () => {
-    const lines: string[] = [];
+  it('refuses a directory it cannot make, naming it (a configuration error)', () => {
     const blocker = join(freshDir(), 'file');
     writeFileSync(blocker, '');
-    assert.equal(StateKeeper.open(new IngestStore(), options(join(blocker, 'sub'), lines)), undefined);
-    assert.match(lines[0]!, /ingest state not kept: cannot create/);
+    const dir = join(blocker, 'sub');
+    assert.throws(
+      () => StateKeeper.open(new IngestStore(), options(dir, [])),
+      (err: unknown) => err instanceof ConfigError && err.message === `invalid ingest.stateDir=${dir}: expected a directory jobmeter can create or use, or false to keep no state file (ENOTDIR: not a directory, stat '${dir}')`,
+    );
   });
 });
 

@@ -1,0 +1,119 @@
+/**
+ * A checkpoint that cannot be written (state-keeper.ts): what is served never runs ahead of what a
+ * restart would restore. While writes fail, collections — the push's MetricData and a scrape's
+ * series sets — serve the last file written; the store keeps taking points and the first write
+ * that succeeds serves them; the failures are counted and said once per change; the shutdown write
+ * failing rejects. The failure is a real one of the file system: a directory where the temporary
+ * file goes. A full or read-only disk under `jobmeter serve`: test/cli/serve-checkpoint-failure.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { MetricProducer } from '@opentelemetry/sdk-metrics';
+import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { StateKeeper } from '../../src/ingest/state-keeper.ts';
+import { tempFiles } from '../support/temp-files.ts';
+import { fakeClock, metric, numberPoint, request, sum } from './helpers.ts';
+
+const files = tempFiles('jobmeter-checkpoint-failure-');
+let dirs = 0;
+
+function keeperOn(clock: ReturnType<typeof fakeClock>, lines: string[], dir = join(files.dir, `d${++dirs}`)) {
+  mkdirSync(dir, { recursive: true });
+  const store = new IngestStore({ now: clock.now });
+  const keeper = StateKeeper.open(store, { dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l) => lines.push(l), emptyStore: () => new IngestStore({ now: clock.now }) })!;
+  return { store, keeper, dir };
+}
+
+/** A cumulative counter's total, as one sender pushes it. */
+function push(store: IngestStore, total: number): void {
+  assert.equal(store.ingest(request([metric('daemon.jobs', sum([numberPoint(total, {}, 100, 100 + total)]))])).acceptedDataPoints, 1);
+}
+
+/** The counter as the push would read it (the keeper's producer). */
+async function pushed(producer: MetricProducer): Promise<number | undefined> {
+  const { resourceMetrics } = await producer.collect();
+  for (const sm of resourceMetrics.scopeMetrics) for (const m of sm.metrics) if (m.descriptor.name === 'daemon.jobs') return m.dataPoints[0]!.value as number;
+  return undefined;
+}
+
+/** The counter as a scrape would read it (the keeper's series sets: columns). */
+async function scraped(keeper: StateKeeper): Promise<number | undefined> {
+  const part = await keeper.series().collectSeries();
+  try {
+    const set = part.scopes.flatMap((s) => s.series).find((s) => s.descriptor.name === 'daemon.jobs');
+    return set === undefined || !('values' in set) ? undefined : set.values[0];
+  } finally {
+    part.done();
+  }
+}
+
+describe('a checkpoint that cannot be written', () => {
+  it('serves the last file written until a write succeeds, then what the store holds', async () => {
+    const clock = fakeClock();
+    const lines: string[] = [];
+    const { store, keeper } = keeperOn(clock, lines);
+    const producer = keeper.producer();
+    push(store, 100);
+    assert.equal(await pushed(producer), 100);
+
+    mkdirSync(`${keeper.path}.tmp`);
+    push(store, 150);
+    assert.equal(await pushed(producer), 100, 'held at the last checkpoint written');
+    push(store, 175);
+    assert.equal(await pushed(producer), 100);
+    const health = keeper.health();
+    assert.equal(health.failures, 2);
+    assert.equal(health.failing?.reason, 'EISDIR');
+    assert.equal(health.failing?.inRow, 2);
+    const warnings = lines.filter((l) => l.startsWith('warning: '));
+    assert.equal(warnings.length, 1, 'one line while the reason stays');
+    assert.match(warnings[0]!, /served as of the last checkpoint written \(what a restart restores\) until a write succeeds/);
+
+    rmdirSync(`${keeper.path}.tmp`);
+    assert.equal(await pushed(producer), 175, 'written, then served');
+    assert.equal(keeper.health().failing, undefined);
+    assert.match(lines.at(-1)!, /^ingest state written again to .* after 2 failed writes/);
+    await keeper.close();
+  });
+
+  it('holds a scrape\'s series sets the same way', async () => {
+    const clock = fakeClock();
+    const { store, keeper } = keeperOn(clock, []);
+    push(store, 100);
+    assert.equal(await scraped(keeper), 100);
+    mkdirSync(`${keeper.path}.tmp`);
+    push(store, 150);
+    assert.equal(await scraped(keeper), 100);
+    rmdirSync(`${keeper.path}.tmp`);
+    assert.equal(await scraped(keeper), 150);
+    await keeper.close();
+  });
+
+  it('serves nothing of the ingest when no file was ever written: a restart would start afresh', async () => {
+    const clock = fakeClock();
+    const { store, keeper } = keeperOn(clock, []);
+    mkdirSync(`${keeper.path}.tmp`);
+    push(store, 150);
+    assert.equal(await pushed(keeper.producer()), undefined);
+    rmdirSync(`${keeper.path}.tmp`);
+    await keeper.close();
+  });
+
+  it('rejects at shutdown when the last write fails, and a restart restores the last file written', async () => {
+    const clock = fakeClock();
+    const { store, keeper, dir } = keeperOn(clock, []);
+    push(store, 100);
+    await keeper.save();
+    mkdirSync(`${keeper.path}.tmp`);
+    push(store, 150);
+    await assert.rejects(keeper.close(), /^StateFileError: ingest state .* at shutdown: not written \(EISDIR.*\); a restart restores the last checkpoint written, without what was received since$/);
+    rmdirSync(`${keeper.path}.tmp`);
+    const lines: string[] = [];
+    const next = keeperOn(clock, lines, dir);
+    assert.match(lines[0]!, /restored 1 series/);
+    assert.equal(await pushed(next.keeper.producer()), 100);
+    await next.keeper.close();
+  });
+});
