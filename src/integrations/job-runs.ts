@@ -67,7 +67,8 @@ const EVENT_OF: Record<Outcome, string> = { success: 'completed', failure: 'fail
 
 /** The runs of one instrumented worker, by the library's job id. */
 export class JobRuns {
-  readonly #recorder: Recorder;
+  /** Where the runs are recorded. */
+  readonly recorder: Recorder;
   readonly #kind: string;
   readonly #runner: string;
   readonly #open = new Map<unknown, RunHandle>();
@@ -75,7 +76,7 @@ export class JobRuns {
   readonly #events: Record<string, number> = { started: 0, completed: 0, failed: 0, cancelled: 0, timeout: 0 };
 
   constructor(options: CheckedOptions) {
-    this.#recorder = options.recorder;
+    this.recorder = options.recorder;
     this.#kind = options.kind;
     this.#runner = options.runner;
   }
@@ -88,7 +89,7 @@ export class JobRuns {
   start(id: unknown, task: string): boolean {
     const stale = this.#open.get(id);
     stale?.finish('cancelled');
-    this.#open.set(id, this.#recorder.startRun({ task, kind: this.#kind, runner: this.#runner }));
+    this.#open.set(id, this.recorder.startRun({ task, kind: this.#kind, runner: this.#runner }));
     this.#events['started']!++;
     return stale !== undefined;
   }
@@ -107,16 +108,16 @@ export class JobRuns {
       return;
     }
     this.#events['started']!++;
-    this.#recorder.recordRun({ task, kind: this.#kind, runner: this.#runner, outcome, durationSeconds: seconds ?? 0, context });
+    this.recorder.recordRun({ task, kind: this.#kind, runner: this.#runner, outcome, durationSeconds: seconds ?? 0, context });
   }
 
   reject(reason: string): void {
-    this.#recorder.reject(reason);
+    this.recorder.reject(reason);
   }
 
   /** A runner error (the worker's `error` event): `error` is a bounded word, never a message. */
   error(kind: string): void {
-    this.#recorder.runnerError(this.#runner, kind);
+    this.recorder.runnerError(this.#runner, kind);
   }
 
   /** Run events since start, in crewshipd's journal words (`HostSnapshot.agentRunEvents`). */

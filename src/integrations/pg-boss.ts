@@ -2,7 +2,7 @@
  * `jobmeter/pg-boss`: a PgBoss instance's workers on jobmeter's domain API in one call.
  *
  *   import { instrumentBoss } from 'jobmeter/pg-boss';
- *   const stop = instrumentBoss(boss, { jobmeter: jm });   // before boss.work(…)
+ *   const stop = instrumentBoss(boss, { jobmeter: jm });   // before boss.work(…): after it, a ConfigError
  *
  * pg-boss has no per-job events, so the call wraps the instance's `work` (and `send`): every
  * handler registered afterwards is instrumented. Each job of a batch is a run from the handler's
@@ -14,7 +14,8 @@
  */
 import type { Job, JobResult, PgBoss, QueueResult, WorkHandler } from 'pg-boss';
 import { checkOptions, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
-import { instrumentation, type Instrumentation } from './handle.ts';
+import { ConfigError } from '../errors.ts';
+import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
 import { depthPoll, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
@@ -48,10 +49,17 @@ function depthOf(q: QueueResult): DepthCounts extends ReadonlyMap<string, infer 
 
 /**
  * Records the jobs of the handlers `boss.work` registers from now on as runs on `options.jobmeter`.
- * @throws ConfigError for a bad option.
+ * @throws ConfigError for a bad option, a boss instrumented into that recorder now (one instrumentation per
+ * object and recorder, handle.ts), or one whose `work` was called already (those handlers would record nothing).
  */
 export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrumentation {
   const opts = checkOptions('instrumentBoss', options, 'pg-boss');
+  refuseSecond('instrumentBoss', boss, opts.recorder, 'this PgBoss');
+  // The handlers of workers registered before are pg-boss's already: none of their jobs would be a run.
+  const working = [...new Set(boss.getWipData().map((w) => w.name))];
+  if (working.length > 0) {
+    throw new ConfigError('instrumentBoss(…)', working, 'a PgBoss with no worker yet: call instrumentBoss before boss.work(…) (these queues\' handlers are registered already and would record nothing)');
+  }
   const runs = new JobRuns(opts);
   const queues = new Set<string>(options.queues ?? []);
   const restore = SENDS.map((method) => replace(boss, method, (send) => async function (this: PgBoss, ...args: unknown[]) {
@@ -102,6 +110,7 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
   });
 
   return instrumentation(
+    boss,
     () => {
       for (const undo of restore) undo();
       boss.off('error', onError);

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Logger, run, runMigrations, type Runner } from 'graphile-worker';
 import pg from 'pg';
-import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { ConfigError, createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { instrumentRunner } from '../../src/integrations/graphile-worker.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
 import { scrapeText, value } from './scrape.ts';
@@ -118,6 +118,19 @@ test('success, failure and retries: the scrape counts what graphile-worker repor
   const { rows } = await pool.query(`select task_identifier, attempts from graphile_worker.jobs where attempts >= max_attempts`);
   assert.deepEqual(rows.map((r) => [r.task_identifier, r.attempts]), [['fail', 1]]);
   assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'fail', outcome: 'failure' }), rows[0].attempts);
+});
+
+test('instrumentRunner twice on one runner (or its events): a ConfigError naming it, and every job one run', async () => {
+  for (const target of [runner, runner.events]) {
+    assert.throws(
+      () => instrumentRunner(target, { jobmeter: jm, depthIntervalMillis: false }),
+      (e: unknown) => e instanceof ConfigError && e.message.includes("this runner's events") && /keep the function that call returned/.test(e.message),
+    );
+  }
+  const before = value(await scrapeText(port), 'jobmeter_run_started_total', { task: 'ok' });
+  for (let i = 0; i < 5; i++) await runner.addJob('ok', {});
+  await settled();
+  assert.equal(value(await scrapeText(port), 'jobmeter_run_started_total', { task: 'ok' }), before + 5);
 });
 
 test('queue depth by state from one query of the jobs view', async () => {

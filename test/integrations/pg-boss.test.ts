@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PgBoss, type QueueResult } from 'pg-boss';
-import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { ConfigError, createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { instrumentBoss } from '../../src/integrations/pg-boss.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
 import { scrapeText, samples, value } from './scrape.ts';
@@ -52,6 +52,13 @@ async function queueCounts(queue: string, ready: (q: QueueResult) => boolean): P
     if (q !== undefined && ready(q)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Another PgBoss on the same database, started (the test stops it). */
+async function startedBoss(): Promise<PgBoss> {
+  const b = new PgBoss({ connectionString: pg.url, supervise: false, schedule: false });
+  b.on('error', () => {});
+  return b.start();
 }
 
 before(async () => {
@@ -154,7 +161,8 @@ test('queue depth: deferred jobs are delayed, queued ones waiting, as getQueues 
   await stop.pollDepth(); // nothing works `later` here, and it is not in `queues`
   const text0 = await scrapeText(port);
   assert.deepEqual(samples(text0, 'jobmeter_queue_jobs', { queue: 'later' }), [], 'a queue nobody works here is not read');
-  const withQueue = instrumentBoss(boss, { jobmeter: jm, queues: ['later'], depthIntervalMillis: 3_600_000 });
+  const other = await startedBoss();
+  const withQueue = instrumentBoss(other, { jobmeter: jm, queues: ['later'], depthIntervalMillis: 3_600_000 });
   try {
     await queueCounts('later', (q) => q.queuedCount === 3);
     await withQueue.pollDepth();
@@ -165,6 +173,37 @@ test('queue depth: deferred jobs are delayed, queued ones waiting, as getQueues 
     assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'waiting' }), 2);
   } finally {
     withQueue();
+    await other.stop({ graceful: false });
+  }
+});
+
+test('instrumentBoss twice on one PgBoss: a ConfigError naming it, and every job one run', async () => {
+  assert.throws(
+    () => instrumentBoss(boss, { jobmeter: jm, depthIntervalMillis: false }),
+    (e: unknown) => e instanceof ConfigError && e.message.includes('this PgBoss') && /keep the function that call returned/.test(e.message),
+  );
+  await boss.createQueue('once');
+  await boss.work('once', WORK, async () => 'ok');
+  for (let i = 0; i < 5; i++) await boss.send('once', {});
+  await drained('once');
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'once' }), 5);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'once', outcome: 'success' }), 5);
+});
+
+test('instrumentBoss after boss.work(): a ConfigError naming the queues already worked, nothing wrapped', async () => {
+  const other = await startedBoss();
+  try {
+    await other.createQueue('early');
+    await other.work('early', WORK, async () => 'ok');
+    const { work } = other;
+    assert.throws(
+      () => instrumentBoss(other, { jobmeter: jm, depthIntervalMillis: false }),
+      (e: unknown) => e instanceof ConfigError && e.message.includes('"early"') && /before boss\.work/.test(e.message),
+    );
+    assert.equal(other.work, work, 'nothing of the instance is replaced');
+  } finally {
+    await other.stop({ graceful: false });
   }
 });
 
