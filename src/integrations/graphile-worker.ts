@@ -13,9 +13,9 @@
  */
 import type { Job, Runner, WorkerEvents } from 'graphile-worker';
 import { ConfigError } from '../errors.ts';
-import { checkOptions, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
+import { checkOptions, checkSchema, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
 import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
-import { depthPoll, type DepthCounts } from './queue-depth.ts';
+import { depthOfRows, depthPoll, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -49,8 +49,7 @@ from "${schema}".jobs group by task_identifier order by task_identifier limit 10
 export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, options: GraphileWorkerOptions): Instrumentation {
   const pool = options.pgPool;
   const opts = checkOptions('instrumentRunner', { ...options, ...(pool === undefined && { depthIntervalMillis: false }) }, 'graphile-worker');
-  const schema = options.schema ?? 'graphile_worker';
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new ConfigError('instrumentRunner.schema', schema, 'a PostgreSQL identifier (letters, digits, _)');
+  const schema = checkSchema('instrumentRunner', options.schema ?? 'graphile_worker');
   if (pool !== undefined && typeof pool.query !== 'function') throw new ConfigError('instrumentRunner.pgPool', pool, 'a pg Pool (an object with query())');
   const events: WorkerEvents = 'events' in runner ? runner.events : runner;
   refuseSecond('instrumentRunner', events, opts.recorder, "this runner's events");
@@ -71,8 +70,7 @@ export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, 
   const sql = depthSql(schema);
   // Without a pool, checkOptions was told depthIntervalMillis: false.
   const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
-    const { rows } = await pool!.query(sql);
-    return new Map(rows.map((r) => [String(r['queue']), { waiting: Number(r['waiting']), delayed: Number(r['delayed']), active: Number(r['active']), failed: Number(r['failed']) }]));
+    return depthOfRows((await pool!.query(sql)).rows);
   });
 
   return instrumentation(events, () => {

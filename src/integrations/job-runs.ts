@@ -62,6 +62,15 @@ export function checkOptions(call: string, options: IntegrationOptions, runner: 
   return { recorder: jm, meter, task: options.task ?? 'queue', kind: options.kind ?? 'task', runner: options.runner ?? runner, depthIntervalMillis: interval };
 }
 
+/**
+ * The schema a library keeps its tables in (`options.schema`), put into the depth query's SQL.
+ * @throws ConfigError unless it is a plain PostgreSQL identifier.
+ */
+export function checkSchema(call: string, schema: string): string {
+  if (typeof schema === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) return schema;
+  throw new ConfigError(`${call}.schema`, schema, 'a PostgreSQL identifier (letters, digits, _)');
+}
+
 /** crewshipd's journal words for a finished run. */
 const EVENT_OF: Record<Outcome, string> = { success: 'completed', failure: 'failed', cancelled: 'cancelled', timeout: 'timeout' };
 

@@ -15,7 +15,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ConfigError, createJobmeter, createRecorder, JobmeterReader, type Jobmeter } from '../../src/index.ts';
 import { instrumentWorker } from '../../src/integrations/bullmq.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
-import { scrapeText, samples, value } from './scrape.ts';
+import { scrapeText, scrapeUntil, samples, value } from './scrape.ts';
 import { startRedis, type StoreHandle } from './stores.ts';
 
 const QUEUE = 'emails';
@@ -260,6 +260,27 @@ test('a worker instrumented while it runs: the jobs it takes from then on are ru
   } finally {
     await w.close();
     await q.close();
+  }
+});
+
+test('50 jobs queued show in the depth within two poll intervals (one getJobCounts script over the Redis keys)', async () => {
+  const name = 'backlog';
+  const interval = 1000;
+  const own = await createJobmeter({ serviceName: 'bullmq-depth', listener: { port: 0 }, global: false });
+  const q = new Queue(name, { connection: connection() });
+  const w = new Worker(name, null, { connection: connection(), autorun: false }); // nobody takes the jobs
+  const off = instrumentWorker(w, { jobmeter: own, depthIntervalMillis: interval });
+  const at = own.pullAddress!.port;
+  try {
+    await scrapeUntil(at, 'jobmeter_queue_jobs', { queue: name, state: 'waiting' }, 0, 2 * interval);
+    await q.addBulk(Array.from({ length: 50 }, () => ({ name: 'ok', data: {} })));
+    const text = await scrapeUntil(at, 'jobmeter_queue_jobs', { queue: name, state: 'waiting' }, 50, 2 * interval);
+    assert.ok(value(text, 'jobmeter_queue_poll_age_seconds') < (2 * interval) / 1000, 'the counts served are from a read sent since the jobs were queued');
+  } finally {
+    off();
+    await w.close();
+    await q.close();
+    await own.shutdown();
   }
 });
 
