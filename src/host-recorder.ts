@@ -55,6 +55,7 @@ export function createRecorder(meter: Meter, options: HostRecorderOptions = {}):
   checkOptionKeys(options, 'recorder');
   const { profile: name } = resolveProfileChoice(options.profile, undefined);
   const asked: HostRecorderOptions = { profile: name, instruments: options.instruments ?? [], ...(options.build !== undefined && { build: options.build }), snapshot: options.snapshot ?? {} };
+  // createJobmeter's recorder is on its meter itself; a host's on the guarded wrapper of its meter.
   const existing = recorderOn(meter) ?? recorderOn(guardMeter(meter));
   if (existing !== undefined) {
     const first = ASKED.get(existing);
