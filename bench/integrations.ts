@@ -189,7 +189,7 @@ async function pgBossCallsPerPoll(): Promise<number> {
   return per;
 }
 
-const storeJobs = (p: HotPathParams) => [hotPathJob('poll-bullmq', 'jobmeter/bullmq', 'queue.getJobCounts(…)', p), hotPathJob('poll-pg-boss', 'jobmeter/pg-boss', 'boss.getQueues([…])', p)];
+const storeJobs = (p: HotPathParams) => [hotPathJob('poll-bullmq', 'jobmeter/bullmq', 'queue.getJobCounts(…)', p), hotPathJob('poll-pg-boss', 'jobmeter/pg-boss', 'count(*) … from pgboss.job', p)];
 
 export const scenario: Scenario<HotPathParams, Arg, Result> = {
   name: 'integrations',

@@ -13,10 +13,12 @@
  * instrument and reason, and counted in `jobmeter.records.dropped` on the same meter (the same
  * account as `guardMeter(meter)`'s, host-guard.ts, for the host's other instruments).
  */
+import { inspect, isDeepStrictEqual } from 'node:util';
 import type { Meter } from '@opentelemetry/api';
 import { checkOptionKeys } from './common/option-keys.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
-import { createRecorder as createDomainRecorder, type BuildInfo, type Recorder } from './domain/recorder.ts';
+import { createRecorder as createDomainRecorder, recorderOn, type BuildInfo, type Recorder } from './domain/recorder.ts';
+import { ConfigError } from './errors.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import { guardMeter, guardOf } from './host-guard.ts';
@@ -35,13 +37,35 @@ export interface HostRecorderOptions {
   readonly snapshot?: SnapshotSourceOptions;
 }
 
-/** @throws ConfigError for a profile that is not one of PROFILE_NAMES, or a bad instrument spec. */
+/** What each host recorder was asked for, so a second call asking for the same gets it back. */
+const ASKED = new WeakMap<Recorder, HostRecorderOptions>();
+
+/**
+ * The recorder of `meter`. A meter has one (domain/recorder.ts says why): a second call on the
+ * same meter with the same options (key order aside) returns the first, so modules that each ask
+ * for it share it, as `getMeter` shares a meter.
+ * @throws ConfigError for a profile that is not one of PROFILE_NAMES, a bad instrument spec, or a
+ * meter whose recorder was made with other options (createJobmeter's meter among them: the
+ * Jobmeter is its recorder); the message says to pass the first recorder where it is needed.
+ * @example
+ *   const jm = createRecorder(metrics.getMeter('jobmeter'), { profile: 'solti' });
+ *   instrumentWorker(worker, { jobmeter: jm, meter: metrics.getMeter('jobmeter') });
+ */
 export function createRecorder(meter: Meter, options: HostRecorderOptions = {}): Recorder {
   checkOptionKeys(options, 'recorder');
   const { profile: name } = resolveProfileChoice(options.profile, undefined);
+  const asked: HostRecorderOptions = { profile: name, instruments: options.instruments ?? [], ...(options.build !== undefined && { build: options.build }), snapshot: options.snapshot ?? {} };
+  // createJobmeter's recorder is on its meter itself; a host's on the guarded wrapper of its meter.
+  const existing = recorderOn(meter) ?? recorderOn(guardMeter(meter));
+  if (existing !== undefined) {
+    const first = ASKED.get(existing);
+    if (first !== undefined && isDeepStrictEqual(first, asked)) return existing;
+    const made = first === undefined ? "createJobmeter's, and the Jobmeter is its recorder" : `made with ${inspect(first, { breakLength: Infinity, depth: 4 })}`;
+    throw new ConfigError('createRecorder(meter, options)', options, `the options of the recorder this meter has (${made}): pass the first recorder where it is needed`);
+  }
   const profile = profileSettings(name);
   // The snapshot's and observe()'s observables are checked as the instruments are.
-  return createDomainRecorder(guardMeter(meter), {
+  const recorder = createDomainRecorder(guardMeter(meter), {
     guard: guardOf(meter),
     declared: checkInstrumentSpecs(options.instruments ?? []),
     ...(options.build !== undefined && { build: options.build }),
@@ -49,4 +73,6 @@ export function createRecorder(meter: Meter, options: HostRecorderOptions = {}):
     buckets: profile.buckets,
     ...(profile.vocabularies !== undefined && { vocabularies: profile.vocabularies }),
   });
+  ASKED.set(recorder, asked);
+  return recorder;
 }

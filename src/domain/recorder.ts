@@ -236,8 +236,30 @@ function apiInstruments(meter: Meter, guard: RecordGuard, buckets: Readonly<Reco
   };
 }
 
-/** Builds the recorder over `meter`'s instruments. */
+/**
+ * The recorder of each meter. A meter has one: the history and last-failure instruments are
+ * observed from the recorder's tallies, and a second recorder's callback on the same instruments
+ * would report its own tallies over the first's (each run counted by one of them only).
+ */
+const RECORDERS = new WeakMap<Meter, Recorder>();
+
+/** The recorder already made on `meter`, if any. */
+export function recorderOn(meter: Meter): Recorder | undefined {
+  return RECORDERS.get(meter);
+}
+
+/**
+ * Builds the recorder over `meter`'s instruments.
+ * @throws Error when `meter` has one already ({@link recorderOn}: the caller shares it or refuses).
+ */
 export function createRecorder(meter: Meter, options: RecorderOptions = {}): Recorder {
+  if (RECORDERS.has(meter)) throw new Error('createRecorder: this meter has a recorder already (recorderOn(meter))');
+  const recorder = buildRecorder(meter, options);
+  RECORDERS.set(meter, recorder);
+  return recorder;
+}
+
+function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
   const now = options.now ?? Date.now;
   const guard = options.guard ?? new RecordGuard();
   const outside = vocabularyCheck(options.vocabularies);

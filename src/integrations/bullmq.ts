@@ -16,7 +16,7 @@
 import { context } from '@opentelemetry/api';
 import { Queue, type Job, type Worker } from 'bullmq';
 import { checkOptions, errorKind, JobRuns, secondsBetween, type IntegrationOptions } from './job-runs.ts';
-import { instrumentation, type Instrumentation } from './handle.ts';
+import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
 import { depthPoll, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
@@ -40,11 +40,13 @@ function outcomeOf(error: Error | undefined): 'failure' | 'cancelled' {
 }
 
 /**
- * Records `worker`'s jobs as runs on `options.jobmeter`.
- * @throws ConfigError for a bad option.
+ * Records `worker`'s jobs as runs on `options.jobmeter`, from now on: a worker already running
+ * is heard from its next event (a job it had taken is recorded when it ends, with BullMQ's times).
+ * @throws ConfigError for a bad option, or a worker instrumented into that recorder now (one instrumentation per object and recorder, handle.ts).
  */
 export function instrumentWorker(worker: Worker, options: BullMQOptions): Instrumentation {
   const opts = checkOptions('instrumentWorker', options, 'bullmq');
+  refuseSecond('instrumentWorker', worker, opts.recorder, `Worker ${JSON.stringify(worker.name)}`);
   const runs = new JobRuns(opts);
   const taskOf = (job: Pick<Job, 'name'> | undefined): string => (opts.task === 'name' && job !== undefined ? job.name : worker.name);
   const idOf = (job: Job): string => job.id ?? '';
@@ -87,6 +89,7 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
   });
 
   return instrumentation(
+    worker,
     () => {
       worker.off('active', onActive);
       worker.off('completed', onCompleted);

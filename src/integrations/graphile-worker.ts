@@ -13,9 +13,9 @@
  */
 import type { Job, Runner, WorkerEvents } from 'graphile-worker';
 import { ConfigError } from '../errors.ts';
-import { checkOptions, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
-import { instrumentation, type Instrumentation } from './handle.ts';
-import { depthPoll, type DepthCounts } from './queue-depth.ts';
+import { checkOptions, checkSchema, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
+import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
+import { depthOfRows, depthPoll, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -42,16 +42,17 @@ from "${schema}".jobs group by task_identifier order by task_identifier limit 10
 }
 
 /**
- * Records the jobs `runner` (or its `events`) reports as runs on `options.jobmeter`.
- * @throws ConfigError for a bad option.
+ * Records the jobs `runner` (or its `events`) reports as runs on `options.jobmeter`, from its next
+ * event: a running runner is heard as well as a new one.
+ * @throws ConfigError for a bad option, or a runner instrumented into that recorder now (one instrumentation per object and recorder, handle.ts).
  */
 export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, options: GraphileWorkerOptions): Instrumentation {
   const pool = options.pgPool;
   const opts = checkOptions('instrumentRunner', { ...options, ...(pool === undefined && { depthIntervalMillis: false }) }, 'graphile-worker');
-  const schema = options.schema ?? 'graphile_worker';
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new ConfigError('instrumentRunner.schema', schema, 'a PostgreSQL identifier (letters, digits, _)');
+  const schema = checkSchema('instrumentRunner', options.schema ?? 'graphile_worker');
   if (pool !== undefined && typeof pool.query !== 'function') throw new ConfigError('instrumentRunner.pgPool', pool, 'a pg Pool (an object with query())');
   const events: WorkerEvents = 'events' in runner ? runner.events : runner;
+  refuseSecond('instrumentRunner', events, opts.recorder, "this runner's events");
   const runs = new JobRuns(opts);
 
   // An attempt is keyed by its job object: graphile-worker hands the same one to its start and end.
@@ -69,11 +70,10 @@ export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, 
   const sql = depthSql(schema);
   // Without a pool, checkOptions was told depthIntervalMillis: false.
   const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
-    const { rows } = await pool!.query(sql);
-    return new Map(rows.map((r) => [String(r['queue']), { waiting: Number(r['waiting']), delayed: Number(r['delayed']), active: Number(r['active']), failed: Number(r['failed']) }]));
+    return depthOfRows((await pool!.query(sql)).rows);
   });
 
-  return instrumentation(() => {
+  return instrumentation(events, () => {
     for (const [event, fn] of Object.entries(listeners)) on.off(event, fn);
   }, runs, depth);
 }

@@ -1,8 +1,10 @@
 /**
  * What each integration's one call returns: a function that removes its listeners (and stops its
  * depth poll), which also gives the integration's figures as a crewshipd-shaped snapshot and reads
- * the depth on demand.
+ * the depth on demand; and the one rule every integration keeps: one instrumentation per object and recorder.
  */
+import { ConfigError } from '../errors.ts';
+import type { Recorder } from '../domain/recorder.ts';
 import type { HostSnapshot } from '../domain/snapshot.ts';
 import type { JobRuns } from './job-runs.ts';
 import { queueAggregates, type QueueDepthPoll } from './queue-depth.ts';
@@ -22,11 +24,37 @@ export interface Instrumentation {
   readonly depthPolls: number;
 }
 
-export function instrumentation(remove: () => void, runs: JobRuns, depth: QueueDepthPoll | undefined): Instrumentation {
+/** Per recorder, the library objects (a worker, a boss, a task, a runner's events) instrumented into it now. */
+const INSTRUMENTED = new WeakMap<Recorder, WeakSet<object>>();
+
+function instrumentedInto(recorder: Recorder): WeakSet<object> {
+  let objects = INSTRUMENTED.get(recorder);
+  if (objects === undefined) INSTRUMENTED.set(recorder, (objects = new WeakSet()));
+  return objects;
+}
+
+/**
+ * One instrumentation per library object and recorder: a second into the same recorder would add
+ * a second set of listeners (or wrappers) and record every run twice, so it throws, naming the
+ * object, until the first call's function has removed the first. (One object into two recorders —
+ * two jobmeters serving two profiles — records each run once in each.) Called before the
+ * integration touches the object; {@link instrumentation} marks it once the call has succeeded.
+ * @throws ConfigError naming the object (`what`: e.g. `Worker "emails"`).
+ */
+export function refuseSecond(call: string, target: object, recorder: Recorder, what: string): void {
+  if (!INSTRUMENTED.get(recorder)?.has(target)) return;
+  throw new ConfigError(`${call}(…)`, what, `one instrumentation per object and recorder, and ${what} has one into this recorder from an earlier ${call}: keep the function that call returned (calling it removes that instrumentation; then ${call} may be called again)`);
+}
+
+/** The function an integration returns for `target`, now instrumented into `runs`' recorder ({@link refuseSecond}); `remove` takes its listeners off. */
+export function instrumentation(target: object, remove: () => void, runs: JobRuns, depth: QueueDepthPoll | undefined): Instrumentation {
+  const objects = instrumentedInto(runs.recorder);
+  objects.add(target);
   let removed = false;
   const stop = (() => {
     if (removed) return;
     removed = true;
+    objects.delete(target);
     remove();
     depth?.close();
     runs.close();

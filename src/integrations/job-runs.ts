@@ -62,12 +62,22 @@ export function checkOptions(call: string, options: IntegrationOptions, runner: 
   return { recorder: jm, meter, task: options.task ?? 'queue', kind: options.kind ?? 'task', runner: options.runner ?? runner, depthIntervalMillis: interval };
 }
 
+/**
+ * The schema a library keeps its tables in (`options.schema`), put into the depth query's SQL.
+ * @throws ConfigError unless it is a plain PostgreSQL identifier.
+ */
+export function checkSchema(call: string, schema: string): string {
+  if (typeof schema === 'string' && /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) return schema;
+  throw new ConfigError(`${call}.schema`, schema, 'a PostgreSQL identifier (letters, digits, _)');
+}
+
 /** crewshipd's journal words for a finished run. */
 const EVENT_OF: Record<Outcome, string> = { success: 'completed', failure: 'failed', cancelled: 'cancelled', timeout: 'timeout' };
 
 /** The runs of one instrumented worker, by the library's job id. */
 export class JobRuns {
-  readonly #recorder: Recorder;
+  /** Where the runs are recorded. */
+  readonly recorder: Recorder;
   readonly #kind: string;
   readonly #runner: string;
   readonly #open = new Map<unknown, RunHandle>();
@@ -75,7 +85,7 @@ export class JobRuns {
   readonly #events: Record<string, number> = { started: 0, completed: 0, failed: 0, cancelled: 0, timeout: 0 };
 
   constructor(options: CheckedOptions) {
-    this.#recorder = options.recorder;
+    this.recorder = options.recorder;
     this.#kind = options.kind;
     this.#runner = options.runner;
   }
@@ -88,7 +98,7 @@ export class JobRuns {
   start(id: unknown, task: string): boolean {
     const stale = this.#open.get(id);
     stale?.finish('cancelled');
-    this.#open.set(id, this.#recorder.startRun({ task, kind: this.#kind, runner: this.#runner }));
+    this.#open.set(id, this.recorder.startRun({ task, kind: this.#kind, runner: this.#runner }));
     this.#events['started']!++;
     return stale !== undefined;
   }
@@ -107,16 +117,16 @@ export class JobRuns {
       return;
     }
     this.#events['started']!++;
-    this.#recorder.recordRun({ task, kind: this.#kind, runner: this.#runner, outcome, durationSeconds: seconds ?? 0, context });
+    this.recorder.recordRun({ task, kind: this.#kind, runner: this.#runner, outcome, durationSeconds: seconds ?? 0, context });
   }
 
   reject(reason: string): void {
-    this.#recorder.reject(reason);
+    this.recorder.reject(reason);
   }
 
   /** A runner error (the worker's `error` event): `error` is a bounded word, never a message. */
   error(kind: string): void {
-    this.#recorder.runnerError(this.#runner, kind);
+    this.recorder.runnerError(this.#runner, kind);
   }
 
   /** Run events since start, in crewshipd's journal words (`HostSnapshot.agentRunEvents`). */

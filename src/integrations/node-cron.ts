@@ -15,7 +15,7 @@
  */
 import type { ScheduledTask, TaskContext } from 'node-cron';
 import { checkOptions, errorKind, JobRuns, secondsBetween, type IntegrationOptions } from './job-runs.ts';
-import { instrumentation, type Instrumentation } from './handle.ts';
+import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
@@ -48,13 +48,15 @@ function runnerOf(task: ScheduledTask): Runner | undefined {
  * the same execution: node-cron calls each event listener inside two promises, which would be
  * most of what a job costs. A background task (its runner in a child process) is heard through
  * its events. The rare events (overlap, missed, skipped, task:failed) are always listened to:
- * a `missed` listener is also what quiets node-cron's own warning.
- * @throws ConfigError for a bad option.
+ * a `missed` listener is also what quiets node-cron's own warning. A started task is heard
+ * from its next execution.
+ * @throws ConfigError for a bad option, or a task instrumented into that recorder now (one instrumentation per object and recorder, handle.ts).
  */
 export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): Instrumentation {
   const opts = checkOptions('instrumentTask', { ...options, depthIntervalMillis: false }, 'node-cron');
   const runs = new JobRuns(opts);
   const name = task.name ?? task.id;
+  refuseSecond('instrumentTask', task, opts.recorder, `task ${JSON.stringify(name)}`);
   const time = (d: Date | undefined): number | undefined => d?.getTime();
   const started = (execution: Execution | undefined): void => void runs.start(execution?.id ?? '', name);
   const finished = (execution: Execution | undefined): void =>
@@ -96,7 +98,7 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
     unhook = () => Object.assign(runner, { beforeRun, onFinished, onError });
   }
   for (const [event, fn] of listeners) task.on(event, fn);
-  return instrumentation(() => {
+  return instrumentation(task, () => {
     unhook();
     for (const [event, fn] of listeners) task.off(event, fn);
   }, runs, undefined);

@@ -2,26 +2,30 @@
  * `jobmeter/pg-boss`: a PgBoss instance's workers on jobmeter's domain API in one call.
  *
  *   import { instrumentBoss } from 'jobmeter/pg-boss';
- *   const stop = instrumentBoss(boss, { jobmeter: jm });   // before boss.work(…)
+ *   const stop = instrumentBoss(boss, { jobmeter: jm });   // before boss.work(…): after it, a ConfigError
  *
  * pg-boss has no per-job events, so the call wraps the instance's `work` (and `send`): every
  * handler registered afterwards is instrumented. Each job of a batch is a run from the handler's
  * call to its settling; a job pg-boss aborted (its `expireInSeconds` passed) is a `timeout`, a
  * retried job is one more run (`retryCount` is pg-boss's attempt number). A `send` pg-boss refuses
  * (throttled, singleton or debounced: it returns null) is a rejection (`throttled`). The `error`
- * events are runner errors. Queue depth by state for the queues worked here comes from one
- * `getQueues` per interval (pg-boss's own counts).
+ * events are runner errors. Queue depth by state for the queues worked here comes from one count
+ * of pg-boss's `job` table per interval: pg-boss's own counts (`getQueues`) are its monitor's,
+ * written up to `monitorIntervalSeconds` (60 s) before, which the poll's age would not show.
  */
-import type { Job, JobResult, PgBoss, QueueResult, WorkHandler } from 'pg-boss';
-import { checkOptions, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
-import { instrumentation, type Instrumentation } from './handle.ts';
-import { depthPoll, type DepthCounts } from './queue-depth.ts';
+import type { Job, JobResult, PgBoss, WorkHandler } from 'pg-boss';
+import { checkOptions, checkSchema, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
+import { ConfigError } from '../errors.ts';
+import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
+import { depthOfRows, depthPoll, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
 export interface PgBossOptions extends IntegrationOptions {
   /** More queues whose depth is read (besides those `work` is called for). @default none */
   readonly queues?: readonly string[];
+  /** pg-boss's schema (its `schema` option), where the depth is counted. @default 'pgboss' */
+  readonly schema?: string;
 }
 
 /** The calls that create a job; each returns null when pg-boss refuses it (throttle, singleton, debounce). */
@@ -41,17 +45,40 @@ function replace(boss: PgBoss, method: (typeof SENDS)[number] | 'work', make: (o
   };
 }
 
-/** pg-boss's counts as depth states: queued jobs not deferred are waiting (ready or blocked on a flow). */
-function depthOf(q: QueueResult): DepthCounts extends ReadonlyMap<string, infer V> ? V : never {
-  return { waiting: q.queuedCount - q.deferredCount, delayed: q.deferredCount, active: q.activeCount, failed: q.failedCount };
+/**
+ * The depth of the queues named in $1, by state, counted in pg-boss's `job` table (the partitioned
+ * parent, or the plain table without partitioning: `name = any($1)` reaches the queues' partitions
+ * alone) as pg-boss's monitor counts its live jobs: queued (`created`, `retry`) and due is waiting,
+ * queued for later is delayed. A queue that exists and has none counts 0; one that does not exist
+ * is left out. Only the columns every pg-boss 12 schema has.
+ */
+function depthSql(schema: string): string {
+  return `select q.name as queue, coalesce(c.waiting, 0) as waiting, coalesce(c.delayed, 0) as delayed, coalesce(c.active, 0) as active, coalesce(c.failed, 0) as failed
+from "${schema}".queue q left join (
+  select name,
+    count(*) filter (where state in ('created', 'retry') and start_after <= now())::int as waiting,
+    count(*) filter (where state in ('created', 'retry') and start_after > now())::int as delayed,
+    count(*) filter (where state = 'active')::int as active,
+    count(*) filter (where state = 'failed')::int as failed
+  from "${schema}".job where name = any($1::text[]) and state in ('created', 'retry', 'active', 'failed') group by name
+) c on c.name = q.name
+where q.name = any($1::text[])`;
 }
 
 /**
  * Records the jobs of the handlers `boss.work` registers from now on as runs on `options.jobmeter`.
- * @throws ConfigError for a bad option.
+ * @throws ConfigError for a bad option, a boss instrumented into that recorder now (one instrumentation per
+ * object and recorder, handle.ts), or one whose `work` was called already (those handlers would record nothing).
  */
 export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrumentation {
   const opts = checkOptions('instrumentBoss', options, 'pg-boss');
+  const sql = depthSql(checkSchema('instrumentBoss', options.schema ?? 'pgboss'));
+  refuseSecond('instrumentBoss', boss, opts.recorder, 'this PgBoss');
+  // The handlers of workers registered before are pg-boss's already: none of their jobs would be a run.
+  const working = [...new Set(boss.getWipData().map((w) => w.name))];
+  if (working.length > 0) {
+    throw new ConfigError('instrumentBoss(…)', working, 'a PgBoss with no worker yet: call instrumentBoss before boss.work(…) (these queues\' handlers are registered already and would record nothing)');
+  }
   const runs = new JobRuns(opts);
   const queues = new Set<string>(options.queues ?? []);
   const restore = SENDS.map((method) => replace(boss, method, (send) => async function (this: PgBoss, ...args: unknown[]) {
@@ -97,11 +124,11 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
 
   const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
     if (queues.size === 0) return new Map();
-    const found = await boss.getQueues([...queues]);
-    return new Map(found.map((q) => [q.name, depthOf(q)]));
+    return depthOfRows((await boss.getDb().executeSql(sql, [[...queues]])).rows);
   });
 
   return instrumentation(
+    boss,
     () => {
       for (const undo of restore) undo();
       boss.off('error', onError);

@@ -1,10 +1,13 @@
 /**
  * Queue depth by state, read from the job store (Redis, Postgres) by one poll per interval and
- * served from that cache: a collection never waits on the store. A poll that fails, or is still
- * out when the next is due, is counted (`jobmeter.queue.poll.failures{reason}`); the depth keeps
- * the last good poll's counts (the SDK keeps an observed series once seen) and
- * `jobmeter.queue.poll.age` says how old they are, so an outage shows as a climbing age rather
- * than as old counts passed off as new. One poll at a time: a hung store holds at most one call.
+ * served from that cache: a collection never waits on the store. Each read counts the store
+ * itself, never a library's cached counts, so the depth is the store's as of the read.
+ * A poll that fails, or is still out when the next is due, is counted
+ * (`jobmeter.queue.poll.failures{reason}`); the depth keeps the last good poll's counts (the SDK
+ * keeps an observed series once seen) and `jobmeter.queue.poll.age` says how old they are —
+ * measured from when the read was sent, so it is never younger than the counts — and an outage
+ * shows as a climbing age rather than as old counts passed off as new. One poll at a time: a
+ * hung store holds at most one call.
  */
 import type { Meter, ObservableResult } from '@opentelemetry/api';
 import type { CheckedOptions } from './job-runs.ts';
@@ -17,7 +20,7 @@ export type DepthCounts = ReadonlyMap<string, Readonly<Partial<Record<DepthState
 
 export const QUEUE_DEPTH = { name: 'jobmeter.queue.jobs', unit: '{job}', description: 'Jobs in the queue by state, as the job store last reported them.' } as const;
 export const QUEUE_POLL_FAILURES = { name: 'jobmeter.queue.poll.failures', unit: '{poll}', description: 'Queue-depth polls that failed, or were still out when the next was due.' } as const;
-export const QUEUE_POLL_AGE = { name: 'jobmeter.queue.poll.age', unit: 's', description: 'Seconds since the queue depth was last read from the job store.' } as const;
+export const QUEUE_POLL_AGE = { name: 'jobmeter.queue.poll.age', unit: 's', description: 'Age of the queue depth served: seconds since the read that counted it was sent to the job store.' } as const;
 
 /** Queues served per poller: the queues a worker or boss was given, never job data. */
 const MAX_QUEUES = 100;
@@ -30,18 +33,17 @@ export class QueueDepthPoll {
   readonly #age;
   readonly #callback = (result: ObservableResult) => this.#observe(result);
   readonly #ageCallback = (result: ObservableResult) => {
-    if (this.#lastAt !== undefined) result.observe((this.#now() - this.#lastAt) / 1000);
+    if (this.#lastAt !== undefined) result.observe((performance.now() - this.#lastAt) / 1000);
   };
-  readonly #now: () => number;
   #last: DepthCounts | undefined;
+  /** When the read behind {@link #last} was sent (performance.now(): an age, never a date). */
   #lastAt: number | undefined;
   #inflight: Promise<void> | undefined;
   /** Store round trips started (the cost the bench reports: calls per minute). */
   polls = 0;
 
-  constructor(meter: Meter, read: () => Promise<DepthCounts>, intervalMillis: number, now: () => number = Date.now) {
+  constructor(meter: Meter, read: () => Promise<DepthCounts>, intervalMillis: number) {
     this.#read = read;
-    this.#now = now;
     this.#age = meter.createObservableGauge(QUEUE_POLL_AGE.name, { unit: QUEUE_POLL_AGE.unit, description: QUEUE_POLL_AGE.description });
     this.#age.addCallback(this.#ageCallback);
     this.#gauge = meter.createObservableGauge(QUEUE_DEPTH.name, { unit: QUEUE_DEPTH.unit, description: QUEUE_DEPTH.description });
@@ -63,10 +65,11 @@ export class QueueDepthPoll {
       return this.#inflight;
     }
     this.polls++;
+    const sentAt = performance.now();
     const read = this.#read().then(
       (got) => {
         this.#last = got;
-        this.#lastAt = this.#now();
+        this.#lastAt = sentAt;
       },
       () => this.#fail('error'),
     );
@@ -101,6 +104,11 @@ export class QueueDepthPoll {
     this.#gauge.removeCallback(this.#callback);
     this.#age.removeCallback(this.#ageCallback);
   }
+}
+
+/** Depth rows as SQL gives them (`queue`, then a count per state, numbers or numeric strings). */
+export function depthOfRows(rows: readonly Record<string, unknown>[]): DepthCounts {
+  return new Map(rows.map((r) => [String(r['queue']), { waiting: Number(r['waiting']), delayed: Number(r['delayed']), active: Number(r['active']), failed: Number(r['failed']) }]));
 }
 
 /** The depth poll the options ask for: none with `depthIntervalMillis: false` (checkOptions made sure a meter is there otherwise). */

@@ -15,7 +15,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ConfigError, createJobmeter, createRecorder, JobmeterReader, type Jobmeter } from '../../src/index.ts';
 import { instrumentWorker } from '../../src/integrations/bullmq.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
-import { scrapeText, samples, value } from './scrape.ts';
+import { scrapeText, scrapeUntil, samples, value } from './scrape.ts';
 import { startRedis, type StoreHandle } from './stores.ts';
 
 const QUEUE = 'emails';
@@ -29,6 +29,11 @@ let stop: Instrumentation;
 let port: number;
 
 const connection = (): { host: string; port: number; maxRetriesPerRequest: null } => ({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null });
+
+/** Polls `check` every 50 ms until it says true. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((r) => setTimeout(r, 50));
+}
 
 /** Resolves once `total` jobs are completed or failed for good, as BullMQ counts them in Redis. */
 async function finishedJobs(total: number): Promise<void> {
@@ -195,10 +200,12 @@ test("on a host's own Meter: createRecorder's recorder and that Meter, read by a
   const provider = new MeterProvider({ readers: [reader] });
   await reader.ready;
   const meter = provider.getMeter('jobmeter');
-  assert.throws(() => instrumentWorker(worker, { jobmeter: createRecorder(meter) }), (e: unknown) => e instanceof ConfigError && e.key === 'instrumentWorker.meter');
-  const off = instrumentWorker(worker, { jobmeter: createRecorder(meter), meter, depthIntervalMillis: 3_600_000 });
+  const host = createRecorder(meter);
+  const w = new Worker(QUEUE, async () => 'ok', { connection: connection(), autorun: false });
+  assert.throws(() => instrumentWorker(w, { jobmeter: host }), (e: unknown) => e instanceof ConfigError && e.key === 'instrumentWorker.meter');
+  const off = instrumentWorker(w, { jobmeter: host, meter, depthIntervalMillis: 3_600_000 });
   try {
-    await worker.resume();
+    void w.run();
     const before = (await queue.getJobCounts('completed'))['completed']!;
     await queue.add('ok', {});
     await finishedJobs(before + 1 + (await queue.getJobCounts('failed'))['failed']!);
@@ -208,7 +215,72 @@ test("on a host's own Meter: createRecorder's recorder and that Meter, read by a
     assert.equal(samples(text, 'jobmeter_queue_jobs', { queue: QUEUE }).length, 4);
   } finally {
     off();
+    await w.close();
     await provider.shutdown();
+  }
+});
+
+test('instrumentWorker twice on one worker: a ConfigError naming it, and every job one run; once removed, it can be instrumented again', async () => {
+  const name = 'twice';
+  const q = new Queue(name, { connection: connection() });
+  const w = new Worker(name, async () => 'ok', { connection: connection(), autorun: false });
+  const first = instrumentWorker(w, { jobmeter: jm, depthIntervalMillis: false });
+  try {
+    assert.throws(
+      () => instrumentWorker(w, { jobmeter: jm, depthIntervalMillis: false }),
+      (e: unknown) => e instanceof ConfigError && e.message.includes('Worker "twice"') && /keep the function that call returned/.test(e.message),
+    );
+    void w.run();
+    await q.addBulk(Array.from({ length: 5 }, () => ({ name: 'ok', data: {} })));
+    await until(async () => (await q.getJobCounts('completed'))['completed'] === 5);
+    assert.equal(value(await scrapeText(port), 'jobmeter_run_finished_total', { task: name, outcome: 'success' }), 5);
+  } finally {
+    first();
+  }
+  const again = instrumentWorker(w, { jobmeter: jm, depthIntervalMillis: false });
+  again();
+  await w.close();
+  await q.close();
+});
+
+test('a worker instrumented while it runs: the jobs it takes from then on are runs', async () => {
+  const name = 'running';
+  const q = new Queue(name, { connection: connection() });
+  const w = new Worker(name, async () => 'ok', { connection: connection() });
+  try {
+    await q.addBulk(Array.from({ length: 3 }, () => ({ name: 'ok', data: {} })));
+    await until(async () => (await q.getJobCounts('completed'))['completed'] === 3);
+    const off = instrumentWorker(w, { jobmeter: jm, depthIntervalMillis: false });
+    await q.addBulk(Array.from({ length: 4 }, () => ({ name: 'ok', data: {} })));
+    await until(async () => (await q.getJobCounts('completed'))['completed'] === 7);
+    off();
+    const text = await scrapeText(port);
+    assert.equal(value(text, 'jobmeter_run_started_total', { task: name }), 4);
+    assert.equal(value(text, 'jobmeter_run_finished_total', { task: name, outcome: 'success' }), 4);
+  } finally {
+    await w.close();
+    await q.close();
+  }
+});
+
+test('50 jobs queued show in the depth within two poll intervals (one getJobCounts script over the Redis keys)', async () => {
+  const name = 'backlog';
+  const interval = 1000;
+  const own = await createJobmeter({ serviceName: 'bullmq-depth', listener: { port: 0 }, global: false });
+  const q = new Queue(name, { connection: connection() });
+  const w = new Worker(name, null, { connection: connection(), autorun: false }); // nobody takes the jobs
+  const off = instrumentWorker(w, { jobmeter: own, depthIntervalMillis: interval });
+  const at = own.pullAddress!.port;
+  try {
+    await scrapeUntil(at, 'jobmeter_queue_jobs', { queue: name, state: 'waiting' }, 0, 2 * interval);
+    await q.addBulk(Array.from({ length: 50 }, () => ({ name: 'ok', data: {} })));
+    const text = await scrapeUntil(at, 'jobmeter_queue_jobs', { queue: name, state: 'waiting' }, 50, 2 * interval);
+    assert.ok(value(text, 'jobmeter_queue_poll_age_seconds') < (2 * interval) / 1000, 'the counts served are from a read sent since the jobs were queued');
+  } finally {
+    off();
+    await w.close();
+    await q.close();
+    await own.shutdown();
   }
 });
 

@@ -12,10 +12,10 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Logger, run, runMigrations, type Runner } from 'graphile-worker';
 import pg from 'pg';
-import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { ConfigError, createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { instrumentRunner } from '../../src/integrations/graphile-worker.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
-import { scrapeText, value } from './scrape.ts';
+import { scrapeText, scrapeUntil, value } from './scrape.ts';
 import { startPostgres, type StoreHandle } from './stores.ts';
 
 const STALL_WORKER = fileURLToPath(new URL('./fixtures/graphile-stall-worker.ts', import.meta.url));
@@ -120,6 +120,19 @@ test('success, failure and retries: the scrape counts what graphile-worker repor
   assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'fail', outcome: 'failure' }), rows[0].attempts);
 });
 
+test('instrumentRunner twice on one runner (or its events): a ConfigError naming it, and every job one run', async () => {
+  for (const target of [runner, runner.events]) {
+    assert.throws(
+      () => instrumentRunner(target, { jobmeter: jm, depthIntervalMillis: false }),
+      (e: unknown) => e instanceof ConfigError && e.message.includes("this runner's events") && /keep the function that call returned/.test(e.message),
+    );
+  }
+  const before = value(await scrapeText(port), 'jobmeter_run_started_total', { task: 'ok' });
+  for (let i = 0; i < 5; i++) await runner.addJob('ok', {});
+  await settled();
+  assert.equal(value(await scrapeText(port), 'jobmeter_run_started_total', { task: 'ok' }), before + 5);
+});
+
 test('queue depth by state from one query of the jobs view', async () => {
   await runner.addJob('ok', {}, { runAt: new Date(Date.now() + 3_600_000) });
   await stop.pollDepth();
@@ -129,6 +142,22 @@ test('queue depth by state from one query of the jobs view', async () => {
   assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }), by.get('ok').delayed);
   assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }), 1);
   assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'fail', state: 'failed' }), by.get('fail').failed);
+});
+
+test('50 jobs queued show in the depth within two poll intervals', async () => {
+  const interval = 1000;
+  const own = await createJobmeter({ serviceName: 'graphile-depth', listener: { port: 0 }, global: false });
+  const off = instrumentRunner(runner, { jobmeter: own, pgPool: pool, depthIntervalMillis: interval });
+  const at = own.pullAddress!.port;
+  try {
+    // A task no runner here has: the jobs stay queued.
+    await pool.query(`select graphile_worker.add_job('backlog', '{}'::json) from generate_series(1, 50)`);
+    const text = await scrapeUntil(at, 'jobmeter_queue_jobs', { queue: 'backlog', state: 'waiting' }, 50, 2 * interval);
+    assert.ok(value(text, 'jobmeter_queue_poll_age_seconds') < (2 * interval) / 1000, 'the counts served are from a read sent since the jobs were queued');
+  } finally {
+    off();
+    await own.shutdown();
+  }
 });
 
 test('PostgreSQL goes away: scrapes still answer, the failed depth polls are counted', async () => {

@@ -111,6 +111,24 @@ test('overlap without noOverlap is not a refusal: node-cron runs both', async ()
   stop();
 });
 
+test('instrumentTask twice on one task: a ConfigError naming it, and every execution one run', async () => {
+  const task = cron.createTask('0 0 1 1 *', () => {}, { name: 'twice', logger: QUIET });
+  tasks.push(task);
+  const stop = instrumentTask(task, { jobmeter: jm });
+  assert.throws(
+    () => instrumentTask(task, { jobmeter: jm }),
+    (e: unknown) => e instanceof ConfigError && e.message.includes('task "twice"') && /keep the function that call returned/.test(e.message),
+  );
+  for (let i = 0; i < 3; i++) await task.execute();
+  stop();
+  const again = instrumentTask(task, { jobmeter: jm });
+  await task.execute();
+  again();
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'twice' }), 4);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'twice', outcome: 'success' }), 4);
+});
+
 test('bad options are one ConfigError naming the key', () => {
   const task = cron.createTask('* * * * *', () => {}, { name: 'idle' });
   assert.throws(() => instrumentTask(task, { jobmeter: {} as Jobmeter }), (e: unknown) => e instanceof ConfigError && e.key === 'instrumentTask.jobmeter');

@@ -2,7 +2,7 @@
  * `jobmeter/pg-boss` against a real PostgreSQL (Debian's, started here) and pg-boss 12: jobs that
  * succeed, fail, retry, outlive their expiry and stall (a worker in a child process SIGKILLed
  * mid-job), sends pg-boss refuses, and the scrape checked against pg-boss's own records —
- * each job's state and retryCount (findJobs), its queue counts (getQueues). Then PostgreSQL goes
+ * each job's state and retryCount (findJobs), which the depth is checked against too. Then PostgreSQL goes
  * away: every scrape still answers and the failed depth polls are counted.
  */
 import assert from 'node:assert/strict';
@@ -11,10 +11,10 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PgBoss, type QueueResult } from 'pg-boss';
-import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { ConfigError, createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { instrumentBoss } from '../../src/integrations/pg-boss.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
-import { scrapeText, samples, value } from './scrape.ts';
+import { scrapeText, scrapeUntil, samples, value } from './scrape.ts';
 import { startPostgres, type StoreHandle } from './stores.ts';
 
 const STALL_WORKER = fileURLToPath(new URL('./fixtures/pg-boss-stall-worker.ts', import.meta.url));
@@ -52,6 +52,13 @@ async function queueCounts(queue: string, ready: (q: QueueResult) => boolean): P
     if (q !== undefined && ready(q)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Another PgBoss on the same database, started (the test stops it). */
+async function startedBoss(): Promise<PgBoss> {
+  const b = new PgBoss({ connectionString: pg.url, supervise: false, schedule: false });
+  b.on('error', () => {});
+  return b.start();
 }
 
 before(async () => {
@@ -123,13 +130,13 @@ test('success, failure, retries and an expired handler: the scrape counts the at
   assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'reports', outcome: 'success' }), jobs.filter((j) => j.state === 'completed').length);
   assert.equal(value(text, 'jobmeter_run_active', { task: 'reports' }), 0);
 
-  await queueCounts('reports', (q) => q.failedCount === 2);
+  // The depth against the jobs' states as pg-boss keeps them (getQueues' counts are its monitor's, older).
   await stop.pollDepth();
-  const [q] = await boss.getQueues(['reports']);
+  const live = await boss.findJobs('reports');
   const after = await scrapeText(port);
-  assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'failed' }), q!.failedCount);
+  assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'failed' }), live.filter((j) => j.state === 'failed').length);
   assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'failed' }), 2);
-  assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'active' }), q!.activeCount);
+  assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'active' }), live.filter((j) => j.state === 'active').length);
 });
 
 test('perJobResults: each job of a batch ends as the handler says', async () => {
@@ -154,7 +161,8 @@ test('queue depth: deferred jobs are delayed, queued ones waiting, as getQueues 
   await stop.pollDepth(); // nothing works `later` here, and it is not in `queues`
   const text0 = await scrapeText(port);
   assert.deepEqual(samples(text0, 'jobmeter_queue_jobs', { queue: 'later' }), [], 'a queue nobody works here is not read');
-  const withQueue = instrumentBoss(boss, { jobmeter: jm, queues: ['later'], depthIntervalMillis: 3_600_000 });
+  const other = await startedBoss();
+  const withQueue = instrumentBoss(other, { jobmeter: jm, queues: ['later'], depthIntervalMillis: 3_600_000 });
   try {
     await queueCounts('later', (q) => q.queuedCount === 3);
     await withQueue.pollDepth();
@@ -165,6 +173,63 @@ test('queue depth: deferred jobs are delayed, queued ones waiting, as getQueues 
     assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'waiting' }), 2);
   } finally {
     withQueue();
+    await other.stop({ graceful: false });
+  }
+});
+
+test('instrumentBoss twice on one PgBoss: a ConfigError naming it, and every job one run', async () => {
+  assert.throws(
+    () => instrumentBoss(boss, { jobmeter: jm, depthIntervalMillis: false }),
+    (e: unknown) => e instanceof ConfigError && e.message.includes('this PgBoss') && /keep the function that call returned/.test(e.message),
+  );
+  await boss.createQueue('once');
+  await boss.work('once', WORK, async () => 'ok');
+  for (let i = 0; i < 5; i++) await boss.send('once', {});
+  await drained('once');
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'once' }), 5);
+  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'once', outcome: 'success' }), 5);
+});
+
+test('instrumentBoss after boss.work(): a ConfigError naming the queues already worked, nothing wrapped', async () => {
+  const other = await startedBoss();
+  try {
+    await other.createQueue('early');
+    await other.work('early', WORK, async () => 'ok');
+    const { work } = other;
+    assert.throws(
+      () => instrumentBoss(other, { jobmeter: jm, depthIntervalMillis: false }),
+      (e: unknown) => e instanceof ConfigError && e.message.includes('"early"') && /before boss\.work/.test(e.message),
+    );
+    assert.equal(other.work, work, 'nothing of the instance is replaced');
+  } finally {
+    await other.stop({ graceful: false });
+  }
+});
+
+test("50 jobs queued show in the depth within two poll intervals, whatever pg-boss's monitor has counted", async () => {
+  const interval = 1000;
+  const own = await createJobmeter({ serviceName: 'pg-boss-depth', listener: { port: 0 }, global: false });
+  // pg-boss's defaults: once its monitor has counted a queue, it counts it again a minute later.
+  const other = new PgBoss({ connectionString: pg.url });
+  other.on('error', () => {});
+  const off = instrumentBoss(other, { jobmeter: own, queues: ['backlog'], depthIntervalMillis: interval });
+  const at = own.pullAddress!.port;
+  try {
+    await other.start();
+    await other.createQueue('backlog');
+    await other.send('backlog', {});
+    await until("pg-boss's monitor to count the queue", 120_000, async () => {
+      const [q] = await other.getQueues(['backlog']);
+      return q?.queuedCount === 1 ? true : `queuedCount ${q?.queuedCount}`;
+    });
+    await other.insert('backlog', Array.from({ length: 50 }, () => ({ data: {} })));
+    const text = await scrapeUntil(at, 'jobmeter_queue_jobs', { queue: 'backlog', state: 'waiting' }, 51, 2 * interval);
+    assert.ok(value(text, 'jobmeter_queue_poll_age_seconds') < (2 * interval) / 1000, 'the counts served are from a read sent since the jobs were queued');
+  } finally {
+    off();
+    await other.stop({ graceful: false });
+    await own.shutdown();
   }
 });
 

@@ -21,3 +21,18 @@ export function samples(text: string, name: string, labels: Record<string, strin
 export function value(text: string, name: string, labels: Record<string, string> = {}): number {
   return samples(text, name, labels).reduce((sum, s) => sum + s.value, 0);
 }
+
+/**
+ * Scrapes `port` every 50 ms until `name{labels}` sums to `expected`, for at most `millis`; fails
+ * saying the last value seen. Resolves with the body that showed it.
+ */
+export async function scrapeUntil(port: number, name: string, labels: Record<string, string>, expected: number, millis: number): Promise<string> {
+  const deadline = performance.now() + millis;
+  for (;;) {
+    const text = await scrapeText(port);
+    const seen = value(text, name, labels);
+    if (seen === expected) return text;
+    if (performance.now() > deadline) throw new Error(`${name}${JSON.stringify(labels)} was ${seen} ${millis} ms on, not ${expected}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
