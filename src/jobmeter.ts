@@ -17,12 +17,12 @@ import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
-import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
+import { ATTRIBUTE_VALUES_TRUNCATED, DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { withIngested, type Collection } from './domain/series/collection.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
-import { dropCounter, RecordGuard } from './domain/record-guard.ts';
+import { cutCounter, dropCounter, RecordGuard } from './domain/record-guard.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
@@ -151,8 +151,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // SDK's, not a tally: meter-provider.ts); jobmeter's bounds are its specs', applied at the record.
   checkViews(o.views);
   // Bad records are dropped, warned once per instrument and reason, and counted in a counter of
-  // their own (after the domain's, so families keep the catalog's order).
-  const guard = new RecordGuard();
+  // their own (after the domain's, so families keep the catalog's order); a host's long attribute
+  // values are cut, warned once per instrument, and counted in another.
+  const guard = new RecordGuard({ valueLengthLimit: o.attributeValueLengthLimit });
   // OTLP ingest: every canonical name is bounded by its spec (process metrics too, whether or not
   // jobmeter records its own), with the profile's buckets.
   const ingestStore =
@@ -284,6 +285,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
+  guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
   const recorder = createRecorder(meter, {
     settleBeforeCollect: (pending) => meterProvider.tallies.series.settleBeforeCollect(pending),
     guard,
