@@ -28,7 +28,7 @@ import { startMetricsListener, type MetricsListener } from './http/metrics-liste
 import { checkOptionKeys } from './common/option-keys.ts';
 import { JOBMETER_OPTIONS, resolveOption } from './common/option-table.ts';
 import { RecordGuard } from './domain/record-guard.ts';
-import { CollectedLengthLimit } from './readers/collected-length-limit.ts';
+import { CollectedLengthLimit, cutCount } from './readers/collected-length-limit.ts';
 import { resolveListener, resolveProfileChoice, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer } from './scrape-pipeline.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
@@ -70,8 +70,10 @@ export class JobmeterReader extends PullMetricReader {
     this.profile = profile;
     const namer = profileNamer(profile, choice.hostInstruments, options.hostname);
     const valueLengthLimit = resolveOption(JOBMETER_OPTIONS, 'attributeValueLengthLimit', options.attributeValueLengthLimit);
-    const limit = new CollectedLengthLimit(new RecordGuard({ valueLengthLimit }));
-    this.scrape = coalescedScrape(() => this.collect().then((r) => metricsCollection(limit.apply(r.resourceMetrics))), namer);
+    const guard = new RecordGuard({ valueLengthLimit });
+    const limit = new CollectedLengthLimit(guard);
+    const counted = cutCount(guard);
+    this.scrape = coalescedScrape(() => this.collect().then((r) => metricsCollection(counted(limit.apply(r.resourceMetrics)))), namer);
     const listener: ResolvedOptions['listener'] = resolveListener(options.listener);
     this.#port = listener === false ? 0 : listener.port;
     this.#listen = listener === false ? undefined : () => startMetricsListener({ ...listener, format: listener.format ?? profile.format, json: jsonView(profile), scrape: this.scrape });

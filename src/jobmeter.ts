@@ -23,6 +23,7 @@ import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { withIngested, type Collection } from './domain/series/collection.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
 import { cutCounter, dropCounter, RecordGuard } from './domain/record-guard.ts';
+import { CollectedLengthLimit } from './readers/collected-length-limit.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
@@ -191,7 +192,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // With a state file, what a collection serves is written first (state-keeper.ts).
   const ingestProducer = keeper?.producer() ?? ingestStore;
   const ingestSeries = keeper?.series() ?? ingestStore;
-  const hostProducers = [...(options.metricProducers ?? [])];
+  // A host's MetricData is a host's values too: bounded as its records are, on the same account.
+  const producerLimit = new CollectedLengthLimit(guard);
+  const hostProducers = (options.metricProducers ?? []).map((p) => producerLimit.producer(p));
   const extraProducers = [...hostProducers, ...(ingestProducer === undefined ? [] : [ingestProducer])];
   const pull = new PullMetricReader(hostProducers, { cardinalityLimit: o.cardinalityLimit });
   // The primary's own collection for the cluster's aggregate: MetricData (the report's boundary),

@@ -1,11 +1,12 @@
 /**
- * The attribute value length limit on what a host's own MeterProvider collected, for
- * `JobmeterReader`. That provider's SDK aggregates records with their values whole (jobmeter's
- * provider cuts them as they are recorded: domain/guarded-meter.ts), so here the limit applies to
- * the data points: each point's attributes are cut through the reader's guard, and points whose
- * sets are then one are added into one point, as one series would have recorded them — sums
- * added, histograms' buckets added (exponential ones at the coarser scale of the two), a gauge
- * keeping the first series' value (which of them was recorded last cannot be told).
+ * The attribute value length limit on a host's MetricData: what a host's own MeterProvider
+ * collected (`JobmeterReader`), and what a host's MetricProducer gives (`metricProducers`). Those
+ * were aggregated with their values whole (jobmeter's provider cuts a host's as they are recorded:
+ * domain/guarded-meter.ts), so here the limit applies to the data points: each point's attributes
+ * are cut through the guard, and points whose sets are then one are added into one point, as one
+ * series would have recorded them — sums added, histograms' buckets added (exponential ones at the
+ * coarser scale of the two), a gauge keeping the first series' value (which of them was recorded
+ * last cannot be told).
  *
  * A series is counted once, when first seen cut: the SDK keeps one attributes object per series
  * for its life, and so does this (its cut copy, so the series' labels are made once too).
@@ -20,6 +21,7 @@ import {
   type Histogram,
   type MetricData,
   type MetricDescriptor,
+  type MetricProducer,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { withinLength } from '../domain/bounded-attributes.ts';
@@ -34,23 +36,15 @@ export class CollectedLengthLimit {
   readonly #limit: number;
   /** A series' attributes, as the SDK holds them → their cut copy. */
   readonly #cut = new WeakMap<Attributes, Attributes>();
-  #count = 0;
-  readonly #start: HrTime;
 
-  /** @param guard the reader's account, with a value length limit. */
-  constructor(guard: RecordGuard, now: () => number = Date.now) {
+  /** @param guard the account cuts are counted on, with a value length limit. */
+  constructor(guard: RecordGuard) {
     this.#guard = guard;
     this.#limit = guard.valueLengthLimit!;
-    const ms = now();
-    this.#start = [Math.floor(ms / 1000), (ms % 1000) * 1e6];
-    guard.countCutsInto(() => void this.#count++);
   }
 
-  /**
-   * `rm` with every point's attribute values within the limit, and, once any was cut, the count
-   * as `jobmeter.attribute_values.truncated` under jobmeter's scope, last.
-   */
-  apply(rm: ResourceMetrics, now: () => number = Date.now): ResourceMetrics {
+  /** `rm` with every point's attribute values within the limit (`rm` itself when none is past it). */
+  apply(rm: ResourceMetrics): ResourceMetrics {
     let scopeMetrics = rm.scopeMetrics;
     for (let s = 0; s < scopeMetrics.length; s++) {
       const sm = scopeMetrics[s]!;
@@ -65,8 +59,12 @@ export class CollectedLengthLimit {
       if (scopeMetrics === rm.scopeMetrics) scopeMetrics = scopeMetrics.slice();
       scopeMetrics[s] = { scope: sm.scope, metrics };
     }
-    if (this.#count > 0) scopeMetrics = [...scopeMetrics, { scope: { name: 'jobmeter', version: VERSION }, metrics: [this.#counted(now())] }];
     return scopeMetrics === rm.scopeMetrics ? rm : { resource: rm.resource, scopeMetrics };
+  }
+
+  /** `producer` with each collection's attribute values within the limit. */
+  producer(producer: MetricProducer): MetricProducer {
+    return { collect: (options) => producer.collect(options).then((r) => ({ resourceMetrics: this.apply(r.resourceMetrics), errors: r.errors })) };
   }
 
   #attributes(instrument: string, attributes: Attributes): Attributes {
@@ -91,17 +89,33 @@ export class CollectedLengthLimit {
     return out === undefined ? metric : ({ ...metric, dataPoints: merged(metric.dataPointType, out) } as MetricData);
   }
 
-  #counted(ms: number): MetricData {
-    const { name, unit, description } = ATTRIBUTE_VALUES_TRUNCATED;
-    return {
-      // `type`: not in the MetricDescriptor type, but on every descriptor the SDK produces.
-      descriptor: { name, unit, description, type: InstrumentType.COUNTER, valueType: ValueType.INT, advice: {} } as MetricDescriptor,
+}
+
+const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), (ms % 1000) * 1e6];
+
+/**
+ * The count of `guard`'s cuts for a reader with no meter of its own (`JobmeterReader`): what joins
+ * a collection, once anything was cut, as `jobmeter.attribute_values.truncated` under jobmeter's
+ * scope, after the rest (so a host's endpoint gains no family of jobmeter's until then).
+ */
+export function cutCount(guard: RecordGuard, now: () => number = Date.now): (rm: ResourceMetrics) => ResourceMetrics {
+  const start = hrTime(now());
+  let count = 0;
+  guard.countCutsInto(() => void count++);
+  const { name, unit, description } = ATTRIBUTE_VALUES_TRUNCATED;
+  // `type`: not in the MetricDescriptor type, but on every descriptor the SDK produces.
+  const descriptor = { name, unit, description, type: InstrumentType.COUNTER, valueType: ValueType.INT, advice: {} } as MetricDescriptor;
+  return (rm) => {
+    if (count === 0) return rm;
+    const metric: MetricData = {
+      descriptor,
       aggregationTemporality: AggregationTemporality.CUMULATIVE,
       dataPointType: DataPointType.SUM,
       isMonotonic: true,
-      dataPoints: [{ startTime: this.#start, endTime: [Math.floor(ms / 1000), (ms % 1000) * 1e6], attributes: {}, value: this.#count }],
+      dataPoints: [{ startTime: start, endTime: hrTime(now()), attributes: {}, value: count }],
     };
-  }
+    return { resource: rm.resource, scopeMetrics: [...rm.scopeMetrics, { scope: { name: 'jobmeter', version: VERSION }, metrics: [metric] }] };
+  };
 }
 
 /** `points` with those of one attribute set added into the first of them. */

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { diag, DiagLogLevel, metrics, type DiagLogger } from '@opentelemetry/api';
-import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
+import { AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { envLayer } from '../../src/config/env-layer.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
@@ -19,6 +19,12 @@ import { createJobmeter, JobmeterReader, type Jobmeter, type JobmeterOptions } f
 const LONG = 'x'.repeat(10_000);
 /** What the default limit leaves of a longer value: 255 characters and the mark. */
 const CUT = 'x'.repeat(255) + '…';
+
+/** A reader that only collects when asked: the source of a host's MetricProducer. */
+class ProducerReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
 
 const warnings: string[] = [];
 const logger: DiagLogger = {
@@ -126,6 +132,24 @@ describe("jobmeter's provider: a host's attribute values are cut to the limit", 
     const body = await pull(jm.pullAddress!.port);
     assert.deepEqual(samples(body, 'host_jobs_total').sort(), [`host_jobs_total{job="${'x'.repeat(999)}…"} 1`, `host_jobs_total{job="${'y'.repeat(1000)}"} 1`]);
     assert.equal(truncated(body), 1);
+  });
+
+  test("a host MetricProducer's points (metricProducers) are cut, counted once per series, and those that become one added", async () => {
+    const other = new ProducerReader();
+    const source = new MeterProvider({ readers: [other] });
+    const counter = source.getMeter('elsewhere').createCounter('elsewhere.jobs');
+    counter.add(1, { job: LONG + 'a' });
+    counter.add(2, { job: LONG + 'b' });
+    try {
+      const jm = await start({ metricProducers: [{ collect: (o) => other.collect(o) }] });
+      for (const scrape of [1, 2]) {
+        const body = await pull(jm.pullAddress!.port);
+        assert.deepEqual(samples(body, 'elsewhere_jobs_total'), [`elsewhere_jobs_total{job="${CUT}"} 3`], `scrape ${scrape}`);
+        assert.equal(truncated(body), 2, `scrape ${scrape}`);
+      }
+    } finally {
+      await source.shutdown();
+    }
   });
 
   test('attributeValueLengthLimit refuses 0, a fraction and a value past 65536 (no label is unbounded)', async () => {
