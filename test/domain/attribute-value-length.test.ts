@@ -10,6 +10,7 @@ import { diag, DiagLogLevel, metrics, type DiagLogger } from '@opentelemetry/api
 import { AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { envLayer } from '../../src/config/env-layer.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { resolveServiceConfig } from '../../src/config/resolve-layers.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import { OPTION_DEFAULTS } from '../../src/common/option-defaults.ts';
 import { MAX_VALUE_LENGTH } from '../../src/domain/bounded-attributes.ts';
@@ -221,9 +222,9 @@ describe('the option: its default, the config file and OTEL_ATTRIBUTE_VALUE_LENG
     assert.deepEqual(toJobmeterOptions(parseServiceConfig({ attribute_value_length_limit: 512 }, 'jobmeter.toml')), { attributeValueLengthLimit: 512 });
   });
 
-  test('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT is read as the option; 0, a non-integer and an unbounded one are refused naming the variable', () => {
-    assert.deepEqual(envLayer({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '1024' }), { attributeValueLengthLimit: 1024 });
-    assert.deepEqual(envLayer({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '' }), {});
+  test('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT is read as the option; 0, a non-integer and an unbounded one are refused naming the variable', async () => {
+    assert.equal((await resolveServiceConfig({ argv: [], env: { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '1024' } })).attributeValueLengthLimit, 1024);
+    assert.equal((await resolveServiceConfig({ argv: [], env: { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '' } })).attributeValueLengthLimit, 256, 'empty is unset');
     for (const bad of ['0', '12.5', '1e3', '100000', 'none']) {
       assert.throws(() => envLayer({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: bad }), (err: unknown) => {
         assert.ok(err instanceof ConfigError, String(err));
