@@ -10,7 +10,9 @@
  * every instrument's records and observations (batch callbacks included) go through the checks
  * of domain/record-guard.ts: a bad value is dropped, warned once per instrument and reason
  * through `diag`, and counted in `jobmeter.records.dropped{reason}` on that meter. Attribute sets
- * pass as they are (the host's Views and cardinality limits bound them).
+ * pass as they are (the host's Views and cardinality limits bound them), values whole: the
+ * `JobmeterReader` reading the provider cuts them to its own `attributeValueLengthLimit`
+ * (readers/collected-length-limit.ts), which a cut here, at another length, would pre-empt.
  */
 import type { Meter } from '@opentelemetry/api';
 import { RECORDS_DROPPED } from './domain/catalog.ts';

@@ -16,14 +16,19 @@
  * jobmeter's dedicated loopback listener. Under a legacy profile the host's instruments follow the
  * same rules as in `createJobmeter` (the table's, the host's own `rules`, the rest under native
  * names unless `hostInstruments: 'drop'`). Bounds are the host provider's (its Views and
- * cardinality limits); values are checked where the host asks: `createRecorder(meter)` and
- * `guardMeter(meter)` (host-guard.ts).
+ * cardinality limits), but for attribute values: each collection's are cut to
+ * `attributeValueLengthLimit` (readers/collected-length-limit.ts), as jobmeter's provider cuts a
+ * host's; values are checked where the host asks: `createRecorder(meter)` and `guardMeter(meter)`
+ * (host-guard.ts).
  */
 import { type MetricProducer } from '@opentelemetry/sdk-metrics';
 import { metricsCollection } from './domain/series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
+import { JOBMETER_OPTIONS, resolveOption } from './common/option-table.ts';
+import { RecordGuard } from './domain/record-guard.ts';
+import { CollectedLengthLimit, cutCount } from './readers/collected-length-limit.ts';
 import { resolveListener, resolveProfileChoice, type ResolvedOptions } from './resolve-options.ts';
 import { buildProfile, coalescedScrape, jsonView, profileNamer } from './scrape-pipeline.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
@@ -33,7 +38,7 @@ import { PullMetricReader } from './readers/pull-reader.ts';
 import { portGivenToAnother, siblingReaders } from './readers/reader-ports.ts';
 
 /** The `createJobmeter` options that make sense for a reader of someone else's provider. */
-export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps' | 'translationStrategy'> & {
+export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps' | 'translationStrategy' | 'attributeValueLengthLimit'> & {
   /** Producers whose metrics join every collection, after the provider's own. @default [] */
   metricProducers?: MetricProducer[];
 };
@@ -64,7 +69,11 @@ export class JobmeterReader extends PullMetricReader {
     const profile = withExpositionOptions(buildProfile(choice, options.otelScopeInfo ?? true), options);
     this.profile = profile;
     const namer = profileNamer(profile, choice.hostInstruments, options.hostname);
-    this.scrape = coalescedScrape(() => this.collect().then((r) => metricsCollection(r.resourceMetrics)), namer);
+    const valueLengthLimit = resolveOption(JOBMETER_OPTIONS, 'attributeValueLengthLimit', options.attributeValueLengthLimit);
+    const guard = new RecordGuard({ valueLengthLimit });
+    const limit = new CollectedLengthLimit(guard);
+    const counted = cutCount(guard);
+    this.scrape = coalescedScrape(() => this.collect().then((r) => metricsCollection(counted(limit.apply(r.resourceMetrics)))), namer);
     const listener: ResolvedOptions['listener'] = resolveListener(options.listener);
     this.#port = listener === false ? 0 : listener.port;
     this.#listen = listener === false ? undefined : () => startMetricsListener({ ...listener, format: listener.format ?? profile.format, json: jsonView(profile), scrape: this.scrape });

@@ -17,12 +17,13 @@ import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
 import { createDebugPrinter } from './debug/debug-printer.ts';
-import { DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
+import { ATTRIBUTE_VALUES_TRUNCATED, DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { withIngested, type Collection } from './domain/series/collection.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
-import { dropCounter, RecordGuard } from './domain/record-guard.ts';
+import { cutCounter, dropCounter, RecordGuard } from './domain/record-guard.ts';
+import { CollectedLengthLimit } from './readers/collected-length-limit.ts';
 import type { JsonView } from './http/metrics-response.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
@@ -157,8 +158,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // SDK's, not a tally: meter-provider.ts); jobmeter's bounds are its specs', applied at the record.
   checkViews(o.views);
   // Bad records are dropped, warned once per instrument and reason, and counted in a counter of
-  // their own (after the domain's, so families keep the catalog's order).
-  const guard = new RecordGuard();
+  // their own (after the domain's, so families keep the catalog's order); a host's long attribute
+  // values are cut, warned once per instrument, and counted in another.
+  const guard = new RecordGuard({ valueLengthLimit: o.attributeValueLengthLimit });
   // OTLP ingest: every canonical name is bounded by its spec (process metrics too, whether or not
   // jobmeter records its own), with the profile's buckets.
   const ingestSettings =
@@ -200,7 +202,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // With a state file, what a collection serves is written first (state-keeper.ts).
   const ingestProducer = keeper?.producer() ?? ingestStore;
   const ingestSeries = keeper?.series() ?? ingestStore;
-  const hostProducers = [...(options.metricProducers ?? [])];
+  // A host's MetricData is a host's values too: bounded as its records are, on the same account.
+  const producerLimit = new CollectedLengthLimit(guard);
+  const hostProducers = (options.metricProducers ?? []).map((p) => producerLimit.producer(p));
   const extraProducers = [...hostProducers, ...(ingestProducer === undefined ? [] : [ingestProducer])];
   const pull = new PullMetricReader(hostProducers, { cardinalityLimit: o.cardinalityLimit });
   // The primary's own collection for the cluster's aggregate: MetricData (the report's boundary),
@@ -294,6 +298,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
+  guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
   const recorder = createRecorder(meter, {
     settleBeforeCollect: (pending) => meterProvider.tallies.series.settleBeforeCollect(pending),
     guard,

@@ -289,6 +289,16 @@ export interface JobmeterOptions {
    */
   cardinalityLimit?: number;
   /**
+   * Longest attribute value of a host's instruments, in characters (OpenTelemetry's attribute
+   * value length limit, `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` under `jobmeter serve`): a longer
+   * string is cut to this many, its last `…`, and so is each string of an array; other values are
+   * kept. Applied to every record and observation before aggregation (values that differ only past
+   * it share a series), each value cut counted in `jobmeter.attribute_values.truncated`, one `diag`
+   * warning per instrument. Always finite, so no label carries an unbounded value.
+   * @default 256 (the length jobmeter cuts its own attribute values to)
+   */
+  attributeValueLengthLimit?: number;
+  /**
    * Trace-linked exemplars on host instruments (made on `jm.meter`, `jm.meterProvider` or the
    * global API) as on jobmeter's own: a counter's or a histogram's record made in a sampled span
    * keeps that span's ids, the latest per series (per bucket for a histogram), served in

@@ -40,6 +40,7 @@ export interface ResolvedOptions {
   readonly debug: ((line: string) => void) | undefined;
   readonly global: boolean;
   readonly cardinalityLimit: number;
+  readonly attributeValueLengthLimit: number;
   readonly hostExemplars: boolean;
   readonly views: readonly ViewOptions[];
   readonly log: (line: string) => void;

@@ -31,11 +31,14 @@ export const MAX_CONCURRENT_REQUESTS = 10_000;
 export const MAX_MEMORY_BYTES = 64 * 1024 * 1024 * 1024;
 export const MAX_CONNECTIONS = 1_000_000;
 export const MAX_CARDINALITY_LIMIT = 1_000_000;
+/** Longest attribute value length limit: finite, so that no label carries an unbounded value. */
+export const MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT = 65_536;
 export const BODY_BYTES_EXPECTED = `an integer from 1 to ${MAX_BODY_BYTES} (bytes)`;
 export const CONCURRENT_EXPECTED = `an integer from 1 to ${MAX_CONCURRENT_REQUESTS}`;
 export const MEMORY_BYTES_EXPECTED = `an integer from 1 to ${MAX_MEMORY_BYTES} (bytes)`;
 export const CONNECTIONS_EXPECTED = `an integer from 1 to ${MAX_CONNECTIONS}`;
 export const CARDINALITY_LIMIT_EXPECTED = `an integer from 1 to ${MAX_CARDINALITY_LIMIT} (series per instrument, overflow included)`;
+export const ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED = `an integer from 1 to ${MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT} (characters)`;
 
 /** A rule for an integer from 1 to `max`, worded `expected`. */
 function integerUpTo(max: number, expected: string): (value: unknown, key: string) => number {
@@ -50,6 +53,7 @@ export const concurrentRequests = integerUpTo(MAX_CONCURRENT_REQUESTS, CONCURREN
 export const memoryBytes = integerUpTo(MAX_MEMORY_BYTES, MEMORY_BYTES_EXPECTED);
 export const connections = integerUpTo(MAX_CONNECTIONS, CONNECTIONS_EXPECTED);
 export const cardinalityLimit = integerUpTo(MAX_CARDINALITY_LIMIT, CARDINALITY_LIMIT_EXPECTED);
+export const attributeValueLengthLimit = integerUpTo(MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT, ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED);
 
 /** `value` if it is a number of milliseconds > 0 that a Node timer can wait. */
 export function positiveMillis(value: unknown, key: string): number {

@@ -14,7 +14,7 @@
  * What must stay true: a row's file key, default and rule say the same as its type in options.ts
  * (its `@default` tag is checked against the row's default by the docs test).
  */
-import { bodyBytes, bool, callback, cardinalityLimit, concurrentRequests, connections, memoryBytes, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stateDir } from './option-rules.ts';
+import { attributeValueLengthLimit, bodyBytes, bool, callback, cardinalityLimit, concurrentRequests, connections, memoryBytes, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stateDir } from './option-rules.ts';
 import { HOST_INSTRUMENTS, type HostInstruments, type OtlpProtocol, type ProfileName, type Temporality } from './option-values.ts';
 
 /** One option of a section. */
@@ -158,6 +158,16 @@ export const JOBMETER_OPTIONS = {
   global: { file: 'global', schema: 'boolean', default: true as boolean, rule: bool, doc: "Register jobmeter's MeterProvider as the global one (unless one is)." },
   // OpenTelemetry's default cardinality limit: series per host instrument, overflow included.
   cardinalityLimit: { file: 'cardinality_limit', schema: 'cardinalityLimit', default: 2000 as number, rule: cardinalityLimit, doc: 'Series each host instrument may hold, the overflow series included.' },
+  // jobmeter's own label value length (domain/bounded-attributes.ts MAX_VALUE_LENGTH, the same
+  // number: a test holds it): a host's labels bounded as jobmeter's are. OpenTelemetry's default,
+  // no limit, is never a label's.
+  attributeValueLengthLimit: {
+    file: 'attribute_value_length_limit',
+    schema: 'attributeValueLengthLimit',
+    default: 256 as number,
+    rule: attributeValueLengthLimit,
+    doc: "Longest host attribute value, in characters (the length jobmeter cuts its own to): a longer string, and each in an array, is cut, its last character `…`, and counted in `jobmeter.attribute_values.truncated`; `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` under `jobmeter serve`.",
+  },
   hostExemplars: { file: 'host_exemplars', schema: 'boolean', default: false as boolean, rule: bool, doc: 'Trace-linked exemplars on host instruments.' },
   hostInstruments: {
     file: 'host_instruments',
@@ -192,7 +202,7 @@ export const JOBMETER_OPTIONS = {
 
 /** `new JobmeterReader(options)`: the createJobmeter options that make sense for a reader of someone else's provider. */
 export const READER_OPTIONS = {
-  ...pick(JOBMETER_OPTIONS, ['profile', 'listener', 'otelScopeInfo', 'hostname', 'hostInstruments', 'startTimestamps', 'translationStrategy']),
+  ...pick(JOBMETER_OPTIONS, ['profile', 'listener', 'otelScopeInfo', 'hostname', 'hostInstruments', 'startTimestamps', 'translationStrategy', 'attributeValueLengthLimit']),
   metricProducers: { defaultText: '[]', doc: "Producers whose metrics join every collection, after the provider's own." },
 } as const satisfies Section;
 

@@ -3,7 +3,7 @@
  * standard OTEL_* variables (otel-env.ts reads them as the specification says) and the daemon's
  * identity, JOBMETER_BUILD_*.
  */
-import { otlpOptionsFromEnv, resourceFromEnv } from './otel-env.ts';
+import { attributeValueLengthLimitFromEnv, otlpOptionsFromEnv, resourceFromEnv } from './otel-env.ts';
 import type { BuildConfig, ServiceConfig } from './service-config.ts';
 
 /** The OTEL_* environment as a config layer (otel-env.ts validates and throws ConfigError), with the daemon's JOBMETER_BUILD_*. */
@@ -14,6 +14,8 @@ export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
   if (Object.keys(resource.resourceAttributes).length > 0) {
     out.resourceAttributes = { ...resource.resourceAttributes };
   }
+  const valueLength = attributeValueLengthLimitFromEnv(env);
+  if (valueLength !== undefined) out.attributeValueLengthLimit = valueLength;
   const otlp = otlpOptionsFromEnv(env);
   if (otlp !== undefined) out.otlp = { ...otlp };
   const build = buildFromEnv(env);

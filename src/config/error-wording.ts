@@ -27,7 +27,7 @@ import {
 } from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
-import { BODY_BYTES_EXPECTED, BOOLEAN_EXPECTED, CARDINALITY_LIMIT_EXPECTED, CONCURRENT_EXPECTED, CONNECTIONS_EXPECTED, MAX_MILLIS, MEMORY_BYTES_EXPECTED, NON_EMPTY_STRING_EXPECTED, oneOfExpected, STRING_TABLE_EXPECTED, PORT_EXPECTED, ROUTE_PATH_EXPECTED, STATE_DIR_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
+import { ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED, BODY_BYTES_EXPECTED, BOOLEAN_EXPECTED, CARDINALITY_LIMIT_EXPECTED, CONCURRENT_EXPECTED, CONNECTIONS_EXPECTED, MAX_MILLIS, MEMORY_BYTES_EXPECTED, NON_EMPTY_STRING_EXPECTED, oneOfExpected, STRING_TABLE_EXPECTED, PORT_EXPECTED, ROUTE_PATH_EXPECTED, STATE_DIR_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
 import { nearestKey } from '../common/did-you-mean.ts';
 import { API_KEY_OPTIONS, fileNames, PROFILE_TABLE_OPTIONS } from '../common/option-table.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
@@ -79,6 +79,7 @@ export const EXPECT = {
   ruleValues: 'a table: attribute → { canonical value = "the original\'s word" }',
   ruleZeroFill: 'a table: label → [words always emitted]',
   cardinalityLimit: CARDINALITY_LIMIT_EXPECTED,
+  attributeValueLengthLimit: ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED,
   hostInstruments: oneOfExpected(HOST_INSTRUMENTS),
   mergePolicies: 'a table: instrument name = "sum" or "max"',
   mergePolicy: oneOfExpected(MERGE_POLICIES),
@@ -175,6 +176,7 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   tenant: plain(EXPECT.tenant),
   inflight: quoted(EXPECT.inflight),
   cardinalityLimit: quoted(EXPECT.cardinalityLimit),
+  attributeValueLengthLimit: quoted(EXPECT.attributeValueLengthLimit),
   hostInstruments: choice(EXPECT.hostInstruments, HOST_INSTRUMENTS),
   mergePolicies: plain(EXPECT.mergePolicies),
   mergePolicy: choice(EXPECT.mergePolicy, MERGE_POLICIES),

@@ -131,7 +131,7 @@ function liftServiceName(out: ServiceConfig): void {
 // Tables, already validated: renamed to camelCase, plus the checks across keys.
 
 /** The top level's single values, taken as they are (the option table's file keys → its keys). */
-export const TOP_VALUES = pickNames(JOBMETER_OPTIONS, ['serviceName', 'processMetrics', 'otelScopeInfo', 'global', 'cardinalityLimit', 'hostExemplars', 'hostInstruments']) as Readonly<Record<string, keyof ServiceConfig>>;
+export const TOP_VALUES = pickNames(JOBMETER_OPTIONS, ['serviceName', 'processMetrics', 'otelScopeInfo', 'global', 'cardinalityLimit', 'attributeValueLengthLimit', 'hostExemplars', 'hostInstruments']) as Readonly<Record<string, keyof ServiceConfig>>;
 const LISTENER_KEYS = fileNames(LISTENER_OPTIONS);
 const OTLP_KEYS = fileNames(OTLP_OPTIONS);
 /** `[naming]`'s keys are top-level options of the library's. */

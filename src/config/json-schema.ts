@@ -22,7 +22,7 @@ import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 import { API_KEY_OPTIONS, BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, PROFILE_TABLE_OPTIONS, type Section } from '../common/option-table.ts';
-import { MAX_BODY_BYTES, MAX_CARDINALITY_LIMIT, MAX_CONCURRENT_REQUESTS, MAX_CONNECTIONS, MAX_MEMORY_BYTES, MAX_MILLIS, ROUTE_PATH_PATTERN, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
+import { MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT, MAX_BODY_BYTES, MAX_CARDINALITY_LIMIT, MAX_CONCURRENT_REQUESTS, MAX_CONNECTIONS, MAX_MEMORY_BYTES, MAX_MILLIS, ROUTE_PATH_PATTERN, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -316,6 +316,7 @@ export const CONFIG_SCHEMA = {
     tenant: { type: 'string', pattern: TENANT_PATTERN },
     inflight: integer(0, MAX_INFLIGHT_SCRAPES),
     cardinalityLimit: integer(1, MAX_CARDINALITY_LIMIT),
+    attributeValueLengthLimit: integer(1, MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT),
     hostInstruments: oneOfStrings(HOST_INSTRUMENTS),
     /** Instrument name → how its series from several processes combine. */
     mergePolicies: {

@@ -15,7 +15,7 @@
  */
 import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
-import { positiveMillis } from '../common/option-rules.ts';
+import { ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED, attributeValueLengthLimit, positiveMillis } from '../common/option-rules.ts';
 
 /** What the environment says about the resource. */
 export interface EnvResource {
@@ -209,6 +209,18 @@ function timeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   if (exportTimeout === undefined) return requestTimeout;
   if (requestTimeout === undefined) return exportTimeout;
   return Math.min(exportTimeout, requestTimeout);
+}
+
+/**
+ * `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, or undefined when unset. The specification's default, no
+ * limit, and its 0 are refused: jobmeter's labels are always bounded, and an empty one says nothing.
+ */
+export function attributeValueLengthLimitFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const key = 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT';
+  const raw = read(env, key);
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(key, raw, ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED);
+  return attributeValueLengthLimit(Number(raw), key);
 }
 
 function millisFromEnv(env: NodeJS.ProcessEnv, key: string): number | undefined {

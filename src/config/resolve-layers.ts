@@ -168,6 +168,7 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
   if (over.otelScopeInfo !== undefined) out.otelScopeInfo = over.otelScopeInfo;
   if (over.global !== undefined) out.global = over.global;
   if (over.cardinalityLimit !== undefined) out.cardinalityLimit = over.cardinalityLimit;
+  if (over.attributeValueLengthLimit !== undefined) out.attributeValueLengthLimit = over.attributeValueLengthLimit;
   if (over.hostExemplars !== undefined) out.hostExemplars = over.hostExemplars;
   if (over.hostInstruments !== undefined) out.hostInstruments = over.hostInstruments;
   if (base.build !== undefined || over.build !== undefined) out.build = { ...base.build, ...definedOnly(over.build ?? {}) };

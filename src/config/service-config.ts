@@ -83,7 +83,7 @@ export interface TelemetryConfig {
 
 /** A validated config layer. */
 export interface ServiceConfig
-  extends Layer<Pick<JobmeterOptions, 'serviceName' | 'processMetrics' | 'otelScopeInfo' | 'global' | 'cardinalityLimit' | 'hostExemplars' | 'hostInstruments' | 'resourceAttributes'>> {
+  extends Layer<Pick<JobmeterOptions, 'serviceName' | 'processMetrics' | 'otelScopeInfo' | 'global' | 'cardinalityLimit' | 'attributeValueLengthLimit' | 'hostExemplars' | 'hostInstruments' | 'resourceAttributes'>> {
   /** The profile's name; its rules apart (a file's `[profile]` table holds both). */
   profile?: ProfileName;
   /** `[[profile.rules]]`: the host's own rules (`zero_fill` → `zeroFill`), checked at start. */

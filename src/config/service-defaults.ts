@@ -27,6 +27,7 @@
  * otel_scope_info = true
  * global = true                # register as the global MeterProvider unless one is
  * cardinality_limit = 2000     # series per host instrument, overflow included
+ * attribute_value_length_limit = 256   # longest host attribute value; longer ones are cut
  * host_exemplars = false       # trace-linked exemplars on host instruments
  * host_instruments = "native"  # legacy profiles serve host instruments they have no rule for
  *
@@ -84,6 +85,7 @@ export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
   otelScopeInfo: D.otelScopeInfo,
   global: D.global,
   cardinalityLimit: D.cardinalityLimit,
+  attributeValueLengthLimit: D.attributeValueLengthLimit,
   hostExemplars: D.hostExemplars,
   hostInstruments: D.hostInstruments,
   resourceAttributes: {},

@@ -15,7 +15,9 @@ import { OTHER, type AttributeSpec } from './types.ts';
 
 /**
  * Longest label value kept. Prometheus has no limit of its own, but a multi-megabyte value would
- * be copied into every scrape; a longer one is cut and marked with a trailing `…`.
+ * be copied into every scrape; a longer one is cut and marked with a trailing `…` ({@link cutString}).
+ * Also the default attribute value length limit of a host's values (`attributeValueLengthLimit`),
+ * so that a host's labels and jobmeter's own are bounded alike.
  */
 export const MAX_VALUE_LENGTH = 256;
 
@@ -64,10 +66,53 @@ export function createFold(spec: AttributeSpec): Fold {
   throw new Error(`attribute ${JSON.stringify(spec.key)}: declare either values or cap`);
 }
 
+/** `s` when at most `limit` characters long, else its first `limit - 1` and `…`: `limit` characters, the cut said. */
+export function cutString(s: string, limit: number): string {
+  return s.length > limit ? s.slice(0, limit - 1) + '…' : s;
+}
+
 /** An attribute value as a label value: strings as they are, arrays as JSON, the rest `String`ed; cut past {@link MAX_VALUE_LENGTH}. */
 export function toLabelString(value: AttributeValue): string {
-  const s = typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value);
-  return s.length > MAX_VALUE_LENGTH ? s.slice(0, MAX_VALUE_LENGTH - 1) + '…' : s;
+  return cutString(typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value), MAX_VALUE_LENGTH);
+}
+
+/**
+ * Whether every value of `attributes` is within OpenTelemetry's attribute value length limit
+ * (`AttributeValueLengthLimit`): a string at most `limit` characters, and so each string of an
+ * array; other values have no length. The check of every record, so one pass and nothing made.
+ */
+export function withinLength(attributes: Attributes, limit: number): boolean {
+  for (const k in attributes) {
+    const v = attributes[k];
+    if (typeof v === 'string') {
+      if (v.length > limit) return false;
+    } else if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === 'string' && x.length > limit) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * `attributes` under the attribute value length limit, as OpenTelemetry's SDKs apply it: each
+ * string longer than `limit` cut ({@link cutString}), each such string of an array too, any other
+ * value as it is. A new object; `cut` is told each value (an attribute's, an array's once) cut.
+ */
+export function limitLengths(attributes: Attributes, limit: number, cut: (key: string) => void): Attributes {
+  const out: Attributes = {};
+  for (const k in attributes) {
+    const v = attributes[k];
+    if (typeof v === 'string' && v.length > limit) {
+      out[k] = cutString(v, limit);
+      cut(k);
+    } else if (Array.isArray(v) && v.some((x) => typeof x === 'string' && x.length > limit)) {
+      out[k] = v.map((x) => (typeof x === 'string' ? cutString(x, limit) : x)) as AttributeValue;
+      cut(k);
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
 }
 
 /**

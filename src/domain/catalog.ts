@@ -233,4 +233,16 @@ export const RECORDS_DROPPED = {
   attributes: [{ key: 'reason', values: DROP_REASONS }],
 } as const satisfies InstrumentSpec;
 
-export const SELF_INSTRUMENTS: readonly InstrumentSpec[] = [RECORDS_DROPPED];
+/**
+ * jobmeter's own health too: a host's attribute values cut to the attribute value length limit
+ * (record-guard.ts `cut`), so that a label never carries an unbounded value unsaid.
+ */
+export const ATTRIBUTE_VALUES_TRUNCATED = {
+  name: 'jobmeter.attribute_values.truncated',
+  kind: 'counter',
+  unit: '{value}',
+  description: 'Host attribute values cut to the attribute value length limit.',
+  attributes: [],
+} as const satisfies InstrumentSpec;
+
+export const SELF_INSTRUMENTS: readonly InstrumentSpec[] = [RECORDS_DROPPED, ATTRIBUTE_VALUES_TRUNCATED];

@@ -13,6 +13,10 @@
  * sets pass as they are: the SDK reads them once per collection and already bounds them over
  * their life; jobmeter's own observables fold in their callbacks. An own observable no host View
  * selects is the store's (tallies/observed.ts), checked the same way, and never the SDK's.
+ *
+ * A host instrument's attribute values, recorded or observed, on whichever engine, are cut to the
+ * guard's attribute value length limit before anything sees them (record-guard.ts `cut`), so
+ * values that differ only past it share a series, as the SDK's attribute limits would have them.
  */
 import type {
   Attributes,
@@ -29,7 +33,7 @@ import type {
   UpDownCounter,
 } from '@opentelemetry/api';
 import type { AttributeSetCap } from './attribute-set-cap.ts';
-import { BOUNDED } from './bounded-attributes.ts';
+import { BOUNDED, withinLength } from './bounded-attributes.ts';
 import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
 import { ObservedTally, type ObservedKind } from './tallies/observed.ts';
 
@@ -98,6 +102,21 @@ export function guardInstrument<M extends Method, T extends Records<M>>(
   return (bounded ? { [method]: check, [BOUNDED]: true } : { [method]: check }) as unknown as T;
 }
 
+/**
+ * What a host record's attributes become under the guard's attribute value length limit: the same
+ * object when every value fits, else a cut copy; undefined when the guard has no limit.
+ */
+function lengthLimit(name: string, guard: RecordGuard): Admit | undefined {
+  const limit = guard.valueLengthLimit;
+  if (limit === undefined) return undefined;
+  return (a) => (a === undefined || withinLength(a, limit) ? a : guard.cut(name, a));
+}
+
+/** `tally` (a host instrument's) with each record's attributes through `limit` first. */
+function limitedTally<M extends Method, T extends Records<M>>(tally: T, method: M, limit: Admit): T {
+  return { [method]: (value: number, attributes?: Attributes, context?: Context) => tally[method](value, limit(attributes), context) } as unknown as T;
+}
+
 /** One wrapper per callback, so that removing a callback removes what was added for it. */
 function wrapperOf<C extends object>(wrappers: WeakMap<C, C>, callback: C, wrap: (callback: C) => C): C {
   let w = wrappers.get(callback);
@@ -117,12 +136,15 @@ class GuardedObservable {
   readonly #nonNegative: boolean;
   readonly #guard: RecordGuard;
   readonly #wrappers = new WeakMap<ObservableCallback, ObservableCallback>();
+  /** An observation's attributes as the SDK is given them (the guard's value length limit applied). */
+  readonly attributes: Admit;
 
   constructor(inner: Observable, name: string, nonNegative: boolean, guard: RecordGuard) {
     this.inner = inner;
     this.#name = name;
     this.#nonNegative = nonNegative;
     this.#guard = guard;
+    this.attributes = lengthLimit(name, guard) ?? ((a) => a);
   }
 
   /** Whether `value` may be observed; otherwise it is dropped through the guard. */
@@ -133,7 +155,7 @@ class GuardedObservable {
   }
 
   readonly #wrap = (callback: ObservableCallback): ObservableCallback => (result) =>
-    callback({ observe: (value, attributes) => (this.admits(value) ? result.observe(value, attributes) : undefined) });
+    callback({ observe: (value, attributes) => (this.admits(value) ? result.observe(value, this.attributes(attributes)) : undefined) });
 
   addCallback(callback: ObservableCallback): void {
     this.inner.addCallback(wrapperOf(this.#wrappers, callback, this.#wrap));
@@ -167,7 +189,7 @@ const wrapBatch = (callback: BatchObservableCallback): BatchObservableCallback =
   callback({
     observe: ((o: Observable, value: number, attributes?: Attributes) => {
       if (!(o instanceof GuardedObservable)) return result.observe(o, value, attributes);
-      if (o.admits(value)) result.observe(o.inner, value, attributes);
+      if (o.admits(value)) result.observe(o.inner, value, o.attributes(attributes));
     }) as BatchObservableResult['observe'],
   });
 
@@ -180,10 +202,13 @@ export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], opt
     const ownSdk = own?.sdk(name);
     if (ownSdk !== undefined) return guardInstrument(create(ownSdk.options), method, name, nonNegative, guard, ownSdk.admit, true);
     const identity = { name, kind, unit: o?.unit ?? '', meter: scope };
-    const local = hostTally?.(identity, o);
-    if (local !== undefined) return local as unknown as T;
+    const limit = lengthLimit(name, guard);
+    const local = hostTally?.(identity, o) as T | undefined;
+    if (local !== undefined) return limit === undefined ? local : limitedTally(local, method, limit);
     const cap = capFor(identity);
-    return guardInstrument(create(o), method, name, nonNegative, guard, cap === undefined ? undefined : (a) => cap.admit(a));
+    // Cut first: the series budget counts sets as they are recorded.
+    const admit: Admit | undefined = cap === undefined ? limit : limit === undefined ? (a) => cap.admit(a) : (a) => cap.admit(limit(a));
+    return guardInstrument(create(o), method, name, nonNegative, guard, admit);
   }
   return {
     createCounter: (name, o) => make<'add', Counter>(name, 'counter', o, 'add', true, (x) => meter.createCounter(name, x)),

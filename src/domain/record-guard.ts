@@ -6,8 +6,14 @@
  * A bad record is never recorded (a NaN or an infinity would stick to a cumulative series for
  * good), gets one OTel `diag` warning per instrument and reason, and is counted in
  * `jobmeter.records.dropped{reason}`. A record after shutdown gets one warning, once.
+ *
+ * A host's attribute value longer than the account's attribute value length limit is cut
+ * (bounded-attributes.ts `limitLengths`), the record kept: one warning per instrument, each value
+ * cut counted in `jobmeter.attribute_values.truncated`, so a label never carries an unbounded
+ * value and the cut is said.
  */
-import { diag } from '@opentelemetry/api';
+import { diag, type Attributes } from '@opentelemetry/api';
+import { limitLengths } from './bounded-attributes.ts';
 
 /** Why a record was dropped: the closed vocabulary of `jobmeter.records.dropped`'s `reason`. */
 export type DropReason = 'not_a_number' | 'nan' | 'infinite' | 'negative' | 'bad_attribute' | 'vocabulary';
@@ -40,16 +46,55 @@ export function isRecordable(value: unknown, nonNegative: boolean): value is num
   return typeof value === 'number' && value - value === 0 && (!nonNegative || value >= 0);
 }
 
-/** One jobmeter's account of dropped records: warnings (once each) and the counts. */
+export interface RecordGuardOptions {
+  /**
+   * Longest attribute value of a host's record (the OTel SDK's `AttributeValueLengthLimit`), or
+   * undefined where values pass whole (another stage cuts them). @default undefined
+   */
+  readonly valueLengthLimit?: number;
+}
+
+/** One jobmeter's account of dropped records and cut attribute values: warnings (once each) and the counts. */
 export class RecordGuard {
   readonly #warned = new Set<string>();
   #count: ((reason: DropReason) => void) | undefined;
+  #countCut: (() => void) | undefined;
   #closed = false;
   #warnedClosed = false;
+  /** Longest attribute value a host's record keeps (see {@link RecordGuardOptions.valueLengthLimit}). */
+  readonly valueLengthLimit: number | undefined;
+
+  constructor(options: RecordGuardOptions = {}) {
+    this.valueLengthLimit = options.valueLengthLimit;
+  }
 
   /** Where drops are counted (the `jobmeter.records.dropped` counter), once it exists. */
   countInto(count: (reason: DropReason) => void): void {
     this.#count = count;
+  }
+
+  /** Where cut values are counted (the `jobmeter.attribute_values.truncated` counter), once it exists. */
+  countCutsInto(count: () => void): void {
+    this.#countCut = count;
+  }
+
+  /**
+   * `attributes` of a record of `instrument`, its values cut to {@link valueLengthLimit} (call it
+   * for a set with a value past the limit: bounded-attributes.ts `withinLength`): each value cut
+   * counted, a warning the first time for the instrument.
+   */
+  cut(instrument: string, attributes: Attributes): Attributes {
+    const limit = this.valueLengthLimit!;
+    return limitLengths(attributes, limit, (key) => {
+      this.#countCut?.();
+      const warnKey = instrument + '\0cut';
+      if (this.#warned.has(warnKey)) return;
+      this.#warned.add(warnKey);
+      diag.warn(
+        `jobmeter: ${instrument}: the value of attribute ${describe(key)} cut to ${limit} characters, the attribute value length limit (attributeValueLengthLimit) ` +
+          `(counted in jobmeter.attribute_values.truncated; further cuts of this instrument are counted without a warning)`,
+      );
+    });
   }
 
   /** From now on every record is refused with one warning (the jobmeter was shut down). */
@@ -90,6 +135,12 @@ export function dropCounter(counter: { add(value: number, attributes: { reason: 
   const byReason = new Map(DROP_REASONS.map((reason) => [reason, { reason }]));
   for (const attributes of byReason.values()) counter.add(0, attributes);
   return (reason) => counter.add(1, byReason.get(reason)!);
+}
+
+/** Counts cut values into a counter, its series made at once (served from the start, at 0). */
+export function cutCounter(counter: { add(value: number): void }): () => void {
+  counter.add(0);
+  return () => counter.add(1);
 }
 
 /** A value as a warning shows it: short, never an object's contents. */

@@ -137,7 +137,7 @@ max_inflight_scrapes = 8
 
 describe('unknown keys name the closest valid one', () => {
   const KEYS = 'enabled, path, posture, listen, token, token_file, api_keys, api_keys_file, auth, trusted_cidrs, trusted_proxies, access_log, verbose, max_inflight_scrapes';
-  const TOP = 'profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views';
+  const TOP = 'profile, service_name, process_metrics, otel_scope_info, global, cardinality_limit, attribute_value_length_limit, host_exemplars, host_instruments, resource_attributes, naming, listener, otlp, ingest, cluster, metrics, telemetry, build, views';
   const cases: [Record<string, unknown>, string][] = [
     [{ metrics: { tokn: 'x' } }, `invalid metrics.tokn=<redacted>: expected a key of [metrics]: ${KEYS} (did you mean metrics.token?)`],
     [{ metrics: { trustedCidrs: [] } }, `invalid metrics.trustedCidrs=<redacted>: expected a key of [metrics]: ${KEYS} (did you mean metrics.trusted_cidrs?)`],

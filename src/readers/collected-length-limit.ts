@@ -1,0 +1,190 @@
+/**
+ * The attribute value length limit on a host's MetricData: what a host's own MeterProvider
+ * collected (`JobmeterReader`), and what a host's MetricProducer gives (`metricProducers`). Those
+ * were aggregated with their values whole (jobmeter's provider cuts a host's as they are recorded:
+ * domain/guarded-meter.ts), so here the limit applies to the data points: each point's attributes
+ * are cut through the guard, and points whose sets are then one are added into one point, as one
+ * series would have recorded them — sums added, histograms' buckets added (exponential ones at the
+ * coarser scale of the two), a gauge keeping the first series' value (which of them was recorded
+ * last cannot be told).
+ *
+ * A series is counted once, when first seen cut: the SDK keeps one attributes object per series
+ * for its life, and so does this (its cut copy, so the series' labels are made once too).
+ */
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  DataPointType,
+  InstrumentType,
+  type DataPoint,
+  type ExponentialHistogram,
+  type Histogram,
+  type MetricData,
+  type MetricDescriptor,
+  type MetricProducer,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { withinLength } from '../domain/bounded-attributes.ts';
+import { ATTRIBUTE_VALUES_TRUNCATED } from '../domain/catalog.ts';
+import type { RecordGuard } from '../domain/record-guard.ts';
+import { attributeSetKey } from '../domain/series/attribute-key.ts';
+import { addExponential, type ExponentialSum } from '../otlp/exponential.ts';
+import { VERSION } from '../version.ts';
+
+export class CollectedLengthLimit {
+  readonly #guard: RecordGuard;
+  readonly #limit: number;
+  /** A series' attributes, as the SDK holds them → their cut copy. */
+  readonly #cut = new WeakMap<Attributes, Attributes>();
+
+  /** @param guard the account cuts are counted on, with a value length limit. */
+  constructor(guard: RecordGuard) {
+    this.#guard = guard;
+    this.#limit = guard.valueLengthLimit!;
+  }
+
+  /** `rm` with every point's attribute values within the limit (`rm` itself when none is past it). */
+  apply(rm: ResourceMetrics): ResourceMetrics {
+    let scopeMetrics = rm.scopeMetrics;
+    for (let s = 0; s < scopeMetrics.length; s++) {
+      const sm = scopeMetrics[s]!;
+      let metrics = sm.metrics;
+      for (let m = 0; m < metrics.length; m++) {
+        const limited = this.#metric(metrics[m]!);
+        if (limited === metrics[m]) continue;
+        if (metrics === sm.metrics) metrics = metrics.slice();
+        metrics[m] = limited;
+      }
+      if (metrics === sm.metrics) continue;
+      if (scopeMetrics === rm.scopeMetrics) scopeMetrics = scopeMetrics.slice();
+      scopeMetrics[s] = { scope: sm.scope, metrics };
+    }
+    return scopeMetrics === rm.scopeMetrics ? rm : { resource: rm.resource, scopeMetrics };
+  }
+
+  /** `producer` with each collection's attribute values within the limit. */
+  producer(producer: MetricProducer): MetricProducer {
+    return { collect: (options) => producer.collect(options).then((r) => ({ resourceMetrics: this.apply(r.resourceMetrics), errors: r.errors })) };
+  }
+
+  #attributes(instrument: string, attributes: Attributes): Attributes {
+    const held = this.#cut.get(attributes);
+    if (held !== undefined) return held;
+    if (withinLength(attributes, this.#limit)) return attributes;
+    const cut = this.#guard.cut(instrument, attributes);
+    this.#cut.set(attributes, cut);
+    return cut;
+  }
+
+  #metric(metric: MetricData): MetricData {
+    const points = metric.dataPoints as DataPoint<unknown>[];
+    let out: DataPoint<unknown>[] | undefined;
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      const attributes = this.#attributes(metric.descriptor.name, p.attributes);
+      if (out === undefined && attributes === p.attributes) continue;
+      out ??= points.slice(0, i);
+      out.push(attributes === p.attributes ? p : { ...p, attributes });
+    }
+    return out === undefined ? metric : ({ ...metric, dataPoints: merged(metric.dataPointType, out) } as MetricData);
+  }
+
+}
+
+const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), (ms % 1000) * 1e6];
+
+/**
+ * The count of `guard`'s cuts for a reader with no meter of its own (`JobmeterReader`): what joins
+ * a collection, once anything was cut, as `jobmeter.attribute_values.truncated` under jobmeter's
+ * scope, after the rest (so a host's endpoint gains no family of jobmeter's until then).
+ */
+export function cutCount(guard: RecordGuard, now: () => number = Date.now): (rm: ResourceMetrics) => ResourceMetrics {
+  const start = hrTime(now());
+  let count = 0;
+  guard.countCutsInto(() => void count++);
+  const { name, unit, description } = ATTRIBUTE_VALUES_TRUNCATED;
+  // `type`: not in the MetricDescriptor type, but on every descriptor the SDK produces.
+  const descriptor = { name, unit, description, type: InstrumentType.COUNTER, valueType: ValueType.INT, advice: {} } as MetricDescriptor;
+  return (rm) => {
+    if (count === 0) return rm;
+    const metric: MetricData = {
+      descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+      dataPoints: [{ startTime: start, endTime: hrTime(now()), attributes: {}, value: count }],
+    };
+    return { resource: rm.resource, scopeMetrics: [...rm.scopeMetrics, { scope: { name: 'jobmeter', version: VERSION }, metrics: [metric] }] };
+  };
+}
+
+/** `points` with those of one attribute set added into the first of them. */
+function merged(type: DataPointType, points: DataPoint<unknown>[]): DataPoint<unknown>[] {
+  const at = new Map<string, number>();
+  const out: DataPoint<unknown>[] = [];
+  for (const p of points) {
+    const key = attributeSetKey(p.attributes);
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, out.length);
+      out.push(p);
+    } else {
+      out[i] = added(type, out[i]!, p);
+    }
+  }
+  return out;
+}
+
+const earlier = (a: HrTime, b: HrTime): HrTime => (a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]) ? a : b);
+const both = (a: number | undefined, b: number | undefined, f: (x: number, y: number) => number): number | undefined => (a === undefined || b === undefined ? undefined : f(a, b));
+const plus = (x: number, y: number): number => x + y;
+
+/** Two points of one series, as one: what the series would hold had it recorded both's records. */
+function added(type: DataPointType, a: DataPoint<unknown>, b: DataPoint<unknown>): DataPoint<unknown> {
+  const startTime = earlier(a.startTime, b.startTime);
+  if (type === DataPointType.SUM) return { ...a, startTime, value: (a.value as number) + (b.value as number) };
+  if (type === DataPointType.GAUGE) return a;
+  if (type === DataPointType.HISTOGRAM) {
+    // One stream's points share its View's boundaries.
+    const x = a.value as Histogram;
+    const y = b.value as Histogram;
+    const value: Histogram = {
+      buckets: { boundaries: x.buckets.boundaries, counts: x.buckets.counts.map((c, i) => c + y.buckets.counts[i]!) },
+      count: x.count + y.count,
+      ...spread(x, y),
+    };
+    return { ...a, startTime, value };
+  }
+  const x = a.value as ExponentialHistogram;
+  const y = b.value as ExponentialHistogram;
+  const sum = addExponential(exponentialSum(x), exponentialSum(y));
+  const value: ExponentialHistogram = {
+    count: sum.count,
+    scale: sum.scale,
+    zeroCount: sum.zeroCount,
+    positive: { offset: sum.positive.offset, bucketCounts: [...sum.positive.counts] },
+    negative: { offset: sum.negative.offset, bucketCounts: [...sum.negative.counts] },
+    ...spread(x, y),
+  };
+  return { ...a, startTime, value };
+}
+
+/** The sum, min and max of two histograms' records, each where both have it. */
+function spread(x: Histogram | ExponentialHistogram, y: Histogram | ExponentialHistogram): Pick<Histogram, 'sum' | 'min' | 'max'> {
+  const sum = both(x.sum, y.sum, plus);
+  const min = both(x.min, y.min, Math.min);
+  const max = both(x.max, y.max, Math.max);
+  return { ...(sum !== undefined && { sum }), ...(min !== undefined && { min }), ...(max !== undefined && { max }) };
+}
+
+function exponentialSum(h: ExponentialHistogram): ExponentialSum {
+  return {
+    scale: h.scale,
+    zeroCount: h.zeroCount,
+    zeroThreshold: 0,
+    positive: { offset: h.positive.offset, counts: h.positive.bucketCounts },
+    negative: { offset: h.negative.offset, counts: h.negative.bucketCounts },
+    sum: h.sum ?? 0,
+    count: h.count,
+  };
+}
