@@ -97,7 +97,7 @@ export class SnapshotCache {
   /** How many times the host callback has been called (for tests and self-metrics). */
   calls = 0;
 
-  constructor(callback: SnapshotCallback, options: SnapshotSourceOptions, onFailure: (reason: SnapshotFailure) => void, now: () => number = Date.now) {
+  constructor(callback: SnapshotCallback, options: SnapshotSourceOptions, onFailure: (reason: SnapshotFailure) => void, now: () => number = () => performance.now()) {
     this.#callback = callback;
     const ttl = options.ttlMillis ?? OPTION_DEFAULTS.snapshot.ttlMillis;
     // 0: no reuse, the host is called at every collection.

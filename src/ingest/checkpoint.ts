@@ -15,6 +15,7 @@
  * A new field or meaning is a new {@link CHECKPOINT_VERSION}.
  */
 import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
+import { setAttribute } from '../common/set-attribute.ts';
 import type { ExponentialSum } from '../otlp/exponential.ts';
 import type { HistogramAcc, Shape } from './series-state.ts';
 import { counterFault, exponentialFault, histogramFault, MAX_GAPS } from './stream-rules.ts';
@@ -202,7 +203,7 @@ function seriesIn(v: unknown, at: string, origins: readonly string[]): SeriesSna
   for (const [i, entry] of array(o.attributes, `${at}.attributes`).entries()) {
     const pair = array(entry, `${at}.attributes[${i}]`);
     if (pair.length !== 2) throw new CheckpointError(`${at}.attributes[${i}]: not a [key, value] pair`);
-    attributes[string(pair[0], `${at}.attributes[${i}][0]`)] = attributeIn(pair[1], `${at}.attributes[${i}][1]`);
+    setAttribute(attributes, string(pair[0], `${at}.attributes[${i}][0]`), attributeIn(pair[1], `${at}.attributes[${i}][1]`));
   }
   const start = array(o.startTime, `${at}.startTime`);
   if (start.length !== 2) throw new CheckpointError(`${at}.startTime: not [seconds, nanoseconds]`);

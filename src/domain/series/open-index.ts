@@ -18,6 +18,7 @@
  * would key an array by identity.
  */
 import type { Attributes } from '@opentelemetry/api';
+import { setAttribute } from '../../common/set-attribute.ts';
 import { attributeSetKey } from './attribute-key.ts';
 import { Positions } from './positions.ts';
 import { EMPTY, type SeriesIndex } from './spec-index.ts';
@@ -144,7 +145,7 @@ export class OpenSeriesIndex implements SeriesIndex {
     if (this.#admitted >= this.#max) return this.#positions.overflowSeries();
     // A copy (the caller may reuse its object), arrays too.
     const copy: Attributes = {};
-    for (const k of keys) copy[k] = Array.isArray(a[k]) ? ([...(a[k] as unknown[])] as Attributes[string]) : a[k];
+    for (const k of keys) setAttribute(copy, k, Array.isArray(a[k]) ? ([...(a[k] as unknown[])] as Attributes[string]) : a[k]);
     index = this.#positions.add(copy);
     this.#admitted++;
     this.#byKey.set(key, index);
@@ -161,6 +162,6 @@ export class OpenSeriesIndex implements SeriesIndex {
 /** `a`'s defined entries, in its key order (labels render in it): the caller may reuse its object. */
 function copyOf(a: Attributes, keys: readonly string[]): Attributes {
   const copy: Attributes = {};
-  for (const k of keys) copy[k] = a[k];
+  for (const k of keys) setAttribute(copy, k, a[k]);
   return copy;
 }
