@@ -7,8 +7,9 @@
  *   await reader.ready;                                          // the listener is bound
  *
  * The listener binds once a provider has taken the reader, and never on a port another reader
- * of that provider was given (a `PrometheusExporter` on the same port keeps it: `ready` rejects
- * with a ConfigError naming the port; readers/reader-ports.ts).
+ * of that provider was given (a `PrometheusExporter` on the same port keeps it, and of two
+ * JobmeterReaders the first listed: `ready` rejects with a ConfigError naming the port;
+ * readers/reader-ports.ts).
  *
  * Every scrape collects the host's provider (its instruments, its Views, its resource as
  * `target_info` under the otel profile; a legacy profile serves none, as in `createJobmeter`) and
@@ -35,7 +36,13 @@ import { withExpositionOptions } from './naming/profile-options.ts';
 import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
-import { portGivenToAnother, siblingReaders } from './readers/reader-ports.ts';
+import { givenListenerPort, portGivenToAnother, siblingReaders } from './readers/reader-ports.ts';
+
+/**
+ * How long `ready`, read before a provider has taken the reader, waits for one: awaiting it before
+ * `sdk.start()` would otherwise wait forever, since nothing else binds the listener.
+ */
+export const READY_WAIT_MILLIS = 5_000;
 
 /** The `createJobmeter` options that make sense for a reader of someone else's provider. */
 export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps' | 'translationStrategy' | 'attributeValueLengthLimit'> & {
@@ -45,17 +52,16 @@ export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener'
 
 export class JobmeterReader extends PullMetricReader {
   readonly profile: Profile;
-  /**
-   * Resolves once a provider has taken the reader and the listener is bound; rejects when it
-   * cannot be: a port another reader of the provider was given (a ConfigError naming it), a port
-   * in use (EADDRINUSE), a non-loopback host, or the reader shut down before a provider took it.
-   */
-  readonly ready: Promise<void>;
   /** One scrape's families (concurrent calls share a collection and a naming pass). */
   readonly scrape: () => Promise<RenderFamily[]>;
   readonly #listen: (() => Promise<MetricsListener>) | undefined;
   readonly #port: number;
   #settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  /** Settles once a provider has taken the reader and the listener is bound, or cannot be. */
+  readonly #bound: Promise<void>;
+  #taken = false;
+  /** What `ready` gives while no provider has the reader: {@link #bound}, within READY_WAIT_MILLIS. */
+  #waiting: Promise<void> | undefined;
   #listener: MetricsListener | undefined;
   /** The bind under way, once the provider has taken the reader. */
   #binding: Promise<void> | undefined;
@@ -77,19 +83,51 @@ export class JobmeterReader extends PullMetricReader {
     const listener: ResolvedOptions['listener'] = resolveListener(options.listener);
     this.#port = listener === false ? 0 : listener.port;
     this.#listen = listener === false ? undefined : () => startMetricsListener({ ...listener, format: listener.format ?? profile.format, json: jsonView(profile), scrape: this.scrape });
-    this.ready =
+    if (listener !== false) givenListenerPort(this, listener.port);
+    this.#bound =
       listener === false
         ? Promise.resolve()
         : new Promise<void>((resolve, reject) => {
             this.#settle = { resolve, reject };
           });
     // Observed through `ready`; without a listener to wait on, an unhandled rejection would end the process.
-    this.ready.catch(() => {});
+    this.#bound.catch(() => {});
+  }
+
+  /**
+   * Resolves once a provider has taken the reader and the listener is bound; rejects when it
+   * cannot be: a port another reader of the provider keeps (a ConfigError naming it), a port in
+   * use (EADDRINUSE), a non-loopback host, the reader shut down before a provider took it, or —
+   * read before any provider has taken the reader — none taking it within READY_WAIT_MILLIS
+   * (read again once one has, it follows that provider's bind). Resolved at once without a listener.
+   */
+  get ready(): Promise<void> {
+    if (this.#taken || this.#listen === undefined || this.#shut) return this.#bound;
+    this.#waiting ??= this.#waitForProvider();
+    return this.#waiting;
+  }
+
+  #waitForProvider(): Promise<void> {
+    const waiting = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting = undefined;
+        reject(
+          new Error(
+            `JobmeterReader: no MeterProvider took this reader within ${READY_WAIT_MILLIS} ms of awaiting ready; ` +
+              "give it to one first (new MeterProvider({ readers: [reader] }), or NodeSDK's metricReaders and sdk.start()), then await ready",
+          ),
+        );
+      }, READY_WAIT_MILLIS);
+      void this.#bound.then(resolve, reject).finally(() => clearTimeout(timer));
+    });
+    waiting.catch(() => {});
+    return waiting;
   }
 
   /** The provider takes the reader: the listener binds once every reader of it is known. */
   override setMetricProducer(producer: MetricProducer): void {
     super.setMetricProducer(producer);
+    this.#taken = true;
     if (this.#listen !== undefined) queueMicrotask(() => this.#bind(producer));
   }
 

@@ -35,6 +35,7 @@ import { preferIngested } from './ingest/prefer-ingested.ts';
 import { StateKeeper, stateDirOf } from './ingest/state-keeper.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
+import { resourceAttributesFor } from './naming/resource-labels.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
 import { createPushZeroFill } from './naming/zero-fill-push.ts';
@@ -46,7 +47,7 @@ import { SelfTelemetry } from './http/self-telemetry.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { portGivenToAnother } from './readers/reader-ports.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
-import { buildProfile, coalescedScrape, jsonView, preferIngestedIn, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
+import { buildProfile, coalescedScrape, hostNameOf, jsonView, preferIngestedIn, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
 import { VERSION } from './version.ts';
 import { checkViews, hostCaps, hostViewed, JOBMETER_METER, viewSelects } from './views/host-views.ts';
 
@@ -184,7 +185,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const ingestOwner = keeper ?? ingestStore;
   const shadow = ingestOwner === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestOwner.owns(sm));
-  const namer = profileNamer(profile, o.hostInstruments, options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'));
+  const hostName = hostNameOf(options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'));
+  const namer = profileNamer(profile, o.hostInstruments, hostName);
   if (profile.kind === 'table' && o.hostInstruments === 'drop') {
     const ruled = new Set(profile.rules.map((r) => r.instrument));
     const dropped = o.instruments.filter((s) => !ruled.has(s.name)).map((s) => s.name);
@@ -219,7 +221,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // A port a standard reader in `readers` was given stays its own (readers/reader-ports.ts).
   const portTaken = o.listener === false ? undefined : portGivenToAnother(readers, o.listener.port, 'listener.port');
   if (portTaken !== undefined) throw portTaken;
-  const resource = resourceFromAttributes({ ...o.resourceAttributes, 'service.name': o.serviceName });
+  // The resource attributes the profile's labels are read from on the Collector path (crewshipd's
+  // `hostname` from `host.name`), valued as the pull's labels, so the push carries them; a host's own
+  // attributes win.
+  const resource = resourceFromAttributes({ ...resourceAttributesFor(profile, hostName), ...o.resourceAttributes, 'service.name': o.serviceName });
   // The primary's collections become the aggregate once a member has reported (src/cluster/).
   const primary =
     role === 'primary' && o.cluster !== false

@@ -74,6 +74,11 @@ export function buildProfile(choice: Pick<ResolvedOptions, 'profile' | 'profileR
   return resolveProfile(choice.profile, scopeInfo, checkFamilyRules(choice.profileRules, builtIn.rules ?? [], 'profile.rules', labelsByName));
 }
 
+/** The value of a profile's hostname label: the `hostname` option, or the machine's name. */
+export function hostNameOf(option: string | undefined): string {
+  return option ?? hostname();
+}
+
 /**
  * The namer of a profile: jobmeter's own instruments a legacy profile has no rule for are left
  * out (its original has no such series); the host's are served under native names unless it
@@ -81,7 +86,7 @@ export function buildProfile(choice: Pick<ResolvedOptions, 'profile' | 'profileR
  */
 export function profileNamer(profile: Profile, hostInstruments: HostInstruments, hostName: string | undefined): Namer {
   return createNamer(profile, {
-    hostname: hostName ?? hostname(),
+    hostname: hostNameOf(hostName),
     hostInstruments,
     // The ingest's self-metric too: a legacy profile serves no self-metric (its original has none).
     ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name).concat(REFUSED_METRIC)),

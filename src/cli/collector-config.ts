@@ -18,10 +18,11 @@
  * metrics (`otelcol_receiver_refused_metric_points`, `otelcol_processor_*`, `otelcol_exporter_*`,
  * `otelcol_process_*`) on a loopback pull endpoint; and, beside a single daemon (not a gateway), a
  * `resourcedetection` processor with the `system` detector for the host attributes the profile's
- * labels read (crewshipd's `hostname` from `host.name`), never overriding what the sender set.
+ * labels read (naming/resource-labels.ts: crewshipd's `hostname` from `host.name`), never overriding
+ * what the sender set.
  *
  * Read from each profile: `rules` (instrument, name, type, help, unit, from, scale, labels, values,
- * zeroFill, emitZero), `vocabularies`, `hostnameLabel`. Its `buckets` are the sender's to record
+ * zeroFill, emitZero), `vocabularies`, its resource labels. Its `buckets` are the sender's to record
  * (a Collector cannot re-bucket a histogram); format, order, snapshot and json are the pull
  * endpoint's own and have no Collector counterpart.
  */
@@ -29,6 +30,7 @@ import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import { RUNTIME_INSTRUMENTS } from '../domain/runtime-metrics.ts';
 import { OTHER, type InstrumentSpec } from '../domain/types.ts';
+import { resourceLabels, type ResourceLabel } from '../naming/resource-labels.ts';
 import type { FamilyRule, TableProfile } from '../naming/types.ts';
 
 export interface CollectorEndpoints {
@@ -115,8 +117,8 @@ function vocabularyDrops(profile: TableProfile): string[] {
   return drops;
 }
 
-/** Datapoint statements of one rule: `other` folds, the original's words, label names, the hostname label. */
-function datapointStatements(rule: FamilyRule, hostnameLabel: string | undefined): string[] {
+/** Datapoint statements of one rule: `other` folds, the original's words, label names, the labels read from the resource. */
+function datapointStatements(rule: FamilyRule, fromResource: readonly ResourceLabel[]): string[] {
   const guard = `metric.name == ${str(sourceOf(rule))}`;
   const out: string[] = [];
   for (const a of CATALOG.get(rule.instrument)?.attributes ?? []) {
@@ -132,7 +134,7 @@ function datapointStatements(rule: FamilyRule, hostnameLabel: string | undefined
     out.push(`set(${attr(label)}, ${attr(attribute)}) where ${guard} and ${attr(attribute)} != nil`);
     out.push(`delete_key(attributes, ${str(attribute)}) where ${guard}`);
   }
-  if (hostnameLabel !== undefined) out.push(`set(${attr(hostnameLabel)}, resource.attributes["host.name"]) where ${guard}`);
+  for (const r of fromResource) out.push(`set(${attr(r.label)}, resource.attributes[${str(r.attribute)}]) where ${guard}`);
   return out;
 }
 
@@ -170,9 +172,9 @@ function typeStatements(rule: FamilyRule, guard: string): string[] {
 }
 
 /** Metric statements of one rule: sum what dropped attributes merge, type, scale, HELP, unit, name last. */
-function metricStatements(rule: FamilyRule, hostnameLabel: string | undefined): string[] {
+function metricStatements(rule: FamilyRule, fromResource: readonly ResourceLabel[]): string[] {
   const guard = `metric.name == ${str(sourceOf(rule))}`;
-  const labels = [...(rule.labels ?? []).map(([, label]) => label), ...(hostnameLabel === undefined ? [] : [hostnameLabel])];
+  const labels = [...(rule.labels ?? []).map(([, label]) => label), ...fromResource.map((r) => r.label)];
   const out = [`aggregate_on_attributes("sum", [${labels.map(str).join(', ')}]) where ${guard}`];
   out.push(...typeStatements(rule, guard));
   if (rule.scale !== undefined && rule.scale !== 1) out.push(`scale_metric(${floatLiteral(rule.scale)}) where ${guard}`);
@@ -223,9 +225,10 @@ function extractions(profile: TableProfile): string[] {
 const GATEWAY_MEMORY_LIMITER = { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 };
 
 /**
- * Host attributes from the machine the Collector runs on, for a profile label that reads one
- * (`hostnameLabel` ← `host.name`). Only where the Collector runs beside the daemon: a gateway's host
- * is not its senders', so there the sender must carry them (jobmeter's own push does). `override:
+ * Host attributes from the machine the Collector runs on, for the profile labels read from the
+ * resource (naming/resource-labels.ts: `host.name`, what the `system` detector gives). Only where the
+ * Collector runs beside the daemon: a gateway's host is not its senders', so there the sender must
+ * carry them (jobmeter's own push does). `override:
  * false` keeps what the sender set; `os.type`, on by default, is off: no label reads it, and it would
  * only widen `target_info`.
  */
@@ -316,21 +319,21 @@ export function compileCollectorConfig(profile: TableProfile, endpoints: Collect
   const zeroFilled = profile.rules.filter((r) => r.emitZero === true || r.zeroFill !== undefined).map((r) => r.name);
   if (endpoints.tier !== undefined && 'worker' in endpoints.tier) return { config: workerConfig(endpoints), notReproduced: [], zeroFilled };
   const front = endpoints.tier !== undefined && 'front' in endpoints.tier ? endpoints.tier.front : undefined;
-  const host = profile.hostnameLabel;
+  const fromResource = resourceLabels(profile);
   const drops = vocabularyDrops(profile);
   const extract = extractions(profile);
   const goRuntime = goRuntimeStatements(profile);
   const metricStatementGroups = [
     ...(goRuntime.length > 0 ? [{ context: 'metric', statements: goRuntime }] : []),
     ...(extract.length > 0 ? [{ context: 'metric', statements: extract }] : []),
-    { context: 'datapoint', statements: profile.rules.flatMap((r) => datapointStatements(r, host)) },
-    { context: 'metric', statements: profile.rules.flatMap((r) => metricStatements(r, host)) },
+    { context: 'datapoint', statements: profile.rules.flatMap((r) => datapointStatements(r, fromResource)) },
+    { context: 'metric', statements: profile.rules.flatMap((r) => metricStatements(r, fromResource)) },
   ].filter((g) => g.statements.length > 0);
   const served = `not (${oneOf('metric.name', profile.rules.map((r) => r.name))})`;
   const gateway = front !== undefined || endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
   const processors: Record<string, unknown> = {
     ...(gateway && { memory_limiter: GATEWAY_MEMORY_LIMITER }),
-    ...(!gateway && host !== undefined && { 'resourcedetection/system': SYSTEM_DETECTION }),
+    ...(!gateway && fromResource.length > 0 && { 'resourcedetection/system': SYSTEM_DETECTION }),
     ...(drops.length > 0 && { 'filter/vocabulary': { error_mode: 'ignore', metrics: { datapoint: drops } } }),
     transform: { error_mode: 'ignore', metric_statements: metricStatementGroups },
     'filter/profile': { error_mode: 'ignore', metrics: { metric: [served] } },

@@ -26,8 +26,8 @@ import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts
 import { queryAt, resultTable as table } from './collector-store-compare.ts';
 
 const PROFILES = ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const satisfies readonly ProfileName[];
-/** crewshipd's `hostname` label: the pull's from the option, the Collector's from the resource's host.name. */
-const HOST = { hostname: 'host-1', resourceAttributes: { 'host.name': 'host-1' } } as const;
+/** crewshipd's `hostname` label: the pull's from the option, the Collector's from the host.name jobmeter's push carries. */
+const HOST = { hostname: 'host-1' } as const;
 
 const meters: Jobmeter[] = [];
 const collectors: CollectorHandle<'otlp'>[] = [];

@@ -28,8 +28,8 @@ const PROFILES = ALL_LEGACY;
 const PATHS = ['otlp', 'remote-write'] as const;
 type Path = (typeof PATHS)[number];
 
-/** crewshipd's `hostname` label: the pull's from the option, the Collector's from the resource's host.name. */
-const HOST = { hostname: 'host-1', resourceAttributes: { 'host.name': 'host-1' } } as const;
+/** crewshipd's `hostname` label: the pull's from the option, the Collector's from the host.name jobmeter's push carries. */
+const HOST = { hostname: 'host-1' } as const;
 
 const temp = tempFiles('jobmeter-collector-gateway-');
 

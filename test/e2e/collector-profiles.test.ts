@@ -117,9 +117,9 @@ async function pushThroughGeneratedCollector(profile: ProfileName, started: Star
     serviceName: `${profile}-daemon`,
     listener: { port: 0 },
     processMetrics: false,
+    // crewshipd's `hostname` label: the Collector reads it from the host.name jobmeter's push carries
+    // (not the Collector's own host's: its detection never overrides the sender's).
     hostname: HOST,
-    // crewshipd's `hostname` label: the Collector reads it from the OTel resource's host.name.
-    resourceAttributes: { 'host.name': HOST },
     otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, intervalMillis: 3_600_000, naming: 'canonical' },
   });
   started.jm = jm;

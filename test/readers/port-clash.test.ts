@@ -13,6 +13,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ConfigError, createJobmeter, JobmeterReader } from '../../src/index.ts';
+import { READY_WAIT_MILLIS } from '../../src/jobmeter-reader.ts';
 import { freePort } from '../support/free-port.ts';
 
 const providers: MeterProvider[] = [];
@@ -87,18 +88,47 @@ test('the default port: new JobmeterReader() beside new PrometheusExporter() is 
   assert.equal(reader.pullAddress, undefined);
 });
 
-test('different ports: both serve; two JobmeterReaders on one port: the first binds, the second is told EADDRINUSE', async () => {
+test('different ports: both serve', async () => {
   const [a, b] = [await freePort(), await freePort()];
   const { exporter, started } = exporterOn(a);
   const reader = new JobmeterReader({ listener: { port: b } });
-  const second = new JobmeterReader({ listener: { port: b } });
-  const meter = new MeterProvider({ readers: [exporter, reader, second] });
+  const meter = new MeterProvider({ readers: [exporter, reader] });
   providers.push(meter);
   meter.getMeter('host').createCounter('host.jobs').add(1);
   await reader.ready;
   assert.equal(await started, undefined);
-  await assert.rejects(second.ready, (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE' && err.message.includes(String(b)));
   assert.deepEqual([await servedBy(a), await servedBy(b)], ['PrometheusExporter', 'jobmeter']);
+});
+
+test('two JobmeterReaders of one provider on one port: the first listed binds, the other is refused naming the port and its sibling', async () => {
+  const port = await freePort();
+  // Constructed in the other order than listed: the list decides.
+  const second = new JobmeterReader({ listener: { port } });
+  const first = new JobmeterReader({ listener: { port } });
+  const meter = new MeterProvider({ readers: [first, second] });
+  providers.push(meter);
+  meter.getMeter('host').createCounter('host.jobs').add(1);
+  await first.ready;
+  await assert.rejects(second.ready, (err: unknown) => {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.equal(err.key, 'listener.port');
+    assert.equal(err.value, port);
+    assert.match(err.message, new RegExp(`another JobmeterReader was given ${port} and keeps it, so jobmeter does not listen there`));
+    return true;
+  });
+  assert.equal(second.pullAddress, undefined);
+  assert.equal(first.pullAddress?.port, port);
+  assert.equal(await servedBy(port), 'jobmeter');
+});
+
+test("createJobmeter: a listener port a JobmeterReader in `readers` was given is a ConfigError naming it", async () => {
+  const port = await freePort();
+  const reader = new JobmeterReader({ listener: { port } });
+  await assert.rejects(createJobmeter({ listener: { port }, processMetrics: false, global: false, readers: [reader] }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.match(err.message, new RegExp(`another JobmeterReader was given ${port} and keeps it`));
+    return true;
+  });
 });
 
 test('a port another process holds: ready rejects with EADDRINUSE naming it', async () => {
@@ -112,6 +142,33 @@ test('a port another process holds: ready rejects with EADDRINUSE naming it', as
   } finally {
     await new Promise<void>((resolve) => holder.close(() => resolve()));
   }
+});
+
+test('ready read before any provider takes the reader rejects after READY_WAIT_MILLIS, saying why; read once one has, it follows the bind', async (t) => {
+  const port = await freePort();
+  const reader = new JobmeterReader({ listener: { port } });
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const early = reader.ready;
+  let settled = false;
+  void early.then(() => (settled = true), () => (settled = true));
+  t.mock.timers.tick(READY_WAIT_MILLIS - 1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(settled, false, 'still waiting within the bound');
+  t.mock.timers.tick(1);
+  await assert.rejects(early, /no MeterProvider took this reader within 5000 ms of awaiting ready; give it to one first/);
+  t.mock.timers.reset();
+  // A provider taking it afterwards still binds the listener; ready, read again, says so.
+  providers.push(new MeterProvider({ readers: [reader] }));
+  await reader.ready;
+  assert.equal(reader.pullAddress?.port, port);
+});
+
+test('ready read before a provider takes the reader follows the bind once one does within the bound', async () => {
+  const reader = new JobmeterReader({ listener: { port: 0 } });
+  const early = reader.ready;
+  providers.push(new MeterProvider({ readers: [reader] }));
+  await early;
+  assert.ok(reader.pullAddress !== undefined);
 });
 
 test('the listener binds once a provider takes the reader; shut down before that, ready says nothing listened', async () => {
