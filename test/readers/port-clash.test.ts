@@ -1,6 +1,6 @@
-// A port another reader of the same provider was given is never silently taken (issue 24 item 4).
-// The official PrometheusExporter binds after a DNS lookup of its host, so jobmeter's listener used
-// to win the race whatever the order, and the exporter died with EADDRINUSE. The rule now: the
+// A port another reader of the same provider was given is never silently taken. The official
+// PrometheusExporter binds after a DNS lookup of its host, so without a rule jobmeter's listener
+// would win the race whatever the order and the exporter would die with EADDRINUSE. The rule: the
 // standard reader keeps the port it was given; jobmeter's `ready` rejects with a ConfigError naming
 // the port and the reader, and jobmeter never listens there — in both orders, with the real
 // exporter. Every port here is one found free for the test, given to both readers; the default-port
