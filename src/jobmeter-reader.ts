@@ -38,7 +38,7 @@ import { PullMetricReader } from './readers/pull-reader.ts';
 import { portGivenToAnother, siblingReaders } from './readers/reader-ports.ts';
 
 /** The `createJobmeter` options that make sense for a reader of someone else's provider. */
-export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps' | 'translationStrategy' | 'attributeValueLengthLimit'> & {
+export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps' | 'translationStrategy' | 'unitSuffixes' | 'attributeValueLengthLimit'> & {
   /** Producers whose metrics join every collection, after the provider's own. @default [] */
   metricProducers?: MetricProducer[];
 };
