@@ -45,7 +45,7 @@ import { givenListenerPort, portGivenToAnother, siblingReaders } from './readers
 export const READY_WAIT_MILLIS = 5_000;
 
 /** The `createJobmeter` options that make sense for a reader of someone else's provider. */
-export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps' | 'translationStrategy' | 'attributeValueLengthLimit'> & {
+export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps' | 'translationStrategy' | 'unitSuffixes' | 'attributeValueLengthLimit'> & {
   /** Producers whose metrics join every collection, after the provider's own. @default [] */
   metricProducers?: MetricProducer[];
 };

@@ -240,6 +240,13 @@ export interface JobmeterOptions {
    */
   translationStrategy?: TranslationStrategy;
   /**
+   * `false`: the `otel` profile's names leave out the unit word (`app_job_latency`, not
+   * `app_job_latency_seconds`; `_total` stays on counters): exactly the series names and labels
+   * `@opentelemetry/exporter-prometheus` serves, so a switch from it keeps every series. Legacy
+   * profiles never change names: setting it with one is a ConfigError. @default true
+   */
+  unitSuffixes?: boolean;
+  /**
    * Extra instruments the host declares, bounded like the domain's own (their attributes are
    * declared here): observable ones it feeds with `jobmeter.observe(name, callback)` (e.g. counts
    * it keeps in its database), and counters, up-down counters, histograms and gauges it records

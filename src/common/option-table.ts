@@ -178,8 +178,9 @@ export const JOBMETER_OPTIONS = {
   },
   resourceAttributes: { file: 'resource_attributes', schema: 'resourceAttributes', keys: 'open', defaultText: '{}', doc: 'Extra resource attributes.' },
   translationStrategy: { file: 'naming.translation_strategy', schema: 'translationStrategy', defaultText: '`UnderscoreEscapingWithSuffixes`', doc: "The `otel` profile's naming of OTel instruments (the OTel spec's translation strategies)." },
+  unitSuffixes: { file: 'naming.unit_suffixes', schema: 'boolean', default: true as boolean, doc: "`false`: the `otel` profile's names without the unit word (`_total` stays), as `@opentelemetry/exporter-prometheus` names them." },
   startTimestamps: { file: 'naming.start_timestamps', schema: 'boolean', default: false as boolean, doc: 'Counters and histograms carry their start time (`_created`, `created_timestamp`).' },
-  naming: { file: 'naming', schema: 'naming', library: false, doc: 'The `[naming]` table: translation_strategy, start_timestamps.' },
+  naming: { file: 'naming', schema: 'naming', library: false, doc: 'The `[naming]` table: translation_strategy, unit_suffixes, start_timestamps.' },
   listener: { file: 'listener', schema: 'listener', keys: 'listener', defaultText: '{} (on)', doc: 'The pull listener; `false` disables it.' },
   otlp: { file: 'otlp', schema: 'otlp', keys: 'otlp', defaultText: 'none', doc: 'OTLP push; without `endpoint` no push reader.' },
   ingest: { file: 'ingest', schema: 'ingest', keys: 'ingest', defaultText: 'none', doc: 'OTLP/HTTP ingest listener; omitted or `false`: none.' },
@@ -202,7 +203,7 @@ export const JOBMETER_OPTIONS = {
 
 /** `new JobmeterReader(options)`: the createJobmeter options that make sense for a reader of someone else's provider. */
 export const READER_OPTIONS = {
-  ...pick(JOBMETER_OPTIONS, ['profile', 'listener', 'otelScopeInfo', 'hostname', 'hostInstruments', 'startTimestamps', 'translationStrategy', 'attributeValueLengthLimit']),
+  ...pick(JOBMETER_OPTIONS, ['profile', 'listener', 'otelScopeInfo', 'hostname', 'hostInstruments', 'startTimestamps', 'translationStrategy', 'unitSuffixes', 'attributeValueLengthLimit']),
   metricProducers: { defaultText: '[]', doc: "Producers whose metrics join every collection, after the provider's own." },
 } as const satisfies Section;
 

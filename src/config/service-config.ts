@@ -42,7 +42,7 @@ export type IngestConfig = Layer<Omit<IngestOptions, 'maxSeriesPerInstrument' | 
 export type ClusterConfig = Omit<ClusterOptions, 'reportTo'> & { enabled?: boolean };
 
 /** `[naming]`: the pull endpoint's names and start times (the options of the same names). */
-export type NamingConfig = Pick<JobmeterOptions, 'translationStrategy' | 'startTimestamps'>;
+export type NamingConfig = Pick<JobmeterOptions, 'translationStrategy' | 'unitSuffixes' | 'startTimestamps'>;
 
 /** `[build]`: the daemon's identity. */
 export type BuildConfig = Layer<BuildInfo>;

@@ -33,6 +33,7 @@
  *
  * [naming]                     # unset: the library's defaults
  * # translation_strategy = "UnderscoreEscapingWithSuffixes"   # otel profile only
+ * # unit_suffixes = true        # otel profile only; false: @opentelemetry/exporter-prometheus's names
  * # start_timestamps = false
  *
  * [listener]

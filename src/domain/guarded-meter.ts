@@ -17,6 +17,8 @@
  * A host instrument's attribute values, recorded or observed, on whichever engine, are cut to the
  * guard's attribute value length limit before anything sees them (record-guard.ts `cut`), so
  * values that differ only past it share a series, as the SDK's attribute limits would have them.
+ *
+ * A host histogram that chose no buckets gets them here, once for both engines (host-buckets.ts).
  */
 import type {
   Attributes,
@@ -35,6 +37,7 @@ import type {
 import type { AttributeSetCap } from './attribute-set-cap.ts';
 import { BOUNDED, withinLength } from './bounded-attributes.ts';
 import { invalidValue, isRecordable, type RecordGuard } from './record-guard.ts';
+import { withHostBuckets } from './host-buckets.ts';
 import { ObservedTally, type ObservedKind } from './tallies/observed.ts';
 
 export type SyncKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge';
@@ -213,7 +216,7 @@ export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], opt
   return {
     createCounter: (name, o) => make<'add', Counter>(name, 'counter', o, 'add', true, (x) => meter.createCounter(name, x)),
     createUpDownCounter: (name, o) => make<'add', UpDownCounter>(name, 'upDownCounter', o, 'add', false, (x) => meter.createUpDownCounter(name, x)),
-    createHistogram: (name, o) => make<'record', Histogram>(name, 'histogram', o, 'record', true, (x) => meter.createHistogram(name, x)),
+    createHistogram: (name, o) => make<'record', Histogram>(name, 'histogram', withHostBuckets(o), 'record', true, (x) => meter.createHistogram(name, x)),
     createGauge: (name, o) => make<'record', Gauge>(name, 'gauge', o, 'record', false, (x) => meter.createGauge(name, x)),
     createObservableGauge: (name, o) => own?.observed(name, 'observableGauge') ?? new GuardedObservable(meter.createObservableGauge(name, o), name, false, guard),
     createObservableCounter: (name, o) => own?.observed(name, 'observableCounter') ?? new GuardedObservable(meter.createObservableCounter(name, o), name, true, guard),

@@ -29,8 +29,11 @@ export function renderTargetInfo(attributes: Attributes, utf8: boolean): RenderF
 /** What a rule compiler reads of an instrument: a producer's MetricData, or a store's series set (domain/series/collection.ts). */
 export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType'> & { readonly isMonotonic?: boolean };
 
-/** The rules (none or one) that render `metric` of scope `scopeName` under a native profile. */
-export function compileNative(profile: NativeProfile, metric: MetricHead, scopeName: string, scopeVersion: string | undefined): CompiledRule[] {
+/** What names a scope in its labels (the OTel compatibility spec's `otel_scope_*`). */
+export type ScopeHead = { readonly name: string; readonly version?: string; readonly schemaUrl?: string };
+
+/** The rules (none or one) that render `metric` of `scope` under a native profile. */
+export function compileNative(profile: NativeProfile, metric: MetricHead, scope: ScopeHead): CompiledRule[] {
   let type: 'counter' | 'gauge' | 'histogram';
   switch (metric.dataPointType) {
     case DataPointType.SUM:
@@ -48,15 +51,16 @@ export function compileNative(profile: NativeProfile, metric: MetricHead, scopeN
   }
   const strategy = profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY;
   const utf8 = !escapesNames(strategy);
-  const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, type, strategy);
+  const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, type, strategy, profile.unitSuffixes !== false);
   let scopeLabels = '';
   if (profile.scopeInfo) {
-    scopeLabels = 'otel_scope_name="' + escapeLabelValue(scopeName) + '"';
-    if (scopeVersion) scopeLabels += ',otel_scope_version="' + escapeLabelValue(scopeVersion) + '"';
+    scopeLabels = 'otel_scope_name="' + escapeLabelValue(scope.name) + '"';
+    if (scope.version) scopeLabels += ',otel_scope_version="' + escapeLabelValue(scope.version) + '"';
+    if (scope.schemaUrl) scopeLabels += ',otel_scope_schema_url="' + escapeLabelValue(scope.schemaUrl) + '"';
   }
   const reserved = new Set(['quantile']);
   if (type === 'histogram') reserved.add('le');
-  if (profile.scopeInfo) reserved.add('otel_scope_name').add('otel_scope_version');
+  if (profile.scopeInfo) reserved.add('otel_scope_name').add('otel_scope_version').add('otel_scope_schema_url');
   const cache = new SeriesCache(
     (attributes) => renderAttributes(attributes, scopeLabels, reserved, utf8),
     // A UTF-8 name's lines open differently (exposition/samples.ts sampleOpeners): no prefix kept.

@@ -76,6 +76,8 @@ export const addsSuffixes = (s: TranslationStrategy): boolean => s.endsWith('Wit
 /**
  * Full Prometheus name of an OTel instrument: sanitized, unit suffix once, `_total` for counters
  * (the default strategy); other strategies keep the name in UTF-8 and/or leave the suffixes out.
+ * `unitSuffixes: false` leaves the unit word out and keeps `_total`: the names
+ * `@opentelemetry/exporter-prometheus` serves, so a switch from it keeps every series.
  * The unit word is returned either way (OpenMetrics `# UNIT` is written only when it is a suffix).
  */
 export function prometheusName(
@@ -83,11 +85,12 @@ export function prometheusName(
   ucum: string,
   kind: 'counter' | 'gauge' | 'histogram',
   strategy: TranslationStrategy = DEFAULT_TRANSLATION_STRATEGY,
+  unitSuffixes = true,
 ): { name: string; unit: string } {
   let name = escapesNames(strategy) ? sanitizeMetricName(instrument) : instrument;
   const unit = unitWord(ucum, kind === 'gauge');
   if (!addsSuffixes(strategy)) return { name, unit };
-  if (unit !== '' && !name.endsWith('_' + unit)) name += '_' + unit;
+  if (unitSuffixes && unit !== '' && !name.endsWith('_' + unit)) name += '_' + unit;
   if (kind === 'counter') {
     if (name.endsWith('_total')) name = name.slice(0, -'_total'.length);
     name += '_total';

@@ -17,7 +17,7 @@ import type { RenderFamily } from '../exposition/render-model.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import { indexOf, newBuilder, seriesCount, toFamily, type FamilyBuilder } from './family-builder.ts';
 import { claim, newClaims } from './name-claims.ts';
-import { compileNative, renderTargetInfo, type MetricHead } from './native-rules.ts';
+import { compileNative, renderTargetInfo, type MetricHead, type ScopeHead } from './native-rules.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames } from './prometheus-names.ts';
 import { sortTableFamilies } from './series-order.ts';
 import { compileTableRule } from './table-rules.ts';
@@ -77,11 +77,11 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   const own = options.ownInstruments ?? new Set<string>();
   const clashes = new Set<string>();
   /** The rules that render one instrument of one scope under this profile. */
-  const compile = (metric: MetricHead, scopeName: string, scopeVersion: string | undefined): readonly CompiledRule[] => {
+  const compile = (metric: MetricHead, scope: ScopeHead): readonly CompiledRule[] => {
     const named = ruleMap.get(metric.descriptor.name);
     if (named !== undefined) return named.map((r) => compileTableRule(r, constLabels, starts));
-    if (profile.kind === 'native') return compileNative(profile, metric, scopeName, scopeVersion);
-    if (hostNative && !own.has(metric.descriptor.name)) return compileNative(starts ? { ...HOST_NATIVE, startTimestamps: true } : HOST_NATIVE, metric, scopeName, scopeVersion);
+    if (profile.kind === 'native') return compileNative(profile, metric, scope);
+    if (hostNative && !own.has(metric.descriptor.name)) return compileNative(starts ? { ...HOST_NATIVE, startTimestamps: true } : HOST_NATIVE, metric, scope);
     return [];
   };
   let targetInfo: { attributes: Attributes; family: RenderFamily } | undefined;
@@ -114,11 +114,11 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     }
     /** The compiled rules of an instrument, each with the builder of its family (undefined: not served). */
-    const ruled = (metric: MetricHead, scope: { name: string; version?: string }): Array<[CompiledRule, FamilyBuilder]> => {
-      const key = scope.name + '\0' + (scope.version ?? '') + '\0' + metric.descriptor.name;
+    const ruled = (metric: MetricHead, scope: ScopeHead): Array<[CompiledRule, FamilyBuilder]> => {
+      const key = scope.name + '\0' + (scope.version ?? '') + '\0' + (scope.schemaUrl ?? '') + '\0' + metric.descriptor.name;
       let entry = compiled.get(key);
       if (entry === undefined) {
-        entry = { rules: compile(metric, scope.name, scope.version), pass: current };
+        entry = { rules: compile(metric, scope), pass: current };
         compiled.set(key, entry);
       }
       entry.pass = current;

@@ -95,6 +95,8 @@ export interface NativeProfile {
    * profiles name every series in their tables and have none. @default 'UnderscoreEscapingWithSuffixes'
    */
   readonly translationStrategy?: TranslationStrategy;
+  /** `false`: no unit word in names (`[naming] unit_suffixes`, prometheus-names.ts). @default true */
+  readonly unitSuffixes?: boolean;
   /** The host's own rules: the instruments they name are rendered by them instead of natively. */
   readonly rules?: readonly FamilyRule[];
 }

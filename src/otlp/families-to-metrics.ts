@@ -15,7 +15,7 @@
  *   exponential one, whose series all carry native buckets, an ExponentialHistogram), gauges,
  *   `info` and `unknown` families Gauges.
  * - Labels become attributes (parsed back from the pre-rendered label strings), except the native
- *   profile's `otel_scope_name`/`otel_scope_version`, which become the instrumentation scope
+ *   profile's `otel_scope_name`/`otel_scope_version`/`otel_scope_schema_url`, which become the instrumentation scope
  *   again (other series go under `options.scope`). `target_info` is left out: the resource is
  *   exported as the resource.
  * - Every point carries one start time (when the converter was made): the totals are cumulative
@@ -53,12 +53,13 @@ export type FamiliesToMetrics = (families: readonly Family[], resource: Resource
 /** Labels the native profile adds from the scope; in OTLP they go back into the scope. */
 const SCOPE_NAME_LABEL = 'otel_scope_name';
 const SCOPE_VERSION_LABEL = 'otel_scope_version';
+const SCOPE_SCHEMA_URL_LABEL = 'otel_scope_schema_url';
 
 interface ParsedLabels {
   readonly attributes: Attributes;
   /** `''` for the default scope, else the native profile's scope labels. */
   readonly scopeKey: string;
-  readonly scope: { readonly name: string; readonly version?: string } | undefined;
+  readonly scope: { readonly name: string; readonly version?: string; readonly schemaUrl?: string } | undefined;
 }
 
 export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): FamiliesToMetrics {
@@ -73,14 +74,16 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
       const attributes = parseLabels(labels);
       const name = attributes[SCOPE_NAME_LABEL];
       const version = attributes[SCOPE_VERSION_LABEL];
+      const schemaUrl = attributes[SCOPE_SCHEMA_URL_LABEL];
       delete attributes[SCOPE_NAME_LABEL];
       delete attributes[SCOPE_VERSION_LABEL];
+      delete attributes[SCOPE_SCHEMA_URL_LABEL];
       p =
         typeof name === 'string'
           ? {
               attributes: Object.freeze(attributes),
-              scopeKey: name + '\0' + String(version ?? ''),
-              scope: typeof version === 'string' ? { name, version } : { name },
+              scopeKey: name + '\0' + String(version ?? '') + '\0' + String(schemaUrl ?? ''),
+              scope: { name, ...(typeof version === 'string' && { version }), ...(typeof schemaUrl === 'string' && { schemaUrl }) },
             }
           : { attributes: Object.freeze(attributes), scopeKey: '', scope: undefined };
       if (labelCache.size >= LABEL_CACHE_LIMIT) labelCache.clear();

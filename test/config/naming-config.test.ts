@@ -14,6 +14,11 @@ test('[naming] maps onto translationStrategy and startTimestamps', () => {
   assert.deepEqual(toJobmeterOptions(parseServiceConfig({}, 'c.toml')).translationStrategy, undefined);
 });
 
+test('[naming] unit_suffixes = false maps onto unitSuffixes; a non-boolean names its key', () => {
+  assert.equal(toJobmeterOptions(parseServiceConfig({ naming: { unit_suffixes: false } }, 'c.toml')).unitSuffixes, false);
+  assert.throws(() => parseServiceConfig({ naming: { unit_suffixes: 'no' } }, 'c.toml'), (e: unknown) => e instanceof ConfigError && e.key === 'naming.unit_suffixes');
+});
+
 test('a bad [naming] value or key is a ConfigError naming it', () => {
   assert.throws(
     () => parseServiceConfig({ naming: { translation_strategy: 'Dots' } }, 'c.toml'),

@@ -1,4 +1,4 @@
-// createJobmeter applies startTimestamps and translationStrategy (and so `jobmeter serve`'s
+// createJobmeter applies startTimestamps, translationStrategy and unitSuffixes (and so `jobmeter serve`'s
 // [naming] table), as JobmeterReader does.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -28,4 +28,12 @@ test('startTimestamps: a counter series is followed by its _created sample', asy
 test('translationStrategy: NoTranslation serves the OTel names as they are under allow-utf-8; a legacy profile refuses it', async () => {
   assert.match(await openMetrics({ translationStrategy: 'NoTranslation' }), /^\{"jobmeter\.run\.finished",task="a",kind="task",runner="default",outcome="success"\} 1$/m);
   await assert.rejects(createJobmeter({ listener: false, profile: 'solti', translationStrategy: 'NoTranslation' }), ConfigError);
+});
+
+test('unitSuffixes: false serves jobmeter_run_duration, not jobmeter_run_duration_seconds; a legacy profile refuses it', async () => {
+  const om = await openMetrics({ unitSuffixes: false });
+  assert.match(om, /^jobmeter_run_duration_count\{task="a",kind="task",runner="default",outcome="success"\} 1$/m);
+  assert.doesNotMatch(om, /jobmeter_run_duration_seconds/);
+  assert.match(await openMetrics({}), /^jobmeter_run_duration_seconds_count\{/m);
+  await assert.rejects(createJobmeter({ listener: false, profile: 'solti', unitSuffixes: false }), ConfigError);
 });

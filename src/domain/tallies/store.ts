@@ -16,6 +16,7 @@
 import { ValueType, type BatchObservableCallback, type MetricOptions } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { SDK_DEFAULT_BOUNDARIES } from '../host-buckets.ts';
 import { RecordGuard } from '../record-guard.ts';
 import { OpenSeriesIndex } from '../series/open-index.ts';
 import { INSTRUMENT_TYPE } from '../series/series-set.ts';
@@ -40,9 +41,6 @@ export interface TallyStoreOptions {
   /** Series per observable instrument, overflow included (the SDK's limit for it). @default 2000 */
   readonly observedLimit?: number;
 }
-
-/** The SDK's default histogram buckets, for a host histogram without advice (as the SDK gives it). */
-const SDK_DEFAULT_BOUNDARIES: readonly number[] = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
 
 function specTally(spec: InstrumentSpec, guard: RecordGuard): Tally {
   const descriptor = {
