@@ -1,9 +1,9 @@
 /**
  * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
  * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`): points the ingest
- * accepted and refused by reason, requests it answered by status and reason, connections it shed to keep room by what they held, the ingest
- * state's failed checkpoints and last success, points and exports the OTLP push sent and failed,
- * and how long scrapes of the metrics route took. `jobmeter serve` serves these families on a listener of their
+ * accepted and refused by reason, requests it answered by status and reason, connections it shed
+ * to keep room by what they held, the ingest state's failed checkpoints and last success, points
+ * and exports the OTLP push sent and failed, and how long scrapes of the metrics route took. `jobmeter serve` serves these families on a listener of their
  * own (`[telemetry] listen`), so they never mix into a profile's body, whose series set is the
  * original's.
  *
