@@ -3,9 +3,9 @@
  * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`): points the ingest
  * accepted and refused by reason, requests it answered by status and reason, connections it shed
  * to keep room by what they held, the ingest state's failed checkpoints and last success, points
- * and exports the OTLP push sent and failed, and how long scrapes of the metrics route took. `jobmeter serve` serves these families on a listener of their
- * own (`[telemetry] listen`), so they never mix into a profile's body, whose series set is the
- * original's.
+ * and exports the OTLP push sent and failed, and how long scrapes of the metrics route took.
+ * `jobmeter serve` serves these families on a listener of their own (`[telemetry] listen`), so
+ * they never mix into a profile's body, whose series set is the original's.
  *
  * What must stay true: recording is a few additions (it runs on every scrape and export); the
  * families are built only when the telemetry listener is scraped.

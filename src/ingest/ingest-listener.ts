@@ -19,6 +19,10 @@
  * | a body that does not decode                        | 400, google.rpc.Status INVALID_ARGUMENT                                |
  * | success                                            | 200, ExportMetricsServiceResponse; `partial_success` when points were refused (or a warning) |
  *
+ * Each answer's status is its reason's (self-telemetry.ts `INGEST_ANSWERS`), and every answer the
+ * handler writes is reported once (`onAnswered`): jobmeter counts them as its own, never in a
+ * profile's series. Node's 408 and the connections shed for room do not pass the handler.
+ *
  * Status and response bodies are in the request's encoding (`application/x-protobuf` or
  * `application/json`). Departures from the Collector, both asked for by the OTLP specification
  * where the Collector is silent: 413 rather than 400 for an oversized body, and `partial_success`
