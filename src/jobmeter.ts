@@ -357,8 +357,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         ...(token !== undefined && { token }),
         ...(apiKeys !== undefined && { apiKeys }),
         ...(trustedCidrs !== undefined && { trustedCidrs }),
-        // A sender the gate refuses is a request rejected before any work.
-        onRefused: (reason) => recorder.reject(reason),
+        // jobmeter's own count: a profile's rejection series is its original's API's alone.
+        onAnswered: (answer) => telemetry.ingestAnswered(answer),
         onShed: (reason) => telemetry.connectionShed(reason),
         log: o.log,
         ...(onRequest && { onRequest }),

@@ -1,11 +1,11 @@
 /**
  * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
  * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`): points the ingest
- * accepted and refused by reason, connections it shed to keep room by what they held, the ingest
- * state's failed checkpoints and last success, points and exports the OTLP push sent and failed,
- * and how long scrapes of the metrics route took. `jobmeter serve` serves these families on a listener of their
- * own (`[telemetry] listen`), so they never mix into a profile's body, whose series set is the
- * original's.
+ * accepted and refused by reason, requests it answered by status and reason, connections it shed
+ * to keep room by what they held, the ingest state's failed checkpoints and last success, points
+ * and exports the OTLP push sent and failed, and how long scrapes of the metrics route took.
+ * `jobmeter serve` serves these families on a listener of their own (`[telemetry] listen`), so
+ * they never mix into a profile's body, whose series set is the original's.
  *
  * What must stay true: recording is a few additions (it runs on every scrape and export); the
  * families are built only when the telemetry listener is scraped.
@@ -18,6 +18,27 @@ import { SHED_REASONS, type ShedReason } from './connection-room.ts';
 /** Upper bounds of the scrape duration histogram, in seconds (Prometheus' scrape timeout defaults to 10 s). */
 export const SCRAPE_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/**
+ * What the ingest listener answers a request with, by reason, and the HTTP status of each: the one
+ * table of them (ingest-listener.ts answers through it). A 200 is `partial` when points were
+ * refused (`partial_success`). Requests Node itself answers (408 past `requestTimeoutMillis`) and
+ * connections shed for room (`jobmeter_ingest_connections_shed_total`) never reach it.
+ */
+export const INGEST_ANSWERS = Object.freeze({
+  accepted: 200,
+  partial: 200,
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  too_large: 413,
+  unsupported_media_type: 415,
+  internal: 500,
+  unavailable: 503,
+} as const);
+export type IngestAnswer = keyof typeof INGEST_ANSWERS;
+
 /** Where the ingest's refusals by reason are read from (the store's running counts). */
 export type RefusedSource = () => ReadonlyMap<string, number>;
 
@@ -27,6 +48,8 @@ export type CheckpointSource = () => { readonly failures: number; readonly writt
 export class SelfTelemetry {
   #accepted = 0;
   readonly #shed = new Map<ShedReason, number>(SHED_REASONS.map((r) => [r, 0]));
+  // Every answer from start, so an alert on a rate needs no absent().
+  readonly #answers = new Map<IngestAnswer, number>(Object.keys(INGEST_ANSWERS).map((a) => [a as IngestAnswer, 0]));
   #refused: RefusedSource | undefined;
   #checkpoints: CheckpointSource | undefined;
   readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
@@ -50,6 +73,11 @@ export class SelfTelemetry {
   /** Points of one request the ingest kept. */
   accepted(points: number): void {
     this.#accepted += points;
+  }
+
+  /** One request the ingest listener answered, by what it answered. */
+  ingestAnswered(answer: IngestAnswer): void {
+    this.#answers.set(answer, this.#answers.get(answer)! + 1);
   }
 
   /** One connection the ingest listener closed to keep room, by what it held (connection-room.ts). */
@@ -108,6 +136,13 @@ export class SelfTelemetry {
           'jobmeter_ingest_connections_shed_total',
           'Connections the ingest listener closed to make room for new ones at its cap, by what they held (idle, headers, slow_body) or full: a newcomer closed while every connection had a whole request in.',
           [...this.#shed].map(([reason, value]) => ({ labels: `reason="${reason}"`, value })),
+        ),
+      );
+      out.push(
+        counter(
+          'jobmeter_ingest_requests_total',
+          'OTLP/HTTP requests the ingest listener answered, by HTTP status code and reason (accepted, partial: some points refused, or what refused the whole request).',
+          [...this.#answers].map(([reason, value]) => ({ labels: `code="${INGEST_ANSWERS[reason]}",reason="${reason}"`, value })),
         ),
       );
     }

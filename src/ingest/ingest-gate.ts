@@ -50,18 +50,20 @@ export const INGEST_POSTURE: Posture = Object.freeze({
   env: Object.freeze({}),
 });
 
-/** A refused request's answer: HTTP status, google.rpc.Status code and message, extra headers. */
+/** A refused request's answer: google.rpc.Status code and message, extra headers, and its reason. */
 export interface GateRefusal {
-  readonly status: 401 | 403;
   readonly code: number;
   readonly message: string;
   readonly headers: Readonly<Record<string, string>>;
-  /** Counted as `jobmeter.request.rejected{reason}`. */
+  /**
+   * The HTTP status (401, 403) is the reason's (self-telemetry.ts `INGEST_ANSWERS`), counted as
+   * jobmeter's own `jobmeter_ingest_requests_total`, never in a profile's series: the original's
+   * refusals are its own API's, not the ingest's.
+   */
   readonly reason: 'unauthorized' | 'forbidden';
 }
 
 const UNAUTHENTICATED: GateRefusal = Object.freeze({
-  status: 401,
   code: RPC_CODE.UNAUTHENTICATED,
   message: 'unauthenticated: a valid bearer token is required',
   headers: Object.freeze({ 'www-authenticate': 'Bearer', connection: 'close' }),
@@ -69,7 +71,6 @@ const UNAUTHENTICATED: GateRefusal = Object.freeze({
 });
 
 const PERMISSION_DENIED: GateRefusal = Object.freeze({
-  status: 403,
   code: RPC_CODE.PERMISSION_DENIED,
   message: 'permission denied',
   headers: Object.freeze({ connection: 'close' }),

@@ -19,6 +19,10 @@
  * | a body that does not decode                        | 400, google.rpc.Status INVALID_ARGUMENT                                |
  * | success                                            | 200, ExportMetricsServiceResponse; `partial_success` when points were refused (or a warning) |
  *
+ * Each answer's status is its reason's (self-telemetry.ts `INGEST_ANSWERS`), and every answer the
+ * handler writes is reported once (`onAnswered`): jobmeter counts them as its own, never in a
+ * profile's series. Node's 408 and the connections shed for room do not pass the handler.
+ *
  * Status and response bodies are in the request's encoding (`application/x-protobuf` or
  * `application/json`). Departures from the Collector, both asked for by the OTLP specification
  * where the Collector is silent: 413 rather than 400 for an oversized body, and `partial_success`
@@ -44,6 +48,7 @@ import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { bodyBytes as checkBodyBytes, concurrentRequests, port as checkPort, positiveInteger } from '../common/option-rules.ts';
 import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
+import { INGEST_ANSWERS, type IngestAnswer } from '../http/self-telemetry.ts';
 import { resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
 import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
 import { DecodeLimitExceeded, decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
@@ -104,8 +109,11 @@ export interface IngestListenerOptions extends Partial<ServerLimits>, IngestGate
    * double, histogram min/max, scope attributes). A throw is ignored. @default none
    */
   readonly onRequest?: (body: Buffer, encoding: OtlpEncoding, result: OtlpPartialSuccess) => void;
-  /** Called with the reason of every request the gate refuses (jobmeter counts it). A throw is ignored. @default none */
-  readonly onRefused?: (reason: GateRefusal['reason']) => void;
+  /**
+   * Called once with what every request was answered (self-telemetry.ts `INGEST_ANSWERS`: its
+   * status and reason), as the answer is written; jobmeter counts it. A throw is ignored. @default none
+   */
+  readonly onAnswered?: (answer: IngestAnswer) => void;
   /**
    * Called with what every connection closed to keep room under `maxConnections` held
    * (connection-room.ts; jobmeter counts it). A throw is ignored. @default none
@@ -154,7 +162,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   const bodyBudget = maxBodyBytes * (maxConcurrent + 1);
   let bodyBytes = 0;
   const busy = (what: string): Refusal =>
-    new Refusal(503, RPC_CODE.UNAVAILABLE, `jobmeter is busy (${what}); retry after ${retryAfter} s`, { 'retry-after': String(retryAfter) });
+    new Refusal('unavailable', RPC_CODE.UNAVAILABLE, `jobmeter is busy (${what}); retry after ${retryAfter} s`, { 'retry-after': String(retryAfter) });
 
   /** Decodes off the main thread and ingests a chunk per turn (decoder-pool.ts). */
   const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, handOver: boolean, contentEncoding?: string): Promise<OtlpPartialSuccess | Refusal> => {
@@ -163,7 +171,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver, contentEncoding);
     } catch (err) {
       if (!(err instanceof DecodeFailed) || err.kind === 'other') throw err;
-      return new Refusal(err.kind === 'too-large' ? 413 : 400, RPC_CODE.INVALID_ARGUMENT, err.message);
+      return new Refusal(err.kind === 'too-large' ? 'too_large' : 'bad_request', RPC_CODE.INVALID_ARGUMENT, err.message);
     }
     return batch.result();
   };
@@ -191,8 +199,8 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     try {
       body = await decodeBody(raw, contentEncoding, maxBodyBytes);
     } catch (err) {
-      if (err instanceof TooLarge) return new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message);
-      return new Refusal(400, RPC_CODE.INVALID_ARGUMENT, messageOf(err));
+      if (err instanceof TooLarge) return new Refusal('too_large', RPC_CODE.INVALID_ARGUMENT, err.message);
+      return new Refusal('bad_request', RPC_CODE.INVALID_ARGUMENT, messageOf(err));
     }
     if (!isIdentity(contentEncoding)) {
       try {
@@ -210,8 +218,8 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       try {
         result = ingestHere(options.sink, body, encoding, decodeLimits);
       } catch (err) {
-        if (err instanceof DecodeLimitExceeded) return new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message);
-        if (err instanceof OtlpDecodeError) return new Refusal(400, RPC_CODE.INVALID_ARGUMENT, err.message);
+        if (err instanceof DecodeLimitExceeded) return new Refusal('too_large', RPC_CODE.INVALID_ARGUMENT, err.message);
+        if (err instanceof OtlpDecodeError) return new Refusal('bad_request', RPC_CODE.INVALID_ARGUMENT, err.message);
         throw err;
       }
     }
@@ -225,15 +233,32 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     return result;
   };
 
+  /** Every answer is written here, its status the one its reason has, and counted once. */
+  const reply = (response: ServerResponse, answered: IngestAnswer, contentType: string, body: string | Uint8Array, headers?: Readonly<Record<string, string>>): void => {
+    try {
+      options.onAnswered?.(answered);
+    } catch {
+      // Counting never changes the answer.
+    }
+    sendText(response, INGEST_ANSWERS[answered], contentType, body, headers);
+  };
+  const answer = (response: ServerResponse, refusal: Refusal, encoding: OtlpEncoding, headers: Readonly<Record<string, string>> = {}): void =>
+    reply(response, refusal.answer, CONTENT_TYPE[encoding], encodeStatus(refusal.code, refusal.message, encoding), { ...refusal.headers, ...headers });
+  /** A gate refusal in the request's encoding (a text line when it has none). */
+  const refuseAtGate = (response: ServerResponse, refusal: GateRefusal, encoding: OtlpEncoding | undefined): void =>
+    encoding === undefined
+      ? reply(response, refusal.reason, 'text/plain; charset=utf-8', `${refusal.message}\n`, refusal.headers)
+      : reply(response, refusal.reason, CONTENT_TYPE[encoding], encodeStatus(refusal.code, refusal.message, encoding), refusal.headers);
+
   const handler = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // Everything that can be answered without the body is answered before it is read.
-    if (pathOf(request.url) !== METRICS_PATH) return sendText(response, 404, 'text/plain; charset=utf-8', NOT_FOUND);
-    if (request.method !== 'POST') return sendText(response, 405, 'text/plain', METHOD_NOT_ALLOWED, { allow: 'POST' });
+    if (pathOf(request.url) !== METRICS_PATH) return reply(response, 'not_found', 'text/plain; charset=utf-8', NOT_FOUND);
+    if (request.method !== 'POST') return reply(response, 'method_not_allowed', 'text/plain', METHOD_NOT_ALLOWED, { allow: 'POST' });
     const encoding = encodingOf(request.headers['content-type']);
     // The gate before anything about the body, its type included.
     const denied = gate.check(request);
-    if (denied !== undefined) return refuseAtGate(response, denied, encoding, options.onRefused);
-    if (encoding === undefined) return sendText(response, 415, 'text/plain', UNSUPPORTED_MEDIA_TYPE);
+    if (denied !== undefined) return refuseAtGate(response, denied, encoding);
+    if (encoding === undefined) return reply(response, 'unsupported_media_type', 'text/plain', UNSUPPORTED_MEDIA_TYPE);
 
     // Received bytes count against the budget as they arrive, the slot once the body is in; both
     // are given back once, as the answer is written or when the connection goes first.
@@ -265,8 +290,8 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       if (err instanceof BodyAborted || response.destroyed) return;
       const refusal =
         err instanceof Refusal ? err
-        : err instanceof TooLarge ? new Refusal(413, RPC_CODE.INVALID_ARGUMENT, err.message)
-        : new Refusal(400, RPC_CODE.INVALID_ARGUMENT, 'invalid request');
+        : err instanceof TooLarge ? new Refusal('too_large', RPC_CODE.INVALID_ARGUMENT, err.message)
+        : new Refusal('bad_request', RPC_CODE.INVALID_ARGUMENT, 'invalid request');
       // The rest of the body is not read: the client may still be sending it.
       return answer(response, refusal, encoding, { connection: 'close' });
     }
@@ -292,12 +317,12 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       result = await ingest(chunks, encoding, request.headers['content-encoding'], hold);
     } catch {
       // The cause stays server-side, as on the pull listener.
-      result = new Refusal(500, 13, 'internal error');
+      result = new Refusal('internal', 13, 'internal error');
     }
     release();
     if (response.destroyed) return;
     if (result instanceof Refusal) return answer(response, result, encoding);
-    sendText(response, 200, CONTENT_TYPE[encoding], encodeExportResponse(result, encoding));
+    reply(response, result.rejectedDataPoints > 0 ? 'partial' : 'accepted', CONTENT_TYPE[encoding], encodeExportResponse(result, encoding));
   };
 
   // One line per episode, not per connection: a flood closes thousands a second.
@@ -312,33 +337,18 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   return { address: { host, port: server.port }, close: () => server.close() };
 }
 
-/** A request answered with a google.rpc.Status rather than ingested. */
+/** A request answered with a google.rpc.Status rather than ingested; its HTTP status is its reason's. */
 class Refusal extends Error {
-  readonly status: number;
+  readonly answer: Exclude<IngestAnswer, 'accepted' | 'partial'>;
   /** The google.rpc.Status code. */
   readonly code: number;
   readonly headers: Readonly<Record<string, string>>;
-  constructor(status: number, code: number, message: string, headers: Readonly<Record<string, string>> = {}) {
+  constructor(answer: Refusal['answer'], code: number, message: string, headers: Readonly<Record<string, string>> = {}) {
     super(message);
-    this.status = status;
+    this.answer = answer;
     this.code = code;
     this.headers = headers;
   }
-}
-
-function answer(response: ServerResponse, refusal: Refusal, encoding: OtlpEncoding, headers: Readonly<Record<string, string>> = {}): void {
-  sendText(response, refusal.status, CONTENT_TYPE[encoding], encodeStatus(refusal.code, refusal.message, encoding), { ...refusal.headers, ...headers });
-}
-
-/** A gate refusal in the request's encoding (a text line when it has none), counted. */
-function refuseAtGate(response: ServerResponse, refusal: GateRefusal, encoding: OtlpEncoding | undefined, onRefused: IngestListenerOptions['onRefused']): void {
-  try {
-    onRefused?.(refusal.reason);
-  } catch {
-    // Counting never changes the answer.
-  }
-  if (encoding === undefined) return sendText(response, refusal.status, 'text/plain; charset=utf-8', `${refusal.message}\n`, refusal.headers);
-  sendText(response, refusal.status, CONTENT_TYPE[encoding], encodeStatus(refusal.code, refusal.message, encoding), refusal.headers);
 }
 
 function messageOf(err: unknown): string {

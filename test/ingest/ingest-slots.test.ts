@@ -187,7 +187,8 @@ test('12 senders of the official OTLP exporter against 8 busy slots: every expor
 test('the bytes in flight still bound the waiting: past them a request is shed with 503 and Retry-After', { timeout: 60_000 }, async () => {
   const MAX_BODY = 64 * 1024;
   const store = new IngestStore();
-  const listener = await startIngestListener({ sink: store, port: 0, maxBodyBytes: MAX_BODY, maxConcurrentRequests: 1, retryAfterSeconds: 3 });
+  const answered: string[] = [];
+  const listener = await startIngestListener({ sink: store, port: 0, maxBodyBytes: MAX_BODY, maxConcurrentRequests: 1, retryAfterSeconds: 3, onAnswered: (a) => answered.push(a) });
   const url = `http://127.0.0.1:${listener.address.port}/v1/metrics`;
   const pool = await holdThreadPool();
   let released = false;
@@ -216,6 +217,8 @@ test('the bytes in flight still bound the waiting: past them a request is shed w
     const names = await ingestedNames(store);
     for (const name of ['first.depth', 'second.depth']) assert.ok(names.includes(name), names.join(' '));
     assert.ok(!names.includes('third.depth'), names.join(' '));
+    // Each answer reported once, for counting: the shed one as it was written, before the others.
+    assert.deepEqual(answered, ['unavailable', 'accepted', 'accepted', 'accepted']);
   } finally {
     if (!released) await pool.release();
     await listener.close();
