@@ -13,7 +13,7 @@
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
-import type { InstrumentSpec } from './domain/types.ts';
+import type { DeclaredInstrumentSpec, InstrumentSpec } from './domain/types.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { PROFILE_NAMES, type ProfileName } from './options.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
@@ -23,7 +23,7 @@ import { buildViews } from './views/build-views.ts';
 
 export interface JobmeterViewsOptions {
   /** Instruments the host declares (as `createJobmeter`'s `instruments`): they get Views too. @default [] */
-  readonly instruments?: readonly InstrumentSpec[];
+  readonly instruments?: readonly DeclaredInstrumentSpec[];
 }
 
 /** The histogram buckets a profile gives jobmeter's instruments where they differ from the catalog's. */
