@@ -41,7 +41,7 @@ let readmeInstall: ReadmeInstall;
 before(async () => {
   assert.ok(existsSync(join(ROOT, 'dist/src/cli/bin.js')), 'dist/ is missing: run `npm run build` (npm test builds it first)');
   dir = await mkdtemp(join(tmpdir(), 'jobmeter-installed-'));
-  // --ignore-scripts: dist/ is built already (npm test builds it); `prepare` would build it again.
+  // --ignore-scripts: dist/ is built already (npm test builds it); `prepack` would build it again.
   const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 << 20 });
   const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
   tarball = join(dir, packed!.filename);
@@ -56,6 +56,9 @@ before(async () => {
 });
 
 const QUIET = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+
+/** The lifecycle scripts of npm's install (`prepare` among them), which its install-scripts warning is about. */
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'];
 
 interface ReadmeInstall {
   /** The tarball `npm pack` writes (from its comment). */
@@ -122,6 +125,13 @@ describe('the packed tarball', () => {
     const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as { private?: boolean; bin?: Record<string, string> };
     assert.equal(pkg.private, undefined, 'not private');
     assert.deepEqual(pkg.bin, { jobmeter: 'dist/src/cli/bin.js' });
+  });
+
+  it('carries no script npm runs when the tarball is installed: no install-scripts warning, dist/ is built when packing', async () => {
+    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    const atInstall = Object.keys(pkg.scripts ?? {}).filter((s) => INSTALL_SCRIPTS.includes(s));
+    assert.deepEqual(atInstall, []);
+    assert.equal(pkg.scripts?.['prepack'], 'tsc -p tsconfig.build.json', 'npm pack and npm publish build dist/');
   });
 
   it('no source map points at a file the tarball lacks', async () => {
