@@ -36,7 +36,14 @@ export function withProfileBuckets(specs: readonly InstrumentSpec[], buckets: Re
   return specs.map((s) => (buckets[s.name] ? { ...s, buckets: buckets[s.name] } : s));
 }
 
-/** @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}, or a bad instrument spec. */
+/**
+ * The Views a host's provider needs for jobmeter's instruments (and the ones it declares) to be
+ * served as `profile` serves them: the profile's histogram buckets and attribute allow-lists, and
+ * the bounds jobmeter puts on each instrument's series.
+ * @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}, or a bad instrument spec.
+ * @example
+ *   const sdk = new NodeSDK({ metricReaders: [new JobmeterReader({ profile: 'rm' })], views: jobmeterViews('rm') });
+ */
 export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterViewsOptions = {}): ViewOptions[] {
   oneOf(profile, PROFILE_NAMES, 'profile');
   checkOptionKeys(options, 'views');
