@@ -5,6 +5,9 @@
  *
  * A thrower holding a secret (a header value, a token) passes a redacted stand-in as `value`:
  * the field is printed by `util.inspect`, so whatever is stored here ends up in logs.
+ * @example
+ *   try { await createJobmeter({ profile: 'runwsip' }); }
+ *   catch (err) { if (err instanceof ConfigError) console.error(err.message); } // names `profile`, and 'runwisp'
  */
 export class ConfigError extends Error {
   /** The key as the user wrote it: `OTEL_METRICS_EXPORTER`, `otlp.timeoutMillis`, `listener.port`. */

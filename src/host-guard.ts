@@ -37,7 +37,14 @@ export function guardOf(meter: Meter): RecordGuard {
   return guard;
 }
 
-/** `meter` with every instrument's values checked (see the file comment); the same wrapper for the same meter. */
+/**
+ * `meter` with every instrument's values checked: a NaN, an infinity or a negative counter add is
+ * dropped, warned once through `diag` and counted in `jobmeter.records.dropped{reason}`. The same
+ * wrapper for the same meter.
+ * @example
+ *   const meter = guardMeter(metrics.getMeter('my-scheduler'));
+ *   meter.createCounter('app.uploads').add(NaN); // dropped and counted, never served
+ */
 export function guardMeter(meter: Meter): Meter {
   let guarded = GUARDED.get(meter);
   if (guarded === undefined) {

@@ -20,7 +20,7 @@ import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { createRecorder as createDomainRecorder, recorderOn, type BuildInfo, type Recorder } from './domain/recorder.ts';
 import { ConfigError } from './errors.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
-import type { InstrumentSpec } from './domain/types.ts';
+import type { DeclaredInstrumentSpec } from './domain/types.ts';
 import { guardMeter, guardOf } from './host-guard.ts';
 import { resolveProfileChoice } from './resolve-options.ts';
 import { profileSettings } from './naming/profiles/index.ts';
@@ -30,7 +30,7 @@ export interface HostRecorderOptions {
   /** The profile the host's JobmeterReader serves: its closed vocabularies, buckets and snapshot policy. @default 'otel' */
   readonly profile?: ProfileName;
   /** Instruments the host declares, as `createJobmeter`'s `instruments`. @default [] */
-  readonly instruments?: readonly InstrumentSpec[];
+  readonly instruments?: readonly DeclaredInstrumentSpec[];
   /** Reported as `jobmeter.build.info`. @default jobmeter's own version */
   readonly build?: BuildInfo;
   /** Snapshot cache policy. @default the profile's */
@@ -54,7 +54,9 @@ const ASKED = new WeakMap<Recorder, HostRecorderOptions>();
 export function createRecorder(meter: Meter, options: HostRecorderOptions = {}): Recorder {
   checkOptionKeys(options, 'recorder');
   const { profile: name } = resolveProfileChoice(options.profile, undefined);
-  const asked: HostRecorderOptions = { profile: name, instruments: options.instruments ?? [], ...(options.build !== undefined && { build: options.build }), snapshot: options.snapshot ?? {} };
+  // Compared as checked, so a spec that leaves `attributes` out asks for the same as one with none.
+  const declared = checkInstrumentSpecs(options.instruments ?? []);
+  const asked: HostRecorderOptions = { profile: name, instruments: declared, ...(options.build !== undefined && { build: options.build }), snapshot: options.snapshot ?? {} };
   // createJobmeter's recorder is on its meter itself; a host's on the guarded wrapper of its meter.
   const existing = recorderOn(meter) ?? recorderOn(guardMeter(meter));
   if (existing !== undefined) {
@@ -67,7 +69,7 @@ export function createRecorder(meter: Meter, options: HostRecorderOptions = {}):
   // The snapshot's and observe()'s observables are checked as the instruments are.
   const recorder = createDomainRecorder(guardMeter(meter), {
     guard: guardOf(meter),
-    declared: checkInstrumentSpecs(options.instruments ?? []),
+    declared,
     ...(options.build !== undefined && { build: options.build }),
     snapshotDefaults: { ...profile.snapshot, ...options.snapshot },
     buckets: profile.buckets,

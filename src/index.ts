@@ -35,5 +35,5 @@ export type {
   RunAttributes,
   RunHandle,
 } from './domain/recorder.ts';
-export type { AttributeSpec, InstrumentKind, InstrumentSpec, Outcome } from './domain/types.ts';
+export type { AttributeSpec, DeclaredInstrumentSpec, InstrumentKind, InstrumentSpec, Outcome } from './domain/types.ts';
 export type { HostSnapshot, HostRecord, SessionRecord, SnapshotCallback, SnapshotSourceOptions } from './domain/snapshot.ts';

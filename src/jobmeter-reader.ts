@@ -50,6 +50,15 @@ export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener'
   metricProducers?: MetricProducer[];
 };
 
+/**
+ * jobmeter's pull endpoint as a MetricReader of the host's own MeterProvider or NodeSDK: every
+ * scrape collects that provider and serves it under the naming profile on jobmeter's loopback
+ * listener, bound once a provider takes the reader (`ready` resolves then, or rejects saying why).
+ * @example
+ *   const reader = new JobmeterReader({ profile: 'solti', listener: { port: 9464 } });
+ *   const provider = new MeterProvider({ views: jobmeterViews('solti'), readers: [reader] });
+ *   await reader.ready;
+ */
 export class JobmeterReader extends PullMetricReader {
   readonly profile: Profile;
   /** One scrape's families (concurrent calls share a collection and a naming pass). */

@@ -13,7 +13,7 @@
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
-import type { InstrumentSpec } from './domain/types.ts';
+import type { DeclaredInstrumentSpec, InstrumentSpec } from './domain/types.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { PROFILE_NAMES, type ProfileName } from './options.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
@@ -23,7 +23,7 @@ import { buildViews } from './views/build-views.ts';
 
 export interface JobmeterViewsOptions {
   /** Instruments the host declares (as `createJobmeter`'s `instruments`): they get Views too. @default [] */
-  readonly instruments?: readonly InstrumentSpec[];
+  readonly instruments?: readonly DeclaredInstrumentSpec[];
 }
 
 /** The histogram buckets a profile gives jobmeter's instruments where they differ from the catalog's. */
@@ -36,7 +36,14 @@ export function withProfileBuckets(specs: readonly InstrumentSpec[], buckets: Re
   return specs.map((s) => (buckets[s.name] ? { ...s, buckets: buckets[s.name] } : s));
 }
 
-/** @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}, or a bad instrument spec. */
+/**
+ * The Views a host's provider needs for jobmeter's instruments (and the ones it declares) to be
+ * served as `profile` serves them: the profile's histogram buckets and attribute allow-lists, and
+ * the bounds jobmeter puts on each instrument's series.
+ * @throws ConfigError for a profile that is not one of {@link PROFILE_NAMES}, or a bad instrument spec.
+ * @example
+ *   const sdk = new NodeSDK({ metricReaders: [new JobmeterReader({ profile: 'rm' })], views: jobmeterViews('rm') });
+ */
 export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterViewsOptions = {}): ViewOptions[] {
   oneOf(profile, PROFILE_NAMES, 'profile');
   checkOptionKeys(options, 'views');

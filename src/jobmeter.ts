@@ -147,6 +147,18 @@ function registerGlobal(provider: MeterProvider, log: (line: string) => void): (
   };
 }
 
+/**
+ * A jobmeter of its own: a MeterProvider with jobmeter's instruments, served under the naming
+ * profile on a loopback pull listener (127.0.0.1:9464 unless `listener` says otherwise), pushed
+ * over OTLP when `otlp` is set, and the domain API (`recordRun`, `startRun`, declared instruments)
+ * on the instance it resolves to. It registers the global MeterProvider unless `global: false`.
+ * Call `shutdown()` when done. In a `node:cluster` worker it reports to the primary instead.
+ * @throws ConfigError naming the first option that is not what it should be.
+ * @example
+ *   const jm = await createJobmeter({ serviceName: 'my-scheduler', profile: 'runwisp' });
+ *   jm.recordRun({ task: 'nightly', kind: 'task', runner: 'local', outcome: 'success', durationSeconds: 1.2 });
+ *   await jm.shutdown();
+ */
 export async function createJobmeter(options: JobmeterOptions = {}): Promise<Jobmeter> {
   const resolved = resolveOptions(options);
   const role = roleOf(resolved);

@@ -10,7 +10,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { MergePolicy } from './cluster/merge-policy.ts';
 import type { BuildInfo } from './domain/recorder.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
-import type { InstrumentSpec } from './domain/types.ts';
+import type { DeclaredInstrumentSpec } from './domain/types.ts';
 import type { TranslationStrategy } from './naming/prometheus-names.ts';
 import type { FamilyRule } from './naming/types.ts';
 import type { ApiKey } from './http/route-options.ts';
@@ -253,7 +253,7 @@ export interface JobmeterOptions {
    * with `jobmeter.counter(name)`, `jobmeter.histogram(name)`, `jobmeter.gauge(name)` (the
    * domain's fast record path). @default []
    */
-  instruments?: readonly InstrumentSpec[];
+  instruments?: readonly DeclaredInstrumentSpec[];
   /** Reported as `jobmeter.build.info` (runwisp_build_info, rm_build_info). Omitted when absent. */
   build?: BuildInfo;
   /**

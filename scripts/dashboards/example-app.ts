@@ -34,7 +34,7 @@ const STOP_GRACE_MS = 10_000;
 
 export async function startExampleApp(options: ExampleAppOptions = {}): Promise<ExampleApp> {
   if (!existsSync(`${ROOT}dist/instrumentation/index.js`)) {
-    throw new Error('dist/ is missing: run `npm run build` (npm install and npm test build it)');
+    throw new Error('dist/ is missing: run `npm run build` (npm test and npm pack build it)');
   }
   const child = spawn(process.execPath, ['--import', 'jobmeter/instrumentation', 'examples/task-daemon/main.ts'], {
     cwd: ROOT,

@@ -125,7 +125,7 @@ export const INSTRUMENT_SPEC_OPTIONS = {
   kind: { doc: '`counter`, `upDownCounter`, `histogram`, `gauge`, or an observable one.' },
   unit: { doc: 'UCUM unit (`s`, `By`, `{run}`, `1`).' },
   description: { doc: 'The description (HELP).' },
-  attributes: { items: 'attributeSpec', doc: 'The allow-list: attributes not listed are dropped before aggregation.' },
+  attributes: { items: 'attributeSpec', defaultText: '[] (none kept)', doc: 'The allow-list: attributes not listed are dropped before aggregation; left out, none are kept.' },
   buckets: { defaultText: 'none', doc: 'Histogram bucket upper bounds (ascending, without +Inf).' },
   exemplars: { default: false, doc: 'Keep trace-linked exemplars.' },
 } as const satisfies Section;

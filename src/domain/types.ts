@@ -55,6 +55,16 @@ export interface InstrumentSpec {
   readonly exemplars?: boolean;
 }
 
+/**
+ * An instrument as a host declares it (`instruments` of createJobmeter, createRecorder and
+ * jobmeterViews): an {@link InstrumentSpec} whose `attributes` may be left out, for an instrument
+ * recorded without attributes. @example { name: 'app.queue.depth', kind: 'gauge', unit: '{job}', description: 'Jobs waiting.' }
+ */
+export type DeclaredInstrumentSpec = Omit<InstrumentSpec, 'attributes'> & {
+  /** The allow-list (attributes not listed are dropped before aggregation). @default [] (none kept) */
+  readonly attributes?: readonly AttributeSpec[];
+};
+
 /** What `jobmeter.build.info` reports (runwisp_build_info, rm_build_info). */
 export interface BuildInfo {
   readonly version: string;

@@ -18,7 +18,7 @@ const SURFACE: Record<string, [string[], string[]]> = {
     ['ConfigError', 'JobmeterReader', 'VERSION', 'createJobmeter', 'createRecorder', 'guardMeter', 'jobmeterViews'],
     [
       'AttributeSpec', 'BoundCounter', 'BoundGauge', 'BoundHistogram', 'BuildInfo', 'DeclaredCounter', 'DeclaredGauge',
-      'DeclaredHistogram', 'FamilyRule', 'FinishDetails', 'FinishedRun', 'HostInstruments', 'HostRecord', 'HostRecorderOptions',
+      'DeclaredHistogram', 'DeclaredInstrumentSpec', 'FamilyRule', 'FinishDetails', 'FinishedRun', 'HostInstruments', 'HostRecord', 'HostRecorderOptions',
       'HostSnapshot', 'IngestOptions', 'InstrumentKind', 'InstrumentSpec', 'Jobmeter', 'JobmeterOptions', 'JobmeterReaderOptions',
       'JobmeterViewsOptions', 'Observation', 'ObservedValue', 'OtlpProtocol', 'OtlpPushOptions', 'Outcome', 'ProfileName',
       'ProfileOptions', 'PullListenerOptions', 'Recorder', 'RunAttributes', 'RunHandle', 'SessionRecord', 'SnapshotCallback',

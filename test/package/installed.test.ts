@@ -8,9 +8,9 @@
  * library and its declarations, the docs' Markdown, dashboards, rules, examples; no pictures, soak
  * data or source maps), `npm publish --dry-run` without a warning of the package's own, the
  * LICENSE, README links that resolve inside it (pictures stay in the checkout), no source map
- * pointing outside it, `@opentelemetry/api` a peer, fastify an optional
- * one: the app installs no fastify, and all of the above runs without it; the fastify plugin works
- * once the app adds fastify 5, and a fastify 4 app is refused with FST_ERR_PLUGIN_VERSION_MISMATCH.
+ * pointing outside it, `@opentelemetry/api` a peer, the job libraries (and `ioredis`, BullMQ's
+ * client) and fastify optional ones: the app installs none of them, and all of the above runs
+ * without them; the fastify plugin works once the app adds fastify 5, and a fastify 4 app is refused with FST_ERR_PLUGIN_VERSION_MISMATCH.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -41,7 +41,7 @@ let readmeInstall: ReadmeInstall;
 before(async () => {
   assert.ok(existsSync(join(ROOT, 'dist/src/cli/bin.js')), 'dist/ is missing: run `npm run build` (npm test builds it first)');
   dir = await mkdtemp(join(tmpdir(), 'jobmeter-installed-'));
-  // --ignore-scripts: dist/ is built already (npm test builds it); `prepare` would build it again.
+  // --ignore-scripts: dist/ is built already (npm test builds it); `prepack` would build it again.
   const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 << 20 });
   const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
   tarball = join(dir, packed!.filename);
@@ -56,6 +56,9 @@ before(async () => {
 });
 
 const QUIET = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
+
+/** The lifecycle scripts of npm's install (`prepare` among them), which its install-scripts warning is about. */
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'];
 
 interface ReadmeInstall {
   /** The tarball `npm pack` writes (from its comment). */
@@ -124,6 +127,13 @@ describe('the packed tarball', () => {
     assert.deepEqual(pkg.bin, { jobmeter: 'dist/src/cli/bin.js' });
   });
 
+  it('carries no script npm runs when the tarball is installed: no install-scripts warning, dist/ is built when packing', async () => {
+    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    const atInstall = Object.keys(pkg.scripts ?? {}).filter((s) => INSTALL_SCRIPTS.includes(s));
+    assert.deepEqual(atInstall, []);
+    assert.equal(pkg.scripts?.['prepack'], 'tsc -p tsconfig.build.json', 'npm pack and npm publish build dist/');
+  });
+
   it('no source map points at a file the tarball lacks', async () => {
     const dangling: string[] = [];
     for (const path of shipped) {
@@ -183,6 +193,20 @@ describe("the README's install lines", () => {
       run('npm', [...withTarball(line), '@opentelemetry/sdk-trace-node@2', ...QUIET], { cwd: withTrace, maxBuffer: 16 << 20 }),
       (err: { stderr?: string }) => /ERESOLVE/.test(err.stderr ?? '') && /@opentelemetry\/sdk-trace-node/.test(err.stderr ?? ''),
     );
+  });
+});
+
+describe('the job libraries, optional peers', () => {
+  it('each library an integration imports, and ioredis, which BullMQ makes its connections with, is an optional peer the package does not install', async () => {
+    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as Record<string, Record<string, unknown> | undefined>;
+    for (const name of ['bullmq', 'ioredis', 'pg-boss', 'node-cron', 'graphile-worker']) {
+      assert.equal(pkg.dependencies?.[name], undefined, `${name}: not a dependency`);
+      assert.deepEqual(pkg.peerDependencies?.[name] !== undefined && pkg.peerDependenciesMeta?.[name], { optional: true }, `${name}: an optional peer`);
+      assert.equal(existsSync(join(app, 'node_modules', name)), false, `node_modules/${name} is absent`);
+    }
+    // BullMQ declares ioredis an optional peer of its own: jobmeter asks for what BullMQ asks for.
+    const bullmq = JSON.parse(await readFile(join(ROOT, 'node_modules/bullmq/package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
+    assert.equal(pkg.peerDependencies?.['ioredis'], bullmq.peerDependencies['ioredis']);
   });
 });
 
