@@ -30,7 +30,7 @@ import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
 import { IngestStore, type IngestSink } from './ingest/ingest-store.ts';
-import type { IngestResult } from './ingest/ingest-report.ts';
+import type { IngestResult, RefusalReason } from './ingest/ingest-report.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
 import { StateKeeper, stateDirOf } from './ingest/state-keeper.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
@@ -342,7 +342,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     if (o.ingest !== false && ingestStore !== undefined) {
       const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs } = o.ingest;
       const onRequest = debug?.received;
-      telemetry.ingestFrom(() => ingestStore.refusedByReason());
+      telemetry.ingestFrom(() => ingestStore.refusedByReason(), REFUSAL_REASONS);
       if (keeper !== undefined) telemetry.checkpointsFrom(() => keeper.health());
       ingestListener = await startIngestListener({
         sink: countedSink(ingestStore, telemetry),
@@ -450,6 +450,29 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   telemetries.set(jm, telemetry);
   return jm;
 }
+
+/** Every reason the ingest refuses points for, served at 0 from start (tsc keeps it whole). */
+const REFUSAL_REASONS = Object.keys({
+  no_name: true,
+  too_long: true,
+  reserved_name: true,
+  name_clash: true,
+  unsupported_type: true,
+  type_conflict: true,
+  unit_conflict: true,
+  invalid_point: true,
+  invalid_histogram: true,
+  time_ahead: true,
+  time_too_old: true,
+  time_before_start: true,
+  bounds_conflict: true,
+  delta_repeat: true,
+  delta_overlap: true,
+  instrument_cap: true,
+  series_cap: true,
+  memory_budget: true,
+  vocabulary: true,
+} satisfies Record<RefusalReason, true>);
 
 const telemetries = new WeakMap<Jobmeter, SelfTelemetry>();
 

@@ -51,6 +51,7 @@ export class SelfTelemetry {
   // Every answer from start, so an alert on a rate needs no absent().
   readonly #answers = new Map<IngestAnswer, number>(Object.keys(INGEST_ANSWERS).map((a) => [a as IngestAnswer, 0]));
   #refused: RefusedSource | undefined;
+  #reasons: readonly string[] = [];
   #checkpoints: CheckpointSource | undefined;
   readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
   readonly #scrapeCounts = new Array<number>(SCRAPE_BUCKETS.length + 1).fill(0);
@@ -59,10 +60,14 @@ export class SelfTelemetry {
   #pushing = false;
   #ingesting = false;
 
-  /** The ingest is on: its counts are served, its refusals read from `refused`. */
-  ingestFrom(refused: RefusedSource): void {
+  /**
+   * The ingest is on: its counts are served, its refusals read from `refused`, every one of
+   * `reasons` from start (0 until its first refusal).
+   */
+  ingestFrom(refused: RefusedSource, reasons: readonly string[]): void {
     this.#ingesting = true;
     this.#refused = refused;
+    this.#reasons = reasons;
   }
 
   /** The ingest state is kept: its checkpoints' failures and last success are served, read from `source`. */
@@ -123,7 +128,8 @@ export class SelfTelemetry {
     const out: Family[] = [];
     if (this.#ingesting) {
       out.push(counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [{ labels: '', value: this.#accepted }]));
-      const refused = [...(this.#refused?.() ?? new Map<string, number>())].sort(([a], [b]) => (a < b ? -1 : 1));
+      const counts = this.#refused?.() ?? new Map<string, number>();
+      const refused = [...new Set([...this.#reasons, ...counts.keys()])].sort().map((reason) => [reason, counts.get(reason) ?? 0] as const);
       out.push(
         counter(
           'jobmeter_ingest_refused_points_total',

@@ -1,0 +1,78 @@
+/**
+ * What `jobmeter serve`'s `[telemetry]` listener tells an SRE about the service's own health, as
+ * the Collector's and Prometheus' own metrics do: every family has its series from the first
+ * scrape (an alert on a rate needs no absent()). One child serve with the ingest on (a small
+ * memory budget) and the telemetry listener, read over HTTP; promtool (Prometheus 2.42's linter)
+ * accepts each body.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+
+import { EXIT_MS, killChildren, start, START_MS, type Running } from './harness.ts';
+import { checkMetrics } from '../support/promtool.ts';
+import { tempFiles } from '../support/temp-files.ts';
+
+const files = tempFiles('jobmeter-telemetry-health-');
+
+/** Every reason the ingest refuses points for (ingest-report.ts `RefusalReason`). */
+const REFUSAL_REASONS = [
+  'no_name',
+  'too_long',
+  'reserved_name',
+  'name_clash',
+  'unsupported_type',
+  'type_conflict',
+  'unit_conflict',
+  'invalid_point',
+  'invalid_histogram',
+  'time_ahead',
+  'time_too_old',
+  'time_before_start',
+  'bounds_conflict',
+  'delta_repeat',
+  'delta_overlap',
+  'instrument_cap',
+  'series_cap',
+  'memory_budget',
+  'vocabulary',
+];
+
+function sample(body: string, series: string): number | undefined {
+  const line = body.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+let child: Running;
+let telemetryUrl: string;
+
+before(async () => {
+  const config = await files.file(
+    'jobmeter.toml',
+    ['profile = "otel"', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', '[telemetry]', 'listen = "127.0.0.1:0"', ''].join('\n'),
+  );
+  child = start(['serve', '--config', config]);
+  [, telemetryUrl] = (await child.stderrMatches(/serving jobmeter's own telemetry on (http:\/\/\S+\/metrics)\n/, START_MS)) as unknown as [string, string];
+});
+
+after(async () => {
+  child.child.kill('SIGTERM');
+  const code = await child.exited(EXIT_MS).catch((err: unknown) => String(err));
+  killChildren();
+  assert.equal(code, 0, child.stderr());
+});
+
+async function telemetry(): Promise<string> {
+  const body = await (await fetch(telemetryUrl, { headers: { accept: 'text/plain;version=0.0.4' } })).text();
+  const lint = await checkMetrics(body);
+  assert.equal(lint.code, 0, `${lint.output}\n${body}`);
+  return body;
+}
+
+it('the first scrape of the telemetry listener has every refusal reason at 0, before any point was refused', { timeout: 60_000 }, async () => {
+  const body = await telemetry();
+  for (const reason of REFUSAL_REASONS) {
+    assert.equal(sample(body, `jobmeter_ingest_refused_points_total{reason="${reason}"}`), 0, `reason ${reason}:\n${body}`);
+  }
+  const served = body.split('\n').filter((l) => l.startsWith('jobmeter_ingest_refused_points_total{'));
+  assert.equal(served.length, REFUSAL_REASONS.length, served.join('\n'));
+});
