@@ -44,6 +44,7 @@ import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, otlpPushStats, type PushTransform } from './readers/otlp-push.ts';
 import type { PipelineState } from './http/health-route.ts';
 import { SelfTelemetry } from './http/self-telemetry.ts';
+import { buildInfoAttributes } from './domain/observed-instruments.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { portGivenToAnother } from './readers/reader-ports.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
@@ -236,7 +237,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         })
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
-  const telemetry = new SelfTelemetry();
+  const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));
   let pushReader: PeriodicExportingMetricReader | undefined;
   if (o.otlp !== undefined) {
     const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;

@@ -1,9 +1,10 @@
 /**
  * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
- * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`): points the ingest
- * accepted and refused by reason, requests it answered by status and reason, connections it shed
- * to keep room by what they held, the ingest state's failed checkpoints and last success, points
- * and exports the OTLP push sent and failed, and how long scrapes of the metrics route took.
+ * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`): its build (as
+ * `prometheus_build_info`), points the ingest accepted and refused by reason, requests it answered
+ * by status and reason, connections it shed to keep room by what they held, the ingest state's
+ * failed checkpoints and last success, points and exports the OTLP push sent and failed, and how
+ * long scrapes of the metrics route took.
  * `jobmeter serve` serves these families on a listener of their own (`[telemetry] listen`), so
  * they never mix into a profile's body, whose series set is the original's.
  *
@@ -12,7 +13,9 @@
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
+import { renderLabelPairs } from '../exposition/escape.ts';
 import type { Family } from '../exposition/types.ts';
+import { sanitizeLabelName } from '../naming/prometheus-names.ts';
 import { SHED_REASONS, type ShedReason } from './connection-room.ts';
 
 /** Upper bounds of the scrape duration histogram, in seconds (Prometheus' scrape timeout defaults to 10 s). */
@@ -46,6 +49,7 @@ export type RefusedSource = () => ReadonlyMap<string, number>;
 export type CheckpointSource = () => { readonly failures: number; readonly writtenSeconds: number | undefined };
 
 export class SelfTelemetry {
+  readonly #buildLabels: string;
   #accepted = 0;
   readonly #shed = new Map<ShedReason, number>(SHED_REASONS.map((r) => [r, 0]));
   // Every answer from start, so an alert on a rate needs no absent().
@@ -59,6 +63,11 @@ export class SelfTelemetry {
   #scrapeCount = 0;
   #pushing = false;
   #ingesting = false;
+
+  /** `build`: the attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
+  constructor(build: Readonly<Record<string, string>>) {
+    this.#buildLabels = renderLabelPairs(Object.keys(build).map(sanitizeLabelName), Object.values(build));
+  }
 
   /**
    * The ingest is on: its counts are served, its refusals read from `refused`, every one of
@@ -125,7 +134,7 @@ export class SelfTelemetry {
 
   /** The families, for the telemetry listener. */
   families(): Family[] {
-    const out: Family[] = [];
+    const out: Family[] = [{ name: 'jobmeter_build_info', type: 'gauge', help: 'Always 1; the labels carry the running build of jobmeter.', unit: '', series: [{ labels: this.#buildLabels, value: 1 }] }];
     if (this.#ingesting) {
       out.push(counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [{ labels: '', value: this.#accepted }]));
       const counts = this.#refused?.() ?? new Map<string, number>();

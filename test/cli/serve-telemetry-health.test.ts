@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 
 import { EXIT_MS, killChildren, start, START_MS, type Running } from './harness.ts';
+import { VERSION } from '../../src/version.ts';
 import { checkMetrics } from '../support/promtool.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
@@ -75,4 +76,15 @@ it('the first scrape of the telemetry listener has every refusal reason at 0, be
   }
   const served = body.split('\n').filter((l) => l.startsWith('jobmeter_ingest_refused_points_total{'));
   assert.equal(served.length, REFUSAL_REASONS.length, served.join('\n'));
+});
+
+it("jobmeter_build_info is 1 with serve's own version, commit and runtime version", { timeout: 60_000 }, async () => {
+  const body = await telemetry();
+  const line = body.split('\n').find((l) => l.startsWith('jobmeter_build_info{'));
+  assert.ok(line !== undefined, body);
+  const [, labels, value] = /^jobmeter_build_info\{(.*)\} (\S+)$/.exec(line)!;
+  assert.equal(value, '1');
+  const pairs = Object.fromEntries([...labels!.matchAll(/(\w+)="([^"]*)"/g)].map(([, k, v]) => [k, v]));
+  assert.deepEqual(pairs, { version: VERSION, commit: 'unknown', runtime_version: process.version });
+  assert.match(body, /# TYPE jobmeter_build_info gauge\n/);
 });
