@@ -310,7 +310,15 @@ async function startTelemetryListener(
   limits: ReturnType<typeof limitsOf>,
 ): Promise<MetricsListener> {
   const { startMetricsListener } = await import('../http/metrics-listener.ts');
-  return startMetricsListener({ ...address, ...limits, allowNonLoopback: false, format: 'negotiate', scrape: () => Promise.resolve(telemetry.families()) });
+  const listener = await startMetricsListener({ ...address, ...limits, allowNonLoopback: false, format: 'negotiate', scrape: () => Promise.resolve(telemetry.families()) });
+  const stopSampling = telemetry.sampleEventLoop();
+  return {
+    address: listener.address,
+    close: () => {
+      stopSampling();
+      return listener.close();
+    },
+  };
 }
 
 /** The keys a SIGHUP applies live: the metrics route's credentials, rotated without a restart. */

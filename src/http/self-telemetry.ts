@@ -12,6 +12,7 @@
  * families are built only when the telemetry listener is scraped.
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 
 import { renderLabelPairs } from '../exposition/escape.ts';
 import type { Family } from '../exposition/types.ts';
@@ -42,6 +43,23 @@ export const INGEST_ANSWERS = Object.freeze({
 } as const);
 export type IngestAnswer = keyof typeof INGEST_ANSWERS;
 
+/** `@opentelemetry/instrumentation-runtime-node`'s default `monitoringPrecision`: the delay is sampled every 10 ms. */
+const DELAY_RESOLUTION_MS = 10;
+
+/**
+ * The event-loop delay figures, under `nodejs.eventloop.delay.*` (as runtime-metrics.ts serves them
+ * to the native profile), each read from the delay histogram in nanoseconds.
+ */
+const DELAY_FIGURES: readonly (readonly [string, (h: ELDHistogram) => number])[] = [
+  ['min', (h) => h.min],
+  ['max', (h) => h.max],
+  ['mean', (h) => h.mean],
+  ['stddev', (h) => h.stddev],
+  ['p50', (h) => h.percentile(50)],
+  ['p90', (h) => h.percentile(90)],
+  ['p99', (h) => h.percentile(99)],
+];
+
 /** Where the ingest's refusals by reason are read from (the store's running counts). */
 export type RefusedSource = () => ReadonlyMap<string, number>;
 
@@ -63,6 +81,8 @@ export class SelfTelemetry {
   #scrapeCount = 0;
   #pushing = false;
   #ingesting = false;
+  #delay: ELDHistogram | undefined;
+  #lastDelay: number[] = DELAY_FIGURES.map(() => 0);
 
   /** `build`: the attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
   constructor(build: Readonly<Record<string, string>>) {
@@ -82,6 +102,20 @@ export class SelfTelemetry {
   /** The ingest state is kept: its checkpoints' failures and last success are served, read from `source`. */
   checkpointsFrom(source: CheckpointSource): void {
     this.#checkpoints = source;
+  }
+
+  /**
+   * Samples the event-loop delay from now on (the telemetry listener is up, so its figures are
+   * read); returns what stops the sampler.
+   */
+  sampleEventLoop(): () => void {
+    const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+    delay.enable();
+    this.#delay = delay;
+    return () => {
+      delay.disable();
+      this.#delay = undefined;
+    };
   }
 
   /** Points of one request the ingest kept. */
@@ -185,6 +219,16 @@ export class SelfTelemetry {
         ]),
       );
     }
+    out.push(...processFamilies());
+    // The delay since the previous scrape; a scrape too soon for a sample repeats the previous figures.
+    if (this.#delay !== undefined && this.#delay.count > 0) {
+      const delay = this.#delay;
+      this.#lastDelay = DELAY_FIGURES.map(([, read]) => read(delay) / 1e9);
+      delay.reset();
+    }
+    DELAY_FIGURES.forEach(([figure], i) =>
+      out.push(gauge(`jobmeter_nodejs_eventloop_delay_${figure}_seconds`, `Event loop ${figure} delay since the previous scrape (nodejs.eventloop.delay.${figure}); 0 before the first sample.`, 'seconds', this.#lastDelay[i]!)),
+    );
     out.push({
       name: 'jobmeter_scrape_duration_seconds',
       type: 'histogram',
@@ -194,6 +238,25 @@ export class SelfTelemetry {
     });
     return out;
   }
+}
+
+/** The process' own figures under semantic-convention names, as the Collector serves `otelcol_process_*`. */
+function processFamilies(): Family[] {
+  const cpu = process.cpuUsage();
+  return [
+    gauge('jobmeter_process_memory_usage_bytes', 'Resident set size of the process (process.memory.usage).', 'bytes', process.memoryUsage.rss()),
+    {
+      ...counter('jobmeter_process_cpu_time_seconds_total', 'CPU time used by the process, by mode (process.cpu.time).', [
+        { labels: 'cpu_mode="user"', value: cpu.user / 1e6 },
+        { labels: 'cpu_mode="system"', value: cpu.system / 1e6 },
+      ]),
+      unit: 'seconds',
+    },
+  ];
+}
+
+function gauge(name: string, help: string, unit: string, value: number): Family {
+  return { name, type: 'gauge', help, unit, series: [{ labels: '', value }] };
 }
 
 function counter(name: string, help: string, series: { labels: string; value: number }[]): Family {

@@ -88,3 +88,20 @@ it("jobmeter_build_info is 1 with serve's own version, commit and runtime versio
   assert.deepEqual(pairs, { version: VERSION, commit: 'unknown', runtime_version: process.version });
   assert.match(body, /# TYPE jobmeter_build_info gauge\n/);
 });
+
+it('the process families (resident memory, CPU seconds by mode, event-loop delay) are served under their semantic-convention names', { timeout: 60_000 }, async () => {
+  await telemetry();
+  // The delay figures cover the time since the previous scrape: give the 10 ms sampler a few turns.
+  await new Promise((r) => setTimeout(r, 200));
+  const body = await telemetry();
+  const rss = sample(body, 'jobmeter_process_memory_usage_bytes');
+  assert.ok(rss !== undefined && rss > 1e6 && rss < 8e9, `resident memory ${rss}:\n${body}`);
+  assert.match(body, /# TYPE jobmeter_process_memory_usage_bytes gauge\n/);
+  const user = sample(body, 'jobmeter_process_cpu_time_seconds_total{cpu_mode="user"}');
+  const system = sample(body, 'jobmeter_process_cpu_time_seconds_total{cpu_mode="system"}');
+  assert.ok(user !== undefined && user > 0 && system !== undefined && system >= 0, body);
+  assert.match(body, /# TYPE jobmeter_process_cpu_time_seconds_total counter\n/);
+  const delay = Object.fromEntries(['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((f) => [f, sample(body, `jobmeter_nodejs_eventloop_delay_${f}_seconds`)]));
+  for (const [figure, value] of Object.entries(delay)) assert.ok(value !== undefined && Number.isFinite(value) && value >= 0, `${figure}: ${value}\n${body}`);
+  assert.ok(delay.min! > 0 && delay.min! <= delay.p50! && delay.p50! <= delay.p90! && delay.p90! <= delay.p99! && delay.p99! <= delay.max!, JSON.stringify(delay));
+});
