@@ -341,9 +341,13 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   try {
     if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape, onScrape: (seconds) => telemetry.scraped(seconds) });
     if (o.ingest !== false && ingestStore !== undefined) {
-      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs } = o.ingest;
+      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs, maxMemoryBytes } = o.ingest;
       const onRequest = debug?.received;
-      telemetry.ingestFrom(() => ingestStore.refusedByReason(), REFUSAL_REASONS);
+      telemetry.ingestFrom({
+        refused: () => ingestStore.refusedByReason(),
+        reasons: REFUSAL_REASONS,
+        held: () => ({ series: ingestStore.seriesCount, memoryBytes: ingestStore.memoryBytes, maxMemoryBytes }),
+      });
       if (keeper !== undefined) telemetry.checkpointsFrom(() => keeper.health());
       ingestListener = await startIngestListener({
         sink: countedSink(ingestStore, telemetry),

@@ -1,10 +1,13 @@
 /**
  * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
- * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`): its build (as
- * `prometheus_build_info`), points the ingest accepted and refused by reason, requests it answered
- * by status and reason, connections it shed to keep room by what they held, the ingest state's
- * failed checkpoints and last success, points and exports the OTLP push sent and failed, and how
- * long scrapes of the metrics route took.
+ * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`, `otelcol_process_*`):
+ * its build (as `prometheus_build_info`), the process' memory, CPU time and event-loop delay,
+ * points the ingest accepted and refused by reason, requests it answered by status and reason,
+ * the series and bytes it holds against its budget, connections it shed to keep room by what they
+ * held, the ingest state's failed checkpoints and last success, points and exports the OTLP push
+ * sent and failed, and how long scrapes of the metrics route took. Every family a configured part
+ * has is served from the first scrape, at 0 before its first event (an alert needs no absent()),
+ * but the checkpoint's last success time: no state file read or written yet, no time to tell.
  * `jobmeter serve` serves these families on a listener of their own (`[telemetry] listen`), so
  * they never mix into a profile's body, whose series set is the original's.
  *
@@ -60,8 +63,15 @@ const DELAY_FIGURES: readonly (readonly [string, (h: ELDHistogram) => number])[]
   ['p99', (h) => h.percentile(99)],
 ];
 
-/** Where the ingest's refusals by reason are read from (the store's running counts). */
-export type RefusedSource = () => ReadonlyMap<string, number>;
+/** Where the ingest's figures are read from (its store, the figures `/ready` judges). */
+export interface IngestSource {
+  /** Points refused by reason (the store's running counts). */
+  readonly refused: () => ReadonlyMap<string, number>;
+  /** Every reason points may be refused for: each served from start, 0 until its first refusal. */
+  readonly reasons: readonly string[];
+  /** Source series held, and the bytes they take against the budget. */
+  readonly held: () => { readonly series: number; readonly memoryBytes: number; readonly maxMemoryBytes: number };
+}
 
 /** Where the ingest state's checkpoints are read from (state-keeper.ts `health`). */
 export type CheckpointSource = () => { readonly failures: number; readonly writtenSeconds: number | undefined };
@@ -72,15 +82,13 @@ export class SelfTelemetry {
   readonly #shed = new Map<ShedReason, number>(SHED_REASONS.map((r) => [r, 0]));
   // Every answer from start, so an alert on a rate needs no absent().
   readonly #answers = new Map<IngestAnswer, number>(Object.keys(INGEST_ANSWERS).map((a) => [a as IngestAnswer, 0]));
-  #refused: RefusedSource | undefined;
-  #reasons: readonly string[] = [];
+  #ingest: IngestSource | undefined;
   #checkpoints: CheckpointSource | undefined;
   readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
   readonly #scrapeCounts = new Array<number>(SCRAPE_BUCKETS.length + 1).fill(0);
   #scrapeSum = 0;
   #scrapeCount = 0;
   #pushing = false;
-  #ingesting = false;
   #delay: ELDHistogram | undefined;
   #lastDelay: number[] = DELAY_FIGURES.map(() => 0);
 
@@ -89,14 +97,9 @@ export class SelfTelemetry {
     this.#buildLabels = renderLabelPairs(Object.keys(build).map(sanitizeLabelName), Object.values(build));
   }
 
-  /**
-   * The ingest is on: its counts are served, its refusals read from `refused`, every one of
-   * `reasons` from start (0 until its first refusal).
-   */
-  ingestFrom(refused: RefusedSource, reasons: readonly string[]): void {
-    this.#ingesting = true;
-    this.#refused = refused;
-    this.#reasons = reasons;
+  /** The ingest is on: its counts are served, its refusals and holdings read from `source`. */
+  ingestFrom(source: IngestSource): void {
+    this.#ingest = source;
   }
 
   /** The ingest state is kept: its checkpoints' failures and last success are served, read from `source`. */
@@ -169,10 +172,11 @@ export class SelfTelemetry {
   /** The families, for the telemetry listener. */
   families(): Family[] {
     const out: Family[] = [{ name: 'jobmeter_build_info', type: 'gauge', help: 'Always 1; the labels carry the running build of jobmeter.', unit: '', series: [{ labels: this.#buildLabels, value: 1 }] }];
-    if (this.#ingesting) {
+    const ingest = this.#ingest;
+    if (ingest !== undefined) {
       out.push(counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [{ labels: '', value: this.#accepted }]));
-      const counts = this.#refused?.() ?? new Map<string, number>();
-      const refused = [...new Set([...this.#reasons, ...counts.keys()])].sort().map((reason) => [reason, counts.get(reason) ?? 0] as const);
+      const counts = ingest.refused();
+      const refused = [...new Set([...ingest.reasons, ...counts.keys()])].sort().map((reason) => [reason, counts.get(reason) ?? 0] as const);
       out.push(
         counter(
           'jobmeter_ingest_refused_points_total',
@@ -194,6 +198,10 @@ export class SelfTelemetry {
           [...this.#answers].map(([reason, value]) => ({ labels: `code="${INGEST_ANSWERS[reason]}",reason="${reason}"`, value })),
         ),
       );
+      const held = ingest.held();
+      out.push(gauge('jobmeter_ingest_series', 'Source series the ingest holds (each sender\'s streams).', '', held.series));
+      out.push(gauge('jobmeter_ingest_memory_usage_bytes', 'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).', 'bytes', held.memoryBytes));
+      out.push(gauge('jobmeter_ingest_memory_limit_bytes', 'The ingest\'s memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).', 'bytes', held.maxMemoryBytes));
     }
     if (this.#checkpoints !== undefined) {
       const { failures, writtenSeconds } = this.#checkpoints();

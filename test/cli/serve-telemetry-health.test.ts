@@ -43,16 +43,33 @@ function sample(body: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
+/** The ingest's memory budget: less than the 1000 series of {@link batch} take. */
+const BUDGET = 300_000;
+
+/** One OTLP/JSON request: 10 gauges × 100 series each. */
+function batch(): string {
+  const now = `${Date.now()}000000`;
+  const metrics = Array.from({ length: 10 }, (_, j) => ({
+    name: `g${j}`,
+    gauge: { dataPoints: Array.from({ length: 100 }, (_, i) => ({ asDouble: 1, timeUnixNano: now, attributes: [{ key: 'k', value: { stringValue: `v${i}` } }] })) },
+  }));
+  return JSON.stringify({ resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 's' } }] }, scopeMetrics: [{ scope: { name: 't' }, metrics }] }] });
+}
+
 let child: Running;
 let telemetryUrl: string;
+let mainOrigin: string;
+let ingestUrl: string;
 
 before(async () => {
   const config = await files.file(
     'jobmeter.toml',
-    ['profile = "otel"', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', '[telemetry]', 'listen = "127.0.0.1:0"', ''].join('\n'),
+    ['profile = "otel"', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', `max_memory_bytes = ${BUDGET}`, '[telemetry]', 'listen = "127.0.0.1:0"', ''].join('\n'),
   );
   child = start(['serve', '--config', config]);
   [, telemetryUrl] = (await child.stderrMatches(/serving jobmeter's own telemetry on (http:\/\/\S+\/metrics)\n/, START_MS)) as unknown as [string, string];
+  mainOrigin = new URL(/serving otel metrics on (http:\/\/\S+)\n/.exec(child.stderr())![1]!).origin;
+  ingestUrl = /receiving OTLP\/HTTP metrics on (http:\/\/\S+)\n/.exec(child.stderr())![1]!;
 });
 
 after(async () => {
@@ -104,4 +121,23 @@ it('the process families (resident memory, CPU seconds by mode, event-loop delay
   const delay = Object.fromEntries(['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((f) => [f, sample(body, `jobmeter_nodejs_eventloop_delay_${f}_seconds`)]));
   for (const [figure, value] of Object.entries(delay)) assert.ok(value !== undefined && Number.isFinite(value) && value >= 0, `${figure}: ${value}\n${body}`);
   assert.ok(delay.min! > 0 && delay.min! <= delay.p50! && delay.p50! <= delay.p90! && delay.p90! <= delay.p99! && delay.p99! <= delay.max!, JSON.stringify(delay));
+});
+
+it("series held and the ingest's memory budget used and limit are gauges, the figures /ready's text shows", { timeout: 60_000 }, async () => {
+  const before = await telemetry();
+  assert.equal(sample(before, 'jobmeter_ingest_series'), 0, before);
+  assert.equal(sample(before, 'jobmeter_ingest_memory_limit_bytes'), BUDGET, before);
+  const sent = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch() });
+  assert.equal(sent.status, 200);
+  const rejected = Number((JSON.parse(await sent.text()) as { partialSuccess: { rejectedDataPoints: string } }).partialSuccess.rejectedDataPoints);
+  assert.ok(rejected > 0 && rejected < 1000, `the batch is larger than the budget: ${rejected} of 1000 refused`);
+
+  const ready = await fetch(`${mainOrigin}/ready`);
+  assert.equal(ready.status, 503);
+  const [, held, budget] = /ingest at its memory budget: (\d+) of (\d+) bytes held/.exec(await ready.text())!;
+  const body = await telemetry();
+  assert.equal(sample(body, 'jobmeter_ingest_memory_usage_bytes'), Number(held), body);
+  assert.equal(sample(body, 'jobmeter_ingest_memory_limit_bytes'), Number(budget), body);
+  assert.equal(sample(body, 'jobmeter_ingest_series'), 1000 - rejected, body);
+  assert.match(body, /# TYPE jobmeter_ingest_series gauge\n/);
 });
