@@ -201,6 +201,7 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
     }
     let telemetryListener: MetricsListener | undefined;
     const telemetry = config.telemetry === undefined ? undefined : jobmeterModule.selfTelemetryOf(jm);
+    telemetry?.configFrom(() => hangups.lastReload());
     let server: MainServer | undefined;
     if (main !== undefined) {
       try {

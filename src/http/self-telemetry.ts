@@ -5,9 +5,10 @@
  * points the ingest accepted and refused by reason, requests it answered by status and reason,
  * the series and bytes it holds against its budget, connections it shed to keep room by what they
  * held, the ingest state's failed checkpoints and last success, points and exports the OTLP push
- * sent and failed, and how long scrapes of the metrics route took. Every family a configured part
- * has is served from the first scrape, at 0 before its first event (an alert needs no absent()),
- * but the checkpoint's last success time: no state file read or written yet, no time to tell.
+ * sent and failed, how the last configuration load went (as Prometheus'), and how long scrapes
+ * of the metrics route took. Every family a configured part has is served from the first scrape,
+ * at 0 before its first event (an alert needs no absent()), but the checkpoint's last success
+ * time: no state file read or written yet, no time to tell.
  * `jobmeter serve` serves these families on a listener of their own (`[telemetry] listen`), so
  * they never mix into a profile's body, whose series set is the original's.
  *
@@ -76,6 +77,9 @@ export interface IngestSource {
 /** Where the ingest state's checkpoints are read from (state-keeper.ts `health`). */
 export type CheckpointSource = () => { readonly failures: number; readonly writtenSeconds: number | undefined };
 
+/** Where the outcome of the last configuration load is read from (serve's reload.ts). */
+export type ConfigSource = () => { readonly successful: boolean; readonly successSeconds: number };
+
 export class SelfTelemetry {
   readonly #buildLabels: string;
   #accepted = 0;
@@ -83,6 +87,7 @@ export class SelfTelemetry {
   // Every answer from start, so an alert on a rate needs no absent().
   readonly #answers = new Map<IngestAnswer, number>(Object.keys(INGEST_ANSWERS).map((a) => [a as IngestAnswer, 0]));
   #ingest: IngestSource | undefined;
+  #config: ConfigSource | undefined;
   #checkpoints: CheckpointSource | undefined;
   readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
   readonly #scrapeCounts = new Array<number>(SCRAPE_BUCKETS.length + 1).fill(0);
@@ -100,6 +105,11 @@ export class SelfTelemetry {
   /** The ingest is on: its counts are served, its refusals and holdings read from `source`. */
   ingestFrom(source: IngestSource): void {
     this.#ingest = source;
+  }
+
+  /** The configuration is (re)loaded from files: how its last load went is served, read from `source`. */
+  configFrom(source: ConfigSource): void {
+    this.#config = source;
   }
 
   /** The ingest state is kept: its checkpoints' failures and last success are served, read from `source`. */
@@ -226,6 +236,11 @@ export class SelfTelemetry {
           { labels: 'outcome="failed"', value: p.failedExports },
         ]),
       );
+    }
+    if (this.#config !== undefined) {
+      const { successful, successSeconds } = this.#config();
+      out.push(gauge('jobmeter_config_last_reload_successful', 'Whether the last configuration load (at start or on SIGHUP) succeeded: 1, or 0 while the running configuration is kept over a file that does not load.', '', successful ? 1 : 0));
+      out.push(gauge('jobmeter_config_last_reload_success_timestamp_seconds', 'When the configuration last loaded successfully, Unix seconds.', 'seconds', successSeconds));
     }
     out.push(...processFamilies());
     // The delay since the previous scrape; a scrape too soon for a sample repeats the previous figures.
