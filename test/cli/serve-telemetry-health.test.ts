@@ -1,9 +1,11 @@
 /**
  * What `jobmeter serve`'s `[telemetry]` listener tells an SRE about the service's own health, as
  * the Collector's and Prometheus' own metrics do: every family has its series from the first
- * scrape (an alert on a rate needs no absent()). One child serve with the ingest on (a small
- * memory budget) and the telemetry listener, read over HTTP; promtool (Prometheus 2.42's linter)
- * accepts each body.
+ * scrape (an alert on a rate needs no absent()), the build, the process' memory, CPU and
+ * event-loop delay, the ingest's series and memory budget; and `/health` and `/ready` as the main
+ * server answers them. One child serve with the ingest on (a memory budget 1000 series overflow)
+ * and the telemetry listener, read over HTTP in the order written; promtool (Prometheus 2.42's
+ * linter) accepts each body.
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
@@ -140,4 +142,15 @@ it("series held and the ingest's memory budget used and limit are gauges, the fi
   assert.equal(sample(body, 'jobmeter_ingest_memory_limit_bytes'), Number(budget), body);
   assert.equal(sample(body, 'jobmeter_ingest_series'), 1000 - rejected, body);
   assert.match(body, /# TYPE jobmeter_ingest_series gauge\n/);
+});
+
+it("the telemetry listener answers /health and /ready as the main server does (here 503: the ingest at its budget)", { timeout: 60_000 }, async () => {
+  const origin = new URL(telemetryUrl).origin;
+  const health = await fetch(`${origin}/health`);
+  assert.deepEqual([health.status, await health.text()], [200, 'ok\n']);
+  const main = await fetch(`${mainOrigin}/ready`);
+  const mainAnswer = [main.status, await main.text()];
+  assert.equal(mainAnswer[0], 503, 'the budget test before this one filled the ingest');
+  const ready = await fetch(`${origin}/ready`);
+  assert.deepEqual([ready.status, await ready.text()], mainAnswer);
 });
