@@ -30,7 +30,7 @@ import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
 import { IngestStore, type IngestSink } from './ingest/ingest-store.ts';
-import type { IngestResult } from './ingest/ingest-report.ts';
+import type { IngestResult, RefusalReason } from './ingest/ingest-report.ts';
 import { preferIngested } from './ingest/prefer-ingested.ts';
 import { StateKeeper, stateDirOf } from './ingest/state-keeper.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
@@ -44,6 +44,7 @@ import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, otlpPushStats, type PushTransform } from './readers/otlp-push.ts';
 import type { PipelineState } from './http/health-route.ts';
 import { SelfTelemetry } from './http/self-telemetry.ts';
+import { buildInfoAttributes } from './domain/observed-instruments.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { portGivenToAnother } from './readers/reader-ports.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
@@ -248,7 +249,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         })
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
-  const telemetry = new SelfTelemetry();
+  const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));
   let pushReader: PeriodicExportingMetricReader | undefined;
   if (o.otlp !== undefined) {
     const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
@@ -352,9 +353,13 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   try {
     if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape, onScrape: (seconds) => telemetry.scraped(seconds) });
     if (o.ingest !== false && ingestStore !== undefined) {
-      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs } = o.ingest;
+      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs, maxMemoryBytes } = o.ingest;
       const onRequest = debug?.received;
-      telemetry.ingestFrom(() => ingestStore.refusedByReason());
+      telemetry.ingestFrom({
+        refused: () => ingestStore.refusedByReason(),
+        reasons: REFUSAL_REASONS,
+        held: () => ({ series: ingestStore.seriesCount, memoryBytes: ingestStore.memoryBytes, maxMemoryBytes }),
+      });
       if (keeper !== undefined) telemetry.checkpointsFrom(() => keeper.health());
       ingestListener = await startIngestListener({
         sink: countedSink(ingestStore, telemetry),
@@ -462,6 +467,29 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   telemetries.set(jm, telemetry);
   return jm;
 }
+
+/** Every reason the ingest refuses points for, served at 0 from start (tsc keeps it whole). */
+const REFUSAL_REASONS = Object.keys({
+  no_name: true,
+  too_long: true,
+  reserved_name: true,
+  name_clash: true,
+  unsupported_type: true,
+  type_conflict: true,
+  unit_conflict: true,
+  invalid_point: true,
+  invalid_histogram: true,
+  time_ahead: true,
+  time_too_old: true,
+  time_before_start: true,
+  bounds_conflict: true,
+  delta_repeat: true,
+  delta_overlap: true,
+  instrument_cap: true,
+  series_cap: true,
+  memory_budget: true,
+  vocabulary: true,
+} satisfies Record<RefusalReason, true>);
 
 const telemetries = new WeakMap<Jobmeter, SelfTelemetry>();
 

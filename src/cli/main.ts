@@ -41,6 +41,7 @@ import { parseServeFlags } from '../config/serve-flags.ts';
 import { resolveServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
 import { startLiveDemo } from '../demo/live.ts';
+import type { PipelineState } from '../http/health-route.ts';
 import type { MainServer } from '../http/main-server.ts';
 import type { MetricsListener } from '../http/metrics-listener.ts';
 import type { SelfTelemetry } from '../http/self-telemetry.ts';
@@ -201,6 +202,7 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
     }
     let telemetryListener: MetricsListener | undefined;
     const telemetry = config.telemetry === undefined ? undefined : jobmeterModule.selfTelemetryOf(jm);
+    telemetry?.configFrom(() => hangups.lastReload());
     let server: MainServer | undefined;
     if (main !== undefined) {
       try {
@@ -221,7 +223,7 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
     }
     if (config.telemetry !== undefined && telemetry !== undefined) {
       try {
-        telemetryListener = await startTelemetryListener(config.telemetry, telemetry, limitsOf(main));
+        telemetryListener = await startTelemetryListener(config.telemetry, telemetry, limitsOf(main), () => jm.pipeline());
       } catch (err) {
         await server?.close().catch(() => {});
         await jm.shutdown().catch(() => {});
@@ -302,15 +304,25 @@ function printed(command: () => string, io: CliIo): number {
 
 /**
  * `[telemetry] listen`: jobmeter's own telemetry (self-telemetry.ts) on a loopback listener of its
- * own, in text or OpenMetrics as asked, under `[listener]`'s limits.
+ * own, in text or OpenMetrics as asked, under `[listener]`'s limits, with `/health` and `/ready`
+ * judged as the main server's.
  */
 async function startTelemetryListener(
   address: { readonly host: string; readonly port: number },
   telemetry: SelfTelemetry,
   limits: ReturnType<typeof limitsOf>,
+  pipeline: () => PipelineState,
 ): Promise<MetricsListener> {
   const { startMetricsListener } = await import('../http/metrics-listener.ts');
-  return startMetricsListener({ ...address, ...limits, allowNonLoopback: false, format: 'negotiate', scrape: () => Promise.resolve(telemetry.families()) });
+  const listener = await startMetricsListener({ ...address, ...limits, allowNonLoopback: false, format: 'negotiate', scrape: () => Promise.resolve(telemetry.families()), pipeline });
+  const stopSampling = telemetry.sampleEventLoop();
+  return {
+    address: listener.address,
+    close: () => {
+      stopSampling();
+      return listener.close();
+    },
+  };
 }
 
 /** The keys a SIGHUP applies live: the metrics route's credentials, rotated without a restart. */

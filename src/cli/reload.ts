@@ -27,6 +27,14 @@ const MAX_KEYS_NAMED = 8;
  */
 export type ApplyLive = (running: ServeConfig, next: ServeConfig, changed: readonly string[]) => readonly string[];
 
+/** How the last load of the configuration went (Prometheus' `…_config_last_reload_successful`). */
+export interface ReloadOutcome {
+  /** The last load, at start or on a SIGHUP, was read and applied (unchanged counts). */
+  readonly successful: boolean;
+  /** When the last successful one was, Unix seconds. */
+  readonly successSeconds: number;
+}
+
 /**
  * Listens for SIGHUP until `dispose()`; each one re-reads the configuration (one at a time), from
  * {@link loaded} on; one before it re-reads at {@link loaded}.
@@ -36,6 +44,7 @@ export class HangupReloader {
   private apply: ApplyLive | undefined;
   /** A SIGHUP came before the configuration serve started with was loaded. */
   private missed = false;
+  private outcome: ReloadOutcome = { successful: false, successSeconds: 0 };
   private readonly onHangup = (): void => {
     if (this.running === undefined) this.missed = true;
     else this.chain = this.chain.then(() => this.reread());
@@ -57,6 +66,7 @@ export class HangupReloader {
   /** `running` is the configuration serve starts with: re-read now if a SIGHUP came while it was read. */
   loaded(running: ServeConfig): void {
     this.running = running;
+    this.succeeded();
     if (this.missed) this.onHangup();
   }
 
@@ -68,6 +78,21 @@ export class HangupReloader {
   /** From now on nothing is applied live (shutdown has begun); SIGHUP is still caught and reported. */
   stopApplying(): void {
     this.apply = undefined;
+  }
+
+  /** How the last load went: read by serve's self-telemetry. */
+  lastReload(): ReloadOutcome {
+    return this.outcome;
+  }
+
+  private succeeded(): void {
+    this.outcome = { successful: true, successSeconds: Date.now() / 1000 };
+  }
+
+  private failed(err: unknown): void {
+    this.outcome = { ...this.outcome, successful: false };
+    const why = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
+    this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`);
   }
 
   /** Resolves once the re-reads asked for so far have reported. */
@@ -86,12 +111,12 @@ export class HangupReloader {
       next = await resolveServeConfig({ argv: this.args, env: this.env });
       resolveOptions(next.options);
     } catch (err) {
-      const why = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
-      this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`);
+      this.failed(err);
       return;
     }
     const changed = changedKeys(running, next);
     if (changed.length === 0) {
+      this.succeeded();
       this.io.stderr('jobmeter: SIGHUP: configuration re-read: unchanged');
       return;
     }
@@ -99,11 +124,11 @@ export class HangupReloader {
     try {
       applied = this.apply?.(running, next, changed) ?? [];
     } catch (err) {
-      const why = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
-      this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`);
+      this.failed(err);
       return;
     }
     this.running = withApplied(running, next, applied);
+    this.succeeded();
     const atRestart = changed.filter((k) => !applied.includes(k));
     const parts = [...(applied.length > 0 ? [`applied now: ${named(applied)}`] : []), ...(atRestart.length > 0 ? [`take effect at restart: ${named(atRestart)}`] : [])];
     this.io.stderr(`jobmeter: SIGHUP: configuration re-read; ${parts.join('; ')}`);

@@ -120,6 +120,11 @@ export function registerSnapshotInstruments(
   }, [...inst.values()]);
 }
 
+/** The attributes of `jobmeter.build.info` for `build` (also serve's own `jobmeter_build_info`). */
+export function buildInfoAttributes(build: BuildInfo): Readonly<Record<string, string>> {
+  return { version: build.version, commit: build.commit ?? 'unknown', 'runtime.version': build.runtimeVersion ?? process.version };
+}
+
 type Observe = { observe(o: Observable, value: number, attributes?: Attributes): void };
 
 function observeSnapshot(r: Observe, get: (name: string) => Observable, s: HostSnapshot | undefined, t: LiveTallies, build: BuildInfo | undefined): void {
@@ -131,7 +136,7 @@ function observeSnapshot(r: Observe, get: (name: string) => Observable, s: HostS
     if (n !== undefined) r.observe(get('jobmeter.run.history'), n, { outcome });
   }
   if (build !== undefined) {
-    r.observe(get(BUILD_INFO.name), 1, { version: build.version, commit: build.commit ?? 'unknown', 'runtime.version': build.runtimeVersion ?? process.version });
+    r.observe(get(BUILD_INFO.name), 1, buildInfoAttributes(build));
   }
   if (s === undefined) return;
 

@@ -1,7 +1,8 @@
 /**
- * The main server's own routes: `GET /health` (liveness: the process answers) and `GET /ready`
- * (readiness: the pipeline is doing its job). A metrics route mounted on the main server may not
- * take `/health` (config/metrics-section.ts refuses it, naming the key that asked for it).
+ * `GET /health` (liveness: the process answers) and `GET /ready` (readiness: the pipeline is doing
+ * its job), answered alike by the main server and serve's telemetry listener
+ * ({@link answerHealth}). A metrics route mounted on the main server may not take `/health`
+ * (config/metrics-section.ts refuses it, naming the key that asked for it).
  *
  * `/ready` answers 503 with one line per reason while the OTLP push has failed
  * {@link READY_PUSH_FAILURES} exports in a row, the ingest holds
@@ -10,6 +11,10 @@
  * served as of the last one written, state-keeper.ts); 200 `ready` otherwise. A reason names
  * counts, budgets and error codes, never an endpoint or a path.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { pathOf, sendText } from './http-server.ts';
+
 export const HEALTH_PATH = '/health';
 export const READY_PATH = '/ready';
 
@@ -41,4 +46,23 @@ export function notReadyReasons(state: PipelineState): string[] {
     reasons.push(`ingest state not written: the last ${failing.inRow} checkpoints failed (${failing.reason}); the ingested series are served as of the last one written`);
   }
   return reasons;
+}
+
+/**
+ * Answers `request` when it is a read of `/health` or `/ready` (`pipeline` judges readiness;
+ * undefined: always ready); returns whether it did.
+ */
+export function answerHealth(request: IncomingMessage, response: ServerResponse, pipeline: (() => PipelineState) | undefined): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  const path = pathOf(request.url);
+  if (path === HEALTH_PATH) {
+    sendText(response, 200, 'text/plain; charset=utf-8', 'ok\n');
+  } else if (path === READY_PATH) {
+    const reasons = pipeline === undefined ? [] : notReadyReasons(pipeline());
+    if (reasons.length === 0) sendText(response, 200, 'text/plain; charset=utf-8', 'ready\n');
+    else sendText(response, 503, 'text/plain; charset=utf-8', reasons.map((r) => `not ready: ${r}\n`).join(''), { 'cache-control': 'no-store' });
+  } else {
+    return false;
+  }
+  return true;
 }

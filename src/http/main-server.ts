@@ -10,9 +10,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { HEALTH_PATH, notReadyReasons, READY_PATH, type PipelineState } from './health-route.ts';
+import { answerHealth, type PipelineState } from './health-route.ts';
 import { assertBindAllowed } from '../common/loopback.ts';
-import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
+import { sendText, startHttpServer, timeAnswer } from './http-server.ts';
 import { createMetricsHandler } from './node-handler.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
 import { resolveServerLimits, type ServerLimits } from './server-limits.ts';
@@ -59,17 +59,7 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
       if (options.onScrape !== undefined) timeAnswer(response, start, options.onScrape);
       return;
     }
-    const path = pathOf(request.url);
-    const read = request.method === 'GET' || request.method === 'HEAD';
-    if (path === HEALTH_PATH && read) {
-      sendText(response, 200, 'text/plain; charset=utf-8', 'ok\n');
-    } else if (path === READY_PATH && read) {
-      const reasons = options.pipeline === undefined ? [] : notReadyReasons(options.pipeline());
-      if (reasons.length === 0) sendText(response, 200, 'text/plain; charset=utf-8', 'ready\n');
-      else sendText(response, 503, 'text/plain; charset=utf-8', reasons.map((r) => `not ready: ${r}\n`).join(''), { 'cache-control': 'no-store' });
-    } else {
-      sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
-    }
+    if (!answerHealth(request, response, options.pipeline)) sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
   };
   const server = await startHttpServer({
     host: options.host,

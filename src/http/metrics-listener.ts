@@ -1,12 +1,14 @@
 /**
- * The dedicated pull listener: a plain node:http server that serves `GET`/`HEAD /metrics` and
- * nothing else (404 elsewhere, 405 for other methods on `/metrics`). Loopback-only unless opted
+ * The dedicated pull listener: a plain node:http server that serves `GET`/`HEAD /metrics` and,
+ * given a pipeline to judge (serve's telemetry listener), `/health` and `/ready`; nothing else
+ * (404 elsewhere, 405 for other methods on `/metrics`). Loopback-only unless opted
  * out, since labels carry task names and versions an exposed daemon should not leak by accident.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import { assertBindAllowed } from '../common/loopback.ts';
+import { answerHealth, type PipelineState } from './health-route.ts';
 import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
 import { resolveServerLimits, type ServerLimits } from './server-limits.ts';
 import type { JsonView } from './metrics-response.ts';
@@ -25,6 +27,8 @@ export interface MetricsListenerOptions extends Partial<ServerLimits> {
   readonly scrape: () => Promise<readonly Family[]>;
   /** Called with each answered scrape's duration, request to last byte, in seconds. @default none */
   readonly onScrape?: (seconds: number) => void;
+  /** `/health` and `/ready` are answered too, `/ready` judged by this (health-route.ts). @default neither */
+  readonly pipeline?: () => PipelineState;
 }
 
 export interface MetricsListener {
@@ -54,6 +58,7 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
         return;
       }
     }
+    if (options.pipeline !== undefined && answerHealth(request, response, options.pipeline)) return;
     sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
   };
 

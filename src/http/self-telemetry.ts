@@ -1,9 +1,14 @@
 /**
  * jobmeter's own telemetry, as the Collector keeps its own (`otelcol_receiver_accepted_metric_points`,
- * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`): points the ingest
- * accepted and refused by reason, requests it answered by status and reason, connections it shed
- * to keep room by what they held, the ingest state's failed checkpoints and last success, points
- * and exports the OTLP push sent and failed, and how long scrapes of the metrics route took.
+ * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`, `otelcol_process_*`):
+ * its build (as `prometheus_build_info`), the process' memory, CPU time and event-loop delay,
+ * points the ingest accepted and refused by reason, requests it answered by status and reason,
+ * the series and bytes it holds against its budget, connections it shed to keep room by what they
+ * held, the ingest state's failed checkpoints and last success, points and exports the OTLP push
+ * sent and failed, how the last configuration load went (as Prometheus'), and how long scrapes
+ * of the metrics route took. Every family a configured part has is served from the first scrape,
+ * at 0 before its first event (an alert needs no absent()), but the checkpoint's last success
+ * time: no state file read or written yet, no time to tell.
  * `jobmeter serve` serves these families on a listener of their own (`[telemetry] listen`), so
  * they never mix into a profile's body, whose series set is the original's.
  *
@@ -11,8 +16,11 @@
  * families are built only when the telemetry listener is scraped.
  */
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 
+import { renderLabelPairs } from '../exposition/escape.ts';
 import type { Family } from '../exposition/types.ts';
+import { sanitizeLabelName } from '../naming/prometheus-names.ts';
 import { SHED_REASONS, type ShedReason } from './connection-room.ts';
 
 /** Upper bounds of the scrape duration histogram, in seconds (Prometheus' scrape timeout defaults to 10 s). */
@@ -39,35 +47,88 @@ export const INGEST_ANSWERS = Object.freeze({
 } as const);
 export type IngestAnswer = keyof typeof INGEST_ANSWERS;
 
-/** Where the ingest's refusals by reason are read from (the store's running counts). */
-export type RefusedSource = () => ReadonlyMap<string, number>;
+/** `@opentelemetry/instrumentation-runtime-node`'s default `monitoringPrecision`: the delay is sampled every 10 ms. */
+const DELAY_RESOLUTION_MS = 10;
+
+/**
+ * The event-loop delay figures, under `nodejs.eventloop.delay.*` (as runtime-metrics.ts serves them
+ * to the native profile), each read from the delay histogram in nanoseconds.
+ */
+const DELAY_FIGURES: readonly (readonly [string, (h: ELDHistogram) => number])[] = [
+  ['min', (h) => h.min],
+  ['max', (h) => h.max],
+  ['mean', (h) => h.mean],
+  ['stddev', (h) => h.stddev],
+  ['p50', (h) => h.percentile(50)],
+  ['p90', (h) => h.percentile(90)],
+  ['p99', (h) => h.percentile(99)],
+];
+
+/** Where the ingest's figures are read from (its store, the figures `/ready` judges). */
+export interface IngestSource {
+  /** Points refused by reason (the store's running counts). */
+  readonly refused: () => ReadonlyMap<string, number>;
+  /** Every reason points may be refused for: each served from start, 0 until its first refusal. */
+  readonly reasons: readonly string[];
+  /** Source series held, and the bytes they take against the budget. */
+  readonly held: () => { readonly series: number; readonly memoryBytes: number; readonly maxMemoryBytes: number };
+}
 
 /** Where the ingest state's checkpoints are read from (state-keeper.ts `health`). */
 export type CheckpointSource = () => { readonly failures: number; readonly writtenSeconds: number | undefined };
 
+/** Where the outcome of the last configuration load is read from (serve's reload.ts). */
+export type ConfigSource = () => { readonly successful: boolean; readonly successSeconds: number };
+
 export class SelfTelemetry {
+  readonly #buildLabels: string;
   #accepted = 0;
   readonly #shed = new Map<ShedReason, number>(SHED_REASONS.map((r) => [r, 0]));
   // Every answer from start, so an alert on a rate needs no absent().
   readonly #answers = new Map<IngestAnswer, number>(Object.keys(INGEST_ANSWERS).map((a) => [a as IngestAnswer, 0]));
-  #refused: RefusedSource | undefined;
+  #ingest: IngestSource | undefined;
+  #config: ConfigSource | undefined;
   #checkpoints: CheckpointSource | undefined;
   readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
   readonly #scrapeCounts = new Array<number>(SCRAPE_BUCKETS.length + 1).fill(0);
   #scrapeSum = 0;
   #scrapeCount = 0;
   #pushing = false;
-  #ingesting = false;
+  #delay: ELDHistogram | undefined;
+  #lastDelay: number[] = DELAY_FIGURES.map(() => 0);
 
-  /** The ingest is on: its counts are served, its refusals read from `refused`. */
-  ingestFrom(refused: RefusedSource): void {
-    this.#ingesting = true;
-    this.#refused = refused;
+  /** `build`: the attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
+  constructor(build: Readonly<Record<string, string>>) {
+    this.#buildLabels = renderLabelPairs(Object.keys(build).map(sanitizeLabelName), Object.values(build));
+  }
+
+  /** The ingest is on: its counts are served, its refusals and holdings read from `source`. */
+  ingestFrom(source: IngestSource): void {
+    this.#ingest = source;
+  }
+
+  /** The configuration is (re)loaded from files: how its last load went is served, read from `source`. */
+  configFrom(source: ConfigSource): void {
+    this.#config = source;
   }
 
   /** The ingest state is kept: its checkpoints' failures and last success are served, read from `source`. */
   checkpointsFrom(source: CheckpointSource): void {
     this.#checkpoints = source;
+  }
+
+  /**
+   * Samples the event-loop delay from now on (the telemetry listener is up, so its figures are
+   * read); returns what stops the sampler.
+   */
+  sampleEventLoop(): () => void {
+    const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+    delay.enable();
+    this.#delay = delay;
+    return () => {
+      delay.disable();
+      this.#delay = undefined;
+    };
   }
 
   /** Points of one request the ingest kept. */
@@ -120,10 +181,12 @@ export class SelfTelemetry {
 
   /** The families, for the telemetry listener. */
   families(): Family[] {
-    const out: Family[] = [];
-    if (this.#ingesting) {
+    const out: Family[] = [{ name: 'jobmeter_build_info', type: 'gauge', help: 'Always 1; the labels carry the running build of jobmeter.', unit: '', series: [{ labels: this.#buildLabels, value: 1 }] }];
+    const ingest = this.#ingest;
+    if (ingest !== undefined) {
       out.push(counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [{ labels: '', value: this.#accepted }]));
-      const refused = [...(this.#refused?.() ?? new Map<string, number>())].sort(([a], [b]) => (a < b ? -1 : 1));
+      const counts = ingest.refused();
+      const refused = [...new Set([...ingest.reasons, ...counts.keys()])].sort().map((reason) => [reason, counts.get(reason) ?? 0] as const);
       out.push(
         counter(
           'jobmeter_ingest_refused_points_total',
@@ -145,6 +208,10 @@ export class SelfTelemetry {
           [...this.#answers].map(([reason, value]) => ({ labels: `code="${INGEST_ANSWERS[reason]}",reason="${reason}"`, value })),
         ),
       );
+      const held = ingest.held();
+      out.push(gauge('jobmeter_ingest_series', 'Source series the ingest holds (each sender\'s streams).', '', held.series));
+      out.push(gauge('jobmeter_ingest_memory_usage_bytes', 'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).', 'bytes', held.memoryBytes));
+      out.push(gauge('jobmeter_ingest_memory_limit_bytes', 'The ingest\'s memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).', 'bytes', held.maxMemoryBytes));
     }
     if (this.#checkpoints !== undefined) {
       const { failures, writtenSeconds } = this.#checkpoints();
@@ -170,6 +237,21 @@ export class SelfTelemetry {
         ]),
       );
     }
+    if (this.#config !== undefined) {
+      const { successful, successSeconds } = this.#config();
+      out.push(gauge('jobmeter_config_last_reload_successful', 'Whether the last configuration load (at start or on SIGHUP) succeeded: 1, or 0 while the running configuration is kept over a file that does not load.', '', successful ? 1 : 0));
+      out.push(gauge('jobmeter_config_last_reload_success_timestamp_seconds', 'When the configuration last loaded successfully, Unix seconds.', 'seconds', successSeconds));
+    }
+    out.push(...processFamilies());
+    // The delay since the previous scrape; a scrape too soon for a sample repeats the previous figures.
+    if (this.#delay !== undefined && this.#delay.count > 0) {
+      const delay = this.#delay;
+      this.#lastDelay = DELAY_FIGURES.map(([, read]) => read(delay) / 1e9);
+      delay.reset();
+    }
+    DELAY_FIGURES.forEach(([figure], i) =>
+      out.push(gauge(`jobmeter_nodejs_eventloop_delay_${figure}_seconds`, `Event loop ${figure} delay since the previous scrape (nodejs.eventloop.delay.${figure}); 0 before the first sample.`, 'seconds', this.#lastDelay[i]!)),
+    );
     out.push({
       name: 'jobmeter_scrape_duration_seconds',
       type: 'histogram',
@@ -179,6 +261,25 @@ export class SelfTelemetry {
     });
     return out;
   }
+}
+
+/** The process' own figures under semantic-convention names, as the Collector serves `otelcol_process_*`. */
+function processFamilies(): Family[] {
+  const cpu = process.cpuUsage();
+  return [
+    gauge('jobmeter_process_memory_usage_bytes', 'Resident set size of the process (process.memory.usage).', 'bytes', process.memoryUsage.rss()),
+    {
+      ...counter('jobmeter_process_cpu_time_seconds_total', 'CPU time used by the process, by mode (process.cpu.time).', [
+        { labels: 'cpu_mode="user"', value: cpu.user / 1e6 },
+        { labels: 'cpu_mode="system"', value: cpu.system / 1e6 },
+      ]),
+      unit: 'seconds',
+    },
+  ];
+}
+
+function gauge(name: string, help: string, unit: string, value: number): Family {
+  return { name, type: 'gauge', help, unit, series: [{ labels: '', value }] };
 }
 
 function counter(name: string, help: string, series: { labels: string; value: number }[]): Family {
