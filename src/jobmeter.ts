@@ -42,7 +42,7 @@ import { createPushZeroFill } from './naming/zero-fill-push.ts';
 import type { IngestOptions, JobmeterOptions } from './options.ts';
 import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
 import { createOtlpPushReader, otlpPushStats, type PushTransform } from './readers/otlp-push.ts';
-import type { PipelineState } from './http/health-route.ts';
+import { answerHealth, type PipelineState } from './http/health-route.ts';
 import { SelfTelemetry } from './http/self-telemetry.ts';
 import { buildInfoAttributes } from './domain/observed-instruments.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
@@ -349,6 +349,12 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, () => recorder.lastSnapshot());
   let listener: MetricsListener | undefined;
+  /** What `/ready` reads, on every listener that answers it. */
+  const pipeline = (): PipelineState => ({
+    push: pushReader === undefined ? undefined : { failedExports: otlpPushStats(pushReader)?.failedExports ?? 0 },
+    ingest: ingestStore === undefined || o.ingest === false ? undefined : { memoryBytes: ingestStore.memoryBytes, maxMemoryBytes: o.ingest.maxMemoryBytes },
+    checkpoint: keeper === undefined ? undefined : { failing: keeper.health().failing },
+  });
   let ingestListener: IngestListener | undefined;
   try {
     if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape, onScrape: (seconds) => telemetry.scraped(seconds) });
@@ -377,6 +383,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
         // jobmeter's own count: a profile's rejection series is its original's API's alone.
         onAnswered: (answer) => telemetry.ingestAnswered(answer),
         onShed: (reason) => telemetry.connectionShed(reason),
+        health: (request, response) => answerHealth(request, response, pipeline),
         log: o.log,
         ...(onRequest && { onRequest }),
       });
@@ -421,11 +428,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     format,
     jsonView: json,
     forceFlush: () => meterProvider.forceFlush(),
-    pipeline: () => ({
-      push: pushReader === undefined ? undefined : { failedExports: otlpPushStats(pushReader)?.failedExports ?? 0 },
-      ingest: ingestStore === undefined || o.ingest === false ? undefined : { memoryBytes: ingestStore.memoryBytes, maxMemoryBytes: o.ingest.maxMemoryBytes },
-      checkpoint: keeper === undefined ? undefined : { failing: keeper.health().failing },
-    }),
+    pipeline,
     role,
     aggregate(source) {
       if (primary === undefined) throw new Error(`jm.aggregate() needs the aggregating jobmeter (this one's role is ${role})`);

@@ -5,6 +5,7 @@
  *
  * | request                                            | answer                                                                 |
  * |----------------------------------------------------|------------------------------------------------------------------------|
+ * | GET/HEAD `/health`, `/ready` (when `health` is set) | the main server's answers (http/health-route.ts), not counted as ingest requests |
  * | another path                                       | 404 `text/plain` `404 page not found` (Go's ServeMux)                  |
  * | another method on /v1/metrics                      | 405 `text/plain` `405 method not allowed, supported: [POST]`, `Allow: POST` |
  * | refused by the gate (ingest-gate.ts), body unread  | 401 (`WWW-Authenticate: Bearer`) google.rpc.Status UNAUTHENTICATED, or 403 PERMISSION_DENIED; `Connection: close` |
@@ -121,6 +122,11 @@ export interface IngestListenerOptions extends Partial<ServerLimits>, IngestGate
   readonly onShed?: (reason: ShedReason) => void;
   /** Where the line opening each episode of shedding connections goes. @default none */
   readonly log?: (line: string) => void;
+  /**
+   * Answers `/health` and `/ready` as every listener of serve does (http/health-route.ts
+   * `answerHealth`); true when it answered. Ungated, like the main server's. @default none (404)
+   */
+  readonly health?: (request: IncomingMessage, response: ServerResponse) => boolean;
 }
 
 export interface IngestListener {
@@ -252,7 +258,10 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
 
   const handler = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // Everything that can be answered without the body is answered before it is read.
-    if (pathOf(request.url) !== METRICS_PATH) return reply(response, 'not_found', 'text/plain; charset=utf-8', NOT_FOUND);
+    if (pathOf(request.url) !== METRICS_PATH) {
+      if (options.health?.(request, response) === true) return;
+      return reply(response, 'not_found', 'text/plain; charset=utf-8', NOT_FOUND);
+    }
     if (request.method !== 'POST') return reply(response, 'method_not_allowed', 'text/plain', METHOD_NOT_ALLOWED, { allow: 'POST' });
     const encoding = encodingOf(request.headers['content-type']);
     // The gate before anything about the body, its type included.

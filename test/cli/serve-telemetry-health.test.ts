@@ -144,13 +144,17 @@ it("series held and the ingest's memory budget used and limit are gauges, the fi
   assert.match(body, /# TYPE jobmeter_ingest_series gauge\n/);
 });
 
-it("the telemetry listener answers /health and /ready as the main server does (here 503: the ingest at its budget)", { timeout: 60_000 }, async () => {
-  const origin = new URL(telemetryUrl).origin;
-  const health = await fetch(`${origin}/health`);
-  assert.deepEqual([health.status, await health.text()], [200, 'ok\n']);
+it("the telemetry and ingest listeners answer /health and /ready as the main server does (here 503: the ingest at its budget)", { timeout: 60_000 }, async () => {
   const main = await fetch(`${mainOrigin}/ready`);
   const mainAnswer = [main.status, await main.text()];
   assert.equal(mainAnswer[0], 503, 'the budget test before this one filled the ingest');
-  const ready = await fetch(`${origin}/ready`);
-  assert.deepEqual([ready.status, await ready.text()], mainAnswer);
+  for (const origin of [new URL(telemetryUrl).origin, new URL(ingestUrl).origin]) {
+    const health = await fetch(`${origin}/health`);
+    assert.deepEqual([health.status, await health.text()], [200, 'ok\n'], origin);
+    const ready = await fetch(`${origin}/ready`);
+    assert.deepEqual([ready.status, await ready.text()], mainAnswer, origin);
+  }
+  // Not an ingest request: the ingest's request count has no 404 for them.
+  const notFound = (await telemetry()).split('\n').find((l) => l.startsWith('jobmeter_ingest_requests_total{code="404"'));
+  assert.match(notFound ?? '', / 0$/, notFound);
 });
