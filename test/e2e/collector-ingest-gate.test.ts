@@ -3,11 +3,12 @@
  * test/peers/versions.env): its `otlphttp` exporter forwards to an ingest that asks for a token.
  * With the right token in the exporter's `headers` the points arrive; with none or a wrong one
  * they do not, the Collector reports the failure (its log, and the error it hands its own sender),
- * and jobmeter counts the refusal.
+ * and jobmeter counts the refusal as its own (jobmeter_ingest_requests_total), never in the profile's
+ * rejection series, which is the host's own API's.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
+import { createJobmeter, selfTelemetryOf, type Jobmeter } from '../../src/jobmeter.ts';
 import { startCollector } from '../support/collector.ts';
 
 const TOKEN = 'collector-ingest-TOKEN-3b9d';
@@ -80,6 +81,12 @@ function rejected(series: Map<string, number>): number {
   return [...series].filter(([k]) => k.startsWith('jobmeter_request_rejected') && k.includes('reason="unauthorized"')).reduce((a, [, v]) => a + v, 0);
 }
 
+/** The ingest's 401s in jobmeter's own telemetry. */
+function unauthorized(): number {
+  const requests = selfTelemetryOf(jm)!.families().find((f) => f.name === 'jobmeter_ingest_requests_total')!.series;
+  return (requests.find((s) => s.labels === 'code="401",reason="unauthorized"') as { value: number } | undefined)?.value ?? Number.NaN;
+}
+
 describe('the real Collector sending to a gated ingest (otlphttp headers)', () => {
   it('with the right token: the points arrive', async () => {
     const { status, logs } = await throughCollector({ authorization: `Bearer ${TOKEN}` }, 'gate.right');
@@ -95,6 +102,7 @@ describe('the real Collector sending to a gated ingest (otlphttp headers)', () =
   ] as const) {
     it(`with ${what}: nothing arrives, the Collector reports the 401, jobmeter counts it`, async () => {
       const before = rejected(await served());
+      const before401 = unauthorized();
       const name = `gate.${what.replace(/\W+/g, '_')}`;
       const { status, logs } = await throughCollector(headers, name);
       // The Collector reads jobmeter's google.rpc.Status: a permanent UNAUTHENTICATED, not retried,
@@ -105,7 +113,8 @@ describe('the real Collector sending to a gated ingest (otlphttp headers)', () =
       assert.ok(!logs.includes(TOKEN), 'the token is not in the Collector log either');
       const series = await served();
       assert.ok(![...series.keys()].some((k) => k.startsWith(name.replace('.', '_'))), [...series.keys()].join('\n'));
-      assert.equal(rejected(series), before + 1);
+      assert.equal(unauthorized(), before401 + 1);
+      assert.equal(rejected(series), before, "the profile's rejection series is the host API's alone");
     });
   }
 });
