@@ -139,7 +139,8 @@ function registerGlobal(provider: MeterProvider, log: (line: string) => void): (
   if (globalMeterProviderTaken() || !metrics.setGlobalMeterProvider(provider)) {
     log(
       'a global MeterProvider is already registered, so instruments made with metrics.getMeter() stay with it and are not served here; ' +
-        'record through jobmeter.meter instead, or create jobmeter before registering another provider (global: false silences this line)',
+        'record through jobmeter.meter instead, or create jobmeter before registering another provider (NodeSDK makes one only with metric readers: ' +
+        'give it metricReaders: [] or OTEL_METRICS_EXPORTER=none; global: false silences this line)',
     );
     return () => {};
   }
