@@ -224,6 +224,17 @@ function rssMiB(pid: number): number {
   }
 }
 
+/** CPU time `pid` has used (user + system), in seconds (`/proc/<pid>/stat`, at 100 ticks a second). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Statistics
 
@@ -384,14 +395,22 @@ async function run(
   const t0 = Date.now();
   let nextRestart = t0 + restartEvery;
   const end = t0 + minutes * 60_000;
-  const samples: Array<{ s: number; rss: number; load: number }> = [];
+  const samples: Array<{ s: number; rss: number; load: number; cpu: number }> = [];
+  /** serve's CPU share since the last sample, in % of one core (NaN across a restart). */
+  let lastCpu = { pid: serve.pid, at: performance.now(), seconds: cpuSeconds(serve.pid) };
+  const cpuShare = (): number => {
+    const now = { pid: serve.pid, at: performance.now(), seconds: cpuSeconds(serve.pid) };
+    const share = now.pid === lastCpu.pid ? ((now.seconds - lastCpu.seconds) / ((now.at - lastCpu.at) / 1000)) * 100 : NaN;
+    lastCpu = now;
+    return share;
+  };
   // Why scrapes failed, as Prometheus says it (each failed scrape counted once, by its error).
   const scrapeErrors = new Map<string, number>();
   let lastFailed = '';
   let nextLog = t0 + 60_000;
   while (Date.now() < end && died === undefined) {
     const now = Date.now();
-    samples.push({ s: (now - t0) / 1000, rss: rssMiB(serve.pid), load: loadavg()[0]! });
+    samples.push({ s: (now - t0) / 1000, rss: rssMiB(serve.pid), load: loadavg()[0]!, cpu: cpuShare() });
     const target = (await prometheus.targets().catch(() => undefined))?.activeTargets.find((t) => t.labels.job === 'jobmeter');
     if (target !== undefined && target.lastError !== '' && target.lastScrape !== lastFailed) {
       lastFailed = target.lastScrape;
@@ -425,7 +444,7 @@ async function run(
   log(`load ended; RSS ${f1(rssMiB(serve.pid))} MiB; ${settleMs / 1000} s without load`);
   while (Date.now() < loadEnd + settleMs && died === undefined) {
     await watchFaults();
-    samples.push({ s: (Date.now() - t0) / 1000, rss: rssMiB(serve.pid), load: loadavg()[0]! });
+    samples.push({ s: (Date.now() - t0) / 1000, rss: rssMiB(serve.pid), load: loadavg()[0]!, cpu: cpuShare() });
     await sleep(Math.max(0, 1000 - ((Date.now() - t0) % 1000)));
   }
   const settledRss = samples.at(-1)!.rss;
@@ -594,7 +613,10 @@ async function run(
       [...byTime].sort(([a], [b]) => a - b).map(([t, x]) => `${(t / 1000).toFixed(3)},${x.up ?? ''},${x.duration === undefined ? '' : (x.duration * 1000).toFixed(1)},${x.samples ?? ''}`).join('\n') +
       '\n',
   );
-  writeFileSync(join(outDir, 'samples.csv'), 'seconds,rss_mib,load1\n' + samples.map((x) => `${x.s.toFixed(1)},${x.rss.toFixed(1)},${x.load.toFixed(2)}`).join('\n') + '\n');
+  writeFileSync(
+    join(outDir, 'samples.csv'),
+    'seconds,rss_mib,load1,serve_cpu_percent\n' + samples.map((x) => `${x.s.toFixed(1)},${x.rss.toFixed(1)},${x.load.toFixed(2)},${Number.isNaN(x.cpu) ? '' : x.cpu.toFixed(0)}`).join('\n') + '\n',
+  );
   const cases = Object.entries(hostile.stats.cases)
     .map(([name, c]) => `| ${name} | ${Object.entries(c.statuses).map(([s, k]) => `${s} × ${k}`).join(', ')} | ${c.maxMillis.toFixed(0)} |`)
     .join('\n');
@@ -603,18 +625,26 @@ async function run(
   const minute = (t: number | undefined): string => (t === undefined ? '–' : ((t - t0) / 60_000).toFixed(1));
   const hostileRequests = sum(Object.values(hostile.stats.cases).map((c) => sum(Object.values(c.statuses))));
   const ledgerRequests = sum(Object.values(ledger.stats.requests));
+  /** During a fault (or outside every fault and restart): serve's CPU and Prometheus' scrapes. */
+  const during = (f: Fault | undefined): string => {
+    const inside = (t: number): boolean => (f === undefined ? phaseAt(t) === undefined && !inRestart(t) && t <= tEnd : t >= f.started! && t <= f.ended!);
+    const cpu = samples.filter((x) => inside(t0 + x.s * 1000)).map((x) => x.cpu);
+    const dur = duration.filter(([t]) => inside(t0 + t)).map(([, v]) => v * 1000);
+    const down = up.filter(([t, v]) => v !== 1 && inside(t0 + t)).length;
+    return `serve's CPU median ${median(cpu).toFixed(0)}% of a core; scrapes median ${f1(median(dur))} ms, p99 ${f1(quantile(dur, 0.99))} ms, ${down} of ${dur.length} not up`;
+  };
   const faultLines = faults.map((f) => {
     const when = `${minute(f.started)}–${minute(f.ended)} min`;
     if (f.name === 'full-disk')
-      return `- **full disk** (${when}, the state dir a ${flags['disk-size']} tmpfs filled to its last page, then the filler removed): \`/ready\` ${counts(ready.statuses)} (\`${ready.reason}\`), 200 again ${(ready.readyAgainMs / 1000).toFixed(1)} s after the space was freed; ${checkpointFailures} failed checkpoints (\`jobmeter_ingest_checkpoint_failures_total\`); churn exports ${churn.stats.byPhase['full-disk']?.exports ?? 0} (${churn.stats.byPhase['full-disk']?.failed ?? 0} failed), ledger ${counts(ledger.stats.byPhase['full-disk'] ?? {})}.`;
+      return `- **full disk** (${when}, the state dir a ${flags['disk-size']} tmpfs filled to its last page, then the filler removed): \`/ready\` ${counts(ready.statuses)} (\`${ready.reason}\`), 200 again ${(ready.readyAgainMs / 1000).toFixed(1)} s after the space was freed; ${checkpointFailures} failed checkpoints (\`jobmeter_ingest_checkpoint_failures_total\`); churn exports ${churn.stats.byPhase['full-disk']?.exports ?? 0} (${churn.stats.byPhase['full-disk']?.failed ?? 0} failed), ledger ${counts(ledger.stats.byPhase['full-disk'] ?? {})}; ${during(f)}.`;
     if (f.name === 'clock-step')
-      return `- **clock step** (${when}, serve's wall clock ${clockStep > 0 ? '+' : ''}${clockStep} s, then back; libfaketime, the monotonic clock untouched): serve's \`Date\` header ${Math.min(...clockSeen.during)}…${Math.max(...clockSeen.during)} s ahead during it, ${clockSeen.after} s after; churn exports ${churn.stats.byPhase['clock-step']?.exports ?? 0} (${churn.stats.byPhase['clock-step']?.failed ?? 0} failed), ledger ${counts(ledger.stats.byPhase['clock-step'] ?? {})}.`;
-    return `- **slow-body flood** (${when}, ${floodConnections} connections each announcing 1 MB and sending 1 byte, reopened when closed): held after ${((flood?.heldAfterMs ?? NaN) / 1000).toFixed(1)} s; ${floodResult?.opened ?? '?'} connections opened, ${floodResult?.closedByServer ?? '?'} closed by jobmeter; churn exports ${floodChurn?.exports ?? 0} (${floodChurn?.failed ?? 0} failed), ledger ${counts(ledger.stats.byPhase.flood ?? {})}.`;
+      return `- **clock step** (${when}, serve's wall clock ${clockStep > 0 ? '+' : ''}${clockStep} s, then back; libfaketime, the monotonic clock untouched): serve's \`Date\` header ${Math.min(...clockSeen.during)}…${Math.max(...clockSeen.during)} s ahead during it, ${clockSeen.after} s after; churn exports ${churn.stats.byPhase['clock-step']?.exports ?? 0} (${churn.stats.byPhase['clock-step']?.failed ?? 0} failed), ledger ${counts(ledger.stats.byPhase['clock-step'] ?? {})}; ${during(f)}.`;
+    return `- **slow-body flood** (${when}, ${floodConnections} connections each announcing 1 MB and sending 1 byte, reopened when closed): held after ${((flood?.heldAfterMs ?? NaN) / 1000).toFixed(1)} s; ${floodResult?.opened ?? '?'} connections opened, ${floodResult?.closedByServer ?? '?'} closed by jobmeter; churn exports ${floodChurn?.exports ?? 0} (${floodChurn?.failed ?? 0} failed), ledger ${counts(ledger.stats.byPhase.flood ?? {})}; ${during(f)}.`;
   });
   const summary = [
     `Soak: ${started} UTC, ${((tEnd - t0) / 60_000).toFixed(1)} min${faults.length > 0 ? ` with faults (${faults.map((f) => f.name).join(', ')})` : ''}, Prometheus ${major} scraping every 1 s; ${subtitle.slice(subtitle.indexOf('1-min'))}.`,
     '',
-    `- **up**: ${up.length - upZero} of ${up.length} scrapes up (${upZero} not).`,
+    `- **up**: ${up.length - upZero} of ${up.length} scrapes up (${upZero} not).${faults.length > 0 ? ` Outside faults and restarts: ${during(undefined)}.` : ''}`,
     `- **scrape duration** (Prometheus): median ${f1(median(durMs))} ms, p99 ${f1(quantile(durMs, 0.99))} ms, max ${f1(Math.max(...durMs))} ms; samples per scrape ${Math.min(...scraped.map(([, v]) => v))}–${Math.max(...scraped.map(([, v]) => v))}.`,
     `- **RSS**: ${f1(preLoadRss)} MiB before the load; ${f1(median(firstMinutes))} MiB median over minutes 1–10, ${f1(median(lastMinutes))} MiB over the last 5; peak ${f1(Math.max(...rss))} MiB; ${f1(rssAt(tEnd))} MiB when the load ended, ${f1(settledRss)} MiB ${(settleMs / 1000).toFixed(0)} s later (the settle; ${(settledRss / preLoadRss).toFixed(1)}× the pre-load RSS); the main thread's V8 heap in use: median ${f1(median(heap.map(([, v]) => v / 1048576)))} MiB, max ${f1(Math.max(...heap.map(([, v]) => v / 1048576)))} MiB.`,
     `- **RSS around the ${around.length} max-size requests** (before → peak → ${AFTER_BIG_S} s after the answer, medians): ${f1(median(around.map((x) => x.before)))} → ${f1(median(around.map((x) => x.peak)))} → ${f1(median(around.map((x) => x.after)))} MiB; ${AFTER_BIG_S} s after, the highest was ${f1(Math.max(...around.map((x) => x.after)))} MiB.`,
