@@ -424,7 +424,7 @@ const SHIPPED_BESIDE_DIST = [
   'dashboards/crewshipd.json', 'dashboards/otel.json', 'dashboards/rm.json', 'dashboards/runwisp.json', 'dashboards/solti.json', 'dashboards/wasmrun.json',
   'docs/ARCHITECTURE.md', 'docs/collector-profiles.md', 'docs/collector.md', 'docs/config.schema.json', 'docs/design-notes.md', 'docs/exemplars.md', 'docs/options.md', 'docs/postures.md', 'docs/profiles.md',
   'docs/profiles/crewshipd.md', 'docs/profiles/otel.md', 'docs/profiles/rm.md', 'docs/profiles/runwisp.md', 'docs/profiles/solti.md', 'docs/profiles/wasmrun.md',
-  'docs/soak/restarts-summary.md', 'docs/soak/summary.md',
+  'docs/soak/faults/summary.md', 'docs/soak/restarts-summary.md', 'docs/soak/summary.md',
   'examples/bullmq-worker/main.ts', 'examples/cluster/main.ts', 'examples/otel-host/main.ts', 'examples/pg-boss-worker/main.ts', 'examples/systemd/jobmeter.service',
   'examples/task-daemon/README.md', 'examples/task-daemon/jobmeter.toml', 'examples/task-daemon/main.ts', 'examples/task-daemon/scheduler.ts', 'examples/task-daemon/tasks.ts',
   'rules/crewshipd.rules.yml', 'rules/otel.rules.yml', 'rules/rm.rules.yml', 'rules/runwisp.rules.yml', 'rules/solti.rules.yml', 'rules/wasmrun.rules.yml',

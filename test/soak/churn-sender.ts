@@ -32,6 +32,8 @@ export interface ChurnOptions {
   readonly exportMillis?: number;
   /** Whether a failed export at this time (Date.now()) is expected (jobmeter restarting on purpose): counted apart. */
   readonly excused?: (at: number) => boolean;
+  /** The fault phase under way at this time (Date.now()), if any: exports sent during one are also counted by it. */
+  readonly phase?: (at: number) => string | undefined;
 }
 
 export interface ChurnStats {
@@ -42,6 +44,13 @@ export interface ChurnStats {
   excusedExports: number;
   lastError: string;
   recorded: number;
+  /** Exports sent during each fault phase, and how many of them failed (also in the counts above). */
+  byPhase: Record<string, { exports: number; failed: number }>;
+  /**
+   * The counter `soak.jobs.completed` as acknowledged: per `task|outcome`, each value an export
+   * that succeeded carried, with when it was first acknowledged (`Date.now()`).
+   */
+  acked: Map<string, Array<readonly [at: number, value: number]>>;
 }
 
 /** Counts what the official exporter reports, then passes everything through. */
@@ -49,15 +58,24 @@ class CountingExporter implements PushMetricExporter {
   readonly #inner: OTLPMetricExporter;
   readonly #stats: ChurnStats;
   readonly #excused: (at: number) => boolean;
-  constructor(url: string, stats: ChurnStats, excused: (at: number) => boolean) {
+  readonly #phase: (at: number) => string | undefined;
+  constructor(url: string, stats: ChurnStats, excused: (at: number) => boolean, phase: (at: number) => string | undefined) {
     this.#inner = new OTLPMetricExporter({ url, timeoutMillis: 10_000 });
     this.#stats = stats;
     this.#excused = excused;
+    this.#phase = phase;
   }
   export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
     const sent = Date.now();
+    const phase = this.#phase(sent);
     this.#inner.export(metrics, (result) => {
       this.#stats.exports++;
+      if (phase !== undefined) {
+        const p = (this.#stats.byPhase[phase] ??= { exports: 0, failed: 0 });
+        p.exports++;
+        if (result.code !== ExportResultCode.SUCCESS) p.failed++;
+      }
+      if (result.code === ExportResultCode.SUCCESS) this.#ack(metrics, Date.now());
       if (result.code !== ExportResultCode.SUCCESS && (this.#excused(sent) || this.#excused(Date.now()))) this.#stats.excusedExports++;
       else if (result.code !== ExportResultCode.SUCCESS) {
         this.#stats.failedExports++;
@@ -65,6 +83,20 @@ class CountingExporter implements PushMetricExporter {
       }
       done(result);
     });
+  }
+  /** Writes down the counter's values this acknowledged export carried. */
+  #ack(metrics: ResourceMetrics, at: number): void {
+    for (const scope of metrics.scopeMetrics) {
+      for (const metric of scope.metrics) {
+        if (metric.descriptor.name !== 'soak.jobs.completed') continue;
+        for (const point of metric.dataPoints) {
+          const key = `${String(point.attributes.task)}|${String(point.attributes.outcome)}`;
+          const acks = this.#stats.acked.get(key) ?? this.#stats.acked.set(key, []).get(key)!;
+          // Each value with when it was first acknowledged (what a restart must keep from then on).
+          if (acks.at(-1)?.[1] !== point.value) acks.push([at, point.value as number]);
+        }
+      }
+    }
   }
   forceFlush(): Promise<void> {
     return this.#inner.forceFlush();
@@ -84,7 +116,7 @@ export function startChurnSender(options: ChurnOptions): { stats: ChurnStats; st
   const generationMillis = options.generationMillis ?? 60_000;
   const tasks = options.tasks ?? DEFAULT_TASKS;
   const exportMillis = options.exportMillis ?? 1_000;
-  const stats: ChurnStats = { generations: 0, exports: 0, failedExports: 0, excusedExports: 0, lastError: '', recorded: 0 };
+  const stats: ChurnStats = { generations: 0, exports: 0, failedExports: 0, excusedExports: 0, lastError: '', recorded: 0, byPhase: {}, acked: new Map() };
   let provider: MeterProvider | undefined;
   let record: (() => void) | undefined;
   const retiring = new Set<Promise<void>>();
@@ -93,7 +125,7 @@ export function startChurnSender(options: ChurnOptions): { stats: ChurnStats; st
     const g = stats.generations++;
     const next = new MeterProvider({
       resource: resourceFromAttributes({ 'service.name': 'soak-worker', 'service.instance.id': `worker-${g}` }),
-      readers: [new PeriodicExportingMetricReader({ exporter: new CountingExporter(options.url, stats, options.excused ?? (() => false)), exportIntervalMillis: exportMillis, exportTimeoutMillis: exportMillis })],
+      readers: [new PeriodicExportingMetricReader({ exporter: new CountingExporter(options.url, stats, options.excused ?? (() => false), options.phase ?? (() => undefined)), exportIntervalMillis: exportMillis, exportTimeoutMillis: exportMillis })],
     });
     const meter = next.getMeter('soak.worker', '1.0.0');
     const runs = meter.createCounter('soak.jobs.completed', { unit: '{job}', description: 'Jobs completed, by task and outcome.' });
