@@ -3,15 +3,18 @@
  * the same flags) and checked as at startup, and one line says what came of it, naming the changed
  * keys (never a value). What serve can apply live it applies (the metrics route's token and API
  * keys: credentials are rotated without a restart); everything else — listeners, the push, the
- * profile — was built at startup and takes effect at restart, as the line says. A file that no
- * longer loads is reported with serve's own message and the running configuration is kept.
+ * profile — was built at startup and takes effect at restart, as the line says. A reload that
+ * would leave a gated route without any credential is not applied live: the running credentials
+ * stay until a restart, and the line says the removal waits for it. A file that no longer loads is
+ * reported with serve's own message and the running configuration is kept.
  *
  * serve listens from before it reads the configuration: a SIGHUP during that first read (which may
  * have seen the file before the change the SIGHUP announces) re-reads once the read is done.
  * Before serve listens, bin.ts's early listener answers (early-signals.ts).
  *
  * What must stay true: SIGHUP never stops serve (Node's default for it is to exit 129, so a
- * listener must stay registered for as long as serve runs) and never prints a secret's value.
+ * listener must stay registered for as long as serve runs), never opens a gated route and never
+ * prints a secret's value.
  */
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
@@ -20,6 +23,9 @@ import type { CliIo } from './io.ts';
 
 /** Changed keys named in one line at most; past it `…and N more`. */
 const MAX_KEYS_NAMED = 8;
+
+/** The metrics route's credentials: while one is set, a scrape must present one. */
+const METRICS_CREDENTIALS: readonly string[] = ['metrics.token', 'metrics.apiKeys'];
 
 /**
  * Applies what it can of `next` to the running service; returns the keys of `changed` it applied.
@@ -120,17 +126,22 @@ export class HangupReloader {
       this.io.stderr('jobmeter: SIGHUP: configuration re-read: unchanged');
       return;
     }
+    const removed = removedCredentials(running, next, changed);
     let applied: readonly string[] = [];
     try {
-      applied = this.apply?.(running, next, changed) ?? [];
+      applied = this.apply?.(running, next, changed.filter((k) => !removed.includes(k))) ?? [];
     } catch (err) {
       this.failed(err);
       return;
     }
     this.running = withApplied(running, next, applied);
     this.succeeded();
-    const atRestart = changed.filter((k) => !applied.includes(k));
-    const parts = [...(applied.length > 0 ? [`applied now: ${named(applied)}`] : []), ...(atRestart.length > 0 ? [`take effect at restart: ${named(atRestart)}`] : [])];
+    const atRestart = changed.filter((k) => !applied.includes(k) && !removed.includes(k));
+    const parts = [
+      ...(applied.length > 0 ? [`applied now: ${named(applied)}`] : []),
+      ...(removed.length > 0 ? [`${named(removed)} removed: takes effect at restart`] : []),
+      ...(atRestart.length > 0 ? [`take effect at restart: ${named(atRestart)}`] : []),
+    ];
     this.io.stderr(`jobmeter: SIGHUP: configuration re-read; ${parts.join('; ')}`);
   }
 }
@@ -144,6 +155,16 @@ export function changedKeys(before: ServeConfig, after: ServeConfig): string[] {
   const b = flatten({ ...after.options, metrics: after.metrics, telemetry: after.telemetry });
   const keys = new Set([...a.keys(), ...b.keys()]);
   return [...keys].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
+/**
+ * The credential keys of `changed` when `next` leaves the metrics route none while `running` has
+ * one: applied live, that would open the route to anyone its other gates let through, so it waits
+ * for a restart (secure by default). Removing one of two credentials only narrows who gets in.
+ */
+function removedCredentials(running: ServeConfig, next: ServeConfig, changed: readonly string[]): string[] {
+  const gated = (m: ServeConfig['metrics']): boolean => m.token !== undefined || m.apiKeys.length > 0;
+  return gated(running.metrics) && !gated(next.metrics) ? changed.filter((k) => METRICS_CREDENTIALS.includes(k)) : [];
 }
 
 function named(keys: readonly string[]): string {
