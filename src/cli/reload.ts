@@ -1,7 +1,7 @@
 /**
  * SIGHUP in `jobmeter serve`: the configuration is re-read (file, secret files, environment and
  * the same flags) and checked as at startup, and one line says what came of it, naming the changed
- * keys (never a value). What serve can apply live it applies (the metrics route's token and API
+ * keys as the config file spells them (never a value). What serve can apply live it applies (the metrics route's token and API
  * keys: credentials are rotated without a restart); everything else — listeners, the push, the
  * profile — was built at startup and takes effect at restart, as the line says. A reload that
  * would leave a gated route without any credential is not applied live: the running credentials
@@ -16,6 +16,8 @@
  * listener must stay registered for as long as serve runs), never opens a gated route and never
  * prints a secret's value.
  */
+import { JOBMETER_OPTIONS, SECTIONS, type OptionRow, type SectionName } from '../common/option-table.ts';
+import { METRICS_KEYS } from '../config/file-layer.ts';
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
 import { resolveOptions } from '../resolve-options.ts';
@@ -167,8 +169,32 @@ function removedCredentials(running: ServeConfig, next: ServeConfig, changed: re
   return gated(running.metrics) && !gated(next.metrics) ? changed.filter((k) => METRICS_CREDENTIALS.includes(k)) : [];
 }
 
+/** `keys` as the config file spells them, each once. */
 function named(keys: readonly string[]): string {
-  return keys.slice(0, MAX_KEYS_NAMED).join(', ') + (keys.length > MAX_KEYS_NAMED ? ` …and ${keys.length - MAX_KEYS_NAMED} more` : '');
+  const spelled = [...new Set(keys.map(fileKey))];
+  return spelled.slice(0, MAX_KEYS_NAMED).join(', ') + (spelled.length > MAX_KEYS_NAMED ? ` …and ${spelled.length - MAX_KEYS_NAMED} more` : '');
+}
+
+/** `[metrics]`'s fields → the file's keys (a value and its file are one setting: the value's key names it). */
+const METRICS_FILE_KEYS: ReadonlyMap<string, string> = new Map(Object.entries(METRICS_KEYS).filter(([file]) => !file.endsWith('_file')).map(([file, field]) => [field, file]));
+
+/**
+ * A key of {@link changedKeys} as the config file spells it, from the option table:
+ * `otlp.intervalMillis` → `[otlp] interval_ms`, `serviceName` → `service_name`,
+ * `translationStrategy` → `[naming] translation_strategy`. `[metrics]` and `[telemetry]` are
+ * serve's own (not the table's): their fields are spelled by file-layer.ts; `[telemetry]`'s
+ * host and port are its one `listen`. A key no table has is named as it is.
+ */
+export function fileKey(path: string): string {
+  const [table, field] = path.split('.', 2) as [string, string | undefined];
+  if (table === 'telemetry') return '[telemetry] listen';
+  if (table === 'metrics') return `[metrics] ${METRICS_FILE_KEYS.get(field ?? '') ?? field}`;
+  const row: OptionRow | undefined = (JOBMETER_OPTIONS as Record<string, OptionRow>)[table];
+  if (row?.file === undefined) return path;
+  const tableKey = (file: string): string => (file.includes('.') ? `[${file.slice(0, file.indexOf('.'))}] ${file.slice(file.indexOf('.') + 1)}` : file);
+  if (field === undefined) return tableKey(row.file);
+  const inner = row.keys !== undefined && row.keys !== 'open' ? (SECTIONS[row.keys as SectionName] as Record<string, OptionRow>)[field]?.file : undefined;
+  return inner === undefined ? `[${row.file}] ${field}` : `[${row.file}] ${inner}`;
 }
 
 /** `running` with the `metrics.*` keys in `applied` taken from `next`: what the service now runs with. */

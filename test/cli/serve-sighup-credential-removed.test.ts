@@ -27,7 +27,7 @@ it('SIGHUP with the last credential of a gated route removed keeps the gate unti
   await writeFile(path, config(false));
   child.child.kill('SIGHUP');
   const [line] = await child.stderrMatches(/^jobmeter: SIGHUP: .*$/m, START_MS);
-  assert.equal(line, 'jobmeter: SIGHUP: configuration re-read; metrics.token removed: takes effect at restart');
+  assert.equal(line, 'jobmeter: SIGHUP: configuration re-read; [metrics] token removed: takes effect at restart');
   assert.equal(await scrape(), 401, 'the route still refuses a scrape without the token');
   assert.equal(await scrape('RMSECRET'), 200, 'the running token still works');
 

@@ -39,16 +39,17 @@ it('SIGHUP re-reads the configuration, rotates the token live, names what waits 
   assert.equal(await hangup(), 'jobmeter: SIGHUP: configuration re-read: unchanged');
   assert.equal(await scrape('FIRSTSECRET'), 200);
 
-  // A rotated token is applied at once; the port and the access log wait for a restart.
-  await writeFile(path, config(9999, 'access_log = true'));
+  // A rotated token is applied at once; the port, the access log and the push interval wait for a
+  // restart. Each key is named as the config file spells it.
+  await writeFile(path, config(9999, 'access_log = true\n[otlp]\ninterval_ms = 45000'));
   await writeFile(tokenFile, 'SECONDSECRET\n');
-  assert.equal(await hangup(), 'jobmeter: SIGHUP: configuration re-read; applied now: metrics.token; take effect at restart: listener.port, metrics.accessLog');
+  assert.equal(await hangup(), 'jobmeter: SIGHUP: configuration re-read; applied now: [metrics] token; take effect at restart: [listener] port, [metrics] access_log, [otlp] interval_ms');
   assert.equal(await scrape('SECONDSECRET'), 200, 'the new token is in force');
   assert.equal(await scrape('FIRSTSECRET'), 401, 'the old one no longer is');
-  assert.doesNotMatch(child.stderr(), /access_log|GET \/metrics/, 'the access log stays off until a restart');
+  assert.doesNotMatch(child.stderr(), /method=GET|GET \/metrics/, 'the access log stays off until a restart');
 
   // Unchanged since: only the keys still waiting for a restart are named.
-  assert.equal(await hangup(), 'jobmeter: SIGHUP: configuration re-read; take effect at restart: listener.port, metrics.accessLog');
+  assert.equal(await hangup(), 'jobmeter: SIGHUP: configuration re-read; take effect at restart: [listener] port, [metrics] access_log, [otlp] interval_ms');
 
   await writeFile(path, config('"nine"'));
   assert.equal(await hangup(), `jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${path}: invalid listener.port=nine: expected an integer from 0 to 65535 (got a string)`);
