@@ -1,6 +1,6 @@
 /**
- * Issue 26 item 8: SIGHUP re-reads the configuration and never stops `jobmeter serve`. Before,
- * SIGHUP killed serve (exit 129) with no flush. Here, with a child process: an unchanged file; a
+ * SIGHUP re-reads the configuration and never stops `jobmeter serve` (Node's default would kill it,
+ * exit 129, with no flush). Here, with a child process: an unchanged file; a
  * rotated token file (applied at once: the new token in force, the old one refused) with other
  * changes (named as taking effect at restart, no value printed); a broken file (serve's message,
  * the running configuration kept). serve keeps answering throughout and exits 0 on SIGTERM.
