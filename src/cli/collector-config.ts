@@ -221,6 +221,20 @@ function extractions(profile: TableProfile): string[] {
   );
 }
 
+/**
+ * The `prometheus` exporter serves a `target_info` (the resource's attributes) for every resource
+ * with both `service.name` and `service.instance.id`, and has no option to leave it out; the legacy
+ * pull serves none. So `service.instance.id` moves from the resource to each data point's `instance`
+ * attribute, after the profile's sums, as a string (the exporter's own conversion): the series keep
+ * the `instance` label the exporter would have written from the resource (two senders' series stay
+ * apart), and no resource qualifies for `target_info`. Only where this Collector's own exporter serves the pull: a gateway's store or a
+ * front's workers read `service.instance.id` from the resource.
+ */
+const WITHOUT_TARGET_INFO = [
+  { context: 'datapoint', statements: ['set(attributes["instance"], String(resource.attributes["service.instance.id"])) where resource.attributes["service.instance.id"] != nil'] },
+  { context: 'resource', statements: ['delete_key(attributes, "service.instance.id")'] },
+];
+
 /** The Collector's recommended start: refuse data past 80 % of the memory limit, spikes of 20 %. */
 const GATEWAY_MEMORY_LIMITER = { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 };
 
@@ -323,14 +337,15 @@ export function compileCollectorConfig(profile: TableProfile, endpoints: Collect
   const drops = vocabularyDrops(profile);
   const extract = extractions(profile);
   const goRuntime = goRuntimeStatements(profile);
+  const gateway = front !== undefined || endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
   const metricStatementGroups = [
     ...(goRuntime.length > 0 ? [{ context: 'metric', statements: goRuntime }] : []),
     ...(extract.length > 0 ? [{ context: 'metric', statements: extract }] : []),
     { context: 'datapoint', statements: profile.rules.flatMap((r) => datapointStatements(r, fromResource)) },
     { context: 'metric', statements: profile.rules.flatMap((r) => metricStatements(r, fromResource)) },
+    ...(gateway ? [] : WITHOUT_TARGET_INFO),
   ].filter((g) => g.statements.length > 0);
   const served = `not (${oneOf('metric.name', profile.rules.map((r) => r.name))})`;
-  const gateway = front !== undefined || endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
   const processors: Record<string, unknown> = {
     ...(gateway && { memory_limiter: GATEWAY_MEMORY_LIMITER }),
     ...(!gateway && fromResource.length > 0 && { 'resourcedetection/system': SYSTEM_DETECTION }),

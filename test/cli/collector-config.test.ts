@@ -117,6 +117,18 @@ describe('collector-config: production-shaped', () => {
     assert.deepEqual(given.service.telemetry.metrics.readers[0]!.pull.exporter.prometheus, { host: '::1', port: 9888 });
   });
 
+  it("the prometheus exporter is left no resource to serve a target_info of; a gateway's store and a front's workers keep service.instance.id on the resource", () => {
+    const resourceStatements = (args: string[]): string[] => {
+      const config = parseYaml(collectorConfigCommand(args)) as Config;
+      return config.processors['transform']!.metric_statements!.filter((g) => g.context === 'resource').flatMap((g) => g.statements);
+    };
+    for (const name of Object.keys(LEGACY_PROFILES)) {
+      assert.deepEqual(resourceStatements(['--profile', name]), ['delete_key(attributes, "service.instance.id")'], name);
+      assert.deepEqual(resourceStatements(['--profile', name, '--gateway', 'http://127.0.0.1:9090/api/v1/otlp']), [], name);
+      assert.deepEqual(resourceStatements(['--profile', name, '--front', '--workers', '127.0.0.1:4317']), [], name);
+    }
+  });
+
   it("crewshipd beside its daemon detects host.name on the Collector's host without overriding the sender's; a gateway does not (its host is not its senders')", () => {
     const agent = shaped(['--profile', 'crewshipd']);
     assert.equal(agent.service.pipelines.metrics.processors[0], 'resourcedetection/system');

@@ -6,8 +6,8 @@
  * jobmeter's own pull endpoint serves under P at the same moment: names, types, label sets and
  * values, the series P fills in with 0 included (the push carries them: naming/zero-fill-push.ts).
  *
- * The documented differences, and nothing else: the `job` label the exporter derives from
- * service.name and its `target_info`; the families the header lists as not reproduced.
+ * The documented differences, and nothing else: the `job` and `instance` labels the exporter derives
+ * from service.name and service.instance.id; the families the header lists as not reproduced.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +25,7 @@ const PROFILES = ['solti', 'runwisp', 'wasmrun', 'crewshipd', 'rm'] as const sat
 /** What the Collector's prometheus exporter adds to every series (from the resource). */
 const EXPORTER_LABELS = ['job', 'instance'];
 const HOST = 'host-1';
+const INSTANCE = 'daemon-1';
 
 const temp = tempFiles('jobmeter-collector-profiles-');
 
@@ -115,6 +116,8 @@ async function pushThroughGeneratedCollector(profile: ProfileName, started: Star
   const jm = await createJobmeter({
     profile,
     serviceName: `${profile}-daemon`,
+    // With service.instance.id the exporter would describe the resource in a target_info.
+    resourceAttributes: { 'service.instance.id': INSTANCE },
     listener: { port: 0 },
     processMetrics: false,
     // crewshipd's `hostname` label: the Collector reads it from the host.name jobmeter's push carries
@@ -146,7 +149,9 @@ for (const profile of PROFILES) {
 
     it('the prometheus exporter serves the pull endpoint series, zero fills included, but for the listed families', (t) => {
       const { generated } = run!;
-      const drop = ['target_info', ...generated.notReproduced];
+      // No target_info either: the original serves none, and the generated configuration leaves the
+      // resource none to describe.
+      const drop = [...generated.notReproduced];
       const pulled = seriesTable(run!.pulled.text, { format: run!.pulled.format, dropFamilies: drop });
       const reexposed = seriesTable(run!.reexposed.text, { format: run!.reexposed.format, dropLabels: EXPORTER_LABELS, dropFamilies: drop });
       const diff = diffSeries(pulled, reexposed);
@@ -154,6 +159,9 @@ for (const profile of PROFILES) {
       assert.deepEqual(diff, { onlyLeft: [], onlyRight: [], values: [], types: [] }, report);
       const zeros = [...reexposed.values].filter(([k, v]) => v === 0 && !(JSON.parse(k) as [string])[0].endsWith('_bucket')).map(([k]) => k);
       t.diagnostic(`${reexposed.values.size} series the same; at 0 (buckets aside): ${zeros.join(' ') || 'none'}`);
+      // The exporter's `instance` label is still the sender's service.instance.id, on every series.
+      const instances = new Set([...run!.reexposed.text.matchAll(/^[a-z_]\w*\{[^}]*\binstance="([^"]*)"/gm)].map((m) => m[1]));
+      assert.deepEqual([...instances], [INSTANCE], report);
       // The comparison is not vacuous: the pull endpoint's series came through.
       assert.ok(reexposed.values.size > 0 && reexposed.values.size === pulled.values.size, report);
     });
