@@ -3,11 +3,12 @@
  * gzip body (a protobuf request whose one attribute value is 19 MiB, announcing its size, so it is
  * inflated on the decoding thread) and a request whose attribute value is 10 MiB (JSON, gzipped in
  * two members, inflated on the main thread), each repeated; once the load ended, RSS must come back
- * to within 1.5 times what it was before the load within a minute. What held it up was malloc's, not
- * V8's: glibc raises its mmap threshold to the largest block freed, so after the first 10–19 MiB
- * block every later one came from an arena (the decoding thread's, the main thread's), which keeps
- * the pages of blocks freed below its top; stopping the decoding thread does not give its arena
- * back (docs/collector.md, "It comes back"). A memory bound, read from /proc/PID/status.
+ * to within 1.5 times what it was before the load within a minute. What holds it up is malloc's,
+ * not V8's: glibc raises its mmap threshold to the largest block freed, so after the first 10–19 MiB
+ * block every later one comes from an arena (the decoding thread's, the main thread's), which keeps
+ * the pages of blocks freed below its top, and stopping the decoding thread does not give its arena
+ * back; serve holds the threshold (src/cli/bin.ts; docs/collector.md, "malloc's mmap threshold").
+ * A memory bound, read from /proc/PID/status.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
