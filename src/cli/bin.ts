@@ -16,9 +16,15 @@ if (unsupported !== undefined) {
   process.exit(EXIT_UNSUPPORTED_NODE);
 }
 
-// serve re-runs itself, as the same process, with the Node flags it needs (node-flags.ts).
+// serve re-runs itself, as the same process, with the Node flags it needs (node-flags.ts), and
+// glibc's mmap threshold held at its default (128 KiB) instead of rising to the largest block
+// freed: risen, every later 10–20 MiB body, inflated body or string comes from a thread's arena,
+// which keeps the pages of freed blocks below its top (and stopping the thread does not give them
+// back), so RSS stays 100+ MiB up after a storm; held, such blocks are mapped and unmapped
+// whole, at the price of faulting their pages in afresh each time (docs/collector.md, "malloc's
+// mmap threshold"). The operator's MALLOC_MMAP_THRESHOLD_ wins.
 const reexec = serveReexecArgv(process, process.env, typeof process.execve === 'function');
-if (reexec !== undefined) process.execve!(process.execPath, reexec, process.env);
+if (reexec !== undefined) process.execve!(process.execPath, reexec, { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env });
 
 // After the re-exec, not before: the re-exec runs before any listener could, so a signal caught
 // before it would be lost rather than answered.
