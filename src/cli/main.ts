@@ -57,6 +57,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
 import { MIN_NODE_VERSION } from './node-support.ts';
 import { HangupReloader } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
+import { messageOf } from '../common/message-of.ts';
 
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
 
@@ -404,8 +405,4 @@ function usageError(io: CliIo, err: unknown): number {
 function startupError(io: CliIo, err: unknown): number {
   io.stderr(`jobmeter: ${messageOf(err)}`);
   return EXIT_FAILURE;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -22,6 +22,7 @@ import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolv
 import { ConfigError, describeConfigError } from '../errors.ts';
 import { resolveOptions } from '../resolve-options.ts';
 import type { CliIo } from './io.ts';
+import { messageOf } from '../common/message-of.ts';
 
 /** Changed keys named in one line at most; past it `…and N more`. */
 const MAX_KEYS_NAMED = 8;
@@ -99,7 +100,7 @@ export class HangupReloader {
 
   private failed(err: unknown): void {
     this.outcome = { ...this.outcome, successful: false };
-    const why = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
+    const why = err instanceof ConfigError ? describeConfigError(err) : messageOf(err);
     this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`);
   }
 

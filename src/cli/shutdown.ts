@@ -6,6 +6,7 @@
 import type { MainServer } from '../http/main-server.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import { EXIT_FAILURE, EXIT_OK, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
+import { messageOf } from '../common/message-of.ts';
 
 /** Shutdown bounded by SHUTDOWN_GRACE_MS; a second signal gives up waiting at once. */
 export async function shutdownWithin(jm: Jobmeter, server: MainServer | undefined, io: CliIo, signals: SignalWaiter): Promise<number> {
@@ -24,7 +25,7 @@ export async function shutdownWithin(jm: Jobmeter, server: MainServer | undefine
   const finished = (server?.close() ?? Promise.resolve()).then(() => jm.shutdown()).then(
     () => EXIT_OK,
     (err: unknown) => {
-      io.stderr(`jobmeter: shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+      io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`);
       return EXIT_FAILURE;
     },
   );

@@ -30,6 +30,7 @@ import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
 import { describeError } from '../readers/resilient-exporter.ts';
 import { countRequest, formatNormal } from './normal-text.ts';
 import { decodeWire, serializePush } from './wire.ts';
+import { messageOf } from '../common/message-of.ts';
 
 export const DEBUG_PREFIX = 'jobmeter: debug: ';
 
@@ -91,8 +92,4 @@ function summary(request: unknown): string {
 /** The `partial_success` message (`1 data point rejected: …`, or a warning), if any. */
 function refusals(result: OtlpPartialSuccess): string {
   return result.errorMessage === '' ? '' : `; ${result.errorMessage}`;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

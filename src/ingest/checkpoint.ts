@@ -19,6 +19,7 @@ import { setAttribute } from '../common/set-attribute.ts';
 import type { ExponentialSum } from '../otlp/exponential.ts';
 import type { HistogramAcc, Shape } from './series-state.ts';
 import { counterFault, exponentialFault, histogramFault, MAX_GAPS } from './stream-rules.ts';
+import { messageOf } from '../common/message-of.ts';
 
 /** The encoding's version: a file of a higher one is refused (written by a newer jobmeter). */
 export const CHECKPOINT_VERSION = 1;
@@ -140,7 +141,7 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   try {
     raw = JSON.parse(payload);
   } catch (err) {
-    throw new CheckpointError(`not JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new CheckpointError(`not JSON (${messageOf(err)})`);
   }
   const root = record(raw, 'the checkpoint');
   const origins = array(root.origins, 'origins').map((o, i) => string(o, `origins[${i}]`));

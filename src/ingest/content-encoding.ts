@@ -21,6 +21,7 @@ import CRC32C from 'crc-32/crc32c.js';
 import { decodeLz4Frames } from './lz4-frame.ts';
 import { decodeSnappyBlock, snappyBlockLength } from './snappy-block.ts';
 import { TooLarge } from './too-large.ts';
+import { messageOf } from '../common/message-of.ts';
 
 /** The Content-Encoding values accepted, as the Collector's receiver lists them. */
 export const SUPPORTED_ENCODINGS = ['gzip', 'zstd', 'zlib', 'snappy', 'deflate', 'lz4', 'x-snappy-framed'] as const;
@@ -121,7 +122,7 @@ export function decodeBodySync(raw: Buffer, contentEncoding: string | undefined,
 
 function decodeError(encoding: string, err: unknown): Error {
   if (err instanceof TooLarge) return err;
-  return new Error(`invalid ${encoding} body: ${err instanceof Error ? err.message : String(err)}`);
+  return new Error(`invalid ${encoding} body: ${messageOf(err)}`);
 }
 
 function tooLarge(maxBytes: number): TooLarge {

@@ -38,6 +38,7 @@ import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest } from '../o
 import { decodeBodySync } from './content-encoding.ts';
 import { SparePacker, type PackedChunk, type PackedRequest, type PointPacker } from './packed-chunk.ts';
 import { TooLarge } from './too-large.ts';
+import { messageOf } from '../common/message-of.ts';
 
 export interface DecodeJob {
   readonly id: number;
@@ -205,8 +206,4 @@ function decodeJob(job: DecodeJob, size: { bytes: number }, packer: PointPacker)
 function kindOf(err: unknown): 'decode' | 'too-large' | 'other' {
   if (err instanceof TooLarge || err instanceof DecodeLimitExceeded) return 'too-large';
   return err instanceof OtlpDecodeError ? 'decode' : 'other';
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

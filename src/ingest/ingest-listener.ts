@@ -61,6 +61,7 @@ import { compileIngestGate, type GateRefusal, type IngestGateOptions } from './i
 import type { IngestSink } from './ingest-store.ts';
 import { SparePacker } from './packed-chunk.ts';
 import { TooLarge } from './too-large.ts';
+import { messageOf } from '../common/message-of.ts';
 
 export const DEFAULT_INGEST_HOST = OPTION_DEFAULTS.ingest.host;
 export const DEFAULT_INGEST_PORT = OPTION_DEFAULTS.ingest.port;
@@ -358,10 +359,6 @@ class Refusal extends Error {
     this.code = code;
     this.headers = headers;
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
 import { open, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { messageOf } from '../common/message-of.ts';
 
 const MAGIC = 'jobmeter-state';
 /** The header line is short; a file whose first line is longer is not a state file. */
@@ -107,7 +108,7 @@ export function readStateFile(path: string, kind: string, maxVersion: number, ma
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
-    return { status: 'unusable', reason: `cannot be read (${err instanceof Error ? err.message : String(err)})` };
+    return { status: 'unusable', reason: `cannot be read (${messageOf(err)})` };
   }
   try {
     const stat = fstatSync(fd);
@@ -120,7 +121,7 @@ export function readStateFile(path: string, kind: string, maxVersion: number, ma
     if (length > maxBytes) return { status: 'unusable', reason: `more than the ${maxBytes} bytes allowed` };
     bytes = buffer.subarray(0, length);
   } catch (err) {
-    return { status: 'unusable', reason: `cannot be read (${err instanceof Error ? err.message : String(err)})` };
+    return { status: 'unusable', reason: `cannot be read (${messageOf(err)})` };
   } finally {
     closeSync(fd);
   }
@@ -169,7 +170,7 @@ export async function writeStateFile(path: string, kind: string, version: number
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true }).catch(() => {});
-    throw new StateFileError(`not written (${err instanceof Error ? err.message : String(err)})`, (err as NodeJS.ErrnoException).code ?? 'error');
+    throw new StateFileError(`not written (${messageOf(err)})`, (err as NodeJS.ErrnoException).code ?? 'error');
   }
   await syncDir(join(path, '..'));
 }

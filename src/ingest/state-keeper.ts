@@ -33,6 +33,7 @@ import type { IngestedPart } from '../domain/series/collection.ts';
 import type { IngestSeries, IngestStore } from './ingest-store.ts';
 import { ConfigError } from '../errors.ts';
 import { ingestStateFileName, makeStateDir, moveAside, readStateFile, StateFileError, writeStateFile } from './state-file.ts';
+import { messageOf } from '../common/message-of.ts';
 
 /** How often held changes are written: the most a SIGKILL loses of delta senders' increments. */
 export const CHECKPOINT_INTERVAL_MILLIS = 5_000;
@@ -320,8 +321,4 @@ async function withinMillis(promise: Promise<void>, millis: number): Promise<voi
   } finally {
     clearTimeout(timer);
   }
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

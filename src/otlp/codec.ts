@@ -15,6 +15,7 @@ import { decodeProtobufRequest, type PointSink } from './decode-protobuf.ts';
 import { normalizeExportRequest } from './normalize.ts';
 import { OTLP_SCHEMA } from './schema.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpPartialSuccess } from './types.ts';
+import { messageOf } from '../common/message-of.ts';
 
 export const CONTENT_TYPE: Readonly<Record<OtlpEncoding, string>> = {
   protobuf: 'application/x-protobuf',
@@ -126,8 +127,4 @@ export function decodeExportResponse(body: Uint8Array, encoding: OtlpEncoding): 
   }
   if (o.partialSuccess === undefined) return undefined;
   return { rejectedDataPoints: Number(o.partialSuccess.rejectedDataPoints ?? 0), errorMessage: o.partialSuccess.errorMessage ?? '' };
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
