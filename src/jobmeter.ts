@@ -469,6 +469,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     },
   };
   telemetries.set(jm, telemetry);
+  if (ingestListener !== undefined) ingestListeners.set(jm, ingestListener);
   return jm;
 }
 
@@ -496,6 +497,12 @@ const REFUSAL_REASONS = Object.keys({
 } satisfies Record<RefusalReason, true>);
 
 const telemetries = new WeakMap<Jobmeter, SelfTelemetry>();
+const ingestListeners = new WeakMap<Jobmeter, IngestListener>();
+
+/** The ingest listener of a jobmeter made by {@link createJobmeter} (`serve` rotates its credentials on SIGHUP). */
+export function ingestListenerOf(jm: Jobmeter): IngestListener | undefined {
+  return ingestListeners.get(jm);
+}
 
 /** The self-telemetry of a jobmeter made by {@link createJobmeter} (what `serve`'s [telemetry] listener serves). */
 export function selfTelemetryOf(jm: Jobmeter): SelfTelemetry | undefined {

@@ -48,6 +48,7 @@ import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
+import type { IngestListener } from '../ingest/ingest-listener.ts';
 import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
 import { COLLECTOR_CONFIG_HELP, COLLECTOR_CONFIG_USAGE, collectorConfigCommand } from './collector-config-command.ts';
@@ -231,9 +232,12 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
         return isUsageError(err) ? usageError(io, err) : startupError(io, err);
       }
     }
-    if (server?.metrics !== undefined && main !== undefined) {
-      const [routed, on] = [server, main];
-      hangups.applyLiveWith((running, next, changed) => applyCredentials(routed, jm, on, io, running, next, changed));
+    {
+      const [routed, on, ingest] = [server?.metrics !== undefined ? server : undefined, main, jobmeterModule.ingestListenerOf(jm)];
+      hangups.applyLiveWith((running, next, changed) => [
+        ...(routed !== undefined && on !== undefined ? applyCredentials(routed, jm, on, io, running, next, changed) : []),
+        ...(ingest !== undefined ? applyIngestCredentials(ingest, running, next, changed) : []),
+      ]);
     }
     let liveDemo: { stop(): void } | undefined;
     if (demo) {
@@ -349,6 +353,27 @@ function applyCredentials(
   const options = pluginOptions(jm, { ...running.metrics, token: next.metrics.token, apiKeys: next.metrics.apiKeys }, main, io);
   if (describeMetricsRoute(options).mode !== server.metrics?.mode) return [];
   server.replaceMetrics(options);
+  return live;
+}
+
+/** The keys a SIGHUP applies live to the ingest gate: its credentials, rotated without a restart. */
+const INGEST_LIVE_KEYS: ReadonlySet<string> = new Set(['ingest.token', 'ingest.apiKeys']);
+
+/**
+ * SIGHUP's live part for the ingest: new credentials replace the gate's, when the gate stays in
+ * force (a change between open and gated is left to a restart, as the metrics route's). Returns
+ * the keys applied.
+ * @throws ConfigError for a credential that cannot be used (the running gate stays).
+ */
+function applyIngestCredentials(listener: IngestListener, running: ServeConfig, next: ServeConfig, changed: readonly string[]): readonly string[] {
+  const live = changed.filter((k) => INGEST_LIVE_KEYS.has(k));
+  const [before, after] = [running.options.ingest, next.options.ingest];
+  if (live.length === 0 || before === undefined || before === false || after === undefined || after === false) return [];
+  const credentials = { ...(after.token !== undefined && { token: after.token }), ...(after.apiKeys !== undefined && { apiKeys: after.apiKeys }) };
+  const gatedNow = before.token !== undefined || (before.apiKeys ?? []).length > 0;
+  const gatedNext = after.token !== undefined || (after.apiKeys ?? []).length > 0;
+  if (!gatedNow || !gatedNext) return [];
+  listener.replaceCredentials(credentials);
   return live;
 }
 

@@ -29,6 +29,7 @@ const MAX_KEYS_NAMED = 8;
 
 /** The metrics route's credentials: while one is set, a scrape must present one. */
 const METRICS_CREDENTIALS: readonly string[] = ['metrics.token', 'metrics.apiKeys'];
+const INGEST_CREDENTIALS: readonly string[] = ['ingest.token', 'ingest.apiKeys'];
 
 /**
  * Applies what it can of `next` to the running service; returns the keys of `changed` it applied.
@@ -161,13 +162,18 @@ export function changedKeys(before: ServeConfig, after: ServeConfig): string[] {
 }
 
 /**
- * The credential keys of `changed` when `next` leaves the metrics route none while `running` has
- * one: applied live, that would open the route to anyone its other gates let through, so it waits
- * for a restart (secure by default). Removing one of two credentials only narrows who gets in.
+ * The credential keys of `changed` when `next` leaves the metrics route, or the ingest gate, none
+ * while `running` has one: applied live, that would open it to anyone its other gates let through,
+ * so it waits for a restart (secure by default). Removing one of two credentials only narrows who
+ * gets in.
  */
 function removedCredentials(running: ServeConfig, next: ServeConfig, changed: readonly string[]): string[] {
-  const gated = (m: ServeConfig['metrics']): boolean => m.token !== undefined || m.apiKeys.length > 0;
-  return gated(running.metrics) && !gated(next.metrics) ? changed.filter((k) => METRICS_CREDENTIALS.includes(k)) : [];
+  const gated = (m: { readonly token?: string | undefined; readonly apiKeys?: readonly unknown[] | undefined } | false | undefined): boolean =>
+    m !== undefined && m !== false && (m.token !== undefined || (m.apiKeys ?? []).length > 0);
+  return [
+    ...(gated(running.metrics) && !gated(next.metrics) ? changed.filter((k) => METRICS_CREDENTIALS.includes(k)) : []),
+    ...(gated(running.options.ingest) && !gated(next.options.ingest) ? changed.filter((k) => INGEST_CREDENTIALS.includes(k)) : []),
+  ];
 }
 
 /** `keys` as the config file spells them, each once. */

@@ -135,6 +135,12 @@ export interface IngestListener {
   readonly address: { readonly host: string; readonly port: number };
   /** Stops accepting, closes idle connections, lets requests in flight finish within a grace (server-limits.ts). Idempotent. */
   close(): Promise<void>;
+  /**
+   * Rotates the gate's token and API keys (a SIGHUP), its trusted networks kept; the next request
+   * is checked against them. Returns whether a gate is in force after it.
+   * @throws ConfigError for a credential that cannot be used (the running gate stays).
+   */
+  replaceCredentials(credentials: Pick<IngestGateOptions, 'token' | 'apiKeys'>): boolean;
 }
 
 const METHOD_NOT_ALLOWED = '405 method not allowed, supported: [POST]';
@@ -150,7 +156,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   const retryAfter = positiveInteger(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, 'ingest.retryAfterSeconds');
   const limits = resolveServerLimits(options, 'ingest');
   assertBindAllowed(host, options.allowNonLoopback ?? false, 'OTLP ingest listener', 'ingest.host', 'ingest.allowNonLoopback (allow_non_loopback = true)');
-  const gate = compileIngestGate(options);
+  let gate = compileIngestGate(options);
 
   // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
   const pool = options.sink.begin !== undefined ? new DecoderPool({ maxBodyBytes }) : undefined;
@@ -344,7 +350,14 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       );
   };
   const server = await startHttpServer({ host, port, limits, handler, onClosed: () => pool?.close(), onShed });
-  return { address: { host, port: server.port }, close: () => server.close() };
+  return {
+    address: { host, port: server.port },
+    close: () => server.close(),
+    replaceCredentials(credentials) {
+      gate = compileIngestGate({ ...credentials, ...(options.trustedCidrs !== undefined && { trustedCidrs: options.trustedCidrs }) });
+      return gate.gated;
+    },
+  };
 }
 
 /** A request answered with a google.rpc.Status rather than ingested; its HTTP status is its reason's. */
