@@ -51,7 +51,7 @@ describe('bench targets table', () => {
     assert.equal(targetsTable([], section).trim(), section.trim(), 'the section is what the generator writes');
   });
 
-  // The rows issue 27 asks to stay met: each scenario's verdict follows its threshold.
+  // The rows that must stay met: each scenario's verdict follows its threshold.
   describe('stays-met rows: the verdict follows the threshold', () => {
     const met = (r: readonly TargetResult[], id: string) => {
       const row = r.find((x) => x.id === id);

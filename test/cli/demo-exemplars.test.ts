@@ -1,4 +1,4 @@
-// `--demo` includes exemplars (issue 14 item 5): the live demo records its runs as if traced, so
+// `--demo` includes exemplars: the live demo records its runs as if traced, so
 // an OpenMetrics scrape shows trace-linked exemplars on the run-duration buckets and the finished
 // counter; text 0.0.4 shows none.
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 /**
- * Issue 13: `[listener]`'s timeouts and connection cap hold for every server `jobmeter serve` runs
- * on its behalf: the main server on its address and the dedicated metrics listener. Before, the
- * main server kept the defaults (30 s, 256) whatever the file said.
+ * `[listener]`'s timeouts and connection cap hold for every server `jobmeter serve` runs on its
+ * behalf: the main server on its address and the dedicated metrics listener, never the defaults
+ * (30 s, 256) when the file says otherwise.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';

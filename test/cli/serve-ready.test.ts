@@ -1,5 +1,5 @@
 /**
- * Issue 26 item 8: `/health` stays liveness; `/ready` answers 503 with the reason while the
+ * `/health` stays liveness; `/ready` answers 503 with the reason while the
  * pipeline fails, 200 otherwise. Here the OTLP push points at a closed port (serve as a child
  * process): `/ready` turns 503 naming the failed exports while `/health` stays 200, and turns 200
  * again once something listens there and an export succeeds. Before, `/health` said ok while every

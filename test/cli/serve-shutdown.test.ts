@@ -1,5 +1,5 @@
 /**
- * Issue 13 item 9: SIGTERM while clients hold connections open — idle ones, and ones in the middle
+ * SIGTERM while clients hold connections open — idle ones, and ones in the middle
  * of a request (half-sent headers, a stalled body) on every listener — closes them and exits 0
  * within the documented bound (10 s). Every listener's close is bounded (server-limits.ts) rather
  * than left to what Node and fastify happen to close.

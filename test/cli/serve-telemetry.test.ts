@@ -1,5 +1,5 @@
 /**
- * Issue 26 item 8: jobmeter's own telemetry, like the Collector's (points accepted and refused by
+ * jobmeter's own telemetry, like the Collector's (points accepted and refused by
  * reason, push points and exports sent and failed, scrape durations), served by `jobmeter serve`
  * on a listener of its own (`[telemetry] listen`), never in the profile's body. A child serve with
  * the ingest on, a push to a local receiver and the telemetry listener: the counts are the ones

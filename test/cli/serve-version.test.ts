@@ -1,6 +1,6 @@
 /**
- * Issue 26 item 8: `jobmeter serve`'s first startup line names its version (package.json's) and
- * the Node.js it runs on, before anything else is printed. Before, no startup line had either.
+ * `jobmeter serve`'s first startup line names its version (package.json's) and the Node.js it
+ * runs on, before anything else is printed.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * Issue 26 item 8: `jobmeter validate` (what `otelcol validate` and `promtool check config` are to
+ * `jobmeter validate` (what `otelcol validate` and `promtool check config` are to
  * their tools). For every file below it answers what `serve` answers for the same file: the same
  * stderr and exit 2 for a bad one; for a good one "configuration OK" and exit 0, binding nothing
  * (the file's fixed port is taken by this test while validate runs).

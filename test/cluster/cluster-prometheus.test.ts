@@ -1,4 +1,4 @@
-// node:cluster end to end (issue 11 item 7): a real cluster app (test/cluster/fixtures/cluster-app.ts:
+// node:cluster end to end: a real cluster app (test/cluster/fixtures/cluster-app.ts:
 // the primary and 2 workers call createJobmeter() with the same listener port; worker 1 is killed
 // with SIGKILL and replaced mid-run) scraped every second by real Prometheus servers (2.42 and the pinned 3.x, side by side) for RUN_MS.
 // Every counter has resets() = 0 over the whole run, no scrape failed, and the totals equal what

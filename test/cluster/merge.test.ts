@@ -1,4 +1,4 @@
-// The cluster merge (issue 11 item 7): members are real OpenTelemetry MeterProviders read by
+// The cluster merge: members are real OpenTelemetry MeterProviders read by
 // jobmeter's pull reader; their collections are encoded as members send them and merged as the
 // primary does. Counters never decrease across a member's exit or restart, histogram buckets
 // sum, up-down counters and gauges follow the merge policy over live members.

@@ -1,4 +1,4 @@
-// worker_threads (issue 11 item 7): threads created with `cluster.reportTo: parentPort` bind
+// worker_threads: threads created with `cluster.reportTo: parentPort` bind
 // nothing; the parent's `jm.aggregate(worker)` serves their sum on its one endpoint, keeps an
 // exited thread's counters and drops its in-flight runs.
 import assert from 'node:assert/strict';

@@ -83,7 +83,7 @@ describe('loadConfigFile', () => {
   });
 });
 
-describe('values JSON cannot spell are printed as written (issue 13 item 11)', () => {
+describe('values JSON cannot spell are printed as written', () => {
   const message = async (name: string, text: string): Promise<string> => {
     const path = await file(name, text);
     try {

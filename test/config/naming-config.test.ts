@@ -1,4 +1,4 @@
-// `[naming]` (issue 14): translation_strategy and start_timestamps in the config file, checked by
+// `[naming]`: translation_strategy and start_timestamps in the config file, checked by
 // the schema (a bad value names its dotted key) and mapped onto the library options.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

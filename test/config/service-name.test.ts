@@ -7,7 +7,7 @@
  * accepted, two different ones are refused naming both keys (exit 2, test/cli/validate.test.ts).
  * `jobmeter serve` end to end: test/cli/serve-identity.test.ts.
  *
- * Issue 24 item 8: README and docs/ spell the key/attribute pair one way.
+ * README and docs/ spell the key/attribute pair one way.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -91,7 +91,7 @@ describe('resource_attributes."service.name" in a config file', () => {
   });
 });
 
-describe('README and docs/ spell the service name one way (issue 24 item 8)', () => {
+describe('README and docs/ spell the service name one way', () => {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const pages = ['README.md', ...readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
   /** The prose lines (outside code fences) and the code lines of one page, with their numbers. */

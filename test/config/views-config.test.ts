@@ -1,4 +1,4 @@
-// `[[views]]` (issue 11 item 2): OpenTelemetry Views in the config file, in the shape of
+// `[[views]]`: OpenTelemetry Views in the config file, in the shape of
 // OpenTelemetry's declarative configuration, applied to jobmeter's own instruments and the
 // host's alike; bad ones are ConfigErrors naming the key.
 import assert from 'node:assert/strict';

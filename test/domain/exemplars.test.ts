@@ -1,4 +1,4 @@
-// Trace-linked exemplars, record side (issue 14 item 5): a run started while a sampled span is
+// Trace-linked exemplars, record side: a run started while a sampled span is
 // active carries that span's ids on the finished counter's series and the duration histogram's
 // bucket — the latest per series or bucket; none without a span, none for an unsampled one, none
 // on instruments whose spec keeps no exemplars.

@@ -1,4 +1,4 @@
-// Global registration and bounded host instruments (issue 11 items 4 and 3): a host that only
+// Global registration and bounded host instruments: a host that only
 // uses the OTel API after createJobmeter() sees its instruments on jobmeter's pull endpoint, every
 // such instrument has a series budget counted over its life, and a View allow-list drops a job_id.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The misuse table of issue 11, row by row: a bad record is never recorded, gets one OTel `diag`
+// The misuse table, row by row: a bad record is never recorded, gets one OTel `diag`
 // warning per instrument and reason, and is counted in jobmeter.records.dropped{reason}; an outcome
 // outside the vocabulary is a TypeError at the call; a bad profile a ConfigError.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// One value guard for every instrument (issue 24 item 1): the OTel API's observable instruments —
+// One value guard for every instrument: the OTel API's observable instruments —
 // one callback or a batch callback — on jobmeter's provider drop NaN, infinities and a negative
 // running total as a recorded value is dropped: not served, one `diag` warning per instrument and
 // reason, counted in jobmeter_records_dropped_total{reason}. On a host's own provider the guard is

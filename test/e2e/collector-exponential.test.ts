@@ -1,5 +1,5 @@
 /**
- * Native histograms in the OTLP push and the ingest (issue 14 item 3): a host histogram given
+ * Native histograms in the OTLP push and the ingest: a host histogram given
  * base-2 exponential aggregation by a View reaches the real Collector as an ExponentialHistogram,
  * under profile naming (the naming stage's native buckets turned back into OTel's) and canonical
  * naming (the SDK's own data); so does one a foreign SDK pushes to jobmeter's ingest. The

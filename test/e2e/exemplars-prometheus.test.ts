@@ -1,4 +1,4 @@
-// Trace-linked exemplars on real Prometheus (issue 14 item 5): 2.42 and 3.x with exemplar storage
+// Trace-linked exemplars on real Prometheus: 2.42 and 3.x with exemplar storage
 // scrape jobmeter's OpenMetrics (3.x its protobuf too) and answer /api/v1/query_exemplars with the
 // traced run's trace and span ids, on the duration histogram's bucket and on the finished counter.
 import assert from 'node:assert/strict';

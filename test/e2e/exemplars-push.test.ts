@@ -1,4 +1,4 @@
-// Trace-linked exemplars in the OTLP push (issue 14 item 5), proven on the real Collector: a run
+// Trace-linked exemplars in the OTLP push, proven on the real Collector: a run
 // recorded inside a sampled span reaches the Collector's debug exporter (detailed) with its trace
 // and span ids on the finished counter's and the duration histogram's data points, over both
 // protocols, under canonical and profile naming; a request without exemplars is the official

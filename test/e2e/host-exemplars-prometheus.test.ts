@@ -1,4 +1,4 @@
-// Exemplars on host instruments (issue 24 item 8): with `hostExemplars: true`, a host's counter and
+// Exemplars on host instruments: with `hostExemplars: true`, a host's counter and
 // histogram made on jobmeter's provider keep the sampled span's ids as jobmeter's own instruments
 // do, under the host's own scope (otel_scope_name="my-scheduler", not "jobmeter") — the OpenMetrics
 // body accepted by the official Python parser, and real Prometheus (2.x and 3.x, exemplar storage)

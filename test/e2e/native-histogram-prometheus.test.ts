@@ -1,5 +1,5 @@
 /**
- * Native histograms on Prometheus 3 (issue 14 item 3): a host's histogram given base-2 exponential
+ * Native histograms on Prometheus 3: a host's histogram given base-2 exponential
  * aggregation by a View (plain SDK provider, JobmeterReader) is scraped over protobuf with
  * `scrape_native_histograms: true` and stored as one native histogram series, whose
  * `histogram_quantile(0.99, …)` lands within one bucket of the known distribution's p99; a text

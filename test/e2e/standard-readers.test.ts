@@ -1,4 +1,4 @@
-// jobmeter's provider is a MeterProvider any standard reader reads (issue 11 item 1): a
+// jobmeter's provider is a MeterProvider any standard reader reads: a
 // PeriodicExportingMetricReader with the official OTLP/HTTP exporter, pushing to the real
 // Collector, and the official PrometheusExporter both see jobmeter's domain instruments (recorded
 // into its tallies), an own instrument a View sends to the SDK, and the host instruments made

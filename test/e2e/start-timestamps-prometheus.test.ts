@@ -1,5 +1,5 @@
 /**
- * Start timestamps on Prometheus 3 (issue 14 item 4): with `--enable-feature=
+ * Start timestamps on Prometheus 3: with `--enable-feature=
  * created-timestamp-zero-ingestion` (its name in 3.15), a counter that jobmeter serves with its
  * start time — protobuf `created_timestamp`, or OpenMetrics `_created` — is stored with a 0 sample
  * at that start time before its first scraped value, so `increase()` sees the counts made before

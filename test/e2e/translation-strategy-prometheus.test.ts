@@ -1,5 +1,5 @@
 /**
- * UTF-8 names on Prometheus 3 (issue 14 item 1): the native profile under
+ * UTF-8 names on Prometheus 3: the native profile under
  * `NoUTF8EscapingWithSuffixes` is stored with OTel's dotted names and attribute keys by a
  * Prometheus 3 scraping with its default `escaping=allow-utf-8`, and with escaped names by one that
  * asks for `underscores` or scrapes protobuf (whose Accept names no escaping).

@@ -1,4 +1,4 @@
-// Exemplars in the exposition (issue 14 item 5): OpenMetrics writes them after a counter's
+// Exemplars in the exposition: OpenMetrics writes them after a counter's
 // `_total` sample and after the bucket sample they fall in; text 0.0.4 has none; a counter written
 // as `unknown` (no `_total`) carries none, since OpenMetrics allows them on counters and buckets only.
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Native histograms (issue 14 item 3), exposition side: an OpenTelemetry ExponentialHistogram (a
+ * Native histograms, exposition side: an OpenTelemetry ExponentialHistogram (a
  * View with base-2 exponential aggregation on a plain SDK provider, read by JobmeterReader) is
  * served as a native histogram in protobuf — decoded with client_model's official metrics.proto
  * and checked bucket for bucket against the SDK's own data — and as classic buckets in text and

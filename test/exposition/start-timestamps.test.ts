@@ -1,5 +1,5 @@
 /**
- * Start timestamps (issue 14 item 4): with `startTimestamps`, counters and histograms carry their
+ * Start timestamps: with `startTimestamps`, counters and histograms carry their
  * OpenTelemetry start time — OpenMetrics `_created` samples (checked by the strict parser) and
  * protobuf `created_timestamp` (decoded with the official metrics.proto) — equal to the SDK's
  * point start times; without it (the default) neither appears, and text 0.0.4 never has them.

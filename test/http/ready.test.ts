@@ -1,5 +1,5 @@
 /**
- * Issue 26 item 8: the main server's `/ready` (health-route.ts) for the ingest's memory budget: 200
+ * The main server's `/ready` (health-route.ts) for the ingest's memory budget: 200
  * while the ingest holds little, 503 naming the bytes held once it holds its budget and refuses new
  * series, while `/health` stays 200. The push's side, with serve as a child: test/cli/serve-ready.test.ts.
  */

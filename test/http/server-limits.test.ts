@@ -1,8 +1,7 @@
 /**
- * Issue 13 items 5 and 7: every listener (pull, ingest, serve's main server) closes silent,
- * stalled and idle connections, and caps how many are open, over real sockets (issue 26 item 7:
- * past the cap an idle connection makes room, test/http/connection-room.test.ts). Before, none of
- * these were ever closed by the server.
+ * Every listener (pull, ingest, serve's main server) closes silent, stalled and idle connections,
+ * and caps how many are open, over real sockets (past the cap an idle connection makes room:
+ * test/http/connection-room.test.ts).
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
