@@ -1,11 +1,11 @@
 /**
- * Issue 26 item 1, the crash, as it was done: a child `jobmeter serve` gets protobuf bodies whose
- * one Gauge holds millions of empty data points (`0a 00` repeated), zstd-compressed: 9.5M points
- * (19 MB decoded, 1.8 KB sent), 3M (6 MB, 0.6 KB), and several at once. Before, the decoding thread
- * built an object per point until its 1 GiB heap limit and Node aborted the whole process in 3 of 5
- * tries (the others answered 413 after ~37 s at 1.26 GiB RSS); 3M points were accepted after 6–7 s
- * at 753 MiB. Now each is refused (413, the decode limit named) within seconds, the process stays
- * alive with RSS under {@link RSS_BOUND}, and the pull endpoint answers afterwards.
+ * Bodies that decode to far more than they weigh: a child `jobmeter serve` gets protobuf bodies
+ * whose one Gauge holds millions of empty data points (`0a 00` repeated), zstd-compressed: 9.5M
+ * points (19 MB decoded, 1.8 KB sent), 3M (6 MB, 0.6 KB), and several at once. Each is refused
+ * (413, the decode limit named) within seconds, the process stays alive with RSS under
+ * {@link RSS_BOUND}, and the pull endpoint answers afterwards. Decoded without a limit, a body of
+ * 9.5M points builds an object per point up to the decoding thread's 1 GiB heap limit, and Node
+ * aborts the whole process.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

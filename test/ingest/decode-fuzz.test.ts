@@ -1,5 +1,5 @@
 /**
- * Issue 26 item 1's property: any body up to `max_body_bytes`, in either encoding (protobuf,
+ * The decoders' property: any body up to `max_body_bytes`, in either encoding (protobuf,
  * JSON) and any Content-Encoding (identity, gzip, deflate, zstd, lz4, snappy), sent to a child
  * `jobmeter serve`, gets a quick 200, 400 or 413 — never a crash, a hang or a 5xx — and the
  * process's RSS stays under {@link RSS_BOUND}; the pull endpoint answers after each.
@@ -8,8 +8,9 @@
  * 1 KiB and 20 MiB, put where it costs the decoders most — a request's top level, a Gauge's
  * points, a point's attributes, an attribute's array value; for JSON a data points, attributes or
  * values array — plus plain random bytes. A repeated unit is the shape that decodes to far more
- * than it weighs (issue 26's crash was `0a 00` repeated), and compresses to almost nothing.
- * Before, such bodies crashed the process or took it past 1 GiB (test/ingest/decode-crash.test.ts).
+ * than it weighs (`0a 00` repeated is a Gauge of empty points, test/ingest/decode-crash.test.ts),
+ * and compresses to almost nothing; decoded without limits, such bodies crash the process or take
+ * it past 1 GiB.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -183,7 +184,7 @@ test('serve: any body in any encoding gets a quick 200, 400 or 413, and RSS stay
       {
         numRuns: RUNS,
         endOnFailure: true,
-        // Issue 26's crash always among them: 9.5M empty points, zstd.
+        // 9.5M empty points, zstd, always among them: the densest known body.
         examples: [[{ encoding: 'protobuf', place: 'points', unit: [0x0a, 0x00], bytes: 19_000_000, contentEncoding: 'zstd' }]],
       },
     );

@@ -1,10 +1,10 @@
 /**
- * Issue 26 item 1, the decoders' limits (src/otlp/decode-limits.ts). What real senders send passes
+ * The decoders' limits (src/otlp/decode-limits.ts). What real senders send passes
  * with room to spare — the JS SDK's own serializers (both encodings) at the densest shapes an SDK
  * makes, and the max-size request — while degenerate shapes (empty points, empty attributes,
  * empty AnyValue elements, empty JSON objects and arrays) are refused as too large to decode
  * (DecodeLimitExceeded, a 413) within their first megabytes, before the decoder built more than
- * the limit's worth. Before, a 19 MB body of empty points decoded into ~9.5M objects.
+ * the limit's worth (a 19 MB body of empty points is ~9.5M objects if decoded whole).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -110,7 +110,7 @@ describe('what real senders send passes, with room to spare', () => {
 });
 
 describe('degenerate shapes are refused within their first megabytes', () => {
-  it('9.5M empty data points (the issue’s 1.8 KB zstd body)', () => {
+  it('9.5M empty data points (a 1.8 KB zstd body)', () => {
     const e = refusedEarly(() => decodeExportRequest(emptyPointsRequest(9_500_000), 'protobuf'));
     assert.match(e.message, /^request too large to decode: \d+ data points, 1 metrics, 1 resources, 1 scopes in the first \d+ of 19000023 bytes would take over \d+ bytes \(decode limit: 16 bytes per body byte \+ 1048576, at most 268435456\)$/);
   });

@@ -1,10 +1,10 @@
 /**
- * Issue 13 item 6, the decoding thread. It posts a decoded request's chunks to a port without a
+ * The decoding thread. It posts a decoded request's chunks to a port without a
  * listener and is free for the next request; the pool takes one chunk per turn off that port (a
  * port with a listener hands every message it holds over in one go, and deserialising them all
  * would block the main thread for the whole request after all). Checked by the order of chunks and
  * turns, not by timers. A body handed over is moved to the thread, not copied (copying 20 MiB
- * held the main thread).
+ * would hold the main thread).
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

@@ -1,5 +1,5 @@
 /**
- * Issue 13 items 2, 3 and 4: no ingested point can break the exposition. fast-check generates
+ * No ingested point can break the exposition. fast-check generates
  * arbitrary OTLP/JSON requests — names and attribute keys that collide once sanitised, empty and
  * reserved keys (`le`, `quantile`, `__name__`, `otel_scope_*`), names that clash with other
  * families and with jobmeter's own (`target_info`, `bar_count` beside a histogram `bar`),

@@ -1,5 +1,5 @@
 /**
- * Issue 13 items 2, 3 and 4, case by case, through a real ingest listener and pull endpoint (native
+ * Exposition refusals, case by case, through a real ingest listener and pull endpoint (native
  * profile): what is refused says why in `partial_success` and is counted in
  * `jobmeter_ingest_refused_total{reason}`; what is kept is rendered as valid, unique labels.
  */

@@ -21,7 +21,7 @@ export function lengthDelimited(field: number, parts: readonly Uint8Array[]): Bu
 
 /**
  * An ExportMetricsServiceRequest whose one metric, a Gauge named `g`, holds `points` empty
- * NumberDataPoints (the bytes `0a 00` repeated): issue 26's crash, 19 MB for 9.5M points, 1.8 KB
+ * NumberDataPoints (the bytes `0a 00` repeated): 19 MB for 9.5M points, 1.8 KB
  * with zstd.
  */
 export function emptyPointsRequest(points: number): Buffer {

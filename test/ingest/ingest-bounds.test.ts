@@ -1,5 +1,5 @@
 /**
- * Item 1 of issue 13, at the store: what a sender sends is bounded in length before it is kept,
+ * Ingest bounds at the store: what a sender sends is bounded in length before it is kept,
  * and the store's estimated bytes stay under `maxMemoryBytes`; past it new series are refused with
  * `partial_success` and counted in `jobmeter.ingest.refused{reason}`.
  */
@@ -29,7 +29,7 @@ describe('ingest bounds in bytes', () => {
     }
     // 20 streams: two values sharing a 256-character prefix are still two series.
     assert.equal(store.seriesCount, 20);
-    // Old code kept each 1 MiB value in its key (40 MiB for these 20); now a few KiB each.
+    // A few KiB each, not each 1 MiB value kept whole in its key (40 MiB for these 20).
     assert.ok(store.memoryBytes < 20 * 8 * 1024, `memoryBytes ${store.memoryBytes}`);
     const points = (await collected(store)).get('daemon.load')!.flatMap((m) => m.dataPoints as { attributes: Record<string, unknown> }[]);
     for (const p of points) assert.ok(String(p.attributes['payload']).length <= 256);

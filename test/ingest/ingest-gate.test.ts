@@ -1,5 +1,5 @@
 /**
- * Issue 26 item 5: the ingest gate. With a token (or API keys) and/or trusted networks, `POST
+ * The ingest gate. With a token (or API keys) and/or trusted networks, `POST
  * /v1/metrics` is answered 401 UNAUTHENTICATED / 403 PERMISSION_DENIED in the request's encoding,
  * before its body is read, and counted as jobmeter's own; the right token lets the points in. The token never
  * appears in an answer or an error. (test/e2e/collector-ingest-gate.test.ts: the real Collector as

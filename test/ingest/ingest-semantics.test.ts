@@ -1,6 +1,6 @@
 /**
- * Ingest semantics that must survive restarts, merges and expiry (issue "Real peers", items 9, 11,
- * 12), through real OpenTelemetry SDK exporters into jobmeter's ingest, read on the pull side:
+ * Ingest semantics that must survive restarts, merges and expiry, through real OpenTelemetry SDK
+ * exporters into jobmeter's ingest, read on the pull side:
  *
  * - a daemon that reports totals it keeps (observable counters) restarts and sends the same totals
  *   with a new start time: they are not counted twice (crewshipd's journal and spend counters);

@@ -1,5 +1,5 @@
 /**
- * Issue 13 item 6: a big request is decoded off the main thread and ingested a chunk per turn, so
+ * A big request is decoded off the main thread and ingested a chunk per turn, so
  * scrapes run between chunks instead of waiting seconds. Checked by what happens, not by timers
  * (bench/ measures the delays): the sink receives the request in chunks of at most 2000 points,
  * the main thread's event loop turns between two chunks, and every point arrives.

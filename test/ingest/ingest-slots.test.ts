@@ -1,5 +1,5 @@
 /**
- * The decoding slots (`maxConcurrentRequests`) under more senders than slots (issue 27): a request
+ * The decoding slots (`maxConcurrentRequests`) under more senders than slots: a request
  * whose body is in while every slot is taken waits for one, its body held, and gets its 200 once a
  * slot is given back — never a 503 for the slots alone; a 503 UNAVAILABLE with `Retry-After`
  * only once the bytes of bodies held in flight, `(maxConcurrentRequests + 1) × maxBodyBytes`, would
@@ -8,7 +8,7 @@
  * writes to yet) until the test lets it go, so the holders keep their slots for exactly as long as
  * the test needs. When a waiting request's body is in is read from the server side (its `end`,
  * through the `http.server.request.start` diagnostics channel), then one turn lets the listener
- * put it in line (or, as before issue 27, answer it 503).
+ * put it in line (or answer it 503, were the slots alone to refuse it).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -1,7 +1,7 @@
 /**
- * Issue 26 item 6: snappy and LZ4 bodies, whose decompression is JavaScript (content-encoding.ts,
- * lz4-frame.ts), are decompressed on the decoding thread, not on the thread serving scrapes.
- * Before, each ~80 KB request held the event loop for 144–307 ms while it was inflated.
+ * Snappy and LZ4 bodies, whose decompression is JavaScript (content-encoding.ts, lz4-frame.ts),
+ * are decompressed on the decoding thread, not on the thread serving scrapes (inflated there, each
+ * ~80 KB request would hold the event loop for the whole of its inflating).
  *
  * Measured in CPU time, not wall-clock time: a child `jobmeter serve` is sent requests whose body
  * inflates to 19 MiB (an unknown field the decoder skips, so decoding and ingesting cost next to

@@ -1,12 +1,12 @@
 /**
- * Issue 13: "memory per request is bounded and returned afterwards". `jobmeter serve` takes two
+ * Memory per request is bounded and returned afterwards. `jobmeter serve` takes two
  * max-size requests (20 MiB of OTLP/protobuf each: ~1M gauge points, then ~134k exponential
  * histograms of 100 buckets, bench/max-size-request.ts), one after the other; the second's decoding
  * (an object and an array per point) grows the decoding thread's heap by hundreds of MiB, and V8
  * keeps a heap's freed pages for reuse. Once idle
  * the thread gives them back itself (decoder-pool.ts), so RSS comes back to within {@link MARGIN}
- * of where it was before the request; the pull endpoint answers throughout. Before, RSS stayed
- * ~0.8 GiB above (the soak's flat 1.2 GiB).
+ * of where it was before the request; the pull endpoint answers throughout. Kept, those pages
+ * hold RSS ~0.8 GiB above where it was.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Issue 26 item 4: poison points. A point stamped far ahead of jobmeter's clock (year 2200), far
+ * Poison points. A point stamped far ahead of jobmeter's clock (year 2200), far
  * behind it (1970), or before its own start time, and ±Inf on a monotonic sum or a histogram's
  * sum, are refused with `partial_success` and counted in `jobmeter.ingest.refused{reason}`; the
  * series goes on with the sender's real points. The store's clock is a fake one: the window is

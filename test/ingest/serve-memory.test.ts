@@ -1,9 +1,8 @@
 /**
- * Issue 13 item 1, the crash, scaled to a test: `jobmeter serve` with ingest on, a sender posting
- * 1000 gzipped requests (~1 KiB on the wire) each with a new 1 MiB attribute value, half of them
- * on a resource attribute. Before, every value was kept whole in a source-series key and the
- * process ran out of heap; now its RSS stays under the budget plus Node's own overhead, and the
- * pull endpoint keeps answering throughout.
+ * Huge attribute values, scaled to a test: `jobmeter serve` with ingest on, a sender posting 1000
+ * gzipped requests (~1 KiB on the wire) each with a new 1 MiB attribute value, half of them on a
+ * resource attribute. No value is kept whole in a source-series key: the process's RSS stays
+ * under the budget plus Node's own overhead, and the pull endpoint keeps answering throughout.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

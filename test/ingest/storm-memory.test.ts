@@ -1,12 +1,11 @@
 /**
- * Issue 26 item 2, memory after a storm: a child `jobmeter serve` gets 32 concurrent requests of
+ * Memory after a storm: a child `jobmeter serve` gets 32 concurrent requests of
  * 19 MiB each (8 processed, one more waiting, the rest shed with 503 as the bytes in flight pass their bound), three
  * times over. The bodies' bytes are an unknown field the decoder skips, so what the storm leaves
- * is what receiving them left. Before, the main thread kept every 64 KiB read buffer of a body
- * until the body was done; interleaved with its other allocations in malloc's heap, their pages
- * could not be given back, and RSS stayed up by about the bytes that were in flight (issue 26:
- * 508–520 MiB for minutes after such a storm, from 98 MiB). Now a declared body is received into
- * one buffer (body-chunks.ts): malloc's heap ([heap] in smaps) grows by less than
+ * is what receiving them left. A body's 64 KiB read buffers kept until the body is done are
+ * interleaved with the main thread's other allocations in malloc's heap, so their pages cannot be
+ * given back and RSS stays up by about the bytes that were in flight; so a declared body is
+ * received into one buffer (body-chunks.ts): malloc's heap ([heap] in smaps) grows by less than
  * {@link HEAP_GROWTH}, and RSS comes back to within {@link RSS_GROWTH} of where it was.
  */
 import assert from 'node:assert/strict';
@@ -25,11 +24,11 @@ const CONCURRENT = 32;
 const ROUNDS = 3;
 /**
  * What malloc's heap may keep of a storm whose bodies in flight peak at ~180 MiB: the read buffers
- * still die only when V8 collects them, and some of their pages stay (up to ~70 MiB seen; before,
- * 237–248 MiB).
+ * still die only when V8 collects them, and some of their pages stay (up to ~70 MiB seen;
+ * 64 KiB read buffers kept per body leave 237–248 MiB).
  */
 const HEAP_GROWTH = 128 * MiB;
-/** What RSS may keep: the heap's growth, V8's pages (up to ~100 MiB seen; before, 225–230 MiB). */
+/** What RSS may keep: the heap's growth, V8's pages (up to ~100 MiB seen; 225–230 MiB with read buffers kept per body). */
 const RSS_GROWTH = 160 * MiB;
 
 /** A gauge with one point, after `bytes` of an unknown field (15) that the decoder skips. */

@@ -1,8 +1,7 @@
 /**
- * Issue 13 item 8: the naming and ingest caches follow the live series. Senders churn through many
- * scope and instrument names that then expire; afterwards the namer holds no compiled rule for
- * them and the store no state, and the heap is back near where it started. Before, the namer kept
- * a compiled rule (and its label strings) for every scope × instrument ever seen.
+ * The naming and ingest caches follow the live series. Senders churn through many scope and
+ * instrument names that then expire; afterwards the namer holds no compiled rule (nor its label
+ * strings) for them and the store no state, and the heap is back near where it started.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
