@@ -1,6 +1,6 @@
-// An unknown key in any programmatic options object is a ConfigError worded as the config file's
-// (issue 24 item 2): a JS host, or options spread from JSON, has no type check, and a typo
-// (`listner`) was ignored silently. Maps whose keys are the host's stay open.
+// An unknown key in any programmatic options object is a ConfigError worded as the config file's:
+// a JS host, or options spread from JSON, has no type check, and a typo (`listner`) must not pass
+// silently. Maps whose keys are the host's stay open.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 

@@ -15,7 +15,7 @@ import { EXIT_MS, killChildren, start, START_MS } from './harness.ts';
 const files = tempFiles('jobmeter-clock-step-');
 afterEach(killChildren);
 
-/** How long senders push after a step: the series were gone 3 s after one. */
+/** How long senders push after a step: series lost to a step are gone 3 s after it. */
 const AFTER_STEP_MS = 3_500;
 const PUSH_EVERY_MS = 250;
 

@@ -2,8 +2,7 @@
  * `/health` stays liveness; `/ready` answers 503 with the reason while the
  * pipeline fails, 200 otherwise. Here the OTLP push points at a closed port (serve as a child
  * process): `/ready` turns 503 naming the failed exports while `/health` stays 200, and turns 200
- * again once something listens there and an export succeeds. Before, `/health` said ok while every
- * push failed and there was no `/ready` (404). The ingest's budget: test/http/ready.test.ts.
+ * again once something listens there and an export succeeds. The ingest's budget: test/http/ready.test.ts.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';

@@ -4,7 +4,7 @@
  * on a listener of its own (`[telemetry] listen`), never in the profile's body. A child serve with
  * the ingest on, a push to a local receiver and the telemetry listener: the counts are the ones
  * this test caused, promtool (Prometheus 2.42's own linter) passes the body, and the metrics route
- * serves none of it. Before, there was no [telemetry] section (a ConfigError).
+ * serves none of it.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';

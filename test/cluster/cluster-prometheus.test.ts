@@ -12,7 +12,7 @@ import { freePort } from '../support/free-port.ts';
 import { PROMETHEUS_MAJORS, startEachPrometheus, type PrometheusHandle, type PrometheusMajor } from '../support/prometheus.ts';
 
 /**
- * How long the workers record while Prometheus scrapes. The issue asks for a minute; 24 s keeps
+ * How long the workers record while Prometheus scrapes. A minute is what is asked; 24 s keeps
  * the suite's time reasonable and still spans ~24 scrapes, a kill and a restart. Raise it freely.
  */
 const RUN_MS = 24_000;

@@ -1,4 +1,4 @@
-// Host instruments under legacy profiles (issue 11 item 6): served after the profile's families
+// Host instruments under legacy profiles: served after the profile's families
 // under native naming unless dropped on purpose; rules of the host's own, in code and from a
 // config file, validated at start.
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * The native profile's translation strategies (issue 14 item 1, `[naming] translation_strategy`):
+ * The native profile's translation strategies (`[naming] translation_strategy`):
  * each strategy's names and label names as served to a scraper that negotiates
  * `escaping=allow-utf-8` (OpenMetrics, text 1.0.0, protobuf) and to one that does not (text 0.0.4,
  * `escaping=underscores`, `escaping=values`), over HTTP from JobmeterReader's listener. Legacy

@@ -1,4 +1,4 @@
-// Closed vocabularies stay closed (issue 15, item 8): where an original's document gives a closed
+// Closed vocabularies stay closed: where an original's document gives a closed
 // set of values, a value outside it is neither passed through nor folded into an `other` the
 // original never emits: the record (or observation) is dropped, warned about once, and counted in
 // jobmeter.records.dropped{reason="vocabulary"}. Where the document itself names `other`

@@ -1,4 +1,4 @@
-// Every profile's OpenMetrics exposition passes a strict third-party parser (issue 14 item 7):
+// Every profile's OpenMetrics exposition passes a strict third-party parser:
 // the official Python client's (prometheus_client.openmetrics.parser), on the live demo's
 // scrape — exemplars on the duration buckets and finished counters, and with start timestamps
 // (`_created` samples) where the native profile allows them.

@@ -1,4 +1,4 @@
-// JobmeterReader (issue 11 item 5): jobmeter's pull endpoint as a reader of the host's own
+// JobmeterReader: jobmeter's pull endpoint as a reader of the host's own
 // MeterProvider: the host's instruments, Views and resource, under any profile, beside the
 // official PrometheusExporter.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// NodeSDK first, then createJobmeter() (issue 24 item 3): jobmeter checks the global before
+// NodeSDK first, then createJobmeter(): jobmeter checks the global before
 // registering, so the host's diag logger gets nothing from the OTel API (no "Attempted duplicate
 // registration of API: metrics" and its stack trace), and jobmeter's own advisory line is the one
 // line — with the real @opentelemetry/sdk-node NodeSDK and a diag logger that records.

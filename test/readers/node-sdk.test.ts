@@ -1,4 +1,4 @@
-// A host on @opentelemetry/sdk-node (issue 11): JobmeterReader in NodeSDK's `metricReaders`, the
+// A host on @opentelemetry/sdk-node: JobmeterReader in NodeSDK's `metricReaders`, the
 // host's own instruments, Views and resource on jobmeter's endpoint, and jobmeter's domain API
 // recording on the host's Meter (`createRecorder`) — with NodeSDK's own copy of sdk-metrics, as
 // an installed host has it.

@@ -1,4 +1,4 @@
-// target_info in reader mode (issue 24 item 8): the host's resource is served as `target_info`
+// target_info in reader mode: the host's resource is served as `target_info`
 // under the otel profile; a legacy profile serves its original's surface, which has none, in
 // reader mode exactly as createJobmeter does — and README's reader section says so.
 import assert from 'node:assert/strict';

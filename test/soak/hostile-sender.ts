@@ -1,26 +1,26 @@
 /**
- * The soak's hostile sender: issue 13's cases, one after another, for as long as the soak runs.
- * Each request's answer is tallied by case; a 5xx other than a 503 shed, or a connection error
+ * The soak's hostile sender: hostile requests case by case, one after another, for as long as
+ * the soak runs. Each request's answer is tallied by case; a 5xx other than a 503 shed, or a connection error
  * where an answer was due, is a failure. Connections it holds open on purpose (stalled bodies,
  * idle sockets) are tallied by how long the server took to close them.
  *
- *   huge-attribute     a new 10 MiB attribute value per request, gzipped to ~10 KiB (item 1)
- *   huge-resource      the same on a resource attribute (item 1)
- *   huge-name          a 1 MiB metric name and description (item 1)
+ *   huge-attribute     a new 10 MiB attribute value per request, gzipped to ~10 KiB
+ *   huge-resource      the same on a resource attribute
+ *   huge-name          a 1 MiB metric name and description
  *   colliding-keys     `a.b` beside `a_b`, the empty key, `le` on a histogram, `__name__`,
- *                      `quantile`, `otel_scope_name` (item 2)
- *   invalid-histogram  bucket counts above `count`, a negative sum (item 3)
- *   name-clash         `target.info`, `jobmeter.ingest.refused`, `bar.count` beside a histogram `bar` (item 4)
- *   stalled-body       headers and 10 bytes of a 100 kB body, then nothing (item 5)
- *   max-size           a 20 MiB protobuf request of ~1M points, every `maxSizeEveryMillis` (item 6)
- *   idle-connections   TCP connections to the pull and ingest ports that send nothing (item 7)
- *   scope-churn        50 new scope and instrument names per request (item 8)
+ *                      `quantile`, `otel_scope_name`
+ *   invalid-histogram  bucket counts above `count`, a negative sum
+ *   name-clash         `target.info`, `jobmeter.ingest.refused`, `bar.count` beside a histogram `bar`
+ *   stalled-body       headers and 10 bytes of a 100 kB body, then nothing
+ *   max-size           a 20 MiB protobuf request of ~1M points, every `maxSizeEveryMillis`
+ *   idle-connections   TCP connections to the pull and ingest ports that send nothing
+ *   scope-churn        50 new scope and instrument names per request
  *   gzip-bomb          64 MiB of zeros gzipped to ~64 KiB (a 413 is due)
  *   garbage            random bytes as protobuf (a 400 is due)
  *   empty-points       one Gauge of 9.5 M empty data points, ~19 MB of protobuf, zstd to ~2 KB
- *                      (issue 26 item 1: it aborted the process; a 4xx is due)
- *   poison-time        a counter point stamped in year 2200, then the real one (issue 26 item 4)
- *   infinite-counter   +Inf on a monotonic sum (issue 26 item 4)
+ *                      (a 4xx is due; decoded whole it aborts the process)
+ *   poison-time        a counter point stamped in year 2200, then the real one
+ *   infinite-counter   +Inf on a monotonic sum
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';

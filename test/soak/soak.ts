@@ -1,9 +1,9 @@
 /**
- * The soak run (issue 13): `jobmeter serve` with the ingest on, a real Prometheus scraping it every
+ * The soak run: `jobmeter serve` with the ingest on, a real Prometheus scraping it every
  * second, an OTLP sender on the official SDK pushing every second with label churn
- * (churn-sender.ts) and a hostile sender cycling through issue 13's cases (hostile-sender.ts), for
+ * (churn-sender.ts) and a hostile sender cycling through hostile cases (hostile-sender.ts), for
  * 30 minutes, restarting `serve` every `--restart-every-s` (SIGTERM and SIGKILL in turn, same ports
- * and state directory: issue 26). RSS (every second, from /proc), scrape latency and `up` (Prometheus' own
+ * and state directory). RSS (every second, from /proc), scrape latency and `up` (Prometheus' own
  * `scrape_duration_seconds` and `up`, every sample) are recorded and drawn; a summary, the chart
  * (soak.svg) and the samples (samples.csv: RSS and load each second; scrapes.csv: every scrape as
  * Prometheus stored it) are written to the output folder. Not part of `npm test`.
@@ -13,7 +13,7 @@
  *   npm run soak -- --prometheus 3                 the pinned Prometheus 3 instead
  *
  * With `--faults` (or a fault's own `--…-at-s`), faults a host really has are injected while the
- * senders go on, each for a stretch (issue 38): the state directory on a small tmpfs that is filled
+ * senders go on, each for a stretch: the state directory on a small tmpfs that is filled
  * (a full disk) and then freed (test/support/small-disk.ts); `serve`'s wall clock stepped by
  * `--clock-step-s` and back (libfaketime's offset file, test/support/faketime.ts); a flood of
  * `--flood-connections` slow bodies on the ingest (test/e2e/slow-body-flood.ts). A restart due
@@ -172,7 +172,7 @@ async function startServe(dir: string, fixed: { pull: number; ingest: number; te
     config,
     ['[listener]', `port = ${fixed.pull}`, '[ingest]', 'enabled = true', `port = ${fixed.ingest}`, '[telemetry]', `listen = "127.0.0.1:${fixed.telemetry}"`, ''].join('\n'),
   );
-  // The state file (issue 26) lives where systemd would put it, so restarts keep the counters.
+  // The state file lives where systemd would put it, so restarts keep the counters.
   const env = { ...process.env, STATE_DIRECTORY: stateDir, ...clockEnv };
   const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let tail = '';
@@ -440,7 +440,7 @@ async function run(
   const tEnd = Date.now();
   await Promise.all([ledger.stop(), churn.stop(), hostile.stop()]);
   const loadEnd = Date.now();
-  // The settle: no load, RSS read on (issue 38 item 6 asks for it back within a minute).
+  // The settle: no load, RSS read on (it is due back within a minute).
   log(`load ended; RSS ${f1(rssMiB(serve.pid))} MiB; ${settleMs / 1000} s without load`);
   while (Date.now() < loadEnd + settleMs && died === undefined) {
     await watchFaults();
@@ -490,7 +490,7 @@ async function run(
           .then((r) => r.text())
           .catch((err: unknown) => ((lastScrape = `the last scrape failed: ${String((err as { cause?: unknown }).cause ?? err)}`), ''))
       : '';
-  // A restart or a fault must not look like a counter reset to Prometheus (issue 26, 38): the
+  // A restart or a fault must not look like a counter reset to Prometheus: the
   // well-behaved senders' counters never go backwards across the run.
   const counters = `{__name__=~"soak_(jobs_completed|ledger_.*)_total",job="jobmeter"}[${range}]`;
   const resetCount = Number((await prometheus.query(`sum(resets(${counters}))`))[0]?.value[1] ?? NaN);

@@ -1,4 +1,4 @@
-// Views are OTel Views (issue 11 item 2): `createJobmeter({ views })` applies to jobmeter's own
+// Views are OTel Views: `createJobmeter({ views })` applies to jobmeter's own
 // instruments as the SDK applies a View to any instrument — buckets, drop, attribute allow-lists,
 // renames, cardinality limits — while the instrument's spec still bounds what it records.
 import assert from 'node:assert/strict';
