@@ -406,7 +406,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   ].join('\n');
 }
 
-/** The fewest live series at which a fleet's RSS per 100k live series is judged (issue 27's `ingest-rss`). */
+/** The fewest live series at which a fleet's RSS per 100k live series is judged (the `ingest-rss` target). */
 const RSS_JUDGED_FROM = 100_000;
 
 /** What the series and the load added to the server's resident set, per 100,000 live series. */
@@ -420,7 +420,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
   measure,
   table,
   targets(p, results): TargetResult[] {
-    // Issue 27's ingest rows, over every fleet: the worst fleet decides.
+    // The ingest rows, over every fleet: the worst fleet decides.
     const per = p.fleets.map((f) => {
       const loadsOf = (c: Contender) => results.get(fleetId(c, f))![0]!.loads!;
       const perLive = (x: LoadResult) => (x.rss / x.liveSeries) * 100_000;

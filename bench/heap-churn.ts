@@ -1,5 +1,5 @@
 /**
- * Churn on issue 27's shape (heap-shape.ts): does the heap stay flat when every round brings a
+ * Churn on the wide shape (heap-shape.ts): does the heap stay flat when every round brings a
  * new set of label sets? Round 0 records the 110,000 series; each later round records 110,000
  * label sets none seen before (new `host` values), then scrapes; `heapUsed` + `arrayBuffers` after
  * a full gc is read after every round's scrape.

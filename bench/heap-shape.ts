@@ -1,5 +1,5 @@
 /**
- * Issue 27's memory shape, shared by heap.ts and heap-churn.ts: 11 counters × 10,000 series, two
+ * The wide memory shape, shared by heap.ts and heap-churn.ts: 11 counters × 10,000 series, two
  * attributes (`host`, 1,000 values × `queue`, 10 values), 110,000 series in all, each contender
  * set up as its users would:
  *

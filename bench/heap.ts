@@ -10,7 +10,7 @@
  * contender is charged for the strings themselves, only for whatever it builds from them (keys,
  * label strings).
  *
- * Second table, issue 27's shape (heap-shape.ts): 11 counters × 10,000 series over two attributes,
+ * Second table, the wide shape (heap-shape.ts): 11 counters × 10,000 series over two attributes,
  * jobmeter's two ways in (a host counter through the OTel API, and declared counters) beside the
  * same contenders, read the same way; target verdicts for bench/targets.ts.
  */
@@ -35,7 +35,7 @@ interface Result {
   readonly recorded: number;
   /** Bytes per series after one scrape. */
   readonly scraped: number;
-  /** Issue 27's shape: bytes per series after every series got a record and a second scrape. */
+  /** The wide shape: bytes per series after every series got a record and a second scrape. */
   readonly rescraped?: number;
 }
 

@@ -1,9 +1,9 @@
 /**
- * Big requests never stall scrapes (issue 13): the event loop's longest block while jobmeter's
+ * Big requests never stall scrapes: the event loop's longest block while jobmeter's
  * ingest takes one max-size request — 20 MiB, the default `ingest.maxBodyBytes` — and what it
  * costs in RSS, with a scraper hitting the pull endpoint all the while.
  *
- * - protobuf: OTLP/protobuf, ~1.05M gauge points (max-size-request.ts: issue 13's shape).
+ * - protobuf: OTLP/protobuf, ~1.05M gauge points (max-size-request.ts).
  * - json: OTLP/JSON of the same points up to 20 MiB (~310k points: JSON spends more bytes a point).
  *
  * The measured process is a `createJobmeter({ listener: { port: 0 }, ingest: { port: 0 } })` with

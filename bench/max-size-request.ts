@@ -1,7 +1,7 @@
 /**
  * The heaviest request the ingest accepts by default: an OTLP/protobuf ExportMetricsServiceRequest
  * of just under 20 MiB (`ingest.maxBodyBytes`), close to a million gauge points — the shape of
- * issue 13's "one max-size request" (points with a time and a value, no attributes), split into
+ * one max-size request (points with a time and a value, no attributes), split into
  * metrics of 10,000 points so the body is many families' worth, as an SDK batch would be.
  *
  * Written by hand from the OTLP protos (field numbers below) rather than through protobufjs: a

@@ -1,6 +1,6 @@
 /**
- * Scrape time against the share of series changed since the previous scrape (issue 16, target 1:
- * "a scrape costs what changed, not what exists"): at 110k series (the reference mix of
+ * Scrape time against the share of series changed since the previous scrape (a scrape costs
+ * what changed, not what exists): at 110k series (the reference mix of
  * series.ts), jobmeter (text 0.0.4) and @prometheus-io/client, each scrape timed from the recorded
  * state to the body's bytes after 0%, 1%, 10% or 100% of the series got a record (untimed, then a
  * full gc). The changed series are spread evenly over the families (every 1/share-th host), as

@@ -262,7 +262,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
   measure,
   table,
   targets(p, results): TargetResult[] {
-    // Issue 27: the smallest size of the reference mix (1,000 counter + 100 histogram series).
+    // The scrape target is judged at the smallest size of the reference mix (1,000 counter + 100 histogram series).
     const n = p.sizes[0]!.n;
     const median = (c: Contender) => stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats.text!)).totalMs).median;
     const jm = median('jobmeter');
