@@ -5,8 +5,11 @@
  * (decoder-pool.ts), and only the others here ({@link joinChunks}).
  *
  * A body whose Content-Length is {@link RECEIVE_WHOLE_BYTES} or more is copied as it arrives into
- * one buffer of that length, and each read buffer dropped at once: kept until the body is done,
- * thousands of 64 KiB read buffers interleave with everything else the main thread allocates in
+ * one buffer of that length, and each read buffer dropped at once. That buffer is taken only once
+ * {@link RECEIVE_WHOLE_BYTES} of the body have arrived (the chunks so far copied in): a byte that
+ * arrives may cost a bounded amount of memory, and a connection that announces a large body and
+ * stalls must cost what it sent, not what it announced. Kept until the body is done, thousands of
+ * 64 KiB read buffers interleave with everything else the main thread allocates in
  * malloc's heap, which then cannot give their pages back — after a storm of large bodies RSS
  * stayed up by about the bytes that were in flight. Dropped young, they are reused read after
  * read; the one large buffer is given back whole. For that a body of {@link MAPPED_FROM_BYTES}
@@ -53,7 +56,7 @@ export function readBodyChunks(request: IncomingMessage, limit: number, onChunk:
     let received = 0;
     // Node's parser refuses a body longer or shorter than its Content-Length, so it fills `whole`.
     const declared = Number(request.headers['content-length']);
-    const whole = declared >= RECEIVE_WHOLE_BYTES ? wholeBody(declared) : undefined;
+    let whole: Buffer | undefined;
     const stop = (err: unknown): void => {
       request.removeListener('data', onData).removeListener('end', onEnd).removeListener('error', stop).removeListener('close', onClose);
       if (err === undefined) return;
@@ -75,6 +78,12 @@ export function readBodyChunks(request: IncomingMessage, limit: number, onChunk:
       }
       if (whole !== undefined && received <= whole.length) chunk.copy(whole, received - chunk.length);
       else chunks.push(chunk);
+      if (whole === undefined && received >= RECEIVE_WHOLE_BYTES && declared >= RECEIVE_WHOLE_BYTES && received <= declared) {
+        whole = wholeBody(declared);
+        let at = 0;
+        for (const c of chunks) at += c.copy(whole, at);
+        chunks.length = 0;
+      }
     }
     function onEnd(): void {
       stop(undefined);
