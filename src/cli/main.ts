@@ -118,7 +118,7 @@ Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a 
  */
 export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo): Promise<number> {
   if (argv[0] === 'serve') return serve(argv.slice(1), env, io);
-  if (argv[0] === 'validate') return validate(argv.slice(1), env, io);
+  if (argv[0] === 'validate') return validate(argv.slice(1), env, formattedIo(io, logFormatOf(argv.slice(1))));
   if (argv[0] === 'collector-config') return printed(() => collectorConfigCommand(argv.slice(1)), io);
   if (argv[0] === 'views') return printed(() => viewsCommand(argv.slice(1)), io);
 

@@ -36,6 +36,9 @@ async function serveLines(format: string): Promise<string[]> {
   );
   const serve = start(['serve', '--config', config, '--log-format', format]);
   await serve.stderrMatches(/receiving OTLP/, START_MS);
+  // A SIGHUP's line is written through the same writer.
+  serve.child.kill('SIGHUP');
+  await serve.stderrMatches(/configuration re-read: unchanged/, START_MS);
   serve.child.kill('SIGTERM');
   assert.equal(await serve.exited(EXIT_MS), 0, serve.stderr());
   assert.ok(!serve.stderr().includes(TOKEN), 'the token is never printed');
@@ -56,6 +59,8 @@ it('--log-format json writes each line as one JSON object with time, level and m
   assert.equal(warnings.length, 1, lines.join('\n'));
   assert.match(String(warnings[0]!.msg), /^warning: ingest state file .*json "q\\\d+"\/.* is unusable: /);
   assert.ok(entries.some((e) => /receiving OTLP/.test(String(e.msg))));
+  assert.ok(entries.some((e) => e.msg === 'SIGHUP: configuration re-read: unchanged' && e.level === 'info'), lines.join('\n'));
+  assert.equal(entries.at(-1)!.level, 'info', 'the shutdown line');
 });
 
 it('--log-format logfmt writes time=… level=… msg="…" lines, quotes escaped', { timeout: 60_000 }, async () => {
@@ -80,6 +85,14 @@ it('an unknown --log-format exits 2 naming the flag, the value and the formats',
   assert.match(stderr, /--log-format/);
   assert.match(stderr, /yaml/);
   assert.match(stderr, /text, json or logfmt/);
+});
+
+it('validate --log-format json writes its error as a JSON line at level error', { timeout: 30_000 }, async () => {
+  const { code, stderr } = await run(['validate', '--log-format', 'json', '--listen', 'nowhere']);
+  assert.equal(code, 2, stderr);
+  const entry = JSON.parse(stderr.trimEnd()) as { level: string; msg: string };
+  assert.equal(entry.level, 'error');
+  assert.match(entry.msg, /^invalid --listen=/);
 });
 
 it('a failure is at level error', { timeout: 30_000 }, async () => {
