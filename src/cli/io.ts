@@ -15,7 +15,7 @@ export interface CliIo {
   stderr(line: string, level?: LogLevel): void;
 }
 
-/** A line's level, from what the writer says it is: `error` when the caller says so, `warn` for a `warning:` line. */
+/** A stderr line's level: `error` when its writer says so, else `warn` for a `warning:` line and `info` for the rest. */
 export type LogLevel = 'info' | 'warn' | 'error';
 
 /**
@@ -25,13 +25,13 @@ export type LogLevel = 'info' | 'warn' | 'error';
  * is applied; the message is the text line without its `jobmeter: ` prefix, so what a line says
  * (and never says: secrets) is the same in every format.
  */
-export function formattedIo(io: CliIo, format: LogFormat, now: () => Date = () => new Date()): CliIo {
+export function formattedIo(io: CliIo, format: LogFormat): CliIo {
   if (format === 'text') return io;
   return {
     stdout: (line) => io.stdout(line),
     stderr: (line, level) => {
       const msg = line.replace(/^jobmeter: /, '');
-      const entry = { time: now().toISOString(), level: level ?? (msg.startsWith('warning:') ? 'warn' : 'info'), msg };
+      const entry = { time: new Date().toISOString(), level: level ?? (msg.startsWith('warning:') ? 'warn' : 'info'), msg };
       // logfmt's msg is always quoted, escaped as a JSON string is (`\"`, `\\`, `\n`): one line each.
       io.stderr(format === 'json' ? JSON.stringify(entry) : `time=${entry.time} level=${entry.level} msg=${JSON.stringify(msg)}`);
     },
