@@ -2,7 +2,7 @@
  * The `jobmeter` command:
  *
  *   jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
- *                  [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
+ *                  [--allow-non-loopback] [--auth] [-v] [--demo] [--debug] [--log-format text|json|logfmt]
  *   jobmeter validate [serve's flags]
  *   jobmeter collector-config --profile NAME [--otlp HOST:PORT] [--prometheus HOST:PORT | --gateway URL | --remote-write URL]
  *   jobmeter views --profile NAME [--otlp URL]
@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
 import type { Env, ServeConfig } from '../config/resolve-layers.ts';
-import { parseServeFlags } from '../config/serve-flags.ts';
+import { parseServeFlags, type LogFormat } from '../config/serve-flags.ts';
 import { resolveServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
 import { startLiveDemo } from '../demo/live.ts';
@@ -54,7 +54,7 @@ import { VERSION } from '../version.ts';
 import { COLLECTOR_CONFIG_HELP, COLLECTOR_CONFIG_USAGE, collectorConfigCommand } from './collector-config-command.ts';
 import { VIEWS_HELP, VIEWS_USAGE, viewsCommand } from './views-command.ts';
 import { debugScope, demoLine, servingLines, telemetryLine, versionLine } from './serving-lines.ts';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo } from './io.ts';
 import { MIN_NODE_VERSION } from './node-support.ts';
 import { HangupReloader } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
@@ -69,6 +69,7 @@ const processIo: CliIo = {
 
 export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
                       [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
+                      [--log-format text|json|logfmt]
        jobmeter validate [--config FILE] [serve's other flags]
 ${COLLECTOR_CONFIG_USAGE}
 ${VIEWS_USAGE}
@@ -92,6 +93,9 @@ Options of serve:
   --debug                print every OTLP request received ([ingest]) and every OTLP export pushed
                          ([otlp]) to stderr, one line per data point, as the Collector's debug
                          exporter does at verbosity: normal
+  --log-format FORMAT    stderr lines as text (default: "jobmeter: …"), logfmt
+                         (time=… level=info|warn|error msg="…") or json (one
+                         {"time","level","msg"} object a line), as Prometheus' --log.format
   -h, --help             show this help
 
 validate checks the configuration serve would run with (file, environment and flags) without
@@ -114,7 +118,7 @@ Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a 
  */
 export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo): Promise<number> {
   if (argv[0] === 'serve') return serve(argv.slice(1), env, io);
-  if (argv[0] === 'validate') return validate(argv.slice(1), env, io);
+  if (argv[0] === 'validate') return validate(argv.slice(1), env, formattedIo(io, logFormatOf(argv.slice(1))));
   if (argv[0] === 'collector-config') return printed(() => collectorConfigCommand(argv.slice(1)), io);
   if (argv[0] === 'views') return printed(() => viewsCommand(argv.slice(1)), io);
 
@@ -146,7 +150,10 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
   return EXIT_USAGE;
 }
 
-async function serve(args: readonly string[], env: Env, io: CliIo): Promise<number> {
+async function serve(args: readonly string[], env: Env, plain: CliIo): Promise<number> {
+  // Every line serve writes, from here on, in the asked format; a bad --log-format is reported
+  // (in the plain form) by the full parse below.
+  const io = formattedIo(plain, logFormatOf(args));
   // SIGHUP re-reads the configuration and never stops serve (reload.ts); caught from before the
   // first read, so a change made during it is not missed.
   const hangups = new HangupReloader(args, env, io);
@@ -197,6 +204,7 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
       jm = await jobmeterModule.createJobmeter({
         ...options,
         ...(debug && { debug: (line: string) => io.stderr(line) }),
+        log: (line: string) => io.stderr(`jobmeter: ${line}`),
         listener: dedicated === undefined ? false : { ...dedicated, allowNonLoopback: false, ...formatOf(main), ...limitsOf(main) },
       });
     } catch (err) {
@@ -257,6 +265,15 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
     return await shutdownWithin(jm, server, io, signals);
   } finally {
     signals.dispose();
+  }
+}
+
+/** `--log-format`, or `text` when it is unset or not a format (the full parse says why). */
+function logFormatOf(args: readonly string[]): LogFormat {
+  try {
+    return parseServeFlags(args).logFormat ?? 'text';
+  } catch {
+    return 'text';
   }
 }
 
@@ -417,17 +434,17 @@ function isUsageError(err: unknown): boolean {
 
 function usageError(io: CliIo, err: unknown): number {
   if (err instanceof ConfigError) {
-    io.stderr(`jobmeter: ${describeConfigError(err)}`);
+    io.stderr(`jobmeter: ${describeConfigError(err)}`, 'error');
   } else {
     // parseArgs: "Unknown option '--x'. To specify a positional argument starting with a '-', …":
     // keep the first sentence.
     const first = messageOf(err).split(/(?<=\.) /)[0] ?? '';
-    io.stderr(`jobmeter: ${first.replace(/\.$/, '')} (see jobmeter --help)`);
+    io.stderr(`jobmeter: ${first.replace(/\.$/, '')} (see jobmeter --help)`, 'error');
   }
   return EXIT_USAGE;
 }
 
 function startupError(io: CliIo, err: unknown): number {
-  io.stderr(`jobmeter: ${messageOf(err)}`);
+  io.stderr(`jobmeter: ${messageOf(err)}`, 'error');
   return EXIT_FAILURE;
 }

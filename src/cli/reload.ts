@@ -102,7 +102,7 @@ export class HangupReloader {
   private failed(err: unknown): void {
     this.outcome = { ...this.outcome, successful: false };
     const why = err instanceof ConfigError ? describeConfigError(err) : messageOf(err);
-    this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`);
+    this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`, 'error');
   }
 
   /** Resolves once the re-reads asked for so far have reported. */

@@ -13,7 +13,7 @@ export async function shutdownWithin(jm: Jobmeter, server: MainServer | undefine
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<number>((resolve) => {
     timer = setTimeout(() => {
-      io.stderr(`jobmeter: shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s, exiting`);
+      io.stderr(`jobmeter: shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s, exiting`, 'error');
       resolve(EXIT_FAILURE);
     }, SHUTDOWN_GRACE_MS);
   });
@@ -25,7 +25,7 @@ export async function shutdownWithin(jm: Jobmeter, server: MainServer | undefine
   const finished = (server?.close() ?? Promise.resolve()).then(() => jm.shutdown()).then(
     () => EXIT_OK,
     (err: unknown) => {
-      io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`);
+      io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`, 'error');
       return EXIT_FAILURE;
     },
   );

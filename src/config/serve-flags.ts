@@ -55,6 +55,7 @@ export const SERVE_FLAGS = {
   verbose: { type: 'boolean', short: 'v' },
   demo: { type: 'boolean' },
   debug: { type: 'boolean' },
+  'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -73,12 +74,20 @@ export interface ServeFlags {
   demo?: boolean;
   /** Print OTLP received and pushed in the debug exporter's normal form (handled by the CLI, not a config key). */
   debug?: boolean;
+  /** How stderr lines are written (handled by the CLI, not a config key). */
+  logFormat?: LogFormat;
   help?: boolean;
 }
 
+/** `--log-format`'s values, as Prometheus' `--log.format` names them; `text` (the default) is the plain `jobmeter: …` line. */
+export const LOG_FORMATS = ['text', 'json', 'logfmt'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 /**
  * Parses `serve` flags strictly (unknown flags and positionals throw parseArgs'
- * `ERR_PARSE_ARGS_*` TypeErrors). Values are validated later, by {@link flagsLayer}.
+ * `ERR_PARSE_ARGS_*` TypeErrors). Values are validated later, by {@link flagsLayer}, but for
+ * `--log-format`'s, which no config layer holds.
+ * @throws ConfigError for a `--log-format` other than {@link LOG_FORMATS}.
  */
 export function parseServeFlags(argv: readonly string[]): ServeFlags {
   const { values } = parseArgs({
@@ -97,6 +106,7 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
   if (values.verbose !== undefined) flags.verbose = values.verbose;
   if (values.demo !== undefined) flags.demo = values.demo;
   if (values.debug !== undefined) flags.debug = values.debug;
+  if (values['log-format'] !== undefined) flags.logFormat = parseLogFormat(values['log-format']);
   if (values.help !== undefined) flags.help = values.help;
   return flags;
 }
@@ -135,4 +145,10 @@ export function parseListen(value: string, key = '--listen'): { host?: string; p
   const parsed = parseHostPort(value);
   if (parsed === undefined) throw new ConfigError(key, value, LISTEN_EXPECTED);
   return parsed;
+}
+
+function parseLogFormat(value: string): LogFormat {
+  const format = LOG_FORMATS.find((f) => f === value);
+  if (format === undefined) throw new ConfigError('--log-format', value, `${LOG_FORMATS.slice(0, -1).join(', ')} or ${LOG_FORMATS.at(-1)}`);
+  return format;
 }
