@@ -188,8 +188,8 @@ describe('stalled bodies at the cap (ingest; cap 3)', () => {
     jm = await createJobmeter({ processMetrics: false, ingest: { port: 0, maxConnections: 3 } });
     const port = jm.ingestAddress!.port;
     for (let i = 0; i < 3; i++) held.push(await stall(port));
-    const extra = await hold(port, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-    // The ingest listener has no /health: its 404 is an answer, where no room would close it unanswered.
+    const extra = await hold(port, 'GET /no-such-path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    // A path the ingest does not serve: its 404 is an answer, where no room would close it unanswered.
     assert.match(await extra.closed, /^HTTP\/1\.1 404 /);
     assert.deepEqual(held.map((h) => h.isClosed()), [true, false, false]);
   });
