@@ -59,9 +59,9 @@ describe('the package exports', () => {
     assert.deepEqual(Object.keys(PKG.exports).sort(), Object.keys(SURFACE).sort());
   });
 
-  it("every subpath is named in the README's library section", () => {
-    const readme = readFileSync(`${ROOT}README.md`, 'utf8');
-    const section = readme.slice(readme.indexOf('## Using it as a library'), readme.indexOf('### 1. jobmeter owns the provider'));
+  it("every subpath is named in docs/host-apps.md's opening section", () => {
+    const page = readFileSync(`${ROOT}docs/host-apps.md`, 'utf8');
+    const section = page.slice(0, page.indexOf('## 1. jobmeter owns the provider'));
     for (const subpath of Object.keys(SURFACE)) {
       const specifier = subpath === '.' ? PKG.name : `${PKG.name}/${subpath.slice(2)}`;
       assert.ok(section.includes(`\`${specifier}\``), specifier);
