@@ -193,7 +193,14 @@ export interface ClusterOptions {
   merge?: Record<string, MergePolicy>;
 }
 
-export interface JobmeterOptions {
+/**
+ * What {@link createJobmeter} is given; each option is defined once in common/option-table.ts
+ * (docs/options.md). `I`: the `instruments` declared, kept literal so the Jobmeter's `counter`,
+ * `histogram`, `gauge` and `observe` take only their names and attribute keys.
+ * @example
+ *   const options: JobmeterOptions = { serviceName: 'my-scheduler', profile: 'runwisp', listener: { port: 9464 } };
+ */
+export interface JobmeterOptions<I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[]> {
   /** Naming profile the pull endpoint renders, by name or with rules of the host's own. @default 'otel' */
   profile?: ProfileName | ProfileOptions;
   /**
@@ -253,7 +260,7 @@ export interface JobmeterOptions {
    * with `jobmeter.counter(name)`, `jobmeter.histogram(name)`, `jobmeter.gauge(name)` (the
    * domain's fast record path). @default []
    */
-  instruments?: readonly DeclaredInstrumentSpec[];
+  instruments?: I;
   /** Reported as `jobmeter.build.info` (runwisp_build_info, rm_build_info). Omitted when absent. */
   build?: BuildInfo;
   /**
