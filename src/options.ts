@@ -31,6 +31,11 @@ export {
   type Temporality,
 } from './common/option-values.ts';
 
+/**
+ * The option `listener`: jobmeter's own pull listener (`GET /metrics`), loopback unless allowed otherwise.
+ * @example
+ *   const listener: PullListenerOptions = { host: '127.0.0.1', port: 9464 };
+ */
 export interface PullListenerOptions {
   /**
    * Address to bind. Must be a loopback address (127.0.0.0/8, ::1, `localhost`) unless
@@ -56,6 +61,11 @@ export interface PullListenerOptions {
   maxConnections?: number;
 }
 
+/**
+ * The option `otlp`: where and how jobmeter pushes its metrics over OTLP/HTTP.
+ * @example
+ *   const otlp: OtlpPushOptions = { endpoint: 'http://127.0.0.1:4318/v1/metrics', intervalMillis: 15_000 };
+ */
 export interface OtlpPushOptions {
   /**
    * The metrics URL, e.g. `http://127.0.0.1:4318/v1/metrics`. A URL without a path is a base URL, as

@@ -50,6 +50,7 @@ import { vocabularyCheck } from './vocabulary.ts';
 
 export type { BoundCounter, BoundGauge, BoundHistogram, DeclaredCounter, DeclaredGauge, DeclaredHistogram };
 
+/** What identifies a run's series: task, kind and runner (each bounded by its spec's cap). */
 export interface RunAttributes {
   /** Task (job definition) name. Bounded by a cap: never put a run id here. */
   readonly task: string;
@@ -59,6 +60,7 @@ export interface RunAttributes {
   readonly runner?: string;
 }
 
+/** What `RunHandle.finish` may add about a run besides its outcome. */
 export interface FinishDetails {
   /** The run's captured output hit the output cap. */
   readonly outputTruncated?: boolean;
@@ -72,6 +74,11 @@ export interface FinishDetails {
   readonly context?: Context;
 }
 
+/**
+ * A run timed elsewhere, for `recordRun`: its attributes, outcome and duration.
+ * @example
+ *   jm.recordRun({ task: 'lint', outcome: 'failure', durationSeconds: 2.5 });
+ */
 export interface FinishedRun extends RunAttributes, FinishDetails {
   readonly outcome: Outcome;
   readonly durationSeconds: number;

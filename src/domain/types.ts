@@ -6,9 +6,18 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 
 /** Canonical terminal outcome of a run. Profiles map it to their own words. */
 export type Outcome = 'success' | 'failure' | 'cancelled' | 'timeout';
+/**
+ * Every {@link Outcome}, in order: the closed vocabulary of a run's `outcome`.
+ * @example
+ *   console.log(OUTCOMES.includes('timeout')); // true
+ */
 export const OUTCOMES: readonly Outcome[] = ['success', 'failure', 'cancelled', 'timeout'];
 
-/** The value every out-of-vocabulary or over-cap attribute value folds into. */
+/**
+ * The value every out-of-vocabulary or over-cap attribute value folds into.
+ * @example
+ *   console.log(OTHER); // 'other'
+ */
 export const OTHER = 'other';
 
 /**
@@ -29,6 +38,7 @@ export interface AttributeSpec {
   readonly cap?: number;
 }
 
+/** The OpenTelemetry instrument kinds an {@link InstrumentSpec} declares. */
 export type InstrumentKind =
   | 'counter'
   | 'upDownCounter'
@@ -38,6 +48,7 @@ export type InstrumentKind =
   | 'observableGauge'
   | 'observableUpDownCounter';
 
+/** An instrument as jobmeter declares it (its catalog, `jobmeter/catalog`): name, kind, unit, the attributes it keeps and their bounds. */
 export interface InstrumentSpec {
   /** Canonical OpenTelemetry instrument name, e.g. `jobmeter.run.duration`. */
   readonly name: string;
