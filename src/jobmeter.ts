@@ -21,7 +21,8 @@ import { ATTRIBUTE_VALUES_TRUNCATED, DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_I
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { withIngested, type Collection } from './domain/series/collection.ts';
-import { createRecorder, type Recorder } from './domain/recorder.ts';
+import { createRecorder, type Declared, type Recorder } from './domain/recorder.ts';
+import type { DeclaredInstrumentSpec } from './domain/types.ts';
 import { cutCounter, dropCounter, RecordGuard } from './domain/record-guard.ts';
 import { CollectedLengthLimit } from './readers/collected-length-limit.ts';
 import type { JsonView } from './http/metrics-response.ts';
@@ -52,6 +53,15 @@ import { buildProfile, coalescedScrape, hostNameOf, jsonView, preferIngestedIn, 
 import { VERSION } from './version.ts';
 import { checkViews, hostCaps, hostViewed, JOBMETER_METER, viewSelects } from './views/host-views.ts';
 
+/**
+ * What {@link createJobmeter} resolves to: the domain API ({@link Recorder}), the provider and
+ * meter a host adds its own instruments on, where it listens, and `shutdown`. Declarations written
+ * in the call type its `counter`, `histogram`, `gauge` and `observe` ({@link Declared}).
+ * @example
+ *   const jm: Jobmeter = await createJobmeter({ listener: false });
+ *   jm.startRun({ task: 'nightly' }).finish('success');
+ *   await jm.shutdown();
+ */
 export interface Jobmeter extends Recorder {
   readonly profile: Profile;
   /**
@@ -161,7 +171,9 @@ function registerGlobal(provider: MeterProvider, log: (line: string) => void): (
  *   jm.recordRun({ task: 'nightly', kind: 'task', runner: 'local', outcome: 'success', durationSeconds: 1.2 });
  *   await jm.shutdown();
  */
-export async function createJobmeter(options: JobmeterOptions = {}): Promise<Jobmeter> {
+export async function createJobmeter<const I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[]>(
+  options: JobmeterOptions<I> = {},
+): Promise<Declared<Jobmeter, I[number]>> {
   const resolved = resolveOptions(options);
   const role = roleOf(resolved);
   const o: ResolvedOptions = role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
@@ -470,7 +482,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   };
   telemetries.set(jm, telemetry);
   if (ingestListener !== undefined) ingestListeners.set(jm, ingestListener);
-  return jm;
+  return jm as Declared<Jobmeter, I[number]>;
 }
 
 /** Every reason the ingest refuses points for, served at 0 from start (tsc keeps it whole). */

@@ -17,8 +17,8 @@ const SURFACE: Record<string, [string[], string[]]> = {
   '.': [
     ['ConfigError', 'JobmeterReader', 'VERSION', 'createJobmeter', 'createRecorder', 'guardMeter', 'jobmeterViews'],
     [
-      'AttributeSpec', 'BoundCounter', 'BoundGauge', 'BoundHistogram', 'BuildInfo', 'DeclaredCounter', 'DeclaredGauge',
-      'DeclaredHistogram', 'DeclaredInstrumentSpec', 'FamilyRule', 'FinishDetails', 'FinishedRun', 'HostInstruments', 'HostRecord', 'HostRecorderOptions',
+      'AttributeSpec', 'BoundCounter', 'BoundGauge', 'BoundHistogram', 'BuildInfo', 'Declared', 'DeclaredCounter', 'DeclaredGauge',
+      'DeclaredHistogram', 'DeclaredInstrumentSpec', 'DeclaredInstruments', 'FamilyRule', 'FinishDetails', 'FinishedRun', 'HostInstruments', 'HostRecord', 'HostRecorderOptions',
       'HostSnapshot', 'IngestOptions', 'InstrumentKind', 'InstrumentSpec', 'Jobmeter', 'JobmeterOptions', 'JobmeterReaderOptions',
       'JobmeterViewsOptions', 'Observation', 'ObservedValue', 'OtlpProtocol', 'OtlpPushOptions', 'Outcome', 'ProfileName',
       'ProfileOptions', 'PullListenerOptions', 'Recorder', 'RunAttributes', 'RunHandle', 'SessionRecord', 'SnapshotCallback',
