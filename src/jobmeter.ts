@@ -9,7 +9,6 @@ import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, type IMetricReader, type MeterProvider, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { DeltaTracker } from './cluster/delta.ts';
 import { startMember, type Member } from './cluster/member.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
@@ -247,6 +246,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           policyFor: mergePolicies(o.cluster.merge),
           timeoutMillis: o.cluster.timeoutMillis,
           collectOwn,
+          temporality: o.otlp?.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE,
         })
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
@@ -270,15 +270,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     let transform: PushTransform | undefined = named;
     if (primary !== undefined) {
       // Once members report, the export is the aggregate (the primary's own metrics included),
-      // once for the whole cluster; delta exports difference it themselves.
-      const delta = temporality === AggregationTemporality.DELTA ? new DeltaTracker() : undefined;
+      // once for the whole cluster, in the push's temporality (the aggregate's store differences it).
       transform = (rm) => {
         if (!primary.active) return named?.(rm) ?? rm;
-        return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => {
-          // Differenced first: the aggregate keeps one attributes object per series.
-          const out = delta?.toDelta(agg) ?? agg;
-          return named?.(out) ?? out;
-        });
+        return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => named?.(agg) ?? agg);
       };
     }
     telemetry.pushConfigured();

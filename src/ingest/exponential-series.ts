@@ -9,7 +9,7 @@
 import type { HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type ExponentialHistogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from '../domain/series/collection.ts';
-import { SeriesSet, type DeltaState } from '../domain/series/series-set.ts';
+import { SeriesSet } from '../domain/series/series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from '../domain/series/snapshot.ts';
 import type { ExponentialSum } from '../otlp/exponential.ts';
 
@@ -52,11 +52,6 @@ export class ExponentialSeries extends SeriesSet {
       dataPoints[i] = { startTime: start, endTime, attributes: keys[i]!, value: exponentialValue(this.values[i]) };
     }
     return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM, dataPoints };
-  }
-
-  /** Not read with delta temporality (the ingest store serves cumulative points). */
-  delta(_snap: Snapshot, _state: DeltaState): MetricData | undefined {
-    return undefined;
   }
 }
 
