@@ -238,6 +238,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // `hostname` from `host.name`), valued as the pull's labels, so the push carries them; a host's own
   // attributes win.
   const resource = resourceFromAttributes({ ...resourceAttributesFor(profile, hostName), ...o.resourceAttributes, 'service.name': o.serviceName });
+  // The push's temporality, which the cluster's aggregate is read in too.
+  const temporality = o.otlp?.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
   // The primary's collections become the aggregate once a member has reported (src/cluster/).
   const primary =
     role === 'primary' && o.cluster !== false
@@ -246,14 +248,13 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           policyFor: mergePolicies(o.cluster.merge),
           timeoutMillis: o.cluster.timeoutMillis,
           collectOwn,
-          temporality: o.otlp?.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE,
+          temporality,
         })
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
   const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));
   let pushReader: PeriodicExportingMetricReader | undefined;
   if (o.otlp !== undefined) {
-    const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
     const cumulative = o.otlp.temporality === 'cumulative';
     // An explicit `profile` with delta is refused by resolveOptions; the default follows suit.
