@@ -9,7 +9,6 @@ import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, type IMetricReader, type MeterProvider, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { DeltaTracker } from './cluster/delta.ts';
 import { startMember, type Member } from './cluster/member.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
@@ -251,6 +250,8 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   // `hostname` from `host.name`), valued as the pull's labels, so the push carries them; a host's own
   // attributes win.
   const resource = resourceFromAttributes({ ...resourceAttributesFor(profile, hostName), ...o.resourceAttributes, 'service.name': o.serviceName });
+  // The push's temporality, which the cluster's aggregate is read in too.
+  const temporality = o.otlp?.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
   // The primary's collections become the aggregate once a member has reported (src/cluster/).
   const primary =
     role === 'primary' && o.cluster !== false
@@ -259,13 +260,13 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
           policyFor: mergePolicies(o.cluster.merge),
           timeoutMillis: o.cluster.timeoutMillis,
           collectOwn,
+          temporality,
         })
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
   const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));
   let pushReader: PeriodicExportingMetricReader | undefined;
   if (o.otlp !== undefined) {
-    const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
     const cumulative = o.otlp.temporality === 'cumulative';
     // An explicit `profile` with delta is refused by resolveOptions; the default follows suit.
@@ -282,15 +283,10 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
     let transform: PushTransform | undefined = named;
     if (primary !== undefined) {
       // Once members report, the export is the aggregate (the primary's own metrics included),
-      // once for the whole cluster; delta exports difference it themselves.
-      const delta = temporality === AggregationTemporality.DELTA ? new DeltaTracker() : undefined;
+      // once for the whole cluster, in the push's temporality (the aggregate's store differences it).
       transform = (rm) => {
         if (!primary.active) return named?.(rm) ?? rm;
-        return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => {
-          // Differenced first: the aggregate keeps one attributes object per series.
-          const out = delta?.toDelta(agg) ?? agg;
-          return named?.(out) ?? out;
-        });
+        return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => named?.(agg) ?? agg);
       };
     }
     telemetry.pushConfigured();
