@@ -22,8 +22,8 @@ export const ALLOWED: Readonly<Record<string, readonly string[] | typeof COMPOSI
   domain: [],
   views: ['domain'],
   exposition: [],
-  // The exposition model it produces; the exponential-histogram arithmetic it shares with the ingest.
-  naming: ['domain', 'exposition', 'otlp'],
+  // The exposition model it produces.
+  naming: ['domain', 'exposition'],
   // OTLP codecs; the profile-named push reads the exposition model back into OTLP.
   otlp: ['domain', 'exposition'],
   readers: ['domain', 'otlp'],

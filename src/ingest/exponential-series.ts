@@ -1,7 +1,7 @@
 /**
  * The ingest's exponential histograms as a set of the series layer (domain/series/): identity,
  * removal and per-series starts are the layer's; each series' figures are one summed
- * `ExponentialSum` (otlp/exponential.ts), since their scale and offsets change as points arrive
+ * `ExponentialSum` (domain/exponential.ts), since their scale and offsets change as points arrive
  * and fit no fixed columns. The naming pass cannot read them as columns: a collection gives them
  * as MetricData (`collected` is undefined), the boundary they stay at until the layer has a kind
  * for them.
@@ -11,7 +11,7 @@ import { AggregationTemporality, DataPointType, type DataPoint, type Exponential
 import type { CollectedSeries } from '../domain/series/collection.ts';
 import { SeriesSet, type DeltaState } from '../domain/series/series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from '../domain/series/snapshot.ts';
-import type { ExponentialSum } from '../otlp/exponential.ts';
+import type { ExponentialSum } from '../domain/exponential.ts';
 
 export class ExponentialSeries extends SeriesSet {
   readonly dataPointType = DataPointType.EXPONENTIAL_HISTOGRAM;

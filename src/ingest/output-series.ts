@@ -21,7 +21,7 @@ import { HistogramSeries } from '../domain/series/histogram.ts';
 import { KeyedSeriesIndex } from '../domain/series/keyed-index.ts';
 import { SumSeries } from '../domain/series/sum.ts';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
+import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../domain/exponential.ts';
 import { ExponentialSeries } from './exponential-series.ts';
 import { seriesBytes } from './memory-estimate.ts';
 

@@ -12,7 +12,7 @@
  */
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
 import type { NativeBuckets } from '../exposition/types.ts';
-import { addExponential, type ExponentialSum } from '../otlp/exponential.ts';
+import { addExponential, type ExponentialSum } from '../domain/exponential.ts';
 
 export const MAX_SCHEMA = 8;
 export const MIN_SCHEMA = -4;
@@ -103,7 +103,7 @@ export function classicOfExponential(h: ExponentialHistogram, scale: number): { 
 
 /**
  * The sum of two native histograms (two points landing on one label set): in OTel terms
- * (otlp/exponential.ts: at the coarser schema, each side at most 160 buckets wide), then back.
+ * (domain/exponential.ts: at the coarser schema, each side at most 160 buckets wide), then back.
  */
 export function addNative(a: NativeBuckets, b: NativeBuckets): NativeBuckets {
   const sum = addExponential(otelOf(a), otelOf(b));

@@ -28,7 +28,7 @@ import { withinLength } from '../domain/bounded-attributes.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED } from '../domain/catalog.ts';
 import type { RecordGuard } from '../domain/record-guard.ts';
 import { attributeSetKey } from '../domain/series/attribute-key.ts';
-import { addExponential, type ExponentialSum } from '../otlp/exponential.ts';
+import { addExponential, type ExponentialSum } from '../domain/exponential.ts';
 import { VERSION } from '../version.ts';
 
 export class CollectedLengthLimit {
