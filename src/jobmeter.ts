@@ -9,8 +9,7 @@ import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, type IMetricReader, type MeterProvider, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { DeltaTracker } from './cluster/delta.ts';
-import { startMember, type Member } from './cluster/member.ts';
+import type { Member } from './cluster/member.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
@@ -35,7 +34,6 @@ import { withExpositionOptions } from './naming/profile-options.ts';
 import { resourceAttributesFor } from './naming/resource-labels.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
-import { createPushZeroFill } from './naming/zero-fill-push.ts';
 import type { JobmeterOptions } from './options.ts';
 import type { PushTransform } from './readers/otlp-push.ts';
 import { answerHealth, type PipelineState } from './http/health-route.ts';
@@ -160,6 +158,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const resolved = resolveOptions(options);
   const role = roleOf(resolved);
   const o: ResolvedOptions = role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
+  // What a member reports with: loaded in a member only.
+  const memberCode = role === 'member' ? await import('./cluster/member.ts') : undefined;
   const profile = withExpositionOptions(buildProfile(o, o.otelScopeInfo), options);
   const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
@@ -265,6 +265,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
       named = (rm) => toMetrics(namer.toFamilies(shadow?.(rm) ?? rm), rm.resource);
     } else if (profile.kind === 'table') {
       // Canonical names under a legacy table: the push carries the series the table fills with 0.
+      const { createPushZeroFill } = await import('./naming/zero-fill-push.ts');
       const zeros = createPushZeroFill(profile, { specs: effective, scope: { name: JOBMETER_METER, version: VERSION }, temporality });
       named = (rm) => zeros(shadow?.(rm) ?? rm);
     }
@@ -272,7 +273,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     if (primary !== undefined) {
       // Once members report, the export is the aggregate (the primary's own metrics included),
       // once for the whole cluster; delta exports difference it themselves.
-      const delta = temporality === AggregationTemporality.DELTA ? new DeltaTracker() : undefined;
+      const delta = temporality === AggregationTemporality.DELTA ? new (await import('./cluster/delta.ts')).DeltaTracker() : undefined;
       transform = (rm) => {
         if (!primary.active) return named?.(rm) ?? rm;
         return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => {
@@ -407,8 +408,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const stopThreads = new Set<() => void>();
   let threads = 0;
   const member: Member | undefined =
-    role === 'member' && o.cluster !== false
-      ? startMember({
+    memberCode !== undefined && o.cluster !== false
+      ? memberCode.startMember({
           channel: o.cluster.reportTo !== undefined ? portChannel(o.cluster.reportTo) : clusterWorkerChannel(),
           collect: () => meterProvider.collectWithTallies(pull).then((rm) => shadow?.(rm) ?? rm),
           welcomeMillis: CLUSTER_WELCOME_MILLIS,
