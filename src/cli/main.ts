@@ -69,8 +69,8 @@ const processIo: CliIo = {
 
 export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
                       [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
-                      [--log-format text|json|logfmt] [--enable-reload]
-       jobmeter validate [--config FILE] [serve's other flags]
+                      [--log-format text|json|logfmt] [--enable-reload] [--print-config]
+       jobmeter validate [--print] [--config FILE] [serve's other flags]
 ${COLLECTOR_CONFIG_USAGE}
 ${VIEWS_USAGE}
        jobmeter --help | --version
@@ -98,10 +98,14 @@ Options of serve:
                          {"time","level","msg"} object a line), as Prometheus' --log.format
   --enable-reload        answer POST /-/reload on the [telemetry] listener: a re-read
                          as SIGHUP's (telemetry.enable_reload = true)
+  --print-config         print the effective configuration (file, environment and flags over
+                         the defaults, secrets redacted) in the config file's format (TOML
+                         without one) and exit 0, serving nothing
   -h, --help             show this help
 
 validate checks the configuration serve would run with (file, environment and flags) without
-binding, pushing or receiving: "configuration OK" and exit 0, or serve's own messages and exit 2.
+binding, pushing or receiving: "configuration OK" and exit 0, or serve's own messages and exit 2;
+with --print, the effective configuration as --print-config prints it instead of the OK line.
 
 ${COLLECTOR_CONFIG_HELP}
 
@@ -179,6 +183,7 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
       return EXIT_OK;
     }
     config = await resolveServeConfig({ argv: args, env });
+    if (flags.printConfig === true) return await validate(args, env, io);
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
@@ -314,6 +319,15 @@ async function validate(args: readonly string[], env: Env, io: CliIo): Promise<n
     await dry.shutdown();
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+  }
+  if (flags.printConfig === true) {
+    try {
+      const { printConfig } = await import('./print-config.ts');
+      io.stdout(printConfig(config, env, flags.config));
+    } catch (err) {
+      return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+    }
+    return EXIT_OK;
   }
   io.stdout(`jobmeter: ${flags.config === undefined ? '' : `${flags.config}: `}configuration OK`);
   return EXIT_OK;

@@ -57,6 +57,8 @@ export const SERVE_FLAGS = {
   debug: { type: 'boolean' },
   'log-format': { type: 'string' },
   'enable-reload': { type: 'boolean' },
+  'print-config': { type: 'boolean' },
+  print: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -79,6 +81,8 @@ export interface ServeFlags {
   logFormat?: LogFormat;
   /** `POST /-/reload` on the telemetry listener (`telemetry.enable_reload = true`). */
   enableReload?: boolean;
+  /** Print the effective configuration and exit: serve's `--print-config`, validate's `--print` (handled by the CLI, not a config key). */
+  printConfig?: boolean;
   help?: boolean;
 }
 
@@ -111,6 +115,7 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
   if (values.debug !== undefined) flags.debug = values.debug;
   if (values['log-format'] !== undefined) flags.logFormat = parseLogFormat(values['log-format']);
   if (values['enable-reload'] !== undefined) flags.enableReload = values['enable-reload'];
+  if (values['print-config'] === true || values.print === true) flags.printConfig = true;
   if (values.help !== undefined) flags.help = values.help;
   return flags;
 }
