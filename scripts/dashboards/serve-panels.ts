@@ -20,11 +20,19 @@ export const SERVE_DASHBOARD: DashboardSpec = {
   ],
   panels: [
     {
+      title: 'Up',
+      description: "Whether Prometheus' last scrape of the telemetry listener succeeded. 0 for 5 minutes fires JobmeterServeDown: the process is gone, or its listener does not answer.",
+      kind: 'stat',
+      unit: 'bool_yes_no',
+      w: 4,
+      targets: [{ expr: 'min by (job, instance) (up{$sel})', legend: '{{instance}}' }],
+    },
+    {
       title: 'Ready',
       description: 'Whether /ready answers 200: no push failing 3 exports in a row, the ingest under 95 % of its memory budget, its last checkpoint written. 0 for 5 minutes fires JobmeterServeNotReady; /ready\'s text says which.',
       kind: 'stat',
       unit: 'bool_yes_no',
-      w: 6,
+      w: 5,
       main: true,
       targets: [{ expr: 'min by (job, instance) (jobmeter_ready{$sel})', legend: '{{instance}}' }],
     },
@@ -33,7 +41,7 @@ export const SERVE_DASHBOARD: DashboardSpec = {
       description: 'Whether the last configuration load (start, SIGHUP or POST /-/reload) took. 0 for 10 minutes fires JobmeterServeReloadFailed; serve\'s log has the error line.',
       kind: 'stat',
       unit: 'bool_yes_no',
-      w: 6,
+      w: 5,
       targets: [{ expr: 'min by (job, instance) (jobmeter_config_last_reload_successful{$sel})', legend: '{{instance}}' }],
     },
     {
@@ -41,7 +49,7 @@ export const SERVE_DASHBOARD: DashboardSpec = {
       description: 'Age of the ingest state file\'s last successful write (or its read at start). Nothing is written while nothing arrives, so age alone is no failure: see Checkpoint failures.',
       kind: 'stat',
       unit: 's',
-      w: 6,
+      w: 5,
       targets: [{ expr: 'time() - max by (job, instance) (jobmeter_ingest_checkpoint_last_success_timestamp_seconds{$sel})', legend: '{{instance}}' }],
     },
     {
@@ -49,7 +57,7 @@ export const SERVE_DASHBOARD: DashboardSpec = {
       description: 'The running build (jobmeter_build_info): a new line is an upgrade or a restart onto another build.',
       kind: 'stat',
       unit: 'none',
-      w: 6,
+      w: 5,
       targets: [{ expr: 'count by (version) (jobmeter_build_info{$sel})', legend: '{{version}}' }],
     },
     {
