@@ -1,8 +1,8 @@
 /**
  * SIGHUP in `jobmeter serve`, and `POST /-/reload` on its telemetry listener when
  * `[telemetry] enable_reload` is set (as Prometheus' `--web.enable-lifecycle`), the one same
- * re-read, its line starting with what asked for it: the configuration is re-read (file, secret files, environment and
- * the same flags) and checked as at startup, and one line says what came of it, naming the changed
+ * re-read, its line starting with what asked for it: the configuration is re-read (file, secret
+ * files, environment and the same flags) and checked as at startup, and one line says what came of it, naming the changed
  * keys as the config file spells them (never a value). What serve can apply live it applies (the metrics route's token and API
  * keys: credentials are rotated without a restart); everything else — listeners, the push, the
  * profile — was built at startup and takes effect at restart, as the line says. A reload that
@@ -124,7 +124,11 @@ export class HangupReloader {
    */
   reload(trigger: ReloadTrigger): Promise<ReloadAnswer> {
     const answer = this.chain.then(() => this.reread(trigger));
-    this.chain = answer.then(() => undefined);
+    // The next re-read waits for this one, however it ends.
+    this.chain = answer.then(
+      () => undefined,
+      () => undefined,
+    );
     return answer;
   }
 
