@@ -32,6 +32,7 @@ const HEADINGS: Readonly<Record<SectionName, string>> = {
   views: '`jobmeterViews(profile, options)`',
   route: 'The metrics route: `createMetricsHandler`, `createMetricsMiddleware`, the fastify plugin `jobmeterMetrics`',
   accessLog: 'The metrics route\'s `accessLog`',
+  telemetry: '`[telemetry]` — `jobmeter serve`\'s own telemetry listener',
 };
 
 function defaultOf(row: OptionRow): string {

@@ -369,16 +369,17 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
     ingest: ingestStore === undefined || o.ingest === false ? undefined : { memoryBytes: ingestStore.memoryBytes, maxMemoryBytes: o.ingest.maxMemoryBytes },
     checkpoint: keeper === undefined ? undefined : { failing: keeper.health().failing },
   });
+  telemetry.readinessFrom(pipeline);
   let ingestListener: IngestListener | undefined;
   try {
     if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape, onScrape: (seconds) => telemetry.scraped(seconds) });
     if (o.ingest !== false && ingestStore !== undefined && ingest !== undefined) {
-      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs, maxMemoryBytes } = o.ingest;
+      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs, maxMemoryBytes, maxSeries } = o.ingest;
       const onRequest = debug?.received;
       telemetry.ingestFrom({
         refused: () => ingestStore.refusedByReason(),
         reasons: REFUSAL_REASONS,
-        held: () => ({ series: ingestStore.seriesCount, memoryBytes: ingestStore.memoryBytes, maxMemoryBytes }),
+        held: () => ({ series: ingestStore.seriesCount, maxSeries, memoryBytes: ingestStore.memoryBytes, maxMemoryBytes }),
       });
       if (keeper !== undefined) telemetry.checkpointsFrom(() => keeper.health());
       ingestListener = await ingest.startIngestListener({

@@ -1,6 +1,7 @@
 /**
  * Generates, from the panel lists (panels.ts) and the rules files (rules/<profile>.rules.yml):
- * - dashboards/<profile>.json: one Grafana dashboard per profile;
+ * - dashboards/<profile>.json: one Grafana dashboard per profile, and dashboards/serve.json:
+ *   jobmeter serve's own (serve-panels.ts; its rules and panels are listed in docs/collector.md);
  * - docs/profiles/<profile>.md: one page per profile (picture, install, panels, alerts).
  *
  *   node scripts/dashboards/generate.ts           rewrite them
@@ -16,9 +17,11 @@ import type { ProfileName } from '../../src/options.ts';
 import { dashboardFileText, panelExpr } from './grafana.ts';
 import { DASHBOARD_PROFILES, DASHBOARDS } from './panels.ts';
 import { loadRules, ROOT } from './rules-file.ts';
+import { SERVE_DASHBOARD } from './serve-panels.ts';
+import type { DashboardName } from './spec.ts';
 
 const REGENERATE = 'node scripts/dashboards/generate.ts';
-export const dashboardPath = (profile: ProfileName): string => `${ROOT}dashboards/${profile}.json`;
+export const dashboardPath = (profile: DashboardName): string => `${ROOT}dashboards/${profile}.json`;
 export const pagePath = (profile: ProfileName): string => `${ROOT}docs/profiles/${profile}.md`;
 export const picturePath = (profile: ProfileName): string => `${ROOT}docs/profiles/${profile}.png`;
 
@@ -96,6 +99,7 @@ export function generatedFiles(): Map<string, string> {
     files.set(dashboardPath(profile), dashboardFileText(DASHBOARDS[profile]));
     files.set(pagePath(profile), pageText(profile));
   }
+  files.set(dashboardPath('serve'), dashboardFileText(SERVE_DASHBOARD));
   return files;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Reads rules/<profile>.rules.yml into plain data, for the generated docs pages and the tests.
+ * Reads rules/<profile>.rules.yml (and rules/serve.rules.yml, serve's own) into plain data, for the generated docs pages and the tests.
  *
  * Recording rules cannot carry annotations in Prometheus, so their summary and description are
  * the YAML comment right above each one (`# summary: …` / `# description: …`, continued on
@@ -8,11 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import type { ProfileName } from '../../src/options.ts';
+import type { DashboardName } from './spec.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const rulesPath = (profile: ProfileName): string => `${ROOT}rules/${profile}.rules.yml`;
-export const rulesTestPath = (profile: ProfileName): string => `${ROOT}rules/tests/${profile}.test.yml`;
+export const rulesPath = (profile: DashboardName): string => `${ROOT}rules/${profile}.rules.yml`;
+export const rulesTestPath = (profile: DashboardName): string => `${ROOT}rules/tests/${profile}.test.yml`;
 
 export interface AlertRule {
   readonly group: string;
@@ -36,7 +36,7 @@ export interface RulesFile {
   readonly recordings: readonly RecordingRule[];
 }
 
-export function loadRules(profile: ProfileName): RulesFile {
+export function loadRules(profile: DashboardName): RulesFile {
   return parseRules(readFileSync(rulesPath(profile), 'utf8'));
 }
 

@@ -79,8 +79,11 @@ export interface VariableSpec {
   readonly query: string;
 }
 
+/** A profile's dashboard, or `serve`: jobmeter serve's own (serve-panels.ts). */
+export type DashboardName = ProfileName | 'serve';
+
 export interface DashboardSpec {
-  readonly profile: ProfileName;
+  readonly profile: DashboardName;
   readonly title: string;
   /** One paragraph: what the dashboard is for; also the top of docs/profiles/<profile>.md. */
   readonly description: string;

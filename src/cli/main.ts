@@ -53,10 +53,10 @@ import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListene
 import { VERSION } from '../version.ts';
 import { COLLECTOR_CONFIG_HELP, COLLECTOR_CONFIG_USAGE, collectorConfigCommand } from './collector-config-command.ts';
 import { VIEWS_HELP, VIEWS_USAGE, viewsCommand } from './views-command.ts';
-import { debugScope, demoLine, servingLines, telemetryLine, versionLine } from './serving-lines.ts';
+import { debugScope, demoLine, reloadLine, servingLines, telemetryLine, versionLine } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo } from './io.ts';
 import { MIN_NODE_VERSION } from './node-support.ts';
-import { HangupReloader } from './reload.ts';
+import { HangupReloader, type ReloadAnswer } from './reload.ts';
 import { shutdownWithin, SignalWaiter } from './shutdown.ts';
 import { messageOf } from '../common/message-of.ts';
 
@@ -69,8 +69,8 @@ const processIo: CliIo = {
 
 export const USAGE = `Usage: jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
                       [--allow-non-loopback] [--auth] [-v] [--demo] [--debug]
-                      [--log-format text|json|logfmt]
-       jobmeter validate [--config FILE] [serve's other flags]
+                      [--log-format text|json|logfmt] [--enable-reload] [--print-config]
+       jobmeter validate [--print] [--config FILE] [serve's other flags]
 ${COLLECTOR_CONFIG_USAGE}
 ${VIEWS_USAGE}
        jobmeter --help | --version
@@ -96,10 +96,16 @@ Options of serve:
   --log-format FORMAT    stderr lines as text (default: "jobmeter: …"), logfmt
                          (time=… level=info|warn|error msg="…") or json (one
                          {"time","level","msg"} object a line), as Prometheus' --log.format
+  --enable-reload        answer POST /-/reload on the [telemetry] listener: a re-read
+                         as SIGHUP's (telemetry.enable_reload = true)
+  --print-config         print the effective configuration (file, environment and flags over
+                         the defaults, secrets redacted) in the config file's format (TOML
+                         without one) and exit 0, serving nothing
   -h, --help             show this help
 
 validate checks the configuration serve would run with (file, environment and flags) without
-binding, pushing or receiving: "configuration OK" and exit 0, or serve's own messages and exit 2.
+binding, pushing or receiving: "configuration OK" and exit 0, or serve's own messages and exit 2;
+with --print, the effective configuration as --print-config prints it instead of the OK line.
 
 ${COLLECTOR_CONFIG_HELP}
 
@@ -107,8 +113,8 @@ ${VIEWS_HELP}
 
 Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
 CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY) < config file < flags.
-SIGHUP re-reads the configuration: the metrics route's token and API keys change at once, other
-changes take effect at restart; a line names them.
+SIGHUP (or POST /-/reload with --enable-reload) re-reads the configuration: the metrics route's
+token and API keys change at once, other changes take effect at restart; a line names them.
 Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error,
 3 on a Node.js below ${MIN_NODE_VERSION}.`;
 
@@ -177,6 +183,7 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
       return EXIT_OK;
     }
     config = await resolveServeConfig({ argv: args, env });
+    if (flags.printConfig === true) return await validate(args, env, io);
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
@@ -233,7 +240,9 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
     }
     if (config.telemetry !== undefined && telemetry !== undefined) {
       try {
-        telemetryListener = await startTelemetryListener(config.telemetry, telemetry, limitsOf(main), () => jm.pipeline());
+        const { enableReload, ...address } = config.telemetry;
+        const reload = enableReload ? () => hangups.reload('POST /-/reload') : undefined;
+        telemetryListener = await startTelemetryListener(address, telemetry, limitsOf(main), () => jm.pipeline(), reload);
       } catch (err) {
         await server?.close().catch(() => {});
         await jm.shutdown().catch(() => {});
@@ -254,6 +263,7 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
     for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
     if (stateOff !== undefined) io.stderr(`jobmeter: ${stateOff}`);
     if (telemetryListener !== undefined) io.stderr(`jobmeter: ${telemetryLine(telemetryListener.address)}`);
+    if (telemetryListener !== undefined && config.telemetry?.enableReload === true) io.stderr(`jobmeter: ${reloadLine(telemetryListener.address)}`);
     if (demo) io.stderr(`jobmeter: ${demoLine(metrics, jm, server)}`);
     if (debug) io.stderr(`jobmeter: debug: ${debugScope(options, jm)}`);
 
@@ -310,6 +320,15 @@ async function validate(args: readonly string[], env: Env, io: CliIo): Promise<n
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
   }
+  if (flags.printConfig === true) {
+    try {
+      const { printConfig } = await import('./print-config.ts');
+      io.stdout(printConfig(config, env, flags.config));
+    } catch (err) {
+      return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+    }
+    return EXIT_OK;
+  }
   io.stdout(`jobmeter: ${flags.config === undefined ? '' : `${flags.config}: `}configuration OK`);
   return EXIT_OK;
 }
@@ -327,16 +346,26 @@ function printed(command: () => string, io: CliIo): number {
 /**
  * `[telemetry] listen`: jobmeter's own telemetry (self-telemetry.ts) on a loopback listener of its
  * own, in text or OpenMetrics as asked, under `[listener]`'s limits, with `/health` and `/ready`
- * judged as the main server's.
+ * judged as the main server's, and `POST /-/reload` when `[telemetry] enable_reload` asks for it
+ * (loopback only, as the listener is).
  */
 async function startTelemetryListener(
   address: { readonly host: string; readonly port: number },
   telemetry: SelfTelemetry,
   limits: ReturnType<typeof limitsOf>,
   pipeline: () => PipelineState,
+  reload: (() => Promise<ReloadAnswer>) | undefined,
 ): Promise<MetricsListener> {
   const { startMetricsListener } = await import('../http/metrics-listener.ts');
-  const listener = await startMetricsListener({ ...address, ...limits, allowNonLoopback: false, format: 'negotiate', scrape: () => Promise.resolve(telemetry.families()), pipeline });
+  const listener = await startMetricsListener({
+    ...address,
+    ...limits,
+    allowNonLoopback: false,
+    format: 'negotiate',
+    scrape: () => Promise.resolve(telemetry.families()),
+    pipeline,
+    ...(reload !== undefined && { reload }),
+  });
   const stopSampling = telemetry.sampleEventLoop();
   return {
     address: listener.address,

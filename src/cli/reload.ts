@@ -1,6 +1,8 @@
 /**
- * SIGHUP in `jobmeter serve`: the configuration is re-read (file, secret files, environment and
- * the same flags) and checked as at startup, and one line says what came of it, naming the changed
+ * SIGHUP in `jobmeter serve`, and `POST /-/reload` on its telemetry listener when
+ * `[telemetry] enable_reload` is set (as Prometheus' `--web.enable-lifecycle`), the one same
+ * re-read, its line starting with what asked for it: the configuration is re-read (file, secret
+ * files, environment and the same flags) and checked as at startup, and one line says what came of it, naming the changed
  * keys as the config file spells them (never a value). What serve can apply live it applies (the metrics route's token and API
  * keys: credentials are rotated without a restart); everything else — listeners, the push, the
  * profile — was built at startup and takes effect at restart, as the line says. A reload that
@@ -16,7 +18,7 @@
  * listener must stay registered for as long as serve runs), never opens a gated route and never
  * prints a secret's value.
  */
-import { JOBMETER_OPTIONS, SECTIONS, type OptionRow, type SectionName } from '../common/option-table.ts';
+import { JOBMETER_OPTIONS, SECTIONS, TELEMETRY_OPTIONS, type OptionRow, type SectionName } from '../common/option-table.ts';
 import { METRICS_KEYS } from '../config/file-layer.ts';
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
@@ -45,6 +47,15 @@ export interface ReloadOutcome {
   readonly successSeconds: number;
 }
 
+/** What asked for a re-read: its line starts with it. */
+export type ReloadTrigger = 'SIGHUP' | 'POST /-/reload';
+
+/** What a re-read came to: `said` is its line's text after the trigger (never a value). */
+export interface ReloadAnswer {
+  readonly ok: boolean;
+  readonly said: string;
+}
+
 /**
  * Listens for SIGHUP until `dispose()`; each one re-reads the configuration (one at a time), from
  * {@link loaded} on; one before it re-reads at {@link loaded}.
@@ -57,7 +68,7 @@ export class HangupReloader {
   private outcome: ReloadOutcome = { successful: false, successSeconds: 0 };
   private readonly onHangup = (): void => {
     if (this.running === undefined) this.missed = true;
-    else this.chain = this.chain.then(() => this.reread());
+    else void this.reload('SIGHUP');
   };
 
   private readonly args: readonly string[];
@@ -99,10 +110,26 @@ export class HangupReloader {
     this.outcome = { successful: true, successSeconds: Date.now() / 1000 };
   }
 
-  private failed(err: unknown): void {
+  private failed(trigger: ReloadTrigger, err: unknown): ReloadAnswer {
     this.outcome = { ...this.outcome, successful: false };
     const why = err instanceof ConfigError ? describeConfigError(err) : messageOf(err);
-    this.io.stderr(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: ${why}`, 'error');
+    const said = `configuration not reloaded, the running one is kept: ${why}`;
+    this.io.stderr(`jobmeter: ${trigger}: ${said}`, 'error');
+    return { ok: false, said };
+  }
+
+  /**
+   * Re-reads the configuration now, after the re-reads asked for before it (one at a time), from
+   * {@link loaded} on; resolves with what its line said.
+   */
+  reload(trigger: ReloadTrigger): Promise<ReloadAnswer> {
+    const answer = this.chain.then(() => this.reread(trigger));
+    // The next re-read waits for this one, however it ends.
+    this.chain = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    return answer;
   }
 
   /** Resolves once the re-reads asked for so far have reported. */
@@ -114,29 +141,26 @@ export class HangupReloader {
     process.off('SIGHUP', this.onHangup);
   }
 
-  private async reread(): Promise<void> {
+  private async reread(trigger: ReloadTrigger): Promise<ReloadAnswer> {
     const running = this.running!;
     let next: ServeConfig;
     try {
       next = await resolveServeConfig({ argv: this.args, env: this.env });
       resolveOptions(next.options);
     } catch (err) {
-      this.failed(err);
-      return;
+      return this.failed(trigger, err);
     }
     const changed = changedKeys(running, next);
     if (changed.length === 0) {
       this.succeeded();
-      this.io.stderr('jobmeter: SIGHUP: configuration re-read: unchanged');
-      return;
+      return this.said(trigger, 'configuration re-read: unchanged');
     }
     const removed = removedCredentials(running, next, changed);
     let applied: readonly string[] = [];
     try {
       applied = this.apply?.(running, next, changed.filter((k) => !removed.includes(k))) ?? [];
     } catch (err) {
-      this.failed(err);
-      return;
+      return this.failed(trigger, err);
     }
     this.running = withApplied(running, next, applied);
     this.succeeded();
@@ -146,7 +170,12 @@ export class HangupReloader {
       ...(removed.length > 0 ? [`${named(removed)} removed: takes effect at restart`] : []),
       ...(atRestart.length > 0 ? [`take effect at restart: ${named(atRestart)}`] : []),
     ];
-    this.io.stderr(`jobmeter: SIGHUP: configuration re-read; ${parts.join('; ')}`);
+    return this.said(trigger, `configuration re-read; ${parts.join('; ')}`);
+  }
+
+  private said(trigger: ReloadTrigger, said: string): ReloadAnswer {
+    this.io.stderr(`jobmeter: ${trigger}: ${said}`);
+    return { ok: true, said };
   }
 }
 
@@ -188,13 +217,13 @@ const METRICS_FILE_KEYS: ReadonlyMap<string, string> = new Map(Object.entries(ME
 /**
  * A key of {@link changedKeys} as the config file spells it, from the option table:
  * `otlp.intervalMillis` → `[otlp] interval_ms`, `serviceName` → `service_name`,
- * `translationStrategy` → `[naming] translation_strategy`. `[metrics]` and `[telemetry]` are
- * serve's own (not the table's): their fields are spelled by file-layer.ts; `[telemetry]`'s
- * host and port are its one `listen`. A key no table has is named as it is.
+ * `translationStrategy` → `[naming] translation_strategy`. `[metrics]` is serve's own (not the
+ * table's): its fields are spelled by file-layer.ts; `[telemetry]`'s host and port are its one
+ * `listen`. A key no table has is named as it is.
  */
 export function fileKey(path: string): string {
   const [table, field] = path.split('.', 2) as [string, string | undefined];
-  if (table === 'telemetry') return '[telemetry] listen';
+  if (table === 'telemetry') return `[telemetry] ${(TELEMETRY_OPTIONS as Record<string, OptionRow>)[field ?? '']?.file ?? 'listen'}`;
   if (table === 'metrics') return `[metrics] ${METRICS_FILE_KEYS.get(field ?? '') ?? field}`;
   const row: OptionRow | undefined = (JOBMETER_OPTIONS as Record<string, OptionRow>)[table];
   if (row?.file === undefined) return path;

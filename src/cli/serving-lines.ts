@@ -83,6 +83,11 @@ export function telemetryLine(address: { readonly host: string; readonly port: n
   return `serving jobmeter's own telemetry on ${urlOf(address)}/metrics`;
 }
 
+/** Where `POST /-/reload` is answered (`[telemetry] enable_reload`). */
+export function reloadLine(address: { readonly host: string; readonly port: number }): string {
+  return `POST ${urlOf(address)}/-/reload re-reads the configuration as SIGHUP does`;
+}
+
 function urlOf({ host, port }: { readonly host: string; readonly port: number }): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

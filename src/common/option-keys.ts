@@ -31,6 +31,7 @@ const WHAT: Readonly<Record<SectionName, string>> = {
   views: "jobmeterViews' options",
   route: "the metrics route's options",
   accessLog: 'accessLog',
+  telemetry: '[telemetry]',
 };
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => {

@@ -138,6 +138,19 @@ export const ATTRIBUTE_SPEC_OPTIONS = {
   cap: { doc: 'Open vocabulary: the first `cap` distinct values are kept, later ones fold into `other`.' },
 } as const satisfies Section;
 
+/** `jobmeter serve`'s `[telemetry]`: its own telemetry listener (the config file's only). */
+export const TELEMETRY_OPTIONS = {
+  listen: { file: 'listen', schema: 'loopbackListen', library: false, defaultText: 'none (off)', doc: "Loopback `HOST:PORT` serving jobmeter serve's own telemetry at `/metrics`, and `/health`, `/ready`." },
+  enableReload: {
+    file: 'enable_reload',
+    schema: 'boolean',
+    library: false,
+    default: false,
+    rule: bool,
+    doc: "`true` (or `jobmeter serve --enable-reload`): `POST /-/reload` on the telemetry listener re-reads the configuration as SIGHUP does, as Prometheus' `--web.enable-lifecycle`; needs `listen`.",
+  },
+} as const satisfies Section;
+
 /** `profile: { name, rules }`. */
 export const PROFILE_TABLE_OPTIONS = {
   name: { file: 'name', schema: 'profile', default: 'otel' as ProfileName, doc: 'The profile the host rules extend.' },
@@ -186,7 +199,7 @@ export const JOBMETER_OPTIONS = {
   ingest: { file: 'ingest', schema: 'ingest', keys: 'ingest', defaultText: 'none', doc: 'OTLP/HTTP ingest listener; omitted or `false`: none.' },
   cluster: { file: 'cluster', schema: 'cluster', keys: 'cluster', defaultText: '{} (on)', doc: '`node:cluster` and worker threads; `false`: every process stands alone.' },
   metrics: { file: 'metrics', schema: 'metrics', library: false, doc: "`jobmeter serve`'s metrics route (the library: the handler, middleware and plugin options)." },
-  telemetry: { file: 'telemetry', schema: 'telemetry', library: false, doc: "`jobmeter serve`'s own telemetry listener." },
+  telemetry: { file: 'telemetry', schema: 'telemetry', keys: 'telemetry', library: false, doc: "`jobmeter serve`'s own telemetry listener." },
   daemon: { file: 'daemon', schema: 'daemon', library: false, doc: "runwisp.toml's `[daemon]`: metrics_enabled, metrics_listen." },
   metricsToken: { file: 'metrics_token', schema: 'token', library: false, doc: "restic-manager's spelling of `[metrics] token`." },
   metricsTrustedCidrs: { file: 'metrics_trusted_cidrs', schema: 'cidrList', library: false, doc: "restic-manager's spelling of `[metrics] trusted_cidrs`." },
@@ -256,8 +269,9 @@ export const SECTIONS = {
   views: VIEWS_OPTIONS,
   route: ROUTE_OPTIONS,
   accessLog: ACCESS_LOG_OPTIONS,
+  telemetry: TELEMETRY_OPTIONS,
 } as const satisfies Record<SectionName, Section>;
-export type SectionName = 'jobmeter' | 'profileTable' | 'listener' | 'otlp' | 'ingest' | 'apiKey' | 'cluster' | 'build' | 'snapshot' | 'instrumentSpec' | 'attributeSpec' | 'reader' | 'recorder' | 'views' | 'route' | 'accessLog';
+export type SectionName = 'jobmeter' | 'profileTable' | 'listener' | 'otlp' | 'ingest' | 'apiKey' | 'cluster' | 'build' | 'snapshot' | 'instrumentSpec' | 'attributeSpec' | 'reader' | 'recorder' | 'views' | 'route' | 'accessLog' | 'telemetry';
 
 /** The rows of a section a library options object may have (not the config file's only). */
 export function libraryKeys(section: Section): string[] {

@@ -86,8 +86,8 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         out.metrics = { ...out.metrics, ...daemon(value as Record<string, unknown> | null) };
         break;
       case 'telemetry': {
-        const listen = (value as { listen?: unknown } | null)?.listen;
-        out.telemetry = listen === undefined ? {} : { listen: parseLoopbackListen(listen, 'telemetry.listen') };
+        const { listen, enable_reload: enableReload } = (value ?? {}) as { listen?: unknown; enable_reload?: boolean };
+        out.telemetry = { ...(listen !== undefined && { listen: parseLoopbackListen(listen, 'telemetry.listen') }), ...(enableReload !== undefined && { enableReload }) };
         break;
       }
       case 'metrics_token':

@@ -21,7 +21,7 @@ import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
-import { API_KEY_OPTIONS, BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, PROFILE_TABLE_OPTIONS, type Section } from '../common/option-table.ts';
+import { API_KEY_OPTIONS, BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, PROFILE_TABLE_OPTIONS, TELEMETRY_OPTIONS, type Section } from '../common/option-table.ts';
 import { MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT, MAX_BODY_BYTES, MAX_CARDINALITY_LIMIT, MAX_CONCURRENT_REQUESTS, MAX_CONNECTIONS, MAX_MEMORY_BYTES, MAX_MILLIS, ROUTE_PATH_PATTERN, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
 
@@ -150,9 +150,7 @@ export const CONFIG_SCHEMA = {
       max_inflight_scrapes: ref('inflight'),
     }),
     /** `jobmeter serve`'s own telemetry, on a loopback listener of its own (docs/collector.md "Operating"). */
-    telemetry: table({
-      listen: ref('loopbackListen'),
-    }),
+    telemetry: table(fileTable(TELEMETRY_OPTIONS)),
     /** runwisp.toml's `[daemon]`: only its metrics keys. */
     daemon: table({
       metrics_enabled: ref('boolean'),

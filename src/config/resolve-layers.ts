@@ -28,6 +28,7 @@
 import type { JobmeterOptions } from '../options.ts';
 import { DEFAULT_SERVICE_CONFIG } from './service-defaults.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
+import { resolveOption, TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { bindAllowed } from '../common/loopback.ts';
 import { LOOPBACK_EXPECTED, timeoutWithinInterval } from '../common/option-rules.ts';
 import { POSTURES, postureForProfile } from '../common/postures.ts';
@@ -73,8 +74,11 @@ export interface ServeConfig {
   readonly options: JobmeterOptions;
   /** The metrics route, its posture and the dedicated listener. */
   readonly metrics: ResolvedMetrics;
-  /** `[telemetry] listen`: where serve's own telemetry is served; undefined: nowhere. */
-  readonly telemetry: { readonly host: string; readonly port: number } | undefined;
+  /**
+   * `[telemetry]`: where serve's own telemetry is served (undefined: nowhere), and whether it
+   * answers `POST /-/reload`.
+   */
+  readonly telemetry: { readonly host: string; readonly port: number; readonly enableReload: boolean } | undefined;
 }
 
 /**
@@ -103,7 +107,7 @@ export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: 
     throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('metrics.') ? inFile(err, file.path) : err;
   }
   checkSomethingToServe(merged, resolved, layers);
-  return { options: toJobmeterOptions(merged), metrics: resolved, telemetry: merged.telemetry?.listen };
+  return { options: toJobmeterOptions(merged), metrics: resolved, telemetry: telemetryOf(merged, layers) };
 }
 
 async function collectLayers(flags: ServeFlags, env: Env, keys: FlagKeys): Promise<{ layers: Layer[]; merged: ServiceConfig }> {
@@ -288,6 +292,20 @@ function hostError(layers: readonly Layer[], section: 'listener' | 'ingest', hos
  * OTLP push or OTLP ingest. Otherwise it would record metrics nobody can read, so the key that
  * turned the server off is named.
  */
+/**
+ * `[telemetry]` resolved: its listener, and `enable_reload` (checked by its row's rule).
+ * @throws ConfigError for `enable_reload` without a listener to answer on, naming who set it.
+ */
+function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]): ServeConfig['telemetry'] {
+  const listen = merged.telemetry?.listen;
+  const enableReload = resolveOption(TELEMETRY_OPTIONS, 'enableReload', merged.telemetry?.enableReload, 'telemetry');
+  if (listen !== undefined) return { ...listen, enableReload };
+  if (!enableReload) return undefined;
+  const setBy = [...layers].reverse().find((l) => l.config.telemetry?.enableReload !== undefined);
+  const err = new ConfigError(setBy?.source === 'flags' ? '--enable-reload' : 'telemetry.enable_reload', true, 'false without a [telemetry] listen address: POST /-/reload is answered on the telemetry listener');
+  throw setBy?.path !== undefined ? inFile(err, setBy.path) : err;
+}
+
 function checkSomethingToServe(merged: ServiceConfig, metrics: ResolvedMetrics, layers: readonly Layer[]): void {
   if (merged.listener?.enabled !== false) return;
   if ((metrics.enabled && metrics.listen !== undefined) || merged.otlp?.endpoint !== undefined || merged.ingest?.enabled === true) return;

@@ -5,7 +5,7 @@
  * Flags: `--config FILE`, `--profile NAME`, `--listen HOST:PORT` (also `[IPV6]:PORT` and
  * `:PORT`; implies `listener.enabled = true`), `--host HOST` (the host alone, for a `--listen`
  * without one), `--allow-non-loopback`, `--auth` (`metrics.auth = true`), `-v` / `--verbose`
- * (`metrics.verbose = true`).
+ * (`metrics.verbose = true`), `--enable-reload` (`telemetry.enable_reload = true`).
  */
 import { parseArgs } from 'node:util';
 
@@ -56,6 +56,9 @@ export const SERVE_FLAGS = {
   demo: { type: 'boolean' },
   debug: { type: 'boolean' },
   'log-format': { type: 'string' },
+  'enable-reload': { type: 'boolean' },
+  'print-config': { type: 'boolean' },
+  print: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -76,6 +79,10 @@ export interface ServeFlags {
   debug?: boolean;
   /** How stderr lines are written (handled by the CLI, not a config key). */
   logFormat?: LogFormat;
+  /** `POST /-/reload` on the telemetry listener (`telemetry.enable_reload = true`). */
+  enableReload?: boolean;
+  /** Print the effective configuration and exit: serve's `--print-config`, validate's `--print` (handled by the CLI, not a config key). */
+  printConfig?: boolean;
   help?: boolean;
 }
 
@@ -107,6 +114,8 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
   if (values.demo !== undefined) flags.demo = values.demo;
   if (values.debug !== undefined) flags.debug = values.debug;
   if (values['log-format'] !== undefined) flags.logFormat = parseLogFormat(values['log-format']);
+  if (values['enable-reload'] !== undefined) flags.enableReload = values['enable-reload'];
+  if (values['print-config'] === true || values.print === true) flags.printConfig = true;
   if (values.help !== undefined) flags.help = values.help;
   return flags;
 }
@@ -132,6 +141,7 @@ export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS):
   }
   if (flags.auth === true) out.metrics = { ...out.metrics, auth: true };
   if (flags.verbose === true) out.metrics = { ...out.metrics, verbose: true };
+  if (flags.enableReload === true) out.telemetry = { enableReload: true };
   return out;
 }
 

@@ -76,9 +76,10 @@ export interface MetricsConfig {
   maxInflightScrapes?: number;
 }
 
-/** `[telemetry]` — `listen`: the loopback address of the listener serving jobmeter's own telemetry. */
+/** `[telemetry]` — `listen`: the loopback address of the listener serving jobmeter's own telemetry; `enable_reload`: its `POST /-/reload`. */
 export interface TelemetryConfig {
   listen?: { host: string; port: number };
+  enableReload?: boolean;
 }
 
 /** A validated config layer. */

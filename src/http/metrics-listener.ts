@@ -1,7 +1,8 @@
 /**
  * The dedicated pull listener: a plain node:http server that serves `GET`/`HEAD /metrics` and,
- * given a pipeline to judge (serve's telemetry listener), `/health` and `/ready`; nothing else
- * (404 elsewhere, 405 for other methods on `/metrics`). Loopback-only unless opted
+ * given a pipeline to judge (serve's telemetry listener), `/health` and `/ready`, and given a
+ * reload, `POST /-/reload`; nothing else (404 elsewhere, 405 for other methods on `/metrics` and
+ * `/-/reload`). Loopback-only unless opted
  * out, since labels carry task names and versions an exposed daemon should not leak by accident.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -29,6 +30,11 @@ export interface MetricsListenerOptions extends Partial<ServerLimits> {
   readonly onScrape?: (seconds: number) => void;
   /** `/health` and `/ready` are answered too, `/ready` judged by this (health-route.ts). @default neither */
   readonly pipeline?: () => PipelineState;
+  /**
+   * `POST /-/reload` re-reads the configuration through this (serve's reload.ts), answered 200
+   * with its line, or 500 with why the running configuration is kept. @default not served (404)
+   */
+  readonly reload?: () => Promise<{ readonly ok: boolean; readonly said: string }>;
 }
 
 export interface MetricsListener {
@@ -38,6 +44,8 @@ export interface MetricsListener {
 }
 
 const METRICS_PATH = '/metrics';
+/** Prometheus' own path for it (`--web.enable-lifecycle`). */
+export const RELOAD_PATH = '/-/reload';
 const OTHER_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
 export async function startMetricsListener(options: MetricsListenerOptions): Promise<MetricsListener> {
@@ -57,6 +65,19 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
         sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n', { allow: 'GET, HEAD' });
         return;
       }
+    }
+    if (options.reload !== undefined && pathOf(request.url) === RELOAD_PATH) {
+      if (request.method !== 'POST') {
+        sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed: POST reloads the configuration\n', { allow: 'POST' });
+        return;
+      }
+      // The body means nothing: read and dropped, so the connection stays usable.
+      request.resume();
+      void options.reload().then(
+        ({ ok, said }) => sendText(response, ok ? 200 : 500, 'text/plain; charset=utf-8', `${said}\n`, { 'cache-control': 'no-store' }),
+        () => sendText(response, 500, 'text/plain; charset=utf-8', 'configuration not reloaded\n'),
+      );
+      return;
     }
     if (options.pipeline !== undefined && answerHealth(request, response, options.pipeline)) return;
     sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');

@@ -3,7 +3,7 @@
  * `…_refused_…`, `otelcol_exporter_sent_metric_points`, `…_send_failed_…`, `otelcol_process_*`):
  * its build (as `prometheus_build_info`), the process' memory, CPU time and event-loop delay,
  * points the ingest accepted and refused by reason, requests it answered by status and reason,
- * the series and bytes it holds against its budget, connections it shed to keep room by what they
+ * the series and bytes it holds against their cap and budget, whether `/ready` says ready, connections it shed to keep room by what they
  * held, the ingest state's failed checkpoints and last success, points and exports the OTLP push
  * sent and failed, how the last configuration load went (as Prometheus'), and how long scrapes
  * of the metrics route took. Every family a configured part has is served from the first scrape,
@@ -22,6 +22,7 @@ import { renderLabelPairs } from '../exposition/escape.ts';
 import type { Family } from '../exposition/types.ts';
 import { sanitizeLabelName } from '../naming/prometheus-names.ts';
 import { SHED_REASONS, type ShedReason } from './connection-room.ts';
+import { notReadyReasons, type PipelineState } from './health-route.ts';
 
 /** Upper bounds of the scrape duration histogram, in seconds (Prometheus' scrape timeout defaults to 10 s). */
 export const SCRAPE_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -70,8 +71,8 @@ export interface IngestSource {
   readonly refused: () => ReadonlyMap<string, number>;
   /** Every reason points may be refused for: each served from start, 0 until its first refusal. */
   readonly reasons: readonly string[];
-  /** Source series held, and the bytes they take against the budget. */
-  readonly held: () => { readonly series: number; readonly memoryBytes: number; readonly maxMemoryBytes: number };
+  /** Source series held against their cap, and the bytes they take against the budget. */
+  readonly held: () => { readonly series: number; readonly maxSeries: number; readonly memoryBytes: number; readonly maxMemoryBytes: number };
 }
 
 /** Where the ingest state's checkpoints are read from (state-keeper.ts `health`). */
@@ -89,6 +90,7 @@ export class SelfTelemetry {
   #ingest: IngestSource | undefined;
   #config: ConfigSource | undefined;
   #checkpoints: CheckpointSource | undefined;
+  #pipeline: (() => PipelineState) | undefined;
   readonly #push = { sentPoints: 0, failedPoints: 0, sentExports: 0, failedExports: 0 };
   readonly #scrapeCounts = new Array<number>(SCRAPE_BUCKETS.length + 1).fill(0);
   #scrapeSum = 0;
@@ -115,6 +117,11 @@ export class SelfTelemetry {
   /** The ingest state is kept: its checkpoints' failures and last success are served, read from `source`. */
   checkpointsFrom(source: CheckpointSource): void {
     this.#checkpoints = source;
+  }
+
+  /** `/ready`'s judgement is served as `jobmeter_ready`, read from `pipeline` (health-route.ts judges it). */
+  readinessFrom(pipeline: () => PipelineState): void {
+    this.#pipeline = pipeline;
   }
 
   /**
@@ -182,6 +189,9 @@ export class SelfTelemetry {
   /** The families, for the telemetry listener. */
   families(): Family[] {
     const out: Family[] = [{ name: 'jobmeter_build_info', type: 'gauge', help: 'Always 1; the labels carry the running build of jobmeter.', unit: '', series: [{ labels: this.#buildLabels, value: 1 }] }];
+    if (this.#pipeline !== undefined) {
+      out.push(gauge('jobmeter_ready', 'Whether /ready answers 200 (1) or 503 (0): the push, the ingest memory budget and its checkpoints, as /ready judges them.', '', notReadyReasons(this.#pipeline()).length === 0 ? 1 : 0));
+    }
     const ingest = this.#ingest;
     if (ingest !== undefined) {
       out.push(counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [{ labels: '', value: this.#accepted }]));
@@ -210,6 +220,7 @@ export class SelfTelemetry {
       );
       const held = ingest.held();
       out.push(gauge('jobmeter_ingest_series', 'Source series the ingest holds (each sender\'s streams).', '', held.series));
+      out.push(gauge('jobmeter_ingest_series_limit', 'Source series the ingest may hold in all: past it, points of new series are refused (series_cap).', '', held.maxSeries));
       out.push(gauge('jobmeter_ingest_memory_usage_bytes', 'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).', 'bytes', held.memoryBytes));
       out.push(gauge('jobmeter_ingest_memory_limit_bytes', 'The ingest\'s memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).', 'bytes', held.maxMemoryBytes));
     }

@@ -125,10 +125,12 @@ it('the process families (resident memory, CPU seconds by mode, event-loop delay
   assert.ok(delay.min! > 0 && delay.min! <= delay.p50! && delay.p50! <= delay.p90! && delay.p90! <= delay.p99! && delay.p99! <= delay.max!, JSON.stringify(delay));
 });
 
-it("series held and the ingest's memory budget used and limit are gauges, the figures /ready's text shows", { timeout: 60_000 }, async () => {
+it("series held against their cap, the ingest's memory budget used and limit, and /ready's answer are gauges, the figures /ready's text shows", { timeout: 60_000 }, async () => {
   const before = await telemetry();
   assert.equal(sample(before, 'jobmeter_ingest_series'), 0, before);
+  assert.equal(sample(before, 'jobmeter_ingest_series_limit'), 50_000, before);
   assert.equal(sample(before, 'jobmeter_ingest_memory_limit_bytes'), BUDGET, before);
+  assert.equal(sample(before, 'jobmeter_ready'), 1, before);
   const sent = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch() });
   assert.equal(sent.status, 200);
   const rejected = Number((JSON.parse(await sent.text()) as { partialSuccess: { rejectedDataPoints: string } }).partialSuccess.rejectedDataPoints);
@@ -142,6 +144,7 @@ it("series held and the ingest's memory budget used and limit are gauges, the fi
   assert.equal(sample(body, 'jobmeter_ingest_memory_limit_bytes'), Number(budget), body);
   assert.equal(sample(body, 'jobmeter_ingest_series'), 1000 - rejected, body);
   assert.match(body, /# TYPE jobmeter_ingest_series gauge\n/);
+  assert.equal(sample(body, 'jobmeter_ready'), 0, body);
 });
 
 it("the telemetry and ingest listeners answer /health and /ready as the main server does (here 503: the ingest at its budget)", { timeout: 60_000 }, async () => {

@@ -12,7 +12,7 @@ import { dashboardPath, generatedFiles, pagePath, picturePath } from '../../scri
 import { DATASOURCE_REF, SCHEMA_VERSION } from '../../scripts/dashboards/grafana.ts';
 import { DASHBOARD_PROFILES, DASHBOARDS } from '../../scripts/dashboards/panels.ts';
 import { ROOT } from '../../scripts/dashboards/rules-file.ts';
-import { GRAFANA_UNITS } from '../../scripts/dashboards/spec.ts';
+import { GRAFANA_UNITS, type DashboardName } from '../../scripts/dashboards/spec.ts';
 import { PROFILE_NAMES } from '../../src/naming/profiles/index.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -28,9 +28,12 @@ function findKey(node: Json, key: string, path = '$'): Array<[string, Json]> {
   return Object.entries(node).flatMap(([k, v]) => [...(k === key ? [[`${path}.${k}`, v] as [string, Json]] : []), ...findKey(v, key, `${path}.${k}`)]);
 }
 
-test('one dashboard per profile, and nothing else in dashboards/', () => {
+/** Every dashboard: one per profile, and jobmeter serve's own. */
+const DASHBOARD_NAMES: readonly DashboardName[] = [...DASHBOARD_PROFILES, 'serve'];
+
+test("one dashboard per profile and serve's own, and nothing else in dashboards/", () => {
   assert.deepEqual([...DASHBOARD_PROFILES].sort(), [...PROFILE_NAMES].sort());
-  assert.deepEqual(readdirSync(`${ROOT}dashboards`).sort(), DASHBOARD_PROFILES.map((p) => `${p}.json`).sort());
+  assert.deepEqual(readdirSync(`${ROOT}dashboards`).sort(), DASHBOARD_NAMES.map((p) => `${p}.json`).sort());
 });
 
 test('the committed dashboards and docs pages are the generator\'s output (node scripts/dashboards/generate.ts)', () => {
@@ -40,7 +43,7 @@ test('the committed dashboards and docs pages are the generator\'s output (node 
   }
 });
 
-for (const profile of DASHBOARD_PROFILES) {
+for (const profile of DASHBOARD_NAMES) {
   test(`${profile}: importable: schema, uid, title, no id, a datasource variable`, () => {
     const d = load(profile);
     assert.equal(d['schemaVersion'], SCHEMA_VERSION);
@@ -133,6 +136,9 @@ for (const profile of DASHBOARD_PROFILES) {
     }
   });
 
+}
+
+for (const profile of DASHBOARD_PROFILES) {
   test(`${profile}: docs/profiles/${profile}.md shows an existing picture and links the files`, () => {
     const page = readFileSync(pagePath(profile), 'utf8');
     const images = [...page.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);

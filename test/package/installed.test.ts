@@ -419,14 +419,14 @@ const PICTURE = /\.(png|svg)$/;
 /** What the tarball ships beside dist/: the reader's files, none of the checkout's bulk. */
 const SHIPPED_BESIDE_DIST = [
   'LICENSE', 'README.md', 'package.json', 'otel-collector.yaml', 'bench/README.md',
-  'dashboards/crewshipd.json', 'dashboards/otel.json', 'dashboards/rm.json', 'dashboards/runwisp.json', 'dashboards/solti.json', 'dashboards/wasmrun.json',
+  'dashboards/crewshipd.json', 'dashboards/otel.json', 'dashboards/rm.json', 'dashboards/runwisp.json', 'dashboards/serve.json', 'dashboards/solti.json', 'dashboards/wasmrun.json',
   'docs/ARCHITECTURE.md', 'docs/collector-profiles.md', 'docs/collector.md', 'docs/config.schema.json', 'docs/dashboards.md', 'docs/design-notes.md', 'docs/development.md', 'docs/exemplars.md',
   'docs/fleet.md', 'docs/host-apps.md', 'docs/install.md', 'docs/integrations.md', 'docs/options.md', 'docs/postures.md', 'docs/profiles.md', 'docs/pull-endpoint.md', 'docs/serve.md',
   'docs/profiles/crewshipd.md', 'docs/profiles/otel.md', 'docs/profiles/rm.md', 'docs/profiles/runwisp.md', 'docs/profiles/solti.md', 'docs/profiles/wasmrun.md',
   'docs/soak/faults/summary.md', 'docs/soak/restarts-summary.md', 'docs/soak/summary.md',
   'examples/bullmq-worker/main.ts', 'examples/cluster/main.ts', 'examples/otel-host/main.ts', 'examples/pg-boss-worker/main.ts', 'examples/systemd/jobmeter.service',
   'examples/task-daemon/README.md', 'examples/task-daemon/jobmeter.toml', 'examples/task-daemon/main.ts', 'examples/task-daemon/scheduler.ts', 'examples/task-daemon/tasks.ts',
-  'rules/crewshipd.rules.yml', 'rules/otel.rules.yml', 'rules/rm.rules.yml', 'rules/runwisp.rules.yml', 'rules/solti.rules.yml', 'rules/wasmrun.rules.yml',
+  'rules/crewshipd.rules.yml', 'rules/otel.rules.yml', 'rules/rm.rules.yml', 'rules/runwisp.rules.yml', 'rules/serve.rules.yml', 'rules/solti.rules.yml', 'rules/wasmrun.rules.yml',
 ];
 
 /** The .ts files tsc compiles under `folder` of the checkout (declaration files emit nothing), as paths from its root. */

@@ -1,5 +1,5 @@
 /**
- * rules/<profile>.rules.yml: Prometheus' own tools say they are valid and that their unit tests
+ * rules/<profile>.rules.yml and rules/serve.rules.yml: Prometheus' own tools say they are valid and that their unit tests
  * pass, and the unit tests cover every alert both firing and not firing.
  *
  * - `promtool check rules` on every rules file (syntax, PromQL, templates), with the promtool of
@@ -13,7 +13,8 @@
  *   rule (Prometheus does not allow annotations there); `level:metric:operations` record names.
  *
  * That the expressions match what jobmeter really serves is test/dashboards/queries.test.ts's job
- * (it runs every rule expression against a Prometheus scraping each profile).
+ * (it runs every rule expression against a Prometheus scraping each profile), and
+ * test/dashboards/serve-queries.test.ts's for serve's own.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -23,10 +24,12 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { DASHBOARD_PROFILES } from '../../scripts/dashboards/panels.ts';
 import { loadRules, rulesPath, rulesTestPath } from '../../scripts/dashboards/rules-file.ts';
+import type { DashboardName } from '../../scripts/dashboards/spec.ts';
 import { PROMETHEUS_MAJORS, prometheusBinaryOf, type PrometheusMajor } from '../support/prometheus.ts';
 
 const run = promisify(execFile);
-const PROFILES = DASHBOARD_PROFILES;
+/** Each profile's rules, and jobmeter serve's own (rules/serve.rules.yml). */
+const PROFILES: readonly DashboardName[] = [...DASHBOARD_PROFILES, 'serve'];
 const SEVERITIES = ['info', 'warning', 'critical'];
 
 async function promtool(major: PrometheusMajor, ...args: string[]): Promise<{ code: number; output: string }> {

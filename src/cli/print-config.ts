@@ -1,0 +1,133 @@
+/**
+ * `jobmeter serve --print-config` / `jobmeter validate --print`: the configuration serve runs with
+ * (file, secret files, environment and flags over the defaults, each default filled in) as a
+ * config file that would give the same service, in the config file's format (TOML without one),
+ * as `otelcol print-config` and Prometheus' `/api/v1/status/config` show theirs.
+ *
+ * Keys are the config file's, from the option table (common/option-table.ts) and file-layer.ts's
+ * `[metrics]` spelling; a section that is off (`[ingest] enabled = false`, no `[otlp] endpoint`)
+ * shows the defaults it would start with. `[[views]]` and `[[profile.rules]]` are counted, not
+ * printed back: they are kept as the library takes them, not as the file spells them.
+ *
+ * What must stay true: no secret is printed. A value is `<redacted>` when its key may hold one
+ * (errors.ts `secretKey`: tokens, API keys, passwords, headers), and so is every value under such
+ * a key (each header, each API key's `key`: not its `tenant`); a URL's `user:password@` and its
+ * query are masked wherever it appears.
+ */
+import { extname } from 'node:path';
+import { stringify as tomlText } from 'smol-toml';
+import { stringify as yamlText } from 'yaml';
+
+import { METRICS_KEYS } from '../config/file-layer.ts';
+import type { ServeConfig } from '../config/resolve-layers.ts';
+import { withServeStateDir } from '../config/service-defaults.ts';
+import { CLUSTER_OPTIONS, defaultsOf, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, SECTIONS, TELEMETRY_OPTIONS, type Section, type SectionName } from '../common/option-table.ts';
+import { maskUserinfo, REDACTED, secretKey } from '../errors.ts';
+import { resolveOptions } from '../resolve-options.ts';
+
+/** The one field of an API key that is no secret: whose key it is. */
+const NOT_SECRET_UNDER_A_SECRET: ReadonlySet<string> = new Set(['tenant']);
+
+/**
+ * The effective configuration as the text of a config file named like `configPath` (TOML when
+ * there is none), secrets redacted.
+ * @throws ConfigError for options the library refuses (as serve and validate would).
+ */
+export function printConfig(config: ServeConfig, env: NodeJS.ProcessEnv, configPath: string | undefined): string {
+  const file = redacted(effectiveFile(config, env)) as Record<string, unknown>;
+  const ext = configPath === undefined ? '' : extname(configPath).toLowerCase();
+  if (ext === '.json') return JSON.stringify(file, null, 2);
+  const head = `# jobmeter serve's effective configuration: ${configPath ?? 'no file'}, the environment and the flags over the defaults; secrets ${REDACTED}.`;
+  const notes = leftOut(config).map((line) => `# ${line}`);
+  const body = ext === '.yaml' || ext === '.yml' ? yamlText(file).trimEnd() : tomlText(file);
+  return [head, ...notes, body].join('\n');
+}
+
+/** The configuration as the config file's tables and keys, every default filled in. */
+function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const options = withServeStateDir(config.options, env).options;
+  const resolved = resolveOptions(options);
+  const given = options as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  const profile = options.profile;
+  out['profile'] = typeof profile === 'object' ? (profile.name ?? JOBMETER_OPTIONS.profile.default) : resolved.profile;
+  // The top level's single values and `[naming]`: as given, else the row's default; `[naming]`'s
+  // defaults under `otel` only (the legacy profiles refuse its keys: their names are the original's).
+  const naming: Record<string, unknown> = {};
+  for (const [key, row] of Object.entries(JOBMETER_OPTIONS as Section)) {
+    if (row.file === undefined || row.library === false || row.keys !== undefined || key === 'profile' || key === 'views') continue;
+    const inNaming = row.file.startsWith('naming.');
+    const value = given[key] ?? (inNaming && resolved.profile !== 'otel' ? undefined : row.default);
+    if (value === undefined) continue;
+    if (inNaming) naming[row.file.slice('naming.'.length)] = value;
+    else out[row.file] = value;
+  }
+  out['resource_attributes'] = { ...resolved.resourceAttributes };
+  if (Object.keys(naming).length > 0) out['naming'] = naming;
+  out['listener'] = resolved.listener === false ? { enabled: false, ...fileTable(LISTENER_OPTIONS, defaultsOf(LISTENER_OPTIONS)) } : { enabled: true, ...fileTable(LISTENER_OPTIONS, resolved.listener) };
+  out['otlp'] = {
+    ...fileTable(OTLP_OPTIONS, resolved.otlp ?? defaultsOf(OTLP_OPTIONS)),
+    ...(resolved.otlpNaming !== undefined && { naming: resolved.otlpNaming }),
+  };
+  out['ingest'] = resolved.ingest === false ? { enabled: false, ...fileTable(INGEST_OPTIONS, defaultsOf(INGEST_OPTIONS)) } : { enabled: true, ...fileTable(INGEST_OPTIONS, resolved.ingest) };
+  out['cluster'] = resolved.cluster === false ? { enabled: false } : { enabled: true, ...fileTable(CLUSTER_OPTIONS, resolved.cluster) };
+  out['metrics'] = metricsTable(config.metrics);
+  out['telemetry'] =
+    config.telemetry === undefined
+      ? { enable_reload: TELEMETRY_OPTIONS.enableReload.default }
+      : { listen: hostPort(config.telemetry), enable_reload: config.telemetry.enableReload };
+  if (options.build !== undefined) out['build'] = fileTable(SECTIONS.build, options.build);
+  return out;
+}
+
+/** `values` under the file keys of `section`'s rows (its file's only; unset values left out). */
+function fileTable(section: Section, values: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, row] of Object.entries(section)) {
+    const value = (values as Record<string, unknown>)[key];
+    if (row.file === undefined || row.library === false || value === undefined) continue;
+    out[row.file] = row.items === undefined ? value : (value as object[]).map((item) => fileTable(SECTIONS[row.items as SectionName], item));
+  }
+  return out;
+}
+
+/** `[metrics]` as resolved (the posture's defaults in), under file-layer.ts's spelling. */
+function metricsTable(metrics: ServeConfig['metrics']): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    ...metrics,
+    listen: metrics.listen === undefined ? undefined : hostPort(metrics.listen),
+    apiKeys: metrics.apiKeys.map((k) => ({ tenant: k.tenant, key: k.key })),
+  };
+  const out: Record<string, unknown> = {};
+  for (const [file, field] of Object.entries(METRICS_KEYS)) if (values[field] !== undefined) out[file] = values[field];
+  return out;
+}
+
+const hostPort = ({ host, port }: { readonly host: string; readonly port: number }): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/** What the printed file does not spell out, one line each. */
+function leftOut(config: ServeConfig): string[] {
+  const views = config.options.views?.length ?? 0;
+  const profile = config.options.profile;
+  const rules = typeof profile === 'object' ? (profile.rules?.length ?? 0) : 0;
+  return [...(views > 0 ? [`[[views]]: ${views} configured, not printed back`] : []), ...(rules > 0 ? [`[[profile.rules]]: ${rules} configured, not printed back`] : [])];
+}
+
+/**
+ * `value` with every secret replaced by {@link REDACTED}: under a key that may hold one, every
+ * value (but an API key's tenant); anywhere, a URL's userinfo and query.
+ */
+function redacted(value: unknown, key = '', underSecret = false): unknown {
+  const secret = secretKey(key) || (underSecret && !NOT_SECRET_UNDER_A_SECRET.has(key));
+  if (Array.isArray(value)) return value.map((v) => redacted(v, '', secret));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted(v, k, secret)]));
+  if (secret) return REDACTED;
+  return typeof value === 'string' && value.includes('://') ? maskedUrl(value) : value;
+}
+
+/** A URL without its `user:password@` and with its query's values masked. */
+function maskedUrl(url: string): string {
+  const masked = maskUserinfo(url);
+  const q = masked.indexOf('?');
+  return q === -1 ? masked : masked.slice(0, q + 1) + masked.slice(q + 1).replace(/=[^&#]*/g, `=${REDACTED}`);
+}
