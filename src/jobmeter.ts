@@ -200,7 +200,6 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   const ingestOwner = keeper ?? ingestStore;
   const shadow = ingestOwner === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestOwner.owns(sm));
   const hostName = hostNameOf(options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'));
-  const namer = profileNamer(profile, o.hostInstruments, hostName);
   if (profile.kind === 'table' && o.hostInstruments === 'drop') {
     const ruled = new Set(profile.rules.map((r) => r.instrument));
     const dropped = o.instruments.filter((s) => !ruled.has(s.name)).map((s) => s.name);
@@ -316,6 +315,9 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     },
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
+  // One namer for the scrape and the profile-named push (a closure above, run after this): what its
+  // zero-filled counters served is the tallies' store's.
+  const namer = profileNamer(profile, o.hostInstruments, hostName, meterProvider.tallies.series.served);
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
   guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
   const recorder = createRecorder(meter, {

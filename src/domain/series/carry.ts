@@ -10,6 +10,10 @@
  * - A source with no last report (`NaN`, `undefined`) adds its whole value.
  * - A source that stops reporting keeps what it added (nothing here takes a contribution back).
  *
+ * A total merged from several sources that come and go (a profile series served on every
+ * collection: a host's own count plus ingested ones) has a rule of its own, {@link ServedTotals}:
+ * there a decrease is a part going away, not a restart.
+ *
  * Histogram reports are rows: `[count, sum, min, max, …bucket counts]`, min and max `NaN` when the
  * source does not know them; a row's buckets are the series' (`stride` of them).
  */
@@ -44,5 +48,42 @@ export function carryHistogram(set: HistogramSeries, at: number, last: ArrayLike
     // NaN (unknown) never wins either comparison.
     if (row[2]! < set.mins.data[at]!) set.mins.data[at] = row[2]!;
     if (row[3]! > set.maxs!.data[at]!) set.maxs!.data[at] = row[3]!;
+  }
+}
+
+/** A served total's memory: what was served last, and what its sources' value is added to. */
+interface Served {
+  total: number;
+  offset: number;
+}
+
+/**
+ * The totals a reader serves on every collection, each its sources' current value merged (one key
+ * per served series, e.g. family and label string), such that a total never decreases while its
+ * sources come, go and restart. Held by the store whose collections are served (series-store.ts);
+ * bounded by the keys its reader serves.
+ *
+ * What must stay true:
+ * - No value (`undefined`: no source now) serves the total as it was; the next value is added to it
+ *   whole.
+ * - A value that would serve less than the last total means part of the sources went away (an
+ *   ingested series expired) or one restarted lower: the total stays, and later increases add on
+ *   from there. What a source counted while gone is not seen, and nothing is counted twice (a
+ *   merged decrease cannot tell a restart from a part leaving, so unlike {@link carrySum} nothing
+ *   is added).
+ */
+export class ServedTotals {
+  readonly #served = new Map<string, Served>();
+
+  /** The total to serve for `key`, whose sources' merged value is `value` now (undefined: none). */
+  serve(key: string, value: number | undefined): number {
+    let s = this.#served.get(key);
+    if (s === undefined) this.#served.set(key, (s = { total: 0, offset: 0 }));
+    if (value === undefined) s.offset = s.total;
+    else {
+      if (s.offset + value < s.total) s.offset = s.total - value;
+      s.total = s.offset + value;
+    }
+    return s.total;
   }
 }
