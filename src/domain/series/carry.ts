@@ -4,9 +4,19 @@
  * previous report. A writer keeps each source's last report (`last`) and calls these with the new
  * one; the series then never decreases while the sources come, go and restart.
  *
+ * Every writer that carries a source's cumulative reports decides a restart by {@link isWhole}:
+ * the cluster primary, its members' reports (cluster/aggregate.ts, with the functions below), and
+ * the ingest, its senders' streams (ingest/stream-rules.ts: a series keeps what its ended and
+ * restarted streams counted as a base beside its live streams' values, which sums the same).
+ *
  * What must stay true:
  * - A report smaller than the last (a histogram: a smaller count) means the source restarted: all
  *   of it is new, and it is added whole (nothing is subtracted, so the series never goes back).
+ * - Only a decrease is a restart. A new start time alone is none: a daemon that reports totals it
+ *   keeps (in its database) sends the same totals with a new start time after a restart, and they
+ *   must not be counted twice — the rule Prometheus applies to a scraped counter. The price:
+ *   increments a restarted in-memory counter made before its first report, up to its old value,
+ *   are not seen.
  * - A source with no last report (`NaN`, `undefined`) adds its whole value.
  * - A source that stops reporting keeps what it added (nothing here takes a contribution back).
  *
@@ -22,10 +32,19 @@ import type { HistogramSeries } from './histogram.ts';
 /** Where a histogram row's bucket counts start. */
 export const ROW_BUCKETS = 4;
 
+/**
+ * Whether a source's cumulative report `value` (a histogram: its count) is new whole: its first
+ * (`last` is `NaN`) or, below `last`, the first after a restart. Otherwise what is new is the
+ * difference.
+ */
+export function isWhole(last: number, value: number): boolean {
+  // `NaN` compares false: a first report, like a restart, is added whole.
+  return !(value >= last);
+}
+
 /** Adds into `values[at]` what the cumulative `value` holds beyond `last` (`NaN`: none). */
 export function carrySum(values: Float64Array, at: number, last: number, value: number): void {
-  // `NaN` compares false: a first report, like a restart, is added whole.
-  values[at]! += value >= last ? value - last : value;
+  values[at]! += isWhole(last, value) ? value : value - last;
 }
 
 /** The largest cumulative value any source has reported: the series keeps it (a `max` merge). */
@@ -38,7 +57,7 @@ export function carryLargest(values: Float64Array, at: number, value: number): v
  * min and max become the extremes of every row seen.
  */
 export function carryHistogram(set: HistogramSeries, at: number, last: ArrayLike<number> | undefined, row: ArrayLike<number>): void {
-  const whole = last === undefined || !(row[0]! >= last[0]!);
+  const whole = last === undefined || isWhole(last[0]!, row[0]!);
   set.counts.data[at]! += whole ? row[0]! : row[0]! - last[0]!;
   set.sums.data[at]! += whole ? row[1]! : row[1]! - last[1]!;
   const buckets = set.buckets.data;
