@@ -156,8 +156,7 @@ test('no import circles between files of src/ (type imports included)', () => {
  * only shrinks as the moves land.
  *
  * What the check does not see: state a factory function's closure keeps (a `const` inside
- * `createX`), and fields declared without an initializer. The known per-series state of that kind
- * is listed too (naming/zero-fill-push.ts).
+ * `createX`). The known per-series state of that kind is listed too (naming/zero-fill-push.ts).
  */
 const STORE = 'domain/series/';
 
@@ -237,8 +236,8 @@ const CLOSURE_KEEPS: Readonly<Record<string, readonly [string, string]>> = {
   'naming/zero-fill-push.ts': ['retired', "series state: the profile's zero series a recorded point replaced, never sent as 0 again"],
 };
 
-/** A class field or module-level variable made as a keyed container or a column. */
-const KEPT = /^(?:(?:export )?(?:const|let) ([A-Za-z_$][\w$]*)|  (?:(?:private|protected|public) )?(?:(?:readonly|static) )*(#?[A-Za-z_$][\w$]*))\s*(?::[^=;]+)?=\s*(?:new (?:Map|WeakMap|Set|WeakSet|(?:Float64|Float32|Int32|Uint32|Uint8|BigInt64)Array)\b|\[\])/gm;
+/** A class field or module-level variable made (or a field set, `this.x =`) as a keyed container or a column. */
+const KEPT = /^(?:(?:export )?(?:const|let) ([A-Za-z_$][\w$]*)|  (?:(?:private|protected|public) )?(?:(?:readonly|static) )*(#?[A-Za-z_$][\w$]*)|\s+this\.(#?[A-Za-z_$][\w$]*))\s*(?::[^=;]+)?=\s*(?:new (?:Map|WeakMap|Set|WeakSet|(?:Float64|Float32|Int32|Uint32|Uint8|BigInt64)Array)\b|\[\])/gm;
 
 /** Each file of src/ outside the store that declares something KEPT matches, with the names. */
 function keepers(): Map<string, string[]> {
@@ -246,15 +245,27 @@ function keepers(): Map<string, string[]> {
   for (const file of files(SRC)) {
     const rel = relative(SRC, file);
     if (rel.startsWith(STORE)) continue;
-    const names = [...readFileSync(file, 'utf8').matchAll(KEPT)].map((m) => m[1] ?? m[2]!);
+    const names = [...readFileSync(file, 'utf8').matchAll(KEPT)].map((m) => m[1] ?? m[2] ?? m[3]!);
     if (names.length > 0) out.set(rel, names);
   }
   return out;
 }
 
 test('the keeper scan sees class fields and module-level maps and columns, not locals', () => {
-  const text = ['const a = new Map<string, number>();', 'export let b: number[] = [];', 'class C {', '  readonly #c = new Float64Array(4);', '  d = new WeakMap();', '  f() {', '    const local = new Map();', '  }', '}'].join('\n');
-  assert.deepEqual([...text.matchAll(KEPT)].map((m) => m[1] ?? m[2]), ['a', 'b', '#c', 'd']);
+  const text = [
+    'const a = new Map<string, number>();',
+    'export let b: number[] = [];',
+    'class C {',
+    '  readonly #c = new Float64Array(4);',
+    '  d = new WeakMap();',
+    '  readonly #e: Map<string, number>;',
+    '  constructor() {',
+    '    this.#e = new Map();',
+    '    const local = new Map();',
+    '  }',
+    '}',
+  ].join('\n');
+  assert.deepEqual([...text.matchAll(KEPT)].map((m) => m[1] ?? m[2] ?? m[3]), ['a', 'b', '#c', 'd', '#e']);
 });
 
 test('only the series store keeps per-series values across collections (every other keeper is listed with why)', () => {
