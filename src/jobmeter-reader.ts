@@ -23,8 +23,8 @@
  * (host-guard.ts).
  */
 import { type MetricProducer } from '@opentelemetry/sdk-metrics';
-import { ServedTotals } from './domain/series/carry.ts';
-import { metricsCollection } from './domain/series/collection.ts';
+import { ServedTotals } from './series/carry.ts';
+import { metricsCollection } from './series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { checkOptionKeys } from './common/option-keys.ts';

@@ -20,7 +20,7 @@ import { createDebugPrinter } from './debug/debug-printer.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
-import { withIngested, type Collection } from './domain/series/collection.ts';
+import { withIngested, type Collection } from './series/collection.ts';
 import { createRecorder, type Recorder } from './domain/recorder.ts';
 import { cutCounter, dropCounter, RecordGuard } from './domain/record-guard.ts';
 import { CollectedLengthLimit } from './readers/collected-length-limit.ts';

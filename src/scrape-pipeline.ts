@@ -6,8 +6,8 @@
 import { hostname } from 'node:os';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
-import type { ServedTotals } from './domain/series/carry.ts';
-import type { Collection } from './domain/series/collection.ts';
+import type { ServedTotals } from './series/carry.ts';
+import type { Collection } from './series/collection.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { RenderFamily } from './exposition/render-model.ts';

@@ -19,17 +19,23 @@ const COMPOSITION = '*';
 /** Stage → the stages it may import (besides its own files, src/common/ and the shared files). */
 export const ALLOWED: Readonly<Record<string, readonly string[] | typeof COMPOSITION>> = {
   common: [],
-  domain: [],
+  // The series store: every writer's series sets, their rules (carry, live), a Collection of them.
+  series: [],
+  // The Metrics API's engines: the tallies write into the store.
+  domain: ['series'],
   views: ['domain'],
   exposition: [],
-  // The exposition model it produces; the exponential-histogram arithmetic it shares with the ingest.
-  naming: ['domain', 'exposition', 'otlp'],
+  // A Collection of the store in; the exposition model it produces; the exponential-histogram
+  // arithmetic it shares with the ingest.
+  naming: ['series', 'domain', 'exposition', 'otlp'],
   // OTLP codecs; the profile-named push reads the exposition model back into OTLP.
   otlp: ['domain', 'exposition'],
-  readers: ['domain', 'otlp'],
-  cluster: ['domain'],
-  // An OTLP/HTTP listener: the HTTP stage's server limits; the views' bounds for what it ingests.
-  ingest: ['domain', 'views', 'otlp', 'http'],
+  readers: ['series', 'domain', 'otlp'],
+  // The primary merges its members' reports into a store of its own.
+  cluster: ['series', 'domain'],
+  // An OTLP/HTTP listener writing its senders' streams into output series sets of the store: the
+  // HTTP stage's server limits; the views' bounds for what it ingests.
+  ingest: ['series', 'domain', 'views', 'otlp', 'http'],
   http: ['exposition', 'naming'],
   debug: ['otlp', 'readers'],
   demo: ['domain'],
@@ -147,7 +153,7 @@ test('no import circles between files of src/ (type imports included)', () => {
 });
 
 /**
- * One owner of series state: the series store (src/domain/series/). What a file keeps from one
+ * One owner of series state: the series store (src/series/). What a file keeps from one
  * call to the next sits in a class field or a module-level variable; per-series values take the
  * shape of a keyed container (Map, WeakMap, Set, WeakSet) or a column (a typed array, an array).
  * Only the store's files may declare one; every other file that does is listed in KEEPS with what
@@ -158,7 +164,7 @@ test('no import circles between files of src/ (type imports included)', () => {
  * What the check does not see: state a factory function's closure keeps (a `const` inside
  * `createX`). The known per-series state of that kind is listed too (naming/zero-fill-push.ts).
  */
-const STORE = 'domain/series/';
+const STORE = 'series/';
 
 /** Fixed once made (a catalog, a table of keys, a constant): nothing per series. */
 const TABLE = 'a fixed table';
@@ -271,7 +277,7 @@ test('the keeper scan sees class fields and module-level maps and columns, not l
 test('only the series store keeps per-series values across collections (every other keeper is listed with why)', () => {
   const found = keepers();
   const unlisted = [...found].filter(([file]) => KEEPS[file] === undefined).map(([file, names]) => `${file}: ${names.join(', ')}`);
-  assert.deepEqual(unlisted, [], 'a file outside src/domain/series/ keeps state across calls: move per-series values into the store, or list the file in KEEPS saying why it is none');
+  assert.deepEqual(unlisted, [], 'a file outside src/series/ keeps state across calls: move per-series values into the store, or list the file in KEEPS saying why it is none');
   const stale = Object.keys(KEEPS).filter((file) => !found.has(file));
   assert.deepEqual(stale, [], 'listed in KEEPS but keeping nothing any more: take it off the list');
   for (const [file, [name]] of Object.entries(CLOSURE_KEEPS)) {

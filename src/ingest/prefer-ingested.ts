@@ -14,7 +14,7 @@
  */
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 
-/** What {@link shadowed} reads of a metric: a MetricData, or a series set of the store (domain/series/collection.ts). */
+/** What {@link shadowed} reads of a metric: a MetricData, or a series set of the store (series/collection.ts). */
 export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType' | 'aggregationTemporality'> & { readonly isMonotonic?: boolean };
 
 /** Whether the service's own `m` is left out when a sender pushes its name (see above). */

@@ -14,7 +14,7 @@
  *   refused, so the stream goes on with the sender's real points.
  * - **Temporality.** Delta points are accumulated; cumulative points replace the stream's value.
  *   A cumulative monotonic stream (a histogram: its count) restarts by the store's rule
- *   (domain/series/carry.ts `isWhole`: only a decrease, never a new start time alone): what it had
+ *   (series/carry.ts `isWhole`: only a decrease, never a new start time alone): what it had
  *   counted is kept in the series' base and the new value adds from there, so the series never
  *   jumps backwards because of one sender. Up-down sums and gauges are levels: a stream
  *   contributes its latest value. A cumulative point or a level at or
@@ -28,7 +28,7 @@
  *   ({@link MAX_GAPS} at most: past that the oldest is taken as counted, so a window in it is
  *   refused, never counted twice).
  */
-import { isWhole } from '../domain/series/carry.ts';
+import { isWhole } from '../series/carry.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
 import { MAX_ANY_VALUE_DEPTH } from '../otlp/normalize.ts';

@@ -3,7 +3,7 @@
  * nothing was recorded yet, that is their point. Their vocabulary comes first, in order, so the
  * output reads like the original's.
  */
-import type { ServedTotals } from '../domain/series/carry.ts';
+import type { ServedTotals } from '../series/carry.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { ExpositionExemplar } from '../exposition/types.ts';

@@ -15,7 +15,7 @@ import type { HrTime } from '@opentelemetry/api';
 import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, type CollectionResult, type MetricData, type MetricProducer, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import { Slice } from '../../common/slices.ts';
+import { Slice } from '../common/slices.ts';
 import { ServedTotals } from './carry.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import type { CollectedScope, CollectedSeries, Collection } from './collection.ts';
