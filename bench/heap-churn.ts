@@ -69,7 +69,7 @@ const signed = (b: number) => `${b >= 0 ? '+' : '−'}${num(Math.abs(b) / 2 ** 2
 
 export const scenario: Scenario<Params, Arg, Result> = {
   name: 'heap-churn',
-  title: 'Heap under churn, issue 27\'s shape',
+  title: 'Heap under churn',
   params: (quick) => ({ wide: wideLayout(quick), rounds: quick ? 3 : 6 }),
   jobs: (p): Job<Arg>[] => CHURNERS.map((contender) => ({ id: contender, arg: { ...p, contender } })),
   processes: () => 3,
@@ -92,7 +92,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
     return [
       markdownTable(['heap after', ...CHURNERS.map((c) => label(c) + ', MiB')], rows),
       '',
-      `${num(wideSeries(p.wide), 0)} series (heap.ts's second table), then ${p.rounds} rounds of ${num(wideSeries(p.wide), 0)} label sets with \`host\` values none seen before; \`heapUsed\` + \`arrayBuffers\` after a full gc, after each round's scrape. Medians of ${results.get(CHURNERS[0])!.length} processes per column; growth: median (min to max). Target (issue 27): flat, a round adding at most ${FLAT * 100}% of what round 0 added (round 1 may add the overflow or \`other\` series).`,
+      `${num(wideSeries(p.wide), 0)} series (heap.ts's second table), then ${p.rounds} rounds of ${num(wideSeries(p.wide), 0)} label sets with \`host\` values none seen before; \`heapUsed\` + \`arrayBuffers\` after a full gc, after each round's scrape. Medians of ${results.get(CHURNERS[0])!.length} processes per column; growth: median (min to max). Target: flat, a round adding at most ${FLAT * 100}% of what round 0 added (round 1 may add the overflow or \`other\` series).`,
     ].join('\n');
   },
   targets(_p, results): TargetResult[] {

@@ -142,7 +142,7 @@ export const scenario: Scenario<Params, Arg, Result> = {
     return [
       markdownTable(['contender', 'req/s', `÷ ${LABEL['prometheus-io']}`, 'p50 latency, ms', 'p99 latency, ms', `÷ ${LABEL['prometheus-io']}`, 'body'], rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']),
       '',
-      `${num(layout.counters + layout.histograms, 0)} series, text 0.0.4, no gzip. autocannon ${p.connections} connections × ${p.seconds} s on loopback (after a 2 s warm-up run), in a process of its own; median (min–max) over ${p.processes} processes per contender. Targets (issue 16): req/s ≥ 20× ${LABEL['prometheus-io']}'s, p99 ≤ 1/10 of its.`,
+      `${num(layout.counters + layout.histograms, 0)} series, text 0.0.4, no gzip. autocannon ${p.connections} connections × ${p.seconds} s on loopback (after a 2 s warm-up run), in a process of its own; median (min–max) over ${p.processes} processes per contender. Targets: req/s ≥ 20× ${LABEL['prometheus-io']}'s, p99 ≤ 1/10 of its.`,
     ].join('\n');
   },
   targets(_p, results): TargetResult[] {

@@ -48,6 +48,13 @@ async function start(): Promise<Jobmeter> {
   }
 }
 
+/**
+ * The jobmeter the preload started (`node --import jobmeter/instrumentation app.js`), configured
+ * from `JOBMETER_CONFIG`, `JOBMETER_PROFILE`, `JOBMETER_LISTEN` and the OTEL_* variables; a module
+ * of the app imports it from `jobmeter/instrumentation` to record.
+ * @example
+ *   jobmeter.recordRun({ task: 'nightly', outcome: 'success', durationSeconds: 1.2 });
+ */
 export const jobmeter: Jobmeter = await start();
 
 // Flush the last OTLP export on SIGTERM/SIGINT and exit 0, as the default handler would have

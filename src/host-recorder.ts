@@ -17,7 +17,7 @@ import { inspect, isDeepStrictEqual } from 'node:util';
 import type { Meter } from '@opentelemetry/api';
 import { checkOptionKeys } from './common/option-keys.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
-import { createRecorder as createDomainRecorder, recorderOn, type BuildInfo, type Recorder } from './domain/recorder.ts';
+import { createRecorder as createDomainRecorder, recorderOn, type BuildInfo, type Declared, type Recorder } from './domain/recorder.ts';
 import { ConfigError } from './errors.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
@@ -26,11 +26,17 @@ import { resolveProfileChoice } from './resolve-options.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import type { ProfileName } from './options.ts';
 
-export interface HostRecorderOptions {
+/**
+ * What {@link createRecorder} is given. `I`: the `instruments` declared, kept literal so the
+ * recorder's `counter`, `histogram`, `gauge` and `observe` take only their names and attribute keys.
+ * @example
+ *   const options: HostRecorderOptions = { profile: 'solti', snapshot: { ttlMillis: 15_000 } };
+ */
+export interface HostRecorderOptions<I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[]> {
   /** The profile the host's JobmeterReader serves: its closed vocabularies, buckets and snapshot policy. @default 'otel' */
   readonly profile?: ProfileName;
   /** Instruments the host declares, as `createJobmeter`'s `instruments`. @default [] */
-  readonly instruments?: readonly DeclaredInstrumentSpec[];
+  readonly instruments?: I;
   /** Reported as `jobmeter.build.info`. @default jobmeter's own version */
   readonly build?: BuildInfo;
   /** Snapshot cache policy. @default the profile's */
@@ -51,7 +57,10 @@ const ASKED = new WeakMap<Recorder, HostRecorderOptions>();
  *   const jm = createRecorder(metrics.getMeter('jobmeter'), { profile: 'solti' });
  *   instrumentWorker(worker, { jobmeter: jm, meter: metrics.getMeter('jobmeter') });
  */
-export function createRecorder(meter: Meter, options: HostRecorderOptions = {}): Recorder {
+export function createRecorder<const I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[]>(
+  meter: Meter,
+  options: HostRecorderOptions<I> = {},
+): Declared<Recorder, I[number]> {
   checkOptionKeys(options, 'recorder');
   const { profile: name } = resolveProfileChoice(options.profile, undefined);
   // Compared as checked, so a spec that leaves `attributes` out asks for the same as one with none.
@@ -61,7 +70,7 @@ export function createRecorder(meter: Meter, options: HostRecorderOptions = {}):
   const existing = recorderOn(meter) ?? recorderOn(guardMeter(meter));
   if (existing !== undefined) {
     const first = ASKED.get(existing);
-    if (first !== undefined && isDeepStrictEqual(first, asked)) return existing;
+    if (first !== undefined && isDeepStrictEqual(first, asked)) return existing as Declared<Recorder, I[number]>;
     const made = first === undefined ? "createJobmeter's, and the Jobmeter is its recorder" : `made with ${inspect(first, { breakLength: Infinity, depth: 4 })}`;
     throw new ConfigError('createRecorder(meter, options)', options, `the options of the recorder this meter has (${made}): pass the first recorder where it is needed`);
   }
@@ -76,5 +85,5 @@ export function createRecorder(meter: Meter, options: HostRecorderOptions = {}):
     ...(profile.vocabularies !== undefined && { vocabularies: profile.vocabularies }),
   });
   ASKED.set(recorder, asked);
-  return recorder;
+  return recorder as Declared<Recorder, I[number]>;
 }

@@ -21,6 +21,7 @@ import { oneOf } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import { buildViews } from './views/build-views.ts';
 
+/** What {@link jobmeterViews} is given besides the profile. */
 export interface JobmeterViewsOptions {
   /** Instruments the host declares (as `createJobmeter`'s `instruments`): they get Views too. @default [] */
   readonly instruments?: readonly DeclaredInstrumentSpec[];

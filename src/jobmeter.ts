@@ -9,7 +9,6 @@ import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, type IMetricReader, type MeterProvider, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { DeltaTracker } from './cluster/delta.ts';
 import { startMember, type Member } from './cluster/member.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
@@ -21,7 +20,8 @@ import { ATTRIBUTE_VALUES_TRUNCATED, DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_I
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { withIngested, type Collection } from './series/collection.ts';
-import { createRecorder, type Recorder } from './domain/recorder.ts';
+import { createRecorder, type Declared, type Recorder } from './domain/recorder.ts';
+import type { DeclaredInstrumentSpec } from './domain/types.ts';
 import { cutCounter, dropCounter, RecordGuard } from './domain/record-guard.ts';
 import { CollectedLengthLimit } from './readers/collected-length-limit.ts';
 import type { JsonView } from './http/metrics-response.ts';
@@ -52,6 +52,15 @@ import { buildProfile, coalescedScrape, hostNameOf, jsonView, preferIngestedIn, 
 import { VERSION } from './version.ts';
 import { checkViews, hostCaps, hostViewed, JOBMETER_METER, viewSelects } from './views/host-views.ts';
 
+/**
+ * What {@link createJobmeter} resolves to: the domain API ({@link Recorder}), the provider and
+ * meter a host adds its own instruments on, where it listens, and `shutdown`. Declarations written
+ * in the call type its `counter`, `histogram`, `gauge` and `observe` ({@link Declared}).
+ * @example
+ *   const jm: Jobmeter = await createJobmeter({ listener: false });
+ *   jm.startRun({ task: 'nightly' }).finish('success');
+ *   await jm.shutdown();
+ */
 export interface Jobmeter extends Recorder {
   readonly profile: Profile;
   /**
@@ -161,7 +170,9 @@ function registerGlobal(provider: MeterProvider, log: (line: string) => void): (
  *   jm.recordRun({ task: 'nightly', kind: 'task', runner: 'local', outcome: 'success', durationSeconds: 1.2 });
  *   await jm.shutdown();
  */
-export async function createJobmeter(options: JobmeterOptions = {}): Promise<Jobmeter> {
+export async function createJobmeter<const I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[]>(
+  options: JobmeterOptions<I> = {},
+): Promise<Declared<Jobmeter, I[number]>> {
   const resolved = resolveOptions(options);
   const role = roleOf(resolved);
   const o: ResolvedOptions = role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
@@ -238,6 +249,8 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   // `hostname` from `host.name`), valued as the pull's labels, so the push carries them; a host's own
   // attributes win.
   const resource = resourceFromAttributes({ ...resourceAttributesFor(profile, hostName), ...o.resourceAttributes, 'service.name': o.serviceName });
+  // The push's temporality, which the cluster's aggregate is read in too.
+  const temporality = o.otlp?.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
   // The primary's collections become the aggregate once a member has reported (src/cluster/).
   const primary =
     role === 'primary' && o.cluster !== false
@@ -246,13 +259,13 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
           policyFor: mergePolicies(o.cluster.merge),
           timeoutMillis: o.cluster.timeoutMillis,
           collectOwn,
+          temporality,
         })
       : undefined;
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
   const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));
   let pushReader: PeriodicExportingMetricReader | undefined;
   if (o.otlp !== undefined) {
-    const temporality = o.otlp.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
     const cumulative = o.otlp.temporality === 'cumulative';
     // An explicit `profile` with delta is refused by resolveOptions; the default follows suit.
@@ -269,15 +282,10 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
     let transform: PushTransform | undefined = named;
     if (primary !== undefined) {
       // Once members report, the export is the aggregate (the primary's own metrics included),
-      // once for the whole cluster; delta exports difference it themselves.
-      const delta = temporality === AggregationTemporality.DELTA ? new DeltaTracker() : undefined;
+      // once for the whole cluster, in the push's temporality (the aggregate's store differences it).
       transform = (rm) => {
         if (!primary.active) return named?.(rm) ?? rm;
-        return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => {
-          // Differenced first: the aggregate keeps one attributes object per series.
-          const out = delta?.toDelta(agg) ?? agg;
-          return named?.(out) ?? out;
-        });
+        return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => named?.(agg) ?? agg);
       };
     }
     telemetry.pushConfigured();
@@ -472,7 +480,7 @@ export async function createJobmeter(options: JobmeterOptions = {}): Promise<Job
   };
   telemetries.set(jm, telemetry);
   if (ingestListener !== undefined) ingestListeners.set(jm, ingestListener);
-  return jm;
+  return jm as Declared<Jobmeter, I[number]>;
 }
 
 /** Every reason the ingest refuses points for, served at 0 from start (tsc keeps it whole). */

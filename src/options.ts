@@ -31,6 +31,11 @@ export {
   type Temporality,
 } from './common/option-values.ts';
 
+/**
+ * The option `listener`: jobmeter's own pull listener (`GET /metrics`), loopback unless allowed otherwise.
+ * @example
+ *   const listener: PullListenerOptions = { host: '127.0.0.1', port: 9464 };
+ */
 export interface PullListenerOptions {
   /**
    * Address to bind. Must be a loopback address (127.0.0.0/8, ::1, `localhost`) unless
@@ -56,6 +61,11 @@ export interface PullListenerOptions {
   maxConnections?: number;
 }
 
+/**
+ * The option `otlp`: where and how jobmeter pushes its metrics over OTLP/HTTP.
+ * @example
+ *   const otlp: OtlpPushOptions = { endpoint: 'http://127.0.0.1:4318/v1/metrics', intervalMillis: 15_000 };
+ */
 export interface OtlpPushOptions {
   /**
    * The metrics URL, e.g. `http://127.0.0.1:4318/v1/metrics`. A URL without a path is a base URL, as
@@ -193,7 +203,14 @@ export interface ClusterOptions {
   merge?: Record<string, MergePolicy>;
 }
 
-export interface JobmeterOptions {
+/**
+ * What {@link createJobmeter} is given; each option is defined once in common/option-table.ts
+ * (docs/options.md). `I`: the `instruments` declared, kept literal so the Jobmeter's `counter`,
+ * `histogram`, `gauge` and `observe` take only their names and attribute keys.
+ * @example
+ *   const options: JobmeterOptions = { serviceName: 'my-scheduler', profile: 'runwisp', listener: { port: 9464 } };
+ */
+export interface JobmeterOptions<I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[]> {
   /** Naming profile the pull endpoint renders, by name or with rules of the host's own. @default 'otel' */
   profile?: ProfileName | ProfileOptions;
   /**
@@ -253,7 +270,7 @@ export interface JobmeterOptions {
    * with `jobmeter.counter(name)`, `jobmeter.histogram(name)`, `jobmeter.gauge(name)` (the
    * domain's fast record path). @default []
    */
-  instruments?: readonly DeclaredInstrumentSpec[];
+  instruments?: I;
   /** Reported as `jobmeter.build.info` (runwisp_build_info, rm_build_info). Omitted when absent. */
   build?: BuildInfo;
   /**

@@ -25,9 +25,8 @@ export const ALLOWED: Readonly<Record<string, readonly string[] | typeof COMPOSI
   domain: ['series'],
   views: ['domain'],
   exposition: [],
-  // A Collection of the store in; the exposition model it produces; the exponential-histogram
-  // arithmetic it shares with the ingest.
-  naming: ['series', 'domain', 'exposition', 'otlp'],
+  // A Collection of the store in; the exposition model it produces.
+  naming: ['series', 'domain', 'exposition'],
   // OTLP codecs; the profile-named push reads the exposition model back into OTLP.
   otlp: ['domain', 'exposition'],
   readers: ['series', 'domain', 'otlp'],

@@ -18,7 +18,7 @@
  */
 import { diag, ValueType, type Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import type { MetricDescriptor, MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { AggregationTemporality, MetricDescriptor, MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
 import { carryHistogram, carryLargest, carrySum, ROW_BUCKETS } from '../series/carry.ts';
 import type { Collection } from '../series/collection.ts';
@@ -84,13 +84,15 @@ class MemberState {
 export interface AggregateOptions {
   readonly resource: Resource;
   readonly policyFor: (instrument: string) => MergePolicy;
+  /** Of {@link ClusterAggregate.resourceMetrics}: delta for a delta push (each read the change since the previous). @default CUMULATIVE */
+  readonly temporality?: AggregationTemporality;
 }
 
 export class ClusterAggregate {
   readonly #resource: Resource;
   readonly #policyFor: (instrument: string) => MergePolicy;
   readonly #store = new SeriesStore();
-  readonly #producer: MetricProducer = this.#store.producer();
+  readonly #producer: MetricProducer;
   /** Metrics by index (what a member's columns hold), and by scope and name. */
   readonly #list: AggMetric[] = [];
   readonly #metrics = new Map<string, number>();
@@ -102,6 +104,7 @@ export class ClusterAggregate {
   constructor(options: AggregateOptions) {
     this.#resource = options.resource;
     this.#policyFor = options.policyFor;
+    this.#producer = this.#store.producer(options.temporality);
   }
 
   /** Members that have reported and not left. */
@@ -154,7 +157,7 @@ export class ClusterAggregate {
     return this.#store.collect({ resource: this.#resource, scopeMetrics: [] });
   }
 
-  /** The aggregate as one cumulative OpenTelemetry collection (an OTLP push, a test), built in slices. */
+  /** The aggregate as one OpenTelemetry collection (an OTLP push, a test) of its temporality, built in slices. */
   async resourceMetrics(): Promise<ResourceMetrics> {
     const { resourceMetrics } = await this.#producer.collect();
     return { resource: this.#resource, scopeMetrics: resourceMetrics.scopeMetrics };

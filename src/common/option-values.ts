@@ -2,12 +2,18 @@
  * The closed lists of words an option takes: the one list each that the options' types, their
  * checks, the config file's schema and its error wording read.
  */
-/** Every naming profile, in the seeds' order: the one list config validation, errors and docs read. */
+/**
+ * Every naming profile, in the seeds' order: the one list config validation, errors and docs read.
+ * @example
+ *   const profile = PROFILE_NAMES.find((name) => name === process.env.METRICS_PROFILE) ?? 'otel';
+ */
 export const PROFILE_NAMES = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const;
+/** The name of a naming profile: `otel` (OpenTelemetry's Prometheus names) or one of the legacy systems' ({@link PROFILE_NAMES}). */
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 /** What a profile does with host instruments it has no rule for: serve them under native names, or drop them. */
 export const HOST_INSTRUMENTS = ['native', 'drop'] as const;
+/** The option `hostInstruments`: `native` serves a host's instruments a legacy profile has no rule for under their OpenTelemetry names, `drop` leaves them out. */
 export type HostInstruments = (typeof HOST_INSTRUMENTS)[number];
 
 /** What a pull listener serves: the client's choice from `Accept`, or one format forced (an ExpositionFormat). */
@@ -15,6 +21,7 @@ export const LISTENER_FORMATS = ['negotiate', 'text', 'openmetrics'] as const;
 export type ListenerFormat = (typeof LISTENER_FORMATS)[number];
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+/** The OTLP/HTTP encoding of the push (`otlp.protocol`, `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`). */
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 export const TEMPORALITIES = ['cumulative', 'delta'] as const;

@@ -20,6 +20,7 @@ export type GateKind = 'loopback' | 'bearer' | 'cidr';
 /** An HTTP status a refused scrape may get. 404 is answered by the host's not-found handler. */
 export type DenyStatus = 401 | 403 | 404;
 
+/** How one original guards its metrics route: gates, path, refusal statuses, access log, environment variables. */
 export interface Posture {
   /** Shown in messages and in `jobmeter serve`'s startup line. */
   readonly name: string;
@@ -70,6 +71,11 @@ const BASE = {
   env: {},
 } as const satisfies Partial<Posture>;
 
+/**
+ * Each profile's route posture: the original's gates, path, refusal statuses and access log.
+ * @example
+ *   console.log(POSTURES.rm.gates); // ['bearer', 'cidr']
+ */
 export const POSTURES: Readonly<Record<PostureName, Posture>> = deepFreeze({
   /** jobmeter's own: open by default; a token and/or CIDR list, once set, must all pass. */
   otel: { ...BASE, name: 'otel', gates: ['bearer', 'cidr'] },
@@ -116,6 +122,11 @@ export const POSTURES: Readonly<Record<PostureName, Posture>> = deepFreeze({
   solti: { ...BASE, name: 'solti', gates: [] },
 });
 
+/**
+ * The names of {@link POSTURES}, one per profile.
+ * @example
+ *   for (const name of POSTURE_NAMES) console.log(name, POSTURES[name].path);
+ */
 export const POSTURE_NAMES = Object.keys(POSTURES) as readonly PostureName[];
 
 export const GATE_KINDS: readonly GateKind[] = ['loopback', 'bearer', 'cidr'];

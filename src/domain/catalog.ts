@@ -15,6 +15,8 @@ const OUTCOME: AttributeSpec = { key: 'outcome', values: OUTCOMES };
 /**
  * Default run-duration buckets (seconds): from 10 ms shell steps to hour-long backups. These are
  * solti's buckets, the widest-ranged of the five originals.
+ * @example
+ *   const spec: DeclaredInstrumentSpec = { name: 'app.job.duration', kind: 'histogram', unit: 's', description: 'Job time.', buckets: DEFAULT_RUN_DURATION_BUCKETS };
  */
 export const DEFAULT_RUN_DURATION_BUCKETS: readonly number[] = [
   0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600,
@@ -204,7 +206,11 @@ export const BUILD_INFO = {
   ],
 } as const satisfies InstrumentSpec;
 
-/** Every instrument the domain API records (process metrics are in process-metrics.ts). */
+/**
+ * Every instrument the domain API records (process metrics are in process-metrics.ts).
+ * @example
+ *   console.log(DOMAIN_INSTRUMENTS.map((spec) => `${spec.name} (${spec.kind}, ${spec.unit})`));
+ */
 export const DOMAIN_INSTRUMENTS: readonly InstrumentSpec[] = [
   RUN_STARTED,
   RUN_FINISHED,

@@ -73,6 +73,11 @@ export const SYSTEM_MEMORY_LIMIT = {
   attributes: [],
 } as const satisfies InstrumentSpec;
 
+/**
+ * The process and runtime instruments jobmeter observes when `processMetrics` is on.
+ * @example
+ *   console.log(PROCESS_INSTRUMENTS.map((spec) => spec.name));
+ */
 export const PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = [
   PROCESS_UPTIME,
   PROCESS_CPU_TIME,

@@ -36,11 +36,21 @@ import {
   type DeclaredGauge,
   type DeclaredHistogram,
 } from './tallies/handles.ts';
-import { OUTCOMES, type BuildInfo, type InstrumentSpec, type Outcome } from './types.ts';
+import {
+  OUTCOMES,
+  type BuildInfo,
+  type DeclaredAttributes,
+  type DeclaredInstrumentSpec,
+  type DeclaredKeys,
+  type DeclaredName,
+  type InstrumentSpec,
+  type Outcome,
+} from './types.ts';
 import { vocabularyCheck } from './vocabulary.ts';
 
 export type { BoundCounter, BoundGauge, BoundHistogram, DeclaredCounter, DeclaredGauge, DeclaredHistogram };
 
+/** What identifies a run's series: task, kind and runner (each bounded by its spec's cap). */
 export interface RunAttributes {
   /** Task (job definition) name. Bounded by a cap: never put a run id here. */
   readonly task: string;
@@ -50,6 +60,7 @@ export interface RunAttributes {
   readonly runner?: string;
 }
 
+/** What `RunHandle.finish` may add about a run besides its outcome. */
 export interface FinishDetails {
   /** The run's captured output hit the output cap. */
   readonly outputTruncated?: boolean;
@@ -63,6 +74,11 @@ export interface FinishDetails {
   readonly context?: Context;
 }
 
+/**
+ * A run timed elsewhere, for `recordRun`: its attributes, outcome and duration.
+ * @example
+ *   jm.recordRun({ task: 'lint', outcome: 'failure', durationSeconds: 2.5 });
+ */
 export interface FinishedRun extends RunAttributes, FinishDetails {
   readonly outcome: Outcome;
   readonly durationSeconds: number;
@@ -81,18 +97,71 @@ export interface RunHandle {
   finish(outcome: Outcome, details?: FinishDetails): void;
 }
 
-/** One observation of an observable instrument. */
-export interface Observation {
+/** One observation of an observable instrument; `A`: the attributes its declaration allows. */
+export interface Observation<A extends Attributes = Attributes> {
   readonly value: number;
-  readonly attributes?: Attributes;
+  readonly attributes?: A;
 }
 
-/** What an `observe` callback returns: a single value or one per attribute set. */
-export type ObservedValue = number | readonly Observation[] | undefined;
+/**
+ * What an `observe` callback returns: a single value or one per attribute set.
+ * @example
+ *   jm.observe('app.jobs.stored', () => [{ value: 12, attributes: { state: 'queued' } }]);
+ */
+export type ObservedValue<A extends Attributes = Attributes> = number | readonly Observation<A>[] | undefined;
 
 export type { BuildInfo };
 
-export interface Recorder {
+/** The kinds `observe` feeds. */
+type ObservableKind = 'observableCounter' | 'observableGauge' | 'observableUpDownCounter';
+
+/**
+ * The instruments a host declares, by name. `D`: the declarations; written literally in the
+ * options (or `as const`), a name not declared, one of another kind, or an attribute key its
+ * declaration does not list is a compile error. With plain `string` names (declarations built at
+ * run time) any name compiles and an undeclared one throws.
+ * @example
+ *   const jm = await createJobmeter({
+ *     instruments: [{ name: 'app.emails.sent', kind: 'counter', unit: '{email}', description: 'Emails sent.', attributes: [{ key: 'queue', cap: 20 }] }],
+ *   });
+ *   jm.counter('app.emails.sent').add(1, { queue: 'emails' });
+ */
+export interface DeclaredInstruments<D extends DeclaredInstrumentSpec = DeclaredInstrumentSpec> {
+  /**
+   * Feed an observable instrument declared in the options' `instruments` from a callback, called
+   * at each collection. Returning `undefined` omits the series (e.g. "no failure yet").
+   */
+  observe<N extends DeclaredName<D, ObservableKind>>(name: N, callback: () => ObservedValue<DeclaredAttributes<DeclaredKeys<D, N>>>): void;
+  /**
+   * A counter or up-down counter declared in the options' `instruments` (kind `counter` or
+   * `upDownCounter`), bounded like the domain's own. `bind(attributes)` gives a handle whose `add`
+   * skips the attribute lookup. Same handle for the same name.
+   * @throws Error when no such instrument is declared.
+   */
+  counter<N extends DeclaredName<D, 'counter' | 'upDownCounter'>>(name: N): DeclaredCounter<DeclaredAttributes<DeclaredKeys<D, N>>>;
+  /** A histogram declared in the options' `instruments` (kind `histogram`, with its `buckets`). */
+  histogram<N extends DeclaredName<D, 'histogram'>>(name: N): DeclaredHistogram<DeclaredAttributes<DeclaredKeys<D, N>>>;
+  /** A synchronous gauge declared in the options' `instruments` (kind `gauge`): last value wins. */
+  gauge<N extends DeclaredName<D, 'gauge'>>(name: N): DeclaredGauge<DeclaredAttributes<DeclaredKeys<D, N>>>;
+}
+
+/**
+ * `R` (a {@link Recorder} or a `Jobmeter`) with its declared instruments typed by `D`, the
+ * declarations written in the call; `R` itself when they are not literal. A separate type rather
+ * than a parameter of `R`: it stays assignable to `R` wherever one is asked for (the integrations).
+ */
+export type Declared<R extends DeclaredInstruments, D extends DeclaredInstrumentSpec> = string extends D['name']
+  ? R
+  : Omit<R, keyof DeclaredInstruments> & DeclaredInstruments<D>;
+
+/**
+ * jobmeter's domain API on a meter: runs, rejections, runner errors, sessions, the host snapshot,
+ * and the instruments a host declares ({@link DeclaredInstruments}).
+ * @example
+ *   const jm = createRecorder(metrics.getMeter('jobmeter'), { profile: 'solti' });
+ *   jm.recordRun({ task: 'build', runner: 'wasm', outcome: 'success', durationSeconds: 2.5 });
+ */
+export interface Recorder extends DeclaredInstruments {
   /**
    * Count a run as started and in flight; returns the handle that finishes it. Attributes that
    * are not strings drop the run (a `diag` warning, `jobmeter.records.dropped{reason="bad_attribute"}`)
@@ -113,28 +182,12 @@ export interface Recorder {
   /** Count a session created. */
   sessionCreated(): void;
   /**
-   * Feed an observable instrument declared in the options' `instruments` from a callback, called
-   * at each collection. Returning `undefined` omits the series (e.g. "no failure yet").
-   */
-  observe(name: string, callback: () => ObservedValue): void;
-  /**
    * Sets the host's snapshot callback (replacing any earlier one). Options default to the
    * profile's policy (crewshipd: 15 s TTL).
    */
   setSnapshotSource(callback: SnapshotCallback, options?: SnapshotSourceOptions): void;
   /** The last good host snapshot (for the JSON view), without calling the host. */
   lastSnapshot(): HostSnapshot | undefined;
-  /**
-   * A counter or up-down counter declared in the options' `instruments` (kind `counter` or
-   * `upDownCounter`), bounded like the domain's own. `bind(attributes)` gives a handle whose `add`
-   * skips the attribute lookup. Same handle for the same name.
-   * @throws Error when no such instrument is declared.
-   */
-  counter(name: string): DeclaredCounter;
-  /** A histogram declared in the options' `instruments` (kind `histogram`, with its `buckets`). */
-  histogram(name: string): DeclaredHistogram;
-  /** A synchronous gauge declared in the options' `instruments` (kind `gauge`): last value wins. */
-  gauge(name: string): DeclaredGauge;
 }
 
 export interface RecorderOptions {

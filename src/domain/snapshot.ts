@@ -8,6 +8,7 @@ import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { millisOrZero, positiveMillis } from '../common/option-rules.ts';
 import type { Outcome } from './types.ts';
 
+/** One host of crewshipd's fleet, in a {@link HostSnapshot}. */
 export interface HostRecord {
   /** Stable id (immune to renames). */
   readonly id: string;
@@ -23,6 +24,7 @@ export interface HostRecord {
   readonly repoStatus: string;
 }
 
+/** One session in a {@link HostSnapshot}, served as JSON only (open mode), never as labels. */
 export interface SessionRecord {
   readonly id: string;
   readonly diskBytes: number;
@@ -63,8 +65,14 @@ export interface HostSnapshot {
   readonly hosts?: readonly HostRecord[];
 }
 
+/**
+ * What `setSnapshotSource` calls at collection time (at most once per TTL, never longer than the timeout).
+ * @example
+ *   jm.setSnapshotSource(async () => ({ queue: { depth: 4, groups: 1, depthMax: 4 } }), { ttlMillis: 15_000 });
+ */
 export type SnapshotCallback = () => HostSnapshot | Promise<HostSnapshot>;
 
+/** How a snapshot callback's results are cached and how long a call may take. */
 export interface SnapshotSourceOptions {
   /**
    * How long a snapshot is reused. 0 calls the host on every collection.

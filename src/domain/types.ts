@@ -2,12 +2,22 @@
  * The domain vocabulary: what a job-running daemon reports, independent of any naming profile.
  * Instrument specs are data; the views and naming stages read them, nothing here reads them back.
  */
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
 
 /** Canonical terminal outcome of a run. Profiles map it to their own words. */
 export type Outcome = 'success' | 'failure' | 'cancelled' | 'timeout';
+/**
+ * Every {@link Outcome}, in order: the closed vocabulary of a run's `outcome`.
+ * @example
+ *   console.log(OUTCOMES.includes('timeout')); // true
+ */
 export const OUTCOMES: readonly Outcome[] = ['success', 'failure', 'cancelled', 'timeout'];
 
-/** The value every out-of-vocabulary or over-cap attribute value folds into. */
+/**
+ * The value every out-of-vocabulary or over-cap attribute value folds into.
+ * @example
+ *   console.log(OTHER); // 'other'
+ */
 export const OTHER = 'other';
 
 /**
@@ -28,6 +38,7 @@ export interface AttributeSpec {
   readonly cap?: number;
 }
 
+/** The OpenTelemetry instrument kinds an {@link InstrumentSpec} declares. */
 export type InstrumentKind =
   | 'counter'
   | 'upDownCounter'
@@ -37,6 +48,7 @@ export type InstrumentKind =
   | 'observableGauge'
   | 'observableUpDownCounter';
 
+/** An instrument as jobmeter declares it (its catalog, `jobmeter/catalog`): name, kind, unit, the attributes it keeps and their bounds. */
 export interface InstrumentSpec {
   /** Canonical OpenTelemetry instrument name, e.g. `jobmeter.run.duration`. */
   readonly name: string;
@@ -64,6 +76,38 @@ export type DeclaredInstrumentSpec = Omit<InstrumentSpec, 'attributes'> & {
   /** The allow-list (attributes not listed are dropped before aggregation). @default [] (none kept) */
   readonly attributes?: readonly AttributeSpec[];
 };
+
+/**
+ * The names of the instruments among `D` whose kind is one of `K`: the declared names when the
+ * declarations are literal (`createJobmeter`'s and `createRecorder`'s `instruments` written in
+ * the call, or `as const`), any string when a declaration's name or kind is a plain `string` or
+ * `InstrumentKind` (declarations built at run time keep the untyped path).
+ */
+export type DeclaredName<D extends DeclaredInstrumentSpec, K extends InstrumentKind> = D extends unknown
+  ? [Extract<D['kind'], K>] extends [never]
+    ? never
+    : D['name']
+  : never;
+
+/** The attribute keys the declaration of `N` among `D` lists (none when it leaves `attributes` out; any string when untyped). */
+export type DeclaredKeys<D extends DeclaredInstrumentSpec, N extends string> = D extends unknown
+  ? N extends D['name']
+    ? 'attributes' extends keyof D
+      ? NonNullable<D['attributes']>[number]['key']
+      : never
+    : never
+  : never;
+
+/**
+ * The attributes a record of an instrument declaring `Key`s may carry: those keys only (another
+ * is a compile error; none for an instrument declared without attributes), any `Attributes` when
+ * the keys are plain strings.
+ */
+export type DeclaredAttributes<Key extends string> = string extends Key
+  ? Attributes
+  : [Key] extends [never]
+    ? { readonly [key: string]: never }
+    : { readonly [P in Key]?: AttributeValue };
 
 /** What `jobmeter.build.info` reports (runwisp_build_info, rm_build_info). */
 export interface BuildInfo {

@@ -86,7 +86,11 @@ export function* openMetricsChunks(
   for (const piece of openMetricsPieces(families, chunkBytes)) yield piece.text;
 }
 
-/** Renders `families` as one OpenMetrics 1.0.0 exposition, ending with `# EOF\n`. */
+/**
+ * Renders `families` as one OpenMetrics 1.0.0 exposition, ending with `# EOF\n`.
+ * @example
+ *   const body = renderOpenMetrics(await jm.scrape());
+ */
 export function renderOpenMetrics(families: readonly RenderFamily[]): string {
   return renderWhole((chunkBytes) => openMetricsChunks(families, chunkBytes));
 }

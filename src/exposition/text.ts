@@ -54,7 +54,11 @@ export function* prometheusTextChunks(
   for (const piece of prometheusTextPieces(families, chunkBytes)) yield piece.text;
 }
 
-/** Renders `families` as one text 0.0.4 exposition (`''` when no family has a series). */
+/**
+ * Renders `families` as one text 0.0.4 exposition (`''` when no family has a series).
+ * @example
+ *   const body = renderPrometheusText(await jm.scrape());
+ */
 export function renderPrometheusText(families: readonly RenderFamily[]): string {
   return renderWhole((chunkBytes) => prometheusTextChunks(families, chunkBytes));
 }

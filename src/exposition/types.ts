@@ -100,6 +100,7 @@ export interface HistogramFamily {
   readonly series: readonly HistogramSeries[];
 }
 
+/** One metric family of the exposition model: its name, type, help and series (`jm.scrape()` gives them). */
 export type Family = NumberFamily | HistogramFamily;
 
 /** The two wire formats the pull endpoint speaks. */

@@ -22,6 +22,7 @@ export interface LineSink {
   write(chunk: string): unknown;
 }
 
+/** How the metrics route's access log writes: where its lines go, and wasmrun's verbose request lines. */
 export interface AccessLogOptions {
   /** Where lines go. @default process.stderr */
   readonly stream?: LineSink;
@@ -97,6 +98,8 @@ export function logExchange(log: AccessLog, request: IncomingMessage, response: 
  * The metrics route sets it from the API key; a host whose own auth resolves tenants calls this
  * from its hook or handler, with the fastify request or the Node one. No effect when the access
  * log is off.
+ * @example
+ *   fastify.addHook('preHandler', async (request) => setAccessLogTenant(request, tenantOf(request)));
  */
 export function setAccessLogTenant(request: IncomingMessage | { readonly raw: IncomingMessage }, tenant: string): void {
   const entry = entries.get('raw' in request ? request.raw : request);

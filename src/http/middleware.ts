@@ -17,11 +17,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMetricsHandler, type MetricsHandler } from './node-handler.ts';
 import type { JobmeterMetricsOptions } from './route-options.ts';
 
+/** Express (or connect) middleware serving the metrics route ({@link createMetricsMiddleware}); other requests go to `next`. */
 export interface MetricsMiddleware extends Pick<MetricsHandler, 'route' | 'close'> {
   (request: IncomingMessage, response: ServerResponse, next: (err?: unknown) => void): void;
 }
 
-/** @throws ConfigError naming a bad option. */
+/**
+ * The metrics route as Express (or connect) middleware.
+ * @throws ConfigError naming a bad option.
+ * @example
+ *   const app = express();
+ *   app.use(createMetricsMiddleware({ jobmeter: jm, posture: 'wasmrun' }));
+ */
 export function createMetricsMiddleware(opts: JobmeterMetricsOptions): MetricsMiddleware {
   const handler = createMetricsHandler(opts);
   const middleware = (request: IncomingMessage, response: ServerResponse, next: (err?: unknown) => void): void => {

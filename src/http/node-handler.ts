@@ -29,6 +29,7 @@ import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.t
 import { describeMetricsRoute } from './route-options.ts';
 import { scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
 
+/** A node:http request handler serving the metrics route ({@link createMetricsHandler}); other paths get `false` back, for the host to answer. */
 export interface MetricsHandler {
   /** Answers `request` when it is the metrics route's; false leaves `response` to the host. */
   (request: IncomingMessage, response: ServerResponse): boolean;
@@ -46,7 +47,14 @@ interface MountedRequest extends IncomingMessage {
   readonly originalUrl?: string;
 }
 
-/** @throws ConfigError naming a bad option, as the plugin's registration does. */
+/**
+ * The metrics route as a node:http handler, for a host's own server: it answers the route's path
+ * and returns `false` for any other, which the host answers itself.
+ * @throws ConfigError naming a bad option, as the plugin's registration does.
+ * @example
+ *   const metrics = createMetricsHandler({ jobmeter: jm, posture: 'solti' });
+ *   createServer((req, res) => { if (!metrics(req, res)) res.writeHead(404).end(); }).listen(8080);
+ */
 export function createMetricsHandler(opts: JobmeterMetricsOptions): MetricsHandler {
   const route = createMetricsRoute(opts);
   const o = route.options;

@@ -79,6 +79,8 @@ export type JobmeterMetricsPlugin = (instance: unknown, opts: JobmeterMetricsOpt
 /**
  * The fastify plugin. Register it once per route; registering it twice with the access log on
  * logs each request once.
+ * @example
+ *   await fastify.register(jobmeterMetrics, { jobmeter: jm, posture: 'crewshipd' });
  */
 export const jobmeterMetrics: JobmeterMetricsPlugin = Object.assign(plugin satisfies FastifyPluginAsync<JobmeterMetricsOptions>, {
   [Symbol.for('skip-override')]: true,

@@ -22,6 +22,7 @@ export interface MetricsSource {
   reject(reason: string): void;
 }
 
+/** An API key of the metrics route and the tenant it authenticates (`apiKeys`). */
 export interface ApiKey {
   /** The key a client sends as `Authorization: Bearer <key>`. */
   readonly key: string;
@@ -29,6 +30,12 @@ export interface ApiKey {
   readonly tenant: string;
 }
 
+/**
+ * How a metrics route is mounted: which jobmeter it serves, under which posture (gates, path,
+ * access log), with which credentials.
+ * @example
+ *   const options: JobmeterMetricsOptions = { jobmeter: jm, posture: 'wasmrun', apiKeys: [{ key: process.env.METRICS_KEY ?? '', tenant: 'ops' }] };
+ */
 export interface JobmeterMetricsOptions {
   /** The jobmeter whose metrics are served (`createJobmeter`'s result). Required. */
   readonly jobmeter: MetricsSource;
@@ -104,7 +111,11 @@ export interface MetricsRouteInfo {
   readonly description: string;
 }
 
-/** Resolves the options as mounting would. @throws ConfigError naming a bad option. */
+/**
+ * Resolves the options as mounting would. @throws ConfigError naming a bad option.
+ * @example
+ *   console.log(describeMetricsRoute({ jobmeter: jm, posture: 'rm' }).description);
+ */
 export function describeMetricsRoute(opts: JobmeterMetricsOptions): MetricsRouteInfo {
   const o = resolveRouteOptions(opts);
   return {

@@ -16,7 +16,7 @@
  */
 import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
-import type { ExponentialSum } from '../otlp/exponential.ts';
+import type { ExponentialSum } from '../common/exponential-histogram.ts';
 import type { HistogramAcc, Shape } from './series-state.ts';
 import { counterFault, exponentialFault, histogramFault, MAX_GAPS } from './stream-rules.ts';
 import { messageOf } from '../common/message-of.ts';

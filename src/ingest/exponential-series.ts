@@ -1,7 +1,7 @@
 /**
  * The ingest's exponential histograms as a set of the series layer (series/): identity,
  * removal and per-series starts are the layer's; each series' figures are one summed
- * `ExponentialSum` (otlp/exponential.ts), since their scale and offsets change as points arrive
+ * `ExponentialSum` (common/exponential-histogram.ts), since their scale and offsets change as points arrive
  * and fit no fixed columns. The naming pass cannot read them as columns: a collection gives them
  * as MetricData (`collected` is undefined), the boundary they stay at until the layer has a kind
  * for them.
@@ -9,9 +9,9 @@
 import type { HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type ExponentialHistogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from '../series/collection.ts';
-import { SeriesSet, type DeltaState } from '../series/series-set.ts';
+import { SeriesSet } from '../series/series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from '../series/snapshot.ts';
-import type { ExponentialSum } from '../otlp/exponential.ts';
+import { bucketsOf, type ExponentialSum } from '../common/exponential-histogram.ts';
 
 export class ExponentialSeries extends SeriesSet {
   readonly dataPointType = DataPointType.EXPONENTIAL_HISTOGRAM;
@@ -53,22 +53,10 @@ export class ExponentialSeries extends SeriesSet {
     }
     return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM, dataPoints };
   }
-
-  /** Not read with delta temporality (the ingest store serves cumulative points). */
-  delta(_snap: Snapshot, _state: DeltaState): MetricData | undefined {
-    return undefined;
-  }
 }
 
-/** A series' sum as the SDK shapes it (its zero threshold is not carried). */
+/** A series' sum as the SDK shapes it. */
 function exponentialValue(acc: ExponentialSum | undefined): ExponentialHistogram {
   if (acc === undefined) return { count: 0, sum: 0, scale: 0, zeroCount: 0, positive: { offset: 0, bucketCounts: [] }, negative: { offset: 0, bucketCounts: [] } };
-  return {
-    count: acc.count,
-    sum: acc.sum,
-    scale: acc.scale,
-    zeroCount: acc.zeroCount,
-    positive: { offset: acc.positive.offset, bucketCounts: acc.positive.counts.slice() },
-    negative: { offset: acc.negative.offset, bucketCounts: acc.negative.counts.slice() },
-  };
+  return bucketsOf(acc);
 }

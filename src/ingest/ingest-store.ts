@@ -24,7 +24,7 @@ import type { CollectionResult, MetricData, MetricProducer, ScopeMetrics } from 
 import type { CollectedSeries, IngestedPart } from '../series/collection.ts';
 import type { Clock } from '../series/clock.ts';
 import { SnapshotStorage } from '../series/snapshot.ts';
-import { MAX_EXPONENTIAL_BUCKETS } from '../otlp/exponential.ts';
+import { MAX_EXPONENTIAL_BUCKETS } from '../common/exponential-histogram.ts';
 import type { OtlpExponentialHistogramPoint, OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
 import { VERSION } from '../version.ts';
 import { arrival, type Arrival } from './arrival.ts';

@@ -21,7 +21,7 @@ import { HistogramSeries } from '../series/histogram.ts';
 import { KeyedSeriesIndex } from '../series/keyed-index.ts';
 import { SumSeries } from '../series/sum.ts';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
+import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../common/exponential-histogram.ts';
 import { ExponentialSeries } from './exponential-series.ts';
 import { seriesBytes } from './memory-estimate.ts';
 

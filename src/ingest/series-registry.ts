@@ -23,7 +23,7 @@ import { millisToHrTime } from '@opentelemetry/core';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
 import { resumedTimes, wallTimes } from '../series/clock.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
-import { MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
+import { MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../common/exponential-histogram.ts';
 import type { OtlpMetric } from '../otlp/types.ts';
 import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
 import type { Arrival } from './arrival.ts';

@@ -30,7 +30,7 @@
  */
 import { isWhole } from '../series/carry.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
-import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../otlp/exponential.ts';
+import { addExponential, MAX_EXPONENTIAL_BUCKETS, MAX_SCALE, MIN_NATIVE_SCHEMA, sumOf, type ExponentialSum } from '../common/exponential-histogram.ts';
 import { MAX_ANY_VALUE_DEPTH } from '../otlp/normalize.ts';
 import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint, OtlpUnreadable } from '../otlp/types.ts';
 import type { Arrival, TimeWindow } from './arrival.ts';
@@ -221,7 +221,7 @@ export function invalidExponential(point: OtlpExponentialHistogramPoint, at: Arr
 export function exponentialFault(
   point: Pick<OtlpExponentialHistogramPoint, 'scale' | 'zeroThreshold' | 'zeroCount' | 'sum' | 'count'> & { readonly positive: { readonly bucketCounts: readonly number[] }; readonly negative: { readonly bucketCounts: readonly number[] } },
 ): string | undefined {
-  if (!Number.isInteger(point.scale) || point.scale < -4 || point.scale > 20) return `an invalid ExponentialHistogram point (scale ${point.scale}: -4 to 20 are served)`;
+  if (!Number.isInteger(point.scale) || point.scale < MIN_NATIVE_SCHEMA || point.scale > MAX_SCALE) return `an invalid ExponentialHistogram point (scale ${point.scale}: ${MIN_NATIVE_SCHEMA} to ${MAX_SCALE} are served)`;
   for (const side of [point.positive, point.negative]) {
     if (side.bucketCounts.length > MAX_EXPONENTIAL_BUCKETS) return `an invalid ExponentialHistogram point (more than ${MAX_EXPONENTIAL_BUCKETS} buckets a side)`;
   }
@@ -300,7 +300,8 @@ export function applyHistogram(streams: StreamTable, s: number, point: OtlpHisto
     if (wasReset(streams, s, held, incoming, delta)) out.baseAcc[series] = plus(out.baseAcc[series] as HistogramAcc | undefined, held as HistogramAcc, addHistogram);
     streams.acc[s] = delta ? plus(held as HistogramAcc | undefined, incoming, addHistogram) : incoming;
   } else {
-    const incoming = exponentialCounts(point as OtlpExponentialHistogramPoint);
+    const p = point as OtlpExponentialHistogramPoint;
+    const incoming = sumOf(p, p.zeroThreshold);
     if (wasReset(streams, s, held, incoming, delta)) out.baseAcc[series] = plus(out.baseAcc[series] as ExponentialSum | undefined, held as ExponentialSum, addExponential);
     streams.acc[s] = delta ? plus(held as ExponentialSum | undefined, incoming, addExponential) : incoming;
   }
@@ -312,18 +313,6 @@ export function applyHistogram(streams: StreamTable, s: number, point: OtlpHisto
 /** A point's counts as a stream holds them (copied: the request's arrays are not kept). */
 function histogramCounts(point: OtlpHistogramPoint): HistogramAcc {
   return { counts: point.bucketCounts.length === 0 ? [point.count] : point.bucketCounts.slice(), sum: point.sum ?? 0, count: point.count };
-}
-
-function exponentialCounts(point: OtlpExponentialHistogramPoint): ExponentialSum {
-  return {
-    scale: point.scale,
-    zeroCount: point.zeroCount,
-    zeroThreshold: point.zeroThreshold,
-    positive: { offset: point.positive.offset, counts: point.positive.bucketCounts.slice() },
-    negative: { offset: point.negative.offset, counts: point.negative.bucketCounts.slice() },
-    sum: point.sum ?? 0,
-    count: point.count,
-  };
 }
 
 /** What an ending stream (slot `s`) leaves its series: a counter's counts stay counted while other streams keep the series alive. */

@@ -21,6 +21,7 @@ import { depthPoll, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
+/** {@link instrumentWorker}'s options: where it records, and the Queue the depth is read from. */
 export interface BullMQOptions extends IntegrationOptions {
   /**
    * The Queue the depth is read from and stalled jobs are looked up in. @default one made on the
@@ -43,6 +44,9 @@ function outcomeOf(error: Error | undefined): 'failure' | 'cancelled' {
  * Records `worker`'s jobs as runs on `options.jobmeter`, from now on: a worker already running
  * is heard from its next event (a job it had taken is recorded when it ends, with BullMQ's times).
  * @throws ConfigError for a bad option, or a worker instrumented into that recorder now (one instrumentation per object and recorder, handle.ts).
+ * @example
+ *   const worker = new Worker('emails', async (job) => send(job.data), { connection });
+ *   instrumentWorker(worker, { jobmeter: jm });
  */
 export function instrumentWorker(worker: Worker, options: BullMQOptions): Instrumentation {
   const opts = checkOptions('instrumentWorker', options, 'bullmq');

@@ -24,6 +24,7 @@ export interface Queryable {
   query(sql: string): Promise<{ rows: readonly Record<string, unknown>[] }>;
 }
 
+/** {@link instrumentRunner}'s options: where it records, and the pool the depth is read with. */
 export interface GraphileWorkerOptions extends Omit<IntegrationOptions, 'task'> {
   /** The pool the depth is read with (the one given to `run()`). @default none: no depth */
   readonly pgPool?: Queryable;
@@ -45,6 +46,9 @@ from "${schema}".jobs group by task_identifier order by task_identifier limit 10
  * Records the jobs `runner` (or its `events`) reports as runs on `options.jobmeter`, from its next
  * event: a running runner is heard as well as a new one.
  * @throws ConfigError for a bad option, or a runner instrumented into that recorder now (one instrumentation per object and recorder, handle.ts).
+ * @example
+ *   const runner = await run({ pgPool, taskList: { send: async (payload) => send(payload) } });
+ *   instrumentRunner(runner, { jobmeter: jm, pgPool });
  */
 export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, options: GraphileWorkerOptions): Instrumentation {
   const pool = options.pgPool;

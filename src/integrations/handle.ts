@@ -9,6 +9,13 @@ import type { HostSnapshot } from '../domain/snapshot.ts';
 import type { JobRuns } from './job-runs.ts';
 import { queueAggregates, type QueueDepthPoll } from './queue-depth.ts';
 
+/**
+ * What an integration returns: call it to remove the instrumentation; it also reads the queue
+ * depth now and gives the snapshot fields a profile serves from its snapshot.
+ * @example
+ *   const stop = instrumentWorker(worker, { jobmeter: jm });
+ *   stop();
+ */
 export interface Instrumentation {
   /** Removes the listeners and stops the depth poll; runs still open end as `cancelled`. Idempotent. */
   (): void;

@@ -19,6 +19,7 @@ import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts
 
 export type { Instrumentation, IntegrationOptions };
 
+/** {@link instrumentTask}'s options: where it records (node-cron keeps no queue, so no depth). */
 export type NodeCronOptions = Omit<IntegrationOptions, 'task' | 'depthIntervalMillis' | 'meter'>;
 
 type Listener = (context: TaskContext) => void;
@@ -51,6 +52,9 @@ function runnerOf(task: ScheduledTask): Runner | undefined {
  * a `missed` listener is also what quiets node-cron's own warning. A started task is heard
  * from its next execution.
  * @throws ConfigError for a bad option, or a task instrumented into that recorder now (one instrumentation per object and recorder, handle.ts).
+ * @example
+ *   const task = cron.schedule('0 3 * * *', () => prune(), { name: 'prune' });
+ *   instrumentTask(task, { jobmeter: jm });
  */
 export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): Instrumentation {
   const opts = checkOptions('instrumentTask', { ...options, depthIntervalMillis: false }, 'node-cron');

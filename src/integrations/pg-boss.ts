@@ -21,6 +21,7 @@ import { depthOfRows, depthPoll, type DepthCounts } from './queue-depth.ts';
 
 export type { Instrumentation, IntegrationOptions };
 
+/** {@link instrumentBoss}'s options: where it records, and which queues' depth it counts. */
 export interface PgBossOptions extends IntegrationOptions {
   /** More queues whose depth is read (besides those `work` is called for). @default none */
   readonly queues?: readonly string[];
@@ -69,6 +70,9 @@ where q.name = any($1::text[])`;
  * Records the jobs of the handlers `boss.work` registers from now on as runs on `options.jobmeter`.
  * @throws ConfigError for a bad option, a boss instrumented into that recorder now (one instrumentation per
  * object and recorder, handle.ts), or one whose `work` was called already (those handlers would record nothing).
+ * @example
+ *   instrumentBoss(boss, { jobmeter: jm });
+ *   await boss.work('emails', async ([job]) => send(job.data));
  */
 export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrumentation {
   const opts = checkOptions('instrumentBoss', options, 'pg-boss');

@@ -6,6 +6,12 @@
 import type { ExpositionFormat } from '../exposition/types.ts';
 import type { TranslationStrategy } from './prometheus-names.ts';
 
+/**
+ * One family a legacy profile serves: which canonical instrument it comes from and how its name,
+ * type, labels and values read in the original (a profile's table, or `profile.rules` of a host's own).
+ * @example
+ *   const rule: FamilyRule = { instrument: 'app.emails.sent', name: 'mailer_sent_total', type: 'counter', help: 'Emails sent.', labels: [['queue', 'queue']] };
+ */
 export interface FamilyRule {
   /** Canonical instrument the family is rendered from. */
   readonly instrument: string;

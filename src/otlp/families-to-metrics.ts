@@ -33,6 +33,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { ExpositionExemplar, Family, HistogramSeries, NativeBuckets, NumberSeries } from '../exposition/types.ts';
 import type { Exemplar } from '../domain/exemplars.ts';
+import { otelSide } from '../common/exponential-histogram.ts';
 import { setAttribute } from '../common/set-attribute.ts';
 import { parseLabelPairs } from '../exposition/escape.ts';
 
@@ -181,13 +182,15 @@ export function parseLabels(labels: string): Attributes {
 
 /** A native series back in OTel terms: its schema is the scale, a Prometheus bucket index is the OTel one plus 1. */
 function exponentialOf(h: HistogramSeries, n: NativeBuckets): ExponentialHistogram {
+  const positive = otelSide(n.positiveOffset, n.positiveCounts);
+  const negative = otelSide(n.negativeOffset, n.negativeCounts);
   return {
     count: h.count,
     sum: h.sum,
     scale: n.schema,
     zeroCount: n.zeroCount,
-    positive: { offset: n.positiveCounts.length === 0 ? 0 : n.positiveOffset - 1, bucketCounts: [...n.positiveCounts] },
-    negative: { offset: n.negativeCounts.length === 0 ? 0 : n.negativeOffset - 1, bucketCounts: [...n.negativeCounts] },
+    positive: { offset: positive.offset, bucketCounts: [...positive.counts] },
+    negative: { offset: negative.offset, bucketCounts: [...negative.counts] },
   };
 }
 

@@ -28,7 +28,7 @@ import { withinLength } from '../domain/bounded-attributes.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED } from '../domain/catalog.ts';
 import type { RecordGuard } from '../domain/record-guard.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
-import { addExponential, type ExponentialSum } from '../otlp/exponential.ts';
+import { addExponential, sumOf } from '../common/exponential-histogram.ts';
 import { VERSION } from '../version.ts';
 
 export class CollectedLengthLimit {
@@ -157,7 +157,7 @@ function added(type: DataPointType, a: DataPoint<unknown>, b: DataPoint<unknown>
   }
   const x = a.value as ExponentialHistogram;
   const y = b.value as ExponentialHistogram;
-  const sum = addExponential(exponentialSum(x), exponentialSum(y));
+  const sum = addExponential(sumOf(x), sumOf(y));
   const value: ExponentialHistogram = {
     count: sum.count,
     scale: sum.scale,
@@ -175,16 +175,4 @@ function spread(x: Histogram | ExponentialHistogram, y: Histogram | ExponentialH
   const min = both(x.min, y.min, Math.min);
   const max = both(x.max, y.max, Math.max);
   return { ...(sum !== undefined && { sum }), ...(min !== undefined && { min }), ...(max !== undefined && { max }) };
-}
-
-function exponentialSum(h: ExponentialHistogram): ExponentialSum {
-  return {
-    scale: h.scale,
-    zeroCount: h.zeroCount,
-    zeroThreshold: 0,
-    positive: { offset: h.positive.offset, counts: h.positive.bucketCounts },
-    negative: { offset: h.negative.offset, counts: h.negative.bucketCounts },
-    sum: h.sum ?? 0,
-    count: h.count,
-  };
 }

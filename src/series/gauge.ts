@@ -3,7 +3,7 @@ import type { HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type GaugeMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
-import { SeriesSet, type DeltaState } from './series-set.ts';
+import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import { numberPoints } from './sum.ts';
 
@@ -38,13 +38,8 @@ export class GaugeSeries extends SeriesSet {
     return this.collectedOf(snap, startTime, { isMonotonic: false, stride: 1, bounds: NO_BOUNDS, values: snap.values, sums: NONE, counts: NONE, exemplars: undefined });
   }
 
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality = AggregationTemporality.CUMULATIVE): MetricData | undefined {
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     if (snap.n === 0) return undefined;
-    return { descriptor: this.descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints: numberPoints(this.keysOf(snap), snap, startTime, endTime) } satisfies GaugeMetricData;
-  }
-
-  /** A gauge is a level, not an amount: every series, with its last value. */
-  delta(snap: Snapshot, _state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    return this.cumulative(snap, startTime, endTime, AggregationTemporality.DELTA);
+    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: numberPoints(this.keysOf(snap), snap, startTime, endTime) } satisfies GaugeMetricData;
   }
 }

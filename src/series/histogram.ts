@@ -8,7 +8,7 @@ import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, 
 import type { Exemplar } from './collection.ts';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
-import { SeriesSet, type DeltaState } from './series-set.ts';
+import { SeriesSet } from './series-set.ts';
 import type { Snapshot, SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
@@ -91,7 +91,7 @@ export class HistogramSeries extends SeriesSet {
 
   #point(i: number, startTime: HrTime, endTime: HrTime, counts: number[], sum: number, count: number, snap: Snapshot): DataPoint<Histogram> {
     const value: Histogram = { buckets: { boundaries: this.bounds as number[], counts }, sum, count };
-    // Cumulative min and max (a delta point carries them too: the SDK's delta points hold the interval's, these the life's).
+    // The life's min and max (a delta point carries them only when its window is the life: temporality.ts).
     // A writer that carries other sources' rows (series/carry.ts) may know no min or max: none is given.
     if (snap.mins !== undefined && count > 0) {
       if (Number.isFinite(snap.mins[i]!)) value.min = snap.mins[i]!;
@@ -134,28 +134,6 @@ export class HistogramSeries extends SeriesSet {
     const dataPoints = new Array<DataPoint<Histogram>>(n);
     for (let i = 0; i < n; i++) dataPoints[i] = this.#point(i, startTime, endTime, countsAt(snap.values, i * stride, stride), snap.sums[i]!, snap.counts[i]!, snap);
     return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.HISTOGRAM, dataPoints } satisfies HistogramMetricData;
-  }
-
-  delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    const points: DataPoint<Histogram>[] = [];
-    const stride = this.stride;
-    for (let i = 0; i < snap.n; i++) {
-      const count = snap.counts[i]!;
-      const prevCount = state.counts[i] ?? 0;
-      if (count === prevCount) continue;
-      const counts = new Array<number>(stride);
-      for (let k = 0; k < stride; k++) {
-        const at = i * stride + k;
-        counts[k] = snap.values[at]! - (state.values[at] ?? 0);
-        state.values[at] = snap.values[at]!;
-      }
-      const sum = snap.sums[i]! - (state.sums[i] ?? 0);
-      state.sums[i] = snap.sums[i]!;
-      state.counts[i] = count;
-      points.push(this.#point(i, startTime, endTime, counts, sum, count - prevCount, snap));
-    }
-    if (points.length === 0) return undefined;
-    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.HISTOGRAM, dataPoints: points };
   }
 }
 

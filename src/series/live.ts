@@ -12,7 +12,7 @@ import type { HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
 import { Column } from './column.ts';
-import { SeriesSet, type DeltaState } from './series-set.ts';
+import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
@@ -155,30 +155,11 @@ export class LiveSeries extends SeriesSet {
     };
   }
 
-  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime, temporality = AggregationTemporality.CUMULATIVE): MetricData | undefined {
+  cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     const keys = this.keysOf(snap);
     const dataPoints = presentOf(snap).map((i): DataPoint<number> => ({ attributes: keys[i]!, startTime, endTime, value: snap.values[i]! }));
-    return this.#metric(dataPoints, temporality);
-  }
-
-  /** Gauges: every present series; up-down counters: what changed since `state`. */
-  delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    if (this.dataPointType === DataPointType.GAUGE) return this.cumulative(snap, startTime, endTime, AggregationTemporality.DELTA);
-    const dataPoints: DataPoint<number>[] = [];
-    const keys = this.keysOf(snap);
-    for (const i of presentOf(snap)) {
-      const v = snap.values[i]!;
-      const p = state.values[i] ?? 0;
-      if (v === p) continue;
-      state.values[i] = v;
-      dataPoints.push({ attributes: keys[i]!, startTime, endTime, value: v - p });
-    }
-    return this.#metric(dataPoints, AggregationTemporality.DELTA);
-  }
-
-  #metric(dataPoints: DataPoint<number>[], temporality: AggregationTemporality): MetricData | undefined {
     if (dataPoints.length === 0) return undefined;
-    const head = { descriptor: this.descriptor, aggregationTemporality: temporality, dataPoints };
+    const head = { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints };
     return this.dataPointType === DataPointType.GAUGE ? { ...head, dataPointType: DataPointType.GAUGE } : { ...head, dataPointType: DataPointType.SUM, isMonotonic: false };
   }
 }

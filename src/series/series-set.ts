@@ -1,9 +1,9 @@
 /**
  * One instrument's series: its index (attribute sets → positions, with the bounds and the overflow
  * fold: spec-index.ts, open-index.ts), its descriptor, its figures in typed columns (the kinds:
- * sum.ts, gauge.ts, histogram.ts, each with its rules to add, snapshot and diff), and the label
- * strings readers made of its series (checked once, held here once per series for a reader that
- * reads them as an array: {@link labels}).
+ * sum.ts, gauge.ts, histogram.ts, each with its rules to add and snapshot; deltas of every kind:
+ * temporality.ts), and the label strings readers made of its series (checked once, held here once
+ * per series for a reader that reads them as an array: {@link labels}).
  *
  * A writer (the tallies, domain/tallies/) records into a set; the store (series-store.ts) reads
  * every set at one instant into a {@link Collection}, or into OpenTelemetry MetricData for a
@@ -33,13 +33,6 @@ export const INSTRUMENT_TYPE: Readonly<Record<string, InstrumentType>> = {
   histogram: InstrumentType.HISTOGRAM,
   gauge: InstrumentType.GAUGE,
 };
-
-/** What a delta reader remembers of one set between two exports. */
-export interface DeltaState {
-  values: number[];
-  sums: number[];
-  counts: number[];
-}
 
 /** What a set holds of one reader's label strings (see {@link SeriesSet.labels}). */
 class Labels {
@@ -320,8 +313,6 @@ export abstract class SeriesSet {
   abstract collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined;
   /** The cumulative MetricData of a snapshot, or undefined when it holds no series: points made now. */
   abstract cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined;
-  /** What changed from `state` (updated in place) to `snap`; undefined when nothing did. */
-  abstract delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined;
 
   /** The fields every collected set shares; `columns` gives the kind's figures. */
   protected collectedOf(snap: Snapshot, startTime: HrTime, columns: Pick<CollectedSeries, 'isMonotonic' | 'stride' | 'bounds' | 'values' | 'sums' | 'counts' | 'exemplars'>): CollectedSeries {

@@ -7,9 +7,9 @@
  * Differences from the SDK's synchronous instruments, all at the edges:
  * - cumulative points start at the store's creation, not at the series' first record (both are
  *   valid OTLP start times: nothing was counted before either);
- * - with delta temporality a series is exported when its value changed since the last export
- *   (the SDK exports every set recorded in the interval, even if the records added up to 0), and
- *   a histogram's min and max are its life's, not the interval's.
+ * - with delta temporality (temporality.ts) a series is exported when its value changed since the
+ *   last export (the SDK exports every set recorded in the interval, even if the records added up
+ *   to 0), and a histogram's min and max only on its first export (they are its life's).
  */
 import type { HrTime } from '@opentelemetry/api';
 import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
@@ -19,8 +19,9 @@ import { Slice } from '../common/slices.ts';
 import { ServedTotals } from './carry.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import type { CollectedScope, CollectedSeries, Collection } from './collection.ts';
-import type { DeltaState, SeriesSet } from './series-set.ts';
+import type { SeriesSet } from './series-set.ts';
 import { EMPTY_SNAPSHOT, SnapshotStorage, type Snapshot, type SnapshotArena } from './snapshot.ts';
+import { DeltaWindows } from './temporality.ts';
 
 export interface SeriesStoreOptions {
   /** Its wall clock stamps the points (clock.ts); nothing here is decided by time. @default SYSTEM_CLOCK */
@@ -110,16 +111,15 @@ export class SeriesStore {
     if (temporality === AggregationTemporality.CUMULATIVE) {
       return { collect: () => this.#metrics((set, snap, end) => set.cumulative(snap, this.start, end)) };
     }
-    const states = new Map<SeriesSet, DeltaState>();
+    const windows = new DeltaWindows();
     let last = this.start;
     let from = last;
     return {
       collect: () =>
         this.#metrics(
           (set, snap, end) => {
-            let state = states.get(set);
-            if (state === undefined) states.set(set, (state = { values: [], sums: [], counts: [] }));
-            return set.delta(snap, state, from, end);
+            const metric = set.cumulative(snap, this.start, end);
+            return metric && windows.change(metric, from);
           },
           (end) => {
             from = last;

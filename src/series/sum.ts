@@ -4,7 +4,7 @@ import { AggregationTemporality, DataPointType, type DataPoint, type MetricData,
 import type { Exemplar } from './collection.ts';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
-import { SeriesSet, type DeltaState } from './series-set.ts';
+import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
 import type { SeriesIndex } from './positions.ts';
 
@@ -55,22 +55,6 @@ export class SumSeries extends SeriesSet {
     if (snap.n === 0) return undefined;
     const dataPoints = numberPoints(this.keysOf(snap), snap, startTime, endTime);
     return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, dataPoints, isMonotonic: this.monotonic } satisfies SumMetricData;
-  }
-
-  delta(snap: Snapshot, state: DeltaState, startTime: HrTime, endTime: HrTime): MetricData | undefined {
-    const points: DataPoint<number>[] = [];
-    const prev = state.values;
-    const attributes = this.keysOf(snap);
-    for (let i = 0; i < snap.n; i++) {
-      const v = snap.values[i]!;
-      const p = prev[i] ?? 0;
-      if (v === p) continue;
-      prev[i] = v;
-      const e = snap.exemplars?.[i];
-      points.push({ attributes: attributes[i]!, startTime, endTime, value: v - p, ...(e !== undefined && { exemplars: [e] }) } as DataPoint<number>);
-    }
-    if (points.length === 0) return undefined;
-    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.SUM, dataPoints: points, isMonotonic: this.monotonic };
   }
 }
 

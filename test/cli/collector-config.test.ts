@@ -160,7 +160,7 @@ describe('docs/collector-profiles.md', () => {
   });
 });
 
-/** README's "Many daemons" table, row by row, from what the compiler says of each profile. */
+/** docs/fleet.md's "Many daemons" table, row by row, from what the compiler says of each profile. */
 function manyDaemonsRows(): string[] {
   const list = (names: readonly string[]): string => (names.length === 0 ? '(none)' : names.map((n) => `\`${n}\``).join(', '));
   return Object.entries(LEGACY_PROFILES).map(([name, profile]) => {
@@ -171,18 +171,18 @@ function manyDaemonsRows(): string[] {
   });
 }
 
-describe("README's Many daemons", () => {
+describe("docs/fleet.md's Many daemons", () => {
   it("its table is what collector-config says of every legacy profile", () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const block = /<!-- many-daemons table:start[^\n]*-->\n\| profile [^\n]*\n\|---[^\n]*\n([\s\S]*?)<!-- many-daemons table:end -->/.exec(readme);
+    const page = readFileSync(new URL('../../docs/fleet.md', import.meta.url), 'utf8');
+    const block = /<!-- many-daemons table:start[^\n]*-->\n\| profile [^\n]*\n\|---[^\n]*\n([\s\S]*?)<!-- many-daemons table:end -->/.exec(page);
     assert.ok(block, 'the table and its markers');
     const expected = manyDaemonsRows();
     assert.deepEqual(block[1]!.trimEnd().split('\n'), expected, `out of date: the rows should be\n${expected.join('\n')}`);
   });
 
   it('its shell commands are accepted as written', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('## Many daemons\n'), readme.indexOf('\n## ', readme.indexOf('## Many daemons\n') + 1));
+    const page = readFileSync(new URL('../../docs/fleet.md', import.meta.url), 'utf8');
+    const section = page.slice(page.indexOf('## Many daemons\n'), page.indexOf('\n## ', page.indexOf('## Many daemons\n') + 1));
     const commands = [...section.matchAll(/^\s*jobmeter (views|collector-config) ([^>#\n]*)/gm)];
     assert.ok(commands.length >= 2, section);
     for (const [, command, args] of commands) {

@@ -8,7 +8,6 @@ import { ValueType } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, MeterProvider, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ClusterAggregate } from '../../src/cluster/aggregate.ts';
-import { DeltaTracker } from '../../src/cluster/delta.ts';
 import { DEFAULT_MERGE_POLICIES, mergePolicies } from '../../src/cluster/merge-policy.ts';
 import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
 import { REPORT_CHUNK_POINTS, type Report } from '../../src/cluster/wire.ts';
@@ -51,7 +50,7 @@ function values(rm: ResourceMetrics, name: string): Record<string, number> {
   return out;
 }
 
-const aggregate = (merge = {}) => new ClusterAggregate({ resource: emptyResource(), policyFor: mergePolicies(merge) });
+const aggregate = (merge = {}, temporality = AggregationTemporality.CUMULATIVE) => new ClusterAggregate({ resource: emptyResource(), policyFor: mergePolicies(merge), temporality });
 
 test('counters are summed and never decrease when a member exits, restarts or its source resets', async () => {
   const agg = aggregate();
@@ -221,25 +220,29 @@ test('a member reporting a metric with other buckets than the first is left out 
   await Promise.all([a.shutdown(), b.shutdown()]);
 });
 
-test('delta exports of the aggregate carry the change since the previous export', async () => {
-  const agg = aggregate();
+test('delta exports of the aggregate carry the change since the previous export, and nothing for an unchanged series', async () => {
+  const agg = aggregate({}, AggregationTemporality.DELTA);
   const a = member('a');
   const c = a.meter.createCounter('jobs');
   const h = a.meter.createHistogram('wait', { advice: { explicitBucketBoundaries: [1] } });
   c.add(5);
   h.record(0.5);
   await send(agg, a);
-  const delta = new DeltaTracker();
-  assert.deepEqual(values(delta.toDelta(await agg.resourceMetrics()), 'jobs'), { '{}': 5 });
+  const first = await agg.resourceMetrics();
+  assert.equal(metric(first, 'jobs')?.aggregationTemporality, AggregationTemporality.DELTA);
+  assert.deepEqual(values(first, 'jobs'), { '{}': 5 });
   c.add(2);
   h.record(3);
   await send(agg, a);
-  const second = delta.toDelta(await agg.resourceMetrics());
+  const second = await agg.resourceMetrics();
   assert.deepEqual(values(second, 'jobs'), { '{}': 2 });
   const w = metric(second, 'wait');
   assert.equal(w?.dataPointType, DataPointType.HISTOGRAM);
   assert.deepEqual(w.dataPoints[0]!.value.buckets.counts, [0, 1]);
   assert.equal(w.dataPoints[0]!.value.count, 1);
+  assert.deepEqual(w.dataPoints[0]!.startTime, metric(first, 'jobs')!.dataPoints[0]!.endTime, 'windows are contiguous');
+  await send(agg, a);
+  assert.deepEqual((await agg.resourceMetrics()).scopeMetrics, [], 'nothing changed: nothing exported');
   await a.shutdown();
 });
 

@@ -126,16 +126,16 @@ test('serve --debug prints what it receives and what it pushes; the same series 
   // cumulative buckets, sum and count), so the pushed histogram has none: the diff shows it.
   assert.deepEqual(daemonLines(pushed[0]!), sent.map((l) => l.replace(' min=0.25 max=2', '')));
 
-  // The README's sample is this run's output: its lines in order, `…` standing for any lines.
+  // docs/fleet.md's sample is this run's output: its lines in order, `…` standing for any lines.
   const debugLines = all.flatMap((b) => [b.header, ...b.lines]);
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const sample = /^```\n(jobmeter: debug: received [^]*?)^```$/m.exec(readme)?.[1];
-  assert.ok(sample !== undefined, "the README's --debug sample");
+  const page = readFileSync(new URL('../../docs/fleet.md', import.meta.url), 'utf8');
+  const sample = /^```\n(jobmeter: debug: received [^]*?)^```$/m.exec(page)?.[1];
+  assert.ok(sample !== undefined, "docs/fleet.md's --debug sample");
   let at = 0;
   for (const segment of sample.trimEnd().split(/^…\n/m)) {
     const lines = segment.trimEnd().split('\n');
     const found = debugLines.findIndex((_, i) => i >= at && lines.every((l, k) => debugLines[i + k] === l));
-    assert.ok(found !== -1, `the README's sample lines, in this order, are in the output:\n${lines.join('\n')}\n--- output:\n${debugLines.join('\n')}`);
+    assert.ok(found !== -1, `docs/fleet.md's sample lines, in this order, are in the output:\n${lines.join('\n')}\n--- output:\n${debugLines.join('\n')}`);
     at = found + lines.length;
   }
 

@@ -1,5 +1,5 @@
 /**
- * Where the README and docs/collector.md say what the tests ran, they name the Collector the tests
+ * Where docs/fleet.md and docs/collector.md say what the tests ran, they name the Collector the tests
  * build (test/peers/otelcol-builder.yaml's `dist.name`), not the distribution a reader installs:
  * the user's commands stay `otelcol …` (core or contrib), and each page says the tests' build is
  * another binary of the same components.
@@ -13,12 +13,12 @@ import { parse as parseYaml } from 'yaml';
 const read = (path: string): string => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const BUILT = (parseYaml(read('test/peers/otelcol-builder.yaml')) as { dist: { name: string } }).dist.name;
 
-test("the README's claim of what was checked names the tests' Collector", () => {
+test("docs/fleet.md's claim of what was checked names the tests' Collector", () => {
   assert.equal(BUILT, 'otelcol-jobmeter');
-  const readme = read('README.md').replace(/\s+/g, ' ');
-  const claim = /All of this is checked against a real Collector [^:]*: `([^`]+)` accepts the file/.exec(readme);
+  const page = read('docs/fleet.md').replace(/\s+/g, ' ');
+  const claim = /All of this is checked against a real Collector [^:]*: `([^`]+)` accepts the file/.exec(page);
   assert.equal(claim?.[1], `${BUILT} validate`);
-  const section = readme.slice(readme.indexOf('## Verify with the Collector'), readme.indexOf('## Push to Prometheus 3'));
+  const section = page.slice(page.indexOf('## Verify with the Collector'), page.indexOf('## Push to Prometheus 3'));
   assert.ok(section.includes('otelcol validate --config otel-collector.yaml'), "the reader's own command");
   assert.ok(section.includes(`the tests run \`${BUILT}\``), "and which binary the tests run");
 });

@@ -162,7 +162,7 @@ describe("a host's own provider: the guard is opt-in", () => {
     r.observe(2, { a: 'ok' });
   };
 
-  test('unguarded, the SDK serves what it is given (what README says is not guarded)', async () => {
+  test('unguarded, the SDK serves what it is given (what docs/host-apps.md says is not guarded)', async () => {
     const { provider, pull } = await host();
     const meter = provider.getMeter('host-app');
     meter.createObservableGauge('plain.temp').addCallback(observeBad);

@@ -286,8 +286,12 @@ describe('declared instruments on a jobmeter', () => {
       );
       assert.equal((byName.get('app_wait_seconds')!.series[0] as { count: number }).count, 1);
       assert.equal((byName.get('app_depth')!.series[0] as { value: number }).value, 7);
+      // Each is a compile error too (declared-names.test.ts); run, it throws.
+      // @ts-expect-error a name not declared
       assert.throws(() => jm.counter('app.nope'), /"app.nope": no counter or upDownCounter instrument of that name declared/);
+      // @ts-expect-error declared as a counter
       assert.throws(() => jm.histogram('app.jobs'), /"app.jobs": no histogram instrument/);
+      // @ts-expect-error declared as an observable
       assert.throws(() => jm.gauge('app.lag'), /"app.lag": no gauge instrument/);
     } finally {
       await jm.shutdown();

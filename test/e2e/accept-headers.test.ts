@@ -1,14 +1,14 @@
 /**
  * What jobmeter's pull endpoint answers the Accept headers real scrapers send, captured live from
- * each (test/e2e/accept-headers.ts), and README's table of them is current.
+ * each (test/e2e/accept-headers.ts), and docs/pull-endpoint.md's table of them is current.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { chooseEncoding, negotiate } from '../../src/exposition/negotiate.ts';
-import { captureScrapers, README, REGENERATE, renderTable, updateReadme } from './accept-headers.ts';
+import { captureScrapers, PAGE, REGENERATE, renderTable, updatePage } from './accept-headers.ts';
 
-test('real scrapers\' Accept headers: each gets the format, version and escaping it prefers, and README lists them', async () => {
+test('real scrapers\' Accept headers: each gets the format, version and escaping it prefers, and docs/pull-endpoint.md lists them', async () => {
   const scrapers = await captureScrapers();
   const got = Object.fromEntries(scrapers.map((s) => [s.who.split(' (')[0]!.replace(/, protobuf first.*/, ', protobuf first'), { ...negotiate(s.accept), encoding: chooseEncoding(s.acceptEncoding) }]));
   const om = (escaping: string) => ({ format: 'openmetrics', version: '1.0.0', escaping, encoding: 'gzip' });
@@ -19,6 +19,6 @@ test('real scrapers\' Accept headers: each gets the format, version and escaping
   assert.deepEqual(got[`${prometheus3}, \`--enable-feature=zstd-scrape\``], { ...om('allow-utf-8'), encoding: 'zstd' });
   assert.deepEqual(got["the Collector's prometheus receiver"], om('allow-utf-8'));
   assert.deepEqual(got['curl'], { format: 'text', version: '0.0.4', encoding: undefined });
-  const doc = readFileSync(README, 'utf8');
-  assert.equal(doc, updateReadme(doc, renderTable(scrapers)), `README.md's Accept table is out of date; run: ${REGENERATE}`);
+  const doc = readFileSync(PAGE, 'utf8');
+  assert.equal(doc, updatePage(doc, renderTable(scrapers)), `docs/pull-endpoint.md's Accept table is out of date; run: ${REGENERATE}`);
 });

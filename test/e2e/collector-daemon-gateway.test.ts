@@ -1,5 +1,5 @@
 /**
- * The Go daemon → the generated gateway → Prometheus 3, as docs/collector-profiles.md and README's
+ * The Go daemon → the generated gateway → Prometheus 3, as docs/collector-profiles.md and docs/fleet.md's
  * "Many daemons" describe for a Go or Rust fleet: test/peers/go-daemon records jobmeter's canonical
  * instruments with the OpenTelemetry Go SDK configured by `jobmeter views --profile P` (otelconf:
  * the profile's buckets and attribute allow-lists), reports its hosts and fleet as gauges, and

@@ -1,7 +1,7 @@
 /**
  * jobmeter's OTLP push straight into Prometheus 3's own OTLP receiver (the pinned 3.x, started with
  * `--web.enable-otlp-receiver`, `otlp: translation_strategy: UnderscoreEscapingWithoutSuffixes` and
- * `promote_scope_metadata` true for the native profile only, as README "Push to Prometheus 3" says),
+ * `promote_scope_metadata` true for the native profile only, as docs/fleet.md "Push to Prometheus 3" says),
  * for every profile: the series it stores equal the ones the same Prometheus stores from scraping
  * jobmeter's pull endpoint — names, label sets, values.
  *
@@ -30,7 +30,7 @@ const promOf = new Map<ProfileName, PrometheusHandle>();
 /**
  * A Prometheus 3 with the OTLP receiver on, scraping `profiles`' listeners. `promote_scope_metadata`
  * is what the native profile needs (its pull endpoint carries otel_scope_* labels; the legacy
- * originals have none): README "Push to Prometheus 3".
+ * originals have none): docs/fleet.md "Push to Prometheus 3".
  */
 async function otlpPrometheus(profiles: readonly ProfileName[], promoteScope: boolean): Promise<PrometheusHandle> {
   const prom = await startPrometheus({

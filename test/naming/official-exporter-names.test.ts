@@ -3,7 +3,7 @@
  * `PrometheusExporter` and a `JobmeterReader` with `unitSuffixes: false`, each the one reader of a
  * MeterProvider of the same shape given the same recordings, serve the same series names with the
  * same label names, for every instrument kind and unit. Under the default the names with a unit
- * differ by exactly its word (`app_job_latency` → `app_job_latency_seconds`), as README warns.
+ * differ by exactly its word (`app_job_latency` → `app_job_latency_seconds`), as docs/host-apps.md warns.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';

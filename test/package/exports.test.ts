@@ -17,8 +17,8 @@ const SURFACE: Record<string, [string[], string[]]> = {
   '.': [
     ['ConfigError', 'JobmeterReader', 'VERSION', 'createJobmeter', 'createRecorder', 'guardMeter', 'jobmeterViews'],
     [
-      'AttributeSpec', 'BoundCounter', 'BoundGauge', 'BoundHistogram', 'BuildInfo', 'DeclaredCounter', 'DeclaredGauge',
-      'DeclaredHistogram', 'DeclaredInstrumentSpec', 'FamilyRule', 'FinishDetails', 'FinishedRun', 'HostInstruments', 'HostRecord', 'HostRecorderOptions',
+      'AttributeSpec', 'BoundCounter', 'BoundGauge', 'BoundHistogram', 'BuildInfo', 'Declared', 'DeclaredCounter', 'DeclaredGauge',
+      'DeclaredHistogram', 'DeclaredInstrumentSpec', 'DeclaredInstruments', 'FamilyRule', 'FinishDetails', 'FinishedRun', 'HostInstruments', 'HostRecord', 'HostRecorderOptions',
       'HostSnapshot', 'IngestOptions', 'InstrumentKind', 'InstrumentSpec', 'Jobmeter', 'JobmeterOptions', 'JobmeterReaderOptions',
       'JobmeterViewsOptions', 'Observation', 'ObservedValue', 'OtlpProtocol', 'OtlpPushOptions', 'Outcome', 'ProfileName',
       'ProfileOptions', 'PullListenerOptions', 'Recorder', 'RunAttributes', 'RunHandle', 'SessionRecord', 'SnapshotCallback',
@@ -59,9 +59,9 @@ describe('the package exports', () => {
     assert.deepEqual(Object.keys(PKG.exports).sort(), Object.keys(SURFACE).sort());
   });
 
-  it("every subpath is named in the README's library section", () => {
-    const readme = readFileSync(`${ROOT}README.md`, 'utf8');
-    const section = readme.slice(readme.indexOf('## Using it as a library'), readme.indexOf('### 1. jobmeter owns the provider'));
+  it("every subpath is named in docs/host-apps.md's opening section", () => {
+    const page = readFileSync(`${ROOT}docs/host-apps.md`, 'utf8');
+    const section = page.slice(0, page.indexOf('## 1. jobmeter owns the provider'));
     for (const subpath of Object.keys(SURFACE)) {
       const specifier = subpath === '.' ? PKG.name : `${PKG.name}/${subpath.slice(2)}`;
       assert.ok(section.includes(`\`${specifier}\``), specifier);

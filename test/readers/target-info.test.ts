@@ -1,8 +1,7 @@
 // target_info in reader mode: the host's resource is served as `target_info`
 // under the otel profile; a legacy profile serves its original's surface, which has none, in
-// reader mode exactly as createJobmeter does — and README's reader section says so.
+// reader mode exactly as createJobmeter does (docs/host-apps.md says so; these tests hold it).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -37,12 +36,3 @@ for (const profile of PROFILE_NAMES) {
     assert.equal(TARGET_INFO.test(inJobmeter), served, inJobmeter);
   });
 }
-
-test("README's reader section says where the resource is served as target_info", () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('### 2. jobmeter as a reader'), readme.indexOf('### Host instruments and legacy profiles'));
-  const sentence = /its resource as\s+`target_info`[^.]*\./.exec(section)?.[0].replace(/\s+/g, ' ');
-  assert.ok(sentence !== undefined, section);
-  assert.match(sentence, /under the `otel` profile/);
-  assert.match(sentence, /a legacy profile serves none/);
-});

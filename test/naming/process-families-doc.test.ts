@@ -1,4 +1,4 @@
-// README's table of what the library records lists every process and runtime family the native
+// docs/host-apps.md's table of what the library records lists every process and runtime family the native
 // profile serves (it listed 6 of 9 once), the runtime metrics of instrumentation-runtime-node too.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import { PROCESS_INSTRUMENTS } from '../../src/domain/process-metrics.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 
-test('README lists every process family served under the native profile', async () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const row = readme.split('\n').find((l) => l.startsWith('| (automatic, `processMetrics`) |'));
-  assert.ok(row, 'the README row for processMetrics');
+test('docs/host-apps.md lists every process family served under the native profile', async () => {
+  const page = readFileSync(new URL('../../docs/host-apps.md', import.meta.url), 'utf8');
+  const row = page.split('\n').find((l) => l.startsWith('| (automatic, `processMetrics`) |'));
+  assert.ok(row, 'the docs/host-apps.md row for processMetrics');
   const jm = await createJobmeter({ listener: false, otelScopeInfo: false, global: false });
   const own = PROCESS_INSTRUMENTS.map((s) => s.name.replace(/\./g, '_'));
   let served: string[] = [];
@@ -25,5 +25,5 @@ test('README lists every process family served under the native profile', async 
   }
   assert.equal(served.length, PROCESS_INSTRUMENTS.length, `one family per process instrument: ${served.join(', ')}`);
   const listed = [...row.matchAll(/`([a-z0-9_]+)(?:\{[^}]*\})?`/g)].map((m) => m[1]);
-  assert.deepEqual(served.filter((name) => !listed.includes(name)), [], 'served but not in the README');
+  assert.deepEqual(served.filter((name) => !listed.includes(name)), [], 'served but not in docs/host-apps.md');
 });
