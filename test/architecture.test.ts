@@ -227,7 +227,6 @@ const KEEPS: Readonly<Record<string, string>> = {
   'readers/resilient-exporter.ts': NOT_SERIES,
   // Series state not yet in the store: each line goes when its move lands.
   'cluster/aggregate.ts': "series state: each member's last report per series (the carry rule's `last`), beside the cluster's own SeriesStore",
-  'cluster/delta.ts': 'series state: the last cumulative value per series, for delta exports (the store has its own delta)',
   'cluster/primary.ts': NOT_SERIES,
   'cluster/report-encoder.ts': "series state: a member's last sent values per series (its reports are differences)",
   'ingest/exponential-series.ts': "series state: the ingest's exponential-histogram series set (a set kind the store has not)",
