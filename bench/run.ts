@@ -33,9 +33,10 @@ import { scenario as recordDomain } from './record-domain.ts';
 import { scenario as recordHistogram } from './record-histogram.ts';
 import { scenario as scrape } from './scrape.ts';
 import { scenario as scrapeChanges } from './scrape-changes.ts';
+import { scenario as startup } from './startup.ts';
 import { scenario as throughput } from './throughput.ts';
 
-const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, scrapeChanges, eventLoop, heap, heapChurn, churn, throughput, otlp, collector, clusterScenario, ingestBig, integrations];
+const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, scrapeChanges, eventLoop, heap, heapChurn, churn, throughput, otlp, collector, clusterScenario, ingestBig, integrations, startup];
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 /** Scenarios whose tables bench/pictures/ draws (scripts/bench-pictures/render.ts). */
 const PICTURED: readonly string[] = [scrape.name, scrapeChanges.name];

@@ -9,13 +9,12 @@ import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, type IMetricReader, type MeterProvider, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { startMember, type Member } from './cluster/member.ts';
+import type { Member } from './cluster/member.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
 import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
-import { createDebugPrinter } from './debug/debug-printer.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
@@ -28,27 +27,23 @@ import type { JsonView } from './http/metrics-response.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
-import { startIngestListener, type IngestListener } from './ingest/ingest-listener.ts';
-import { IngestStore, type IngestSink } from './ingest/ingest-store.ts';
+import type { IngestListener } from './ingest/ingest-listener.ts';
+import type { IngestSink } from './ingest/ingest-store.ts';
 import type { IngestResult, RefusalReason } from './ingest/ingest-report.ts';
-import { preferIngested } from './ingest/prefer-ingested.ts';
-import { StateKeeper, stateDirOf } from './ingest/state-keeper.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { resourceAttributesFor } from './naming/resource-labels.ts';
 import { withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
-import { createPushZeroFill } from './naming/zero-fill-push.ts';
-import type { IngestOptions, JobmeterOptions } from './options.ts';
-import { createFamiliesToMetrics } from './otlp/families-to-metrics.ts';
-import { createOtlpPushReader, otlpPushStats, type PushTransform } from './readers/otlp-push.ts';
+import type { JobmeterOptions } from './options.ts';
+import type { PushTransform } from './readers/otlp-push.ts';
 import { answerHealth, type PipelineState } from './http/health-route.ts';
 import { SelfTelemetry } from './http/self-telemetry.ts';
 import { buildInfoAttributes } from './domain/observed-instruments.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { portGivenToAnother } from './readers/reader-ports.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
-import { buildProfile, coalescedScrape, hostNameOf, jsonView, preferIngestedIn, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
+import { buildProfile, coalescedScrape, hostNameOf, jsonView, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
 import { VERSION } from './version.ts';
 import { checkViews, hostCaps, hostViewed, JOBMETER_METER, viewSelects } from './views/host-views.ts';
 
@@ -114,19 +109,18 @@ export const DEFAULT_CARDINALITY_LIMIT = OPTION_DEFAULTS.cardinalityLimit;
 /** How long a member waits for the primary's welcome before saying that nobody aggregates. */
 export const CLUSTER_WELCOME_MILLIS = 5000;
 
-/** The ingest state kept in `ingest.stateDir`, loaded into `store`; none when it is off or the port is 0 (a new one each start). @throws {ConfigError} when the directory cannot be made. */
-function openIngestState(
-  store: IngestStore,
-  emptyStore: () => IngestStore,
-  ingest: Pick<Required<IngestOptions>, 'stateDir' | 'port' | 'host' | 'maxMemoryBytes'>,
-  log: (line: string) => void,
-): StateKeeper | undefined {
-  const dir = stateDirOf(ingest);
-  if (dir === undefined) {
-    if (ingest.stateDir !== false) log('ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)');
-    return undefined;
-  }
-  return StateKeeper.open(store, { dir, host: ingest.host, port: ingest.port, maxBytes: ingest.maxMemoryBytes, log, emptyStore });
+/**
+ * The ingest's code (its listener, OTLP codecs, decode thread, state files): loaded when the ingest
+ * is configured, so a host that only serves pulls never loads it.
+ */
+async function loadIngest() {
+  const [listener, store, prefer, state] = await Promise.all([
+    import('./ingest/ingest-listener.ts'),
+    import('./ingest/ingest-store.ts'),
+    import('./ingest/prefer-ingested.ts'),
+    import('./ingest/state-keeper.ts'),
+  ]);
+  return { ...listener, ...store, ...prefer, ...state };
 }
 
 /**
@@ -176,6 +170,8 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   const resolved = resolveOptions(options);
   const role = roleOf(resolved);
   const o: ResolvedOptions = role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
+  // What a member reports with: loaded in a member only.
+  const memberCode = role === 'member' ? await import('./cluster/member.ts') : undefined;
   const profile = withExpositionOptions(buildProfile(o, o.otelScopeInfo), options);
   const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
@@ -203,13 +199,14 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
           ...(profile.kind === 'table' && profile.vocabularies !== undefined ? { vocabularies: profile.vocabularies } : {}),
         };
   // A second store is made only to serve the last state file written while writes fail (state-keeper.ts).
-  const newIngestStore = ingestSettings === undefined ? undefined : () => new IngestStore(ingestSettings);
+  const ingest = o.ingest === false ? undefined : await loadIngest();
+  const newIngestStore = ingestSettings === undefined || ingest === undefined ? undefined : () => new ingest.IngestStore(ingestSettings);
   const ingestStore = newIngestStore?.();
   // The ingest state file: loaded now, before the listener takes a request (state-keeper.ts).
-  const keeper = ingestStore === undefined || newIngestStore === undefined || o.ingest === false ? undefined : openIngestState(ingestStore, newIngestStore, o.ingest, o.log);
+  const keeper = ingestStore === undefined || newIngestStore === undefined || o.ingest === false || ingest === undefined ? undefined : ingest.openIngestState(ingestStore, newIngestStore, o.ingest, o.log);
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const ingestOwner = keeper ?? ingestStore;
-  const shadow = ingestOwner === undefined ? undefined : (rm: ResourceMetrics) => preferIngested(rm, (sm) => ingestOwner.owns(sm));
+  const shadow = ingestOwner === undefined || ingest === undefined ? undefined : (rm: ResourceMetrics) => ingest.preferIngested(rm, (sm) => ingestOwner.owns(sm));
   const hostName = hostNameOf(options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'));
   if (profile.kind === 'table' && o.hostInstruments === 'drop') {
     const ruled = new Set(profile.rules.map((r) => r.instrument));
@@ -220,7 +217,8 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
         ', and any made later on jobmeter.meter or the global API',
     );
   }
-  const debug = o.debug === undefined ? undefined : createDebugPrinter(o.debug, o.otlp?.protocol);
+  // The debug printer decodes with protobufjs: loaded only when asked for.
+  const debug = o.debug === undefined ? undefined : (await import('./debug/debug-printer.ts')).createDebugPrinter(o.debug, o.otlp?.protocol);
 
   // A host's producers join the pull collection after the SDK's own metrics (the provider puts its
   // tallies first). The ingest is read after them: by a scrape as its series sets (`ingestSeries`,
@@ -265,17 +263,22 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   // Counted always (a few additions); served by `jobmeter serve`'s [telemetry] listener.
   const telemetry = new SelfTelemetry(buildInfoAttributes({ version: VERSION }));
   let pushReader: PeriodicExportingMetricReader | undefined;
+  let pushFailures = (): number => 0;
   if (o.otlp !== undefined) {
+    // The push's exporter and encoders: loaded only when a push is configured.
+    const { createOtlpPushReader, otlpPushStats } = await import('./readers/otlp-push.ts');
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
     const cumulative = o.otlp.temporality === 'cumulative';
     // An explicit `profile` with delta is refused by resolveOptions; the default follows suit.
     const naming = o.otlpNaming ?? (profile.kind === 'table' && cumulative ? 'profile' : 'canonical');
     let named = shadow;
     if (naming === 'profile') {
+      const { createFamiliesToMetrics } = await import('./otlp/families-to-metrics.ts');
       const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: VERSION } });
       named = (rm) => toMetrics(namer.toFamilies(shadow?.(rm) ?? rm), rm.resource);
     } else if (profile.kind === 'table') {
       // Canonical names under a legacy table: the push carries the series the table fills with 0.
+      const { createPushZeroFill } = await import('./naming/zero-fill-push.ts');
       const zeros = createPushZeroFill(profile, { specs: effective, scope: { name: JOBMETER_METER, version: VERSION }, temporality });
       named = (rm) => zeros(shadow?.(rm) ?? rm);
     }
@@ -302,6 +305,8 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
         };
       },
     });
+    const reader = pushReader;
+    pushFailures = () => otlpPushStats(reader)?.failedExports ?? 0;
     readers.push(pushReader);
   }
   // Two engines behind one Metrics API: tallies for the own synchronous instruments no host View
@@ -355,21 +360,21 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
       : ingestSeries === undefined
         ? collectStore()
         : collectStore().then((c) => ingestSeries.collectSeries().then((part) => withIngested(c, part)));
-  const scrape = coalescedScrape(() => collect().then(preferIngestedIn), namer);
+  const scrape = coalescedScrape(ingest === undefined ? collect : () => collect().then(ingest.preferIngestedIn), namer);
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, () => recorder.lastSnapshot());
   let listener: MetricsListener | undefined;
   /** What `/ready` reads, on every listener that answers it. */
   const pipeline = (): PipelineState => ({
-    push: pushReader === undefined ? undefined : { failedExports: otlpPushStats(pushReader)?.failedExports ?? 0 },
+    push: pushReader === undefined ? undefined : { failedExports: pushFailures() },
     ingest: ingestStore === undefined || o.ingest === false ? undefined : { memoryBytes: ingestStore.memoryBytes, maxMemoryBytes: o.ingest.maxMemoryBytes },
     checkpoint: keeper === undefined ? undefined : { failing: keeper.health().failing },
   });
   let ingestListener: IngestListener | undefined;
   try {
     if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape, onScrape: (seconds) => telemetry.scraped(seconds) });
-    if (o.ingest !== false && ingestStore !== undefined) {
+    if (o.ingest !== false && ingestStore !== undefined && ingest !== undefined) {
       const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs, maxMemoryBytes } = o.ingest;
       const onRequest = debug?.received;
       telemetry.ingestFrom({
@@ -378,7 +383,7 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
         held: () => ({ series: ingestStore.seriesCount, memoryBytes: ingestStore.memoryBytes, maxMemoryBytes }),
       });
       if (keeper !== undefined) telemetry.checkpointsFrom(() => keeper.health());
-      ingestListener = await startIngestListener({
+      ingestListener = await ingest.startIngestListener({
         sink: countedSink(ingestStore, telemetry),
         host,
         port,
@@ -414,8 +419,8 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   const stopThreads = new Set<() => void>();
   let threads = 0;
   const member: Member | undefined =
-    role === 'member' && o.cluster !== false
-      ? startMember({
+    memberCode !== undefined && o.cluster !== false
+      ? memberCode.startMember({
           channel: o.cluster.reportTo !== undefined ? portChannel(o.cluster.reportTo) : clusterWorkerChannel(),
           collect: () => meterProvider.collectWithTallies(pull).then((rm) => shadow?.(rm) ?? rm),
           welcomeMillis: CLUSTER_WELCOME_MILLIS,

@@ -4,7 +4,7 @@
  * scrapes coalesce (a collection and its naming pass).
  */
 import { hostname } from 'node:os';
-import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
+import { DOMAIN_INSTRUMENTS, REFUSED_METRIC, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
 import type { ServedTotals } from './series/carry.ts';
 import type { Collection } from './series/collection.ts';
@@ -12,9 +12,7 @@ import type { HostSnapshot } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import type { JsonView } from './http/metrics-response.ts';
-import { REFUSED_METRIC } from './ingest/ingest-report.ts';
 import type { ExposedKind } from './ingest/name-claims.ts';
-import { shadowed, withoutShadowed } from './ingest/prefer-ingested.ts';
 import { checkFamilyRules } from './naming/check-rules.ts';
 import { SCRAPE_ERRORS_FAMILY } from './naming/name-claims.ts';
 import { resolveProfile } from './naming/profiles/index.ts';
@@ -93,22 +91,6 @@ export function profileNamer(profile: Profile, hostInstruments: HostInstruments,
     // The ingest's self-metric too: a legacy profile serves no self-metric (its original has none).
     ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name).concat(REFUSED_METRIC)),
   });
-}
-
-/**
- * `c` without the service's own metrics and store series that the ingest's (`c.ingested`: its
- * series sets, their derived metrics) replace (ingest/prefer-ingested.ts). Returns `c` itself when
- * nothing is ingested.
- */
-export function preferIngestedIn(c: Collection): Collection {
-  const ingested = new Set<string>();
-  for (const group of c.ingested) for (const entry of group.series) ingested.add(entry.descriptor.name);
-  if (ingested.size === 0) return c;
-  const metrics = withoutShadowed(c.metrics, ingested);
-  const series = c.series
-    .map((s) => ({ scope: s.scope, series: s.series.filter((set) => !(ingested.has(set.descriptor.name) && shadowed(set))) }))
-    .filter((s) => s.series.length > 0);
-  return { resource: c.resource, series, metrics, ingested: c.ingested, done: () => c.done() };
 }
 
 /**

@@ -251,4 +251,7 @@ export const ATTRIBUTE_VALUES_TRUNCATED = {
   attributes: [],
 } as const satisfies InstrumentSpec;
 
+/** The ingest's self-metric counting refused data points by reason (ingest/ingest-report.ts); a sender may not use the name. */
+export const REFUSED_METRIC = 'jobmeter.ingest.refused';
+
 export const SELF_INSTRUMENTS: readonly InstrumentSpec[] = [RECORDS_DROPPED, ATTRIBUTE_VALUES_TRUNCATED];

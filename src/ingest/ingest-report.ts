@@ -8,10 +8,8 @@
 import { ValueType, type HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
 import type { OtlpPartialSuccess } from '../otlp/types.ts';
+import { REFUSED_METRIC } from '../domain/catalog.ts';
 import { cut } from './input-bounds.ts';
-
-/** The self-metric counting refused data points by reason; a sender may not use the name. */
-export const REFUSED_METRIC = 'jobmeter.ingest.refused';
 
 /** Why data points were refused: the `reason` attribute of {@link REFUSED_METRIC}. */
 export type RefusalReason =

@@ -13,6 +13,7 @@
  *   other would make a counter on the pull endpoint go backwards.
  */
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { Collection } from '../series/collection.ts';
 
 /** What {@link shadowed} reads of a metric: a MetricData, or a series set of the store (series/collection.ts). */
 export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType' | 'aggregationTemporality'> & { readonly isMonotonic?: boolean };
@@ -62,4 +63,19 @@ export function withoutShadowed(scopeMetrics: readonly ScopeMetrics[], ingestedN
     if (metrics.length > 0) out.push({ scope: sm.scope, metrics });
   }
   return changed ? out : scopeMetrics;
+}
+
+/**
+ * `c` without the service's own metrics and store series that the ingest's (`c.ingested`: its
+ * series sets, their derived metrics) replace. Returns `c` itself when nothing is ingested.
+ */
+export function preferIngestedIn(c: Collection): Collection {
+  const ingested = new Set<string>();
+  for (const group of c.ingested) for (const entry of group.series) ingested.add(entry.descriptor.name);
+  if (ingested.size === 0) return c;
+  const metrics = withoutShadowed(c.metrics, ingested);
+  const series = c.series
+    .map((s) => ({ scope: s.scope, series: s.series.filter((set) => !(ingested.has(set.descriptor.name) && shadowed(set))) }))
+    .filter((s) => s.series.length > 0);
+  return { resource: c.resource, series, metrics, ingested: c.ingested, done: () => c.done() };
 }

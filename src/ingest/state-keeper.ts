@@ -32,6 +32,7 @@ import type { RestoreSummary } from './series-registry.ts';
 import type { IngestedPart } from '../series/collection.ts';
 import type { IngestSeries, IngestStore } from './ingest-store.ts';
 import { ConfigError } from '../errors.ts';
+import type { IngestOptions } from '../options.ts';
 import { ingestStateFileName, makeStateDir, moveAside, readStateFile, StateFileError, writeStateFile } from './state-file.ts';
 import { messageOf } from '../common/message-of.ts';
 
@@ -294,6 +295,25 @@ export class StateKeeper {
  */
 export function stateDirOf(ingest: { readonly stateDir: string | false; readonly port: number }): string | undefined {
   return ingest.stateDir === false || ingest.port === 0 ? undefined : ingest.stateDir;
+}
+
+/**
+ * The ingest state kept in `ingest.stateDir`, loaded into `store`; none when it is off or the port
+ * is 0 (a new one each start).
+ * @throws {ConfigError} when the directory cannot be made.
+ */
+export function openIngestState(
+  store: IngestStore,
+  emptyStore: () => IngestStore,
+  ingest: Pick<Required<IngestOptions>, 'stateDir' | 'port' | 'host' | 'maxMemoryBytes'>,
+  log: (line: string) => void,
+): StateKeeper | undefined {
+  const dir = stateDirOf(ingest);
+  if (dir === undefined) {
+    if (ingest.stateDir !== false) log('ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)');
+    return undefined;
+  }
+  return StateKeeper.open(store, { dir, host: ingest.host, port: ingest.port, maxBytes: ingest.maxMemoryBytes, log, emptyStore });
 }
 
 /**

@@ -29,12 +29,13 @@
  *   refused, never counted twice).
  */
 import { isWhole } from '../series/carry.ts';
+import { REFUSED_METRIC } from '../domain/catalog.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { addExponential, MAX_EXPONENTIAL_BUCKETS, MAX_SCALE, MIN_NATIVE_SCHEMA, sumOf, type ExponentialSum } from '../common/exponential-histogram.ts';
 import { MAX_ANY_VALUE_DEPTH } from '../otlp/normalize.ts';
 import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint, OtlpUnreadable } from '../otlp/types.ts';
 import type { Arrival, TimeWindow } from './arrival.ts';
-import { REFUSED_METRIC, type IngestReport, type Refusal } from './ingest-report.ts';
+import type { IngestReport, Refusal } from './ingest-report.ts';
 import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
 import { addHistogram, plus, SHAPE_OF_KIND, type HistogramAcc, type Instrument, type Shape, type StreamTable } from './series-state.ts';
 

@@ -129,7 +129,7 @@ test('serve --debug prints what it receives and what it pushes; the same series 
   // docs/fleet.md's sample is this run's output: its lines in order, `…` standing for any lines.
   const debugLines = all.flatMap((b) => [b.header, ...b.lines]);
   const page = readFileSync(new URL('../../docs/fleet.md', import.meta.url), 'utf8');
-  const sample = /^```\n(jobmeter: debug: received [^]*?)^```$/m.exec(page)?.[1];
+  const sample = /^```text\n(jobmeter: debug: received [^]*?)^```$/m.exec(page)?.[1];
   assert.ok(sample !== undefined, "docs/fleet.md's --debug sample");
   let at = 0;
   for (const segment of sample.trimEnd().split(/^…\n/m)) {

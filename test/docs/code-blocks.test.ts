@@ -18,7 +18,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -27,24 +27,15 @@ import { promisify } from 'node:util';
 
 import { parseConfigText } from '../../src/config/file-parser.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { type Block, blocksOf, DOCS, nodeCommandOf, ROOT } from './blocks.ts';
 import type { BlockOutcome, BlockRun } from './run-block.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DRIVER = fileURLToPath(new URL('./run-block.ts', import.meta.url));
-const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 // Inside the package (so `jobmeter` resolves to itself), in the ignored .tmp/ (no type-check, no git).
 const WORK = join(ROOT, '.tmp', `docs-blocks-${process.pid}`);
 const FILE_LINE = /^\/\/ ([\w.-]+\.(?:ts|js|mjs))$/;
 const FRAGMENT_LINE = '// continues the block above';
 const SERIES = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? \S+$/;
-
-interface Block {
-  doc: string;
-  line: number;
-  lang: string;
-  text: string;
-  heading: string;
-}
 
 interface Program {
   name: string;
@@ -53,26 +44,6 @@ interface Program {
   nodeArgs: string[];
   env: Record<string, string>;
   promised: string[];
-}
-
-function blocksOf(doc: string): Block[] {
-  const text = readFileSync(join(ROOT, doc), 'utf8');
-  const blocks: Block[] = [];
-  let heading = doc;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const h = /^#+ (.*)$/.exec(lines[i]!);
-    if (h) heading = h[1]!;
-    // Fences indented under a list item too: their lines lose the indent.
-    const open = /^( *)```(\w*)$/.exec(lines[i]!);
-    if (!open) continue;
-    const [, indent, lang] = open as unknown as [string, string, string];
-    const start = i;
-    const body: string[] = [];
-    for (i++; i < lines.length && lines[i] !== `${indent}\`\`\``; i++) body.push(lines[i]!.slice(indent.length));
-    blocks.push({ doc, line: start + 1, lang, text: `${body.join('\n')}\n`, heading });
-  }
-  return blocks;
 }
 
 /** The files of a block: split at `// name.ts` lines when its first line is one. */
@@ -87,20 +58,6 @@ function filesOf(block: Block): Map<string, string> {
     files.set(name, `${files.get(name) ?? ''}${line}\n`);
   }
   return files;
-}
-
-/** `VAR=value … node FLAGS… FILE` from an sh block: the variables and the node flags. */
-function commandFor(sh: Block, entry: string): { env: Record<string, string>; nodeArgs: string[] } | undefined {
-  const command = sh.text.replace(/\\\n\s*/g, ' ').split('\n').find((l) => new RegExp(`\\bnode\\b.*\\s${entry.replace('.', '\\.')}\\s*$`).test(l));
-  if (command === undefined) return undefined;
-  const words = command.trim().split(/\s+/);
-  const env: Record<string, string> = {};
-  while (/^[A-Z_]+=/.test(words[0]!)) {
-    const [k, ...v] = words.shift()!.split('=');
-    env[k!] = v.join('=');
-  }
-  assert.equal(words.shift(), 'node', `${sh.doc}:${sh.line}: the command runs node`);
-  return { env, nodeArgs: words.slice(0, -1) };
 }
 
 function programs(): Program[] {
@@ -120,7 +77,7 @@ function programs(): Program[] {
       }
       const entry = fragment ? out.at(-1)!.entry : [...files.keys()][0]!;
       const above = blocks[i - 1];
-      const command = above?.lang === 'sh' ? commandFor(above, entry) : undefined;
+      const command = above?.lang === 'sh' ? nodeCommandOf(above, entry) : undefined;
       const promised = [...block.text.matchAll(/\/\/ → (.*)$/gm)].map((m) => m[1]!.trim());
       for (const p of promised) assert.match(p, SERIES, `${name}: a promised output is one exact series line`);
       out.push({ name, files, entry, nodeArgs: command?.nodeArgs ?? [], env: command?.env ?? {}, promised: [...(fragment ? out.at(-1)!.promised : []), ...promised] });

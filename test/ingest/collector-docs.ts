@@ -98,7 +98,7 @@ export async function sampleRequest(): Promise<{ protobuf: Uint8Array; json: Uin
 export async function debugSampleBlock(): Promise<string> {
   const { protobuf } = await sampleRequest();
   const printed = await debugExporterOutput(protobuf, { verbosity: 'detailed' });
-  return ['```', printed.trimEnd(), '```'].join('\n');
+  return ['```text', printed.trimEnd(), '```'].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------

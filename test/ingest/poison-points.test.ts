@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { REFUSED_METRIC } from '../../src/ingest/ingest-report.ts';
+import { REFUSED_METRIC } from '../../src/domain/catalog.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import { decodeExportResponse } from '../../src/otlp/codec.ts';

@@ -1,0 +1,62 @@
+// What a host writes to serve one counter on a pull endpoint, one contender per process
+// (startup.ts starts it): `node bench/startup-host.mjs <contender> <port>`. Plain JavaScript that
+// imports only its contender, jobmeter as a host gets it (the package root: the built dist/), so
+// the process holds what that host would and nothing of the bench. Prints `READY` once listening.
+import { createServer } from 'node:http';
+
+const [contender, portArg] = process.argv.slice(2);
+const port = Number(portArg);
+const host = '127.0.0.1';
+
+/** A Prometheus client library served the way its README does: `register.metrics()` behind node:http. */
+async function promLibrary(pkg) {
+  const lib = await import(pkg);
+  const registry = new lib.Registry();
+  new lib.Counter({ name: 'requests_total', help: 'Requests.', registers: [registry] }).inc();
+  await listen((_req, res) =>
+    registry.metrics().then((text) => {
+      res.setHeader('Content-Type', registry.contentType);
+      res.end(text);
+    }),
+  );
+}
+
+function listen(handler) {
+  return new Promise((resolve) => createServer(handler).listen(port, host, resolve));
+}
+
+switch (contender) {
+  case 'jobmeter':
+  case 'jobmeter-no-process-metrics': {
+    const { createJobmeter } = await import('jobmeter');
+    const jm = await createJobmeter({ listener: { host, port }, ...(contender === 'jobmeter' ? {} : { processMetrics: false }) });
+    jm.meter.createCounter('requests').add(1);
+    break;
+  }
+  case 'otel': {
+    const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+    const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
+    let listening;
+    const started = new Promise((resolve) => (listening = resolve));
+    const exporter = new PrometheusExporter({ host, port }, listening);
+    const provider = new MeterProvider({ readers: [exporter] });
+    provider.getMeter('host').createCounter('requests').add(1);
+    await started;
+    break;
+  }
+  case 'prom-client':
+    await promLibrary('prom-client');
+    break;
+  case 'prometheus-io':
+    await promLibrary('@prometheus-io/client');
+    break;
+  case 'node':
+    // The floor: Node serving a constant body.
+    await listen((_req, res) => res.end('requests_total 1\n'));
+    break;
+  default:
+    throw new Error(`startup-host: no contender ${contender}`);
+}
+process.stdout.write('READY\n');
+// The host's own work keeps it alive (the exporter's server is unref'd); startup.ts kills it.
+setInterval(() => {}, 60_000);

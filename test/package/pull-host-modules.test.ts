@@ -1,0 +1,56 @@
+/**
+ * What a host loads is what it uses: a process that imports the package root (the built dist/,
+ * through the package's own name, as a host does), serves a pull listener and is scraped once loads
+ * none of the OTLP ingest (its codecs, checksums, decode thread), the OTLP push exporter, the debug
+ * printer or the config files' parsers and schema validator. Counted in a fresh process, since
+ * a module once loaded stays loaded; the resolve hook sees `import` and `require` alike.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const HOST = `
+import { registerHooks } from 'node:module';
+const loaded = new Set();
+registerHooks({ resolve: (specifier, context, next) => { const r = next(specifier, context); loaded.add(r.url); return r; } });
+const { createJobmeter } = await import('jobmeter');
+const jm = await createJobmeter({ listener: { host: '127.0.0.1', port: 0 }, global: false });
+jm.meter.createCounter('host.requests').add(1);
+const body = await (await fetch('http://127.0.0.1:' + jm.pullAddress.port + '/metrics')).text();
+if (!body.includes('host_requests')) throw new Error('the scrape did not serve the counter:\\n' + body);
+await jm.shutdown();
+process.stdout.write(JSON.stringify([...loaded]));
+`;
+
+/** What a pull-only host has no use for, as a part of a resolved module URL. */
+const UNUSED = [
+  '/node_modules/protobufjs/',
+  '/node_modules/@opentelemetry/exporter-metrics-otlp-http/',
+  '/node_modules/@opentelemetry/exporter-metrics-otlp-proto/',
+  '/node_modules/@opentelemetry/otlp-transformer/',
+  '/node_modules/crc-32/',
+  '/node_modules/js-xxhash/',
+  '/node_modules/ajv/',
+  '/node_modules/yaml/',
+  '/node_modules/smol-toml/',
+  '/dist/src/ingest/',
+  '/dist/src/otlp/',
+  '/dist/src/debug/',
+  '/dist/src/config/',
+];
+
+test('a host serving only a pull listener loads no ingest, codec, push exporter or config parser', async () => {
+  assert.ok(existsSync(`${ROOT}dist/src/index.js`), 'dist/src/index.js is missing: run `npm run build` (npm test builds it first)');
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', HOST], { cwd: ROOT, timeout: 60_000 });
+  const loaded = JSON.parse(stdout) as string[];
+  // The hook saw the graph: the root, the SDK it builds on.
+  assert.ok(loaded.some((url) => url.endsWith('/dist/src/index.js')), 'the package root resolved to dist/');
+  assert.ok(loaded.some((url) => url.includes('/node_modules/@opentelemetry/sdk-metrics/')), 'the SDK loaded');
+  const unused = loaded.filter((url) => UNUSED.some((part) => url.includes(part))).map((url) => url.replace(`file://${ROOT}`, ''));
+  assert.deepEqual(unused, []);
+});
