@@ -55,7 +55,7 @@ const ingested = heap();
 for (let k = 0; k < senders; k++) store.ingest(exportOf(k, 2));
 const updated = heap();
 const namer = createNamer(otelProfile(false), { hostname: 'h', hostInstruments: 'native', ownInstruments: new Set() });
-const { metricsCollection, withIngested } = await import('../src/domain/series/collection.ts');
+const { metricsCollection, withIngested } = await import('../src/series/collection.ts');
 const { emptyResource } = await import('@opentelemetry/resources');
 // As a scrape reads the ingest: its series sets (the Collection's `ingested` part).
 const collect = async () => {

@@ -23,7 +23,8 @@
  * (host-guard.ts).
  */
 import { type MetricProducer } from '@opentelemetry/sdk-metrics';
-import { metricsCollection } from './domain/series/collection.ts';
+import { ServedTotals } from './series/carry.ts';
+import { metricsCollection } from './series/collection.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
 import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
@@ -83,7 +84,9 @@ export class JobmeterReader extends PullMetricReader {
     const choice = resolveProfileChoice(options.profile, options.hostInstruments);
     const profile = withExpositionOptions(buildProfile(choice, options.otelScopeInfo ?? true), options);
     this.profile = profile;
-    const namer = profileNamer(profile, choice.hostInstruments, options.hostname);
+    // No series store here (the host's provider holds the storages): the reader keeps what its
+    // zero-filled counters served.
+    const namer = profileNamer(profile, choice.hostInstruments, options.hostname, new ServedTotals());
     const valueLengthLimit = resolveOption(JOBMETER_OPTIONS, 'attributeValueLengthLimit', options.attributeValueLengthLimit);
     const guard = new RecordGuard({ valueLengthLimit });
     const limit = new CollectedLengthLimit(guard);

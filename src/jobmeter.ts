@@ -18,7 +18,7 @@ import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED, DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
-import { withIngested, type Collection } from './domain/series/collection.ts';
+import { withIngested, type Collection } from './series/collection.ts';
 import { createRecorder, type Declared, type Recorder } from './domain/recorder.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
 import { cutCounter, dropCounter, RecordGuard } from './domain/record-guard.ts';
@@ -208,7 +208,6 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   const ingestOwner = keeper ?? ingestStore;
   const shadow = ingestOwner === undefined || ingest === undefined ? undefined : (rm: ResourceMetrics) => ingest.preferIngested(rm, (sm) => ingestOwner.owns(sm));
   const hostName = hostNameOf(options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'));
-  const namer = profileNamer(profile, o.hostInstruments, hostName);
   if (profile.kind === 'table' && o.hostInstruments === 'drop') {
     const ruled = new Set(profile.rules.map((r) => r.instrument));
     const dropped = o.instruments.filter((s) => !ruled.has(s.name)).map((s) => s.name);
@@ -329,6 +328,9 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
     },
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
+  // One namer for the scrape and the profile-named push (a closure above, run after this): what its
+  // zero-filled counters served is the tallies' store's.
+  const namer = profileNamer(profile, o.hostInstruments, hostName, meterProvider.tallies.series.served);
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
   guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
   const recorder = createRecorder(meter, {

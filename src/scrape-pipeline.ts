@@ -6,7 +6,8 @@
 import { hostname } from 'node:os';
 import { DOMAIN_INSTRUMENTS, REFUSED_METRIC, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
-import type { Collection } from './domain/series/collection.ts';
+import type { ServedTotals } from './series/carry.ts';
+import type { Collection } from './series/collection.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { RenderFamily } from './exposition/render-model.ts';
@@ -80,11 +81,12 @@ export function hostNameOf(option: string | undefined): string {
 /**
  * The namer of a profile: jobmeter's own instruments a legacy profile has no rule for are left
  * out (its original has no such series); the host's are served under native names unless it
- * asked to drop them.
+ * asked to drop them. `totals`: the store's memory of what zero-filled counters served.
  */
-export function profileNamer(profile: Profile, hostInstruments: HostInstruments, hostName: string | undefined): Namer {
+export function profileNamer(profile: Profile, hostInstruments: HostInstruments, hostName: string | undefined, totals: ServedTotals): Namer {
   return createNamer(profile, {
     hostname: hostNameOf(hostName),
+    totals,
     hostInstruments,
     // The ingest's self-metric too: a legacy profile serves no self-metric (its original has none).
     ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name).concat(REFUSED_METRIC)),

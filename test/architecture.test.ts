@@ -19,17 +19,22 @@ const COMPOSITION = '*';
 /** Stage → the stages it may import (besides its own files, src/common/ and the shared files). */
 export const ALLOWED: Readonly<Record<string, readonly string[] | typeof COMPOSITION>> = {
   common: [],
-  domain: [],
+  // The series store: every writer's series sets, their rules (carry, live), a Collection of them.
+  series: [],
+  // The Metrics API's engines: the tallies write into the store.
+  domain: ['series'],
   views: ['domain'],
   exposition: [],
-  // The exposition model it produces.
-  naming: ['domain', 'exposition'],
+  // A Collection of the store in; the exposition model it produces.
+  naming: ['series', 'domain', 'exposition'],
   // OTLP codecs; the profile-named push reads the exposition model back into OTLP.
   otlp: ['domain', 'exposition'],
-  readers: ['domain', 'otlp'],
-  cluster: ['domain'],
-  // An OTLP/HTTP listener: the HTTP stage's server limits; the views' bounds for what it ingests.
-  ingest: ['domain', 'views', 'otlp', 'http'],
+  readers: ['series', 'domain', 'otlp'],
+  // The primary merges its members' reports into a store of its own.
+  cluster: ['series', 'domain'],
+  // An OTLP/HTTP listener writing its senders' streams into output series sets of the store: the
+  // HTTP stage's server limits; the views' bounds for what it ingests.
+  ingest: ['series', 'domain', 'views', 'otlp', 'http'],
   http: ['exposition', 'naming'],
   debug: ['otlp', 'readers'],
   demo: ['domain'],
@@ -144,4 +149,136 @@ test('the cycle finder finds a circle of three files and no circle in a chain', 
 
 test('no import circles between files of src/ (type imports included)', () => {
   assert.deepEqual(importCycles(importGraph()), []);
+});
+
+/**
+ * One owner of series state: the series store (src/series/). What a file keeps from one
+ * call to the next sits in a class field or a module-level variable; per-series values take the
+ * shape of a keyed container (Map, WeakMap, Set, WeakSet) or a column (a typed array, an array).
+ * Only the store's files may declare one; every other file that does is listed in KEEPS with what
+ * it keeps and why that is not per-series values, or, for the series state not yet moved into the
+ * store, whose it is. A listed file that keeps nothing any more must leave the list, so the list
+ * only shrinks as the moves land.
+ *
+ * What the check does not see: state a factory function's closure keeps (a `const` inside
+ * `createX`). The known per-series state of that kind is listed too (naming/zero-fill-push.ts).
+ */
+const STORE = 'series/';
+
+/** Fixed once made (a catalog, a table of keys, a constant): nothing per series. */
+const TABLE = 'a fixed table';
+/** Keyed by an instrument, meter, reader, callback, request, socket, reason or protocol: nothing per series. */
+const NOT_SERIES = 'keyed by something other than a series';
+/** Buffers, queues and pools reused from call to call: no value outlives its call. */
+const SCRATCH = 'scratch storage reused between calls';
+/** Made again from what a collection gives (label strings, rendered text, frozen attributes): dropping it changes no output. */
+const MEMO = 'a memo: dropping it changes no output';
+
+const KEEPS: Readonly<Record<string, string>> = {
+  'cli/collector-config.ts': TABLE,
+  'cli/main.ts': TABLE,
+  'cli/profile-views.ts': TABLE,
+  'cli/reload.ts': TABLE,
+  'cli/shutdown.ts': NOT_SERIES,
+  'common/held-shapes.ts': TABLE,
+  'domain/attribute-set-cap.ts': "series identity for the SDK's instruments (the attribute sets admitted under a View's cap): keys, no values",
+  'domain/guarded-meter.ts': NOT_SERIES,
+  'domain/meter-provider.ts': NOT_SERIES,
+  'domain/observed-instruments.ts': "per instrument, and one observation's values until its callbacks end (the SDK's storages keep them)",
+  'domain/record-guard.ts': NOT_SERIES,
+  'domain/recorder.ts': NOT_SERIES,
+  'domain/tallies/handles.ts': TABLE,
+  'domain/tallies/observed.ts': NOT_SERIES,
+  'domain/tallies/store.ts': 'per instrument: each tally writes its series into the store',
+  'exposition/numbers.ts': MEMO,
+  'exposition/protobuf.ts': SCRATCH,
+  'exposition/render-memo.ts': MEMO,
+  'host-guard.ts': NOT_SERIES,
+  'host-recorder.ts': NOT_SERIES,
+  'http/access-log.ts': NOT_SERIES,
+  'http/body-store.ts': SCRATCH,
+  'http/metrics-listener.ts': TABLE,
+  'http/metrics-response.ts': MEMO,
+  'http/self-telemetry.ts': NOT_SERIES,
+  'ingest/attribute-fold.ts': MEMO,
+  'ingest/body-chunks.ts': SCRATCH,
+  'ingest/decode-worker.ts': SCRATCH,
+  'ingest/decoder-pool.ts': SCRATCH,
+  'ingest/derived-runs.ts': MEMO,
+  'ingest/ingest-report.ts': NOT_SERIES,
+  'ingest/ingest-store.ts': NOT_SERIES,
+  'ingest/lz4-frame.ts': SCRATCH,
+  'ingest/name-claims.ts': 'names claimed per family, not series',
+  'ingest/packed-chunk.ts': SCRATCH,
+  'ingest/slot-table.ts': SCRATCH,
+  'ingest/state-keeper.ts': NOT_SERIES,
+  'integrations/handle.ts': NOT_SERIES,
+  'integrations/job-runs.ts': 'runs open in a job library, until they end: a run, not a series',
+  'jobmeter.ts': NOT_SERIES,
+  'naming/attribute-labels.ts': MEMO,
+  'naming/family-builder.ts': MEMO,
+  'naming/native-rules.ts': TABLE,
+  'naming/series-cache.ts': MEMO,
+  'otlp/decode-protobuf.ts': TABLE,
+  'otlp/push-serializer.ts': NOT_SERIES,
+  'readers/collected-length-limit.ts': MEMO,
+  'readers/otlp-push.ts': NOT_SERIES,
+  'readers/reader-ports.ts': NOT_SERIES,
+  'readers/resilient-exporter.ts': NOT_SERIES,
+  // Series state not yet in the store: each line goes when its move lands.
+  'cluster/aggregate.ts': "series state: each member's last report per series (the carry rule's `last`), beside the cluster's own SeriesStore",
+  'cluster/primary.ts': NOT_SERIES,
+  'cluster/report-encoder.ts': "series state: a member's last sent values per series (its reports are differences)",
+  'ingest/exponential-series.ts': "series state: the ingest's exponential-histogram series set (a set kind the store has not)",
+  'ingest/output-series.ts': "series state: the ingest's output series' bases (what ended and restarted streams counted)",
+  'ingest/series-registry.ts': "series state: the ingest's instruments and stream groups, and output sets with holes",
+  'ingest/series-state.ts': "series state: the ingest's stream table (each sender stream's last value, times, delta windows)",
+};
+
+/** Per-series state kept in a closure, which the scan does not see: file → the variable, and what it keeps. */
+const CLOSURE_KEEPS: Readonly<Record<string, readonly [string, string]>> = {
+  'naming/zero-fill-push.ts': ['retired', "series state: the profile's zero series a recorded point replaced, never sent as 0 again"],
+};
+
+/** A class field or module-level variable made (or a field set, `this.x =`) as a keyed container or a column. */
+const KEPT = /^(?:(?:export )?(?:const|let) ([A-Za-z_$][\w$]*)|  (?:(?:private|protected|public) )?(?:(?:readonly|static) )*(#?[A-Za-z_$][\w$]*)|\s+this\.(#?[A-Za-z_$][\w$]*))\s*(?::[^=;]+)?=\s*(?:new (?:Map|WeakMap|Set|WeakSet|(?:Float64|Float32|Int32|Uint32|Uint8|BigInt64)Array)\b|\[\])/gm;
+
+/** Each file of src/ outside the store that declares something KEPT matches, with the names. */
+function keepers(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const file of files(SRC)) {
+    const rel = relative(SRC, file);
+    if (rel.startsWith(STORE)) continue;
+    const names = [...readFileSync(file, 'utf8').matchAll(KEPT)].map((m) => m[1] ?? m[2] ?? m[3]!);
+    if (names.length > 0) out.set(rel, names);
+  }
+  return out;
+}
+
+test('the keeper scan sees class fields and module-level maps and columns, not locals', () => {
+  const text = [
+    'const a = new Map<string, number>();',
+    'export let b: number[] = [];',
+    'class C {',
+    '  readonly #c = new Float64Array(4);',
+    '  d = new WeakMap();',
+    '  readonly #e: Map<string, number>;',
+    '  constructor() {',
+    '    this.#e = new Map();',
+    '    const local = new Map();',
+    '  }',
+    '}',
+  ].join('\n');
+  assert.deepEqual([...text.matchAll(KEPT)].map((m) => m[1] ?? m[2] ?? m[3]), ['a', 'b', '#c', 'd', '#e']);
+});
+
+test('only the series store keeps per-series values across collections (every other keeper is listed with why)', () => {
+  const found = keepers();
+  const unlisted = [...found].filter(([file]) => KEEPS[file] === undefined).map(([file, names]) => `${file}: ${names.join(', ')}`);
+  assert.deepEqual(unlisted, [], 'a file outside src/series/ keeps state across calls: move per-series values into the store, or list the file in KEEPS saying why it is none');
+  const stale = Object.keys(KEEPS).filter((file) => !found.has(file));
+  assert.deepEqual(stale, [], 'listed in KEEPS but keeping nothing any more: take it off the list');
+  for (const [file, [name]] of Object.entries(CLOSURE_KEEPS)) {
+    assert.match(readFileSync(join(SRC, file), 'utf8'), new RegExp(`\\bconst ${name} = new `), `${file} keeps ${name} no more: take it off CLOSURE_KEEPS`);
+  }
 });

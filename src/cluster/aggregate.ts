@@ -1,7 +1,7 @@
 /**
  * The primary's merge of its members' reports: one running aggregate, updated chunk by chunk as
  * reports arrive (never rebuilt from every member at scrape time), written into a series store
- * (domain/series/) that the primary's scrape reads as columns.
+ * (series/) that the primary's scrape reads as columns.
  *
  * What must stay true:
  * - Counters and histograms never decrease. Each member's last cumulative value is kept; a report
@@ -20,14 +20,14 @@ import { diag, ValueType, type Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { AggregationTemporality, MetricDescriptor, MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
-import { carryHistogram, carryLargest, carrySum, ROW_BUCKETS } from '../domain/series/carry.ts';
-import type { Collection } from '../domain/series/collection.ts';
-import { Column } from '../domain/series/column.ts';
-import { HistogramSeries } from '../domain/series/histogram.ts';
-import { LiveSeries } from '../domain/series/live.ts';
-import { OpenSeriesIndex } from '../domain/series/open-index.ts';
-import { SeriesStore } from '../domain/series/series-store.ts';
-import { SumSeries } from '../domain/series/sum.ts';
+import { carryHistogram, carryLargest, carrySum, ROW_BUCKETS } from '../series/carry.ts';
+import type { Collection } from '../series/collection.ts';
+import { Column } from '../series/column.ts';
+import { HistogramSeries } from '../series/histogram.ts';
+import { LiveSeries } from '../series/live.ts';
+import { OpenSeriesIndex } from '../series/open-index.ts';
+import { SeriesStore } from '../series/series-store.ts';
+import { SumSeries } from '../series/sum.ts';
 import type { MergePolicy } from './merge-policy.ts';
 import type { MetricDef, Report, WireKind } from './wire.ts';
 

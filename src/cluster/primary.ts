@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
-import type { Collection } from '../domain/series/collection.ts';
+import type { Collection } from '../series/collection.ts';
 import { ClusterAggregate, type AggregateOptions } from './aggregate.ts';
 import { ReportEncoder } from './report-encoder.ts';
 import type { PrimarySink } from './transport.ts';

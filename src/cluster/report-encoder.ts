@@ -6,7 +6,7 @@
 import { diag, type Attributes } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { REPORT_CHUNK_POINTS, WIRE_TAG, type MetricDef, type Report, type SeriesDef, type WireKind } from './wire.ts';
-import { attributeSetKey } from '../domain/series/attribute-key.ts';
+import { attributeSetKey } from '../series/attribute-key.ts';
 
 interface SentMetric {
   readonly id: number;

@@ -14,7 +14,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { createBoundedAttributesProcessor, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, OVERFLOW_ATTRIBUTES } from './bounded-attributes.ts';
-import { attributeSetKey } from './series/attribute-key.ts';
+import { attributeSetKey } from '../series/attribute-key.ts';
 import type { AttributeSpec } from './types.ts';
 
 export class AttributeSetCap {

@@ -29,8 +29,8 @@ export const MAX_VALUE_LENGTH = 256;
  */
 export const MAX_SERIES_PER_INSTRUMENT = 10_000;
 
-/** The attributes of the series that absorbs attribute sets past {@link MAX_SERIES_PER_INSTRUMENT} (the SDK's spelling). */
-export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
+/** The attributes of the series that absorbs attribute sets past {@link MAX_SERIES_PER_INSTRUMENT}: the store's. */
+export { OVERFLOW_ATTRIBUTES } from '../series/positions.ts';
 
 /**
  * Marks an instrument that already bounds its records by its spec (a tally, or an SDK instrument of

@@ -8,17 +8,9 @@
  * them; an instrument recorded through the SDK serves none.
  */
 import { context as api, isSpanContextValid, ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import type { Exemplar } from '../series/collection.ts';
 
-export interface Exemplar {
-  /** The value recorded (a counter's increment, a histogram's observation). */
-  readonly value: number;
-  /** When it was recorded, Unix ms. */
-  readonly timeMillis: number;
-  /** 32 lowercase hex digits. */
-  readonly traceId: string;
-  /** 16 lowercase hex digits. */
-  readonly spanId: string;
-}
+export type { Exemplar };
 
 /** A data point's exemplars (jobmeter's own field: the SDK's points have none). */
 export interface WithExemplars {

@@ -39,7 +39,7 @@ export interface NumberColumns {
   readonly keyed?: KeyedLabels;
 }
 
-/** Series identities, and their label strings one at a time (a store's series set: domain/series/). */
+/** Series identities, and their label strings one at a time (a store's series set: series/). */
 export interface KeyedLabels {
   /**
    * Series i's identity, `keys[i]`: at a later rendering, the same key in a `keys` array that is

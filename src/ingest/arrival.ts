@@ -19,7 +19,7 @@ export interface Arrival {
   readonly report: IngestReport;
   /** The wall clock (Unix milliseconds) when the request, or its part, arrived: a new series' start. */
   readonly wall: number;
-  /** The monotonic clock then (domain/series/clock.ts): a stream's last update, its expiry's start. */
+  /** The monotonic clock then (series/clock.ts): a stream's last update, its expiry's start. */
   readonly monotonic: number;
   /** The point times accepted at {@link wall} (stream-rules.ts `timeWindow`). */
   readonly window: TimeWindow;

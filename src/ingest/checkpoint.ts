@@ -61,7 +61,7 @@ export interface StreamSnapshot {
   readonly value: number;
   readonly hist: HistogramAcc | undefined;
   readonly exp: ExponentialSum | undefined;
-  /** Unix ms of its last point, all of one snapshot against one wall reading (domain/series/clock.ts `wallTimes`): expiry goes on from it. */
+  /** Unix ms of its last point, all of one snapshot against one wall reading (series/clock.ts `wallTimes`): expiry goes on from it. */
   readonly updatedAt: number;
   /**
    * A delta stream's counted windows (series-state.ts `from`, `gaps`; the checkpoint's `windows`);

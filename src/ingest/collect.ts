@@ -1,7 +1,7 @@
 /**
  * The ingest store's collection, read two ways in one order: as the naming pass reads it
  * ({@link collectSeries}: its output series sets, output-series.ts, as columns — a Collection's
- * `ingested` part, domain/series/collection.ts) and as OpenTelemetry MetricData ({@link
+ * `ingested` part, series/collection.ts) and as OpenTelemetry MetricData ({@link
  * collectScopes}: what the OTLP push, a standard reader and the cluster report read, the boundary
  * out). Either way each set is compacted before, read at one instant (every series with its own
  * start time) and grouped by scope.
@@ -16,8 +16,8 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { DataPoint, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import type { CollectedSeries, IngestedScope, LabelColumn, LabelRender } from '../domain/series/collection.ts';
-import { SnapshotArena } from '../domain/series/snapshot.ts';
+import type { CollectedSeries, IngestedScope, LabelColumn, LabelRender } from '../series/collection.ts';
+import { SnapshotArena } from '../series/snapshot.ts';
 import type { OutputSet } from './output-series.ts';
 import type { Instrument, ScopeSeries } from './series-state.ts';
 

@@ -11,7 +11,7 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
 import { RUN_FINISHED, RUN_HISTORY, RUN_LAST_FAILURE } from '../domain/catalog.ts';
-import { isMetricData, startOf, type CollectedSeries } from '../domain/series/collection.ts';
+import { isMetricData, startOf, type CollectedSeries } from '../series/collection.ts';
 
 /**
  * The metrics to add to a collection of the ingest's `entries` (its sets as columns, or their

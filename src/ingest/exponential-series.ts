@@ -1,5 +1,5 @@
 /**
- * The ingest's exponential histograms as a set of the series layer (domain/series/): identity,
+ * The ingest's exponential histograms as a set of the series layer (series/): identity,
  * removal and per-series starts are the layer's; each series' figures are one summed
  * `ExponentialSum` (common/exponential-histogram.ts), since their scale and offsets change as points arrive
  * and fit no fixed columns. The naming pass cannot read them as columns: a collection gives them
@@ -8,9 +8,9 @@
  */
 import type { HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type ExponentialHistogram, type MetricData } from '@opentelemetry/sdk-metrics';
-import type { CollectedSeries } from '../domain/series/collection.ts';
-import { SeriesSet } from '../domain/series/series-set.ts';
-import { NONE, type Snapshot, type SnapshotArena } from '../domain/series/snapshot.ts';
+import type { CollectedSeries } from '../series/collection.ts';
+import { SeriesSet } from '../series/series-set.ts';
+import { NONE, type Snapshot, type SnapshotArena } from '../series/snapshot.ts';
 import { bucketsOf, type ExponentialSum } from '../common/exponential-histogram.ts';
 
 export class ExponentialSeries extends SeriesSet {

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Attributes } from '@opentelemetry/api';
-import { attributeSetKey } from '../domain/series/attribute-key.ts';
+import { attributeSetKey } from '../series/attribute-key.ts';
 import { setAttribute } from '../common/set-attribute.ts';
 
 /** Longest metric name accepted (longer: refused). */
@@ -41,7 +41,7 @@ export function compactKey(key: string): string {
 
 /**
  * A bounded key identifying an attribute set whatever its key order: the one identity
- * (domain/series/attribute-key.ts), compacted. The state file holds it (checkpoint.ts): the sets
+ * (series/attribute-key.ts), compacted. The state file holds it (checkpoint.ts): the sets
  * the ingest keeps have no undefined or null values, so it is the form that file always held.
  */
 export function attributesKey(attributes: Attributes): string {

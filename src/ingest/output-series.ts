@@ -1,6 +1,6 @@
 /**
  * The ingest's output series (what the naming stage reads): series sets of the series layer
- * (domain/series/), one per instrument and scope — and per bucket layout, for explicit-bucket
+ * (series/), one per instrument and scope — and per bucket layout, for explicit-bucket
  * histograms whose senders differ — keyed by the bounded attributes' key (keyed-index.ts), each
  * series with its own start time. Beside each series' figures the ingest keeps, by the set's
  * positions: its base (what its ended or reset streams counted), its list of live streams (first,
@@ -16,10 +16,10 @@
  * with them.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { GaugeSeries } from '../domain/series/gauge.ts';
-import { HistogramSeries } from '../domain/series/histogram.ts';
-import { KeyedSeriesIndex } from '../domain/series/keyed-index.ts';
-import { SumSeries } from '../domain/series/sum.ts';
+import { GaugeSeries } from '../series/gauge.ts';
+import { HistogramSeries } from '../series/histogram.ts';
+import { KeyedSeriesIndex } from '../series/keyed-index.ts';
+import { SumSeries } from '../series/sum.ts';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../common/exponential-histogram.ts';
 import { ExponentialSeries } from './exponential-series.ts';

@@ -13,9 +13,9 @@
  *   other would make a counter on the pull endpoint go backwards.
  */
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import type { Collection } from '../domain/series/collection.ts';
+import type { Collection } from '../series/collection.ts';
 
-/** What {@link shadowed} reads of a metric: a MetricData, or a series set of the store (domain/series/collection.ts). */
+/** What {@link shadowed} reads of a metric: a MetricData, or a series set of the store (series/collection.ts). */
 export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType' | 'aggregationTemporality'> & { readonly isMonotonic?: boolean };
 
 /** Whether the service's own `m` is left out when a sender pushes its name (see above). */

@@ -11,7 +11,7 @@
  *   `metric_expiration`) is dropped; a series with no stream left disappears with it, and an
  *   instrument with no series left with its exposed names. A point flagged "no recorded value"
  *   ends its stream at once. Nothing runs on a timer: expiry is applied when data arrives and when
- *   a collection reads the store, against the store's monotonic clock (domain/series/clock.ts),
+ *   a collection reads the store, against the store's monotonic clock (series/clock.ts),
  *   so a step of the wall clock expires nothing. Across a restart a stream keeps the idle time it
  *   had when the checkpoint was written (`snapshot`, `restore`).
  *
@@ -21,7 +21,7 @@
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { maxAttributeSets } from '../domain/bounded-attributes.ts';
-import { resumedTimes, wallTimes } from '../domain/series/clock.ts';
+import { resumedTimes, wallTimes } from '../series/clock.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../common/exponential-histogram.ts';
 import type { OtlpMetric } from '../otlp/types.ts';

@@ -119,7 +119,7 @@ export class StreamTable extends SlotTable {
   gaps: (bigint[] | undefined)[] = [];
   points = new Float64Array(0);
   value = new Float64Array(0);
-  /** The monotonic clock at its last point (domain/series/clock.ts): its expiry counts from it. */
+  /** The monotonic clock at its last point (series/clock.ts): its expiry counts from it. */
   updatedAt = new Float64Array(0);
   /** Its charge against the memory budget. */
   bytes = new Float64Array(0);

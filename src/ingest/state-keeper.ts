@@ -29,7 +29,7 @@ import type { CollectionResult, MetricProducer, ScopeMetrics } from '@openteleme
 import { join } from 'node:path';
 import { CHECKPOINT_VERSION, CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
 import type { RestoreSummary } from './series-registry.ts';
-import type { IngestedPart } from '../domain/series/collection.ts';
+import type { IngestedPart } from '../series/collection.ts';
 import type { IngestSeries, IngestStore } from './ingest-store.ts';
 import { ConfigError } from '../errors.ts';
 import type { IngestOptions } from '../options.ts';

@@ -5,7 +5,7 @@
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { memoryBytes, positiveInteger, positiveMillis } from '../common/option-rules.ts';
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
-import { SYSTEM_CLOCK, type Clock } from '../domain/series/clock.ts';
+import { SYSTEM_CLOCK, type Clock } from '../series/clock.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import type { ExposedNames } from './name-claims.ts';
@@ -48,7 +48,7 @@ export interface IngestStoreOptions {
    */
   maxMemoryBytes?: number;
   /**
-   * The clocks (domain/series/clock.ts): the monotonic one decides expiry, the wall one stamps
+   * The clocks (series/clock.ts): the monotonic one decides expiry, the wall one stamps
    * points and bounds the point times accepted. @default SYSTEM_CLOCK
    */
   clock?: Clock;

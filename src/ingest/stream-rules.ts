@@ -13,14 +13,11 @@
  *   expired; one stamped far back with a new start time would be taken for a restart. Both are
  *   refused, so the stream goes on with the sender's real points.
  * - **Temporality.** Delta points are accumulated; cumulative points replace the stream's value.
- *   A cumulative monotonic stream whose value goes down has been reset (its sender restarted and
- *   counts from zero): what it had counted is kept in the series' base and the new value adds from
- *   there, so the series never jumps backwards because of one sender. A new start time alone is no
- *   reset: a daemon that reports totals it keeps (in its database) sends the same totals with a new
- *   start time after a restart, and they must not be counted twice — the rule Prometheus applies
- *   to a scraped counter (only a decrease is a reset). The price: increments a restarted in-memory
- *   counter made before its first export, up to its old value, are not seen. Up-down sums and
- *   gauges are levels: a stream contributes its latest value. A cumulative point or a level at or
+ *   A cumulative monotonic stream (a histogram: its count) restarts by the store's rule
+ *   (series/carry.ts `isWhole`: only a decrease, never a new start time alone): what it had
+ *   counted is kept in the series' base and the new value adds from there, so the series never
+ *   jumps backwards because of one sender. Up-down sums and gauges are levels: a stream
+ *   contributes its latest value. A cumulative point or a level at or
  *   before the stream's last time is superseded (a retried export, or out of order) and skipped.
  * - **Delta windows.** A delta point counts its window (start, time]. A window after the stream's
  *   last time is added. A late one (ending at or before it) is added when it lies wholly in a span
@@ -31,12 +28,14 @@
  *   ({@link MAX_GAPS} at most: past that the oldest is taken as counted, so a window in it is
  *   refused, never counted twice).
  */
+import { isWhole } from '../series/carry.ts';
+import { REFUSED_METRIC } from '../domain/catalog.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { addExponential, MAX_EXPONENTIAL_BUCKETS, MAX_SCALE, MIN_NATIVE_SCHEMA, sumOf, type ExponentialSum } from '../common/exponential-histogram.ts';
 import { MAX_ANY_VALUE_DEPTH } from '../otlp/normalize.ts';
 import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint, OtlpUnreadable } from '../otlp/types.ts';
 import type { Arrival, TimeWindow } from './arrival.ts';
-import { REFUSED_METRIC, type IngestReport, type Refusal } from './ingest-report.ts';
+import type { IngestReport, Refusal } from './ingest-report.ts';
 import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
 import { addHistogram, plus, SHAPE_OF_KIND, type HistogramAcc, type Instrument, type Shape, type StreamTable } from './series-state.ts';
 
@@ -253,7 +252,7 @@ export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPo
     streams.value[s] = before + v;
   } else {
     const instrument = streams.group[s]!.instrument;
-    if (instrument.shape === 'monotonicSum' && mode === 'cumulative' && streams.points[s]! > 0 && v < before) {
+    if (instrument.shape === 'monotonicSum' && mode === 'cumulative' && streams.points[s]! > 0 && isWhole(before, v)) {
       // The sender's counter started over: keep what it had counted, count on from there.
       const out = streams.out[s]!;
       out.setBase(streams.series[s]!, out.base(streams.series[s]!) + before);
@@ -330,7 +329,7 @@ export function retire(streams: StreamTable, s: number): void {
 
 /** Whether a cumulative histogram's count went down: its sender restarted, and what it `held` goes to the series' base. */
 function wasReset(streams: StreamTable, s: number, held: { readonly count: number } | undefined, incoming: { readonly count: number }, delta: boolean): boolean {
-  return !delta && held !== undefined && streams.points[s]! > 0 && incoming.count < held.count;
+  return !delta && held !== undefined && streams.points[s]! > 0 && isWhole(held.count, incoming.count);
 }
 
 /** A point at or before the last one applied (a retried export, or out of order). */

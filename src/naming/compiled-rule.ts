@@ -3,7 +3,7 @@
  * and the naming pass (to-families.ts) keeps and runs at every collection.
  */
 import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
-import type { CollectedSeries } from '../domain/series/collection.ts';
+import type { CollectedSeries } from '../series/collection.ts';
 import type { FamilyBuilder, FamilyHead } from './family-builder.ts';
 
 export interface CompiledRule {
@@ -18,7 +18,7 @@ export interface CompiledRule {
   emit(metric: MetricData, points: () => readonly DataPoint<unknown>[], out: FamilyBuilder): void;
   /**
    * Appends a series set of the store to `out`, from its columns, with the label strings the
-   * store holds for this rule (domain/series/collection.ts): nothing per series is made or kept
+   * store holds for this rule (series/collection.ts): nothing per series is made or kept
    * here but a histogram's series object.
    */
   emitSeries(series: CollectedSeries, out: FamilyBuilder): void;

@@ -5,7 +5,7 @@
  */
 import type { ExpositionExemplar, FamilyType, HistogramSeries, NumberSeries } from '../exposition/types.ts';
 import type { NumberColumns, RenderFamily, RenderHistogramSeries, RenderNumberFamily } from '../exposition/render-model.ts';
-import type { LabelColumn } from '../domain/series/collection.ts';
+import type { LabelColumn } from '../series/collection.ts';
 import { holdShape } from '../common/held-shapes.ts';
 import { addNative, classicBuckets } from './exponential.ts';
 

@@ -7,7 +7,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue, isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
-import { exemplarsAt } from '../domain/series/histogram.ts';
+import { exemplarsAt } from '../series/histogram.ts';
 import { renderAttributes } from './attribute-labels.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import { counterExemplar, pointExemplars, seriesExemplar, seriesStartMillis, startMillis } from './data-points.ts';
@@ -26,7 +26,7 @@ export function renderTargetInfo(attributes: Attributes, utf8: boolean): RenderF
   return utf8 ? { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series, utf8Names: true } : { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series };
 }
 
-/** What a rule compiler reads of an instrument: a producer's MetricData, or a store's series set (domain/series/collection.ts). */
+/** What a rule compiler reads of an instrument: a producer's MetricData, or a store's series set (series/collection.ts). */
 export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType'> & { readonly isMonotonic?: boolean };
 
 /** What names a scope in its labels (the OTel compatibility spec's `otel_scope_*`). */

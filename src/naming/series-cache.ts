@@ -2,13 +2,13 @@
  * The naming stage's memory across collections: per compiled rule, the label string of every
  * series a producer gives as points (and a histogram's series object and bucket-line prefix), so a
  * steady-state scrape only checks identities and copies numbers. The store's series sets keep
- * their label strings themselves (domain/series/series-set.ts `labels`, made by this cache's
+ * their label strings themselves (series/series-set.ts `labels`, made by this cache's
  * {@link SeriesCache.labelRender}): for those only a histogram's series object is kept here.
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { ExponentialHistogram, Histogram } from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from '../domain/exemplars.ts';
-import { boundsOf, type CollectedSeries, type LabelRender } from '../domain/series/collection.ts';
+import { boundsOf, type CollectedSeries, type LabelRender } from '../series/collection.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { RenderHistogramSeries } from '../exposition/render-model.ts';
 import type { NativeBuckets } from '../exposition/types.ts';

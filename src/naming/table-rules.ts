@@ -6,7 +6,7 @@ import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
-import { exemplarsAt } from '../domain/series/histogram.ts';
+import { exemplarsAt } from '../series/histogram.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import { counterExemplar, pointExemplars, scaled, seriesExemplar, seriesStartMillis, startMillis } from './data-points.ts';
 import { addHistogram, addNumber } from './family-builder.ts';

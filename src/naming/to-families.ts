@@ -1,5 +1,5 @@
 /**
- * The naming pass: a collection (domain/series/collection.ts: the store's series sets as columns,
+ * The naming pass: a collection (series/collection.ts: the store's series sets as columns,
  * then producers' OpenTelemetry MetricData, then the ingest's series sets; or a plain
  * ResourceMetrics) → families as the renderers take them, under one profile. Each instrument's
  * rules are compiled once (native-rules.ts, table-rules.ts) and kept with what they rendered last
@@ -10,7 +10,8 @@
 import { diag, type Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { isMetricData, metricsCollection, type CollectedSeries, type Collection } from '../domain/series/collection.ts';
+import { ServedTotals } from '../series/carry.ts';
+import { isMetricData, metricsCollection, type CollectedSeries, type Collection } from '../series/collection.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import type { RenderFamily } from '../exposition/render-model.ts';
@@ -49,6 +50,12 @@ export interface NamerOptions {
   readonly hostInstruments?: 'native' | 'drop';
   /** jobmeter's own instruments: a legacy profile renders them only through its rules. @default none */
   readonly ownInstruments?: ReadonlySet<string>;
+  /**
+   * What zero-filled counters served so far (series/carry.ts): the store's whose collections
+   * this namer serves, so naming keeps no values of its own across passes. @default a new one
+   * (a namer serving no store's collections: a host's own reader, tests)
+   */
+  readonly totals?: ServedTotals;
 }
 
 /** How a legacy profile renders a host instrument it has no rule for. */
@@ -69,7 +76,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   // their order (zero-filled where they say so) ahead of anything else.
   const seeded: readonly FamilyRule[] = profile.rules ?? [];
   const ruleMap = groupRules(seeded);
-  const zeroFill = seeded.length > 0 ? new ZeroFill(seeded, constLabels) : undefined;
+  const zeroFill = seeded.length > 0 ? new ZeroFill(seeded, constLabels, options.totals ?? new ServedTotals()) : undefined;
   const sorted = profile.kind === 'table' && profile.order === 'sorted';
   const tableFamilies = new Set(seeded.map((r) => r.name)).size;
   const hostNative = profile.kind === 'table' && options.hostInstruments === 'native';

@@ -3,37 +3,36 @@
  * nothing was recorded yet, that is their point. Their vocabulary comes first, in order, so the
  * output reads like the original's.
  */
+import type { ServedTotals } from '../series/carry.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { isAscii } from '../exposition/samples.ts';
 import type { ExpositionExemplar } from '../exposition/types.ts';
 import { addNumber, indexOf, ownValues, type FamilyBuilder } from './family-builder.ts';
 import type { FamilyRule } from './types.ts';
 
-/** A zero-filled counter series' last served value, and what its source's values are added to. */
-interface Held {
-  last: number;
-  offset: number;
-}
-
 /**
  * Zero-fills the families whose rules say so, pass after pass of one namer. A zero-filled counter
  * series is served on every scrape, so Prometheus reads it as one series, which must never go
  * down: when its source goes away (an ingested sender's series expires) it keeps the last value it
  * was served rather than 0, and when a source comes back from lower down, its values count on from
- * there (`held`, per family and label string; bounded by the rules' vocabularies). Gauges fill
- * with 0, a level.
+ * there (the store's {@link ServedTotals}, per family and label string; bounded by the rules'
+ * vocabularies). Gauges fill with 0, a level.
  */
 export class ZeroFill {
   readonly #rules: readonly FamilyRule[];
   readonly #constLabels: string;
-  readonly #held = new Map<string, Held>();
+  readonly #totals: ServedTotals;
   /** When a zero-filled series with no source yet started: when this namer did. */
   readonly #born = Date.now();
 
-  /** `rules`: the table's; `constLabels` end every label string, as the rules' compiled ones. */
-  constructor(rules: readonly FamilyRule[], constLabels: string) {
+  /**
+   * `rules`: the table's; `constLabels` end every label string, as the rules' compiled ones;
+   * `totals`: the store's memory of what its counters served.
+   */
+  constructor(rules: readonly FamilyRule[], constLabels: string, totals: ServedTotals) {
     this.#rules = rules;
     this.#constLabels = constLabels;
+    this.#totals = totals;
   }
 
   /**
@@ -41,7 +40,7 @@ export class ZeroFill {
    * index (the table's families merge), which the fill keeps up to date.
    */
   fill(builders: Map<string, FamilyBuilder>): void {
-    const held = this.#held;
+    const totals = this.#totals;
     const born = this.#born;
     const constLabels = this.#constLabels;
     for (const rule of this.#rules) {
@@ -50,18 +49,7 @@ export class ZeroFill {
       if (builder.type === 'histogram') continue;
       const counter = builder.type === 'counter';
       /** The value to serve for series `l`, whose source has `current` (undefined: none now). */
-      const served = (l: string, current: number | undefined): number => {
-        if (!counter) return current ?? 0;
-        const key = rule.name + '\0' + l;
-        let h = held.get(key);
-        if (h === undefined) held.set(key, (h = { last: 0, offset: 0 }));
-        if (current === undefined) h.offset = h.last;
-        // A decrease (part of the source went away, or it restarted lower): serve on from the last
-        // value, never above it; what a source counted while gone is not seen, never counted twice.
-        else if (h.offset + current < h.last) h.offset = h.last - current;
-        h.last = current === undefined ? h.last : h.offset + current;
-        return h.last;
-      };
+      const served = (l: string, current: number | undefined): number => (counter ? totals.serve(rule.name + '\0' + l, current) : (current ?? 0));
       // A zero-filled counter counts on from what it last served, across its sources: it started
       // when this namer did.
       if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, served(constLabels, undefined), born);

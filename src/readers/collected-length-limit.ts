@@ -27,7 +27,7 @@ import {
 import { withinLength } from '../domain/bounded-attributes.ts';
 import { ATTRIBUTE_VALUES_TRUNCATED } from '../domain/catalog.ts';
 import type { RecordGuard } from '../domain/record-guard.ts';
-import { attributeSetKey } from '../domain/series/attribute-key.ts';
+import { attributeSetKey } from '../series/attribute-key.ts';
 import { addExponential, sumOf } from '../common/exponential-histogram.ts';
 import { VERSION } from '../version.ts';
 

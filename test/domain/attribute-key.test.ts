@@ -1,8 +1,8 @@
-// The one attribute-set key (domain/series/attribute-key.ts): what makes two attribute sets one
+// The one attribute-set key (series/attribute-key.ts): what makes two attribute sets one
 // series in every engine, and the form the ingest's state file holds (kept across this change).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attributeSetKey } from '../../src/domain/series/attribute-key.ts';
+import { attributeSetKey } from '../../src/series/attribute-key.ts';
 import { attributesKey } from '../../src/ingest/input-bounds.ts';
 
 test('one set whatever its key order; undefined and null values left out; values typed', () => {

@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import { ValueType } from '@opentelemetry/api';
 import type { MetricDescriptor, DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
 import { countingRender } from '../support/counting-render.ts';
-import { HistogramSeries } from '../../src/domain/series/histogram.ts';
-import { KeyedSeriesIndex } from '../../src/domain/series/keyed-index.ts';
-import { OpenSeriesIndex } from '../../src/domain/series/open-index.ts';
-import { SeriesStore } from '../../src/domain/series/series-store.ts';
-import { SumSeries } from '../../src/domain/series/sum.ts';
-import { GaugeSeries } from '../../src/domain/series/gauge.ts';
+import { HistogramSeries } from '../../src/series/histogram.ts';
+import { KeyedSeriesIndex } from '../../src/series/keyed-index.ts';
+import { OpenSeriesIndex } from '../../src/series/open-index.ts';
+import { SeriesStore } from '../../src/series/series-store.ts';
+import { SumSeries } from '../../src/series/sum.ts';
+import { GaugeSeries } from '../../src/series/gauge.ts';
 
 const D: MetricDescriptor = { name: 'c', description: '', unit: '', valueType: ValueType.DOUBLE };
 const keyed = (grow: () => void) => new KeyedSeriesIndex(grow);

@@ -1,4 +1,4 @@
-// The series layer's rules for values that come from several sources (domain/series/carry.ts,
+// The series layer's rules for values that come from several sources (series/carry.ts,
 // live.ts): cumulative reports carried over restarts and leaves, levels combined over live sources
 // by a merge policy, series with no live source left out of what is read, and the series cap's
 // overflow fold holding several sources. The cluster aggregate writes with them; the ingest can.
@@ -8,13 +8,13 @@ import fc from 'fast-check';
 import { ValueType, type Attributes } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type MetricDescriptor, type MetricData } from '@opentelemetry/sdk-metrics';
 import { OVERFLOW_ATTRIBUTES } from '../../src/domain/bounded-attributes.ts';
-import { carryHistogram, carryLargest, carrySum } from '../../src/domain/series/carry.ts';
-import type { LabelRender } from '../../src/domain/series/collection.ts';
-import { HistogramSeries } from '../../src/domain/series/histogram.ts';
-import { LiveSeries, type Combine } from '../../src/domain/series/live.ts';
-import { OpenSeriesIndex } from '../../src/domain/series/open-index.ts';
-import { SeriesStore } from '../../src/domain/series/series-store.ts';
-import { SumSeries } from '../../src/domain/series/sum.ts';
+import { carryHistogram, carryLargest, carrySum } from '../../src/series/carry.ts';
+import type { LabelRender } from '../../src/series/collection.ts';
+import { HistogramSeries } from '../../src/series/histogram.ts';
+import { LiveSeries, type Combine } from '../../src/series/live.ts';
+import { OpenSeriesIndex } from '../../src/series/open-index.ts';
+import { SeriesStore } from '../../src/series/series-store.ts';
+import { SumSeries } from '../../src/series/sum.ts';
 
 const D = (name: string) => ({ name, description: '', unit: '', valueType: ValueType.DOUBLE }) as MetricDescriptor;
 const open = (limit = 100) => (grow: () => void) => new OpenSeriesIndex(limit, grow);

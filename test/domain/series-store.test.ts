@@ -1,4 +1,4 @@
-// The series store (domain/series/): the label strings it holds for a reader (made once per
+// The series store (series/): the label strings it holds for a reader (made once per
 // series, the same array while no series is added, never changed once handed out), and how every
 // reader reads it — bound once through its public setMetricProducer, never patched.
 import assert from 'node:assert/strict';

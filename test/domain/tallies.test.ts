@@ -8,7 +8,7 @@ import { AggregationTemporality, DataPointType, MeterProvider, type DataPoint, t
 import { MAX_SERIES_PER_INSTRUMENT, MAX_VALUE_LENGTH } from '../../src/domain/bounded-attributes.ts';
 import { DOMAIN_INSTRUMENTS, RUN_DURATION, RUN_FINISHED } from '../../src/domain/catalog.ts';
 import { createRecorder } from '../../src/domain/recorder.ts';
-import { RAW_KEYS_PER_INSTRUMENT } from '../../src/domain/series/spec-index.ts';
+import { RAW_KEYS_PER_INSTRUMENT } from '../../src/domain/tallies/spec-index.ts';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';

@@ -1,4 +1,4 @@
-// Cumulative → delta (domain/series/temporality.ts), as the series store's delta producer serves
+// Cumulative → delta (series/temporality.ts), as the series store's delta producer serves
 // it to a delta push: the deltas add back up to the totals, and a delta point says nothing about
 // values outside its window.
 import assert from 'node:assert/strict';
@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricDescriptor, type MetricData } from '@opentelemetry/sdk-metrics';
-import { HistogramSeries } from '../../src/domain/series/histogram.ts';
-import { LiveSeries } from '../../src/domain/series/live.ts';
-import { OpenSeriesIndex } from '../../src/domain/series/open-index.ts';
-import { SeriesStore } from '../../src/domain/series/series-store.ts';
-import { SumSeries } from '../../src/domain/series/sum.ts';
+import { HistogramSeries } from '../../src/series/histogram.ts';
+import { LiveSeries } from '../../src/series/live.ts';
+import { OpenSeriesIndex } from '../../src/series/open-index.ts';
+import { SeriesStore } from '../../src/series/series-store.ts';
+import { SumSeries } from '../../src/series/sum.ts';
 
 const D = (name: string) => ({ name, description: '', unit: '', valueType: ValueType.DOUBLE }) as MetricDescriptor;
 const open = (grow: () => void) => new OpenSeriesIndex(100, grow);

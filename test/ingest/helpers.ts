@@ -23,7 +23,7 @@ import type {
 export const EPOCH_SECONDS = Math.floor(Date.now() / 1000);
 
 /**
- * A fake clock for the store (domain/series/clock.ts), the wall one in Unix ms from `start`:
+ * A fake clock for the store (series/clock.ts), the wall one in Unix ms from `start`:
  * `advance` moves both, as time passing does; `step` moves the wall clock alone, as NTP or
  * `date -s` does.
  */

@@ -1,6 +1,6 @@
 /**
  * A step of jobmeter's wall clock (NTP at boot, a VM's resume, `date -s`), forwards or back, while
- * its monotonic clock runs on (domain/series/clock.ts): the ingest expires nothing early, keeps
+ * its monotonic clock runs on (series/clock.ts): the ingest expires nothing early, keeps
  * nothing late, and a delta sender's total goes on. The same across a restart whose wall clock is
  * another day's. The senders' clocks are not stepped: their point times go on as before.
  */

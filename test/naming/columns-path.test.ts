@@ -1,4 +1,4 @@
-// The naming pass reads the store's series sets as columns (a Collection, domain/series/) instead
+// The naming pass reads the store's series sets as columns (a Collection, series/) instead
 // of points: the same families as from the MetricData a reader gets, under the native profile and a legacy table (scaled,
 // summed, zero-filled, from a histogram's sum and count), with start times; a counter family's
 // label array is the last scrape's while its series stay the same and a new one when they change;
@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { AggregationTemporality } from '@opentelemetry/sdk-metrics';
-import type { Collection } from '../../src/domain/series/collection.ts';
+import type { Collection } from '../../src/series/collection.ts';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { SumTally } from '../../src/domain/tallies/sum.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { Collection } from '../../src/domain/series/collection.ts';
+import type { Collection } from '../../src/series/collection.ts';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
 import type { RenderHistogramSeries as HistogramSeries, RenderNumberFamily as NumberFamily } from '../../src/exposition/render-model.ts';

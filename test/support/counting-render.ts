@@ -3,7 +3,7 @@
  * a test can tell whether the store made a label string again or kept it.
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { LabelRender } from '../../src/domain/series/collection.ts';
+import type { LabelRender } from '../../src/series/collection.ts';
 
 export function countingRender(key: string): LabelRender & { calls: number } {
   const r = {

@@ -1,10 +1,10 @@
-/** A synchronous gauge's tally: records into a gauge's series (domain/series/gauge.ts). */
+/** A synchronous gauge's tally: records into a gauge's series (series/gauge.ts). */
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { BOUNDED } from '../bounded-attributes.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
-import { GaugeSeries } from '../series/gauge.ts';
-import type { SeriesIndex } from '../series/spec-index.ts';
+import { GaugeSeries } from '../../series/gauge.ts';
+import type { SeriesIndex } from '../../series/positions.ts';
 import type { BoundGauge, DeclaredGauge } from './handles.ts';
 import { reject } from './reject.ts';
 

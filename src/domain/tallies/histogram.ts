@@ -1,11 +1,11 @@
-/** A histogram's tally: records into a histogram's series (domain/series/histogram.ts). */
+/** A histogram's tally: records into a histogram's series (series/histogram.ts). */
 import type { Attributes, Context } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { BOUNDED } from '../bounded-attributes.ts';
 import { exemplarOf } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
-import { HistogramSeries } from '../series/histogram.ts';
-import type { SeriesIndex } from '../series/spec-index.ts';
+import { HistogramSeries } from '../../series/histogram.ts';
+import type { SeriesIndex } from '../../series/positions.ts';
 import type { BoundHistogram, DeclaredHistogram } from './handles.ts';
 import { reject } from './reject.ts';
 

@@ -1,7 +1,7 @@
 /**
  * jobmeter's own observable instruments (the domain's snapshot, run history and build info, the
  * process and runtime metrics, those declared in `options.instruments`) that no host View
- * selects: series sets of the store (domain/series/), written by their callbacks at the store's
+ * selects: series sets of the store (series/), written by their callbacks at the store's
  * instant instead of through the SDK's asynchronous storage. The SDK builds hash maps, merges
  * them with a report history and makes an array per instrument at every collection, for every one
  * of these instruments, most of which observe nothing.
@@ -16,9 +16,9 @@
 import { diag, ValueType, type Attributes, type BatchObservableCallback, type BatchObservableResult, type Observable, type ObservableCallback, type ObservableResult } from '@opentelemetry/api';
 import { InstrumentType, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { invalidValue, isRecordable, type RecordGuard } from '../record-guard.ts';
-import { GaugeSeries } from '../series/gauge.ts';
-import { OpenSeriesIndex } from '../series/open-index.ts';
-import { SumSeries } from '../series/sum.ts';
+import { GaugeSeries } from '../../series/gauge.ts';
+import { OpenSeriesIndex } from '../../series/open-index.ts';
+import { SumSeries } from '../../series/sum.ts';
 import type { InstrumentSpec } from '../types.ts';
 
 export type ObservedKind = 'observableCounter' | 'observableUpDownCounter' | 'observableGauge';

@@ -1,5 +1,5 @@
 /**
- * The tallies: the first writer into the series store (domain/series/). The synchronous
+ * The tallies: the first writer into the series store (series/). The synchronous
  * instruments jobmeter has specs for (the domain's, the self-metrics, those a host declares), and
  * those a host makes on jobmeter's provider with no View selecting them, each a series set of the
  * store with an OpenTelemetry API instrument's record face.
@@ -7,7 +7,7 @@
  * Why not the SDK's own synchronous instruments: a record through them builds a processed
  * attributes object, a sorted-JSON hash of it and an accumulation lookup, every time, and each
  * collection copies every series again. Here a record is a few `Map` lookups and an array add
- * (series/spec-index.ts, series/open-index.ts).
+ * (spec-index.ts, series/open-index.ts).
  *
  * Differences from the SDK's synchronous instruments: the series ceiling counts series for the
  * life of the instrument (the SDK counts attribute sets per collection interval, so over many
@@ -18,11 +18,11 @@ import type { InstrumentationScope } from '@opentelemetry/core';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { SDK_DEFAULT_BOUNDARIES } from '../host-buckets.ts';
 import { RecordGuard } from '../record-guard.ts';
-import { OpenSeriesIndex } from '../series/open-index.ts';
-import { INSTRUMENT_TYPE } from '../series/series-set.ts';
-import type { Clock } from '../series/clock.ts';
-import { SeriesStore } from '../series/series-store.ts';
-import { SpecSeriesIndex } from '../series/spec-index.ts';
+import { OpenSeriesIndex } from '../../series/open-index.ts';
+import { INSTRUMENT_TYPE } from '../../series/series-set.ts';
+import type { Clock } from '../../series/clock.ts';
+import { SeriesStore } from '../../series/series-store.ts';
+import { SpecSeriesIndex } from './spec-index.ts';
 import type { InstrumentKind, InstrumentSpec } from '../types.ts';
 import { GaugeTally } from './gauge.ts';
 import { TALLY_KINDS, type DeclaredCounter, type DeclaredGauge, type DeclaredHistogram } from './handles.ts';

@@ -1,11 +1,11 @@
-/** A counter's or up-down counter's tally: records into a sum's series (domain/series/sum.ts). */
+/** A counter's or up-down counter's tally: records into a sum's series (series/sum.ts). */
 import type { Attributes, Context } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { BOUNDED } from '../bounded-attributes.ts';
 import { exemplarOf } from '../exemplars.ts';
 import { isRecordable, type RecordGuard } from '../record-guard.ts';
-import type { SeriesIndex } from '../series/spec-index.ts';
-import { SumSeries } from '../series/sum.ts';
+import type { SeriesIndex } from '../../series/positions.ts';
+import { SumSeries } from '../../series/sum.ts';
 import type { BoundCounter, DeclaredCounter } from './handles.ts';
 import { reject } from './reject.ts';
 

@@ -9,7 +9,7 @@
  * buffer per instrument would be hundreds of allocations per scrape.
  */
 import type { Attributes } from '@opentelemetry/api';
-import type { Exemplar } from '../exemplars.ts';
+import type { Exemplar } from './collection.ts';
 import type { Column } from './column.ts';
 
 export interface Snapshot {

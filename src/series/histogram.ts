@@ -5,12 +5,12 @@
  */
 import type { HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type HistogramMetricData, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import type { Exemplar } from '../exemplars.ts';
+import type { Exemplar } from './collection.ts';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
 import type { Snapshot, SnapshotArena } from './snapshot.ts';
-import type { SeriesIndex } from './spec-index.ts';
+import type { SeriesIndex } from './positions.ts';
 
 export class HistogramSeries extends SeriesSet {
   readonly dataPointType = DataPointType.HISTOGRAM;

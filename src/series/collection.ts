@@ -9,7 +9,18 @@ import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { AggregationTemporality, DataPointType, MetricData, MetricDescriptor, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import type { Exemplar } from '../exemplars.ts';
+
+/** A trace-linked exemplar (domain/exemplars.ts): the latest record made in a sampled span. */
+export interface Exemplar {
+  /** The value recorded (a counter's increment, a histogram's observation). */
+  readonly value: number;
+  /** When it was recorded, Unix ms. */
+  readonly timeMillis: number;
+  /** 32 lowercase hex digits. */
+  readonly traceId: string;
+  /** 16 lowercase hex digits. */
+  readonly spanId: string;
+}
 
 /**
  * How a reader turns a series' attributes into its label string, and tells a string that is not

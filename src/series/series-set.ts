@@ -21,11 +21,11 @@
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, InstrumentType, type DataPointType, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { holdShape } from '../../common/held-shapes.ts';
+import { holdShape } from '../common/held-shapes.ts';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
 import { SeriesStarts } from './series-starts.ts';
 import type { Snapshot, SnapshotArena } from './snapshot.ts';
-import type { SeriesIndex } from './spec-index.ts';
+import type { SeriesIndex } from './positions.ts';
 
 export const INSTRUMENT_TYPE: Readonly<Record<string, InstrumentType>> = {
   counter: InstrumentType.COUNTER,

@@ -1,12 +1,12 @@
 /** The rules of a sum (a counter or up-down counter): one value per series, added to; the latest exemplar per series when kept. */
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type MetricData, type MetricDescriptor, type SumMetricData } from '@opentelemetry/sdk-metrics';
-import type { Exemplar } from '../exemplars.ts';
+import type { Exemplar } from './collection.ts';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
-import type { SeriesIndex } from './spec-index.ts';
+import type { SeriesIndex } from './positions.ts';
 
 const NO_BOUNDS: readonly number[] = [];
 

@@ -10,7 +10,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { attributeSetKey } from './attribute-key.ts';
-import { EMPTY, type SeriesIndex } from './spec-index.ts';
+import { EMPTY, type SeriesIndex } from './positions.ts';
 
 export class KeyedSeriesIndex implements SeriesIndex {
   /** Replaced by a compaction (a new array: one handed out never changes but by growing). */

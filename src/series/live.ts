@@ -14,7 +14,7 @@ import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts'
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from './snapshot.ts';
-import type { SeriesIndex } from './spec-index.ts';
+import type { SeriesIndex } from './positions.ts';
 
 /** How the live sources' values of one series combine. */
 export type Combine = 'sum' | 'max';

@@ -22,29 +22,12 @@
 import type { Attributes } from '@opentelemetry/api';
 import { attributesTemplate, createFold, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, toLabelString, type Fold } from '../bounded-attributes.ts';
 import { OTHER, type InstrumentSpec } from '../types.ts';
-import { Positions } from './positions.ts';
-import { isLevel, step, ValueTrie, type Entry } from './value-trie.ts';
+import { EMPTY, Positions, type SeriesIndex } from '../../series/positions.ts';
+import { isLevel, step, ValueTrie, type Entry } from '../../series/value-trie.ts';
 
 /** Raw attribute sets remembered per instrument beyond the folded ones (see the file comment). */
 export const RAW_KEYS_PER_INSTRUMENT = 1024;
 
-/** Attribute sets → series indexes: what a tally looks its series up in. */
-export interface SeriesIndex {
-  /** The attributes of each series, by index (stable objects: a series keeps its object while held). */
-  readonly attributes: Attributes[];
-  /** The index of the series `attributes` records into (created on first sight). */
-  readonly seriesOf: (attributes: Attributes | undefined) => number;
-  /**
-   * Only an index whose series may be removed (keyed-index.ts; this one's and the open index's
-   * never go away): the set compacted its series, series `i` now at `moves[i]` (-1: removed), `n`
-   * left: `attributes` becomes a new array of the `n` left.
-   */
-  compacted?(moves: Int32Array, n: number): void;
-  /** With {@link compacted}: the series at `at` is removed, its attributes no longer find it. */
-  forget?(at: number): void;
-}
-
-export const EMPTY: Attributes = Object.freeze({});
 
 export class SpecSeriesIndex implements SeriesIndex {
   readonly attributes: Attributes[];

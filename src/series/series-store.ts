@@ -15,7 +15,8 @@ import type { HrTime } from '@opentelemetry/api';
 import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import { AggregationTemporality, type CollectionResult, type MetricData, type MetricProducer, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import { Slice } from '../../common/slices.ts';
+import { Slice } from '../common/slices.ts';
+import { ServedTotals } from './carry.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import type { CollectedScope, CollectedSeries, Collection } from './collection.ts';
 import type { SeriesSet } from './series-set.ts';
@@ -46,6 +47,11 @@ export class SeriesStore {
   readonly #settlers: (() => PromiseLike<unknown> | undefined)[] = [];
   /** Snapshot storage a finished collection gave back, for the next one (snapshot.ts). */
   readonly #storage = new SnapshotStorage();
+  /**
+   * What the profile's zero-filled counters served from this store's collections (and what a
+   * scrape merges into them: the ingest's, the cluster's), so they never go down (carry.ts).
+   */
+  readonly served = new ServedTotals();
 
   constructor(options: SeriesStoreOptions = {}) {
     this.#clock = options.clock ?? SYSTEM_CLOCK;

@@ -18,10 +18,10 @@
  * would key an array by identity.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { setAttribute } from '../../common/set-attribute.ts';
+import { setAttribute } from '../common/set-attribute.ts';
 import { attributeSetKey } from './attribute-key.ts';
 import { Positions } from './positions.ts';
-import { EMPTY, type SeriesIndex } from './spec-index.ts';
+import { EMPTY, type SeriesIndex } from './positions.ts';
 import { isLevel, step, ValueTrie, type Alias, type Entry } from './value-trie.ts';
 
 /** Key orders remembered per instrument (a host uses one or two literals per instrument). */
