@@ -286,7 +286,7 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
       // once for the whole cluster, in the push's temporality (the aggregate's store differences it).
       transform = (rm) => {
         if (!primary.active) return named?.(rm) ?? rm;
-        return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => named?.(agg) ?? agg);
+        return primary.collect(rm).then((agg) => named?.(agg) ?? agg);
       };
     }
     telemetry.pushConfigured();

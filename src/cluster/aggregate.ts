@@ -20,6 +20,7 @@ import { diag, ValueType, type Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { AggregationTemporality, MetricDescriptor, MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
+import { exportedTotals, DeltaWindows } from '../domain/series/temporality.ts';
 import { carryHistogram, carryLargest, carrySum, ROW_BUCKETS } from '../domain/series/carry.ts';
 import type { Collection } from '../domain/series/collection.ts';
 import { Column } from '../domain/series/column.ts';
@@ -93,6 +94,7 @@ export class ClusterAggregate {
   readonly #policyFor: (instrument: string) => MergePolicy;
   readonly #store = new SeriesStore();
   readonly #producer: MetricProducer;
+  readonly #windows: DeltaWindows;
   /** Metrics by index (what a member's columns hold), and by scope and name. */
   readonly #list: AggMetric[] = [];
   readonly #metrics = new Map<string, number>();
@@ -104,7 +106,8 @@ export class ClusterAggregate {
   constructor(options: AggregateOptions) {
     this.#resource = options.resource;
     this.#policyFor = options.policyFor;
-    this.#producer = this.#store.producer(options.temporality);
+    this.#windows = new DeltaWindows(this.#store.start);
+    this.#producer = this.#store.producer(options.temporality, this.#windows);
   }
 
   /** Members that have reported and not left. */
@@ -161,6 +164,25 @@ export class ClusterAggregate {
   async resourceMetrics(): Promise<ResourceMetrics> {
     const { resourceMetrics } = await this.#producer.collect();
     return { resource: this.#resource, scopeMetrics: resourceMetrics.scopeMetrics };
+  }
+
+  /**
+   * The delta push takes over from the reader that exported `own`'s series until now: `exported`
+   * is that reader's collection now (not exported as the reader's), `own` the same series'
+   * cumulative collection after it, merged already. Their exported totals are where this
+   * aggregate's delta windows start; a member's series starts from nothing. Before the first
+   * {@link resourceMetrics} only.
+   */
+  handOver(own: ResourceMetrics, exported: ResourceMetrics): void {
+    const { totals, at } = exportedTotals(own, exported);
+    if (at !== undefined) this.#windows.resume(at);
+    for (const { scope, metric, attributes, total } of totals) {
+      const m = this.#metrics.get(`${scope.name}\0${scope.version ?? ''}\0${metric.descriptor.name}`);
+      const set = m === undefined ? undefined : this.#list[m]!.set;
+      // A series the aggregate left out (a conflicting kind) has nothing to continue.
+      if (set === undefined || set instanceof HistogramSeries !== (typeof total !== 'number')) continue;
+      this.#windows.exported(set.descriptor, set.attributes[set.seriesOf(attributes)]!, total);
+    }
   }
 
   /** Series `sid` of the member is `attributes` of the aggregate's metric `m` (NONE: one it left out). */
