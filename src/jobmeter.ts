@@ -467,6 +467,7 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
           () => undefined,
           (err: unknown) => err,
         );
+        await primary?.settleOwn();
         await Promise.all([listener?.close(), meterProvider.shutdown()]);
         // After the last push, which still asks the members.
         stopClusterWorkers();

@@ -37,6 +37,8 @@ export class ClusterPrimary implements PrimarySink {
   readonly #links = new Map<string, Link>();
   #seq = 0;
   #active = false;
+  /** The primary's own collection merged last (what the aggregate holds of it). */
+  #lastOwn: ResourceMetrics | undefined;
   /** Whether a delta push has read the aggregate (it took over from the primary's own reader). */
   #handedOver = false;
   #inflight: Promise<ResourceMetrics | undefined> | undefined;
@@ -91,8 +93,9 @@ export class ClusterPrimary implements PrimarySink {
   async collect(pushed: ResourceMetrics): Promise<ResourceMetrics> {
     if (this.#options.temporality !== AggregationTemporality.DELTA) await this.#gathered(pushed);
     else if (!this.#handedOver) {
-      // The primary's own totals collected after `pushed`, never before: a record between the
-      // two is then missed, not exported twice.
+      // The primary's own totals collected after `pushed` (at shutdown: settled before it, once
+      // records are refused), never before a record in `pushed`: a record between the two is
+      // then missed, not exported twice.
       await this.#inflight;
       const own = await this.#gathered(undefined);
       if (own !== undefined) this.#aggregate.handOver(own, pushed);
@@ -107,7 +110,7 @@ export class ClusterPrimary implements PrimarySink {
     return this.#aggregate.collect();
   }
 
-  /** Resolves to the primary's own collection that was merged (undefined: none could be made). */
+  /** Resolves to the primary's own collection the aggregate holds (undefined: none yet). */
   #gathered(own: ResourceMetrics | undefined): Promise<ResourceMetrics | undefined> {
     return (this.#inflight ??= this.#gather(own).finally(() => {
       this.#inflight = undefined;
@@ -126,15 +129,32 @@ export class ClusterPrimary implements PrimarySink {
     // The primary's own reader can be closed already (the last push at shutdown): its last
     // report stands, as a silent member's does.
     const own = given ?? (await this.#options.collectOwn().catch(() => undefined));
-    const slice = new Slice();
-    for (const chunk of own === undefined ? [] : this.#own.chunks(own, seq)) {
-      this.#aggregate.apply(SELF, chunk);
-      if (slice.due()) await slice.next();
-    }
+    if (own !== undefined) await this.#merge(own, seq);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(answers), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.timeoutMillis)))]);
     clearTimeout(timer);
-    return own;
+    return this.#lastOwn;
+  }
+
+  /**
+   * Merges the primary's own collection one last time, at shutdown once records are refused and
+   * before its reader closes: a delta push's last export, made after, can no longer collect it
+   * (a cumulative push brings its own).
+   */
+  async settleOwn(): Promise<void> {
+    if (!this.#active || this.#options.temporality !== AggregationTemporality.DELTA) return;
+    await this.#inflight;
+    const own = await this.#options.collectOwn().catch(() => undefined);
+    if (own !== undefined) await this.#merge(own, ++this.#seq);
+  }
+
+  async #merge(own: ResourceMetrics, seq: number): Promise<void> {
+    this.#lastOwn = own;
+    const slice = new Slice();
+    for (const chunk of this.#own.chunks(own, seq)) {
+      this.#aggregate.apply(SELF, chunk);
+      if (slice.due()) await slice.next();
+    }
   }
 }
 

@@ -220,6 +220,42 @@ test('a delta push counts every run once across the hand-over to the aggregate a
     const want = expected(6, 5, 0);
     want.delete('jobmeter.run.active undefined/crunch');
     assert.deepEqual(after, want, "a member's series is exported in full once, never again");
+    // The last export, at shutdown, carries what the primary recorded since the one before.
+    own(1);
+    await parent.shutdown();
+    const last = deltaTotals(receiver.requests);
+    last.delete('jobmeter.run.active undefined/crunch');
+    const wantLast = expected(7, 5, 0);
+    wantLast.delete('jobmeter.run.active undefined/crunch');
+    assert.deepEqual(last, wantLast, 'the shutdown export');
+  } finally {
+    await parent.shutdown();
+    await receiver.close();
+  }
+});
+
+test("a delta push whose hand-over to the aggregate is its last export, at shutdown, counts every run once", async () => {
+  const receiver = await startOtlpReceiver();
+  const options = { ...OPTIONS, listener: false as const, otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality: 'delta' as const } };
+  const parent = await createJobmeter(options);
+  try {
+    const own = (n: number) => {
+      for (let i = 0; i < n; i++) parent.recordRun({ task: 'nightly', outcome: 'success', durationSeconds: 0.5 });
+    };
+    own(3);
+    await parent.forceFlush();
+    const a = start(options);
+    parent.aggregate(a);
+    await next(a, 'started');
+    a.postMessage({ run: 2 });
+    await next(a, 'recorded');
+    own(1);
+    await parent.shutdown();
+    const totals = deltaTotals(receiver.requests);
+    assert.deepEqual(
+      [totals.get('jobmeter.run.finished success/nightly'), totals.get('jobmeter.run.duration success/nightly count'), totals.get('jobmeter.run.finished success/crunch')],
+      [4, 4, 2],
+    );
   } finally {
     await parent.shutdown();
     await receiver.close();
