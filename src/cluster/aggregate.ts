@@ -13,6 +13,8 @@
  * - Output series keep one attributes object each and their order of first appearance, as the
  *   naming stage expects of every producer; past the series cap new attribute sets fold into the
  *   overflow series (series/open-index.ts), so the aggregate's memory stays bounded.
+ * - Read by a delta push, the aggregate's first export continues from what the primary's own reader
+ *   exported before ({@link ClusterAggregate.handOver}): no increment goes out twice.
  * - A member's state is columns by its series ids, which its encoder hands out densely from 0
  *   (report-encoder.ts): an id far past the member's known ones is refused, not allocated for.
  */
@@ -20,7 +22,6 @@ import { diag, ValueType, type Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { AggregationTemporality, MetricDescriptor, MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
-import { exportedTotals, DeltaWindows } from '../domain/series/temporality.ts';
 import { carryHistogram, carryLargest, carrySum, ROW_BUCKETS } from '../domain/series/carry.ts';
 import type { Collection } from '../domain/series/collection.ts';
 import { Column } from '../domain/series/column.ts';
@@ -29,6 +30,7 @@ import { LiveSeries } from '../domain/series/live.ts';
 import { OpenSeriesIndex } from '../domain/series/open-index.ts';
 import { SeriesStore } from '../domain/series/series-store.ts';
 import { SumSeries } from '../domain/series/sum.ts';
+import { DeltaWindows, exportedTotals } from '../domain/series/temporality.ts';
 import type { MergePolicy } from './merge-policy.ts';
 import type { MetricDef, Report, WireKind } from './wire.ts';
 
