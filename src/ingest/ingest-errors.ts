@@ -1,24 +1,11 @@
 /**
  * What the OTLP ingest answers each error with: the one error → answer table, as the Collector's
  * receiver has one (receiver/otlpreceiver/internal/errors/errors.go). Every step of a request
- * (ingest-listener.ts) returns or throws; {@link refusalOf} names the reason of what it threw,
- * and the reason's row says the body and headers. The HTTP status is the reason's
- * (self-telemetry.ts `INGEST_ANSWERS`, the `code` and `reason` of `jobmeter_ingest_requests_total`).
- *
- * | reason                 | status | body                                                     | headers                                    |
- * |------------------------|--------|----------------------------------------------------------|--------------------------------------------|
- * | not_found              | 404    | text (Go's ServeMux)                                     |                                            |
- * | method_not_allowed     | 405    | text (the Collector's)                                   | `Allow: POST`                              |
- * | unsupported_media_type | 415    | text (the Collector's)                                   |                                            |
- * | unauthorized           | 401    | google.rpc.Status UNAUTHENTICATED (a text line without a Content-Type to encode it in) | `WWW-Authenticate: Bearer`, `Connection: close` |
- * | forbidden              | 403    | PERMISSION_DENIED (likewise)                             | `Connection: close`                        |
- * | bad_request            | 400    | INVALID_ARGUMENT: an unreadable body, a Content-Encoding not taken or not decoding, a body that does not decode | |
- * | too_large              | 413    | INVALID_ARGUMENT: past `maxBodyBytes` as sent or inflated, or past the decode limits | |
- * | unavailable            | 503    | UNAVAILABLE: the bytes of bodies in flight past their bound | `Retry-After`                           |
- * | internal               | 500    | INTERNAL, its cause kept server-side (as on the pull listener) |                                      |
- *
- * Status bodies are in the request's encoding. A refusal while the body is still arriving adds
- * `Connection: close`: the rest of it is not read.
+ * (ingest-listener.ts) returns or throws; {@link refusalOf} names the reason of what it threw, and
+ * the reason's row says the body and headers. The HTTP status is the reason's (self-telemetry.ts
+ * `INGEST_ANSWERS`, the `code` and `reason` of `jobmeter_ingest_requests_total`). Status bodies
+ * are in the request's encoding; a refusal while the body is still arriving adds `Connection:
+ * close`, so the rest of it is not read.
  */
 import { CONTENT_TYPE, encodeStatus } from '../otlp/codec.ts';
 import { DecodeLimitExceeded } from '../otlp/decode-limits.ts';
@@ -42,8 +29,6 @@ interface Row {
   readonly retryAfter?: true;
 }
 
-const INTERNAL = 13;
-
 const ROWS: Readonly<Record<RefusedReason, Row>> = Object.freeze({
   not_found: { text: { body: '404 page not found\n', contentType: 'text/plain; charset=utf-8' } },
   method_not_allowed: { text: { body: '405 method not allowed, supported: [POST]', contentType: 'text/plain' }, headers: { allow: 'POST' } },
@@ -59,9 +44,10 @@ const ROWS: Readonly<Record<RefusedReason, Row>> = Object.freeze({
   },
   forbidden: { code: RPC_CODE.PERMISSION_DENIED, message: 'permission denied', headers: { connection: 'close' } },
   bad_request: { code: RPC_CODE.INVALID_ARGUMENT, message: 'invalid request' },
+  // 413 where the Collector answers 400: OTLP/HTTP asks it of an oversized request (docs/collector.md).
   too_large: { code: RPC_CODE.INVALID_ARGUMENT },
   unavailable: { code: RPC_CODE.UNAVAILABLE, retryAfter: true },
-  internal: { code: INTERNAL, message: 'internal error' },
+  internal: { code: RPC_CODE.INTERNAL, message: 'internal error' },
 });
 
 /** A request answered by its reason's row rather than ingested. */
