@@ -75,7 +75,7 @@ async function serve(config: string): Promise<Serve> {
       return { rejected: Number(partial.rejectedDataPoints ?? 0), message: partial.errorMessage ?? '' };
     },
     sample: (name) => sampleAt(`http://127.0.0.1:${pullPort}/metrics`, name),
-    telemetry: (name) => sampleAt(telemetryUrl, name),
+    telemetry: (name) => sampleAt(telemetryUrl!, name),
   };
 }
 
