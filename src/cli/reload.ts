@@ -16,7 +16,7 @@
  * listener must stay registered for as long as serve runs), never opens a gated route and never
  * prints a secret's value.
  */
-import { JOBMETER_OPTIONS, SECTIONS, type OptionRow, type SectionName } from '../common/option-table.ts';
+import { JOBMETER_OPTIONS, SECTIONS, type OptionRow } from '../common/option-table.ts';
 import { METRICS_KEYS } from '../config/file-layer.ts';
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
@@ -200,7 +200,7 @@ export function fileKey(path: string): string {
   if (row?.file === undefined) return path;
   const tableKey = (file: string): string => (file.includes('.') ? `[${file.slice(0, file.indexOf('.'))}] ${file.slice(file.indexOf('.') + 1)}` : file);
   if (field === undefined) return tableKey(row.file);
-  const inner = row.keys !== undefined && row.keys !== 'open' ? (SECTIONS[row.keys as SectionName] as Record<string, OptionRow>)[field]?.file : undefined;
+  const inner = row.keys !== undefined && row.keys !== 'open' ? (SECTIONS[row.keys] as Record<string, OptionRow>)[field]?.file : undefined;
   return inner === undefined ? `[${row.file}] ${field}` : `[${row.file}] ${inner}`;
 }
 

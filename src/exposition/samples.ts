@@ -303,7 +303,7 @@ export interface Dialect {
   /** A family's metadata lines (`# HELP`, `# TYPE`, …). */
   header(f: RenderFamily): string;
   /** The cached `le` strings of a `bounds` array. */
-  layoutOf(bounds: readonly number[]): LeLayout;
+  readonly layoutOf: (bounds: readonly number[]) => LeLayout;
   /** What ends the exposition (`# EOF\n` in OpenMetrics); `''` for nothing. */
   readonly end: string;
   /** Whether exemplars are written (OpenMetrics). @default false */

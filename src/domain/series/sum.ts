@@ -67,7 +67,7 @@ export class SumSeries extends SeriesSet {
       if (v === p) continue;
       prev[i] = v;
       const e = snap.exemplars?.[i];
-      points.push({ attributes: attributes[i]!, startTime, endTime, value: v - p, ...(e !== undefined && { exemplars: [e] }) } as DataPoint<number>);
+      points.push({ attributes: attributes[i]!, startTime, endTime, value: v - p, ...(e !== undefined && { exemplars: [e] }) });
     }
     if (points.length === 0) return undefined;
     return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.SUM, dataPoints: points, isMonotonic: this.monotonic };
