@@ -190,7 +190,7 @@ test('serve: an OTel JS SDK delta counter exporting through a SIGTERM restart se
     },
     forceFlush: () => exporter.forceFlush(),
     shutdown: () => exporter.shutdown(),
-    selectAggregationTemporality: (kind) => exporter.selectAggregationTemporality!(kind),
+    selectAggregationTemporality: (kind) => exporter.selectAggregationTemporality(kind),
   };
   // Exports every 500 ms: the ones failing while serve is down are retried by the exporter and
   // arrive, after the restart, later than newer ones.
