@@ -20,7 +20,9 @@ export async function startBystander(): Promise<{ start(): Promise<void>; stop()
       child.send(m);
     });
   return {
-    start: async () => void (await answer('start')),
+    start: async () => {
+      await answer('start');
+    },
     stop: () => answer('stop'),
     close: () => child.disconnect(),
   };

@@ -125,8 +125,8 @@ export class FleetSender {
     const now = BigInt(Date.now()) * 1_000_000n;
     const time = (this.#time = now > this.#time ? now : this.#time + 1n);
     for (let i = 0; i < this.#times.length; i++) {
-      this.body.writeBigUInt64LE(time, this.#times[i]!);
-      this.body.writeDoubleLE(this.#exports + (i % 7), this.#values[i]!);
+      this.body.writeBigUInt64LE(time, this.#times[i]);
+      this.body.writeDoubleLE(this.#exports + (i % 7), this.#values[i]);
     }
     return this.body;
   }

@@ -188,7 +188,7 @@ async function payloads(layout: Layout, hosts: readonly string[]): Promise<() =>
     if (errors.length > 0) throw new Error(`payload collect: ${errors.map(String).join('; ')}`);
     let sum = 0;
     for (const sm of resourceMetrics.scopeMetrics) {
-      for (const m of sm.metrics) if (m.dataPointType === DataPointType.SUM) for (const dp of m.dataPoints) sum += dp.value as number;
+      for (const m of sm.metrics) if (m.dataPointType === DataPointType.SUM) for (const dp of m.dataPoints) sum += dp.value;
     }
     const body = ProtobufMetricsSerializer.serializeRequest(resourceMetrics);
     if (body === undefined) throw new Error('payload: the serializer returned nothing');
@@ -381,7 +381,7 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
         `${bytes(stats(ls.map((l) => l.rss)).median)} (peak ${bytes(Math.max(...ls.map((l) => l.rssPeak)))})`,
         `${bytes(perLiveStats.median)} (${bytes(perLiveStats.min)}–${bytes(perLiveStats.max)})`,
         (perLiveStats.median / anchor.perLive).toFixed(2) + '×',
-        `${bytes(stats(ls.map((l) => l.rssIdle)).median)}`,
+        bytes(stats(ls.map((l) => l.rssIdle)).median),
         `${bytes(stats(ls.map(addedPerLive)).median)} (${(stats(ls.map(addedPerLive)).median / anchor.added).toFixed(2)}×)`,
       ]);
     }

@@ -5,7 +5,6 @@
  *   node bench/cpuprofile-top.ts <file.cpuprofile> [top=25]
  */
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { markdownTable } from './harness.ts';
 import { keyOf, where, type Profile } from './cpuprofile.ts';
 

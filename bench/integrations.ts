@@ -83,7 +83,9 @@ function emitter(lib: Library, jm: Jobmeter, instrument: boolean): { emitJob(i: 
           between?.();
           runner.onFinished(startedAt, execution);
         },
-        close: async () => void (await task.destroy()),
+        close: async () => {
+          await task.destroy();
+        },
       };
     }
     case 'graphile-worker': {
@@ -135,7 +137,7 @@ async function bullmqCallsPerPoll(): Promise<{ sent: number; ran: number }> {
   await queue.getJobCounts(); // scripts loaded, connection ready
   // Commands sent by a client (round trips, scripts counted once) and every command Redis ran.
   const calls = async (): Promise<{ sent: number; ran: number }> => {
-    const info = (await client.info('commandstats')) as string;
+    const info = (await client.info('commandstats'));
     const count = (m: RegExpMatchArray) => Number(/calls=(\d+)/.exec(m[0])![1]);
     const all = [...info.matchAll(/^cmdstat_(\w+):.*$/gm)];
     const scripted = all.filter((m) => m[1] === 'evalsha' || m[1] === 'eval').reduce((s, m) => s + count(m), 0);
@@ -165,7 +167,7 @@ async function pgBossCallsPerPoll(): Promise<number> {
   const { instrumentBoss } = await import('../src/integrations/pg-boss.ts');
   const pg = await startPostgres();
   const jm = await benchJobmeter([]);
-  const boss = new PgBoss({ connectionString: pg.url, supervise: false, schedule: false } as ConstructorParameters<typeof PgBoss>[0]);
+  const boss = new PgBoss({ connectionString: pg.url, supervise: false, schedule: false });
   boss.on('error', () => {});
   await boss.start();
   await boss.createQueue('emails');

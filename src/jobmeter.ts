@@ -473,14 +473,14 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
         // it fails, the rest still closes and shutdown rejects with why (serve exits non-zero).
         const unsaved = await keeper?.close().then(
           () => undefined,
-          (err: unknown) => err,
+          (err: unknown) => ({ err }),
         );
         await primary?.settleOwn();
         await Promise.all([listener?.close(), meterProvider.shutdown()]);
         // After the last push, which still asks the members.
         stopClusterWorkers();
         for (const stop of stopThreads) stop();
-        if (unsaved !== undefined) throw unsaved;
+        if (unsaved !== undefined) throw unsaved.err;
       })();
       return closing;
     },

@@ -11,7 +11,7 @@ import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
 import { CLUSTER_OPTIONS, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, resolveOption, resolveSection, SERVER_LIMIT_KEYS } from './common/option-table.ts';
 import { ConfigError } from './errors.ts';
-import { callback, list, nonEmptyString, oneOf, oneServiceName, stringTable } from './common/option-rules.ts';
+import { callback, list, oneOf, oneServiceName, stringTable } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';

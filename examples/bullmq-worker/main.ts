@@ -44,8 +44,8 @@ const timer = setInterval(() => {
 
 console.log(`bullmq-worker: metrics on http://127.0.0.1:${jm.pullAddress?.port}/metrics, jobs on ${redis.host}`);
 
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+process.once('SIGTERM', () => void shutdown());
+process.once('SIGINT', () => void shutdown());
 async function shutdown(): Promise<void> {
   clearInterval(timer);
   stop();

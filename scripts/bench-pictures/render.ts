@@ -140,7 +140,7 @@ export function scalingSpec(t: ScalingTable): TopLevelSpec {
 export function changeShareSpec(t: ChangesTable): TopLevelSpec {
   const shareLabel = (s: number) => `${s}%`;
   const contenders = [...new Set(t.points.map((p) => p.contender))];
-  const floorName = `${t.floor.label.replace(/^floor:\s*/, 'copy floor: ')}`;
+  const floorName = t.floor.label.replace(/^floor:\s*/, 'copy floor: ');
   const values = t.points.map((p) => ({ share: shareLabel(p.share), contender: p.contender, ms: p.ms.median, min: p.ms.min, max: p.ms.max }));
   const floor = t.shares.map((s) => ({ share: shareLabel(s), contender: floorName, ms: t.floor.ms.median }));
   const domain = logDomain([t.floor.ms.median, ...values.flatMap((v) => [v.min, v.max])]);

@@ -50,8 +50,8 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
 
   const url = await new Promise<string>((resolve, reject) => {
@@ -65,11 +65,11 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
       if (m) {
         clearTimeout(timer);
-        child.stdout!.off('data', onData);
+        child.stdout.off('data', onData);
         resolve(m[1]!);
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     void exited.then(([code]) => {
       clearTimeout(timer);
       reject(new Error(`task-daemon exited (${code}) before listening; stderr:\n${stderr}`));

@@ -310,7 +310,7 @@ function workerConfig(endpoints: CollectorEndpoints): Record<string, unknown> {
 /** The stores: a gateway's, or the `prometheus` exporter. */
 function storeExporters(endpoints: CollectorEndpoints): Record<string, unknown> {
   const gateway = endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
-  return gateway ? gatewayExporters(endpoints.gateway!) : { prometheus: prometheusExporter(endpoints.prometheus) };
+  return gateway ? gatewayExporters(endpoints.gateway) : { prometheus: prometheusExporter(endpoints.prometheus) };
 }
 
 /** One metrics pipeline, processors in the order given, with the health and telemetry every configuration has. */

@@ -49,7 +49,7 @@ import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { IngestListener } from '../ingest/ingest-listener.ts';
-import { PROFILE_NAMES, type JobmeterOptions, type ProfileName, type PullListenerOptions } from '../options.ts';
+import { PROFILE_NAMES, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
 import { COLLECTOR_CONFIG_HELP, COLLECTOR_CONFIG_USAGE, collectorConfigCommand } from './collector-config-command.ts';
 import { VIEWS_HELP, VIEWS_USAGE, viewsCommand } from './views-command.ts';
@@ -172,8 +172,8 @@ async function serve(args: readonly string[], env: Env, plain: CliIo): Promise<n
 
 async function served(args: readonly string[], env: Env, io: CliIo, hangups: HangupReloader): Promise<number> {
   let config: ServeConfig;
-  let demo = false;
-  let debug = false;
+  let demo: boolean;
+  let debug: boolean;
   try {
     const flags = parseServeFlags(args);
     demo = flags.demo === true;

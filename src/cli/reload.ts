@@ -229,7 +229,7 @@ export function fileKey(path: string): string {
   if (row?.file === undefined) return path;
   const tableKey = (file: string): string => (file.includes('.') ? `[${file.slice(0, file.indexOf('.'))}] ${file.slice(file.indexOf('.') + 1)}` : file);
   if (field === undefined) return tableKey(row.file);
-  const inner = row.keys !== undefined && row.keys !== 'open' ? (SECTIONS[row.keys as SectionName] as Record<string, OptionRow>)[field]?.file : undefined;
+  const inner = row.keys !== undefined && row.keys !== 'open' ? (SECTIONS[row.keys] as Record<string, OptionRow>)[field]?.file : undefined;
   return inner === undefined ? `[${row.file}] ${field}` : `[${row.file}] ${inner}`;
 }
 

@@ -137,7 +137,7 @@ export function port(value: unknown, key: string): number {
 /** `value` if it is an array (its items are the caller's to check); `what` words an item. */
 export function list<T>(value: readonly T[], key: string, what: string): readonly T[] {
   if (!Array.isArray(value)) throw new ConfigError(key, value, `a list of ${what}`);
-  return value;
+  return value as readonly T[];
 }
 
 /** What the SDK's MeterProvider calls on a reader (IMetricReader). */

@@ -15,7 +15,7 @@
  * (its `@default` tag is checked against the row's default by the docs test).
  */
 import { attributeValueLengthLimit, bodyBytes, bool, callback, cardinalityLimit, concurrentRequests, connections, memoryBytes, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stateDir } from './option-rules.ts';
-import { HOST_INSTRUMENTS, type HostInstruments, type OtlpProtocol, type ProfileName, type Temporality } from './option-values.ts';
+import { HOST_INSTRUMENTS } from './option-values.ts';
 
 /** One option of a section. */
 export interface OptionRow {
@@ -48,8 +48,6 @@ export interface OptionRow {
 
 export type Section = Readonly<Record<string, OptionRow>>;
 
-const ms = (doc: string, value: number): OptionRow => ({ schema: 'millis', default: value, rule: positiveMillis, doc });
-
 /** The timeouts and connection cap of every listener (http/server-limits.ts checks them). */
 const SERVER_LIMITS = {
   requestTimeoutMillis: { file: 'request_timeout_ms', schema: 'millis', default: 30_000, doc: "A request's headers (and body) must arrive within this many ms; past it 408 and the connection closes." },
@@ -61,38 +59,38 @@ export const SERVER_LIMIT_KEYS = Object.keys(SERVER_LIMITS) as (keyof typeof SER
 
 export const LISTENER_OPTIONS = {
   enabled: { file: 'enabled', schema: 'boolean', library: false, doc: '`false` disables the pull listener (the library: `listener: false`).' },
-  host: { file: 'host', schema: 'host', default: '127.0.0.1' as string, doc: 'Address to bind: loopback (127.0.0.0/8, ::1, localhost) unless allowNonLoopback.' },
-  port: { file: 'port', schema: 'port', default: 9464 as number, rule: port, doc: 'TCP port; 0 picks a free one.' },
-  allowNonLoopback: { file: 'allow_non_loopback', schema: 'boolean', default: false as boolean, rule: bool, doc: 'Explicit opt-in to bind a non-loopback address.' },
+  host: { file: 'host', schema: 'host', default: '127.0.0.1', doc: 'Address to bind: loopback (127.0.0.0/8, ::1, localhost) unless allowNonLoopback.' },
+  port: { file: 'port', schema: 'port', default: 9464, rule: port, doc: 'TCP port; 0 picks a free one.' },
+  allowNonLoopback: { file: 'allow_non_loopback', schema: 'boolean', default: false, rule: bool, doc: 'Explicit opt-in to bind a non-loopback address.' },
   format: { file: 'format', schema: 'listenerFormat', defaultText: "the profile's original's", doc: '`negotiate` (from `Accept`), `text` or `openmetrics`.' },
   ...SERVER_LIMITS,
 } as const satisfies Section;
 
 export const OTLP_OPTIONS = {
   endpoint: { file: 'endpoint', schema: 'endpoint', defaultText: 'none (no push)', doc: 'The metrics URL; one without a path gets `/v1/metrics`.' },
-  protocol: { file: 'protocol', schema: 'protocol', default: 'http/protobuf' as OtlpProtocol, doc: '`http/protobuf` or `http/json`.' },
-  intervalMillis: { file: 'interval_ms', schema: 'millis', default: 60_000 as number, doc: 'Export interval in ms.' },
-  timeoutMillis: { file: 'timeout_ms', schema: 'millis', default: 30_000 as number, doc: 'Export timeout in ms; at most the interval.' },
-  temporality: { file: 'temporality', schema: 'temporality', default: 'cumulative' as Temporality, doc: '`cumulative` or `delta`.' },
+  protocol: { file: 'protocol', schema: 'protocol', default: 'http/protobuf', doc: '`http/protobuf` or `http/json`.' },
+  intervalMillis: { file: 'interval_ms', schema: 'millis', default: 60_000, doc: 'Export interval in ms.' },
+  timeoutMillis: { file: 'timeout_ms', schema: 'millis', default: 30_000, doc: 'Export timeout in ms; at most the interval.' },
+  temporality: { file: 'temporality', schema: 'temporality', default: 'cumulative', doc: '`cumulative` or `delta`.' },
   headers: { file: 'headers', schema: 'headers', keys: 'open', defaultText: '{}', doc: 'Extra request headers (e.g. auth); never logged.' },
   naming: { file: 'naming', schema: 'otlpNaming', defaultText: '`profile` with a legacy profile and cumulative temporality, else `canonical`', doc: "`canonical` OpenTelemetry names, or the profile's exact series." },
 } as const satisfies Section;
 
 export const INGEST_OPTIONS = {
   enabled: { file: 'enabled', schema: 'boolean', library: false, doc: '`true` turns the ingest listener on (the library: an `ingest` object).' },
-  host: { file: 'host', schema: 'host', default: '127.0.0.1' as string, doc: 'Address to bind: loopback unless allowNonLoopback.' },
-  port: { file: 'port', schema: 'port', default: 4318 as number, rule: port, doc: 'TCP port; 0 picks a free one.' },
-  allowNonLoopback: { file: 'allow_non_loopback', schema: 'boolean', default: false as boolean, rule: bool, doc: 'Explicit opt-in to bind a non-loopback address.' },
+  host: { file: 'host', schema: 'host', default: '127.0.0.1', doc: 'Address to bind: loopback unless allowNonLoopback.' },
+  port: { file: 'port', schema: 'port', default: 4318, rule: port, doc: 'TCP port; 0 picks a free one.' },
+  allowNonLoopback: { file: 'allow_non_loopback', schema: 'boolean', default: false, rule: bool, doc: 'Explicit opt-in to bind a non-loopback address.' },
   // The Collector's `max_request_body_size` default.
-  maxBodyBytes: { file: 'max_body_bytes', schema: 'bodyBytes', default: (20 * 1024 * 1024) as number, rule: bodyBytes, doc: 'Largest request body, as sent and once decompressed; past it 413.' },
-  maxConcurrentRequests: { file: 'max_concurrent_requests', schema: 'concurrent', default: 8 as number, rule: concurrentRequests, doc: 'Requests processed at once; past it 503 with Retry-After.' },
+  maxBodyBytes: { file: 'max_body_bytes', schema: 'bodyBytes', default: (20 * 1024 * 1024), rule: bodyBytes, doc: 'Largest request body, as sent and once decompressed; past it 413.' },
+  maxConcurrentRequests: { file: 'max_concurrent_requests', schema: 'concurrent', default: 8, rule: concurrentRequests, doc: 'Requests processed at once; past it 503 with Retry-After.' },
   // The Collector's Prometheus exporter `metric_expiration` default.
-  expiryMillis: { file: 'expiry_ms', schema: 'millis', default: (5 * 60_000) as number, rule: positiveMillis, doc: 'A series not updated for this long disappears.' },
-  maxSeriesPerInstrument: { default: 2000 as number, rule: positiveInteger, doc: 'Source series one instrument may hold; points of new ones past it are refused.' },
-  maxSeries: { default: 50_000 as number, rule: positiveInteger, doc: 'Source series in all; points of new ones past it are refused.' },
-  maxMemoryBytes: { file: 'max_memory_bytes', schema: 'memoryBytes', default: (128 * 1024 * 1024) as number, rule: memoryBytes, doc: 'Estimated bytes the ingested state may take; points of new series past it are refused.' },
+  expiryMillis: { file: 'expiry_ms', schema: 'millis', default: (5 * 60_000), rule: positiveMillis, doc: 'A series not updated for this long disappears.' },
+  maxSeriesPerInstrument: { default: 2000, rule: positiveInteger, doc: 'Source series one instrument may hold; points of new ones past it are refused.' },
+  maxSeries: { default: 50_000, rule: positiveInteger, doc: 'Source series in all; points of new ones past it are refused.' },
+  maxMemoryBytes: { file: 'max_memory_bytes', schema: 'memoryBytes', default: (128 * 1024 * 1024), rule: memoryBytes, doc: 'Estimated bytes the ingested state may take; points of new series past it are refused.' },
   // The library keeps no file unasked; `jobmeter serve` defaults it (config/service-defaults.ts).
-  stateDir: { file: 'state_dir', schema: 'stateDir', default: false as string | false, rule: stateDir, doc: 'Directory of the ingest state file, so a restart goes on; `false`: none.' },
+  stateDir: { file: 'state_dir', schema: 'stateDir', default: false, rule: stateDir, doc: 'Directory of the ingest state file, so a restart goes on; `false`: none.' },
   ...SERVER_LIMITS,
   token: { file: 'token', schema: 'token', defaultText: 'none', doc: 'A bearer token every sender must present; never logged.' },
   tokenFile: { file: 'token_file', schema: 'filePath', library: false, doc: 'A file holding the token.' },
@@ -103,7 +101,7 @@ export const INGEST_OPTIONS = {
 
 export const CLUSTER_OPTIONS = {
   enabled: { file: 'enabled', schema: 'boolean', library: false, doc: '`false`: every process stands alone (the library: `cluster: false`).' },
-  timeoutMillis: { file: 'timeout_ms', schema: 'millis', default: 1000 as number, rule: positiveMillis, doc: "How long a primary's collection waits for its members' reports." },
+  timeoutMillis: { file: 'timeout_ms', schema: 'millis', default: 1000, rule: positiveMillis, doc: "How long a primary's collection waits for its members' reports." },
   reportTo: { defaultText: 'none', doc: 'In a worker thread: the port to report to (`parentPort`).' },
   merge: { file: 'merge', schema: 'mergePolicies', keys: 'open', defaultText: '{}', doc: 'Instrument name → `sum` or `max`: how its series from several processes combine.' },
 } as const satisfies Section;
@@ -115,8 +113,8 @@ export const BUILD_OPTIONS = {
 } as const satisfies Section;
 
 export const SNAPSHOT_OPTIONS = {
-  ttlMillis: { default: 0 as number, doc: "How long a snapshot is reused (crewshipd's profile: 15000)." },
-  timeoutMillis: { default: 2000 as number, doc: "How long a scrape waits for the host's snapshot callback." },
+  ttlMillis: { default: 0, doc: "How long a snapshot is reused (crewshipd's profile: 15000)." },
+  timeoutMillis: { default: 2000, doc: "How long a scrape waits for the host's snapshot callback." },
 } as const satisfies Section;
 
 /** An instrument a host declares (`instruments[]`; domain/check-specs.ts checks its values). */
@@ -153,7 +151,7 @@ export const TELEMETRY_OPTIONS = {
 
 /** `profile: { name, rules }`. */
 export const PROFILE_TABLE_OPTIONS = {
-  name: { file: 'name', schema: 'profile', default: 'otel' as ProfileName, doc: 'The profile the host rules extend.' },
+  name: { file: 'name', schema: 'profile', default: 'otel', doc: 'The profile the host rules extend.' },
   rules: { file: 'rules', schema: 'profileRules', defaultText: '[]', doc: 'Rules of the host\'s own, shaped like the built-in tables (naming/check-rules.ts checks them).' },
 } as const satisfies Section;
 
@@ -164,35 +162,35 @@ export const API_KEY_OPTIONS = {
 
 /** createJobmeter's options (and the config file's top level), in the file's key order. */
 export const JOBMETER_OPTIONS = {
-  profile: { file: 'profile', schema: 'profileSetting', keys: 'profileTable', default: 'otel' as ProfileName, doc: 'Naming profile, by name or `{ name, rules }`.' },
-  serviceName: { file: 'service_name', schema: 'nonEmptyString', default: 'jobmeter' as string, rule: nonEmptyString, doc: 'The `service.name` resource attribute.' },
-  processMetrics: { file: 'process_metrics', schema: 'boolean', default: true as boolean, rule: bool, doc: 'Record Node process/runtime metrics.' },
-  otelScopeInfo: { file: 'otel_scope_info', schema: 'boolean', default: true as boolean, rule: bool, doc: 'Native profile: keep `target_info` and `otel_scope_*` labels.' },
-  global: { file: 'global', schema: 'boolean', default: true as boolean, rule: bool, doc: "Register jobmeter's MeterProvider as the global one (unless one is)." },
+  profile: { file: 'profile', schema: 'profileSetting', keys: 'profileTable', default: 'otel', doc: 'Naming profile, by name or `{ name, rules }`.' },
+  serviceName: { file: 'service_name', schema: 'nonEmptyString', default: 'jobmeter', rule: nonEmptyString, doc: 'The `service.name` resource attribute.' },
+  processMetrics: { file: 'process_metrics', schema: 'boolean', default: true, rule: bool, doc: 'Record Node process/runtime metrics.' },
+  otelScopeInfo: { file: 'otel_scope_info', schema: 'boolean', default: true, rule: bool, doc: 'Native profile: keep `target_info` and `otel_scope_*` labels.' },
+  global: { file: 'global', schema: 'boolean', default: true, rule: bool, doc: "Register jobmeter's MeterProvider as the global one (unless one is)." },
   // OpenTelemetry's default cardinality limit: series per host instrument, overflow included.
-  cardinalityLimit: { file: 'cardinality_limit', schema: 'cardinalityLimit', default: 2000 as number, rule: cardinalityLimit, doc: 'Series each host instrument may hold, the overflow series included.' },
+  cardinalityLimit: { file: 'cardinality_limit', schema: 'cardinalityLimit', default: 2000, rule: cardinalityLimit, doc: 'Series each host instrument may hold, the overflow series included.' },
   // jobmeter's own label value length (domain/bounded-attributes.ts MAX_VALUE_LENGTH, the same
   // number: a test holds it): a host's labels bounded as jobmeter's are. OpenTelemetry's default,
   // no limit, is never a label's.
   attributeValueLengthLimit: {
     file: 'attribute_value_length_limit',
     schema: 'attributeValueLengthLimit',
-    default: 256 as number,
+    default: 256,
     rule: attributeValueLengthLimit,
     doc: "Longest host attribute value, in characters (the length jobmeter cuts its own to): a longer string, and each in an array, is cut, its last character `…`, and counted in `jobmeter.attribute_values.truncated`; `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` under `jobmeter serve`.",
   },
-  hostExemplars: { file: 'host_exemplars', schema: 'boolean', default: false as boolean, rule: bool, doc: 'Trace-linked exemplars on host instruments.' },
+  hostExemplars: { file: 'host_exemplars', schema: 'boolean', default: false, rule: bool, doc: 'Trace-linked exemplars on host instruments.' },
   hostInstruments: {
     file: 'host_instruments',
     schema: 'hostInstruments',
-    default: 'native' as HostInstruments,
+    default: 'native',
     rule: (v: unknown, key: string) => oneOf(v, HOST_INSTRUMENTS, key),
     doc: 'Host instruments a profile has no rule for: `native` names, or `drop`.',
   },
   resourceAttributes: { file: 'resource_attributes', schema: 'resourceAttributes', keys: 'open', defaultText: '{}', doc: 'Extra resource attributes.' },
   translationStrategy: { file: 'naming.translation_strategy', schema: 'translationStrategy', defaultText: '`UnderscoreEscapingWithSuffixes`', doc: "The `otel` profile's naming of OTel instruments (the OTel spec's translation strategies)." },
-  unitSuffixes: { file: 'naming.unit_suffixes', schema: 'boolean', default: true as boolean, doc: "`false`: the `otel` profile's names without the unit word (`_total` stays), as `@opentelemetry/exporter-prometheus` names them." },
-  startTimestamps: { file: 'naming.start_timestamps', schema: 'boolean', default: false as boolean, doc: 'Counters and histograms carry their start time (`_created`, `created_timestamp`).' },
+  unitSuffixes: { file: 'naming.unit_suffixes', schema: 'boolean', default: true, doc: "`false`: the `otel` profile's names without the unit word (`_total` stays), as `@opentelemetry/exporter-prometheus` names them." },
+  startTimestamps: { file: 'naming.start_timestamps', schema: 'boolean', default: false, doc: 'Counters and histograms carry their start time (`_created`, `created_timestamp`).' },
   naming: { file: 'naming', schema: 'naming', library: false, doc: 'The `[naming]` table: translation_strategy, unit_suffixes, start_timestamps.' },
   listener: { file: 'listener', schema: 'listener', keys: 'listener', defaultText: '{} (on)', doc: 'The pull listener; `false` disables it.' },
   otlp: { file: 'otlp', schema: 'otlp', keys: 'otlp', defaultText: 'none', doc: 'OTLP push; without `endpoint` no push reader.' },

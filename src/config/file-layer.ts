@@ -21,13 +21,13 @@
  * then its values), then the checks across keys.
  */
 import type { FamilyRule } from '../naming/types.ts';
-import { nonEmptyString, oneServiceName, timeoutWithinInterval } from '../common/option-rules.ts';
+import { oneServiceName, timeoutWithinInterval } from '../common/option-rules.ts';
 import { BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, type Section } from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
 import { isTable } from './error-wording.ts';
 import { check, parseLoopbackListen } from './schema-validator.ts';
-import type { ApiKeyConfig, BuildConfig, ClusterConfig, IngestConfig, ListenerConfig, MetricsConfig, NamingConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
+import type { ApiKeyConfig, ClusterConfig, IngestConfig, MetricsConfig, NamingConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
 import { viewOptions, type ViewTable } from './views-section.ts';
 
 /**
@@ -63,10 +63,10 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         out.resourceAttributes = { ...(value as Record<string, string> | null) };
         break;
       case 'naming':
-        out.naming = renameKeys(value, NAMING_VALUES) as NamingConfig;
+        out.naming = renameKeys(value, NAMING_VALUES);
         break;
       case 'listener':
-        out.listener = renameKeys(value, LISTENER_KEYS) as ListenerConfig;
+        out.listener = renameKeys(value, LISTENER_KEYS);
         break;
       case 'otlp':
         out.otlp = otlp(value as Record<string, unknown> | null);
@@ -97,7 +97,7 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         out.metrics = { ...out.metrics, trustedCidrs: trimmed(value) };
         break;
       case 'build':
-        out.build = renameKeys(value, BUILD_KEYS) as BuildConfig;
+        out.build = renameKeys(value, BUILD_KEYS);
         break;
       case 'views':
         out.views = (value as ViewTable[]).map((v, i) => viewOptions(v, `views[${i}]`));

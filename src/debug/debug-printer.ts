@@ -36,7 +36,7 @@ export const DEBUG_PREFIX = 'jobmeter: debug: ';
 
 export interface DebugPrinter {
   /** The ingest listener's `onRequest`: a decoded request body and what the store made of it. */
-  received(body: Uint8Array, encoding: OtlpEncoding, result: OtlpPartialSuccess): void;
+  readonly received: (body: Uint8Array, encoding: OtlpEncoding, result: OtlpPartialSuccess) => void;
   /**
    * The push reader's `onExport`: the collection about to be sent; the returned function prints
    * it once the export has settled.

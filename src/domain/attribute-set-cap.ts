@@ -55,7 +55,7 @@ export function specAdmit(attributes: readonly AttributeSpec[]): (attributes: At
   return (a) => {
     const folded = processor.process(a ?? {});
     let key = '';
-    for (let i = 0; i < keys.length; i++) key += (folded[keys[i]!] ?? '\u0002') + '\u0001';
+    for (let i = 0; i < keys.length; i++) key += String(folded[keys[i]!] ?? '\u0002') + '\u0001';
     if (admitted.has(key)) return folded;
     if (admitted.size >= max) return OVERFLOW_ATTRIBUTES;
     admitted.add(key);

@@ -9,7 +9,7 @@
  * The same folds bound the domain's local tallies (tallies.ts), which apply them once per new
  * attribute set instead of on every record.
  */
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { AnyValue, Attributes } from '@opentelemetry/api';
 import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { OTHER, type AttributeSpec } from './types.ts';
 
@@ -72,7 +72,7 @@ export function cutString(s: string, limit: number): string {
 }
 
 /** An attribute value as a label value: strings as they are, arrays as JSON, the rest `String`ed; cut past {@link MAX_VALUE_LENGTH}. */
-export function toLabelString(value: AttributeValue): string {
+export function toLabelString(value: AnyValue): string {
   return cutString(typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value), MAX_VALUE_LENGTH);
 }
 
@@ -106,7 +106,7 @@ export function limitLengths(attributes: Attributes, limit: number, cut: (key: s
       out[k] = cutString(v, limit);
       cut(k);
     } else if (Array.isArray(v) && v.some((x) => typeof x === 'string' && x.length > limit)) {
-      out[k] = v.map((x) => (typeof x === 'string' ? cutString(x, limit) : x)) as AttributeValue;
+      out[k] = (v as unknown[]).map((x) => (typeof x === 'string' ? cutString(x, limit) : x));
       cut(k);
     } else {
       out[k] = v;

@@ -23,7 +23,6 @@
 import type {
   Attributes,
   BatchObservableCallback,
-  BatchObservableResult,
   Context,
   Counter,
   Gauge,
@@ -193,7 +192,7 @@ const wrapBatch = (callback: BatchObservableCallback): BatchObservableCallback =
     observe: ((o: Observable, value: number, attributes?: Attributes) => {
       if (!(o instanceof GuardedObservable)) return result.observe(o, value, attributes);
       if (o.admits(value)) result.observe(o.inner, value, o.attributes(attributes));
-    }) as BatchObservableResult['observe'],
+    }),
   });
 
 /** `meter` with every instrument checked (see the file comment). */

@@ -182,7 +182,7 @@ export class JobmeterMeterProvider extends MeterProvider {
         : (instrument, options) =>
             hostViewed(instrument) || options?.valueType === ValueType.INT
               ? undefined
-              : (tallies.host(instrument.meter, instrument.name, instrument.kind, options ?? {}, limit, engine.hostExemplars) as unknown as ReturnType<HostTallyFor>);
+              : (tallies.host(instrument.meter, instrument.name, instrument.kind, options ?? {}, limit, engine.hostExemplars));
   }
 
   /**

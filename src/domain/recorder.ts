@@ -8,7 +8,7 @@
  * provider they are its SDK's, wrapped here in their specs' folds, so they are bounded whatever
  * Views the host registered.
  */
-import { context, type Attributes, type Context, type Counter, type Gauge, type Histogram, type Meter, type ObservableResult } from '@opentelemetry/api';
+import { type Attributes, type Context, type Counter, type Gauge, type Histogram, type Meter, type ObservableResult } from '@opentelemetry/api';
 import {
   REQUEST_REJECTED,
   RUN_ACTIVE,

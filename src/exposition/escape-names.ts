@@ -33,7 +33,7 @@ function isLegacyRune(c: string, i: number, label: boolean): boolean {
 export function escapeName(name: string, scheme: NameEscaping, label = false): string {
   if (name === '') return name;
   const isLegacy = (c: string, i: number): boolean => isLegacyRune(c, i, label);
-  const chars = [...name];
+  const chars = Array.from(name);
   if (scheme === 'underscores') return chars.map((c, i) => (isLegacy(c, i) ? c : '_')).join('');
   if (chars.every((c, i) => isLegacy(c, i))) return name;
   let out = 'U__';

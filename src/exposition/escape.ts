@@ -64,7 +64,7 @@ export function renderLabelPairs(names: readonly string[], values: readonly stri
   let out = '';
   for (let i = 0; i < names.length; i++) {
     if (i > 0) out += ',';
-    out += names[i] + '="' + escapeLabelValue(values[i]) + '"';
+    out += names[i] + '="' + escapeLabelValue(values[i]!) + '"';
   }
   return out;
 }

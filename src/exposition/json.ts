@@ -47,7 +47,7 @@ function genericSeries(family: Family): unknown[] {
 
 function flatValue(family: Family): unknown {
   if (family.type !== 'histogram') {
-    const series = family.series as readonly NumberSeries[];
+    const series = family.series;
     if (series.length === 1 && series[0]!.labels === '') return series[0]!.value;
     const parsed = series.map((s) => [parseLabels(s.labels), s.value] as const);
     const names = new Set(parsed.flatMap(([l]) => Object.keys(l)));

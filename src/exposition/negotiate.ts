@@ -72,8 +72,8 @@ function parseAccept(header: string): MediaRange[] {
   const ranges: MediaRange[] = [];
   const parts = header.split(',');
   for (let position = 0; position < parts.length; position++) {
-    const params = parts[position].split(';');
-    const type = params[0].trim().toLowerCase();
+    const params = parts[position]!.split(';');
+    const type = params[0]!.trim().toLowerCase();
     const slash = type.indexOf('/');
     if (slash <= 0 || slash === type.length - 1) continue;
     let version: string | undefined;
@@ -82,14 +82,15 @@ function parseAccept(header: string): MediaRange[] {
     let encoding: string | undefined;
     let q = 1;
     for (let p = 1; p < params.length; p++) {
-      const eq = params[p].indexOf('=');
+      const param = params[p]!;
+      const eq = param.indexOf('=');
       if (eq < 0) continue;
-      const key = params[p].slice(0, eq).trim().toLowerCase();
-      if (key === 'q') q = parseQ(params[p].slice(eq + 1));
-      else if (key === 'version') version = unquote(params[p].slice(eq + 1));
-      else if (key === 'escaping') escaping = unquote(params[p].slice(eq + 1)).toLowerCase();
-      else if (key === 'proto') proto = unquote(params[p].slice(eq + 1)).toLowerCase();
-      else if (key === 'encoding') encoding = unquote(params[p].slice(eq + 1)).toLowerCase();
+      const key = param.slice(0, eq).trim().toLowerCase();
+      if (key === 'q') q = parseQ(param.slice(eq + 1));
+      else if (key === 'version') version = unquote(param.slice(eq + 1));
+      else if (key === 'escaping') escaping = unquote(param.slice(eq + 1)).toLowerCase();
+      else if (key === 'proto') proto = unquote(param.slice(eq + 1)).toLowerCase();
+      else if (key === 'encoding') encoding = unquote(param.slice(eq + 1)).toLowerCase();
     }
     const specificity = type === '*/*' ? 0 : type.endsWith('/*') ? 1 : 2;
     ranges.push({ type, version, escaping, proto, encoding, q, specificity, position });

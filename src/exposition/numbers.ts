@@ -81,30 +81,30 @@ function buildLayout(bounds: readonly number[], format: LeFormatter): LeLayout {
   const n = bounds.length;
   let clean = true;
   for (let i = 0; i < n; i++) {
-    const b = bounds[i];
-    if (b - b !== 0 || (i > 0 && !(b > bounds[i - 1]))) {
+    const b = bounds[i]!;
+    if (b - b !== 0 || (i > 0 && !(b > bounds[i - 1]!))) {
       clean = false;
       break;
     }
   }
   const suffixes: string[] = new Array<string>(n);
   if (clean) {
-    for (let i = 0; i < n; i++) suffixes[i] = format(bounds[i]) + '"} ';
+    for (let i = 0; i < n; i++) suffixes[i] = format(bounds[i]!) + '"} ';
     return { suffixes, order: null };
   }
   // Finite bounds ascending, then the non-finite ones (never written).
   const order = Array.from(bounds.keys()).sort((x, y) => {
-    const bx = bounds[x];
-    const by = bounds[y];
+    const bx = bounds[x]!;
+    const by = bounds[y]!;
     const fx = bx - bx === 0;
     const fy = by - by === 0;
     if (fx !== fy) return fx ? -1 : 1;
     return fx && bx !== by ? (bx < by ? -1 : 1) : x - y;
   });
   for (let k = 0; k < n; k++) {
-    const b = bounds[order[k]];
+    const b = bounds[order[k]!]!;
     const finite = b - b === 0;
-    const next = k + 1 < n ? bounds[order[k + 1]] : NaN;
+    const next = k + 1 < n ? bounds[order[k + 1]!]! : NaN;
     suffixes[k] = finite && b !== next ? format(b) + '"} ' : '';
   }
   return { suffixes, order };

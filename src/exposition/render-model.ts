@@ -19,7 +19,7 @@
  *   naming stage hands the same label array to several scrapes while its series stay the same.
  * Input that breaks one renders wrong output, not an error.
  */
-import type { ExpositionExemplar, HistogramFamily, HistogramSeries, NumberFamily, NumberSeries } from './types.ts';
+import type { ExpositionExemplar, HistogramFamily, HistogramSeries, NumberFamily } from './types.ts';
 
 /** Counter/gauge/info/unknown series as columns, `labels[i]` and `values[i]` being series i. */
 export interface NumberColumns {

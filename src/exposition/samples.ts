@@ -242,7 +242,7 @@ export function writeHistogramSeries(
   let negative = false;
   let i = from;
   while (i < to) {
-    const s = series[i++];
+    const s = series[i++]!;
     if (s.bounds !== lastBounds) {
       // Series of one family normally share one bounds array: one cache lookup per family.
       lastBounds = s.bounds;
@@ -264,20 +264,20 @@ export function writeHistogramSeries(
     if (exemplars !== undefined) {
       // A bucket line with its exemplar: rare, written plainly.
       for (let k = 0; k < nb; k++) {
-        const at = order === null ? k : order[k];
-        cumulative += counts[at];
+        const at = order === null ? k : order[k]!;
+        cumulative += counts[at]!;
         const e = exemplars[at];
         if (suffixes[k] !== '') out += head + suffixes[k] + (e === undefined ? valueLine(cumulative) : formatSampleValue(cumulative) + exemplarText(e) + '\n');
       }
     } else if (order === null) {
       for (let k = 0; k < nb; k++) {
-        cumulative += counts[k];
+        cumulative += counts[k]!;
         if (cumulative !== lineOf) line = valueLine((lineOf = cumulative));
         out += head + suffixes[k] + line;
       }
     } else {
       for (let k = 0; k < nb; k++) {
-        cumulative += counts[order[k]];
+        cumulative += counts[order[k]!]!;
         const suffix = suffixes[k];
         if (cumulative !== lineOf) line = valueLine((lineOf = cumulative));
         if (suffix !== '') out += head + suffix + line;
@@ -303,7 +303,7 @@ export interface Dialect {
   /** A family's metadata lines (`# HELP`, `# TYPE`, …). */
   header(f: RenderFamily): string;
   /** The cached `le` strings of a `bounds` array. */
-  layoutOf(bounds: readonly number[]): LeLayout;
+  readonly layoutOf: (bounds: readonly number[]) => LeLayout;
   /** What ends the exposition (`# EOF\n` in OpenMetrics); `''` for nothing. */
   readonly end: string;
   /** Whether exemplars are written (OpenMetrics). @default false */

@@ -174,7 +174,7 @@ export function checkPosture(p: Posture): void {
   if (typeof p !== 'object' || p === null) fail('', 'a posture object or name');
   if (typeof p.name !== 'string' || p.name === '') fail('name', 'a non-empty string');
   if (typeof p.path !== 'string' || !p.path.startsWith('/')) fail('path', 'a path starting with /');
-  if (!Array.isArray(p.gates) || p.gates.some((g) => !GATE_KINDS.includes(g))) fail('gates', `a list of ${GATE_KINDS.join(', ')}`);
+  if (!Array.isArray(p.gates) || (p.gates as unknown[]).some((g) => !GATE_KINDS.includes(g as GateKind))) fail('gates', `a list of ${GATE_KINDS.join(', ')}`);
   if (p.combine !== 'all' && p.combine !== 'any') fail('combine', 'all or any');
   if (p.unconfigured !== 'open' && p.unconfigured !== 'unmounted') fail('unconfigured', 'open or unmounted');
   for (const k of ['credential', 'network'] as const) {

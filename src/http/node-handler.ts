@@ -39,7 +39,7 @@ export interface MetricsHandler {
    * From now on a scrape gets 503 (`Retry-After: 1`) instead of starting a collection; call it
    * when the host starts closing, before shutting the jobmeter down.
    */
-  close(): void;
+  readonly close: () => void;
 }
 
 /** A request as Express (or connect) hands it: `originalUrl` is the URL before a mount point took its prefix. */

@@ -141,7 +141,7 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   let posture: Posture;
   if (opts.posture === undefined) posture = postureForProfile(jm.profile.name);
   else if (typeof opts.posture === 'string') {
-    posture = POSTURES[opts.posture as PostureName] ?? fail('posture', `one of ${Object.keys(POSTURES).join(', ')} or a posture object`, opts.posture);
+    posture = POSTURES[opts.posture] ?? fail('posture', `one of ${Object.keys(POSTURES).join(', ')} or a posture object`, opts.posture);
   } else {
     checkPosture(opts.posture);
     posture = opts.posture;

@@ -95,7 +95,7 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
     // `allow-utf-8`), both in the Content-Type, and on the compression.
     const variant = `${json ? 'json' : contentTypeOf(chosen)}|${encoding ?? 'identity'}`;
     let byVariant = rendering.get(families);
-    if (byVariant === undefined) rendering.set(families, (byVariant = new Map()));
+    if (byVariant === undefined) rendering.set(families, (byVariant = new Map<string, Shared>()));
     let shared = byVariant.get(variant);
     if (shared === undefined) {
       const served = options.selfMetrics ? [...families, errorsFamily(errors)] : families;

@@ -5,7 +5,7 @@
  * their closed sets refuse a point outside them as the host drops the record; other instruments
  * keep every attribute, cut to length. What is dropped is said to the sender as a warning.
  */
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { AnyValue, Attributes } from '@opentelemetry/api';
 import { createBoundedAttributesProcessor, MAX_VALUE_LENGTH, toLabelString } from '../domain/bounded-attributes.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from '../domain/vocabulary.ts';
@@ -49,7 +49,7 @@ export function seriesAttributes(instrument: Instrument, attributes: Attributes,
 function plainFold(attributes: Attributes): Attributes {
   const out: Attributes = {};
   for (const key of Object.keys(attributes).sort()) {
-    const v: AttributeValue | undefined = attributes[key];
+    const v: AnyValue = attributes[key];
     if (v === undefined || v === null) continue;
     // A long array becomes its cut JSON text, as the naming stage would render it anyway.
     setAttribute(out, key, typeof v === 'string' ? sharedValue(cut(v, MAX_VALUE_LENGTH)) : Array.isArray(v) && JSON.stringify(v).length > MAX_VALUE_LENGTH ? toLabelString(v) : v);

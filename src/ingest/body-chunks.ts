@@ -65,7 +65,7 @@ export function readBodyChunks(request: IncomingMessage, limit: number, onChunk:
       if (err === undefined) return;
       // What is left of a refused body is read and dropped until the connection closes.
       request.resume();
-      reject(err);
+      reject(err instanceof Error ? err : new Error(String(err)));
     };
     function onData(chunk: Buffer): void {
       received += chunk.length;
@@ -111,7 +111,7 @@ export function chunksLength(chunks: BodyChunks): number {
 /** The chunks as one Buffer of its own (never a view of a read buffer): the one chunk when it is that already, else a copy. */
 export function joinChunks(chunks: BodyChunks): Buffer {
   if (chunks.length === 1 && ownsItsMemory(chunks[0]!)) return chunks[0]!;
-  return Buffer.concat(chunks as Buffer[]);
+  return Buffer.concat(chunks);
 }
 
 /**

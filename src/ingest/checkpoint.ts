@@ -14,7 +14,7 @@
  * someone else means a fresh start, not a broken store.
  * A new field or meaning is a new {@link CHECKPOINT_VERSION}.
  */
-import type { Attributes, AttributeValue, HrTime } from '@opentelemetry/api';
+import type { AnyValue, Attributes, HrTime } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
 import type { ExponentialSum } from '../common/exponential-histogram.ts';
 import type { HistogramAcc, Shape } from './series-state.ts';
@@ -291,13 +291,13 @@ function numIn(v: unknown, at: string): number {
 }
 
 /** Attribute values: strings, booleans, numbers (maybe not finite) and arrays of them (maybe with nulls). */
-function attributeOut(v: AttributeValue | undefined): unknown {
+function attributeOut(v: AnyValue): unknown {
   if (typeof v === 'number') return { n: num(v) };
   if (Array.isArray(v)) return { a: (v as unknown[]).map((x) => (typeof x === 'number' ? { n: num(x) } : (x ?? null))) };
   return v ?? null;
 }
 
-function attributeIn(v: unknown, at: string): AttributeValue {
+function attributeIn(v: unknown, at: string): AnyValue {
   if (typeof v === 'string' || typeof v === 'boolean') return v;
   const o = record(v, at);
   if ('n' in o) return numIn(o.n, `${at}.n`);
@@ -305,7 +305,7 @@ function attributeIn(v: unknown, at: string): AttributeValue {
     if (x === null || typeof x === 'string' || typeof x === 'boolean') return x;
     return numIn(record(x, `${at}.a[${i}]`).n, `${at}.a[${i}].n`);
   });
-  return items as AttributeValue;
+  return items;
 }
 
 function record(v: unknown, at: string): Record<string, unknown> {

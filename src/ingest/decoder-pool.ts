@@ -176,7 +176,7 @@ export class DecoderPool {
     clearTimeout(this.#releaseTimer);
     sent.push(pending);
     const { body } = pending.job;
-    const transfer = pending.handOver ? (Array.isArray(body) ? body : [body]).filter(ownsItsMemory).map((b) => b.buffer as ArrayBuffer) : [];
+    const transfer = pending.handOver ? (body instanceof Uint8Array ? [body] : body).filter(ownsItsMemory).map((b) => b.buffer as ArrayBuffer) : [];
     this.#workerFor().postMessage(pending.job, transfer);
   }
 
@@ -255,7 +255,7 @@ export class DecoderPool {
       if (this.#sent.length === 0) port1.close();
       this.#next();
     };
-    worker.on('error', (err) => failed(err.message));
+    worker.on('error', (err: Error) => failed(err.message));
     worker.on('exit', (code) => failed(`exit ${code}`));
     this.#worker = worker;
     this.#chunks = port1;
@@ -301,7 +301,7 @@ export class DecoderPool {
     const decoded = pending?.decoded;
     if (pending === undefined || decoded === undefined) return;
     if (decoded.taken < decoded.posted) {
-      const received = receiveMessageOnPort(decoded.port) as { message: ChunkMessage } | undefined;
+      const received = receiveMessageOnPort(decoded.port);
       if (received === undefined) {
         // Posted before it was announced, so here unless the port was closed (the pool closing).
         this.#fail(pending, new DecodeFailed('other', 'the decoded request was lost'));
@@ -311,7 +311,7 @@ export class DecoderPool {
       decoded.taken++;
       if (decoded.failed === undefined) {
         try {
-          pending.onChunk(received.message.chunk);
+          pending.onChunk((received.message as ChunkMessage).chunk);
         } catch (err) {
           this.#fail(pending, err instanceof Error ? err : new Error(String(err)));
         }

@@ -53,7 +53,7 @@ export function derivedRunMetrics(entries: Iterable<CollectedSeries | MetricData
       dataPointType: DataPointType.GAUGE,
       aggregationTemporality: template.aggregationTemporality,
       dataPoints: [{ startTime, endTime, attributes: {}, value: lastFailureSeconds }],
-    } as MetricData);
+    });
   }
   return out;
 }

@@ -16,7 +16,7 @@
  * What must stay true: `packChunk(c)` read through `packedPoints` is `c` to the store — the same
  * points, values, times, attributes (key order included) — only cheaper to move and to read.
  */
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { AnyValue, Attributes } from '@opentelemetry/api';
 import { attributeMemo, type MemoEntry } from '../otlp/decode-attribute-memo.ts';
 import type { PointSink } from '../otlp/decode-protobuf.ts';
 import type { OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpMetricData, OtlpNumberPoint, OtlpUnreadable } from '../otlp/types.ts';
@@ -340,7 +340,7 @@ export class PointPacker implements PointSink {
       })),
     }));
     const packed: PackedChunk = { resourceMetrics, keys, texts, exact, starts, times, values, sums, flags, spans, numbers: nums };
-    return { packed, transfer: [starts, times, values, sums, flags, spans, nums].map((a) => a.buffer as ArrayBuffer) };
+    return { packed, transfer: [starts, times, values, sums, flags, spans, nums].map((a) => a.buffer) };
   }
 }
 
@@ -498,7 +498,7 @@ function attributesOf(packed: PackedChunk, i: number): Attributes {
   const text = packed.texts[i] ?? '';
   const key = packed.keys[i]!;
   if (text === '' && key === '') return {};
-  return Object.fromEntries(JSON.parse(text === '' ? key : text) as Array<[string, AttributeValue]>);
+  return Object.fromEntries(JSON.parse(text === '' ? key : text) as Array<[string, AnyValue]>);
 }
 
 /** How a point's attributes travel besides their key: `text` ('' when the key gives them back), `json` false when JSON would change them. */

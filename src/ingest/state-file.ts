@@ -155,8 +155,8 @@ export async function writeStateFile(path: string, kind: string, version: number
     // Made anew, never opened through a link or over a file someone else placed there (the
     // directory may be writable by others): one left by a crash is removed first (unlink removes a
     // link, not what it points to), and O_EXCL fails if another appears meanwhile.
-    await unlink(temp).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
+    await unlink(temp).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     });
     const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {

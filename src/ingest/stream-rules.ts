@@ -261,7 +261,7 @@ export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPo
   }
   applied(streams, s, point, at.monotonic, mode !== 'delta');
   streams.out[s]!.settle(streams.series[s]!, streams);
-  return streams.value[s]! > before;
+  return streams.value[s] > before;
 }
 
 /**

@@ -2,7 +2,7 @@
  * OpenTelemetry attributes as a Prometheus label string, as the OTel compatibility spec renders
  * them (the native naming's labels, target_info's).
  */
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { AnyValue, Attributes } from '@opentelemetry/api';
 import { escapeLabelValue, labelNameText } from '../exposition/escape.ts';
 import { sanitizeLabelName } from './prometheus-names.ts';
 
@@ -85,6 +85,6 @@ function exposedLabelName(key: string, reserved: ReadonlySet<string>, utf8: bool
   return utf8 && exposed !== '' ? labelNameText(exposed) : exposed;
 }
 
-function labelValue(v: AttributeValue): string {
+function labelValue(v: AnyValue): string {
   return typeof v === 'string' ? v : Array.isArray(v) ? JSON.stringify(v) : String(v);
 }

@@ -81,10 +81,10 @@ function checkLabels(labels: unknown, fail: (field: string, expected: string) =>
   const expected = 'a list of [attribute, label] pairs, label names [a-zA-Z_][a-zA-Z0-9_]* not starting with __, each once';
   if (!Array.isArray(labels)) return fail('labels', expected);
   const seen = new Set<string>();
-  for (const pair of labels) {
+  for (const pair of labels as unknown[]) {
     const ok = Array.isArray(pair) && pair.length === 2 && isString(pair[0]) && pair[0] !== '' && isString(pair[1]) && LABEL_NAME.test(pair[1]) && !pair[1].startsWith('__');
-    if (!ok || seen.has(pair[1])) return fail('labels', expected);
-    seen.add(pair[1]);
+    if (!ok || seen.has(pair[1] as string)) return fail('labels', expected);
+    seen.add(pair[1] as string);
   }
   return labels as (readonly [string, string])[];
 }

@@ -35,5 +35,5 @@ export function withExpositionOptions(profile: Profile, options: ProfileExpositi
     ...(startTimestamps === true && { startTimestamps: true }),
     ...(translationStrategy !== undefined && profile.kind === 'native' && { translationStrategy }),
     ...(unitSuffixes === false && profile.kind === 'native' && { unitSuffixes: false }),
-  } as Profile;
+  };
 }

@@ -55,7 +55,7 @@ export class ZeroFill {
       if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, served(constLabels, undefined), born);
       else if (rule.emitZero && counter && builder.labels.length === 1 && builder.labels[0] === constLabels) {
         const values = ownValues(builder);
-        values[0] = served(constLabels, values[0]!);
+        values[0] = served(constLabels, values[0]);
         if (builder.created !== undefined) builder.created[0] = born;
       }
       if (builder.ascii && !isAscii(constLabels)) builder.ascii = false;
@@ -78,7 +78,7 @@ export class ZeroFill {
           exemplars.push(at === undefined ? undefined : had?.[at]);
           if (at === undefined) values.push(served(l, undefined));
           else {
-            values.push(served(l, builder.values[at]!));
+            values.push(served(l, builder.values[at]));
             taken.add(at);
           }
         }

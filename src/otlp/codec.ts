@@ -123,7 +123,7 @@ export function decodeExportResponse(body: Uint8Array, encoding: OtlpEncoding): 
     o = JSON.parse(Buffer.from(body).toString('utf8')) as typeof o;
   } else {
     const { response } = otlpTypes();
-    o = response.toObject(response.decode(body), { longs: String }) as typeof o;
+    o = response.toObject(response.decode(body), { longs: String });
   }
   if (o.partialSuccess === undefined) return undefined;
   return { rejectedDataPoints: Number(o.partialSuccess.rejectedDataPoints ?? 0), errorMessage: o.partialSuccess.errorMessage ?? '' };

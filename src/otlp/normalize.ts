@@ -18,7 +18,7 @@
  * Every element is charged to the request's {@link DecodeMeter} before it is made (decode-limits.ts;
  * codec.ts scanned the JSON text with the same meter before `JSON.parse`).
  */
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { AnyValue, Attributes } from '@opentelemetry/api';
 import { setAttribute } from '../common/set-attribute.ts';
 import { DecodeMeter, DEFAULT_DECODE_LIMITS, type DecodeCostKind } from './decode-limits.ts';
 import {
@@ -242,17 +242,17 @@ function attributes(o: Obj, at: string): Attributes {
 export type PlainValue = string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
 type Plain = PlainValue;
 
-function anyValue(raw: unknown, at: string, depth: number): AttributeValue | undefined {
+function anyValue(raw: unknown, at: string, depth: number): AnyValue {
   const plain = anyValuePlain(raw, at, depth);
   return plain === undefined ? undefined : attributeValue(plain);
 }
 
 /** An AnyValue as an attribute value: scalars as they are, arrays of scalars as arrays, the rest as JSON text. */
-export function attributeValue(plain: PlainValue): AttributeValue | undefined {
+export function attributeValue(plain: PlainValue): AnyValue {
   if (plain === null || typeof plain !== 'object') return plain ?? undefined;
-  if (Array.isArray(plain) && plain.every((v) => typeof v === 'string')) return plain as string[];
-  if (Array.isArray(plain) && plain.every((v) => typeof v === 'number')) return plain as number[];
-  if (Array.isArray(plain) && plain.every((v) => typeof v === 'boolean')) return plain as boolean[];
+  if (Array.isArray(plain) && plain.every((v) => typeof v === 'string')) return plain;
+  if (Array.isArray(plain) && plain.every((v) => typeof v === 'number')) return plain;
+  if (Array.isArray(plain) && plain.every((v) => typeof v === 'boolean')) return plain;
   return JSON.stringify(plain);
 }
 

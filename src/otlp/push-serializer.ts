@@ -58,7 +58,7 @@ export function pushSerializer(protocol: OtlpProtocol): MetricsSerializer {
 }
 
 type Points = readonly (DataPoint<unknown> & { readonly exemplars?: readonly Exemplar[] })[];
-const pointsOf = (m: MetricData): Points => m.dataPoints as Points;
+const pointsOf = (m: MetricData): Points => m.dataPoints;
 
 function hasExemplars(request: ResourceMetrics): boolean {
   return request.scopeMetrics.some((s) => s.metrics.some((m) => pointsOf(m).some((p) => p.exemplars !== undefined && p.exemplars.length > 0)));
@@ -120,5 +120,5 @@ function attachProtobuf(body: Uint8Array, request: ResourceMetrics): Uint8Array 
       exemplar.fromObject({ timeUnixNano: nanos(e.timeMillis), asDouble: e.value, spanId: Buffer.from(e.spanId, 'hex'), traceId: Buffer.from(e.traceId, 'hex') }),
     );
   });
-  return requestType.encode(wire as unknown as protobuf.Message).finish();
+  return requestType.encode(wire).finish();
 }

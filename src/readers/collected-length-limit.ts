@@ -101,7 +101,9 @@ const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), (ms % 1000) * 1e6
 export function cutCount(guard: RecordGuard, now: () => number = Date.now): (rm: ResourceMetrics) => ResourceMetrics {
   const start = hrTime(now());
   let count = 0;
-  guard.countCutsInto(() => void count++);
+  guard.countCutsInto(() => {
+    count++;
+  });
   const { name, unit, description } = ATTRIBUTE_VALUES_TRUNCATED;
   // `type`: not in the MetricDescriptor type, but on every descriptor the SDK produces.
   const descriptor = { name, unit, description, type: InstrumentType.COUNTER, valueType: ValueType.INT, advice: {} } as MetricDescriptor;

@@ -20,9 +20,8 @@
  *   export still retrying when shutdown starts is abandoned at once (the last export supersedes
  *   it); with delta it may finish within the same budget.
  */
-import type { ExportResult } from '@opentelemetry/core';
 import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
-import { PeriodicExportingMetricReader, type MetricProducer, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { PeriodicExportingMetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import { ConfigError, maskUserinfo } from '../errors.ts';
 import { OTLP_PROTOCOLS, TEMPORALITIES, type OtlpPushOptions } from '../options.ts';
 import { oneOf, positiveMillis, timeoutWithinInterval } from '../common/option-rules.ts';

@@ -8,8 +8,12 @@ import type { AggregationTemporality, InstrumentType, PushMetricExporter, Resour
 
 /** Rewrites each collection before it is encoded (otlp-push.ts `OtlpPushHooks.transform`). */
 export type PushTransform = (resourceMetrics: ResourceMetrics) => ResourceMetrics | Promise<ResourceMetrics>;
+// What an export hook hands back: a callback for the export's result, or nothing (`void` in the
+// union: a host's hook that returns nothing is a plain void function).
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+type ExportAck = ((result: ExportResult) => void) | void;
 /** Called with each collection handed to the exporter (otlp-push.ts `OtlpPushHooks.onExport`). */
-export type OnExport = (resourceMetrics: ResourceMetrics) => ((result: ExportResult) => void) | void;
+export type OnExport = (resourceMetrics: ResourceMetrics) => ExportAck;
 
 /** Why an export was given up at shutdown: a later one carries its data, or the budget ran out. */
 type Abandoned = 'superseded' | 'deadline';
@@ -67,7 +71,7 @@ export class ResilientExporter implements PushMetricExporter {
     const fail = (err: unknown): void => settle({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) }, undefined);
     const send = (payload: ResourceMetrics): void => {
       if (settled) return;
-      let exported: ((result: ExportResult) => void) | void = undefined;
+      let exported: ExportAck = undefined;
       try {
         exported = this.#onExport?.(payload);
       } catch {

@@ -203,8 +203,8 @@ describe('jobmeter views', () => {
       assert.deepEqual(parsed.meter_provider?.views, printed.meter_provider.views, name);
       const histogram = profile.rules.find((r) => r.type === 'histogram');
       if (histogram !== undefined) {
-        const view = parsed.meter_provider!.views!.find((v) => v.selector?.instrument_name === histogram.instrument);
-        assert.deepEqual(view?.stream?.aggregation?.explicit_bucket_histogram?.boundaries, [...(profile.buckets?.[histogram.instrument] ?? view!.stream!.aggregation!.explicit_bucket_histogram!.boundaries!)], name);
+        const view = parsed.meter_provider.views.find((v) => v.selector?.instrument_name === histogram.instrument);
+        assert.deepEqual(view?.stream?.aggregation?.explicit_bucket_histogram?.boundaries, [...(profile.buckets?.[histogram.instrument] ?? view!.stream.aggregation!.explicit_bucket_histogram!.boundaries!)], name);
       }
     }
   });

@@ -52,8 +52,8 @@ export function start(args: readonly string[], env: Record<string, string> = {})
   children.add(child);
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exit = new Promise<number | string>((resolve) => {
     child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
@@ -69,7 +69,7 @@ export function start(args: readonly string[], env: Record<string, string> = {})
             const m = pattern.exec(err);
             if (m !== null) resolve(m);
           };
-          child.stderr!.on('data', check);
+          child.stderr.on('data', check);
           check();
           void exit.then((code) => reject(new Error(`child exited (${code}) before ${pattern}; stderr:\n${err}`)));
         }),

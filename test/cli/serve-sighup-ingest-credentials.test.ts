@@ -31,7 +31,7 @@ it('SIGHUP rotates the ingest token live and keeps the gate when the token is ta
   const hangup = async (n: number): Promise<string> => {
     child.child.kill('SIGHUP');
     const lines = await child.stderrMatches(new RegExp(`^(?:jobmeter: SIGHUP: .*\\n){${n}}`, 'm'), START_MS);
-    return lines[0]!.trim().split('\n').at(-1)!;
+    return lines[0].trim().split('\n').at(-1)!;
   };
   assert.deepEqual([await post(), await post('FIRSTINGEST')], [401, 200]);
 

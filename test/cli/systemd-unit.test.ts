@@ -31,7 +31,7 @@ it('systemd-analyze security rates the unit OK or better', async () => {
     ({ stdout: out } = await promisify(execFile)('systemd-analyze', ['security', '--offline=true', UNIT], { encoding: 'utf8' }));
   } catch (err) {
     const e = err as { code?: unknown; stdout?: string };
-    if (e.code === 'ENOENT') throw new Error('systemd-analyze is not installed: apt-get install -y systemd');
+    if (e.code === 'ENOENT') throw new Error('systemd-analyze is not installed: apt-get install -y systemd', { cause: err });
     // It exits non-zero when the exposure passes its --threshold (default 100): the rating still prints.
     out = e.stdout ?? '';
   }

@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { parseConfigText } from '../../src/config/file-parser.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
-import { POSTURE_NAMES, POSTURES, type PostureName } from '../../src/common/postures.ts';
+import { POSTURE_NAMES, POSTURES } from '../../src/common/postures.ts';
 
 const DOC = readFileSync(new URL('../../docs/postures.md', import.meta.url), 'utf8');
 
@@ -57,7 +57,7 @@ describe('docs/postures.md', () => {
       const jobs = (parseYaml(jobBlock.text) as { scrape_configs: ScrapeJob[] }).scrape_configs;
       assert.equal(jobs.length, 1);
       const job = jobs[0]!;
-      assert.equal(job.metrics_path ?? '/metrics', POSTURES[posture as PostureName].path);
+      assert.equal(job.metrics_path ?? '/metrics', POSTURES[posture].path);
       assert.ok(job.static_configs[0]!.targets.length > 0);
 
       const config = bs.find((b) => !b.text.includes('scrape_configs:'));

@@ -58,7 +58,7 @@ for (const profile of DASHBOARD_NAMES) {
     assert.deepEqual([ds['name'], ds['type'], ds['query']], ['datasource', 'datasource', 'prometheus']);
     for (const v of vars.slice(1)) {
       assert.equal(v['type'], 'query');
-      assert.deepEqual(v['datasource'], DATASOURCE_REF, `${String(v['name'])}`);
+      assert.deepEqual(v['datasource'], DATASOURCE_REF, String(v['name']));
       assert.match(String(v['definition']), /^label_values\(/);
     }
   });

@@ -54,7 +54,7 @@ before(async () => {
   const settled = await Promise.allSettled(appStarts);
   for (const s of settled) if (s.status === 'fulfilled') apps.push(s.value);
   const failed = settled.find((s) => s.status === 'rejected');
-  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  if (failed !== undefined) throw (failed).reason;
 
   const jobs = [];
   for (const [i, profile] of DASHBOARD_PROFILES.entries()) {

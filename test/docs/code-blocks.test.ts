@@ -121,8 +121,8 @@ describe('README and docs code blocks', () => {
       typeRoots: [join(ROOT, 'node_modules/@types')],
     };
     await writeFile(join(WORK, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['**/*.ts'] }));
-    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    const r = await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: WORK, maxBuffer: 16 << 20 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? String(err) }));
+    const tsc = join(ROOT, 'node_modules/@typescript/native/bin/tsc');
+    const r = await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: WORK, maxBuffer: 16 << 20 }).catch((err: unknown) => ({ stdout: (err as { stdout?: string }).stdout ?? String(err) }));
     // Errors name the program's folder: N/ is PROGRAMS[N].
     const named = r.stdout.replace(/^(\d+)\//gm, (_, n: string) => `${PROGRAMS[Number(n)]!.name} → `);
     assert.equal(named, '');
@@ -152,7 +152,8 @@ describe('README and docs code blocks', () => {
         'unshare',
         ['-rn', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, DRIVER, JSON.stringify(run)],
         { maxBuffer: 64 << 20 },
-      ).catch((err: NodeJS.ErrnoException & { stderr?: string }) => {
+      ).catch((caught: unknown) => {
+        const err = caught as NodeJS.ErrnoException & { stderr?: string };
         if (err.code === 'ENOENT') throw new Error('unshare is missing: apt-get install -y util-linux iproute2');
         throw new Error(`the namespace or its driver failed (unshare -rn needs unprivileged user namespaces, ip needs iproute2): ${err.message}\n${err.stderr ?? ''}`);
       });

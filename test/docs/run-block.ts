@@ -55,7 +55,7 @@ let lastBody = '';
 if (settled && run.promised.length > 0) {
   const deadline = Date.now() + DEADLINE_MS;
   while (exited === undefined && Date.now() < deadline) {
-    lastBody = await fetch(run.scrapeUrl, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text(), (err: Error) => `(scrape failed: ${err.message})`);
+    lastBody = await fetch(run.scrapeUrl, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text(), (err: unknown) => `(scrape failed: ${(err as Error).message})`);
     const lines = new Set(lastBody.split('\n'));
     served = run.promised.filter((p) => lines.has(p));
     if (served.length === run.promised.length) break;

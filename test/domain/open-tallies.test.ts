@@ -49,7 +49,7 @@ const op: fc.Arbitrary<Op> = fc.record({
   name: fc.constantFrom('m1', 'm2'),
   value: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.double({ min: 0, max: 20_000, noNaN: true })),
   attributes,
-}) as fc.Arbitrary<Op>;
+});
 
 describe('host instruments as tallies', () => {
   test('the same series and values as the SDK, for any attribute shapes', async () => {

@@ -137,7 +137,7 @@ for (const combine of ['sum', 'max'] as Combine[]) {
     assert.deepEqual(metrics[0]!.dataPoints.map((pt) => pt.attributes), [{ q: 'x' }, { q: 'y' }]);
     g.withdraw(by);
     g.release(ax);
-    ({ metrics, scraped } = await read(store));
+    ({ scraped } = await read(store));
     assert.deepEqual(scraped, { 'heap{q="x"}': 50, 'heap{q="y"}': 3 });
     // Withdrawn, then reported again.
     g.set(by, 8);

@@ -118,7 +118,7 @@ describe('tallies', () => {
     const [m] = await metrics(store);
     assert.equal(m!.dataPointType, DataPointType.HISTOGRAM);
     assert.equal(m!.dataPoints.length, 1);
-    const [a] = m!.dataPoints as DataPoint<Histogram>[];
+    const [a] = m!.dataPoints;
     assert.deepEqual(a!.value.buckets, { boundaries: [1, 5], counts: [2, 2, 1] });
     assert.equal(a!.value.count, 5);
     assert.equal(a!.value.sum, 14.5);

@@ -87,11 +87,11 @@ const receiving = new Map<Path, PrometheusHandle>();
 async function startDaemon(profile: Profile, path: Path, configFile: string): Promise<ChildProcess> {
   const child = spawn(goDaemonBinary(), [], { env: { ...process.env, OTEL_SERVICE_NAME: jobOf(profile, path) }, stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.on('exit', (code, signal) => {
     if (signal === null && code !== 0) console.error(`go-daemon ${jobOf(profile, path)} exited ${code}: ${stderr}`);
   });
-  child.stdin!.end(JSON.stringify({ config: configFile, service: jobOf(profile, path), runs: RUNS[profile], errors: ERRORS[profile], gauges: profile === 'rm' ? hostGauges() : [], pushes: 600 }));
+  child.stdin.end(JSON.stringify({ config: configFile, service: jobOf(profile, path), runs: RUNS[profile], errors: ERRORS[profile], gauges: profile === 'rm' ? hostGauges() : [], pushes: 600 }));
   return child;
 }
 

@@ -174,7 +174,7 @@ for (const profile of PROFILES) {
       const reexposed = new Map([...help(run!.reexposed)].map(([family, text]) => [pulled.has(family) ? family : family.replace(/_total$/, ''), text]));
       const compared = [...reexposed].filter(([family]) => pulled.has(family));
       for (const [family, text] of compared) assert.equal(text, pulled.get(family), family);
-      assert.equal(compared.length, reexposed.size, `families the pull endpoint has no HELP for: ${[...reexposed.keys()].filter((f) => !pulled.has(f))}`);
+      assert.equal(compared.length, reexposed.size, `families the pull endpoint has no HELP for: ${[...reexposed.keys()].filter((f) => !pulled.has(f)).join(',')}`);
     });
   });
 }

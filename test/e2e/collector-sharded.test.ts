@@ -117,8 +117,8 @@ const close = (a: number | undefined, b: number | undefined): boolean => a !== u
 /** A counter's total as Prometheus counts it over the run: increments summed, a drop read as a reset. */
 async function countedOverRun(job: string, selector: string): Promise<{ counted: number; resets: number }> {
   const end = Date.now() / 1000;
-  const params = new URLSearchParams({ query: `${selector}`, start: String(runStart - 5), end: String(end), step: '0.25' });
-  const res = await fetch(`${prom!.url}/api/v1/query_range?${params}`, { signal: AbortSignal.timeout(10_000) });
+  const params = new URLSearchParams({ query: selector, start: String(runStart - 5), end: String(end), step: '0.25' });
+  const res = await fetch(`${prom!.url}/api/v1/query_range?${params.toString()}`, { signal: AbortSignal.timeout(10_000) });
   const body = (await res.json()) as { data: { result: { metric: Record<string, string>; values: [number, string][] }[] } };
   const series = body.data.result.filter((r) => r.metric['job'] === job);
   assert.equal(series.length, 1, `${selector} on ${job}: ${JSON.stringify(body.data.result.map((r) => r.metric))}`);

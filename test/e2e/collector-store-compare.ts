@@ -31,7 +31,7 @@ export async function storedSeries(prom: PrometheusHandle, job: string, dropFami
 
 /** An instant query at `time` (Unix seconds): both stores are asked about the same moment (`time()` included). */
 export async function queryAt(prom: PrometheusHandle, expr: string, time: string): Promise<Sample[]> {
-  const res = await fetch(`${prom.url}/api/v1/query?${new URLSearchParams({ query: expr, time })}`, { signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${prom.url}/api/v1/query?${new URLSearchParams({ query: expr, time }).toString()}`, { signal: AbortSignal.timeout(10_000) });
   const body = (await res.json()) as { status: string; error?: string; data: { resultType: string; result: Sample[] | [number, string] } };
   assert.equal(body.status, 'success', `${expr}: ${body.error}`);
   // A scalar (e.g. `vector(0)` folded) is one sample with no labels.

@@ -22,7 +22,7 @@ interface ExemplarResult {
 
 async function queryExemplars(url: string, query: string): Promise<ExemplarResult[]> {
   const now = Date.now() / 1000;
-  const res = await fetch(`${url}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(now - 600), end: String(now + 60) })}`);
+  const res = await fetch(`${url}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(now - 600), end: String(now + 60) }).toString()}`);
   const body = (await res.json()) as { status: string; data: ExemplarResult[] };
   assert.equal(body.status, 'success', JSON.stringify(body));
   return body.data;

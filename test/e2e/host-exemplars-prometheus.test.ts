@@ -87,7 +87,7 @@ async function waitForExemplars(url: string, query: string, timeoutMs = 30_000):
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const now = Date.now() / 1000;
-    const res = await fetch(`${url}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(now - 600), end: String(now + 60) })}`);
+    const res = await fetch(`${url}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(now - 600), end: String(now + 60) }).toString()}`);
     const body = (await res.json()) as { status: string; data: ExemplarResult[] };
     assert.equal(body.status, 'success', JSON.stringify(body));
     if (body.data.some((d) => d.exemplars.length > 0)) return body.data;

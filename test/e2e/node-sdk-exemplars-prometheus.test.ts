@@ -21,7 +21,7 @@ async function exemplarsOf(url: string, query: string, spanId: string, timeoutMs
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const now = Date.now() / 1000;
-    const res = await fetch(`${url}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(now - 600), end: String(now + 60) })}`);
+    const res = await fetch(`${url}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(now - 600), end: String(now + 60) }).toString()}`);
     const body = (await res.json()) as { status: string; data: ExemplarResult[] };
     assert.equal(body.status, 'success', JSON.stringify(body));
     const found = body.data.flatMap((d) => d.exemplars.map((e) => ({ series: d.seriesLabels, ...e }))).find((e) => e.labels['span_id'] === spanId);

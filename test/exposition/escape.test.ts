@@ -23,7 +23,7 @@ function wellFormed(s: string): string {
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
       const d = s.charCodeAt(i + 1);
       if (d >= 0xdc00 && d <= 0xdfff) {
-        out += s[i] + s[i + 1];
+        out += s[i]! + s[i + 1]!;
         i++;
         continue;
       }

@@ -20,7 +20,7 @@ import {
 import { protobufBuffers } from '../../src/exposition/protobuf.ts';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
-import type { Family, HistogramFamily } from '../../src/exposition/types.ts';
+import type { Family } from '../../src/exposition/types.ts';
 import { JobmeterReader } from '../../src/jobmeter-reader.ts';
 import { groupFamilies, parseExposition } from '../support/exposition-parser.ts';
 import { clientModelProto } from '../support/peers.ts';
@@ -114,15 +114,9 @@ function setup(maxSize?: number): { reader: JobmeterReader; record: (v: number, 
       const last = exporter.getMetrics().at(-1)!;
       const metric = last.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === 'latency')!;
       assert.equal(metric.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
-      return metric.dataPoints.map((p) => p.value as ExponentialHistogram);
+      return metric.dataPoints.map((p) => p.value);
     },
   };
-}
-
-function latencyFamily(families: readonly Family[]): HistogramFamily {
-  const f = families.find((x) => x.name === 'latency_seconds');
-  assert.ok(f !== undefined && f.type === 'histogram', `latency_seconds among ${families.map((x) => x.name).join(', ')}`);
-  return f;
 }
 
 describe('an exponential histogram', () => {

@@ -39,7 +39,7 @@ test('prom-client and renderPrometheusText agree on a counter and a histogram', 
     for (const x of observations.slice(t)) {
       histogram.observe({ task }, x);
       const k = buckets.findIndex((b) => x <= b);
-      counts[k < 0 ? buckets.length : k]++;
+      counts[k < 0 ? buckets.length : k]!++;
       sum += x;
     }
     histogramSeries.push({

@@ -385,7 +385,7 @@ describe('RenderMemo', () => {
     const out: Buffer[] = [];
     const first = pieces.next();
     assert.equal(first.done, false);
-    out.push(first.value instanceof Uint8Array ? Buffer.from(first.value) : pieceBytes(first.value as Piece));
+    out.push(first.value instanceof Uint8Array ? Buffer.from(first.value) : pieceBytes(first.value));
     memo.close();
     out.push(body({ [Symbol.iterator]: () => pieces }));
     assert.ok(Buffer.concat(out).equals(expected('openmetrics', next)));

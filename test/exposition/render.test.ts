@@ -54,7 +54,7 @@ describe('renderChunks', () => {
   test('the default size is 64 KiB', () => {
     const chunks = [...renderChunks('text', big(3000, 300))];
     assert.ok(chunks.length > 1);
-    assert.ok(chunks[0].length >= 65536 && chunks[0].length < 65536 + 400);
+    assert.ok(chunks[0]!.length >= 65536 && chunks[0]!.length < 65536 + 400);
   });
 
   test('Infinity gives a single chunk', () => {

@@ -25,9 +25,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
 import { createJobmeter } from '../../src/index.ts';
-import type { Jobmeter, ProfileName } from '../../src/index.ts';
+import type { Jobmeter } from '../../src/index.ts';
 import { createMetricsHandler } from '../../src/http/node-handler.ts';
 import { jobmeterMetrics } from '../../src/http/plugin.ts';
 import type { JobmeterMetricsOptions } from '../../src/http/route-options.ts';
@@ -365,7 +364,7 @@ const PATH: Readonly<Record<PostureName, string>> = { otel: '/metrics', crewship
 
 /** Everything written by fastify's logger, the access log, and stderr while the suite runs. */
 const captured: string[] = [];
-const sink = { write: (chunk: string): boolean => (captured.push(String(chunk)), true) };
+const sink = { write: (chunk: string): boolean => (captured.push(chunk), true) };
 
 /** How the route is mounted: the fastify plugin, or the node:http handler on a plain server. */
 type Mount = 'plugin' | 'node:http';
@@ -452,7 +451,7 @@ before(async () => {
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return realStderrWrite(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  });
 });
 
 after(async () => {
@@ -471,7 +470,7 @@ for (const mount of MOUNTS) {
         side === 'remote' ? peer.request(url(side, path), { ...(headers !== undefined ? { headers } : {}), timeoutMs: TIMEOUT_MS }) : localRequest(url(side, path), headers);
 
       before(async () => {
-        jobmeter = await createJobmeter({ profile: setup.posture as ProfileName, listener: false, hostname: 'matrix-host' });
+        jobmeter = await createJobmeter({ profile: setup.posture, listener: false, hostname: 'matrix-host' });
         jobmeter.recordRun({ task: 'matrix', runner: 'subprocess', outcome: 'success', durationSeconds: 1 });
         jobmeter.setSnapshotSource(() => ({ sessions: { active: 1, tracked: 1, diskBytes: 8192, list: [{ id: 'sess-one', diskBytes: 8192, memoryCapPages: 4096 }] } }));
         const options = setup.options({ peer });

@@ -98,7 +98,9 @@ describe('startHttpServer', () => {
     let closed = 0;
     try {
       await assert.rejects(
-        startHttpServer({ host: '127.0.0.1', port: first.port, limits: DEFAULT_SERVER_LIMITS, handler: (_q, r) => void r.end(), onClosed: () => void closed++ }),
+        startHttpServer({ host: '127.0.0.1', port: first.port, limits: DEFAULT_SERVER_LIMITS, handler: (_q, r) => void r.end(), onClosed: () => {
+          closed++;
+        } }),
         /EADDRINUSE/,
       );
       assert.equal(closed, 1);

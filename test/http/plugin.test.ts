@@ -13,7 +13,7 @@ import Fastify from 'fastify';
 
 import { jobmeterMetrics } from '../../src/http/plugin.ts';
 import { setAccessLogTenant } from '../../src/http/access-log.ts';
-import { describeMetricsRoute, type JobmeterMetricsOptions, type MetricsSource } from '../../src/http/route-options.ts';
+import { describeMetricsRoute, type MetricsSource } from '../../src/http/route-options.ts';
 import * as pluginModule from '../../src/http/plugin.ts';
 import { BAD_OPTIONS, get, jm, routeConformance, shutdownJobmeters, TOKEN, type MountedHost } from './route-conformance.ts';
 
@@ -110,7 +110,7 @@ describe('options are checked at registration, naming the option', () => {
     it(name, async () => {
       const app = Fastify();
       await assert.rejects(async () => {
-        await app.register(jobmeterMetrics, { jobmeter: await jm('otel'), ...options } as JobmeterMetricsOptions);
+        await app.register(jobmeterMetrics, { jobmeter: await jm('otel'), ...options });
         await app.ready();
       }, message);
       await app.close().catch(() => {});

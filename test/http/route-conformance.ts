@@ -97,7 +97,7 @@ export async function accessLineOf(out: readonly string[], id: string): Promise<
 
 /** The options that must be refused when the route is mounted, and the message naming the option. */
 export const BAD_OPTIONS: readonly [string, Partial<JobmeterMetricsOptions>, RegExp][] = [
-  ['no jobmeter', { jobmeter: undefined as never }, /^ConfigError: invalid jobmeter=undefined: expected a jobmeter \(createJobmeter result\)$/],
+  ['no jobmeter', { jobmeter: undefined }, /^ConfigError: invalid jobmeter=undefined: expected a jobmeter \(createJobmeter result\)$/],
   ['unknown posture', { posture: 'nginx' as never }, /^ConfigError: invalid posture=nginx: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti or a posture object$/],
   ['bad path', { path: 'metrics' }, /^ConfigError: invalid path=metrics: expected a path starting with \/ \(no spaces, \? or #\)$/],
   ['empty token', { token: '' }, /^ConfigError: invalid token=<redacted>: expected a non-empty token without whitespace$/],

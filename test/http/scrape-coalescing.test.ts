@@ -23,7 +23,9 @@ test('two scrapes started from two callbacks in one turn share one collection an
     collections = 0;
     const [a, b] = await new Promise<[Promise<unknown>, Promise<unknown>]>((resolve) => {
       let first!: Promise<unknown>;
-      setImmediate(() => (first = jm.scrape()));
+      setImmediate(() => {
+        first = jm.scrape();
+      });
       setImmediate(() => resolve([first, jm.scrape()]));
     });
     const [fa, fb] = await Promise.all([a, b]);

@@ -76,14 +76,14 @@ for (const name of ['pull', 'ingest', 'main'] as const) {
     });
 
     it('closes an idle keep-alive connection after its request', async () => {
-      const probe = await open(ports[name]!, REQUEST[name]!);
+      const probe = await open(ports[name]!, REQUEST[name]);
       assert.match(await probe.closed, /^HTTP\/1\.1 200 /);
     });
 
     it('caps open connections: one past the cap evicts the oldest idle one and is served', async () => {
       const held = await Promise.all([0, 1, 2].map(() => open(ports[name]!)));
       // Room is made for a newcomer (connection-room.ts; refusal when all are busy is tested there).
-      const extra = await open(ports[name]!, REQUEST[name]!);
+      const extra = await open(ports[name]!, REQUEST[name]);
       assert.equal(await held[0]!.closed, '', 'the oldest idle connection was evicted, unanswered');
       const head = await new Promise<string>((resolve) => extra.socket.once('data', resolve));
       assert.match(head, /^HTTP\/1\.1 200 /);

@@ -22,7 +22,7 @@ let dirs = 0;
 function keeperOn(clock: ReturnType<typeof fakeClock>, lines: string[], dir = join(files.dir, `d${++dirs}`)) {
   mkdirSync(dir, { recursive: true });
   const store = new IngestStore({ clock });
-  const keeper = StateKeeper.open(store, { dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l) => lines.push(l), emptyStore: () => new IngestStore({ clock }) })!;
+  const keeper = StateKeeper.open(store, { dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l) => lines.push(l), emptyStore: () => new IngestStore({ clock }) });
   return { store, keeper, dir };
 }
 

@@ -93,7 +93,7 @@ describe('otel-collector.yaml', () => {
   it('the prometheus exporter re-exposes profile names unchanged, on a port of its own', () => {
     const prometheus = table(table(config['exporters'], 'exporters')['prometheus'], 'exporters.prometheus');
     assert.equal(prometheus['translation_strategy'], 'UnderscoreEscapingWithoutSuffixes', 'no second _total, no unit suffix');
-    assert.ok(TRANSLATION_STRATEGIES.includes(String(prometheus['translation_strategy'])));
+    assert.ok(TRANSLATION_STRATEGIES.includes(prometheus['translation_strategy']));
     assert.equal(prometheus['without_scope_info'], true);
     assert.deepEqual(prometheus['resource_to_telemetry_conversion'], { enabled: false });
     assert.equal(prometheus['enable_open_metrics'], false);
@@ -113,7 +113,7 @@ describe('otel-collector.yaml', () => {
   });
 
   it('the commented prometheus receiver scrapes jobmeter’s loopback listener, and is valid once uncommented', () => {
-    const uncommented = text.replace(/^(\s*)# ?(prometheus:|  config:|    scrape_configs:|      - job_name: jobmeter|        scrape_interval: 15s|        static_configs:|          - targets: \["127\.0\.0\.1:9464"\]|metrics\/scrape:|  receivers: \[prometheus\]|  exporters: \[debug, prometheus\])$/gm, '$1$2');
+    const uncommented = text.replace(/^(\s*)# ?(prometheus:| {2}config:| {4}scrape_configs:| {6}- job_name: jobmeter| {8}scrape_interval: 15s| {8}static_configs:| {10}- targets: \["127\.0\.0\.1:9464"\]|metrics\/scrape:| {2}receivers: \[prometheus\]| {2}exporters: \[debug, prometheus\])$/gm, '$1$2');
     const alt = table(parse(uncommented), 'uncommented');
     const receiver = table(table(alt['receivers'], 'receivers')['prometheus'], 'receivers.prometheus');
     const job = (table(receiver['config'], 'config')['scrape_configs'] as Table[])[0]!;

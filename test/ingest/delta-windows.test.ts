@@ -75,7 +75,7 @@ async function serve(config: string): Promise<Serve> {
       return { rejected: Number(partial.rejectedDataPoints ?? 0), message: partial.errorMessage ?? '' };
     },
     sample: (name) => sampleAt(`http://127.0.0.1:${pullPort}/metrics`, name),
-    telemetry: (name) => sampleAt(telemetryUrl, name),
+    telemetry: (name) => sampleAt(telemetryUrl!, name),
   };
 }
 
@@ -190,7 +190,7 @@ test('serve: an OTel JS SDK delta counter exporting through a SIGTERM restart se
     },
     forceFlush: () => exporter.forceFlush(),
     shutdown: () => exporter.shutdown(),
-    selectAggregationTemporality: (kind) => exporter.selectAggregationTemporality!(kind),
+    selectAggregationTemporality: (kind) => exporter.selectAggregationTemporality(kind),
   };
   // Exports every 500 ms: the ones failing while serve is down are retried by the exporter and
   // arrive, after the restart, later than newer ones.

@@ -15,7 +15,7 @@ import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { parseConfigText } from '../../src/config/file-parser.ts';
 import { resolveServeConfig } from '../../src/config/resolve-layers.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { startIngestListener, type IngestListener, type IngestListenerOptions } from '../../src/ingest/ingest-listener.ts';
+import { startIngestListener, type IngestListenerOptions } from '../../src/ingest/ingest-listener.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, selfTelemetryOf } from '../../src/jobmeter.ts';
 import { decodeStatus } from '../../src/otlp/codec.ts';

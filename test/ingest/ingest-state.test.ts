@@ -198,7 +198,7 @@ describe('state keeper', () => {
     const dir = freshDir();
     const lines: string[] = [];
     const store = new IngestStore({ clock });
-    const keeper = StateKeeper.open(store, options(dir, lines))!;
+    const keeper = StateKeeper.open(store, options(dir, lines));
     assert.match(lines[0]!, /none yet/);
     store.ingest(request([metric('daemon.sent', sum([numberPoint(3, {}, 100, 110)], 'delta'))]));
     await keeper.save();
@@ -219,7 +219,7 @@ describe('state keeper', () => {
     const clock = fakeClock();
     const dir = freshDir();
     const store = new IngestStore({ clock });
-    const keeper = StateKeeper.open(store, options(dir, []))!;
+    const keeper = StateKeeper.open(store, options(dir, []));
     store.ingest(request([metric('daemon.sent', sum([numberPoint(5, {}, 100, 110)], 'delta'))]));
     await keeper.producer().collect();
     const read = readStateFile(keeper.path, 'ingest', CHECKPOINT_VERSION, 1e6);
@@ -235,7 +235,7 @@ describe('state keeper', () => {
     const path = join(dir, ingestStateFileName('127.0.0.1', 4318));
     writeFileSync(path, 'jobmeter-state ingest v1 sha256:' + '0'.repeat(64) + ' 2\n{}');
     const store = new IngestStore();
-    const keeper = StateKeeper.open(store, options(dir, lines))!;
+    const keeper = StateKeeper.open(store, options(dir, lines));
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /^warning: ingest state file .* is unusable: its checksum does not match \(corrupt\); moved to .*\.corrupt-\S+ \(kept\), starting afresh$/);
     assert.equal(store.seriesCount, 0);

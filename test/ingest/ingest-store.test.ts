@@ -495,7 +495,7 @@ describe('exponential histograms', () => {
   const value = async (store: IngestStore): Promise<ExponentialHistogram[]> => {
     const [m] = (await collected(store)).get('rpc.latency') ?? [];
     assert.equal(m?.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
-    return m!.dataPoints.map((p) => p.value as ExponentialHistogram);
+    return m.dataPoints.map((p) => p.value);
   };
 
   it('cumulative points replace, two senders add up at the coarser scale, a reset keeps what was counted', async () => {

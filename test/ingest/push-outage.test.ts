@@ -215,7 +215,7 @@ async function serve(endpoint: string): Promise<{ code: number | string; stderr:
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
   try {
@@ -223,7 +223,7 @@ async function serve(endpoint: string): Promise<{ code: number | string; stderr:
       const check = (): void => {
         if (/serving otel metrics/.test(stderr)) resolve();
       };
-      child.stderr!.on('data', check);
+      child.stderr.on('data', check);
       void exited.then((code) => reject(new Error(`serve exited (${code}) before serving:\n${stderr}`)));
     });
     child.kill('SIGTERM');

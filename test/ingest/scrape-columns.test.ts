@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { emptyResource } from '@opentelemetry/resources';
-import type { CollectionResult, MetricData, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { isMetricData, metricsCollection, withIngested, type Collection, type IngestedPart } from '../../src/series/collection.ts';
 import { GaugeSeries } from '../../src/series/gauge.ts';
 import { HistogramSeries } from '../../src/series/histogram.ts';
@@ -151,7 +151,7 @@ const hostProducer: MetricProducer = {
               { descriptor: { name: 'shared.events', description: '', unit: '', valueType: 1 }, aggregationTemporality: 1, dataPointType: 3, isMonotonic: true, dataPoints: [{ startTime: [1, 0], endTime: [2, 0], attributes: { route: '/a' }, value: 5 }] },
               { descriptor: { name: 'producer.level', description: '', unit: '', valueType: 1 }, aggregationTemporality: 1, dataPointType: 2, dataPoints: [{ startTime: [1, 0], endTime: [2, 0], attributes: {}, value: 9 }] },
             ],
-          } as ScopeMetrics,
+          },
         ],
       },
       errors: [],
@@ -385,14 +385,14 @@ describe('createJobmeter with an ingest: the scrape', () => {
         'shared_level 4',
         '# TYPE daemon_latency_seconds histogram',
         '# UNIT daemon_latency_seconds seconds',
-        ...[
+        ...([
           ['a', [['1.0', 1]], 0.5, 1],
           ['b', [['2.0', 0], ['4.0', 0]], 5, 1],
           ['c', [['1.0', 1]], 0.5, 1],
           ['d', [['1.0', 1]], 0.5, 1],
           ['z', [['5.0', 1]], 6, 2],
-        ].flatMap(([route, buckets, s, count]) => [
-          ...(buckets as [string, number][]).map(([le, c]) => `daemon_latency_seconds_bucket{route="${route}",le="${le}"} ${c}`),
+        ] satisfies Array<[string, Array<[string, number]>, number, number]>).flatMap(([route, buckets, s, count]) => [
+          ...buckets.map(([le, c]) => `daemon_latency_seconds_bucket{route="${route}",le="${le}"} ${c}`),
           `daemon_latency_seconds_bucket{route="${route}",le="+Inf"} ${count}`,
           `daemon_latency_seconds_sum{route="${route}"} ${s}`,
           `daemon_latency_seconds_count{route="${route}"} ${count}`,

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';

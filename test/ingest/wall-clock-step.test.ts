@@ -31,7 +31,7 @@ function fed(clock: ReturnType<typeof fakeClock>): IngestStore {
 }
 
 describe('a wall-clock step', () => {
-  for (const step of [+400_000, -400_000]) {
+  for (const step of [400_000, -400_000]) {
     it(`of ${step / 1000} s while senders push expires nothing and a delta counter keeps its total`, async () => {
       const clock = fakeClock();
       const store = fed(clock);
@@ -60,7 +60,7 @@ describe('a wall-clock step', () => {
 });
 
 describe('a restart whose wall clock is stepped', () => {
-  for (const step of [+400_000, -400_000, +DAY, -DAY]) {
+  for (const step of [400_000, -400_000, DAY, -DAY]) {
     const words = Math.abs(step) === DAY ? `${step > 0 ? '+' : '-'}1 day` : `${step / 1000} s`;
     it(`(${words}) restores every series as idle as it was, and expires each by its own idle time`, async () => {
       const before = fakeClock();

@@ -65,7 +65,7 @@ before(async () => {
   pg = await startPostgres();
   jm = await createJobmeter({ serviceName: 'pg-boss-test', listener: { port: 0 }, global: false });
   port = jm.pullAddress!.port;
-  boss = new PgBoss({ connectionString: pg.url, superviseIntervalSeconds: 1, monitorIntervalSeconds: 1 } as ConstructorParameters<typeof PgBoss>[0]);
+  boss = new PgBoss({ connectionString: pg.url, superviseIntervalSeconds: 1, monitorIntervalSeconds: 1 });
   boss.on('error', () => {}); // the outage below is on purpose
   // Before start and work: every handler registered from here on is instrumented.
   stop = instrumentBoss(boss, { jobmeter: jm, depthIntervalMillis: 3_600_000 });
@@ -74,7 +74,7 @@ before(async () => {
 
 after(async () => {
   stop?.();
-  await boss?.stop({ graceful: false, timeout: 1000 } as Parameters<PgBoss['stop']>[0]).catch(() => {});
+  await boss?.stop({ graceful: false, timeout: 1000 }).catch(() => {});
   await jm?.shutdown();
   await pg?.remove();
 });
@@ -95,12 +95,12 @@ test('a stalled job: its worker is killed mid-job, pg-boss retries it here, and 
   // machine only makes this slower; the bound is far inside the 180 s test timeout.
   await until('pg-boss to fail the stalled attempt back to retry', 120_000, async () => {
     await boss.supervise('stall');
-    const [j] = await boss.findJobs('stall', { id: id! } as Parameters<PgBoss['findJobs']>[1]);
+    const [j] = await boss.findJobs('stall', { id: id! });
     return j?.state === 'retry' ? true : `job ${id} is ${j?.state}`;
   });
   await boss.work('stall', WORK, async () => 'ok');
   await drained('stall');
-  const [job] = await boss.findJobs('stall', { id: id! } as Parameters<PgBoss['findJobs']>[1]);
+  const [job] = await boss.findJobs('stall', { id: id! });
   assert.equal(job!.state, 'completed');
   assert.equal(job!.retryCount, 1, 'pg-boss failed the stalled attempt back to retry');
   const text = await scrapeText(port);

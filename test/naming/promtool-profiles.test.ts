@@ -48,7 +48,7 @@ for (const [name, findings] of Object.entries(OPENMETRICS_RECIPE_FINDINGS)) {
       await jm.shutdown();
     }
     const { code, output } = await checkMetrics(text, true);
-    assert.deepEqual(output.split('\n').filter((l) => l !== '').sort(), [...findings!].sort());
+    assert.deepEqual(output.split('\n').filter((l) => l !== '').sort(), [...findings].sort());
     assert.equal(code, 3);
   });
 }

@@ -219,7 +219,7 @@ export function parseWasmrun(text: string, file: string): Omit<SeedCatalog, 'pro
       const label = by[1]!;
       d.values[label] = vocabulary(by[2]!);
       const keys = jsonKeys.get(name.replace(/^wasmrun_agent_/, ''));
-      if (keys !== undefined && d.values[label]!.every((v) => keys.includes(v))) d.zeroFilled.push(label);
+      if (keys !== undefined && d.values[label].every((v) => keys.includes(v))) d.zeroFilled.push(label);
     }
     metrics.push(finish(d));
   }

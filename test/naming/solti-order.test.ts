@@ -22,7 +22,7 @@ describe('solti: the Rust prometheus crate order', () => {
       jm.runnerError('wasm', 'module_load_failed');
       jm.runnerError('container', 'module_load_failed');
       jm.runnerError('container', 'cgroup_prepare_failed');
-      const text = await renderPrometheusText(await jm.scrape());
+      const text = renderPrometheusText(await jm.scrape());
       const samples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.includes('_bucket'));
       assert.deepEqual(samples, [
         'solti_runner_errors_total{error="cgroup_prepare_failed",runner="container"} 1',

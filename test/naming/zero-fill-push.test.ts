@@ -11,7 +11,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ValueType } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS } from '../../src/domain/catalog.ts';
-import type { Family, HistogramSeries, NumberSeries } from '../../src/exposition/types.ts';
+import type { Family } from '../../src/exposition/types.ts';
 import { withProfileBuckets } from '../../src/jobmeter-views.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
@@ -29,8 +29,8 @@ function seriesOf(families: readonly Family[]): string[] {
   return families
     .flatMap((f) =>
       f.type === 'histogram'
-        ? (f.series as readonly HistogramSeries[]).map((s) => `${f.name}{${s.labels}} count=${s.count} sum=${s.sum}`)
-        : (f.series as readonly NumberSeries[]).map((s) => `${f.name}{${s.labels}} ${s.value}`),
+        ? (f.series).map((s) => `${f.name}{${s.labels}} count=${s.count} sum=${s.sum}`)
+        : (f.series).map((s) => `${f.name}{${s.labels}} ${s.value}`),
     )
     .sort();
 }

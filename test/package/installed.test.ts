@@ -249,7 +249,7 @@ describe('fastify, an optional peer', () => {
     await writeFile(join(tsApp, 'package.json'), JSON.stringify({ name: 'host-app-ts', private: true, type: 'module' }));
     await symlink(join(app, 'node_modules'), join(tsApp, 'node_modules'));
     assert.equal(existsSync(join(tsApp, 'node_modules/fastify')), false);
-    const r = await exec(NODE24, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(tsApp, 'tsconfig.json')], {}, NODE24, tsApp);
+    const r = await exec(NODE24, [join(ROOT, 'node_modules/@typescript/native/bin/tsc'), '-p', join(tsApp, 'tsconfig.json')], {}, NODE24, tsApp);
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
@@ -300,7 +300,8 @@ describe('examples/systemd/jobmeter.service', () => {
     assert.equal(execStart?.[1], '/usr/local/bin/jobmeter', 'ExecStart runs the jobmeter bin, no npm or shell between');
     const path = join(dir, 'jobmeter.service');
     await writeFile(path, unit.replaceAll('/usr/local/bin/jobmeter', join(app, 'node_modules/.bin/jobmeter')));
-    const verify = await run('systemd-analyze', ['verify', path]).catch((err: NodeJS.ErrnoException & { stderr?: string }) => {
+    const verify = await run('systemd-analyze', ['verify', path]).catch((caught: unknown) => {
+      const err = caught as NodeJS.ErrnoException & { stderr?: string };
       if (err.code === 'ENOENT') throw new Error('systemd-analyze is missing: apt-get install -y systemd');
       throw new Error(`systemd-analyze verify failed: ${err.message}`);
     });

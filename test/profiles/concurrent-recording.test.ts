@@ -17,7 +17,7 @@ async function worker(jm: Jobmeter, id: number): Promise<void> {
   for (let i = 0; i < RUNS_PER_TASK; i++) {
     if (i % 2 === 0) {
       const run = jm.startRun({ task: `t${id % 7}`, runner });
-      await null;
+      await Promise.resolve();
       run.finish(i % 4 === 0 ? 'success' : 'failure');
     } else {
       jm.recordRun({ task: `t${id % 7}`, runner, outcome: 'success', durationSeconds: 0.02 });

@@ -3,7 +3,7 @@
  * unless asked), families looked up by name, and a real listener fetch for the served bodies.
  */
 import type { HostSnapshot } from '../../src/domain/snapshot.ts';
-import type { ExpositionFormat, Family, HistogramSeries, NumberSeries } from '../../src/exposition/types.ts';
+import type { ExpositionFormat, Family, HistogramSeries } from '../../src/exposition/types.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { JobmeterOptions, ProfileName } from '../../src/options.ts';
 
@@ -24,7 +24,7 @@ export async function scrapeByName(jm: Jobmeter): Promise<Map<string, Family>> {
 export function numberSeries(family: Family | undefined): Array<[string, number]> {
   if (family === undefined) return [];
   if (family.type === 'histogram') throw new Error(`${family.name} is a histogram`);
-  return (family.series as readonly NumberSeries[]).map((s) => [s.labels, s.value]);
+  return (family.series).map((s) => [s.labels, s.value]);
 }
 
 /** The histogram series of `family` with exactly `labels` (pre-rendered label string). */

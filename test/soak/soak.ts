@@ -342,7 +342,7 @@ async function run(
     else {
       const child = spawn(process.execPath, [FLOOD, String(ports.ingest), String(floodConnections)], { stdio: ['ignore', 'pipe', 'inherit'] });
       const state = { child, out: '', closed: new Promise<void>((res) => child.once('close', () => res())), heldAfterMs: NaN };
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
         state.out += d;
         if (Number.isNaN(state.heldAfterMs) && state.out.includes('holding\n')) state.heldAfterMs = Date.now() - f.started!;
       });
@@ -454,7 +454,7 @@ async function run(
   const range = `${Math.ceil((tQuery - t0) / 1000) + 5}s`;
   const rawSeries = async (expr: string): Promise<Array<{ metric: Record<string, string>; values: Samples }>> => {
     const params = new URLSearchParams({ query: `${expr}[${range}]`, time: String(tQuery / 1000) });
-    const body = (await (await fetch(`${prometheus.url}/api/v1/query?${params}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> } };
+    const body = (await (await fetch(`${prometheus.url}/api/v1/query?${params.toString()}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> } };
     return body.data.result.map(({ metric, values }) => ({ metric, values: values.map(([t, v]) => [t * 1000 - t0, Number(v)] as [number, number]).filter(([t]) => t >= 0) }));
   };
   const raw = async (expr: string): Promise<Samples> => {

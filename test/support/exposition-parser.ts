@@ -112,7 +112,7 @@ function parseMeta(s: string, format: WireFormat, line: number): Meta | Eof {
   const m = /^# (HELP|TYPE|UNIT) ([^ ]+)(?: (.*))?$/s.exec(s);
   if (m === null) throw new ParseError(line, `unexpected # line ${JSON.stringify(s.slice(0, 40))}`);
   const kind = m[1] as Meta['kind'];
-  const name = m[2];
+  const name = m[2]!;
   const rest = m[3];
   if (!METRIC_NAME.test(name)) throw new ParseError(line, `invalid metric name ${JSON.stringify(name)}`);
   if (kind === 'UNIT' && format === 'text') throw new ParseError(line, '# UNIT is not text 0.0.4');
@@ -156,7 +156,7 @@ export function parseExposition(text: string, format: WireFormat): Line[] {
   raw.pop();
   const lines: Line[] = [];
   for (let n = 0; n < raw.length; n++) {
-    const s = raw[n];
+    const s = raw[n]!;
     if (s === '') throw new ParseError(n + 1, 'empty line');
     lines.push(s.startsWith('#') ? parseMeta(s, format, n + 1) : parseSample(s, format, n + 1));
   }
@@ -242,10 +242,10 @@ export function isCanonicalOpenMetricsNumber(le: string): boolean {
   if (le === '+Inf') return true;
   const m = /^(-?)(\d)(?:\.(\d+))?e([+-])(\d{2,3})$/.exec(le);
   if (m !== null) {
-    const exponent = Number(m[4] + m[5]);
+    const exponent = Number(m[4]! + m[5]!);
     if (!(exponent < -4 || exponent >= 6)) return false;
-    if (m[5].length === 3 && m[5].startsWith('0')) return false;
-    const mantissa = m[3] === undefined ? m[2] : m[2] + '.' + m[3];
+    if (m[5]!.length === 3 && m[5]!.startsWith('0')) return false;
+    const mantissa = m[3] === undefined ? m[2]! : m[2]! + '.' + m[3];
     if (m[3] !== undefined && m[3].endsWith('0')) return false;
     const x = Number(le);
     // Shortest: no shorter mantissa denotes the same double.
@@ -255,12 +255,12 @@ export function isCanonicalOpenMetricsNumber(le: string): boolean {
   }
   const f = /^(-?)(\d+)\.(\d+)$/.exec(le);
   if (f === null) return false;
-  if (f[2].length > 1 && f[2].startsWith('0')) return false;
+  if (f[2]!.length > 1 && f[2]!.startsWith('0')) return false;
   const x = Number(le);
   const a = Math.abs(x);
   if (x !== 0 && (a < 1e-4 || a >= 1e6)) return false;
   if (f[3] === '0') return Number.isInteger(x);
-  if (f[3].endsWith('0')) return false;
+  if (f[3]!.endsWith('0')) return false;
   // Shortest digits: JS's String is shortest too, and uses fixed notation in this range.
   return String(x) === le;
 }
@@ -302,7 +302,7 @@ function checkHistogram(f: ParsedFamily, format: WireFormat, problems: string[])
         problems.push(`line ${s.line}: ${s.name} without le`);
         continue;
       }
-      if (s.labels[s.labels.length - 1][0] !== 'le') problems.push(`line ${s.line}: le is not the last label`);
+      if (s.labels[s.labels.length - 1]![0] !== 'le') problems.push(`line ${s.line}: le is not the last label`);
       if (p.sum !== undefined || p.count !== undefined) problems.push(`line ${s.line}: bucket after _sum/_count`);
       const bound = le[1] === '+Inf' ? Infinity : Number(le[1]);
       if (Number.isNaN(bound) || le[1].trim() === '') problems.push(`line ${s.line}: le ${JSON.stringify(le[1])} is not a number`);
@@ -320,13 +320,13 @@ function checkHistogram(f: ParsedFamily, format: WireFormat, problems: string[])
   }
   for (const p of points.values()) {
     const b = p.buckets;
-    if (b.length === 0 || b[b.length - 1].bound !== Infinity) {
+    if (b.length === 0 || b[b.length - 1]!.bound !== Infinity) {
       problems.push(`histogram ${f.name} series ${p.key}: no +Inf bucket last`);
       continue;
     }
     for (let i = 1; i < b.length; i++) {
-      if (!(b[i].bound > b[i - 1].bound)) problems.push(`line ${b[i].line}: le not strictly ascending`);
-      if (!(b[i].value >= b[i - 1].value)) problems.push(`line ${b[i].line}: buckets not cumulative`);
+      if (!(b[i]!.bound > b[i - 1]!.bound)) problems.push(`line ${b[i]!.line}: le not strictly ascending`);
+      if (!(b[i]!.value >= b[i - 1]!.value)) problems.push(`line ${b[i]!.line}: buckets not cumulative`);
     }
     for (const x of b) {
       if (!Number.isInteger(x.value) || x.value < 0) problems.push(`line ${x.line}: bucket value not a count`);
@@ -335,7 +335,7 @@ function checkHistogram(f: ParsedFamily, format: WireFormat, problems: string[])
     if (format === 'openmetrics' && b.some((x) => x.bound < 0)) {
       if (p.count !== undefined || p.sum !== undefined) problems.push(`histogram ${f.name} series ${p.key}: _sum or _count beside a negative bucket`);
     } else if (p.count === undefined || p.sum === undefined) problems.push(`histogram ${f.name} series ${p.key}: missing _sum or _count`);
-    else if (p.count !== b[b.length - 1].value) problems.push(`histogram ${f.name} series ${p.key}: +Inf bucket != _count`);
+    else if (p.count !== b[b.length - 1]!.value) problems.push(`histogram ${f.name} series ${p.key}: +Inf bucket != _count`);
   }
 }
 

@@ -113,7 +113,7 @@ export async function createRemotePeer(): Promise<RemotePeer> {
   const t0 = performance.now();
   const pid = process.pid;
   let namespace = '';
-  let n = 0;
+  let n: number;
   for (let attempt = 0; ; attempt++) {
     n = counter++;
     namespace = `jm-${pid}-${n}`;

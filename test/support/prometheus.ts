@@ -216,8 +216,8 @@ export async function startEachPrometheus(opts: Omit<PrometheusOptions, 'major'>
   const started = await Promise.allSettled(PROMETHEUS_MAJORS.map((major) => startPrometheus({ ...opts, major })));
   const failed = started.find((s) => s.status === 'rejected');
   if (failed !== undefined) {
-    await Promise.allSettled(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
-    throw (failed as PromiseRejectedResult).reason;
+    await Promise.allSettled(started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])));
+    throw (failed).reason;
   }
   return new Map(PROMETHEUS_MAJORS.map((major, i) => [major, (started[i] as PromiseFulfilledResult<PrometheusHandle>).value]));
 }

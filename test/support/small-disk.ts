@@ -27,7 +27,7 @@ export function mountSmallDisk(size = '64k'): string {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`this test mounts a ${size} tmpfs and needs root for it: \`mount -t tmpfs -o size=${size} tmpfs ${dir}\` failed (${String((err as { stderr?: unknown }).stderr ?? err).trim()}); run it as root`);
+    throw new Error(`this test mounts a ${size} tmpfs and needs root for it: \`mount -t tmpfs -o size=${size} tmpfs ${dir}\` failed (${String((err as { stderr?: unknown }).stderr ?? err).trim()}); run it as root`, { cause: err });
   }
   return dir;
 }

@@ -167,7 +167,7 @@ export class SpecSeriesIndex implements SeriesIndex {
     }
     if ((overflowed || !same) && rememberable && this.#rawEntries < RAW_KEYS_PER_INSTRUMENT) {
       const values: Attributes = {};
-      for (let i = 0; i < n; i++) if (raw[i] !== undefined) values[keys[i]!] = raw[i] as Attributes[string];
+      for (let i = 0; i < n; i++) if (raw[i] !== undefined) values[keys[i]!] = raw[i];
       if (this.#trie.insert(raw, { attributes: values, path: raw, index })) this.#rawEntries++;
     }
     return index;
