@@ -7,8 +7,15 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The bystander process (bystander.ts), ready when this resolves. */
-export async function startBystander(): Promise<{ start(): Promise<void>; stop(): Promise<{ maxMs: number }>; close(): void }> {
-  const child = fork(fileURLToPath(new URL('./bystander.ts', import.meta.url)), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export async function startBystander(): Promise<{
+  start(): Promise<void>;
+  stop(): Promise<{ maxMs: number }>;
+  close(): void;
+}> {
+  const child = fork(fileURLToPath(new URL('./bystander.ts', import.meta.url)), [], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);

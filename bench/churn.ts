@@ -24,7 +24,16 @@ import { otelProfile } from '../src/naming/profiles/otel.ts';
 import { createNamer } from '../src/naming/to-families.ts';
 import type { OtlpExportRequest, OtlpNumberPoint } from '../src/otlp/types.ts';
 import { benchJobmeter, isPromLib, promLib, promRegistry, PROM_LABEL } from './contenders.ts';
-import { cli, jsMemory, isMain, log, markdownTable, num, type Job, type Scenario } from './harness.ts';
+import {
+  cli,
+  jsMemory,
+  isMain,
+  log,
+  markdownTable,
+  num,
+  type Job,
+  type Scenario,
+} from './harness.ts';
 import { VALUES } from './hot-path.ts';
 
 type Variant = 'jobmeter' | 'ingest' | 'prometheus-io' | 'prom-client';
@@ -65,7 +74,14 @@ async function stepper(variant: Variant): Promise<Step> {
     case 'jobmeter': {
       const jm = await benchJobmeter([]);
       return async (from, to) => {
-        for (let i = from; i < to; i++) jm.recordRun({ task: value(i), kind: 'task', runner: 'subprocess', outcome: OUTCOMES[i & 1]!, durationSeconds: VALUES[i & 1023]! });
+        for (let i = from; i < to; i++)
+          jm.recordRun({
+            task: value(i),
+            kind: 'task',
+            runner: 'subprocess',
+            outcome: OUTCOMES[i & 1]!,
+            durationSeconds: VALUES[i & 1023]!,
+          });
         const families = await jm.scrape();
         for (const _ of renderBuffers('text', families));
         return families.reduce((n, f) => n + f.series.length, 0);
@@ -73,18 +89,40 @@ async function stepper(variant: Variant): Promise<Step> {
     }
     case 'ingest': {
       let now = Date.UTC(2026, 0, 1);
-      const store = new IngestStore({ clock: { wallMillis: () => now, monotonicMillis: () => now }, expiryMillis: 30_000, maxSeriesPerInstrument: 50_000, maxSeries: 100_000 });
+      const store = new IngestStore({
+        clock: { wallMillis: () => now, monotonicMillis: () => now },
+        expiryMillis: 30_000,
+        maxSeriesPerInstrument: 50_000,
+        maxSeries: 100_000,
+      });
       const namer = createNamer(otelProfile(false));
       const request = (from: number, to: number): OtlpExportRequest => {
         const t = BigInt(now) * 1_000_000n;
         const points: OtlpNumberPoint[] = [];
-        for (let i = from; i < to; i++) points.push({ attributes: { job_id: value(i) }, startTimeUnixNano: t, timeUnixNano: t, noRecordedValue: false, value: 1 });
+        for (let i = from; i < to; i++)
+          points.push({
+            attributes: { job_id: value(i) },
+            startTimeUnixNano: t,
+            timeUnixNano: t,
+            noRecordedValue: false,
+            value: 1,
+          });
         return {
           resourceMetrics: [
             {
               resource: { 'service.name': 'churn' },
               scopeMetrics: [
-                { scope: { name: 'churn', version: '1' }, metrics: [{ name: 'foreign.jobs', description: 'Jobs.', unit: '{job}', data: { type: 'sum', monotonic: true, temporality: 'cumulative', points } }] },
+                {
+                  scope: { name: 'churn', version: '1' },
+                  metrics: [
+                    {
+                      name: 'foreign.jobs',
+                      description: 'Jobs.',
+                      unit: '{job}',
+                      data: { type: 'sum', monotonic: true, temporality: 'cumulative', points },
+                    },
+                  ],
+                },
               ],
             },
           ],
@@ -105,11 +143,27 @@ async function stepper(variant: Variant): Promise<Step> {
       const { Counter, Histogram } = promLib(variant);
       const registers = [promRegistry(variant)];
       const labelNames = ['task', 'kind', 'runner', 'outcome'];
-      const finished = new Counter({ name: 'jobmeter_run_finished_total', help: 'Runs.', labelNames, registers });
-      const duration = new Histogram({ name: 'jobmeter_run_duration_seconds', help: 'Durations.', labelNames, buckets: [...DEFAULT_RUN_DURATION_BUCKETS], registers });
+      const finished = new Counter({
+        name: 'jobmeter_run_finished_total',
+        help: 'Runs.',
+        labelNames,
+        registers,
+      });
+      const duration = new Histogram({
+        name: 'jobmeter_run_duration_seconds',
+        help: 'Durations.',
+        labelNames,
+        buckets: [...DEFAULT_RUN_DURATION_BUCKETS],
+        registers,
+      });
       return async (from, to) => {
         for (let i = from; i < to; i++) {
-          const l = { task: value(i), kind: 'task', runner: 'subprocess', outcome: OUTCOMES[i & 1]! };
+          const l = {
+            task: value(i),
+            kind: 'task',
+            runner: 'subprocess',
+            outcome: OUTCOMES[i & 1]!,
+          };
           finished.inc(l);
           duration.observe(l, VALUES[i & 1023]!);
         }
@@ -131,7 +185,9 @@ async function measure(arg: Arg): Promise<Result> {
   for (let at = 0; at < total; at += arg.every) {
     series = await step(at, at + arg.every);
     heap.push(jsMemory());
-    log(`    ${arg.variant}: ${num(at + arg.every, 0)} values, ${(heap.at(-1)! / 2 ** 20).toFixed(1)} MiB, ${num(series, 0)} series`);
+    log(
+      `    ${arg.variant}: ${num(at + arg.every, 0)} values, ${(heap.at(-1)! / 2 ** 20).toFixed(1)} MiB, ${num(series, 0)} series`,
+    );
   }
   return { heap, series };
 }
@@ -141,14 +197,18 @@ const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 export const scenario: Scenario<Params, Arg, Result> = {
   name: 'churn',
   title: 'Heap under label churn',
-  params: (quick) => (quick ? { total: 100_000, every: 25_000 } : { total: 1_000_000, every: 100_000 }),
+  params: (quick) =>
+    quick ? { total: 100_000, every: 25_000 } : { total: 1_000_000, every: 100_000 },
   jobs: (p): Job<Arg>[] => VARIANTS.map((variant) => ({ id: variant, arg: { ...p, variant } })),
   measure,
   table(p, results) {
     const r = (v: Variant) => results.get(v)![0]!;
     const rows: string[][] = [];
     for (let k = 0; k <= p.total / p.every; k++) {
-      rows.push([num(k * p.every, 0), ...VARIANTS.map((v) => (r(v).heap[k] === undefined ? '—' : mib(r(v).heap[k]!)))]);
+      rows.push([
+        num(k * p.every, 0),
+        ...VARIANTS.map((v) => (r(v).heap[k] === undefined ? '—' : mib(r(v).heap[k]!))),
+      ]);
     }
     // Growth after warm-up: from the second reading to the last, per 100,000 values.
     const slope = (v: Variant) => {

@@ -26,7 +26,18 @@ import * as prometheusIo from '@prometheus-io/client';
 import * as promClient from 'prom-client';
 import { createJobmeter, type InstrumentSpec } from '../src/index.ts';
 import { PROM_LABEL, promClientServer, type PromLibName } from './contenders.ts';
-import { bytes, cli, isMain, jsMemory, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
+import {
+  bytes,
+  cli,
+  isMain,
+  jsMemory,
+  markdownTable,
+  num,
+  spread,
+  stats,
+  type Job,
+  type Scenario,
+} from './harness.ts';
 
 type Contender = 'jobmeter' | PromLibName;
 const CONTENDERS: readonly Contender[] = ['jobmeter', 'prometheus-io', 'prom-client'];
@@ -56,17 +67,35 @@ interface Result {
   readonly heapPerSeries: number;
 }
 
-const instrumentNames = (n: number): string[] => Array.from({ length: Math.ceil(n / PER_INSTRUMENT) }, (_, i) => `bench.cluster.c${i}`);
+const instrumentNames = (n: number): string[] =>
+  Array.from({ length: Math.ceil(n / PER_INSTRUMENT) }, (_, i) => `bench.cluster.c${i}`);
 const SPECS = (n: number): InstrumentSpec[] =>
-  instrumentNames(n).map((name) => ({ name, kind: 'counter', unit: '1', description: 'bench', attributes: [{ key: 'a', cap: PER_INSTRUMENT }, { key: 'b', cap: 10 }] }));
+  instrumentNames(n).map((name) => ({
+    name,
+    kind: 'counter',
+    unit: '1',
+    description: 'bench',
+    attributes: [
+      { key: 'a', cap: PER_INSTRUMENT },
+      { key: 'b', cap: 10 },
+    ],
+  }));
 const labelsOf = (i: number) => ({ a: `v${Math.floor(i / 10) % PER_INSTRUMENT}`, b: `w${i % 10}` });
 
 /** What the bench uses of either library's cluster support: one API, two packages. */
 interface ClusterLib {
   readonly Registry: new () => object;
-  readonly Counter: new (c: { name: string; help: string; labelNames: string[]; registers: object[] }) => { inc(labels: Record<string, string>): void };
+  readonly Counter: new (c: {
+    name: string;
+    help: string;
+    labelNames: string[];
+    registers: object[];
+  }) => { inc(labels: Record<string, string>): void };
   /** Constructing one installs this process's side of the IPC: a worker's answer, the primary's request. */
-  readonly ClusterRegistry: (new () => { clusterMetrics(): Promise<string>; readonly contentType: string }) & { setRegistries(regs: object[]): void };
+  readonly ClusterRegistry: (new () => {
+    clusterMetrics(): Promise<string>;
+    readonly contentType: string;
+  }) & { setRegistries(regs: object[]): void };
 }
 
 /**
@@ -76,15 +105,29 @@ interface ClusterLib {
  */
 const clusterLib = (name: PromLibName): ClusterLib =>
   (name === 'prometheus-io'
-    ? { Registry: prometheusIo.Registry, Counter: prometheusIo.Counter, ClusterRegistry: prometheusIo.ClusterRegistry }
-    : { Registry: promClient.Registry, Counter: promClient.Counter, ClusterRegistry: promClient.AggregatorRegistry }) as unknown as ClusterLib;
+    ? {
+        Registry: prometheusIo.Registry,
+        Counter: prometheusIo.Counter,
+        ClusterRegistry: prometheusIo.ClusterRegistry,
+      }
+    : {
+        Registry: promClient.Registry,
+        Counter: promClient.Counter,
+        ClusterRegistry: promClient.AggregatorRegistry,
+      }) as unknown as ClusterLib;
 
 async function worker(arg: Arg): Promise<never> {
   const names = instrumentNames(arg.n);
   const per = Math.ceil(arg.n / names.length);
   let record: (k: number, i: number) => void;
   if (arg.contender === 'jobmeter') {
-    const jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, global: false, otelScopeInfo: false, instruments: SPECS(arg.n) });
+    const jm = await createJobmeter({
+      listener: { port: 0 },
+      processMetrics: false,
+      global: false,
+      otelScopeInfo: false,
+      instruments: SPECS(arg.n),
+    });
     const counters = names.map((name) => jm.counter(name));
     record = (k, i) => counters[k]!.add(1, labelsOf(i));
   } else {
@@ -92,13 +135,22 @@ async function worker(arg: Arg): Promise<never> {
     const registry = new lib.Registry();
     new lib.ClusterRegistry();
     lib.ClusterRegistry.setRegistries([registry]);
-    const counters = names.map((name) => new lib.Counter({ name: name.replaceAll('.', '_'), help: 'bench', labelNames: ['a', 'b'], registers: [registry] }));
+    const counters = names.map(
+      (name) =>
+        new lib.Counter({
+          name: name.replaceAll('.', '_'),
+          help: 'bench',
+          labelNames: ['a', 'b'],
+          registers: [registry],
+        }),
+    );
     record = (k, i) => counters[k]!.inc(labelsOf(i));
   }
   for (let k = 0; k < names.length; k++) for (let i = 0; i < per; i++) record(k, i);
   let tick = 0;
   setInterval(() => {
-    for (let j = 0; j < arg.n / 100; j++) record(j % names.length, (tick * 7919 + j * 104729) % per);
+    for (let j = 0; j < arg.n / 100; j++)
+      record(j % names.length, (tick * 7919 + j * 104729) % per);
     tick++;
   }, 200);
   process.send!({ benchReady: true });
@@ -114,13 +166,16 @@ function aggregateProblem(body: string, n: number): string | undefined {
   const lines = body.split('\n').filter((l) => l.startsWith('bench_'));
   if (lines.length !== n) return `${lines.length} series in the aggregate, expected ${n}`;
   const unsummed = lines.find((l) => !(Number(l.slice(l.lastIndexOf(' ') + 1)) >= WORKERS));
-  return unsummed === undefined ? undefined : `a series not summed over ${WORKERS} workers: ${unsummed}`;
+  return unsummed === undefined
+    ? undefined
+    : `a series not summed over ${WORKERS} workers: ${unsummed}`;
 }
 
 /** A checked warm-up scrape: what is wrong with the aggregate it answered, or undefined. */
 async function warmUpScrape(arg: Arg, url: string): Promise<string | undefined> {
   const res = await fetch(url, { headers: { accept: 'text/plain' } });
-  if (res.status !== 200) throw new Error(`${arg.contender}: warm-up scrape answered ${res.status}`);
+  if (res.status !== 200)
+    throw new Error(`${arg.contender}: warm-up scrape answered ${res.status}`);
   return aggregateProblem(await res.text(), arg.n);
 }
 
@@ -129,7 +184,9 @@ function scrape(url: string): Promise<number> {
     get(url, { headers: { accept: 'text/plain' } }, (res) => {
       let size = 0;
       res.on('data', (chunk: Buffer) => (size += chunk.length));
-      res.on('end', () => (res.statusCode === 200 ? resolve(size) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(size) : reject(new Error(`HTTP ${res.statusCode}`)),
+      );
     }).on('error', reject);
   });
 }
@@ -138,12 +195,21 @@ async function primary(arg: Arg): Promise<Result> {
   let url: string;
   let close: () => Promise<void>;
   if (arg.contender === 'jobmeter') {
-    const jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, global: false, otelScopeInfo: false, instruments: SPECS(arg.n) });
+    const jm = await createJobmeter({
+      listener: { port: 0 },
+      processMetrics: false,
+      global: false,
+      otelScopeInfo: false,
+      instruments: SPECS(arg.n),
+    });
     url = `http://127.0.0.1:${jm.pullAddress!.port}/metrics`;
     close = () => jm.shutdown();
   } else {
     const registry = new (clusterLib(arg.contender).ClusterRegistry)();
-    ({ url, close } = await promClientServer({ metrics: () => registry.clusterMetrics(), contentType: registry.contentType }));
+    ({ url, close } = await promClientServer({
+      metrics: () => registry.clusterMetrics(),
+      contentType: registry.contentType,
+    }));
   }
   const heapBefore = jsMemory();
   let ready = 0;
@@ -158,13 +224,19 @@ async function primary(arg: Arg): Promise<Result> {
   // report within a timeout, the rest following at the next collection): scrape until the
   // aggregate is whole, so the timed scrapes serve all of it.
   let untilWhole = 0;
-  for (let problem: string | undefined = 'not scraped'; problem !== undefined; ) {
-    if (++untilWhole > MAX_UNTIL_WHOLE) throw new Error(`${arg.contender}: the aggregate is not whole after ${MAX_UNTIL_WHOLE} scrapes: ${problem}`);
+  for (let problem: string | undefined = 'not scraped'; problem !== undefined;) {
+    if (++untilWhole > MAX_UNTIL_WHOLE)
+      throw new Error(
+        `${arg.contender}: the aggregate is not whole after ${MAX_UNTIL_WHOLE} scrapes: ${problem}`,
+      );
     problem = await warmUpScrape(arg, url);
   }
   for (let i = 0; i < 2; i++) {
     const problem = await warmUpScrape(arg, url);
-    if (problem !== undefined) throw new Error(`${arg.contender}: warm-up scrape ${i + 1} after the aggregate was whole: ${problem}`);
+    if (problem !== undefined)
+      throw new Error(
+        `${arg.contender}: warm-up scrape ${i + 1} after the aggregate was whole: ${problem}`,
+      );
   }
   const heapPerSeries = (jsMemory() - heapBefore) / arg.n;
   const h = monitorEventLoopDelay({ resolution: 1 });
@@ -179,14 +251,27 @@ async function primary(arg: Arg): Promise<Result> {
   h.disable();
   for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
   await close();
-  return { scrapeMs, delayMaxMs: h.max / 1e6, delayP99Ms: h.percentile(99) / 1e6, bodyBytes, untilWhole, heapPerSeries };
+  return {
+    scrapeMs,
+    delayMaxMs: h.max / 1e6,
+    delayP99Ms: h.percentile(99) / 1e6,
+    bodyBytes,
+    untilWhole,
+    heapPerSeries,
+  };
 }
 
 export const scenario: Scenario<Params, Arg, Result> = {
   name: 'cluster',
-  title: 'node:cluster: the primary serving 2 workers\' aggregate',
+  title: "node:cluster: the primary serving 2 workers' aggregate",
   params: (quick) => (quick ? { sizes: [2_000], runs: 3 } : { sizes: [10_000, 50_000], runs: 15 }),
-  jobs: (p) => p.sizes.flatMap((n) => CONTENDERS.map((contender): Job<Arg> => ({ id: `${contender}@${n}`, arg: { contender, n, runs: p.runs } }))),
+  jobs: (p) =>
+    p.sizes.flatMap((n) =>
+      CONTENDERS.map((contender): Job<Arg> => ({
+        id: `${contender}@${n}`,
+        arg: { contender, n, runs: p.runs },
+      })),
+    ),
   measure: (arg) => (cluster.isWorker ? worker(arg) : primary(arg)),
   table(p, results) {
     const anchor = LABEL['prometheus-io'];
@@ -211,7 +296,20 @@ export const scenario: Scenario<Params, Arg, Result> = {
       });
     });
     return [
-      markdownTable(['contender (2 workers)', 'scrape ms, median (min–max)', `÷ ${anchor}`, 'primary loop delay max, ms', `÷ ${anchor}`, 'p99, ms', 'scrapes until whole', 'body', 'primary heap per series, B'], rows),
+      markdownTable(
+        [
+          'contender (2 workers)',
+          'scrape ms, median (min–max)',
+          `÷ ${anchor}`,
+          'primary loop delay max, ms',
+          `÷ ${anchor}`,
+          'p99, ms',
+          'scrapes until whole',
+          'body',
+          'primary heap per series, B',
+        ],
+        rows,
+      ),
       '',
       `One process tree (a primary and ${WORKERS} workers) per contender and size; ${p.runs} scrapes back to back after the first whole aggregate (every series once, summed over the workers; "scrapes until whole" counts the scrapes it took) and 2 more warm-up scrapes, both checked whole; median (min–max). Loop delay: \`monitorEventLoopDelay\` (1 ms resolution) in the primary over the timed scrapes. Primary heap: \`heapUsed\` + \`arrayBuffers\` after a full gc once the warm-up scrapes are done, minus the reading before the workers started, per aggregated series. Ratios: median scrape and max loop delay ÷ ${anchor}'s at the same size.`,
     ].join('\n');

@@ -68,7 +68,11 @@ export class FleetSender {
 
   constructor(k: number, plan: Pick<FleetPlan, 'instruments' | 'perInstrument'>) {
     this.#start = BigInt(Date.now()) * 1_000_000n;
-    const resource = delimited(1, [keyValue(1, 'service.name', 'fleet'), keyValue(1, 'service.instance.id', `sender-${k}`), keyValue(1, 'host.name', `node-${k}`)]);
+    const resource = delimited(1, [
+      keyValue(1, 'service.name', 'fleet'),
+      keyValue(1, 'service.instance.id', `sender-${k}`),
+      keyValue(1, 'host.name', `node-${k}`),
+    ]);
     const scope = delimited(1, [str(1, 'fleet-app'), str(2, '1.0.0')]);
     const sender = `sender-${k}`;
     // Where each point's 8-byte time and value sit inside its metric, before the envelope is known.
@@ -79,7 +83,10 @@ export class FleetSender {
       const inMetric: Array<{ time: number; value: number }> = [];
       for (let i = 0; i < plan.perInstrument; i++) {
         // NumberDataPoint { attributes = 7; start_time_unix_nano = 2; time_unix_nano = 3; as_double = 4 }
-        const attrs = Buffer.concat([keyValue(7, 'sender', sender), keyValue(7, 'route', `/api/v1/r${i}`)]);
+        const attrs = Buffer.concat([
+          keyValue(7, 'sender', sender),
+          keyValue(7, 'route', `/api/v1/r${i}`),
+        ]);
         const start = Buffer.concat([i64(2), u64(this.#start)]);
         const head = Buffer.concat([attrs, start, i64(3)]);
         const point = Buffer.concat([head, u64(this.#start), i64(4), Buffer.alloc(8)]);
@@ -92,13 +99,21 @@ export class FleetSender {
       const pointsBytes = Buffer.concat(points);
       const sum = delimited(7, [pointsBytes, Buffer.from([(2 << 3) | 0, 2, (3 << 3) | 0, 1])]);
       // Metric { name = 1; description = 2; unit = 3; sum = 7 }
-      const prefix = Buffer.concat([str(1, `fleet.requests.${m}`), str(2, 'Requests served.'), str(3, '{request}')]);
+      const prefix = Buffer.concat([
+        str(1, `fleet.requests.${m}`),
+        str(2, 'Requests served.'),
+        str(3, '{request}'),
+      ]);
       const metric = delimited(2, [prefix, sum]);
       // The points end 4 bytes (temporality, monotonic) before the metric does.
       const at = metric.length - pointsBytes.length - 4;
       let offset = 0;
       for (let i = 0; i < points.length; i++) {
-        rel.push({ metric: m, time: at + offset + inMetric[i]!.time, value: at + offset + inMetric[i]!.value });
+        rel.push({
+          metric: m,
+          time: at + offset + inMetric[i]!.time,
+          value: at + offset + inMetric[i]!.value,
+        });
         offset += points[i]!.length;
       }
       metrics.push(metric);
@@ -147,7 +162,11 @@ export interface FleetWindow {
 }
 
 /** Every sender exporting back to back for `seconds` (at least once), each waiting for its answer before the next. */
-export async function sendFor(url: string, senders: readonly FleetSender[], seconds: number): Promise<FleetWindow> {
+export async function sendFor(
+  url: string,
+  senders: readonly FleetSender[],
+  seconds: number,
+): Promise<FleetWindow> {
   const end = performance.now() + seconds * 1000;
   let accepted = 0;
   let refused = 0;
@@ -157,7 +176,12 @@ export async function sendFor(url: string, senders: readonly FleetSender[], seco
       do {
         let status: string;
         try {
-          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: s.next(), signal: AbortSignal.timeout(60_000) });
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-protobuf' },
+            body: s.next(),
+            signal: AbortSignal.timeout(60_000),
+          });
           await res.arrayBuffer();
           status = String(res.status);
         } catch (err) {
@@ -173,16 +197,26 @@ export async function sendFor(url: string, senders: readonly FleetSender[], seco
 }
 
 /** One export from every sender at once, each sent again until it is accepted (at most `tries` times); the refusals seen. */
-export async function sendOnceEach(url: string, senders: readonly FleetSender[], tries = 100): Promise<number> {
+export async function sendOnceEach(
+  url: string,
+  senders: readonly FleetSender[],
+  tries = 100,
+): Promise<number> {
   let refused = 0;
   await Promise.all(
     senders.map(async (s, k) => {
       for (let t = 0; ; t++) {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: s.next(), signal: AbortSignal.timeout(60_000) });
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf' },
+          body: s.next(),
+          signal: AbortSignal.timeout(60_000),
+        });
         await res.arrayBuffer();
         if (res.status === 200) return;
         refused++;
-        if (t + 1 >= tries) throw new Error(`sender ${k}: its first export refused ${tries} times (${res.status})`);
+        if (t + 1 >= tries)
+          throw new Error(`sender ${k}: its first export refused ${tries} times (${res.status})`);
       }
     }),
   );

@@ -33,9 +33,37 @@ import { fileURLToPath } from 'node:url';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import { startCollector } from '../test/support/collector.ts';
-import { bytes, cli, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
-import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, type Layout, type SizePlan } from './series.ts';
-import { FLEET_PREFIX, FleetSender, INGEST_SERVER_EXEC_ARGV, liveSeries, sendFor, sendOnceEach, type FleetPlan, type IngestServerReady } from './collector-fleet.ts';
+import {
+  bytes,
+  cli,
+  isMain,
+  log,
+  markdownTable,
+  num,
+  spread,
+  stats,
+  type Job,
+  type Scenario,
+} from './harness.ts';
+import {
+  countBenchSamples,
+  hostNames,
+  referenceLayout,
+  sampleLines,
+  setUp,
+  type Layout,
+  type SizePlan,
+} from './series.ts';
+import {
+  FLEET_PREFIX,
+  FleetSender,
+  INGEST_SERVER_EXEC_ARGV,
+  liveSeries,
+  sendFor,
+  sendOnceEach,
+  type FleetPlan,
+  type IngestServerReady,
+} from './collector-fleet.ts';
 import { ratio, type TargetResult } from './targets.ts';
 
 type Contender = 'jobmeter' | 'collector';
@@ -56,7 +84,11 @@ interface Params {
 
 type Arg =
   | (SizePlan & { readonly kind: 'push'; readonly contender: Contender; readonly scrapes: number })
-  | (FleetPlan & { readonly kind: 'load'; readonly contender: Contender; readonly repeats: number });
+  | (FleetPlan & {
+      readonly kind: 'load';
+      readonly contender: Contender;
+      readonly repeats: number;
+    });
 
 interface LoadResult {
   readonly pointsPerSecond: number;
@@ -105,8 +137,16 @@ interface Server {
 const INGEST_PROF = process.env.BENCH_INGEST_PROF;
 
 async function startJobmeter(): Promise<Server> {
-  const execArgv = [...INGEST_SERVER_EXEC_ARGV, ...(INGEST_PROF === undefined || INGEST_PROF === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${INGEST_PROF}`])];
-  const child = fork(fileURLToPath(new URL('./ingest-server.mjs', import.meta.url)), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = [
+    ...INGEST_SERVER_EXEC_ARGV,
+    ...(INGEST_PROF === undefined || INGEST_PROF === ''
+      ? []
+      : ['--cpu-prof', `--cpu-prof-dir=${INGEST_PROF}`]),
+  ];
+  const child = fork(fileURLToPath(new URL('./ingest-server.mjs', import.meta.url)), [], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ready = await new Promise<IngestServerReady>((resolve, reject) => {
     child.once('message', (m) => resolve(m as IngestServerReady));
     child.once('exit', (code) => reject(new Error(`ingest-server exited with ${code}`)));
@@ -165,19 +205,24 @@ function cpuMs(pid: number): number {
 
 function memory(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  const kb = (key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
 /** The sum of every counter sample of the bench's families in an exposition (no timestamps in either). */
 function counterSum(text: string): number {
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith('bench_requests_')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n'))
+    if (line.startsWith('bench_requests_')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
 }
 
 /** The payload source: the series on a plain SDK; each `next()` records 1% and serializes a cumulative export. */
-async function payloads(layout: Layout, hosts: readonly string[]): Promise<() => Promise<{ body: Uint8Array; counterSum: number }>> {
+async function payloads(
+  layout: Layout,
+  hosts: readonly string[],
+): Promise<() => Promise<{ body: Uint8Array; counterSum: number }>> {
   const built = (await setUp('otel', layout)).populate(hosts);
   if (built.contender !== 'otel') throw new Error('unreachable');
   const perTouch = Math.max(1, Math.ceil(layout.counters / 100));
@@ -188,7 +233,8 @@ async function payloads(layout: Layout, hosts: readonly string[]): Promise<() =>
     if (errors.length > 0) throw new Error(`payload collect: ${errors.map(String).join('; ')}`);
     let sum = 0;
     for (const sm of resourceMetrics.scopeMetrics) {
-      for (const m of sm.metrics) if (m.dataPointType === DataPointType.SUM) for (const dp of m.dataPoints) sum += dp.value;
+      for (const m of sm.metrics)
+        if (m.dataPointType === DataPointType.SUM) for (const dp of m.dataPoints) sum += dp.value;
     }
     const body = ProtobufMetricsSerializer.serializeRequest(resourceMetrics);
     if (body === undefined) throw new Error('payload: the serializer returned nothing');
@@ -197,13 +243,24 @@ async function payloads(layout: Layout, hosts: readonly string[]): Promise<() =>
 }
 
 async function push(url: string, body: Uint8Array): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body, signal: AbortSignal.timeout(60_000) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body,
+    signal: AbortSignal.timeout(60_000),
+  });
   const answer = await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`push: status ${res.status}: ${Buffer.from(answer).toString('utf8').slice(0, 500)}`);
+  if (res.status !== 200)
+    throw new Error(
+      `push: status ${res.status}: ${Buffer.from(answer).toString('utf8').slice(0, 500)}`,
+    );
 }
 
 async function scrape(url: string): Promise<string> {
-  const res = await fetch(url, { headers: { accept: 'text/plain;version=0.0.4' }, signal: AbortSignal.timeout(60_000) });
+  const res = await fetch(url, {
+    headers: { accept: 'text/plain;version=0.0.4' },
+    signal: AbortSignal.timeout(60_000),
+  });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`scrape: status ${res.status}`);
   return text;
@@ -219,7 +276,14 @@ async function measure(arg: Arg): Promise<Result> {
   const server = arg.contender === 'collector' ? await startOtelcol() : await startJobmeter();
   try {
     const want = sampleLines(layout);
-    const result = { pushMs: [] as number[], visibleMs: [] as number[], polls: [] as number[], scrapeMs: [] as number[], payloadBytes: 0, bodyBytes: 0 };
+    const result = {
+      pushMs: [] as number[],
+      visibleMs: [] as number[],
+      polls: [] as number[],
+      scrapeMs: [] as number[],
+      payloadBytes: 0,
+      bodyBytes: 0,
+    };
     let cpu0 = 0;
     for (let r = 0; r < arg.warmup + arg.runs; r++) {
       const timed = r >= arg.warmup;
@@ -235,14 +299,18 @@ async function measure(arg: Arg): Promise<Result> {
         tVisible = performance.now();
         polls++;
         if (counterSum(text) === payload.counterSum) break;
-        if (polls >= MAX_POLLS) throw new Error(`${arg.contender}@${arg.n}: the push of round ${r} never showed (counter sum ${counterSum(text)}, pushed ${payload.counterSum})`);
+        if (polls >= MAX_POLLS)
+          throw new Error(
+            `${arg.contender}@${arg.n}: the push of round ${r} never showed (counter sum ${counterSum(text)}, pushed ${payload.counterSum})`,
+          );
       }
       for (let s = 0; s < arg.scrapes; s++) {
         const t = performance.now();
         const text = await scrape(server.pullUrl);
         const ms = performance.now() - t;
         const lines = countBenchSamples(text);
-        if (lines !== want) throw new Error(`${arg.contender}@${arg.n}: ${lines} sample lines, expected ${want}`);
+        if (lines !== want)
+          throw new Error(`${arg.contender}@${arg.n}: ${lines} sample lines, expected ${want}`);
         if (timed) result.scrapeMs.push(ms);
         result.bodyBytes = Buffer.byteLength(text);
       }
@@ -254,7 +322,13 @@ async function measure(arg: Arg): Promise<Result> {
       }
     }
     const mem = memory(server.pid);
-    const done: Result = { ...result, version: server.version, cpuMsPerRound: (cpuMs(server.pid) - cpu0) / arg.runs, rss: mem.rss, rssPeak: mem.peak };
+    const done: Result = {
+      ...result,
+      version: server.version,
+      cpuMsPerRound: (cpuMs(server.pid) - cpu0) / arg.runs,
+      rss: mem.rss,
+      rssPeak: mem.peak,
+    };
     log(
       `    ${arg.contender}@${arg.n}: push→body ${done.visibleMs.map((x) => x.toFixed(0)).join(' ')} ms, scrapes ${done.scrapeMs.map((x) => x.toFixed(0)).join(' ')} ms, RSS ${bytes(done.rss)}`,
     );
@@ -267,7 +341,9 @@ async function measure(arg: Arg): Promise<Result> {
 const LOAD_WARMUP_SECONDS = 3;
 
 /** The fleet: every sender's export built first, then each repeat on a fresh server: one export each (until accepted; checked on a scrape), a warm-up window, the measured one. */
-async function measureLoad(arg: FleetPlan & { readonly contender: Contender; readonly repeats: number }): Promise<Result> {
+async function measureLoad(
+  arg: FleetPlan & { readonly contender: Contender; readonly repeats: number },
+): Promise<Result> {
   const senders = Array.from({ length: arg.senders }, (_, k) => new FleetSender(k, arg));
   const pointsPerExport = senders[0]!.points;
   const loads: LoadResult[] = [];
@@ -279,8 +355,11 @@ async function measureLoad(arg: FleetPlan & { readonly contender: Contender; rea
       const idle = memory(server.pid).rss;
       await sendOnceEach(server.otlpUrl, senders);
       const want = liveSeries(arg);
-      const lines = (await scrape(server.pullUrl)).split('\n').filter((l) => l.startsWith(FLEET_PREFIX)).length;
-      if (lines !== want) throw new Error(`${arg.contender} fleet: ${lines} sample lines, expected ${want}`);
+      const lines = (await scrape(server.pullUrl))
+        .split('\n')
+        .filter((l) => l.startsWith(FLEET_PREFIX)).length;
+      if (lines !== want)
+        throw new Error(`${arg.contender} fleet: ${lines} sample lines, expected ${want}`);
       await sendFor(server.otlpUrl, senders, LOAD_WARMUP_SECONDS);
       const cpu0 = cpuMs(server.pid);
       const t0 = performance.now();
@@ -308,31 +387,70 @@ async function measureLoad(arg: FleetPlan & { readonly contender: Contender; rea
       await server.close();
     }
   }
-  return { payloadBytes: senders[0]!.body.length, bodyBytes: 0, pushMs: [], visibleMs: [], polls: [], scrapeMs: [], cpuMsPerRound: 0, rss: 0, rssPeak: 0, version, loads };
+  return {
+    payloadBytes: senders[0]!.body.length,
+    bodyBytes: 0,
+    pushMs: [],
+    visibleMs: [],
+    polls: [],
+    scrapeMs: [],
+    cpuMsPerRound: 0,
+    rss: 0,
+    rssPeak: 0,
+    version,
+    loads,
+  };
 }
 
 /** The issue's side-by-side loads as fleets (11 counters a sender): 11k series from 8 and from 10 senders, 110k from 4, from 10 (bodies of ~1 MiB: the decoding thread, past its 8 slots) and from 50. */
-const fleet = (senders: number, perInstrument: number, seconds: number): FleetPlan => ({ senders, instruments: 11, perInstrument, seconds });
+const fleet = (senders: number, perInstrument: number, seconds: number): FleetPlan => ({
+  senders,
+  instruments: 11,
+  perInstrument,
+  seconds,
+});
 
 function params(quick: boolean): Params {
   return quick
-    ? { sizes: [{ n: 1_000, warmup: 3, runs: 2 }], scrapes: 2, fleets: [fleet(10, 10, 3)], repeats: 1 }
+    ? {
+        sizes: [{ n: 1_000, warmup: 3, runs: 2 }],
+        scrapes: 2,
+        fleets: [fleet(10, 10, 3)],
+        repeats: 1,
+      }
     : {
         sizes: [
           { n: 10_000, warmup: 8, runs: 7 },
           { n: 100_000, warmup: 4, runs: 5 },
         ],
         scrapes: 3,
-        fleets: [fleet(8, 125, 10), fleet(10, 100, 10), fleet(4, 2_500, 10), fleet(10, 1_000, 10), fleet(50, 200, 10)],
+        fleets: [
+          fleet(8, 125, 10),
+          fleet(10, 100, 10),
+          fleet(4, 2_500, 10),
+          fleet(10, 1_000, 10),
+          fleet(50, 200, 10),
+        ],
         repeats: 3,
       };
 }
 
-const fleetId = (c: Contender, f: FleetPlan): string => `${c}-fleet-${f.senders}x${f.instruments * f.perInstrument}`;
+const fleetId = (c: Contender, f: FleetPlan): string =>
+  `${c}-fleet-${f.senders}x${f.instruments * f.perInstrument}`;
 
 const jobs = (p: Params): Job<Arg>[] => [
-  ...p.sizes.flatMap((s) => CONTENDERS.map((contender): Job<Arg> => ({ id: `${contender}@${s.n}`, arg: { ...s, kind: 'push', contender, scrapes: p.scrapes } }))),
-  ...p.fleets.flatMap((f) => CONTENDERS.map((contender): Job<Arg> => ({ id: fleetId(contender, f), arg: { ...f, kind: 'load', contender, repeats: p.repeats } }))),
+  ...p.sizes.flatMap((s) =>
+    CONTENDERS.map((contender): Job<Arg> => ({
+      id: `${contender}@${s.n}`,
+      arg: { ...s, kind: 'push', contender, scrapes: p.scrapes },
+    })),
+  ),
+  ...p.fleets.flatMap((f) =>
+    CONTENDERS.map((contender): Job<Arg> => ({
+      id: fleetId(contender, f),
+      arg: { ...f, kind: 'load', contender, repeats: p.repeats },
+    })),
+  ),
 ];
 
 function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): string {
@@ -340,7 +458,10 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   for (const size of p.sizes) {
     const layout = referenceLayout(size.n);
     const get = (c: Contender) => results.get(`${c}@${size.n}`)![0]!;
-    const anchor = { visible: stats(get('collector').visibleMs).median, scrape: stats(get('collector').scrapeMs).median };
+    const anchor = {
+      visible: stats(get('collector').visibleMs).median,
+      scrape: stats(get('collector').scrapeMs).median,
+    };
     for (const c of CONTENDERS) {
       const r = get(c);
       const visible = stats(r.visibleMs);
@@ -353,7 +474,10 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
         spread(stats(r.pushMs), d(stats(r.pushMs))),
         num(stats(r.polls).median, 0),
         spread(scrapeStats, d(scrapeStats)),
-        (visible.median / anchor.visible).toFixed(2) + '× / ' + (scrapeStats.median / anchor.scrape).toFixed(2) + '×',
+        (visible.median / anchor.visible).toFixed(2) +
+          '× / ' +
+          (scrapeStats.median / anchor.scrape).toFixed(2) +
+          '×',
         num(r.cpuMsPerRound, 0),
         `${bytes(r.rss)} (peak ${bytes(r.rssPeak)})`,
         bytes(r.payloadBytes),
@@ -366,7 +490,11 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
   for (const f of p.fleets) {
     const loadsOf = (c: Contender) => results.get(fleetId(c, f))![0]!.loads!;
     const perLive = (x: LoadResult) => (x.rss / x.liveSeries) * 100_000;
-    const anchor = { points: stats(loadsOf('collector').map((l) => l.pointsPerSecond)).median, perLive: stats(loadsOf('collector').map(perLive)).median, added: stats(loadsOf('collector').map(addedPerLive)).median };
+    const anchor = {
+      points: stats(loadsOf('collector').map((l) => l.pointsPerSecond)).median,
+      perLive: stats(loadsOf('collector').map(perLive)).median,
+      added: stats(loadsOf('collector').map(addedPerLive)).median,
+    };
     for (const c of CONTENDERS) {
       const ls = loadsOf(c);
       const pps = stats(ls.map((l) => l.pointsPerSecond));
@@ -386,10 +514,24 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
       ]);
     }
   }
-  const sizeRuns = p.sizes.map((s) => `${num(s.n, 0)}: ${s.runs} rounds after ${s.warmup} warm-up rounds`).join('; ');
+  const sizeRuns = p.sizes
+    .map((s) => `${num(s.n, 0)}: ${s.runs} rounds after ${s.warmup} warm-up rounds`)
+    .join('; ');
   return [
     markdownTable(
-      ['series (sample lines)', 'contender', 'push → scrape body, ms', 'push alone, ms', 'scrapes until shown', 'scrape of the re-exposed series, ms', '÷ Collector (push→body / scrape)', 'server CPU per round, ms', 'server RSS after', 'payload', 'body'],
+      [
+        'series (sample lines)',
+        'contender',
+        'push → scrape body, ms',
+        'push alone, ms',
+        'scrapes until shown',
+        'scrape of the re-exposed series, ms',
+        '÷ Collector (push→body / scrape)',
+        'server CPU per round, ms',
+        'server RSS after',
+        'payload',
+        'body',
+      ],
       rows,
       ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
@@ -397,7 +539,19 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     `${first.version}. One process per contender and size, on loopback; every request one at a time (\`fetch\`). A round: 1% of the series recorded on the sender's SDK, its cumulative export serialized (protobuf, uncompressed, untimed), POSTed to \`/v1/metrics\`, then \`/metrics\` scraped until the sum of the counter samples equals the pushed sum ("push → scrape body": POST to that body's last byte), then ${p.scrapes} more scrapes timed to their last byte and checked for the expected sample lines. ${sizeRuns}. Median (min–max) over the timed rounds. Server CPU: the server process's user + system time over the timed rounds (10 ms ticks), per round (a push and its ${p.scrapes + 1}+ scrapes); RSS: its resident set after the last round (peak in brackets).`,
     '',
     markdownTable(
-      ['fleet: senders × series each', 'contender', 'data points/s', '÷ Collector', 'requests per window (refused, each repeat)', 'CPU s per million points', 'server RSS after', 'RSS per 100k live series', '÷ Collector', 'RSS idle', 'RSS above idle per 100k live (÷ Collector)'],
+      [
+        'fleet: senders × series each',
+        'contender',
+        'data points/s',
+        '÷ Collector',
+        'requests per window (refused, each repeat)',
+        'CPU s per million points',
+        'server RSS after',
+        'RSS per 100k live series',
+        '÷ Collector',
+        'RSS idle',
+        'RSS above idle per 100k live (÷ Collector)',
+      ],
       loadRows,
       ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
     ),
@@ -424,18 +578,22 @@ export const scenario: Scenario<Params, Arg, Result> = {
     const per = p.fleets.map((f) => {
       const loadsOf = (c: Contender) => results.get(fleetId(c, f))![0]!.loads!;
       const perLive = (x: LoadResult) => (x.rss / x.liveSeries) * 100_000;
-      const median = (c: Contender, v: (x: LoadResult) => number) => stats(loadsOf(c).map(v)).median;
+      const median = (c: Contender, v: (x: LoadResult) => number) =>
+        stats(loadsOf(c).map(v)).median;
       const refused = (c: Contender) => loadsOf(c).reduce((n, l) => n + l.refused, 0);
       return {
         fleet: `${f.senders}×${num(f.instruments * f.perInstrument, 0)}`,
         live: liveSeries(f),
-        points: median('jobmeter', (l) => l.pointsPerSecond) / median('collector', (l) => l.pointsPerSecond),
+        points:
+          median('jobmeter', (l) => l.pointsPerSecond) /
+          median('collector', (l) => l.pointsPerSecond),
         rss: median('jobmeter', perLive) / median('collector', perLive),
         added: median('jobmeter', addedPerLive) / median('collector', addedPerLive),
         refused: { jobmeter: refused('jobmeter'), collector: refused('collector') },
       };
     });
-    const listOf = (some: typeof per, v: (x: (typeof per)[number]) => string) => some.map((x) => `${x.fleet} ${v(x)}`).join(', ');
+    const listOf = (some: typeof per, v: (x: (typeof per)[number]) => string) =>
+      some.map((x) => `${x.fleet} ${v(x)}`).join(', ');
     const list = (v: (x: (typeof per)[number]) => string) => listOf(per, v);
     const taken = per.filter((x) => x.refused.collector === 0);
     // RSS per 100k live series is judged where that many are live: below, a process's start-up
@@ -444,12 +602,18 @@ export const scenario: Scenario<Params, Arg, Result> = {
     const judged = per.filter((x) => x.live >= RSS_JUDGED_FROM);
     const notJudged = per.filter((x) => x.live < RSS_JUDGED_FROM);
     return [
-      { id: 'ingest-points', measured: `jobmeter ÷ Collector data points/s: ${list((x) => ratio(x.points))}`, met: per.every((x) => x.points >= 2) },
+      {
+        id: 'ingest-points',
+        measured: `jobmeter ÷ Collector data points/s: ${list((x) => ratio(x.points))}`,
+        met: per.every((x) => x.points >= 2),
+      },
       {
         id: 'ingest-rss',
         measured:
           `jobmeter ÷ Collector RSS per 100k live series: ${listOf(judged, (x) => ratio(x.rss))}` +
-          (notJudged.length === 0 ? '' : `; under ${num(RSS_JUDGED_FROM, 0)} live series, not judged: ${listOf(notJudged, (x) => ratio(x.rss))}`) +
+          (notJudged.length === 0
+            ? ''
+            : `; under ${num(RSS_JUDGED_FROM, 0)} live series, not judged: ${listOf(notJudged, (x) => ratio(x.rss))}`) +
           ` (above idle RSS, not the target's measure: ${list((x) => ratio(x.added))})`,
         met: judged.length > 0 && judged.every((x) => x.rss <= 0.5),
       },

@@ -23,7 +23,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as prometheusIo from '@prometheus-io/client';
 import * as promClient from 'prom-client';
-import { createJobmeter, JobmeterReader, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
+import {
+  createJobmeter,
+  JobmeterReader,
+  type InstrumentSpec,
+  type Jobmeter,
+} from '../src/index.ts';
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../src/index-catalog.ts';
 
 export const CONTENDERS = ['jobmeter', 'prometheus-io', 'prom-client', 'otel'] as const;
@@ -34,7 +39,10 @@ export const PROM_LIBS = ['prometheus-io', 'prom-client'] as const;
 export type PromLibName = (typeof PROM_LIBS)[number];
 
 /** Table labels; `prometheus-io` is the anchor every ratio divides by. */
-export const PROM_LABEL: Readonly<Record<PromLibName, string>> = { 'prometheus-io': '@prometheus-io/client', 'prom-client': 'prom-client' };
+export const PROM_LABEL: Readonly<Record<PromLibName, string>> = {
+  'prometheus-io': '@prometheus-io/client',
+  'prom-client': 'prom-client',
+};
 
 export function isPromLib(c: string): c is PromLibName {
   return (PROM_LIBS as readonly string[]).includes(c);
@@ -84,14 +92,20 @@ export interface PromLib {
  * structural {@link PromRegistry} cannot name for both; the bench only ever passes a library the
  * registry it made (`promRegistry(lib)`).
  */
-export const promLib = (name: PromLibName): PromLib => (name === 'prometheus-io' ? prometheusIo : promClient) as unknown as PromLib;
+export const promLib = (name: PromLibName): PromLib =>
+  (name === 'prometheus-io' ? prometheusIo : promClient) as unknown as PromLib;
 
 /** The 15 bucket bounds every contender's histograms use (jobmeter's default run-duration buckets). */
 export const BUCKETS: readonly number[] = DEFAULT_RUN_DURATION_BUCKETS;
 if (BUCKETS.length !== 15) throw new Error(`bench expects 15 buckets, got ${BUCKETS.length}`);
 
 export function benchJobmeter(instruments: readonly InstrumentSpec[]): Promise<Jobmeter> {
-  return createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, instruments });
+  return createJobmeter({
+    listener: false,
+    processMetrics: false,
+    otelScopeInfo: false,
+    instruments,
+  });
 }
 
 export function promRegistry(lib: PromLibName): PromRegistry {
@@ -111,11 +125,19 @@ export interface PlainOtel {
  */
 export function plainOtel(cardinalityLimit?: number): PlainOtel {
   const exporter = new PrometheusExporter({ preventServerStart: true });
-  const views = cardinalityLimit === undefined ? [] : [{ instrumentName: '*', aggregationCardinalityLimit: cardinalityLimit }];
+  const views =
+    cardinalityLimit === undefined
+      ? []
+      : [{ instrumentName: '*', aggregationCardinalityLimit: cardinalityLimit }];
   // The exporter is built on its own nested copy of @opentelemetry/sdk-metrics (3.1.0) while the
   // provider is the app's 3.1.1: what npm gives a user who installs both, and it works as is.
   const provider = new MeterProvider({ readers: [exporter], views });
-  return { provider, exporter, meter: provider.getMeter('bench'), serializer: new PrometheusSerializer() };
+  return {
+    provider,
+    exporter,
+    meter: provider.getMeter('bench'),
+    serializer: new PrometheusSerializer(),
+  };
 }
 
 export interface HostSdk {
@@ -143,7 +165,9 @@ export async function otelScrape(o: PlainOtel): Promise<string> {
 }
 
 /** A Prometheus client library behind `http.createServer` answering `await register.metrics()`, as its users serve it; on loopback, a free port. */
-export async function promClientServer(registry: PromRegistry): Promise<{ url: string; close: () => Promise<void> }> {
+export async function promClientServer(
+  registry: PromRegistry,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createServer((_req, res) => {
     registry.metrics().then(
       (text) => {

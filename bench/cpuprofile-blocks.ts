@@ -25,7 +25,6 @@ interface Span {
   readonly ms: number;
 }
 
-
 function top(m: Map<string, number>, n: number, total: number): string {
   return [...m]
     .sort((a, b) => b[1] - a[1])
@@ -34,7 +33,12 @@ function top(m: Map<string, number>, n: number, total: number): string {
     .join('\n      ');
 }
 
-export function blocks(p: TimedProfile, thresholdMs: number, n: number, given?: readonly Span[]): string {
+export function blocks(
+  p: TimedProfile,
+  thresholdMs: number,
+  n: number,
+  given?: readonly Span[],
+): string {
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const parent = new Map<number, number>();
   for (const x of p.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
@@ -91,15 +95,22 @@ export function blocks(p: TimedProfile, thresholdMs: number, n: number, given?: 
     }
     let sampled = 0;
     for (const v of self.values()) sampled += v;
-    out.push(`block ${count}: ${(us / 1000).toFixed(1)} ms at +${(offUs / 1000).toFixed(0)} ms (${j - i} samples, ${(sampled / 1000).toFixed(1)} ms)\n    self:\n      ${top(self, n, Math.max(1, sampled))}\n    inclusive:\n      ${top(incl, n * 2, Math.max(1, sampled))}`);
+    out.push(
+      `block ${count}: ${(us / 1000).toFixed(1)} ms at +${(offUs / 1000).toFixed(0)} ms (${j - i} samples, ${(sampled / 1000).toFixed(1)} ms)\n    self:\n      ${top(self, n, Math.max(1, sampled))}\n    inclusive:\n      ${top(incl, n * 2, Math.max(1, sampled))}`,
+    );
   }
   return out.join('\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [file, threshold = '15', n = '8'] = process.argv.slice(2);
-  if (file === undefined) throw new Error('usage: node bench/cpuprofile-blocks.ts <file.cpuprofile> [threshold ms] [top]');
+  if (file === undefined)
+    throw new Error(
+      'usage: node bench/cpuprofile-blocks.ts <file.cpuprofile> [threshold ms] [top]',
+    );
   const p = JSON.parse(await readFile(file, 'utf8')) as TimedProfile;
-  const spans = existsSync(file + '.blocks.json') ? (JSON.parse(await readFile(file + '.blocks.json', 'utf8')) as Span[]) : undefined;
+  const spans = existsSync(file + '.blocks.json')
+    ? (JSON.parse(await readFile(file + '.blocks.json', 'utf8')) as Span[])
+    : undefined;
   console.log(blocks(p, Number(threshold), Number(n), spans));
 }

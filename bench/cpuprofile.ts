@@ -37,4 +37,3 @@ export function keyOf(f: CallFrame): string {
   const name = f.functionName === '' ? '(anonymous)' : f.functionName;
   return f.url === '' ? name : `${name} ${where(f)}:${f.lineNumber + 1}`;
 }
-

@@ -9,7 +9,10 @@ import { pathToFileURL } from 'node:url';
 export type ScrapeTimes = [number, number, number];
 
 /** A timer of `families` (e.g. `jm.scrape`) served as a text scrape by `root`'s endpoint. */
-export async function endpointScrape(root: string, families: () => Promise<unknown>): Promise<() => Promise<ScrapeTimes>> {
+export async function endpointScrape(
+  root: string,
+  families: () => Promise<unknown>,
+): Promise<() => Promise<ScrapeTimes>> {
   const load = (p: string) => import(pathToFileURL(`${root}/${p}`).href);
   const { BodyStore } = await load('src/http/body-store.ts');
   const { buildMetricsResponse, RenderMemos } = await load('src/http/metrics-response.ts');

@@ -51,7 +51,10 @@ export interface Scenario<P, A, R> {
   /** Markdown for the pooled results: job id → one result per process. */
   table(params: P, results: ReadonlyMap<string, readonly R[]>): string;
   /** Verdicts on the targets this scenario measures (bench/targets.ts), from the same results. */
-  readonly targets?: (params: P, results: ReadonlyMap<string, readonly R[]>) => readonly TargetResult[];
+  readonly targets?: (
+    params: P,
+    results: ReadonlyMap<string, readonly R[]>,
+  ) => readonly TargetResult[];
 }
 
 /** What a scenario run gives: its markdown table and its target verdicts. */
@@ -64,7 +67,11 @@ export interface ScenarioRun {
 export type AnyScenario = Scenario<any, any, any>;
 
 /** Runs every job of `scenario`, each in `processes` fresh children, interleaved to spread drift. */
-export async function runScenario(file: string, scenario: AnyScenario, quick: boolean): Promise<ScenarioRun> {
+export async function runScenario(
+  file: string,
+  scenario: AnyScenario,
+  quick: boolean,
+): Promise<ScenarioRun> {
   const params = scenario.params(quick);
   const jobs = scenario.jobs(params);
   const processes = scenario.processes?.(params) ?? 1;
@@ -72,16 +79,22 @@ export async function runScenario(file: string, scenario: AnyScenario, quick: bo
   let first = true;
   for (let p = 0; p < processes; p++) {
     for (const job of jobs) {
-      if (!first && (scenario.settleMillis ?? 0) > 0) await new Promise((r) => setTimeout(r, scenario.settleMillis));
+      if (!first && (scenario.settleMillis ?? 0) > 0)
+        await new Promise((r) => setTimeout(r, scenario.settleMillis));
       first = false;
       const t0 = performance.now();
       const result = await runChild(file, job.id, quick);
       results.get(job.id)!.push(result);
       const suffix = processes > 1 ? ` (process ${p + 1}/${processes})` : '';
-      log(`  ${scenario.name} ${job.id}${suffix}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      log(
+        `  ${scenario.name} ${job.id}${suffix}: ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
     }
   }
-  return { table: scenario.table(params, results), targets: scenario.targets?.(params, results) ?? [] };
+  return {
+    table: scenario.table(params, results),
+    targets: scenario.targets?.(params, results) ?? [],
+  };
 }
 
 function runChild(file: string, jobId: string, quick: boolean): Promise<unknown> {
@@ -97,7 +110,11 @@ function runChild(file: string, jobId: string, quick: boolean): Promise<unknown>
     child.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (code !== 0 || line === undefined) {
-        reject(new Error(`${file} ${jobId}: exited with ${code}${line === undefined ? ', no RESULT line' : ''}\n${out}`));
+        reject(
+          new Error(
+            `${file} ${jobId}: exited with ${code}${line === undefined ? ', no RESULT line' : ''}\n${out}`,
+          ),
+        );
         return;
       }
       resolve(JSON.parse(line.slice('RESULT '.length)));
@@ -116,7 +133,8 @@ export async function cli(url: string, scenario: AnyScenario): Promise<void> {
   if (jobId === undefined) {
     const run = await runScenario(fileURLToPath(url), scenario, QUICK);
     console.log(run.table);
-    if (run.targets.length > 0) console.log('\n' + targetsTable(run.targets.map((result) => ({ result, run: 'this run' }))));
+    if (run.targets.length > 0)
+      console.log('\n' + targetsTable(run.targets.map((result) => ({ result, run: 'this run' }))));
     return;
   }
   const job = scenario.jobs(scenario.params(QUICK)).find((j) => j.id === jobId);
@@ -141,7 +159,8 @@ export function log(message: string): void {
 // Measuring
 
 function requireGc(): void {
-  if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
+  if (typeof globalThis.gc !== 'function')
+    throw new Error('run with node --expose-gc (npm run bench does)');
 }
 
 /**
@@ -242,8 +261,14 @@ export function bytes(n: number): string {
   return n + ' B';
 }
 
-export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[]): string {
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align?: readonly ('l' | 'r')[],
+): string {
   const a = align ?? header.map((_, i) => (i === 0 ? 'l' : 'r'));
   const line = (cells: readonly string[]) => '| ' + cells.join(' | ') + ' |';
-  return [line(header), line(a.map((x) => (x === 'l' ? ':--' : '--:'))), ...rows.map(line)].join('\n');
+  return [line(header), line(a.map((x) => (x === 'l' ? ':--' : '--:'))), ...rows.map(line)].join(
+    '\n',
+  );
 }

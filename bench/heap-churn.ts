@@ -12,11 +12,25 @@
  */
 import { PROM_LABEL } from './contenders.ts';
 import { cli, isMain, log, markdownTable, num, stats, type Job, type Scenario } from './harness.ts';
-import { heldMemory, labelValues, setUpWide, WIDE_LABEL, wideLayout, wideSeries, type LabelValues, type WideContender, type WideLayout } from './heap-shape.ts';
+import {
+  heldMemory,
+  labelValues,
+  setUpWide,
+  WIDE_LABEL,
+  wideLayout,
+  wideSeries,
+  type LabelValues,
+  type WideContender,
+  type WideLayout,
+} from './heap-shape.ts';
 import { countBenchSamples } from './series.ts';
 import type { TargetResult } from './targets.ts';
 
-const CHURNERS = ['jobmeter-host', 'jobmeter-declared', 'prometheus-io'] as const satisfies readonly WideContender[];
+const CHURNERS = [
+  'jobmeter-host',
+  'jobmeter-declared',
+  'prometheus-io',
+] as const satisfies readonly WideContender[];
 type Churner = (typeof CHURNERS)[number];
 
 interface Params {
@@ -50,7 +64,9 @@ async function measure(arg: Arg): Promise<Result> {
     built.record(rounds[r]!);
     lines = countBenchSamples(await built.scrape());
     heap.push(await heldMemory());
-    log(`    ${arg.contender}: round ${r}, ${(heap.at(-1)! / 2 ** 20).toFixed(1)} MiB, ${num(lines, 0)} sample lines`);
+    log(
+      `    ${arg.contender}: round ${r}, ${(heap.at(-1)! / 2 ** 20).toFixed(1)} MiB, ${num(lines, 0)} sample lines`,
+    );
   }
   if (rounds.length !== arg.rounds + 1) throw new Error('unreachable');
   await built.close();
@@ -71,14 +87,19 @@ export const scenario: Scenario<Params, Arg, Result> = {
   name: 'heap-churn',
   title: 'Heap under churn',
   params: (quick) => ({ wide: wideLayout(quick), rounds: quick ? 3 : 6 }),
-  jobs: (p): Job<Arg>[] => CHURNERS.map((contender) => ({ id: contender, arg: { ...p, contender } })),
+  jobs: (p): Job<Arg>[] =>
+    CHURNERS.map((contender) => ({ id: contender, arg: { ...p, contender } })),
   processes: () => 3,
   measure,
   table(p, results) {
     const rows: string[][] = [];
     const median = (c: Churner, k: number) => stats(results.get(c)!.map((r) => r.heap[k]!)).median;
     rows.push(['set up, empty', ...CHURNERS.map((c) => mib(median(c, 0)))]);
-    for (let k = 1; k <= p.rounds + 1; k++) rows.push([k === 1 ? 'round 0 (the series recorded)' : `round ${k - 1}`, ...CHURNERS.map((c) => mib(median(c, k)))]);
+    for (let k = 1; k <= p.rounds + 1; k++)
+      rows.push([
+        k === 1 ? 'round 0 (the series recorded)' : `round ${k - 1}`,
+        ...CHURNERS.map((c) => mib(median(c, k))),
+      ]);
     rows.push([
       `**growth per round from round 1 on**`,
       ...CHURNERS.map((c) => {
@@ -87,8 +108,14 @@ export const scenario: Scenario<Params, Arg, Result> = {
         return `${signed(s.median)} (${signed(s.min)} to ${signed(s.max)})`;
       }),
     ]);
-    rows.push(['sample lines of the last scrape', ...CHURNERS.map((c) => num(results.get(c)![0]!.lines, 0))]);
-    const label = (c: Churner) => (c === 'prometheus-io' ? `${PROM_LABEL['prometheus-io']} (\`remove()\` of the previous round's sets)` : WIDE_LABEL[c]);
+    rows.push([
+      'sample lines of the last scrape',
+      ...CHURNERS.map((c) => num(results.get(c)![0]!.lines, 0)),
+    ]);
+    const label = (c: Churner) =>
+      c === 'prometheus-io'
+        ? `${PROM_LABEL['prometheus-io']} (\`remove()\` of the previous round's sets)`
+        : WIDE_LABEL[c];
     return [
       markdownTable(['heap after', ...CHURNERS.map((c) => label(c) + ', MiB')], rows),
       '',
@@ -101,9 +128,19 @@ export const scenario: Scenario<Params, Arg, Result> = {
       const perRound = stats(results.get(c)!.map((r) => growth(r).perRound)).median;
       const first = stats(results.get(c)!.map((r) => r.heap[2]! - r.heap[1]!)).median;
       const name = c === 'jobmeter-host' ? 'host counter' : 'declared';
-      return { c, ok: shares.max <= FLAT, text: `${name}: round 1 ${signed(first)}, then ${signed(perRound)} a round (${(shares.median * 100).toFixed(2)}% of round 0, at most ${(shares.max * 100).toFixed(2)}%)` };
+      return {
+        c,
+        ok: shares.max <= FLAT,
+        text: `${name}: round 1 ${signed(first)}, then ${signed(perRound)} a round (${(shares.median * 100).toFixed(2)}% of round 0, at most ${(shares.max * 100).toFixed(2)}%)`,
+      };
     });
-    return [{ id: 'heap-churn', measured: parts.map((x) => x.text).join('; '), met: parts.every((x) => x.ok) }];
+    return [
+      {
+        id: 'heap-churn',
+        measured: parts.map((x) => x.text).join('; '),
+        met: parts.every((x) => x.ok),
+      },
+    ];
   },
 };
 

@@ -22,10 +22,24 @@ import { metrics, type Counter as OtelCounter } from '@opentelemetry/api';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createJobmeter, type InstrumentSpec, type Jobmeter } from '../src/index.ts';
-import { plainOtel, promClientServer, promLib, promRegistry, type PlainOtel, type PromCounter, type PromRegistry } from './contenders.ts';
+import {
+  plainOtel,
+  promClientServer,
+  promLib,
+  promRegistry,
+  type PlainOtel,
+  type PromCounter,
+  type PromRegistry,
+} from './contenders.ts';
 import { gc, jsMemory } from './harness.ts';
 
-export const WIDE_CONTENDERS = ['jobmeter-host', 'jobmeter-declared', 'prometheus-io', 'prom-client', 'otel'] as const;
+export const WIDE_CONTENDERS = [
+  'jobmeter-host',
+  'jobmeter-declared',
+  'prometheus-io',
+  'prom-client',
+  'otel',
+] as const;
 export type WideContender = (typeof WIDE_CONTENDERS)[number];
 
 export const WIDE_LABEL: Readonly<Record<WideContender, string>> = {
@@ -57,7 +71,10 @@ export interface LabelValues {
 
 export function labelValues(l: WideLayout, round = 0): LabelValues {
   const prefix = round === 0 ? 'host-' : `r${round}-host-`;
-  return { hosts: Array.from({ length: l.hosts }, (_, i) => prefix + i), queues: Array.from({ length: l.queues }, (_, i) => 'queue-' + i) };
+  return {
+    hosts: Array.from({ length: l.hosts }, (_, i) => prefix + i),
+    queues: Array.from({ length: l.queues }, (_, i) => 'queue-' + i),
+  };
 }
 
 /**
@@ -86,14 +103,21 @@ export interface WideBuilt {
 /** GET `url` on a connection of its own, text format, no compression; the body as a string. */
 function get(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { accept: 'text/plain;version=0.0.4', 'accept-encoding': 'identity' } }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`GET ${url}: ${res.statusCode}`));
-      res.setEncoding('utf8');
-      let body = '';
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve(body));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        agent: false,
+        headers: { accept: 'text/plain;version=0.0.4', 'accept-encoding': 'identity' },
+      },
+      (res) => {
+        if (res.statusCode !== 200) reject(new Error(`GET ${url}: ${res.statusCode}`));
+        res.setEncoding('utf8');
+        let body = '';
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve(body));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -103,7 +127,11 @@ const counterName = (k: number) => `bench.jobs.${k}`;
 const options = { unit: '{job}', description: 'Bench jobs.' };
 
 /** Calls `add(k, host, queue, value)` for every series of the layout. */
-function each(l: WideLayout, v: LabelValues, add: (k: number, host: string, queue: string, value: number) => void): void {
+function each(
+  l: WideLayout,
+  v: LabelValues,
+  add: (k: number, host: string, queue: string, value: number) => void,
+): void {
   for (let k = 0; k < l.instruments; k++) {
     for (let h = 0; h < l.hosts; h++) {
       for (let q = 0; q < l.queues; q++) add(k, v.hosts[h]!, v.queues[q]!, 1 + ((h + q) % 7));
@@ -118,9 +146,16 @@ async function jobmeterBuilt(l: WideLayout, declared: boolean): Promise<WideBuil
       { key: 'host', cap: l.hosts },
       { key: 'queue', cap: l.queues },
     ];
-    for (let k = 0; k < l.instruments; k++) specs.push({ name: counterName(k), kind: 'counter', ...options, attributes });
+    for (let k = 0; k < l.instruments; k++)
+      specs.push({ name: counterName(k), kind: 'counter', ...options, attributes });
   }
-  const jm: Jobmeter = await createJobmeter({ listener: { port: 0 }, processMetrics: false, otelScopeInfo: false, cardinalityLimit: l.hosts * l.queues + 1, instruments: specs });
+  const jm: Jobmeter = await createJobmeter({
+    listener: { port: 0 },
+    processMetrics: false,
+    otelScopeInfo: false,
+    cardinalityLimit: l.hosts * l.queues + 1,
+    instruments: specs,
+  });
   // The host's path: the global API, registered by createJobmeter (`global` defaults to true).
   const add: ((v: number, a: { host: string; queue: string }) => void)[] = [];
   for (let k = 0; k < l.instruments; k++) {
@@ -149,7 +184,13 @@ async function promBuilt(l: WideLayout, lib: 'prometheus-io' | 'prom-client'): P
   const server = await promClientServer(registry);
   const counters = Array.from(
     { length: l.instruments },
-    (_, k) => new Counter({ name: `bench_jobs_${k}_total`, help: options.description, labelNames: ['host', 'queue'], registers: [registry] }) as Removable,
+    (_, k) =>
+      new Counter({
+        name: `bench_jobs_${k}_total`,
+        help: options.description,
+        labelNames: ['host', 'queue'],
+        registers: [registry],
+      }) as Removable,
   );
   return {
     record: (v) => each(l, v, (k, host, queue, value) => counters[k]!.inc({ host, queue }, value)),
@@ -167,7 +208,9 @@ async function otelBuilt(l: WideLayout): Promise<WideBuilt> {
   const server = createServer((req, res) => otel.exporter.getMetricsRequestHandler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
-  const counters = Array.from({ length: l.instruments }, (_, k) => otel.meter.createCounter(counterName(k), options));
+  const counters = Array.from({ length: l.instruments }, (_, k) =>
+    otel.meter.createCounter(counterName(k), options),
+  );
   return {
     record: (v) => each(l, v, (k, host, queue, value) => counters[k]!.add(value, { host, queue })),
     remove: () => false,

@@ -15,8 +15,29 @@
  * same contenders, read the same way; target verdicts for bench/targets.ts.
  */
 import { CONTENDERS, PROM_LABEL, type Contender } from './contenders.ts';
-import { cli, jsMemory, isMain, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
-import { heldMemory, labelValues, setUpWide, WIDE_CONTENDERS, WIDE_LABEL, wideLayout, wideSeries, type WideBuilt, type WideContender, type WideLayout } from './heap-shape.ts';
+import {
+  cli,
+  jsMemory,
+  isMain,
+  markdownTable,
+  num,
+  spread,
+  stats,
+  type Job,
+  type Scenario,
+} from './harness.ts';
+import {
+  heldMemory,
+  labelValues,
+  setUpWide,
+  WIDE_CONTENDERS,
+  WIDE_LABEL,
+  wideLayout,
+  wideSeries,
+  type WideBuilt,
+  type WideContender,
+  type WideLayout,
+} from './heap-shape.ts';
 import { countBenchSamples, hostNames, scrapeText, setUp, SHARD, type Built } from './series.ts';
 import { ratio, type TargetResult } from './targets.ts';
 
@@ -25,7 +46,9 @@ interface Params {
   readonly wide: WideLayout;
 }
 
-type Arg = (Params & { readonly shape: 'host'; readonly contender: Contender }) | (Params & { readonly shape: 'wide'; readonly contender: WideContender });
+type Arg =
+  | (Params & { readonly shape: 'host'; readonly contender: Contender })
+  | (Params & { readonly shape: 'wide'; readonly contender: WideContender });
 
 /** Job ids of the wide shape. */
 const wideId = (c: WideContender) => `wide-${c}`;
@@ -47,7 +70,9 @@ async function scrapeAndCount(b: Built): Promise<number> {
 }
 
 async function measure(arg: Arg): Promise<Result> {
-  return arg.shape === 'wide' ? measureWide(arg.contender, arg.wide) : measureHost(arg.contender, arg.n);
+  return arg.shape === 'wide'
+    ? measureWide(arg.contender, arg.wide)
+    : measureHost(arg.contender, arg.n);
 }
 
 /** The body is dropped here; the wait lets both ends of the connection close before the reading. */
@@ -70,11 +95,16 @@ async function measureWide(contender: WideContender, l: WideLayout): Promise<Res
   const scraped = await heldMemory();
   built.record(values);
   const again = await scrapeAndCountWide(built);
-  if (again !== n) throw new Error(`${contender}: ${again} sample lines at the second scrape, expected ${n}`);
+  if (again !== n)
+    throw new Error(`${contender}: ${again} sample lines at the second scrape, expected ${n}`);
   const rescraped = await heldMemory();
   if (keep === undefined || values.hosts.length !== l.hosts) throw new Error('unreachable');
   await built.close();
-  return { recorded: (recorded - before) / n, scraped: (scraped - before) / n, rescraped: (rescraped - before) / n };
+  return {
+    recorded: (recorded - before) / n,
+    scraped: (scraped - before) / n,
+    rescraped: (rescraped - before) / n,
+  };
 }
 
 async function measureHost(contender: Contender, n: number): Promise<Result> {
@@ -86,7 +116,8 @@ async function measureHost(contender: Contender, n: number): Promise<Result> {
   const recorded = jsMemory();
   // In a function of its own, so the output string is unreachable at the reading.
   const lines = await scrapeAndCount(keep);
-  if (lines !== arg.n) throw new Error(`${arg.contender}: ${lines} sample lines, expected ${arg.n}`);
+  if (lines !== arg.n)
+    throw new Error(`${arg.contender}: ${lines} sample lines, expected ${arg.n}`);
   const scraped = jsMemory();
   if (keep === undefined || hosts.length !== arg.n) throw new Error('unreachable');
   return { recorded: (recorded - before) / arg.n, scraped: (scraped - before) / arg.n };
@@ -97,18 +128,34 @@ export const scenario: Scenario<Params, Arg, Result> = {
   title: 'Heap per series',
   params: (quick) => ({ n: quick ? 10_000 : 100_000, wide: wideLayout(quick) }),
   jobs: (p): Job<Arg>[] => [
-    ...CONTENDERS.map((contender) => ({ id: contender, arg: { ...p, shape: 'host' as const, contender } })),
-    ...WIDE_CONTENDERS.map((contender) => ({ id: wideId(contender), arg: { ...p, shape: 'wide' as const, contender } })),
+    ...CONTENDERS.map((contender) => ({
+      id: contender,
+      arg: { ...p, shape: 'host' as const, contender },
+    })),
+    ...WIDE_CONTENDERS.map((contender) => ({
+      id: wideId(contender),
+      arg: { ...p, shape: 'wide' as const, contender },
+    })),
   ],
   processes: () => 3,
   measure,
   table(p, results) {
-    const labels: Record<Contender, string> = { jobmeter: 'jobmeter', 'prometheus-io': PROM_LABEL['prometheus-io'], 'prom-client': 'prom-client', otel: 'otel PrometheusExporter' };
+    const labels: Record<Contender, string> = {
+      jobmeter: 'jobmeter',
+      'prometheus-io': PROM_LABEL['prometheus-io'],
+      'prom-client': 'prom-client',
+      otel: 'otel PrometheusExporter',
+    };
     const anchor = stats(results.get('prometheus-io')!.map((r) => r.scraped)).median;
     const rows = CONTENDERS.map((c) => {
       const rs = results.get(c)!;
       const scraped = stats(rs.map((r) => r.scraped));
-      return [labels[c], spread(stats(rs.map((r) => r.recorded)), 0), spread(scraped, 0), (scraped.median / anchor).toFixed(2) + '×'];
+      return [
+        labels[c],
+        spread(stats(rs.map((r) => r.recorded)), 0),
+        spread(scraped, 0),
+        (scraped.median / anchor).toFixed(2) + '×',
+      ];
     });
     const wideAnchor = wideMedians(results, 'prometheus-io');
     const wideRows = WIDE_CONTENDERS.map((c) => {
@@ -128,11 +175,30 @@ export const scenario: Scenario<Params, Arg, Result> = {
     });
     const io = PROM_LABEL['prometheus-io'];
     return [
-      markdownTable(['contender', 'B/series after recording', 'B/series after the first scrape', `after the scrape ÷ ${io}`], rows),
+      markdownTable(
+        [
+          'contender',
+          'B/series after recording',
+          'B/series after the first scrape',
+          `after the scrape ÷ ${io}`,
+        ],
+        rows,
+      ),
       '',
       `${num(p.n, 0)} counter series, one \`host\` attribute, ${num(SHARD, 0)} per family; \`heapUsed\` + \`arrayBuffers\` after gc, minus the reading with the instruments set up but empty. Median (min–max) of ${results.get(CONTENDERS[0])!.length} processes per contender.`,
       '',
-      markdownTable(['contender (11 counters × 10k series)', 'B/series after recording', `÷ ${io}`, 'B/series after the first scrape', `÷ ${io}`, 'after every series changed and a second scrape', `÷ ${io}`], wideRows),
+      markdownTable(
+        [
+          'contender (11 counters × 10k series)',
+          'B/series after recording',
+          `÷ ${io}`,
+          'B/series after the first scrape',
+          `÷ ${io}`,
+          'after every series changed and a second scrape',
+          `÷ ${io}`,
+        ],
+        wideRows,
+      ),
       '',
       `${num(wideSeries(p.wide), 0)} counter series: ${p.wide.instruments} counters × ${num(p.wide.hosts * p.wide.queues, 0)} series, two attributes (\`host\` × ${num(p.wide.hosts, 0)}, \`queue\` × ${p.wide.queues}), each contender in its own process, read the same way (in a turn of its own, after two full gcs: heap-shape.ts \`heldMemory\`). The host counter is made with \`metrics.getMeter('host').createCounter()\` after \`createJobmeter({ cardinalityLimit: ${num(p.wide.hosts * p.wide.queues + 1, 0)} })\` registered the global provider; the declared ones are \`options.instruments\` specs (\`host\` capped at ${num(p.wide.hosts, 0)}, \`queue\` at ${p.wide.queues}) recorded through \`jm.counter(name)\`. A scrape is one GET over loopback to the contender's own server in the same process (jobmeter's pull listener; the Prometheus clients behind \`http.createServer\`; the exporter's request handler), text, no compression, the body dropped; the last columns record every series once more and scrape again. Targets: after the first scrape, the host counter ≤ 1.0× ${io}, declared ≤ 0.75×.`,
     ].join('\n');
@@ -143,15 +209,26 @@ export const scenario: Scenario<Params, Arg, Result> = {
       const m = wideMedians(results, c);
       const x = m.scraped / anchor.scraped;
       const after = `after recording ${num(m.recorded, 0)} vs ${num(anchor.recorded, 0)} B; after every series changed and a second scrape ${num(m.rescraped!, 0)} vs ${num(anchor.rescraped!, 0)} B`;
-      return { id, measured: `${num(m.scraped, 0)} vs ${num(anchor.scraped, 0)} B a series: **${ratio(x)}** (${after})`, met: x <= limit };
+      return {
+        id,
+        measured: `${num(m.scraped, 0)} vs ${num(anchor.scraped, 0)} B a series: **${ratio(x)}** (${after})`,
+        met: x <= limit,
+      };
     };
-    return [verdict('heap-host', 'jobmeter-host', 1.0), verdict('heap-declared', 'jobmeter-declared', 0.75)];
+    return [
+      verdict('heap-host', 'jobmeter-host', 1.0),
+      verdict('heap-declared', 'jobmeter-declared', 0.75),
+    ];
   },
 };
 
 function wideMedians(results: ReadonlyMap<string, readonly Result[]>, c: WideContender): Result {
   const rs = results.get(wideId(c))!;
-  return { recorded: stats(rs.map((r) => r.recorded)).median, scraped: stats(rs.map((r) => r.scraped)).median, rescraped: stats(rs.map((r) => r.rescraped!)).median };
+  return {
+    recorded: stats(rs.map((r) => r.recorded)).median,
+    scraped: stats(rs.map((r) => r.scraped)).median,
+    rescraped: stats(rs.map((r) => r.rescraped!)).median,
+  };
 }
 
 if (isMain(import.meta.url)) await cli(import.meta.url, scenario);

@@ -24,7 +24,9 @@ export interface HotPathParams {
 }
 
 export function hotPathParams(quick: boolean): HotPathParams {
-  return quick ? { ops: 20_000, runs: 3, warmup: 1, processes: 1 } : { ops: 300_000, runs: 5, warmup: 3, processes: 3 };
+  return quick
+    ? { ops: 20_000, runs: 3, warmup: 1, processes: 1 }
+    : { ops: 300_000, runs: 5, warmup: 3, processes: 3 };
 }
 
 export interface HotPathArg extends HotPathParams {
@@ -40,7 +42,12 @@ export interface HotPathResult {
   readonly ns: number[];
 }
 
-export function hotPathJob(id: string, contender: string, call: string, p: HotPathParams): Job<HotPathArg> {
+export function hotPathJob(
+  id: string,
+  contender: string,
+  call: string,
+  p: HotPathParams,
+): Job<HotPathArg> {
   return { id, arg: { ...p, id, contender, call } };
 }
 
@@ -71,10 +78,20 @@ export function hotPathTable(
   const baseName = jobs.find((j) => j.id === baseline)?.arg.contender ?? baseline;
   const rows = jobs.map((j) => {
     const s = nsOf(j.id);
-    return [j.arg.contender, '`' + j.arg.call + '`', spread(s, 0), (s.median / base).toFixed(2) + '×'];
+    return [
+      j.arg.contender,
+      '`' + j.arg.call + '`',
+      spread(s, 0),
+      (s.median / base).toFixed(2) + '×',
+    ];
   });
   const note = `${p.processes} processes per row (interleaved) × ${p.runs} runs × ${p.ops.toLocaleString('en-US')} ops, after ${p.warmup} warm-up runs in each process; median (min–max) ns/op over the ${p.processes * p.runs} runs; last column: median ÷ the first ${baseName} row's median.`;
-  const table = markdownTable(['contender', 'call', 'ns/op', `÷ ${baseName}`], rows, ['l', 'l', 'r', 'r']);
+  const table = markdownTable(['contender', 'call', 'ns/op', `÷ ${baseName}`], rows, [
+    'l',
+    'l',
+    'r',
+    'r',
+  ]);
   return withNote ? table + '\n\n' + note : table;
 }
 
@@ -95,12 +112,17 @@ export function opsRecorded(p: HotPathParams): number {
 
 export function expectTotals(what: string, got: Totals, want: Totals): void {
   if (got.total !== want.total || got.series !== want.series) {
-    throw new Error(`${what}: recorded ${got.total} in ${got.series} series, expected ${want.total} in ${want.series}`);
+    throw new Error(
+      `${what}: recorded ${got.total} in ${got.series} series, expected ${want.total} in ${want.series}`,
+    );
   }
 }
 
 /** Totals of one family of a scrape: `jm.scrape()`, or a `JobmeterReader`'s `scrape()`. */
-export async function jobmeterTotals(jm: Pick<Jobmeter, 'scrape'>, family: string): Promise<Totals> {
+export async function jobmeterTotals(
+  jm: Pick<Jobmeter, 'scrape'>,
+  family: string,
+): Promise<Totals> {
   const f = (await jm.scrape()).find((x: Family) => x.name === family);
   if (f === undefined) return { total: 0, series: 0 };
   let total = 0;
@@ -111,7 +133,9 @@ export async function jobmeterTotals(jm: Pick<Jobmeter, 'scrape'>, family: strin
 export async function promTotals(metric: { get(): Promise<PromValues> }): Promise<Totals> {
   // A histogram's values carry `metricName` (`_bucket`/`_sum`/`_count`); a counter's do not.
   const { values } = await metric.get();
-  const points = values.filter((v) => v.metricName === undefined || v.metricName.endsWith('_count'));
+  const points = values.filter(
+    (v) => v.metricName === undefined || v.metricName.endsWith('_count'),
+  );
   let total = 0;
   for (const v of points) total += v.value;
   return { total, series: points.length };
@@ -126,7 +150,10 @@ export async function otelTotals(o: PlainOtel, instrument: string): Promise<Tota
       if (m.descriptor.name !== instrument) continue;
       for (const dp of m.dataPoints) {
         series++;
-        total += m.dataPointType === DataPointType.HISTOGRAM ? (dp.value as { count: number }).count : (dp.value as number);
+        total +=
+          m.dataPointType === DataPointType.HISTOGRAM
+            ? (dp.value as { count: number }).count
+            : (dp.value as number);
       }
     }
   }
@@ -137,20 +164,58 @@ export async function otelTotals(o: PlainOtel, instrument: string): Promise<Tota
 // The values every contender records
 
 /** 8 values each for attributes `a` and `b`: 64 label sets. */
-export const A: readonly string[] = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
-export const B: readonly string[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE'];
+export const A: readonly string[] = [
+  'alpha',
+  'bravo',
+  'charlie',
+  'delta',
+  'echo',
+  'foxtrot',
+  'golf',
+  'hotel',
+];
+export const B: readonly string[] = [
+  'GET',
+  'POST',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'HEAD',
+  'OPTIONS',
+  'TRACE',
+];
 
 /** 1024 observations spread over the 15 buckets and the +Inf bucket. */
 export const VALUES: readonly number[] = (() => {
   const rnd = prng(42);
   const top = BUCKETS[BUCKETS.length - 1]! * 1.2;
   // Log-uniform between 5 ms and 1.2× the top bound: every bucket gets some.
-  return Array.from({ length: 1024 }, () => Math.exp(Math.log(0.005) + rnd() * (Math.log(top) - Math.log(0.005))));
+  return Array.from({ length: 1024 }, () =>
+    Math.exp(Math.log(0.005) + rnd() * (Math.log(top) - Math.log(0.005))),
+  );
 })();
 
 /** Run attributes for the domain scenario: 8 tasks × 4 outcomes × 2 kinds × 2 runners = 128 sets. */
-export const TASKS: readonly string[] = ['backup', 'build', 'deploy', 'lint', 'migrate', 'report', 'sync', 'test'];
+export const TASKS: readonly string[] = [
+  'backup',
+  'build',
+  'deploy',
+  'lint',
+  'migrate',
+  'report',
+  'sync',
+  'test',
+];
 export const OUTCOMES = ['success', 'failure', 'cancelled', 'timeout'] as const;
 export const KINDS: readonly string[] = ['task', 'service'];
 export const RUNNERS: readonly string[] = ['subprocess', 'wasm'];
-export const REASONS: readonly string[] = ['busy', 'quota', 'unknown_task', 'disabled', 'bad_args', 'draining', 'auth', 'rate'];
+export const REASONS: readonly string[] = [
+  'busy',
+  'quota',
+  'unknown_task',
+  'disabled',
+  'bad_args',
+  'draining',
+  'auth',
+  'rate',
+];

@@ -28,7 +28,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createJobmeter } from '../src/index.ts';
 import { startBystander } from './bystander-handle.ts';
-import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
+import {
+  bytes,
+  cli,
+  gc,
+  isMain,
+  log,
+  markdownTable,
+  num,
+  profiled,
+  spread,
+  stats,
+  type Job,
+  type Scenario,
+} from './harness.ts';
 import type { BodyKind, SendAnswer, SendAsk } from './ingest-client.ts';
 import { describeBlock, recordBlocks, runQueueMillis, type Block } from './loop-blocks.ts';
 
@@ -39,7 +52,10 @@ const AFTER_MS = 12_000;
 const RSS_EVERY_MS = 20;
 /** Blocks this long or longer are looked into for their CPU time (loop-blocks.ts), also without `BENCH_LOOP_BLOCKS`. */
 const CPU_BLOCKS_MS = 10;
-const BLOCKS_MS = process.env.BENCH_LOOP_BLOCKS === undefined || process.env.BENCH_LOOP_BLOCKS === '' ? undefined : Number(process.env.BENCH_LOOP_BLOCKS);
+const BLOCKS_MS =
+  process.env.BENCH_LOOP_BLOCKS === undefined || process.env.BENCH_LOOP_BLOCKS === ''
+    ? undefined
+    : Number(process.env.BENCH_LOOP_BLOCKS);
 
 interface Params {
   readonly warmup: number;
@@ -71,7 +87,10 @@ const MiB = 1024 * 1024;
 const rss = (): number => process.memoryUsage.rss() / MiB;
 
 function sender(): { child: ChildProcess; ask<T>(m: SendAsk | 'send'): Promise<T> } {
-  const child = fork(fileURLToPath(new URL('./ingest-client.ts', import.meta.url)), [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./ingest-client.ts', import.meta.url)), [], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return {
     child,
     ask: <T>(m: SendAsk | 'send') =>
@@ -84,7 +103,11 @@ function sender(): { child: ChildProcess; ask<T>(m: SendAsk | 'send'): Promise<T
 }
 
 async function measure(arg: Arg): Promise<Result> {
-  const jm = await createJobmeter({ listener: { port: 0 }, ingest: { port: 0 }, processMetrics: false });
+  const jm = await createJobmeter({
+    listener: { port: 0 },
+    ingest: { port: 0 },
+    processMetrics: false,
+  });
   const ask: SendAsk = {
     ingestUrl: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`,
     pullUrl: `http://127.0.0.1:${jm.pullAddress!.port}/metrics`,
@@ -92,7 +115,20 @@ async function measure(arg: Arg): Promise<Result> {
   };
   const client = sender();
   const bystander = await startBystander();
-  const r: Result = { bodyBytes: 0, points: 0, maxMs: [], blockCpuMs: [], p99Ms: [], requestMs: [], scrapeMaxMs: [], runQueueMs: [], bystanderMaxMs: [], rssBeforeMiB: [], rssPeakMiB: [], rssAfterMiB: [] };
+  const r: Result = {
+    bodyBytes: 0,
+    points: 0,
+    maxMs: [],
+    blockCpuMs: [],
+    p99Ms: [],
+    requestMs: [],
+    scrapeMaxMs: [],
+    runQueueMs: [],
+    bystanderMaxMs: [],
+    rssBeforeMiB: [],
+    rssPeakMiB: [],
+    rssAfterMiB: [],
+  };
   const blocks: Block[] = [];
   try {
     for (let i = 0; i < arg.warmup + arg.runs; i++) {
@@ -121,7 +157,10 @@ async function measure(arg: Arg): Promise<Result> {
         blockCpu = Math.max(0, ...seen.map((b) => b.userMs + b.systemMs));
         if (BLOCKS_MS !== undefined) {
           blocks.push(...seen);
-          for (const [kind, t] of Object.entries(gcTotals)) log(`      gc ${kind}: ${t.count} pauses, ${t.ms.toFixed(1)} ms in all, longest ${t.maxMs.toFixed(1)} ms`);
+          for (const [kind, t] of Object.entries(gcTotals))
+            log(
+              `      gc ${kind}: ${t.count} pauses, ${t.ms.toFixed(1)} ms in all, longest ${t.maxMs.toFixed(1)} ms`,
+            );
         }
         floor = await bystander.stop();
       });
@@ -129,10 +168,15 @@ async function measure(arg: Arg): Promise<Result> {
       clearInterval(sampler);
       const after = rss();
       if (answer.error !== undefined || answer.status !== 200 || !answer.full) {
-        throw new Error(`${arg.kind}: answer ${JSON.stringify(answer)} (want a 200 without partial_success: every point taken)`);
+        throw new Error(
+          `${arg.kind}: answer ${JSON.stringify(answer)} (want a 200 without partial_success: every point taken)`,
+        );
       }
       const text = await (await fetch(ask.pullUrl)).text();
-      if (!text.split('\n').includes(built.check)) throw new Error(`${arg.kind}: the pull endpoint does not serve ${built.check} after the request`);
+      if (!text.split('\n').includes(built.check))
+        throw new Error(
+          `${arg.kind}: the pull endpoint does not serve ${built.check} after the request`,
+        );
       const line = `max ${(h.max / 1e6).toFixed(1)} ms (most CPU in a block ${blockCpu.toFixed(1)} ms), p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, request ${answer.ms.toFixed(0)} ms, slowest of ${answer.scrapes} scrapes ${answer.scrapeMaxMs.toFixed(0)} ms, run queue ${queued.toFixed(0)} ms, bystander max ${floor.maxMs.toFixed(1)} ms, RSS ${before.toFixed(0)} → ${peak.toFixed(0)} → ${after.toFixed(0)} MiB`;
       if (i < arg.warmup) {
         log(`    ${arg.kind} warm-up: ${line}`);
@@ -158,7 +202,8 @@ async function measure(arg: Arg): Promise<Result> {
   }
   if (BLOCKS_MS !== undefined) {
     const prof = process.env.BENCH_CPU_PROF;
-    if (prof !== undefined && prof !== '') writeFileSync(prof + '.blocks.json', JSON.stringify(blocks));
+    if (prof !== undefined && prof !== '')
+      writeFileSync(prof + '.blocks.json', JSON.stringify(blocks));
     for (const b of blocks) log(`      block ${describeBlock(b)}`);
   }
   return r;
@@ -167,7 +212,8 @@ async function measure(arg: Arg): Promise<Result> {
 export const scenario: Scenario<Params, Arg, Result> = {
   name: 'ingest-big',
   title: 'A max-size (20 MiB) ingest request: event loop and RSS',
-  params: (quick) => (quick ? { warmup: 1, runs: 2, processes: 1 } : { warmup: 1, runs: 4, processes: 2 }),
+  params: (quick) =>
+    quick ? { warmup: 1, runs: 2, processes: 1 } : { warmup: 1, runs: 4, processes: 2 },
   processes: (p) => p.processes,
   jobs: (p): Job<Arg>[] => KINDS.map((kind) => ({ id: kind, arg: { ...p, kind } })),
   measure,
@@ -190,7 +236,18 @@ export const scenario: Scenario<Params, Arg, Result> = {
     });
     return [
       markdownTable(
-        ['request', 'body', 'event loop max, ms', 'most CPU in one block, ms', 'p99, ms', 'idle bystander max, ms', 'run-queue wait, ms', 'slowest scrape meanwhile, ms', 'request, ms', 'RSS before → peak → 12 s after, MiB'],
+        [
+          'request',
+          'body',
+          'event loop max, ms',
+          'most CPU in one block, ms',
+          'p99, ms',
+          'idle bystander max, ms',
+          'run-queue wait, ms',
+          'slowest scrape meanwhile, ms',
+          'request, ms',
+          'RSS before → peak → 12 s after, MiB',
+        ],
         rows,
         ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),

@@ -29,15 +29,24 @@ export interface SendAnswer {
 export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 /** `{ body, points, check }`: `check` is a sample line the pull endpoint must serve afterwards. */
-export function bodyOf(kind: BodyKind, run: number): { body: Buffer; points: number; check: string; contentType: string } {
+export function bodyOf(
+  kind: BodyKind,
+  run: number,
+): { body: Buffer; points: number; check: string; contentType: string } {
   const base = (BigInt(Date.now()) + BigInt(run)) * 1_000_000n;
   if (kind === 'protobuf') {
     const r = maxSizeRequest(MAX_BODY_BYTES, base);
-    return { body: r.body, points: r.points, check: `big_gauge_0_ratio{otel_scope_name="big"} ${r.counts[0]! - 1}`, contentType: 'application/x-protobuf' };
+    return {
+      body: r.body,
+      points: r.points,
+      check: `big_gauge_0_ratio{otel_scope_name="big"} ${r.counts[0]! - 1}`,
+      contentType: 'application/x-protobuf',
+    };
   }
   // OTLP/JSON: gauge points with a time and a value, as in the protobuf body, up to the same limit.
   const point = (i: number): string => `{"timeUnixNano":"${base + BigInt(i)}","asDouble":${i}}`;
-  const head = '{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"big-sender"}}]},"scopeMetrics":[{"scope":{"name":"big"},"metrics":[';
+  const head =
+    '{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"big-sender"}}]},"scopeMetrics":[{"scope":{"name":"big"},"metrics":[';
   const parts: string[] = [head];
   let size = head.length + 8;
   let points = 0;
@@ -61,7 +70,12 @@ export function bodyOf(kind: BodyKind, run: number): { body: Buffer; points: num
   parts.push(']}]}]}');
   const body = Buffer.from(parts.join(''));
   if (body.length > MAX_BODY_BYTES) throw new Error(`json body ${body.length} bytes`);
-  return { body, points, check: `big_gauge_0_ratio{otel_scope_name="big"} ${first - 1}`, contentType: 'application/json' };
+  return {
+    body,
+    points,
+    check: `big_gauge_0_ratio{otel_scope_name="big"} ${first - 1}`,
+    contentType: 'application/json',
+  };
 }
 
 let ask: SendAsk | undefined;
@@ -85,12 +99,20 @@ async function send(): Promise<SendAnswer> {
   })();
   const t0 = performance.now();
   try {
-    const res = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const res = await fetch(ingestUrl, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    });
     const answer = await res.arrayBuffer();
     const ms = performance.now() - t0;
     done = true;
     await scraping;
-    const full = ask!.kind === 'json' ? (JSON.parse(Buffer.from(answer).toString('utf8')) as { partialSuccess?: unknown }).partialSuccess === undefined : answer.byteLength === 0;
+    const full =
+      ask!.kind === 'json'
+        ? (JSON.parse(Buffer.from(answer).toString('utf8')) as { partialSuccess?: unknown })
+            .partialSuccess === undefined
+        : answer.byteLength === 0;
     return { status: res.status, full, ms, scrapes, scrapeMaxMs };
   } finally {
     done = true;
@@ -106,7 +128,15 @@ process.on('message', (m: SendAsk | 'send') => {
   }
   send().then(
     (answer) => process.send!(answer),
-    (err: unknown) => process.send!({ status: 0, full: false, ms: 0, scrapes: 0, scrapeMaxMs: 0, error: String(err) } satisfies SendAnswer),
+    (err: unknown) =>
+      process.send!({
+        status: 0,
+        full: false,
+        ms: 0,
+        scrapes: 0,
+        scrapeMaxMs: 0,
+        error: String(err),
+      } satisfies SendAnswer),
   );
 });
 process.on('disconnect', () => process.exit(0));

@@ -11,11 +11,26 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FLEET_PREFIX, FleetSender, INGEST_SERVER_EXEC_ARGV, liveSeries, sendFor, sendOnceEach, type FleetPlan, type IngestServerReady } from './collector-fleet.ts';
+import {
+  FLEET_PREFIX,
+  FleetSender,
+  INGEST_SERVER_EXEC_ARGV,
+  liveSeries,
+  sendFor,
+  sendOnceEach,
+  type FleetPlan,
+  type IngestServerReady,
+} from './collector-fleet.ts';
 
-const plan: FleetPlan = { senders: Number(process.argv[2] ?? 10), instruments: 11, perInstrument: Number(process.argv[3] ?? 1_000), seconds: Number(process.argv[4] ?? 10) };
+const plan: FleetPlan = {
+  senders: Number(process.argv[2] ?? 10),
+  instruments: 11,
+  perInstrument: Number(process.argv[3] ?? 1_000),
+  seconds: Number(process.argv[4] ?? 10),
+};
 
-const kb = (status: string, key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)![1]) * 1024;
+const kb = (status: string, key: string): number =>
+  Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)![1]) * 1024;
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -23,7 +38,14 @@ function cpuSeconds(pid: number): number {
 }
 
 const senders = Array.from({ length: plan.senders }, (_, k) => new FleetSender(k, plan));
-const child = fork(fileURLToPath(new URL('./ingest-server.mjs', import.meta.url)), [], { execArgv: [...(process.env.SERVER_ARGS ?? INGEST_SERVER_EXEC_ARGV.join(' ')).split(' ').filter(Boolean), ...(process.env.MEM === '1' ? ['--expose-gc'] : []), ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(fileURLToPath(new URL('./ingest-server.mjs', import.meta.url)), [], {
+  execArgv: [
+    ...(process.env.SERVER_ARGS ?? INGEST_SERVER_EXEC_ARGV.join(' ')).split(' ').filter(Boolean),
+    ...(process.env.MEM === '1' ? ['--expose-gc'] : []),
+    ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF] : []),
+  ],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
 const ready = await new Promise<IngestServerReady>((resolve, reject) => {
   child.once('message', (m) => resolve(m as IngestServerReady));
   child.once('exit', (code) => reject(new Error(`ingest-server exited with ${code}`)));
@@ -33,7 +55,8 @@ try {
   await sendOnceEach(otlp, senders);
   const body = await (await fetch(`http://127.0.0.1:${ready.pullPort}/metrics`)).text();
   const lines = body.split('\n').filter((l) => l.startsWith(FLEET_PREFIX)).length;
-  if (lines !== liveSeries(plan)) throw new Error(`${lines} sample lines, expected ${liveSeries(plan)}`);
+  if (lines !== liveSeries(plan))
+    throw new Error(`${lines} sample lines, expected ${liveSeries(plan)}`);
   await sendFor(otlp, senders, 3);
   const cpu0 = cpuSeconds(child.pid!);
   const t0 = performance.now();
@@ -50,7 +73,7 @@ try {
       refused: window.refused,
       cpuSecondsPerMillion: +(cpu / (points / 1e6)).toFixed(2),
       rssMiB: +(rss / 2 ** 20).toFixed(1),
-      rssPer100kMiB: +((rss / liveSeries(plan)) * 1e5 / 2 ** 20).toFixed(1),
+      rssPer100kMiB: +(((rss / liveSeries(plan)) * 1e5) / 2 ** 20).toFixed(1),
       peakMiB: +(kb(status, 'VmHWM') / 2 ** 20).toFixed(1),
     }),
   );

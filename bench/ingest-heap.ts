@@ -34,12 +34,31 @@ function exportOf(k: number, round: number): OtlpExportRequest {
   for (let m = 0; m < INSTRUMENTS; m++) {
     const points: OtlpNumberPoint[] = [];
     for (let r = 0; r < perInstrument; r++) {
-      points.push({ attributes: { sender: flat(`sender-${k}`), route: flat(`/api/route-${r}`) }, startTimeUnixNano: start, timeUnixNano: time + BigInt(round), noRecordedValue: false, value: round + r });
+      points.push({
+        attributes: { sender: flat(`sender-${k}`), route: flat(`/api/route-${r}`) },
+        startTimeUnixNano: start,
+        timeUnixNano: time + BigInt(round),
+        noRecordedValue: false,
+        value: round + r,
+      });
     }
-    metrics.push({ name: `fleet.requests.${m}`, description: '', unit: '', data: { type: 'sum', monotonic: true, temporality: 'cumulative', points } });
+    metrics.push({
+      name: `fleet.requests.${m}`,
+      description: '',
+      unit: '',
+      data: { type: 'sum', monotonic: true, temporality: 'cumulative', points },
+    });
   }
-  const resource = { 'service.name': flat('fleet'), 'service.instance.id': flat(`sender-${k}`), 'host.name': flat(`node-${k}`) };
-  return { resourceMetrics: [{ resource, scopeMetrics: [{ scope: { name: 'fleet-app', version: '1.0.0' }, metrics }] }] };
+  const resource = {
+    'service.name': flat('fleet'),
+    'service.instance.id': flat(`sender-${k}`),
+    'host.name': flat(`node-${k}`),
+  };
+  return {
+    resourceMetrics: [
+      { resource, scopeMetrics: [{ scope: { name: 'fleet-app', version: '1.0.0' }, metrics }] },
+    ],
+  };
 }
 
 function heap(): number {
@@ -49,17 +68,29 @@ function heap(): number {
 }
 
 const base = heap();
-const store = new IngestStore({ maxSeries: 10 * series, maxSeriesPerInstrument: senders * perInstrument + 1, maxMemoryBytes: 2 ** 36, exposedNames: nativeClaimedNames });
+const store = new IngestStore({
+  maxSeries: 10 * series,
+  maxSeriesPerInstrument: senders * perInstrument + 1,
+  maxMemoryBytes: 2 ** 36,
+  exposedNames: nativeClaimedNames,
+});
 for (let k = 0; k < senders; k++) store.ingest(exportOf(k, 1));
 const ingested = heap();
 for (let k = 0; k < senders; k++) store.ingest(exportOf(k, 2));
 const updated = heap();
-const namer = createNamer(otelProfile(false), { hostname: 'h', hostInstruments: 'native', ownInstruments: new Set() });
+const namer = createNamer(otelProfile(false), {
+  hostname: 'h',
+  hostInstruments: 'native',
+  ownInstruments: new Set(),
+});
 const { metricsCollection, withIngested } = await import('../src/series/collection.ts');
 const { emptyResource } = await import('@opentelemetry/resources');
 // As a scrape reads the ingest: its series sets (the Collection's `ingested` part).
 const collect = async () => {
-  const c = withIngested(metricsCollection({ resource: emptyResource(), scopeMetrics: [] }), await store.collectSeries());
+  const c = withIngested(
+    metricsCollection({ resource: emptyResource(), scopeMetrics: [] }),
+    await store.collectSeries(),
+  );
   const families = namer.toFamilies(c);
   c.done();
   return families;
@@ -73,4 +104,14 @@ const scraped2 = heap();
 const lines = families.reduce((n, f) => n + f.series.length, 0);
 if (snapshotFile !== undefined) writeHeapSnapshot(snapshotFile);
 const per = (b: number) => Math.round((b - base) / series);
-console.log(JSON.stringify({ series, lines, estimate: Math.round(store.memoryBytes / series), ingested: per(ingested), updated: per(updated), scraped: per(scraped), scraped2: per(scraped2) }));
+console.log(
+  JSON.stringify({
+    series,
+    lines,
+    estimate: Math.round(store.memoryBytes / series),
+    ingested: per(ingested),
+    updated: per(updated),
+    scraped: per(scraped),
+    scraped2: per(scraped2),
+  }),
+);

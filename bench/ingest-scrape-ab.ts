@@ -40,16 +40,28 @@ const jm = await createJobmeter({
   listener: false,
   global: false,
   processMetrics: false,
-  ingest: { port: 0, maxSeries: 2 * series, maxSeriesPerInstrument: senders * perInstrument + 1, maxMemoryBytes: 2 ** 31 },
+  ingest: {
+    port: 0,
+    maxSeries: 2 * series,
+    maxSeriesPerInstrument: senders * perInstrument + 1,
+    maxMemoryBytes: 2 ** 31,
+  },
 });
 const url = `http://127.0.0.1:${jm.ingestAddress.port}/v1/metrics`;
-const fleet = Array.from({ length: senders }, (_, k) => new FleetSender(k, { instruments: INSTRUMENTS, perInstrument }));
+const fleet = Array.from(
+  { length: senders },
+  (_, k) => new FleetSender(k, { instruments: INSTRUMENTS, perInstrument }),
+);
 await sendOnceEach(url, fleet);
 let round = 0;
 /** One sender exports again: its series change. */
 const change = async () => {
   const sender = fleet[round++ % senders]!;
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: sender.next() });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body: sender.next(),
+  });
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`export: ${res.status}`);
 };
@@ -68,7 +80,10 @@ await profiled(async () => {
   }
 });
 // Read once, untimed: a family's `series` makes an object per series (and has the store keep its label strings).
-const lines = (await jm.scrape()).reduce((n: number, f: { series: unknown[] }) => n + f.series.length, 0);
+const lines = (await jm.scrape()).reduce(
+  (n: number, f: { series: unknown[] }) => n + f.series.length,
+  0,
+);
 const heap = process.memoryUsage();
 console.log(
   `${root} series=${series} lines=${lines} runs=${runs}: total ${med(cols[0]!)} · scrape() ${med(cols[1]!)} · body ${med(cols[2]!)} ms · heap ${((heap.heapUsed + heap.arrayBuffers) / 2 ** 20).toFixed(0)} MiB`,

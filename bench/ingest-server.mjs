@@ -20,12 +20,23 @@
 import { existsSync } from 'node:fs';
 
 const built = new URL('../dist/src/index.js', import.meta.url);
-if (!existsSync(built)) console.error('ingest-server: no dist/ (npx tsc -p tsconfig.build.json): running the TypeScript sources');
-const { createJobmeter } = await import(existsSync(built) ? built.href : new URL('../src/index.ts', import.meta.url).href);
+if (!existsSync(built))
+  console.error(
+    'ingest-server: no dist/ (npx tsc -p tsconfig.build.json): running the TypeScript sources',
+  );
+const { createJobmeter } = await import(
+  existsSync(built) ? built.href : new URL('../src/index.ts', import.meta.url).href
+);
 
 const jm = await createJobmeter({
   listener: { host: '127.0.0.1', port: 0 },
-  ingest: { host: '127.0.0.1', port: 0, maxSeries: 500_000, maxSeriesPerInstrument: 10_000, maxMemoryBytes: 2 ** 31 },
+  ingest: {
+    host: '127.0.0.1',
+    port: 0,
+    maxSeries: 500_000,
+    maxSeriesPerInstrument: 10_000,
+    maxMemoryBytes: 2 ** 31,
+  },
   processMetrics: false,
   otelScopeInfo: false,
   global: false,
@@ -35,20 +46,35 @@ process.once('disconnect', async () => {
   if (process.env.MEM === '1') {
     const m = process.memoryUsage();
     const mb = (x) => (x / 2 ** 20).toFixed(1);
-    console.error(`server: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}`);
+    console.error(
+      `server: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}`,
+    );
     const { getHeapSpaceStatistics } = await import('node:v8');
-    console.error(getHeapSpaceStatistics().map((s) => `${s.space_name} ${mb(s.space_size)}/${mb(s.space_used_size)}`).join(', '));
+    console.error(
+      getHeapSpaceStatistics()
+        .map((s) => `${s.space_name} ${mb(s.space_size)}/${mb(s.space_used_size)}`)
+        .join(', '),
+    );
     if (process.env.SMAPS === '1') {
       const { readFileSync } = await import('node:fs');
       const sums = new Map();
       let name = '';
       for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
         const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-        if (head) { name = head[1] || '[anon]'; continue; }
+        if (head) {
+          name = head[1] || '[anon]';
+          continue;
+        }
         const rss = /^Rss:\s+(\d+) kB/.exec(line);
         if (rss) sums.set(name, (sums.get(name) ?? 0) + Number(rss[1]));
       }
-      console.error([...sums].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)}`).join(', '));
+      console.error(
+        [...sums]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 8)
+          .map(([k, v]) => `${k} ${(v / 1024).toFixed(1)}`)
+          .join(', '),
+      );
     }
   }
   void jm.shutdown();

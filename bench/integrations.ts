@@ -25,7 +25,19 @@ import { instrumentRunner } from '../src/integrations/graphile-worker.ts';
 import { DEFAULT_DEPTH_INTERVAL_MILLIS } from '../src/integrations/job-runs.ts';
 import { benchJobmeter } from './contenders.ts';
 import { cli, isMain, markdownTable, num, type Scenario } from './harness.ts';
-import { expectTotals, hotPathJob, hotPathParams, hotPathTable, jobmeterTotals, measureHotPath, opsRecorded, TASKS, type HotPathArg, type HotPathParams, type HotPathResult } from './hot-path.ts';
+import {
+  expectTotals,
+  hotPathJob,
+  hotPathParams,
+  hotPathTable,
+  jobmeterTotals,
+  measureHotPath,
+  opsRecorded,
+  TASKS,
+  type HotPathArg,
+  type HotPathParams,
+  type HotPathResult,
+} from './hot-path.ts';
 
 type Arg = HotPathArg;
 type Result = HotPathResult & { readonly callsPerPoll?: number; readonly commandsPerPoll?: number };
@@ -34,12 +46,18 @@ const LIBRARIES = ['bullmq', 'node-cron', 'graphile-worker'] as const;
 type Library = (typeof LIBRARIES)[number];
 const EMITS: Record<Library, string> = {
   bullmq: "worker.emit('active', job); worker.emit('completed', job, r, 'active')",
-  'node-cron': "runner.beforeRun(date, execution); runner.onFinished(date, execution) (node-cron's bodies: no-ops)",
+  'node-cron':
+    "runner.beforeRun(date, execution); runner.onFinished(date, execution) (node-cron's bodies: no-ops)",
   'graphile-worker': "events.emit('job:start', { job }); events.emit('job:success', { job })",
 };
 const perJob = (p: HotPathParams) =>
   LIBRARIES.flatMap((lib) => [
-    hotPathJob(`${lib}-hand`, `${lib}, by hand`, `the same emits, unheard; jm.startRun({ task }); run.finish('success', { durationSeconds })`, p),
+    hotPathJob(
+      `${lib}-hand`,
+      `${lib}, by hand`,
+      `the same emits, unheard; jm.startRun({ task }); run.finish('success', { durationSeconds })`,
+      p,
+    ),
     hotPathJob(lib, `jobmeter/${lib}`, EMITS[lib], p),
   ]);
 
@@ -49,10 +67,17 @@ function bullJob(i: number) {
 }
 
 /** One job's events as `lib` emits them; `instrument` attaches the integration (else nothing listens). */
-function emitter(lib: Library, jm: Jobmeter, instrument: boolean): { emitJob(i: number, between?: () => void): void; close(): Promise<void> } {
+function emitter(
+  lib: Library,
+  jm: Jobmeter,
+  instrument: boolean,
+): { emitJob(i: number, between?: () => void): void; close(): Promise<void> } {
   switch (lib) {
     case 'bullmq': {
-      const worker = Object.assign(new EventEmitter(), { name: 'emails', opts: {} }) as unknown as Worker;
+      const worker = Object.assign(new EventEmitter(), {
+        name: 'emails',
+        opts: {},
+      }) as unknown as Worker;
       const queue = { on() {}, getJob: async () => undefined } as unknown as Queue;
       if (instrument) instrumentWorker(worker, { jobmeter: jm, queue, depthIntervalMillis: false });
       return {
@@ -70,7 +95,14 @@ function emitter(lib: Library, jm: Jobmeter, instrument: boolean): { emitJob(i: 
       // The hooks node-cron's runner calls around each execution. Their own bodies (a context with
       // Intl-formatted dates for each event) are what node-cron costs with or without jobmeter: no-ops
       // in both rows, so what differs is jobmeter's part.
-      const runner = (task as unknown as { runner: { beforeRun(d: Date, e: unknown): unknown; onFinished(d: Date, e: unknown): unknown } }).runner;
+      const runner = (
+        task as unknown as {
+          runner: {
+            beforeRun(d: Date, e: unknown): unknown;
+            onFinished(d: Date, e: unknown): unknown;
+          };
+        }
+      ).runner;
       runner.beforeRun = () => true;
       runner.onFinished = () => true;
       if (instrument) instrumentTask(task, { jobmeter: jm });
@@ -120,7 +152,10 @@ async function measureJob(arg: Arg): Promise<Result> {
       })
     : measureHotPath(arg, (i) => e.emitJob(i));
   await e.close();
-  expectTotals(arg.id, await jobmeterTotals(jm, 'jobmeter_run_finished_total'), { total: opsRecorded(arg), series: 1 });
+  expectTotals(arg.id, await jobmeterTotals(jm, 'jobmeter_run_finished_total'), {
+    total: opsRecorded(arg),
+    series: 1,
+  });
   return result;
 }
 
@@ -137,13 +172,18 @@ async function bullmqCallsPerPoll(): Promise<{ sent: number; ran: number }> {
   await queue.getJobCounts(); // scripts loaded, connection ready
   // Commands sent by a client (round trips, scripts counted once) and every command Redis ran.
   const calls = async (): Promise<{ sent: number; ran: number }> => {
-    const info = (await client.info('commandstats'));
+    const info = await client.info('commandstats');
     const count = (m: RegExpMatchArray) => Number(/calls=(\d+)/.exec(m[0])![1]);
     const all = [...info.matchAll(/^cmdstat_(\w+):.*$/gm)];
-    const scripted = all.filter((m) => m[1] === 'evalsha' || m[1] === 'eval').reduce((s, m) => s + count(m), 0);
+    const scripted = all
+      .filter((m) => m[1] === 'evalsha' || m[1] === 'eval')
+      .reduce((s, m) => s + count(m), 0);
     return { sent: scripted, ran: all.reduce((s, m) => s + count(m), 0) };
   };
-  const worker = Object.assign(new EventEmitter(), { name: 'emails', opts: { connection } }) as unknown as Worker;
+  const worker = Object.assign(new EventEmitter(), {
+    name: 'emails',
+    opts: { connection },
+  }) as unknown as Worker;
   const stop = instrumentWorker(worker, { jobmeter: jm, queue, depthIntervalMillis: 3_600_000 });
   await stop.pollDepth(); // the first poll, sent by instrumentWorker itself
   const polls = 50;
@@ -151,7 +191,10 @@ async function bullmqCallsPerPoll(): Promise<{ sent: number; ran: number }> {
   for (let i = 0; i < polls; i++) await stop.pollDepth();
   // The INFO that read `before` is in the second count (a command counts once it has run).
   const after = await calls();
-  const per = { sent: (after.sent - before.sent) / polls, ran: (after.ran - before.ran - 1) / polls };
+  const per = {
+    sent: (after.sent - before.sent) / polls,
+    ran: (after.ran - before.ran - 1) / polls,
+  };
   stop();
   client.disconnect();
   await queue.close();
@@ -178,7 +221,11 @@ async function pgBossCallsPerPoll(): Promise<number> {
     statements++;
     return execute(...a);
   };
-  const stop = instrumentBoss(boss, { jobmeter: jm, queues: ['emails'], depthIntervalMillis: 3_600_000 });
+  const stop = instrumentBoss(boss, {
+    jobmeter: jm,
+    queues: ['emails'],
+    depthIntervalMillis: 3_600_000,
+  });
   await stop.pollDepth();
   const polls = 50;
   statements = 0;
@@ -191,7 +238,10 @@ async function pgBossCallsPerPoll(): Promise<number> {
   return per;
 }
 
-const storeJobs = (p: HotPathParams) => [hotPathJob('poll-bullmq', 'jobmeter/bullmq', 'queue.getJobCounts(…)', p), hotPathJob('poll-pg-boss', 'jobmeter/pg-boss', 'count(*) … from pgboss.job', p)];
+const storeJobs = (p: HotPathParams) => [
+  hotPathJob('poll-bullmq', 'jobmeter/bullmq', 'queue.getJobCounts(…)', p),
+  hotPathJob('poll-pg-boss', 'jobmeter/pg-boss', 'count(*) … from pgboss.job', p),
+];
 
 export const scenario: Scenario<HotPathParams, Arg, Result> = {
   name: 'integrations',
@@ -212,13 +262,43 @@ export const scenario: Scenario<HotPathParams, Arg, Result> = {
     const rows = storeJobs(p).map((j) => {
       const r = results.get(j.id)![0]!;
       const per = r.callsPerPoll!;
-      const ran = r.commandsPerPoll === undefined ? '' : ` (Redis runs ${num(r.commandsPerPoll, 0)} commands in the script)`;
+      const ran =
+        r.commandsPerPoll === undefined
+          ? ''
+          : ` (Redis runs ${num(r.commandsPerPoll, 0)} commands in the script)`;
       return [j.arg.contender, '`' + j.arg.call + '`' + ran, num(per, 1), num(per * perMinute, 1)];
     });
-    rows.push(['jobmeter/graphile-worker', 'one `select … from graphile_worker.jobs group by task_identifier`', '1', num(perMinute, 1)]);
-    const polls = markdownTable(['integration', 'depth poll', 'round trips a poll', `a minute (every ${DEFAULT_DEPTH_INTERVAL_MILLIS / 1000} s)`], rows, ['l', 'l', 'r', 'r']);
-    const tables = LIBRARIES.map((lib) => hotPathTable(p, perJob(p).filter((j) => j.id.startsWith(lib)), results, `${lib}-hand`, lib === LIBRARIES.at(-1)));
-    return tables.join('\n\n') + '\n\n' + polls + '\n\nRound trips counted on a real Redis (`INFO commandstats`: one EVALSHA a poll) and at pg-boss\'s database adapter, over 50 polls; a scrape sends none.';
+    rows.push([
+      'jobmeter/graphile-worker',
+      'one `select … from graphile_worker.jobs group by task_identifier`',
+      '1',
+      num(perMinute, 1),
+    ]);
+    const polls = markdownTable(
+      [
+        'integration',
+        'depth poll',
+        'round trips a poll',
+        `a minute (every ${DEFAULT_DEPTH_INTERVAL_MILLIS / 1000} s)`,
+      ],
+      rows,
+      ['l', 'l', 'r', 'r'],
+    );
+    const tables = LIBRARIES.map((lib) =>
+      hotPathTable(
+        p,
+        perJob(p).filter((j) => j.id.startsWith(lib)),
+        results,
+        `${lib}-hand`,
+        lib === LIBRARIES.at(-1),
+      ),
+    );
+    return (
+      tables.join('\n\n') +
+      '\n\n' +
+      polls +
+      "\n\nRound trips counted on a real Redis (`INFO commandstats`: one EVALSHA a poll) and at pg-boss's database adapter, over 50 polls; a scrape sends none."
+    );
   },
 };
 

@@ -74,13 +74,25 @@ export function recordBlocks(thresholdMs: number): BlockRecorder {
   const gcs: { start: number; ms: number; kind: string }[] = [];
   const marks: { at: number; label: string }[] = [];
   const accounted: { at: number; label: string; ms: number; bytes: number }[] = [];
-  const spans: { start: number; end: number; userMs: number; systemMs: number; waitMs: number; majorFaults: number; minorFaults: number }[] = [];
+  const spans: {
+    start: number;
+    end: number;
+    userMs: number;
+    systemMs: number;
+    waitMs: number;
+    majorFaults: number;
+    minorFaults: number;
+  }[] = [];
   // performance.now() and the monotonic clock V8's profiler stamps samples with, µs.
   const hr0 = Number(process.hrtime.bigint() / 1000n);
   const now0 = performance.now();
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries() as (PerformanceEntry & { detail?: { kind?: number } })[]) {
-      gcs.push({ start: e.startTime, ms: e.duration, kind: GC_KIND[e.detail?.kind ?? -1] ?? String(e.detail?.kind) });
+      gcs.push({
+        start: e.startTime,
+        ms: e.duration,
+        kind: GC_KIND[e.detail?.kind ?? -1] ?? String(e.detail?.kind),
+      });
     }
   });
   observer.observe({ entryTypes: ['gc'] });
@@ -152,8 +164,12 @@ export function recordBlocks(thresholdMs: number): BlockRecorder {
         waitMs: s.waitMs,
         majorFaults: s.majorFaults,
         minorFaults: s.minorFaults,
-        gc: gcs.filter((g) => g.start >= s.start && g.start < s.end).map((g) => ({ kind: g.kind, ms: g.ms })),
-        marks: marks.filter((m) => m.at >= s.start && m.at <= s.end).map((m) => `${m.label}@+${(m.at - s.start).toFixed(1)}`),
+        gc: gcs
+          .filter((g) => g.start >= s.start && g.start < s.end)
+          .map((g) => ({ kind: g.kind, ms: g.ms })),
+        marks: marks
+          .filter((m) => m.at >= s.start && m.at <= s.end)
+          .map((m) => `${m.label}@+${(m.at - s.start).toFixed(1)}`),
         calls: accounted
           .filter((a) => a.at >= s.start && a.at <= s.end)
           .reduce<Record<string, { n: number; ms: number; bytes: number }>>((acc, a) => {
@@ -170,7 +186,13 @@ export function recordBlocks(thresholdMs: number): BlockRecorder {
 }
 
 export function describeBlock(b: Block): string {
-  const gc = b.gc.length === 0 ? 'no gc' : b.gc.map((g) => `${g.kind} ${g.ms.toFixed(1)}`).join(', ');
-  const calls = Object.entries(b.calls).map(([k, c]) => ` ${k}: ${c.n} calls, ${(c.bytes / 1048576).toFixed(2)} MiB, ${c.ms.toFixed(1)} ms;`).join('');
+  const gc =
+    b.gc.length === 0 ? 'no gc' : b.gc.map((g) => `${g.kind} ${g.ms.toFixed(1)}`).join(', ');
+  const calls = Object.entries(b.calls)
+    .map(
+      ([k, c]) =>
+        ` ${k}: ${c.n} calls, ${(c.bytes / 1048576).toFixed(2)} MiB, ${c.ms.toFixed(1)} ms;`,
+    )
+    .join('');
   return `${b.ms.toFixed(1)} ms at ${b.start.toFixed(0)}: user ${b.userMs.toFixed(1)} + sys ${b.systemMs.toFixed(1)}, run queue ${b.waitMs.toFixed(1)}, faults ${b.majorFaults} major + ${b.minorFaults} minor (${gc})${calls}${b.marks.length > 0 ? ' marks: ' + b.marks.join(' ') : ''}`;
 }

@@ -68,14 +68,19 @@ function metric(name: string, count: number, timeUnixNano: bigint): Buffer {
   return delimited(2, [str(1, name), str(3, '1'), delimited(5, [points(count, timeUnixNano)])]);
 }
 
-export function maxSizeRequest(maxBodyBytes = MAX_BODY_BYTES, timeUnixNano = BigInt(Date.now()) * 1_000_000n): MaxSizeRequest {
+export function maxSizeRequest(
+  maxBodyBytes = MAX_BODY_BYTES,
+  timeUnixNano = BigInt(Date.now()) * 1_000_000n,
+): MaxSizeRequest {
   return filled(maxBodyBytes, (k, room) => {
     const name = `big.gauge.${k}`;
     const full = metric(name, POINTS_PER_METRIC, timeUnixNano);
     if (full.length <= room) return { name, count: POINTS_PER_METRIC, bytes: full };
     // The last metric takes what room is left, if any is worth it.
     const count = Math.floor((room - 64) / 20);
-    return count > 0 && count < POINTS_PER_METRIC ? { name, count, bytes: metric(name, count, timeUnixNano) } : undefined;
+    return count > 0 && count < POINTS_PER_METRIC
+      ? { name, count, bytes: metric(name, count, timeUnixNano) }
+      : undefined;
   });
 }
 
@@ -83,9 +88,14 @@ export function maxSizeRequest(maxBodyBytes = MAX_BODY_BYTES, timeUnixNano = Big
  * One resource and scope holding the metrics `next` makes (the k-th given the bytes left) until it
  * makes none or one that does not fit.
  */
-function filled(maxBodyBytes: number, next: (k: number, room: number) => { name: string; count: number; bytes: Buffer } | undefined): MaxSizeRequest {
+function filled(
+  maxBodyBytes: number,
+  next: (k: number, room: number) => { name: string; count: number; bytes: Buffer } | undefined,
+): MaxSizeRequest {
   // KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } }
-  const resource = delimited(1, [delimited(1, [str(1, 'service.name'), delimited(2, [str(1, 'big-sender')])])]);
+  const resource = delimited(1, [
+    delimited(1, [str(1, 'service.name'), delimited(2, [str(1, 'big-sender')])]),
+  ]);
   const scope = delimited(1, [str(1, 'big')]);
   const names: string[] = [];
   const counts: number[] = [];
@@ -101,8 +111,15 @@ function filled(maxBodyBytes: number, next: (k: number, room: number) => { name:
     room -= m.bytes.length;
   }
   const body = delimited(1, [resource, delimited(2, [scope, ...metrics])]);
-  if (body.length > maxBodyBytes) throw new Error(`max-size request is ${body.length} bytes, over ${maxBodyBytes}`);
-  return { body, points: counts.reduce((a, b) => a + b, 0), metrics: metrics.length, names, counts };
+  if (body.length > maxBodyBytes)
+    throw new Error(`max-size request is ${body.length} bytes, over ${maxBodyBytes}`);
+  return {
+    body,
+    points: counts.reduce((a, b) => a + b, 0),
+    metrics: metrics.length,
+    names,
+    counts,
+  };
 }
 
 /**
@@ -111,7 +128,11 @@ function filled(maxBodyBytes: number, next: (k: number, room: number) => { name:
  * object and one array per point of — where decoding costs the most heap per body byte. Metrics
  * `big.exponential.<k>` of 1,000 points, every point's count `buckets` (one in each bucket).
  */
-export function exponentialMaxSizeRequest(maxBodyBytes = MAX_BODY_BYTES, buckets = 100, timeUnixNano = BigInt(Date.now()) * 1_000_000n): MaxSizeRequest {
+export function exponentialMaxSizeRequest(
+  maxBodyBytes = MAX_BODY_BYTES,
+  buckets = 100,
+  timeUnixNano = BigInt(Date.now()) * 1_000_000n,
+): MaxSizeRequest {
   const i64 = (field: number, v: bigint): Buffer => {
     const b = Buffer.alloc(9);
     b[0] = (field << 3) | WIRE_I64;
@@ -143,6 +164,14 @@ export function exponentialMaxSizeRequest(maxBodyBytes = MAX_BODY_BYTES, buckets
     const points = Array.from({ length: count }, (_, i) => point(i));
     // Metric { name (1), unit (3), exponential_histogram (10) { data_points (1), temporality (2) = cumulative } }
     const name = `big.exponential.${k}`;
-    return { name, count, bytes: delimited(2, [str(1, name), str(3, '1'), delimited(10, [...points, Buffer.from([(2 << 3) | 0, 2])])]) };
+    return {
+      name,
+      count,
+      bytes: delimited(2, [
+        str(1, name),
+        str(3, '1'),
+        delimited(10, [...points, Buffer.from([(2 << 3) | 0, 2])]),
+      ]),
+    };
   });
 }

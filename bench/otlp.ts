@@ -20,9 +20,26 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { createJobmeter, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec } from '../src/index.ts';
+import {
+  createJobmeter,
+  type DeclaredCounter,
+  type DeclaredHistogram,
+  type InstrumentSpec,
+} from '../src/index.ts';
 import { BUCKETS } from './contenders.ts';
-import { bytes, cli, gc, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
+import {
+  bytes,
+  cli,
+  gc,
+  isMain,
+  log,
+  markdownTable,
+  num,
+  spread,
+  stats,
+  type Job,
+  type Scenario,
+} from './harness.ts';
 import { VALUES } from './hot-path.ts';
 import { hostNames, referenceLayout, SHARD } from './series.ts';
 
@@ -69,7 +86,11 @@ async function sink(): Promise<Sink> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}/v1/metrics`, sizes, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}/v1/metrics`,
+    sizes,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 interface Pusher {
@@ -92,28 +113,65 @@ async function pusher(contender: Contender, n: number, url: string): Promise<Pus
   if (contender === 'jobmeter') {
     const hostAttr = [{ key: 'host', cap: SHARD }];
     const specs: InstrumentSpec[] = [];
-    for (let k = 0; k < nc; k++) specs.push({ name: `bench.requests.${k}`, kind: 'counter', unit: '{request}', description: 'Bench requests.', attributes: hostAttr });
-    for (let k = 0; k < nh; k++) specs.push({ name: `bench.latency.${k}`, kind: 'histogram', unit: 's', description: 'Bench latency.', buckets: BUCKETS, attributes: hostAttr });
+    for (let k = 0; k < nc; k++)
+      specs.push({
+        name: `bench.requests.${k}`,
+        kind: 'counter',
+        unit: '{request}',
+        description: 'Bench requests.',
+        attributes: hostAttr,
+      });
+    for (let k = 0; k < nh; k++)
+      specs.push({
+        name: `bench.latency.${k}`,
+        kind: 'histogram',
+        unit: 's',
+        description: 'Bench latency.',
+        buckets: BUCKETS,
+        attributes: hostAttr,
+      });
     const jm = await createJobmeter({
       listener: false,
       processMetrics: false,
       instruments: specs,
-      otlp: { endpoint: url, protocol: 'http/protobuf', intervalMillis: interval, timeoutMillis: 60_000 },
+      otlp: {
+        endpoint: url,
+        protocol: 'http/protobuf',
+        intervalMillis: interval,
+        timeoutMillis: 60_000,
+      },
     });
-    const counters: DeclaredCounter[] = Array.from({ length: nc }, (_, k) => jm.counter(`bench.requests.${k}`));
-    const histos: DeclaredHistogram[] = Array.from({ length: nh }, (_, k) => jm.histogram(`bench.latency.${k}`));
+    const counters: DeclaredCounter[] = Array.from({ length: nc }, (_, k) =>
+      jm.counter(`bench.requests.${k}`),
+    );
+    const histos: DeclaredHistogram[] = Array.from({ length: nh }, (_, k) =>
+      jm.histogram(`bench.latency.${k}`),
+    );
     add = (k, host, v) => counters[k]!.add(v, { host });
     observe = (k, host, v) => histos[k]!.record(v, { host });
     push = () => jm.forceFlush();
     close = () => jm.shutdown();
   } else {
     const exporter = new OTLPMetricExporter({ url, timeoutMillis: 60_000 });
-    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: interval, exportTimeoutMillis: 60_000 });
+    const reader = new PeriodicExportingMetricReader({
+      exporter,
+      exportIntervalMillis: interval,
+      exportTimeoutMillis: 60_000,
+    });
     const provider = new MeterProvider({ readers: [reader] });
     const meter = provider.getMeter('bench');
-    const counters = Array.from({ length: nc }, (_, k) => meter.createCounter(`bench.requests.${k}`, { unit: '{request}', description: 'Bench requests.' }));
+    const counters = Array.from({ length: nc }, (_, k) =>
+      meter.createCounter(`bench.requests.${k}`, {
+        unit: '{request}',
+        description: 'Bench requests.',
+      }),
+    );
     const histos = Array.from({ length: nh }, (_, k) =>
-      meter.createHistogram(`bench.latency.${k}`, { unit: 's', description: 'Bench latency.', advice: { explicitBucketBoundaries: [...BUCKETS] } }),
+      meter.createHistogram(`bench.latency.${k}`, {
+        unit: 's',
+        description: 'Bench latency.',
+        advice: { explicitBucketBoundaries: [...BUCKETS] },
+      }),
     );
     add = (k, host, v) => counters[k]!.add(v, { host });
     observe = (k, host, v) => histos[k]!.record(v, { host });
@@ -121,7 +179,8 @@ async function pusher(contender: Contender, n: number, url: string): Promise<Pus
     close = () => provider.shutdown();
   }
   for (let i = 0; i < layout.counters; i++) add((i / SHARD) | 0, hosts[i]!, 1 + (i % 7));
-  for (let i = 0; i < layout.histograms; i++) for (let r = 0; r < 3; r++) observe((i / SHARD) | 0, hosts[i]!, VALUES[(i * 3 + r) & 1023]!);
+  for (let i = 0; i < layout.histograms; i++)
+    for (let r = 0; r < 3; r++) observe((i / SHARD) | 0, hosts[i]!, VALUES[(i * 3 + r) & 1023]!);
   return {
     push,
     close,
@@ -155,7 +214,8 @@ async function measure(arg: Arg): Promise<Result> {
       ms.push(performance.now() - t);
     }
     const sizes = s.sizes.slice(-arg.runs);
-    if (sizes.length !== arg.runs || new Set(sizes).size !== 1) throw new Error(`${arg.contender}: request sizes ${s.sizes.join(', ')}`);
+    if (sizes.length !== arg.runs || new Set(sizes).size !== 1)
+      throw new Error(`${arg.contender}: request sizes ${s.sizes.join(', ')}`);
     log(`    ${arg.contender}: ${ms.map((x) => x.toFixed(0)).join(' ')} ms, ${sizes[0]} bytes`);
     return { ms, bodyBytes: sizes[0]! };
   } finally {
@@ -167,9 +227,13 @@ async function measure(arg: Arg): Promise<Result> {
 export const scenario: Scenario<Params, Arg, Result> = {
   name: 'otlp',
   title: 'OTLP push of 110k series',
-  params: (quick) => (quick ? { n: 10_000, warmup: 1, runs: 3, processes: 1 } : { n: 100_000, warmup: 2, runs: 5, processes: 2 }),
+  params: (quick) =>
+    quick
+      ? { n: 10_000, warmup: 1, runs: 3, processes: 1 }
+      : { n: 100_000, warmup: 2, runs: 5, processes: 2 },
   processes: (p) => p.processes,
-  jobs: (p): Job<Arg>[] => CONTENDERS.map((contender) => ({ id: contender, arg: { ...p, contender } })),
+  jobs: (p): Job<Arg>[] =>
+    CONTENDERS.map((contender) => ({ id: contender, arg: { ...p, contender } })),
   measure,
   table(p, results) {
     const layout = referenceLayout(p.n);
@@ -180,7 +244,12 @@ export const scenario: Scenario<Params, Arg, Result> = {
       return [LABEL[c], spread(s, 0), bytes(rs[0]!.bodyBytes), (s.median / base).toFixed(2) + '×'];
     });
     return [
-      markdownTable(['contender', 'ms per export', 'request body', '÷ otel SDK + exporter'], rows, ['l', 'r', 'r', 'r']),
+      markdownTable(['contender', 'ms per export', 'request body', '÷ otel SDK + exporter'], rows, [
+        'l',
+        'r',
+        'r',
+        'r',
+      ]),
       '',
       `${num(layout.counters + layout.histograms, 0)} series (${num(SHARD, 0)} per instrument), protobuf, uncompressed, cumulative, to a loopback sink. Time from \`forceFlush()\` to the sink's 200; median (min–max) over ${p.processes} processes × ${p.runs} exports after ${p.warmup} warm-up exports.`,
     ].join('\n');

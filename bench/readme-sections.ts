@@ -5,7 +5,12 @@
  */
 
 /** The section's markers, and where its body lies (after the start marker, up to the end one); undefined when they are missing or out of order. */
-export function sectionOf(readme: string, name: string): { readonly start: string; readonly end: string; readonly from: number; readonly to: number } | undefined {
+export function sectionOf(
+  readme: string,
+  name: string,
+):
+  | { readonly start: string; readonly end: string; readonly from: number; readonly to: number }
+  | undefined {
   const start = `<!-- bench:${name}:start -->`;
   const end = `<!-- bench:${name}:end -->`;
   const i = readme.indexOf(start);

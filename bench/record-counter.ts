@@ -14,7 +14,15 @@
  * @prometheus-io/client and prom-client: both of their spellings. The pre-bound rows resolve the
  * 64 series once (`bind` / `labels`) and record through the handles.
  */
-import { benchJobmeter, hostSdkWithJobmeterReader, plainOtel, promLib, promRegistry, PROM_LABEL, type PromLibName } from './contenders.ts';
+import {
+  benchJobmeter,
+  hostSdkWithJobmeterReader,
+  plainOtel,
+  promLib,
+  promRegistry,
+  PROM_LABEL,
+  type PromLibName,
+} from './contenders.ts';
 import { cli, isMain, num, stats, type Scenario } from './harness.ts';
 import {
   A,
@@ -37,17 +45,37 @@ import { ratio, type TargetResult } from './targets.ts';
 const IO = PROM_LABEL['prometheus-io'];
 const jobs = (p: HotPathParams) => [
   hotPathJob('jobmeter', 'jobmeter, domain API', 'jm.counter(name).add(1, { a, b })', p),
-  hotPathJob('jobmeter-api', 'jobmeter, OTel API, declared (the tally)', 'jm.meter.createCounter(name).add(1, { a, b })', p),
-  hotPathJob('jobmeter-host', "jobmeter's provider, OTel API, undeclared (a host tally)", "jm.meterProvider.getMeter('host').createCounter(name).add(1, { a, b })", p),
+  hotPathJob(
+    'jobmeter-api',
+    'jobmeter, OTel API, declared (the tally)',
+    'jm.meter.createCounter(name).add(1, { a, b })',
+    p,
+  ),
+  hotPathJob(
+    'jobmeter-host',
+    "jobmeter's provider, OTel API, undeclared (a host tally)",
+    "jm.meterProvider.getMeter('host').createCounter(name).add(1, { a, b })",
+    p,
+  ),
   hotPathJob('prometheus-io', IO, 'counter.inc({ a, b })', p),
   hotPathJob('prometheus-io-labels', IO, 'counter.labels(a, b).inc()', p),
   hotPathJob('prom-client', 'prom-client', 'counter.inc({ a, b })', p),
   hotPathJob('prom-client-labels', 'prom-client', 'counter.labels(a, b).inc()', p),
   hotPathJob('otel', 'otel SDK + PrometheusExporter', 'counter.add(1, { a, b })', p),
   hotPathJob('otel-jobmeter-reader', 'otel SDK + JobmeterReader', 'counter.add(1, { a, b })', p),
-  hotPathJob('jobmeter-bound', 'jobmeter, pre-bound', 'bound[i].add(1) (jm.counter(name).bind({ a, b }))', p),
+  hotPathJob(
+    'jobmeter-bound',
+    'jobmeter, pre-bound',
+    'bound[i].add(1) (jm.counter(name).bind({ a, b }))',
+    p,
+  ),
   hotPathJob('prometheus-io-bound', `${IO}, pre-bound`, 'child[i].inc() (counter.labels(a, b))', p),
-  hotPathJob('prom-client-bound', 'prom-client, pre-bound', 'child[i].inc() (counter.labels(a, b))', p),
+  hotPathJob(
+    'prom-client-bound',
+    'prom-client, pre-bound',
+    'child[i].inc() (counter.labels(a, b))',
+    p,
+  ),
 ];
 
 const NAME = 'bench.counter';
@@ -67,7 +95,15 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
       case 'jobmeter-api':
       case 'jobmeter-bound': {
         const jm = await benchJobmeter([
-          { name: NAME, kind: 'counter', ...OPTIONS, attributes: [{ key: 'a', cap: 16 }, { key: 'b', cap: 16 }] },
+          {
+            name: NAME,
+            kind: 'counter',
+            ...OPTIONS,
+            attributes: [
+              { key: 'a', cap: 16 },
+              { key: 'b', cap: 16 },
+            ],
+          },
         ]);
         let result: HotPathResult;
         if (arg.id === 'jobmeter-api') {
@@ -75,7 +111,9 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
           result = measureHotPath(arg, (i) => c.add(1, { a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
         } else if (arg.id === 'jobmeter-bound') {
           const c = jm.counter(NAME);
-          const bound = Array.from({ length: 64 }, (_, i) => c.bind({ a: A[i & 7]!, b: B[(i >> 3) & 7]! }));
+          const bound = Array.from({ length: 64 }, (_, i) =>
+            c.bind({ a: A[i & 7]!, b: B[(i >> 3) & 7]! }),
+          );
           result = measureHotPath(arg, (i) => bound[i & 63]!.add(1));
         } else {
           const c = jm.counter(NAME);
@@ -97,9 +135,18 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
       case 'prom-client':
       case 'prom-client-labels':
       case 'prom-client-bound': {
-        const lib: PromLibName = arg.id.startsWith('prometheus-io') ? 'prometheus-io' : 'prom-client';
-        const c = new (promLib(lib).Counter)({ name: FAMILY, help: 'Bench counter.', labelNames: ['a', 'b'], registers: [promRegistry(lib)] });
-        const children = Array.from({ length: 64 }, (_, i) => c.labels(A[i & 7]!, B[(i >> 3) & 7]!));
+        const lib: PromLibName = arg.id.startsWith('prometheus-io')
+          ? 'prometheus-io'
+          : 'prom-client';
+        const c = new (promLib(lib).Counter)({
+          name: FAMILY,
+          help: 'Bench counter.',
+          labelNames: ['a', 'b'],
+          registers: [promRegistry(lib)],
+        });
+        const children = Array.from({ length: 64 }, (_, i) =>
+          c.labels(A[i & 7]!, B[(i >> 3) & 7]!),
+        );
         const result = arg.id.endsWith('-labels')
           ? measureHotPath(arg, (i) => c.labels(A[i & 7]!, B[(i >> 3) & 7]!).inc())
           : arg.id.endsWith('-bound')
@@ -134,7 +181,9 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
       ['declared', median('jobmeter-api')],
       ['undeclared (a host tally)', median('jobmeter-host')],
     ] as const;
-    const measured = paths.map(([what, ns]) => `${what} ${num(ns, 0)} vs ${num(base, 0)} ns: **${ratio(ns / base)}**`).join('; ');
+    const measured = paths
+      .map(([what, ns]) => `${what} ${num(ns, 0)} vs ${num(base, 0)} ns: **${ratio(ns / base)}**`)
+      .join('; ');
     return [{ id: 'record-counter', measured, met: paths.every(([, ns]) => ns <= base) }];
   },
 };

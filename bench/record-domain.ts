@@ -11,7 +11,18 @@
  *   through the host's SDK instruments.
  */
 import { createRecorder, type Jobmeter } from '../src/index.ts';
-import { BUCKETS, benchJobmeter, hostSdkWithJobmeterReader, isPromLib, plainOtel, promLib, promRegistry, PROM_LABEL, type PlainOtel, type PromLibName } from './contenders.ts';
+import {
+  BUCKETS,
+  benchJobmeter,
+  hostSdkWithJobmeterReader,
+  isPromLib,
+  plainOtel,
+  promLib,
+  promRegistry,
+  PROM_LABEL,
+  type PlainOtel,
+  type PromLibName,
+} from './contenders.ts';
 import { cli, isMain, type Scenario } from './harness.ts';
 import {
   KINDS,
@@ -49,8 +60,18 @@ const errorJobs = (p: HotPathParams) => [
   hotPathJob('otel-error', 'otel', 'runnerErrors.add(1, { runner, error })', p),
 ];
 const runJobs = (p: HotPathParams) => [
-  hotPathJob('jobmeter-run', 'jobmeter', 'jm.recordRun({ task, kind, runner, outcome, durationSeconds })', p),
-  hotPathJob('host-run', 'jobmeter on a host SDK provider (JobmeterReader)', 'createRecorder(meter).recordRun({ … })', p),
+  hotPathJob(
+    'jobmeter-run',
+    'jobmeter',
+    'jm.recordRun({ task, kind, runner, outcome, durationSeconds })',
+    p,
+  ),
+  hotPathJob(
+    'host-run',
+    'jobmeter on a host SDK provider (JobmeterReader)',
+    'createRecorder(meter).recordRun({ … })',
+    p,
+  ),
   hotPathJob('prometheus-io-run', IO, 'finished.inc(l); duration.observe(l, s)', p),
   hotPathJob('prom-client-run', 'prom-client', 'finished.inc(l); duration.observe(l, s)', p),
   hotPathJob('otel-run', 'otel', 'finished.add(1, l); duration.record(s, l)', p),
@@ -64,45 +85,93 @@ function promJob(id: string): { lib: PromLibName; op: string } | undefined {
 }
 
 const RUN_OPTIONS = { unit: '{run}', description: 'Runs that reached a terminal outcome.' };
-const DURATION_OPTIONS = { unit: 's', description: 'Wall-clock duration of finished runs.', advice: { explicitBucketBoundaries: [...BUCKETS] } };
+const DURATION_OPTIONS = {
+  unit: 's',
+  description: 'Wall-clock duration of finished runs.',
+  advice: { explicitBucketBoundaries: [...BUCKETS] },
+};
 const LABELS = ['task', 'kind', 'runner', 'outcome'];
 
 /** The 4 run attributes of op `i`. */
 function run(i: number) {
-  return { task: TASKS[i & 7]!, kind: KINDS[(i >> 5) & 1]!, runner: RUNNERS[(i >> 6) & 1]!, outcome: OUTCOMES[(i >> 3) & 3]! };
+  return {
+    task: TASKS[i & 7]!,
+    kind: KINDS[(i >> 5) & 1]!,
+    runner: RUNNERS[(i >> 6) & 1]!,
+    outcome: OUTCOMES[(i >> 3) & 3]!,
+  };
 }
 
-async function checkRun(id: string, p: HotPathParams, finished: () => Promise<{ total: number; series: number }>, duration: () => Promise<{ total: number; series: number }>) {
+async function checkRun(
+  id: string,
+  p: HotPathParams,
+  finished: () => Promise<{ total: number; series: number }>,
+  duration: () => Promise<{ total: number; series: number }>,
+) {
   expectTotals(id + ' (finished)', await finished(), { total: opsRecorded(p), series: 128 });
   expectTotals(id + ' (duration)', await duration(), { total: opsRecorded(p), series: 128 });
 }
 
 /** The same records by hand with a Prometheus client library (both have one API). */
-async function measureProm(arg: HotPathArg, lib: PromLibName, op: string, rejects: Totals, errors: Totals): Promise<HotPathResult> {
+async function measureProm(
+  arg: HotPathArg,
+  lib: PromLibName,
+  op: string,
+  rejects: Totals,
+  errors: Totals,
+): Promise<HotPathResult> {
   const { Counter, Histogram } = promLib(lib);
   const registers = [promRegistry(lib)];
   switch (op) {
     case 'reject': {
-      const c = new Counter({ name: 'jobmeter_request_rejected_total', help: 'Requests rejected.', labelNames: ['reason'], registers });
+      const c = new Counter({
+        name: 'jobmeter_request_rejected_total',
+        help: 'Requests rejected.',
+        labelNames: ['reason'],
+        registers,
+      });
       const result = measureHotPath(arg, (i) => c.inc({ reason: REASONS[i & 7]! }));
       expectTotals(arg.id, await promTotals(c), rejects);
       return result;
     }
     case 'error': {
-      const c = new Counter({ name: 'jobmeter_runner_error_total', help: 'Runner errors.', labelNames: ['runner', 'error'], registers });
-      const result = measureHotPath(arg, (i) => c.inc({ runner: RUNNERS[(i >> 3) & 1]!, error: REASONS[i & 7]! }));
+      const c = new Counter({
+        name: 'jobmeter_runner_error_total',
+        help: 'Runner errors.',
+        labelNames: ['runner', 'error'],
+        registers,
+      });
+      const result = measureHotPath(arg, (i) =>
+        c.inc({ runner: RUNNERS[(i >> 3) & 1]!, error: REASONS[i & 7]! }),
+      );
       expectTotals(arg.id, await promTotals(c), errors);
       return result;
     }
     case 'run': {
-      const finished = new Counter({ name: 'jobmeter_run_finished_total', help: RUN_OPTIONS.description, labelNames: LABELS, registers });
-      const duration = new Histogram({ name: 'jobmeter_run_duration_seconds', help: DURATION_OPTIONS.description, labelNames: LABELS, buckets: [...BUCKETS], registers });
+      const finished = new Counter({
+        name: 'jobmeter_run_finished_total',
+        help: RUN_OPTIONS.description,
+        labelNames: LABELS,
+        registers,
+      });
+      const duration = new Histogram({
+        name: 'jobmeter_run_duration_seconds',
+        help: DURATION_OPTIONS.description,
+        labelNames: LABELS,
+        buckets: [...BUCKETS],
+        registers,
+      });
       const result = measureHotPath(arg, (i) => {
         const l = run(i);
         finished.inc(l);
         duration.observe(l, VALUES[i & 1023]!);
       });
-      await checkRun(arg.id, arg, () => promTotals(finished), () => promTotals(duration));
+      await checkRun(
+        arg.id,
+        arg,
+        () => promTotals(finished),
+        () => promTotals(duration),
+      );
       return result;
     }
     default:
@@ -130,35 +199,59 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
       }
       case 'otel-reject': {
         const o: PlainOtel = plainOtel();
-        const c = o.meter.createCounter('jobmeter.request.rejected', { unit: '{request}', description: 'Requests rejected.' });
+        const c = o.meter.createCounter('jobmeter.request.rejected', {
+          unit: '{request}',
+          description: 'Requests rejected.',
+        });
         const result = measureHotPath(arg, (i) => c.add(1, { reason: REASONS[i & 7]! }));
         expectTotals(arg.id, await otelTotals(o, 'jobmeter.request.rejected'), rejects);
         return result;
       }
       case 'jobmeter-error': {
         const jm: Jobmeter = await benchJobmeter([]);
-        const result = measureHotPath(arg, (i) => jm.runnerError(RUNNERS[(i >> 3) & 1]!, REASONS[i & 7]!));
+        const result = measureHotPath(arg, (i) =>
+          jm.runnerError(RUNNERS[(i >> 3) & 1]!, REASONS[i & 7]!),
+        );
         expectTotals(arg.id, await jobmeterTotals(jm, 'jobmeter_runner_error_total'), errors);
         return result;
       }
       case 'otel-error': {
         const o: PlainOtel = plainOtel();
-        const c = o.meter.createCounter('jobmeter.runner.error', { unit: '{error}', description: 'Runner errors.' });
-        const result = measureHotPath(arg, (i) => c.add(1, { runner: RUNNERS[(i >> 3) & 1]!, error: REASONS[i & 7]! }));
+        const c = o.meter.createCounter('jobmeter.runner.error', {
+          unit: '{error}',
+          description: 'Runner errors.',
+        });
+        const result = measureHotPath(arg, (i) =>
+          c.add(1, { runner: RUNNERS[(i >> 3) & 1]!, error: REASONS[i & 7]! }),
+        );
         expectTotals(arg.id, await otelTotals(o, 'jobmeter.runner.error'), errors);
         return result;
       }
       case 'jobmeter-run': {
         const jm = await benchJobmeter([]);
-        const result = measureHotPath(arg, (i) => jm.recordRun({ ...run(i), durationSeconds: VALUES[i & 1023]! }));
-        await checkRun(arg.id, arg, () => jobmeterTotals(jm, 'jobmeter_run_finished_total'), () => jobmeterTotals(jm, 'jobmeter_run_duration_seconds'));
+        const result = measureHotPath(arg, (i) =>
+          jm.recordRun({ ...run(i), durationSeconds: VALUES[i & 1023]! }),
+        );
+        await checkRun(
+          arg.id,
+          arg,
+          () => jobmeterTotals(jm, 'jobmeter_run_finished_total'),
+          () => jobmeterTotals(jm, 'jobmeter_run_duration_seconds'),
+        );
         return result;
       }
       case 'host-run': {
         const h = hostSdkWithJobmeterReader();
         const jm = createRecorder(h.provider.getMeter('jobmeter'));
-        const result = measureHotPath(arg, (i) => jm.recordRun({ ...run(i), durationSeconds: VALUES[i & 1023]! }));
-        await checkRun(arg.id, arg, () => jobmeterTotals(h.reader, 'jobmeter_run_finished_total'), () => jobmeterTotals(h.reader, 'jobmeter_run_duration_seconds'));
+        const result = measureHotPath(arg, (i) =>
+          jm.recordRun({ ...run(i), durationSeconds: VALUES[i & 1023]! }),
+        );
+        await checkRun(
+          arg.id,
+          arg,
+          () => jobmeterTotals(h.reader, 'jobmeter_run_finished_total'),
+          () => jobmeterTotals(h.reader, 'jobmeter_run_duration_seconds'),
+        );
         return result;
       }
       case 'otel-run': {
@@ -170,7 +263,12 @@ export const scenario: Scenario<HotPathParams, HotPathArg, HotPathResult> = {
           finished.add(1, l);
           duration.record(VALUES[i & 1023]!, l);
         });
-        await checkRun(arg.id, arg, () => otelTotals(o, 'jobmeter.run.finished'), () => otelTotals(o, 'jobmeter.run.duration'));
+        await checkRun(
+          arg.id,
+          arg,
+          () => otelTotals(o, 'jobmeter.run.finished'),
+          () => otelTotals(o, 'jobmeter.run.duration'),
+        );
         return result;
       }
       default:

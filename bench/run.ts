@@ -36,7 +36,24 @@ import { scenario as scrapeChanges } from './scrape-changes.ts';
 import { scenario as startup } from './startup.ts';
 import { scenario as throughput } from './throughput.ts';
 
-const SCENARIOS: readonly AnyScenario[] = [recordCounter, recordHistogram, recordDomain, scrape, scrapeChanges, eventLoop, heap, heapChurn, churn, throughput, otlp, collector, clusterScenario, ingestBig, integrations, startup];
+const SCENARIOS: readonly AnyScenario[] = [
+  recordCounter,
+  recordHistogram,
+  recordDomain,
+  scrape,
+  scrapeChanges,
+  eventLoop,
+  heap,
+  heapChurn,
+  churn,
+  throughput,
+  otlp,
+  collector,
+  clusterScenario,
+  ingestBig,
+  integrations,
+  startup,
+];
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 /** Scenarios whose tables bench/pictures/ draws (scripts/bench-pictures/render.ts). */
 const PICTURED: readonly string[] = [scrape.name, scrapeChanges.name];
@@ -62,7 +79,14 @@ function contenderVersions(): string {
       return `${pkg} (not installed)`;
     }
   };
-  return ['@prometheus-io/client', 'prom-client', '@opentelemetry/sdk-metrics', '@opentelemetry/exporter-prometheus'].map(version).join(', ');
+  return [
+    '@prometheus-io/client',
+    'prom-client',
+    '@opentelemetry/sdk-metrics',
+    '@opentelemetry/exporter-prometheus',
+  ]
+    .map(version)
+    .join(', ');
 }
 
 /** Which jobmeter was measured: the commit, and whether src/ differed from it. */
@@ -73,7 +97,11 @@ function revision(): string {
 /** The short commit, `+ uncommitted src/ changes` when src/ differed from it. */
 function commit(): string {
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        encoding: 'utf8',
+      }).trim();
     const dirty = git('status', '--porcelain', '--', 'src') !== '';
     return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted src/ changes' : ''}`;
   } catch {
@@ -83,15 +111,22 @@ function commit(): string {
 
 function replaceSection(readme: string, name: string, body: string): string {
   const at = sectionOf(readme, name);
-  if (at === undefined) throw new Error(`bench/README.md: markers <!-- bench:${name}:start --> … <!-- bench:${name}:end --> not found`);
+  if (at === undefined)
+    throw new Error(
+      `bench/README.md: markers <!-- bench:${name}:start --> … <!-- bench:${name}:end --> not found`,
+    );
   return readme.slice(0, at.from) + '\n' + body + '\n' + readme.slice(at.to);
 }
 
 async function main(): Promise<void> {
-  if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc (npm run bench does)');
+  if (typeof globalThis.gc !== 'function')
+    throw new Error('run with node --expose-gc (npm run bench does)');
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
-  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown scenario ${unknown.join(', ')}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
   const chosen = wanted.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => wanted.includes(s.name));
   const write = process.env.BENCH_WRITE !== undefined ? process.env.BENCH_WRITE === '1' : !QUICK;
 
@@ -113,23 +148,33 @@ async function main(): Promise<void> {
   const took = ((performance.now() - t0) / 1000).toFixed(0);
 
   for (const [s, body] of sections) console.log(`\n### ${s.title}\n\n${body}`);
-  if (measured.length > 0) console.log(`\n### Targets measured in this run\n\n${targetsTable(measured)}`);
+  if (measured.length > 0)
+    console.log(`\n### Targets measured in this run\n\n${targetsTable(measured)}`);
   if (write) {
     let readme = await readFile(README, 'utf8');
     for (const [s, body] of sections) readme = replaceSection(readme, s.name, body);
     if (measured.length > 0) {
       const at = sectionOf(readme, TARGETS_SECTION);
-      readme = replaceSection(readme, TARGETS_SECTION, targetsTable(measured, at === undefined ? '' : readme.slice(at.from, at.to)));
+      readme = replaceSection(
+        readme,
+        TARGETS_SECTION,
+        targetsTable(measured, at === undefined ? '' : readme.slice(at.from, at.to)),
+      );
     }
     await writeFile(README, readme);
-    log(`\nbench/README.md updated (${sections.map(([s]) => s.name).join(', ')}); ${took} s in all`);
+    log(
+      `\nbench/README.md updated (${sections.map(([s]) => s.name).join(', ')}); ${took} s in all`,
+    );
     if (sections.some(([s]) => PICTURED.includes(s.name))) {
       // Loaded only here: drawing needs vega and resvg, the runs do not.
       const { writeBenchPictures } = await import('../scripts/bench-pictures/render.ts');
-      for (const path of await writeBenchPictures(README)) log(`${path} redrawn from the new tables`);
+      for (const path of await writeBenchPictures(README))
+        log(`${path} redrawn from the new tables`);
     }
   } else {
-    log(`\n${took} s in all; bench/README.md not written (quick run; BENCH_WRITE=1 to write anyway)`);
+    log(
+      `\n${took} s in all; bench/README.md not written (quick run; BENCH_WRITE=1 to write anyway)`,
+    );
   }
 }
 

@@ -25,9 +25,11 @@ const { hostNames, referenceLayout, setUp } = await load('bench/series.ts');
 const { profiled } = await import('./harness.ts');
 const { endpointScrape, medianRange: med } = await import('./endpoint-scrape.ts');
 
-const gc = globalThis.gc ?? (() => {
-  throw new Error('run with node --expose-gc');
-});
+const gc =
+  globalThis.gc ??
+  (() => {
+    throw new Error('run with node --expose-gc');
+  });
 const layout = referenceLayout(n);
 const built = (await setUp('jobmeter', layout)).populate(hostNames(n));
 const stride = Math.round(1 / share);
@@ -51,6 +53,8 @@ await profiled(async () => {
     if (process.env.BENCH_EACH === '1') console.log(ms.map((v) => v.toFixed(1)).join(' '));
   }
 });
-console.log(`${root} n=${n} share=${share} runs=${runs}: total ${med(cols[0]!)} · scrape() ${med(cols[1]!)} · body ${med(cols[2]!)}`);
+console.log(
+  `${root} n=${n} share=${share} runs=${runs}: total ${med(cols[0]!)} · scrape() ${med(cols[1]!)} · body ${med(cols[2]!)}`,
+);
 built.jm.shutdown?.();
 process.exit(0);

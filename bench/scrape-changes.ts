@@ -20,14 +20,35 @@
 import { BodyStore } from '../src/http/body-store.ts';
 import { buildMetricsResponse, RenderMemos } from '../src/http/metrics-response.ts';
 import { PROM_LABEL } from './contenders.ts';
-import { cli, gc, isMain, log, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
+import {
+  cli,
+  gc,
+  isMain,
+  log,
+  markdownTable,
+  num,
+  spread,
+  stats,
+  type Job,
+  type Scenario,
+} from './harness.ts';
 import { phasesOf } from './scrape.ts';
-import { countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, type Built } from './series.ts';
+import {
+  countBenchSamples,
+  hostNames,
+  referenceLayout,
+  sampleLines,
+  setUp,
+  type Built,
+} from './series.ts';
 import type { TargetResult } from './targets.ts';
 
 type Contender = 'jobmeter' | 'prometheus-io';
 const CONTENDERS: readonly Contender[] = ['jobmeter', 'prometheus-io'];
-const LABEL: Readonly<Record<Contender, string>> = { jobmeter: 'jobmeter, text 0.0.4', 'prometheus-io': PROM_LABEL['prometheus-io'] };
+const LABEL: Readonly<Record<Contender, string>> = {
+  jobmeter: 'jobmeter, text 0.0.4',
+  'prometheus-io': PROM_LABEL['prometheus-io'],
+};
 const SHARES: readonly number[] = [0, 0.01, 0.1, 1];
 
 interface Params {
@@ -53,7 +74,12 @@ interface Result {
 }
 
 /** One timed scrape: the body's size, its bytes, each phase's ms, and `done` to give the body back. */
-type Scrape = () => Promise<{ bytes: number; body: () => Buffer; ms: Record<string, number>; done: () => void }>;
+type Scrape = () => Promise<{
+  bytes: number;
+  body: () => Buffer;
+  ms: Record<string, number>;
+  done: () => void;
+}>;
 
 /** A text 0.0.4 scrape as jobmeter's endpoint answers it (see the file's comment). */
 function endpointScrape(b: Extract<Built, { contender: 'jobmeter' }>): Scrape {
@@ -64,9 +90,22 @@ function endpointScrape(b: Extract<Built, { contender: 'jobmeter' }>): Scrape {
     const t0 = performance.now();
     const families = await b.jm.scrape();
     const t1 = performance.now();
-    const r = await buildMetricsResponse(store, families, request, 'negotiate', undefined, 1, memos);
+    const r = await buildMetricsResponse(
+      store,
+      families,
+      request,
+      'negotiate',
+      undefined,
+      1,
+      memos,
+    );
     const t2 = performance.now();
-    return { bytes: r.length, body: () => Buffer.concat(r.body), ms: { 'scrape()': t1 - t0, 'body → store': t2 - t1 }, done: r.done ?? (() => {}) };
+    return {
+      bytes: r.length,
+      body: () => Buffer.concat(r.body),
+      ms: { 'scrape()': t1 - t0, 'body → store': t2 - t1 },
+      done: r.done ?? (() => {}),
+    };
   };
 }
 
@@ -96,7 +135,8 @@ async function measure(arg: Arg): Promise<Result> {
     change(0.01);
     const { bytes, body, done } = await scrape();
     bodyBytes = bytes;
-    if (w === 0 && countBenchSamples(body().toString('utf8')) !== sampleLines(layout)) throw new Error(`${arg.contender}: wrong sample lines`);
+    if (w === 0 && countBenchSamples(body().toString('utf8')) !== sampleLines(layout))
+      throw new Error(`${arg.contender}: wrong sample lines`);
     done();
   }
   const ms: Record<string, number[]> = {};
@@ -111,12 +151,14 @@ async function measure(arg: Arg): Promise<Result> {
       const t = performance.now();
       const scraped = await scrape();
       (ms[String(share)] ??= []).push(performance.now() - t);
-      for (const [phase, v] of Object.entries(scraped.ms)) ((phases[String(share)] ??= {})[phase] ??= []).push(v);
+      for (const [phase, v] of Object.entries(scraped.ms))
+        ((phases[String(share)] ??= {})[phase] ??= []).push(v);
       const body = arg.contender === 'jobmeter' && share === 0 ? scraped.body() : undefined;
       scraped.done();
       if (body !== undefined) {
         // With room to grow, as the body store's: the body lengthens as its values gain digits.
-        if (floorStorage.length < body.length) floorStorage = Buffer.alloc(Math.ceil(body.length * 1.25));
+        if (floorStorage.length < body.length)
+          floorStorage = Buffer.alloc(Math.ceil(body.length * 1.25));
         gc();
         const t0 = performance.now();
         const copied = body.copy(floorStorage);
@@ -125,7 +167,9 @@ async function measure(arg: Arg): Promise<Result> {
       }
     }
   }
-  log(`    ${arg.contender}: ${SHARES.map((s) => `${s * 100}% ${num(stats(ms[String(s)]!).median)} ms (${phaseMedians(phases[String(s)]!)})`).join(', ')}`);
+  log(
+    `    ${arg.contender}: ${SHARES.map((s) => `${s * 100}% ${num(stats(ms[String(s)]!).median)} ms (${phaseMedians(phases[String(s)]!)})`).join(', ')}`,
+  );
   return { ms, phases, floorMs, bodyBytes };
 }
 
@@ -139,8 +183,10 @@ function phaseMedians(phases: Record<string, number[]>): string {
 export const scenario: Scenario<Params, Arg, Result> = {
   name: 'scrape-changes',
   title: 'Scrape time against the share of series changed',
-  params: (quick) => (quick ? { n: 10_000, warmup: 2, runs: 3 } : { n: 100_000, warmup: 3, runs: 15 }),
-  jobs: (p): Job<Arg>[] => CONTENDERS.map((contender) => ({ id: contender, arg: { ...p, contender } })),
+  params: (quick) =>
+    quick ? { n: 10_000, warmup: 2, runs: 3 } : { n: 100_000, warmup: 3, runs: 15 },
+  jobs: (p): Job<Arg>[] =>
+    CONTENDERS.map((contender) => ({ id: contender, arg: { ...p, contender } })),
   measure,
   table(p, results) {
     const layout = referenceLayout(p.n);
@@ -149,12 +195,33 @@ export const scenario: Scenario<Params, Arg, Result> = {
     const rows = SHARES.map((share) => {
       const jm = at('jobmeter', share);
       const io = at('prometheus-io', share);
-      return [`${share * 100}%`, spread(jm, jm.median < 10 ? 2 : 1), (jm.median / at('jobmeter', 1).median).toFixed(2) + '×', spread(io, 0), (jm.median / io.median).toFixed(3) + '×'];
+      return [
+        `${share * 100}%`,
+        spread(jm, jm.median < 10 ? 2 : 1),
+        (jm.median / at('jobmeter', 1).median).toFixed(2) + '×',
+        spread(io, 0),
+        (jm.median / io.median).toFixed(3) + '×',
+      ];
     });
     const floor = stats(get('jobmeter').floorMs);
-    rows.push([`floor: one copy of the body's ${num(get('jobmeter').bodyBytes / 2 ** 20, 2)} MiB`, spread(floor, 2), (floor.median / at('jobmeter', 1).median).toFixed(2) + '×', '', '']);
+    rows.push([
+      `floor: one copy of the body's ${num(get('jobmeter').bodyBytes / 2 ** 20, 2)} MiB`,
+      spread(floor, 2),
+      (floor.median / at('jobmeter', 1).median).toFixed(2) + '×',
+      '',
+      '',
+    ]);
     return [
-      markdownTable(['series changed since the last scrape', `${LABEL.jobmeter}, ms`, '÷ jobmeter at 100%', `${LABEL['prometheus-io']}, ms`, `jobmeter ÷ ${LABEL['prometheus-io']}`], rows),
+      markdownTable(
+        [
+          'series changed since the last scrape',
+          `${LABEL.jobmeter}, ms`,
+          '÷ jobmeter at 100%',
+          `${LABEL['prometheus-io']}, ms`,
+          `jobmeter ÷ ${LABEL['prometheus-io']}`,
+        ],
+        rows,
+      ),
       '',
       `${num(layout.counters + layout.histograms, 0)} series (${num(layout.counters, 0)} counter + ${num(layout.histograms, 0)} histogram, 1,000 per family). Each scrape timed from the recorded state to the body's bytes: jobmeter as its endpoint answers (\`jm.scrape()\`, then \`buildMetricsResponse\` through the endpoint's render memo into its \`BodyStore\`; ${process.env.BENCH_MEMO === '0' ? '**memo off** (`BENCH_MEMO=0`)' : 'memo on'}), ${LABEL['prometheus-io']} as in the full-scrape table; after the share of series got a record (every 1/share-th host, untimed) and a full gc; shares interleaved, ${p.runs} scrapes each after ${p.warmup} warm-up scrapes, one process per contender; median (min–max). Floor: one copy of jobmeter's body into storage written before (as the body store's), after a gc, in the same process. Target: 1% changed ≤ 10 ms and ≥ 30× faster than ${LABEL['prometheus-io']}, 100% no slower than today.`,
       '',

@@ -79,35 +79,51 @@ function parseHead(p: Pending): number {
   }
   const [statusLine, ...lines] = p.head!.toString('latin1', 0, end).split('\r\n');
   const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine!);
-  if (status === null) throw new Error(`not an HTTP/1.x status line: ${JSON.stringify(statusLine)}`);
+  if (status === null)
+    throw new Error(`not an HTTP/1.x status line: ${JSON.stringify(statusLine)}`);
   p.status = Number(status[1]);
   const headers = new Map<string, string>();
   for (const line of lines) {
     const colon = line.indexOf(':');
-    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    if (colon > 0)
+      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
   p.contentEncoding = headers.get('content-encoding');
   p.transferEncoding = headers.get('transfer-encoding');
   const length = headers.get('content-length');
-  if (length === undefined || !/^\d+$/.test(length)) throw new Error(`no Content-Length (transfer-encoding ${p.transferEncoding ?? '-'}): this client frames bodies by it`);
+  if (length === undefined || !/^\d+$/.test(length))
+    throw new Error(
+      `no Content-Length (transfer-encoding ${p.transferEncoding ?? '-'}): this client frames bodies by it`,
+    );
   p.contentLength = Number(length);
   return end + 4;
 }
 
 function body(p: Pending, bytes: Buffer): void {
   p.received += bytes.length;
-  if (p.received > p.contentLength) throw new Error(`${p.received} body bytes, Content-Length ${p.contentLength}`);
+  if (p.received > p.contentLength)
+    throw new Error(`${p.received} body bytes, Content-Length ${p.contentLength}`);
   if (p.ask.check) p.kept.push(Buffer.from(bytes));
   if (p.received === p.contentLength) finish(p);
 }
 
 function finish(p: Pending): void {
   pending = undefined;
-  const base = { status: p.status, contentEncoding: p.contentEncoding, transferEncoding: p.transferEncoding, wireBytes: p.received, ms: performance.now() - p.t0 };
+  const base = {
+    status: p.status,
+    contentEncoding: p.contentEncoding,
+    transferEncoding: p.transferEncoding,
+    wireBytes: p.received,
+    ms: performance.now() - p.t0,
+  };
   if (!p.ask.check) return p.resolve(base);
   const raw = Buffer.concat(p.kept);
   const decoded = p.contentEncoding === 'gzip' ? gunzipSync(raw) : raw;
-  p.resolve({ ...base, bodyBytes: decoded.length, samples: countBenchSamples(decoded.toString('utf8')) });
+  p.resolve({
+    ...base,
+    bodyBytes: decoded.length,
+    samples: countBenchSamples(decoded.toString('utf8')),
+  });
 }
 
 function onRead(n: number, buffer: Uint8Array): void {
@@ -129,7 +145,9 @@ function onRead(n: number, buffer: Uint8Array): void {
 }
 
 function open(url: URL): Socket {
-  const s = new Socket({ onread: { buffer: Buffer.allocUnsafe(READ_BYTES), callback: (n, b) => (onRead(n, b), true) } }).connect(Number(url.port), url.hostname);
+  const s = new Socket({
+    onread: { buffer: Buffer.allocUnsafe(READ_BYTES), callback: (n, b) => (onRead(n, b), true) },
+  }).connect(Number(url.port), url.hostname);
   s.setNoDelay(true);
   // A connection already given up (closeClient, fail) says nothing about the next one's request.
   s.on('error', (e) => {
@@ -148,9 +166,23 @@ export function scrape(ask: ScrapeAsk): Promise<ScrapeAnswer> {
   const url = new URL(ask.url);
   socket ??= open(url);
   return new Promise((resolve, reject) => {
-    pending = { ask, t0: performance.now(), resolve, reject, head: Buffer.alloc(0), status: 0, contentLength: 0, contentEncoding: undefined, transferEncoding: undefined, received: 0, kept: [] };
+    pending = {
+      ask,
+      t0: performance.now(),
+      resolve,
+      reject,
+      head: Buffer.alloc(0),
+      status: 0,
+      contentLength: 0,
+      contentEncoding: undefined,
+      transferEncoding: undefined,
+      received: 0,
+      kept: [],
+    };
     const encoding = ask.gzip ? 'Accept-Encoding: gzip\r\n' : '';
-    socket!.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n${encoding}\r\n`);
+    socket!.write(
+      `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: keep-alive\r\n${encoding}\r\n`,
+    );
   });
 }
 
@@ -165,7 +197,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.on('message', (ask: ScrapeAsk) => {
     scrape(ask).then(
       (answer) => process.send!(answer),
-      (err: unknown) => process.send!({ status: 0, contentEncoding: undefined, transferEncoding: undefined, wireBytes: 0, ms: 0, error: String(err) } satisfies ScrapeAnswer),
+      (err: unknown) =>
+        process.send!({
+          status: 0,
+          contentEncoding: undefined,
+          transferEncoding: undefined,
+          wireBytes: 0,
+          ms: 0,
+          error: String(err),
+        } satisfies ScrapeAnswer),
     );
   });
   // The parent closing the IPC channel is the end of the run.

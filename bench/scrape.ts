@@ -30,9 +30,33 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { protobufBuffers } from '../src/exposition/protobuf.ts';
 import { renderBuffers } from '../src/exposition/render.ts';
 import { CONTENDERS, PROM_LABEL, type Contender } from './contenders.ts';
-import { bytes, cli, gc, isMain, log, markdownTable, num, profiled, spread, stats, type Job, type Scenario } from './harness.ts';
+import {
+  bytes,
+  cli,
+  gc,
+  isMain,
+  log,
+  markdownTable,
+  num,
+  profiled,
+  spread,
+  stats,
+  type Job,
+  type Scenario,
+} from './harness.ts';
 import type { TargetResult } from './targets.ts';
-import { countBenchProtobufSamples, countBenchSamples, hostNames, referenceLayout, sampleLines, setUp, SHARD, type Built, type Layout, type SizePlan } from './series.ts';
+import {
+  countBenchProtobufSamples,
+  countBenchSamples,
+  hostNames,
+  referenceLayout,
+  sampleLines,
+  setUp,
+  SHARD,
+  type Built,
+  type Layout,
+  type SizePlan,
+} from './series.ts';
 
 interface Params {
   readonly sizes: readonly SizePlan[];
@@ -62,14 +86,21 @@ interface Result {
 /** `BENCH_RUNS=<n>`: timed runs per size, overriding the defaults (e.g. more samples for a profile). */
 function params(quick: boolean): Params {
   const runs = process.env.BENCH_RUNS === undefined ? undefined : Number(process.env.BENCH_RUNS);
-  if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) throw new Error(`BENCH_RUNS must be a positive integer, got ${process.env.BENCH_RUNS}`);
+  if (runs !== undefined && !(Number.isInteger(runs) && runs > 0))
+    throw new Error(`BENCH_RUNS must be a positive integer, got ${process.env.BENCH_RUNS}`);
   const p = defaultParams(quick);
   return runs === undefined ? p : { ...p, sizes: p.sizes.map((s) => ({ ...s, runs })) };
 }
 
 function defaultParams(quick: boolean): Params {
   return quick
-    ? { sizes: [{ n: 1_000, warmup: 2, runs: 3 }, { n: 10_000, warmup: 1, runs: 3 }], processes: 1 }
+    ? {
+        sizes: [
+          { n: 1_000, warmup: 2, runs: 3 },
+          { n: 10_000, warmup: 1, runs: 3 },
+        ],
+        processes: 1,
+      }
     : {
         sizes: [
           { n: 1_000, warmup: 20, runs: 15 },
@@ -80,10 +111,18 @@ function defaultParams(quick: boolean): Params {
       };
 }
 
-const jobs = (p: Params): Job<Arg>[] => p.sizes.flatMap((s) => CONTENDERS.map((contender) => ({ id: `${contender}@${s.n}`, arg: { ...s, contender } })));
+const jobs = (p: Params): Job<Arg>[] =>
+  p.sizes.flatMap((s) =>
+    CONTENDERS.map((contender) => ({ id: `${contender}@${s.n}`, arg: { ...s, contender } })),
+  );
 
 /** One timed scrape as a list of phases; returns the body's size, its text (for the check) and each phase's ms. */
-export type Phased = () => Promise<{ bytes: number; text: () => string; samples?: () => number; ms: Record<string, number> }>;
+export type Phased = () => Promise<{
+  bytes: number;
+  text: () => string;
+  samples?: () => number;
+  ms: Record<string, number>;
+}>;
 
 export function phasesOf(b: Built, format: Format): Phased {
   switch (b.contender) {
@@ -94,12 +133,23 @@ export function phasesOf(b: Built, format: Format): Phased {
         const t0 = performance.now();
         const families = await b.jm.scrape();
         const t1 = performance.now();
-        const chunks = format === 'protobuf' ? [...protobufBuffers(families)] : [...renderBuffers(format, families)];
+        const chunks =
+          format === 'protobuf'
+            ? [...protobufBuffers(families)]
+            : [...renderBuffers(format, families)];
         const t2 = performance.now();
         let bytes = 0;
         for (const c of chunks) bytes += c.length;
-        const samples = format === 'protobuf' ? { samples: () => countBenchProtobufSamples(Buffer.concat(chunks)) } : {};
-        return { bytes, text: () => Buffer.concat(chunks).toString('utf8'), ...samples, ms: { 'scrape()': t1 - t0, 'render → bytes': t2 - t1 } };
+        const samples =
+          format === 'protobuf'
+            ? { samples: () => countBenchProtobufSamples(Buffer.concat(chunks)) }
+            : {};
+        return {
+          bytes,
+          text: () => Buffer.concat(chunks).toString('utf8'),
+          ...samples,
+          ms: { 'scrape()': t1 - t0, 'render → bytes': t2 - t1 },
+        };
       };
     case 'prometheus-io':
     case 'prom-client':
@@ -109,19 +159,28 @@ export function phasesOf(b: Built, format: Format): Phased {
         const t1 = performance.now();
         const body = Buffer.from(text, 'utf8');
         const t2 = performance.now();
-        return { bytes: body.length, text: () => text, ms: { 'metrics()': t1 - t0, 'Buffer.from': t2 - t1 } };
+        return {
+          bytes: body.length,
+          text: () => text,
+          ms: { 'metrics()': t1 - t0, 'Buffer.from': t2 - t1 },
+        };
       };
     case 'otel':
       return async () => {
         const t0 = performance.now();
         const { resourceMetrics, errors } = await b.otel.exporter.collect();
         const t1 = performance.now();
-        if (errors.length > 0) throw new Error(`otel collect errors: ${errors.map(String).join('; ')}`);
+        if (errors.length > 0)
+          throw new Error(`otel collect errors: ${errors.map(String).join('; ')}`);
         const text = b.otel.serializer.serialize(resourceMetrics);
         const t2 = performance.now();
         const body = Buffer.from(text, 'utf8');
         const t3 = performance.now();
-        return { bytes: body.length, text: () => text, ms: { 'collect()': t1 - t0, serialize: t2 - t1, 'Buffer.from': t3 - t2 } };
+        return {
+          bytes: body.length,
+          text: () => text,
+          ms: { 'collect()': t1 - t0, serialize: t2 - t1, 'Buffer.from': t3 - t2 },
+        };
       };
   }
 }
@@ -131,8 +190,11 @@ async function measure(arg: Arg): Promise<Result> {
   const hosts = hostNames(arg.n);
   const t0 = performance.now();
   const built = (await setUp(arg.contender, layout)).populate(hosts);
-  log(`    ${arg.contender}@${arg.n}: ${layout.counters + layout.histograms} series recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const formats: Format[] = arg.contender === 'jobmeter' ? ['text', 'openmetrics', 'protobuf'] : ['text'];
+  log(
+    `    ${arg.contender}@${arg.n}: ${layout.counters + layout.histograms} series recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const formats: Format[] =
+    arg.contender === 'jobmeter' ? ['text', 'openmetrics', 'protobuf'] : ['text'];
   const perTouch = Math.max(1, Math.ceil(arg.n / 100));
   let touched = 0;
   const touch = () => {
@@ -148,7 +210,10 @@ async function measure(arg: Arg): Promise<Result> {
       const { text, samples, bytes } = await scrapes[f]!();
       if (w === 0) {
         const got = samples?.() ?? countBenchSamples(text());
-        if (got !== sampleLines(layout)) throw new Error(`${arg.contender} ${formats[f]}@${arg.n}: ${got} sample lines, expected ${sampleLines(layout)}`);
+        if (got !== sampleLines(layout))
+          throw new Error(
+            `${arg.contender} ${formats[f]}@${arg.n}: ${got} sample lines, expected ${sampleLines(layout)}`,
+          );
         results[formats[f]!] = { bytes, samples: got, totalMs: [], phases: {} };
       }
     }
@@ -186,8 +251,14 @@ async function measure(arg: Arg): Promise<Result> {
 /** One format's results from several processes, runs pooled (bytes and lines are the same in each). */
 function pool(rs: readonly FormatResult[]): FormatResult {
   const phases: Record<string, number[]> = {};
-  for (const r of rs) for (const [name, v] of Object.entries(r.phases)) (phases[name] ??= []).push(...v);
-  return { bytes: rs[0]!.bytes, samples: rs[0]!.samples, totalMs: rs.flatMap((r) => r.totalMs), phases };
+  for (const r of rs)
+    for (const [name, v] of Object.entries(r.phases)) (phases[name] ??= []).push(...v);
+  return {
+    bytes: rs[0]!.bytes,
+    samples: rs[0]!.samples,
+    totalMs: rs.flatMap((r) => r.totalMs),
+    phases,
+  };
 }
 
 /** The table's rows per size: contender, format, label. */
@@ -213,29 +284,61 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     for (const [c, f, label] of CELLS) {
       const { r, total } = get(c, f);
       const label0 = `${num(layout.counters + layout.histograms, 0)} (${num(r.samples, 0)} lines)`;
-      rows.push([label0, label, spread(total, total.median < 10 ? 2 : 1), bytes(r.bytes), (total.median / anchor).toFixed(2) + '×']);
-      const phases = Object.entries(r.phases).map(([name, v]) => `${name} ${num(stats(v).median, stats(v).median < 10 ? 2 : 1)}`);
+      rows.push([
+        label0,
+        label,
+        spread(total, total.median < 10 ? 2 : 1),
+        bytes(r.bytes),
+        (total.median / anchor).toFixed(2) + '×',
+      ]);
+      const phases = Object.entries(r.phases).map(
+        ([name, v]) => `${name} ${num(stats(v).median, stats(v).median < 10 ? 2 : 1)}`,
+      );
       phaseRows.push([num(size.n, 0), label, phases.join(' · ')]);
     }
   }
-  const runs = p.sizes.map((s) => `${num(s.n, 0)}: ${s.runs} runs after ${s.warmup} warm-up scrapes`).join('; ');
+  const runs = p.sizes
+    .map((s) => `${num(s.n, 0)}: ${s.runs} runs after ${s.warmup} warm-up scrapes`)
+    .join('; ');
   // Scaling: µs per series at each size, and the exponent b of time ∝ series^b between the
   // smallest and the largest size (b = 1: time per series flat).
   const first = p.sizes[0]!;
   const last = p.sizes[p.sizes.length - 1]!;
   const perSeries = (c: Contender, f: Format, n: number) => {
     const layout = referenceLayout(n);
-    return (stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats[f]!)).totalMs).median * 1000) / (layout.counters + layout.histograms);
+    return (
+      (stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats[f]!)).totalMs).median * 1000) /
+      (layout.counters + layout.histograms)
+    );
   };
   const scaleRows = CELLS.map(([c, f, label]) => {
     const us = p.sizes.map((s) => perSeries(c, f, s.n));
     const a = referenceLayout(first.n);
     const b = referenceLayout(last.n);
-    const exponent = Math.log(perSeries(c, f, last.n) * (b.counters + b.histograms) / (perSeries(c, f, first.n) * (a.counters + a.histograms))) / Math.log((b.counters + b.histograms) / (a.counters + a.histograms));
-    return [label, ...us.map((x) => num(x, 2)), (us[us.length - 1]! / us[0]!).toFixed(2) + '×', exponent.toFixed(2)];
+    const exponent =
+      Math.log(
+        (perSeries(c, f, last.n) * (b.counters + b.histograms)) /
+          (perSeries(c, f, first.n) * (a.counters + a.histograms)),
+      ) / Math.log((b.counters + b.histograms) / (a.counters + a.histograms));
+    return [
+      label,
+      ...us.map((x) => num(x, 2)),
+      (us[us.length - 1]! / us[0]!).toFixed(2) + '×',
+      exponent.toFixed(2),
+    ];
   });
   return [
-    markdownTable(['series (sample lines)', 'contender', 'ms per scrape', 'body', `÷ ${PROM_LABEL['prometheus-io']}`], rows, ['l', 'l', 'r', 'r', 'r']),
+    markdownTable(
+      [
+        'series (sample lines)',
+        'contender',
+        'ms per scrape',
+        'body',
+        `÷ ${PROM_LABEL['prometheus-io']}`,
+      ],
+      rows,
+      ['l', 'l', 'r', 'r', 'r'],
+    ),
     '',
     `Median (min–max) ms from the recorded state to the response body's bytes. "Series" are label sets (n counter + n/10 histogram series, as in the reference mix); "lines" are the exposition's sample lines (1 per counter series, 18 per histogram series), checked on every contender's output. jobmeter's rows time the plain rendering (\`renderBuffers\`), without the render memo its endpoint keeps (that is the next table's). At most ${num(SHARD, 0)} series per family (\`BENCH_SHARD\`). ${p.processes} processes per row (interleaved), each: ${runs}; the runs are pooled.`,
     '',
@@ -246,7 +349,15 @@ function table(p: Params, results: ReadonlyMap<string, readonly Result[]>): stri
     'Scaling: median µs per series (label set) at each size; last columns: per-series time at the largest size ÷ at the smallest, and the exponent b of time ∝ series^b over that span (1.00 = time per series flat).',
     '',
     markdownTable(
-      ['contender', ...p.sizes.map((s) => `${num(referenceLayout(s.n).counters + referenceLayout(s.n).histograms, 0)} series`), `${num(last.n / first.n, 0)}× the series: µs/series ÷`, 'exponent b'],
+      [
+        'contender',
+        ...p.sizes.map(
+          (s) =>
+            `${num(referenceLayout(s.n).counters + referenceLayout(s.n).histograms, 0)} series`,
+        ),
+        `${num(last.n / first.n, 0)}× the series: µs/series ÷`,
+        'exponent b',
+      ],
       scaleRows,
       ['l', ...p.sizes.map(() => 'r' as const), 'r', 'r'],
     ),
@@ -264,11 +375,18 @@ export const scenario: Scenario<Params, Arg, Result> = {
   targets(p, results): TargetResult[] {
     // The scrape target is judged at the smallest size of the reference mix (1,000 counter + 100 histogram series).
     const n = p.sizes[0]!.n;
-    const median = (c: Contender) => stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats.text!)).totalMs).median;
+    const median = (c: Contender) =>
+      stats(pool(results.get(`${c}@${n}`)!.map((x) => x.formats.text!)).totalMs).median;
     const jm = median('jobmeter');
     const io = median('prometheus-io');
     const series = referenceLayout(n).counters + referenceLayout(n).histograms;
-    return [{ id: 'scrape-1.1k', measured: `${num(series, 0)} series, text: ${num(jm, 2)} vs ${num(io, 2)} ms: **${(io / jm).toFixed(1)}× faster**`, met: io / jm >= 5 }];
+    return [
+      {
+        id: 'scrape-1.1k',
+        measured: `${num(series, 0)} series, text: ${num(jm, 2)} vs ${num(io, 2)} ms: **${(io / jm).toFixed(1)}× faster**`,
+        met: io / jm >= 5,
+      },
+    ];
   },
 };
 

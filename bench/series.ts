@@ -15,11 +15,23 @@
 import protobuf from 'protobufjs/light.js';
 import type { DeclaredCounter, DeclaredHistogram, InstrumentSpec, Jobmeter } from '../src/index.ts';
 import { renderPrometheusText } from '../src/index-exposition.ts';
-import { BUCKETS, benchJobmeter, otelScrape, plainOtel, promLib, promRegistry, type Contender, type PlainOtel, type PromLibName, type PromRegistry } from './contenders.ts';
+import {
+  BUCKETS,
+  benchJobmeter,
+  otelScrape,
+  plainOtel,
+  promLib,
+  promRegistry,
+  type Contender,
+  type PlainOtel,
+  type PromLibName,
+  type PromRegistry,
+} from './contenders.ts';
 import { VALUES } from './hot-path.ts';
 
 export const SHARD = Number(process.env.BENCH_SHARD ?? 1000);
-if (!(Number.isInteger(SHARD) && SHARD > 0)) throw new Error(`BENCH_SHARD must be a positive integer, got ${process.env.BENCH_SHARD}`);
+if (!(Number.isInteger(SHARD) && SHARD > 0))
+  throw new Error(`BENCH_SHARD must be a positive integer, got ${process.env.BENCH_SHARD}`);
 
 export interface Layout {
   /** Counter series (one per host). */
@@ -122,7 +134,11 @@ export async function setUp(contender: Contender, layout: Layout): Promise<Empty
   const histogramOptions = { unit: 's', description: 'Bench latency.' };
 
   /** Records the initial values through `add`/`observe`, and returns `touch` over them. */
-  const fill = (hosts: readonly string[], add: (k: number, host: string, v: number) => void, observe: (k: number, host: string, v: number) => void) => {
+  const fill = (
+    hosts: readonly string[],
+    add: (k: number, host: string, v: number) => void,
+    observe: (k: number, host: string, v: number) => void,
+  ) => {
     for (let i = 0; i < layout.counters; i++) add((i / SHARD) | 0, hosts[i]!, 1 + (i % 7));
     for (let i = 0; i < layout.histograms; i++) {
       for (let r = 0; r < 3; r++) observe((i / SHARD) | 0, hosts[i]!, VALUES[(i * 3 + r) & 1023]!);
@@ -138,16 +154,32 @@ export async function setUp(contender: Contender, layout: Layout): Promise<Empty
     case 'jobmeter': {
       const host = [{ key: 'host', cap: SHARD }];
       const specs: InstrumentSpec[] = [];
-      for (let k = 0; k < nc; k++) specs.push({ name: counterName(k), kind: 'counter', ...counterOptions, attributes: host });
-      for (let k = 0; k < nh; k++) specs.push({ name: histogramName(k), kind: 'histogram', ...histogramOptions, buckets: BUCKETS, attributes: host });
+      for (let k = 0; k < nc; k++)
+        specs.push({ name: counterName(k), kind: 'counter', ...counterOptions, attributes: host });
+      for (let k = 0; k < nh; k++)
+        specs.push({
+          name: histogramName(k),
+          kind: 'histogram',
+          ...histogramOptions,
+          buckets: BUCKETS,
+          attributes: host,
+        });
       const jm = await benchJobmeter(specs);
-      const counters: DeclaredCounter[] = Array.from({ length: nc }, (_, k) => jm.counter(counterName(k)));
-      const histos: DeclaredHistogram[] = Array.from({ length: nh }, (_, k) => jm.histogram(histogramName(k)));
+      const counters: DeclaredCounter[] = Array.from({ length: nc }, (_, k) =>
+        jm.counter(counterName(k)),
+      );
+      const histos: DeclaredHistogram[] = Array.from({ length: nh }, (_, k) =>
+        jm.histogram(histogramName(k)),
+      );
       return {
         populate: (hosts) => ({
           contender,
           jm,
-          touch: fill(hosts, (k, h, v) => counters[k]!.add(v, { host: h }), (k, h, v) => histos[k]!.record(v, { host: h })),
+          touch: fill(
+            hosts,
+            (k, h, v) => counters[k]!.add(v, { host: h }),
+            (k, h, v) => histos[k]!.record(v, { host: h }),
+          ),
         }),
       };
     }
@@ -158,32 +190,58 @@ export async function setUp(contender: Contender, layout: Layout): Promise<Empty
       const registers = [registry];
       const counters = Array.from(
         { length: nc },
-        (_, k) => new Counter({ name: `bench_requests_${k}_total`, help: counterOptions.description, labelNames: ['host'], registers }),
+        (_, k) =>
+          new Counter({
+            name: `bench_requests_${k}_total`,
+            help: counterOptions.description,
+            labelNames: ['host'],
+            registers,
+          }),
       );
       const histos = Array.from(
         { length: nh },
-        (_, k) => new Histogram({ name: `bench_latency_${k}_seconds`, help: histogramOptions.description, labelNames: ['host'], buckets: [...BUCKETS], registers }),
+        (_, k) =>
+          new Histogram({
+            name: `bench_latency_${k}_seconds`,
+            help: histogramOptions.description,
+            labelNames: ['host'],
+            buckets: [...BUCKETS],
+            registers,
+          }),
       );
       return {
         populate: (hosts) => ({
           contender,
           registry,
-          touch: fill(hosts, (k, h, v) => counters[k]!.inc({ host: h }, v), (k, h, v) => histos[k]!.observe({ host: h }, v)),
+          touch: fill(
+            hosts,
+            (k, h, v) => counters[k]!.inc({ host: h }, v),
+            (k, h, v) => histos[k]!.observe({ host: h }, v),
+          ),
         }),
       };
     }
     case 'otel': {
       // Past the SDK's default limit (only with BENCH_SHARD > 1998), raise it so nothing folds.
       const otel = plainOtel(SHARD + 1 >= 2000 ? SHARD + 2 : undefined);
-      const counters = Array.from({ length: nc }, (_, k) => otel.meter.createCounter(counterName(k), counterOptions));
+      const counters = Array.from({ length: nc }, (_, k) =>
+        otel.meter.createCounter(counterName(k), counterOptions),
+      );
       const histos = Array.from({ length: nh }, (_, k) =>
-        otel.meter.createHistogram(histogramName(k), { ...histogramOptions, advice: { explicitBucketBoundaries: [...BUCKETS] } }),
+        otel.meter.createHistogram(histogramName(k), {
+          ...histogramOptions,
+          advice: { explicitBucketBoundaries: [...BUCKETS] },
+        }),
       );
       return {
         populate: (hosts) => ({
           contender,
           otel,
-          touch: fill(hosts, (k, h, v) => counters[k]!.add(v, { host: h }), (k, h, v) => histos[k]!.record(v, { host: h })),
+          touch: fill(
+            hosts,
+            (k, h, v) => counters[k]!.add(v, { host: h }),
+            (k, h, v) => histos[k]!.record(v, { host: h }),
+          ),
         }),
       };
     }

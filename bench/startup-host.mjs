@@ -29,7 +29,10 @@ switch (contender) {
   case 'jobmeter':
   case 'jobmeter-no-process-metrics': {
     const { createJobmeter } = await import('jobmeter');
-    const jm = await createJobmeter({ listener: { host, port }, ...(contender === 'jobmeter' ? {} : { processMetrics: false }) });
+    const jm = await createJobmeter({
+      listener: { host, port },
+      ...(contender === 'jobmeter' ? {} : { processMetrics: false }),
+    });
     jm.meter.createCounter('requests').add(1);
     break;
   }

@@ -12,10 +12,26 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../test/support/free-port.ts';
-import { cli, isMain, markdownTable, num, spread, stats, type Job, type Scenario } from './harness.ts';
+import {
+  cli,
+  isMain,
+  markdownTable,
+  num,
+  spread,
+  stats,
+  type Job,
+  type Scenario,
+} from './harness.ts';
 import { ratio, type TargetResult } from './targets.ts';
 
-const STARTUP_CONTENDERS = ['jobmeter', 'jobmeter-no-process-metrics', 'otel', 'prom-client', 'prometheus-io', 'node'] as const;
+const STARTUP_CONTENDERS = [
+  'jobmeter',
+  'jobmeter-no-process-metrics',
+  'otel',
+  'prom-client',
+  'prometheus-io',
+  'node',
+] as const;
 type StartupContender = (typeof STARTUP_CONTENDERS)[number];
 const LABEL: Record<StartupContender, string> = {
   jobmeter: 'jobmeter `createJobmeter({ listener })`',
@@ -59,10 +75,16 @@ async function cpuOf(pid: number): Promise<number> {
 }
 
 async function measure(contender: StartupContender): Promise<Result> {
-  if (contender.startsWith('jobmeter') && !existsSync(`${ROOT}dist/src/index.js`)) throw new Error('dist/src/index.js is missing: run `npm run build` (the host imports the package root)');
+  if (contender.startsWith('jobmeter') && !existsSync(`${ROOT}dist/src/index.js`))
+    throw new Error(
+      'dist/src/index.js is missing: run `npm run build` (the host imports the package root)',
+    );
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [HOST, contender, String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [HOST, contender, String(port)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';
@@ -72,11 +94,14 @@ async function measure(contender: StartupContender): Promise<Result> {
         if (out.includes('READY\n')) resolve();
       });
       child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`startup-host ${contender} exited with ${code} before it was ready`)));
+      child.once('exit', (code) =>
+        reject(new Error(`startup-host ${contender} exited with ${code} before it was ready`)),
+      );
     });
     const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const firstScrapeMs = performance.now() - t0;
-    if (!body.includes('requests')) throw new Error(`startup-host ${contender}: the scrape did not serve the counter:\n${body}`);
+    if (!body.includes('requests'))
+      throw new Error(`startup-host ${contender}: the scrape did not serve the counter:\n${body}`);
     return { firstScrapeMs, rssBytes: await rssOf(child.pid!), cpuMs: await cpuOf(child.pid!) };
   } finally {
     child.kill('SIGKILL');
@@ -100,10 +125,29 @@ export const scenario: Scenario<Params, StartupContender, Result> = {
       const rss = stats(rs.map((r) => mib(r.rssBytes)));
       const ms = stats(rs.map((r) => r.firstScrapeMs));
       const cpu = stats(rs.map((r) => r.cpuMs));
-      return [LABEL[c], spread(rss, 1), ratio(rss.median / anchor.rss), spread(ms, 0), ratio(ms.median / anchor.ms), spread(cpu, 0), ratio(cpu.median / anchor.cpu)];
+      return [
+        LABEL[c],
+        spread(rss, 1),
+        ratio(rss.median / anchor.rss),
+        spread(ms, 0),
+        ratio(ms.median / anchor.ms),
+        spread(cpu, 0),
+        ratio(cpu.median / anchor.cpu),
+      ];
     });
     return [
-      markdownTable(['contender', 'RSS after the first scrape, MiB', `÷ ${LABEL[ANCHOR]}`, 'spawn → first scrape, ms', `÷ ${LABEL[ANCHOR]}`, 'CPU until then, ms', `÷ ${LABEL[ANCHOR]}`], rows),
+      markdownTable(
+        [
+          'contender',
+          'RSS after the first scrape, MiB',
+          `÷ ${LABEL[ANCHOR]}`,
+          'spawn → first scrape, ms',
+          `÷ ${LABEL[ANCHOR]}`,
+          'CPU until then, ms',
+          `÷ ${LABEL[ANCHOR]}`,
+        ],
+        rows,
+      ),
       '',
       `One counter with one point, served on loopback; a fresh process each, median (min–max) of ${results.get(ANCHOR)!.length} processes per contender, interleaved.`,
     ].join('\n');
@@ -116,10 +160,17 @@ export const scenario: Scenario<Params, StartupContender, Result> = {
   },
 };
 
-function medians(results: ReadonlyMap<string, readonly Result[]>, c: StartupContender): { rss: number; ms: number; cpu: number } {
+function medians(
+  results: ReadonlyMap<string, readonly Result[]>,
+  c: StartupContender,
+): { rss: number; ms: number; cpu: number } {
   const rs = results.get(c)!;
   const median = (f: (r: Result) => number) => stats(rs.map(f)).median;
-  return { rss: median((r) => mib(r.rssBytes)), ms: median((r) => r.firstScrapeMs), cpu: median((r) => r.cpuMs) };
+  return {
+    rss: median((r) => mib(r.rssBytes)),
+    ms: median((r) => r.firstScrapeMs),
+    cpu: median((r) => r.cpuMs),
+  };
 }
 
 if (isMain(import.meta.url)) await cli(import.meta.url, scenario);

@@ -17,21 +17,73 @@ export interface Target {
 export const TARGETS: readonly Target[] = [
   {
     id: 'heap-host',
-    target: 'heap per series after the first scrape, 110k series (11 counters × 10k, two attributes), a host counter through the OTel API on jobmeter\'s provider ≤ 1.0× @prometheus-io/client',
+    target:
+      "heap per series after the first scrape, 110k series (11 counters × 10k, two attributes), a host counter through the OTel API on jobmeter's provider ≤ 1.0× @prometheus-io/client",
     scenario: 'heap',
   },
-  { id: 'heap-declared', target: '… the same counters declared in `options.instruments` ≤ 0.75× @prometheus-io/client', scenario: 'heap' },
-  { id: 'heap-churn', target: '… flat under churn: label sets replaced round after round, heap after each round\'s scrape (after the first churn round, a round adds ≤ 1% of what round 0 added), both jobmeter paths', scenario: 'heap-churn' },
-  { id: 'scrape-1.1k', target: '1.1k-series scrape (text) ≥ 5× faster than @prometheus-io/client', scenario: 'scrape' },
-  { id: 'ingest-points', target: 'ingest, the load a fleet sends: ≥ 2× the real Collector\'s data points/s', scenario: 'collector' },
-  { id: 'ingest-rss', target: '… at ≤ ½ the Collector\'s RSS per 100k live series, on the fleets that hold 100k live series or more', scenario: 'collector' },
-  { id: 'ingest-no-503', target: '… no 503 under a load the Collector takes without refusing', scenario: 'collector' },
-  { id: 'startup', target: 'a host serving one counter on a pull endpoint, a fresh process: RSS after the first scrape and time from spawn to it ≤ 1.0× `@opentelemetry/sdk-metrics` + `exporter-prometheus` doing the same', scenario: 'startup' },
+  {
+    id: 'heap-declared',
+    target: '… the same counters declared in `options.instruments` ≤ 0.75× @prometheus-io/client',
+    scenario: 'heap',
+  },
+  {
+    id: 'heap-churn',
+    target:
+      "… flat under churn: label sets replaced round after round, heap after each round's scrape (after the first churn round, a round adds ≤ 1% of what round 0 added), both jobmeter paths",
+    scenario: 'heap-churn',
+  },
+  {
+    id: 'scrape-1.1k',
+    target: '1.1k-series scrape (text) ≥ 5× faster than @prometheus-io/client',
+    scenario: 'scrape',
+  },
+  {
+    id: 'ingest-points',
+    target: "ingest, the load a fleet sends: ≥ 2× the real Collector's data points/s",
+    scenario: 'collector',
+  },
+  {
+    id: 'ingest-rss',
+    target:
+      "… at ≤ ½ the Collector's RSS per 100k live series, on the fleets that hold 100k live series or more",
+    scenario: 'collector',
+  },
+  {
+    id: 'ingest-no-503',
+    target: '… no 503 under a load the Collector takes without refusing',
+    scenario: 'collector',
+  },
+  {
+    id: 'startup',
+    target:
+      'a host serving one counter on a pull endpoint, a fresh process: RSS after the first scrape and time from spawn to it ≤ 1.0× `@opentelemetry/sdk-metrics` + `exporter-prometheus` doing the same',
+    scenario: 'startup',
+  },
   // Rows that must stay met: targets already met, each held by its scenario's verdict.
-  { id: 'scrape-110k-1pct', target: 'stays met: 110k-series scrape with 1% of series changed ≤ 10 ms end to end and ≥ 30× faster than @prometheus-io/client', scenario: 'scrape-changes' },
-  { id: 'record-counter', target: 'stays met: counter `add(1, { a, b })` through the OTel API on jobmeter\'s provider, declared and undeclared, ≤ 1.0× @prometheus-io/client `counter.inc({ a, b })`', scenario: 'record-counter' },
-  { id: 'throughput', target: 'stays met: `/metrics` at 11k series under autocannon ≥ 20× @prometheus-io/client\'s req/s, p99 latency ≤ 1/10 of its', scenario: 'throughput' },
-  { id: 'event-loop', target: 'stays met: event-loop max delay while a 110k-series scrape is served over a real socket ≤ 20 ms, every process, with and without gzip', scenario: 'event-loop' },
+  {
+    id: 'scrape-110k-1pct',
+    target:
+      'stays met: 110k-series scrape with 1% of series changed ≤ 10 ms end to end and ≥ 30× faster than @prometheus-io/client',
+    scenario: 'scrape-changes',
+  },
+  {
+    id: 'record-counter',
+    target:
+      "stays met: counter `add(1, { a, b })` through the OTel API on jobmeter's provider, declared and undeclared, ≤ 1.0× @prometheus-io/client `counter.inc({ a, b })`",
+    scenario: 'record-counter',
+  },
+  {
+    id: 'throughput',
+    target:
+      "stays met: `/metrics` at 11k series under autocannon ≥ 20× @prometheus-io/client's req/s, p99 latency ≤ 1/10 of its",
+    scenario: 'throughput',
+  },
+  {
+    id: 'event-loop',
+    target:
+      'stays met: event-loop max delay while a 110k-series scrape is served over a real socket ≤ 20 ms, every process, with and without gzip',
+    scenario: 'event-loop',
+  },
 ];
 
 /** One row's verdict from a run. */
@@ -44,7 +96,10 @@ export interface TargetResult {
 
 export function targetById(id: string): Target {
   const t = TARGETS.find((x) => x.id === id);
-  if (t === undefined) throw new Error(`bench/targets.ts: no target ${JSON.stringify(id)}; targets: ${TARGETS.map((x) => x.id).join(', ')}`);
+  if (t === undefined)
+    throw new Error(
+      `bench/targets.ts: no target ${JSON.stringify(id)}; targets: ${TARGETS.map((x) => x.id).join(', ')}`,
+    );
   return t;
 }
 
@@ -55,7 +110,8 @@ const HEADER = ['id', 'target', 'measured', 'met', 'run'] as const;
 const NOT_MEASURED = 'not measured yet';
 
 const escape = (s: string) => s.replaceAll('|', '\\|');
-const verdict = (met: TargetResult['met']) => (met === 'measured' ? 'measured' : met ? '**yes**' : '**no**');
+const verdict = (met: TargetResult['met']) =>
+  met === 'measured' ? 'measured' : met ? '**yes**' : '**no**';
 
 /** The id (first cell) of each row of a targets table, with the row's line. */
 function rowsOf(section: string): Map<string, string> {
@@ -85,8 +141,27 @@ export function targetsTable(measured: readonly MeasuredTarget[], previous?: str
   const rows: string[] = [];
   for (const t of TARGETS) {
     const m = measured.find((x) => x.result.id === t.id);
-    if (m !== undefined) rows.push(line([`\`${t.id}\``, escape(t.target), escape(m.result.measured), verdict(m.result.met), m.run]));
-    else if (previous !== undefined) rows.push(old.get(t.id) ?? line([`\`${t.id}\``, escape(t.target), NOT_MEASURED, '—', `\`npm run bench -- ${t.scenario}\``]));
+    if (m !== undefined)
+      rows.push(
+        line([
+          `\`${t.id}\``,
+          escape(t.target),
+          escape(m.result.measured),
+          verdict(m.result.met),
+          m.run,
+        ]),
+      );
+    else if (previous !== undefined)
+      rows.push(
+        old.get(t.id) ??
+          line([
+            `\`${t.id}\``,
+            escape(t.target),
+            NOT_MEASURED,
+            '—',
+            `\`npm run bench -- ${t.scenario}\``,
+          ]),
+      );
   }
   return [line([...HEADER]), line([':--', ':--', ':--', ':--', ':--']), ...rows].join('\n');
 }

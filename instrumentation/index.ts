@@ -32,17 +32,28 @@ function argvFromEnv(env: NodeJS.ProcessEnv): string[] {
 
 async function start(): Promise<Jobmeter> {
   try {
-    const options = await resolveServiceConfig({ argv: argvFromEnv(process.env), env: process.env, keys: PRELOAD_FLAG_KEYS });
+    const options = await resolveServiceConfig({
+      argv: argvFromEnv(process.env),
+      env: process.env,
+      keys: PRELOAD_FLAG_KEYS,
+    });
     const jm = await createJobmeter(options);
     if (jm.pullAddress !== undefined) {
       const { host, port } = jm.pullAddress;
-      process.stderr.write(`jobmeter: serving ${jm.profile.name} metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`);
+      process.stderr.write(
+        `jobmeter: serving ${jm.profile.name} metrics on http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics\n`,
+      );
     }
     return jm;
   } catch (err) {
     // A preload that fails must stop the app loudly: running without the metrics it was told to
     // serve would hide the misconfiguration.
-    const message = err instanceof ConfigError ? describeConfigError(err) : err instanceof Error ? err.message : String(err);
+    const message =
+      err instanceof ConfigError
+        ? describeConfigError(err)
+        : err instanceof Error
+          ? err.message
+          : String(err);
     process.stderr.write(`jobmeter: ${message}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   }

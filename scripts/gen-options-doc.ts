@@ -16,7 +16,7 @@ const REGENERATE = 'node scripts/gen-options-doc.ts';
 
 /** Each section's heading, in the document's order. */
 const HEADINGS: Readonly<Record<SectionName, string>> = {
-  jobmeter: '`createJobmeter(options)` — the config file\'s top level',
+  jobmeter: "`createJobmeter(options)` — the config file's top level",
   profileTable: '`profile: { name, rules }` — `[profile]`',
   listener: '`listener` — `[listener]`',
   otlp: '`otlp` — `[otlp]`',
@@ -30,9 +30,10 @@ const HEADINGS: Readonly<Record<SectionName, string>> = {
   reader: '`new JobmeterReader(options)`',
   recorder: '`createRecorder(meter, options)`',
   views: '`jobmeterViews(profile, options)`',
-  route: 'The metrics route: `createMetricsHandler`, `createMetricsMiddleware`, the fastify plugin `jobmeterMetrics`',
-  accessLog: 'The metrics route\'s `accessLog`',
-  telemetry: '`[telemetry]` — `jobmeter serve`\'s own telemetry listener',
+  route:
+    'The metrics route: `createMetricsHandler`, `createMetricsMiddleware`, the fastify plugin `jobmeterMetrics`',
+  accessLog: "The metrics route's `accessLog`",
+  telemetry: "`[telemetry]` — `jobmeter serve`'s own telemetry listener",
 };
 
 function defaultOf(row: OptionRow): string {
@@ -50,15 +51,20 @@ export function renderOptionsDoc(): string {
     '',
     `<!-- Generated from src/common/option-table.ts by \`${REGENERATE}\`; do not edit by hand. -->`,
     '',
-    'Every option of the library and of `jobmeter serve`\'s config file, from the one table that',
+    "Every option of the library and of `jobmeter serve`'s config file, from the one table that",
     'defines them (its default, its check, its config key). A key in no table below is refused: an',
     'unknown key of an options object is a `ConfigError` worded as the config file\'s (with "did you',
     'mean"); the maps whose keys are yours (resource attributes, headers, merge policies) take any.',
-    'A row without an option is the config file\'s only; one without a config key is the library\'s.',
+    "A row without an option is the config file's only; one without a config key is the library's.",
     '',
   ];
   for (const [name, heading] of Object.entries(HEADINGS) as [SectionName, string][]) {
-    out.push(`## ${heading}`, '', '| option | config file | default | what |', '| :-- | :-- | :-- | :-- |');
+    out.push(
+      `## ${heading}`,
+      '',
+      '| option | config file | default | what |',
+      '| :-- | :-- | :-- | :-- |',
+    );
     for (const [key, row] of Object.entries(SECTIONS[name]) as [string, OptionRow][]) {
       const option = row.library === false ? '—' : `\`${key}\``;
       const file = row.file === undefined ? '—' : `\`${row.file}\``;

@@ -15,7 +15,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DOMAIN_INSTRUMENTS } from '../src/domain/catalog.ts';
 import { OPTION_DEFAULTS } from '../src/common/option-defaults.ts';
-import { LEGACY_PROFILES, PROFILE_DOCS, PROFILE_NAMES, type AllowedWarning } from '../src/naming/profiles/index.ts';
+import {
+  LEGACY_PROFILES,
+  PROFILE_DOCS,
+  PROFILE_NAMES,
+  type AllowedWarning,
+} from '../src/naming/profiles/index.ts';
 import type { FamilyRule, TableProfile } from '../src/naming/types.ts';
 import type { ProfileName } from '../src/options.ts';
 
@@ -33,9 +38,11 @@ const REGENERATE = 'node scripts/gen-profile-docs.ts';
  * What `promtool check metrics` may say about each profile's demo render (text 0.0.4). Any line
  * not listed fails test/naming/promtool-profiles.test.ts.
  */
-export const PROMTOOL_ALLOWLIST: Readonly<Record<ProfileName, readonly AllowedWarning[]>> = Object.fromEntries(
-  PROFILE_NAMES.map((name) => [name, PROFILE_DOCS[name].promtool]),
-) as Record<ProfileName, readonly AllowedWarning[]>;
+export const PROMTOOL_ALLOWLIST: Readonly<Record<ProfileName, readonly AllowedWarning[]>> =
+  Object.fromEntries(PROFILE_NAMES.map((name) => [name, PROFILE_DOCS[name].promtool])) as Record<
+    ProfileName,
+    readonly AllowedWarning[]
+  >;
 
 /**
  * What the seed's own lint recipe (`curl … | promtool check metrics`) prints on the body a profile
@@ -43,7 +50,9 @@ export const PROMTOOL_ALLOWLIST: Readonly<Record<ProfileName, readonly AllowedWa
  * where a counter's `# HELP` names the family without `_total`, so its `_total` samples have no
  * help text. The original's own body reads the same. test/naming/promtool-profiles.test.ts runs it.
  */
-export const OPENMETRICS_RECIPE_FINDINGS: Readonly<Partial<Record<ProfileName, readonly string[]>>> = Object.fromEntries(
+export const OPENMETRICS_RECIPE_FINDINGS: Readonly<
+  Partial<Record<ProfileName, readonly string[]>>
+> = Object.fromEntries(
   PROFILE_NAMES.flatMap((name) => {
     const findings = PROFILE_DOCS[name].openMetricsRecipe;
     return findings === undefined ? [] : [[name, findings]];
@@ -53,7 +62,9 @@ export const OPENMETRICS_RECIPE_FINDINGS: Readonly<Partial<Record<ProfileName, r
 /** The exact lines promtool may print for `profile`, sorted. */
 
 export function allowedWarningLines(profile: ProfileName): string[] {
-  return PROMTOOL_ALLOWLIST[profile].flatMap((w) => w.problems.map((p) => `${w.metric} ${p}`)).sort();
+  return PROMTOOL_ALLOWLIST[profile]
+    .flatMap((w) => w.problems.map((p) => `${w.metric} ${p}`))
+    .sort();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -91,7 +102,11 @@ function formatLong(format: TableProfile['format']): string {
 }
 
 function formatShort(format: TableProfile['format']): string {
-  return format === 'negotiate' ? 'negotiated' : format === 'openmetrics' ? 'OpenMetrics 1.0' : 'text 0.0.4';
+  return format === 'negotiate'
+    ? 'negotiated'
+    : format === 'openmetrics'
+      ? 'OpenMetrics 1.0'
+      : 'text 0.0.4';
 }
 
 const DEFAULT_SNAPSHOT_TIMEOUT_MILLIS = OPTION_DEFAULTS.snapshot.timeoutMillis;
@@ -118,7 +133,10 @@ function cacheLong(profile: TableProfile | undefined): string {
 }
 
 function bucketsOf(profile: TableProfile, rule: FamilyRule): readonly number[] | undefined {
-  return profile.buckets?.[rule.instrument] ?? DOMAIN_INSTRUMENTS.find((s) => s.name === rule.instrument)?.buckets;
+  return (
+    profile.buckets?.[rule.instrument] ??
+    DOMAIN_INSTRUMENTS.find((s) => s.name === rule.instrument)?.buckets
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,7 +151,9 @@ function code(s: string): string {
 }
 
 function labelsCell(profile: TableProfile, rule: FamilyRule): string {
-  const parts = (rule.labels ?? []).map(([attr, label]) => (attr === label ? code(label) : `${code(label)} ← ${code(attr)}`));
+  const parts = (rule.labels ?? []).map(([attr, label]) =>
+    attr === label ? code(label) : `${code(label)} ← ${code(attr)}`,
+  );
   if (profile.hostnameLabel !== undefined) parts.push(`${code(profile.hostnameLabel)} (host name)`);
   return parts.length === 0 ? '—' : parts.join(', ');
 }
@@ -161,14 +181,21 @@ function notesCell(profile: TableProfile, rule: FamilyRule): string {
   const notes: string[] = [];
   if (rule.unit !== undefined) notes.push(`unit ${code(rule.unit)}`);
   if (rule.scale !== undefined && rule.scale !== 1) {
-    notes.push(rule.scale === 1000 ? '×1000 (seconds → milliseconds)' : rule.scale === 100 ? '×100 (fraction → percent)' : `×${rule.scale}`);
+    notes.push(
+      rule.scale === 1000
+        ? '×1000 (seconds → milliseconds)'
+        : rule.scale === 100
+          ? '×100 (fraction → percent)'
+          : `×${rule.scale}`,
+    );
   }
   if (rule.emitZero) notes.push('present from the start (0 before anything is recorded)');
   if (rule.type === 'histogram') {
     const b = bucketsOf(profile, rule);
     if (b !== undefined) notes.push(`buckets ${[...b.map(String), '+Inf'].join(', ')}`);
   }
-  if (rule.type === 'counter' && !rule.name.endsWith('_total')) notes.push('counter without `_total` (OpenMetrics: typed `unknown` to keep the name)');
+  if (rule.type === 'counter' && !rule.name.endsWith('_total'))
+    notes.push('counter without `_total` (OpenMetrics: typed `unknown` to keep the name)');
   return notes.join('; ');
 }
 
@@ -185,11 +212,15 @@ export function profilesTable(linkBase = 'docs/profiles.md'): string {
   for (const name of PROFILE_NAMES) {
     const link = `[${code(name)}](${linkBase}${slug(name)})`;
     if (name === 'otel') {
-      rows.push(`| ${link} (default) | ${originalName(name)} | — (OTel names) | ${formatShort('negotiate')} | every instrument | none |`);
+      rows.push(
+        `| ${link} (default) | ${originalName(name)} | — (OTel names) | ${formatShort('negotiate')} | every instrument | none |`,
+      );
       continue;
     }
     const p = LEGACY_PROFILES[name];
-    rows.push(`| ${link} | ${cell(originalName(name))} | ${code(p.prefix)} | ${formatShort(p.format)} | ${p.rules.length} | ${cacheShort(p)} |`);
+    rows.push(
+      `| ${link} | ${cell(originalName(name))} | ${code(p.prefix)} | ${formatShort(p.format)} | ${p.rules.length} | ${cacheShort(p)} |`,
+    );
   }
   return rows.join('\n');
 }
@@ -198,10 +229,17 @@ function allowListSection(name: ProfileName): string {
   const entries = PROMTOOL_ALLOWLIST[name];
   const head = '### `promtool check metrics`\n\n';
   if (entries.length === 0) {
-    return head + 'Clean: no output, exit 0, on the demo render in text 0.0.4 (asserted by `test/naming/promtool-profiles.test.ts`).\n' + recipeNote(name);
+    return (
+      head +
+      'Clean: no output, exit 0, on the demo render in text 0.0.4 (asserted by `test/naming/promtool-profiles.test.ts`).\n' +
+      recipeNote(name)
+    );
   }
   const rows = ['| metric | promtool says | why the name stays |', '|---|---|---|'];
-  for (const w of entries) rows.push(`| ${code(w.metric)} | ${w.problems.map((p) => cell(p)).join('<br>')} | ${cell(w.why)} |`);
+  for (const w of entries)
+    rows.push(
+      `| ${code(w.metric)} | ${w.problems.map((p) => cell(p)).join('<br>')} | ${cell(w.why)} |`,
+    );
   return (
     head +
     "Exit 3 with exactly these findings on the demo render in text 0.0.4, all caused by the original's own names; " +
@@ -217,10 +255,10 @@ function recipeNote(name: ProfileName): string {
   if (findings === undefined) return '';
   return (
     '\nThat is the text render, which this profile serves only with `[listener] format = "text"`. By ' +
-    'default it serves OpenMetrics, as its original does, and the seed\'s own recipe ' +
+    "default it serves OpenMetrics, as its original does, and the seed's own recipe " +
     '(`curl -s …/metrics | promtool check metrics`) reads that body as text 0.0.4: exit 3, with ' +
     findings.map((f) => code(f)).join(', ') +
-    ' (an OpenMetrics counter\'s `# HELP` names the family without `_total`), as it would on the ' +
+    " (an OpenMetrics counter's `# HELP` names the family without `_total`), as it would on the " +
     "original's own body. Prometheus itself scrapes the OpenMetrics body without complaint.\n"
   );
 }
@@ -257,8 +295,19 @@ function tableSection(name: Exclude<ProfileName, 'otel'>): string {
     `- **\`?format=json\`:** ${p.json === 'flat' ? "the original's flat shape (family name without the prefix → a number, or an object keyed by its one label)" : 'the generic documented shape'}.`,
     `- **Host snapshot cache:** ${cacheLong(p)}.`,
   ];
-  if (p.hostnameLabel !== undefined) facts.push(`- **Every series** carries ${code(p.hostnameLabel)}: the machine's host name.`);
-  return [`## ${name}`, '', profileComment(name), '', ...facts, '', rows.join('\n'), '', allowListSection(name)].join('\n');
+  if (p.hostnameLabel !== undefined)
+    facts.push(`- **Every series** carries ${code(p.hostnameLabel)}: the machine's host name.`);
+  return [
+    `## ${name}`,
+    '',
+    profileComment(name),
+    '',
+    ...facts,
+    '',
+    rows.join('\n'),
+    '',
+    allowListSection(name),
+  ].join('\n');
 }
 
 /** docs/profiles.md, whole. */
@@ -297,7 +346,9 @@ function main(args: readonly string[]): number {
   const check = args.includes('--check');
   const unknown = args.filter((a) => a !== '--check');
   if (unknown.length > 0) {
-    console.error(`gen-profile-docs: unknown argument(s) ${unknown.join(' ')}; usage: ${REGENERATE} [--check]`);
+    console.error(
+      `gen-profile-docs: unknown argument(s) ${unknown.join(' ')}; usage: ${REGENERATE} [--check]`,
+    );
     return 2;
   }
   let stale = 0;
@@ -322,7 +373,12 @@ function main(args: readonly string[]): number {
     if (check) console.error(`README.md's profiles table is out of date; run: ${REGENERATE}`);
     else writeFileSync(README, updated);
   }
-  if (!check) console.log(stale === 0 ? 'docs/profiles.md and the README table were up to date' : `updated ${stale} file(s)`);
+  if (!check)
+    console.log(
+      stale === 0
+        ? 'docs/profiles.md and the README table were up to date'
+        : `updated ${stale} file(s)`,
+    );
   return check && stale > 0 ? 1 : 0;
 }
 

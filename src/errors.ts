@@ -23,7 +23,8 @@ export class ConfigError extends Error {
   file: string | undefined = undefined;
 
   constructor(key: string, value: unknown, expected: string, options?: ErrorOptions) {
-    const shown = secretKey(key) && typeof value !== 'boolean' && value !== undefined ? REDACTED : value;
+    const shown =
+      secretKey(key) && typeof value !== 'boolean' && value !== undefined ? REDACTED : value;
     super(`invalid ${key}=${formatValue(shown)}: expected ${expected}`, options);
     this.name = 'ConfigError';
     this.key = key;
@@ -34,7 +35,13 @@ export class ConfigError extends Error {
 
 /** Marks `err` as read from config file `path` (a ConfigError without a file yet); rethrows anything else as is. */
 export function inFile(err: unknown, path: string): unknown {
-  if (err instanceof ConfigError && err.file === undefined && err.key !== '--config' && err.key !== path) err.file = path;
+  if (
+    err instanceof ConfigError &&
+    err.file === undefined &&
+    err.key !== '--config' &&
+    err.key !== path
+  )
+    err.file = path;
   return err;
 }
 
@@ -47,7 +54,8 @@ export function describeConfigError(err: ConfigError): string {
 export const REDACTED = '<redacted>';
 
 /** Words that make a key's value a credential, whatever table the key is in (`tokne` included: a near miss of one). */
-const SECRET_WORDS = /tok|secret|passw|pwd|apikey|credential|authoriz|cookie|bearer|header|privatekey|signature|session/;
+const SECRET_WORDS =
+  /tok|secret|passw|pwd|apikey|credential|authoriz|cookie|bearer|header|privatekey|signature|session/;
 
 /**
  * Whether the value at `key` (a dotted key, a flag or an environment variable) may be a secret,
@@ -55,7 +63,14 @@ const SECRET_WORDS = /tok|secret|passw|pwd|apikey|credential|authoriz|cookie|bea
  * is unknown or misspelled. A `…_file` key holds a path, not the secret, and is shown.
  */
 export function secretKey(key: string): boolean {
-  const last = (key.split(/[.[\]]/).filter((part) => part !== '').at(-1) ?? key).toLowerCase().replace(/[-_\s"]/g, '');
+  const last = (
+    key
+      .split(/[.[\]]/)
+      .filter((part) => part !== '')
+      .at(-1) ?? key
+  )
+    .toLowerCase()
+    .replace(/[-_\s"]/g, '');
   if (last.endsWith('file')) return false;
   return SECRET_WORDS.test(last);
 }
@@ -65,7 +80,10 @@ export function secretKey(key: string): boolean {
  * credentials. Works on strings that do not parse as URLs too, since those are the ones rejected.
  */
 export function maskUserinfo(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/?#@\s]*@/, (_m, scheme: string | undefined) => `${scheme ?? ''}***@`);
+  return url.replace(
+    /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[^/?#@\s]*@/,
+    (_m, scheme: string | undefined) => `${scheme ?? ''}***@`,
+  );
 }
 
 // Strings print raw so that environment variables read back the way they were typed
@@ -81,7 +99,8 @@ function formatValue(value: unknown): string {
 const MAX_BINARY_SHOWN = 48;
 
 function show(value: unknown, depth: number): string {
-  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : String(value);
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? JSON.stringify(value) : String(value);
   if (typeof value === 'bigint') return String(value);
   if (value instanceof Uint8Array) {
     const base64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
@@ -95,5 +114,7 @@ function show(value: unknown, depth: number): string {
     }
   }
   if (Array.isArray(value)) return `[${value.map((v) => show(v, depth + 1)).join(',')}]`;
-  return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${show(v, depth + 1)}`).join(',')}}`;
+  return `{${Object.entries(value)
+    .map(([k, v]) => `${JSON.stringify(k)}:${show(v, depth + 1)}`)
+    .join(',')}}`;
 }

@@ -31,7 +31,14 @@ export function guardOf(meter: Meter): RecordGuard {
   let guard = GUARDS.get(meter);
   if (guard === undefined) {
     guard = new RecordGuard();
-    guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name, { unit: RECORDS_DROPPED.unit, description: RECORDS_DROPPED.description })));
+    guard.countInto(
+      dropCounter(
+        meter.createCounter(RECORDS_DROPPED.name, {
+          unit: RECORDS_DROPPED.unit,
+          description: RECORDS_DROPPED.description,
+        }),
+      ),
+    );
     GUARDS.set(meter, guard);
   }
   return guard;
@@ -48,7 +55,11 @@ export function guardOf(meter: Meter): RecordGuard {
 export function guardMeter(meter: Meter): Meter {
   let guarded = GUARDED.get(meter);
   if (guarded === undefined) {
-    guarded = guardInstruments(meter, { name: '', version: '', schemaUrl: undefined }, { guard: guardOf(meter), capFor: () => undefined });
+    guarded = guardInstruments(
+      meter,
+      { name: '', version: '', schemaUrl: undefined },
+      { guard: guardOf(meter), capFor: () => undefined },
+    );
     GUARDED.set(meter, guarded);
   }
   return guarded;

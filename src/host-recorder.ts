@@ -17,7 +17,13 @@ import { inspect, isDeepStrictEqual } from 'node:util';
 import type { Meter } from '@opentelemetry/api';
 import { checkOptionKeys } from './common/option-keys.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
-import { createRecorder as createDomainRecorder, recorderOn, type BuildInfo, type Declared, type Recorder } from './domain/recorder.ts';
+import {
+  createRecorder as createDomainRecorder,
+  recorderOn,
+  type BuildInfo,
+  type Declared,
+  type Recorder,
+} from './domain/recorder.ts';
 import { ConfigError } from './errors.ts';
 import type { SnapshotSourceOptions } from './domain/snapshot.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
@@ -32,7 +38,9 @@ import type { ProfileName } from './options.ts';
  * @example
  *   const options: HostRecorderOptions = { profile: 'solti', snapshot: { ttlMillis: 15_000 } };
  */
-export interface HostRecorderOptions<I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[]> {
+export interface HostRecorderOptions<
+  I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[],
+> {
   /** The profile the host's JobmeterReader serves: its closed vocabularies, buckets and snapshot policy. @default 'otel' */
   readonly profile?: ProfileName;
   /** Instruments the host declares, as `createJobmeter`'s `instruments`. @default [] */
@@ -57,22 +65,33 @@ const ASKED = new WeakMap<Recorder, HostRecorderOptions>();
  *   const jm = createRecorder(metrics.getMeter('jobmeter'), { profile: 'solti' });
  *   instrumentWorker(worker, { jobmeter: jm, meter: metrics.getMeter('jobmeter') });
  */
-export function createRecorder<const I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[]>(
-  meter: Meter,
-  options: HostRecorderOptions<I> = {},
-): Declared<Recorder, I[number]> {
+export function createRecorder<
+  const I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[],
+>(meter: Meter, options: HostRecorderOptions<I> = {}): Declared<Recorder, I[number]> {
   checkOptionKeys(options, 'recorder');
   const { profile: name } = resolveProfileChoice(options.profile, undefined);
   // Compared as checked, so a spec that leaves `attributes` out asks for the same as one with none.
   const declared = checkInstrumentSpecs(options.instruments ?? []);
-  const asked: HostRecorderOptions = { profile: name, instruments: declared, ...(options.build !== undefined && { build: options.build }), snapshot: options.snapshot ?? {} };
+  const asked: HostRecorderOptions = {
+    profile: name,
+    instruments: declared,
+    ...(options.build !== undefined && { build: options.build }),
+    snapshot: options.snapshot ?? {},
+  };
   // createJobmeter's recorder is on its meter itself; a host's on the guarded wrapper of its meter.
   const existing = recorderOn(meter) ?? recorderOn(guardMeter(meter));
   if (existing !== undefined) {
     const first = ASKED.get(existing);
-    if (first !== undefined && isDeepStrictEqual(first, asked)) return existing as Declared<Recorder, I[number]>;
-    const made = first === undefined ? "createJobmeter's, and the Jobmeter is its recorder" : `made with ${inspect(first, { breakLength: Infinity, depth: 4 })}`;
-    throw new ConfigError('createRecorder(meter, options)', options, `the options of the recorder this meter has (${made}): pass the first recorder where it is needed`);
+    if (first !== undefined && isDeepStrictEqual(first, asked)) return existing;
+    const made =
+      first === undefined
+        ? "createJobmeter's, and the Jobmeter is its recorder"
+        : `made with ${inspect(first, { breakLength: Infinity, depth: 4 })}`;
+    throw new ConfigError(
+      'createRecorder(meter, options)',
+      options,
+      `the options of the recorder this meter has (${made}): pass the first recorder where it is needed`,
+    );
   }
   const profile = profileSettings(name);
   // The snapshot's and observe()'s observables are checked as the instruments are.
@@ -85,5 +104,5 @@ export function createRecorder<const I extends readonly DeclaredInstrumentSpec[]
     ...(profile.vocabularies !== undefined && { vocabularies: profile.vocabularies }),
   });
   ASKED.set(recorder, asked);
-  return recorder as Declared<Recorder, I[number]>;
+  return recorder;
 }

@@ -4,5 +4,12 @@
  */
 export { renderOpenMetrics } from './exposition/openmetrics.ts';
 export { renderPrometheusText } from './exposition/text.ts';
-export type { ExpositionFormat, Family, FamilyType, HistogramSeries, NativeBuckets, NumberSeries } from './exposition/types.ts';
+export type {
+  ExpositionFormat,
+  Family,
+  FamilyType,
+  HistogramSeries,
+  NativeBuckets,
+  NumberSeries,
+} from './exposition/types.ts';
 export type { NumberColumns } from './exposition/render-model.ts';

@@ -10,7 +10,12 @@ export type { MetricsHandler } from './http/node-handler.ts';
 export { createMetricsMiddleware } from './http/middleware.ts';
 export type { MetricsMiddleware } from './http/middleware.ts';
 export { describeMetricsRoute } from './http/route-options.ts';
-export type { ApiKey, JobmeterMetricsOptions, MetricsRouteInfo, MetricsSource } from './http/route-options.ts';
+export type {
+  ApiKey,
+  JobmeterMetricsOptions,
+  MetricsRouteInfo,
+  MetricsSource,
+} from './http/route-options.ts';
 export { setAccessLogTenant } from './http/access-log.ts';
 export type { AccessLogOptions, LineSink } from './http/access-log.ts';
 export { POSTURES, POSTURE_NAMES } from './common/postures.ts';

@@ -18,7 +18,16 @@ export { ConfigError } from './errors.ts';
 export { VERSION } from './version.ts';
 export type { FamilyRule } from './naming/types.ts';
 export type { TranslationStrategy } from './naming/prometheus-names.ts';
-export type { HostInstruments, IngestOptions, JobmeterOptions, OtlpPushOptions, OtlpProtocol, PullListenerOptions, ProfileName, ProfileOptions } from './options.ts';
+export type {
+  HostInstruments,
+  IngestOptions,
+  JobmeterOptions,
+  OtlpPushOptions,
+  OtlpProtocol,
+  PullListenerOptions,
+  ProfileName,
+  ProfileOptions,
+} from './options.ts';
 export type {
   BoundCounter,
   BoundGauge,
@@ -37,5 +46,17 @@ export type {
   RunAttributes,
   RunHandle,
 } from './domain/recorder.ts';
-export type { AttributeSpec, DeclaredInstrumentSpec, InstrumentKind, InstrumentSpec, Outcome } from './domain/types.ts';
-export type { HostSnapshot, HostRecord, SessionRecord, SnapshotCallback, SnapshotSourceOptions } from './domain/snapshot.ts';
+export type {
+  AttributeSpec,
+  DeclaredInstrumentSpec,
+  InstrumentKind,
+  InstrumentSpec,
+  Outcome,
+} from './domain/types.ts';
+export type {
+  HostSnapshot,
+  HostRecord,
+  SessionRecord,
+  SnapshotCallback,
+  SnapshotSourceOptions,
+} from './domain/snapshot.ts';

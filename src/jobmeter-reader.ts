@@ -46,7 +46,18 @@ import { givenListenerPort, portGivenToAnother, siblingReaders } from './readers
 export const READY_WAIT_MILLIS = 5_000;
 
 /** The `createJobmeter` options that make sense for a reader of someone else's provider. */
-export type JobmeterReaderOptions = Pick<JobmeterOptions, 'profile' | 'listener' | 'otelScopeInfo' | 'hostname' | 'hostInstruments' | 'startTimestamps' | 'translationStrategy' | 'unitSuffixes' | 'attributeValueLengthLimit'> & {
+export type JobmeterReaderOptions = Pick<
+  JobmeterOptions,
+  | 'profile'
+  | 'listener'
+  | 'otelScopeInfo'
+  | 'hostname'
+  | 'hostInstruments'
+  | 'startTimestamps'
+  | 'translationStrategy'
+  | 'unitSuffixes'
+  | 'attributeValueLengthLimit'
+> & {
   /** Producers whose metrics join every collection, after the provider's own. @default [] */
   metricProducers?: MetricProducer[];
 };
@@ -82,19 +93,43 @@ export class JobmeterReader extends PullMetricReader {
     super(options.metricProducers ?? []);
     checkOptionKeys(options, 'reader');
     const choice = resolveProfileChoice(options.profile, options.hostInstruments);
-    const profile = withExpositionOptions(buildProfile(choice, options.otelScopeInfo ?? true), options);
+    const profile = withExpositionOptions(
+      buildProfile(choice, options.otelScopeInfo ?? true),
+      options,
+    );
     this.profile = profile;
     // No series store here (the host's provider holds the storages): the reader keeps what its
     // zero-filled counters served.
-    const namer = profileNamer(profile, choice.hostInstruments, options.hostname, new ServedTotals());
-    const valueLengthLimit = resolveOption(JOBMETER_OPTIONS, 'attributeValueLengthLimit', options.attributeValueLengthLimit);
+    const namer = profileNamer(
+      profile,
+      choice.hostInstruments,
+      options.hostname,
+      new ServedTotals(),
+    );
+    const valueLengthLimit = resolveOption(
+      JOBMETER_OPTIONS,
+      'attributeValueLengthLimit',
+      options.attributeValueLengthLimit,
+    );
     const guard = new RecordGuard({ valueLengthLimit });
     const limit = new CollectedLengthLimit(guard);
     const counted = cutCount(guard);
-    this.scrape = coalescedScrape(() => this.collect().then((r) => metricsCollection(counted(limit.apply(r.resourceMetrics)))), namer);
+    this.scrape = coalescedScrape(
+      () => this.collect().then((r) => metricsCollection(counted(limit.apply(r.resourceMetrics)))),
+      namer,
+    );
     const listener: ResolvedOptions['listener'] = resolveListener(options.listener);
     this.#port = listener === false ? 0 : listener.port;
-    this.#listen = listener === false ? undefined : () => startMetricsListener({ ...listener, format: listener.format ?? profile.format, json: jsonView(profile), scrape: this.scrape });
+    this.#listen =
+      listener === false
+        ? undefined
+        : () =>
+            startMetricsListener({
+              ...listener,
+              format: listener.format ?? profile.format,
+              json: jsonView(profile),
+              scrape: this.scrape,
+            });
     if (listener !== false) givenListenerPort(this, listener.port);
     this.#bound =
       listener === false

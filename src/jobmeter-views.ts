@@ -33,7 +33,10 @@ export function profileBuckets(profile: ProfileName): Readonly<Record<string, re
 }
 
 /** `specs` with the buckets a profile gives some of them (its `buckets` table) in place of the catalog's. */
-export function withProfileBuckets(specs: readonly InstrumentSpec[], buckets: Readonly<Record<string, readonly number[]>>): InstrumentSpec[] {
+export function withProfileBuckets(
+  specs: readonly InstrumentSpec[],
+  buckets: Readonly<Record<string, readonly number[]>>,
+): InstrumentSpec[] {
   return specs.map((s) => (buckets[s.name] ? { ...s, buckets: buckets[s.name] } : s));
 }
 
@@ -45,12 +48,22 @@ export function withProfileBuckets(specs: readonly InstrumentSpec[], buckets: Re
  * @example
  *   const sdk = new NodeSDK({ metricReaders: [new JobmeterReader({ profile: 'rm' })], views: jobmeterViews('rm') });
  */
-export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterViewsOptions = {}): ViewOptions[] {
+export function jobmeterViews(
+  profile: ProfileName = 'otel',
+  options: JobmeterViewsOptions = {},
+): ViewOptions[] {
   oneOf(profile, PROFILE_NAMES, 'profile');
   checkOptionKeys(options, 'views');
-  const specs = [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...checkInstrumentSpecs(options.instruments ?? [])];
+  const specs = [
+    ...DOMAIN_INSTRUMENTS,
+    ...SELF_INSTRUMENTS,
+    ...PROCESS_INSTRUMENTS,
+    ...checkInstrumentSpecs(options.instruments ?? []),
+  ];
   const settings = profileSettings(profile);
-  return buildViews(withProfileAttributes(withProfileBuckets(specs, settings.buckets), settings.attributes));
+  return buildViews(
+    withProfileAttributes(withProfileBuckets(specs, settings.buckets), settings.attributes),
+  );
 }
 
 /**
@@ -58,9 +71,14 @@ export function jobmeterViews(profile: ProfileName = 'otel', options: JobmeterVi
  * (ProfileSettings `attributes`): the SDK then keeps one series per served label set, not one per
  * task or runner that the profile's series sum over anyway.
  */
-export function withProfileAttributes(specs: readonly InstrumentSpec[], read: Readonly<Record<string, readonly string[]>>): InstrumentSpec[] {
+export function withProfileAttributes(
+  specs: readonly InstrumentSpec[],
+  read: Readonly<Record<string, readonly string[]>>,
+): InstrumentSpec[] {
   return specs.map((s) => {
     const keys = Object.hasOwn(read, s.name) ? read[s.name]! : undefined;
-    return keys === undefined ? s : { ...s, attributes: s.attributes.filter((a) => keys.includes(a.key)) };
+    return keys === undefined
+      ? s
+      : { ...s, attributes: s.attributes.filter((a) => keys.includes(a.key)) };
   });
 }

@@ -8,14 +8,30 @@ import { metrics, type Meter } from '@opentelemetry/api';
 import cluster from 'node:cluster';
 import type { MessagePort, Worker as ThreadWorker } from 'node:worker_threads';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AggregationTemporality, type IMetricReader, type MeterProvider, type PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  type IMetricReader,
+  type MeterProvider,
+  type PeriodicExportingMetricReader,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import type { Member } from './cluster/member.ts';
 import { mergePolicies } from './cluster/merge-policy.ts';
 import { ClusterPrimary } from './cluster/primary.ts';
-import { clusterWorkerChannel, listenToClusterWorkers, listenToPort, portChannel } from './cluster/transport.ts';
+import {
+  clusterWorkerChannel,
+  listenToClusterWorkers,
+  listenToPort,
+  portChannel,
+} from './cluster/transport.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
-import { ATTRIBUTE_VALUES_TRUNCATED, DOMAIN_INSTRUMENTS, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
+import {
+  ATTRIBUTE_VALUES_TRUNCATED,
+  DOMAIN_INSTRUMENTS,
+  RECORDS_DROPPED,
+  SELF_INSTRUMENTS,
+} from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { withIngested, type Collection } from './series/collection.ts';
@@ -43,9 +59,22 @@ import { buildInfoAttributes } from './domain/observed-instruments.ts';
 import { PullMetricReader } from './readers/pull-reader.ts';
 import { portGivenToAnother } from './readers/reader-ports.ts';
 import { resolveOptions, roleOf, type ResolvedOptions } from './resolve-options.ts';
-import { buildProfile, coalescedScrape, hostNameOf, jsonView, profileNamer, reservedNativeNames } from './scrape-pipeline.ts';
+import {
+  buildProfile,
+  coalescedScrape,
+  hostNameOf,
+  jsonView,
+  profileNamer,
+  reservedNativeNames,
+} from './scrape-pipeline.ts';
 import { VERSION } from './version.ts';
-import { checkViews, hostCaps, hostViewed, JOBMETER_METER, viewSelects } from './views/host-views.ts';
+import {
+  checkViews,
+  hostCaps,
+  hostViewed,
+  JOBMETER_METER,
+  viewSelects,
+} from './views/host-views.ts';
 
 /**
  * What {@link createJobmeter} resolves to: the domain API ({@link Recorder}), the provider and
@@ -128,7 +157,9 @@ async function loadIngest() {
  * `opentelemetry.js.api.<major>` symbol every copy of API 1.x shares) without registering one.
  */
 function globalMeterProviderTaken(): boolean {
-  const api = (globalThis as Record<symbol, { metrics?: unknown } | undefined>)[Symbol.for('opentelemetry.js.api.1')];
+  const api = (globalThis as Record<symbol, { metrics?: unknown } | undefined>)[
+    Symbol.for('opentelemetry.js.api.1')
+  ];
   return api?.metrics !== undefined;
 }
 
@@ -164,16 +195,21 @@ function registerGlobal(provider: MeterProvider, log: (line: string) => void): (
  *   jm.recordRun({ task: 'nightly', kind: 'task', runner: 'local', outcome: 'success', durationSeconds: 1.2 });
  *   await jm.shutdown();
  */
-export async function createJobmeter<const I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[]>(
-  options: JobmeterOptions<I> = {},
-): Promise<Declared<Jobmeter, I[number]>> {
+export async function createJobmeter<
+  const I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[],
+>(options: JobmeterOptions<I> = {}): Promise<Declared<Jobmeter, I[number]>> {
   const resolved = resolveOptions(options);
   const role = roleOf(resolved);
-  const o: ResolvedOptions = role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
+  const o: ResolvedOptions =
+    role === 'member' ? { ...resolved, listener: false, otlp: undefined, ingest: false } : resolved;
   // What a member reports with: loaded in a member only.
   const memberCode = role === 'member' ? await import('./cluster/member.ts') : undefined;
   const profile = withExpositionOptions(buildProfile(o, o.otelScopeInfo), options);
-  const specs = [...DOMAIN_INSTRUMENTS, ...(o.processMetrics ? PROCESS_INSTRUMENTS : []), ...o.instruments];
+  const specs = [
+    ...DOMAIN_INSTRUMENTS,
+    ...(o.processMetrics ? PROCESS_INSTRUMENTS : []),
+    ...o.instruments,
+  ];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
   const effective = withProfileBuckets(specs, bucketOverrides);
   // Host Views apply to every instrument, jobmeter's own too (an own one a View selects is the
@@ -189,25 +225,47 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
     o.ingest === false
       ? undefined
       : {
-          instruments: withProfileBuckets([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...o.instruments], bucketOverrides),
+          instruments: withProfileBuckets(
+            [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...o.instruments],
+            bucketOverrides,
+          ),
           expiryMillis: o.ingest.expiryMillis,
           maxSeriesPerInstrument: o.ingest.maxSeriesPerInstrument,
           maxSeries: o.ingest.maxSeries,
           maxMemoryBytes: o.ingest.maxMemoryBytes,
           // Native names come from the sender: refuse those that would clash on the pull endpoint.
-          ...(profile.kind === 'native' && { exposedNames: nativeClaimedNames, reservedNames: reservedNativeNames(specs, profile.scopeInfo) }),
-          ...(profile.kind === 'table' && profile.vocabularies !== undefined ? { vocabularies: profile.vocabularies } : {}),
+          ...(profile.kind === 'native' && {
+            exposedNames: nativeClaimedNames,
+            reservedNames: reservedNativeNames(specs, profile.scopeInfo),
+          }),
+          ...(profile.kind === 'table' && profile.vocabularies !== undefined
+            ? { vocabularies: profile.vocabularies }
+            : {}),
         };
   // A second store is made only to serve the last state file written while writes fail (state-keeper.ts).
   const ingest = o.ingest === false ? undefined : await loadIngest();
-  const newIngestStore = ingestSettings === undefined || ingest === undefined ? undefined : () => new ingest.IngestStore(ingestSettings);
+  const newIngestStore =
+    ingestSettings === undefined || ingest === undefined
+      ? undefined
+      : () => new ingest.IngestStore(ingestSettings);
   const ingestStore = newIngestStore?.();
   // The ingest state file: loaded now, before the listener takes a request (state-keeper.ts).
-  const keeper = ingestStore === undefined || newIngestStore === undefined || o.ingest === false || ingest === undefined ? undefined : ingest.openIngestState(ingestStore, newIngestStore, o.ingest, o.log);
+  const keeper =
+    ingestStore === undefined ||
+    newIngestStore === undefined ||
+    o.ingest === false ||
+    ingest === undefined
+      ? undefined
+      : ingest.openIngestState(ingestStore, newIngestStore, o.ingest, o.log);
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const ingestOwner = keeper ?? ingestStore;
-  const shadow = ingestOwner === undefined || ingest === undefined ? undefined : (rm: ResourceMetrics) => ingest.preferIngested(rm, (sm) => ingestOwner.owns(sm));
-  const hostName = hostNameOf(options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'));
+  const shadow =
+    ingestOwner === undefined || ingest === undefined
+      ? undefined
+      : (rm: ResourceMetrics) => ingest.preferIngested(rm, (sm) => ingestOwner.owns(sm));
+  const hostName = hostNameOf(
+    options.hostname === undefined ? undefined : nonEmptyString(options.hostname, 'hostname'),
+  );
   if (profile.kind === 'table' && o.hostInstruments === 'drop') {
     const ruled = new Set(profile.rules.map((r) => r.instrument));
     const dropped = o.instruments.filter((s) => !ruled.has(s.name)).map((s) => s.name);
@@ -218,7 +276,10 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
     );
   }
   // The debug printer decodes with protobufjs: loaded only when asked for.
-  const debug = o.debug === undefined ? undefined : (await import('./debug/debug-printer.ts')).createDebugPrinter(o.debug, o.otlp?.protocol);
+  const debug =
+    o.debug === undefined
+      ? undefined
+      : (await import('./debug/debug-printer.ts')).createDebugPrinter(o.debug, o.otlp?.protocol);
 
   // A host's producers join the pull collection after the SDK's own metrics (the provider puts its
   // tallies first). The ingest is read after them: by a scrape as its series sets (`ingestSeries`,
@@ -229,7 +290,10 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   // A host's MetricData is a host's values too: bounded as its records are, on the same account.
   const producerLimit = new CollectedLengthLimit(guard);
   const hostProducers = (options.metricProducers ?? []).map((p) => producerLimit.producer(p));
-  const extraProducers = [...hostProducers, ...(ingestProducer === undefined ? [] : [ingestProducer])];
+  const extraProducers = [
+    ...hostProducers,
+    ...(ingestProducer === undefined ? [] : [ingestProducer]),
+  ];
   const pull = new PullMetricReader(hostProducers, { cardinalityLimit: o.cardinalityLimit });
   // The primary's own collection for the cluster's aggregate: MetricData (the report's boundary),
   // the ingest's after the pull reader's, as the push reads them.
@@ -237,18 +301,36 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
     const own = await meterProvider.collectWithTallies(pull);
     if (ingestProducer === undefined) return own;
     const { resourceMetrics } = await ingestProducer.collect();
-    return { resource: own.resource, scopeMetrics: [...own.scopeMetrics, ...resourceMetrics.scopeMetrics] };
+    return {
+      resource: own.resource,
+      scopeMetrics: [...own.scopeMetrics, ...resourceMetrics.scopeMetrics],
+    };
   };
-  const readers: IMetricReader[] = [pull, ...list(options.readers ?? [], 'readers', 'OpenTelemetry MetricReaders').map((r, i) => metricReader(r, `readers[${i}]`))];
+  const readers: IMetricReader[] = [
+    pull,
+    ...list(options.readers ?? [], 'readers', 'OpenTelemetry MetricReaders').map((r, i) =>
+      metricReader(r, `readers[${i}]`),
+    ),
+  ];
   // A port a standard reader in `readers` was given stays its own (readers/reader-ports.ts).
-  const portTaken = o.listener === false ? undefined : portGivenToAnother(readers, o.listener.port, 'listener.port');
+  const portTaken =
+    o.listener === false
+      ? undefined
+      : portGivenToAnother(readers, o.listener.port, 'listener.port');
   if (portTaken !== undefined) throw portTaken;
   // The resource attributes the profile's labels are read from on the Collector path (crewshipd's
   // `hostname` from `host.name`), valued as the pull's labels, so the push carries them; a host's own
   // attributes win.
-  const resource = resourceFromAttributes({ ...resourceAttributesFor(profile, hostName), ...o.resourceAttributes, 'service.name': o.serviceName });
+  const resource = resourceFromAttributes({
+    ...resourceAttributesFor(profile, hostName),
+    ...o.resourceAttributes,
+    'service.name': o.serviceName,
+  });
   // The push's temporality, which the cluster's aggregate is read in too.
-  const temporality = o.otlp?.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+  const temporality =
+    o.otlp?.temporality === 'delta'
+      ? AggregationTemporality.DELTA
+      : AggregationTemporality.CUMULATIVE;
   // The primary's collections become the aggregate once a member has reported (src/cluster/).
   const primary =
     role === 'primary' && o.cluster !== false
@@ -270,7 +352,8 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
     // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
     const cumulative = o.otlp.temporality === 'cumulative';
     // An explicit `profile` with delta is refused by resolveOptions; the default follows suit.
-    const naming = o.otlpNaming ?? (profile.kind === 'table' && cumulative ? 'profile' : 'canonical');
+    const naming =
+      o.otlpNaming ?? (profile.kind === 'table' && cumulative ? 'profile' : 'canonical');
     let named = shadow;
     if (naming === 'profile') {
       const { createFamiliesToMetrics } = await import('./otlp/families-to-metrics.ts');
@@ -279,7 +362,11 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
     } else if (profile.kind === 'table') {
       // Canonical names under a legacy table: the push carries the series the table fills with 0.
       const { createPushZeroFill } = await import('./naming/zero-fill-push.ts');
-      const zeros = createPushZeroFill(profile, { specs: effective, scope: { name: JOBMETER_METER, version: VERSION }, temporality });
+      const zeros = createPushZeroFill(profile, {
+        specs: effective,
+        scope: { name: JOBMETER_METER, version: VERSION },
+        temporality,
+      });
       named = (rm) => zeros(shadow?.(rm) ?? rm);
     }
     let transform: PushTransform | undefined = named;
@@ -330,7 +417,12 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   // One namer for the scrape and the profile-named push (a closure above, run after this): what its
   // zero-filled counters served is the tallies' store's.
-  const namer = profileNamer(profile, o.hostInstruments, hostName, meterProvider.tallies.series.served);
+  const namer = profileNamer(
+    profile,
+    o.hostInstruments,
+    hostName,
+    meterProvider.tallies.series.served,
+  );
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
   guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
   const recorder = createRecorder(meter, {
@@ -339,10 +431,17 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
     declared: o.instruments,
     // Every original reports its build; default to jobmeter's own so the series is never absent.
     build: options.build ?? { version: VERSION },
-    snapshotDefaults: { ...(profile.kind === 'table' ? profile.snapshot : undefined), ...options.snapshot },
-    ...(profile.kind === 'table' && profile.vocabularies !== undefined ? { vocabularies: profile.vocabularies } : {}),
+    snapshotDefaults: {
+      ...(profile.kind === 'table' ? profile.snapshot : undefined),
+      ...options.snapshot,
+    },
+    ...(profile.kind === 'table' && profile.vocabularies !== undefined
+      ? { vocabularies: profile.vocabularies }
+      : {}),
   });
-  const stopProcessMetrics = o.processMetrics ? registerProcessMetrics(meter, { runtime: profile.kind === 'native' }) : () => {};
+  const stopProcessMetrics = o.processMetrics
+    ? registerProcessMetrics(meter, { runtime: profile.kind === 'native' })
+    : () => {};
 
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.
   // The SDK's collection first: its callbacks may record into the tallies' store. While the SDK
@@ -353,14 +452,21 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   const collectStore = (): Promise<Collection> =>
     storeOnly && !stopped && !meterProvider.sdkInstruments
       ? meterProvider.tallies.series.collect({ resource, scopeMetrics: [] })
-      : pull.collect().then((result) => meterProvider.tallies.series.collect(result.resourceMetrics));
+      : pull
+          .collect()
+          .then((result) => meterProvider.tallies.series.collect(result.resourceMetrics));
   const collect = (): Promise<Collection> =>
     primary?.active === true
       ? primary.scrape()
       : ingestSeries === undefined
         ? collectStore()
-        : collectStore().then((c) => ingestSeries.collectSeries().then((part) => withIngested(c, part)));
-  const scrape = coalescedScrape(ingest === undefined ? collect : () => collect().then(ingest.preferIngestedIn), namer);
+        : collectStore().then((c) =>
+            ingestSeries.collectSeries().then((part) => withIngested(c, part)),
+          );
+  const scrape = coalescedScrape(
+    ingest === undefined ? collect : () => collect().then(ingest.preferIngestedIn),
+    namer,
+  );
 
   const format = (o.listener === false ? undefined : o.listener.format) ?? profile.format;
   const json = jsonView(profile, () => recorder.lastSnapshot());
@@ -368,20 +474,49 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   /** What `/ready` reads, on every listener that answers it. */
   const pipeline = (): PipelineState => ({
     push: pushReader === undefined ? undefined : { failedExports: pushFailures() },
-    ingest: ingestStore === undefined || o.ingest === false ? undefined : { memoryBytes: ingestStore.memoryBytes, maxMemoryBytes: o.ingest.maxMemoryBytes },
+    ingest:
+      ingestStore === undefined || o.ingest === false
+        ? undefined
+        : { memoryBytes: ingestStore.memoryBytes, maxMemoryBytes: o.ingest.maxMemoryBytes },
     checkpoint: keeper === undefined ? undefined : { failing: keeper.health().failing },
   });
   telemetry.readinessFrom(pipeline);
   let ingestListener: IngestListener | undefined;
   try {
-    if (o.listener !== false) listener = await startMetricsListener({ ...o.listener, format, json, scrape, onScrape: (seconds) => telemetry.scraped(seconds) });
+    if (o.listener !== false)
+      listener = await startMetricsListener({
+        ...o.listener,
+        format,
+        json,
+        scrape,
+        onScrape: (seconds) => telemetry.scraped(seconds),
+      });
     if (o.ingest !== false && ingestStore !== undefined && ingest !== undefined) {
-      const { host, port, allowNonLoopback, maxBodyBytes, maxConcurrentRequests, requestTimeoutMillis, idleTimeoutMillis, maxConnections, token, apiKeys, trustedCidrs, maxMemoryBytes, maxSeries } = o.ingest;
+      const {
+        host,
+        port,
+        allowNonLoopback,
+        maxBodyBytes,
+        maxConcurrentRequests,
+        requestTimeoutMillis,
+        idleTimeoutMillis,
+        maxConnections,
+        token,
+        apiKeys,
+        trustedCidrs,
+        maxMemoryBytes,
+        maxSeries,
+      } = o.ingest;
       const onRequest = debug?.received;
       telemetry.ingestFrom({
         refused: () => ingestStore.refusedByReason(),
         reasons: REFUSAL_REASONS,
-        held: () => ({ series: ingestStore.seriesCount, maxSeries, memoryBytes: ingestStore.memoryBytes, maxMemoryBytes }),
+        held: () => ({
+          series: ingestStore.seriesCount,
+          maxSeries,
+          memoryBytes: ingestStore.memoryBytes,
+          maxMemoryBytes,
+        }),
       });
       if (keeper !== undefined) telemetry.checkpointsFrom(() => keeper.health());
       ingestListener = await ingest.startIngestListener({
@@ -416,20 +551,25 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   keeper?.start();
   // Last, once nothing can fail: a jobmeter that failed to start leaves no global behind.
   const unregisterGlobal = o.global ? registerGlobal(meterProvider, o.log) : () => {};
-  const stopClusterWorkers = (primary !== undefined && cluster.isPrimary ? listenToClusterWorkers(primary) : undefined) ?? (() => {});
+  const stopClusterWorkers =
+    (primary !== undefined && cluster.isPrimary ? listenToClusterWorkers(primary) : undefined) ??
+    (() => {});
   const stopThreads = new Set<() => void>();
   let threads = 0;
   const member: Member | undefined =
     memberCode !== undefined && o.cluster !== false
       ? memberCode.startMember({
-          channel: o.cluster.reportTo !== undefined ? portChannel(o.cluster.reportTo) : clusterWorkerChannel(),
+          channel:
+            o.cluster.reportTo !== undefined
+              ? portChannel(o.cluster.reportTo)
+              : clusterWorkerChannel(),
           collect: () => meterProvider.collectWithTallies(pull).then((rm) => shadow?.(rm) ?? rm),
           welcomeMillis: CLUSTER_WELCOME_MILLIS,
           log: o.log,
           alone:
             o.cluster.reportTo !== undefined
               ? 'this thread reports over cluster.reportTo, but no jobmeter answered on the other end: call jm.aggregate(worker) where the thread was started'
-              : 'this cluster worker reports to the primary, but no jobmeter answered there: call createJobmeter() in the primary too (it serves the workers\' metrics; cluster: false makes each process stand alone)',
+              : "this cluster worker reports to the primary, but no jobmeter answered there: call createJobmeter() in the primary too (it serves the workers' metrics; cluster: false makes each process stand alone)",
         })
       : undefined;
 
@@ -448,7 +588,10 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
     pipeline,
     role,
     aggregate(source) {
-      if (primary === undefined) throw new Error(`jm.aggregate() needs the aggregating jobmeter (this one's role is ${role})`);
+      if (primary === undefined)
+        throw new Error(
+          `jm.aggregate() needs the aggregating jobmeter (this one's role is ${role})`,
+        );
       const stop = listenToPort(primary, `thread ${++threads}`, source);
       stopThreads.add(stop);
       return () => {
@@ -487,7 +630,7 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
   };
   telemetries.set(jm, telemetry);
   if (ingestListener !== undefined) ingestListeners.set(jm, ingestListener);
-  return jm as Declared<Jobmeter, I[number]>;
+  return jm;
 }
 
 /** Every reason the ingest refuses points for, served at 0 from start (tsc keeps it whole). */

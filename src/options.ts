@@ -14,7 +14,14 @@ import type { DeclaredInstrumentSpec } from './domain/types.ts';
 import type { TranslationStrategy } from './naming/prometheus-names.ts';
 import type { FamilyRule } from './naming/types.ts';
 import type { ApiKey } from './http/route-options.ts';
-import type { HostInstruments, ListenerFormat, OtlpNaming, OtlpProtocol, ProfileName, Temporality } from './common/option-values.ts';
+import type {
+  HostInstruments,
+  ListenerFormat,
+  OtlpNaming,
+  OtlpProtocol,
+  ProfileName,
+  Temporality,
+} from './common/option-values.ts';
 
 export {
   HOST_INSTRUMENTS,
@@ -210,7 +217,9 @@ export interface ClusterOptions {
  * @example
  *   const options: JobmeterOptions = { serviceName: 'my-scheduler', profile: 'runwisp', listener: { port: 9464 } };
  */
-export interface JobmeterOptions<I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[]> {
+export interface JobmeterOptions<
+  I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[],
+> {
   /** Naming profile the pull endpoint renders, by name or with rules of the host's own. @default 'otel' */
   profile?: ProfileName | ProfileOptions;
   /**

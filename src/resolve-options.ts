@@ -9,14 +9,32 @@ import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { MERGE_POLICIES, type MergePolicy } from './cluster/merge-policy.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { checkOptionKeys } from './common/option-keys.ts';
-import { CLUSTER_OPTIONS, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, resolveOption, resolveSection, SERVER_LIMIT_KEYS } from './common/option-table.ts';
+import {
+  CLUSTER_OPTIONS,
+  INGEST_OPTIONS,
+  JOBMETER_OPTIONS,
+  LISTENER_OPTIONS,
+  resolveOption,
+  resolveSection,
+  SERVER_LIMIT_KEYS,
+} from './common/option-table.ts';
 import { ConfigError } from './errors.ts';
 import { callback, list, oneOf, oneServiceName, stringTable } from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
-import { LISTENER_FORMATS, OTLP_NAMINGS, PROFILE_NAMES, type HostInstruments, type IngestGateKey, type IngestOptions, type JobmeterOptions, type ProfileName, type PullListenerOptions } from './options.ts';
+import {
+  LISTENER_FORMATS,
+  OTLP_NAMINGS,
+  PROFILE_NAMES,
+  type HostInstruments,
+  type IngestGateKey,
+  type IngestOptions,
+  type JobmeterOptions,
+  type ProfileName,
+  type PullListenerOptions,
+} from './options.ts';
 import type { ResolvedOtlpPushOptions } from './readers/otlp-push.ts';
 
 export interface ResolvedOptions {
@@ -27,13 +45,19 @@ export interface ResolvedOptions {
   readonly serviceName: string;
   readonly resourceAttributes: Readonly<Record<string, string>>;
   readonly listener:
-    | ({ readonly host: string; readonly port: number; readonly allowNonLoopback: boolean; readonly format: 'negotiate' | ExpositionFormat | undefined } & ServerLimits)
+    | ({
+        readonly host: string;
+        readonly port: number;
+        readonly allowNonLoopback: boolean;
+        readonly format: 'negotiate' | ExpositionFormat | undefined;
+      } & ServerLimits)
     | false;
   readonly otlp: ResolvedOtlpPushOptions | undefined;
   /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
   readonly otlpNaming: 'canonical' | 'profile' | undefined;
   /** The gate keys as given (checked when the listener starts). */
-  readonly ingest: (Required<Omit<IngestOptions, IngestGateKey>> & Pick<IngestOptions, IngestGateKey>) | false;
+  readonly ingest:
+    (Required<Omit<IngestOptions, IngestGateKey>> & Pick<IngestOptions, IngestGateKey>) | false;
   readonly processMetrics: boolean;
   readonly otelScopeInfo: boolean;
   readonly instruments: readonly InstrumentSpec[];
@@ -44,19 +68,27 @@ export interface ResolvedOptions {
   readonly hostExemplars: boolean;
   readonly views: readonly ViewOptions[];
   readonly log: (line: string) => void;
-  readonly cluster: { readonly timeoutMillis: number; readonly reportTo: MessagePort | undefined; readonly merge: Readonly<Record<string, MergePolicy>> } | false;
+  readonly cluster:
+    | {
+        readonly timeoutMillis: number;
+        readonly reportTo: MessagePort | undefined;
+        readonly merge: Readonly<Record<string, MergePolicy>>;
+      }
+    | false;
 }
-
 
 const stderrLine = (line: string): void => void process.stderr.write(`jobmeter: ${line}\n`);
 
 /** The pull listener's options with their defaults; the format stays undefined: the profile's own. */
-export function resolveListener(l: PullListenerOptions | false | undefined): ResolvedOptions['listener'] {
+export function resolveListener(
+  l: PullListenerOptions | false | undefined,
+): ResolvedOptions['listener'] {
   if (l === false) return false;
   return {
     ...resolveSection(l, LISTENER_OPTIONS, 'listener', SERVER_LIMIT_KEYS),
     // undefined: what the profile's original serves (resolved once the profile is known)
-    format: l?.format === undefined ? undefined : oneOf(l.format, LISTENER_FORMATS, 'listener.format'),
+    format:
+      l?.format === undefined ? undefined : oneOf(l.format, LISTENER_FORMATS, 'listener.format'),
     ...resolveServerLimits(l, 'listener'),
   };
 }
@@ -67,7 +99,11 @@ export function resolveProfileChoice(
   host: HostInstruments | undefined,
 ): Pick<ResolvedOptions, 'profile' | 'profileRules' | 'hostInstruments'> {
   const table = typeof given === 'object' && given !== null;
-  const profile = oneOf((table ? given.name : given) ?? OPTION_DEFAULTS.profile, PROFILE_NAMES, table ? 'profile.name' : 'profile');
+  const profile = oneOf(
+    (table ? given.name : given) ?? OPTION_DEFAULTS.profile,
+    PROFILE_NAMES,
+    table ? 'profile.name' : 'profile',
+  );
   const hostInstruments = resolveOption(JOBMETER_OPTIONS, 'hostInstruments', host);
   return { profile, profileRules: table ? (given.rules ?? []) : [], hostInstruments };
 }
@@ -89,10 +125,15 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
           timeoutMillis: o.otlp.timeoutMillis ?? Math.min(d.otlp.timeoutMillis, intervalMillis),
           temporality: o.otlp.temporality ?? d.otlp.temporality,
         };
-  const otlpNaming = o.otlp?.naming === undefined ? undefined : oneOf(o.otlp.naming, OTLP_NAMINGS, 'otlp.naming');
+  const otlpNaming =
+    o.otlp?.naming === undefined ? undefined : oneOf(o.otlp.naming, OTLP_NAMINGS, 'otlp.naming');
   // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
   if (otlp !== undefined && otlpNaming === 'profile' && otlp.temporality !== 'cumulative') {
-    throw new ConfigError('otlp.naming', otlpNaming, 'canonical when otlp.temporality is delta (profile series are cumulative)');
+    throw new ConfigError(
+      'otlp.naming',
+      otlpNaming,
+      'canonical when otlp.temporality is delta (profile series are cumulative)',
+    );
   }
   const ingest =
     o.ingest === undefined || o.ingest === false
@@ -123,16 +164,32 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
 }
 
 /** `resourceAttributes['service.name']` is the service name, as the config file's and OTEL_RESOURCE_ATTRIBUTES' are. */
-function serviceNameOf(serviceName: unknown, attributes: Readonly<Record<string, string>>): { serviceName?: string } {
+function serviceNameOf(
+  serviceName: unknown,
+  attributes: Readonly<Record<string, string>>,
+): { serviceName?: string } {
   if (!Object.hasOwn(attributes, 'service.name')) return {};
-  return { serviceName: oneServiceName(attributes['service.name'], "resourceAttributes['service.name']", serviceName, 'serviceName') };
+  return {
+    serviceName: oneServiceName(
+      attributes['service.name'],
+      "resourceAttributes['service.name']",
+      serviceName,
+      'serviceName',
+    ),
+  };
 }
 
 function resolveCluster(c: JobmeterOptions['cluster']): ResolvedOptions['cluster'] {
   if (c === false) return false;
-  const timeoutMillis = resolveOption(CLUSTER_OPTIONS, 'timeoutMillis', c?.timeoutMillis, 'cluster');
+  const timeoutMillis = resolveOption(
+    CLUSTER_OPTIONS,
+    'timeoutMillis',
+    c?.timeoutMillis,
+    'cluster',
+  );
   const merge = c?.merge ?? {};
-  for (const [name, policy] of Object.entries(merge)) oneOf(policy, MERGE_POLICIES, `cluster.merge.${name}`);
+  for (const [name, policy] of Object.entries(merge))
+    oneOf(policy, MERGE_POLICIES, `cluster.merge.${name}`);
   return { timeoutMillis, reportTo: c?.reportTo, merge };
 }
 

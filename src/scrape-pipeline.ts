@@ -29,14 +29,23 @@ import type { ResolvedOptions } from './resolve-options.ts';
  * open mode always has the array. Data ingested over OTLP never fills it: no OTLP instrument
  * carries the per-session list (docs/collector.md).
  */
-export function jsonView(profile: Profile, lastSnapshot: () => HostSnapshot | undefined = () => undefined): JsonView {
+export function jsonView(
+  profile: Profile,
+  lastSnapshot: () => HostSnapshot | undefined = () => undefined,
+): JsonView {
   if (profile.kind !== 'table' || profile.json !== 'flat') return { shape: 'generic' };
   return {
     shape: 'flat',
     prefix: profile.prefix,
     extra: () => {
       const list = lastSnapshot()?.sessions?.list ?? [];
-      return { sessions: list.map((s) => ({ id: s.id, disk_bytes: s.diskBytes, memory_cap_pages: s.memoryCapPages })) };
+      return {
+        sessions: list.map((s) => ({
+          id: s.id,
+          disk_bytes: s.diskBytes,
+          memory_cap_pages: s.memoryCapPages,
+        })),
+      };
     },
   };
 }
@@ -55,22 +64,35 @@ const EXPOSED_KIND_OF: Readonly<Record<InstrumentSpec['kind'], ExposedKind>> = {
  * The names jobmeter serves itself under the native profile, by owner: its instruments' (a sender
  * may feed those very instruments), `target_info`, and the self-metrics (no sender may take those).
  */
-export function reservedNativeNames(specs: readonly InstrumentSpec[], scopeInfo: boolean): Map<string, string> {
+export function reservedNativeNames(
+  specs: readonly InstrumentSpec[],
+  scopeInfo: boolean,
+): Map<string, string> {
   const out = new Map<string, string>();
   for (const spec of [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...specs]) {
-    for (const n of nativeClaimedNames(spec.name, spec.unit, EXPOSED_KIND_OF[spec.kind])) out.set(n, spec.name);
+    for (const n of nativeClaimedNames(spec.name, spec.unit, EXPOSED_KIND_OF[spec.kind]))
+      out.set(n, spec.name);
   }
   if (scopeInfo) for (const n of claimedNames('target_info', 'info')) out.set(n, 'target_info');
-  for (const n of claimedNames(SCRAPE_ERRORS_FAMILY, 'counter')) out.set(n, `the self-metric ${SCRAPE_ERRORS_FAMILY}`);
-  for (const n of nativeClaimedNames(REFUSED_METRIC, '{data_point}', 'counter')) out.set(n, `the self-metric ${REFUSED_METRIC}`);
+  for (const n of claimedNames(SCRAPE_ERRORS_FAMILY, 'counter'))
+    out.set(n, `the self-metric ${SCRAPE_ERRORS_FAMILY}`);
+  for (const n of nativeClaimedNames(REFUSED_METRIC, '{data_point}', 'counter'))
+    out.set(n, `the self-metric ${REFUSED_METRIC}`);
   return out;
 }
 
 /** The profile, extended with the host's rules once they are checked against it. */
-export function buildProfile(choice: Pick<ResolvedOptions, 'profile' | 'profileRules'>, scopeInfo: boolean): Profile {
+export function buildProfile(
+  choice: Pick<ResolvedOptions, 'profile' | 'profileRules'>,
+  scopeInfo: boolean,
+): Profile {
   const builtIn = resolveProfile(choice.profile, scopeInfo);
   const labelsByName = builtIn.kind === 'table' && builtIn.order === 'sorted';
-  return resolveProfile(choice.profile, scopeInfo, checkFamilyRules(choice.profileRules, builtIn.rules ?? [], 'profile.rules', labelsByName));
+  return resolveProfile(
+    choice.profile,
+    scopeInfo,
+    checkFamilyRules(choice.profileRules, builtIn.rules ?? [], 'profile.rules', labelsByName),
+  );
 }
 
 /** The value of a profile's hostname label: the `hostname` option, or the machine's name. */
@@ -83,13 +105,22 @@ export function hostNameOf(option: string | undefined): string {
  * out (its original has no such series); the host's are served under native names unless it
  * asked to drop them. `totals`: the store's memory of what zero-filled counters served.
  */
-export function profileNamer(profile: Profile, hostInstruments: HostInstruments, hostName: string | undefined, totals: ServedTotals): Namer {
+export function profileNamer(
+  profile: Profile,
+  hostInstruments: HostInstruments,
+  hostName: string | undefined,
+  totals: ServedTotals,
+): Namer {
   return createNamer(profile, {
     hostname: hostNameOf(hostName),
     totals,
     hostInstruments,
     // The ingest's self-metric too: a legacy profile serves no self-metric (its original has none).
-    ownInstruments: new Set([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS].map((s) => s.name).concat(REFUSED_METRIC)),
+    ownInstruments: new Set(
+      [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...SELF_INSTRUMENTS]
+        .map((s) => s.name)
+        .concat(REFUSED_METRIC),
+    ),
   });
 }
 
@@ -99,7 +130,10 @@ export function profileNamer(profile: Profile, hostInstruments: HostInstruments,
  * families keep nothing of the collection's figures (they are copied): the collection is done
  * once the pass is over, and the store copies the next one into the same storage.
  */
-export function coalescedScrape(collect: () => Promise<Collection>, namer: Namer): () => Promise<RenderFamily[]> {
+export function coalescedScrape(
+  collect: () => Promise<Collection>,
+  namer: Namer,
+): () => Promise<RenderFamily[]> {
   let inflight: Promise<RenderFamily[]> | undefined;
   return () =>
     (inflight ??= collect()

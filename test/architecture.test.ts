@@ -62,8 +62,16 @@ function stageOf(path: string): string {
 const IMPORT = /^(?:import|export)\b[^;]*?\bfrom\s+'(\.[^']+)'|^import\s+'(\.[^']+)'/gm;
 
 test('every import between folders of src/ follows the documented direction', () => {
-  const stages = new Set(readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name));
-  assert.deepEqual([...stages].sort(), Object.keys(ALLOWED).sort(), 'every folder of src/ has a row in ALLOWED (and nothing else does)');
+  const stages = new Set(
+    readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name),
+  );
+  assert.deepEqual(
+    [...stages].sort(),
+    Object.keys(ALLOWED).sort(),
+    'every folder of src/ has a row in ALLOWED (and nothing else does)',
+  );
   const wrong: string[] = [];
   for (const file of files(SRC)) {
     const from = stageOf(file);
@@ -75,10 +83,12 @@ test('every import between folders of src/ follows the documented direction', ()
       const to = stageOf(target);
       if (to === from || to === 'common') continue;
       if (to.startsWith('/')) {
-        if (allowed !== COMPOSITION && !SHARED.has(to.slice(1))) wrong.push(`${relative(SRC, file)} imports the composition file ${to.slice(1)}`);
+        if (allowed !== COMPOSITION && !SHARED.has(to.slice(1)))
+          wrong.push(`${relative(SRC, file)} imports the composition file ${to.slice(1)}`);
         continue;
       }
-      if (allowed !== COMPOSITION && !allowed.includes(to)) wrong.push(`${relative(SRC, file)} imports ${relative(SRC, target)} (${from} → ${to})`);
+      if (allowed !== COMPOSITION && !allowed.includes(to))
+        wrong.push(`${relative(SRC, file)} imports ${relative(SRC, target)} (${from} → ${to})`);
     }
   }
   assert.deepEqual(wrong, []);
@@ -102,7 +112,9 @@ test('the table is a direction: no two stages may import each other', () => {
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of files(SRC)) {
-    const targets = [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => relative(SRC, normalize(join(dirname(file), m[1] ?? m[2]!))));
+    const targets = [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) =>
+      relative(SRC, normalize(join(dirname(file), m[1] ?? m[2]!))),
+    );
     graph.set(relative(SRC, file), targets);
   }
   return graph;
@@ -143,8 +155,27 @@ export function importCycles(graph: ReadonlyMap<string, readonly string[]>): str
 }
 
 test('the cycle finder finds a circle of three files and no circle in a chain', () => {
-  assert.deepEqual(importCycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]])), [['a.ts', 'b.ts', 'c.ts']]);
-  assert.deepEqual(importCycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', []]])), []);
+  assert.deepEqual(
+    importCycles(
+      new Map([
+        ['a.ts', ['b.ts']],
+        ['b.ts', ['c.ts']],
+        ['c.ts', ['a.ts']],
+        ['d.ts', ['a.ts']],
+      ]),
+    ),
+    [['a.ts', 'b.ts', 'c.ts']],
+  );
+  assert.deepEqual(
+    importCycles(
+      new Map([
+        ['a.ts', ['b.ts']],
+        ['b.ts', ['c.ts']],
+        ['c.ts', []],
+      ]),
+    ),
+    [],
+  );
 });
 
 test('no import circles between files of src/ (type imports included)', () => {
@@ -182,10 +213,12 @@ const KEEPS: Readonly<Record<string, string>> = {
   'cli/reload.ts': TABLE,
   'cli/shutdown.ts': NOT_SERIES,
   'common/held-shapes.ts': TABLE,
-  'domain/attribute-set-cap.ts': "series identity for the SDK's instruments (the attribute sets admitted under a View's cap): keys, no values",
+  'domain/attribute-set-cap.ts':
+    "series identity for the SDK's instruments (the attribute sets admitted under a View's cap): keys, no values",
   'domain/guarded-meter.ts': NOT_SERIES,
   'domain/meter-provider.ts': NOT_SERIES,
-  'domain/observed-instruments.ts': "per instrument, and one observation's values until its callbacks end (the SDK's storages keep them)",
+  'domain/observed-instruments.ts':
+    "per instrument, and one observation's values until its callbacks end (the SDK's storages keep them)",
   'domain/record-guard.ts': NOT_SERIES,
   'domain/recorder.ts': NOT_SERIES,
   'domain/tallies/handles.ts': TABLE,
@@ -227,22 +260,32 @@ const KEEPS: Readonly<Record<string, string>> = {
   'readers/reader-ports.ts': NOT_SERIES,
   'readers/resilient-exporter.ts': NOT_SERIES,
   // Series state not yet in the store: each line goes when its move lands.
-  'cluster/aggregate.ts': "series state: each member's last report per series (the carry rule's `last`), beside the cluster's own SeriesStore",
+  'cluster/aggregate.ts':
+    "series state: each member's last report per series (the carry rule's `last`), beside the cluster's own SeriesStore",
   'cluster/primary.ts': NOT_SERIES,
-  'cluster/report-encoder.ts': "series state: a member's last sent values per series (its reports are differences)",
-  'ingest/exponential-series.ts': "series state: the ingest's exponential-histogram series set (a set kind the store has not)",
-  'ingest/output-series.ts': "series state: the ingest's output series' bases (what ended and restarted streams counted)",
-  'ingest/series-registry.ts': "series state: the ingest's instruments and stream groups, and output sets with holes",
-  'ingest/series-state.ts': "series state: the ingest's stream table (each sender stream's last value, times, delta windows)",
+  'cluster/report-encoder.ts':
+    "series state: a member's last sent values per series (its reports are differences)",
+  'ingest/exponential-series.ts':
+    "series state: the ingest's exponential-histogram series set (a set kind the store has not)",
+  'ingest/output-series.ts':
+    "series state: the ingest's output series' bases (what ended and restarted streams counted)",
+  'ingest/series-registry.ts':
+    "series state: the ingest's instruments and stream groups, and output sets with holes",
+  'ingest/series-state.ts':
+    "series state: the ingest's stream table (each sender stream's last value, times, delta windows)",
 };
 
 /** Per-series state kept in a closure, which the scan does not see: file → the variable, and what it keeps. */
 const CLOSURE_KEEPS: Readonly<Record<string, readonly [string, string]>> = {
-  'naming/zero-fill-push.ts': ['retired', "series state: the profile's zero series a recorded point replaced, never sent as 0 again"],
+  'naming/zero-fill-push.ts': [
+    'retired',
+    "series state: the profile's zero series a recorded point replaced, never sent as 0 again",
+  ],
 };
 
 /** A class field or module-level variable made (or a field set, `this.x =`) as a keyed container or a column. */
-const KEPT = /^(?:(?:export )?(?:const|let) ([A-Za-z_$][\w$]*)|  (?:(?:private|protected|public) )?(?:(?:readonly|static) )*(#?[A-Za-z_$][\w$]*)|\s+this\.(#?[A-Za-z_$][\w$]*))\s*(?::[^=;]+)?=\s*(?:new (?:Map|WeakMap|Set|WeakSet|(?:Float64|Float32|Int32|Uint32|Uint8|BigInt64)Array)\b|\[\])/gm;
+const KEPT =
+  /^(?:(?:export )?(?:const|let) ([A-Za-z_$][\w$]*)| {2}(?:(?:private|protected|public) )?(?:(?:readonly|static) )*(#?[A-Za-z_$][\w$]*)|\s+this\.(#?[A-Za-z_$][\w$]*))\s*(?::[^=;]+)?=\s*(?:new (?:Map|WeakMap|Set|WeakSet|(?:Float64|Float32|Int32|Uint32|Uint8|BigInt64)Array)\b|\[\])/gm;
 
 /** Each file of src/ outside the store that declares something KEPT matches, with the names. */
 function keepers(): Map<string, string[]> {
@@ -270,16 +313,29 @@ test('the keeper scan sees class fields and module-level maps and columns, not l
     '  }',
     '}',
   ].join('\n');
-  assert.deepEqual([...text.matchAll(KEPT)].map((m) => m[1] ?? m[2] ?? m[3]), ['a', 'b', '#c', 'd', '#e']);
+  assert.deepEqual(
+    [...text.matchAll(KEPT)].map((m) => m[1] ?? m[2] ?? m[3]),
+    ['a', 'b', '#c', 'd', '#e'],
+  );
 });
 
 test('only the series store keeps per-series values across collections (every other keeper is listed with why)', () => {
   const found = keepers();
-  const unlisted = [...found].filter(([file]) => KEEPS[file] === undefined).map(([file, names]) => `${file}: ${names.join(', ')}`);
-  assert.deepEqual(unlisted, [], 'a file outside src/series/ keeps state across calls: move per-series values into the store, or list the file in KEEPS saying why it is none');
+  const unlisted = [...found]
+    .filter(([file]) => KEEPS[file] === undefined)
+    .map(([file, names]) => `${file}: ${names.join(', ')}`);
+  assert.deepEqual(
+    unlisted,
+    [],
+    'a file outside src/series/ keeps state across calls: move per-series values into the store, or list the file in KEEPS saying why it is none',
+  );
   const stale = Object.keys(KEEPS).filter((file) => !found.has(file));
   assert.deepEqual(stale, [], 'listed in KEEPS but keeping nothing any more: take it off the list');
   for (const [file, [name]] of Object.entries(CLOSURE_KEEPS)) {
-    assert.match(readFileSync(join(SRC, file), 'utf8'), new RegExp(`\\bconst ${name} = new `), `${file} keeps ${name} no more: take it off CLOSURE_KEEPS`);
+    assert.match(
+      readFileSync(join(SRC, file), 'utf8'),
+      new RegExp(`\\bconst ${name} = new `),
+      `${file} keeps ${name} no more: take it off CLOSURE_KEEPS`,
+    );
   }
 });

@@ -8,40 +8,197 @@ import { createJobmeter } from '../src/jobmeter.ts';
 import type { JobmeterOptions } from '../src/options.ts';
 
 const CASES: readonly [string, unknown, string][] = [
-  ['listener.port', { listener: { port: -1 } }, 'invalid listener.port=-1: expected an integer from 0 to 65535'],
-  ['listener.port', { listener: { port: '9464' } }, 'invalid listener.port=9464: expected an integer from 0 to 65535'],
-  ['listener.format', { listener: { port: 0, format: 'json' } }, 'invalid listener.format=json: expected one of negotiate, text, openmetrics'],
-  ['listener.requestTimeoutMillis', { listener: { port: 0, requestTimeoutMillis: 0 } }, 'invalid listener.requestTimeoutMillis=0: expected a positive integer'],
-  ['ingest.idleTimeoutMillis', { listener: false, ingest: { port: 0, idleTimeoutMillis: 3_000_000_000 } }, 'invalid ingest.idleTimeoutMillis=3000000000: expected at most 2147483647 milliseconds (a Node timer\'s longest wait)'],
-  ['ingest.port', { listener: false, ingest: { port: 70000 } }, 'invalid ingest.port=70000: expected an integer from 0 to 65535'],
-  ['ingest.stateDir', { listener: false, ingest: { port: 0, stateDir: true } }, 'invalid ingest.stateDir=true: expected a directory path, or false to keep no state file'],
-  ['otlp.naming', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', naming: 'native' } }, 'invalid otlp.naming=native: expected one of canonical, profile'],
-  ['otlp.timeoutMillis', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 1000, timeoutMillis: 2000 } }, 'invalid otlp.timeoutMillis=2000: expected at most otlp.intervalMillis (1000)'],
-  ['otlp.intervalMillis', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 3e9 } }, "invalid otlp.intervalMillis=3000000000: expected at most 2147483647 milliseconds (a Node timer's longest wait)"],
-  ['cluster.timeoutMillis', { listener: false, cluster: { timeoutMillis: 0 } }, 'invalid cluster.timeoutMillis=0: expected a positive number of milliseconds'],
-  ['instruments', { listener: false, instruments: 5 }, 'invalid instruments=5: expected a list of instrument specs'],
-  ['instruments[0].kind', { listener: false, instruments: [{ name: 'app.jobs', kind: 'meter', unit: '1', description: '', attributes: [] }] }, 'invalid instruments[0].kind=meter: expected one of counter, upDownCounter, histogram, gauge, observableCounter, observableGauge, observableUpDownCounter'],
-  ['instruments[0].attributes[0]', { listener: false, instruments: [{ name: 'app.jobs', kind: 'counter', unit: '1', description: '', attributes: [{ key: 'queue' }] }] }, 'invalid instruments[0].attributes[0]={"key":"queue"}: expected values (a closed vocabulary) or cap (how many values an open one keeps)'],
-  ['instruments[0].attributes[0].cap', { listener: false, instruments: [{ name: 'app.jobs', kind: 'counter', unit: '1', description: '', attributes: [{ key: 'queue', cap: 0 }] }] }, 'invalid instruments[0].attributes[0].cap=0: expected a positive integer'],
-  ['views', { listener: false, views: {} }, 'invalid views={}: expected a list of OpenTelemetry ViewOptions'],
-  ['readers', { listener: false, readers: 'prometheus' }, 'invalid readers=prometheus: expected a list of OpenTelemetry MetricReaders'],
-  ['readers[0]', { listener: false, readers: [{}] }, 'invalid readers[0]={}: expected an OpenTelemetry MetricReader (with setMetricProducer, selectAggregation, selectAggregationTemporality, selectCardinalityLimit, collect, shutdown, forceFlush)'],
-  ['serviceName', { listener: false, serviceName: ' ' }, 'invalid serviceName= : expected a non-empty string'],
-  ['resourceAttributes.team', { listener: false, resourceAttributes: { team: 7 } }, 'invalid resourceAttributes.team=7: expected a string'],
-  ['otlp.headers.authorization', { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', headers: { authorization: ['Bearer s3cr3t'] } } }, 'invalid otlp.headers.authorization=<redacted>: expected a string'],
-  ['processMetrics', { listener: false, processMetrics: 'yes' }, 'invalid processMetrics=yes: expected true or false'],
-  ['listener.allowNonLoopback', { listener: { port: 0, allowNonLoopback: 'true' } }, 'invalid listener.allowNonLoopback=true: expected true or false'],
+  [
+    'listener.port',
+    { listener: { port: -1 } },
+    'invalid listener.port=-1: expected an integer from 0 to 65535',
+  ],
+  [
+    'listener.port',
+    { listener: { port: '9464' } },
+    'invalid listener.port=9464: expected an integer from 0 to 65535',
+  ],
+  [
+    'listener.format',
+    { listener: { port: 0, format: 'json' } },
+    'invalid listener.format=json: expected one of negotiate, text, openmetrics',
+  ],
+  [
+    'listener.requestTimeoutMillis',
+    { listener: { port: 0, requestTimeoutMillis: 0 } },
+    'invalid listener.requestTimeoutMillis=0: expected a positive integer',
+  ],
+  [
+    'ingest.idleTimeoutMillis',
+    { listener: false, ingest: { port: 0, idleTimeoutMillis: 3_000_000_000 } },
+    "invalid ingest.idleTimeoutMillis=3000000000: expected at most 2147483647 milliseconds (a Node timer's longest wait)",
+  ],
+  [
+    'ingest.port',
+    { listener: false, ingest: { port: 70000 } },
+    'invalid ingest.port=70000: expected an integer from 0 to 65535',
+  ],
+  [
+    'ingest.stateDir',
+    { listener: false, ingest: { port: 0, stateDir: true } },
+    'invalid ingest.stateDir=true: expected a directory path, or false to keep no state file',
+  ],
+  [
+    'otlp.naming',
+    { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', naming: 'native' } },
+    'invalid otlp.naming=native: expected one of canonical, profile',
+  ],
+  [
+    'otlp.timeoutMillis',
+    {
+      listener: false,
+      otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 1000, timeoutMillis: 2000 },
+    },
+    'invalid otlp.timeoutMillis=2000: expected at most otlp.intervalMillis (1000)',
+  ],
+  [
+    'otlp.intervalMillis',
+    { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 3e9 } },
+    "invalid otlp.intervalMillis=3000000000: expected at most 2147483647 milliseconds (a Node timer's longest wait)",
+  ],
+  [
+    'cluster.timeoutMillis',
+    { listener: false, cluster: { timeoutMillis: 0 } },
+    'invalid cluster.timeoutMillis=0: expected a positive number of milliseconds',
+  ],
+  [
+    'instruments',
+    { listener: false, instruments: 5 },
+    'invalid instruments=5: expected a list of instrument specs',
+  ],
+  [
+    'instruments[0].kind',
+    {
+      listener: false,
+      instruments: [
+        { name: 'app.jobs', kind: 'meter', unit: '1', description: '', attributes: [] },
+      ],
+    },
+    'invalid instruments[0].kind=meter: expected one of counter, upDownCounter, histogram, gauge, observableCounter, observableGauge, observableUpDownCounter',
+  ],
+  [
+    'instruments[0].attributes[0]',
+    {
+      listener: false,
+      instruments: [
+        {
+          name: 'app.jobs',
+          kind: 'counter',
+          unit: '1',
+          description: '',
+          attributes: [{ key: 'queue' }],
+        },
+      ],
+    },
+    'invalid instruments[0].attributes[0]={"key":"queue"}: expected values (a closed vocabulary) or cap (how many values an open one keeps)',
+  ],
+  [
+    'instruments[0].attributes[0].cap',
+    {
+      listener: false,
+      instruments: [
+        {
+          name: 'app.jobs',
+          kind: 'counter',
+          unit: '1',
+          description: '',
+          attributes: [{ key: 'queue', cap: 0 }],
+        },
+      ],
+    },
+    'invalid instruments[0].attributes[0].cap=0: expected a positive integer',
+  ],
+  [
+    'views',
+    { listener: false, views: {} },
+    'invalid views={}: expected a list of OpenTelemetry ViewOptions',
+  ],
+  [
+    'readers',
+    { listener: false, readers: 'prometheus' },
+    'invalid readers=prometheus: expected a list of OpenTelemetry MetricReaders',
+  ],
+  [
+    'readers[0]',
+    { listener: false, readers: [{}] },
+    'invalid readers[0]={}: expected an OpenTelemetry MetricReader (with setMetricProducer, selectAggregation, selectAggregationTemporality, selectCardinalityLimit, collect, shutdown, forceFlush)',
+  ],
+  [
+    'serviceName',
+    { listener: false, serviceName: ' ' },
+    'invalid serviceName= : expected a non-empty string',
+  ],
+  [
+    'resourceAttributes.team',
+    { listener: false, resourceAttributes: { team: 7 } },
+    'invalid resourceAttributes.team=7: expected a string',
+  ],
+  [
+    'otlp.headers.authorization',
+    {
+      listener: false,
+      otlp: { endpoint: 'http://127.0.0.1:4318', headers: { authorization: ['Bearer s3cr3t'] } },
+    },
+    'invalid otlp.headers.authorization=<redacted>: expected a string',
+  ],
+  [
+    'processMetrics',
+    { listener: false, processMetrics: 'yes' },
+    'invalid processMetrics=yes: expected true or false',
+  ],
+  [
+    'listener.allowNonLoopback',
+    { listener: { port: 0, allowNonLoopback: 'true' } },
+    'invalid listener.allowNonLoopback=true: expected true or false',
+  ],
   ['log', { listener: false, log: console }, 'invalid log=an object: expected a function'],
-  ['hostInstruments', { listener: false, hostInstruments: 'keep' }, 'invalid hostInstruments=keep: expected one of native, drop'],
-  ['cardinalityLimit', { listener: false, cardinalityLimit: 0 }, 'invalid cardinalityLimit=0: expected an integer from 1 to 1000000 (series per instrument, overflow included)'],
+  [
+    'hostInstruments',
+    { listener: false, hostInstruments: 'keep' },
+    'invalid hostInstruments=keep: expected one of native, drop',
+  ],
+  [
+    'cardinalityLimit',
+    { listener: false, cardinalityLimit: 0 },
+    'invalid cardinalityLimit=0: expected an integer from 1 to 1000000 (series per instrument, overflow included)',
+  ],
   // The upper bounds are the config file's (common/option-rules.ts): the same value is refused
   // with the same words whether it came from a file or from code.
-  ['cardinalityLimit', { listener: false, cardinalityLimit: 2_000_000 }, 'invalid cardinalityLimit=2000000: expected an integer from 1 to 1000000 (series per instrument, overflow included)'],
-  ['ingest.maxMemoryBytes', { listener: false, ingest: { port: 0, maxMemoryBytes: 2 ** 37 } }, 'invalid ingest.maxMemoryBytes=137438953472: expected an integer from 1 to 68719476736 (bytes)'],
-  ['ingest.maxBodyBytes', { listener: false, ingest: { port: 0, maxBodyBytes: 2 ** 31 } }, 'invalid ingest.maxBodyBytes=2147483648: expected an integer from 1 to 1073741824 (bytes)'],
-  ['ingest.maxConcurrentRequests', { listener: false, ingest: { port: 0, maxConcurrentRequests: 20_000 } }, 'invalid ingest.maxConcurrentRequests=20000: expected an integer from 1 to 10000'],
-  ['listener.maxConnections', { listener: { port: 0, maxConnections: 2_000_000 } }, 'invalid listener.maxConnections=2000000: expected an integer from 1 to 1000000'],
-  ['cluster.merge.app.depth', { listener: false, cluster: { merge: { 'app.depth': 'avg' } } }, 'invalid cluster.merge.app.depth=avg: expected one of sum, max'],
+  [
+    'cardinalityLimit',
+    { listener: false, cardinalityLimit: 2_000_000 },
+    'invalid cardinalityLimit=2000000: expected an integer from 1 to 1000000 (series per instrument, overflow included)',
+  ],
+  [
+    'ingest.maxMemoryBytes',
+    { listener: false, ingest: { port: 0, maxMemoryBytes: 2 ** 37 } },
+    'invalid ingest.maxMemoryBytes=137438953472: expected an integer from 1 to 68719476736 (bytes)',
+  ],
+  [
+    'ingest.maxBodyBytes',
+    { listener: false, ingest: { port: 0, maxBodyBytes: 2 ** 31 } },
+    'invalid ingest.maxBodyBytes=2147483648: expected an integer from 1 to 1073741824 (bytes)',
+  ],
+  [
+    'ingest.maxConcurrentRequests',
+    { listener: false, ingest: { port: 0, maxConcurrentRequests: 20_000 } },
+    'invalid ingest.maxConcurrentRequests=20000: expected an integer from 1 to 10000',
+  ],
+  [
+    'listener.maxConnections',
+    { listener: { port: 0, maxConnections: 2_000_000 } },
+    'invalid listener.maxConnections=2000000: expected an integer from 1 to 1000000',
+  ],
+  [
+    'cluster.merge.app.depth',
+    { listener: false, cluster: { merge: { 'app.depth': 'avg' } } },
+    'invalid cluster.merge.app.depth=avg: expected one of sum, max',
+  ],
 ];
 
 for (const [key, options, message] of CASES) {
@@ -54,15 +211,26 @@ for (const [key, options, message] of CASES) {
 }
 
 test('snapshot: a timeout or TTL that is not a duration is a ConfigError when the source is set', async () => {
-  const jm = await createJobmeter({ global: false, processMetrics: false, listener: false, snapshot: { timeoutMillis: 0 } });
+  const jm = await createJobmeter({
+    global: false,
+    processMetrics: false,
+    listener: false,
+    snapshot: { timeoutMillis: 0 },
+  });
   try {
     assert.throws(
       () => jm.setSnapshotSource(() => ({})),
-      (err: unknown) => err instanceof ConfigError && err.message === 'invalid snapshot.timeoutMillis=0: expected a positive number of milliseconds',
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message ===
+          'invalid snapshot.timeoutMillis=0: expected a positive number of milliseconds',
     );
     assert.throws(
       () => jm.setSnapshotSource(() => ({}), { ttlMillis: -1, timeoutMillis: 100 }),
-      (err: unknown) => err instanceof ConfigError && err.message === 'invalid snapshot.ttlMillis=-1: expected 0 or a positive number of milliseconds',
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message ===
+          'invalid snapshot.ttlMillis=-1: expected 0 or a positive number of milliseconds',
     );
   } finally {
     await jm.shutdown();

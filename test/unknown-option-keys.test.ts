@@ -27,11 +27,18 @@ async function created(options: JobmeterOptions): Promise<void> {
 }
 
 /** The ConfigError an unknown key gets: its value never shown, the known keys listed, the near one suggested. */
-function unknownKey(key: string, what: string, hint: string | undefined): (err: unknown) => boolean {
+function unknownKey(
+  key: string,
+  what: string,
+  hint: string | undefined,
+): (err: unknown) => boolean {
   return (err) => {
     assert.ok(err instanceof ConfigError, String(err));
     assert.equal(err.key, key);
-    assert.match(err.message, new RegExp(`^invalid ${escape(key)}=<redacted>: expected a key of ${escape(what)}: `));
+    assert.match(
+      err.message,
+      new RegExp(`^invalid ${escape(key)}=<redacted>: expected a key of ${escape(what)}: `),
+    );
     if (hint === undefined) assert.doesNotMatch(err.message, /did you mean/);
     else assert.ok(err.message.endsWith(`(did you mean ${hint}?)`), err.message);
     return true;
@@ -45,28 +52,87 @@ const CREATE_CASES: readonly [string, unknown, string, string | undefined][] = [
   ['listener.prot', { listener: { prot: 1 } }, 'listener', 'listener.port'],
   // The config file's own keys are not the library's: `enabled = false` is `listener: false` here.
   ['listener.enabled', { listener: { enabled: false } }, 'listener', undefined],
-  ['otlp.intervalMs', { otlp: { endpoint: 'http://127.0.0.1:4318', intervalMs: 1000 } }, 'otlp', undefined],
-  ['ingest.maxMemoryByte', { ingest: { port: 0, maxMemoryByte: 1 } }, 'ingest', 'ingest.maxMemoryBytes'],
-  ['ingest.apiKeys[0].tennant', { ingest: { port: 0, apiKeys: [{ key: 'k', tennant: 't' }] } }, 'an API key', 'ingest.apiKeys[0].tenant'],
+  [
+    'otlp.intervalMs',
+    { otlp: { endpoint: 'http://127.0.0.1:4318', intervalMs: 1000 } },
+    'otlp',
+    undefined,
+  ],
+  [
+    'ingest.maxMemoryByte',
+    { ingest: { port: 0, maxMemoryByte: 1 } },
+    'ingest',
+    'ingest.maxMemoryBytes',
+  ],
+  [
+    'ingest.apiKeys[0].tennant',
+    { ingest: { port: 0, apiKeys: [{ key: 'k', tennant: 't' }] } },
+    'an API key',
+    'ingest.apiKeys[0].tenant',
+  ],
   ['cluster.timeout', { cluster: { timeout: 5 } }, 'cluster', undefined],
   ['build.comit', { build: { version: '1', comit: 'abc' } }, 'build', 'build.commit'],
   ['snapshot.ttl', { snapshot: { ttl: 5 } }, 'snapshot', undefined],
-  ['instruments[0].bucket', { instruments: [{ name: 'app.wait', kind: 'histogram', unit: 's', description: '', attributes: [], bucket: [1, 10] }] }, 'an instrument spec', 'instruments[0].buckets'],
-  ['instruments[0].attributes[0].vaules', { instruments: [{ name: 'app.jobs', kind: 'counter', unit: '1', description: '', attributes: [{ key: 'queue', vaules: ['a'] }] }] }, 'an attribute spec', 'instruments[0].attributes[0].values'],
+  [
+    'instruments[0].bucket',
+    {
+      instruments: [
+        {
+          name: 'app.wait',
+          kind: 'histogram',
+          unit: 's',
+          description: '',
+          attributes: [],
+          bucket: [1, 10],
+        },
+      ],
+    },
+    'an instrument spec',
+    'instruments[0].buckets',
+  ],
+  [
+    'instruments[0].attributes[0].vaules',
+    {
+      instruments: [
+        {
+          name: 'app.jobs',
+          kind: 'counter',
+          unit: '1',
+          description: '',
+          attributes: [{ key: 'queue', vaules: ['a'] }],
+        },
+      ],
+    },
+    'an attribute spec',
+    'instruments[0].attributes[0].values',
+  ],
   ['profile.rulez', { profile: { name: 'rm', rulez: [] } }, 'profile', 'profile.rules'],
 ];
 
 for (const [key, options, what, hint] of CREATE_CASES) {
   test(`createJobmeter: ${key} is an unknown key`, async () => {
-    await assert.rejects(created({ ...quiet, ...(options as JobmeterOptions) }), unknownKey(key, what, hint));
+    await assert.rejects(
+      created({ ...quiet, ...(options as JobmeterOptions) }),
+      unknownKey(key, what, hint),
+    );
   });
 }
 
 test("createJobmeter: a host rule's unknown field is refused, with the field it meant", async () => {
-  const rule = { instrument: 'app.jobs', name: 'app_jobs_total', type: 'counter', help: 'Jobs.', labels: [['queue', 'queue']], zerofill: { queue: ['a'] } };
+  const rule = {
+    instrument: 'app.jobs',
+    name: 'app_jobs_total',
+    type: 'counter',
+    help: 'Jobs.',
+    labels: [['queue', 'queue']],
+    zerofill: { queue: ['a'] },
+  };
   await assert.rejects(
     created({ ...quiet, profile: { name: 'otel', rules: [rule as never] } }),
-    (err: unknown) => err instanceof ConfigError && err.key === 'profile.rules[0].zerofill' && err.message.endsWith('(did you mean profile.rules[0].zeroFill?)'),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.key === 'profile.rules[0].zerofill' &&
+      err.message.endsWith('(did you mean profile.rules[0].zeroFill?)'),
   );
 });
 
@@ -74,43 +140,84 @@ test("createJobmeter: the host's own maps (resource attributes, headers, merge p
   const jm = await createJobmeter({
     ...quiet,
     resourceAttributes: { 'deployment.environment.name': 'test', listner: 'a value' },
-    otlp: { endpoint: 'http://127.0.0.1:1/v1/metrics', timeoutMillis: 100, headers: { 'x-tenant': 'a', prot: 'b' } },
+    otlp: {
+      endpoint: 'http://127.0.0.1:1/v1/metrics',
+      timeoutMillis: 100,
+      headers: { 'x-tenant': 'a', prot: 'b' },
+    },
     cluster: { merge: { 'app.depth': 'max', listner: 'sum' } },
   });
   await jm.shutdown();
 });
 
 test('new JobmeterReader: unknown keys, nested ones included', () => {
-  assert.throws(() => new JobmeterReader({ prot: 1 } as never), unknownKey('prot', "JobmeterReader's options", undefined));
-  assert.throws(() => new JobmeterReader({ listener: { prot: 1 } } as never), unknownKey('listener.prot', 'listener', 'listener.port'));
+  assert.throws(
+    () => new JobmeterReader({ prot: 1 } as never),
+    unknownKey('prot', "JobmeterReader's options", undefined),
+  );
+  assert.throws(
+    () => new JobmeterReader({ listener: { prot: 1 } } as never),
+    unknownKey('listener.prot', 'listener', 'listener.port'),
+  );
   // createJobmeter's options that a reader of someone else's provider has no use for.
-  assert.throws(() => new JobmeterReader({ ingest: { port: 0 } } as never), unknownKey('ingest', "JobmeterReader's options", undefined));
+  assert.throws(
+    () => new JobmeterReader({ ingest: { port: 0 } } as never),
+    unknownKey('ingest', "JobmeterReader's options", undefined),
+  );
 });
 
 test('createRecorder: unknown keys', () => {
   const provider = new MeterProvider();
   const meter = provider.getMeter('jobmeter');
-  assert.throws(() => createRecorder(meter, { profil: 'rm' } as never), unknownKey('profil', "createRecorder's options", 'profile'));
-  assert.throws(() => createRecorder(meter, { snapshot: { ttlMilis: 1 } } as never), unknownKey('snapshot.ttlMilis', 'snapshot', 'snapshot.ttlMillis'));
+  assert.throws(
+    () => createRecorder(meter, { profil: 'rm' } as never),
+    unknownKey('profil', "createRecorder's options", 'profile'),
+  );
+  assert.throws(
+    () => createRecorder(meter, { snapshot: { ttlMilis: 1 } } as never),
+    unknownKey('snapshot.ttlMilis', 'snapshot', 'snapshot.ttlMillis'),
+  );
   assert.equal(metrics.getMeterProvider() === provider, false);
 });
 
 test('jobmeterViews: unknown keys', () => {
-  assert.throws(() => jobmeterViews('rm', { instrument: [] } as never), unknownKey('instrument', "jobmeterViews' options", 'instruments'));
+  assert.throws(
+    () => jobmeterViews('rm', { instrument: [] } as never),
+    unknownKey('instrument', "jobmeterViews' options", 'instruments'),
+  );
 });
 
 test('the node handler, the Express middleware and the fastify plugin: unknown keys, nested ones included', async () => {
   const jobmeter = await createJobmeter(quiet);
   try {
     const what = "the metrics route's options";
-    assert.throws(() => createMetricsHandler({ jobmeter, tokn: 'secret' } as never), unknownKey('tokn', what, 'token'));
-    assert.throws(() => createMetricsMiddleware({ jobmeter, pth: '/m' } as never), unknownKey('pth', what, 'path'));
-    assert.throws(() => createMetricsHandler({ jobmeter, accessLog: { verbos: true } } as never), unknownKey('accessLog.verbos', 'accessLog', 'accessLog.verbose'));
-    assert.throws(() => createMetricsHandler({ jobmeter, apiKeys: [{ key: 'k1', tenant: 'a', tenantt: 'b' }] } as never), unknownKey('apiKeys[0].tenantt', 'an API key', 'apiKeys[0].tenant'));
+    assert.throws(
+      () => createMetricsHandler({ jobmeter, tokn: 'secret' } as never),
+      unknownKey('tokn', what, 'token'),
+    );
+    assert.throws(
+      () => createMetricsMiddleware({ jobmeter, pth: '/m' } as never),
+      unknownKey('pth', what, 'path'),
+    );
+    assert.throws(
+      () => createMetricsHandler({ jobmeter, accessLog: { verbos: true } } as never),
+      unknownKey('accessLog.verbos', 'accessLog', 'accessLog.verbose'),
+    );
+    assert.throws(
+      () =>
+        createMetricsHandler({
+          jobmeter,
+          apiKeys: [{ key: 'k1', tenant: 'a', tenantt: 'b' }],
+        } as never),
+      unknownKey('apiKeys[0].tenantt', 'an API key', 'apiKeys[0].tenant'),
+    );
     const app = Fastify();
     try {
       app.register(jobmeterMetrics, { jobmeter, maxInflightScrape: 2 } as never);
-      await assert.rejects(async () => app.ready(), unknownKey('maxInflightScrape', what, 'maxInflightScrapes'));
+      await assert.rejects(
+        async () => app.ready(),
+        unknownKey('maxInflightScrape', what, 'maxInflightScrapes'),
+      );
     } finally {
       await app.close().catch(() => {});
     }

@@ -17,7 +17,11 @@ import { createJobmeter, type ProfileName } from 'jobmeter';
 import { instrumentWorker } from 'jobmeter/bullmq';
 
 const redis = new URL(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
-const connection = { host: redis.hostname, port: Number(redis.port || 6379), maxRetriesPerRequest: null };
+const connection = {
+  host: redis.hostname,
+  port: Number(redis.port || 6379),
+  maxRetriesPerRequest: null,
+};
 const jm = await createJobmeter({
   serviceName: 'bullmq-worker-example',
   profile: (process.env['PROFILE'] ?? 'otel') as ProfileName,
@@ -42,7 +46,9 @@ const timer = setInterval(() => {
   void queue.add(name, {}, { attempts: 2, ...(name === 'digest' && { delay: 60_000 }) });
 }, 500);
 
-console.log(`bullmq-worker: metrics on http://127.0.0.1:${jm.pullAddress?.port}/metrics, jobs on ${redis.host}`);
+console.log(
+  `bullmq-worker: metrics on http://127.0.0.1:${jm.pullAddress?.port}/metrics, jobs on ${redis.host}`,
+);
 
 process.once('SIGTERM', () => void shutdown());
 process.once('SIGINT', () => void shutdown());

@@ -18,7 +18,10 @@
 import cluster from 'node:cluster';
 import { createJobmeter, type Outcome } from 'jobmeter';
 
-const OPTIONS = { serviceName: 'cluster-example', listener: { port: Number(process.env['PORT'] ?? 9464) } };
+const OPTIONS = {
+  serviceName: 'cluster-example',
+  listener: { port: Number(process.env['PORT'] ?? 9464) },
+};
 const WORKERS = Number(process.env['WORKERS'] ?? 2);
 const CRASH_EVERY_MS = Number(process.env['CRASH_EVERY_MS'] ?? 20_000);
 
@@ -33,11 +36,15 @@ if (cluster.isPrimary) {
     console.log(`cluster: worker ${worker.id} exited (${signal ?? code}); forking a replacement`);
     cluster.fork();
   });
-  console.log(`cluster: primary ${process.pid}, ${WORKERS} workers; metrics of all of them: http://127.0.0.1:${jm.pullAddress!.port}/metrics`);
+  console.log(
+    `cluster: primary ${process.pid}, ${WORKERS} workers; metrics of all of them: http://127.0.0.1:${jm.pullAddress!.port}/metrics`,
+  );
   const stop = async (): Promise<void> => {
     stopping = true;
     const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
-    await Promise.all(workers.map((w) => new Promise((resolve) => w.once('exit', resolve).process.kill('SIGTERM'))));
+    await Promise.all(
+      workers.map((w) => new Promise((resolve) => w.once('exit', resolve).process.kill('SIGTERM'))),
+    );
     await jm.shutdown();
     process.exit(0);
   };

@@ -16,30 +16,49 @@ import { metrics } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { createAllowListAttributesProcessor } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { createRecorder, JobmeterReader, jobmeterViews, type Outcome, type ProfileName } from 'jobmeter';
+import {
+  createRecorder,
+  JobmeterReader,
+  jobmeterViews,
+  type Outcome,
+  type ProfileName,
+} from 'jobmeter';
 
 const profile = (process.env['PROFILE'] ?? 'otel') as ProfileName;
-const reader = new JobmeterReader({ profile, listener: { port: Number(process.env['PORT'] ?? 9464) } });
+const reader = new JobmeterReader({
+  profile,
+  listener: { port: Number(process.env['PORT'] ?? 9464) },
+});
 
 const sdk = new NodeSDK({
-  resource: resourceFromAttributes({ 'service.name': 'otel-host-example', 'service.version': '1.0.0' }),
+  resource: resourceFromAttributes({
+    'service.name': 'otel-host-example',
+    'service.version': '1.0.0',
+  }),
   metricReaders: [reader],
   views: [
     // jobmeter's buckets and attribute bounds for its instruments (the profile's, e.g. rm's buckets)…
     ...jobmeterViews(profile),
     // …and the host's own: keep `queue`, drop `job_id` before aggregation.
-    { instrumentName: 'app.jobs.enqueued', attributesProcessors: [createAllowListAttributesProcessor(['queue'])] },
+    {
+      instrumentName: 'app.jobs.enqueued',
+      attributesProcessors: [createAllowListAttributesProcessor(['queue'])],
+    },
   ],
   instrumentations: [],
 });
 sdk.start();
 await reader.ready;
 const { port } = reader.pullAddress!;
-console.log(`otel-host: NodeSDK with jobmeter's reader on http://127.0.0.1:${port}/metrics (profile ${profile})`);
+console.log(
+  `otel-host: NodeSDK with jobmeter's reader on http://127.0.0.1:${port}/metrics (profile ${profile})`,
+);
 
 // jobmeter's domain API on the host's Meter: the SDK aggregates, jobmeter names and serves.
 const jm = createRecorder(metrics.getMeter('jobmeter'), { profile });
-const enqueued = metrics.getMeter('otel-host-example', '1.0.0').createCounter('app.jobs.enqueued', { unit: '{job}' });
+const enqueued = metrics
+  .getMeter('otel-host-example', '1.0.0')
+  .createCounter('app.jobs.enqueued', { unit: '{job}' });
 
 const KINDS = ['resize', 'email', 'report'] as const;
 const OUTCOMES: readonly Outcome[] = ['success', 'success', 'success', 'failure', 'timeout'];

@@ -17,7 +17,8 @@ import { createJobmeter, type ProfileName } from 'jobmeter';
 import { instrumentBoss } from 'jobmeter/pg-boss';
 
 const url = process.env['DATABASE_URL'];
-if (url === undefined) throw new Error('pg-boss-worker: set DATABASE_URL (postgres://user@host:port/db)');
+if (url === undefined)
+  throw new Error('pg-boss-worker: set DATABASE_URL (postgres://user@host:port/db)');
 const jm = await createJobmeter({
   serviceName: 'pg-boss-worker-example',
   profile: (process.env['PROFILE'] ?? 'otel') as ProfileName,
@@ -31,7 +32,8 @@ await boss.createQueue('reports', { retryLimit: 1, retryDelay: 0 });
 await boss.createQueue('nightly');
 await boss.work('reports', { pollingIntervalSeconds: 0.5, localConcurrency: 4 }, async ([job]) => {
   await new Promise((r) => setTimeout(r, 20 + Math.random() * 200));
-  if ((job!.data as { flaky?: boolean }).flaky && job!.retryCount === 0) throw new Error('upstream timed out');
+  if ((job!.data as { flaky?: boolean }).flaky && job!.retryCount === 0)
+    throw new Error('upstream timed out');
 });
 
 const timer = setInterval(() => {

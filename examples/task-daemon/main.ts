@@ -29,13 +29,19 @@ const port = Number(process.env['PORT'] ?? 8080);
 const token = process.env['METRICS_TOKEN'] || undefined;
 
 if (jobmeter.pullAddress !== undefined) {
-  process.stderr.write('task-daemon: the preload also serves metrics on its own listener; set JOBMETER_CONFIG=examples/task-daemon/jobmeter.toml to keep them on this server only\n');
+  process.stderr.write(
+    'task-daemon: the preload also serves metrics on its own listener; set JOBMETER_CONFIG=examples/task-daemon/jobmeter.toml to keep them on this server only\n',
+  );
 }
 
 const scheduler = new Scheduler(jobmeter, TASKS);
 const app = Fastify({ logger: false });
 
-await app.register(jobmeterMetrics, { jobmeter, posture: 'crewshipd', ...(token !== undefined ? { token } : {}) });
+await app.register(jobmeterMetrics, {
+  jobmeter,
+  posture: 'crewshipd',
+  ...(token !== undefined ? { token } : {}),
+});
 
 app.get('/healthz', async () => ({ ok: true }));
 app.get('/tasks', async () => scheduler.status());
@@ -54,7 +60,9 @@ app.post<{ Params: { name: string } }>('/tasks/:name/run', async (request, reply
 
 const address = await app.listen({ host, port });
 scheduler.start();
-process.stdout.write(`task-daemon: listening on ${address} (metrics: ${address}/metrics, profile ${jobmeter.profile.name})\n`);
+process.stdout.write(
+  `task-daemon: listening on ${address} (metrics: ${address}/metrics, profile ${jobmeter.profile.name})\n`,
+);
 
 // Our own handler owns the exit (the preload then only flushes jobmeter): cancel the runs in
 // progress so they are recorded as cancelled, close the server, exit.

@@ -72,7 +72,13 @@ export class Scheduler {
     this.#journalSize = options.journalSize ?? 500;
     for (const spec of tasks) {
       if (this.#tasks.has(spec.name)) throw new Error(`task ${spec.name} is defined twice`);
-      this.#tasks.set(spec.name, { spec, queued: 0, running: undefined, timer: undefined, lastRun: undefined });
+      this.#tasks.set(spec.name, {
+        spec,
+        queued: 0,
+        running: undefined,
+        timer: undefined,
+        lastRun: undefined,
+      });
     }
     // The queue and journal live in memory, so reading them costs nothing: no cache (the
     // crewshipd profile's 15 s default protects a database, which this daemon does not have).
@@ -84,7 +90,8 @@ export class Scheduler {
     for (const state of this.#tasks.values()) {
       this.trigger(state.spec.name);
       state.timer = setInterval(() => {
-        if (state.spec.kind === 'service' && (state.running !== undefined || state.queued > 0)) return;
+        if (state.spec.kind === 'service' && (state.running !== undefined || state.queued > 0))
+          return;
         this.trigger(state.spec.name);
       }, state.spec.everySeconds * 1000);
     }
@@ -145,11 +152,18 @@ export class Scheduler {
 
   async #run(state: TaskState): Promise<void> {
     const { spec } = state;
-    const handle: RunHandle = this.#recorder.startRun({ task: spec.name, kind: spec.kind ?? 'task', runner: 'subprocess' });
+    const handle: RunHandle = this.#recorder.startRun({
+      task: spec.name,
+      kind: spec.kind ?? 'task',
+      runner: 'subprocess',
+    });
     this.#events.started++;
     const startedAt = new Date();
     const t0 = performance.now();
-    const [file, args] = typeof spec.command === 'string' ? ['/bin/sh', ['-c', spec.command]] : [spec.command[0]!, spec.command.slice(1)];
+    const [file, args] =
+      typeof spec.command === 'string'
+        ? ['/bin/sh', ['-c', spec.command]]
+        : [spec.command[0]!, spec.command.slice(1)];
 
     let output = '';
     let truncated = false;
@@ -161,7 +175,8 @@ export class Scheduler {
       const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       state.running = child;
       const collect = (chunk: Buffer): void => {
-        if (output.length < this.#cap) output += chunk.toString('utf8', 0, Math.min(chunk.length, this.#cap - output.length));
+        if (output.length < this.#cap)
+          output += chunk.toString('utf8', 0, Math.min(chunk.length, this.#cap - output.length));
         else truncated = true;
       };
       child.stdout.on('data', collect);
@@ -189,9 +204,17 @@ export class Scheduler {
     state.running = undefined;
 
     if (spawnFailed) this.#recorder.runnerError('subprocess', 'spawn_failed');
-    const outcome: Outcome = timedOut ? 'timeout' : this.#stopped ? 'cancelled' : exitCode === 0 && !spawnFailed ? 'success' : 'failure';
+    const outcome: Outcome = timedOut
+      ? 'timeout'
+      : this.#stopped
+        ? 'cancelled'
+        : exitCode === 0 && !spawnFailed
+          ? 'success'
+          : 'failure';
     handle.finish(outcome, { outputTruncated: truncated });
-    this.#events[outcome === 'success' ? 'completed' : outcome === 'failure' ? 'failed' : outcome]++;
+    this.#events[
+      outcome === 'success' ? 'completed' : outcome === 'failure' ? 'failed' : outcome
+    ]++;
 
     const record: RunRecord = {
       task: spec.name,
@@ -219,7 +242,8 @@ export class Scheduler {
       depthMax = Math.max(depthMax, s.queued);
       if (s.running !== undefined) running++;
     }
-    const inJournal = (outcomes: readonly Outcome[]): number => this.#journal.filter((r) => outcomes.includes(r.outcome)).length;
+    const inJournal = (outcomes: readonly Outcome[]): number =>
+      this.#journal.filter((r) => outcomes.includes(r.outcome)).length;
     return {
       queue: { depth, groups, depthMax },
       assignments: {

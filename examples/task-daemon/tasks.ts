@@ -34,5 +34,9 @@ export const TASKS: readonly TaskSpec[] = [
   // Prints ~110 KiB: more than the captured-output cap.
   { name: 'verbose-dump', command: 'seq 1 20000', everySeconds: 5 },
   // No such program, no shell: the spawn itself fails (a runner error, and a failed run).
-  { name: 'missing-tool', command: ['jobmeter-example-no-such-tool', '--version'], everySeconds: 5 },
+  {
+    name: 'missing-tool',
+    command: ['jobmeter-example-no-such-tool', '--version'],
+    everySeconds: 5,
+  },
 ];

@@ -19,11 +19,19 @@ import { fileURLToPath } from 'node:url';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { readChangesTable, readScalingTable, type ChangesTable, type ScalingTable } from './tables.ts';
+import {
+  readChangesTable,
+  readScalingTable,
+  type ChangesTable,
+  type ScalingTable,
+} from './tables.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const README = `${ROOT}bench/README.md`;
-export const PICTURES = { scaling: `${ROOT}bench/pictures/scaling.png`, changeShare: `${ROOT}bench/pictures/change-share.png` } as const;
+export const PICTURES = {
+  scaling: `${ROOT}bench/pictures/scaling.png`,
+  changeShare: `${ROOT}bench/pictures/change-share.png`,
+} as const;
 
 const FONT = 'DejaVu Sans';
 const WIDTH = 620;
@@ -43,7 +51,10 @@ const SPARE = ['#7eb26d', '#ba43a9', '#705da0', '#ef843c'];
 
 function colorScale(contenders: readonly string[]): { domain: string[]; range: string[] } {
   let spare = 0;
-  return { domain: [...contenders], range: contenders.map((c) => COLORS[c] ?? SPARE[spare++ % SPARE.length]!) };
+  return {
+    domain: [...contenders],
+    range: contenders.map((c) => COLORS[c] ?? SPARE[spare++ % SPARE.length]!),
+  };
 }
 
 /** The footer as subtitle lines short enough to fit the width. */
@@ -66,7 +77,15 @@ function subtitleLines(lead: string, footer: string): string[] {
 function frame(title: string, subtitle: string[], layer: unknown[]): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, subtitle, anchor: 'start', fontSize: 16, subtitleFontSize: 11, subtitleColor: '#555', offset: 12 },
+    title: {
+      text: title,
+      subtitle,
+      anchor: 'start',
+      fontSize: 16,
+      subtitleFontSize: 11,
+      subtitleColor: '#555',
+      offset: 12,
+    },
     background: 'white',
     padding: 16,
     width: WIDTH,
@@ -100,8 +119,13 @@ function logDomain(values: readonly number[]): [number, number] {
  * just enough not to overlap (close medians, e.g. jobmeter's three formats, would print over
  * each other).
  */
-function labelRows(values: readonly number[], [lo, hi]: readonly [number, number], gap = 13): number[] {
-  const at = (v: number) => HEIGHT * (1 - (Math.log(v) - Math.log(lo)) / (Math.log(hi) - Math.log(lo)));
+function labelRows(
+  values: readonly number[],
+  [lo, hi]: readonly [number, number],
+  gap = 13,
+): number[] {
+  const at = (v: number) =>
+    HEIGHT * (1 - (Math.log(v) - Math.log(lo)) / (Math.log(hi) - Math.log(lo)));
   const order = values.map((v, i) => ({ i, y: at(v) })).sort((a, b) => a.y - b.y);
   for (let k = 1; k < order.length; k++) order[k]!.y = Math.max(order[k]!.y, order[k - 1]!.y + gap);
   const rows: number[] = [];
@@ -110,9 +134,19 @@ function labelRows(values: readonly number[], [lo, hi]: readonly [number, number
 }
 
 export function scalingSpec(t: ScalingTable): TopLevelSpec {
-  const values = t.points.map((p) => ({ series: p.series, contender: p.contender, ms: p.ms.median }));
+  const values = t.points.map((p) => ({
+    series: p.series,
+    contender: p.contender,
+    ms: p.ms.median,
+  }));
   const domain = logDomain(values.map((v) => v.ms));
-  const color = { field: 'contender', type: 'nominal', title: 'contender, format', scale: colorScale(t.contenders), legend: { orient: 'right' } };
+  const color = {
+    field: 'contender',
+    type: 'nominal',
+    title: 'contender, format',
+    scale: colorScale(t.contenders),
+    legend: { orient: 'right' },
+  };
   const x = {
     field: 'series',
     type: 'quantitative',
@@ -120,18 +154,39 @@ export function scalingSpec(t: ScalingTable): TopLevelSpec {
     scale: { type: 'log', domain: [t.sizes[0]! / 1.5, t.sizes.at(-1)! * 1.5] },
     axis: { values: t.sizes, format: ',' },
   };
-  const y = { field: 'ms', type: 'quantitative', title: MS_TITLE, scale: { type: 'log', domain, nice: false }, axis: { format: '~g' } };
+  const y = {
+    field: 'ms',
+    type: 'quantitative',
+    title: MS_TITLE,
+    scale: { type: 'log', domain, nice: false },
+    axis: { format: '~g' },
+  };
   const last = values.filter((v) => v.series === t.sizes.at(-1));
-  const rows = labelRows(last.map((v) => v.ms), domain);
+  const rows = labelRows(
+    last.map((v) => v.ms),
+    domain,
+  );
   return frame(
     'Full scrape: time against series count',
-    subtitleLines('From the recorded state to the response body\'s bytes; medians (min–max in the table above).', t.footer),
+    subtitleLines(
+      "From the recorded state to the response body's bytes; medians (min–max in the table above).",
+      t.footer,
+    ),
     [
-      { data: { values }, mark: { type: 'line', strokeWidth: 2, point: { size: 50, filled: true } }, encoding: { x, y, color } },
+      {
+        data: { values },
+        mark: { type: 'line', strokeWidth: 2, point: { size: 50, filled: true } },
+        encoding: { x, y, color },
+      },
       {
         data: { values: last.map((v, i) => ({ ...v, row: rows[i] })) },
         mark: { type: 'text', align: 'left', baseline: 'middle', dx: 8, fontSize: 10 },
-        encoding: { x, y: { field: 'row', type: 'quantitative', scale: null }, color, text: { field: 'ms', type: 'quantitative', format: ',~r' } },
+        encoding: {
+          x,
+          y: { field: 'row', type: 'quantitative', scale: null },
+          color,
+          text: { field: 'ms', type: 'quantitative', format: ',~r' },
+        },
       },
     ],
   );
@@ -141,23 +196,76 @@ export function changeShareSpec(t: ChangesTable): TopLevelSpec {
   const shareLabel = (s: number) => `${s}%`;
   const contenders = [...new Set(t.points.map((p) => p.contender))];
   const floorName = t.floor.label.replace(/^floor:\s*/, 'copy floor: ');
-  const values = t.points.map((p) => ({ share: shareLabel(p.share), contender: p.contender, ms: p.ms.median, min: p.ms.min, max: p.ms.max }));
-  const floor = t.shares.map((s) => ({ share: shareLabel(s), contender: floorName, ms: t.floor.ms.median }));
+  const values = t.points.map((p) => ({
+    share: shareLabel(p.share),
+    contender: p.contender,
+    ms: p.ms.median,
+    min: p.ms.min,
+    max: p.ms.max,
+  }));
+  const floor = t.shares.map((s) => ({
+    share: shareLabel(s),
+    contender: floorName,
+    ms: t.floor.ms.median,
+  }));
   const domain = logDomain([t.floor.ms.median, ...values.flatMap((v) => [v.min, v.max])]);
-  const color = { field: 'contender', type: 'nominal', title: null, scale: { domain: [...contenders, floorName], range: [...colorScale(contenders).range, '#888888'] }, legend: { orient: 'right' } };
-  const x = { field: 'share', type: 'ordinal', sort: t.shares.map(shareLabel), title: `share of the ${t.series.toLocaleString('en-US')} series recorded since the last scrape`, axis: { labelAngle: 0 } };
+  const color = {
+    field: 'contender',
+    type: 'nominal',
+    title: null,
+    scale: {
+      domain: [...contenders, floorName],
+      range: [...colorScale(contenders).range, '#888888'],
+    },
+    legend: { orient: 'right' },
+  };
+  const x = {
+    field: 'share',
+    type: 'ordinal',
+    sort: t.shares.map(shareLabel),
+    title: `share of the ${t.series.toLocaleString('en-US')} series recorded since the last scrape`,
+    axis: { labelAngle: 0 },
+  };
   const scale = { type: 'log', domain, nice: false };
   const y = { field: 'ms', type: 'quantitative', title: MS_TITLE, scale, axis: { format: '~g' } };
   const text = { field: 'ms', type: 'quantitative', format: ',~r' };
   return frame(
     'Scrape time against the share of series changed',
-    subtitleLines('Medians, bars from min to max; dashed: the copy floor, one copy of jobmeter\'s body.', t.footer),
+    subtitleLines(
+      "Medians, bars from min to max; dashed: the copy floor, one copy of jobmeter's body.",
+      t.footer,
+    ),
     [
-      { data: { values }, mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.45 }, encoding: { x, y: { field: 'min', type: 'quantitative', scale }, y2: { field: 'max' }, color } },
-      { data: { values }, mark: { type: 'line', strokeWidth: 2, point: { size: 60, filled: true } }, encoding: { x, y, color } },
-      { data: { values }, mark: { type: 'text', align: 'left', dx: 8, dy: -9, fontSize: 10 }, encoding: { x, y, color, text } },
-      { data: { values: floor }, mark: { type: 'line', strokeWidth: 1.5, strokeDash: [6, 4] }, encoding: { x, y, color } },
-      { data: { values: floor.slice(-1) }, mark: { type: 'text', align: 'left', dx: 8, dy: -9, fontSize: 10 }, encoding: { x, y, color, text } },
+      {
+        data: { values },
+        mark: { type: 'rule', strokeWidth: 1.5, opacity: 0.45 },
+        encoding: {
+          x,
+          y: { field: 'min', type: 'quantitative', scale },
+          y2: { field: 'max' },
+          color,
+        },
+      },
+      {
+        data: { values },
+        mark: { type: 'line', strokeWidth: 2, point: { size: 60, filled: true } },
+        encoding: { x, y, color },
+      },
+      {
+        data: { values },
+        mark: { type: 'text', align: 'left', dx: 8, dy: -9, fontSize: 10 },
+        encoding: { x, y, color, text },
+      },
+      {
+        data: { values: floor },
+        mark: { type: 'line', strokeWidth: 1.5, strokeDash: [6, 4] },
+        encoding: { x, y, color },
+      },
+      {
+        data: { values: floor.slice(-1) },
+        mark: { type: 'text', align: 'left', dx: 8, dy: -9, fontSize: 10 },
+        encoding: { x, y, color, text },
+      },
     ],
   );
 }
@@ -167,7 +275,12 @@ export async function toPng(spec: TopLevelSpec): Promise<Buffer> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();
-    return new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: FONT }, fitTo: { mode: 'zoom', value: 1.5 } }).render().asPng();
+    return new Resvg(svg, {
+      font: { loadSystemFonts: true, defaultFontFamily: FONT },
+      fitTo: { mode: 'zoom', value: 1.5 },
+    })
+      .render()
+      .asPng();
   } finally {
     view.finalize();
   }

@@ -20,7 +20,11 @@ export interface ScalingTable {
   readonly sizes: readonly number[];
   /** In the table's order. */
   readonly contenders: readonly string[];
-  readonly points: readonly { readonly series: number; readonly contender: string; readonly ms: Spread }[];
+  readonly points: readonly {
+    readonly series: number;
+    readonly contender: string;
+    readonly ms: Spread;
+  }[];
   /** The section's footer (`<sub>`): date, commit, versions, machine, load. */
   readonly footer: string;
 }
@@ -29,7 +33,11 @@ export interface ScalingTable {
 export interface ChangesTable {
   /** Percent of the series changed, in the table's order. */
   readonly shares: readonly number[];
-  readonly points: readonly { readonly share: number; readonly contender: string; readonly ms: Spread }[];
+  readonly points: readonly {
+    readonly share: number;
+    readonly contender: string;
+    readonly ms: Spread;
+  }[];
   readonly floor: { readonly label: string; readonly ms: Spread };
   /** Series in the run, from the note under the table. */
   readonly series: number;
@@ -45,7 +53,10 @@ const CHANGES_HEADER = ['series changed since the last scrape'];
 
 function section(readme: string, name: string): string {
   const at = sectionOf(readme, name);
-  if (at === undefined) throw new BenchTableError(`bench/README.md: no section between <!-- bench:${name}:start --> and <!-- bench:${name}:end -->`);
+  if (at === undefined)
+    throw new BenchTableError(
+      `bench/README.md: no section between <!-- bench:${name}:start --> and <!-- bench:${name}:end -->`,
+    );
   return readme.slice(at.from, at.to);
 }
 
@@ -55,13 +66,22 @@ function firstTable(text: string, name: string): { header: string[]; rows: strin
   const first = lines.findIndex((l) => l.startsWith('|'));
   if (first === -1) throw new BenchTableError(`bench/README.md section ${name}: no table`);
   const end = lines.findIndex((l, i) => i > first && !l.startsWith('|'));
-  const cells = (l: string) => l.slice(1, l.endsWith('|') ? -1 : undefined).split('|').map((c) => c.trim());
+  const cells = (l: string) =>
+    l
+      .slice(1, l.endsWith('|') ? -1 : undefined)
+      .split('|')
+      .map((c) => c.trim());
   const [header, rule, ...rows] = lines.slice(first, end === -1 ? undefined : end).map(cells);
   if (header === undefined || rule === undefined || !rule.every((c) => /^:?-+:?$/.test(c))) {
-    throw new BenchTableError(`bench/README.md section ${name}: the table has no header and alignment row`);
+    throw new BenchTableError(
+      `bench/README.md section ${name}: the table has no header and alignment row`,
+    );
   }
   for (const [k, row] of rows.entries()) {
-    if (row.length !== header.length) throw new BenchTableError(`bench/README.md section ${name}, row ${k + 1}: ${row.length} cells, the header has ${header.length}`);
+    if (row.length !== header.length)
+      throw new BenchTableError(
+        `bench/README.md section ${name}, row ${k + 1}: ${row.length} cells, the header has ${header.length}`,
+      );
   }
   return { header, rows };
 }
@@ -69,7 +89,9 @@ function firstTable(text: string, name: string): { header: string[]; rows: strin
 function expectHeader(name: string, header: readonly string[], expected: readonly string[]): void {
   const got = header.slice(0, expected.length);
   if (got.join(' | ') !== expected.join(' | ')) {
-    throw new BenchTableError(`bench/README.md section ${name}: header starts "${got.join(' | ')}", expected "${expected.join(' | ')}"`);
+    throw new BenchTableError(
+      `bench/README.md section ${name}: header starts "${got.join(' | ')}", expected "${expected.join(' | ')}"`,
+    );
   }
 }
 
@@ -80,13 +102,17 @@ function spreadOf(cell: string, where: string): Spread {
   const m = new RegExp(`^(${NUMBER}) \\((${NUMBER})–(${NUMBER})\\)$`).exec(cell);
   if (m === null) throw new BenchTableError(`${where}: "${cell}" is not "median (min–max)"`);
   const [median, min, max] = [m[1]!, m[2]!, m[3]!].map(toNumber) as [number, number, number];
-  if (!(min <= median && median <= max && min > 0)) throw new BenchTableError(`${where}: "${cell}" is not min ≤ median ≤ max, all above 0`);
+  if (!(min <= median && median <= max && min > 0))
+    throw new BenchTableError(`${where}: "${cell}" is not min ≤ median ≤ max, all above 0`);
   return { median, min, max };
 }
 
 function footerOf(text: string, name: string): string {
   const m = /<sub>(.*?)<\/sub>/s.exec(text);
-  if (m === null) throw new BenchTableError(`bench/README.md section ${name}: no <sub> footer (date, commit, versions)`);
+  if (m === null)
+    throw new BenchTableError(
+      `bench/README.md section ${name}: no <sub> footer (date, commit, versions)`,
+    );
   return m[1]!.replaceAll(/\*\*[^*]*\*\*\s*/g, '').trim();
 }
 
@@ -98,17 +124,23 @@ export function readScalingTable(readme: string): ScalingTable {
   const points = rows.map((row, k) => {
     const where = `bench/README.md section ${name}, row ${k + 1}`;
     const m = new RegExp(`^(${NUMBER}) \\(${NUMBER} lines\\)$`).exec(row[0]!);
-    if (m === null) throw new BenchTableError(`${where}: "${row[0]}" is not "<series> (<n> lines)"`);
+    if (m === null)
+      throw new BenchTableError(`${where}: "${row[0]}" is not "<series> (<n> lines)"`);
     if (row[1] === '') throw new BenchTableError(`${where}: no contender`);
     return { series: toNumber(m[1]!), contender: row[1]!, ms: spreadOf(row[2]!, where) };
   });
   const sizes = [...new Set(points.map((p) => p.series))].sort((a, b) => a - b);
   const contenders = [...new Set(points.map((p) => p.contender))];
-  if (sizes.length < 2) throw new BenchTableError(`bench/README.md section ${name}: ${sizes.length} size(s); a curve needs at least 2`);
+  if (sizes.length < 2)
+    throw new BenchTableError(
+      `bench/README.md section ${name}: ${sizes.length} size(s); a curve needs at least 2`,
+    );
   for (const s of sizes) {
     const at = points.filter((p) => p.series === s).map((p) => p.contender);
     if (at.length !== contenders.length || contenders.some((c) => !at.includes(c))) {
-      throw new BenchTableError(`bench/README.md section ${name}: at ${s} series the contenders are ${at.join(', ')}; expected each of ${contenders.join(', ')} once`);
+      throw new BenchTableError(
+        `bench/README.md section ${name}: at ${s} series the contenders are ${at.join(', ')}; expected each of ${contenders.join(', ')} once`,
+      );
     }
   }
   return { sizes, contenders, points, footer: footerOf(text, name) };
@@ -120,8 +152,13 @@ export function readChangesTable(readme: string): ChangesTable {
   const { header, rows } = firstTable(text, name);
   expectHeader(name, header, CHANGES_HEADER);
   // Median columns are those whose header ends in ", ms": one per contender.
-  const columns = header.flatMap((h, i) => (h.endsWith(', ms') ? [{ i, contender: h.slice(0, -', ms'.length) }] : []));
-  if (columns.length < 2) throw new BenchTableError(`bench/README.md section ${name}: ${columns.length} "<contender>, ms" column(s) in "${header.join(' | ')}"; expected at least 2`);
+  const columns = header.flatMap((h, i) =>
+    h.endsWith(', ms') ? [{ i, contender: h.slice(0, -', ms'.length) }] : [],
+  );
+  if (columns.length < 2)
+    throw new BenchTableError(
+      `bench/README.md section ${name}: ${columns.length} "<contender>, ms" column(s) in "${header.join(' | ')}"; expected at least 2`,
+    );
   const points: { share: number; contender: string; ms: Spread }[] = [];
   const shares: number[] = [];
   let floor: ChangesTable['floor'] | undefined;
@@ -130,16 +167,30 @@ export function readChangesTable(readme: string): ChangesTable {
     const share = /^(\d+(?:\.\d+)?)%$/.exec(row[0]!);
     if (share !== null) {
       shares.push(Number(share[1]));
-      for (const c of columns) points.push({ share: Number(share[1]), contender: c.contender, ms: spreadOf(row[c.i]!, `${where}, column "${header[c.i]}"`) });
+      for (const c of columns)
+        points.push({
+          share: Number(share[1]),
+          contender: c.contender,
+          ms: spreadOf(row[c.i]!, `${where}, column "${header[c.i]}"`),
+        });
     } else if (row[0]!.startsWith('floor')) {
       floor = { label: row[0]!, ms: spreadOf(row[1]!, where) };
     } else {
-      throw new BenchTableError(`${where}: "${row[0]}" is neither a share ("10%") nor the floor row`);
+      throw new BenchTableError(
+        `${where}: "${row[0]}" is neither a share ("10%") nor the floor row`,
+      );
     }
   }
-  if (shares.length < 2) throw new BenchTableError(`bench/README.md section ${name}: ${shares.length} share row(s); a curve needs at least 2`);
-  if (floor === undefined) throw new BenchTableError(`bench/README.md section ${name}: no "floor: …" row`);
+  if (shares.length < 2)
+    throw new BenchTableError(
+      `bench/README.md section ${name}: ${shares.length} share row(s); a curve needs at least 2`,
+    );
+  if (floor === undefined)
+    throw new BenchTableError(`bench/README.md section ${name}: no "floor: …" row`);
   const series = new RegExp(`(${NUMBER}) series \\(`).exec(text);
-  if (series === null) throw new BenchTableError(`bench/README.md section ${name}: the note under the table does not say "<n> series (…"`);
+  if (series === null)
+    throw new BenchTableError(
+      `bench/README.md section ${name}: the note under the table does not say "<n> series (…"`,
+    );
   return { shares, points, floor, series: toNumber(series[1]!), footer: footerOf(text, name) };
 }

@@ -33,44 +33,87 @@ export interface EvaluationContext extends GrafanaContext {
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-async function api(prometheusUrl: string, path: string, params: Record<string, string>): Promise<{ resultType: string; result: unknown }> {
-  const res = await fetch(`${prometheusUrl}${path}?${new URLSearchParams(params).toString()}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  const body = (await res.json()) as { status: string; data?: { resultType: string; result: unknown }; errorType?: string; error?: string };
+async function api(
+  prometheusUrl: string,
+  path: string,
+  params: Record<string, string>,
+): Promise<{ resultType: string; result: unknown }> {
+  const res = await fetch(`${prometheusUrl}${path}?${new URLSearchParams(params).toString()}`, {
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const body = (await res.json()) as {
+    status: string;
+    data?: { resultType: string; result: unknown };
+    errorType?: string;
+    error?: string;
+  };
   if (body.status !== 'success' || body.data === undefined) {
-    throw new Error(`${body.errorType ?? res.status}: ${body.error ?? 'no data'} (query: ${params['query']})`);
+    throw new Error(
+      `${body.errorType ?? res.status}: ${body.error ?? 'no data'} (query: ${params['query']})`,
+    );
   }
   return body.data;
 }
 
 /** Instant query at `time`; a scalar comes back as one series without labels. */
-export async function instantQuery(prometheusUrl: string, expr: string, time: number): Promise<Series[]> {
+export async function instantQuery(
+  prometheusUrl: string,
+  expr: string,
+  time: number,
+): Promise<Series[]> {
   const data = await api(prometheusUrl, '/api/v1/query', { query: expr, time: String(time) });
   if (data.resultType === 'scalar') {
     const [t, v] = data.result as [number, string];
     return [{ metric: {}, values: [[t, Number(v)]] }];
   }
-  return (data.result as Array<{ metric: Record<string, string>; value: [number, string] }>).map((s) => ({
-    metric: s.metric,
-    values: [[s.value[0], Number(s.value[1])]],
-  }));
+  return (data.result as Array<{ metric: Record<string, string>; value: [number, string] }>).map(
+    (s) => ({
+      metric: s.metric,
+      values: [[s.value[0], Number(s.value[1])]],
+    }),
+  );
 }
 
-export async function rangeQuery(prometheusUrl: string, expr: string, start: number, end: number, step: number): Promise<Series[]> {
-  const data = await api(prometheusUrl, '/api/v1/query_range', { query: expr, start: String(start), end: String(end), step: String(step) });
-  return (data.result as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>).map((s) => ({
+export async function rangeQuery(
+  prometheusUrl: string,
+  expr: string,
+  start: number,
+  end: number,
+  step: number,
+): Promise<Series[]> {
+  const data = await api(prometheusUrl, '/api/v1/query_range', {
+    query: expr,
+    start: String(start),
+    end: String(end),
+    step: String(step),
+  });
+  return (
+    data.result as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>
+  ).map((s) => ({
     metric: s.metric,
     values: s.values.map(([t, v]) => [t, Number(v)] as const),
   }));
 }
 
-export async function evaluatePanel(prometheusUrl: string, spec: DashboardSpec, panel: PanelSpec, ctx: EvaluationContext): Promise<PanelResult> {
+export async function evaluatePanel(
+  prometheusUrl: string,
+  spec: DashboardSpec,
+  panel: PanelSpec,
+  ctx: EvaluationContext,
+): Promise<PanelResult> {
   const names = spec.variables.map((v) => v.name);
   const targets = await Promise.all(
     panel.targets.map(async (target) => {
       const expr = interpolate(panelExpr(spec, target), ctx, names);
       const series =
         panel.kind === 'timeseries'
-          ? await rangeQuery(prometheusUrl, expr, ctx.endSeconds - ctx.rangeSeconds, ctx.endSeconds, intervalSeconds(ctx))
+          ? await rangeQuery(
+              prometheusUrl,
+              expr,
+              ctx.endSeconds - ctx.rangeSeconds,
+              ctx.endSeconds,
+              intervalSeconds(ctx),
+            )
           : await instantQuery(prometheusUrl, expr, ctx.endSeconds);
       return { target, expr, series };
     }),
@@ -80,16 +123,32 @@ export async function evaluatePanel(prometheusUrl: string, spec: DashboardSpec, 
 
 /** Whether Grafana would draw something: at least one finite value in any target. */
 export function hasData(result: PanelResult): boolean {
-  return result.targets.some((t) => t.series.some((s) => s.values.some(([, v]) => Number.isFinite(v))));
+  return result.targets.some((t) =>
+    t.series.some((s) => s.values.some(([, v]) => Number.isFinite(v))),
+  );
 }
 
 /** `label_values(metric{matchers}, label)` → the values Grafana's variable would list. */
-export async function labelValues(prometheusUrl: string, query: string, ctx: GrafanaContext, variableNames: readonly string[]): Promise<string[]> {
+export async function labelValues(
+  prometheusUrl: string,
+  query: string,
+  ctx: GrafanaContext,
+  variableNames: readonly string[],
+): Promise<string[]> {
   const m = /^label_values\((.+),\s*(\w+)\)$/.exec(query);
   if (m === null) throw new Error(`not a label_values(metric, label) query: ${query}`);
   const match = interpolate(m[1]!, ctx, variableNames);
-  const res = await fetch(`${prometheusUrl}/api/v1/series?${new URLSearchParams({ 'match[]': match }).toString()}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  const body = (await res.json()) as { status: string; data?: Array<Record<string, string>>; error?: string };
+  const res = await fetch(
+    `${prometheusUrl}/api/v1/series?${new URLSearchParams({ 'match[]': match }).toString()}`,
+    { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) },
+  );
+  const body = (await res.json()) as {
+    status: string;
+    data?: Array<Record<string, string>>;
+    error?: string;
+  };
   if (body.status !== 'success') throw new Error(`${body.error} (match: ${match})`);
-  return [...new Set(body.data!.map((s) => s[m[2]!]).filter((v): v is string => v !== undefined))].sort();
+  return [
+    ...new Set(body.data!.map((s) => s[m[2]!]).filter((v): v is string => v !== undefined)),
+  ].sort();
 }

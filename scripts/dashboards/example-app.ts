@@ -36,18 +36,22 @@ export async function startExampleApp(options: ExampleAppOptions = {}): Promise<
   if (!existsSync(`${ROOT}dist/instrumentation/index.js`)) {
     throw new Error('dist/ is missing: run `npm run build` (npm test and npm pack build it)');
   }
-  const child = spawn(process.execPath, ['--import', 'jobmeter/instrumentation', 'examples/task-daemon/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      JOBMETER_CONFIG: 'examples/task-daemon/jobmeter.toml',
-      JOBMETER_PROFILE: options.profile ?? 'otel',
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    ['--import', 'jobmeter/instrumentation', 'examples/task-daemon/main.ts'],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        JOBMETER_CONFIG: 'examples/task-daemon/jobmeter.toml',
+        JOBMETER_PROFILE: options.profile ?? 'otel',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -104,7 +104,12 @@ export function dashboardJson(spec: DashboardSpec): Record<string, unknown> {
   };
 }
 
-function panelJson(spec: DashboardSpec, panel: PanelSpec, id: number, gridPos: Record<string, number>): Record<string, unknown> {
+function panelJson(
+  spec: DashboardSpec,
+  panel: PanelSpec,
+  id: number,
+  gridPos: Record<string, number>,
+): Record<string, unknown> {
   const table = panel.kind === 'table';
   const targets = panel.targets.map((t, i) => ({
     datasource: DATASOURCE_REF,
@@ -121,7 +126,10 @@ function panelJson(spec: DashboardSpec, panel: PanelSpec, id: number, gridPos: R
 
   const thresholds = {
     mode: 'absolute',
-    steps: [{ color: 'green', value: null }, ...(panel.threshold !== undefined ? [{ color: 'red', value: panel.threshold }] : [])],
+    steps: [
+      { color: 'green', value: null },
+      ...(panel.threshold !== undefined ? [{ color: 'red', value: panel.threshold }] : []),
+    ],
   };
   const defaults: Record<string, unknown> = {
     unit: panel.unit,
@@ -141,7 +149,9 @@ function panelJson(spec: DashboardSpec, panel: PanelSpec, id: number, gridPos: R
     };
   }
 
-  const columns = panel.targets.flatMap((t, i) => (t.column ? [{ ...t.column, field: `Value #${refId(i)}` }] : []));
+  const columns = panel.targets.flatMap((t, i) =>
+    t.column ? [{ ...t.column, field: `Value #${refId(i)}` }] : [],
+  );
   const overrides = columns.map((c) => ({
     matcher: { id: 'byName', options: c.name },
     properties: [{ id: 'unit', value: c.unit }],
@@ -192,7 +202,11 @@ function optionsFor(panel: PanelSpec): Record<string, unknown> {
         textMode: 'auto',
       };
     case 'table':
-      return { showHeader: true, cellHeight: 'sm', footer: { show: false, reducer: ['sum'], fields: '' } };
+      return {
+        showHeader: true,
+        cellHeight: 'sm',
+        footer: { show: false, reducer: ['sum'], fields: '' },
+      };
   }
 }
 

@@ -27,11 +27,29 @@ export interface GrafanaContext {
 /** Grafana's `roundInterval`: to the nearest "nice" step, in milliseconds. */
 export function roundIntervalMs(ms: number): number {
   const steps: ReadonlyArray<readonly [number, number]> = [
-    [15, 10], [35, 20], [75, 50], [150, 100], [350, 200], [750, 500],
-    [1_500, 1_000], [3_500, 2_000], [7_500, 5_000], [12_500, 10_000], [17_500, 15_000],
-    [25_000, 20_000], [45_000, 30_000], [90_000, 60_000], [210_000, 120_000], [450_000, 300_000],
-    [1_050_000, 600_000], [2_100_000, 900_000], [4_500_000, 1_800_000], [9_000_000, 3_600_000],
-    [21_600_000, 7_200_000], [64_800_000, 21_600_000], [129_600_000, 43_200_000],
+    [15, 10],
+    [35, 20],
+    [75, 50],
+    [150, 100],
+    [350, 200],
+    [750, 500],
+    [1_500, 1_000],
+    [3_500, 2_000],
+    [7_500, 5_000],
+    [12_500, 10_000],
+    [17_500, 15_000],
+    [25_000, 20_000],
+    [45_000, 30_000],
+    [90_000, 60_000],
+    [210_000, 120_000],
+    [450_000, 300_000],
+    [1_050_000, 600_000],
+    [2_100_000, 900_000],
+    [4_500_000, 1_800_000],
+    [9_000_000, 3_600_000],
+    [21_600_000, 7_200_000],
+    [64_800_000, 21_600_000],
+    [129_600_000, 43_200_000],
   ];
   if (ms < 10) return 1;
   for (const [below, nice] of steps) if (ms < below) return nice;
@@ -39,7 +57,8 @@ export function roundIntervalMs(ms: number): number {
 }
 
 export function intervalSeconds(ctx: GrafanaContext): number {
-  const calculated = roundIntervalMs((ctx.rangeSeconds * 1000) / (ctx.maxDataPoints ?? 1000)) / 1000;
+  const calculated =
+    roundIntervalMs((ctx.rangeSeconds * 1000) / (ctx.maxDataPoints ?? 1000)) / 1000;
   return Math.max(calculated, ctx.scrapeIntervalSeconds);
 }
 
@@ -60,17 +79,24 @@ function formatVariable(value: string | readonly string[] | undefined): string {
 const seconds = (s: number): string => `${Number.isInteger(s) ? s : Number(s.toFixed(3))}s`;
 
 /** `expr` with every Grafana variable replaced. Throws on a `$name` it does not know. */
-export function interpolate(expr: string, ctx: GrafanaContext, variableNames: readonly string[]): string {
+export function interpolate(
+  expr: string,
+  ctx: GrafanaContext,
+  variableNames: readonly string[],
+): string {
   const builtins: Record<string, string> = {
     __rate_interval: seconds(rateIntervalSeconds(ctx)),
     __interval: seconds(intervalSeconds(ctx)),
     __range: seconds(Math.round(ctx.rangeSeconds)),
     __range_s: String(Math.round(ctx.rangeSeconds)),
   };
-  return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
-    const name = (braced ?? bare)!;
-    if (name in builtins) return builtins[name]!;
-    if (variableNames.includes(name)) return formatVariable(ctx.variables?.[name]);
-    throw new Error(`interpolate: unknown variable ${whole} in ${expr}`);
-  });
+  return expr.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (whole, braced: string | undefined, bare: string | undefined) => {
+      const name = (braced ?? bare)!;
+      if (name in builtins) return builtins[name]!;
+      if (variableNames.includes(name)) return formatVariable(ctx.variables?.[name]);
+      throw new Error(`interpolate: unknown variable ${whole} in ${expr}`);
+    },
+  );
 }

@@ -14,7 +14,11 @@
 import type { ProfileName } from '../../src/options.ts';
 import type { DashboardSpec, VariableSpec } from './spec.ts';
 
-const jobVar = (anchor: string): VariableSpec => ({ name: 'job', label: 'Job', query: `label_values(${anchor}, job)` });
+const jobVar = (anchor: string): VariableSpec => ({
+  name: 'job',
+  label: 'Job',
+  query: `label_values(${anchor}, job)`,
+});
 const instanceVar = (anchor: string): VariableSpec => ({
   name: 'instance',
   label: 'Instance',
@@ -39,11 +43,17 @@ const runwisp: DashboardSpec = {
       w: 6,
       threshold: 600,
       main: true,
-      targets: [{ expr: 'time() - max by (job, instance) (runwisp_runs_last_failure_timestamp_seconds{$sel})', legend: '{{job}} {{instance}}' }],
+      targets: [
+        {
+          expr: 'time() - max by (job, instance) (runwisp_runs_last_failure_timestamp_seconds{$sel})',
+          legend: '{{job}} {{instance}}',
+        },
+      ],
     },
     {
       title: 'Failed runs in range',
-      description: 'Runs that ended failed during the dashboard time range (runwisp counts cancelled and timed-out runs as failed).',
+      description:
+        'Runs that ended failed during the dashboard time range (runwisp counts cancelled and timed-out runs as failed).',
       kind: 'stat',
       unit: 'short',
       w: 6,
@@ -51,7 +61,8 @@ const runwisp: DashboardSpec = {
     },
     {
       title: 'Run failure ratio',
-      description: 'Share of finished runs that failed. Above 20 % for 10 minutes fires RunwispRunFailureRatioHigh.',
+      description:
+        'Share of finished runs that failed. Above 20 % for 10 minutes fires RunwispRunFailureRatioHigh.',
       kind: 'timeseries',
       unit: 'percentunit',
       w: 12,
@@ -61,8 +72,7 @@ const runwisp: DashboardSpec = {
       main: true,
       targets: [
         {
-          expr:
-            'sum by (job, instance) (rate(runwisp_runs_total{status="failed", $sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(runwisp_runs_total{$sel}[$__rate_interval]))',
+          expr: 'sum by (job, instance) (rate(runwisp_runs_total{status="failed", $sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(runwisp_runs_total{$sel}[$__rate_interval]))',
           legend: '{{job}} {{instance}}',
         },
       ],
@@ -73,16 +83,27 @@ const runwisp: DashboardSpec = {
       kind: 'timeseries',
       unit: 'ops',
       main: true,
-      targets: [{ expr: 'sum by (status) (rate(runwisp_runs_total{$sel}[$__rate_interval]))', legend: '{{status}}' }],
+      targets: [
+        {
+          expr: 'sum by (status) (rate(runwisp_runs_total{$sel}[$__rate_interval]))',
+          legend: '{{status}}',
+        },
+      ],
     },
     {
       title: 'Active runs by task',
-      description: 'In-flight runs per task; kind is task or service. A task that never drops to 0 may be stuck (RunwispTaskRunLongRunning).',
+      description:
+        'In-flight runs per task; kind is task or service. A task that never drops to 0 may be stuck (RunwispTaskRunLongRunning).',
       kind: 'timeseries',
       unit: 'short',
       min: 0,
       main: true,
-      targets: [{ expr: 'sum by (task, kind) (runwisp_task_active_runs{$sel})', legend: '{{task}} ({{kind}})' }],
+      targets: [
+        {
+          expr: 'sum by (task, kind) (runwisp_task_active_runs{$sel})',
+          legend: '{{task}} ({{kind}})',
+        },
+      ],
     },
     {
       title: 'Host CPU',
@@ -108,7 +129,8 @@ const runwisp: DashboardSpec = {
     },
     {
       title: 'Daemon uptime and version',
-      description: 'Seconds since the daemon started, per instance and version (runwisp_build_info). A drop is a restart.',
+      description:
+        'Seconds since the daemon started, per instance and version (runwisp_build_info). A drop is a restart.',
       kind: 'stat',
       unit: 's',
       w: 8,
@@ -133,7 +155,8 @@ const wasmrun: DashboardSpec = {
   panels: [
     {
       title: 'Execution error ratio',
-      description: 'Executions ending in error or timeout, as a share of all. Above 20 % for 10 minutes fires WasmrunExecErrorRatioHigh.',
+      description:
+        'Executions ending in error or timeout, as a share of all. Above 20 % for 10 minutes fires WasmrunExecErrorRatioHigh.',
       kind: 'timeseries',
       unit: 'percentunit',
       min: 0,
@@ -142,19 +165,24 @@ const wasmrun: DashboardSpec = {
       main: true,
       targets: [
         {
-          expr:
-            'sum by (job, instance) (rate(wasmrun_agent_exec_total{result=~"error|timeout", $sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(wasmrun_agent_exec_total{$sel}[$__rate_interval]))',
+          expr: 'sum by (job, instance) (rate(wasmrun_agent_exec_total{result=~"error|timeout", $sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(wasmrun_agent_exec_total{$sel}[$__rate_interval]))',
           legend: '{{job}} {{instance}}',
         },
       ],
     },
     {
       title: 'Executions by result',
-      description: 'Executions per second by terminal result: success, error (failed to run), timeout.',
+      description:
+        'Executions per second by terminal result: success, error (failed to run), timeout.',
       kind: 'timeseries',
       unit: 'ops',
       main: true,
-      targets: [{ expr: 'sum by (result) (rate(wasmrun_agent_exec_total{$sel}[$__rate_interval]))', legend: '{{result}}' }],
+      targets: [
+        {
+          expr: 'sum by (result) (rate(wasmrun_agent_exec_total{$sel}[$__rate_interval]))',
+          legend: '{{result}}',
+        },
+      ],
     },
     {
       title: 'Average execution duration',
@@ -166,8 +194,7 @@ const wasmrun: DashboardSpec = {
       main: true,
       targets: [
         {
-          expr:
-            'sum by (job, instance) (rate(wasmrun_agent_exec_duration_ms_sum{$sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(wasmrun_agent_exec_duration_ms_count{$sel}[$__rate_interval]))',
+          expr: 'sum by (job, instance) (rate(wasmrun_agent_exec_duration_ms_sum{$sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(wasmrun_agent_exec_duration_ms_count{$sel}[$__rate_interval]))',
           legend: '{{job}} {{instance}}',
         },
       ],
@@ -179,7 +206,12 @@ const wasmrun: DashboardSpec = {
       kind: 'timeseries',
       unit: 'reqps',
       main: true,
-      targets: [{ expr: 'sum by (reason) (rate(wasmrun_agent_exec_rejected_total{$sel}[$__rate_interval]))', legend: '{{reason}}' }],
+      targets: [
+        {
+          expr: 'sum by (reason) (rate(wasmrun_agent_exec_rejected_total{$sel}[$__rate_interval]))',
+          legend: '{{reason}}',
+        },
+      ],
     },
     {
       title: 'Executions in flight',
@@ -188,18 +220,30 @@ const wasmrun: DashboardSpec = {
       unit: 'short',
       w: 8,
       min: 0,
-      targets: [{ expr: 'sum by (job, instance) (wasmrun_agent_exec_in_flight{$sel})', legend: '{{job}} {{instance}}' }],
+      targets: [
+        {
+          expr: 'sum by (job, instance) (wasmrun_agent_exec_in_flight{$sel})',
+          legend: '{{job}} {{instance}}',
+        },
+      ],
     },
     {
       title: 'Sessions',
-      description: 'Active sessions and sessions tracked (including expired ones not cleaned yet). A lasting gap means the cleaner is behind (WasmrunExpiredSessionsNotCleaned).',
+      description:
+        'Active sessions and sessions tracked (including expired ones not cleaned yet). A lasting gap means the cleaner is behind (WasmrunExpiredSessionsNotCleaned).',
       kind: 'timeseries',
       unit: 'short',
       w: 8,
       min: 0,
       targets: [
-        { expr: 'sum by (job, instance) (wasmrun_agent_sessions_active{$sel})', legend: 'active {{job}} {{instance}}' },
-        { expr: 'sum by (job, instance) (wasmrun_agent_sessions_total{$sel})', legend: 'tracked {{job}} {{instance}}' },
+        {
+          expr: 'sum by (job, instance) (wasmrun_agent_sessions_active{$sel})',
+          legend: 'active {{job}} {{instance}}',
+        },
+        {
+          expr: 'sum by (job, instance) (wasmrun_agent_sessions_total{$sel})',
+          legend: 'tracked {{job}} {{instance}}',
+        },
       ],
     },
     {
@@ -209,17 +253,29 @@ const wasmrun: DashboardSpec = {
       unit: 'bytes',
       w: 8,
       min: 0,
-      targets: [{ expr: 'sum by (job, instance) (wasmrun_agent_sessions_disk_bytes{$sel})', legend: '{{job}} {{instance}}' }],
+      targets: [
+        {
+          expr: 'sum by (job, instance) (wasmrun_agent_sessions_disk_bytes{$sel})',
+          legend: '{{job}} {{instance}}',
+        },
+      ],
     },
     {
       title: 'Sessions created and output truncated',
-      description: 'Sessions created per second, and executions per second whose output hit the --max-output cap.',
+      description:
+        'Sessions created per second, and executions per second whose output hit the --max-output cap.',
       kind: 'timeseries',
       unit: 'ops',
       w: 24,
       targets: [
-        { expr: 'sum(rate(wasmrun_agent_sessions_created_total{$sel}[$__rate_interval]))', legend: 'sessions created' },
-        { expr: 'sum(rate(wasmrun_agent_output_truncated_total{$sel}[$__rate_interval]))', legend: 'output truncated' },
+        {
+          expr: 'sum(rate(wasmrun_agent_sessions_created_total{$sel}[$__rate_interval]))',
+          legend: 'sessions created',
+        },
+        {
+          expr: 'sum(rate(wasmrun_agent_output_truncated_total{$sel}[$__rate_interval]))',
+          legend: 'output truncated',
+        },
       ],
     },
   ],
@@ -235,13 +291,17 @@ const crewshipd: DashboardSpec = {
   variables: [
     jobVar('crewshipd_uptime_seconds'),
     instanceVar('crewshipd_uptime_seconds'),
-    { name: 'hostname', label: 'Host', query: 'label_values(crewshipd_uptime_seconds{job=~"$job", instance=~"$instance"}, hostname)' },
+    {
+      name: 'hostname',
+      label: 'Host',
+      query: 'label_values(crewshipd_uptime_seconds{job=~"$job", instance=~"$instance"}, hostname)',
+    },
   ],
   panels: [
     {
       title: 'Agent run failure rate',
       description:
-        'Failed agent runs per started run, the crewshipd document\'s recipe. Above 0.2 fires CrewshipdAgentRunFailureRateHigh (which uses a 10 m window).',
+        "Failed agent runs per started run, the crewshipd document's recipe. Above 0.2 fires CrewshipdAgentRunFailureRateHigh (which uses a 10 m window).",
       kind: 'timeseries',
       unit: 'percentunit',
       min: 0,
@@ -249,18 +309,23 @@ const crewshipd: DashboardSpec = {
       main: true,
       targets: [
         {
-          expr:
-            'sum by (hostname) (rate(crewshipd_agent_run_events_total{event="failed", $sel}[$__rate_interval]))\n/\nsum by (hostname) (rate(crewshipd_agent_run_events_total{event="started", $sel}[$__rate_interval]))',
+          expr: 'sum by (hostname) (rate(crewshipd_agent_run_events_total{event="failed", $sel}[$__rate_interval]))\n/\nsum by (hostname) (rate(crewshipd_agent_run_events_total{event="started", $sel}[$__rate_interval]))',
           legend: '{{hostname}}',
         },
       ],
     },
     {
       title: 'Agent run events',
-      description: 'Agent run lifecycle events per second from the journal. Retention pruning shows as a counter reset, which rate() handles.',
+      description:
+        'Agent run lifecycle events per second from the journal. Retention pruning shows as a counter reset, which rate() handles.',
       kind: 'timeseries',
       unit: 'ops',
-      targets: [{ expr: 'sum by (event) (rate(crewshipd_agent_run_events_total{$sel}[$__rate_interval]))', legend: '{{event}}' }],
+      targets: [
+        {
+          expr: 'sum by (event) (rate(crewshipd_agent_run_events_total{$sel}[$__rate_interval]))',
+          legend: '{{event}}',
+        },
+      ],
     },
     {
       title: 'Assignment queue',
@@ -271,9 +336,18 @@ const crewshipd: DashboardSpec = {
       min: 0,
       main: true,
       targets: [
-        { expr: 'sum by (hostname) (crewshipd_assignment_queue_depth{$sel})', legend: 'queued {{hostname}}' },
-        { expr: 'sum by (hostname) (crewshipd_assignment_queue_crews{$sel})', legend: 'crews with a backlog {{hostname}}' },
-        { expr: 'sum by (hostname) (crewshipd_assignment_queue_depth_max{$sel})', legend: 'most backlogged crew {{hostname}}' },
+        {
+          expr: 'sum by (hostname) (crewshipd_assignment_queue_depth{$sel})',
+          legend: 'queued {{hostname}}',
+        },
+        {
+          expr: 'sum by (hostname) (crewshipd_assignment_queue_crews{$sel})',
+          legend: 'crews with a backlog {{hostname}}',
+        },
+        {
+          expr: 'sum by (hostname) (crewshipd_assignment_queue_depth_max{$sel})',
+          legend: 'most backlogged crew {{hostname}}',
+        },
       ],
     },
     {
@@ -283,7 +357,10 @@ const crewshipd: DashboardSpec = {
       kind: 'timeseries',
       unit: 'short',
       targets: [
-        { expr: 'sum by (hostname) (crewshipd_assignment_queue_depth_max{$sel})', legend: 'biggest crew {{hostname}}' },
+        {
+          expr: 'sum by (hostname) (crewshipd_assignment_queue_depth_max{$sel})',
+          legend: 'biggest crew {{hostname}}',
+        },
         {
           expr: 'sum by (hostname) (crewshipd_assignment_queue_depth{$sel}) - sum by (hostname) (crewshipd_assignment_queue_depth_max{$sel})',
           legend: 'all other crews {{hostname}}',
@@ -292,17 +369,24 @@ const crewshipd: DashboardSpec = {
     },
     {
       title: 'LLM spend rate',
-      description: 'USD per hour by provider (rate × 3600). The provider label is capped: overflow is provider="other".',
+      description:
+        'USD per hour by provider (rate × 3600). The provider label is capped: overflow is provider="other".',
       kind: 'timeseries',
       unit: 'currencyUSD',
       min: 0,
       main: true,
       emptyFor: ['app'],
-      targets: [{ expr: 'sum by (provider) (rate(crewshipd_llm_cost_usd_total{$sel}[$__rate_interval])) * 3600', legend: '{{provider}}' }],
+      targets: [
+        {
+          expr: 'sum by (provider) (rate(crewshipd_llm_cost_usd_total{$sel}[$__rate_interval])) * 3600',
+          legend: '{{provider}}',
+        },
+      ],
     },
     {
       title: 'LLM spend, last hour',
-      description: 'sum(increase(crewshipd_llm_cost_usd_total[1h])), the document\'s spend-rate alert. Above $5 fires CrewshipdLLMSpendHigh.',
+      description:
+        "sum(increase(crewshipd_llm_cost_usd_total[1h])), the document's spend-rate alert. Above $5 fires CrewshipdLLMSpendHigh.",
       kind: 'stat',
       unit: 'currencyUSD',
       w: 6,
@@ -317,11 +401,17 @@ const crewshipd: DashboardSpec = {
       unit: 'ops',
       w: 18,
       emptyFor: ['app'],
-      targets: [{ expr: 'sum by (provider) (rate(crewshipd_llm_calls_total{$sel}[$__rate_interval]))', legend: '{{provider}}' }],
+      targets: [
+        {
+          expr: 'sum by (provider) (rate(crewshipd_llm_calls_total{$sel}[$__rate_interval]))',
+          legend: '{{provider}}',
+        },
+      ],
     },
     {
       title: 'Assignments by status',
-      description: 'Assignments currently in each status (zero-filled; unknown statuses fold into other).',
+      description:
+        'Assignments currently in each status (zero-filled; unknown statuses fold into other).',
       kind: 'timeseries',
       unit: 'short',
       min: 0,
@@ -337,13 +427,17 @@ const crewshipd: DashboardSpec = {
     },
     {
       title: 'Containers not reporting stats',
-      description: 'tracked − reporting: above 0 for more than a couple of poll intervals means a container is not answering stats (CrewshipdContainersNotReporting).',
+      description:
+        'tracked − reporting: above 0 for more than a couple of poll intervals means a container is not answering stats (CrewshipdContainersNotReporting).',
       kind: 'timeseries',
       unit: 'short',
       w: 8,
       min: 0,
       targets: [
-        { expr: 'sum by (hostname) (crewshipd_containers_tracked{$sel})', legend: 'tracked {{hostname}}' },
+        {
+          expr: 'sum by (hostname) (crewshipd_containers_tracked{$sel})',
+          legend: 'tracked {{hostname}}',
+        },
         {
           expr: 'sum by (hostname) (crewshipd_containers_tracked{$sel}) - sum by (hostname) (crewshipd_containers_reporting{$sel})',
           legend: 'not reporting {{hostname}}',
@@ -352,22 +446,35 @@ const crewshipd: DashboardSpec = {
     },
     {
       title: 'Schema migration version',
-      description: 'Highest applied migration per host. Hosts behind the fleet\'s highest fire CrewshipdSchemaVersionSkew.',
+      description:
+        "Highest applied migration per host. Hosts behind the fleet's highest fire CrewshipdSchemaVersionSkew.",
       kind: 'table',
       unit: 'none',
       w: 8,
-      targets: [{ expr: 'max by (hostname) (crewshipd_db_migration_version{$sel})', column: { name: 'migration', unit: 'none' } }],
+      targets: [
+        {
+          expr: 'max by (hostname) (crewshipd_db_migration_version{$sel})',
+          column: { name: 'migration', unit: 'none' },
+        },
+      ],
     },
     {
       title: 'Process',
-      description: 'Heap in use and resident memory (Node\'s figures under the Go names), WebSocket connections and active handles (crewshipd_goroutines).',
+      description:
+        "Heap in use and resident memory (Node's figures under the Go names), WebSocket connections and active handles (crewshipd_goroutines).",
       kind: 'timeseries',
       unit: 'bytes',
       w: 8,
       min: 0,
       targets: [
-        { expr: 'sum by (hostname) (crewshipd_memory_alloc_bytes{$sel})', legend: 'heap {{hostname}}' },
-        { expr: 'sum by (hostname) (crewshipd_memory_sys_bytes{$sel})', legend: 'resident {{hostname}}' },
+        {
+          expr: 'sum by (hostname) (crewshipd_memory_alloc_bytes{$sel})',
+          legend: 'heap {{hostname}}',
+        },
+        {
+          expr: 'sum by (hostname) (crewshipd_memory_sys_bytes{$sel})',
+          legend: 'resident {{hostname}}',
+        },
       ],
     },
     {
@@ -377,9 +484,15 @@ const crewshipd: DashboardSpec = {
       unit: 'short',
       w: 24,
       targets: [
-        { expr: 'sum by (hostname) (crewshipd_ws_connections{$sel})', legend: 'websocket {{hostname}}' },
+        {
+          expr: 'sum by (hostname) (crewshipd_ws_connections{$sel})',
+          legend: 'websocket {{hostname}}',
+        },
         { expr: 'sum by (hostname) (crewshipd_goroutines{$sel})', legend: 'handles {{hostname}}' },
-        { expr: 'sum by (hostname) (rate(crewshipd_gc_runs_total{$sel}[$__rate_interval]))', legend: 'GC/s {{hostname}}' },
+        {
+          expr: 'sum by (hostname) (rate(crewshipd_gc_runs_total{$sel}[$__rate_interval]))',
+          legend: 'GC/s {{hostname}}',
+        },
       ],
     },
   ],
@@ -409,7 +522,7 @@ const rm: DashboardSpec = {
     },
     {
       title: 'Open alerts',
-      description: 'Open alerts by severity, as restic-manager\'s own alerting holds them.',
+      description: "Open alerts by severity, as restic-manager's own alerting holds them.",
       kind: 'stat',
       unit: 'short',
       w: 6,
@@ -418,7 +531,8 @@ const rm: DashboardSpec = {
     },
     {
       title: 'Backups failing',
-      description: 'Hosts whose most recent backup did not succeed (hosts with no backup yet are not counted: see RmHostNeverBackedUp).',
+      description:
+        'Hosts whose most recent backup did not succeed (hosts with no backup yet are not counted: see RmHostNeverBackedUp).',
       kind: 'stat',
       unit: 'short',
       w: 6,
@@ -428,7 +542,8 @@ const rm: DashboardSpec = {
     },
     {
       title: 'Hosts',
-      description: 'One row per host: agent online, last backup (time and result), repo size, snapshots and open alerts. Empty cells: the host has no backup yet / unknown size.',
+      description:
+        'One row per host: agent online, last backup (time and result), repo size, snapshots and open alerts. Empty cells: the host has no backup yet / unknown size.',
       kind: 'table',
       unit: 'short',
       w: 24,
@@ -436,12 +551,30 @@ const rm: DashboardSpec = {
       main: true,
       emptyFor: ['app'],
       targets: [
-        { expr: 'max by (host, host_id) (rm_host_agent_online{$sel})', column: { name: 'online', unit: 'bool_yes_no' } },
-        { expr: 'max by (host, host_id) (rm_host_last_backup_timestamp_seconds{$sel}) * 1000', column: { name: 'last backup', unit: 'dateTimeFromNow' } },
-        { expr: 'max by (host, host_id) (rm_host_last_backup_success{$sel})', column: { name: 'last backup ok', unit: 'bool_yes_no' } },
-        { expr: 'max by (host, host_id) (rm_host_repo_size_bytes{$sel})', column: { name: 'repo size', unit: 'bytes' } },
-        { expr: 'max by (host, host_id) (rm_host_snapshot_count{$sel})', column: { name: 'snapshots', unit: 'short' } },
-        { expr: 'max by (host, host_id) (rm_host_open_alerts{$sel})', column: { name: 'open alerts', unit: 'short' } },
+        {
+          expr: 'max by (host, host_id) (rm_host_agent_online{$sel})',
+          column: { name: 'online', unit: 'bool_yes_no' },
+        },
+        {
+          expr: 'max by (host, host_id) (rm_host_last_backup_timestamp_seconds{$sel}) * 1000',
+          column: { name: 'last backup', unit: 'dateTimeFromNow' },
+        },
+        {
+          expr: 'max by (host, host_id) (rm_host_last_backup_success{$sel})',
+          column: { name: 'last backup ok', unit: 'bool_yes_no' },
+        },
+        {
+          expr: 'max by (host, host_id) (rm_host_repo_size_bytes{$sel})',
+          column: { name: 'repo size', unit: 'bytes' },
+        },
+        {
+          expr: 'max by (host, host_id) (rm_host_snapshot_count{$sel})',
+          column: { name: 'snapshots', unit: 'short' },
+        },
+        {
+          expr: 'max by (host, host_id) (rm_host_open_alerts{$sel})',
+          column: { name: 'open alerts', unit: 'short' },
+        },
       ],
     },
     {
@@ -456,7 +589,8 @@ const rm: DashboardSpec = {
     },
     {
       title: 'Job duration p95 by kind',
-      description: 'histogram_quantile(0.95, …) over a 1h window per kind, as restic-manager\'s dashboard draws it.',
+      description:
+        "histogram_quantile(0.95, …) over a 1h window per kind, as restic-manager's dashboard draws it.",
       kind: 'timeseries',
       unit: 's',
       min: 0,
@@ -465,7 +599,11 @@ const rm: DashboardSpec = {
       // profile drops them (a closed vocabulary stays closed): only the demo feeds this panel.
       emptyFor: ['app'],
       targets: [
-        { expr: 'histogram_quantile(0.95, sum by (le, kind) (rate(rm_job_duration_seconds_bucket{$sel}[1h])))', legend: '{{kind}}', exemplar: true },
+        {
+          expr: 'histogram_quantile(0.95, sum by (le, kind) (rate(rm_job_duration_seconds_bucket{$sel}[1h])))',
+          legend: '{{kind}}',
+          exemplar: true,
+        },
       ],
     },
   ],
@@ -478,11 +616,15 @@ const solti: DashboardSpec = {
   title: 'solti runners (jobmeter)',
   description:
     'solti task supervisor runner backend: task failure ratio and outcomes per runner, tasks in flight, p95 duration, and runner-level (setup/teardown) errors.',
-  variables: [jobVar('solti_runner_tasks_started_total'), instanceVar('solti_runner_tasks_started_total')],
+  variables: [
+    jobVar('solti_runner_tasks_started_total'),
+    instanceVar('solti_runner_tasks_started_total'),
+  ],
   panels: [
     {
       title: 'Task failure ratio by runner',
-      description: 'Tasks ending in failure or timeout as a share of completed tasks. Above 20 % for 10 minutes fires SoltiTaskFailureRatioHigh.',
+      description:
+        'Tasks ending in failure or timeout as a share of completed tasks. Above 20 % for 10 minutes fires SoltiTaskFailureRatioHigh.',
       kind: 'timeseries',
       unit: 'percentunit',
       min: 0,
@@ -491,8 +633,7 @@ const solti: DashboardSpec = {
       main: true,
       targets: [
         {
-          expr:
-            'sum by (runner) (rate(solti_runner_tasks_completed_total{outcome=~"failure|timeout", $sel}[$__rate_interval]))\n/\nsum by (runner) (rate(solti_runner_tasks_completed_total{$sel}[$__rate_interval]))',
+          expr: 'sum by (runner) (rate(solti_runner_tasks_completed_total{outcome=~"failure|timeout", $sel}[$__rate_interval]))\n/\nsum by (runner) (rate(solti_runner_tasks_completed_total{$sel}[$__rate_interval]))',
           legend: '{{runner}}',
         },
       ],
@@ -503,11 +644,16 @@ const solti: DashboardSpec = {
       kind: 'timeseries',
       unit: 'ops',
       main: true,
-      targets: [{ expr: 'sum by (outcome) (rate(solti_runner_tasks_completed_total{$sel}[$__rate_interval]))', legend: '{{outcome}}' }],
+      targets: [
+        {
+          expr: 'sum by (outcome) (rate(solti_runner_tasks_completed_total{$sel}[$__rate_interval]))',
+          legend: '{{outcome}}',
+        },
+      ],
     },
     {
       title: 'Task duration p95 by runner',
-      description: 'Per-attempt execution duration, 95th percentile, from solti\'s histogram.',
+      description: "Per-attempt execution duration, 95th percentile, from solti's histogram.",
       kind: 'timeseries',
       unit: 's',
       min: 0,
@@ -522,15 +668,15 @@ const solti: DashboardSpec = {
     },
     {
       title: 'Tasks in flight by runner',
-      description: 'Started minus completed (solti has no in-flight gauge). Growing without completions: SoltiTasksNotCompleting.',
+      description:
+        'Started minus completed (solti has no in-flight gauge). Growing without completions: SoltiTasksNotCompleting.',
       kind: 'timeseries',
       unit: 'short',
       min: 0,
       main: true,
       targets: [
         {
-          expr:
-            'sum by (runner) (solti_runner_tasks_started_total{$sel})\n- (sum by (runner) (solti_runner_tasks_completed_total{$sel}) or 0 * sum by (runner) (solti_runner_tasks_started_total{$sel}))',
+          expr: 'sum by (runner) (solti_runner_tasks_started_total{$sel})\n- (sum by (runner) (solti_runner_tasks_completed_total{$sel}) or 0 * sum by (runner) (solti_runner_tasks_started_total{$sel}))',
           legend: '{{runner}}',
         },
       ],
@@ -540,14 +686,25 @@ const solti: DashboardSpec = {
       description: 'Task spawn events per second.',
       kind: 'timeseries',
       unit: 'ops',
-      targets: [{ expr: 'sum by (runner) (rate(solti_runner_tasks_started_total{$sel}[$__rate_interval]))', legend: '{{runner}}' }],
+      targets: [
+        {
+          expr: 'sum by (runner) (rate(solti_runner_tasks_started_total{$sel}[$__rate_interval]))',
+          legend: '{{runner}}',
+        },
+      ],
     },
     {
       title: 'Runner errors',
-      description: 'Runner setup/teardown errors per second (spawn_failed, cgroup_prepare_failed…): the runner, not the task, is broken. Any fires SoltiRunnerErrors.',
+      description:
+        'Runner setup/teardown errors per second (spawn_failed, cgroup_prepare_failed…): the runner, not the task, is broken. Any fires SoltiRunnerErrors.',
       kind: 'timeseries',
       unit: 'ops',
-      targets: [{ expr: 'sum by (runner, error) (rate(solti_runner_errors_total{$sel}[$__rate_interval]))', legend: '{{runner}} {{error}}' }],
+      targets: [
+        {
+          expr: 'sum by (runner, error) (rate(solti_runner_errors_total{$sel}[$__rate_interval]))',
+          legend: '{{runner}} {{error}}',
+        },
+      ],
     },
   ],
 };
@@ -563,7 +720,8 @@ const otel: DashboardSpec = {
   panels: [
     {
       title: 'Run failure ratio',
-      description: 'Runs ending in failure or timeout as a share of finished runs. Above 20 % for 10 minutes fires JobmeterRunFailureRatioHigh.',
+      description:
+        'Runs ending in failure or timeout as a share of finished runs. Above 20 % for 10 minutes fires JobmeterRunFailureRatioHigh.',
       kind: 'timeseries',
       unit: 'percentunit',
       min: 0,
@@ -572,8 +730,7 @@ const otel: DashboardSpec = {
       main: true,
       targets: [
         {
-          expr:
-            'sum by (job, instance) (rate(jobmeter_run_finished_total{outcome=~"failure|timeout", $sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(jobmeter_run_finished_total{$sel}[$__rate_interval]))',
+          expr: 'sum by (job, instance) (rate(jobmeter_run_finished_total{outcome=~"failure|timeout", $sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(jobmeter_run_finished_total{$sel}[$__rate_interval]))',
           legend: '{{job}} {{instance}}',
         },
       ],
@@ -584,7 +741,12 @@ const otel: DashboardSpec = {
       kind: 'timeseries',
       unit: 'ops',
       main: true,
-      targets: [{ expr: 'sum by (outcome) (rate(jobmeter_run_finished_total{$sel}[$__rate_interval]))', legend: '{{outcome}}' }],
+      targets: [
+        {
+          expr: 'sum by (outcome) (rate(jobmeter_run_finished_total{$sel}[$__rate_interval]))',
+          legend: '{{outcome}}',
+        },
+      ],
     },
     {
       title: 'Run duration p95 by task',
@@ -615,25 +777,45 @@ const otel: DashboardSpec = {
       description: 'Requests (or scheduled runs) turned away before doing work, by reason.',
       kind: 'timeseries',
       unit: 'reqps',
-      targets: [{ expr: 'sum by (reason) (rate(jobmeter_request_rejected_total{$sel}[$__rate_interval]))', legend: '{{reason}}' }],
+      targets: [
+        {
+          expr: 'sum by (reason) (rate(jobmeter_request_rejected_total{$sel}[$__rate_interval]))',
+          legend: '{{reason}}',
+        },
+      ],
     },
     {
       title: 'Runner errors',
       description: 'Runner setup/teardown errors per second (not task failures).',
       kind: 'timeseries',
       unit: 'ops',
-      targets: [{ expr: 'sum by (runner, error) (rate(jobmeter_runner_error_total{$sel}[$__rate_interval]))', legend: '{{runner}} {{error}}' }],
+      targets: [
+        {
+          expr: 'sum by (runner, error) (rate(jobmeter_runner_error_total{$sel}[$__rate_interval]))',
+          legend: '{{runner}} {{error}}',
+        },
+      ],
     },
     {
       title: 'Queue backlog',
-      description: 'Queued work in total, groups with a backlog, and the most backlogged group (from the host snapshot).',
+      description:
+        'Queued work in total, groups with a backlog, and the most backlogged group (from the host snapshot).',
       kind: 'timeseries',
       unit: 'short',
       min: 0,
       targets: [
-        { expr: 'sum by (job, instance) (jobmeter_queue_depth{$sel})', legend: 'queued {{job}} {{instance}}' },
-        { expr: 'sum by (job, instance) (jobmeter_queue_groups{$sel})', legend: 'groups with a backlog {{job}} {{instance}}' },
-        { expr: 'sum by (job, instance) (jobmeter_queue_depth_max{$sel})', legend: 'biggest group {{job}} {{instance}}' },
+        {
+          expr: 'sum by (job, instance) (jobmeter_queue_depth{$sel})',
+          legend: 'queued {{job}} {{instance}}',
+        },
+        {
+          expr: 'sum by (job, instance) (jobmeter_queue_groups{$sel})',
+          legend: 'groups with a backlog {{job}} {{instance}}',
+        },
+        {
+          expr: 'sum by (job, instance) (jobmeter_queue_depth_max{$sel})',
+          legend: 'biggest group {{job}} {{instance}}',
+        },
       ],
     },
     {
@@ -643,16 +825,27 @@ const otel: DashboardSpec = {
       unit: 'currencyUSD',
       min: 0,
       emptyFor: ['app'],
-      targets: [{ expr: 'sum by (provider) (rate(jobmeter_llm_cost_total{$sel}[$__rate_interval])) * 3600', legend: '{{provider}}' }],
+      targets: [
+        {
+          expr: 'sum by (provider) (rate(jobmeter_llm_cost_total{$sel}[$__rate_interval])) * 3600',
+          legend: '{{provider}}',
+        },
+      ],
     },
     {
       title: 'Time since last failed run',
-      description: 'Age of jobmeter_run_last_failure_time_seconds; under 10 minutes fires JobmeterRunFailedRecently.',
+      description:
+        'Age of jobmeter_run_last_failure_time_seconds; under 10 minutes fires JobmeterRunFailedRecently.',
       kind: 'stat',
       unit: 's',
       w: 8,
       threshold: 600,
-      targets: [{ expr: 'time() - max by (job, instance) (jobmeter_run_last_failure_time_seconds{$sel})', legend: '{{job}} {{instance}}' }],
+      targets: [
+        {
+          expr: 'time() - max by (job, instance) (jobmeter_run_last_failure_time_seconds{$sel})',
+          legend: '{{job}} {{instance}}',
+        },
+      ],
     },
     {
       title: 'Process CPU',
@@ -661,7 +854,12 @@ const otel: DashboardSpec = {
       unit: 'percentunit',
       w: 8,
       min: 0,
-      targets: [{ expr: 'sum by (job, instance) (rate(process_cpu_time_seconds_total{$sel}[$__rate_interval]))', legend: '{{job}} {{instance}}' }],
+      targets: [
+        {
+          expr: 'sum by (job, instance) (rate(process_cpu_time_seconds_total{$sel}[$__rate_interval]))',
+          legend: '{{job}} {{instance}}',
+        },
+      ],
     },
     {
       title: 'Process memory',
@@ -671,12 +869,25 @@ const otel: DashboardSpec = {
       w: 8,
       min: 0,
       targets: [
-        { expr: 'sum by (job, instance) (process_memory_usage_bytes{$sel})', legend: 'resident {{job}} {{instance}}' },
-        { expr: 'sum by (job, instance) (v8js_memory_heap_used_bytes{$sel})', legend: 'heap {{job}} {{instance}}' },
+        {
+          expr: 'sum by (job, instance) (process_memory_usage_bytes{$sel})',
+          legend: 'resident {{job}} {{instance}}',
+        },
+        {
+          expr: 'sum by (job, instance) (v8js_memory_heap_used_bytes{$sel})',
+          legend: 'heap {{job}} {{instance}}',
+        },
       ],
     },
   ],
 };
 
-export const DASHBOARDS: Readonly<Record<ProfileName, DashboardSpec>> = { otel, runwisp, wasmrun, crewshipd, rm, solti };
+export const DASHBOARDS: Readonly<Record<ProfileName, DashboardSpec>> = {
+  otel,
+  runwisp,
+  wasmrun,
+  crewshipd,
+  rm,
+  solti,
+};
 export const DASHBOARD_PROFILES = Object.keys(DASHBOARDS) as readonly ProfileName[];

@@ -57,11 +57,36 @@ function scaleFor(unit: GrafanaUnit, max: number): Scale {
     case 'percent':
       return { factor: 1, suffix: '%', format: '~r' };
     case 'bytes':
-      return pick([[1, 'B'], [1024, 'KiB'], [1024 ** 2, 'MiB'], [1024 ** 3, 'GiB'], [1024 ** 4, 'TiB']], '.3~r');
+      return pick(
+        [
+          [1, 'B'],
+          [1024, 'KiB'],
+          [1024 ** 2, 'MiB'],
+          [1024 ** 3, 'GiB'],
+          [1024 ** 4, 'TiB'],
+        ],
+        '.3~r',
+      );
     case 's':
-      return pick([[0.001, 'ms'], [1, 's'], [60, 'min'], [3600, 'h'], [86400, 'd']], '.3~r');
+      return pick(
+        [
+          [0.001, 'ms'],
+          [1, 's'],
+          [60, 'min'],
+          [3600, 'h'],
+          [86400, 'd'],
+        ],
+        '.3~r',
+      );
     case 'ms':
-      return pick([[1, 'ms'], [1000, 's'], [60_000, 'min']], '.3~r');
+      return pick(
+        [
+          [1, 'ms'],
+          [1000, 's'],
+          [60_000, 'min'],
+        ],
+        '.3~r',
+      );
     case 'ops':
       return { factor: 1, suffix: 'ops/s', format: '.3~r' };
     case 'reqps':
@@ -78,11 +103,20 @@ function formatValue(value: number, unit: GrafanaUnit, scale: Scale): string {
   if (unit === 'bool_yes_no') return value === 0 ? 'No' : 'Yes';
   if (unit === 'dateTimeFromNow') {
     const ago = (Date.now() - value) / 1000;
-    return ago < 3600 ? `${Math.round(ago / 60)} min ago` : ago < 86400 ? `${Math.round(ago / 3600)} hours ago` : `${Math.round(ago / 86400)} days ago`;
+    return ago < 3600
+      ? `${Math.round(ago / 60)} min ago`
+      : ago < 86400
+        ? `${Math.round(ago / 3600)} hours ago`
+        : `${Math.round(ago / 86400)} days ago`;
   }
   if (unit === 'currencyUSD') return `$${value.toFixed(2)}`;
   const v = value / scale.factor;
-  const text = Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+  const text =
+    Number.isInteger(v) || Math.abs(v) >= 100
+      ? v.toFixed(0)
+      : Math.abs(v) >= 10
+        ? v.toFixed(1)
+        : v.toFixed(2);
   return `${text}${scale.suffix === '' ? '' : ` ${scale.suffix}`}`;
 }
 
@@ -113,7 +147,9 @@ function timeseriesView(result: PanelResult, rangeSeconds: number): View {
   const rows = result.targets.flatMap((t) =>
     t.series.flatMap((s) => {
       const name = legendOf(t.target.legend, s.metric);
-      return s.values.filter(([, v]) => Number.isFinite(v)).map(([time, v]) => ({ t: time * 1000, v, s: name }));
+      return s.values
+        .filter(([, v]) => Number.isFinite(v))
+        .map(([time, v]) => ({ t: time * 1000, v, s: name }));
     }),
   );
   const max = Math.max(0, ...rows.map((r) => Math.abs(r.v)));
@@ -123,15 +159,28 @@ function timeseriesView(result: PanelResult, rangeSeconds: number): View {
     {
       mark: { type: 'line', strokeWidth: 1.5 },
       encoding: {
-        x: { field: 't', type: 'temporal', title: null, axis: { format: timeFormat, tickCount: 6, grid: false } },
+        x: {
+          field: 't',
+          type: 'temporal',
+          title: null,
+          axis: { format: timeFormat, tickCount: 6, grid: false },
+        },
         y: {
           field: 'v',
           type: 'quantitative',
           title: scale.suffix === '' ? null : scale.suffix,
           axis: { format: scale.format, tickCount: 4 },
-          scale: { zero: panel.min === 0, ...(panel.unit === 'percentunit' && panel.max === 1 ? { domain: [0, 100] } : {}) },
+          scale: {
+            zero: panel.min === 0,
+            ...(panel.unit === 'percentunit' && panel.max === 1 ? { domain: [0, 100] } : {}),
+          },
         },
-        color: { field: 's', type: 'nominal', title: null, legend: { orient: 'right', labelLimit: 230, symbolLimit: 12, columns: 1 } },
+        color: {
+          field: 's',
+          type: 'nominal',
+          title: null,
+          legend: { orient: 'right', labelLimit: 230, symbolLimit: 12, columns: 1 },
+        },
       },
     },
   ];
@@ -155,13 +204,24 @@ function timeseriesView(result: PanelResult, rangeSeconds: number): View {
 /** Stat panels: Grafana's big numbers (last value), one per series. */
 function statView(result: PanelResult): View {
   const { panel } = result;
-  const rows = result.targets.flatMap((t) => t.series.map((s) => ({ name: legendOf(t.target.legend, s.metric), v: s.values.at(-1)?.[1] ?? NaN })));
-  const scale = scaleFor(panel.unit, Math.max(0, ...rows.map((r) => Math.abs(r.v)).filter(Number.isFinite)));
+  const rows = result.targets.flatMap((t) =>
+    t.series.map((s) => ({
+      name: legendOf(t.target.legend, s.metric),
+      v: s.values.at(-1)?.[1] ?? NaN,
+    })),
+  );
+  const scale = scaleFor(
+    panel.unit,
+    Math.max(0, ...rows.map((r) => Math.abs(r.v)).filter(Number.isFinite)),
+  );
   const values = rows.map((r, i) => ({
     i,
     name: rows.length > 1 || r.name !== 'value' ? r.name : '',
     text: formatValue(r.v, panel.unit, scale),
-    red: panel.threshold !== undefined && Number.isFinite(r.v) && (panel.unit === 's' ? r.v < panel.threshold : r.v >= panel.threshold),
+    red:
+      panel.threshold !== undefined &&
+      Number.isFinite(r.v) &&
+      (panel.unit === 's' ? r.v < panel.threshold : r.v >= panel.threshold),
   }));
   const cell = Math.max(1, values.length);
   const width = Math.max(STAT_WIDTH, 220 * cell);
@@ -169,10 +229,18 @@ function statView(result: PanelResult): View {
     title: panelTitle(panel),
     width,
     height: STAT_HEIGHT,
-    data: { values: values.length === 0 ? [{ i: 0, name: '', text: 'No data', red: false }] : values },
+    data: {
+      values: values.length === 0 ? [{ i: 0, name: '', text: 'No data', red: false }] : values,
+    },
     layer: [
       {
-        mark: { type: 'text', fontSize: cell > 2 ? 26 : 38, fontWeight: 'bold', baseline: 'middle', dy: -8 },
+        mark: {
+          type: 'text',
+          fontSize: cell > 2 ? 26 : 38,
+          fontWeight: 'bold',
+          baseline: 'middle',
+          dy: -8,
+        },
         encoding: {
           x: { field: 'i', type: 'ordinal', axis: null },
           text: { field: 'text' },
@@ -197,14 +265,24 @@ function tableView(result: PanelResult): View {
     if (column === undefined) continue;
     columns.push(column.name);
     for (const s of t.series) {
-      const key = Object.entries(s.metric).filter(([k]) => k !== '__name__').map(([k, v]) => `${k}=${v}`).sort().join(', ');
-      const row = rows.get(key) ?? { ...Object.fromEntries(Object.entries(s.metric).filter(([k]) => k !== '__name__')) };
+      const key = Object.entries(s.metric)
+        .filter(([k]) => k !== '__name__')
+        .map(([k, v]) => `${k}=${v}`)
+        .sort()
+        .join(', ');
+      const row = rows.get(key) ?? {
+        ...Object.fromEntries(Object.entries(s.metric).filter(([k]) => k !== '__name__')),
+      };
       const v = s.values.at(-1)?.[1] ?? NaN;
       row[column.name] = formatValue(v, column.unit, scaleFor(column.unit, Math.abs(v)));
       rows.set(key, row);
     }
   }
-  const labelColumns = [...new Set([...rows.values()].flatMap((r) => Object.keys(r)).filter((k) => !columns.includes(k)))].sort();
+  const labelColumns = [
+    ...new Set(
+      [...rows.values()].flatMap((r) => Object.keys(r)).filter((k) => !columns.includes(k)),
+    ),
+  ].sort();
   const all = [...labelColumns, ...columns];
   const cells = [...rows.values()].flatMap((r, y) => all.map((c) => ({ c, y, text: r[c] ?? '' })));
   const width = TABLE_WIDTH;
@@ -222,7 +300,16 @@ function tableView(result: PanelResult): View {
         type: 'ordinal',
         sort: all,
         title: null,
-        axis: { orient: 'top', labelAngle: 0, labelAlign: 'left', labelPadding: 6, labelOffset: -band / 2 + 6, labelFontWeight: 'bold', ticks: false, domain: false },
+        axis: {
+          orient: 'top',
+          labelAngle: 0,
+          labelAlign: 'left',
+          labelPadding: 6,
+          labelOffset: -band / 2 + 6,
+          labelFontWeight: 'bold',
+          ticks: false,
+          domain: false,
+        },
       },
       y: { field: 'y', type: 'ordinal', title: null, axis: null },
       text: { field: 'text' },
@@ -241,21 +328,39 @@ function viewFor(result: PanelResult, rangeSeconds: number): View {
   }
 }
 
-export async function renderPng(profile: ProfileName, results: readonly PanelResult[], subtitle: string, rangeSeconds: number): Promise<Buffer> {
+export async function renderPng(
+  profile: ProfileName,
+  results: readonly PanelResult[],
+  subtitle: string,
+  rangeSeconds: number,
+): Promise<Buffer> {
   const spec = DASHBOARDS[profile];
   const view = (r: PanelResult): View => viewFor(r, rangeSeconds);
   // Each panel keeps its own legend and axes.
-  const independent = { scale: { color: 'independent', x: 'independent', y: 'independent' }, legend: { color: 'independent' } };
+  const independent = {
+    scale: { color: 'independent', x: 'independent', y: 'independent' },
+    legend: { color: 'independent' },
+  };
   // Stats side by side on top, then tables, then time series two by two, as on the dashboard.
   const stats = results.filter((r) => r.panel.kind === 'stat').map(view);
   const tables = results.filter((r) => r.panel.kind === 'table').map(view);
   const series = results.filter((r) => r.panel.kind === 'timeseries').map(view);
   const pairs: View[] = [];
-  for (let i = 0; i < series.length; i += 2) pairs.push({ hconcat: series.slice(i, i + 2), resolve: independent, spacing: 30 });
-  const statRow: View[] = stats.length === 0 ? [] : [{ hconcat: stats, resolve: independent, spacing: 20 }];
+  for (let i = 0; i < series.length; i += 2)
+    pairs.push({ hconcat: series.slice(i, i + 2), resolve: independent, spacing: 30 });
+  const statRow: View[] =
+    stats.length === 0 ? [] : [{ hconcat: stats, resolve: independent, spacing: 20 }];
   const top: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: spec.title, subtitle, anchor: 'start', fontSize: 18, subtitleFontSize: 12, subtitleColor: '#555', offset: 14 },
+    title: {
+      text: spec.title,
+      subtitle,
+      anchor: 'start',
+      fontSize: 18,
+      subtitleFontSize: 12,
+      subtitleColor: '#555',
+      offset: 14,
+    },
     background: 'white',
     padding: 16,
     vconcat: [...statRow, ...tables, ...pairs],
@@ -266,25 +371,47 @@ export async function renderPng(profile: ProfileName, results: readonly PanelRes
       view: { stroke: '#ddd' },
       axis: { labelFontSize: 11, titleFontSize: 11, gridColor: '#eee' },
       legend: { labelFontSize: 11 },
-      range: { category: ['#7eb26d', '#eab839', '#6ed0e0', '#ef843c', '#e24d42', '#1f78c1', '#ba43a9', '#705da0', '#508642', '#cca300'] },
+      range: {
+        category: [
+          '#7eb26d',
+          '#eab839',
+          '#6ed0e0',
+          '#ef843c',
+          '#e24d42',
+          '#1f78c1',
+          '#ba43a9',
+          '#705da0',
+          '#508642',
+          '#cca300',
+        ],
+      },
     },
     // The panel views are built as plain objects above; vega-lite's compile() validates the whole.
   } as unknown as TopLevelSpec;
   const vegaView = new vega.View(vega.parse(compile(top).spec), { renderer: 'none' });
   const svg = await vegaView.toSVG();
   vegaView.finalize();
-  const resvg = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: FONT }, fitTo: { mode: 'zoom', value: 1.25 } });
+  const resvg = new Resvg(svg, {
+    font: { loadSystemFonts: true, defaultFontFamily: FONT },
+    fitTo: { mode: 'zoom', value: 1.25 },
+  });
   return resvg.render().asPng();
 }
 
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { minutes: { type: 'string', default: '4' }, profile: { type: 'string', multiple: true } } });
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '4' },
+      profile: { type: 'string', multiple: true },
+    },
+  });
   const minutes = Number(values.minutes);
   if (!(minutes > 0)) throw new Error('--minutes must be a positive number');
   const profiles = (values.profile ?? [...DASHBOARD_PROFILES]) as ProfileName[];
-  for (const p of profiles) if (!DASHBOARD_PROFILES.includes(p)) throw new Error(`--profile ${p}: not a profile`);
+  for (const p of profiles)
+    if (!DASHBOARD_PROFILES.includes(p)) throw new Error(`--profile ${p}: not a profile`);
 
   const meters: Jobmeter[] = [];
   const demos: LiveDemo[] = [];
@@ -297,7 +424,10 @@ async function main(): Promise<void> {
       const jm = await createJobmeter({ profile, listener: { port: 0 }, hostname: 'demo-host' });
       meters.push(jm);
       demos.push(startLiveDemo(jm, profile, { tickMs: 250 }));
-      jobs.push({ name: `${profile}-demo`, target: `127.0.0.1:${jm.pullAddress!.port}` }, { name: `${profile}-app`, target: app.target });
+      jobs.push(
+        { name: `${profile}-demo`, target: `127.0.0.1:${jm.pullAddress!.port}` },
+        { name: `${profile}-app`, target: app.target },
+      );
     }
     const prom = await startPrometheus({ jobs, scrapeInterval: `${SCRAPE_INTERVAL_SECONDS}s` });
     try {
@@ -315,11 +445,17 @@ async function main(): Promise<void> {
           endSeconds: end,
           variables: { job: [`${profile}-demo`, `${profile}-app`] },
         };
-        const results = await Promise.all(spec.panels.filter((p) => p.main).map((panel) => evaluatePanel(prom.url, spec, panel, ctx)));
+        const results = await Promise.all(
+          spec.panels
+            .filter((p) => p.main)
+            .map((panel) => evaluatePanel(prom.url, spec, panel, ctx)),
+        );
         const subtitle = `Main panels for Job = ${profile}-demo + ${profile}-app, Instance = All, the last ${Math.round(rangeSeconds / 60)} minutes: real Prometheus query results (scrape every ${SCRAPE_INTERVAL_SECONDS} s).`;
         const png = await renderPng(profile, results, subtitle, rangeSeconds);
         writeFileSync(picturePath(profile), png);
-        process.stdout.write(`wrote docs/profiles/${profile}.png (${Math.round(png.length / 1024)} KiB)\n`);
+        process.stdout.write(
+          `wrote docs/profiles/${profile}.png (${Math.round(png.length / 1024)} KiB)\n`,
+        );
       }
     } finally {
       await prom.stop();

@@ -12,7 +12,8 @@ import type { DashboardName } from './spec.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const rulesPath = (profile: DashboardName): string => `${ROOT}rules/${profile}.rules.yml`;
-export const rulesTestPath = (profile: DashboardName): string => `${ROOT}rules/tests/${profile}.test.yml`;
+export const rulesTestPath = (profile: DashboardName): string =>
+  `${ROOT}rules/tests/${profile}.test.yml`;
 
 export interface AlertRule {
   readonly group: string;
@@ -42,7 +43,8 @@ export function loadRules(profile: DashboardName): RulesFile {
 
 export function parseRules(text: string): RulesFile {
   const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new Error(`rules YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
+  if (doc.errors.length > 0)
+    throw new Error(`rules YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
   const alerts: AlertRule[] = [];
   const recordings: RecordingRule[] = [];
   const groups = doc.get('groups');
@@ -56,7 +58,12 @@ export function parseRules(text: string): RulesFile {
       const plain = r.toJSON() as Record<string, unknown>;
       const expr = String(plain['expr']).trim();
       if (typeof plain['record'] === 'string') {
-        recordings.push({ group, record: plain['record'], expr, comment: commentAbove(text, `- record: ${plain['record']}`) });
+        recordings.push({
+          group,
+          record: plain['record'],
+          expr,
+          comment: commentAbove(text, `- record: ${plain['record']}`),
+        });
       } else {
         alerts.push({
           group,
@@ -77,6 +84,7 @@ function commentAbove(text: string, anchor: string): string {
   const lines = text.split('\n');
   const at = lines.findIndex((l) => l.trim() === anchor);
   const out: string[] = [];
-  for (let i = at - 1; i >= 0 && lines[i]!.trim().startsWith('#'); i--) out.unshift(lines[i]!.trim().replace(/^#\s?/, ''));
+  for (let i = at - 1; i >= 0 && lines[i]!.trim().startsWith('#'); i--)
+    out.unshift(lines[i]!.trim().replace(/^#\s?/, ''));
   return out.join('\n');
 }

@@ -24,7 +24,8 @@ if (unsupported !== undefined) {
 // whole, at the price of faulting their pages in afresh each time (docs/collector.md, "malloc's
 // mmap threshold"). The operator's MALLOC_MMAP_THRESHOLD_ wins.
 const reexec = serveReexecArgv(process, process.env, typeof process.execve === 'function');
-if (reexec !== undefined) process.execve!(process.execPath, reexec, { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env });
+if (reexec !== undefined)
+  process.execve!(process.execPath, reexec, { MALLOC_MMAP_THRESHOLD_: '131072', ...process.env });
 
 // After the re-exec, not before: the re-exec runs before any listener could, so a signal caught
 // before it would be lost rather than answered.

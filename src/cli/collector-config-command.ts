@@ -11,7 +11,11 @@ import { parseHostPort } from '../config/json-schema.ts';
 import { ConfigError } from '../errors.ts';
 import { LEGACY_PROFILES } from '../naming/profiles/index.ts';
 import type { TableProfile } from '../naming/types.ts';
-import { COLLECTOR_CONFIG_DEFAULTS, compileCollectorConfig, type CompiledCollectorConfig } from './collector-config.ts';
+import {
+  COLLECTOR_CONFIG_DEFAULTS,
+  compileCollectorConfig,
+  type CompiledCollectorConfig,
+} from './collector-config.ts';
 
 const LEGACY_NAMES = Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFILES)[];
 
@@ -42,7 +46,6 @@ A sharded tier, when one Collector cannot hold the fleet (docs/collector-profile
   --worker               a worker: OTLP/gRPC in on --otlp (default ${WORKER_OTLP_DEFAULT}), deltatocumulative,
                          then --prometheus, --gateway or --remote-write; no --profile needed`;
 
-
 const ADDRESS_EXPECTED = 'HOST:PORT or [IPV6]:PORT with PORT from 0 to 65535';
 
 function address(flag: string, value: string | undefined, fallback: string): string {
@@ -55,7 +58,11 @@ function address(flag: string, value: string | undefined, fallback: string): str
 /** `--profile NAME`: a legacy profile's table. @throws ConfigError for anything else. */
 export function legacyProfile(name: string | undefined): TableProfile {
   if (name === undefined || !(LEGACY_NAMES as string[]).includes(name)) {
-    throw new ConfigError('--profile', name, `one of ${LEGACY_NAMES.join(', ')} (the otel profile's names are the OpenTelemetry names: it needs no compiling)`);
+    throw new ConfigError(
+      '--profile',
+      name,
+      `one of ${LEGACY_NAMES.join(', ')} (the otel profile's names are the OpenTelemetry names: it needs no compiling)`,
+    );
   }
   return LEGACY_PROFILES[name as keyof typeof LEGACY_PROFILES];
 }
@@ -69,7 +76,11 @@ export function storeUrl(flag: string, value: string | undefined): string | unde
   } catch {
     url = undefined;
   }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+  if (
+    url === undefined ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.hostname === ''
+  ) {
     throw new ConfigError(flag, value, 'an http:// or https:// URL');
   }
   return value;
@@ -95,26 +106,54 @@ export function collectorConfigCommand(args: readonly string[]): string {
     allowPositionals: false,
   });
   const worker = values.worker === true;
-  if (worker && values.front === true) throw new ConfigError('--worker', 'true', 'either --front or --worker (a Collector is one tier of the two)');
+  if (worker && values.front === true)
+    throw new ConfigError(
+      '--worker',
+      'true',
+      'either --front or --worker (a Collector is one tier of the two)',
+    );
   const workers = frontWorkers(values.front === true, values.workers);
-  const profile = worker && values.profile === undefined ? WORKER_PROFILE : legacyProfile(values.profile);
+  const profile =
+    worker && values.profile === undefined ? WORKER_PROFILE : legacyProfile(values.profile);
   const name = profile.name;
   const otlpStore = storeUrl('--gateway', values.gateway);
   const remoteWrite = storeUrl('--remote-write', values['remote-write']);
   const gateway = otlpStore !== undefined || remoteWrite !== undefined;
   if (gateway && values.prometheus !== undefined) {
-    throw new ConfigError('--prometheus', values.prometheus, 'no --prometheus with --gateway or --remote-write (a gateway forwards to its store and serves nothing)');
+    throw new ConfigError(
+      '--prometheus',
+      values.prometheus,
+      'no --prometheus with --gateway or --remote-write (a gateway forwards to its store and serves nothing)',
+    );
   }
   if (workers !== undefined) {
-    const store = [['--prometheus', values.prometheus], ['--gateway', otlpStore], ['--remote-write', remoteWrite]].find(([, v]) => v !== undefined);
-    if (store !== undefined) throw new ConfigError(store[0]!, store[1], 'no store with --front: its workers export (jobmeter collector-config --worker …)');
+    const store = [
+      ['--prometheus', values.prometheus],
+      ['--gateway', otlpStore],
+      ['--remote-write', remoteWrite],
+    ].find(([, v]) => v !== undefined);
+    if (store !== undefined)
+      throw new ConfigError(
+        store[0]!,
+        store[1],
+        'no store with --front: its workers export (jobmeter collector-config --worker …)',
+      );
   }
   const compiled = compileCollectorConfig(profile, {
-    otlp: address('--otlp', values.otlp, worker ? WORKER_OTLP_DEFAULT : COLLECTOR_CONFIG_DEFAULTS.otlp),
+    otlp: address(
+      '--otlp',
+      values.otlp,
+      worker ? WORKER_OTLP_DEFAULT : COLLECTOR_CONFIG_DEFAULTS.otlp,
+    ),
     prometheus: address('--prometheus', values.prometheus, COLLECTOR_CONFIG_DEFAULTS.prometheus),
     health: address('--health', values.health, COLLECTOR_CONFIG_DEFAULTS.health),
     telemetry: address('--telemetry', values.telemetry, COLLECTOR_CONFIG_DEFAULTS.telemetry),
-    ...(gateway && { gateway: { ...(otlpStore !== undefined && { otlp: otlpStore }), ...(remoteWrite !== undefined && { remoteWrite }) } }),
+    ...(gateway && {
+      gateway: {
+        ...(otlpStore !== undefined && { otlp: otlpStore }),
+        ...(remoteWrite !== undefined && { remoteWrite }),
+      },
+    }),
     ...(worker && { tier: { worker: true } as const }),
     ...(workers !== undefined && { tier: { front: { workers } } }),
   });
@@ -131,11 +170,20 @@ function frontWorkers(front: boolean, list: string | undefined): string[] | unde
     if (list !== undefined) throw new ConfigError('--workers', list, '--workers only with --front');
     return undefined;
   }
-  const workers = (list ?? '').split(',').map((w) => w.trim()).filter((w) => w !== '');
-  if (workers.length === 0) throw new ConfigError('--workers', list, 'one or more worker OTLP/gRPC addresses, HOST:PORT,HOST:PORT');
+  const workers = (list ?? '')
+    .split(',')
+    .map((w) => w.trim())
+    .filter((w) => w !== '');
+  if (workers.length === 0)
+    throw new ConfigError(
+      '--workers',
+      list,
+      'one or more worker OTLP/gRPC addresses, HOST:PORT,HOST:PORT',
+    );
   for (const w of workers) address('--workers', w, w);
   const twice = workers.find((w, i) => workers.indexOf(w) !== i);
-  if (twice !== undefined) throw new ConfigError('--workers', list, `each worker once (${twice} is listed twice)`);
+  if (twice !== undefined)
+    throw new ConfigError('--workers', list, `each worker once (${twice} is listed twice)`);
   return workers;
 }
 
@@ -149,21 +197,28 @@ function workerConfigText(compiled: CompiledCollectorConfig): string {
 }
 
 /** The header line naming the zero-filled families: jobmeter's push carries their zeros, another SDK records them. */
-export const ZERO_FILLED_PREFIX = "# zero-filled (jobmeter's canonical push carries the zeros; another SDK records 0 at start-up for them):";
+export const ZERO_FILLED_PREFIX =
+  "# zero-filled (jobmeter's canonical push carries the zeros; another SDK records 0 at start-up for them):";
 
 function servedBy(exporters: object): string {
   if ('prometheus' in exporters) return "the prometheus exporter serves the profile's series";
-  if ('loadbalancing' in exporters) return "this front renames them and routes each stream to one of its workers (jobmeter collector-config --worker), which export";
+  if ('loadbalancing' in exporters)
+    return 'this front renames them and routes each stream to one of its workers (jobmeter collector-config --worker), which export';
   return "the gateway forwards the profile's series to its store";
 }
 
 /** The YAML the command prints: a header of comments, then the configuration. */
-export function collectorConfigText(profileName: string, compiled: CompiledCollectorConfig): string {
+export function collectorConfigText(
+  profileName: string,
+  compiled: CompiledCollectorConfig,
+): string {
   const header = [
     `# OpenTelemetry Collector configuration for jobmeter's ${profileName} profile, from: jobmeter collector-config --profile ${profileName}`,
     `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); ${servedBy(compiled.config['exporters'] as object)}.`,
     `# not reproduced by the Collector: ${compiled.notReproduced.length === 0 ? '(none)' : compiled.notReproduced.join(', ')}`,
-    ...(compiled.zeroFilled.length === 0 ? [] : [`${ZERO_FILLED_PREFIX} ${compiled.zeroFilled.join(', ')}`]),
+    ...(compiled.zeroFilled.length === 0
+      ? []
+      : [`${ZERO_FILLED_PREFIX} ${compiled.zeroFilled.join(', ')}`]),
   ];
   return `${header.join('\n')}\n${stringify(compiled.config, { lineWidth: 0 })}`;
 }

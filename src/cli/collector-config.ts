@@ -55,7 +55,8 @@ export interface CollectorEndpoints {
    * `worker` receives OTLP/gRPC on `otlp`, turns delta streams cumulative and exports, to the
    * `prometheus` exporter or the gateway's stores. Without it, one Collector does all of it.
    */
-  readonly tier?: { readonly front: { readonly workers: readonly string[] } } | { readonly worker: true };
+  readonly tier?:
+    { readonly front: { readonly workers: readonly string[] } } | { readonly worker: true };
 }
 
 export const COLLECTOR_CONFIG_DEFAULTS: CollectorEndpoints = {
@@ -77,7 +78,12 @@ export interface CompiledCollectorConfig {
   readonly zeroFilled: readonly string[];
 }
 
-const CATALOG: ReadonlyMap<string, InstrumentSpec> = new Map([...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...RUNTIME_INSTRUMENTS].map((spec) => [spec.name, spec]));
+const CATALOG: ReadonlyMap<string, InstrumentSpec> = new Map(
+  [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...RUNTIME_INSTRUMENTS].map((spec) => [
+    spec.name,
+    spec,
+  ]),
+);
 
 /** Prometheus unit words → UCUM, the unit an OTLP metric carries. */
 const UCUM: Readonly<Record<string, string>> = { seconds: 's', bytes: 'By' };
@@ -86,32 +92,47 @@ const str = (s: string): string => JSON.stringify(s);
 /** OTTL reads `1000` as an integer, and scale_metric takes a float. */
 const floatLiteral = (n: number): string => (Number.isInteger(n) ? `${n}.0` : String(n));
 const attr = (key: string): string => `attributes[${str(key)}]`;
-const oneOf = (path: string, values: readonly string[]): string => values.map((v) => `${path} == ${str(v)}`).join(' or ');
-const outsideSet = (path: string, values: readonly string[]): string => `${path} != nil and not (${oneOf(path, values)})`;
+const oneOf = (path: string, values: readonly string[]): string =>
+  values.map((v) => `${path} == ${str(v)}`).join(' or ');
+const outsideSet = (path: string, values: readonly string[]): string =>
+  `${path} != nil and not (${oneOf(path, values)})`;
 
 /** The metric a rule reads once extraction ran: the instrument, or its `_sum` / `_count` metric. */
 function sourceOf(rule: FamilyRule): string {
-  return rule.from === 'sum' || rule.from === 'count' ? `${rule.instrument}_${rule.from}` : rule.instrument;
+  return rule.from === 'sum' || rule.from === 'count'
+    ? `${rule.instrument}_${rule.from}`
+    : rule.instrument;
 }
 
 function checkCompilable(profile: TableProfile): void {
   const sources = profile.rules.map(sourceOf);
   const twice = sources.filter((s, i) => sources.indexOf(s) !== i);
-  if (twice.length > 0) throw new Error(`profile ${profile.name}: two rules read ${twice.join(', ')}; the compiler needs copy_metric for that`);
+  if (twice.length > 0)
+    throw new Error(
+      `profile ${profile.name}: two rules read ${twice.join(', ')}; the compiler needs copy_metric for that`,
+    );
   for (const rule of profile.rules) {
     for (const [attribute, words] of Object.entries(rule.values ?? {})) {
-      const chained = Object.entries(words).filter(([from, to]) => from !== to && to in words && words[to] !== to);
-      if (chained.length > 0) throw new Error(`${rule.name}: the words of ${attribute} chain (${chained.map(([f, t]) => `${f} → ${t}`).join(', ')})`);
+      const chained = Object.entries(words).filter(
+        ([from, to]) => from !== to && to in words && words[to] !== to,
+      );
+      if (chained.length > 0)
+        throw new Error(
+          `${rule.name}: the words of ${attribute} chain (${chained.map(([f, t]) => `${f} → ${t}`).join(', ')})`,
+        );
     }
   }
 }
 
 /** Data points a closed set refuses: the profile's vocabularies, the catalog's `outside: 'drop'` sets. */
 function vocabularyDrops(profile: TableProfile): string[] {
-  const drops = Object.entries(profile.vocabularies ?? {}).map(([key, values]) => outsideSet(attr(key), values));
+  const drops = Object.entries(profile.vocabularies ?? {}).map(([key, values]) =>
+    outsideSet(attr(key), values),
+  );
   for (const instrument of new Set(profile.rules.map((r) => r.instrument))) {
     for (const a of CATALOG.get(instrument)?.attributes ?? []) {
-      if (a.values !== undefined && a.outside === 'drop') drops.push(`metric.name == ${str(instrument)} and ${outsideSet(attr(a.key), a.values)}`);
+      if (a.values !== undefined && a.outside === 'drop')
+        drops.push(`metric.name == ${str(instrument)} and ${outsideSet(attr(a.key), a.values)}`);
     }
   }
   return drops;
@@ -122,19 +143,28 @@ function datapointStatements(rule: FamilyRule, fromResource: readonly ResourceLa
   const guard = `metric.name == ${str(sourceOf(rule))}`;
   const out: string[] = [];
   for (const a of CATALOG.get(rule.instrument)?.attributes ?? []) {
-    if (a.values !== undefined && a.outside !== 'drop') out.push(`set(${attr(a.key)}, ${str(OTHER)}) where ${guard} and ${outsideSet(attr(a.key), a.values)}`);
+    if (a.values !== undefined && a.outside !== 'drop')
+      out.push(
+        `set(${attr(a.key)}, ${str(OTHER)}) where ${guard} and ${outsideSet(attr(a.key), a.values)}`,
+      );
   }
   for (const [attribute, words] of Object.entries(rule.values ?? {})) {
     for (const [from, to] of Object.entries(words)) {
-      if (from !== to) out.push(`set(${attr(attribute)}, ${str(to)}) where ${guard} and ${attr(attribute)} == ${str(from)}`);
+      if (from !== to)
+        out.push(
+          `set(${attr(attribute)}, ${str(to)}) where ${guard} and ${attr(attribute)} == ${str(from)}`,
+        );
     }
   }
   for (const [attribute, label] of rule.labels ?? []) {
     if (attribute === label) continue;
-    out.push(`set(${attr(label)}, ${attr(attribute)}) where ${guard} and ${attr(attribute)} != nil`);
+    out.push(
+      `set(${attr(label)}, ${attr(attribute)}) where ${guard} and ${attr(attribute)} != nil`,
+    );
     out.push(`delete_key(attributes, ${str(attribute)}) where ${guard}`);
   }
-  for (const r of fromResource) out.push(`set(${attr(r.label)}, resource.attributes[${str(r.attribute)}]) where ${guard}`);
+  for (const r of fromResource)
+    out.push(`set(${attr(r.label)}, resource.attributes[${str(r.attribute)}]) where ${guard}`);
   return out;
 }
 
@@ -166,7 +196,10 @@ function typeStatements(rule: FamilyRule, guard: string): string[] {
   }
   if (rule.type === 'gauge' || rule.type === 'info') {
     if (sent === 'monotonic') return [`convert_sum_to_gauge() where ${guard}`];
-    if (sent === undefined) return [`convert_sum_to_gauge() where ${guard} and metric.type == METRIC_DATA_TYPE_SUM and metric.is_monotonic == true`];
+    if (sent === undefined)
+      return [
+        `convert_sum_to_gauge() where ${guard} and metric.type == METRIC_DATA_TYPE_SUM and metric.is_monotonic == true`,
+      ];
   }
   return [];
 }
@@ -174,12 +207,17 @@ function typeStatements(rule: FamilyRule, guard: string): string[] {
 /** Metric statements of one rule: sum what dropped attributes merge, type, scale, HELP, unit, name last. */
 function metricStatements(rule: FamilyRule, fromResource: readonly ResourceLabel[]): string[] {
   const guard = `metric.name == ${str(sourceOf(rule))}`;
-  const labels = [...(rule.labels ?? []).map(([, label]) => label), ...fromResource.map((r) => r.label)];
+  const labels = [
+    ...(rule.labels ?? []).map(([, label]) => label),
+    ...fromResource.map((r) => r.label),
+  ];
   const out = [`aggregate_on_attributes("sum", [${labels.map(str).join(', ')}]) where ${guard}`];
   out.push(...typeStatements(rule, guard));
-  if (rule.scale !== undefined && rule.scale !== 1) out.push(`scale_metric(${floatLiteral(rule.scale)}) where ${guard}`);
+  if (rule.scale !== undefined && rule.scale !== 1)
+    out.push(`scale_metric(${floatLiteral(rule.scale)}) where ${guard}`);
   out.push(`set(metric.description, ${str(rule.help)}) where ${guard}`);
-  if (rule.unit !== undefined) out.push(`set(metric.unit, ${str(UCUM[rule.unit] ?? rule.unit)}) where ${guard}`);
+  if (rule.unit !== undefined)
+    out.push(`set(metric.unit, ${str(UCUM[rule.unit] ?? rule.unit)}) where ${guard}`);
   out.push(`set(metric.name, ${str(rule.name)}) where ${guard}`);
   return out;
 }
@@ -193,7 +231,11 @@ function metricStatements(rule: FamilyRule, fromResource: readonly ResourceLabel
  * heap in use, the GC count and the uptime come only in the instrumentation's deprecated set
  * (OTEL_GO_X_DEPRECATED_RUNTIME_METRICS=true), as `MemStats.HeapAlloc`, `NumGC` and milliseconds.
  */
-const GO_RUNTIME: readonly { readonly from: string; readonly to: string; readonly milliseconds?: true }[] = [
+const GO_RUNTIME: readonly {
+  readonly from: string;
+  readonly to: string;
+  readonly milliseconds?: true;
+}[] = [
   { from: 'go.goroutine.count', to: 'jobmeter.process.active_resources' },
   { from: 'go.memory.used', to: 'process.memory.usage' },
   { from: 'process.runtime.go.mem.heap_alloc', to: 'v8js.memory.heap.used' },
@@ -207,7 +249,10 @@ function goRuntimeStatements(profile: TableProfile): string[] {
   return GO_RUNTIME.filter((g) => read.has(g.to)).flatMap((g) => {
     const guard = `metric.name == ${str(g.from)}`;
     // runtime.uptime is a counter of milliseconds; process.uptime a gauge of seconds.
-    const convert = g.milliseconds === true ? [`scale_metric(0.001, "s") where ${guard}`, `convert_sum_to_gauge() where ${guard}`] : [];
+    const convert =
+      g.milliseconds === true
+        ? [`scale_metric(0.001, "s") where ${guard}`, `convert_sum_to_gauge() where ${guard}`]
+        : [];
     return [...convert, `set(metric.name, ${str(g.to)}) where ${guard}`];
   });
 }
@@ -215,9 +260,11 @@ function goRuntimeStatements(profile: TableProfile): string[] {
 /** Histogram figures served as plain counters (wasmrun's `…_ms_sum` / `…_ms_count`). */
 function extractions(profile: TableProfile): string[] {
   return profile.rules.flatMap((rule) =>
-    rule.from === 'sum' ? [`extract_sum_metric(true) where metric.name == ${str(rule.instrument)}`]
-    : rule.from === 'count' ? [`extract_count_metric(true) where metric.name == ${str(rule.instrument)}`]
-    : [],
+    rule.from === 'sum'
+      ? [`extract_sum_metric(true) where metric.name == ${str(rule.instrument)}`]
+      : rule.from === 'count'
+        ? [`extract_count_metric(true) where metric.name == ${str(rule.instrument)}`]
+        : [],
   );
 }
 
@@ -231,12 +278,21 @@ function extractions(profile: TableProfile): string[] {
  * front's workers read `service.instance.id` from the resource.
  */
 const WITHOUT_TARGET_INFO = [
-  { context: 'datapoint', statements: ['set(attributes["instance"], String(resource.attributes["service.instance.id"])) where resource.attributes["service.instance.id"] != nil'] },
+  {
+    context: 'datapoint',
+    statements: [
+      'set(attributes["instance"], String(resource.attributes["service.instance.id"])) where resource.attributes["service.instance.id"] != nil',
+    ],
+  },
   { context: 'resource', statements: ['delete_key(attributes, "service.instance.id")'] },
 ];
 
 /** The Collector's recommended start: refuse data past 80 % of the memory limit, spikes of 20 %. */
-const GATEWAY_MEMORY_LIMITER = { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 };
+const GATEWAY_MEMORY_LIMITER = {
+  check_interval: '1s',
+  limit_percentage: 80,
+  spike_limit_percentage: 20,
+};
 
 /**
  * Host attributes from the machine the Collector runs on, for the profile labels read from the
@@ -257,15 +313,23 @@ function telemetryOf(address: string): Record<string, unknown> {
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
   const port = Number(address.slice(colon + 1));
-  return { metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host, port } } } }] } };
+  return {
+    metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host, port } } } }] },
+  };
 }
 
 /** Names as the transform wrote them: no unit or `_total` suffix added, no scope labels. */
 function prometheusExporter(endpoint: string): Record<string, unknown> {
-  return { endpoint, translation_strategy: 'UnderscoreEscapingWithoutSuffixes', without_scope_info: true };
+  return {
+    endpoint,
+    translation_strategy: 'UnderscoreEscapingWithoutSuffixes',
+    without_scope_info: true,
+  };
 }
 
-function gatewayExporters(gateway: NonNullable<CollectorEndpoints['gateway']>): Record<string, unknown> {
+function gatewayExporters(
+  gateway: NonNullable<CollectorEndpoints['gateway']>,
+): Record<string, unknown> {
   return {
     ...(gateway.otlp !== undefined && { otlp_http: { endpoint: gateway.otlp } }),
     ...(gateway.remoteWrite !== undefined && {
@@ -309,12 +373,20 @@ function workerConfig(endpoints: CollectorEndpoints): Record<string, unknown> {
 
 /** The stores: a gateway's, or the `prometheus` exporter. */
 function storeExporters(endpoints: CollectorEndpoints): Record<string, unknown> {
-  const gateway = endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
-  return gateway ? gatewayExporters(endpoints.gateway) : { prometheus: prometheusExporter(endpoints.prometheus) };
+  const gateway =
+    endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
+  return gateway
+    ? gatewayExporters(endpoints.gateway)
+    : { prometheus: prometheusExporter(endpoints.prometheus) };
 }
 
 /** One metrics pipeline, processors in the order given, with the health and telemetry every configuration has. */
-function collectorOf(endpoints: CollectorEndpoints, protocol: 'http' | 'grpc', processors: Record<string, unknown>, exporters: Record<string, unknown>): Record<string, unknown> {
+function collectorOf(
+  endpoints: CollectorEndpoints,
+  protocol: 'http' | 'grpc',
+  processors: Record<string, unknown>,
+  exporters: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     extensions: { health_check: { endpoint: endpoints.health } },
     receivers: { otlp: { protocols: { [protocol]: { endpoint: endpoints.otlp } } } },
@@ -323,39 +395,69 @@ function collectorOf(endpoints: CollectorEndpoints, protocol: 'http' | 'grpc', p
     service: {
       extensions: ['health_check'],
       telemetry: telemetryOf(endpoints.telemetry),
-      pipelines: { metrics: { receivers: ['otlp'], processors: Object.keys(processors), exporters: Object.keys(exporters) } },
+      pipelines: {
+        metrics: {
+          receivers: ['otlp'],
+          processors: Object.keys(processors),
+          exporters: Object.keys(exporters),
+        },
+      },
     },
   };
 }
 
-export function compileCollectorConfig(profile: TableProfile, endpoints: CollectorEndpoints = COLLECTOR_CONFIG_DEFAULTS): CompiledCollectorConfig {
+export function compileCollectorConfig(
+  profile: TableProfile,
+  endpoints: CollectorEndpoints = COLLECTOR_CONFIG_DEFAULTS,
+): CompiledCollectorConfig {
   checkCompilable(profile);
-  const zeroFilled = profile.rules.filter((r) => r.emitZero === true || r.zeroFill !== undefined).map((r) => r.name);
-  if (endpoints.tier !== undefined && 'worker' in endpoints.tier) return { config: workerConfig(endpoints), notReproduced: [], zeroFilled };
-  const front = endpoints.tier !== undefined && 'front' in endpoints.tier ? endpoints.tier.front : undefined;
+  const zeroFilled = profile.rules
+    .filter((r) => r.emitZero === true || r.zeroFill !== undefined)
+    .map((r) => r.name);
+  if (endpoints.tier !== undefined && 'worker' in endpoints.tier)
+    return { config: workerConfig(endpoints), notReproduced: [], zeroFilled };
+  const front =
+    endpoints.tier !== undefined && 'front' in endpoints.tier ? endpoints.tier.front : undefined;
   const fromResource = resourceLabels(profile);
   const drops = vocabularyDrops(profile);
   const extract = extractions(profile);
   const goRuntime = goRuntimeStatements(profile);
-  const gateway = front !== undefined || endpoints.gateway?.otlp !== undefined || endpoints.gateway?.remoteWrite !== undefined;
+  const gateway =
+    front !== undefined ||
+    endpoints.gateway?.otlp !== undefined ||
+    endpoints.gateway?.remoteWrite !== undefined;
   const metricStatementGroups = [
     ...(goRuntime.length > 0 ? [{ context: 'metric', statements: goRuntime }] : []),
     ...(extract.length > 0 ? [{ context: 'metric', statements: extract }] : []),
-    { context: 'datapoint', statements: profile.rules.flatMap((r) => datapointStatements(r, fromResource)) },
-    { context: 'metric', statements: profile.rules.flatMap((r) => metricStatements(r, fromResource)) },
+    {
+      context: 'datapoint',
+      statements: profile.rules.flatMap((r) => datapointStatements(r, fromResource)),
+    },
+    {
+      context: 'metric',
+      statements: profile.rules.flatMap((r) => metricStatements(r, fromResource)),
+    },
     ...(gateway ? [] : WITHOUT_TARGET_INFO),
   ].filter((g) => g.statements.length > 0);
-  const served = `not (${oneOf('metric.name', profile.rules.map((r) => r.name))})`;
+  const served = `not (${oneOf(
+    'metric.name',
+    profile.rules.map((r) => r.name),
+  )})`;
   const processors: Record<string, unknown> = {
     ...(gateway && { memory_limiter: GATEWAY_MEMORY_LIMITER }),
     ...(!gateway && fromResource.length > 0 && { 'resourcedetection/system': SYSTEM_DETECTION }),
-    ...(drops.length > 0 && { 'filter/vocabulary': { error_mode: 'ignore', metrics: { datapoint: drops } } }),
+    ...(drops.length > 0 && {
+      'filter/vocabulary': { error_mode: 'ignore', metrics: { datapoint: drops } },
+    }),
     transform: { error_mode: 'ignore', metric_statements: metricStatementGroups },
     'filter/profile': { error_mode: 'ignore', metrics: { metric: [served] } },
     // A front routes each request's points as they come; its workers batch.
     ...(gateway && front === undefined && { batch: {} }),
   };
-  const exporters = front !== undefined ? { loadbalancing: loadBalancing(front.workers) } : storeExporters(endpoints);
+  const exporters =
+    front !== undefined
+      ? { loadbalancing: loadBalancing(front.workers) }
+      : storeExporters(endpoints);
   const config = collectorOf(endpoints, 'http', processors, exporters);
   // Every rule of the legacy tables compiles (checkCompilable): none is left to the pull endpoint
   // alone. A rule that could not would be named here, and in the header, instead of throwing.

@@ -16,7 +16,9 @@
 const CAUGHT = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const;
 
 /** Catches SIGHUP, SIGINT and SIGTERM for the rest of the process (see the top of this file). */
-export function catchSignalsEarly(write: (line: string) => void = (line) => void process.stderr.write(`${line}\n`)): void {
+export function catchSignalsEarly(
+  write: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
+): void {
   for (const signal of CAUGHT) {
     process.on(signal, () => {
       // Another listener is serve's own: it answers.
@@ -25,7 +27,9 @@ export function catchSignalsEarly(write: (line: string) => void = (line) => void
         write('jobmeter: SIGHUP: received before the configuration was loaded: nothing to reload');
         return;
       }
-      write(`jobmeter: ${signal} received before the ingest state was loaded: nothing to save, exiting`);
+      write(
+        `jobmeter: ${signal} received before the ingest state was loaded: nothing to save, exiting`,
+      );
       process.exit(0);
     });
   }

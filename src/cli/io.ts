@@ -31,9 +31,17 @@ export function formattedIo(io: CliIo, format: LogFormat): CliIo {
     stdout: (line) => io.stdout(line),
     stderr: (line, level) => {
       const msg = line.replace(/^jobmeter: /, '');
-      const entry = { time: new Date().toISOString(), level: level ?? (msg.startsWith('warning:') ? 'warn' : 'info'), msg };
+      const entry = {
+        time: new Date().toISOString(),
+        level: level ?? (msg.startsWith('warning:') ? 'warn' : 'info'),
+        msg,
+      };
       // logfmt's msg is always quoted, escaped as a JSON string is (`\"`, `\\`, `\n`): one line each.
-      io.stderr(format === 'json' ? JSON.stringify(entry) : `time=${entry.time} level=${entry.level} msg=${JSON.stringify(msg)}`);
+      io.stderr(
+        format === 'json'
+          ? JSON.stringify(entry)
+          : `time=${entry.time} level=${entry.level} msg=${JSON.stringify(msg)}`,
+      );
     },
   };
 }

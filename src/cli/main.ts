@@ -51,9 +51,20 @@ import type { Jobmeter } from '../jobmeter.ts';
 import type { IngestListener } from '../ingest/ingest-listener.ts';
 import { PROFILE_NAMES, type ProfileName, type PullListenerOptions } from '../options.ts';
 import { VERSION } from '../version.ts';
-import { COLLECTOR_CONFIG_HELP, COLLECTOR_CONFIG_USAGE, collectorConfigCommand } from './collector-config-command.ts';
+import {
+  COLLECTOR_CONFIG_HELP,
+  COLLECTOR_CONFIG_USAGE,
+  collectorConfigCommand,
+} from './collector-config-command.ts';
 import { VIEWS_HELP, VIEWS_USAGE, viewsCommand } from './views-command.ts';
-import { debugScope, demoLine, reloadLine, servingLines, telemetryLine, versionLine } from './serving-lines.ts';
+import {
+  debugScope,
+  demoLine,
+  reloadLine,
+  servingLines,
+  telemetryLine,
+  versionLine,
+} from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo } from './io.ts';
 import { MIN_NODE_VERSION } from './node-support.ts';
 import { HangupReloader, type ReloadAnswer } from './reload.ts';
@@ -122,10 +133,16 @@ Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a 
  * Runs the command line `argv` (without the node and script paths). For `serve`, resolves once
  * the service has shut down after SIGINT/SIGTERM. Never throws; returns the exit status.
  */
-export async function runCli(argv: readonly string[], env: Env, io: CliIo = processIo): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  env: Env,
+  io: CliIo = processIo,
+): Promise<number> {
   if (argv[0] === 'serve') return serve(argv.slice(1), env, io);
-  if (argv[0] === 'validate') return validate(argv.slice(1), env, formattedIo(io, logFormatOf(argv.slice(1))));
-  if (argv[0] === 'collector-config') return printed(() => collectorConfigCommand(argv.slice(1)), io);
+  if (argv[0] === 'validate')
+    return validate(argv.slice(1), env, formattedIo(io, logFormatOf(argv.slice(1))));
+  if (argv[0] === 'collector-config')
+    return printed(() => collectorConfigCommand(argv.slice(1)), io);
   if (argv[0] === 'views') return printed(() => viewsCommand(argv.slice(1)), io);
 
   let values: { help?: boolean | undefined; version?: boolean | undefined };
@@ -152,7 +169,9 @@ export async function runCli(argv: readonly string[], env: Env, io: CliIo = proc
     io.stderr(USAGE);
     return EXIT_USAGE;
   }
-  io.stderr(`jobmeter: unknown command '${positionals[0]}' (expected serve, validate, collector-config or views; see jobmeter --help)`);
+  io.stderr(
+    `jobmeter: unknown command '${positionals[0]}' (expected serve, validate, collector-config or views; see jobmeter --help)`,
+  );
   return EXIT_USAGE;
 }
 
@@ -170,7 +189,12 @@ async function serve(args: readonly string[], env: Env, plain: CliIo): Promise<n
   }
 }
 
-async function served(args: readonly string[], env: Env, io: CliIo, hangups: HangupReloader): Promise<number> {
+async function served(
+  args: readonly string[],
+  env: Env,
+  io: CliIo,
+  hangups: HangupReloader,
+): Promise<number> {
   let config: ServeConfig;
   let demo: boolean;
   let debug: boolean;
@@ -212,13 +236,17 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
         ...options,
         ...(debug && { debug: (line: string) => io.stderr(line) }),
         log: (line: string) => io.stderr(`jobmeter: ${line}`),
-        listener: dedicated === undefined ? false : { ...dedicated, allowNonLoopback: false, ...formatOf(main), ...limitsOf(main) },
+        listener:
+          dedicated === undefined
+            ? false
+            : { ...dedicated, allowNonLoopback: false, ...formatOf(main), ...limitsOf(main) },
       });
     } catch (err) {
       return isUsageError(err) ? usageError(io, err) : startupError(io, err);
     }
     let telemetryListener: MetricsListener | undefined;
-    const telemetry = config.telemetry === undefined ? undefined : jobmeterModule.selfTelemetryOf(jm);
+    const telemetry =
+      config.telemetry === undefined ? undefined : jobmeterModule.selfTelemetryOf(jm);
     telemetry?.configFrom(() => hangups.lastReload());
     let server: MainServer | undefined;
     if (main !== undefined) {
@@ -230,8 +258,12 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
           allowNonLoopback: main.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback,
           ...limitsOf(main),
           pipeline: () => jm.pipeline(),
-          ...(telemetry !== undefined && { onScrape: (seconds: number) => telemetry.scraped(seconds) }),
-          ...(metrics.enabled && dedicated === undefined ? { metrics: pluginOptions(jm, metrics, main, io) } : {}),
+          ...(telemetry !== undefined && {
+            onScrape: (seconds: number) => telemetry.scraped(seconds),
+          }),
+          ...(metrics.enabled && dedicated === undefined
+            ? { metrics: pluginOptions(jm, metrics, main, io) }
+            : {}),
         });
       } catch (err) {
         await jm.shutdown().catch(() => {});
@@ -242,7 +274,13 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
       try {
         const { enableReload, ...address } = config.telemetry;
         const reload = enableReload ? () => hangups.reload('POST /-/reload') : undefined;
-        telemetryListener = await startTelemetryListener(address, telemetry, limitsOf(main), () => jm.pipeline(), reload);
+        telemetryListener = await startTelemetryListener(
+          address,
+          telemetry,
+          limitsOf(main),
+          () => jm.pipeline(),
+          reload,
+        );
       } catch (err) {
         await server?.close().catch(() => {});
         await jm.shutdown().catch(() => {});
@@ -250,9 +288,15 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
       }
     }
     {
-      const [routed, on, ingest] = [server?.metrics !== undefined ? server : undefined, main, jobmeterModule.ingestListenerOf(jm)];
+      const [routed, on, ingest] = [
+        server?.metrics !== undefined ? server : undefined,
+        main,
+        jobmeterModule.ingestListenerOf(jm),
+      ];
       hangups.applyLiveWith((running, next, changed) => [
-        ...(routed !== undefined && on !== undefined ? applyCredentials(routed, jm, on, io, running, next, changed) : []),
+        ...(routed !== undefined && on !== undefined
+          ? applyCredentials(routed, jm, on, io, running, next, changed)
+          : []),
         ...(ingest !== undefined ? applyIngestCredentials(ingest, running, next, changed) : []),
       ]);
     }
@@ -262,8 +306,10 @@ async function served(args: readonly string[], env: Env, io: CliIo, hangups: Han
     }
     for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
     if (stateOff !== undefined) io.stderr(`jobmeter: ${stateOff}`);
-    if (telemetryListener !== undefined) io.stderr(`jobmeter: ${telemetryLine(telemetryListener.address)}`);
-    if (telemetryListener !== undefined && config.telemetry?.enableReload === true) io.stderr(`jobmeter: ${reloadLine(telemetryListener.address)}`);
+    if (telemetryListener !== undefined)
+      io.stderr(`jobmeter: ${telemetryLine(telemetryListener.address)}`);
+    if (telemetryListener !== undefined && config.telemetry?.enableReload === true)
+      io.stderr(`jobmeter: ${reloadLine(telemetryListener.address)}`);
     if (demo) io.stderr(`jobmeter: ${demoLine(metrics, jm, server)}`);
     if (debug) io.stderr(`jobmeter: debug: ${debugScope(options, jm)}`);
 
@@ -315,7 +361,13 @@ async function validate(args: readonly string[], env: Env, io: CliIo): Promise<n
     const stateDir = ingest === false ? undefined : stateDirOf(ingest);
     if (stateDir !== undefined) openStateDir(stateDir, 'ingest.stateDir');
     const { createJobmeter } = await import('../jobmeter.ts');
-    const dry = await createJobmeter({ ...options, listener: false, ingest: false, otlp: undefined, global: false });
+    const dry = await createJobmeter({
+      ...options,
+      listener: false,
+      ingest: false,
+      otlp: undefined,
+      global: false,
+    });
     await dry.shutdown();
   } catch (err) {
     return isUsageError(err) ? usageError(io, err) : startupError(io, err);
@@ -396,7 +448,12 @@ function applyCredentials(
 ): readonly string[] {
   const live = changed.filter((k) => LIVE_KEYS.has(k));
   if (live.length === 0) return [];
-  const options = pluginOptions(jm, { ...running.metrics, token: next.metrics.token, apiKeys: next.metrics.apiKeys }, main, io);
+  const options = pluginOptions(
+    jm,
+    { ...running.metrics, token: next.metrics.token, apiKeys: next.metrics.apiKeys },
+    main,
+    io,
+  );
   if (describeMetricsRoute(options).mode !== server.metrics?.mode) return [];
   server.replaceMetrics(options);
   return live;
@@ -411,11 +468,26 @@ const INGEST_LIVE_KEYS: ReadonlySet<string> = new Set(['ingest.token', 'ingest.a
  * the keys applied.
  * @throws ConfigError for a credential that cannot be used (the running gate stays).
  */
-function applyIngestCredentials(listener: IngestListener, running: ServeConfig, next: ServeConfig, changed: readonly string[]): readonly string[] {
+function applyIngestCredentials(
+  listener: IngestListener,
+  running: ServeConfig,
+  next: ServeConfig,
+  changed: readonly string[],
+): readonly string[] {
   const live = changed.filter((k) => INGEST_LIVE_KEYS.has(k));
   const [before, after] = [running.options.ingest, next.options.ingest];
-  if (live.length === 0 || before === undefined || before === false || after === undefined || after === false) return [];
-  const credentials = { ...(after.token !== undefined && { token: after.token }), ...(after.apiKeys !== undefined && { apiKeys: after.apiKeys }) };
+  if (
+    live.length === 0 ||
+    before === undefined ||
+    before === false ||
+    after === undefined ||
+    after === false
+  )
+    return [];
+  const credentials = {
+    ...(after.token !== undefined && { token: after.token }),
+    ...(after.apiKeys !== undefined && { apiKeys: after.apiKeys }),
+  };
   const gatedNow = before.token !== undefined || (before.apiKeys ?? []).length > 0;
   const gatedNext = after.token !== undefined || (after.apiKeys ?? []).length > 0;
   if (!gatedNow || !gatedNext) return [];
@@ -428,7 +500,9 @@ function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerO
 }
 
 /** `[listener]`'s timeouts and connection cap, set or not: they hold for the server on its address and for the dedicated metrics listener alike. */
-function limitsOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'requestTimeoutMillis' | 'idleTimeoutMillis' | 'maxConnections'> {
+function limitsOf(
+  listener: PullListenerOptions | undefined,
+): Pick<PullListenerOptions, 'requestTimeoutMillis' | 'idleTimeoutMillis' | 'maxConnections'> {
   const { requestTimeoutMillis, idleTimeoutMillis, maxConnections } = listener ?? {};
   return {
     ...(requestTimeoutMillis !== undefined && { requestTimeoutMillis }),
@@ -438,7 +512,12 @@ function limitsOf(listener: PullListenerOptions | undefined): Pick<PullListenerO
 }
 
 /** The plugin's options from the resolved `[metrics]` settings. */
-function pluginOptions(jm: Jobmeter, metrics: ResolvedMetrics, main: PullListenerOptions, io: CliIo): JobmeterMetricsOptions {
+function pluginOptions(
+  jm: Jobmeter,
+  metrics: ResolvedMetrics,
+  main: PullListenerOptions,
+  io: CliIo,
+): JobmeterMetricsOptions {
   return {
     jobmeter: jm,
     posture: metrics.posture,
@@ -448,7 +527,12 @@ function pluginOptions(jm: Jobmeter, metrics: ResolvedMetrics, main: PullListene
     trustedCidrs: metrics.trustedCidrs,
     ...(metrics.trustedProxies !== undefined ? { trustProxy: metrics.trustedProxies } : {}),
     // Each access line is one stderr line, written through the CLI's own writer.
-    accessLog: metrics.accessLog ? { stream: { write: (chunk: string) => io.stderr(chunk.replace(/\n$/, '')) }, verbose: metrics.verbose } : false,
+    accessLog: metrics.accessLog
+      ? {
+          stream: { write: (chunk: string) => io.stderr(chunk.replace(/\n$/, '')) },
+          verbose: metrics.verbose,
+        }
+      : false,
     maxInflightScrapes: metrics.maxInflightScrapes,
     ...formatOf(main),
   };

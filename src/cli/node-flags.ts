@@ -23,10 +23,18 @@ export const SERVE_SEMI_SPACE_MB = 4;
 export const SERVE_HEAP_GROWING_PERCENT = 20;
 
 /** The flags serve adds to node's command line. */
-export const SERVE_NODE_FLAGS: readonly string[] = [`--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`, `--heap-growing-percent=${SERVE_HEAP_GROWING_PERCENT}`];
+export const SERVE_NODE_FLAGS: readonly string[] = [
+  `--max-semi-space-size=${SERVE_SEMI_SPACE_MB}`,
+  `--heap-growing-percent=${SERVE_HEAP_GROWING_PERCENT}`,
+];
 
 /** The V8 flags (either spelling) that leave the heap's sizing to the operator. */
-const SIZING = ['--max-semi-space-size', '--max_semi_space_size', '--heap-growing-percent', '--heap_growing_percent'];
+const SIZING = [
+  '--max-semi-space-size',
+  '--max_semi_space_size',
+  '--heap-growing-percent',
+  '--heap_growing_percent',
+];
 
 /**
  * The argv to re-run the bin with (`[execPath, ...flags, ...execArgv, ...script and args]`), or
@@ -34,12 +42,17 @@ const SIZING = ['--max-semi-space-size', '--max_semi_space_size', '--heap-growin
  * `process.execve` on this platform (`canExec`).
  */
 export function serveReexecArgv(
-  process: { readonly execPath: string; readonly execArgv: readonly string[]; readonly argv: readonly string[] },
+  process: {
+    readonly execPath: string;
+    readonly execArgv: readonly string[];
+    readonly argv: readonly string[];
+  },
   env: Readonly<Record<string, string | undefined>>,
   canExec: boolean,
 ): string[] | undefined {
   if (!canExec || process.argv[2] !== 'serve') return undefined;
-  const given = (args: readonly string[]): boolean => args.some((a) => SIZING.some((flag) => a.startsWith(flag)));
+  const given = (args: readonly string[]): boolean =>
+    args.some((a) => SIZING.some((flag) => a.startsWith(flag)));
   if (given(process.execArgv) || given((env.NODE_OPTIONS ?? '').split(/\s+/))) return undefined;
   return [process.execPath, ...SERVE_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)];
 }

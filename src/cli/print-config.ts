@@ -21,7 +21,18 @@ import { stringify as yamlText } from 'yaml';
 import { METRICS_KEYS } from '../config/file-layer.ts';
 import type { ServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
-import { CLUSTER_OPTIONS, defaultsOf, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, SECTIONS, TELEMETRY_OPTIONS, type Section, type SectionName } from '../common/option-table.ts';
+import {
+  CLUSTER_OPTIONS,
+  defaultsOf,
+  INGEST_OPTIONS,
+  JOBMETER_OPTIONS,
+  LISTENER_OPTIONS,
+  OTLP_OPTIONS,
+  SECTIONS,
+  TELEMETRY_OPTIONS,
+  type Section,
+  type SectionName,
+} from '../common/option-table.ts';
 import { maskUserinfo, REDACTED, secretKey } from '../errors.ts';
 import { resolveOptions } from '../resolve-options.ts';
 
@@ -33,7 +44,11 @@ const NOT_SECRET_UNDER_A_SECRET: ReadonlySet<string> = new Set(['tenant']);
  * there is none), secrets redacted.
  * @throws ConfigError for options the library refuses (as serve and validate would).
  */
-export function printConfig(config: ServeConfig, env: NodeJS.ProcessEnv, configPath: string | undefined): string {
+export function printConfig(
+  config: ServeConfig,
+  env: NodeJS.ProcessEnv,
+  configPath: string | undefined,
+): string {
   const file = redacted(effectiveFile(config, env)) as Record<string, unknown>;
   const ext = configPath === undefined ? '' : extname(configPath).toLowerCase();
   if (ext === '.json') return JSON.stringify(file, null, 2);
@@ -50,12 +65,22 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
   const given = options as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   const profile = options.profile;
-  out['profile'] = typeof profile === 'object' ? (profile.name ?? JOBMETER_OPTIONS.profile.default) : resolved.profile;
+  out['profile'] =
+    typeof profile === 'object'
+      ? (profile.name ?? JOBMETER_OPTIONS.profile.default)
+      : resolved.profile;
   // The top level's single values and `[naming]`: as given, else the row's default; `[naming]`'s
   // defaults under `otel` only (the legacy profiles refuse its keys: their names are the original's).
   const naming: Record<string, unknown> = {};
   for (const [key, row] of Object.entries(JOBMETER_OPTIONS as Section)) {
-    if (row.file === undefined || row.library === false || row.keys !== undefined || key === 'profile' || key === 'views') continue;
+    if (
+      row.file === undefined ||
+      row.library === false ||
+      row.keys !== undefined ||
+      key === 'profile' ||
+      key === 'views'
+    )
+      continue;
     const inNaming = row.file.startsWith('naming.');
     const value = given[key] ?? (inNaming && resolved.profile !== 'otel' ? undefined : row.default);
     if (value === undefined) continue;
@@ -64,13 +89,22 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
   }
   out['resource_attributes'] = { ...resolved.resourceAttributes };
   if (Object.keys(naming).length > 0) out['naming'] = naming;
-  out['listener'] = resolved.listener === false ? { enabled: false, ...fileTable(LISTENER_OPTIONS, defaultsOf(LISTENER_OPTIONS)) } : { enabled: true, ...fileTable(LISTENER_OPTIONS, resolved.listener) };
+  out['listener'] =
+    resolved.listener === false
+      ? { enabled: false, ...fileTable(LISTENER_OPTIONS, defaultsOf(LISTENER_OPTIONS)) }
+      : { enabled: true, ...fileTable(LISTENER_OPTIONS, resolved.listener) };
   out['otlp'] = {
     ...fileTable(OTLP_OPTIONS, resolved.otlp ?? defaultsOf(OTLP_OPTIONS)),
     ...(resolved.otlpNaming !== undefined && { naming: resolved.otlpNaming }),
   };
-  out['ingest'] = resolved.ingest === false ? { enabled: false, ...fileTable(INGEST_OPTIONS, defaultsOf(INGEST_OPTIONS)) } : { enabled: true, ...fileTable(INGEST_OPTIONS, resolved.ingest) };
-  out['cluster'] = resolved.cluster === false ? { enabled: false } : { enabled: true, ...fileTable(CLUSTER_OPTIONS, resolved.cluster) };
+  out['ingest'] =
+    resolved.ingest === false
+      ? { enabled: false, ...fileTable(INGEST_OPTIONS, defaultsOf(INGEST_OPTIONS)) }
+      : { enabled: true, ...fileTable(INGEST_OPTIONS, resolved.ingest) };
+  out['cluster'] =
+    resolved.cluster === false
+      ? { enabled: false }
+      : { enabled: true, ...fileTable(CLUSTER_OPTIONS, resolved.cluster) };
   out['metrics'] = metricsTable(config.metrics);
   out['telemetry'] =
     config.telemetry === undefined
@@ -86,7 +120,10 @@ function fileTable(section: Section, values: object): Record<string, unknown> {
   for (const [key, row] of Object.entries(section)) {
     const value = (values as Record<string, unknown>)[key];
     if (row.file === undefined || row.library === false || value === undefined) continue;
-    out[row.file] = row.items === undefined ? value : (value as object[]).map((item) => fileTable(SECTIONS[row.items as SectionName], item));
+    out[row.file] =
+      row.items === undefined
+        ? value
+        : (value as object[]).map((item) => fileTable(SECTIONS[row.items as SectionName], item));
   }
   return out;
 }
@@ -99,18 +136,23 @@ function metricsTable(metrics: ServeConfig['metrics']): Record<string, unknown> 
     apiKeys: metrics.apiKeys.map((k) => ({ tenant: k.tenant, key: k.key })),
   };
   const out: Record<string, unknown> = {};
-  for (const [file, field] of Object.entries(METRICS_KEYS)) if (values[field] !== undefined) out[file] = values[field];
+  for (const [file, field] of Object.entries(METRICS_KEYS))
+    if (values[field] !== undefined) out[file] = values[field];
   return out;
 }
 
-const hostPort = ({ host, port }: { readonly host: string; readonly port: number }): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+const hostPort = ({ host, port }: { readonly host: string; readonly port: number }): string =>
+  `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /** What the printed file does not spell out, one line each. */
 function leftOut(config: ServeConfig): string[] {
   const views = config.options.views?.length ?? 0;
   const profile = config.options.profile;
   const rules = typeof profile === 'object' ? (profile.rules?.length ?? 0) : 0;
-  return [...(views > 0 ? [`[[views]]: ${views} configured, not printed back`] : []), ...(rules > 0 ? [`[[profile.rules]]: ${rules} configured, not printed back`] : [])];
+  return [
+    ...(views > 0 ? [`[[views]]: ${views} configured, not printed back`] : []),
+    ...(rules > 0 ? [`[[profile.rules]]: ${rules} configured, not printed back`] : []),
+  ];
 }
 
 /**
@@ -120,7 +162,8 @@ function leftOut(config: ServeConfig): string[] {
 function redacted(value: unknown, key = '', underSecret = false): unknown {
   const secret = secretKey(key) || (underSecret && !NOT_SECRET_UNDER_A_SECRET.has(key));
   if (Array.isArray(value)) return value.map((v) => redacted(v, '', secret));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted(v, k, secret)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted(v, k, secret)]));
   if (secret) return REDACTED;
   return typeof value === 'string' && value.includes('://') ? maskedUrl(value) : value;
 }
@@ -129,5 +172,7 @@ function redacted(value: unknown, key = '', underSecret = false): unknown {
 function maskedUrl(url: string): string {
   const masked = maskUserinfo(url);
   const q = masked.indexOf('?');
-  return q === -1 ? masked : masked.slice(0, q + 1) + masked.slice(q + 1).replace(/=[^&#]*/g, `=${REDACTED}`);
+  return q === -1
+    ? masked
+    : masked.slice(0, q + 1) + masked.slice(q + 1).replace(/=[^&#]*/g, `=${REDACTED}`);
 }

@@ -22,7 +22,9 @@ export interface ViewConfig {
   readonly stream: {
     /** Absent when the profile keeps no attribute: the Collector's aggregation sums them all. */
     readonly attribute_keys?: { readonly included: readonly string[] };
-    readonly aggregation?: { readonly explicit_bucket_histogram: { readonly boundaries: readonly number[] } };
+    readonly aggregation?: {
+      readonly explicit_bucket_histogram: { readonly boundaries: readonly number[] };
+    };
   };
 }
 
@@ -32,14 +34,24 @@ export function profileViews(profile: TableProfile): ViewConfig[] {
   const views = instruments.map((instrument): ViewConfig => {
     const rules = profile.rules.filter((r) => r.instrument === instrument);
     const spec = CATALOG.get(instrument);
-    const closed = Object.keys(profile.vocabularies ?? {}).filter((key) => spec?.attributes.some((a) => a.key === key));
-    const included = [...new Set([...rules.flatMap((r) => (r.labels ?? []).map(([attribute]) => attribute)), ...closed])];
-    const buckets = profile.buckets?.[instrument] ?? (spec?.kind === 'histogram' ? spec.buckets : undefined);
+    const closed = Object.keys(profile.vocabularies ?? {}).filter((key) =>
+      spec?.attributes.some((a) => a.key === key),
+    );
+    const included = [
+      ...new Set([
+        ...rules.flatMap((r) => (r.labels ?? []).map(([attribute]) => attribute)),
+        ...closed,
+      ]),
+    ];
+    const buckets =
+      profile.buckets?.[instrument] ?? (spec?.kind === 'histogram' ? spec.buckets : undefined);
     return {
       selector: { instrument_name: instrument },
       stream: {
         ...(included.length > 0 && { attribute_keys: { included } }),
-        ...(buckets !== undefined && { aggregation: { explicit_bucket_histogram: { boundaries: [...buckets] } } }),
+        ...(buckets !== undefined && {
+          aggregation: { explicit_bucket_histogram: { boundaries: [...buckets] } },
+        }),
       },
     };
   });
@@ -51,7 +63,11 @@ export function viewsConfigFile(profile: TableProfile, endpoint: string): Record
   return {
     file_format: CONFIG_FILE_FORMAT,
     meter_provider: {
-      readers: [{ periodic: { exporter: { otlp_http: { endpoint, temporality_preference: 'cumulative' } } } }],
+      readers: [
+        {
+          periodic: { exporter: { otlp_http: { endpoint, temporality_preference: 'cumulative' } } },
+        },
+      ],
       views: profileViews(profile),
     },
   };

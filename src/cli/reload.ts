@@ -18,7 +18,12 @@
  * listener must stay registered for as long as serve runs), never opens a gated route and never
  * prints a secret's value.
  */
-import { JOBMETER_OPTIONS, SECTIONS, TELEMETRY_OPTIONS, type OptionRow, type SectionName } from '../common/option-table.ts';
+import {
+  JOBMETER_OPTIONS,
+  SECTIONS,
+  TELEMETRY_OPTIONS,
+  type OptionRow,
+} from '../common/option-table.ts';
 import { METRICS_KEYS } from '../config/file-layer.ts';
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
@@ -37,7 +42,11 @@ const INGEST_CREDENTIALS: readonly string[] = ['ingest.token', 'ingest.apiKeys']
  * Applies what it can of `next` to the running service; returns the keys of `changed` it applied.
  * Throws a ConfigError when `next` cannot be applied (the running configuration stays).
  */
-export type ApplyLive = (running: ServeConfig, next: ServeConfig, changed: readonly string[]) => readonly string[];
+export type ApplyLive = (
+  running: ServeConfig,
+  next: ServeConfig,
+  changed: readonly string[],
+) => readonly string[];
 
 /** How the last load of the configuration went (Prometheus' `…_config_last_reload_successful`). */
 export interface ReloadOutcome {
@@ -158,7 +167,12 @@ export class HangupReloader {
     const removed = removedCredentials(running, next, changed);
     let applied: readonly string[] = [];
     try {
-      applied = this.apply?.(running, next, changed.filter((k) => !removed.includes(k))) ?? [];
+      applied =
+        this.apply?.(
+          running,
+          next,
+          changed.filter((k) => !removed.includes(k)),
+        ) ?? [];
     } catch (err) {
       return this.failed(trigger, err);
     }
@@ -196,23 +210,43 @@ export function changedKeys(before: ServeConfig, after: ServeConfig): string[] {
  * so it waits for a restart (secure by default). Removing one of two credentials only narrows who
  * gets in.
  */
-function removedCredentials(running: ServeConfig, next: ServeConfig, changed: readonly string[]): string[] {
-  const gated = (m: { readonly token?: string | undefined; readonly apiKeys?: readonly unknown[] | undefined } | false | undefined): boolean =>
+function removedCredentials(
+  running: ServeConfig,
+  next: ServeConfig,
+  changed: readonly string[],
+): string[] {
+  const gated = (
+    m:
+      | { readonly token?: string | undefined; readonly apiKeys?: readonly unknown[] | undefined }
+      | false
+      | undefined,
+  ): boolean =>
     m !== undefined && m !== false && (m.token !== undefined || (m.apiKeys ?? []).length > 0);
   return [
-    ...(gated(running.metrics) && !gated(next.metrics) ? changed.filter((k) => METRICS_CREDENTIALS.includes(k)) : []),
-    ...(gated(running.options.ingest) && !gated(next.options.ingest) ? changed.filter((k) => INGEST_CREDENTIALS.includes(k)) : []),
+    ...(gated(running.metrics) && !gated(next.metrics)
+      ? changed.filter((k) => METRICS_CREDENTIALS.includes(k))
+      : []),
+    ...(gated(running.options.ingest) && !gated(next.options.ingest)
+      ? changed.filter((k) => INGEST_CREDENTIALS.includes(k))
+      : []),
   ];
 }
 
 /** `keys` as the config file spells them, each once. */
 function named(keys: readonly string[]): string {
   const spelled = [...new Set(keys.map(fileKey))];
-  return spelled.slice(0, MAX_KEYS_NAMED).join(', ') + (spelled.length > MAX_KEYS_NAMED ? ` …and ${spelled.length - MAX_KEYS_NAMED} more` : '');
+  return (
+    spelled.slice(0, MAX_KEYS_NAMED).join(', ') +
+    (spelled.length > MAX_KEYS_NAMED ? ` …and ${spelled.length - MAX_KEYS_NAMED} more` : '')
+  );
 }
 
 /** `[metrics]`'s fields → the file's keys (a value and its file are one setting: the value's key names it). */
-const METRICS_FILE_KEYS: ReadonlyMap<string, string> = new Map(Object.entries(METRICS_KEYS).filter(([file]) => !file.endsWith('_file')).map(([file, field]) => [field, file]));
+const METRICS_FILE_KEYS: ReadonlyMap<string, string> = new Map(
+  Object.entries(METRICS_KEYS)
+    .filter(([file]) => !file.endsWith('_file'))
+    .map(([file, field]) => [field, file]),
+);
 
 /**
  * A key of {@link changedKeys} as the config file spells it, from the option table:
@@ -223,19 +257,32 @@ const METRICS_FILE_KEYS: ReadonlyMap<string, string> = new Map(Object.entries(ME
  */
 export function fileKey(path: string): string {
   const [table, field] = path.split('.', 2) as [string, string | undefined];
-  if (table === 'telemetry') return `[telemetry] ${(TELEMETRY_OPTIONS as Record<string, OptionRow>)[field ?? '']?.file ?? 'listen'}`;
+  if (table === 'telemetry')
+    return `[telemetry] ${(TELEMETRY_OPTIONS as Record<string, OptionRow>)[field ?? '']?.file ?? 'listen'}`;
   if (table === 'metrics') return `[metrics] ${METRICS_FILE_KEYS.get(field ?? '') ?? field}`;
   const row: OptionRow | undefined = (JOBMETER_OPTIONS as Record<string, OptionRow>)[table];
   if (row?.file === undefined) return path;
-  const tableKey = (file: string): string => (file.includes('.') ? `[${file.slice(0, file.indexOf('.'))}] ${file.slice(file.indexOf('.') + 1)}` : file);
+  const tableKey = (file: string): string =>
+    file.includes('.')
+      ? `[${file.slice(0, file.indexOf('.'))}] ${file.slice(file.indexOf('.') + 1)}`
+      : file;
   if (field === undefined) return tableKey(row.file);
-  const inner = row.keys !== undefined && row.keys !== 'open' ? (SECTIONS[row.keys] as Record<string, OptionRow>)[field]?.file : undefined;
+  const inner =
+    row.keys !== undefined && row.keys !== 'open'
+      ? (SECTIONS[row.keys] as Record<string, OptionRow>)[field]?.file
+      : undefined;
   return inner === undefined ? `[${row.file}] ${field}` : `[${row.file}] ${inner}`;
 }
 
 /** `running` with the `metrics.*` keys in `applied` taken from `next`: what the service now runs with. */
-function withApplied(running: ServeConfig, next: ServeConfig, applied: readonly string[]): ServeConfig {
-  const fields = applied.filter((k) => k.startsWith('metrics.')).map((k) => k.slice('metrics.'.length) as keyof ServeConfig['metrics']);
+function withApplied(
+  running: ServeConfig,
+  next: ServeConfig,
+  applied: readonly string[],
+): ServeConfig {
+  const fields = applied
+    .filter((k) => k.startsWith('metrics.'))
+    .map((k) => k.slice('metrics.'.length) as keyof ServeConfig['metrics']);
   if (fields.length === 0) return running;
   const metrics = { ...running.metrics } as Record<string, unknown>;
   for (const f of fields) metrics[f] = next.metrics[f];
@@ -248,7 +295,8 @@ function flatten(config: object): Map<string, string> {
     if (value === undefined || typeof value === 'function') continue;
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       for (const [inner, v] of Object.entries(value as object)) {
-        if (v !== undefined && typeof v !== 'function') out.set(`${key}.${inner}`, JSON.stringify(v) ?? '');
+        if (v !== undefined && typeof v !== 'function')
+          out.set(`${key}.${inner}`, JSON.stringify(v) ?? '');
       }
     } else {
       out.set(key, JSON.stringify(value) ?? '');

@@ -19,32 +19,48 @@ export function versionLine(nodeVersion: string = process.version): string {
 }
 
 /** What is served where. Only the profile, posture, addresses and paths: never a token or header. */
-export function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics, jm: Jobmeter, server: MainServer | undefined): string[] {
+export function servingLines(
+  options: JobmeterOptions,
+  metrics: ResolvedMetrics,
+  jm: Jobmeter,
+  server: MainServer | undefined,
+): string[] {
   const profile = jm.profile.name;
   const lines: string[] = [];
   const mainUrl = server === undefined ? undefined : urlOf(server.address);
   if (jm.pullAddress !== undefined) {
     lines.push(`serving ${profile} metrics on ${urlOf(jm.pullAddress)}/metrics`);
-    if (mainUrl !== undefined) lines.push(`main server on ${mainUrl} (/health; metrics on the dedicated listener)`);
+    if (mainUrl !== undefined)
+      lines.push(`main server on ${mainUrl} (/health; metrics on the dedicated listener)`);
   } else if (server?.metrics !== undefined) {
     const route = server.metrics;
     if (route.mode === 'unmounted') {
-      lines.push(`${profile} metrics route not registered: the ${route.posture} posture needs a token and/or trusted CIDRs`);
+      lines.push(
+        `${profile} metrics route not registered: the ${route.posture} posture needs a token and/or trusted CIDRs`,
+      );
       lines.push(`main server on ${mainUrl} (/health)`);
     } else {
       lines.push(`serving ${profile} metrics on ${mainUrl}${route.path}`);
       lines.push(`${route.posture} posture: ${route.description}`);
     }
   } else if (mainUrl !== undefined) {
-    lines.push(`${profile} metrics are off (metrics.enabled = false${metrics.posture === 'runwisp' ? '; runwisp: [daemon] metrics_enabled = true turns them on' : ''})`);
+    lines.push(
+      `${profile} metrics are off (metrics.enabled = false${metrics.posture === 'runwisp' ? '; runwisp: [daemon] metrics_enabled = true turns them on' : ''})`,
+    );
     lines.push(`main server on ${mainUrl} (/health)`);
   }
   if (options.otlp?.endpoint !== undefined) {
     // Only the origin: the path or query may hold a token.
-    lines.push(`pushing ${profile} metrics by OTLP to ${printableUrl(otlpMetricsUrl(options.otlp.endpoint))}`);
+    lines.push(
+      `pushing ${profile} metrics by OTLP to ${printableUrl(otlpMetricsUrl(options.otlp.endpoint))}`,
+    );
   }
-  if (jm.ingestAddress !== undefined) lines.push(`receiving OTLP/HTTP metrics on ${urlOf(jm.ingestAddress)}/v1/metrics`);
-  if (lines.length === 0) lines.push(`recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`);
+  if (jm.ingestAddress !== undefined)
+    lines.push(`receiving OTLP/HTTP metrics on ${urlOf(jm.ingestAddress)}/v1/metrics`);
+  if (lines.length === 0)
+    lines.push(
+      `recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`,
+    );
   return lines;
 }
 
@@ -52,9 +68,17 @@ export function servingLines(options: JobmeterOptions, metrics: ResolvedMetrics,
  * What `--demo` feeds, and, when no metrics route serves it (runwisp's opt-in, rm's route without
  * a gate), what to add: the original's own setting, from its posture.
  */
-export function demoLine(metrics: ResolvedMetrics, jm: Jobmeter, server: MainServer | undefined): string {
+export function demoLine(
+  metrics: ResolvedMetrics,
+  jm: Jobmeter,
+  server: MainServer | undefined,
+): string {
   const feeding = `feeding the demo scenario on the real clock (a run every ${DEMO_TICK_MS / 1000} s)`;
-  if (jm.pullAddress !== undefined || (server?.metrics !== undefined && server.metrics.mode !== 'unmounted')) return feeding;
+  if (
+    jm.pullAddress !== undefined ||
+    (server?.metrics !== undefined && server.metrics.mode !== 'unmounted')
+  )
+    return feeding;
   const posture = POSTURES[metrics.posture];
   let add: string;
   if (!metrics.enabled && posture.optIn) {
@@ -72,8 +96,10 @@ export function demoLine(metrics: ResolvedMetrics, jm: Jobmeter, server: MainSer
 export function debugScope(options: JobmeterOptions, jm: Jobmeter): string {
   const received = jm.ingestAddress !== undefined;
   const pushed = options.otlp?.endpoint !== undefined;
-  if (received && pushed) return 'printing every OTLP request received and every OTLP export pushed';
-  if (received) return 'printing every OTLP request received (no [otlp] endpoint: nothing is pushed)';
+  if (received && pushed)
+    return 'printing every OTLP request received and every OTLP export pushed';
+  if (received)
+    return 'printing every OTLP request received (no [otlp] endpoint: nothing is pushed)';
   if (pushed) return 'printing every OTLP export pushed ([ingest] is off: nothing is received)';
   return 'nothing to print: [ingest] is off and no [otlp] endpoint is set';
 }

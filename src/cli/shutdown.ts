@@ -9,11 +9,19 @@ import { EXIT_FAILURE, EXIT_OK, SHUTDOWN_GRACE_MS, type CliIo } from './io.ts';
 import { messageOf } from '../common/message-of.ts';
 
 /** Shutdown bounded by SHUTDOWN_GRACE_MS; a second signal gives up waiting at once. */
-export async function shutdownWithin(jm: Jobmeter, server: MainServer | undefined, io: CliIo, signals: SignalWaiter): Promise<number> {
+export async function shutdownWithin(
+  jm: Jobmeter,
+  server: MainServer | undefined,
+  io: CliIo,
+  signals: SignalWaiter,
+): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<number>((resolve) => {
     timer = setTimeout(() => {
-      io.stderr(`jobmeter: shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s, exiting`, 'error');
+      io.stderr(
+        `jobmeter: shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s, exiting`,
+        'error',
+      );
       resolve(EXIT_FAILURE);
     }, SHUTDOWN_GRACE_MS);
   });
@@ -22,13 +30,15 @@ export async function shutdownWithin(jm: Jobmeter, server: MainServer | undefine
     return EXIT_FAILURE;
   });
   // The main server first, so no scrape starts on a jobmeter that is shutting down.
-  const finished = (server?.close() ?? Promise.resolve()).then(() => jm.shutdown()).then(
-    () => EXIT_OK,
-    (err: unknown) => {
-      io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`, 'error');
-      return EXIT_FAILURE;
-    },
-  );
+  const finished = (server?.close() ?? Promise.resolve())
+    .then(() => jm.shutdown())
+    .then(
+      () => EXIT_OK,
+      (err: unknown) => {
+        io.stderr(`jobmeter: shutdown failed: ${messageOf(err)}`, 'error');
+        return EXIT_FAILURE;
+      },
+    );
   try {
     return await Promise.race([finished, timedOut, interrupted]);
   } finally {

@@ -30,5 +30,8 @@ export function viewsCommand(args: readonly string[]): string {
   const profile = legacyProfile(values.profile);
   const endpoint = storeUrl('--otlp', values.otlp) ?? DEFAULT_OTLP_URL;
   const header = `# OpenTelemetry configuration file for jobmeter's ${profile.name} profile, from: jobmeter views --profile ${profile.name}`;
-  return `${header}\n${stringify(viewsConfigFile(profile, endpoint), { lineWidth: 0 })}`.replace(/\n$/, '');
+  return `${header}\n${stringify(viewsConfigFile(profile, endpoint), { lineWidth: 0 })}`.replace(
+    /\n$/,
+    '',
+  );
 }

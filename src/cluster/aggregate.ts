@@ -20,7 +20,12 @@
  */
 import { diag, ValueType, type Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import type { AggregationTemporality, MetricDescriptor, MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type {
+  AggregationTemporality,
+  MetricDescriptor,
+  MetricProducer,
+  ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { MAX_SERIES_PER_INSTRUMENT } from '../domain/bounded-attributes.ts';
 import { carryHistogram, carryLargest, carrySum, ROW_BUCKETS } from '../series/carry.ts';
 import type { Collection } from '../series/collection.ts';
@@ -62,7 +67,9 @@ class MemberState {
 
   /** The aggregate's metric of series `sid`, or NONE. */
   metricOf(sid: unknown): number {
-    return Number.isInteger(sid) && (sid as number) >= 0 && (sid as number) < this.ids ? this.metric[sid as number]! : NONE;
+    return Number.isInteger(sid) && (sid as number) >= 0 && (sid as number) < this.ids
+      ? this.metric[sid as number]!
+      : NONE;
   }
 
   /** Makes room for series id `sid` (ids skipped on the way have no metric). */
@@ -122,24 +129,31 @@ export class ClusterAggregate {
     let state = this.#members.get(member);
     if (state === undefined) this.#members.set(member, (state = new MemberState()));
     for (const def of report.m ?? []) state.metrics.set(def[0], this.#metricFor(def));
-    for (const [sid, mid, attributes] of report.s ?? []) this.#describe(state, sid, state.metrics.get(mid) ?? NONE, attributes);
+    for (const [sid, mid, attributes] of report.s ?? [])
+      this.#describe(state, sid, state.metrics.get(mid) ?? NONE, attributes);
     const v = report.v ?? [];
     for (let i = 0; i + 1 < v.length; i += 2) {
       const sid = v[i]!;
       const m = state.metricOf(sid);
       const value = v[i + 1];
       // JSON turns a non-finite number into null: such a value was never recorded.
-      if (m !== NONE && typeof value === 'number' && Number.isFinite(value)) this.#number(state, this.#list[m]!, sid, value);
+      if (m !== NONE && typeof value === 'number' && Number.isFinite(value))
+        this.#number(state, this.#list[m]!, sid, value);
     }
     const h = report.h ?? [];
-    for (let i = 0; i + 1 < h.length; ) {
+    for (let i = 0; i + 1 < h.length;) {
       const sid = h[i]!;
       const n = h[i + 1]!;
       const from = i + 2;
       i = from + n;
       const m = state.metricOf(sid);
       const metric = m === NONE ? undefined : this.#list[m]!;
-      if (metric?.set instanceof HistogramSeries && n === ROW_BUCKETS + metric.set.stride && i <= h.length) this.#histogram(state, metric.set, sid, h, from, n);
+      if (
+        metric?.set instanceof HistogramSeries &&
+        n === ROW_BUCKETS + metric.set.stride &&
+        i <= h.length
+      )
+        this.#histogram(state, metric.set, sid, h, from, n);
     }
     for (const sid of report.x ?? []) {
       const m = state.metricOf(sid);
@@ -179,10 +193,13 @@ export class ClusterAggregate {
     const { totals, at } = exportedTotals(own, exported);
     if (at !== undefined) this.#windows.resume(at);
     for (const { scope, metric, attributes, total } of totals) {
-      const m = this.#metrics.get(`${scope.name}\0${scope.version ?? ''}\0${metric.descriptor.name}`);
+      const m = this.#metrics.get(
+        `${scope.name}\0${scope.version ?? ''}\0${metric.descriptor.name}`,
+      );
       const set = m === undefined ? undefined : this.#list[m]!.set;
       // A series the aggregate left out (a conflicting kind) has nothing to continue.
-      if (set === undefined || set instanceof HistogramSeries !== (typeof total !== 'number')) continue;
+      if (set === undefined || set instanceof HistogramSeries !== (typeof total !== 'number'))
+        continue;
       this.#windows.exported(set.descriptor, set.attributes[set.seriesOf(attributes)]!, total);
     }
   }
@@ -190,7 +207,10 @@ export class ClusterAggregate {
   /** Series `sid` of the member is `attributes` of the aggregate's metric `m` (NONE: one it left out). */
   #describe(state: MemberState, sid: number, m: number, attributes: Attributes): void {
     if (!Number.isInteger(sid) || sid < 0 || sid > state.ids + MAX_ID_GAP) {
-      this.#warnOnce('series ids', 'a member described a series with an id far past its others; that series is left out');
+      this.#warnOnce(
+        'series ids',
+        'a member described a series with an id far past its others; that series is left out',
+      );
       return;
     }
     state.reach(sid);
@@ -201,7 +221,8 @@ export class ClusterAggregate {
     const set = this.#list[m]!.set;
     const at = set.seriesOf(attributes);
     state.at[sid] = at;
-    state.last[sid] = set instanceof LiveSeries ? set.source(at) : set instanceof SumSeries ? NaN : NONE;
+    state.last[sid] =
+      set instanceof LiveSeries ? set.source(at) : set instanceof SumSeries ? NaN : NONE;
   }
 
   /** Drops the member's live value of series `sid`, if it has one. */
@@ -225,13 +246,25 @@ export class ClusterAggregate {
   }
 
   /** Carries the row `h[from, from + n)` of series `sid` into `set`, and keeps it as the member's last. */
-  #histogram(state: MemberState, set: HistogramSeries, sid: number, h: ReadonlyArray<number | null>, from: number, n: number): void {
+  #histogram(
+    state: MemberState,
+    set: HistogramSeries,
+    sid: number,
+    h: ReadonlyArray<number | null>,
+    from: number,
+    n: number,
+  ): void {
     if (this.#row.length !== n) this.#row = new Float64Array(n);
     const row = this.#row;
     // JSON's null: an unknown min or max; otherwise a figure never recorded, counted as 0.
     for (let k = 0; k < n; k++) row[k] = h[from + k] ?? (k === 2 || k === 3 ? NaN : 0);
     let at = state.last[sid]!;
-    carryHistogram(set, state.at[sid]!, at === NONE ? undefined : state.rows.data.subarray(at, at + n), row);
+    carryHistogram(
+      set,
+      state.at[sid]!,
+      at === NONE ? undefined : state.rows.data.subarray(at, at + n),
+      row,
+    );
     if (at === NONE) {
       at = state.rows.length;
       for (let k = 0; k < n; k++) state.rows.push(0);
@@ -248,10 +281,18 @@ export class ClusterAggregate {
     if (known !== undefined) {
       const metric = this.#list[known]!;
       if (metric.kind === kind && sameBounds(metric.boundaries, boundaries ?? [])) return known;
-      this.#warnOnce(name, 'a member reports it with another kind or other buckets than the first did; that member\'s points are left out (give every process the same options)');
+      this.#warnOnce(
+        name,
+        "a member reports it with another kind or other buckets than the first did; that member's points are left out (give every process the same options)",
+      );
       return NONE;
     }
-    const descriptor = { name, description, unit, valueType: valueType === ValueType.INT ? ValueType.INT : ValueType.DOUBLE } as MetricDescriptor;
+    const descriptor = {
+      name,
+      description,
+      unit,
+      valueType: valueType === ValueType.INT ? ValueType.INT : ValueType.DOUBLE,
+    } as MetricDescriptor;
     const policy = this.#policyFor(name);
     const index = (grow: () => void) => new OpenSeriesIndex(MAX_SERIES_PER_INSTRUMENT, grow);
     const bounds = boundaries ?? [];
@@ -263,7 +304,10 @@ export class ClusterAggregate {
           : new LiveSeries(descriptor, index, { gauge: kind === 'g', combine: policy });
     this.#list.push({ kind, policy, boundaries: bounds, set });
     this.#metrics.set(key, this.#list.length - 1);
-    this.#store.add({ name: scopeName, ...(scopeVersion !== '' && { version: scopeVersion }) }, set);
+    this.#store.add(
+      { name: scopeName, ...(scopeVersion !== '' && { version: scopeVersion }) },
+      set,
+    );
     return this.#list.length - 1;
   }
 

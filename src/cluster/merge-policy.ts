@@ -28,10 +28,14 @@ export const DEFAULT_MERGE_POLICIES: Readonly<Record<string, MergePolicy>> = Obj
   'system.cpu.utilization': 'max',
   'system.memory.usage': 'max',
   'system.memory.limit': 'max',
-  ...Object.fromEntries([...EVENT_LOOP_DELAY, EVENT_LOOP_UTILIZATION].map((s) => [s.name, 'max' as const])),
+  ...Object.fromEntries(
+    [...EVENT_LOOP_DELAY, EVENT_LOOP_UTILIZATION].map((s) => [s.name, 'max' as const]),
+  ),
 });
 
 /** The policy of each instrument name: the host's overrides, then jobmeter's defaults, then `sum`. */
-export function mergePolicies(overrides: Readonly<Record<string, MergePolicy>> = {}): (name: string) => MergePolicy {
+export function mergePolicies(
+  overrides: Readonly<Record<string, MergePolicy>> = {},
+): (name: string) => MergePolicy {
   return (name) => overrides[name] ?? DEFAULT_MERGE_POLICIES[name] ?? 'sum';
 }

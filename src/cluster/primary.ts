@@ -56,9 +56,11 @@ export class ClusterPrimary implements PrimarySink {
   received(link: string, message: FromMember, reply: (message: ToMember) => void): void {
     let state = this.#links.get(link);
     if (message.t === 'hello') {
-      if (state === undefined) this.#links.set(link, (state = { instance: undefined, reply, waiting: undefined }));
+      if (state === undefined)
+        this.#links.set(link, (state = { instance: undefined, reply, waiting: undefined }));
       // A new jobmeter on the same worker: the previous one has left.
-      if (state.instance !== undefined && state.instance !== message.instance) this.#aggregate.retire(memberKey(link, state.instance));
+      if (state.instance !== undefined && state.instance !== message.instance)
+        this.#aggregate.retire(memberKey(link, state.instance));
       state.instance = message.instance;
       this.#active = true;
       reply({ tag: WIRE_TAG, t: 'welcome', aggregate: this.id });
@@ -69,7 +71,11 @@ export class ClusterPrimary implements PrimarySink {
     if (state === undefined || message.instance !== state.instance) return;
     this.#aggregate.apply(memberKey(link, message.instance), message);
     if (message.bye === true) state.instance = undefined;
-    if (message.end && state.waiting !== undefined && (message.seq >= state.waiting.seq || message.bye === true)) {
+    if (
+      message.end &&
+      state.waiting !== undefined &&
+      (message.seq >= state.waiting.seq || message.bye === true)
+    ) {
       state.waiting.done();
       state.waiting = undefined;
     }
@@ -131,7 +137,10 @@ export class ClusterPrimary implements PrimarySink {
     const own = given ?? (await this.#options.collectOwn().catch(() => undefined));
     if (own !== undefined) await this.#merge(own, seq);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(answers), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.timeoutMillis)))]);
+    await Promise.race([
+      Promise.all(answers),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.timeoutMillis))),
+    ]);
     clearTimeout(timer);
     return this.#lastOwn;
   }

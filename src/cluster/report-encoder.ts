@@ -5,7 +5,14 @@
  */
 import { diag, type Attributes } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { REPORT_CHUNK_POINTS, WIRE_TAG, type MetricDef, type Report, type SeriesDef, type WireKind } from './wire.ts';
+import {
+  REPORT_CHUNK_POINTS,
+  WIRE_TAG,
+  type MetricDef,
+  type Report,
+  type SeriesDef,
+  type WireKind,
+} from './wire.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
 
 interface SentMetric {
@@ -57,25 +64,52 @@ export class ReportEncoder {
       for (const metric of sm.metrics) {
         const kind = wireKind(metric);
         if (kind === undefined) {
-          this.#warnOnce(metric.descriptor.name, 'exponential histograms are not aggregated across cluster members; use explicit buckets');
+          this.#warnOnce(
+            metric.descriptor.name,
+            'exponential histograms are not aggregated across cluster members; use explicit buckets',
+          );
           continue;
         }
         // Read once: a producer may make the points when they are read.
-        const dataPoints: ReadonlyArray<{ attributes: Attributes; value: unknown }> = metric.dataPoints;
+        const dataPoints: ReadonlyArray<{ attributes: Attributes; value: unknown }> =
+          metric.dataPoints;
         // A histogram is described with its first point's buckets.
         if (kind === 'h' && dataPoints.length === 0) continue;
         const mkey = `${sm.scope.name}\0${sm.scope.version ?? ''}\0${metric.descriptor.name}`;
         let sent = this.#metrics.get(mkey);
         if (sent === undefined) {
-          sent = { id: this.#nextMetric++, kind, byObject: new WeakMap(), byKey: new Map(), observed: new Set() };
+          sent = {
+            id: this.#nextMetric++,
+            kind,
+            byObject: new WeakMap(),
+            byKey: new Map(),
+            observed: new Set(),
+          };
           this.#metrics.set(mkey, sent);
           const d = metric.descriptor;
-          const bounds = kind === 'h' ? ((dataPoints[0]?.value as { buckets: { boundaries: number[] } }).buckets.boundaries ?? null) : null;
-          const def: MetricDef = [sent.id, sm.scope.name, sm.scope.version ?? '', d.name, d.description, d.unit, kind, d.valueType, bounds];
+          const bounds =
+            kind === 'h'
+              ? ((dataPoints[0]?.value as { buckets: { boundaries: number[] } }).buckets
+                  .boundaries ?? null)
+              : null;
+          const def: MetricDef = [
+            sent.id,
+            sm.scope.name,
+            sm.scope.version ?? '',
+            d.name,
+            d.description,
+            d.unit,
+            kind,
+            d.valueType,
+            bounds,
+          ];
           (chunk.m ??= []).push(def);
           points++;
         } else if (sent.kind !== kind) {
-          this.#warnOnce(metric.descriptor.name, 'its kind changed; it keeps the kind it was first reported with');
+          this.#warnOnce(
+            metric.descriptor.name,
+            'its kind changed; it keeps the kind it was first reported with',
+          );
           continue;
         }
         const seen = sent.kind === 'u' || sent.kind === 'g' ? new Set<number>() : undefined;
@@ -101,10 +135,22 @@ export class ReportEncoder {
           }
           seen?.add(sid);
           if (kind === 'h') {
-            const h = point.value as { buckets: { counts: number[] }; sum?: number; count: number; min?: number; max?: number };
+            const h = point.value as {
+              buckets: { counts: number[] };
+              sum?: number;
+              count: number;
+              min?: number;
+              max?: number;
+            };
             const prev = this.#last.get(sid) as Array<number | null> | undefined;
             if (prev !== undefined && prev[0] === h.count && prev[1] === (h.sum ?? 0)) continue;
-            const row: Array<number | null> = [h.count, h.sum ?? 0, finiteOrNull(h.min), finiteOrNull(h.max), ...h.buckets.counts];
+            const row: Array<number | null> = [
+              h.count,
+              h.sum ?? 0,
+              finiteOrNull(h.min),
+              finiteOrNull(h.max),
+              ...h.buckets.counts,
+            ];
             this.#last.set(sid, row);
             (chunk.h ??= []).push(sid, row.length, ...row);
           } else {

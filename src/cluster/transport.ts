@@ -70,7 +70,14 @@ let claimed = false;
 export function listenToClusterWorkers(sink: PrimarySink): (() => void) | undefined {
   if (claimed) return undefined;
   claimed = true;
-  const onMessage = (worker: { id: number; send: (m: unknown, h?: undefined, o?: undefined, cb?: (e: Error | null) => void) => boolean; isConnected(): boolean }, msg: unknown): void => {
+  const onMessage = (
+    worker: {
+      id: number;
+      send: (m: unknown, h?: undefined, o?: undefined, cb?: (e: Error | null) => void) => boolean;
+      isConnected(): boolean;
+    },
+    msg: unknown,
+  ): void => {
     if (!isWire(msg)) return;
     sink.received(`worker ${worker.id}`, msg as FromMember, (reply) => {
       if (worker.isConnected()) worker.send(reply, undefined, undefined, () => {});
@@ -81,7 +88,13 @@ export function listenToClusterWorkers(sink: PrimarySink): (() => void) | undefi
   cluster.on('exit', onExit);
   // Workers forked before the primary's jobmeter started said hello to nobody: ask again.
   for (const worker of Object.values(cluster.workers ?? {})) {
-    if (worker?.isConnected()) worker.send({ tag: WIRE_TAG, t: 'ready', aggregate: sink.id } satisfies ToMember, undefined, undefined, () => {});
+    if (worker?.isConnected())
+      worker.send(
+        { tag: WIRE_TAG, t: 'ready', aggregate: sink.id } satisfies ToMember,
+        undefined,
+        undefined,
+        () => {},
+      );
   }
   return () => {
     cluster.off('message', onMessage);
@@ -95,7 +108,11 @@ export function listenToClusterWorkers(sink: PrimarySink): (() => void) | undefi
  * to it. Its leave is the thread's exit, the port's close or a call of the function returned,
  * which stops listening.
  */
-export function listenToPort(sink: PrimarySink, link: string, source: ThreadWorker | MessagePort): () => void {
+export function listenToPort(
+  sink: PrimarySink,
+  link: string,
+  source: ThreadWorker | MessagePort,
+): () => void {
   const reply = (message: ToMember): void => source.postMessage(message);
   const onMessage = (msg: unknown): void => {
     if (isWire(msg)) sink.received(link, msg as FromMember, reply);

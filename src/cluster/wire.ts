@@ -18,7 +18,17 @@ export const REPORT_CHUNK_POINTS = 512;
 export type WireKind = 'c' | 'u' | 'g' | 'h';
 
 /** `[metricId, scopeName, scopeVersion, name, description, unit, kind, valueType, boundaries]` */
-export type MetricDef = [number, string, string, string, string, string, WireKind, number, number[] | null];
+export type MetricDef = [
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  WireKind,
+  number,
+  number[] | null,
+];
 
 /** `[seriesId, metricId, attributes]` */
 export type SeriesDef = [number, number, Attributes];

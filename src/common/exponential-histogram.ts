@@ -65,13 +65,18 @@ export function downscale(side: ExponentialSide, shift: number): ExponentialSide
 }
 
 /** The sum of `a` and `b`, each side at most `maxBuckets` buckets wide. */
-export function addExponential(a: ExponentialSum, b: ExponentialSum, maxBuckets = MAX_EXPONENTIAL_BUCKETS): ExponentialSum {
+export function addExponential(
+  a: ExponentialSum,
+  b: ExponentialSum,
+  maxBuckets = MAX_EXPONENTIAL_BUCKETS,
+): ExponentialSum {
   let scale = Math.min(a.scale, b.scale);
   for (;;) {
     const spans = (['positive', 'negative'] as const).map((side) => {
       const ra = range(a[side], a.scale - scale);
       const rb = range(b[side], b.scale - scale);
-      if (ra === undefined || rb === undefined) return (ra ?? rb) === undefined ? 0 : (ra ?? rb)![1] - (ra ?? rb)![0] + 1;
+      if (ra === undefined || rb === undefined)
+        return (ra ?? rb) === undefined ? 0 : (ra ?? rb)![1] - (ra ?? rb)![0] + 1;
       return Math.max(ra[1], rb[1]) - Math.min(ra[0], rb[0]) + 1;
     });
     if (Math.max(...spans) <= maxBuckets || scale <= MIN_SCALE) break;
@@ -88,7 +93,12 @@ export function addExponential(a: ExponentialSum, b: ExponentialSum, maxBuckets 
   };
 }
 
-function addSide(a: ExponentialSide, aShift: number, b: ExponentialSide, bShift: number): ExponentialSide {
+function addSide(
+  a: ExponentialSide,
+  aShift: number,
+  b: ExponentialSide,
+  bShift: number,
+): ExponentialSide {
   const ra = range(a, aShift);
   const rb = range(b, bShift);
   if (ra === undefined && rb === undefined) return EMPTY;
@@ -101,11 +111,16 @@ function addSide(a: ExponentialSide, aShift: number, b: ExponentialSide, bShift:
 }
 
 /** Buckets `first..last` (a new array) holding `parts`, each `shift` scales coarser. */
-function sideOf(first: number, last: number, parts: readonly (readonly [ExponentialSide, number])[]): ExponentialSide {
+function sideOf(
+  first: number,
+  last: number,
+  parts: readonly (readonly [ExponentialSide, number])[],
+): ExponentialSide {
   const counts = new Array<number>(last - first + 1).fill(0);
   for (const [side, shift] of parts) {
     const f = 2 ** shift;
-    for (let k = 0; k < side.counts.length; k++) counts[Math.floor((side.offset + k) / f) - first]! += side.counts[k]!;
+    for (let k = 0; k < side.counts.length; k++)
+      counts[Math.floor((side.offset + k) / f) - first]! += side.counts[k]!;
   }
   return { offset: first, counts };
 }
@@ -139,7 +154,14 @@ export function sumOf(h: ExponentialBuckets, zeroThreshold = 0): ExponentialSum 
 }
 
 /** A sum as the SDK shapes a histogram (the zero threshold is not carried), its counts copied. */
-export function bucketsOf(s: ExponentialSum): { count: number; sum: number; scale: number; zeroCount: number; positive: { offset: number; bucketCounts: number[] }; negative: { offset: number; bucketCounts: number[] } } {
+export function bucketsOf(s: ExponentialSum): {
+  count: number;
+  sum: number;
+  scale: number;
+  zeroCount: number;
+  positive: { offset: number; bucketCounts: number[] };
+  negative: { offset: number; bucketCounts: number[] };
+} {
   return {
     count: s.count,
     sum: s.sum,

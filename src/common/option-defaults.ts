@@ -5,7 +5,16 @@
  * (config/service-defaults.ts) is built from it, so the service with no config behaves exactly as
  * `createJobmeter({})`.
  */
-import { CLUSTER_OPTIONS, defaultsOf, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, SERVER_LIMIT_KEYS, SNAPSHOT_OPTIONS } from './option-table.ts';
+import {
+  CLUSTER_OPTIONS,
+  defaultsOf,
+  INGEST_OPTIONS,
+  JOBMETER_OPTIONS,
+  LISTENER_OPTIONS,
+  OTLP_OPTIONS,
+  SERVER_LIMIT_KEYS,
+  SNAPSHOT_OPTIONS,
+} from './option-table.ts';
 
 const top = defaultsOf(JOBMETER_OPTIONS, ['startTimestamps']);
 

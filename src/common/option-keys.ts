@@ -55,10 +55,15 @@ export function checkOptionKeys(value: unknown, section: SectionName, at = ''): 
     const row = Object.hasOwn(rows, key) ? rows[key] : undefined;
     if (row === undefined || row.library === false) {
       const hint = nearestKey(key, known);
-      throw new ConfigError(`${prefix}${key}`, REDACTED, `a key of ${WHAT[section]}: ${known.join(', ')}${hint === undefined ? '' : ` (did you mean ${prefix}${hint}?)`}`);
+      throw new ConfigError(
+        `${prefix}${key}`,
+        REDACTED,
+        `a key of ${WHAT[section]}: ${known.join(', ')}${hint === undefined ? '' : ` (did you mean ${prefix}${hint}?)`}`,
+      );
     }
     const child = value[key];
-    if (row.keys !== undefined && row.keys !== 'open') checkOptionKeys(child, row.keys, `${prefix}${key}`);
+    if (row.keys !== undefined && row.keys !== 'open')
+      checkOptionKeys(child, row.keys, `${prefix}${key}`);
     if (row.items !== undefined && Array.isArray(child)) {
       child.forEach((item, i) => checkOptionKeys(item, row.items!, `${prefix}${key}[${i}]`));
     }

@@ -21,7 +21,8 @@ export const MAX_MILLIS = 2_147_483_647;
 
 /** `value` if it is an integer ≥ 1. */
 export function positiveInteger(value: unknown, key: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new ConfigError(key, value, POSITIVE_INTEGER);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
+    throw new ConfigError(key, value, POSITIVE_INTEGER);
   return value;
 }
 
@@ -43,7 +44,8 @@ export const ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED = `an integer from 1 to ${MAX
 /** A rule for an integer from 1 to `max`, worded `expected`. */
 function integerUpTo(max: number, expected: string): (value: unknown, key: string) => number {
   return (value, key) => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) throw new ConfigError(key, value, expected);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
+      throw new ConfigError(key, value, expected);
     return value;
   };
 }
@@ -53,19 +55,29 @@ export const concurrentRequests = integerUpTo(MAX_CONCURRENT_REQUESTS, CONCURREN
 export const memoryBytes = integerUpTo(MAX_MEMORY_BYTES, MEMORY_BYTES_EXPECTED);
 export const connections = integerUpTo(MAX_CONNECTIONS, CONNECTIONS_EXPECTED);
 export const cardinalityLimit = integerUpTo(MAX_CARDINALITY_LIMIT, CARDINALITY_LIMIT_EXPECTED);
-export const attributeValueLengthLimit = integerUpTo(MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT, ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED);
+export const attributeValueLengthLimit = integerUpTo(
+  MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+  ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED,
+);
 
 /** `value` if it is a number of milliseconds > 0 that a Node timer can wait. */
 export function positiveMillis(value: unknown, key: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) throw new ConfigError(key, value, POSITIVE_MILLIS);
-  if (value > MAX_MILLIS) throw new ConfigError(key, value, `at most ${MAX_MILLIS} milliseconds (a Node timer's longest wait)`);
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0)
+    throw new ConfigError(key, value, POSITIVE_MILLIS);
+  if (value > MAX_MILLIS)
+    throw new ConfigError(
+      key,
+      value,
+      `at most ${MAX_MILLIS} milliseconds (a Node timer's longest wait)`,
+    );
   return value;
 }
 
 /** `value` if it is 0 (none) or a number of milliseconds a Node timer can wait. */
 export function millisOrZero(value: unknown, key: string): number {
   if (value === 0) return 0;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new ConfigError(key, value, `0 or ${POSITIVE_MILLIS}`);
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0)
+    throw new ConfigError(key, value, `0 or ${POSITIVE_MILLIS}`);
   return positiveMillis(value, key);
 }
 
@@ -80,7 +92,8 @@ export function bool(value: unknown, key: string): boolean {
 
 /** A name or label value: something other than whitespace. */
 export function nonEmptyString(value: unknown, key: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(key, value, NON_EMPTY_STRING_EXPECTED);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new ConfigError(key, value, NON_EMPTY_STRING_EXPECTED);
   return value;
 }
 
@@ -90,10 +103,19 @@ export function nonEmptyString(value: unknown, key: string): string {
  * is accepted and two different ones are refused under the attribute's key.
  * @param named the name option's value and how the error names it (`serviceName`, `service_name = …`).
  */
-export function oneServiceName(fromAttribute: unknown, attributeKey: string, named: unknown, namedAs: string): string {
+export function oneServiceName(
+  fromAttribute: unknown,
+  attributeKey: string,
+  named: unknown,
+  namedAs: string,
+): string {
   const value = nonEmptyString(fromAttribute, attributeKey);
   if (named === undefined || named === value) return value;
-  throw new ConfigError(attributeKey, value, `no ${namedAs} ${JSON.stringify(named)} beside it (the service name and the resource's service.name are one setting: give one)`);
+  throw new ConfigError(
+    attributeKey,
+    value,
+    `no ${namedAs} ${JSON.stringify(named)} beside it (the service name and the resource's service.name are one setting: give one)`,
+  );
 }
 
 export const STATE_DIR_EXPECTED = 'a directory path, or false to keep no state file';
@@ -101,15 +123,22 @@ export const STATE_DIR_EXPECTED = 'a directory path, or false to keep no state f
 /** A directory to keep state in, or `false` for none. */
 export function stateDir(value: unknown, key: string): string | false {
   if (value === false) return false;
-  if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) throw new ConfigError(key, value, STATE_DIR_EXPECTED);
+  if (typeof value !== 'string' || value.trim() === '' || value.includes('\0'))
+    throw new ConfigError(key, value, STATE_DIR_EXPECTED);
   return value;
 }
 
 /** A table of string values (resource attributes, headers). Values of secret tables are not shown. */
-export function stringTable(value: unknown, key: string, secret = false): Readonly<Record<string, string>> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(key, secret ? REDACTED : value, STRING_TABLE_EXPECTED);
+export function stringTable(
+  value: unknown,
+  key: string,
+  secret = false,
+): Readonly<Record<string, string>> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigError(key, secret ? REDACTED : value, STRING_TABLE_EXPECTED);
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new ConfigError(`${key}.${k}`, secret ? REDACTED : v, 'a string');
+    if (typeof v !== 'string')
+      throw new ConfigError(`${key}.${k}`, secret ? REDACTED : v, 'a string');
   }
   return value as Readonly<Record<string, string>>;
 }
@@ -122,7 +151,8 @@ export function callback<T extends (...args: never[]) => unknown>(value: T, key:
 
 /** A rejected value as an error shows it: a host's object (a server, a console, a jobmeter) only by its kind. */
 export function shown(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  if (typeof value === 'object' && value !== null)
+    return Array.isArray(value) ? 'an array' : 'an object';
   return value;
 }
 
@@ -130,7 +160,8 @@ export const PORT_EXPECTED = 'an integer from 0 to 65535';
 
 /** A TCP port to bind; 0 picks a free one. */
 export function port(value: unknown, key: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) throw new ConfigError(key, value, PORT_EXPECTED);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535)
+    throw new ConfigError(key, value, PORT_EXPECTED);
   return value;
 }
 
@@ -141,13 +172,29 @@ export function list<T>(value: readonly T[], key: string, what: string): readonl
 }
 
 /** What the SDK's MeterProvider calls on a reader (IMetricReader). */
-const READER_METHODS = ['setMetricProducer', 'selectAggregation', 'selectAggregationTemporality', 'selectCardinalityLimit', 'collect', 'shutdown', 'forceFlush'] as const;
+const READER_METHODS = [
+  'setMetricProducer',
+  'selectAggregation',
+  'selectAggregationTemporality',
+  'selectCardinalityLimit',
+  'collect',
+  'shutdown',
+  'forceFlush',
+] as const;
 
 /** `value` if it is an OpenTelemetry MetricReader: an object with every IMetricReader method. */
 export function metricReader<T>(value: T, key: string): T {
   const reader = value as Record<string, unknown> | null;
-  if (typeof reader !== 'object' || reader === null || READER_METHODS.some((m) => typeof reader[m] !== 'function')) {
-    throw new ConfigError(key, value, `an OpenTelemetry MetricReader (with ${READER_METHODS.join(', ')})`);
+  if (
+    typeof reader !== 'object' ||
+    reader === null ||
+    READER_METHODS.some((m) => typeof reader[m] !== 'function')
+  ) {
+    throw new ConfigError(
+      key,
+      value,
+      `an OpenTelemetry MetricReader (with ${READER_METHODS.join(', ')})`,
+    );
   }
   return value;
 }
@@ -159,7 +206,8 @@ export function oneOfExpected(allowed: readonly string[]): string {
 
 /** `value` if it is one of `allowed`. */
 export function oneOf<T extends string>(value: unknown, allowed: readonly T[], key: string): T {
-  if (!(allowed as readonly unknown[]).includes(value)) throw new ConfigError(key, value, oneOfExpected(allowed));
+  if (!(allowed as readonly unknown[]).includes(value))
+    throw new ConfigError(key, value, oneOfExpected(allowed));
   return value as T;
 }
 
@@ -167,8 +215,14 @@ export function oneOf<T extends string>(value: unknown, allowed: readonly T[], k
  * An export must end before the next one starts: the timeout is at most the interval.
  * @param intervalKey how the interval is named in the message (where the caller's interval came from).
  */
-export function timeoutWithinInterval(timeout: number, interval: number, key: string, intervalKey: string): number {
-  if (timeout > interval) throw new ConfigError(key, timeout, `at most ${intervalKey} (${interval})`);
+export function timeoutWithinInterval(
+  timeout: number,
+  interval: number,
+  key: string,
+  intervalKey: string,
+): number {
+  if (timeout > interval)
+    throw new ConfigError(key, timeout, `at most ${intervalKey} (${interval})`);
   return timeout;
 }
 

@@ -14,7 +14,22 @@
  * What must stay true: a row's file key, default and rule say the same as its type in options.ts
  * (its `@default` tag is checked against the row's default by the docs test).
  */
-import { attributeValueLengthLimit, bodyBytes, bool, callback, cardinalityLimit, concurrentRequests, connections, memoryBytes, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stateDir } from './option-rules.ts';
+import {
+  attributeValueLengthLimit,
+  bodyBytes,
+  bool,
+  callback,
+  cardinalityLimit,
+  concurrentRequests,
+  connections,
+  memoryBytes,
+  nonEmptyString,
+  oneOf,
+  port,
+  positiveInteger,
+  positiveMillis,
+  stateDir,
+} from './option-rules.ts';
 import { HOST_INSTRUMENTS } from './option-values.ts';
 
 /** One option of a section. */
@@ -50,71 +65,267 @@ export type Section = Readonly<Record<string, OptionRow>>;
 
 /** The timeouts and connection cap of every listener (http/server-limits.ts checks them). */
 const SERVER_LIMITS = {
-  requestTimeoutMillis: { file: 'request_timeout_ms', schema: 'millis', default: 30_000, doc: "A request's headers (and body) must arrive within this many ms; past it 408 and the connection closes." },
+  requestTimeoutMillis: {
+    file: 'request_timeout_ms',
+    schema: 'millis',
+    default: 30_000,
+    doc: "A request's headers (and body) must arrive within this many ms; past it 408 and the connection closes.",
+  },
   // Outlasts Prometheus's default 15 s scrape interval, so a scraper's connection is reused.
-  idleTimeoutMillis: { file: 'idle_timeout_ms', schema: 'millis', default: 30_000, doc: 'A keep-alive connection with no request in progress is closed after this many ms.' },
-  maxConnections: { file: 'max_connections', schema: 'connections', default: 256, rule: connections, doc: 'Connections open at once; one more evicts the one longest without progress (idle, or a body still arriving), or is closed when every one has a whole request in.' },
+  idleTimeoutMillis: {
+    file: 'idle_timeout_ms',
+    schema: 'millis',
+    default: 30_000,
+    doc: 'A keep-alive connection with no request in progress is closed after this many ms.',
+  },
+  maxConnections: {
+    file: 'max_connections',
+    schema: 'connections',
+    default: 256,
+    rule: connections,
+    doc: 'Connections open at once; one more evicts the one longest without progress (idle, or a body still arriving), or is closed when every one has a whole request in.',
+  },
 } as const satisfies Section;
 export const SERVER_LIMIT_KEYS = Object.keys(SERVER_LIMITS) as (keyof typeof SERVER_LIMITS)[];
 
 export const LISTENER_OPTIONS = {
-  enabled: { file: 'enabled', schema: 'boolean', library: false, doc: '`false` disables the pull listener (the library: `listener: false`).' },
-  host: { file: 'host', schema: 'host', default: '127.0.0.1', doc: 'Address to bind: loopback (127.0.0.0/8, ::1, localhost) unless allowNonLoopback.' },
-  port: { file: 'port', schema: 'port', default: 9464, rule: port, doc: 'TCP port; 0 picks a free one.' },
-  allowNonLoopback: { file: 'allow_non_loopback', schema: 'boolean', default: false, rule: bool, doc: 'Explicit opt-in to bind a non-loopback address.' },
-  format: { file: 'format', schema: 'listenerFormat', defaultText: "the profile's original's", doc: '`negotiate` (from `Accept`), `text` or `openmetrics`.' },
+  enabled: {
+    file: 'enabled',
+    schema: 'boolean',
+    library: false,
+    doc: '`false` disables the pull listener (the library: `listener: false`).',
+  },
+  host: {
+    file: 'host',
+    schema: 'host',
+    default: '127.0.0.1',
+    doc: 'Address to bind: loopback (127.0.0.0/8, ::1, localhost) unless allowNonLoopback.',
+  },
+  port: {
+    file: 'port',
+    schema: 'port',
+    default: 9464,
+    rule: port,
+    doc: 'TCP port; 0 picks a free one.',
+  },
+  allowNonLoopback: {
+    file: 'allow_non_loopback',
+    schema: 'boolean',
+    default: false,
+    rule: bool,
+    doc: 'Explicit opt-in to bind a non-loopback address.',
+  },
+  format: {
+    file: 'format',
+    schema: 'listenerFormat',
+    defaultText: "the profile's original's",
+    doc: '`negotiate` (from `Accept`), `text` or `openmetrics`.',
+  },
   ...SERVER_LIMITS,
 } as const satisfies Section;
 
 export const OTLP_OPTIONS = {
-  endpoint: { file: 'endpoint', schema: 'endpoint', defaultText: 'none (no push)', doc: 'The metrics URL; one without a path gets `/v1/metrics`.' },
-  protocol: { file: 'protocol', schema: 'protocol', default: 'http/protobuf', doc: '`http/protobuf` or `http/json`.' },
-  intervalMillis: { file: 'interval_ms', schema: 'millis', default: 60_000, doc: 'Export interval in ms.' },
-  timeoutMillis: { file: 'timeout_ms', schema: 'millis', default: 30_000, doc: 'Export timeout in ms; at most the interval.' },
-  temporality: { file: 'temporality', schema: 'temporality', default: 'cumulative', doc: '`cumulative` or `delta`.' },
-  headers: { file: 'headers', schema: 'headers', keys: 'open', defaultText: '{}', doc: 'Extra request headers (e.g. auth); never logged.' },
-  naming: { file: 'naming', schema: 'otlpNaming', defaultText: '`profile` with a legacy profile and cumulative temporality, else `canonical`', doc: "`canonical` OpenTelemetry names, or the profile's exact series." },
+  endpoint: {
+    file: 'endpoint',
+    schema: 'endpoint',
+    defaultText: 'none (no push)',
+    doc: 'The metrics URL; one without a path gets `/v1/metrics`.',
+  },
+  protocol: {
+    file: 'protocol',
+    schema: 'protocol',
+    default: 'http/protobuf',
+    doc: '`http/protobuf` or `http/json`.',
+  },
+  intervalMillis: {
+    file: 'interval_ms',
+    schema: 'millis',
+    default: 60_000,
+    doc: 'Export interval in ms.',
+  },
+  timeoutMillis: {
+    file: 'timeout_ms',
+    schema: 'millis',
+    default: 30_000,
+    doc: 'Export timeout in ms; at most the interval.',
+  },
+  temporality: {
+    file: 'temporality',
+    schema: 'temporality',
+    default: 'cumulative',
+    doc: '`cumulative` or `delta`.',
+  },
+  headers: {
+    file: 'headers',
+    schema: 'headers',
+    keys: 'open',
+    defaultText: '{}',
+    doc: 'Extra request headers (e.g. auth); never logged.',
+  },
+  naming: {
+    file: 'naming',
+    schema: 'otlpNaming',
+    defaultText: '`profile` with a legacy profile and cumulative temporality, else `canonical`',
+    doc: "`canonical` OpenTelemetry names, or the profile's exact series.",
+  },
 } as const satisfies Section;
 
 export const INGEST_OPTIONS = {
-  enabled: { file: 'enabled', schema: 'boolean', library: false, doc: '`true` turns the ingest listener on (the library: an `ingest` object).' },
-  host: { file: 'host', schema: 'host', default: '127.0.0.1', doc: 'Address to bind: loopback unless allowNonLoopback.' },
-  port: { file: 'port', schema: 'port', default: 4318, rule: port, doc: 'TCP port; 0 picks a free one.' },
-  allowNonLoopback: { file: 'allow_non_loopback', schema: 'boolean', default: false, rule: bool, doc: 'Explicit opt-in to bind a non-loopback address.' },
+  enabled: {
+    file: 'enabled',
+    schema: 'boolean',
+    library: false,
+    doc: '`true` turns the ingest listener on (the library: an `ingest` object).',
+  },
+  host: {
+    file: 'host',
+    schema: 'host',
+    default: '127.0.0.1',
+    doc: 'Address to bind: loopback unless allowNonLoopback.',
+  },
+  port: {
+    file: 'port',
+    schema: 'port',
+    default: 4318,
+    rule: port,
+    doc: 'TCP port; 0 picks a free one.',
+  },
+  allowNonLoopback: {
+    file: 'allow_non_loopback',
+    schema: 'boolean',
+    default: false,
+    rule: bool,
+    doc: 'Explicit opt-in to bind a non-loopback address.',
+  },
   // The Collector's `max_request_body_size` default.
-  maxBodyBytes: { file: 'max_body_bytes', schema: 'bodyBytes', default: (20 * 1024 * 1024), rule: bodyBytes, doc: 'Largest request body, as sent and once decompressed; past it 413.' },
-  maxConcurrentRequests: { file: 'max_concurrent_requests', schema: 'concurrent', default: 8, rule: concurrentRequests, doc: 'Requests processed at once; past it 503 with Retry-After.' },
+  maxBodyBytes: {
+    file: 'max_body_bytes',
+    schema: 'bodyBytes',
+    default: 20 * 1024 * 1024,
+    rule: bodyBytes,
+    doc: 'Largest request body, as sent and once decompressed; past it 413.',
+  },
+  maxConcurrentRequests: {
+    file: 'max_concurrent_requests',
+    schema: 'concurrent',
+    default: 8,
+    rule: concurrentRequests,
+    doc: 'Requests processed at once; past it 503 with Retry-After.',
+  },
   // The Collector's Prometheus exporter `metric_expiration` default.
-  expiryMillis: { file: 'expiry_ms', schema: 'millis', default: (5 * 60_000), rule: positiveMillis, doc: 'A series not updated for this long disappears.' },
-  maxSeriesPerInstrument: { default: 2000, rule: positiveInteger, doc: 'Source series one instrument may hold; points of new ones past it are refused.' },
-  maxSeries: { default: 50_000, rule: positiveInteger, doc: 'Source series in all; points of new ones past it are refused.' },
-  maxMemoryBytes: { file: 'max_memory_bytes', schema: 'memoryBytes', default: (128 * 1024 * 1024), rule: memoryBytes, doc: 'Estimated bytes the ingested state may take; points of new series past it are refused.' },
+  expiryMillis: {
+    file: 'expiry_ms',
+    schema: 'millis',
+    default: 5 * 60_000,
+    rule: positiveMillis,
+    doc: 'A series not updated for this long disappears.',
+  },
+  maxSeriesPerInstrument: {
+    default: 2000,
+    rule: positiveInteger,
+    doc: 'Source series one instrument may hold; points of new ones past it are refused.',
+  },
+  maxSeries: {
+    default: 50_000,
+    rule: positiveInteger,
+    doc: 'Source series in all; points of new ones past it are refused.',
+  },
+  maxMemoryBytes: {
+    file: 'max_memory_bytes',
+    schema: 'memoryBytes',
+    default: 128 * 1024 * 1024,
+    rule: memoryBytes,
+    doc: 'Estimated bytes the ingested state may take; points of new series past it are refused.',
+  },
   // The library keeps no file unasked; `jobmeter serve` defaults it (config/service-defaults.ts).
-  stateDir: { file: 'state_dir', schema: 'stateDir', default: false, rule: stateDir, doc: 'Directory of the ingest state file, so a restart goes on; `false`: none.' },
+  stateDir: {
+    file: 'state_dir',
+    schema: 'stateDir',
+    default: false,
+    rule: stateDir,
+    doc: 'Directory of the ingest state file, so a restart goes on; `false`: none.',
+  },
   ...SERVER_LIMITS,
-  token: { file: 'token', schema: 'token', defaultText: 'none', doc: 'A bearer token every sender must present; never logged.' },
-  tokenFile: { file: 'token_file', schema: 'filePath', library: false, doc: 'A file holding the token.' },
-  apiKeys: { file: 'api_keys', schema: 'apiKeys', items: 'apiKey', defaultText: '[]', doc: 'API keys and their tenants, accepted like the token.' },
-  apiKeysFile: { file: 'api_keys_file', schema: 'filePath', library: false, doc: 'A file holding the API keys.' },
-  trustedCidrs: { file: 'trusted_cidrs', schema: 'cidrList', defaultText: '[] (any peer)', doc: "Networks a sender's TCP peer must be in." },
+  token: {
+    file: 'token',
+    schema: 'token',
+    defaultText: 'none',
+    doc: 'A bearer token every sender must present; never logged.',
+  },
+  tokenFile: {
+    file: 'token_file',
+    schema: 'filePath',
+    library: false,
+    doc: 'A file holding the token.',
+  },
+  apiKeys: {
+    file: 'api_keys',
+    schema: 'apiKeys',
+    items: 'apiKey',
+    defaultText: '[]',
+    doc: 'API keys and their tenants, accepted like the token.',
+  },
+  apiKeysFile: {
+    file: 'api_keys_file',
+    schema: 'filePath',
+    library: false,
+    doc: 'A file holding the API keys.',
+  },
+  trustedCidrs: {
+    file: 'trusted_cidrs',
+    schema: 'cidrList',
+    defaultText: '[] (any peer)',
+    doc: "Networks a sender's TCP peer must be in.",
+  },
 } as const satisfies Section;
 
 export const CLUSTER_OPTIONS = {
-  enabled: { file: 'enabled', schema: 'boolean', library: false, doc: '`false`: every process stands alone (the library: `cluster: false`).' },
-  timeoutMillis: { file: 'timeout_ms', schema: 'millis', default: 1000, rule: positiveMillis, doc: "How long a primary's collection waits for its members' reports." },
-  reportTo: { defaultText: 'none', doc: 'In a worker thread: the port to report to (`parentPort`).' },
-  merge: { file: 'merge', schema: 'mergePolicies', keys: 'open', defaultText: '{}', doc: 'Instrument name → `sum` or `max`: how its series from several processes combine.' },
+  enabled: {
+    file: 'enabled',
+    schema: 'boolean',
+    library: false,
+    doc: '`false`: every process stands alone (the library: `cluster: false`).',
+  },
+  timeoutMillis: {
+    file: 'timeout_ms',
+    schema: 'millis',
+    default: 1000,
+    rule: positiveMillis,
+    doc: "How long a primary's collection waits for its members' reports.",
+  },
+  reportTo: {
+    defaultText: 'none',
+    doc: 'In a worker thread: the port to report to (`parentPort`).',
+  },
+  merge: {
+    file: 'merge',
+    schema: 'mergePolicies',
+    keys: 'open',
+    defaultText: '{}',
+    doc: 'Instrument name → `sum` or `max`: how its series from several processes combine.',
+  },
 } as const satisfies Section;
 
 export const BUILD_OPTIONS = {
-  version: { file: 'version', schema: 'nonEmptyString', doc: 'The version reported as `jobmeter.build.info`.' },
+  version: {
+    file: 'version',
+    schema: 'nonEmptyString',
+    doc: 'The version reported as `jobmeter.build.info`.',
+  },
   commit: { file: 'commit', schema: 'nonEmptyString', doc: 'The commit reported with it.' },
-  runtimeVersion: { file: 'runtime_version', schema: 'nonEmptyString', doc: 'The runtime version reported with it.' },
+  runtimeVersion: {
+    file: 'runtime_version',
+    schema: 'nonEmptyString',
+    doc: 'The runtime version reported with it.',
+  },
 } as const satisfies Section;
 
 export const SNAPSHOT_OPTIONS = {
   ttlMillis: { default: 0, doc: "How long a snapshot is reused (crewshipd's profile: 15000)." },
-  timeoutMillis: { default: 2000, doc: "How long a scrape waits for the host's snapshot callback." },
+  timeoutMillis: {
+    default: 2000,
+    doc: "How long a scrape waits for the host's snapshot callback.",
+  },
 } as const satisfies Section;
 
 /** An instrument a host declares (`instruments[]`; domain/check-specs.ts checks its values). */
@@ -123,7 +334,11 @@ export const INSTRUMENT_SPEC_OPTIONS = {
   kind: { doc: '`counter`, `upDownCounter`, `histogram`, `gauge`, or an observable one.' },
   unit: { doc: 'UCUM unit (`s`, `By`, `{run}`, `1`).' },
   description: { doc: 'The description (HELP).' },
-  attributes: { items: 'attributeSpec', defaultText: '[] (none kept)', doc: 'The allow-list: attributes not listed are dropped before aggregation; left out, none are kept.' },
+  attributes: {
+    items: 'attributeSpec',
+    defaultText: '[] (none kept)',
+    doc: 'The allow-list: attributes not listed are dropped before aggregation; left out, none are kept.',
+  },
   buckets: { defaultText: 'none', doc: 'Histogram bucket upper bounds (ascending, without +Inf).' },
   exemplars: { default: false, doc: 'Keep trace-linked exemplars.' },
 } as const satisfies Section;
@@ -132,13 +347,24 @@ export const INSTRUMENT_SPEC_OPTIONS = {
 export const ATTRIBUTE_SPEC_OPTIONS = {
   key: { doc: 'The attribute key.' },
   values: { doc: 'Closed vocabulary: any other value folds into `other` (or is dropped).' },
-  outside: { defaultText: '`other`', doc: 'A value outside the closed vocabulary: fold into `other`, or `drop` it.' },
-  cap: { doc: 'Open vocabulary: the first `cap` distinct values are kept, later ones fold into `other`.' },
+  outside: {
+    defaultText: '`other`',
+    doc: 'A value outside the closed vocabulary: fold into `other`, or `drop` it.',
+  },
+  cap: {
+    doc: 'Open vocabulary: the first `cap` distinct values are kept, later ones fold into `other`.',
+  },
 } as const satisfies Section;
 
 /** `jobmeter serve`'s `[telemetry]`: its own telemetry listener (the config file's only). */
 export const TELEMETRY_OPTIONS = {
-  listen: { file: 'listen', schema: 'loopbackListen', library: false, defaultText: 'none (off)', doc: "Loopback `HOST:PORT` serving jobmeter serve's own telemetry at `/metrics`, and `/health`, `/ready`." },
+  listen: {
+    file: 'listen',
+    schema: 'loopbackListen',
+    library: false,
+    defaultText: 'none (off)',
+    doc: "Loopback `HOST:PORT` serving jobmeter serve's own telemetry at `/metrics`, and `/health`, `/ready`.",
+  },
   enableReload: {
     file: 'enable_reload',
     schema: 'boolean',
@@ -151,24 +377,74 @@ export const TELEMETRY_OPTIONS = {
 
 /** `profile: { name, rules }`. */
 export const PROFILE_TABLE_OPTIONS = {
-  name: { file: 'name', schema: 'profile', default: 'otel', doc: 'The profile the host rules extend.' },
-  rules: { file: 'rules', schema: 'profileRules', defaultText: '[]', doc: 'Rules of the host\'s own, shaped like the built-in tables (naming/check-rules.ts checks them).' },
+  name: {
+    file: 'name',
+    schema: 'profile',
+    default: 'otel',
+    doc: 'The profile the host rules extend.',
+  },
+  rules: {
+    file: 'rules',
+    schema: 'profileRules',
+    defaultText: '[]',
+    doc: "Rules of the host's own, shaped like the built-in tables (naming/check-rules.ts checks them).",
+  },
 } as const satisfies Section;
 
 export const API_KEY_OPTIONS = {
   tenant: { file: 'tenant', schema: 'tenant', doc: 'The tenant the key authenticates.' },
-  key: { file: 'key', schema: 'token', doc: 'The key a client sends as `Authorization: Bearer <key>`.' },
+  key: {
+    file: 'key',
+    schema: 'token',
+    doc: 'The key a client sends as `Authorization: Bearer <key>`.',
+  },
 } as const satisfies Section;
 
 /** createJobmeter's options (and the config file's top level), in the file's key order. */
 export const JOBMETER_OPTIONS = {
-  profile: { file: 'profile', schema: 'profileSetting', keys: 'profileTable', default: 'otel', doc: 'Naming profile, by name or `{ name, rules }`.' },
-  serviceName: { file: 'service_name', schema: 'nonEmptyString', default: 'jobmeter', rule: nonEmptyString, doc: 'The `service.name` resource attribute.' },
-  processMetrics: { file: 'process_metrics', schema: 'boolean', default: true, rule: bool, doc: 'Record Node process/runtime metrics.' },
-  otelScopeInfo: { file: 'otel_scope_info', schema: 'boolean', default: true, rule: bool, doc: 'Native profile: keep `target_info` and `otel_scope_*` labels.' },
-  global: { file: 'global', schema: 'boolean', default: true, rule: bool, doc: "Register jobmeter's MeterProvider as the global one (unless one is)." },
+  profile: {
+    file: 'profile',
+    schema: 'profileSetting',
+    keys: 'profileTable',
+    default: 'otel',
+    doc: 'Naming profile, by name or `{ name, rules }`.',
+  },
+  serviceName: {
+    file: 'service_name',
+    schema: 'nonEmptyString',
+    default: 'jobmeter',
+    rule: nonEmptyString,
+    doc: 'The `service.name` resource attribute.',
+  },
+  processMetrics: {
+    file: 'process_metrics',
+    schema: 'boolean',
+    default: true,
+    rule: bool,
+    doc: 'Record Node process/runtime metrics.',
+  },
+  otelScopeInfo: {
+    file: 'otel_scope_info',
+    schema: 'boolean',
+    default: true,
+    rule: bool,
+    doc: 'Native profile: keep `target_info` and `otel_scope_*` labels.',
+  },
+  global: {
+    file: 'global',
+    schema: 'boolean',
+    default: true,
+    rule: bool,
+    doc: "Register jobmeter's MeterProvider as the global one (unless one is).",
+  },
   // OpenTelemetry's default cardinality limit: series per host instrument, overflow included.
-  cardinalityLimit: { file: 'cardinality_limit', schema: 'cardinalityLimit', default: 2000, rule: cardinalityLimit, doc: 'Series each host instrument may hold, the overflow series included.' },
+  cardinalityLimit: {
+    file: 'cardinality_limit',
+    schema: 'cardinalityLimit',
+    default: 2000,
+    rule: cardinalityLimit,
+    doc: 'Series each host instrument may hold, the overflow series included.',
+  },
   // jobmeter's own label value length (domain/bounded-attributes.ts MAX_VALUE_LENGTH, the same
   // number: a test holds it): a host's labels bounded as jobmeter's are. OpenTelemetry's default,
   // no limit, is never a label's.
@@ -177,9 +453,15 @@ export const JOBMETER_OPTIONS = {
     schema: 'attributeValueLengthLimit',
     default: 256,
     rule: attributeValueLengthLimit,
-    doc: "Longest host attribute value, in characters (the length jobmeter cuts its own to): a longer string, and each in an array, is cut, its last character `…`, and counted in `jobmeter.attribute_values.truncated`; `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` under `jobmeter serve`.",
+    doc: 'Longest host attribute value, in characters (the length jobmeter cuts its own to): a longer string, and each in an array, is cut, its last character `…`, and counted in `jobmeter.attribute_values.truncated`; `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` under `jobmeter serve`.',
   },
-  hostExemplars: { file: 'host_exemplars', schema: 'boolean', default: false, rule: bool, doc: 'Trace-linked exemplars on host instruments.' },
+  hostExemplars: {
+    file: 'host_exemplars',
+    schema: 'boolean',
+    default: false,
+    rule: bool,
+    doc: 'Trace-linked exemplars on host instruments.',
+  },
   hostInstruments: {
     file: 'host_instruments',
     schema: 'hostInstruments',
@@ -187,41 +469,167 @@ export const JOBMETER_OPTIONS = {
     rule: (v: unknown, key: string) => oneOf(v, HOST_INSTRUMENTS, key),
     doc: 'Host instruments a profile has no rule for: `native` names, or `drop`.',
   },
-  resourceAttributes: { file: 'resource_attributes', schema: 'resourceAttributes', keys: 'open', defaultText: '{}', doc: 'Extra resource attributes.' },
-  translationStrategy: { file: 'naming.translation_strategy', schema: 'translationStrategy', defaultText: '`UnderscoreEscapingWithSuffixes`', doc: "The `otel` profile's naming of OTel instruments (the OTel spec's translation strategies)." },
-  unitSuffixes: { file: 'naming.unit_suffixes', schema: 'boolean', default: true, doc: "`false`: the `otel` profile's names without the unit word (`_total` stays), as `@opentelemetry/exporter-prometheus` names them." },
-  startTimestamps: { file: 'naming.start_timestamps', schema: 'boolean', default: false, doc: 'Counters and histograms carry their start time (`_created`, `created_timestamp`).' },
-  naming: { file: 'naming', schema: 'naming', library: false, doc: 'The `[naming]` table: translation_strategy, unit_suffixes, start_timestamps.' },
-  listener: { file: 'listener', schema: 'listener', keys: 'listener', defaultText: '{} (on)', doc: 'The pull listener; `false` disables it.' },
-  otlp: { file: 'otlp', schema: 'otlp', keys: 'otlp', defaultText: 'none', doc: 'OTLP push; without `endpoint` no push reader.' },
-  ingest: { file: 'ingest', schema: 'ingest', keys: 'ingest', defaultText: 'none', doc: 'OTLP/HTTP ingest listener; omitted or `false`: none.' },
-  cluster: { file: 'cluster', schema: 'cluster', keys: 'cluster', defaultText: '{} (on)', doc: '`node:cluster` and worker threads; `false`: every process stands alone.' },
-  metrics: { file: 'metrics', schema: 'metrics', library: false, doc: "`jobmeter serve`'s metrics route (the library: the handler, middleware and plugin options)." },
-  telemetry: { file: 'telemetry', schema: 'telemetry', keys: 'telemetry', library: false, doc: "`jobmeter serve`'s own telemetry listener." },
-  daemon: { file: 'daemon', schema: 'daemon', library: false, doc: "runwisp.toml's `[daemon]`: metrics_enabled, metrics_listen." },
-  metricsToken: { file: 'metrics_token', schema: 'token', library: false, doc: "restic-manager's spelling of `[metrics] token`." },
-  metricsTrustedCidrs: { file: 'metrics_trusted_cidrs', schema: 'cidrList', library: false, doc: "restic-manager's spelling of `[metrics] trusted_cidrs`." },
-  build: { file: 'build', schema: 'build', keys: 'build', defaultText: "jobmeter's own version", doc: 'Reported as `jobmeter.build.info`.' },
-  views: { file: 'views', schema: 'views', defaultText: '[]', doc: 'OpenTelemetry Views for every instrument on jobmeter\'s provider.' },
-  instruments: { items: 'instrumentSpec', defaultText: '[]', doc: 'Instruments the host declares, bounded like the domain\'s own.' },
-  snapshot: { keys: 'snapshot', defaultText: "the profile's, else `{ ttlMillis: 0, timeoutMillis: 2000 }`", doc: "Cache policy for the host's snapshot callback." },
-  hostname: { defaultText: '`os.hostname()`', rule: nonEmptyString, doc: 'The `hostname` label crewshipd puts on every series.' },
-  metricProducers: { defaultText: '[]', doc: 'Producers whose metrics join every pull collection.' },
-  debug: { defaultText: 'none', rule: callback, doc: 'Where to print every OTLP request ingested and export pushed, as the Collector\'s `debug` exporter.' },
+  resourceAttributes: {
+    file: 'resource_attributes',
+    schema: 'resourceAttributes',
+    keys: 'open',
+    defaultText: '{}',
+    doc: 'Extra resource attributes.',
+  },
+  translationStrategy: {
+    file: 'naming.translation_strategy',
+    schema: 'translationStrategy',
+    defaultText: '`UnderscoreEscapingWithSuffixes`',
+    doc: "The `otel` profile's naming of OTel instruments (the OTel spec's translation strategies).",
+  },
+  unitSuffixes: {
+    file: 'naming.unit_suffixes',
+    schema: 'boolean',
+    default: true,
+    doc: "`false`: the `otel` profile's names without the unit word (`_total` stays), as `@opentelemetry/exporter-prometheus` names them.",
+  },
+  startTimestamps: {
+    file: 'naming.start_timestamps',
+    schema: 'boolean',
+    default: false,
+    doc: 'Counters and histograms carry their start time (`_created`, `created_timestamp`).',
+  },
+  naming: {
+    file: 'naming',
+    schema: 'naming',
+    library: false,
+    doc: 'The `[naming]` table: translation_strategy, unit_suffixes, start_timestamps.',
+  },
+  listener: {
+    file: 'listener',
+    schema: 'listener',
+    keys: 'listener',
+    defaultText: '{} (on)',
+    doc: 'The pull listener; `false` disables it.',
+  },
+  otlp: {
+    file: 'otlp',
+    schema: 'otlp',
+    keys: 'otlp',
+    defaultText: 'none',
+    doc: 'OTLP push; without `endpoint` no push reader.',
+  },
+  ingest: {
+    file: 'ingest',
+    schema: 'ingest',
+    keys: 'ingest',
+    defaultText: 'none',
+    doc: 'OTLP/HTTP ingest listener; omitted or `false`: none.',
+  },
+  cluster: {
+    file: 'cluster',
+    schema: 'cluster',
+    keys: 'cluster',
+    defaultText: '{} (on)',
+    doc: '`node:cluster` and worker threads; `false`: every process stands alone.',
+  },
+  metrics: {
+    file: 'metrics',
+    schema: 'metrics',
+    library: false,
+    doc: "`jobmeter serve`'s metrics route (the library: the handler, middleware and plugin options).",
+  },
+  telemetry: {
+    file: 'telemetry',
+    schema: 'telemetry',
+    keys: 'telemetry',
+    library: false,
+    doc: "`jobmeter serve`'s own telemetry listener.",
+  },
+  daemon: {
+    file: 'daemon',
+    schema: 'daemon',
+    library: false,
+    doc: "runwisp.toml's `[daemon]`: metrics_enabled, metrics_listen.",
+  },
+  metricsToken: {
+    file: 'metrics_token',
+    schema: 'token',
+    library: false,
+    doc: "restic-manager's spelling of `[metrics] token`.",
+  },
+  metricsTrustedCidrs: {
+    file: 'metrics_trusted_cidrs',
+    schema: 'cidrList',
+    library: false,
+    doc: "restic-manager's spelling of `[metrics] trusted_cidrs`.",
+  },
+  build: {
+    file: 'build',
+    schema: 'build',
+    keys: 'build',
+    defaultText: "jobmeter's own version",
+    doc: 'Reported as `jobmeter.build.info`.',
+  },
+  views: {
+    file: 'views',
+    schema: 'views',
+    defaultText: '[]',
+    doc: "OpenTelemetry Views for every instrument on jobmeter's provider.",
+  },
+  instruments: {
+    items: 'instrumentSpec',
+    defaultText: '[]',
+    doc: "Instruments the host declares, bounded like the domain's own.",
+  },
+  snapshot: {
+    keys: 'snapshot',
+    defaultText: "the profile's, else `{ ttlMillis: 0, timeoutMillis: 2000 }`",
+    doc: "Cache policy for the host's snapshot callback.",
+  },
+  hostname: {
+    defaultText: '`os.hostname()`',
+    rule: nonEmptyString,
+    doc: 'The `hostname` label crewshipd puts on every series.',
+  },
+  metricProducers: {
+    defaultText: '[]',
+    doc: 'Producers whose metrics join every pull collection.',
+  },
+  debug: {
+    defaultText: 'none',
+    rule: callback,
+    doc: "Where to print every OTLP request ingested and export pushed, as the Collector's `debug` exporter.",
+  },
   readers: { defaultText: '[]', doc: "Standard OpenTelemetry readers on jobmeter's provider." },
-  log: { defaultText: 'stderr, prefixed `jobmeter: `', rule: callback, doc: 'Where jobmeter writes its few startup lines.' },
+  log: {
+    defaultText: 'stderr, prefixed `jobmeter: `',
+    rule: callback,
+    doc: 'Where jobmeter writes its few startup lines.',
+  },
 } as const satisfies Section;
 
 /** `new JobmeterReader(options)`: the createJobmeter options that make sense for a reader of someone else's provider. */
 export const READER_OPTIONS = {
-  ...pick(JOBMETER_OPTIONS, ['profile', 'listener', 'otelScopeInfo', 'hostname', 'hostInstruments', 'startTimestamps', 'translationStrategy', 'unitSuffixes', 'attributeValueLengthLimit']),
-  metricProducers: { defaultText: '[]', doc: "Producers whose metrics join every collection, after the provider's own." },
+  ...pick(JOBMETER_OPTIONS, [
+    'profile',
+    'listener',
+    'otelScopeInfo',
+    'hostname',
+    'hostInstruments',
+    'startTimestamps',
+    'translationStrategy',
+    'unitSuffixes',
+    'attributeValueLengthLimit',
+  ]),
+  metricProducers: {
+    defaultText: '[]',
+    doc: "Producers whose metrics join every collection, after the provider's own.",
+  },
 } as const satisfies Section;
 
 /** `createRecorder(meter, options)`. */
 export const RECORDER_OPTIONS = {
   ...pick(JOBMETER_OPTIONS, ['instruments', 'build', 'snapshot']),
-  profile: { defaultText: '`otel`', doc: 'The profile the host\'s JobmeterReader serves: its vocabularies, buckets and snapshot policy.' },
+  profile: {
+    defaultText: '`otel`',
+    doc: "The profile the host's JobmeterReader serves: its vocabularies, buckets and snapshot policy.",
+  },
 } as const satisfies Section;
 
 /** `jobmeterViews(profile, options)`. */
@@ -236,11 +644,21 @@ export const ROUTE_OPTIONS = {
   token: { defaultText: 'none', doc: 'A bearer token; never logged.' },
   apiKeys: { items: 'apiKey', defaultText: '[]', doc: 'API keys and their tenants.' },
   trustedCidrs: { defaultText: '[]', doc: 'Networks allowed by the cidr gate.' },
-  trustProxy: { defaultText: "the posture's", doc: "Proxies whose `X-Forwarded-For` is believed." },
-  accessLog: { keys: 'accessLog', defaultText: "the posture's", doc: 'The access line on every request: `true`, or `{ stream, verbose, now }`.' },
-  maxInflightScrapes: { default: 0, doc: 'Scrapes at once past which a scrape gets 503; 0: no limit.' },
+  trustProxy: { defaultText: "the posture's", doc: 'Proxies whose `X-Forwarded-For` is believed.' },
+  accessLog: {
+    keys: 'accessLog',
+    defaultText: "the posture's",
+    doc: 'The access line on every request: `true`, or `{ stream, verbose, now }`.',
+  },
+  maxInflightScrapes: {
+    default: 0,
+    doc: 'Scrapes at once past which a scrape gets 503; 0: no limit.',
+  },
   format: { defaultText: "the jobmeter's", doc: '`negotiate`, `text` or `openmetrics`.' },
-  selfMetrics: { defaultText: 'true for the native profile', doc: 'Serve `jobmeter_scrape_errors_total{cause}`.' },
+  selfMetrics: {
+    defaultText: 'true for the native profile',
+    doc: 'Serve `jobmeter_scrape_errors_total{cause}`.',
+  },
 } as const satisfies Section;
 
 export const ACCESS_LOG_OPTIONS = {
@@ -269,24 +687,54 @@ export const SECTIONS = {
   accessLog: ACCESS_LOG_OPTIONS,
   telemetry: TELEMETRY_OPTIONS,
 } as const satisfies Record<SectionName, Section>;
-export type SectionName = 'jobmeter' | 'profileTable' | 'listener' | 'otlp' | 'ingest' | 'apiKey' | 'cluster' | 'build' | 'snapshot' | 'instrumentSpec' | 'attributeSpec' | 'reader' | 'recorder' | 'views' | 'route' | 'accessLog' | 'telemetry';
+export type SectionName =
+  | 'jobmeter'
+  | 'profileTable'
+  | 'listener'
+  | 'otlp'
+  | 'ingest'
+  | 'apiKey'
+  | 'cluster'
+  | 'build'
+  | 'snapshot'
+  | 'instrumentSpec'
+  | 'attributeSpec'
+  | 'reader'
+  | 'recorder'
+  | 'views'
+  | 'route'
+  | 'accessLog'
+  | 'telemetry';
 
 /** The rows of a section a library options object may have (not the config file's only). */
 export function libraryKeys(section: Section): string[] {
   return Object.keys(section).filter((k) => section[k]!.library !== false);
 }
 
-type Defaults<S> = { readonly [K in keyof S as S[K] extends { readonly default: unknown } ? K : never]: S[K] extends { readonly default: infer D } ? D : never };
+type Defaults<S> = {
+  readonly [K in keyof S as S[K] extends { readonly default: unknown } ? K : never]: S[K] extends {
+    readonly default: infer D;
+  }
+    ? D
+    : never;
+};
 
 /** A section's defaults, by key (rows without one left out; `except`'s keys too). */
-export function defaultsOf<S extends Section, X extends keyof S = never>(section: S, except: readonly X[] = []): Omit<Defaults<S>, X> {
+export function defaultsOf<S extends Section, X extends keyof S = never>(
+  section: S,
+  except: readonly X[] = [],
+): Omit<Defaults<S>, X> {
   const out: Record<string, unknown> = {};
-  for (const [k, row] of Object.entries(section)) if ('default' in row && !(except as readonly string[]).includes(k)) out[k] = row.default;
+  for (const [k, row] of Object.entries(section))
+    if ('default' in row && !(except as readonly string[]).includes(k)) out[k] = row.default;
   return out as Omit<Defaults<S>, X>;
 }
 
 /** {@link defaultsOf} for the rows the config file has (a file key), `except`'s left out. */
-export function fileDefaults<S extends Section, X extends keyof S = never>(section: S, except: readonly X[] = []): Partial<Omit<Defaults<S>, X>> {
+export function fileDefaults<S extends Section, X extends keyof S = never>(
+  section: S,
+  except: readonly X[] = [],
+): Partial<Omit<Defaults<S>, X>> {
   const out: Record<string, unknown> = defaultsOf(section, except);
   for (const k of Object.keys(out)) if (section[k]!.file === undefined) delete out[k];
   return out as Partial<Omit<Defaults<S>, X>>;
@@ -301,19 +749,37 @@ function pick<S extends Section, K extends keyof S>(section: S, keys: readonly K
  * by the row's rule under `prefix.key` (`except`'s rows left out: resolved by their caller).
  * @throws ConfigError naming the option, for a value its rule refuses.
  */
-export function resolveSection<S extends Section, X extends keyof S = never>(given: object | undefined, section: S, prefix: string, except: readonly X[] = []): Omit<Defaults<S>, X> {
+export function resolveSection<S extends Section, X extends keyof S = never>(
+  given: object | undefined,
+  section: S,
+  prefix: string,
+  except: readonly X[] = [],
+): Omit<Defaults<S>, X> {
   const out: Record<string, unknown> = {};
   for (const [k, row] of Object.entries(section)) {
-    if ('default' in row && !(except as readonly string[]).includes(k)) out[k] = resolveOption(section, k, (given as Record<string, unknown> | undefined)?.[k], prefix);
+    if ('default' in row && !(except as readonly string[]).includes(k))
+      out[k] = resolveOption(
+        section,
+        k,
+        (given as Record<string, unknown> | undefined)?.[k],
+        prefix,
+      );
   }
   return out as Omit<Defaults<S>, X>;
 }
 
 /** The option `key` of `section`: `value`, or the row's default when undefined, checked by the row's rule. */
-export function resolveOption<S extends Section, K extends keyof S & string>(section: S, key: K, value: unknown, prefix = ''): S[K] extends { readonly default: infer D } ? D : unknown {
+export function resolveOption<S extends Section, K extends keyof S & string>(
+  section: S,
+  key: K,
+  value: unknown,
+  prefix = '',
+): S[K] extends { readonly default: infer D } ? D : unknown {
   const row = section[key]!;
   const v = value ?? row.default;
-  return (row.rule === undefined ? v : row.rule(v as never, prefix === '' ? key : `${prefix}.${key}`)) as S[K] extends { readonly default: infer D } ? D : unknown;
+  return (
+    row.rule === undefined ? v : row.rule(v as never, prefix === '' ? key : `${prefix}.${key}`)
+  ) as S[K] extends { readonly default: infer D } ? D : unknown;
 }
 
 /** The config file's key → the row's key, for the rows of `section` in the file's table `table` (`''`: the section's own). */
@@ -322,7 +788,8 @@ export function fileNames(section: Section, table = ''): Readonly<Record<string,
   for (const [k, row] of Object.entries(section)) {
     if (row.file === undefined) continue;
     const dot = row.file.indexOf('.');
-    if (table === '' ? dot === -1 : row.file.startsWith(`${table}.`)) out[row.file.slice(dot + 1)] = k;
+    if (table === '' ? dot === -1 : row.file.startsWith(`${table}.`))
+      out[row.file.slice(dot + 1)] = k;
   }
   return out;
 }

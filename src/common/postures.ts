@@ -84,7 +84,13 @@ export const POSTURES: Readonly<Record<PostureName, Posture>> = deepFreeze({
    * listener (`metrics_listen`) or put a proxy in front. RUNWISP_TRUST_PROXY is read for
    * compatibility; no runwisp gate looks at the client address.
    */
-  runwisp: { ...BASE, name: 'runwisp', gates: [], optIn: true, env: { trustedProxies: 'RUNWISP_TRUST_PROXY' } },
+  runwisp: {
+    ...BASE,
+    name: 'runwisp',
+    gates: [],
+    optIn: true,
+    env: { trustedProxies: 'RUNWISP_TRUST_PROXY' },
+  },
   /** `--auth`: a valid API key like every endpoint, 401 and `exec_rejected_total{reason="unauthorized"}` otherwise. */
   wasmrun: {
     ...BASE,
@@ -135,4 +141,3 @@ export const GATE_KINDS: readonly GateKind[] = ['loopback', 'bearer', 'cidr'];
 export function postureForProfile(profile: string): Posture {
   return POSTURES[profile as PostureName] ?? POSTURES.otel;
 }
-

@@ -6,6 +6,12 @@
  * `hasOwnProperty`) are ordinary own keys once assigned; only `__proto__` needs defining.
  */
 export function setAttribute<V>(out: { [key: string]: V }, key: string, value: V): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(out, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   else out[key] = value;
 }

@@ -50,7 +50,11 @@ holdShape(new Slice());
  * socket, gzip), so that work counts against the same slice. An item `skip` says yes to is not
  * handed out, only checked at: a point where the producer lets the loop yield.
  */
-export async function* inSlices<T>(items: Iterable<T>, budget = SLICE_MILLIS, skip?: (item: T) => boolean): AsyncGenerator<T, void, undefined> {
+export async function* inSlices<T>(
+  items: Iterable<T>,
+  budget = SLICE_MILLIS,
+  skip?: (item: T) => boolean,
+): AsyncGenerator<T, void, undefined> {
   const slice = new Slice(budget);
   await slice.next();
   for (const item of items) {

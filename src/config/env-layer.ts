@@ -3,7 +3,11 @@
  * standard OTEL_* variables (otel-env.ts reads them as the specification says) and the daemon's
  * identity, JOBMETER_BUILD_*.
  */
-import { attributeValueLengthLimitFromEnv, otlpOptionsFromEnv, resourceFromEnv } from './otel-env.ts';
+import {
+  attributeValueLengthLimitFromEnv,
+  otlpOptionsFromEnv,
+  resourceFromEnv,
+} from './otel-env.ts';
 import type { BuildConfig, ServiceConfig } from './service-config.ts';
 
 /** The OTEL_* environment as a config layer (otel-env.ts validates and throws ConfigError), with the daemon's JOBMETER_BUILD_*. */

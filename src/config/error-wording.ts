@@ -26,15 +26,48 @@ import {
   type Table,
 } from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
-import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
-import { ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED, BODY_BYTES_EXPECTED, BOOLEAN_EXPECTED, CARDINALITY_LIMIT_EXPECTED, CONCURRENT_EXPECTED, CONNECTIONS_EXPECTED, MAX_MILLIS, MEMORY_BYTES_EXPECTED, NON_EMPTY_STRING_EXPECTED, oneOfExpected, STRING_TABLE_EXPECTED, PORT_EXPECTED, ROUTE_PATH_EXPECTED, STATE_DIR_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
+import {
+  HOST_INSTRUMENTS,
+  LISTENER_FORMATS,
+  OTLP_NAMINGS,
+  OTLP_PROTOCOLS,
+  PROFILE_NAMES,
+  TEMPORALITIES,
+} from '../options.ts';
+import {
+  ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED,
+  BODY_BYTES_EXPECTED,
+  BOOLEAN_EXPECTED,
+  CARDINALITY_LIMIT_EXPECTED,
+  CONCURRENT_EXPECTED,
+  CONNECTIONS_EXPECTED,
+  MAX_MILLIS,
+  MEMORY_BYTES_EXPECTED,
+  NON_EMPTY_STRING_EXPECTED,
+  oneOfExpected,
+  STRING_TABLE_EXPECTED,
+  PORT_EXPECTED,
+  ROUTE_PATH_EXPECTED,
+  STATE_DIR_EXPECTED,
+  TENANT_EXPECTED,
+  TOKEN_EXPECTED,
+} from '../common/option-rules.ts';
 import { nearestKey } from '../common/did-you-mean.ts';
 import { API_KEY_OPTIONS, fileNames, PROFILE_TABLE_OPTIONS } from '../common/option-table.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 
 /** The keys of a `[[profile.rules]]` rule, required ones first. */
-const RULE_KEYS: readonly string[] = ['instrument', 'name', 'type', 'help', 'unit', 'labels', 'values', 'zero_fill'];
+const RULE_KEYS: readonly string[] = [
+  'instrument',
+  'name',
+  'type',
+  'help',
+  'unit',
+  'labels',
+  'values',
+  'zero_fill',
+];
 
 /** Expectation texts, shared with the flag parser so messages read the same everywhere. */
 export const EXPECT = {
@@ -62,7 +95,8 @@ export const EXPECT = {
   connections: CONNECTIONS_EXPECTED,
   posture: oneOfExpected(POSTURE_NAMES),
   path: ROUTE_PATH_EXPECTED,
-  loopbackListen: 'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
+  loopbackListen:
+    'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
   token: TOKEN_EXPECTED,
   filePath: 'a non-empty file path',
   cidrList: 'a list of IP addresses or CIDRs, e.g. ["10.0.0.0/8"]',
@@ -73,7 +107,8 @@ export const EXPECT = {
   inflight: `an integer from 0 (no limit) to ${MAX_INFLIGHT_SCRAPES}`,
   profileSetting: `a profile name (one of ${PROFILE_NAMES.join(', ')}) or a [profile] table with name and rules`,
   profileRules: 'a list of [[profile.rules]] tables',
-  profileRule: 'a rule table: instrument, name, type, help, and optionally unit, labels, values, zero_fill',
+  profileRule:
+    'a rule table: instrument, name, type, help, and optionally unit, labels, values, zero_fill',
   ruleType: oneOfExpected(RULE_TYPES),
   ruleLabels: 'a list of [attribute, label] pairs, e.g. [["runner", "runner"]]',
   ruleValues: 'a table: attribute → { canonical value = "the original\'s word" }',
@@ -85,9 +120,12 @@ export const EXPECT = {
   mergePolicy: oneOfExpected(MERGE_POLICIES),
   views: 'a list of [[views]] tables, each with a selector and a stream',
   view: 'a [[views]] table: selector, and optionally stream',
-  viewSelector: 'a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url',
-  viewStream: 'a stream table: name, description, aggregation, attribute_keys, aggregation_cardinality_limit',
-  viewAggregation: 'exactly one aggregation: default, drop, sum, last_value, explicit_bucket_histogram or base2_exponential_bucket_histogram',
+  viewSelector:
+    'a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url',
+  viewStream:
+    'a stream table: name, description, aggregation, attribute_keys, aggregation_cardinality_limit',
+  viewAggregation:
+    'exactly one aggregation: default, drop, sum, last_value, explicit_bucket_histogram or base2_exponential_bucket_histogram',
   emptyTable: 'an empty table, e.g. drop = {}',
   explicitBuckets: 'a table: boundaries = [numbers], and optionally record_min_max',
   exponentialBuckets: 'a table: max_size (2-16384), max_scale (-10-20), record_min_max',
@@ -114,11 +152,17 @@ const VIEW_TABLES: Partial<Record<DefinitionName, string>> = {
 /** What a value that failed a definition is told: the value to show (maybe redacted) and the expectation. */
 type Describe = (value: unknown) => { shown?: unknown; expected: string };
 
-const plain = (expected: string): Describe => () => ({ expected });
-const quoted = (expected: string): Describe => (value) => ({ expected: expected + quotedHint(value) });
-const choice = (expected: string, allowed: readonly string[]): Describe => (value) => ({
-  expected: expected + didYouMeanValue(value, allowed),
-});
+const plain =
+  (expected: string): Describe =>
+  () => ({ expected });
+const quoted =
+  (expected: string): Describe =>
+  (value) => ({ expected: expected + quotedHint(value) });
+const choice =
+  (expected: string, allowed: readonly string[]): Describe =>
+  (value) => ({
+    expected: expected + didYouMeanValue(value, allowed),
+  });
 
 /** Every definition of the schema, and how its failure reads. */
 const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
@@ -133,10 +177,19 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   build: plain(EXPECT.table),
   resourceAttributes: plain(EXPECT.stringTable),
   headers: plain(EXPECT.stringTable),
-  apiKeys: (value) => ({ shown: REDACTED, expected: `${EXPECT.apiKeys} (got ${describeType(value)})` }),
-  apiKey: (value) => ({ shown: REDACTED, expected: `${EXPECT.apiKey} (got ${describeType(value)})` }),
+  apiKeys: (value) => ({
+    shown: REDACTED,
+    expected: `${EXPECT.apiKeys} (got ${describeType(value)})`,
+  }),
+  apiKey: (value) => ({
+    shown: REDACTED,
+    expected: `${EXPECT.apiKey} (got ${describeType(value)})`,
+  }),
   profile: choice(EXPECT.profile, PROFILE_NAMES),
-  profileSetting: (value) => (typeof value === 'string' ? choice(EXPECT.profile, PROFILE_NAMES)(value) : { expected: EXPECT.profileSetting }),
+  profileSetting: (value) =>
+    typeof value === 'string'
+      ? choice(EXPECT.profile, PROFILE_NAMES)(value)
+      : { expected: EXPECT.profileSetting },
   profileRules: plain(EXPECT.profileRules),
   profileRule: plain(EXPECT.profileRule),
   ruleType: choice(EXPECT.ruleType, RULE_TYPES),
@@ -150,7 +203,10 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   port: quoted(EXPECT.port),
   listenerFormat: choice(EXPECT.format, LISTENER_FORMATS),
   // user:password in a rejected endpoint is masked before it is echoed.
-  endpoint: (value) => ({ shown: typeof value === 'string' ? maskUserinfo(value) : value, expected: EXPECT.endpoint }),
+  endpoint: (value) => ({
+    shown: typeof value === 'string' ? maskUserinfo(value) : value,
+    expected: EXPECT.endpoint,
+  }),
   protocol: choice(EXPECT.protocol, OTLP_PROTOCOLS),
   millis: quoted(EXPECT.millis),
   temporality: choice(EXPECT.temporality, TEMPORALITIES),
@@ -171,7 +227,11 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
   filePath: plain(EXPECT.filePath),
   stateDir: plain(STATE_DIR_EXPECTED),
   // A comma-separated string is the environment's form, not a file's.
-  cidrList: (value) => ({ expected: EXPECT.cidrList + (typeof value === 'string' ? ' (a list, not a comma-separated string)' : '') }),
+  cidrList: (value) => ({
+    expected:
+      EXPECT.cidrList +
+      (typeof value === 'string' ? ' (a list, not a comma-separated string)' : ''),
+  }),
   cidr: plain(EXPECT.cidr),
   tenant: plain(EXPECT.tenant),
   inflight: quoted(EXPECT.inflight),
@@ -222,10 +282,15 @@ export function toConfigError(
   const node = valueAt(root, segments);
   const definition = definitionAt(segments, rootDefinition);
 
-  const propertyName = error.propertyName ?? (error.keyword === 'propertyNames' ? (error.params as { propertyName: string }).propertyName : undefined);
+  const propertyName =
+    error.propertyName ??
+    (error.keyword === 'propertyNames'
+      ? (error.params as { propertyName: string }).propertyName
+      : undefined);
   if (propertyName !== undefined) {
     const value = (node as Record<string, unknown>)[propertyName];
-    if (definition === 'headers') return new ConfigError(`${at}.${propertyName}`, REDACTED, EXPECT.headerName);
+    if (definition === 'headers')
+      return new ConfigError(`${at}.${propertyName}`, REDACTED, EXPECT.headerName);
     // resourceAttributes: a blank name reads as `""`, which is what it is.
     const key = propertyName.trim() === '' ? `${at}.""` : `${at}.${propertyName}`;
     return new ConfigError(key, value, EXPECT.attributeName);
@@ -237,19 +302,35 @@ export function toConfigError(
     if (definition === 'apiKey') {
       const keys = Object.keys(fileNames(API_KEY_OPTIONS));
       const hint = nearest(name, keys);
-      return new ConfigError(`${at}.${name}`, REDACTED, `a key of an API key: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+      return new ConfigError(
+        `${at}.${name}`,
+        REDACTED,
+        `a key of an API key: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
+      );
     }
     if (definition === 'profileSetting' || definition === 'profileRule') {
-      const keys = definition === 'profileRule' ? RULE_KEYS : Object.keys(fileNames(PROFILE_TABLE_OPTIONS));
+      const keys =
+        definition === 'profileRule' ? RULE_KEYS : Object.keys(fileNames(PROFILE_TABLE_OPTIONS));
       const hint = nearest(name, keys);
       const what = definition === 'profileRule' ? 'a [[profile.rules]] rule' : '[profile]';
-      return new ConfigError(`${at}.${name}`, REDACTED, `a key of ${what}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+      return new ConfigError(
+        `${at}.${name}`,
+        REDACTED,
+        `a key of ${what}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
+      );
     }
     const viewTable = definition === undefined ? undefined : VIEW_TABLES[definition];
     if (viewTable !== undefined) {
-      const keys = Object.keys((CONFIG_SCHEMA.definitions[definition!] as { properties?: object }).properties ?? (CONFIG_SCHEMA.definitions.view.allOf[0].properties));
+      const keys = Object.keys(
+        (CONFIG_SCHEMA.definitions[definition!] as { properties?: object }).properties ??
+          CONFIG_SCHEMA.definitions.view.allOf[0].properties,
+      );
       const hint = nearest(name, keys);
-      return new ConfigError(`${at}.${name}`, REDACTED, `a key of ${viewTable}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+      return new ConfigError(
+        `${at}.${name}`,
+        REDACTED,
+        `a key of ${viewTable}: ${keys.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
+      );
     }
     return unknownKey(name, (definition ?? '') as Table);
   }
@@ -257,8 +338,14 @@ export function toConfigError(
   if (error.keyword === 'required') {
     // API keys and profile rules have required fields: a missing one is an undefined value.
     const name = (error.params as { missingProperty: string }).missingProperty;
-    if (definition === 'profileRule') return new ConfigError(`${at}.${name}`, undefined, `the rule's ${name} (required: ${RULE_KEYS.slice(0, 4).join(', ')})`);
-    if (definition === 'view') return new ConfigError(`${at}.${name}`, undefined, EXPECT.viewSelector);
+    if (definition === 'profileRule')
+      return new ConfigError(
+        `${at}.${name}`,
+        undefined,
+        `the rule's ${name} (required: ${RULE_KEYS.slice(0, 4).join(', ')})`,
+      );
+    if (definition === 'view')
+      return new ConfigError(`${at}.${name}`, undefined, EXPECT.viewSelector);
     return describe(name === 'key' ? 'token' : 'tenant', undefined, `${at}.${name}`);
   }
 
@@ -300,7 +387,8 @@ function valueAt(root: unknown, segments: readonly (string | number)[]): unknown
 /** `metrics`, `api_keys`, 0, `tenant` → `metrics.api_keys[0].tenant`. */
 function dotted(rootKey: string, segments: readonly (string | number)[]): string {
   let out = rootKey;
-  for (const s of segments) out = typeof s === 'number' ? `${out}[${s}]` : out === '' ? s : `${out}.${s}`;
+  for (const s of segments)
+    out = typeof s === 'number' ? `${out}[${s}]` : out === '' ? s : `${out}.${s}`;
   return out;
 }
 
@@ -381,7 +469,11 @@ function suggestKey(key: string, where: Table): string | undefined {
   return undefined;
 }
 
-function nearest(input: string, candidates: readonly string[], exactOnly = false): string | undefined {
+function nearest(
+  input: string,
+  candidates: readonly string[],
+  exactOnly = false,
+): string | undefined {
   return nearestKey(input, candidates, exactOnly, ALIASES);
 }
 

@@ -22,12 +22,29 @@
  */
 import type { FamilyRule } from '../naming/types.ts';
 import { oneServiceName, timeoutWithinInterval } from '../common/option-rules.ts';
-import { BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, type Section } from '../common/option-table.ts';
+import {
+  BUILD_OPTIONS,
+  CLUSTER_OPTIONS,
+  fileNames,
+  INGEST_OPTIONS,
+  JOBMETER_OPTIONS,
+  LISTENER_OPTIONS,
+  OTLP_OPTIONS,
+  type Section,
+} from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import type { ProfileName } from '../options.ts';
 import { isTable } from './error-wording.ts';
 import { check, parseLoopbackListen } from './schema-validator.ts';
-import type { ApiKeyConfig, ClusterConfig, IngestConfig, MetricsConfig, NamingConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
+import type {
+  ApiKeyConfig,
+  ClusterConfig,
+  IngestConfig,
+  MetricsConfig,
+  NamingConfig,
+  OtlpConfig,
+  ServiceConfig,
+} from './service-config.ts';
 import { viewOptions, type ViewTable } from './views-section.ts';
 
 /**
@@ -76,7 +93,10 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         break;
       case 'cluster': {
         const { merge, ...rest } = renameKeys(value, CLUSTER_KEYS) as ClusterConfig;
-        out.cluster = { ...rest, ...(merge !== undefined && merge !== null && { merge: { ...merge } }) };
+        out.cluster = {
+          ...rest,
+          ...(merge !== undefined && merge !== null && { merge: { ...merge } }),
+        };
         break;
       }
       case 'metrics':
@@ -86,8 +106,14 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         out.metrics = { ...out.metrics, ...daemon(value as Record<string, unknown> | null) };
         break;
       case 'telemetry': {
-        const { listen, enable_reload: enableReload } = (value ?? {}) as { listen?: unknown; enable_reload?: boolean };
-        out.telemetry = { ...(listen !== undefined && { listen: parseLoopbackListen(listen, 'telemetry.listen') }), ...(enableReload !== undefined && { enableReload }) };
+        const { listen, enable_reload: enableReload } = (value ?? {}) as {
+          listen?: unknown;
+          enable_reload?: boolean;
+        };
+        out.telemetry = {
+          ...(listen !== undefined && { listen: parseLoopbackListen(listen, 'telemetry.listen') }),
+          ...(enableReload !== undefined && { enableReload }),
+        };
         break;
       }
       case 'metrics_token':
@@ -123,7 +149,12 @@ function liftServiceName(out: ServiceConfig): void {
   if (attributes === undefined || !Object.hasOwn(attributes, 'service.name')) return;
   const { 'service.name': given, ...rest } = attributes;
   out.resourceAttributes = rest;
-  out.serviceName = oneServiceName(given, SERVICE_NAME_ATTRIBUTE, out.serviceName, 'service_name =');
+  out.serviceName = oneServiceName(
+    given,
+    SERVICE_NAME_ATTRIBUTE,
+    out.serviceName,
+    'service_name =',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,11 +162,22 @@ function liftServiceName(out: ServiceConfig): void {
 // Tables, already validated: renamed to camelCase, plus the checks across keys.
 
 /** The top level's single values, taken as they are (the option table's file keys → its keys). */
-export const TOP_VALUES = pickNames(JOBMETER_OPTIONS, ['serviceName', 'processMetrics', 'otelScopeInfo', 'global', 'cardinalityLimit', 'attributeValueLengthLimit', 'hostExemplars', 'hostInstruments']) as Readonly<Record<string, keyof ServiceConfig>>;
+export const TOP_VALUES = pickNames(JOBMETER_OPTIONS, [
+  'serviceName',
+  'processMetrics',
+  'otelScopeInfo',
+  'global',
+  'cardinalityLimit',
+  'attributeValueLengthLimit',
+  'hostExemplars',
+  'hostInstruments',
+]) as Readonly<Record<string, keyof ServiceConfig>>;
 const LISTENER_KEYS = fileNames(LISTENER_OPTIONS);
 const OTLP_KEYS = fileNames(OTLP_OPTIONS);
 /** `[naming]`'s keys are top-level options of the library's. */
-export const NAMING_VALUES = fileNames(JOBMETER_OPTIONS, 'naming') as Readonly<Record<string, keyof NamingConfig>>;
+export const NAMING_VALUES = fileNames(JOBMETER_OPTIONS, 'naming') as Readonly<
+  Record<string, keyof NamingConfig>
+>;
 const BUILD_KEYS = fileNames(BUILD_OPTIONS);
 const CLUSTER_KEYS = fileNames(CLUSTER_OPTIONS);
 const INGEST_KEYS = fileNames(INGEST_OPTIONS);
@@ -170,7 +212,10 @@ function familyRule(table: Record<string, unknown>): FamilyRule {
 }
 
 /** A validated table (null: empty) with its keys renamed; values as they are. */
-function renameKeys(value: unknown, names: Readonly<Record<string, string>>): Record<string, unknown> {
+function renameKeys(
+  value: unknown,
+  names: Readonly<Record<string, string>>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) out[names[k]!] = v;
   return out;
@@ -182,7 +227,12 @@ function otlp(table: Record<string, unknown> | null): OtlpConfig {
   // Both set in the same file: check here so the error points at the file. Across layers
   // (e.g. interval from env, timeout from the file) resolve-layers.ts checks the merged result.
   if (out.intervalMillis !== undefined && out.timeoutMillis !== undefined) {
-    timeoutWithinInterval(out.timeoutMillis, out.intervalMillis, 'otlp.timeout_ms', 'otlp.interval_ms');
+    timeoutWithinInterval(
+      out.timeoutMillis,
+      out.intervalMillis,
+      'otlp.timeout_ms',
+      'otlp.interval_ms',
+    );
   }
   return out;
 }
@@ -200,7 +250,9 @@ function ingest(table: Record<string, unknown> | null): IngestConfig {
 }
 
 /** The gate keys `[metrics]` and `[ingest]` share: networks trimmed, API keys once each, a value or its file. */
-function gateKeys<T extends { trustedCidrs?: readonly string[]; apiKeys?: readonly ApiKeyConfig[] }>(out: T, table: Record<string, unknown> | null, key: string): T {
+function gateKeys<
+  T extends { trustedCidrs?: readonly string[]; apiKeys?: readonly ApiKeyConfig[] },
+>(out: T, table: Record<string, unknown> | null, key: string): T {
   if (out.trustedCidrs !== undefined) out.trustedCidrs = trimmed(out.trustedCidrs);
   if (out.apiKeys !== undefined) out.apiKeys = apiKeys(out.apiKeys, `${key}.api_keys`);
   if (table !== null) {
@@ -214,7 +266,8 @@ function gateKeys<T extends { trustedCidrs?: readonly string[]; apiKeys?: readon
 function apiKeys(entries: readonly ApiKeyConfig[], key: string): ApiKeyConfig[] {
   const seen = new Set<string>();
   return entries.map((entry, i) => {
-    if (seen.has(entry.key)) throw new ConfigError(`${key}[${i}].key`, REDACTED, 'a key not already listed');
+    if (seen.has(entry.key))
+      throw new ConfigError(`${key}[${i}].key`, REDACTED, 'a key not already listed');
     seen.add(entry.key);
     return { tenant: entry.tenant, key: entry.key };
   });
@@ -224,7 +277,8 @@ function apiKeys(entries: readonly ApiKeyConfig[], key: string): ApiKeyConfig[] 
 function daemon(table: Record<string, unknown> | null): MetricsConfig {
   const out: MetricsConfig = {};
   if (table?.metrics_enabled !== undefined) out.enabled = table.metrics_enabled as boolean;
-  if (table?.metrics_listen !== undefined) out.listen = parseLoopbackListen(table.metrics_listen, 'daemon.metrics_listen');
+  if (table?.metrics_listen !== undefined)
+    out.listen = parseLoopbackListen(table.metrics_listen, 'daemon.metrics_listen');
   return out;
 }
 
@@ -236,7 +290,11 @@ function trimmed(value: unknown): string[] {
 /** Two keys of one table that are one setting (a value, or a file holding it): at most one. */
 function oneOfPair(table: Record<string, unknown>, key: string, a: string, b: string): void {
   if (table[a] !== undefined && table[b] !== undefined) {
-    throw new ConfigError(`${key}.${b}`, table[b], `no ${key}.${a} in the same file (${a} and ${b} are one setting: give one)`);
+    throw new ConfigError(
+      `${key}.${b}`,
+      table[b],
+      `no ${key}.${a} in the same file (${a} and ${b} are one setting: give one)`,
+    );
   }
 }
 
@@ -254,7 +312,11 @@ function checkOriginalSpellings(raw: Record<string, unknown>): void {
   for (const [alias, value, key] of pairs) {
     if (value !== undefined && canonical[key] !== undefined) {
       const shown = key === 'token' ? REDACTED : value;
-      throw new ConfigError(alias, shown, `no metrics.${key} in the same file (they are one setting: give one)`);
+      throw new ConfigError(
+        alias,
+        shown,
+        `no metrics.${key} in the same file (they are one setting: give one)`,
+      );
     }
   }
 }

@@ -63,7 +63,14 @@ export async function readTextFile(path: string, key: string): Promise<string> {
     handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'open failed');
+    const why =
+      code === 'ENOENT'
+        ? 'it does not exist'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (code ?? 'open failed');
     throw new ConfigError(key, path, `a readable file (${why})`);
   }
   try {
@@ -83,7 +90,11 @@ export async function readTextFile(path: string, key: string): Promise<string> {
     return Buffer.concat(chunks).toString('utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(key, path, `a readable file (${(err as NodeJS.ErrnoException).code ?? 'read failed'})`);
+    throw new ConfigError(
+      key,
+      path,
+      `a readable file (${(err as NodeJS.ErrnoException).code ?? 'read failed'})`,
+    );
   } finally {
     await handle.close().catch(() => {});
   }
@@ -91,21 +102,43 @@ export async function readTextFile(path: string, key: string): Promise<string> {
 
 function notRegular(stats: Stats): string {
   if (stats.isDirectory()) return 'it is a directory';
-  const kind = stats.isFIFO() ? 'a FIFO' : stats.isCharacterDevice() ? 'a character device' : stats.isBlockDevice() ? 'a block device' : stats.isSocket() ? 'a socket' : 'not a file';
+  const kind = stats.isFIFO()
+    ? 'a FIFO'
+    : stats.isCharacterDevice()
+      ? 'a character device'
+      : stats.isBlockDevice()
+        ? 'a block device'
+        : stats.isSocket()
+          ? 'a socket'
+          : 'not a file';
   return `it is ${kind}, not a regular file`;
 }
 
 function tooLarge(key: string, path: string): ConfigError {
-  return new ConfigError(key, path, `a readable file of at most ${MAX_CONFIG_FILE_BYTES / 1024 / 1024} MiB (it is larger)`);
+  return new ConfigError(
+    key,
+    path,
+    `a readable file of at most ${MAX_CONFIG_FILE_BYTES / 1024 / 1024} MiB (it is larger)`,
+  );
 }
 
 /** Parses config text in a known format; `path` and `key` are only used in error messages. */
-export function parseConfigText(text: string, format: ConfigFormat, path: string, key: string = KEY): unknown {
+export function parseConfigText(
+  text: string,
+  format: ConfigFormat,
+  path: string,
+  key: string = KEY,
+): unknown {
   // A UTF-8 byte order mark is harmless in an editor and fatal to JSON.parse.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let value: unknown;
   try {
-    value = format === 'toml' ? parseTomlText(text, path, key) : format === 'yaml' ? parseYamlText(text, path, key) : parseJsonText(text, path, key);
+    value =
+      format === 'toml'
+        ? parseTomlText(text, path, key)
+        : format === 'yaml'
+          ? parseYamlText(text, path, key)
+          : parseJsonText(text, path, key);
   } catch (err) {
     // A parser that recurses per level runs out of stack on a deep enough document.
     if (err instanceof RangeError) throw tooDeep(key, path, format);
@@ -123,7 +156,11 @@ export function parseConfigText(text: string, format: ConfigFormat, path: string
 export const MAX_DEPTH = 32;
 
 function tooDeep(key: string, path: string, format: ConfigFormat): ConfigError {
-  return new ConfigError(key, path, `valid ${format.toUpperCase()} nested at most ${MAX_DEPTH} tables or lists deep`);
+  return new ConfigError(
+    key,
+    path,
+    `valid ${format.toUpperCase()} nested at most ${MAX_DEPTH} tables or lists deep`,
+  );
 }
 
 /** Whether `value` nests tables or lists more than `limit` deep; iterative, so any depth is safe to ask about. */
@@ -131,7 +168,13 @@ function depthPast(value: unknown, limit: number): boolean {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const { value: node, depth } = stack.pop()!;
-    if (typeof node !== 'object' || node === null || node instanceof Date || ArrayBuffer.isView(node)) continue;
+    if (
+      typeof node !== 'object' ||
+      node === null ||
+      node instanceof Date ||
+      ArrayBuffer.isView(node)
+    )
+      continue;
     if (depth >= limit) return true;
     for (const child of Object.values(node)) stack.push({ value: child, depth: depth + 1 });
   }
@@ -188,7 +231,9 @@ function parseJsonText(text: string, path: string, key: string): unknown {
     } else if (at !== null) {
       ({ line, column } = lineColumnAt(text, Number(at[1])));
     }
-    const reason = message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '');
+    const reason = message
+      .replace(/ in JSON at position \d+.*$/, '')
+      .replace(/ \(line \d+ column \d+\)$/, '');
     throw syntaxError(key, path, 'JSON', line, column, reason);
   }
 }
@@ -201,7 +246,12 @@ function syntaxError(
   column: number | undefined,
   reason: string,
 ): ConfigError {
-  const where = line === undefined ? '' : column === undefined ? `line ${line}: ` : `line ${line}, column ${column}: `;
+  const where =
+    line === undefined
+      ? ''
+      : column === undefined
+        ? `line ${line}: `
+        : `line ${line}, column ${column}: `;
   return new ConfigError(key, path, `valid ${format} (${where}${reason})`);
 }
 

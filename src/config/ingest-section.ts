@@ -10,7 +10,10 @@ import { mergeGateConfig, readApiKeysFile, readTokenFile } from './metrics-secti
 import type { IngestConfig } from './service-config.ts';
 
 /** `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. */
-export function mergeIngestConfig(base: Readonly<IngestConfig>, over: Readonly<IngestConfig>): IngestConfig {
+export function mergeIngestConfig(
+  base: Readonly<IngestConfig>,
+  over: Readonly<IngestConfig>,
+): IngestConfig {
   return mergeGateConfig(base, over);
 }
 
@@ -21,6 +24,7 @@ export function mergeIngestConfig(base: Readonly<IngestConfig>, over: Readonly<I
 export async function readIngestSecrets(ingest: Readonly<IngestConfig>): Promise<IngestConfig> {
   const { tokenFile, apiKeysFile, ...out } = ingest;
   if (tokenFile !== undefined) out.token = await readTokenFile(tokenFile, 'ingest.token_file');
-  if (apiKeysFile !== undefined) out.apiKeys = await readApiKeysFile(apiKeysFile, 'ingest.api_keys_file');
+  if (apiKeysFile !== undefined)
+    out.apiKeys = await readApiKeysFile(apiKeysFile, 'ingest.api_keys_file');
   return out;
 }

@@ -21,15 +21,53 @@ import { MERGE_POLICIES } from '../cluster/merge-policy.ts';
 import { POSTURE_NAMES } from '../common/postures.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
-import { API_KEY_OPTIONS, BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, PROFILE_TABLE_OPTIONS, TELEMETRY_OPTIONS, type Section } from '../common/option-table.ts';
-import { MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT, MAX_BODY_BYTES, MAX_CARDINALITY_LIMIT, MAX_CONCURRENT_REQUESTS, MAX_CONNECTIONS, MAX_MEMORY_BYTES, MAX_MILLIS, ROUTE_PATH_PATTERN, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
-import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
+import {
+  API_KEY_OPTIONS,
+  BUILD_OPTIONS,
+  CLUSTER_OPTIONS,
+  fileNames,
+  INGEST_OPTIONS,
+  JOBMETER_OPTIONS,
+  LISTENER_OPTIONS,
+  OTLP_OPTIONS,
+  PROFILE_TABLE_OPTIONS,
+  TELEMETRY_OPTIONS,
+  type Section,
+} from '../common/option-table.ts';
+import {
+  MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+  MAX_BODY_BYTES,
+  MAX_CARDINALITY_LIMIT,
+  MAX_CONCURRENT_REQUESTS,
+  MAX_CONNECTIONS,
+  MAX_MEMORY_BYTES,
+  MAX_MILLIS,
+  ROUTE_PATH_PATTERN,
+  TENANT_PATTERN,
+  TOKEN_PATTERN,
+} from '../common/option-rules.ts';
+import {
+  HOST_INSTRUMENTS,
+  LISTENER_FORMATS,
+  OTLP_NAMINGS,
+  OTLP_PROTOCOLS,
+  PROFILE_NAMES,
+  TEMPORALITIES,
+} from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The file's own vocabulary, and the limits its values are held to
 
 /** `[[views]]` `selector.instrument_type`: the declarative configuration's instrument types. */
-export const INSTRUMENT_TYPES = ['counter', 'up_down_counter', 'histogram', 'gauge', 'observable_counter', 'observable_up_down_counter', 'observable_gauge'] as const;
+export const INSTRUMENT_TYPES = [
+  'counter',
+  'up_down_counter',
+  'histogram',
+  'gauge',
+  'observable_counter',
+  'observable_up_down_counter',
+  'observable_gauge',
+] as const;
 /** Largest in-flight scrape limit accepted. */
 export const MAX_INFLIGHT_SCRAPES = 1_000_000;
 
@@ -41,14 +79,19 @@ export type Table = '' | 'listener' | 'otlp' | 'ingest' | 'metrics' | 'daemon' |
  * `[daemon]` table, restic-manager's `metrics_token` / `metrics_trusted_cidrs`. Accepted and
  * suggested, but not listed in unknown-key errors (the canonical keys are).
  */
-export const ORIGINAL_SPELLINGS: readonly string[] = ['daemon', 'metrics_token', 'metrics_trusted_cidrs'];
+export const ORIGINAL_SPELLINGS: readonly string[] = [
+  'daemon',
+  'metrics_token',
+  'metrics_trusted_cidrs',
+];
 
 // ---------------------------------------------------------------------------------------------
 // Formats: the value checks a pattern cannot make. Names are prefixed so no validator mistakes
 // them for the standard `hostname` / `uri` formats, whose rules differ.
 
 /** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 /** A bind host: an IPv4/IPv6 literal (no brackets) or a DNS name. */
 export function isHost(value: string): boolean {
@@ -98,8 +141,10 @@ export const FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
 // The schema
 
 const ref = (name: string): { $ref: string } => ({ $ref: `#/definitions/${name}` });
-const integer = (minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum }) as const;
-const oneOfStrings = (values: readonly string[]) => ({ type: 'string', enum: [...values] }) as const;
+const integer = (minimum: number, maximum: number) =>
+  ({ type: 'integer', minimum, maximum }) as const;
+const oneOfStrings = (values: readonly string[]) =>
+  ({ type: 'string', enum: [...values] }) as const;
 /** A table. `null` counts as empty: in YAML, `otlp:` with every child commented out is null. */
 const table = (properties: Readonly<Record<string, { $ref: string }>>) =>
   ({ type: ['object', 'null'], additionalProperties: false, properties }) as const;
@@ -107,7 +152,8 @@ const table = (properties: Readonly<Record<string, { $ref: string }>>) =>
 /** A table's properties: the option table's rows with a file key in `name` (`''`: the section's own), in row order. */
 function fileTable(section: Section, name = ''): Readonly<Record<string, { $ref: string }>> {
   const out: Record<string, { $ref: string }> = {};
-  for (const [file, key] of Object.entries(fileNames(section, name))) out[file] = ref(section[key]!.schema!);
+  for (const [file, key] of Object.entries(fileNames(section, name)))
+    out[file] = ref(section[key]!.schema!);
   return out;
 }
 
@@ -186,7 +232,11 @@ export const CONFIG_SCHEMA = {
     profileSetting: {
       if: { type: 'string' },
       then: ref('profile'),
-      else: { type: 'object', additionalProperties: false, properties: fileTable(PROFILE_TABLE_OPTIONS) },
+      else: {
+        type: 'object',
+        additionalProperties: false,
+        properties: fileTable(PROFILE_TABLE_OPTIONS),
+      },
     },
     profileRules: { type: 'array', items: ref('profileRule') },
     profileRule: {
@@ -209,9 +259,18 @@ export const CONFIG_SCHEMA = {
         { required: ['instrument', 'name', 'type', 'help'] },
       ],
     },
-    ruleLabels: { type: 'array', items: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 2 } },
-    ruleValues: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'string' } } },
-    ruleZeroFill: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+    ruleLabels: {
+      type: 'array',
+      items: { type: 'array', items: { type: 'string' }, minItems: 2, maxItems: 2 },
+    },
+    ruleValues: {
+      type: 'object',
+      additionalProperties: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+    ruleZeroFill: {
+      type: 'object',
+      additionalProperties: { type: 'array', items: { type: 'string' } },
+    },
 
     /**
      * `[[views]]`: OpenTelemetry Views in the shape of OpenTelemetry's declarative configuration
@@ -220,7 +279,13 @@ export const CONFIG_SCHEMA = {
     views: { type: 'array', items: ref('view') },
     view: {
       type: 'object',
-      allOf: [{ additionalProperties: false, properties: { selector: ref('viewSelector'), stream: ref('viewStream') } }, { required: ['selector'] }],
+      allOf: [
+        {
+          additionalProperties: false,
+          properties: { selector: ref('viewSelector'), stream: ref('viewStream') },
+        },
+        { required: ['selector'] },
+      ],
     },
     viewSelector: {
       type: 'object',
@@ -270,7 +335,11 @@ export const CONFIG_SCHEMA = {
     exponentialBuckets: {
       type: ['object', 'null'],
       additionalProperties: false,
-      properties: { max_size: ref('exponentialSize'), max_scale: ref('exponentialScale'), record_min_max: ref('boolean') },
+      properties: {
+        max_size: ref('exponentialSize'),
+        max_scale: ref('exponentialScale'),
+        record_min_max: ref('boolean'),
+      },
     },
     attributeKeys: {
       type: 'object',
@@ -308,7 +377,11 @@ export const CONFIG_SCHEMA = {
     token: { type: 'string', pattern: TOKEN_PATTERN },
     filePath: { type: 'string', pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' },
     /** `[ingest] state_dir`: a directory, or false for no state file. */
-    stateDir: { type: ['string', 'boolean'], pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$', not: { const: true } },
+    stateDir: {
+      type: ['string', 'boolean'],
+      pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$',
+      not: { const: true },
+    },
     cidrList: { type: 'array', items: ref('cidr') },
     cidr: { type: 'string', format: 'jobmeter-cidr' },
     tenant: { type: 'string', pattern: TENANT_PATTERN },
@@ -337,10 +410,15 @@ export type DefinitionName = keyof (typeof CONFIG_SCHEMA)['definitions'];
  * schema of CONFIG_SCHEMA is a `$ref`, so the walk reads names, not ajv's compiled paths (which
  * name a definition only when ajv chose to inline it).
  */
-export function definitionAt(path: readonly (string | number)[], from?: DefinitionName): DefinitionName | undefined {
+export function definitionAt(
+  path: readonly (string | number)[],
+  from?: DefinitionName,
+): DefinitionName | undefined {
   let name = from;
   for (const segment of path) {
-    const schema = (name === undefined ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[name]) as SchemaNode;
+    const schema = (
+      name === undefined ? CONFIG_SCHEMA : CONFIG_SCHEMA.definitions[name]
+    ) as SchemaNode;
     const child = typeof segment === 'number' ? schema.items : childOf(schema, segment);
     if (child?.$ref === undefined) return name;
     name = child.$ref.slice('#/definitions/'.length) as DefinitionName;
@@ -358,9 +436,15 @@ interface SchemaNode {
 }
 
 function childOf(schema: SchemaNode, key: string): { readonly $ref: string } | undefined {
-  const own = schema.properties !== undefined && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
+  const own =
+    schema.properties !== undefined && Object.hasOwn(schema.properties, key)
+      ? schema.properties[key]
+      : undefined;
   if (own !== undefined) return own;
-  for (const part of [...(schema.allOf ?? []), ...(schema.else === undefined ? [] : [schema.else])]) {
+  for (const part of [
+    ...(schema.allOf ?? []),
+    ...(schema.else === undefined ? [] : [schema.else]),
+  ]) {
     const hit = childOf(part, key);
     if (hit !== undefined) return hit;
   }
@@ -369,7 +453,8 @@ function childOf(schema: SchemaNode, key: string): { readonly $ref: string } | u
 
 /** Keys of each table in file spelling, in schema order. */
 export function tableKeys(where: Table): readonly string[] {
-  const properties = where === '' ? CONFIG_SCHEMA.properties : CONFIG_SCHEMA.definitions[where].properties;
+  const properties =
+    where === '' ? CONFIG_SCHEMA.properties : CONFIG_SCHEMA.definitions[where].properties;
   return Object.keys(properties);
 }
 

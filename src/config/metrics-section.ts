@@ -47,7 +47,9 @@ export interface ResolvedMetrics {
 type Field = keyof MetricsConfig;
 
 /** File spelling of each field, for messages about a value that came from a file. */
-const FILE_KEY = Object.fromEntries(Object.entries(METRICS_KEYS).map(([file, field]) => [field, `metrics.${file}`])) as Readonly<Record<Field, string>>;
+const FILE_KEY = Object.fromEntries(
+  Object.entries(METRICS_KEYS).map(([file, field]) => [field, `metrics.${file}`]),
+) as Readonly<Record<Field, string>>;
 
 /** Flag spelling of the fields a flag sets. */
 const FLAG_KEY: Readonly<Partial<Record<Field, string>>> = { auth: '--auth', verbose: '--verbose' };
@@ -70,7 +72,11 @@ export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): Metri
   const token = read(env, names.token);
   const tokenFile = read(env, names.tokenFile);
   if (token !== undefined && tokenFile !== undefined) {
-    throw new ConfigError(names.tokenFile!, tokenFile, `it unset while ${names.token} is set (one or the other)`);
+    throw new ConfigError(
+      names.tokenFile!,
+      tokenFile,
+      `it unset while ${names.token} is set (one or the other)`,
+    );
   }
   if (token !== undefined) out.token = checkToken(token, names.token!);
   if (tokenFile !== undefined) out.tokenFile = tokenFile;
@@ -82,10 +88,17 @@ export function metricsEnvLayer(env: NodeJS.ProcessEnv, posture: Posture): Metri
 }
 
 function commaList(name: string, raw: string): string[] {
-  const entries = raw.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   for (const entry of entries) {
     if (parseCidr(entry) === undefined) {
-      throw new ConfigError(name, raw, `comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5 (${entry} is not one)`);
+      throw new ConfigError(
+        name,
+        raw,
+        `comma-separated IP addresses or CIDRs, e.g. 10.0.0.0/8,192.168.1.5 (${entry} is not one)`,
+      );
     }
   }
   return entries;
@@ -101,7 +114,10 @@ function read(env: NodeJS.ProcessEnv, name: string | undefined): string | undefi
 // Merging
 
 /** `over`'s set fields win; a value and its file are one setting. Inputs are not mutated. */
-export function mergeMetricsConfig(base: Readonly<MetricsConfig>, over: Readonly<MetricsConfig>): MetricsConfig {
+export function mergeMetricsConfig(
+  base: Readonly<MetricsConfig>,
+  over: Readonly<MetricsConfig>,
+): MetricsConfig {
   return mergeGateConfig(base, over);
 }
 
@@ -143,7 +159,8 @@ export async function resolveMetrics(
   layers: readonly MetricsLayer[],
   profile: ProfileName,
 ): Promise<ResolvedMetrics> {
-  const posture = merged.posture === undefined ? postureForProfile(profile) : POSTURES[merged.posture];
+  const posture =
+    merged.posture === undefined ? postureForProfile(profile) : POSTURES[merged.posture];
   const keyOf = (field: Field): string => {
     const layer = [...layers].reverse().find((l) => l.metrics?.[field] !== undefined);
     if (layer?.source === 'env') return envName(posture, field) ?? FILE_KEY[field];
@@ -152,25 +169,39 @@ export async function resolveMetrics(
   };
 
   let token = merged.token;
-  if (merged.tokenFile !== undefined) token = await readTokenFile(merged.tokenFile, keyOf('tokenFile'));
+  if (merged.tokenFile !== undefined)
+    token = await readTokenFile(merged.tokenFile, keyOf('tokenFile'));
   let apiKeys = merged.apiKeys ?? [];
-  if (merged.apiKeysFile !== undefined) apiKeys = await readApiKeysFile(merged.apiKeysFile, keyOf('apiKeysFile'));
+  if (merged.apiKeysFile !== undefined)
+    apiKeys = await readApiKeysFile(merged.apiKeysFile, keyOf('apiKeysFile'));
 
   // wasmrun's --auth: on by default when credentials exist; asked for without any, refuse to
   // start open. auth = false beside credentials is a contradiction (it would serve open what the
   // credentials were meant to guard): refused, naming both. From here, authOn means credentials exist.
   const hasCredentials = token !== undefined || apiKeys.length > 0;
   if (merged.auth === true && !hasCredentials) {
-    throw new ConfigError(keyOf('auth'), true, 'API keys or a token to check (set metrics.api_keys, metrics.api_keys_file or metrics.token)');
+    throw new ConfigError(
+      keyOf('auth'),
+      true,
+      'API keys or a token to check (set metrics.api_keys, metrics.api_keys_file or metrics.token)',
+    );
   }
   if (merged.auth === false && hasCredentials) {
     const credential = keyOf(credentialField(merged, token));
-    throw new ConfigError(keyOf('auth'), false, `true, or no credentials: ${credential} is set too, and with auth off it would be ignored and metrics served open (remove ${credential} or the auth setting)`);
+    throw new ConfigError(
+      keyOf('auth'),
+      false,
+      `true, or no credentials: ${credential} is set too, and with auth off it would be ignored and metrics served open (remove ${credential} or the auth setting)`,
+    );
   }
   const authOn = merged.auth ?? hasCredentials;
 
   const trustedCidrs = merged.trustedCidrs ?? [];
-  checkPostureGates(posture, { credentials: authOn, cidrs: trustedCidrs }, { credentials: keyOf(credentialField(merged, token)), cidrs: keyOf('trustedCidrs') });
+  checkPostureGates(
+    posture,
+    { credentials: authOn, cidrs: trustedCidrs },
+    { credentials: keyOf(credentialField(merged, token)), cidrs: keyOf('trustedCidrs') },
+  );
   const enabled = merged.enabled ?? !posture.optIn;
   if (enabled && merged.listen !== undefined && (authOn || trustedCidrs.length > 0)) {
     const { host, port } = merged.listen;
@@ -183,7 +214,11 @@ export async function resolveMetrics(
 
   const path = merged.path ?? posture.path;
   if (enabled && merged.listen === undefined && (path === HEALTH_PATH || path === READY_PATH)) {
-    throw new ConfigError(keyOf('path'), path, `a path other than ${path}, which the main server answers itself`);
+    throw new ConfigError(
+      keyOf('path'),
+      path,
+      `a path other than ${path}, which the main server answers itself`,
+    );
   }
 
   return {
@@ -203,18 +238,30 @@ export async function resolveMetrics(
 
 /** The field the credentials in force came from (for naming it in an error). */
 function credentialField(merged: Readonly<MetricsConfig>, token: string | undefined): Field {
-  return merged.tokenFile !== undefined ? 'tokenFile' : token !== undefined ? 'token' : merged.apiKeysFile !== undefined ? 'apiKeysFile' : 'apiKeys';
+  return merged.tokenFile !== undefined
+    ? 'tokenFile'
+    : token !== undefined
+      ? 'token'
+      : merged.apiKeysFile !== undefined
+        ? 'apiKeysFile'
+        : 'apiKeys';
 }
 
 function envName(posture: Posture, field: Field): string | undefined {
-  return field === 'token' || field === 'tokenFile' || field === 'trustedCidrs' || field === 'trustedProxies' ? posture.env[field] : undefined;
+  return field === 'token' ||
+    field === 'tokenFile' ||
+    field === 'trustedCidrs' ||
+    field === 'trustedProxies'
+    ? posture.env[field]
+    : undefined;
 }
 
 /** The token file: one token, surrounding whitespace (the trailing newline) ignored. */
 export async function readTokenFile(path: string, key: string): Promise<string> {
   const text = (await readTextFile(path, key)).trim();
   if (text === '') throw new ConfigError(key, path, 'a file holding a token (it is empty)');
-  if (!isToken(text)) throw new ConfigError(key, path, 'a file holding one token without whitespace');
+  if (!isToken(text))
+    throw new ConfigError(key, path, 'a file holding one token without whitespace');
   return text;
 }
 
@@ -236,10 +283,12 @@ export async function readApiKeysFile(path: string, key: string): Promise<ApiKey
     if (!isTenant(tenant) || !isToken(apiKey)) {
       throw new ConfigError(key, path, `lines of tenant:key (line ${i + 1} is not)`);
     }
-    if (seen.has(apiKey)) throw new ConfigError(key, path, `each key once (line ${i + 1} repeats one)`);
+    if (seen.has(apiKey))
+      throw new ConfigError(key, path, `each key once (line ${i + 1} repeats one)`);
     seen.add(apiKey);
     out.push({ tenant, key: apiKey });
   }
-  if (out.length === 0) throw new ConfigError(key, path, 'a file with at least one tenant:key line (it has none)');
+  if (out.length === 0)
+    throw new ConfigError(key, path, 'a file with at least one tenant:key line (it has none)');
   return out;
 }

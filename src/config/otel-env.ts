@@ -15,7 +15,11 @@
  */
 import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
-import { ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED, attributeValueLengthLimit, positiveMillis } from '../common/option-rules.ts';
+import {
+  ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED,
+  attributeValueLengthLimit,
+  positiveMillis,
+} from '../common/option-rules.ts';
 
 /** What the environment says about the resource. */
 export interface EnvResource {
@@ -93,10 +97,12 @@ export function otlpOptionsFromEnv(env: NodeJS.ProcessEnv): OtlpPushOptions | un
  */
 export function resourceFromEnv(env: NodeJS.ProcessEnv): EnvResource {
   const raw = read(env, 'OTEL_RESOURCE_ATTRIBUTES');
-  const resourceAttributes = raw === undefined ? {} : parsePairs('OTEL_RESOURCE_ATTRIBUTES', raw, false);
+  const resourceAttributes =
+    raw === undefined ? {} : parsePairs('OTEL_RESOURCE_ATTRIBUTES', raw, false);
   const fromAttributes = resourceAttributes['service.name'];
   delete resourceAttributes['service.name'];
-  const serviceName = read(env, 'OTEL_SERVICE_NAME') ?? (fromAttributes === '' ? undefined : fromAttributes);
+  const serviceName =
+    read(env, 'OTEL_SERVICE_NAME') ?? (fromAttributes === '' ? undefined : fromAttributes);
   return serviceName === undefined ? { resourceAttributes } : { serviceName, resourceAttributes };
 }
 
@@ -108,7 +114,10 @@ export function metricsExportersFromEnv(env: NodeJS.ProcessEnv): EnvMetricsExpor
   const key = 'OTEL_METRICS_EXPORTER';
   const raw = read(env, key);
   if (raw === undefined) return undefined;
-  const names = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const names = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   const result: EnvMetricsExporters = { otlp: false, prometheus: false };
   for (const name of names) {
     if (name === 'otlp' || name === 'prometheus') result[name] = true;
@@ -177,14 +186,17 @@ function headersFromEnv(env: NodeJS.ProcessEnv): Record<string, string> | undefi
   if (generic === undefined && specific === undefined) return undefined;
   return {
     ...(generic === undefined ? {} : parsePairs('OTEL_EXPORTER_OTLP_HEADERS', generic, true)),
-    ...(specific === undefined ? {} : parsePairs('OTEL_EXPORTER_OTLP_METRICS_HEADERS', specific, true)),
+    ...(specific === undefined
+      ? {}
+      : parsePairs('OTEL_EXPORTER_OTLP_METRICS_HEADERS', specific, true)),
   };
 }
 
 function protocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol | undefined {
-  const key = read(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined
-    ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
-    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const key =
+    read(env, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined
+      ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL'
+      : 'OTEL_EXPORTER_OTLP_PROTOCOL';
   const raw = read(env, key);
   if (raw === undefined) return undefined;
   const value = raw.toLowerCase();
@@ -205,7 +217,8 @@ function protocolFromEnv(env: NodeJS.ProcessEnv): OtlpProtocol | undefined {
 function timeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const exportTimeout = millisFromEnv(env, 'OTEL_METRIC_EXPORT_TIMEOUT');
   const requestTimeout =
-    millisFromEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT') ?? millisFromEnv(env, 'OTEL_EXPORTER_OTLP_TIMEOUT');
+    millisFromEnv(env, 'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT') ??
+    millisFromEnv(env, 'OTEL_EXPORTER_OTLP_TIMEOUT');
   if (exportTimeout === undefined) return requestTimeout;
   if (requestTimeout === undefined) return exportTimeout;
   return Math.min(exportTimeout, requestTimeout);
@@ -249,14 +262,22 @@ function parsePairs(key: string, raw: string, secret: boolean): Record<string, s
     const eq = entry.indexOf('=');
     const name = eq < 0 ? '' : entry.slice(0, eq).trim();
     if (eq < 0 || name === '') {
-      throw new ConfigError(key, shown, `comma-separated key=value pairs (entry ${i + 1} is not key=value)`);
+      throw new ConfigError(
+        key,
+        shown,
+        `comma-separated key=value pairs (entry ${i + 1} is not key=value)`,
+      );
     }
     let value: string;
     try {
       value = decodeURIComponent(entry.slice(eq + 1).trim());
     } catch {
       // No `cause`: the URIError carries nothing useful, and nothing about the secret should leak.
-      throw new ConfigError(key, shown, `percent-encoded values (the value of "${name}" has a bad %-escape)`);
+      throw new ConfigError(
+        key,
+        shown,
+        `percent-encoded values (the value of "${name}" has a bad %-escape)`,
+      );
     }
     result[secret ? name.toLowerCase() : name] = value;
   }

@@ -36,9 +36,21 @@ import { ConfigError, inFile } from '../errors.ts';
 import { envLayer } from './env-layer.ts';
 import { loadConfigFile } from './file-parser.ts';
 import { mergeIngestConfig, readIngestSecrets } from './ingest-section.ts';
-import { mergeMetricsConfig, metricsEnvLayer, resolveMetrics, type MetricsLayer, type ResolvedMetrics } from './metrics-section.ts';
+import {
+  mergeMetricsConfig,
+  metricsEnvLayer,
+  resolveMetrics,
+  type MetricsLayer,
+  type ResolvedMetrics,
+} from './metrics-section.ts';
 import type { LayerSource, MetricsConfig, OtlpConfig, ServiceConfig } from './service-config.ts';
-import { flagsLayer, parseServeFlags, SERVE_FLAG_KEYS, type FlagKeys, type ServeFlags } from './serve-flags.ts';
+import {
+  flagsLayer,
+  parseServeFlags,
+  SERVE_FLAG_KEYS,
+  type FlagKeys,
+  type ServeFlags,
+} from './serve-flags.ts';
 import { parseServiceConfig } from './file-layer.ts';
 import { toJobmeterOptions } from './to-options.ts';
 
@@ -60,7 +72,11 @@ export interface ResolveInput {
  * {@link resolveServeConfig}.
  * @throws ConfigError for any bad value (exit code 2 in the CLI); parseArgs' TypeError for bad flag syntax.
  */
-export async function resolveServiceConfig({ argv, env, keys = SERVE_FLAG_KEYS }: ResolveInput): Promise<JobmeterOptions> {
+export async function resolveServiceConfig({
+  argv,
+  env,
+  keys = SERVE_FLAG_KEYS,
+}: ResolveInput): Promise<JobmeterOptions> {
   return toJobmeterOptions((await collectLayers(parseServeFlags(argv), env, keys)).merged);
 }
 
@@ -78,7 +94,8 @@ export interface ServeConfig {
    * `[telemetry]`: where serve's own telemetry is served (undefined: nowhere), and whether it
    * answers `POST /-/reload`.
    */
-  readonly telemetry: { readonly host: string; readonly port: number; readonly enableReload: boolean } | undefined;
+  readonly telemetry:
+    { readonly host: string; readonly port: number; readonly enableReload: boolean } | undefined;
 }
 
 /**
@@ -86,15 +103,25 @@ export interface ServeConfig {
  * posture's environment variables, secret files read, and the posture checked against them.
  * @throws ConfigError for any bad value; parseArgs' TypeError for bad flag syntax.
  */
-export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: ResolveInput): Promise<ServeConfig> {
+export async function resolveServeConfig({
+  argv,
+  env,
+  keys = SERVE_FLAG_KEYS,
+}: ResolveInput): Promise<ServeConfig> {
   const { layers, merged } = await collectLayers(parseServeFlags(argv), env, keys);
   const profile = merged.profile ?? OPTION_DEFAULTS.profile;
-  const posture = merged.metrics?.posture === undefined ? postureForProfile(profile) : POSTURES[merged.metrics.posture];
+  const posture =
+    merged.metrics?.posture === undefined
+      ? postureForProfile(profile)
+      : POSTURES[merged.metrics.posture];
   // The posture's own variables join at the env layer's place: above defaults, below file and flags.
   const postureEnv = metricsEnvLayer(env, posture);
   const withEnv: MetricsLayer[] = layers.map((l) => ({
     source: l.source,
-    metrics: l.source === 'env' ? mergeMetricsConfig(l.config.metrics ?? {}, postureEnv) : l.config.metrics,
+    metrics:
+      l.source === 'env'
+        ? mergeMetricsConfig(l.config.metrics ?? {}, postureEnv)
+        : l.config.metrics,
   }));
   let metrics: MetricsConfig = {};
   for (const layer of withEnv) metrics = mergeMetricsConfig(metrics, layer.metrics ?? {});
@@ -104,13 +131,23 @@ export async function resolveServeConfig({ argv, env, keys = SERVE_FLAG_KEYS }: 
     resolved = await resolveMetrics(metrics, withEnv, profile);
   } catch (err) {
     // Keys of the file (`metrics.*`) name the file; variables and flags name themselves.
-    throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('metrics.') ? inFile(err, file.path) : err;
+    throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('metrics.')
+      ? inFile(err, file.path)
+      : err;
   }
   checkSomethingToServe(merged, resolved, layers);
-  return { options: toJobmeterOptions(merged), metrics: resolved, telemetry: telemetryOf(merged, layers) };
+  return {
+    options: toJobmeterOptions(merged),
+    metrics: resolved,
+    telemetry: telemetryOf(merged, layers),
+  };
 }
 
-async function collectLayers(flags: ServeFlags, env: Env, keys: FlagKeys): Promise<{ layers: Layer[]; merged: ServiceConfig }> {
+async function collectLayers(
+  flags: ServeFlags,
+  env: Env,
+  keys: FlagKeys,
+): Promise<{ layers: Layer[]; merged: ServiceConfig }> {
   const layers: Layer[] = [
     { source: 'defaults', config: DEFAULT_SERVICE_CONFIG },
     { source: 'env', config: envLayer(env) },
@@ -134,7 +171,9 @@ async function collectLayers(flags: ServeFlags, env: Env, keys: FlagKeys): Promi
     merged = settleOtlpTimeout(merged, layers, env);
   } catch (err) {
     const file = layers.find((l) => l.source === 'file');
-    throw file?.path !== undefined && err instanceof ConfigError && err.key === 'otlp.timeout_ms' ? inFile(err, file.path) : err;
+    throw file?.path !== undefined && err instanceof ConfigError && err.key === 'otlp.timeout_ms'
+      ? inFile(err, file.path)
+      : err;
   }
   checkLoopbackBinds(merged, layers, flags, keys);
   if (merged.ingest !== undefined) {
@@ -142,7 +181,9 @@ async function collectLayers(flags: ServeFlags, env: Env, keys: FlagKeys): Promi
     try {
       merged = { ...merged, ingest: await readIngestSecrets(merged.ingest) };
     } catch (err) {
-      throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('ingest.') ? inFile(err, file.path) : err;
+      throw file?.path !== undefined && err instanceof ConfigError && err.key.startsWith('ingest.')
+        ? inFile(err, file.path)
+        : err;
     }
   }
   return { layers, merged };
@@ -162,7 +203,10 @@ interface Layer {
 // Merging
 
 /** `over`'s set fields win; tables merge per field, string maps per key. Inputs are not mutated. */
-export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly<ServiceConfig>): ServiceConfig {
+export function mergeServiceConfig(
+  base: Readonly<ServiceConfig>,
+  over: Readonly<ServiceConfig>,
+): ServiceConfig {
   const out: ServiceConfig = { ...base };
   if (over.profile !== undefined) out.profile = over.profile;
   if (over.profileRules !== undefined) out.profileRules = over.profileRules;
@@ -172,11 +216,14 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
   if (over.otelScopeInfo !== undefined) out.otelScopeInfo = over.otelScopeInfo;
   if (over.global !== undefined) out.global = over.global;
   if (over.cardinalityLimit !== undefined) out.cardinalityLimit = over.cardinalityLimit;
-  if (over.attributeValueLengthLimit !== undefined) out.attributeValueLengthLimit = over.attributeValueLengthLimit;
+  if (over.attributeValueLengthLimit !== undefined)
+    out.attributeValueLengthLimit = over.attributeValueLengthLimit;
   if (over.hostExemplars !== undefined) out.hostExemplars = over.hostExemplars;
   if (over.hostInstruments !== undefined) out.hostInstruments = over.hostInstruments;
-  if (base.build !== undefined || over.build !== undefined) out.build = { ...base.build, ...definedOnly(over.build ?? {}) };
-  if (base.naming !== undefined || over.naming !== undefined) out.naming = { ...base.naming, ...definedOnly(over.naming ?? {}) };
+  if (base.build !== undefined || over.build !== undefined)
+    out.build = { ...base.build, ...definedOnly(over.build ?? {}) };
+  if (base.naming !== undefined || over.naming !== undefined)
+    out.naming = { ...base.naming, ...definedOnly(over.naming ?? {}) };
   if (base.resourceAttributes !== undefined || over.resourceAttributes !== undefined) {
     out.resourceAttributes = { ...base.resourceAttributes, ...over.resourceAttributes };
   }
@@ -195,16 +242,21 @@ export function mergeServiceConfig(base: Readonly<ServiceConfig>, over: Readonly
   }
   if (base.cluster !== undefined || over.cluster !== undefined) {
     out.cluster = { ...base.cluster, ...definedOnly(over.cluster ?? {}) };
-    if (base.cluster?.merge !== undefined || over.cluster?.merge !== undefined) out.cluster.merge = { ...base.cluster?.merge, ...over.cluster?.merge };
+    if (base.cluster?.merge !== undefined || over.cluster?.merge !== undefined)
+      out.cluster.merge = { ...base.cluster?.merge, ...over.cluster?.merge };
   }
   if (base.metrics !== undefined || over.metrics !== undefined) {
     out.metrics = mergeMetricsConfig(base.metrics ?? {}, over.metrics ?? {});
   }
-  if (base.telemetry !== undefined || over.telemetry !== undefined) out.telemetry = { ...base.telemetry, ...definedOnly(over.telemetry ?? {}) };
+  if (base.telemetry !== undefined || over.telemetry !== undefined)
+    out.telemetry = { ...base.telemetry, ...definedOnly(over.telemetry ?? {}) };
   return out;
 }
 
-function mergeHeaders(base: Readonly<Record<string, string>>, over: Readonly<Record<string, string>>): Record<string, string> {
+function mergeHeaders(
+  base: Readonly<Record<string, string>>,
+  over: Readonly<Record<string, string>>,
+): Record<string, string> {
   const out: Record<string, string> = { ...base };
   for (const [name, value] of Object.entries(over)) {
     for (const existing of Object.keys(out)) {
@@ -240,7 +292,11 @@ const INTERVAL_KEY: Readonly<Record<LayerSource, string>> = {
   flags: 'otlp.interval_ms',
 };
 
-function settleOtlpTimeout(merged: ServiceConfig, layers: readonly Layer[], env: Env): ServiceConfig {
+function settleOtlpTimeout(
+  merged: ServiceConfig,
+  layers: readonly Layer[],
+  env: Env,
+): ServiceConfig {
   const interval = merged.otlp?.intervalMillis;
   const timeout = merged.otlp?.timeoutMillis;
   if (interval === undefined || timeout === undefined || timeout <= interval) return merged;
@@ -252,7 +308,9 @@ function settleOtlpTimeout(merged: ServiceConfig, layers: readonly Layer[], env:
   timeoutWithinInterval(
     timeout,
     interval,
-    setBy.source === 'env' ? (ENV_TIMEOUT_KEYS.find((k) => env[k]?.trim() === String(timeout)) ?? ENV_TIMEOUT_KEYS[0]) : 'otlp.timeout_ms',
+    setBy.source === 'env'
+      ? (ENV_TIMEOUT_KEYS.find((k) => env[k]?.trim() === String(timeout)) ?? ENV_TIMEOUT_KEYS[0])
+      : 'otlp.timeout_ms',
     intervalBy === undefined ? INTERVAL_KEY.file : INTERVAL_KEY[intervalBy.source],
   );
   return merged;
@@ -266,22 +324,61 @@ function settleOtlpTimeout(merged: ServiceConfig, layers: readonly Layer[], env:
  * should not leak by accident). Checked here, where the layers are known, so the error names the
  * flag, variable or file key that set the host; the servers check again for library callers.
  */
-function checkLoopbackBinds(merged: ServiceConfig, layers: readonly Layer[], flags: ServeFlags, keys: FlagKeys): void {
+function checkLoopbackBinds(
+  merged: ServiceConfig,
+  layers: readonly Layer[],
+  flags: ServeFlags,
+  keys: FlagKeys,
+): void {
   const listener = merged.listener;
-  if (listener?.enabled !== false && listener?.host !== undefined && !bindAllowed(listener.host, listener.allowNonLoopback)) {
-    const optIn = keys.allowNonLoopback === undefined ? 'listener.allow_non_loopback = true in the config file' : `${keys.allowNonLoopback} (listener.allow_non_loopback = true)`;
-    throw hostError(layers, 'listener', listener.host, flags, keys, `${LOOPBACK_EXPECTED}, or ${optIn} to expose it`);
+  if (
+    listener?.enabled !== false &&
+    listener?.host !== undefined &&
+    !bindAllowed(listener.host, listener.allowNonLoopback)
+  ) {
+    const optIn =
+      keys.allowNonLoopback === undefined
+        ? 'listener.allow_non_loopback = true in the config file'
+        : `${keys.allowNonLoopback} (listener.allow_non_loopback = true)`;
+    throw hostError(
+      layers,
+      'listener',
+      listener.host,
+      flags,
+      keys,
+      `${LOOPBACK_EXPECTED}, or ${optIn} to expose it`,
+    );
   }
   const ingest = merged.ingest;
-  if (ingest?.enabled === true && ingest.host !== undefined && !bindAllowed(ingest.host, ingest.allowNonLoopback)) {
-    throw hostError(layers, 'ingest', ingest.host, flags, keys, `${LOOPBACK_EXPECTED}, or ingest.allow_non_loopback = true to expose the OTLP ingest listener`);
+  if (
+    ingest?.enabled === true &&
+    ingest.host !== undefined &&
+    !bindAllowed(ingest.host, ingest.allowNonLoopback)
+  ) {
+    throw hostError(
+      layers,
+      'ingest',
+      ingest.host,
+      flags,
+      keys,
+      `${LOOPBACK_EXPECTED}, or ingest.allow_non_loopback = true to expose the OTLP ingest listener`,
+    );
   }
 }
 
-function hostError(layers: readonly Layer[], section: 'listener' | 'ingest', host: string, flags: ServeFlags, keys: FlagKeys, expected: string): ConfigError {
+function hostError(
+  layers: readonly Layer[],
+  section: 'listener' | 'ingest',
+  host: string,
+  flags: ServeFlags,
+  keys: FlagKeys,
+  expected: string,
+): ConfigError {
   const setBy = [...layers].reverse().find((l) => l.config[section]?.host !== undefined);
   if (setBy?.source === 'flags') {
-    return flags.host !== undefined ? new ConfigError(keys.host, flags.host, expected) : new ConfigError(keys.listen, flags.listen, expected);
+    return flags.host !== undefined
+      ? new ConfigError(keys.host, flags.host, expected)
+      : new ConfigError(keys.listen, flags.listen, expected);
   }
   const err = new ConfigError(`${section}.host`, host, expected);
   return setBy?.path !== undefined ? (inFile(err, setBy.path) as ConfigError) : err;
@@ -298,17 +395,35 @@ function hostError(layers: readonly Layer[], section: 'listener' | 'ingest', hos
  */
 function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]): ServeConfig['telemetry'] {
   const listen = merged.telemetry?.listen;
-  const enableReload = resolveOption(TELEMETRY_OPTIONS, 'enableReload', merged.telemetry?.enableReload, 'telemetry');
+  const enableReload = resolveOption(
+    TELEMETRY_OPTIONS,
+    'enableReload',
+    merged.telemetry?.enableReload,
+    'telemetry',
+  );
   if (listen !== undefined) return { ...listen, enableReload };
   if (!enableReload) return undefined;
   const setBy = [...layers].reverse().find((l) => l.config.telemetry?.enableReload !== undefined);
-  const err = new ConfigError(setBy?.source === 'flags' ? '--enable-reload' : 'telemetry.enable_reload', true, 'false without a [telemetry] listen address: POST /-/reload is answered on the telemetry listener');
+  const err = new ConfigError(
+    setBy?.source === 'flags' ? '--enable-reload' : 'telemetry.enable_reload',
+    true,
+    'false without a [telemetry] listen address: POST /-/reload is answered on the telemetry listener',
+  );
   throw setBy?.path !== undefined ? inFile(err, setBy.path) : err;
 }
 
-function checkSomethingToServe(merged: ServiceConfig, metrics: ResolvedMetrics, layers: readonly Layer[]): void {
+function checkSomethingToServe(
+  merged: ServiceConfig,
+  metrics: ResolvedMetrics,
+  layers: readonly Layer[],
+): void {
   if (merged.listener?.enabled !== false) return;
-  if ((metrics.enabled && metrics.listen !== undefined) || merged.otlp?.endpoint !== undefined || merged.ingest?.enabled === true) return;
+  if (
+    (metrics.enabled && metrics.listen !== undefined) ||
+    merged.otlp?.endpoint !== undefined ||
+    merged.ingest?.enabled === true
+  )
+    return;
   const setBy = [...layers].reverse().find((l) => l.config.listener?.enabled !== undefined);
   const err = new ConfigError(
     'listener.enabled',

@@ -64,7 +64,13 @@ function jsonData(value: unknown): unknown {
     for (const [k, v] of Object.entries(value)) out[k] = jsonData(v);
     return out;
   }
-  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'boolean'
+  )
+    return value;
   return NOT_JSON;
 }
 

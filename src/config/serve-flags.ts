@@ -108,7 +108,8 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
   if (values.profile !== undefined) flags.profile = values.profile;
   if (values.listen !== undefined) flags.listen = values.listen;
   if (values.host !== undefined) flags.host = values.host;
-  if (values['allow-non-loopback'] !== undefined) flags.allowNonLoopback = values['allow-non-loopback'];
+  if (values['allow-non-loopback'] !== undefined)
+    flags.allowNonLoopback = values['allow-non-loopback'];
   if (values.auth !== undefined) flags.auth = values.auth;
   if (values.verbose !== undefined) flags.verbose = values.verbose;
   if (values.demo !== undefined) flags.demo = values.demo;
@@ -132,7 +133,11 @@ export function flagsLayer(flags: ServeFlags, keys: FlagKeys = SERVE_FLAG_KEYS):
   }
   if (flags.host !== undefined) {
     if (out.listener?.host !== undefined) {
-      throw new ConfigError('--host', flags.host, 'no host in --listen as well (give --listen :PORT with --host)');
+      throw new ConfigError(
+        '--host',
+        flags.host,
+        'no host in --listen as well (give --listen :PORT with --host)',
+      );
     }
     out.listener = { ...out.listener, host: parseHost(flags.host, '--host') };
   }
@@ -159,6 +164,11 @@ export function parseListen(value: string, key = '--listen'): { host?: string; p
 
 function parseLogFormat(value: string): LogFormat {
   const format = LOG_FORMATS.find((f) => f === value);
-  if (format === undefined) throw new ConfigError('--log-format', value, `${LOG_FORMATS.slice(0, -1).join(', ')} or ${LOG_FORMATS.at(-1)}`);
+  if (format === undefined)
+    throw new ConfigError(
+      '--log-format',
+      value,
+      `${LOG_FORMATS.slice(0, -1).join(', ')} or ${LOG_FORMATS.at(-1)}`,
+    );
   return format;
 }

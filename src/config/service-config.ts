@@ -10,7 +10,15 @@ import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { PostureName } from '../common/postures.ts';
 import type { BuildInfo } from '../domain/recorder.ts';
 import type { ApiKey } from '../http/route-options.ts';
-import type { ClusterOptions, IngestOptions, JobmeterOptions, OtlpPushOptions, ProfileName, ProfileOptions, PullListenerOptions } from '../options.ts';
+import type {
+  ClusterOptions,
+  IngestOptions,
+  JobmeterOptions,
+  OtlpPushOptions,
+  ProfileName,
+  ProfileOptions,
+  PullListenerOptions,
+} from '../options.ts';
 
 /** Where a layer comes from, lowest precedence first (resolve-layers.ts). */
 export type LayerSource = 'defaults' | 'env' | 'file' | 'flags';
@@ -29,7 +37,9 @@ export type OtlpConfig = OtlpPushOptions;
  * listener on) and the files holding the gate's secrets (read when the layers are merged:
  * ingest-section.ts).
  */
-export type IngestConfig = Layer<Omit<IngestOptions, 'maxSeriesPerInstrument' | 'maxSeries' | 'apiKeys' | 'trustedCidrs'>> & {
+export type IngestConfig = Layer<
+  Omit<IngestOptions, 'maxSeriesPerInstrument' | 'maxSeries' | 'apiKeys' | 'trustedCidrs'>
+> & {
   enabled?: boolean;
   /** Secrets. Never echoed in errors. */
   apiKeys?: ApiKeyConfig[];
@@ -42,7 +52,10 @@ export type IngestConfig = Layer<Omit<IngestOptions, 'maxSeriesPerInstrument' | 
 export type ClusterConfig = Omit<ClusterOptions, 'reportTo'> & { enabled?: boolean };
 
 /** `[naming]`: the pull endpoint's names and start times (the options of the same names). */
-export type NamingConfig = Pick<JobmeterOptions, 'translationStrategy' | 'unitSuffixes' | 'startTimestamps'>;
+export type NamingConfig = Pick<
+  JobmeterOptions,
+  'translationStrategy' | 'unitSuffixes' | 'startTimestamps'
+>;
 
 /** `[build]`: the daemon's identity. */
 export type BuildConfig = Layer<BuildInfo>;
@@ -83,8 +96,20 @@ export interface TelemetryConfig {
 }
 
 /** A validated config layer. */
-export interface ServiceConfig
-  extends Layer<Pick<JobmeterOptions, 'serviceName' | 'processMetrics' | 'otelScopeInfo' | 'global' | 'cardinalityLimit' | 'attributeValueLengthLimit' | 'hostExemplars' | 'hostInstruments' | 'resourceAttributes'>> {
+export interface ServiceConfig extends Layer<
+  Pick<
+    JobmeterOptions,
+    | 'serviceName'
+    | 'processMetrics'
+    | 'otelScopeInfo'
+    | 'global'
+    | 'cardinalityLimit'
+    | 'attributeValueLengthLimit'
+    | 'hostExemplars'
+    | 'hostInstruments'
+    | 'resourceAttributes'
+  >
+> {
   /** The profile's name; its rules apart (a file's `[profile]` table holds both). */
   profile?: ProfileName;
   /** `[[profile.rules]]`: the host's own rules (`zero_fill` → `zeroFill`), checked at start. */

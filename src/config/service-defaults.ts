@@ -113,19 +113,28 @@ export function defaultStateDir(env: NodeJS.ProcessEnv): string | undefined {
   const xdg = env.XDG_STATE_HOME;
   if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, 'jobmeter');
   const home = env.HOME;
-  return home !== undefined && isAbsolute(home) ? join(home, '.local', 'state', 'jobmeter') : undefined;
+  return home !== undefined && isAbsolute(home)
+    ? join(home, '.local', 'state', 'jobmeter')
+    : undefined;
 }
 
 /**
  * `options` with the service's default ingest state directory when the ingest is on and
  * `state_dir` is unset, and the line to print when no state is kept (undefined when it is).
  */
-export function withServeStateDir(options: JobmeterOptions, env: NodeJS.ProcessEnv): { readonly options: JobmeterOptions; readonly off: string | undefined } {
+export function withServeStateDir(
+  options: JobmeterOptions,
+  env: NodeJS.ProcessEnv,
+): { readonly options: JobmeterOptions; readonly off: string | undefined } {
   const ingest = options.ingest;
   if (ingest === undefined || ingest === false) return { options, off: undefined };
   const dir = ingest.stateDir ?? defaultStateDir(env);
-  if (dir !== undefined && dir !== false) return { options: { ...options, ingest: { ...ingest, stateDir: dir } }, off: undefined };
-  const why = dir === false ? '[ingest] state_dir = false' : 'no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME to keep it in; set [ingest] state_dir';
+  if (dir !== undefined && dir !== false)
+    return { options: { ...options, ingest: { ...ingest, stateDir: dir } }, off: undefined };
+  const why =
+    dir === false
+      ? '[ingest] state_dir = false'
+      : 'no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME to keep it in; set [ingest] state_dir';
   return {
     options: { ...options, ingest: { ...ingest, stateDir: false } },
     off:

@@ -12,11 +12,17 @@ import type { ServiceConfig } from './service-config.ts';
  */
 export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   const out: JobmeterOptions = {};
-  if (cfg.profileRules !== undefined) out.profile = { ...(cfg.profile !== undefined && { name: cfg.profile }), rules: cfg.profileRules.map((r) => ({ ...r })) };
+  if (cfg.profileRules !== undefined)
+    out.profile = {
+      ...(cfg.profile !== undefined && { name: cfg.profile }),
+      rules: cfg.profileRules.map((r) => ({ ...r })),
+    };
   else if (cfg.profile !== undefined) out.profile = cfg.profile;
   // The top level's single values and [naming]'s keep their keys (the option table's).
-  for (const key of Object.values(TOP_VALUES)) if (cfg[key] !== undefined) (out as Record<string, unknown>)[key] = cfg[key];
-  for (const key of Object.values(NAMING_VALUES)) if (cfg.naming?.[key] !== undefined) (out as Record<string, unknown>)[key] = cfg.naming[key];
+  for (const key of Object.values(TOP_VALUES))
+    if (cfg[key] !== undefined) (out as Record<string, unknown>)[key] = cfg[key];
+  for (const key of Object.values(NAMING_VALUES))
+    if (cfg.naming?.[key] !== undefined) (out as Record<string, unknown>)[key] = cfg.naming[key];
   if (cfg.resourceAttributes !== undefined) out.resourceAttributes = { ...cfg.resourceAttributes };
   if (cfg.views !== undefined) out.views = [...cfg.views];
   if (cfg.build !== undefined && Object.keys(cfg.build).length > 0) {
@@ -38,7 +44,13 @@ export function toJobmeterOptions(cfg: ServiceConfig): JobmeterOptions {
   }
   if (cfg.cluster !== undefined) {
     const { enabled, merge, ...clusterOptions } = cfg.cluster;
-    out.cluster = enabled === false ? false : { ...stripUndefined(clusterOptions), ...(merge !== undefined && { merge: { ...merge } }) };
+    out.cluster =
+      enabled === false
+        ? false
+        : {
+            ...stripUndefined(clusterOptions),
+            ...(merge !== undefined && { merge: { ...merge } }),
+          };
   }
   // Off unless enabled: the library's `ingest` is absent (no listener) by default too.
   if (cfg.ingest?.enabled === true) {

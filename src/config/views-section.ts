@@ -10,7 +10,14 @@
  * The schema (json-schema.ts) has checked every key and type; what it cannot say — boundaries
  * in increasing order — is checked here, naming the key.
  */
-import { AggregationType, createAllowListAttributesProcessor, createDenyListAttributesProcessor, InstrumentType, type AggregationOption, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationType,
+  createAllowListAttributesProcessor,
+  createDenyListAttributesProcessor,
+  InstrumentType,
+  type AggregationOption,
+  type ViewOptions,
+} from '@opentelemetry/sdk-metrics';
 import { ConfigError } from '../errors.ts';
 
 /** A `[[views]]` table as the schema has validated it (file spelling). */
@@ -27,7 +34,10 @@ export interface ViewTable {
     readonly name?: string;
     readonly description?: string;
     readonly aggregation?: Readonly<Record<string, Readonly<Record<string, unknown>> | null>>;
-    readonly attribute_keys?: { readonly included?: readonly string[]; readonly excluded?: readonly string[] };
+    readonly attribute_keys?: {
+      readonly included?: readonly string[];
+      readonly excluded?: readonly string[];
+    };
     readonly aggregation_cardinality_limit?: number;
   };
 }
@@ -42,7 +52,10 @@ const INSTRUMENT_TYPE: Readonly<Record<string, InstrumentType>> = {
   observable_gauge: InstrumentType.OBSERVABLE_GAUGE,
 };
 
-function aggregation(spec: NonNullable<NonNullable<ViewTable['stream']>['aggregation']>, key: string): AggregationOption {
+function aggregation(
+  spec: NonNullable<NonNullable<ViewTable['stream']>['aggregation']>,
+  key: string,
+): AggregationOption {
   const [name, raw] = Object.entries(spec)[0]!;
   const options = raw ?? {};
   switch (name) {
@@ -55,16 +68,29 @@ function aggregation(spec: NonNullable<NonNullable<ViewTable['stream']>['aggrega
     case 'explicit_bucket_histogram': {
       const boundaries = options.boundaries as number[] | undefined;
       if (boundaries !== undefined && boundaries.some((b, i) => i > 0 && b <= boundaries[i - 1]!)) {
-        throw new ConfigError(`${key}.explicit_bucket_histogram.boundaries`, boundaries, 'a list of numbers in increasing order, e.g. [1, 10, 60]');
+        throw new ConfigError(
+          `${key}.explicit_bucket_histogram.boundaries`,
+          boundaries,
+          'a list of numbers in increasing order, e.g. [1, 10, 60]',
+        );
       }
       // Without boundaries: the instrument's advice, else the SDK's defaults.
       if (boundaries === undefined) return { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM };
-      return { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries, recordMinMax: (options.record_min_max as boolean | undefined) ?? true } };
+      return {
+        type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+        options: {
+          boundaries,
+          recordMinMax: (options.record_min_max as boolean | undefined) ?? true,
+        },
+      };
     }
     case 'base2_exponential_bucket_histogram':
       return {
         type: AggregationType.EXPONENTIAL_HISTOGRAM,
-        options: { maxSize: (options.max_size as number | undefined) ?? 160, recordMinMax: (options.record_min_max as boolean | undefined) ?? true },
+        options: {
+          maxSize: (options.max_size as number | undefined) ?? 160,
+          recordMinMax: (options.record_min_max as boolean | undefined) ?? true,
+        },
       };
     default:
       return { type: AggregationType.DEFAULT };
@@ -76,21 +102,31 @@ export function viewOptions(table: ViewTable, key: string): ViewOptions {
   const { selector, stream = {} } = table;
   const out: ViewOptions = {
     ...(selector.instrument_name !== undefined && { instrumentName: selector.instrument_name }),
-    ...(selector.instrument_type !== undefined && { instrumentType: INSTRUMENT_TYPE[selector.instrument_type]! }),
+    ...(selector.instrument_type !== undefined && {
+      instrumentType: INSTRUMENT_TYPE[selector.instrument_type]!,
+    }),
     ...(selector.unit !== undefined && { instrumentUnit: selector.unit }),
     ...(selector.meter_name !== undefined && { meterName: selector.meter_name }),
     ...(selector.meter_version !== undefined && { meterVersion: selector.meter_version }),
     ...(selector.meter_schema_url !== undefined && { meterSchemaUrl: selector.meter_schema_url }),
     ...(stream.name !== undefined && { name: stream.name }),
     ...(stream.description !== undefined && { description: stream.description }),
-    ...(stream.aggregation !== undefined && { aggregation: aggregation(stream.aggregation, `${key}.stream.aggregation`) }),
-    ...(stream.aggregation_cardinality_limit !== undefined && { aggregationCardinalityLimit: stream.aggregation_cardinality_limit }),
+    ...(stream.aggregation !== undefined && {
+      aggregation: aggregation(stream.aggregation, `${key}.stream.aggregation`),
+    }),
+    ...(stream.aggregation_cardinality_limit !== undefined && {
+      aggregationCardinalityLimit: stream.aggregation_cardinality_limit,
+    }),
   };
   const keys = stream.attribute_keys;
   if (keys !== undefined) {
     out.attributesProcessors = [
-      ...(keys.included !== undefined ? [createAllowListAttributesProcessor([...keys.included])] : []),
-      ...(keys.excluded !== undefined ? [createDenyListAttributesProcessor([...keys.excluded])] : []),
+      ...(keys.included !== undefined
+        ? [createAllowListAttributesProcessor([...keys.included])]
+        : []),
+      ...(keys.excluded !== undefined
+        ? [createDenyListAttributesProcessor([...keys.excluded])]
+        : []),
     ];
   }
   return out;

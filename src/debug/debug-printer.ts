@@ -48,7 +48,10 @@ export interface DebugPrinter {
  * @param write one call per line, without a trailing newline (the CLI: a line on stderr)
  * @param protocol the push reader's protocol, so pushes are serialized as they are sent
  */
-export function createDebugPrinter(write: (line: string) => void, protocol: OtlpProtocol = 'http/protobuf'): DebugPrinter {
+export function createDebugPrinter(
+  write: (line: string) => void,
+  protocol: OtlpProtocol = 'http/protobuf',
+): DebugPrinter {
   const block = (header: string, lines: readonly string[]): void => {
     write(`${DEBUG_PREFIX}${header}`);
     for (const line of lines) write(line);
@@ -62,7 +65,10 @@ export function createDebugPrinter(write: (line: string) => void, protocol: Otlp
         block(`received a request that could not be printed: ${messageOf(err)}`, []);
         return;
       }
-      block(`received ${summary(request)} (OTLP/HTTP ${encoding})${refusals(result)}`, formatNormal(request));
+      block(
+        `received ${summary(request)} (OTLP/HTTP ${encoding})${refusals(result)}`,
+        formatNormal(request),
+      );
     },
     pushed(resourceMetrics) {
       // Serialized now, as the exporter does: the collection is not kept past this call.
@@ -75,9 +81,17 @@ export function createDebugPrinter(write: (line: string) => void, protocol: Otlp
         failure = messageOf(err);
       }
       return (result) => {
-        const outcome = result.code === ExportResultCode.SUCCESS ? 'delivered' : `not delivered (${describeError(result.error)})`;
-        if (failure !== undefined) block(`pushed an export that could not be printed (${failure}): ${outcome}`, []);
-        else block(`pushed ${summary(request)} (${protocol === 'http/json' ? 'OTLP/HTTP json' : 'OTLP/HTTP protobuf'}): ${outcome}`, formatNormal(request));
+        const outcome =
+          result.code === ExportResultCode.SUCCESS
+            ? 'delivered'
+            : `not delivered (${describeError(result.error)})`;
+        if (failure !== undefined)
+          block(`pushed an export that could not be printed (${failure}): ${outcome}`, []);
+        else
+          block(
+            `pushed ${summary(request)} (${protocol === 'http/json' ? 'OTLP/HTTP json' : 'OTLP/HTTP protobuf'}): ${outcome}`,
+            formatNormal(request),
+          );
       };
     },
   };

@@ -59,11 +59,17 @@ export function formatNormal(request: unknown): string[] {
   for (let i = 0; i < resourceMetrics.length; i++) {
     const rm = asObj(resourceMetrics[i]);
     const resource = asObj(get(rm, 'resource'));
-    lines.push(`ResourceMetrics #${i}${resourceDetails(str(get(rm, 'schemaUrl', 'schema_url')))}${attributesString(get(resource, 'attributes'))}`);
+    lines.push(
+      `ResourceMetrics #${i}${resourceDetails(str(get(rm, 'schemaUrl', 'schema_url')))}${attributesString(get(resource, 'attributes'))}`,
+    );
     for (const rawScope of list(rm, 'scopeMetrics', 'scope_metrics')) {
       const sm = asObj(rawScope);
       const scope = asObj(get(sm, 'scope'));
-      const details = scopeDetails(str(get(scope, 'name')), str(get(scope, 'version')), str(get(sm, 'schemaUrl', 'schema_url')));
+      const details = scopeDetails(
+        str(get(scope, 'name')),
+        str(get(scope, 'version')),
+        str(get(sm, 'schemaUrl', 'schema_url')),
+      );
       // `i`, not the scope's own index: see the file comment.
       lines.push(`ScopeMetrics #${i}${details}${attributesString(get(scope, 'attributes'))}`);
       for (const rawMetric of list(sm, 'metrics')) {
@@ -74,7 +80,9 @@ export function formatNormal(request: unknown): string[] {
         const [kind, data] = found;
         for (const rawPoint of list(data, 'dataPoints', 'data_points')) {
           const point = asObj(rawPoint);
-          lines.push(`${name}{${attributeList(get(point, 'attributes')).join(',')}} ${pointValue(kind, point)}`);
+          lines.push(
+            `${name}{${attributeList(get(point, 'attributes')).join(',')}} ${pointValue(kind, point)}`,
+          );
         }
       }
     }
@@ -191,7 +199,9 @@ function anyValueAsString(raw: unknown): string {
     case 'int':
       return v.value;
     case 'double':
-      return Number.isFinite(v.value) ? jsonFloat(v.value) : `json: unsupported value: ${goFloat(v.value)}`;
+      return Number.isFinite(v.value)
+        ? jsonFloat(v.value)
+        : `json: unsupported value: ${goFloat(v.value)}`;
     case 'bytes':
       return v.value;
     case 'slice':
@@ -225,12 +235,15 @@ function anyValue(raw: unknown): AnyValue {
   const d = get(o, 'doubleValue', 'double_value');
   if (d !== undefined && d !== null) return { type: 'double', value: double(d) };
   const arr = get(o, 'arrayValue', 'array_value');
-  if (arr !== undefined && arr !== null) return { type: 'slice', values: array(get(asObj(arr), 'values')).map(anyValue) };
+  if (arr !== undefined && arr !== null)
+    return { type: 'slice', values: array(get(asObj(arr), 'values')).map(anyValue) };
   const kv = get(o, 'kvlistValue', 'kvlist_value');
   if (kv !== undefined && kv !== null) {
     return {
       type: 'map',
-      entries: array(get(asObj(kv), 'values')).map((e) => [str(get(asObj(e), 'key')), anyValue(get(asObj(e), 'value'))] as const),
+      entries: array(get(asObj(kv), 'values')).map(
+        (e) => [str(get(asObj(e), 'key')), anyValue(get(asObj(e), 'value'))] as const,
+      ),
     };
   }
   const bytes = get(o, 'bytesValue', 'bytes_value');
@@ -278,7 +291,9 @@ function goJson(v: AnyValue): string | undefined {
 
 /** A JSON string as encoding/json writes it without HTML escaping: JSON.stringify's, plus U+2028/U+2029 escaped. */
 function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(s)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,7 +344,11 @@ function intText(raw: unknown): string {
   return String(raw);
 }
 
-const SPECIAL_DOUBLES: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Infinity, '-Infinity': -Infinity };
+const SPECIAL_DOUBLES: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Infinity,
+  '-Infinity': -Infinity,
+};
 
 /** A double as OTLP/JSON may write it: a number, `"NaN"`/`"Infinity"`/`"-Infinity"`, or a numeric string. */
 function double(raw: unknown): number {

@@ -24,13 +24,23 @@ let requestType: protobuf.Type | undefined;
  * @throws when the body does not decode (the ingest has refused it already).
  */
 export function decodeWire(body: Uint8Array, encoding: OtlpEncoding): unknown {
-  if (encoding === 'json') return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-  requestType ??= protobuf.Root.fromJSON(OTLP_SCHEMA).lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
-  return requestType.toObject(requestType.decode(body), { longs: String, enums: Number, bytes: String });
+  if (encoding === 'json')
+    return JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  requestType ??= protobuf.Root.fromJSON(OTLP_SCHEMA).lookupType(
+    'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+  );
+  return requestType.toObject(requestType.decode(body), {
+    longs: String,
+    enums: Number,
+    bytes: String,
+  });
 }
 
 /** What the push reader's exporter sends for `resourceMetrics` over `protocol`: the body and its encoding. */
-export function serializePush(resourceMetrics: ResourceMetrics, protocol: OtlpProtocol): { body: Uint8Array; encoding: OtlpEncoding } {
+export function serializePush(
+  resourceMetrics: ResourceMetrics,
+  protocol: OtlpProtocol,
+): { body: Uint8Array; encoding: OtlpEncoding } {
   const body = pushSerializer(protocol).serializeRequest(resourceMetrics);
   if (body === undefined) throw new Error('the OTLP serializer produced no body');
   return { body, encoding: protocol === 'http/json' ? 'json' : 'protobuf' };

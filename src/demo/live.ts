@@ -20,7 +20,13 @@ import type { Recorder } from '../domain/recorder.ts';
 import type { HostRecord, HostSnapshot, SessionRecord } from '../domain/snapshot.ts';
 import type { Outcome } from '../domain/types.ts';
 import type { ProfileName } from '../options.ts';
-import { DEMO_RUNS, DEMO_SESSIONS_TRACKED, demoSnapshot, runDemo, type DemoRun } from './scenarios.ts';
+import {
+  DEMO_RUNS,
+  DEMO_SESSIONS_TRACKED,
+  demoSnapshot,
+  runDemo,
+  type DemoRun,
+} from './scenarios.ts';
 
 /** Milliseconds between two recorded runs of `jobmeter serve --demo`. */
 export const DEMO_TICK_MS = 2000;
@@ -47,7 +53,11 @@ export interface LiveDemoOptions {
  * grows with elapsed time, not per call, so any number of scrapes sees the same story; it is
  * re-read on every collection (TTL 0: crewshipd's 15 s cache would flatten short rate windows).
  */
-export function startLiveDemo(recorder: Recorder, profile: ProfileName, options: LiveDemoOptions = {}): LiveDemo {
+export function startLiveDemo(
+  recorder: Recorder,
+  profile: ProfileName,
+  options: LiveDemoOptions = {},
+): LiveDemo {
   const now = options.now ?? Date.now;
   const t0 = now();
   const base = demoSnapshot(t0 / 1000);
@@ -68,7 +78,11 @@ export function startLiveDemo(recorder: Recorder, profile: ProfileName, options:
   const createSession = (): void => {
     recorder.sessionCreated();
     created++;
-    sessions.push({ id: `5e${created.toString(16).padStart(4, '0')}`, diskBytes: 4096 * (1 + (created % 3)), memoryCapPages: created % 2 === 0 ? 2048 : null });
+    sessions.push({
+      id: `5e${created.toString(16).padStart(4, '0')}`,
+      diskBytes: 4096 * (1 + (created % 3)),
+      memoryCapPages: created % 2 === 0 ? 2048 : null,
+    });
     if (sessions.length > MAX_ACTIVE_SESSIONS) {
       sessions.shift();
       // One expired session waits for the cleaner; an older one is gone.
@@ -95,7 +109,11 @@ export function startLiveDemo(recorder: Recorder, profile: ProfileName, options:
     if (tick % 3 === 0) recorder.reject('concurrency');
     if (tick % 7 === 0) recorder.reject('unauthorized');
     if (tick % 5 === 0) createSession();
-    if (tick % 6 === 0) recorder.runnerError(tick % 12 === 0 ? 'container' : 'wasm', tick % 12 === 0 ? 'cgroup_prepare_failed' : 'module_load_failed');
+    if (tick % 6 === 0)
+      recorder.runnerError(
+        tick % 12 === 0 ? 'container' : 'wasm',
+        tick % 12 === 0 ? 'cgroup_prepare_failed' : 'module_load_failed',
+      );
     tick++;
   }, options.tickMs ?? DEMO_TICK_MS);
   timer.unref();
@@ -124,7 +142,12 @@ export function startLiveDemo(recorder: Recorder, profile: ProfileName, options:
           list: [...sessions],
         },
         hosts: [
-          { ...alpha!, lastBackup: alphaBackup, snapshotCount: alphaSnapshots, repoSizeBytes: alpha!.repoSizeBytes! + Math.floor(2_000_000 * s) },
+          {
+            ...alpha!,
+            lastBackup: alphaBackup,
+            snapshotCount: alphaSnapshots,
+            repoSizeBytes: alpha!.repoSizeBytes! + Math.floor(2_000_000 * s),
+          },
           ...otherHosts,
           // A host whose backups keep failing: alpha's come and go with its runs, and the
           // "Backups failing" panel (and its recording rule) should always have one to show.
@@ -151,7 +174,11 @@ const GAMMA = (nowSeconds: number): HostRecord => ({
 
 /** A context holding a made-up sampled span (random ids), as a traced run's would. */
 function demoTraceContext(): Context {
-  return trace.setSpanContext(ROOT_CONTEXT, { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED });
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    traceFlags: TraceFlags.SAMPLED,
+  });
 }
 
 /** The demo snapshot `s` seconds later: journals and ledgers grown, queues moving. */
@@ -181,8 +208,17 @@ function grownSnapshot(base: HostSnapshot, s: number): HostSnapshot {
   return {
     ...base,
     agentRunEvents,
-    llm: llm.map((l, i) => ({ ...l, calls: grow(l.calls, 0.02 * (i + 1)), costUsd: l.costUsd + (LLM_USD_PER_SECOND * (i + 1) * s) / shares })),
+    llm: llm.map((l, i) => ({
+      ...l,
+      calls: grow(l.calls, 0.02 * (i + 1)),
+      costUsd: l.costUsd + (LLM_USD_PER_SECOND * (i + 1) * s) / shares,
+    })),
     queue: { depth, groups: 5, depthMax: 3 + wedged },
-    assignments: { ...base.assignments, queued: depth, completed: grow(40, 1.5), failed: grow(3, 0.5) },
+    assignments: {
+      ...base.assignments,
+      queued: depth,
+      completed: grow(40, 1.5),
+      failed: grow(3, 0.5),
+    },
   };
 }

@@ -26,8 +26,20 @@ export interface DemoRun extends RunAttributes {
 /** Per-profile runs, because `kind` and `runner` mean what each original means by them. */
 export const DEMO_RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
   otel: [
-    { task: 'nightly-backup', kind: 'task', runner: 'subprocess', outcome: 'success', durationSeconds: 42 },
-    { task: 'nightly-backup', kind: 'task', runner: 'subprocess', outcome: 'failure', durationSeconds: 3.5 },
+    {
+      task: 'nightly-backup',
+      kind: 'task',
+      runner: 'subprocess',
+      outcome: 'success',
+      durationSeconds: 42,
+    },
+    {
+      task: 'nightly-backup',
+      kind: 'task',
+      runner: 'subprocess',
+      outcome: 'failure',
+      durationSeconds: 3.5,
+    },
     { task: 'lint', kind: 'task', runner: 'subprocess', outcome: 'timeout', durationSeconds: 30 },
   ],
   runwisp: [
@@ -37,7 +49,13 @@ export const DEMO_RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
   ],
   wasmrun: [
     { task: 'exec', runner: 'wasm', outcome: 'success', durationSeconds: 0.3 },
-    { task: 'exec', runner: 'wasm', outcome: 'success', durationSeconds: 0.9, outputTruncated: true },
+    {
+      task: 'exec',
+      runner: 'wasm',
+      outcome: 'success',
+      durationSeconds: 0.9,
+      outputTruncated: true,
+    },
     { task: 'exec', runner: 'wasm', outcome: 'failure', durationSeconds: 0.05 },
     { task: 'exec', runner: 'wasm', outcome: 'timeout', durationSeconds: 3 },
   ],
@@ -59,7 +77,10 @@ export const DEMO_RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
 /** In flight while the demo serves. */
 const ACTIVE: Readonly<Record<ProfileName, readonly RunAttributes[]>> = {
   otel: [{ task: 'deploy', kind: 'task', runner: 'subprocess' }],
-  runwisp: [{ task: 'web', kind: 'service' }, { task: 'nightly-backup', kind: 'task' }],
+  runwisp: [
+    { task: 'web', kind: 'service' },
+    { task: 'nightly-backup', kind: 'task' },
+  ],
   wasmrun: [{ task: 'exec', runner: 'wasm' }],
   crewshipd: [],
   rm: [],
@@ -90,7 +111,15 @@ export function demoSnapshot(nowSeconds: number = DEMO_NOW_SECONDS): HostSnapsho
       list: DEMO_SESSIONS,
     },
     // `archived` is not a crewshipd status: it folds into `other`.
-    assignments: { pending: 1, queued: 4, running: 2, completed: 40, failed: 3, cancelled: 1, archived: 2 },
+    assignments: {
+      pending: 1,
+      queued: 4,
+      running: 2,
+      completed: 40,
+      failed: 3,
+      cancelled: 1,
+      archived: 2,
+    },
     pipelineRuns: { queued: 1, running: 1, completed: 12, failed: 1, dry_run: 2 },
     queue: { depth: 4, groups: 2, depthMax: 3 },
     agentRunEvents: { started: 50, completed: 44, failed: 4, cancelled: 1, timeout: 1 },
@@ -116,7 +145,14 @@ export function demoSnapshot(nowSeconds: number = DEMO_NOW_SECONDS): HostSnapsho
         repoStatus: 'ready',
       },
       // No backup yet and an unknown repo size: those series are omitted for this host.
-      { id: '01HZX8K2M3N4P5Q6R7S8T9V0W2', name: 'beta', online: false, snapshotCount: 0, openAlerts: 0, repoStatus: 'init_failed' },
+      {
+        id: '01HZX8K2M3N4P5Q6R7S8T9V0W2',
+        name: 'beta',
+        online: false,
+        snapshotCount: 0,
+        openAlerts: 0,
+        repoStatus: 'init_failed',
+      },
     ],
   };
 }

@@ -13,7 +13,12 @@
  * View that drops `job_id` also keeps `job_id` values from using up the budget.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { createBoundedAttributesProcessor, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, OVERFLOW_ATTRIBUTES } from './bounded-attributes.ts';
+import {
+  createBoundedAttributesProcessor,
+  MAX_SERIES_PER_INSTRUMENT,
+  maxAttributeSets,
+  OVERFLOW_ATTRIBUTES,
+} from './bounded-attributes.ts';
 import { attributeSetKey } from '../series/attribute-key.ts';
 import type { AttributeSpec } from './types.ts';
 
@@ -47,7 +52,9 @@ export class AttributeSetCap {
  * set — what a tally does on its own. A folded set is known by its values in the spec's key order
  * (no sorting: the keys are the spec's).
  */
-export function specAdmit(attributes: readonly AttributeSpec[]): (attributes: Attributes | undefined) => Attributes | undefined {
+export function specAdmit(
+  attributes: readonly AttributeSpec[],
+): (attributes: Attributes | undefined) => Attributes | undefined {
   const processor = createBoundedAttributesProcessor(attributes);
   const keys = attributes.map((a) => a.key);
   const max = Math.min(maxAttributeSets(attributes), MAX_SERIES_PER_INSTRUMENT);

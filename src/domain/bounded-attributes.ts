@@ -73,7 +73,14 @@ export function cutString(s: string, limit: number): string {
 
 /** An attribute value as a label value: strings as they are, arrays as JSON, the rest `String`ed; cut past {@link MAX_VALUE_LENGTH}. */
 export function toLabelString(value: AnyValue): string {
-  return cutString(typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value), MAX_VALUE_LENGTH);
+  return cutString(
+    typeof value === 'string'
+      ? value
+      : Array.isArray(value)
+        ? JSON.stringify(value)
+        : String(value),
+    MAX_VALUE_LENGTH,
+  );
 }
 
 /**
@@ -98,7 +105,11 @@ export function withinLength(attributes: Attributes, limit: number): boolean {
  * string longer than `limit` cut ({@link cutString}), each such string of an array too, any other
  * value as it is. A new object; `cut` is told each value (an attribute's, an array's once) cut.
  */
-export function limitLengths(attributes: Attributes, limit: number, cut: (key: string) => void): Attributes {
+export function limitLengths(
+  attributes: Attributes,
+  limit: number,
+  cut: (key: string) => void,
+): Attributes {
   const out: Attributes = {};
   for (const k in attributes) {
     const v = attributes[k];
@@ -126,7 +137,9 @@ export function attributesTemplate(keys: readonly string[]): Attributes {
   return JSON.parse(JSON.stringify(Object.fromEntries(keys.map((k) => [k, ''])))) as Attributes;
 }
 
-export function createBoundedAttributesProcessor(specs: readonly AttributeSpec[]): IAttributesProcessor {
+export function createBoundedAttributesProcessor(
+  specs: readonly AttributeSpec[],
+): IAttributesProcessor {
   const keys = specs.map((s) => s.key);
   const folds: Fold[] = specs.map(createFold);
   const template = attributesTemplate(keys);

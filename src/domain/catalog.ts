@@ -73,7 +73,6 @@ export const REQUEST_REJECTED = {
   attributes: [{ key: 'reason', cap: 32 }],
 } as const satisfies InstrumentSpec;
 
-
 // ---------------------------------------------------------------------------------------------
 // Live events beyond the run lifecycle.
 
@@ -113,7 +112,12 @@ export const SNAPSHOT_FAILURES = {
 // Snapshot instruments: observed from the host's snapshot callback (counts a host keeps in its
 // database), see snapshot.ts.
 
-const gauge = (name: string, unit: string, description: string, attributes: InstrumentSpec['attributes'] = []): InstrumentSpec => ({
+const gauge = (
+  name: string,
+  unit: string,
+  description: string,
+  attributes: InstrumentSpec['attributes'] = [],
+): InstrumentSpec => ({
   name,
   kind: 'observableGauge',
   unit,
@@ -129,7 +133,8 @@ export const RUN_HISTORY = {
   name: 'jobmeter.run.history',
   kind: 'observableCounter',
   unit: '{run}',
-  description: 'Runs that reached a terminal outcome since the host\'s records began (since start when it keeps none).',
+  description:
+    "Runs that reached a terminal outcome since the host's records began (since start when it keeps none).",
   attributes: [OUTCOME],
 } as const satisfies InstrumentSpec;
 
@@ -137,9 +142,15 @@ export const AGENT_RUN_EVENTS = {
   name: 'jobmeter.agent_run.events',
   kind: 'observableCounter',
   unit: '{event}',
-  description: 'Agent run lifecycle events from the host\'s journal.',
+  description: "Agent run lifecycle events from the host's journal.",
   // crewshipd's journal events: a closed set with no `other` in its document.
-  attributes: [{ key: 'event', values: ['started', 'completed', 'failed', 'cancelled', 'timeout'], outside: 'drop' }],
+  attributes: [
+    {
+      key: 'event',
+      values: ['started', 'completed', 'failed', 'cancelled', 'timeout'],
+      outside: 'drop',
+    },
+  ],
 } as const satisfies InstrumentSpec;
 
 /** LLM providers are few; past the cap new ones fold into `other` (crewshipd's rule). */
@@ -159,38 +170,98 @@ export const LLM_COST = {
   attributes: [{ key: 'provider', cap: LLM_PROVIDER_CAP }],
 } as const satisfies InstrumentSpec;
 
-export const ASSIGNMENT_STATUSES = ['pending', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const;
-export const PIPELINE_RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'dry_run', 'interrupted'] as const;
+export const ASSIGNMENT_STATUSES = [
+  'pending',
+  'queued',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export const PIPELINE_RUN_STATUSES = [
+  'queued',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'dry_run',
+  'interrupted',
+] as const;
 export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const REPO_STATUSES = ['unknown', 'ready', 'init_failed'] as const;
 
 export const SNAPSHOT_INSTRUMENTS: readonly InstrumentSpec[] = [
   RUN_HISTORY,
   gauge('jobmeter.session.active', '{session}', 'Active (non-expired) sessions.'),
-  gauge('jobmeter.session.tracked', '{session}', 'Sessions tracked, including expired but not yet cleaned.'),
+  gauge(
+    'jobmeter.session.tracked',
+    '{session}',
+    'Sessions tracked, including expired but not yet cleaned.',
+  ),
   gauge('jobmeter.session.disk.usage', 'By', 'On-disk footprint across active sessions.'),
-  gauge('jobmeter.assignments', '{assignment}', 'Assignments by status.', [{ key: 'status', values: ASSIGNMENT_STATUSES }]),
-  gauge('jobmeter.pipeline_runs', '{run}', 'Pipeline runs by status.', [{ key: 'status', values: PIPELINE_RUN_STATUSES }]),
+  gauge('jobmeter.assignments', '{assignment}', 'Assignments by status.', [
+    { key: 'status', values: ASSIGNMENT_STATUSES },
+  ]),
+  gauge('jobmeter.pipeline_runs', '{run}', 'Pipeline runs by status.', [
+    { key: 'status', values: PIPELINE_RUN_STATUSES },
+  ]),
   gauge('jobmeter.queue.depth', '{assignment}', 'Queued work across all groups.'),
   gauge('jobmeter.queue.groups', '{group}', 'Groups (crews) with at least one queued item.'),
   gauge('jobmeter.queue.depth.max', '{assignment}', 'Queued items in the most backlogged group.'),
   AGENT_RUN_EVENTS,
   LLM_CALLS,
   LLM_COST,
-  gauge('jobmeter.container.tracked', '{container}', 'Containers registered with the stats collector.'),
-  gauge('jobmeter.container.reporting', '{container}', 'Tracked containers with a collected stats sample.'),
+  gauge(
+    'jobmeter.container.tracked',
+    '{container}',
+    'Containers registered with the stats collector.',
+  ),
+  gauge(
+    'jobmeter.container.reporting',
+    '{container}',
+    'Tracked containers with a collected stats sample.',
+  ),
   gauge('jobmeter.db.migration.version', '{version}', 'Highest applied schema migration version.'),
   gauge('jobmeter.websocket.connections', '{connection}', 'Active WebSocket connections.'),
   gauge('jobmeter.fleet.hosts', '{host}', 'Enrolled hosts.'),
   gauge('jobmeter.fleet.hosts.online', '{host}', 'Hosts currently online.'),
-  gauge('jobmeter.alert.open', '{alert}', 'Open alerts by severity.', [{ key: 'severity', values: ALERT_SEVERITIES, outside: 'drop' }]),
-  gauge('jobmeter.host.agent.online', '', '1 if the host\'s agent is online, 0 otherwise.', [HOST_ID, HOST_NAME]),
-  gauge('jobmeter.host.last_backup.time', 's', 'Unix time of the host\'s most recent backup; absent before the first.', [HOST_ID, HOST_NAME]),
-  gauge('jobmeter.host.last_backup.success', '', '1 if the host\'s most recent backup succeeded; absent before the first.', [HOST_ID, HOST_NAME]),
-  gauge('jobmeter.host.repo.size', 'By', 'Latest reported repository size; absent when unknown.', [HOST_ID, HOST_NAME]),
-  gauge('jobmeter.host.snapshots', '{snapshot}', 'Snapshots known in the host\'s repository.', [HOST_ID, HOST_NAME]),
-  gauge('jobmeter.host.alert.open', '{alert}', 'Open alerts attached to the host.', [HOST_ID, HOST_NAME]),
-  gauge('jobmeter.host.repo.status', '', 'Always 1; the status attribute carries the repository state.', [HOST_ID, HOST_NAME, { key: 'status', values: REPO_STATUSES, outside: 'drop' }]),
+  gauge('jobmeter.alert.open', '{alert}', 'Open alerts by severity.', [
+    { key: 'severity', values: ALERT_SEVERITIES, outside: 'drop' },
+  ]),
+  gauge('jobmeter.host.agent.online', '', "1 if the host's agent is online, 0 otherwise.", [
+    HOST_ID,
+    HOST_NAME,
+  ]),
+  gauge(
+    'jobmeter.host.last_backup.time',
+    's',
+    "Unix time of the host's most recent backup; absent before the first.",
+    [HOST_ID, HOST_NAME],
+  ),
+  gauge(
+    'jobmeter.host.last_backup.success',
+    '',
+    "1 if the host's most recent backup succeeded; absent before the first.",
+    [HOST_ID, HOST_NAME],
+  ),
+  gauge('jobmeter.host.repo.size', 'By', 'Latest reported repository size; absent when unknown.', [
+    HOST_ID,
+    HOST_NAME,
+  ]),
+  gauge('jobmeter.host.snapshots', '{snapshot}', "Snapshots known in the host's repository.", [
+    HOST_ID,
+    HOST_NAME,
+  ]),
+  gauge('jobmeter.host.alert.open', '{alert}', 'Open alerts attached to the host.', [
+    HOST_ID,
+    HOST_NAME,
+  ]),
+  gauge(
+    'jobmeter.host.repo.status',
+    '',
+    'Always 1; the status attribute carries the repository state.',
+    [HOST_ID, HOST_NAME, { key: 'status', values: REPO_STATUSES, outside: 'drop' }],
+  ),
 ];
 
 export const BUILD_INFO = {
@@ -254,4 +325,7 @@ export const ATTRIBUTE_VALUES_TRUNCATED = {
 /** The ingest's self-metric counting refused data points by reason (ingest/ingest-report.ts); a sender may not use the name. */
 export const REFUSED_METRIC = 'jobmeter.ingest.refused';
 
-export const SELF_INSTRUMENTS: readonly InstrumentSpec[] = [RECORDS_DROPPED, ATTRIBUTE_VALUES_TRUNCATED];
+export const SELF_INSTRUMENTS: readonly InstrumentSpec[] = [
+  RECORDS_DROPPED,
+  ATTRIBUTE_VALUES_TRUNCATED,
+];

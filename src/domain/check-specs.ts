@@ -21,20 +21,38 @@ export const INSTRUMENT_KINDS = [
  * `specs` if each is usable, each with its `attributes` (left out: none).
  * @throws ConfigError naming the spec (`instruments[2].kind`) and what it needs.
  */
-export function checkInstrumentSpecs(specs: readonly DeclaredInstrumentSpec[], key = 'instruments'): readonly InstrumentSpec[] {
+export function checkInstrumentSpecs(
+  specs: readonly DeclaredInstrumentSpec[],
+  key = 'instruments',
+): readonly InstrumentSpec[] {
   return list(specs, key, 'instrument specs').map((spec, i) => {
     const at = `${key}[${i}]`;
-    if (typeof spec !== 'object' || spec === null) throw new ConfigError(at, spec, 'an instrument spec { name, kind, unit, description, attributes? }');
-    if (typeof spec.name !== 'string' || spec.name.trim() === '') throw new ConfigError(`${at}.name`, spec.name, 'a non-empty instrument name');
+    if (typeof spec !== 'object' || spec === null)
+      throw new ConfigError(
+        at,
+        spec,
+        'an instrument spec { name, kind, unit, description, attributes? }',
+      );
+    if (typeof spec.name !== 'string' || spec.name.trim() === '')
+      throw new ConfigError(`${at}.name`, spec.name, 'a non-empty instrument name');
     oneOf(spec.kind, INSTRUMENT_KINDS, `${at}.kind`);
     if (spec.attributes === undefined) return { ...spec, attributes: [] };
-    list(spec.attributes, `${at}.attributes`, 'attribute specs { key, values or cap }').forEach((a, j) => {
-      const attr = `${at}.attributes[${j}]`;
-      if (typeof a?.key !== 'string' || a.key === '') throw new ConfigError(`${attr}.key`, a?.key, 'a non-empty attribute key');
-      if (a.values !== undefined) list(a.values, `${attr}.values`, 'strings (the closed vocabulary)');
-      else if (a.cap !== undefined) positiveInteger(a.cap, `${attr}.cap`);
-      else throw new ConfigError(attr, a, 'values (a closed vocabulary) or cap (how many values an open one keeps)');
-    });
+    list(spec.attributes, `${at}.attributes`, 'attribute specs { key, values or cap }').forEach(
+      (a, j) => {
+        const attr = `${at}.attributes[${j}]`;
+        if (typeof a?.key !== 'string' || a.key === '')
+          throw new ConfigError(`${attr}.key`, a?.key, 'a non-empty attribute key');
+        if (a.values !== undefined)
+          list(a.values, `${attr}.values`, 'strings (the closed vocabulary)');
+        else if (a.cap !== undefined) positiveInteger(a.cap, `${attr}.cap`);
+        else
+          throw new ConfigError(
+            attr,
+            a,
+            'values (a closed vocabulary) or cap (how many values an open one keeps)',
+          );
+      },
+    );
     return spec as InstrumentSpec;
   });
 }

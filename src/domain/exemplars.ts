@@ -7,7 +7,14 @@
  * The OpenTelemetry JS SDK keeps no exemplars, so only the tallies (jobmeter's own provider) have
  * them; an instrument recorded through the SDK serves none.
  */
-import { context as api, isSpanContextValid, ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import {
+  context as api,
+  isSpanContextValid,
+  ROOT_CONTEXT,
+  trace,
+  TraceFlags,
+  type Context,
+} from '@opentelemetry/api';
 import type { Exemplar } from '../series/collection.ts';
 
 export type { Exemplar };
@@ -33,9 +40,18 @@ export function exemplarContext(ctx: Context | undefined): Context {
 }
 
 /** The exemplar of `value` recorded in `ctx` (else the active context), when a sampled span is in it. */
-export function exemplarOf(value: number, ctx: Context | undefined, now: () => number = Date.now): Exemplar | undefined {
+export function exemplarOf(
+  value: number,
+  ctx: Context | undefined,
+  now: () => number = Date.now,
+): Exemplar | undefined {
   if (ctx === NO_EXEMPLAR) return undefined;
   const span = trace.getSpanContext(ctx ?? api.active());
-  if (span === undefined || (span.traceFlags & TraceFlags.SAMPLED) === 0 || !isSpanContextValid(span)) return undefined;
+  if (
+    span === undefined ||
+    (span.traceFlags & TraceFlags.SAMPLED) === 0 ||
+    !isSpanContextValid(span)
+  )
+    return undefined;
   return { value, timeMillis: now(), traceId: span.traceId, spanId: span.spanId };
 }

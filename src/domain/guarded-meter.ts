@@ -46,7 +46,11 @@ export interface InstrumentIdentity {
   readonly name: string;
   readonly kind: SyncKind;
   readonly unit: string;
-  readonly meter: { readonly name: string; readonly version: string; readonly schemaUrl: string | undefined };
+  readonly meter: {
+    readonly name: string;
+    readonly version: string;
+    readonly schemaUrl: string | undefined;
+  };
 }
 
 /** The series budget of a host instrument (from the host's Views). */
@@ -65,11 +69,17 @@ export interface OwnInstruments {
   observed(name: string, kind: ObservedKind): ObservedTally | undefined;
   /** Batch callbacks over the store's observable instruments. */
   addBatchCallback(callback: BatchObservableCallback, observables: readonly ObservedTally[]): void;
-  removeBatchCallback(callback: BatchObservableCallback, observables: readonly ObservedTally[]): void;
+  removeBatchCallback(
+    callback: BatchObservableCallback,
+    observables: readonly ObservedTally[],
+  ): void;
 }
 
 /** A local tally for a host instrument no View selects (meter-provider.ts), or undefined: the SDK records it. */
-export type HostTallyFor = (instrument: InstrumentIdentity, options: MetricOptions | undefined) => Counter | UpDownCounter | Histogram | Gauge | undefined;
+export type HostTallyFor = (
+  instrument: InstrumentIdentity,
+  options: MetricOptions | undefined,
+) => Counter | UpDownCounter | Histogram | Gauge | undefined;
 
 export interface GuardOptions {
   readonly guard: RecordGuard;
@@ -81,7 +91,9 @@ export interface GuardOptions {
 }
 
 type Method = 'add' | 'record';
-type Records<M extends Method> = { [K in M]: (value: number, attributes?: Attributes, context?: Context) => void };
+type Records<M extends Method> = {
+  [K in M]: (value: number, attributes?: Attributes, context?: Context) => void;
+};
 
 /**
  * `inner` whose `add` / `record` checks the value and, with `admit`, passes the bounded attribute
@@ -98,7 +110,8 @@ export function guardInstrument<M extends Method, T extends Records<M>>(
 ): T {
   const record = inner[method].bind(inner);
   const check = (value: number, attributes?: Attributes, context?: Context): void => {
-    if (!isRecordable(value, nonNegative) || guard.closed) return guard.drop(name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
+    if (!isRecordable(value, nonNegative) || guard.closed)
+      return guard.drop(name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
     record(value, admit === undefined ? attributes : admit(attributes), context);
   };
   return (bounded ? { [method]: check, [BOUNDED]: true } : { [method]: check }) as unknown as T;
@@ -115,12 +128,23 @@ function lengthLimit(name: string, guard: RecordGuard): Admit | undefined {
 }
 
 /** `tally` (a host instrument's) with each record's attributes through `limit` first. */
-function limitedTally<M extends Method, T extends Records<M>>(tally: T, method: M, limit: Admit): T {
-  return { [method]: (value: number, attributes?: Attributes, context?: Context) => tally[method](value, limit(attributes), context) } as unknown as T;
+function limitedTally<M extends Method, T extends Records<M>>(
+  tally: T,
+  method: M,
+  limit: Admit,
+): T {
+  return {
+    [method]: (value: number, attributes?: Attributes, context?: Context) =>
+      tally[method](value, limit(attributes), context),
+  } as unknown as T;
 }
 
 /** One wrapper per callback, so that removing a callback removes what was added for it. */
-function wrapperOf<C extends object>(wrappers: WeakMap<C, C>, callback: C, wrap: (callback: C) => C): C {
+function wrapperOf<C extends object>(
+  wrappers: WeakMap<C, C>,
+  callback: C,
+  wrap: (callback: C) => C,
+): C {
   let w = wrappers.get(callback);
   if (w === undefined) wrappers.set(callback, (w = wrap(callback)));
   return w;
@@ -156,8 +180,13 @@ class GuardedObservable {
     return false;
   }
 
-  readonly #wrap = (callback: ObservableCallback): ObservableCallback => (result) =>
-    callback({ observe: (value, attributes) => (this.admits(value) ? result.observe(value, this.attributes(attributes)) : undefined) });
+  readonly #wrap =
+    (callback: ObservableCallback): ObservableCallback =>
+    (result) =>
+      callback({
+        observe: (value, attributes) =>
+          this.admits(value) ? result.observe(value, this.attributes(attributes)) : undefined,
+      });
 
   addCallback(callback: ObservableCallback): void {
     this.inner.addCallback(wrapperOf(this.#wrappers, callback, this.#wrap));
@@ -173,7 +202,10 @@ class GuardedObservable {
  * (a guarded one's inner instrument, or the instrument itself). A callback over both is
  * registered with both, each running it for its own instruments.
  */
-function byEngine(observables: readonly Observable[]): { store: ObservedTally[]; sdk: Observable[] } {
+function byEngine(observables: readonly Observable[]): {
+  store: ObservedTally[];
+  sdk: Observable[];
+} {
   const store: ObservedTally[] = [];
   const sdk: Observable[] = [];
   for (const o of observables) {
@@ -187,48 +219,92 @@ function byEngine(observables: readonly Observable[]): { store: ObservedTally[];
 const innerOf = (o: Observable): Observable => (o instanceof GuardedObservable ? o.inner : o);
 
 const BATCH_WRAPPERS = new WeakMap<BatchObservableCallback, BatchObservableCallback>();
-const wrapBatch = (callback: BatchObservableCallback): BatchObservableCallback => (result) =>
-  callback({
-    observe: ((o: Observable, value: number, attributes?: Attributes) => {
-      if (!(o instanceof GuardedObservable)) return result.observe(o, value, attributes);
-      if (o.admits(value)) result.observe(o.inner, value, o.attributes(attributes));
-    }),
-  });
+const wrapBatch =
+  (callback: BatchObservableCallback): BatchObservableCallback =>
+  (result) =>
+    callback({
+      observe: (o: Observable, value: number, attributes?: Attributes) => {
+        if (!(o instanceof GuardedObservable)) return result.observe(o, value, attributes);
+        if (o.admits(value)) result.observe(o.inner, value, o.attributes(attributes));
+      },
+    });
 
 /** `meter` with every instrument checked (see the file comment). */
-export function guardMeter(meter: Meter, scope: InstrumentIdentity['meter'], options: GuardOptions): Meter {
+export function guardMeter(
+  meter: Meter,
+  scope: InstrumentIdentity['meter'],
+  options: GuardOptions,
+): Meter {
   const { guard, capFor, own, hostTally } = options;
-  function make<M extends Method, T extends Records<M>>(name: string, kind: SyncKind, o: MetricOptions | undefined, method: M, nonNegative: boolean, create: (o: MetricOptions | undefined) => T): T {
+  function make<M extends Method, T extends Records<M>>(
+    name: string,
+    kind: SyncKind,
+    o: MetricOptions | undefined,
+    method: M,
+    nonNegative: boolean,
+    create: (o: MetricOptions | undefined) => T,
+  ): T {
     const tally = own?.tally(name, kind);
     if (tally !== undefined) return tally as unknown as T;
     const ownSdk = own?.sdk(name);
-    if (ownSdk !== undefined) return guardInstrument(create(ownSdk.options), method, name, nonNegative, guard, ownSdk.admit, true);
+    if (ownSdk !== undefined)
+      return guardInstrument(
+        create(ownSdk.options),
+        method,
+        name,
+        nonNegative,
+        guard,
+        ownSdk.admit,
+        true,
+      );
     const identity = { name, kind, unit: o?.unit ?? '', meter: scope };
     const limit = lengthLimit(name, guard);
     const local = hostTally?.(identity, o) as T | undefined;
-    if (local !== undefined) return limit === undefined ? local : limitedTally(local, method, limit);
+    if (local !== undefined)
+      return limit === undefined ? local : limitedTally(local, method, limit);
     const cap = capFor(identity);
     // Cut first: the series budget counts sets as they are recorded.
-    const admit: Admit | undefined = cap === undefined ? limit : limit === undefined ? (a) => cap.admit(a) : (a) => cap.admit(limit(a));
+    const admit: Admit | undefined =
+      cap === undefined
+        ? limit
+        : limit === undefined
+          ? (a) => cap.admit(a)
+          : (a) => cap.admit(limit(a));
     return guardInstrument(create(o), method, name, nonNegative, guard, admit);
   }
   return {
-    createCounter: (name, o) => make<'add', Counter>(name, 'counter', o, 'add', true, (x) => meter.createCounter(name, x)),
-    createUpDownCounter: (name, o) => make<'add', UpDownCounter>(name, 'upDownCounter', o, 'add', false, (x) => meter.createUpDownCounter(name, x)),
-    createHistogram: (name, o) => make<'record', Histogram>(name, 'histogram', withHostBuckets(o), 'record', true, (x) => meter.createHistogram(name, x)),
-    createGauge: (name, o) => make<'record', Gauge>(name, 'gauge', o, 'record', false, (x) => meter.createGauge(name, x)),
-    createObservableGauge: (name, o) => own?.observed(name, 'observableGauge') ?? new GuardedObservable(meter.createObservableGauge(name, o), name, false, guard),
-    createObservableCounter: (name, o) => own?.observed(name, 'observableCounter') ?? new GuardedObservable(meter.createObservableCounter(name, o), name, true, guard),
-    createObservableUpDownCounter: (name, o) => own?.observed(name, 'observableUpDownCounter') ?? new GuardedObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
+    createCounter: (name, o) =>
+      make<'add', Counter>(name, 'counter', o, 'add', true, (x) => meter.createCounter(name, x)),
+    createUpDownCounter: (name, o) =>
+      make<'add', UpDownCounter>(name, 'upDownCounter', o, 'add', false, (x) =>
+        meter.createUpDownCounter(name, x),
+      ),
+    createHistogram: (name, o) =>
+      make<'record', Histogram>(name, 'histogram', withHostBuckets(o), 'record', true, (x) =>
+        meter.createHistogram(name, x),
+      ),
+    createGauge: (name, o) =>
+      make<'record', Gauge>(name, 'gauge', o, 'record', false, (x) => meter.createGauge(name, x)),
+    createObservableGauge: (name, o) =>
+      own?.observed(name, 'observableGauge') ??
+      new GuardedObservable(meter.createObservableGauge(name, o), name, false, guard),
+    createObservableCounter: (name, o) =>
+      own?.observed(name, 'observableCounter') ??
+      new GuardedObservable(meter.createObservableCounter(name, o), name, true, guard),
+    createObservableUpDownCounter: (name, o) =>
+      own?.observed(name, 'observableUpDownCounter') ??
+      new GuardedObservable(meter.createObservableUpDownCounter(name, o), name, false, guard),
     addBatchObservableCallback: (callback, observables) => {
       const { store, sdk } = byEngine(observables);
       if (store.length > 0) own!.addBatchCallback(callback, store);
-      if (sdk.length > 0 || store.length === 0) meter.addBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
+      if (sdk.length > 0 || store.length === 0)
+        meter.addBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
     },
     removeBatchObservableCallback: (callback, observables) => {
       const { store, sdk } = byEngine(observables);
       if (store.length > 0) own!.removeBatchCallback(callback, store);
-      if (sdk.length > 0 || store.length === 0) meter.removeBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
+      if (sdk.length > 0 || store.length === 0)
+        meter.removeBatchObservableCallback(wrapperOf(BATCH_WRAPPERS, callback, wrapBatch), sdk);
     },
   };
 }

@@ -8,13 +8,21 @@
 import type { MetricOptions } from '@opentelemetry/api';
 
 /** The SDK's default explicit bucket bounds. */
-export const SDK_DEFAULT_BOUNDARIES: readonly number[] = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
+export const SDK_DEFAULT_BOUNDARIES: readonly number[] = [
+  0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000,
+];
 
 /** The semantic conventions' bounds for a duration in seconds. */
-export const SECONDS_BOUNDARIES: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+export const SECONDS_BOUNDARIES: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+];
 
 /** A host histogram's options, with {@link SECONDS_BOUNDARIES} as advice when its unit is `s` and it has none. */
 export function withHostBuckets(options: MetricOptions | undefined): MetricOptions | undefined {
-  if (options?.unit !== 's' || options.advice?.explicitBucketBoundaries !== undefined) return options;
-  return { ...options, advice: { ...options.advice, explicitBucketBoundaries: [...SECONDS_BOUNDARIES] } };
+  if (options?.unit !== 's' || options.advice?.explicitBucketBoundaries !== undefined)
+    return options;
+  return {
+    ...options,
+    advice: { ...options.advice, explicitBucketBoundaries: [...SECONDS_BOUNDARIES] },
+  };
 }

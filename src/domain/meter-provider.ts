@@ -35,7 +35,14 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { specAdmit } from './attribute-set-cap.ts';
 import { ValueType } from '@opentelemetry/api';
-import { guardMeter, type CapFor, type HostTallyFor, type InstrumentIdentity, type OwnInstruments, type SyncKind } from './guarded-meter.ts';
+import {
+  guardMeter,
+  type CapFor,
+  type HostTallyFor,
+  type InstrumentIdentity,
+  type OwnInstruments,
+  type SyncKind,
+} from './guarded-meter.ts';
 import type { RecordGuard } from './record-guard.ts';
 import { TALLY_KINDS } from './tallies/handles.ts';
 import { OBSERVED_KINDS, type ObservedKind } from './tallies/observed.ts';
@@ -75,7 +82,10 @@ function withLeading(sdk: MetricProducer, leading: MetricProducer): MetricProduc
       const own = await sdk.collect(options);
       const lead = await leading.collect(options);
       return {
-        resourceMetrics: { resource: own.resourceMetrics.resource, scopeMetrics: [...lead.resourceMetrics.scopeMetrics, ...own.resourceMetrics.scopeMetrics] },
+        resourceMetrics: {
+          resource: own.resourceMetrics.resource,
+          scopeMetrics: [...lead.resourceMetrics.scopeMetrics, ...own.resourceMetrics.scopeMetrics],
+        },
         errors: [...lead.errors, ...own.errors],
       };
     },
@@ -88,7 +98,10 @@ function withLeading(sdk: MetricProducer, leading: MetricProducer): MetricProduc
  * `setMetricProducer`, once, as a provider does) to what it should read. So the reader itself is
  * never changed.
  */
-function boundThrough(reader: IMetricReader, bind: (sdk: MetricProducer) => MetricProducer): IMetricReader {
+function boundThrough(
+  reader: IMetricReader,
+  bind: (sdk: MetricProducer) => MetricProducer,
+): IMetricReader {
   return {
     setMetricProducer: (sdk) => reader.setMetricProducer(bind(sdk)),
     selectAggregation: (type) => reader.selectAggregation(type),
@@ -121,7 +134,12 @@ function noticing(meter: Meter, made: () => void): Meter {
   };
 }
 
-const SAME_KIND: Readonly<Record<SyncKind, InstrumentSpec['kind']>> = { counter: 'counter', upDownCounter: 'upDownCounter', histogram: 'histogram', gauge: 'gauge' };
+const SAME_KIND: Readonly<Record<SyncKind, InstrumentSpec['kind']>> = {
+  counter: 'counter',
+  upDownCounter: 'upDownCounter',
+  histogram: 'histogram',
+  gauge: 'gauge',
+};
 
 export class JobmeterMeterProvider extends MeterProvider {
   /** The tallies of the own instruments no host View selects. */
@@ -135,39 +153,66 @@ export class JobmeterMeterProvider extends MeterProvider {
 
   constructor(providerOptions: MeterProviderOptions, engine: EngineOptions) {
     const tallied = engine.specs.filter((s) => TALLY_KINDS.has(s.kind) && !engine.viewed(s));
-    const tallies = new TallyStore(tallied, { scope: engine.scope, guard: engine.guard, observedLimit: engine.cardinalityLimit ?? 2000 });
+    const tallies = new TallyStore(tallied, {
+      scope: engine.scope,
+      guard: engine.guard,
+      observedLimit: engine.cardinalityLimit ?? 2000,
+    });
     const readers = (providerOptions.readers ?? []).map((reader) => {
       if (engine.readsStore?.(reader) === true) return reader;
-      const store = tallies.series.producer(reader.selectAggregationTemporality(InstrumentType.COUNTER));
+      const store = tallies.series.producer(
+        reader.selectAggregationTemporality(InstrumentType.COUNTER),
+      );
       return boundThrough(reader, (sdk) => withLeading(sdk, store));
     });
     super({ ...providerOptions, readers });
     this.tallies = tallies;
     this.#cumulative = tallies.series.producer();
     this.#engine = engine;
-    const specs = new Map(engine.specs.filter((s) => TALLY_KINDS.has(s.kind)).map((s) => [s.name, s]));
+    const specs = new Map(
+      engine.specs.filter((s) => TALLY_KINDS.has(s.kind)).map((s) => [s.name, s]),
+    );
     const sdk = new Map<string, ReturnType<OwnInstruments['sdk']>>();
-    const observed = new Map(engine.specs.filter((s): s is InstrumentSpec & { kind: ObservedKind } => OBSERVED_KINDS.has(s.kind) && !engine.viewed(s)).map((s) => [s.name, s]));
+    const observed = new Map(
+      engine.specs
+        .filter(
+          (s): s is InstrumentSpec & { kind: ObservedKind } =>
+            OBSERVED_KINDS.has(s.kind) && !engine.viewed(s),
+        )
+        .map((s) => [s.name, s]),
+    );
     this.#own = {
       observed(name, kind) {
         const spec = observed.get(name);
         return spec === undefined || spec.kind !== kind ? undefined : tallies.observed(spec);
       },
       addBatchCallback: (callback, observables) => tallies.addBatchCallback(callback, observables),
-      removeBatchCallback: (callback, observables) => tallies.removeBatchCallback(callback, observables),
+      removeBatchCallback: (callback, observables) =>
+        tallies.removeBatchCallback(callback, observables),
       tally(name, kind) {
         const spec = specs.get(name);
-        if (spec === undefined || spec.kind !== SAME_KIND[kind] || !tallies.has(name)) return undefined;
-        return spec.kind === 'histogram' ? tallies.histogram(name) : spec.kind === 'gauge' ? tallies.gauge(name) : tallies.counter(name);
+        if (spec === undefined || spec.kind !== SAME_KIND[kind] || !tallies.has(name))
+          return undefined;
+        return spec.kind === 'histogram'
+          ? tallies.histogram(name)
+          : spec.kind === 'gauge'
+            ? tallies.gauge(name)
+            : tallies.counter(name);
       },
       sdk(name) {
         const spec = specs.get(name);
         if (spec === undefined) return undefined;
         let made = sdk.get(name);
         if (made === undefined) {
-          const advice = spec.buckets === undefined ? {} : { advice: { explicitBucketBoundaries: [...spec.buckets] } };
+          const advice =
+            spec.buckets === undefined
+              ? {}
+              : { advice: { explicitBucketBoundaries: [...spec.buckets] } };
           // One bound per instrument, shared by every handle on it (a capped fold remembers its values).
-          made = { options: { unit: spec.unit, description: spec.description, ...advice }, admit: specAdmit(spec.attributes) };
+          made = {
+            options: { unit: spec.unit, description: spec.description, ...advice },
+            admit: specAdmit(spec.attributes),
+          };
           sdk.set(name, made);
         }
         return made;
@@ -182,7 +227,14 @@ export class JobmeterMeterProvider extends MeterProvider {
         : (instrument, options) =>
             hostViewed(instrument) || options?.valueType === ValueType.INT
               ? undefined
-              : (tallies.host(instrument.meter, instrument.name, instrument.kind, options ?? {}, limit, engine.hostExemplars));
+              : tallies.host(
+                  instrument.meter,
+                  instrument.name,
+                  instrument.kind,
+                  options ?? {},
+                  limit,
+                  engine.hostExemplars,
+                );
   }
 
   /**
@@ -207,12 +259,19 @@ export class JobmeterMeterProvider extends MeterProvider {
     let meter = this.#meters.get(key);
     if (meter === undefined) {
       const { guard, capFor, scope } = this.#engine;
-      const own = name === scope.name && version === scope.version && options.schemaUrl === undefined ? this.#own : undefined;
+      const own =
+        name === scope.name && version === scope.version && options.schemaUrl === undefined
+          ? this.#own
+          : undefined;
       const hostTally = this.#hostTally;
       const sdkMeter = noticing(super.getMeter(name, version, options), () => {
         this.#sdkInstruments = true;
       });
-      meter = guardMeter(sdkMeter, { name, version, schemaUrl: options.schemaUrl }, { guard, capFor, ...(own && { own }), ...(hostTally && { hostTally }) });
+      meter = guardMeter(
+        sdkMeter,
+        { name, version, schemaUrl: options.schemaUrl },
+        { guard, capFor, ...(own && { own }), ...(hostTally && { hostTally }) },
+      );
       this.#meters.set(key, meter);
     }
     return meter;

@@ -43,7 +43,8 @@ export class FoldingObserver {
 
   add(inst: Observable, value: number, attributes: Attributes = {}): void {
     const { name, nonNegative } = this.#values.get(inst)!;
-    if (!isRecordable(value, nonNegative)) return this.#guard.drop(name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
+    if (!isRecordable(value, nonNegative))
+      return this.#guard.drop(name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
     const drop = this.#dropChecks.get(inst);
     const outside = drop?.check(attributes);
     if (outside !== undefined) return this.#guard.drop(drop!.name, 'vocabulary', outside);
@@ -80,7 +81,9 @@ export function createObservable(meter: Meter, spec: InstrumentSpec): Observable
     case 'observableUpDownCounter':
       return meter.createObservableUpDownCounter(spec.name, options);
     default:
-      throw new Error(`instrument ${JSON.stringify(spec.name)}: kind ${spec.kind} is not observable`);
+      throw new Error(
+        `instrument ${JSON.stringify(spec.name)}: kind ${spec.kind} is not observable`,
+      );
   }
 }
 
@@ -109,25 +112,41 @@ export function registerSnapshotInstruments(
   }
   const get = (name: string): Observable => inst.get(name)!;
 
-  meter.addBatchObservableCallback(async (result: BatchObservableResult) => {
-    const s = await source()?.get();
-    const r = { observe: (o: Observable, value: number, attributes?: Attributes) => folding.add(o, value, attributes) };
-    try {
-      observeSnapshot(r, get, s, live(), build);
-    } finally {
-      folding.flush((o, value, attributes) => result.observe(o, value, attributes));
-    }
-  }, [...inst.values()]);
+  meter.addBatchObservableCallback(
+    async (result: BatchObservableResult) => {
+      const s = await source()?.get();
+      const r = {
+        observe: (o: Observable, value: number, attributes?: Attributes) =>
+          folding.add(o, value, attributes),
+      };
+      try {
+        observeSnapshot(r, get, s, live(), build);
+      } finally {
+        folding.flush((o, value, attributes) => result.observe(o, value, attributes));
+      }
+    },
+    [...inst.values()],
+  );
 }
 
 /** The attributes of `jobmeter.build.info` for `build` (also serve's own `jobmeter_build_info`). */
 export function buildInfoAttributes(build: BuildInfo): Readonly<Record<string, string>> {
-  return { version: build.version, commit: build.commit ?? 'unknown', 'runtime.version': build.runtimeVersion ?? process.version };
+  return {
+    version: build.version,
+    commit: build.commit ?? 'unknown',
+    'runtime.version': build.runtimeVersion ?? process.version,
+  };
 }
 
 type Observe = { observe(o: Observable, value: number, attributes?: Attributes): void };
 
-function observeSnapshot(r: Observe, get: (name: string) => Observable, s: HostSnapshot | undefined, t: LiveTallies, build: BuildInfo | undefined): void {
+function observeSnapshot(
+  r: Observe,
+  get: (name: string) => Observable,
+  s: HostSnapshot | undefined,
+  t: LiveTallies,
+  build: BuildInfo | undefined,
+): void {
   const lastFailure = s?.lastFailureSeconds ?? t.lastFailureSeconds;
   if (lastFailure !== undefined) r.observe(get(RUN_LAST_FAILURE.name), lastFailure);
   const runs = s?.runsByOutcome ?? t.outcomes;
@@ -143,7 +162,11 @@ function observeSnapshot(r: Observe, get: (name: string) => Observable, s: HostS
   const one = (name: string, value: number | undefined, attributes?: Attributes) => {
     if (value !== undefined) r.observe(get(name), value, attributes);
   };
-  const byKey = (name: string, key: string, values: Readonly<Record<string, number>> | undefined) => {
+  const byKey = (
+    name: string,
+    key: string,
+    values: Readonly<Record<string, number>> | undefined,
+  ) => {
     if (values === undefined) return;
     for (const [k, v] of Object.entries(values)) r.observe(get(name), v, { [key]: k });
   };
@@ -172,7 +195,11 @@ function observeSnapshot(r: Observe, get: (name: string) => Observable, s: HostS
     const a = { 'host.id': h.id, 'host.name': h.name };
     one('jobmeter.host.agent.online', h.online ? 1 : 0, a);
     one('jobmeter.host.last_backup.time', h.lastBackup?.timeSeconds, a);
-    one('jobmeter.host.last_backup.success', h.lastBackup === undefined ? undefined : h.lastBackup.success ? 1 : 0, a);
+    one(
+      'jobmeter.host.last_backup.success',
+      h.lastBackup === undefined ? undefined : h.lastBackup.success ? 1 : 0,
+      a,
+    );
     one('jobmeter.host.repo.size', h.repoSizeBytes, a);
     one('jobmeter.host.snapshots', h.snapshotCount, a);
     one('jobmeter.host.alert.open', h.openAlerts, a);

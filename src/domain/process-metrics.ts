@@ -6,7 +6,12 @@
 import type { Meter } from '@opentelemetry/api';
 import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { registerHeapUsed, registerRuntimeMetrics, RUNTIME_INSTRUMENTS, V8_HEAP_USED } from './runtime-metrics.ts';
+import {
+  registerHeapUsed,
+  registerRuntimeMetrics,
+  RUNTIME_INSTRUMENTS,
+  V8_HEAP_USED,
+} from './runtime-metrics.ts';
 import type { InstrumentSpec } from './types.ts';
 
 export const PROCESS_UPTIME = {
@@ -45,7 +50,8 @@ export const ACTIVE_RESOURCES = {
   name: 'jobmeter.process.active_resources',
   kind: 'observableGauge',
   unit: '{resource}',
-  description: 'Active libuv handles and requests keeping the event loop alive (the nearest Node figure to a goroutine count).',
+  description:
+    'Active libuv handles and requests keeping the event loop alive (the nearest Node figure to a goroutine count).',
   attributes: [],
 } as const satisfies InstrumentSpec;
 
@@ -53,7 +59,8 @@ export const SYSTEM_CPU_UTILIZATION = {
   name: 'system.cpu.utilization',
   kind: 'observableGauge',
   unit: '1',
-  description: 'Host CPU busy fraction (0–1) since the previous collection (since boot on the first).',
+  description:
+    'Host CPU busy fraction (0–1) since the previous collection (since boot on the first).',
   attributes: [],
 } as const satisfies InstrumentSpec;
 
@@ -112,7 +119,10 @@ export interface ProcessMetricsOptions {
 }
 
 /** Registers the process instruments on `meter`; returns a function that stops their observers. */
-export function registerProcessMetrics(meter: Meter, options: ProcessMetricsOptions = {}): () => void {
+export function registerProcessMetrics(
+  meter: Meter,
+  options: ProcessMetricsOptions = {},
+): () => void {
   const startedAt = performance.timeOrigin;
   let gcCount = 0;
   const gcObserver = new PerformanceObserver((list) => {
@@ -129,9 +139,11 @@ export function registerProcessMetrics(meter: Meter, options: ProcessMetricsOpti
     r.observe(usage.user / 1e6, { 'cpu.mode': 'user' });
     r.observe(usage.system / 1e6, { 'cpu.mode': 'system' });
   });
-  meter.createObservableUpDownCounter(PROCESS_MEMORY_USAGE.name, opts(PROCESS_MEMORY_USAGE)).addCallback((r) => {
-    r.observe(process.memoryUsage.rss());
-  });
+  meter
+    .createObservableUpDownCounter(PROCESS_MEMORY_USAGE.name, opts(PROCESS_MEMORY_USAGE))
+    .addCallback((r) => {
+      r.observe(process.memoryUsage.rss());
+    });
   registerHeapUsed(meter);
   meter.createObservableCounter(GC_COUNT.name, opts(GC_COUNT)).addCallback((r) => {
     r.observe(gcCount);
@@ -141,24 +153,30 @@ export function registerProcessMetrics(meter: Meter, options: ProcessMetricsOpti
   });
   let prevCpu = { busy: 0, total: 0 };
   let lastUtilization: number | undefined;
-  meter.createObservableGauge(SYSTEM_CPU_UTILIZATION.name, opts(SYSTEM_CPU_UTILIZATION)).addCallback((r) => {
-    const cur = cpuTimes();
-    const total = cur.total - prevCpu.total;
-    // Two collections within one kernel tick see no CPU time pass: repeat the last figure rather
-    // than let the series blink out.
-    if (total > 0) {
-      lastUtilization = (cur.busy - prevCpu.busy) / total;
-      prevCpu = cur;
-    }
-    if (lastUtilization !== undefined) r.observe(lastUtilization);
-  });
-  meter.createObservableGauge(SYSTEM_MEMORY_USAGE.name, opts(SYSTEM_MEMORY_USAGE)).addCallback((r) => {
-    // libuv's free memory is MemAvailable on Linux, so this is what `free` calls used.
-    r.observe(os.totalmem() - os.freemem());
-  });
-  meter.createObservableGauge(SYSTEM_MEMORY_LIMIT.name, opts(SYSTEM_MEMORY_LIMIT)).addCallback((r) => {
-    r.observe(os.totalmem());
-  });
+  meter
+    .createObservableGauge(SYSTEM_CPU_UTILIZATION.name, opts(SYSTEM_CPU_UTILIZATION))
+    .addCallback((r) => {
+      const cur = cpuTimes();
+      const total = cur.total - prevCpu.total;
+      // Two collections within one kernel tick see no CPU time pass: repeat the last figure rather
+      // than let the series blink out.
+      if (total > 0) {
+        lastUtilization = (cur.busy - prevCpu.busy) / total;
+        prevCpu = cur;
+      }
+      if (lastUtilization !== undefined) r.observe(lastUtilization);
+    });
+  meter
+    .createObservableGauge(SYSTEM_MEMORY_USAGE.name, opts(SYSTEM_MEMORY_USAGE))
+    .addCallback((r) => {
+      // libuv's free memory is MemAvailable on Linux, so this is what `free` calls used.
+      r.observe(os.totalmem() - os.freemem());
+    });
+  meter
+    .createObservableGauge(SYSTEM_MEMORY_LIMIT.name, opts(SYSTEM_MEMORY_LIMIT))
+    .addCallback((r) => {
+      r.observe(os.totalmem());
+    });
   const stopRuntime = options.runtime === false ? () => {} : registerRuntimeMetrics(meter);
   return () => {
     gcObserver.disconnect();

@@ -16,8 +16,16 @@ import { diag, type Attributes } from '@opentelemetry/api';
 import { limitLengths } from './bounded-attributes.ts';
 
 /** Why a record was dropped: the closed vocabulary of `jobmeter.records.dropped`'s `reason`. */
-export type DropReason = 'not_a_number' | 'nan' | 'infinite' | 'negative' | 'bad_attribute' | 'vocabulary';
-export const DROP_REASONS: readonly DropReason[] = ['not_a_number', 'nan', 'infinite', 'negative', 'bad_attribute', 'vocabulary'];
+export type DropReason =
+  'not_a_number' | 'nan' | 'infinite' | 'negative' | 'bad_attribute' | 'vocabulary';
+export const DROP_REASONS: readonly DropReason[] = [
+  'not_a_number',
+  'nan',
+  'infinite',
+  'negative',
+  'bad_attribute',
+  'vocabulary',
+];
 
 const WHY: Readonly<Record<DropReason, string>> = {
   not_a_number: 'the value is not a number',
@@ -123,7 +131,9 @@ export class RecordGuard {
   afterShutdown(instrument: string): void {
     if (this.#warnedClosed) return;
     this.#warnedClosed = true;
-    diag.warn(`jobmeter: ${instrument}: record after shutdown() dropped; nothing is collected any more (further records are dropped without a warning)`);
+    diag.warn(
+      `jobmeter: ${instrument}: record after shutdown() dropped; nothing is collected any more (further records are dropped without a warning)`,
+    );
   }
 }
 
@@ -131,7 +141,9 @@ export class RecordGuard {
  * Counts drops into a counter with a `reason` attribute, every reason's series made at once (so
  * every reason is served from the start, at 0, as Prometheus counters should be).
  */
-export function dropCounter(counter: { add(value: number, attributes: { reason: DropReason }): void }): (reason: DropReason) => void {
+export function dropCounter(counter: {
+  add(value: number, attributes: { reason: DropReason }): void;
+}): (reason: DropReason) => void {
   const byReason = new Map(DROP_REASONS.map((reason) => [reason, { reason }]));
   for (const attributes of byReason.values()) counter.add(0, attributes);
   return (reason) => counter.add(1, byReason.get(reason)!);
@@ -145,7 +157,14 @@ export function cutCounter(counter: { add(value: number): void }): () => void {
 
 /** A value as a warning shows it: short, never an object's contents. */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    value === undefined ||
+    value === null
+  )
+    return String(value);
   return typeof value;
 }

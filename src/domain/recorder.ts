@@ -8,7 +8,15 @@
  * provider they are its SDK's, wrapped here in their specs' folds, so they are bounded whatever
  * Views the host registered.
  */
-import { type Attributes, type Context, type Counter, type Gauge, type Histogram, type Meter, type ObservableResult } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type Meter,
+  type ObservableResult,
+} from '@opentelemetry/api';
 import {
   REQUEST_REJECTED,
   RUN_ACTIVE,
@@ -25,8 +33,17 @@ import { exemplarContext } from './exemplars.ts';
 import { BOUNDED } from './bounded-attributes.ts';
 import { guardInstrument } from './guarded-meter.ts';
 import { describe, invalidValue, RecordGuard } from './record-guard.ts';
-import { createObservable, FoldingObserver, registerSnapshotInstruments } from './observed-instruments.ts';
-import { SnapshotCache, type HostSnapshot, type SnapshotCallback, type SnapshotSourceOptions } from './snapshot.ts';
+import {
+  createObservable,
+  FoldingObserver,
+  registerSnapshotInstruments,
+} from './observed-instruments.ts';
+import {
+  SnapshotCache,
+  type HostSnapshot,
+  type SnapshotCallback,
+  type SnapshotSourceOptions,
+} from './snapshot.ts';
 import {
   TALLY_KINDS,
   type BoundCounter,
@@ -48,7 +65,14 @@ import {
 } from './types.ts';
 import { vocabularyCheck } from './vocabulary.ts';
 
-export type { BoundCounter, BoundGauge, BoundHistogram, DeclaredCounter, DeclaredGauge, DeclaredHistogram };
+export type {
+  BoundCounter,
+  BoundGauge,
+  BoundHistogram,
+  DeclaredCounter,
+  DeclaredGauge,
+  DeclaredHistogram,
+};
 
 /** What identifies a run's series: task, kind and runner (each bounded by its spec's cap). */
 export interface RunAttributes {
@@ -108,7 +132,8 @@ export interface Observation<A extends Attributes = Attributes> {
  * @example
  *   jm.observe('app.jobs.stored', () => [{ value: 12, attributes: { state: 'queued' } }]);
  */
-export type ObservedValue<A extends Attributes = Attributes> = number | readonly Observation<A>[] | undefined;
+export type ObservedValue<A extends Attributes = Attributes> =
+  number | readonly Observation<A>[] | undefined;
 
 export type { BuildInfo };
 
@@ -131,18 +156,27 @@ export interface DeclaredInstruments<D extends DeclaredInstrumentSpec = Declared
    * Feed an observable instrument declared in the options' `instruments` from a callback, called
    * at each collection. Returning `undefined` omits the series (e.g. "no failure yet").
    */
-  observe<N extends DeclaredName<D, ObservableKind>>(name: N, callback: () => ObservedValue<DeclaredAttributes<DeclaredKeys<D, N>>>): void;
+  observe<N extends DeclaredName<D, ObservableKind>>(
+    name: N,
+    callback: () => ObservedValue<DeclaredAttributes<DeclaredKeys<D, N>>>,
+  ): void;
   /**
    * A counter or up-down counter declared in the options' `instruments` (kind `counter` or
    * `upDownCounter`), bounded like the domain's own. `bind(attributes)` gives a handle whose `add`
    * skips the attribute lookup. Same handle for the same name.
    * @throws Error when no such instrument is declared.
    */
-  counter<N extends DeclaredName<D, 'counter' | 'upDownCounter'>>(name: N): DeclaredCounter<DeclaredAttributes<DeclaredKeys<D, N>>>;
+  counter<N extends DeclaredName<D, 'counter' | 'upDownCounter'>>(
+    name: N,
+  ): DeclaredCounter<DeclaredAttributes<DeclaredKeys<D, N>>>;
   /** A histogram declared in the options' `instruments` (kind `histogram`, with its `buckets`). */
-  histogram<N extends DeclaredName<D, 'histogram'>>(name: N): DeclaredHistogram<DeclaredAttributes<DeclaredKeys<D, N>>>;
+  histogram<N extends DeclaredName<D, 'histogram'>>(
+    name: N,
+  ): DeclaredHistogram<DeclaredAttributes<DeclaredKeys<D, N>>>;
   /** A synchronous gauge declared in the options' `instruments` (kind `gauge`): last value wins. */
-  gauge<N extends DeclaredName<D, 'gauge'>>(name: N): DeclaredGauge<DeclaredAttributes<DeclaredKeys<D, N>>>;
+  gauge<N extends DeclaredName<D, 'gauge'>>(
+    name: N,
+  ): DeclaredGauge<DeclaredAttributes<DeclaredKeys<D, N>>>;
 }
 
 /**
@@ -150,9 +184,10 @@ export interface DeclaredInstruments<D extends DeclaredInstrumentSpec = Declared
  * declarations written in the call; `R` itself when they are not literal. A separate type rather
  * than a parameter of `R`: it stays assignable to `R` wherever one is asked for (the integrations).
  */
-export type Declared<R extends DeclaredInstruments, D extends DeclaredInstrumentSpec> = string extends D['name']
-  ? R
-  : Omit<R, keyof DeclaredInstruments> & DeclaredInstruments<D>;
+export type Declared<
+  R extends DeclaredInstruments,
+  D extends DeclaredInstrumentSpec,
+> = string extends D['name'] ? R : Omit<R, keyof DeclaredInstruments> & DeclaredInstruments<D>;
 
 /**
  * jobmeter's domain API on a meter: runs, rejections, runner errors, sessions, the host snapshot,
@@ -226,12 +261,18 @@ const OUTCOME_SET: ReadonlySet<unknown> = new Set(OUTCOMES);
 /** The TypeError for an outcome outside the vocabulary, thrown at the call that passed it. */
 function checkOutcome(outcome: unknown, call: string): asserts outcome is Outcome {
   if (OUTCOME_SET.has(outcome)) return;
-  throw new TypeError(`jobmeter ${call}: outcome ${describe(outcome)} is not one of ${OUTCOMES.join(', ')}`);
+  throw new TypeError(
+    `jobmeter ${call}: outcome ${describe(outcome)} is not one of ${OUTCOMES.join(', ')}`,
+  );
 }
 
 /** A run's attributes are strings (kind and runner may be absent). */
 function stringAttributes(run: RunAttributes): boolean {
-  return typeof run?.task === 'string' && (run.kind === undefined || typeof run.kind === 'string') && (run.runner === undefined || typeof run.runner === 'string');
+  return (
+    typeof run?.task === 'string' &&
+    (run.kind === undefined || typeof run.kind === 'string') &&
+    (run.runner === undefined || typeof run.runner === 'string')
+  );
 }
 
 /** A handle for a run that was dropped: it still checks its outcome, and records nothing. */
@@ -255,7 +296,9 @@ interface SyncInstruments {
   gauge(spec: InstrumentSpec): DeclaredGauge;
 }
 
-type Bindable = Partial<Pick<DeclaredCounter & DeclaredHistogram, 'bind'>> & { readonly [BOUNDED]?: true };
+type Bindable = Partial<Pick<DeclaredCounter & DeclaredHistogram, 'bind'>> & {
+  readonly [BOUNDED]?: true;
+};
 
 /**
  * The OpenTelemetry API instruments of `meter`. jobmeter's provider hands out instruments already
@@ -263,28 +306,71 @@ type Bindable = Partial<Pick<DeclaredCounter & DeclaredHistogram, 'bind'>> & { r
  * any other meter the spec's folds and the value checks wrap the instrument here, and `bind` is a
  * closure over the attributes (the API has no bound handles).
  */
-function apiInstruments(meter: Meter, guard: RecordGuard, buckets: Readonly<Record<string, readonly number[]>>): SyncInstruments {
+function apiInstruments(
+  meter: Meter,
+  guard: RecordGuard,
+  buckets: Readonly<Record<string, readonly number[]>>,
+): SyncInstruments {
   const options = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
-  function bounded<M extends 'add' | 'record', T extends { [K in M]: (v: number, a?: Attributes) => void } & Bindable>(inst: T, method: M, spec: InstrumentSpec, nonNegative: boolean): T {
-    return inst[BOUNDED] === true ? inst : guardInstrument(inst, method, spec.name, nonNegative, guard, specAdmit(spec.attributes), true);
+  function bounded<
+    M extends 'add' | 'record',
+    T extends { [K in M]: (v: number, a?: Attributes) => void } & Bindable,
+  >(inst: T, method: M, spec: InstrumentSpec, nonNegative: boolean): T {
+    return inst[BOUNDED] === true
+      ? inst
+      : guardInstrument(
+          inst,
+          method,
+          spec.name,
+          nonNegative,
+          guard,
+          specAdmit(spec.attributes),
+          true,
+        );
   }
   return {
     counter(spec) {
       const up = spec.kind === 'upDownCounter';
-      const c = bounded(up ? meter.createUpDownCounter(spec.name, options(spec)) : meter.createCounter(spec.name, options(spec)), 'add', spec, !up) as Counter & Bindable;
+      const c = bounded(
+        up
+          ? meter.createUpDownCounter(spec.name, options(spec))
+          : meter.createCounter(spec.name, options(spec)),
+        'add',
+        spec,
+        !up,
+      ) as Counter & Bindable;
       if (c.bind !== undefined) return c as unknown as DeclaredCounter;
-      return { add: (v, a, ctx) => c.add(v, a, ctx), bind: (a) => ({ add: (v: number) => c.add(v, a) }) };
+      return {
+        add: (v, a, ctx) => c.add(v, a, ctx),
+        bind: (a) => ({ add: (v: number) => c.add(v, a) }),
+      };
     },
     histogram(spec) {
       const advice = { explicitBucketBoundaries: [...(buckets[spec.name] ?? spec.buckets ?? [])] };
-      const h = bounded(meter.createHistogram(spec.name, { ...options(spec), advice }), 'record', spec, true) as Histogram & Bindable;
+      const h = bounded(
+        meter.createHistogram(spec.name, { ...options(spec), advice }),
+        'record',
+        spec,
+        true,
+      ) as Histogram & Bindable;
       if (h.bind !== undefined) return h as unknown as DeclaredHistogram;
-      return { record: (v, a, ctx) => h.record(v, a, ctx), bind: (a) => ({ record: (v: number) => h.record(v, a) }) };
+      return {
+        record: (v, a, ctx) => h.record(v, a, ctx),
+        bind: (a) => ({ record: (v: number) => h.record(v, a) }),
+      };
     },
     gauge(spec) {
-      const g = bounded(meter.createGauge(spec.name, options(spec)), 'record', spec, false) as Gauge & Bindable;
+      const g = bounded(
+        meter.createGauge(spec.name, options(spec)),
+        'record',
+        spec,
+        false,
+      ) as Gauge & Bindable;
       if (g.bind !== undefined) return g as unknown as DeclaredGauge;
-      return { record: (v, a) => g.record(v, a), bind: (a) => ({ record: (v: number) => g.record(v, a) }) };
+      return {
+        record: (v, a) => g.record(v, a),
+        bind: (a) => ({ record: (v: number) => g.record(v, a) }),
+      };
     },
   };
 }
@@ -306,7 +392,8 @@ export function recorderOn(meter: Meter): Recorder | undefined {
  * @throws Error when `meter` has one already ({@link recorderOn}: the caller shares it or refuses).
  */
 export function createRecorder(meter: Meter, options: RecorderOptions = {}): Recorder {
-  if (RECORDERS.has(meter)) throw new Error('createRecorder: this meter has a recorder already (recorderOn(meter))');
+  if (RECORDERS.has(meter))
+    throw new Error('createRecorder: this meter has a recorder already (recorderOn(meter))');
   const recorder = buildRecorder(meter, options);
   RECORDERS.set(meter, recorder);
   return recorder;
@@ -342,10 +429,22 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
 
   let cache: SnapshotCache | undefined;
   options.settleBeforeCollect?.(() => cache?.pending);
-  registerSnapshotInstruments(meter, () => cache, () => ({ lastFailureSeconds, outcomes }), options.build, guard);
+  registerSnapshotInstruments(
+    meter,
+    () => cache,
+    () => ({ lastFailureSeconds, outcomes }),
+    options.build,
+    guard,
+  );
 
   /** `ctx`: where the run's trace-linked exemplar comes from (the context its start was in). */
-  function finishRun(attrs: RunLabels, outcome: Outcome, seconds: number, details: FinishDetails | undefined, ctx: Context | undefined): void {
+  function finishRun(
+    attrs: RunLabels,
+    outcome: Outcome,
+    seconds: number,
+    details: FinishDetails | undefined,
+    ctx: Context | undefined,
+  ): void {
     // A literal rather than a spread: one fixed shape, so the lookups below stay monomorphic.
     const withOutcome = { task: attrs.task, kind: attrs.kind, runner: attrs.runner, outcome };
     finished.add(1, withOutcome, ctx);
@@ -359,10 +458,16 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
   const observed = new Set<string>();
   // Declared synchronous instruments, made on first use (one handle per name).
   const handles = new Map<string, DeclaredCounter | DeclaredHistogram | DeclaredGauge>();
-  function declared<T extends DeclaredCounter | DeclaredHistogram | DeclaredGauge>(name: string, kinds: readonly string[], make: (spec: InstrumentSpec) => T): T {
+  function declared<T extends DeclaredCounter | DeclaredHistogram | DeclaredGauge>(
+    name: string,
+    kinds: readonly string[],
+    make: (spec: InstrumentSpec) => T,
+  ): T {
     const spec = observableByName.get(name);
     if (spec === undefined || !TALLY_KINDS.has(spec.kind) || !kinds.includes(spec.kind)) {
-      throw new Error(`${JSON.stringify(name)}: no ${kinds.join(' or ')} instrument of that name declared in options.instruments`);
+      throw new Error(
+        `${JSON.stringify(name)}: no ${kinds.join(' or ')} instrument of that name declared in options.instruments`,
+      );
     }
     const have = handles.get(name);
     if (have !== undefined) return have as T;
@@ -394,7 +499,13 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
           const seconds = details?.durationSeconds ?? (performance.now() - t0) / 1000;
           const bad = invalidValue(seconds, true);
           if (bad !== undefined) return guard.drop(RUN_DURATION.name, bad, seconds);
-          finishRun(attrs, outcome, seconds, details, details?.context === undefined ? ctx : exemplarContext(details.context));
+          finishRun(
+            attrs,
+            outcome,
+            seconds,
+            details,
+            details?.context === undefined ? ctx : exemplarContext(details.context),
+          );
         },
       };
     },
@@ -410,11 +521,17 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
       finishRun(attrs, run.outcome, run.durationSeconds, run, exemplarContext(run.context));
     },
     reject(reason) {
-      if (typeof reason !== 'string') return guard.drop(REQUEST_REJECTED.name, 'bad_attribute', reason);
+      if (typeof reason !== 'string')
+        return guard.drop(REQUEST_REJECTED.name, 'bad_attribute', reason);
       rejected.add(1, { reason });
     },
     runnerError(runner, error) {
-      if (typeof runner !== 'string' || typeof error !== 'string') return guard.drop(RUNNER_ERROR.name, 'bad_attribute', typeof runner !== 'string' ? runner : error);
+      if (typeof runner !== 'string' || typeof error !== 'string')
+        return guard.drop(
+          RUNNER_ERROR.name,
+          'bad_attribute',
+          typeof runner !== 'string' ? runner : error,
+        );
       const attributes = { runner, error };
       if (refused(RUNNER_ERROR.name, attributes)) return;
       runnerErrors.add(1, attributes);
@@ -424,7 +541,12 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     },
     setSnapshotSource(callback, sourceOptions) {
       const merged = { ...options.snapshotDefaults, ...sourceOptions };
-      cache = new SnapshotCache(callback, merged, (reason) => snapshotFailures.add(1, { reason }), now);
+      cache = new SnapshotCache(
+        callback,
+        merged,
+        (reason) => snapshotFailures.add(1, { reason }),
+        now,
+      );
     },
     lastSnapshot() {
       return cache?.last;
@@ -434,8 +556,12 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     gauge: (name) => declared(name, ['gauge'], (spec) => sync.gauge(spec)),
     observe(name, callback) {
       const spec = observableByName.get(name);
-      if (spec === undefined) throw new Error(`observe(${JSON.stringify(name)}): no such instrument declared in options.instruments`);
-      if (observed.has(name)) throw new Error(`observe(${JSON.stringify(name)}): a callback is already registered`);
+      if (spec === undefined)
+        throw new Error(
+          `observe(${JSON.stringify(name)}): no such instrument declared in options.instruments`,
+        );
+      if (observed.has(name))
+        throw new Error(`observe(${JSON.stringify(name)}): a callback is already registered`);
       observed.add(name);
       const inst = createObservable(meter, spec);
       const folding = new FoldingObserver(guard);
@@ -445,7 +571,8 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
         const value = callback();
         if (value === undefined) return;
         if (!Array.isArray(value)) folding.add(inst, value as number);
-        else for (const o of value as readonly Observation[]) folding.add(inst, o.value, o.attributes);
+        else
+          for (const o of value as readonly Observation[]) folding.add(inst, o.value, o.attributes);
         folding.flush((_, v, attributes) => result.observe(v, attributes));
       });
     },

@@ -11,12 +11,25 @@
  * are V8's four, heap spaces are V8's handful (capped all the same).
  */
 import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
-import { constants, monitorEventLoopDelay, PerformanceObserver, performance, type EventLoopUtilization, type PerformanceEntry } from 'node:perf_hooks';
+import {
+  constants,
+  monitorEventLoopDelay,
+  PerformanceObserver,
+  performance,
+  type EventLoopUtilization,
+  type PerformanceEntry,
+} from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
 import type { InstrumentSpec } from './types.ts';
 
-const gauge = (name: string, unit: string, description: string): InstrumentSpec => ({ name, kind: 'observableGauge', unit, description, attributes: [] });
+const gauge = (name: string, unit: string, description: string): InstrumentSpec => ({
+  name,
+  kind: 'observableGauge',
+  unit,
+  description,
+  attributes: [],
+});
 
 /** `nodejs.eventloop.delay.*` in the instrumentation's order, each with its statistic of the delay histogram. */
 const DELAY_FIGURES = [
@@ -29,22 +42,45 @@ const DELAY_FIGURES = [
   ['p99', 'Event loop 99 percentile delay.'],
 ] as const;
 
-export const EVENT_LOOP_DELAY: readonly InstrumentSpec[] = DELAY_FIGURES.map(([figure, description]) => gauge(`nodejs.eventloop.delay.${figure}`, 's', description));
+export const EVENT_LOOP_DELAY: readonly InstrumentSpec[] = DELAY_FIGURES.map(
+  ([figure, description]) => gauge(`nodejs.eventloop.delay.${figure}`, 's', description),
+);
 
-export const EVENT_LOOP_UTILIZATION = gauge('nodejs.eventloop.utilization', '1', 'Event loop utilization');
+export const EVENT_LOOP_UTILIZATION = gauge(
+  'nodejs.eventloop.utilization',
+  '1',
+  'Event loop utilization',
+);
 
 /** V8's heap spaces (about ten in Node 22–24); more than this many distinct names fold into `other`. */
 const HEAP_SPACE = [{ key: 'v8js.heap.space.name', cap: 24 }] as const;
 
 /** The instrumentation's four figures per heap space, in its order, with the `HeapSpaceInfo` field each reads. */
 const HEAP_FIGURES = [
-  ['v8js.memory.heap.space.size', 'observableUpDownCounter', 'Total heap memory size pre-allocated for a heap space.', 'space_size'],
+  [
+    'v8js.memory.heap.space.size',
+    'observableUpDownCounter',
+    'Total heap memory size pre-allocated for a heap space.',
+    'space_size',
+  ],
   ['v8js.memory.heap.used', 'observableGauge', 'Heap Memory size allocated.', 'space_used_size'],
-  ['v8js.memory.heap.space.available_size', 'observableGauge', 'Heap space available size.', 'space_available_size'],
-  ['v8js.memory.heap.space.physical_size', 'observableGauge', 'Committed size of a heap space.', 'physical_space_size'],
+  [
+    'v8js.memory.heap.space.available_size',
+    'observableGauge',
+    'Heap space available size.',
+    'space_available_size',
+  ],
+  [
+    'v8js.memory.heap.space.physical_size',
+    'observableGauge',
+    'Committed size of a heap space.',
+    'physical_space_size',
+  ],
 ] as const;
 
-export const HEAP_BY_SPACE: readonly InstrumentSpec[] = HEAP_FIGURES.map(([name, kind, description]) => ({ name, kind, unit: 'By', description, attributes: HEAP_SPACE }));
+export const HEAP_BY_SPACE: readonly InstrumentSpec[] = HEAP_FIGURES.map(
+  ([name, kind, description]) => ({ name, kind, unit: 'By', description, attributes: HEAP_SPACE }),
+);
 
 /** `v8js.memory.heap.used` by space: also the legacy profiles' heap figure (crewshipd sums the spaces). */
 export const V8_HEAP_USED = HEAP_BY_SPACE[1]!;
@@ -79,9 +115,15 @@ const DELAY_RESOLUTION_MS = 10;
 
 /** Observes `v8js.memory.heap.used` by space on `meter`, for every profile. */
 export function registerHeapUsed(meter: Meter): void {
-  meter.createObservableGauge(V8_HEAP_USED.name, { unit: V8_HEAP_USED.unit, description: V8_HEAP_USED.description }).addCallback((r) => {
-    for (const space of getHeapSpaceStatistics()) r.observe(space.space_used_size, { 'v8js.heap.space.name': space.space_name });
-  });
+  meter
+    .createObservableGauge(V8_HEAP_USED.name, {
+      unit: V8_HEAP_USED.unit,
+      description: V8_HEAP_USED.description,
+    })
+    .addCallback((r) => {
+      for (const space of getHeapSpaceStatistics())
+        r.observe(space.space_used_size, { 'v8js.heap.space.name': space.space_name });
+    });
 }
 
 /** Registers {@link RUNTIME_INSTRUMENTS} on `meter`; returns a function that stops their samplers. */
@@ -90,7 +132,9 @@ export function registerRuntimeMetrics(meter: Meter): () => void {
 
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
-  const delayGauges = EVENT_LOOP_DELAY.map((spec) => meter.createObservableGauge(spec.name, opts(spec)));
+  const delayGauges = EVENT_LOOP_DELAY.map((spec) =>
+    meter.createObservableGauge(spec.name, opts(spec)),
+  );
   const read: readonly (() => number)[] = [
     () => delay.min,
     () => delay.max,
@@ -112,27 +156,37 @@ export function registerRuntimeMetrics(meter: Meter): () => void {
   }, delayGauges);
 
   let lastElu: EventLoopUtilization = performance.eventLoopUtilization();
-  meter.createObservableGauge(EVENT_LOOP_UTILIZATION.name, opts(EVENT_LOOP_UTILIZATION)).addCallback((r) => {
-    const now = performance.eventLoopUtilization();
-    r.observe(performance.eventLoopUtilization(now, lastElu).utilization);
-    lastElu = now;
-  });
+  meter
+    .createObservableGauge(EVENT_LOOP_UTILIZATION.name, opts(EVENT_LOOP_UTILIZATION))
+    .addCallback((r) => {
+      const now = performance.eventLoopUtilization();
+      r.observe(performance.eventLoopUtilization(now, lastElu).utilization);
+      lastElu = now;
+    });
 
   const others = HEAP_FIGURES.filter(([name]) => name !== V8_HEAP_USED.name);
   const heapInstruments: Observable[] = others.map(([name, kind, description]) =>
-    kind === 'observableGauge' ? meter.createObservableGauge(name, { unit: 'By', description }) : meter.createObservableUpDownCounter(name, { unit: 'By', description }),
+    kind === 'observableGauge'
+      ? meter.createObservableGauge(name, { unit: 'By', description })
+      : meter.createObservableUpDownCounter(name, { unit: 'By', description }),
   );
   meter.addBatchObservableCallback((r: BatchObservableResult) => {
     for (const space of getHeapSpaceStatistics()) {
       const attributes = { 'v8js.heap.space.name': space.space_name };
-      others.forEach(([, , , field], i) => r.observe(heapInstruments[i]!, space[field], attributes));
+      others.forEach(([, , , field], i) =>
+        r.observe(heapInstruments[i]!, space[field], attributes),
+      );
     }
   }, heapInstruments);
 
-  const gcDuration = meter.createHistogram(GC_DURATION.name, { ...opts(GC_DURATION), advice: { explicitBucketBoundaries: [...GC_DURATION.buckets] } });
+  const gcDuration = meter.createHistogram(GC_DURATION.name, {
+    ...opts(GC_DURATION),
+    advice: { explicitBucketBoundaries: [...GC_DURATION.buckets] },
+  });
   const gcObserver = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      const kind = GC_KINDS[(entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1];
+      const kind =
+        GC_KINDS[(entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1];
       if (kind !== undefined) gcDuration.record(entry.duration / 1000, { 'v8js.gc.type': kind });
     }
   });

@@ -54,7 +54,11 @@ export interface HostSnapshot {
   /** Agent run events from the journal, by event. */
   readonly agentRunEvents?: Readonly<Record<string, number>>;
   /** LLM cost ledger per provider. */
-  readonly llm?: readonly { readonly provider: string; readonly calls: number; readonly costUsd: number }[];
+  readonly llm?: readonly {
+    readonly provider: string;
+    readonly calls: number;
+    readonly costUsd: number;
+  }[];
   readonly containers?: { readonly tracked: number; readonly reporting: number };
   readonly dbMigrationVersion?: number;
   readonly websocketConnections?: number;
@@ -105,12 +109,20 @@ export class SnapshotCache {
   /** How many times the host callback has been called (for tests and self-metrics). */
   calls = 0;
 
-  constructor(callback: SnapshotCallback, options: SnapshotSourceOptions, onFailure: (reason: SnapshotFailure) => void, now: () => number = () => performance.now()) {
+  constructor(
+    callback: SnapshotCallback,
+    options: SnapshotSourceOptions,
+    onFailure: (reason: SnapshotFailure) => void,
+    now: () => number = () => performance.now(),
+  ) {
     this.#callback = callback;
     const ttl = options.ttlMillis ?? OPTION_DEFAULTS.snapshot.ttlMillis;
     // 0: no reuse, the host is called at every collection.
     this.#ttl = millisOrZero(ttl, 'snapshot.ttlMillis');
-    this.#timeout = positiveMillis(options.timeoutMillis ?? OPTION_DEFAULTS.snapshot.timeoutMillis, 'snapshot.timeoutMillis');
+    this.#timeout = positiveMillis(
+      options.timeoutMillis ?? OPTION_DEFAULTS.snapshot.timeoutMillis,
+      'snapshot.timeoutMillis',
+    );
     this.#onFailure = onFailure;
     this.#now = now;
   }
@@ -126,7 +138,8 @@ export class SnapshotCache {
   }
 
   get(): Promise<HostSnapshot | undefined> {
-    if (this.#last !== undefined && this.#now() - this.#lastAt < this.#ttl) return Promise.resolve(this.#last);
+    if (this.#last !== undefined && this.#now() - this.#lastAt < this.#ttl)
+      return Promise.resolve(this.#last);
     // Calling again while a call hangs would pile up calls on a host that is already struggling.
     if (this.#hung) return Promise.resolve(this.#last);
     this.#inflight ??= this.#refresh().finally(() => {
@@ -149,15 +162,17 @@ export class SnapshotCache {
         this.#onFailure('timeout');
         this.#hung = true;
         // A late answer is still the freshest snapshot there is: keep it.
-        call.then(
-          (late) => {
-            this.#last = late;
-            this.#lastAt = this.#now();
-          },
-          () => {},
-        ).finally(() => {
-          this.#hung = false;
-        });
+        call
+          .then(
+            (late) => {
+              this.#last = late;
+              this.#lastAt = this.#now();
+            },
+            () => {},
+          )
+          .finally(() => {
+            this.#hung = false;
+          });
         return this.#last;
       }
       this.#last = result;

@@ -2,7 +2,7 @@
  * The domain vocabulary: what a job-running daemon reports, independent of any naming profile.
  * Instrument specs are data; the views and naming stages read them, nothing here reads them back.
  */
-import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { AnyValue, Attributes } from '@opentelemetry/api';
 
 /** Canonical terminal outcome of a run. Profiles map it to their own words. */
 export type Outcome = 'success' | 'failure' | 'cancelled' | 'timeout';
@@ -83,11 +83,10 @@ export type DeclaredInstrumentSpec = Omit<InstrumentSpec, 'attributes'> & {
  * the call, or `as const`), any string when a declaration's name or kind is a plain `string` or
  * `InstrumentKind` (declarations built at run time keep the untyped path).
  */
-export type DeclaredName<D extends DeclaredInstrumentSpec, K extends InstrumentKind> = D extends unknown
-  ? [Extract<D['kind'], K>] extends [never]
-    ? never
-    : D['name']
-  : never;
+export type DeclaredName<
+  D extends DeclaredInstrumentSpec,
+  K extends InstrumentKind,
+> = D extends unknown ? ([Extract<D['kind'], K>] extends [never] ? never : D['name']) : never;
 
 /** The attribute keys the declaration of `N` among `D` lists (none when it leaves `attributes` out; any string when untyped). */
 export type DeclaredKeys<D extends DeclaredInstrumentSpec, N extends string> = D extends unknown
@@ -107,7 +106,7 @@ export type DeclaredAttributes<Key extends string> = string extends Key
   ? Attributes
   : [Key] extends [never]
     ? { readonly [key: string]: never }
-    : { readonly [P in Key]?: AttributeValue };
+    : { readonly [P in Key]?: AnyValue };
 
 /** What `jobmeter.build.info` reports (runwisp_build_info, rm_build_info). */
 export interface BuildInfo {

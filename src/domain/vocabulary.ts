@@ -8,9 +8,13 @@
 export type VocabularyCheck = (attributes: Readonly<Record<string, unknown>>) => unknown;
 
 /** The check for `vocabularies`; undefined when there are none (the common case costs nothing). */
-export function vocabularyCheck(vocabularies: Readonly<Record<string, readonly string[]>> | undefined): VocabularyCheck | undefined {
+export function vocabularyCheck(
+  vocabularies: Readonly<Record<string, readonly string[]>> | undefined,
+): VocabularyCheck | undefined {
   if (vocabularies === undefined) return undefined;
-  const sets = Object.entries(vocabularies).map(([key, values]) => [key, new Set<unknown>(values)] as const);
+  const sets = Object.entries(vocabularies).map(
+    ([key, values]) => [key, new Set<unknown>(values)] as const,
+  );
   if (sets.length === 0) return undefined;
   return (attributes) => {
     for (const [key, allowed] of sets) {
@@ -25,7 +29,15 @@ export function vocabularyCheck(vocabularies: Readonly<Record<string, readonly s
  * The same for one instrument's closed attributes that drop rather than fold (`outside: 'drop'`
  * in its spec), as an observation is checked before it is folded.
  */
-export function dropOutsideCheck(attributes: readonly { readonly key: string; readonly values?: readonly string[]; readonly outside?: 'other' | 'drop' }[]): VocabularyCheck | undefined {
+export function dropOutsideCheck(
+  attributes: readonly {
+    readonly key: string;
+    readonly values?: readonly string[];
+    readonly outside?: 'other' | 'drop';
+  }[],
+): VocabularyCheck | undefined {
   const closed = attributes.filter((a) => a.outside === 'drop' && a.values !== undefined);
-  return vocabularyCheck(closed.length === 0 ? undefined : Object.fromEntries(closed.map((a) => [a.key, a.values!])));
+  return vocabularyCheck(
+    closed.length === 0 ? undefined : Object.fromEntries(closed.map((a) => [a.key, a.values!])),
+  );
 }

@@ -23,7 +23,13 @@ export type NameEscaping = 'underscores' | 'values';
 
 /** A character a classic name may hold at position `i` (`:` only in metric names). */
 function isLegacyRune(c: string, i: number, label: boolean): boolean {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || (c === ':' && !label) || (c >= '0' && c <= '9' && i > 0);
+  return (
+    (c >= 'a' && c <= 'z') ||
+    (c >= 'A' && c <= 'Z') ||
+    c === '_' ||
+    (c === ':' && !label) ||
+    (c >= '0' && c <= '9' && i > 0)
+  );
 }
 
 /**
@@ -60,7 +66,10 @@ function escapeLabels(labels: string, scheme: NameEscaping, cache: Map<string, s
 }
 
 /** The families as a scraper without `allow-utf-8` gets them (the same array when none is marked). */
-export function escapeFamilies(families: readonly RenderFamily[], scheme: NameEscaping): readonly RenderFamily[] {
+export function escapeFamilies(
+  families: readonly RenderFamily[],
+  scheme: NameEscaping,
+): readonly RenderFamily[] {
   if (!families.some((f) => f.utf8Names === true)) return families;
   const cache = new Map<string, string>();
   const taken = new Set(families.filter((f) => f.utf8Names !== true).map((f) => f.name));
@@ -72,13 +81,23 @@ export function escapeFamilies(families: readonly RenderFamily[], scheme: NameEs
     }
     const name = escapeName(f.name, scheme);
     if (taken.has(name)) {
-      diag.warn(`jobmeter: ${JSON.stringify(f.name)} is not served to this scraper: escaped, its name ${name} is another family's`);
+      diag.warn(
+        `jobmeter: ${JSON.stringify(f.name)} is not served to this scraper: escaped, its name ${name} is another family's`,
+      );
       continue;
     }
     taken.add(name);
     if (f.type === 'histogram') {
       // The line prefix holds the old names: dropped, the renderers build it.
-      out.push({ ...f, name, utf8Names: false, series: f.series.map(({ prefix: _prefix, ...s }) => ({ ...s, labels: escapeLabels(s.labels, scheme, cache) })) });
+      out.push({
+        ...f,
+        name,
+        utf8Names: false,
+        series: f.series.map(({ prefix: _prefix, ...s }) => ({
+          ...s,
+          labels: escapeLabels(s.labels, scheme, cache),
+        })),
+      });
     } else {
       const columns = numberColumns(f);
       const labels = columns.labels.map((l) => escapeLabels(l, scheme, cache));
@@ -99,7 +118,12 @@ export function escapeFamilies(families: readonly RenderFamily[], scheme: NameEs
         get series() {
           return escaped.labels.map((l, i) => {
             const exemplar = escaped.exemplars?.[i];
-            return { labels: l, value: escaped.values[i]!, ...(escaped.created !== undefined && { created: escaped.created[i]! }), ...(exemplar !== undefined && { exemplar }) };
+            return {
+              labels: l,
+              value: escaped.values[i]!,
+              ...(escaped.created !== undefined && { created: escaped.created[i]! }),
+              ...(exemplar !== undefined && { exemplar }),
+            };
           });
         },
       });

@@ -11,7 +11,12 @@ export type {
 } from './types.ts';
 export type { NumberColumns } from './render-model.ts';
 export { CONTENT_TYPE } from './types.ts';
-export { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue, renderLabelPairs } from './escape.ts';
+export {
+  escapeHelpOpenMetrics,
+  escapeHelpText,
+  escapeLabelValue,
+  renderLabelPairs,
+} from './escape.ts';
 export { formatGoFloat, formatLeOpenMetrics, formatLeText, formatSampleValue } from './numbers.ts';
 export { renderOpenMetrics } from './openmetrics.ts';
 export { renderPrometheusText } from './text.ts';

@@ -37,12 +37,18 @@ function genericSeries(family: Family): unknown[] {
   if (family.type === 'histogram') {
     return family.series.map((s: HistogramSeries) => {
       let running = 0;
-      const buckets: Array<[number | string, number]> = s.bounds.map((b, i) => [b, (running += s.counts[i] ?? 0)]);
+      const buckets: Array<[number | string, number]> = s.bounds.map((b, i) => [
+        b,
+        (running += s.counts[i] ?? 0),
+      ]);
       buckets.push(['+Inf', s.count]);
       return { labels: parseLabels(s.labels), buckets, sum: s.sum, count: s.count };
     });
   }
-  return family.series.map((s: NumberSeries) => ({ labels: parseLabels(s.labels), value: s.value }));
+  return family.series.map((s: NumberSeries) => ({
+    labels: parseLabels(s.labels),
+    value: s.value,
+  }));
 }
 
 function flatValue(family: Family): unknown {
@@ -59,15 +65,26 @@ function flatValue(family: Family): unknown {
   return genericSeries(family);
 }
 
-export function renderJson(families: readonly Family[], shape: JsonShape, options: { prefix?: string; extra?: Record<string, unknown> } = {}): string {
+export function renderJson(
+  families: readonly Family[],
+  shape: JsonShape,
+  options: { prefix?: string; extra?: Record<string, unknown> } = {},
+): string {
   if (shape === 'flat') {
     const out: Record<string, unknown> = {};
     const prefix = options.prefix ?? '';
-    for (const f of families) out[f.name.startsWith(prefix) ? f.name.slice(prefix.length) : f.name] = flatValue(f);
+    for (const f of families)
+      out[f.name.startsWith(prefix) ? f.name.slice(prefix.length) : f.name] = flatValue(f);
     return JSON.stringify({ ...out, ...options.extra }, null, 2) + '\n';
   }
   const doc = {
-    families: families.map((f) => ({ name: f.name, type: f.type, help: f.help, unit: f.unit, series: genericSeries(f) })),
+    families: families.map((f) => ({
+      name: f.name,
+      type: f.type,
+      help: f.help,
+      unit: f.unit,
+      series: genericSeries(f),
+    })),
     ...options.extra,
   };
   return JSON.stringify(doc, null, 2) + '\n';

@@ -25,7 +25,8 @@
 import type { ExpositionFormat } from './types.ts';
 
 /** The delimited protobuf exposition's Content-Type (its writer is protobuf.ts, loaded by the first scrape that asks for it). */
-export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+export const PROTOBUF_CONTENT_TYPE =
+  'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
 /** The `escaping` schemes served (all leave classic names as they are). */
 export type Escaping = 'allow-utf-8' | 'underscores' | 'values';
@@ -127,8 +128,14 @@ export function negotiate(accept: string | undefined, forced?: ExpositionFormat)
   const ranges = acceptable(accept);
   if (forced === 'text') return TEXT_004;
   if (forced === 'openmetrics') {
-    const om = ranges.find((r) => r.type === 'application/openmetrics-text' && escapingOf(r) !== undefined);
-    return { format: 'openmetrics', version: '1.0.0', escaping: om === undefined ? DEFAULT_ESCAPING : escapingOf(om)! };
+    const om = ranges.find(
+      (r) => r.type === 'application/openmetrics-text' && escapingOf(r) !== undefined,
+    );
+    return {
+      format: 'openmetrics',
+      version: '1.0.0',
+      escaping: om === undefined ? DEFAULT_ESCAPING : escapingOf(om)!,
+    };
   }
   return pick(ranges, true);
 }
@@ -142,11 +149,23 @@ function acceptable(accept: string | undefined): MediaRange[] {
 function pick(ranges: readonly MediaRange[], protobuf: boolean): Negotiated {
   for (const r of ranges) {
     const v = r.version;
-    if (protobuf && r.type === 'application/vnd.google.protobuf' && r.proto === 'io.prometheus.client.metricfamily' && r.encoding === 'delimited') {
+    if (
+      protobuf &&
+      r.type === 'application/vnd.google.protobuf' &&
+      r.proto === 'io.prometheus.client.metricfamily' &&
+      r.encoding === 'delimited'
+    ) {
       // Names are escaped unless the range asks for UTF-8 (client_golang's default for protobuf too).
-      return r.escaping === undefined ? { format: 'protobuf' } : escapingOf(r) === undefined ? { format: 'protobuf' } : { format: 'protobuf', escaping: escapingOf(r)! };
+      return r.escaping === undefined
+        ? { format: 'protobuf' }
+        : escapingOf(r) === undefined
+          ? { format: 'protobuf' }
+          : { format: 'protobuf', escaping: escapingOf(r)! };
     }
-    if (r.type === 'application/openmetrics-text' && (v === undefined || v === '1.0.0' || v === '0.0.1')) {
+    if (
+      r.type === 'application/openmetrics-text' &&
+      (v === undefined || v === '1.0.0' || v === '0.0.1')
+    ) {
       const escaping = escapingOf(r);
       if (escaping !== undefined) return { format: 'openmetrics', version: '1.0.0', escaping };
     }
@@ -169,7 +188,10 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
 
 /** The response's Content-Type: media type, version, charset, and for 1.0.0 formats the escaping. */
 export function contentTypeOf(n: Negotiated): string {
-  if (n.format === 'protobuf') return n.escaping === undefined ? PROTOBUF_CONTENT_TYPE : `${PROTOBUF_CONTENT_TYPE}; escaping=${n.escaping}`;
+  if (n.format === 'protobuf')
+    return n.escaping === undefined
+      ? PROTOBUF_CONTENT_TYPE
+      : `${PROTOBUF_CONTENT_TYPE}; escaping=${n.escaping}`;
   const type = n.format === 'openmetrics' ? 'application/openmetrics-text' : 'text/plain';
   return `${type}; version=${n.version}; charset=utf-8${n.escaping !== undefined ? `; escaping=${n.escaping}` : ''}`;
 }
@@ -195,7 +217,9 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
 }
 
 /** Each served coding's q and first position in the header (`*`'s when it is not named); q -1: not acceptable at all. */
-function preferences(acceptEncoding: string | undefined): Record<ResponseEncoding, { q: number; position: number }> {
+function preferences(
+  acceptEncoding: string | undefined,
+): Record<ResponseEncoding, { q: number; position: number }> {
   const q: Record<ResponseEncoding | '*', { q: number; position: number }> = {
     gzip: { q: -1, position: Infinity },
     zstd: { q: -1, position: Infinity },
@@ -210,9 +234,11 @@ function preferences(acceptEncoding: string | undefined): Record<ResponseEncodin
     let value = 1;
     for (let p = 1; p < params.length; p++) {
       const eq = params[p]!.indexOf('=');
-      if (eq >= 0 && params[p]!.slice(0, eq).trim().toLowerCase() === 'q') value = parseQ(params[p]!.slice(eq + 1));
+      if (eq >= 0 && params[p]!.slice(0, eq).trim().toLowerCase() === 'q')
+        value = parseQ(params[p]!.slice(eq + 1));
     }
-    if (value > q[coding].q) q[coding] = { q: value, position: Math.min(position, q[coding].position) };
+    if (value > q[coding].q)
+      q[coding] = { q: value, position: Math.min(position, q[coding].position) };
   }
   const effective = (c: ResponseEncoding) => (q[c].q >= 0 ? q[c] : q['*']);
   return { gzip: effective('gzip'), zstd: effective('zstd') };

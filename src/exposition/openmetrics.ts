@@ -63,13 +63,23 @@ function familyHeader(f: RenderFamily): string {
 }
 
 /** How OpenMetrics writes around the shared sample loops (samples.ts). */
-export const OPENMETRICS_DIALECT: Dialect = { header: familyHeader, layoutOf: leLayoutOpenMetrics, end: '# EOF\n', exemplars: true, created: true, noSumWithNegativeBuckets: true };
+export const OPENMETRICS_DIALECT: Dialect = {
+  header: familyHeader,
+  layoutOf: leLayoutOpenMetrics,
+  end: '# EOF\n',
+  exemplars: true,
+  created: true,
+  noSumWithNegativeBuckets: true,
+};
 
 /**
  * As {@link openMetricsChunks}, each piece with whether it is all ASCII: every family in it
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
-export function* openMetricsPieces(families: readonly RenderFamily[], chunkBytes: number): Generator<Piece, void, undefined> {
+export function* openMetricsPieces(
+  families: readonly RenderFamily[],
+  chunkBytes: number,
+): Generator<Piece, void, undefined> {
   yield* familyPieces(families, chunkBytes, OPENMETRICS_DIALECT);
 }
 

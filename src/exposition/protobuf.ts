@@ -268,7 +268,15 @@ function writeExemplar(out: Out, field: number, e: ExpositionExemplar): void {
  * A counter, gauge or untyped metric. Counters only: `exemplar` goes in as the Counter's
  * `exemplar`, `created` (Unix ms) as its `created_timestamp`.
  */
-function writeNumberMetric(out: Out, field: number, labels: string, ascii: boolean, value: number, exemplar?: ExpositionExemplar, created?: number): void {
+function writeNumberMetric(
+  out: Out,
+  field: number,
+  labels: string,
+  ascii: boolean,
+  value: number,
+  exemplar?: ExpositionExemplar,
+  created?: number,
+): void {
   out.ensure(labelsBound(labels) + 64 + (exemplar === undefined ? 0 : exemplarBound(exemplar)));
   const at = out.begin(4);
   writeLabels(out, labels, ascii);
@@ -294,12 +302,16 @@ function writeTimestamp(out: Out, field: number, ms: number): void {
 
 function writeHistogramMetric(out: Out, s: HistogramSeries, ascii: boolean): void {
   const native = s.native;
-  const nativeBuckets = native === undefined ? 0 : native.positiveCounts.length + native.negativeCounts.length;
+  const nativeBuckets =
+    native === undefined ? 0 : native.positiveCounts.length + native.negativeCounts.length;
   const exemplars = s.exemplars;
   let exemplarBytes = 0;
-  if (exemplars !== undefined) for (const e of exemplars) if (e !== undefined) exemplarBytes += exemplarBound(e) + 32;
+  if (exemplars !== undefined)
+    for (const e of exemplars) if (e !== undefined) exemplarBytes += exemplarBound(e) + 32;
   // Fixed fields (count, sum, created, schema, zero bucket, a no-op span) and their lengths fit in 160.
-  out.ensure(labelsBound(s.labels) + 160 + 32 * s.bounds.length + 32 * nativeBuckets + exemplarBytes);
+  out.ensure(
+    labelsBound(s.labels) + 160 + 32 * s.bounds.length + 32 * nativeBuckets + exemplarBytes,
+  );
   const at = out.begin(4);
   writeLabels(out, s.labels, ascii);
   const h = out.begin(7);
@@ -342,7 +354,9 @@ function writeNative(out: Out, n: NativeBuckets): void {
   out.double(6, n.zeroThreshold);
   out.buf[out.pos++] = tag(7, VARINT);
   out.varint(n.zeroCount);
-  const spans = writeBuckets(out, 9, 10, n.negativeOffset, n.negativeCounts) + writeBuckets(out, 12, 13, n.positiveOffset, n.positiveCounts);
+  const spans =
+    writeBuckets(out, 9, 10, n.negativeOffset, n.negativeCounts) +
+    writeBuckets(out, 12, 13, n.positiveOffset, n.positiveCounts);
   // A native histogram with no bucket yet is told from a classic one by a no-op span.
   if (spans === 0) {
     const span = out.begin(12);
@@ -384,7 +398,13 @@ function spansOf(counts: readonly number[]): Array<readonly [number, number]> {
 }
 
 /** One side's `*_span` fields (an offset is the gap after the previous span) and `*_delta` fields (each count less the one before); returns how many spans. */
-function writeBuckets(out: Out, spanField: number, deltaField: number, offset: number, counts: readonly number[]): number {
+function writeBuckets(
+  out: Out,
+  spanField: number,
+  deltaField: number,
+  offset: number,
+  counts: readonly number[],
+): number {
   const spans = spansOf(counts);
   let last = 0;
   spans.forEach(([first, end], i) => {
@@ -446,7 +466,8 @@ function giveBack(out: Out): void {
 }
 
 function* pieces(family: RenderFamily, out: Out): Generator<Buffer, void, undefined> {
-  const columns: NumberColumns | undefined = family.type === 'histogram' ? undefined : numberColumns(family);
+  const columns: NumberColumns | undefined =
+    family.type === 'histogram' ? undefined : numberColumns(family);
   const n = columns === undefined ? family.series.length : columns.labels.length;
   const asciiFamily = family.ascii === true;
   for (let from = 0; from < n; from += SERIES_PER_PIECE) {
@@ -467,7 +488,15 @@ function* pieces(family: RenderFamily, out: Out): Generator<Buffer, void, undefi
       const info = family.type === 'info';
       for (let i = from; i < to; i++) {
         const l = labels[i]!;
-        writeNumberMetric(out, field, l, asciiFamily || isAscii(l), info ? 1 : values[i]!, exemplars?.[i], created?.[i]);
+        writeNumberMetric(
+          out,
+          field,
+          l,
+          asciiFamily || isAscii(l),
+          info ? 1 : values[i]!,
+          exemplars?.[i],
+          created?.[i],
+        );
       }
     }
     yield EMPTY;
@@ -505,11 +534,19 @@ export function encodeFamily(family: RenderFamily): Uint8Array {
  *   storage does): the pieces are then written in buffers reused from one family to the next and
  *   from one exposition to the next, and are only valid until the next piece is asked for.
  */
-export function* protobufBuffers(families: readonly RenderFamily[], transient = false): Generator<Buffer, void, undefined> {
+export function* protobufBuffers(
+  families: readonly RenderFamily[],
+  transient = false,
+): Generator<Buffer, void, undefined> {
   const out = takeOut(transient);
   try {
     for (const family of families) {
-      if ((family.type === 'histogram' ? family.series.length : numberColumns(family).labels.length) === 0) continue;
+      if (
+        (family.type === 'histogram'
+          ? family.series.length
+          : numberColumns(family).labels.length) === 0
+      )
+        continue;
       if (transient) out.recycle();
       yield* pieces(family, out);
     }

@@ -156,7 +156,10 @@ export class RenderMemo {
    * `chunkBytes` (whole lines): bytes, and text pieces for families rendered plainly.
    * @throws RangeError when `chunkBytes` is not a positive number (at the call).
    */
-  pieces(families: readonly RenderFamily[], chunkBytes = 65536): Generator<Piece | Uint8Array, void, undefined> {
+  pieces(
+    families: readonly RenderFamily[],
+    chunkBytes = 65536,
+  ): Generator<Piece | Uint8Array, void, undefined> {
     checkChunkBytes(chunkBytes);
     return this.#render(families, chunkBytes);
   }
@@ -210,7 +213,11 @@ export class RenderMemo {
     this.#gather = NO_BYTES;
   }
 
-  *#render(families: readonly RenderFamily[], chunk: number, lease?: Lease): Generator<Piece | Uint8Array, void, undefined> {
+  *#render(
+    families: readonly RenderFamily[],
+    chunk: number,
+    lease?: Lease,
+  ): Generator<Piece | Uint8Array, void, undefined> {
     // Checked when the rendering starts, not when it is asked for: a generator runs from its first `next()`.
     if (this.#busy || this.#closed) {
       yield* familyPieces(families, chunk, this.#dialect);
@@ -238,17 +245,22 @@ export class RenderMemo {
           const n = columns.keyed !== undefined ? columns.values.length : columns.labels.length;
           if (n === 0) continue;
           // Extras the kept values do not describe (text 0.0.4 writes neither).
-          const extras = (this.#dialect.exemplars === true && columns.exemplars !== undefined) || (this.#dialect.created === true && columns.created !== undefined);
+          const extras =
+            (this.#dialect.exemplars === true && columns.exemplars !== undefined) ||
+            (this.#dialect.created === true && columns.created !== undefined);
           if (f.ascii === true && !extras && isAscii(f.name)) {
             yield* this.#family(f, round, chunk, n, columns, undefined);
             continue;
           }
         }
-        for (const piece of familyPieces([f], chunk, this.#plain)) yield* this.#emitText(piece, chunk);
+        for (const piece of familyPieces([f], chunk, this.#plain))
+          yield* this.#emitText(piece, chunk);
       }
-      if (this.#dialect.end !== '') yield* this.#emitText({ text: this.#dialect.end, ascii: true }, chunk);
+      if (this.#dialect.end !== '')
+        yield* this.#emitText({ text: this.#dialect.end, ascii: true }, chunk);
       if (this.#gathered > 0) yield this.#gather.subarray(0, this.#gathered);
-      if (!this.#closed) for (const [name, kept] of this.#kept) if (kept.round !== round) this.#kept.delete(name);
+      if (!this.#closed)
+        for (const [name, kept] of this.#kept) if (kept.round !== round) this.#kept.delete(name);
     } finally {
       this.#gathered = 0;
       this.#busy = false;
@@ -256,7 +268,14 @@ export class RenderMemo {
   }
 
   /** One family's lines, from what is kept where nothing changed; then kept for the next rendering. */
-  *#family(f: RenderFamily, round: number, chunk: number, n: number, columns: NumberColumns | undefined, series: readonly RenderHistogramSeries[] | undefined): Generator<Piece | Uint8Array, void, undefined> {
+  *#family(
+    f: RenderFamily,
+    round: number,
+    chunk: number,
+    n: number,
+    columns: NumberColumns | undefined,
+    series: readonly RenderHistogramSeries[] | undefined,
+  ): Generator<Piece | Uint8Array, void, undefined> {
     let k = this.#kept.get(f.name);
     if (k === undefined || k.type !== f.type) {
       k = fresh(f, columns === undefined ? histogramOpeners(f.name) : sampleOpeners(f.name));
@@ -266,7 +285,10 @@ export class RenderMemo {
     const reuse = this.#reuse && k.round !== round;
     k.round = round;
     // Written again only when what it says changed: a string per family and scrape otherwise.
-    const header = k.header !== '' && f.help === k.help && f.unit === k.unit ? k.header : this.#dialect.header(f);
+    const header =
+      k.header !== '' && f.help === k.help && f.unit === k.unit
+        ? k.header
+        : this.#dialect.header(f);
     const match = this.#matchOf(n);
     let values = k.nextValues;
     let same = header === k.header && n === k.n;
@@ -275,7 +297,8 @@ export class RenderMemo {
     let changed = 0;
     let aligned = true;
     const keyed = columns?.keyed;
-    const keys: readonly unknown[] = keyed !== undefined ? keyed.keys : columns !== undefined ? columns.labels : NO_KEYS;
+    const keys: readonly unknown[] =
+      keyed !== undefined ? keyed.keys : columns !== undefined ? columns.labels : NO_KEYS;
     const maker = keyed?.maker;
     if (columns !== undefined) {
       const vs = columns.values;
@@ -306,7 +329,13 @@ export class RenderMemo {
         let j = i < kn && (sameKeys || oldKeys[i] === key) ? i : -1;
         if (j < 0 && kn > 0) j = (index ??= indexOf(oldKeys, kn)).get(key) ?? -1;
         // NaN is not equal to itself, but writes the same line.
-        if (j >= 0 && !anyValue && oldValues[j] !== v && !(v !== v && oldValues[j] !== oldValues[j])) j = CHANGED - j;
+        if (
+          j >= 0 &&
+          !anyValue &&
+          oldValues[j] !== v &&
+          !(v !== v && oldValues[j] !== oldValues[j])
+        )
+          j = CHANGED - j;
         match[i] = j;
         if (j !== i) {
           same = false;
@@ -323,7 +352,8 @@ export class RenderMemo {
         let j = o === s ? i : -1;
         // A new object with the labels of the kept one at its place is that series changed; only
         // series that moved are looked for.
-        if (j < 0 && oldN > 0 && o?.labels !== s.labels) j = (index ??= indexOf(oldSeries, oldN)).get(s) ?? -1;
+        if (j < 0 && oldN > 0 && o?.labels !== s.labels)
+          j = (index ??= indexOf(oldSeries, oldN)).get(s) ?? -1;
         match[i] = j;
         if (j !== i) {
           same = false;
@@ -339,8 +369,19 @@ export class RenderMemo {
       yield* this.#emitKept(k, chunk);
       return;
     }
-    if (reuse && aligned && n === oldN && header === k.header && changed <= n / 4 && k.retryInPlace-- <= 0) {
-      if (columns !== undefined ? this.#numbersInPlace(k, f, columns, n) : this.#inPlace(k, f, series!, n)) {
+    if (
+      reuse &&
+      aligned &&
+      n === oldN &&
+      header === k.header &&
+      changed <= n / 4 &&
+      k.retryInPlace-- <= 0
+    ) {
+      if (
+        columns !== undefined
+          ? this.#numbersInPlace(k, f, columns, n)
+          : this.#inPlace(k, f, series!, n)
+      ) {
         if (columns !== undefined) {
           k.keys = keys;
           k.nextValues = k.values;
@@ -358,7 +399,10 @@ export class RenderMemo {
     if (this.#ends.length < n) this.#ends = new Uint32Array(grown(n));
     const ends = this.#ends;
     // A body may reference the spare buffer while a lease is out: new storage then.
-    let buf = reuse && fits(k.next, k.length + header.length) ? k.next : Buffer.allocUnsafeSlow(slack(k.length + header.length));
+    let buf =
+      reuse && fits(k.next, k.length + header.length)
+        ? k.next
+        : Buffer.allocUnsafeSlow(slack(k.length + header.length));
     const made = buf;
     let p = 0;
     let shown = 0;
@@ -394,7 +438,15 @@ export class RenderMemo {
         while (i < e) {
           sink.out = '';
           sink.endsBase = p;
-          i = writeHistogramSeries(sink, k.openers as HistogramOpeners, series!, i, e, chunk, this.#dialect);
+          i = writeHistogramSeries(
+            sink,
+            k.openers as HistogramOpeners,
+            series!,
+            i,
+            e,
+            chunk,
+            this.#dialect,
+          );
           const text = sink.out;
           sink.out = '';
           buf = room(buf, p, text.length);
@@ -413,7 +465,12 @@ export class RenderMemo {
         while (i < n && match[i]! < 0) {
           const m = match[i]!;
           if (m === -1) {
-            out += sampleLine(openers, keyed !== undefined ? keyed.at(i) : columns.labels[i]!, vs[i]!, info);
+            out += sampleLine(
+              openers,
+              keyed !== undefined ? keyed.at(i) : columns.labels[i]!,
+              vs[i]!,
+              info,
+            );
             ends[i] = p + out.length;
           } else {
             if (out !== '') {
@@ -487,7 +544,15 @@ export class RenderMemo {
       if (m >= 0) continue;
       const start = i === 0 ? k.headerEnd : kept[i - 1]!;
       const from = m === -1 ? start : valueStart(bytes, start, kept[i]!);
-      const text = m === -1 ? sampleLine(k.openers as Openers, keyed !== undefined ? keyed.at(i) : columns.labels[i]!, columns.values[i]!, info) : valueLine(columns.values[i]!);
+      const text =
+        m === -1
+          ? sampleLine(
+              k.openers as Openers,
+              keyed !== undefined ? keyed.at(i) : columns.labels[i]!,
+              columns.values[i]!,
+              info,
+            )
+          : valueLine(columns.values[i]!);
       if (from + text.length !== kept[i]) return false;
       texts.push(text);
       at.push(from);
@@ -517,7 +582,15 @@ export class RenderMemo {
         const start = i === 0 ? k.headerEnd : kept[i - 1]!;
         sink.out = '';
         sink.endsBase = start;
-        writeHistogramSeries(sink, k.openers as HistogramOpeners, series, i, e, Infinity, this.#dialect);
+        writeHistogramSeries(
+          sink,
+          k.openers as HistogramOpeners,
+          series,
+          i,
+          e,
+          Infinity,
+          this.#dialect,
+        );
         for (let t = i; t < e; t++) if (this.#lineEnds[t] !== kept[t]) return false;
         texts.push(sink.out);
         at.push(start);
@@ -527,7 +600,8 @@ export class RenderMemo {
       sink.ends = undefined;
       sink.out = '';
     }
-    for (let q = 0; q < texts.length; q++) k.bytes.write(texts[q]!, at[q]!, texts[q]!.length, 'latin1');
+    for (let q = 0; q < texts.length; q++)
+      k.bytes.write(texts[q]!, at[q]!, texts[q]!.length, 'latin1');
     return true;
   }
 
@@ -550,10 +624,20 @@ export class RenderMemo {
       e = ends[i]!;
     }
     let lengths = k.nextLengths;
-    const fitting = longest < 256 ? lengths instanceof Uint8Array : longest < 65536 ? lengths instanceof Uint16Array : lengths instanceof Uint32Array;
+    const fitting =
+      longest < 256
+        ? lengths instanceof Uint8Array
+        : longest < 65536
+          ? lengths instanceof Uint16Array
+          : lengths instanceof Uint32Array;
     if (!fitting || lengths.length < n) {
       const size = sizeFor(n, k.n);
-      lengths = longest < 256 ? new Uint8Array(size) : longest < 65536 ? new Uint16Array(size) : new Uint32Array(size);
+      lengths =
+        longest < 256
+          ? new Uint8Array(size)
+          : longest < 65536
+            ? new Uint16Array(size)
+            : new Uint32Array(size);
     }
     e = headerEnd;
     for (let i = 0; i < n; i++) {
@@ -615,7 +699,12 @@ export class RenderMemo {
       }
     }
     this.#gather = room(this.#gather, this.#gathered, size);
-    this.#gathered += this.#gather.write(piece.text, this.#gathered, size, piece.ascii ? 'latin1' : 'utf8');
+    this.#gathered += this.#gather.write(
+      piece.text,
+      this.#gathered,
+      size,
+      piece.ascii ? 'latin1' : 'utf8',
+    );
   }
 
   #matchOf(n: number): Int32Array {
@@ -625,7 +714,27 @@ export class RenderMemo {
 }
 
 function fresh(f: RenderFamily, openers: Openers | HistogramOpeners): Kept {
-  return { round: 0, type: f.type, openers, header: '', help: '', unit: '', bytes: NO_BYTES, next: NO_BYTES, length: 0, headerEnd: 0, n: 0, lengths: NO_LENGTHS, nextLengths: NO_LENGTHS, keys: [], maker: undefined, values: NO_VALUES, nextValues: NO_VALUES, series: [], retryInPlace: 0 };
+  return {
+    round: 0,
+    type: f.type,
+    openers,
+    header: '',
+    help: '',
+    unit: '',
+    bytes: NO_BYTES,
+    next: NO_BYTES,
+    length: 0,
+    headerEnd: 0,
+    n: 0,
+    lengths: NO_LENGTHS,
+    nextLengths: NO_LENGTHS,
+    keys: [],
+    maker: undefined,
+    values: NO_VALUES,
+    nextValues: NO_VALUES,
+    series: [],
+    retryInPlace: 0,
+  };
 }
 
 /** Position of each of the first `n` keys (the last one wins; equal keys render equal lines). */
@@ -695,7 +804,9 @@ function trimmed(buf: Buffer, used: number): Buffer {
 /** `buf` with room for `need` more bytes after `used`: larger storage, the used bytes moved, when short. */
 function room(buf: Buffer, used: number, need: number): Buffer {
   if (used + need <= buf.length) return buf;
-  const larger = Buffer.allocUnsafeSlow(Math.max(Math.ceil((used + need) * 1.25), buf.length * 2, 1024));
+  const larger = Buffer.allocUnsafeSlow(
+    Math.max(Math.ceil((used + need) * 1.25), buf.length * 2, 1024),
+  );
   buf.copy(larger, 0, 0, used);
   return larger;
 }

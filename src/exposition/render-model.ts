@@ -19,7 +19,12 @@
  *   naming stage hands the same label array to several scrapes while its series stay the same.
  * Input that breaks one renders wrong output, not an error.
  */
-import type { ExpositionExemplar, HistogramFamily, HistogramSeries, NumberFamily } from './types.ts';
+import type {
+  ExpositionExemplar,
+  HistogramFamily,
+  HistogramSeries,
+  NumberFamily,
+} from './types.ts';
 
 /** Counter/gauge/info/unknown series as columns, `labels[i]` and `values[i]` being series i. */
 export interface NumberColumns {
@@ -101,5 +106,7 @@ export type RenderFamily = RenderNumberFamily | RenderHistogramFamily;
  * walked again at every scrape.
  */
 export function bucketLinePrefix(name: string, labels: string): string {
-  return labels === '' ? [name, '_bucket{le="'].join('') : [name, '_bucket{', labels, ',le="'].join('');
+  return labels === ''
+    ? [name, '_bucket{le="'].join('')
+    : [name, '_bucket{', labels, ',le="'].join('');
 }

@@ -41,7 +41,11 @@ export function renderChunks(
  *
  * @throws RangeError when `chunkBytes` is not a positive number (at the call).
  */
-export function renderBuffers(format: ExpositionFormat, families: readonly RenderFamily[], chunkBytes = 65536): Generator<Buffer, void, undefined> {
+export function renderBuffers(
+  format: ExpositionFormat,
+  families: readonly RenderFamily[],
+  chunkBytes = 65536,
+): Generator<Buffer, void, undefined> {
   return encode(renderPieces(format, families, chunkBytes));
 }
 
@@ -51,9 +55,15 @@ export function renderBuffers(format: ExpositionFormat, families: readonly Rende
  *
  * @throws RangeError when `chunkBytes` is not a positive number (at the call).
  */
-export function renderPieces(format: ExpositionFormat, families: readonly RenderFamily[], chunkBytes = 65536): Generator<Piece, void, undefined> {
+export function renderPieces(
+  format: ExpositionFormat,
+  families: readonly RenderFamily[],
+  chunkBytes = 65536,
+): Generator<Piece, void, undefined> {
   checkChunkBytes(chunkBytes);
-  return format === 'openmetrics' ? openMetricsPieces(families, chunkBytes) : prometheusTextPieces(families, chunkBytes);
+  return format === 'openmetrics'
+    ? openMetricsPieces(families, chunkBytes)
+    : prometheusTextPieces(families, chunkBytes);
 }
 
 function* encode(pieces: Iterable<Piece>): Generator<Buffer, void, undefined> {

@@ -10,7 +10,13 @@
  * `limit` characters, so a caller can cut the exposition into chunks at series boundaries;
  * `limit = Infinity` renders everything.
  */
-import type { NumberColumns, RenderFamily, RenderHistogramFamily, RenderHistogramSeries, RenderNumberFamily } from './render-model.ts';
+import type {
+  NumberColumns,
+  RenderFamily,
+  RenderHistogramFamily,
+  RenderHistogramSeries,
+  RenderNumberFamily,
+} from './render-model.ts';
 import type { ExpositionExemplar } from './types.ts';
 import type { LeLayout } from './numbers.ts';
 import { formatSampleValue } from './numbers.ts';
@@ -74,7 +80,10 @@ export function pieceBytes(piece: Piece): Buffer {
 
 /** `i + '\n'` and `'} ' + i + '\n'` for the integers below 1024, one string each (counts are often small). */
 const SMALL_LINES: readonly string[] = Array.from({ length: 1024 }, (_, i) => i + '\n');
-const SMALL_CLOSED_LINES: readonly string[] = Array.from({ length: 1024 }, (_, i) => '} ' + i + '\n');
+const SMALL_CLOSED_LINES: readonly string[] = Array.from(
+  { length: 1024 },
+  (_, i) => '} ' + i + '\n',
+);
 const ONE_LINE = '1\n';
 
 function isSmall(v: number): boolean {
@@ -96,8 +105,15 @@ function closedValueLine(v: number): string {
 }
 
 /** One number series' line: name, labels, value and newline (the value 1 when `constantOne`: an info sample). */
-export function sampleLine(openers: Openers, labels: string, value: number, constantOne: boolean): string {
-  return labels === '' ? openers.bare + (constantOne ? ONE_LINE : valueLine(value)) : openers.open + labels + closedValueLine(constantOne ? 1 : value);
+export function sampleLine(
+  openers: Openers,
+  labels: string,
+  value: number,
+  constantOne: boolean,
+): string {
+  return labels === ''
+    ? openers.bare + (constantOne ? ONE_LINE : valueLine(value))
+    : openers.open + labels + closedValueLine(constantOne ? 1 : value);
 }
 
 /** The columns of a number family: its own, or made from its series (hand-made families). */
@@ -111,14 +127,17 @@ export function numberColumns(f: RenderNumberFamily): NumberColumns {
     const s = f.series[i]!;
     labels[i] = s.labels;
     values[i] = s.value;
-    if (s.exemplar !== undefined) (exemplars ??= new Array<ExpositionExemplar | undefined>(n))[i] = s.exemplar;
+    if (s.exemplar !== undefined)
+      (exemplars ??= new Array<ExpositionExemplar | undefined>(n))[i] = s.exemplar;
   }
   return exemplars === undefined ? { labels, values } : { labels, values, exemplars };
 }
 
 /** ` # {labels} value timestamp`: an exemplar after its sample's value (OpenMetrics). */
 function exemplarText(e: ExpositionExemplar): string {
-  return ' # {' + e.labels + '} ' + formatSampleValue(e.value) + ' ' + formatSampleValue(e.timestamp);
+  return (
+    ' # {' + e.labels + '} ' + formatSampleValue(e.value) + ' ' + formatSampleValue(e.timestamp)
+  );
 }
 
 /**
@@ -138,8 +157,26 @@ export function writeNumberSeries(
 ): number {
   const exemplars = extras?.exemplars === true ? columns.exemplars : undefined;
   const created = extras?.createdName !== undefined ? columns.created : undefined;
-  if (exemplars !== undefined || created !== undefined) return writeNumberSeriesWithExtras(sink, name, columns, from, limit, exemplars, created, extras!.createdName);
-  return writeNumberLines(sink, sampleOpeners(name), columns, from, columns.labels.length, limit, constantOne);
+  if (exemplars !== undefined || created !== undefined)
+    return writeNumberSeriesWithExtras(
+      sink,
+      name,
+      columns,
+      from,
+      limit,
+      exemplars,
+      created,
+      extras!.createdName,
+    );
+  return writeNumberLines(
+    sink,
+    sampleOpeners(name),
+    columns,
+    from,
+    columns.labels.length,
+    limit,
+    constantOne,
+  );
 }
 
 /**
@@ -147,7 +184,15 @@ export function writeNumberSeries(
  * {@link sampleOpeners} made by the caller (once per family); records each series' end in
  * `sink.ends` when given.
  */
-export function writeNumberLines(sink: Sink, openers: Openers, columns: NumberColumns, from: number, to: number, limit: number, constantOne: boolean): number {
+export function writeNumberLines(
+  sink: Sink,
+  openers: Openers,
+  columns: NumberColumns,
+  from: number,
+  to: number,
+  limit: number,
+  constantOne: boolean,
+): number {
   const labelsOf = columns.labels;
   const values = columns.values;
   const ends = sink.ends;
@@ -183,8 +228,15 @@ function writeNumberSeriesWithExtras(
   while (i < n) {
     const labels = columns.labels[i]!;
     const e = exemplars?.[i];
-    out += (labels === '' ? sample.bare : sample.open + labels + '} ') + (e === undefined ? valueLine(columns.values[i]!) : formatSampleValue(columns.values[i]!) + exemplarText(e) + '\n');
-    if (created !== undefined && createdSample !== undefined) out += (labels === '' ? createdSample.bare : createdSample.open + labels + '} ') + createdLine(created[i]!);
+    out +=
+      (labels === '' ? sample.bare : sample.open + labels + '} ') +
+      (e === undefined
+        ? valueLine(columns.values[i]!)
+        : formatSampleValue(columns.values[i]!) + exemplarText(e) + '\n');
+    if (created !== undefined && createdSample !== undefined)
+      out +=
+        (labels === '' ? createdSample.bare : createdSample.open + labels + '} ') +
+        createdLine(created[i]!);
     i++;
     if (out.length >= limit) break;
   }
@@ -207,7 +259,12 @@ export interface HistogramOpeners {
 
 /** The {@link sampleOpeners} of a histogram family's `_bucket`, `_sum`, `_count` and `_created` lines. */
 export function histogramOpeners(name: string): HistogramOpeners {
-  return { bucket: sampleOpeners(name + '_bucket'), sum: sampleOpeners(name + '_sum'), count: sampleOpeners(name + '_count'), created: sampleOpeners(name + '_created') };
+  return {
+    bucket: sampleOpeners(name + '_bucket'),
+    sum: sampleOpeners(name + '_sum'),
+    count: sampleOpeners(name + '_count'),
+    created: sampleOpeners(name + '_created'),
+  };
 }
 
 /**
@@ -267,7 +324,13 @@ export function writeHistogramSeries(
         const at = order === null ? k : order[k]!;
         cumulative += counts[at]!;
         const e = exemplars[at];
-        if (suffixes[k] !== '') out += head + suffixes[k] + (e === undefined ? valueLine(cumulative) : formatSampleValue(cumulative) + exemplarText(e) + '\n');
+        if (suffixes[k] !== '')
+          out +=
+            head +
+            suffixes[k] +
+            (e === undefined
+              ? valueLine(cumulative)
+              : formatSampleValue(cumulative) + exemplarText(e) + '\n');
       }
     } else if (order === null) {
       for (let k = 0; k < nb; k++) {
@@ -286,11 +349,21 @@ export function writeHistogramSeries(
     const countLine = valueLine(s.count);
     const sumLine = valueLine(s.sum);
     const infExemplar = exemplars?.[counts.length - 1];
-    out += head + '+Inf"} ' + (infExemplar === undefined ? countLine : formatSampleValue(s.count) + exemplarText(infExemplar) + '\n');
+    out +=
+      head +
+      '+Inf"} ' +
+      (infExemplar === undefined
+        ? countLine
+        : formatSampleValue(s.count) + exemplarText(infExemplar) + '\n');
     // OpenMetrics: a histogram with a negative bucket has no `_sum` (it would not be a counter), and
     // then no `_count` either (a `_count` needs a `_sum`); its `+Inf` bucket still holds the count.
-    if (!negative) out += labels === '' ? sumBare + sumLine + countBare + countLine : sumOpen + labels + '} ' + sumLine + countOpen + labels + '} ' + countLine;
-    if (created && s.created !== undefined) out += (labels === '' ? createdBare : createdOpen + labels + '} ') + createdLine(s.created);
+    if (!negative)
+      out +=
+        labels === ''
+          ? sumBare + sumLine + countBare + countLine
+          : sumOpen + labels + '} ' + sumLine + countOpen + labels + '} ' + countLine;
+    if (created && s.created !== undefined)
+      out += (labels === '' ? createdBare : createdOpen + labels + '} ') + createdLine(s.created);
     if (ends !== undefined) ends[i - 1] = base + out.length;
     if (out.length >= limit) break;
   }
@@ -319,7 +392,11 @@ export interface Dialect {
  * boundaries, each with whether it is all ASCII: every family in it marked `ascii` by the naming
  * stage, and its metadata lines checked. Families with no series are left out.
  */
-export function* familyPieces(families: readonly RenderFamily[], chunkBytes: number, dialect: Dialect): Generator<Piece, void, undefined> {
+export function* familyPieces(
+  families: readonly RenderFamily[],
+  chunkBytes: number,
+  dialect: Dialect,
+): Generator<Piece, void, undefined> {
   checkChunkBytes(chunkBytes);
   const sink: Sink = { out: '' };
   let ascii = true;
@@ -329,9 +406,15 @@ export function* familyPieces(families: readonly RenderFamily[], chunkBytes: num
     if (n === 0) continue;
     const header = dialect.header(f);
     // A counter's start time is `<family>_created`; one written as `unknown` (no `_total`) has none.
-    const createdName = dialect.created === true && f.type === 'counter' && f.name.endsWith('_total') ? f.name.slice(0, -6) + '_created' : undefined;
+    const createdName =
+      dialect.created === true && f.type === 'counter' && f.name.endsWith('_total')
+        ? f.name.slice(0, -6) + '_created'
+        : undefined;
     // OpenMetrics allows exemplars on counter samples only (a counter without `_total` is written as unknown).
-    const extras = { exemplars: dialect.exemplars === true && f.type === 'counter' && f.name.endsWith('_total'), createdName };
+    const extras = {
+      exemplars: dialect.exemplars === true && f.type === 'counter' && f.name.endsWith('_total'),
+      createdName,
+    };
     sink.out += header;
     if (ascii && (f.ascii !== true || !isAscii(header))) ascii = false;
     const openers = columns === undefined ? histogramOpeners(f.name) : undefined;
@@ -339,7 +422,15 @@ export function* familyPieces(families: readonly RenderFamily[], chunkBytes: num
     while (i < n) {
       i =
         openers !== undefined
-          ? writeHistogramSeries(sink, openers, (f as RenderHistogramFamily).series, i, n, chunkBytes, dialect)
+          ? writeHistogramSeries(
+              sink,
+              openers,
+              (f as RenderHistogramFamily).series,
+              i,
+              n,
+              chunkBytes,
+              dialect,
+            )
           : writeNumberSeries(sink, f.name, columns!, i, chunkBytes, f.type === 'info', extras);
       if (sink.out.length >= chunkBytes) {
         yield { text: sink.out, ascii };

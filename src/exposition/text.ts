@@ -28,7 +28,9 @@ const TEXT_TYPE: Readonly<Record<RenderFamily['type'], string>> = {
 function familyHeader(f: RenderFamily): string {
   const name = metadataName(f.name);
   const typeLine = '# TYPE ' + name + ' ' + TEXT_TYPE[f.type] + '\n';
-  return f.help === '' ? typeLine : '# HELP ' + name + ' ' + escapeHelpText(f.help) + '\n' + typeLine;
+  return f.help === ''
+    ? typeLine
+    : '# HELP ' + name + ' ' + escapeHelpText(f.help) + '\n' + typeLine;
 }
 
 /** How text 0.0.4 writes around the shared sample loops (samples.ts). */
@@ -38,7 +40,10 @@ export const TEXT_DIALECT: Dialect = { header: familyHeader, layoutOf: leLayoutT
  * As {@link prometheusTextChunks}, each piece with whether it is all ASCII: every family in it
  * marked `ascii` by the naming stage, and its metadata lines checked.
  */
-export function* prometheusTextPieces(families: readonly RenderFamily[], chunkBytes: number): Generator<Piece, void, undefined> {
+export function* prometheusTextPieces(
+  families: readonly RenderFamily[],
+  chunkBytes: number,
+): Generator<Piece, void, undefined> {
   yield* familyPieces(families, chunkBytes, TEXT_DIALECT);
 }
 

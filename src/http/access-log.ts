@@ -54,7 +54,12 @@ export function createAccessLog(options: AccessLogOptions = {}): AccessLog {
   const now = options.now ?? Date.now;
   return {
     begin(method, url) {
-      const entry: AccessEntry = { id: requestId(), method: safe(method), path: safe(pathOf(url)), tenant: undefined };
+      const entry: AccessEntry = {
+        id: requestId(),
+        method: safe(method),
+        path: safe(pathOf(url)),
+        tenant: undefined,
+      };
       if (verbose) stream.write(`→ ${entry.method} ${entry.path} (id=${entry.id})\n`);
       return entry;
     },
@@ -77,7 +82,12 @@ const entries = new WeakMap<IncomingMessage, AccessEntry>();
  * access log on) is logged once.
  * @param url the path to log (Express's `originalUrl` under a mount point); @default request.url
  */
-export function logExchange(log: AccessLog, request: IncomingMessage, response: ServerResponse, url = request.url ?? '/'): void {
+export function logExchange(
+  log: AccessLog,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url = request.url ?? '/',
+): void {
   if (entries.has(request)) return;
   const started = performance.now();
   const entry = log.begin(request.method ?? '-', url);
@@ -101,7 +111,10 @@ export function logExchange(log: AccessLog, request: IncomingMessage, response: 
  * @example
  *   fastify.addHook('preHandler', async (request) => setAccessLogTenant(request, tenantOf(request)));
  */
-export function setAccessLogTenant(request: IncomingMessage | { readonly raw: IncomingMessage }, tenant: string): void {
+export function setAccessLogTenant(
+  request: IncomingMessage | { readonly raw: IncomingMessage },
+  tenant: string,
+): void {
   const entry = entries.get('raw' in request ? request.raw : request);
   if (entry !== undefined) entry.tenant = tenant;
 }
@@ -138,6 +151,7 @@ function safe(text: string): string {
 
 function percentEncode(c: string): string {
   let out = '';
-  for (const byte of Buffer.from(c, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  for (const byte of Buffer.from(c, 'utf8'))
+    out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   return out;
 }

@@ -90,7 +90,12 @@ export class BodyStore {
    *   called once, in the turn the body is complete, that says how many joined by then.
    * @param lent pieces referenced rather than copied (identity bodies only).
    */
-  async write(pieces: Iterable<Piece | Uint8Array>, encoding: ResponseEncoding | undefined, holds: number | (() => number) = 1, lent?: LentBytes): Promise<StoredBody> {
+  async write(
+    pieces: Iterable<Piece | Uint8Array>,
+    encoding: ResponseEncoding | undefined,
+    holds: number | (() => number) = 1,
+    lent?: LentBytes,
+  ): Promise<StoredBody> {
     if (encoding !== undefined) {
       // Nothing of a compressed body is lent: the lease goes back once it is written.
       try {
@@ -104,7 +109,13 @@ export class BodyStore {
       // Taken in slices (common/slices.ts), the first in a turn of its own: the families were most
       // likely made in this very turn, by the last slice of a naming pass.
       for await (const piece of inSlices(pieces)) {
-        if (lent !== undefined && piece instanceof Uint8Array && piece.length > 0 && lent.lent(piece)) plain.ends.push(Buffer.from(piece.buffer, piece.byteOffset, piece.length));
+        if (
+          lent !== undefined &&
+          piece instanceof Uint8Array &&
+          piece.length > 0 &&
+          lent.lent(piece)
+        )
+          plain.ends.push(Buffer.from(piece.buffer, piece.byteOffset, piece.length));
         else this.#append(plain, piece);
       }
     } catch (err) {
@@ -121,7 +132,10 @@ export class BodyStore {
    * text staged in two small buffers taken in turn, one written to the compressor while the other
    * fills; a buffer is filled again only once the compressor's callback said it was read.
    */
-  async #compressed(pieces: Iterable<Piece | Uint8Array>, encoding: ResponseEncoding): Promise<Storage> {
+  async #compressed(
+    pieces: Iterable<Piece | Uint8Array>,
+    encoding: ResponseEncoding,
+  ): Promise<Storage> {
     const kind = encoding === 'gzip' ? 1 : 2;
     const packed = this.#take(this.#lastLength[kind]!);
     const zip: Transform = encoding === 'gzip' ? createGzip() : createZstdCompress();
@@ -138,7 +152,9 @@ export class BodyStore {
     const send = async (): Promise<void> => {
       if (stage.length === 0) return;
       const s = stage;
-      s.read = new Promise<void>((resolve) => zip.write(s.bytes.subarray(0, s.length), () => resolve()));
+      s.read = new Promise<void>((resolve) =>
+        zip.write(s.bytes.subarray(0, s.length), () => resolve()),
+      );
       s.length = 0;
       stage = stages[(turn ^= 1)]!;
       await stage.read;
@@ -147,7 +163,7 @@ export class BodyStore {
       for await (const piece of inSlices(pieces)) {
         if (piece instanceof Uint8Array) {
           // Bytes go in parts, as much as the stage has room for.
-          for (let from = 0; from < piece.length; ) {
+          for (let from = 0; from < piece.length;) {
             if (stage.length === stage.bytes.length) await send();
             const n = Math.min(piece.length - from, stage.bytes.length - stage.length);
             stage.bytes.set(piece.subarray(from, from + n), stage.length);
@@ -168,10 +184,15 @@ export class BodyStore {
           stage.length = stage.bytes.write(text, 0, n, ascii ? 'latin1' : 'utf8');
         } else if (ascii) {
           // Latin-1: one byte per character, so the text goes in parts of the stage's size.
-          for (let from = 0; from < n; ) {
+          for (let from = 0; from < n;) {
             if (stage.length === stage.bytes.length) await send();
             const k = Math.min(n - from, stage.bytes.length - stage.length);
-            stage.length += stage.bytes.write(text.substring(from, from + k), stage.length, k, 'latin1');
+            stage.length += stage.bytes.write(
+              text.substring(from, from + k),
+              stage.length,
+              k,
+              'latin1',
+            );
             from += k;
           }
         } else {
@@ -210,7 +231,11 @@ export class BodyStore {
 
   /** An idle staging buffer, or a new one. */
   #stage(): Stage {
-    return { bytes: this.#stages.pop() ?? Buffer.allocUnsafeSlow(STAGE_BYTES), length: 0, read: undefined };
+    return {
+      bytes: this.#stages.pop() ?? Buffer.allocUnsafeSlow(STAGE_BYTES),
+      length: 0,
+      read: undefined,
+    };
   }
 
   /** Keeps a stage's buffer for the next compressed body (two at most; one grown past its size is dropped). */
@@ -280,7 +305,10 @@ export class BodyStore {
       if (n >= bytes && (best < 0 || n < this.#idle[best]!.length)) best = i;
     }
     // Scrape sizes drift between scrapes: new storage is a quarter larger than asked.
-    const taken = best >= 0 ? this.#idle.splice(best, 1)[0]! : Buffer.allocUnsafeSlow(Math.max(MIN_STORAGE, Math.ceil(bytes * 1.25)));
+    const taken =
+      best >= 0
+        ? this.#idle.splice(best, 1)[0]!
+        : Buffer.allocUnsafeSlow(Math.max(MIN_STORAGE, Math.ceil(bytes * 1.25)));
     return { bytes: taken, length: 0, ends: [] };
   }
 

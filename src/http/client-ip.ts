@@ -29,9 +29,12 @@ export function clientIp(
   trustedProxies: AddressSet | undefined,
 ): string | undefined {
   const direct = peer === undefined ? undefined : normalizeIp(peer);
-  if (direct === undefined || forwardedFor === undefined || trustedProxies === undefined) return direct;
+  if (direct === undefined || forwardedFor === undefined || trustedProxies === undefined)
+    return direct;
   if (!trustedProxies.has(direct)) return direct;
-  const hops = (typeof forwardedFor === 'string' ? forwardedFor : forwardedFor.join(',')).split(',');
+  const hops = (typeof forwardedFor === 'string' ? forwardedFor : forwardedFor.join(',')).split(
+    ',',
+  );
   let client = direct;
   for (let i = hops.length - 1; i >= 0; i--) {
     const text = hops[i]!.trim();

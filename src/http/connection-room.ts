@@ -131,7 +131,14 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
       shed(out.reason);
     }
     const address = socket.remoteAddress ?? '';
-    held.set(socket, { address, busy: 0, requests: 0, request: undefined, bytesSeen: socket.bytesRead, activeAt: performance.now() });
+    held.set(socket, {
+      address,
+      busy: 0,
+      requests: 0,
+      request: undefined,
+      bytesSeen: socket.bytesRead,
+      activeAt: performance.now(),
+    });
     perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
     socket.once('close', () => forget(socket));
   });

@@ -35,7 +35,11 @@ export interface GateConfig {
   /** Proxies whose X-Forwarded-For is believed. @default the posture's `trustedProxies` */
   readonly trustedProxies?: readonly string[];
   /** What the caller calls these fields, for error messages (`trustProxy`). @default the field names */
-  readonly names?: { readonly credentials?: string; readonly trustedCidrs?: string; readonly trustedProxies?: string };
+  readonly names?: {
+    readonly credentials?: string;
+    readonly trustedCidrs?: string;
+    readonly trustedProxies?: string;
+  };
 }
 
 /** What the route does before any request: serve everyone, register nothing, or check each request. */
@@ -49,7 +53,10 @@ export type GateDecision =
 export interface GateRequest {
   /** `socket.remoteAddress`; a remote client is simply a peer that is not loopback. */
   readonly peer: string | undefined;
-  readonly headers: { readonly authorization?: string | undefined; readonly 'x-forwarded-for'?: string | string[] | undefined };
+  readonly headers: {
+    readonly authorization?: string | undefined;
+    readonly 'x-forwarded-for'?: string | string[] | undefined;
+  };
 }
 
 export interface Gate {
@@ -74,23 +81,46 @@ export function compileGate(posture: Posture, config: GateConfig = {}): Gate {
   checkPosture(posture);
   const credentials = config.credentials ?? [];
   const cidrs = config.trustedCidrs ?? [];
-  const names = { credentials: 'credentials', trustedCidrs: 'trustedCidrs', trustedProxies: 'trustedProxies', ...config.names };
-  checkPostureGates(posture, { credentials: credentials.length > 0, cidrs }, { credentials: names.credentials, cidrs: names.trustedCidrs });
-  const digests = credentials.map((c, i) => ({ digest: sha256(checkToken(c?.token, `${names.credentials}[${i}].token`)), tenant: c.tenant }));
+  const names = {
+    credentials: 'credentials',
+    trustedCidrs: 'trustedCidrs',
+    trustedProxies: 'trustedProxies',
+    ...config.names,
+  };
+  checkPostureGates(
+    posture,
+    { credentials: credentials.length > 0, cidrs },
+    { credentials: names.credentials, cidrs: names.trustedCidrs },
+  );
+  const digests = credentials.map((c, i) => ({
+    digest: sha256(checkToken(c?.token, `${names.credentials}[${i}].token`)),
+    tenant: c.tenant,
+  }));
   const trustedCidrs = AddressSet.from(cidrs, names.trustedCidrs);
-  const trustedProxies = AddressSet.from(config.trustedProxies ?? posture.trustedProxies, names.trustedProxies);
+  const trustedProxies = AddressSet.from(
+    config.trustedProxies ?? posture.trustedProxies,
+    names.trustedProxies,
+  );
 
   const inForce = posture.gates.filter(
-    (g) => g === 'loopback' || (g === 'bearer' && digests.length > 0) || (g === 'cidr' && trustedCidrs.size > 0),
+    (g) =>
+      g === 'loopback' ||
+      (g === 'bearer' && digests.length > 0) ||
+      (g === 'cidr' && trustedCidrs.size > 0),
   );
   const authenticated = inForce.includes('bearer');
   const mode: GateMode = inForce.length > 0 ? 'gated' : posture.unconfigured;
-  const denied: GateDecision = Object.freeze({ ok: false, status: authenticated ? posture.deny.credential : posture.deny.network });
+  const denied: GateDecision = Object.freeze({
+    ok: false,
+    status: authenticated ? posture.deny.credential : posture.deny.network,
+  });
   const needsAddress = inForce.includes('loopback') || inForce.includes('cidr');
 
   function check(request: GateRequest): GateDecision {
     if (mode !== 'gated') return OPEN;
-    const ip = needsAddress ? clientIp(request.peer, request.headers['x-forwarded-for'], trustedProxies) : undefined;
+    const ip = needsAddress
+      ? clientIp(request.peer, request.headers['x-forwarded-for'], trustedProxies)
+      : undefined;
     let passed = 0;
     let tenant: string | undefined;
     // Every gate in force is evaluated, whatever the earlier ones said, so the time taken does
@@ -124,10 +154,18 @@ export function checkPostureGates(
   keys: { readonly credentials: string; readonly cidrs: string },
 ): void {
   if (given.credentials && !posture.gates.includes('bearer')) {
-    throw new ConfigError(keys.credentials, REDACTED, `nothing under the ${posture.name} posture, which checks no token (${describeGates(posture)})`);
+    throw new ConfigError(
+      keys.credentials,
+      REDACTED,
+      `nothing under the ${posture.name} posture, which checks no token (${describeGates(posture)})`,
+    );
   }
   if (given.cidrs.length > 0 && !posture.gates.includes('cidr')) {
-    throw new ConfigError(keys.cidrs, given.cidrs, `nothing under the ${posture.name} posture, which checks no client network (${describeGates(posture)})`);
+    throw new ConfigError(
+      keys.cidrs,
+      given.cidrs,
+      `nothing under the ${posture.name} posture, which checks no client network (${describeGates(posture)})`,
+    );
   }
 }
 
@@ -149,7 +187,10 @@ const EMPTY_DIGEST = sha256('');
  * The credential matching `Authorization: Bearer <token>`, or undefined. Constant time in the
  * presented token and in which credential matches.
  */
-function matchBearer(header: string | undefined, digests: readonly Digest[]): { tenant: string | undefined } | undefined {
+function matchBearer(
+  header: string | undefined,
+  digests: readonly Digest[],
+): { tenant: string | undefined } | undefined {
   const m = header === undefined ? null : BEARER.exec(header);
   const presented = m === null ? EMPTY_DIGEST : sha256(m[1]!);
   let match: Digest | undefined;
@@ -168,15 +209,25 @@ function sha256(text: string): Buffer {
 /** Checks a posture object (hosts may pass their own). @throws ConfigError naming the field. */
 export function checkPosture(p: Posture): void {
   const fail = (field: string, expected: string): never => {
-    const value = field === '' ? p : field.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], p);
+    const value =
+      field === ''
+        ? p
+        : field
+            .split('.')
+            .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], p);
     throw new ConfigError(field === '' ? 'posture' : `posture.${field}`, value, expected);
   };
   if (typeof p !== 'object' || p === null) fail('', 'a posture object or name');
   if (typeof p.name !== 'string' || p.name === '') fail('name', 'a non-empty string');
   if (typeof p.path !== 'string' || !p.path.startsWith('/')) fail('path', 'a path starting with /');
-  if (!Array.isArray(p.gates) || (p.gates as unknown[]).some((g) => !GATE_KINDS.includes(g as GateKind))) fail('gates', `a list of ${GATE_KINDS.join(', ')}`);
+  if (
+    !Array.isArray(p.gates) ||
+    (p.gates as unknown[]).some((g) => !GATE_KINDS.includes(g as GateKind))
+  )
+    fail('gates', `a list of ${GATE_KINDS.join(', ')}`);
   if (p.combine !== 'all' && p.combine !== 'any') fail('combine', 'all or any');
-  if (p.unconfigured !== 'open' && p.unconfigured !== 'unmounted') fail('unconfigured', 'open or unmounted');
+  if (p.unconfigured !== 'open' && p.unconfigured !== 'unmounted')
+    fail('unconfigured', 'open or unmounted');
   for (const k of ['credential', 'network'] as const) {
     if (![401, 403, 404].includes(p.deny?.[k])) fail(`deny.${k}`, '401, 403 or 404');
   }
@@ -186,7 +237,10 @@ export function checkPosture(p: Posture): void {
  * What a compiled gate lets through, in words, without a secret: `open`, `not registered`,
  * `loopback or bearer token`, `bearer token (3 keys) and cidr (2 networks)`.
  */
-export function describeGate(gate: Gate, counts: { readonly credentials: number; readonly cidrs: number }): string {
+export function describeGate(
+  gate: Gate,
+  counts: { readonly credentials: number; readonly cidrs: number },
+): string {
   if (gate.mode === 'open') return 'open (no gate configured)';
   if (gate.mode === 'unmounted') return 'route not registered (no gate configured)';
   const words = gate.inForce.map((kind) =>

@@ -28,7 +28,9 @@ export interface PipelineState {
   readonly push: { readonly failedExports: number } | undefined;
   readonly ingest: { readonly memoryBytes: number; readonly maxMemoryBytes: number } | undefined;
   /** The ingest state's checkpoints (undefined: none kept); `failing` while the last write failed, with its error code. */
-  readonly checkpoint?: { readonly failing: { readonly reason: string; readonly inRow: number } | undefined } | undefined;
+  readonly checkpoint?:
+    | { readonly failing: { readonly reason: string; readonly inRow: number } | undefined }
+    | undefined;
 }
 
 /** Why the pipeline is not ready, one reason a line; empty when it is. */
@@ -38,12 +40,19 @@ export function notReadyReasons(state: PipelineState): string[] {
     reasons.push(`OTLP push failing: the last ${state.push.failedExports} exports failed`);
   }
   const ingest = state.ingest;
-  if (ingest !== undefined && ingest.memoryBytes >= ingest.maxMemoryBytes * READY_INGEST_BUDGET_FRACTION) {
-    reasons.push(`ingest at its memory budget: ${ingest.memoryBytes} of ${ingest.maxMemoryBytes} bytes held, new series are refused`);
+  if (
+    ingest !== undefined &&
+    ingest.memoryBytes >= ingest.maxMemoryBytes * READY_INGEST_BUDGET_FRACTION
+  ) {
+    reasons.push(
+      `ingest at its memory budget: ${ingest.memoryBytes} of ${ingest.maxMemoryBytes} bytes held, new series are refused`,
+    );
   }
   const failing = state.checkpoint?.failing;
   if (failing !== undefined) {
-    reasons.push(`ingest state not written: the last ${failing.inRow} checkpoints failed (${failing.reason}); the ingested series are served as of the last one written`);
+    reasons.push(
+      `ingest state not written: the last ${failing.inRow} checkpoints failed (${failing.reason}); the ingested series are served as of the last one written`,
+    );
   }
   return reasons;
 }
@@ -52,7 +61,11 @@ export function notReadyReasons(state: PipelineState): string[] {
  * Answers `request` when it is a read of `/health` or `/ready` (`pipeline` judges readiness;
  * undefined: always ready); returns whether it did.
  */
-export function answerHealth(request: IncomingMessage, response: ServerResponse, pipeline: (() => PipelineState) | undefined): boolean {
+export function answerHealth(
+  request: IncomingMessage,
+  response: ServerResponse,
+  pipeline: (() => PipelineState) | undefined,
+): boolean {
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   const path = pathOf(request.url);
   if (path === HEALTH_PATH) {
@@ -60,7 +73,14 @@ export function answerHealth(request: IncomingMessage, response: ServerResponse,
   } else if (path === READY_PATH) {
     const reasons = pipeline === undefined ? [] : notReadyReasons(pipeline());
     if (reasons.length === 0) sendText(response, 200, 'text/plain; charset=utf-8', 'ready\n');
-    else sendText(response, 503, 'text/plain; charset=utf-8', reasons.map((r) => `not ready: ${r}\n`).join(''), { 'cache-control': 'no-store' });
+    else
+      sendText(
+        response,
+        503,
+        'text/plain; charset=utf-8',
+        reasons.map((r) => `not ready: ${r}\n`).join(''),
+        { 'cache-control': 'no-store' },
+      );
   } else {
     return false;
   }

@@ -14,7 +14,10 @@ import type { OnShed } from './connection-room.ts';
 import { closeServer, createLimitedServer, type ServerLimits } from './server-limits.ts';
 
 /** Answers one request; a returned promise is awaited only for its failure. */
-export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+export type RequestHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+) => void | Promise<void>;
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -38,25 +41,30 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-const CLOSING_BODY = '{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503}';
+const CLOSING_BODY =
+  '{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503}';
 
 /** @throws the listen error (address in use, permission) after releasing what was made. */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   let closing: Promise<void> | undefined;
-  const server = createLimitedServer(options.limits, (request, response) => {
-    if (closing !== undefined) {
-      sendText(response, 503, 'application/json', CLOSING_BODY, { connection: 'close' });
-      return;
-    }
-    let pending: void | Promise<void>;
-    try {
-      pending = options.handler(request, response);
-    } catch {
-      failed(response);
-      return;
-    }
-    if (pending !== undefined) pending.catch(() => failed(response));
-  }, options.onShed);
+  const server = createLimitedServer(
+    options.limits,
+    (request, response) => {
+      if (closing !== undefined) {
+        sendText(response, 503, 'application/json', CLOSING_BODY, { connection: 'close' });
+        return;
+      }
+      let pending: void | Promise<void>;
+      try {
+        pending = options.handler(request, response);
+      } catch {
+        failed(response);
+        return;
+      }
+      if (pending !== undefined) pending.catch(() => failed(response));
+    },
+    options.onShed,
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -76,7 +84,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     close() {
       closing ??= (async () => {
         options.onClosing?.();
-        await closeServer(server, () => new Promise<void>((resolve) => server.close(() => resolve())));
+        await closeServer(
+          server,
+          () => new Promise<void>((resolve) => server.close(() => resolve())),
+        );
         await options.onClosed?.();
       })();
       return closing;
@@ -104,7 +115,10 @@ export function sendText(
   response.statusCode = status;
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
   response.setHeader('content-type', contentType);
-  response.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+  response.setHeader(
+    'content-length',
+    typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+  );
   if (response.req.method === 'HEAD') response.end();
   else response.end(body);
 }
@@ -120,7 +134,11 @@ export function pathOf(url: string | undefined): string {
  * Reports how long `response` took, from `start` (`performance.now()`) to its last byte handed to
  * the socket; nothing when the client left first.
  */
-export function timeAnswer(response: ServerResponse, start: number, report: (seconds: number) => void): void {
+export function timeAnswer(
+  response: ServerResponse,
+  start: number,
+  report: (seconds: number) => void,
+): void {
   const done = (): void => report((performance.now() - start) / 1000);
   if (response.writableFinished) done();
   else response.once('finish', done);

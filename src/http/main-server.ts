@@ -59,7 +59,8 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
       if (options.onScrape !== undefined) timeAnswer(response, start, options.onScrape);
       return;
     }
-    if (!answerHealth(request, response, options.pipeline)) sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
+    if (!answerHealth(request, response, options.pipeline))
+      sendText(response, 404, 'text/plain; charset=utf-8', 'not found\n');
   };
   const server = await startHttpServer({
     host: options.host,
@@ -72,7 +73,8 @@ export async function startMainServer(options: MainServerOptions): Promise<MainS
     address: { host: options.host, port: server.port },
     metrics: metrics?.route,
     replaceMetrics(next) {
-      if (metrics === undefined) throw new TypeError('the main server has no metrics route to replace');
+      if (metrics === undefined)
+        throw new TypeError('the main server has no metrics route to replace');
       const replacement = createMetricsHandler(next);
       const old = metrics;
       metrics = replacement;

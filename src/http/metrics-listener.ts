@@ -48,33 +48,53 @@ const METRICS_PATH = '/metrics';
 export const RELOAD_PATH = '/-/reload';
 const OTHER_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
-export async function startMetricsListener(options: MetricsListenerOptions): Promise<MetricsListener> {
+export async function startMetricsListener(
+  options: MetricsListenerOptions,
+): Promise<MetricsListener> {
   assertBindAllowed(options.host, options.allowNonLoopback, 'metrics listener');
   const limits = resolveServerLimits(options, 'listener');
   // Same scrape path as a host's metrics route: shared collection and rendering, 500 on failure.
-  const scrapes = createScrapeHandler({ scrape: options.scrape, format: options.format, ...(options.json !== undefined ? { json: options.json } : {}) });
+  const scrapes = createScrapeHandler({
+    scrape: options.scrape,
+    format: options.format,
+    ...(options.json !== undefined ? { json: options.json } : {}),
+  });
 
   const handler = (request: IncomingMessage, response: ServerResponse): void => {
     if (pathOf(request.url) === METRICS_PATH) {
       if (request.method === 'GET' || request.method === 'HEAD') {
-        if (options.onScrape !== undefined) timeAnswer(response, performance.now(), options.onScrape);
-        void scrapes.answer(scrapeRequestOf(request)).then((answer) => writeAnswer(request, response, answer));
+        if (options.onScrape !== undefined)
+          timeAnswer(response, performance.now(), options.onScrape);
+        void scrapes
+          .answer(scrapeRequestOf(request))
+          .then((answer) => writeAnswer(request, response, answer));
         return;
       }
       if (OTHER_METHODS.has(request.method ?? '')) {
-        sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n', { allow: 'GET, HEAD' });
+        sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed\n', {
+          allow: 'GET, HEAD',
+        });
         return;
       }
     }
     if (options.reload !== undefined && pathOf(request.url) === RELOAD_PATH) {
       if (request.method !== 'POST') {
-        sendText(response, 405, 'text/plain; charset=utf-8', 'method not allowed: POST reloads the configuration\n', { allow: 'POST' });
+        sendText(
+          response,
+          405,
+          'text/plain; charset=utf-8',
+          'method not allowed: POST reloads the configuration\n',
+          { allow: 'POST' },
+        );
         return;
       }
       // The body means nothing: read and dropped, so the connection stays usable.
       request.resume();
       void options.reload().then(
-        ({ ok, said }) => sendText(response, ok ? 200 : 500, 'text/plain; charset=utf-8', `${said}\n`, { 'cache-control': 'no-store' }),
+        ({ ok, said }) =>
+          sendText(response, ok ? 200 : 500, 'text/plain; charset=utf-8', `${said}\n`, {
+            'cache-control': 'no-store',
+          }),
         () => sendText(response, 500, 'text/plain; charset=utf-8', 'configuration not reloaded\n'),
       );
       return;
@@ -84,6 +104,12 @@ export async function startMetricsListener(options: MetricsListenerOptions): Pro
   };
 
   // The bodies' storage is dropped once no response is left to read it.
-  const server = await startHttpServer({ host: options.host, port: options.port, limits, handler, onClosed: () => scrapes.close() });
+  const server = await startHttpServer({
+    host: options.host,
+    port: options.port,
+    limits,
+    handler,
+    onClosed: () => scrapes.close(),
+  });
   return { address: { host: options.host, port: server.port }, close: () => server.close() };
 }

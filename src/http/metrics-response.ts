@@ -9,7 +9,12 @@
  */
 import { Readable } from 'node:stream';
 import { inSlices, SLICE_MILLIS } from '../common/slices.ts';
-import { chooseEncoding, contentTypeOf, negotiate, type ResponseEncoding } from '../exposition/negotiate.ts';
+import {
+  chooseEncoding,
+  contentTypeOf,
+  negotiate,
+  type ResponseEncoding,
+} from '../exposition/negotiate.ts';
 import type { JsonShape } from '../exposition/json.ts';
 import { escapeFamilies } from '../exposition/escape-names.ts';
 import { renderPieces } from '../exposition/render.ts';
@@ -129,7 +134,10 @@ export async function buildMetricsResponse(
     // endpoints are only ever scraped as text, and every module loaded costs startup time and memory.
     const { renderJson } = await import('../exposition/json.ts');
     const extra = json.extra?.();
-    const text = renderJson(families, json.shape, { ...(json.prefix !== undefined ? { prefix: json.prefix } : {}), ...(extra ? { extra } : {}) });
+    const text = renderJson(families, json.shape, {
+      ...(json.prefix !== undefined ? { prefix: json.prefix } : {}),
+      ...(extra ? { extra } : {}),
+    });
     // One piece already: nothing to collect.
     if (encoding === undefined) return { contentType, contentEncoding: undefined, ...bodyOf(text) };
     pieces = [Buffer.from(text, 'utf8')];
@@ -137,13 +145,21 @@ export async function buildMetricsResponse(
     const chosen = negotiate(request.accept, format === 'negotiate' ? undefined : format);
     contentType = contentTypeOf(chosen);
     // UTF-8 names (a native translation strategy that keeps them) only to a scraper that asked.
-    const served = chosen.escaping === 'allow-utf-8' ? families : escapeFamilies(families, chosen.escaping === 'values' ? 'values' : 'underscores');
+    const served =
+      chosen.escaping === 'allow-utf-8'
+        ? families
+        : escapeFamilies(families, chosen.escaping === 'values' ? 'values' : 'underscores');
     // The store copies each piece before asking for the next: protobuf may reuse its buffers.
-    if (chosen.format === 'protobuf') pieces = (await import('../exposition/protobuf.ts')).protobufBuffers(served, true);
+    if (chosen.format === 'protobuf')
+      pieces = (await import('../exposition/protobuf.ts')).protobufBuffers(served, true);
     else if (memos === undefined) pieces = renderPieces(chosen.format, served);
     else if (encoding !== undefined) pieces = memos.for(contentType, chosen.format).pieces(served);
     // An identity body references the memo's kept bytes rather than copying them.
     else ({ pieces, lent } = memos.for(contentType, chosen.format).lending(served));
   }
-  return { contentType, contentEncoding: encoding, ...(await store.write(pieces, encoding, holds, lent)) };
+  return {
+    contentType,
+    contentEncoding: encoding,
+    ...(await store.write(pieces, encoding, holds, lent)),
+  };
 }

@@ -10,7 +10,11 @@
  */
 import type { GateRequest } from './gate.ts';
 import type { ScrapeRequest } from './metrics-response.ts';
-import { resolveRouteOptions, type JobmeterMetricsOptions, type ResolvedRoute } from './route-options.ts';
+import {
+  resolveRouteOptions,
+  type JobmeterMetricsOptions,
+  type ResolvedRoute,
+} from './route-options.ts';
 import { createScrapeHandler, fixedAnswer, type ScrapeAnswer } from './scrape-handler.ts';
 
 /** The gate's verdict on one request. */
@@ -45,7 +49,12 @@ export function createMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute {
   const o = resolveRouteOptions(opts);
   const { jobmeter } = opts;
   const { posture } = o.gate;
-  const handler = createScrapeHandler({ scrape: () => jobmeter.scrape(), format: o.format, json: o.json, selfMetrics: o.selfMetrics });
+  const handler = createScrapeHandler({
+    scrape: () => jobmeter.scrape(),
+    format: o.format,
+    json: o.json,
+    selfMetrics: o.selfMetrics,
+  });
   let inflight = 0;
   let closing = false;
 
@@ -56,7 +65,11 @@ export function createMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute {
       const decision = o.gate.check(request);
       if (decision.ok) return decision;
       if (posture.rejectReason !== undefined) jobmeter.reject(posture.rejectReason);
-      return { ok: false, answer: decision.status === 401 ? UNAUTHORIZED : decision.status === 403 ? FORBIDDEN : undefined };
+      return {
+        ok: false,
+        answer:
+          decision.status === 401 ? UNAUTHORIZED : decision.status === 403 ? FORBIDDEN : undefined,
+      };
     },
     async answer(request) {
       if (closing) return SHUTTING_DOWN;

@@ -31,7 +31,11 @@ export interface MetricsMiddleware extends Pick<MetricsHandler, 'route' | 'close
  */
 export function createMetricsMiddleware(opts: JobmeterMetricsOptions): MetricsMiddleware {
   const handler = createMetricsHandler(opts);
-  const middleware = (request: IncomingMessage, response: ServerResponse, next: (err?: unknown) => void): void => {
+  const middleware = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void => {
     if (!handler(request, response)) next();
   };
   return Object.assign(middleware, { route: handler.route, close: handler.close });

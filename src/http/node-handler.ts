@@ -71,7 +71,9 @@ export function createMetricsHandler(opts: JobmeterMetricsOptions): MetricsHandl
       return true;
     }
     if (admission.tenant !== undefined) setAccessLogTenant(request, admission.tenant);
-    void route.answer(scrapeRequestOf(request)).then((answer) => writeAnswer(request, response, answer));
+    void route
+      .answer(scrapeRequestOf(request))
+      .then((answer) => writeAnswer(request, response, answer));
     return true;
   };
   return Object.assign(handle, { route: describeMetricsRoute(opts), close: () => route.close() });

@@ -39,7 +39,10 @@ interface FastifyOwn {
   readonly logSerializers?: unknown;
 }
 
-async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions & FastifyOwn): Promise<void> {
+async function plugin(
+  fastify: FastifyInstance,
+  opts: JobmeterMetricsOptions & FastifyOwn,
+): Promise<void> {
   const { logLevel: _logLevel, logSerializers: _logSerializers, ...own } = opts;
   const route = createMetricsRoute(own);
   const o = route.options;
@@ -51,7 +54,10 @@ async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions & F
     method: 'GET',
     url: o.path,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const admission = route.admit({ peer: request.socket.remoteAddress, headers: request.headers });
+      const admission = route.admit({
+        peer: request.socket.remoteAddress,
+        headers: request.headers,
+      });
       if (!admission.ok) {
         if (admission.answer !== undefined) return sendAnswer(reply, admission.answer);
         reply.callNotFound();
@@ -74,7 +80,10 @@ async function plugin(fastify: FastifyInstance, opts: JobmeterMetricsOptions & F
  * without it must still type-check against jobmeter's declarations. `register` takes it as a
  * `FastifyPluginAsync<JobmeterMetricsOptions>` (any instance is assignable to `unknown`).
  */
-export type JobmeterMetricsPlugin = (instance: unknown, opts: JobmeterMetricsOptions) => Promise<void>;
+export type JobmeterMetricsPlugin = (
+  instance: unknown,
+  opts: JobmeterMetricsOptions,
+) => Promise<void>;
 
 /**
  * The fastify plugin. Register it once per route; registering it twice with the access log on
@@ -82,16 +91,23 @@ export type JobmeterMetricsPlugin = (instance: unknown, opts: JobmeterMetricsOpt
  * @example
  *   await fastify.register(jobmeterMetrics, { jobmeter: jm, posture: 'crewshipd' });
  */
-export const jobmeterMetrics: JobmeterMetricsPlugin = Object.assign(plugin satisfies FastifyPluginAsync<JobmeterMetricsOptions>, {
-  [Symbol.for('skip-override')]: true,
-  [Symbol.for('fastify.display-name')]: NAME,
-  [Symbol.for('plugin-meta')]: { fastify: '5.x', name: NAME },
-}) as JobmeterMetricsPlugin;
+export const jobmeterMetrics: JobmeterMetricsPlugin = Object.assign(
+  plugin satisfies FastifyPluginAsync<JobmeterMetricsOptions>,
+  {
+    [Symbol.for('skip-override')]: true,
+    [Symbol.for('fastify.display-name')]: NAME,
+    [Symbol.for('plugin-meta')]: { fastify: '5.x', name: NAME },
+  },
+) as JobmeterMetricsPlugin;
 
 /** Writes an answer through fastify's reply (so the host's onSend hooks see it), as `writeAnswer` does on a Node response. */
 function sendAnswer(reply: FastifyReply, answer: ScrapeAnswer): FastifyReply {
-  reply.code(answer.status).header('content-type', answer.contentType).header('vary', 'Accept, Accept-Encoding');
-  if (answer.contentEncoding !== undefined) reply.header('content-encoding', answer.contentEncoding);
+  reply
+    .code(answer.status)
+    .header('content-type', answer.contentType)
+    .header('vary', 'Accept, Accept-Encoding');
+  if (answer.contentEncoding !== undefined)
+    reply.header('content-encoding', answer.contentEncoding);
   if (answer.headers !== undefined) reply.headers(answer.headers);
   reply.header('content-length', answer.length);
   // 'close' comes after the last write completed, or once the connection is gone.

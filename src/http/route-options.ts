@@ -5,10 +5,25 @@
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import type { Profile } from '../naming/types.ts';
 import type { AccessLogOptions } from './access-log.ts';
-import { checkPosture, compileGate, describeGate, type Credential, type Gate, type GateMode } from './gate.ts';
+import {
+  checkPosture,
+  compileGate,
+  describeGate,
+  type Credential,
+  type Gate,
+  type GateMode,
+} from './gate.ts';
 import type { JsonView } from './metrics-response.ts';
 import { POSTURES, postureForProfile, type Posture, type PostureName } from '../common/postures.ts';
-import { checkToken, isRoutePath, isTenant, oneOf, ROUTE_PATH_EXPECTED, shown, TENANT_EXPECTED } from '../common/option-rules.ts';
+import {
+  checkToken,
+  isRoutePath,
+  isTenant,
+  oneOf,
+  ROUTE_PATH_EXPECTED,
+  shown,
+  TENANT_EXPECTED,
+} from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
 import { checkOptionKeys } from '../common/option-keys.ts';
 import { LISTENER_FORMATS } from '../common/option-values.ts';
@@ -122,7 +137,10 @@ export function describeMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute
     path: o.path,
     posture: o.gate.posture.name,
     mode: o.gate.mode,
-    description: describeGate(o.gate, { credentials: o.credentials, cidrs: opts.trustedCidrs?.length ?? 0 }),
+    description: describeGate(o.gate, {
+      credentials: o.credentials,
+      cidrs: opts.trustedCidrs?.length ?? 0,
+    }),
   };
 }
 
@@ -131,17 +149,28 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   const fail = (option: string, expected: string, got: unknown): never => {
     throw new ConfigError(option, shown(got), expected);
   };
-  if (typeof opts !== 'object' || opts === null) fail('jobmeter', 'a jobmeter (createJobmeter result)', undefined);
+  if (typeof opts !== 'object' || opts === null)
+    fail('jobmeter', 'a jobmeter (createJobmeter result)', undefined);
   checkOptionKeys(opts, 'route');
   const jm = opts.jobmeter;
-  if (typeof jm?.scrape !== 'function' || typeof jm.reject !== 'function' || jm.profile === undefined) {
+  if (
+    typeof jm?.scrape !== 'function' ||
+    typeof jm.reject !== 'function' ||
+    jm.profile === undefined
+  ) {
     fail('jobmeter', 'a jobmeter (createJobmeter result)', jm);
   }
 
   let posture: Posture;
   if (opts.posture === undefined) posture = postureForProfile(jm.profile.name);
   else if (typeof opts.posture === 'string') {
-    posture = POSTURES[opts.posture] ?? fail('posture', `one of ${Object.keys(POSTURES).join(', ')} or a posture object`, opts.posture);
+    posture =
+      POSTURES[opts.posture] ??
+      fail(
+        'posture',
+        `one of ${Object.keys(POSTURES).join(', ')} or a posture object`,
+        opts.posture,
+      );
   } else {
     checkPosture(opts.posture);
     posture = opts.posture;
@@ -162,7 +191,8 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
   }
   for (const name of ['trustedCidrs', 'trustProxy'] as const) {
     const list = opts[name];
-    if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== 'string'))) fail(name, 'an array of CIDR strings', list);
+    if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== 'string')))
+      fail(name, 'an array of CIDR strings', list);
   }
 
   const gate = compileGate(posture, {
@@ -170,17 +200,25 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
     ...(opts.trustedCidrs !== undefined ? { trustedCidrs: opts.trustedCidrs } : {}),
     ...(opts.trustProxy !== undefined ? { trustedProxies: opts.trustProxy } : {}),
     // The tokens and keys were checked above: only the posture's refusal names credentials.
-    names: { credentials: opts.token !== undefined ? 'token' : 'apiKeys', trustedProxies: 'trustProxy' },
+    names: {
+      credentials: opts.token !== undefined ? 'token' : 'apiKeys',
+      trustedProxies: 'trustProxy',
+    },
   });
 
   const accessLogOption = opts.accessLog ?? posture.accessLog;
-  if (typeof accessLogOption !== 'boolean' && (typeof accessLogOption !== 'object' || accessLogOption === null)) {
+  if (
+    typeof accessLogOption !== 'boolean' &&
+    (typeof accessLogOption !== 'object' || accessLogOption === null)
+  ) {
     fail('accessLog', 'a boolean or { stream, verbose, now }', accessLogOption);
   }
-  const accessLog = accessLogOption === false ? undefined : accessLogOption === true ? {} : accessLogOption;
+  const accessLog =
+    accessLogOption === false ? undefined : accessLogOption === true ? {} : accessLogOption;
 
   const maxInflight = opts.maxInflightScrapes ?? 0;
-  if (!Number.isSafeInteger(maxInflight) || maxInflight < 0) fail('maxInflightScrapes', 'an integer >= 0 (0: no limit)', maxInflight);
+  if (!Number.isSafeInteger(maxInflight) || maxInflight < 0)
+    fail('maxInflightScrapes', 'an integer >= 0 (0: no limit)', maxInflight);
 
   const format = opts.format ?? jm.format;
   oneOf(format, LISTENER_FORMATS, 'format');
@@ -192,10 +230,24 @@ export function resolveRouteOptions(opts: JobmeterMetricsOptions): ResolvedRoute
 
   // With auth on, only aggregates: the JSON view's extra members (wasmrun's sessions) are withheld.
   const json: JsonView =
-    gate.authenticated && posture.withholdJsonExtraWhenAuthenticated && jm.jsonView.extra !== undefined
-      ? { shape: jm.jsonView.shape, ...(jm.jsonView.prefix !== undefined ? { prefix: jm.jsonView.prefix } : {}) }
+    gate.authenticated &&
+    posture.withholdJsonExtraWhenAuthenticated &&
+    jm.jsonView.extra !== undefined
+      ? {
+          shape: jm.jsonView.shape,
+          ...(jm.jsonView.prefix !== undefined ? { prefix: jm.jsonView.prefix } : {}),
+        }
       : jm.jsonView;
 
-  return { enabled, path, gate, accessLog, maxInflight, format, json, selfMetrics, credentials: credentials.length };
+  return {
+    enabled,
+    path,
+    gate,
+    accessLog,
+    maxInflight,
+    format,
+    json,
+    selfMetrics,
+    credentials: credentials.length,
+  };
 }
-

@@ -27,7 +27,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExpositionFormat, Family, NumberFamily } from '../exposition/types.ts';
 import { chooseEncoding, contentTypeOf, negotiate } from '../exposition/negotiate.ts';
 import { BodyStore } from './body-store.ts';
-import { bodyOf, bodyStream, buildMetricsResponse, RenderMemos, type JsonView, type MetricsResponse, type ScrapeRequest } from './metrics-response.ts';
+import {
+  bodyOf,
+  bodyStream,
+  buildMetricsResponse,
+  RenderMemos,
+  type JsonView,
+  type MetricsResponse,
+  type ScrapeRequest,
+} from './metrics-response.ts';
 
 export type ScrapeErrorCause = 'collection' | 'encoding';
 
@@ -89,7 +97,10 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
   /** One rendering per families array and variant, shared by the scrapes that ask at the same time. */
   function render(families: readonly Family[], request: ScrapeRequest): Promise<MetricsResponse> {
     const json = request.json === true;
-    const chosen = negotiate(request.accept, options.format === 'negotiate' ? undefined : options.format);
+    const chosen = negotiate(
+      request.accept,
+      options.format === 'negotiate' ? undefined : options.format,
+    );
     const encoding = chooseEncoding(request.acceptEncoding);
     // The rendering depends on the format and the escaping (UTF-8 names are escaped unless
     // `allow-utf-8`), both in the Content-Type, and on the compression.
@@ -112,7 +123,17 @@ export function createScrapeHandler(options: ScrapeHandlerOptions): ScrapeHandle
       const made: Shared = {
         waiters: 0,
         response: Promise.resolve()
-          .then(() => buildMetricsResponse(store, served, { accept: request.accept, acceptEncoding: encoding, json }, options.format, options.json, seal, memos))
+          .then(() =>
+            buildMetricsResponse(
+              store,
+              served,
+              { accept: request.accept, acceptEncoding: encoding, json },
+              options.format,
+              options.json,
+              seal,
+              memos,
+            ),
+          )
           .finally(forget),
       };
       byVariant.set(variant, (shared = made));
@@ -170,7 +191,11 @@ export function scrapeRequestOf(request: IncomingMessage): ScrapeRequest {
  * compressed, the length up front; `HEAD` gets the headers only. A response already gone only
  * releases the body.
  */
-export function writeAnswer(request: IncomingMessage, response: ServerResponse, answer: ScrapeAnswer): void {
+export function writeAnswer(
+  request: IncomingMessage,
+  response: ServerResponse,
+  answer: ScrapeAnswer,
+): void {
   if (response.destroyed) {
     answer.release?.();
     return;
@@ -178,7 +203,8 @@ export function writeAnswer(request: IncomingMessage, response: ServerResponse, 
   response.statusCode = answer.status;
   response.setHeader('content-type', answer.contentType);
   response.setHeader('vary', 'Accept, Accept-Encoding');
-  if (answer.contentEncoding !== undefined) response.setHeader('content-encoding', answer.contentEncoding);
+  if (answer.contentEncoding !== undefined)
+    response.setHeader('content-encoding', answer.contentEncoding);
   for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
   response.setHeader('content-length', answer.length);
   // 'close' comes after the last write completed, or once the connection is gone: either way the
@@ -187,12 +213,25 @@ export function writeAnswer(request: IncomingMessage, response: ServerResponse, 
   if (request.method === 'HEAD') response.end();
   else if (answer.body.length === 1) response.end(answer.body[0]);
   // The pieces are written one by one, in slices; a client gone mid-body only ends the stream.
-  else bodyStream(answer.body).on('error', () => response.destroy()).pipe(response);
+  else
+    bodyStream(answer.body)
+      .on('error', () => response.destroy())
+      .pipe(response);
 }
 
 /** A small plain-text answer with a fixed body (refusals, 503s). */
-export function fixedAnswer(status: ScrapeAnswer['status'], text: string, headers?: Readonly<Record<string, string>>): ScrapeAnswer {
-  return { status, contentType: 'text/plain; charset=utf-8', contentEncoding: undefined, ...bodyOf(text), ...(headers !== undefined ? { headers } : {}) };
+export function fixedAnswer(
+  status: ScrapeAnswer['status'],
+  text: string,
+  headers?: Readonly<Record<string, string>>,
+): ScrapeAnswer {
+  return {
+    status,
+    contentType: 'text/plain; charset=utf-8',
+    contentEncoding: undefined,
+    ...bodyOf(text),
+    ...(headers !== undefined ? { headers } : {}),
+  };
 }
 
 function errorsFamily(errors: Readonly<Record<ScrapeErrorCause, number>>): NumberFamily {

@@ -25,7 +25,9 @@ import { SHED_REASONS, type ShedReason } from './connection-room.ts';
 import { notReadyReasons, type PipelineState } from './health-route.ts';
 
 /** Upper bounds of the scrape duration histogram, in seconds (Prometheus' scrape timeout defaults to 10 s). */
-export const SCRAPE_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const SCRAPE_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 /**
  * What the ingest listener answers a request with, by reason, and the HTTP status of each: the one
@@ -72,11 +74,19 @@ export interface IngestSource {
   /** Every reason points may be refused for: each served from start, 0 until its first refusal. */
   readonly reasons: readonly string[];
   /** Source series held against their cap, and the bytes they take against the budget. */
-  readonly held: () => { readonly series: number; readonly maxSeries: number; readonly memoryBytes: number; readonly maxMemoryBytes: number };
+  readonly held: () => {
+    readonly series: number;
+    readonly maxSeries: number;
+    readonly memoryBytes: number;
+    readonly maxMemoryBytes: number;
+  };
 }
 
 /** Where the ingest state's checkpoints are read from (state-keeper.ts `health`). */
-export type CheckpointSource = () => { readonly failures: number; readonly writtenSeconds: number | undefined };
+export type CheckpointSource = () => {
+  readonly failures: number;
+  readonly writtenSeconds: number | undefined;
+};
 
 /** Where the outcome of the last configuration load is read from (serve's reload.ts). */
 export type ConfigSource = () => { readonly successful: boolean; readonly successSeconds: number };
@@ -86,7 +96,9 @@ export class SelfTelemetry {
   #accepted = 0;
   readonly #shed = new Map<ShedReason, number>(SHED_REASONS.map((r) => [r, 0]));
   // Every answer from start, so an alert on a rate needs no absent().
-  readonly #answers = new Map<IngestAnswer, number>(Object.keys(INGEST_ANSWERS).map((a) => [a as IngestAnswer, 0]));
+  readonly #answers = new Map<IngestAnswer, number>(
+    Object.keys(INGEST_ANSWERS).map((a) => [a as IngestAnswer, 0]),
+  );
   #ingest: IngestSource | undefined;
   #config: ConfigSource | undefined;
   #checkpoints: CheckpointSource | undefined;
@@ -101,7 +113,10 @@ export class SelfTelemetry {
 
   /** `build`: the attributes of the running build (`jobmeter.build.info`'s, for jobmeter itself). */
   constructor(build: Readonly<Record<string, string>>) {
-    this.#buildLabels = renderLabelPairs(Object.keys(build).map(sanitizeLabelName), Object.values(build));
+    this.#buildLabels = renderLabelPairs(
+      Object.keys(build).map(sanitizeLabelName),
+      Object.values(build),
+    );
   }
 
   /** The ingest is on: its counts are served, its refusals and holdings read from `source`. */
@@ -188,15 +203,36 @@ export class SelfTelemetry {
 
   /** The families, for the telemetry listener. */
   families(): Family[] {
-    const out: Family[] = [{ name: 'jobmeter_build_info', type: 'gauge', help: 'Always 1; the labels carry the running build of jobmeter.', unit: '', series: [{ labels: this.#buildLabels, value: 1 }] }];
+    const out: Family[] = [
+      {
+        name: 'jobmeter_build_info',
+        type: 'gauge',
+        help: 'Always 1; the labels carry the running build of jobmeter.',
+        unit: '',
+        series: [{ labels: this.#buildLabels, value: 1 }],
+      },
+    ];
     if (this.#pipeline !== undefined) {
-      out.push(gauge('jobmeter_ready', 'Whether /ready answers 200 (1) or 503 (0): the push, the ingest memory budget and its checkpoints, as /ready judges them.', '', notReadyReasons(this.#pipeline()).length === 0 ? 1 : 0));
+      out.push(
+        gauge(
+          'jobmeter_ready',
+          'Whether /ready answers 200 (1) or 503 (0): the push, the ingest memory budget and its checkpoints, as /ready judges them.',
+          '',
+          notReadyReasons(this.#pipeline()).length === 0 ? 1 : 0,
+        ),
+      );
     }
     const ingest = this.#ingest;
     if (ingest !== undefined) {
-      out.push(counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [{ labels: '', value: this.#accepted }]));
+      out.push(
+        counter('jobmeter_ingest_accepted_points_total', 'OTLP data points the ingest kept.', [
+          { labels: '', value: this.#accepted },
+        ]),
+      );
       const counts = ingest.refused();
-      const refused = [...new Set([...ingest.reasons, ...counts.keys()])].sort().map((reason) => [reason, counts.get(reason) ?? 0] as const);
+      const refused = [...new Set([...ingest.reasons, ...counts.keys()])]
+        .sort()
+        .map((reason) => [reason, counts.get(reason) ?? 0] as const);
       out.push(
         counter(
           'jobmeter_ingest_refused_points_total',
@@ -215,18 +251,55 @@ export class SelfTelemetry {
         counter(
           'jobmeter_ingest_requests_total',
           'OTLP/HTTP requests the ingest listener answered, by HTTP status code and reason (accepted, partial: some points refused, or what refused the whole request).',
-          [...this.#answers].map(([reason, value]) => ({ labels: `code="${INGEST_ANSWERS[reason]}",reason="${reason}"`, value })),
+          [...this.#answers].map(([reason, value]) => ({
+            labels: `code="${INGEST_ANSWERS[reason]}",reason="${reason}"`,
+            value,
+          })),
         ),
       );
       const held = ingest.held();
-      out.push(gauge('jobmeter_ingest_series', 'Source series the ingest holds (each sender\'s streams).', '', held.series));
-      out.push(gauge('jobmeter_ingest_series_limit', 'Source series the ingest may hold in all: past it, points of new series are refused (series_cap).', '', held.maxSeries));
-      out.push(gauge('jobmeter_ingest_memory_usage_bytes', 'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).', 'bytes', held.memoryBytes));
-      out.push(gauge('jobmeter_ingest_memory_limit_bytes', 'The ingest\'s memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).', 'bytes', held.maxMemoryBytes));
+      out.push(
+        gauge(
+          'jobmeter_ingest_series',
+          "Source series the ingest holds (each sender's streams).",
+          '',
+          held.series,
+        ),
+      );
+      out.push(
+        gauge(
+          'jobmeter_ingest_series_limit',
+          'Source series the ingest may hold in all: past it, points of new series are refused (series_cap).',
+          '',
+          held.maxSeries,
+        ),
+      );
+      out.push(
+        gauge(
+          'jobmeter_ingest_memory_usage_bytes',
+          'Estimated bytes the ingest holds, the figure checked against its memory budget (/ready says 503 from 95% of it).',
+          'bytes',
+          held.memoryBytes,
+        ),
+      );
+      out.push(
+        gauge(
+          'jobmeter_ingest_memory_limit_bytes',
+          "The ingest's memory budget (ingest.max_memory_bytes): past it, new series are refused (memory_budget).",
+          'bytes',
+          held.maxMemoryBytes,
+        ),
+      );
     }
     if (this.#checkpoints !== undefined) {
       const { failures, writtenSeconds } = this.#checkpoints();
-      out.push(counter('jobmeter_ingest_checkpoint_failures_total', 'Writes of the ingest state file that failed (the ingested series are then served as of the last one written).', [{ labels: '', value: failures }]));
+      out.push(
+        counter(
+          'jobmeter_ingest_checkpoint_failures_total',
+          'Writes of the ingest state file that failed (the ingested series are then served as of the last one written).',
+          [{ labels: '', value: failures }],
+        ),
+      );
       if (writtenSeconds !== undefined) {
         out.push({
           name: 'jobmeter_ingest_checkpoint_last_success_timestamp_seconds',
@@ -239,8 +312,20 @@ export class SelfTelemetry {
     }
     if (this.#pushing) {
       const p = this.#push;
-      out.push(counter('jobmeter_push_sent_points_total', 'Data points in OTLP exports the endpoint accepted.', [{ labels: '', value: p.sentPoints }]));
-      out.push(counter('jobmeter_push_failed_points_total', 'Data points in OTLP exports that failed (dropped: nothing is queued).', [{ labels: '', value: p.failedPoints }]));
+      out.push(
+        counter(
+          'jobmeter_push_sent_points_total',
+          'Data points in OTLP exports the endpoint accepted.',
+          [{ labels: '', value: p.sentPoints }],
+        ),
+      );
+      out.push(
+        counter(
+          'jobmeter_push_failed_points_total',
+          'Data points in OTLP exports that failed (dropped: nothing is queued).',
+          [{ labels: '', value: p.failedPoints }],
+        ),
+      );
       out.push(
         counter('jobmeter_push_exports_total', 'OTLP exports by outcome.', [
           { labels: 'outcome="sent"', value: p.sentExports },
@@ -250,8 +335,22 @@ export class SelfTelemetry {
     }
     if (this.#config !== undefined) {
       const { successful, successSeconds } = this.#config();
-      out.push(gauge('jobmeter_config_last_reload_successful', 'Whether the last configuration load (at start or on SIGHUP) succeeded: 1, or 0 while the running configuration is kept over a file that does not load.', '', successful ? 1 : 0));
-      out.push(gauge('jobmeter_config_last_reload_success_timestamp_seconds', 'When the configuration last loaded successfully, Unix seconds.', 'seconds', successSeconds));
+      out.push(
+        gauge(
+          'jobmeter_config_last_reload_successful',
+          'Whether the last configuration load (at start or on SIGHUP) succeeded: 1, or 0 while the running configuration is kept over a file that does not load.',
+          '',
+          successful ? 1 : 0,
+        ),
+      );
+      out.push(
+        gauge(
+          'jobmeter_config_last_reload_success_timestamp_seconds',
+          'When the configuration last loaded successfully, Unix seconds.',
+          'seconds',
+          successSeconds,
+        ),
+      );
     }
     out.push(...processFamilies());
     // The delay since the previous scrape; a scrape too soon for a sample repeats the previous figures.
@@ -261,14 +360,29 @@ export class SelfTelemetry {
       delay.reset();
     }
     DELAY_FIGURES.forEach(([figure], i) =>
-      out.push(gauge(`jobmeter_nodejs_eventloop_delay_${figure}_seconds`, `Event loop ${figure} delay since the previous scrape (nodejs.eventloop.delay.${figure}); 0 before the first sample.`, 'seconds', this.#lastDelay[i]!)),
+      out.push(
+        gauge(
+          `jobmeter_nodejs_eventloop_delay_${figure}_seconds`,
+          `Event loop ${figure} delay since the previous scrape (nodejs.eventloop.delay.${figure}); 0 before the first sample.`,
+          'seconds',
+          this.#lastDelay[i]!,
+        ),
+      ),
     );
     out.push({
       name: 'jobmeter_scrape_duration_seconds',
       type: 'histogram',
       help: 'Scrapes of the metrics route, from the request to the last byte of the answer.',
       unit: 'seconds',
-      series: [{ labels: '', bounds: SCRAPE_BUCKETS, counts: [...this.#scrapeCounts], sum: this.#scrapeSum, count: this.#scrapeCount }],
+      series: [
+        {
+          labels: '',
+          bounds: SCRAPE_BUCKETS,
+          counts: [...this.#scrapeCounts],
+          sum: this.#scrapeSum,
+          count: this.#scrapeCount,
+        },
+      ],
     });
     return out;
   }
@@ -278,12 +392,21 @@ export class SelfTelemetry {
 function processFamilies(): Family[] {
   const cpu = process.cpuUsage();
   return [
-    gauge('jobmeter_process_memory_usage_bytes', 'Resident set size of the process (process.memory.usage).', 'bytes', process.memoryUsage.rss()),
+    gauge(
+      'jobmeter_process_memory_usage_bytes',
+      'Resident set size of the process (process.memory.usage).',
+      'bytes',
+      process.memoryUsage.rss(),
+    ),
     {
-      ...counter('jobmeter_process_cpu_time_seconds_total', 'CPU time used by the process, by mode (process.cpu.time).', [
-        { labels: 'cpu_mode="user"', value: cpu.user / 1e6 },
-        { labels: 'cpu_mode="system"', value: cpu.system / 1e6 },
-      ]),
+      ...counter(
+        'jobmeter_process_cpu_time_seconds_total',
+        'CPU time used by the process, by mode (process.cpu.time).',
+        [
+          { labels: 'cpu_mode="user"', value: cpu.user / 1e6 },
+          { labels: 'cpu_mode="system"', value: cpu.system / 1e6 },
+        ],
+      ),
       unit: 'seconds',
     },
   ];

@@ -20,7 +20,12 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { connections, MAX_MILLIS, positiveInteger, positiveMillis } from '../common/option-rules.ts';
+import {
+  connections,
+  MAX_MILLIS,
+  positiveInteger,
+  positiveMillis,
+} from '../common/option-rules.ts';
 import { keepRoom, type OnShed } from './connection-room.ts';
 
 export interface ServerLimits {
@@ -44,20 +49,29 @@ const CHECK_INTERVAL_MILLIS = 500;
  * `limits` with defaults, each checked; `prefix` names the options in errors (`ingest`, `listener`).
  * @throws {ConfigError} for a value out of its range (a timeout: at most MAX_MILLIS; connections: common/option-rules.ts).
  */
-export function resolveServerLimits(limits: Partial<ServerLimits> | undefined, prefix: string): ServerLimits {
+export function resolveServerLimits(
+  limits: Partial<ServerLimits> | undefined,
+  prefix: string,
+): ServerLimits {
   const out = { ...DEFAULT_SERVER_LIMITS };
   for (const key of Object.keys(DEFAULT_SERVER_LIMITS) as (keyof ServerLimits)[]) {
     const v = limits?.[key];
     if (v === undefined) continue;
     const name = `${prefix}.${key}`;
     // The timeouts are timer waits: bounded as every other interval is (the file's schema too).
-    out[key] = key.endsWith('Millis') ? positiveMillis(positiveInteger(v, name), name) : connections(v, name);
+    out[key] = key.endsWith('Millis')
+      ? positiveMillis(positiveInteger(v, name), name)
+      : connections(v, name);
   }
   return out;
 }
 
 /** A node:http server answering with `listener`, under `limits`; not listening yet. `onShed` hears of each connection closed to keep room. */
-export function createLimitedServer(limits: ServerLimits, listener: RequestListener, onShed?: OnShed): Server {
+export function createLimitedServer(
+  limits: ServerLimits,
+  listener: RequestListener,
+  onShed?: OnShed,
+): Server {
   const server = createServer(
     {
       headersTimeout: limits.requestTimeoutMillis,
@@ -70,7 +84,9 @@ export function createLimitedServer(limits: ServerLimits, listener: RequestListe
   // Socket inactivity (nothing read or written): twice the longer of the two, so both fire first
   // (a 408 says why) and only a client that stops reading a response meets it. With no 'timeout'
   // listener Node destroys the socket.
-  server.setTimeout(Math.min(2 * Math.max(limits.requestTimeoutMillis, limits.idleTimeoutMillis), MAX_MILLIS));
+  server.setTimeout(
+    Math.min(2 * Math.max(limits.requestTimeoutMillis, limits.idleTimeoutMillis), MAX_MILLIS),
+  );
   // Not `server.maxConnections`: Node would drop the newcomer, however many sockets sit idle.
   keepRoom(server, limits.maxConnections, onShed);
   return server;
@@ -81,7 +97,11 @@ export function createLimitedServer(limits: ServerLimits, listener: RequestListe
  * client that never sent a whole request) at once, and after `graceMillis` every connection still
  * open, so a held-open or stalled client cannot keep shutdown waiting.
  */
-export async function closeServer(server: Server, close: () => Promise<void>, graceMillis = CLOSE_GRACE_MILLIS): Promise<void> {
+export async function closeServer(
+  server: Server,
+  close: () => Promise<void>,
+  graceMillis = CLOSE_GRACE_MILLIS,
+): Promise<void> {
   const closing = close();
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), graceMillis);

@@ -34,7 +34,14 @@ export interface Arrival {
  * The context of the points of `scope` sent under the resource keyed `resourceKey` (a bounded
  * identity key: resources are merged, they only tell source series apart).
  */
-export function arrival(report: IngestReport, wall: number, monotonic: number, window: TimeWindow, resourceKey: string, scope: Scope): Arrival {
+export function arrival(
+  report: IngestReport,
+  wall: number,
+  monotonic: number,
+  window: TimeWindow,
+  resourceKey: string,
+  scope: Scope,
+): Arrival {
   const scopeKey = compactKey(scope.name + '\0' + scope.version);
   return {
     report,
@@ -42,7 +49,10 @@ export function arrival(report: IngestReport, wall: number, monotonic: number, w
     monotonic,
     window,
     scopeKey,
-    scope: { name: cut(scope.name, MAX_SCOPE_LENGTH), version: cut(scope.version, MAX_SCOPE_LENGTH) },
+    scope: {
+      name: cut(scope.name, MAX_SCOPE_LENGTH),
+      version: cut(scope.version, MAX_SCOPE_LENGTH),
+    },
     origin: '\0' + resourceKey + '\0' + scopeKey + '\0',
   };
 }

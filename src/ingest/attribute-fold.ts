@@ -6,11 +6,21 @@
  * keep every attribute, cut to length. What is dropped is said to the sender as a warning.
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
-import { createBoundedAttributesProcessor, MAX_VALUE_LENGTH, toLabelString } from '../domain/bounded-attributes.ts';
+import {
+  createBoundedAttributesProcessor,
+  MAX_VALUE_LENGTH,
+  toLabelString,
+} from '../domain/bounded-attributes.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
 import { dropOutsideCheck, vocabularyCheck, type VocabularyCheck } from '../domain/vocabulary.ts';
 import type { IngestReport } from './ingest-report.ts';
-import { cut, limitAttributes, MAX_ATTRIBUTE_KEY_LENGTH, MAX_ATTRIBUTES, type DroppedAttributes } from './input-bounds.ts';
+import {
+  cut,
+  limitAttributes,
+  MAX_ATTRIBUTE_KEY_LENGTH,
+  MAX_ATTRIBUTES,
+  type DroppedAttributes,
+} from './input-bounds.ts';
 import { setAttribute } from '../common/set-attribute.ts';
 import type { Instrument } from './series-state.ts';
 
@@ -22,24 +32,46 @@ export function foldFor(spec: InstrumentSpec | undefined): (attributes: Attribut
 }
 
 /** The closed sets a canonical instrument's points must keep to: the profile's over its attributes, and its own that drop. */
-export function closedCheck(spec: InstrumentSpec, vocabularies: Readonly<Record<string, readonly string[]>> | undefined): VocabularyCheck | undefined {
+export function closedCheck(
+  spec: InstrumentSpec,
+  vocabularies: Readonly<Record<string, readonly string[]>> | undefined,
+): VocabularyCheck | undefined {
   const keys = new Set(spec.attributes.map((a) => a.key));
-  const profile = vocabularies === undefined ? undefined : vocabularyCheck(Object.fromEntries(Object.entries(vocabularies).filter(([k]) => keys.has(k))));
+  const profile =
+    vocabularies === undefined
+      ? undefined
+      : vocabularyCheck(
+          Object.fromEntries(Object.entries(vocabularies).filter(([k]) => keys.has(k))),
+        );
   const own = dropOutsideCheck(spec.attributes);
   if (profile === undefined || own === undefined) return profile ?? own;
   return (attributes) => profile(attributes) ?? own(attributes);
 }
 
 /** The attributes of the output series a point with `attributes` feeds; what is dropped is warned of in `report`. */
-export function seriesAttributes(instrument: Instrument, attributes: Attributes, report: IngestReport): Attributes {
+export function seriesAttributes(
+  instrument: Instrument,
+  attributes: Attributes,
+  report: IngestReport,
+): Attributes {
   const dropped: DroppedAttributes = { emptyKeys: 0, longKeys: 0, pastCount: 0 };
   const limited = limitAttributes(attributes, dropped);
-  if (dropped.emptyKeys > 0) report.warn(instrument.name, 'an attribute with an empty key was dropped');
-  if (dropped.longKeys > 0) report.warn(instrument.name, `${dropped.longKeys} attribute(s) with a key longer than ${MAX_ATTRIBUTE_KEY_LENGTH} characters dropped`);
-  if (dropped.pastCount > 0) report.warn(instrument.name, `${dropped.pastCount} attribute(s) past the first ${MAX_ATTRIBUTES} dropped`);
+  if (dropped.emptyKeys > 0)
+    report.warn(instrument.name, 'an attribute with an empty key was dropped');
+  if (dropped.longKeys > 0)
+    report.warn(
+      instrument.name,
+      `${dropped.longKeys} attribute(s) with a key longer than ${MAX_ATTRIBUTE_KEY_LENGTH} characters dropped`,
+    );
+  if (dropped.pastCount > 0)
+    report.warn(
+      instrument.name,
+      `${dropped.pastCount} attribute(s) past the first ${MAX_ATTRIBUTES} dropped`,
+    );
   if (instrument.spec !== undefined) {
     for (const k of Object.keys(limited)) {
-      if (!instrument.spec.attributes.some((a) => a.key === k)) report.warn(instrument.name, `attribute "${cut(k, 64)}" is not declared and was dropped`);
+      if (!instrument.spec.attributes.some((a) => a.key === k))
+        report.warn(instrument.name, `attribute "${cut(k, 64)}" is not declared and was dropped`);
     }
   }
   return instrument.fold(limited);
@@ -52,7 +84,15 @@ function plainFold(attributes: Attributes): Attributes {
     const v: AnyValue = attributes[key];
     if (v === undefined || v === null) continue;
     // A long array becomes its cut JSON text, as the naming stage would render it anyway.
-    setAttribute(out, key, typeof v === 'string' ? sharedValue(cut(v, MAX_VALUE_LENGTH)) : Array.isArray(v) && JSON.stringify(v).length > MAX_VALUE_LENGTH ? toLabelString(v) : v);
+    setAttribute(
+      out,
+      key,
+      typeof v === 'string'
+        ? sharedValue(cut(v, MAX_VALUE_LENGTH))
+        : Array.isArray(v) && JSON.stringify(v).length > MAX_VALUE_LENGTH
+          ? toLabelString(v)
+          : v,
+    );
   }
   return out;
 }

@@ -76,11 +76,21 @@ export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
 
-const SHAPES: readonly Shape[] = ['monotonicSum', 'sum', 'gauge', 'histogram', 'exponentialHistogram'];
+const SHAPES: readonly Shape[] = [
+  'monotonicSum',
+  'sum',
+  'gauge',
+  'histogram',
+  'exponentialHistogram',
+];
 
 // JSON has no NaN, ±Infinity or bigint: numbers that are not finite are written as these strings
 // (a gauge may hold NaN), times as decimal strings.
-const NON_FINITE: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
+const NON_FINITE: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+};
 
 /**
  * `snapshot` as the checkpoint's payload (JSON text). A source series is a list, not an object,
@@ -128,11 +138,17 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
   snapshot.instruments.forEach((i, a) =>
     i.series.forEach((s, b) =>
       s.streams.forEach((t, c) => {
-        if (t.from !== 0n || t.gaps !== undefined) windows.push([a, b, c, ...[t.from, ...(t.gaps ?? [])].map(String)]);
+        if (t.from !== 0n || t.gaps !== undefined)
+          windows.push([a, b, c, ...[t.from, ...(t.gaps ?? [])].map(String)]);
       }),
     ),
   );
-  return JSON.stringify({ lastFailureSeconds: snapshot.lastFailureSeconds ?? null, origins: [...origins.keys()], instruments, ...(windows.length > 0 ? { windows } : {}) });
+  return JSON.stringify({
+    lastFailureSeconds: snapshot.lastFailureSeconds ?? null,
+    origins: [...origins.keys()],
+    instruments,
+    ...(windows.length > 0 ? { windows } : {}),
+  });
 }
 
 /** The snapshot `payload` holds. @throws {CheckpointError} for anything {@link encodeCheckpoint} does not write. */
@@ -145,14 +161,18 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   }
   const root = record(raw, 'the checkpoint');
   const origins = array(root.origins, 'origins').map((o, i) => string(o, `origins[${i}]`));
-  const instruments = array(root.instruments, 'instruments').map((v, i) => instrumentIn(v, `instruments[${i}]`, origins));
+  const instruments = array(root.instruments, 'instruments').map((v, i) =>
+    instrumentIn(v, `instruments[${i}]`, origins),
+  );
   if (root.windows !== undefined) {
     for (const [n, w] of array(root.windows, 'windows').entries()) {
       const at = `windows[${n}]`;
       const row = array(w, at);
-      if (row.length < 4 || row.length % 2 !== 0 || row.length > 4 + 2 * MAX_GAPS) throw new CheckpointError(`${at}: not a stream's windows`);
+      if (row.length < 4 || row.length % 2 !== 0 || row.length > 4 + 2 * MAX_GAPS)
+        throw new CheckpointError(`${at}: not a stream's windows`);
       const [a, b, c] = [0, 1, 2].map((k) => integer(row[k], `${at}[${k}]`));
-      const stream = instruments[a!]?.series[b!]?.streams[c!] as { from: bigint; gaps: readonly bigint[] | undefined } | undefined;
+      const stream = instruments[a!]?.series[b!]?.streams[c!] as
+        { from: bigint; gaps: readonly bigint[] | undefined } | undefined;
       if (stream === undefined) throw new CheckpointError(`${at}: no such source series`);
       const times = row.slice(3).map((v, k) => bigintIn(v, `${at}[${k + 3}]`));
       stream.from = times[0]!;
@@ -161,17 +181,29 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
   }
   return {
     instruments,
-    lastFailureSeconds: root.lastFailureSeconds === null ? undefined : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
+    lastFailureSeconds:
+      root.lastFailureSeconds === null
+        ? undefined
+        : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
   };
 }
 
 function instrumentIn(v: unknown, at: string, origins: readonly string[]): InstrumentSnapshot {
   const o = record(v, at);
   const shape = string(o.shape, `${at}.shape`) as Shape;
-  if (!SHAPES.includes(shape)) throw new CheckpointError(`${at}.shape: unknown shape ${JSON.stringify(shape)}`);
-  const series = array(o.series, `${at}.series`).map((s, i) => seriesIn(s, `${at}.series[${i}]`, origins));
+  if (!SHAPES.includes(shape))
+    throw new CheckpointError(`${at}.shape: unknown shape ${JSON.stringify(shape)}`);
+  const series = array(o.series, `${at}.series`).map((s, i) =>
+    seriesIn(s, `${at}.series[${i}]`, origins),
+  );
   series.forEach((s, i) => checkFigures(shape, s, `${at}.series[${i}]`));
-  return { name: string(o.name, `${at}.name`), shape, description: string(o.description, `${at}.description`), unit: string(o.unit, `${at}.unit`), series };
+  return {
+    name: string(o.name, `${at}.name`),
+    shape,
+    description: string(o.description, `${at}.description`),
+    unit: string(o.unit, `${at}.unit`),
+    series,
+  };
 }
 
 /**
@@ -181,9 +213,14 @@ function instrumentIn(v: unknown, at: string, origins: readonly string[]): Instr
  */
 function checkFigures(shape: Shape, s: SeriesSnapshot, at: string): void {
   const check = (fault: string | undefined, where: string): void => {
-    if (fault !== undefined) throw new CheckpointError(`${where}: ${fault} (the ingest refuses it)`);
+    if (fault !== undefined)
+      throw new CheckpointError(`${where}: ${fault} (the ingest refuses it)`);
   };
-  const each = <T>(base: T | undefined, of: (t: StreamSnapshot) => T | undefined, fault: (v: T) => string | undefined): void => {
+  const each = <T>(
+    base: T | undefined,
+    of: (t: StreamSnapshot) => T | undefined,
+    fault: (v: T) => string | undefined,
+  ): void => {
     if (base !== undefined) check(fault(base), `${at}.base`);
     s.streams.forEach((t, i) => {
       const v = of(t);
@@ -191,9 +228,29 @@ function checkFigures(shape: Shape, s: SeriesSnapshot, at: string): void {
     });
   };
   if (shape === 'monotonicSum') each(s.base, (t) => t.value, counterFault);
-  if (shape === 'histogram') each(s.baseHist, (t) => t.hist, (h) => histogramFault({ explicitBounds: s.bounds ?? [], bucketCounts: h.counts, sum: h.sum, count: h.count }));
+  if (shape === 'histogram')
+    each(
+      s.baseHist,
+      (t) => t.hist,
+      (h) =>
+        histogramFault({
+          explicitBounds: s.bounds ?? [],
+          bucketCounts: h.counts,
+          sum: h.sum,
+          count: h.count,
+        }),
+    );
   if (shape === 'exponentialHistogram') {
-    each(s.baseExp, (t) => t.exp, (e) => exponentialFault({ ...e, positive: { bucketCounts: e.positive.counts }, negative: { bucketCounts: e.negative.counts } }));
+    each(
+      s.baseExp,
+      (t) => t.exp,
+      (e) =>
+        exponentialFault({
+          ...e,
+          positive: { bucketCounts: e.positive.counts },
+          negative: { bucketCounts: e.negative.counts },
+        }),
+    );
   }
 }
 
@@ -203,21 +260,34 @@ function seriesIn(v: unknown, at: string, origins: readonly string[]): SeriesSna
   const attributes: Attributes = {};
   for (const [i, entry] of array(o.attributes, `${at}.attributes`).entries()) {
     const pair = array(entry, `${at}.attributes[${i}]`);
-    if (pair.length !== 2) throw new CheckpointError(`${at}.attributes[${i}]: not a [key, value] pair`);
-    setAttribute(attributes, string(pair[0], `${at}.attributes[${i}][0]`), attributeIn(pair[1], `${at}.attributes[${i}][1]`));
+    if (pair.length !== 2)
+      throw new CheckpointError(`${at}.attributes[${i}]: not a [key, value] pair`);
+    setAttribute(
+      attributes,
+      string(pair[0], `${at}.attributes[${i}][0]`),
+      attributeIn(pair[1], `${at}.attributes[${i}][1]`),
+    );
   }
   const start = array(o.startTime, `${at}.startTime`);
   if (start.length !== 2) throw new CheckpointError(`${at}.startTime: not [seconds, nanoseconds]`);
   return {
     scopeKey: string(o.scopeKey, `${at}.scopeKey`),
-    scope: { name: string(scope.name, `${at}.scope.name`), version: string(scope.version, `${at}.scope.version`) },
+    scope: {
+      name: string(scope.name, `${at}.scope.name`),
+      version: string(scope.version, `${at}.scope.version`),
+    },
     attributes,
     startTime: [integer(start[0], `${at}.startTime[0]`), integer(start[1], `${at}.startTime[1]`)],
     base: numIn(o.base, `${at}.base`),
     baseHist: o.baseHist === null ? undefined : histIn(o.baseHist, `${at}.baseHist`),
     baseExp: o.baseExp === null ? undefined : expIn(o.baseExp, `${at}.baseExp`),
-    bounds: o.bounds === null ? undefined : array(o.bounds, `${at}.bounds`).map((b, i) => numIn(b, `${at}.bounds[${i}]`)),
-    streams: array(o.streams, `${at}.streams`).map((s, i) => streamIn(s, `${at}.streams[${i}]`, origins)),
+    bounds:
+      o.bounds === null
+        ? undefined
+        : array(o.bounds, `${at}.bounds`).map((b, i) => numIn(b, `${at}.bounds[${i}]`)),
+    streams: array(o.streams, `${at}.streams`).map((s, i) =>
+      streamIn(s, `${at}.streams[${i}]`, origins),
+    ),
   };
 }
 
@@ -248,7 +318,11 @@ function histOut(h: HistogramAcc): unknown {
 
 function histIn(v: unknown, at: string): HistogramAcc {
   const o = record(v, at);
-  return { counts: array(o.counts, `${at}.counts`).map((c, i) => numIn(c, `${at}.counts[${i}]`)), sum: numIn(o.sum, `${at}.sum`), count: numIn(o.count, `${at}.count`) };
+  return {
+    counts: array(o.counts, `${at}.counts`).map((c, i) => numIn(c, `${at}.counts[${i}]`)),
+    sum: numIn(o.sum, `${at}.sum`),
+    count: numIn(o.count, `${at}.count`),
+  };
 }
 
 function expOut(e: ExponentialSum): unknown {
@@ -267,7 +341,10 @@ function expIn(v: unknown, at: string): ExponentialSum {
   const o = record(v, at);
   const side = (s: unknown, where: string) => {
     const r = record(s, where);
-    return { offset: integer(r.offset, `${where}.offset`), counts: array(r.counts, `${where}.counts`).map((c, i) => numIn(c, `${where}.counts[${i}]`)) };
+    return {
+      offset: integer(r.offset, `${where}.offset`),
+      counts: array(r.counts, `${where}.counts`).map((c, i) => numIn(c, `${where}.counts[${i}]`)),
+    };
   };
   return {
     scale: integer(o.scale, `${at}.scale`),
@@ -293,7 +370,10 @@ function numIn(v: unknown, at: string): number {
 /** Attribute values: strings, booleans, numbers (maybe not finite) and arrays of them (maybe with nulls). */
 function attributeOut(v: AnyValue): unknown {
   if (typeof v === 'number') return { n: num(v) };
-  if (Array.isArray(v)) return { a: (v as unknown[]).map((x) => (typeof x === 'number' ? { n: num(x) } : (x ?? null))) };
+  if (Array.isArray(v))
+    return {
+      a: (v as unknown[]).map((x) => (typeof x === 'number' ? { n: num(x) } : (x ?? null))),
+    };
   return v ?? null;
 }
 
@@ -309,7 +389,8 @@ function attributeIn(v: unknown, at: string): AnyValue {
 }
 
 function record(v: unknown, at: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new CheckpointError(`${at}: not an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new CheckpointError(`${at}: not an object`);
   return v as Record<string, unknown>;
 }
 
@@ -324,7 +405,8 @@ function string(v: unknown, at: string): string {
 }
 
 function finite(v: unknown, at: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new CheckpointError(`${at}: not a finite number`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new CheckpointError(`${at}: not a finite number`);
   return v;
 }
 
@@ -334,6 +416,7 @@ function integer(v: unknown, at: string): number {
 }
 
 function bigintIn(v: unknown, at: string): bigint {
-  if (typeof v !== 'string' || !/^\d{1,20}$/.test(v)) throw new CheckpointError(`${at}: not a time in nanoseconds`);
+  if (typeof v !== 'string' || !/^\d{1,20}$/.test(v))
+    throw new CheckpointError(`${at}: not a time in nanoseconds`);
   return BigInt(v);
 }

@@ -16,36 +16,54 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { DataPoint, MetricData, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import type { CollectedSeries, IngestedScope, LabelColumn, LabelRender } from '../series/collection.ts';
+import type {
+  CollectedSeries,
+  IngestedScope,
+  LabelColumn,
+  LabelRender,
+} from '../series/collection.ts';
 import { SnapshotArena } from '../series/snapshot.ts';
 import type { OutputSet } from './output-series.ts';
 import type { Instrument, ScopeSeries } from './series-state.ts';
 
 /** The series of `instruments` (compacted) at `endTime`, one ScopeMetrics per scope. */
 export function collectScopes(instruments: Iterable<Instrument>, endTime: HrTime): ScopeMetrics[] {
-  return grouped(instruments, (_, held) => metricOf(held, endTime)).map(({ scope, entries }) => ({ scope, metrics: entries }));
+  return grouped(instruments, (_, held) => metricOf(held, endTime)).map(({ scope, entries }) => ({
+    scope,
+    metrics: entries,
+  }));
 }
 
 /**
  * The series of `instruments` (compacted) at `endTime` as columns, one IngestedScope per scope,
  * their figures copied into an arena of `arena(figures)`: views of it, read until the reader is done.
  */
-export function collectSeries(instruments: readonly Instrument[], endTime: HrTime, arena: (figures: number) => SnapshotArena): { scopes: IngestedScope[]; arena: SnapshotArena } {
+export function collectSeries(
+  instruments: readonly Instrument[],
+  endTime: HrTime,
+  arena: (figures: number) => SnapshotArena,
+): { scopes: IngestedScope[]; arena: SnapshotArena } {
   // Counted and copied in one turn: no set changes in between.
   let figures = 0;
   for (const instrument of instruments) {
     if (instrument.shape === 'exponentialHistogram') continue;
-    for (const held of instrument.scopes.values()) for (const out of held.sets) figures += out.set.snapshotLength();
+    for (const held of instrument.scopes.values())
+      for (const out of held.sets) figures += out.set.snapshotLength();
   }
   const into = arena(figures);
   const scopes = grouped<CollectedSeries | MetricData>(instruments, (instrument, held) =>
-    instrument.shape === 'exponentialHistogram' ? metricOf(held, endTime) : seriesOf(held, into, endTime),
+    instrument.shape === 'exponentialHistogram'
+      ? metricOf(held, endTime)
+      : seriesOf(held, into, endTime),
   ).map(({ scope, entries }) => ({ scope, series: entries }));
   return { scopes, arena: into };
 }
 
 /** What `read` makes of each instrument's scopes, grouped by scope in the order above. */
-function grouped<T>(instruments: Iterable<Instrument>, read: (instrument: Instrument, held: ScopeSeries) => T | undefined): { scope: InstrumentationScope; entries: T[] }[] {
+function grouped<T>(
+  instruments: Iterable<Instrument>,
+  read: (instrument: Instrument, held: ScopeSeries) => T | undefined,
+): { scope: InstrumentationScope; entries: T[] }[] {
   const scopes = new Map<string, { scope: InstrumentationScope; entries: T[] }>();
   for (const instrument of instruments) {
     for (const [key, held] of scopesOf(instrument)) {
@@ -106,7 +124,11 @@ function pointsOf(out: OutputSet, endTime: HrTime): MetricData | undefined {
 }
 
 /** The scope's series as columns: one set's, or one view of several sets' in the order their series were made. */
-function seriesOf(scope: ScopeSeries, arena: SnapshotArena, endTime: HrTime): CollectedSeries | undefined {
+function seriesOf(
+  scope: ScopeSeries,
+  arena: SnapshotArena,
+  endTime: HrTime,
+): CollectedSeries | undefined {
   const sets = scope.sets;
   // Every series has its own start (the set keeps them): the set's start time is not read.
   if (inOneSet(sets)) return sets[0]!.set.collected(sets[0]!.set.snapshot(arena), endTime);

@@ -16,7 +16,16 @@
  * too when they announce a large size, so a large inflated body is never held on the main thread.
  */
 import { promisify } from 'node:util';
-import { gunzip, gunzipSync, inflate, inflateSync, zstdDecompress, zstdDecompressSync, type ZlibOptions, type ZstdOptions } from 'node:zlib';
+import {
+  gunzip,
+  gunzipSync,
+  inflate,
+  inflateSync,
+  zstdDecompress,
+  zstdDecompressSync,
+  type ZlibOptions,
+  type ZstdOptions,
+} from 'node:zlib';
 import CRC32C from 'crc-32/crc32c.js';
 import { OtlpDecodeError } from '../otlp/types.ts';
 import { decodeLz4Frames } from './lz4-frame.ts';
@@ -25,7 +34,15 @@ import { TooLarge } from './too-large.ts';
 import { messageOf } from '../common/message-of.ts';
 
 /** The Content-Encoding values accepted, as the Collector's receiver lists them. */
-export const SUPPORTED_ENCODINGS = ['gzip', 'zstd', 'zlib', 'snappy', 'deflate', 'lz4', 'x-snappy-framed'] as const;
+export const SUPPORTED_ENCODINGS = [
+  'gzip',
+  'zstd',
+  'zlib',
+  'snappy',
+  'deflate',
+  'lz4',
+  'x-snappy-framed',
+] as const;
 
 const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
 const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
@@ -43,7 +60,11 @@ export function isIdentity(contentEncoding: string | undefined): boolean {
  * gzip member's ISIZE, a zstd frame's Frame_Content_Size. The announcement only routes the body;
  * it is inflated within `max_body_bytes` wherever it goes.
  */
-export function decodesOffThread(contentEncoding: string | undefined, raw: Uint8Array, bytes: number): boolean {
+export function decodesOffThread(
+  contentEncoding: string | undefined,
+  raw: Uint8Array,
+  bytes: number,
+): boolean {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   if (encoding === 'snappy' || encoding === 'x-snappy-framed' || encoding === 'lz4') return true;
   if (encoding === 'gzip' || encoding === 'x-gzip') return gzipAnnounced(raw) >= bytes;
@@ -60,7 +81,8 @@ function gzipAnnounced(raw: Uint8Array): number {
 
 /** The first zstd frame's Frame_Content_Size (RFC 8878 3.1.1.1), or 0 when it has none. */
 function zstdAnnounced(raw: Uint8Array): number {
-  if (raw.length < 6 || raw[0] !== 0x28 || raw[1] !== 0xb5 || raw[2] !== 0x2f || raw[3] !== 0xfd) return 0;
+  if (raw.length < 6 || raw[0] !== 0x28 || raw[1] !== 0xb5 || raw[2] !== 0x2f || raw[3] !== 0xfd)
+    return 0;
   const descriptor = raw[4]!;
   const fcsFlag = descriptor >>> 6;
   const singleSegment = (descriptor & 0x20) !== 0;
@@ -74,7 +96,11 @@ function zstdAnnounced(raw: Uint8Array): number {
 }
 
 /** `raw` decoded as its `Content-Encoding` says, at most `maxBytes` long; zlib's formats on libuv's threads. */
-export async function decodeBody(raw: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<Buffer> {
+export async function decodeBody(
+  raw: Buffer,
+  contentEncoding: string | undefined,
+  maxBytes: number,
+): Promise<Buffer> {
   if (isIdentity(contentEncoding)) return raw;
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   try {
@@ -95,7 +121,11 @@ export async function decodeBody(raw: Buffer, contentEncoding: string | undefine
 }
 
 /** {@link decodeBody} on the calling thread (the decoding thread's). */
-export function decodeBodySync(raw: Buffer, contentEncoding: string | undefined, maxBytes: number): Buffer {
+export function decodeBodySync(
+  raw: Buffer,
+  contentEncoding: string | undefined,
+  maxBytes: number,
+): Buffer {
   if (isIdentity(contentEncoding)) return raw;
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   try {
@@ -109,7 +139,9 @@ export function decodeBodySync(raw: Buffer, contentEncoding: string | undefined,
       case 'zstd':
         return zlibBoundedSync(zstdDecompressSync, raw, maxBytes);
       case 'snappy':
-        return startsWithSnappyStreamId(raw) ? snappyFramed(raw, maxBytes) : decodeSnappyBlock(raw, maxBytes);
+        return startsWithSnappyStreamId(raw)
+          ? snappyFramed(raw, maxBytes)
+          : decodeSnappyBlock(raw, maxBytes);
       case 'x-snappy-framed':
         return snappyFramed(raw, maxBytes);
       case 'lz4':
@@ -118,7 +150,9 @@ export function decodeBodySync(raw: Buffer, contentEncoding: string | undefined,
   } catch (err) {
     throw decodeError(encoding, err);
   }
-  throw new OtlpDecodeError(`unsupported Content-Encoding: ${encoding} (supported: ${SUPPORTED_ENCODINGS.join(', ')})`);
+  throw new OtlpDecodeError(
+    `unsupported Content-Encoding: ${encoding} (supported: ${SUPPORTED_ENCODINGS.join(', ')})`,
+  );
 }
 
 function decodeError(encoding: string, err: unknown): Error {
@@ -150,7 +184,11 @@ async function zlibBounded(
   }
 }
 
-function zlibBoundedSync(decode: (raw: Buffer, options: { maxOutputLength: number }) => Buffer, raw: Buffer, maxBytes: number): Buffer {
+function zlibBoundedSync(
+  decode: (raw: Buffer, options: { maxOutputLength: number }) => Buffer,
+  raw: Buffer,
+  maxBytes: number,
+): Buffer {
   try {
     return decode(raw, { maxOutputLength: maxBytes });
   } catch (err) {
@@ -178,7 +216,8 @@ function startsWithSnappyStreamId(raw: Buffer): boolean {
 
 function snappyFramed(raw: Buffer, maxBytes: number): Buffer {
   if (raw.length === 0) return raw; // no chunk at all: an empty stream, as the Go reader takes it
-  if (!startsWithSnappyStreamId(raw)) throw new Error('snappy framed stream without its stream identifier');
+  if (!startsWithSnappyStreamId(raw))
+    throw new Error('snappy framed stream without its stream identifier');
   const parts: Buffer[] = [];
   let total = 0;
   let i = 0;
@@ -186,7 +225,8 @@ function snappyFramed(raw: Buffer, maxBytes: number): Buffer {
     if (i + 4 > raw.length) throw new Error('truncated snappy chunk header');
     const type = raw[i]!;
     const length = raw.readUIntLE(i + 1, 3);
-    if (length > CHUNK_MAX) throw new Error(`snappy chunk of ${length} bytes, more than the format's ${CHUNK_MAX}`);
+    if (length > CHUNK_MAX)
+      throw new Error(`snappy chunk of ${length} bytes, more than the format's ${CHUNK_MAX}`);
     const body = raw.subarray(i + 4, i + 4 + length);
     if (body.length !== length) throw new Error('truncated snappy chunk');
     i += 4 + length;
@@ -199,16 +239,22 @@ function snappyFramed(raw: Buffer, maxBytes: number): Buffer {
       const payload = body.subarray(4);
       // Checked before anything is decoded or copied: a chunk holds at most BLOCK_MAX bytes.
       const holds = type === CHUNK_COMPRESSED ? snappyBlockLength(payload).length : payload.length;
-      if (holds > BLOCK_MAX) throw new Error(`snappy chunk holding ${holds} bytes, more than the format's ${BLOCK_MAX}`);
-      const data = type === CHUNK_COMPRESSED ? decodeSnappyBlock(payload, maxBytes - total) : Buffer.from(payload);
-      if (maskedCrc32c(data) !== body.readUInt32LE(0)) throw new Error('snappy chunk checksum mismatch');
+      if (holds > BLOCK_MAX)
+        throw new Error(`snappy chunk holding ${holds} bytes, more than the format's ${BLOCK_MAX}`);
+      const data =
+        type === CHUNK_COMPRESSED
+          ? decodeSnappyBlock(payload, maxBytes - total)
+          : Buffer.from(payload);
+      if (maskedCrc32c(data) !== body.readUInt32LE(0))
+        throw new Error('snappy chunk checksum mismatch');
       total += data.length;
       if (total > maxBytes) throw tooLarge(maxBytes);
       parts.push(data);
       continue;
     }
     // 0x80–0xfe: skippable (padding included); 0x02–0x7f: reserved, unskippable.
-    if (type < 0x80 && type !== CHUNK_PADDING) throw new Error(`reserved unskippable snappy chunk type 0x${type.toString(16)}`);
+    if (type < 0x80 && type !== CHUNK_PADDING)
+      throw new Error(`reserved unskippable snappy chunk type 0x${type.toString(16)}`);
   }
   return Buffer.concat(parts, total);
 }

@@ -36,7 +36,12 @@ import { decodeExportRequest } from '../otlp/codec.ts';
 import { DecodeLimitExceeded, type DecodeLimits } from '../otlp/decode-limits.ts';
 import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest } from '../otlp/types.ts';
 import { decodeBodySync } from './content-encoding.ts';
-import { SparePacker, type PackedChunk, type PackedRequest, type PointPacker } from './packed-chunk.ts';
+import {
+  SparePacker,
+  type PackedChunk,
+  type PackedRequest,
+  type PointPacker,
+} from './packed-chunk.ts';
 import { TooLarge } from './too-large.ts';
 import { messageOf } from '../common/message-of.ts';
 
@@ -91,7 +96,11 @@ export type DecodeMessage =
   | { readonly id: number; readonly posted: number; readonly bytes: number }
   /** Every chunk posted: `chunks` in all. */
   | { readonly id: number; readonly done: true; readonly bytes: number; readonly chunks: number }
-  | { readonly id: number; readonly error: { readonly kind: 'decode' | 'too-large' | 'other'; readonly message: string }; readonly bytes: number };
+  | {
+      readonly id: number;
+      readonly error: { readonly kind: 'decode' | 'too-large' | 'other'; readonly message: string };
+      readonly bytes: number;
+    };
 
 /** Requests this thread decoded. */
 let decoded = 0;
@@ -103,7 +112,18 @@ const chunkPort = (workerData as DecodeWorkerData | undefined)?.chunks;
 type Packed = ReturnType<PointPacker['chunk']>;
 
 /** The job whose chunks are being posted: `ready`, the next one, packed ahead ('done' when there is none). */
-let current: { readonly id: number; readonly packer: PointPacker; readonly chunks: Generator<Packed>; readonly bytes: number; readonly ahead: number; posted: number; allowed: number; ready: Packed | 'done' | undefined } | undefined;
+let current:
+  | {
+      readonly id: number;
+      readonly packer: PointPacker;
+      readonly chunks: Generator<Packed>;
+      readonly bytes: number;
+      readonly ahead: number;
+      posted: number;
+      allowed: number;
+      ready: Packed | 'done' | undefined;
+    }
+  | undefined;
 /** Jobs that came while one's chunks were still being posted. */
 const waiting: DecodeJob[] = [];
 
@@ -150,10 +170,23 @@ function startNext(): void {
       request = packer.request(decodeJob(job, size, packer));
     } catch (err) {
       packers.giveBack(packer);
-      parentPort!.postMessage({ id: job.id, error: { kind: kindOf(err), message: messageOf(err) }, bytes: size.bytes } satisfies DecodeMessage);
+      parentPort!.postMessage({
+        id: job.id,
+        error: { kind: kindOf(err), message: messageOf(err) },
+        bytes: size.bytes,
+      } satisfies DecodeMessage);
       continue;
     }
-    current = { id: job.id, packer, chunks: packer.chunks(request, job.pointsPerChunk), bytes: size.bytes, ahead: job.chunksAhead, posted: 0, allowed: job.chunksAhead, ready: undefined };
+    current = {
+      id: job.id,
+      packer,
+      chunks: packer.chunks(request, job.pointsPerChunk),
+      bytes: size.bytes,
+      ahead: job.chunksAhead,
+      posted: 0,
+      allowed: job.chunksAhead,
+      ready: undefined,
+    };
     postMore();
   }
 }
@@ -170,31 +203,58 @@ function postMore(): void {
     if (job.ready === 'done') {
       current = undefined;
       packers.giveBack(job.packer);
-      parentPort!.postMessage({ id: job.id, done: true, bytes: job.bytes, chunks: job.posted } satisfies DecodeMessage);
+      parentPort!.postMessage({
+        id: job.id,
+        done: true,
+        bytes: job.bytes,
+        chunks: job.posted,
+      } satisfies DecodeMessage);
       startNext();
       return;
     }
     if (job.posted >= job.allowed) break;
-    chunkPort!.postMessage({ id: job.id, chunk: job.ready.packed } satisfies ChunkMessage, job.ready.transfer);
+    chunkPort!.postMessage(
+      { id: job.id, chunk: job.ready.packed } satisfies ChunkMessage,
+      job.ready.transfer,
+    );
     job.ready = undefined;
     job.posted++;
   }
-  if (job.posted > before) parentPort!.postMessage({ id: job.id, posted: job.posted, bytes: job.bytes } satisfies DecodeMessage);
+  if (job.posted > before)
+    parentPort!.postMessage({
+      id: job.id,
+      posted: job.posted,
+      bytes: job.bytes,
+    } satisfies DecodeMessage);
 }
 
 /** The job's request, its protobuf points decoded into `packer`; `size.bytes`: the body's size as sent, then decompressed. */
-function decodeJob(job: DecodeJob, size: { bytes: number }, packer: PointPacker): OtlpExportRequest {
-  const parts: readonly Uint8Array[] = Array.isArray(job.body) ? job.body : [job.body as Uint8Array];
-  const sent = parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength) : Buffer.concat(parts);
+function decodeJob(
+  job: DecodeJob,
+  size: { bytes: number },
+  packer: PointPacker,
+): OtlpExportRequest {
+  const parts: readonly Uint8Array[] = Array.isArray(job.body)
+    ? job.body
+    : [job.body as Uint8Array];
+  const sent =
+    parts.length === 1
+      ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength)
+      : Buffer.concat(parts);
   size.bytes = sent.length;
   const body = decodeBodySync(sent, job.contentEncoding, job.maxBodyBytes);
   size.bytes = body.length;
   // A thread's first request decodes without the attribute memo: the pool starts a thread for a
   // lone large body and stops it after, where remembering every set would only cost (each set
   // kept past its request is work for this thread's collector); one that keeps decoding remembers.
-  return decodeExportRequest(body, job.encoding, job.limits, decoded++ === 0 ? false : undefined, packer);
+  return decodeExportRequest(
+    body,
+    job.encoding,
+    job.limits,
+    decoded++ === 0 ? false : undefined,
+    packer,
+  );
 }
-
 
 function kindOf(err: unknown): 'decode' | 'too-large' | 'other' {
   if (err instanceof TooLarge || err instanceof DecodeLimitExceeded) return 'too-large';

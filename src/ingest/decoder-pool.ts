@@ -30,12 +30,25 @@
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import {
+  MessageChannel,
+  receiveMessageOnPort,
+  Worker,
+  type MessagePort,
+} from 'node:worker_threads';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { decodeLimitsFor } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding } from '../otlp/types.ts';
 import { ownsItsMemory } from './body-chunks.ts';
-import type { ChunkMessage, DecodeJob, DecodeMessage, DecodeWorkerData, Release, Released, Taken } from './decode-worker.ts';
+import type {
+  ChunkMessage,
+  DecodeJob,
+  DecodeMessage,
+  DecodeWorkerData,
+  Release,
+  Released,
+  Taken,
+} from './decode-worker.ts';
 import type { PackedChunk } from './packed-chunk.ts';
 
 /** Why a request was not decoded: `decode` → 400, `too-large` → 413 (past the decode limits or `maxBodyBytes`, or the worker died), `other` → 500. */
@@ -85,10 +98,20 @@ interface Pending {
    * Once decoded: the port its chunks wait on, how many were posted, how many in all (once every
    * one was), how many were taken; `failed`: settled already, the rest taken only to be dropped.
    */
-  decoded?: { readonly port: MessagePort; readonly bytes: number; posted: number; chunks?: number; taken: number; failed?: Error };
+  decoded?: {
+    readonly port: MessagePort;
+    readonly bytes: number;
+    posted: number;
+    chunks?: number;
+    taken: number;
+    failed?: Error;
+  };
 }
 
-const WORKER_URL = new URL(`./decode-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+const WORKER_URL = new URL(
+  `./decode-worker${extname(fileURLToPath(import.meta.url))}`,
+  import.meta.url,
+);
 
 export class DecoderPool {
   readonly #options: Required<DecoderPoolOptions>;
@@ -109,7 +132,17 @@ export class DecoderPool {
   #decodedBytes = 0;
 
   constructor(options: DecoderPoolOptions = {}) {
-    this.#options = { maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes, pointsPerChunk: 2_000, chunksAhead: 16, maxHeapMegabytes: 1_024, maxYoungMegabytes: 32, releaseAfterBytes: 4 * 1024 * 1024, releaseQuietMillis: 100, idleMillis: 1_000, ...options };
+    this.#options = {
+      maxBodyBytes: OPTION_DEFAULTS.ingest.maxBodyBytes,
+      pointsPerChunk: 2_000,
+      chunksAhead: 16,
+      maxHeapMegabytes: 1_024,
+      maxYoungMegabytes: 32,
+      releaseAfterBytes: 4 * 1024 * 1024,
+      releaseQuietMillis: 100,
+      idleMillis: 1_000,
+      ...options,
+    };
   }
 
   /** Times a worker gave its heap back (and was not stopped). */
@@ -155,7 +188,8 @@ export class DecoderPool {
   /** Stops the worker; requests not finished are refused. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const p of [...this.#sent.splice(0), ...this.#queue.splice(0)]) p.reject(new DecodeFailed('other', 'the ingest is closing'));
+    for (const p of [...this.#sent.splice(0), ...this.#queue.splice(0)])
+      p.reject(new DecodeFailed('other', 'the ingest is closing'));
     await this.#retire();
   }
 
@@ -176,7 +210,11 @@ export class DecoderPool {
     clearTimeout(this.#releaseTimer);
     sent.push(pending);
     const { body } = pending.job;
-    const transfer = pending.handOver ? (body instanceof Uint8Array ? [body] : body).filter(ownsItsMemory).map((b) => b.buffer as ArrayBuffer) : [];
+    const transfer = pending.handOver
+      ? (body instanceof Uint8Array ? [body] : body)
+          .filter(ownsItsMemory)
+          .map((b) => b.buffer as ArrayBuffer)
+      : [];
     this.#workerFor().postMessage(pending.job, transfer);
   }
 
@@ -231,7 +269,10 @@ export class DecoderPool {
     const worker = new Worker(WORKER_URL, {
       workerData: { chunks: port2 } satisfies DecodeWorkerData,
       transferList: [port2],
-      resourceLimits: { maxOldGenerationSizeMb: this.#options.maxHeapMegabytes, maxYoungGenerationSizeMb: this.#options.maxYoungMegabytes },
+      resourceLimits: {
+        maxOldGenerationSizeMb: this.#options.maxHeapMegabytes,
+        maxYoungGenerationSizeMb: this.#options.maxYoungMegabytes,
+      },
     });
     worker.unref();
     worker.on('message', (message: DecodeMessage | Released) => {
@@ -244,7 +285,10 @@ export class DecoderPool {
       this.#chunks = undefined;
       this.#decodedBytes = 0;
       // A request whose chunks were all posted has them on the port still; the others are lost.
-      const lost = new DecodeFailed('too-large', `the request could not be decoded within the decoder's ${this.#options.maxHeapMegabytes} MiB (${why})`);
+      const lost = new DecodeFailed(
+        'too-large',
+        `the request could not be decoded within the decoder's ${this.#options.maxHeapMegabytes} MiB (${why})`,
+      );
       for (let i = this.#sent.length - 1; i >= 0; i--) {
         const p = this.#sent[i]!;
         if (p.decoded?.chunks !== undefined) continue;
@@ -316,7 +360,10 @@ export class DecoderPool {
           this.#fail(pending, err instanceof Error ? err : new Error(String(err)));
         }
       }
-      if (decoded.chunks === undefined && decoded.taken % Math.max(1, this.#options.chunksAhead >> 1) === 0) {
+      if (
+        decoded.chunks === undefined &&
+        decoded.taken % Math.max(1, this.#options.chunksAhead >> 1) === 0
+      ) {
         this.#worker?.postMessage({ id: pending.job.id, taken: decoded.taken } satisfies Taken);
       }
     }
@@ -336,7 +383,8 @@ export class DecoderPool {
     const decoded = pending.decoded!;
     this.#sent.shift();
     this.#decodedBytes += decoded.bytes;
-    if (decoded.port !== this.#chunks && !this.#sent.some((p) => p.decoded?.port === decoded.port)) decoded.port.close();
+    if (decoded.port !== this.#chunks && !this.#sent.some((p) => p.decoded?.port === decoded.port))
+      decoded.port.close();
     if (decoded.failed === undefined) pending.resolve();
     this.#next();
     if (this.#sent[0]?.decoded !== undefined) this.#schedule();

@@ -18,17 +18,26 @@ import { isMetricData, startOf, type CollectedSeries } from '../series/collectio
  * MetricData), all read at `endTime`; none when nothing is derived. They are MetricData in either
  * case: a few points made from other series (one per outcome), no series of a set.
  */
-export function derivedRunMetrics(entries: Iterable<CollectedSeries | MetricData>, lastFailureSeconds: number | undefined, endTime: HrTime): MetricData[] {
+export function derivedRunMetrics(
+  entries: Iterable<CollectedSeries | MetricData>,
+  lastFailureSeconds: number | undefined,
+  endTime: HrTime,
+): MetricData[] {
   const names = new Set<string>();
   const finished: (CollectedSeries | MetricData)[] = [];
   for (const m of entries) {
     names.add(m.descriptor.name);
-    if (m.descriptor.name === RUN_FINISHED.name && m.dataPointType === DataPointType.SUM) finished.push(m);
+    if (m.descriptor.name === RUN_FINISHED.name && m.dataPointType === DataPointType.SUM)
+      finished.push(m);
   }
   if (finished.length === 0) return [];
   const out: MetricData[] = [];
   const template = finished[0]!;
-  const sum = { aggregationTemporality: template.aggregationTemporality, dataPointType: DataPointType.SUM, isMonotonic: (template as { isMonotonic?: boolean }).isMonotonic === true };
+  const sum = {
+    aggregationTemporality: template.aggregationTemporality,
+    dataPointType: DataPointType.SUM,
+    isMonotonic: (template as { isMonotonic?: boolean }).isMonotonic === true,
+  };
   if (!names.has(RUN_HISTORY.name)) {
     const byOutcome = new Map<string, { startTime: HrTime; value: number }>();
     for (const m of finished) {
@@ -39,17 +48,34 @@ export function derivedRunMetrics(entries: Iterable<CollectedSeries | MetricData
         else at.value += value;
       });
     }
-    const dataPoints = [...byOutcome].map(([outcome, { startTime, value }]) => ({ startTime, endTime, attributes: outcomeAttributes(outcome), value }));
+    const dataPoints = [...byOutcome].map(([outcome, { startTime, value }]) => ({
+      startTime,
+      endTime,
+      attributes: outcomeAttributes(outcome),
+      value,
+    }));
     out.push({
-      descriptor: { ...template.descriptor, name: RUN_HISTORY.name, description: RUN_HISTORY.description, unit: RUN_HISTORY.unit },
+      descriptor: {
+        ...template.descriptor,
+        name: RUN_HISTORY.name,
+        description: RUN_HISTORY.description,
+        unit: RUN_HISTORY.unit,
+      },
       ...sum,
       dataPoints,
     } as MetricData);
   }
   if (!names.has(RUN_LAST_FAILURE.name) && lastFailureSeconds !== undefined) {
-    const startTime = isMetricData(template) ? template.dataPoints[0]!.startTime : startOf(template, 0);
+    const startTime = isMetricData(template)
+      ? template.dataPoints[0]!.startTime
+      : startOf(template, 0);
     out.push({
-      descriptor: { ...template.descriptor, name: RUN_LAST_FAILURE.name, description: RUN_LAST_FAILURE.description, unit: RUN_LAST_FAILURE.unit },
+      descriptor: {
+        ...template.descriptor,
+        name: RUN_LAST_FAILURE.name,
+        description: RUN_LAST_FAILURE.description,
+        unit: RUN_LAST_FAILURE.unit,
+      },
       dataPointType: DataPointType.GAUGE,
       aggregationTemporality: template.aggregationTemporality,
       dataPoints: [{ startTime, endTime, attributes: {}, value: lastFailureSeconds }],
@@ -59,7 +85,10 @@ export function derivedRunMetrics(entries: Iterable<CollectedSeries | MetricData
 }
 
 /** Each series of a sum, in order: a MetricData's points, or a set's columns. */
-function eachSeries(m: CollectedSeries | MetricData, visit: (attributes: Attributes, value: number, startTime: HrTime) => void): void {
+function eachSeries(
+  m: CollectedSeries | MetricData,
+  visit: (attributes: Attributes, value: number, startTime: HrTime) => void,
+): void {
   if (isMetricData(m)) {
     for (const p of m.dataPoints as DataPoint<number>[]) visit(p.attributes, p.value, p.startTime);
     return;
@@ -73,7 +102,10 @@ export class LastFailure {
   seconds: number | undefined;
 
   /** Notes a point of `instrument` that made its stream's value go up. */
-  rose(instrument: string, point: { readonly attributes: Attributes; readonly timeUnixNano: bigint }): void {
+  rose(
+    instrument: string,
+    point: { readonly attributes: Attributes; readonly timeUnixNano: bigint },
+  ): void {
     if (instrument !== RUN_FINISHED.name || point.attributes['outcome'] !== 'failure') return;
     const seconds = Number(point.timeUnixNano / 1_000_000n) / 1000;
     if (this.seconds === undefined || seconds > this.seconds) this.seconds = seconds;

@@ -7,7 +7,13 @@
  * for them.
  */
 import type { HrTime } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type DataPoint, type ExponentialHistogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type ExponentialHistogram,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from '../series/collection.ts';
 import { SeriesSet } from '../series/series-set.ts';
 import { NONE, type Snapshot, type SnapshotArena } from '../series/snapshot.ts';
@@ -48,15 +54,34 @@ export class ExponentialSeries extends SeriesSet {
     const keys = this.keysOf(snap);
     const dataPoints = new Array<DataPoint<ExponentialHistogram>>(snap.n);
     for (let i = 0; i < snap.n; i++) {
-      const start: HrTime = snap.startSeconds === undefined ? startTime : [snap.startSeconds[i]!, snap.startNanos![i]!];
-      dataPoints[i] = { startTime: start, endTime, attributes: keys[i]!, value: exponentialValue(this.values[i]) };
+      const start: HrTime =
+        snap.startSeconds === undefined ? startTime : [snap.startSeconds[i]!, snap.startNanos![i]!];
+      dataPoints[i] = {
+        startTime: start,
+        endTime,
+        attributes: keys[i]!,
+        value: exponentialValue(this.values[i]),
+      };
     }
-    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM, dataPoints };
+    return {
+      descriptor: this.descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
+      dataPoints,
+    };
   }
 }
 
 /** A series' sum as the SDK shapes it. */
 function exponentialValue(acc: ExponentialSum | undefined): ExponentialHistogram {
-  if (acc === undefined) return { count: 0, sum: 0, scale: 0, zeroCount: 0, positive: { offset: 0, bucketCounts: [] }, negative: { offset: 0, bucketCounts: [] } };
+  if (acc === undefined)
+    return {
+      count: 0,
+      sum: 0,
+      scale: 0,
+      zeroCount: 0,
+      positive: { offset: 0, bucketCounts: [] },
+      negative: { offset: 0, bucketCounts: [] },
+    };
   return bucketsOf(acc);
 }

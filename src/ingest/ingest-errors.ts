@@ -31,9 +31,15 @@ interface Row {
 
 const ROWS: Readonly<Record<RefusedReason, Row>> = Object.freeze({
   not_found: { text: { body: '404 page not found\n', contentType: 'text/plain; charset=utf-8' } },
-  method_not_allowed: { text: { body: '405 method not allowed, supported: [POST]', contentType: 'text/plain' }, headers: { allow: 'POST' } },
+  method_not_allowed: {
+    text: { body: '405 method not allowed, supported: [POST]', contentType: 'text/plain' },
+    headers: { allow: 'POST' },
+  },
   unsupported_media_type: {
-    text: { body: `415 unsupported media type, supported: [${CONTENT_TYPE.json}, ${CONTENT_TYPE.protobuf}]`, contentType: 'text/plain' },
+    text: {
+      body: `415 unsupported media type, supported: [${CONTENT_TYPE.json}, ${CONTENT_TYPE.protobuf}]`,
+      contentType: 'text/plain',
+    },
   },
   // The gate's refusals are permanent to an OTLP exporter; the message is fixed, so no reason and
   // no configured token ever leaves.
@@ -42,7 +48,11 @@ const ROWS: Readonly<Record<RefusedReason, Row>> = Object.freeze({
     message: 'unauthenticated: a valid bearer token is required',
     headers: { 'www-authenticate': 'Bearer', connection: 'close' },
   },
-  forbidden: { code: RPC_CODE.PERMISSION_DENIED, message: 'permission denied', headers: { connection: 'close' } },
+  forbidden: {
+    code: RPC_CODE.PERMISSION_DENIED,
+    message: 'permission denied',
+    headers: { connection: 'close' },
+  },
   bad_request: { code: RPC_CODE.INVALID_ARGUMENT, message: 'invalid request' },
   // 413 where the Collector answers 400: OTLP/HTTP asks it of an oversized request (docs/collector.md).
   too_large: { code: RPC_CODE.INVALID_ARGUMENT },
@@ -67,9 +77,11 @@ export class Refused extends Error {
 export function refusalOf(err: unknown): Refused {
   if (err instanceof Refused) return err;
   if (err instanceof BodyUnreadable) return new Refused('bad_request');
-  if (err instanceof TooLarge || err instanceof DecodeLimitExceeded) return new Refused('too_large', err.message);
+  if (err instanceof TooLarge || err instanceof DecodeLimitExceeded)
+    return new Refused('too_large', err.message);
   if (err instanceof OtlpDecodeError) return new Refused('bad_request', err.message);
-  if (err instanceof DecodeFailed && err.kind !== 'other') return new Refused(err.kind === 'too-large' ? 'too_large' : 'bad_request', err.message);
+  if (err instanceof DecodeFailed && err.kind !== 'other')
+    return new Refused(err.kind === 'too-large' ? 'too_large' : 'bad_request', err.message);
   return new Refused('internal');
 }
 
@@ -79,14 +91,24 @@ export function answerOf(
   encoding: OtlpEncoding | undefined,
   retryAfterSeconds: number,
   bodyLeft: boolean,
-): { readonly contentType: string; readonly body: string | Uint8Array; readonly headers: Readonly<Record<string, string>> } {
+): {
+  readonly contentType: string;
+  readonly body: string | Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+} {
   const row = ROWS[refused.reason];
   const headers = {
     ...row.headers,
     ...(row.retryAfter && { 'retry-after': String(retryAfterSeconds) }),
     ...(bodyLeft && { connection: 'close' }),
   };
-  if (row.text !== undefined) return { contentType: row.text.contentType, body: row.text.body, headers };
-  if (encoding === undefined) return { contentType: 'text/plain; charset=utf-8', body: `${refused.message}\n`, headers };
-  return { contentType: CONTENT_TYPE[encoding], body: encodeStatus(row.code!, refused.message, encoding), headers };
+  if (row.text !== undefined)
+    return { contentType: row.text.contentType, body: row.text.body, headers };
+  if (encoding === undefined)
+    return { contentType: 'text/plain; charset=utf-8', body: `${refused.message}\n`, headers };
+  return {
+    contentType: CONTENT_TYPE[encoding],
+    body: encodeStatus(row.code!, refused.message, encoding),
+    headers,
+  };
 }

@@ -65,28 +65,38 @@ export interface IngestGate {
  *   secret), `ingest.apiKeys[i].tenant` or `ingest.trustedCidrs` for a value that cannot be used.
  */
 export function compileIngestGate(options: IngestGateOptions): IngestGate {
-  const credentials: Credential[] = options.token === undefined ? [] : [{ token: checkToken(options.token, 'ingest.token') }];
+  const credentials: Credential[] =
+    options.token === undefined ? [] : [{ token: checkToken(options.token, 'ingest.token') }];
   const apiKeys = options.apiKeys ?? [];
-  if (!Array.isArray(apiKeys)) throw new ConfigError('ingest.apiKeys', REDACTED, 'an array of { key, tenant }');
+  if (!Array.isArray(apiKeys))
+    throw new ConfigError('ingest.apiKeys', REDACTED, 'an array of { key, tenant }');
   apiKeys.forEach((k: ApiKey, i: number) => {
     const token = checkToken(k?.key, `ingest.apiKeys[${i}].key`);
-    if (!isTenant(k.tenant)) throw new ConfigError(`ingest.apiKeys[${i}].tenant`, shown(k.tenant), TENANT_EXPECTED);
+    if (!isTenant(k.tenant))
+      throw new ConfigError(`ingest.apiKeys[${i}].tenant`, shown(k.tenant), TENANT_EXPECTED);
     credentials.push({ token, tenant: k.tenant });
   });
   const cidrs = options.trustedCidrs ?? [];
-  if (!Array.isArray(cidrs) || cidrs.some((c) => typeof c !== 'string')) throw new ConfigError('ingest.trustedCidrs', shown(cidrs), 'an array of CIDR strings');
+  if (!Array.isArray(cidrs) || cidrs.some((c) => typeof c !== 'string'))
+    throw new ConfigError('ingest.trustedCidrs', shown(cidrs), 'an array of CIDR strings');
   const gate: Gate = compileGate(INGEST_POSTURE, {
     credentials,
     trustedCidrs: cidrs,
     // The tokens and keys were checked above: only a bad network is named from here.
-    names: { credentials: options.token === undefined ? 'ingest.apiKeys' : 'ingest.token', trustedCidrs: 'ingest.trustedCidrs' },
+    names: {
+      credentials: options.token === undefined ? 'ingest.apiKeys' : 'ingest.token',
+      trustedCidrs: 'ingest.trustedCidrs',
+    },
   });
   const gated = gate.mode === 'gated';
   return {
     gated,
     check(request) {
       if (!gated) return undefined;
-      const decision = gate.check({ peer: request.socket.remoteAddress, headers: { authorization: request.headers.authorization } });
+      const decision = gate.check({
+        peer: request.socket.remoteAddress,
+        headers: { authorization: request.headers.authorization },
+      });
       if (decision.ok) return undefined;
       return decision.status === 401 ? 'unauthorized' : 'forbidden';
     },

@@ -45,16 +45,32 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { assertBindAllowed } from '../common/loopback.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { bodyBytes as checkBodyBytes, concurrentRequests, port as checkPort, positiveInteger } from '../common/option-rules.ts';
+import {
+  bodyBytes as checkBodyBytes,
+  concurrentRequests,
+  port as checkPort,
+  positiveInteger,
+} from '../common/option-rules.ts';
 import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
 import { INGEST_ANSWERS, type IngestAnswer } from '../http/self-telemetry.ts';
 import { resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
-import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodingOf } from '../otlp/codec.ts';
+import {
+  CONTENT_TYPE,
+  decodeExportRequest,
+  encodeExportResponse,
+  encodingOf,
+} from '../otlp/codec.ts';
 import { decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
 import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
 import { DecoderPool } from './decoder-pool.ts';
-import { BodyAborted, chunksLength, joinChunks, readBodyChunks, type BodyChunks } from './body-chunks.ts';
+import {
+  BodyAborted,
+  chunksLength,
+  joinChunks,
+  readBodyChunks,
+  type BodyChunks,
+} from './body-chunks.ts';
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
 import { compileIngestGate, type IngestGateOptions } from './ingest-gate.ts';
 import { answerOf, Refused, refusalOf } from './ingest-errors.ts';
@@ -145,11 +161,26 @@ export interface IngestListener {
 export async function startIngestListener(options: IngestListenerOptions): Promise<IngestListener> {
   const host = options.host ?? DEFAULT_INGEST_HOST;
   const port = checkPort(options.port ?? DEFAULT_INGEST_PORT, 'ingest.port');
-  const maxBodyBytes = checkBodyBytes(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'ingest.maxBodyBytes');
-  const maxConcurrent = concurrentRequests(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS, 'ingest.maxConcurrentRequests');
-  const retryAfter = positiveInteger(options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS, 'ingest.retryAfterSeconds');
+  const maxBodyBytes = checkBodyBytes(
+    options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    'ingest.maxBodyBytes',
+  );
+  const maxConcurrent = concurrentRequests(
+    options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS,
+    'ingest.maxConcurrentRequests',
+  );
+  const retryAfter = positiveInteger(
+    options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
+    'ingest.retryAfterSeconds',
+  );
   const limits = resolveServerLimits(options, 'ingest');
-  assertBindAllowed(host, options.allowNonLoopback ?? false, 'OTLP ingest listener', 'ingest.host', 'ingest.allowNonLoopback (allow_non_loopback = true)');
+  assertBindAllowed(
+    host,
+    options.allowNonLoopback ?? false,
+    'OTLP ingest listener',
+    'ingest.host',
+    'ingest.allowNonLoopback (allow_non_loopback = true)',
+  );
   let gate = compileIngestGate(options);
 
   // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
@@ -170,7 +201,12 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   let bodyBytes = 0;
 
   /** Decodes off the main thread and ingests a chunk per turn (decoder-pool.ts). */
-  const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, handOver: boolean, contentEncoding?: string): Promise<OtlpPartialSuccess> => {
+  const ingestOffThread = async (
+    body: Buffer | BodyChunks,
+    encoding: OtlpEncoding,
+    handOver: boolean,
+    contentEncoding?: string,
+  ): Promise<OtlpPartialSuccess> => {
     const batch = options.sink.begin!();
     await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver, contentEncoding);
     return batch.result();
@@ -180,14 +216,28 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
    * Decodes and ingests a whole body: what the sink made of it. `hold` counts a body decompressed
    * here against the bytes in flight (it throws the 503 past them).
    */
-  const ingest = async (chunks: BodyChunks, encoding: OtlpEncoding, contentEncoding: string | undefined, hold: (bytes: number) => void): Promise<OtlpPartialSuccess> => {
+  const ingest = async (
+    chunks: BodyChunks,
+    encoding: OtlpEncoding,
+    contentEncoding: string | undefined,
+    hold: (bytes: number) => void,
+  ): Promise<OtlpPartialSuccess> => {
     // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread; a
     // snappy or LZ4 one, or one that says it inflates to a big one, compressed, inflated there.
-    if (pool !== undefined && options.onRequest === undefined && isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES) {
+    if (
+      pool !== undefined &&
+      options.onRequest === undefined &&
+      isIdentity(contentEncoding) &&
+      chunksLength(chunks) >= OFF_THREAD_BYTES
+    ) {
       return ingestOffThread(chunks, encoding, true);
     }
     const raw = joinChunks(chunks);
-    if (pool !== undefined && options.onRequest === undefined && decodesOffThread(contentEncoding, raw, OFF_THREAD_BYTES)) {
+    if (
+      pool !== undefined &&
+      options.onRequest === undefined &&
+      decodesOffThread(contentEncoding, raw, OFF_THREAD_BYTES)
+    ) {
       return ingestOffThread(raw, encoding, true, contentEncoding);
     }
     const body = await decodeBody(raw, contentEncoding, maxBodyBytes);
@@ -234,7 +284,11 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     const hold = (bytes: number): void => {
       held += bytes;
       bodyBytes += bytes;
-      if (bodyBytes > bodyBudget) throw new Refused('unavailable', `jobmeter is busy (request bodies past ${bodyBudget} bytes in flight); retry after ${retryAfter} s`);
+      if (bodyBytes > bodyBudget)
+        throw new Refused(
+          'unavailable',
+          `jobmeter is busy (request bodies past ${bodyBudget} bytes in flight); retry after ${retryAfter} s`,
+        );
     };
     const takeSlot = async (): Promise<void> => {
       if (inFlight < maxConcurrent) {
@@ -253,7 +307,8 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
         waiting.push(inLine);
       });
       stopWaiting = undefined;
-      if (!counted || response.destroyed) throw new BodyAborted('the connection closed while the request waited for a slot');
+      if (!counted || response.destroyed)
+        throw new BodyAborted('the connection closed while the request waited for a slot');
     };
 
     // While the body is arriving a refusal leaves the rest unread: the client may still be sending it.
@@ -277,7 +332,12 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     release();
     // Nobody to answer: nothing written, nothing counted.
     if (response.destroyed || outcome instanceof BodyAborted) return;
-    const answered: IngestAnswer = outcome instanceof Refused ? outcome.reason : outcome.rejectedDataPoints > 0 ? 'partial' : 'accepted';
+    const answered: IngestAnswer =
+      outcome instanceof Refused
+        ? outcome.reason
+        : outcome.rejectedDataPoints > 0
+          ? 'partial'
+          : 'accepted';
     try {
       options.onAnswered?.(answered);
     } catch {
@@ -287,7 +347,12 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       const { contentType, body, headers } = answerOf(outcome, encoding, retryAfter, reading);
       sendText(response, INGEST_ANSWERS[answered], contentType, body, headers);
     } else {
-      sendText(response, INGEST_ANSWERS[answered], CONTENT_TYPE[encoding!], encodeExportResponse(outcome, encoding!));
+      sendText(
+        response,
+        INGEST_ANSWERS[answered],
+        CONTENT_TYPE[encoding!],
+        encodeExportResponse(outcome, encoding!),
+      );
     }
   };
 
@@ -299,12 +364,22 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
         `OTLP ingest: ${limits.maxConnections} connections open (ingest.maxConnections): shedding those holding room without progress (first: ${reason}) so new senders get in; counted by reason in jobmeter_ingest_connections_shed_total`,
       );
   };
-  const server = await startHttpServer({ host, port, limits, handler, onClosed: () => pool?.close(), onShed });
+  const server = await startHttpServer({
+    host,
+    port,
+    limits,
+    handler,
+    onClosed: () => pool?.close(),
+    onShed,
+  });
   return {
     address: { host, port: server.port },
     close: () => server.close(),
     replaceCredentials(credentials) {
-      gate = compileIngestGate({ ...credentials, ...(options.trustedCidrs !== undefined && { trustedCidrs: options.trustedCidrs }) });
+      gate = compileIngestGate({
+        ...credentials,
+        ...(options.trustedCidrs !== undefined && { trustedCidrs: options.trustedCidrs }),
+      });
       return gate.gated;
     },
   };
@@ -315,8 +390,14 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
  * (packed-chunk.ts `PointPacker`) when the sink takes them, as the decoding thread hands them over,
  * rather than an object per point.
  */
-function ingestHere(sink: IngestSink, body: Buffer, encoding: OtlpEncoding, limits: DecodeLimits): OtlpPartialSuccess {
-  if (encoding !== 'protobuf' || sink.begin === undefined) return sink.ingest(decodeExportRequest(body, encoding, limits));
+function ingestHere(
+  sink: IngestSink,
+  body: Buffer,
+  encoding: OtlpEncoding,
+  limits: DecodeLimits,
+): OtlpPartialSuccess {
+  if (encoding !== 'protobuf' || sink.begin === undefined)
+    return sink.ingest(decodeExportRequest(body, encoding, limits));
   const packer = packers.take();
   try {
     const request = packer.request(decodeExportRequest(body, encoding, limits, undefined, packer));

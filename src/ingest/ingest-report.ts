@@ -6,7 +6,12 @@
  * `jobmeter.ingest.refused{reason}` (a name no sender may use).
  */
 import { ValueType, type HrTime } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import type { OtlpPartialSuccess } from '../otlp/types.ts';
 import { REFUSED_METRIC } from '../domain/catalog.ts';
 import { cut } from './input-bounds.ts';
@@ -72,11 +77,17 @@ export class RefusedCounts {
   /** {@link REFUSED_METRIC} at `endTime`; undefined while nothing was refused. */
   metric(endTime: HrTime): MetricData | undefined {
     if (this.#counts.size === 0) return undefined;
-    const dataPoints: DataPoint<number>[] = [...this.#counts].map(([reason, value]) => ({ startTime: this.#start, endTime, attributes: { reason }, value }));
+    const dataPoints: DataPoint<number>[] = [...this.#counts].map(([reason, value]) => ({
+      startTime: this.#start,
+      endTime,
+      attributes: { reason },
+      value,
+    }));
     return {
       descriptor: {
         name: REFUSED_METRIC,
-        description: 'OTLP data points the ingest refused, by reason (the reasons are in each partial_success).',
+        description:
+          'OTLP data points the ingest refused, by reason (the reasons are in each partial_success).',
         unit: '{data_point}',
         valueType: ValueType.INT,
       },
@@ -126,7 +137,12 @@ export class IngestReport {
     if (this.#warnings.size > 0) {
       message += `${message === '' ? '' : '. '}Warnings: ${[...this.#warnings].join('; ')}`;
     }
-    if (message.length > MAX_ERROR_MESSAGE_LENGTH) message = message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1) + '…';
-    return { acceptedDataPoints: this.accepted, rejectedDataPoints: this.rejected, errorMessage: message };
+    if (message.length > MAX_ERROR_MESSAGE_LENGTH)
+      message = message.slice(0, MAX_ERROR_MESSAGE_LENGTH - 1) + '…';
+    return {
+      acceptedDataPoints: this.accepted,
+      rejectedDataPoints: this.rejected,
+      errorMessage: message,
+    };
   }
 }

@@ -20,24 +20,52 @@
 import type { HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
-import type { CollectionResult, MetricData, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type {
+  CollectionResult,
+  MetricData,
+  MetricProducer,
+  ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, IngestedPart } from '../series/collection.ts';
 import type { Clock } from '../series/clock.ts';
 import { SnapshotStorage } from '../series/snapshot.ts';
 import { MAX_EXPONENTIAL_BUCKETS } from '../common/exponential-histogram.ts';
-import type { OtlpExponentialHistogramPoint, OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../otlp/types.ts';
+import type {
+  OtlpExponentialHistogramPoint,
+  OtlpExportRequest,
+  OtlpHistogramPoint,
+  OtlpMetric,
+  OtlpNumberPoint,
+} from '../otlp/types.ts';
 import { VERSION } from '../version.ts';
 import { arrival, type Arrival } from './arrival.ts';
 import { collectScopes, collectSeries } from './collect.ts';
 import { derivedRunMetrics, LastFailure } from './derived-runs.ts';
-import { IngestReport, RefusedCounts, type IngestResult, type Refusal, type RefusalReason } from './ingest-report.ts';
+import {
+  IngestReport,
+  RefusedCounts,
+  type IngestResult,
+  type Refusal,
+  type RefusalReason,
+} from './ingest-report.ts';
 import { attributesKey } from './input-bounds.ts';
 import { packedPoints, pointKey, type PackedChunk, type PointList } from './packed-chunk.ts';
 import type { StoreSnapshot } from './checkpoint.ts';
 import { groupKey, SeriesRegistry, type RestoreSummary } from './series-registry.ts';
 import { NO_SLOT, type Instrument, type Shape, type StreamTable } from './series-state.ts';
 import { resolveStoreOptions, type IngestStoreOptions } from './store-options.ts';
-import { applyHistogram, applyNumber, invalidExponential, invalidHistogram, invalidNumber, joinBounds, metricRefusal, MIN_MAX_AGE_MILLIS, timeWindow, type NumberMode } from './stream-rules.ts';
+import {
+  applyHistogram,
+  applyNumber,
+  invalidExponential,
+  invalidHistogram,
+  invalidNumber,
+  joinBounds,
+  metricRefusal,
+  MIN_MAX_AGE_MILLIS,
+  timeWindow,
+  type NumberMode,
+} from './stream-rules.ts';
 
 /** What the listener needs of a store. */
 export interface IngestSink {
@@ -128,7 +156,10 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    * instruments, the last failure's time. Encode it at once: it shares accumulators the store replaces as points arrive.
    */
   snapshot(): StoreSnapshot {
-    return { instruments: this.#registry.snapshot(), lastFailureSeconds: this.#lastFailure.seconds };
+    return {
+      instruments: this.#registry.snapshot(),
+      lastFailureSeconds: this.#lastFailure.seconds,
+    };
   }
 
   /**
@@ -168,7 +199,11 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   collect(): Promise<CollectionResult> {
     const endTime = this.#instant();
     const scopeMetrics = collectScopes(this.#registry.instruments(), endTime);
-    for (const metrics of this.#after(scopeMetrics.flatMap((sm) => sm.metrics), endTime)) scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics });
+    for (const metrics of this.#after(
+      scopeMetrics.flatMap((sm) => sm.metrics),
+      endTime,
+    ))
+      scopeMetrics.push({ scope: JOBMETER_SCOPE, metrics });
     for (const sm of scopeMetrics) this.#produced.add(sm);
     return Promise.resolve({ resourceMetrics: { resource: RESOURCE, scopeMetrics }, errors: [] });
   }
@@ -181,8 +216,14 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    */
   collectSeries(): Promise<IngestedPart> {
     const endTime = this.#instant();
-    const { scopes, arena } = collectSeries([...this.#registry.instruments()], endTime, (figures) => this.#storage.arena(figures));
-    for (const metrics of this.#after(scopes.flatMap((s) => s.series), endTime)) scopes.push({ scope: JOBMETER_SCOPE, series: metrics });
+    const { scopes, arena } = collectSeries([...this.#registry.instruments()], endTime, (figures) =>
+      this.#storage.arena(figures),
+    );
+    for (const metrics of this.#after(
+      scopes.flatMap((s) => s.series),
+      endTime,
+    ))
+      scopes.push({ scope: JOBMETER_SCOPE, series: metrics });
     return Promise.resolve({ scopes, done: this.#storage.lend(arena) });
   }
 
@@ -227,7 +268,11 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   }
 
   /** `points`: the metric's points when they are not in its data (a packed chunk's). */
-  #ingestMetric(metric: OtlpMetric, at: Arrival, points: PointList<OtlpNumberPoint> | PointList<OtlpHistogramPoint> | undefined): void {
+  #ingestMetric(
+    metric: OtlpMetric,
+    at: Arrival,
+    points: PointList<OtlpNumberPoint> | PointList<OtlpHistogramPoint> | undefined,
+  ): void {
     const data = metric.data;
     if (data.type === 'empty') return;
     const count = data.type === 'summary' ? data.pointCount : (points ?? data.points).length;
@@ -238,11 +283,18 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       return;
     }
     if (data.type === 'summary') return; // refused above: no Summary is kept
-    const incoming: Shape = data.type === 'sum' ? (data.monotonic ? 'monotonicSum' : 'sum') : data.type;
+    const incoming: Shape =
+      data.type === 'sum' ? (data.monotonic ? 'monotonicSum' : 'sum') : data.type;
     const instrument = this.#registry.instrumentFor(metric, incoming, count, at.report);
     if (instrument === undefined) return;
     const group = groupKey(instrument, at);
-    const into: Into = { instrument, group, streams: this.#registry.streamsOf(group), at, last: NO_SLOT };
+    const into: Into = {
+      instrument,
+      group,
+      streams: this.#registry.streamsOf(group),
+      at,
+      last: NO_SLOT,
+    };
     // A packed list hands out one point object moved from point to point: each is done with
     // before the next is read (packed-chunk.ts PointList).
     if (data.type === 'histogram') {
@@ -253,7 +305,8 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       const delta = data.temporality === 'delta';
       for (const point of data.points) this.#ingestExponentialPoint(into, point, delta);
     } else {
-      const mode: NumberMode = data.type === 'gauge' ? 'level' : data.temporality === 'delta' ? 'delta' : 'cumulative';
+      const mode: NumberMode =
+        data.type === 'gauge' ? 'level' : data.temporality === 'delta' ? 'delta' : 'cumulative';
       const list = (points ?? data.points) as PointList<OtlpNumberPoint>;
       for (let i = 0; i < count; i++) this.#ingestNumberPoint(into, list.at(i)!, mode);
     }
@@ -261,7 +314,12 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   #ingestNumberPoint(into: Into, point: OtlpNumberPoint, mode: NumberMode): void {
     const { instrument, at } = into;
-    const s = this.#streamOf(into, point, invalidNumber(point, instrument.shape === 'monotonicSum', at), 0);
+    const s = this.#streamOf(
+      into,
+      point,
+      invalidNumber(point, instrument.shape === 'monotonicSum', at),
+      0,
+    );
     if (s === NO_SLOT) return;
     const applied = applyNumber(this.#registry.streams, s, point, mode, at);
     if (typeof applied === 'object') return at.report.refuse(instrument.name, 1, applied);
@@ -271,7 +329,13 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   #ingestHistogramPoint(into: Into, point: OtlpHistogramPoint, delta: boolean): void {
     const at = into.at;
-    const s = this.#streamOf(into, point, invalidHistogram(point, at), point.bucketCounts.length, point.explicitBounds);
+    const s = this.#streamOf(
+      into,
+      point,
+      invalidHistogram(point, at),
+      point.bucketCounts.length,
+      point.explicitBounds,
+    );
     if (s === NO_SLOT) return;
     const streams = this.#registry.streams;
     const joined = joinBounds(streams, s, point, at.report);
@@ -288,7 +352,12 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
 
   #ingestExponentialPoint(into: Into, point: OtlpExponentialHistogramPoint, delta: boolean): void {
     // Charged for the widest a sum of its points may get: both sides full.
-    const s = this.#streamOf(into, point, invalidExponential(point, into.at), 2 * MAX_EXPONENTIAL_BUCKETS);
+    const s = this.#streamOf(
+      into,
+      point,
+      invalidExponential(point, into.at),
+      2 * MAX_EXPONENTIAL_BUCKETS,
+    );
     if (s === NO_SLOT) return;
     const refused = applyHistogram(this.#registry.streams, s, point, delta, into.at);
     if (refused !== undefined) return into.at.report.refuse(into.instrument.name, 1, refused);
@@ -299,7 +368,13 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
    * The slot of the stream a point joins, `buckets` wide; {@link NO_SLOT} when the point is done
    * with: it ended its stream ("no recorded value"), it is `invalid`, or it was refused.
    */
-  #streamOf(into: Into, point: OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint, invalid: Refusal | undefined, buckets: number, bounds?: readonly number[]): number {
+  #streamOf(
+    into: Into,
+    point: OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint,
+    invalid: Refusal | undefined,
+    buckets: number,
+    bounds?: readonly number[],
+  ): number {
     const { instrument, group, at } = into;
     const key = pointKey(point);
     if (point.noRecordedValue) {
@@ -313,7 +388,10 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
     }
     const table = this.#registry.streams;
     const guess = into.last === NO_SLOT ? NO_SLOT : table.after[into.last]!;
-    const found = guess !== NO_SLOT && table.key[guess] === key && table.group[guess]?.streams === into.streams ? guess : into.streams?.get(key);
+    const found =
+      guess !== NO_SLOT && table.key[guess] === key && table.group[guess]?.streams === into.streams
+        ? guess
+        : into.streams?.get(key);
     if (found !== undefined) return follows(table, into, found);
     const s = this.#registry.streamFor(instrument, point, group, key, buckets, at, bounds);
     if (s === NO_SLOT) return s;

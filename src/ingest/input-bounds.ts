@@ -36,7 +36,9 @@ export function cut(value: string, max: number): string {
 
 /** An identity key of bounded length: as it is when short, its SHA-256 otherwise. */
 export function compactKey(key: string): string {
-  return key.length <= MAX_KEY_LENGTH ? key : '#' + createHash('sha256').update(key).digest('base64');
+  return key.length <= MAX_KEY_LENGTH
+    ? key
+    : '#' + createHash('sha256').update(key).digest('base64');
 }
 
 /**

@@ -48,7 +48,8 @@ export function decodeLz4Frames(src: Uint8Array, maxBytes: number): Uint8Array {
     if (blockMax === 0) throw new Error('invalid lz4 block maximum size');
     s += (flg & FLG_CONTENT_SIZE ? 8 : 0) + (flg & FLG_DICT_ID ? 4 : 0);
     need(1);
-    if (src[s] !== ((xxHash32(src.subarray(descriptor, s), 0) >>> 8) & 0xff)) throw new Error('lz4 frame header checksum mismatch');
+    if (src[s] !== ((xxHash32(src.subarray(descriptor, s), 0) >>> 8) & 0xff))
+      throw new Error('lz4 frame header checksum mismatch');
     s += 1;
     const content = out.length;
     for (;;) {
@@ -62,7 +63,8 @@ export function decodeLz4Frames(src: Uint8Array, maxBytes: number): Uint8Array {
       // A block's checksum is of its bytes as sent: checked before they are decoded.
       if (flg & FLG_BLOCK_CHECKSUM) {
         need(size + 4);
-        if (xxHash32(src.subarray(s, s + size), 0) !== view.getUint32(s + size, true)) throw new Error('lz4 block checksum mismatch');
+        if (xxHash32(src.subarray(s, s + size), 0) !== view.getUint32(s + size, true))
+          throw new Error('lz4 block checksum mismatch');
       }
       if (word & UNCOMPRESSED) out.append(src.subarray(s, s + size));
       else decodeBlock(src, s, s + size, out);
@@ -70,7 +72,8 @@ export function decodeLz4Frames(src: Uint8Array, maxBytes: number): Uint8Array {
     }
     if (flg & FLG_CONTENT_CHECKSUM) {
       need(4);
-      if (xxHash32(out.bytes().subarray(content), 0) !== view.getUint32(s, true)) throw new Error('lz4 content checksum mismatch');
+      if (xxHash32(out.bytes().subarray(content), 0) !== view.getUint32(s, true))
+        throw new Error('lz4 content checksum mismatch');
       s += 4;
     }
   } while (s < src.length);
@@ -119,7 +122,8 @@ class Growable {
   }
 
   private reserve(extra: number): void {
-    if (this.n + extra > this.max) throw new TooLarge(`decompressed request body larger than ${this.max} bytes`);
+    if (this.n + extra > this.max)
+      throw new TooLarge(`decompressed request body larger than ${this.max} bytes`);
     if (this.n + extra <= this.buf.length) return;
     const next = new Uint8Array(Math.min(this.max, Math.max(this.buf.length * 2, this.n + extra)));
     next.set(this.buf.subarray(0, this.n));
@@ -134,7 +138,8 @@ class Growable {
 
   /** Copies `length` bytes from `offset` back; they may overlap what is being written. */
   copyMatch(offset: number, length: number): void {
-    if (offset === 0 || offset > this.n) throw new Error('corrupt lz4 block: match offset out of range');
+    if (offset === 0 || offset > this.n)
+      throw new Error('corrupt lz4 block: match offset out of range');
     this.reserve(length);
     const b = this.buf;
     let from = this.n - offset;

@@ -35,12 +35,23 @@ export function streamBytes(keyLength: number, buckets: number): number {
 }
 
 /** An output series kept under `scopeKey` and `key` with `attributes`, with `buckets` bucket counts when it is a histogram. */
-export function seriesBytes(scopeKey: string, key: string, attributes: Attributes, buckets: number): number {
+export function seriesBytes(
+  scopeKey: string,
+  key: string,
+  attributes: Attributes,
+  buckets: number,
+): number {
   let labels = 0;
-  for (const [k, v] of Object.entries(attributes)) labels += 16 + stringBytes(k) + stringBytes(String(v));
+  for (const [k, v] of Object.entries(attributes))
+    labels += 16 + stringBytes(k) + stringBytes(String(v));
   // Attributes object + the naming stage's label string (same characters, plus quotes and commas);
   // bounds, base and each point's copy of the counts.
-  return SERIES_BYTES + 2 * (scopeKey.length + 1 + key.length) + 2 * labels + (buckets > 0 ? HISTOGRAM_BYTES + 3 * buckets * NUMBER_BYTES : 0);
+  return (
+    SERIES_BYTES +
+    2 * (scopeKey.length + 1 + key.length) +
+    2 * labels +
+    (buckets > 0 ? HISTOGRAM_BYTES + 3 * buckets * NUMBER_BYTES : 0)
+  );
 }
 
 /** An instrument with this name, description and unit. */

@@ -21,9 +21,16 @@ export type ExposedNames = (name: string, unit: string, kind: ExposedKind) => re
  * endpoint, they are held as reserved names as jobmeter's own are.
  */
 export const PROMETHEUS_SCRAPE_SERIES: ReadonlyMap<string, string> = new Map(
-  ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added', 'scrape_timeout_seconds', 'scrape_sample_limit', 'scrape_body_size_bytes'].map(
-    (n) => [n, "Prometheus's own per-scrape series"],
-  ),
+  [
+    'up',
+    'scrape_duration_seconds',
+    'scrape_samples_scraped',
+    'scrape_samples_post_metric_relabeling',
+    'scrape_series_added',
+    'scrape_timeout_seconds',
+    'scrape_sample_limit',
+    'scrape_body_size_bytes',
+  ].map((n) => [n, "Prometheus's own per-scrape series"]),
 );
 
 export class NameClaims {
@@ -33,7 +40,10 @@ export class NameClaims {
   /** Exposed names held, by the instrument holding them. */
   readonly #claims = new Map<string, string>();
 
-  constructor(exposedNames: ExposedNames | undefined, reservedNames: ReadonlyMap<string, string> | undefined) {
+  constructor(
+    exposedNames: ExposedNames | undefined,
+    reservedNames: ReadonlyMap<string, string> | undefined,
+  ) {
     this.#exposedNames = exposedNames;
     this.#reserved = new Map([...PROMETHEUS_SCRAPE_SERIES, ...(reservedNames ?? [])]);
   }
@@ -44,7 +54,10 @@ export class NameClaims {
   }
 
   /** The first of `names` held by someone other than `name`, with its holder; undefined when all are free. */
-  clash(name: string, names: readonly string[]): { readonly name: string; readonly owner: string } | undefined {
+  clash(
+    name: string,
+    names: readonly string[],
+  ): { readonly name: string; readonly owner: string } | undefined {
     for (const n of names) {
       const owner = this.#reserved.get(n) ?? this.#claims.get(n);
       if (owner !== undefined && owner !== name) return { name: n, owner };

@@ -21,7 +21,11 @@ import { HistogramSeries } from '../series/histogram.ts';
 import { KeyedSeriesIndex } from '../series/keyed-index.ts';
 import { SumSeries } from '../series/sum.ts';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
-import { addExponential, MAX_EXPONENTIAL_BUCKETS, type ExponentialSum } from '../common/exponential-histogram.ts';
+import {
+  addExponential,
+  MAX_EXPONENTIAL_BUCKETS,
+  type ExponentialSum,
+} from '../common/exponential-histogram.ts';
 import { ExponentialSeries } from './exponential-series.ts';
 import { seriesBytes } from './memory-estimate.ts';
 
@@ -46,7 +50,11 @@ export function plus<T>(a: T | undefined, b: T, add: (a: T, b: T) => T): T {
 }
 
 export function addHistogram(a: HistogramAcc, b: HistogramAcc): HistogramAcc {
-  return { counts: a.counts.map((c, i) => c + (b.counts[i] ?? 0)), sum: a.sum + b.sum, count: a.count + b.count };
+  return {
+    counts: a.counts.map((c, i) => c + (b.counts[i] ?? 0)),
+    sum: a.sum + b.sum,
+    count: a.count + b.count,
+  };
 }
 
 /**
@@ -56,7 +64,11 @@ export function addHistogram(a: HistogramAcc, b: HistogramAcc): HistogramAcc {
  * cumulative count exactly and each served `le` series stays monotonic; an old bucket the new
  * layout splits is counted in its upper part (a quantile errs high, never low).
  */
-export function rebucket(acc: HistogramAcc, from: readonly number[], to: readonly number[]): HistogramAcc {
+export function rebucket(
+  acc: HistogramAcc,
+  from: readonly number[],
+  to: readonly number[],
+): HistogramAcc {
   const counts = new Array<number>(to.length + 1).fill(0);
   let j = 0;
   for (let i = 0; i < acc.counts.length; i++) {
@@ -106,7 +118,12 @@ export class OutputSet {
   /** A series was added with an earlier `seq` than the last one's (moved from another layout): positions are not in `seq` order. */
   unordered = false;
 
-  constructor(shape: Shape, descriptor: MetricDescriptor, scopeKey: string, bounds: readonly number[] | undefined) {
+  constructor(
+    shape: Shape,
+    descriptor: MetricDescriptor,
+    scopeKey: string,
+    bounds: readonly number[] | undefined,
+  ) {
     this.shape = shape;
     this.#accs = shape === 'histogram' || shape === 'exponentialHistogram';
     this.#width = shape === 'histogram' ? 5 : 4;
@@ -120,12 +137,19 @@ export class OutputSet {
       }));
     this.set =
       shape === 'histogram'
-        ? new HistogramSeries(descriptor, keyed, { bounds: bounds ?? [], exemplars: false, minMax: false })
+        ? new HistogramSeries(descriptor, keyed, {
+            bounds: bounds ?? [],
+            exemplars: false,
+            minMax: false,
+          })
         : shape === 'exponentialHistogram'
           ? new ExponentialSeries(descriptor, keyed)
           : shape === 'gauge'
             ? new GaugeSeries(descriptor, keyed)
-            : new SumSeries(descriptor, keyed, { monotonic: shape === 'monotonicSum', exemplars: false });
+            : new SumSeries(descriptor, keyed, {
+                monotonic: shape === 'monotonicSum',
+                exemplars: false,
+              });
     this.index = index!;
     this.set.keepStarts();
   }
@@ -187,7 +211,12 @@ export class OutputSet {
   /** What series `at` was charged when it was made. */
   chargeOf(at: number): number {
     if (this.#width === 5) return this.#rows[at * 5 + BYTES]!;
-    return seriesBytes(this.scopeKey, this.index.keyAt(at), this.set.attributes[at]!, this.shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0);
+    return seriesBytes(
+      this.scopeKey,
+      this.index.keyAt(at),
+      this.set.attributes[at]!,
+      this.shape === 'exponentialHistogram' ? 2 * MAX_EXPONENTIAL_BUCKETS : 0,
+    );
   }
 
   /** Removes series `at` (its streams gone): a hole until {@link compact}. */
@@ -230,7 +259,8 @@ export class OutputSet {
       set.sums.data[at] = 0;
       set.counts.data[at] = 0;
       addInto(set, from, this.baseAcc[at] as HistogramAcc | undefined);
-      for (let s = first; s !== NO_SLOT; s = streams.next[s]!) addInto(set, from, streams.acc[s] as HistogramAcc | undefined);
+      for (let s = first; s !== NO_SLOT; s = streams.next[s]!)
+        addInto(set, from, streams.acc[s] as HistogramAcc | undefined);
     } else if (set instanceof ExponentialSeries) {
       let acc = this.baseAcc[at] as ExponentialSum | undefined;
       for (let s = first; s !== NO_SLOT; s = streams.next[s]!) {

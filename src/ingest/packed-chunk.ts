@@ -19,7 +19,14 @@
 import type { AnyValue, Attributes } from '@opentelemetry/api';
 import { attributeMemo, type MemoEntry } from '../otlp/decode-attribute-memo.ts';
 import type { PointSink } from '../otlp/decode-protobuf.ts';
-import type { OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpMetricData, OtlpNumberPoint, OtlpUnreadable } from '../otlp/types.ts';
+import type {
+  OtlpExportRequest,
+  OtlpHistogramPoint,
+  OtlpMetric,
+  OtlpMetricData,
+  OtlpNumberPoint,
+  OtlpUnreadable,
+} from '../otlp/types.ts';
 import { attributesKey } from './input-bounds.ts';
 
 /** A metric of a packed chunk: gauges, sums and histograms with their points in the columns. */
@@ -35,7 +42,10 @@ export interface PackedMetric {
 export interface PackedChunk {
   readonly resourceMetrics: ReadonlyArray<{
     readonly resource: Attributes;
-    readonly scopeMetrics: ReadonlyArray<{ readonly scope: { readonly name: string; readonly version: string }; readonly metrics: readonly PackedMetric[] }>;
+    readonly scopeMetrics: ReadonlyArray<{
+      readonly scope: { readonly name: string; readonly version: string };
+      readonly metrics: readonly PackedMetric[];
+    }>;
   }>;
   /** Per point: its attributes' key. */
   readonly keys: readonly string[];
@@ -62,8 +72,14 @@ const NO_RECORDED_VALUE = 1;
 const HAS_VALUE = 2;
 /** A point's `unreadable`, in the flags' bits 2 and 3 (0: none). */
 const UNREADABLE_SHIFT = 2;
-const UNREADABLE_BITS: readonly (OtlpUnreadable | undefined)[] = [undefined, 'invalid_utf8', 'too_deep', 'unknown_temporality'];
-const unreadableFlags = (u: OtlpUnreadable | undefined): number => (u === undefined ? 0 : UNREADABLE_BITS.indexOf(u) << UNREADABLE_SHIFT);
+const UNREADABLE_BITS: readonly (OtlpUnreadable | undefined)[] = [
+  undefined,
+  'invalid_utf8',
+  'too_deep',
+  'unknown_temporality',
+];
+const unreadableFlags = (u: OtlpUnreadable | undefined): number =>
+  u === undefined ? 0 : UNREADABLE_BITS.indexOf(u) << UNREADABLE_SHIFT;
 
 const BLOCK_BITS = 11;
 /** Points per block of a {@link PointPacker}'s strings. */
@@ -88,7 +104,10 @@ export class SparePacker {
 }
 
 /** `chunk` packed, and the buffers to move with it. */
-export function packChunk(chunk: OtlpExportRequest): { packed: PackedChunk; transfer: ArrayBuffer[] } {
+export function packChunk(chunk: OtlpExportRequest): {
+  packed: PackedChunk;
+  transfer: ArrayBuffer[];
+} {
   const packer = new PointPacker();
   return packer.chunk(packer.request(chunk));
 }
@@ -157,7 +176,8 @@ export class PointPacker implements PointSink {
     const bounds = p.explicitBounds.length;
     const counts = p.bucketCounts.length;
     let n = this.#used;
-    if (n + bounds + counts > this.#numbers.length) this.#numbers = grown(this.#numbers, n + bounds + counts);
+    if (n + bounds + counts > this.#numbers.length)
+      this.#numbers = grown(this.#numbers, n + bounds + counts);
     const nums = this.#numbers;
     this.#spans[3 * i] = n;
     this.#spans[3 * i + 1] = bounds;
@@ -216,15 +236,21 @@ export class PointPacker implements PointSink {
         scope: sm.scope,
         metrics: sm.metrics.map((metric): PackedMetric => {
           const data = metric.data;
-          if (data.type !== 'gauge' && data.type !== 'sum' && data.type !== 'histogram') return { metric, first: this.points, count: -1 };
+          if (data.type !== 'gauge' && data.type !== 'sum' && data.type !== 'histogram')
+            return { metric, first: this.points, count: -1 };
           let range = this.#ranges.get(data);
           if (range === undefined) {
             const first = this.points;
-            if (data.type === 'histogram') for (const p of data.points) this.histogram(p, undefined);
+            if (data.type === 'histogram')
+              for (const p of data.points) this.histogram(p, undefined);
             else for (const p of data.points) this.number(p, undefined);
             range = { first, count: data.points.length };
           }
-          return { metric: { ...metric, data: { ...data, points: [] } }, first: range.first, count: range.count };
+          return {
+            metric: { ...metric, data: { ...data, points: [] } },
+            first: range.first,
+            count: range.count,
+          };
         }),
       })),
     }));
@@ -234,12 +260,25 @@ export class PointPacker implements PointSink {
    * `request` ({@link request}'s) cut into chunks of at most `limit` points each, a chunk per
    * resource and scope at least (a metric's points may span several), each packed.
    */
-  *chunks(request: PackedRequest, limit: number): Generator<{ packed: PackedChunk; transfer: ArrayBuffer[] }> {
+  *chunks(
+    request: PackedRequest,
+    limit: number,
+  ): Generator<{ packed: PackedChunk; transfer: ArrayBuffer[] }> {
     let metrics: PackedMetric[] = [];
     let points = 0;
-    let current: { readonly resource: Attributes; readonly scope: { readonly name: string; readonly version: string } } | undefined;
+    let current:
+      | {
+          readonly resource: Attributes;
+          readonly scope: { readonly name: string; readonly version: string };
+        }
+      | undefined;
     const flush = (): { packed: PackedChunk; transfer: ArrayBuffer[] } | undefined => {
-      const out = current !== undefined && metrics.length > 0 ? this.chunk([{ resource: current.resource, scopeMetrics: [{ scope: current.scope, metrics }] }]) : undefined;
+      const out =
+        current !== undefined && metrics.length > 0
+          ? this.chunk([
+              { resource: current.resource, scopeMetrics: [{ scope: current.scope, metrics }] },
+            ])
+          : undefined;
       metrics = [];
       points = 0;
       return out;
@@ -257,14 +296,26 @@ export class PointPacker implements PointSink {
           }
           // An exponential histogram's points travel as they are: its metric is cut.
           const total = m.count >= 0 ? m.count : data.points.length;
-          for (let start = 0; start < total; ) {
+          for (let start = 0; start < total;) {
             if (points >= limit) {
               const full = flush();
               if (full !== undefined) yield full;
             }
             const take = Math.min(limit - points, total - start);
             const part: PackedMetric =
-              m.count >= 0 ? { metric: m.metric, first: m.first + start, count: take } : { metric: { ...m.metric, data: { ...data, points: data.points.slice(start, start + take) } as OtlpMetricData }, first: 0, count: -1 };
+              m.count >= 0
+                ? { metric: m.metric, first: m.first + start, count: take }
+                : {
+                    metric: {
+                      ...m.metric,
+                      data: {
+                        ...data,
+                        points: data.points.slice(start, start + take),
+                      } as OtlpMetricData,
+                    },
+                    first: 0,
+                    count: -1,
+                  };
             metrics.push(part);
             points += take;
             start += take;
@@ -285,7 +336,9 @@ export class PointPacker implements PointSink {
         for (const m of sm.metrics) {
           if (m.count <= 0) continue;
           points += m.count;
-          if (m.metric.data.type === 'histogram') for (let j = m.first; j < m.first + m.count; j++) numbers += this.#spans[3 * j + 1]! + this.#spans[3 * j + 2]!;
+          if (m.metric.data.type === 'histogram')
+            for (let j = m.first; j < m.first + m.count; j++)
+              numbers += this.#spans[3 * j + 1]! + this.#spans[3 * j + 2]!;
         }
       }
     }
@@ -339,14 +392,34 @@ export class PointPacker implements PointSink {
         }),
       })),
     }));
-    const packed: PackedChunk = { resourceMetrics, keys, texts, exact, starts, times, values, sums, flags, spans, numbers: nums };
-    return { packed, transfer: [starts, times, values, sums, flags, spans, nums].map((a) => a.buffer) };
+    const packed: PackedChunk = {
+      resourceMetrics,
+      keys,
+      texts,
+      exact,
+      starts,
+      times,
+      values,
+      sums,
+      flags,
+      spans,
+      numbers: nums,
+    };
+    return {
+      packed,
+      transfer: [starts, times, values, sums, flags, spans, nums].map((a) => a.buffer),
+    };
   }
 }
 
 /** `column` copied into a new one of `size` (at least twice its length). */
-function grown<T extends BigUint64Array | Float64Array | Uint8Array | Uint32Array>(column: T, size: number): T {
-  const out = new (column.constructor as new (length: number) => T)(Math.max(size, 2 * column.length));
+function grown<T extends BigUint64Array | Float64Array | Uint8Array | Uint32Array>(
+  column: T,
+  size: number,
+): T {
+  const out = new (column.constructor as new (length: number) => T)(
+    Math.max(size, 2 * column.length),
+  );
   out.set(column as never);
   return out;
 }
@@ -366,11 +439,15 @@ export interface PointList<P> {
  * point to point rather than one made per point (a max-size request has a million). Undefined for
  * a metric whose points travel as they are.
  */
-export function packedPoints(packed: PackedChunk, m: PackedMetric): PointList<OtlpNumberPoint> | PointList<OtlpHistogramPoint> | undefined {
+export function packedPoints(
+  packed: PackedChunk,
+  m: PackedMetric,
+): PointList<OtlpNumberPoint> | PointList<OtlpHistogramPoint> | undefined {
   if (m.count < 0) return undefined;
   const type = m.metric.data.type;
   if (type === 'histogram') return new PackedPoints(new HistogramCursor(packed), m.first, m.count);
-  if (type === 'gauge' || type === 'sum') return new PackedPoints(new NumberCursor(packed), m.first, m.count);
+  if (type === 'gauge' || type === 'sum')
+    return new PackedPoints(new NumberCursor(packed), m.first, m.count);
   return undefined;
 }
 
@@ -386,7 +463,9 @@ class PackedPoints<P extends Cursor> implements PointList<P> {
   }
 
   at(i: number): P | undefined {
-    return i >= 0 && i < this.length ? (this.#cursor.moveTo(this.#first + i), this.#cursor) : undefined;
+    return i >= 0 && i < this.length
+      ? (this.#cursor.moveTo(this.#first + i), this.#cursor)
+      : undefined;
   }
 }
 
@@ -409,7 +488,8 @@ class TimeColumn {
   at(i: number): bigint {
     const w = this.#words;
     const l = this.#last;
-    if (l < 0 || w[2 * l] !== w[2 * i] || w[2 * l + 1] !== w[2 * i + 1]) this.#value = this.#values[i]!;
+    if (l < 0 || w[2 * l] !== w[2 * i] || w[2 * l + 1] !== w[2 * i + 1])
+      this.#value = this.#values[i]!;
     this.#last = i;
     return this.#value;
   }
@@ -419,7 +499,9 @@ class TimeColumn {
  * The key a point's stream is found by: made by the decoding thread for a packed point, else once
  * per attribute set the protobuf decoder remembered (decode-attribute-memo.ts).
  */
-export function pointKey(point: OtlpNumberPoint | OtlpHistogramPoint | { readonly attributes: Attributes }): string {
+export function pointKey(
+  point: OtlpNumberPoint | OtlpHistogramPoint | { readonly attributes: Attributes },
+): string {
   return point instanceof Cursor ? point.key : attributeMemo.keyOf(point.attributes, attributesKey);
 }
 
@@ -502,7 +584,10 @@ function attributesOf(packed: PackedChunk, i: number): Attributes {
 }
 
 /** How a point's attributes travel besides their key: `text` ('' when the key gives them back), `json` false when JSON would change them. */
-function packing(attributes: Attributes, key: string): { readonly text: string; readonly json: boolean } {
+function packing(
+  attributes: Attributes,
+  key: string,
+): { readonly text: string; readonly json: boolean } {
   return { text: textOf(attributes, key), json: jsonExact(attributes) };
 }
 
@@ -521,7 +606,12 @@ function textOf(attributes: Attributes, key: string): string {
 function jsonExact(attributes: Attributes): boolean {
   for (const k in attributes) {
     const v = attributes[k];
-    if (typeof v === 'number' ? !exactNumber(v) : Array.isArray(v) && !v.every((x) => typeof x !== 'number' || exactNumber(x))) return false;
+    if (
+      typeof v === 'number'
+        ? !exactNumber(v)
+        : Array.isArray(v) && !v.every((x) => typeof x !== 'number' || exactNumber(x))
+    )
+      return false;
   }
   return true;
 }

@@ -12,17 +12,28 @@
  *   the naming stage adds up the series that land on the same labels. Replacing one with the
  *   other would make a counter on the pull endpoint go backwards.
  */
-import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type MetricData,
+  type ResourceMetrics,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
 import type { Collection } from '../series/collection.ts';
 
 /** What {@link shadowed} reads of a metric: a MetricData, or a series set of the store (series/collection.ts). */
-export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType' | 'aggregationTemporality'> & { readonly isMonotonic?: boolean };
+export type MetricHead = Pick<
+  MetricData,
+  'descriptor' | 'dataPointType' | 'aggregationTemporality'
+> & { readonly isMonotonic?: boolean };
 
 /** Whether the service's own `m` is left out when a sender pushes its name (see above). */
 export function shadowed(m: MetricHead): boolean {
   const name = m.descriptor.name;
   if (name.startsWith('process.') || name.startsWith('system.')) return true;
-  const events = (m.dataPointType === DataPointType.SUM && m.isMonotonic) || m.dataPointType === DataPointType.HISTOGRAM;
+  const events =
+    (m.dataPointType === DataPointType.SUM && m.isMonotonic) ||
+    m.dataPointType === DataPointType.HISTOGRAM;
   return !events || m.aggregationTemporality !== AggregationTemporality.CUMULATIVE;
 }
 
@@ -32,21 +43,30 @@ export function shadowed(m: MetricHead): boolean {
  *
  * @param isIngested tells the ingest store's scopes from the SDK's (`store.owns`).
  */
-export function preferIngested(resourceMetrics: ResourceMetrics, isIngested: (scopeMetrics: ScopeMetrics) => boolean): ResourceMetrics {
+export function preferIngested(
+  resourceMetrics: ResourceMetrics,
+  isIngested: (scopeMetrics: ScopeMetrics) => boolean,
+): ResourceMetrics {
   const ingestedNames = new Set<string>();
   for (const sm of resourceMetrics.scopeMetrics) {
     if (isIngested(sm)) for (const m of sm.metrics) ingestedNames.add(m.descriptor.name);
   }
   if (ingestedNames.size === 0) return resourceMetrics;
   const scopeMetrics = withoutShadowed(resourceMetrics.scopeMetrics, ingestedNames, isIngested);
-  return scopeMetrics === resourceMetrics.scopeMetrics ? resourceMetrics : { resource: resourceMetrics.resource, scopeMetrics: [...scopeMetrics] };
+  return scopeMetrics === resourceMetrics.scopeMetrics
+    ? resourceMetrics
+    : { resource: resourceMetrics.resource, scopeMetrics: [...scopeMetrics] };
 }
 
 /**
  * `scopeMetrics` without the metrics that ingested ones named `ingestedNames` replace; the
  * ingested scopes themselves (`isIngested`) kept. The same array when nothing is left out.
  */
-export function withoutShadowed(scopeMetrics: readonly ScopeMetrics[], ingestedNames: ReadonlySet<string>, isIngested: (scopeMetrics: ScopeMetrics) => boolean = () => false): readonly ScopeMetrics[] {
+export function withoutShadowed(
+  scopeMetrics: readonly ScopeMetrics[],
+  ingestedNames: ReadonlySet<string>,
+  isIngested: (scopeMetrics: ScopeMetrics) => boolean = () => false,
+): readonly ScopeMetrics[] {
   let changed = false;
   const out: ScopeMetrics[] = [];
   for (const sm of scopeMetrics) {
@@ -54,7 +74,9 @@ export function withoutShadowed(scopeMetrics: readonly ScopeMetrics[], ingestedN
       out.push(sm);
       continue;
     }
-    const metrics = sm.metrics.filter((m) => !(ingestedNames.has(m.descriptor.name) && shadowed(m)));
+    const metrics = sm.metrics.filter(
+      (m) => !(ingestedNames.has(m.descriptor.name) && shadowed(m)),
+    );
     if (metrics.length === sm.metrics.length) {
       out.push(sm);
       continue;
@@ -71,11 +93,15 @@ export function withoutShadowed(scopeMetrics: readonly ScopeMetrics[], ingestedN
  */
 export function preferIngestedIn(c: Collection): Collection {
   const ingested = new Set<string>();
-  for (const group of c.ingested) for (const entry of group.series) ingested.add(entry.descriptor.name);
+  for (const group of c.ingested)
+    for (const entry of group.series) ingested.add(entry.descriptor.name);
   if (ingested.size === 0) return c;
   const metrics = withoutShadowed(c.metrics, ingested);
   const series = c.series
-    .map((s) => ({ scope: s.scope, series: s.series.filter((set) => !(ingested.has(set.descriptor.name) && shadowed(set))) }))
+    .map((s) => ({
+      scope: s.scope,
+      series: s.series.filter((set) => !(ingested.has(set.descriptor.name) && shadowed(set))),
+    }))
     .filter((s) => s.series.length > 0);
   return { resource: c.resource, series, metrics, ingested: c.ingested, done: () => c.done() };
 }

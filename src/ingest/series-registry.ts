@@ -28,13 +28,28 @@ import type { OtlpMetric } from '../otlp/types.ts';
 import { MAX_SERIES_PER_INSTRUMENT } from '../views/build-views.ts';
 import type { Arrival } from './arrival.ts';
 import { closedCheck, foldFor, seriesAttributes } from './attribute-fold.ts';
-import type { InstrumentSnapshot, SeriesSnapshot, StoreSnapshot, StreamSnapshot } from './checkpoint.ts';
+import type {
+  InstrumentSnapshot,
+  SeriesSnapshot,
+  StoreSnapshot,
+  StreamSnapshot,
+} from './checkpoint.ts';
 import type { IngestReport, Refusal } from './ingest-report.ts';
 import { attributesKey, cut, MAX_DESCRIPTION_LENGTH } from './input-bounds.ts';
 import { instrumentBytes, scopeBytes, seriesBytes, streamBytes } from './memory-estimate.ts';
 import { NameClaims } from './name-claims.ts';
 import { OutputSet, rebucket } from './output-series.ts';
-import { EXPOSED_KIND, NO_SLOT, StreamTable, type HistogramAcc, type Instrument, type Scope, type ScopeSeries, type Shape, type StreamGroup } from './series-state.ts';
+import {
+  EXPOSED_KIND,
+  NO_SLOT,
+  StreamTable,
+  type HistogramAcc,
+  type Instrument,
+  type Scope,
+  type ScopeSeries,
+  type Shape,
+  type StreamGroup,
+} from './series-state.ts';
 import type { StoreSettings } from './store-options.ts';
 import { instrumentKind, retire, sameNumbers } from './stream-rules.ts';
 
@@ -79,7 +94,12 @@ export class SeriesRegistry {
   }
 
   /** The instrument `metric` feeds, created on first sight; undefined (points refused) on a conflict or past a cap. */
-  instrumentFor(metric: OtlpMetric, incoming: Shape, points: number, report: IngestReport): Instrument | undefined {
+  instrumentFor(
+    metric: OtlpMetric,
+    incoming: Shape,
+    points: number,
+    report: IngestReport,
+  ): Instrument | undefined {
     const existing = this.#instruments.get(metric.name);
     const spec = existing?.spec ?? this.#settings.specs.get(metric.name);
     const kind = instrumentKind(metric, incoming, existing, spec);
@@ -97,12 +117,23 @@ export class SeriesRegistry {
   }
 
   /** A new instrument, held from now on; the refusal when a cap, a name clash or the budget stops it. */
-  #newInstrument(name: string, shape: Shape, unit: string, sentDescription: string, spec: InstrumentSpec | undefined): Instrument | Refusal {
+  #newInstrument(
+    name: string,
+    shape: Shape,
+    unit: string,
+    sentDescription: string,
+    spec: InstrumentSpec | undefined,
+  ): Instrument | Refusal {
     const { maxInstruments, maxSeriesPerInstrument } = this.#settings;
-    if (this.#instruments.size >= maxInstruments) return { code: 'instrument_cap', text: `over the cap of ${maxInstruments} instruments` };
+    if (this.#instruments.size >= maxInstruments)
+      return { code: 'instrument_cap', text: `over the cap of ${maxInstruments} instruments` };
     const names = this.#claims.namesOf(name, unit, EXPOSED_KIND[shape]);
     const clash = this.#claims.clash(name, names);
-    if (clash !== undefined) return { code: 'name_clash', text: `its exposed name ${clash.name} is taken by ${cut(clash.owner, 64)}` };
+    if (clash !== undefined)
+      return {
+        code: 'name_clash',
+        text: `its exposed name ${clash.name} is taken by ${cut(clash.owner, 64)}`,
+      };
     const description = spec?.description ?? cut(sentDescription, MAX_DESCRIPTION_LENGTH);
     const bytes = instrumentBytes(name, description, unit);
     if (!this.#fits(bytes)) return this.#overBudget();
@@ -117,7 +148,13 @@ export class SeriesRegistry {
       closed: spec === undefined ? undefined : closedCheck(spec, this.#settings.vocabularies),
       // A canonical instrument may hold as many series as its vocabularies allow, up to the views'
       // ceiling, as on an embedded host (rm's per-host gauges: 5000 hosts).
-      streamCap: spec === undefined ? maxSeriesPerInstrument : Math.max(maxSeriesPerInstrument, Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT)),
+      streamCap:
+        spec === undefined
+          ? maxSeriesPerInstrument
+          : Math.max(
+              maxSeriesPerInstrument,
+              Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT),
+            ),
       scopes: new Map(),
       seriesCount: 0,
       streamCount: 0,
@@ -142,22 +179,45 @@ export class SeriesRegistry {
    * `groupKey` is {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
    * `bounds`: an explicit-bucket histogram point's, the layout of a series it makes.
    */
-  streamFor(instrument: Instrument, point: { readonly attributes: Attributes }, groupKey: string, key: string, buckets: number, at: Arrival, bounds?: readonly number[]): number {
+  streamFor(
+    instrument: Instrument,
+    point: { readonly attributes: Attributes },
+    groupKey: string,
+    key: string,
+    buckets: number,
+    at: Arrival,
+    bounds?: readonly number[],
+  ): number {
     const found = this.#groups.get(groupKey)?.streams.get(key);
     if (found !== undefined) return found;
     // Read only for a new stream: a packed point (packed-chunk.ts) rebuilds its attributes when read.
     const attributes = point.attributes;
     const report = at.report;
     if (this.streams.size >= this.#settings.maxSeries) {
-      report.reject(instrument.name, 1, 'series_cap', `over the cap of ${this.#settings.maxSeries} source series in all`);
+      report.reject(
+        instrument.name,
+        1,
+        'series_cap',
+        `over the cap of ${this.#settings.maxSeries} source series in all`,
+      );
       return NO_SLOT;
     }
     if (instrument.streamCount >= instrument.streamCap) {
-      report.reject(instrument.name, 1, 'series_cap', `over the cap of ${instrument.streamCap} source series per instrument`);
+      report.reject(
+        instrument.name,
+        1,
+        'series_cap',
+        `over the cap of ${instrument.streamCap} source series per instrument`,
+      );
       return NO_SLOT;
     }
     if (instrument.closed?.(attributes) !== undefined) {
-      report.reject(instrument.name, 1, 'vocabulary', "an attribute value outside the closed set the profile's original documents");
+      report.reject(
+        instrument.name,
+        1,
+        'vocabulary',
+        "an attribute value outside the closed set the profile's original documents",
+      );
       return NO_SLOT;
     }
     const bounded = seriesAttributes(instrument, attributes, report);
@@ -166,20 +226,45 @@ export class SeriesRegistry {
     const seriesKey = boundedKey === key ? key : boundedKey;
     const scope = instrument.scopes.get(at.scopeKey);
     const held = scope === undefined ? undefined : seriesIn(scope, seriesKey);
-    const newSeriesBytes = held === undefined ? seriesBytes(at.scopeKey, seriesKey, bounded, buckets) : 0;
+    const newSeriesBytes =
+      held === undefined ? seriesBytes(at.scopeKey, seriesKey, bounded, buckets) : 0;
     const newScope = scope === undefined ? scopeBytes(at.scopeKey) : 0;
     const bytes = streamBytes(groupKey.length + key.length, buckets);
-    if (!this.#charge(bytes + newSeriesBytes + newScope, instrument.name, 1, report)) return NO_SLOT;
-    if (held !== undefined) return this.#newStream(instrument, held.out, held.at, groupKey, key, bytes, at.monotonic);
+    if (!this.#charge(bytes + newSeriesBytes + newScope, instrument.name, 1, report))
+      return NO_SLOT;
+    if (held !== undefined)
+      return this.#newStream(instrument, held.out, held.at, groupKey, key, bytes, at.monotonic);
     const spec = instrument.spec?.buckets;
     if (bounds !== undefined && spec !== undefined && !sameNumbers(spec, bounds)) {
-      report.warn(instrument.name, `bucket boundaries differ from the catalog's [${spec.join(', ')}]; the sender's are kept`);
+      report.warn(
+        instrument.name,
+        `bucket boundaries differ from the catalog's [${spec.join(', ')}]; the sender's are kept`,
+      );
     }
-    const made = this.#newSeries(instrument, seriesKey, at.scopeKey, at.scope, Object.freeze(bounded), millisToHrTime(at.wall), newSeriesBytes, bounds?.slice());
+    const made = this.#newSeries(
+      instrument,
+      seriesKey,
+      at.scopeKey,
+      at.scope,
+      Object.freeze(bounded),
+      millisToHrTime(at.wall),
+      newSeriesBytes,
+      bounds?.slice(),
+    );
     return this.#newStream(instrument, made.out, made.at, groupKey, key, bytes, at.monotonic);
   }
 
-  #newSeries(instrument: Instrument, key: string, scopeKey: string, scope: Scope, attributes: Attributes, startTime: HrTime, bytes: number, bounds: readonly number[] | undefined, seq = this.#made++): { out: OutputSet; at: number } {
+  #newSeries(
+    instrument: Instrument,
+    key: string,
+    scopeKey: string,
+    scope: Scope,
+    attributes: Attributes,
+    startTime: HrTime,
+    bytes: number,
+    bounds: readonly number[] | undefined,
+    seq = this.#made++,
+  ): { out: OutputSet; at: number } {
     let held: ScopeSeries | undefined = instrument.scopes.get(scopeKey);
     if (held === undefined) instrument.scopes.set(scopeKey, (held = { scope, sets: [], live: 0 }));
     const out = setFor(held, instrument, scopeKey, bounds);
@@ -189,9 +274,18 @@ export class SeriesRegistry {
     return { out, at };
   }
 
-  #newStream(instrument: Instrument, out: OutputSet, series: number, groupKey: string, key: string, bytes: number, updatedAt: number): number {
+  #newStream(
+    instrument: Instrument,
+    out: OutputSet,
+    series: number,
+    groupKey: string,
+    key: string,
+    bytes: number,
+    updatedAt: number,
+  ): number {
     let group = this.#groups.get(groupKey);
-    if (group === undefined) this.#groups.set(groupKey, (group = { key: groupKey, instrument, streams: new Map() }));
+    if (group === undefined)
+      this.#groups.set(groupKey, (group = { key: groupKey, instrument, streams: new Map() }));
     const streams = this.streams;
     const s = streams.take();
     streams.key[s] = key;
@@ -277,9 +371,25 @@ export class SeriesRegistry {
         for (let t = out.first(slot); t !== NO_SLOT; t = st.next[t]!) {
           const origin = st.group[t]!.key.slice(instrument.name.length);
           const acc = st.acc[t];
-          const hist = instrument.shape === 'histogram' ? (acc as HistogramAcc | undefined) : undefined;
-          const exp = instrument.shape === 'exponentialHistogram' ? (acc as ExponentialSum | undefined) : undefined;
-          streams.push({ origin, key: st.key[t]!, start: st.start[t]!, time: st.time[t]!, points: st.points[t]!, value: st.value[t]!, hist, exp, updatedAt: wall(st.updatedAt[t]!), from: st.from[t]!, gaps: st.gaps[t]?.slice() });
+          const hist =
+            instrument.shape === 'histogram' ? (acc as HistogramAcc | undefined) : undefined;
+          const exp =
+            instrument.shape === 'exponentialHistogram'
+              ? (acc as ExponentialSum | undefined)
+              : undefined;
+          streams.push({
+            origin,
+            key: st.key[t]!,
+            start: st.start[t]!,
+            time: st.time[t]!,
+            points: st.points[t]!,
+            value: st.value[t]!,
+            hist,
+            exp,
+            updatedAt: wall(st.updatedAt[t]!),
+            from: st.from[t]!,
+            gaps: st.gaps[t]?.slice(),
+          });
         }
         const scopeKey = out.scopeKey;
         const baseAcc = out.baseAcc[slot];
@@ -289,14 +399,24 @@ export class SeriesRegistry {
           attributes: out.set.attributes[slot]!,
           startTime: out.set.startOf(slot),
           base: out.base(slot),
-          baseHist: instrument.shape === 'histogram' ? (baseAcc as HistogramAcc | undefined) : undefined,
-          baseExp: instrument.shape === 'exponentialHistogram' ? (baseAcc as ExponentialSum | undefined) : undefined,
+          baseHist:
+            instrument.shape === 'histogram' ? (baseAcc as HistogramAcc | undefined) : undefined,
+          baseExp:
+            instrument.shape === 'exponentialHistogram'
+              ? (baseAcc as ExponentialSum | undefined)
+              : undefined,
           bounds: out.bounds,
           streams,
         });
       }
       const { description, unit } = instrument.descriptor;
-      instruments.push({ name: instrument.name, shape: instrument.shape, description, unit, series });
+      instruments.push({
+        name: instrument.name,
+        shape: instrument.shape,
+        description,
+        unit,
+        series,
+      });
     }
     return instruments;
   }
@@ -310,7 +430,12 @@ export class SeriesRegistry {
   restore(instruments: StoreSnapshot['instruments']): RestoreSummary {
     if (this.#instruments.size > 0) throw new Error('restore() needs an empty store');
     const resumed = resumedTimes(this.#settings.clock, updateTimes(instruments));
-    const summary: Mutable<RestoreSummary> = { instruments: 0, series: 0, streams: 0, skippedStreams: 0 };
+    const summary: Mutable<RestoreSummary> = {
+      instruments: 0,
+      series: 0,
+      streams: 0,
+      skippedStreams: 0,
+    };
     for (const saved of instruments) {
       const count = saved.series.reduce((n, s) => n + s.streams.length, 0);
       const instrument = this.#restoreInstrument(saved);
@@ -337,14 +462,28 @@ export class SeriesRegistry {
     if (this.#instruments.has(saved.name)) return undefined;
     const spec = this.#settings.specs.get(saved.name);
     // Checked as a metric of its shape and unit arriving now: the canonical instruments may differ.
-    const kind = instrumentKind({ name: saved.name, description: saved.description, unit: saved.unit, data: { type: 'empty' } }, saved.shape, undefined, spec);
+    const kind = instrumentKind(
+      {
+        name: saved.name,
+        description: saved.description,
+        unit: saved.unit,
+        data: { type: 'empty' },
+      },
+      saved.shape,
+      undefined,
+      spec,
+    );
     if ('code' in kind || kind.shape !== saved.shape) return undefined;
     const made = this.#newInstrument(saved.name, kind.shape, kind.unit, saved.description, spec);
     return 'code' in made ? undefined : made;
   }
 
   /** Restores the streams of a saved series that fit; returns how many. */
-  #restoreSeries(instrument: Instrument, saved: SeriesSnapshot, resumed: (wall: number) => number): number {
+  #restoreSeries(
+    instrument: Instrument,
+    saved: SeriesSnapshot,
+    resumed: (wall: number) => number,
+  ): number {
     const seriesKey = attributesKey(saved.attributes);
     const buckets = bucketsOf(instrument.shape, saved.bounds);
     const scope = instrument.scopes.get(saved.scopeKey);
@@ -356,29 +495,61 @@ export class SeriesRegistry {
     for (const t of saved.streams) {
       const groupKey = instrument.name + t.origin;
       if (this.#groups.get(groupKey)?.streams.has(t.key) === true) continue;
-      if (st.size >= this.#settings.maxSeries || instrument.streamCount >= instrument.streamCap) break;
-      const newSeriesBytes = series === NO_SLOT ? seriesBytes(saved.scopeKey, seriesKey, saved.attributes, buckets) : 0;
-      const newScope = series === NO_SLOT && !instrument.scopes.has(saved.scopeKey) ? scopeBytes(saved.scopeKey) : 0;
+      if (st.size >= this.#settings.maxSeries || instrument.streamCount >= instrument.streamCap)
+        break;
+      const newSeriesBytes =
+        series === NO_SLOT ? seriesBytes(saved.scopeKey, seriesKey, saved.attributes, buckets) : 0;
+      const newScope =
+        series === NO_SLOT && !instrument.scopes.has(saved.scopeKey)
+          ? scopeBytes(saved.scopeKey)
+          : 0;
       const bytes = streamBytes(groupKey.length + t.key.length, buckets);
       if (!this.#fits(bytes + newSeriesBytes + newScope)) break;
       this.#bytes += bytes + newSeriesBytes + newScope;
       if (out === undefined) {
         // A histogram saved before its first point had no layout: the first point gives it one (relayout).
         const bounds = instrument.shape === 'histogram' ? (saved.bounds?.slice() ?? []) : undefined;
-        const made = this.#newSeries(instrument, seriesKey, saved.scopeKey, { ...saved.scope }, Object.freeze({ ...saved.attributes }), [saved.startTime[0], saved.startTime[1]], newSeriesBytes, bounds);
+        const made = this.#newSeries(
+          instrument,
+          seriesKey,
+          saved.scopeKey,
+          { ...saved.scope },
+          Object.freeze({ ...saved.attributes }),
+          [saved.startTime[0], saved.startTime[1]],
+          newSeriesBytes,
+          bounds,
+        );
         out = made.out;
         series = made.at;
         out.setBase(series, saved.base);
-        out.baseAcc[series] = instrument.shape === 'histogram' ? saved.baseHist : instrument.shape === 'exponentialHistogram' ? saved.baseExp : undefined;
+        out.baseAcc[series] =
+          instrument.shape === 'histogram'
+            ? saved.baseHist
+            : instrument.shape === 'exponentialHistogram'
+              ? saved.baseExp
+              : undefined;
       }
-      const s = this.#newStream(instrument, out, series, groupKey, t.key, bytes, resumed(t.updatedAt));
+      const s = this.#newStream(
+        instrument,
+        out,
+        series,
+        groupKey,
+        t.key,
+        bytes,
+        resumed(t.updatedAt),
+      );
       st.start[s] = t.start;
       st.time[s] = t.time;
       st.points[s] = t.points;
       st.value[s] = t.value;
       st.from[s] = t.from;
       st.gaps[s] = t.gaps?.slice();
-      st.acc[s] = instrument.shape === 'histogram' ? t.hist : instrument.shape === 'exponentialHistogram' ? t.exp : undefined;
+      st.acc[s] =
+        instrument.shape === 'histogram'
+          ? t.hist
+          : instrument.shape === 'exponentialHistogram'
+            ? t.exp
+            : undefined;
       restored++;
     }
     if (out !== undefined) out.settle(series, st);
@@ -445,7 +616,8 @@ export class SeriesRegistry {
   }
 
   #dropInstrument(instrument: Instrument): void {
-    for (const scope of instrument.scopes.values()) for (const out of scope.sets) this.#holed.delete(out);
+    for (const scope of instrument.scopes.values())
+      for (const out of scope.sets) this.#holed.delete(out);
     this.#instruments.delete(instrument.name);
     this.#bytes -= instrument.bytes;
     this.#claims.release(instrument.names);
@@ -466,14 +638,18 @@ export class SeriesRegistry {
   }
 
   #overBudget(): Refusal {
-    return { code: 'memory_budget', text: `over the memory budget of ${this.#settings.maxMemoryBytes} bytes` };
+    return {
+      code: 'memory_budget',
+      text: `over the memory budget of ${this.#settings.maxMemoryBytes} bytes`,
+    };
   }
 }
 
 /** The series of `instrument` (set and position) in the order they were made, across its scopes and sets (compacted). */
 export function seriesInOrder(instrument: Instrument): [OutputSet, number][] {
   const all: [OutputSet, number][] = [];
-  for (const scope of instrument.scopes.values()) for (const out of scope.sets) for (let i = 0; i < out.set.size; i++) all.push([out, i]);
+  for (const scope of instrument.scopes.values())
+    for (const out of scope.sets) for (let i = 0; i < out.set.size; i++) all.push([out, i]);
   return all.sort((a, b) => a[0].seq(a[1]) - b[0].seq(b[1]));
 }
 
@@ -487,8 +663,14 @@ function seriesIn(scope: ScopeSeries, key: string): { out: OutputSet; at: number
 }
 
 /** The set of `scope` a new series goes to: its only one, or a histogram's of the same layout (made if none). */
-function setFor(scope: ScopeSeries, instrument: Instrument, scopeKey: string, bounds: readonly number[] | undefined): OutputSet {
-  for (const out of scope.sets) if (instrument.shape !== 'histogram' || sameNumbers(out.bounds!, bounds!)) return out;
+function setFor(
+  scope: ScopeSeries,
+  instrument: Instrument,
+  scopeKey: string,
+  bounds: readonly number[] | undefined,
+): OutputSet {
+  for (const out of scope.sets)
+    if (instrument.shape !== 'histogram' || sameNumbers(out.bounds!, bounds!)) return out;
   const out = new OutputSet(instrument.shape, instrument.descriptor, scopeKey, bounds);
   scope.sets.push(out);
   return out;
@@ -512,5 +694,6 @@ function bucketsOf(shape: Shape, bounds: readonly number[] | undefined): number 
 
 /** Every stream's update time in `instruments`. */
 function* updateTimes(instruments: StoreSnapshot['instruments']): Generator<number> {
-  for (const i of instruments) for (const s of i.series) for (const t of s.streams) yield t.updatedAt;
+  for (const i of instruments)
+    for (const s of i.series) for (const t of s.streams) yield t.updatedAt;
 }

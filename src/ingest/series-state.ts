@@ -17,7 +17,14 @@ import type { InstrumentKind, InstrumentSpec } from '../domain/types.ts';
 import type { VocabularyCheck } from '../domain/vocabulary.ts';
 import type { ExposedKind } from './name-claims.ts';
 import { NO_SLOT, type Acc, type OutputSet, type Shape } from './output-series.ts';
-export { addHistogram, NO_SLOT, plus, type Acc, type HistogramAcc, type Shape } from './output-series.ts';
+export {
+  addHistogram,
+  NO_SLOT,
+  plus,
+  type Acc,
+  type HistogramAcc,
+  type Shape,
+} from './output-series.ts';
 import { SlotTable } from './slot-table.ts';
 
 export const SHAPE_OF_KIND: Readonly<Record<InstrumentKind, Shape>> = {

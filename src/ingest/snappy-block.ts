@@ -33,7 +33,8 @@ export function snappyBlockLength(src: Uint8Array): { length: number; prefix: nu
 export function decodeSnappyBlock(src: Uint8Array, maxBytes: number): Buffer {
   const { length, prefix } = snappyBlockLength(src);
   let s = prefix;
-  if (length > maxBytes) throw new TooLarge(`decompressed request body larger than ${maxBytes} bytes`);
+  if (length > maxBytes)
+    throw new TooLarge(`decompressed request body larger than ${maxBytes} bytes`);
   const dst = Buffer.allocUnsafe(length);
   let d = 0;
   while (s < src.length) {

@@ -14,7 +14,17 @@
  *   afresh. Reading never throws for what is in the file.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { open, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { messageOf } from '../common/message-of.ts';
@@ -60,7 +70,8 @@ export function makeStateDir(dir: string): void {
   for (let at = resolve(dir); ; at = dirname(at)) {
     const found = statOrMissing(at);
     if (found !== undefined) {
-      if (!found.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, ${at}`), { code: 'ENOTDIR' });
+      if (!found.isDirectory())
+        throw Object.assign(new Error(`ENOTDIR: not a directory, ${at}`), { code: 'ENOTDIR' });
       break;
     }
     missing.push(at);
@@ -71,7 +82,11 @@ export function makeStateDir(dir: string): void {
       mkdirSync(level, { mode: 0o700 });
     } catch (err) {
       // Made by someone else meanwhile: as good, if it is a directory.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || statOrMissing(level)?.isDirectory() !== true) throw err;
+      if (
+        (err as NodeJS.ErrnoException).code !== 'EEXIST' ||
+        statOrMissing(level)?.isDirectory() !== true
+      )
+        throw err;
     }
   }
 }
@@ -101,7 +116,12 @@ export function moveAside(path: string): string {
  * wait for a writer) and checked once open (a link to /dev/zero never ends), and no more than
  * `maxBytes` are read whatever its size says.
  */
-export function readStateFile(path: string, kind: string, maxVersion: number, maxBytes: number): StateFileRead {
+export function readStateFile(
+  path: string,
+  kind: string,
+  maxVersion: number,
+  maxBytes: number,
+): StateFileRead {
   let bytes: Buffer;
   let fd: number;
   try {
@@ -112,13 +132,24 @@ export function readStateFile(path: string, kind: string, maxVersion: number, ma
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) return { status: 'unusable', reason: `not a regular file (${fileKind(stat)})` };
-    if (stat.size > maxBytes) return { status: 'unusable', reason: `${stat.size} bytes, more than the ${maxBytes} allowed` };
+    if (!stat.isFile())
+      return { status: 'unusable', reason: `not a regular file (${fileKind(stat)})` };
+    if (stat.size > maxBytes)
+      return {
+        status: 'unusable',
+        reason: `${stat.size} bytes, more than the ${maxBytes} allowed`,
+      };
     // One byte more than allowed, to tell a file that grew since the fstat.
     const buffer = Buffer.allocUnsafe(stat.size + 1);
     let length = 0;
-    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
-    if (length > maxBytes) return { status: 'unusable', reason: `more than the ${maxBytes} bytes allowed` };
+    for (
+      let n;
+      length < buffer.length &&
+      (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;
+    )
+      length += n;
+    if (length > maxBytes)
+      return { status: 'unusable', reason: `more than the ${maxBytes} bytes allowed` };
     bytes = buffer.subarray(0, length);
   } catch (err) {
     return { status: 'unusable', reason: `cannot be read (${messageOf(err)})` };
@@ -126,18 +157,31 @@ export function readStateFile(path: string, kind: string, maxVersion: number, ma
     closeSync(fd);
   }
   const newline = bytes.indexOf(0x0a);
-  if (newline < 0 || newline > MAX_HEADER_BYTES) return { status: 'unusable', reason: 'not a jobmeter state file (no header line)' };
+  if (newline < 0 || newline > MAX_HEADER_BYTES)
+    return { status: 'unusable', reason: 'not a jobmeter state file (no header line)' };
   const header = bytes.subarray(0, newline).toString('latin1').split(' ');
-  if (header[0] !== MAGIC) return { status: 'unusable', reason: 'not a jobmeter state file (no header line)' };
-  if (header.length !== 5 || header[1] !== kind) return { status: 'unusable', reason: `not a jobmeter ${kind} state file` };
+  if (header[0] !== MAGIC)
+    return { status: 'unusable', reason: 'not a jobmeter state file (no header line)' };
+  if (header.length !== 5 || header[1] !== kind)
+    return { status: 'unusable', reason: `not a jobmeter ${kind} state file` };
   const version = /^v(\d{1,9})$/.exec(header[2]!)?.[1];
   const digest = /^sha256:([0-9a-f]{64})$/.exec(header[3]!)?.[1];
   const length = /^\d{1,15}$/.test(header[4]!) ? Number(header[4]) : undefined;
-  if (version === undefined || digest === undefined || length === undefined) return { status: 'unusable', reason: 'a malformed header line' };
-  if (Number(version) > maxVersion) return { status: 'unusable', reason: `written by a newer jobmeter (format v${version}; this one reads up to v${maxVersion})` };
+  if (version === undefined || digest === undefined || length === undefined)
+    return { status: 'unusable', reason: 'a malformed header line' };
+  if (Number(version) > maxVersion)
+    return {
+      status: 'unusable',
+      reason: `written by a newer jobmeter (format v${version}; this one reads up to v${maxVersion})`,
+    };
   const payload = bytes.subarray(newline + 1);
-  if (payload.length !== length) return { status: 'unusable', reason: `truncated or extended (${payload.length} bytes of payload, the header says ${length})` };
-  if (createHash('sha256').update(payload).digest('hex') !== digest) return { status: 'unusable', reason: 'its checksum does not match (corrupt)' };
+  if (payload.length !== length)
+    return {
+      status: 'unusable',
+      reason: `truncated or extended (${payload.length} bytes of payload, the header says ${length})`,
+    };
+  if (createHash('sha256').update(payload).digest('hex') !== digest)
+    return { status: 'unusable', reason: 'its checksum does not match (corrupt)' };
   return { status: 'ok', version: Number(version), payload: payload.toString('utf8') };
 }
 
@@ -145,11 +189,24 @@ export function readStateFile(path: string, kind: string, maxVersion: number, ma
  * Replaces the state file `path` with `payload` atomically (see the top of this file).
  * @throws {StateFileError} when the file would pass `maxBytes` or the write fails; the old file stays.
  */
-export async function writeStateFile(path: string, kind: string, version: number, payload: string, maxBytes: number): Promise<void> {
+export async function writeStateFile(
+  path: string,
+  kind: string,
+  version: number,
+  payload: string,
+  maxBytes: number,
+): Promise<void> {
   const body = Buffer.from(payload, 'utf8');
-  const header = Buffer.from(`${MAGIC} ${kind} v${version} sha256:${createHash('sha256').update(body).digest('hex')} ${body.length}\n`, 'latin1');
+  const header = Buffer.from(
+    `${MAGIC} ${kind} v${version} sha256:${createHash('sha256').update(body).digest('hex')} ${body.length}\n`,
+    'latin1',
+  );
   const size = header.length + body.length;
-  if (size > maxBytes) throw new StateFileError(`not written: ${size} bytes, more than the ${maxBytes} allowed`, 'too_large');
+  if (size > maxBytes)
+    throw new StateFileError(
+      `not written: ${size} bytes, more than the ${maxBytes} allowed`,
+      'too_large',
+    );
   const temp = `${path}.tmp`;
   try {
     // Made anew, never opened through a link or over a file someone else placed there (the
@@ -158,7 +215,11 @@ export async function writeStateFile(path: string, kind: string, version: number
     await unlink(temp).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     });
-    const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const file = await open(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
     try {
       // writeFile writes the whole buffer (a write may be partial), each after the last.
       await file.writeFile(header);
@@ -170,7 +231,10 @@ export async function writeStateFile(path: string, kind: string, version: number
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true }).catch(() => {});
-    throw new StateFileError(`not written (${messageOf(err)})`, (err as NodeJS.ErrnoException).code ?? 'error');
+    throw new StateFileError(
+      `not written (${messageOf(err)})`,
+      (err as NodeJS.ErrnoException).code ?? 'error',
+    );
   }
   await syncDir(join(path, '..'));
 }

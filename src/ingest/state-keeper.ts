@@ -27,13 +27,25 @@
  */
 import type { CollectionResult, MetricProducer, ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { join } from 'node:path';
-import { CHECKPOINT_VERSION, CheckpointError, decodeCheckpoint, encodeCheckpoint } from './checkpoint.ts';
+import {
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from './checkpoint.ts';
 import type { RestoreSummary } from './series-registry.ts';
 import type { IngestedPart } from '../series/collection.ts';
 import type { IngestSeries, IngestStore } from './ingest-store.ts';
 import { ConfigError } from '../errors.ts';
 import type { IngestOptions } from '../options.ts';
-import { ingestStateFileName, makeStateDir, moveAside, readStateFile, StateFileError, writeStateFile } from './state-file.ts';
+import {
+  ingestStateFileName,
+  makeStateDir,
+  moveAside,
+  readStateFile,
+  StateFileError,
+  writeStateFile,
+} from './state-file.ts';
 import { messageOf } from '../common/message-of.ts';
 
 /** How often held changes are written: the most a SIGKILL loses of delta senders' increments. */
@@ -112,7 +124,10 @@ export class StateKeeper {
   /** Writes every interval from now on, when something changed. */
   start(): void {
     if (this.#closed || this.#timer !== undefined) return;
-    this.#timer = setInterval(() => void this.save(), this.#options.intervalMillis ?? CHECKPOINT_INTERVAL_MILLIS);
+    this.#timer = setInterval(
+      () => void this.save(),
+      this.#options.intervalMillis ?? CHECKPOINT_INTERVAL_MILLIS,
+    );
     this.#timer.unref();
   }
 
@@ -150,7 +165,14 @@ export class StateKeeper {
 
   /** The store's series for a scrape (`IngestStore.collectSeries`), written before they are served as {@link producer}'s are. */
   series(): IngestSeries {
-    return { collectSeries: () => this.#served((store) => store.collectSeries(), (part: IngestedPart) => part.done(), () => {}) };
+    return {
+      collectSeries: () =>
+        this.#served(
+          (store) => store.collectSeries(),
+          (part: IngestedPart) => part.done(),
+          () => {},
+        ),
+    };
   }
 
   /** Whether `scopeMetrics` came out of {@link producer} (`IngestStore.owns`, for what it served in the store's place too). */
@@ -173,7 +195,11 @@ export class StateKeeper {
    * still running after {@link SERVE_WAIT_MILLIS}), `release` of it and `collect` of the last file
    * written instead (`heldOut` is told).
    */
-  async #served<T>(collect: (store: IngestStore) => Promise<T>, release: (result: T) => void, heldOut: (result: T) => void): Promise<T> {
+  async #served<T>(
+    collect: (store: IngestStore) => Promise<T>,
+    release: (result: T) => void,
+    heldOut: (result: T) => void,
+  ): Promise<T> {
     const changes = this.#store.changes;
     const result = await collect(this.#store);
     if (changes !== this.#written) await withinMillis(this.save(), SERVE_WAIT_MILLIS);
@@ -204,7 +230,10 @@ export class StateKeeper {
     await this.save();
     const failing = this.#failing;
     if (failing !== undefined) {
-      throw new StateFileError(`ingest state ${this.path} at shutdown: ${failing.line}; a restart restores the last checkpoint written, without what was received since`, failing.reason);
+      throw new StateFileError(
+        `ingest state ${this.path} at shutdown: ${failing.line}; a restart restores the last checkpoint written, without what was received since`,
+        failing.reason,
+      );
     }
   }
 
@@ -220,13 +249,23 @@ export class StateKeeper {
       const { summary } = read;
       this.#written = this.#store.changes;
       this.#writtenAt = Date.now();
-      const skipped = summary.skippedStreams === 0 ? '' : `; ${summary.skippedStreams} left out (past this configuration's caps or budget, or of instruments that no longer fit)`;
-      log(`ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}`);
+      const skipped =
+        summary.skippedStreams === 0
+          ? ''
+          : `; ${summary.skippedStreams} left out (past this configuration's caps or budget, or of instruments that no longer fit)`;
+      log(
+        `ingest state: restored ${summary.series} series (${summary.streams} source series, ${summary.instruments} instruments) from ${this.path}${skipped}`,
+      );
     }
   }
 
   /** The state file read into `store` (empty), as a restart reads it. */
-  #read(store: IngestStore): { status: 'missing' } | { status: 'unusable'; reason: string } | { status: 'restored'; summary: RestoreSummary } {
+  #read(
+    store: IngestStore,
+  ):
+    | { status: 'missing' }
+    | { status: 'unusable'; reason: string }
+    | { status: 'restored'; summary: RestoreSummary } {
     const read = readStateFile(this.path, KIND, CHECKPOINT_VERSION, this.#options.maxBytes);
     if (read.status !== 'ok') return read;
     let snapshot;
@@ -249,10 +288,18 @@ export class StateKeeper {
     try {
       const aside = moveAside(this.path);
       this.#unusable = undefined;
-      this.#options.log(`warning: ingest state file ${this.path} is unusable: ${reason}; moved to ${aside} (kept), starting afresh`);
+      this.#options.log(
+        `warning: ingest state file ${this.path} is unusable: ${reason}; moved to ${aside} (kept), starting afresh`,
+      );
     } catch (err) {
-      if (throws) throw new StateFileError(`not written: the unusable file cannot be moved aside (${messageOf(err)})`, (err as NodeJS.ErrnoException).code ?? 'error');
-      this.#options.log(`warning: ingest state file ${this.path} is unusable: ${reason}; starting afresh, and it is moved aside before the first checkpoint (it cannot be now: ${messageOf(err)})`);
+      if (throws)
+        throw new StateFileError(
+          `not written: the unusable file cannot be moved aside (${messageOf(err)})`,
+          (err as NodeJS.ErrnoException).code ?? 'error',
+        );
+      this.#options.log(
+        `warning: ingest state file ${this.path} is unusable: ${reason}; starting afresh, and it is moved aside before the first checkpoint (it cannot be now: ${messageOf(err)})`,
+      );
     }
   }
 
@@ -271,7 +318,9 @@ export class StateKeeper {
     this.#writtenAt = Date.now();
     this.#held = undefined;
     if (this.#failing !== undefined) {
-      this.#options.log(`ingest state written again to ${this.path} after ${this.#failing.inRow} failed writes: the ingested series are served as received again`);
+      this.#options.log(
+        `ingest state written again to ${this.path} after ${this.#failing.inRow} failed writes: the ingested series are served as received again`,
+      );
     }
     this.#failing = undefined;
   }
@@ -293,7 +342,10 @@ export class StateKeeper {
  * Where the ingest state is kept under `ingest`: nowhere when it is off (`stateDir: false`) or the
  * ingest port is 0 (a new port each start, so no sender finds the same service again).
  */
-export function stateDirOf(ingest: { readonly stateDir: string | false; readonly port: number }): string | undefined {
+export function stateDirOf(ingest: {
+  readonly stateDir: string | false;
+  readonly port: number;
+}): string | undefined {
   return ingest.stateDir === false || ingest.port === 0 ? undefined : ingest.stateDir;
 }
 
@@ -310,10 +362,20 @@ export function openIngestState(
 ): StateKeeper | undefined {
   const dir = stateDirOf(ingest);
   if (dir === undefined) {
-    if (ingest.stateDir !== false) log('ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)');
+    if (ingest.stateDir !== false)
+      log(
+        'ingest state not kept: the ingest port is 0 (a new port each start, so no sender finds the same service again)',
+      );
     return undefined;
   }
-  return StateKeeper.open(store, { dir, host: ingest.host, port: ingest.port, maxBytes: ingest.maxMemoryBytes, log, emptyStore });
+  return StateKeeper.open(store, {
+    dir,
+    host: ingest.host,
+    port: ingest.port,
+    maxBytes: ingest.maxMemoryBytes,
+    log,
+    emptyStore,
+  });
 }
 
 /**
@@ -325,7 +387,12 @@ export function openStateDir(dir: string, key: string): void {
   try {
     makeStateDir(dir);
   } catch (err) {
-    throw new ConfigError(key, dir, `a directory jobmeter can create or use, or false to keep no state file (${messageOf(err)})`, { cause: err });
+    throw new ConfigError(
+      key,
+      dir,
+      `a directory jobmeter can create or use, or false to keep no state file (${messageOf(err)})`,
+      { cause: err },
+    );
   }
 }
 

@@ -93,12 +93,29 @@ export interface StoreSettings {
 /** @throws {ConfigError} naming the option, for a value that cannot be used. */
 export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings {
   return {
-    specs: new Map((options.instruments ?? [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS]).map((s) => [s.name, s])),
-    expiryMillis: positiveMillis(options.expiryMillis ?? DEFAULT_INGEST_EXPIRY_MILLIS, 'ingest.expiryMillis'),
-    maxSeriesPerInstrument: positiveInteger(options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT, 'ingest.maxSeriesPerInstrument'),
+    specs: new Map(
+      (options.instruments ?? [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS]).map((s) => [
+        s.name,
+        s,
+      ]),
+    ),
+    expiryMillis: positiveMillis(
+      options.expiryMillis ?? DEFAULT_INGEST_EXPIRY_MILLIS,
+      'ingest.expiryMillis',
+    ),
+    maxSeriesPerInstrument: positiveInteger(
+      options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT,
+      'ingest.maxSeriesPerInstrument',
+    ),
     maxSeries: positiveInteger(options.maxSeries ?? DEFAULT_MAX_SERIES, 'ingest.maxSeries'),
-    maxInstruments: positiveInteger(options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS, 'ingest.maxInstruments'),
-    maxMemoryBytes: memoryBytes(options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES, 'ingest.maxMemoryBytes'),
+    maxInstruments: positiveInteger(
+      options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS,
+      'ingest.maxInstruments',
+    ),
+    maxMemoryBytes: memoryBytes(
+      options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES,
+      'ingest.maxMemoryBytes',
+    ),
     clock: options.clock ?? SYSTEM_CLOCK,
     exposedNames: options.exposedNames,
     reservedNames: options.reservedNames,

@@ -31,13 +31,34 @@
 import { isWhole } from '../series/carry.ts';
 import { REFUSED_METRIC } from '../domain/catalog.ts';
 import type { InstrumentSpec } from '../domain/types.ts';
-import { addExponential, MAX_EXPONENTIAL_BUCKETS, MAX_SCALE, MIN_NATIVE_SCHEMA, sumOf, type ExponentialSum } from '../common/exponential-histogram.ts';
+import {
+  addExponential,
+  MAX_EXPONENTIAL_BUCKETS,
+  MAX_SCALE,
+  MIN_NATIVE_SCHEMA,
+  sumOf,
+  type ExponentialSum,
+} from '../common/exponential-histogram.ts';
 import { MAX_ANY_VALUE_DEPTH } from '../otlp/normalize.ts';
-import type { OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint, OtlpUnreadable } from '../otlp/types.ts';
+import type {
+  OtlpExponentialHistogramPoint,
+  OtlpHistogramPoint,
+  OtlpMetric,
+  OtlpNumberPoint,
+  OtlpUnreadable,
+} from '../otlp/types.ts';
 import type { Arrival, TimeWindow } from './arrival.ts';
 import type { IngestReport, Refusal } from './ingest-report.ts';
 import { MAX_NAME_LENGTH, MAX_UNIT_LENGTH } from './input-bounds.ts';
-import { addHistogram, plus, SHAPE_OF_KIND, type HistogramAcc, type Instrument, type Shape, type StreamTable } from './series-state.ts';
+import {
+  addHistogram,
+  plus,
+  SHAPE_OF_KIND,
+  type HistogramAcc,
+  type Instrument,
+  type Shape,
+  type StreamTable,
+} from './series-state.ts';
 
 /** How number points combine: added up, replacing a running total (resets kept), or replacing a level. */
 export type NumberMode = 'delta' | 'cumulative' | 'level';
@@ -54,12 +75,20 @@ const SHAPE_WORDS: Readonly<Record<Shape, string>> = {
 export function metricRefusal(metric: OtlpMetric): Refusal | undefined {
   const data = metric.data;
   if (metric.unreadable !== undefined) return UNREADABLE[metric.unreadable];
-  if (data.type === 'summary') return { code: 'unsupported_type', text: 'Summary is not supported (use an explicit-bucket or exponential Histogram)' };
+  if (data.type === 'summary')
+    return {
+      code: 'unsupported_type',
+      text: 'Summary is not supported (use an explicit-bucket or exponential Histogram)',
+    };
   if (metric.name === '') return { code: 'no_name', text: 'a metric needs a name' };
-  if (metric.name.length > MAX_NAME_LENGTH) return { code: 'too_long', text: `a metric name longer than ${MAX_NAME_LENGTH} characters` };
-  if (metric.unit.length > MAX_UNIT_LENGTH) return { code: 'too_long', text: `a unit longer than ${MAX_UNIT_LENGTH} characters` };
-  if (metric.name === REFUSED_METRIC) return { code: 'reserved_name', text: 'the name of a jobmeter self-metric' };
-  if (data.type !== 'gauge' && data.type !== 'empty' && data.temporality === 'unspecified') return { code: 'unsupported_type', text: 'AggregationTemporality is unspecified' };
+  if (metric.name.length > MAX_NAME_LENGTH)
+    return { code: 'too_long', text: `a metric name longer than ${MAX_NAME_LENGTH} characters` };
+  if (metric.unit.length > MAX_UNIT_LENGTH)
+    return { code: 'too_long', text: `a unit longer than ${MAX_UNIT_LENGTH} characters` };
+  if (metric.name === REFUSED_METRIC)
+    return { code: 'reserved_name', text: 'the name of a jobmeter self-metric' };
+  if (data.type !== 'gauge' && data.type !== 'empty' && data.temporality === 'unspecified')
+    return { code: 'unsupported_type', text: 'AggregationTemporality is unspecified' };
   return undefined;
 }
 
@@ -74,15 +103,26 @@ export function instrumentKind(
   spec: InstrumentSpec | undefined,
 ): { readonly shape: Shape; readonly unit: string } | Refusal {
   // A canonical histogram takes the sender's kind of buckets (as a host View may choose either).
-  const specShape = spec === undefined ? undefined : SHAPE_OF_KIND[spec.kind] === 'histogram' && incoming === 'exponentialHistogram' ? incoming : SHAPE_OF_KIND[spec.kind];
+  const specShape =
+    spec === undefined
+      ? undefined
+      : SHAPE_OF_KIND[spec.kind] === 'histogram' && incoming === 'exponentialHistogram'
+        ? incoming
+        : SHAPE_OF_KIND[spec.kind];
   const shape = existing?.shape ?? specShape ?? incoming;
   if (!compatible(shape, incoming, spec !== undefined)) {
-    return { code: 'type_conflict', text: `type conflict: received ${SHAPE_WORDS[incoming]}, but it is ${SHAPE_WORDS[shape]}` };
+    return {
+      code: 'type_conflict',
+      text: `type conflict: received ${SHAPE_WORDS[incoming]}, but it is ${SHAPE_WORDS[shape]}`,
+    };
   }
   const unit = existing?.descriptor.unit ?? spec?.unit ?? metric.unit;
   // A canonical instrument may come without a unit (it is the catalog's); anything else must agree.
   if (metric.unit !== unit && !(spec !== undefined && metric.unit === '')) {
-    return { code: 'unit_conflict', text: `unit conflict: received "${metric.unit}", expected "${unit}"` };
+    return {
+      code: 'unit_conflict',
+      text: `unit conflict: received "${metric.unit}", expected "${unit}"`,
+    };
   }
   return { shape, unit };
 }
@@ -93,7 +133,11 @@ export function instrumentKind(
  */
 function compatible(shape: Shape, incoming: Shape, canonical: boolean): boolean {
   if (shape === incoming) return true;
-  return canonical && (shape === 'sum' || shape === 'gauge') && (incoming === 'sum' || incoming === 'gauge');
+  return (
+    canonical &&
+    (shape === 'sum' || shape === 'gauge') &&
+    (incoming === 'sum' || incoming === 'gauge')
+  );
 }
 
 /**
@@ -109,9 +153,14 @@ export const MAX_AHEAD_MILLIS = 10 * 60_000;
  */
 export const MIN_MAX_AGE_MILLIS = 60 * 60_000;
 
-
-const AHEAD: Refusal = { code: 'time_ahead', text: `a point time more than ${MAX_AHEAD_MILLIS / 60_000} minutes ahead of jobmeter's clock` };
-const BEFORE_START: Refusal = { code: 'time_before_start', text: 'a point time before its start time' };
+const AHEAD: Refusal = {
+  code: 'time_ahead',
+  text: `a point time more than ${MAX_AHEAD_MILLIS / 60_000} minutes ahead of jobmeter's clock`,
+};
+const BEFORE_START: Refusal = {
+  code: 'time_before_start',
+  text: 'a point time before its start time',
+};
 
 /**
  * The window around the wall clock's `now` (Unix ms) for points no older than `maxAgeMillis`: point
@@ -122,7 +171,10 @@ export function timeWindow(now: number, maxAgeMillis: number): TimeWindow {
   return {
     earliest: BigInt(Math.floor(now - maxAgeMillis)) * ms,
     latest: BigInt(Math.ceil(now + MAX_AHEAD_MILLIS)) * ms,
-    tooOld: { code: 'time_too_old', text: `a point time more than ${durationWords(maxAgeMillis)} behind jobmeter's clock` },
+    tooOld: {
+      code: 'time_too_old',
+      text: `a point time more than ${durationWords(maxAgeMillis)} behind jobmeter's clock`,
+    },
   };
 }
 
@@ -130,7 +182,10 @@ export function timeWindow(now: number, maxAgeMillis: number): TimeWindow {
  * Why a point's times are refused at `window`. A time of 0 (unset) passes, as does any start
  * time in the past: a counter's start may be years ago.
  */
-function invalidTime(point: { readonly timeUnixNano: bigint; readonly startTimeUnixNano: bigint }, window: TimeWindow): Refusal | undefined {
+function invalidTime(
+  point: { readonly timeUnixNano: bigint; readonly startTimeUnixNano: bigint },
+  window: TimeWindow,
+): Refusal | undefined {
   const time = point.timeUnixNano;
   const start = point.startTimeUnixNano;
   if (time > window.latest || start > window.latest) return AHEAD;
@@ -151,16 +206,33 @@ function durationWords(millis: number): string {
  * the Collector's receiver accepts these requests, so they are refused per point, never whole.
  */
 const UNREADABLE: Readonly<Record<OtlpUnreadable, Refusal>> = {
-  invalid_utf8: { code: 'invalid_point', text: 'a label value (an attribute value, the scope\'s name or version) that is not valid UTF-8' },
-  too_deep: { code: 'invalid_point', text: `an attribute value nested deeper than ${MAX_ANY_VALUE_DEPTH} levels` },
-  unknown_temporality: { code: 'unsupported_type', text: 'an unknown AggregationTemporality (1 delta and 2 cumulative are known)' },
+  invalid_utf8: {
+    code: 'invalid_point',
+    text: "a label value (an attribute value, the scope's name or version) that is not valid UTF-8",
+  },
+  too_deep: {
+    code: 'invalid_point',
+    text: `an attribute value nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`,
+  },
+  unknown_temporality: {
+    code: 'unsupported_type',
+    text: 'an unknown AggregationTemporality (1 delta and 2 cumulative are known)',
+  },
 };
 
 /** What makes a number point unusable on arrival `at`. */
-export function invalidNumber(point: OtlpNumberPoint, monotonic: boolean, at: Arrival): Refusal | undefined {
+export function invalidNumber(
+  point: OtlpNumberPoint,
+  monotonic: boolean,
+  at: Arrival,
+): Refusal | undefined {
   if (point.unreadable !== undefined) return UNREADABLE[point.unreadable];
   const v = point.value;
-  if (v === undefined) return { code: 'invalid_point', text: 'a data point without a value (neither asDouble nor asInt)' };
+  if (v === undefined)
+    return {
+      code: 'invalid_point',
+      text: 'a data point without a value (neither asDouble nor asInt)',
+    };
   const fault = monotonic ? counterFault(v) : undefined;
   if (fault !== undefined) return { code: 'invalid_point', text: fault };
   return invalidTime(point, at.window);
@@ -182,7 +254,9 @@ export function invalidHistogram(point: OtlpHistogramPoint, at: Arrival): Refusa
 }
 
 /** What makes an explicit-bucket point's figures unservable: checked on arrival and on restore (checkpoint.ts). */
-export function histogramFault(point: Pick<OtlpHistogramPoint, 'explicitBounds' | 'bucketCounts' | 'sum' | 'count'>): string | undefined {
+export function histogramFault(
+  point: Pick<OtlpHistogramPoint, 'explicitBounds' | 'bucketCounts' | 'sum' | 'count'>,
+): string | undefined {
   const bounds = point.explicitBounds;
   const counts = point.bucketCounts;
   if (!(counts.length === 0 && bounds.length === 0) && counts.length !== bounds.length + 1) {
@@ -193,7 +267,8 @@ export function histogramFault(point: Pick<OtlpHistogramPoint, 'explicitBounds' 
       return 'an invalid Histogram point (explicitBounds must be finite and strictly increasing)';
     }
   }
-  if (point.sum !== undefined && Number.isNaN(point.sum)) return 'an invalid Histogram point (sum is NaN)';
+  if (point.sum !== undefined && Number.isNaN(point.sum))
+    return 'an invalid Histogram point (sum is NaN)';
   // Served as is, these break the exposition: a bucket above +Inf (= count), a negative _sum
   // (OpenMetrics forbids it beside buckets, and a sender with negative observations must omit it).
   if (point.sum !== undefined && point.sum < 0) return 'an invalid Histogram point (negative sum)';
@@ -202,7 +277,8 @@ export function histogramFault(point: Pick<OtlpHistogramPoint, 'explicitBounds' 
   if (counts.length > 0) {
     let total = 0;
     for (const c of counts) total += c;
-    if (total !== point.count) return `an invalid Histogram point (bucketCounts add up to ${total}, count is ${point.count})`;
+    if (total !== point.count)
+      return `an invalid Histogram point (bucketCounts add up to ${total}, count is ${point.count})`;
   }
   return undefined;
 }
@@ -212,7 +288,10 @@ export function histogramFault(point: Pick<OtlpHistogramPoint, 'explicitBounds' 
  * too coarse for a Prometheus native histogram), a side wider than {@link MAX_EXPONENTIAL_BUCKETS},
  * counts that do not add up, a NaN, negative or infinite sum (as for explicit buckets), its time.
  */
-export function invalidExponential(point: OtlpExponentialHistogramPoint, at: Arrival): Refusal | undefined {
+export function invalidExponential(
+  point: OtlpExponentialHistogramPoint,
+  at: Arrival,
+): Refusal | undefined {
   if (point.unreadable !== undefined) return UNREADABLE[point.unreadable];
   const text = exponentialFault(point);
   return text === undefined ? invalidTime(point, at.window) : { code: 'invalid_histogram', text };
@@ -220,20 +299,32 @@ export function invalidExponential(point: OtlpExponentialHistogramPoint, at: Arr
 
 /** What makes an exponential point's figures unservable: checked on arrival and on restore (checkpoint.ts). */
 export function exponentialFault(
-  point: Pick<OtlpExponentialHistogramPoint, 'scale' | 'zeroThreshold' | 'zeroCount' | 'sum' | 'count'> & { readonly positive: { readonly bucketCounts: readonly number[] }; readonly negative: { readonly bucketCounts: readonly number[] } },
+  point: Pick<
+    OtlpExponentialHistogramPoint,
+    'scale' | 'zeroThreshold' | 'zeroCount' | 'sum' | 'count'
+  > & {
+    readonly positive: { readonly bucketCounts: readonly number[] };
+    readonly negative: { readonly bucketCounts: readonly number[] };
+  },
 ): string | undefined {
-  if (!Number.isInteger(point.scale) || point.scale < MIN_NATIVE_SCHEMA || point.scale > MAX_SCALE) return `an invalid ExponentialHistogram point (scale ${point.scale}: ${MIN_NATIVE_SCHEMA} to ${MAX_SCALE} are served)`;
+  if (!Number.isInteger(point.scale) || point.scale < MIN_NATIVE_SCHEMA || point.scale > MAX_SCALE)
+    return `an invalid ExponentialHistogram point (scale ${point.scale}: ${MIN_NATIVE_SCHEMA} to ${MAX_SCALE} are served)`;
   for (const side of [point.positive, point.negative]) {
-    if (side.bucketCounts.length > MAX_EXPONENTIAL_BUCKETS) return `an invalid ExponentialHistogram point (more than ${MAX_EXPONENTIAL_BUCKETS} buckets a side)`;
+    if (side.bucketCounts.length > MAX_EXPONENTIAL_BUCKETS)
+      return `an invalid ExponentialHistogram point (more than ${MAX_EXPONENTIAL_BUCKETS} buckets a side)`;
   }
-  if (!(point.zeroThreshold >= 0) || !Number.isFinite(point.zeroThreshold)) return 'an invalid ExponentialHistogram point (zeroThreshold must be finite and not negative)';
-  if (point.sum !== undefined && Number.isNaN(point.sum)) return 'an invalid ExponentialHistogram point (sum is NaN)';
-  if (point.sum !== undefined && point.sum < 0) return 'an invalid ExponentialHistogram point (negative sum)';
+  if (!(point.zeroThreshold >= 0) || !Number.isFinite(point.zeroThreshold))
+    return 'an invalid ExponentialHistogram point (zeroThreshold must be finite and not negative)';
+  if (point.sum !== undefined && Number.isNaN(point.sum))
+    return 'an invalid ExponentialHistogram point (sum is NaN)';
+  if (point.sum !== undefined && point.sum < 0)
+    return 'an invalid ExponentialHistogram point (negative sum)';
   if (point.sum === Infinity) return 'an invalid ExponentialHistogram point (infinite sum)';
   let total = point.zeroCount;
   for (const c of point.positive.bucketCounts) total += c;
   for (const c of point.negative.bucketCounts) total += c;
-  if (total !== point.count) return `an invalid ExponentialHistogram point (buckets add up to ${total}, count is ${point.count})`;
+  if (total !== point.count)
+    return `an invalid ExponentialHistogram point (buckets add up to ${total}, count is ${point.count})`;
   return undefined;
 }
 
@@ -241,7 +332,13 @@ export function exponentialFault(
  * Applies a number point to the stream in slot `s` of `streams` on arrival `at`, unless it is stale.
  * Returns whether the stream's value went up, or why a delta point is refused.
  */
-export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPoint, mode: NumberMode, at: Arrival): boolean | Refusal {
+export function applyNumber(
+  streams: StreamTable,
+  s: number,
+  point: OtlpNumberPoint,
+  mode: NumberMode,
+  at: Arrival,
+): boolean | Refusal {
   if (mode === 'delta') {
     const refused = placeWindow(streams, s, point, at.window.earliest);
     if (refused !== undefined) return refused;
@@ -252,7 +349,12 @@ export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPo
     streams.value[s] = before + v;
   } else {
     const instrument = streams.group[s]!.instrument;
-    if (instrument.shape === 'monotonicSum' && mode === 'cumulative' && streams.points[s]! > 0 && isWhole(before, v)) {
+    if (
+      instrument.shape === 'monotonicSum' &&
+      mode === 'cumulative' &&
+      streams.points[s]! > 0 &&
+      isWhole(before, v)
+    ) {
       // The sender's counter started over: keep what it had counted, count on from there.
       const out = streams.out[s]!;
       out.setBase(streams.series[s]!, out.base(streams.series[s]!) + before);
@@ -270,13 +372,23 @@ export function applyNumber(streams: StreamTable, s: number, point: OtlpNumberPo
  * changed its layout and the series takes the new one, its counts re-bucketed into it
  * (series-registry.ts `relayout`).
  */
-export function joinBounds(streams: StreamTable, s: number, point: OtlpHistogramPoint, report: IngestReport): 'joined' | 'refused' | 'relayout' {
+export function joinBounds(
+  streams: StreamTable,
+  s: number,
+  point: OtlpHistogramPoint,
+  report: IngestReport,
+): 'joined' | 'refused' | 'relayout' {
   const out = streams.out[s]!;
   const series = streams.series[s]!;
   const bounds = out.bounds ?? [];
   if (sameNumbers(bounds, point.explicitBounds)) return 'joined';
   if (out.first(series) !== out.last(series)) {
-    report.reject(streams.group[s]!.instrument.name, 1, 'bounds_conflict', `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${bounds.join(', ')}]`);
+    report.reject(
+      streams.group[s]!.instrument.name,
+      1,
+      'bounds_conflict',
+      `bucket boundaries [${point.explicitBounds.join(', ')}] differ from the series' [${bounds.join(', ')}]`,
+    );
     return 'refused';
   }
   return 'relayout';
@@ -286,7 +398,13 @@ export function joinBounds(streams: StreamTable, s: number, point: OtlpHistogram
  * Applies a histogram point of either kind (explicit bounds joined) to the stream in slot `s` on
  * arrival `at`, unless it is stale; returns why a delta point is refused.
  */
-export function applyHistogram(streams: StreamTable, s: number, point: OtlpHistogramPoint | OtlpExponentialHistogramPoint, delta: boolean, at: Arrival): Refusal | undefined {
+export function applyHistogram(
+  streams: StreamTable,
+  s: number,
+  point: OtlpHistogramPoint | OtlpExponentialHistogramPoint,
+  delta: boolean,
+  at: Arrival,
+): Refusal | undefined {
   if (delta) {
     const refused = placeWindow(streams, s, point, at.window.earliest);
     if (refused !== undefined) return refused;
@@ -298,13 +416,27 @@ export function applyHistogram(streams: StreamTable, s: number, point: OtlpHisto
   // An instrument's shape is the kind of every point it takes (instrumentKind).
   if (instrument.shape === 'histogram') {
     const incoming = histogramCounts(point as OtlpHistogramPoint);
-    if (wasReset(streams, s, held, incoming, delta)) out.baseAcc[series] = plus(out.baseAcc[series] as HistogramAcc | undefined, held as HistogramAcc, addHistogram);
-    streams.acc[s] = delta ? plus(held as HistogramAcc | undefined, incoming, addHistogram) : incoming;
+    if (wasReset(streams, s, held, incoming, delta))
+      out.baseAcc[series] = plus(
+        out.baseAcc[series] as HistogramAcc | undefined,
+        held as HistogramAcc,
+        addHistogram,
+      );
+    streams.acc[s] = delta
+      ? plus(held as HistogramAcc | undefined, incoming, addHistogram)
+      : incoming;
   } else {
     const p = point as OtlpExponentialHistogramPoint;
     const incoming = sumOf(p, p.zeroThreshold);
-    if (wasReset(streams, s, held, incoming, delta)) out.baseAcc[series] = plus(out.baseAcc[series] as ExponentialSum | undefined, held as ExponentialSum, addExponential);
-    streams.acc[s] = delta ? plus(held as ExponentialSum | undefined, incoming, addExponential) : incoming;
+    if (wasReset(streams, s, held, incoming, delta))
+      out.baseAcc[series] = plus(
+        out.baseAcc[series] as ExponentialSum | undefined,
+        held as ExponentialSum,
+        addExponential,
+      );
+    streams.acc[s] = delta
+      ? plus(held as ExponentialSum | undefined, incoming, addExponential)
+      : incoming;
   }
   applied(streams, s, point, at.monotonic, !delta);
   out.settle(series, streams);
@@ -313,7 +445,11 @@ export function applyHistogram(streams: StreamTable, s: number, point: OtlpHisto
 
 /** A point's counts as a stream holds them (copied: the request's arrays are not kept). */
 function histogramCounts(point: OtlpHistogramPoint): HistogramAcc {
-  return { counts: point.bucketCounts.length === 0 ? [point.count] : point.bucketCounts.slice(), sum: point.sum ?? 0, count: point.count };
+  return {
+    counts: point.bucketCounts.length === 0 ? [point.count] : point.bucketCounts.slice(),
+    sum: point.sum ?? 0,
+    count: point.count,
+  };
 }
 
 /** What an ending stream (slot `s`) leaves its series: a counter's counts stay counted while other streams keep the series alive. */
@@ -323,18 +459,42 @@ export function retire(streams: StreamTable, s: number): void {
   const shape = out.shape;
   const acc = streams.acc[s];
   if (shape === 'monotonicSum') out.setBase(series, out.base(series) + streams.value[s]!);
-  if (shape === 'histogram' && acc !== undefined) out.baseAcc[series] = plus(out.baseAcc[series] as HistogramAcc | undefined, acc as HistogramAcc, addHistogram);
-  if (shape === 'exponentialHistogram' && acc !== undefined) out.baseAcc[series] = plus(out.baseAcc[series] as ExponentialSum | undefined, acc as ExponentialSum, addExponential);
+  if (shape === 'histogram' && acc !== undefined)
+    out.baseAcc[series] = plus(
+      out.baseAcc[series] as HistogramAcc | undefined,
+      acc as HistogramAcc,
+      addHistogram,
+    );
+  if (shape === 'exponentialHistogram' && acc !== undefined)
+    out.baseAcc[series] = plus(
+      out.baseAcc[series] as ExponentialSum | undefined,
+      acc as ExponentialSum,
+      addExponential,
+    );
 }
 
 /** Whether a cumulative histogram's count went down: its sender restarted, and what it `held` goes to the series' base. */
-function wasReset(streams: StreamTable, s: number, held: { readonly count: number } | undefined, incoming: { readonly count: number }, delta: boolean): boolean {
-  return !delta && held !== undefined && streams.points[s]! > 0 && isWhole(held.count, incoming.count);
+function wasReset(
+  streams: StreamTable,
+  s: number,
+  held: { readonly count: number } | undefined,
+  incoming: { readonly count: number },
+  delta: boolean,
+): boolean {
+  return (
+    !delta && held !== undefined && streams.points[s]! > 0 && isWhole(held.count, incoming.count)
+  );
 }
 
 /** A point at or before the last one applied (a retried export, or out of order). */
-function isStale(streams: StreamTable, s: number, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, cumulative: boolean): boolean {
-  if (streams.points[s] === 0 || point.timeUnixNano === 0n || point.timeUnixNano > streams.time[s]!) return false;
+function isStale(
+  streams: StreamTable,
+  s: number,
+  point: { timeUnixNano: bigint; startTimeUnixNano: bigint },
+  cumulative: boolean,
+): boolean {
+  if (streams.points[s] === 0 || point.timeUnixNano === 0n || point.timeUnixNano > streams.time[s]!)
+    return false;
   // A cumulative point from a restarted sender may carry an earlier clock; let the reset logic see it.
   return !(cumulative && restarted(streams, s, point));
 }
@@ -347,7 +507,13 @@ function restarted(streams: StreamTable, s: number, point: { startTimeUnixNano: 
  * Records a point applied. A delta stream's time and start are its newest window's: a late window
  * moves neither (placeWindow keeps where it lies).
  */
-function applied(streams: StreamTable, s: number, point: { timeUnixNano: bigint; startTimeUnixNano: bigint }, monotonic: number, cumulative: boolean): void {
+function applied(
+  streams: StreamTable,
+  s: number,
+  point: { timeUnixNano: bigint; startTimeUnixNano: bigint },
+  monotonic: number,
+  cumulative: boolean,
+): void {
   const newer = point.timeUnixNano > streams.time[s]!;
   if (newer || (cumulative && restarted(streams, s, point))) streams.time[s] = point.timeUnixNano;
   if (newer || cumulative || streams.points[s] === 0) streams.start[s] = point.startTimeUnixNano;
@@ -362,8 +528,14 @@ function applied(streams: StreamTable, s: number, point: { timeUnixNano: bigint;
  */
 export const MAX_GAPS = 8;
 
-const REPEAT: Refusal = { code: 'delta_repeat', text: 'a delta window already counted (a retried export), or older than the windows the series keeps' };
-const OVERLAP: Refusal = { code: 'delta_overlap', text: 'a delta window that overlaps windows already counted' };
+const REPEAT: Refusal = {
+  code: 'delta_repeat',
+  text: 'a delta window already counted (a retried export), or older than the windows the series keeps',
+};
+const OVERLAP: Refusal = {
+  code: 'delta_overlap',
+  text: 'a delta window that overlaps windows already counted',
+};
 
 /**
  * Where a delta point's window (start, time] lies against the windows stream `s` has counted:
@@ -373,7 +545,12 @@ const OVERLAP: Refusal = { code: 'delta_overlap', text: 'a delta window that ove
  * ending before `earliest` are dropped: a window that fits in one is older still, and refused
  * before it gets here (invalidTime).
  */
-export function placeWindow(streams: StreamTable, s: number, point: { readonly timeUnixNano: bigint; readonly startTimeUnixNano: bigint }, earliest: bigint): Refusal | undefined {
+export function placeWindow(
+  streams: StreamTable,
+  s: number,
+  point: { readonly timeUnixNano: bigint; readonly startTimeUnixNano: bigint },
+  earliest: bigint,
+): Refusal | undefined {
   const old = streams.gaps[s];
   if (old !== undefined && old[1]! < earliest) {
     let n = 0;
@@ -383,7 +560,10 @@ export function placeWindow(streams: StreamTable, s: number, point: { readonly t
   }
   const time = point.timeUnixNano;
   if (time === 0n) return undefined;
-  const start = point.startTimeUnixNano !== 0n && point.startTimeUnixNano < time ? point.startTimeUnixNano : time - 1n;
+  const start =
+    point.startTimeUnixNano !== 0n && point.startTimeUnixNano < time
+      ? point.startTimeUnixNano
+      : time - 1n;
   const last = streams.time[s]!;
   if (streams.points[s] === 0 || last === 0n) {
     streams.from[s] = start;

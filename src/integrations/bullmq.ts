@@ -15,7 +15,13 @@
  */
 import { context } from '@opentelemetry/api';
 import { Queue, type Job, type Worker } from 'bullmq';
-import { checkOptions, errorKind, JobRuns, secondsBetween, type IntegrationOptions } from './job-runs.ts';
+import {
+  checkOptions,
+  errorKind,
+  JobRuns,
+  secondsBetween,
+  type IntegrationOptions,
+} from './job-runs.ts';
 import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
 import { depthPoll, type DepthCounts } from './queue-depth.ts';
 
@@ -52,10 +58,16 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
   const opts = checkOptions('instrumentWorker', options, 'bullmq');
   refuseSecond('instrumentWorker', worker, opts.recorder, `Worker ${JSON.stringify(worker.name)}`);
   const runs = new JobRuns(opts);
-  const taskOf = (job: Pick<Job, 'name'> | undefined): string => (opts.task === 'name' && job !== undefined ? job.name : worker.name);
+  const taskOf = (job: Pick<Job, 'name'> | undefined): string =>
+    opts.task === 'name' && job !== undefined ? job.name : worker.name;
   const idOf = (job: Job): string => job.id ?? '';
   const ownQueue = options.queue === undefined;
-  const queue = options.queue ?? new Queue(worker.name, { connection: worker.opts.connection, ...(worker.opts.prefix !== undefined && { prefix: worker.opts.prefix }) });
+  const queue =
+    options.queue ??
+    new Queue(worker.name, {
+      connection: worker.opts.connection,
+      ...(worker.opts.prefix !== undefined && { prefix: worker.opts.prefix }),
+    });
   // Our own queue's connection errors are the depth poll's to count; unheard, they would throw.
   const quiet = (): void => {};
   if (ownQueue) queue.on('error', quiet);
@@ -66,16 +78,35 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
   };
   // BullMQ emits `completed` and `failed` inside its `process` span (with bullmq-otel): the run's
   // exemplar is that span's trace, not the context `active` was emitted in.
-  const onCompleted = (job: Job): void => runs.finish(idOf(job), taskOf(job), 'success', secondsBetween(job.processedOn, job.finishedOn), context.active());
+  const onCompleted = (job: Job): void =>
+    runs.finish(
+      idOf(job),
+      taskOf(job),
+      'success',
+      secondsBetween(job.processedOn, job.finishedOn),
+      context.active(),
+    );
   const onFailed = (job: Job | undefined, error: Error): void => {
     if (job === undefined) return runs.error(errorKind(error));
     if (error?.message === RATE_LIMIT_ERROR) return;
-    runs.finish(idOf(job), taskOf(job), outcomeOf(error), secondsBetween(job.processedOn, job.finishedOn ?? Date.now()), context.active());
+    runs.finish(
+      idOf(job),
+      taskOf(job),
+      outcomeOf(error),
+      secondsBetween(job.processedOn, job.finishedOn ?? Date.now()),
+      context.active(),
+    );
   };
   const onStalled = (jobId: string): void => {
     // The stalled job ran in another worker (or this one, hung): its name and start are in Redis.
     queue.getJob(jobId).then(
-      (job) => runs.finish(jobId, taskOf(job), 'timeout', secondsBetween(job?.processedOn, Date.now()) ?? 0),
+      (job) =>
+        runs.finish(
+          jobId,
+          taskOf(job),
+          'timeout',
+          secondsBetween(job?.processedOn, Date.now()) ?? 0,
+        ),
       () => runs.finish(jobId, taskOf(undefined), 'timeout', 0),
     );
   };
@@ -89,7 +120,17 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
 
   const depth = depthPoll(opts, async (): Promise<DepthCounts> => {
     const c = await queue.getJobCounts(...COUNT_TYPES);
-    return new Map([[worker.name, { waiting: (c['waiting'] ?? 0) + (c['prioritized'] ?? 0), active: c['active'] ?? 0, delayed: c['delayed'] ?? 0, failed: c['failed'] ?? 0 }]]);
+    return new Map([
+      [
+        worker.name,
+        {
+          waiting: (c['waiting'] ?? 0) + (c['prioritized'] ?? 0),
+          active: c['active'] ?? 0,
+          delayed: c['delayed'] ?? 0,
+          failed: c['failed'] ?? 0,
+        },
+      ],
+    ]);
   });
 
   return instrumentation(

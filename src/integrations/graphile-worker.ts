@@ -13,7 +13,13 @@
  */
 import type { Job, Runner, WorkerEvents } from 'graphile-worker';
 import { ConfigError } from '../errors.ts';
-import { checkOptions, checkSchema, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
+import {
+  checkOptions,
+  checkSchema,
+  errorKind,
+  JobRuns,
+  type IntegrationOptions,
+} from './job-runs.ts';
 import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
 import { depthOfRows, depthPoll, type DepthCounts } from './queue-depth.ts';
 
@@ -50,11 +56,19 @@ from "${schema}".jobs group by task_identifier order by task_identifier limit 10
  *   const runner = await run({ pgPool, taskList: { send: async (payload) => send(payload) } });
  *   instrumentRunner(runner, { jobmeter: jm, pgPool });
  */
-export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, options: GraphileWorkerOptions): Instrumentation {
+export function instrumentRunner(
+  runner: Pick<Runner, 'events'> | WorkerEvents,
+  options: GraphileWorkerOptions,
+): Instrumentation {
   const pool = options.pgPool;
-  const opts = checkOptions('instrumentRunner', { ...options, ...(pool === undefined && { depthIntervalMillis: false }) }, 'graphile-worker');
+  const opts = checkOptions(
+    'instrumentRunner',
+    { ...options, ...(pool === undefined && { depthIntervalMillis: false }) },
+    'graphile-worker',
+  );
   const schema = checkSchema('instrumentRunner', options.schema ?? 'graphile_worker');
-  if (pool !== undefined && typeof pool.query !== 'function') throw new ConfigError('instrumentRunner.pgPool', pool, 'a pg Pool (an object with query())');
+  if (pool !== undefined && typeof pool.query !== 'function')
+    throw new ConfigError('instrumentRunner.pgPool', pool, 'a pg Pool (an object with query())');
   const events: WorkerEvents = 'events' in runner ? runner.events : runner;
   refuseSecond('instrumentRunner', events, opts.recorder, "this runner's events");
   const runs = new JobRuns(opts);
@@ -62,13 +76,18 @@ export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, 
   // An attempt is keyed by its job object: graphile-worker hands the same one to its start and end.
   const listeners = {
     'job:start': ({ job }: { job: Job }) => runs.start(job, job.task_identifier),
-    'job:success': ({ job }: { job: Job }) => runs.finish(job, job.task_identifier, 'success', undefined),
-    'job:error': ({ job }: { job: Job }) => runs.finish(job, job.task_identifier, 'failure', undefined),
+    'job:success': ({ job }: { job: Job }) =>
+      runs.finish(job, job.task_identifier, 'success', undefined),
+    'job:error': ({ job }: { job: Job }) =>
+      runs.finish(job, job.task_identifier, 'failure', undefined),
     'worker:fatalError': ({ error }: { error: unknown }) => runs.error(errorKind(error)),
     'worker:getJob:error': ({ error }: { error: unknown }) => runs.error(errorKind(error)),
     'pool:listen:error': ({ error }: { error: unknown }) => runs.error(errorKind(error)),
   };
-  const on = events as unknown as { on(e: string, f: (p: never) => void): void; off(e: string, f: (p: never) => void): void };
+  const on = events as unknown as {
+    on(e: string, f: (p: never) => void): void;
+    off(e: string, f: (p: never) => void): void;
+  };
   for (const [event, fn] of Object.entries(listeners)) on.on(event, fn);
 
   const sql = depthSql(schema);
@@ -77,7 +96,12 @@ export function instrumentRunner(runner: Pick<Runner, 'events'> | WorkerEvents, 
     return depthOfRows((await pool!.query(sql)).rows);
   });
 
-  return instrumentation(events, () => {
-    for (const [event, fn] of Object.entries(listeners)) on.off(event, fn);
-  }, runs, depth);
+  return instrumentation(
+    events,
+    () => {
+      for (const [event, fn] of Object.entries(listeners)) on.off(event, fn);
+    },
+    runs,
+    depth,
+  );
 }

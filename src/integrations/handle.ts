@@ -50,11 +50,20 @@ function instrumentedInto(recorder: Recorder): WeakSet<object> {
  */
 export function refuseSecond(call: string, target: object, recorder: Recorder, what: string): void {
   if (!INSTRUMENTED.get(recorder)?.has(target)) return;
-  throw new ConfigError(`${call}(…)`, what, `one instrumentation per object and recorder, and ${what} has one into this recorder from an earlier ${call}: keep the function that call returned (calling it removes that instrumentation; then ${call} may be called again)`);
+  throw new ConfigError(
+    `${call}(…)`,
+    what,
+    `one instrumentation per object and recorder, and ${what} has one into this recorder from an earlier ${call}: keep the function that call returned (calling it removes that instrumentation; then ${call} may be called again)`,
+  );
 }
 
 /** The function an integration returns for `target`, now instrumented into `runs`' recorder ({@link refuseSecond}); `remove` takes its listeners off. */
-export function instrumentation(target: object, remove: () => void, runs: JobRuns, depth: QueueDepthPoll | undefined): Instrumentation {
+export function instrumentation(
+  target: object,
+  remove: () => void,
+  runs: JobRuns,
+  depth: QueueDepthPoll | undefined,
+): Instrumentation {
   const objects = instrumentedInto(runs.recorder);
   objects.add(target);
   let removed = false;
@@ -68,7 +77,12 @@ export function instrumentation(target: object, remove: () => void, runs: JobRun
   }) as Instrumentation;
   const queue = (): HostSnapshot['queue'] => queueAggregates(depth?.last);
   Object.defineProperties(stop, {
-    snapshot: { value: (): HostSnapshot => ({ agentRunEvents: runs.events(), ...(queue() !== undefined && { queue: queue() }) }) },
+    snapshot: {
+      value: (): HostSnapshot => ({
+        agentRunEvents: runs.events(),
+        ...(queue() !== undefined && { queue: queue() }),
+      }),
+    },
     pollDepth: { value: () => depth?.poll() ?? Promise.resolve() },
     depthPolls: { get: () => depth?.polls ?? 0 },
   });

@@ -41,25 +41,55 @@ export interface CheckedOptions {
 }
 
 /** @throws ConfigError naming the option that is not what it should be. */
-export function checkOptions(call: string, options: IntegrationOptions, runner: string): CheckedOptions {
+export function checkOptions(
+  call: string,
+  options: IntegrationOptions,
+  runner: string,
+): CheckedOptions {
   const jm = options?.jobmeter;
-  if (jm === null || typeof jm !== 'object' || typeof jm.startRun !== 'function' || typeof jm.recordRun !== 'function') {
-    throw new ConfigError(`${call}.jobmeter`, jm, 'the instance createJobmeter() resolves to, or a recorder from createRecorder(meter)');
+  if (
+    jm === null ||
+    typeof jm !== 'object' ||
+    typeof jm.startRun !== 'function' ||
+    typeof jm.recordRun !== 'function'
+  ) {
+    throw new ConfigError(
+      `${call}.jobmeter`,
+      jm,
+      'the instance createJobmeter() resolves to, or a recorder from createRecorder(meter)',
+    );
   }
-  if (options.task !== undefined && options.task !== 'queue' && options.task !== 'name') throw new ConfigError(`${call}.task`, options.task, "'queue' or 'name'");
+  if (options.task !== undefined && options.task !== 'queue' && options.task !== 'name')
+    throw new ConfigError(`${call}.task`, options.task, "'queue' or 'name'");
   for (const key of ['kind', 'runner'] as const) {
     const v = options[key];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new ConfigError(`${call}.${key}`, v, 'a non-empty string');
+    if (v !== undefined && (typeof v !== 'string' || v === ''))
+      throw new ConfigError(`${call}.${key}`, v, 'a non-empty string');
   }
   const interval = options.depthIntervalMillis ?? DEFAULT_DEPTH_INTERVAL_MILLIS;
   if (interval !== false && !(Number.isInteger(interval) && interval >= 100)) {
-    throw new ConfigError(`${call}.depthIntervalMillis`, interval, 'an integer ≥ 100 (milliseconds), or false');
+    throw new ConfigError(
+      `${call}.depthIntervalMillis`,
+      interval,
+      'an integer ≥ 100 (milliseconds), or false',
+    );
   }
   const meter = options.meter ?? jm.meter;
   if (interval !== false && meter === undefined) {
-    throw new ConfigError(`${call}.meter`, undefined, 'the Meter the recorder was created on (createRecorder(meter) has none of its own), or depthIntervalMillis: false');
+    throw new ConfigError(
+      `${call}.meter`,
+      undefined,
+      'the Meter the recorder was created on (createRecorder(meter) has none of its own), or depthIntervalMillis: false',
+    );
   }
-  return { recorder: jm, meter, task: options.task ?? 'queue', kind: options.kind ?? 'task', runner: options.runner ?? runner, depthIntervalMillis: interval };
+  return {
+    recorder: jm,
+    meter,
+    task: options.task ?? 'queue',
+    kind: options.kind ?? 'task',
+    runner: options.runner ?? runner,
+    depthIntervalMillis: interval,
+  };
 }
 
 /**
@@ -72,7 +102,12 @@ export function checkSchema(call: string, schema: string): string {
 }
 
 /** crewshipd's journal words for a finished run. */
-const EVENT_OF: Record<Outcome, string> = { success: 'completed', failure: 'failed', cancelled: 'cancelled', timeout: 'timeout' };
+const EVENT_OF: Record<Outcome, string> = {
+  success: 'completed',
+  failure: 'failed',
+  cancelled: 'cancelled',
+  timeout: 'timeout',
+};
 
 /** The runs of one instrumented worker, by the library's job id. */
 export class JobRuns {
@@ -82,7 +117,13 @@ export class JobRuns {
   readonly #runner: string;
   readonly #open = new Map<unknown, RunHandle>();
   /** Run events since start, in crewshipd's journal words (for {@link JobRuns.events}). */
-  readonly #events: Record<string, number> = { started: 0, completed: 0, failed: 0, cancelled: 0, timeout: 0 };
+  readonly #events: Record<string, number> = {
+    started: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    timeout: 0,
+  };
 
   constructor(options: CheckedOptions) {
     this.recorder = options.recorder;
@@ -107,7 +148,13 @@ export class JobRuns {
    * The attempt `id` ended. `seconds`: the library's own duration (undefined: timed here).
    * A run not started here (before instrumenting, or in another process) is recorded as started and finished.
    */
-  finish(id: unknown, task: string, outcome: Outcome, seconds: number | undefined, context?: Context): void {
+  finish(
+    id: unknown,
+    task: string,
+    outcome: Outcome,
+    seconds: number | undefined,
+    context?: Context,
+  ): void {
     const open = this.#open.get(id);
     this.#events[EVENT_OF[outcome]]!++;
     if (open !== undefined) {
@@ -117,7 +164,14 @@ export class JobRuns {
       return;
     }
     this.#events['started']!++;
-    this.recorder.recordRun({ task, kind: this.#kind, runner: this.#runner, outcome, durationSeconds: seconds ?? 0, context });
+    this.recorder.recordRun({
+      task,
+      kind: this.#kind,
+      runner: this.#runner,
+      outcome,
+      durationSeconds: seconds ?? 0,
+      context,
+    });
   }
 
   reject(reason: string): void {
@@ -142,7 +196,10 @@ export class JobRuns {
 }
 
 /** Seconds between two of the library's millisecond timestamps, when both are there. */
-export function secondsBetween(fromMillis: number | undefined | null, toMillis: number | undefined | null): number | undefined {
+export function secondsBetween(
+  fromMillis: number | undefined | null,
+  toMillis: number | undefined | null,
+): number | undefined {
   if (typeof fromMillis !== 'number' || typeof toMillis !== 'number') return undefined;
   return Math.max(0, toMillis - fromMillis) / 1000;
 }

@@ -14,7 +14,13 @@
  * fails to start (`task:failed`) is a runner error. There is no queue, so no depth.
  */
 import type { ScheduledTask, TaskContext } from 'node-cron';
-import { checkOptions, errorKind, JobRuns, secondsBetween, type IntegrationOptions } from './job-runs.ts';
+import {
+  checkOptions,
+  errorKind,
+  JobRuns,
+  secondsBetween,
+  type IntegrationOptions,
+} from './job-runs.ts';
 import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
 
 export type { Instrumentation, IntegrationOptions };
@@ -39,7 +45,11 @@ function isTimeout(error: Error | undefined): boolean {
 
 function runnerOf(task: ScheduledTask): Runner | undefined {
   const runner = (task as { runner?: Runner }).runner;
-  return typeof runner?.beforeRun === 'function' && typeof runner.onFinished === 'function' && typeof runner.onError === 'function' ? runner : undefined;
+  return typeof runner?.beforeRun === 'function' &&
+    typeof runner.onFinished === 'function' &&
+    typeof runner.onError === 'function'
+    ? runner
+    : undefined;
 }
 
 /**
@@ -57,22 +67,40 @@ function runnerOf(task: ScheduledTask): Runner | undefined {
  *   instrumentTask(task, { jobmeter: jm });
  */
 export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): Instrumentation {
-  const opts = checkOptions('instrumentTask', { ...options, depthIntervalMillis: false }, 'node-cron');
+  const opts = checkOptions(
+    'instrumentTask',
+    { ...options, depthIntervalMillis: false },
+    'node-cron',
+  );
   const runs = new JobRuns(opts);
   const name = task.name ?? task.id;
   refuseSecond('instrumentTask', task, opts.recorder, `task ${JSON.stringify(name)}`);
   const time = (d: Date | undefined): number | undefined => d?.getTime();
-  const started = (execution: Execution | undefined): void => void runs.start(execution?.id ?? '', name);
+  const started = (execution: Execution | undefined): void =>
+    void runs.start(execution?.id ?? '', name);
   const finished = (execution: Execution | undefined): void =>
-    runs.finish(execution?.id ?? '', name, 'success', secondsBetween(time(execution?.startedAt), time(execution?.finishedAt)));
+    runs.finish(
+      execution?.id ?? '',
+      name,
+      'success',
+      secondsBetween(time(execution?.startedAt), time(execution?.finishedAt)),
+    );
   const failed = (execution: Execution | undefined, error: Error | undefined, date: Date): void =>
-    runs.finish(execution?.id ?? '', name, isTimeout(error) ? 'timeout' : 'failure', secondsBetween(time(execution?.startedAt), time(execution?.finishedAt) ?? date.getTime()));
+    runs.finish(
+      execution?.id ?? '',
+      name,
+      isTimeout(error) ? 'timeout' : 'failure',
+      secondsBetween(time(execution?.startedAt), time(execution?.finishedAt) ?? date.getTime()),
+    );
 
   const listeners: Array<[Parameters<ScheduledTask['on']>[0], Listener]> = [
     // node-cron says `overlap` whether or not it refuses; it refuses when the task has noOverlap.
-    ['execution:overlap', () => {
-      if ((task as { runner?: Runner }).runner?.noOverlap === true) runs.reject('overlap');
-    }],
+    [
+      'execution:overlap',
+      () => {
+        if ((task as { runner?: Runner }).runner?.noOverlap === true) runs.reject('overlap');
+      },
+    ],
     ['execution:missed', () => runs.reject('missed')],
     ['execution:skipped', () => runs.reject('skipped')],
     ['task:failed', (ctx) => runs.error(errorKind(ctx.error))],
@@ -83,7 +111,10 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
     listeners.push(
       ['execution:started', (ctx) => started(ctx.execution)],
       ['execution:finished', (ctx) => finished(ctx.execution)],
-      ['execution:failed', (ctx) => failed(ctx.execution, ctx.execution?.error ?? ctx.error, ctx.date)],
+      [
+        'execution:failed',
+        (ctx) => failed(ctx.execution, ctx.execution?.error ?? ctx.error, ctx.date),
+      ],
     );
   } else {
     const { beforeRun, onFinished, onError } = runner as Required<Runner>;
@@ -102,8 +133,13 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
     unhook = () => Object.assign(runner, { beforeRun, onFinished, onError });
   }
   for (const [event, fn] of listeners) task.on(event, fn);
-  return instrumentation(task, () => {
-    unhook();
-    for (const [event, fn] of listeners) task.off(event, fn);
-  }, runs, undefined);
+  return instrumentation(
+    task,
+    () => {
+      unhook();
+      for (const [event, fn] of listeners) task.off(event, fn);
+    },
+    runs,
+    undefined,
+  );
 }

@@ -14,7 +14,13 @@
  * written up to `monitorIntervalSeconds` (60 s) before, which the poll's age would not show.
  */
 import type { Job, JobResult, PgBoss, WorkHandler } from 'pg-boss';
-import { checkOptions, checkSchema, errorKind, JobRuns, type IntegrationOptions } from './job-runs.ts';
+import {
+  checkOptions,
+  checkSchema,
+  errorKind,
+  JobRuns,
+  type IntegrationOptions,
+} from './job-runs.ts';
 import { ConfigError } from '../errors.ts';
 import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
 import { depthOfRows, depthPoll, type DepthCounts } from './queue-depth.ts';
@@ -35,7 +41,11 @@ const SENDS = ['send', 'sendAfter', 'sendThrottled', 'sendDebounced'] as const;
 type Method = (...args: unknown[]) => Promise<unknown>;
 
 /** Puts `make(original)` in place of `boss[method]` on the instance; returns what puts it back. */
-function replace(boss: PgBoss, method: (typeof SENDS)[number] | 'work', make: (original: Method) => Method): () => void {
+function replace(
+  boss: PgBoss,
+  method: (typeof SENDS)[number] | 'work',
+  make: (original: Method) => Method,
+): () => void {
   const target = boss as unknown as Record<string, Method>;
   const had = Object.prototype.hasOwnProperty.call(boss, method);
   const original = target[method]!;
@@ -72,7 +82,7 @@ where q.name = any($1::text[])`;
  * object and recorder, handle.ts), or one whose `work` was called already (those handlers would record nothing).
  * @example
  *   instrumentBoss(boss, { jobmeter: jm });
- *   await boss.work('emails', async ([job]) => send(job.data));
+ *   await boss.work('emails', async (jobs) => { for (const job of jobs) await send(job.data); });
  */
 export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrumentation {
   const opts = checkOptions('instrumentBoss', options, 'pg-boss');
@@ -81,17 +91,32 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
   // The handlers of workers registered before are pg-boss's already: none of their jobs would be a run.
   const working = [...new Set(boss.getWipData().map((w) => w.name))];
   if (working.length > 0) {
-    throw new ConfigError('instrumentBoss(…)', working, 'a PgBoss with no worker yet: call instrumentBoss before boss.work(…) (these queues\' handlers are registered already and would record nothing)');
+    throw new ConfigError(
+      'instrumentBoss(…)',
+      working,
+      "a PgBoss with no worker yet: call instrumentBoss before boss.work(…) (these queues' handlers are registered already and would record nothing)",
+    );
   }
   const runs = new JobRuns(opts);
   const queues = new Set<string>(options.queues ?? []);
-  const restore = SENDS.map((method) => replace(boss, method, (send) => async function (this: PgBoss, ...args: unknown[]) {
-    const id = await send.apply(this, args);
-    if (id === null) runs.reject('throttled');
-    return id;
-  }));
+  const restore = SENDS.map((method) =>
+    replace(
+      boss,
+      method,
+      (send) =>
+        async function (this: PgBoss, ...args: unknown[]) {
+          const id = await send.apply(this, args);
+          if (id === null) runs.reject('throttled');
+          return id;
+        },
+    ),
+  );
 
-  const wrap = (name: string, handler: WorkHandler<unknown>, perJob: boolean): WorkHandler<unknown> => {
+  const wrap = (
+    name: string,
+    handler: WorkHandler<unknown>,
+    perJob: boolean,
+  ): WorkHandler<unknown> => {
     return async (jobs: Job<unknown>[], ...rest: unknown[]) => {
       const t0 = performance.now();
       const task = (job: Job<unknown>): string => (opts.task === 'name' ? job.name : name);
@@ -99,12 +124,23 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
       for (const job of jobs) runs.start(job, task(job));
       const end = (failed: (job: Job<unknown>) => boolean): void => {
         const seconds = (performance.now() - t0) / 1000;
-        for (const job of jobs) runs.finish(job, task(job), job.signal?.aborted ? 'timeout' : failed(job) ? 'failure' : 'success', seconds);
+        for (const job of jobs)
+          runs.finish(
+            job,
+            task(job),
+            job.signal?.aborted ? 'timeout' : failed(job) ? 'failure' : 'success',
+            seconds,
+          );
       };
       try {
-        const result = await (handler as (jobs: Job<unknown>[], ...rest: unknown[]) => Promise<unknown>)(jobs, ...rest);
+        const result = await (
+          handler as (jobs: Job<unknown>[], ...rest: unknown[]) => Promise<unknown>
+        )(jobs, ...rest);
         // `perJobResults`: the handler says how each job ended (JobResult[]).
-        const statuses = perJob && Array.isArray(result) ? new Map((result as JobResult[]).map((r) => [r.id, r.status])) : undefined;
+        const statuses =
+          perJob && Array.isArray(result)
+            ? new Map((result as JobResult[]).map((r) => [r.id, r.status]))
+            : undefined;
         end((job) => statuses !== undefined && statuses.get(job.id) !== 'completed');
         return result;
       } catch (error) {
@@ -115,13 +151,21 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
   };
 
   restore.push(
-    replace(boss, 'work', (work) => function (this: PgBoss, name: unknown, ...args: unknown[]) {
-      queues.add(String(name));
-      const handler = args.at(-1);
-      const perJob = args.length > 1 && (args[0] as { perJobResults?: unknown } | null)?.perJobResults === true;
-      if (typeof handler === 'function') args[args.length - 1] = wrap(String(name), handler as WorkHandler<unknown>, perJob);
-      return work.call(this, name, ...args);
-    }),
+    replace(
+      boss,
+      'work',
+      (work) =>
+        function (this: PgBoss, name: unknown, ...args: unknown[]) {
+          queues.add(String(name));
+          const handler = args.at(-1);
+          const perJob =
+            args.length > 1 &&
+            (args[0] as { perJobResults?: unknown } | null)?.perJobResults === true;
+          if (typeof handler === 'function')
+            args[args.length - 1] = wrap(String(name), handler as WorkHandler<unknown>, perJob);
+          return work.call(this, name, ...args);
+        },
+    ),
   );
   const onError = (error: Error): void => runs.error(errorKind(error));
   boss.on('error', onError);

@@ -18,9 +18,22 @@ export type DepthState = (typeof DEPTH_STATES)[number];
 /** Queue name → state → jobs in it. */
 export type DepthCounts = ReadonlyMap<string, Readonly<Partial<Record<DepthState, number>>>>;
 
-export const QUEUE_DEPTH = { name: 'jobmeter.queue.jobs', unit: '{job}', description: 'Jobs in the queue by state, as the job store last reported them.' } as const;
-export const QUEUE_POLL_FAILURES = { name: 'jobmeter.queue.poll.failures', unit: '{poll}', description: 'Queue-depth polls that failed, or were still out when the next was due.' } as const;
-export const QUEUE_POLL_AGE = { name: 'jobmeter.queue.poll.age', unit: 's', description: 'Age of the queue depth served: seconds since the read that counted it was sent to the job store.' } as const;
+export const QUEUE_DEPTH = {
+  name: 'jobmeter.queue.jobs',
+  unit: '{job}',
+  description: 'Jobs in the queue by state, as the job store last reported them.',
+} as const;
+export const QUEUE_POLL_FAILURES = {
+  name: 'jobmeter.queue.poll.failures',
+  unit: '{poll}',
+  description: 'Queue-depth polls that failed, or were still out when the next was due.',
+} as const;
+export const QUEUE_POLL_AGE = {
+  name: 'jobmeter.queue.poll.age',
+  unit: 's',
+  description:
+    'Age of the queue depth served: seconds since the read that counted it was sent to the job store.',
+} as const;
 
 /** Queues served per poller: the queues a worker or boss was given, never job data. */
 const MAX_QUEUES = 100;
@@ -44,10 +57,19 @@ export class QueueDepthPoll {
 
   constructor(meter: Meter, read: () => Promise<DepthCounts>, intervalMillis: number) {
     this.#read = read;
-    this.#age = meter.createObservableGauge(QUEUE_POLL_AGE.name, { unit: QUEUE_POLL_AGE.unit, description: QUEUE_POLL_AGE.description });
+    this.#age = meter.createObservableGauge(QUEUE_POLL_AGE.name, {
+      unit: QUEUE_POLL_AGE.unit,
+      description: QUEUE_POLL_AGE.description,
+    });
     this.#age.addCallback(this.#ageCallback);
-    this.#gauge = meter.createObservableGauge(QUEUE_DEPTH.name, { unit: QUEUE_DEPTH.unit, description: QUEUE_DEPTH.description });
-    this.#failures = meter.createCounter(QUEUE_POLL_FAILURES.name, { unit: QUEUE_POLL_FAILURES.unit, description: QUEUE_POLL_FAILURES.description });
+    this.#gauge = meter.createObservableGauge(QUEUE_DEPTH.name, {
+      unit: QUEUE_DEPTH.unit,
+      description: QUEUE_DEPTH.description,
+    });
+    this.#failures = meter.createCounter(QUEUE_POLL_FAILURES.name, {
+      unit: QUEUE_POLL_FAILURES.unit,
+      description: QUEUE_POLL_FAILURES.description,
+    });
     this.#gauge.addCallback(this.#callback);
     this.#timer = setInterval(() => void this.poll(), intervalMillis);
     this.#timer.unref();
@@ -89,7 +111,8 @@ export class QueueDepthPoll {
       if (++queues > MAX_QUEUES) break;
       for (const state of DEPTH_STATES) {
         const n = counts[state];
-        if (typeof n === 'number' && Number.isFinite(n) && n >= 0) result.observe(n, { queue, state });
+        if (typeof n === 'number' && Number.isFinite(n) && n >= 0)
+          result.observe(n, { queue, state });
       }
     }
   }
@@ -108,16 +131,33 @@ export class QueueDepthPoll {
 
 /** Depth rows as SQL gives them (`queue`, then a count per state, numbers or numeric strings). */
 export function depthOfRows(rows: readonly Record<string, unknown>[]): DepthCounts {
-  return new Map(rows.map((r) => [String(r['queue']), { waiting: Number(r['waiting']), delayed: Number(r['delayed']), active: Number(r['active']), failed: Number(r['failed']) }]));
+  return new Map(
+    rows.map((r) => [
+      String(r['queue']),
+      {
+        waiting: Number(r['waiting']),
+        delayed: Number(r['delayed']),
+        active: Number(r['active']),
+        failed: Number(r['failed']),
+      },
+    ]),
+  );
 }
 
 /** The depth poll the options ask for: none with `depthIntervalMillis: false` (checkOptions made sure a meter is there otherwise). */
-export function depthPoll(opts: CheckedOptions, read: () => Promise<DepthCounts>): QueueDepthPoll | undefined {
-  return opts.depthIntervalMillis === false || opts.meter === undefined ? undefined : new QueueDepthPoll(opts.meter, read, opts.depthIntervalMillis);
+export function depthPoll(
+  opts: CheckedOptions,
+  read: () => Promise<DepthCounts>,
+): QueueDepthPoll | undefined {
+  return opts.depthIntervalMillis === false || opts.meter === undefined
+    ? undefined
+    : new QueueDepthPoll(opts.meter, read, opts.depthIntervalMillis);
 }
 
 /** crewshipd's queue aggregates from the last poll: waiting + delayed jobs, queues with any, the biggest. */
-export function queueAggregates(counts: DepthCounts | undefined): { depth: number; groups: number; depthMax: number } | undefined {
+export function queueAggregates(
+  counts: DepthCounts | undefined,
+): { depth: number; groups: number; depthMax: number } | undefined {
   if (counts === undefined) return undefined;
   let depth = 0;
   let groups = 0;

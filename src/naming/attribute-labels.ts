@@ -24,7 +24,12 @@ function labelName(key: string): string {
  * with the same name merged into one label, their values joined with `;` in the lexicographic
  * order of the original keys. So no attribute set can give a duplicate or invalid label name.
  */
-export function renderAttributes(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>, utf8 = false): string {
+export function renderAttributes(
+  attributes: Attributes,
+  suffix: string,
+  reserved: ReadonlySet<string>,
+  utf8 = false,
+): string {
   // The usual case, in one pass as fast as plain rendering: no two keys with one name.
   const parts: string[] = [];
   const names: string[] = [];
@@ -48,7 +53,12 @@ export function renderAttributes(attributes: Attributes, suffix: string, reserve
 }
 
 /** {@link renderAttributes} when keys collide: one label per name, values joined with `;` in key order. */
-function renderMerged(attributes: Attributes, suffix: string, reserved: ReadonlySet<string>, utf8: boolean): string {
+function renderMerged(
+  attributes: Attributes,
+  suffix: string,
+  reserved: ReadonlySet<string>,
+  utf8: boolean,
+): string {
   const byName = new Map<string, Array<[string, string]>>();
   for (const key in attributes) {
     const v = attributes[key];

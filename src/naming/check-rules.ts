@@ -15,12 +15,25 @@ import type { FamilyRule } from './types.ts';
 export const RULE_TYPES: readonly FamilyRule['type'][] = ['counter', 'gauge', 'histogram', 'info'];
 
 /** Every field of a FamilyRule: another key is a typo (`zerofill`) that would be ignored. */
-const RULE_FIELDS: readonly string[] = ['instrument', 'name', 'type', 'help', 'unit', 'from', 'scale', 'labels', 'values', 'zeroFill', 'emitZero'] satisfies readonly (keyof FamilyRule)[];
+const RULE_FIELDS: readonly string[] = [
+  'instrument',
+  'name',
+  'type',
+  'help',
+  'unit',
+  'from',
+  'scale',
+  'labels',
+  'values',
+  'zeroFill',
+  'emitZero',
+] satisfies readonly (keyof FamilyRule)[];
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-const isTable = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isTable = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string';
 
 /**
@@ -30,32 +43,55 @@ const isString = (v: unknown): v is string => typeof v === 'string';
  *   a rule must list its labels that way.
  * @throws ConfigError on the first bad field.
  */
-export function checkFamilyRules(rules: unknown, builtIn: readonly FamilyRule[], key = 'profile.rules', labelsByName = false): readonly FamilyRule[] {
-  if (!Array.isArray(rules)) throw new ConfigError(key, rules, 'a list of rules ({ instrument, name, type, help, … })');
+export function checkFamilyRules(
+  rules: unknown,
+  builtIn: readonly FamilyRule[],
+  key = 'profile.rules',
+  labelsByName = false,
+): readonly FamilyRule[] {
+  if (!Array.isArray(rules))
+    throw new ConfigError(key, rules, 'a list of rules ({ instrument, name, type, help, … })');
   const families = new Map<string, FamilyRule>(builtIn.map((r) => [r.name, r]));
   rules.forEach((rule: unknown, i) => {
     const at = `${key}[${i}]`;
-    if (!isTable(rule)) throw new ConfigError(at, rule, 'a rule ({ instrument, name, type, help, … })');
+    if (!isTable(rule))
+      throw new ConfigError(at, rule, 'a rule ({ instrument, name, type, help, … })');
     for (const k of Object.keys(rule)) {
       if (RULE_FIELDS.includes(k)) continue;
       const hint = nearestKey(k, RULE_FIELDS);
-      throw new ConfigError(`${at}.${k}`, REDACTED, `a key of a rule: ${RULE_FIELDS.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`);
+      throw new ConfigError(
+        `${at}.${k}`,
+        REDACTED,
+        `a key of a rule: ${RULE_FIELDS.join(', ')}${hint === undefined ? '' : ` (did you mean ${at}.${hint}?)`}`,
+      );
     }
     const named = isString(rule.name) ? ` (rule ${rule.name})` : '';
     const fail = (field: string, expected: string): never => {
       throw new ConfigError(`${at}.${field}`, rule[field], expected + named);
     };
-    if (!isString(rule.instrument) || rule.instrument.trim() === '') fail('instrument', 'the name of the instrument the family is rendered from');
-    if (!isString(rule.name) || !METRIC_NAME.test(rule.name)) fail('name', 'a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)');
-    if (!RULE_TYPES.includes(rule.type as FamilyRule['type'])) fail('type', `one of ${RULE_TYPES.join(', ')}`);
+    if (!isString(rule.instrument) || rule.instrument.trim() === '')
+      fail('instrument', 'the name of the instrument the family is rendered from');
+    if (!isString(rule.name) || !METRIC_NAME.test(rule.name))
+      fail('name', 'a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)');
+    if (!RULE_TYPES.includes(rule.type as FamilyRule['type']))
+      fail('type', `one of ${RULE_TYPES.join(', ')}`);
     if (!isString(rule.help)) fail('help', 'a string (the # HELP text)');
     if (rule.unit !== undefined && !isString(rule.unit)) fail('unit', 'a string');
     const labels = checkLabels(rule.labels, fail);
     if (labelsByName && labels.some(([, label], j) => j > 0 && label < labels[j - 1]![1])) {
-      fail('labels', 'labels listed by name (this profile writes label pairs sorted by name, as its original does)');
+      fail(
+        'labels',
+        'labels listed by name (this profile writes label pairs sorted by name, as its original does)',
+      );
     }
-    if (rule.values !== undefined && !(isTable(rule.values) && Object.values(rule.values).every((m) => isTable(m) && Object.values(m).every(isString)))) {
-      fail('values', 'a table: attribute → { canonical value → the original\'s word }');
+    if (
+      rule.values !== undefined &&
+      !(
+        isTable(rule.values) &&
+        Object.values(rule.values).every((m) => isTable(m) && Object.values(m).every(isString))
+      )
+    ) {
+      fail('values', "a table: attribute → { canonical value → the original's word }");
     }
     if (rule.zeroFill !== undefined) {
       const labelNames = labels.map(([, label]) => label);
@@ -63,31 +99,53 @@ export function checkFamilyRules(rules: unknown, builtIn: readonly FamilyRule[],
         isTable(rule.zeroFill) &&
         rule.type !== 'histogram' &&
         labelNames.length === 1 &&
-        Object.entries(rule.zeroFill).every(([label, words]) => label === labelNames[0] && Array.isArray(words) && words.every(isString));
-      if (!ok) fail('zeroFill', 'a table { <the family\'s one label> = [words…] }, on a counter or gauge with exactly one label');
+        Object.entries(rule.zeroFill).every(
+          ([label, words]) =>
+            label === labelNames[0] && Array.isArray(words) && words.every(isString),
+        );
+      if (!ok)
+        fail(
+          'zeroFill',
+          "a table { <the family's one label> = [words…] }, on a counter or gauge with exactly one label",
+        );
     }
     const typed = rule as unknown as FamilyRule;
     const same = families.get(typed.name);
     if (same !== undefined && (same.type !== typed.type || !sameLabels(same, typed))) {
-      fail('name', `a family name not already served with another type or labels (${typed.name} is a ${same.type} with labels [${labelList(same)}])`);
+      fail(
+        'name',
+        `a family name not already served with another type or labels (${typed.name} is a ${same.type} with labels [${labelList(same)}])`,
+      );
     }
     families.set(typed.name, typed);
   });
   return rules as FamilyRule[];
 }
 
-function checkLabels(labels: unknown, fail: (field: string, expected: string) => never): readonly (readonly [string, string])[] {
+function checkLabels(
+  labels: unknown,
+  fail: (field: string, expected: string) => never,
+): readonly (readonly [string, string])[] {
   if (labels === undefined) return [];
-  const expected = 'a list of [attribute, label] pairs, label names [a-zA-Z_][a-zA-Z0-9_]* not starting with __, each once';
+  const expected =
+    'a list of [attribute, label] pairs, label names [a-zA-Z_][a-zA-Z0-9_]* not starting with __, each once';
   if (!Array.isArray(labels)) return fail('labels', expected);
   const seen = new Set<string>();
   for (const pair of labels as unknown[]) {
-    const ok = Array.isArray(pair) && pair.length === 2 && isString(pair[0]) && pair[0] !== '' && isString(pair[1]) && LABEL_NAME.test(pair[1]) && !pair[1].startsWith('__');
+    const ok =
+      Array.isArray(pair) &&
+      pair.length === 2 &&
+      isString(pair[0]) &&
+      pair[0] !== '' &&
+      isString(pair[1]) &&
+      LABEL_NAME.test(pair[1]) &&
+      !pair[1].startsWith('__');
     if (!ok || seen.has(pair[1] as string)) return fail('labels', expected);
     seen.add(pair[1] as string);
   }
   return labels as (readonly [string, string])[];
 }
 
-const labelList = (rule: FamilyRule): string => (rule.labels ?? []).map(([, label]) => label).join(', ');
+const labelList = (rule: FamilyRule): string =>
+  (rule.labels ?? []).map(([, label]) => label).join(', ');
 const sameLabels = (a: FamilyRule, b: FamilyRule): boolean => labelList(a) === labelList(b);

@@ -8,9 +8,18 @@ import type { Exemplar } from '../domain/exemplars.ts';
 import type { ExpositionExemplar, FamilyType } from '../exposition/types.ts';
 
 /** Series `i`'s start time in Unix ms: its own when the set keeps one per series (collection.ts), else the set's. */
-export function seriesStartMillis(series: { readonly startTime: HrTime; readonly startSeconds?: Float64Array; readonly startNanos?: Float64Array }, i: number): number {
+export function seriesStartMillis(
+  series: {
+    readonly startTime: HrTime;
+    readonly startSeconds?: Float64Array;
+    readonly startNanos?: Float64Array;
+  },
+  i: number,
+): number {
   const seconds = series.startSeconds;
-  return seconds === undefined ? startMillis(series.startTime) : seconds[i]! * 1000 + series.startNanos![i]! / 1e6;
+  return seconds === undefined
+    ? startMillis(series.startTime)
+    : seconds[i]! * 1000 + series.startNanos![i]! / 1e6;
 }
 
 let lastStart: HrTime | undefined;
@@ -32,28 +41,44 @@ export function pointExemplars(dp: DataPoint<unknown>): readonly Exemplar[] | un
 
 /** An exemplar as the renderers write it; `scale` as the series' values are scaled. */
 function expositionExemplar(e: Exemplar, scale: number): ExpositionExemplar {
-  return { labels: 'trace_id="' + e.traceId + '",span_id="' + e.spanId + '"', value: scaled(e.value, scale), timestamp: e.timeMillis / 1000 };
+  return {
+    labels: 'trace_id="' + e.traceId + '",span_id="' + e.spanId + '"',
+    value: scaled(e.value, scale),
+    timestamp: e.timeMillis / 1000,
+  };
 }
 
 /** A counter point's latest exemplar, rendered; undefined without one (or for other types). */
-export function counterExemplar(dp: DataPoint<unknown>, type: FamilyType, scale: number): ExpositionExemplar | undefined {
+export function counterExemplar(
+  dp: DataPoint<unknown>,
+  type: FamilyType,
+  scale: number,
+): ExpositionExemplar | undefined {
   const e = type === 'counter' ? pointExemplars(dp) : undefined;
   return e === undefined ? undefined : expositionExemplar(e[e.length - 1]!, scale);
 }
 
 /** A counter series' latest exemplar (a store's series set keeps one), rendered; undefined without one (or for other types). */
-export function seriesExemplar(e: Exemplar | undefined, type: FamilyType, scale: number): ExpositionExemplar | undefined {
+export function seriesExemplar(
+  e: Exemplar | undefined,
+  type: FamilyType,
+  scale: number,
+): ExpositionExemplar | undefined {
   return e === undefined || type !== 'counter' ? undefined : expositionExemplar(e, scale);
 }
 
-
 /** A histogram point's exemplars by bucket (the first bound ≥ value; the last slot is +Inf). */
-export function bucketExemplars(e: readonly Exemplar[], bounds: readonly number[], scale: number): (ExpositionExemplar | undefined)[] {
+export function bucketExemplars(
+  e: readonly Exemplar[],
+  bounds: readonly number[],
+  scale: number,
+): (ExpositionExemplar | undefined)[] {
   const out = new Array<ExpositionExemplar | undefined>(bounds.length + 1);
   for (const x of e) {
     let k = 0;
     while (k < bounds.length && bounds[k]! < x.value) k++;
-    if (out[k] === undefined || out[k]!.timestamp <= x.timeMillis / 1000) out[k] = expositionExemplar(x, scale);
+    if (out[k] === undefined || out[k]!.timestamp <= x.timeMillis / 1000)
+      out[k] = expositionExemplar(x, scale);
   }
   return out;
 }

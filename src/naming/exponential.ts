@@ -11,18 +11,34 @@
  */
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
 import type { NativeBuckets } from '../exposition/types.ts';
-import { addExponential, bucketBound, downscale, MAX_NATIVE_SCHEMA, MIN_NATIVE_SCHEMA, nativeSide, otelSide, type ExponentialSum } from '../common/exponential-histogram.ts';
+import {
+  addExponential,
+  bucketBound,
+  downscale,
+  MAX_NATIVE_SCHEMA,
+  MIN_NATIVE_SCHEMA,
+  nativeSide,
+  otelSide,
+  type ExponentialSum,
+} from '../common/exponential-histogram.ts';
 
 /** A histogram's native buckets, or undefined when its scale is below {@link MIN_NATIVE_SCHEMA}. */
-export function nativeBuckets(h: ExponentialHistogram, zeroThreshold = 0): NativeBuckets | undefined {
+export function nativeBuckets(
+  h: ExponentialHistogram,
+  zeroThreshold = 0,
+): NativeBuckets | undefined {
   return h.scale >= MIN_NATIVE_SCHEMA ? nativeOf(h, zeroThreshold) : undefined;
 }
 
 /** `h` in Prometheus indexing, downscaled to {@link MAX_NATIVE_SCHEMA} when finer (its scale unchecked). */
 function nativeOf(h: ExponentialHistogram, zeroThreshold: number): NativeBuckets {
   const shift = Math.max(0, h.scale - MAX_NATIVE_SCHEMA);
-  const positive = nativeSide(downscale({ offset: h.positive.offset, counts: h.positive.bucketCounts }, shift));
-  const negative = nativeSide(downscale({ offset: h.negative.offset, counts: h.negative.bucketCounts }, shift));
+  const positive = nativeSide(
+    downscale({ offset: h.positive.offset, counts: h.positive.bucketCounts }, shift),
+  );
+  const negative = nativeSide(
+    downscale({ offset: h.negative.offset, counts: h.negative.bucketCounts }, shift),
+  );
   return {
     schema: h.scale - shift,
     zeroThreshold,
@@ -67,7 +83,10 @@ export function classicBuckets(n: NativeBuckets): { bounds: number[]; counts: nu
 }
 
 /** Classic buckets of an OTel histogram of any scale (one below {@link MIN_NATIVE_SCHEMA} too), bounds times `scale`. */
-export function classicOfExponential(h: ExponentialHistogram, scale: number): { bounds: number[]; counts: number[] } {
+export function classicOfExponential(
+  h: ExponentialHistogram,
+  scale: number,
+): { bounds: number[]; counts: number[] } {
   const c = classicBuckets(nativeOf(h, 0));
   if (scale !== 1) for (let i = 0; i < c.bounds.length; i++) c.bounds[i]! *= scale;
   return c;

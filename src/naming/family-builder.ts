@@ -3,8 +3,18 @@
  * the same label string, and the finished family as the renderers take it (a RenderFamily: the
  * columns and `ascii` mark are made here, where the label strings are known).
  */
-import type { ExpositionExemplar, FamilyType, HistogramSeries, NumberSeries } from '../exposition/types.ts';
-import type { NumberColumns, RenderFamily, RenderHistogramSeries, RenderNumberFamily } from '../exposition/render-model.ts';
+import type {
+  ExpositionExemplar,
+  FamilyType,
+  HistogramSeries,
+  NumberSeries,
+} from '../exposition/types.ts';
+import type {
+  NumberColumns,
+  RenderFamily,
+  RenderHistogramSeries,
+  RenderNumberFamily,
+} from '../exposition/render-model.ts';
 import type { LabelColumn } from '../series/collection.ts';
 import { holdShape } from '../common/held-shapes.ts';
 import { addNative, classicBuckets } from './exponential.ts';
@@ -57,11 +67,30 @@ export interface FamilyBuilder {
 /** An empty family; `merges`: points may share a label set (then an index is kept); `starts`: counters keep start times. */
 export function newBuilder(family: FamilyHead, merges: boolean, starts: boolean): FamilyBuilder {
   const created = starts && family.type === 'counter' ? [] : undefined;
-  return { name: family.name, type: family.type, help: family.help, unit: family.unit, labels: [], values: [], shared: false, keyed: undefined, created, series: [], exemplars: undefined, index: merges ? new Map() : undefined, ascii: true, utf8: family.utf8 === true };
+  return {
+    name: family.name,
+    type: family.type,
+    help: family.help,
+    unit: family.unit,
+    labels: [],
+    values: [],
+    shared: false,
+    keyed: undefined,
+    created,
+    series: [],
+    exemplars: undefined,
+    index: merges ? new Map() : undefined,
+    ascii: true,
+    utf8: family.utf8 === true,
+  };
 }
 
 export function seriesCount(b: FamilyBuilder): number {
-  return b.type === 'histogram' ? b.series.length : b.keyed !== undefined ? b.values.length : b.labels.length;
+  return b.type === 'histogram'
+    ? b.series.length
+    : b.keyed !== undefined
+      ? b.values.length
+      : b.labels.length;
 }
 
 /** The family's label strings read from its keyed column into `labels` (shared), when it has one. */
@@ -74,14 +103,36 @@ export function settle(b: FamilyBuilder): void {
 
 /** The finished family. A number family's `series` objects are made only if someone reads them. */
 export function toFamily(b: FamilyBuilder): RenderFamily {
-  if (b.type === 'histogram') return { name: b.name, type: 'histogram', help: b.help, unit: b.unit, series: b.series, ascii: b.ascii, ...(b.utf8 && { utf8Names: true }) };
+  if (b.type === 'histogram')
+    return {
+      name: b.name,
+      type: 'histogram',
+      help: b.help,
+      unit: b.unit,
+      series: b.series,
+      ascii: b.ascii,
+      ...(b.utf8 && { utf8Names: true }),
+    };
   const exemplars = b.exemplars;
   const keyed = b.keyed;
   const columns: NumberColumns =
     keyed !== undefined
       ? keyedColumns(keyed, b.values)
-      : { labels: b.labels, values: b.values, ...(b.created !== undefined && { created: b.created }), ...(exemplars !== undefined && { exemplars }) };
-  const family = { name: b.name, type: b.type, help: b.help, unit: b.unit, columns, ascii: b.ascii, ...(b.utf8 && { utf8Names: true }) };
+      : {
+          labels: b.labels,
+          values: b.values,
+          ...(b.created !== undefined && { created: b.created }),
+          ...(exemplars !== undefined && { exemplars }),
+        };
+  const family = {
+    name: b.name,
+    type: b.type,
+    help: b.help,
+    unit: b.unit,
+    columns,
+    ascii: b.ascii,
+    ...(b.utf8 && { utf8Names: true }),
+  };
   Object.defineProperty(family, 'series', { get: familySeries, enumerable: true });
   rowSources.set(family, { columns, created: b.created, rows: undefined });
   return family as RenderNumberFamily;
@@ -92,7 +143,14 @@ export function toFamily(b: FamilyBuilder): RenderFamily {
  * a getter written in an object literal is a new closure per object, and the literal's hidden
  * class kept the first one (and the first family's columns) for a few collections after its scrape.
  */
-const rowSources = new WeakMap<object, { readonly columns: NumberColumns; readonly created: readonly number[] | undefined; rows: NumberSeries[] | undefined }>();
+const rowSources = new WeakMap<
+  object,
+  {
+    readonly columns: NumberColumns;
+    readonly created: readonly number[] | undefined;
+    rows: NumberSeries[] | undefined;
+  }
+>();
 
 /** A number family's `series`, made from its columns on first read. */
 function familySeries(this: object): NumberSeries[] {
@@ -101,7 +159,12 @@ function familySeries(this: object): NumberSeries[] {
   const exemplars = columns.exemplars;
   return (source.rows ??= columns.labels.map((labels, i) => {
     const exemplar = exemplars?.[i];
-    return { labels, value: columns.values[i]!, ...(created !== undefined && { created: created[i]! }), ...(exemplar !== undefined && { exemplar }) };
+    return {
+      labels,
+      value: columns.values[i]!,
+      ...(created !== undefined && { created: created[i]! }),
+      ...(exemplar !== undefined && { exemplar }),
+    };
   }));
 }
 
@@ -125,7 +188,8 @@ function keyedLabels(this: NumberColumns): readonly string[] {
 // Families and keyed columns are made at every scrape and dropped after it: one of each shape
 // toFamily makes is held, so their hidden classes are too (common/held-shapes.ts).
 for (const utf8 of [false, true]) {
-  for (const type of ['counter', 'histogram'] as const) holdShape(toFamily(newBuilder({ name: '', type, help: '', unit: '', utf8 }, false, false)));
+  for (const type of ['counter', 'histogram'] as const)
+    holdShape(toFamily(newBuilder({ name: '', type, help: '', unit: '', utf8 }, false, false)));
   const keyed = newBuilder({ name: '', type: 'counter', help: '', unit: '', utf8 }, false, false);
   keyed.keyed = { strings: [], at: () => '', keys: [], maker: keyed, nonAscii: 0 };
   holdShape(toFamily(keyed));
@@ -135,7 +199,8 @@ for (const utf8 of [false, true]) {
 export function indexOf(b: FamilyBuilder): Map<string, number> {
   settle(b);
   const index = new Map<string, number>();
-  if (b.type === 'histogram') for (let i = 0; i < b.series.length; i++) index.set(b.series[i]!.labels, i);
+  if (b.type === 'histogram')
+    for (let i = 0; i < b.series.length; i++) index.set(b.series[i]!.labels, i);
   else for (let i = 0; i < b.labels.length; i++) index.set(b.labels[i]!, i);
   return index;
 }
@@ -144,7 +209,13 @@ export function indexOf(b: FamilyBuilder): Map<string, number> {
  * Adds a series, or adds `value` to the one with these labels; `created` counts only for a family
  * that keeps start times (then the earliest wins); a counter's `exemplar`, the latest wins.
  */
-export function addNumber(out: FamilyBuilder, labels: string, value: number, created = 0, exemplar?: ExpositionExemplar): void {
+export function addNumber(
+  out: FamilyBuilder,
+  labels: string,
+  value: number,
+  created = 0,
+  exemplar?: ExpositionExemplar,
+): void {
   const values = ownValues(out);
   if (out.index !== undefined) {
     const at = out.index.get(labels);
@@ -169,7 +240,12 @@ export function addNumber(out: FamilyBuilder, labels: string, value: number, cre
  * (they may be views of a snapshot's storage, which its collection gives back after the pass),
  * unless `owned`: an array made for this family alone, taken as it is.
  */
-export function addColumns(out: FamilyBuilder, labels: readonly string[], values: ArrayLike<number>, owned = false): void {
+export function addColumns(
+  out: FamilyBuilder,
+  labels: readonly string[],
+  values: ArrayLike<number>,
+  owned = false,
+): void {
   settle(out);
   const n = labels.length;
   if (out.labels.length === 0 && out.index === undefined && out.created === undefined) {
@@ -191,8 +267,18 @@ export function addColumns(out: FamilyBuilder, labels: readonly string[], values
  * a family with no series yet that does not merge takes the column itself (no label string read),
  * so a renderer that keeps its own rendering asks only for the strings of series new to it.
  */
-export function addKeyed(out: FamilyBuilder, labels: LabelColumn, n: number, values: ArrayLike<number>): void {
-  if (out.labels.length === 0 && out.keyed === undefined && out.index === undefined && out.created === undefined) {
+export function addKeyed(
+  out: FamilyBuilder,
+  labels: LabelColumn,
+  n: number,
+  values: ArrayLike<number>,
+): void {
+  if (
+    out.labels.length === 0 &&
+    out.keyed === undefined &&
+    out.index === undefined &&
+    out.created === undefined
+  ) {
     out.keyed = labels;
     out.values = copyOf(values, n);
     return;
@@ -226,11 +312,16 @@ function setExemplar(out: FamilyBuilder, at: number, e: ExpositionExemplar): voi
 }
 
 /** The latest of two per-bucket exemplar lists (histogram series merged from several points). */
-function latestExemplars(a: HistogramSeries['exemplars'], b: HistogramSeries['exemplars']): HistogramSeries['exemplars'] {
+function latestExemplars(
+  a: HistogramSeries['exemplars'],
+  b: HistogramSeries['exemplars'],
+): HistogramSeries['exemplars'] {
   if (a === undefined) return b;
   if (b === undefined) return a;
   const out = a.slice();
-  for (let k = 0; k < b.length; k++) if (b[k] !== undefined && (out[k] === undefined || out[k]!.timestamp <= b[k]!.timestamp)) out[k] = b[k];
+  for (let k = 0; k < b.length; k++)
+    if (b[k] !== undefined && (out[k] === undefined || out[k]!.timestamp <= b[k]!.timestamp))
+      out[k] = b[k];
   return out;
 }
 
@@ -251,21 +342,52 @@ export function addHistogram(out: FamilyBuilder, series: RenderHistogramSeries):
   if (prev.native !== undefined && series.native !== undefined) {
     const native = addNative(prev.native, series.native);
     const classic = classicBuckets(native);
-    const merged = { labels, bounds: classic.bounds, counts: classic.counts, sum: prev.sum + series.sum, count: prev.count + series.count, native };
+    const merged = {
+      labels,
+      bounds: classic.bounds,
+      counts: classic.counts,
+      sum: prev.sum + series.sum,
+      count: prev.count + series.count,
+      native,
+    };
     out.series[at] = withExtras(merged, prev, series);
     return;
   }
   // Different bucket layouts cannot be summed (an exponential histogram beside an explicit one, or
   // two scaled exponential ones).
-  if (prev.bounds.length !== series.bounds.length || prev.bounds.some((b, i) => b !== series.bounds[i])) return;
+  if (
+    prev.bounds.length !== series.bounds.length ||
+    prev.bounds.some((b, i) => b !== series.bounds[i])
+  )
+    return;
   const counts = prev.counts.map((c, i) => c + (series.counts[i] ?? 0));
   const exemplars = latestExemplars(prev.exemplars, series.exemplars);
-  const merged = { labels, bounds: prev.bounds, counts, sum: prev.sum + series.sum, count: prev.count + series.count, ...(exemplars !== undefined && { exemplars }) };
+  const merged = {
+    labels,
+    bounds: prev.bounds,
+    counts,
+    sum: prev.sum + series.sum,
+    count: prev.count + series.count,
+    ...(exemplars !== undefined && { exemplars }),
+  };
   out.series[at] = withExtras(merged, prev, series);
 }
 
 /** A merged histogram series with the first one's line prefix and the earlier start time of the two. */
-function withExtras(merged: HistogramSeries, prev: RenderHistogramSeries, next: RenderHistogramSeries): RenderHistogramSeries {
-  const created = prev.created === undefined ? next.created : next.created === undefined ? prev.created : Math.min(prev.created, next.created);
-  return { ...merged, ...(prev.prefix !== undefined && { prefix: prev.prefix }), ...(created !== undefined && { created }) };
+function withExtras(
+  merged: HistogramSeries,
+  prev: RenderHistogramSeries,
+  next: RenderHistogramSeries,
+): RenderHistogramSeries {
+  const created =
+    prev.created === undefined
+      ? next.created
+      : next.created === undefined
+        ? prev.created
+        : Math.min(prev.created, next.created);
+  return {
+    ...merged,
+    ...(prev.prefix !== undefined && { prefix: prev.prefix }),
+    ...(created !== undefined && { created }),
+  };
 }

@@ -13,13 +13,19 @@ import { claimedNames } from './prometheus-names.ts';
  * test keeps the two equal): no native family may take them.
  */
 export const SCRAPE_ERRORS_FAMILY = 'jobmeter_scrape_errors_total';
-const SELF_METRIC_CLAIMS: ReadonlyArray<readonly [string, string]> = claimedNames(SCRAPE_ERRORS_FAMILY, 'counter').map((n) => [n, 'self-metric']);
+const SELF_METRIC_CLAIMS: ReadonlyArray<readonly [string, string]> = claimedNames(
+  SCRAPE_ERRORS_FAMILY,
+  'counter',
+).map((n) => [n, 'self-metric']);
 
 /**
  * Takes every name `family` claims, unless one is another family's — another name, or the same
  * name with another type (then nothing is taken). Owners are `name type`.
  */
-export function claim(claims: Map<string, string>, family: { readonly name: string; readonly type: FamilyType }): boolean {
+export function claim(
+  claims: Map<string, string>,
+  family: { readonly name: string; readonly type: FamilyType },
+): boolean {
   const names = claimedNames(family.name, family.type);
   const self = family.name + ' ' + family.type;
   for (const n of names) {

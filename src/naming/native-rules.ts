@@ -4,13 +4,25 @@
  * family of the resource.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  DataPointType,
+  type DataPoint,
+  type ExponentialHistogram,
+  type Histogram,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue, isClassicMetricName } from '../exposition/escape.ts';
 import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import { exemplarsAt } from '../series/histogram.ts';
 import { renderAttributes } from './attribute-labels.ts';
 import type { CompiledRule } from './compiled-rule.ts';
-import { counterExemplar, pointExemplars, seriesExemplar, seriesStartMillis, startMillis } from './data-points.ts';
+import {
+  counterExemplar,
+  pointExemplars,
+  seriesExemplar,
+  seriesStartMillis,
+  startMillis,
+} from './data-points.ts';
 import { addColumns, addHistogram, addKeyed, addNumber } from './family-builder.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames, prometheusName } from './prometheus-names.ts';
 import { boundsInterner, SeriesCache } from './series-cache.ts';
@@ -23,17 +35,36 @@ const NO_RESERVED: ReadonlySet<string> = new Set();
 export function renderTargetInfo(attributes: Attributes, utf8: boolean): RenderFamily {
   const labels = renderAttributes(attributes, '', NO_RESERVED, utf8);
   const series = labels === '' ? [] : [{ labels, value: 1 }];
-  return utf8 ? { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series, utf8Names: true } : { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series };
+  return utf8
+    ? {
+        name: 'target_info',
+        type: 'info',
+        help: 'Target metadata',
+        unit: '',
+        series,
+        utf8Names: true,
+      }
+    : { name: 'target_info', type: 'info', help: 'Target metadata', unit: '', series };
 }
 
 /** What a rule compiler reads of an instrument: a producer's MetricData, or a store's series set (series/collection.ts). */
-export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType'> & { readonly isMonotonic?: boolean };
+export type MetricHead = Pick<MetricData, 'descriptor' | 'dataPointType'> & {
+  readonly isMonotonic?: boolean;
+};
 
 /** What names a scope in its labels (the OTel compatibility spec's `otel_scope_*`). */
-export type ScopeHead = { readonly name: string; readonly version?: string; readonly schemaUrl?: string };
+export type ScopeHead = {
+  readonly name: string;
+  readonly version?: string;
+  readonly schemaUrl?: string;
+};
 
 /** The rules (none or one) that render `metric` of `scope` under a native profile. */
-export function compileNative(profile: NativeProfile, metric: MetricHead, scope: ScopeHead): CompiledRule[] {
+export function compileNative(
+  profile: NativeProfile,
+  metric: MetricHead,
+  scope: ScopeHead,
+): CompiledRule[] {
   let type: 'counter' | 'gauge' | 'histogram';
   switch (metric.dataPointType) {
     case DataPointType.SUM:
@@ -51,26 +82,43 @@ export function compileNative(profile: NativeProfile, metric: MetricHead, scope:
   }
   const strategy = profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY;
   const utf8 = !escapesNames(strategy);
-  const { name, unit } = prometheusName(metric.descriptor.name, metric.descriptor.unit, type, strategy, profile.unitSuffixes !== false);
+  const { name, unit } = prometheusName(
+    metric.descriptor.name,
+    metric.descriptor.unit,
+    type,
+    strategy,
+    profile.unitSuffixes !== false,
+  );
   let scopeLabels = '';
   if (profile.scopeInfo) {
     scopeLabels = 'otel_scope_name="' + escapeLabelValue(scope.name) + '"';
-    if (scope.version) scopeLabels += ',otel_scope_version="' + escapeLabelValue(scope.version) + '"';
-    if (scope.schemaUrl) scopeLabels += ',otel_scope_schema_url="' + escapeLabelValue(scope.schemaUrl) + '"';
+    if (scope.version)
+      scopeLabels += ',otel_scope_version="' + escapeLabelValue(scope.version) + '"';
+    if (scope.schemaUrl)
+      scopeLabels += ',otel_scope_schema_url="' + escapeLabelValue(scope.schemaUrl) + '"';
   }
   const reserved = new Set(['quantile']);
   if (type === 'histogram') reserved.add('le');
-  if (profile.scopeInfo) reserved.add('otel_scope_name').add('otel_scope_version').add('otel_scope_schema_url');
+  if (profile.scopeInfo)
+    reserved.add('otel_scope_name').add('otel_scope_version').add('otel_scope_schema_url');
   const cache = new SeriesCache(
     (attributes) => renderAttributes(attributes, scopeLabels, reserved, utf8),
     // A UTF-8 name's lines open differently (exposition/samples.ts sampleOpeners): no prefix kept.
-    type === 'histogram' && isClassicMetricName(name) ? (labels) => bucketLinePrefix(name, labels) : undefined,
+    type === 'histogram' && isClassicMetricName(name)
+      ? (labels) => bucketLinePrefix(name, labels)
+      : undefined,
   );
   const intern = boundsInterner();
   const starts = profile.startTimestamps === true;
   return [
     {
-      family: { name, type, help: metric.descriptor.description, unit, ...(utf8 && { utf8: true }) },
+      family: {
+        name,
+        type,
+        help: metric.descriptor.description,
+        unit,
+        ...(utf8 && { utf8: true }),
+      },
       merges: false,
       emitSeries(series, out) {
         const n = series.n;
@@ -78,14 +126,35 @@ export function compileNative(profile: NativeProfile, metric: MetricHead, scope:
         cache.trim(n);
         if (series.dataPointType === DataPointType.HISTOGRAM) {
           const strings = labels.strings;
-          for (let i = 0; i < n; i++) addHistogram(out, cache.histogramAt(i, series, strings[i]!, 1, starts ? seriesStartMillis(series, i) : undefined, exemplarsAt(series.exemplars, i, series.stride)));
-        } else if (out.created === undefined && (type !== 'counter' || series.exemplars === undefined)) {
+          for (let i = 0; i < n; i++)
+            addHistogram(
+              out,
+              cache.histogramAt(
+                i,
+                series,
+                strings[i]!,
+                1,
+                starts ? seriesStartMillis(series, i) : undefined,
+                exemplarsAt(series.exemplars, i, series.stride),
+              ),
+            );
+        } else if (
+          out.created === undefined &&
+          (type !== 'counter' || series.exemplars === undefined)
+        ) {
           // The store's label column (no string read for a renderer that keeps its rendering), and one array of values.
           addKeyed(out, labels, n, series.values);
         } else {
           const created = out.created !== undefined;
           const strings = labels.strings;
-          for (let i = 0; i < n; i++) addNumber(out, strings[i]!, series.values[i]!, created ? seriesStartMillis(series, i) : 0, seriesExemplar(series.exemplars?.[i], type, 1));
+          for (let i = 0; i < n; i++)
+            addNumber(
+              out,
+              strings[i]!,
+              series.values[i]!,
+              created ? seriesStartMillis(series, i) : 0,
+              seriesExemplar(series.exemplars?.[i], type, 1),
+            );
         }
         if (labels.nonAscii > 0) out.ascii = false;
       },
@@ -94,14 +163,38 @@ export function compileNative(profile: NativeProfile, metric: MetricHead, scope:
         if (m.dataPointType === DataPointType.HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<Histogram>;
-            addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, 1, starts ? startMillis(dp.startTime) : undefined, pointExemplars(dp)));
+            addHistogram(
+              out,
+              cache.histogram(
+                i,
+                dp.attributes,
+                intern(dp.value.buckets.boundaries),
+                dp.value,
+                1,
+                starts ? startMillis(dp.startTime) : undefined,
+                pointExemplars(dp),
+              ),
+            );
           }
         } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<ExponentialHistogram>;
-            addHistogram(out, cache.exponential(i, dp.attributes, dp.value, 1, true, starts ? startMillis(dp.startTime) : undefined));
+            addHistogram(
+              out,
+              cache.exponential(
+                i,
+                dp.attributes,
+                dp.value,
+                1,
+                true,
+                starts ? startMillis(dp.startTime) : undefined,
+              ),
+            );
           }
-        } else if (out.created === undefined && (type !== 'counter' || !points.some((dp) => pointExemplars(dp) !== undefined))) {
+        } else if (
+          out.created === undefined &&
+          (type !== 'counter' || !points.some((dp) => pointExemplars(dp) !== undefined))
+        ) {
           // As from columns: the cache's label array shared while no label changes, one array of values.
           const values = new Array<number>(points.length);
           for (let i = 0; i < points.length; i++) {
@@ -114,7 +207,13 @@ export function compileNative(profile: NativeProfile, metric: MetricHead, scope:
         } else {
           for (let i = 0; i < points.length; i++) {
             const dp = points[i] as DataPoint<number>;
-            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value, out.created === undefined ? 0 : startMillis(dp.startTime), counterExemplar(dp, type, 1));
+            addNumber(
+              out,
+              cache.labelsAt(i, dp.attributes),
+              dp.value,
+              out.created === undefined ? 0 : startMillis(dp.startTime),
+              counterExemplar(dp, type, 1),
+            );
           }
         }
         cache.trim(points.length);
@@ -123,4 +222,3 @@ export function compileNative(profile: NativeProfile, metric: MetricHead, scope:
     },
   ];
 }
-

@@ -21,15 +21,28 @@ export interface ProfileExpositionOptions {
  * @throws ConfigError naming the option: a strategy that is not one of the four, or a naming
  *   option with a legacy profile (whose names never change).
  */
-export function withExpositionOptions(profile: Profile, options: ProfileExpositionOptions): Profile {
+export function withExpositionOptions(
+  profile: Profile,
+  options: ProfileExpositionOptions,
+): Profile {
   const { startTimestamps, translationStrategy, unitSuffixes } = options;
   if (startTimestamps !== undefined) bool(startTimestamps, 'startTimestamps');
-  if (translationStrategy !== undefined) oneOf(translationStrategy, TRANSLATION_STRATEGIES, 'translationStrategy');
+  if (translationStrategy !== undefined)
+    oneOf(translationStrategy, TRANSLATION_STRATEGIES, 'translationStrategy');
   if (unitSuffixes !== undefined) bool(unitSuffixes, 'unitSuffixes');
-  for (const [key, value] of [['translationStrategy', translationStrategy], ['unitSuffixes', unitSuffixes]] as const) {
-    if (value !== undefined && profile.kind !== 'native') throw new ConfigError(key, value, `unset: the ${profile.name} profile keeps its original's names`);
+  for (const [key, value] of [
+    ['translationStrategy', translationStrategy],
+    ['unitSuffixes', unitSuffixes],
+  ] as const) {
+    if (value !== undefined && profile.kind !== 'native')
+      throw new ConfigError(
+        key,
+        value,
+        `unset: the ${profile.name} profile keeps its original's names`,
+      );
   }
-  if (startTimestamps !== true && translationStrategy === undefined && unitSuffixes !== false) return profile;
+  if (startTimestamps !== true && translationStrategy === undefined && unitSuffixes !== false)
+    return profile;
   return {
     ...profile,
     ...(startTimestamps === true && { startTimestamps: true }),

@@ -7,15 +7,41 @@
 import type { FamilyType } from '../exposition/types.ts';
 
 const UNIT_WORDS: Readonly<Record<string, string>> = {
-  d: 'days', h: 'hours', min: 'minutes', s: 'seconds', ms: 'milliseconds', us: 'microseconds', ns: 'nanoseconds',
-  By: 'bytes', KiBy: 'kibibytes', MiBy: 'mebibytes', GiBy: 'gibibytes', TiBy: 'tebibytes',
-  KBy: 'kilobytes', MBy: 'megabytes', GBy: 'gigabytes', TBy: 'terabytes',
-  m: 'meters', V: 'volts', A: 'amperes', J: 'joules', W: 'watts', g: 'grams',
-  Cel: 'celsius', Hz: 'hertz', '%': 'percent',
+  d: 'days',
+  h: 'hours',
+  min: 'minutes',
+  s: 'seconds',
+  ms: 'milliseconds',
+  us: 'microseconds',
+  ns: 'nanoseconds',
+  By: 'bytes',
+  KiBy: 'kibibytes',
+  MiBy: 'mebibytes',
+  GiBy: 'gibibytes',
+  TiBy: 'tebibytes',
+  KBy: 'kilobytes',
+  MBy: 'megabytes',
+  GBy: 'gigabytes',
+  TBy: 'terabytes',
+  m: 'meters',
+  V: 'volts',
+  A: 'amperes',
+  J: 'joules',
+  W: 'watts',
+  g: 'grams',
+  Cel: 'celsius',
+  Hz: 'hertz',
+  '%': 'percent',
 };
 
 const PER_UNIT_WORDS: Readonly<Record<string, string>> = {
-  s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week', mo: 'month', y: 'year',
+  s: 'second',
+  m: 'minute',
+  h: 'hour',
+  d: 'day',
+  w: 'week',
+  mo: 'month',
+  y: 'year',
 };
 
 /** Replaces characters outside `[a-zA-Z0-9_:]` with `_`, collapses runs of `_`, fixes a leading digit. */
@@ -107,17 +133,25 @@ export function prometheusName(
 export function claimedNames(family: string, type: FamilyType): string[] {
   switch (type) {
     case 'counter':
-      return family.endsWith('_total') ? [family, family.slice(0, -'_total'.length)] : [family, family + '_total'];
+      return family.endsWith('_total')
+        ? [family, family.slice(0, -'_total'.length)]
+        : [family, family + '_total'];
     case 'histogram':
       return [family, family + '_bucket', family + '_count', family + '_sum'];
     case 'info':
-      return family.endsWith('_info') ? [family, family.slice(0, -'_info'.length)] : [family, family + '_info'];
+      return family.endsWith('_info')
+        ? [family, family.slice(0, -'_info'.length)]
+        : [family, family + '_info'];
     default:
       return [family];
   }
 }
 
 /** The names {@link claimedNames} gives the native family of an instrument. */
-export function nativeClaimedNames(instrument: string, ucum: string, kind: 'counter' | 'gauge' | 'histogram'): string[] {
+export function nativeClaimedNames(
+  instrument: string,
+  ucum: string,
+  kind: 'counter' | 'gauge' | 'histogram',
+): string[] {
   return claimedNames(prometheusName(instrument, ucum, kind).name, kind);
 }

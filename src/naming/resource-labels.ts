@@ -16,7 +16,9 @@ export interface ResourceLabel {
 
 /** `profile`'s labels read from the resource: its `hostnameLabel`, from OpenTelemetry's `host.name`. */
 export function resourceLabels(profile: Profile): readonly ResourceLabel[] {
-  return profile.kind === 'table' && profile.hostnameLabel !== undefined ? [{ label: profile.hostnameLabel, attribute: 'host.name' }] : [];
+  return profile.kind === 'table' && profile.hostnameLabel !== undefined
+    ? [{ label: profile.hostnameLabel, attribute: 'host.name' }]
+    : [];
 }
 
 /**

@@ -93,10 +93,31 @@ export class SeriesCache {
   }
 
   /** The histogram series at position `i`: the last one when nothing changed. */
-  histogram(i: number, attributes: Attributes, bounds: readonly number[], h: Histogram, scale: number, created: number | undefined, exemplars?: readonly Exemplar[]): RenderHistogramSeries {
+  histogram(
+    i: number,
+    attributes: Attributes,
+    bounds: readonly number[],
+    h: Histogram,
+    scale: number,
+    created: number | undefined,
+    exemplars?: readonly Exemplar[],
+  ): RenderHistogramSeries {
     const counts = h.buckets.counts;
     const same = this.histograms[i] !== undefined && this.attributes[i] === attributes;
-    return this.#histogram(i, same, this.labelsAt(i, attributes), bounds, counts, 0, counts.length, (h.sum ?? 0) * scale, h.count, scale, created, exemplars);
+    return this.#histogram(
+      i,
+      same,
+      this.labelsAt(i, attributes),
+      bounds,
+      counts,
+      0,
+      counts.length,
+      (h.sum ?? 0) * scale,
+      h.count,
+      scale,
+      created,
+      exemplars,
+    );
   }
 
   /**
@@ -104,30 +125,82 @@ export class SeriesCache {
    * for it: a series never changes its attributes, so the same string is the same series. Its
    * bounds are the set's, or its own in a view of several bucket layouts (collection.ts `boundsOf`).
    */
-  histogramAt(i: number, series: CollectedSeries, labels: string, scale: number, created: number | undefined, exemplars: readonly Exemplar[] | undefined): RenderHistogramSeries {
+  histogramAt(
+    i: number,
+    series: CollectedSeries,
+    labels: string,
+    scale: number,
+    created: number | undefined,
+    exemplars: readonly Exemplar[] | undefined,
+  ): RenderHistogramSeries {
     const bounds = boundsOf(series, i);
     const prev = this.histograms[i];
     const same = prev !== undefined && prev.labels === labels;
-    return this.#histogram(i, same, labels, bounds, series.values, i * series.stride, bounds.length + 1, series.sums[i]! * scale, series.counts[i]!, scale, created, exemplars);
+    return this.#histogram(
+      i,
+      same,
+      labels,
+      bounds,
+      series.values,
+      i * series.stride,
+      bounds.length + 1,
+      series.sums[i]! * scale,
+      series.counts[i]!,
+      scale,
+      created,
+      exemplars,
+    );
   }
 
   /** The series whose bucket counts are `counts[from..from+n)`; an unchanged one is the last one, a new one gets its own copy of the counts. */
-  #histogram(i: number, same: boolean, labels: string, bounds: readonly number[], counts: ArrayLike<number>, from: number, n: number, sum: number, count: number, scale: number, created: number | undefined, exemplars: readonly Exemplar[] | undefined): RenderHistogramSeries {
+  #histogram(
+    i: number,
+    same: boolean,
+    labels: string,
+    bounds: readonly number[],
+    counts: ArrayLike<number>,
+    from: number,
+    n: number,
+    sum: number,
+    count: number,
+    scale: number,
+    created: number | undefined,
+    exemplars: readonly Exemplar[] | undefined,
+  ): RenderHistogramSeries {
     const prev = this.histograms[i];
     let prefix: string | undefined;
     // Exemplars change only with a record, which changes the counts too.
     if (same && prev !== undefined) {
-      if (prev.count === count && prev.sum === sum && prev.bounds === bounds && prev.created === created && sameCounts(prev.counts, counts, from, n)) return prev;
+      if (
+        prev.count === count &&
+        prev.sum === sum &&
+        prev.bounds === bounds &&
+        prev.created === created &&
+        sameCounts(prev.counts, counts, from, n)
+      )
+        return prev;
       prefix = prev.prefix;
     } else {
       prefix = this.#prefix?.(labels);
     }
-    const own = from === 0 && Array.isArray(counts) && counts.length === n ? (counts as readonly number[]) : countsAt(counts, from, n);
+    const own =
+      from === 0 && Array.isArray(counts) && counts.length === n
+        ? (counts as readonly number[])
+        : countsAt(counts, from, n);
     let series: RenderHistogramSeries =
       prefix === undefined && created === undefined
         ? { labels, bounds, counts: own, sum, count }
-        : { labels, bounds, counts: own, sum, count, ...(prefix !== undefined && { prefix }), ...(created !== undefined && { created }) };
-    if (exemplars !== undefined) series = { ...series, exemplars: bucketExemplars(exemplars, bounds, scale) };
+        : {
+            labels,
+            bounds,
+            counts: own,
+            sum,
+            count,
+            ...(prefix !== undefined && { prefix }),
+            ...(created !== undefined && { created }),
+          };
+    if (exemplars !== undefined)
+      series = { ...series, exemplars: bucketExemplars(exemplars, bounds, scale) };
     return (this.histograms[i] = series);
   }
 
@@ -137,7 +210,14 @@ export class SeriesCache {
    * factors other than powers of two have no native form). The last series when nothing changed,
    * its bounds array when the bucket layout did not (renderers cache `le` strings by identity).
    */
-  exponential(i: number, attributes: Attributes, h: ExponentialHistogram, scale: number, native: boolean, created: number | undefined): RenderHistogramSeries {
+  exponential(
+    i: number,
+    attributes: Attributes,
+    h: ExponentialHistogram,
+    scale: number,
+    native: boolean,
+    created: number | undefined,
+  ): RenderHistogramSeries {
     const prev = this.histograms[i];
     const same = prev !== undefined && this.attributes[i] === attributes;
     const labels = this.labelsAt(i, attributes);
@@ -145,24 +225,44 @@ export class SeriesCache {
     const buckets = nativeBuckets(h);
     const last = this.natives[i];
     this.natives[i] = buckets;
-    const classic = buckets === undefined || scale !== 1 ? classicOfExponential(h, scale) : classicBuckets(buckets);
+    const classic =
+      buckets === undefined || scale !== 1
+        ? classicOfExponential(h, scale)
+        : classicBuckets(buckets);
     let prefix: string | undefined;
     let bounds: readonly number[] = classic.bounds;
     if (same) {
       if (buckets !== undefined && last !== undefined && sameLayout(last, buckets)) {
         bounds = prev.bounds;
-        if (prev.count === h.count && prev.sum === sum && prev.created === created && sameCounts(prev.counts, classic.counts, 0, classic.counts.length)) return prev;
+        if (
+          prev.count === h.count &&
+          prev.sum === sum &&
+          prev.created === created &&
+          sameCounts(prev.counts, classic.counts, 0, classic.counts.length)
+        )
+          return prev;
       }
       prefix = prev.prefix;
     } else {
       prefix = this.#prefix?.(labels);
     }
-    const series: RenderHistogramSeries = { labels, bounds, counts: classic.counts, sum, count: h.count };
+    const series: RenderHistogramSeries = {
+      labels,
+      bounds,
+      counts: classic.counts,
+      sum,
+      count: h.count,
+    };
     const withNative = native && scale === 1 && buckets !== undefined;
     return (this.histograms[i] =
       prefix === undefined && !withNative && created === undefined
         ? series
-        : { ...series, ...(prefix !== undefined && { prefix }), ...(withNative && { native: buckets }), ...(created !== undefined && { created }) });
+        : {
+            ...series,
+            ...(prefix !== undefined && { prefix }),
+            ...(withNative && { native: buckets }),
+            ...(created !== undefined && { created }),
+          });
   }
 
   /** Drops positions past `n` (the collection had fewer points). */
@@ -196,7 +296,8 @@ function sameLayout(a: NativeBuckets, b: NativeBuckets): boolean {
     a.positiveCounts.length === b.positiveCounts.length &&
     a.negativeOffset === b.negativeOffset &&
     a.negativeCounts.length === b.negativeCounts.length &&
-    (a.zeroCount > 0 || a.negativeCounts.length > 0) === (b.zeroCount > 0 || b.negativeCounts.length > 0)
+    (a.zeroCount > 0 || a.negativeCounts.length > 0) ===
+      (b.zeroCount > 0 || b.negativeCounts.length > 0)
   );
 }
 

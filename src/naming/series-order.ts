@@ -15,7 +15,12 @@ const PAIR = /="((?:[^"\\]|\\.)*)"/g;
 function valuesOf(labels: string): Buffer[] {
   const out: Buffer[] = [];
   for (const m of labels.matchAll(PAIR)) {
-    out.push(Buffer.from(m[1]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)), 'utf8'));
+    out.push(
+      Buffer.from(
+        m[1]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)),
+        'utf8',
+      ),
+    );
   }
   return out;
 }
@@ -51,7 +56,9 @@ export function sortTableFamilies(order: FamilyBuilder[], count: number): void {
       b.series.sort((x, y) => compareByLabelValues(x.labels, y.labels));
       continue;
     }
-    const at = b.labels.map((_, i) => i).sort((x, y) => compareByLabelValues(b.labels[x]!, b.labels[y]!));
+    const at = b.labels
+      .map((_, i) => i)
+      .sort((x, y) => compareByLabelValues(b.labels[x]!, b.labels[y]!));
     const labels = at.map((i) => b.labels[i]!);
     const values = at.map((i) => b.values[i]!);
     ownValues(b).splice(0, values.length, ...values);

@@ -3,12 +3,24 @@
  * labelled and worded as the original does.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { DataPointType, type DataPoint, type ExponentialHistogram, type Histogram } from '@opentelemetry/sdk-metrics';
+import {
+  DataPointType,
+  type DataPoint,
+  type ExponentialHistogram,
+  type Histogram,
+} from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
 import { exemplarsAt } from '../series/histogram.ts';
 import type { CompiledRule } from './compiled-rule.ts';
-import { counterExemplar, pointExemplars, scaled, seriesExemplar, seriesStartMillis, startMillis } from './data-points.ts';
+import {
+  counterExemplar,
+  pointExemplars,
+  scaled,
+  seriesExemplar,
+  seriesStartMillis,
+  startMillis,
+} from './data-points.ts';
 import { addHistogram, addNumber } from './family-builder.ts';
 import { boundsInterner, SeriesCache } from './series-cache.ts';
 import type { FamilyRule } from './types.ts';
@@ -17,7 +29,11 @@ import type { FamilyRule } from './types.ts';
 const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
 
 /** `rule` compiled; `constLabels` (the hostname label, rendered) end every series' label string. */
-export function compileTableRule(rule: FamilyRule, constLabels: string, starts: boolean): CompiledRule {
+export function compileTableRule(
+  rule: FamilyRule,
+  constLabels: string,
+  starts: boolean,
+): CompiledRule {
   const pairs = rule.labels ?? [];
   const attrKeys = pairs.map(([attr]) => attr);
   const valueMaps = attrKeys.map((k) => rule.values?.[k]);
@@ -43,7 +59,10 @@ export function compileTableRule(rule: FamilyRule, constLabels: string, starts: 
     return parts.join('');
   };
   const histogramShaped = rule.type === 'histogram' && from === 'value';
-  const cache = new SeriesCache(render, histogramShaped ? (labels) => bucketLinePrefix(rule.name, labels) : undefined);
+  const cache = new SeriesCache(
+    render,
+    histogramShaped ? (labels) => bucketLinePrefix(rule.name, labels) : undefined,
+  );
   // Dropped attributes or many-to-one value words can make two points share a label set.
   const merges = true;
   const intern = boundsInterner();
@@ -60,11 +79,28 @@ export function compileTableRule(rule: FamilyRule, constLabels: string, starts: 
           const created = starts ? seriesStartMillis(series, i) : 0;
           if (from === 'sum') addNumber(out, strings[i]!, scaled(series.sums[i]!, scale), created);
           else if (from === 'count') addNumber(out, strings[i]!, series.counts[i]!, created);
-          else addHistogram(out, cache.histogramAt(i, series, strings[i]!, scale, starts ? created : undefined, exemplarsAt(series.exemplars, i, series.stride)));
+          else
+            addHistogram(
+              out,
+              cache.histogramAt(
+                i,
+                series,
+                strings[i]!,
+                scale,
+                starts ? created : undefined,
+                exemplarsAt(series.exemplars, i, series.stride),
+              ),
+            );
         }
       } else {
         for (let i = 0; i < n; i++) {
-          addNumber(out, strings[i]!, rule.type === 'info' ? 1 : scaled(series.values[i]!, scale), starts ? seriesStartMillis(series, i) : 0, seriesExemplar(series.exemplars?.[i], rule.type, scale));
+          addNumber(
+            out,
+            strings[i]!,
+            rule.type === 'info' ? 1 : scaled(series.values[i]!, scale),
+            starts ? seriesStartMillis(series, i) : 0,
+            seriesExemplar(series.exemplars?.[i], rule.type, scale),
+          );
         }
       }
       if (labels.nonAscii > 0) out.ascii = false;
@@ -75,9 +111,28 @@ export function compileTableRule(rule: FamilyRule, constLabels: string, starts: 
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<Histogram>;
           const created = starts ? startMillis(dp.startTime) : 0;
-          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale), created);
-          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
-          else addHistogram(out, cache.histogram(i, dp.attributes, intern(dp.value.buckets.boundaries), dp.value, scale, starts ? created : undefined, pointExemplars(dp)));
+          if (from === 'sum')
+            addNumber(
+              out,
+              cache.labelsAt(i, dp.attributes),
+              scaled(dp.value.sum ?? 0, scale),
+              created,
+            );
+          else if (from === 'count')
+            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
+          else
+            addHistogram(
+              out,
+              cache.histogram(
+                i,
+                dp.attributes,
+                intern(dp.value.buckets.boundaries),
+                dp.value,
+                scale,
+                starts ? created : undefined,
+                pointExemplars(dp),
+              ),
+            );
         }
       } else if (m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
         // A host View gave the instrument base-2 exponential buckets: the family keeps its name
@@ -85,14 +140,38 @@ export function compileTableRule(rule: FamilyRule, constLabels: string, starts: 
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<ExponentialHistogram>;
           const created = starts ? startMillis(dp.startTime) : 0;
-          if (from === 'sum') addNumber(out, cache.labelsAt(i, dp.attributes), scaled(dp.value.sum ?? 0, scale), created);
-          else if (from === 'count') addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
-          else addHistogram(out, cache.exponential(i, dp.attributes, dp.value, scale, true, starts ? created : undefined));
+          if (from === 'sum')
+            addNumber(
+              out,
+              cache.labelsAt(i, dp.attributes),
+              scaled(dp.value.sum ?? 0, scale),
+              created,
+            );
+          else if (from === 'count')
+            addNumber(out, cache.labelsAt(i, dp.attributes), dp.value.count, created);
+          else
+            addHistogram(
+              out,
+              cache.exponential(
+                i,
+                dp.attributes,
+                dp.value,
+                scale,
+                true,
+                starts ? created : undefined,
+              ),
+            );
         }
       } else {
         for (let i = 0; i < points.length; i++) {
           const dp = points[i] as DataPoint<number>;
-          addNumber(out, cache.labelsAt(i, dp.attributes), rule.type === 'info' ? 1 : scaled(dp.value, scale), out.created === undefined ? 0 : startMillis(dp.startTime), counterExemplar(dp, rule.type, scale));
+          addNumber(
+            out,
+            cache.labelsAt(i, dp.attributes),
+            rule.type === 'info' ? 1 : scaled(dp.value, scale),
+            out.created === undefined ? 0 : startMillis(dp.startTime),
+            counterExemplar(dp, rule.type, scale),
+          );
         }
       }
       cache.trim(points.length);
@@ -100,4 +179,3 @@ export function compileTableRule(rule: FamilyRule, constLabels: string, starts: 
     },
   };
 }
-

@@ -11,14 +11,30 @@ import { diag, type Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ServedTotals } from '../series/carry.ts';
-import { isMetricData, metricsCollection, type CollectedSeries, type Collection } from '../series/collection.ts';
+import {
+  isMetricData,
+  metricsCollection,
+  type CollectedSeries,
+  type Collection,
+} from '../series/collection.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import type { RenderFamily } from '../exposition/render-model.ts';
 import type { CompiledRule } from './compiled-rule.ts';
-import { indexOf, newBuilder, seriesCount, toFamily, type FamilyBuilder } from './family-builder.ts';
+import {
+  indexOf,
+  newBuilder,
+  seriesCount,
+  toFamily,
+  type FamilyBuilder,
+} from './family-builder.ts';
 import { claim, newClaims } from './name-claims.ts';
-import { compileNative, renderTargetInfo, type MetricHead, type ScopeHead } from './native-rules.ts';
+import {
+  compileNative,
+  renderTargetInfo,
+  type MetricHead,
+  type ScopeHead,
+} from './native-rules.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, escapesNames } from './prometheus-names.ts';
 import { sortTableFamilies } from './series-order.ts';
 import { compileTableRule } from './table-rules.ts';
@@ -34,7 +50,10 @@ export interface Namer {
    * instrument holds at most 10 000 series, so one step stays short). The collection must not change meanwhile (a
    * collection is a snapshot). @default sliceMillis SLICE_MILLIS
    */
-  toFamiliesSliced(collection: Collection | ResourceMetrics, sliceMillis?: number): Promise<RenderFamily[]>;
+  toFamiliesSliced(
+    collection: Collection | ResourceMetrics,
+    sliceMillis?: number,
+  ): Promise<RenderFamily[]>;
   /** Compiled rules held (one per scope × instrument seen in the last two passes): for tests and diagnostics. */
   readonly compiledCount: number;
 }
@@ -59,7 +78,12 @@ export interface NamerOptions {
 }
 
 /** How a legacy profile renders a host instrument it has no rule for. */
-const HOST_NATIVE: NativeProfile = { kind: 'native', name: 'otel', format: 'negotiate', scopeInfo: false };
+const HOST_NATIVE: NativeProfile = {
+  kind: 'native',
+  name: 'otel',
+  format: 'negotiate',
+  scopeInfo: false,
+};
 
 export function createNamer(profile: Profile, options: NamerOptions = {}): Namer {
   // Compiled rules by scope + instrument, with the pass that last used them. An entry not used by
@@ -76,7 +100,10 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   // their order (zero-filled where they say so) ahead of anything else.
   const seeded: readonly FamilyRule[] = profile.rules ?? [];
   const ruleMap = groupRules(seeded);
-  const zeroFill = seeded.length > 0 ? new ZeroFill(seeded, constLabels, options.totals ?? new ServedTotals()) : undefined;
+  const zeroFill =
+    seeded.length > 0
+      ? new ZeroFill(seeded, constLabels, options.totals ?? new ServedTotals())
+      : undefined;
   const sorted = profile.kind === 'table' && profile.order === 'sorted';
   const tableFamilies = new Set(seeded.map((r) => r.name)).size;
   const hostNative = profile.kind === 'table' && options.hostInstruments === 'native';
@@ -88,7 +115,12 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     const named = ruleMap.get(metric.descriptor.name);
     if (named !== undefined) return named.map((r) => compileTableRule(r, constLabels, starts));
     if (profile.kind === 'native') return compileNative(profile, metric, scope);
-    if (hostNative && !own.has(metric.descriptor.name)) return compileNative(starts ? { ...HOST_NATIVE, startTimestamps: true } : HOST_NATIVE, metric, scope);
+    if (hostNative && !own.has(metric.descriptor.name))
+      return compileNative(
+        starts ? { ...HOST_NATIVE, startTimestamps: true } : HOST_NATIVE,
+        metric,
+        scope,
+      );
     return [];
   };
   let targetInfo: { attributes: Attributes; family: RenderFamily } | undefined;
@@ -107,14 +139,25 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         if (builders.has(rule.name)) continue;
         // The host's own rules on the native profile claim their names like any native family.
         if (claims !== undefined && !claim(claims, { name: rule.name, type: rule.type })) continue;
-        const builder = newBuilder({ name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' }, true, starts);
+        const builder = newBuilder(
+          { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
+          true,
+          starts,
+        );
         builders.set(rule.name, builder);
         order.push(builder);
       }
     }
     if (profile.kind === 'native' && profile.scopeInfo) {
       const attributes = c.resource.attributes;
-      if (targetInfo?.attributes !== attributes) targetInfo = { attributes, family: renderTargetInfo(attributes, !escapesNames(profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY)) };
+      if (targetInfo?.attributes !== attributes)
+        targetInfo = {
+          attributes,
+          family: renderTargetInfo(
+            attributes,
+            !escapesNames(profile.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY),
+          ),
+        };
       if (targetInfo.family.series.length > 0) {
         info = targetInfo.family;
         claim(claims!, info);
@@ -122,7 +165,14 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     }
     /** The compiled rules of an instrument, each with the builder of its family (undefined: not served). */
     const ruled = (metric: MetricHead, scope: ScopeHead): Array<[CompiledRule, FamilyBuilder]> => {
-      const key = scope.name + '\0' + (scope.version ?? '') + '\0' + (scope.schemaUrl ?? '') + '\0' + metric.descriptor.name;
+      const key =
+        scope.name +
+        '\0' +
+        (scope.version ?? '') +
+        '\0' +
+        (scope.schemaUrl ?? '') +
+        '\0' +
+        metric.descriptor.name;
       let entry = compiled.get(key);
       if (entry === undefined) {
         entry = { rules: compile(metric, scope), pass: current };
@@ -147,7 +197,9 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
             const clash = `${metric.descriptor.name}\0${rule.family.name}`;
             if (!clashes.has(clash)) {
               clashes.add(clash);
-              diag.warn(`jobmeter: ${metric.descriptor.name} is not served: its family ${rule.family.name} would be a ${rule.family.type}, and the ${builder.type} of that name is already served`);
+              diag.warn(
+                `jobmeter: ${metric.descriptor.name} is not served: its family ${rule.family.name} would be a ${rule.family.type}, and the ${builder.type} of that name is already served`,
+              );
             }
             continue;
           }

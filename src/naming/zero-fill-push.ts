@@ -17,7 +17,14 @@
  */
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
-import { AggregationTemporality, DataPointType, type DataPoint, type MetricData, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type MetricData,
+  type ResourceMetrics,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { OTHER, type AttributeSpec, type InstrumentSpec } from '../domain/types.ts';
 import type { FamilyRule, TableProfile } from './types.ts';
 
@@ -53,7 +60,11 @@ export interface PushZeroFillOptions {
 export type PushZeroFill = (rm: ResourceMetrics) => ResourceMetrics;
 
 /** A canonical value → the profile's word: the closed set's `other` fold, then the rule's words; undefined where the set drops it. */
-function wordOf(spec: AttributeSpec | undefined, words: Readonly<Record<string, string>> | undefined, value: string): string | undefined {
+function wordOf(
+  spec: AttributeSpec | undefined,
+  words: Readonly<Record<string, string>> | undefined,
+  value: string,
+): string | undefined {
   let v = value;
   if (spec?.values !== undefined && !spec.values.includes(v)) {
     if (spec.outside === 'drop') return undefined;
@@ -66,19 +77,33 @@ function wordOf(spec: AttributeSpec | undefined, words: Readonly<Record<string, 
  * The canonical value written `word`: itself where the profile keeps it, else the first its words
  * map to it; undefined when none is (a host's rule may fill a word nothing is written as).
  */
-function canonicalOf(spec: AttributeSpec | undefined, words: Readonly<Record<string, string>> | undefined, word: string): string | undefined {
+function canonicalOf(
+  spec: AttributeSpec | undefined,
+  words: Readonly<Record<string, string>> | undefined,
+  word: string,
+): string | undefined {
   return [word, ...Object.keys(words ?? {})].find((c) => wordOf(spec, words, c) === word);
 }
 
 /** Whether the Collector's `filter/vocabulary` keeps a point: the profile's vocabularies and the spec's `outside: 'drop'` sets. */
-function survivor(profile: TableProfile, spec: InstrumentSpec | undefined): (attributes: Attributes) => boolean {
+function survivor(
+  profile: TableProfile,
+  spec: InstrumentSpec | undefined,
+): (attributes: Attributes) => boolean {
   const closed: [string, readonly string[]][] = Object.entries(profile.vocabularies ?? {});
-  for (const a of spec?.attributes ?? []) if (a.values !== undefined && a.outside === 'drop') closed.push([a.key, a.values]);
-  return (attributes) => closed.every(([key, values]) => attributes[key] === undefined || values.includes(String(attributes[key])));
+  for (const a of spec?.attributes ?? [])
+    if (a.values !== undefined && a.outside === 'drop') closed.push([a.key, a.values]);
+  return (attributes) =>
+    closed.every(
+      ([key, values]) => attributes[key] === undefined || values.includes(String(attributes[key])),
+    );
 }
 
 /** The table's zero-filled series, in canonical form (one per instrument and attribute value; a word no value is written as has none). */
-function zeroSeries(profile: TableProfile, specs: ReadonlyMap<string, InstrumentSpec>): ZeroSeries[] {
+function zeroSeries(
+  profile: TableProfile,
+  specs: ReadonlyMap<string, InstrumentSpec>,
+): ZeroSeries[] {
   const out = new Map<string, ZeroSeries>();
   for (const rule of profile.rules) {
     if (rule.type === 'histogram') continue;
@@ -86,7 +111,12 @@ function zeroSeries(profile: TableProfile, specs: ReadonlyMap<string, Instrument
     const survives = survivor(profile, spec);
     if (rule.emitZero === true) {
       const id = rule.instrument;
-      out.set(id, { id, instrument: rule.instrument, attributes: Object.freeze({}), coveredBy: survives });
+      out.set(id, {
+        id,
+        instrument: rule.instrument,
+        attributes: Object.freeze({}),
+        coveredBy: survives,
+      });
     }
     for (const [label, words] of Object.entries(rule.zeroFill ?? {})) {
       const key = rule.labels?.find(([, l]) => l === label)?.[0];
@@ -99,36 +129,73 @@ function zeroSeries(profile: TableProfile, specs: ReadonlyMap<string, Instrument
         if (value === undefined) continue;
         const id = `${rule.instrument}\0${key}\0${value}`;
         const coveredBy = (attributes: Attributes): boolean =>
-          attributes[key] !== undefined && survives(attributes) && wordOf(attribute, map, String(attributes[key])) === word;
-        out.set(id, { id, instrument: rule.instrument, attributes: Object.freeze({ [key]: value }), coveredBy });
+          attributes[key] !== undefined &&
+          survives(attributes) &&
+          wordOf(attribute, map, String(attributes[key])) === word;
+        out.set(id, {
+          id,
+          instrument: rule.instrument,
+          attributes: Object.freeze({ [key]: value }),
+          coveredBy,
+        });
       }
     }
   }
   return [...out.values()];
 }
 
-function shapeOf(instrument: string, specs: ReadonlyMap<string, InstrumentSpec>, rules: readonly FamilyRule[]): Shape {
+function shapeOf(
+  instrument: string,
+  specs: ReadonlyMap<string, InstrumentSpec>,
+  rules: readonly FamilyRule[],
+): Shape {
   const kind = specs.get(instrument)?.kind;
-  if (kind === 'histogram') return { type: DataPointType.HISTOGRAM, monotonic: true, preferred: true };
-  if (kind === 'counter' || kind === 'observableCounter') return { type: DataPointType.SUM, monotonic: true, preferred: true };
-  if (kind === 'upDownCounter' || kind === 'observableUpDownCounter') return { type: DataPointType.SUM, monotonic: false, preferred: false };
+  if (kind === 'histogram')
+    return { type: DataPointType.HISTOGRAM, monotonic: true, preferred: true };
+  if (kind === 'counter' || kind === 'observableCounter')
+    return { type: DataPointType.SUM, monotonic: true, preferred: true };
+  if (kind === 'upDownCounter' || kind === 'observableUpDownCounter')
+    return { type: DataPointType.SUM, monotonic: false, preferred: false };
   if (kind !== undefined) return { type: DataPointType.GAUGE, monotonic: false, preferred: false };
   // An instrument no spec describes (a host's rule): as its rule reads it.
   const rule = rules.find((r) => r.instrument === instrument)!;
-  if (rule.from === 'sum' || rule.from === 'count') return { type: DataPointType.HISTOGRAM, monotonic: true, preferred: true };
-  return rule.type === 'counter' ? { type: DataPointType.SUM, monotonic: true, preferred: true } : { type: DataPointType.GAUGE, monotonic: false, preferred: false };
+  if (rule.from === 'sum' || rule.from === 'count')
+    return { type: DataPointType.HISTOGRAM, monotonic: true, preferred: true };
+  return rule.type === 'counter'
+    ? { type: DataPointType.SUM, monotonic: true, preferred: true }
+    : { type: DataPointType.GAUGE, monotonic: false, preferred: false };
 }
 
 /** A zero point of `metric`'s type (an exponential histogram's at its first point's scale). */
-function zeroPoint(metric: MetricData, attributes: Attributes, startTime: HrTime, endTime: HrTime, bounds: readonly number[]): DataPoint<unknown> {
+function zeroPoint(
+  metric: MetricData,
+  attributes: Attributes,
+  startTime: HrTime,
+  endTime: HrTime,
+  bounds: readonly number[],
+): DataPoint<unknown> {
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
     const boundaries = metric.dataPoints[0]?.value.buckets.boundaries ?? [...bounds];
-    return { startTime, endTime, attributes, value: { buckets: { boundaries: [...boundaries], counts: boundaries.map(() => 0).concat(0) }, sum: 0, count: 0 } };
+    return {
+      startTime,
+      endTime,
+      attributes,
+      value: {
+        buckets: { boundaries: [...boundaries], counts: boundaries.map(() => 0).concat(0) },
+        sum: 0,
+        count: 0,
+      },
+    };
   }
   if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
     const scale = metric.dataPoints[0]?.value.scale ?? 0;
     const empty = { offset: 0, bucketCounts: [] };
-    return { startTime, endTime, attributes, value: { count: 0, sum: 0, scale, zeroCount: 0, positive: empty, negative: { ...empty } } };
+    return {
+      startTime,
+      endTime,
+      attributes,
+      value: { count: 0, sum: 0, scale, zeroCount: 0, positive: empty, negative: { ...empty } },
+    };
   }
   return { startTime, endTime, attributes, value: 0 };
 }
@@ -137,14 +204,20 @@ function zeroPoint(metric: MetricData, attributes: Attributes, startTime: HrTime
  * The push transform adding `profile`'s zero points to each canonical collection (see the file
  * comment); the identity when the table fills nothing.
  */
-export function createPushZeroFill(profile: TableProfile, options: PushZeroFillOptions): PushZeroFill {
+export function createPushZeroFill(
+  profile: TableProfile,
+  options: PushZeroFillOptions,
+): PushZeroFill {
   const specs = new Map(options.specs.map((s) => [s.name, s]));
   const series = zeroSeries(profile, specs);
   if (series.length === 0) return (rm) => rm;
   const now = options.now ?? Date.now;
   const startTime = millisToHrTime(now());
   const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
-  const scope = options.scope.version === undefined ? { name: options.scope.name } : { name: options.scope.name, version: options.scope.version };
+  const scope =
+    options.scope.version === undefined
+      ? { name: options.scope.name }
+      : { name: options.scope.name, version: options.scope.version };
   const instruments = [...new Set(series.map((s) => s.instrument))];
   const shapes = new Map(instruments.map((i) => [i, shapeOf(i, specs, profile.rules)]));
   /** Counter and histogram series a recorded point replaced: their zero is not sent again. */
@@ -154,7 +227,9 @@ export function createPushZeroFill(profile: TableProfile, options: PushZeroFillO
   const emptyMetric = (instrument: string): MetricData | undefined => {
     const shape = shapes.get(instrument)!;
     const spec = specs.get(instrument);
-    const aggregationTemporality = shape.preferred ? temporality : AggregationTemporality.CUMULATIVE;
+    const aggregationTemporality = shape.preferred
+      ? temporality
+      : AggregationTemporality.CUMULATIVE;
     if (aggregationTemporality === AggregationTemporality.DELTA) return undefined;
     const descriptor = {
       name: instrument,
@@ -162,9 +237,27 @@ export function createPushZeroFill(profile: TableProfile, options: PushZeroFillO
       unit: spec?.unit ?? '',
       valueType: shape.type === DataPointType.HISTOGRAM ? ValueType.DOUBLE : ValueType.INT,
     };
-    if (shape.type === DataPointType.HISTOGRAM) return { descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: [] };
-    if (shape.type === DataPointType.SUM) return { descriptor, aggregationTemporality, dataPointType: DataPointType.SUM, isMonotonic: shape.monotonic, dataPoints: [] };
-    return { descriptor, aggregationTemporality, dataPointType: DataPointType.GAUGE, dataPoints: [] };
+    if (shape.type === DataPointType.HISTOGRAM)
+      return {
+        descriptor,
+        aggregationTemporality,
+        dataPointType: DataPointType.HISTOGRAM,
+        dataPoints: [],
+      };
+    if (shape.type === DataPointType.SUM)
+      return {
+        descriptor,
+        aggregationTemporality,
+        dataPointType: DataPointType.SUM,
+        isMonotonic: shape.monotonic,
+        dataPoints: [],
+      };
+    return {
+      descriptor,
+      aggregationTemporality,
+      dataPointType: DataPointType.GAUGE,
+      dataPoints: [],
+    };
   };
 
   return (rm) => {
@@ -172,7 +265,8 @@ export function createPushZeroFill(profile: TableProfile, options: PushZeroFillO
     const found = new Map<string, { scope: number; metric: number }>();
     rm.scopeMetrics.forEach((sm, i) =>
       sm.metrics.forEach((m, j) => {
-        if (shapes.has(m.descriptor.name) && !found.has(m.descriptor.name)) found.set(m.descriptor.name, { scope: i, metric: j });
+        if (shapes.has(m.descriptor.name) && !found.has(m.descriptor.name))
+          found.set(m.descriptor.name, { scope: i, metric: j });
       }),
     );
     const endTime = millisToHrTime(now());
@@ -181,7 +275,8 @@ export function createPushZeroFill(profile: TableProfile, options: PushZeroFillO
     for (const s of series) {
       if (retired.has(s.id)) continue;
       const at = found.get(s.instrument);
-      const recorded = at === undefined ? undefined : rm.scopeMetrics[at.scope]!.metrics[at.metric]!;
+      const recorded =
+        at === undefined ? undefined : rm.scopeMetrics[at.scope]!.metrics[at.metric]!;
       const points = (recorded?.dataPoints ?? []) as readonly DataPoint<unknown>[];
       if (points.some((p) => s.coveredBy(p.attributes))) {
         if (shapes.get(s.instrument)!.monotonic) retired.add(s.id);
@@ -193,16 +288,22 @@ export function createPushZeroFill(profile: TableProfile, options: PushZeroFillO
         if (metric === undefined) continue;
         fresh.set(s.instrument, metric);
       }
-      const delta = metric.aggregationTemporality === AggregationTemporality.DELTA && metric.dataPointType !== DataPointType.GAUGE;
+      const delta =
+        metric.aggregationTemporality === AggregationTemporality.DELTA &&
+        metric.dataPointType !== DataPointType.GAUGE;
       if (delta) continue;
       let list = added.get(s.instrument);
       if (list === undefined) added.set(s.instrument, (list = []));
-      list.push(zeroPoint(metric, s.attributes, startTime, endTime, specs.get(s.instrument)?.buckets ?? []));
+      list.push(
+        zeroPoint(metric, s.attributes, startTime, endTime, specs.get(s.instrument)?.buckets ?? []),
+      );
     }
     if (added.size === 0) return rm;
     const withZeros = (m: MetricData): MetricData => {
       const zeros = added.get(m.descriptor.name);
-      return zeros === undefined ? m : ({ ...m, dataPoints: [...m.dataPoints, ...zeros] } as MetricData);
+      return zeros === undefined
+        ? m
+        : ({ ...m, dataPoints: [...m.dataPoints, ...zeros] } as MetricData);
     };
     const scopeMetrics: ScopeMetrics[] = rm.scopeMetrics.map((sm, i) => ({
       ...sm,
@@ -213,7 +314,9 @@ export function createPushZeroFill(profile: TableProfile, options: PushZeroFillO
     }));
     const created = [...fresh.values()].filter((m) => added.has(m.descriptor.name)).map(withZeros);
     if (created.length > 0) {
-      const own = scopeMetrics.find((sm) => sm.scope.name === scope.name && sm.scope.version === scope.version);
+      const own = scopeMetrics.find(
+        (sm) => sm.scope.name === scope.name && sm.scope.version === scope.version,
+      );
       if (own !== undefined) own.metrics = [...own.metrics, ...created];
       else scopeMetrics.push({ scope, metrics: created });
     }

@@ -49,11 +49,18 @@ export class ZeroFill {
       if (builder.type === 'histogram') continue;
       const counter = builder.type === 'counter';
       /** The value to serve for series `l`, whose source has `current` (undefined: none now). */
-      const served = (l: string, current: number | undefined): number => (counter ? totals.serve(rule.name + '\0' + l, current) : (current ?? 0));
+      const served = (l: string, current: number | undefined): number =>
+        counter ? totals.serve(rule.name + '\0' + l, current) : (current ?? 0);
       // A zero-filled counter counts on from what it last served, across its sources: it started
       // when this namer did.
-      if (rule.emitZero && builder.labels.length === 0) addNumber(builder, constLabels, served(constLabels, undefined), born);
-      else if (rule.emitZero && counter && builder.labels.length === 1 && builder.labels[0] === constLabels) {
+      if (rule.emitZero && builder.labels.length === 0)
+        addNumber(builder, constLabels, served(constLabels, undefined), born);
+      else if (
+        rule.emitZero &&
+        counter &&
+        builder.labels.length === 1 &&
+        builder.labels[0] === constLabels
+      ) {
         const values = ownValues(builder);
         values[0] = served(constLabels, values[0]);
         if (builder.created !== undefined) builder.created[0] = born;

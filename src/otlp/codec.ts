@@ -14,7 +14,12 @@ import type { AttributeMemo } from './decode-attribute-memo.ts';
 import { decodeProtobufRequest, type PointSink } from './decode-protobuf.ts';
 import { normalizeExportRequest } from './normalize.ts';
 import { OTLP_SCHEMA } from './schema.ts';
-import { OtlpDecodeError, type OtlpEncoding, type OtlpExportRequest, type OtlpPartialSuccess } from './types.ts';
+import {
+  OtlpDecodeError,
+  type OtlpEncoding,
+  type OtlpExportRequest,
+  type OtlpPartialSuccess,
+} from './types.ts';
 import { messageOf } from '../common/message-of.ts';
 
 export const CONTENT_TYPE: Readonly<Record<OtlpEncoding, string>> = {
@@ -34,7 +39,9 @@ function otlpTypes(): Types {
   if (types === undefined) {
     const root = protobuf.Root.fromJSON(OTLP_SCHEMA);
     types = {
-      response: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
+      response: root.lookupType(
+        'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
+      ),
       status: root.lookupType('google.rpc.Status'),
     };
   }
@@ -58,13 +65,26 @@ export function encodingOf(contentType: string | undefined): OtlpEncoding | unde
  * @throws {DecodeLimitExceeded} (an OtlpDecodeError) when the body would decode past `limits`
  * @throws {OtlpDecodeError} when the body is not a valid request in `encoding`.
  */
-export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding, limits: DecodeLimits = DEFAULT_DECODE_LIMITS, attributeMemo?: AttributeMemo | false, points?: PointSink): OtlpExportRequest {
+export function decodeExportRequest(
+  body: Uint8Array,
+  encoding: OtlpEncoding,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  attributeMemo?: AttributeMemo | false,
+  points?: PointSink,
+): OtlpExportRequest {
   if (encoding === 'protobuf') {
     try {
-      return decodeProtobufRequest(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength), limits, attributeMemo, points);
+      return decodeProtobufRequest(
+        Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+        limits,
+        attributeMemo,
+        points,
+      );
     } catch (err) {
       if (err instanceof OtlpDecodeError) throw err;
-      throw new OtlpDecodeError(`invalid protobuf ExportMetricsServiceRequest: ${messageOf(err)}`, { cause: err });
+      throw new OtlpDecodeError(`invalid protobuf ExportMetricsServiceRequest: ${messageOf(err)}`, {
+        cause: err,
+      });
     }
   }
   const meter = new DecodeMeter(body.length, limits);
@@ -83,18 +103,32 @@ export function decodeExportRequest(body: Uint8Array, encoding: OtlpEncoding, li
  * An `ExportMetricsServiceResponse`. `partial_success` is written only when it says something
  * (points rejected or a message), as the specification asks: an empty one means full success.
  */
-export function encodeExportResponse(partial: OtlpPartialSuccess | undefined, encoding: OtlpEncoding): Buffer {
-  const set = partial !== undefined && (partial.rejectedDataPoints > 0 || partial.errorMessage !== '');
+export function encodeExportResponse(
+  partial: OtlpPartialSuccess | undefined,
+  encoding: OtlpEncoding,
+): Buffer {
+  const set =
+    partial !== undefined && (partial.rejectedDataPoints > 0 || partial.errorMessage !== '');
   if (encoding === 'json') {
     if (!set) return Buffer.from('{}');
     // protojson writes int64 as a decimal string and omits fields at their default.
     const partialSuccess: Record<string, string> = {};
-    if (partial.rejectedDataPoints > 0) partialSuccess['rejectedDataPoints'] = String(partial.rejectedDataPoints);
+    if (partial.rejectedDataPoints > 0)
+      partialSuccess['rejectedDataPoints'] = String(partial.rejectedDataPoints);
     if (partial.errorMessage !== '') partialSuccess['errorMessage'] = partial.errorMessage;
     return Buffer.from(JSON.stringify({ partialSuccess }));
   }
   const { response } = otlpTypes();
-  const message = response.fromObject(set ? { partialSuccess: { rejectedDataPoints: partial.rejectedDataPoints, errorMessage: partial.errorMessage } } : {});
+  const message = response.fromObject(
+    set
+      ? {
+          partialSuccess: {
+            rejectedDataPoints: partial.rejectedDataPoints,
+            errorMessage: partial.errorMessage,
+          },
+        }
+      : {},
+  );
   return Buffer.from(response.encode(message).finish());
 }
 
@@ -106,18 +140,27 @@ export function encodeStatus(code: number, message: string, encoding: OtlpEncodi
 }
 
 /** Decodes a `google.rpc.Status` body (for clients and tests). */
-export function decodeStatus(body: Uint8Array, encoding: OtlpEncoding): { code: number; message: string } {
+export function decodeStatus(
+  body: Uint8Array,
+  encoding: OtlpEncoding,
+): { code: number; message: string } {
   if (encoding === 'json') {
     const o = JSON.parse(Buffer.from(body).toString('utf8')) as { code?: number; message?: string };
     return { code: o.code ?? 0, message: o.message ?? '' };
   }
   const { status } = otlpTypes();
-  const o = status.toObject(status.decode(body), { defaults: true }) as { code: number; message: string };
+  const o = status.toObject(status.decode(body), { defaults: true }) as {
+    code: number;
+    message: string;
+  };
   return { code: o.code, message: o.message };
 }
 
 /** Decodes an `ExportMetricsServiceResponse` body (for clients and tests). */
-export function decodeExportResponse(body: Uint8Array, encoding: OtlpEncoding): OtlpPartialSuccess | undefined {
+export function decodeExportResponse(
+  body: Uint8Array,
+  encoding: OtlpEncoding,
+): OtlpPartialSuccess | undefined {
   let o: { partialSuccess?: { rejectedDataPoints?: string | number; errorMessage?: string } };
   if (encoding === 'json') {
     o = JSON.parse(Buffer.from(body).toString('utf8')) as typeof o;
@@ -126,5 +169,8 @@ export function decodeExportResponse(body: Uint8Array, encoding: OtlpEncoding): 
     o = response.toObject(response.decode(body), { longs: String });
   }
   if (o.partialSuccess === undefined) return undefined;
-  return { rejectedDataPoints: Number(o.partialSuccess.rejectedDataPoints ?? 0), errorMessage: o.partialSuccess.errorMessage ?? '' };
+  return {
+    rejectedDataPoints: Number(o.partialSuccess.rejectedDataPoints ?? 0),
+    errorMessage: o.partialSuccess.errorMessage ?? '',
+  };
 }

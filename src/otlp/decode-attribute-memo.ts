@@ -56,7 +56,12 @@ interface Generation {
   bytes: number;
 }
 
-const generation = (id: number): Generation => ({ id, byBytes: new Map(), byObject: new Map(), bytes: 0 });
+const generation = (id: number): Generation => ({
+  id,
+  byBytes: new Map(),
+  byObject: new Map(),
+  bytes: 0,
+});
 
 export class AttributeMemo {
   readonly #sets: number;
@@ -105,7 +110,11 @@ export class AttributeMemo {
   get(buf: Uint8Array, from: number, stop: number): MemoEntry | undefined {
     const last = this.#last;
     const guess = last?.next;
-    if (guess !== undefined && guess.generation >= this.#older.id && same(buf, from, stop, guess.bytes)) {
+    if (
+      guess !== undefined &&
+      guess.generation >= this.#older.id &&
+      same(buf, from, stop, guess.bytes)
+    ) {
       if (guess.generation !== this.#newer.id) this.#add(guess);
       return (this.#last = guess);
     }
@@ -123,12 +132,26 @@ export class AttributeMemo {
    * Remembers `attributes`, decoded from the fields `starts` (from `from`) that stop at `stop`,
    * when they are plain values; its entry, or undefined.
    */
-  remember(buf: Uint8Array, from: number, stop: number, starts: readonly number[], attributes: Attributes): MemoEntry | undefined {
+  remember(
+    buf: Uint8Array,
+    from: number,
+    stop: number,
+    starts: readonly number[],
+    attributes: Attributes,
+  ): MemoEntry | undefined {
     for (const k in attributes) {
       const v = attributes[k];
       if (typeof v === 'object' || k === '__proto__') return undefined;
     }
-    const entry: MemoEntry = { attributes, starts, key: undefined, derived: undefined, bytes: latin1(buf, from, stop), generation: -1, next: undefined };
+    const entry: MemoEntry = {
+      attributes,
+      starts,
+      key: undefined,
+      derived: undefined,
+      bytes: latin1(buf, from, stop),
+      generation: -1,
+      next: undefined,
+    };
     this.#add(entry);
     this.#follows(this.#last, entry);
     return entry;
@@ -140,13 +163,22 @@ export class AttributeMemo {
   }
 
   /** The identity key of `attributes` by `make`, made once per remembered set. */
-  keyOf(attributes: Attributes, make: (attributes: Attributes) => string, entry = this.entryOf(attributes)): string {
+  keyOf(
+    attributes: Attributes,
+    make: (attributes: Attributes) => string,
+    entry = this.entryOf(attributes),
+  ): string {
     if (entry === undefined) return make(attributes);
     return (entry.key ??= make(attributes));
   }
 
   /** What `make` makes of `attributes` with their key, made once per remembered set (one `make` per thread). */
-  derived<T>(attributes: Attributes, key: string, make: (attributes: Attributes, key: string) => T, entry = this.entryOf(attributes)): T {
+  derived<T>(
+    attributes: Attributes,
+    key: string,
+    make: (attributes: Attributes, key: string) => T,
+    entry = this.entryOf(attributes),
+  ): T {
     if (entry === undefined) return make(attributes, key);
     return (entry.derived ??= make(attributes, key)) as T;
   }
@@ -161,7 +193,8 @@ export class AttributeMemo {
     const bytes = entry.bytes;
     if (this.#newer.byBytes.size >= this.#sets || this.#newer.bytes + bytes.length > this.#bytes) {
       // The older generation's own entries are dropped: none of them holds another.
-      for (const dropped of this.#older.byBytes.values()) if (dropped.generation === this.#older.id) dropped.next = undefined;
+      for (const dropped of this.#older.byBytes.values())
+        if (dropped.generation === this.#older.id) dropped.next = undefined;
       this.#older = this.#newer;
       this.#newer = generation(this.#older.id + 1);
     }
@@ -177,7 +210,11 @@ type Latin1Slicing = Buffer & { latin1Slice(from: number, to: number): string };
 
 /** `buf[from, to)` as a string of one character per byte (a map key, never shown). */
 function latin1(buf: Uint8Array, from: number, to: number): string {
-  return ((Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)) as Latin1Slicing).latin1Slice(from, to);
+  return (
+    (Buffer.isBuffer(buf)
+      ? buf
+      : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)) as Latin1Slicing
+  ).latin1Slice(from, to);
 }
 
 /** Whether `buf[from, stop)` are the bytes `bytes` holds one character a byte. */

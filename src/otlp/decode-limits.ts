@@ -68,11 +68,17 @@ const MiB = 1024 * 1024;
  * (256 MiB at the default 20 MiB), so a larger `max_body_bytes` admits proportionally more.
  */
 export function decodeLimitsFor(maxBodyBytes: number): DecodeLimits {
-  return { capBytes: 12 * maxBodyBytes + 16 * MiB, perBodyByte: DECODED_BYTES_PER_BODY_BYTE, slackBytes: MiB };
+  return {
+    capBytes: 12 * maxBodyBytes + 16 * MiB,
+    perBodyByte: DECODED_BYTES_PER_BODY_BYTE,
+    slackBytes: MiB,
+  };
 }
 
 /** The limits at the default `max_body_bytes`. */
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = decodeLimitsFor(OPTION_DEFAULTS.ingest.maxBodyBytes);
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = decodeLimitsFor(
+  OPTION_DEFAULTS.ingest.maxBodyBytes,
+);
 
 /** A body that would decode to more than its {@link DecodeLimits}: answered 413. */
 export class DecodeLimitExceeded extends OtlpDecodeError {
@@ -87,7 +93,17 @@ export class DecodeMeter {
   readonly #limits: DecodeLimits;
   readonly #bodyBytes: number;
   #spent = 0;
-  readonly #counts: Record<DecodeCostKind, number> = { resource: 0, scope: 0, metric: 0, point: 0, attribute: 0, element: 0, bucket: 0, container: 0, member: 0 };
+  readonly #counts: Record<DecodeCostKind, number> = {
+    resource: 0,
+    scope: 0,
+    metric: 0,
+    point: 0,
+    attribute: 0,
+    element: 0,
+    bucket: 0,
+    container: 0,
+    member: 0,
+  };
 
   constructor(bodyBytes: number, limits: DecodeLimits) {
     this.#bodyBytes = bodyBytes;
@@ -112,7 +128,11 @@ export class DecodeMeter {
   charge(kind: DecodeCostKind, at: number, n = 1): void {
     this.#counts[kind] += n;
     this.#spent += DECODE_COST[kind] * n;
-    if (this.#spent > this.#limits.capBytes || this.#spent > this.#limits.perBodyByte * at + this.#limits.slackBytes) this.#refuse(at);
+    if (
+      this.#spent > this.#limits.capBytes ||
+      this.#spent > this.#limits.perBodyByte * at + this.#limits.slackBytes
+    )
+      this.#refuse(at);
   }
 
   /**
@@ -132,7 +152,8 @@ export class DecodeMeter {
     for (let i = 0; i < text.length; i++) {
       const c = text[i]!;
       if (inString) {
-        if (c === 0x5c) i++; // backslash: the next byte is escaped
+        if (c === 0x5c)
+          i++; // backslash: the next byte is escaped
         else if (c === 0x22) inString = false;
         continue;
       }
@@ -141,7 +162,10 @@ export class DecodeMeter {
         containers++;
         spent += DECODE_COST.container;
         // `depth` counts the outer object too.
-        if (++depth > MAX_JSON_DEPTH + 1) throw new OtlpDecodeError(`invalid JSON: objects and arrays nested deeper than ${MAX_JSON_DEPTH} levels at byte ${i}`);
+        if (++depth > MAX_JSON_DEPTH + 1)
+          throw new OtlpDecodeError(
+            `invalid JSON: objects and arrays nested deeper than ${MAX_JSON_DEPTH} levels at byte ${i}`,
+          );
       } else if (c === 0x7d || c === 0x5d) {
         depth--;
         continue;

@@ -38,7 +38,12 @@ import protobuf from 'protobufjs/light.js';
 import { attributeMemo, type AttributeMemo, type MemoEntry } from './decode-attribute-memo.ts';
 import { DecodeMeter, type DecodeLimits } from './decode-limits.ts';
 import { setAttribute } from '../common/set-attribute.ts';
-import { attributeValue, FLAG_NO_RECORDED_VALUE, MAX_ANY_VALUE_DEPTH, type PlainValue } from './normalize.ts';
+import {
+  attributeValue,
+  FLAG_NO_RECORDED_VALUE,
+  MAX_ANY_VALUE_DEPTH,
+  type PlainValue,
+} from './normalize.ts';
 import {
   OtlpDecodeError,
   type OtlpExponentialBuckets,
@@ -93,7 +98,14 @@ export interface PointSink {
 }
 
 /** The number point handed to a sink, moved from point to point. */
-const scratch: { -readonly [K in keyof OtlpNumberPoint]: OtlpNumberPoint[K] } = { attributes: {}, startTimeUnixNano: 0n, timeUnixNano: 0n, noRecordedValue: false, value: undefined, unreadable: undefined };
+const scratch: { -readonly [K in keyof OtlpNumberPoint]: OtlpNumberPoint[K] } = {
+  attributes: {},
+  startTimeUnixNano: 0n,
+  timeUnixNano: 0n,
+  noRecordedValue: false,
+  value: undefined,
+  unreadable: undefined,
+};
 
 /**
  * `attributes`: this thread's memo (decode-attribute-memo.ts), another, or `false` for none.
@@ -101,7 +113,12 @@ const scratch: { -readonly [K in keyof OtlpNumberPoint]: OtlpNumberPoint[K] } = 
  * @throws {DecodeLimitExceeded} past `limits`
  * @throws {Error} when `body` is not a valid request (wire errors keep protobufjs's messages).
  */
-export function decodeProtobufRequest(body: Uint8Array, limits: DecodeLimits, attributes: AttributeMemo | false = attributeMemo, points?: PointSink): OtlpExportRequest {
+export function decodeProtobufRequest(
+  body: Uint8Array,
+  limits: DecodeLimits,
+  attributes: AttributeMemo | false = attributeMemo,
+  points?: PointSink,
+): OtlpExportRequest {
   const r = protobuf.Reader.create(body);
   meter = new DecodeMeter(body.length, limits);
   memo = attributes;
@@ -137,10 +154,13 @@ function readResourceMetrics(r: Reader, stop: number): OtlpResourceMetrics {
     } else if (tag === ((2 << 3) | LEN)) {
       meter.charge('scope', r.pos);
       scopeMetrics.push(readScopeMetrics(r, end(r)));
-    }
-    else skip(r, tag, RESOURCE_METRICS_FIELDS);
+    } else skip(r, tag, RESOURCE_METRICS_FIELDS);
   }
-  if (unreadable !== undefined) scopeMetrics = scopeMetrics.map((sm) => ({ scope: sm.scope, metrics: markMetrics(sm.metrics, unreadable) }));
+  if (unreadable !== undefined)
+    scopeMetrics = scopeMetrics.map((sm) => ({
+      scope: sm.scope,
+      metrics: markMetrics(sm.metrics, unreadable),
+    }));
   return { resource, scopeMetrics };
 }
 
@@ -173,8 +193,7 @@ function readScopeMetrics(r: Reader, stop: number): OtlpScopeMetrics {
     } else if (tag === ((2 << 3) | LEN)) {
       meter.charge('metric', r.pos);
       metrics.push(readMetric(r, end(r)));
-    }
-    else skip(r, tag, SCOPE_METRICS_FIELDS);
+    } else skip(r, tag, SCOPE_METRICS_FIELDS);
   }
   if (unreadable !== undefined) metrics = markMetrics(metrics, unreadable);
   return { scope, metrics };
@@ -224,7 +243,8 @@ function readMetric(r: Reader, stop: number): OtlpMetric {
         else skip(r, tag, METRIC_FIELDS);
     }
   }
-  if (unknownTemporalities !== unknown) return { name, description, unit, data, unreadable: 'unknown_temporality' };
+  if (unknownTemporalities !== unknown)
+    return { name, description, unit, data, unreadable: 'unknown_temporality' };
   return { name, description, unit, data };
 }
 
@@ -255,9 +275,15 @@ function readData(r: Reader, stop: number, field: number): OtlpMetricData {
         summaryPoints++;
         check(r, pointEnd, SUMMARY_POINT_SHAPE, 0);
       }
-    } else if (tag === ((2 << 3) | VARINT) && field !== 5 && field !== 11) temporality = temporalityOf(r.int32());
+    } else if (tag === ((2 << 3) | VARINT) && field !== 5 && field !== 11)
+      temporality = temporalityOf(r.int32());
     else if (tag === ((3 << 3) | VARINT) && field === 7) monotonic = r.bool();
-    else skip(r, tag, field === 7 ? SUM_FIELDS : field === 5 || field === 11 ? POINTS_FIELDS : HISTOGRAM_FIELDS);
+    else
+      skip(
+        r,
+        tag,
+        field === 7 ? SUM_FIELDS : field === 5 || field === 11 ? POINTS_FIELDS : HISTOGRAM_FIELDS,
+      );
   }
   let data: OtlpMetricData;
   switch (field) {
@@ -307,7 +333,16 @@ interface Common {
 
 /** A point's attributes until a field gives it some: then an object of its own, or the memo's. */
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
-const COMMON: Common = { attributes: NO_ATTRIBUTES, shared: undefined, read: false, start: 0n, time: 0n, flags: 0, invalid: 0, deep: 0 };
+const COMMON: Common = {
+  attributes: NO_ATTRIBUTES,
+  shared: undefined,
+  read: false,
+  start: 0n,
+  time: 0n,
+  flags: 0,
+  invalid: 0,
+  deep: 0,
+};
 
 /** The one Common, cleared for the next point: points are read one at a time, and what one keeps is taken out of it ({@link attributesOf}). */
 function common(): Common {
@@ -330,10 +365,17 @@ function unreadableOf(c: Common): OtlpUnreadable | undefined {
 }
 
 /** The point's attributes: an empty object of its own when no field gave any. */
-const attributesOf = (c: Common): Attributes => (c.attributes === NO_ATTRIBUTES ? {} : c.attributes);
+const attributesOf = (c: Common): Attributes =>
+  c.attributes === NO_ATTRIBUTES ? {} : c.attributes;
 
 /** Reads `tag` into `c` when it is one of the common fields (their numbers differ by kind of point); false otherwise. */
-function readCommon(r: Reader, tag: number, c: Common, attributesField: number, flagsField: number): boolean {
+function readCommon(
+  r: Reader,
+  tag: number,
+  c: Common,
+  attributesField: number,
+  flagsField: number,
+): boolean {
   if (tag === ((attributesField << 3) | LEN)) readAttributes(r, c, tag);
   else if (tag === ((2 << 3) | FIXED64)) c.start = fixed64(r, START);
   else if (tag === ((3 << 3) | FIXED64)) c.time = fixed64(r, TIME);
@@ -383,12 +425,19 @@ function readAttributes(r: Reader, c: Common, tag: number): void {
     r.uint32();
   }
   // Only attributes a point can be kept with are remembered: a memo hit is never unreadable.
-  if (invalidValues + tooDeep === invalid) c.shared = memo.remember(r.buf, from, stop, starts, c.attributes);
+  if (invalidValues + tooDeep === invalid)
+    c.shared = memo.remember(r.buf, from, stop, starts, c.attributes);
 }
 
 function base(c: Common) {
   const unreadable = unreadableOf(c);
-  return { attributes: attributesOf(c), startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0, ...(unreadable !== undefined && { unreadable }) };
+  return {
+    attributes: attributesOf(c),
+    startTimeUnixNano: c.start,
+    timeUnixNano: c.time,
+    noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0,
+    ...(unreadable !== undefined && { unreadable }),
+  };
 }
 
 function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
@@ -414,7 +463,13 @@ function readNumberPoint(r: Reader, stop: number): OtlpNumberPoint {
     return scratch;
   }
   // One object a point (not base's spread into another): the hot path of every ingest.
-  const point = { attributes: attributesOf(c), startTimeUnixNano: c.start, timeUnixNano: c.time, noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0, value };
+  const point = {
+    attributes: attributesOf(c),
+    startTimeUnixNano: c.start,
+    timeUnixNano: c.time,
+    noRecordedValue: (c.flags & FLAG_NO_RECORDED_VALUE) !== 0,
+    value,
+  };
   return unreadable === undefined ? point : { ...point, unreadable };
 }
 
@@ -508,7 +563,11 @@ function repeated(r: Reader, tag: number, size: number, read: () => void): void 
     return;
   }
   const stop = end(r);
-  meter.charge('bucket', r.pos, size > 0 ? Math.ceil((stop - r.pos) / size) : varints(r.buf, r.pos, stop));
+  meter.charge(
+    'bucket',
+    r.pos,
+    size > 0 ? Math.ceil((stop - r.pos) / size) : varints(r.buf, r.pos, stop),
+  );
   while (r.pos < stop) read();
 }
 
@@ -525,7 +584,8 @@ function readBuckets(r: Reader, stop: number): OtlpExponentialBuckets {
   while (r.pos < stop) {
     const tag = r.uint32();
     if (tag === ((1 << 3) | VARINT)) offset = r.sint32();
-    else if (tag === ((2 << 3) | LEN) || tag === ((2 << 3) | VARINT)) repeated(r, tag, 0, () => bucketCounts.push(varint64Number(r, true)));
+    else if (tag === ((2 << 3) | LEN) || tag === ((2 << 3) | VARINT))
+      repeated(r, tag, 0, () => bucketCounts.push(varint64Number(r, true)));
     else skip(r, tag, BUCKETS_FIELDS);
   }
   return { offset, bucketCounts };
@@ -601,8 +661,7 @@ function readArrayValue(r: Reader, stop: number, depth: number): PlainValue[] {
     if (tag === ((1 << 3) | LEN)) {
       meter.charge('element', r.pos);
       values.push(readAnyValue(r, end(r), depth + 1) ?? null);
-    }
-    else skip(r, tag, LIST_FIELDS);
+    } else skip(r, tag, LIST_FIELDS);
   }
   return values;
 }
@@ -650,7 +709,8 @@ function end(r: Reader): number {
 function skip(r: Reader, tag: number, fields: WireTypes): void {
   const field = tag >>> 3;
   const allowed = field < fields.length ? fields[field]! : 0;
-  if (allowed !== 0 && (allowed & (1 << (tag & 7))) === 0) throw new OtlpDecodeError(`wrong wire type ${tag & 7} for field ${field} (${fields.message})`);
+  if (allowed !== 0 && (allowed & (1 << (tag & 7))) === 0)
+    throw new OtlpDecodeError(`wrong wire type ${tag & 7} for field ${field} (${fields.message})`);
   r.skipType(tag & 7, 0, field);
 }
 
@@ -690,24 +750,103 @@ function wireTypes(message: string, fields: ReadonlyArray<readonly [number, numb
 }
 
 const REQUEST_FIELDS = wireTypes('ExportMetricsServiceRequest', [[1, W_LEN]]);
-const RESOURCE_METRICS_FIELDS = wireTypes('ResourceMetrics', [[1, W_LEN], [2, W_LEN], [3, W_LEN]]);
-const RESOURCE_FIELDS = wireTypes('Resource', [[1, W_LEN], [2, W_VARINT], [3, W_LEN]]);
-const SCOPE_METRICS_FIELDS = wireTypes('ScopeMetrics', [[1, W_LEN], [2, W_LEN], [3, W_LEN]]);
-const SCOPE_FIELDS = wireTypes('InstrumentationScope', [[1, W_LEN], [2, W_LEN], [3, W_LEN], [4, W_VARINT]]);
-const METRIC_FIELDS = wireTypes('Metric', [[1, W_LEN], [2, W_LEN], [3, W_LEN], [5, W_LEN], [7, W_LEN], [9, W_LEN], [10, W_LEN], [11, W_LEN], [12, W_LEN]]);
+const RESOURCE_METRICS_FIELDS = wireTypes('ResourceMetrics', [
+  [1, W_LEN],
+  [2, W_LEN],
+  [3, W_LEN],
+]);
+const RESOURCE_FIELDS = wireTypes('Resource', [
+  [1, W_LEN],
+  [2, W_VARINT],
+  [3, W_LEN],
+]);
+const SCOPE_METRICS_FIELDS = wireTypes('ScopeMetrics', [
+  [1, W_LEN],
+  [2, W_LEN],
+  [3, W_LEN],
+]);
+const SCOPE_FIELDS = wireTypes('InstrumentationScope', [
+  [1, W_LEN],
+  [2, W_LEN],
+  [3, W_LEN],
+  [4, W_VARINT],
+]);
+const METRIC_FIELDS = wireTypes('Metric', [
+  [1, W_LEN],
+  [2, W_LEN],
+  [3, W_LEN],
+  [5, W_LEN],
+  [7, W_LEN],
+  [9, W_LEN],
+  [10, W_LEN],
+  [11, W_LEN],
+  [12, W_LEN],
+]);
 const POINTS_FIELDS = wireTypes('Gauge', [[1, W_LEN]]);
-const SUM_FIELDS = wireTypes('Sum', [[1, W_LEN], [2, W_VARINT], [3, W_VARINT]]);
-const HISTOGRAM_FIELDS = wireTypes('Histogram', [[1, W_LEN], [2, W_VARINT]]);
-const NUMBER_POINT_FIELDS = wireTypes('NumberDataPoint', [[2, W_FIXED64], [3, W_FIXED64], [4, W_FIXED64], [5, W_LEN], [6, W_FIXED64], [7, W_LEN], [8, W_VARINT]]);
+const SUM_FIELDS = wireTypes('Sum', [
+  [1, W_LEN],
+  [2, W_VARINT],
+  [3, W_VARINT],
+]);
+const HISTOGRAM_FIELDS = wireTypes('Histogram', [
+  [1, W_LEN],
+  [2, W_VARINT],
+]);
+const NUMBER_POINT_FIELDS = wireTypes('NumberDataPoint', [
+  [2, W_FIXED64],
+  [3, W_FIXED64],
+  [4, W_FIXED64],
+  [5, W_LEN],
+  [6, W_FIXED64],
+  [7, W_LEN],
+  [8, W_VARINT],
+]);
 const HISTOGRAM_POINT_FIELDS = wireTypes('HistogramDataPoint', [
-  [2, W_FIXED64], [3, W_FIXED64], [4, W_FIXED64], [5, W_FIXED64], [6, W_LEN | W_FIXED64], [7, W_LEN | W_FIXED64], [8, W_LEN], [9, W_LEN], [10, W_VARINT], [11, W_FIXED64], [12, W_FIXED64],
+  [2, W_FIXED64],
+  [3, W_FIXED64],
+  [4, W_FIXED64],
+  [5, W_FIXED64],
+  [6, W_LEN | W_FIXED64],
+  [7, W_LEN | W_FIXED64],
+  [8, W_LEN],
+  [9, W_LEN],
+  [10, W_VARINT],
+  [11, W_FIXED64],
+  [12, W_FIXED64],
 ]);
 const EXPONENTIAL_POINT_FIELDS = wireTypes('ExponentialHistogramDataPoint', [
-  [1, W_LEN], [2, W_FIXED64], [3, W_FIXED64], [4, W_FIXED64], [5, W_FIXED64], [6, W_VARINT], [7, W_FIXED64], [8, W_LEN], [9, W_LEN], [10, W_VARINT], [11, W_LEN], [12, W_FIXED64], [13, W_FIXED64], [14, W_FIXED64],
+  [1, W_LEN],
+  [2, W_FIXED64],
+  [3, W_FIXED64],
+  [4, W_FIXED64],
+  [5, W_FIXED64],
+  [6, W_VARINT],
+  [7, W_FIXED64],
+  [8, W_LEN],
+  [9, W_LEN],
+  [10, W_VARINT],
+  [11, W_LEN],
+  [12, W_FIXED64],
+  [13, W_FIXED64],
+  [14, W_FIXED64],
 ]);
-const BUCKETS_FIELDS = wireTypes('ExponentialHistogramDataPoint.Buckets', [[1, W_VARINT], [2, W_LEN | W_VARINT]]);
-const KEY_VALUE_FIELDS = wireTypes('KeyValue', [[1, W_LEN], [2, W_LEN]]);
-const ANY_VALUE_FIELDS = wireTypes('AnyValue', [[1, W_LEN], [2, W_VARINT], [3, W_VARINT], [4, W_FIXED64], [5, W_LEN], [6, W_LEN], [7, W_LEN]]);
+const BUCKETS_FIELDS = wireTypes('ExponentialHistogramDataPoint.Buckets', [
+  [1, W_VARINT],
+  [2, W_LEN | W_VARINT],
+]);
+const KEY_VALUE_FIELDS = wireTypes('KeyValue', [
+  [1, W_LEN],
+  [2, W_LEN],
+]);
+const ANY_VALUE_FIELDS = wireTypes('AnyValue', [
+  [1, W_LEN],
+  [2, W_VARINT],
+  [3, W_VARINT],
+  [4, W_FIXED64],
+  [5, W_LEN],
+  [6, W_LEN],
+  [7, W_LEN],
+]);
 const LIST_FIELDS = wireTypes('ArrayValue', [[1, W_LEN]]);
 
 /**
@@ -725,18 +864,44 @@ interface Shape {
 /** AnyValues nested deeper than this in a message that is only checked are skipped, not checked: the stack is bounded. */
 const MAX_CHECK_DEPTH = 64;
 
-const ANY_VALUE_SHAPE: Shape = { fields: ANY_VALUE_FIELDS, messages: { 5: () => ARRAY_SHAPE, 6: () => KEY_VALUE_LIST_SHAPE } };
+const ANY_VALUE_SHAPE: Shape = {
+  fields: ANY_VALUE_FIELDS,
+  messages: { 5: () => ARRAY_SHAPE, 6: () => KEY_VALUE_LIST_SHAPE },
+};
 const KEY_VALUE_SHAPE: Shape = { fields: KEY_VALUE_FIELDS, messages: { 2: () => ANY_VALUE_SHAPE } };
 const ARRAY_SHAPE: Shape = { fields: LIST_FIELDS, messages: { 1: () => ANY_VALUE_SHAPE } };
 const KEY_VALUE_LIST_SHAPE: Shape = { fields: LIST_FIELDS, messages: { 1: () => KEY_VALUE_SHAPE } };
 const EXEMPLAR_SHAPE: Shape = {
-  fields: wireTypes('Exemplar', [[2, W_FIXED64], [3, W_FIXED64], [4, W_LEN], [5, W_LEN], [6, W_FIXED64], [7, W_LEN]]),
+  fields: wireTypes('Exemplar', [
+    [2, W_FIXED64],
+    [3, W_FIXED64],
+    [4, W_LEN],
+    [5, W_LEN],
+    [6, W_FIXED64],
+    [7, W_LEN],
+  ]),
   messages: { 7: () => KEY_VALUE_SHAPE },
   ids: { 4: 8, 5: 16 },
 };
 const SUMMARY_POINT_SHAPE: Shape = {
-  fields: wireTypes('SummaryDataPoint', [[2, W_FIXED64], [3, W_FIXED64], [4, W_FIXED64], [5, W_FIXED64], [6, W_LEN], [7, W_LEN], [8, W_VARINT]]),
-  messages: { 6: () => ({ fields: wireTypes('SummaryDataPoint.ValueAtQuantile', [[1, W_FIXED64], [2, W_FIXED64]]) }), 7: () => KEY_VALUE_SHAPE },
+  fields: wireTypes('SummaryDataPoint', [
+    [2, W_FIXED64],
+    [3, W_FIXED64],
+    [4, W_FIXED64],
+    [5, W_FIXED64],
+    [6, W_LEN],
+    [7, W_LEN],
+    [8, W_VARINT],
+  ]),
+  messages: {
+    6: () => ({
+      fields: wireTypes('SummaryDataPoint.ValueAtQuantile', [
+        [1, W_FIXED64],
+        [2, W_FIXED64],
+      ]),
+    }),
+    7: () => KEY_VALUE_SHAPE,
+  },
 };
 
 /** Checks the message in `[r.pos, stop)` against `shape`, building nothing. */
@@ -749,7 +914,10 @@ function check(r: Reader, stop: number, shape: Shape, depth: number): void {
     if (sub !== undefined && depth < MAX_CHECK_DEPTH) check(r, end(r), sub(), depth + 1);
     else if (id !== undefined) {
       const length = end(r) - r.pos;
-      if (length !== 0 && length !== id) throw new OtlpDecodeError(`invalid ${id === 16 ? 'trace' : 'span'} ID length ${length} (${shape.fields.message})`);
+      if (length !== 0 && length !== id)
+        throw new OtlpDecodeError(
+          `invalid ${id === 16 ? 'trace' : 'span'} ID length ${length} (${shape.fields.message})`,
+        );
       r.pos += length;
     } else skip(r, tag, shape.fields);
   }

@@ -31,7 +31,13 @@ import {
   type ResourceMetrics,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { ExpositionExemplar, Family, HistogramSeries, NativeBuckets, NumberSeries } from '../exposition/types.ts';
+import type {
+  ExpositionExemplar,
+  Family,
+  HistogramSeries,
+  NativeBuckets,
+  NumberSeries,
+} from '../exposition/types.ts';
 import type { Exemplar } from '../domain/exemplars.ts';
 import { otelSide } from '../common/exponential-histogram.ts';
 import { setAttribute } from '../common/set-attribute.ts';
@@ -49,7 +55,10 @@ export interface FamiliesToMetricsOptions {
 /** Largest number of label strings whose parsed attributes are kept between exports. */
 const LABEL_CACHE_LIMIT = 50_000;
 
-export type FamiliesToMetrics = (families: readonly Family[], resource: ResourceMetrics['resource']) => ResourceMetrics;
+export type FamiliesToMetrics = (
+  families: readonly Family[],
+  resource: ResourceMetrics['resource'],
+) => ResourceMetrics;
 
 /** Labels the native profile adds from the scope; in OTLP they go back into the scope. */
 const SCOPE_NAME_LABEL = 'otel_scope_name';
@@ -60,14 +69,18 @@ interface ParsedLabels {
   readonly attributes: Attributes;
   /** `''` for the default scope, else the native profile's scope labels. */
   readonly scopeKey: string;
-  readonly scope: { readonly name: string; readonly version?: string; readonly schemaUrl?: string } | undefined;
+  readonly scope:
+    { readonly name: string; readonly version?: string; readonly schemaUrl?: string } | undefined;
 }
 
 export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): FamiliesToMetrics {
   const now = options.now ?? Date.now;
   const startTime = hrTime(now());
   const temporality = options.temporality ?? AggregationTemporality.CUMULATIVE;
-  const defaultScope = options.scope.version === undefined ? { name: options.scope.name } : { name: options.scope.name, version: options.scope.version };
+  const defaultScope =
+    options.scope.version === undefined
+      ? { name: options.scope.name }
+      : { name: options.scope.name, version: options.scope.version };
   const labelCache = new Map<string, ParsedLabels>();
   const parsed = (labels: string): ParsedLabels => {
     let p = labelCache.get(labels);
@@ -84,7 +97,11 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
           ? {
               attributes: Object.freeze(attributes),
               scopeKey: name + '\0' + String(version ?? '') + '\0' + String(schemaUrl ?? ''),
-              scope: { name, ...(typeof version === 'string' && { version }), ...(typeof schemaUrl === 'string' && { schemaUrl }) },
+              scope: {
+                name,
+                ...(typeof version === 'string' && { version }),
+                ...(typeof schemaUrl === 'string' && { schemaUrl }),
+              },
             }
           : { attributes: Object.freeze(attributes), scopeKey: '', scope: undefined };
       if (labelCache.size >= LABEL_CACHE_LIMIT) labelCache.clear();
@@ -108,12 +125,24 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
       // The resource is exported as such; a receiver derives its own target_info from it.
       if (family.name === 'target_info') continue;
       // Integer-valued families go as integers (`asInt`), as the originals count.
-      const integral = family.type !== 'histogram' && family.series.every((s) => Number.isSafeInteger(s.value));
-      const descriptor = { name: family.name, description: family.help, unit: '', valueType: integral ? ValueType.INT : ValueType.DOUBLE };
+      const integral =
+        family.type !== 'histogram' && family.series.every((s) => Number.isSafeInteger(s.value));
+      const descriptor = {
+        name: family.name,
+        description: family.help,
+        unit: '',
+        valueType: integral ? ValueType.INT : ValueType.DOUBLE,
+      };
       // A histogram family whose every series has native buckets (an exponential one) goes as an
       // ExponentialHistogram; any other as explicit buckets, native series by their classic ones.
-      const exponential = family.type === 'histogram' && family.series.length > 0 && family.series.every((h) => h.native !== undefined);
-      const byScope = new Map<ScopeMetrics, DataPoint<number>[] | DataPoint<Histogram>[] | DataPoint<ExponentialHistogram>[]>();
+      const exponential =
+        family.type === 'histogram' &&
+        family.series.length > 0 &&
+        family.series.every((h) => h.native !== undefined);
+      const byScope = new Map<
+        ScopeMetrics,
+        DataPoint<number>[] | DataPoint<Histogram>[] | DataPoint<ExponentialHistogram>[]
+      >();
       for (const s of family.series) {
         const p = parsed(s.labels);
         const sm = scopeFor(p);
@@ -124,7 +153,12 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
         }
         if (exponential) {
           const h = s as HistogramSeries;
-          (points as DataPoint<ExponentialHistogram>[]).push({ startTime, endTime, attributes: p.attributes, value: exponentialOf(h, h.native!) });
+          (points as DataPoint<ExponentialHistogram>[]).push({
+            startTime,
+            endTime,
+            attributes: p.attributes,
+            value: exponentialOf(h, h.native!),
+          });
         } else if (family.type === 'histogram') {
           const h = s as HistogramSeries;
           const exemplars = otlpExemplars(h.exemplars ?? []);
@@ -132,24 +166,55 @@ export function createFamiliesToMetrics(options: FamiliesToMetricsOptions): Fami
             startTime,
             endTime,
             attributes: p.attributes,
-            value: { buckets: { boundaries: [...h.bounds], counts: [...h.counts] }, sum: h.sum, count: h.count },
+            value: {
+              buckets: { boundaries: [...h.bounds], counts: [...h.counts] },
+              sum: h.sum,
+              count: h.count,
+            },
             ...(exemplars.length > 0 && { exemplars }),
           });
         } else {
           const exemplar = (s as NumberSeries).exemplar;
           const exemplars = exemplar === undefined ? [] : otlpExemplars([exemplar]);
-          (points as DataPoint<number>[]).push({ startTime, endTime, attributes: p.attributes, value: (s as NumberSeries).value, ...(exemplars.length > 0 && { exemplars }) });
+          (points as DataPoint<number>[]).push({
+            startTime,
+            endTime,
+            attributes: p.attributes,
+            value: (s as NumberSeries).value,
+            ...(exemplars.length > 0 && { exemplars }),
+          });
         }
       }
       for (const [sm, points] of byScope) {
         if (exponential) {
-          sm.metrics.push({ descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM, dataPoints: points as DataPoint<ExponentialHistogram>[] });
+          sm.metrics.push({
+            descriptor,
+            aggregationTemporality: temporality,
+            dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
+            dataPoints: points as DataPoint<ExponentialHistogram>[],
+          });
         } else if (family.type === 'histogram') {
-          sm.metrics.push({ descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: points as DataPoint<Histogram>[] });
+          sm.metrics.push({
+            descriptor,
+            aggregationTemporality: temporality,
+            dataPointType: DataPointType.HISTOGRAM,
+            dataPoints: points as DataPoint<Histogram>[],
+          });
         } else if (family.type === 'counter') {
-          sm.metrics.push({ descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, dataPoints: points as DataPoint<number>[], isMonotonic: true });
+          sm.metrics.push({
+            descriptor,
+            aggregationTemporality: temporality,
+            dataPointType: DataPointType.SUM,
+            dataPoints: points as DataPoint<number>[],
+            isMonotonic: true,
+          });
         } else {
-          sm.metrics.push({ descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: points as DataPoint<number>[] });
+          sm.metrics.push({
+            descriptor,
+            aggregationTemporality: AggregationTemporality.CUMULATIVE,
+            dataPointType: DataPointType.GAUGE,
+            dataPoints: points as DataPoint<number>[],
+          });
         }
       }
     }
@@ -165,7 +230,8 @@ function otlpExemplars(list: readonly (ExpositionExemplar | undefined)[]): Exemp
     const labels = parseLabels(e.labels);
     const traceId = labels['trace_id'];
     const spanId = labels['span_id'];
-    if (typeof traceId === 'string' && typeof spanId === 'string') out.push({ value: e.value, timeMillis: Math.round(e.timestamp * 1000), traceId, spanId });
+    if (typeof traceId === 'string' && typeof spanId === 'string')
+      out.push({ value: e.value, timeMillis: Math.round(e.timestamp * 1000), traceId, spanId });
   }
   return out;
 }

@@ -62,11 +62,17 @@ let unknownTemporalities = 0;
  * @param requestMeter the request's, else one at the default limits for a body of any size
  * @param notUtf8 the JSON text was not UTF-8: a label value holding U+FFFD came from a bad sequence
  */
-export function normalizeExportRequest(raw: unknown, requestMeter?: DecodeMeter, notUtf8 = false): OtlpExportRequest {
+export function normalizeExportRequest(
+  raw: unknown,
+  requestMeter?: DecodeMeter,
+  notUtf8 = false,
+): OtlpExportRequest {
   meter = requestMeter ?? new DecodeMeter(Number.MAX_SAFE_INTEGER, DEFAULT_DECODE_LIMITS);
   lossy = notUtf8;
   const root = object(raw, '(root)') ?? {};
-  return { resourceMetrics: list(root, 'resourceMetrics', 'resource_metrics', '', resourceMetrics) };
+  return {
+    resourceMetrics: list(root, 'resourceMetrics', 'resource_metrics', '', resourceMetrics),
+  };
 }
 
 function resourceMetrics(raw: unknown, at: string): OtlpResourceMetrics {
@@ -88,7 +94,12 @@ function scopeMetrics(raw: unknown, at: string): OtlpScopeMetrics {
   const metrics = list(o, 'metrics', 'metrics', at, metric);
   // The scope's name and version are every point's otel_scope_* labels.
   if (lossy && (name.includes('\uFFFD') || version.includes('\uFFFD'))) {
-    return { scope: { name, version }, metrics: metrics.map((m) => (m.unreadable === undefined ? { ...m, unreadable: 'invalid_utf8' as const } : m)) };
+    return {
+      scope: { name, version },
+      metrics: metrics.map((m) =>
+        m.unreadable === undefined ? { ...m, unreadable: 'invalid_utf8' as const } : m,
+      ),
+    };
   }
   return { scope: { name, version }, metrics };
 }
@@ -108,13 +119,20 @@ function metric(raw: unknown, at: string): OtlpMetric {
 
 function metricData(o: Obj, at: string): OtlpMetricData {
   const gauge = object(field(o, 'gauge'), `${at}.gauge`);
-  if (gauge !== undefined) return { type: 'gauge', points: list(gauge, 'dataPoints', 'data_points', `${at}.gauge`, numberPoint) };
+  if (gauge !== undefined)
+    return {
+      type: 'gauge',
+      points: list(gauge, 'dataPoints', 'data_points', `${at}.gauge`, numberPoint),
+    };
   const sum = object(field(o, 'sum'), `${at}.sum`);
   if (sum !== undefined) {
     return {
       type: 'sum',
       monotonic: boolean(field(sum, 'isMonotonic', 'is_monotonic'), `${at}.sum.isMonotonic`),
-      temporality: temporality(field(sum, 'aggregationTemporality', 'aggregation_temporality'), `${at}.sum.aggregationTemporality`),
+      temporality: temporality(
+        field(sum, 'aggregationTemporality', 'aggregation_temporality'),
+        `${at}.sum.aggregationTemporality`,
+      ),
       points: list(sum, 'dataPoints', 'data_points', `${at}.sum`, numberPoint),
     };
   }
@@ -122,22 +140,38 @@ function metricData(o: Obj, at: string): OtlpMetricData {
   if (histogram !== undefined) {
     return {
       type: 'histogram',
-      temporality: temporality(field(histogram, 'aggregationTemporality', 'aggregation_temporality'), `${at}.histogram.aggregationTemporality`),
+      temporality: temporality(
+        field(histogram, 'aggregationTemporality', 'aggregation_temporality'),
+        `${at}.histogram.aggregationTemporality`,
+      ),
       points: list(histogram, 'dataPoints', 'data_points', `${at}.histogram`, histogramPoint),
     };
   }
-  const exponential = object(field(o, 'exponentialHistogram', 'exponential_histogram'), `${at}.exponentialHistogram`);
+  const exponential = object(
+    field(o, 'exponentialHistogram', 'exponential_histogram'),
+    `${at}.exponentialHistogram`,
+  );
   if (exponential !== undefined) {
     return {
       type: 'exponentialHistogram',
-      temporality: temporality(field(exponential, 'aggregationTemporality', 'aggregation_temporality'), `${at}.exponentialHistogram.aggregationTemporality`),
-      points: list(exponential, 'dataPoints', 'data_points', `${at}.exponentialHistogram`, exponentialPoint),
+      temporality: temporality(
+        field(exponential, 'aggregationTemporality', 'aggregation_temporality'),
+        `${at}.exponentialHistogram.aggregationTemporality`,
+      ),
+      points: list(
+        exponential,
+        'dataPoints',
+        'data_points',
+        `${at}.exponentialHistogram`,
+        exponentialPoint,
+      ),
     };
   }
   const summary = object(field(o, 'summary'), `${at}.summary`);
   if (summary !== undefined) {
     const points = field(summary, 'dataPoints', 'data_points');
-    if (points !== undefined && points !== null && !Array.isArray(points)) throw new OtlpDecodeError(`${at}.summary.dataPoints: expected an array`);
+    if (points !== undefined && points !== null && !Array.isArray(points))
+      throw new OtlpDecodeError(`${at}.summary.dataPoints: expected an array`);
     if (Array.isArray(points)) charge('point', points.length);
     return { type: 'summary', pointCount: Array.isArray(points) ? points.length : 0 };
   }
@@ -151,10 +185,14 @@ function pointBase(o: Obj, at: string) {
   const deep = tooDeep;
   const attrs = attributes(o, at);
   exemplars(o, at);
-  const unreadable: OtlpUnreadable | undefined = invalidValues !== invalid ? 'invalid_utf8' : tooDeep !== deep ? 'too_deep' : undefined;
+  const unreadable: OtlpUnreadable | undefined =
+    invalidValues !== invalid ? 'invalid_utf8' : tooDeep !== deep ? 'too_deep' : undefined;
   return {
     attributes: attrs,
-    startTimeUnixNano: nanos(field(o, 'startTimeUnixNano', 'start_time_unix_nano'), `${at}.startTimeUnixNano`),
+    startTimeUnixNano: nanos(
+      field(o, 'startTimeUnixNano', 'start_time_unix_nano'),
+      `${at}.startTimeUnixNano`,
+    ),
     timeUnixNano: nanos(field(o, 'timeUnixNano', 'time_unix_nano'), `${at}.timeUnixNano`),
     noRecordedValue: (flags & FLAG_NO_RECORDED_VALUE) !== 0,
     ...(unreadable !== undefined && { unreadable }),
@@ -170,9 +208,11 @@ function exemplars(o: Obj, at: string): void {
   for (let i = 0; i < list.length; i++) {
     const e = object(list[i], `${at}.exemplars[${i}]`) ?? {};
     const traceId = string(field(e, 'traceId', 'trace_id'), `${at}.exemplars[${i}].traceId`);
-    if (!TRACE_ID.test(traceId)) throw new OtlpDecodeError(`${at}.exemplars[${i}].traceId: expected 32 hex digits`);
+    if (!TRACE_ID.test(traceId))
+      throw new OtlpDecodeError(`${at}.exemplars[${i}].traceId: expected 32 hex digits`);
     const spanId = string(field(e, 'spanId', 'span_id'), `${at}.exemplars[${i}].spanId`);
-    if (!SPAN_ID.test(spanId)) throw new OtlpDecodeError(`${at}.exemplars[${i}].spanId: expected 16 hex digits`);
+    if (!SPAN_ID.test(spanId))
+      throw new OtlpDecodeError(`${at}.exemplars[${i}].spanId: expected 16 hex digits`);
   }
 }
 
@@ -193,8 +233,13 @@ function histogramPoint(raw: unknown, at: string): OtlpHistogramPoint {
     ...pointBase(o, at),
     count: Number(uint64(field(o, 'count'), `${at}.count`)),
     sum: sum === undefined || sum === null ? undefined : double(sum, `${at}.sum`),
-    bucketCounts: bucketList(field(o, 'bucketCounts', 'bucket_counts'), `${at}.bucketCounts`).map((v, i) => Number(uint64(v, `${at}.bucketCounts[${i}]`))),
-    explicitBounds: bucketList(field(o, 'explicitBounds', 'explicit_bounds'), `${at}.explicitBounds`).map((v, i) => double(v, `${at}.explicitBounds[${i}]`)),
+    bucketCounts: bucketList(field(o, 'bucketCounts', 'bucket_counts'), `${at}.bucketCounts`).map(
+      (v, i) => Number(uint64(v, `${at}.bucketCounts[${i}]`)),
+    ),
+    explicitBounds: bucketList(
+      field(o, 'explicitBounds', 'explicit_bounds'),
+      `${at}.explicitBounds`,
+    ).map((v, i) => double(v, `${at}.explicitBounds[${i}]`)),
   };
 }
 
@@ -206,7 +251,10 @@ function exponentialPoint(raw: unknown, at: string): OtlpExponentialHistogramPoi
     const b = object(field(o, side), `${at}.${side}`) ?? {};
     return {
       offset: integer(field(b, 'offset'), `${at}.${side}.offset`),
-      bucketCounts: bucketList(field(b, 'bucketCounts', 'bucket_counts'), `${at}.${side}.bucketCounts`).map((v, i) => Number(uint64(v, `${at}.${side}.bucketCounts[${i}]`))),
+      bucketCounts: bucketList(
+        field(b, 'bucketCounts', 'bucket_counts'),
+        `${at}.${side}.bucketCounts`,
+      ).map((v, i) => Number(uint64(v, `${at}.${side}.bucketCounts[${i}]`))),
     };
   };
   return {
@@ -215,7 +263,10 @@ function exponentialPoint(raw: unknown, at: string): OtlpExponentialHistogramPoi
     sum: sum === undefined || sum === null ? undefined : double(sum, `${at}.sum`),
     scale: integer(field(o, 'scale'), `${at}.scale`),
     zeroCount: Number(uint64(field(o, 'zeroCount', 'zero_count'), `${at}.zeroCount`)),
-    zeroThreshold: zeroThreshold === undefined || zeroThreshold === null ? 0 : double(zeroThreshold, `${at}.zeroThreshold`),
+    zeroThreshold:
+      zeroThreshold === undefined || zeroThreshold === null
+        ? 0
+        : double(zeroThreshold, `${at}.zeroThreshold`),
     positive: buckets('positive'),
     negative: buckets('negative'),
   };
@@ -239,7 +290,8 @@ function attributes(o: Obj, at: string): Attributes {
 }
 
 /** An AnyValue with its nesting kept, before it becomes an attribute value. */
-export type PlainValue = string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
+export type PlainValue =
+  string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
 type Plain = PlainValue;
 
 function anyValue(raw: unknown, at: string, depth: number): AnyValue {
@@ -280,14 +332,17 @@ function anyValuePlain(raw: unknown, at: string, depth: number): Plain | undefin
   const bytes = field(o, 'bytesValue', 'bytes_value');
   if (bytes !== undefined && bytes !== null) {
     const text = string(bytes, `${at}.bytesValue`);
-    if (!BASE64.test(text)) throw new OtlpDecodeError(`${at}.bytesValue: expected base64 (standard alphabet, padded)`);
+    if (!BASE64.test(text))
+      throw new OtlpDecodeError(`${at}.bytesValue: expected base64 (standard alphabet, padded)`);
     return text;
   }
   const arr = object(field(o, 'arrayValue', 'array_value'), `${at}.arrayValue`);
   if (arr !== undefined) {
     const values = array(field(arr, 'values'), `${at}.arrayValue.values`);
     charge('element', values.length);
-    return values.map((v, k) => anyValuePlain(v, `${at}.arrayValue.values[${k}]`, depth + 1) ?? null);
+    return values.map(
+      (v, k) => anyValuePlain(v, `${at}.arrayValue.values[${k}]`, depth + 1) ?? null,
+    );
   }
   const kvlist = object(field(o, 'kvlistValue', 'kvlist_value'), `${at}.kvlistValue`);
   if (kvlist !== undefined) {
@@ -297,7 +352,9 @@ function anyValuePlain(raw: unknown, at: string, depth: number): Plain | undefin
     for (let k = 0; k < values.length; k++) {
       const kv = object(values[k], `${at}.kvlistValue.values[${k}]`) ?? {};
       const key = string(field(kv, 'key'), `${at}.kvlistValue.values[${k}].key`);
-      const value = anyValuePlain(field(kv, 'value'), `${at}.kvlistValue.values[${k}].value`, depth + 1) ?? null;
+      const value =
+        anyValuePlain(field(kv, 'value'), `${at}.kvlistValue.values[${k}].value`, depth + 1) ??
+        null;
       setAttribute(out, key, value);
     }
     return out;
@@ -319,7 +376,8 @@ function field(o: Obj, camel: string, snake?: string): unknown {
 
 function object(raw: unknown, at: string): Obj | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new OtlpDecodeError(`${at}: expected an object`);
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new OtlpDecodeError(`${at}: expected an object`);
   return raw as Obj;
 }
 
@@ -336,7 +394,13 @@ function bucketList(raw: unknown, at: string): readonly unknown[] {
   return values;
 }
 
-function list<T>(o: Obj, camel: string, snake: string, at: string, item: (raw: unknown, at: string) => T): T[] {
+function list<T>(
+  o: Obj,
+  camel: string,
+  snake: string,
+  at: string,
+  item: (raw: unknown, at: string) => T,
+): T[] {
   const prefix = at === '' ? camel : `${at}.${camel}`;
   return array(field(o, camel, snake), prefix).map((raw, i) => item(raw, `${prefix}[${i}]`));
 }
@@ -353,7 +417,11 @@ function boolean(raw: unknown, at: string): boolean {
   return raw;
 }
 
-const SPECIAL_DOUBLES: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Infinity, '-Infinity': -Infinity };
+const SPECIAL_DOUBLES: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Infinity,
+  '-Infinity': -Infinity,
+};
 
 function double(raw: unknown, at: string): number {
   if (typeof raw === 'number') {
@@ -403,7 +471,8 @@ function temporality(raw: unknown, at: string): OtlpTemporality {
   if (raw === undefined || raw === null || raw === 0) return 'unspecified';
   if (raw === 1) return 'delta';
   if (raw === 2) return 'cumulative';
-  if (typeof raw === 'string' && TEMPORALITY_NAMES[raw] !== undefined) return TEMPORALITY_NAMES[raw];
+  if (typeof raw === 'string' && TEMPORALITY_NAMES[raw] !== undefined)
+    return TEMPORALITY_NAMES[raw];
   // Another value of the enum: the Collector accepts it; its metric is marked (metric()).
   if (typeof raw === 'number' && Number.isInteger(raw) && Math.abs(raw) <= 0x7fffffff) {
     unknownTemporalities++;

@@ -25,7 +25,9 @@ export const EXPORTER_PACKAGE: Readonly<Record<OtlpProtocol, string>> = {
   'http/protobuf': '@opentelemetry/exporter-metrics-otlp-proto',
   'http/json': '@opentelemetry/exporter-metrics-otlp-http',
 };
-const SERIALIZER: Readonly<Record<OtlpProtocol, 'ProtobufMetricsSerializer' | 'JsonMetricsSerializer'>> = {
+const SERIALIZER: Readonly<
+  Record<OtlpProtocol, 'ProtobufMetricsSerializer' | 'JsonMetricsSerializer'>
+> = {
   'http/protobuf': 'ProtobufMetricsSerializer',
   'http/json': 'JsonMetricsSerializer',
 };
@@ -41,9 +43,13 @@ const serializers = new Map<OtlpProtocol, MetricsSerializer>();
 export function pushSerializer(protocol: OtlpProtocol): MetricsSerializer {
   let serializer = serializers.get(protocol);
   if (serializer === undefined) {
-    const transformer = exporterRequire(protocol)('@opentelemetry/otlp-transformer') as Record<string, MetricsSerializer | undefined>;
+    const transformer = exporterRequire(protocol)('@opentelemetry/otlp-transformer') as Record<
+      string,
+      MetricsSerializer | undefined
+    >;
     const official = transformer[SERIALIZER[protocol]];
-    if (official === undefined) throw new Error(`@opentelemetry/otlp-transformer has no ${SERIALIZER[protocol]}`);
+    if (official === undefined)
+      throw new Error(`@opentelemetry/otlp-transformer has no ${SERIALIZER[protocol]}`);
     const attach = protocol === 'http/json' ? attachJson : attachProtobuf;
     serializer = {
       serializeRequest(request) {
@@ -61,7 +67,11 @@ type Points = readonly (DataPoint<unknown> & { readonly exemplars?: readonly Exe
 const pointsOf = (m: MetricData): Points => m.dataPoints;
 
 function hasExemplars(request: ResourceMetrics): boolean {
-  return request.scopeMetrics.some((s) => s.metrics.some((m) => pointsOf(m).some((p) => p.exemplars !== undefined && p.exemplars.length > 0)));
+  return request.scopeMetrics.some((s) =>
+    s.metrics.some((m) =>
+      pointsOf(m).some((p) => p.exemplars !== undefined && p.exemplars.length > 0),
+    ),
+  );
 }
 
 /** A wire message's points, with the field the exemplars go in. */
@@ -77,7 +87,11 @@ interface WireRequest {
 }
 
 /** Walks `request`'s points beside `wire`'s and gives each point with exemplars its wire point. */
-function eachPoint(wire: WireRequest, request: ResourceMetrics, visit: (exemplars: readonly Exemplar[], point: { exemplars?: unknown[] }) => void): void {
+function eachPoint(
+  wire: WireRequest,
+  request: ResourceMetrics,
+  visit: (exemplars: readonly Exemplar[], point: { exemplars?: unknown[] }) => void,
+): void {
   const scopes = wire.resourceMetrics?.[0]?.scopeMetrics ?? [];
   request.scopeMetrics.forEach((scope, i) => {
     const metrics = scopes[i]?.metrics ?? [];
@@ -86,7 +100,8 @@ function eachPoint(wire: WireRequest, request: ResourceMetrics, visit: (exemplar
       if (w === undefined || w.name !== metric.descriptor.name) return;
       const points = (w.sum ?? w.gauge ?? w.histogram ?? w.exponentialHistogram)?.dataPoints ?? [];
       pointsOf(metric).forEach((p, k) => {
-        if (p.exemplars !== undefined && p.exemplars.length > 0 && points[k] !== undefined) visit(p.exemplars, points[k]);
+        if (p.exemplars !== undefined && p.exemplars.length > 0 && points[k] !== undefined)
+          visit(p.exemplars, points[k]);
       });
     });
   });
@@ -95,10 +110,17 @@ function eachPoint(wire: WireRequest, request: ResourceMetrics, visit: (exemplar
 const nanos = (millis: number): string => (BigInt(Math.round(millis)) * 1_000_000n).toString();
 
 function attachJson(body: Uint8Array, request: ResourceMetrics): Uint8Array {
-  const wire = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as WireRequest;
+  const wire = JSON.parse(
+    Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
+  ) as WireRequest;
   // OTLP/JSON: ids as hex strings, 64-bit integers as decimal strings.
   eachPoint(wire, request, (exemplars, point) => {
-    point.exemplars = exemplars.map((e) => ({ timeUnixNano: nanos(e.timeMillis), asDouble: e.value, spanId: e.spanId, traceId: e.traceId }));
+    point.exemplars = exemplars.map((e) => ({
+      timeUnixNano: nanos(e.timeMillis),
+      asDouble: e.value,
+      spanId: e.spanId,
+      traceId: e.traceId,
+    }));
   });
   return new TextEncoder().encode(JSON.stringify(wire));
 }
@@ -109,7 +131,9 @@ function attachProtobuf(body: Uint8Array, request: ResourceMetrics): Uint8Array 
   if (types === undefined) {
     const root = protobuf.Root.fromJSON(OTLP_SCHEMA);
     types = {
-      request: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
+      request: root.lookupType(
+        'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+      ),
       exemplar: root.lookupType('opentelemetry.proto.metrics.v1.Exemplar'),
     };
   }
@@ -117,7 +141,12 @@ function attachProtobuf(body: Uint8Array, request: ResourceMetrics): Uint8Array 
   const wire = requestType.decode(body) as unknown as WireRequest;
   eachPoint(wire, request, (exemplars, point) => {
     point.exemplars = exemplars.map((e) =>
-      exemplar.fromObject({ timeUnixNano: nanos(e.timeMillis), asDouble: e.value, spanId: Buffer.from(e.spanId, 'hex'), traceId: Buffer.from(e.traceId, 'hex') }),
+      exemplar.fromObject({
+        timeUnixNano: nanos(e.timeMillis),
+        asDouble: e.value,
+        spanId: Buffer.from(e.spanId, 'hex'),
+        traceId: Buffer.from(e.traceId, 'hex'),
+      }),
     );
   });
   return requestType.encode(wire).finish();

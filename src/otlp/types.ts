@@ -54,8 +54,16 @@ export type OtlpMetricData =
       readonly temporality: OtlpTemporality;
       readonly points: readonly OtlpNumberPoint[];
     }
-  | { readonly type: 'histogram'; readonly temporality: OtlpTemporality; readonly points: readonly OtlpHistogramPoint[] }
-  | { readonly type: 'exponentialHistogram'; readonly temporality: OtlpTemporality; readonly points: readonly OtlpExponentialHistogramPoint[] }
+  | {
+      readonly type: 'histogram';
+      readonly temporality: OtlpTemporality;
+      readonly points: readonly OtlpHistogramPoint[];
+    }
+  | {
+      readonly type: 'exponentialHistogram';
+      readonly temporality: OtlpTemporality;
+      readonly points: readonly OtlpExponentialHistogramPoint[];
+    }
   /** Kept only as a count: the ingest path refuses these points (no Prometheus rendering worth having). */
   | { readonly type: 'summary'; readonly pointCount: number }
   /** A metric without any data field. */

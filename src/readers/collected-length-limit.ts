@@ -64,7 +64,12 @@ export class CollectedLengthLimit {
 
   /** `producer` with each collection's attribute values within the limit. */
   producer(producer: MetricProducer): MetricProducer {
-    return { collect: (options) => producer.collect(options).then((r) => ({ resourceMetrics: this.apply(r.resourceMetrics), errors: r.errors })) };
+    return {
+      collect: (options) =>
+        producer
+          .collect(options)
+          .then((r) => ({ resourceMetrics: this.apply(r.resourceMetrics), errors: r.errors })),
+    };
   }
 
   #attributes(instrument: string, attributes: Attributes): Attributes {
@@ -86,9 +91,10 @@ export class CollectedLengthLimit {
       out ??= points.slice(0, i);
       out.push(attributes === p.attributes ? p : { ...p, attributes });
     }
-    return out === undefined ? metric : ({ ...metric, dataPoints: merged(metric.dataPointType, out) } as MetricData);
+    return out === undefined
+      ? metric
+      : ({ ...metric, dataPoints: merged(metric.dataPointType, out) } as MetricData);
   }
-
 }
 
 const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), (ms % 1000) * 1e6];
@@ -98,7 +104,10 @@ const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), (ms % 1000) * 1e6
  * a collection, once anything was cut, as `jobmeter.attribute_values.truncated` under jobmeter's
  * scope, after the rest (so a host's endpoint gains no family of jobmeter's until then).
  */
-export function cutCount(guard: RecordGuard, now: () => number = Date.now): (rm: ResourceMetrics) => ResourceMetrics {
+export function cutCount(
+  guard: RecordGuard,
+  now: () => number = Date.now,
+): (rm: ResourceMetrics) => ResourceMetrics {
   const start = hrTime(now());
   let count = 0;
   guard.countCutsInto(() => {
@@ -106,7 +115,14 @@ export function cutCount(guard: RecordGuard, now: () => number = Date.now): (rm:
   });
   const { name, unit, description } = ATTRIBUTE_VALUES_TRUNCATED;
   // `type`: not in the MetricDescriptor type, but on every descriptor the SDK produces.
-  const descriptor = { name, unit, description, type: InstrumentType.COUNTER, valueType: ValueType.INT, advice: {} } as MetricDescriptor;
+  const descriptor = {
+    name,
+    unit,
+    description,
+    type: InstrumentType.COUNTER,
+    valueType: ValueType.INT,
+    advice: {},
+  } as MetricDescriptor;
   return (rm) => {
     if (count === 0) return rm;
     const metric: MetricData = {
@@ -116,7 +132,13 @@ export function cutCount(guard: RecordGuard, now: () => number = Date.now): (rm:
       isMonotonic: true,
       dataPoints: [{ startTime: start, endTime: hrTime(now()), attributes: {}, value: count }],
     };
-    return { resource: rm.resource, scopeMetrics: [...rm.scopeMetrics, { scope: { name: 'jobmeter', version: VERSION }, metrics: [metric] }] };
+    return {
+      resource: rm.resource,
+      scopeMetrics: [
+        ...rm.scopeMetrics,
+        { scope: { name: 'jobmeter', version: VERSION }, metrics: [metric] },
+      ],
+    };
   };
 }
 
@@ -137,21 +159,34 @@ function merged(type: DataPointType, points: DataPoint<unknown>[]): DataPoint<un
   return out;
 }
 
-const earlier = (a: HrTime, b: HrTime): HrTime => (a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]) ? a : b);
-const both = (a: number | undefined, b: number | undefined, f: (x: number, y: number) => number): number | undefined => (a === undefined || b === undefined ? undefined : f(a, b));
+const earlier = (a: HrTime, b: HrTime): HrTime =>
+  a[0] < b[0] || (a[0] === b[0] && a[1] <= b[1]) ? a : b;
+const both = (
+  a: number | undefined,
+  b: number | undefined,
+  f: (x: number, y: number) => number,
+): number | undefined => (a === undefined || b === undefined ? undefined : f(a, b));
 const plus = (x: number, y: number): number => x + y;
 
 /** Two points of one series, as one: what the series would hold had it recorded both's records. */
-function added(type: DataPointType, a: DataPoint<unknown>, b: DataPoint<unknown>): DataPoint<unknown> {
+function added(
+  type: DataPointType,
+  a: DataPoint<unknown>,
+  b: DataPoint<unknown>,
+): DataPoint<unknown> {
   const startTime = earlier(a.startTime, b.startTime);
-  if (type === DataPointType.SUM) return { ...a, startTime, value: (a.value as number) + (b.value as number) };
+  if (type === DataPointType.SUM)
+    return { ...a, startTime, value: (a.value as number) + (b.value as number) };
   if (type === DataPointType.GAUGE) return a;
   if (type === DataPointType.HISTOGRAM) {
     // One stream's points share its View's boundaries.
     const x = a.value as Histogram;
     const y = b.value as Histogram;
     const value: Histogram = {
-      buckets: { boundaries: x.buckets.boundaries, counts: x.buckets.counts.map((c, i) => c + y.buckets.counts[i]!) },
+      buckets: {
+        boundaries: x.buckets.boundaries,
+        counts: x.buckets.counts.map((c, i) => c + y.buckets.counts[i]!),
+      },
       count: x.count + y.count,
       ...spread(x, y),
     };
@@ -172,9 +207,16 @@ function added(type: DataPointType, a: DataPoint<unknown>, b: DataPoint<unknown>
 }
 
 /** The sum, min and max of two histograms' records, each where both have it. */
-function spread(x: Histogram | ExponentialHistogram, y: Histogram | ExponentialHistogram): Pick<Histogram, 'sum' | 'min' | 'max'> {
+function spread(
+  x: Histogram | ExponentialHistogram,
+  y: Histogram | ExponentialHistogram,
+): Pick<Histogram, 'sum' | 'min' | 'max'> {
   const sum = both(x.sum, y.sum, plus);
   const min = both(x.min, y.min, Math.min);
   const max = both(x.max, y.max, Math.max);
-  return { ...(sum !== undefined && { sum }), ...(min !== undefined && { min }), ...(max !== undefined && { max }) };
+  return {
+    ...(sum !== undefined && { sum }),
+    ...(min !== undefined && { min }),
+    ...(max !== undefined && { max }),
+  };
 }

@@ -27,7 +27,12 @@ import { OTLP_PROTOCOLS, TEMPORALITIES, type OtlpPushOptions } from '../options.
 import { oneOf, positiveMillis, timeoutWithinInterval } from '../common/option-rules.ts';
 import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
 import { OtlpMetricExporter } from './otlp-exporter.ts';
-import { ResilientExporter, StateLog, type OnExport, type PushTransform } from './resilient-exporter.ts';
+import {
+  ResilientExporter,
+  StateLog,
+  type OnExport,
+  type PushTransform,
+} from './resilient-exporter.ts';
 
 export type { PushTransform };
 
@@ -103,9 +108,13 @@ export function otlpPushStats(reader: PeriodicExportingMetricReader): OtlpPushSt
  *
  * @throws {ConfigError} naming the option, when an option cannot be used.
  */
-export function createOtlpPushReader(options: ResolvedOtlpPushOptions, hooks: OtlpPushHooks = {}): PeriodicExportingMetricReader {
+export function createOtlpPushReader(
+  options: ResolvedOtlpPushOptions,
+  hooks: OtlpPushHooks = {},
+): PeriodicExportingMetricReader {
   validate(options);
-  const shutdownMillis = hooks.shutdownTimeoutMillis ?? Math.min(options.timeoutMillis, DEFAULT_SHUTDOWN_EXPORT_MILLIS);
+  const shutdownMillis =
+    hooks.shutdownTimeoutMillis ?? Math.min(options.timeoutMillis, DEFAULT_SHUTDOWN_EXPORT_MILLIS);
   positiveMillis(shutdownMillis, 'otlp.shutdownTimeoutMillis');
   const url = otlpMetricsUrl(options.endpoint);
   const config = {
@@ -120,7 +129,9 @@ export function createOtlpPushReader(options: ResolvedOtlpPushOptions, hooks: Ot
     // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE itself: config/otel-env.ts has already
     // folded that into `temporality`.
     temporalityPreference:
-      options.temporality === 'delta' ? AggregationTemporalityPreference.DELTA : AggregationTemporalityPreference.CUMULATIVE,
+      options.temporality === 'delta'
+        ? AggregationTemporalityPreference.DELTA
+        : AggregationTemporalityPreference.CUMULATIVE,
   };
   const inner = new OtlpMetricExporter(options.protocol, config);
   const log = new StateLog(
@@ -130,19 +141,32 @@ export function createOtlpPushReader(options: ResolvedOtlpPushOptions, hooks: Ot
     shutdownMillis,
     hooks.log ?? ((line) => void process.stderr.write(`${line}\n`)),
   );
-  const exporter = new ResilientExporter(inner, hooks.transform, log, options.temporality === 'cumulative', hooks.onExport);
+  const exporter = new ResilientExporter(
+    inner,
+    hooks.transform,
+    log,
+    options.temporality === 'cumulative',
+    hooks.onExport,
+  );
   const reader = new ResilientPushReader(
     {
       exporter,
       exportIntervalMillis: options.intervalMillis,
       exportTimeoutMillis: options.timeoutMillis,
       ...(hooks.metricProducers !== undefined && { metricProducers: hooks.metricProducers }),
-      ...(hooks.cardinalityLimit !== undefined && { cardinalityLimits: { default: hooks.cardinalityLimit } }),
+      ...(hooks.cardinalityLimit !== undefined && {
+        cardinalityLimits: { default: hooks.cardinalityLimit },
+      }),
     },
     exporter,
     shutdownMillis,
   );
-  stats.set(reader, () => ({ state: log.state, failedExports: log.failed, inFlight: exporter.inFlight, maxInFlight: exporter.maxInFlight }));
+  stats.set(reader, () => ({
+    state: log.state,
+    failedExports: log.failed,
+    inFlight: exporter.inFlight,
+    maxInFlight: exporter.maxInFlight,
+  }));
   return reader;
 }
 
@@ -151,7 +175,11 @@ class ResilientPushReader extends PeriodicExportingMetricReader {
   readonly #exporter: ResilientExporter;
   readonly #shutdownMillis: number;
 
-  constructor(options: ConstructorParameters<typeof PeriodicExportingMetricReader>[0], exporter: ResilientExporter, shutdownMillis: number) {
+  constructor(
+    options: ConstructorParameters<typeof PeriodicExportingMetricReader>[0],
+    exporter: ResilientExporter,
+    shutdownMillis: number,
+  ) {
     super(options);
     this.#exporter = exporter;
     this.#shutdownMillis = shutdownMillis;
@@ -173,10 +201,19 @@ function validate(options: ResolvedOtlpPushOptions): void {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new ConfigError('otlp.endpoint', maskUserinfo(options.endpoint), 'an absolute http:// or https:// URL');
+    throw new ConfigError(
+      'otlp.endpoint',
+      maskUserinfo(options.endpoint),
+      'an absolute http:// or https:// URL',
+    );
   }
   oneOf(options.protocol, OTLP_PROTOCOLS, 'otlp.protocol');
   oneOf(options.temporality, TEMPORALITIES, 'otlp.temporality');
   positiveMillis(options.intervalMillis, 'otlp.intervalMillis');
-  timeoutWithinInterval(positiveMillis(options.timeoutMillis, 'otlp.timeoutMillis'), options.intervalMillis, 'otlp.timeoutMillis', 'otlp.intervalMillis');
+  timeoutWithinInterval(
+    positiveMillis(options.timeoutMillis, 'otlp.timeoutMillis'),
+    options.intervalMillis,
+    'otlp.timeoutMillis',
+    'otlp.intervalMillis',
+  );
 }

@@ -3,7 +3,11 @@
  * Concurrent scrapes share one collection one level up (`coalescedScrape` in jobmeter.ts, with
  * the naming pass), so this reader does not coalesce.
  */
-import { AggregationTemporality, MetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  MetricReader,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
 
 export interface PullReaderOptions {
   /** Series per instrument per collection when no View sets a limit (the SDK's `cardinalitySelector`). @default 2000 */

@@ -33,11 +33,14 @@ function portOf(reader: unknown): number | undefined {
  * else. Complete once the provider's constructor has bound every reader.
  */
 export function siblingReaders(producer: MetricProducer, self: object): unknown[] {
-  const collectors = (producer as { _sharedState?: { metricCollectors?: unknown } })._sharedState?.metricCollectors;
+  const collectors = (producer as { _sharedState?: { metricCollectors?: unknown } })._sharedState
+    ?.metricCollectors;
   if (!Array.isArray(collectors)) return [];
   const readers = collectors.map((c: { _metricReader?: unknown }) => c._metricReader);
   const at = readers.indexOf(self);
-  return readers.filter((r, i) => r !== undefined && r !== self && (i < at || !listenerPorts.has(r as object)));
+  return readers.filter(
+    (r, i) => r !== undefined && r !== self && (i < at || !listenerPorts.has(r as object)),
+  );
 }
 
 /**
@@ -45,9 +48,14 @@ export function siblingReaders(producer: MetricProducer, self: object): unknown[
  * its port private: it is never found here); undefined when none was. Port 0 (any free port)
  * clashes with nothing.
  */
-export function portGivenToAnother(readers: readonly unknown[], port: number, key: string): ConfigError | undefined {
+export function portGivenToAnother(
+  readers: readonly unknown[],
+  port: number,
+  key: string,
+): ConfigError | undefined {
   if (port === 0) return undefined;
-  const other = readers.find((r) => portOf(r) === port) as { constructor: { name: string } } | undefined;
+  const other = readers.find((r) => portOf(r) === port) as
+    { constructor: { name: string } } | undefined;
   if (other === undefined) return undefined;
   const which = listenerPorts.has(other) ? 'another JobmeterReader' : other.constructor.name;
   return new ConfigError(

@@ -4,10 +4,17 @@
  * change of state, never one per failed export. Lines name the collector by origin only.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { AggregationTemporality, InstrumentType, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type {
+  AggregationTemporality,
+  InstrumentType,
+  PushMetricExporter,
+  ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 
 /** Rewrites each collection before it is encoded (otlp-push.ts `OtlpPushHooks.transform`). */
-export type PushTransform = (resourceMetrics: ResourceMetrics) => ResourceMetrics | Promise<ResourceMetrics>;
+export type PushTransform = (
+  resourceMetrics: ResourceMetrics,
+) => ResourceMetrics | Promise<ResourceMetrics>;
 // What an export hook hands back: a callback for the export's result, or nothing (`void` in the
 // union: a host's hook that returns nothing is a plain void function).
 // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
@@ -61,14 +68,28 @@ export class ResilientExporter implements PushMetricExporter {
       this.#log.record(result, abandoned);
       resultCallback(result);
     };
-    const abandon = (why: Abandoned): void => settle({ code: ExportResultCode.FAILED, error: new Error(`export abandoned at shutdown (${why})`) }, why);
+    const abandon = (why: Abandoned): void =>
+      settle(
+        {
+          code: ExportResultCode.FAILED,
+          error: new Error(`export abandoned at shutdown (${why})`),
+        },
+        why,
+      );
     this.#pending.add(abandon);
     this.maxInFlight = Math.max(this.maxInFlight, this.#pending.size);
     if (this.#expired) {
       abandon('deadline');
       return;
     }
-    const fail = (err: unknown): void => settle({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) }, undefined);
+    const fail = (err: unknown): void =>
+      settle(
+        {
+          code: ExportResultCode.FAILED,
+          error: err instanceof Error ? err : new Error(String(err)),
+        },
+        undefined,
+      );
     const send = (payload: ResourceMetrics): void => {
       if (settled) return;
       let exported: ExportAck = undefined;
@@ -126,7 +147,10 @@ export class ResilientExporter implements PushMetricExporter {
     const remaining = Math.max(0, this.#deadline - performance.now());
     let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([work.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining)))]);
+      await Promise.race([
+        work.catch(() => {}),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining))),
+      ]);
     } finally {
       clearTimeout(timer);
     }
@@ -144,7 +168,13 @@ export class StateLog {
   readonly #shutdownMillis: number;
   readonly #write: (line: string) => void;
 
-  constructor(target: string, intervalMillis: number, temporality: 'cumulative' | 'delta', shutdownMillis: number, write: (line: string) => void) {
+  constructor(
+    target: string,
+    intervalMillis: number,
+    temporality: 'cumulative' | 'delta',
+    shutdownMillis: number,
+    write: (line: string) => void,
+  ) {
     this.#target = target;
     this.#intervalMillis = intervalMillis;
     this.#temporality = temporality;
@@ -158,14 +188,21 @@ export class StateLog {
     if (abandoned === 'deadline') {
       if (!this.#abandonLogged) {
         this.#abandonLogged = true;
-        this.#write(`jobmeter: OTLP push to ${this.#target}: the last export did not complete within ${formatMillis(this.#shutdownMillis)} of shutdown; exiting without it`);
+        this.#write(
+          `jobmeter: OTLP push to ${this.#target}: the last export did not complete within ${formatMillis(this.#shutdownMillis)} of shutdown; exiting without it`,
+        );
       }
       return;
     }
     if (result.code === ExportResultCode.SUCCESS) {
       if (this.state === 'failing') {
-        const lost = this.#temporality === 'cumulative' ? 'this export carried the full cumulative totals, no increment was lost' : 'the delta points of the failed exports were dropped';
-        this.#write(`jobmeter: OTLP push to ${this.#target} recovered after ${this.failed} failed export${this.failed === 1 ? '' : 's'}; ${lost}`);
+        const lost =
+          this.#temporality === 'cumulative'
+            ? 'this export carried the full cumulative totals, no increment was lost'
+            : 'the delta points of the failed exports were dropped';
+        this.#write(
+          `jobmeter: OTLP push to ${this.#target} recovered after ${this.failed} failed export${this.failed === 1 ? '' : 's'}; ${lost}`,
+        );
       }
       this.state = 'ok';
       this.failed = 0;
@@ -189,7 +226,8 @@ export function describeError(error: unknown): string {
   if (typeof code === 'number') return `HTTP ${code}`;
   if (typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)) return code;
   if (message === 'Request timed out') return 'request timed out';
-  if (message === 'Export failed with retryable status') return 'HTTP 429/502/503/504 until the export timeout';
+  if (message === 'Export failed with retryable status')
+    return 'HTTP 429/502/503/504 until the export timeout';
   if (message === 'Concurrent export limit reached') return 'too many exports in flight';
   return typeof name === 'string' && name !== '' ? name : 'unknown error';
 }

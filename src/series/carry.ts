@@ -56,13 +56,21 @@ export function carryLargest(values: Float64Array, at: number, value: number): v
  * Adds into series `at` of `set` what the histogram `row` holds beyond `last` (undefined: none);
  * min and max become the extremes of every row seen.
  */
-export function carryHistogram(set: HistogramSeries, at: number, last: ArrayLike<number> | undefined, row: ArrayLike<number>): void {
+export function carryHistogram(
+  set: HistogramSeries,
+  at: number,
+  last: ArrayLike<number> | undefined,
+  row: ArrayLike<number>,
+): void {
   const whole = last === undefined || isWhole(last[0]!, row[0]!);
   set.counts.data[at]! += whole ? row[0]! : row[0]! - last[0]!;
   set.sums.data[at]! += whole ? row[1]! : row[1]! - last[1]!;
   const buckets = set.buckets.data;
   const from = at * set.stride;
-  for (let k = 0; k < set.stride; k++) buckets[from + k]! += whole ? row[ROW_BUCKETS + k]! : row[ROW_BUCKETS + k]! - last[ROW_BUCKETS + k]!;
+  for (let k = 0; k < set.stride; k++)
+    buckets[from + k]! += whole
+      ? row[ROW_BUCKETS + k]!
+      : row[ROW_BUCKETS + k]! - last[ROW_BUCKETS + k]!;
   if (set.mins !== undefined) {
     // NaN (unknown) never wins either comparison.
     if (row[2]! < set.mins.data[at]!) set.mins.data[at] = row[2]!;

@@ -8,7 +8,14 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import type { AggregationTemporality, DataPointType, MetricData, MetricDescriptor, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import type {
+  AggregationTemporality,
+  DataPointType,
+  MetricData,
+  MetricDescriptor,
+  ResourceMetrics,
+  ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
 
 /** A trace-linked exemplar (domain/exemplars.ts): the latest record made in a sampled span. */
 export interface Exemplar {
@@ -134,12 +141,20 @@ export interface Collection {
 }
 
 /** Series `i`'s start time: its own when the set keeps one per series, else the set's. */
-export function startOf(series: Pick<CollectedSeries, 'startTime' | 'startSeconds' | 'startNanos'>, i: number): HrTime {
-  return series.startSeconds === undefined ? series.startTime : [series.startSeconds[i]!, series.startNanos![i]!];
+export function startOf(
+  series: Pick<CollectedSeries, 'startTime' | 'startSeconds' | 'startNanos'>,
+  i: number,
+): HrTime {
+  return series.startSeconds === undefined
+    ? series.startTime
+    : [series.startSeconds[i]!, series.startNanos![i]!];
 }
 
 /** Series `i`'s bounds: its own in a view of several layouts, else the set's. */
-export function boundsOf(series: Pick<CollectedSeries, 'bounds' | 'seriesBounds'>, i: number): readonly number[] {
+export function boundsOf(
+  series: Pick<CollectedSeries, 'bounds' | 'seriesBounds'>,
+  i: number,
+): readonly number[] {
   return series.seriesBounds === undefined ? series.bounds : series.seriesBounds[i]!;
 }
 

@@ -1,6 +1,11 @@
 /** The rules of a synchronous gauge: the last value recorded per series. */
 import type { HrTime } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type GaugeMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type GaugeMetricData,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
@@ -30,16 +35,32 @@ export class GaugeSeries extends SeriesSet {
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
-    return this.held({ n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE }, arena);
+    return this.held(
+      { n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE },
+      arena,
+    );
   }
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
     if (snap.n === 0) return undefined;
-    return this.collectedOf(snap, startTime, { isMonotonic: false, stride: 1, bounds: NO_BOUNDS, values: snap.values, sums: NONE, counts: NONE, exemplars: undefined });
+    return this.collectedOf(snap, startTime, {
+      isMonotonic: false,
+      stride: 1,
+      bounds: NO_BOUNDS,
+      values: snap.values,
+      sums: NONE,
+      counts: NONE,
+      exemplars: undefined,
+    });
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     if (snap.n === 0) return undefined;
-    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: numberPoints(this.keysOf(snap), snap, startTime, endTime) } satisfies GaugeMetricData;
+    return {
+      descriptor: this.descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.GAUGE,
+      dataPoints: numberPoints(this.keysOf(snap), snap, startTime, endTime),
+    } satisfies GaugeMetricData;
   }
 }

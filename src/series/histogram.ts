@@ -4,7 +4,15 @@
  * histogram); the latest exemplar per bucket when kept.
  */
 import type { HrTime } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type HistogramMetricData, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type Histogram,
+  type HistogramMetricData,
+  type MetricData,
+  type MetricDescriptor,
+} from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from './collection.ts';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
@@ -27,7 +35,11 @@ export class HistogramSeries extends SeriesSet {
   /** The latest exemplar per bucket, `stride` per series; undefined when the set keeps none. */
   readonly exemplars: (Exemplar | undefined)[] | undefined;
 
-  constructor(descriptor: MetricDescriptor, index: (grow: () => void) => SeriesIndex, options: { bounds: readonly number[]; exemplars: boolean; minMax: boolean }) {
+  constructor(
+    descriptor: MetricDescriptor,
+    index: (grow: () => void) => SeriesIndex,
+    options: { bounds: readonly number[]; exemplars: boolean; minMax: boolean },
+  ) {
     super(descriptor, index);
     this.bounds = [...options.bounds];
     this.stride = this.bounds.length + 1;
@@ -51,7 +63,9 @@ export class HistogramSeries extends SeriesSet {
     this.counts.move(from, to);
     this.mins?.move(from, to);
     this.maxs?.move(from, to);
-    if (this.exemplars !== undefined) for (let k = 0; k < stride; k++) this.exemplars[to * stride + k] = this.exemplars[from * stride + k];
+    if (this.exemplars !== undefined)
+      for (let k = 0; k < stride; k++)
+        this.exemplars[to * stride + k] = this.exemplars[from * stride + k];
   }
 
   protected override keepSeries(n: number): void {
@@ -60,7 +74,8 @@ export class HistogramSeries extends SeriesSet {
     this.counts.truncate(n);
     this.mins?.truncate(n);
     this.maxs?.truncate(n);
-    if (this.exemplars !== undefined && this.exemplars.length > n * this.stride) this.exemplars.length = n * this.stride;
+    if (this.exemplars !== undefined && this.exemplars.length > n * this.stride)
+      this.exemplars.length = n * this.stride;
   }
 
   /**
@@ -89,16 +104,36 @@ export class HistogramSeries extends SeriesSet {
     return bucket;
   }
 
-  #point(i: number, startTime: HrTime, endTime: HrTime, counts: number[], sum: number, count: number, snap: Snapshot): DataPoint<Histogram> {
-    const value: Histogram = { buckets: { boundaries: this.bounds as number[], counts }, sum, count };
+  #point(
+    i: number,
+    startTime: HrTime,
+    endTime: HrTime,
+    counts: number[],
+    sum: number,
+    count: number,
+    snap: Snapshot,
+  ): DataPoint<Histogram> {
+    const value: Histogram = {
+      buckets: { boundaries: this.bounds as number[], counts },
+      sum,
+      count,
+    };
     // The life's min and max (a delta point carries them only when its window is the life: temporality.ts).
     // A writer that carries other sources' rows (series/carry.ts) may know no min or max: none is given.
     if (snap.mins !== undefined && count > 0) {
       if (Number.isFinite(snap.mins[i]!)) value.min = snap.mins[i]!;
       if (Number.isFinite(snap.maxs![i]!)) value.max = snap.maxs![i]!;
     }
-    const own = snap.startSeconds === undefined ? startTime : ([snap.startSeconds[i]!, snap.startNanos![i]!] as HrTime);
-    const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = { attributes: this.keysOf(snap)[i]!, startTime: own, endTime, value };
+    const own =
+      snap.startSeconds === undefined
+        ? startTime
+        : ([snap.startSeconds[i]!, snap.startNanos![i]!] as HrTime);
+    const point: DataPoint<Histogram> & { exemplars?: readonly Exemplar[] } = {
+      attributes: this.keysOf(snap)[i]!,
+      startTime: own,
+      endTime,
+      value,
+    };
     const exemplars = exemplarsAt(snap.exemplars, i, this.stride);
     if (exemplars !== undefined) point.exemplars = exemplars;
     return point;
@@ -106,17 +141,31 @@ export class HistogramSeries extends SeriesSet {
 
   snapshotLength(): number {
     // Read in the same turn as snapshot(): the series count cannot change in between.
-    return this.buckets.length + this.counts.length * (this.mins === undefined ? 2 : 4) + this.heldLength();
+    return (
+      this.buckets.length +
+      this.counts.length * (this.mins === undefined ? 2 : 4) +
+      this.heldLength()
+    );
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
-    const snap: Snapshot = { n: this.counts.length, values: arena.copy(this.buckets), sums: arena.copy(this.sums), counts: arena.copy(this.counts) };
+    const snap: Snapshot = {
+      n: this.counts.length,
+      values: arena.copy(this.buckets),
+      sums: arena.copy(this.sums),
+      counts: arena.copy(this.counts),
+    };
     if (this.mins === undefined && this.exemplars === undefined) return this.held(snap, arena);
     return this.held(
       {
         ...snap,
-        ...(this.mins !== undefined && { mins: arena.copy(this.mins), maxs: arena.copy(this.maxs!) }),
-        ...(this.exemplars !== undefined && { exemplars: this.exemplars.slice(0, snap.n * this.stride) }),
+        ...(this.mins !== undefined && {
+          mins: arena.copy(this.mins),
+          maxs: arena.copy(this.maxs!),
+        }),
+        ...(this.exemplars !== undefined && {
+          exemplars: this.exemplars.slice(0, snap.n * this.stride),
+        }),
       },
       arena,
     );
@@ -124,7 +173,15 @@ export class HistogramSeries extends SeriesSet {
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
     if (snap.n === 0) return undefined;
-    return this.collectedOf(snap, startTime, { isMonotonic: false, stride: this.stride, bounds: this.bounds, values: snap.values, sums: snap.sums, counts: snap.counts, exemplars: snap.exemplars });
+    return this.collectedOf(snap, startTime, {
+      isMonotonic: false,
+      stride: this.stride,
+      bounds: this.bounds,
+      values: snap.values,
+      sums: snap.sums,
+      counts: snap.counts,
+      exemplars: snap.exemplars,
+    });
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
@@ -132,16 +189,35 @@ export class HistogramSeries extends SeriesSet {
     if (n === 0) return undefined;
     const stride = this.stride;
     const dataPoints = new Array<DataPoint<Histogram>>(n);
-    for (let i = 0; i < n; i++) dataPoints[i] = this.#point(i, startTime, endTime, countsAt(snap.values, i * stride, stride), snap.sums[i]!, snap.counts[i]!, snap);
-    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.HISTOGRAM, dataPoints } satisfies HistogramMetricData;
+    for (let i = 0; i < n; i++)
+      dataPoints[i] = this.#point(
+        i,
+        startTime,
+        endTime,
+        countsAt(snap.values, i * stride, stride),
+        snap.sums[i]!,
+        snap.counts[i]!,
+        snap,
+      );
+    return {
+      descriptor: this.descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints,
+    } satisfies HistogramMetricData;
   }
 }
 
 /** The exemplars kept for series `i` (one slot per bucket, `stride` per series); undefined when none. */
-export function exemplarsAt(held: readonly (Exemplar | undefined)[] | undefined, i: number, stride: number): Exemplar[] | undefined {
+export function exemplarsAt(
+  held: readonly (Exemplar | undefined)[] | undefined,
+  i: number,
+  stride: number,
+): Exemplar[] | undefined {
   if (held === undefined) return undefined;
   let out: Exemplar[] | undefined;
-  for (let k = i * stride, end = k + stride; k < end; k++) if (held[k] !== undefined) (out ??= []).push(held[k]!);
+  for (let k = i * stride, end = k + stride; k < end; k++)
+    if (held[k] !== undefined) (out ??= []).push(held[k]!);
   return out;
 }
 

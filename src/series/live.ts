@@ -9,7 +9,13 @@
  * when the source is gone; released slots are reused, so memory follows the live sources.
  */
 import type { HrTime } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type DataPoint, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type MetricData,
+  type MetricDescriptor,
+} from '@opentelemetry/sdk-metrics';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
 import { Column } from './column.ts';
 import { SeriesSet } from './series-set.ts';
@@ -33,7 +39,11 @@ export class LiveSeries extends SeriesSet {
   readonly #free: number[] = [];
   #dirty = false;
 
-  constructor(descriptor: MetricDescriptor, index: (grow: () => void) => SeriesIndex, options: { gauge: boolean; combine: Combine }) {
+  constructor(
+    descriptor: MetricDescriptor,
+    index: (grow: () => void) => SeriesIndex,
+    options: { gauge: boolean; combine: Combine },
+  ) {
     super(descriptor, index);
     this.dataPointType = options.gauge ? DataPointType.GAUGE : DataPointType.SUM;
     this.#combine = options.combine;
@@ -104,14 +114,30 @@ export class LiveSeries extends SeriesSet {
   /** `values`: the combined values; `counts`: the live sources of each series (0: absent). */
   snapshot(arena: SnapshotArena): Snapshot {
     this.#settle();
-    return this.held({ n: this.#values.length, values: arena.copy(this.#values), sums: NONE, counts: arena.copy(this.#sources) }, arena);
+    return this.held(
+      {
+        n: this.#values.length,
+        values: arena.copy(this.#values),
+        sums: NONE,
+        counts: arena.copy(this.#sources),
+      },
+      arena,
+    );
   }
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
     let live = 0;
     for (let i = 0; i < snap.n; i++) if (snap.counts[i]! > 0) live++;
     if (live === 0) return undefined;
-    const columns = { isMonotonic: false, stride: 1, bounds: NO_BOUNDS, values: snap.values, sums: NONE, counts: NONE, exemplars: undefined };
+    const columns = {
+      isMonotonic: false,
+      stride: 1,
+      bounds: NO_BOUNDS,
+      values: snap.values,
+      sums: NONE,
+      counts: NONE,
+      exemplars: undefined,
+    };
     const whole = this.collectedOf(snap, startTime, columns);
     if (live === snap.n) return whole;
     // Some series have no live source: the naming pass reads the others, their figures copied.
@@ -157,10 +183,21 @@ export class LiveSeries extends SeriesSet {
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     const keys = this.keysOf(snap);
-    const dataPoints = presentOf(snap).map((i): DataPoint<number> => ({ attributes: keys[i]!, startTime, endTime, value: snap.values[i]! }));
+    const dataPoints = presentOf(snap).map((i): DataPoint<number> => ({
+      attributes: keys[i]!,
+      startTime,
+      endTime,
+      value: snap.values[i]!,
+    }));
     if (dataPoints.length === 0) return undefined;
-    const head = { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints };
-    return this.dataPointType === DataPointType.GAUGE ? { ...head, dataPointType: DataPointType.GAUGE } : { ...head, dataPointType: DataPointType.SUM, isMonotonic: false };
+    const head = {
+      descriptor: this.descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPoints,
+    };
+    return this.dataPointType === DataPointType.GAUGE
+      ? { ...head, dataPointType: DataPointType.GAUGE }
+      : { ...head, dataPointType: DataPointType.SUM, isMonotonic: false };
   }
 }
 

@@ -82,7 +82,8 @@ export class OpenSeriesIndex implements SeriesIndex {
         if (e instanceof Map) e = e.get(v);
         else if (Array.isArray(e)) e = step(e, v);
       }
-      if (e !== undefined && !isLevel(e) && sameSet(a, leafAttributes(e, attributes), n)) return typeof e === 'number' ? e : e.index;
+      if (e !== undefined && !isLevel(e) && sameSet(a, leafAttributes(e, attributes), n))
+        return typeof e === 'number' ? e : e.index;
       return this.#resolve(a);
     };
   }
@@ -129,7 +130,11 @@ export class OpenSeriesIndex implements SeriesIndex {
     for (const shape of this.#shapes.values()) {
       if (shape.length !== keys.length) continue;
       const e = this.#trie.walk(shape.map((k) => a[k]));
-      if (e !== undefined && !isLevel(e) && sameSet(a, leafAttributes(e, this.attributes), keys.length)) {
+      if (
+        e !== undefined &&
+        !isLevel(e) &&
+        sameSet(a, leafAttributes(e, this.attributes), keys.length)
+      ) {
         const index = typeof e === 'number' ? e : e.index;
         if (index !== this.#positions.overflow) return index;
       }
@@ -145,7 +150,12 @@ export class OpenSeriesIndex implements SeriesIndex {
     if (this.#admitted >= this.#max) return this.#positions.overflowSeries();
     // A copy (the caller may reuse its object), arrays too.
     const copy: Attributes = {};
-    for (const k of keys) setAttribute(copy, k, Array.isArray(a[k]) ? ([...(a[k] as unknown[])] as Attributes[string]) : a[k]);
+    for (const k of keys)
+      setAttribute(
+        copy,
+        k,
+        Array.isArray(a[k]) ? ([...(a[k] as unknown[])] as Attributes[string]) : a[k],
+      );
     index = this.#positions.add(copy);
     this.#admitted++;
     this.#byKey.set(key, index);
@@ -156,7 +166,6 @@ export class OpenSeriesIndex implements SeriesIndex {
   #remember(path: readonly unknown[], alias: Alias): void {
     if (this.#paths < 2 * (this.#max + 1) && this.#trie.insert(path, alias)) this.#paths++;
   }
-
 }
 
 /** `a`'s defined entries, in its key order (labels render in it): the caller may reuse its object. */

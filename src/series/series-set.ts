@@ -20,7 +20,13 @@
  * out, so a snapshot read over several turns stays right.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { AggregationTemporality, InstrumentType, type DataPointType, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InstrumentType,
+  type DataPointType,
+  type MetricData,
+  type MetricDescriptor,
+} from '@opentelemetry/sdk-metrics';
 import { holdShape } from '../common/held-shapes.ts';
 import type { CollectedSeries, LabelColumn, LabelRender } from './collection.ts';
 import { SeriesStarts } from './series-starts.ts';
@@ -63,7 +69,14 @@ class StoreLabels implements LabelColumn {
   readonly #from: number;
   #strings: readonly string[] | undefined;
 
-  constructor(keys: readonly Attributes[], render: LabelRender, held: Labels, n: number, from: number, fresh: readonly string[] | undefined) {
+  constructor(
+    keys: readonly Attributes[],
+    render: LabelRender,
+    held: Labels,
+    n: number,
+    from: number,
+    fresh: readonly string[] | undefined,
+  ) {
     this.keys = keys;
     this.maker = render;
     this.nonAscii = held.nonAscii;
@@ -110,7 +123,9 @@ function detachedLabels(keys: readonly Attributes[], render: LabelRender, n: num
 }
 
 // Made at every collection and dropped after it: its hidden class is held (common/held-shapes.ts).
-holdShape(new StoreLabels([], { render: () => '', isAscii: () => true }, new Labels(), 0, 0, undefined));
+holdShape(
+  new StoreLabels([], { render: () => '', isAscii: () => true }, new Labels(), 0, 0, undefined),
+);
 
 export abstract class SeriesSet {
   readonly descriptor: MetricDescriptor;
@@ -179,7 +194,7 @@ export abstract class SeriesSet {
    */
   remove(at: number): void {
     const index = this.#index;
-    if (index.compacted === undefined) throw new Error('this set\'s series are never removed');
+    if (index.compacted === undefined) throw new Error("this set's series are never removed");
     index.forget?.(at);
     this.#removed.push(at);
   }
@@ -218,12 +233,12 @@ export abstract class SeriesSet {
 
   /** Moves series `from`'s figures to position `to` (below it), for {@link compact}. */
   protected moveSeries(_from: number, _to: number): void {
-    throw new Error('this set\'s series are never removed');
+    throw new Error("this set's series are never removed");
   }
 
   /** Keeps the first `n` series' figures, for {@link compact}. */
   protected keepSeries(_n: number): void {
-    throw new Error('this set\'s series are never removed');
+    throw new Error("this set's series are never removed");
   }
 
   /** Brings `held` (made before the last compactions) to the positions now. */
@@ -240,7 +255,12 @@ export abstract class SeriesSet {
       for (const [at, attributes] of removed) {
         if (at >= held.checked) break;
         gone++;
-        if (!render.isAscii(strings !== undefined && at < strings.length ? strings[at]! : render.render(attributes))) held.nonAscii--;
+        if (
+          !render.isAscii(
+            strings !== undefined && at < strings.length ? strings[at]! : render.render(attributes),
+          )
+        )
+          held.nonAscii--;
       }
       held.checked -= gone;
       if (strings !== undefined) {
@@ -291,7 +311,10 @@ export abstract class SeriesSet {
     if (starts === undefined && !moving) return snap;
     return {
       ...snap,
-      ...(starts !== undefined && { startSeconds: arena.copyOf(starts.seconds), startNanos: arena.copyOf(starts.nanos) }),
+      ...(starts !== undefined && {
+        startSeconds: arena.copyOf(starts.seconds),
+        startNanos: arena.copyOf(starts.nanos),
+      }),
       ...(moving && { attributes: this.#index.attributes }),
     };
   }
@@ -315,11 +338,21 @@ export abstract class SeriesSet {
   abstract cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined;
 
   /** The fields every collected set shares; `columns` gives the kind's figures. */
-  protected collectedOf(snap: Snapshot, startTime: HrTime, columns: Pick<CollectedSeries, 'isMonotonic' | 'stride' | 'bounds' | 'values' | 'sums' | 'counts' | 'exemplars'>): CollectedSeries {
+  protected collectedOf(
+    snap: Snapshot,
+    startTime: HrTime,
+    columns: Pick<
+      CollectedSeries,
+      'isMonotonic' | 'stride' | 'bounds' | 'values' | 'sums' | 'counts' | 'exemplars'
+    >,
+  ): CollectedSeries {
     const attributes = this.keysOf(snap);
     // A compaction since the snapshot (a writer's series removed while the collection is read over
     // several turns) moved the positions the held strings follow: the snapshot's are made apart.
-    const labels = (render: LabelRender) => (attributes === this.attributes ? this.labels(render, snap.n) : detachedLabels(attributes, render, snap.n));
+    const labels = (render: LabelRender) =>
+      attributes === this.attributes
+        ? this.labels(render, snap.n)
+        : detachedLabels(attributes, render, snap.n);
     // Every field written out, in one order: an object spread into would get a hidden class of its
     // own that a full GC drops (objects made per scrape), and with it the naming pass's optimized code.
     return {

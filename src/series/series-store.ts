@@ -14,7 +14,14 @@
 import type { HrTime } from '@opentelemetry/api';
 import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
-import { AggregationTemporality, type CollectionResult, type MetricData, type MetricProducer, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  type CollectionResult,
+  type MetricData,
+  type MetricProducer,
+  type ResourceMetrics,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
 import { ServedTotals } from './carry.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
@@ -36,7 +43,11 @@ interface ScopeSets {
 }
 
 function sameScope(a: InstrumentationScope, b: InstrumentationScope): boolean {
-  return a.name === b.name && (a.version ?? '') === (b.version ?? '') && (a.schemaUrl ?? '') === (b.schemaUrl ?? '');
+  return (
+    a.name === b.name &&
+    (a.version ?? '') === (b.version ?? '') &&
+    (a.schemaUrl ?? '') === (b.schemaUrl ?? '')
+  );
 }
 
 export class SeriesStore {
@@ -99,7 +110,13 @@ export class SeriesStore {
       }
       if (out.length > 0) series.push({ scope, series: out });
     }
-    return { resource: others?.resource ?? RESOURCE, series, metrics: others?.scopeMetrics ?? [], ingested: [], done: this.#storage.lend(arena) };
+    return {
+      resource: others?.resource ?? RESOURCE,
+      series,
+      metrics: others?.scopeMetrics ?? [],
+      ingested: [],
+      done: this.#storage.lend(arena),
+    };
   }
 
   /**
@@ -108,9 +125,14 @@ export class SeriesStore {
    * of its own; `windows`: its delta state, when its owner seeds it). The points are made from one
    * instant, set by set, in slices (common/slices.ts).
    */
-  producer(temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE, windows = new DeltaWindows(this.start)): MetricProducer {
+  producer(
+    temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE,
+    windows = new DeltaWindows(this.start),
+  ): MetricProducer {
     if (temporality === AggregationTemporality.CUMULATIVE) {
-      return { collect: () => this.#metrics((set, snap, end) => set.cumulative(snap, this.start, end)) };
+      return {
+        collect: () => this.#metrics((set, snap, end) => set.cumulative(snap, this.start, end)),
+      };
     }
     return {
       collect: () =>
@@ -125,7 +147,12 @@ export class SeriesStore {
   }
 
   /** Waits for the settlers, then copies every set's figures at one instant. */
-  async #instant(): Promise<{ end: HrTime; groups: ScopeSets[]; snaps: Snapshot[][]; arena: SnapshotArena }> {
+  async #instant(): Promise<{
+    end: HrTime;
+    groups: ScopeSets[];
+    snaps: Snapshot[][];
+    arena: SnapshotArena;
+  }> {
     let waits: PromiseLike<unknown>[] | undefined;
     for (const settler of this.#settlers) {
       const p = settler();
@@ -137,11 +164,16 @@ export class SeriesStore {
     let figures = 0;
     for (const g of groups) for (const s of g.sets) figures += s.snapshotLength();
     const arena = this.#storage.arena(figures);
-    const snaps = groups.map((g) => g.sets.map((s) => (s.snapshotLength() === 0 ? EMPTY_SNAPSHOT : s.snapshot(arena))));
+    const snaps = groups.map((g) =>
+      g.sets.map((s) => (s.snapshotLength() === 0 ? EMPTY_SNAPSHOT : s.snapshot(arena))),
+    );
     return { end, groups, snaps, arena };
   }
 
-  async #metrics(read: (set: SeriesSet, snap: Snapshot, endTime: HrTime) => MetricData | undefined, onInstant?: (endTime: HrTime) => void): Promise<CollectionResult> {
+  async #metrics(
+    read: (set: SeriesSet, snap: Snapshot, endTime: HrTime) => MetricData | undefined,
+    onInstant?: (endTime: HrTime) => void,
+  ): Promise<CollectionResult> {
     const { end, groups, snaps, arena } = await this.#instant();
     onInstant?.(end);
     const scopeMetrics: ScopeMetrics[] = [];

@@ -1,6 +1,13 @@
 /** The rules of a sum (a counter or up-down counter): one value per series, added to; the latest exemplar per series when kept. */
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type DataPoint, type MetricData, type MetricDescriptor, type SumMetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type MetricData,
+  type MetricDescriptor,
+  type SumMetricData,
+} from '@opentelemetry/sdk-metrics';
 import type { Exemplar } from './collection.ts';
 import type { CollectedSeries } from './collection.ts';
 import { Column } from './column.ts';
@@ -17,7 +24,11 @@ export class SumSeries extends SeriesSet {
   /** The latest exemplar per series; undefined when the set keeps none. */
   readonly exemplars: (Exemplar | undefined)[] | undefined;
 
-  constructor(descriptor: MetricDescriptor, index: (grow: () => void) => SeriesIndex, options: { monotonic: boolean; exemplars: boolean }) {
+  constructor(
+    descriptor: MetricDescriptor,
+    index: (grow: () => void) => SeriesIndex,
+    options: { monotonic: boolean; exemplars: boolean },
+  ) {
     super(descriptor, index);
     this.monotonic = options.monotonic;
     this.exemplars = options.exemplars ? [] : undefined;
@@ -42,35 +53,72 @@ export class SumSeries extends SeriesSet {
   }
 
   snapshot(arena: SnapshotArena): Snapshot {
-    const snap = { n: this.values.length, values: arena.copy(this.values), sums: NONE, counts: NONE };
-    return this.held(this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice(0, snap.n) }, arena);
+    const snap = {
+      n: this.values.length,
+      values: arena.copy(this.values),
+      sums: NONE,
+      counts: NONE,
+    };
+    return this.held(
+      this.exemplars === undefined ? snap : { ...snap, exemplars: this.exemplars.slice(0, snap.n) },
+      arena,
+    );
   }
 
   collected(snap: Snapshot, startTime: HrTime): CollectedSeries | undefined {
     if (snap.n === 0) return undefined;
-    return this.collectedOf(snap, startTime, { isMonotonic: this.monotonic, stride: 1, bounds: NO_BOUNDS, values: snap.values, sums: NONE, counts: NONE, exemplars: snap.exemplars });
+    return this.collectedOf(snap, startTime, {
+      isMonotonic: this.monotonic,
+      stride: 1,
+      bounds: NO_BOUNDS,
+      values: snap.values,
+      sums: NONE,
+      counts: NONE,
+      exemplars: snap.exemplars,
+    });
   }
 
   cumulative(snap: Snapshot, startTime: HrTime, endTime: HrTime): MetricData | undefined {
     if (snap.n === 0) return undefined;
     const dataPoints = numberPoints(this.keysOf(snap), snap, startTime, endTime);
-    return { descriptor: this.descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, dataPoints, isMonotonic: this.monotonic } satisfies SumMetricData;
+    return {
+      descriptor: this.descriptor,
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      dataPoints,
+      isMonotonic: this.monotonic,
+    } satisfies SumMetricData;
   }
 }
 
 /** The points of a sum or gauge snapshot (each series' own start when the snapshot holds one). */
-export function numberPoints(attributes: readonly Attributes[], snap: Snapshot, startTime: HrTime, endTime: HrTime): DataPoint<number>[] {
+export function numberPoints(
+  attributes: readonly Attributes[],
+  snap: Snapshot,
+  startTime: HrTime,
+  endTime: HrTime,
+): DataPoint<number>[] {
   const n = snap.n;
   const values = snap.values;
   const points = new Array<DataPoint<number>>(n);
   const seconds = snap.startSeconds;
-  if (seconds === undefined) for (let i = 0; i < n; i++) points[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
-  else for (let i = 0; i < n; i++) points[i] = { attributes: attributes[i]!, startTime: [seconds[i]!, snap.startNanos![i]!], endTime, value: values[i]! };
+  if (seconds === undefined)
+    for (let i = 0; i < n; i++)
+      points[i] = { attributes: attributes[i]!, startTime, endTime, value: values[i]! };
+  else
+    for (let i = 0; i < n; i++)
+      points[i] = {
+        attributes: attributes[i]!,
+        startTime: [seconds[i]!, snap.startNanos![i]!],
+        endTime,
+        value: values[i]!,
+      };
   const exemplars = snap.exemplars;
   if (exemplars !== undefined) {
     for (let i = 0; i < n; i++) {
       const e = exemplars[i];
-      if (e !== undefined) (points[i] as DataPoint<number> & { exemplars?: readonly Exemplar[] }).exemplars = [e];
+      if (e !== undefined)
+        (points[i] as DataPoint<number> & { exemplars?: readonly Exemplar[] }).exemplars = [e];
     }
   }
   return points;

@@ -20,7 +20,16 @@
  *   full once.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData, type MetricDescriptor, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+  type MetricDescriptor,
+  type ResourceMetrics,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { attributeSetKey } from './attribute-key.ts';
 
 export class DeltaWindows {
@@ -56,8 +65,10 @@ export class DeltaWindows {
     if (last === undefined) this.#last.set(descriptor, (last = new WeakMap()));
     const before = last.get(attributes);
     if (before === undefined) last.set(attributes, total);
-    else if (typeof before === 'number' && typeof total === 'number') last.set(attributes, before + total);
-    else if (typeof before !== 'number' && typeof total !== 'number') last.set(attributes, plus(before, total, 1));
+    else if (typeof before === 'number' && typeof total === 'number')
+      last.set(attributes, before + total);
+    else if (typeof before !== 'number' && typeof total !== 'number')
+      last.set(attributes, plus(before, total, 1));
   }
 
   /** The change of `metric` (cumulative) since the previous export; undefined when nothing changed. */
@@ -66,7 +77,11 @@ export class DeltaWindows {
     if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) return undefined;
     if (metric.dataPointType === DataPointType.GAUGE) {
       if (metric.dataPoints.length === 0) return undefined;
-      return { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints: metric.dataPoints.map((p) => ({ ...p, startTime: from })) };
+      return {
+        ...metric,
+        aggregationTemporality: AggregationTemporality.DELTA,
+        dataPoints: metric.dataPoints.map((p) => ({ ...p, startTime: from })),
+      };
     }
     let last = this.#last.get(metric.descriptor);
     if (last === undefined) this.#last.set(metric.descriptor, (last = new WeakMap()));
@@ -78,7 +93,9 @@ export class DeltaWindows {
         last.set(p.attributes, p.value);
         dataPoints.push({ ...p, startTime: from, value: p.value - before });
       }
-      return dataPoints.length === 0 ? undefined : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
+      return dataPoints.length === 0
+        ? undefined
+        : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
     }
     const dataPoints: DataPoint<Histogram>[] = [];
     for (const p of metric.dataPoints) {
@@ -92,14 +109,20 @@ export class DeltaWindows {
       }
       dataPoints.push({ ...p, startTime: from, value: plus(v, before, -1) });
     }
-    return dataPoints.length === 0 ? undefined : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
+    return dataPoints.length === 0
+      ? undefined
+      : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
   }
 }
 
 /** `a + sign·b` without min and max (they are not a window's). */
 function plus(a: Histogram, b: Histogram, sign: 1 | -1): Histogram {
   const counts = a.buckets.counts.map((c, k) => c + sign * (b.buckets.counts[k] ?? 0));
-  return { buckets: { boundaries: a.buckets.boundaries, counts }, sum: (a.sum ?? 0) + sign * (b.sum ?? 0), count: a.count + sign * b.count };
+  return {
+    buckets: { boundaries: a.buckets.boundaries, counts },
+    sum: (a.sum ?? 0) + sign * (b.sum ?? 0),
+    count: a.count + sign * b.count,
+  };
 }
 
 /** One series' total that a reader has exported. */
@@ -119,8 +142,12 @@ export interface ExportedTotal {
  * A record made between the two collections is in `totals` and not in `exported`: it counts as
  * exported, so it is missed rather than exported twice.
  */
-export function exportedTotals(totals: ResourceMetrics, exported: ResourceMetrics): { totals: ExportedTotal[]; at: HrTime | undefined } {
-  const key = (scope: ScopeMetrics['scope'], m: MetricData) => `${scope.name}\0${scope.version ?? ''}\0${m.descriptor.name}`;
+export function exportedTotals(
+  totals: ResourceMetrics,
+  exported: ResourceMetrics,
+): { totals: ExportedTotal[]; at: HrTime | undefined } {
+  const key = (scope: ScopeMetrics['scope'], m: MetricData) =>
+    `${scope.name}\0${scope.version ?? ''}\0${m.descriptor.name}`;
   const now = new Map<string, { metric: MetricData; points: Map<string, DataPoint<unknown>> }>();
   let at: HrTime | undefined;
   for (const sm of exported.scopeMetrics) {
@@ -128,7 +155,11 @@ export function exportedTotals(totals: ResourceMetrics, exported: ResourceMetric
       const points = new Map<string, DataPoint<unknown>>();
       for (const p of m.dataPoints as DataPoint<unknown>[]) {
         points.set(attributeSetKey(p.attributes), p);
-        if (m.aggregationTemporality === AggregationTemporality.DELTA && (at === undefined || earlier(p.startTime, at))) at = p.startTime;
+        if (
+          m.aggregationTemporality === AggregationTemporality.DELTA &&
+          (at === undefined || earlier(p.startTime, at))
+        )
+          at = p.startTime;
       }
       now.set(key(sm.scope, m), { metric: m, points });
     }
@@ -136,11 +167,13 @@ export function exportedTotals(totals: ResourceMetrics, exported: ResourceMetric
   const out: ExportedTotal[] = [];
   for (const sm of totals.scopeMetrics) {
     for (const m of sm.metrics) {
-      if (m.dataPointType !== DataPointType.SUM && m.dataPointType !== DataPointType.HISTOGRAM) continue;
+      if (m.dataPointType !== DataPointType.SUM && m.dataPointType !== DataPointType.HISTOGRAM)
+        continue;
       const since = now.get(key(sm.scope, m));
       const cumulative = since?.metric.aggregationTemporality === AggregationTemporality.CUMULATIVE;
       for (const p of m.dataPoints as DataPoint<number | Histogram>[]) {
-        const q = since?.points.get(attributeSetKey(p.attributes)) as DataPoint<number | Histogram> | undefined;
+        const q = since?.points.get(attributeSetKey(p.attributes)) as
+          DataPoint<number | Histogram> | undefined;
         let total = p.value;
         if (q !== undefined) {
           if (cumulative) total = q.value;
@@ -148,7 +181,8 @@ export function exportedTotals(totals: ResourceMetrics, exported: ResourceMetric
           else total = plus(total, q.value as Histogram, -1);
         }
         // Nothing exported: the series starts from nothing (its first window is its whole life).
-        if (typeof total === 'number' ? total !== 0 : total.count !== 0) out.push({ scope: sm.scope, metric: m, attributes: p.attributes, total });
+        if (typeof total === 'number' ? total !== 0 : total.count !== 0)
+          out.push({ scope: sm.scope, metric: m, attributes: p.attributes, total });
       }
     }
   }

@@ -40,7 +40,8 @@ export function isLevel(e: Entry | undefined): e is Level {
 /** The entry of `v` at `level` (NaN finds NaN, as in a map). */
 export function step(level: Level, v: unknown): Entry | undefined {
   if (level instanceof Map) return level.get(v);
-  for (let i = 0; i < level.length; i += 2) if (level[i] === v || (v !== v && level[i] !== level[i])) return level[i + 1] as Entry;
+  for (let i = 0; i < level.length; i += 2)
+    if (level[i] === v || (v !== v && level[i] !== level[i])) return level[i + 1] as Entry;
   return undefined;
 }
 
@@ -99,7 +100,13 @@ export class ValueTrie {
  * Adds `v` → `e` to `level`. A small level is replaced by a copy one pair longer, hung in its
  * place (an array grown by `push` keeps room for half as much again), or past its size by a map.
  */
-function set(level: Level, v: unknown, e: Entry, parent: Level | undefined, parentKey: unknown): void {
+function set(
+  level: Level,
+  v: unknown,
+  e: Entry,
+  parent: Level | undefined,
+  parentKey: unknown,
+): void {
   if (level instanceof Map) {
     level.set(v, e);
     return;

@@ -4,7 +4,11 @@
  */
 import { AggregationType, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { InstrumentSpec } from '../domain/types.ts';
-import { createBoundedAttributesProcessor, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets } from '../domain/bounded-attributes.ts';
+import {
+  createBoundedAttributesProcessor,
+  MAX_SERIES_PER_INSTRUMENT,
+  maxAttributeSets,
+} from '../domain/bounded-attributes.ts';
 
 // The ceiling is the domain's (its tallies apply the same one); re-exported for existing imports.
 export { MAX_SERIES_PER_INSTRUMENT };
@@ -15,7 +19,8 @@ export function buildViews(specs: readonly InstrumentSpec[]): ViewOptions[] {
       instrumentName: spec.name,
       attributesProcessors: [createBoundedAttributesProcessor(spec.attributes)],
       // +1: the SDK counts its overflow series inside the limit.
-      aggregationCardinalityLimit: Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT) + 1,
+      aggregationCardinalityLimit:
+        Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT) + 1,
     };
     if (spec.kind === 'histogram') {
       view.aggregation = {

@@ -34,11 +34,21 @@ const TYPE_OF: Readonly<Record<InstrumentSpec['kind'], InstrumentType>> = {
 /** The SDK's instrument-name pattern: `*` matches any run of characters, the rest is literal. */
 function namePattern(pattern: string | undefined): (name: string) => boolean {
   if (pattern === undefined || pattern === '*') return () => true;
-  const re = new RegExp('^' + pattern.split('*').map((part) => part.replace(/[\^$\\.+?()[\]{}|]/g, '\\$&')).join('.*') + '$');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .split('*')
+        .map((part) => part.replace(/[\^$\\.+?()[\]{}|]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  );
   return (name) => re.test(name);
 }
 
-function selects(view: ViewOptions, i: Omit<InstrumentIdentity, 'kind'> & { readonly kind: InstrumentSpec['kind'] }): boolean {
+function selects(
+  view: ViewOptions,
+  i: Omit<InstrumentIdentity, 'kind'> & { readonly kind: InstrumentSpec['kind'] },
+): boolean {
   return (
     namePattern(view.instrumentName)(i.name) &&
     (view.instrumentType === undefined || view.instrumentType === TYPE_OF[i.kind]) &&
@@ -52,13 +62,23 @@ function selects(view: ViewOptions, i: Omit<InstrumentIdentity, 'kind'> & { read
 /** Each View is an object (the SDK would throw a TypeError of its own at the first instrument). */
 export function checkViews(views: readonly ViewOptions[], key = 'views'): void {
   views.forEach((view, i) => {
-    if (typeof view !== 'object' || view === null) throw new ConfigError(`${key}[${i}]`, view, 'an OpenTelemetry ViewOptions object');
+    if (typeof view !== 'object' || view === null)
+      throw new ConfigError(`${key}[${i}]`, view, 'an OpenTelemetry ViewOptions object');
   });
 }
 
 /** Whether one of `views` selects the own instrument `spec` (synchronous or observable), on jobmeter's meter `scope`. */
-export function viewSelects(views: readonly ViewOptions[], spec: InstrumentSpec, scope: { readonly name: string; readonly version: string }): boolean {
-  const instrument = { name: spec.name, kind: spec.kind, unit: spec.unit ?? '', meter: { ...scope, schemaUrl: undefined } };
+export function viewSelects(
+  views: readonly ViewOptions[],
+  spec: InstrumentSpec,
+  scope: { readonly name: string; readonly version: string },
+): boolean {
+  const instrument = {
+    name: spec.name,
+    kind: spec.kind,
+    unit: spec.unit ?? '',
+    meter: { ...scope, schemaUrl: undefined },
+  };
   return views.some((v) => selects(v, instrument));
 }
 
@@ -69,7 +89,9 @@ export interface HostCapsOptions {
 }
 
 /** Whether one of `views` selects `instrument` (then the SDK records it, and the View applies). */
-export function hostViewed(views: readonly ViewOptions[]): (instrument: InstrumentIdentity) => boolean {
+export function hostViewed(
+  views: readonly ViewOptions[],
+): (instrument: InstrumentIdentity) => boolean {
   return (instrument) => views.some((v) => selects(v, instrument));
 }
 
@@ -79,7 +101,12 @@ export function hostCaps(options: HostCapsOptions): CapFor {
     const view = options.views.find((v) => selects(v, instrument));
     const processors = view?.attributesProcessors ?? [];
     const process =
-      processors.length === 0 ? undefined : (a: Attributes) => processors.reduce((acc, p) => p.process(acc), a);
-    return new AttributeSetCap(view?.aggregationCardinalityLimit ?? options.cardinalityLimit, process);
+      processors.length === 0
+        ? undefined
+        : (a: Attributes) => processors.reduce((acc, p) => p.process(acc), a);
+    return new AttributeSetCap(
+      view?.aggregationCardinalityLimit ?? options.cardinalityLimit,
+      process,
+    );
   };
 }

@@ -13,14 +13,22 @@ import { gzipSync } from 'node:zlib';
 import { closeClient, scrape } from '../../bench/scrape-client.ts';
 
 const LINES = 20_000;
-const text = Array.from({ length: LINES }, (_, i) => `bench_counter_total{i="${i}"} ${i}\n`).join('');
+const text = Array.from({ length: LINES }, (_, i) => `bench_counter_total{i="${i}"} ${i}\n`).join(
+  '',
+);
 
-async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; server: Server; connections: () => number }> {
+async function serve(
+  handler: Parameters<typeof createServer>[1],
+): Promise<{ url: string; server: Server; connections: () => number }> {
   let connections = 0;
   const server = createServer(handler);
   server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, server, connections: () => connections };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`,
+    server,
+    connections: () => connections,
+  };
 }
 
 describe('bench scrape client', () => {
@@ -80,7 +88,10 @@ describe('bench scrape client', () => {
       res.end('bench_b 2\n');
     });
     servers.push(s.server);
-    await assert.rejects(scrape({ url: s.url, gzip: false, check: false }), /no Content-Length \(transfer-encoding chunked\)/);
+    await assert.rejects(
+      scrape({ url: s.url, gzip: false, check: false }),
+      /no Content-Length \(transfer-encoding chunked\)/,
+    );
     closeClient();
   });
 
@@ -91,7 +102,10 @@ describe('bench scrape client', () => {
       setTimeout(() => res.destroy(), 5);
     });
     servers.push(s.server);
-    await assert.rejects(scrape({ url: s.url, gzip: false, check: false }), /closed the connection mid-response/);
+    await assert.rejects(
+      scrape({ url: s.url, gzip: false, check: false }),
+      /closed the connection mid-response/,
+    );
     closeClient();
   });
 });

@@ -14,32 +14,64 @@ import { scenario as recordCounter } from '../../bench/record-counter.ts';
 import { scenario as scrapeChanges } from '../../bench/scrape-changes.ts';
 import { scenario as throughput } from '../../bench/throughput.ts';
 
-const rowOf = (table: string, id: string) => table.split('\n').find((l) => l.startsWith(`| \`${id}\` |`));
+const rowOf = (table: string, id: string) =>
+  table.split('\n').find((l) => l.startsWith(`| \`${id}\` |`));
 
 describe('bench targets table', () => {
   it('lists every target, measured or not, in order', () => {
-    const table = targetsTable([{ result: { id: 'heap-host', measured: '722 vs 224 B: 3.22×', met: false }, run: 'abc1234, 2026-11-23 06:13 UTC' }], '');
-    const ids = table.split('\n').slice(2).map((l) => /^\| `([^`]+)` \|/.exec(l)?.[1]);
-    assert.deepEqual(ids, TARGETS.map((t) => t.id));
-    assert.match(rowOf(table, 'heap-host')!, /\| 722 vs 224 B: 3\.22× \| \*\*no\*\* \| abc1234, 2026-11-23 06:13 UTC \|$/);
-    assert.match(rowOf(table, 'ingest-points')!, /not measured yet \| — \| `npm run bench -- collector` \|$/);
+    const table = targetsTable(
+      [
+        {
+          result: { id: 'heap-host', measured: '722 vs 224 B: 3.22×', met: false },
+          run: 'abc1234, 2026-11-23 06:13 UTC',
+        },
+      ],
+      '',
+    );
+    const ids = table
+      .split('\n')
+      .slice(2)
+      .map((l) => /^\| `([^`]+)` \|/.exec(l)?.[1]);
+    assert.deepEqual(
+      ids,
+      TARGETS.map((t) => t.id),
+    );
+    assert.match(
+      rowOf(table, 'heap-host')!,
+      /\| 722 vs 224 B: 3\.22× \| \*\*no\*\* \| abc1234, 2026-11-23 06:13 UTC \|$/,
+    );
+    assert.match(
+      rowOf(table, 'ingest-points')!,
+      /not measured yet \| — \| `npm run bench -- collector` \|$/,
+    );
   });
 
   it('keeps the rows a run did not measure as the previous table had them', () => {
-    const first = targetsTable([{ result: { id: 'scrape-1.1k', measured: '3.1× faster', met: false }, run: 'old' }], '');
-    const second = targetsTable([{ result: { id: 'heap-churn', measured: 'flat', met: true }, run: 'new' }], first);
+    const first = targetsTable(
+      [{ result: { id: 'scrape-1.1k', measured: '3.1× faster', met: false }, run: 'old' }],
+      '',
+    );
+    const second = targetsTable(
+      [{ result: { id: 'heap-churn', measured: 'flat', met: true }, run: 'new' }],
+      first,
+    );
     assert.equal(rowOf(second, 'scrape-1.1k'), rowOf(first, 'scrape-1.1k'));
     assert.match(rowOf(second, 'heap-churn')!, /\| flat \| \*\*yes\*\* \| new \|$/);
   });
 
   it('without a previous table, shows only what the run measured', () => {
-    const table = targetsTable([{ result: { id: 'heap-declared', measured: 'x', met: 'measured' }, run: 'this run' }]);
+    const table = targetsTable([
+      { result: { id: 'heap-declared', measured: 'x', met: 'measured' }, run: 'this run' },
+    ]);
     assert.equal(table.split('\n').length, 3);
     assert.match(rowOf(table, 'heap-declared')!, /\| x \| measured \| this run \|$/);
   });
 
   it('refuses a verdict for a target it does not know', () => {
-    assert.throws(() => targetsTable([{ result: { id: 'heap-typo', measured: 'x', met: true }, run: 'r' }]), /no target "heap-typo"; targets: heap-host/);
+    assert.throws(
+      () => targetsTable([{ result: { id: 'heap-typo', measured: 'x', met: true }, run: 'r' }]),
+      /no target "heap-typo"; targets: heap-host/,
+    );
   });
 
   it('bench/README.md holds the table, every target in it', () => {
@@ -48,7 +80,11 @@ describe('bench targets table', () => {
     assert.ok(at !== undefined, 'bench/README.md has <!-- bench:targets:start --> … end');
     const section = readme.slice(at.from, at.to);
     for (const t of TARGETS) assert.ok(rowOf(section, t.id) !== undefined, `row ${t.id}`);
-    assert.equal(targetsTable([], section).trim(), section.trim(), 'the section is what the generator writes');
+    assert.equal(
+      targetsTable([], section).trim(),
+      section.trim(),
+      'the section is what the generator writes',
+    );
   });
 
   // The rows that must stay met: each scenario's verdict follows its threshold.
@@ -58,11 +94,21 @@ describe('bench targets table', () => {
       assert.ok(row !== undefined, `a ${id} verdict`);
       return row.met;
     };
-    const results = (entries: Record<string, unknown[]>) => new Map(Object.entries(entries)) as never;
+    const results = (entries: Record<string, unknown[]>) =>
+      new Map(Object.entries(entries)) as never;
 
     it('scrape-110k-1pct: ≤ 10 ms and ≥ 30× @prometheus-io/client at 1% changed', () => {
       const at = (jm: number, io: number) =>
-        met(scrapeChanges.targets!({ n: 100_000, warmup: 1, runs: 1 }, results({ jobmeter: [{ ms: { '0.01': [jm, jm, jm] } }], 'prometheus-io': [{ ms: { '0.01': [io] } }] })), 'scrape-110k-1pct');
+        met(
+          scrapeChanges.targets!(
+            { n: 100_000, warmup: 1, runs: 1 },
+            results({
+              jobmeter: [{ ms: { '0.01': [jm, jm, jm] } }],
+              'prometheus-io': [{ ms: { '0.01': [io] } }],
+            }),
+          ),
+          'scrape-110k-1pct',
+        );
       assert.equal(at(8, 320), true);
       assert.equal(at(11, 400), false, 'over 10 ms');
       assert.equal(at(9, 250), false, 'under 30×');
@@ -70,14 +116,30 @@ describe('bench targets table', () => {
 
     it('record-counter: both OTel API paths ≤ 1.0× @prometheus-io/client', () => {
       const at = (declared: number, host: number) =>
-        met(recordCounter.targets!({ ops: 1, runs: 1, warmup: 0, processes: 1 }, results({ 'jobmeter-api': [{ ns: [declared] }], 'jobmeter-host': [{ ns: [host] }], 'prometheus-io': [{ ns: [130] }] })), 'record-counter');
+        met(
+          recordCounter.targets!(
+            { ops: 1, runs: 1, warmup: 0, processes: 1 },
+            results({
+              'jobmeter-api': [{ ns: [declared] }],
+              'jobmeter-host': [{ ns: [host] }],
+              'prometheus-io': [{ ns: [130] }],
+            }),
+          ),
+          'record-counter',
+        );
       assert.equal(at(28, 39), true);
       assert.equal(at(28, 131), false, 'the host path over 1.0×');
     });
 
     it('throughput: req/s ≥ 20× and p99 ≤ 1/10 of @prometheus-io/client', () => {
       const at = (rps: number, p99: number) =>
-        met(throughput.targets!({ n: 1, connections: 1, seconds: 1, processes: 1 }, results({ jobmeter: [{ rps, p99 }], 'prometheus-io': [{ rps: 24, p99: 1_000 }] })), 'throughput');
+        met(
+          throughput.targets!(
+            { n: 1, connections: 1, seconds: 1, processes: 1 },
+            results({ jobmeter: [{ rps, p99 }], 'prometheus-io': [{ rps: 24, p99: 1_000 }] }),
+          ),
+          'throughput',
+        );
       assert.equal(at(906, 57), true);
       assert.equal(at(400, 57), false, 'req/s under 20×');
       assert.equal(at(906, 101), false, 'p99 over 1/10');
@@ -85,20 +147,44 @@ describe('bench targets table', () => {
 
     it('event-loop: every socket process ≤ 20 ms, with and without gzip', () => {
       const at = (plain: number[], gzip: number[]) =>
-        met(eventLoop.targets!({ n: 1, warmup: 0, runs: 1, processes: 2 }, results({ 'jobmeter-socket': plain.map((maxMs) => ({ maxMs })), 'jobmeter-socket-gzip': gzip.map((maxMs) => ({ maxMs })) })), 'event-loop');
+        met(
+          eventLoop.targets!(
+            { n: 1, warmup: 0, runs: 1, processes: 2 },
+            results({
+              'jobmeter-socket': plain.map((maxMs) => ({ maxMs })),
+              'jobmeter-socket-gzip': gzip.map((maxMs) => ({ maxMs })),
+            }),
+          ),
+          'event-loop',
+        );
       assert.equal(at([16.5, 14.3], [13.1, 11.8]), true);
       assert.equal(at([16.5, 21], [13.1, 11.8]), false, 'one process over 20 ms');
     });
   });
 
   describe('ingest rows: the verdict follows the threshold', () => {
-    const fleet = (senders: number, perInstrument: number) => ({ senders, instruments: 11, perInstrument, seconds: 1 });
+    const fleet = (senders: number, perInstrument: number) => ({
+      senders,
+      instruments: 11,
+      perInstrument,
+      seconds: 1,
+    });
     const small = fleet(8, 125);
     const large = fleet(4, 2_500);
-    const load = (f: ReturnType<typeof fleet>, pointsPerSecond: number, rssMiB: number, refused = 0) => ({
-      pointsPerSecond, refused, rss: rssMiB * 2 ** 20, rssIdle: 80 * 2 ** 20, liveSeries: f.senders * f.instruments * f.perInstrument,
+    const load = (
+      f: ReturnType<typeof fleet>,
+      pointsPerSecond: number,
+      rssMiB: number,
+      refused = 0,
+    ) => ({
+      pointsPerSecond,
+      refused,
+      rss: rssMiB * 2 ** 20,
+      rssIdle: 80 * 2 ** 20,
+      liveSeries: f.senders * f.instruments * f.perInstrument,
     });
-    const id = (c: string, f: ReturnType<typeof fleet>) => `${c}-fleet-${f.senders}x${f.instruments * f.perInstrument}`;
+    const id = (c: string, f: ReturnType<typeof fleet>) =>
+      `${c}-fleet-${f.senders}x${f.instruments * f.perInstrument}`;
     // Each fleet: [jobmeter points/s, RSS MiB, refused], then the Collector's.
     type Side = [number, number, number?];
     const verdicts = (fleets: [ReturnType<typeof fleet>, Side, Side][]) => {
@@ -107,26 +193,63 @@ describe('bench targets table', () => {
         entries[id('jobmeter', f)] = [{ loads: [load(f, ...jm)] }];
         entries[id('collector', f)] = [{ loads: [load(f, ...col)] }];
       }
-      const rows = collector.targets!({ sizes: [], scrapes: 1, fleets: fleets.map(([f]) => f), repeats: 1 }, new Map(Object.entries(entries)) as never);
+      const rows = collector.targets!(
+        { sizes: [], scrapes: 1, fleets: fleets.map(([f]) => f), repeats: 1 },
+        new Map(Object.entries(entries)) as never,
+      );
       return Object.fromEntries(rows.map((r) => [r.id, r]));
     };
 
     it('ingest-points: ≥ 2× on every fleet', () => {
-      assert.equal(verdicts([[small, [900, 120], [400, 130]], [large, [900, 200], [400, 500]]])['ingest-points']!.met, true);
-      assert.equal(verdicts([[small, [700, 120], [400, 130]], [large, [900, 200], [400, 500]]])['ingest-points']!.met, false, 'one fleet under 2×');
+      assert.equal(
+        verdicts([
+          [small, [900, 120], [400, 130]],
+          [large, [900, 200], [400, 500]],
+        ])['ingest-points']!.met,
+        true,
+      );
+      assert.equal(
+        verdicts([
+          [small, [700, 120], [400, 130]],
+          [large, [900, 200], [400, 500]],
+        ])['ingest-points']!.met,
+        false,
+        'one fleet under 2×',
+      );
     });
 
     it('ingest-rss: ≤ ½ on the fleets of 100k live series or more; a smaller fleet is shown, not judged', () => {
-      const both = verdicts([[small, [900, 120], [400, 130]], [large, [900, 200], [400, 500]]])['ingest-rss']!;
+      const both = verdicts([
+        [small, [900, 120], [400, 130]],
+        [large, [900, 200], [400, 500]],
+      ])['ingest-rss']!;
       assert.equal(both.met, true);
-      assert.match(both.measured, /RSS per 100k live series: 4×27,500 0\.40×; under 100,000 live series, not judged: 8×1,375 0\.92×/);
-      assert.equal(verdicts([[small, [900, 60], [400, 130]], [large, [900, 260], [400, 500]]])['ingest-rss']!.met, false, 'the large fleet over ½');
-      assert.equal(verdicts([[small, [900, 60], [400, 130]]])['ingest-rss']!.met, false, 'no fleet large enough to judge');
+      assert.match(
+        both.measured,
+        /RSS per 100k live series: 4×27,500 0\.40×; under 100,000 live series, not judged: 8×1,375 0\.92×/,
+      );
+      assert.equal(
+        verdicts([
+          [small, [900, 60], [400, 130]],
+          [large, [900, 260], [400, 500]],
+        ])['ingest-rss']!.met,
+        false,
+        'the large fleet over ½',
+      );
+      assert.equal(
+        verdicts([[small, [900, 60], [400, 130]]])['ingest-rss']!.met,
+        false,
+        'no fleet large enough to judge',
+      );
     });
 
     it('ingest-no-503: none refused where the Collector refused none', () => {
       assert.equal(verdicts([[small, [900, 120, 0], [400, 130, 0]]])['ingest-no-503']!.met, true);
-      assert.equal(verdicts([[small, [900, 120, 3], [400, 130, 0]]])['ingest-no-503']!.met, false, 'jobmeter refused');
+      assert.equal(
+        verdicts([[small, [900, 120, 3], [400, 130, 0]]])['ingest-no-503']!.met,
+        false,
+        'jobmeter refused',
+      );
     });
   });
 });

@@ -10,7 +10,10 @@ import { parse as parseYaml } from 'yaml';
 
 import { parseConfigFile } from '@opentelemetry/configuration';
 import { compileCollectorConfig } from '../../src/cli/collector-config.ts';
-import { collectorConfigCommand, ZERO_FILLED_PREFIX } from '../../src/cli/collector-config-command.ts';
+import {
+  collectorConfigCommand,
+  ZERO_FILLED_PREFIX,
+} from '../../src/cli/collector-config-command.ts';
 import { viewsCommand } from '../../src/cli/views-command.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
@@ -18,14 +21,30 @@ import { run } from './harness.ts';
 
 interface Config {
   receivers: { otlp: { protocols: { http: { endpoint: string } } } };
-  processors: Record<string, { metric_statements?: { context: string; statements: string[] }[]; metrics?: { metric?: string[]; datapoint?: string[] } }>;
+  processors: Record<
+    string,
+    {
+      metric_statements?: { context: string; statements: string[] }[];
+      metrics?: { metric?: string[]; datapoint?: string[] };
+    }
+  >;
   exporters: { prometheus: Record<string, unknown> };
-  service: { pipelines: { metrics: { receivers: string[]; processors: string[]; exporters: string[] } } };
+  service: {
+    pipelines: { metrics: { receivers: string[]; processors: string[]; exporters: string[] } };
+  };
 }
 
 describe('jobmeter collector-config', () => {
   it('prints YAML for the profile: the header, the addresses given, the exporter writing names as given', async () => {
-    const { code, stdout, stderr } = await run(['collector-config', '--profile', 'solti', '--otlp', '127.0.0.1:14318', '--prometheus', '0.0.0.0:19464']);
+    const { code, stdout, stderr } = await run([
+      'collector-config',
+      '--profile',
+      'solti',
+      '--otlp',
+      '127.0.0.1:14318',
+      '--prometheus',
+      '0.0.0.0:19464',
+    ]);
     assert.equal(code, 0, stderr);
     assert.equal(stderr, '');
     assert.match(stdout, /^# not reproduced by the Collector: \(none\)$/m);
@@ -45,15 +64,35 @@ describe('jobmeter collector-config', () => {
     });
   });
 
-  it("solti: the runner vocabulary is a drop, cancelled is written canceled, dropped attributes are summed", async () => {
+  it('solti: the runner vocabulary is a drop, cancelled is written canceled, dropped attributes are summed', async () => {
     const { stdout } = await run(['collector-config', '--profile', 'solti']);
     const config = parseYaml(stdout) as Config;
     const drops = config.processors['filter/vocabulary']!.metrics!.datapoint!;
-    assert.ok(drops.some((c) => c.includes('attributes["runner"]') && c.includes('"container"')), drops.join('\n'));
-    const statements = config.processors['transform']!.metric_statements!.flatMap((g) => g.statements);
-    assert.ok(statements.includes('set(attributes["outcome"], "canceled") where metric.name == "jobmeter.run.finished" and attributes["outcome"] == "cancelled"'), statements.join('\n'));
-    assert.ok(statements.includes('aggregate_on_attributes("sum", ["outcome", "runner"]) where metric.name == "jobmeter.run.finished"'), statements.join('\n'));
-    assert.ok(statements.includes('set(metric.name, "solti_runner_tasks_completed_total") where metric.name == "jobmeter.run.finished"'), statements.join('\n'));
+    assert.ok(
+      drops.some((c) => c.includes('attributes["runner"]') && c.includes('"container"')),
+      drops.join('\n'),
+    );
+    const statements = config.processors['transform']!.metric_statements!.flatMap(
+      (g) => g.statements,
+    );
+    assert.ok(
+      statements.includes(
+        'set(attributes["outcome"], "canceled") where metric.name == "jobmeter.run.finished" and attributes["outcome"] == "cancelled"',
+      ),
+      statements.join('\n'),
+    );
+    assert.ok(
+      statements.includes(
+        'aggregate_on_attributes("sum", ["outcome", "runner"]) where metric.name == "jobmeter.run.finished"',
+      ),
+      statements.join('\n'),
+    );
+    assert.ok(
+      statements.includes(
+        'set(metric.name, "solti_runner_tasks_completed_total") where metric.name == "jobmeter.run.finished"',
+      ),
+      statements.join('\n'),
+    );
   });
 
   it('every legacy profile: the final filter keeps exactly the families of its table', async () => {
@@ -62,24 +101,37 @@ describe('jobmeter collector-config', () => {
       assert.equal(code, 0, stderr);
       const [kept] = (parseYaml(stdout) as Config).processors['filter/profile']!.metrics!.metric!;
       const names = [...kept!.matchAll(/metric\.name == "([^"]+)"/g)].map((m) => m[1]);
-      assert.deepEqual(names, profile.rules.map((r) => r.name), name);
+      assert.deepEqual(
+        names,
+        profile.rules.map((r) => r.name),
+        name,
+      );
     }
   });
 
-  it("every legacy profile: nothing is left out, and the zero-filled line names exactly the families the table fills with 0", () => {
+  it('every legacy profile: nothing is left out, and the zero-filled line names exactly the families the table fills with 0', () => {
     for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
       const lines = collectorConfigCommand(['--profile', name]).split('\n');
       assert.ok(lines.includes('# not reproduced by the Collector: (none)'), name);
-      const filled = profile.rules.filter((r) => r.emitZero === true || r.zeroFill !== undefined).map((r) => r.name);
+      const filled = profile.rules
+        .filter((r) => r.emitZero === true || r.zeroFill !== undefined)
+        .map((r) => r.name);
       const line = lines.find((l) => l.startsWith(ZERO_FILLED_PREFIX));
-      assert.deepEqual(line === undefined ? [] : line.slice(ZERO_FILLED_PREFIX.length).trim().split(', '), filled, name);
+      assert.deepEqual(
+        line === undefined ? [] : line.slice(ZERO_FILLED_PREFIX.length).trim().split(', '),
+        filled,
+        name,
+      );
     }
   });
 
   it('bad flags exit 2 naming the flag, the value and what was expected', async () => {
     const none = await run(['collector-config']);
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /^jobmeter: invalid --profile=.*: expected one of runwisp, wasmrun, crewshipd, rm, solti/);
+    assert.match(
+      none.stderr,
+      /^jobmeter: invalid --profile=.*: expected one of runwisp, wasmrun, crewshipd, rm, solti/,
+    );
     const otel = await run(['collector-config', '--profile', 'otel']);
     assert.equal(otel.code, 2);
     assert.match(otel.stderr, /invalid --profile="?otel"?: expected one of/);
@@ -93,7 +145,20 @@ describe('jobmeter collector-config', () => {
 });
 
 describe('collector-config: production-shaped', () => {
-  type Shaped = { extensions: Record<string, { endpoint: string }>; processors: Record<string, { error_mode?: string; override?: boolean; detectors?: string[] }>; service: { extensions: string[]; telemetry: { metrics: { level: string; readers: { pull: { exporter: { prometheus: { host: string; port: number } } } }[] } }; pipelines: { metrics: { processors: string[] } } } };
+  type Shaped = {
+    extensions: Record<string, { endpoint: string }>;
+    processors: Record<string, { error_mode?: string; override?: boolean; detectors?: string[] }>;
+    service: {
+      extensions: string[];
+      telemetry: {
+        metrics: {
+          level: string;
+          readers: { pull: { exporter: { prometheus: { host: string; port: number } } } }[];
+        };
+      };
+      pipelines: { metrics: { processors: string[] } };
+    };
+  };
   const shaped = (args: string[]): Shaped => parseYaml(collectorConfigCommand(args)) as Shaped;
 
   it('every processor that runs OTTL skips a failing statement (error_mode: ignore) rather than refusing the batch, in every profile and mode', () => {
@@ -101,31 +166,58 @@ describe('collector-config: production-shaped', () => {
       for (const mode of [[], ['--gateway', 'http://127.0.0.1:9090/api/v1/otlp']]) {
         const { processors } = shaped(['--profile', name, ...mode]);
         for (const [id, p] of Object.entries(processors)) {
-          if (id.startsWith('filter/') || id === 'transform') assert.equal(p.error_mode, 'ignore', `${name} ${id}`);
+          if (id.startsWith('filter/') || id === 'transform')
+            assert.equal(p.error_mode, 'ignore', `${name} ${id}`);
         }
       }
     }
   });
 
-  it('a health_check extension and the Collector\'s own telemetry, on loopback by default and where --health / --telemetry say', () => {
+  it("a health_check extension and the Collector's own telemetry, on loopback by default and where --health / --telemetry say", () => {
     const byDefault = shaped(['--profile', 'rm']);
     assert.deepEqual(byDefault.extensions, { health_check: { endpoint: '127.0.0.1:13133' } });
     assert.deepEqual(byDefault.service.extensions, ['health_check']);
-    assert.deepEqual(byDefault.service.telemetry.metrics.readers, [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: 8888 } } } }]);
-    const given = shaped(['--profile', 'rm', '--health', '0.0.0.0:13134', '--telemetry', '[::1]:9888']);
+    assert.deepEqual(byDefault.service.telemetry.metrics.readers, [
+      { pull: { exporter: { prometheus: { host: '127.0.0.1', port: 8888 } } } },
+    ]);
+    const given = shaped([
+      '--profile',
+      'rm',
+      '--health',
+      '0.0.0.0:13134',
+      '--telemetry',
+      '[::1]:9888',
+    ]);
     assert.equal(given.extensions['health_check']!.endpoint, '0.0.0.0:13134');
-    assert.deepEqual(given.service.telemetry.metrics.readers[0]!.pull.exporter.prometheus, { host: '::1', port: 9888 });
+    assert.deepEqual(given.service.telemetry.metrics.readers[0]!.pull.exporter.prometheus, {
+      host: '::1',
+      port: 9888,
+    });
   });
 
   it("the prometheus exporter is left no resource to serve a target_info of; a gateway's store and a front's workers keep service.instance.id on the resource", () => {
     const resourceStatements = (args: string[]): string[] => {
       const config = parseYaml(collectorConfigCommand(args)) as Config;
-      return config.processors['transform']!.metric_statements!.filter((g) => g.context === 'resource').flatMap((g) => g.statements);
+      return config.processors['transform']!.metric_statements!.filter(
+        (g) => g.context === 'resource',
+      ).flatMap((g) => g.statements);
     };
     for (const name of Object.keys(LEGACY_PROFILES)) {
-      assert.deepEqual(resourceStatements(['--profile', name]), ['delete_key(attributes, "service.instance.id")'], name);
-      assert.deepEqual(resourceStatements(['--profile', name, '--gateway', 'http://127.0.0.1:9090/api/v1/otlp']), [], name);
-      assert.deepEqual(resourceStatements(['--profile', name, '--front', '--workers', '127.0.0.1:4317']), [], name);
+      assert.deepEqual(
+        resourceStatements(['--profile', name]),
+        ['delete_key(attributes, "service.instance.id")'],
+        name,
+      );
+      assert.deepEqual(
+        resourceStatements(['--profile', name, '--gateway', 'http://127.0.0.1:9090/api/v1/otlp']),
+        [],
+        name,
+      );
+      assert.deepEqual(
+        resourceStatements(['--profile', name, '--front', '--workers', '127.0.0.1:4317']),
+        [],
+        name,
+      );
     }
   });
 
@@ -134,17 +226,32 @@ describe('collector-config: production-shaped', () => {
     assert.equal(agent.service.pipelines.metrics.processors[0], 'resourcedetection/system');
     assert.deepEqual(agent.processors['resourcedetection/system']!.detectors, ['system']);
     assert.equal(agent.processors['resourcedetection/system']!.override, false);
-    const gateway = shaped(['--profile', 'crewshipd', '--gateway', 'http://127.0.0.1:9090/api/v1/otlp']);
+    const gateway = shaped([
+      '--profile',
+      'crewshipd',
+      '--gateway',
+      'http://127.0.0.1:9090/api/v1/otlp',
+    ]);
     assert.ok(!gateway.service.pipelines.metrics.processors.includes('resourcedetection/system'));
     // A profile no label of which reads a host attribute gets no detection.
-    assert.ok(!shaped(['--profile', 'solti']).service.pipelines.metrics.processors.includes('resourcedetection/system'));
+    assert.ok(
+      !shaped(['--profile', 'solti']).service.pipelines.metrics.processors.includes(
+        'resourcedetection/system',
+      ),
+    );
   });
 
   it('a bad --health or --telemetry exits 2 naming the flag', async () => {
     const health = await run(['collector-config', '--profile', 'rm', '--health', 'nope']);
     assert.equal(health.code, 2);
     assert.match(health.stderr, /invalid --health=nope: expected HOST:PORT/);
-    const telemetry = await run(['collector-config', '--profile', 'rm', '--telemetry', '127.0.0.1:99999']);
+    const telemetry = await run([
+      'collector-config',
+      '--profile',
+      'rm',
+      '--telemetry',
+      '127.0.0.1:99999',
+    ]);
     assert.equal(telemetry.code, 2);
     assert.match(telemetry.stderr, /invalid --telemetry=127\.0\.0\.1:99999: expected HOST:PORT/);
   });
@@ -153,40 +260,61 @@ describe('collector-config: production-shaped', () => {
 describe('docs/collector-profiles.md', () => {
   it("its solti configuration is the command's output", () => {
     const doc = readFileSync(new URL('../../docs/collector-profiles.md', import.meta.url), 'utf8');
-    const block = /<!-- collector-config solti:start[^\n]*-->\n## The solti configuration\n\n```yaml\n([\s\S]*?)```\n<!-- collector-config solti:end -->/.exec(doc);
+    const block =
+      /<!-- collector-config solti:start[^\n]*-->\n## The solti configuration\n\n```yaml\n([\s\S]*?)```\n<!-- collector-config solti:end -->/.exec(
+        doc,
+      );
     assert.ok(block, 'the generated block and its markers');
     const expected = `${collectorConfigCommand(['--profile', 'solti'])}\n`;
-    assert.equal(block[1], expected, `out of date: replace the block's YAML with the output of jobmeter collector-config --profile solti`);
+    assert.equal(
+      block[1],
+      expected,
+      `out of date: replace the block's YAML with the output of jobmeter collector-config --profile solti`,
+    );
   });
 });
 
 /** docs/fleet.md's "Many daemons" table, row by row, from what the compiler says of each profile. */
 function manyDaemonsRows(): string[] {
-  const list = (names: readonly string[]): string => (names.length === 0 ? '(none)' : names.map((n) => `\`${n}\``).join(', '));
+  const list = (names: readonly string[]): string =>
+    names.length === 0 ? '(none)' : names.map((n) => `\`${n}\``).join(', ');
   return Object.entries(LEGACY_PROFILES).map(([name, profile]) => {
     const { notReproduced, zeroFilled } = compileCollectorConfig(profile);
     const families = new Set(profile.rules.map((r) => r.name)).size;
-    const collector = notReproduced.length === 0 ? 'all' : `all but ${families - notReproduced.length}`;
+    const collector =
+      notReproduced.length === 0 ? 'all' : `all but ${families - notReproduced.length}`;
     return `| \`${name}\` | ${families} | all | ${collector} | ${list(zeroFilled)} | ${list(notReproduced)} |`;
   });
 }
 
 describe("docs/fleet.md's Many daemons", () => {
-  it("its table is what collector-config says of every legacy profile", () => {
+  it('its table is what collector-config says of every legacy profile', () => {
     const page = readFileSync(new URL('../../docs/fleet.md', import.meta.url), 'utf8');
-    const block = /<!-- many-daemons table:start[^\n]*-->\n\| profile [^\n]*\n\|---[^\n]*\n([\s\S]*?)<!-- many-daemons table:end -->/.exec(page);
+    const block =
+      /<!-- many-daemons table:start[^\n]*-->\n\| profile [^\n]*\n\|---[^\n]*\n([\s\S]*?)<!-- many-daemons table:end -->/.exec(
+        page,
+      );
     assert.ok(block, 'the table and its markers');
     const expected = manyDaemonsRows();
-    assert.deepEqual(block[1]!.trimEnd().split('\n'), expected, `out of date: the rows should be\n${expected.join('\n')}`);
+    assert.deepEqual(
+      block[1]!.trimEnd().split('\n'),
+      expected,
+      `out of date: the rows should be\n${expected.join('\n')}`,
+    );
   });
 
   it('its shell commands are accepted as written', () => {
     const page = readFileSync(new URL('../../docs/fleet.md', import.meta.url), 'utf8');
-    const section = page.slice(page.indexOf('## Many daemons\n'), page.indexOf('\n## ', page.indexOf('## Many daemons\n') + 1));
+    const section = page.slice(
+      page.indexOf('## Many daemons\n'),
+      page.indexOf('\n## ', page.indexOf('## Many daemons\n') + 1),
+    );
     const commands = [...section.matchAll(/^\s*jobmeter (views|collector-config) ([^>#\n]*)/gm)];
     assert.ok(commands.length >= 2, section);
     for (const [, command, args] of commands) {
-      const text = (command === 'views' ? viewsCommand : collectorConfigCommand)(args!.trim().split(/\s+/));
+      const text = (command === 'views' ? viewsCommand : collectorConfigCommand)(
+        args!.trim().split(/\s+/),
+      );
       assert.ok(parseYaml(text) !== null, `${command} ${args}`);
     }
   });
@@ -203,14 +331,26 @@ describe('jobmeter views', () => {
       assert.deepEqual(parsed.meter_provider?.views, printed.meter_provider.views, name);
       const histogram = profile.rules.find((r) => r.type === 'histogram');
       if (histogram !== undefined) {
-        const view = parsed.meter_provider.views.find((v) => v.selector?.instrument_name === histogram.instrument);
-        assert.deepEqual(view?.stream?.aggregation?.explicit_bucket_histogram?.boundaries, [...(profile.buckets?.[histogram.instrument] ?? view!.stream.aggregation!.explicit_bucket_histogram!.boundaries!)], name);
+        const view = parsed.meter_provider.views.find(
+          (v) => v.selector?.instrument_name === histogram.instrument,
+        );
+        assert.deepEqual(
+          view?.stream?.aggregation?.explicit_bucket_histogram?.boundaries,
+          [
+            ...(profile.buckets?.[histogram.instrument] ??
+              view!.stream.aggregation!.explicit_bucket_histogram!.boundaries!),
+          ],
+          name,
+        );
       }
     }
   });
 
   it('the parser refuses a broken view (the check has teeth)', async () => {
-    const text = viewsCommand(['--profile', 'rm']).replace('boundaries:', 'boundaries: nope\n            no_such:');
+    const text = viewsCommand(['--profile', 'rm']).replace(
+      'boundaries:',
+      'boundaries: nope\n            no_such:',
+    );
     const path = await temp.file('bad.yaml', text);
     assert.throws(() => parseConfigFile(path));
   });
@@ -218,7 +358,10 @@ describe('jobmeter views', () => {
   it('bad flags exit 2 naming the flag', async () => {
     const cmd = await run(['views', '--profile', 'rm', '--otlp', '127.0.0.1:4318']);
     assert.equal(cmd.code, 2);
-    assert.match(cmd.stderr, /invalid --otlp=127\.0\.0\.1:4318: expected an http:\/\/ or https:\/\/ URL/);
+    assert.match(
+      cmd.stderr,
+      /invalid --otlp=127\.0\.0\.1:4318: expected an http:\/\/ or https:\/\/ URL/,
+    );
     const ok = await run(['views', '--profile', 'solti']);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^file_format: "1\.0"$/m);
@@ -229,15 +372,34 @@ describe('collector-config: a sharded tier (--front / --worker)', () => {
   type Tier = {
     receivers: { otlp: { protocols: Record<string, { endpoint: string }> } };
     processors: Record<string, unknown>;
-    exporters: Record<string, { routing_key?: string; resolver?: { static: { hostnames: string[] } }; protocol?: unknown; endpoint?: string }>;
+    exporters: Record<
+      string,
+      {
+        routing_key?: string;
+        resolver?: { static: { hostnames: string[] } };
+        protocol?: unknown;
+        endpoint?: string;
+      }
+    >;
     service: { pipelines: { metrics: { processors: string[]; exporters: string[] } } };
   };
   const tier = (args: string[]): Tier => parseYaml(collectorConfigCommand(args)) as Tier;
 
   it("the front runs the profile's processors and routes each stream to one worker by its identity, over OTLP/gRPC", () => {
-    const front = tier(['--profile', 'crewshipd', '--front', '--workers', 'w1:4317, w2:4317,[::1]:14317']);
+    const front = tier([
+      '--profile',
+      'crewshipd',
+      '--front',
+      '--workers',
+      'w1:4317, w2:4317,[::1]:14317',
+    ]);
     assert.deepEqual(Object.keys(front.receivers.otlp.protocols), ['http']);
-    assert.deepEqual(front.service.pipelines.metrics.processors, ['memory_limiter', 'filter/vocabulary', 'transform', 'filter/profile']);
+    assert.deepEqual(front.service.pipelines.metrics.processors, [
+      'memory_limiter',
+      'filter/vocabulary',
+      'transform',
+      'filter/profile',
+    ]);
     assert.deepEqual(front.service.pipelines.metrics.exporters, ['loadbalancing']);
     assert.deepEqual(front.exporters['loadbalancing'], {
       routing_key: 'streamID',
@@ -249,23 +411,54 @@ describe('collector-config: a sharded tier (--front / --worker)', () => {
   it('a worker takes OTLP/gRPC (on 4317 by default), makes delta streams cumulative, batches, and exports to the store given; it needs no profile', () => {
     const worker = tier(['--worker']);
     assert.deepEqual(worker.receivers.otlp.protocols, { grpc: { endpoint: '127.0.0.1:4317' } });
-    assert.deepEqual(worker.service.pipelines.metrics.processors, ['memory_limiter', 'deltatocumulative', 'batch']);
+    assert.deepEqual(worker.service.pipelines.metrics.processors, [
+      'memory_limiter',
+      'deltatocumulative',
+      'batch',
+    ]);
     assert.deepEqual(worker.service.pipelines.metrics.exporters, ['prometheus']);
-    const remote = tier(['--worker', '--otlp', '0.0.0.0:24317', '--remote-write', 'http://prom:9090/api/v1/write']);
+    const remote = tier([
+      '--worker',
+      '--otlp',
+      '0.0.0.0:24317',
+      '--remote-write',
+      'http://prom:9090/api/v1/write',
+    ]);
     assert.equal(remote.receivers.otlp.protocols['grpc']!.endpoint, '0.0.0.0:24317');
     assert.deepEqual(remote.service.pipelines.metrics.exporters, ['prometheus_remote_write']);
     // The same worker whatever the profile: the profile's rules ran in the front.
-    assert.deepEqual(tier(['--worker', '--profile', 'rm']), tier(['--worker', '--profile', 'solti']));
+    assert.deepEqual(
+      tier(['--worker', '--profile', 'rm']),
+      tier(['--worker', '--profile', 'solti']),
+    );
   });
 
   it('tier flags that do not fit exit 2 naming the flag and what was expected', async () => {
     const cases: [string[], RegExp][] = [
-      [['--profile', 'rm', '--front'], /invalid --workers.*: expected one or more worker OTLP\/gRPC addresses/],
-      [['--profile', 'rm', '--workers', 'w1:4317'], /invalid --workers=w1:4317: expected --workers only with --front/],
-      [['--profile', 'rm', '--front', '--worker', '--workers', 'w1:4317'], /invalid --worker=true: expected either --front or --worker/],
-      [['--profile', 'rm', '--front', '--workers', 'w1:4317', '--prometheus', '127.0.0.1:9464'], /invalid --prometheus=127\.0\.0\.1:9464: expected no store with --front/],
-      [['--profile', 'rm', '--front', '--workers', 'w1:4317,nope'], /invalid --workers=nope: expected HOST:PORT/],
-      [['--profile', 'rm', '--front', '--workers', 'w1:4317,w1:4317'], /expected each worker once \(w1:4317 is listed twice\)/],
+      [
+        ['--profile', 'rm', '--front'],
+        /invalid --workers.*: expected one or more worker OTLP\/gRPC addresses/,
+      ],
+      [
+        ['--profile', 'rm', '--workers', 'w1:4317'],
+        /invalid --workers=w1:4317: expected --workers only with --front/,
+      ],
+      [
+        ['--profile', 'rm', '--front', '--worker', '--workers', 'w1:4317'],
+        /invalid --worker=true: expected either --front or --worker/,
+      ],
+      [
+        ['--profile', 'rm', '--front', '--workers', 'w1:4317', '--prometheus', '127.0.0.1:9464'],
+        /invalid --prometheus=127\.0\.0\.1:9464: expected no store with --front/,
+      ],
+      [
+        ['--profile', 'rm', '--front', '--workers', 'w1:4317,nope'],
+        /invalid --workers=nope: expected HOST:PORT/,
+      ],
+      [
+        ['--profile', 'rm', '--front', '--workers', 'w1:4317,w1:4317'],
+        /expected each worker once \(w1:4317 is listed twice\)/,
+      ],
     ];
     for (const [args, expected] of cases) {
       const { code, stderr } = await run(['collector-config', ...args]);

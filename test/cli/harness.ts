@@ -33,7 +33,8 @@ const children = new Set<ChildProcess>();
 
 /** Kills every child still running (SIGKILL). */
 export function killChildren(): void {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   children.clear();
 }
 
@@ -48,7 +49,10 @@ export interface Running {
 }
 
 export function start(args: readonly string[], env: Record<string, string> = {}): Running {
-  const child = spawn(NODE, [MAIN, ...args], { env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [MAIN, ...args], {
+    env: { ...BASE_ENV, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   let out = '';
   let err = '';
@@ -61,7 +65,8 @@ export function start(args: readonly string[], env: Record<string, string> = {})
     child,
     stderr: () => err,
     stdout: () => out,
-    exited: (ms) => withTimeout(exit, ms, () => `child did not exit within ${ms} ms; stderr:\n${err}`),
+    exited: (ms) =>
+      withTimeout(exit, ms, () => `child did not exit within ${ms} ms; stderr:\n${err}`),
     stderrMatches: (pattern, ms) =>
       withTimeout(
         new Promise<RegExpExecArray>((resolve, reject) => {
@@ -71,7 +76,9 @@ export function start(args: readonly string[], env: Record<string, string> = {})
           };
           child.stderr.on('data', check);
           check();
-          void exit.then((code) => reject(new Error(`child exited (${code}) before ${pattern}; stderr:\n${err}`)));
+          void exit.then((code) =>
+            reject(new Error(`child exited (${code}) before ${pattern}; stderr:\n${err}`)),
+          );
         }),
         ms,
         () => `stderr did not match ${pattern} within ${ms} ms; stderr:\n${err}`,
@@ -79,7 +86,10 @@ export function start(args: readonly string[], env: Record<string, string> = {})
   };
 }
 
-export async function run(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
+export async function run(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
   const r = start(args, env);
   const code = await r.exited(START_MS);
   return { code, stdout: r.stdout(), stderr: r.stderr() };

@@ -32,9 +32,14 @@ it('SIGTERM to `npm start` stops the server and npm exits 0', async () => {
   group = npm.pid;
   let stderr = '';
   npm.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<number | string>((resolve) => npm.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) =>
+    npm.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no serving line within ${START_MS} ms; stderr:\n${stderr}`)), START_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`no serving line within ${START_MS} ms; stderr:\n${stderr}`)),
+      START_MS,
+    );
     const check = (): void => {
       const m = /^jobmeter: serving otel metrics on (\S+)$/m.exec(stderr);
       if (m !== null) {
@@ -48,8 +53,17 @@ it('SIGTERM to `npm start` stops the server and npm exits 0', async () => {
   assert.equal((await fetch(url)).status, 200);
 
   npm.kill('SIGTERM'); // npm alone, as a supervisor signals its main process
-  const code = await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`npm did not exit within ${EXIT_MS} ms`)), EXIT_MS).unref())]);
+  const code = await Promise.race([
+    exited,
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`npm did not exit within ${EXIT_MS} ms`)), EXIT_MS).unref(),
+    ),
+  ]);
   assert.equal(code, 0, stderr);
   assert.match(stderr, /^jobmeter: SIGTERM received, shutting down$/m);
-  await assert.rejects(fetch(url), (err: Error) => (err.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED', 'the server is gone');
+  await assert.rejects(
+    fetch(url),
+    (err: Error) => (err.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED',
+    'the server is gone',
+  );
 });

@@ -49,9 +49,17 @@ async function serve(stateDir: string, port: number): Promise<Serve> {
     ].join('\n'),
   );
   const running = start(['serve', '--config', config]);
-  const [, telemetry] = await running.stderrMatches(/serving jobmeter's own telemetry on (http:\/\/\S+\/metrics)\n/, START_MS);
+  const [, telemetry] = await running.stderrMatches(
+    /serving jobmeter's own telemetry on (http:\/\/\S+\/metrics)\n/,
+    START_MS,
+  );
   const [, base] = /serving otel metrics on (http:\/\/[^/\s]+)\/metrics/.exec(running.stderr())!;
-  return { running, base: base!, telemetry: telemetry!, ingest: `http://127.0.0.1:${port}/v1/metrics` };
+  return {
+    running,
+    base: base!,
+    telemetry: telemetry!,
+    ingest: `http://127.0.0.1:${port}/v1/metrics`,
+  };
 }
 
 /** One sender's cumulative counter at `total`. */
@@ -59,17 +67,38 @@ async function push(s: Serve, total: number): Promise<void> {
   const body = {
     resourceMetrics: [
       {
-        resource: { attributes: [{ key: 'service.instance.id', value: { stringValue: 'daemon-1' } }] },
+        resource: {
+          attributes: [{ key: 'service.instance.id', value: { stringValue: 'daemon-1' } }],
+        },
         scopeMetrics: [
           {
             scope: { name: 'daemon' },
-            metrics: [{ name: 'daemon.jobs', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asDouble: total, startTimeUnixNano: '1000000000', timeUnixNano: `${Date.now()}000000` }] } }],
+            metrics: [
+              {
+                name: 'daemon.jobs',
+                sum: {
+                  aggregationTemporality: 2,
+                  isMonotonic: true,
+                  dataPoints: [
+                    {
+                      asDouble: total,
+                      startTimeUnixNano: '1000000000',
+                      timeUnixNano: `${Date.now()}000000`,
+                    },
+                  ],
+                },
+              },
+            ],
           },
         ],
       },
     ],
   };
-  const res = await fetch(s.ingest, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(s.ingest, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 200, await res.text());
 }
 
@@ -91,70 +120,97 @@ async function telemetry(s: Serve, series: string): Promise<number | undefined> 
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-const warnings = (s: Serve): string[] => s.running.stderr().split('\n').filter((l) => /warning: ingest state /.test(l));
+const warnings = (s: Serve): string[] =>
+  s.running
+    .stderr()
+    .split('\n')
+    .filter((l) => /warning: ingest state /.test(l));
 
-it('a full disk: the counter is served as of the last checkpoint written, /ready says why, and a SIGKILL restart restores what was served', { timeout: 120_000 }, async () => {
-  const dir = disks.mount();
-  const port = await freePort();
-  const first = await serve(dir, port);
-  await push(first, 100);
-  assert.equal(await scraped(first), 100);
-  assert.deepEqual(await ready(first), [200, 'ready\n']);
-  assert.equal(await telemetry(first, 'jobmeter_ingest_checkpoint_failures_total'), 0);
-  assert.ok((await telemetry(first, 'jobmeter_ingest_checkpoint_last_success_timestamp_seconds'))! > 1.7e9);
+it(
+  'a full disk: the counter is served as of the last checkpoint written, /ready says why, and a SIGKILL restart restores what was served',
+  { timeout: 120_000 },
+  async () => {
+    const dir = disks.mount();
+    const port = await freePort();
+    const first = await serve(dir, port);
+    await push(first, 100);
+    assert.equal(await scraped(first), 100);
+    assert.deepEqual(await ready(first), [200, 'ready\n']);
+    assert.equal(await telemetry(first, 'jobmeter_ingest_checkpoint_failures_total'), 0);
+    assert.ok(
+      (await telemetry(first, 'jobmeter_ingest_checkpoint_last_success_timestamp_seconds'))! >
+        1.7e9,
+    );
 
-  disks.fill(dir);
-  await push(first, 150);
-  assert.equal(await scraped(first), 100, 'held: a restart would restore 100');
-  await push(first, 175);
-  assert.equal(await scraped(first), 100);
-  const [status, body] = await ready(first);
-  assert.equal(status, 503);
-  assert.match(body, /^not ready: ingest state not written: the last \d+ checkpoints failed \(ENOSPC\); the ingested series are served as of the last one written\n$/);
-  assert.ok((await telemetry(first, 'jobmeter_ingest_checkpoint_failures_total'))! >= 2);
-  assert.equal(warnings(first).length, 1, first.running.stderr());
-  const lint = await checkMetrics(await (await fetch(first.telemetry)).text());
-  assert.equal(lint.code, 0, lint.output);
-  assert.match(warnings(first)[0]!, /ENOSPC: no space left on device.*served as of the last checkpoint written/);
+    disks.fill(dir);
+    await push(first, 150);
+    assert.equal(await scraped(first), 100, 'held: a restart would restore 100');
+    await push(first, 175);
+    assert.equal(await scraped(first), 100);
+    const [status, body] = await ready(first);
+    assert.equal(status, 503);
+    assert.match(
+      body,
+      /^not ready: ingest state not written: the last \d+ checkpoints failed \(ENOSPC\); the ingested series are served as of the last one written\n$/,
+    );
+    assert.ok((await telemetry(first, 'jobmeter_ingest_checkpoint_failures_total'))! >= 2);
+    assert.equal(warnings(first).length, 1, first.running.stderr());
+    const lint = await checkMetrics(await (await fetch(first.telemetry)).text());
+    assert.equal(lint.code, 0, lint.output);
+    assert.match(
+      warnings(first)[0]!,
+      /ENOSPC: no space left on device.*served as of the last checkpoint written/,
+    );
 
-  // Room again: the next scrape's write succeeds and serves what was received.
-  rmSync(join(dir, 'filler'));
-  assert.equal(await scraped(first), 175);
-  assert.match(first.running.stderr(), /ingest state written again to \S+ after \d+ failed writes/);
-  assert.deepEqual(await ready(first), [200, 'ready\n']);
+    // Room again: the next scrape's write succeeds and serves what was received.
+    rmSync(join(dir, 'filler'));
+    assert.equal(await scraped(first), 175);
+    assert.match(
+      first.running.stderr(),
+      /ingest state written again to \S+ after \d+ failed writes/,
+    );
+    assert.deepEqual(await ready(first), [200, 'ready\n']);
 
-  disks.fill(dir);
-  await push(first, 190);
-  assert.equal(await scraped(first), 175);
-  first.running.child.kill('SIGKILL');
-  await first.running.exited(EXIT_MS);
+    disks.fill(dir);
+    await push(first, 190);
+    assert.equal(await scraped(first), 175);
+    first.running.child.kill('SIGKILL');
+    await first.running.exited(EXIT_MS);
 
-  const second = await serve(dir, port);
-  assert.match(second.running.stderr(), /ingest state: restored 1 series/);
-  assert.equal(await scraped(second), 175, 'what was served last');
-  assert.deepEqual(await ready(second), [200, 'ready\n']);
-  second.running.child.kill('SIGTERM');
-  assert.equal(await second.running.exited(EXIT_MS), 0, 'nothing new to write');
-});
+    const second = await serve(dir, port);
+    assert.match(second.running.stderr(), /ingest state: restored 1 series/);
+    assert.equal(await scraped(second), 175, 'what was served last');
+    assert.deepEqual(await ready(second), [200, 'ready\n']);
+    second.running.child.kill('SIGTERM');
+    assert.equal(await second.running.exited(EXIT_MS), 0, 'nothing new to write');
+  },
+);
 
-it('a read-only state directory: held values, and a SIGTERM whose last write fails exits 1 saying so; the restart restores what was served', { timeout: 120_000 }, async () => {
-  const dir = disks.mount();
-  const port = await freePort();
-  const first = await serve(dir, port);
-  await push(first, 100);
-  assert.equal(await scraped(first), 100);
+it(
+  'a read-only state directory: held values, and a SIGTERM whose last write fails exits 1 saying so; the restart restores what was served',
+  { timeout: 120_000 },
+  async () => {
+    const dir = disks.mount();
+    const port = await freePort();
+    const first = await serve(dir, port);
+    await push(first, 100);
+    assert.equal(await scraped(first), 100);
 
-  disks.remount(dir, 'ro');
-  await push(first, 150);
-  assert.equal(await scraped(first), 100);
-  assert.match((await ready(first))[1], /checkpoints failed \(EROFS\)/);
-  first.running.child.kill('SIGTERM');
-  assert.equal(await first.running.exited(EXIT_MS), 1, first.running.stderr());
-  assert.match(first.running.stderr(), /jobmeter: shutdown failed: ingest state \S+ at shutdown: not written \(EROFS: read-only file system.*\); a restart restores the last checkpoint written, without what was received since\n/);
+    disks.remount(dir, 'ro');
+    await push(first, 150);
+    assert.equal(await scraped(first), 100);
+    assert.match((await ready(first))[1], /checkpoints failed \(EROFS\)/);
+    first.running.child.kill('SIGTERM');
+    assert.equal(await first.running.exited(EXIT_MS), 1, first.running.stderr());
+    assert.match(
+      first.running.stderr(),
+      /jobmeter: shutdown failed: ingest state \S+ at shutdown: not written \(EROFS: read-only file system.*\); a restart restores the last checkpoint written, without what was received since\n/,
+    );
 
-  const second = await serve(dir, port);
-  assert.equal(await scraped(second), 100);
-  second.running.child.kill('SIGTERM');
-  assert.equal(await second.running.exited(EXIT_MS), 0);
-  disks.remount(dir, 'rw');
-});
+    const second = await serve(dir, port);
+    assert.equal(await scraped(second), 100);
+    second.running.child.kill('SIGTERM');
+    assert.equal(await second.running.exited(EXIT_MS), 0);
+    disks.remount(dir, 'rw');
+  },
+);

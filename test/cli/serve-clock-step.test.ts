@@ -20,11 +20,31 @@ const AFTER_STEP_MS = 3_500;
 const PUSH_EVERY_MS = 250;
 
 test('serve keeps every ingested series and a delta total through a wall-clock step of +400 s, then of -800 s', async () => {
-  const config = await files.file('serve.toml', ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', ''].join('\n'));
+  const config = await files.file(
+    'serve.toml',
+    [
+      'process_metrics = false',
+      '[listener]',
+      'port = 0',
+      '[ingest]',
+      'enabled = true',
+      'port = 0',
+      '',
+    ].join('\n'),
+  );
   const offset = join(files.dir, 'offset');
-  const serve = start(['serve', '--config', config], { XDG_STATE_HOME: files.dir, ...steppedClockEnv(offset) });
-  const [, ingestPort] = await serve.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
-  const [, pullPort] = await serve.stderrMatches(/serving \S+ metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, START_MS);
+  const serve = start(['serve', '--config', config], {
+    XDG_STATE_HOME: files.dir,
+    ...steppedClockEnv(offset),
+  });
+  const [, ingestPort] = await serve.stderrMatches(
+    /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
+    START_MS,
+  );
+  const [, pullPort] = await serve.stderrMatches(
+    /serving \S+ metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
+    START_MS,
+  );
 
   const startNanos = BigInt(Date.now() - 60_000) * 1_000_000n;
   let pushes = 0;
@@ -33,7 +53,11 @@ test('serve keeps every ingested series and a delta total through a wall-clock s
   const push = async (): Promise<void> => {
     pushes++;
     const now = BigInt(Date.now()) * 1_000_000n;
-    const point = (value: number, from: bigint) => ({ asDouble: value, startTimeUnixNano: String(from), timeUnixNano: String(now) });
+    const point = (value: number, from: bigint) => ({
+      asDouble: value,
+      startTimeUnixNano: String(from),
+      timeUnixNano: String(now),
+    });
     const body = {
       resourceMetrics: [
         {
@@ -42,8 +66,22 @@ test('serve keeps every ingested series and a delta total through a wall-clock s
             {
               scope: { name: 'daemon' },
               metrics: [
-                { name: 'daemon.sent', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [point(10, windowEnd)] } },
-                { name: 'daemon.jobs', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [point(5 * pushes, startNanos)] } },
+                {
+                  name: 'daemon.sent',
+                  sum: {
+                    aggregationTemporality: 1,
+                    isMonotonic: true,
+                    dataPoints: [point(10, windowEnd)],
+                  },
+                },
+                {
+                  name: 'daemon.jobs',
+                  sum: {
+                    aggregationTemporality: 2,
+                    isMonotonic: true,
+                    dataPoints: [point(5 * pushes, startNanos)],
+                  },
+                },
               ],
             },
           ],
@@ -51,14 +89,24 @@ test('serve keeps every ingested series and a delta total through a wall-clock s
       ],
     };
     windowEnd = now;
-    const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const answer = await res.text();
     assert.equal(res.status, 200, answer);
     assert.doesNotMatch(answer, /rejectedDataPoints/);
   };
   /** The two counters as served, and how far serve's wall clock (its HTTP Date header) is from this process's, in seconds. */
-  const scrape = async (): Promise<{ sent: number | undefined; jobs: number | undefined; ahead: number }> => {
-    const res = await fetch(`http://127.0.0.1:${pullPort}/metrics`, { headers: { accept: 'text/plain;version=0.0.4' } });
+  const scrape = async (): Promise<{
+    sent: number | undefined;
+    jobs: number | undefined;
+    ahead: number;
+  }> => {
+    const res = await fetch(`http://127.0.0.1:${pullPort}/metrics`, {
+      headers: { accept: 'text/plain;version=0.0.4' },
+    });
     const text = await res.text();
     assert.equal(res.status, 200, text);
     const value = (name: string): number | undefined => {
@@ -79,14 +127,24 @@ test('serve keeps every ingested series and a delta total through a wall-clock s
   for (let i = 0; i < 10; i++) await push();
   const before = await scrape();
   assert.deepEqual({ sent: before.sent, jobs: before.jobs }, { sent: 100, jobs: 50 });
-  assert.ok(Math.abs(before.ahead) < 3, `serve's clock is this process's before the step (${before.ahead} s)`);
+  assert.ok(
+    Math.abs(before.ahead) < 3,
+    `serve's clock is this process's before the step (${before.ahead} s)`,
+  );
 
   for (const step of [400, -400]) {
     stepTo(offset, step);
     await pushFor(AFTER_STEP_MS);
     const after = await scrape();
-    assert.ok(Math.abs(after.ahead - step) < 3, `serve's wall clock is ${step} s off this process's (measured ${after.ahead} s)`);
-    assert.deepEqual({ sent: after.sent, jobs: after.jobs }, { sent: 10 * pushes, jobs: 5 * pushes }, `after the step to ${step} s:\n${serve.stderr()}`);
+    assert.ok(
+      Math.abs(after.ahead - step) < 3,
+      `serve's wall clock is ${step} s off this process's (measured ${after.ahead} s)`,
+    );
+    assert.deepEqual(
+      { sent: after.sent, jobs: after.jobs },
+      { sent: 10 * pushes, jobs: 5 * pushes },
+      `after the step to ${step} s:\n${serve.stderr()}`,
+    );
   }
 
   serve.child.kill('SIGTERM');

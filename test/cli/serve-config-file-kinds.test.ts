@@ -31,52 +31,94 @@ async function zeroLink(name: string): Promise<string> {
   return path;
 }
 
-test('serve and validate refuse a config that is a FIFO, a link to /dev/zero or larger than the bound: exit 2 naming the path', { timeout: 120_000 }, async () => {
-  const cases: [string, string][] = [
-    [fifo('fifo.toml'), 'a readable file (it is a FIFO, not a regular file)'],
-    [await zeroLink('zero.toml'), 'a readable file (it is a character device, not a regular file)'],
-    [await files.file('large.toml', `profile = "otel"\n${'#'.repeat(MAX_CONFIG_FILE_BYTES)}\n`), 'a readable file of at most 1 MiB (it is larger)'],
-  ];
-  for (const [path, expected] of cases) {
-    for (const command of ['serve', 'validate']) {
-      const { code, stderr } = await run([command, '--config', path]);
-      assert.equal(code, 2, `${command} ${path}: ${stderr}`);
-      assert.equal(stderr, `jobmeter: invalid --config=${path}: expected ${expected}\n`);
+test(
+  'serve and validate refuse a config that is a FIFO, a link to /dev/zero or larger than the bound: exit 2 naming the path',
+  { timeout: 120_000 },
+  async () => {
+    const cases: [string, string][] = [
+      [fifo('fifo.toml'), 'a readable file (it is a FIFO, not a regular file)'],
+      [
+        await zeroLink('zero.toml'),
+        'a readable file (it is a character device, not a regular file)',
+      ],
+      [
+        await files.file('large.toml', `profile = "otel"\n${'#'.repeat(MAX_CONFIG_FILE_BYTES)}\n`),
+        'a readable file of at most 1 MiB (it is larger)',
+      ],
+    ];
+    for (const [path, expected] of cases) {
+      for (const command of ['serve', 'validate']) {
+        const { code, stderr } = await run([command, '--config', path]);
+        assert.equal(code, 2, `${command} ${path}: ${stderr}`);
+        assert.equal(stderr, `jobmeter: invalid --config=${path}: expected ${expected}\n`);
+      }
     }
-  }
-});
+  },
+);
 
-test('a token_file that is a FIFO is refused at start, naming the key and the path', { timeout: 60_000 }, async () => {
-  const tokenFile = fifo('token');
-  const config = await files.file('token.toml', ['profile = "otel"', '[metrics]', `token_file = "${tokenFile}"`, ''].join('\n'));
-  const { code, stderr } = await run(['serve', '--config', config]);
-  assert.equal(code, 2, stderr);
-  assert.match(stderr, new RegExp(`invalid metrics\\.token_file=${tokenFile}: expected a readable file \\(it is a FIFO, not a regular file\\)`));
-});
+test(
+  'a token_file that is a FIFO is refused at start, naming the key and the path',
+  { timeout: 60_000 },
+  async () => {
+    const tokenFile = fifo('token');
+    const config = await files.file(
+      'token.toml',
+      ['profile = "otel"', '[metrics]', `token_file = "${tokenFile}"`, ''].join('\n'),
+    );
+    const { code, stderr } = await run(['serve', '--config', config]);
+    assert.equal(code, 2, stderr);
+    assert.match(
+      stderr,
+      new RegExp(
+        `invalid metrics\\.token_file=${tokenFile}: expected a readable file \\(it is a FIFO, not a regular file\\)`,
+      ),
+    );
+  },
+);
 
-test('SIGHUP with the config turned into a link to /dev/zero or a FIFO is a refused reload: the running one kept, serve answering', { timeout: 120_000 }, async () => {
-  const text = ['profile = "otel"', 'process_metrics = false', '[listener]', 'port = 0', ''].join('\n');
-  const path = await files.file('live.toml', text);
-  const child = start(['serve', '--config', path]);
-  const [, url] = await child.stderrMatches(/serving otel metrics on (http:\/\/\S+)\n/, START_MS);
-  let seen = 0;
-  const hangup = async (): Promise<string> => {
-    child.child.kill('SIGHUP');
-    seen++;
-    await child.stderrMatches(new RegExp(`(?:^jobmeter: SIGHUP: .*\\n[^]*?){${seen}}`, 'm'), START_MS);
-    return child.stderr().split('\n').filter((l) => l.startsWith('jobmeter: SIGHUP: '))[seen - 1]!;
-  };
-  for (const replace of [() => symlink('/dev/zero', path), () => execFileSync('mkfifo', [path])]) {
+test(
+  'SIGHUP with the config turned into a link to /dev/zero or a FIFO is a refused reload: the running one kept, serve answering',
+  { timeout: 120_000 },
+  async () => {
+    const text = ['profile = "otel"', 'process_metrics = false', '[listener]', 'port = 0', ''].join(
+      '\n',
+    );
+    const path = await files.file('live.toml', text);
+    const child = start(['serve', '--config', path]);
+    const [, url] = await child.stderrMatches(/serving otel metrics on (http:\/\/\S+)\n/, START_MS);
+    let seen = 0;
+    const hangup = async (): Promise<string> => {
+      child.child.kill('SIGHUP');
+      seen++;
+      await child.stderrMatches(
+        new RegExp(`(?:^jobmeter: SIGHUP: .*\\n[^]*?){${seen}}`, 'm'),
+        START_MS,
+      );
+      return child
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('jobmeter: SIGHUP: '))[seen - 1]!;
+    };
+    for (const replace of [
+      () => symlink('/dev/zero', path),
+      () => execFileSync('mkfifo', [path]),
+    ]) {
+      await rm(path);
+      await replace();
+      const line = await hangup();
+      assert.ok(
+        line.startsWith(
+          `jobmeter: SIGHUP: configuration not reloaded, the running one is kept: invalid --config=${path}: expected a readable file (`,
+        ),
+        line,
+      );
+      assert.match(line, NOT_REGULAR);
+      assert.equal((await fetch(url!)).status, 200, 'still serving');
+    }
     await rm(path);
-    await replace();
-    const line = await hangup();
-    assert.ok(line.startsWith(`jobmeter: SIGHUP: configuration not reloaded, the running one is kept: invalid --config=${path}: expected a readable file (`), line);
-    assert.match(line, NOT_REGULAR);
-    assert.equal((await fetch(url!)).status, 200, 'still serving');
-  }
-  await rm(path);
-  await writeFile(path, text);
-  assert.equal(await hangup(), 'jobmeter: SIGHUP: configuration re-read: unchanged');
-  child.child.kill('SIGTERM');
-  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-});
+    await writeFile(path, text);
+    assert.equal(await hangup(), 'jobmeter: SIGHUP: configuration re-read: unchanged');
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+  },
+);

@@ -15,13 +15,21 @@ import { evaluatePanel, hasData, instantQuery } from '../../scripts/dashboards/e
 import { DASHBOARDS } from '../../scripts/dashboards/panels.ts';
 import { panelExpr } from '../../scripts/dashboards/grafana.ts';
 import { PROFILE_NAMES, type ProfileName } from '../../src/options.ts';
-import { PROMETHEUS_MAJORS, startEachPrometheus, type PrometheusHandle, type PrometheusMajor } from '../support/prometheus.ts';
+import {
+  PROMETHEUS_MAJORS,
+  startEachPrometheus,
+  type PrometheusHandle,
+  type PrometheusMajor,
+} from '../support/prometheus.ts';
 import { killChildren, start, START_MS, type Running } from './harness.ts';
 
 let dir: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'jobmeter-demo-'));
-  await writeFile(join(dir, 'runwisp.toml'), 'profile = "runwisp"\n[daemon]\nmetrics_enabled = true\n');
+  await writeFile(
+    join(dir, 'runwisp.toml'),
+    'profile = "runwisp"\n[daemon]\nmetrics_enabled = true\n',
+  );
 });
 after(async () => {
   killChildren();
@@ -31,16 +39,26 @@ after(async () => {
 /** What each profile's demo needs to be served, as the startup line says it. */
 function demoArgs(profile: ProfileName): { args: string[]; env: Record<string, string> } {
   const args = ['serve', '--demo', '--listen', '127.0.0.1:0'];
-  if (profile === 'runwisp') return { args: [...args, '--config', join(dir, 'runwisp.toml')], env: {} };
-  return { args: [...args, '--profile', profile], env: profile === 'rm' ? { RM_METRICS_TRUSTED_CIDR: '127.0.0.1/32' } : {} };
+  if (profile === 'runwisp')
+    return { args: [...args, '--config', join(dir, 'runwisp.toml')], env: {} };
+  return {
+    args: [...args, '--profile', profile],
+    env: profile === 'rm' ? { RM_METRICS_TRUSTED_CIDR: '127.0.0.1/32' } : {},
+  };
 }
 
 /** Starts a served demo; resolves with the child and its metrics URL. */
 async function startDemo(profile: ProfileName): Promise<{ demo: Running; url: string }> {
   const { args, env } = demoArgs(profile);
   const demo = start(args, env);
-  const [, url] = await demo.stderrMatches(new RegExp(`^jobmeter: serving ${profile} metrics on (\\S+)$`, 'm'), START_MS);
-  await demo.stderrMatches(/^jobmeter: feeding the demo scenario on the real clock \(a run every 2 s\)$/m, START_MS);
+  const [, url] = await demo.stderrMatches(
+    new RegExp(`^jobmeter: serving ${profile} metrics on (\\S+)$`, 'm'),
+    START_MS,
+  );
+  await demo.stderrMatches(
+    /^jobmeter: feeding the demo scenario on the real clock \(a run every 2 s\)$/m,
+    START_MS,
+  );
   return { demo, url: url! };
 }
 
@@ -64,7 +82,10 @@ describe('what runwisp and rm need, said at startup', () => {
       /^jobmeter: feeding the demo scenario on the real clock \(a run every 2 s\), but no metrics route serves it: runwisp metrics are opt-in: put \[daemon\] metrics_enabled = true in a config file and add --config FILE$/m,
       START_MS,
     );
-    const [, main] = await bare.stderrMatches(/^jobmeter: main server on (\S+) \(\/health\)$/m, START_MS);
+    const [, main] = await bare.stderrMatches(
+      /^jobmeter: main server on (\S+) \(\/health\)$/m,
+      START_MS,
+    );
     assert.equal((await fetch(`${main}/metrics`)).status, 404);
     await stop(bare);
     const { demo, url } = await startDemo('runwisp');
@@ -95,11 +116,23 @@ describe('on the real clock', () => {
     const second = await (await fetch(url)).text();
     // A run every 2 s: the histogram's count and the runs' counts grew in between.
     const runs = (text: string): number =>
-      text.split('\n').filter((l) => l.startsWith('rm_job_duration_seconds_count{')).reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-    assert.ok(runs(second) >= runs(first) + 2, `runs recorded: ${runs(first)} then ${runs(second)}`);
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('rm_job_duration_seconds_count{'))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    assert.ok(
+      runs(second) >= runs(first) + 2,
+      `runs recorded: ${runs(first)} then ${runs(second)}`,
+    );
     const now = Date.now() / 1000;
-    const lastBackup = sample(second, 'rm_host_last_backup_timestamp_seconds{host_id="01HZX8K2M3N4P5Q6R7S8T9V0W1",host="alpha"}');
-    assert.ok(now - lastBackup >= 0 && now - lastBackup < 3600 + 60, `alpha's last backup is recent: ${now - lastBackup} s ago`);
+    const lastBackup = sample(
+      second,
+      'rm_host_last_backup_timestamp_seconds{host_id="01HZX8K2M3N4P5Q6R7S8T9V0W1",host="alpha"}',
+    );
+    assert.ok(
+      now - lastBackup >= 0 && now - lastBackup < 3600 + 60,
+      `alpha's last backup is recent: ${now - lastBackup} s ago`,
+    );
     await stop(demo);
   });
 
@@ -108,10 +141,19 @@ describe('on the real clock', () => {
     const seen = new Set<number>();
     for (let i = 0; i < 4; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 3000));
-      const doc = (await (await fetch(`${url}?format=json`)).json()) as Record<string, number> & { sessions: { disk_bytes: number }[] };
+      const doc = (await (await fetch(`${url}?format=json`)).json()) as Record<string, number> & {
+        sessions: { disk_bytes: number }[];
+      };
       assert.equal(doc.sessions.length, doc.sessions_active);
-      assert.equal(doc.sessions.reduce((sum, s) => sum + s.disk_bytes, 0), doc.sessions_disk_bytes);
-      assert.ok(doc.sessions_created_total! >= doc.sessions_total! && doc.sessions_total! >= doc.sessions_active!, JSON.stringify(doc));
+      assert.equal(
+        doc.sessions.reduce((sum, s) => sum + s.disk_bytes, 0),
+        doc.sessions_disk_bytes,
+      );
+      assert.ok(
+        doc.sessions_created_total! >= doc.sessions_total! &&
+          doc.sessions_total! >= doc.sessions_active!,
+        JSON.stringify(doc),
+      );
       seen.add(doc.sessions_created_total!);
     }
     assert.ok(seen.size > 1, 'sessions were created while it ran');
@@ -156,7 +198,10 @@ describe('on real Prometheus servers, within a minute', () => {
   });
 
   /** Asks until `ok` holds, up to a minute after scraping began. */
-  async function withinAMinute<T>(evaluate: () => Promise<T>, ok: (result: T) => boolean): Promise<T> {
+  async function withinAMinute<T>(
+    evaluate: () => Promise<T>,
+    ok: (result: T) => boolean,
+  ): Promise<T> {
     let result = await evaluate();
     while (!ok(result) && Date.now() < scrapingSince + WITHIN_MS) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -171,9 +216,17 @@ describe('on real Prometheus servers, within a minute', () => {
       const empty: string[] = [];
       for (const [profile, exprs] of Object.entries(SEED_EXPRESSIONS)) {
         for (const expr of exprs) {
-          const withJob = expr.replace(/(\b(?:runwisp|crewshipd|rm)_[a-z_]+)(\{([^}]*)\})?/g, (_, name: string, _b: string, labels?: string) => `${name}{job="${profile}"${labels ? `,${labels}` : ''}}`);
-          const finite = (r: Awaited<ReturnType<typeof instantQuery>>): boolean => r.some((s) => s.values.some(([, v]) => Number.isFinite(v)));
-          const result = await withinAMinute(() => instantQuery(prom.url, withJob, Date.now() / 1000), finite);
+          const withJob = expr.replace(
+            /(\b(?:runwisp|crewshipd|rm)_[a-z_]+)(\{([^}]*)\})?/g,
+            (_, name: string, _b: string, labels?: string) =>
+              `${name}{job="${profile}"${labels ? `,${labels}` : ''}}`,
+          );
+          const finite = (r: Awaited<ReturnType<typeof instantQuery>>): boolean =>
+            r.some((s) => s.values.some(([, v]) => Number.isFinite(v)));
+          const result = await withinAMinute(
+            () => instantQuery(prom.url, withJob, Date.now() / 1000),
+            finite,
+          );
           if (!finite(result)) empty.push(`${profile}: ${withJob}`);
         }
       }
@@ -187,10 +240,26 @@ describe('on real Prometheus servers, within a minute', () => {
         const spec = DASHBOARDS[profile];
         for (const panel of spec.panels) {
           if ((panel.emptyFor ?? []).includes('demo')) continue;
-          if (!panel.targets.some((t) => /\b(?:rate|irate|increase|histogram_quantile)\(/.test(panelExpr(spec, t)))) continue;
-          const ctx = () => ({ scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS, rangeSeconds: 300, endSeconds: Date.now() / 1000, variables: { job: profile } });
-          const result = await withinAMinute(() => evaluatePanel(prom.url, spec, panel, ctx()), hasData);
-          if (!hasData(result)) empty.push(`${profile}: "${panel.title}"\n  ${result.targets.map((t) => t.expr).join('\n  ')}`);
+          if (
+            !panel.targets.some((t) =>
+              /\b(?:rate|irate|increase|histogram_quantile)\(/.test(panelExpr(spec, t)),
+            )
+          )
+            continue;
+          const ctx = () => ({
+            scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
+            rangeSeconds: 300,
+            endSeconds: Date.now() / 1000,
+            variables: { job: profile },
+          });
+          const result = await withinAMinute(
+            () => evaluatePanel(prom.url, spec, panel, ctx()),
+            hasData,
+          );
+          if (!hasData(result))
+            empty.push(
+              `${profile}: "${panel.title}"\n  ${result.targets.map((t) => t.expr).join('\n  ')}`,
+            );
         }
       }
       assert.deepEqual(empty, []);

@@ -23,9 +23,11 @@ afterEach(killChildren);
 
 const READY = /receiving OTLP\/HTTP metrics on http:\/\//;
 const OFFSETS_MS = [0, 50, 150, 300, 600] as const;
-const NOTHING_TO_RELOAD = 'jobmeter: SIGHUP: received before the configuration was loaded: nothing to reload';
+const NOTHING_TO_RELOAD =
+  'jobmeter: SIGHUP: received before the configuration was loaded: nothing to reload';
 const REREAD = 'jobmeter: SIGHUP: configuration re-read: unchanged';
-const nothingToSave = (signal: string): string => `jobmeter: ${signal} received before the ingest state was loaded: nothing to save, exiting`;
+const nothingToSave = (signal: string): string =>
+  `jobmeter: ${signal} received before the ingest state was loaded: nothing to save, exiting`;
 const STATE_LOADED = /^jobmeter: ingest state: /m;
 
 let runs = 0;
@@ -36,9 +38,21 @@ async function serve(): Promise<{ child: Running; stateFile: string }> {
   const port = await freePort();
   const config = await files.file(
     `jobmeter-${runs}.toml`,
-    ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', `port = ${port}`, `state_dir = "${stateDir}"`, ''].join('\n'),
+    [
+      'process_metrics = false',
+      '[listener]',
+      'port = 0',
+      '[ingest]',
+      'enabled = true',
+      `port = ${port}`,
+      `state_dir = "${stateDir}"`,
+      '',
+    ].join('\n'),
   );
-  return { child: start(['serve', '--config', config]), stateFile: join(stateDir, ingestStateFileName('127.0.0.1', port)) };
+  return {
+    child: start(['serve', '--config', config]),
+    stateFile: join(stateDir, ingestStateFileName('127.0.0.1', port)),
+  };
 }
 
 /** Resolves once the process catches SIGHUP (bit 0 of SigCgt in /proc/PID/status). */
@@ -49,69 +63,109 @@ async function firstCaught(child: Running): Promise<void> {
     const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
     assert.ok(caught !== undefined, status);
     if ((BigInt(`0x${caught}`) & 1n) === 1n) return;
-    assert.ok(Date.now() < deadline, `SIGHUP not caught within ${START_MS} ms; stderr:\n${child.stderr()}`);
+    assert.ok(
+      Date.now() < deadline,
+      `SIGHUP not caught within ${START_MS} ms; stderr:\n${child.stderr()}`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
 
 /** Milliseconds after the first signal is caught, or a startup line seen. */
 type Point = number | 'configured' | 'state loaded' | 'ready';
-const MILESTONES = { configured: /^jobmeter: version /m, 'state loaded': STATE_LOADED, ready: READY } as const;
+const MILESTONES = {
+  configured: /^jobmeter: version /m,
+  'state loaded': STATE_LOADED,
+  ready: READY,
+} as const;
 
 /** Resolves at `point`, counted from `t0` (when the first signal was caught). */
 async function at(child: Running, point: Point, t0: number): Promise<void> {
-  if (typeof point === 'number') await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + point - Date.now())));
+  if (typeof point === 'number')
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + point - Date.now())));
   else await child.stderrMatches(MILESTONES[point], START_MS);
 }
 
-const named = (point: Point): string => (typeof point === 'number' ? `${point} ms after the first signal is caught` : `once ${point}`);
+const named = (point: Point): string =>
+  typeof point === 'number' ? `${point} ms after the first signal is caught` : `once ${point}`;
 
-test('SIGHUP at every point of startup and once ready leaves serve running, each answered by a line', { timeout: 120_000 }, async (t) => {
-  const { child } = await serve();
-  await firstCaught(child);
-  const t0 = Date.now();
-  const hangupLines = (): string[] => child.stderr().split('\n').filter((l) => l.startsWith('jobmeter: SIGHUP: '));
-  const points: Point[] = [...OFFSETS_MS, 'configured', 'ready'];
-  for (const [i, point] of points.entries()) {
-    await at(child, point, t0);
-    child.child.kill('SIGHUP');
-    // One line for each, before the next is sent.
-    await child.stderrMatches(new RegExp(`(?:^jobmeter: SIGHUP: .*\\n[^]*?){${i + 1}}`, 'm'), START_MS);
-    const line = hangupLines()[i];
-    // Before the configuration is loaded: a no-op when answered before serve's reloader listens, else
-    // a re-read once the first read is done (it may have seen the file before the change announced).
-    if (point === 'ready') assert.equal(line, REREAD);
-    else assert.ok(line === NOTHING_TO_RELOAD || line === REREAD, `at ${point} ms: ${line}`);
-    t.diagnostic(`SIGHUP ${named(point)}: ${line}`);
-  }
-  // A no-op only before the configuration is read: never after it.
-  const stderr = child.stderr();
-  assert.ok(!stderr.slice(stderr.indexOf('jobmeter: version')).includes(NOTHING_TO_RELOAD), stderr);
-  assert.equal(child.child.exitCode, null, 'still running');
-  child.child.kill('SIGTERM');
-  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-});
-
-const STOPS: [NodeJS.Signals, Point][] = [...OFFSETS_MS.map((ms): [NodeJS.Signals, Point] => ['SIGTERM', ms]), ['SIGINT', 150], ['SIGTERM', 'configured'], ['SIGTERM', 'state loaded'], ['SIGTERM', 'ready']];
-for (const [signal, point] of STOPS) {
-  test(`${signal} ${named(point)} exits 0, saving the ingest state once it is loaded`, { timeout: 60_000 }, async (t) => {
-    const { child, stateFile } = await serve();
+test(
+  'SIGHUP at every point of startup and once ready leaves serve running, each answered by a line',
+  { timeout: 120_000 },
+  async (t) => {
+    const { child } = await serve();
     await firstCaught(child);
-    await at(child, point, Date.now());
-    child.child.kill(signal);
-    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-    const stderr = child.stderr();
-    t.diagnostic(`${signal} ${named(point)}: ${stderr.split('\n').find((l) => l.startsWith(`jobmeter: ${signal}`))}`);
-    if (point === 0) assert.doesNotMatch(stderr, /^jobmeter: version/m, 'caught before the configuration is loaded');
-    if (point === 0 || !STATE_LOADED.test(stderr)) {
-      // Nothing loaded, nothing to save: one line, no state file.
-      assert.ok(stderr.includes(`${nothingToSave(signal)}\n`), stderr);
-      assert.doesNotMatch(stderr, STATE_LOADED);
-      assert.equal(existsSync(stateFile), false);
-    } else {
-      // The state was loaded: the shutdown saves it.
-      assert.match(stderr, new RegExp(`^jobmeter: ${signal} received, shutting down$`, 'm'));
-      assert.ok(existsSync(stateFile), `the final checkpoint ${stateFile}; stderr:\n${stderr}`);
+    const t0 = Date.now();
+    const hangupLines = (): string[] =>
+      child
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('jobmeter: SIGHUP: '));
+    const points: Point[] = [...OFFSETS_MS, 'configured', 'ready'];
+    for (const [i, point] of points.entries()) {
+      await at(child, point, t0);
+      child.child.kill('SIGHUP');
+      // One line for each, before the next is sent.
+      await child.stderrMatches(
+        new RegExp(`(?:^jobmeter: SIGHUP: .*\\n[^]*?){${i + 1}}`, 'm'),
+        START_MS,
+      );
+      const line = hangupLines()[i];
+      // Before the configuration is loaded: a no-op when answered before serve's reloader listens, else
+      // a re-read once the first read is done (it may have seen the file before the change announced).
+      if (point === 'ready') assert.equal(line, REREAD);
+      else assert.ok(line === NOTHING_TO_RELOAD || line === REREAD, `at ${point} ms: ${line}`);
+      t.diagnostic(`SIGHUP ${named(point)}: ${line}`);
     }
-  });
+    // A no-op only before the configuration is read: never after it.
+    const stderr = child.stderr();
+    assert.ok(
+      !stderr.slice(stderr.indexOf('jobmeter: version')).includes(NOTHING_TO_RELOAD),
+      stderr,
+    );
+    assert.equal(child.child.exitCode, null, 'still running');
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+  },
+);
+
+const STOPS: [NodeJS.Signals, Point][] = [
+  ...OFFSETS_MS.map((ms): [NodeJS.Signals, Point] => ['SIGTERM', ms]),
+  ['SIGINT', 150],
+  ['SIGTERM', 'configured'],
+  ['SIGTERM', 'state loaded'],
+  ['SIGTERM', 'ready'],
+];
+for (const [signal, point] of STOPS) {
+  test(
+    `${signal} ${named(point)} exits 0, saving the ingest state once it is loaded`,
+    { timeout: 60_000 },
+    async (t) => {
+      const { child, stateFile } = await serve();
+      await firstCaught(child);
+      await at(child, point, Date.now());
+      child.child.kill(signal);
+      assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+      const stderr = child.stderr();
+      t.diagnostic(
+        `${signal} ${named(point)}: ${stderr.split('\n').find((l) => l.startsWith(`jobmeter: ${signal}`))}`,
+      );
+      if (point === 0)
+        assert.doesNotMatch(
+          stderr,
+          /^jobmeter: version/m,
+          'caught before the configuration is loaded',
+        );
+      if (point === 0 || !STATE_LOADED.test(stderr)) {
+        // Nothing loaded, nothing to save: one line, no state file.
+        assert.ok(stderr.includes(`${nothingToSave(signal)}\n`), stderr);
+        assert.doesNotMatch(stderr, STATE_LOADED);
+        assert.equal(existsSync(stateFile), false);
+      } else {
+        // The state was loaded: the shutdown saves it.
+        assert.match(stderr, new RegExp(`^jobmeter: ${signal} received, shutting down$`, 'm'));
+        assert.ok(existsSync(stateFile), `the final checkpoint ${stateFile}; stderr:\n${stderr}`);
+      }
+    },
+  );
 }

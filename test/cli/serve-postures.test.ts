@@ -43,7 +43,10 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Respons
 describe('jobmeter serve: postures', () => {
   it('wasmrun --auth -v: API keys, 401 counted, access lines agreeing with X-Request-Id, no key in stderr', async () => {
     const keys = await file('keys.txt', `acme:${KEY}\n`);
-    const config = await file('wasmrun.toml', `profile = "wasmrun"\n[metrics]\napi_keys_file = "${keys}"\n`);
+    const config = await file(
+      'wasmrun.toml',
+      `profile = "wasmrun"\n[metrics]\napi_keys_file = "${keys}"\n`,
+    );
     const r = start(['serve', '--config', config, '--listen', '127.0.0.1:0', '--auth', '-v']);
     const [, profile, url] = await r.stderrMatches(SERVING, START_MS);
     assert.equal(profile, 'wasmrun');
@@ -55,19 +58,36 @@ describe('jobmeter serve: postures', () => {
     const refusedId = refused.headers.get('x-request-id');
     const ok = await get(url!, { authorization: `Bearer ${KEY}` });
     assert.equal(ok.status, 200);
-    assert.match(await ok.text(), /^wasmrun_agent_exec_rejected_total\{reason="unauthorized"\} 1$/m);
+    assert.match(
+      await ok.text(),
+      /^wasmrun_agent_exec_rejected_total\{reason="unauthorized"\} 1$/m,
+    );
     const okId = ok.headers.get('x-request-id');
 
-    await r.stderrMatches(new RegExp(`id=${okId} .*status=200 dur_ms=\\d+ tenant=acme$`, 'm'), START_MS);
-    await r.stderrMatches(new RegExp(`^→ GET /api/v1/metrics \\(id=${refusedId}\\)$`, 'm'), START_MS);
-    await r.stderrMatches(new RegExp(`^ts=\\S+\\+00:00 id=${refusedId} method=GET path=/api/v1/metrics status=401 dur_ms=\\d+ tenant=-$`, 'm'), START_MS);
+    await r.stderrMatches(
+      new RegExp(`id=${okId} .*status=200 dur_ms=\\d+ tenant=acme$`, 'm'),
+      START_MS,
+    );
+    await r.stderrMatches(
+      new RegExp(`^→ GET /api/v1/metrics \\(id=${refusedId}\\)$`, 'm'),
+      START_MS,
+    );
+    await r.stderrMatches(
+      new RegExp(
+        `^ts=\\S+\\+00:00 id=${refusedId} method=GET path=/api/v1/metrics status=401 dur_ms=\\d+ tenant=-$`,
+        'm',
+      ),
+      START_MS,
+    );
     await stop(r);
     assert.ok(!r.stderr().includes(KEY), 'no key on stderr');
   });
 
   it('rm with RM_METRICS_TOKEN_FILE: token gate; no gate at all: route not registered', async () => {
     const tokenFile = await file('rm_token', `${TOKEN}\n`);
-    const r = start(['serve', '--profile', 'rm', '--listen', '127.0.0.1:0'], { RM_METRICS_TOKEN_FILE: tokenFile });
+    const r = start(['serve', '--profile', 'rm', '--listen', '127.0.0.1:0'], {
+      RM_METRICS_TOKEN_FILE: tokenFile,
+    });
     const [, , url] = await r.stderrMatches(SERVING, START_MS);
     await r.stderrMatches(/^jobmeter: rm posture: bearer token$/m, START_MS);
     assert.equal((await get(url!)).status, 401);
@@ -79,41 +99,66 @@ describe('jobmeter serve: postures', () => {
 
     const bare = start(['serve', '--profile', 'rm', '--listen', '127.0.0.1:0']);
     const [, base] = await bare.stderrMatches(MAIN, START_MS);
-    await bare.stderrMatches(/^jobmeter: rm metrics route not registered: the rm posture needs a token and\/or trusted CIDRs$/m, START_MS);
+    await bare.stderrMatches(
+      /^jobmeter: rm metrics route not registered: the rm posture needs a token and\/or trusted CIDRs$/m,
+      START_MS,
+    );
     assert.equal((await get(`${base}/metrics`)).status, 404);
     assert.equal((await get(`${base}/health`)).status, 200);
     await stop(bare);
   });
 
   it('crewshipd with CREWSHIP_METRICS_TOKEN: loopback needs no token', async () => {
-    const r = start(['serve', '--profile', 'crewshipd', '--listen', '127.0.0.1:0'], { CREWSHIP_METRICS_TOKEN: TOKEN });
+    const r = start(['serve', '--profile', 'crewshipd', '--listen', '127.0.0.1:0'], {
+      CREWSHIP_METRICS_TOKEN: TOKEN,
+    });
     const [, , url] = await r.stderrMatches(SERVING, START_MS);
-    await r.stderrMatches(/^jobmeter: crewshipd posture: loopback client or bearer token$/m, START_MS);
+    await r.stderrMatches(
+      /^jobmeter: crewshipd posture: loopback client or bearer token$/m,
+      START_MS,
+    );
     assert.equal((await get(url!)).status, 200);
-    assert.equal((await get(url!, { 'x-forwarded-for': '203.0.113.9' })).status, 401, 'a remote client behind a local proxy');
+    assert.equal(
+      (await get(url!, { 'x-forwarded-for': '203.0.113.9' })).status,
+      401,
+      'a remote client behind a local proxy',
+    );
     await stop(r);
   });
 
   it('runwisp: off unless enabled; metrics_listen moves /metrics to the dedicated loopback listener', async () => {
     const off = start(['serve', '--profile', 'runwisp', '--listen', '127.0.0.1:0']);
     const [, base] = await off.stderrMatches(MAIN, START_MS);
-    await off.stderrMatches(/^jobmeter: runwisp metrics are off \(metrics\.enabled = false; runwisp: \[daemon\] metrics_enabled = true turns them on\)$/m, START_MS);
+    await off.stderrMatches(
+      /^jobmeter: runwisp metrics are off \(metrics\.enabled = false; runwisp: \[daemon\] metrics_enabled = true turns them on\)$/m,
+      START_MS,
+    );
     assert.equal((await get(`${base}/metrics`)).status, 404);
     await stop(off);
 
-    const config = await file('runwisp.toml', 'profile = "runwisp"\n[daemon]\nmetrics_enabled = true\nmetrics_listen = "127.0.0.1:0"\n');
+    const config = await file(
+      'runwisp.toml',
+      'profile = "runwisp"\n[daemon]\nmetrics_enabled = true\nmetrics_listen = "127.0.0.1:0"\n',
+    );
     const r = start(['serve', '--config', config, '--listen', '127.0.0.1:0']);
     const [, , url] = await r.stderrMatches(SERVING, START_MS);
     const [, mainBase] = await r.stderrMatches(MAIN, START_MS);
     const dedicated = await get(url!, { accept: 'application/openmetrics-text;version=1.0.0' });
     assert.equal(dedicated.status, 200);
     assert.match(await dedicated.text(), /^# EOF$/m);
-    assert.equal((await get(url!.replace(/\/metrics$/, '/health'))).status, 404, 'the dedicated listener serves only /metrics');
+    assert.equal(
+      (await get(url!.replace(/\/metrics$/, '/health'))).status,
+      404,
+      'the dedicated listener serves only /metrics',
+    );
     assert.equal((await get(`${mainBase}/metrics`)).status, 404, 'not on the main server any more');
     assert.equal((await get(`${mainBase}/health`)).status, 200);
     await stop(r);
 
-    const enabled = await file('runwisp-on.toml', 'profile = "runwisp"\n[daemon]\nmetrics_enabled = true\n');
+    const enabled = await file(
+      'runwisp-on.toml',
+      'profile = "runwisp"\n[daemon]\nmetrics_enabled = true\n',
+    );
     const on = start(['serve', '--config', enabled, '--listen', '127.0.0.1:0']);
     const [, , onUrl] = await on.stderrMatches(SERVING, START_MS);
     await on.stderrMatches(/^jobmeter: runwisp posture: open \(no gate configured\)$/m, START_MS);
@@ -127,20 +172,31 @@ describe('jobmeter serve: posture config errors exit 2', () => {
     const path = await file('bad.yaml', 'profile: rm\nmetrics_trusted_cidrs: ["10.0.0.0/33"]\n');
     const { code, stderr } = await run(['serve', '--config', path]);
     assert.equal(code, 2);
-    assert.equal(stderr, `jobmeter: ${path}: invalid metrics_trusted_cidrs[0]=10.0.0.0/33: expected an IP address or CIDR, e.g. 10.0.0.0/8 or ::1\n`);
+    assert.equal(
+      stderr,
+      `jobmeter: ${path}: invalid metrics_trusted_cidrs[0]=10.0.0.0/33: expected an IP address or CIDR, e.g. 10.0.0.0/8 or ::1\n`,
+    );
   });
 
   it('an unknown key names the closest valid one', async () => {
     const path = await file('typo.toml', '[daemon]\nmetrics_enable = true\n');
     const { code, stderr } = await run(['serve', '--config', path]);
     assert.equal(code, 2);
-    assert.equal(stderr, `jobmeter: ${path}: invalid daemon.metrics_enable=<redacted>: expected a key of [daemon]: metrics_enabled, metrics_listen (did you mean daemon.metrics_enabled?)\n`);
+    assert.equal(
+      stderr,
+      `jobmeter: ${path}: invalid daemon.metrics_enable=<redacted>: expected a key of [daemon]: metrics_enabled, metrics_listen (did you mean daemon.metrics_enabled?)\n`,
+    );
   });
 
   it('an environment variable names itself; a token never appears', async () => {
-    const { code, stderr } = await run(['serve', '--profile', 'crewshipd'], { CREWSHIP_METRICS_TOKEN: `${TOKEN} ${TOKEN}` });
+    const { code, stderr } = await run(['serve', '--profile', 'crewshipd'], {
+      CREWSHIP_METRICS_TOKEN: `${TOKEN} ${TOKEN}`,
+    });
     assert.equal(code, 2);
-    assert.equal(stderr, 'jobmeter: invalid CREWSHIP_METRICS_TOKEN=<redacted>: expected a non-empty token without whitespace\n');
+    assert.equal(
+      stderr,
+      'jobmeter: invalid CREWSHIP_METRICS_TOKEN=<redacted>: expected a non-empty token without whitespace\n',
+    );
   });
 
   it('--auth without keys', async () => {

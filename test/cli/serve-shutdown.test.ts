@@ -27,10 +27,23 @@ function hold(port: number, send: string): Promise<Socket> {
 test('SIGTERM with idle and unfinished connections on every listener exits 0 within 10 s', async () => {
   const config = await files.file(
     'jobmeter.toml',
-    ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', '[metrics]', 'listen = "127.0.0.1:0"', ''].join('\n'),
+    [
+      'process_metrics = false',
+      '[listener]',
+      'port = 0',
+      '[ingest]',
+      'enabled = true',
+      'port = 0',
+      '[metrics]',
+      'listen = "127.0.0.1:0"',
+      '',
+    ].join('\n'),
   );
   const child = start(['serve', '--config', config]);
-  const [, ingestPort] = await child.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
+  const [, ingestPort] = await child.stderrMatches(
+    /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
+    START_MS,
+  );
   const ports = [Number(ingestPort)];
   for (const m of child.stderr().matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)) ports.push(Number(m[1]));
   const unique = [...new Set(ports)];
@@ -40,7 +53,12 @@ test('SIGTERM with idle and unfinished connections on every listener exits 0 wit
     sockets.push(await hold(port, ''));
     sockets.push(await hold(port, 'GET /metrics HTTP/1.1\r\nHost: x\r\n'));
   }
-  sockets.push(await hold(Number(ingestPort), 'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"res'));
+  sockets.push(
+    await hold(
+      Number(ingestPort),
+      'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"res',
+    ),
+  );
   // Let the server register them.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const t0 = Date.now();

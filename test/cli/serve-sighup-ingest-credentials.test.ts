@@ -16,34 +16,73 @@ afterEach(killChildren);
 
 const BODY = JSON.stringify({ resourceMetrics: [] });
 
-it('SIGHUP rotates the ingest token live and keeps the gate when the token is taken out', { timeout: 120_000 }, async () => {
-  const tokenFile = await files.file('ingest-token', 'FIRSTINGEST\n');
-  const config = (withToken: boolean): string =>
-    ['profile = "otel"', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', ...(withToken ? [`token_file = "${tokenFile}"`] : []), ''].join('\n');
-  const path = await files.file('jobmeter.toml', config(true));
-  const child = start(['serve', '--config', path]);
-  const [, url] = await child.stderrMatches(/receiving OTLP\/HTTP metrics on (http:\/\/\S+)\n/, START_MS);
-  const post = async (token?: string): Promise<number> => {
-    const res = await fetch(url!, { method: 'POST', headers: { 'content-type': 'application/json', ...(token !== undefined && { authorization: `Bearer ${token}` }) }, body: BODY });
-    await res.arrayBuffer();
-    return res.status;
-  };
-  const hangup = async (n: number): Promise<string> => {
-    child.child.kill('SIGHUP');
-    const lines = await child.stderrMatches(new RegExp(`^(?:jobmeter: SIGHUP: .*\\n){${n}}`, 'm'), START_MS);
-    return lines[0].trim().split('\n').at(-1)!;
-  };
-  assert.deepEqual([await post(), await post('FIRSTINGEST')], [401, 200]);
+it(
+  'SIGHUP rotates the ingest token live and keeps the gate when the token is taken out',
+  { timeout: 120_000 },
+  async () => {
+    const tokenFile = await files.file('ingest-token', 'FIRSTINGEST\n');
+    const config = (withToken: boolean): string =>
+      [
+        'profile = "otel"',
+        '[listener]',
+        'port = 0',
+        '[ingest]',
+        'enabled = true',
+        'port = 0',
+        ...(withToken ? [`token_file = "${tokenFile}"`] : []),
+        '',
+      ].join('\n');
+    const path = await files.file('jobmeter.toml', config(true));
+    const child = start(['serve', '--config', path]);
+    const [, url] = await child.stderrMatches(
+      /receiving OTLP\/HTTP metrics on (http:\/\/\S+)\n/,
+      START_MS,
+    );
+    const post = async (token?: string): Promise<number> => {
+      const res = await fetch(url!, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token !== undefined && { authorization: `Bearer ${token}` }),
+        },
+        body: BODY,
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const hangup = async (n: number): Promise<string> => {
+      child.child.kill('SIGHUP');
+      const lines = await child.stderrMatches(
+        new RegExp(`^(?:jobmeter: SIGHUP: .*\\n){${n}}`, 'm'),
+        START_MS,
+      );
+      return lines[0].trim().split('\n').at(-1)!;
+    };
+    assert.deepEqual([await post(), await post('FIRSTINGEST')], [401, 200]);
 
-  await writeFile(tokenFile, 'SECONDINGEST\n');
-  assert.equal(await hangup(1), 'jobmeter: SIGHUP: configuration re-read; applied now: [ingest] token');
-  assert.deepEqual([await post('SECONDINGEST'), await post('FIRSTINGEST'), await post()], [200, 401, 401]);
+    await writeFile(tokenFile, 'SECONDINGEST\n');
+    assert.equal(
+      await hangup(1),
+      'jobmeter: SIGHUP: configuration re-read; applied now: [ingest] token',
+    );
+    assert.deepEqual(
+      [await post('SECONDINGEST'), await post('FIRSTINGEST'), await post()],
+      [200, 401, 401],
+    );
 
-  await writeFile(path, config(false));
-  assert.equal(await hangup(2), 'jobmeter: SIGHUP: configuration re-read; [ingest] token removed: takes effect at restart');
-  assert.deepEqual([await post(), await post('SECONDINGEST')], [401, 200], 'the gate stays until a restart');
+    await writeFile(path, config(false));
+    assert.equal(
+      await hangup(2),
+      'jobmeter: SIGHUP: configuration re-read; [ingest] token removed: takes effect at restart',
+    );
+    assert.deepEqual(
+      [await post(), await post('SECONDINGEST')],
+      [401, 200],
+      'the gate stays until a restart',
+    );
 
-  assert.doesNotMatch(child.stderr(), /FIRSTINGEST|SECONDINGEST/);
-  child.child.kill('SIGTERM');
-  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-});
+    assert.doesNotMatch(child.stderr(), /FIRSTINGEST|SECONDINGEST/);
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+  },
+);

@@ -23,21 +23,38 @@ const cases: [string, (path: string) => void, string][] = [
 ];
 
 for (const [what, make, kind] of cases) {
-  it(`${what} as the state file is unusable, moved aside, and serve starts afresh`, { timeout: 60_000 }, async () => {
-    const port = await freePort();
-    const dir = join(files.dir, `${port}`);
-    mkdirSync(dir);
-    const name = `ingest-127.0.0.1-${port}.state`;
-    make(join(dir, name));
-    const config = await files.file(`${port}.toml`, `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\nstate_dir = "${dir}"\n`);
-    const serve = start(['serve', '--config', config]);
-    await serve.stderrMatches(/receiving OTLP/, START_MS);
-    assert.match(serve.stderr(), new RegExp(`is unusable: not a regular file \\(${kind}\\); moved to \\S+\\.corrupt-\\S+ \\(kept\\), starting afresh`));
-    serve.child.kill('SIGTERM');
-    assert.equal(await serve.exited(EXIT_MS), 0, serve.stderr());
-    const aside = readdirSync(dir).filter((f) => f.startsWith(`${name}.corrupt-`));
-    assert.equal(aside.length, 1);
-    assert.ok(what === 'a FIFO' ? lstatSync(join(dir, aside[0]!)).isFIFO() : lstatSync(join(dir, aside[0]!)).isSymbolicLink(), 'moved as it was');
-    assert.ok(lstatSync(join(dir, name)).isFile(), 'a fresh state file in its place');
-  });
+  it(
+    `${what} as the state file is unusable, moved aside, and serve starts afresh`,
+    { timeout: 60_000 },
+    async () => {
+      const port = await freePort();
+      const dir = join(files.dir, `${port}`);
+      mkdirSync(dir);
+      const name = `ingest-127.0.0.1-${port}.state`;
+      make(join(dir, name));
+      const config = await files.file(
+        `${port}.toml`,
+        `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\nstate_dir = "${dir}"\n`,
+      );
+      const serve = start(['serve', '--config', config]);
+      await serve.stderrMatches(/receiving OTLP/, START_MS);
+      assert.match(
+        serve.stderr(),
+        new RegExp(
+          `is unusable: not a regular file \\(${kind}\\); moved to \\S+\\.corrupt-\\S+ \\(kept\\), starting afresh`,
+        ),
+      );
+      serve.child.kill('SIGTERM');
+      assert.equal(await serve.exited(EXIT_MS), 0, serve.stderr());
+      const aside = readdirSync(dir).filter((f) => f.startsWith(`${name}.corrupt-`));
+      assert.equal(aside.length, 1);
+      assert.ok(
+        what === 'a FIFO'
+          ? lstatSync(join(dir, aside[0]!)).isFIFO()
+          : lstatSync(join(dir, aside[0]!)).isSymbolicLink(),
+        'moved as it was',
+      );
+      assert.ok(lstatSync(join(dir, name)).isFile(), 'a fresh state file in its place');
+    },
+  );
 }

@@ -13,8 +13,16 @@ import { killChildren, start, START_MS } from './harness.ts';
 afterEach(killChildren);
 
 /** The harness runs the repository's Node (node_modules/.bin/node). */
-const CHILD_NODE = execFileSync(fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url)), ['--version'], { encoding: 'utf8' }).trim();
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const CHILD_NODE = execFileSync(
+  fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url)),
+  ['--version'],
+  { encoding: 'utf8' },
+).trim();
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 it("serve's first stderr line is its version and Node's", async () => {
   const child = start(['serve', '--listen', '127.0.0.1:0', '--profile', 'otel']);

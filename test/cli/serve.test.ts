@@ -44,7 +44,10 @@ describe('jobmeter --help / --version / usage', () => {
   it('an unknown command or flag exits 2', async () => {
     const cmd = await run(['sever']);
     assert.equal(cmd.code, 2);
-    assert.equal(cmd.stderr, "jobmeter: unknown command 'sever' (expected serve, validate, collector-config or views; see jobmeter --help)\n");
+    assert.equal(
+      cmd.stderr,
+      "jobmeter: unknown command 'sever' (expected serve, validate, collector-config or views; see jobmeter --help)\n",
+    );
     const flag = await run(['serve', '--port', '9464']);
     assert.equal(flag.code, 2);
     assert.equal(flag.stderr, "jobmeter: Unknown option '--port' (see jobmeter --help)\n");
@@ -56,14 +59,23 @@ describe('jobmeter serve: configuration errors exit 2', () => {
     const path = await file('bad.toml', '[listener]\nport = 70000\n');
     const { code, stderr } = await run(['serve', '--config', path]);
     assert.equal(code, 2);
-    assert.equal(stderr, `jobmeter: ${path}: invalid listener.port=70000: expected an integer from 0 to 65535\n`);
+    assert.equal(
+      stderr,
+      `jobmeter: ${path}: invalid listener.port=70000: expected an integer from 0 to 65535\n`,
+    );
   });
 
   it('a token with auth = false names both keys (before, it served open)', async () => {
-    const path = await file('contradiction.toml', '[metrics]\nauth = false\ntoken = "t0k3n-not-printed"\n');
+    const path = await file(
+      'contradiction.toml',
+      '[metrics]\nauth = false\ntoken = "t0k3n-not-printed"\n',
+    );
     const { code, stderr } = await run(['serve', '--config', path]);
     assert.equal(code, 2);
-    assert.match(stderr, /^jobmeter: .*invalid metrics\.auth=false: expected true, or no credentials: metrics\.token is set too/);
+    assert.match(
+      stderr,
+      /^jobmeter: .*invalid metrics\.auth=false: expected true, or no credentials: metrics\.token is set too/,
+    );
     assert.doesNotMatch(stderr, /t0k3n-not-printed/);
   });
 
@@ -81,7 +93,10 @@ describe('jobmeter serve: configuration errors exit 2', () => {
     const path = await file('syntax.toml', 'profile = "rm"\nservice_name = \n');
     const { code, stderr } = await run(['serve', '--config', path]);
     assert.equal(code, 2);
-    assert.equal(stderr, `jobmeter: invalid --config=${path}: expected valid TOML (line 2, column 16: invalid value)\n`);
+    assert.equal(
+      stderr,
+      `jobmeter: invalid --config=${path}: expected valid TOML (line 2, column 16: invalid value)\n`,
+    );
   });
 
   it('a bad OTEL_* variable names the variable', async () => {
@@ -91,15 +106,22 @@ describe('jobmeter serve: configuration errors exit 2', () => {
   });
 
   it('a non-loopback address exits 2 naming what set it: --listen, or the file key', async () => {
-    const expected = 'expected a loopback address (127.0.0.0/8, ::1 or localhost), or --allow-non-loopback (listener.allow_non_loopback = true) to expose it';
+    const expected =
+      'expected a loopback address (127.0.0.0/8, ::1 or localhost), or --allow-non-loopback (listener.allow_non_loopback = true) to expose it';
     const flag = await run(['serve', '--listen', '0.0.0.0:0']);
     assert.equal(flag.code, 2);
     assert.equal(flag.stderr, `jobmeter: invalid --listen=0.0.0.0:0: ${expected}\n`);
     const path = await file('wide.toml', '[listener]\nhost = "0.0.0.0"\nport = 0\n');
     const fromFile = await run(['serve', '--config', path]);
     assert.equal(fromFile.code, 2);
-    assert.equal(fromFile.stderr, `jobmeter: ${path}: invalid listener.host=0.0.0.0: ${expected}\n`);
-    const ingest = await file('ingest.toml', '[listener]\nport = 0\n[ingest]\nenabled = true\nhost = "0.0.0.0"\nport = 0\n');
+    assert.equal(
+      fromFile.stderr,
+      `jobmeter: ${path}: invalid listener.host=0.0.0.0: ${expected}\n`,
+    );
+    const ingest = await file(
+      'ingest.toml',
+      '[listener]\nport = 0\n[ingest]\nenabled = true\nhost = "0.0.0.0"\nport = 0\n',
+    );
     const fromIngest = await run(['serve', '--config', ingest]);
     assert.equal(fromIngest.code, 2);
     assert.equal(
@@ -112,7 +134,10 @@ describe('jobmeter serve: configuration errors exit 2', () => {
     const path = await file('health.toml', '[listener]\nport = 0\n[metrics]\npath = "/health"\n');
     const { code, stderr } = await run(['serve', '--config', path]);
     assert.equal(code, 2);
-    assert.equal(stderr, `jobmeter: ${path}: invalid metrics.path=/health: expected a path other than /health, which the main server answers itself\n`);
+    assert.equal(
+      stderr,
+      `jobmeter: ${path}: invalid metrics.path=/health: expected a path other than /health, which the main server answers itself\n`,
+    );
   });
 
   it('[listener] enabled = false with nothing else to serve exits 2 naming the key', async () => {
@@ -158,16 +183,20 @@ describe('jobmeter serve: running', () => {
   it("runs, as the same process, with serve's Node flags (node-flags.ts), keeping one the operator gave", async () => {
     const { readFile } = await import('node:fs/promises');
     const { SERVE_NODE_FLAGS } = await import('../../src/cli/node-flags.ts');
-    const argvOf = async (pid: number): Promise<string[]> => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    const argvOf = async (pid: number): Promise<string[]> =>
+      (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
     const r = start(['serve', '--listen', '127.0.0.1:0']);
     await r.stderrMatches(SERVING, START_MS);
     const argv = await argvOf(r.child.pid!);
-    for (const flag of SERVE_NODE_FLAGS) assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
+    for (const flag of SERVE_NODE_FLAGS)
+      assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
     assert.equal(argv.filter((a) => a === 'serve').length, 1);
     r.child.kill('SIGTERM');
     assert.equal(await r.exited(EXIT_MS), 0);
 
-    const own = start(['serve', '--listen', '127.0.0.1:0'], { NODE_OPTIONS: '--max-semi-space-size=2' });
+    const own = start(['serve', '--listen', '127.0.0.1:0'], {
+      NODE_OPTIONS: '--max-semi-space-size=2',
+    });
     await own.stderrMatches(SERVING, START_MS);
     assert.ok(!(await argvOf(own.child.pid!)).some((a) => a.startsWith('--max-semi-space-size')));
     own.child.kill('SIGTERM');
@@ -181,7 +210,10 @@ describe('jobmeter serve: running', () => {
       match = await r.stderrMatches(SERVING, START_MS);
     } catch (err) {
       // Nothing may skip silently: a machine without IPv6 loopback fails here, saying so.
-      if (/EADDRNOTAVAIL|EAFNOSUPPORT/.test(r.stderr())) throw new Error('no IPv6 loopback on this machine (::1): enable IPv6 on lo', { cause: err });
+      if (/EADDRNOTAVAIL|EAFNOSUPPORT/.test(r.stderr()))
+        throw new Error('no IPv6 loopback on this machine (::1): enable IPv6 on lo', {
+          cause: err,
+        });
       throw err;
     }
     assert.equal(match[1], 'otel');

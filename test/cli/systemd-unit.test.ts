@@ -28,10 +28,17 @@ for (const line of text.split('\n')) {
 it('systemd-analyze security rates the unit OK or better', async () => {
   let out: string;
   try {
-    ({ stdout: out } = await promisify(execFile)('systemd-analyze', ['security', '--offline=true', UNIT], { encoding: 'utf8' }));
+    ({ stdout: out } = await promisify(execFile)(
+      'systemd-analyze',
+      ['security', '--offline=true', UNIT],
+      { encoding: 'utf8' },
+    ));
   } catch (err) {
     const e = err as { code?: unknown; stdout?: string };
-    if (e.code === 'ENOENT') throw new Error('systemd-analyze is not installed: apt-get install -y systemd', { cause: err });
+    if (e.code === 'ENOENT')
+      throw new Error('systemd-analyze is not installed: apt-get install -y systemd', {
+        cause: err,
+      });
     // It exits non-zero when the exposure passes its --threshold (default 100): the rating still prints.
     out = e.stdout ?? '';
   }
@@ -45,7 +52,10 @@ it('LoadCredential hands the token file over; restarts stop on exits 2 and 3; SI
   assert.deepEqual(directives.get('LoadCredential'), ['metrics-token:/etc/jobmeter/metrics-token']);
   // The path the config names for it: $CREDENTIALS_DIRECTORY of a system service (no variable expansion in the file).
   assert.match(text, /token_file = "\/run\/credentials\/jobmeter\.service\/metrics-token"/);
-  assert.deepEqual(directives.get('RestartPreventExitStatus')![0]!.split(' ').map(Number).sort(), [EXIT_USAGE, EXIT_UNSUPPORTED_NODE].sort());
+  assert.deepEqual(
+    directives.get('RestartPreventExitStatus')![0]!.split(' ').map(Number).sort(),
+    [EXIT_USAGE, EXIT_UNSUPPORTED_NODE].sort(),
+  );
   assert.deepEqual(directives.get('StateDirectory'), ['jobmeter']);
   assert.deepEqual(directives.get('DynamicUser'), ['yes']);
   // V8's JIT needs writable-then-executable memory: Node does not start under it.
@@ -66,7 +76,10 @@ function reloadCommand(pid: number): string {
 async function lateCatcher(delayMillis: number) {
   const child = spawn(
     process.execPath,
-    ['-e', `setTimeout(() => { process.on('SIGHUP', () => { console.log('reloaded'); process.exit(0); }); }, ${delayMillis}); setTimeout(() => {}, 60000);`],
+    [
+      '-e',
+      `setTimeout(() => { process.on('SIGHUP', () => { console.log('reloaded'); process.exit(0); }); }, ${delayMillis}); setTimeout(() => {}, 60000);`,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -80,7 +93,10 @@ it('ExecReload waits until the process catches SIGHUP, so a reload right after s
   const child = await lateCatcher(1500);
   await promisify(execFile)('/bin/sh', ['-c', reloadCommand(child.pid)]);
   const [code, signal] = await child.exited;
-  assert.deepEqual({ code, signal, out: child.output() }, { code: 0, signal: null, out: 'reloaded\n' });
+  assert.deepEqual(
+    { code, signal, out: child.output() },
+    { code: 0, signal: null, out: 'reloaded\n' },
+  );
 });
 
 it('a bare kill -HUP at the same moment kills that process (what the wait prevents)', async () => {

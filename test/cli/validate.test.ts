@@ -22,12 +22,14 @@ const BAD: Record<string, string> = {
   'misspelled secret key': '[metrics]\ntokne = "SUPERSECRET1"\n',
   'unknown section': '[listner]\nport = 1\n',
   'non-loopback without the opt-in': '[listener]\nhost = "0.0.0.0"\n',
-  'profile naming with delta push': '[otlp]\nendpoint = "http://127.0.0.1:9/v1/metrics"\nnaming = "profile"\ntemporality = "delta"\n',
+  'profile naming with delta push':
+    '[otlp]\nendpoint = "http://127.0.0.1:9/v1/metrics"\nnaming = "profile"\ntemporality = "delta"\n',
   'bad TOML': '[listener\nport = 1\n',
-  'service name given twice, two values': 'service_name = "billing"\n[resource_attributes]\n"service.name" = "payments"\n',
+  'service name given twice, two values':
+    'service_name = "billing"\n[resource_attributes]\n"service.name" = "payments"\n',
 };
 
-describe('jobmeter validate: a bad file gets serve\'s own messages and exit 2', () => {
+describe("jobmeter validate: a bad file gets serve's own messages and exit 2", () => {
   for (const [name, text] of Object.entries(BAD)) {
     it(name, async () => {
       const path = await files.file(`${name.replace(/\W+/g, '-')}.toml`, text);
@@ -42,7 +44,10 @@ describe('jobmeter validate: a bad file gets serve\'s own messages and exit 2', 
   }
 
   it('a missing file and a bad flag too', async () => {
-    for (const args of [['--config', '/nonexistent/jobmeter.toml'], ['--port', '1']]) {
+    for (const args of [
+      ['--config', '/nonexistent/jobmeter.toml'],
+      ['--port', '1'],
+    ]) {
       const served = await run(['serve', ...args]);
       const validated = await run(['validate', ...args]);
       assert.equal(validated.code, 2);

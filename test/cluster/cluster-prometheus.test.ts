@@ -9,7 +9,12 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/free-port.ts';
-import { PROMETHEUS_MAJORS, startEachPrometheus, type PrometheusHandle, type PrometheusMajor } from '../support/prometheus.ts';
+import {
+  PROMETHEUS_MAJORS,
+  startEachPrometheus,
+  type PrometheusHandle,
+  type PrometheusMajor,
+} from '../support/prometheus.ts';
 
 /**
  * How long the workers record while Prometheus scrapes. A minute is what is asked; 24 s keeps
@@ -33,7 +38,8 @@ function event(name: string, timeoutMs: number): Promise<Record<string, unknown>
     for (;;) {
       const found = events.find((e) => e['event'] === name);
       if (found !== undefined) return found;
-      if (Date.now() > deadline || app.exitCode !== null) throw new Error(`no ${name} event from the cluster app; stderr:\n${stderr}`);
+      if (Date.now() > deadline || app.exitCode !== null)
+        throw new Error(`no ${name} event from the cluster app; stderr:\n${stderr}`);
       await sleep(100);
     }
   })();
@@ -42,9 +48,20 @@ function event(name: string, timeoutMs: number): Promise<Record<string, unknown>
 before(async () => {
   const port = await freePort();
   // Prometheus first, so its scrapes span the whole run.
-  proms = await startEachPrometheus({ jobs: [{ name: 'cluster', target: `127.0.0.1:${port}` }], scrapeInterval: '1s' });
+  proms = await startEachPrometheus({
+    jobs: [{ name: 'cluster', target: `127.0.0.1:${port}` }],
+    scrapeInterval: '1s',
+  });
   spawnedAt = Date.now();
-  app = spawn(process.execPath, [FIXTURE], { env: { ...process.env, PORT: String(port), RUN_MS: String(RUN_MS), KILL_AT_MS: String(KILL_AT_MS) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  app = spawn(process.execPath, [FIXTURE], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      RUN_MS: String(RUN_MS),
+      KILL_AT_MS: String(KILL_AT_MS),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let buffered = '';
   app.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     buffered += chunk;
@@ -86,24 +103,38 @@ for (const major of PROMETHEUS_MAJORS) {
     const killed = events.find((e) => e['event'] === 'killed')!;
     assert.ok((killed['recorded'] as number) > 0, 'the killed worker had recorded runs');
     assert.ok(recorded > (killed['recorded'] as number));
-    await prom.waitFor('sum(jobmeter_run_finished_total{job="cluster"})', (r) => r.length === 1 && Number(r[0]!.value[1]) === recorded, 15_000);
+    await prom.waitFor(
+      'sum(jobmeter_run_finished_total{job="cluster"})',
+      (r) => r.length === 1 && Number(r[0]!.value[1]) === recorded,
+      15_000,
+    );
     // Counter families of the native profile: jobmeter's own, the histogram's, the process's.
     const counters = '{job="cluster",__name__=~".+_total|.+_count|.+_bucket|.+_sum"}';
     // resets() drops the name, so one query per family.
-    const names = (await prom.query(`count by (__name__) (${counters})`)).map((s) => s.metric.__name__!);
-    assert.ok(names.includes('jobmeter_run_finished_total') && names.includes('process_cpu_time_seconds_total'), names.join(' '));
+    const names = (await prom.query(`count by (__name__) (${counters})`)).map(
+      (s) => s.metric.__name__!,
+    );
+    assert.ok(
+      names.includes('jobmeter_run_finished_total') &&
+        names.includes('process_cpu_time_seconds_total'),
+      names.join(' '),
+    );
     const wentBack: string[] = [];
     let checked = 0;
     for (const name of names) {
       const r = await prom.query(`resets(${name}{job="cluster"}[10m])`);
       checked += r.length;
-      for (const s of r) if (Number(s.value[1]) !== 0) wentBack.push(`${name}${JSON.stringify(s.metric)}: ${s.value[1]} resets`);
+      for (const s of r)
+        if (Number(s.value[1]) !== 0)
+          wentBack.push(`${name}${JSON.stringify(s.metric)}: ${s.value[1]} resets`);
     }
     assert.deepEqual(wentBack, [], 'no counter ever went backwards');
     assert.ok(checked >= 20, `resets() looked at ${checked} counter series`);
     // Scrapes since the primary listens (before it, the target is rightly down).
     const window = `${Math.ceil((Date.now() - listeningAt) / 1000) - 1}s`;
-    const up = await prom.query(`count_over_time(up{job="cluster"}[${window}]) - sum_over_time(up{job="cluster"}[${window}])`);
+    const up = await prom.query(
+      `count_over_time(up{job="cluster"}[${window}]) - sum_over_time(up{job="cluster"}[${window}])`,
+    );
     assert.equal(Number(up[0]!.value[1]), 0, 'no scrape failed');
     const scrapes = await prom.query(`count_over_time(up{job="cluster"}[${window}])`);
     // Prometheus 2.42 discovers its target ~5 s after it starts (test/support/prometheus.ts).
@@ -114,9 +145,13 @@ for (const major of PROMETHEUS_MAJORS) {
     assert.equal(Number(rejected[0]!.value[1]), workers / 3, 'one rejection per three runs');
     const count = await prom.query('sum(jobmeter_run_duration_seconds_count{job="cluster"})');
     assert.equal(Number(count[0]!.value[1]), recorded);
-    const inf = await prom.query('sum(jobmeter_run_duration_seconds_bucket{job="cluster",le="+Inf"})');
+    const inf = await prom.query(
+      'sum(jobmeter_run_duration_seconds_bucket{job="cluster",le="+Inf"})',
+    );
     assert.equal(Number(inf[0]!.value[1]), recorded);
-    const failures = await prom.query('sum(jobmeter_run_finished_total{job="cluster",outcome="failure"})');
+    const failures = await prom.query(
+      'sum(jobmeter_run_finished_total{job="cluster",outcome="failure"})',
+    );
     assert.equal(Number(failures[0]!.value[1]), workers / 3);
   });
 
@@ -127,6 +162,9 @@ for (const major of PROMETHEUS_MAJORS) {
     assert.equal(Number(info[0]!.value[1]), 1, 'max, not one per process');
     const uptime = Number((await prom.query('process_uptime_seconds{job="cluster"}'))[0]!.value[1]);
     const sinceSpawn = (Date.now() - spawnedAt) / 1000;
-    assert.ok(uptime > RUN_MS / 1000 && uptime <= sinceSpawn, `uptime ${uptime} s, app started ${sinceSpawn} s ago (a sum over 3 processes would exceed it)`);
+    assert.ok(
+      uptime > RUN_MS / 1000 && uptime <= sinceSpawn,
+      `uptime ${uptime} s, app started ${sinceSpawn} s ago (a sum over 3 processes would exceed it)`,
+    );
   });
 }

@@ -9,7 +9,12 @@ import { Worker } from 'node:worker_threads';
 import { createJobmeter } from '../../src/index.ts';
 import { startCollector } from '../support/collector.ts';
 
-const OPTIONS = { serviceName: 'threads', processMetrics: false, global: false, listener: false as const };
+const OPTIONS = {
+  serviceName: 'threads',
+  processMetrics: false,
+  global: false,
+  listener: false as const,
+};
 
 async function next(w: Worker, key: string): Promise<void> {
   for (;;) {
@@ -24,7 +29,9 @@ async function served(url: string, want: Record<string, number>): Promise<Record
   for (const until = Date.now() + 10_000; Date.now() < until; await sleep(100)) {
     const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
     seen = {};
-    for (const m of text.matchAll(/^(jobmeter_run_(?:finished|duration_count|duration_sum))\{([^}]*)\} (\S+)$/gm)) {
+    for (const m of text.matchAll(
+      /^(jobmeter_run_(?:finished|duration_count|duration_sum))\{([^}]*)\} (\S+)$/gm,
+    )) {
       const task = /task="([^"]*)"/.exec(m[2]!)?.[1];
       seen[`${m[1]} ${task}`] = Number(m[3]);
     }
@@ -39,20 +46,47 @@ test('the Collector counts every run of a delta-pushing cluster once: before, ac
     config: (p) => ({
       receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
       processors: { deltatocumulative: {} },
-      exporters: { prometheus: { endpoint: `127.0.0.1:${p.prometheus}`, translation_strategy: 'UnderscoreEscapingWithoutSuffixes', without_scope_info: true } },
+      exporters: {
+        prometheus: {
+          endpoint: `127.0.0.1:${p.prometheus}`,
+          translation_strategy: 'UnderscoreEscapingWithoutSuffixes',
+          without_scope_info: true,
+        },
+      },
       service: {
-        telemetry: { metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host: '127.0.0.1', port: p.telemetry } } } }] } },
-        pipelines: { metrics: { receivers: ['otlp'], processors: ['deltatocumulative'], exporters: ['prometheus'] } },
+        telemetry: {
+          metrics: {
+            level: 'normal',
+            readers: [
+              { pull: { exporter: { prometheus: { host: '127.0.0.1', port: p.telemetry } } } },
+            ],
+          },
+        },
+        pipelines: {
+          metrics: {
+            receivers: ['otlp'],
+            processors: ['deltatocumulative'],
+            exporters: ['prometheus'],
+          },
+        },
       },
     }),
   });
   const metricsUrl = `http://127.0.0.1:${collector.ports.prometheus}/metrics`;
-  const options = { ...OPTIONS, otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}`, intervalMillis: 600_000, temporality: 'delta' as const } };
+  const options = {
+    ...OPTIONS,
+    otlp: {
+      endpoint: `http://127.0.0.1:${collector.ports.otlp}`,
+      intervalMillis: 600_000,
+      temporality: 'delta' as const,
+    },
+  };
   const parent = await createJobmeter(options);
   const threads: Worker[] = [];
   try {
     const own = (n: number) => {
-      for (let i = 0; i < n; i++) parent.recordRun({ task: 'nightly', outcome: 'success', durationSeconds: 0.5 });
+      for (let i = 0; i < n; i++)
+        parent.recordRun({ task: 'nightly', outcome: 'success', durationSeconds: 0.5 });
     };
     const want = (nightly: number, crunch: number, crunchSeconds: number) => ({
       'jobmeter_run_finished nightly': nightly,
@@ -64,7 +98,9 @@ test('the Collector counts every run of a delta-pushing cluster once: before, ac
     });
     own(3);
     await parent.forceFlush();
-    const a = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), { workerData: { options } });
+    const a = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), {
+      workerData: { options },
+    });
     threads.push(a);
     parent.aggregate(a);
     await next(a, 'started');
@@ -72,7 +108,11 @@ test('the Collector counts every run of a delta-pushing cluster once: before, ac
     await next(a, 'recorded');
     own(2);
     await parent.forceFlush();
-    assert.deepEqual(await served(metricsUrl, want(5, 4, 1.2)), want(5, 4, 1.2), 'the hand-over export adds what the primary had not pushed, and the member once');
+    assert.deepEqual(
+      await served(metricsUrl, want(5, 4, 1.2)),
+      want(5, 4, 1.2),
+      'the hand-over export adds what the primary had not pushed, and the member once',
+    );
     a.postMessage({ run: 1 });
     await next(a, 'recorded');
     a.postMessage({ stop: true });
@@ -81,9 +121,21 @@ test('the Collector counts every run of a delta-pushing cluster once: before, ac
     own(1);
     await parent.forceFlush();
     await parent.forceFlush();
-    assert.deepEqual(await served(metricsUrl, want(6, 5, 1.5)), want(6, 5, 1.5), 'after the member left');
-    const telemetry = await (await fetch(`http://127.0.0.1:${collector.ports.telemetry}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-    const refused = [...telemetry.matchAll(/^otelcol_deltatocumulative_datapoints(?:_total)?\{[^}]*error="[^"]+"[^}]*\} (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.deepEqual(
+      await served(metricsUrl, want(6, 5, 1.5)),
+      want(6, 5, 1.5),
+      'after the member left',
+    );
+    const telemetry = await (
+      await fetch(`http://127.0.0.1:${collector.ports.telemetry}/metrics`, {
+        signal: AbortSignal.timeout(5_000),
+      })
+    ).text();
+    const refused = [
+      ...telemetry.matchAll(
+        /^otelcol_deltatocumulative_datapoints(?:_total)?\{[^}]*error="[^"]+"[^}]*\} (\S+)$/gm,
+      ),
+    ].reduce((n, m) => n + Number(m[1]), 0);
     assert.equal(refused, 0, 'deltatocumulative refused no point (start times follow one another)');
   } finally {
     await Promise.all(threads.map((t) => t.terminate()));

@@ -6,12 +6,22 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValueType } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
-import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  MeterProvider,
+  MetricReader,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { ClusterAggregate } from '../../src/cluster/aggregate.ts';
 import { DEFAULT_MERGE_POLICIES, mergePolicies } from '../../src/cluster/merge-policy.ts';
 import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
 import { REPORT_CHUNK_POINTS, type Report } from '../../src/cluster/wire.ts';
-import { MAX_SERIES_PER_INSTRUMENT, OVERFLOW_ATTRIBUTES } from '../../src/domain/bounded-attributes.ts';
+import {
+  MAX_SERIES_PER_INSTRUMENT,
+  OVERFLOW_ATTRIBUTES,
+} from '../../src/domain/bounded-attributes.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
 
 /** A process of the cluster: its own provider and reader, and the encoder it reports with. */
@@ -45,12 +55,18 @@ function metric(rm: ResourceMetrics, name: string): MetricData | undefined {
 function values(rm: ResourceMetrics, name: string): Record<string, number> {
   const m = metric(rm, name);
   const out: Record<string, number> = {};
-  if (m === undefined || m.dataPointType === DataPointType.HISTOGRAM || m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) return out;
+  if (
+    m === undefined ||
+    m.dataPointType === DataPointType.HISTOGRAM ||
+    m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM
+  )
+    return out;
   for (const p of m.dataPoints) out[JSON.stringify(p.attributes)] = p.value;
   return out;
 }
 
-const aggregate = (merge = {}, temporality = AggregationTemporality.CUMULATIVE) => new ClusterAggregate({ resource: emptyResource(), policyFor: mergePolicies(merge), temporality });
+const aggregate = (merge = {}, temporality = AggregationTemporality.CUMULATIVE) =>
+  new ClusterAggregate({ resource: emptyResource(), policyFor: mergePolicies(merge), temporality });
 
 test('counters are summed and never decrease when a member exits, restarts or its source resets', async () => {
   const agg = aggregate();
@@ -63,23 +79,39 @@ test('counters are summed and never decrease when a member exits, restarts or it
   cb.add(2, { queue: 'y' });
   await send(agg, a);
   await send(agg, b);
-  assert.deepEqual(values(await agg.resourceMetrics(), 'jobs'), { '{"queue":"x"}': 8, '{"queue":"y"}': 2 });
+  assert.deepEqual(values(await agg.resourceMetrics(), 'jobs'), {
+    '{"queue":"x"}': 8,
+    '{"queue":"y"}': 2,
+  });
 
   // a exits: its totals stay.
   agg.retire('a');
   await a.shutdown();
   cb.add(1, { queue: 'x' });
   await send(agg, b);
-  assert.deepEqual(values(await agg.resourceMetrics(), 'jobs'), { '{"queue":"x"}': 9, '{"queue":"y"}': 2 });
+  assert.deepEqual(values(await agg.resourceMetrics(), 'jobs'), {
+    '{"queue":"x"}': 9,
+    '{"queue":"y"}': 2,
+  });
 
   // a restarted worker is a new member, starting from 0: its records add to what a left.
   const a2 = member('a2');
   a2.meter.createCounter('jobs').add(4, { queue: 'x' });
   await send(agg, a2);
-  assert.deepEqual(values(await agg.resourceMetrics(), 'jobs'), { '{"queue":"x"}': 13, '{"queue":"y"}': 2 });
+  assert.deepEqual(values(await agg.resourceMetrics(), 'jobs'), {
+    '{"queue":"x"}': 13,
+    '{"queue":"y"}': 2,
+  });
 
   // A member whose own count went down (its source really reset) adds its new value whole.
-  agg.apply('b', { tag: 'jobmeter.cluster.v1', t: 'report', instance: 'b', seq: 99, end: true, v: [0, 1] });
+  agg.apply('b', {
+    tag: 'jobmeter.cluster.v1',
+    t: 'report',
+    instance: 'b',
+    seq: 99,
+    end: true,
+    v: [0, 1],
+  });
   const after = values(await agg.resourceMetrics(), 'jobs');
   assert.equal(after['{"queue":"x"}'], 14, 'b: 4 then 1 → +1, not −3');
   await Promise.all([b.shutdown(), a2.shutdown()]);
@@ -151,21 +183,46 @@ test('a gauge series a member no longer reports leaves the aggregate', async () 
             descriptor: { name: 'depth', description: '', unit: '', valueType: ValueType.DOUBLE },
             aggregationTemporality: AggregationTemporality.CUMULATIVE,
             dataPointType: DataPointType.GAUGE,
-            dataPoints: points.map(([attributes, value]) => ({ attributes, value, startTime: [0, 0], endTime: [1, 0] })),
+            dataPoints: points.map(([attributes, value]) => ({
+              attributes,
+              value,
+              startTime: [0, 0],
+              endTime: [1, 0],
+            })),
           },
         ],
       },
     ],
   });
-  for (const c of encoder.chunks(collection([[x, 4], [y, 1]]), 1)) agg.apply('a', c);
-  assert.deepEqual(values(await agg.resourceMetrics(), 'depth'), { '{"queue":"x"}': 4, '{"queue":"y"}': 1 });
+  for (const c of encoder.chunks(
+    collection([
+      [x, 4],
+      [y, 1],
+    ]),
+    1,
+  ))
+    agg.apply('a', c);
+  assert.deepEqual(values(await agg.resourceMetrics(), 'depth'), {
+    '{"queue":"x"}': 4,
+    '{"queue":"y"}': 1,
+  });
   const [withdrawn] = [...encoder.chunks(collection([[x, 6]]), 2)];
   assert.equal(withdrawn!.x?.length, 1);
   agg.apply('a', withdrawn!);
   assert.deepEqual(values(await agg.resourceMetrics(), 'depth'), { '{"queue":"x"}': 6 });
   // Observed again: sent again.
-  for (const c of encoder.chunks(collection([[x, 6], [attrs('y'), 2]]), 3)) agg.apply('a', c);
-  assert.deepEqual(values(await agg.resourceMetrics(), 'depth'), { '{"queue":"x"}': 6, '{"queue":"y"}': 2 });
+  for (const c of encoder.chunks(
+    collection([
+      [x, 6],
+      [attrs('y'), 2],
+    ]),
+    3,
+  ))
+    agg.apply('a', c);
+  assert.deepEqual(values(await agg.resourceMetrics(), 'depth'), {
+    '{"queue":"x"}': 6,
+    '{"queue":"y"}': 2,
+  });
 });
 
 test("jobmeter's instruments that every process observes alike default to max", () => {
@@ -192,12 +249,19 @@ test('reports are compact: series described once, unchanged ones not resent, big
     const points = (chunk.m?.length ?? 0) + (chunk.s?.length ?? 0) + (chunk.v?.length ?? 0) / 2;
     assert.ok(points <= REPORT_CHUNK_POINTS + 1, `chunk of ${points} points`);
   }
-  assert.deepEqual(first.map((ch) => ch.end), [...first.slice(1).map(() => false), true]);
+  assert.deepEqual(
+    first.map((ch) => ch.end),
+    [...first.slice(1).map(() => false), true],
+  );
   c.add(1, { k: '7' });
   const second = await send(agg, a);
   assert.equal(second.length, 1);
   assert.equal(second[0]!.s, undefined, 'no series described again');
-  assert.deepEqual(second[0]!.v?.filter((_, i) => i % 2 === 1), [2], 'only the changed series');
+  assert.deepEqual(
+    second[0]!.v?.filter((_, i) => i % 2 === 1),
+    [2],
+    'only the changed series',
+  );
   const merged = values(await agg.resourceMetrics(), 'churn');
   assert.equal(Object.keys(merged).length, n);
   assert.equal(merged['{"k":"7"}'], 2);
@@ -240,9 +304,17 @@ test('delta exports of the aggregate carry the change since the previous export,
   assert.equal(w?.dataPointType, DataPointType.HISTOGRAM);
   assert.deepEqual(w.dataPoints[0]!.value.buckets.counts, [0, 1]);
   assert.equal(w.dataPoints[0]!.value.count, 1);
-  assert.deepEqual(w.dataPoints[0]!.startTime, metric(first, 'jobs')!.dataPoints[0]!.endTime, 'windows are contiguous');
+  assert.deepEqual(
+    w.dataPoints[0]!.startTime,
+    metric(first, 'jobs')!.dataPoints[0]!.endTime,
+    'windows are contiguous',
+  );
   await send(agg, a);
-  assert.deepEqual((await agg.resourceMetrics()).scopeMetrics, [], 'nothing changed: nothing exported');
+  assert.deepEqual(
+    (await agg.resourceMetrics()).scopeMetrics,
+    [],
+    'nothing changed: nothing exported',
+  );
   await a.shutdown();
 });
 
@@ -268,12 +340,23 @@ test('the aggregate is bounded: attribute sets past the cap fold into the overfl
   const jobs = values(rm, 'jobs');
   assert.equal(Object.keys(jobs).length, MAX_SERIES_PER_INSTRUMENT);
   assert.ok(jobs[JSON.stringify(OVERFLOW_ATTRIBUTES)]! > 0);
-  assert.equal(Object.values(jobs).reduce((x, y) => x + y, 0), per * 3, 'nothing lost in the fold');
+  assert.equal(
+    Object.values(jobs).reduce((x, y) => x + y, 0),
+    per * 3,
+    'nothing lost in the fold',
+  );
   const busy = values(rm, 'busy');
-  assert.equal(Object.values(busy).reduce((x, y) => x + y, 0), per * 2, 'live values of several member series in one overflow series all count');
+  assert.equal(
+    Object.values(busy).reduce((x, y) => x + y, 0),
+    per * 2,
+    'live values of several member series in one overflow series all count',
+  );
   agg.retire('b');
   const after = values(await agg.resourceMetrics(), 'busy');
-  assert.equal(Object.values(after).reduce((x, y) => x + y, 0), per);
+  assert.equal(
+    Object.values(after).reduce((x, y) => x + y, 0),
+    per,
+  );
   await Promise.all([a.shutdown(), b.shutdown()]);
 });
 
@@ -292,15 +375,26 @@ test("the scrape reads the aggregate as the series store's columns: the MetricDa
   const c = await agg.collect();
   assert.deepEqual(c.metrics, [], 'no MetricData: columns only');
   const scraped: Record<string, unknown> = {};
-  const render = { render: (at: Record<string, unknown>) => JSON.stringify(at), isAscii: () => true };
+  const render = {
+    render: (at: Record<string, unknown>) => JSON.stringify(at),
+    isAscii: () => true,
+  };
   for (const g of c.series) {
     for (const s of g.series) {
       assert.equal(s.labels(render).strings.length, s.n);
-      for (let i = 0; i < s.n; i++) scraped[`${s.descriptor.name}${JSON.stringify(s.attributes[i])}`] = s.dataPointType === DataPointType.HISTOGRAM ? [...s.values.subarray(i * s.stride, (i + 1) * s.stride)] : s.values[i];
+      for (let i = 0; i < s.n; i++)
+        scraped[`${s.descriptor.name}${JSON.stringify(s.attributes[i])}`] =
+          s.dataPointType === DataPointType.HISTOGRAM
+            ? [...s.values.subarray(i * s.stride, (i + 1) * s.stride)]
+            : s.values[i];
     }
   }
   c.done();
-  assert.deepEqual(scraped, { 'jobs{"queue":"x"}': 8, 'inflight{"queue":"x"}': 2, 'wait{}': [0, 1] });
+  assert.deepEqual(scraped, {
+    'jobs{"queue":"x"}': 8,
+    'inflight{"queue":"x"}': 2,
+    'wait{}': [0, 1],
+  });
   const rm = await agg.resourceMetrics();
   assert.deepEqual(values(rm, 'jobs'), { '{"queue":"x"}': 8 });
   assert.deepEqual(values(rm, 'inflight'), { '{"queue":"x"}': 2 });
@@ -309,8 +403,25 @@ test("the scrape reads the aggregate as the series store's columns: the MetricDa
 
 test("a member's histogram that restarts is added whole; a series id far past the member's others is refused", async () => {
   const agg = aggregate();
-  const report = (extra: Partial<Report>): Report => ({ tag: 'jobmeter.cluster.v1', t: 'report', instance: 'a', seq: 1, end: true, ...extra });
-  agg.apply('a', report({ m: [[0, 'app', '', 'wait', '', 's', 'h', 1, [1]]], s: [[0, 0, {}], [5_000_000, 0, { far: 'yes' }]], h: [0, 6, 3, 6, 0.5, 4, 1, 2] }));
+  const report = (extra: Partial<Report>): Report => ({
+    tag: 'jobmeter.cluster.v1',
+    t: 'report',
+    instance: 'a',
+    seq: 1,
+    end: true,
+    ...extra,
+  });
+  agg.apply(
+    'a',
+    report({
+      m: [[0, 'app', '', 'wait', '', 's', 'h', 1, [1]]],
+      s: [
+        [0, 0, {}],
+        [5_000_000, 0, { far: 'yes' }],
+      ],
+      h: [0, 6, 3, 6, 0.5, 4, 1, 2],
+    }),
+  );
   agg.apply('a', report({ h: [0, 6, 4, 16, 0.5, 10, 1, 3] }));
   // Restarted: fewer observations than last time, all of them new.
   agg.apply('a', report({ h: [0, 6, 1, 0.25, 0.25, 0.25, 1, 0, 5_000_000, 6, 9, 9, 1, 1, 0, 9] }));
@@ -327,7 +438,10 @@ test("a member's histogram that restarts is added whole; a series id far past th
 /** A delta push reader's collections, without the push. */
 class DeltaReader extends MetricReader {
   constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA, cardinalitySelector: () => 100_000 });
+    super({
+      aggregationTemporalitySelector: () => AggregationTemporality.DELTA,
+      cardinalitySelector: () => 100_000,
+    });
   }
   protected override async onForceFlush(): Promise<void> {}
   protected override async onShutdown(): Promise<void> {}
@@ -361,9 +475,24 @@ test("a delta aggregate that takes over from the primary's own reader continues 
   agg.handOver(totals, pushed);
   exported.push(await agg.resourceMetrics());
   const sumOf = (name: string, read: (p: { value: unknown }) => number) =>
-    exported.reduce((n, rm) => n + (metric(rm, name)?.dataPoints ?? []).reduce((m, p) => m + read(p as { value: unknown }), 0), 0);
-  assert.equal(sumOf('jobs', (p) => p.value as number), per + 1 + 2 * per, 'every record exported once');
-  assert.equal(sumOf('wait', (p) => (p.value as { count: number }).count), 3);
-  assert.equal(sumOf('wait', (p) => (p.value as { sum: number }).sum), 3.5);
+    exported.reduce(
+      (n, rm) =>
+        n +
+        (metric(rm, name)?.dataPoints ?? []).reduce((m, p) => m + read(p as { value: unknown }), 0),
+      0,
+    );
+  assert.equal(
+    sumOf('jobs', (p) => p.value as number),
+    per + 1 + 2 * per,
+    'every record exported once',
+  );
+  assert.equal(
+    sumOf('wait', (p) => (p.value as { count: number }).count),
+    3,
+  );
+  assert.equal(
+    sumOf('wait', (p) => (p.value as { sum: number }).sum),
+    3.5,
+  );
   await Promise.all([provider.shutdown(), b.shutdown()]);
 });

@@ -18,7 +18,9 @@ after(async () => {
 });
 
 function start(options: object = { ...OPTIONS, listener: { port: 0 } }): Worker {
-  const w = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), { workerData: { options } });
+  const w = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), {
+    workerData: { options },
+  });
   threads.push(w);
   return w;
 }
@@ -31,7 +33,11 @@ async function next<T>(w: Worker, key: string): Promise<T> {
 }
 
 async function sample(name: string): Promise<number | undefined> {
-  const body = await (await fetch(`http://127.0.0.1:${jm!.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+  const body = await (
+    await fetch(`http://127.0.0.1:${jm!.pullAddress!.port}/metrics`, {
+      headers: { accept: 'text/plain' },
+    })
+  ).text();
   const line = body.split('\n').find((l) => l.startsWith(`${name}{`));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
@@ -46,7 +52,10 @@ test('two threads report to the parent: one endpoint, the sum; an exited thread 
   await Promise.all([next(a, 'started'), next(b, 'started')]);
   a.postMessage({ run: 7 });
   b.postMessage({ run: 5 });
-  const [ra, rb] = await Promise.all([next<{ role: string; pullAddress: unknown }>(a, 'recorded'), next<{ role: string; pullAddress: unknown }>(b, 'recorded')]);
+  const [ra, rb] = await Promise.all([
+    next<{ role: string; pullAddress: unknown }>(a, 'recorded'),
+    next<{ role: string; pullAddress: unknown }>(b, 'recorded'),
+  ]);
   assert.equal(ra.role, 'member');
   assert.equal(ra.pullAddress, null, 'a member binds no listener');
   assert.equal(rb.pullAddress, null);
@@ -68,21 +77,35 @@ test('two threads report to the parent: one endpoint, the sum; an exited thread 
   a.postMessage({ run: 1 });
   await next(a, 'recorded');
   assert.equal(await sample('jobmeter_run_finished_total'), 15, 'counters never go backwards');
-  assert.equal(await sample('jobmeter_run_active'), undefined, 'no thread left with a run in flight');
+  assert.equal(
+    await sample('jobmeter_run_active'),
+    undefined,
+    'no thread left with a run in flight',
+  );
   await a.terminate();
   assert.equal(await sample('jobmeter_run_finished_total'), 15, 'counters never go backwards');
-  assert.equal(await sample('jobmeter_run_active'), undefined, 'no thread left with a run in flight');
+  assert.equal(
+    await sample('jobmeter_run_active'),
+    undefined,
+    'no thread left with a run in flight',
+  );
 });
 
 function finished(request: DecodedExport, outcome: string): number | undefined {
   const m = request.metrics.find((x) => x.name === 'jobmeter.run.finished');
-  return m?.points.filter((p) => p.attributes['outcome'] === outcome).reduce((a, p) => a + p.value!, 0);
+  return m?.points
+    .filter((p) => p.attributes['outcome'] === outcome)
+    .reduce((a, p) => a + p.value!, 0);
 }
 
 for (const temporality of ['cumulative', 'delta'] as const) {
   test(`OTLP push (${temporality}): the aggregate, once, from the aggregating jobmeter; members push nothing`, async () => {
     const receiver = await startOtlpReceiver();
-    const options = { ...OPTIONS, listener: false as const, otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality } };
+    const options = {
+      ...OPTIONS,
+      listener: false as const,
+      otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality },
+    };
     const parent = await createJobmeter(options);
     try {
       const a = start(options);
@@ -106,8 +129,14 @@ for (const temporality of ['cumulative', 'delta'] as const) {
       }
       await parent.forceFlush();
       assert.equal(receiver.requests.length, 2, 'no export from a member, at flush or at shutdown');
-      assert.equal(finished(receiver.requests[1]!, 'success'), temporality === 'cumulative' ? 11 : 1);
-      assert.equal(receiver.requests[1]!.metrics.find((x) => x.name === 'jobmeter.run.finished')?.temporality, temporality);
+      assert.equal(
+        finished(receiver.requests[1]!, 'success'),
+        temporality === 'cumulative' ? 11 : 1,
+      );
+      assert.equal(
+        receiver.requests[1]!.metrics.find((x) => x.name === 'jobmeter.run.finished')?.temporality,
+        temporality,
+      );
     } finally {
       await parent.shutdown();
       await receiver.close();
@@ -116,14 +145,21 @@ for (const temporality of ['cumulative', 'delta'] as const) {
 }
 
 test('a thread that reports to nobody says so, in one line', async () => {
-  const w = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), { workerData: { options: { ...OPTIONS, listener: { port: 0 } } }, stderr: true });
+  const w = new Worker(new URL('./fixtures/thread-member.ts', import.meta.url), {
+    workerData: { options: { ...OPTIONS, listener: { port: 0 } } },
+    stderr: true,
+  });
   threads.push(w);
   let err = '';
   w.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
   await next(w, 'started');
   const deadline = Date.now() + 15_000;
-  while (!err.includes('no jobmeter answered') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  assert.match(err, /^jobmeter: this thread reports over cluster\.reportTo, but no jobmeter answered on the other end: call jm\.aggregate\(worker\)/m);
+  while (!err.includes('no jobmeter answered') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 200));
+  assert.match(
+    err,
+    /^jobmeter: this thread reports over cluster\.reportTo, but no jobmeter answered on the other end: call jm\.aggregate\(worker\)/m,
+  );
   assert.equal(err.split('\n').filter((l) => l.includes('no jobmeter answered')).length, 1);
 });
 
@@ -158,7 +194,12 @@ function deltaTotals(requests: readonly DecodedExport[]): Map<string, number> {
   const add = (key: string, v: number) => totals.set(key, (totals.get(key) ?? 0) + v);
   for (const r of requests) {
     for (const m of r.metrics) {
-      if (m.name !== 'jobmeter.run.finished' && m.name !== 'jobmeter.run.duration' && m.name !== 'jobmeter.run.active') continue;
+      if (
+        m.name !== 'jobmeter.run.finished' &&
+        m.name !== 'jobmeter.run.duration' &&
+        m.name !== 'jobmeter.run.active'
+      )
+        continue;
       assert.equal(m.temporality, 'delta', m.name);
       for (const p of m.points) {
         const key = `${m.name} ${String(p.attributes['outcome'])}/${String(p.attributes['task'])}`;
@@ -174,11 +215,16 @@ function deltaTotals(requests: readonly DecodedExport[]): Map<string, number> {
 
 test('a delta push counts every run once across the hand-over to the aggregate and after its members leave', async () => {
   const receiver = await startOtlpReceiver();
-  const options = { ...OPTIONS, listener: false as const, otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality: 'delta' as const } };
+  const options = {
+    ...OPTIONS,
+    listener: false as const,
+    otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality: 'delta' as const },
+  };
   const parent = await createJobmeter(options);
   try {
     const own = (n: number) => {
-      for (let i = 0; i < n; i++) parent.recordRun({ task: 'nightly', outcome: 'success', durationSeconds: 0.5 });
+      for (let i = 0; i < n; i++)
+        parent.recordRun({ task: 'nightly', outcome: 'success', durationSeconds: 0.5 });
     };
     // The primary alone: its own reader exports its deltas (a run in flight: an up-down counter's).
     own(3);
@@ -203,7 +249,11 @@ test('a delta push counts every run once across the hand-over to the aggregate a
         ['jobmeter.run.duration success/crunch count', crunch],
         ['jobmeter.run.duration success/crunch sum', crunch * 0.3],
       ]);
-    assert.deepEqual(deltaTotals(receiver.requests), expected(5, 4, 1), 'the hand-over export carries what the primary exported before once, not twice');
+    assert.deepEqual(
+      deltaTotals(receiver.requests),
+      expected(5, 4, 1),
+      'the hand-over export carries what the primary exported before once, not twice',
+    );
     // The member leaves (its counts stay in the aggregate); the primary records on.
     a.postMessage({ run: 1 });
     await next(a, 'recorded');
@@ -234,13 +284,18 @@ test('a delta push counts every run once across the hand-over to the aggregate a
   }
 });
 
-test("a delta push whose hand-over to the aggregate is its last export, at shutdown, counts every run once", async () => {
+test('a delta push whose hand-over to the aggregate is its last export, at shutdown, counts every run once', async () => {
   const receiver = await startOtlpReceiver();
-  const options = { ...OPTIONS, listener: false as const, otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality: 'delta' as const } };
+  const options = {
+    ...OPTIONS,
+    listener: false as const,
+    otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality: 'delta' as const },
+  };
   const parent = await createJobmeter(options);
   try {
     const own = (n: number) => {
-      for (let i = 0; i < n; i++) parent.recordRun({ task: 'nightly', outcome: 'success', durationSeconds: 0.5 });
+      for (let i = 0; i < n; i++)
+        parent.recordRun({ task: 'nightly', outcome: 'success', durationSeconds: 0.5 });
     };
     own(3);
     await parent.forceFlush();
@@ -253,7 +308,11 @@ test("a delta push whose hand-over to the aggregate is its last export, at shutd
     await parent.shutdown();
     const totals = deltaTotals(receiver.requests);
     assert.deepEqual(
-      [totals.get('jobmeter.run.finished success/nightly'), totals.get('jobmeter.run.duration success/nightly count'), totals.get('jobmeter.run.finished success/crunch')],
+      [
+        totals.get('jobmeter.run.finished success/nightly'),
+        totals.get('jobmeter.run.duration success/nightly count'),
+        totals.get('jobmeter.run.finished success/crunch'),
+      ],
       [4, 4, 2],
     );
   } finally {

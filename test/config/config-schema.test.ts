@@ -69,7 +69,11 @@ describe('definitionAt', () => {
         items?: unknown;
         additionalProperties?: unknown;
       };
-      const keys = [schema.properties, ...(schema.allOf ?? []).map((p) => p.properties), schema.else?.properties].flatMap((p) => Object.keys(p ?? {}));
+      const keys = [
+        schema.properties,
+        ...(schema.allOf ?? []).map((p) => p.properties),
+        schema.else?.properties,
+      ].flatMap((p) => Object.keys(p ?? {}));
       for (const key of keys) walk([...path, key]);
       if (schema.items !== undefined) walk([...path, 0]);
       if (typeof schema.additionalProperties === 'object') walk([...path, 'any']);
@@ -81,11 +85,15 @@ describe('definitionAt', () => {
 
 describe('parseServiceConfig through the schema', () => {
   it('reports the first problem in schema order, whatever the order in the file', () => {
-    const first = 'invalid listener.host=a b: expected an IP address or host name (IPv6 without brackets)';
+    const first =
+      'invalid listener.host=a b: expected an IP address or host name (IPv6 without brackets)';
     assert.equal(message({ listener: { port: '1', host: 'a b' } }), first);
     assert.equal(message({ listener: { host: 'a b', port: '1' } }), first);
     // Unknown keys of the top level come before any value.
-    assert.equal(message({ listener: { port: '1' }, zz: 1 }).startsWith('invalid zz=<redacted>'), true);
+    assert.equal(
+      message({ listener: { port: '1' }, zz: 1 }).startsWith('invalid zz=<redacted>'),
+      true,
+    );
   });
 
   it('takes a TOML date for no table', () => {
@@ -109,7 +117,10 @@ describe('parseServiceConfig through the schema', () => {
       message({ resource_attributes: JSON.parse('{"__proto__":"x"}') }),
       'invalid resource_attributes.__proto__=x: expected a non-empty attribute name other than __proto__',
     );
-    assert.equal(message({ resource_attributes: { ' ': 'x' } }), 'invalid resource_attributes.""=x: expected a non-empty attribute name other than __proto__');
+    assert.equal(
+      message({ resource_attributes: { ' ': 'x' } }),
+      'invalid resource_attributes.""=x: expected a non-empty attribute name other than __proto__',
+    );
     assert.equal(
       message({ otlp: { headers: JSON.parse('{"__proto__":"s3cret"}') } }),
       "invalid otlp.headers.__proto__=<redacted>: expected an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)",

@@ -14,11 +14,22 @@ describe('loadConfigFile', () => {
   it('reads TOML, YAML (.yaml, .yml) and JSON into the same data', async () => {
     const expected = { profile: 'rm', listener: { port: 9100 } };
     // TOML tables have a null prototype; compare the data only.
-    const toml = await loadConfigFile(await file('a.toml', 'profile = "rm"\n[listener]\nport = 9100\n'));
+    const toml = await loadConfigFile(
+      await file('a.toml', 'profile = "rm"\n[listener]\nport = 9100\n'),
+    );
     assert.deepEqual(JSON.parse(JSON.stringify(toml)), expected);
-    assert.deepEqual(await loadConfigFile(await file('a.yaml', 'profile: rm\nlistener:\n  port: 9100\n')), expected);
-    assert.deepEqual(await loadConfigFile(await file('a.YML', 'profile: rm\nlistener: {port: 9100}\n')), expected);
-    assert.deepEqual(await loadConfigFile(await file('a.json', '\uFEFF{"profile":"rm","listener":{"port":9100}}')), expected);
+    assert.deepEqual(
+      await loadConfigFile(await file('a.yaml', 'profile: rm\nlistener:\n  port: 9100\n')),
+      expected,
+    );
+    assert.deepEqual(
+      await loadConfigFile(await file('a.YML', 'profile: rm\nlistener: {port: 9100}\n')),
+      expected,
+    );
+    assert.deepEqual(
+      await loadConfigFile(await file('a.json', '\uFEFF{"profile":"rm","listener":{"port":9100}}')),
+      expected,
+    );
   });
 
   it('returns null for an empty YAML file', async () => {
@@ -42,10 +53,16 @@ describe('loadConfigFile', () => {
   });
 
   it('reports a TOML syntax error with file, line and column, without the source excerpt', async () => {
-    const path = await file('bad.toml', 'profile = "rm"\n[otlp.headers]\nauthorization = Bearer s3cret\n');
+    const path = await file(
+      'bad.toml',
+      'profile = "rm"\n[otlp.headers]\nauthorization = Bearer s3cret\n',
+    );
     await assert.rejects(loadConfigFile(path), (err: Error) => {
       assert.equal(err.name, 'ConfigError');
-      assert.match(err.message, new RegExp(`^invalid --config=${path}: expected valid TOML \\(line 3, column \\d+: .+\\)$`));
+      assert.match(
+        err.message,
+        new RegExp(`^invalid --config=${path}: expected valid TOML \\(line 3, column \\d+: .+\\)$`),
+      );
       assert.doesNotMatch(err.message, /s3cret/);
       return true;
     });
@@ -65,7 +82,12 @@ describe('loadConfigFile', () => {
     });
     const bad = await file('bad.yaml', 'listener:\n  port: [1, 2\n');
     await assert.rejects(loadConfigFile(bad), (err: Error) => {
-      assert.match(err.message, new RegExp(`^invalid --config=${bad}: expected valid YAML \\(line \\d+, column \\d+: .+\\)$`));
+      assert.match(
+        err.message,
+        new RegExp(
+          `^invalid --config=${bad}: expected valid YAML \\(line \\d+, column \\d+: .+\\)$`,
+        ),
+      );
       return true;
     });
   });
@@ -96,13 +118,25 @@ describe('values JSON cannot spell are printed as written', () => {
   };
 
   it('a TOML number past the doubles prints Infinity, not null', async () => {
-    assert.equal(await message('inf.toml', '[listener]\nport = 1e400\n'), 'invalid listener.port=Infinity: expected an integer from 0 to 65535');
-    assert.equal(await message('ninf.toml', '[listener]\nport = -1e400\n'), 'invalid listener.port=-Infinity: expected an integer from 0 to 65535');
+    assert.equal(
+      await message('inf.toml', '[listener]\nport = 1e400\n'),
+      'invalid listener.port=Infinity: expected an integer from 0 to 65535',
+    );
+    assert.equal(
+      await message('ninf.toml', '[listener]\nport = -1e400\n'),
+      'invalid listener.port=-Infinity: expected an integer from 0 to 65535',
+    );
   });
 
   it('a YAML !!binary value prints as !!binary and its base64, not as a Buffer', async () => {
-    assert.equal(await message('bin.yaml', 'listener:\n  port: !!binary aGVsbG8=\n'), 'invalid listener.port=!!binary aGVsbG8=: expected an integer from 0 to 65535');
+    assert.equal(
+      await message('bin.yaml', 'listener:\n  port: !!binary aGVsbG8=\n'),
+      'invalid listener.port=!!binary aGVsbG8=: expected an integer from 0 to 65535',
+    );
     const long = Buffer.alloc(300, 7).toString('base64');
-    assert.match(await message('bin-long.yaml', `otlp:\n  protocol: !!binary ${long}\n`), /^invalid otlp\.protocol=!!binary [A-Za-z0-9+/]{48}…: expected one of/);
+    assert.match(
+      await message('bin-long.yaml', `otlp:\n  protocol: !!binary ${long}\n`),
+      /^invalid otlp\.protocol=!!binary [A-Za-z0-9+/]{48}…: expected one of/,
+    );
   });
 });

@@ -8,34 +8,97 @@ import { toJobmeterOptions } from '../../src/config/to-options.ts';
 
 describe('global, cardinality_limit, host_exemplars, host_instruments, [profile] rules', () => {
   it('a [profile] table with rules maps onto profile: { name, rules } (zero_fill → zeroFill)', () => {
-    const rule = { instrument: 'a', name: 'b', type: 'gauge', help: 'h', labels: [['s', 'state']], zero_fill: { state: ['idle'] } };
+    const rule = {
+      instrument: 'a',
+      name: 'b',
+      type: 'gauge',
+      help: 'h',
+      labels: [['s', 'state']],
+      zero_fill: { state: ['idle'] },
+    };
     const cfg = parseServiceConfig({ profile: { name: 'solti', rules: [rule] } }, 'jobmeter.toml');
     assert.deepEqual(toJobmeterOptions(cfg), {
-      profile: { name: 'solti', rules: [{ instrument: 'a', name: 'b', type: 'gauge', help: 'h', labels: [['s', 'state']], zeroFill: { state: ['idle'] } }] },
+      profile: {
+        name: 'solti',
+        rules: [
+          {
+            instrument: 'a',
+            name: 'b',
+            type: 'gauge',
+            help: 'h',
+            labels: [['s', 'state']],
+            zeroFill: { state: ['idle'] },
+          },
+        ],
+      },
     });
   });
 
   it('map onto the library options', () => {
-    const cfg = parseServiceConfig({ global: false, cardinality_limit: 500, host_exemplars: true, host_instruments: 'drop' }, 'jobmeter.toml');
-    assert.deepEqual(toJobmeterOptions(cfg), { global: false, cardinalityLimit: 500, hostExemplars: true, hostInstruments: 'drop' });
+    const cfg = parseServiceConfig(
+      { global: false, cardinality_limit: 500, host_exemplars: true, host_instruments: 'drop' },
+      'jobmeter.toml',
+    );
+    assert.deepEqual(toJobmeterOptions(cfg), {
+      global: false,
+      cardinalityLimit: 500,
+      hostExemplars: true,
+      hostInstruments: 'drop',
+    });
   });
 
   for (const [raw, message] of [
     [{ global: 'no' }, 'invalid global=no: expected true or false (got a string)'],
-    [{ cardinality_limit: 0 }, 'invalid cardinality_limit=0: expected an integer from 1 to 1000000 (series per instrument, overflow included)'],
-    [{ cardinality_limit: '100' }, 'invalid cardinality_limit=100: expected an integer from 1 to 1000000 (series per instrument, overflow included) (got a string)'],
-    [{ host_exemplars: 'yes' }, 'invalid host_exemplars=yes: expected true or false (got a string)'],
-    [{ host_instruments: 'dorp' }, 'invalid host_instruments=dorp: expected one of native, drop (did you mean drop?)'],
-    [{ profile: { name: 'sotli' } }, 'invalid profile.name=sotli: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti (did you mean solti?)'],
-    [{ profile: { rules: {} } }, 'invalid profile.rules={}: expected a list of [[profile.rules]] tables'],
-    [{ profile: { rules: [{ instrument: 'a', name: 'b', type: 'gaug', help: '' }] } }, 'invalid profile.rules[0].type=gaug: expected one of counter, gauge, histogram, info (did you mean gauge?)'],
-    [{ profile: { rules: [{ instrument: 'a', name: 'b', type: 'gauge' }] } }, "invalid profile.rules[0].help=undefined: expected the rule's help (required: instrument, name, type, help)"],
-    [{ profile: { rules: [{ instrument: 'a', name: 'b', type: 'gauge', help: '', labels: [['a']] }] } }, 'invalid profile.rules[0].labels[0]=["a"]: expected a list of [attribute, label] pairs, e.g. [["runner", "runner"]]'],
-    [{ profile: { nme: 'solti' } }, 'invalid profile.nme=<redacted>: expected a key of [profile]: name, rules (did you mean profile.name?)'],
-
+    [
+      { cardinality_limit: 0 },
+      'invalid cardinality_limit=0: expected an integer from 1 to 1000000 (series per instrument, overflow included)',
+    ],
+    [
+      { cardinality_limit: '100' },
+      'invalid cardinality_limit=100: expected an integer from 1 to 1000000 (series per instrument, overflow included) (got a string)',
+    ],
+    [
+      { host_exemplars: 'yes' },
+      'invalid host_exemplars=yes: expected true or false (got a string)',
+    ],
+    [
+      { host_instruments: 'dorp' },
+      'invalid host_instruments=dorp: expected one of native, drop (did you mean drop?)',
+    ],
+    [
+      { profile: { name: 'sotli' } },
+      'invalid profile.name=sotli: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti (did you mean solti?)',
+    ],
+    [
+      { profile: { rules: {} } },
+      'invalid profile.rules={}: expected a list of [[profile.rules]] tables',
+    ],
+    [
+      { profile: { rules: [{ instrument: 'a', name: 'b', type: 'gaug', help: '' }] } },
+      'invalid profile.rules[0].type=gaug: expected one of counter, gauge, histogram, info (did you mean gauge?)',
+    ],
+    [
+      { profile: { rules: [{ instrument: 'a', name: 'b', type: 'gauge' }] } },
+      "invalid profile.rules[0].help=undefined: expected the rule's help (required: instrument, name, type, help)",
+    ],
+    [
+      {
+        profile: {
+          rules: [{ instrument: 'a', name: 'b', type: 'gauge', help: '', labels: [['a']] }],
+        },
+      },
+      'invalid profile.rules[0].labels[0]=["a"]: expected a list of [attribute, label] pairs, e.g. [["runner", "runner"]]',
+    ],
+    [
+      { profile: { nme: 'solti' } },
+      'invalid profile.nme=<redacted>: expected a key of [profile]: name, rules (did you mean profile.name?)',
+    ],
   ] as const) {
     it(`rejects ${JSON.stringify(raw)}`, () => {
-      assert.throws(() => parseServiceConfig(raw, 'jobmeter.toml'), (err: unknown) => err instanceof ConfigError && err.message === message);
+      assert.throws(
+        () => parseServiceConfig(raw, 'jobmeter.toml'),
+        (err: unknown) => err instanceof ConfigError && err.message === message,
+      );
     });
   }
 });

@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { OPTIONS_DOC, renderOptionsDoc } from '../../scripts/gen-options-doc.ts';
-import { libraryKeys, SECTIONS, type OptionRow, type SectionName } from '../../src/common/option-table.ts';
+import {
+  libraryKeys,
+  SECTIONS,
+  type OptionRow,
+  type SectionName,
+} from '../../src/common/option-table.ts';
 import { CONFIG_SCHEMA } from '../../src/config/json-schema.ts';
 
 const SRC = join(import.meta.dirname, '..', '..', 'src');
@@ -23,7 +28,9 @@ function fields(file: string, name: string): Map<string, string | undefined> {
   assert.ok(start >= 0, `${file} has no interface ${name}`);
   const body = text.slice(text.indexOf('{', start) + 1, text.indexOf('\n}', start));
   const out = new Map<string, string | undefined>();
-  for (const m of body.matchAll(/(?:\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*)?^ {2}(?:readonly )?(\w+)\??:/gm)) {
+  for (const m of body.matchAll(
+    /(?:\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*)?^ {2}(?:readonly )?(\w+)\??:/gm,
+  )) {
     const tag = /@default ([^\n*]+)/.exec(m[1] ?? '');
     out.set(m[2]!, tag?.[1]!.trim());
   }
@@ -58,7 +65,10 @@ for (const [section, file, name] of TYPED) {
       const row = rows[key]!;
       if (!('default' in row)) continue;
       const want = typeof row.default === 'string' ? `'${row.default}'` : String(row.default);
-      assert.ok(tag !== undefined && (tag === want || tag.startsWith(`${want} `)), `${name}.${key}: @default ${tag} in ${file}, the table says ${want}`);
+      assert.ok(
+        tag !== undefined && (tag === want || tag.startsWith(`${want} `)),
+        `${name}.${key}: @default ${tag} in ${file}, the table says ${want}`,
+      );
     }
   });
 }
@@ -67,7 +77,11 @@ test("every row's config file value is checked by a definition of the schema", (
   const definitions = new Set(Object.keys(CONFIG_SCHEMA.definitions));
   for (const [section, rows] of Object.entries(SECTIONS)) {
     for (const [key, row] of Object.entries(rows as Readonly<Record<string, OptionRow>>)) {
-      if (row.file !== undefined) assert.ok(row.schema !== undefined && definitions.has(row.schema), `${section}.${key}: schema ${row.schema}`);
+      if (row.file !== undefined)
+        assert.ok(
+          row.schema !== undefined && definitions.has(row.schema),
+          `${section}.${key}: schema ${row.schema}`,
+        );
     }
   }
 });

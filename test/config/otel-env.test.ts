@@ -36,7 +36,10 @@ describe('ConfigError', () => {
     assert.equal(new ConfigError('port', 9464, 'x').message, 'invalid port=9464: expected x');
     assert.equal(new ConfigError('port', '9464', 'x').message, 'invalid port=9464: expected x');
     assert.equal(new ConfigError('port', ['a'], 'x').message, 'invalid port=["a"]: expected x');
-    assert.equal(new ConfigError('port', undefined, 'x').message, 'invalid port=undefined: expected x');
+    assert.equal(
+      new ConfigError('port', undefined, 'x').message,
+      'invalid port=undefined: expected x',
+    );
   });
 });
 
@@ -55,13 +58,23 @@ describe('otlpOptionsFromEnv: endpoint', () => {
       ['  http://collector:4318  ', 'http://collector:4318/v1/metrics'],
     ];
     for (const [base, expected] of cases) {
-      assert.deepEqual(otlpOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: base }), { endpoint: expected }, base);
+      assert.deepEqual(
+        otlpOptionsFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: base }),
+        { endpoint: expected },
+        base,
+      );
     }
   });
 
   it('uses OTEL_EXPORTER_OTLP_METRICS_ENDPOINT as-is, over the base endpoint', () => {
-    for (const url of ['http://metrics:9999', 'http://metrics:9999/', 'http://metrics:9999/custom/path']) {
-      assert.deepEqual(otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: url }), { endpoint: url });
+    for (const url of [
+      'http://metrics:9999',
+      'http://metrics:9999/',
+      'http://metrics:9999/custom/path',
+    ]) {
+      assert.deepEqual(otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: url }), {
+        endpoint: url,
+      });
     }
   });
 
@@ -103,7 +116,9 @@ describe('otlpOptionsFromEnv: OTEL_METRICS_EXPORTER', () => {
   });
 
   it('otlp without an endpoint pushes to the specification default', () => {
-    assert.deepEqual(otlpOptionsFromEnv({ OTEL_METRICS_EXPORTER: 'otlp' }), { endpoint: DEFAULT_OTLP_METRICS_ENDPOINT });
+    assert.deepEqual(otlpOptionsFromEnv({ OTEL_METRICS_EXPORTER: 'otlp' }), {
+      endpoint: DEFAULT_OTLP_METRICS_ENDPOINT,
+    });
     assert.equal(DEFAULT_OTLP_METRICS_ENDPOINT, 'http://localhost:4318/v1/metrics');
   });
 
@@ -114,21 +129,36 @@ describe('otlpOptionsFromEnv: OTEL_METRICS_EXPORTER', () => {
 
   it('takes a comma list, case- and space-insensitively', () => {
     assert.ok(otlpOptionsFromEnv({ ...BASE, OTEL_METRICS_EXPORTER: 'prometheus, OTLP' }));
-    assert.deepEqual(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: ' Prometheus ,otlp,' }), { otlp: true, prometheus: true });
-    assert.deepEqual(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: 'prometheus' }), { otlp: false, prometheus: true });
-    assert.deepEqual(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: 'none' }), { otlp: false, prometheus: false });
+    assert.deepEqual(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: ' Prometheus ,otlp,' }), {
+      otlp: true,
+      prometheus: true,
+    });
+    assert.deepEqual(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: 'prometheus' }), {
+      otlp: false,
+      prometheus: true,
+    });
+    assert.deepEqual(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: 'none' }), {
+      otlp: false,
+      prometheus: false,
+    });
     assert.equal(metricsExportersFromEnv({ OTEL_METRICS_EXPORTER: '' }), undefined);
     assert.equal(metricsExportersFromEnv({}), undefined);
   });
 
   it('refuses other exporters, and none mixed with others, even without an endpoint', () => {
     const expected = 'expected "none", or a comma-separated list of "otlp" and "prometheus"';
-    throwsConfig(() => otlpOptionsFromEnv({ OTEL_METRICS_EXPORTER: 'console' }), `invalid OTEL_METRICS_EXPORTER=console: ${expected}`);
+    throwsConfig(
+      () => otlpOptionsFromEnv({ OTEL_METRICS_EXPORTER: 'console' }),
+      `invalid OTEL_METRICS_EXPORTER=console: ${expected}`,
+    );
     throwsConfig(
       () => otlpOptionsFromEnv({ ...BASE, OTEL_METRICS_EXPORTER: 'otlp,zipkin' }),
       `invalid OTEL_METRICS_EXPORTER=otlp,zipkin: ${expected}`,
     );
-    throwsConfig(() => otlpOptionsFromEnv({ OTEL_METRICS_EXPORTER: 'none,otlp' }), `invalid OTEL_METRICS_EXPORTER=none,otlp: ${expected}`);
+    throwsConfig(
+      () => otlpOptionsFromEnv({ OTEL_METRICS_EXPORTER: 'none,otlp' }),
+      `invalid OTEL_METRICS_EXPORTER=none,otlp: ${expected}`,
+    );
   });
 
   it('does not read the other OTLP variables when push is off', () => {
@@ -148,9 +178,14 @@ describe('otlpOptionsFromEnv: headers', () => {
   it('parses k=v pairs, trimming spaces and percent-decoding values', () => {
     const options = otlpOptionsFromEnv({
       ...BASE,
-      OTEL_EXPORTER_OTLP_HEADERS: ' authorization = Bearer%20abc%3D%3D ,x-tenant=a%2Cb,, x-b64=YWJj==',
+      OTEL_EXPORTER_OTLP_HEADERS:
+        ' authorization = Bearer%20abc%3D%3D ,x-tenant=a%2Cb,, x-b64=YWJj==',
     });
-    assert.deepEqual(options?.headers, { authorization: 'Bearer abc==', 'x-tenant': 'a,b', 'x-b64': 'YWJj==' });
+    assert.deepEqual(options?.headers, {
+      authorization: 'Bearer abc==',
+      'x-tenant': 'a,b',
+      'x-b64': 'YWJj==',
+    });
   });
 
   it('merges the metrics-specific variable over the generic one, names case-insensitively', () => {
@@ -159,11 +194,18 @@ describe('otlpOptionsFromEnv: headers', () => {
       OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=generic,x-generic=1',
       OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'authorization=specific,X-Metrics=2',
     });
-    assert.deepEqual(options?.headers, { authorization: 'specific', 'x-generic': '1', 'x-metrics': '2' });
+    assert.deepEqual(options?.headers, {
+      authorization: 'specific',
+      'x-generic': '1',
+      'x-metrics': '2',
+    });
   });
 
   it('reads the metrics-specific variable alone', () => {
-    assert.deepEqual(otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'a=1' })?.headers, { a: '1' });
+    assert.deepEqual(
+      otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'a=1' })?.headers,
+      { a: '1' },
+    );
   });
 
   it('leaves headers out when neither variable is set', () => {
@@ -172,12 +214,20 @@ describe('otlpOptionsFromEnv: headers', () => {
 
   it('refuses a malformed list without ever showing the secret', () => {
     const err = throwsConfig(
-      () => otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer s3cr3t,oops' }),
+      () =>
+        otlpOptionsFromEnv({
+          ...BASE,
+          OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer s3cr3t,oops',
+        }),
       'invalid OTEL_EXPORTER_OTLP_HEADERS=<redacted>: expected comma-separated key=value pairs (entry 2 is not key=value)',
     );
     assert.equal(err.value, '<redacted>');
     const bad = throwsConfig(
-      () => otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'authorization=s3cr3t%zz' }),
+      () =>
+        otlpOptionsFromEnv({
+          ...BASE,
+          OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'authorization=s3cr3t%zz',
+        }),
       'invalid OTEL_EXPORTER_OTLP_METRICS_HEADERS=<redacted>: expected percent-encoded values (the value of "authorization" has a bad %-escape)',
     );
     assert.equal(bad.cause, undefined);
@@ -194,19 +244,31 @@ describe('otlpOptionsFromEnv: protocol', () => {
   });
 
   it('reads the generic and the metrics-specific variable, the latter winning', () => {
-    assert.equal(otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })?.protocol, 'http/json');
-    assert.equal(otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'HTTP/Protobuf' })?.protocol, 'http/protobuf');
     assert.equal(
-      otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf' })
-        ?.protocol,
+      otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })?.protocol,
+      'http/json',
+    );
+    assert.equal(
+      otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'HTTP/Protobuf' })?.protocol,
+      'http/protobuf',
+    );
+    assert.equal(
+      otlpOptionsFromEnv({
+        ...BASE,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
+      })?.protocol,
       'http/protobuf',
     );
   });
 
   it('lets a metrics-specific http protocol override a generic grpc', () => {
     assert.equal(
-      otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json' })
-        ?.protocol,
+      otlpOptionsFromEnv({
+        ...BASE,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json',
+      })?.protocol,
       'http/json',
     );
   });
@@ -233,22 +295,36 @@ describe('otlpOptionsFromEnv: protocol', () => {
 
 describe('otlpOptionsFromEnv: interval and timeouts', () => {
   it('reads OTEL_METRIC_EXPORT_INTERVAL in milliseconds', () => {
-    assert.equal(otlpOptionsFromEnv({ ...BASE, OTEL_METRIC_EXPORT_INTERVAL: '15000' })?.intervalMillis, 15_000);
+    assert.equal(
+      otlpOptionsFromEnv({ ...BASE, OTEL_METRIC_EXPORT_INTERVAL: '15000' })?.intervalMillis,
+      15_000,
+    );
     assert.equal('intervalMillis' in otlpOptionsFromEnv(BASE)!, false);
   });
 
   it('reads each timeout variable, the metrics-specific OTLP one over the generic', () => {
-    const timeout = (env: NodeJS.ProcessEnv) => otlpOptionsFromEnv({ ...BASE, ...env })?.timeoutMillis;
+    const timeout = (env: NodeJS.ProcessEnv) =>
+      otlpOptionsFromEnv({ ...BASE, ...env })?.timeoutMillis;
     assert.equal(timeout({}), undefined);
     assert.equal(timeout({ OTEL_METRIC_EXPORT_TIMEOUT: '20000' }), 20_000);
     assert.equal(timeout({ OTEL_EXPORTER_OTLP_TIMEOUT: '7000' }), 7_000);
-    assert.equal(timeout({ OTEL_EXPORTER_OTLP_TIMEOUT: '7000', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '9000' }), 9_000);
+    assert.equal(
+      timeout({ OTEL_EXPORTER_OTLP_TIMEOUT: '7000', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '9000' }),
+      9_000,
+    );
   });
 
   it('takes the smaller of the export and the request timeout, since both bound one export', () => {
-    const timeout = (env: NodeJS.ProcessEnv) => otlpOptionsFromEnv({ ...BASE, ...env })?.timeoutMillis;
-    assert.equal(timeout({ OTEL_METRIC_EXPORT_TIMEOUT: '30000', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '10000' }), 10_000);
-    assert.equal(timeout({ OTEL_METRIC_EXPORT_TIMEOUT: '5000', OTEL_EXPORTER_OTLP_TIMEOUT: '10000' }), 5_000);
+    const timeout = (env: NodeJS.ProcessEnv) =>
+      otlpOptionsFromEnv({ ...BASE, ...env })?.timeoutMillis;
+    assert.equal(
+      timeout({ OTEL_METRIC_EXPORT_TIMEOUT: '30000', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '10000' }),
+      10_000,
+    );
+    assert.equal(
+      timeout({ OTEL_METRIC_EXPORT_TIMEOUT: '5000', OTEL_EXPORTER_OTLP_TIMEOUT: '10000' }),
+      5_000,
+    );
   });
 
   it('refuses anything but a positive integer of milliseconds', () => {
@@ -261,7 +337,10 @@ describe('otlpOptionsFromEnv: interval and timeouts', () => {
       ['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', '1e3'],
       ['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', '99999999999999999999'],
     ] as const) {
-      throwsConfig(() => otlpOptionsFromEnv({ ...BASE, [key]: raw }), `invalid ${key}=${raw}: ${expected}`);
+      throwsConfig(
+        () => otlpOptionsFromEnv({ ...BASE, [key]: raw }),
+        `invalid ${key}=${raw}: ${expected}`,
+      );
     }
     // Past a Node timer's longest wait the export would fire every millisecond.
     throwsConfig(
@@ -283,7 +362,11 @@ describe('otlpOptionsFromEnv: temporality preference', () => {
 
   it('refuses other values', () => {
     throwsConfig(
-      () => otlpOptionsFromEnv({ ...BASE, OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes' }),
+      () =>
+        otlpOptionsFromEnv({
+          ...BASE,
+          OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'sometimes',
+        }),
       'invalid OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=sometimes: expected cumulative, delta or lowmemory',
     );
   });
@@ -328,7 +411,8 @@ describe('resourceFromEnv', () => {
   it('parses OTEL_RESOURCE_ATTRIBUTES, trimming and percent-decoding values only', () => {
     assert.deepEqual(
       resourceFromEnv({
-        OTEL_RESOURCE_ATTRIBUTES: ' deployment.environment = prod , team=a%2Cb%3Dc,note=caf%C3%A9%20bar,empty=,k%20=v',
+        OTEL_RESOURCE_ATTRIBUTES:
+          ' deployment.environment = prod , team=a%2Cb%3Dc,note=caf%C3%A9%20bar,empty=,k%20=v',
       }),
       {
         resourceAttributes: {
@@ -348,12 +432,18 @@ describe('resourceFromEnv', () => {
       resourceAttributes: { a: '1' },
     });
     assert.deepEqual(
-      resourceFromEnv({ OTEL_SERVICE_NAME: 'from-var', OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,a=1' }),
+      resourceFromEnv({
+        OTEL_SERVICE_NAME: 'from-var',
+        OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,a=1',
+      }),
       { serviceName: 'from-var', resourceAttributes: { a: '1' } },
     );
-    assert.deepEqual(resourceFromEnv({ OTEL_SERVICE_NAME: '', OTEL_RESOURCE_ATTRIBUTES: 'service.name=' }), {
-      resourceAttributes: {},
-    });
+    assert.deepEqual(
+      resourceFromEnv({ OTEL_SERVICE_NAME: '', OTEL_RESOURCE_ATTRIBUTES: 'service.name=' }),
+      {
+        resourceAttributes: {},
+      },
+    );
   });
 
   it('refuses a malformed list, showing it (attributes are not secret)', () => {

@@ -21,7 +21,10 @@ interface Block {
 }
 
 function blocks(markdown: string): Block[] {
-  return [...markdown.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1]!, text: m[2]! }));
+  return [...markdown.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)].map((m) => ({
+    lang: m[1]!,
+    text: m[2]!,
+  }));
 }
 
 interface ScrapeJob {
@@ -40,10 +43,20 @@ function sectionOf(posture: string): string {
 
 describe('docs/postures.md', () => {
   it('every config block is a valid config', () => {
-    const configs = blocks(DOC).filter((b) => (b.lang === 'toml' || b.lang === 'yaml') && !b.text.includes('scrape_configs:'));
-    assert.equal(configs.length, 6, 'the reference block and one file per posture but crewshipd (environment)');
+    const configs = blocks(DOC).filter(
+      (b) => (b.lang === 'toml' || b.lang === 'yaml') && !b.text.includes('scrape_configs:'),
+    );
+    assert.equal(
+      configs.length,
+      6,
+      'the reference block and one file per posture but crewshipd (environment)',
+    );
     for (const b of configs) {
-      const raw = parseConfigText(b.text, b.lang as 'toml' | 'yaml', `docs/postures.md (${b.lang})`);
+      const raw = parseConfigText(
+        b.text,
+        b.lang as 'toml' | 'yaml',
+        `docs/postures.md (${b.lang})`,
+      );
       assert.doesNotThrow(() => parseServiceConfig(raw, 'docs/postures.md'), b.text);
     }
   });
@@ -63,11 +76,18 @@ describe('docs/postures.md', () => {
       const config = bs.find((b) => !b.text.includes('scrape_configs:'));
       assert.ok(config !== undefined, 'a config (file or command line)');
       const credentialInExample = /token|api_keys|CREWSHIP_METRICS_TOKEN/.test(config.text);
-      assert.equal(job.authorization !== undefined, credentialInExample, 'the scrape job sends a credential exactly when the example sets one');
+      assert.equal(
+        job.authorization !== undefined,
+        credentialInExample,
+        'the scrape job sends a credential exactly when the example sets one',
+      );
       if (config.lang === 'sh') {
         assert.match(config.text, new RegExp(`jobmeter serve --profile ${posture}\\b`));
       } else {
-        const parsed = parseServiceConfig(parseConfigText(config.text, config.lang as 'toml' | 'yaml', 'doc'), 'doc');
+        const parsed = parseServiceConfig(
+          parseConfigText(config.text, config.lang as 'toml' | 'yaml', 'doc'),
+          'doc',
+        );
         assert.equal(parsed.profile, posture);
       }
     });

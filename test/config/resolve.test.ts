@@ -103,7 +103,10 @@ describe('precedence: defaults < env < file < flags', () => {
   it('env overrides defaults', async () => {
     const options = await resolveServiceConfig({ argv: [], env: ENV });
     assert.equal(options.serviceName, 'env-service');
-    assert.deepEqual(options.resourceAttributes, { 'deployment.environment': 'staging', team: 'env' });
+    assert.deepEqual(options.resourceAttributes, {
+      'deployment.environment': 'staging',
+      team: 'env',
+    });
     assert.deepEqual(options.otlp, {
       endpoint: 'http://env-collector:4318/v1/metrics',
       headers: { authorization: 'Bearer env', 'x-env': '1' },
@@ -152,11 +155,23 @@ describe('precedence: defaults < env < file < flags', () => {
       });
 
       const fromFlags = await resolveServiceConfig({
-        argv: [`--config=${path}`, '--profile', 'solti', '--listen', '[::1]:0', '--allow-non-loopback'],
+        argv: [
+          `--config=${path}`,
+          '--profile',
+          'solti',
+          '--listen',
+          '[::1]:0',
+          '--allow-non-loopback',
+        ],
         env: ENV,
       });
       assert.equal(fromFlags.profile, 'solti');
-      assert.deepEqual(fromFlags.listener, { host: '::1', port: 0, allowNonLoopback: true, format: 'text' });
+      assert.deepEqual(fromFlags.listener, {
+        host: '::1',
+        port: 0,
+        allowNonLoopback: true,
+        format: 'text',
+      });
       assert.equal(fromFlags.serviceName, 'file-service');
     });
   }
@@ -172,14 +187,23 @@ describe('precedence: defaults < env < file < flags', () => {
 
   it('--listen :PORT keeps the host from the file', async () => {
     const path = await file('host.toml', '[listener]\nhost = "::1"\n');
-    const options = await resolveServiceConfig({ argv: ['--config', path, '--listen', ':0'], env: {} });
+    const options = await resolveServiceConfig({
+      argv: ['--config', path, '--listen', ':0'],
+      env: {},
+    });
     assert.deepEqual(options.listener, { host: '::1', port: 0, allowNonLoopback: false });
   });
 
   it('listener.enabled = false disables the listener, and --listen turns it back on', async () => {
     const path = await file('off.toml', '[listener]\nenabled = false\n');
-    assert.equal((await resolveServiceConfig({ argv: ['--config', path], env: {} })).listener, false);
-    const options = await resolveServiceConfig({ argv: ['--config', path, '--listen', '127.0.0.1:0'], env: {} });
+    assert.equal(
+      (await resolveServiceConfig({ argv: ['--config', path], env: {} })).listener,
+      false,
+    );
+    const options = await resolveServiceConfig({
+      argv: ['--config', path, '--listen', '127.0.0.1:0'],
+      env: {},
+    });
     assert.deepEqual(options.listener, { host: '127.0.0.1', port: 0, allowNonLoopback: false });
   });
 
@@ -198,7 +222,10 @@ describe('precedence: defaults < env < file < flags', () => {
         argv: ['--config', path],
         env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_METRIC_EXPORT_TIMEOUT: '20000' },
       }),
-      { message: 'invalid OTEL_METRIC_EXPORT_TIMEOUT=20000: expected at most otlp.interval_ms (10000)' },
+      {
+        message:
+          'invalid OTEL_METRIC_EXPORT_TIMEOUT=20000: expected at most otlp.interval_ms (10000)',
+      },
     );
   });
 
@@ -223,24 +250,35 @@ describe('errors', () => {
   it('a bad env value is a ConfigError naming the variable, even when the file would override it', async () => {
     const path = await file('fine.toml', '[otlp]\nprotocol = "http/json"\n');
     await assert.rejects(
-      resolveServiceConfig({ argv: ['--config', path], env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' } }),
+      resolveServiceConfig({
+        argv: ['--config', path],
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+      }),
       (err: unknown) => err instanceof ConfigError && err.key === 'OTEL_EXPORTER_OTLP_PROTOCOL',
     );
   });
 
   it('bad flag values are ConfigErrors naming the flag', async () => {
     await assert.rejects(resolveServiceConfig({ argv: ['--profile', 'otell'], env: {} }), {
-      message: 'invalid --profile=otell: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti (did you mean otel?)',
+      message:
+        'invalid --profile=otell: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti (did you mean otel?)',
     });
     await assert.rejects(resolveServiceConfig({ argv: ['--listen', '9464'], env: {} }), {
-      message: 'invalid --listen=9464: expected HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 65535',
+      message:
+        'invalid --listen=9464: expected HOST:PORT, [IPV6]:PORT or :PORT with PORT from 0 to 65535',
     });
   });
 
   it('bad flag syntax is a parseArgs error', async () => {
-    await assert.rejects(resolveServiceConfig({ argv: ['--port', '1'], env: {} }), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
-    await assert.rejects(resolveServiceConfig({ argv: ['extra'], env: {} }), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
-    await assert.rejects(resolveServiceConfig({ argv: ['--config'], env: {} }), { code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' });
+    await assert.rejects(resolveServiceConfig({ argv: ['--port', '1'], env: {} }), {
+      code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION',
+    });
+    await assert.rejects(resolveServiceConfig({ argv: ['extra'], env: {} }), {
+      code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL',
+    });
+    await assert.rejects(resolveServiceConfig({ argv: ['--config'], env: {} }), {
+      code: 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE',
+    });
   });
 });
 
@@ -256,7 +294,17 @@ describe('parseListen', () => {
   for (const [input, expected] of good) {
     it(`accepts ${input}`, () => assert.deepEqual(parseListen(input), expected));
   }
-  for (const input of ['9464', '::1:9464', '[::1]', '[127.0.0.1]:1', 'host:65536', 'host:', 'host:-1', 'my host:1', '[::1]:x']) {
+  for (const input of [
+    '9464',
+    '::1:9464',
+    '[::1]',
+    '[127.0.0.1]:1',
+    'host:65536',
+    'host:',
+    'host:-1',
+    'my host:1',
+    '[::1]:x',
+  ]) {
     it(`rejects ${input}`, () => {
       assert.throws(() => parseListen(input), {
         name: 'ConfigError',
@@ -269,20 +317,35 @@ describe('parseListen', () => {
 
 describe('parseServeFlags / mergeServiceConfig', () => {
   it('parses every flag', () => {
-    assert.deepEqual(parseServeFlags(['--config', 'a.toml', '--profile', 'rm', '--listen', ':1', '--allow-non-loopback', '-h']), {
-      config: 'a.toml',
-      profile: 'rm',
-      listen: ':1',
-      allowNonLoopback: true,
-      help: true,
-    });
+    assert.deepEqual(
+      parseServeFlags([
+        '--config',
+        'a.toml',
+        '--profile',
+        'rm',
+        '--listen',
+        ':1',
+        '--allow-non-loopback',
+        '-h',
+      ]),
+      {
+        config: 'a.toml',
+        profile: 'rm',
+        listen: ':1',
+        allowNonLoopback: true,
+        help: true,
+      },
+    );
   });
 
   it('does not mutate its inputs', () => {
     const base = { otlp: { headers: { A: '1' } }, resourceAttributes: { a: '1' } };
     const over = { otlp: { headers: { a: '2' } }, resourceAttributes: { b: '2' } };
     const merged = mergeServiceConfig(base, over);
-    assert.deepEqual(merged, { otlp: { headers: { a: '2' } }, resourceAttributes: { a: '1', b: '2' } });
+    assert.deepEqual(merged, {
+      otlp: { headers: { a: '2' } },
+      resourceAttributes: { a: '1', b: '2' },
+    });
     assert.deepEqual(base, { otlp: { headers: { A: '1' } }, resourceAttributes: { a: '1' } });
   });
 });

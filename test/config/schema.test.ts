@@ -44,7 +44,11 @@ describe('parseServiceConfig: every key, good and bad', () => {
     ['service_name', 'scheduler', { serviceName: 'scheduler' }],
     ['process_metrics', false, { processMetrics: false }],
     ['otel_scope_info', false, { otelScopeInfo: false }],
-    ['resource_attributes', { 'deployment.environment': 'prod' }, { resourceAttributes: { 'deployment.environment': 'prod' } }],
+    [
+      'resource_attributes',
+      { 'deployment.environment': 'prod' },
+      { resourceAttributes: { 'deployment.environment': 'prod' } },
+    ],
     ['listener.enabled', false, { listener: { enabled: false } }],
     ['listener.host', '127.0.0.1', { listener: { host: '127.0.0.1' } }],
     ['listener.host', '::1', { listener: { host: '::1' } }],
@@ -53,12 +57,20 @@ describe('parseServiceConfig: every key, good and bad', () => {
     ['listener.port', 65535, { listener: { port: 65535 } }],
     ['listener.allow_non_loopback', true, { listener: { allowNonLoopback: true } }],
     ['listener.format', 'openmetrics', { listener: { format: 'openmetrics' } }],
-    ['otlp.endpoint', 'https://collector:4318/v1/metrics', { otlp: { endpoint: 'https://collector:4318/v1/metrics' } }],
+    [
+      'otlp.endpoint',
+      'https://collector:4318/v1/metrics',
+      { otlp: { endpoint: 'https://collector:4318/v1/metrics' } },
+    ],
     ['otlp.protocol', 'http/json', { otlp: { protocol: 'http/json' } }],
     ['otlp.interval_ms', 1, { otlp: { intervalMillis: 1 } }],
     ['otlp.timeout_ms', 2147483647, { otlp: { timeoutMillis: 2147483647 } }],
     ['otlp.temporality', 'delta', { otlp: { temporality: 'delta' } }],
-    ['otlp.headers', { Authorization: 'Bearer t' }, { otlp: { headers: { Authorization: 'Bearer t' } } }],
+    [
+      'otlp.headers',
+      { Authorization: 'Bearer t' },
+      { otlp: { headers: { Authorization: 'Bearer t' } } },
+    ],
   ];
   for (const [key, value, expected] of good) {
     it(`accepts ${key} = ${JSON.stringify(value)}`, () => {
@@ -69,37 +81,93 @@ describe('parseServiceConfig: every key, good and bad', () => {
   const bad: [key: string, value: unknown, message: string][] = [
     ['profile', 'otell', `invalid profile=otell: expected ${PROFILES} (did you mean otel?)`],
     ['profile', 'RunWisp', `invalid profile=RunWisp: expected ${PROFILES} (did you mean runwisp?)`],
-    ['profile', 3, `invalid profile=3: expected a profile name (${PROFILES}) or a [profile] table with name and rules`],
+    [
+      'profile',
+      3,
+      `invalid profile=3: expected a profile name (${PROFILES}) or a [profile] table with name and rules`,
+    ],
     ['service_name', '', 'invalid service_name=: expected a non-empty string'],
     ['service_name', 5, 'invalid service_name=5: expected a non-empty string'],
-    ['process_metrics', 'yes', 'invalid process_metrics=yes: expected true or false (got a string)'],
+    [
+      'process_metrics',
+      'yes',
+      'invalid process_metrics=yes: expected true or false (got a string)',
+    ],
     ['otel_scope_info', 1, 'invalid otel_scope_info=1: expected true or false'],
-    ['resource_attributes', 'team=a', 'invalid resource_attributes=team=a: expected a table of string values'],
+    [
+      'resource_attributes',
+      'team=a',
+      'invalid resource_attributes=team=a: expected a table of string values',
+    ],
     ['resource_attributes.team', 1, 'invalid resource_attributes.team=1: expected a string'],
     ['listener', true, 'invalid listener=true: expected a table'],
-    ['listener.enabled', 'false', 'invalid listener.enabled=false: expected true or false (got a string)'],
+    [
+      'listener.enabled',
+      'false',
+      'invalid listener.enabled=false: expected true or false (got a string)',
+    ],
     ['listener.host', '[::1]', `invalid listener.host=[::1]: expected ${HOST}`],
     ['listener.host', '127.0.0.1:9464', `invalid listener.host=127.0.0.1:9464: expected ${HOST}`],
     ['listener.host', '', `invalid listener.host=: expected ${HOST}`],
     ['listener.port', 70000, 'invalid listener.port=70000: expected an integer from 0 to 65535'],
     ['listener.port', -1, 'invalid listener.port=-1: expected an integer from 0 to 65535'],
     ['listener.port', 94.64, 'invalid listener.port=94.64: expected an integer from 0 to 65535'],
-    ['listener.port', '9464', 'invalid listener.port=9464: expected an integer from 0 to 65535 (got a string)'],
-    ['listener.allow_non_loopback', 'true', 'invalid listener.allow_non_loopback=true: expected true or false (got a string)'],
-    ['listener.format', 'json', 'invalid listener.format=json: expected one of negotiate, text, openmetrics'],
-    ['listener.format', 'OpenMetrics', 'invalid listener.format=OpenMetrics: expected one of negotiate, text, openmetrics (did you mean openmetrics?)'],
+    [
+      'listener.port',
+      '9464',
+      'invalid listener.port=9464: expected an integer from 0 to 65535 (got a string)',
+    ],
+    [
+      'listener.allow_non_loopback',
+      'true',
+      'invalid listener.allow_non_loopback=true: expected true or false (got a string)',
+    ],
+    [
+      'listener.format',
+      'json',
+      'invalid listener.format=json: expected one of negotiate, text, openmetrics',
+    ],
+    [
+      'listener.format',
+      'OpenMetrics',
+      'invalid listener.format=OpenMetrics: expected one of negotiate, text, openmetrics (did you mean openmetrics?)',
+    ],
     ['otlp', 'http://x', 'invalid otlp=http://x: expected a table'],
-    ['otlp.endpoint', 'collector:4318', 'invalid otlp.endpoint=collector:4318: expected an http:// or https:// URL'],
-    ['otlp.endpoint', 'grpc://collector:4317', 'invalid otlp.endpoint=grpc://collector:4317: expected an http:// or https:// URL'],
+    [
+      'otlp.endpoint',
+      'collector:4318',
+      'invalid otlp.endpoint=collector:4318: expected an http:// or https:// URL',
+    ],
+    [
+      'otlp.endpoint',
+      'grpc://collector:4317',
+      'invalid otlp.endpoint=grpc://collector:4317: expected an http:// or https:// URL',
+    ],
     ['otlp.endpoint', 4318, 'invalid otlp.endpoint=4318: expected an http:// or https:// URL'],
-    ['otlp.protocol', 'grpc', 'invalid otlp.protocol=grpc: expected one of http/protobuf, http/json'],
-    ['otlp.protocol', 'http/proto', 'invalid otlp.protocol=http/proto: expected one of http/protobuf, http/json'],
+    [
+      'otlp.protocol',
+      'grpc',
+      'invalid otlp.protocol=grpc: expected one of http/protobuf, http/json',
+    ],
+    [
+      'otlp.protocol',
+      'http/proto',
+      'invalid otlp.protocol=http/proto: expected one of http/protobuf, http/json',
+    ],
     ['otlp.interval_ms', 0, `invalid otlp.interval_ms=0: expected ${MILLIS}`],
     ['otlp.interval_ms', 2147483648, `invalid otlp.interval_ms=2147483648: expected ${MILLIS}`],
     ['otlp.interval_ms', '60s', `invalid otlp.interval_ms=60s: expected ${MILLIS} (got a string)`],
     ['otlp.timeout_ms', 1.5, `invalid otlp.timeout_ms=1.5: expected ${MILLIS}`],
-    ['otlp.temporality', 'Delta', 'invalid otlp.temporality=Delta: expected one of cumulative, delta (did you mean delta?)'],
-    ['otlp.temporality', 'lowmemory', 'invalid otlp.temporality=lowmemory: expected one of cumulative, delta'],
+    [
+      'otlp.temporality',
+      'Delta',
+      'invalid otlp.temporality=Delta: expected one of cumulative, delta (did you mean delta?)',
+    ],
+    [
+      'otlp.temporality',
+      'lowmemory',
+      'invalid otlp.temporality=lowmemory: expected one of cumulative, delta',
+    ],
     ['otlp.headers', ['a'], 'invalid otlp.headers=<redacted>: expected a table of string values'],
   ];
   for (const [key, value, message] of bad) {
@@ -193,10 +261,13 @@ describe('parseServiceConfig: unknown keys', () => {
   }
 
   it('does not check keys of the free-form string tables', () => {
-    assert.deepEqual(parse({ resource_attributes: { anything: 'x' }, otlp: { headers: { 'x-anything': 'y' } } }), {
-      resourceAttributes: { anything: 'x' },
-      otlp: { headers: { 'x-anything': 'y' } },
-    });
+    assert.deepEqual(
+      parse({ resource_attributes: { anything: 'x' }, otlp: { headers: { 'x-anything': 'y' } } }),
+      {
+        resourceAttributes: { anything: 'x' },
+        otlp: { headers: { 'x-anything': 'y' } },
+      },
+    );
   });
 });
 
@@ -303,7 +374,11 @@ describe('nested tables, end to end', () => {
   });
 
   it('reports a bad key deep in a TOML table by its dotted name', () => {
-    const raw = parseConfigText('[otlp.headers]\nok = "1"\n\n[otlp]\ninterval_ms = -5\n', 'toml', 'c.toml');
+    const raw = parseConfigText(
+      '[otlp.headers]\nok = "1"\n\n[otlp]\ninterval_ms = -5\n',
+      'toml',
+      'c.toml',
+    );
     rejects(raw, `invalid otlp.interval_ms=-5: expected ${MILLIS}`, 'otlp.interval_ms');
   });
 });
@@ -329,7 +404,9 @@ describe('toJobmeterOptions', () => {
   });
 
   it('maps listener.enabled = false to listener: false', () => {
-    assert.deepEqual(toJobmeterOptions({ listener: { enabled: false, port: 1 } }), { listener: false });
+    assert.deepEqual(toJobmeterOptions({ listener: { enabled: false, port: 1 } }), {
+      listener: false,
+    });
   });
 
   it('leaves unset fields unset', () => {

@@ -48,29 +48,63 @@ describe('config errors never print a secret', () => {
     ['an unknown table', { listner: { password: SECRET } }],
     ['an unknown key in [ingest]', { ingest: { secret: SECRET } }],
     ['an unknown key in a view', { views: [{ selector: { instrument_name: 'a', key: SECRET } }] }],
-    ['an unknown key in a profile rule', { profile: { name: 'p', rules: [{ instrument: 'a', name: 'b', type: 'counter', help: 'h', auth: SECRET }] } }],
+    [
+      'an unknown key in a profile rule',
+      {
+        profile: {
+          name: 'p',
+          rules: [{ instrument: 'a', name: 'b', type: 'counter', help: 'h', auth: SECRET }],
+        },
+      },
+    ],
     ['a token with whitespace', { metrics: { token: `${SECRET} x` } }],
     ['headers as a string', { otlp: { headers: `authorization=Bearer ${SECRET}` } }],
-    ['a header value with a line break', { otlp: { headers: { authorization: `Bearer ${SECRET}\n` } } }],
+    [
+      'a header value with a line break',
+      { otlp: { headers: { authorization: `Bearer ${SECRET}\n` } } },
+    ],
     ['api keys of the wrong shape', { metrics: { api_keys: [SECRET] } }],
-    ['an api key table with an unknown key', { metrics: { api_keys: [{ tenant: 'a', key: 'k', kee: SECRET }] } }],
+    [
+      'an api key table with an unknown key',
+      { metrics: { api_keys: [{ tenant: 'a', key: 'k', kee: SECRET }] } },
+    ],
   ];
   for (const [name, raw] of cases) {
     it(name, () => assertNoSecret(errorOf(raw)));
   }
 
   it('keys that name a credential are told apart from the rest by their name alone', () => {
-    for (const key of ['metrics.token', 'metrics.tokne', 'otlp.headers', 'otlp.header', 'x.api_key', 'a.password', 'b.client_secret', 'OTEL_EXPORTER_OTLP_HEADERS', 'metrics.api_keys[0].key'.replace('.key', '.apikey')]) {
+    for (const key of [
+      'metrics.token',
+      'metrics.tokne',
+      'otlp.headers',
+      'otlp.header',
+      'x.api_key',
+      'a.password',
+      'b.client_secret',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+      'metrics.api_keys[0].key'.replace('.key', '.apikey'),
+    ]) {
       assert.ok(secretKey(key), key);
     }
-    for (const key of ['metrics.token_file', 'metrics.api_keys_file', 'listener.port', 'otlp.endpoint', 'service_name', 'metrics.path']) {
+    for (const key of [
+      'metrics.token_file',
+      'metrics.api_keys_file',
+      'listener.port',
+      'otlp.endpoint',
+      'service_name',
+      'metrics.path',
+    ]) {
       assert.ok(!secretKey(key), key);
     }
   });
 
   it('a known key that is not a credential still shows its value (the hint users need)', () => {
     const err = errorOf({ listener: { port: 'abc' } });
-    assert.equal(err.message, 'invalid listener.port=abc: expected an integer from 0 to 65535 (got a string)');
+    assert.equal(
+      err.message,
+      'invalid listener.port=abc: expected an integer from 0 to 65535 (got a string)',
+    );
   });
 
   it('serve prints neither a misspelled token nor a misspelled header, and exits 2', async () => {
@@ -78,12 +112,18 @@ describe('config errors never print a secret', () => {
     writeFileSync(path, `[metrics]\ntokne = "${SECRET}"\n`);
     const first = await run(['serve', '--config', path]);
     assert.equal(first.code, 2);
-    assert.match(first.stderr, /invalid metrics\.tokne=<redacted>: expected a key of \[metrics\]: .* \(did you mean metrics\.token\?\)/);
+    assert.match(
+      first.stderr,
+      /invalid metrics\.tokne=<redacted>: expected a key of \[metrics\]: .* \(did you mean metrics\.token\?\)/,
+    );
     assert.ok(!first.stderr.includes(SECRET) && !first.stdout.includes(SECRET));
     writeFileSync(path, `[otlp]\nheader = { authorization = "Bearer ${SECRET}" }\n`);
     const second = await run(['serve', '--config', path]);
     assert.equal(second.code, 2);
-    assert.match(second.stderr, /invalid otlp\.header=<redacted>: .*\(did you mean otlp\.headers\?\)/);
+    assert.match(
+      second.stderr,
+      /invalid otlp\.header=<redacted>: .*\(did you mean otlp\.headers\?\)/,
+    );
     assert.ok(!second.stderr.includes(SECRET) && !second.stdout.includes(SECRET));
   });
 });
@@ -91,7 +131,11 @@ describe('config errors never print a secret', () => {
 describe('any nesting depth is a ConfigError', () => {
   const DEEP = 50_000;
   const documents: Array<[string, 'toml' | 'yaml' | 'json', string]> = [
-    ['a dotted TOML table header', 'toml', `[${Array.from({ length: DEEP }, () => 'a').join('.')}]\n`],
+    [
+      'a dotted TOML table header',
+      'toml',
+      `[${Array.from({ length: DEEP }, () => 'a').join('.')}]\n`,
+    ],
     ['nested TOML arrays', 'toml', `a = ${'['.repeat(DEEP)}${']'.repeat(DEEP)}\n`],
     ['nested JSON objects', 'json', `${'{"a":'.repeat(DEEP)}1${'}'.repeat(DEEP)}`],
     ['nested YAML flow sequences', 'yaml', `a: ${'['.repeat(DEEP)}${']'.repeat(DEEP)}\n`],
@@ -100,7 +144,10 @@ describe('any nesting depth is a ConfigError', () => {
     it(`${name}, ${DEEP} levels: parsed to a ConfigError on --config`, () => {
       assert.throws(
         () => parseConfigText(text, format, `deep.${format}`),
-        (err: unknown) => err instanceof ConfigError && err.key === '--config' && /nested|excessively/.test(err.expected),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.key === '--config' &&
+          /nested|excessively/.test(err.expected),
       );
     });
   }
@@ -116,6 +163,9 @@ describe('any nesting depth is a ConfigError', () => {
     writeFileSync(path, documents[0]![2]);
     const result = await run(['serve', '--config', path]);
     assert.equal(result.code, 2, result.stderr);
-    assert.equal(result.stderr, `jobmeter: invalid --config=${path}: expected valid TOML nested at most ${MAX_DEPTH} tables or lists deep\n`);
+    assert.equal(
+      result.stderr,
+      `jobmeter: invalid --config=${path}: expected valid TOML nested at most ${MAX_DEPTH} tables or lists deep\n`,
+    );
   });
 });

@@ -31,7 +31,9 @@ describe('resource_attributes."service.name" in a config file', () => {
     const texts: Record<string, string> = {
       'a.toml': '[resource_attributes]\n"service.name" = "billing"\n"host.name" = "ci-7"\n',
       'a.yaml': 'resource_attributes:\n  service.name: billing\n  host.name: ci-7\n',
-      'a.json': JSON.stringify({ resource_attributes: { 'service.name': 'billing', 'host.name': 'ci-7' } }),
+      'a.json': JSON.stringify({
+        resource_attributes: { 'service.name': 'billing', 'host.name': 'ci-7' },
+      }),
     };
     for (const [name, text] of Object.entries(texts)) {
       const { options } = await resolveFile(name, text);
@@ -41,22 +43,38 @@ describe('resource_attributes."service.name" in a config file', () => {
   });
 
   it('the same as OTEL_RESOURCE_ATTRIBUTES says it', async () => {
-    const fromEnv = await resolveServiceConfig({ argv: [], env: { OTEL_RESOURCE_ATTRIBUTES: 'service.name=billing,host.name=ci-7' } });
-    const { options: fromFile } = await resolveFile('same.toml', '[resource_attributes]\n"service.name" = "billing"\n"host.name" = "ci-7"\n');
+    const fromEnv = await resolveServiceConfig({
+      argv: [],
+      env: { OTEL_RESOURCE_ATTRIBUTES: 'service.name=billing,host.name=ci-7' },
+    });
+    const { options: fromFile } = await resolveFile(
+      'same.toml',
+      '[resource_attributes]\n"service.name" = "billing"\n"host.name" = "ci-7"\n',
+    );
     assert.equal(fromEnv.serviceName, 'billing');
     assert.deepEqual(fromFile, fromEnv);
   });
 
   it('beats the environment (OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES), as every file key does', async () => {
-    const env = { OTEL_SERVICE_NAME: 'env-name', OTEL_RESOURCE_ATTRIBUTES: 'service.name=env-attribute,team=env' };
+    const env = {
+      OTEL_SERVICE_NAME: 'env-name',
+      OTEL_RESOURCE_ATTRIBUTES: 'service.name=env-attribute,team=env',
+    };
     assert.equal((await resolveServiceConfig({ argv: [], env })).serviceName, 'env-name');
-    const { options } = await resolveFile('over-env.toml', '[resource_attributes]\n"service.name" = "billing"\n', env);
+    const { options } = await resolveFile(
+      'over-env.toml',
+      '[resource_attributes]\n"service.name" = "billing"\n',
+      env,
+    );
     assert.equal(options.serviceName, 'billing');
     assert.deepEqual(options.resourceAttributes, { team: 'env' });
   });
 
   it('with service_name set to the same value: accepted', async () => {
-    const { options } = await resolveFile('both-same.toml', 'service_name = "billing"\n[resource_attributes]\n"service.name" = "billing"\n');
+    const { options } = await resolveFile(
+      'both-same.toml',
+      'service_name = "billing"\n[resource_attributes]\n"service.name" = "billing"\n',
+    );
     assert.equal(options.serviceName, 'billing');
     assert.deepEqual(options.resourceAttributes, {});
   });
@@ -64,14 +82,17 @@ describe('resource_attributes."service.name" in a config file', () => {
   it('with service_name set to another value: refused, naming both keys and the file', async () => {
     const text = 'service_name = "billing"\n[resource_attributes]\n"service.name" = "payments"\n';
     const path = await temp.file('both-differ.toml', text);
-    await assert.rejects(resolveServiceConfig({ argv: ['--config', path], env: {} }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.equal(err.key, 'resource_attributes."service.name"');
-      assert.equal(err.value, 'payments');
-      assert.equal(err.file, path);
-      assert.match(err.message, /service_name = "billing"/);
-      return true;
-    });
+    await assert.rejects(
+      resolveServiceConfig({ argv: ['--config', path], env: {} }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.key, 'resource_attributes."service.name"');
+        assert.equal(err.value, 'payments');
+        assert.equal(err.file, path);
+        assert.match(err.message, /service_name = "billing"/);
+        return true;
+      },
+    );
   });
 
   it('empty or blank: refused like an empty service_name', async () => {
@@ -80,28 +101,41 @@ describe('resource_attributes."service.name" in a config file', () => {
       ['blank.toml', '[resource_attributes]\n"service.name" = "  "\n'],
     ] as const) {
       const path = await temp.file(name, text);
-      await assert.rejects(resolveServiceConfig({ argv: ['--config', path], env: {} }), (err: unknown) => {
-        assert.ok(err instanceof ConfigError, String(err));
-        assert.equal(err.key, 'resource_attributes."service.name"');
-        return true;
-      });
+      await assert.rejects(
+        resolveServiceConfig({ argv: ['--config', path], env: {} }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          assert.equal(err.key, 'resource_attributes."service.name"');
+          return true;
+        },
+      );
     }
     const emptyKey = await temp.file('empty-key.toml', 'service_name = ""\n');
-    await assert.rejects(resolveServiceConfig({ argv: ['--config', emptyKey], env: {} }), (err: unknown) => err instanceof ConfigError && err.key === 'service_name');
+    await assert.rejects(
+      resolveServiceConfig({ argv: ['--config', emptyKey], env: {} }),
+      (err: unknown) => err instanceof ConfigError && err.key === 'service_name',
+    );
   });
 });
 
 describe('README and docs/ spell the service name one way', () => {
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  const pages = ['README.md', ...readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+  const pages = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join('docs', f)),
+  ];
   /** The prose lines (outside code fences) and the code lines of one page, with their numbers. */
   function lines(page: string): { prose: [number, string][]; code: [number, string][] } {
     const out: { prose: [number, string][]; code: [number, string][] } = { prose: [], code: [] };
     let fenced = false;
-    readFileSync(join(root, page), 'utf8').split('\n').forEach((line, i) => {
-      if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
-      else (fenced ? out.code : out.prose).push([i + 1, line]);
-    });
+    readFileSync(join(root, page), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+        else (fenced ? out.code : out.prose).push([i + 1, line]);
+      });
     return out;
   }
 

@@ -49,24 +49,58 @@ describe('[[views]]', () => {
   it('maps each table onto OTel ViewOptions', () => {
     const views = parse(parseConfigText(TOML, 'toml', 'jobmeter.toml')).views!;
     assert.equal(views.length, 4);
-    assert.deepEqual(views[0], { instrumentName: 'jobmeter.run.duration', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.5, 5], recordMinMax: true } } });
+    assert.deepEqual(views[0], {
+      instrumentName: 'jobmeter.run.duration',
+      aggregation: {
+        type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+        options: { boundaries: [0.5, 5], recordMinMax: true },
+      },
+    });
     const { attributesProcessors, ...rest } = views[1]!;
-    assert.deepEqual(rest, { instrumentName: 'app.jobs', instrumentType: InstrumentType.COUNTER, meterName: 'host-app', name: 'app.jobs.by_queue', aggregationCardinalityLimit: 50 });
-    assert.deepEqual(attributesProcessors!.map((p) => p.process({ queue: 'q', job_id: 'j' })), [{ queue: 'q' }]);
-    assert.deepEqual(views[2], { instrumentName: 'app.debug.*', aggregation: { type: AggregationType.DROP } });
-    assert.deepEqual(views[3]!.aggregation, { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: 80, recordMinMax: true } });
-    assert.deepEqual(views[3]!.attributesProcessors!.map((p) => p.process({ queue: 'q', job_id: 'j' })), [{ queue: 'q' }]);
+    assert.deepEqual(rest, {
+      instrumentName: 'app.jobs',
+      instrumentType: InstrumentType.COUNTER,
+      meterName: 'host-app',
+      name: 'app.jobs.by_queue',
+      aggregationCardinalityLimit: 50,
+    });
+    assert.deepEqual(
+      attributesProcessors!.map((p) => p.process({ queue: 'q', job_id: 'j' })),
+      [{ queue: 'q' }],
+    );
+    assert.deepEqual(views[2], {
+      instrumentName: 'app.debug.*',
+      aggregation: { type: AggregationType.DROP },
+    });
+    assert.deepEqual(views[3]!.aggregation, {
+      type: AggregationType.EXPONENTIAL_HISTOGRAM,
+      options: { maxSize: 80, recordMinMax: true },
+    });
+    assert.deepEqual(
+      views[3]!.attributesProcessors!.map((p) => p.process({ queue: 'q', job_id: 'j' })),
+      [{ queue: 'q' }],
+    );
   });
 
-  it('a config file\'s Views apply to jobmeter\'s own run-duration histogram and to the host\'s instruments', async () => {
+  it("a config file's Views apply to jobmeter's own run-duration histogram and to the host's instruments", async () => {
     const options = parse(parseConfigText(TOML, 'toml', 'jobmeter.toml'));
-    const jm = await createJobmeter({ ...options, listener: { port: 0 }, processMetrics: false, global: false });
+    const jm = await createJobmeter({
+      ...options,
+      listener: { port: 0 },
+      processMetrics: false,
+      global: false,
+    });
     open.push(jm);
     jm.recordRun({ task: 't', runner: 'wasm', outcome: 'success', durationSeconds: 1 });
     const host = jm.meterProvider.getMeter('host-app');
-    for (let i = 0; i < 10; i++) host.createCounter('app.jobs').add(1, { queue: 'q', job_id: `j${i}` });
+    for (let i = 0; i < 10; i++)
+      host.createCounter('app.jobs').add(1, { queue: 'q', job_id: `j${i}` });
     host.createCounter('app.debug.calls').add(1);
-    const text = await (await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+    const text = await (
+      await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+        headers: { accept: 'text/plain' },
+      })
+    ).text();
     assert.deepEqual(
       text.split('\n').filter((l) => l.startsWith('solti_runner_task_duration_seconds_bucket')),
       [
@@ -80,22 +114,70 @@ describe('[[views]]', () => {
   });
 
   for (const [raw, message] of [
-    [{ views: {} }, 'invalid views={}: expected a list of [[views]] tables, each with a selector and a stream'],
-    [{ views: [{}] }, 'invalid views[0].selector=undefined: expected a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url'],
-    [{ views: [{ selector: {} }] }, 'invalid views[0].selector={}: expected a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url'],
-    [{ views: [{ selector: { instrument_nam: 'a' } }] }, 'invalid views[0].selector.instrument_nam=<redacted>: expected a key of a view selector: instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url (did you mean views[0].selector.instrument_name?)'],
-    [{ views: [{ selector: { instrument_type: 'countr' } }] }, 'invalid views[0].selector.instrument_type=countr: expected one of counter, up_down_counter, histogram, gauge, observable_counter, observable_up_down_counter, observable_gauge (did you mean counter?)'],
-    [{ views: [{ selector: { instrument_name: 'a' }, stream: { aggregation: {} } }] }, 'invalid views[0].stream.aggregation={}: expected exactly one aggregation: default, drop, sum, last_value, explicit_bucket_histogram or base2_exponential_bucket_histogram'],
-    [{ views: [{ selector: { instrument_name: 'a' }, stream: { aggregation: { explicit_bucket_histogram: { boundaries: [5, 1] } } } }] }, 'invalid views[0].stream.aggregation.explicit_bucket_histogram.boundaries=[5,1]: expected a list of numbers in increasing order, e.g. [1, 10, 60]'],
-    [{ views: [{ selector: { instrument_name: 'a' }, stream: { aggregation_cardinality_limit: 0 } }] }, 'invalid views[0].stream.aggregation_cardinality_limit=0: expected an integer from 1 to 1000000 (series per instrument, overflow included)'],
-    [{ views: [{ selector: { instrument_name: 'a' }, stream: { aggregation: { base2_exponential_bucket_histogram: { max_size: 1 } } } }] }, 'invalid views[0].stream.aggregation.base2_exponential_bucket_histogram.max_size=1: expected an integer from 2 to 16384 (buckets)'],
+    [
+      { views: {} },
+      'invalid views={}: expected a list of [[views]] tables, each with a selector and a stream',
+    ],
+    [
+      { views: [{}] },
+      'invalid views[0].selector=undefined: expected a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url',
+    ],
+    [
+      { views: [{ selector: {} }] },
+      'invalid views[0].selector={}: expected a selector table with at least one of instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url',
+    ],
+    [
+      { views: [{ selector: { instrument_nam: 'a' } }] },
+      'invalid views[0].selector.instrument_nam=<redacted>: expected a key of a view selector: instrument_name, instrument_type, unit, meter_name, meter_version, meter_schema_url (did you mean views[0].selector.instrument_name?)',
+    ],
+    [
+      { views: [{ selector: { instrument_type: 'countr' } }] },
+      'invalid views[0].selector.instrument_type=countr: expected one of counter, up_down_counter, histogram, gauge, observable_counter, observable_up_down_counter, observable_gauge (did you mean counter?)',
+    ],
+    [
+      { views: [{ selector: { instrument_name: 'a' }, stream: { aggregation: {} } }] },
+      'invalid views[0].stream.aggregation={}: expected exactly one aggregation: default, drop, sum, last_value, explicit_bucket_histogram or base2_exponential_bucket_histogram',
+    ],
+    [
+      {
+        views: [
+          {
+            selector: { instrument_name: 'a' },
+            stream: { aggregation: { explicit_bucket_histogram: { boundaries: [5, 1] } } },
+          },
+        ],
+      },
+      'invalid views[0].stream.aggregation.explicit_bucket_histogram.boundaries=[5,1]: expected a list of numbers in increasing order, e.g. [1, 10, 60]',
+    ],
+    [
+      {
+        views: [
+          { selector: { instrument_name: 'a' }, stream: { aggregation_cardinality_limit: 0 } },
+        ],
+      },
+      'invalid views[0].stream.aggregation_cardinality_limit=0: expected an integer from 1 to 1000000 (series per instrument, overflow included)',
+    ],
+    [
+      {
+        views: [
+          {
+            selector: { instrument_name: 'a' },
+            stream: { aggregation: { base2_exponential_bucket_histogram: { max_size: 1 } } },
+          },
+        ],
+      },
+      'invalid views[0].stream.aggregation.base2_exponential_bucket_histogram.max_size=1: expected an integer from 2 to 16384 (buckets)',
+    ],
   ] as const) {
     it(`rejects ${JSON.stringify(raw)}`, () => {
-      assert.throws(() => parseServiceConfig(raw, 'jobmeter.toml'), (err: unknown) => {
-        assert.ok(err instanceof ConfigError, String(err));
-        assert.equal(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseServiceConfig(raw, 'jobmeter.toml'),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          assert.equal(err.message, message);
+          return true;
+        },
+      );
     });
   }
 });

@@ -8,7 +8,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { dashboardPath, generatedFiles, pagePath, picturePath } from '../../scripts/dashboards/generate.ts';
+import {
+  dashboardPath,
+  generatedFiles,
+  pagePath,
+  picturePath,
+} from '../../scripts/dashboards/generate.ts';
 import { DATASOURCE_REF, SCHEMA_VERSION } from '../../scripts/dashboards/grafana.ts';
 import { DASHBOARD_PROFILES, DASHBOARDS } from '../../scripts/dashboards/panels.ts';
 import { ROOT } from '../../scripts/dashboards/rules-file.ts';
@@ -18,14 +23,18 @@ import { PROFILE_NAMES } from '../../src/naming/profiles/index.ts';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };
 
-const load = (profile: string): Obj => JSON.parse(readFileSync(dashboardPath(profile as never), 'utf8')) as Obj;
+const load = (profile: string): Obj =>
+  JSON.parse(readFileSync(dashboardPath(profile as never), 'utf8')) as Obj;
 const panelsOf = (d: Obj): Obj[] => d['panels'] as Obj[];
 
 /** Every (path, value) of `key` anywhere in `node`. */
 function findKey(node: Json, key: string, path = '$'): Array<[string, Json]> {
   if (Array.isArray(node)) return node.flatMap((v, i) => findKey(v, key, `${path}[${i}]`));
   if (node === null || typeof node !== 'object') return [];
-  return Object.entries(node).flatMap(([k, v]) => [...(k === key ? [[`${path}.${k}`, v] as [string, Json]] : []), ...findKey(v, key, `${path}.${k}`)]);
+  return Object.entries(node).flatMap(([k, v]) => [
+    ...(k === key ? [[`${path}.${k}`, v] as [string, Json]] : []),
+    ...findKey(v, key, `${path}.${k}`),
+  ]);
 }
 
 /** Every dashboard: one per profile, and jobmeter serve's own. */
@@ -33,13 +42,20 @@ const DASHBOARD_NAMES: readonly DashboardName[] = [...DASHBOARD_PROFILES, 'serve
 
 test("one dashboard per profile and serve's own, and nothing else in dashboards/", () => {
   assert.deepEqual([...DASHBOARD_PROFILES].sort(), [...PROFILE_NAMES].sort());
-  assert.deepEqual(readdirSync(`${ROOT}dashboards`).sort(), DASHBOARD_NAMES.map((p) => `${p}.json`).sort());
+  assert.deepEqual(
+    readdirSync(`${ROOT}dashboards`).sort(),
+    DASHBOARD_NAMES.map((p) => `${p}.json`).sort(),
+  );
 });
 
-test('the committed dashboards and docs pages are the generator\'s output (node scripts/dashboards/generate.ts)', () => {
+test("the committed dashboards and docs pages are the generator's output (node scripts/dashboards/generate.ts)", () => {
   for (const [path, text] of generatedFiles()) {
     assert.ok(existsSync(path), `${path} is missing: run node scripts/dashboards/generate.ts`);
-    assert.equal(readFileSync(path, 'utf8'), text, `${path} is out of date: run node scripts/dashboards/generate.ts`);
+    assert.equal(
+      readFileSync(path, 'utf8'),
+      text,
+      `${path} is out of date: run node scripts/dashboards/generate.ts`,
+    );
   }
 });
 
@@ -49,13 +65,16 @@ for (const profile of DASHBOARD_NAMES) {
     assert.equal(d['schemaVersion'], SCHEMA_VERSION);
     assert.equal(d['uid'], `jobmeter-${profile}`);
     assert.ok(typeof d['title'] === 'string' && d['title'].length > 0);
-    assert.ok(!('id' in d), 'an id would clash with the importing Grafana\'s own');
+    assert.ok(!('id' in d), "an id would clash with the importing Grafana's own");
     assert.deepEqual(d['time'], { from: 'now-6h', to: 'now' });
     const vars = (d['templating'] as Obj)['list'] as Obj[];
     const names = vars.map((v) => v['name']);
     assert.equal(new Set(names).size, names.length, 'variable names are unique');
     const ds = vars[0]!;
-    assert.deepEqual([ds['name'], ds['type'], ds['query']], ['datasource', 'datasource', 'prometheus']);
+    assert.deepEqual(
+      [ds['name'], ds['type'], ds['query']],
+      ['datasource', 'datasource', 'prometheus'],
+    );
     for (const v of vars.slice(1)) {
       assert.equal(v['type'], 'query');
       assert.deepEqual(v['datasource'], DATASOURCE_REF, String(v['name']));
@@ -75,7 +94,8 @@ for (const profile of DASHBOARD_NAMES) {
     // source otherwise, which may not be Prometheus).
     for (const panel of panelsOf(d)) {
       assert.deepEqual(panel['datasource'], DATASOURCE_REF, String(panel['title']));
-      for (const t of panel['targets'] as Obj[]) assert.deepEqual(t['datasource'], DATASOURCE_REF, String(panel['title']));
+      for (const t of panel['targets'] as Obj[])
+        assert.deepEqual(t['datasource'], DATASOURCE_REF, String(panel['title']));
     }
   });
 
@@ -92,10 +112,17 @@ for (const profile of DASHBOARD_NAMES) {
       assert.ok(['timeseries', 'stat', 'table'].includes(String(panel['type'])), title);
       assert.ok(String(panel['description']).length > 0, `${title}: description`);
       const defaults = (panel['fieldConfig'] as Obj)['defaults'] as Obj;
-      assert.ok((GRAFANA_UNITS as readonly string[]).includes(String(defaults['unit'])), `${title}: unit ${String(defaults['unit'])}`);
-      for (const o of ((panel['fieldConfig'] as Obj)['overrides'] as Obj[])) {
+      assert.ok(
+        (GRAFANA_UNITS as readonly string[]).includes(String(defaults['unit'])),
+        `${title}: unit ${String(defaults['unit'])}`,
+      );
+      for (const o of (panel['fieldConfig'] as Obj)['overrides'] as Obj[]) {
         for (const prop of o['properties'] as Obj[]) {
-          if (prop['id'] === 'unit') assert.ok((GRAFANA_UNITS as readonly string[]).includes(String(prop['value'])), `${title}: column unit`);
+          if (prop['id'] === 'unit')
+            assert.ok(
+              (GRAFANA_UNITS as readonly string[]).includes(String(prop['value'])),
+              `${title}: column unit`,
+            );
         }
       }
       const { x, y, w, h } = panel['gridPos'] as Record<string, number>;
@@ -119,7 +146,9 @@ for (const profile of DASHBOARD_NAMES) {
 
   test(`${profile}: queries only use variables the dashboard defines (or Grafana's own)`, () => {
     const d = load(profile);
-    const defined = new Set(((d['templating'] as Obj)['list'] as Obj[]).map((v) => String(v['name'])));
+    const defined = new Set(
+      ((d['templating'] as Obj)['list'] as Obj[]).map((v) => String(v['name'])),
+    );
     const builtins = new Set(['__rate_interval', '__interval', '__range', '__range_s']);
     const exprs = [
       ...panelsOf(d).flatMap((p) => (p['targets'] as Obj[]).map((t) => String(t['expr']))),
@@ -135,7 +164,6 @@ for (const profile of DASHBOARD_NAMES) {
       }
     }
   });
-
 }
 
 for (const profile of DASHBOARD_PROFILES) {
@@ -143,9 +171,16 @@ for (const profile of DASHBOARD_PROFILES) {
     const page = readFileSync(pagePath(profile), 'utf8');
     const images = [...page.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
     assert.deepEqual(images, [`${profile}.png`]);
-    assert.ok(existsSync(picturePath(profile)), `docs/profiles/${profile}.png is missing: run node scripts/dashboards/render-pictures.ts`);
+    assert.ok(
+      existsSync(picturePath(profile)),
+      `docs/profiles/${profile}.png is missing: run node scripts/dashboards/render-pictures.ts`,
+    );
     const png = readFileSync(picturePath(profile));
-    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG signature');
+    assert.deepEqual(
+      [...png.subarray(0, 8)],
+      [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+      'a PNG signature',
+    );
     assert.ok(png.length > 10_000, 'a real picture, not a placeholder');
     assert.ok(page.includes(`(../../dashboards/${profile}.json)`));
     assert.ok(page.includes(`(../../rules/${profile}.rules.yml)`));
@@ -159,13 +194,27 @@ test('every panel spec that is drawn in the picture exists on its dashboard (at 
 });
 
 test('the run-duration panels ask Prometheus for exemplars (trace-linked: a traced run links to its trace)', () => {
-  const durationPanels: Record<string, string> = { otel: 'Run duration p95 by task', rm: 'Job duration p95 by kind', solti: 'Task duration p95 by runner' };
+  const durationPanels: Record<string, string> = {
+    otel: 'Run duration p95 by task',
+    rm: 'Job duration p95 by kind',
+    solti: 'Task duration p95 by runner',
+  };
   for (const [profile, title] of Object.entries(durationPanels)) {
     const panel = panelsOf(load(profile)).find((p) => p['title'] === title);
     assert.ok(panel !== undefined, `${profile}: ${title}`);
-    for (const target of panel['targets'] as Obj[]) assert.equal(target['exemplar'], true, `${profile}: ${title}`);
+    for (const target of panel['targets'] as Obj[])
+      assert.equal(target['exemplar'], true, `${profile}: ${title}`);
   }
   // Only there: a query over a series without exemplars gains nothing from asking.
-  const withExemplars = PROFILE_NAMES.flatMap((p) => panelsOf(load(p)).filter((panel) => (panel['targets'] as Obj[]).some((t) => t['exemplar'] === true)).map((panel) => `${p}: ${String(panel['title'])}`));
-  assert.deepEqual(withExemplars.sort(), Object.entries(durationPanels).map(([p, t]) => `${p}: ${t}`).sort());
+  const withExemplars = PROFILE_NAMES.flatMap((p) =>
+    panelsOf(load(p))
+      .filter((panel) => (panel['targets'] as Obj[]).some((t) => t['exemplar'] === true))
+      .map((panel) => `${p}: ${String(panel['title'])}`),
+  );
+  assert.deepEqual(
+    withExemplars.sort(),
+    Object.entries(durationPanels)
+      .map(([p, t]) => `${p}: ${t}`)
+      .sort(),
+  );
 });

@@ -21,14 +21,25 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createJobmeter, type Jobmeter, type ProfileName } from '../../src/index.ts';
-import { evaluatePanel, hasData, instantQuery, labelValues, type EvaluationContext } from '../../scripts/dashboards/evaluate.ts';
+import {
+  evaluatePanel,
+  hasData,
+  instantQuery,
+  labelValues,
+  type EvaluationContext,
+} from '../../scripts/dashboards/evaluate.ts';
 import { startExampleApp, type ExampleApp } from '../../scripts/dashboards/example-app.ts';
 import { panelExpr } from '../../scripts/dashboards/grafana.ts';
 import { startLiveDemo, type LiveDemo } from '../../src/demo/live.ts';
 import { DASHBOARD_PROFILES, DASHBOARDS } from '../../scripts/dashboards/panels.ts';
 import { loadRules } from '../../scripts/dashboards/rules-file.ts';
 import type { DataSource } from '../../scripts/dashboards/spec.ts';
-import { PROMETHEUS_MAJORS, startEachPrometheus, type PrometheusHandle, type PrometheusMajor } from '../support/prometheus.ts';
+import {
+  PROMETHEUS_MAJORS,
+  startEachPrometheus,
+  type PrometheusHandle,
+  type PrometheusMajor,
+} from '../support/prometheus.ts';
 
 const SCRAPE_INTERVAL_SECONDS = 1;
 /** Grafana's "Last 5 minutes". */
@@ -54,7 +65,7 @@ before(async () => {
   const settled = await Promise.allSettled(appStarts);
   for (const s of settled) if (s.status === 'fulfilled') apps.push(s.value);
   const failed = settled.find((s) => s.status === 'rejected');
-  if (failed !== undefined) throw (failed).reason;
+  if (failed !== undefined) throw failed.reason;
 
   const jobs = [];
   for (const [i, profile] of DASHBOARD_PROFILES.entries()) {
@@ -69,14 +80,20 @@ before(async () => {
     await prom.waitForTargetsUp(30_000);
     // Six scrapes of every target: a 4 s rate window then always holds two samples with growth.
     await prom.waitFor('count_over_time(up[1m]) >= 6', (r) => r.length === jobs.length, 20_000);
-    const names = await fetch(`${prom.url}/api/v1/label/__name__/values`).then((r) => r.json() as Promise<{ data: string[] }>);
+    const names = await fetch(`${prom.url}/api/v1/label/__name__/values`).then(
+      (r) => r.json() as Promise<{ data: string[] }>,
+    );
     storedNames.set(major, new Set(names.data));
   }
 });
 
 after(async () => {
   for (const d of demos) d.stop();
-  await Promise.allSettled([...[...proms.values()].map((prom) => prom.stop()), ...meters.map((m) => m.shutdown()), ...apps.map((a) => a.stop())]);
+  await Promise.allSettled([
+    ...[...proms.values()].map((prom) => prom.stop()),
+    ...meters.map((m) => m.shutdown()),
+    ...apps.map((a) => a.stop()),
+  ]);
 });
 
 /**
@@ -106,7 +123,8 @@ function context(profile: ProfileName, source: DataSource): EvaluationContext {
 
 /** Metric names a PromQL expression mentions (those of jobmeter's profiles and the process). */
 function metricNames(expr: string): string[] {
-  const re = /(?<![:\w])((?:runwisp|wasmrun_agent|crewshipd|rm|solti_runner|jobmeter|process|v8js|system)_[a-z0-9_]+)(?![\w(])/g;
+  const re =
+    /(?<![:\w])((?:runwisp|wasmrun_agent|crewshipd|rm|solti_runner|jobmeter|process|v8js|system)_[a-z0-9_]+)(?![\w(])/g;
   return [...new Set([...expr.matchAll(re)].map((m) => m[1]!))];
 }
 
@@ -121,10 +139,18 @@ for (const major of PROMETHEUS_MAJORS) {
     const spec = DASHBOARDS[profile];
 
     test(`Prometheus ${major}: ${profile}: every metric the dashboard and rules name is stored`, () => {
-      const exprs = [...spec.panels.flatMap((panel) => panel.targets.map((t) => panelExpr(spec, t)))];
+      const exprs = [
+        ...spec.panels.flatMap((panel) => panel.targets.map((t) => panelExpr(spec, t))),
+      ];
       const { alerts, recordings } = loadRules(profile);
-      exprs.push(...alerts.map((a) => a.expr), ...recordings.map((r) => r.expr), ...spec.variables.map((v) => v.query));
-      const missing = [...new Set(exprs.flatMap(metricNames))].filter((n) => !storedNames.get(major)!.has(n));
+      exprs.push(
+        ...alerts.map((a) => a.expr),
+        ...recordings.map((r) => r.expr),
+        ...spec.variables.map((v) => v.query),
+      );
+      const missing = [...new Set(exprs.flatMap(metricNames))].filter(
+        (n) => !storedNames.get(major)!.has(n),
+      );
       assert.deepEqual(missing, []);
     });
 
@@ -133,10 +159,22 @@ for (const major of PROMETHEUS_MAJORS) {
         const ctx = context(profile, source);
         const names = spec.variables.map((v) => v.name);
         const [jobVar, instanceVar] = spec.variables;
-        assert.ok((await labelValues(p(major).url, jobVar!.query, ctx, names)).includes(jobOf(profile, source)), jobVar!.query);
-        assert.equal((await labelValues(p(major).url, instanceVar!.query, ctx, names)).length, 1, instanceVar!.query);
+        assert.ok(
+          (await labelValues(p(major).url, jobVar!.query, ctx, names)).includes(
+            jobOf(profile, source),
+          ),
+          jobVar!.query,
+        );
+        assert.equal(
+          (await labelValues(p(major).url, instanceVar!.query, ctx, names)).length,
+          1,
+          instanceVar!.query,
+        );
         for (const extra of spec.variables.slice(2)) {
-          assert.ok((await labelValues(p(major).url, extra.query, ctx, names)).length >= 1, extra.query);
+          assert.ok(
+            (await labelValues(p(major).url, extra.query, ctx, names)).length >= 1,
+            extra.query,
+          );
         }
       });
 
@@ -146,9 +184,14 @@ for (const major of PROMETHEUS_MAJORS) {
           const expected = !(panel.emptyFor ?? []).includes(source);
           // "No data" is asked again for a while: see settled() below. "Data where none is
           // declared" is no transient and fails at once.
-          const r = await settled(() => evaluatePanel(p(major).url, spec, panel, context(profile, source)), (res) => !expected || hasData(res));
+          const r = await settled(
+            () => evaluatePanel(p(major).url, spec, panel, context(profile, source)),
+            (res) => !expected || hasData(res),
+          );
           if (hasData(r) !== expected) {
-            wrong.push(`"${r.panel.title}": ${expected ? 'no data' : 'has data but is declared emptyFor'}\n  ${r.targets.map((t) => t.expr).join('\n  ')}`);
+            wrong.push(
+              `"${r.panel.title}": ${expected ? 'no data' : 'has data but is declared emptyFor'}\n  ${r.targets.map((t) => t.expr).join('\n  ')}`,
+            );
           }
         }
         assert.deepEqual(wrong, []);
@@ -161,7 +204,10 @@ for (const major of PROMETHEUS_MAJORS) {
       for (const a of alerts) await instantQuery(p(major).url, a.expr, now);
       const empty: string[] = [];
       for (const r of recordings) {
-        const result = await settled(() => instantQuery(p(major).url, r.expr, Date.now() / 1000), (res) => res.length > 0);
+        const result = await settled(
+          () => instantQuery(p(major).url, r.expr, Date.now() / 1000),
+          (res) => res.length > 0,
+        );
         if (result.length === 0) empty.push(r.record);
       }
       assert.deepEqual(empty, []);
@@ -169,7 +215,14 @@ for (const major of PROMETHEUS_MAJORS) {
   }
 }
 
-test('rm: the dashboard has the six panels restic-manager\'s document lists, in its words', () => {
+test("rm: the dashboard has the six panels restic-manager's document lists, in its words", () => {
   const titles = DASHBOARDS.rm.panels.map((p) => p.title);
-  assert.deepEqual(titles, ['Fleet status', 'Open alerts', 'Backups failing', 'Hosts', 'Repo size over time', 'Job duration p95 by kind']);
+  assert.deepEqual(titles, [
+    'Fleet status',
+    'Open alerts',
+    'Backups failing',
+    'Hosts',
+    'Repo size over time',
+    'Job duration p95 by kind',
+  ]);
 });

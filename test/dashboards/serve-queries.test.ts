@@ -24,13 +24,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { evaluatePanel, hasData, instantQuery, labelValues, type EvaluationContext } from '../../scripts/dashboards/evaluate.ts';
+import {
+  evaluatePanel,
+  hasData,
+  instantQuery,
+  labelValues,
+  type EvaluationContext,
+} from '../../scripts/dashboards/evaluate.ts';
 import { panelExpr } from '../../scripts/dashboards/grafana.ts';
 import { loadRules } from '../../scripts/dashboards/rules-file.ts';
 import { SERVE_DASHBOARD as spec } from '../../scripts/dashboards/serve-panels.ts';
 import { killChildren, start, START_MS, type Running } from '../cli/harness.ts';
 import { freePort } from '../support/free-port.ts';
-import { PROMETHEUS_MAJORS, startEachPrometheus, type PrometheusHandle, type PrometheusMajor } from '../support/prometheus.ts';
+import {
+  PROMETHEUS_MAJORS,
+  startEachPrometheus,
+  type PrometheusHandle,
+  type PrometheusMajor,
+} from '../support/prometheus.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
 const SCRAPE_INTERVAL_SECONDS = 1;
@@ -66,8 +77,22 @@ function request(): string {
           {
             scope: { name: 'daemon' },
             metrics: [
-              { name: 'queue.depth', gauge: { dataPoints: ['a', 'b', 'c'].map((q) => ({ asDouble: 1, timeUnixNano: now, attributes: [{ key: 'queue', value: { stringValue: q } }] })) } },
-              { name: 'latency', summary: { dataPoints: [1, 2].map((i) => ({ count: String(i), sum: i, timeUnixNano: now })) } },
+              {
+                name: 'queue.depth',
+                gauge: {
+                  dataPoints: ['a', 'b', 'c'].map((q) => ({
+                    asDouble: 1,
+                    timeUnixNano: now,
+                    attributes: [{ key: 'queue', value: { stringValue: q } }],
+                  })),
+                },
+              },
+              {
+                name: 'latency',
+                summary: {
+                  dataPoints: [1, 2].map((i) => ({ count: String(i), sum: i, timeUnixNano: now })),
+                },
+              },
             ],
           },
         ],
@@ -78,7 +103,9 @@ function request(): string {
 
 before(async () => {
   receiver = createServer((req, res) => {
-    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+    req
+      .resume()
+      .on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   stateDir = await mkdtemp(join(tmpdir(), 'jobmeter-serve-dashboard-state-'));
@@ -104,13 +131,23 @@ before(async () => {
     ].join('\n'),
   );
   child = start(['serve', '--config', config]);
-  const [, telemetryUrl] = await child.stderrMatches(/serving jobmeter's own telemetry on (http:\/\/\S+\/metrics)\n/, 4 * START_MS);
+  const [, telemetryUrl] = await child.stderrMatches(
+    /serving jobmeter's own telemetry on (http:\/\/\S+\/metrics)\n/,
+    4 * START_MS,
+  );
   const metricsUrl = new URL(/serving otel metrics on (http:\/\/\S+)\n/.exec(child.stderr())![1]!);
   const ingestUrl = /receiving OTLP\/HTTP metrics on (http:\/\/\S+)\n/.exec(child.stderr())![1]!;
 
   const send = (token: string): Promise<unknown> =>
-    fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: request() }).then((r) => r.arrayBuffer());
-  feeding = setInterval(() => void Promise.allSettled([send(TOKEN), send(TOKEN), send('not-the-token')]), 300);
+    fetch(ingestUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: request(),
+    }).then((r) => r.arrayBuffer());
+  feeding = setInterval(
+    () => void Promise.allSettled([send(TOKEN), send(TOKEN), send('not-the-token')]),
+    300,
+  );
 
   proms = await startEachPrometheus({
     jobs: [
@@ -123,8 +160,14 @@ before(async () => {
     await prom.waitForTargetsUp(30_000);
     // Six scrapes of each target, and the first checkpoint (written 5 s after the first point).
     await prom.waitFor('count_over_time(up[1m]) >= 6', (r) => r.length === 2, 30_000);
-    await prom.waitFor('jobmeter_ingest_checkpoint_last_success_timestamp_seconds', (r) => r.length === 1, 30_000);
-    const names = await fetch(`${prom.url}/api/v1/label/__name__/values`).then((r) => r.json() as Promise<{ data: string[] }>);
+    await prom.waitFor(
+      'jobmeter_ingest_checkpoint_last_success_timestamp_seconds',
+      (r) => r.length === 1,
+      30_000,
+    );
+    const names = await fetch(`${prom.url}/api/v1/label/__name__/values`).then(
+      (r) => r.json() as Promise<{ data: string[] }>,
+    );
     storedNames.set(major, new Set(names.data));
   }
 });
@@ -136,7 +179,9 @@ after(async () => {
   await child?.exited(15_000).catch(() => undefined);
   killChildren();
   receiver?.closeAllConnections();
-  await new Promise<void>((resolve) => (receiver === undefined ? resolve() : receiver.close(() => resolve())));
+  await new Promise<void>((resolve) =>
+    receiver === undefined ? resolve() : receiver.close(() => resolve()),
+  );
   if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
 });
 
@@ -150,7 +195,12 @@ async function settled<T>(evaluate: () => Promise<T>, ok: (result: T) => boolean
   return result;
 }
 
-const context = (): EvaluationContext => ({ scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS, rangeSeconds: RANGE_SECONDS, endSeconds: Date.now() / 1000, variables: { job: JOB } });
+const context = (): EvaluationContext => ({
+  scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
+  rangeSeconds: RANGE_SECONDS,
+  endSeconds: Date.now() / 1000,
+  variables: { job: JOB },
+});
 
 /**
  * An alert's expression with each comparison against a number made a `bool` one: it answers 0 or
@@ -160,28 +210,45 @@ const context = (): EvaluationContext => ({ scrapeIntervalSeconds: SCRAPE_INTERV
 const asBool = (expr: string): string => expr.replace(/(>=|<=|==|!=|>|<)\s*(?=[\d.])/g, '$1 bool ');
 
 /** jobmeter's own metric names a PromQL expression mentions. */
-const metricNames = (expr: string): string[] => [...new Set([...expr.matchAll(/(?<![:\w])(jobmeter_[a-z0-9_]+)(?![\w(])/g)].map((m) => m[1]!))];
+const metricNames = (expr: string): string[] => [
+  ...new Set([...expr.matchAll(/(?<![:\w])(jobmeter_[a-z0-9_]+)(?![\w(])/g)].map((m) => m[1]!)),
+];
 
 for (const major of PROMETHEUS_MAJORS) {
   test(`Prometheus ${major}: serve: every metric the dashboard and rules name is stored`, () => {
     const { alerts, recordings } = loadRules('serve');
-    const exprs = [...spec.panels.flatMap((panel) => panel.targets.map((t) => panelExpr(spec, t))), ...alerts.map((a) => a.expr), ...recordings.map((r) => r.expr), ...spec.variables.map((v) => v.query)];
-    const missing = [...new Set(exprs.flatMap(metricNames))].filter((n) => !storedNames.get(major)!.has(n));
+    const exprs = [
+      ...spec.panels.flatMap((panel) => panel.targets.map((t) => panelExpr(spec, t))),
+      ...alerts.map((a) => a.expr),
+      ...recordings.map((r) => r.expr),
+      ...spec.variables.map((v) => v.query),
+    ];
+    const missing = [...new Set(exprs.flatMap(metricNames))].filter(
+      (n) => !storedNames.get(major)!.has(n),
+    );
     assert.deepEqual(missing, []);
   });
 
   test(`Prometheus ${major}: serve: the variables list the job and its instance`, async () => {
     const names = spec.variables.map((v) => v.name);
     const [jobVar, instanceVar] = spec.variables;
-    assert.ok((await labelValues(p(major).url, jobVar!.query, context(), names)).includes(JOB), jobVar!.query);
-    assert.equal((await labelValues(p(major).url, instanceVar!.query, context(), names)).length, 1, instanceVar!.query);
+    assert.ok(
+      (await labelValues(p(major).url, jobVar!.query, context(), names)).includes(JOB),
+      jobVar!.query,
+    );
+    assert.equal(
+      (await labelValues(p(major).url, instanceVar!.query, context(), names)).length,
+      1,
+      instanceVar!.query,
+    );
   });
 
   test(`Prometheus ${major}: serve: every panel's queries are valid and have data`, async () => {
     const empty: string[] = [];
     for (const panel of spec.panels) {
       const r = await settled(() => evaluatePanel(p(major).url, spec, panel, context()), hasData);
-      if (!hasData(r)) empty.push(`"${panel.title}": no data\n  ${r.targets.map((t) => t.expr).join('\n  ')}`);
+      if (!hasData(r))
+        empty.push(`"${panel.title}": no data\n  ${r.targets.map((t) => t.expr).join('\n  ')}`);
     }
     assert.deepEqual(empty, []);
   });
@@ -189,11 +256,18 @@ for (const major of PROMETHEUS_MAJORS) {
   test(`Prometheus ${major}: serve: every rule answers: each recording rule, and each alert with its thresholds as bool comparisons, has data`, async () => {
     const { alerts, recordings } = loadRules('serve');
     // This Prometheus loads no rules: an alert reads a recording rule's expression in its place.
-    const inlined = (expr: string): string => recordings.reduce((e, r) => e.replaceAll(r.record, `(${r.expr})`), expr);
-    const exprs = [...recordings.map((r) => [r.record, r.expr] as const), ...alerts.map((a) => [a.alert, asBool(inlined(a.expr))] as const)];
+    const inlined = (expr: string): string =>
+      recordings.reduce((e, r) => e.replaceAll(r.record, `(${r.expr})`), expr);
+    const exprs = [
+      ...recordings.map((r) => [r.record, r.expr] as const),
+      ...alerts.map((a) => [a.alert, asBool(inlined(a.expr))] as const),
+    ];
     const empty: string[] = [];
     for (const [name, expr] of exprs) {
-      const result = await settled(() => instantQuery(p(major).url, expr, Date.now() / 1000), (res) => res.length > 0);
+      const result = await settled(
+        () => instantQuery(p(major).url, expr, Date.now() / 1000),
+        (res) => res.length > 0,
+      );
       if (result.length === 0) empty.push(`${name}: ${expr}`);
     }
     assert.deepEqual(empty, []);

@@ -50,7 +50,8 @@ interface Program {
 function filesOf(block: Block): Map<string, string> {
   const files = new Map<string, string>();
   const lines = block.text.split('\n');
-  if (!FILE_LINE.test(lines[0]!)) return new Map([[`block.${block.lang === 'js' ? 'mjs' : 'ts'}`, block.text]]);
+  if (!FILE_LINE.test(lines[0]!))
+    return new Map([[`block.${block.lang === 'js' ? 'mjs' : 'ts'}`, block.text]]);
   let name = '';
   for (const line of lines) {
     const m = FILE_LINE.exec(line);
@@ -71,7 +72,10 @@ function programs(): Program[] {
       let files = filesOf(block);
       if (fragment) {
         const previous = out.at(-1);
-        assert.ok(previous !== undefined && previous.name.startsWith(`${block.doc}:`), `${name}: a fragment follows a program block of the same page`);
+        assert.ok(
+          previous !== undefined && previous.name.startsWith(`${block.doc}:`),
+          `${name}: a fragment follows a program block of the same page`,
+        );
         files = new Map(previous.files);
         files.set(previous.entry, `${previous.files.get(previous.entry)}${block.text}`);
       }
@@ -79,8 +83,16 @@ function programs(): Program[] {
       const above = blocks[i - 1];
       const command = above?.lang === 'sh' ? nodeCommandOf(above, entry) : undefined;
       const promised = [...block.text.matchAll(/\/\/ → (.*)$/gm)].map((m) => m[1]!.trim());
-      for (const p of promised) assert.match(p, SERIES, `${name}: a promised output is one exact series line`);
-      out.push({ name, files, entry, nodeArgs: command?.nodeArgs ?? [], env: command?.env ?? {}, promised: [...(fragment ? out.at(-1)!.promised : []), ...promised] });
+      for (const p of promised)
+        assert.match(p, SERIES, `${name}: a promised output is one exact series line`);
+      out.push({
+        name,
+        files,
+        entry,
+        nodeArgs: command?.nodeArgs ?? [],
+        env: command?.env ?? {},
+        promised: [...(fragment ? out.at(-1)!.promised : []), ...promised],
+      });
     });
   }
   return out;
@@ -89,7 +101,10 @@ function programs(): Program[] {
 const PROGRAMS = programs();
 
 before(async () => {
-  assert.ok(existsSync(join(ROOT, 'dist/src/index.js')), 'dist/ is missing: run `npm run build` (npm test builds it first)');
+  assert.ok(
+    existsSync(join(ROOT, 'dist/src/index.js')),
+    'dist/ is missing: run `npm run build` (npm test builds it first)',
+  );
   for (const [n, program] of PROGRAMS.entries()) {
     await mkdir(join(WORK, String(n)), { recursive: true });
     for (const [file, text] of program.files) await writeFile(join(WORK, String(n), file), text);
@@ -101,10 +116,17 @@ after(async () => {
 
 describe('README and docs code blocks', () => {
   it("are found: the README's, docs/host-apps.md's and docs/postures.md's", () => {
-    const count = (doc: string): number => PROGRAMS.filter((p) => p.name.startsWith(`${doc}:`)).length;
+    const count = (doc: string): number =>
+      PROGRAMS.filter((p) => p.name.startsWith(`${doc}:`)).length;
     assert.ok(count('README.md') >= 2, `README.md: ${count('README.md')} programs`);
-    assert.ok(count('docs/host-apps.md') >= 8, `docs/host-apps.md: ${count('docs/host-apps.md')} programs`);
-    assert.ok(count('docs/postures.md') >= 3, `docs/postures.md: ${count('docs/postures.md')} programs`);
+    assert.ok(
+      count('docs/host-apps.md') >= 8,
+      `docs/host-apps.md: ${count('docs/host-apps.md')} programs`,
+    );
+    assert.ok(
+      count('docs/postures.md') >= 3,
+      `docs/postures.md: ${count('docs/postures.md')} programs`,
+    );
   });
 
   it("type-check as a host's TypeScript does (strict, nodenext, the package's own declarations)", async () => {
@@ -120,11 +142,20 @@ describe('README and docs code blocks', () => {
       types: ['node'],
       typeRoots: [join(ROOT, 'node_modules/@types')],
     };
-    await writeFile(join(WORK, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['**/*.ts'] }));
+    await writeFile(
+      join(WORK, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions, include: ['**/*.ts'] }),
+    );
     const tsc = join(ROOT, 'node_modules/@typescript/native/bin/tsc');
-    const r = await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: WORK, maxBuffer: 16 << 20 }).catch((err: unknown) => ({ stdout: (err as { stdout?: string }).stdout ?? String(err) }));
+    const r = await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.json'], {
+      cwd: WORK,
+      maxBuffer: 16 << 20,
+    }).catch((err: unknown) => ({ stdout: (err as { stdout?: string }).stdout ?? String(err) }));
     // Errors name the program's folder: N/ is PROGRAMS[N].
-    const named = r.stdout.replace(/^(\d+)\//gm, (_, n: string) => `${PROGRAMS[Number(n)]!.name} → `);
+    const named = r.stdout.replace(
+      /^(\d+)\//gm,
+      (_, n: string) => `${PROGRAMS[Number(n)]!.name} → `,
+    );
     assert.equal(named, '');
   });
 
@@ -133,7 +164,10 @@ describe('README and docs code blocks', () => {
     assert.ok(toml.length >= 10, `${toml.length} TOML blocks`);
     for (const block of toml) {
       const where = `${block.doc}:${block.line}`;
-      assert.doesNotThrow(() => parseServiceConfig(parseConfigText(block.text, 'toml', where), where), where);
+      assert.doesNotThrow(
+        () => parseServiceConfig(parseConfigText(block.text, 'toml', where), where),
+        where,
+      );
     }
   });
 
@@ -144,24 +178,46 @@ describe('README and docs code blocks', () => {
         dir,
         entry: program.entry,
         nodeArgs: program.nodeArgs,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '', ...program.env },
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? '',
+          ...program.env,
+        },
         promised: program.promised,
         scrapeUrl: 'http://127.0.0.1:9464/metrics',
       };
       const { stdout } = await promisify(execFile)(
         'unshare',
-        ['-rn', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, DRIVER, JSON.stringify(run)],
+        [
+          '-rn',
+          'sh',
+          '-c',
+          'ip link set lo up && exec "$0" "$@"',
+          process.execPath,
+          DRIVER,
+          JSON.stringify(run),
+        ],
         { maxBuffer: 64 << 20 },
       ).catch((caught: unknown) => {
         const err = caught as NodeJS.ErrnoException & { stderr?: string };
-        if (err.code === 'ENOENT') throw new Error('unshare is missing: apt-get install -y util-linux iproute2');
-        throw new Error(`the namespace or its driver failed (unshare -rn needs unprivileged user namespaces, ip needs iproute2): ${err.message}\n${err.stderr ?? ''}`);
+        if (err.code === 'ENOENT')
+          throw new Error('unshare is missing: apt-get install -y util-linux iproute2');
+        throw new Error(
+          `the namespace or its driver failed (unshare -rn needs unprivileged user namespaces, ip needs iproute2): ${err.message}\n${err.stderr ?? ''}`,
+        );
       });
       const outcome = JSON.parse(stdout) as BlockOutcome;
       const log = `stdout:\n${outcome.stdout}\nstderr:\n${outcome.stderr}`;
       assert.ok(outcome.settled, `its top-level code finished without an error\n${log}`);
-      assert.ok(outcome.exitedOnItsOwn === undefined || outcome.exitedOnItsOwn === 0, `it exited ${outcome.exitedOnItsOwn}\n${log}`);
-      assert.deepEqual(outcome.served, program.promised, `every promised line is served\nlast scrape:\n${outcome.lastBody}\n${log}`);
+      assert.ok(
+        outcome.exitedOnItsOwn === undefined || outcome.exitedOnItsOwn === 0,
+        `it exited ${outcome.exitedOnItsOwn}\n${log}`,
+      );
+      assert.deepEqual(
+        outcome.served,
+        program.promised,
+        `every promised line is served\nlast scrape:\n${outcome.lastBody}\n${log}`,
+      );
     });
   });
 });

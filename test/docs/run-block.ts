@@ -44,9 +44,13 @@ let stderr = '';
 child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
 child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
 let exited: number | string | undefined;
-const exit = new Promise<void>((resolve) => child.once('exit', (code, signal) => ((exited = code ?? signal ?? 'unknown'), resolve())));
+const exit = new Promise<void>((resolve) =>
+  child.once('exit', (code, signal) => ((exited = code ?? signal ?? 'unknown'), resolve())),
+);
 const settled = await Promise.race([
-  new Promise<boolean>((resolve) => (child.stdio[3] as NodeJS.ReadableStream).on('data', () => resolve(true))),
+  new Promise<boolean>((resolve) =>
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', () => resolve(true)),
+  ),
   exit.then(() => false),
 ]);
 
@@ -55,7 +59,10 @@ let lastBody = '';
 if (settled && run.promised.length > 0) {
   const deadline = Date.now() + DEADLINE_MS;
   while (exited === undefined && Date.now() < deadline) {
-    lastBody = await fetch(run.scrapeUrl, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text(), (err: unknown) => `(scrape failed: ${(err as Error).message})`);
+    lastBody = await fetch(run.scrapeUrl, { signal: AbortSignal.timeout(5_000) }).then(
+      (r) => r.text(),
+      (err: unknown) => `(scrape failed: ${(err as Error).message})`,
+    );
     const lines = new Set(lastBody.split('\n'));
     served = run.promised.filter((p) => lines.has(p));
     if (served.length === run.promised.length) break;
@@ -69,4 +76,6 @@ if (exited === undefined) {
   await exit;
   clearTimeout(killer);
 }
-process.stdout.write(`${JSON.stringify({ settled, exitedOnItsOwn, stdout, stderr, served, lastBody } satisfies BlockOutcome)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ settled, exitedOnItsOwn, stdout, stderr, served, lastBody } satisfies BlockOutcome)}\n`,
+);

@@ -30,25 +30,46 @@ import { parse as parseYaml } from 'yaml';
 import { parseConfigText } from '../../src/config/file-parser.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { otelcolBinary, prometheus3Binary } from '../support/peers.ts';
-import { type Block, blocksOf, checkedByExists, DOCS, fileNameOf, isFragment, nodeCommandOf, ROOT } from './blocks.ts';
+import {
+  type Block,
+  blocksOf,
+  checkedByExists,
+  DOCS,
+  fileNameOf,
+  isFragment,
+  nodeCommandOf,
+  ROOT,
+} from './blocks.ts';
 
 const run = promisify(execFile);
 const WORK = join(ROOT, '.tmp', `docs-shell-${process.pid}`);
 const BIN = join(WORK, 'bin');
 const FILE_LINE = /^\/\/ ([\w.-]+\.(?:ts|js|mjs))$/;
 const SERIES = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? \S+$/;
-const LONG_RUNNING = /^(?:[A-Z_]+=\S*\s+)*(?:(?:npx )?(jobmeter) serve\b|(otelcol) --config|(prometheus) )/;
+const LONG_RUNNING =
+  /^(?:[A-Z_]+=\S*\s+)*(?:(?:npx )?(jobmeter) serve\b|(otelcol) --config|(prometheus) )/;
 
 const PAGES = DOCS.map((doc) => blocksOf(doc));
 
-type Kind = 'program' | 'program command' | 'session' | 'output' | 'config' | 'fragment' | 'checked elsewhere';
+type Kind =
+  | 'program'
+  | 'program command'
+  | 'session'
+  | 'output'
+  | 'config'
+  | 'fragment'
+  | 'checked elsewhere';
 
 /** What checks a block, or why nothing does. */
-function kindOf(blocks: Block[], i: number): Kind | string {
+/** A {@link Kind}, or the sentence saying what the block lacks. */
+function kindOf(blocks: Block[], i: number): string {
   const block = blocks[i]!;
   if (block.lang === '') return 'it has no language: tag it (`sh`, `text`, `yaml`…)';
   if (isFragment(block)) return 'fragment';
-  if (block.checkedBy !== undefined) return checkedByExists(block) ? 'checked elsewhere' : `it names ${block.checkedBy}, which does not exist`;
+  if (block.checkedBy !== undefined)
+    return checkedByExists(block)
+      ? 'checked elsewhere'
+      : `it names ${block.checkedBy}, which does not exist`;
   switch (block.lang) {
     case 'ts':
     case 'js':
@@ -58,8 +79,14 @@ function kindOf(blocks: Block[], i: number): Kind | string {
       return 'config';
     case 'sh': {
       const next = blocks[i + 1];
-      const entry = next === undefined ? undefined : FILE_LINE.exec(next.text.split('\n', 1)[0]!)?.[1];
-      if ((next?.lang === 'ts' || next?.lang === 'js') && entry !== undefined && nodeCommandOf(block, entry) !== undefined) return 'program command';
+      const entry =
+        next === undefined ? undefined : FILE_LINE.exec(next.text.split('\n', 1)[0]!)?.[1];
+      if (
+        (next?.lang === 'ts' || next?.lang === 'js') &&
+        entry !== undefined &&
+        nodeCommandOf(block, entry) !== undefined
+      )
+        return 'program command';
       return 'session';
     }
     case 'text':
@@ -70,7 +97,9 @@ function kindOf(blocks: Block[], i: number): Kind | string {
   }
 }
 
-const ALL = PAGES.flatMap((blocks) => blocks.map((block, i) => ({ block, i, blocks, kind: kindOf(blocks, i) })));
+const ALL = PAGES.flatMap((blocks) =>
+  blocks.map((block, i) => ({ block, i, blocks, kind: kindOf(blocks, i) })),
+);
 const where = (b: Block): string => `${b.doc}:${b.line}`;
 
 /** A shell session as a bash script: long-running commands in the background, curls retried. */
@@ -87,7 +116,11 @@ function scriptOf(block: Block): string {
     }
     const long = LONG_RUNNING.exec(line.trim());
     if (long && !line.includes('--help')) {
-      out.push(`before=$(ss -ltnH | wc -l)`, `${line.replace(/\s#.*$/, '')} >"bg-\${#pids[@]}.log" 2>&1 &`, `started $! ${long[1] ?? long[2] ?? long[3]} "$before"`);
+      out.push(
+        `before=$(ss -ltnH | wc -l)`,
+        `${line.replace(/\s#.*$/, '')} >"bg-\${#pids[@]}.log" 2>&1 &`,
+        `started $! ${long[1] ?? long[2] ?? long[3]} "$before"`,
+      );
     } else if (/\bcurl\b/.test(line)) {
       out.push(`retry ${shellQuote(line.replace(/\s#.*$/, ''))}`);
     } else {
@@ -137,15 +170,25 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Files a session of this page reads: its config blocks that name themselves, nearest above first. */
 function filesFor(blocks: Block[], i: number): Map<string, string> {
   const files = new Map<string, string>();
-  const named = blocks.map((b, k) => ({ b, k, name: fileNameOf(b) })).filter((x) => x.name !== undefined && (x.b.lang === 'toml' || x.b.lang === 'yaml'));
-  for (const { b, name } of [...named.filter((x) => x.k > i).reverse(), ...named.filter((x) => x.k < i)]) files.set(name!, b.text);
+  const named = blocks
+    .map((b, k) => ({ b, k, name: fileNameOf(b) }))
+    .filter((x) => x.name !== undefined && (x.b.lang === 'toml' || x.b.lang === 'yaml'));
+  for (const { b, name } of [
+    ...named.filter((x) => x.k > i).reverse(),
+    ...named.filter((x) => x.k < i),
+  ])
+    files.set(name!, b.text);
   return files;
 }
 
 /** The expected lines, in order, `…` any lines, a series line's value any value. */
 function missingFrom(expected: string, actual: string): string | undefined {
   const got = actual.split('\n');
-  const same = (want: string, line: string): boolean => want === line || (SERIES.test(want) && SERIES.test(line) && want.replace(/ \S+$/, '') === line.replace(/ \S+$/, ''));
+  const same = (want: string, line: string): boolean =>
+    want === line ||
+    (SERIES.test(want) &&
+      SERIES.test(line) &&
+      want.replace(/ \S+$/, '') === line.replace(/ \S+$/, ''));
   let at = 0;
   for (const want of expected.trimEnd().split('\n')) {
     if (want === '…') continue;
@@ -157,7 +200,10 @@ function missingFrom(expected: string, actual: string): string | undefined {
 }
 
 before(async () => {
-  assert.ok(existsSync(join(ROOT, 'dist/src/cli/bin.js')), 'dist/ is missing: run `npm run build` (npm test builds it first)');
+  assert.ok(
+    existsSync(join(ROOT, 'dist/src/cli/bin.js')),
+    'dist/ is missing: run `npm run build` (npm test builds it first)',
+  );
   await mkdir(BIN, { recursive: true });
   const shims: Record<string, string> = {
     jobmeter: `exec ${shellQuote(process.execPath)} ${shellQuote(join(ROOT, 'dist/src/cli/bin.js'))} "$@"`,
@@ -177,24 +223,55 @@ after(async () => {
 
 describe('README and docs code blocks, all of them', () => {
   it('each is run, checked, or says it is a fragment', () => {
-    const unchecked = ALL.filter((x) => !['program', 'program command', 'session', 'output', 'config', 'fragment', 'checked elsewhere'].includes(x.kind));
-    assert.deepEqual(unchecked.map((x) => `${where(x.block)}: ${x.kind}`), []);
+    const unchecked = ALL.filter(
+      (x) =>
+        ![
+          'program',
+          'program command',
+          'session',
+          'output',
+          'config',
+          'fragment',
+          'checked elsewhere',
+        ].includes(x.kind),
+    );
+    assert.deepEqual(
+      unchecked.map((x) => `${where(x.block)}: ${x.kind}`),
+      [],
+    );
     const count = (kind: Kind): number => ALL.filter((x) => x.kind === kind).length;
     // Found at all: the parser sees the pages' sessions, configs and output samples.
-    assert.ok(count('session') >= 8 && count('config') >= 20 && count('output') >= 2, ALL.map((x) => `${where(x.block)}: ${x.kind}`).join('\n'));
+    assert.ok(
+      count('session') >= 8 && count('config') >= 20 && count('output') >= 2,
+      ALL.map((x) => `${where(x.block)}: ${x.kind}`).join('\n'),
+    );
   });
 
   // A config another test checks for what it says is checked here too for being valid.
-  for (const { block } of ALL.filter((x) => (x.kind === 'config' || x.kind === 'checked elsewhere') && x.block.lang === 'yaml')) {
+  for (const { block } of ALL.filter(
+    (x) => (x.kind === 'config' || x.kind === 'checked elsewhere') && x.block.lang === 'yaml',
+  )) {
     const config = parseYaml(block.text) as Record<string, unknown>;
     const keys = Object.keys(config ?? {});
     const collector = keys.includes('receivers');
     const rules = keys.includes('groups');
-    const prometheus = !collector && keys.some((k) => ['scrape_configs', 'otlp', 'global', 'rule_files', 'remote_write'].includes(k));
-    const checker = collector ? 'otelcol validate' : rules ? 'promtool check rules' : prometheus ? 'promtool check config' : "jobmeter's config parser";
+    const prometheus =
+      !collector &&
+      keys.some((k) =>
+        ['scrape_configs', 'otlp', 'global', 'rule_files', 'remote_write'].includes(k),
+      );
+    const checker = collector
+      ? 'otelcol validate'
+      : rules
+        ? 'promtool check rules'
+        : prometheus
+          ? 'promtool check config'
+          : "jobmeter's config parser";
     it(`${where(block)} (${block.heading}): ${checker} accepts it`, async () => {
       if (!collector && !rules && !prometheus) {
-        assert.doesNotThrow(() => parseServiceConfig(parseConfigText(block.text, 'yaml', where(block)), where(block)));
+        assert.doesNotThrow(() =>
+          parseServiceConfig(parseConfigText(block.text, 'yaml', where(block)), where(block)),
+        );
         return;
       }
       const dir = join(WORK, `yaml-${basename(block.doc)}-${block.line}`);
@@ -211,14 +288,38 @@ describe('README and docs code blocks, all of them', () => {
       // promtool insists that the secret files a scrape job names exist: they do, empty, on a tmpfs
       // over /etc/prometheus in a mount namespace of its own (the host's is not touched).
       const secrets = [...block.text.matchAll(/^\s*\w+_file: (\S+)/gm)].map((m) => m[1]!);
-      for (const s of secrets) assert.match(s, /^\/etc\/prometheus\/[\w/.-]+$/, `${where(block)}: a secret file the test can provide lives under /etc/prometheus/`);
-      assert.ok(secrets.length === 0 || existsSync('/etc/prometheus'), '/etc/prometheus is missing (a mount point for the secret files): apt-get install -y prometheus');
-      const provide = secrets.map((s) => `mkdir -p ${shellQuote(dirname(s))} && : > ${shellQuote(s)} && `).join('');
-      const promtools = [prometheus3Binary('promtool'), ...(keys.includes('otlp') ? [] : ['/usr/bin/promtool'])];
+      for (const s of secrets)
+        assert.match(
+          s,
+          /^\/etc\/prometheus\/[\w/.-]+$/,
+          `${where(block)}: a secret file the test can provide lives under /etc/prometheus/`,
+        );
+      assert.ok(
+        secrets.length === 0 || existsSync('/etc/prometheus'),
+        '/etc/prometheus is missing (a mount point for the secret files): apt-get install -y prometheus',
+      );
+      const provide = secrets
+        .map((s) => `mkdir -p ${shellQuote(dirname(s))} && : > ${shellQuote(s)} && `)
+        .join('');
+      const promtools = [
+        prometheus3Binary('promtool'),
+        ...(keys.includes('otlp') ? [] : ['/usr/bin/promtool']),
+      ];
       for (const promtool of promtools) {
-        const argv = ['-rm', 'sh', '-c', `mount -t tmpfs tmpfs /etc/prometheus && ${provide}exec "$0" "$@"`, promtool, 'check', rules ? 'rules' : 'config', file];
-        await run('unshare', argv, { cwd: dir }).catch((err: NodeJS.ErrnoException & { stdout?: string }) => {
-          if (!existsSync(promtool)) throw new Error('promtool (Prometheus 2.42) is missing: apt-get install -y prometheus');
+        const argv = [
+          '-rm',
+          'sh',
+          '-c',
+          `mount -t tmpfs tmpfs /etc/prometheus && ${provide}exec "$0" "$@"`,
+          promtool,
+          'check',
+          rules ? 'rules' : 'config',
+          file,
+        ];
+        await run('unshare', argv, { cwd: dir }).catch((caught: unknown) => {
+          const err = caught as NodeJS.ErrnoException & { stdout?: string };
+          if (!existsSync(promtool))
+            throw new Error('promtool (Prometheus 2.42) is missing: apt-get install -y prometheus');
           return fail(err);
         });
       }
@@ -226,7 +327,10 @@ describe('README and docs code blocks, all of them', () => {
   }
 
   for (const { block, i, blocks } of ALL.filter((x) => x.kind === 'session')) {
-    const output = blocks[i + 1]?.lang === 'text' && blocks[i + 1]!.info === 'output' ? blocks[i + 1] : undefined;
+    const output =
+      blocks[i + 1]?.lang === 'text' && blocks[i + 1]!.info === 'output'
+        ? blocks[i + 1]
+        : undefined;
     it(`${where(block)} (${block.heading}) runs as written${output ? ', printing what the page shows' : ''}`, async () => {
       const dir = join(WORK, `sh-${basename(block.doc)}-${block.line}`);
       await mkdir(dir, { recursive: true });
@@ -234,19 +338,30 @@ describe('README and docs code blocks, all of them', () => {
       // The repository's own files the page links to (otel-collector.yaml).
       const page = readFileSync(join(ROOT, block.doc), 'utf8');
       for (const [, link] of page.matchAll(/\]\((?:\.\.\/)?([\w.-]+\.ya?ml)\)/g)) {
-        if (!existsSync(join(dir, link!)) && existsSync(join(ROOT, link!))) copyFileSync(join(ROOT, link!), join(dir, link!));
+        if (!existsSync(join(dir, link!)) && existsSync(join(ROOT, link!)))
+          copyFileSync(join(ROOT, link!), join(dir, link!));
       }
       await writeFile(join(dir, 'session.sh'), scriptOf(block));
       const env = { PATH: `${BIN}:/usr/bin:/bin`, HOME: dir, TMPDIR: dir };
-      const { stdout } = await run('unshare', ['-rn', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', 'bash', 'session.sh'], { cwd: dir, env, maxBuffer: 64 << 20, timeout: 150_000 }).catch(
-        (err: NodeJS.ErrnoException & { stdout?: string; stderr?: string }) => {
-          if (err.code === 'ENOENT') throw new Error('unshare is missing: apt-get install -y util-linux iproute2');
-          throw new Error(`${where(block)} failed: ${err.message}\nstdout:\n${err.stdout ?? ''}\nstderr:\n${err.stderr ?? ''}`);
-        },
-      );
+      const { stdout } = await run(
+        'unshare',
+        ['-rn', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', 'bash', 'session.sh'],
+        { cwd: dir, env, maxBuffer: 64 << 20, timeout: 150_000 },
+      ).catch((caught: unknown) => {
+        const err = caught as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
+        if (err.code === 'ENOENT')
+          throw new Error('unshare is missing: apt-get install -y util-linux iproute2');
+        throw new Error(
+          `${where(block)} failed: ${err.message}\nstdout:\n${err.stdout ?? ''}\nstderr:\n${err.stderr ?? ''}`,
+        );
+      });
       if (output) {
         const missing = missingFrom(output.text, stdout);
-        assert.equal(missing, undefined, `${where(output)}: this line is not in the session's output, in order:\n${missing}\n--- output:\n${stdout}`);
+        assert.equal(
+          missing,
+          undefined,
+          `${where(output)}: this line is not in the session's output, in order:\n${missing}\n--- output:\n${stdout}`,
+        );
       }
     });
   }

@@ -15,7 +15,12 @@ import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import { OPTION_DEFAULTS } from '../../src/common/option-defaults.ts';
 import { MAX_VALUE_LENGTH } from '../../src/domain/bounded-attributes.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { createJobmeter, JobmeterReader, type Jobmeter, type JobmeterOptions } from '../../src/index.ts';
+import {
+  createJobmeter,
+  JobmeterReader,
+  type Jobmeter,
+  type JobmeterOptions,
+} from '../../src/index.ts';
 
 const LONG = 'x'.repeat(10_000);
 /** What the default limit leaves of a longer value: 255 characters and the mark. */
@@ -35,7 +40,9 @@ const logger: DiagLogger = {
   debug: () => {},
   verbose: () => {},
 };
-before(() => diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true }));
+before(() =>
+  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true }),
+);
 after(() => diag.disable());
 beforeEach(() => {
   warnings.length = 0;
@@ -54,10 +61,13 @@ function value(body: string, name: string): number | undefined {
   return lines.length === 0 ? undefined : Number(lines[0]!.split(' ').at(-1));
 }
 
-const truncated = (body: string): number | undefined => value(body, 'jobmeter_attribute_values_truncated_total');
+const truncated = (body: string): number | undefined =>
+  value(body, 'jobmeter_attribute_values_truncated_total');
 
 async function pull(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'text/plain' } });
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, {
+    headers: { accept: 'text/plain' },
+  });
   assert.equal(res.status, 200);
   return res.text();
 }
@@ -65,7 +75,12 @@ async function pull(port: number): Promise<string> {
 describe("jobmeter's provider: a host's attribute values are cut to the limit", () => {
   let jm: Jobmeter | undefined;
   const start = async (options: JobmeterOptions = {}): Promise<Jobmeter> =>
-    (jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, otelScopeInfo: false, ...options }));
+    (jm = await createJobmeter({
+      listener: { port: 0 },
+      processMetrics: false,
+      otelScopeInfo: false,
+      ...options,
+    }));
   afterEach(async () => {
     await jm?.shutdown();
     jm = undefined;
@@ -78,11 +93,16 @@ describe("jobmeter's provider: a host's attribute values are cut to the limit", 
     counter.add(1, { job: LONG, queue: 'emails' });
     counter.add(2, { job: LONG + 'differs past the limit', queue: 'emails' });
     const body = await pull(jm.pullAddress!.port);
-    assert.deepEqual(samples(body, 'host_jobs_total'), [`host_jobs_total{job="${CUT}",queue="emails"} 3`]);
+    assert.deepEqual(samples(body, 'host_jobs_total'), [
+      `host_jobs_total{job="${CUT}",queue="emails"} 3`,
+    ]);
     assert.equal(truncated(body), 2);
     const about = warningsAbout('host.jobs');
     assert.equal(about.length, 1, warnings.join('\n'));
-    assert.match(about[0]!, /attribute "job" cut to 256 characters.*jobmeter\.attribute_values\.truncated/);
+    assert.match(
+      about[0]!,
+      /attribute "job" cut to 256 characters.*jobmeter\.attribute_values\.truncated/,
+    );
   });
 
   test('served at 0 before anything is cut, as jobmeter_records_dropped_total is', async () => {
@@ -118,10 +138,16 @@ describe("jobmeter's provider: a host's attribute values are cut to the limit", 
 
   test('an array of strings has each long string cut; short strings, numbers and booleans are kept', async () => {
     const jm = await start();
-    metrics.getMeter('host-app').createHistogram('host.wait').record(1, { tags: [LONG, 'b'], n: 12345, ok: true, short: 'kept' });
+    metrics
+      .getMeter('host-app')
+      .createHistogram('host.wait')
+      .record(1, { tags: [LONG, 'b'], n: 12345, ok: true, short: 'kept' });
     const body = await pull(jm.pullAddress!.port);
     const [line] = samples(body, 'host_wait_count');
-    assert.equal(line, `host_wait_count{tags="[\\"${CUT}\\",\\"b\\"]",n="12345",ok="true",short="kept"} 1`);
+    assert.equal(
+      line,
+      `host_wait_count{tags="[\\"${CUT}\\",\\"b\\"]",n="12345",ok="true",short="kept"} 1`,
+    );
     assert.equal(truncated(body), 1);
   });
 
@@ -131,7 +157,10 @@ describe("jobmeter's provider: a host's attribute values are cut to the limit", 
     counter.add(1, { job: LONG });
     counter.add(1, { job: 'y'.repeat(1000) });
     const body = await pull(jm.pullAddress!.port);
-    assert.deepEqual(samples(body, 'host_jobs_total').sort(), [`host_jobs_total{job="${'x'.repeat(999)}…"} 1`, `host_jobs_total{job="${'y'.repeat(1000)}"} 1`]);
+    assert.deepEqual(samples(body, 'host_jobs_total').sort(), [
+      `host_jobs_total{job="${'x'.repeat(999)}…"} 1`,
+      `host_jobs_total{job="${'y'.repeat(1000)}"} 1`,
+    ]);
     assert.equal(truncated(body), 1);
   });
 
@@ -145,7 +174,11 @@ describe("jobmeter's provider: a host's attribute values are cut to the limit", 
       const jm = await start({ metricProducers: [{ collect: (o) => other.collect(o) }] });
       for (const scrape of [1, 2]) {
         const body = await pull(jm.pullAddress!.port);
-        assert.deepEqual(samples(body, 'elsewhere_jobs_total'), [`elsewhere_jobs_total{job="${CUT}"} 3`], `scrape ${scrape}`);
+        assert.deepEqual(
+          samples(body, 'elsewhere_jobs_total'),
+          [`elsewhere_jobs_total{job="${CUT}"} 3`],
+          `scrape ${scrape}`,
+        );
         assert.equal(truncated(body), 2, `scrape ${scrape}`);
       }
     } finally {
@@ -155,11 +188,14 @@ describe("jobmeter's provider: a host's attribute values are cut to the limit", 
 
   test('attributeValueLengthLimit refuses 0, a fraction and a value past 65536 (no label is unbounded)', async () => {
     for (const bad of [0, 2.5, 65_537, Infinity]) {
-      await assert.rejects(createJobmeter({ listener: false, attributeValueLengthLimit: bad }), (err: unknown) => {
-        assert.ok(err instanceof ConfigError, String(err));
-        assert.match(err.message, /attributeValueLengthLimit.*an integer from 1 to 65536/);
-        return true;
-      });
+      await assert.rejects(
+        createJobmeter({ listener: false, attributeValueLengthLimit: bad }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          assert.match(err.message, /attributeValueLengthLimit.*an integer from 1 to 65536/);
+          return true;
+        },
+      );
     }
   });
 });
@@ -177,22 +213,44 @@ describe("JobmeterReader: a host's own provider's attribute values are cut as th
     await reader.ready;
     const counter = provider.getMeter('host-app').createCounter('host.jobs');
     counter.add(5, { job: 'short' });
-    assert.equal(truncated(await pull(reader.pullAddress!.port)), undefined, "nothing cut: no family of jobmeter's joins the host's");
+    assert.equal(
+      truncated(await pull(reader.pullAddress!.port)),
+      undefined,
+      "nothing cut: no family of jobmeter's joins the host's",
+    );
     counter.add(1, { job: LONG });
     counter.add(2, { job: LONG + 'differs past the limit' });
     const body = await pull(reader.pullAddress!.port);
-    assert.deepEqual(samples(body, 'host_jobs_total'), ['host_jobs_total{job="short"} 5', `host_jobs_total{job="${CUT}"} 3`]);
+    assert.deepEqual(samples(body, 'host_jobs_total'), [
+      'host_jobs_total{job="short"} 5',
+      `host_jobs_total{job="${CUT}"} 3`,
+    ]);
     assert.equal(truncated(body), 2);
     counter.add(1, { job: LONG });
     const again = await pull(reader.pullAddress!.port);
-    assert.deepEqual(samples(again, 'host_jobs_total'), ['host_jobs_total{job="short"} 5', `host_jobs_total{job="${CUT}"} 4`]);
+    assert.deepEqual(samples(again, 'host_jobs_total'), [
+      'host_jobs_total{job="short"} 5',
+      `host_jobs_total{job="${CUT}"} 4`,
+    ]);
     assert.equal(truncated(again), 2, 'a series is counted when first cut, not at every scrape');
     assert.equal(warningsAbout('host.jobs').length, 1, warnings.join('\n'));
   });
 
   test("an observable's value, and histograms (explicit and exponential) whose series become one add their buckets", async () => {
-    const reader = new JobmeterReader({ listener: false, otelScopeInfo: false, attributeValueLengthLimit: 100 });
-    provider = new MeterProvider({ readers: [reader], views: [{ instrumentName: 'host.exp', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }] });
+    const reader = new JobmeterReader({
+      listener: false,
+      otelScopeInfo: false,
+      attributeValueLengthLimit: 100,
+    });
+    provider = new MeterProvider({
+      readers: [reader],
+      views: [
+        {
+          instrumentName: 'host.exp',
+          aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM },
+        },
+      ],
+    });
     const meter = provider.getMeter('host-app');
     meter.createObservableGauge('host.pool').addCallback((r) => r.observe(4, { pool: LONG }));
     for (const name of ['host.wait', 'host.exp']) {
@@ -203,34 +261,68 @@ describe("JobmeterReader: a host's own provider's attribute values are cut as th
     const families = new Map((await reader.scrape()).map((f) => [f.name, f]));
     const cut = 'x'.repeat(99) + '…';
     const pool = families.get('host_pool')!;
-    assert.deepEqual(pool.series.map((s) => s.labels), [`pool="${cut}"`]);
+    assert.deepEqual(
+      pool.series.map((s) => s.labels),
+      [`pool="${cut}"`],
+    );
     for (const name of ['host_wait', 'host_exp']) {
-      const series = families.get(name)!.series as readonly { labels: string; count: number; sum: number }[];
-      assert.deepEqual(series.map((s) => [s.labels, s.count, s.sum]), [[`job="${cut}"`, 2, 302]], name);
+      const series = families.get(name)!.series as readonly {
+        labels: string;
+        count: number;
+        sum: number;
+      }[];
+      assert.deepEqual(
+        series.map((s) => [s.labels, s.count, s.sum]),
+        [[`job="${cut}"`, 2, 302]],
+        name,
+      );
     }
-    const counted = families.get('jobmeter_attribute_values_truncated_total')!.series as readonly { value: number }[];
-    assert.deepEqual(counted.map((s) => s.value), [5]);
+    const counted = families.get('jobmeter_attribute_values_truncated_total')!.series as readonly {
+      value: number;
+    }[];
+    assert.deepEqual(
+      counted.map((s) => s.value),
+      [5],
+    );
   });
 });
 
 describe('the option: its default, the config file and OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT under `jobmeter serve`', () => {
-  test("the default is the length jobmeter cuts its own label values to", () => {
+  test('the default is the length jobmeter cuts its own label values to', () => {
     assert.equal(OPTION_DEFAULTS.attributeValueLengthLimit, MAX_VALUE_LENGTH);
   });
 
   test('attribute_value_length_limit in a config file is the option', () => {
-    assert.deepEqual(toJobmeterOptions(parseServiceConfig({ attribute_value_length_limit: 512 }, 'jobmeter.toml')), { attributeValueLengthLimit: 512 });
+    assert.deepEqual(
+      toJobmeterOptions(parseServiceConfig({ attribute_value_length_limit: 512 }, 'jobmeter.toml')),
+      { attributeValueLengthLimit: 512 },
+    );
   });
 
   test('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT is read as the option; 0, a non-integer and an unbounded one are refused naming the variable', async () => {
-    assert.equal((await resolveServiceConfig({ argv: [], env: { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '1024' } })).attributeValueLengthLimit, 1024);
-    assert.equal((await resolveServiceConfig({ argv: [], env: { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '' } })).attributeValueLengthLimit, 256, 'empty is unset');
+    assert.equal(
+      (await resolveServiceConfig({ argv: [], env: { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '1024' } }))
+        .attributeValueLengthLimit,
+      1024,
+    );
+    assert.equal(
+      (await resolveServiceConfig({ argv: [], env: { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '' } }))
+        .attributeValueLengthLimit,
+      256,
+      'empty is unset',
+    );
     for (const bad of ['0', '12.5', '1e3', '100000', 'none']) {
-      assert.throws(() => envLayer({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: bad }), (err: unknown) => {
-        assert.ok(err instanceof ConfigError, String(err));
-        assert.match(err.message, /OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT.*an integer from 1 to 65536/);
-        return true;
-      });
+      assert.throws(
+        () => envLayer({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: bad }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          assert.match(
+            err.message,
+            /OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT.*an integer from 1 to 65536/,
+          );
+          return true;
+        },
+      );
     }
   });
 });

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createBoundedAttributesProcessor, MAX_VALUE_LENGTH, maxAttributeSets } from '../../src/domain/bounded-attributes.ts';
+import {
+  createBoundedAttributesProcessor,
+  MAX_VALUE_LENGTH,
+  maxAttributeSets,
+} from '../../src/domain/bounded-attributes.ts';
 
 test('undeclared attributes are dropped before aggregation', () => {
   const p = createBoundedAttributesProcessor([{ key: 'task', cap: 10 }]);
-  assert.deepEqual(p.process({ task: 'backup', 'job.id': 'f81d4fae', session: 's-1' }), { task: 'backup' });
+  assert.deepEqual(p.process({ task: 'backup', 'job.id': 'f81d4fae', session: 's-1' }), {
+    task: 'backup',
+  });
 });
 
 test('closed vocabulary folds unknown values into other', () => {
@@ -23,7 +29,10 @@ test('open vocabulary keeps the first cap values, then folds; memory stays at th
 });
 
 test('non-string values become strings; huge values are cut', () => {
-  const p = createBoundedAttributesProcessor([{ key: 'a', cap: 5 }, { key: 'b', cap: 5 }]);
+  const p = createBoundedAttributesProcessor([
+    { key: 'a', cap: 5 },
+    { key: 'b', cap: 5 },
+  ]);
   const out = p.process({ a: 42, b: 'x'.repeat(10_000) });
   assert.equal(out.a, '42');
   assert.equal(String(out.b).length, MAX_VALUE_LENGTH);
@@ -31,6 +40,12 @@ test('non-string values become strings; huge values are cut', () => {
 });
 
 test('maxAttributeSets multiplies vocabularies, each with its other', () => {
-  assert.equal(maxAttributeSets([{ key: 'a', values: ['x', 'y'] }, { key: 'b', cap: 4 }]), 3 * 5);
+  assert.equal(
+    maxAttributeSets([
+      { key: 'a', values: ['x', 'y'] },
+      { key: 'b', cap: 4 },
+    ]),
+    3 * 5,
+  );
   assert.equal(maxAttributeSets([]), 1);
 });

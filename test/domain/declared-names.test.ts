@@ -10,7 +10,14 @@ import { test } from 'node:test';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 
 import { renderPrometheusText } from '../../src/exposition/text.ts';
-import { createJobmeter, createRecorder, JobmeterReader, type DeclaredInstrumentSpec, type Jobmeter, type Recorder } from '../../src/index.ts';
+import {
+  createJobmeter,
+  createRecorder,
+  JobmeterReader,
+  type DeclaredInstrumentSpec,
+  type Jobmeter,
+  type Recorder,
+} from '../../src/index.ts';
 
 const NOT_DECLARED = /no .* instrument of that name declared/;
 
@@ -20,10 +27,29 @@ test('createJobmeter: only declared names and attribute keys compile; run, an un
     processMetrics: false,
     global: false,
     instruments: [
-      { name: 'app.emails.sent', kind: 'counter', unit: '{email}', description: 'Emails sent.', attributes: [{ key: 'queue', cap: 20 }] },
-      { name: 'app.send.duration', kind: 'histogram', unit: 's', description: 'Send time.', buckets: [0.1, 1], attributes: [{ key: 'queue', cap: 20 }] },
+      {
+        name: 'app.emails.sent',
+        kind: 'counter',
+        unit: '{email}',
+        description: 'Emails sent.',
+        attributes: [{ key: 'queue', cap: 20 }],
+      },
+      {
+        name: 'app.send.duration',
+        kind: 'histogram',
+        unit: 's',
+        description: 'Send time.',
+        buckets: [0.1, 1],
+        attributes: [{ key: 'queue', cap: 20 }],
+      },
       { name: 'app.queue.depth', kind: 'gauge', unit: '{job}', description: 'Jobs waiting.' },
-      { name: 'app.jobs.stored', kind: 'observableGauge', unit: '{job}', description: 'Jobs stored.', attributes: [{ key: 'state', values: ['queued', 'running'] }] },
+      {
+        name: 'app.jobs.stored',
+        kind: 'observableGauge',
+        unit: '{job}',
+        description: 'Jobs stored.',
+        attributes: [{ key: 'state', values: ['queued', 'running'] }],
+      },
     ],
   });
   try {
@@ -49,8 +75,11 @@ test('createJobmeter: only declared names and attribute keys compile; run, an un
     jm.histogram('app.send.duration').bind({ tenant: 'acme' });
     // @ts-expect-error a gauge declared without attributes takes none
     jm.gauge('app.queue.depth').record(8, { queue: 'emails' });
-    // @ts-expect-error an attribute key its declaration does not list (run, refused as a second callback)
-    assert.throws(() => jm.observe('app.jobs.stored', () => [{ value: 1, attributes: { tenant: 'acme' } }]), /already registered/);
+    assert.throws(
+      // @ts-expect-error an attribute key its declaration does not list (run, refused as a second callback)
+      () => jm.observe('app.jobs.stored', () => [{ value: 1, attributes: { tenant: 'acme' } }]),
+      /already registered/,
+    );
 
     // A typed jobmeter is still a Jobmeter and a Recorder where one is asked for (the integrations').
     const recorder: Recorder = jm;
@@ -70,7 +99,13 @@ test('createJobmeter: only declared names and attribute keys compile; run, an un
 
 test("createRecorder on a host's provider: declarations `as const` are typed the same; ones typed DeclaredInstrumentSpec stay untyped", async () => {
   const INSTRUMENTS = [
-    { name: 'app.emails.sent', kind: 'counter', unit: '{email}', description: 'Emails sent.', attributes: [{ key: 'queue', cap: 20 }] },
+    {
+      name: 'app.emails.sent',
+      kind: 'counter',
+      unit: '{email}',
+      description: 'Emails sent.',
+      attributes: [{ key: 'queue', cap: 20 }],
+    },
   ] as const satisfies readonly DeclaredInstrumentSpec[];
   const reader = new JobmeterReader({ listener: false });
   const provider = new MeterProvider({ readers: [reader] });

@@ -24,9 +24,18 @@ test("finish with the runner's own duration records that duration", async () => 
 test('a bad duration: out of flight, not finished, counted as dropped', async () => {
   jm.startRun({ task: 'bad' }).finish('failure', { durationSeconds: -1 });
   const families = await scrapeByName(jm);
-  const of = (name: string) => numberSeries(families.get(name)).filter(([labels]) => labels.includes('task="bad"'));
-  assert.deepEqual(of('jobmeter_run_active').map(([, v]) => v), [0]);
+  const of = (name: string) =>
+    numberSeries(families.get(name)).filter(([labels]) => labels.includes('task="bad"'));
+  assert.deepEqual(
+    of('jobmeter_run_active').map(([, v]) => v),
+    [0],
+  );
   assert.deepEqual(of('jobmeter_run_finished_total'), []);
-  const dropped = numberSeries(families.get('jobmeter_records_dropped_total')).filter(([labels]) => labels.includes('reason="negative"'));
-  assert.deepEqual(dropped.map(([, v]) => v), [1]);
+  const dropped = numberSeries(families.get('jobmeter_records_dropped_total')).filter(([labels]) =>
+    labels.includes('reason="negative"'),
+  );
+  assert.deepEqual(
+    dropped.map(([, v]) => v),
+    [1],
+  );
 });

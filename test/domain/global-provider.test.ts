@@ -22,7 +22,9 @@ async function start(options: JobmeterOptions = {}): Promise<Jobmeter> {
 }
 
 async function pull(jm: Jobmeter): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain' } });
+  const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+    headers: { accept: 'text/plain' },
+  });
   assert.equal(res.status, 200);
   return res.text();
 }
@@ -40,9 +42,18 @@ describe('global registration', () => {
     meter.createHistogram('host.wait', { unit: 's' }).record(0.2);
     meter.createObservableGauge('host.pool.size').addCallback((r) => r.observe(4));
     const body = await pull(jm);
-    assert.match(body, /^host_jobs_total\{queue="emails",otel_scope_name="host-app",otel_scope_version="1\.2\.3"\} 3$/m);
-    assert.match(body, /^host_wait_seconds_count\{otel_scope_name="host-app",otel_scope_version="1\.2\.3"\} 1$/m);
-    assert.match(body, /^host_pool_size\{otel_scope_name="host-app",otel_scope_version="1\.2\.3"\} 4$/m);
+    assert.match(
+      body,
+      /^host_jobs_total\{queue="emails",otel_scope_name="host-app",otel_scope_version="1\.2\.3"\} 3$/m,
+    );
+    assert.match(
+      body,
+      /^host_wait_seconds_count\{otel_scope_name="host-app",otel_scope_version="1\.2\.3"\} 1$/m,
+    );
+    assert.match(
+      body,
+      /^host_pool_size\{otel_scope_name="host-app",otel_scope_version="1\.2\.3"\} 4$/m,
+    );
   });
 
   test('shutdown() unregisters what it registered, so a later jobmeter can register', async () => {
@@ -62,7 +73,11 @@ describe('global registration', () => {
     assert.equal(lines.length, 1, lines.join('\n'));
     assert.match(lines[0]!, /already registered.*jobmeter\.meter.*global: false/);
     await jm.shutdown();
-    assert.equal(metrics.getMeterProvider(), other, "shutdown leaves a provider it did not register");
+    assert.equal(
+      metrics.getMeterProvider(),
+      other,
+      'shutdown leaves a provider it did not register',
+    );
     await other.shutdown();
   });
 
@@ -124,20 +139,36 @@ describe('bounded by default: every host instrument has a series budget over its
   test('the job_id recipe: an allow-list View drops job_id, so the counter keeps one series per queue and nothing overflows', async () => {
     const jm = await start({
       otelScopeInfo: false,
-      views: [{ instrumentName: 'host.jobs', meterName: 'host-app', attributesProcessors: [createAllowListAttributesProcessor(['queue'])] }],
+      views: [
+        {
+          instrumentName: 'host.jobs',
+          meterName: 'host-app',
+          attributesProcessors: [createAllowListAttributesProcessor(['queue'])],
+        },
+      ],
     });
     const c = metrics.getMeter('host-app').createCounter('host.jobs');
-    for (let i = 0; i < 5000; i++) c.add(1, { queue: i % 2 === 0 ? 'emails' : 'reports', job_id: `job-${i}` });
-    assert.deepEqual(samples(await pull(jm), 'host_jobs_total').sort(), ['host_jobs_total{queue="emails"} 2500', 'host_jobs_total{queue="reports"} 2500']);
+    for (let i = 0; i < 5000; i++)
+      c.add(1, { queue: i % 2 === 0 ? 'emails' : 'reports', job_id: `job-${i}` });
+    assert.deepEqual(samples(await pull(jm), 'host_jobs_total').sort(), [
+      'host_jobs_total{queue="emails"} 2500',
+      'host_jobs_total{queue="reports"} 2500',
+    ]);
   });
 
   test('a View that is not an object is a ConfigError naming it', async () => {
-    await assert.rejects(createJobmeter({ listener: false, views: [42 as never] }), (err: unknown) => err instanceof ConfigError && err.key === 'views[0]');
+    await assert.rejects(
+      createJobmeter({ listener: false, views: [42 as never] }),
+      (err: unknown) => err instanceof ConfigError && err.key === 'views[0]',
+    );
   });
 
   test('cardinalityLimit must be an integer ≥ 1', async () => {
     for (const bad of [0, -1, 1.5, '10']) {
-      await assert.rejects(createJobmeter({ listener: false, cardinalityLimit: bad as number }), (err: unknown) => err instanceof ConfigError && err.key === 'cardinalityLimit');
+      await assert.rejects(
+        createJobmeter({ listener: false, cardinalityLimit: bad as number }),
+        (err: unknown) => err instanceof ConfigError && err.key === 'cardinalityLimit',
+      );
     }
   });
 });

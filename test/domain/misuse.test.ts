@@ -20,9 +20,28 @@ const logger: DiagLogger = {
 };
 
 const INSTRUMENTS = [
-  { name: 'app.jobs', kind: 'counter', unit: '{job}', description: 'Jobs.', attributes: [{ key: 'queue', cap: 4 }] },
-  { name: 'app.level', kind: 'upDownCounter', unit: '{job}', description: 'Level.', attributes: [] },
-  { name: 'app.wait', kind: 'histogram', unit: 's', description: 'Wait.', buckets: [1, 10], attributes: [] },
+  {
+    name: 'app.jobs',
+    kind: 'counter',
+    unit: '{job}',
+    description: 'Jobs.',
+    attributes: [{ key: 'queue', cap: 4 }],
+  },
+  {
+    name: 'app.level',
+    kind: 'upDownCounter',
+    unit: '{job}',
+    description: 'Level.',
+    attributes: [],
+  },
+  {
+    name: 'app.wait',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Wait.',
+    buckets: [1, 10],
+    attributes: [],
+  },
   { name: 'app.temp', kind: 'gauge', unit: 'Cel', description: 'Temperature.', attributes: [] },
 ] as const;
 
@@ -47,7 +66,14 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
   });
 
   test('every reason is served from the start, at 0, under the native profile', async () => {
-    assert.deepEqual(await dropped(jm), { not_a_number: 0, nan: 0, infinite: 0, negative: 0, bad_attribute: 0, vocabulary: 0 });
+    assert.deepEqual(await dropped(jm), {
+      not_a_number: 0,
+      nan: 0,
+      infinite: 0,
+      negative: 0,
+      bad_attribute: 0,
+      vocabulary: 0,
+    });
     await jm.shutdown();
   });
 
@@ -105,7 +131,14 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
     assert.equal(wait.count, 1);
     assert.equal(wait.sum, 3);
     assert.deepEqual(numberSeries(f.get('app_temp_celsius')), [['', 20]]);
-    assert.deepEqual(await dropped(jm), { not_a_number: 0, nan: 1, infinite: 1, negative: 2, bad_attribute: 0, vocabulary: 0 });
+    assert.deepEqual(await dropped(jm), {
+      not_a_number: 0,
+      nan: 1,
+      infinite: 1,
+      negative: 2,
+      bad_attribute: 0,
+      vocabulary: 0,
+    });
     assert.equal(warningsAbout('app.wait').length, 2, warnings.join('\n'));
     assert.equal(warningsAbout('app.temp').length, 1);
     await jm.shutdown();
@@ -116,10 +149,15 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
     jm.recordRun({ task: 't', outcome: 'success', durationSeconds: Infinity });
     jm.recordRun({ task: 't', outcome: 'success', durationSeconds: NaN });
     const f = await scrapeByName(jm);
-    const d = histogramSeries(f.get('jobmeter_run_duration_seconds'), 'task="t",kind="task",runner="default",outcome="success"');
+    const d = histogramSeries(
+      f.get('jobmeter_run_duration_seconds'),
+      'task="t",kind="task",runner="default",outcome="success"',
+    );
     assert.equal(d.sum, 2);
     assert.equal(d.count, 1);
-    assert.deepEqual(numberSeries(f.get('jobmeter_run_started_total')), [['task="t",kind="task",runner="default"', 1]]);
+    assert.deepEqual(numberSeries(f.get('jobmeter_run_started_total')), [
+      ['task="t",kind="task",runner="default"', 1],
+    ]);
     assert.equal((await dropped(jm)).infinite, 1);
     assert.equal((await dropped(jm)).nan, 1);
     await jm.shutdown();
@@ -129,22 +167,37 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
     const run = jm.startRun({ task: 't' });
     assert.throws(
       () => run.finish('failed' as 'failure'),
-      (err: unknown) => err instanceof TypeError && /"failed" is not one of success, failure, cancelled, timeout/.test(err.message),
+      (err: unknown) =>
+        err instanceof TypeError &&
+        /"failed" is not one of success, failure, cancelled, timeout/.test(err.message),
     );
     let f = await scrapeByName(jm);
-    assert.deepEqual(numberSeries(f.get('jobmeter_run_active')), [['task="t",kind="task",runner="default"', 1]]);
+    assert.deepEqual(numberSeries(f.get('jobmeter_run_active')), [
+      ['task="t",kind="task",runner="default"', 1],
+    ]);
     assert.equal(f.get('jobmeter_run_finished_total'), undefined);
     run.finish('failure');
     f = await scrapeByName(jm);
-    assert.deepEqual(numberSeries(f.get('jobmeter_run_active')), [['task="t",kind="task",runner="default"', 0]]);
-    assert.deepEqual(numberSeries(f.get('jobmeter_run_finished_total')), [['task="t",kind="task",runner="default",outcome="failure"', 1]]);
-    assert.equal(numberSeries(f.get('jobmeter_run_last_failure_time_seconds')).length, 1, 'the last-failure gauge moved');
+    assert.deepEqual(numberSeries(f.get('jobmeter_run_active')), [
+      ['task="t",kind="task",runner="default"', 0],
+    ]);
+    assert.deepEqual(numberSeries(f.get('jobmeter_run_finished_total')), [
+      ['task="t",kind="task",runner="default",outcome="failure"', 1],
+    ]);
+    assert.equal(
+      numberSeries(f.get('jobmeter_run_last_failure_time_seconds')).length,
+      1,
+      'the last-failure gauge moved',
+    );
     await jm.shutdown();
   });
 
   test("recordRun({ outcome: 'failed' }) and any other word: a TypeError, nothing recorded", async () => {
     for (const outcome of ['failed', 'FAILURE', '', undefined, 3]) {
-      assert.throws(() => jm.recordRun({ task: 't', outcome: outcome as 'failure', durationSeconds: 1 }), TypeError);
+      assert.throws(
+        () => jm.recordRun({ task: 't', outcome: outcome as 'failure', durationSeconds: 1 }),
+        TypeError,
+      );
     }
     const f = await scrapeByName(jm);
     assert.equal(f.get('jobmeter_run_finished_total'), undefined);
@@ -159,7 +212,9 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
     jm.runnerError({} as unknown as string, 'spawn');
     jm.startRun({ task: { id: 1 } as unknown as string }).finish('success');
     const f = await scrapeByName(jm);
-    assert.deepEqual(numberSeries(f.get('jobmeter_request_rejected_total')), [['reason="unauthorized"', 1]]);
+    assert.deepEqual(numberSeries(f.get('jobmeter_request_rejected_total')), [
+      ['reason="unauthorized"', 1],
+    ]);
     assert.equal(f.get('jobmeter_runner_error_total'), undefined);
     assert.equal(f.get('jobmeter_run_started_total'), undefined);
     assert.equal((await dropped(jm)).bad_attribute, 4);
@@ -173,8 +228,20 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
     jm = await testJobmeter('otel', {
       otelScopeInfo: false,
       instruments: [
-        { name: 'app.queue', kind: 'observableGauge', unit: '{job}', description: 'Queue.', attributes: [{ key: 'q', cap: 4 }] },
-        { name: 'app.done', kind: 'observableCounter', unit: '{job}', description: 'Done.', attributes: [] },
+        {
+          name: 'app.queue',
+          kind: 'observableGauge',
+          unit: '{job}',
+          description: 'Queue.',
+          attributes: [{ key: 'q', cap: 4 }],
+        },
+        {
+          name: 'app.done',
+          kind: 'observableCounter',
+          unit: '{job}',
+          description: 'Done.',
+          attributes: [],
+        },
       ],
     });
     jm.observe('app.queue', () => [
@@ -189,8 +256,16 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
     // Counted in the same collection (the tallies are read after the callbacks), at every collection.
     const counts = (families: Awaited<ReturnType<typeof scrapeByName>>) =>
       numberSeries(families.get('jobmeter_records_dropped_total')).filter(([, v]) => v > 0);
-    assert.deepEqual(counts(f), [['reason="nan"', 1], ['reason="infinite"', 1], ['reason="negative"', 1]]);
-    assert.deepEqual(counts(await scrapeByName(jm)), [['reason="nan"', 2], ['reason="infinite"', 2], ['reason="negative"', 2]]);
+    assert.deepEqual(counts(f), [
+      ['reason="nan"', 1],
+      ['reason="infinite"', 1],
+      ['reason="negative"', 1],
+    ]);
+    assert.deepEqual(counts(await scrapeByName(jm)), [
+      ['reason="nan"', 2],
+      ['reason="infinite"', 2],
+      ['reason="negative"', 2],
+    ]);
     assert.equal(warnings.length, 3, 'one warning per instrument and reason, not per collection');
     await jm.shutdown();
   });
@@ -223,6 +298,9 @@ test("createJobmeter({ profile: 'bogus' }): a ConfigError naming the value and e
   await assert.rejects(
     createJobmeter({ profile: 'bogus' as 'otel', listener: false }),
     (err: unknown) =>
-      err instanceof ConfigError && err.key === 'profile' && err.value === 'bogus' && err.message === `invalid profile=bogus: expected one of ${PROFILE_NAMES.join(', ')}`,
+      err instanceof ConfigError &&
+      err.key === 'profile' &&
+      err.value === 'bogus' &&
+      err.message === `invalid profile=bogus: expected one of ${PROFILE_NAMES.join(', ')}`,
   );
 });

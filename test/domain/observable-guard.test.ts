@@ -5,9 +5,21 @@
 // opt-in (`guardMeter(meter)`), and what the SDK alone lets through is pinned here too.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { diag, DiagLogLevel, metrics, type DiagLogger, type ObservableResult } from '@opentelemetry/api';
+import {
+  diag,
+  DiagLogLevel,
+  metrics,
+  type DiagLogger,
+  type ObservableResult,
+} from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { createJobmeter, createRecorder, guardMeter, JobmeterReader, type Jobmeter } from '../../src/index.ts';
+import {
+  createJobmeter,
+  createRecorder,
+  guardMeter,
+  JobmeterReader,
+  type Jobmeter,
+} from '../../src/index.ts';
 
 const warnings: string[] = [];
 const logger: DiagLogger = {
@@ -17,7 +29,9 @@ const logger: DiagLogger = {
   debug: () => {},
   verbose: () => {},
 };
-before(() => diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true }));
+before(() =>
+  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true }),
+);
 after(() => diag.disable());
 beforeEach(() => {
   warnings.length = 0;
@@ -28,7 +42,12 @@ function samples(body: string, name: string): string[] {
 }
 
 function dropped(body: string): Record<string, number> {
-  return Object.fromEntries(samples(body, 'jobmeter_records_dropped_total').map((l) => [/reason="([^"]*)"/.exec(l)![1]!, Number(l.split(' ').at(-1))]));
+  return Object.fromEntries(
+    samples(body, 'jobmeter_records_dropped_total').map((l) => [
+      /reason="([^"]*)"/.exec(l)![1]!,
+      Number(l.split(' ').at(-1)),
+    ]),
+  );
 }
 
 function warningsAbout(name: string): string[] {
@@ -38,13 +57,22 @@ function warningsAbout(name: string): string[] {
 describe("jobmeter's provider: the global API's observables are checked", () => {
   let jm: Jobmeter;
   beforeEach(async () => {
-    jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, otelScopeInfo: false });
+    jm = await createJobmeter({
+      listener: { port: 0 },
+      processMetrics: false,
+      otelScopeInfo: false,
+    });
   });
   afterEach(async () => {
     await jm.shutdown();
     metrics.disable();
   });
-  const pull = async (): Promise<string> => (await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+  const pull = async (): Promise<string> =>
+    (
+      await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+        headers: { accept: 'text/plain' },
+      })
+    ).text();
 
   test('observable counter: NaN, Infinity and -5 dropped, counted by reason, one warning per reason over two scrapes', async () => {
     metrics
@@ -58,13 +86,30 @@ describe("jobmeter's provider: the global API's observables are checked", () => 
       });
     const first = await pull();
     assert.deepEqual(samples(first, 'o_c_total'), ['o_c_total{a="ok"} 4']);
-    assert.deepEqual(dropped(first), { not_a_number: 0, nan: 1, infinite: 1, negative: 1, bad_attribute: 0, vocabulary: 0 });
+    assert.deepEqual(dropped(first), {
+      not_a_number: 0,
+      nan: 1,
+      infinite: 1,
+      negative: 1,
+      bad_attribute: 0,
+      vocabulary: 0,
+    });
     const second = await pull();
     assert.deepEqual(samples(second, 'o_c_total'), ['o_c_total{a="ok"} 4']);
-    assert.deepEqual(dropped(second), { not_a_number: 0, nan: 2, infinite: 2, negative: 2, bad_attribute: 0, vocabulary: 0 });
+    assert.deepEqual(dropped(second), {
+      not_a_number: 0,
+      nan: 2,
+      infinite: 2,
+      negative: 2,
+      bad_attribute: 0,
+      vocabulary: 0,
+    });
     const about = warningsAbout('o.c');
     assert.equal(about.length, 3, warnings.join('\n'));
-    assert.match(about.join('\n'), /NaN dropped: the value is NaN \(counted in jobmeter\.records\.dropped\{reason="nan"\}/);
+    assert.match(
+      about.join('\n'),
+      /NaN dropped: the value is NaN \(counted in jobmeter\.records\.dropped\{reason="nan"\}/,
+    );
     assert.match(about.join('\n'), /Infinity dropped: the value is infinite/);
     assert.match(about.join('\n'), /-5 dropped: the instrument only takes values ≥ 0/);
   });
@@ -82,7 +127,14 @@ describe("jobmeter's provider: the global API's observables are checked", () => 
     const body = await pull();
     assert.deepEqual(samples(body, 'o_level'), ['o_level{a="ok"} -3']);
     assert.deepEqual(samples(body, 'o_temp'), ['o_temp{a="ok"} -40']);
-    assert.deepEqual(dropped(body), { not_a_number: 0, nan: 1, infinite: 1, negative: 0, bad_attribute: 0, vocabulary: 0 });
+    assert.deepEqual(dropped(body), {
+      not_a_number: 0,
+      nan: 1,
+      infinite: 1,
+      negative: 0,
+      bad_attribute: 0,
+      vocabulary: 0,
+    });
     assert.equal(warningsAbout('o.level').length, 1);
     assert.equal(warningsAbout('o.temp').length, 1);
   });
@@ -107,19 +159,33 @@ describe("jobmeter's provider: the global API's observables are checked", () => 
     assert.deepEqual(samples(body, 'b_count_total'), ['b_count_total{a="ok"} 7']);
     assert.deepEqual(samples(body, 'b_level'), ['b_level{a="ok"} -2']);
     assert.deepEqual(samples(body, 'b_temp'), ['b_temp{a="ok"} 21']);
-    assert.deepEqual(dropped(body), { not_a_number: 0, nan: 1, infinite: 1, negative: 1, bad_attribute: 0, vocabulary: 0 });
+    assert.deepEqual(dropped(body), {
+      not_a_number: 0,
+      nan: 1,
+      infinite: 1,
+      negative: 1,
+      bad_attribute: 0,
+      vocabulary: 0,
+    });
     assert.deepEqual(
-      [warningsAbout('b.count').length, warningsAbout('b.level').length, warningsAbout('b.temp').length],
+      [
+        warningsAbout('b.count').length,
+        warningsAbout('b.level').length,
+        warningsAbout('b.temp').length,
+      ],
       [1, 1, 1],
       warnings.join('\n'),
     );
   });
 
-  test("the host snapshot: a bad value is dropped before it folds, so the good values of its set still add up", async () => {
+  test('the host snapshot: a bad value is dropped before it folds, so the good values of its set still add up', async () => {
     // Two statuses outside the closed set both fold into status="other": the NaN is dropped first.
     jm.setSnapshotSource(() => ({ assignments: { unknown_a: NaN, unknown_b: 3, pending: 1 } }));
     const body = await pull();
-    assert.deepEqual(samples(body, 'jobmeter_assignments').sort(), ['jobmeter_assignments{status="other"} 3', 'jobmeter_assignments{status="pending"} 1']);
+    assert.deepEqual(samples(body, 'jobmeter_assignments').sort(), [
+      'jobmeter_assignments{status="other"} 3',
+      'jobmeter_assignments{status="pending"} 1',
+    ]);
     assert.equal(dropped(body).nan, 1);
     assert.equal(warningsAbout('jobmeter.assignments').length, 1, warnings.join('\n'));
   });
@@ -130,12 +196,16 @@ describe("jobmeter's provider: the global API's observables are checked", () => 
     const batched = meter.createObservableGauge('r.batched');
     const calls = { one: 0, batch: 0 };
     const cb = (r: ObservableResult) => r.observe(++calls.one);
-    const batch = (r: { observe(o: typeof batched, v: number): void }) => r.observe(batched, ++calls.batch);
+    const batch = (r: { observe(o: typeof batched, v: number): void }) =>
+      r.observe(batched, ++calls.batch);
     one.addCallback(cb);
     one.addCallback(cb);
     meter.addBatchObservableCallback(batch, [batched]);
     const body = await pull();
-    assert.deepEqual([samples(body, 'r_one'), samples(body, 'r_batched')], [['r_one 1'], ['r_batched 1']]);
+    assert.deepEqual(
+      [samples(body, 'r_one'), samples(body, 'r_batched')],
+      [['r_one 1'], ['r_batched 1']],
+    );
     one.removeCallback(cb);
     meter.removeBatchObservableCallback(batch, [batched]);
     await pull();
@@ -153,7 +223,12 @@ describe("a host's own provider: the guard is opt-in", () => {
     const provider = new MeterProvider({ readers: [reader] });
     providers.push(provider);
     await reader.ready;
-    const pull = async () => (await fetch(`http://127.0.0.1:${reader.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+    const pull = async () =>
+      (
+        await fetch(`http://127.0.0.1:${reader.pullAddress!.port}/metrics`, {
+          headers: { accept: 'text/plain' },
+        })
+      ).text();
     return { provider, pull };
   }
   const observeBad = (r: ObservableResult) => {
@@ -168,7 +243,11 @@ describe("a host's own provider: the guard is opt-in", () => {
     meter.createObservableGauge('plain.temp').addCallback(observeBad);
     meter.createCounter('plain.jobs').add(Infinity);
     const body = await pull();
-    assert.deepEqual(samples(body, 'plain_temp'), ['plain_temp{a="nan"} NaN', 'plain_temp{a="inf"} +Inf', 'plain_temp{a="ok"} 2']);
+    assert.deepEqual(samples(body, 'plain_temp'), [
+      'plain_temp{a="nan"} NaN',
+      'plain_temp{a="inf"} +Inf',
+      'plain_temp{a="ok"} 2',
+    ]);
     assert.deepEqual(samples(body, 'plain_jobs_total'), ['plain_jobs_total +Inf']);
     assert.deepEqual(samples(body, 'jobmeter_records_dropped_total'), []);
   });
@@ -194,9 +273,22 @@ describe("a host's own provider: the guard is opt-in", () => {
     assert.deepEqual(samples(body, 'guarded_level'), []);
     assert.deepEqual(samples(body, 'guarded_wait_count'), []);
     // One counter on the host's meter: the wrapper's drops and the recorder's (a run's negative duration).
-    assert.deepEqual(dropped(body), { not_a_number: 0, nan: 3, infinite: 2, negative: 2, bad_attribute: 0, vocabulary: 0 });
+    assert.deepEqual(dropped(body), {
+      not_a_number: 0,
+      nan: 3,
+      infinite: 2,
+      negative: 2,
+      bad_attribute: 0,
+      vocabulary: 0,
+    });
     assert.deepEqual(
-      ['guarded.temp', 'guarded.jobs', 'guarded.level', 'guarded.wait', 'jobmeter.run.duration'].map((n) => warningsAbout(n).length),
+      [
+        'guarded.temp',
+        'guarded.jobs',
+        'guarded.level',
+        'guarded.wait',
+        'jobmeter.run.duration',
+      ].map((n) => warningsAbout(n).length),
       [2, 2, 1, 1, 1],
       warnings.join('\n'),
     );

@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { diag, DiagLogLevel, type Attributes } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
 import type { ObservedKind } from '../../src/domain/tallies/observed.ts';
@@ -16,11 +21,23 @@ import type { InstrumentSpec } from '../../src/domain/types.ts';
 
 const SCOPE = { name: 'jobmeter', version: '1.0.0' };
 
-const spec = (name: string, kind: ObservedKind): InstrumentSpec & { kind: ObservedKind } => ({ name, kind, unit: '{x}', description: name, attributes: [] });
+const spec = (name: string, kind: ObservedKind): InstrumentSpec & { kind: ObservedKind } => ({
+  name,
+  kind,
+  unit: '{x}',
+  description: name,
+  attributes: [],
+});
 
-async function collect(store: TallyStore, temporality = AggregationTemporality.CUMULATIVE, producer = store.series.producer(temporality)): Promise<Map<string, MetricData>> {
+async function collect(
+  store: TallyStore,
+  temporality = AggregationTemporality.CUMULATIVE,
+  producer = store.series.producer(temporality),
+): Promise<Map<string, MetricData>> {
   const { resourceMetrics } = await producer.collect();
-  return new Map(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m]));
+  return new Map(
+    resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m]),
+  );
 }
 
 function points(m: MetricData | undefined): Array<[Attributes, number]> {
@@ -31,7 +48,10 @@ function points(m: MetricData | undefined): Array<[Attributes, number]> {
 async function withDiag(body: (errors: string[]) => Promise<void>): Promise<void> {
   const errors: string[] = [];
   const log = (m: string) => void errors.push(m);
-  diag.setLogger({ error: log, warn: () => {}, info: () => {}, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true });
+  diag.setLogger(
+    { error: log, warn: () => {}, info: () => {}, debug: () => {}, verbose: () => {} },
+    { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true },
+  );
   try {
     await body(errors);
   } finally {
@@ -45,7 +65,11 @@ describe('observed tallies', () => {
     const g = store.observed(spec('g', 'observableGauge'));
     const c = store.observed(spec('c', 'observableCounter'));
     const u = store.observed(spec('u', 'observableUpDownCounter'));
-    assert.equal(store.observed(spec('g', 'observableGauge')), g, 'the same instrument for the same name');
+    assert.equal(
+      store.observed(spec('g', 'observableGauge')),
+      g,
+      'the same instrument for the same name',
+    );
     let round = 0;
     g.addCallback((r) => r.observe(round === 0 ? 1 : 5, { a: round === 0 ? 'x' : 'y' }));
     c.addCallback((r) => r.observe(10 * (round + 1)));
@@ -58,7 +82,11 @@ describe('observed tallies', () => {
       [{ a: 'x' }, 1],
       [{ a: 'y' }, 5],
     ]);
-    assert.deepEqual(points(second.get('c')), [[{}, 20]], 'a counter serves the running total it observed');
+    assert.deepEqual(
+      points(second.get('c')),
+      [[{}, 20]],
+      'a counter serves the running total it observed',
+    );
     assert.deepEqual(points(second.get('u')), [[{}, -4]]);
     assert.equal(second.get('g')!.dataPointType, DataPointType.GAUGE);
     assert.equal(second.get('c')!.dataPointType, DataPointType.SUM);
@@ -71,9 +99,13 @@ describe('observed tallies', () => {
     let total = 4;
     store.observed(spec('c', 'observableCounter')).addCallback((r) => r.observe(total));
     const delta = store.series.producer(AggregationTemporality.DELTA);
-    assert.deepEqual(points((await collect(store, AggregationTemporality.DELTA, delta)).get('c')), [[{}, 4]]);
+    assert.deepEqual(points((await collect(store, AggregationTemporality.DELTA, delta)).get('c')), [
+      [{}, 4],
+    ]);
     total = 9;
-    assert.deepEqual(points((await collect(store, AggregationTemporality.DELTA, delta)).get('c')), [[{}, 5]]);
+    assert.deepEqual(points((await collect(store, AggregationTemporality.DELTA, delta)).get('c')), [
+      [{}, 5],
+    ]);
   });
 
   test('a callback that throws or rejects observes nothing, the others still run, and it is reported', async () => {
@@ -95,10 +127,13 @@ describe('observed tallies', () => {
       });
       g.addCallback((r) => r.observe(4, { by: 'plain' }));
       const m = await collect(store);
-      assert.deepEqual(points(m.get('g')).sort((a, b) => a[1] - b[1]), [
-        [{ by: 'slow' }, 3],
-        [{ by: 'plain' }, 4],
-      ]);
+      assert.deepEqual(
+        points(m.get('g')).sort((a, b) => a[1] - b[1]),
+        [
+          [{ by: 'slow' }, 3],
+          [{ by: 'plain' }, 4],
+        ],
+      );
       assert.equal(errors.length, 2, errors.join('\n'));
     });
   });
@@ -121,7 +156,11 @@ describe('observed tallies', () => {
     store.addBatchCallback(batch, [b]);
     const first = await collect(store);
     assert.equal(calls, 1, 'the same callback added twice runs once');
-    assert.deepEqual(points(first.get('a')), [[{}, 1]], "the batch callback's observation of an instrument it was not registered with is ignored");
+    assert.deepEqual(
+      points(first.get('a')),
+      [[{}, 1]],
+      "the batch callback's observation of an instrument it was not registered with is ignored",
+    );
     assert.deepEqual(points(first.get('b')), [[{}, 200]]);
     a.removeCallback(one);
     store.removeBatchCallback(batch, [b]);
@@ -164,19 +203,43 @@ describe('observed tallies', () => {
 });
 
 describe("jobmeter's provider", () => {
-  test('a declared observable is the store\'s unless a host View selects it; either way served', async () => {
+  test("a declared observable is the store's unless a host View selects it; either way served", async () => {
     const instruments: InstrumentSpec[] = [
-      { name: 'app.depth', kind: 'observableGauge', unit: '{job}', description: 'Depth.', attributes: [{ key: 'queue', cap: 4 }] },
-      { name: 'app.seen', kind: 'observableCounter', unit: '{job}', description: 'Seen.', attributes: [] },
+      {
+        name: 'app.depth',
+        kind: 'observableGauge',
+        unit: '{job}',
+        description: 'Depth.',
+        attributes: [{ key: 'queue', cap: 4 }],
+      },
+      {
+        name: 'app.seen',
+        kind: 'observableCounter',
+        unit: '{job}',
+        description: 'Seen.',
+        attributes: [],
+      },
     ];
-    const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, global: false, instruments, views: [{ instrumentName: 'app.seen', name: 'app.seen.renamed' }] });
+    const jm = await createJobmeter({
+      listener: false,
+      processMetrics: false,
+      otelScopeInfo: false,
+      global: false,
+      instruments,
+      views: [{ instrumentName: 'app.seen', name: 'app.seen.renamed' }],
+    });
     try {
       jm.observe('app.depth', () => [{ value: 3, attributes: { queue: 'q1' } }]);
       jm.observe('app.seen', () => 7);
-      const text = (await jm.scrape()).flatMap((f) => f.series.map((s) => `${f.name}{${s.labels}}`));
+      const text = (await jm.scrape()).flatMap((f) =>
+        f.series.map((s) => `${f.name}{${s.labels}}`),
+      );
       assert.ok(text.includes('app_depth{queue="q1"}'), text.join('\n'));
       // The View renames the one it selects: that instrument is the SDK's.
-      assert.ok(text.some((l) => l.startsWith('app_seen_renamed_total{')), text.join('\n'));
+      assert.ok(
+        text.some((l) => l.startsWith('app_seen_renamed_total{')),
+        text.join('\n'),
+      );
       assert.ok(!text.some((l) => l.startsWith('app_seen_total{')), text.join('\n'));
     } finally {
       await jm.shutdown();
@@ -185,20 +248,36 @@ describe("jobmeter's provider", () => {
 });
 
 describe("the scrape's collection", () => {
-  test("an SDK instrument made after scrapes that needed none is served; after shutdown a scrape is refused as the reader refuses it", async () => {
-    const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, global: false });
+  test('an SDK instrument made after scrapes that needed none is served; after shutdown a scrape is refused as the reader refuses it', async () => {
+    const jm = await createJobmeter({
+      listener: false,
+      processMetrics: false,
+      otelScopeInfo: false,
+      global: false,
+    });
     const names = async () => (await jm.scrape()).map((f) => f.name);
     try {
-      assert.ok((await names()).includes('jobmeter_build_info'), 'own observables are served with no SDK instrument');
+      assert.ok(
+        (await names()).includes('jobmeter_build_info'),
+        'own observables are served with no SDK instrument',
+      );
       // A host's observable instrument is the SDK's.
-      jm.meterProvider.getMeter('host').createObservableGauge('host.pool.size').addCallback((r) => r.observe(4));
+      jm.meterProvider
+        .getMeter('host')
+        .createObservableGauge('host.pool.size')
+        .addCallback((r) => r.observe(4));
       assert.ok((await names()).includes('host_pool_size'));
     } finally {
       await jm.shutdown();
     }
     await assert.rejects(jm.scrape(), /shutdown/);
     // One whose collections never needed the SDK: refused alike.
-    const bare = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, global: false });
+    const bare = await createJobmeter({
+      listener: false,
+      processMetrics: false,
+      otelScopeInfo: false,
+      global: false,
+    });
     await bare.scrape();
     await bare.shutdown();
     await assert.rejects(bare.scrape(), /shutdown/);

@@ -13,11 +13,16 @@ import { testJobmeter } from '../profiles/helpers.ts';
 /** The value of each `name{…}` line of `text`, by its labels. */
 function series(text: string, name: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const m of text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))) out.set(m[1] ?? '', Number(m[2]));
+  for (const m of text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm')))
+    out.set(m[1] ?? '', Number(m[2]));
   return out;
 }
 
-function hostPipeline(): { reader: JobmeterReader; provider: MeterProvider; served: () => Promise<string> } {
+function hostPipeline(): {
+  reader: JobmeterReader;
+  provider: MeterProvider;
+  served: () => Promise<string>;
+} {
   const reader = new JobmeterReader({ listener: false, otelScopeInfo: false });
   const provider = new MeterProvider({ readers: [reader] });
   return { reader, provider, served: async () => renderPrometheusText(await reader.scrape()) };
@@ -35,7 +40,10 @@ test("two createRecorder calls on one host meter: every run in jobmeter_run_hist
     first.recordRun({ task: 't', outcome: 'failure', durationSeconds: 1 });
     let text = await served();
     assert.deepEqual(series(text, 'jobmeter_run_history_total').get('{outcome="failure"}'), 2);
-    assert.ok(series(text, 'jobmeter_run_last_failure_time_seconds').get('')! >= beforeFirst, 'the failure recorded last is served');
+    assert.ok(
+      series(text, 'jobmeter_run_last_failure_time_seconds').get('')! >= beforeFirst,
+      'the failure recorded last is served',
+    );
 
     await sleep(5);
     const beforeSecond = Date.now() / 1000;
@@ -45,7 +53,10 @@ test("two createRecorder calls on one host meter: every run in jobmeter_run_hist
     const history = series(text, 'jobmeter_run_history_total');
     assert.equal(history.get('{outcome="failure"}'), 3);
     assert.equal(history.get('{outcome="success"}'), 1);
-    assert.ok(series(text, 'jobmeter_run_last_failure_time_seconds').get('')! >= beforeSecond, 'the failure recorded last is served');
+    assert.ok(
+      series(text, 'jobmeter_run_last_failure_time_seconds').get('')! >= beforeSecond,
+      'the failure recorded last is served',
+    );
     assert.equal(series(text, 'jobmeter_run_finished_total').size, 2);
   } finally {
     await provider.shutdown();
@@ -57,11 +68,22 @@ test('createRecorder on a meter that has a recorder made with other options: a C
   try {
     const meter = provider.getMeter('jobmeter');
     const first = createRecorder(meter, { profile: 'solti', build: { version: '1.0.0' } });
-    assert.equal(createRecorder(meter, { build: { version: '1.0.0' }, profile: 'solti' }), first, 'the same options, in any key order');
-    for (const other of [{}, { profile: 'rm' as const }, { profile: 'solti' as const, build: { version: '2.0.0' } }]) {
+    assert.equal(
+      createRecorder(meter, { build: { version: '1.0.0' }, profile: 'solti' }),
+      first,
+      'the same options, in any key order',
+    );
+    for (const other of [
+      {},
+      { profile: 'rm' as const },
+      { profile: 'solti' as const, build: { version: '2.0.0' } },
+    ]) {
       assert.throws(
         () => createRecorder(meter, other),
-        (e: unknown) => e instanceof ConfigError && /pass the first recorder/.test(e.message) && /profile: 'solti'/.test(e.message),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          /pass the first recorder/.test(e.message) &&
+          /profile: 'solti'/.test(e.message),
       );
     }
   } finally {
@@ -72,7 +94,10 @@ test('createRecorder on a meter that has a recorder made with other options: a C
 test("createRecorder(jm.meter) on createJobmeter's meter: a ConfigError that says the Jobmeter is its recorder", async () => {
   const jm = await testJobmeter('otel');
   try {
-    assert.throws(() => createRecorder(jm.meter), (e: unknown) => e instanceof ConfigError && /the Jobmeter is its recorder/.test(e.message));
+    assert.throws(
+      () => createRecorder(jm.meter),
+      (e: unknown) => e instanceof ConfigError && /the Jobmeter is its recorder/.test(e.message),
+    );
   } finally {
     await jm.shutdown();
   }

@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Attributes } from '@opentelemetry/api';
-import { DataPointType, MeterProvider, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  DataPointType,
+  MeterProvider,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import { JobmeterMeterProvider } from '../../src/domain/meter-provider.ts';
 import { RecordGuard } from '../../src/domain/record-guard.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
@@ -16,23 +22,44 @@ const SCOPE = { name: 'jobmeter', version: 'test' };
 function jobmeterProvider(reader: PullMetricReader, limit = 2000): JobmeterMeterProvider {
   return new JobmeterMeterProvider(
     { readers: [reader] },
-    { guard: new RecordGuard(), specs: [], scope: SCOPE, viewed: () => false, capFor: () => undefined, hostViewed: () => false, cardinalityLimit: limit },
+    {
+      guard: new RecordGuard(),
+      specs: [],
+      scope: SCOPE,
+      viewed: () => false,
+      capFor: () => undefined,
+      hostViewed: () => false,
+      cardinalityLimit: limit,
+    },
   );
 }
 
-type Op =
-  | { kind: 'counter' | 'upDownCounter' | 'gauge' | 'histogram'; name: string; value: number; attributes: Attributes };
+type Op = {
+  kind: 'counter' | 'upDownCounter' | 'gauge' | 'histogram';
+  name: string;
+  value: number;
+  attributes: Attributes;
+};
 
 /** A canonical, order-free form of one collection: metric → sorted [attributes, value] rows. */
 function table(metrics: readonly MetricData[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const m of metrics) {
     const rows = (m.dataPoints as DataPoint<unknown>[]).map((p) => {
-      const attrs = Object.fromEntries(Object.entries(p.attributes).sort(([a], [b]) => (a < b ? -1 : 1)));
-      const v = m.dataPointType === DataPointType.HISTOGRAM ? (({ buckets, sum, count, min, max }: Histogram) => ({ buckets, sum, count, min, max }))(p.value as Histogram) : p.value;
+      const attrs = Object.fromEntries(
+        Object.entries(p.attributes).sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
+      const v =
+        m.dataPointType === DataPointType.HISTOGRAM
+          ? (({ buckets, sum, count, min, max }: Histogram) => ({ buckets, sum, count, min, max }))(
+              p.value as Histogram,
+            )
+          : p.value;
       return JSON.stringify([attrs, v]);
     });
-    out[`${m.descriptor.name}/${m.dataPointType}/${'isMonotonic' in m ? String(m.isMonotonic) : ''}`] = rows.sort();
+    out[
+      `${m.descriptor.name}/${m.dataPointType}/${'isMonotonic' in m ? String(m.isMonotonic) : ''}`
+    ] = rows.sort();
   }
   return out;
 }
@@ -42,12 +69,22 @@ async function collect(reader: PullMetricReader): Promise<MetricData[]> {
 }
 
 // No undefined values here: see the last test.
-const value = fc.oneof(fc.constantFrom('a', 'b', 'c', '', '1'), fc.integer({ min: -2, max: 2 }), fc.boolean(), fc.constant(['x', 'y']));
-const attributes = fc.dictionary(fc.constantFrom('queue', 'job', 'region', 'q.w'), value, { maxKeys: 3 }) as fc.Arbitrary<Attributes>;
+const value = fc.oneof(
+  fc.constantFrom('a', 'b', 'c', '', '1'),
+  fc.integer({ min: -2, max: 2 }),
+  fc.boolean(),
+  fc.constant(['x', 'y']),
+);
+const attributes = fc.dictionary(fc.constantFrom('queue', 'job', 'region', 'q.w'), value, {
+  maxKeys: 3,
+}) as fc.Arbitrary<Attributes>;
 const op: fc.Arbitrary<Op> = fc.record({
   kind: fc.constantFrom('counter', 'upDownCounter', 'gauge', 'histogram'),
   name: fc.constantFrom('m1', 'm2'),
-  value: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.double({ min: 0, max: 20_000, noNaN: true })),
+  value: fc.oneof(
+    fc.integer({ min: 0, max: 100 }),
+    fc.double({ min: 0, max: 20_000, noNaN: true }),
+  ),
   attributes,
 });
 
@@ -64,7 +101,8 @@ describe('host instruments as tallies', () => {
             // One instrument per kind and name, as a host makes them.
             const name = `${o.name}.${o.kind}`;
             if (o.kind === 'counter') meter.createCounter(name).add(o.value, o.attributes);
-            else if (o.kind === 'upDownCounter') meter.createUpDownCounter(name).add(o.value, o.attributes);
+            else if (o.kind === 'upDownCounter')
+              meter.createUpDownCounter(name).add(o.value, o.attributes);
             else if (o.kind === 'gauge') meter.createGauge(name).record(o.value, o.attributes);
             else meter.createHistogram(name).record(o.value, o.attributes);
           }
@@ -81,10 +119,21 @@ describe('host instruments as tallies', () => {
     const sdk = new PullMetricReader([]);
     for (const provider of [jobmeterProvider(ours), new MeterProvider({ readers: [sdk] })]) {
       const meter = provider.getMeter('host-app');
-      meter.createHistogram('wait', { unit: 's', description: 'Wait.', advice: { explicitBucketBoundaries: [1, 2] } }).record(1.5, { q: 'a' });
+      meter
+        .createHistogram('wait', {
+          unit: 's',
+          description: 'Wait.',
+          advice: { explicitBucketBoundaries: [1, 2] },
+        })
+        .record(1.5, { q: 'a' });
       meter.createUpDownCounter('workers', { unit: '{worker}' }).add(3);
     }
-    const pick = (ms: MetricData[]) => ms.map((m) => ({ descriptor: { ...m.descriptor }, type: m.dataPointType, bounds: (m.dataPoints[0]?.value as Histogram).buckets?.boundaries }));
+    const pick = (ms: MetricData[]) =>
+      ms.map((m) => ({
+        descriptor: { ...m.descriptor },
+        type: m.dataPointType,
+        bounds: (m.dataPoints[0]?.value as Histogram).buckets?.boundaries,
+      }));
     assert.deepEqual(pick(await collect(ours)), pick(await collect(sdk)));
   });
 
@@ -107,12 +156,23 @@ describe('host instruments as tallies', () => {
     const reader = new PullMetricReader([]);
     const provider = new JobmeterMeterProvider(
       { readers: [reader], views: [{ instrumentName: 'jobs', name: 'jobs.renamed' }] },
-      { guard: new RecordGuard(), specs: [], scope: SCOPE, viewed: () => false, capFor: () => undefined, hostViewed: (i) => i.name === 'jobs', cardinalityLimit: 2000 },
+      {
+        guard: new RecordGuard(),
+        specs: [],
+        scope: SCOPE,
+        viewed: () => false,
+        capFor: () => undefined,
+        hostViewed: (i) => i.name === 'jobs',
+        cardinalityLimit: 2000,
+      },
     );
     const meter = provider.getMeter('host-app');
     meter.createCounter('jobs').add(1);
     meter.createCounter('other').add(1);
-    assert.deepEqual((await collect(reader)).map((m) => m.descriptor.name).sort(), ['jobs.renamed', 'other']);
+    assert.deepEqual((await collect(reader)).map((m) => m.descriptor.name).sort(), [
+      'jobs.renamed',
+      'other',
+    ]);
   });
 });
 
@@ -123,5 +183,8 @@ test('an attribute whose value is undefined or null is left out: the set is the 
   c.add(2, { queue: 'a', region: undefined });
   c.add(4, { region: null as never, queue: 'a' });
   const [m] = await collect(reader);
-  assert.deepEqual((m!.dataPoints as DataPoint<number>[]).map((p) => [p.attributes, p.value]), [[{ queue: 'a' }, 7]]);
+  assert.deepEqual(
+    (m!.dataPoints as DataPoint<number>[]).map((p) => [p.attributes, p.value]),
+    [[{ queue: 'a' }, 7]],
+  );
 });

@@ -31,7 +31,8 @@ const INSTRUMENTATION = [
 ] as const;
 
 /** The Prometheus family name of an instrument under the native profile. */
-const family = (name: string, unit: string): string => `${name.replace(/\./g, '_')}${unit === 's' ? '_seconds' : unit === 'By' ? '_bytes' : '_ratio'}`;
+const family = (name: string, unit: string): string =>
+  `${name.replace(/\./g, '_')}${unit === 's' ? '_seconds' : unit === 'By' ? '_bytes' : '_ratio'}`;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -53,7 +54,10 @@ describe('native profile', () => {
   before(async () => {
     jm = await createJobmeter({ listener: false, otelScopeInfo: false, global: false });
     gc();
-    families = await scrapeUntil(jm, INSTRUMENTATION.map(([name, unit]) => family(name, unit)));
+    families = await scrapeUntil(
+      jm,
+      INSTRUMENTATION.map(([name, unit]) => family(name, unit)),
+    );
   });
   after(() => jm.shutdown());
 
@@ -69,22 +73,35 @@ describe('native profile', () => {
       }
     }
     const specs = new Set([...RUNTIME_INSTRUMENTS, ...PROCESS_INSTRUMENTS].map((s) => s.name));
-    assert.deepEqual(INSTRUMENTATION.map(([n]) => n).filter((n) => !specs.has(n)), []);
+    assert.deepEqual(
+      INSTRUMENTATION.map(([n]) => n).filter((n) => !specs.has(n)),
+      [],
+    );
   });
 
   it('event-loop delay: seconds, min ≤ p50 ≤ p90 ≤ p99 ≤ max; utilization within 0..1', () => {
-    const v = (figure: string): number => (families.get(`nodejs_eventloop_delay_${figure}_seconds`)!.series[0] as { value: number }).value;
+    const v = (figure: string): number =>
+      (families.get(`nodejs_eventloop_delay_${figure}_seconds`)!.series[0] as { value: number })
+        .value;
     const order = ['min', 'p50', 'p90', 'p99', 'max'].map(v);
-    assert.deepEqual([...order].sort((a, b) => a - b), order);
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+    );
     // The sampler fires every 10 ms: a delay is at least that, and under a second on an idle loop.
     assert.ok(order[0]! >= 0.009 && order[4]! < 1, order.join(' '));
-    const elu = (families.get('nodejs_eventloop_utilization_ratio')!.series[0] as { value: number }).value;
+    const elu = (families.get('nodejs_eventloop_utilization_ratio')!.series[0] as { value: number })
+      .value;
     assert.ok(elu >= 0 && elu <= 1, String(elu));
   });
 
-  it('heap by space: V8\'s spaces, used within size', () => {
+  it("heap by space: V8's spaces, used within size", () => {
     const bySpace = (name: string): Map<string, number> =>
-      new Map(families.get(name)!.series.map((s) => [/"([^"]+)"/.exec(s.labels)![1]!, (s as { value: number }).value]));
+      new Map(
+        families
+          .get(name)!
+          .series.map((s) => [/"([^"]+)"/.exec(s.labels)![1]!, (s as { value: number }).value]),
+      );
     const used = bySpace('v8js_memory_heap_used_bytes');
     const size = bySpace('v8js_memory_heap_space_size_bytes');
     assert.ok(used.has('old_space') && used.has('new_space'), [...used.keys()].join(','));
@@ -94,18 +111,29 @@ describe('native profile', () => {
     assert.ok(total > 1e6, `heap in use: ${total}`);
   });
 
-  it('GC duration by kind, in the instrumentation\'s buckets', () => {
+  it("GC duration by kind, in the instrumentation's buckets", () => {
     const f = families.get('v8js_gc_duration_seconds')!;
     const kinds = f.series.map((s) => /v8js_gc_type="([^"]+)"/.exec(s.labels)![1]);
-    assert.ok(kinds.length > 0 && kinds.every((k) => ['major', 'minor', 'incremental', 'weakcb'].includes(k!)), kinds.join(','));
+    assert.ok(
+      kinds.length > 0 &&
+        kinds.every((k) => ['major', 'minor', 'incremental', 'weakcb'].includes(k!)),
+      kinds.join(','),
+    );
     const h = f.series[0] as HistogramSeries;
-    assert.deepEqual([...h.bounds], [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]);
+    assert.deepEqual(
+      [...h.bounds],
+      [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+    );
     assert.ok(h.count > 0 && h.sum > 0);
   });
 
   it('bounded: every attribute is a closed set or capped; a cluster keeps the busiest event loop', () => {
     for (const spec of RUNTIME_INSTRUMENTS) {
-      for (const a of spec.attributes) assert.ok(a.values !== undefined || (a.cap !== undefined && a.cap <= 32), `${spec.name}.${a.key}`);
+      for (const a of spec.attributes)
+        assert.ok(
+          a.values !== undefined || (a.cap !== undefined && a.cap <= 32),
+          `${spec.name}.${a.key}`,
+        );
     }
     const policy = mergePolicies();
     assert.equal(policy('nodejs.eventloop.delay.p99'), 'max');
@@ -122,7 +150,11 @@ describe('legacy profiles', () => {
         await new Promise((r) => setTimeout(r, 50));
         gc();
         const names = (await jm.scrape()).map((f) => f.name);
-        assert.deepEqual(names.filter((n) => /nodejs_|v8js_|eventloop|heap_space|gc_duration/.test(n)), [], profile);
+        assert.deepEqual(
+          names.filter((n) => /nodejs_|v8js_|eventloop|heap_space|gc_duration/.test(n)),
+          [],
+          profile,
+        );
         if (profile === 'crewshipd') {
           const heap = (await jm.scrape()).find((f) => f.name === 'crewshipd_memory_alloc_bytes')!;
           assert.equal(heap.series.length, 1, 'the spaces summed into one series');

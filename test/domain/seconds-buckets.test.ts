@@ -22,21 +22,35 @@ const les = (bounds: readonly number[]): string[] => [...bounds.map(String), '+I
 
 /** `name`'s bucket lines as `le → cumulative count`, from a text scrape of `port`. */
 async function buckets(port: number, name: string): Promise<Map<string, number>> {
-  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'text/plain;version=0.0.4' } })).text();
+  const body = await (
+    await fetch(`http://127.0.0.1:${port}/metrics`, {
+      headers: { accept: 'text/plain;version=0.0.4' },
+    })
+  ).text();
   const out = new Map<string, number>();
-  for (const m of body.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"\\} (\\S+)$`, 'gm'))) out.set(m[1]!, Number(m[2]));
+  for (const m of body.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"\\} (\\S+)$`, 'gm')))
+    out.set(m[1]!, Number(m[2]));
   assert.ok(out.size > 0, `${name}_bucket in\n${body}`);
   return out;
 }
 
 async function jobmeter(views: ViewOptions[] = []): Promise<Jobmeter> {
-  const jm = await createJobmeter({ listener: { port: 0 }, global: false, processMetrics: false, views });
+  const jm = await createJobmeter({
+    listener: { port: 0 },
+    global: false,
+    processMetrics: false,
+    views,
+  });
   closers.push(() => jm.shutdown());
   return jm;
 }
 
 /** Records 0.2 s and 3 s on a histogram `name` of `meter`. */
-function recordTwo(meter: Meter, name: string, options: Parameters<Meter['createHistogram']>[1]): void {
+function recordTwo(
+  meter: Meter,
+  name: string,
+  options: Parameters<Meter['createHistogram']>[1],
+): void {
   const h = meter.createHistogram(name, options);
   h.record(0.2);
   h.record(3);
@@ -63,14 +77,25 @@ describe('buckets of a host histogram in seconds', () => {
   });
 
   it("the host's advice, a View's aggregation and another unit keep their buckets", async () => {
-    const jm = await jobmeter([{ instrumentName: 'app.viewed', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [2] } } }]);
+    const jm = await jobmeter([
+      {
+        instrumentName: 'app.viewed',
+        aggregation: {
+          type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+          options: { boundaries: [2] },
+        },
+      },
+    ]);
     recordTwo(jm.meter, 'app.advised', { unit: 's', advice: { explicitBucketBoundaries: [1] } });
     recordTwo(jm.meter, 'app.viewed', { unit: 's' });
     recordTwo(jm.meter, 'app.millis', { unit: 'ms' });
     const port = jm.pullAddress!.port;
     assert.deepEqual([...(await buckets(port, 'app_advised_seconds')).keys()], les([1]));
     assert.deepEqual([...(await buckets(port, 'app_viewed_seconds')).keys()], les([2]));
-    assert.deepEqual([...(await buckets(port, 'app_millis_milliseconds')).keys()], les(SDK_DEFAULT_BOUNDARIES));
+    assert.deepEqual(
+      [...(await buckets(port, 'app_millis_milliseconds')).keys()],
+      les(SDK_DEFAULT_BOUNDARIES),
+    );
   });
 
   it("on a host's own provider: through guardMeter(meter) second-scale; the bare meter keeps the SDK's", async () => {
@@ -82,7 +107,13 @@ describe('buckets of a host histogram in seconds', () => {
     recordTwo(meter, 'app.bare', { unit: 's' });
     await reader.ready;
     const port = reader.pullAddress!.port;
-    assert.deepEqual([...(await buckets(port, 'app_guarded_seconds')).keys()], les(SECONDS_BOUNDARIES));
-    assert.deepEqual([...(await buckets(port, 'app_bare_seconds')).keys()], les(SDK_DEFAULT_BOUNDARIES));
+    assert.deepEqual(
+      [...(await buckets(port, 'app_guarded_seconds')).keys()],
+      les(SECONDS_BOUNDARIES),
+    );
+    assert.deepEqual(
+      [...(await buckets(port, 'app_bare_seconds')).keys()],
+      les(SDK_DEFAULT_BOUNDARIES),
+    );
   });
 });

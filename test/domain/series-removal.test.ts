@@ -52,12 +52,23 @@ test('a compaction makes a new attributes array: a snapshot taken before reads t
   set.remove(0);
   set.compact();
   assert.notEqual(set.attributes, before);
-  assert.deepEqual(before, [{ h: 'a' }, { h: 'b' }, { h: 'c' }], 'the array handed out is as it was');
-  const points = (await producer.collect()).resourceMetrics.scopeMetrics[0]!.metrics[0]!.dataPoints as DataPoint<number>[];
-  assert.deepEqual(points.map((p) => [p.attributes, p.value]), [[{ h: 'b' }, 2], [{ h: 'c' }, 3]]);
+  assert.deepEqual(
+    before,
+    [{ h: 'a' }, { h: 'b' }, { h: 'c' }],
+    'the array handed out is as it was',
+  );
+  const points = (await producer.collect()).resourceMetrics.scopeMetrics[0]!.metrics[0]!
+    .dataPoints as DataPoint<number>[];
+  assert.deepEqual(
+    points.map((p) => [p.attributes, p.value]),
+    [
+      [{ h: 'b' }, 2],
+      [{ h: 'c' }, 3],
+    ],
+  );
 });
 
-test('label strings held by position follow a compaction: none made again, the removed ones\' non-ASCII count given back', async () => {
+test("label strings held by position follow a compaction: none made again, the removed ones' non-ASCII count given back", async () => {
   const { store, set } = sums(['a', 'caf\u00e9', 'c']);
   const r = render();
   const first = (await store.collect()).series[0]!.series[0]!.labels(r);
@@ -70,8 +81,12 @@ test('label strings held by position follow a compaction: none made again, the r
   const second = (await store.collect()).series[0]!.series[0]!.labels(r);
   assert.deepEqual(second.strings, ['h="a"', 'h="c"', 'h="d"']);
   assert.equal(second.nonAscii, 0);
-  assert.equal(r.calls, 4, 'only the new series\' string is made');
-  assert.deepEqual(first.strings, ['h="a"', 'h="café"', 'h="c"'], 'the array handed out before is unchanged');
+  assert.equal(r.calls, 4, "only the new series' string is made");
+  assert.deepEqual(
+    first.strings,
+    ['h="a"', 'h="café"', 'h="c"'],
+    'the array handed out before is unchanged',
+  );
   // A reader that never read the strings as an array: its checked count follows too.
   const other = render();
   set.labels(other, set.size);
@@ -80,7 +95,11 @@ test('label strings held by position follow a compaction: none made again, the r
   const third = (await store.collect()).series[0]!.series[0]!.labels(other);
   assert.equal(third.at(0), 'h="c"');
   assert.equal(third.nonAscii, 0);
-  assert.equal(other.calls, 3 + 1 + 1, 'the removed series\' string made once to give its count back, one string read');
+  assert.equal(
+    other.calls,
+    3 + 1 + 1,
+    "the removed series' string made once to give its count back, one string read",
+  );
 });
 
 test('a reader two compactions behind makes its strings again, right', async () => {
@@ -102,7 +121,11 @@ test('histograms and gauges compact every column (buckets by stride, sums, count
   const g = new GaugeSeries(D, keyed);
   store.add({ name: 's' }, h);
   store.add({ name: 's' }, g);
-  for (const [v, host] of [[0.5, 'a'], [1.5, 'b'], [5, 'c']] as const) {
+  for (const [v, host] of [
+    [0.5, 'a'],
+    [1.5, 'b'],
+    [5, 'c'],
+  ] as const) {
     h.observe(h.seriesOf({ host }), v);
     g.values.data[g.seriesOf({ host })] = v;
   }
@@ -115,31 +138,58 @@ test('histograms and gauges compact every column (buckets by stride, sums, count
   assert.deepEqual([...hs!.values], [0, 1, 0, 0, 0, 1]);
   assert.deepEqual([...hs!.sums], [1.5, 5]);
   assert.deepEqual([...hs!.counts], [1, 1]);
-  const points = (await store.producer().collect()).resourceMetrics.scopeMetrics[0]!.metrics[0]!.dataPoints as DataPoint<Histogram>[];
-  assert.deepEqual(points.map((p) => [p.attributes.host, p.value.min, p.value.max]), [['b', 1.5, 1.5], ['c', 5, 5]]);
+  const points = (await store.producer().collect()).resourceMetrics.scopeMetrics[0]!.metrics[0]!
+    .dataPoints as DataPoint<Histogram>[];
+  assert.deepEqual(
+    points.map((p) => [p.attributes.host, p.value.min, p.value.max]),
+    [
+      ['b', 1.5, 1.5],
+      ['c', 5, 5],
+    ],
+  );
   assert.deepEqual([...gs!.values], [0.5, 5]);
   assert.deepEqual(gs!.attributes.slice(0, 2), [{ host: 'a' }, { host: 'c' }]);
 });
 
-test('a set that keeps starts carries each series\' own start time, through a compaction, into columns and points', async () => {
+test("a set that keeps starts carries each series' own start time, through a compaction, into columns and points", async () => {
   const store = new SeriesStore({ clock: { wallMillis: () => 5000, monotonicMillis: () => 0 } });
   const set = new SumSeries(D, keyed, { monotonic: true, exemplars: false });
   set.keepStarts();
   store.add({ name: 's' }, set);
-  for (const [h, start] of [['a', [10, 1]], ['b', [20, 2]], ['c', [30, 3]]] as const) set.startAt(set.seriesOf({ h }), [start[0], start[1]]);
+  for (const [h, start] of [
+    ['a', [10, 1]],
+    ['b', [20, 2]],
+    ['c', [30, 3]],
+  ] as const)
+    set.startAt(set.seriesOf({ h }), [start[0], start[1]]);
   set.remove(1);
   set.compact();
   assert.deepEqual(set.startOf(1), [30, 3]);
   const c = (await store.collect()).series[0]!.series[0]!;
   assert.deepEqual([...c.startSeconds!], [10, 30]);
   assert.deepEqual([...c.startNanos!], [1, 3]);
-  const points = (await store.producer().collect()).resourceMetrics.scopeMetrics[0]!.metrics[0]!.dataPoints;
-  assert.deepEqual(points.map((p) => p.startTime), [[10, 1], [30, 3]]);
-  assert.throws(() => new SumSeries(D, keyed, { monotonic: true, exemplars: false }).keepStarts() === undefined && set.keepStarts(), /before the first series/);
+  const points = (await store.producer().collect()).resourceMetrics.scopeMetrics[0]!.metrics[0]!
+    .dataPoints;
+  assert.deepEqual(
+    points.map((p) => p.startTime),
+    [
+      [10, 1],
+      [30, 3],
+    ],
+  );
+  assert.throws(
+    () =>
+      new SumSeries(D, keyed, { monotonic: true, exemplars: false }).keepStarts() === undefined &&
+      set.keepStarts(),
+    /before the first series/,
+  );
 });
 
 test('a set whose index never removes series refuses remove()', () => {
-  const set = new SumSeries(D, (grow) => new OpenSeriesIndex(10, grow), { monotonic: true, exemplars: false });
+  const set = new SumSeries(D, (grow) => new OpenSeriesIndex(10, grow), {
+    monotonic: true,
+    exemplars: false,
+  });
   set.seriesOf({ h: 'a' });
   assert.throws(() => set.remove(0), /never removed/);
 });

@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ValueType, type Attributes } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type MetricDescriptor, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type MetricDescriptor,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import { OVERFLOW_ATTRIBUTES } from '../../src/domain/bounded-attributes.ts';
 import { carryHistogram, carryLargest, carrySum } from '../../src/series/carry.ts';
 import type { LabelRender } from '../../src/series/collection.ts';
@@ -16,56 +21,78 @@ import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
 import { SumSeries } from '../../src/series/sum.ts';
 
-const D = (name: string) => ({ name, description: '', unit: '', valueType: ValueType.DOUBLE }) as MetricDescriptor;
-const open = (limit = 100) => (grow: () => void) => new OpenSeriesIndex(limit, grow);
+const D = (name: string) =>
+  ({ name, description: '', unit: '', valueType: ValueType.DOUBLE }) as MetricDescriptor;
+const open =
+  (limit = 100) =>
+  (grow: () => void) =>
+    new OpenSeriesIndex(limit, grow);
 const SCOPE = { name: 'test' };
 
-const render: LabelRender = { render: (a: Attributes) => Object.entries(a).map(([k, v]) => `${k}="${String(v)}"`).join(','), isAscii: (s) => !/[^\x00-\x7f]/.test(s) };
+const render: LabelRender = {
+  render: (a: Attributes) =>
+    Object.entries(a)
+      .map(([k, v]) => `${k}="${String(v)}"`)
+      .join(','),
+  isAscii: (s) => !/[^\x00-\x7f]/.test(s),
+};
 
-async function read(store: SeriesStore): Promise<{ metrics: MetricData[]; scraped: Record<string, number> }> {
+async function read(
+  store: SeriesStore,
+): Promise<{ metrics: MetricData[]; scraped: Record<string, number> }> {
   const { resourceMetrics } = await store.producer().collect();
   const c = await store.collect();
   const scraped: Record<string, number> = {};
-  for (const g of c.series) for (const s of g.series) s.labels(render).strings.forEach((l, i) => (scraped[`${s.descriptor.name}{${l}}`] = s.values[i]!));
+  for (const g of c.series)
+    for (const s of g.series)
+      s.labels(render).strings.forEach(
+        (l, i) => (scraped[`${s.descriptor.name}{${l}}`] = s.values[i]!),
+      );
   c.done();
   return { metrics: resourceMetrics.scopeMetrics.flatMap((s) => s.metrics), scraped };
 }
 
 test('a sum carried from cumulative reports adds, per source, the last value of every run between restarts', () => {
   // A source's life: runs between restarts, each a first value and increments (its reports are cumulative).
-  const run = fc.record({ first: fc.nat({ max: 1000 }), steps: fc.array(fc.nat({ max: 1000 }), { maxLength: 5 }) });
+  const run = fc.record({
+    first: fc.nat({ max: 1000 }),
+    steps: fc.array(fc.nat({ max: 1000 }), { maxLength: 5 }),
+  });
   fc.assert(
-    fc.property(fc.array(fc.array(run, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }), (sources) => {
-      const values = new Float64Array(1);
-      let expected = 0;
-      const streams = sources.map((runs) => {
-        const reports: number[] = [];
-        for (const { first, steps } of runs) {
-          // A restart reports less than the run before ended on (from 0, anything is a new start).
-          const before = reports.at(-1) ?? 0;
-          let v = before === 0 ? first : first % before;
-          reports.push(v);
-          for (const d of steps) reports.push((v += d));
-          expected += v;
-        }
-        return reports;
-      });
-      // The sources' reports interleaved; a source that stops reporting keeps what it added.
-      const last = streams.map(() => NaN);
-      let previous = 0;
-      for (let step = 0, more = true; more; step++) {
-        more = false;
-        streams.forEach((reports, s) => {
-          if (step >= reports.length) return;
-          more = true;
-          carrySum(values, 0, last[s]!, reports[step]!);
-          last[s] = reports[step]!;
-          assert.ok(values[0]! >= previous, 'never decreases');
-          previous = values[0]!;
+    fc.property(
+      fc.array(fc.array(run, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+      (sources) => {
+        const values = new Float64Array(1);
+        let expected = 0;
+        const streams = sources.map((runs) => {
+          const reports: number[] = [];
+          for (const { first, steps } of runs) {
+            // A restart reports less than the run before ended on (from 0, anything is a new start).
+            const before = reports.at(-1) ?? 0;
+            let v = before === 0 ? first : first % before;
+            reports.push(v);
+            for (const d of steps) reports.push((v += d));
+            expected += v;
+          }
+          return reports;
         });
-      }
-      assert.equal(values[0], expected);
-    }),
+        // The sources' reports interleaved; a source that stops reporting keeps what it added.
+        const last = streams.map(() => NaN);
+        let previous = 0;
+        for (let step = 0, more = true; more; step++) {
+          more = false;
+          streams.forEach((reports, s) => {
+            if (step >= reports.length) return;
+            more = true;
+            carrySum(values, 0, last[s]!, reports[step]!);
+            last[s] = reports[step]!;
+            assert.ok(values[0]! >= previous, 'never decreases');
+            previous = values[0]!;
+          });
+        }
+        assert.equal(values[0], expected);
+      },
+    ),
   );
 });
 
@@ -83,10 +110,20 @@ test('carrySum: a first report and a report below the last are added whole; carr
 
 test('a histogram carried from rows: counts, sum and buckets add what is new, a smaller count is a restart added whole, min/max the extremes known', async () => {
   const store = new SeriesStore();
-  const h = new HistogramSeries(D('wait'), open(), { bounds: [1, 10], exemplars: false, minMax: true });
+  const h = new HistogramSeries(D('wait'), open(), {
+    bounds: [1, 10],
+    exemplars: false,
+    minMax: true,
+  });
   store.add(SCOPE, h);
   const at = h.seriesOf({ q: 'x' });
-  const row = (count: number, sum: number, min: number, max: number, ...buckets: number[]) => [count, sum, min, max, ...buckets];
+  const row = (count: number, sum: number, min: number, max: number, ...buckets: number[]) => [
+    count,
+    sum,
+    min,
+    max,
+    ...buckets,
+  ];
   const a1 = row(2, 3, 0.5, 2.5, 1, 1, 0);
   const a2 = row(3, 23, 0.5, 20, 1, 1, 1);
   const b1 = row(1, 0.2, 0.2, 0.2, 1, 0, 0);
@@ -97,7 +134,13 @@ test('a histogram carried from rows: counts, sum and buckets add what is new, a 
   const a3 = row(1, 50, 50, 50, 0, 0, 1);
   carryHistogram(h, at, a2, a3);
   let { metrics } = await read(store);
-  let p = metrics[0]!.dataPoints[0]!.value as { buckets: { counts: number[] }; count: number; sum: number; min?: number; max?: number };
+  let p = metrics[0]!.dataPoints[0]!.value as {
+    buckets: { counts: number[] };
+    count: number;
+    sum: number;
+    min?: number;
+    max?: number;
+  };
   assert.deepEqual(p.buckets.counts, [2, 1, 2]);
   assert.equal(p.count, 5);
   assert.ok(Math.abs(p.sum - 73.2) < 1e-9, String(p.sum));
@@ -132,9 +175,16 @@ for (const combine of ['sum', 'max'] as Combine[]) {
     g.set(by, 7);
     const both = (p: number, q: number) => (combine === 'sum' ? p + q : Math.max(p, q));
     let { metrics, scraped } = await read(store);
-    assert.deepEqual(scraped, { 'heap{q="x"}': both(100, 50), 'heap{q="y"}': both(3, 7) }, 'z: no value yet, not read');
+    assert.deepEqual(
+      scraped,
+      { 'heap{q="x"}': both(100, 50), 'heap{q="y"}': both(3, 7) },
+      'z: no value yet, not read',
+    );
     assert.equal(metrics[0]!.dataPointType, DataPointType.GAUGE);
-    assert.deepEqual(metrics[0]!.dataPoints.map((pt) => pt.attributes), [{ q: 'x' }, { q: 'y' }]);
+    assert.deepEqual(
+      metrics[0]!.dataPoints.map((pt) => pt.attributes),
+      [{ q: 'x' }, { q: 'y' }],
+    );
     g.withdraw(by);
     g.release(ax);
     ({ scraped } = await read(store));
@@ -143,8 +193,16 @@ for (const combine of ['sum', 'max'] as Combine[]) {
     g.set(by, 8);
     g.release(bx);
     ({ metrics, scraped } = await read(store));
-    assert.deepEqual(scraped, { 'heap{q="y"}': both(3, 8) }, 'x: no live source, left out of the scrape');
-    assert.deepEqual(metrics[0]!.dataPoints.map((pt) => [pt.attributes, pt.value]), [[{ q: 'y' }, both(3, 8)]], 'and of the MetricData');
+    assert.deepEqual(
+      scraped,
+      { 'heap{q="y"}': both(3, 8) },
+      'x: no live source, left out of the scrape',
+    );
+    assert.deepEqual(
+      metrics[0]!.dataPoints.map((pt) => [pt.attributes, pt.value]),
+      [[{ q: 'y' }, both(3, 8)]],
+      'and of the MetricData',
+    );
     // Released slots are reused: memory follows the live sources.
     assert.deepEqual([g.source(x), g.source(x)].sort(), [ax, bx].sort());
   });
@@ -166,7 +224,10 @@ test("an up-down counter's series past the cap fold into the overflow series, ev
   assert.equal((metrics[0] as { isMonotonic: boolean }).isMonotonic, false);
   assert.deepEqual(metrics[0]!.dataPoints.at(-1)!.attributes, OVERFLOW_ATTRIBUTES);
   assert.equal(metrics[0]!.dataPoints.at(-1)!.value, 3 + 4 + 5);
-  assert.equal(Object.values(scraped).reduce((a, b) => a + b, 0), 15);
+  assert.equal(
+    Object.values(scraped).reduce((a, b) => a + b, 0),
+    15,
+  );
   u.release(slots[3]!);
   assert.equal((await read(store)).metrics[0]!.dataPoints.at(-1)!.value, 3 + 5);
 });
@@ -182,10 +243,19 @@ test('an up-down counter read by a delta producer exports what changed; one with
   u.set(s, 4);
   carrySum(c.values.data, c.seriesOf({}), NaN, 2);
   const first = (await delta.collect()).resourceMetrics.scopeMetrics[0]!.metrics;
-  assert.deepEqual(first.map((m) => [m.descriptor.name, m.dataPoints[0]!.value]), [['inflight', 4], ['jobs', 2]]);
+  assert.deepEqual(
+    first.map((m) => [m.descriptor.name, m.dataPoints[0]!.value]),
+    [
+      ['inflight', 4],
+      ['jobs', 2],
+    ],
+  );
   u.set(s, 1);
   const second = (await delta.collect()).resourceMetrics.scopeMetrics[0]!.metrics;
-  assert.deepEqual(second.map((m) => [m.descriptor.name, m.dataPoints[0]!.value]), [['inflight', -3]]);
+  assert.deepEqual(
+    second.map((m) => [m.descriptor.name, m.dataPoints[0]!.value]),
+    [['inflight', -3]],
+  );
   u.release(s);
   assert.deepEqual((await delta.collect()).resourceMetrics.scopeMetrics, []);
 });

@@ -12,7 +12,13 @@ import type { InstrumentSpec } from '../../src/domain/types.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
 
 const SCOPE = { name: 'jobmeter', version: '1' };
-const SPEC: InstrumentSpec = { name: 'c', kind: 'counter', unit: '', description: 'c', attributes: [{ key: 'host', cap: 100 }] };
+const SPEC: InstrumentSpec = {
+  name: 'c',
+  kind: 'counter',
+  unit: '',
+  description: 'c',
+  attributes: [{ key: 'host', cap: 100 }],
+};
 
 const counting = () => countingRender('host');
 
@@ -25,7 +31,7 @@ function twoSeries() {
   return { store, c, render: counting() };
 }
 
-test('a set holds each series\' label string once per render; the array is kept while no series is added, and a handed-out one never changes', async () => {
+test("a set holds each series' label string once per render; the array is kept while no series is added, and a handed-out one never changes", async () => {
   const { store, c, render } = twoSeries();
   const first = (await store.series.collect()).series[0]!.series[0]!.labels(render);
   assert.deepEqual(first.strings, ['host="a"', 'host="b"']);
@@ -37,22 +43,34 @@ test('a set holds each series\' label string once per render; the array is kept 
   c.add(1, { host: 'caf\u00e9' });
   const third = (await store.series.collect()).series[0]!.series[0]!.labels(render);
   assert.notEqual(third.strings, first.strings, 'a series added: a new array');
-  assert.deepEqual(first.strings, ['host="a"', 'host="b"'], 'the array handed out earlier is as it was');
+  assert.deepEqual(
+    first.strings,
+    ['host="a"', 'host="b"'],
+    'the array handed out earlier is as it was',
+  );
   assert.deepEqual(third.strings, ['host="a"', 'host="b"', 'host="café"']);
-  assert.equal(render.calls, 3, 'only the new series\' string is made');
+  assert.equal(render.calls, 3, "only the new series' string is made");
   assert.equal(third.nonAscii, 1);
   const other = counting();
-  assert.deepEqual((await store.series.collect()).series[0]!.series[0]!.labels(other).strings, third.strings, 'another render has strings of its own');
+  assert.deepEqual(
+    (await store.series.collect()).series[0]!.series[0]!.labels(other).strings,
+    third.strings,
+    'another render has strings of its own',
+  );
   assert.equal(other.calls, 3);
 });
 
-test('a column whose strings no reader reads keeps none: each series\' string is made once to check it, then only when asked for', async () => {
+test("a column whose strings no reader reads keeps none: each series' string is made once to check it, then only when asked for", async () => {
   const { store, c, render } = twoSeries();
   const first = (await store.series.collect()).series[0]!.series[0]!.labels(render);
   assert.equal(render.calls, 2, 'each new series checked once');
   assert.equal(first.at(1), 'host="b"');
   assert.equal(render.calls, 2, 'a string checked at this collection is not made again');
-  assert.deepEqual(first.keys.slice(0, 2), [{ host: 'a' }, { host: 'b' }], 'keyed by the series\' attributes');
+  assert.deepEqual(
+    first.keys.slice(0, 2),
+    [{ host: 'a' }, { host: 'b' }],
+    "keyed by the series' attributes",
+  );
   assert.equal(first.maker, render);
   c.add(1, { host: 'c' });
   const second = (await store.series.collect()).series[0]!.series[0]!.labels(render);
@@ -64,7 +82,11 @@ test('a column whose strings no reader reads keeps none: each series\' string is
   const third = (await store.series.collect()).series[0]!.series[0]!.labels(render);
   assert.equal(third.strings, second.strings, 'read once: kept from then on');
   assert.equal(third.at(2), 'host="c"');
-  assert.equal(render.calls, 6, 'the array made the two strings not made at that collection, and none since');
+  assert.equal(
+    render.calls,
+    6,
+    'the array made the two strings not made at that collection, and none since',
+  );
 });
 
 class PlainReader extends MetricReader {
@@ -73,21 +95,43 @@ class PlainReader extends MetricReader {
 }
 
 test('every reader reads the store after the SDK, bound once through its public setMetricProducer; one that reads the store itself reads the SDK alone', async () => {
-  const standard = new PlainReader({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
+  const standard = new PlainReader({
+    aggregationTemporalitySelector: () => AggregationTemporality.DELTA,
+  });
   const pull = new PullMetricReader([]);
   const provider = new JobmeterMeterProvider(
     { readers: [standard, pull] },
-    { guard: new RecordGuard(), specs: [SPEC], scope: SCOPE, viewed: () => false, capFor: () => undefined, readsStore: (r) => r === pull },
+    {
+      guard: new RecordGuard(),
+      specs: [SPEC],
+      scope: SCOPE,
+      viewed: () => false,
+      capFor: () => undefined,
+      readsStore: (r) => r === pull,
+    },
   );
-  for (const r of [standard, pull]) assert.equal(Object.hasOwn(r, 'setMetricProducer'), false, 'the reader is not patched');
+  for (const r of [standard, pull])
+    assert.equal(Object.hasOwn(r, 'setMetricProducer'), false, 'the reader is not patched');
   provider.getMeter(SCOPE.name, SCOPE.version).createCounter('c').add(2, { host: 'a' });
-  provider.getMeter('host').createObservableGauge('g').addCallback((o) => o.observe(1));
+  provider
+    .getMeter('host')
+    .createObservableGauge('g')
+    .addCallback((o) => o.observe(1));
   const names = (ms: MetricData[]) => ms.map((m) => m.descriptor.name);
-  const flat = async (r: MetricReader) => (await r.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+  const flat = async (r: MetricReader) =>
+    (await r.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
   const delta = await flat(standard);
   assert.deepEqual(names(delta), ['c', 'g'], 'the store first, then the SDK');
-  assert.equal(delta[0]!.aggregationTemporality, AggregationTemporality.DELTA, "the reader's temporality");
+  assert.equal(
+    delta[0]!.aggregationTemporality,
+    AggregationTemporality.DELTA,
+    "the reader's temporality",
+  );
   assert.deepEqual(names(await flat(pull)), ['g'], 'the pull reader: the SDK alone');
-  assert.deepEqual(names((await provider.collectWithTallies(pull)).scopeMetrics.flatMap((s) => s.metrics)), ['c', 'g'], 'with the tallies for the cluster report');
+  assert.deepEqual(
+    names((await provider.collectWithTallies(pull)).scopeMetrics.flatMap((s) => s.metrics)),
+    ['c', 'g'],
+    'with the tallies for the cluster report',
+  );
   await provider.shutdown();
 });

@@ -4,8 +4,18 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { Attributes } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, MeterProvider, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
-import { MAX_SERIES_PER_INSTRUMENT, MAX_VALUE_LENGTH } from '../../src/domain/bounded-attributes.ts';
+import {
+  AggregationTemporality,
+  DataPointType,
+  MeterProvider,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
+import {
+  MAX_SERIES_PER_INSTRUMENT,
+  MAX_VALUE_LENGTH,
+} from '../../src/domain/bounded-attributes.ts';
 import { DOMAIN_INSTRUMENTS, RUN_DURATION, RUN_FINISHED } from '../../src/domain/catalog.ts';
 import { createRecorder } from '../../src/domain/recorder.ts';
 import { RAW_KEYS_PER_INSTRUMENT } from '../../src/domain/tallies/spec-index.ts';
@@ -21,11 +31,18 @@ import { RecordGuard } from '../../src/domain/record-guard.ts';
 
 const SCOPE = { name: 'jobmeter', version: '1.0.0' };
 
-function counterSpec(name: string, attributes: InstrumentSpec['attributes'], kind: InstrumentSpec['kind'] = 'counter'): InstrumentSpec {
+function counterSpec(
+  name: string,
+  attributes: InstrumentSpec['attributes'],
+  kind: InstrumentSpec['kind'] = 'counter',
+): InstrumentSpec {
   return { name, kind, unit: '{x}', description: name, attributes };
 }
 
-async function metrics(store: TallyStore, temporality = AggregationTemporality.CUMULATIVE): Promise<MetricData[]> {
+async function metrics(
+  store: TallyStore,
+  temporality = AggregationTemporality.CUMULATIVE,
+): Promise<MetricData[]> {
   const { resourceMetrics } = await store.series.producer(temporality).collect();
   return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
 }
@@ -36,7 +53,10 @@ function points(m: MetricData | undefined): Array<[Attributes, number]> {
 
 describe('tallies', () => {
   test('a counter: series in first-record order, bounded like the views (allow-list, closed vocabulary, cap)', async () => {
-    const spec = counterSpec('c', [{ key: 'outcome', values: ['success', 'failure'] }, { key: 'task', cap: 2 }]);
+    const spec = counterSpec('c', [
+      { key: 'outcome', values: ['success', 'failure'] },
+      { key: 'task', cap: 2 },
+    ]);
     const store = new TallyStore([spec], { scope: SCOPE });
     const c = store.counter('c');
     c.add(1, { outcome: 'success', task: 'a', 'job.id': 'x1' });
@@ -57,11 +77,26 @@ describe('tallies', () => {
       [{ outcome: 'success', task: 'other' }, 4],
       [{ outcome: 'failure' }, 6],
     ]);
-    assert.deepEqual(m!.descriptor, { name: 'c', description: 'c', unit: '{x}', valueType: 1, type: 'COUNTER', advice: {} });
+    assert.deepEqual(m!.descriptor, {
+      name: 'c',
+      description: 'c',
+      unit: '{x}',
+      valueType: 1,
+      type: 'COUNTER',
+      advice: {},
+    });
   });
 
   test('values are cut and stringified as the views do; numbers and strings of one label share a series', async () => {
-    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 10 }, { key: 'b', cap: 10 }])], { scope: SCOPE });
+    const store = new TallyStore(
+      [
+        counterSpec('c', [
+          { key: 'a', cap: 10 },
+          { key: 'b', cap: 10 },
+        ]),
+      ],
+      { scope: SCOPE },
+    );
     const c = store.counter('c');
     c.add(1, { a: 42, b: 'x'.repeat(10_000) });
     c.add(1, { a: '42', b: 'x'.repeat(MAX_VALUE_LENGTH - 1) + '…' });
@@ -87,7 +122,15 @@ describe('tallies', () => {
   });
 
   test('churn: 200 000 distinct values into a capped attribute keep the series and the remembered keys bounded', async () => {
-    const store = new TallyStore([counterSpec('c', [{ key: 'task', cap: 5 }, { key: 'kind', values: ['x'] }])], { scope: SCOPE });
+    const store = new TallyStore(
+      [
+        counterSpec('c', [
+          { key: 'task', cap: 5 },
+          { key: 'kind', values: ['x'] },
+        ]),
+      ],
+      { scope: SCOPE },
+    );
     const c = store.counter('c');
     for (let i = 0; i < 200_000; i++) c.add(1, { task: `t${i}`, kind: 'x' });
     const p = points((await metrics(store))[0]);
@@ -98,7 +141,15 @@ describe('tallies', () => {
   });
 
   test('past MAX_SERIES_PER_INSTRUMENT sets go to one overflow series (otel.metric.overflow)', async () => {
-    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 200 }, { key: 'b', cap: 200 }])], { scope: SCOPE });
+    const store = new TallyStore(
+      [
+        counterSpec('c', [
+          { key: 'a', cap: 200 },
+          { key: 'b', cap: 200 },
+        ]),
+      ],
+      { scope: SCOPE },
+    );
     const c = store.counter('c');
     const n = MAX_SERIES_PER_INSTRUMENT + 50;
     for (let i = 0; i < n; i++) c.add(1, { a: `a${i % 200}`, b: `b${Math.floor(i / 200)}` });
@@ -110,7 +161,14 @@ describe('tallies', () => {
   });
 
   test('a histogram: le buckets (a value equal to a bound lands in its bucket), sum, count; NaN, infinities and negatives are dropped', async () => {
-    const spec: InstrumentSpec = { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1, 5], attributes: [{ key: 'q', cap: 4 }] };
+    const spec: InstrumentSpec = {
+      name: 'h',
+      kind: 'histogram',
+      unit: 's',
+      description: 'h',
+      buckets: [1, 5],
+      attributes: [{ key: 'q', cap: 4 }],
+    };
     const store = new TallyStore([spec], { scope: SCOPE });
     const h = store.histogram('h');
     for (const v of [0, 1, 1.5, 5, 7, Infinity, -1, NaN]) h.record(v, { q: 'a' });
@@ -126,7 +184,16 @@ describe('tallies', () => {
 
   test('an up-down counter takes negative values; a gauge keeps the last one', async () => {
     const store = new TallyStore(
-      [counterSpec('u', [], 'upDownCounter'), { name: 'g', kind: 'gauge', unit: '1', description: 'g', attributes: [{ key: 'k', cap: 2 }] }],
+      [
+        counterSpec('u', [], 'upDownCounter'),
+        {
+          name: 'g',
+          kind: 'gauge',
+          unit: '1',
+          description: 'g',
+          attributes: [{ key: 'k', cap: 2 }],
+        },
+      ],
       { scope: SCOPE },
     );
     store.counter('u').add(3);
@@ -141,11 +208,17 @@ describe('tallies', () => {
   });
 
   test('bound handles write to their series', async () => {
-    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 4 }]), { ...RUN_DURATION, name: 'h' }], { scope: SCOPE });
+    const store = new TallyStore(
+      [counterSpec('c', [{ key: 'a', cap: 4 }]), { ...RUN_DURATION, name: 'h' }],
+      { scope: SCOPE },
+    );
     const bound = store.counter('c').bind({ a: 'x' });
     for (let i = 0; i < 10; i++) bound.add(1);
     bound.add(-3);
-    store.histogram('h').bind({ task: 't', kind: 'k', runner: 'r', outcome: 'success' }).record(0.3);
+    store
+      .histogram('h')
+      .bind({ task: 't', kind: 'k', runner: 'r', outcome: 'success' })
+      .record(0.3);
     const [c, h] = await metrics(store);
     assert.deepEqual(points(c), [[{ a: 'x' }, 10]]);
     assert.equal((h!.dataPoints[0] as DataPoint<Histogram>).value.count, 1);
@@ -153,18 +226,33 @@ describe('tallies', () => {
 
   test('the points keep one attributes object per series across collections (the naming cache hits)', async () => {
     const store = new TallyStore([RUN_FINISHED], { scope: SCOPE });
-    store.counter(RUN_FINISHED.name).add(1, { task: 't', kind: 'k', runner: 'r', outcome: 'success' });
+    store
+      .counter(RUN_FINISHED.name)
+      .add(1, { task: 't', kind: 'k', runner: 'r', outcome: 'success' });
     const first = (await metrics(store))[0]!.dataPoints[0]!.attributes;
-    store.counter(RUN_FINISHED.name).add(1, { task: 't', kind: 'k', runner: 'r', outcome: 'success' });
+    store
+      .counter(RUN_FINISHED.name)
+      .add(1, { task: 't', kind: 'k', runner: 'r', outcome: 'success' });
     assert.equal((await metrics(store))[0]!.dataPoints[0]!.attributes, first);
   });
 
   test('delta: each export carries what changed since the previous one, in contiguous intervals', async () => {
     let now = 1_000_000;
-    const spec: InstrumentSpec = { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1], attributes: [] };
-    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 4 }]), spec], { scope: SCOPE, clock: { wallMillis: () => now, monotonicMillis: () => now } });
+    const spec: InstrumentSpec = {
+      name: 'h',
+      kind: 'histogram',
+      unit: 's',
+      description: 'h',
+      buckets: [1],
+      attributes: [],
+    };
+    const store = new TallyStore([counterSpec('c', [{ key: 'a', cap: 4 }]), spec], {
+      scope: SCOPE,
+      clock: { wallMillis: () => now, monotonicMillis: () => now },
+    });
     const producer = store.series.producer(AggregationTemporality.DELTA);
-    const collect = async () => (await producer.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+    const collect = async () =>
+      (await producer.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
     store.counter('c').add(5, { a: 'x' });
     store.histogram('h').record(0.5);
     now += 1000;
@@ -176,14 +264,24 @@ describe('tallies', () => {
     store.counter('c').add(1, { a: 'y' });
     now += 1000;
     const [c2, h2] = await collect();
-    assert.deepEqual(points(c2), [[{ a: 'x' }, 2], [{ a: 'y' }, 1]]);
+    assert.deepEqual(points(c2), [
+      [{ a: 'x' }, 2],
+      [{ a: 'y' }, 1],
+    ]);
     assert.equal(h2, undefined, 'an unchanged histogram is not exported');
     assert.deepEqual(c2!.dataPoints[0]!.startTime, c1!.dataPoints[0]!.endTime);
     store.histogram('h').record(3);
     const [h3] = await collect();
-    assert.deepEqual((h3!.dataPoints[0] as DataPoint<Histogram>).value, { buckets: { boundaries: [1], counts: [0, 1] }, sum: 3, count: 1 });
+    assert.deepEqual((h3!.dataPoints[0] as DataPoint<Histogram>).value, {
+      buckets: { boundaries: [1], counts: [0, 1] },
+      sum: 3,
+      count: 1,
+    });
     // A cumulative producer of the same store still sees the totals.
-    assert.deepEqual(points((await metrics(store))[0]), [[{ a: 'x' }, 7], [{ a: 'y' }, 1]]);
+    assert.deepEqual(points((await metrics(store))[0]), [
+      [{ a: 'x' }, 7],
+      [{ a: 'y' }, 1],
+    ]);
   });
 
   test('asking for an undeclared or wrong-kind instrument throws, naming it', () => {
@@ -197,7 +295,15 @@ describe('tallies', () => {
 // same families, series, order and values, whatever the recording sequence.
 describe('tallies ≡ SDK instruments with views', () => {
   type Op =
-    | { kind: 'run'; task: string; kindName: string; runner: string; outcome: string; seconds: number; truncated: boolean }
+    | {
+        kind: 'run';
+        task: string;
+        kindName: string;
+        runner: string;
+        outcome: string;
+        seconds: number;
+        truncated: boolean;
+      }
     | { kind: 'start'; task: string; finish: string | undefined }
     | { kind: 'reject'; reason: string }
     | { kind: 'runnerError'; runner: string; error: string }
@@ -206,26 +312,64 @@ describe('tallies ≡ SDK instruments with views', () => {
   const word = (n: number) => fc.integer({ min: 0, max: n }).map((i) => `w${i}`);
   const outcome = fc.constantFrom('success', 'failure', 'cancelled', 'timeout', 'exploded');
   const op: fc.Arbitrary<Op> = fc.oneof(
-    fc.record({ kind: fc.constant('run' as const), task: word(600), kindName: word(20), runner: word(20), outcome, seconds: fc.double({ min: 0, max: 5000, noNaN: true }), truncated: fc.boolean() }),
-    fc.record({ kind: fc.constant('start' as const), task: word(30), finish: fc.option(outcome, { nil: undefined }) }),
+    fc.record({
+      kind: fc.constant('run' as const),
+      task: word(600),
+      kindName: word(20),
+      runner: word(20),
+      outcome,
+      seconds: fc.double({ min: 0, max: 5000, noNaN: true }),
+      truncated: fc.boolean(),
+    }),
+    fc.record({
+      kind: fc.constant('start' as const),
+      task: word(30),
+      finish: fc.option(outcome, { nil: undefined }),
+    }),
     fc.record({ kind: fc.constant('reject' as const), reason: word(40) }),
     fc.record({ kind: fc.constant('runnerError' as const), runner: word(20), error: word(40) }),
     fc.record({ kind: fc.constant('session' as const) }),
   );
 
-  async function render(profileName: 'otel' | 'rm' | 'solti', ops: readonly Op[], tallied: boolean): Promise<unknown> {
-    const profile = profileName === 'otel' ? otelProfile(false) : resolveProfile(profileName, false);
+  async function render(
+    profileName: 'otel' | 'rm' | 'solti',
+    ops: readonly Op[],
+    tallied: boolean,
+  ): Promise<unknown> {
+    const profile =
+      profileName === 'otel' ? otelProfile(false) : resolveProfile(profileName, false);
     const overrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
-    const specs = DOMAIN_INSTRUMENTS.map((s) => (overrides[s.name] ? { ...s, buckets: overrides[s.name] } : s));
+    const specs = DOMAIN_INSTRUMENTS.map((s) =>
+      overrides[s.name] ? { ...s, buckets: overrides[s.name] } : s,
+    );
     const reader = new PullMetricReader([]);
     // jobmeter's provider (tallies) against a plain SDK provider with the profile's Views (jobmeterViews).
     const provider = tallied
-      ? new JobmeterMeterProvider({ readers: [reader] }, { guard: new RecordGuard(), specs, scope: SCOPE, viewed: () => false, capFor: () => undefined })
+      ? new JobmeterMeterProvider(
+          { readers: [reader] },
+          {
+            guard: new RecordGuard(),
+            specs,
+            scope: SCOPE,
+            viewed: () => false,
+            capFor: () => undefined,
+          },
+        )
       : new MeterProvider({ views: buildViews(specs), readers: [reader] });
-    const recorder = createRecorder(provider.getMeter(SCOPE.name, SCOPE.version), { now: () => 1_700_000_000_000 });
+    const recorder = createRecorder(provider.getMeter(SCOPE.name, SCOPE.version), {
+      now: () => 1_700_000_000_000,
+    });
     for (const o of ops) {
       try {
-        if (o.kind === 'run') recorder.recordRun({ task: o.task, kind: o.kindName, runner: o.runner, outcome: o.outcome as 'success', durationSeconds: o.seconds, outputTruncated: o.truncated });
+        if (o.kind === 'run')
+          recorder.recordRun({
+            task: o.task,
+            kind: o.kindName,
+            runner: o.runner,
+            outcome: o.outcome as 'success',
+            durationSeconds: o.seconds,
+            outputTruncated: o.truncated,
+          });
         else if (o.kind === 'start') {
           const h = recorder.startRun({ task: o.task });
           if (o.finish !== undefined) h.finish(o.finish as 'success');
@@ -241,14 +385,24 @@ describe('tallies ≡ SDK instruments with views', () => {
     const families = namer.toFamilies((await reader.collect()).resourceMetrics);
     await provider.shutdown();
     // Durations are timed by startRun: only their count is deterministic.
-    return families.map((f) => ({ ...f, series: f.series.map((s) => ('counts' in s && f.name.includes('duration') ? { labels: s.labels, count: s.count } : { ...s, prefix: undefined })) }));
+    return families.map((f) => ({
+      ...f,
+      series: f.series.map((s) =>
+        'counts' in s && f.name.includes('duration')
+          ? { labels: s.labels, count: s.count }
+          : { ...s, prefix: undefined },
+      ),
+    }));
   }
 
   for (const profileName of ['otel', 'rm', 'solti'] as const) {
     test(`${profileName}: same families for any recording sequence`, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(op, { maxLength: 300 }), async (ops) => {
-          assert.deepEqual(await render(profileName, ops, true), await render(profileName, ops, false));
+          assert.deepEqual(
+            await render(profileName, ops, true),
+            await render(profileName, ops, false),
+          );
         }),
         { numRuns: 25 },
       );
@@ -266,10 +420,29 @@ describe('declared instruments on a jobmeter', () => {
       processMetrics: false,
       otelScopeInfo: false,
       instruments: [
-        { name: 'app.jobs', kind: 'counter', unit: '{job}', description: 'Jobs.', attributes: [{ key: 'queue', cap: 2 }] },
-        { name: 'app.wait', kind: 'histogram', unit: 's', description: 'Wait.', buckets: [1], attributes: [] },
+        {
+          name: 'app.jobs',
+          kind: 'counter',
+          unit: '{job}',
+          description: 'Jobs.',
+          attributes: [{ key: 'queue', cap: 2 }],
+        },
+        {
+          name: 'app.wait',
+          kind: 'histogram',
+          unit: 's',
+          description: 'Wait.',
+          buckets: [1],
+          attributes: [],
+        },
         { name: 'app.depth', kind: 'gauge', unit: '{job}', description: 'Depth.', attributes: [] },
-        { name: 'app.lag', kind: 'observableGauge', unit: 's', description: 'Lag.', attributes: [] },
+        {
+          name: 'app.lag',
+          kind: 'observableGauge',
+          unit: 's',
+          description: 'Lag.',
+          attributes: [],
+        },
       ],
     });
     try {
@@ -282,13 +455,20 @@ describe('declared instruments on a jobmeter', () => {
       const byName = new Map((await jm.scrape()).map((f) => [f.name, f]));
       assert.deepEqual(
         byName.get('app_jobs_total')!.series.map((s) => [s.labels, (s as { value: number }).value]),
-        [['queue="a"', 2], ['queue="b"', 1], ['queue="other"', 5]],
+        [
+          ['queue="a"', 2],
+          ['queue="b"', 1],
+          ['queue="other"', 5],
+        ],
       );
       assert.equal((byName.get('app_wait_seconds')!.series[0] as { count: number }).count, 1);
       assert.equal((byName.get('app_depth')!.series[0] as { value: number }).value, 7);
       // Each is a compile error too (declared-names.test.ts); run, it throws.
-      // @ts-expect-error a name not declared
-      assert.throws(() => jm.counter('app.nope'), /"app.nope": no counter or upDownCounter instrument of that name declared/);
+      assert.throws(
+        // @ts-expect-error a name not declared
+        () => jm.counter('app.nope'),
+        /"app.nope": no counter or upDownCounter instrument of that name declared/,
+      );
       // @ts-expect-error declared as a counter
       assert.throws(() => jm.histogram('app.jobs'), /"app.jobs": no histogram instrument/);
       // @ts-expect-error declared as an observable
@@ -300,10 +480,26 @@ describe('declared instruments on a jobmeter', () => {
   test('a collection: the figures of its instant, as columns, equal to the MetricData a reader gets at that instant', async () => {
     const specs: InstrumentSpec[] = [
       counterSpec('c', [{ key: 'host', cap: 10 }]),
-      { name: 'g', kind: 'gauge', unit: '1', description: 'g', attributes: [{ key: 'host', cap: 10 }] },
-      { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1, 10], attributes: [{ key: 'host', cap: 10 }] },
+      {
+        name: 'g',
+        kind: 'gauge',
+        unit: '1',
+        description: 'g',
+        attributes: [{ key: 'host', cap: 10 }],
+      },
+      {
+        name: 'h',
+        kind: 'histogram',
+        unit: 's',
+        description: 'h',
+        buckets: [1, 10],
+        attributes: [{ key: 'host', cap: 10 }],
+      },
     ];
-    const store = new TallyStore(specs, { scope: SCOPE, clock: { wallMillis: () => 1_700_000_000_000, monotonicMillis: () => 0 } });
+    const store = new TallyStore(specs, {
+      scope: SCOPE,
+      clock: { wallMillis: () => 1_700_000_000_000, monotonicMillis: () => 0 },
+    });
     store.counter('c').add(1, { host: 'a' });
     store.gauge('g').record(7, { host: 'a' });
     store.histogram('h').record(0.5, { host: 'a' });
@@ -315,23 +511,53 @@ describe('declared instruments on a jobmeter', () => {
     store.counter('c').add(1, { host: 'z' });
     store.histogram('h').record(0.5, { host: 'a' });
     const [c, g, h] = collection.series[0]!.series;
-    const columnPoints = (s: typeof c) => Array.from({ length: s!.n }, (_, i) => [s!.attributes[i], s!.values[i]]);
+    const columnPoints = (s: typeof c) =>
+      Array.from({ length: s!.n }, (_, i) => [s!.attributes[i], s!.values[i]]);
     assert.deepEqual(columnPoints(c), [[{ host: 'a' }, 1]]);
     assert.deepEqual(columnPoints(g), [[{ host: 'a' }, 7]]);
     assert.deepEqual(Array.from(h!.values), [1, 0, 0, 0, 1, 0]);
-    assert.deepEqual([Array.from(h!.sums), Array.from(h!.counts)], [[0.5, 5], [1, 1]]);
-    assert.deepEqual(columnPoints(c), points(made[0]), 'the same series and figures as the MetricData');
+    assert.deepEqual(
+      [Array.from(h!.sums), Array.from(h!.counts)],
+      [
+        [0.5, 5],
+        [1, 1],
+      ],
+    );
+    assert.deepEqual(
+      columnPoints(c),
+      points(made[0]),
+      'the same series and figures as the MetricData',
+    );
     assert.deepEqual(columnPoints(g), points(made[1]));
     const hp = made[2]!.dataPoints as DataPoint<Histogram>[];
-    assert.deepEqual(hp.map((p) => [p.value.buckets.counts, p.value.sum, p.value.count]), [[[1, 0, 0], 0.5, 1], [[0, 1, 0], 5, 1]]);
-    assert.deepEqual([c!.startTime, g!.startTime, h!.startTime], [made[0]!.dataPoints[0]!.startTime, made[1]!.dataPoints[0]!.startTime, hp[0]!.startTime]);
+    assert.deepEqual(
+      hp.map((p) => [p.value.buckets.counts, p.value.sum, p.value.count]),
+      [
+        [[1, 0, 0], 0.5, 1],
+        [[0, 1, 0], 5, 1],
+      ],
+    );
+    assert.deepEqual(
+      [c!.startTime, g!.startTime, h!.startTime],
+      [made[0]!.dataPoints[0]!.startTime, made[1]!.dataPoints[0]!.startTime, hp[0]!.startTime],
+    );
     collection.done();
   });
 });
 
 test('bound series keep recording into their tally after it grew (its figures move to larger storage)', async () => {
   const store = new TallyStore(
-    [counterSpec('c', [{ key: 'k', cap: 1000 }]), { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1], attributes: [{ key: 'k', cap: 1000 }] }],
+    [
+      counterSpec('c', [{ key: 'k', cap: 1000 }]),
+      {
+        name: 'h',
+        kind: 'histogram',
+        unit: 's',
+        description: 'h',
+        buckets: [1],
+        attributes: [{ key: 'k', cap: 1000 }],
+      },
+    ],
     { scope: SCOPE },
   );
   const counter = store.counter('c').bind({ k: 'first' });
@@ -346,34 +572,67 @@ test('bound series keep recording into their tally after it grew (its figures mo
   histogram.record(3);
   const [c, h] = await metrics(store);
   assert.equal(c!.dataPoints.length, 501);
-  assert.deepEqual(points(c).slice(0, 2), [[{ k: 'first' }, 6], [{ k: 'k0' }, 1]]);
+  assert.deepEqual(points(c).slice(0, 2), [
+    [{ k: 'first' }, 6],
+    [{ k: 'k0' }, 1],
+  ]);
   const first = h!.dataPoints[0] as DataPoint<Histogram>;
-  assert.deepEqual([first.value.buckets.counts, first.value.sum, first.value.count], [[1, 1], 3.5, 2]);
+  assert.deepEqual(
+    [first.value.buckets.counts, first.value.sum, first.value.count],
+    [[1, 1], 3.5, 2],
+  );
   assert.equal(h!.dataPoints.length, 501);
 });
 
 test('a tally empty at one collection is read in full at the next: its first series are served at once, cumulative and delta', async () => {
   const specs: InstrumentSpec[] = [
     counterSpec('c', [{ key: 'k', cap: 10 }]),
-    { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1], attributes: [{ key: 'k', cap: 10 }] },
+    {
+      name: 'h',
+      kind: 'histogram',
+      unit: 's',
+      description: 'h',
+      buckets: [1],
+      attributes: [{ key: 'k', cap: 10 }],
+    },
     { ...counterSpec('g', [{ key: 'k', cap: 10 }]), kind: 'gauge' },
   ];
   const store = new TallyStore(specs, { scope: SCOPE });
   const delta = store.series.producer(AggregationTemporality.DELTA);
-  const deltaMetrics = async () => (await delta.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+  const deltaMetrics = async () =>
+    (await delta.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
   assert.deepEqual(await metrics(store), [], 'nothing recorded: no metric');
   assert.deepEqual(await deltaMetrics(), []);
   store.counter('c').add(2, { k: 'a' });
   store.histogram('h').record(0.5, { k: 'a' });
   store.gauge('g').record(7, { k: 'a' });
   const cumulative = await metrics(store);
-  assert.deepEqual(cumulative.map((m) => m.descriptor.name), ['c', 'h', 'g']);
+  assert.deepEqual(
+    cumulative.map((m) => m.descriptor.name),
+    ['c', 'h', 'g'],
+  );
   assert.deepEqual(points(cumulative[0]), [[{ k: 'a' }, 2]]);
-  assert.deepEqual((cumulative[1]!.dataPoints as DataPoint<Histogram>[]).map((p) => [p.value.count, p.value.buckets.counts]), [[1, [1, 0]]]);
+  assert.deepEqual(
+    (cumulative[1]!.dataPoints as DataPoint<Histogram>[]).map((p) => [
+      p.value.count,
+      p.value.buckets.counts,
+    ]),
+    [[1, [1, 0]]],
+  );
   assert.deepEqual(points(cumulative[2]), [[{ k: 'a' }, 7]]);
   const deltas = await deltaMetrics();
-  assert.deepEqual(deltas.map((m) => m.descriptor.name), ['c', 'h', 'g']);
+  assert.deepEqual(
+    deltas.map((m) => m.descriptor.name),
+    ['c', 'h', 'g'],
+  );
   assert.deepEqual(points(deltas[0]), [[{ k: 'a' }, 2]]);
   store.counter('c').add(1, { k: 'b' });
-  assert.deepEqual(points((await metrics(store))[0]), [[{ k: 'a' }, 2], [{ k: 'b' }, 1]], 'a series added later is served too');
+  assert.deepEqual(
+    points((await metrics(store))[0]),
+    [
+      [{ k: 'a' }, 2],
+      [{ k: 'b' }, 1],
+    ],
+    'a series added later is served too',
+  );
 });

@@ -5,18 +5,28 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ValueType } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricDescriptor, type MetricData } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type DataPoint,
+  type Histogram,
+  type MetricDescriptor,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
 import { HistogramSeries } from '../../src/series/histogram.ts';
 import { LiveSeries } from '../../src/series/live.ts';
 import { OpenSeriesIndex } from '../../src/series/open-index.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
 import { SumSeries } from '../../src/series/sum.ts';
 
-const D = (name: string) => ({ name, description: '', unit: '', valueType: ValueType.DOUBLE }) as MetricDescriptor;
+const D = (name: string) =>
+  ({ name, description: '', unit: '', valueType: ValueType.DOUBLE }) as MetricDescriptor;
 const open = (grow: () => void) => new OpenSeriesIndex(100, grow);
 const SCOPE = { name: 'test' };
 
-async function metrics(producer: { collect(): Promise<{ resourceMetrics: { scopeMetrics: { metrics: MetricData[] }[] } }> }): Promise<MetricData[]> {
+async function metrics(producer: {
+  collect(): Promise<{ resourceMetrics: { scopeMetrics: { metrics: MetricData[] }[] } }>;
+}): Promise<MetricData[]> {
   return (await producer.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
 }
 
@@ -27,20 +37,44 @@ test("a histogram's delta point carries min and max only when its window is the 
   const delta = store.producer(AggregationTemporality.DELTA);
   h.observe(h.seriesOf({}), 0.25);
   const [first] = await metrics(delta);
-  assert.deepEqual((first!.dataPoints[0] as DataPoint<Histogram>).value, { buckets: { boundaries: [1], counts: [1, 0] }, sum: 0.25, count: 1, min: 0.25, max: 0.25 });
+  assert.deepEqual((first!.dataPoints[0] as DataPoint<Histogram>).value, {
+    buckets: { boundaries: [1], counts: [1, 0] },
+    sum: 0.25,
+    count: 1,
+    min: 0.25,
+    max: 0.25,
+  });
   h.observe(h.seriesOf({}), 3);
   const [second] = await metrics(delta);
   // 0.25 was recorded before this window: as the window's min it would be false.
-  assert.deepEqual((second!.dataPoints[0] as DataPoint<Histogram>).value, { buckets: { boundaries: [1], counts: [0, 1] }, sum: 3, count: 1 });
+  assert.deepEqual((second!.dataPoints[0] as DataPoint<Histogram>).value, {
+    buckets: { boundaries: [1], counts: [0, 1] },
+    sum: 3,
+    count: 1,
+  });
   // The cumulative reader still gets the life's.
   const [whole] = await metrics(store.producer());
-  assert.deepEqual([(whole!.dataPoints[0] as DataPoint<Histogram>).value.min, (whole!.dataPoints[0] as DataPoint<Histogram>).value.max], [0.25, 3]);
+  assert.deepEqual(
+    [
+      (whole!.dataPoints[0] as DataPoint<Histogram>).value.min,
+      (whole!.dataPoints[0] as DataPoint<Histogram>).value.max,
+    ],
+    [0.25, 3],
+  );
 });
 
 test('the delta points of every export add up to the cumulative totals, whatever the records and exports', async () => {
   const step = fc.oneof(
-    fc.record({ op: fc.constant('add' as const), key: fc.integer({ min: 0, max: 3 }), n: fc.integer({ min: 0, max: 5 }) }),
-    fc.record({ op: fc.constant('observe' as const), key: fc.integer({ min: 0, max: 3 }), v: fc.integer({ min: 0, max: 4 }) }),
+    fc.record({
+      op: fc.constant('add' as const),
+      key: fc.integer({ min: 0, max: 3 }),
+      n: fc.integer({ min: 0, max: 5 }),
+    }),
+    fc.record({
+      op: fc.constant('observe' as const),
+      key: fc.integer({ min: 0, max: 3 }),
+      v: fc.integer({ min: 0, max: 4 }),
+    }),
     fc.record({ op: fc.constant('level' as const), v: fc.integer({ min: -5, max: 5 }) }),
     fc.constant({ op: 'export' as const }),
   );
@@ -48,7 +82,11 @@ test('the delta points of every export add up to the cumulative totals, whatever
     fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
       const store = new SeriesStore();
       const c = new SumSeries(D('c'), open, { monotonic: true, exemplars: false });
-      const h = new HistogramSeries(D('h'), open, { bounds: [1, 3], exemplars: false, minMax: false });
+      const h = new HistogramSeries(D('h'), open, {
+        bounds: [1, 3],
+        exemplars: false,
+        minMax: false,
+      });
       const u = new LiveSeries(D('u'), open, { gauge: false, combine: 'sum' });
       for (const set of [c, h, u]) store.add(SCOPE, set);
       const slot = u.source(u.seriesOf({}));
@@ -62,7 +100,10 @@ test('the delta points of every export add up to the cumulative totals, whatever
             const key = `${m.descriptor.name}${JSON.stringify(p.attributes)}`;
             if (m.dataPointType === DataPointType.HISTOGRAM) {
               const v = p.value as Histogram;
-              assert.ok(v.count > 0, 'a histogram point is exported only when something was recorded');
+              assert.ok(
+                v.count > 0,
+                'a histogram point is exported only when something was recorded',
+              );
               v.buckets.counts.forEach((n, k) => add(`${key}[${k}]`, n));
               add(`${key}.count`, v.count);
             } else {

@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { collectAnswers, DOC, REGENERATE, renderTable, UNEXPLAINED, updateDoc } from './bad-requests.ts';
+import {
+  collectAnswers,
+  DOC,
+  REGENERATE,
+  renderTable,
+  UNEXPLAINED,
+  updateDoc,
+} from './bad-requests.ts';
 
 test('the same bad requests to the real Collector and to jobmeter: the documented table, no unexplained difference', async () => {
   const rows = await collectAnswers();
@@ -16,7 +23,8 @@ test('the same bad requests to the real Collector and to jobmeter: the documente
   // The deliberate differences stay deliberate: an oversized body is 413 here, 400 there.
   const oversized = rows.filter((r) => r.request.why !== undefined && r.request.series !== true);
   assert.ok(oversized.length >= 2);
-  for (const r of oversized) assert.deepEqual([r.collector.status, r.jobmeter.status], [400, 413], r.request.what);
+  for (const r of oversized)
+    assert.deepEqual([r.collector.status, r.jobmeter.status], [400, 413], r.request.what);
   // A request with data points: what the Collector accepts is accepted, what it refuses refused,
   // and the series served are the Collector's, or (where the row says why) one fewer: the one
   // point refused in partial_success, never the request.
@@ -24,10 +32,18 @@ test('the same bad requests to the real Collector and to jobmeter: the documente
   assert.ok(withSeries.length >= 12);
   for (const r of withSeries) {
     assert.equal(r.jobmeter.status, r.collector.status, r.request.what);
-    assert.equal(r.jobmeter.served, r.request.why === undefined ? r.collector.served : r.collector.served! - 1, r.request.what);
+    assert.equal(
+      r.jobmeter.served,
+      r.request.why === undefined ? r.collector.served : r.collector.served! - 1,
+      r.request.what,
+    );
   }
   assert.ok(withSeries.some((r) => r.collector.status === 200 && r.jobmeter.served! >= 100));
   assert.ok(withSeries.some((r) => r.collector.status === 400));
   const doc = readFileSync(DOC, 'utf8');
-  assert.equal(doc, updateDoc(doc, table), `docs/collector.md's bad-requests table is out of date; run: ${REGENERATE}`);
+  assert.equal(
+    doc,
+    updateDoc(doc, table),
+    `docs/collector.md's bad-requests table is out of date; run: ${REGENERATE}`,
+  );
 });

@@ -50,47 +50,124 @@ interface BadRequest {
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
 /** 100 good gauges and one more, `bad`, in one protobuf request. */
-const hundredAnd = (bad: Uint8Array, opts?: Parameters<typeof pb.request>[1]): Buffer => pb.request([...pb.goodGauges(100), bad], opts);
-const badPoint = (attrs: readonly Uint8Array[]): Buffer => pb.gauge('bad_attr', [pb.gaugePoint(7, attrs)]);
+const hundredAnd = (bad: Uint8Array, opts?: Parameters<typeof pb.request>[1]): Buffer =>
+  pb.request([...pb.goodGauges(100), bad], opts);
+const badPoint = (attrs: readonly Uint8Array[]): Buffer =>
+  pb.gauge('bad_attr', [pb.gaugePoint(7, attrs)]);
 /** Three good gauges and `metric` in one OTLP/JSON request. */
 function jsonWith(metric: object): string {
   const time = String(pb.nowNanos());
-  const good = [0, 1, 2].map((i) => ({ name: `good_${i}`, gauge: { dataPoints: [{ asDouble: i, timeUnixNano: time }] } }));
-  return JSON.stringify({ resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'probe' } }] }, scopeMetrics: [{ scope: { name: 'probe-scope' }, metrics: [...good, metric] }] }] });
+  const good = [0, 1, 2].map((i) => ({
+    name: `good_${i}`,
+    gauge: { dataPoints: [{ asDouble: i, timeUnixNano: time }] },
+  }));
+  return JSON.stringify({
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'probe' } }] },
+        scopeMetrics: [{ scope: { name: 'probe-scope' }, metrics: [...good, metric] }],
+      },
+    ],
+  });
 }
-const jsonPoint = (point: object): object => ({ name: 'bad', gauge: { dataPoints: [{ asDouble: 7, timeUnixNano: String(pb.nowNanos()), ...point }] } });
+const jsonPoint = (point: object): object => ({
+  name: 'bad',
+  gauge: { dataPoints: [{ asDouble: 7, timeUnixNano: String(pb.nowNanos()), ...point }] },
+});
 let nestedJson: object = { stringValue: 'leaf' };
 for (let i = 0; i < 12; i++) nestedJson = { arrayValue: { values: [nestedJson] } };
 
 export const REQUESTS: readonly BadRequest[] = [
   { what: '`GET /v1/metrics`', method: 'GET' },
-  { what: '`PUT /v1/metrics`', method: 'PUT', contentType: 'application/x-protobuf', body: new Uint8Array() },
-  { what: 'another path (`POST /v1/traces`)', path: '/v1/traces', contentType: 'application/x-protobuf', body: new Uint8Array() },
+  {
+    what: '`PUT /v1/metrics`',
+    method: 'PUT',
+    contentType: 'application/x-protobuf',
+    body: new Uint8Array(),
+  },
+  {
+    what: 'another path (`POST /v1/traces`)',
+    path: '/v1/traces',
+    contentType: 'application/x-protobuf',
+    body: new Uint8Array(),
+  },
   { what: '`Content-Type: text/plain`', contentType: 'text/plain', body: Buffer.from('hello') },
   { what: 'no `Content-Type`', body: Buffer.from('hello') },
-  { what: '`Content-Encoding: br`', contentType: 'application/x-protobuf', contentEncoding: 'br', body: Buffer.from('x') },
-  { what: 'corrupt gzip body', contentType: 'application/x-protobuf', contentEncoding: 'gzip', body: Buffer.from('not gzip at all') },
+  {
+    what: '`Content-Encoding: br`',
+    contentType: 'application/x-protobuf',
+    contentEncoding: 'br',
+    body: Buffer.from('x'),
+  },
+  {
+    what: 'corrupt gzip body',
+    contentType: 'application/x-protobuf',
+    contentEncoding: 'gzip',
+    body: Buffer.from('not gzip at all'),
+  },
   {
     what: 'snappy block that makes fewer bytes than it announces',
     contentType: 'application/x-protobuf',
     contentEncoding: 'snappy',
     body: Buffer.from([10, 4 << 2, ...Buffer.from('hello')]),
   },
-  { what: 'snappy block announcing more than 2^32 bytes', contentType: 'application/x-protobuf', contentEncoding: 'snappy', body: Buffer.from([0xff, 0xff, 0xff, 0xff, 0x1f, 0]) },
+  {
+    what: 'snappy block announcing more than 2^32 bytes',
+    contentType: 'application/x-protobuf',
+    contentEncoding: 'snappy',
+    body: Buffer.from([0xff, 0xff, 0xff, 0xff, 0x1f, 0]),
+  },
   {
     what: '`x-snappy-framed` chunk holding 65,537 bytes',
     contentType: 'application/x-protobuf',
     contentEncoding: 'x-snappy-framed',
     body: Buffer.concat([STREAM_ID, chunk(0x01, withCrc(Buffer.alloc(65537)))]),
   },
-  { what: 'empty `x-snappy-framed` body (no chunk: an empty request)', contentType: 'application/x-protobuf', contentEncoding: 'x-snappy-framed', body: new Uint8Array() },
-  { what: 'lz4 frame with a wrong header checksum', contentType: 'application/x-protobuf', contentEncoding: 'lz4', body: lz4Frame({ headerChecksum: 'wrong' }) },
-  { what: 'lz4 frame with a wrong block checksum', contentType: 'application/x-protobuf', contentEncoding: 'lz4', body: lz4Frame({ blockChecksum: 'wrong' }) },
-  { what: 'lz4 frame with a wrong content checksum', contentType: 'application/x-protobuf', contentEncoding: 'lz4', body: lz4Frame({ contentChecksum: 'wrong' }) },
-  { what: 'lz4 frame with every checksum right', contentType: 'application/x-protobuf', contentEncoding: 'lz4', body: lz4Frame({ blockChecksum: 'right', contentChecksum: 'right' }) },
-  { what: 'protobuf body that is not protobuf', contentType: 'application/x-protobuf', body: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]) },
-  { what: 'JSON body that is not JSON', contentType: 'application/json', body: Buffer.from('{"resourceMetrics": [') },
-  { what: 'JSON of the wrong shape', contentType: 'application/json', body: Buffer.from('{"resourceMetrics": 5}') },
+  {
+    what: 'empty `x-snappy-framed` body (no chunk: an empty request)',
+    contentType: 'application/x-protobuf',
+    contentEncoding: 'x-snappy-framed',
+    body: new Uint8Array(),
+  },
+  {
+    what: 'lz4 frame with a wrong header checksum',
+    contentType: 'application/x-protobuf',
+    contentEncoding: 'lz4',
+    body: lz4Frame({ headerChecksum: 'wrong' }),
+  },
+  {
+    what: 'lz4 frame with a wrong block checksum',
+    contentType: 'application/x-protobuf',
+    contentEncoding: 'lz4',
+    body: lz4Frame({ blockChecksum: 'wrong' }),
+  },
+  {
+    what: 'lz4 frame with a wrong content checksum',
+    contentType: 'application/x-protobuf',
+    contentEncoding: 'lz4',
+    body: lz4Frame({ contentChecksum: 'wrong' }),
+  },
+  {
+    what: 'lz4 frame with every checksum right',
+    contentType: 'application/x-protobuf',
+    contentEncoding: 'lz4',
+    body: lz4Frame({ blockChecksum: 'right', contentChecksum: 'right' }),
+  },
+  {
+    what: 'protobuf body that is not protobuf',
+    contentType: 'application/x-protobuf',
+    body: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+  },
+  {
+    what: 'JSON body that is not JSON',
+    contentType: 'application/json',
+    body: Buffer.from('{"resourceMetrics": ['),
+  },
+  {
+    what: 'JSON of the wrong shape',
+    contentType: 'application/json',
+    body: Buffer.from('{"resourceMetrics": 5}'),
+  },
   {
     what: 'body over 20 MiB as sent',
     contentType: 'application/x-protobuf',
@@ -104,73 +181,189 @@ export const REQUESTS: readonly BadRequest[] = [
     body: gzipSync(new Uint8Array(MAX_BODY + 1)),
     why: '413, as above',
   },
-  { what: 'an empty protobuf body (a valid, empty request)', contentType: 'application/x-protobuf', body: new Uint8Array() },
   {
-    what: 'a gauge named `jobmeter.run.finished` (a monotonic Sum in jobmeter\'s catalog)',
+    what: 'an empty protobuf body (a valid, empty request)',
+    contentType: 'application/x-protobuf',
+    body: new Uint8Array(),
+  },
+  {
+    what: "a gauge named `jobmeter.run.finished` (a monotonic Sum in jobmeter's catalog)",
     contentType: 'application/json',
-    body: Buffer.from(JSON.stringify({
-      resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'jobmeter.run.finished', gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: '1700000000000000000' }] } }] }] }],
-    })),
+    body: Buffer.from(
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'jobmeter.run.finished',
+                    gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: '1700000000000000000' }] },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    ),
   },
   // What the Collector accepts: at most the points it is on are lost.
-  { what: '100 gauges and one attribute value in Latin-1 (`/srv/caf\\xe9/report.csv`)', contentType: PROTOBUF, series: true, body: hundredAnd(badPoint([pb.kv('path', pb.str(pb.LATIN1_PATH))])) },
-  { what: '100 gauges and one attribute value cut mid-character', contentType: PROTOBUF, series: true, body: hundredAnd(badPoint([pb.kv('path', pb.str(pb.CUT_MID_CHARACTER))])) },
+  {
+    what: '100 gauges and one attribute value in Latin-1 (`/srv/caf\\xe9/report.csv`)',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(badPoint([pb.kv('path', pb.str(pb.LATIN1_PATH))])),
+  },
+  {
+    what: '100 gauges and one attribute value cut mid-character',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(badPoint([pb.kv('path', pb.str(pb.CUT_MID_CHARACTER))])),
+  },
   {
     what: '101 gauges and a resource attribute in Latin-1',
     contentType: PROTOBUF,
     series: true,
-    body: hundredAnd(badPoint([]), { resource: [pb.kv('service.name', pb.str('probe')), pb.kv('host.path', pb.str(pb.LATIN1_PATH))] }),
+    body: hundredAnd(badPoint([]), {
+      resource: [
+        pb.kv('service.name', pb.str('probe')),
+        pb.kv('host.path', pb.str(pb.LATIN1_PATH)),
+      ],
+    }),
   },
-  { what: '101 gauges under a scope name in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(badPoint([]), { scope: pb.msg(pb.len(1, pb.LATIN1_PATH)) }) },
-  { what: '101 gauges, one named in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge(pb.LATIN1_PATH, [pb.gaugePoint(7)])) },
-  { what: '101 gauges, one with a unit in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge('bad_attr', [pb.gaugePoint(7)], [pb.len(3, pb.LATIN1_PATH)])) },
-  { what: '101 gauges, one with an attribute key in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(badPoint([pb.kv(pb.LATIN1_PATH, pb.str('x'))])) },
-  { what: '101 gauges, one with a description in Latin-1', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge('bad_attr', [pb.gaugePoint(7)], [pb.len(2, pb.LATIN1_PATH)])) },
+  {
+    what: '101 gauges under a scope name in Latin-1',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(badPoint([]), { scope: pb.msg(pb.len(1, pb.LATIN1_PATH)) }),
+  },
+  {
+    what: '101 gauges, one named in Latin-1',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(pb.gauge(pb.LATIN1_PATH, [pb.gaugePoint(7)])),
+  },
+  {
+    what: '101 gauges, one with a unit in Latin-1',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(pb.gauge('bad_attr', [pb.gaugePoint(7)], [pb.len(3, pb.LATIN1_PATH)])),
+  },
+  {
+    what: '101 gauges, one with an attribute key in Latin-1',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(badPoint([pb.kv(pb.LATIN1_PATH, pb.str('x'))])),
+  },
+  {
+    what: '101 gauges, one with a description in Latin-1',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(pb.gauge('bad_attr', [pb.gaugePoint(7)], [pb.len(2, pb.LATIN1_PATH)])),
+  },
   {
     what: 'JSON: 3 gauges and one attribute value in Latin-1 (a body that is not UTF-8)',
     contentType: JSON_TYPE,
     series: true,
-    body: Buffer.from(jsonWith(jsonPoint({ attributes: [{ key: 'path', value: { stringValue: '/srv/caf\xe9/report.csv' } }] })), 'latin1'),
+    body: Buffer.from(
+      jsonWith(
+        jsonPoint({
+          attributes: [{ key: 'path', value: { stringValue: '/srv/caf\xe9/report.csv' } }],
+        }),
+      ),
+      'latin1',
+    ),
   },
   {
     what: '100 gauges and one attribute value nested 12 levels deep',
     contentType: PROTOBUF,
     series: true,
     body: hundredAnd(badPoint([pb.kv('deep', pb.nested(12))])),
-    why: 'its point refused in `partial_success` (at most 8 levels are kept); the Collector serves the value\'s JSON text',
+    why: "its point refused in `partial_success` (at most 8 levels are kept); the Collector serves the value's JSON text",
   },
   {
     what: '100 gauges and a sum with `aggregationTemporality: 99`',
     contentType: PROTOBUF,
     series: true,
     body: hundredAnd(pb.sum('bad_sum', [pb.gaugePoint(7)], 99)),
-    why: 'its point refused in `partial_success` (an unknown temporality); the Collector\'s exporter serves it as cumulative',
+    why: "its point refused in `partial_success` (an unknown temporality); the Collector's exporter serves it as cumulative",
   },
   // What the Collector refuses.
-  { what: '100 gauges and a metric name sent as a varint (wrong wire type)', contentType: PROTOBUF, series: true, body: hundredAnd(pb.msg(pb.vint(1, 5), pb.len(5, pb.msg(pb.len(1, pb.gaugePoint(7)))))) },
-  { what: '100 gauges and a point time sent as a varint (wrong wire type)', contentType: PROTOBUF, series: true, body: hundredAnd(pb.gauge('bad', [pb.msg(pb.vint(3, 5), pb.f64(4, 7))])) },
+  {
+    what: '100 gauges and a metric name sent as a varint (wrong wire type)',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(pb.msg(pb.vint(1, 5), pb.len(5, pb.msg(pb.len(1, pb.gaugePoint(7)))))),
+  },
+  {
+    what: '100 gauges and a point time sent as a varint (wrong wire type)',
+    contentType: PROTOBUF,
+    series: true,
+    body: hundredAnd(pb.gauge('bad', [pb.msg(pb.vint(3, 5), pb.f64(4, 7))])),
+  },
   {
     what: '100 gauges and an exemplar whose trace ID is 3 bytes',
     contentType: PROTOBUF,
     series: true,
-    body: hundredAnd(pb.gauge('bad', [pb.msg(pb.u64(3, pb.nowNanos()), pb.f64(4, 7), pb.len(5, pb.msg(pb.f64(3, 1), pb.len(5, Buffer.from([1, 2, 3])))))])),
+    body: hundredAnd(
+      pb.gauge('bad', [
+        pb.msg(
+          pb.u64(3, pb.nowNanos()),
+          pb.f64(4, 7),
+          pb.len(5, pb.msg(pb.f64(3, 1), pb.len(5, Buffer.from([1, 2, 3])))),
+        ),
+      ]),
+    ),
   },
   {
     what: '100 gauges and a summary point whose sum is a varint (wrong wire type)',
     contentType: PROTOBUF,
     series: true,
-    body: hundredAnd(pb.msg(pb.len(1, 'summ'), pb.len(11, pb.msg(pb.len(1, pb.msg(pb.vint(5, 3))))))),
+    body: hundredAnd(
+      pb.msg(pb.len(1, 'summ'), pb.len(11, pb.msg(pb.len(1, pb.msg(pb.vint(5, 3)))))),
+    ),
   },
-  { what: 'JSON: `asDouble: 1e400`', contentType: JSON_TYPE, series: true, body: Buffer.from(jsonWith(jsonPoint({ asDouble: 0.5 })).replace('"asDouble":0.5', '"asDouble":1e400')) },
-  { what: 'JSON: a `bytesValue` that is not base64', contentType: JSON_TYPE, series: true, body: Buffer.from(jsonWith(jsonPoint({ attributes: [{ key: 'b', value: { bytesValue: '!!!not base64' } }] }))) },
-  { what: 'JSON: an exemplar with `traceId: "zz"`', contentType: JSON_TYPE, series: true, body: Buffer.from(jsonWith(jsonPoint({ exemplars: [{ asDouble: 1, timeUnixNano: '1', traceId: 'zz' }] }))) },
+  {
+    what: 'JSON: `asDouble: 1e400`',
+    contentType: JSON_TYPE,
+    series: true,
+    body: Buffer.from(
+      jsonWith(jsonPoint({ asDouble: 0.5 })).replace('"asDouble":0.5', '"asDouble":1e400'),
+    ),
+  },
+  {
+    what: 'JSON: a `bytesValue` that is not base64',
+    contentType: JSON_TYPE,
+    series: true,
+    body: Buffer.from(
+      jsonWith(jsonPoint({ attributes: [{ key: 'b', value: { bytesValue: '!!!not base64' } }] })),
+    ),
+  },
+  {
+    what: 'JSON: an exemplar with `traceId: "zz"`',
+    contentType: JSON_TYPE,
+    series: true,
+    body: Buffer.from(
+      jsonWith(jsonPoint({ exemplars: [{ asDouble: 1, timeUnixNano: '1', traceId: 'zz' }] })),
+    ),
+  },
   // 10,000 are read by both (test/ingest/decode-agreement.test.ts).
-  { what: 'JSON: 10,001 arrays nested in the request object', contentType: JSON_TYPE, body: Buffer.from(`{"resourceMetrics":[],"x":${'['.repeat(10_001)}${']'.repeat(10_001)}}`) },
+  {
+    what: 'JSON: 10,001 arrays nested in the request object',
+    contentType: JSON_TYPE,
+    body: Buffer.from(`{"resourceMetrics":[],"x":${'['.repeat(10_001)}${']'.repeat(10_001)}}`),
+  },
   {
     what: 'JSON: an unknown field holding objects nested 100,000 deep',
     contentType: JSON_TYPE,
     series: true,
-    body: Buffer.from(jsonWith(jsonPoint({})).replace('"name":"bad"', `"name":"bad","unknown":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`)),
+    body: Buffer.from(
+      jsonWith(jsonPoint({})).replace(
+        '"name":"bad"',
+        `"name":"bad","unknown":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`,
+      ),
+    ),
   },
 ];
 
@@ -190,19 +383,29 @@ async function answer(res: Response): Promise<Answer> {
   const body = new Uint8Array(await res.arrayBuffer());
   // Table-safe: `|` escaped, control characters (the Collector's JSON errors quote a NUL) as \uXXXX.
   const escape = (t: string): string =>
-    t.replace(/\|/g, '\\|').replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    t
+      .replace(/\|/g, '\\|')
+      .replace(
+        /[\u0000-\u001f\u007f]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      );
   if (type === 'application/x-protobuf' || type === 'application/json') {
     if (res.status === 200) {
       const partial = decodeExportResponse(body, type === 'application/json' ? 'json' : 'protobuf');
-      const text = partial === undefined || (partial.rejectedDataPoints === 0 && partial.errorMessage === '')
-        ? 'no partial_success'
-        : `partial_success: ${partial.rejectedDataPoints} rejected, "${escape(partial.errorMessage)}"`;
+      const text =
+        partial === undefined || (partial.rejectedDataPoints === 0 && partial.errorMessage === '')
+          ? 'no partial_success'
+          : `partial_success: ${partial.rejectedDataPoints} rejected, "${escape(partial.errorMessage)}"`;
       return { status: 200, kind: `\`${type}\``, text };
     }
     const s = decodeStatus(body, type === 'application/json' ? 'json' : 'protobuf');
     return { status: res.status, kind: `\`${type}\` Status ${s.code}`, text: escape(s.message) };
   }
-  return { status: res.status, kind: type === '' ? '(no type)' : `\`${type}\``, text: escape(JSON.stringify(Buffer.from(body).toString('utf8').trim())) };
+  return {
+    status: res.status,
+    kind: type === '' ? '(no type)' : `\`${type}\``,
+    text: escape(JSON.stringify(Buffer.from(body).toString('utf8').trim())),
+  };
 }
 
 async function send(base: string, r: BadRequest): Promise<Answer> {
@@ -220,15 +423,21 @@ async function send(base: string, r: BadRequest): Promise<Answer> {
 
 /** Series the Collector's prometheus exporter serves, `target_info` left out. */
 async function collectorSeries(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(30_000) })).text();
-  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('target_info')).length;
+  const text = await (
+    await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(30_000) })
+  ).text();
+  return text
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('target_info')).length;
 }
 
 /** Series jobmeter's store serves, its self-metrics left out. */
 async function jobmeterSeries(store: IngestStore): Promise<number> {
   const { resourceMetrics } = await store.collect();
   let n = 0;
-  for (const sm of resourceMetrics.scopeMetrics) for (const m of sm.metrics) if (!m.descriptor.name.startsWith('jobmeter.')) n += m.dataPoints.length;
+  for (const sm of resourceMetrics.scopeMetrics)
+    for (const m of sm.metrics)
+      if (!m.descriptor.name.startsWith('jobmeter.')) n += m.dataPoints.length;
   return n;
 }
 
@@ -251,7 +460,10 @@ async function withSeries(request: BadRequest): Promise<{ collector: Answer; job
   try {
     const c = await send(`http://127.0.0.1:${collector.ports.otlp}`, request);
     const j = await send(`http://127.0.0.1:${ingest.address.port}`, request);
-    return { collector: { ...c, served: await collectorSeries(collector.ports.prom) }, jobmeter: { ...j, served: await jobmeterSeries(store) } };
+    return {
+      collector: { ...c, served: await collectorSeries(collector.ports.prom) },
+      jobmeter: { ...j, served: await jobmeterSeries(store) },
+    };
   } finally {
     await ingest.close();
     await collector.stop();
@@ -259,7 +471,9 @@ async function withSeries(request: BadRequest): Promise<{ collector: Answer; job
 }
 
 /** Each request's answer from the Collector and from jobmeter, in {@link REQUESTS} order. */
-export async function collectAnswers(): Promise<Array<{ request: BadRequest; collector: Answer; jobmeter: Answer }>> {
+export async function collectAnswers(): Promise<
+  Array<{ request: BadRequest; collector: Answer; jobmeter: Answer }>
+> {
   const collector = await startCollector({
     ports: ['otlp'],
     config: (p) => ({
@@ -293,18 +507,24 @@ export const UNEXPLAINED = '**unexplained**';
 
 /** The last column: the same answer, the same but in other words, or the row's reason. */
 function comparison(request: BadRequest, c: Answer, j: Answer): string {
-  if (c.status !== j.status || c.kind !== j.kind || c.served !== j.served) return request.why ?? UNEXPLAINED;
+  if (c.status !== j.status || c.kind !== j.kind || c.served !== j.served)
+    return request.why ?? UNEXPLAINED;
   if (c.text === j.text) return 'the same';
-  if (c.status === 200) return 'the same status; jobmeter fills `partial_success` for what it refused (OTLP specification), the Collector never does';
-  return 'the same answer; the message is in each decoder\'s own words';
+  if (c.status === 200)
+    return 'the same status; jobmeter fills `partial_success` for what it refused (OTLP specification), the Collector never does';
+  return "the same answer; the message is in each decoder's own words";
 }
 
 export function renderTable(rows: Awaited<ReturnType<typeof collectAnswers>>): string {
-  const cell = (a: Answer): string => `${a.status} ${a.kind}: ${a.text}${a.served === undefined ? '' : `; ${a.served} series served`}`;
+  const cell = (a: Answer): string =>
+    `${a.status} ${a.kind}: ${a.text}${a.served === undefined ? '' : `; ${a.served} series served`}`;
   return [
     `| request | the Collector's otlp receiver (${peerVersions().otelcol}) | jobmeter's ingest | compared |`,
     '|---|---|---|---|',
-    ...rows.map(({ request, collector, jobmeter }) => `| ${request.what} | ${cell(collector)} | ${cell(jobmeter)} | ${comparison(request, collector, jobmeter)} |`),
+    ...rows.map(
+      ({ request, collector, jobmeter }) =>
+        `| ${request.what} | ${cell(collector)} | ${cell(jobmeter)} | ${comparison(request, collector, jobmeter)} |`,
+    ),
   ].join('\n');
 }
 

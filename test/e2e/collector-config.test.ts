@@ -27,7 +27,6 @@ function withScrapePath(text: string): string {
 const temp = tempFiles('jobmeter-otelcol-config-');
 
 describe('otel-collector.yaml on the real Collector', () => {
-
   it('otelcol validate accepts it as committed', async () => {
     const { code, output } = await validateCollectorConfig(new URL(CONFIG).pathname);
     assert.equal(code, 0, output);
@@ -36,13 +35,22 @@ describe('otel-collector.yaml on the real Collector', () => {
   it('otelcol validate accepts it with the scrape path uncommented', async () => {
     const text = withScrapePath(readFileSync(CONFIG, 'utf8'));
     assert.match(text, /^ {2}prometheus:\n {4}config:/m, 'the prometheus receiver was uncommented');
-    assert.match(text, /^ {4}metrics\/scrape:\n {6}receivers: \[prometheus\]/m, 'the scrape pipeline was uncommented');
-    const { code, output } = await validateCollectorConfig(await temp.file('otel-collector.yaml', text));
+    assert.match(
+      text,
+      /^ {4}metrics\/scrape:\n {6}receivers: \[prometheus\]/m,
+      'the scrape pipeline was uncommented',
+    );
+    const { code, output } = await validateCollectorConfig(
+      await temp.file('otel-collector.yaml', text),
+    );
     assert.equal(code, 0, output);
   });
 
   it('a key the Collector does not know fails validation (the check has teeth)', async () => {
-    const text = readFileSync(CONFIG, 'utf8').replace('    metric_expiration: 5m', '    metric_expiration: 5m\n    no_such_key: true');
+    const text = readFileSync(CONFIG, 'utf8').replace(
+      '    metric_expiration: 5m',
+      '    metric_expiration: 5m\n    no_such_key: true',
+    );
     const { code, output } = await validateCollectorConfig(await temp.file('bad.yaml', text));
     assert.notEqual(code, 0);
     assert.match(output, /no_such_key/);

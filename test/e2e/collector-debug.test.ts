@@ -32,7 +32,8 @@ interface Block {
 function blocksOf(lines: readonly string[]): Block[] {
   const out: Block[] = [];
   for (const line of lines) {
-    if (line.startsWith(DEBUG_PREFIX)) out.push({ header: line.slice(DEBUG_PREFIX.length), lines: [] });
+    if (line.startsWith(DEBUG_PREFIX))
+      out.push({ header: line.slice(DEBUG_PREFIX.length), lines: [] });
     else out.at(-1)?.lines.push(line);
   }
   return out;
@@ -54,7 +55,13 @@ async function normalCollector(): Promise<CollectorHandle<'otlp'>> {
     ports: ['otlp'],
     config: (p, dir) => ({
       receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: { debug: { verbosity: 'normal', use_internal_logger: false, output_paths: [join(dir, 'debug.txt')] } },
+      exporters: {
+        debug: {
+          verbosity: 'normal',
+          use_internal_logger: false,
+          output_paths: [join(dir, 'debug.txt')],
+        },
+      },
       service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
     }),
   });
@@ -76,7 +83,10 @@ async function printed(n: number): Promise<Array<{ counts: string; lines: string
 
 let exportsSoFar = 0;
 
-async function pushOnce(profile: ProfileName, otlp: Partial<OtlpPushOptions>): Promise<{ mine: Block; theirs: { counts: string; lines: string[] } }> {
+async function pushOnce(
+  profile: ProfileName,
+  otlp: Partial<OtlpPushOptions>,
+): Promise<{ mine: Block; theirs: { counts: string; lines: string[] } }> {
   const lines: string[] = [];
   let jm: Jobmeter | undefined;
   try {
@@ -87,7 +97,11 @@ async function pushOnce(profile: ProfileName, otlp: Partial<OtlpPushOptions>): P
       processMetrics: false,
       hostname: 'host-1',
       debug: (line) => lines.push(line),
-      otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, intervalMillis: 3_600_000, ...otlp },
+      otlp: {
+        endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+        intervalMillis: 3_600_000,
+        ...otlp,
+      },
     });
     runDemo(jm, profile);
     await jm.forceFlush();
@@ -122,20 +136,38 @@ describe('--debug pushed blocks equal the real debug exporter (normal)', () => {
 describe('--debug received blocks equal the real debug exporter (normal)', () => {
   it('a foreign SDK exporting one collection to both', async () => {
     const lines: string[] = [];
-    const jm = await createJobmeter({ listener: false, processMetrics: false, ingest: { port: 0 }, debug: (l) => lines.push(l) });
+    const jm = await createJobmeter({
+      listener: false,
+      processMetrics: false,
+      ingest: { port: 0 },
+      debug: (l) => lines.push(l),
+    });
     const provider = new MeterProvider({
-      resource: resourceFromAttributes({ 'service.name': 'go-daemon', 'service.instance.id': 'go-daemon-1' }),
-      readers: [jm.ingestAddress!, collector.ports].map((to) => new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter({ url: `http://127.0.0.1:${'port' in to ? to.port : to.otlp}/v1/metrics` }),
-        exportIntervalMillis: 3_600_000,
-      })),
+      resource: resourceFromAttributes({
+        'service.name': 'go-daemon',
+        'service.instance.id': 'go-daemon-1',
+      }),
+      readers: [jm.ingestAddress!, collector.ports].map(
+        (to) =>
+          new PeriodicExportingMetricReader({
+            exporter: new OTLPMetricExporter({
+              url: `http://127.0.0.1:${'port' in to ? to.port : to.otlp}/v1/metrics`,
+            }),
+            exportIntervalMillis: 3_600_000,
+          }),
+      ),
     });
     try {
       const meter = provider.getMeter('go-daemon', '1.4.2');
-      meter.createCounter('daemon.jobs', { unit: '{job}' }).add(3, { queue: 'default', urgent: true });
+      meter
+        .createCounter('daemon.jobs', { unit: '{job}' })
+        .add(3, { queue: 'default', urgent: true });
       meter.createGauge('daemon.queue.depth').record(7.5, { queue: 'default' });
       meter.createUpDownCounter('daemon.workers').add(-4);
-      const h = meter.createHistogram('daemon.job.duration', { unit: 's', advice: { explicitBucketBoundaries: [0.1, 1, 10] } });
+      const h = meter.createHistogram('daemon.job.duration', {
+        unit: 's',
+        advice: { explicitBucketBoundaries: [0.1, 1, 10] },
+      });
       h.record(0.25, { queue: 'default', 'weird key': 'a "quoted" value' });
       h.record(20, { queue: 'default', 'weird key': 'a "quoted" value' });
       meter.createCounter('jobmeter.run.finished').add(2, { task: 'nightly', outcome: 'success' });

@@ -10,7 +10,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { AggregationType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationType,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { createJobmeter } from '../../src/jobmeter.ts';
 import type { HistogramFamily } from '../../src/exposition/types.ts';
 import { startCollector, type CollectorHandle } from '../support/collector.ts';
@@ -21,7 +25,13 @@ before(async () => {
     ports: ['otlp'],
     config: (p, dir) => ({
       receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: { debug: { verbosity: 'detailed', use_internal_logger: false, output_paths: [join(dir, 'debug.txt')] } },
+      exporters: {
+        debug: {
+          verbosity: 'detailed',
+          use_internal_logger: false,
+          output_paths: [join(dir, 'debug.txt')],
+        },
+      },
       service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
     }),
   });
@@ -35,7 +45,13 @@ function metricBlock(text: string, name: string): string[] {
   const lines = text.split('\n');
   const at = lines.findLastIndex((l) => l === `     -> Name: ${name}`);
   assert.ok(at >= 0, `the Collector printed no metric ${name}:\n${text.slice(-3000)}`);
-  const end = lines.findIndex((l, i) => i > at && (/^Metric #\d+$/.test(l) || /^ScopeMetrics #\d+$/.test(l) || /^ResourceMetrics #\d+$/.test(l)));
+  const end = lines.findIndex(
+    (l, i) =>
+      i > at &&
+      (/^Metric #\d+$/.test(l) ||
+        /^ScopeMetrics #\d+$/.test(l) ||
+        /^ResourceMetrics #\d+$/.test(l)),
+  );
   return lines.slice(at, end === -1 ? undefined : end);
 }
 
@@ -52,8 +68,17 @@ describe('an exponential host histogram pushed to the Collector', () => {
         listener: false,
         processMetrics: false,
         global: false,
-        views: [{ instrumentName: 'host.latency', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
-        otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, intervalMillis: 3_600_000, naming },
+        views: [
+          {
+            instrumentName: 'host.latency',
+            aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM },
+          },
+        ],
+        otlp: {
+          endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+          intervalMillis: 3_600_000,
+          naming,
+        },
       });
       let served: HistogramFamily;
       try {
@@ -67,7 +92,12 @@ describe('an exponential host histogram pushed to the Collector', () => {
       } finally {
         await jm.shutdown();
       }
-      checkPrinted(await collector.waitForOutput('debug.txt', (t) => t.includes(`-> Name: ${printedName}`)), printedName, served, 501);
+      checkPrinted(
+        await collector.waitForOutput('debug.txt', (t) => t.includes(`-> Name: ${printedName}`)),
+        printedName,
+        served,
+        501,
+      );
     });
   }
 
@@ -78,26 +108,49 @@ describe('an exponential host histogram pushed to the Collector', () => {
       processMetrics: false,
       global: false,
       ingest: { port: 0 },
-      otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, intervalMillis: 3_600_000 },
+      otlp: {
+        endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+        intervalMillis: 3_600_000,
+      },
     });
     let served: HistogramFamily;
     try {
       const foreign = new MeterProvider({
-        views: [{ instrumentName: 'foreign.latency', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
-        readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics` }), exportIntervalMillis: 3_600_000 })],
+        views: [
+          {
+            instrumentName: 'foreign.latency',
+            aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM },
+          },
+        ],
+        readers: [
+          new PeriodicExportingMetricReader({
+            exporter: new OTLPMetricExporter({
+              url: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`,
+            }),
+            exportIntervalMillis: 3_600_000,
+          }),
+        ],
       });
       const h = foreign.getMeter('foreign').createHistogram('foreign.latency', { unit: 's' });
       for (let i = 0; i < 300; i++) h.record(10 ** (-2 + (2 * i) / 299));
       await foreign.forceFlush();
       await foreign.shutdown();
       const family = (await jm.scrape()).find((f) => f.name === 'foreign_latency_seconds');
-      assert.ok(family?.type === 'histogram' && family.series[0]!.native !== undefined, 'served as a native histogram');
+      assert.ok(
+        family?.type === 'histogram' && family.series[0]!.native !== undefined,
+        'served as a native histogram',
+      );
       served = family;
       await jm.forceFlush();
     } finally {
       await jm.shutdown();
     }
-    checkPrinted(await collector.waitForOutput('debug.txt', (t) => t.includes('-> Name: foreign.latency')), 'foreign.latency', served, 300);
+    checkPrinted(
+      await collector.waitForOutput('debug.txt', (t) => t.includes('-> Name: foreign.latency')),
+      'foreign.latency',
+      served,
+      300,
+    );
   });
 });
 
@@ -113,10 +166,15 @@ function checkPrinted(text: string, name: string, served: HistogramFamily, count
   });
   const series = served.series[0]!;
   assert.ok(series.native !== undefined);
-  const expected = series.bounds.map((b, k) => [b, series.counts[k]!] as const).filter(([b]) => b > 0);
+  const expected = series.bounds
+    .map((b, k) => [b, series.counts[k]!] as const)
+    .filter(([b]) => b > 0);
   assert.equal(printed.length, expected.length, block.join('\n'));
   printed.forEach(([upper, n], k) => {
-    assert.ok(Math.abs(upper - expected[k]![0]) < 1e-6, `bucket ${k}: ${upper} vs ${expected[k]![0]}`);
+    assert.ok(
+      Math.abs(upper - expected[k]![0]) < 1e-6,
+      `bucket ${k}: ${upper} vs ${expected[k]![0]}`,
+    );
     assert.equal(n, expected[k]![1]);
   });
 }

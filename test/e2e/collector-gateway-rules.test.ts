@@ -21,11 +21,22 @@ import { collectorConfigCommand } from '../../src/cli/collector-config-command.t
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
-import { GENERATED_PORTS, generatedPortFlags, startCollector, type CollectorHandle } from '../support/collector.ts';
+import {
+  GENERATED_PORTS,
+  generatedPortFlags,
+  startCollector,
+  type CollectorHandle,
+} from '../support/collector.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 import { queryAt, resultTable as table } from './collector-store-compare.ts';
 
-const PROFILES = ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const satisfies readonly ProfileName[];
+const PROFILES = [
+  'runwisp',
+  'wasmrun',
+  'crewshipd',
+  'rm',
+  'solti',
+] as const satisfies readonly ProfileName[];
 /** crewshipd's `hostname` label: the pull's from the option, the Collector's from the host.name jobmeter's push carries. */
 const HOST = { hostname: 'host-1' } as const;
 
@@ -37,19 +48,49 @@ let receiving: PrometheusHandle | undefined;
 before(async () => {
   const pulled = new Map<ProfileName, Jobmeter>();
   for (const profile of PROFILES) {
-    const jm = await createJobmeter({ profile, serviceName: profile, ...HOST, listener: { port: 0 }, processMetrics: false, global: false });
+    const jm = await createJobmeter({
+      profile,
+      serviceName: profile,
+      ...HOST,
+      listener: { port: 0 },
+      processMetrics: false,
+      global: false,
+    });
     meters.push(jm);
     pulled.set(profile, jm);
     runDemo(jm, profile);
   }
   [scraping, receiving] = await Promise.all([
-    startPrometheus({ major: 3, jobs: PROFILES.map((p) => ({ name: p, target: `127.0.0.1:${pulled.get(p)!.pullAddress!.port}` })), scrapeInterval: '1s' }),
-    startPrometheus({ major: 3, jobs: [], extraArgs: ['--web.enable-otlp-receiver'], extraConfig: { otlp: { translation_strategy: 'UnderscoreEscapingWithoutSuffixes' } } }),
+    startPrometheus({
+      major: 3,
+      jobs: PROFILES.map((p) => ({
+        name: p,
+        target: `127.0.0.1:${pulled.get(p)!.pullAddress!.port}`,
+      })),
+      scrapeInterval: '1s',
+    }),
+    startPrometheus({
+      major: 3,
+      jobs: [],
+      extraArgs: ['--web.enable-otlp-receiver'],
+      extraConfig: { otlp: { translation_strategy: 'UnderscoreEscapingWithoutSuffixes' } },
+    }),
   ]);
   for (const profile of PROFILES) {
     const collector = await startCollector({
       ports: ['otlp', ...GENERATED_PORTS],
-      config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--gateway', `${receiving!.url}/api/v1/otlp`, ...generatedPortFlags(p)])) as Record<string, unknown>,
+      config: (p) =>
+        parseYaml(
+          collectorConfigCommand([
+            '--profile',
+            profile,
+            '--otlp',
+            `127.0.0.1:${p.otlp}`,
+            '--gateway',
+            `${receiving!.url}/api/v1/otlp`,
+            ...generatedPortFlags(p),
+          ]),
+        ) as Record<string, unknown>,
     });
     collectors.push(collector);
     const pusher = await createJobmeter({
@@ -59,7 +100,12 @@ before(async () => {
       listener: false,
       processMetrics: false,
       global: false,
-      otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, intervalMillis: 1000, timeoutMillis: 1000, naming: 'canonical' },
+      otlp: {
+        endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+        intervalMillis: 1000,
+        timeoutMillis: 1000,
+        naming: 'canonical',
+      },
     });
     meters.push(pusher);
     runDemo(pusher, profile);
@@ -70,30 +116,46 @@ before(async () => {
     for (const profile of PROFILES) {
       // A family the push carries (the first the gateway delivered): `_over_time` drops names, so one at a time.
       const [first] = await receiving.waitFor(`{job="${profile}"}`, (r) => r.length > 0, 60_000);
-      await prom.waitFor(`count(count_over_time({job="${profile}",__name__="${first!.metric['__name__']}"}[1m]) >= 5)`, (r) => r.length === 1, 60_000);
+      await prom.waitFor(
+        `count(count_over_time({job="${profile}",__name__="${first!.metric['__name__']}"}[1m]) >= 5)`,
+        (r) => r.length === 1,
+        60_000,
+      );
     }
   }
 });
 
 after(async () => {
-  await Promise.allSettled([scraping?.stop(), receiving?.stop(), ...collectors.map((c) => c.stop()), ...meters.map((m) => m.shutdown())]);
+  await Promise.allSettled([
+    scraping?.stop(),
+    receiving?.stop(),
+    ...collectors.map((c) => c.stop()),
+    ...meters.map((m) => m.shutdown()),
+  ]);
 });
 
 for (const profile of PROFILES) {
   test(`${profile}: every seed rule expression gives the same result over the gateway as over the pull`, async (t) => {
     const { alerts, recordings } = loadRules(profile);
-    const exprs = [...alerts.map((a) => [a.alert, a.expr] as const), ...recordings.map((r) => [r.record, r.expr] as const)];
+    const exprs = [
+      ...alerts.map((a) => [a.alert, a.expr] as const),
+      ...recordings.map((r) => [r.record, r.expr] as const),
+    ];
     assert.ok(exprs.length > 0);
     const differ: string[] = [];
     let nonEmpty = 0;
     // A second ago: both stores have their samples up to then.
     const time = ((Date.now() - 1000) / 1000).toFixed(3);
     for (const [name, expr] of exprs) {
-      const [left, right] = await Promise.all([queryAt(scraping!, expr, time), queryAt(receiving!, expr, time)]);
+      const [left, right] = await Promise.all([
+        queryAt(scraping!, expr, time),
+        queryAt(receiving!, expr, time),
+      ]);
       const [l, r] = [table(left), table(right)];
       if (l.size > 0) nonEmpty++;
       const same = l.size === r.size && [...r].every(([k, v]) => l.get(k) === v);
-      if (!same) differ.push(`${name}: pull ${JSON.stringify([...l])} vs gateway ${JSON.stringify([...r])}`);
+      if (!same)
+        differ.push(`${name}: pull ${JSON.stringify([...l])} vs gateway ${JSON.stringify([...r])}`);
     }
     t.diagnostic(`${exprs.length} expressions, ${nonEmpty} with results`);
     assert.deepEqual(differ, []);

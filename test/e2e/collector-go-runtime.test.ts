@@ -13,7 +13,12 @@ import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
-import { GENERATED_PORTS, generatedPortFlags, startCollector, type CollectorHandle } from '../support/collector.ts';
+import {
+  GENERATED_PORTS,
+  generatedPortFlags,
+  startCollector,
+  type CollectorHandle,
+} from '../support/collector.ts';
 import { goDaemonBinary } from '../support/peers.ts';
 
 interface RuntimeFigures {
@@ -42,9 +47,14 @@ async function runDaemon(endpoint: string, deprecated: boolean): Promise<Runtime
 }
 
 /** `name{labels} value` lines of one family, and its TYPE. */
-function family(text: string, name: string): { type: string | undefined; samples: { labels: string; value: number }[] } {
+function family(
+  text: string,
+  name: string,
+): { type: string | undefined; samples: { labels: string; value: number }[] } {
   const type = new RegExp(`^# TYPE ${name} (\\S+)$`, 'm').exec(text)?.[1];
-  const samples = [...text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))].map((m) => ({ labels: m[1] ?? '', value: Number(m[2]) }));
+  const samples = [...text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))].map(
+    (m) => ({ labels: m[1] ?? '', value: Number(m[2]) }),
+  );
   return { type, samples };
 }
 
@@ -52,12 +62,26 @@ before(async () => {
   collector = await startCollector({
     ports: ['otlp', 'prometheus', ...GENERATED_PORTS],
     config: (p) =>
-      parseYaml(collectorConfigCommand(['--profile', 'crewshipd', '--otlp', `127.0.0.1:${p.otlp}`, '--prometheus', `127.0.0.1:${p.prometheus}`, ...generatedPortFlags(p)])) as Record<string, unknown>,
+      parseYaml(
+        collectorConfigCommand([
+          '--profile',
+          'crewshipd',
+          '--otlp',
+          `127.0.0.1:${p.otlp}`,
+          '--prometheus',
+          `127.0.0.1:${p.prometheus}`,
+          ...generatedPortFlags(p),
+        ]),
+      ) as Record<string, unknown>,
   });
   figures = await runDaemon(`http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, true);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline && !/^crewshipd_gc_runs_total/m.test(served)) {
-    served = await (await fetch(`http://127.0.0.1:${collector.ports.prometheus}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    served = await (
+      await fetch(`http://127.0.0.1:${collector.ports.prometheus}/metrics`, {
+        signal: AbortSignal.timeout(10_000),
+      })
+    ).text();
     await new Promise((r) => setTimeout(r, 200));
   }
 });
@@ -93,12 +117,21 @@ describe("crewshipd's process families from a Go daemon's runtime instrumentatio
     const gc = value('crewshipd_gc_runs_total');
     assert.ok(gc <= f.numGC && gc >= f.numGC - 1, `gc ${gc}, NumGC ${f.numGC}`);
     const goroutines = value('crewshipd_goroutines');
-    assert.ok(goroutines >= 1 && Math.abs(goroutines - f.goroutines) <= 20, `goroutines ${goroutines}, NumGoroutine ${f.goroutines}`);
+    assert.ok(
+      goroutines >= 1 && Math.abs(goroutines - f.goroutines) <= 20,
+      `goroutines ${goroutines}, NumGoroutine ${f.goroutines}`,
+    );
     const alloc = value('crewshipd_memory_alloc_bytes');
-    assert.ok(alloc > f.heapAlloc / 4 && alloc < f.heapAlloc * 4, `alloc ${alloc}, HeapAlloc ${f.heapAlloc}`);
+    assert.ok(
+      alloc > f.heapAlloc / 4 && alloc < f.heapAlloc * 4,
+      `alloc ${alloc}, HeapAlloc ${f.heapAlloc}`,
+    );
     // go.memory.used summed over go.memory.type: what the runtime holds from the OS, less what the heap released.
     const sys = value('crewshipd_memory_sys_bytes');
-    assert.ok(sys <= f.sys && sys >= (f.sys - f.heapReleased) / 2, `sys ${sys}, Sys ${f.sys}, HeapReleased ${f.heapReleased}`);
+    assert.ok(
+      sys <= f.sys && sys >= (f.sys - f.heapReleased) / 2,
+      `sys ${sys}, Sys ${f.sys}, HeapReleased ${f.heapReleased}`,
+    );
     const uptime = value('crewshipd_uptime_seconds');
     assert.ok(uptime > 0 && uptime < 60, `uptime ${uptime} s`);
   });

@@ -23,7 +23,22 @@ function counter(name: string, value: number): string {
         scopeMetrics: [
           {
             scope: { name: 'daemon' },
-            metrics: [{ name, sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints: [{ asInt: String(value), startTimeUnixNano: String(now - 1_000_000_000n), timeUnixNano: String(now) }] } }],
+            metrics: [
+              {
+                name,
+                sum: {
+                  isMonotonic: true,
+                  aggregationTemporality: 2,
+                  dataPoints: [
+                    {
+                      asInt: String(value),
+                      startTimeUnixNano: String(now - 1_000_000_000n),
+                      timeUnixNano: String(now),
+                    },
+                  ],
+                },
+              },
+            ],
           },
         ],
       },
@@ -33,14 +48,22 @@ function counter(name: string, value: number): string {
 
 let jm: Jobmeter;
 before(async () => {
-  jm = await createJobmeter({ listener: false, processMetrics: false, global: false, ingest: { port: 0, token: TOKEN } });
+  jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    global: false,
+    ingest: { port: 0, token: TOKEN },
+  });
 });
 after(async () => {
   await jm?.shutdown();
 });
 
 /** A Collector forwarding to jobmeter with `headers`; `name`'s point sent through it. What its sender got and what it logged. */
-async function throughCollector(headers: Record<string, string> | undefined, name: string): Promise<{ status: number; logs: string }> {
+async function throughCollector(
+  headers: Record<string, string> | undefined,
+  name: string,
+): Promise<{ status: number; logs: string }> {
   const collector = await startCollector({
     ports: ['otlp'],
     config: (p) => ({
@@ -73,27 +96,46 @@ async function throughCollector(headers: Record<string, string> | undefined, nam
 
 async function served(): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const f of await jm.scrape()) for (const s of f.series) if ('value' in s && typeof s.value === 'number') out.set(`${f.name}{${s.labels}}`, s.value);
+  for (const f of await jm.scrape())
+    for (const s of f.series)
+      if ('value' in s && typeof s.value === 'number') out.set(`${f.name}{${s.labels}}`, s.value);
   return out;
 }
 
 function rejected(series: Map<string, number>): number {
-  return [...series].filter(([k]) => k.startsWith('jobmeter_request_rejected') && k.includes('reason="unauthorized"')).reduce((a, [, v]) => a + v, 0);
+  return [...series]
+    .filter(
+      ([k]) => k.startsWith('jobmeter_request_rejected') && k.includes('reason="unauthorized"'),
+    )
+    .reduce((a, [, v]) => a + v, 0);
 }
 
 /** The ingest's 401s in jobmeter's own telemetry. */
 function unauthorized(): number {
-  const requests = selfTelemetryOf(jm)!.families().find((f) => f.name === 'jobmeter_ingest_requests_total')!.series;
-  return (requests.find((s) => s.labels === 'code="401",reason="unauthorized"') as { value: number } | undefined)?.value ?? Number.NaN;
+  const requests = selfTelemetryOf(jm)!
+    .families()
+    .find((f) => f.name === 'jobmeter_ingest_requests_total')!.series;
+  return (
+    (
+      requests.find((s) => s.labels === 'code="401",reason="unauthorized"') as
+        { value: number } | undefined
+    )?.value ?? Number.NaN
+  );
 }
 
 describe('the real Collector sending to a gated ingest (otlphttp headers)', () => {
   it('with the right token: the points arrive', async () => {
-    const { status, logs } = await throughCollector({ authorization: `Bearer ${TOKEN}` }, 'gate.right');
+    const { status, logs } = await throughCollector(
+      { authorization: `Bearer ${TOKEN}` },
+      'gate.right',
+    );
     assert.equal(status, 200, logs);
     assert.doesNotMatch(logs, /Exporting failed|error/i, logs);
     const series = await served();
-    assert.ok([...series].some(([k, v]) => k.startsWith('gate_right') && v === 7), [...series.keys()].join('\n'));
+    assert.ok(
+      [...series].some(([k, v]) => k.startsWith('gate_right') && v === 7),
+      [...series.keys()].join('\n'),
+    );
   });
 
   for (const [what, headers] of [
@@ -109,12 +151,23 @@ describe('the real Collector sending to a gated ingest (otlphttp headers)', () =
       // logged with jobmeter's message, and handed on to its own sender as a 401.
       assert.equal(status, 401, 'the Collector hands the failure to its sender');
       assert.match(logs, /Exporting failed/, logs);
-      assert.match(logs, /Permanent error: rpc error: code = Unauthenticated desc = .*HTTP Status Code 401, Message=unauthenticated: a valid bearer token is required/, logs);
+      assert.match(
+        logs,
+        /Permanent error: rpc error: code = Unauthenticated desc = .*HTTP Status Code 401, Message=unauthenticated: a valid bearer token is required/,
+        logs,
+      );
       assert.ok(!logs.includes(TOKEN), 'the token is not in the Collector log either');
       const series = await served();
-      assert.ok(![...series.keys()].some((k) => k.startsWith(name.replace('.', '_'))), [...series.keys()].join('\n'));
+      assert.ok(
+        ![...series.keys()].some((k) => k.startsWith(name.replace('.', '_'))),
+        [...series.keys()].join('\n'),
+      );
       assert.equal(unauthorized(), before401 + 1);
-      assert.equal(rejected(series), before, "the profile's rejection series is the host API's alone");
+      assert.equal(
+        rejected(series),
+        before,
+        "the profile's rejection series is the host API's alone",
+      );
     });
   }
 });

@@ -19,20 +19,30 @@ import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/domain/catalog.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { rmProfile } from '../../src/naming/profiles/rm.ts';
 import type { ProfileName } from '../../src/options.ts';
-import { GENERATED_PORTS, generatedPortFlags, startCollector, type CollectorHandle } from '../support/collector.ts';
+import {
+  GENERATED_PORTS,
+  generatedPortFlags,
+  startCollector,
+  type CollectorHandle,
+} from '../support/collector.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 
 /** What the Collector's prometheus exporter adds to every series (from the resource). */
 const EXPORTER_LABELS = ['job', 'instance'];
 
 /** Each profile's scenario: what a foreign daemon records, the odd values included. */
-const SCENARIOS: Partial<Record<ProfileName, { buckets: readonly number[]; record(meter: Meter): void }>> = {
+const SCENARIOS: Partial<
+  Record<ProfileName, { buckets: readonly number[]; record(meter: Meter): void }>
+> = {
   solti: {
     buckets: DEFAULT_RUN_DURATION_BUCKETS,
     record(meter) {
       const started = meter.createCounter('jobmeter.run.started', { unit: '{run}' });
       const finished = meter.createCounter('jobmeter.run.finished', { unit: '{run}' });
-      const duration = meter.createHistogram('jobmeter.run.duration', { unit: 's', advice: { explicitBucketBoundaries: [...DEFAULT_RUN_DURATION_BUCKETS] } });
+      const duration = meter.createHistogram('jobmeter.run.duration', {
+        unit: 's',
+        advice: { explicitBucketBoundaries: [...DEFAULT_RUN_DURATION_BUCKETS] },
+      });
       const errors = meter.createCounter('jobmeter.runner.error', { unit: '{error}' });
       const run = (task: string, runner: string, outcome: string, seconds: number): void => {
         started.add(1, { task, kind: 'task', runner });
@@ -57,10 +67,23 @@ const SCENARIOS: Partial<Record<ProfileName, { buckets: readonly number[]; recor
   rm: {
     buckets: rmProfile.buckets!['jobmeter.run.duration']!,
     record(meter) {
-      const duration = meter.createHistogram('jobmeter.run.duration', { unit: 's', advice: { explicitBucketBoundaries: [...rmProfile.buckets!['jobmeter.run.duration']!] } });
+      const duration = meter.createHistogram('jobmeter.run.duration', {
+        unit: 's',
+        advice: { explicitBucketBoundaries: [...rmProfile.buckets!['jobmeter.run.duration']!] },
+      });
       // rm's outcome words: success → succeeded; failure and timeout are both `failed`, summed.
-      duration.record(30, { task: 'nightly', kind: 'backup', runner: 'subprocess', outcome: 'success' });
-      duration.record(70, { task: 'weekly', kind: 'backup', runner: 'subprocess', outcome: 'success' });
+      duration.record(30, {
+        task: 'nightly',
+        kind: 'backup',
+        runner: 'subprocess',
+        outcome: 'success',
+      });
+      duration.record(70, {
+        task: 'weekly',
+        kind: 'backup',
+        runner: 'subprocess',
+        outcome: 'success',
+      });
       duration.record(4000, { task: 'nightly', kind: 'prune', outcome: 'failure' });
       duration.record(90000, { task: 'nightly', kind: 'prune', outcome: 'timeout' });
       // Outside rm's job kinds: dropped.
@@ -81,7 +104,10 @@ const SCENARIOS: Partial<Record<ProfileName, { buckets: readonly number[]; recor
   },
 };
 
-for (const [profile, scenario] of Object.entries(SCENARIOS) as [ProfileName, NonNullable<(typeof SCENARIOS)[ProfileName]>][]) {
+for (const [profile, scenario] of Object.entries(SCENARIOS) as [
+  ProfileName,
+  NonNullable<(typeof SCENARIOS)[ProfileName]>,
+][]) {
   describe(`a foreign daemon through collector-config and through jobmeter's ingest: ${profile}`, () => {
     let collector: CollectorHandle<'otlp' | 'prom'> | undefined;
     let jm: Jobmeter | undefined;
@@ -94,24 +120,49 @@ for (const [profile, scenario] of Object.entries(SCENARIOS) as [ProfileName, Non
       collector = await startCollector({
         ports: ['otlp', 'prom', ...GENERATED_PORTS],
         config: (p) => {
-          const text = collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--prometheus', `127.0.0.1:${p.prom}`, ...generatedPortFlags(p)]);
+          const text = collectorConfigCommand([
+            '--profile',
+            profile,
+            '--otlp',
+            `127.0.0.1:${p.otlp}`,
+            '--prometheus',
+            `127.0.0.1:${p.prom}`,
+            ...generatedPortFlags(p),
+          ]);
           const line = /^# not reproduced by the Collector: (.*)$/m.exec(text)![1]!;
           notReproduced = line === '(none)' ? [] : line.split(', ');
           return parseYaml(text) as Record<string, unknown>;
         },
       });
-      jm = await createJobmeter({ profile, listener: { port: 0 }, processMetrics: false, global: false, ingest: { port: 0 } });
-      const exporter = (port: number): OTLPMetricExporter => new OTLPMetricExporter({ url: `http://127.0.0.1:${port}/v1/metrics` });
+      jm = await createJobmeter({
+        profile,
+        listener: { port: 0 },
+        processMetrics: false,
+        global: false,
+        ingest: { port: 0 },
+      });
+      const exporter = (port: number): OTLPMetricExporter =>
+        new OTLPMetricExporter({ url: `http://127.0.0.1:${port}/v1/metrics` });
       provider = new MeterProvider({
         resource: resourceFromAttributes({ 'service.name': `${profile}-go-daemon` }),
         readers: [
-          new PeriodicExportingMetricReader({ exporter: exporter(jm.ingestAddress!.port), exportIntervalMillis: 3_600_000 }),
-          new PeriodicExportingMetricReader({ exporter: exporter(collector.ports.otlp), exportIntervalMillis: 3_600_000 }),
+          new PeriodicExportingMetricReader({
+            exporter: exporter(jm.ingestAddress!.port),
+            exportIntervalMillis: 3_600_000,
+          }),
+          new PeriodicExportingMetricReader({
+            exporter: exporter(collector.ports.otlp),
+            exportIntervalMillis: 3_600_000,
+          }),
         ],
       });
       scenario.record(provider.getMeter(`${profile}-go-daemon`));
       await provider.forceFlush();
-      pulled = await (await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain;version=0.0.4' } })).text();
+      pulled = await (
+        await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+          headers: { accept: 'text/plain;version=0.0.4' },
+        })
+      ).text();
       const families = [...seriesTable(pulled).families.keys()];
       for (let i = 0; i < 100; i++) {
         reexposed = await (await fetch(`http://127.0.0.1:${collector.ports.prom}/metrics`)).text();
@@ -134,8 +185,11 @@ for (const [profile, scenario] of Object.entries(SCENARIOS) as [ProfileName, Non
       // Only what was recorded: a zero-filled series is jobmeter's, not the sender's.
       const diff = diffSeries(left, right);
       const zeroFilled = diff.onlyLeft.filter((k) => left.values.get(k) === 0);
-      assert.deepEqual({ ...diff, onlyLeft: diff.onlyLeft.filter((k) => !zeroFilled.includes(k)) }, { onlyLeft: [], onlyRight: [], values: [], types: [] },
-        `jobmeter (left) vs Collector (right):\n${JSON.stringify(diff, null, 2)}\n--- jobmeter ---\n${pulled}\n--- collector ---\n${reexposed}`);
+      assert.deepEqual(
+        { ...diff, onlyLeft: diff.onlyLeft.filter((k) => !zeroFilled.includes(k)) },
+        { onlyLeft: [], onlyRight: [], values: [], types: [] },
+        `jobmeter (left) vs Collector (right):\n${JSON.stringify(diff, null, 2)}\n--- jobmeter ---\n${pulled}\n--- collector ---\n${reexposed}`,
+      );
       assert.ok(right.values.size > 0);
     });
 

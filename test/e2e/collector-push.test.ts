@@ -24,10 +24,13 @@ import { parseExposition, type WireFormat } from '../support/exposition-parser.t
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 
 const PROFILES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
-const FILE_CONFIG = parseYaml(readFileSync(new URL('../../otel-collector.yaml', import.meta.url), 'utf8')) as {
+const FILE_CONFIG = parseYaml(
+  readFileSync(new URL('../../otel-collector.yaml', import.meta.url), 'utf8'),
+) as {
   exporters: { prometheus: Record<string, unknown>; debug: Record<string, unknown> };
 };
-const PROMETHEUS_2_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_2_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 /** Labels the Collector's prometheus exporter puts on every series it serves (from the resource). */
 const EXPORTER_LABELS = ['job', 'instance'];
 
@@ -38,9 +41,14 @@ interface Exposition {
 
 /** What Prometheus 2.42 would get (it asks for OpenMetrics first); the profile decides. */
 async function scrape(url: string): Promise<Exposition> {
-  const res = await fetch(url, { headers: { accept: PROMETHEUS_2_ACCEPT }, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(url, {
+    headers: { accept: PROMETHEUS_2_ACCEPT },
+    signal: AbortSignal.timeout(10_000),
+  });
   assert.equal(res.status, 200, `${url}: HTTP ${res.status}`);
-  const format = res.headers.get('content-type')!.startsWith('application/openmetrics-text') ? 'openmetrics' : 'text';
+  const format = res.headers.get('content-type')!.startsWith('application/openmetrics-text')
+    ? 'openmetrics'
+    : 'text';
   return { text: await res.text(), format };
 }
 
@@ -58,7 +66,11 @@ async function pushThroughCollector(profile: ProfileName): Promise<Run> {
     config: (p, dir) => ({
       receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
       exporters: {
-        debug: { ...FILE_CONFIG.exporters.debug, use_internal_logger: false, output_paths: [join(dir, 'debug.txt')] },
+        debug: {
+          ...FILE_CONFIG.exporters.debug,
+          use_internal_logger: false,
+          output_paths: [join(dir, 'debug.txt')],
+        },
         // otel-collector.yaml: with the native profile, keep otel_scope_* as jobmeter's pull endpoint does.
         prometheus: {
           ...FILE_CONFIG.exporters.prometheus,
@@ -66,7 +78,9 @@ async function pushThroughCollector(profile: ProfileName): Promise<Run> {
           ...(profile === 'otel' && { without_scope_info: false }),
         },
       },
-      service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug', 'prometheus'] } } },
+      service: {
+        pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug', 'prometheus'] } },
+      },
     }),
   });
   const jm = await createJobmeter({
@@ -75,7 +89,11 @@ async function pushThroughCollector(profile: ProfileName): Promise<Run> {
     listener: { port: 0 },
     processMetrics: false,
     hostname: 'host-1',
-    otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`, intervalMillis: 3_600_000, naming: 'profile' },
+    otlp: {
+      endpoint: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+      intervalMillis: 3_600_000,
+      naming: 'profile',
+    },
   });
   runDemo(jm, profile);
   await jm.forceFlush();
@@ -98,16 +116,28 @@ for (const profile of PROFILES) {
     });
 
     it('the prometheus exporter serves exactly the pull endpoint series', () => {
-      const pulled = seriesTable(run!.pulled.text, { format: run!.pulled.format, dropFamilies: ['target_info'] });
-      const reexposed = seriesTable(run!.reexposed.text, { format: run!.reexposed.format, dropLabels: EXPORTER_LABELS, dropFamilies: ['target_info'] });
+      const pulled = seriesTable(run!.pulled.text, {
+        format: run!.pulled.format,
+        dropFamilies: ['target_info'],
+      });
+      const reexposed = seriesTable(run!.reexposed.text, {
+        format: run!.reexposed.format,
+        dropLabels: EXPORTER_LABELS,
+        dropFamilies: ['target_info'],
+      });
       const diff = diffSeries(pulled, reexposed);
-      assert.deepEqual(diff, { onlyLeft: [], onlyRight: [], values: [], types: [] },
-        `pull endpoint (left) vs Collector (right):\n${JSON.stringify(diff, null, 2)}\n--- pulled ---\n${run!.pulled.text}\n--- collector ---\n${run!.reexposed.text}`);
+      assert.deepEqual(
+        diff,
+        { onlyLeft: [], onlyRight: [], values: [], types: [] },
+        `pull endpoint (left) vs Collector (right):\n${JSON.stringify(diff, null, 2)}\n--- pulled ---\n${run!.pulled.text}\n--- collector ---\n${run!.reexposed.text}`,
+      );
       assert.ok(pulled.values.size > 0);
     });
 
     it('what the exporter adds: job from service.name on every series, no instance, no target_info', () => {
-      const samples = parseExposition(run!.reexposed.text, 'text').filter((l) => l.kind === 'sample');
+      const samples = parseExposition(run!.reexposed.text, 'text').filter(
+        (l) => l.kind === 'sample',
+      );
       assert.ok(samples.length > 0);
       const jobs = new Set(samples.map((s) => s.labels.find(([k]) => k === 'job')?.[1]));
       assert.deepEqual([...jobs], [`${profile}-daemon`]);
@@ -117,7 +147,9 @@ for (const profile of PROFILES) {
     });
 
     it('the debug exporter shows every pushed metric by its profile name', () => {
-      const names = [...seriesTable(run!.reexposed.text, { dropFamilies: ['target_info'] }).families.keys()];
+      const names = [
+        ...seriesTable(run!.reexposed.text, { dropFamilies: ['target_info'] }).families.keys(),
+      ];
       const missing = names.filter((name) => !run!.debug.includes(`-> Name: ${name}\n`));
       assert.deepEqual(missing, [], 'metrics the debug exporter did not print');
       assert.ok(names.length > 0);

@@ -14,7 +14,9 @@ export interface Run {
   seconds: number;
 }
 
-export const RUNS: Readonly<Record<'rm' | 'solti' | 'runwisp' | 'wasmrun' | 'crewshipd', readonly Run[]>> = {
+export const RUNS: Readonly<
+  Record<'rm' | 'solti' | 'runwisp' | 'wasmrun' | 'crewshipd', readonly Run[]>
+> = {
   crewshipd: [],
   rm: [
     { task: 'nightly', kind: 'backup', runner: 'subprocess', outcome: 'success', seconds: 20 },
@@ -24,7 +26,13 @@ export const RUNS: Readonly<Record<'rm' | 'solti' | 'runwisp' | 'wasmrun' | 'cre
   ],
   runwisp: [
     { task: 'nightly-backup', kind: 'task', runner: 'subprocess', outcome: 'success', seconds: 42 },
-    { task: 'nightly-backup', kind: 'task', runner: 'subprocess', outcome: 'failure', seconds: 3.5 },
+    {
+      task: 'nightly-backup',
+      kind: 'task',
+      runner: 'subprocess',
+      outcome: 'failure',
+      seconds: 3.5,
+    },
     { task: 'web', kind: 'service', runner: 'subprocess', outcome: 'cancelled', seconds: 600 },
   ],
   wasmrun: [
@@ -55,19 +63,31 @@ export interface ObservedPoint {
  * attribute the profile has no label for (the views' allow-list drops it and the SDK sums).
  * Values are exact in binary, so sums in any order agree.
  */
-export const CREWSHIPD_RECORDS: { snapshot: HostSnapshot; gauges: ObservedPoint[]; counters: ObservedPoint[] } = (() => {
+export const CREWSHIPD_RECORDS: {
+  snapshot: HostSnapshot;
+  gauges: ObservedPoint[];
+  counters: ObservedPoint[];
+} = (() => {
   const assignments = { pending: 1, queued: 4, running: 2, completed: 40, failed: 3, archived: 2 };
   const pipelineRuns = { queued: 1, running: 1, completed: 12, failed: 1, dry_run: 2 };
   const agentRunEvents = { started: 50, completed: 44, failed: 4, paused: 3 };
   const llm = [
-    { provider: 'anthropic', models: [{ model: 'small', calls: 10, costUsd: 0.25 }, { model: 'large', calls: 20, costUsd: 1.5 }] },
+    {
+      provider: 'anthropic',
+      models: [
+        { model: 'small', calls: 10, costUsd: 0.25 },
+        { model: 'large', calls: 20, costUsd: 1.5 },
+      ],
+    },
     { provider: 'openai', models: [{ model: 'small', calls: 6, costUsd: 0.125 }] },
   ];
   const one = (name: string, value: number): ObservedPoint => ({ name, value, attributes: {} });
   const byKey = (name: string, key: string, values: Record<string, number>): ObservedPoint[] =>
     Object.entries(values).map(([k, value]) => ({ name, value, attributes: { [key]: k } }));
   const perModel = (name: string, figure: 'calls' | 'costUsd'): ObservedPoint[] =>
-    llm.flatMap(({ provider, models }) => models.map((m) => ({ name, value: m[figure], attributes: { provider, model: m.model } })));
+    llm.flatMap(({ provider, models }) =>
+      models.map((m) => ({ name, value: m[figure], attributes: { provider, model: m.model } })),
+    );
   return {
     snapshot: {
       assignments,
@@ -94,6 +114,10 @@ export const CREWSHIPD_RECORDS: { snapshot: HostSnapshot; gauges: ObservedPoint[
       one('jobmeter.db.migration.version', 42),
       one('jobmeter.websocket.connections', 2),
     ],
-    counters: [...byKey('jobmeter.agent_run.events', 'event', agentRunEvents), ...perModel('jobmeter.llm.calls', 'calls'), ...perModel('jobmeter.llm.cost', 'costUsd')],
+    counters: [
+      ...byKey('jobmeter.agent_run.events', 'event', agentRunEvents),
+      ...perModel('jobmeter.llm.calls', 'calls'),
+      ...perModel('jobmeter.llm.cost', 'costUsd'),
+    ],
   };
 })();

@@ -24,15 +24,29 @@ import type { WireFormat } from '../support/exposition-parser.ts';
 import { diffSeries, seriesTable, type SeriesTable } from '../support/series-diff.ts';
 
 const PROFILES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
-const FILE_CONFIG = parseYaml(readFileSync(new URL('../../otel-collector.yaml', import.meta.url), 'utf8')) as {
+const FILE_CONFIG = parseYaml(
+  readFileSync(new URL('../../otel-collector.yaml', import.meta.url), 'utf8'),
+) as {
   exporters: { prometheus: Record<string, unknown> };
 };
 /** What the receiver adds: labels on every series, its own series per scrape, the target's info. */
 const RECEIVER_LABELS = ['job', 'instance'];
-const RECEIVER_FAMILIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added', 'target_info'];
+const RECEIVER_FAMILIES = [
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+  'target_info',
+];
 const TEXT_004 = 'text/plain;version=0.0.4';
 const OPENMETRICS = 'application/openmetrics-text;version=1.0.0';
-const OTLP_TYPE: Readonly<Record<string, string>> = { counter: 'Sum', gauge: 'Gauge', histogram: 'Histogram', untyped: 'Gauge' };
+const OTLP_TYPE: Readonly<Record<string, string>> = {
+  counter: 'Sum',
+  gauge: 'Gauge',
+  histogram: 'Histogram',
+  untyped: 'Gauge',
+};
 /** The receiver gives OpenMetrics units in UCUM, as OpenTelemetry writes them (every unit the profiles use). */
 const UCUM: Readonly<Record<string, string>> = { '': '', seconds: 's', bytes: 'By', ratio: '1' };
 
@@ -48,10 +62,15 @@ interface Run {
 }
 
 /** The body and the format the server chose (a legacy profile may answer OpenMetrics whatever is asked). */
-async function getExposition(url: string, accept: string): Promise<{ text: string; format: WireFormat }> {
+async function getExposition(
+  url: string,
+  accept: string,
+): Promise<{ text: string; format: WireFormat }> {
   const res = await fetch(url, { headers: { accept }, signal: AbortSignal.timeout(10_000) });
   assert.equal(res.status, 200, `${url}: HTTP ${res.status}`);
-  const format = res.headers.get('content-type')!.startsWith('application/openmetrics-text') ? 'openmetrics' : 'text';
+  const format = res.headers.get('content-type')!.startsWith('application/openmetrics-text')
+    ? 'openmetrics'
+    : 'text';
   return { text: await res.text(), format };
 }
 
@@ -59,7 +78,13 @@ async function getExposition(url: string, accept: string): Promise<{ text: strin
 const started: Array<{ stop(): Promise<void> }> = [];
 
 async function scrapeThroughCollector(profile: ProfileName, protocol: Protocol): Promise<Run> {
-  const jm = await createJobmeter({ profile, serviceName: `${profile}-daemon`, listener: { port: 0 }, processMetrics: false, hostname: 'host-1' });
+  const jm = await createJobmeter({
+    profile,
+    serviceName: `${profile}-daemon`,
+    listener: { port: 0 },
+    processMetrics: false,
+    hostname: 'host-1',
+  });
   started.push({ stop: () => jm.shutdown() });
   runDemo(jm, profile);
   const target = `127.0.0.1:${jm.pullAddress!.port}`;
@@ -69,43 +94,77 @@ async function scrapeThroughCollector(profile: ProfileName, protocol: Protocol):
       receivers: {
         prometheus: {
           config: {
-            scrape_configs: [{
-              job_name: 'jobmeter',
-              scrape_interval: '1s',
-              ...(protocol !== 'negotiated' && { scrape_protocols: [protocol] }),
-              static_configs: [{ targets: [target] }],
-            }],
+            scrape_configs: [
+              {
+                job_name: 'jobmeter',
+                scrape_interval: '1s',
+                ...(protocol !== 'negotiated' && { scrape_protocols: [protocol] }),
+                static_configs: [{ targets: [target] }],
+              },
+            ],
           },
         },
       },
       exporters: {
-        debug: { verbosity: 'detailed', use_internal_logger: false, output_paths: [join(dir, 'debug.txt')] },
-        prometheus: { ...FILE_CONFIG.exporters.prometheus, endpoint: `127.0.0.1:${p.prom}`, ...(profile === 'otel' && { without_scope_info: false }) },
+        debug: {
+          verbosity: 'detailed',
+          use_internal_logger: false,
+          output_paths: [join(dir, 'debug.txt')],
+        },
+        prometheus: {
+          ...FILE_CONFIG.exporters.prometheus,
+          endpoint: `127.0.0.1:${p.prom}`,
+          ...(profile === 'otel' && { without_scope_info: false }),
+        },
       },
-      service: { pipelines: { metrics: { receivers: ['prometheus'], exporters: ['debug', 'prometheus'] } } },
+      service: {
+        pipelines: { metrics: { receivers: ['prometheus'], exporters: ['debug', 'prometheus'] } },
+      },
     }),
   });
   started.push(collector);
   // The demo's values do not move: any complete scrape is the one to compare.
-  const debug = await collector.waitForOutput('debug.txt', (t) => t.includes('-> Name: up\n'), 30_000);
-  const reexposed = await getExposition(`http://127.0.0.1:${collector.ports.prom}/metrics`, TEXT_004);
+  const debug = await collector.waitForOutput(
+    'debug.txt',
+    (t) => t.includes('-> Name: up\n'),
+    30_000,
+  );
+  const reexposed = await getExposition(
+    `http://127.0.0.1:${collector.ports.prom}/metrics`,
+    TEXT_004,
+  );
   // What the receiver got: the format it asked for first, as the listener answers it.
-  const pulled = await getExposition(`http://${target}/metrics`, protocol === 'negotiated' ? OPENMETRICS : TEXT_004);
+  const pulled = await getExposition(
+    `http://${target}/metrics`,
+    protocol === 'negotiated' ? OPENMETRICS : TEXT_004,
+  );
   return {
     collector,
     jm,
     debug,
     pulledFormat: pulled.format,
     pulled: seriesTable(pulled.text, { format: pulled.format, dropFamilies: ['target_info'] }),
-    reexposed: seriesTable(reexposed.text, { format: reexposed.format, dropLabels: RECEIVER_LABELS, dropFamilies: RECEIVER_FAMILIES }),
+    reexposed: seriesTable(reexposed.text, {
+      format: reexposed.format,
+      dropLabels: RECEIVER_LABELS,
+      dropFamilies: RECEIVER_FAMILIES,
+    }),
   };
 }
 
 /** The debug exporter's `-> Name`/`-> Unit`/`-> DataType` per metric. */
-function describedMetrics(debug: string): Map<string, { unit: string; type: string; monotonic: boolean | undefined }> {
+function describedMetrics(
+  debug: string,
+): Map<string, { unit: string; type: string; monotonic: boolean | undefined }> {
   const out = new Map<string, { unit: string; type: string; monotonic: boolean | undefined }>();
-  const re = /-> Name: (\S+)\n(?: +-> Description: .*\n)? +-> Unit: (.*)\n +-> DataType: (\w+)\n(?: +-> Metadata:\n(?: {10}-> .*\n)*)?(?: +-> IsMonotonic: (\w+)\n)?/g;
-  for (const m of debug.matchAll(re)) out.set(m[1]!, { unit: m[2]!, type: m[3]!, monotonic: m[4] === undefined ? undefined : m[4] === 'true' });
+  const re =
+    /-> Name: (\S+)\n(?: +-> Description: .*\n)? +-> Unit: (.*)\n +-> DataType: (\w+)\n(?: +-> Metadata:\n(?: {10}-> .*\n)*)?(?: +-> IsMonotonic: (\w+)\n)?/g;
+  for (const m of debug.matchAll(re))
+    out.set(m[1]!, {
+      unit: m[2]!,
+      type: m[3]!,
+      monotonic: m[4] === undefined ? undefined : m[4] === 'true',
+    });
   return out;
 }
 
@@ -122,7 +181,11 @@ for (const profile of PROFILES) {
 
       it('re-exposed, the series are the pull endpoint series', () => {
         const diff = diffSeries(run!.pulled, run!.reexposed);
-        assert.deepEqual(diff, { onlyLeft: [], onlyRight: [], values: [], types: [] }, JSON.stringify(diff, null, 2));
+        assert.deepEqual(
+          diff,
+          { onlyLeft: [], onlyRight: [], values: [], types: [] },
+          JSON.stringify(diff, null, 2),
+        );
         assert.ok(run!.pulled.values.size > 0);
       });
 
@@ -132,15 +195,24 @@ for (const profile of PROFILES) {
         for (const [family, unit] of run!.pulled.families) {
           // target_info becomes the resource's attributes, not a metric.
           if (family === 'target' || family === 'target_info') continue;
-          const sample = [...run!.pulled.types.keys()].find((n) => n === family || n.startsWith(`${family}_`))!;
+          const sample = [...run!.pulled.types.keys()].find(
+            (n) => n === family || n.startsWith(`${family}_`),
+          )!;
           const type = run!.pulled.types.get(sample)!;
           // An OpenMetrics counter family is named without the `_total` its samples carry.
           const got = described.get(family) ?? described.get(`${family}_total`);
           if (got === undefined) wrong.push(`${family}: not printed`);
-          else if (got.type !== OTLP_TYPE[type]) wrong.push(`${family}: ${type} printed as ${got.type}`);
-          else if (type === 'counter' && got.monotonic !== true) wrong.push(`${family}: counter not monotonic`);
-          else if (run!.pulledFormat === 'openmetrics' && got.unit !== (UCUM[unit] ?? `(no UCUM form known for ${unit})`)) {
-            wrong.push(`${family}: unit ${JSON.stringify(unit)} printed as ${JSON.stringify(got.unit)}`);
+          else if (got.type !== OTLP_TYPE[type])
+            wrong.push(`${family}: ${type} printed as ${got.type}`);
+          else if (type === 'counter' && got.monotonic !== true)
+            wrong.push(`${family}: counter not monotonic`);
+          else if (
+            run!.pulledFormat === 'openmetrics' &&
+            got.unit !== (UCUM[unit] ?? `(no UCUM form known for ${unit})`)
+          ) {
+            wrong.push(
+              `${family}: unit ${JSON.stringify(unit)} printed as ${JSON.stringify(got.unit)}`,
+            );
           }
         }
         assert.deepEqual(wrong, []);

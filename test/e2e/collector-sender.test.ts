@@ -15,13 +15,29 @@ import type { ProfileName } from '../../src/options.ts';
 import { startCollector } from '../support/collector.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 
-const COMPRESSIONS = ['none', 'gzip', 'zstd', 'zlib', 'deflate', 'snappy', 'x-snappy-framed', 'lz4'] as const;
+const COMPRESSIONS = [
+  'none',
+  'gzip',
+  'zstd',
+  'zlib',
+  'deflate',
+  'snappy',
+  'x-snappy-framed',
+  'lz4',
+] as const;
 const PROFILE: ProfileName = 'crewshipd';
 const TEXT_004 = 'text/plain;version=0.0.4';
 
 /** A jobmeter serving the ingested data only (no process metrics, nothing recorded itself). */
 async function receiver(): Promise<Jobmeter> {
-  return createJobmeter({ profile: PROFILE, serviceName: 'receiver', listener: { port: 0 }, ingest: { port: 0 }, processMetrics: false, hostname: 'host-1' });
+  return createJobmeter({
+    profile: PROFILE,
+    serviceName: 'receiver',
+    listener: { port: 0 },
+    ingest: { port: 0 },
+    processMetrics: false,
+    hostname: 'host-1',
+  });
 }
 
 /** The sender: the demo pushed once (shutdown flushes) with canonical names, as a daemon's SDK would. */
@@ -39,7 +55,10 @@ async function sendDemo(endpoint: string): Promise<void> {
 }
 
 async function pulled(jm: Jobmeter): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: TEXT_004 }, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+    headers: { accept: TEXT_004 },
+    signal: AbortSignal.timeout(10_000),
+  });
   assert.equal(res.status, 200);
   return res.text();
 }
@@ -87,7 +106,11 @@ describe('the real Collector forwarding to jobmeter serve (otlphttp exporter)', 
         const logs = collector.logs();
         assert.doesNotMatch(logs, /Exporting failed|error/i, logs);
         const diff = diffSeries(directSeries, seriesTable(await pulled(viaCollector)));
-        assert.deepEqual(diff, { onlyLeft: [], onlyRight: [], values: [], types: [] }, JSON.stringify(diff, null, 2));
+        assert.deepEqual(
+          diff,
+          { onlyLeft: [], onlyRight: [], values: [], types: [] },
+          JSON.stringify(diff, null, 2),
+        );
       } finally {
         await viaCollector.shutdown();
       }

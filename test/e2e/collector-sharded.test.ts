@@ -20,14 +20,23 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { AggregationTemporalityPreference, OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter,
+} from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { parse as parseYaml } from 'yaml';
 import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
 import type { Outcome } from '../../src/domain/types.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
-import { GENERATED_PORTS, generatedPortFlags, startCollector, validateCollectorConfig, type CollectorHandle } from '../support/collector.ts';
+import {
+  GENERATED_PORTS,
+  generatedPortFlags,
+  startCollector,
+  validateCollectorConfig,
+  type CollectorHandle,
+} from '../support/collector.ts';
 import { startPrometheus, type PrometheusHandle, type Sample } from '../support/prometheus.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
@@ -51,20 +60,49 @@ type WorkerPort = (typeof WORKER_PORTS)[number];
 const temp = tempFiles('jobmeter-collector-sharded-');
 
 const workerConfig = (p: Record<WorkerPort, number>): Record<string, unknown> =>
-  parseYaml(collectorConfigCommand(['--worker', '--otlp', `127.0.0.1:${p.otlp}`, '--prometheus', `127.0.0.1:${p.prometheus}`, ...generatedPortFlags(p)])) as Record<string, unknown>;
+  parseYaml(
+    collectorConfigCommand([
+      '--worker',
+      '--otlp',
+      `127.0.0.1:${p.otlp}`,
+      '--prometheus',
+      `127.0.0.1:${p.prometheus}`,
+      ...generatedPortFlags(p),
+    ]),
+  ) as Record<string, unknown>;
 
-const startWorker = (fixedPorts?: Record<WorkerPort, number>): Promise<CollectorHandle<WorkerPort>> =>
-  startCollector({ ports: WORKER_PORTS, config: workerConfig, ...(fixedPorts !== undefined && { fixedPorts }) });
+const startWorker = (
+  fixedPorts?: Record<WorkerPort, number>,
+): Promise<CollectorHandle<WorkerPort>> =>
+  startCollector({
+    ports: WORKER_PORTS,
+    config: workerConfig,
+    ...(fixedPorts !== undefined && { fixedPorts }),
+  });
 
 describe('collector-config --front / --worker: otelcol validate accepts both tiers', () => {
   it('a front for every legacy profile, and a worker with each kind of store', async () => {
     for (const profile of ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti']) {
-      const text = collectorConfigCommand(['--profile', profile, '--front', '--workers', '127.0.0.1:14317,127.0.0.1:24317']);
-      const { code, output } = await validateCollectorConfig(await temp.file(`${profile}-front.yaml`, text));
+      const text = collectorConfigCommand([
+        '--profile',
+        profile,
+        '--front',
+        '--workers',
+        '127.0.0.1:14317,127.0.0.1:24317',
+      ]);
+      const { code, output } = await validateCollectorConfig(
+        await temp.file(`${profile}-front.yaml`, text),
+      );
       assert.equal(code, 0, `${profile}: ${output}`);
     }
-    for (const store of [['--prometheus', '127.0.0.1:9464'], ['--gateway', 'http://127.0.0.1:9090/api/v1/otlp'], ['--remote-write', 'http://127.0.0.1:9090/api/v1/write']]) {
-      const { code, output } = await validateCollectorConfig(await temp.file(`worker${store[0]}.yaml`, collectorConfigCommand(['--worker', ...store])));
+    for (const store of [
+      ['--prometheus', '127.0.0.1:9464'],
+      ['--gateway', 'http://127.0.0.1:9090/api/v1/otlp'],
+      ['--remote-write', 'http://127.0.0.1:9090/api/v1/write'],
+    ]) {
+      const { code, output } = await validateCollectorConfig(
+        await temp.file(`worker${store[0]}.yaml`, collectorConfigCommand(['--worker', ...store])),
+      );
       assert.equal(code, 0, `${store[0]}: ${output}`);
     }
   });
@@ -89,14 +127,17 @@ async function heldSince(job: string): Promise<Sample[]> {
 }
 
 const keyOf = (metric: Record<string, string>, keep: (label: string) => boolean): string => {
-  const labels = Object.entries(metric).filter(([k]) => k !== '__name__' && keep(k)).sort(([a], [b]) => a.localeCompare(b));
+  const labels = Object.entries(metric)
+    .filter(([k]) => k !== '__name__' && keep(k))
+    .sort(([a], [b]) => a.localeCompare(b));
   const le = (k: string, v: string): string => (k === 'le' ? String(Number(v)) : v);
   return `${metric['__name__']}{${labels.map(([k, v]) => `${k}=${JSON.stringify(le(k, v))}`).join(',')}}`;
 };
 /** A series as the oracle has it: origin labels left out (the ingest adds its senders up). */
 const servedKey = (m: Record<string, string>): string => keyOf(m, (k) => !ORIGIN.has(k));
 /** A series as one sender's stream: its sender kept. */
-const streamKey = (m: Record<string, string>): string => keyOf(m, (k) => k !== 'job' && k !== 'instance');
+const streamKey = (m: Record<string, string>): string =>
+  keyOf(m, (k) => k !== 'job' && k !== 'instance');
 
 /** The current values, summed over senders (and workers): what the oracle serves for the same runs. */
 async function summed(jobs: readonly string[]): Promise<Map<string, number>> {
@@ -112,16 +153,33 @@ async function summed(jobs: readonly string[]): Promise<Map<string, number>> {
 }
 
 /** Equal, up to the order in which a `_sum`'s floats were added (senders, then workers here; arrival order there). */
-const close = (a: number | undefined, b: number | undefined): boolean => a !== undefined && b !== undefined && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+const close = (a: number | undefined, b: number | undefined): boolean =>
+  a !== undefined && b !== undefined && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
 
 /** A counter's total as Prometheus counts it over the run: increments summed, a drop read as a reset. */
-async function countedOverRun(job: string, selector: string): Promise<{ counted: number; resets: number }> {
+async function countedOverRun(
+  job: string,
+  selector: string,
+): Promise<{ counted: number; resets: number }> {
   const end = Date.now() / 1000;
-  const params = new URLSearchParams({ query: selector, start: String(runStart - 5), end: String(end), step: '0.25' });
-  const res = await fetch(`${prom!.url}/api/v1/query_range?${params.toString()}`, { signal: AbortSignal.timeout(10_000) });
-  const body = (await res.json()) as { data: { result: { metric: Record<string, string>; values: [number, string][] }[] } };
+  const params = new URLSearchParams({
+    query: selector,
+    start: String(runStart - 5),
+    end: String(end),
+    step: '0.25',
+  });
+  const res = await fetch(`${prom!.url}/api/v1/query_range?${params.toString()}`, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as {
+    data: { result: { metric: Record<string, string>; values: [number, string][] }[] };
+  };
   const series = body.data.result.filter((r) => r.metric['job'] === job);
-  assert.equal(series.length, 1, `${selector} on ${job}: ${JSON.stringify(body.data.result.map((r) => r.metric))}`);
+  assert.equal(
+    series.length,
+    1,
+    `${selector} on ${job}: ${JSON.stringify(body.data.result.map((r) => r.metric))}`,
+  );
   let counted = 0;
   let resets = 0;
   let last = 0;
@@ -135,13 +193,23 @@ async function countedOverRun(job: string, selector: string): Promise<{ counted:
 }
 
 before(async () => {
-  oracle = await createJobmeter({ profile: PROFILE, serviceName: 'oracle', listener: { port: 0 }, processMetrics: false, global: false, ingest: { port: 0 } });
+  oracle = await createJobmeter({
+    profile: PROFILE,
+    serviceName: 'oracle',
+    listener: { port: 0 },
+    processMetrics: false,
+    global: false,
+    ingest: { port: 0 },
+  });
   for (let w = 0; w < 2; w++) workers.push(await startWorker());
   prom = await startPrometheus({
     major: 3,
     jobs: [
       { name: 'oracle', target: `127.0.0.1:${oracle.pullAddress!.port}` },
-      ...workers.map((w, i) => ({ name: `worker-${i}`, target: `127.0.0.1:${w.ports.prometheus}` })),
+      ...workers.map((w, i) => ({
+        name: `worker-${i}`,
+        target: `127.0.0.1:${w.ports.prometheus}`,
+      })),
     ],
     scrapeInterval: '1s',
   });
@@ -149,9 +217,24 @@ before(async () => {
   const workerList = workers.map((w) => `127.0.0.1:${w.ports.otlp}`).join(',');
   front = await startCollector({
     ports: ['otlp', ...GENERATED_PORTS],
-    config: (p) => parseYaml(collectorConfigCommand(['--profile', PROFILE, '--front', '--workers', workerList, '--otlp', `127.0.0.1:${p.otlp}`, ...generatedPortFlags(p)])) as Record<string, unknown>,
+    config: (p) =>
+      parseYaml(
+        collectorConfigCommand([
+          '--profile',
+          PROFILE,
+          '--front',
+          '--workers',
+          workerList,
+          '--otlp',
+          `127.0.0.1:${p.otlp}`,
+          ...generatedPortFlags(p),
+        ]),
+      ) as Record<string, unknown>,
   });
-  const destinations = [`http://127.0.0.1:${front.ports.otlp}/v1/metrics`, `http://127.0.0.1:${oracle.ingestAddress!.port}/v1/metrics`];
+  const destinations = [
+    `http://127.0.0.1:${front.ports.otlp}/v1/metrics`,
+    `http://127.0.0.1:${oracle.ingestAddress!.port}/v1/metrics`,
+  ];
   const pairs: Jobmeter[][] = [];
   for (let i = 0; i < CUMULATIVE_SENDERS; i++) {
     const pair: Jobmeter[] = [];
@@ -175,13 +258,19 @@ before(async () => {
     readers: destinations.map(
       (url) =>
         new PeriodicExportingMetricReader({
-          exporter: new OTLPMetricExporter({ url, temporalityPreference: AggregationTemporalityPreference.DELTA, timeoutMillis: 1_000 }),
+          exporter: new OTLPMetricExporter({
+            url,
+            temporalityPreference: AggregationTemporalityPreference.DELTA,
+            timeoutMillis: 1_000,
+          }),
           exportIntervalMillis: 1_000,
           exportTimeoutMillis: 1_000,
         }),
     ),
   });
-  const finished = deltaProvider.getMeter('delta-sender').createCounter('jobmeter.run.finished', { unit: '{run}' });
+  const finished = deltaProvider
+    .getMeter('delta-sender')
+    .createCounter('jobmeter.run.finished', { unit: '{run}' });
 
   runStart = Date.now() / 1000;
   for (let round = 0; round < ROUNDS; round++) {
@@ -201,10 +290,15 @@ before(async () => {
     // front sums away (solti drops `task`) before routing.
     finished.add(3, { runner: DELTA_RUNNER, outcome: 'success' });
     deltaRecorded += 3;
-    for (let k = 0; k < 3; k++) finished.add(1, { task: `d${round}-${k}`, runner: DELTA_RUNNER, outcome: 'failure' });
+    for (let k = 0; k < 3; k++)
+      finished.add(1, { task: `d${round}-${k}`, runner: DELTA_RUNNER, outcome: 'failure' });
     if (round === KILL_AT) {
       // The worker that holds the delta stream: a crash there loses what it had made cumulative.
-      const holders = await prom.waitFor(`{exported_job="delta-sender", outcome="success", __name__=~"solti_runner_.*"}`, (r) => r.length > 0, 20_000);
+      const holders = await prom.waitFor(
+        `{exported_job="delta-sender", outcome="success", __name__=~"solti_runner_.*"}`,
+        (r) => r.length > 0,
+        20_000,
+      );
       killed = Number(holders[0]!.metric['job']!.replace('worker-', ''));
       await workers[killed]!.kill();
     }
@@ -218,15 +312,26 @@ before(async () => {
 
 after(async () => {
   await Promise.allSettled([deltaProvider?.shutdown(), ...pushers.map((p) => p.shutdown())]);
-  await Promise.allSettled([front?.stop(), ...workers.map((w) => w.stop()), prom?.stop(), oracle?.shutdown()]);
+  await Promise.allSettled([
+    front?.stop(),
+    ...workers.map((w) => w.stop()),
+    prom?.stop(),
+    oracle?.shutdown(),
+  ]);
 });
 
 describe('a sharded tier (front → two workers → Prometheus 3) against one jobmeter ingest', () => {
   it('every stream is held by exactly one worker, and both workers hold some', async () => {
     const [zero, one] = await Promise.all([heldSince('worker-0'), heldSince('worker-1')]);
-    const keys = [new Set(zero.map((s) => streamKey(s.metric))), new Set(one.map((s) => streamKey(s.metric)))];
+    const keys = [
+      new Set(zero.map((s) => streamKey(s.metric))),
+      new Set(one.map((s) => streamKey(s.metric))),
+    ];
     const both = [...keys[0]!].filter((k) => keys[1]!.has(k));
-    assert.ok(keys[0]!.size > 0 && keys[1]!.size > 0, `worker-0 ${keys[0]!.size}, worker-1 ${keys[1]!.size} series`);
+    assert.ok(
+      keys[0]!.size > 0 && keys[1]!.size > 0,
+      `worker-0 ${keys[0]!.size}, worker-1 ${keys[1]!.size} series`,
+    );
     assert.deepEqual(both, []);
   });
 
@@ -238,37 +343,64 @@ describe('a sharded tier (front → two workers → Prometheus 3) against one jo
     // The last pushes reach Prometheus a scrape later on both sides; wait until they settle.
     while (Date.now() < deadline) {
       last = { tier: await summed(['worker-0', 'worker-1']), oracle: await summed(['oracle']) };
-      const differ = [...last.oracle].filter(([k, v]) => cumulative(k) && !close(last.tier.get(k), v));
+      const differ = [...last.oracle].filter(
+        ([k, v]) => cumulative(k) && !close(last.tier.get(k), v),
+      );
       if (differ.length === 0 && last.oracle.size > 0) break;
       await sleep(1_000);
     }
     const tierKeys = [...last.tier.keys()].filter(cumulative).sort();
     const oracleKeys = [...last.oracle.keys()].filter(cumulative).sort();
     assert.deepEqual(tierKeys, oracleKeys);
-    const values = oracleKeys.filter((k) => !close(last.tier.get(k), last.oracle.get(k))).map((k) => `${k}: tier ${last.tier.get(k)} oracle ${last.oracle.get(k)}`);
+    const values = oracleKeys
+      .filter((k) => !close(last.tier.get(k), last.oracle.get(k)))
+      .map((k) => `${k}: tier ${last.tier.get(k)} oracle ${last.oracle.get(k)}`);
     assert.deepEqual(values, []);
-    const resets = await prom!.query(`sum by (job) (resets({job=~"worker-.", exported_job=~"sender-.", __name__=~"solti_runner_.*_total"}[10m]))`);
-    assert.deepEqual(resets.map((s) => [s.metric['job'], s.value[1]]).sort(), [['worker-0', '0'], ['worker-1', '0']]);
-    t.diagnostic(`${oracleKeys.length} cumulative series equal; worker-${killed} killed at round ${KILL_AT}, back at round ${RESTART_AT}`);
+    const resets = await prom!.query(
+      `sum by (job) (resets({job=~"worker-.", exported_job=~"sender-.", __name__=~"solti_runner_.*_total"}[10m]))`,
+    );
+    assert.deepEqual(resets.map((s) => [s.metric['job'], s.value[1]]).sort(), [
+      ['worker-0', '0'],
+      ['worker-1', '0'],
+    ]);
+    t.diagnostic(
+      `${oracleKeys.length} cumulative series equal; worker-${killed} killed at round ${KILL_AT}, back at round ${RESTART_AT}`,
+    );
   });
 
-  it("a delta stream on the crashed worker: Prometheus never counts more than was sent; what the crash lost is measured", async (t) => {
+  it('a delta stream on the crashed worker: Prometheus never counts more than was sent; what the crash lost is measured', async (t) => {
     const selector = `solti_runner_tasks_completed_total{outcome="success",runner="${DELTA_RUNNER}"}`;
-    await prom!.waitFor(selector, (r) => r.some((s) => s.metric['job'] === 'oracle' && Number(s.value[1]) === deltaRecorded), 30_000);
+    await prom!.waitFor(
+      selector,
+      (r) => r.some((s) => s.metric['job'] === 'oracle' && Number(s.value[1]) === deltaRecorded),
+      30_000,
+    );
     const holder = `worker-${killed}`;
     // The stream comes back on the restarted worker once the front reconnects to it.
     await prom!.waitFor(selector, (r) => r.some((s) => s.metric['job'] === holder), 30_000);
     await sleep(2_500);
     const { counted, resets } = await countedOverRun(holder, selector);
-    t.diagnostic(`delta stream on worker-${killed}: sent ${deltaRecorded}, counted ${counted} by Prometheus (${resets} reset(s) seen): ${deltaRecorded - counted} lost`);
-    assert.ok(counted > 0 && counted <= deltaRecorded, `counted ${counted} of ${deltaRecorded} sent`);
+    t.diagnostic(
+      `delta stream on worker-${killed}: sent ${deltaRecorded}, counted ${counted} by Prometheus (${resets} reset(s) seen): ${deltaRecorded - counted} lost`,
+    );
+    assert.ok(
+      counted > 0 && counted <= deltaRecorded,
+      `counted ${counted} of ${deltaRecorded} sent`,
+    );
   });
 
   it("a delta stream whose points the profile folds together is refused by the worker's deltatocumulative, and counted there", async () => {
     let refused = 0;
     for (const w of workers) {
-      const text = await (await fetch(`http://127.0.0.1:${w.ports.telemetry}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-      for (const m of text.matchAll(/^otelcol_deltatocumulative_datapoints(?:_total)?\{[^}]*error="[^"]+"[^}]*\} (\S+)$/gm)) refused += Number(m[1]);
+      const text = await (
+        await fetch(`http://127.0.0.1:${w.ports.telemetry}/metrics`, {
+          signal: AbortSignal.timeout(10_000),
+        })
+      ).text();
+      for (const m of text.matchAll(
+        /^otelcol_deltatocumulative_datapoints(?:_total)?\{[^}]*error="[^"]+"[^}]*\} (\S+)$/gm,
+      ))
+        refused += Number(m[1]);
     }
     // Each run's task is a stream of its own at the sender; summed into one by the front, the points'
     // start times no longer follow one another, which deltatocumulative refuses (ErrOutOfOrder).

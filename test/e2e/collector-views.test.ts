@@ -25,7 +25,12 @@ import { collectorConfigCommand } from '../../src/cli/collector-config-command.t
 import { viewsCommand } from '../../src/cli/views-command.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
-import { GENERATED_PORTS, generatedPortFlags, startCollector, type CollectorHandle } from '../support/collector.ts';
+import {
+  GENERATED_PORTS,
+  generatedPortFlags,
+  startCollector,
+  type CollectorHandle,
+} from '../support/collector.ts';
 import { goDaemonBinary } from '../support/peers.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
@@ -35,7 +40,6 @@ const DAEMON = fileURLToPath(new URL('./otel-config-daemon.ts', import.meta.url)
 const EXPORTER_LABELS = ['job', 'instance'];
 const temp = tempFiles('jobmeter-collector-views-');
 
-
 type Sdk = 'node' | 'go';
 /** The last failure a daemon has on record (runwisp serves it): the Go daemon reports it, jobmeter's snapshot holds it. */
 const LAST_FAILURE_SECONDS = 1_795_000_000;
@@ -43,14 +47,36 @@ const LAST_FAILURE_SECONDS = 1_795_000_000;
 const HOST = 'host-1';
 
 /** Runs the daemon of `sdk` with the configuration file; it exports once and exits. crewshipd's daemon observes its records. */
-async function runDaemon(sdk: Sdk, configFile: string, profile: ProfileName & keyof typeof RUNS): Promise<void> {
+async function runDaemon(
+  sdk: Sdk,
+  configFile: string,
+  profile: ProfileName & keyof typeof RUNS,
+): Promise<void> {
   const runs = RUNS[profile];
-  const records = profile === 'crewshipd' ? { gauges: CREWSHIPD_RECORDS.gauges, counters: CREWSHIPD_RECORDS.counters } : {};
+  const records =
+    profile === 'crewshipd'
+      ? { gauges: CREWSHIPD_RECORDS.gauges, counters: CREWSHIPD_RECORDS.counters }
+      : {};
   const [command, args, stdin] =
     sdk === 'node'
       ? [process.execPath, [DAEMON], JSON.stringify(runs)]
-      : [goDaemonBinary(), [], JSON.stringify({ config: configFile, service: 'views-daemon', runs, lastFailureSeconds: LAST_FAILURE_SECONDS, ...records })];
-  const env = { ...process.env, OTEL_CONFIG_FILE: configFile, OTEL_SERVICE_NAME: 'views-daemon', OTEL_RESOURCE_ATTRIBUTES: `host.name=${HOST}` };
+      : [
+          goDaemonBinary(),
+          [],
+          JSON.stringify({
+            config: configFile,
+            service: 'views-daemon',
+            runs,
+            lastFailureSeconds: LAST_FAILURE_SECONDS,
+            ...records,
+          }),
+        ];
+  const env = {
+    ...process.env,
+    OTEL_CONFIG_FILE: configFile,
+    OTEL_SERVICE_NAME: 'views-daemon',
+    OTEL_RESOURCE_ATTRIBUTES: `host.name=${HOST}`,
+  };
   const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -60,7 +86,15 @@ async function runDaemon(sdk: Sdk, configFile: string, profile: ProfileName & ke
   assert.doesNotMatch(stderr, /Could not load OpenTelemetry configuration|error/i, stderr);
 }
 
-for (const [profile, sdk] of [['rm', 'node'], ['solti', 'node'], ['rm', 'go'], ['solti', 'go'], ['runwisp', 'go'], ['wasmrun', 'go'], ['crewshipd', 'go']] as const satisfies readonly (readonly [ProfileName, Sdk])[]) {
+for (const [profile, sdk] of [
+  ['rm', 'node'],
+  ['solti', 'node'],
+  ['rm', 'go'],
+  ['solti', 'go'],
+  ['runwisp', 'go'],
+  ['wasmrun', 'go'],
+  ['crewshipd', 'go'],
+] as const satisfies readonly (readonly [ProfileName, Sdk])[]) {
   describe(`jobmeter views + collector-config with the ${sdk} SDK's declarative configuration: ${profile}`, () => {
     let collector: CollectorHandle<'otlp' | 'prom'> | undefined;
     let jm: Jobmeter | undefined;
@@ -71,17 +105,54 @@ for (const [profile, sdk] of [['rm', 'node'], ['solti', 'node'], ['rm', 'go'], [
     before(async () => {
       collector = await startCollector({
         ports: ['otlp', 'prom', ...GENERATED_PORTS],
-        config: (p) => parseYaml(collectorConfigCommand(['--profile', profile, '--otlp', `127.0.0.1:${p.otlp}`, '--prometheus', `127.0.0.1:${p.prom}`, ...generatedPortFlags(p)])) as Record<string, unknown>,
+        config: (p) =>
+          parseYaml(
+            collectorConfigCommand([
+              '--profile',
+              profile,
+              '--otlp',
+              `127.0.0.1:${p.otlp}`,
+              '--prometheus',
+              `127.0.0.1:${p.prom}`,
+              ...generatedPortFlags(p),
+            ]),
+          ) as Record<string, unknown>,
       });
-      const configFile = await temp.file(`${profile}-${sdk}-views.yaml`, viewsCommand(['--profile', profile, '--otlp', `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`]));
+      const configFile = await temp.file(
+        `${profile}-${sdk}-views.yaml`,
+        viewsCommand([
+          '--profile',
+          profile,
+          '--otlp',
+          `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+        ]),
+      );
       await runDaemon(sdk, configFile, profile);
-      jm = await createJobmeter({ profile, listener: { port: 0 }, processMetrics: false, global: false, hostname: HOST });
-      if (profile === 'runwisp') jm.setSnapshotSource(() => ({ lastFailureSeconds: LAST_FAILURE_SECONDS }));
+      jm = await createJobmeter({
+        profile,
+        listener: { port: 0 },
+        processMetrics: false,
+        global: false,
+        hostname: HOST,
+      });
+      if (profile === 'runwisp')
+        jm.setSnapshotSource(() => ({ lastFailureSeconds: LAST_FAILURE_SECONDS }));
       if (profile === 'crewshipd') jm.setSnapshotSource(() => CREWSHIPD_RECORDS.snapshot);
-      for (const r of RUNS[profile]) jm.recordRun({ task: r.task, kind: r.kind, runner: r.runner, outcome: r.outcome, durationSeconds: r.seconds });
-      const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: 'text/plain;version=0.0.4' } });
+      for (const r of RUNS[profile])
+        jm.recordRun({
+          task: r.task,
+          kind: r.kind,
+          runner: r.runner,
+          outcome: r.outcome,
+          durationSeconds: r.seconds,
+        });
+      const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+        headers: { accept: 'text/plain;version=0.0.4' },
+      });
       // runwisp's endpoint serves OpenMetrics whatever is asked, as the original does.
-      pulledFormat = res.headers.get('content-type')!.startsWith('application/openmetrics-text') ? 'openmetrics' : 'text';
+      pulledFormat = res.headers.get('content-type')!.startsWith('application/openmetrics-text')
+        ? 'openmetrics'
+        : 'text';
       pulled = await res.text();
       for (let i = 0; i < 100; i++) {
         reexposed = await (await fetch(`http://127.0.0.1:${collector.ports.prom}/metrics`)).text();
@@ -100,13 +171,24 @@ for (const [profile, sdk] of [['rm', 'node'], ['solti', 'node'], ['rm', 'go'], [
       const right = seriesTable(reexposed, { dropLabels: EXPORTER_LABELS, dropFamilies: drop });
       const diff = diffSeries(left, right);
       const zero = diff.onlyLeft.filter((k) => left.values.get(k) === 0);
-      assert.deepEqual({ ...diff, onlyLeft: diff.onlyLeft.filter((k) => !zero.includes(k)) }, { onlyLeft: [], onlyRight: [], values: [], types: [] },
-        `jobmeter (left) vs Collector (right):\n${JSON.stringify(diff, null, 2)}\n--- jobmeter ---\n${pulled}\n--- collector ---\n${reexposed}`);
-      t.diagnostic(`${right.values.size} series the same; jobmeter's zeros the daemon never recorded: ${zero.join(' ') || '(none)'}`);
-      if (profile === 'rm' || profile === 'solti') assert.match(reexposed, /_duration_seconds_bucket\{/);
-      if (profile === 'rm') assert.match(reexposed, /rm_job_duration_seconds_bucket\{[^}]*le="86400"/);
+      assert.deepEqual(
+        { ...diff, onlyLeft: diff.onlyLeft.filter((k) => !zero.includes(k)) },
+        { onlyLeft: [], onlyRight: [], values: [], types: [] },
+        `jobmeter (left) vs Collector (right):\n${JSON.stringify(diff, null, 2)}\n--- jobmeter ---\n${pulled}\n--- collector ---\n${reexposed}`,
+      );
+      t.diagnostic(
+        `${right.values.size} series the same; jobmeter's zeros the daemon never recorded: ${zero.join(' ') || '(none)'}`,
+      );
+      if (profile === 'rm' || profile === 'solti')
+        assert.match(reexposed, /_duration_seconds_bucket\{/);
+      if (profile === 'rm')
+        assert.match(reexposed, /rm_job_duration_seconds_bucket\{[^}]*le="86400"/);
       // crewshipd: the daemon's two models of one provider summed, under the host name of its resource.
-      if (profile === 'crewshipd') assert.match(reexposed, /^crewshipd_llm_calls_total\{(?=[^}]*provider="anthropic")(?=[^}]*hostname="host-1")[^}]*\} 30$/m);
+      if (profile === 'crewshipd')
+        assert.match(
+          reexposed,
+          /^crewshipd_llm_calls_total\{(?=[^}]*provider="anthropic")(?=[^}]*hostname="host-1")[^}]*\} 30$/m,
+        );
     });
   });
 }

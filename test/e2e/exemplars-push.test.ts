@@ -19,19 +19,55 @@ after(async () => {
 });
 
 const CASES = [
-  { protocol: 'http/protobuf', profile: 'otel', finished: 'jobmeter.run.finished', duration: 'jobmeter.run.duration', started: 'jobmeter.run.started' },
-  { protocol: 'http/json', profile: 'otel', finished: 'jobmeter.run.finished', duration: 'jobmeter.run.duration', started: 'jobmeter.run.started' },
+  {
+    protocol: 'http/protobuf',
+    profile: 'otel',
+    finished: 'jobmeter.run.finished',
+    duration: 'jobmeter.run.duration',
+    started: 'jobmeter.run.started',
+  },
+  {
+    protocol: 'http/json',
+    profile: 'otel',
+    finished: 'jobmeter.run.finished',
+    duration: 'jobmeter.run.duration',
+    started: 'jobmeter.run.started',
+  },
   // A legacy profile pushes its exact series (profile naming): the exemplars follow them.
-  { protocol: 'http/protobuf', profile: 'solti', finished: 'solti_runner_tasks_completed_total', duration: 'solti_runner_task_duration_seconds', started: 'solti_runner_tasks_started_total' },
-] as const satisfies ReadonlyArray<{ protocol: OtlpProtocol; profile: ProfileName; finished: string; duration: string; started: string }>;
+  {
+    protocol: 'http/protobuf',
+    profile: 'solti',
+    finished: 'solti_runner_tasks_completed_total',
+    duration: 'solti_runner_task_duration_seconds',
+    started: 'solti_runner_tasks_started_total',
+  },
+] as const satisfies ReadonlyArray<{
+  protocol: OtlpProtocol;
+  profile: ProfileName;
+  finished: string;
+  duration: string;
+  started: string;
+}>;
 
-for (const { protocol, profile, finished: finishedName, duration: durationName, started: startedName } of CASES) {
+for (const {
+  protocol,
+  profile,
+  finished: finishedName,
+  duration: durationName,
+  started: startedName,
+} of CASES) {
   test(`${profile}, ${protocol}: the Collector's debug exporter shows the run's trace and span ids on both instruments`, async () => {
     const collector = await startCollector({
       ports: ['otlp'],
       config: (p, dir) => ({
         receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-        exporters: { debug: { verbosity: 'detailed', use_internal_logger: false, output_paths: [join(dir, 'debug.txt')] } },
+        exporters: {
+          debug: {
+            verbosity: 'detailed',
+            use_internal_logger: false,
+            output_paths: [join(dir, 'debug.txt')],
+          },
+        },
         service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
       }),
     });
@@ -40,7 +76,11 @@ for (const { protocol, profile, finished: finishedName, duration: durationName, 
       listener: false,
       processMetrics: false,
       global: false,
-      otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}`, protocol, intervalMillis: 3_600_000 },
+      otlp: {
+        endpoint: `http://127.0.0.1:${collector.ports.otlp}`,
+        protocol,
+        intervalMillis: 3_600_000,
+      },
     });
     try {
       const span = tracing.tracer.startActiveSpan('nightly-backup', (s) => {
@@ -48,7 +88,12 @@ for (const { protocol, profile, finished: finishedName, duration: durationName, 
         s.end();
         return s.spanContext();
       });
-      jm.recordRun({ task: 'untraced', runner: 'container', outcome: 'success', durationSeconds: 1 });
+      jm.recordRun({
+        task: 'untraced',
+        runner: 'container',
+        outcome: 'success',
+        durationSeconds: 1,
+      });
       await jm.forceFlush();
       const debug = await collector.waitForOutput('debug.txt', (t) => t.includes(durationName));
       const blocks = debug.split(/(?=Metric #)/);
@@ -80,7 +125,12 @@ test("the Collector's prometheus exporter re-exposes them in OpenMetrics with en
       service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
     }),
   });
-  const jm = await createJobmeter({ listener: false, processMetrics: false, global: false, otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}`, intervalMillis: 3_600_000 } });
+  const jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    global: false,
+    otlp: { endpoint: `http://127.0.0.1:${collector.ports.otlp}`, intervalMillis: 3_600_000 },
+  });
   try {
     const span = tracing.tracer.startActiveSpan('job', (s) => {
       jm.recordRun({ task: 'backup', outcome: 'success', durationSeconds: 3 });
@@ -88,9 +138,18 @@ test("the Collector's prometheus exporter re-exposes them in OpenMetrics with en
       return s.spanContext();
     });
     await jm.forceFlush();
-    const res = await fetch(`http://127.0.0.1:${collector.ports.prom}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0' } });
+    const res = await fetch(`http://127.0.0.1:${collector.ports.prom}/metrics`, {
+      headers: { accept: 'application/openmetrics-text;version=1.0.0' },
+    });
     const text = await res.text();
-    assert.match(text, new RegExp(`^jobmeter_run_duration_seconds_bucket\\{.*\\} 1 # \\{.*trace_id="${span.traceId}".*\\} 3(\\.0)? `, 'm'), text);
+    assert.match(
+      text,
+      new RegExp(
+        `^jobmeter_run_duration_seconds_bucket\\{.*\\} 1 # \\{.*trace_id="${span.traceId}".*\\} 3(\\.0)? `,
+        'm',
+      ),
+      text,
+    );
   } finally {
     await jm.shutdown();
     await collector.stop();

@@ -24,7 +24,8 @@ const PROFILES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshi
 const LAST_FAILURE_SECONDS = 1_781_349_000;
 const TRICKY_ERROR = 'spawn "sh" failed\nretry';
 /** solti's error words are a closed set (its original's enum); the others take any, quotes and newline too. */
-const errorFor = (profile: ProfileName): string => (profile === 'solti' ? 'spawn_failed' : TRICKY_ERROR);
+const errorFor = (profile: ProfileName): string =>
+  profile === 'solti' ? 'spawn_failed' : TRICKY_ERROR;
 
 interface Run {
   task: string;
@@ -38,16 +39,35 @@ interface Run {
 function runsFor(profile: ProfileName): Run[] {
   const kinds = profile === 'rm' ? ['backup', 'prune', 'check'] : ['task', 'service', 'task'];
   return [
-    { task: 'nightly-backup', kind: kinds[0]!, runner: 'subprocess', outcome: 'success', seconds: 42 },
-    { task: 'nightly-backup', kind: kinds[0]!, runner: 'subprocess', outcome: 'success', seconds: 0.25 },
-    { task: 'nightly-backup', kind: kinds[0]!, runner: 'subprocess', outcome: 'failure', seconds: 3.5 },
+    {
+      task: 'nightly-backup',
+      kind: kinds[0]!,
+      runner: 'subprocess',
+      outcome: 'success',
+      seconds: 42,
+    },
+    {
+      task: 'nightly-backup',
+      kind: kinds[0]!,
+      runner: 'subprocess',
+      outcome: 'success',
+      seconds: 0.25,
+    },
+    {
+      task: 'nightly-backup',
+      kind: kinds[0]!,
+      runner: 'subprocess',
+      outcome: 'failure',
+      seconds: 3.5,
+    },
     { task: 'lint', kind: kinds[1]!, runner: 'wasm', outcome: 'timeout', seconds: 30 },
     { task: 'deploy', kind: kinds[2]!, runner: 'container', outcome: 'cancelled', seconds: 1 },
   ];
 }
 
 const bucketsFor = (profile: ProfileName): readonly number[] =>
-  (profile === 'otel' ? undefined : LEGACY_PROFILES[profile].buckets?.['jobmeter.run.duration']) ?? DEFAULT_RUN_DURATION_BUCKETS;
+  (profile === 'otel' ? undefined : LEGACY_PROFILES[profile].buckets?.['jobmeter.run.duration']) ??
+  DEFAULT_RUN_DURATION_BUCKETS;
 
 /** Runs the Go daemon with `script` on stdin; resolves once it has pushed and exited 0. */
 function goDaemon(script: object): Promise<void> {
@@ -75,7 +95,9 @@ async function pulledText(jm: Jobmeter): Promise<{ text: string; format: 'text' 
     signal: AbortSignal.timeout(10_000),
   });
   assert.equal(res.status, 200);
-  const format = res.headers.get('content-type')!.startsWith('application/openmetrics-text') ? 'openmetrics' : 'text';
+  const format = res.headers.get('content-type')!.startsWith('application/openmetrics-text')
+    ? 'openmetrics'
+    : 'text';
   return { text: await res.text(), format };
 }
 
@@ -87,7 +109,14 @@ after(async () => {
 describe('a Go daemon on the OpenTelemetry Go SDK pushing to jobmeter', () => {
   for (const profile of PROFILES) {
     it(`${profile}: the pull endpoint equals an embedded Node host's for the same runs`, async () => {
-      const common = { profile, serviceName: 'daemon', listener: { port: 0 }, processMetrics: false, hostname: 'host-1', global: false } as const;
+      const common = {
+        profile,
+        serviceName: 'daemon',
+        listener: { port: 0 },
+        processMetrics: false,
+        hostname: 'host-1',
+        global: false,
+      } as const;
       const served = await createJobmeter({ ...common, ingest: { port: 0 } });
       const embedded = await createJobmeter(common);
       started.push(served, embedded);
@@ -103,7 +132,14 @@ describe('a Go daemon on the OpenTelemetry Go SDK pushing to jobmeter', () => {
         lastFailureSeconds: LAST_FAILURE_SECONDS,
       });
 
-      for (const r of runs) embedded.recordRun({ task: r.task, kind: r.kind, runner: r.runner, outcome: r.outcome, durationSeconds: r.seconds });
+      for (const r of runs)
+        embedded.recordRun({
+          task: r.task,
+          kind: r.kind,
+          runner: r.runner,
+          outcome: r.outcome,
+          durationSeconds: r.seconds,
+        });
       embedded.runnerError('subprocess', errorFor(profile));
       embedded.reject('concurrency');
       embedded.reject('payload');
@@ -112,13 +148,28 @@ describe('a Go daemon on the OpenTelemetry Go SDK pushing to jobmeter', () => {
       const fromGo = await pulledText(served);
       const dropLabels = profile === 'otel' ? SCOPE_LABELS : [];
       const ingested = seriesTable(fromGo.text, { format: fromGo.format, dropLabels });
-      const local = seriesTable((await pulledText(embedded)).text, { format: fromGo.format, dropLabels });
+      const local = seriesTable((await pulledText(embedded)).text, {
+        format: fromGo.format,
+        dropLabels,
+      });
       if (profile === 'otel') {
-        const runSeries = fromGo.text.split('\n').filter((l) => l.startsWith('jobmeter_run_finished_total{'));
-        assert.ok(runSeries.length > 0 && runSeries.every((l) => l.includes('otel_scope_name="go-daemon",otel_scope_version="1.4.2"')), runSeries.join('\n'));
+        const runSeries = fromGo.text
+          .split('\n')
+          .filter((l) => l.startsWith('jobmeter_run_finished_total{'));
+        assert.ok(
+          runSeries.length > 0 &&
+            runSeries.every((l) =>
+              l.includes('otel_scope_name="go-daemon",otel_scope_version="1.4.2"'),
+            ),
+          runSeries.join('\n'),
+        );
       }
       const diff = diffSeries(local, ingested);
-      assert.deepEqual(diff, { onlyLeft: [], onlyRight: [], values: [], types: [] }, `embedded (left) vs Go daemon (right):\n${JSON.stringify(diff, null, 2)}`);
+      assert.deepEqual(
+        diff,
+        { onlyLeft: [], onlyRight: [], values: [], types: [] },
+        `embedded (left) vs Go daemon (right):\n${JSON.stringify(diff, null, 2)}`,
+      );
       assert.ok(local.values.size > 0);
     });
   }

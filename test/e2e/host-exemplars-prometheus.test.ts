@@ -24,7 +24,10 @@ const OPENMETRICS = 'application/openmetrics-text; version=1.0.0';
 function recordTraced(jm: Jobmeter): { traceId: string; spanId: string } {
   const meter = jm.meterProvider.getMeter('my-scheduler', '1.2.0');
   const done = meter.createCounter('scheduler.jobs.done');
-  const duration = meter.createHistogram('scheduler.job.duration', { unit: 's', advice: { explicitBucketBoundaries: [1, 10, 60] } });
+  const duration = meter.createHistogram('scheduler.job.duration', {
+    unit: 's',
+    advice: { explicitBucketBoundaries: [1, 10, 60] },
+  });
   done.add(1, { queue: 'emails' }); // outside any span: no exemplar
   return tracing.tracer.startActiveSpan('job', (span) => {
     done.add(2, { queue: 'emails' });
@@ -35,22 +38,35 @@ function recordTraced(jm: Jobmeter): { traceId: string; spanId: string } {
 }
 
 async function openMetrics(jm: Jobmeter): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: OPENMETRICS } });
+  const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+    headers: { accept: OPENMETRICS },
+  });
   assert.match(res.headers.get('content-type')!, /openmetrics-text/);
   return res.text();
 }
 
 describe('the OpenMetrics body', () => {
   test("hostExemplars: the host's counter and bucket carry the span's ids, under the host's scope; the official parser accepts it", async () => {
-    const jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, global: false, hostExemplars: true });
+    const jm = await createJobmeter({
+      listener: { port: 0 },
+      processMetrics: false,
+      global: false,
+      hostExemplars: true,
+    });
     const parser = await startOpenMetricsParser();
     try {
       const ids = recordTraced(jm);
       const body = await openMetrics(jm);
       const scope = 'otel_scope_name="my-scheduler",otel_scope_version="1.2.0"';
-      const counter = new RegExp(`^scheduler_jobs_done_total\\{queue="emails",${scope}\\} 3 # \\{trace_id="${ids.traceId}",span_id="${ids.spanId}"\\} 2 \\d+(\\.\\d+)?$`, 'm');
+      const counter = new RegExp(
+        `^scheduler_jobs_done_total\\{queue="emails",${scope}\\} 3 # \\{trace_id="${ids.traceId}",span_id="${ids.spanId}"\\} 2 \\d+(\\.\\d+)?$`,
+        'm',
+      );
       assert.match(body, counter);
-      const bucket = new RegExp(`^scheduler_job_duration_seconds_bucket\\{queue="emails",${scope},le="10(\\.0)?"\\} 1 # \\{trace_id="${ids.traceId}",span_id="${ids.spanId}"\\} 4\\.5 \\d+(\\.\\d+)?$`, 'm');
+      const bucket = new RegExp(
+        `^scheduler_job_duration_seconds_bucket\\{queue="emails",${scope},le="10(\\.0)?"\\} 1 # \\{trace_id="${ids.traceId}",span_id="${ids.spanId}"\\} 4\\.5 \\d+(\\.\\d+)?$`,
+        'm',
+      );
       assert.match(body, bucket);
       assert.doesNotMatch(body, /otel_scope_name="jobmeter"[^\n]*trace_id/);
       assert.deepEqual((await parser.check(body)).error, undefined);
@@ -60,8 +76,12 @@ describe('the OpenMetrics body', () => {
     }
   });
 
-  test('by default, host instruments keep no exemplars (jobmeter\'s own still do)', async () => {
-    const jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, global: false });
+  test("by default, host instruments keep no exemplars (jobmeter's own still do)", async () => {
+    const jm = await createJobmeter({
+      listener: { port: 0 },
+      processMetrics: false,
+      global: false,
+    });
     try {
       recordTraced(jm);
       tracing.tracer.startActiveSpan('run', (span) => {
@@ -83,15 +103,22 @@ interface ExemplarResult {
   exemplars: Array<{ labels: Record<string, string>; value: string }>;
 }
 
-async function waitForExemplars(url: string, query: string, timeoutMs = 30_000): Promise<ExemplarResult[]> {
+async function waitForExemplars(
+  url: string,
+  query: string,
+  timeoutMs = 30_000,
+): Promise<ExemplarResult[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const now = Date.now() / 1000;
-    const res = await fetch(`${url}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(now - 600), end: String(now + 60) }).toString()}`);
+    const res = await fetch(
+      `${url}/api/v1/query_exemplars?${new URLSearchParams({ query, start: String(now - 600), end: String(now + 60) }).toString()}`,
+    );
     const body = (await res.json()) as { status: string; data: ExemplarResult[] };
     assert.equal(body.status, 'success', JSON.stringify(body));
     if (body.data.some((d) => d.exemplars.length > 0)) return body.data;
-    if (Date.now() > deadline) throw new Error(`no exemplars for ${query}: ${JSON.stringify(body.data)}`);
+    if (Date.now() > deadline)
+      throw new Error(`no exemplars for ${query}: ${JSON.stringify(body.data)}`);
     await sleep(500);
   }
 }
@@ -99,7 +126,12 @@ async function waitForExemplars(url: string, query: string, timeoutMs = 30_000):
 for (const major of PROMETHEUS_MAJORS) {
   describe(`Prometheus ${major}`, () => {
     test("stores the host instruments' exemplars, on series of the host's scope", async () => {
-      const jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, global: false, hostExemplars: true });
+      const jm = await createJobmeter({
+        listener: { port: 0 },
+        processMetrics: false,
+        global: false,
+        hostExemplars: true,
+      });
       const prom = await startPrometheus({
         major,
         jobs: [{ name: 'jobmeter', target: `127.0.0.1:${jm.pullAddress!.port}` }],
@@ -108,9 +140,14 @@ for (const major of PROMETHEUS_MAJORS) {
       try {
         const ids = recordTraced(jm);
         await prom.waitForTargetsUp(30_000);
-        for (const query of ['scheduler_jobs_done_total', 'scheduler_job_duration_seconds_bucket']) {
+        for (const query of [
+          'scheduler_jobs_done_total',
+          'scheduler_job_duration_seconds_bucket',
+        ]) {
           const data = await waitForExemplars(prom.url, query);
-          const traced = data.flatMap((d) => d.exemplars.map((e) => ({ series: d.seriesLabels, ...e })));
+          const traced = data.flatMap((d) =>
+            d.exemplars.map((e) => ({ series: d.seriesLabels, ...e })),
+          );
           const mine = traced.find((e) => e.labels['span_id'] === ids.spanId);
           assert.ok(mine !== undefined, `${query}: ${JSON.stringify(traced)}`);
           assert.equal(mine.labels['trace_id'], ids.traceId);

@@ -23,10 +23,14 @@ let scale: number;
 before(async () => {
   reader = new JobmeterReader({ listener: { port: 0 } });
   provider = new MeterProvider({
-    views: [{ instrumentName: 'latency', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+    views: [
+      { instrumentName: 'latency', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },
+    ],
     readers: [reader],
   });
-  const h = provider.getMeter('app').createHistogram('latency', { unit: 's', description: 'Request latency.' });
+  const h = provider
+    .getMeter('app')
+    .createHistogram('latency', { unit: 's', description: 'Request latency.' });
   for (let i = 0; i < N; i++) h.record(10 ** (-3 + (4 * i) / (N - 1)), { route: '/a' });
   await reader.ready;
   const families = await reader.scrape();
@@ -37,8 +41,18 @@ before(async () => {
   prom = await startPrometheus({
     major: 3,
     jobs: [
-      { name: 'native', target, scrapeProtocols: ['PrometheusProto'], scrapeNativeHistograms: true },
-      { name: 'text', target, scrapeProtocols: ['PrometheusText0.0.4'], scrapeNativeHistograms: true },
+      {
+        name: 'native',
+        target,
+        scrapeProtocols: ['PrometheusProto'],
+        scrapeNativeHistograms: true,
+      },
+      {
+        name: 'text',
+        target,
+        scrapeProtocols: ['PrometheusText0.0.4'],
+        scrapeNativeHistograms: true,
+      },
     ],
   });
   await prom.waitForTargetsUp(30_000);
@@ -53,19 +67,31 @@ after(async () => {
 const bucketError = (s: number): number => 2 ** (2 ** -s) - 1;
 
 test('Prometheus 3 stores the protobuf scrape as a native histogram, and its p99 is within a bucket', async () => {
-  const count = await prom.waitFor('histogram_count(latency_seconds{job="native"})', (r) => r.length === 1);
+  const count = await prom.waitFor(
+    'histogram_count(latency_seconds{job="native"})',
+    (r) => r.length === 1,
+  );
   assert.equal(Number(count[0]!.value[1]), N);
   // Native only: the classic buckets the same protobuf carries are not stored beside it.
   assert.deepEqual(await prom.query('latency_seconds_bucket{job="native"}'), []);
   const [q] = await prom.query('histogram_quantile(0.99, latency_seconds{job="native"})');
   const got = Number(q!.value[1]);
-  assert.ok(Math.abs(got / P99 - 1) <= bucketError(scale), `p99 ${got}, expected ${P99} within ${bucketError(scale)} (schema ${scale})`);
+  assert.ok(
+    Math.abs(got / P99 - 1) <= bucketError(scale),
+    `p99 ${got}, expected ${P99} within ${bucketError(scale)} (schema ${scale})`,
+  );
 });
 
 test('the text scrape of the same target stores classic buckets with the same error bound', async () => {
-  const [q] = await prom.waitFor('histogram_quantile(0.99, latency_seconds_bucket{job="text"})', (r) => r.length === 1);
+  const [q] = await prom.waitFor(
+    'histogram_quantile(0.99, latency_seconds_bucket{job="text"})',
+    (r) => r.length === 1,
+  );
   const got = Number(q!.value[1]);
-  assert.ok(Math.abs(got / P99 - 1) <= bucketError(scale), `p99 ${got}, expected ${P99} within ${bucketError(scale)} (schema ${scale})`);
+  assert.ok(
+    Math.abs(got / P99 - 1) <= bucketError(scale),
+    `p99 ${got}, expected ${P99} within ${bucketError(scale)} (schema ${scale})`,
+  );
   // Text has no native form: no native sample for that job.
   assert.deepEqual(await prom.query('histogram_count(latency_seconds{job="text"})'), []);
 });

@@ -24,7 +24,12 @@ const started = meter.createCounter('jobmeter.run.started', { unit: '{run}' });
 const finished = meter.createCounter('jobmeter.run.finished', { unit: '{run}' });
 const duration = meter.createHistogram('jobmeter.run.duration', { unit: 's' });
 for (const r of runs) {
-  const attrs = { task: r.task, kind: r.kind, runner: r.runner, 'job.id': `${r.task}-${r.seconds}` };
+  const attrs = {
+    task: r.task,
+    kind: r.kind,
+    runner: r.runner,
+    'job.id': `${r.task}-${r.seconds}`,
+  };
   started.add(1, attrs);
   finished.add(1, { ...attrs, outcome: r.outcome });
   duration.record(r.seconds, { ...attrs, outcome: r.outcome });

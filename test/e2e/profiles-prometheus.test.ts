@@ -21,7 +21,12 @@ import { after, before, describe, test } from 'node:test';
 import { createJobmeter, type Jobmeter, type ProfileName } from '../../src/index.ts';
 import { demoSnapshot, runDemo } from '../../src/demo/scenarios.ts';
 import type { HostSnapshot } from '../../src/domain/snapshot.ts';
-import { PROMETHEUS_MAJORS, startPrometheus, type PrometheusHandle, type Sample } from '../support/prometheus.ts';
+import {
+  PROMETHEUS_MAJORS,
+  startPrometheus,
+  type PrometheusHandle,
+  type Sample,
+} from '../support/prometheus.ts';
 
 type Legacy = Exclude<ProfileName, 'otel'>;
 const LEGACY: readonly Legacy[] = ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
@@ -31,14 +36,24 @@ const TARGETS_TIMEOUT_MS = 30_000;
 const WAIT_MS = 15_000;
 
 /** Series Prometheus adds to every scrape job; not part of any profile. */
-const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+const SCRAPE_SERIES = new Set([
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Expected surface, from the seeds: every stored series name → its label names (job/instance
 // excluded). Histograms are listed as the _bucket/_sum/_count series Prometheus stores.
 
-const withHostname = (table: Record<string, readonly string[]>): Record<string, readonly string[]> =>
-  Object.fromEntries(Object.entries(table).map(([name, labels]) => [name, [...labels, 'hostname']]));
+const withHostname = (
+  table: Record<string, readonly string[]>,
+): Record<string, readonly string[]> =>
+  Object.fromEntries(
+    Object.entries(table).map(([name, labels]) => [name, [...labels, 'hostname']]),
+  );
 
 const EXPECTED_SERIES: Readonly<Record<Legacy, Readonly<Record<string, readonly string[]>>>> = {
   // 000: "| Metric | Type | Labels | Meaning |" table.
@@ -117,8 +132,10 @@ const EXPECTED_SERIES: Readonly<Record<Legacy, Readonly<Record<string, readonly 
  * Metadata Prometheus keeps per target, keyed as it keys it: by the `# TYPE` name, i.e. the full
  * series name in text 0.0.4 and the family name (counters without `_total`) in OpenMetrics.
  */
-const gauges = (...names: string[]): Record<string, string> => Object.fromEntries(names.map((n) => [n, 'gauge']));
-const counters = (...names: string[]): Record<string, string> => Object.fromEntries(names.map((n) => [n, 'counter']));
+const gauges = (...names: string[]): Record<string, string> =>
+  Object.fromEntries(names.map((n) => [n, 'gauge']));
+const counters = (...names: string[]): Record<string, string> =>
+  Object.fromEntries(names.map((n) => [n, 'counter']));
 
 const EXPECTED_TYPES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   runwisp: {
@@ -142,15 +159,30 @@ const EXPECTED_TYPES: Readonly<Record<string, Readonly<Record<string, string>>>>
       'wasmrun_agent_sessions_created_total',
       'wasmrun_agent_exec_rejected_total',
     ),
-    ...gauges('wasmrun_agent_sessions_active', 'wasmrun_agent_sessions_total', 'wasmrun_agent_exec_in_flight', 'wasmrun_agent_sessions_disk_bytes'),
+    ...gauges(
+      'wasmrun_agent_sessions_active',
+      'wasmrun_agent_sessions_total',
+      'wasmrun_agent_exec_in_flight',
+      'wasmrun_agent_sessions_disk_bytes',
+    ),
   },
   wasmrun_om: {
-    ...counters('wasmrun_agent_exec', 'wasmrun_agent_output_truncated', 'wasmrun_agent_sessions_created', 'wasmrun_agent_exec_rejected'),
+    ...counters(
+      'wasmrun_agent_exec',
+      'wasmrun_agent_output_truncated',
+      'wasmrun_agent_sessions_created',
+      'wasmrun_agent_exec_rejected',
+    ),
     // The seed's counters `…_ms_sum`/`…_ms_count`: an OpenMetrics counter's sample must be named
     // `<family>_total`, so the only way to keep the legacy sample names is the `unknown` type.
     wasmrun_agent_exec_duration_ms_sum: 'unknown',
     wasmrun_agent_exec_duration_ms_count: 'unknown',
-    ...gauges('wasmrun_agent_sessions_active', 'wasmrun_agent_sessions_total', 'wasmrun_agent_exec_in_flight', 'wasmrun_agent_sessions_disk_bytes'),
+    ...gauges(
+      'wasmrun_agent_sessions_active',
+      'wasmrun_agent_sessions_total',
+      'wasmrun_agent_exec_in_flight',
+      'wasmrun_agent_sessions_disk_bytes',
+    ),
   },
   crewshipd: {
     ...gauges(
@@ -168,7 +200,12 @@ const EXPECTED_TYPES: Readonly<Record<string, Readonly<Record<string, string>>>>
       'crewshipd_containers_reporting',
       'crewshipd_db_migration_version',
     ),
-    ...counters('crewshipd_gc_runs_total', 'crewshipd_agent_run_events_total', 'crewshipd_llm_calls_total', 'crewshipd_llm_cost_usd_total'),
+    ...counters(
+      'crewshipd_gc_runs_total',
+      'crewshipd_agent_run_events_total',
+      'crewshipd_llm_calls_total',
+      'crewshipd_llm_cost_usd_total',
+    ),
   },
   rm: {
     ...gauges(
@@ -187,7 +224,11 @@ const EXPECTED_TYPES: Readonly<Record<string, Readonly<Record<string, string>>>>
     rm_job_duration_seconds: 'histogram',
   },
   solti: {
-    ...counters('solti_runner_tasks_started_total', 'solti_runner_tasks_completed_total', 'solti_runner_errors_total'),
+    ...counters(
+      'solti_runner_tasks_started_total',
+      'solti_runner_tasks_completed_total',
+      'solti_runner_errors_total',
+    ),
     solti_runner_task_duration_seconds: 'histogram',
   },
 };
@@ -204,8 +245,16 @@ for (const major of PROMETHEUS_MAJORS) {
     /** crewshipd's snapshot callback calls, one per scrape (TTL 0). */
     let crewshipdCalls = 0;
 
-    async function start(job: keyof typeof jm, profile: Legacy, format?: 'openmetrics'): Promise<Jobmeter> {
-      const meter = await createJobmeter({ profile, listener: { port: 0, ...(format && { format }) }, hostname: HOSTNAME });
+    async function start(
+      job: keyof typeof jm,
+      profile: Legacy,
+      format?: 'openmetrics',
+    ): Promise<Jobmeter> {
+      const meter = await createJobmeter({
+        profile,
+        listener: { port: 0, ...(format && { format }) },
+        hostname: HOSTNAME,
+      });
       meters.push(meter);
       jm[job] = meter;
       return meter;
@@ -221,7 +270,11 @@ for (const major of PROMETHEUS_MAJORS) {
       const n = ++crewshipdCalls;
       return {
         ...base,
-        agentRunEvents: { ...events, started: events['started']! + 2 * n, failed: events['failed']! + n },
+        agentRunEvents: {
+          ...events,
+          started: events['started']! + 2 * n,
+          failed: events['failed']! + n,
+        },
         llm: base.llm!.map((l, i) => (i === 0 ? { ...l, costUsd: l.costUsd + 5 * n } : l)),
       };
     }
@@ -239,11 +292,19 @@ for (const major of PROMETHEUS_MAJORS) {
       // The profile's own 15 s cache would hide the growth from 1 s scrapes: re-read on every scrape.
       jm.crewshipd!.setSnapshotSource(growingCrewshipdSnapshot, { ttlMillis: 0 });
       const live = await start('runwisp_live', 'runwisp');
-      live.recordRun({ task: 'nightly-backup', kind: 'task', outcome: 'failure', durationSeconds: 3 });
+      live.recordRun({
+        task: 'nightly-backup',
+        kind: 'task',
+        outcome: 'failure',
+        durationSeconds: 3,
+      });
 
       prom = await startPrometheus({
         major,
-        jobs: Object.entries(jm).map(([name, meter]) => ({ name, target: `127.0.0.1:${meter.pullAddress!.port}` })),
+        jobs: Object.entries(jm).map(([name, meter]) => ({
+          name,
+          target: `127.0.0.1:${meter.pullAddress!.port}`,
+        })),
         scrapeInterval: '1s',
       });
       // Also means every job's first scrape is committed: growth recorded from here on shows in rate().
@@ -271,7 +332,9 @@ for (const major of PROMETHEUS_MAJORS) {
     }
 
     const labelNames = (s: Record<string, string>): string[] =>
-      Object.keys(s).filter((k) => k !== '__name__' && k !== 'job' && k !== 'instance').sort();
+      Object.keys(s)
+        .filter((k) => k !== '__name__' && k !== 'job' && k !== 'instance')
+        .sort();
 
     /** name → its distinct label-name sets, each `a,b,c`, joined by ` | ` (one set expected). */
     function labelSetsByName(series: Array<Record<string, string>>): Record<string, string> {
@@ -282,10 +345,16 @@ for (const major of PROMETHEUS_MAJORS) {
         if (sets === undefined) byName.set(name, (sets = new Set()));
         sets.add(labelNames(s).join(','));
       }
-      return Object.fromEntries([...byName].sort(([a], [b]) => a.localeCompare(b)).map(([name, sets]) => [name, [...sets].sort().join(' | ')]));
+      return Object.fromEntries(
+        [...byName]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([name, sets]) => [name, [...sets].sort().join(' | ')]),
+      );
     }
 
-    function expectedLabelSets(table: Readonly<Record<string, readonly string[]>>): Record<string, string> {
+    function expectedLabelSets(
+      table: Readonly<Record<string, readonly string[]>>,
+    ): Record<string, string> {
       return Object.fromEntries(
         Object.entries(table)
           .sort(([a], [b]) => a.localeCompare(b))
@@ -314,10 +383,18 @@ for (const major of PROMETHEUS_MAJORS) {
     /** `/api/v1/targets/metadata` of one job: the `# TYPE` name → type (the harness only wraps /api/v1/metadata). */
     async function targetTypes(job: string): Promise<Record<string, string>> {
       const params = new URLSearchParams({ match_target: `{job="${job}"}` });
-      const res = await fetch(`${p().url}/api/v1/targets/metadata?${params.toString()}`, { signal: AbortSignal.timeout(5_000) });
-      const body = (await res.json()) as { status: string; error?: string; data?: Array<{ metric: string; type: string }> };
+      const res = await fetch(`${p().url}/api/v1/targets/metadata?${params.toString()}`, {
+        signal: AbortSignal.timeout(5_000),
+      });
+      const body = (await res.json()) as {
+        status: string;
+        error?: string;
+        data?: Array<{ metric: string; type: string }>;
+      };
       assert.equal(body.status, 'success', body.error);
-      return Object.fromEntries(body.data!.map((m) => [m.metric, m.type]).sort(([a], [b]) => a!.localeCompare(b!)));
+      return Object.fromEntries(
+        body.data!.map((m) => [m.metric, m.type]).sort(([a], [b]) => a!.localeCompare(b!)),
+      );
     }
 
     const sortedRecord = (r: Readonly<Record<string, string>>): Record<string, string> =>
@@ -328,7 +405,9 @@ for (const major of PROMETHEUS_MAJORS) {
       const out: Record<string, string> = {};
       for (const s of samples) {
         if (SCRAPE_SERIES.has(s.metric['__name__']!)) continue;
-        const labels = labelNames(s.metric).map((k) => `${k}="${s.metric[k]}"`).join(',');
+        const labels = labelNames(s.metric)
+          .map((k) => `${k}="${s.metric[k]}"`)
+          .join(',');
         out[`${s.metric['__name__']}{${labels}}`] = s.value[1];
       }
       return sortedRecord(out);
@@ -370,8 +449,14 @@ for (const major of PROMETHEUS_MAJORS) {
       const jobs = Object.keys(jm).join('|');
       const all = await p().series(`{job=~"${jobs}"}`);
       assert.ok(all.length > 0);
-      assert.deepEqual(all.filter((s) => s['__name__'] === 'target_info'), []);
-      assert.deepEqual(all.filter((s) => Object.keys(s).some((k) => k.startsWith('otel_scope_'))), []);
+      assert.deepEqual(
+        all.filter((s) => s['__name__'] === 'target_info'),
+        [],
+      );
+      assert.deepEqual(
+        all.filter((s) => Object.keys(s).some((k) => k.startsWith('otel_scope_'))),
+        [],
+      );
       assert.deepEqual(await p().query('target_info'), []);
     });
 
@@ -379,38 +464,79 @@ for (const major of PROMETHEUS_MAJORS) {
     // Label values.
 
     test('runwisp: terminal statuses are success|failed, kinds task|service, CPU in 0–100', async () => {
-      assert.deepEqual(await valuesBy('runwisp_runs_total{job="runwisp"}', 'status'), { success: 118, failed: 4 });
-      assert.deepEqual(await labelValues('runwisp_task_active_runs{job="runwisp"}', 'kind'), ['service', 'task']);
+      assert.deepEqual(await valuesBy('runwisp_runs_total{job="runwisp"}', 'status'), {
+        success: 118,
+        failed: 4,
+      });
+      assert.deepEqual(await labelValues('runwisp_task_active_runs{job="runwisp"}', 'kind'), [
+        'service',
+        'task',
+      ]);
       const cpu = await p().query('runwisp_daemon_cpu_percent{job="runwisp"}');
       const value = Number(cpu[0]!.value[1]);
       assert.ok(value >= 0 && value <= 100, `cpu ${value}`);
     });
 
     test('wasmrun: result is success|error|timeout and reason concurrency|payload|unauthorized, all emitted', async () => {
-      assert.deepEqual(await valuesBy('wasmrun_agent_exec_total{job="wasmrun"}', 'result'), { success: 2, error: 1, timeout: 1 });
-      assert.deepEqual(await valuesBy('wasmrun_agent_exec_rejected_total{job="wasmrun"}', 'reason'), { concurrency: 1, payload: 0, unauthorized: 1 });
+      assert.deepEqual(await valuesBy('wasmrun_agent_exec_total{job="wasmrun"}', 'result'), {
+        success: 2,
+        error: 1,
+        timeout: 1,
+      });
+      assert.deepEqual(
+        await valuesBy('wasmrun_agent_exec_rejected_total{job="wasmrun"}', 'reason'),
+        { concurrency: 1, payload: 0, unauthorized: 1 },
+      );
       // "Average execution duration is exec_duration_ms_sum / exec_duration_ms_count."
-      const avg = await p().query('wasmrun_agent_exec_duration_ms_sum{job="wasmrun"} / wasmrun_agent_exec_duration_ms_count{job="wasmrun"}');
+      const avg = await p().query(
+        'wasmrun_agent_exec_duration_ms_sum{job="wasmrun"} / wasmrun_agent_exec_duration_ms_count{job="wasmrun"}',
+      );
       assert.equal(Number(avg[0]!.value[1]), 4250 / 4);
     });
 
     test('crewshipd: hostname on every series, statuses zero-filled with other, provider capped with other', async () => {
       const series = await storedSeries('crewshipd');
-      assert.deepEqual(series.filter((s) => s['hostname'] !== HOSTNAME), [], 'every series carries hostname');
+      assert.deepEqual(
+        series.filter((s) => s['hostname'] !== HOSTNAME),
+        [],
+        'every series carries hostname',
+      );
 
       assert.deepEqual(await valuesBy('crewshipd_assignments{job="crewshipd"}', 'status'), {
-        pending: 1, queued: 4, running: 2, completed: 40, failed: 3, cancelled: 1,
+        pending: 1,
+        queued: 4,
+        running: 2,
+        completed: 40,
+        failed: 3,
+        cancelled: 1,
         other: 2, // `archived` is not a crewshipd status
       });
       assert.deepEqual(await valuesBy('crewshipd_pipeline_runs{job="crewshipd"}', 'status'), {
-        queued: 1, running: 1, completed: 12, failed: 1, cancelled: 0, dry_run: 2, interrupted: 0, other: 0,
+        queued: 1,
+        running: 1,
+        completed: 12,
+        failed: 1,
+        cancelled: 0,
+        dry_run: 2,
+        interrupted: 0,
+        other: 0,
       });
-      assert.deepEqual(await labelValues('crewshipd_agent_run_events_total{job="crewshipd"}', 'event'), ['cancelled', 'completed', 'failed', 'started', 'timeout']);
+      assert.deepEqual(
+        await labelValues('crewshipd_agent_run_events_total{job="crewshipd"}', 'event'),
+        ['cancelled', 'completed', 'failed', 'started', 'timeout'],
+      );
 
       // 12 providers in the demo ledger, a cap of 10: the first ten kept, the rest under `other`.
-      const kept = Array.from({ length: 10 }, (_, i) => `provider-${String(i + 1).padStart(2, '0')}`);
+      const kept = Array.from(
+        { length: 10 },
+        (_, i) => `provider-${String(i + 1).padStart(2, '0')}`,
+      );
       for (const name of ['crewshipd_llm_calls_total', 'crewshipd_llm_cost_usd_total']) {
-        assert.deepEqual(await labelValues(`${name}{job="crewshipd"}`, 'provider'), [...kept, 'other'].sort(), name);
+        assert.deepEqual(
+          await labelValues(`${name}{job="crewshipd"}`, 'provider'),
+          [...kept, 'other'].sort(),
+          name,
+        );
       }
     });
 
@@ -422,28 +548,81 @@ for (const major of PROMETHEUS_MAJORS) {
     });
 
     test('rm: status words succeeded|failed|cancelled on the job histogram, rm buckets, severities, repo status', async () => {
-      assert.deepEqual(await labelValues('rm_job_duration_seconds_bucket{job="rm"}', 'status'), ['cancelled', 'failed', 'succeeded']);
+      assert.deepEqual(await labelValues('rm_job_duration_seconds_bucket{job="rm"}', 'status'), [
+        'cancelled',
+        'failed',
+        'succeeded',
+      ]);
       const kinds = await labelValues('rm_job_duration_seconds_count{job="rm"}', 'kind');
       assert.deepEqual(kinds, ['backup', 'check', 'prune']);
-      const le = await labelValues('rm_job_duration_seconds_bucket{job="rm",kind="backup",status="succeeded"}', 'le');
-      assert.deepEqual(le, storedLe(['1', '5', '30', '60', '300', '1800', '3600', '21600', '86400', '+Inf']));
-      assert.deepEqual(await valuesBy('rm_active_alerts{job="rm"}', 'severity'), { info: 0, warning: 1, critical: 1 });
-      assert.deepEqual(await valuesBy('rm_host_repo_status{job="rm"}', 'status'), { ready: 1, init_failed: 1 });
+      const le = await labelValues(
+        'rm_job_duration_seconds_bucket{job="rm",kind="backup",status="succeeded"}',
+        'le',
+      );
+      assert.deepEqual(
+        le,
+        storedLe(['1', '5', '30', '60', '300', '1800', '3600', '21600', '86400', '+Inf']),
+      );
+      assert.deepEqual(await valuesBy('rm_active_alerts{job="rm"}', 'severity'), {
+        info: 0,
+        warning: 1,
+        critical: 1,
+      });
+      assert.deepEqual(await valuesBy('rm_host_repo_status{job="rm"}', 'status'), {
+        ready: 1,
+        init_failed: 1,
+      });
       // "Omitted for hosts with no backup yet" / "Omitted when unknown": only alpha has them.
-      for (const name of ['rm_host_last_backup_timestamp_seconds', 'rm_host_last_backup_success', 'rm_host_repo_size_bytes']) {
+      for (const name of [
+        'rm_host_last_backup_timestamp_seconds',
+        'rm_host_last_backup_success',
+        'rm_host_repo_size_bytes',
+      ]) {
         assert.deepEqual(await labelValues(`${name}{job="rm"}`, 'host'), ['alpha'], name);
       }
-      assert.deepEqual(await labelValues('rm_host_snapshot_count{job="rm"}', 'host'), ['alpha', 'beta']);
+      assert.deepEqual(await labelValues('rm_host_snapshot_count{job="rm"}', 'host'), [
+        'alpha',
+        'beta',
+      ]);
     });
 
     test('solti: outcome is success|failure|canceled|timeout (canceled, one l), solti buckets', async () => {
       const outcomes = ['canceled', 'failure', 'success', 'timeout'];
-      assert.deepEqual(await labelValues('solti_runner_tasks_completed_total{job="solti"}', 'outcome'), outcomes);
-      assert.deepEqual(await labelValues('solti_runner_task_duration_seconds_bucket{job="solti"}', 'outcome'), outcomes);
+      assert.deepEqual(
+        await labelValues('solti_runner_tasks_completed_total{job="solti"}', 'outcome'),
+        outcomes,
+      );
+      assert.deepEqual(
+        await labelValues('solti_runner_task_duration_seconds_bucket{job="solti"}', 'outcome'),
+        outcomes,
+      );
       // recordRun counts a start too, so every runner of the demo has started runs.
-      assert.deepEqual(await labelValues('solti_runner_tasks_started_total{job="solti"}', 'runner'), ['container', 'subprocess', 'wasm']);
-      const le = await labelValues('solti_runner_task_duration_seconds_bucket{job="solti",outcome="canceled"}', 'le');
-      const buckets = ['0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30', '60', '300', '1800', '3600', '+Inf'];
+      assert.deepEqual(
+        await labelValues('solti_runner_tasks_started_total{job="solti"}', 'runner'),
+        ['container', 'subprocess', 'wasm'],
+      );
+      const le = await labelValues(
+        'solti_runner_task_duration_seconds_bucket{job="solti",outcome="canceled"}',
+        'le',
+      );
+      const buckets = [
+        '0.01',
+        '0.025',
+        '0.05',
+        '0.1',
+        '0.25',
+        '0.5',
+        '1',
+        '2.5',
+        '5',
+        '10',
+        '30',
+        '60',
+        '300',
+        '1800',
+        '3600',
+        '+Inf',
+      ];
       assert.deepEqual(le, storedLe(buckets));
     });
 
@@ -451,24 +630,44 @@ for (const major of PROMETHEUS_MAJORS) {
     // wasmrun in OpenMetrics keeps the legacy names.
 
     test('wasmrun_om: same series names, label names and values as the text job', async () => {
-      assert.deepEqual(labelSetsByName(await storedSeries('wasmrun_om')), labelSetsByName(await storedSeries('wasmrun')));
+      assert.deepEqual(
+        labelSetsByName(await storedSeries('wasmrun_om')),
+        labelSetsByName(await storedSeries('wasmrun')),
+      );
       // Every wasmrun series is deterministic under the demo (no process figures).
-      assert.deepEqual(keyed(await p().query('{job="wasmrun_om"}')), keyed(await p().query('{job="wasmrun"}')));
+      assert.deepEqual(
+        keyed(await p().query('{job="wasmrun_om"}')),
+        keyed(await p().query('{job="wasmrun"}')),
+      );
     });
 
     test('wasmrun_om: exec_duration_ms_sum/_count are plain series, never …_sum_total', async () => {
       for (const job of ['wasmrun_om', 'wasmrun']) {
         const sum = await p().query(`wasmrun_agent_exec_duration_ms_sum{job="${job}"}`);
         const count = await p().query(`wasmrun_agent_exec_duration_ms_count{job="${job}"}`);
-        assert.deepEqual(sum.map((s) => Number(s.value[1])), [4250], job);
-        assert.deepEqual(count.map((s) => Number(s.value[1])), [4], job);
+        assert.deepEqual(
+          sum.map((s) => Number(s.value[1])),
+          [4250],
+          job,
+        );
+        assert.deepEqual(
+          count.map((s) => Number(s.value[1])),
+          [4],
+          job,
+        );
       }
-      assert.deepEqual(await p().series('{__name__=~"wasmrun_agent_exec_duration_ms_.+_total"}'), []);
+      assert.deepEqual(
+        await p().series('{__name__=~"wasmrun_agent_exec_duration_ms_.+_total"}'),
+        [],
+      );
       assert.deepEqual(await p().series('{__name__=~"wasmrun_.+_created"}'), []);
     });
 
     test('wasmrun_om: OpenMetrics metadata (families), and both jobs side by side in /api/v1/metadata', async () => {
-      assert.deepEqual(await targetTypes('wasmrun_om'), sortedRecord(EXPECTED_TYPES['wasmrun_om']!));
+      assert.deepEqual(
+        await targetTypes('wasmrun_om'),
+        sortedRecord(EXPECTED_TYPES['wasmrun_om']!),
+      );
       const meta = await p().metadata();
       const types = (name: string): string[] => (meta[name] ?? []).map((m) => m.type).sort();
       // text keys it by the sample name (counter), OpenMetrics keeps the name as an `unknown` family.
@@ -485,14 +684,23 @@ for (const major of PROMETHEUS_MAJORS) {
     test('runwisp: the "anything went wrong in the last ten minutes" alert', async () => {
       // The demo's last failure is a fixed timestamp: the expression is valid and yields one sample.
       const demoLastFailure = demoSnapshot().lastFailureSeconds!;
-      const age = await p().query('time() - runwisp_runs_last_failure_timestamp_seconds{job="runwisp"}');
+      const age = await p().query(
+        'time() - runwisp_runs_last_failure_timestamp_seconds{job="runwisp"}',
+      );
       assert.equal(age.length, 1);
       const [at, value] = age[0]!.value;
       assert.ok(Math.abs(Number(value) - (at - demoLastFailure)) < 1, `age ${value} at ${at}`);
 
       // runwisp_live failed a run just now: the seed's alert, verbatim, fires for it.
-      const firing = await p().waitFor('time() - runwisp_runs_last_failure_timestamp_seconds < 600', (r) => r.length > 0, WAIT_MS);
-      const expectedJobs = ['runwisp_live', ...(at - demoLastFailure < 600 ? ['runwisp'] : [])].sort();
+      const firing = await p().waitFor(
+        'time() - runwisp_runs_last_failure_timestamp_seconds < 600',
+        (r) => r.length > 0,
+        WAIT_MS,
+      );
+      const expectedJobs = [
+        'runwisp_live',
+        ...(at - demoLastFailure < 600 ? ['runwisp'] : []),
+      ].sort();
       assert.deepEqual(firing.map((s) => s.metric['job']).sort(), expectedJobs);
     });
 
@@ -500,20 +708,38 @@ for (const major of PROMETHEUS_MAJORS) {
       const failureRate =
         'sum(rate(crewshipd_agent_run_events_total{event="failed"}[10m]))\n/\nsum(rate(crewshipd_agent_run_events_total{event="started"}[10m])) > 0.2';
       const fired = await p().waitFor(failureRate, (r) => r.length === 1, WAIT_MS);
-      assert.ok(Math.abs(Number(fired[0]!.value[1]) - 0.5) < 1e-6, `failure rate ${fired[0]!.value[1]}`);
+      assert.ok(
+        Math.abs(Number(fired[0]!.value[1]) - 0.5) < 1e-6,
+        `failure rate ${fired[0]!.value[1]}`,
+      );
 
-      const spend = await p().waitFor('sum(increase(crewshipd_llm_cost_usd_total[1h])) > 5', (r) => r.length === 1, WAIT_MS);
+      const spend = await p().waitFor(
+        'sum(increase(crewshipd_llm_cost_usd_total[1h])) > 5',
+        (r) => r.length === 1,
+        WAIT_MS,
+      );
       assert.ok(Number(spend[0]!.value[1]) > 5);
-      assert.ok(crewshipdCalls >= 2, 'the snapshot was re-read per scrape, not served from the 15 s cache');
+      assert.ok(
+        crewshipdCalls >= 2,
+        'the snapshot was re-read per scrape, not served from the 15 s cache',
+      );
     });
 
-    test('rm: the dashboard\'s job duration p95 returns a value per kind', async () => {
-      const p95 = 'histogram_quantile(0.95, sum by (le, kind) (rate(rm_job_duration_seconds_bucket[1h])))';
-      const r = await p().waitFor(p95, (res) => res.length === 3 && res.every(isFiniteValue), WAIT_MS);
+    test("rm: the dashboard's job duration p95 returns a value per kind", async () => {
+      const p95 =
+        'histogram_quantile(0.95, sum by (le, kind) (rate(rm_job_duration_seconds_bucket[1h])))';
+      const r = await p().waitFor(
+        p95,
+        (res) => res.length === 3 && res.every(isFiniteValue),
+        WAIT_MS,
+      );
       const byKind = Object.fromEntries(r.map((s) => [s.metric['kind'], Number(s.value[1])]));
       assert.deepEqual(Object.keys(byKind).sort(), ['backup', 'check', 'prune']);
       // Within the bucket each kind's new run fell into: backup 120 s (60–300], prune 900 s (300–1800], check 2 s (1–5].
-      assert.ok(byKind['backup']! > 60 && byKind['backup']! <= 300, `backup p95 ${byKind['backup']}`);
+      assert.ok(
+        byKind['backup']! > 60 && byKind['backup']! <= 300,
+        `backup p95 ${byKind['backup']}`,
+      );
       assert.ok(byKind['prune']! > 300 && byKind['prune']! <= 1800, `prune p95 ${byKind['prune']}`);
       assert.ok(byKind['check']! > 1 && byKind['check']! <= 5, `check p95 ${byKind['check']}`);
     });

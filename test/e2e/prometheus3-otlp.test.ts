@@ -19,7 +19,13 @@ import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts
 import { canonicalBound } from '../support/series-diff.ts';
 
 const PROFILES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
-const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+const SCRAPE_SERIES = new Set([
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+]);
 /** Labels that say where a series came from, not what it is. */
 const ORIGIN_LABELS = new Set(['job', 'instance']);
 
@@ -32,12 +38,23 @@ const promOf = new Map<ProfileName, PrometheusHandle>();
  * is what the native profile needs (its pull endpoint carries otel_scope_* labels; the legacy
  * originals have none): docs/fleet.md "Push to Prometheus 3".
  */
-async function otlpPrometheus(profiles: readonly ProfileName[], promoteScope: boolean): Promise<PrometheusHandle> {
+async function otlpPrometheus(
+  profiles: readonly ProfileName[],
+  promoteScope: boolean,
+): Promise<PrometheusHandle> {
   const prom = await startPrometheus({
     major: 3,
     extraArgs: ['--web.enable-otlp-receiver'],
-    extraConfig: { otlp: { translation_strategy: 'UnderscoreEscapingWithoutSuffixes', promote_scope_metadata: promoteScope } },
-    jobs: profiles.map((profile) => ({ name: `scrape-${profile}`, target: `127.0.0.1:${meters.get(profile)!.pullAddress!.port}` })),
+    extraConfig: {
+      otlp: {
+        translation_strategy: 'UnderscoreEscapingWithoutSuffixes',
+        promote_scope_metadata: promoteScope,
+      },
+    },
+    jobs: profiles.map((profile) => ({
+      name: `scrape-${profile}`,
+      target: `127.0.0.1:${meters.get(profile)!.pullAddress!.port}`,
+    })),
     scrapeInterval: '1s',
   });
   for (const profile of profiles) promOf.set(profile, prom);
@@ -47,11 +64,24 @@ async function otlpPrometheus(profiles: readonly ProfileName[], promoteScope: bo
 
 before(async () => {
   for (const profile of PROFILES) {
-    const jm = await createJobmeter({ profile, serviceName: `${profile}-daemon`, listener: { port: 0 }, processMetrics: false, hostname: 'host-1', global: false });
+    const jm = await createJobmeter({
+      profile,
+      serviceName: `${profile}-daemon`,
+      listener: { port: 0 },
+      processMetrics: false,
+      hostname: 'host-1',
+      global: false,
+    });
     meters.set(profile, jm);
     runDemo(jm, profile);
   }
-  await Promise.all([otlpPrometheus(['otel'], true), otlpPrometheus(PROFILES.filter((p) => p !== 'otel'), false)]);
+  await Promise.all([
+    otlpPrometheus(['otel'], true),
+    otlpPrometheus(
+      PROFILES.filter((p) => p !== 'otel'),
+      false,
+    ),
+  ]);
   // The push: one export per profile, by a second jobmeter per profile that recorded the same demo.
   for (const profile of PROFILES) {
     const pusher = await createJobmeter({
@@ -61,7 +91,11 @@ before(async () => {
       processMetrics: false,
       hostname: 'host-1',
       global: false,
-      otlp: { endpoint: `${promOf.get(profile)!.url}/api/v1/otlp/v1/metrics`, intervalMillis: 3_600_000, naming: 'profile' },
+      otlp: {
+        endpoint: `${promOf.get(profile)!.url}/api/v1/otlp/v1/metrics`,
+        intervalMillis: 3_600_000,
+        naming: 'profile',
+      },
     });
     runDemo(pusher, profile);
     await pusher.shutdown();
@@ -69,7 +103,11 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.allSettled([...new Set(promOf.values())].map((p) => p.stop()).concat([...meters.values()].map((m) => m.shutdown())));
+  await Promise.allSettled(
+    [...new Set(promOf.values())]
+      .map((p) => p.stop())
+      .concat([...meters.values()].map((m) => m.shutdown())),
+  );
 });
 
 /** `le` as a number: the scrape stores `le="1.0"`, the OTLP receiver `le="1"` (asserted below). */
@@ -82,8 +120,13 @@ async function stored(prom: PrometheusHandle, job: string): Promise<Map<string, 
   for (const s of samples) {
     const { __name__: name, ...labels } = s.metric;
     if (SCRAPE_SERIES.has(name!)) continue;
-    const kept = Object.entries(labels).filter(([k]) => !ORIGIN_LABELS.has(k)).sort(([a], [b]) => a.localeCompare(b));
-    out.set(`${name}{${kept.map(([k, v]) => `${k}=${JSON.stringify(numericLe(k, v))}`).join(',')}}`, s.value[1]);
+    const kept = Object.entries(labels)
+      .filter(([k]) => !ORIGIN_LABELS.has(k))
+      .sort(([a], [b]) => a.localeCompare(b));
+    out.set(
+      `${name}{${kept.map(([k, v]) => `${k}=${JSON.stringify(numericLe(k, v))}`).join(',')}}`,
+      s.value[1],
+    );
   }
   return out;
 }
@@ -100,15 +143,28 @@ for (const profile of PROFILES) {
     pushed.delete([...pushed.keys()].find((k) => k.startsWith('target_info{')) ?? '');
     const onlyScraped = [...scraped.keys()].filter((k) => !pushed.has(k));
     const onlyPushed = [...pushed.keys()].filter((k) => !scraped.has(k));
-    const values = [...scraped].filter(([k, v]) => pushed.has(k) && pushed.get(k) !== v).map(([k, v]) => `${k}: ${v} != ${pushed.get(k)}`);
-    assert.deepEqual({ onlyScraped, onlyPushed, values }, { onlyScraped: [], onlyPushed: [], values: [] });
+    const values = [...scraped]
+      .filter(([k, v]) => pushed.has(k) && pushed.get(k) !== v)
+      .map(([k, v]) => `${k}: ${v} != ${pushed.get(k)}`);
+    assert.deepEqual(
+      { onlyScraped, onlyPushed, values },
+      { onlyScraped: [], onlyPushed: [], values: [] },
+    );
     assert.ok(scraped.size > 0);
   });
 }
 
 test('Prometheus 3 spells le differently for the two paths: 1.0 scraped, 1 pushed', async () => {
   const le = async (job: string): Promise<string[]> =>
-    [...new Set((await promOf.get('solti')!.query(`solti_runner_task_duration_seconds_bucket{job="${job}"}`)).map((s) => s.metric['le']!))].sort();
+    [
+      ...new Set(
+        (
+          await promOf
+            .get('solti')!
+            .query(`solti_runner_task_duration_seconds_bucket{job="${job}"}`)
+        ).map((s) => s.metric['le']!),
+      ),
+    ].sort();
   assert.ok((await le('scrape-solti')).includes('1.0'));
   assert.ok((await le('solti-daemon')).includes('1'));
   assert.ok(!(await le('solti-daemon')).includes('1.0'));

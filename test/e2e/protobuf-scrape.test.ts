@@ -11,13 +11,24 @@ import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 import { canonicalBound } from '../support/series-diff.ts';
 
-const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+const SCRAPE_SERIES = new Set([
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+]);
 
 let jm: Jobmeter;
 let prom: PrometheusHandle;
 
 before(async () => {
-  jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, global: false, serviceName: 'pb' });
+  jm = await createJobmeter({
+    listener: { port: 0 },
+    processMetrics: false,
+    global: false,
+    serviceName: 'pb',
+  });
   runDemo(jm, 'otel');
   const target = `127.0.0.1:${jm.pullAddress!.port}`;
   prom = await startPrometheus({
@@ -43,7 +54,10 @@ async function stored(job: string): Promise<Map<string, string>> {
     if (SCRAPE_SERIES.has(name!)) continue;
     const le = labels['le'];
     if (le !== undefined) labels['le'] = canonicalBound(le);
-    out.set(`${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)))}`, s.value[1]);
+    out.set(
+      `${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)))}`,
+      s.value[1],
+    );
   }
   return out;
 }
@@ -56,8 +70,17 @@ test('the protobuf scrape stores what the text scrape stores', async () => {
 });
 
 test('the protobuf job was scraped in protobuf: its metadata has units, text has none', async () => {
-  const res = await fetch(`${prom.url}/api/v1/targets/metadata?metric=jobmeter_run_duration_seconds`);
-  const body = (await res.json()) as { data: Array<{ target: { job: string }; type: string; unit: string }> };
-  const byJob = Object.fromEntries(body.data.map((m) => [m.target.job, { type: m.type, unit: m.unit }]));
-  assert.deepEqual(byJob, { proto: { type: 'histogram', unit: 'seconds' }, text: { type: 'histogram', unit: '' } });
+  const res = await fetch(
+    `${prom.url}/api/v1/targets/metadata?metric=jobmeter_run_duration_seconds`,
+  );
+  const body = (await res.json()) as {
+    data: Array<{ target: { job: string }; type: string; unit: string }>;
+  };
+  const byJob = Object.fromEntries(
+    body.data.map((m) => [m.target.job, { type: m.type, unit: m.unit }]),
+  );
+  assert.deepEqual(byJob, {
+    proto: { type: 'histogram', unit: 'seconds' },
+    text: { type: 'histogram', unit: '' },
+  });
 });

@@ -48,7 +48,18 @@ before(async () => {
   stateDir = join(dir, 'state');
   [ingestPort, pullPort] = [await freePort(), await freePort()];
   config = join(dir, 'jobmeter.toml');
-  await writeFile(config, ['process_metrics = false', '[listener]', `port = ${pullPort}`, '[ingest]', 'enabled = true', `port = ${ingestPort}`, ''].join('\n'));
+  await writeFile(
+    config,
+    [
+      'process_metrics = false',
+      '[listener]',
+      `port = ${pullPort}`,
+      '[ingest]',
+      'enabled = true',
+      `port = ${ingestPort}`,
+      '',
+    ].join('\n'),
+  );
 });
 
 after(async () => {
@@ -86,13 +97,33 @@ class Sender {
       this.#pending += STEP;
       const now = BigInt(Date.now()) * 1_000_000n;
       const value = this.#delta ? this.#pending : this.#total + this.#pending;
-      const point = { asInt: String(value), startTimeUnixNano: String(this.#delta ? this.#lastEnd : startNs), timeUnixNano: String(now) };
+      const point = {
+        asInt: String(value),
+        startTimeUnixNano: String(this.#delta ? this.#lastEnd : startNs),
+        timeUnixNano: String(now),
+      };
       const name = this.#delta ? 'restart.delta' : 'restart.cumulative';
       const body = {
         resourceMetrics: [
           {
-            resource: { attributes: [{ key: 'service.instance.id', value: { stringValue: this.#id } }] },
-            scopeMetrics: [{ scope: { name: 'sender' }, metrics: [{ name, sum: { aggregationTemporality: this.#delta ? 1 : 2, isMonotonic: true, dataPoints: [point] } }] }],
+            resource: {
+              attributes: [{ key: 'service.instance.id', value: { stringValue: this.#id } }],
+            },
+            scopeMetrics: [
+              {
+                scope: { name: 'sender' },
+                metrics: [
+                  {
+                    name,
+                    sum: {
+                      aggregationTemporality: this.#delta ? 1 : 2,
+                      isMonotonic: true,
+                      dataPoints: [point],
+                    },
+                  },
+                ],
+              },
+            ],
           },
         ],
       };
@@ -125,60 +156,93 @@ async function post(body: unknown): Promise<boolean> {
 async function served(): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${pullPort}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^(restart_(?:cumulative|delta)_total)\{[^}]*\} (\S+)/gm)) out[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(/^(restart_(?:cumulative|delta)_total)\{[^}]*\} (\S+)/gm))
+    out[m[1]!] = Number(m[2]);
   return out;
 }
 
 const scalar = (samples: { value: [number, string] }[]): number => Number(samples[0]?.value[1]);
 
-test('a SIGTERM and a SIGKILL restart: Prometheus 3 sees no reset, and increase() is what was sent', { timeout: 120_000 }, async (t) => {
-  serve = await startServe();
-  prom = await startPrometheus({ major: 3, jobs: [{ name: 'jobmeter', target: `127.0.0.1:${pullPort}` }], scrapeInterval: '500ms' });
-  await prom.waitForTargetsUp(30_000);
+test(
+  'a SIGTERM and a SIGKILL restart: Prometheus 3 sees no reset, and increase() is what was sent',
+  { timeout: 120_000 },
+  async (t) => {
+    serve = await startServe();
+    prom = await startPrometheus({
+      major: 3,
+      jobs: [{ name: 'jobmeter', target: `127.0.0.1:${pullPort}` }],
+      scrapeInterval: '500ms',
+    });
+    await prom.waitForTargetsUp(30_000);
 
-  let sending = true;
-  const senders = [...Array(2 * SENDERS_EACH).keys()].map((i) => new Sender(i % 2 === 1, `daemon-${i}`));
-  const runs = senders.map((s, i) => s.run((i * PUSH_EVERY_MS) / senders.length, () => sending));
-  const startLines: string[] = [];
-  try {
-    await sleep(PHASE_MS);
+    let sending = true;
+    const senders = [...Array(2 * SENDERS_EACH).keys()].map(
+      (i) => new Sender(i % 2 === 1, `daemon-${i}`),
+    );
+    const runs = senders.map((s, i) => s.run((i * PUSH_EVERY_MS) / senders.length, () => sending));
+    const startLines: string[] = [];
+    try {
+      await sleep(PHASE_MS);
+      serve.child.kill('SIGTERM');
+      assert.equal(await serve.exited(EXIT_MS), 0);
+      serve = await startServe();
+      startLines.push(serve.stderr());
+
+      await sleep(PHASE_MS);
+      serve.child.kill('SIGKILL');
+      await serve.exited(EXIT_MS);
+      serve = await startServe();
+      startLines.push(serve.stderr());
+      await sleep(PHASE_MS);
+    } finally {
+      sending = false;
+      await Promise.all(runs);
+    }
+    const sent = (delta: boolean) =>
+      senders.filter((_, i) => i % 2 === (delta ? 1 : 0)).reduce((n, s) => n + s.acked, 0);
+    const last = await served();
+    // Prometheus has scraped the last values.
+    for (const [name, value] of Object.entries(last))
+      await prom.waitFor(name, (r) => scalar(r) === value, 15_000);
+
+    const seen = [];
+    for (const name of ['restart_cumulative_total', 'restart_delta_total']) {
+      const window = '5m';
+      const resets = scalar(await prom.query(`resets(${name}[${window}])`));
+      const increase = scalar(await prom.query(`increase(${name}[${window}])`));
+      const expected = sent(name === 'restart_delta_total');
+      t.diagnostic(
+        `${name}: served ${last[name]}, resets() ${resets}, increase() ${increase}, sent ${expected}`,
+      );
+      seen.push({ name, resets, increase, expected });
+    }
+    for (const { name, resets, increase, expected } of seen) {
+      assert.equal(resets, 0, `${name}: no reset`);
+      assert.ok(
+        Math.abs(increase - expected) <= TOLERANCE,
+        `${name}: increase() ${increase} for ${expected} sent (tolerance ${TOLERANCE})`,
+      );
+    }
+    assert.equal(
+      last.restart_cumulative_total,
+      sent(false),
+      "cumulative senders: each one's last total, nothing lost",
+    );
+    assert.ok(
+      Math.abs(last.restart_delta_total! - sent(true)) <= TOLERANCE,
+      `delta senders: ${last.restart_delta_total} served of ${sent(true)} sent (at most ${TOLERANCE} lost)`,
+    );
+    assert.match(
+      startLines[0]!,
+      /ingest state: restored 2 series \(20 source series, 2 instruments\)/,
+      'after SIGTERM',
+    );
+    assert.match(
+      startLines[1]!,
+      /ingest state: restored 2 series \(20 source series, 2 instruments\)/,
+      'after SIGKILL',
+    );
     serve.child.kill('SIGTERM');
     assert.equal(await serve.exited(EXIT_MS), 0);
-    serve = await startServe();
-    startLines.push(serve.stderr());
-
-    await sleep(PHASE_MS);
-    serve.child.kill('SIGKILL');
-    await serve.exited(EXIT_MS);
-    serve = await startServe();
-    startLines.push(serve.stderr());
-    await sleep(PHASE_MS);
-  } finally {
-    sending = false;
-    await Promise.all(runs);
-  }
-  const sent = (delta: boolean) => senders.filter((_, i) => i % 2 === (delta ? 1 : 0)).reduce((n, s) => n + s.acked, 0);
-  const last = await served();
-  // Prometheus has scraped the last values.
-  for (const [name, value] of Object.entries(last)) await prom.waitFor(name, (r) => scalar(r) === value, 15_000);
-
-  const seen = [];
-  for (const name of ['restart_cumulative_total', 'restart_delta_total']) {
-    const window = '5m';
-    const resets = scalar(await prom.query(`resets(${name}[${window}])`));
-    const increase = scalar(await prom.query(`increase(${name}[${window}])`));
-    const expected = sent(name === 'restart_delta_total');
-    t.diagnostic(`${name}: served ${last[name]}, resets() ${resets}, increase() ${increase}, sent ${expected}`);
-    seen.push({ name, resets, increase, expected });
-  }
-  for (const { name, resets, increase, expected } of seen) {
-    assert.equal(resets, 0, `${name}: no reset`);
-    assert.ok(Math.abs(increase - expected) <= TOLERANCE, `${name}: increase() ${increase} for ${expected} sent (tolerance ${TOLERANCE})`);
-  }
-  assert.equal(last.restart_cumulative_total, sent(false), "cumulative senders: each one's last total, nothing lost");
-  assert.ok(Math.abs(last.restart_delta_total! - sent(true)) <= TOLERANCE, `delta senders: ${last.restart_delta_total} served of ${sent(true)} sent (at most ${TOLERANCE} lost)`);
-  assert.match(startLines[0]!, /ingest state: restored 2 series \(20 source series, 2 instruments\)/, 'after SIGTERM');
-  assert.match(startLines[1]!, /ingest state: restored 2 series \(20 source series, 2 instruments\)/, 'after SIGKILL');
-  serve.child.kill('SIGTERM');
-  assert.equal(await serve.exited(EXIT_MS), 0);
-});
+  },
+);

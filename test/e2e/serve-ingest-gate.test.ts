@@ -29,20 +29,42 @@ async function file(name: string, text: string): Promise<string> {
 }
 
 function post(url: string, authorization?: string): Promise<Response> {
-  const body = JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'served.depth', gauge: { dataPoints: [{ asDouble: 1 }] } }] }] }] });
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization !== undefined && { authorization }) }, body, signal: AbortSignal.timeout(5_000) });
+  const body = JSON.stringify({
+    resourceMetrics: [
+      {
+        scopeMetrics: [
+          { metrics: [{ name: 'served.depth', gauge: { dataPoints: [{ asDouble: 1 }] } }] },
+        ],
+      },
+    ],
+  });
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(authorization !== undefined && { authorization }),
+    },
+    body,
+    signal: AbortSignal.timeout(5_000),
+  });
 }
 
 describe('jobmeter serve: [ingest] gate keys', () => {
   it('token_file: 401 without it or with a wrong one, 200 with it; the token is never printed', async () => {
     const tokenFile = await file('token', `${TOKEN}\n`);
-    const config = await file('gate.toml', `[listener]\nport = 0\n[ingest]\nenabled = true\nport = 0\ntoken_file = "${tokenFile}"\n`);
+    const config = await file(
+      'gate.toml',
+      `[listener]\nport = 0\n[ingest]\nenabled = true\nport = 0\ntoken_file = "${tokenFile}"\n`,
+    );
     const r = start(['serve', '--config', config, '--debug']);
     const [, url] = await r.stderrMatches(RECEIVING, START_MS);
     const none = await post(url!);
     assert.equal(none.status, 401);
     assert.equal(none.headers.get('www-authenticate'), 'Bearer');
-    assert.deepEqual(await none.json(), { code: 16, message: 'unauthenticated: a valid bearer token is required' });
+    assert.deepEqual(await none.json(), {
+      code: 16,
+      message: 'unauthenticated: a valid bearer token is required',
+    });
     assert.equal((await post(url!, 'Bearer wrong')).status, 401);
     const ok = await post(url!, `Bearer ${TOKEN}`);
     assert.equal(ok.status, 200);
@@ -55,7 +77,10 @@ describe('jobmeter serve: [ingest] gate keys', () => {
   });
 
   it('trusted_cidrs without a token: 403 PERMISSION_DENIED for a peer outside them', async () => {
-    const config = await file('cidr.toml', '[listener]\nport = 0\n[ingest]\nenabled = true\nport = 0\ntrusted_cidrs = ["10.0.0.0/8"]\n');
+    const config = await file(
+      'cidr.toml',
+      '[listener]\nport = 0\n[ingest]\nenabled = true\nport = 0\ntrusted_cidrs = ["10.0.0.0/8"]\n',
+    );
     const r = start(['serve', '--config', config]);
     const [, url] = await r.stderrMatches(RECEIVING, START_MS);
     const res = await post(url!, `Bearer ${TOKEN}`);

@@ -33,40 +33,93 @@ function record(jm: Jobmeter): void {
   meter.createObservableGauge('host.queue.depth').addCallback((r) => r.observe(7));
   const uptime = meter.createObservableCounter('host.ticks');
   const open = meter.createObservableUpDownCounter('host.open');
-  meter.addBatchObservableCallback((r) => {
-    r.observe(uptime, 11);
-    r.observe(open, 5);
-  }, [uptime, open]);
+  meter.addBatchObservableCallback(
+    (r) => {
+      r.observe(uptime, 11);
+      r.observe(open, 5);
+    },
+    [uptime, open],
+  );
 }
 
 const VIEWS = [{ instrumentName: 'jobmeter.request.rejected', name: 'daemon.rejected' }];
-const EXPECTED = ['jobmeter.run.finished', 'jobmeter.run.duration', 'jobmeter.run.active', 'daemon.rejected', 'host.jobs', 'host.workers', 'host.wait', 'host.temperature', 'host.queue.depth', 'host.ticks', 'host.open'];
+const EXPECTED = [
+  'jobmeter.run.finished',
+  'jobmeter.run.duration',
+  'jobmeter.run.active',
+  'daemon.rejected',
+  'host.jobs',
+  'host.workers',
+  'host.wait',
+  'host.temperature',
+  'host.queue.depth',
+  'host.ticks',
+  'host.open',
+];
 
-test('a PeriodicExportingMetricReader with the official OTLP exporter, on jobmeter\'s provider, pushes every instrument to the real Collector', async () => {
+test("a PeriodicExportingMetricReader with the official OTLP exporter, on jobmeter's provider, pushes every instrument to the real Collector", async () => {
   const collector = await startCollector({
     ports: ['otlp'],
     config: (p, dir) => ({
       receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: { debug: { verbosity: 'normal', use_internal_logger: false, output_paths: [join(dir, 'debug.txt')] } },
+      exporters: {
+        debug: {
+          verbosity: 'normal',
+          use_internal_logger: false,
+          output_paths: [join(dir, 'debug.txt')],
+        },
+      },
       service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
     }),
   });
   cleanup.push(() => collector.stop());
-  const reader = new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics` }), exportIntervalMillis: 3_600_000 });
-  const jm = await createJobmeter({ listener: false, processMetrics: false, readers: [reader], views: VIEWS });
+  const reader = new PeriodicExportingMetricReader({
+    exporter: new OTLPMetricExporter({
+      url: `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+    }),
+    exportIntervalMillis: 3_600_000,
+  });
+  const jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    readers: [reader],
+    views: VIEWS,
+  });
   cleanup.push(() => jm.shutdown());
   record(jm);
   await jm.forceFlush();
   const debug = await collector.waitForOutput('debug.txt', (t) => t.includes('host.open'));
-  for (const name of EXPECTED) assert.match(debug, new RegExp(`^${name.replace(/\./g, '\\.')}[{ ]`, 'm'), `${name} in:\n${debug}`);
-  assert.match(debug, /^jobmeter\.run\.finished\{task=backup,kind=task,runner=default,outcome=success\} 1$/m);
+  for (const name of EXPECTED)
+    assert.match(
+      debug,
+      new RegExp(`^${name.replace(/\./g, '\\.')}[{ ]`, 'm'),
+      `${name} in:\n${debug}`,
+    );
+  assert.match(
+    debug,
+    /^jobmeter\.run\.finished\{task=backup,kind=task,runner=default,outcome=success\} 1$/m,
+  );
   assert.match(debug, /^daemon\.rejected\{reason=queue_full\} 1$/m);
   assert.match(debug, /^host\.jobs\{queue=emails\} 2$/m);
 });
 
 test("the official PrometheusExporter, on jobmeter's provider, serves jobmeter's instruments beside the host's", async () => {
   const exporter = new PrometheusExporter({ preventServerStart: true });
-  const jm = await createJobmeter({ listener: false, processMetrics: false, readers: [exporter], views: [...VIEWS, { instrumentName: 'jobmeter.run.duration', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [1, 10] } } }] });
+  const jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    readers: [exporter],
+    views: [
+      ...VIEWS,
+      {
+        instrumentName: 'jobmeter.run.duration',
+        aggregation: {
+          type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+          options: { boundaries: [1, 10] },
+        },
+      },
+    ],
+  });
   cleanup.push(() => jm.shutdown());
   record(jm);
   const server: Server = createServer((req, res) => exporter.getMetricsRequestHandler(req, res));
@@ -74,7 +127,10 @@ test("the official PrometheusExporter, on jobmeter's provider, serves jobmeter's
   cleanup.push(() => new Promise((resolve) => server.close(resolve)));
   const { port } = server.address() as { port: number };
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  assert.match(text, /^jobmeter_run_finished_total\{[^}]*task="backup"[^}]*outcome="success"[^}]*\} 1/m);
+  assert.match(
+    text,
+    /^jobmeter_run_finished_total\{[^}]*task="backup"[^}]*outcome="success"[^}]*\} 1/m,
+  );
   assert.match(text, /^jobmeter_run_duration_bucket\{[^}]*le="10"\} 1/m);
   assert.match(text, /^daemon_rejected_total\{[^}]*reason="queue_full"[^}]*\} 1/m);
   assert.match(text, /^host_jobs_total\{[^}]*queue="emails"[^}]*\} 2/m);

@@ -44,8 +44,12 @@ after(async () => {
 
 /** The stored samples of `selector` over the last 10 minutes: [unix seconds, value]. */
 async function samples(selector: string): Promise<Array<[number, string]>> {
-  const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(`${selector}[10m]`)}`);
-  const body = (await res.json()) as { data: { result: Array<{ values: Array<[number, string]> }> } };
+  const res = await fetch(
+    `${prom.url}/api/v1/query?query=${encodeURIComponent(`${selector}[10m]`)}`,
+  );
+  const body = (await res.json()) as {
+    data: { result: Array<{ values: Array<[number, string]> }> };
+  };
   assert.equal(body.data.result.length, 1, JSON.stringify(body));
   return body.data.result[0]!.values;
 }
@@ -55,7 +59,10 @@ for (const job of ['proto', 'om']) {
     await prom.waitFor(`app_jobs_total{job="${job}"}`, (r) => r.length === 1);
     const values = await samples(`app_jobs_total{job="${job}"}`);
     assert.deepEqual(values[0]![1], '0', JSON.stringify(values));
-    assert.ok(Math.abs(values[0]![0] * 1000 - startMs) <= 1, `the 0 sample at ${values[0]![0]}, the start ${startMs / 1000}`);
+    assert.ok(
+      Math.abs(values[0]![0] * 1000 - startMs) <= 1,
+      `the 0 sample at ${values[0]![0]}, the start ${startMs / 1000}`,
+    );
     assert.equal(values[1]![1], '5');
     assert.ok(values[1]![0] * 1000 > startMs);
   });

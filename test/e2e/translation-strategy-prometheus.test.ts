@@ -14,11 +14,21 @@ let provider: MeterProvider;
 let prom: PrometheusHandle;
 
 before(async () => {
-  const reader = new JobmeterReader({ listener: { port: 0 }, translationStrategy: 'NoUTF8EscapingWithSuffixes' });
+  const reader = new JobmeterReader({
+    listener: { port: 0 },
+    translationStrategy: 'NoUTF8EscapingWithSuffixes',
+  });
   provider = new MeterProvider({ readers: [reader] });
   const meter = provider.getMeter('app');
-  meter.createCounter('http.server.requests', { unit: '{request}' }).add(3, { 'http.method': 'GET' });
-  meter.createHistogram('http.server.duration', { unit: 's', advice: { explicitBucketBoundaries: [1] } }).record(0.5, { 'http.method': 'GET' });
+  meter
+    .createCounter('http.server.requests', { unit: '{request}' })
+    .add(3, { 'http.method': 'GET' });
+  meter
+    .createHistogram('http.server.duration', {
+      unit: 's',
+      advice: { explicitBucketBoundaries: [1] },
+    })
+    .record(0.5, { 'http.method': 'GET' });
   await reader.ready;
   const target = `127.0.0.1:${reader.pullAddress!.port}`;
   prom = await startPrometheus({
@@ -38,7 +48,10 @@ after(async () => {
 });
 
 test('allow-utf-8 (Prometheus 3 default): stored under the dotted names and keys', async () => {
-  const [s] = await prom.waitFor('{"http.server.requests_total", job="utf8"}', (r) => r.length === 1);
+  const [s] = await prom.waitFor(
+    '{"http.server.requests_total", job="utf8"}',
+    (r) => r.length === 1,
+  );
   assert.equal(s!.metric['http.method'], 'GET');
   assert.equal(s!.value[1], '3');
   const [b] = await prom.query('{"http.server.duration_seconds_bucket", job="utf8", le="1.0"}');
@@ -48,7 +61,10 @@ test('allow-utf-8 (Prometheus 3 default): stored under the dotted names and keys
 
 for (const job of ['underscores', 'proto']) {
   test(`${job}: stored under escaped names`, async () => {
-    const [s] = await prom.waitFor(`http_server_requests_total{job="${job}"}`, (r) => r.length === 1);
+    const [s] = await prom.waitFor(
+      `http_server_requests_total{job="${job}"}`,
+      (r) => r.length === 1,
+    );
     assert.equal(s!.metric['http_method'], 'GET');
     assert.equal(s!.value[1], '3');
     assert.deepEqual(await prom.query(`{"http.server.requests_total", job="${job}"}`), []);

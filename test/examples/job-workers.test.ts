@@ -21,15 +21,27 @@ after(async () => {
 });
 
 /** Runs `main` until its scrape satisfies every pattern, then SIGTERMs it; returns its output. */
-async function runExample(main: string, env: Record<string, string>, patterns: readonly RegExp[]): Promise<string> {
+async function runExample(
+  main: string,
+  env: Record<string, string>,
+  patterns: readonly RegExp[],
+): Promise<string> {
   const example = await startExample(main, env);
   try {
     const deadline = Date.now() + 60_000;
     let body = '';
     while (!patterns.every((p) => p.test(body))) {
-      assert.ok(Date.now() < deadline && example.running(), `${example.output()}\n${body}\nmissing: ${patterns.filter((p) => !p.test(body)).join(', ')}`);
+      assert.ok(
+        Date.now() < deadline && example.running(),
+        `${example.output()}\n${body}\nmissing: ${patterns.filter((p) => !p.test(body)).join(', ')}`,
+      );
       await sleep(300);
-      if (example.output().includes('metrics on')) body = await (await fetch(`http://127.0.0.1:${example.port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+      if (example.output().includes('metrics on'))
+        body = await (
+          await fetch(`http://127.0.0.1:${example.port}/metrics`, {
+            headers: { accept: 'text/plain' },
+          })
+        ).text();
     }
   } finally {
     example.stop();

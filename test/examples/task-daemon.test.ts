@@ -23,7 +23,11 @@ after(async () => {
 });
 
 /** Sample value of `name{...labels}` (labels a subset), summed over matching series. */
-function sample(body: string, name: string, labels: Record<string, string> = {}): number | undefined {
+function sample(
+  body: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   let found: number | undefined;
   for (const line of body.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
@@ -34,7 +38,10 @@ function sample(body: string, name: string, labels: Record<string, string> = {})
 }
 
 async function scrape(headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${app.url}/metrics`, { headers: { accept: 'text/plain', ...headers }, signal: AbortSignal.timeout(5_000) });
+  return fetch(`${app.url}/metrics`, {
+    headers: { accept: 'text/plain', ...headers },
+    signal: AbortSignal.timeout(5_000),
+  });
 }
 
 /** Polls the metrics until `check` passes (the scheduled commands need a few seconds). */
@@ -52,29 +59,57 @@ async function eventually(check: (body: string) => void, timeoutMs = 15_000): Pr
   }
 }
 
-test('the README\'s command is the one the tests start', () => {
+test("the README's command is the one the tests start", () => {
   const readme = readFileSync(`${ROOT}examples/task-daemon/README.md`, 'utf8');
-  assert.ok(readme.includes('JOBMETER_CONFIG=examples/task-daemon/jobmeter.toml node --import jobmeter/instrumentation examples/task-daemon/main.ts'));
+  assert.ok(
+    readme.includes(
+      'JOBMETER_CONFIG=examples/task-daemon/jobmeter.toml node --import jobmeter/instrumentation examples/task-daemon/main.ts',
+    ),
+  );
 });
 
 test('its shell commands are recorded with every outcome, rejection, runner error and truncation', async () => {
   const body = await eventually((b) => {
     for (const outcome of ['success', 'failure', 'timeout']) {
-      assert.ok((sample(b, 'jobmeter_run_finished_total', { outcome }) ?? 0) > 0, `no ${outcome} yet`);
+      assert.ok(
+        (sample(b, 'jobmeter_run_finished_total', { outcome }) ?? 0) > 0,
+        `no ${outcome} yet`,
+      );
     }
-    assert.ok((sample(b, 'jobmeter_run_finished_total', { task: 'hung-sync', outcome: 'timeout' }) ?? 0) > 0, 'hung-sync timed out');
-    assert.ok((sample(b, 'jobmeter_runner_error_total', { runner: 'subprocess', error: 'spawn_failed' }) ?? 0) > 0, 'spawn_failed');
-    assert.ok((sample(b, 'jobmeter_run_output_truncated_total', { task: 'verbose-dump' }) ?? 0) > 0, 'truncated');
-    assert.ok((sample(b, 'jobmeter_request_rejected_total', { reason: 'concurrency' }) ?? 0) > 0, 'rejected');
+    assert.ok(
+      (sample(b, 'jobmeter_run_finished_total', { task: 'hung-sync', outcome: 'timeout' }) ?? 0) >
+        0,
+      'hung-sync timed out',
+    );
+    assert.ok(
+      (sample(b, 'jobmeter_runner_error_total', { runner: 'subprocess', error: 'spawn_failed' }) ??
+        0) > 0,
+      'spawn_failed',
+    );
+    assert.ok(
+      (sample(b, 'jobmeter_run_output_truncated_total', { task: 'verbose-dump' }) ?? 0) > 0,
+      'truncated',
+    );
+    assert.ok(
+      (sample(b, 'jobmeter_request_rejected_total', { reason: 'concurrency' }) ?? 0) > 0,
+      'rejected',
+    );
   });
   // The failing shell command and the missing program are failures; the service is in flight.
-  assert.ok((sample(body, 'jobmeter_run_finished_total', { task: 'missing-tool', outcome: 'failure' }) ?? 0) > 0);
+  assert.ok(
+    (sample(body, 'jobmeter_run_finished_total', { task: 'missing-tool', outcome: 'failure' }) ??
+      0) > 0,
+  );
   assert.equal(sample(body, 'jobmeter_run_active', { task: 'heartbeat', kind: 'service' }), 1);
-  assert.equal(sample(body, 'jobmeter_run_finished_total', { task: 'disk-usage', outcome: 'failure' }), undefined);
+  assert.equal(
+    sample(body, 'jobmeter_run_finished_total', { task: 'disk-usage', outcome: 'failure' }),
+    undefined,
+  );
   // Durations are the commands' own: slow-report sleeps 2.5 s.
   const sum = sample(body, 'jobmeter_run_duration_seconds_sum', { task: 'slow-report' });
   const count = sample(body, 'jobmeter_run_duration_seconds_count', { task: 'slow-report' });
-  if (count !== undefined && count > 0) assert.ok(sum! / count >= 2.5 && sum! / count < 4, `slow-report mean ${sum! / count}`);
+  if (count !== undefined && count > 0)
+    assert.ok(sum! / count >= 2.5 && sum! / count < 4, `slow-report mean ${sum! / count}`);
   // The host snapshot: the queue and the journal.
   assert.ok(sample(body, 'jobmeter_queue_depth') !== undefined);
   assert.ok((sample(body, 'jobmeter_agent_run_events_total', { event: 'started' }) ?? 0) > 0);
@@ -83,12 +118,28 @@ test('its shell commands are recorded with every outcome, rejection, runner erro
 });
 
 test('its API: list tasks, trigger one, 429 when the task is already waiting, 404 for none', async () => {
-  const tasks = (await (await fetch(`${app.url}/tasks`)).json()) as Array<{ name: string; kind: string }>;
-  assert.deepEqual(tasks.map((t) => t.name), ['heartbeat', 'disk-usage', 'count-processes', 'flaky-probe', 'slow-report', 'hung-sync', 'verbose-dump', 'missing-tool']);
+  const tasks = (await (await fetch(`${app.url}/tasks`)).json()) as Array<{
+    name: string;
+    kind: string;
+  }>;
+  assert.deepEqual(
+    tasks.map((t) => t.name),
+    [
+      'heartbeat',
+      'disk-usage',
+      'count-processes',
+      'flaky-probe',
+      'slow-report',
+      'hung-sync',
+      'verbose-dump',
+      'missing-tool',
+    ],
+  );
   assert.equal((await fetch(`${app.url}/tasks/disk-usage/run`, { method: 'POST' })).status, 202);
   assert.equal((await fetch(`${app.url}/tasks/nope/run`, { method: 'POST' })).status, 404);
   const statuses = [];
-  for (let i = 0; i < 3; i++) statuses.push((await fetch(`${app.url}/tasks/slow-report/run`, { method: 'POST' })).status);
+  for (let i = 0; i < 3; i++)
+    statuses.push((await fetch(`${app.url}/tasks/slow-report/run`, { method: 'POST' })).status);
   assert.ok(statuses.includes(429), `slow-report: ${statuses.join(', ')}`);
   assert.equal((await fetch(`${app.url}/healthz`)).status, 200);
 });

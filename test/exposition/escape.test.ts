@@ -35,8 +35,29 @@ function wellFormed(s: string): string {
 
 /** One UTF-16 unit or code point, biased towards the characters that need care. */
 const unit = fc.oneof(
-  { arbitrary: fc.constantFrom('"', '\\', '\n', '\\n', '\\"', '{', '}', ',', '=', ' ', '#', '\r', '\t', '\0'), weight: 4 },
-  { arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(
+      '"',
+      '\\',
+      '\n',
+      '\\n',
+      '\\"',
+      '{',
+      '}',
+      ',',
+      '=',
+      ' ',
+      '#',
+      '\r',
+      '\t',
+      '\0',
+    ),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)),
+    weight: 2,
+  },
   { arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), weight: 3 },
   { arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }), weight: 3 },
 );
@@ -54,7 +75,10 @@ function assertUtf8(out: string): void {
   assert.equal(Buffer.from(out, 'utf8').toString('utf8'), out, 'output is not valid UTF-8');
 }
 
-function labelsBack(out: string, format: 'text' | 'openmetrics'): ReadonlyArray<readonly [string, string]> {
+function labelsBack(
+  out: string,
+  format: 'text' | 'openmetrics',
+): ReadonlyArray<readonly [string, string]> {
   const line = parseExposition(out, format).find((l) => l.kind === 'sample');
   assert.ok(line !== undefined && line.kind === 'sample');
   return line.labels;
@@ -89,7 +113,10 @@ describe('escapeLabelValue', () => {
           [renderOpenMetrics(gauge(labels)), 'openmetrics'],
         ] as const) {
           assert.deepEqual(checkExposition(out, format), []);
-          assert.deepEqual(labelsBack(out, format), [['a', wellFormed(a)], ['b', wellFormed(b)]]);
+          assert.deepEqual(labelsBack(out, format), [
+            ['a', wellFormed(a)],
+            ['b', wellFormed(b)],
+          ]);
         }
       }),
       { numRuns: 500 },
@@ -130,17 +157,20 @@ describe('HELP escaping', () => {
 
   test('property: HELP texts round-trip in both formats as valid UTF-8', () => {
     fc.assert(
-      fc.property(value.filter((h) => h !== ''), (help) => {
-        for (const [out, format] of [
-          [renderPrometheusText(gauge('', help)), 'text'],
-          [renderOpenMetrics(gauge('', help)), 'openmetrics'],
-        ] as const) {
-          assertUtf8(out);
-          const meta = parseExposition(out, format).find((l) => l.kind === 'HELP');
-          assert.ok(meta !== undefined && meta.kind === 'HELP');
-          assert.equal(meta.text, wellFormed(help));
-        }
-      }),
+      fc.property(
+        value.filter((h) => h !== ''),
+        (help) => {
+          for (const [out, format] of [
+            [renderPrometheusText(gauge('', help)), 'text'],
+            [renderOpenMetrics(gauge('', help)), 'openmetrics'],
+          ] as const) {
+            assertUtf8(out);
+            const meta = parseExposition(out, format).find((l) => l.kind === 'HELP');
+            assert.ok(meta !== undefined && meta.kind === 'HELP');
+            assert.equal(meta.text, wellFormed(help));
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

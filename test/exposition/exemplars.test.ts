@@ -10,17 +10,45 @@ import { clientModelProto } from '../support/peers.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import type { Family } from '../../src/exposition/types.ts';
 
-const E = { labels: 'trace_id="0af7651916cd43dd8448eb211c80319c",span_id="b7ad6b7169203331"', value: 1, timestamp: 1700000000.123 };
+const E = {
+  labels: 'trace_id="0af7651916cd43dd8448eb211c80319c",span_id="b7ad6b7169203331"',
+  value: 1,
+  timestamp: 1700000000.123,
+};
 
 const FAMILIES: Family[] = [
-  { name: 'jobs_total', type: 'counter', help: 'Jobs.', unit: '', series: [{ labels: 'q="a"', value: 3, exemplar: E }, { labels: 'q="b"', value: 2 }] },
-  { name: 'legacy_count', type: 'counter', help: 'Legacy.', unit: '', series: [{ labels: '', value: 5, exemplar: E }] },
+  {
+    name: 'jobs_total',
+    type: 'counter',
+    help: 'Jobs.',
+    unit: '',
+    series: [
+      { labels: 'q="a"', value: 3, exemplar: E },
+      { labels: 'q="b"', value: 2 },
+    ],
+  },
+  {
+    name: 'legacy_count',
+    type: 'counter',
+    help: 'Legacy.',
+    unit: '',
+    series: [{ labels: '', value: 5, exemplar: E }],
+  },
   {
     name: 'job_duration_seconds',
     type: 'histogram',
     help: 'Duration.',
     unit: 'seconds',
-    series: [{ labels: 'q="a"', bounds: [1, 10], counts: [1, 1, 1], sum: 55.5, count: 3, exemplars: [undefined, { ...E, value: 4.5 }, { ...E, value: 50 }] }],
+    series: [
+      {
+        labels: 'q="a"',
+        bounds: [1, 10],
+        counts: [1, 1, 1],
+        sum: 55.5,
+        count: 3,
+        exemplars: [undefined, { ...E, value: 4.5 }, { ...E, value: 50 }],
+      },
+    ],
   },
 ];
 
@@ -58,7 +86,10 @@ test("protobuf: Counter.exemplar and Bucket.exemplar, decoded with client_model'
   const type = root.lookupType('io.prometheus.client.MetricFamily');
   const reader = protobuf.Reader.create(Buffer.concat([...protobufBuffers(FAMILIES)]));
   const decoded: Array<{ name: string; metric: Array<Record<string, unknown>> }> = [];
-  while (reader.pos < reader.len) decoded.push(type.toObject(type.decodeDelimited(reader), { longs: Number, defaults: false }) as never);
+  while (reader.pos < reader.len)
+    decoded.push(
+      type.toObject(type.decodeDelimited(reader), { longs: Number, defaults: false }) as never,
+    );
   const exemplar = (value: number) => ({
     label: [
       { name: 'trace_id', value: '0af7651916cd43dd8448eb211c80319c' },
@@ -68,7 +99,10 @@ test("protobuf: Counter.exemplar and Bucket.exemplar, decoded with client_model'
     timestamp: { seconds: 1700000000, nanos: 123000000 },
   });
   const [jobs, legacy, duration] = decoded;
-  assert.deepEqual(jobs!.metric.map((m) => m['counter']), [{ value: 3, exemplar: exemplar(1) }, { value: 2 }]);
+  assert.deepEqual(
+    jobs!.metric.map((m) => m['counter']),
+    [{ value: 3, exemplar: exemplar(1) }, { value: 2 }],
+  );
   // In protobuf a counter is a counter whatever its name: its exemplar goes too.
   assert.deepEqual(legacy!.metric[0]!['counter'], { value: 5, exemplar: exemplar(1) });
   const histogram = duration!.metric[0]!['histogram'] as { bucket: unknown[] };

@@ -23,8 +23,17 @@ export function allTypes(): Family[] {
       unit: '',
       series: [
         { labels: renderLabelPairs(['task', 'kind'], ['backup', 'cron']), value: 42 },
-        { labels: renderLabelPairs(['task', 'kind'], ['say "hi"\\now\nplease', 'manual']), value: 3 },
-        { labels: renderLabelPairs(['task', 'kind'], ['caf\u00e9 \u{1F680}', 'lone \uD800 surrogate']), value: 0 },
+        {
+          labels: renderLabelPairs(['task', 'kind'], ['say "hi"\\now\nplease', 'manual']),
+          value: 3,
+        },
+        {
+          labels: renderLabelPairs(
+            ['task', 'kind'],
+            ['caf\u00e9 \u{1F680}', 'lone \uD800 surrogate'],
+          ),
+          value: 0,
+        },
       ],
     },
     {
@@ -75,7 +84,9 @@ export function allTypes(): Family[] {
       type: 'info',
       help: 'Build information.',
       unit: '',
-      series: [{ labels: renderLabelPairs(['version', 'revision'], ['0.1.0', 'abc123']), value: 1 }],
+      series: [
+        { labels: renderLabelPairs(['version', 'revision'], ['0.1.0', 'abc123']), value: 1 },
+      ],
     },
     {
       name: 'jobmeter_target',
@@ -104,9 +115,27 @@ export function allTypes(): Family[] {
       help: 'Job duration.',
       unit: 'seconds',
       series: [
-        { labels: 'task="backup"', bounds: DURATION_BOUNDS, counts: [1, 0, 2, 3, 0, 1, 0, 1], sum: 1234567.5, count: 8 },
-        { labels: 'task="we\\"ird"', bounds: DURATION_BOUNDS, counts: [0, 0, 0, 0, 0, 0, 0, 0], sum: 0, count: 0 },
-        { labels: 'task="index"', bounds: DURATION_BOUNDS, counts: [5, 5, 5, 5, 5, 5, 5, 5], sum: 0.25, count: 40 },
+        {
+          labels: 'task="backup"',
+          bounds: DURATION_BOUNDS,
+          counts: [1, 0, 2, 3, 0, 1, 0, 1],
+          sum: 1234567.5,
+          count: 8,
+        },
+        {
+          labels: 'task="we\\"ird"',
+          bounds: DURATION_BOUNDS,
+          counts: [0, 0, 0, 0, 0, 0, 0, 0],
+          sum: 0,
+          count: 0,
+        },
+        {
+          labels: 'task="index"',
+          bounds: DURATION_BOUNDS,
+          counts: [5, 5, 5, 5, 5, 5, 5, 5],
+          sum: 0.25,
+          count: 40,
+        },
       ],
     },
     {
@@ -153,8 +182,20 @@ export function wellNamed(): Family[] {
       help: 'Job duration.',
       unit: 'seconds',
       series: [
-        { labels: 'task="backup"', bounds: LATENCY_BOUNDS, counts: [0, 1, 0, 0, 2, 0, 0, 0, 0, 1, 0, 1], sum: 31.5, count: 5 },
-        { labels: 'task="index"', bounds: LATENCY_BOUNDS, counts: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], sum: 0.001, count: 1 },
+        {
+          labels: 'task="backup"',
+          bounds: LATENCY_BOUNDS,
+          counts: [0, 1, 0, 0, 2, 0, 0, 0, 0, 1, 0, 1],
+          sum: 31.5,
+          count: 5,
+        },
+        {
+          labels: 'task="index"',
+          bounds: LATENCY_BOUNDS,
+          counts: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+          sum: 0.001,
+          count: 1,
+        },
       ],
     },
   ];

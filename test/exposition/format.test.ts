@@ -13,9 +13,11 @@ function omUnits(families: readonly Family[]): Map<string, string> {
   const units = new Map<string, string>();
   for (const f of families) {
     const name =
-      f.type === 'counter' && f.name.endsWith('_total') ? f.name.slice(0, -6)
-      : f.type === 'info' && f.name.endsWith('_info') ? f.name.slice(0, -5)
-      : f.name;
+      f.type === 'counter' && f.name.endsWith('_total')
+        ? f.name.slice(0, -6)
+        : f.type === 'info' && f.name.endsWith('_info')
+          ? f.name.slice(0, -5)
+          : f.name;
     units.set(name, f.type === 'info' ? '' : f.unit);
   }
   return units;
@@ -28,7 +30,10 @@ function samples(text: string, format: 'text' | 'openmetrics'): Sample[] {
 describe('rendered output obeys the format rules', () => {
   test('OpenMetrics: all rules hold for the full fixture set', () => {
     const families = allTypes();
-    assert.deepEqual(checkExposition(renderOpenMetrics(families), 'openmetrics', { units: omUnits(families) }), []);
+    assert.deepEqual(
+      checkExposition(renderOpenMetrics(families), 'openmetrics', { units: omUnits(families) }),
+      [],
+    );
   });
 
   test('text 0.0.4: all rules hold for the full fixture set', () => {
@@ -75,14 +80,20 @@ describe('rendered output obeys the format rules', () => {
   });
 
   test('info samples are written as 1 whatever the series value', () => {
-    const f: Family[] = [{ name: 'x_info', type: 'info', help: '', unit: '', series: [{ labels: 'a="b"', value: 0 }] }];
+    const f: Family[] = [
+      { name: 'x_info', type: 'info', help: '', unit: '', series: [{ labels: 'a="b"', value: 0 }] },
+    ];
     assert.equal(renderOpenMetrics(f), '# TYPE x info\nx_info{a="b"} 1\n# EOF\n');
     assert.equal(renderPrometheusText(f), '# TYPE x_info gauge\nx_info{a="b"} 1\n');
   });
 
   test('# UNIT: only when the unit is the suffix of the OpenMetrics family name', () => {
     const f = (name: string, type: 'counter' | 'gauge', unit: string): Family => ({
-      name, type, unit, help: '', series: [{ labels: '', value: 1 }],
+      name,
+      type,
+      unit,
+      help: '',
+      series: [{ labels: '', value: 1 }],
     });
     const om = renderOpenMetrics([
       f('a_seconds_total', 'counter', 'seconds'),
@@ -98,8 +109,18 @@ describe('rendered output obeys the format rules', () => {
 });
 
 describe('histograms', () => {
-  const histogram = (bounds: readonly number[], counts: readonly number[], count: number): Family[] => [
-    { name: 'h', type: 'histogram', help: '', unit: '', series: [{ labels: 'a="x"', bounds, counts, sum: 1, count }] },
+  const histogram = (
+    bounds: readonly number[],
+    counts: readonly number[],
+    count: number,
+  ): Family[] => [
+    {
+      name: 'h',
+      type: 'histogram',
+      help: '',
+      unit: '',
+      series: [{ labels: 'a="x"', bounds, counts, sum: 1, count }],
+    },
   ];
 
   test('buckets are cumulative, +Inf equals _count, then _sum and _count', () => {
@@ -129,7 +150,10 @@ describe('histograms', () => {
       assert.deepEqual(checkExposition(text, format), []);
       const buckets = samples(text, format).filter((s) => s.name === 'h_bucket');
       // 1 (both 1s: 2 + 16), 2 (+8), 5 (+1), +Inf = count. NaN/±Infinity bounds write no line.
-      assert.deepEqual(buckets.map((s) => s.value), [18, 26, 27, 255]);
+      assert.deepEqual(
+        buckets.map((s) => s.value),
+        [18, 26, 27, 255],
+      );
     }
   });
 
@@ -138,21 +162,27 @@ describe('histograms', () => {
       { arbitrary: fc.double(), weight: 4 },
       { arbitrary: fc.constantFrom(0, 1, 1, 0.1, -1, 1e6), weight: 2 },
     );
-    const series = fc
-      .array(bound, { maxLength: 12 })
-      .chain((bounds) =>
-        fc.record({
-          bounds: fc.constant(bounds),
-          counts: fc.array(fc.nat(1000), { minLength: bounds.length + 1, maxLength: bounds.length + 1 }),
-          labels: fc.constantFrom('', 'a="x"', 'a="y",b="z"'),
+    const series = fc.array(bound, { maxLength: 12 }).chain((bounds) =>
+      fc.record({
+        bounds: fc.constant(bounds),
+        counts: fc.array(fc.nat(1000), {
+          minLength: bounds.length + 1,
+          maxLength: bounds.length + 1,
         }),
-      );
+        labels: fc.constantFrom('', 'a="x"', 'a="y",b="z"'),
+      }),
+    );
     fc.assert(
       fc.property(fc.uniqueArray(series, { selector: (s) => s.labels, maxLength: 3 }), (list) => {
-        const family: Family[] = [{
-          name: 'h', type: 'histogram', help: 'h', unit: '',
-          series: list.map((s) => ({ ...s, sum: 1, count: s.counts.reduce((a, b) => a + b, 0) })),
-        }];
+        const family: Family[] = [
+          {
+            name: 'h',
+            type: 'histogram',
+            help: 'h',
+            unit: '',
+            series: list.map((s) => ({ ...s, sum: 1, count: s.counts.reduce((a, b) => a + b, 0) })),
+          },
+        ];
         assert.deepEqual(checkExposition(renderPrometheusText(family), 'text'), []);
         assert.deepEqual(checkExposition(renderOpenMetrics(family), 'openmetrics'), []);
       }),
@@ -162,19 +192,31 @@ describe('histograms', () => {
 
   test('series share one cached le rendering but keep their own counts', () => {
     const bounds = [0.1, 1];
-    const f: Family[] = [{
-      name: 'h', type: 'histogram', help: '', unit: '',
-      series: [
-        { labels: 'a="1"', bounds, counts: [1, 1, 1], sum: 1, count: 3 },
-        { labels: 'a="2"', bounds, counts: [0, 2, 0], sum: 1, count: 2 },
-        { labels: 'a="3"', bounds: [0.5], counts: [1, 0], sum: 0.2, count: 1 },
-      ],
-    }];
-    const lines = renderOpenMetrics(f).split('\n').filter((l) => l.startsWith('h_bucket'));
+    const f: Family[] = [
+      {
+        name: 'h',
+        type: 'histogram',
+        help: '',
+        unit: '',
+        series: [
+          { labels: 'a="1"', bounds, counts: [1, 1, 1], sum: 1, count: 3 },
+          { labels: 'a="2"', bounds, counts: [0, 2, 0], sum: 1, count: 2 },
+          { labels: 'a="3"', bounds: [0.5], counts: [1, 0], sum: 0.2, count: 1 },
+        ],
+      },
+    ];
+    const lines = renderOpenMetrics(f)
+      .split('\n')
+      .filter((l) => l.startsWith('h_bucket'));
     assert.deepEqual(lines, [
-      'h_bucket{a="1",le="0.1"} 1', 'h_bucket{a="1",le="1.0"} 2', 'h_bucket{a="1",le="+Inf"} 3',
-      'h_bucket{a="2",le="0.1"} 0', 'h_bucket{a="2",le="1.0"} 2', 'h_bucket{a="2",le="+Inf"} 2',
-      'h_bucket{a="3",le="0.5"} 1', 'h_bucket{a="3",le="+Inf"} 1',
+      'h_bucket{a="1",le="0.1"} 1',
+      'h_bucket{a="1",le="1.0"} 2',
+      'h_bucket{a="1",le="+Inf"} 3',
+      'h_bucket{a="2",le="0.1"} 0',
+      'h_bucket{a="2",le="1.0"} 2',
+      'h_bucket{a="2",le="+Inf"} 2',
+      'h_bucket{a="3",le="0.5"} 1',
+      'h_bucket{a="3",le="+Inf"} 1',
     ]);
   });
 });
@@ -186,20 +228,61 @@ describe('the checker rejects broken expositions', () => {
     ['# EOF not last', 'openmetrics', '# EOF\n# TYPE a gauge\na 1\n', /# EOF/],
     ['# EOF in text', 'text', '# TYPE a gauge\na 1\n# EOF\n', /unexpected # line/],
     ['two TYPE lines', 'text', '# TYPE a gauge\n# TYPE a gauge\na 1\n', /second # TYPE/],
-    ['interleaved families', 'text', '# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\n# TYPE a gauge\na{x="1"} 1\n', /appears again/],
+    [
+      'interleaved families',
+      'text',
+      '# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\n# TYPE a gauge\na{x="1"} 1\n',
+      /appears again/,
+    ],
     ['duplicate series', 'text', '# TYPE a gauge\na{x="1"} 1\na{x="1"} 2\n', /duplicate series/],
-    ['OM counter sample without _total', 'openmetrics', '# TYPE a counter\na 1\n# EOF\n', /no # TYPE of its own family/],
-    ['non-cumulative buckets', 'text',
-      '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="2"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n', /not cumulative/],
-    ['unsorted buckets', 'text',
-      '# TYPE h histogram\nh_bucket{le="2"} 1\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n', /ascending/],
-    ['+Inf != _count', 'text',
-      '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 3\n', /\+Inf bucket != _count/],
-    ['no +Inf bucket', 'text', '# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n', /no \+Inf/],
-    ['non-canonical OM le', 'openmetrics',
-      '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n# EOF\n', /not canonical/],
-    ['le not last', 'text', '# TYPE h histogram\nh_bucket{le="+Inf",a="b"} 1\nh_sum{a="b"} 1\nh_count{a="b"} 1\n', /le is not the last/],
-    ['UNIT not a suffix', 'openmetrics', '# TYPE a gauge\n# UNIT a seconds\na 1\n# EOF\n', /not its suffix/],
+    [
+      'OM counter sample without _total',
+      'openmetrics',
+      '# TYPE a counter\na 1\n# EOF\n',
+      /no # TYPE of its own family/,
+    ],
+    [
+      'non-cumulative buckets',
+      'text',
+      '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="2"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n',
+      /not cumulative/,
+    ],
+    [
+      'unsorted buckets',
+      'text',
+      '# TYPE h histogram\nh_bucket{le="2"} 1\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n',
+      /ascending/,
+    ],
+    [
+      '+Inf != _count',
+      'text',
+      '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 3\n',
+      /\+Inf bucket != _count/,
+    ],
+    [
+      'no +Inf bucket',
+      'text',
+      '# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n',
+      /no \+Inf/,
+    ],
+    [
+      'non-canonical OM le',
+      'openmetrics',
+      '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n# EOF\n',
+      /not canonical/,
+    ],
+    [
+      'le not last',
+      'text',
+      '# TYPE h histogram\nh_bucket{le="+Inf",a="b"} 1\nh_sum{a="b"} 1\nh_count{a="b"} 1\n',
+      /le is not the last/,
+    ],
+    [
+      'UNIT not a suffix',
+      'openmetrics',
+      '# TYPE a gauge\n# UNIT a seconds\na 1\n# EOF\n',
+      /not its suffix/,
+    ],
     ['metadata order', 'openmetrics', '# HELP a h\n# TYPE a gauge\na 1\n# EOF\n', /metadata order/],
     ['bad escape', 'text', '# TYPE a gauge\na{x="\\t"} 1\n', /undefined escape/],
     ['raw quote in label', 'text', '# TYPE a gauge\na{x="a"b"} 1\n', /expected , or \}/],

@@ -12,7 +12,11 @@ const GOLDEN_DIR = new URL('./golden/', import.meta.url);
 function golden(file: string, actual: string): void {
   const url = new URL(file, GOLDEN_DIR);
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(url, actual, 'utf8');
-  assert.equal(actual, readFileSync(url, 'utf8'), `${file} differs; rerun with UPDATE_GOLDEN=1 and review the diff`);
+  assert.equal(
+    actual,
+    readFileSync(url, 'utf8'),
+    `${file} differs; rerun with UPDATE_GOLDEN=1 and review the diff`,
+  );
 }
 
 test('OpenMetrics golden: every family type', () => {

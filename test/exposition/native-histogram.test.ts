@@ -45,7 +45,11 @@ interface DecodedHistogram {
 interface Decoded {
   name: string;
   type: string;
-  metric: Array<{ label?: Array<{ name: string; value: string }>; histogram?: DecodedHistogram; counter?: { value: number } }>;
+  metric: Array<{
+    label?: Array<{ name: string; value: string }>;
+    histogram?: DecodedHistogram;
+    counter?: { value: number };
+  }>;
 }
 
 async function decodeAll(body: Buffer): Promise<Decoded[]> {
@@ -53,7 +57,14 @@ async function decodeAll(body: Buffer): Promise<Decoded[]> {
   const type = root.lookupType('io.prometheus.client.MetricFamily');
   const reader = protobuf.Reader.create(body);
   const out: Decoded[] = [];
-  while (reader.pos < reader.len) out.push(type.toObject(type.decodeDelimited(reader), { enums: String, longs: Number, defaults: false }) as Decoded);
+  while (reader.pos < reader.len)
+    out.push(
+      type.toObject(type.decodeDelimited(reader), {
+        enums: String,
+        longs: Number,
+        defaults: false,
+      }) as Decoded,
+    );
   return out;
 }
 
@@ -75,7 +86,11 @@ function bucketsOf(spans: Span[] = [], deltas: number[] = []): Map<number, numbe
 }
 
 /** The SDK's buckets in Prometheus indexing (OTel index + 1), downscaled to `schema`, zeros left out. */
-function expected(h: ExponentialHistogram, side: 'positive' | 'negative', schema: number): Map<number, number> {
+function expected(
+  h: ExponentialHistogram,
+  side: 'positive' | 'negative',
+  schema: number,
+): Map<number, number> {
   const out = new Map<number, number>();
   const shift = h.scale - schema;
   h[side].bucketCounts.forEach((c, k) => {
@@ -85,7 +100,8 @@ function expected(h: ExponentialHistogram, side: 'positive' | 'negative', schema
   for (const [i, c] of out) if (c === 0) out.delete(i);
   return out;
 }
-const nonZero = (m: Map<number, number>): Map<number, number> => new Map([...m].filter(([, c]) => c !== 0));
+const nonZero = (m: Map<number, number>): Map<number, number> =>
+  new Map([...m].filter(([, c]) => c !== 0));
 
 const providers: MeterProvider[] = [];
 afterEach(async () => {
@@ -96,16 +112,30 @@ afterEach(async () => {
  * A provider whose `latency` histogram is exponential (`maxSize` buckets), read by JobmeterReader
  * and by an in-memory exporter (the SDK's own data, to compare with).
  */
-function setup(maxSize?: number): { reader: JobmeterReader; record: (v: number, attrs?: Record<string, string>) => void; sdkData: () => Promise<ExponentialHistogram[]> } {
+function setup(maxSize?: number): {
+  reader: JobmeterReader;
+  record: (v: number, attrs?: Record<string, string>) => void;
+  sdkData: () => Promise<ExponentialHistogram[]>;
+} {
   const reader = new JobmeterReader({ listener: false });
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const periodic = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
   const provider = new MeterProvider({
-    views: [{ instrumentName: 'latency', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM, ...(maxSize !== undefined && { options: { maxSize } }) } }],
+    views: [
+      {
+        instrumentName: 'latency',
+        aggregation: {
+          type: AggregationType.EXPONENTIAL_HISTOGRAM,
+          ...(maxSize !== undefined && { options: { maxSize } }),
+        },
+      },
+    ],
     readers: [reader, periodic],
   });
   providers.push(provider);
-  const h = provider.getMeter('app').createHistogram('latency', { unit: 's', description: 'Request latency.' });
+  const h = provider
+    .getMeter('app')
+    .createHistogram('latency', { unit: 's', description: 'Request latency.' });
   return {
     reader,
     record: (v, attrs = {}) => h.record(v, attrs),
@@ -123,11 +153,14 @@ describe('an exponential histogram', () => {
   it('is a native histogram in protobuf, bucket for bucket the SDK data, beside classic buckets equal to text', async () => {
     const { reader, record, sdkData } = setup();
     // A known distribution: 1000 values spread log-uniformly over 1 ms … 10 s, some zeros.
-    for (let i = 0; i < 1000; i++) record(10 ** (-3 + (4 * i) / 999), { route: i % 2 === 0 ? '/a' : '/b' });
+    for (let i = 0; i < 1000; i++)
+      record(10 ** (-3 + (4 * i) / 999), { route: i % 2 === 0 ? '/a' : '/b' });
     for (let i = 0; i < 7; i++) record(0, { route: '/a' });
     const families = await reader.scrape();
     const [sdkA, sdkB] = await sdkData();
-    const decoded = (await decodeAll(Buffer.concat([...protobufBuffers(families)]))).find((f) => f.name === 'latency_seconds')!;
+    const decoded = (await decodeAll(Buffer.concat([...protobufBuffers(families)]))).find(
+      (f) => f.name === 'latency_seconds',
+    )!;
     assert.equal(decoded.type, 'HISTOGRAM');
     assert.equal(decoded.metric.length, 2);
     for (const [m, sdk] of [
@@ -140,36 +173,65 @@ describe('an exponential histogram', () => {
       assert.equal(h.zeroCount ?? 0, sdk.zeroCount);
       assert.equal(h.sampleCount, sdk.count);
       assert.equal(h.sampleSum, sdk.sum);
-      assert.deepEqual(nonZero(bucketsOf(h.positiveSpan, h.positiveDelta)), expected(sdk, 'positive', sdk.scale));
+      assert.deepEqual(
+        nonZero(bucketsOf(h.positiveSpan, h.positiveDelta)),
+        expected(sdk, 'positive', sdk.scale),
+      );
       assert.deepEqual(bucketsOf(h.negativeSpan, h.negativeDelta).size, 0);
       // Classic buckets: each native bucket's upper bound, cumulative, ending below the count.
       const bucket = h.bucket!;
       assert.ok(bucket.length > 10);
-      for (let k = 1; k < bucket.length; k++) assert.ok(bucket[k]!.upperBound > bucket[k - 1]!.upperBound && bucket[k]!.cumulativeCount >= bucket[k - 1]!.cumulativeCount);
+      for (let k = 1; k < bucket.length; k++)
+        assert.ok(
+          bucket[k]!.upperBound > bucket[k - 1]!.upperBound &&
+            bucket[k]!.cumulativeCount >= bucket[k - 1]!.cumulativeCount,
+        );
       assert.equal(bucket.at(-1)!.cumulativeCount, sdk.count);
       const base = 2 ** (2 ** -sdk.scale);
       const top = sdk.positive.offset + sdk.positive.bucketCounts.length; // OTel index past the last
-      assert.ok(Math.abs(bucket.at(-1)!.upperBound / base ** top - 1) < 1e-12, 'the last le is the last bucket upper bound');
+      assert.ok(
+        Math.abs(bucket.at(-1)!.upperBound / base ** top - 1) < 1e-12,
+        'the last le is the last bucket upper bound',
+      );
     }
     assert.equal(decoded.metric[0]!.histogram!.zeroCount, 7);
 
     // Text and OpenMetrics carry the same classic buckets as the protobuf.
     const text = renderPrometheusText(families);
     const problems: string[] = [];
-    groupFamilies(parseExposition(renderOpenMetrics(families), 'openmetrics'), 'openmetrics', problems);
+    groupFamilies(
+      parseExposition(renderOpenMetrics(families), 'openmetrics'),
+      'openmetrics',
+      problems,
+    );
     assert.deepEqual(problems, []);
     const fromProto: string[] = [];
     for (const m of decoded.metric) {
       const route = m.label!.find((l) => l.name === 'route')!.value;
       const labels = m.label!.map((l) => `${l.name}="${l.value}"`).join(',');
-      for (const b of m.histogram!.bucket!) fromProto.push(`latency_seconds_bucket{${labels},le="${b.upperBound}"} ${b.cumulativeCount}`);
+      for (const b of m.histogram!.bucket!)
+        fromProto.push(
+          `latency_seconds_bucket{${labels},le="${b.upperBound}"} ${b.cumulativeCount}`,
+        );
       fromProto.push(`latency_seconds_bucket{${labels},le="+Inf"} ${m.histogram!.sampleCount}`);
-      fromProto.push(`latency_seconds_sum{${labels}} ${m.histogram!.sampleSum}`, `latency_seconds_count{${labels}} ${m.histogram!.sampleCount}`);
+      fromProto.push(
+        `latency_seconds_sum{${labels}} ${m.histogram!.sampleSum}`,
+        `latency_seconds_count{${labels}} ${m.histogram!.sampleCount}`,
+      );
       assert.ok(route === '/a' || route === '/b');
     }
     const head = '# TYPE latency_seconds histogram\n';
-    const textLatency = head + text.split('\n').filter((l) => l.startsWith('latency_seconds')).join('\n') + '\n';
-    assert.deepEqual(diffSeries(seriesTable(textLatency), seriesTable(head + fromProto.join('\n') + '\n')), { onlyLeft: [], onlyRight: [], values: [], types: [] });
+    const textLatency =
+      head +
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('latency_seconds'))
+        .join('\n') +
+      '\n';
+    assert.deepEqual(
+      diffSeries(seriesTable(textLatency), seriesTable(head + fromProto.join('\n') + '\n')),
+      { onlyLeft: [], onlyRight: [], values: [], types: [] },
+    );
     assert.match(text, /^# TYPE latency_seconds histogram$/m);
   });
 
@@ -179,10 +241,15 @@ describe('an exponential histogram', () => {
     for (const v of [1.0001, 1.0002, 1.0003]) record(v);
     const [sdk] = await sdkData();
     assert.ok(sdk!.scale > 8, `the SDK kept scale ${sdk!.scale}`);
-    const decoded = (await decodeAll(Buffer.concat([...protobufBuffers(await reader.scrape())]))).find((f) => f.name === 'latency_seconds')!;
+    const decoded = (
+      await decodeAll(Buffer.concat([...protobufBuffers(await reader.scrape())]))
+    ).find((f) => f.name === 'latency_seconds')!;
     const h = decoded.metric[0]!.histogram!;
     assert.equal(h.schema, 8);
-    assert.deepEqual(nonZero(bucketsOf(h.positiveSpan, h.positiveDelta)), expected(sdk!, 'positive', 8));
+    assert.deepEqual(
+      nonZero(bucketsOf(h.positiveSpan, h.positiveDelta)),
+      expected(sdk!, 'positive', 8),
+    );
     // 1.0001…1.0003 share schema 8's first bucket above 1, (1, 2^(1/256)].
     assert.deepEqual([...nonZero(bucketsOf(h.positiveSpan, h.positiveDelta))], [[1, 3]]);
   });
@@ -202,7 +269,15 @@ describe('an exponential histogram', () => {
             counts: [0],
             sum: 0,
             count: 0,
-            native: { schema: 3, zeroThreshold: 0, zeroCount: 0, positiveOffset: 0, positiveCounts: [], negativeOffset: 0, negativeCounts: [] },
+            native: {
+              schema: 3,
+              zeroThreshold: 0,
+              zeroCount: 0,
+              positiveOffset: 0,
+              positiveCounts: [],
+              negativeOffset: 0,
+              negativeCounts: [],
+            },
           },
           {
             labels: 'x="sparse"',
@@ -210,7 +285,15 @@ describe('an exponential histogram', () => {
             counts: [0],
             sum: -1,
             count: 9,
-            native: { schema: 0, zeroThreshold: 0, zeroCount: 0, positiveOffset: -2, positiveCounts: [0, 1, 0, 2, 0, 0, 0, 3], negativeOffset: 4, negativeCounts: [2, 0, 0, 1] },
+            native: {
+              schema: 0,
+              zeroThreshold: 0,
+              zeroCount: 0,
+              positiveOffset: -2,
+              positiveCounts: [0, 1, 0, 2, 0, 0, 0, 3],
+              negativeOffset: 4,
+              negativeCounts: [2, 0, 0, 1],
+            },
           },
         ],
       },
@@ -224,18 +307,24 @@ describe('an exponential histogram', () => {
       { offset: -1, length: 3 },
       { offset: 3, length: 1 },
     ]);
-    assert.deepEqual([...bucketsOf(sparse.positiveSpan, sparse.positiveDelta)], [
-      [-1, 1],
-      [0, 0],
-      [1, 2],
-      [5, 3],
-    ]);
-    assert.deepEqual([...bucketsOf(sparse.negativeSpan, sparse.negativeDelta)], [
-      [4, 2],
-      [5, 0],
-      [6, 0],
-      [7, 1],
-    ]);
+    assert.deepEqual(
+      [...bucketsOf(sparse.positiveSpan, sparse.positiveDelta)],
+      [
+        [-1, 1],
+        [0, 0],
+        [1, 2],
+        [5, 3],
+      ],
+    );
+    assert.deepEqual(
+      [...bucketsOf(sparse.negativeSpan, sparse.negativeDelta)],
+      [
+        [4, 2],
+        [5, 0],
+        [6, 0],
+        [7, 1],
+      ],
+    );
     record(1);
     assert.ok((await reader.scrape()).length > 0);
   });

@@ -29,13 +29,23 @@ const FAMILIES: Family[] = [
       { labels: 'room="b"', bounds: [-5, 0, 5], counts: [0, 0, 1, 0], sum: 0.5, count: 1 },
     ],
   },
-  { name: 'latency', type: 'histogram', help: 'Latency.', unit: '', series: [{ labels: '', bounds: [0.1, 1], counts: [1, 1, 0], sum: 0.6, count: 2 }] },
+  {
+    name: 'latency',
+    type: 'histogram',
+    help: 'Latency.',
+    unit: '',
+    series: [{ labels: '', bounds: [0.1, 1], counts: [1, 1, 0], sum: 0.6, count: 2 }],
+  },
 ];
 
 test('OpenMetrics: no _sum or _count for a histogram with a negative bucket; the strict parser accepts it', async () => {
   const body = renderOpenMetrics(FAMILIES);
   assert.doesNotMatch(body, /^temperature_delta_(sum|count)/m);
-  assert.match(body, /^temperature_delta_bucket\{room="a",le="\+Inf"\} 10$/m, 'the +Inf bucket holds the count');
+  assert.match(
+    body,
+    /^temperature_delta_bucket\{room="a",le="\+Inf"\} 10$/m,
+    'the +Inf bucket holds the count',
+  );
   assert.match(body, /^latency_sum 0\.6$/m, 'a histogram without negative buckets keeps its sum');
   assert.match(body, /^latency_count 2$/m);
   assert.deepEqual(await parser.check(body), { families: 2 });

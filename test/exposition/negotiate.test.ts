@@ -1,7 +1,13 @@
 // Content negotiation: Accept → format, Accept-Encoding → gzip.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { acceptsGzip, chooseEncoding, contentTypeOf, negotiate, negotiateFormat } from '../../src/exposition/negotiate.ts';
+import {
+  acceptsGzip,
+  chooseEncoding,
+  contentTypeOf,
+  negotiate,
+  negotiateFormat,
+} from '../../src/exposition/negotiate.ts';
 
 /** The Accept header Prometheus 2.42 sends when scraping (scrape/scrape.go, acceptHeader). */
 const PROMETHEUS_2_42 =
@@ -12,9 +18,12 @@ describe('negotiateFormat', () => {
   const table: Array<[string | undefined, 'openmetrics' | 'text']> = [
     [PROMETHEUS_2_42, 'openmetrics'],
     // Prometheus 3 style: escaping parameters, and a text/plain version we do not speak.
-    ['application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,' +
-      'application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,' +
-      'text/plain;version=0.0.4;q=0.2,*/*;q=0.1', 'openmetrics'],
+    [
+      'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,' +
+        'application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,' +
+        'text/plain;version=0.0.4;q=0.2,*/*;q=0.1',
+      'openmetrics',
+    ],
     ['text/plain;version=1.0.0;escaping=allow-utf-8,text/plain;version=0.0.4;q=0.5', 'text'],
     [undefined, 'text'],
     ['', 'text'],
@@ -36,8 +45,11 @@ describe('negotiateFormat', () => {
     ['application/openmetrics-text;version=1.0.0;q=0', 'text'],
     ['application/openmetrics-text;q=0,*/*', 'text'],
     // Protobuf first (not served), then OpenMetrics.
-    ['application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,' +
-      'application/openmetrics-text;version=1.0.0;q=0.8', 'openmetrics'],
+    [
+      'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,' +
+        'application/openmetrics-text;version=1.0.0;q=0.8',
+      'openmetrics',
+    ],
     // Equal q: a specific range beats a wildcard; otherwise header order decides.
     ['*/*;q=0.5,application/openmetrics-text;q=0.5', 'openmetrics'],
     ['text/plain,application/openmetrics-text', 'text'],
@@ -78,23 +90,51 @@ describe('acceptsGzip', () => {
 });
 
 describe('negotiate: version and escaping (content_negotiation.md)', () => {
-  const P3 = 'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7,application/openmetrics-text;version=0.0.1;q=0.6,' +
+  const P3 =
+    'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.7,application/openmetrics-text;version=0.0.1;q=0.6,' +
     'text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.3';
   const table: Array<[string | undefined, string]> = [
-    [PROMETHEUS_2_42, 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores'],
+    [
+      PROMETHEUS_2_42,
+      'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores',
+    ],
     [P3, 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8'],
-    ['text/plain;version=1.0.0;escaping=allow-utf-8', 'text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8'],
+    [
+      'text/plain;version=1.0.0;escaping=allow-utf-8',
+      'text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8',
+    ],
     ['text/plain;version=1.0.0', 'text/plain; version=1.0.0; charset=utf-8; escaping=underscores'],
-    ['text/plain;version=1.0.0;escaping=values', 'text/plain; version=1.0.0; charset=utf-8; escaping=values'],
-    ['application/openmetrics-text;version=1.0.0;escaping=allow-utf8', 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8'],
-    ['application/openmetrics-text;version=1.0.0;ESCAPING="Underscores"', 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores'],
+    [
+      'text/plain;version=1.0.0;escaping=values',
+      'text/plain; version=1.0.0; charset=utf-8; escaping=values',
+    ],
+    [
+      'application/openmetrics-text;version=1.0.0;escaping=allow-utf8',
+      'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8',
+    ],
+    [
+      'application/openmetrics-text;version=1.0.0;ESCAPING="Underscores"',
+      'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores',
+    ],
     // dots would rewrite every underscore: passed over for the next preference.
-    ['application/openmetrics-text;version=1.0.0;escaping=dots,text/plain;version=1.0.0;escaping=underscores;q=0.5', 'text/plain; version=1.0.0; charset=utf-8; escaping=underscores'],
-    ['application/openmetrics-text;version=1.0.0;escaping=bogus', 'text/plain; version=0.0.4; charset=utf-8'],
+    [
+      'application/openmetrics-text;version=1.0.0;escaping=dots,text/plain;version=1.0.0;escaping=underscores;q=0.5',
+      'text/plain; version=1.0.0; charset=utf-8; escaping=underscores',
+    ],
+    [
+      'application/openmetrics-text;version=1.0.0;escaping=bogus',
+      'text/plain; version=0.0.4; charset=utf-8',
+    ],
     ['text/plain;version=0.0.4', 'text/plain; version=0.0.4; charset=utf-8'],
-    ['application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,application/openmetrics-text;version=1.0.0;q=0.6', 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited'],
+    [
+      'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,application/openmetrics-text;version=1.0.0;q=0.6',
+      'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited',
+    ],
     // Another protobuf encoding (text) is not served: passed over.
-    ['application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text,text/plain;version=0.0.4;q=0.5', 'text/plain; version=0.0.4; charset=utf-8'],
+    [
+      'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text,text/plain;version=0.0.4;q=0.5',
+      'text/plain; version=0.0.4; charset=utf-8',
+    ],
     [undefined, 'text/plain; version=0.0.4; charset=utf-8'],
   ];
   for (const [accept, contentType] of table) {
@@ -104,8 +144,14 @@ describe('negotiate: version and escaping (content_negotiation.md)', () => {
   }
 
   test('a forced format: OpenMetrics takes the escaping of the OpenMetrics range accepted; text is 0.0.4', () => {
-    assert.equal(contentTypeOf(negotiate(P3, 'openmetrics')), 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8');
-    assert.equal(contentTypeOf(negotiate('text/plain', 'openmetrics')), 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores');
+    assert.equal(
+      contentTypeOf(negotiate(P3, 'openmetrics')),
+      'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8',
+    );
+    assert.equal(
+      contentTypeOf(negotiate('text/plain', 'openmetrics')),
+      'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores',
+    );
     assert.equal(contentTypeOf(negotiate(P3, 'text')), 'text/plain; version=0.0.4; charset=utf-8');
   });
 });
@@ -130,6 +176,7 @@ describe('chooseEncoding', () => {
     ['ZSTD;Q=1', 'zstd'],
   ];
   for (const [header, expected] of table) {
-    test(`${JSON.stringify(header)} → ${expected}`, () => assert.equal(chooseEncoding(header), expected));
+    test(`${JSON.stringify(header)} → ${expected}`, () =>
+      assert.equal(chooseEncoding(header), expected));
   }
 });

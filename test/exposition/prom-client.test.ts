@@ -21,10 +21,17 @@ test('prom-client and renderPrometheusText agree on a counter and a histogram', 
   const registry = new Registry();
   const buckets = [0.005, 0.1, 1, 2.5, 10, 1e6];
   const counter = new Counter({
-    name: 'jobs_total', help: 'Jobs run,\nby "task" \\ kind.', labelNames: ['task', 'kind'], registers: [registry],
+    name: 'jobs_total',
+    help: 'Jobs run,\nby "task" \\ kind.',
+    labelNames: ['task', 'kind'],
+    registers: [registry],
   });
   const histogram = new Histogram({
-    name: 'job_duration_seconds', help: 'Job duration.', labelNames: ['task'], buckets, registers: [registry],
+    name: 'job_duration_seconds',
+    help: 'Job duration.',
+    labelNames: ['task'],
+    buckets,
+    registers: [registry],
   });
 
   const tasks = ['backup', 'say "hi"\\now\nplease', 'caf\u00e9 \u{1F680}', ''];
@@ -33,7 +40,10 @@ test('prom-client and renderPrometheusText agree on a counter and a histogram', 
   const histogramSeries: HistogramSeries[] = [];
   tasks.forEach((task, t) => {
     counter.inc({ task, kind: 'cron' }, t + 1.5);
-    counterSeries.push({ labels: renderLabelPairs(['task', 'kind'], [task, 'cron']), value: t + 1.5 });
+    counterSeries.push({
+      labels: renderLabelPairs(['task', 'kind'], [task, 'cron']),
+      value: t + 1.5,
+    });
     const counts = new Array<number>(buckets.length + 1).fill(0);
     let sum = 0;
     for (const x of observations.slice(t)) {
@@ -43,12 +53,28 @@ test('prom-client and renderPrometheusText agree on a counter and a histogram', 
       sum += x;
     }
     histogramSeries.push({
-      labels: renderLabelPairs(['task'], [task]), bounds: buckets, counts, sum, count: observations.length - t,
+      labels: renderLabelPairs(['task'], [task]),
+      bounds: buckets,
+      counts,
+      sum,
+      count: observations.length - t,
     });
   });
   const families: Family[] = [
-    { name: 'jobs_total', type: 'counter', help: 'Jobs run,\nby "task" \\ kind.', unit: '', series: counterSeries },
-    { name: 'job_duration_seconds', type: 'histogram', help: 'Job duration.', unit: 'seconds', series: histogramSeries },
+    {
+      name: 'jobs_total',
+      type: 'counter',
+      help: 'Jobs run,\nby "task" \\ kind.',
+      unit: '',
+      series: counterSeries,
+    },
+    {
+      name: 'job_duration_seconds',
+      type: 'histogram',
+      help: 'Job duration.',
+      unit: 'seconds',
+      series: histogramSeries,
+    },
   ];
 
   const theirs = normalizePromClient(await registry.metrics());

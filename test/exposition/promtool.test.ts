@@ -17,7 +17,11 @@ function checkMetrics(text: string): { status: number | null; output: string } {
     existsSync(PROMTOOL),
     `${PROMTOOL} is missing; install it with: apt-get update && apt-get install -y --no-install-recommends prometheus`,
   );
-  const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(PROMTOOL, ['check', 'metrics'], {
+    input: text,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(r.error, undefined, `running promtool failed: ${String(r.error)}`);
   return { status: r.status, output: r.stdout + r.stderr };
 }
@@ -29,7 +33,12 @@ test('promtool: a well-named family set is clean (no parse error, no lint findin
     type: 'counter',
     help: 'Awkward label values.',
     unit: '',
-    series: [{ labels: renderLabelPairs(['task'], ['a\rb\tc\u0000d "\\\n \u00e9\u{1F680} \uD800']), value: 2 }],
+    series: [
+      {
+        labels: renderLabelPairs(['task'], ['a\rb\tc\u0000d "\\\n \u00e9\u{1F680} \uD800']),
+        value: 2,
+      },
+    ],
   };
   const families = [...wellNamed(), awkward];
   const { status, output } = checkMetrics(renderPrometheusText(families));

@@ -20,7 +20,12 @@ import { diffSeries, seriesTable } from '../support/series-diff.ts';
 import { testJobmeter } from '../profiles/helpers.ts';
 
 const PROFILES: readonly ProfileName[] = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
-const TYPE_WORD: Record<string, string> = { COUNTER: 'counter', GAUGE: 'gauge', UNTYPED: 'untyped', HISTOGRAM: 'histogram' };
+const TYPE_WORD: Record<string, string> = {
+  COUNTER: 'counter',
+  GAUGE: 'gauge',
+  UNTYPED: 'untyped',
+  HISTOGRAM: 'histogram',
+};
 
 interface Decoded {
   name: string;
@@ -32,7 +37,11 @@ interface Decoded {
     counter?: { value: number };
     gauge?: { value: number };
     untyped?: { value: number };
-    histogram?: { sampleCount: number; sampleSum: number; bucket?: Array<{ cumulativeCount: number; upperBound: number }> };
+    histogram?: {
+      sampleCount: number;
+      sampleSum: number;
+      bucket?: Array<{ cumulativeCount: number; upperBound: number }>;
+    };
   }>;
 }
 
@@ -43,7 +52,13 @@ async function decodeAll(body: Buffer): Promise<Decoded[]> {
   const reader = protobuf.Reader.create(body);
   const out: Decoded[] = [];
   while (reader.pos < reader.len) {
-    out.push(type.toObject(type.decodeDelimited(reader), { enums: String, longs: Number, defaults: false }) as Decoded);
+    out.push(
+      type.toObject(type.decodeDelimited(reader), {
+        enums: String,
+        longs: Number,
+        defaults: false,
+      }) as Decoded,
+    );
   }
   return out;
 }
@@ -52,7 +67,9 @@ async function decodeAll(body: Buffer): Promise<Decoded[]> {
 function asText(families: readonly Decoded[]): string {
   const lines: string[] = [];
   const labelText = (pairs: Array<{ name: string; value: string }> = [], extra = ''): string => {
-    const all = pairs.map((p) => `${p.name}="${escapeLabelValue(p.value)}"`).concat(extra === '' ? [] : [extra]);
+    const all = pairs
+      .map((p) => `${p.name}="${escapeLabelValue(p.value)}"`)
+      .concat(extra === '' ? [] : [extra]);
     return all.length === 0 ? '' : `{${all.join(',')}}`;
   };
   for (const f of families) {
@@ -60,12 +77,20 @@ function asText(families: readonly Decoded[]): string {
     for (const m of f.metric) {
       if (m.histogram) {
         const h = m.histogram;
-        for (const b of h.bucket ?? []) lines.push(`${f.name}_bucket${labelText(m.label, `le="${b.upperBound}"`)} ${b.cumulativeCount}`);
+        for (const b of h.bucket ?? [])
+          lines.push(
+            `${f.name}_bucket${labelText(m.label, `le="${b.upperBound}"`)} ${b.cumulativeCount}`,
+          );
         lines.push(`${f.name}_bucket${labelText(m.label, 'le="+Inf"')} ${h.sampleCount}`);
-        lines.push(`${f.name}_sum${labelText(m.label)} ${h.sampleSum}`, `${f.name}_count${labelText(m.label)} ${h.sampleCount}`);
+        lines.push(
+          `${f.name}_sum${labelText(m.label)} ${h.sampleSum}`,
+          `${f.name}_count${labelText(m.label)} ${h.sampleCount}`,
+        );
       } else {
         const v = (m.counter ?? m.gauge ?? m.untyped)!.value ?? 0;
-        lines.push(`${f.name}${labelText(m.label)} ${Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : v}`);
+        lines.push(
+          `${f.name}${labelText(m.label)} ${Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : v}`,
+        );
       }
     }
   }
@@ -96,10 +121,24 @@ describe('protobuf exposition, decoded with the official metrics.proto', () => {
         textFamilies.map((f) => [f.name, f.type === 'untyped' ? 'untyped' : f.type, f.help]),
       );
       // Units where the model has them (text 0.0.4 cannot carry them).
-      assert.deepEqual(decoded.map((f) => f.unit ?? ''), families.filter((f) => (f.type === 'histogram' ? f.series.length : (f.columns?.labels.length ?? f.series.length)) > 0).map((f) => f.unit));
+      assert.deepEqual(
+        decoded.map((f) => f.unit ?? ''),
+        families
+          .filter(
+            (f) =>
+              (f.type === 'histogram'
+                ? f.series.length
+                : (f.columns?.labels.length ?? f.series.length)) > 0,
+          )
+          .map((f) => f.unit),
+      );
 
       const diff = diffSeries(seriesTable(text), seriesTable(asText(decoded)));
-      assert.deepEqual(diff, { onlyLeft: [], onlyRight: [], values: [], types: [] }, JSON.stringify(diff, null, 2));
+      assert.deepEqual(
+        diff,
+        { onlyLeft: [], onlyRight: [], values: [], types: [] },
+        JSON.stringify(diff, null, 2),
+      );
       assert.ok(decoded.length > 0);
     });
   }
@@ -119,7 +158,10 @@ describe('protobuf exposition of a large family', () => {
     assert.equal(pieces.filter((p) => p.length === 0).length, 3, 'one yield point per batch');
     const [decoded] = await decodeAll(Buffer.concat(pieces));
     assert.equal(decoded!.metric.length, n);
-    assert.deepEqual(decoded!.metric[n - 1], { label: [{ name: 'host', value: `h${n - 1}` }], counter: { value: n - 1 } });
+    assert.deepEqual(decoded!.metric[n - 1], {
+      label: [{ name: 'host', value: `h${n - 1}` }],
+      counter: { value: n - 1 },
+    });
     assert.equal(decoded!.name, 'big_total');
   });
 });

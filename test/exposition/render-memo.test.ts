@@ -8,7 +8,11 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { RenderMemo } from '../../src/exposition/render-memo.ts';
 import { render } from '../../src/exposition/render.ts';
-import { bucketLinePrefix, type RenderFamily, type RenderHistogramSeries } from '../../src/exposition/render-model.ts';
+import {
+  bucketLinePrefix,
+  type RenderFamily,
+  type RenderHistogramSeries,
+} from '../../src/exposition/render-model.ts';
 import { pieceBytes, type Piece } from '../../src/exposition/samples.ts';
 import type { ExpositionExemplar, FamilyType } from '../../src/exposition/types.ts';
 
@@ -19,16 +23,54 @@ function body(pieces: Iterable<Piece | Uint8Array>): Buffer {
   return Buffer.concat(out);
 }
 
-const expected = (format: 'text' | 'openmetrics', families: readonly RenderFamily[]): Buffer => Buffer.from(render(format, families), 'utf8');
+const expected = (format: 'text' | 'openmetrics', families: readonly RenderFamily[]): Buffer =>
+  Buffer.from(render(format, families), 'utf8');
 
 const BOUNDS: readonly number[] = [0.1, 1, 10];
 const NEG_BOUNDS: readonly number[] = [-1, 0, 1];
-const LABELS = ['', 'k="a"', 'k="b"', 'k="c"', 'k="d"', 'k="e"', 'k="f",x="1"', 'k="g"', 'k="h"', 'k="i"', 'k="j"'];
+const LABELS = [
+  '',
+  'k="a"',
+  'k="b"',
+  'k="c"',
+  'k="d"',
+  'k="e"',
+  'k="f",x="1"',
+  'k="g"',
+  'k="h"',
+  'k="i"',
+  'k="j"',
+];
 /** A label string: now and then a non-ASCII one (its family is then rendered plainly). */
-const labelOf = (pick: number): string => (pick % 41 === 5 ? 'k="caf\u00e9"' : pick % 41 === 6 ? 'k="\u{1F680}"' : LABELS[pick % LABELS.length]!);
+const labelOf = (pick: number): string =>
+  pick % 41 === 5
+    ? 'k="caf\u00e9"'
+    : pick % 41 === 6
+      ? 'k="\u{1F680}"'
+      : LABELS[pick % LABELS.length]!;
 const NAMES = ['a_total', 'b_count', 'c_info', 'd', 'h_seconds', 'e_total', 'f_info_x'];
-const VALUES = [0, 1, 2, 7, 1023, 1024, 0.5, -0, -3.25, 1e21, 1.5e-7, NaN, Infinity, -Infinity, 123456.789];
-const EXEMPLAR: ExpositionExemplar = { labels: 'trace_id="abc"', value: 1, timestamp: 1700000000.5 };
+const VALUES = [
+  0,
+  1,
+  2,
+  7,
+  1023,
+  1024,
+  0.5,
+  -0,
+  -3.25,
+  1e21,
+  1.5e-7,
+  NaN,
+  Infinity,
+  -Infinity,
+  123456.789,
+];
+const EXEMPLAR: ExpositionExemplar = {
+  labels: 'trace_id="abc"',
+  value: 1,
+  timestamp: 1700000000.5,
+};
 
 /** One family as the test changes it; its arrays are replaced (never changed) once handed out. */
 interface Model {
@@ -46,10 +88,42 @@ interface Model {
   markAscii: boolean;
 }
 
-type Op = { kind: 'value' | 'add' | 'remove' | 'relabel' | 'help' | 'drop' | 'addFamily' | 'retype' | 'all' | 'restring' | 'extras' | 'mark'; family: number; at: number; pick: number };
+type Op = {
+  kind:
+    | 'value'
+    | 'add'
+    | 'remove'
+    | 'relabel'
+    | 'help'
+    | 'drop'
+    | 'addFamily'
+    | 'retype'
+    | 'all'
+    | 'restring'
+    | 'extras'
+    | 'mark';
+  family: number;
+  at: number;
+  pick: number;
+};
 
 const opArb: fc.Arbitrary<Op> = fc.record({
-  kind: fc.constantFrom('value', 'value', 'value', 'add', 'remove', 'relabel', 'help', 'drop', 'addFamily', 'retype', 'all', 'restring', 'extras', 'mark'),
+  kind: fc.constantFrom(
+    'value',
+    'value',
+    'value',
+    'add',
+    'remove',
+    'relabel',
+    'help',
+    'drop',
+    'addFamily',
+    'retype',
+    'all',
+    'restring',
+    'extras',
+    'mark',
+  ),
   family: fc.nat(20),
   at: fc.nat(40),
   pick: fc.nat(1000),
@@ -74,8 +148,24 @@ function histogram(name: string, labels: string, pick: number): RenderHistogramS
 }
 
 function newFamily(name: string, pick: number): Model {
-  const type: FamilyType = name === 'h_seconds' ? 'histogram' : name.endsWith('_info') || name.endsWith('_info_x') ? 'info' : (['counter', 'gauge', 'unknown'] as const)[pick % 3]!;
-  const m: Model = { name, type, help: pick % 2 === 0 ? 'help' : '', labels: [], values: [], series: [], columns: pick % 5 !== 0, created: undefined, exemplars: undefined, markAscii: pick % 7 !== 0 };
+  const type: FamilyType =
+    name === 'h_seconds'
+      ? 'histogram'
+      : name.endsWith('_info') || name.endsWith('_info_x')
+        ? 'info'
+        : (['counter', 'gauge', 'unknown'] as const)[pick % 3]!;
+  const m: Model = {
+    name,
+    type,
+    help: pick % 2 === 0 ? 'help' : '',
+    labels: [],
+    values: [],
+    series: [],
+    columns: pick % 5 !== 0,
+    created: undefined,
+    exemplars: undefined,
+    markAscii: pick % 7 !== 0,
+  };
   const n = pick % 4 === 3 ? 0 : 1 + (pick % 6);
   for (let i = 0; i < n; i++) add(m, i, pick + i * 13);
   return m;
@@ -93,7 +183,8 @@ function add(m: Model, at: number, pick: number): void {
     m.labels.splice(i, 0, labels);
     m.values.splice(i, 0, VALUES[pick % VALUES.length]!);
     if (m.created) (m.created = m.created.slice()).splice(i, 0, 1700000000000 + pick);
-    if (m.exemplars) (m.exemplars = m.exemplars.slice()).splice(i, 0, pick % 2 === 0 ? EXEMPLAR : undefined);
+    if (m.exemplars)
+      (m.exemplars = m.exemplars.slice()).splice(i, 0, pick % 2 === 0 ? EXEMPLAR : undefined);
   }
 }
 
@@ -111,7 +202,8 @@ function size(m: Model): number {
 function apply(world: Model[], op: Op): void {
   if (op.kind === 'addFamily') {
     const name = NAMES[op.pick % NAMES.length]!;
-    if (!world.some((m) => m.name === name)) world.splice(op.at % (world.length + 1), 0, newFamily(name, op.pick));
+    if (!world.some((m) => m.name === name))
+      world.splice(op.at % (world.length + 1), 0, newFamily(name, op.pick));
     return;
   }
   if (world.length === 0) return;
@@ -142,7 +234,10 @@ function apply(world: Model[], op: Op): void {
     case 'extras':
       if (m.type !== 'counter' || !m.columns) return;
       m.created = op.pick % 2 === 0 ? m.labels.map((_, i) => 1700000000000 + i) : undefined;
-      m.exemplars = op.pick % 3 === 0 ? m.labels.map((_, i) => (i % 2 === 0 ? EXEMPLAR : undefined)) : undefined;
+      m.exemplars =
+        op.pick % 3 === 0
+          ? m.labels.map((_, i) => (i % 2 === 0 ? EXEMPLAR : undefined))
+          : undefined;
       return;
     case 'restring':
       // Equal label strings that are not the same string (escape-names.ts makes such).
@@ -150,7 +245,8 @@ function apply(world: Model[], op: Op): void {
       else m.labels = m.labels.map((l) => [l, ''].join(''));
       return;
     case 'all':
-      if (m.type === 'histogram') m.series = m.series.map((s, i) => histogram(m.name, s.labels, op.pick + i));
+      if (m.type === 'histogram')
+        m.series = m.series.map((s, i) => histogram(m.name, s.labels, op.pick + i));
       else m.values = m.values.map((v, i) => (Number.isNaN(v) ? 1 : v + 1 + i));
       return;
   }
@@ -158,7 +254,12 @@ function apply(world: Model[], op: Op): void {
   if (m.type === 'histogram') {
     m.series = m.series.slice();
     if (op.kind === 'remove') m.series.splice(at, 1);
-    else m.series[at] = histogram(m.name, op.kind === 'relabel' ? labelOf(op.pick) : m.series[at]!.labels, op.pick);
+    else
+      m.series[at] = histogram(
+        m.name,
+        op.kind === 'relabel' ? labelOf(op.pick) : m.series[at]!.labels,
+        op.pick,
+      );
     return;
   }
   m.labels = m.labels.slice();
@@ -175,19 +276,37 @@ function apply(world: Model[], op: Op): void {
 /** The families of the world as a renderer takes them (unchanged arrays are the same objects). */
 function families(world: readonly Model[]): RenderFamily[] {
   return world.map((m): RenderFamily => {
-    const ascii = m.type === 'histogram' ? m.series.every((s) => isAsciiText(s.labels)) : m.labels.every(isAsciiText);
+    const ascii =
+      m.type === 'histogram'
+        ? m.series.every((s) => isAsciiText(s.labels))
+        : m.labels.every(isAsciiText);
     const mark = m.markAscii ? { ascii } : {};
     const head = { name: m.name, help: m.help, unit: '', ...mark };
     if (m.type === 'histogram') return { ...head, type: 'histogram', series: m.series };
     const { labels, values } = m;
-    if (!m.columns) return { ...head, type: m.type, series: labels.map((l, i) => ({ labels: l, value: values[i]! })) };
-    const columns = { labels, values, ...(m.created && { created: m.created }), ...(m.exemplars && { exemplars: m.exemplars }) };
+    if (!m.columns)
+      return {
+        ...head,
+        type: m.type,
+        series: labels.map((l, i) => ({ labels: l, value: values[i]! })),
+      };
+    const columns = {
+      labels,
+      values,
+      ...(m.created && { created: m.created }),
+      ...(m.exemplars && { exemplars: m.exemplars }),
+    };
     return {
       ...head,
       type: m.type,
       columns,
       get series() {
-        return labels.map((l, i) => ({ labels: l, value: values[i]!, ...(m.created && { created: columns.created![i]! }), ...(columns.exemplars?.[i] && { exemplar: columns.exemplars[i] }) }));
+        return labels.map((l, i) => ({
+          labels: l,
+          value: values[i]!,
+          ...(m.created && { created: columns.created![i]! }),
+          ...(columns.exemplars?.[i] && { exemplar: columns.exemplars[i] }),
+        }));
       },
     };
   });
@@ -204,10 +323,15 @@ describe('RenderMemo', () => {
           fc.array(fc.array(opArb, { maxLength: 8 }), { minLength: 1, maxLength: 8 }),
           fc.constantFrom(1, 64, 300, 65536, Infinity),
           (start, steps, chunk) => {
-            const world = start.map((pick, i) => newFamily(NAMES[(pick + i) % NAMES.length]!, pick)).filter((m, i, all) => all.findIndex((o) => o.name === m.name) === i);
+            const world = start
+              .map((pick, i) => newFamily(NAMES[(pick + i) % NAMES.length]!, pick))
+              .filter((m, i, all) => all.findIndex((o) => o.name === m.name) === i);
             const memo = new RenderMemo(format);
             let rendered = families(world);
-            assert.ok(body(memo.pieces(rendered, chunk)).equals(expected(format, rendered)), 'first rendering');
+            assert.ok(
+              body(memo.pieces(rendered, chunk)).equals(expected(format, rendered)),
+              'first rendering',
+            );
             kept += memo.size;
             seen += rendered.length;
             for (const [s, ops] of steps.entries()) {
@@ -215,7 +339,10 @@ describe('RenderMemo', () => {
               rendered = families(world);
               const got = body(memo.pieces(rendered, chunk));
               const want = expected(format, rendered);
-              assert.ok(got.equals(want), `step ${s}:\n${got.toString('utf8')}\n---\n${want.toString('utf8')}`);
+              assert.ok(
+                got.equals(want),
+                `step ${s}:\n${got.toString('utf8')}\n---\n${want.toString('utf8')}`,
+              );
               // The same families again (nothing changed): the kept bytes as they are.
               assert.ok(body(memo.pieces(rendered, chunk)).equals(want), `step ${s}, again`);
             }
@@ -229,15 +356,25 @@ describe('RenderMemo', () => {
   }
 
   test('pieces are whole lines of about the piece size; small families are gathered', () => {
-    const world = [asciiFamily('a_total', 1, 400), asciiFamily('h_seconds', 2, 3), asciiFamily('d', 4, 2)];
+    const world = [
+      asciiFamily('a_total', 1, 400),
+      asciiFamily('h_seconds', 2, 3),
+      asciiFamily('d', 4, 2),
+    ];
     const memo = new RenderMemo('text');
     for (let round = 0; round < 3; round++) {
       apply(world, { kind: 'value', family: 0, at: round * 37, pick: round });
-      const pieces = [...memo.pieces(families(world), 1024)].map((p) => (p instanceof Uint8Array ? Buffer.from(p) : pieceBytes(p)));
+      const pieces = [...memo.pieces(families(world), 1024)].map((p) =>
+        p instanceof Uint8Array ? Buffer.from(p) : pieceBytes(p),
+      );
       assert.ok(Buffer.concat(pieces).equals(expected('text', families(world))));
       for (const p of pieces) assert.equal(p.at(-1), 0x0a, `round ${round}: a piece ends mid-line`);
       // Each piece but the last reaches 1/4 of the size; none is much larger than twice it.
-      for (const p of pieces.slice(0, -1)) assert.ok(p.length >= 256 && p.length <= 2 * 1024 + 512, `round ${round}: a piece of ${p.length} bytes`);
+      for (const p of pieces.slice(0, -1))
+        assert.ok(
+          p.length >= 256 && p.length <= 2 * 1024 + 512,
+          `round ${round}: a piece of ${p.length} bytes`,
+        );
     }
   });
 
@@ -251,7 +388,10 @@ describe('RenderMemo', () => {
       const g = globalThis as unknown as Record<(typeof ARRAYS)[number], object>;
       const saved = { Float64Array, Uint32Array, Int32Array };
       const slow = Buffer.allocUnsafeSlow;
-      for (const name of ARRAYS) g[name] = new Proxy(saved[name], { construct: (t, a, nt) => (n++, Reflect.construct(t, a, nt)) });
+      for (const name of ARRAYS)
+        g[name] = new Proxy(saved[name], {
+          construct: (t, a, nt) => (n++, Reflect.construct(t, a, nt)),
+        });
       Buffer.allocUnsafeSlow = (size: number) => (n++, slow(size));
       try {
         fn();
@@ -335,11 +475,17 @@ describe('RenderMemo', () => {
     assert.equal(head.done, false);
     apply(world, { kind: 'all', family: 0, at: 0, pick: 3 });
     const second = families(world);
-    assert.ok(body(memo.pieces(second, 512)).equals(expected('text', second)), 'concurrent: rendered plainly');
+    assert.ok(
+      body(memo.pieces(second, 512)).equals(expected('text', second)),
+      'concurrent: rendered plainly',
+    );
     running.return(undefined);
     apply(world, { kind: 'all', family: 2, at: 0, pick: 5 });
     const third = families(world);
-    assert.ok(body(memo.pieces(third, 512)).equals(expected('text', third)), 'after an abandoned one');
+    assert.ok(
+      body(memo.pieces(third, 512)).equals(expected('text', third)),
+      'after an abandoned one',
+    );
     assert.equal(memo.size, 3, 'the memo is in use again');
     memo.close();
     assert.ok(body(memo.pieces(third, 512)).equals(expected('text', third)), 'after close');
@@ -358,7 +504,8 @@ describe('RenderMemo', () => {
     const b = memo.pieces(two, 512);
     const outA: Buffer[] = [];
     const outB: Buffer[] = [];
-    const bytes = (p: Piece | Uint8Array): Buffer => (p instanceof Uint8Array ? Buffer.from(p) : pieceBytes(p));
+    const bytes = (p: Piece | Uint8Array): Buffer =>
+      p instanceof Uint8Array ? Buffer.from(p) : pieceBytes(p);
     for (;;) {
       const x = a.next();
       const y = b.next();
@@ -385,7 +532,9 @@ describe('RenderMemo', () => {
     const out: Buffer[] = [];
     const first = pieces.next();
     assert.equal(first.done, false);
-    out.push(first.value instanceof Uint8Array ? Buffer.from(first.value) : pieceBytes(first.value));
+    out.push(
+      first.value instanceof Uint8Array ? Buffer.from(first.value) : pieceBytes(first.value),
+    );
     memo.close();
     out.push(body({ [Symbol.iterator]: () => pieces }));
     assert.ok(Buffer.concat(out).equals(expected('openmetrics', next)));

@@ -12,13 +12,26 @@ function big(counterSeries: number, histogramSeries: number): Family[] {
   const bounds = [0.01, 0.1, 1, 10];
   return [
     {
-      name: 'c_total', type: 'counter', help: 'c', unit: '',
-      series: Array.from({ length: counterSeries }, (_, i) => ({ labels: `task="t${i}"`, value: i })),
+      name: 'c_total',
+      type: 'counter',
+      help: 'c',
+      unit: '',
+      series: Array.from({ length: counterSeries }, (_, i) => ({
+        labels: `task="t${i}"`,
+        value: i,
+      })),
     },
     {
-      name: 'h_seconds', type: 'histogram', help: 'h', unit: 'seconds',
+      name: 'h_seconds',
+      type: 'histogram',
+      help: 'h',
+      unit: 'seconds',
       series: Array.from({ length: histogramSeries }, (_, i) => ({
-        labels: `task="t${i}"`, bounds, counts: [1, 0, 2, 0, i], sum: i / 2, count: 3 + i,
+        labels: `task="t${i}"`,
+        bounds,
+        counts: [1, 0, 2, 0, i],
+        sum: i / 2,
+        count: 3 + i,
       })),
     },
     { name: 'g', type: 'gauge', help: '', unit: '', series: [{ labels: '', value: 1 }] },
@@ -44,7 +57,8 @@ describe('renderChunks', () => {
         for (const c of chunks) assert.ok(c.endsWith('\n'), 'a chunk ends mid-line');
         // Every chunk but the last reached the size; none overshoots by more than one series
         // (a histogram series here is under 400 characters).
-        for (const c of chunks.slice(0, -1)) assert.ok(c.length >= size && c.length < size + 400, `${c.length} vs ${size}`);
+        for (const c of chunks.slice(0, -1))
+          assert.ok(c.length >= size && c.length < size + 400, `${c.length} vs ${size}`);
         if (size === 65536) assert.ok(chunks.length >= 3, `only ${chunks.length} chunks`);
       }
       assert.deepEqual(checkExposition(whole, format), []);
@@ -58,7 +72,10 @@ describe('renderChunks', () => {
   });
 
   test('Infinity gives a single chunk', () => {
-    assert.deepEqual([...renderChunks('openmetrics', allTypes(), Infinity)], [renderOpenMetrics(allTypes())]);
+    assert.deepEqual(
+      [...renderChunks('openmetrics', allTypes(), Infinity)],
+      [renderOpenMetrics(allTypes())],
+    );
   });
 
   test('no families: OpenMetrics still yields # EOF, text yields nothing', () => {
@@ -68,7 +85,10 @@ describe('renderChunks', () => {
 
   test('a bad chunk size throws at the call, naming the option', () => {
     for (const bad of [0, -1, NaN]) {
-      assert.throws(() => renderChunks('text', allTypes(), bad), { name: 'RangeError', message: /chunkBytes/ });
+      assert.throws(() => renderChunks('text', allTypes(), bad), {
+        name: 'RangeError',
+        message: /chunkBytes/,
+      });
     }
   });
 });

@@ -22,7 +22,11 @@ interface Timestamp {
 }
 interface Decoded {
   name: string;
-  metric: Array<{ counter?: { value: number; createdTimestamp?: Timestamp }; histogram?: { createdTimestamp?: Timestamp }; gauge?: object }>;
+  metric: Array<{
+    counter?: { value: number; createdTimestamp?: Timestamp };
+    histogram?: { createdTimestamp?: Timestamp };
+    gauge?: object;
+  }>;
 }
 
 async function decodeAll(families: readonly Family[]): Promise<Decoded[]> {
@@ -30,7 +34,10 @@ async function decodeAll(families: readonly Family[]): Promise<Decoded[]> {
   const type = root.lookupType('io.prometheus.client.MetricFamily');
   const reader = protobuf.Reader.create(Buffer.concat([...protobufBuffers(families)]));
   const out: Decoded[] = [];
-  while (reader.pos < reader.len) out.push(type.toObject(type.decodeDelimited(reader), { longs: Number, defaults: false }) as Decoded);
+  while (reader.pos < reader.len)
+    out.push(
+      type.toObject(type.decodeDelimited(reader), { longs: Number, defaults: false }) as Decoded,
+    );
   return out;
 }
 
@@ -39,10 +46,17 @@ afterEach(async () => {
   await Promise.all(providers.splice(0).map((p) => p.shutdown()));
 });
 
-async function setup(options: JobmeterReaderOptions): Promise<{ reader: JobmeterReader; families: Family[]; starts: Map<string, number> }> {
+async function setup(
+  options: JobmeterReaderOptions,
+): Promise<{ reader: JobmeterReader; families: Family[]; starts: Map<string, number> }> {
   const reader = new JobmeterReader({ listener: false, ...options });
   const provider = new MeterProvider({
-    views: [{ instrumentName: 'exp.latency', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } }],
+    views: [
+      {
+        instrumentName: 'exp.latency',
+        aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM },
+      },
+    ],
     readers: [reader],
   });
   providers.push(provider);
@@ -58,13 +72,18 @@ async function setup(options: JobmeterReaderOptions): Promise<{ reader: Jobmeter
   const { resourceMetrics } = (await reader.collect()) as { resourceMetrics: ResourceMetrics };
   const starts = new Map<string, number>();
   for (const m of resourceMetrics.scopeMetrics.flatMap((s) => s.metrics)) {
-    for (const p of m.dataPoints) starts.set(`${m.descriptor.name}${JSON.stringify(p.attributes)}`, p.startTime[0] * 1000 + p.startTime[1] / 1e6);
+    for (const p of m.dataPoints)
+      starts.set(
+        `${m.descriptor.name}${JSON.stringify(p.attributes)}`,
+        p.startTime[0] * 1000 + p.startTime[1] / 1e6,
+      );
   }
   return { reader, families, starts };
 }
 
 const seconds = (ms: number): number => ms / 1000;
-const ms = (t: Timestamp | undefined): number | undefined => (t === undefined ? undefined : (t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6);
+const ms = (t: Timestamp | undefined): number | undefined =>
+  t === undefined ? undefined : (t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6;
 
 describe('start timestamps', () => {
   it('on: OpenMetrics _created and protobuf created_timestamp, the SDK start times', async () => {
@@ -74,19 +93,41 @@ describe('start timestamps', () => {
     groupFamilies(parseExposition(om, 'openmetrics'), 'openmetrics', problems);
     assert.deepEqual(problems, []);
     const created = (name: string, labels: string): number => {
-      const m = new RegExp(`^${name}_created${labels.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(om);
+      const m = new RegExp(`^${name}_created${labels.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(
+        om,
+      );
       assert.ok(m, `${name}_created${labels} in\n${om}`);
       return Number(m[1]);
     };
     const a = starts.get('app.jobs{"queue":"a"}')!;
     const b = starts.get('app.jobs{"queue":"b"}')!;
-    assert.ok(Math.abs(created('app_jobs', '{queue="a",otel_scope_name="app"}') - seconds(a)) < 1e-6);
-    assert.ok(Math.abs(created('app_jobs', '{queue="b",otel_scope_name="app"}') - seconds(b)) < 1e-6);
-    assert.ok(Math.abs(created('app_latency_seconds', '{otel_scope_name="app"}') - seconds(starts.get('app.latency{}')!)) < 1e-6);
-    assert.ok(Math.abs(created('exp_latency_seconds', '{otel_scope_name="app"}') - seconds(starts.get('exp.latency{}')!)) < 1e-6);
+    assert.ok(
+      Math.abs(created('app_jobs', '{queue="a",otel_scope_name="app"}') - seconds(a)) < 1e-6,
+    );
+    assert.ok(
+      Math.abs(created('app_jobs', '{queue="b",otel_scope_name="app"}') - seconds(b)) < 1e-6,
+    );
+    assert.ok(
+      Math.abs(
+        created('app_latency_seconds', '{otel_scope_name="app"}') -
+          seconds(starts.get('app.latency{}')!),
+      ) < 1e-6,
+    );
+    assert.ok(
+      Math.abs(
+        created('exp_latency_seconds', '{otel_scope_name="app"}') -
+          seconds(starts.get('exp.latency{}')!),
+      ) < 1e-6,
+    );
     // Each `_created` right after its series' last sample; gauges have none.
-    assert.match(om, /^app_jobs_total\{queue="a",otel_scope_name="app"\} 5\napp_jobs_created\{queue="a",otel_scope_name="app"\} /m);
-    assert.match(om, /^app_latency_seconds_count\{otel_scope_name="app"\} 1\napp_latency_seconds_created\{/m);
+    assert.match(
+      om,
+      /^app_jobs_total\{queue="a",otel_scope_name="app"\} 5\napp_jobs_created\{queue="a",otel_scope_name="app"\} /m,
+    );
+    assert.match(
+      om,
+      /^app_latency_seconds_count\{otel_scope_name="app"\} 1\napp_latency_seconds_created\{/m,
+    );
     assert.doesNotMatch(om, /app_depth_created/);
     assert.doesNotMatch(renderPrometheusText(families), /_created/);
 
@@ -105,7 +146,9 @@ describe('start timestamps', () => {
   it('off by default: no _created, no created_timestamp', async () => {
     const { families } = await setup({});
     assert.doesNotMatch(renderOpenMetrics(families), /_created/);
-    for (const f of await decodeAll(families)) for (const m of f.metric) assert.equal(m.counter?.createdTimestamp ?? m.histogram?.createdTimestamp, undefined);
+    for (const f of await decodeAll(families))
+      for (const m of f.metric)
+        assert.equal(m.counter?.createdTimestamp ?? m.histogram?.createdTimestamp, undefined);
   });
 
   it('a legacy profile with them on: its counters get _created too, zero-filled ones the start of jobmeter', async () => {

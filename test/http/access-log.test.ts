@@ -25,12 +25,19 @@ describe('the line', () => {
     const log = createAccessLog({ stream: { write: (s) => out.push(s) }, now: () => T0 });
     const entry = log.begin('POST', '/api/v1/sessions');
     log.end(entry, 200, 1.9);
-    assert.equal(out.join(''), `ts=2026-06-13T11:18:55.354+00:00 id=${entry.id} method=POST path=/api/v1/sessions status=200 dur_ms=1 tenant=-\n`);
+    assert.equal(
+      out.join(''),
+      `ts=2026-06-13T11:18:55.354+00:00 id=${entry.id} method=POST path=/api/v1/sessions status=200 dur_ms=1 tenant=-\n`,
+    );
   });
 
   it('-v adds the request-received line first', () => {
     const out: string[] = [];
-    const log = createAccessLog({ stream: { write: (s) => out.push(s) }, verbose: true, now: () => T0 });
+    const log = createAccessLog({
+      stream: { write: (s) => out.push(s) },
+      verbose: true,
+      now: () => T0,
+    });
     const entry = log.begin('GET', '/api/v1/metrics?format=json');
     entry.tenant = 'acme';
     log.end(entry, 200, 0);
@@ -83,8 +90,17 @@ describe('on a host server (wasmrun posture)', () => {
       return { ok: true };
     });
     // Registered twice (two routes): one log, not two lines per request.
-    await app.register(jobmeterMetrics, { jobmeter: jm, apiKeys: [{ key: KEY, tenant: 'acme' }], accessLog: { stream: { write: (s) => out.push(s) }, verbose: true } });
-    await app.register(jobmeterMetrics, { jobmeter: jm, path: '/metrics', apiKeys: [{ key: KEY, tenant: 'acme' }], accessLog: { stream: { write: (s) => out.push(s) } } });
+    await app.register(jobmeterMetrics, {
+      jobmeter: jm,
+      apiKeys: [{ key: KEY, tenant: 'acme' }],
+      accessLog: { stream: { write: (s) => out.push(s) }, verbose: true },
+    });
+    await app.register(jobmeterMetrics, {
+      jobmeter: jm,
+      path: '/metrics',
+      apiKeys: [{ key: KEY, tenant: 'acme' }],
+      accessLog: { stream: { write: (s) => out.push(s) } },
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
   });
@@ -93,11 +109,19 @@ describe('on a host server (wasmrun posture)', () => {
     await jm.shutdown();
   });
 
-  function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; id: string | undefined }> {
+  function get(
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; id: string | undefined }> {
     return new Promise((resolve, reject) => {
       const req = httpRequest({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
         res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, id: res.headers['x-request-id'] as string | undefined }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            id: res.headers['x-request-id'] as string | undefined,
+          }),
+        );
       });
       req.on('error', reject);
       req.end();
@@ -122,7 +146,14 @@ describe('on a host server (wasmrun posture)', () => {
       assert.equal(Number(m[5]), status);
       assert.equal(m[7], tenant);
       assert.ok(Date.parse(m[1]!) > 0 && m[1]!.endsWith('+00:00'));
-      assert.equal(out.join('').split('\n').filter((l) => l.includes(`id=${res.id}`)).length, 2, 'the verbose line and one access line');
+      assert.equal(
+        out
+          .join('')
+          .split('\n')
+          .filter((l) => l.includes(`id=${res.id}`)).length,
+        2,
+        'the verbose line and one access line',
+      );
     }
   });
 
@@ -134,7 +165,11 @@ describe('on a host server (wasmrun posture)', () => {
 
 describe('off by default outside wasmrun', () => {
   it('no X-Request-Id and no lines for the other postures unless asked', async () => {
-    const jm = await createJobmeter({ profile: 'crewshipd', listener: false, processMetrics: false });
+    const jm = await createJobmeter({
+      profile: 'crewshipd',
+      listener: false,
+      processMetrics: false,
+    });
     const app = Fastify();
     await app.register(jobmeterMetrics, { jobmeter: jm });
     const res = await app.inject({ url: '/metrics', remoteAddress: '127.0.0.1' });
@@ -143,9 +178,15 @@ describe('off by default outside wasmrun', () => {
     await app.close();
     const logged: string[] = [];
     const on = Fastify();
-    await on.register(jobmeterMetrics, { jobmeter: jm, accessLog: { stream: { write: (s) => logged.push(s) } } });
+    await on.register(jobmeterMetrics, {
+      jobmeter: jm,
+      accessLog: { stream: { write: (s) => logged.push(s) } },
+    });
     const res2 = await on.inject({ url: '/metrics', remoteAddress: '127.0.0.1' });
-    assert.match(logged.join(''), new RegExp(`id=${String(res2.headers['x-request-id'])} method=GET path=/metrics status=200 `));
+    assert.match(
+      logged.join(''),
+      new RegExp(`id=${String(res2.headers['x-request-id'])} method=GET path=/metrics status=200 `),
+    );
     await on.close();
     await jm.shutdown();
   });

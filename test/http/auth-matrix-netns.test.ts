@@ -76,7 +76,10 @@ interface Setup {
 // Headers
 
 const bearer = (token: string): Headers => ({ authorization: `Bearer ${token}` });
-const xff = (value: string, extra: Headers = {}): Headers => ({ 'x-forwarded-for': value, ...extra });
+const xff = (value: string, extra: Headers = {}): Headers => ({
+  'x-forwarded-for': value,
+  ...extra,
+});
 /** Same length, last character changed. */
 const wrong = (token: string): string => `${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`;
 
@@ -85,10 +88,25 @@ function badCredentials(side: Side, token: string, status: number): Case[] {
   return [
     { side, name: 'no Authorization header', status },
     { side, name: 'wrong token, same length', headers: bearer(wrong(token)), status },
-    { side, name: 'token of another length (one more character)', headers: bearer(`${token}0`), status },
-    { side, name: 'token of another length (a prefix)', headers: bearer(token.slice(0, 8)), status },
+    {
+      side,
+      name: 'token of another length (one more character)',
+      headers: bearer(`${token}0`),
+      status,
+    },
+    {
+      side,
+      name: 'token of another length (a prefix)',
+      headers: bearer(token.slice(0, 8)),
+      status,
+    },
     { side, name: 'malformed: `Bearer` alone', headers: { authorization: 'Bearer' }, status },
-    { side, name: 'malformed: `Basic` with the token as password', headers: { authorization: `Basic ${Buffer.from(`prometheus:${token}`).toString('base64')}` }, status },
+    {
+      side,
+      name: 'malformed: `Basic` with the token as password',
+      headers: { authorization: `Basic ${Buffer.from(`prometheus:${token}`).toString('base64')}` },
+      status,
+    },
     { side, name: 'malformed: bare token, no scheme', headers: { authorization: token }, status },
   ];
 }
@@ -100,8 +118,18 @@ function badCredentials(side: Side, token: string, status: number): Case[] {
  */
 function rfcSpellings(side: Side, token: string): Case[] {
   return [
-    { side, name: 'right token, two spaces after `Bearer` (RFC 7235: 1*SP)', headers: { authorization: `Bearer  ${token}` }, status: 200 },
-    { side, name: 'right token, lowercase `bearer` (RFC 7235: case-insensitive scheme)', headers: { authorization: `bearer ${token}` }, status: 200 },
+    {
+      side,
+      name: 'right token, two spaces after `Bearer` (RFC 7235: 1*SP)',
+      headers: { authorization: `Bearer  ${token}` },
+      status: 200,
+    },
+    {
+      side,
+      name: 'right token, lowercase `bearer` (RFC 7235: case-insensitive scheme)',
+      headers: { authorization: `bearer ${token}` },
+      status: 200,
+    },
   ];
 }
 
@@ -117,15 +145,55 @@ const SETUPS: readonly Setup[] = [
     cases: [
       { side: 'remote', name: 'no header', status: 404 },
       { side: 'remote', name: 'some bearer token', headers: bearer(CREW_TOKEN), status: 404 },
-      { side: 'remote', name: 'spoofed X-Forwarded-For: 127.0.0.1 (untrusted hop)', headers: xff('127.0.0.1'), status: 404 },
-      { side: 'remote', name: 'spoofed X-Forwarded-For: ::1 (untrusted hop)', headers: xff('::1'), status: 404 },
-      { side: 'remote', name: 'spoofed X-Forwarded-For: ::ffff:127.0.0.1 (untrusted hop)', headers: xff('::ffff:127.0.0.1'), status: 404 },
-      { side: 'remote', name: 'spoofed Forwarded: for=127.0.0.1', headers: { forwarded: 'for=127.0.0.1' }, status: 404 },
-      { side: 'remote', name: 'spoofed X-Real-IP: 127.0.0.1', headers: { 'x-real-ip': '127.0.0.1' }, status: 404 },
+      {
+        side: 'remote',
+        name: 'spoofed X-Forwarded-For: 127.0.0.1 (untrusted hop)',
+        headers: xff('127.0.0.1'),
+        status: 404,
+      },
+      {
+        side: 'remote',
+        name: 'spoofed X-Forwarded-For: ::1 (untrusted hop)',
+        headers: xff('::1'),
+        status: 404,
+      },
+      {
+        side: 'remote',
+        name: 'spoofed X-Forwarded-For: ::ffff:127.0.0.1 (untrusted hop)',
+        headers: xff('::ffff:127.0.0.1'),
+        status: 404,
+      },
+      {
+        side: 'remote',
+        name: 'spoofed Forwarded: for=127.0.0.1',
+        headers: { forwarded: 'for=127.0.0.1' },
+        status: 404,
+      },
+      {
+        side: 'remote',
+        name: 'spoofed X-Real-IP: 127.0.0.1',
+        headers: { 'x-real-ip': '127.0.0.1' },
+        status: 404,
+      },
       { side: 'loopback', name: 'no header', status: 200 },
-      { side: 'loopback', name: `local proxy forwarding ${REMOTE_CLIENT}`, headers: xff(REMOTE_CLIENT), status: 404 },
-      { side: 'loopback', name: 'local proxy forwarding 127.0.0.1', headers: xff('127.0.0.1'), status: 200 },
-      { side: 'loopback', name: `local proxy chain "${REMOTE_CLIENT}, 127.0.0.1"`, headers: xff(`${REMOTE_CLIENT}, 127.0.0.1`), status: 404 },
+      {
+        side: 'loopback',
+        name: `local proxy forwarding ${REMOTE_CLIENT}`,
+        headers: xff(REMOTE_CLIENT),
+        status: 404,
+      },
+      {
+        side: 'loopback',
+        name: 'local proxy forwarding 127.0.0.1',
+        headers: xff('127.0.0.1'),
+        status: 200,
+      },
+      {
+        side: 'loopback',
+        name: `local proxy chain "${REMOTE_CLIENT}, 127.0.0.1"`,
+        headers: xff(`${REMOTE_CLIENT}, 127.0.0.1`),
+        status: 404,
+      },
     ],
   },
   {
@@ -136,24 +204,68 @@ const SETUPS: readonly Setup[] = [
       { side: 'remote', name: 'right token', headers: bearer(CREW_TOKEN), status: 200 },
       ...badCredentials('remote', CREW_TOKEN, 401),
       ...rfcSpellings('remote', CREW_TOKEN),
-      { side: 'remote', name: 'spoofed X-Forwarded-For: 127.0.0.1, no token', headers: xff('127.0.0.1'), status: 401 },
-      { side: 'remote', name: 'spoofed X-Forwarded-For: 127.0.0.1, right token', headers: xff('127.0.0.1', bearer(CREW_TOKEN)), status: 200 },
+      {
+        side: 'remote',
+        name: 'spoofed X-Forwarded-For: 127.0.0.1, no token',
+        headers: xff('127.0.0.1'),
+        status: 401,
+      },
+      {
+        side: 'remote',
+        name: 'spoofed X-Forwarded-For: 127.0.0.1, right token',
+        headers: xff('127.0.0.1', bearer(CREW_TOKEN)),
+        status: 200,
+      },
       { side: 'loopback', name: 'no header', status: 200 },
       { side: 'loopback', name: 'wrong token', headers: bearer(wrong(CREW_TOKEN)), status: 200 },
-      { side: 'loopback', name: `local proxy forwarding ${REMOTE_CLIENT}, no token`, headers: xff(REMOTE_CLIENT), status: 401 },
-      { side: 'loopback', name: `local proxy forwarding ${REMOTE_CLIENT}, right token`, headers: xff(REMOTE_CLIENT, bearer(CREW_TOKEN)), status: 200 },
+      {
+        side: 'loopback',
+        name: `local proxy forwarding ${REMOTE_CLIENT}, no token`,
+        headers: xff(REMOTE_CLIENT),
+        status: 401,
+      },
+      {
+        side: 'loopback',
+        name: `local proxy forwarding ${REMOTE_CLIENT}, right token`,
+        headers: xff(REMOTE_CLIENT, bearer(CREW_TOKEN)),
+        status: 200,
+      },
     ],
   },
   {
     posture: 'crewshipd',
     name: 'token set, the peer is a trusted proxy',
-    options: ({ peer }) => ({ posture: 'crewshipd', token: CREW_TOKEN, trustProxy: [peer.peerAddress] }),
+    options: ({ peer }) => ({
+      posture: 'crewshipd',
+      token: CREW_TOKEN,
+      trustProxy: [peer.peerAddress],
+    }),
     cases: [
-      { side: 'remote', name: 'proxy forwarding 127.0.0.1 (judged loopback)', headers: xff('127.0.0.1'), status: 200 },
-      { side: 'remote', name: `proxy forwarding ${REMOTE_CLIENT}, no token`, headers: xff(REMOTE_CLIENT), status: 401 },
-      { side: 'remote', name: `proxy forwarding ${REMOTE_CLIENT}, right token`, headers: xff(REMOTE_CLIENT, bearer(CREW_TOKEN)), status: 200 },
+      {
+        side: 'remote',
+        name: 'proxy forwarding 127.0.0.1 (judged loopback)',
+        headers: xff('127.0.0.1'),
+        status: 200,
+      },
+      {
+        side: 'remote',
+        name: `proxy forwarding ${REMOTE_CLIENT}, no token`,
+        headers: xff(REMOTE_CLIENT),
+        status: 401,
+      },
+      {
+        side: 'remote',
+        name: `proxy forwarding ${REMOTE_CLIENT}, right token`,
+        headers: xff(REMOTE_CLIENT, bearer(CREW_TOKEN)),
+        status: 200,
+      },
       { side: 'remote', name: 'proxy forwarding nothing (the proxy is the client)', status: 401 },
-      { side: 'remote', name: 'proxy forwarding a non-address (fail closed)', headers: xff('unknown'), status: 401 },
+      {
+        side: 'remote',
+        name: 'proxy forwarding a non-address (fail closed)',
+        headers: xff('unknown'),
+        status: 401,
+      },
     ],
   },
   {
@@ -161,9 +273,24 @@ const SETUPS: readonly Setup[] = [
     name: 'no token, the peer is a trusted proxy',
     options: ({ peer }) => ({ posture: 'crewshipd', trustProxy: [peer.peerAddress] }),
     cases: [
-      { side: 'remote', name: 'proxy forwarding 127.0.0.1 (judged loopback)', headers: xff('127.0.0.1'), status: 200 },
-      { side: 'remote', name: `proxy forwarding ${REMOTE_CLIENT}`, headers: xff(REMOTE_CLIENT), status: 404 },
-      { side: 'remote', name: `proxy chain "127.0.0.1, ${REMOTE_CLIENT}" (a client-written loopback hop)`, headers: xff(`127.0.0.1, ${REMOTE_CLIENT}`), status: 404 },
+      {
+        side: 'remote',
+        name: 'proxy forwarding 127.0.0.1 (judged loopback)',
+        headers: xff('127.0.0.1'),
+        status: 200,
+      },
+      {
+        side: 'remote',
+        name: `proxy forwarding ${REMOTE_CLIENT}`,
+        headers: xff(REMOTE_CLIENT),
+        status: 404,
+      },
+      {
+        side: 'remote',
+        name: `proxy chain "127.0.0.1, ${REMOTE_CLIENT}" (a client-written loopback hop)`,
+        headers: xff(`127.0.0.1, ${REMOTE_CLIENT}`),
+        status: 404,
+      },
     ],
   },
 
@@ -187,7 +314,12 @@ const SETUPS: readonly Setup[] = [
       { side: 'remote', name: 'right token', headers: bearer(RM_TOKEN), status: 200 },
       ...badCredentials('remote', RM_TOKEN, 401),
       ...rfcSpellings('remote', RM_TOKEN),
-      { side: 'remote', name: 'spoofed X-Forwarded-For: 127.0.0.1, no token', headers: xff('127.0.0.1'), status: 401 },
+      {
+        side: 'remote',
+        name: 'spoofed X-Forwarded-For: 127.0.0.1, no token',
+        headers: xff('127.0.0.1'),
+        status: 401,
+      },
       { side: 'loopback', name: 'no header (no loopback exemption)', status: 401 },
       { side: 'loopback', name: 'right token', headers: bearer(RM_TOKEN), status: 200 },
     ],
@@ -198,8 +330,18 @@ const SETUPS: readonly Setup[] = [
     options: ({ peer }) => ({ posture: 'rm', trustedCidrs: [peer.cidr] }),
     cases: [
       { side: 'remote', name: 'no header', status: 200 },
-      { side: 'remote', name: 'a bearer token nobody configured (ignored)', headers: bearer(wrong(RM_TOKEN)), status: 200 },
-      { side: 'remote', name: `X-Forwarded-For: ${REMOTE_CLIENT} from an untrusted hop (ignored)`, headers: xff(REMOTE_CLIENT), status: 200 },
+      {
+        side: 'remote',
+        name: 'a bearer token nobody configured (ignored)',
+        headers: bearer(wrong(RM_TOKEN)),
+        status: 200,
+      },
+      {
+        side: 'remote',
+        name: `X-Forwarded-For: ${REMOTE_CLIENT} from an untrusted hop (ignored)`,
+        headers: xff(REMOTE_CLIENT),
+        status: 200,
+      },
       { side: 'loopback', name: 'no header (127.0.0.1 not in the list)', status: 404 },
     ],
   },
@@ -209,7 +351,12 @@ const SETUPS: readonly Setup[] = [
     options: () => ({ posture: 'rm', trustedCidrs: ['203.0.113.0/24'] }),
     cases: [
       { side: 'remote', name: 'no header', status: 404 },
-      { side: 'remote', name: `spoofed X-Forwarded-For: ${REMOTE_CLIENT} (untrusted hop)`, headers: xff(REMOTE_CLIENT), status: 404 },
+      {
+        side: 'remote',
+        name: `spoofed X-Forwarded-For: ${REMOTE_CLIENT} (untrusted hop)`,
+        headers: xff(REMOTE_CLIENT),
+        status: 404,
+      },
       { side: 'loopback', name: 'no header', status: 404 },
     ],
   },
@@ -218,7 +365,12 @@ const SETUPS: readonly Setup[] = [
     name: 'CIDR only, 127.0.0.0/8',
     options: () => ({ posture: 'rm', trustedCidrs: ['127.0.0.0/8'] }),
     cases: [
-      { side: 'remote', name: 'spoofed X-Forwarded-For: 127.0.0.1 (untrusted hop)', headers: xff('127.0.0.1'), status: 404 },
+      {
+        side: 'remote',
+        name: 'spoofed X-Forwarded-For: 127.0.0.1 (untrusted hop)',
+        headers: xff('127.0.0.1'),
+        status: 404,
+      },
       { side: 'loopback', name: 'no header', status: 200 },
     ],
   },
@@ -230,7 +382,12 @@ const SETUPS: readonly Setup[] = [
       { side: 'remote', name: 'right token', headers: bearer(RM_TOKEN), status: 200 },
       ...badCredentials('remote', RM_TOKEN, 401),
       ...rfcSpellings('remote', RM_TOKEN),
-      { side: 'loopback', name: 'right token, address not in the list', headers: bearer(RM_TOKEN), status: 401 },
+      {
+        side: 'loopback',
+        name: 'right token, address not in the list',
+        headers: bearer(RM_TOKEN),
+        status: 401,
+      },
     ],
   },
   {
@@ -238,32 +395,96 @@ const SETUPS: readonly Setup[] = [
     name: 'token and CIDR 203.0.113.0/24 (not the peer)',
     options: () => ({ posture: 'rm', token: RM_TOKEN, trustedCidrs: ['203.0.113.0/24'] }),
     cases: [
-      { side: 'remote', name: 'right token, address not in the list', headers: bearer(RM_TOKEN), status: 401 },
-      { side: 'remote', name: `right token, spoofed X-Forwarded-For: ${REMOTE_CLIENT} (untrusted hop)`, headers: xff(REMOTE_CLIENT, bearer(RM_TOKEN)), status: 401 },
+      {
+        side: 'remote',
+        name: 'right token, address not in the list',
+        headers: bearer(RM_TOKEN),
+        status: 401,
+      },
+      {
+        side: 'remote',
+        name: `right token, spoofed X-Forwarded-For: ${REMOTE_CLIENT} (untrusted hop)`,
+        headers: xff(REMOTE_CLIENT, bearer(RM_TOKEN)),
+        status: 401,
+      },
     ],
   },
   {
     posture: 'rm',
     name: 'CIDR 203.0.113.0/24, RM_TRUSTED_PROXY = the peer',
-    options: ({ peer }) => ({ posture: 'rm', trustedCidrs: ['203.0.113.0/24'], trustProxy: [peer.peerAddress] }),
+    options: ({ peer }) => ({
+      posture: 'rm',
+      trustedCidrs: ['203.0.113.0/24'],
+      trustProxy: [peer.peerAddress],
+    }),
     cases: [
-      { side: 'remote', name: `proxy forwarding ${REMOTE_CLIENT}`, headers: xff(REMOTE_CLIENT), status: 200 },
-      { side: 'remote', name: `proxy forwarding ${OTHER_CLIENT}`, headers: xff(OTHER_CLIENT), status: 404 },
-      { side: 'remote', name: 'proxy forwarding 127.0.0.1', headers: xff('127.0.0.1'), status: 404 },
+      {
+        side: 'remote',
+        name: `proxy forwarding ${REMOTE_CLIENT}`,
+        headers: xff(REMOTE_CLIENT),
+        status: 200,
+      },
+      {
+        side: 'remote',
+        name: `proxy forwarding ${OTHER_CLIENT}`,
+        headers: xff(OTHER_CLIENT),
+        status: 404,
+      },
+      {
+        side: 'remote',
+        name: 'proxy forwarding 127.0.0.1',
+        headers: xff('127.0.0.1'),
+        status: 404,
+      },
       { side: 'remote', name: 'proxy forwarding nothing (the proxy is the client)', status: 404 },
-      { side: 'remote', name: `chain "${REMOTE_CLIENT}, ${OTHER_CLIENT}" (client-written left hop)`, headers: xff(`${REMOTE_CLIENT}, ${OTHER_CLIENT}`), status: 404 },
-      { side: 'remote', name: `chain "${OTHER_CLIENT}, ${REMOTE_CLIENT}"`, headers: xff(`${OTHER_CLIENT}, ${REMOTE_CLIENT}`), status: 200 },
-      { side: 'remote', name: 'proxy forwarding a non-address (fail closed)', headers: xff('unknown'), status: 404 },
+      {
+        side: 'remote',
+        name: `chain "${REMOTE_CLIENT}, ${OTHER_CLIENT}" (client-written left hop)`,
+        headers: xff(`${REMOTE_CLIENT}, ${OTHER_CLIENT}`),
+        status: 404,
+      },
+      {
+        side: 'remote',
+        name: `chain "${OTHER_CLIENT}, ${REMOTE_CLIENT}"`,
+        headers: xff(`${OTHER_CLIENT}, ${REMOTE_CLIENT}`),
+        status: 200,
+      },
+      {
+        side: 'remote',
+        name: 'proxy forwarding a non-address (fail closed)',
+        headers: xff('unknown'),
+        status: 404,
+      },
     ],
   },
   {
     posture: 'rm',
     name: 'token and CIDR 203.0.113.0/24, RM_TRUSTED_PROXY = the peer',
-    options: ({ peer }) => ({ posture: 'rm', token: RM_TOKEN, trustedCidrs: ['203.0.113.0/24'], trustProxy: [peer.peerAddress] }),
+    options: ({ peer }) => ({
+      posture: 'rm',
+      token: RM_TOKEN,
+      trustedCidrs: ['203.0.113.0/24'],
+      trustProxy: [peer.peerAddress],
+    }),
     cases: [
-      { side: 'remote', name: `proxy forwarding ${REMOTE_CLIENT}, right token`, headers: xff(REMOTE_CLIENT, bearer(RM_TOKEN)), status: 200 },
-      { side: 'remote', name: `proxy forwarding ${REMOTE_CLIENT}, no token`, headers: xff(REMOTE_CLIENT), status: 401 },
-      { side: 'remote', name: `proxy forwarding ${OTHER_CLIENT}, right token`, headers: xff(OTHER_CLIENT, bearer(RM_TOKEN)), status: 401 },
+      {
+        side: 'remote',
+        name: `proxy forwarding ${REMOTE_CLIENT}, right token`,
+        headers: xff(REMOTE_CLIENT, bearer(RM_TOKEN)),
+        status: 200,
+      },
+      {
+        side: 'remote',
+        name: `proxy forwarding ${REMOTE_CLIENT}, no token`,
+        headers: xff(REMOTE_CLIENT),
+        status: 401,
+      },
+      {
+        side: 'remote',
+        name: `proxy forwarding ${OTHER_CLIENT}, right token`,
+        headers: xff(OTHER_CLIENT, bearer(RM_TOKEN)),
+        status: 401,
+      },
     ],
   },
 
@@ -276,8 +497,19 @@ const SETUPS: readonly Setup[] = [
     cases: [
       { side: 'remote', name: 'no header', status: 200 },
       { side: 'remote', name: 'some bearer key (ignored)', headers: bearer(WASM_KEY), status: 200 },
-      { side: 'remote', name: '?format=json has the per-session breakdown', path: '/api/v1/metrics?format=json', status: 200, check: (res) => assert.deepEqual(sessionsOf(res), ['sess-one']) },
-      { side: 'remote', name: 'GET /metrics (not the wasmrun path)', path: '/metrics', status: 404 },
+      {
+        side: 'remote',
+        name: '?format=json has the per-session breakdown',
+        path: '/api/v1/metrics?format=json',
+        status: 200,
+        check: (res) => assert.deepEqual(sessionsOf(res), ['sess-one']),
+      },
+      {
+        side: 'remote',
+        name: 'GET /metrics (not the wasmrun path)',
+        path: '/metrics',
+        status: 404,
+      },
       { side: 'loopback', name: 'no header', status: 200 },
     ],
   },
@@ -301,7 +533,12 @@ const SETUPS: readonly Setup[] = [
       },
       ...badCredentials('remote', WASM_KEY, 401),
       ...rfcSpellings('remote', WASM_KEY),
-      { side: 'remote', name: 'spoofed X-Forwarded-For: 127.0.0.1, no key', headers: xff('127.0.0.1'), status: 401 },
+      {
+        side: 'remote',
+        name: 'spoofed X-Forwarded-For: 127.0.0.1, no key',
+        headers: xff('127.0.0.1'),
+        status: 401,
+      },
       { side: 'loopback', name: 'no header (no loopback exemption)', status: 401 },
       { side: 'loopback', name: 'right key', headers: bearer(WASM_KEY), status: 200 },
     ],
@@ -323,8 +560,18 @@ const SETUPS: readonly Setup[] = [
     options: () => ({ posture: 'runwisp' }),
     cases: [
       { side: 'remote', name: 'no header', status: 200 },
-      { side: 'remote', name: 'spoofed X-Forwarded-For: 127.0.0.1', headers: xff('127.0.0.1'), status: 200 },
-      { side: 'remote', name: 'a bearer token nobody configured', headers: bearer(wrong(CREW_TOKEN)), status: 200 },
+      {
+        side: 'remote',
+        name: 'spoofed X-Forwarded-For: 127.0.0.1',
+        headers: xff('127.0.0.1'),
+        status: 200,
+      },
+      {
+        side: 'remote',
+        name: 'a bearer token nobody configured',
+        headers: bearer(wrong(CREW_TOKEN)),
+        status: 200,
+      },
       { side: 'loopback', name: 'no header', status: 200 },
     ],
   },
@@ -332,7 +579,14 @@ const SETUPS: readonly Setup[] = [
     posture: 'runwisp',
     name: 'metrics_enabled = true, RUNWISP_TRUST_PROXY = the peer',
     options: ({ peer }) => ({ posture: 'runwisp', trustProxy: [peer.peerAddress] }),
-    cases: [{ side: 'remote', name: `proxy forwarding ${REMOTE_CLIENT}`, headers: xff(REMOTE_CLIENT), status: 200 }],
+    cases: [
+      {
+        side: 'remote',
+        name: `proxy forwarding ${REMOTE_CLIENT}`,
+        headers: xff(REMOTE_CLIENT),
+        status: 200,
+      },
+    ],
   },
 
   // solti: one unified /metrics, no auth.
@@ -342,8 +596,18 @@ const SETUPS: readonly Setup[] = [
     options: () => ({ posture: 'solti' }),
     cases: [
       { side: 'remote', name: 'no header', status: 200 },
-      { side: 'remote', name: 'a bearer token nobody configured', headers: bearer(wrong(RM_TOKEN)), status: 200 },
-      { side: 'remote', name: 'spoofed X-Forwarded-For: 127.0.0.1', headers: xff('127.0.0.1'), status: 200 },
+      {
+        side: 'remote',
+        name: 'a bearer token nobody configured',
+        headers: bearer(wrong(RM_TOKEN)),
+        status: 200,
+      },
+      {
+        side: 'remote',
+        name: 'spoofed X-Forwarded-For: 127.0.0.1',
+        headers: xff('127.0.0.1'),
+        status: 200,
+      },
       { side: 'loopback', name: 'no header', status: 200 },
     ],
   },
@@ -357,7 +621,14 @@ const PREFIX: Readonly<Record<PostureName, string>> = {
   runwisp: 'runwisp_',
   solti: 'solti_runner_',
 };
-const PATH: Readonly<Record<PostureName, string>> = { otel: '/metrics', crewshipd: '/metrics', rm: '/metrics', wasmrun: '/api/v1/metrics', runwisp: '/metrics', solti: '/metrics' };
+const PATH: Readonly<Record<PostureName, string>> = {
+  otel: '/metrics',
+  crewshipd: '/metrics',
+  rm: '/metrics',
+  wasmrun: '/api/v1/metrics',
+  runwisp: '/metrics',
+  solti: '/metrics',
+};
 
 // ---------------------------------------------------------------------------------------------
 // Servers, requests, logs
@@ -379,9 +650,18 @@ interface Served {
 
 const NODE_NOT_FOUND = 'host: no such page\n';
 
-async function serve(mount: Mount, jobmeter: Jobmeter, options: Omit<JobmeterMetricsOptions, 'jobmeter' | 'accessLog'>, host: string): Promise<Served> {
+async function serve(
+  mount: Mount,
+  jobmeter: Jobmeter,
+  options: Omit<JobmeterMetricsOptions, 'jobmeter' | 'accessLog'>,
+  host: string,
+): Promise<Served> {
   const posture = options.posture as PostureName;
-  const route = { ...options, jobmeter, ...(posture === 'wasmrun' ? { accessLog: { stream: sink } } : {}) };
+  const route = {
+    ...options,
+    jobmeter,
+    ...(posture === 'wasmrun' ? { accessLog: { stream: sink } } : {}),
+  };
   if (mount === 'plugin') {
     const app = Fastify({ logger: { level: 'trace', stream: sink } });
     app.get('/healthz', async () => 'ok\n');
@@ -393,25 +673,38 @@ async function serve(mount: Mount, jobmeter: Jobmeter, options: Omit<JobmeterMet
   const server = createServer((req, res) => {
     if (metrics(req, res)) return;
     const found = req.url === '/healthz';
-    res.writeHead(found ? 200 : 404, { 'content-type': 'text/plain; charset=utf-8' }).end(found ? 'ok\n' : NODE_NOT_FOUND);
+    res
+      .writeHead(found ? 200 : 404, { 'content-type': 'text/plain; charset=utf-8' })
+      .end(found ? 'ok\n' : NODE_NOT_FOUND);
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     port: (server.address() as AddressInfo).port,
     noRoute: async () => ({ body: NODE_NOT_FOUND, contentType: 'text/plain; charset=utf-8' }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()),
+    close: () =>
+      new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()),
   };
 }
 
 /** A request from this process (loopback), same shape and budget as the peer's. */
 function localRequest(url: string, headers: Headers = {}): Promise<PeerResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers, agent: false, signal: AbortSignal.timeout(TIMEOUT_MS) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      { headers, agent: false, signal: AbortSignal.timeout(TIMEOUT_MS) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -429,7 +722,9 @@ function unauthorizedCount(body: string): number {
 }
 
 function isMetrics(headers: IncomingHttpHeaders): boolean {
-  return /^(text\/plain; version=0\.0\.4|application\/openmetrics-text|application\/json)/.test(String(headers['content-type']));
+  return /^(text\/plain; version=0\.0\.4|application\/openmetrics-text|application\/json)/.test(
+    String(headers['content-type']),
+  );
 }
 
 /** The 404 a fastify host gives for `path` when nothing is registered there. */
@@ -448,10 +743,10 @@ const realStderrWrite = process.stderr.write.bind(process.stderr);
 before(async () => {
   peer = await createRemotePeer();
   // Capture stderr too (and pass it on): a default-stream log would land there.
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+  process.stderr.write = (chunk: string | Uint8Array, ...rest: never[]) => {
     captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return realStderrWrite(chunk, ...rest);
-  });
+  };
 });
 
 after(async () => {
@@ -465,14 +760,36 @@ for (const mount of MOUNTS) {
       let jobmeter: Jobmeter;
       let remote: Served;
       let local: Served;
-      const url = (side: Side, path: string): string => (side === 'remote' ? peer.url(remote.port, path) : `http://127.0.0.1:${local.port}${path}`);
+      const url = (side: Side, path: string): string =>
+        side === 'remote' ? peer.url(remote.port, path) : `http://127.0.0.1:${local.port}${path}`;
       const send = (side: Side, path: string, headers?: Headers): Promise<PeerResponse> =>
-        side === 'remote' ? peer.request(url(side, path), { ...(headers !== undefined ? { headers } : {}), timeoutMs: TIMEOUT_MS }) : localRequest(url(side, path), headers);
+        side === 'remote'
+          ? peer.request(url(side, path), {
+              ...(headers !== undefined ? { headers } : {}),
+              timeoutMs: TIMEOUT_MS,
+            })
+          : localRequest(url(side, path), headers);
 
       before(async () => {
-        jobmeter = await createJobmeter({ profile: setup.posture, listener: false, hostname: 'matrix-host' });
-        jobmeter.recordRun({ task: 'matrix', runner: 'subprocess', outcome: 'success', durationSeconds: 1 });
-        jobmeter.setSnapshotSource(() => ({ sessions: { active: 1, tracked: 1, diskBytes: 8192, list: [{ id: 'sess-one', diskBytes: 8192, memoryCapPages: 4096 }] } }));
+        jobmeter = await createJobmeter({
+          profile: setup.posture,
+          listener: false,
+          hostname: 'matrix-host',
+        });
+        jobmeter.recordRun({
+          task: 'matrix',
+          runner: 'subprocess',
+          outcome: 'success',
+          durationSeconds: 1,
+        });
+        jobmeter.setSnapshotSource(() => ({
+          sessions: {
+            active: 1,
+            tracked: 1,
+            diskBytes: 8192,
+            list: [{ id: 'sess-one', diskBytes: 8192, memoryCapPages: 4096 }],
+          },
+        }));
         const options = setup.options({ peer });
         remote = await serve(mount, jobmeter, options, peer.hostAddress);
         local = await serve(mount, jobmeter, options, '127.0.0.1');
@@ -488,16 +805,32 @@ for (const mount of MOUNTS) {
         test(`${c.side} · ${c.name} → ${c.status}`, async () => {
           const path = c.path ?? PATH[setup.posture];
           const counting = setup.posture === 'wasmrun' && c.status === 401;
-          const before = counting ? unauthorizedCount((await localRequest(url('loopback', PATH.wasmrun), bearer(WASM_KEY))).body) : 0;
+          const before = counting
+            ? unauthorizedCount(
+                (await localRequest(url('loopback', PATH.wasmrun), bearer(WASM_KEY))).body,
+              )
+            : 0;
 
           const res = await send(c.side, path, c.headers);
-          assert.equal(res.status, c.status, `${mount} · ${setup.posture} · ${setup.name} · ${c.side} · ${c.name}`);
+          assert.equal(
+            res.status,
+            c.status,
+            `${mount} · ${setup.posture} · ${setup.name} · ${c.side} · ${c.name}`,
+          );
           const wire = JSON.stringify(res);
-          for (const secret of SECRETS) assert.ok(!wire.includes(secret), 'the answer echoes no credential');
+          for (const secret of SECRETS)
+            assert.ok(!wire.includes(secret), 'the answer echoes no credential');
 
           if (c.status === 200) {
-            assert.ok(isMetrics(res.headers), `metrics content type, got ${String(res.headers['content-type'])}`);
-            if (!path.includes('format=json')) assert.ok(res.body.includes(PREFIX[setup.posture]), `body has ${PREFIX[setup.posture]} series`);
+            assert.ok(
+              isMetrics(res.headers),
+              `metrics content type, got ${String(res.headers['content-type'])}`,
+            );
+            if (!path.includes('format=json'))
+              assert.ok(
+                res.body.includes(PREFIX[setup.posture]),
+                `body has ${PREFIX[setup.posture]} series`,
+              );
           } else {
             assert.ok(!res.body.includes(PREFIX[setup.posture]), 'a refusal carries no metrics');
             if (c.status === 404) {
@@ -514,8 +847,14 @@ for (const mount of MOUNTS) {
             assert.equal(health.body, 'ok\n');
           }
           if (counting) {
-            const after = unauthorizedCount((await localRequest(url('loopback', PATH.wasmrun), bearer(WASM_KEY))).body);
-            assert.equal(after, before + 1, 'wasmrun_agent_exec_rejected_total{reason="unauthorized"} +1');
+            const after = unauthorizedCount(
+              (await localRequest(url('loopback', PATH.wasmrun), bearer(WASM_KEY))).body,
+            );
+            assert.equal(
+              after,
+              before + 1,
+              'wasmrun_agent_exec_rejected_total{reason="unauthorized"} +1',
+            );
           }
           c.check?.(res);
         });
@@ -526,17 +865,28 @@ for (const mount of MOUNTS) {
 
 describe('afterwards', () => {
   test('wasmrun access lines carry the tenant of the key, never the key', () => {
-    const lines = captured.join('').split('\n').filter((l) => l.startsWith('ts=') && l.includes('path=/api/v1/metrics'));
-    assert.ok(lines.some((l) => / status=200 .*tenant=acme$/.test(l)), 'an authorized scrape is logged with tenant=acme');
-    assert.ok(lines.some((l) => / status=401 .*tenant=-$/.test(l)), 'a refusal is logged with tenant=-');
+    const lines = captured
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('ts=') && l.includes('path=/api/v1/metrics'));
+    assert.ok(
+      lines.some((l) => / status=200 .*tenant=acme$/.test(l)),
+      'an authorized scrape is logged with tenant=acme',
+    );
+    assert.ok(
+      lines.some((l) => / status=401 .*tenant=-$/.test(l)),
+      'a refusal is logged with tenant=-',
+    );
   });
 
   test('no token or key appears in any captured log output', () => {
     const all = captured.join('');
     assert.ok(all.length > 0, 'something was logged (the capture works)');
-    for (const secret of SECRETS) assert.ok(!all.includes(secret), 'a credential leaked into the logs');
+    for (const secret of SECRETS)
+      assert.ok(!all.includes(secret), 'a credential leaked into the logs');
     // Not even a long piece of one (e.g. a prefix or a hex body logged on its own).
-    for (const secret of SECRETS) assert.ok(!all.includes(secret.slice(-24)), 'part of a credential leaked into the logs');
+    for (const secret of SECRETS)
+      assert.ok(!all.includes(secret.slice(-24)), 'part of a credential leaked into the logs');
   });
 
   test('a credential is refused under postures without a bearer gate', async () => {

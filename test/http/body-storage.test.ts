@@ -19,30 +19,47 @@ interface Fetched {
 }
 
 /** `answered` settles when the response's headers arrive (its body is rendered by then). */
-function startFetch(url: string, gzip: boolean, pauseMs = 0): { answered: Promise<void>; done: Promise<Fetched> } {
+function startFetch(
+  url: string,
+  gzip: boolean,
+  pauseMs = 0,
+): { answered: Promise<void>; done: Promise<Fetched> } {
   let onAnswered!: () => void;
   const answered = new Promise<void>((r) => (onAnswered = r));
   const done = new Promise<Fetched>((resolve, reject) => {
-    get(url, { agent: new Agent({ keepAlive: false }), headers: gzip ? { 'accept-encoding': 'gzip' } : {} }, (res) => {
-      onAnswered();
-      const chunks: Buffer[] = [];
-      let first = true;
-      res.on('data', (c: Buffer) => {
-        chunks.push(c);
-        // Stop reading after the first chunk: the rest of the body waits in the server's socket.
-        if (first && pauseMs > 0) {
-          first = false;
-          res.pause();
-          setTimeout(() => res.resume(), pauseMs);
-        }
-      });
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        const text = (res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-        resolve({ text, contentLength: Number(res.headers['content-length']), received: raw.length });
-      });
-      res.on('error', reject);
-    }).on('error', reject);
+    get(
+      url,
+      {
+        agent: new Agent({ keepAlive: false }),
+        headers: gzip ? { 'accept-encoding': 'gzip' } : {},
+      },
+      (res) => {
+        onAnswered();
+        const chunks: Buffer[] = [];
+        let first = true;
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          // Stop reading after the first chunk: the rest of the body waits in the server's socket.
+          if (first && pauseMs > 0) {
+            first = false;
+            res.pause();
+            setTimeout(() => res.resume(), pauseMs);
+          }
+        });
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          const text = (
+            res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw
+          ).toString('utf8');
+          resolve({
+            text,
+            contentLength: Number(res.headers['content-length']),
+            received: raw.length,
+          });
+        });
+        res.on('error', reject);
+      },
+    ).on('error', reject);
   });
   return { answered, done };
 }
@@ -65,8 +82,20 @@ function samples(text: string): { values: Set<string>; lines: number } {
 
 test('a slow response keeps its own body while later scrapes reuse storage (plain and gzip)', async () => {
   const specs: InstrumentSpec[] = [];
-  for (let k = 0; k < SERIES / SHARD; k++) specs.push({ name: `c.${k}`, kind: 'counter', unit: '{x}', description: 'c', attributes: [{ key: 'host', cap: SHARD }] });
-  const jm = await createJobmeter({ listener: { host: '127.0.0.1', port: 0 }, processMetrics: false, otelScopeInfo: false, instruments: specs });
+  for (let k = 0; k < SERIES / SHARD; k++)
+    specs.push({
+      name: `c.${k}`,
+      kind: 'counter',
+      unit: '{x}',
+      description: 'c',
+      attributes: [{ key: 'host', cap: SHARD }],
+    });
+  const jm = await createJobmeter({
+    listener: { host: '127.0.0.1', port: 0 },
+    processMetrics: false,
+    otelScopeInfo: false,
+    instruments: specs,
+  });
   try {
     const counters = specs.map((s) => jm.counter(s.name));
     // Every series goes up by one between two scrapes, so one body holds one value throughout.
@@ -89,12 +118,24 @@ test('a slow response keeps its own body while later scrapes reuse storage (plai
       const all = [await slow, ...fast];
       for (const [i, r] of all.entries()) {
         const { values, lines } = samples(r.text);
-        assert.equal(r.received, r.contentLength, `round ${round}, response ${i}: bytes received = Content-Length`);
+        assert.equal(
+          r.received,
+          r.contentLength,
+          `round ${round}, response ${i}: bytes received = Content-Length`,
+        );
         assert.equal(lines, SERIES, `round ${round}, response ${i}: every series`);
-        assert.equal(values.size, 1, `round ${round}, response ${i}: one scrape's values only, got ${[...values].slice(0, 4).join(', ')}`);
+        assert.equal(
+          values.size,
+          1,
+          `round ${round}, response ${i}: one scrape's values only, got ${[...values].slice(0, 4).join(', ')}`,
+        );
       }
       const seen = all.map((r) => [...samples(r.text).values][0]);
-      assert.equal(new Set(seen).size, all.length, `round ${round}: each response is a scrape of its own (${seen.join(', ')})`);
+      assert.equal(
+        new Set(seen).size,
+        all.length,
+        `round ${round}: each response is a scrape of its own (${seen.join(', ')})`,
+      );
     }
   } finally {
     await jm.shutdown();

@@ -17,16 +17,29 @@ function counters(families: number, series: number, value: number): Family[] {
     type: 'counter' as const,
     help: 'c',
     unit: '',
-    series: Array.from({ length: series }, (_, i) => ({ labels: `host="h-${i}"`, value: value + i })),
+    series: Array.from({ length: series }, (_, i) => ({
+      labels: `host="h-${i}"`,
+      value: value + i,
+    })),
   }));
 }
 
 describe('BodyStore', () => {
   test('writes text pieces (ASCII as Latin-1, others as UTF-8) and bytes, in order, cut where they ended', async () => {
     const store = new BodyStore();
-    const b = await store.write([{ text: 'a 1\n', ascii: true }, Buffer.from('b 2\n'), { text: 'c{x="é"} 3\n', ascii: false }], undefined);
+    const b = await store.write(
+      [
+        { text: 'a 1\n', ascii: true },
+        Buffer.from('b 2\n'),
+        { text: 'c{x="é"} 3\n', ascii: false },
+      ],
+      undefined,
+    );
     assert.equal(joined(b.body).toString('utf8'), 'a 1\nb 2\nc{x="é"} 3\n');
-    assert.deepEqual(b.body.map((p) => p.length), [4, 4, Buffer.byteLength('c{x="é"} 3\n')]);
+    assert.deepEqual(
+      b.body.map((p) => p.length),
+      [4, 4, Buffer.byteLength('c{x="é"} 3\n')],
+    );
     assert.equal(b.length, joined(b.body).length);
     b.done();
   });
@@ -34,7 +47,10 @@ describe('BodyStore', () => {
   test('compressed bodies (gzip, zstd) decompress to the plain body', async () => {
     const store = new BodyStore();
     const text = 'x{a="b"} 1\n'.repeat(20_000);
-    const pieces = () => [{ text, ascii: true }, { text, ascii: true }];
+    const pieces = () => [
+      { text, ascii: true },
+      { text, ascii: true },
+    ];
     const gz = await store.write(pieces(), 'gzip');
     assert.equal(gunzipSync(joined(gz.body)).toString('latin1'), text + text);
     const zs = await store.write(pieces(), 'zstd');
@@ -49,16 +65,34 @@ describe('BodyStore', () => {
     const utf8 = 'é{a="ü"} 2\n'.repeat(30_000);
     const bytes = Buffer.from('y{c="d"} 3\n'.repeat(40_000), 'latin1');
     const small = 'z 4\n';
-    const pieces = () => [{ text: small, ascii: true }, { text: ascii, ascii: true }, bytes, { text: utf8, ascii: false }, { text: small, ascii: true }, bytes];
-    const plain = Buffer.concat([Buffer.from(small), Buffer.from(ascii, 'latin1'), bytes, Buffer.from(utf8, 'utf8'), Buffer.from(small), bytes]);
+    const pieces = () => [
+      { text: small, ascii: true },
+      { text: ascii, ascii: true },
+      bytes,
+      { text: utf8, ascii: false },
+      { text: small, ascii: true },
+      bytes,
+    ];
+    const plain = Buffer.concat([
+      Buffer.from(small),
+      Buffer.from(ascii, 'latin1'),
+      bytes,
+      Buffer.from(utf8, 'utf8'),
+      Buffer.from(small),
+      bytes,
+    ]);
     for (const encoding of ['gzip', 'zstd'] as const) {
       const b = await store.write(pieces(), encoding);
-      const out = encoding === 'gzip' ? gunzipSync(joined(b.body)) : zstdDecompressSync(joined(b.body));
+      const out =
+        encoding === 'gzip' ? gunzipSync(joined(b.body)) : zstdDecompressSync(joined(b.body));
       assert.ok(out.equals(plain), `${encoding}: the plain body`);
       assert.equal(b.length, joined(b.body).length);
       b.done();
     }
-    assert.ok(store.idleBytes < plain.length / 4, `idle storage ${store.idleBytes} bytes for a plain body of ${plain.length}`);
+    assert.ok(
+      store.idleBytes < plain.length / 4,
+      `idle storage ${store.idleBytes} bytes for a plain body of ${plain.length}`,
+    );
   });
 
   test('a compressed body whose rendering throws gives its storage back, and the store writes the next one', async () => {
@@ -76,7 +110,14 @@ describe('BodyStore', () => {
   test('storage is reused only once every hold is given back, and a body larger than its storage moves whole', async () => {
     const store = new BodyStore();
     const big = 'y'.repeat(300_000);
-    const first = await store.write([{ text: big, ascii: true }, { text: big, ascii: true }], undefined, () => 2);
+    const first = await store.write(
+      [
+        { text: big, ascii: true },
+        { text: big, ascii: true },
+      ],
+      undefined,
+      () => 2,
+    );
     assert.equal(joined(first.body).toString('latin1'), big + big);
     const storageOf = (b: { body: readonly Buffer[] }) => b.body[0]!.buffer;
     first.done();
@@ -87,7 +128,10 @@ describe('BodyStore', () => {
     first.done();
     second.done();
     const third = await store.write([{ text: 'w'.repeat(1000), ascii: true }], undefined);
-    assert.ok(storageOf(third) === storageOf(first) || storageOf(third) === storageOf(second), 'given back, storage is reused');
+    assert.ok(
+      storageOf(third) === storageOf(first) || storageOf(third) === storageOf(second),
+      'given back, storage is reused',
+    );
     third.done();
   });
 
@@ -133,7 +177,10 @@ describe('transient protobuf pieces', () => {
       }
       assert.ok(Buffer.concat(copies).equals(expected), `round ${round}: same bytes`);
       // ≈ 2.5 MB of output: fresh buffers would be one per 64 KiB.
-      assert.ok(buffers.size < 10, `round ${round}: ${buffers.size} distinct buffers behind ${pieces} pieces`);
+      assert.ok(
+        buffers.size < 10,
+        `round ${round}: ${buffers.size} distinct buffers behind ${pieces} pieces`,
+      );
     }
   });
 

@@ -22,7 +22,19 @@ describe('parseCidr', () => {
       assert.equal(c?.prefix, prefix);
     });
   }
-  for (const text of ['', 'localhost', '10.0.0.0/33', '::1/129', '10.0.0.0/', '10.0.0.0/x', '10.0.0/8', 'fe80::1%eth0', '1.2.3.4:80', '::ffff:10.0.0.0/95', '10.0.0.0/-1']) {
+  for (const text of [
+    '',
+    'localhost',
+    '10.0.0.0/33',
+    '::1/129',
+    '10.0.0.0/',
+    '10.0.0.0/x',
+    '10.0.0/8',
+    'fe80::1%eth0',
+    '1.2.3.4:80',
+    '::ffff:10.0.0.0/95',
+    '10.0.0.0/-1',
+  ]) {
     it(`refuses ${JSON.stringify(text)}`, () => assert.equal(parseCidr(text), undefined));
   }
 });
@@ -43,7 +55,8 @@ describe('normalizeIp', () => {
     ['999.1.1.1', undefined],
   ];
   for (const [input, expected] of cases) {
-    it(`${JSON.stringify(input)} → ${String(expected)}`, () => assert.equal(normalizeIp(input), expected));
+    it(`${JSON.stringify(input)} → ${String(expected)}`, () =>
+      assert.equal(normalizeIp(input), expected));
   }
 });
 
@@ -67,14 +80,16 @@ describe('AddressSet', () => {
   });
 
   it('LOOPBACK is 127/8 and ::1, mapped forms included', () => {
-    for (const ip of ['127.0.0.1', '127.255.0.9', '::1', '::ffff:127.0.0.1']) assert.ok(LOOPBACK.has(ip), ip);
+    for (const ip of ['127.0.0.1', '127.255.0.9', '::1', '::ffff:127.0.0.1'])
+      assert.ok(LOOPBACK.has(ip), ip);
     for (const ip of ['128.0.0.1', '::2', '0.0.0.0', '::']) assert.ok(!LOOPBACK.has(ip), ip);
   });
 
   it('refuses a bad entry naming the option and the entry', () => {
     assert.throws(() => AddressSet.from(['10.0.0.0/8', '10.0.0.0/40'], 'trustedCidrs'), {
       name: 'ConfigError',
-      message: 'invalid trustedCidrs[1]=10.0.0.0/40: expected an IP address or CIDR, e.g. 10.0.0.0/8 or ::1',
+      message:
+        'invalid trustedCidrs[1]=10.0.0.0/40: expected an IP address or CIDR, e.g. 10.0.0.0/8 or ::1',
     });
   });
 });
@@ -84,7 +99,10 @@ describe('clientIp', () => {
 
   it('is the peer when no proxy is trusted, whatever X-Forwarded-For says', () => {
     assert.equal(clientIp('203.0.113.9', '127.0.0.1', undefined), '203.0.113.9');
-    assert.equal(clientIp('::ffff:203.0.113.9', '127.0.0.1', AddressSet.from([], 'x')), '203.0.113.9');
+    assert.equal(
+      clientIp('::ffff:203.0.113.9', '127.0.0.1', AddressSet.from([], 'x')),
+      '203.0.113.9',
+    );
   });
 
   it('is the peer when the peer is not a trusted proxy (a spoofed header is ignored)', () => {
@@ -101,7 +119,10 @@ describe('clientIp', () => {
     assert.equal(clientIp('127.0.0.1', '203.0.113.9', proxies), '203.0.113.9');
     // A client-written left hop is not believed: the nearest untrusted hop is the client.
     assert.equal(clientIp('127.0.0.1', '127.0.0.1, 198.51.100.7', proxies), '198.51.100.7');
-    assert.equal(clientIp('127.0.0.1', '198.51.100.7, 10.1.1.1, 10.2.2.2', proxies), '198.51.100.7');
+    assert.equal(
+      clientIp('127.0.0.1', '198.51.100.7, 10.1.1.1, 10.2.2.2', proxies),
+      '198.51.100.7',
+    );
     // Several headers, as Node may join them or pass an array.
     assert.equal(clientIp('127.0.0.1', ['198.51.100.7', '10.1.1.1'], proxies), '198.51.100.7');
   });

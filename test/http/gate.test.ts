@@ -6,8 +6,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { checkPosture, compileGate, describeGate, type GateConfig, type GateRequest } from '../../src/http/gate.ts';
-import { POSTURE_NAMES, POSTURES, postureForProfile, type PostureName } from '../../src/common/postures.ts';
+import {
+  checkPosture,
+  compileGate,
+  describeGate,
+  type GateConfig,
+  type GateRequest,
+} from '../../src/http/gate.ts';
+import {
+  POSTURE_NAMES,
+  POSTURES,
+  postureForProfile,
+  type PostureName,
+} from '../../src/common/postures.ts';
 
 const TOKEN = 'tok-0123456789abcdef';
 const LOOP = '127.0.0.1';
@@ -30,8 +41,18 @@ function badTokens(peer: string, status: number): Row[] {
     ['token of another length', peer, bearer(`${TOKEN}0`), status],
     ['a prefix of the token', peer, bearer(TOKEN.slice(0, 4)), status],
     ['malformed: Bearer alone', peer, { authorization: 'Bearer' }, status],
-    ['malformed: Bearer and two tokens', peer, { authorization: `Bearer ${TOKEN} ${TOKEN}` }, status],
-    ['malformed: Basic', peer, { authorization: `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}` }, status],
+    [
+      'malformed: Bearer and two tokens',
+      peer,
+      { authorization: `Bearer ${TOKEN} ${TOKEN}` },
+      status,
+    ],
+    [
+      'malformed: Basic',
+      peer,
+      { authorization: `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}` },
+      status,
+    ],
     ['malformed: no scheme', peer, { authorization: TOKEN }, status],
     ['empty header', peer, { authorization: '' }, status],
   ];
@@ -57,7 +78,12 @@ const SETUPS: Setup[] = [
       ['loopback (mapped)', '::ffff:127.0.0.1', {}, 200],
       ['remote', REMOTE, {}, 404],
       ['remote with some token', REMOTE, bearer(TOKEN), 404],
-      ['remote, spoofed XFF 127.0.0.1 (untrusted hop)', REMOTE, { 'x-forwarded-for': '127.0.0.1' }, 404],
+      [
+        'remote, spoofed XFF 127.0.0.1 (untrusted hop)',
+        REMOTE,
+        { 'x-forwarded-for': '127.0.0.1' },
+        404,
+      ],
       ['local proxy forwarding a remote client', LOOP, { 'x-forwarded-for': REMOTE }, 404],
       ['local proxy forwarding a loopback client', LOOP, { 'x-forwarded-for': '127.0.0.1' }, 200],
     ],
@@ -73,8 +99,18 @@ const SETUPS: Setup[] = [
       ['remote, right token', REMOTE, bearer(TOKEN), 200],
       ...badTokens(REMOTE, 401),
       ['remote, spoofed XFF 127.0.0.1', REMOTE, { 'x-forwarded-for': '127.0.0.1' }, 401],
-      ['local proxy forwarding a remote client, no token', LOOP, { 'x-forwarded-for': REMOTE }, 401],
-      ['local proxy forwarding a remote client, right token', LOOP, { 'x-forwarded-for': REMOTE, ...bearer(TOKEN) }, 200],
+      [
+        'local proxy forwarding a remote client, no token',
+        LOOP,
+        { 'x-forwarded-for': REMOTE },
+        401,
+      ],
+      [
+        'local proxy forwarding a remote client, right token',
+        LOOP,
+        { 'x-forwarded-for': REMOTE, ...bearer(TOKEN) },
+        200,
+      ],
       ['RFC 7235: lowercase scheme', REMOTE, { authorization: `bearer ${TOKEN}` }, 200],
       ['RFC 7235: two spaces', REMOTE, { authorization: `Bearer  ${TOKEN}` }, 200],
     ],
@@ -89,7 +125,12 @@ const SETUPS: Setup[] = [
       ['proxy forwarding a remote client', PROXY, { 'x-forwarded-for': REMOTE }, 401],
       ['proxy forwarding junk (fail closed)', PROXY, { 'x-forwarded-for': 'unknown' }, 401],
       // trustedProxies replaces the posture's default (loopback proxies).
-      ['loopback peer forwarding a remote client: loopback no longer a trusted proxy', LOOP, { 'x-forwarded-for': REMOTE }, 200],
+      [
+        'loopback peer forwarding a remote client: loopback no longer a trusted proxy',
+        LOOP,
+        { 'x-forwarded-for': REMOTE },
+        200,
+      ],
     ],
   },
   {
@@ -120,7 +161,12 @@ const SETUPS: Setup[] = [
       ['inside', REMOTE, {}, 200],
       ['inside, any header', REMOTE, bearer(wrongSameLength), 200],
       ['outside (loopback)', LOOP, {}, 404],
-      ['outside, spoofed XFF from an untrusted hop', '198.51.100.7', { 'x-forwarded-for': REMOTE }, 404],
+      [
+        'outside, spoofed XFF from an untrusted hop',
+        '198.51.100.7',
+        { 'x-forwarded-for': REMOTE },
+        404,
+      ],
     ],
   },
   {
@@ -132,7 +178,12 @@ const SETUPS: Setup[] = [
       ['inside, right token', REMOTE, bearer(TOKEN), 200],
       ...badTokens(REMOTE, 401),
       ['outside, right token', LOOP, bearer(TOKEN), 401],
-      ['outside, spoofed XFF, right token', LOOP, { 'x-forwarded-for': REMOTE, ...bearer(TOKEN) }, 401],
+      [
+        'outside, spoofed XFF, right token',
+        LOOP,
+        { 'x-forwarded-for': REMOTE, ...bearer(TOKEN) },
+        401,
+      ],
     ],
   },
   {
@@ -142,10 +193,25 @@ const SETUPS: Setup[] = [
     mode: 'gated',
     rows: [
       ['trusted proxy forwarding an inside client', PROXY, { 'x-forwarded-for': REMOTE }, 200],
-      ['trusted proxy forwarding an outside client', PROXY, { 'x-forwarded-for': '198.51.100.7' }, 404],
-      ['client-written inside hop on the left', PROXY, { 'x-forwarded-for': `${REMOTE}, 198.51.100.7` }, 404],
+      [
+        'trusted proxy forwarding an outside client',
+        PROXY,
+        { 'x-forwarded-for': '198.51.100.7' },
+        404,
+      ],
+      [
+        'client-written inside hop on the left',
+        PROXY,
+        { 'x-forwarded-for': `${REMOTE}, 198.51.100.7` },
+        404,
+      ],
       ['the proxy itself', PROXY, {}, 404],
-      ['an untrusted hop forwarding an inside client', '198.51.100.7', { 'x-forwarded-for': REMOTE }, 404],
+      [
+        'an untrusted hop forwarding an inside client',
+        '198.51.100.7',
+        { 'x-forwarded-for': REMOTE },
+        404,
+      ],
     ],
   },
   {
@@ -161,20 +227,60 @@ const SETUPS: Setup[] = [
   {
     posture: 'wasmrun',
     name: '--auth',
-    config: { credentials: [{ token: TOKEN, tenant: 'acme' }, { token: 'other-key', tenant: 'globex' }] },
+    config: {
+      credentials: [
+        { token: TOKEN, tenant: 'acme' },
+        { token: 'other-key', tenant: 'globex' },
+      ],
+    },
     mode: 'gated',
-    rows: [['remote, right key', REMOTE, bearer(TOKEN), 200], ['loopback, no key (no exemption)', LOOP, {}, 401], ...badTokens(REMOTE, 401)],
+    rows: [
+      ['remote, right key', REMOTE, bearer(TOKEN), 200],
+      ['loopback, no key (no exemption)', LOOP, {}, 401],
+      ...badTokens(REMOTE, 401),
+    ],
   },
-  { posture: 'runwisp', name: 'enabled', config: {}, mode: 'open', rows: [['remote', REMOTE, {}, 200]] },
-  { posture: 'runwisp', name: 'RUNWISP_TRUST_PROXY', config: { trustedProxies: [PROXY] }, mode: 'open', rows: [['proxied', PROXY, { 'x-forwarded-for': REMOTE }, 200]] },
-  { posture: 'solti', name: 'unified /metrics', config: {}, mode: 'open', rows: [['remote', REMOTE, {}, 200], ['loopback', LOOP, {}, 200]] },
-  { posture: 'otel', name: 'nothing configured', config: {}, mode: 'open', rows: [['remote', REMOTE, {}, 200]] },
+  {
+    posture: 'runwisp',
+    name: 'enabled',
+    config: {},
+    mode: 'open',
+    rows: [['remote', REMOTE, {}, 200]],
+  },
+  {
+    posture: 'runwisp',
+    name: 'RUNWISP_TRUST_PROXY',
+    config: { trustedProxies: [PROXY] },
+    mode: 'open',
+    rows: [['proxied', PROXY, { 'x-forwarded-for': REMOTE }, 200]],
+  },
+  {
+    posture: 'solti',
+    name: 'unified /metrics',
+    config: {},
+    mode: 'open',
+    rows: [
+      ['remote', REMOTE, {}, 200],
+      ['loopback', LOOP, {}, 200],
+    ],
+  },
+  {
+    posture: 'otel',
+    name: 'nothing configured',
+    config: {},
+    mode: 'open',
+    rows: [['remote', REMOTE, {}, 200]],
+  },
   {
     posture: 'otel',
     name: 'token and CIDR',
     config: { credentials: [{ token: TOKEN }], trustedCidrs: [NET] },
     mode: 'gated',
-    rows: [['inside, right token', REMOTE, bearer(TOKEN), 200], ['outside, right token', LOOP, bearer(TOKEN), 401], ...badTokens(REMOTE, 401)],
+    rows: [
+      ['inside, right token', REMOTE, bearer(TOKEN), 200],
+      ['outside, right token', LOOP, bearer(TOKEN), 401],
+      ...badTokens(REMOTE, 401),
+    ],
   },
 ];
 
@@ -193,9 +299,20 @@ for (const setup of SETUPS) {
 
 describe('gate details', () => {
   it('reports the tenant of the matching API key', () => {
-    const gate = compileGate(POSTURES.wasmrun, { credentials: [{ token: 'k1', tenant: 'acme' }, { token: 'k2', tenant: 'globex' }] });
-    assert.deepEqual(gate.check({ peer: REMOTE, headers: bearer('k2') }), { ok: true, tenant: 'globex' });
-    assert.deepEqual(gate.check({ peer: REMOTE, headers: bearer('k1') }), { ok: true, tenant: 'acme' });
+    const gate = compileGate(POSTURES.wasmrun, {
+      credentials: [
+        { token: 'k1', tenant: 'acme' },
+        { token: 'k2', tenant: 'globex' },
+      ],
+    });
+    assert.deepEqual(gate.check({ peer: REMOTE, headers: bearer('k2') }), {
+      ok: true,
+      tenant: 'globex',
+    });
+    assert.deepEqual(gate.check({ peer: REMOTE, headers: bearer('k1') }), {
+      ok: true,
+      tenant: 'acme',
+    });
     assert.equal(gate.authenticated, true);
   });
 
@@ -206,7 +323,10 @@ describe('gate details', () => {
 
   it('the gates in force follow what is configured', () => {
     assert.deepEqual(compileGate(POSTURES.crewshipd).inForce, ['loopback']);
-    assert.deepEqual(compileGate(POSTURES.crewshipd, { credentials: [{ token: TOKEN }] }).inForce, ['loopback', 'bearer']);
+    assert.deepEqual(compileGate(POSTURES.crewshipd, { credentials: [{ token: TOKEN }] }).inForce, [
+      'loopback',
+      'bearer',
+    ]);
     assert.deepEqual(compileGate(POSTURES.rm, { trustedCidrs: [NET] }).inForce, ['cidr']);
     assert.deepEqual(compileGate(POSTURES.solti).inForce, []);
   });
@@ -219,20 +339,43 @@ describe('gate details', () => {
     for (const name of ['runwisp', 'solti'] as const) {
       assert.throws(
         () => compileGate(POSTURES[name], { credentials: [{ token: TOKEN }] }),
-        new RegExp(`^ConfigError: invalid credentials=<redacted>: expected nothing under the ${name} posture, which checks no token`),
+        new RegExp(
+          `^ConfigError: invalid credentials=<redacted>: expected nothing under the ${name} posture, which checks no token`,
+        ),
       );
     }
-    assert.throws(() => compileGate(POSTURES.rm, { credentials: [{ token: '' }] }), /^ConfigError: invalid credentials\[0\]\.token=<redacted>: expected a non-empty token without whitespace$/);
-    assert.throws(() => compileGate(POSTURES.rm, { credentials: [{ token: 'a b' }] }), /^ConfigError: invalid credentials\[0\]\.token=<redacted>/);
-    assert.throws(() => compileGate(POSTURES.rm, { trustedCidrs: ['10.0.0.0/99'] }), /^ConfigError: invalid trustedCidrs\[0\]=10\.0\.0\.0\/99: expected an IP address or CIDR/);
+    assert.throws(
+      () => compileGate(POSTURES.rm, { credentials: [{ token: '' }] }),
+      /^ConfigError: invalid credentials\[0\]\.token=<redacted>: expected a non-empty token without whitespace$/,
+    );
+    assert.throws(
+      () => compileGate(POSTURES.rm, { credentials: [{ token: 'a b' }] }),
+      /^ConfigError: invalid credentials\[0\]\.token=<redacted>/,
+    );
+    assert.throws(
+      () => compileGate(POSTURES.rm, { trustedCidrs: ['10.0.0.0/99'] }),
+      /^ConfigError: invalid trustedCidrs\[0\]=10\.0\.0\.0\/99: expected an IP address or CIDR/,
+    );
   });
 
   it('describes what it lets through without secrets', () => {
-    assert.equal(describeGate(compileGate(POSTURES.solti), { credentials: 0, cidrs: 0 }), 'open (no gate configured)');
-    assert.equal(describeGate(compileGate(POSTURES.rm), { credentials: 0, cidrs: 0 }), 'route not registered (no gate configured)');
+    assert.equal(
+      describeGate(compileGate(POSTURES.solti), { credentials: 0, cidrs: 0 }),
+      'open (no gate configured)',
+    );
+    assert.equal(
+      describeGate(compileGate(POSTURES.rm), { credentials: 0, cidrs: 0 }),
+      'route not registered (no gate configured)',
+    );
     const crew = compileGate(POSTURES.crewshipd, { credentials: [{ token: TOKEN }] });
-    assert.equal(describeGate(crew, { credentials: 1, cidrs: 0 }), 'loopback client or bearer token');
-    const rm = compileGate(POSTURES.rm, { credentials: [{ token: TOKEN }], trustedCidrs: [NET, '10.0.0.0/8'] });
+    assert.equal(
+      describeGate(crew, { credentials: 1, cidrs: 0 }),
+      'loopback client or bearer token',
+    );
+    const rm = compileGate(POSTURES.rm, {
+      credentials: [{ token: TOKEN }],
+      trustedCidrs: [NET, '10.0.0.0/8'],
+    });
     const text = describeGate(rm, { credentials: 1, cidrs: 2 });
     assert.equal(text, 'bearer token and client in trusted CIDRs (2)');
     assert.ok(!text.includes(TOKEN));
@@ -241,7 +384,10 @@ describe('gate details', () => {
 
 describe('postures are data', () => {
   it('one frozen, valid object per original plus the native one', () => {
-    assert.deepEqual([...POSTURE_NAMES], ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti']);
+    assert.deepEqual(
+      [...POSTURE_NAMES],
+      ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'],
+    );
     for (const name of POSTURE_NAMES) {
       const p = POSTURES[name];
       assert.equal(p.name, name);
@@ -266,7 +412,8 @@ describe('postures are data', () => {
     });
     assert.deepEqual(POSTURES.crewshipd.env, { token: 'CREWSHIP_METRICS_TOKEN' });
     assert.deepEqual(POSTURES.runwisp.env, { trustedProxies: 'RUNWISP_TRUST_PROXY' });
-    for (const name of POSTURE_NAMES) if (name !== 'wasmrun') assert.equal(POSTURES[name].accessLog, false, name);
+    for (const name of POSTURE_NAMES)
+      if (name !== 'wasmrun') assert.equal(POSTURES[name].accessLog, false, name);
   });
 
   it("a profile's posture is its original's; unknown names fall back to the native one", () => {
@@ -277,14 +424,24 @@ describe('postures are data', () => {
 
   it('checkPosture names the bad field of a host-made posture', () => {
     const base = POSTURES.rm;
-    assert.throws(() => checkPosture({ ...base, gates: ['bearer', 'magic' as never] }), /^ConfigError: invalid posture\.gates=\["bearer","magic"\]: expected a list of loopback, bearer, cidr$/);
+    assert.throws(
+      () => checkPosture({ ...base, gates: ['bearer', 'magic' as never] }),
+      /^ConfigError: invalid posture\.gates=\["bearer","magic"\]: expected a list of loopback, bearer, cidr$/,
+    );
     assert.throws(() => checkPosture({ ...base, combine: 'some' as never }), /posture\.combine/);
-    assert.throws(() => checkPosture({ ...base, deny: { credential: 500 as never, network: 404 } }), /posture\.deny\.credential/);
+    assert.throws(
+      () => checkPosture({ ...base, deny: { credential: 500 as never, network: 404 } }),
+      /posture\.deny\.credential/,
+    );
     assert.throws(() => checkPosture({ ...base, path: 'metrics' }), /posture\.path/);
   });
 
   it('a custom posture runs through the same evaluator', () => {
-    const cidrOr403 = { ...POSTURES.rm, name: 'lab', deny: { credential: 401, network: 403 } as const };
+    const cidrOr403 = {
+      ...POSTURES.rm,
+      name: 'lab',
+      deny: { credential: 401, network: 403 } as const,
+    };
     const gate = compileGate(cidrOr403, { trustedCidrs: [NET] });
     assert.deepEqual(gate.check({ peer: LOOP, headers: {} }), { ok: false, status: 403 });
   });

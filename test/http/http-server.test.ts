@@ -12,7 +12,9 @@ import { startHttpServer } from '../../src/http/http-server.ts';
 import { DEFAULT_SERVER_LIMITS } from '../../src/http/server-limits.ts';
 
 /** A socket and everything it has received so far. */
-function open(port: number): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+function open(
+  port: number,
+): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let data = '';
@@ -64,7 +66,10 @@ describe('startHttpServer', () => {
     assert.match(answers[0]!, /^HTTP\/1\.1 200 [^]*\r\n\r\nfirst\n$/);
     assert.match(answers[1]!, /^HTTP\/1\.1 503 /);
     assert.match(answers[1]!, /\r\nconnection: close\r\n/i);
-    assert.match(answers[1]!, /\r\n\r\n\{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503\}$/);
+    assert.match(
+      answers[1]!,
+      /\r\n\r\n\{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503\}$/,
+    );
     assert.equal(seen, 1, 'the handler never saw the request that came while closing');
     assert.equal(server.close(), closing, 'close is idempotent');
   });
@@ -94,13 +99,24 @@ describe('startHttpServer', () => {
   });
 
   it('a failed bind rejects and calls onClosed', async () => {
-    const first = await startHttpServer({ host: '127.0.0.1', port: 0, limits: DEFAULT_SERVER_LIMITS, handler: (_q, r) => void r.end() });
+    const first = await startHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      limits: DEFAULT_SERVER_LIMITS,
+      handler: (_q, r) => void r.end(),
+    });
     let closed = 0;
     try {
       await assert.rejects(
-        startHttpServer({ host: '127.0.0.1', port: first.port, limits: DEFAULT_SERVER_LIMITS, handler: (_q, r) => void r.end(), onClosed: () => {
-          closed++;
-        } }),
+        startHttpServer({
+          host: '127.0.0.1',
+          port: first.port,
+          limits: DEFAULT_SERVER_LIMITS,
+          handler: (_q, r) => void r.end(),
+          onClosed: () => {
+            closed++;
+          },
+        }),
         /EADDRINUSE/,
       );
       assert.equal(closed, 1);

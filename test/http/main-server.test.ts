@@ -12,7 +12,11 @@ after(() => jm.shutdown());
 
 describe('startMainServer', () => {
   it('serves /health, the metrics route under the posture, and 404 elsewhere', async () => {
-    const server = await startMainServer({ host: '127.0.0.1', port: 0, metrics: { jobmeter: jm, token: 'main-server-token' } });
+    const server = await startMainServer({
+      host: '127.0.0.1',
+      port: 0,
+      metrics: { jobmeter: jm, token: 'main-server-token' },
+    });
     try {
       const base = `http://127.0.0.1:${server.address.port}`;
       assert.ok(server.address.port > 0);
@@ -20,20 +24,31 @@ describe('startMainServer', () => {
       assert.equal(health.status, 200);
       assert.equal(await health.text(), 'ok\n');
       assert.equal((await fetch(`${base}/metrics`)).status, 401);
-      const ok = await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer main-server-token' } });
+      const ok = await fetch(`${base}/metrics`, {
+        headers: { authorization: 'Bearer main-server-token' },
+      });
       assert.equal(ok.status, 200);
       assert.match(await ok.text(), /^# TYPE rm_build_info gauge$/m);
       const missing = await fetch(`${base}/api`);
       assert.equal(missing.status, 404);
       assert.equal(await missing.text(), 'not found\n');
-      assert.deepEqual(server.metrics, { path: '/metrics', posture: 'rm', mode: 'gated', description: 'bearer token' });
+      assert.deepEqual(server.metrics, {
+        path: '/metrics',
+        posture: 'rm',
+        mode: 'gated',
+        description: 'bearer token',
+      });
     } finally {
       await server.close();
     }
   });
 
   it('a denied 404 reads like any other 404 of the server', async () => {
-    const server = await startMainServer({ host: '127.0.0.1', port: 0, metrics: { jobmeter: jm, trustedCidrs: ['10.0.0.0/8'] } });
+    const server = await startMainServer({
+      host: '127.0.0.1',
+      port: 0,
+      metrics: { jobmeter: jm, trustedCidrs: ['10.0.0.0/8'] },
+    });
     try {
       const res = await fetch(`http://127.0.0.1:${server.address.port}/metrics`);
       assert.equal(res.status, 404);
@@ -65,12 +80,22 @@ describe('startMainServer', () => {
   });
 
   it('refuses a non-loopback address without the opt-in, naming the switch', async () => {
-    await assert.rejects(startMainServer({ host: '0.0.0.0', port: 0 }), /^ConfigError: invalid listener\.host=0\.0\.0\.0: expected a loopback address .*--allow-non-loopback.* to expose the main server$/);
+    await assert.rejects(
+      startMainServer({ host: '0.0.0.0', port: 0 }),
+      /^ConfigError: invalid listener\.host=0\.0\.0\.0: expected a loopback address .*--allow-non-loopback.* to expose the main server$/,
+    );
     const open = await startMainServer({ host: '0.0.0.0', port: 0, allowNonLoopback: true });
     await open.close();
   });
 
   it('a bad plugin option fails the start, naming the option', async () => {
-    await assert.rejects(startMainServer({ host: '127.0.0.1', port: 0, metrics: { jobmeter: jm, posture: 'crewshipd', trustedCidrs: ['10.0.0.0/8'] } }), /^ConfigError: invalid trustedCidrs=\["10\.0\.0\.0\/8"\]: expected nothing under the crewshipd posture/);
+    await assert.rejects(
+      startMainServer({
+        host: '127.0.0.1',
+        port: 0,
+        metrics: { jobmeter: jm, posture: 'crewshipd', trustedCidrs: ['10.0.0.0/8'] },
+      }),
+      /^ConfigError: invalid trustedCidrs=\["10\.0\.0\.0\/8"\]: expected nothing under the crewshipd posture/,
+    );
   });
 });

@@ -17,18 +17,29 @@ after(() => jm.shutdown());
 
 test('GET /metrics negotiates OpenMetrics for a Prometheus Accept header', async () => {
   const res = await fetch(`${base}/metrics`, {
-    headers: { accept: 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' },
+    headers: {
+      accept:
+        'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+    },
   });
   assert.equal(res.status, 200);
-  assert.equal(res.headers.get('content-type'), 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores');
+  assert.equal(
+    res.headers.get('content-type'),
+    'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores',
+  );
   const body = await res.text();
   assert.ok(body.endsWith('# EOF\n'));
   assert.match(body, /^# TYPE jobmeter_run_finished counter$/m);
-  assert.match(body, /^jobmeter_run_finished_total\{task="nightly \\"db\\" \\\\ dump\\nnow",kind="task",runner="default",outcome="success"\} 1$/m);
+  assert.match(
+    body,
+    /^jobmeter_run_finished_total\{task="nightly \\"db\\" \\\\ dump\\nnow",kind="task",runner="default",outcome="success"\} 1$/m,
+  );
 });
 
 test('GET /metrics defaults to text 0.0.4', async () => {
-  const res = await fetch(`${base}/metrics`, { headers: { accept: '*/*', 'accept-encoding': 'identity' } });
+  const res = await fetch(`${base}/metrics`, {
+    headers: { accept: '*/*', 'accept-encoding': 'identity' },
+  });
   assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
   const body = await res.text();
   assert.ok(!body.includes('# EOF'));
@@ -36,12 +47,22 @@ test('GET /metrics defaults to text 0.0.4', async () => {
   assert.match(body, /^process_uptime_seconds [0-9.e+-]+$/m);
 });
 
-function rawGet(path: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function rawGet(
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}> {
   return new Promise((resolve, reject) => {
     const req = request(`${base}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -58,7 +79,12 @@ test('gzip when Accept-Encoding allows it, not when q=0', async () => {
 });
 
 /** A body without the process, runtime and host figures, which move between two scrapes. */
-const stable = (body: Buffer | string): string => body.toString().split('\n').filter((l) => !/process_|v8js_|system_|nodejs_/.test(l)).join('\n');
+const stable = (body: Buffer | string): string =>
+  body
+    .toString()
+    .split('\n')
+    .filter((l) => !/process_|v8js_|system_|nodejs_/.test(l))
+    .join('\n');
 
 test('zstd when Accept-Encoding prefers it; the same body as uncompressed, as gzip', async () => {
   const plain = await rawGet('/metrics', { 'accept-encoding': 'identity' });
@@ -74,7 +100,10 @@ test('zstd when Accept-Encoding prefers it; the same body as uncompressed, as gz
 
 test('text 1.0.0 and the escaping asked for are answered in the Content-Type; the body is the 0.0.4 body', async () => {
   const v1 = await rawGet('/metrics', { accept: 'text/plain;version=1.0.0;escaping=allow-utf-8' });
-  assert.equal(v1.headers['content-type'], 'text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8');
+  assert.equal(
+    v1.headers['content-type'],
+    'text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8',
+  );
   const v004 = await rawGet('/metrics', { accept: 'text/plain;version=0.0.4' });
   assert.equal(v004.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
   assert.equal(stable(v1.body), stable(v004.body));
@@ -100,15 +129,23 @@ test('other paths 404, other methods 405 with Allow', async () => {
 });
 
 test('a non-loopback bind is refused without the explicit opt-in', async () => {
-  await assert.rejects(createJobmeter({ listener: { host: '0.0.0.0', port: 0 } }), /^ConfigError: invalid listener\.host=0\.0\.0\.0: expected a loopback address .*allow_non_loopback/);
-  const open = await createJobmeter({ listener: { host: '0.0.0.0', port: 0, allowNonLoopback: true }, processMetrics: false });
+  await assert.rejects(
+    createJobmeter({ listener: { host: '0.0.0.0', port: 0 } }),
+    /^ConfigError: invalid listener\.host=0\.0\.0\.0: expected a loopback address .*allow_non_loopback/,
+  );
+  const open = await createJobmeter({
+    listener: { host: '0.0.0.0', port: 0, allowNonLoopback: true },
+    processMetrics: false,
+  });
   assert.ok(open.pullAddress!.port > 0);
   await open.shutdown();
 });
 
 test('loopback detection', () => {
-  for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) assert.ok(isLoopbackHost(h), h);
-  for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com', '192.168.1.1']) assert.ok(!isLoopbackHost(h), h);
+  for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'])
+    assert.ok(isLoopbackHost(h), h);
+  for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com', '192.168.1.1'])
+    assert.ok(!isLoopbackHost(h), h);
 });
 
 test('concurrent scrapes share one collection', async () => {

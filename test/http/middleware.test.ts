@@ -10,7 +10,14 @@ import { after, describe, it } from 'node:test';
 import express from 'express';
 
 import { createMetricsMiddleware } from '../../src/http/middleware.ts';
-import { accessLineOf, get, jm, routeConformance, shutdownJobmeters, type MountedHost } from './route-conformance.ts';
+import {
+  accessLineOf,
+  get,
+  jm,
+  routeConformance,
+  shutdownJobmeters,
+  type MountedHost,
+} from './route-conformance.ts';
 
 async function listen(app: express.Express): Promise<{ server: Server; port: number }> {
   const server = await new Promise<Server>((resolve) => {
@@ -41,13 +48,22 @@ routeConformance(async (options): Promise<MountedHost> => {
     res.type('text/plain').send('ok\n');
   });
   const { server, port } = await listen(app);
-  return { port, notFound: expressNotFound, startClosing: async () => metrics.close(), close: () => closeServer(server) };
+  return {
+    port,
+    notFound: expressNotFound,
+    startClosing: async () => metrics.close(),
+    close: () => closeServer(server),
+  };
 });
 
 describe('mounted under a prefix', () => {
   it('serves below the mount point and logs the full path', async () => {
     const lines: string[] = [];
-    const metrics = createMetricsMiddleware({ jobmeter: await jm('otel'), path: '/metrics', accessLog: { stream: { write: (s) => lines.push(s) } } });
+    const metrics = createMetricsMiddleware({
+      jobmeter: await jm('otel'),
+      path: '/metrics',
+      accessLog: { stream: { write: (s) => lines.push(s) } },
+    });
     const app = express();
     app.use('/ops', metrics);
     const { server, port } = await listen(app);
@@ -56,7 +72,10 @@ describe('mounted under a prefix', () => {
       assert.equal(res.status, 200);
       assert.match(res.text, /^jobmeter_run_finished_total\{/m);
       assert.equal((await get(port, '/metrics')).status, 404);
-      assert.equal((await accessLineOf(lines, String(res.headers['x-request-id'])))[4], '/ops/metrics');
+      assert.equal(
+        (await accessLineOf(lines, String(res.headers['x-request-id'])))[4],
+        '/ops/metrics',
+      );
     } finally {
       await closeServer(server);
     }

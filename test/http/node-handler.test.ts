@@ -10,7 +10,16 @@ import { after, describe, it } from 'node:test';
 import * as handlerModule from '../../src/http/node-handler.ts';
 import { createMetricsHandler } from '../../src/http/node-handler.ts';
 import { setAccessLogTenant } from '../../src/index-http.ts';
-import { accessLineOf, BAD_OPTIONS, get, jm, routeConformance, shutdownJobmeters, TOKEN, type MountedHost } from './route-conformance.ts';
+import {
+  accessLineOf,
+  BAD_OPTIONS,
+  get,
+  jm,
+  routeConformance,
+  shutdownJobmeters,
+  TOKEN,
+  type MountedHost,
+} from './route-conformance.ts';
 
 const NOT_FOUND = 'host: no such page\n';
 
@@ -33,14 +42,16 @@ routeConformance(async (options): Promise<MountedHost> => {
     port,
     notFound: async () => NOT_FOUND,
     startClosing: async () => metrics.close(),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()),
+    close: () =>
+      new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()),
   };
 });
 
 describe('the handler itself', () => {
   it('options are checked when it is made, naming the option, never echoing a token', async () => {
     const base = await jm('otel');
-    for (const [name, options, message] of BAD_OPTIONS) assert.throws(() => createMetricsHandler({ jobmeter: base, ...options }), message, name);
+    for (const [name, options, message] of BAD_OPTIONS)
+      assert.throws(() => createMetricsHandler({ jobmeter: base, ...options }), message, name);
     assert.throws(
       () => createMetricsHandler({ jobmeter: base, token: `${TOKEN} oops` }),
       (err: Error) => !err.message.includes(TOKEN),
@@ -48,24 +59,48 @@ describe('the handler itself', () => {
   });
 
   it('says what it serves, and takes only GET/HEAD of its path', async () => {
-    const metrics = createMetricsHandler({ jobmeter: await jm('wasmrun'), apiKeys: [{ key: TOKEN, tenant: 'a' }], accessLog: false });
-    assert.deepEqual(metrics.route, { path: '/api/v1/metrics', posture: 'wasmrun', mode: 'gated', description: 'bearer token' });
+    const metrics = createMetricsHandler({
+      jobmeter: await jm('wasmrun'),
+      apiKeys: [{ key: TOKEN, tenant: 'a' }],
+      accessLog: false,
+    });
+    assert.deepEqual(metrics.route, {
+      path: '/api/v1/metrics',
+      posture: 'wasmrun',
+      mode: 'gated',
+      description: 'bearer token',
+    });
     const taken: string[] = [];
     const server = createServer((req, res) => {
       taken.push(`${req.method} ${req.url} ${metrics(req, res)}`);
       if (!res.headersSent && !res.writableEnded) res.writeHead(404).end();
     });
     const port = await listen(server);
-    for (const [method, path] of [['GET', '/api/v1/metrics'], ['HEAD', '/api/v1/metrics?x=1'], ['POST', '/api/v1/metrics'], ['GET', '/api/v1/metrics/'], ['GET', '/metrics']]) {
+    for (const [method, path] of [
+      ['GET', '/api/v1/metrics'],
+      ['HEAD', '/api/v1/metrics?x=1'],
+      ['POST', '/api/v1/metrics'],
+      ['GET', '/api/v1/metrics/'],
+      ['GET', '/metrics'],
+    ]) {
       await get(port, path!, {}, undefined, method);
     }
     server.close();
-    assert.deepEqual(taken, ['GET /api/v1/metrics true', 'HEAD /api/v1/metrics?x=1 true', 'POST /api/v1/metrics false', 'GET /api/v1/metrics/ false', 'GET /metrics false']);
+    assert.deepEqual(taken, [
+      'GET /api/v1/metrics true',
+      'HEAD /api/v1/metrics?x=1 true',
+      'POST /api/v1/metrics false',
+      'GET /api/v1/metrics/ false',
+      'GET /metrics false',
+    ]);
   });
 
   it('a host naming the tenant of its own request with setAccessLogTenant(req) gets it in the line', async () => {
     const out: string[] = [];
-    const metrics = createMetricsHandler({ jobmeter: await jm('wasmrun'), accessLog: { stream: { write: (s) => out.push(s) } } });
+    const metrics = createMetricsHandler({
+      jobmeter: await jm('wasmrun'),
+      accessLog: { stream: { write: (s) => out.push(s) } },
+    });
     const server = createServer((req, res) => {
       if (metrics(req, res)) return;
       setAccessLogTenant(req, 'host-tenant');

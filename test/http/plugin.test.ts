@@ -15,7 +15,15 @@ import { jobmeterMetrics } from '../../src/http/plugin.ts';
 import { setAccessLogTenant } from '../../src/http/access-log.ts';
 import { describeMetricsRoute, type MetricsSource } from '../../src/http/route-options.ts';
 import * as pluginModule from '../../src/http/plugin.ts';
-import { BAD_OPTIONS, get, jm, routeConformance, shutdownJobmeters, TOKEN, type MountedHost } from './route-conformance.ts';
+import {
+  BAD_OPTIONS,
+  get,
+  jm,
+  routeConformance,
+  shutdownJobmeters,
+  TOKEN,
+  type MountedHost,
+} from './route-conformance.ts';
 
 /** The 404 a bare fastify host gives for `path`. */
 async function noRoute(path: string): Promise<string> {
@@ -32,7 +40,11 @@ routeConformance(async (options): Promise<MountedHost> => {
   app.get('/healthz', async () => 'ok\n');
   await app.register(jobmeterMetrics, options);
   await app.listen({ host: '127.0.0.1', port: 0 });
-  return { port: (app.server.address() as AddressInfo).port, notFound: noRoute, close: () => app.close() };
+  return {
+    port: (app.server.address() as AddressInfo).port,
+    notFound: noRoute,
+    close: () => app.close(),
+  };
 });
 
 describe('the plugin on fastify', () => {
@@ -60,12 +72,40 @@ describe('the plugin on fastify', () => {
     await app.register(jobmeterMetrics, { jobmeter: await jm('crewshipd'), token: TOKEN });
     const remote = { remoteAddress: '203.0.113.9' };
     assert.equal((await app.inject({ url: '/metrics', ...remote })).statusCode, 401);
-    assert.equal((await app.inject({ url: '/metrics', ...remote, headers: { 'x-forwarded-for': '127.0.0.1' } })).statusCode, 401, 'spoofed');
-    assert.equal((await app.inject({ url: '/metrics', ...remote, headers: { authorization: `Bearer ${TOKEN}` } })).statusCode, 200);
+    assert.equal(
+      (
+        await app.inject({
+          url: '/metrics',
+          ...remote,
+          headers: { 'x-forwarded-for': '127.0.0.1' },
+        })
+      ).statusCode,
+      401,
+      'spoofed',
+    );
+    assert.equal(
+      (
+        await app.inject({
+          url: '/metrics',
+          ...remote,
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
+      ).statusCode,
+      200,
+    );
     await app.close();
     const bare = Fastify();
     await bare.register(jobmeterMetrics, { jobmeter: await jm('crewshipd') });
-    assert.equal((await bare.inject({ url: '/metrics', ...remote, headers: { authorization: `Bearer ${TOKEN}` } })).statusCode, 404);
+    assert.equal(
+      (
+        await bare.inject({
+          url: '/metrics',
+          ...remote,
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
+      ).statusCode,
+      404,
+    );
     await bare.close();
   });
 });
@@ -75,7 +115,13 @@ describe('closing', () => {
     // The request is held in a host hook (say, a slow auth lookup) while the host starts closing.
     const base = await jm('otel');
     let scrapes = 0;
-    const source: MetricsSource = { format: base.format, jsonView: base.jsonView, profile: base.profile, reject: () => {}, scrape: () => (scrapes++, base.scrape()) };
+    const source: MetricsSource = {
+      format: base.format,
+      jsonView: base.jsonView,
+      profile: base.profile,
+      reject: () => {},
+      scrape: () => (scrapes++, base.scrape()),
+    };
     let inHook!: () => void;
     const reachedHook = new Promise<void>((resolve) => (inHook = resolve));
     let release!: () => void;
@@ -150,7 +196,11 @@ describe('module surface', () => {
       `const root = await import(${JSON.stringify(new URL('../../src/index-http.ts', import.meta.url).href)});`,
       "process.stdout.write(typeof root.jobmeterMetrics + ' ' + typeof root.createMetricsHandler);",
     ].join('\n');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--input-type=module',
+      '-e',
+      script,
+    ]);
     assert.equal(stdout, 'function function');
   });
 
@@ -162,8 +212,19 @@ describe('module surface', () => {
   });
 
   it('describeMetricsRoute says what registration would do, without secrets', async () => {
-    const info = describeMetricsRoute({ jobmeter: await jm('wasmrun'), apiKeys: [{ key: TOKEN, tenant: 'a' }, { key: `${TOKEN}2`, tenant: 'b' }] });
-    assert.deepEqual(info, { path: '/api/v1/metrics', posture: 'wasmrun', mode: 'gated', description: 'bearer token (2 keys)' });
+    const info = describeMetricsRoute({
+      jobmeter: await jm('wasmrun'),
+      apiKeys: [
+        { key: TOKEN, tenant: 'a' },
+        { key: `${TOKEN}2`, tenant: 'b' },
+      ],
+    });
+    assert.deepEqual(info, {
+      path: '/api/v1/metrics',
+      posture: 'wasmrun',
+      mode: 'gated',
+      description: 'bearer token (2 keys)',
+    });
     assert.equal(describeMetricsRoute({ jobmeter: await jm('rm') }).mode, 'unmounted');
   });
 });

@@ -15,19 +15,50 @@ import { createJobmeter, type InstrumentSpec } from '../../src/index.ts';
 const VARIANTS = [
   { accept: 'text/plain;version=0.0.4', encoding: undefined, format: 'text' },
   { accept: 'text/plain;version=0.0.4', encoding: 'gzip', format: 'text' },
-  { accept: 'application/openmetrics-text;version=1.0.0', encoding: undefined, format: 'openmetrics' },
+  {
+    accept: 'application/openmetrics-text;version=1.0.0',
+    encoding: undefined,
+    format: 'openmetrics',
+  },
   { accept: 'application/openmetrics-text;version=1.0.0', encoding: 'zstd', format: 'openmetrics' },
 ] as const;
 
 test('through the scrape handler, every memoized scrape is the plain rendering of its collection', async () => {
   const specs: InstrumentSpec[] = [
-    { name: 'jobs', kind: 'counter', unit: '{job}', description: 'Jobs.', attributes: [{ key: 'host', cap: 500 }] },
-    { name: 'queue', kind: 'gauge', unit: '{job}', description: 'Queue.', attributes: [{ key: 'host', cap: 500 }] },
-    { name: 'latency', kind: 'histogram', unit: 's', description: 'Latency.', buckets: [0.01, 0.1, 1], attributes: [{ key: 'host', cap: 500 }] },
+    {
+      name: 'jobs',
+      kind: 'counter',
+      unit: '{job}',
+      description: 'Jobs.',
+      attributes: [{ key: 'host', cap: 500 }],
+    },
+    {
+      name: 'queue',
+      kind: 'gauge',
+      unit: '{job}',
+      description: 'Queue.',
+      attributes: [{ key: 'host', cap: 500 }],
+    },
+    {
+      name: 'latency',
+      kind: 'histogram',
+      unit: 's',
+      description: 'Latency.',
+      buckets: [0.01, 0.1, 1],
+      attributes: [{ key: 'host', cap: 500 }],
+    },
   ];
-  const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, instruments: specs });
+  const jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    otelScopeInfo: false,
+    instruments: specs,
+  });
   let last: readonly Family[] = [];
-  const handler = createScrapeHandler({ scrape: async () => (last = await jm.scrape()), format: 'negotiate' });
+  const handler = createScrapeHandler({
+    scrape: async () => (last = await jm.scrape()),
+    format: 'negotiate',
+  });
   try {
     const jobs = jm.counter('jobs');
     const latency = jm.histogram('latency');
@@ -46,9 +77,17 @@ test('through the scrape handler, every memoized scrape is the plain rendering o
         const answer = await handler.answer({ accept: v.accept, acceptEncoding: v.encoding });
         assert.equal(answer.status, 200);
         const raw = Buffer.concat(answer.body);
-        const plain = v.encoding === 'gzip' ? gunzipSync(raw) : v.encoding === 'zstd' ? zstdDecompressSync(raw) : raw;
+        const plain =
+          v.encoding === 'gzip'
+            ? gunzipSync(raw)
+            : v.encoding === 'zstd'
+              ? zstdDecompressSync(raw)
+              : raw;
         assert.equal(answer.length, raw.length, `round ${round} ${v.format} ${v.encoding}: length`);
-        assert.ok(plain.equals(Buffer.from(render(v.format, last), 'utf8')), `round ${round} ${v.format} ${v.encoding ?? 'identity'}: the plain rendering's bytes`);
+        assert.ok(
+          plain.equals(Buffer.from(render(v.format, last), 'utf8')),
+          `round ${round} ${v.format} ${v.encoding ?? 'identity'}: the plain rendering's bytes`,
+        );
         assert.ok(plain.includes(`new${round}`), `round ${round}: the new series is served`);
         answer.release?.();
       }
@@ -61,8 +100,21 @@ test('through the scrape handler, every memoized scrape is the plain rendering o
 
 /** A jobmeter with one declared counter over `hosts` series, and the plain rendering of its last scrape. */
 async function counterFleet(hosts: number) {
-  const specs: InstrumentSpec[] = [{ name: 'jobs', kind: 'counter', unit: '{job}', description: 'Jobs.', attributes: [{ key: 'host', cap: hosts + 1 }] }];
-  const jm = await createJobmeter({ listener: false, processMetrics: false, otelScopeInfo: false, instruments: specs });
+  const specs: InstrumentSpec[] = [
+    {
+      name: 'jobs',
+      kind: 'counter',
+      unit: '{job}',
+      description: 'Jobs.',
+      attributes: [{ key: 'host', cap: hosts + 1 }],
+    },
+  ];
+  const jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    otelScopeInfo: false,
+    instruments: specs,
+  });
   const jobs = jm.counter('jobs');
   for (let i = 0; i < hosts; i++) jobs.add(10 + (i % 80), { host: `host-${i}` });
   return { jm, jobs };
@@ -70,15 +122,26 @@ async function counterFleet(hosts: number) {
 
 const IDENTITY = { accept: 'text/plain;version=0.0.4', acceptEncoding: 'identity' } as const;
 
-test('an identity body references the memo\'s bytes: after a scrape the endpoint holds one copy of the body, not three', async () => {
+test("an identity body references the memo's bytes: after a scrape the endpoint holds one copy of the body, not three", async () => {
   const { jm, jobs } = await counterFleet(20_000);
   const store = new BodyStore();
   const memos = new RenderMemos();
   try {
     for (let round = 0; round < 3; round++) {
       const families = await jm.scrape();
-      const answer = await buildMetricsResponse(store, families, IDENTITY, 'negotiate', undefined, 1, memos);
-      assert.ok(Buffer.concat(answer.body).equals(Buffer.from(render('text', families), 'utf8')), `round ${round}: the plain rendering's bytes`);
+      const answer = await buildMetricsResponse(
+        store,
+        families,
+        IDENTITY,
+        'negotiate',
+        undefined,
+        1,
+        memos,
+      );
+      assert.ok(
+        Buffer.concat(answer.body).equals(Buffer.from(render('text', families), 'utf8')),
+        `round ${round}: the plain rendering's bytes`,
+      );
       const memo = memos.for(answer.contentType, 'text');
       assert.equal(memo.leases, 1, `round ${round}: the body holds the memo's bytes`);
       answer.done!();
@@ -88,7 +151,10 @@ test('an identity body references the memo\'s bytes: after a scrape the endpoint
       // only its smallest storage.
       const copies = round === 0 ? 1 : 2;
       const room = memo.size * 1024;
-      assert.ok(memo.bytes <= copies * answer.length + room, `round ${round}: memo ${memo.bytes} B for a ${answer.length} B body`);
+      assert.ok(
+        memo.bytes <= copies * answer.length + room,
+        `round ${round}: memo ${memo.bytes} B for a ${answer.length} B body`,
+      );
       assert.ok(store.idleBytes <= 64 * 1024, `round ${round}: idle storage ${store.idleBytes} B`);
       for (let i = round; i < 20_000; i += 97) jobs.add(1, { host: `host-${i}` });
     }
@@ -107,23 +173,52 @@ test('a slow client keeps its body while later scrapes change the series it refe
     const held: { bytes: Buffer; answer: Awaited<ReturnType<typeof buildMetricsResponse>> }[] = [];
     for (let round = 0; round < 4; round++) {
       const families = await jm.scrape();
-      const answer = await buildMetricsResponse(store, families, IDENTITY, 'negotiate', undefined, 1, memos);
+      const answer = await buildMetricsResponse(
+        store,
+        families,
+        IDENTITY,
+        'negotiate',
+        undefined,
+        1,
+        memos,
+      );
       const bytes = Buffer.from(render('text', families), 'utf8');
-      assert.ok(Buffer.concat(answer.body).equals(bytes), `round ${round}: the plain rendering's bytes`);
+      assert.ok(
+        Buffer.concat(answer.body).equals(bytes),
+        `round ${round}: the plain rendering's bytes`,
+      );
       held.push({ bytes, answer });
       // Same-length changes (rewritten in place when no body holds the bytes) and a new series (moved).
       for (let i = round; i < 5_000; i += 13) jobs.add(1, { host: `host-${i}` });
       if (round === 2) jobs.add(1, { host: 'late' });
     }
-    for (const [round, h] of held.entries()) assert.ok(Buffer.concat(h.answer.body).equals(h.bytes), `round ${round}: unchanged while held`);
+    for (const [round, h] of held.entries())
+      assert.ok(
+        Buffer.concat(h.answer.body).equals(h.bytes),
+        `round ${round}: unchanged while held`,
+      );
     for (const h of held) h.answer.done!();
-    assert.equal(memos.for('text/plain; version=0.0.4; charset=utf-8; escaping=underscores', 'text').leases, 0);
+    assert.equal(
+      memos.for('text/plain; version=0.0.4; charset=utf-8; escaping=underscores', 'text').leases,
+      0,
+    );
     // With every body given back, the memo writes in place again and stays exact.
     for (let round = 0; round < 3; round++) {
       for (let i = round; i < 5_000; i += 11) jobs.add(1, { host: `host-${i}` });
       const families = await jm.scrape();
-      const answer = await buildMetricsResponse(store, families, IDENTITY, 'negotiate', undefined, 1, memos);
-      assert.ok(Buffer.concat(answer.body).equals(Buffer.from(render('text', families), 'utf8')), `after: round ${round}`);
+      const answer = await buildMetricsResponse(
+        store,
+        families,
+        IDENTITY,
+        'negotiate',
+        undefined,
+        1,
+        memos,
+      );
+      assert.ok(
+        Buffer.concat(answer.body).equals(Buffer.from(render('text', families), 'utf8')),
+        `after: round ${round}`,
+      );
       answer.done!();
     }
   } finally {

@@ -45,14 +45,22 @@ const heldProducer: MetricProducer = {
   async collect() {
     collections++;
     await collectionHeld;
-    return { resourceMetrics: { resource: resourceFromAttributes({}), scopeMetrics: [] }, errors: [] };
+    return {
+      resourceMetrics: { resource: resourceFromAttributes({}), scopeMetrics: [] },
+      errors: [],
+    };
   },
 };
 
 before(async () => {
   // Before createJobmeter, so the snapshot cache's clock is the mocked one.
   mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 0, 1) });
-  jm = await createJobmeter({ profile: 'crewshipd', listener: false, hostname: 'storm', metricProducers: [heldProducer] });
+  jm = await createJobmeter({
+    profile: 'crewshipd',
+    listener: false,
+    hostname: 'storm',
+    metricProducers: [heldProducer],
+  });
   jm.setSnapshotSource(() => {
     snapshotCalls++;
     return { assignments: { running: 3, queued: 2 }, queue: { depth: 2, groups: 1, depthMax: 2 } };
@@ -90,7 +98,14 @@ interface Answer {
 function scrape(gzip: boolean): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port, path: '/metrics', agent: false, headers: { 'accept-encoding': gzip ? 'gzip' : 'identity' }, signal: AbortSignal.timeout(60_000) },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/metrics',
+        agent: false,
+        headers: { 'accept-encoding': gzip ? 'gzip' : 'identity' },
+        signal: AbortSignal.timeout(60_000),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

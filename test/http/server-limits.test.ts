@@ -18,7 +18,11 @@ let main: MainServer;
 const ports: Record<string, number> = {};
 
 before(async () => {
-  jm = await createJobmeter({ processMetrics: false, listener: { port: 0, ...LIMITS }, ingest: { port: 0, ...LIMITS } });
+  jm = await createJobmeter({
+    processMetrics: false,
+    listener: { port: 0, ...LIMITS },
+    ingest: { port: 0, ...LIMITS },
+  });
   main = await startMainServer({ host: '127.0.0.1', port: 0, ...LIMITS });
   ports['pull'] = jm.pullAddress!.port;
   ports['ingest'] = jm.ingestAddress!.port;
@@ -41,7 +45,10 @@ function open(port: number, send = ''): Promise<Probe> {
     let data = '';
     socket.setEncoding('latin1').on('data', (d: string) => (data += d));
     const closed = new Promise<string>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`port ${port}: connection still open after ${NEVER_MS} ms`)), NEVER_MS);
+      const timer = setTimeout(
+        () => fail(new Error(`port ${port}: connection still open after ${NEVER_MS} ms`)),
+        NEVER_MS,
+      );
       socket.on('close', () => {
         clearTimeout(timer);
         done(data);
@@ -59,7 +66,8 @@ function open(port: number, send = ''): Promise<Probe> {
 
 const REQUEST: Record<string, string> = {
   pull: 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n',
-  ingest: 'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+  ingest:
+    'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
   main: 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n',
 };
 
@@ -95,6 +103,9 @@ for (const name of ['pull', 'ingest', 'main'] as const) {
 }
 
 it('ingest: a stalled body is answered 408 and closed', async () => {
-  const probe = await open(ports['ingest']!, 'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"resou');
+  const probe = await open(
+    ports['ingest']!,
+    'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"resou',
+  );
   assert.match(await probe.closed, /^HTTP\/1\.1 408 /);
 });

@@ -19,22 +19,39 @@ import { fakeClock, metric, numberPoint, request, sum } from './helpers.ts';
 const files = tempFiles('jobmeter-checkpoint-failure-');
 let dirs = 0;
 
-function keeperOn(clock: ReturnType<typeof fakeClock>, lines: string[], dir = join(files.dir, `d${++dirs}`)) {
+function keeperOn(
+  clock: ReturnType<typeof fakeClock>,
+  lines: string[],
+  dir = join(files.dir, `d${++dirs}`),
+) {
   mkdirSync(dir, { recursive: true });
   const store = new IngestStore({ clock });
-  const keeper = StateKeeper.open(store, { dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l) => lines.push(l), emptyStore: () => new IngestStore({ clock }) });
+  const keeper = StateKeeper.open(store, {
+    dir,
+    host: '127.0.0.1',
+    port: 4318,
+    maxBytes: 1e6,
+    log: (l) => lines.push(l),
+    emptyStore: () => new IngestStore({ clock }),
+  });
   return { store, keeper, dir };
 }
 
 /** A cumulative counter's total, as one sender pushes it. */
 function push(store: IngestStore, total: number): void {
-  assert.equal(store.ingest(request([metric('daemon.jobs', sum([numberPoint(total, {}, 100, 100 + total)]))])).acceptedDataPoints, 1);
+  assert.equal(
+    store.ingest(request([metric('daemon.jobs', sum([numberPoint(total, {}, 100, 100 + total)]))]))
+      .acceptedDataPoints,
+    1,
+  );
 }
 
 /** The counter as the push would read it (the keeper's producer). */
 async function pushed(producer: MetricProducer): Promise<number | undefined> {
   const { resourceMetrics } = await producer.collect();
-  for (const sm of resourceMetrics.scopeMetrics) for (const m of sm.metrics) if (m.descriptor.name === 'daemon.jobs') return m.dataPoints[0]!.value as number;
+  for (const sm of resourceMetrics.scopeMetrics)
+    for (const m of sm.metrics)
+      if (m.descriptor.name === 'daemon.jobs') return m.dataPoints[0]!.value as number;
   return undefined;
 }
 
@@ -42,7 +59,9 @@ async function pushed(producer: MetricProducer): Promise<number | undefined> {
 async function scraped(keeper: StateKeeper): Promise<number | undefined> {
   const part = await keeper.series().collectSeries();
   try {
-    const set = part.scopes.flatMap((s) => s.series).find((s) => s.descriptor.name === 'daemon.jobs');
+    const set = part.scopes
+      .flatMap((s) => s.series)
+      .find((s) => s.descriptor.name === 'daemon.jobs');
     return set === undefined || !('values' in set) ? undefined : set.values[0];
   } finally {
     part.done();
@@ -69,7 +88,10 @@ describe('a checkpoint that cannot be written', () => {
     assert.equal(health.failing?.inRow, 2);
     const warnings = lines.filter((l) => l.startsWith('warning: '));
     assert.equal(warnings.length, 1, 'one line while the reason stays');
-    assert.match(warnings[0]!, /served as of the last checkpoint written \(what a restart restores\) until a write succeeds/);
+    assert.match(
+      warnings[0]!,
+      /served as of the last checkpoint written \(what a restart restores\) until a write succeeds/,
+    );
 
     rmdirSync(`${keeper.path}.tmp`);
     assert.equal(await pushed(producer), 175, 'written, then served');
@@ -78,7 +100,7 @@ describe('a checkpoint that cannot be written', () => {
     await keeper.close();
   });
 
-  it('holds a scrape\'s series sets the same way', async () => {
+  it("holds a scrape's series sets the same way", async () => {
     const clock = fakeClock();
     const { store, keeper } = keeperOn(clock, []);
     push(store, 100);
@@ -108,7 +130,10 @@ describe('a checkpoint that cannot be written', () => {
     await keeper.save();
     mkdirSync(`${keeper.path}.tmp`);
     push(store, 150);
-    await assert.rejects(keeper.close(), /^StateFileError: ingest state .* at shutdown: not written \(EISDIR.*\); a restart restores the last checkpoint written, without what was received since$/);
+    await assert.rejects(
+      keeper.close(),
+      /^StateFileError: ingest state .* at shutdown: not written \(EISDIR.*\); a restart restores the last checkpoint written, without what was received since$/,
+    );
     rmdirSync(`${keeper.path}.tmp`);
     const lines: string[] = [];
     const next = keeperOn(clock, lines, dir);

@@ -8,7 +8,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AttributeMemo } from '../../src/otlp/decode-attribute-memo.ts';
-import { DecodeLimitExceeded, decodeLimitsFor, type DecodeLimits } from '../../src/otlp/decode-limits.ts';
+import {
+  DecodeLimitExceeded,
+  decodeLimitsFor,
+  type DecodeLimits,
+} from '../../src/otlp/decode-limits.ts';
 import { decodeProtobufRequest } from '../../src/otlp/decode-protobuf.ts';
 import type { OtlpExportRequest, OtlpNumberPoint } from '../../src/otlp/types.ts';
 import { lengthDelimited } from './hostile-bodies.ts';
@@ -17,10 +21,18 @@ const LIMITS = decodeLimitsFor(1024 * 1024);
 
 const str = (field: number, s: string): Buffer => lengthDelimited(field, [Buffer.from(s)]);
 /** KeyValue { key = 1; AnyValue value = 2 } as NumberDataPoint.attributes (7). */
-const attribute = (key: string, value: Buffer): Buffer => lengthDelimited(7, [str(1, key), lengthDelimited(2, [value])]);
+const attribute = (key: string, value: Buffer): Buffer =>
+  lengthDelimited(7, [str(1, key), lengthDelimited(2, [value])]);
 const text = (key: string, value: string): Buffer => attribute(key, str(1, value));
 /** AnyValue.array_value (5) of strings. */
-const array = (key: string, values: string[]): Buffer => attribute(key, lengthDelimited(5, values.map((v) => lengthDelimited(1, [str(1, v)]))));
+const array = (key: string, values: string[]): Buffer =>
+  attribute(
+    key,
+    lengthDelimited(
+      5,
+      values.map((v) => lengthDelimited(1, [str(1, v)])),
+    ),
+  );
 /** NumberDataPoint.time_unix_nano (3) and as_double (4). */
 function timeAndValue(time: number, value: number): Buffer {
   const b = Buffer.alloc(18);
@@ -33,7 +45,13 @@ function timeAndValue(time: number, value: number): Buffer {
 
 /** A gauge `g` whose points are the given fields (each point's bytes as they are). */
 function gauge(points: readonly Buffer[]): Buffer {
-  const metric = lengthDelimited(2, [str(1, 'g'), lengthDelimited(5, points.map((p) => lengthDelimited(1, [p])))]);
+  const metric = lengthDelimited(2, [
+    str(1, 'g'),
+    lengthDelimited(
+      5,
+      points.map((p) => lengthDelimited(1, [p])),
+    ),
+  ]);
   return lengthDelimited(1, [lengthDelimited(2, [metric])]);
 }
 
@@ -54,7 +72,8 @@ function outcome(body: Buffer, limits: DecodeLimits, memo: AttributeMemo | false
 }
 
 describe('the same bytes, the same set', () => {
-  const series = (i: number): Buffer => Buffer.concat([text('route', `/r/${i % 10}`), text('host', 'h-1'), timeAndValue(1_000 + i, i)]);
+  const series = (i: number): Buffer =>
+    Buffer.concat([text('route', `/r/${i % 10}`), text('host', 'h-1'), timeAndValue(1_000 + i, i)]);
   const body = gauge(Array.from({ length: 40 }, (_, i) => series(i)));
 
   it('a warm memo hands out the sets decoded before; the request is the one decoded without it', () => {
@@ -79,7 +98,14 @@ describe('the same bytes, the same set', () => {
     const key = (a: object): string => (made++, JSON.stringify(Object.entries(a).sort()));
     for (const p of points) assert.equal(memo.keyOf(p.attributes, key), key(p.attributes));
     assert.equal(made, 10 + points.length, 'one per set, then one per point by the test itself');
-    assert.equal(memo.keyOf({ route: '/r/1', host: 'h-1' }, key), JSON.stringify([['host', 'h-1'], ['route', '/r/1']]), 'an object not from the memo is keyed anew');
+    assert.equal(
+      memo.keyOf({ route: '/r/1', host: 'h-1' }, key),
+      JSON.stringify([
+        ['host', 'h-1'],
+        ['route', '/r/1'],
+      ]),
+      'an object not from the memo is keyed anew',
+    );
   });
 });
 
@@ -89,9 +115,15 @@ describe('decoded as before', () => {
     const first = Buffer.concat([text('route', '/a'), timeAndValue(1, 1)]);
     const split = Buffer.concat([text('route', '/a'), timeAndValue(2, 2), text('code', '200')]);
     const points = pointsOf(decodeProtobufRequest(gauge([first, split, first]), LIMITS, memo));
-    assert.deepEqual(points.map((p) => p.attributes), [{ route: '/a' }, { route: '/a', code: '200' }, { route: '/a' }]);
+    assert.deepEqual(
+      points.map((p) => p.attributes),
+      [{ route: '/a' }, { route: '/a', code: '200' }, { route: '/a' }],
+    );
     assert.equal(points[0]!.attributes, points[2]!.attributes);
-    assert.deepEqual(decodeProtobufRequest(gauge([first, split, first]), LIMITS, false), decodeProtobufRequest(gauge([first, split, first]), LIMITS, memo));
+    assert.deepEqual(
+      decodeProtobufRequest(gauge([first, split, first]), LIMITS, false),
+      decodeProtobufRequest(gauge([first, split, first]), LIMITS, memo),
+    );
   });
 
   it('a set with an array value is not remembered (decoding it charges its elements)', () => {
@@ -105,7 +137,10 @@ describe('decoded as before', () => {
 
   it('refused at the same count with the memo off, fresh or warm', () => {
     // Many attributes a point, all the same bytes: refused once what they cost passes the bytes read.
-    const point = Buffer.concat([...Array.from({ length: 12 }, (_, k) => text(`k${k}`, 'v')), timeAndValue(1, 1)]);
+    const point = Buffer.concat([
+      ...Array.from({ length: 12 }, (_, k) => text(`k${k}`, 'v')),
+      timeAndValue(1, 1),
+    ]);
     const tight: DecodeLimits = { ...LIMITS, perBodyByte: 4, slackBytes: 4096 };
     for (const count of [1, 5, 20, 80]) {
       const body = gauge(Array.from({ length: count }, () => point));
@@ -122,17 +157,21 @@ describe('decoded as before', () => {
 it('bounded by bytes too: long sets turn the generations over sooner', () => {
   const memo = new AttributeMemo(1_000, 64 * 1024);
   const long = 'x'.repeat(400);
-  const points = Array.from({ length: 1_000 }, (_, i) => Buffer.concat([text('id', `${i}-${long}`), timeAndValue(1, 1)]));
+  const points = Array.from({ length: 1_000 }, (_, i) =>
+    Buffer.concat([text('id', `${i}-${long}`), timeAndValue(1, 1)]),
+  );
   decodeProtobufRequest(gauge(points), LIMITS, memo);
   // Each set is ~410 bytes: a generation holds ~160 of them.
   assert.ok(memo.size <= (2 * 64 * 1024) / 400, `${memo.size} sets held`);
-  assert.ok(memo.size > 64 * 1024 / 410, `${memo.size} sets held`);
+  assert.ok(memo.size > (64 * 1024) / 410, `${memo.size} sets held`);
 });
 
 it('bounded: at most two generations of sets, whatever is sent', () => {
   const sets = 1_000;
   const memo = new AttributeMemo(sets);
-  const points = Array.from({ length: 5 * sets + 7 }, (_, i) => Buffer.concat([text('id', String(i)), timeAndValue(1, 1)]));
+  const points = Array.from({ length: 5 * sets + 7 }, (_, i) =>
+    Buffer.concat([text('id', String(i)), timeAndValue(1, 1)]),
+  );
   const decoded = pointsOf(decodeProtobufRequest(gauge(points), LIMITS, memo));
   assert.equal(decoded[5 * sets + 6]!.attributes.id, String(5 * sets + 6));
   assert.ok(memo.size <= 2 * sets, `${memo.size} sets held`);
@@ -142,16 +181,18 @@ it('bounded: at most two generations of sets, whatever is sent', () => {
   assert.equal(recent[0]!.attributes, decoded[decoded.length - sets]!.attributes);
 });
 
-
 describe('the set after the set before', () => {
   const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
-  const remember = (memo: AttributeMemo, s: string) => memo.remember(bytes(s), 0, s.length, [0], { s });
+  const remember = (memo: AttributeMemo, s: string) =>
+    memo.remember(bytes(s), 0, s.length, [0], { s });
   const get = (memo: AttributeMemo, s: string) => memo.get(bytes(s), 0, s.length);
 
   it('a sequence seen before is found in order; bytes one off the guess get their own set', () => {
     const memo = new AttributeMemo();
     const sets = ['route=/r/1', 'route=/r/2', 'route=/r/3'].map((s) => remember(memo, s)!);
-    for (let round = 0; round < 3; round++) for (const [k, s] of ['route=/r/1', 'route=/r/2', 'route=/r/3'].entries()) assert.equal(get(memo, s), sets[k], `${round}: ${s}`);
+    for (let round = 0; round < 3; round++)
+      for (const [k, s] of ['route=/r/1', 'route=/r/2', 'route=/r/3'].entries())
+        assert.equal(get(memo, s), sets[k], `${round}: ${s}`);
     // After /r/1 the guess is /r/2: same length, one byte off.
     assert.equal(get(memo, 'route=/r/1'), sets[0]);
     assert.equal(get(memo, 'route=/r/3'), sets[2]);

@@ -34,49 +34,82 @@ function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-test('serve: bodies of millions of empty points are refused (413) within seconds, the process stays up and small', { timeout: 170_000 }, async () => {
-  const config = await files.file('jobmeter.toml', ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', ''].join('\n'));
-  const child = start(['serve', '--config', config]);
-  const [, ingestPort] = await child.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
-  const [, pullPort] = await child.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, START_MS);
-  const pid = child.child.pid!;
-  const pullUrl = `http://127.0.0.1:${pullPort}/metrics`;
-  assert.equal((await fetch(pullUrl)).status, 200);
+test(
+  'serve: bodies of millions of empty points are refused (413) within seconds, the process stays up and small',
+  { timeout: 170_000 },
+  async () => {
+    const config = await files.file(
+      'jobmeter.toml',
+      [
+        'process_metrics = false',
+        '[listener]',
+        'port = 0',
+        '[ingest]',
+        'enabled = true',
+        'port = 0',
+        '',
+      ].join('\n'),
+    );
+    const child = start(['serve', '--config', config]);
+    const [, ingestPort] = await child.stderrMatches(
+      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
+      START_MS,
+    );
+    const [, pullPort] = await child.stderrMatches(
+      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
+      START_MS,
+    );
+    const pid = child.child.pid!;
+    const pullUrl = `http://127.0.0.1:${pullPort}/metrics`;
+    assert.equal((await fetch(pullUrl)).status, 200);
 
-  let peak = rssBytes(pid);
-  const sampler = setInterval(() => {
-    if (child.child.exitCode === null) peak = Math.max(peak, rssBytes(pid));
-  }, 50);
-  const big = zstdCompressSync(emptyPointsRequest(9_500_000));
-  const small = zstdCompressSync(emptyPointsRequest(3_000_000));
-  assert.ok(big.length < 4096 && small.length < 1024, `${big.length} and ${small.length} bytes sent`);
+    let peak = rssBytes(pid);
+    const sampler = setInterval(() => {
+      if (child.child.exitCode === null) peak = Math.max(peak, rssBytes(pid));
+    }, 50);
+    const big = zstdCompressSync(emptyPointsRequest(9_500_000));
+    const small = zstdCompressSync(emptyPointsRequest(3_000_000));
+    assert.ok(
+      big.length < 4096 && small.length < 1024,
+      `${big.length} and ${small.length} bytes sent`,
+    );
 
-  const send = async (body: Buffer): Promise<{ status: number; message: string; ms: number }> => {
-    const t0 = performance.now();
-    const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'zstd' },
-      body,
-    });
-    const status = decodeStatus(new Uint8Array(await res.arrayBuffer()), 'protobuf');
-    return { status: res.status, message: status.message, ms: performance.now() - t0 };
-  };
-  try {
-    const answers = [await send(big), await send(small), ...(await Promise.all([big, small, big, small, big, big].map(send)))];
-    for (const a of answers) {
-      assert.equal(a.status, 413, a.message);
-      assert.match(a.message, /^request too large to decode: \d+ data points, .* \(decode limit: 16 bytes per body byte \+ 1048576, at most 268435456\)$/);
-      assert.ok(a.ms < ANSWER_MS, `answered after ${a.ms.toFixed(0)} ms`);
+    const send = async (body: Buffer): Promise<{ status: number; message: string; ms: number }> => {
+      const t0 = performance.now();
+      const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'zstd' },
+        body,
+      });
+      const status = decodeStatus(new Uint8Array(await res.arrayBuffer()), 'protobuf');
+      return { status: res.status, message: status.message, ms: performance.now() - t0 };
+    };
+    try {
+      const answers = [
+        await send(big),
+        await send(small),
+        ...(await Promise.all([big, small, big, small, big, big].map(send))),
+      ];
+      for (const a of answers) {
+        assert.equal(a.status, 413, a.message);
+        assert.match(
+          a.message,
+          /^request too large to decode: \d+ data points, .* \(decode limit: 16 bytes per body byte \+ 1048576, at most 268435456\)$/,
+        );
+        assert.ok(a.ms < ANSWER_MS, `answered after ${a.ms.toFixed(0)} ms`);
+      }
+      assert.equal(child.child.exitCode, null, child.stderr());
+      const scrape = await fetch(pullUrl);
+      assert.equal(scrape.status, 200);
+      await scrape.text();
+      console.log(
+        `# peak RSS ${(peak / MiB).toFixed(0)} MiB; answers in ${answers.map((a) => a.ms.toFixed(0)).join(', ')} ms`,
+      );
+      assert.ok(peak < RSS_BOUND, `RSS reached ${(peak / MiB).toFixed(0)} MiB`);
+    } finally {
+      clearInterval(sampler);
     }
-    assert.equal(child.child.exitCode, null, child.stderr());
-    const scrape = await fetch(pullUrl);
-    assert.equal(scrape.status, 200);
-    await scrape.text();
-    console.log(`# peak RSS ${(peak / MiB).toFixed(0)} MiB; answers in ${answers.map((a) => a.ms.toFixed(0)).join(', ')} ms`);
-    assert.ok(peak < RSS_BOUND, `RSS reached ${(peak / MiB).toFixed(0)} MiB`);
-  } finally {
-    clearInterval(sampler);
-  }
-  child.child.kill('SIGTERM');
-  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-});
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+  },
+);

@@ -58,11 +58,20 @@ const time = (() => {
 /** Protobuf: where the repeated bytes go, innermost first. */
 const PROTOBUF_PLACES: Record<string, (inner: Buffer) => Buffer> = {
   top: (inner) => inner,
-  points: (inner) => lengthDelimited(1, [lengthDelimited(2, [lengthDelimited(2, [lengthDelimited(1, [Buffer.from('g')]), lengthDelimited(5, [inner])])])]),
-  attributes: (inner) =>
-    PROTOBUF_PLACES['points']!(lengthDelimited(1, [time, inner])),
+  points: (inner) =>
+    lengthDelimited(1, [
+      lengthDelimited(2, [
+        lengthDelimited(2, [lengthDelimited(1, [Buffer.from('g')]), lengthDelimited(5, [inner])]),
+      ]),
+    ]),
+  attributes: (inner) => PROTOBUF_PLACES['points']!(lengthDelimited(1, [time, inner])),
   array: (inner) =>
-    PROTOBUF_PLACES['attributes']!(lengthDelimited(7, [lengthDelimited(1, [Buffer.from('k')]), lengthDelimited(2, [lengthDelimited(5, [inner])])])),
+    PROTOBUF_PLACES['attributes']!(
+      lengthDelimited(7, [
+        lengthDelimited(1, [Buffer.from('k')]),
+        lengthDelimited(2, [lengthDelimited(5, [inner])]),
+      ]),
+    ),
 };
 
 /** Protobuf units: empty and small elements of each kind, and bytes. */
@@ -80,18 +89,40 @@ const protobufUnit = fc.oneof(
 
 /** JSON: prefix and suffix around the repeated unit. */
 const JSON_PLACES: Record<string, [string, string]> = {
-  points: ['{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[', '{}]}}]}]}]}'],
-  attributes: ['{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[{"attributes":[', '{}]}]}}]}]}]}'],
-  values: ['{"resourceMetrics":[{"resource":{"attributes":[{"key":"k","value":{"arrayValue":{"values":[', '{}]}}}]}}]}'],
+  points: [
+    '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[',
+    '{}]}}]}]}]}',
+  ],
+  attributes: [
+    '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"g","gauge":{"dataPoints":[{"attributes":[',
+    '{}]}]}}]}]}]}',
+  ],
+  values: [
+    '{"resourceMetrics":[{"resource":{"attributes":[{"key":"k","value":{"arrayValue":{"values":[',
+    '{}]}}}]}}]}',
+  ],
   top: ['', ''],
 };
 
 const jsonUnit = fc.oneof(
-  fc.constantFrom('{},', '[],', '0,', '"",', 'null,', '{"asDouble":1},', '{"key":"a","value":{"intValue":"1"}},', '{"stringValue":"x"},', '[[[[', '{"a":'),
+  fc.constantFrom(
+    '{},',
+    '[],',
+    '0,',
+    '"",',
+    'null,',
+    '{"asDouble":1},',
+    '{"key":"a","value":{"intValue":"1"}},',
+    '{"stringValue":"x"},',
+    '[[[[',
+    '{"a":',
+  ),
   fc.string({ minLength: 1, maxLength: 8 }),
 );
 
-const size = fc.integer({ min: 10, max: 25 }).map((log2) => Math.min(MAX_BODY_BYTES - 1024, 2 ** log2 + 1000));
+const size = fc
+  .integer({ min: 10, max: 25 })
+  .map((log2) => Math.min(MAX_BODY_BYTES - 1024, 2 ** log2 + 1000));
 
 const ENCODERS: Record<string, (b: Buffer) => Buffer> = {
   identity: (b) => b,
@@ -137,61 +168,101 @@ const request: fc.Arbitrary<FuzzRequest> = fc.oneof(
 
 function bodyOf(r: FuzzRequest): Buffer {
   if (r.place === 'random') return Buffer.from(r.unit);
-  if (r.encoding === 'protobuf') return PROTOBUF_PLACES[r.place]!(repeated(Uint8Array.from(r.unit), r.bytes));
+  if (r.encoding === 'protobuf')
+    return PROTOBUF_PLACES[r.place]!(repeated(Uint8Array.from(r.unit), r.bytes));
   const [prefix, suffix] = JSON_PLACES[r.place]!;
-  return Buffer.concat([Buffer.from(prefix), repeated(Uint8Array.from(r.unit), r.bytes), Buffer.from(suffix)]);
+  return Buffer.concat([
+    Buffer.from(prefix),
+    repeated(Uint8Array.from(r.unit), r.bytes),
+    Buffer.from(suffix),
+  ]);
 }
 
-test('serve: any body in any encoding gets a quick 200, 400 or 413, and RSS stays bounded', { timeout: 900_000 }, async () => {
-  const config = await files.file('jobmeter.toml', ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', ''].join('\n'));
-  const child = start(['serve', '--config', config]);
-  const [, ingestPort] = await child.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
-  const [, pullPort] = await child.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, START_MS);
-  const pid = child.child.pid!;
-  let peak = rssBytes(pid);
-  const sampler = setInterval(() => {
-    if (child.child.exitCode === null) peak = Math.max(peak, rssBytes(pid));
-  }, 50);
-  const seen: Record<number, number> = {};
-  let slowest = 0;
-  let largest = 0;
-  try {
-    await fc.assert(
-      // Unbiased: fast-check's bias towards small values would keep the bodies small.
-      fc.asyncProperty(fc.noBias(request), async (r) => {
-        const plain = bodyOf(r);
-        largest = Math.max(largest, plain.length);
-        const body = ENCODERS[r.contentEncoding]!(plain);
-        const t0 = performance.now();
-        const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
-          method: 'POST',
-          headers: {
-            'content-type': r.encoding === 'json' ? 'application/json' : 'application/x-protobuf',
-            ...(r.contentEncoding === 'identity' ? {} : { 'content-encoding': r.contentEncoding }),
-          },
-          body,
-          signal: AbortSignal.timeout(ANSWER_MS),
-        });
-        const text = await res.text();
-        const ms = performance.now() - t0;
-        slowest = Math.max(slowest, ms);
-        seen[res.status] = (seen[res.status] ?? 0) + 1;
-        assert.ok([200, 400, 413].includes(res.status), `${res.status}: ${text.slice(0, 300)}`);
-        assert.equal(child.child.exitCode, null, child.stderr());
-        assert.equal((await fetch(`http://127.0.0.1:${pullPort}/metrics`)).status, 200);
-        assert.ok(peak < RSS_BOUND, `RSS reached ${(peak / MiB).toFixed(0)} MiB`);
-      }),
-      {
-        numRuns: RUNS,
-        endOnFailure: true,
-        // 9.5M empty points, zstd, always among them: the densest known body.
-        examples: [[{ encoding: 'protobuf', place: 'points', unit: [0x0a, 0x00], bytes: 19_000_000, contentEncoding: 'zstd' }]],
-      },
+test(
+  'serve: any body in any encoding gets a quick 200, 400 or 413, and RSS stays bounded',
+  { timeout: 900_000 },
+  async () => {
+    const config = await files.file(
+      'jobmeter.toml',
+      [
+        'process_metrics = false',
+        '[listener]',
+        'port = 0',
+        '[ingest]',
+        'enabled = true',
+        'port = 0',
+        '',
+      ].join('\n'),
     );
-  } finally {
-    clearInterval(sampler);
-  }
-  console.log(`# ${RUNS} bodies up to ${(largest / MiB).toFixed(1)} MiB: answers ${JSON.stringify(seen)}, slowest ${slowest.toFixed(0)} ms, peak RSS ${(peak / MiB).toFixed(0)} MiB`);
-  child.child.kill('SIGTERM');
-  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-});
+    const child = start(['serve', '--config', config]);
+    const [, ingestPort] = await child.stderrMatches(
+      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
+      START_MS,
+    );
+    const [, pullPort] = await child.stderrMatches(
+      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
+      START_MS,
+    );
+    const pid = child.child.pid!;
+    let peak = rssBytes(pid);
+    const sampler = setInterval(() => {
+      if (child.child.exitCode === null) peak = Math.max(peak, rssBytes(pid));
+    }, 50);
+    const seen: Record<number, number> = {};
+    let slowest = 0;
+    let largest = 0;
+    try {
+      await fc.assert(
+        // Unbiased: fast-check's bias towards small values would keep the bodies small.
+        fc.asyncProperty(fc.noBias(request), async (r) => {
+          const plain = bodyOf(r);
+          largest = Math.max(largest, plain.length);
+          const body = ENCODERS[r.contentEncoding]!(plain);
+          const t0 = performance.now();
+          const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
+            method: 'POST',
+            headers: {
+              'content-type': r.encoding === 'json' ? 'application/json' : 'application/x-protobuf',
+              ...(r.contentEncoding === 'identity'
+                ? {}
+                : { 'content-encoding': r.contentEncoding }),
+            },
+            body,
+            signal: AbortSignal.timeout(ANSWER_MS),
+          });
+          const text = await res.text();
+          const ms = performance.now() - t0;
+          slowest = Math.max(slowest, ms);
+          seen[res.status] = (seen[res.status] ?? 0) + 1;
+          assert.ok([200, 400, 413].includes(res.status), `${res.status}: ${text.slice(0, 300)}`);
+          assert.equal(child.child.exitCode, null, child.stderr());
+          assert.equal((await fetch(`http://127.0.0.1:${pullPort}/metrics`)).status, 200);
+          assert.ok(peak < RSS_BOUND, `RSS reached ${(peak / MiB).toFixed(0)} MiB`);
+        }),
+        {
+          numRuns: RUNS,
+          endOnFailure: true,
+          // 9.5M empty points, zstd, always among them: the densest known body.
+          examples: [
+            [
+              {
+                encoding: 'protobuf',
+                place: 'points',
+                unit: [0x0a, 0x00],
+                bytes: 19_000_000,
+                contentEncoding: 'zstd',
+              },
+            ],
+          ],
+        },
+      );
+    } finally {
+      clearInterval(sampler);
+    }
+    console.log(
+      `# ${RUNS} bodies up to ${(largest / MiB).toFixed(1)} MiB: answers ${JSON.stringify(seen)}, slowest ${slowest.toFixed(0)} ms, peak RSS ${(peak / MiB).toFixed(0)} MiB`,
+    );
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+  },
+);

@@ -21,7 +21,13 @@ function body(metrics: ReadonlyArray<{ name: string; points: number; from?: numb
             scope: { name: 'caps' },
             metrics: metrics.map(({ name, points, from = 0 }) => ({
               name,
-              gauge: { dataPoints: Array.from({ length: points }, (_, i) => ({ asDouble: 1, timeUnixNano: NOW, attributes: [{ key: 'i', value: { intValue: String(from + i) } }] })) },
+              gauge: {
+                dataPoints: Array.from({ length: points }, (_, i) => ({
+                  asDouble: 1,
+                  timeUnixNano: NOW,
+                  attributes: [{ key: 'i', value: { intValue: String(from + i) } }],
+                })),
+              },
             })),
           },
         ],
@@ -32,14 +38,23 @@ function body(metrics: ReadonlyArray<{ name: string; points: number; from?: numb
 
 /** The answer's partial_success (none: nothing refused). */
 async function send(jm: Jobmeter, json: string): Promise<{ rejected: number; message: string }> {
-  const res = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+  const res = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: json,
+  });
   assert.equal(res.status, 200);
   const result = decodeExportResponse(new Uint8Array(await res.arrayBuffer()), 'json');
   return { rejected: result?.rejectedDataPoints ?? 0, message: result?.errorMessage ?? '' };
 }
 
 async function withJobmeter(run: (jm: Jobmeter) => Promise<void>): Promise<void> {
-  const jm = await createJobmeter({ listener: false, processMetrics: false, global: false, ingest: { port: 0 } });
+  const jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    global: false,
+    ingest: { port: 0 },
+  });
   try {
     await run(jm);
   } finally {
@@ -50,10 +65,16 @@ async function withJobmeter(run: (jm: Jobmeter) => Promise<void>): Promise<void>
 describe('default caps', { timeout: 120_000 }, () => {
   it('2000 source series per instrument', () =>
     withJobmeter(async (jm) => {
-      assert.deepEqual(await send(jm, body([{ name: 'caps.one', points: 2000 }])), { rejected: 0, message: '' });
+      assert.deepEqual(await send(jm, body([{ name: 'caps.one', points: 2000 }])), {
+        rejected: 0,
+        message: '',
+      });
       const past = await send(jm, body([{ name: 'caps.one', points: 1, from: 2000 }]));
       assert.equal(past.rejected, 1);
-      assert.equal(past.message, '1 data point rejected: caps.one: over the cap of 2000 source series per instrument (1)');
+      assert.equal(
+        past.message,
+        '1 data point rejected: caps.one: over the cap of 2000 source series per instrument (1)',
+      );
     }));
 
   it('50000 source series in all', () =>
@@ -62,15 +83,24 @@ describe('default caps', { timeout: 120_000 }, () => {
       assert.equal((await send(jm, body(full))).rejected, 0);
       const past = await send(jm, body([{ name: 'caps.all.extra', points: 1 }]));
       assert.equal(past.rejected, 1);
-      assert.equal(past.message, '1 data point rejected: caps.all.extra: over the cap of 50000 source series in all (1)');
+      assert.equal(
+        past.message,
+        '1 data point rejected: caps.all.extra: over the cap of 50000 source series in all (1)',
+      );
     }));
 
   it('1000 instruments', () =>
     withJobmeter(async (jm) => {
-      const names = Array.from({ length: 1000 }, (_, i) => ({ name: `caps.instrument.${i}`, points: 1 }));
+      const names = Array.from({ length: 1000 }, (_, i) => ({
+        name: `caps.instrument.${i}`,
+        points: 1,
+      }));
       assert.equal((await send(jm, body(names))).rejected, 0);
       const past = await send(jm, body([{ name: 'caps.instrument.extra', points: 1 }]));
       assert.equal(past.rejected, 1);
-      assert.equal(past.message, '1 data point rejected: caps.instrument.extra: over the cap of 1000 instruments (1)');
+      assert.equal(
+        past.message,
+        '1 data point rejected: caps.instrument.extra: over the cap of 1000 instruments (1)',
+      );
     }));
 });

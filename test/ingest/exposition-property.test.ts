@@ -23,7 +23,14 @@ import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { checkExposition } from '../support/exposition-parser.ts';
 import { freePort } from '../support/free-port.ts';
 import { startOpenMetricsParser, type OpenMetricsParser } from '../support/openmetrics-python.ts';
-import { PROMETHEUS_MAJORS, startPrometheus, type PrometheusHandle, type PrometheusMajor, type Sample, type ScrapeJob } from '../support/prometheus.ts';
+import {
+  PROMETHEUS_MAJORS,
+  startPrometheus,
+  type PrometheusHandle,
+  type PrometheusMajor,
+  type Sample,
+  type ScrapeJob,
+} from '../support/prometheus.ts';
 import { checkMetrics } from '../support/promtool.ts';
 import { canonicalBound, seriesTable } from '../support/series-diff.ts';
 
@@ -40,7 +47,9 @@ async function fresh(): Promise<void> {
 }
 
 /** Each Prometheus release and the formats it is made to scrape in (2.42 cannot choose). */
-const SCRAPES: Readonly<Record<PrometheusMajor, ReadonlyArray<{ name: string; protocols?: string[] }>>> = {
+const SCRAPES: Readonly<
+  Record<PrometheusMajor, ReadonlyArray<{ name: string; protocols?: string[] }>>
+> = {
   2: [{ name: 'p2_openmetrics' }],
   3: [
     { name: 'p3_openmetrics', protocols: ['OpenMetricsText1.0.0'] },
@@ -67,7 +76,13 @@ const PROMTOOL_PARSED: ReadonlySet<number> = new Set([0, 3]);
 /** jobmeter's own runtime families, whose series appear as the process runs (see the comparison below). */
 const RUNTIME_SERIES = /^(nodejs_eventloop_|v8js_gc_)/;
 /** The series Prometheus writes for every scrape itself. */
-const SCRAPE_SERIES = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added']);
+const SCRAPE_SERIES = new Set([
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+]);
 
 let python: OpenMetricsParser;
 const servers: Array<{ major: PrometheusMajor; prometheus: PrometheusHandle; jobs: string[] }> = [];
@@ -100,29 +115,88 @@ after(async () => {
 });
 
 const NAMES = [
-  'bar', 'bar.count', 'bar_count', 'bar.sum', 'bar_bucket', 'bar.total', 'bar_total', 'bar.created', 'target.info', 'target_info', 'target',
-  'jobmeter.scrape.errors', 'jobmeter.ingest.refused', 'jobmeter_ingest_refused_total', 'process.uptime', 'process_uptime_seconds',
-  'a.b', 'a_b', 'a-b', '0lead', 'é', 'x', 'foo.info', 'up', 'scrape.duration.seconds', 'scrape_samples_scraped',
+  'bar',
+  'bar.count',
+  'bar_count',
+  'bar.sum',
+  'bar_bucket',
+  'bar.total',
+  'bar_total',
+  'bar.created',
+  'target.info',
+  'target_info',
+  'target',
+  'jobmeter.scrape.errors',
+  'jobmeter.ingest.refused',
+  'jobmeter_ingest_refused_total',
+  'process.uptime',
+  'process_uptime_seconds',
+  'a.b',
+  'a_b',
+  'a-b',
+  '0lead',
+  'é',
+  'x',
+  'foo.info',
+  'up',
+  'scrape.duration.seconds',
+  'scrape_samples_scraped',
 ];
-const KEYS = ['a.b', 'a_b', 'a-b', 'a__b', '', 'le', 'quantile', '__name__', '__x', 'otel_scope_name', 'otel_scope_version', 'otel.scope.name', 'job', 'instance', '0k', 'k', 'é'];
+const KEYS = [
+  'a.b',
+  'a_b',
+  'a-b',
+  'a__b',
+  '',
+  'le',
+  'quantile',
+  '__name__',
+  '__x',
+  'otel_scope_name',
+  'otel_scope_version',
+  'otel.scope.name',
+  'job',
+  'instance',
+  '0k',
+  'k',
+  'é',
+];
 const UNITS = ['', 's', 'ms', 'By', '1', '{x}', 'a b', 'total', 'count'];
 
 const key = fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 6 }));
-const value = fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('"', '\\', '\n', '\ud800', 'x'.repeat(300)), fc.integer());
-const attributes = fc.array(fc.tuple(key, value), { maxLength: 5 }).map((kvs) =>
-  kvs.map(([k, v]) => ({ key: k, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } })),
+const value = fc.oneof(
+  fc.string({ maxLength: 10 }),
+  fc.constantFrom('"', '\\', '\n', '\ud800', 'x'.repeat(300)),
+  fc.integer(),
 );
-const double = fc.oneof(fc.double(), fc.constantFrom('NaN', 'Infinity', '-Infinity'), fc.integer({ min: -5, max: 100 }));
+const attributes = fc.array(fc.tuple(key, value), { maxLength: 5 }).map((kvs) =>
+  kvs.map(([k, v]) => ({
+    key: k,
+    value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v },
+  })),
+);
+const double = fc.oneof(
+  fc.double(),
+  fc.constantFrom('NaN', 'Infinity', '-Infinity'),
+  fc.integer({ min: -5, max: 100 }),
+);
 // Inside the ingest's window of times (stream-rules.ts: at most 10 minutes ahead): from the
 // test's start on, at most 500 s ahead.
 const T0 = BigInt(Math.floor(Date.now() / 1000));
 const time = fc.integer({ min: 1, max: 500 }).map((s) => String((T0 + BigInt(s)) * 1_000_000_000n));
 
-const numberPoint = fc.record({ attributes, asDouble: double, timeUnixNano: time, startTimeUnixNano: fc.constant('1000') });
+const numberPoint = fc.record({
+  attributes,
+  asDouble: double,
+  timeUnixNano: time,
+  startTimeUnixNano: fc.constant('1000'),
+});
 const histogramPoint = fc
   .record({
     attributes,
-    bounds: fc.array(fc.oneof(fc.integer({ min: -10, max: 10 }), fc.double({ noNaN: true })), { maxLength: 4 }),
+    bounds: fc.array(fc.oneof(fc.integer({ min: -10, max: 10 }), fc.double({ noNaN: true })), {
+      maxLength: 4,
+    }),
     counts: fc.array(fc.nat(20), { maxLength: 5 }),
     extra: fc.integer({ min: -3, max: 3 }),
     sum: double,
@@ -143,16 +217,30 @@ const metric = fc.record({
   unit: fc.constantFrom(...UNITS),
   description: fc.string({ maxLength: 8 }),
   data: fc.oneof(
-    fc.record({ gauge: fc.record({ dataPoints: fc.array(numberPoint, { minLength: 1, maxLength: 3 }) }) }),
     fc.record({
-      sum: fc.record({ dataPoints: fc.array(numberPoint, { minLength: 1, maxLength: 3 }), isMonotonic: fc.boolean(), aggregationTemporality: fc.constantFrom(1, 2) }),
+      gauge: fc.record({ dataPoints: fc.array(numberPoint, { minLength: 1, maxLength: 3 }) }),
     }),
-    fc.record({ histogram: fc.record({ dataPoints: fc.array(histogramPoint, { minLength: 1, maxLength: 2 }), aggregationTemporality: fc.constantFrom(1, 2) }) }),
+    fc.record({
+      sum: fc.record({
+        dataPoints: fc.array(numberPoint, { minLength: 1, maxLength: 3 }),
+        isMonotonic: fc.boolean(),
+        aggregationTemporality: fc.constantFrom(1, 2),
+      }),
+    }),
+    fc.record({
+      histogram: fc.record({
+        dataPoints: fc.array(histogramPoint, { minLength: 1, maxLength: 2 }),
+        aggregationTemporality: fc.constantFrom(1, 2),
+      }),
+    }),
   ),
 });
 
 const request = fc.record({
-  scope: fc.oneof(fc.constantFrom('daemon', '', 'otel_scope_name', 'a"b\n'), fc.string({ maxLength: 6 })),
+  scope: fc.oneof(
+    fc.constantFrom('daemon', '', 'otel_scope_name', 'a"b\n'),
+    fc.string({ maxLength: 6 }),
+  ),
   metrics: fc.array(metric, { minLength: 1, maxLength: 4 }),
 });
 
@@ -162,41 +250,73 @@ async function scrape(accept: string): Promise<string> {
   return res.text();
 }
 
-test('no OTLP request can make a scrape fail a strict parser, promtool or a real Prometheus', { timeout: 170_000 }, async () => {
-  await fc.assert(
-    fc.asyncProperty(request, async ({ scope, metrics }) => {
-      await fresh();
-      try {
-        await check(scope, metrics);
-      } finally {
-        await jm.shutdown();
-      }
-    }),
-    { numRuns: Number(process.env.RUNS ?? 50), ...(process.env.SEED !== undefined && { seed: Number(process.env.SEED) }) },
-  );
-});
+test(
+  'no OTLP request can make a scrape fail a strict parser, promtool or a real Prometheus',
+  { timeout: 170_000 },
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(request, async ({ scope, metrics }) => {
+        await fresh();
+        try {
+          await check(scope, metrics);
+        } finally {
+          await jm.shutdown();
+        }
+      }),
+      {
+        numRuns: Number(process.env.RUNS ?? 50),
+        ...(process.env.SEED !== undefined && { seed: Number(process.env.SEED) }),
+      },
+    );
+  },
+);
 
-async function check(scope: string, metrics: readonly { name: string; unit: string; description: string; data: object }[]): Promise<void> {
+async function check(
+  scope: string,
+  metrics: readonly { name: string; unit: string; description: string; data: object }[],
+): Promise<void> {
   const body = {
     resourceMetrics: [
       {
         resource: { attributes: [{ key: 'service.name', value: { stringValue: 'fuzz' } }] },
-        scopeMetrics: [{ scope: { name: scope }, metrics: metrics.map(({ name, unit, description, data }) => ({ name, unit, description, ...data })) }],
+        scopeMetrics: [
+          {
+            scope: { name: scope },
+            metrics: metrics.map(({ name, unit, description, data }) => ({
+              name,
+              unit,
+              description,
+              ...data,
+            })),
+          },
+        ],
       },
     ],
   };
-  const res = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(ingestUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const answer = await res.text();
   const ingested = Date.now() + SCRAPE_START_MARGIN_MS;
   assert.equal(res.status, 200, answer);
-  const partial = (JSON.parse(answer) as { partialSuccess?: { rejectedDataPoints?: string; errorMessage?: string } }).partialSuccess;
-  if (partial?.rejectedDataPoints !== undefined) assert.ok((partial.errorMessage ?? '') !== '', 'a refusal says why');
+  const partial = (
+    JSON.parse(answer) as {
+      partialSuccess?: { rejectedDataPoints?: string; errorMessage?: string };
+    }
+  ).partialSuccess;
+  if (partial?.rejectedDataPoints !== undefined)
+    assert.ok((partial.errorMessage ?? '') !== '', 'a refusal says why');
 
   const text = await scrape('text/plain;version=0.0.4');
   const textProblems = checkExposition(text, 'text');
   assert.deepEqual(textProblems, [], `${textProblems.join('\n')}\n${text}`);
   const promtool = await checkMetrics(text);
-  assert.ok(PROMTOOL_PARSED.has(promtool.code), `promtool exited ${promtool.code}: ${promtool.output}\n${text}`);
+  assert.ok(
+    PROMTOOL_PARSED.has(promtool.code),
+    `promtool exited ${promtool.code}: ${promtool.output}\n${text}`,
+  );
   const om = await scrape('application/openmetrics-text;version=1.0.0');
   const omProblems = checkExposition(om, 'openmetrics');
   assert.deepEqual(omProblems, [], `${omProblems.join('\n')}\n${om}`);
@@ -209,9 +329,13 @@ async function check(scope: string, metrics: readonly { name: string; unit: stri
   // runtime series that appeared meanwhile.
   const servedText = [...seriesTable(text).values.keys()];
   const inOpenMetrics = new Set(seriesTable(om, { format: 'openmetrics' }).values.keys());
-  const servedOpenMetrics = servedText.filter((k) => inOpenMetrics.has(k) || !/_(sum|count)$/.test((JSON.parse(k) as [string])[0]));
-  const served = (job: string): readonly string[] => (job.endsWith('_openmetrics') ? servedOpenMetrics : servedText);
-  for (const { major, prometheus, jobs } of servers) await storedByPrometheus(major, prometheus, jobs, ingested, served, text);
+  const servedOpenMetrics = servedText.filter(
+    (k) => inOpenMetrics.has(k) || !/_(sum|count)$/.test((JSON.parse(k) as [string])[0]),
+  );
+  const served = (job: string): readonly string[] =>
+    job.endsWith('_openmetrics') ? servedOpenMetrics : servedText;
+  for (const { major, prometheus, jobs } of servers)
+    await storedByPrometheus(major, prometheus, jobs, ingested, served, text);
 }
 
 /**
@@ -229,19 +353,33 @@ async function storedByPrometheus(
   text: string,
 ): Promise<void> {
   const deadline = Date.now() + FRESH_SCRAPE_TIMEOUT_MS;
-  const waited = (what: string): void => assert.ok(Date.now() < deadline, `Prometheus ${major}: ${what} within ${FRESH_SCRAPE_TIMEOUT_MS} ms\n${text}`);
+  const waited = (what: string): void =>
+    assert.ok(
+      Date.now() < deadline,
+      `Prometheus ${major}: ${what} within ${FRESH_SCRAPE_TIMEOUT_MS} ms\n${text}`,
+    );
   for (;;) {
-    const targets = (await prometheus.targets()).activeTargets.filter((t) => jobs.includes(t.labels['job'] ?? ''));
+    const targets = (await prometheus.targets()).activeTargets.filter((t) =>
+      jobs.includes(t.labels['job'] ?? ''),
+    );
     const fresh = targets.filter((t) => Date.parse(t.lastScrape) >= sinceMs);
     for (const t of fresh) {
-      if (t.health !== 'up' && !TIMED_OUT.test(t.lastError)) assert.fail(`Prometheus ${major} job ${t.labels['job']}: scrape failed: ${t.lastError}\n${text}`);
+      if (t.health !== 'up' && !TIMED_OUT.test(t.lastError))
+        assert.fail(
+          `Prometheus ${major} job ${t.labels['job']}: scrape failed: ${t.lastError}\n${text}`,
+        );
     }
     if (fresh.length === jobs.length && fresh.every((t) => t.health === 'up')) break;
     waited(`no good scrape of ${jobs.join(', ')} after the request`);
     await sleep(POLL_MS);
   }
   // A target's health is set before its samples are committed; `up` is committed with them.
-  const committed = (r: Sample[]): boolean => jobs.every((job) => r.some((s) => s.metric['job'] === job && Number(s.value[1]) * 1000 >= sinceMs - GRID_ALIGNMENT_MS));
+  const committed = (r: Sample[]): boolean =>
+    jobs.every((job) =>
+      r.some(
+        (s) => s.metric['job'] === job && Number(s.value[1]) * 1000 >= sinceMs - GRID_ALIGNMENT_MS,
+      ),
+    );
   while (!committed(await prometheus.query('timestamp(up == 1)'))) {
     waited(`the samples of the scrapes of ${jobs.join(', ')} were not committed`);
     await sleep(POLL_MS);
@@ -249,13 +387,23 @@ async function storedByPrometheus(
   const live = await prometheus.query('{job=~".+"}');
   for (const job of jobs) {
     const instance = `127.0.0.1:${pullPort}`;
-    const expected = served(job).map((key) => withTargetLabels(key, job, instance)).sort();
+    const expected = served(job)
+      .map((key) => withTargetLabels(key, job, instance))
+      .sort();
     const stored = live
-      .filter((s) => s.metric['job'] === job && !(SCRAPE_SERIES.has(s.metric['__name__'] ?? '') && Object.keys(s.metric).length === 3))
+      .filter(
+        (s) =>
+          s.metric['job'] === job &&
+          !(SCRAPE_SERIES.has(s.metric['__name__'] ?? '') && Object.keys(s.metric).length === 3),
+      )
       // jobmeter's own runtime series come and go with the process, not the ingest: the event-loop
       // delay once the sampler has a sample (a fresh jobmeter's first milliseconds have none), a
       // GC kind's series once one ran. One stored but not in the body served earlier is left out.
-      .filter((s) => !RUNTIME_SERIES.test(s.metric['__name__'] ?? '') || expected.includes(storedKey(s.metric)))
+      .filter(
+        (s) =>
+          !RUNTIME_SERIES.test(s.metric['__name__'] ?? '') ||
+          expected.includes(storedKey(s.metric)),
+      )
       .map((s) => storedKey(s.metric))
       .sort();
     const notStored = expected.filter((k) => !stored.includes(k));
@@ -276,7 +424,10 @@ async function storedByPrometheus(
 function withTargetLabels(key: string, job: string, instance: string): string {
   const [name, labels] = JSON.parse(key) as [string, Array<[string, string]>];
   const out = new Map(labels);
-  for (const [target, value] of [['job', job], ['instance', instance]] as const) {
+  for (const [target, value] of [
+    ['job', job],
+    ['instance', instance],
+  ] as const) {
     const exposed = out.get(target);
     if (exposed !== undefined) {
       let renamed = `exported_${target}`;
@@ -294,6 +445,11 @@ function storedKey(metric: Record<string, string>): string {
 }
 
 function canonicalKey(name: string, labels: ReadonlyArray<readonly [string, string]>): string {
-  const bounds = labels.map(([k, v]) => (k === 'le' || k === 'quantile' ? ([k, canonicalBound(v)] as const) : ([k, v] as const)));
-  return JSON.stringify([name, [...bounds].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))]);
+  const bounds = labels.map(([k, v]) =>
+    k === 'le' || k === 'quantile' ? ([k, canonicalBound(v)] as const) : ([k, v] as const),
+  );
+  return JSON.stringify([
+    name,
+    [...bounds].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+  ]);
 }

@@ -24,9 +24,18 @@ after(async () => {
 });
 
 const NOW = String(BigInt(Date.now()) * 1_000_000n);
-const attrs = (o: Record<string, string>) => Object.entries(o).map(([key, v]) => ({ key, value: { stringValue: v } }));
-const gauge = (name: string, attributes: Record<string, string> = {}, unit = '') => ({ name, unit, gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: NOW, attributes: attrs(attributes) }] } });
-const histogram = (name: string, point: { bounds: number[]; counts: number[]; count: number; sum: number }, attributes: Record<string, string> = {}) => ({
+const attrs = (o: Record<string, string>) =>
+  Object.entries(o).map(([key, v]) => ({ key, value: { stringValue: v } }));
+const gauge = (name: string, attributes: Record<string, string> = {}, unit = '') => ({
+  name,
+  unit,
+  gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: NOW, attributes: attrs(attributes) }] },
+});
+const histogram = (
+  name: string,
+  point: { bounds: number[]; counts: number[]; count: number; sum: number },
+  attributes: Record<string, string> = {},
+) => ({
   name,
   histogram: {
     aggregationTemporality: 2,
@@ -45,10 +54,20 @@ const histogram = (name: string, point: { bounds: number[]; counts: number[]; co
 });
 
 async function send(...metrics: object[]): Promise<{ rejected: number; message: string }> {
-  const body = { resourceMetrics: [{ resource: {}, scopeMetrics: [{ scope: { name: 'sender' }, metrics }] }] };
-  const res = await fetch(ingest, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const body = {
+    resourceMetrics: [{ resource: {}, scopeMetrics: [{ scope: { name: 'sender' }, metrics }] }],
+  };
+  const res = await fetch(ingest, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 200);
-  const p = ((await res.json()) as { partialSuccess?: { rejectedDataPoints?: string; errorMessage?: string } }).partialSuccess;
+  const p = (
+    (await res.json()) as {
+      partialSuccess?: { rejectedDataPoints?: string; errorMessage?: string };
+    }
+  ).partialSuccess;
   return { rejected: Number(p?.rejectedDataPoints ?? 0), message: p?.errorMessage ?? '' };
 }
 
@@ -60,39 +79,89 @@ async function scrape(): Promise<string> {
 
 describe('refused, with the reason and a count', () => {
   it('a name that would clash with target_info, the self-metrics, or another family', async () => {
-    assert.match((await send(gauge('target.info'))).message, /^1 data point rejected: target\.info: its exposed name target_info is taken by target_info \(1\)$/);
-    assert.match((await send(gauge('jobmeter.scrape.errors'))).message, /its exposed name jobmeter_scrape_errors(_total)? is taken by the self-metric jobmeter_scrape_errors_total/);
-    assert.equal((await send(histogram('bar', { bounds: [1], counts: [1, 0], count: 1, sum: 0.5 }))).rejected, 0);
-    assert.match((await send(gauge('bar.count'))).message, /bar\.count: its exposed name bar_count is taken by bar \(1\)/);
+    assert.match(
+      (await send(gauge('target.info'))).message,
+      /^1 data point rejected: target\.info: its exposed name target_info is taken by target_info \(1\)$/,
+    );
+    assert.match(
+      (await send(gauge('jobmeter.scrape.errors'))).message,
+      /its exposed name jobmeter_scrape_errors(_total)? is taken by the self-metric jobmeter_scrape_errors_total/,
+    );
+    assert.equal(
+      (await send(histogram('bar', { bounds: [1], counts: [1, 0], count: 1, sum: 0.5 }))).rejected,
+      0,
+    );
+    assert.match(
+      (await send(gauge('bar.count'))).message,
+      /bar\.count: its exposed name bar_count is taken by bar \(1\)/,
+    );
     assert.match((await send(gauge('bar', {}, 'count'))).message, /bar: type conflict/);
-    assert.match((await send(gauge('jobmeter.run.finished.total'))).message, /its exposed name jobmeter_run_finished_total is taken by jobmeter\.run\.finished/);
+    assert.match(
+      (await send(gauge('jobmeter.run.finished.total'))).message,
+      /its exposed name jobmeter_run_finished_total is taken by jobmeter\.run\.finished/,
+    );
     const text = await scrape();
-    assert.match(text, /^jobmeter_ingest_refused_total\{reason="name_clash",otel_scope_name="jobmeter",otel_scope_version="[^"]+"\} 4$/m);
+    assert.match(
+      text,
+      /^jobmeter_ingest_refused_total\{reason="name_clash",otel_scope_name="jobmeter",otel_scope_version="[^"]+"\} 4$/m,
+    );
     assert.match(text, /^jobmeter_ingest_refused_total\{reason="type_conflict",[^}]*\} 1$/m);
     assert.doesNotMatch(text, /^# TYPE bar_count /m);
   });
 
-  it("a name of the series Prometheus writes for every scrape (up, scrape_*)", async () => {
+  it('a name of the series Prometheus writes for every scrape (up, scrape_*)', async () => {
     // Unlabelled (no attributes, an empty scope name), `up` was stored as Prometheus' own `up`: a
     // sender set the target's up to 0 while every scrape succeeded.
     const bare = async (metric: object): Promise<string> => {
-      const body = { resourceMetrics: [{ resource: {}, scopeMetrics: [{ scope: { name: '' }, metrics: [metric] }] }] };
-      const res = await fetch(ingest, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const body = {
+        resourceMetrics: [
+          { resource: {}, scopeMetrics: [{ scope: { name: '' }, metrics: [metric] }] },
+        ],
+      };
+      const res = await fetch(ingest, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       assert.equal(res.status, 200);
-      return ((await res.json()) as { partialSuccess?: { errorMessage?: string } }).partialSuccess?.errorMessage ?? '';
+      return (
+        ((await res.json()) as { partialSuccess?: { errorMessage?: string } }).partialSuccess
+          ?.errorMessage ?? ''
+      );
     };
-    assert.match(await bare({ ...gauge('up'), gauge: { dataPoints: [{ asDouble: 0, timeUnixNano: NOW }] } }), /up: its exposed name up is taken by Prometheus's own per-scrape series/);
-    assert.match(await bare(gauge('scrape.samples.scraped')), /its exposed name scrape_samples_scraped is taken by Prometheus's own/);
-    assert.match((await send(gauge('scrape.duration', {}, 's'))).message, /its exposed name scrape_duration_seconds is taken by Prometheus's own/);
-    assert.equal((await send(gauge('up.time', {}, 's'))).rejected, 0, 'a name that only starts like one is kept');
+    assert.match(
+      await bare({ ...gauge('up'), gauge: { dataPoints: [{ asDouble: 0, timeUnixNano: NOW }] } }),
+      /up: its exposed name up is taken by Prometheus's own per-scrape series/,
+    );
+    assert.match(
+      await bare(gauge('scrape.samples.scraped')),
+      /its exposed name scrape_samples_scraped is taken by Prometheus's own/,
+    );
+    assert.match(
+      (await send(gauge('scrape.duration', {}, 's'))).message,
+      /its exposed name scrape_duration_seconds is taken by Prometheus's own/,
+    );
+    assert.equal(
+      (await send(gauge('up.time', {}, 's'))).rejected,
+      0,
+      'a name that only starts like one is kept',
+    );
     const text = await scrape();
     assert.doesNotMatch(text, /^(up|scrape_samples_scraped|scrape_duration_seconds)[{ ]/m);
     assert.match(text, /^up_time_seconds\{/m);
   });
 
   it('a histogram whose buckets do not add up to its count, or whose sum is negative', async () => {
-    assert.match((await send(histogram('h.over', { bounds: [1, 2], counts: [100, 30, 5], count: 3, sum: 1 }))).message, /bucketCounts add up to 135, count is 3/);
-    assert.match((await send(histogram('h.negative', { bounds: [1], counts: [1, 0], count: 1, sum: -4 }))).message, /negative sum/);
+    assert.match(
+      (await send(histogram('h.over', { bounds: [1, 2], counts: [100, 30, 5], count: 3, sum: 1 })))
+        .message,
+      /bucketCounts add up to 135, count is 3/,
+    );
+    assert.match(
+      (await send(histogram('h.negative', { bounds: [1], counts: [1, 0], count: 1, sum: -4 })))
+        .message,
+      /negative sum/,
+    );
     const text = await scrape();
     assert.doesNotMatch(text, /^h_(over|negative)/m);
     assert.match(text, /^jobmeter_ingest_refused_total\{reason="invalid_histogram",[^}]*\} 2$/m);
@@ -101,10 +170,33 @@ describe('refused, with the reason and a count', () => {
 
 describe('kept, as valid and unique labels', () => {
   it('keys that collide once sanitised are merged with ";" in key order; empty keys dropped; reserved names prefixed', async () => {
-    assert.equal((await send(gauge('merge.me', { 'a_b': 'second', 'a.b': 'first', '': 'dropped', quantile: 'q', otel_scope_name: 'mine' }))).rejected, 0);
-    assert.equal((await send(histogram('with.le', { bounds: [1], counts: [0, 1], count: 1, sum: 2 }, { le: 'mine' }))).rejected, 0);
+    assert.equal(
+      (
+        await send(
+          gauge('merge.me', {
+            a_b: 'second',
+            'a.b': 'first',
+            '': 'dropped',
+            quantile: 'q',
+            otel_scope_name: 'mine',
+          }),
+        )
+      ).rejected,
+      0,
+    );
+    assert.equal(
+      (
+        await send(
+          histogram('with.le', { bounds: [1], counts: [0, 1], count: 1, sum: 2 }, { le: 'mine' }),
+        )
+      ).rejected,
+      0,
+    );
     const text = await scrape();
-    assert.match(text, /^merge_me\{a_b="first;second",exported_otel_scope_name="mine",exported_quantile="q",otel_scope_name="sender"\} 1$/m);
+    assert.match(
+      text,
+      /^merge_me\{a_b="first;second",exported_otel_scope_name="mine",exported_quantile="q",otel_scope_name="sender"\} 1$/m,
+    );
     assert.match(text, /^with_le_bucket\{exported_le="mine",otel_scope_name="sender",le="1"\} 0$/m);
   });
 });

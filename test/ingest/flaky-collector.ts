@@ -5,7 +5,12 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../../src/otlp/codec.ts';
+import {
+  decodeExportRequest,
+  encodeExportResponse,
+  encodeStatus,
+  encodingOf,
+} from '../../src/otlp/codec.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
 
 export interface Answer {
@@ -47,7 +52,9 @@ export async function startFlakyCollector(): Promise<FlakyCollector> {
       server = undefined;
       if (s === undefined) return;
       s.closeAllConnections();
-      await new Promise<void>((resolve, reject) => s.close((err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        s.close((err) => (err ? reject(err) : resolve())),
+      );
     },
     async start() {
       if (server !== undefined) return;
@@ -59,8 +66,14 @@ export async function startFlakyCollector(): Promise<FlakyCollector> {
           const index = requests.length;
           requests.push(decodeExportRequest(Buffer.concat(chunks), encoding));
           const { status, headers = {} } = collector.answer(index);
-          const body = status === 200 ? encodeExportResponse(undefined, encoding) : encodeStatus(14, `status ${status}`, encoding);
-          res.writeHead(status, { 'content-type': req.headers['content-type'] ?? 'application/x-protobuf', ...headers });
+          const body =
+            status === 200
+              ? encodeExportResponse(undefined, encoding)
+              : encodeStatus(14, `status ${status}`, encoding);
+          res.writeHead(status, {
+            'content-type': req.headers['content-type'] ?? 'application/x-protobuf',
+            ...headers,
+          });
           res.end(body);
         });
       });
@@ -98,5 +111,7 @@ export function totalOf(request: OtlpExportRequest | undefined, name: string): n
 
 /** Every metric name in a decoded request. */
 export function namesOf(request: OtlpExportRequest | undefined): string[] {
-  return (request?.resourceMetrics ?? []).flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.name)));
+  return (request?.resourceMetrics ?? []).flatMap((rm) =>
+    rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.name)),
+  );
 }

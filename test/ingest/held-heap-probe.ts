@@ -15,8 +15,24 @@ import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { nativeClaimedNames } from '../../src/naming/prometheus-names.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
 import { createNamer, type Namer } from '../../src/naming/to-families.ts';
-import type { OtlpExportRequest, OtlpHistogramPoint, OtlpMetric, OtlpNumberPoint } from '../../src/otlp/types.ts';
-import { exponential, exponentialPoint, fakeClock, gauge, histogram, histogramPoint, metric, numberPoint, request, sum } from './helpers.ts';
+import type {
+  OtlpExportRequest,
+  OtlpHistogramPoint,
+  OtlpMetric,
+  OtlpNumberPoint,
+} from '../../src/otlp/types.ts';
+import {
+  exponential,
+  exponentialPoint,
+  fakeClock,
+  gauge,
+  histogram,
+  histogramPoint,
+  metric,
+  numberPoint,
+  request,
+  sum,
+} from './helpers.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run under node --expose-gc');
@@ -24,14 +40,23 @@ if (gc === undefined) throw new Error('run under node --expose-gc');
 /** A flat string of `length` characters (at least its prefix), unique for `i`; `fill` pads it. */
 function flat(i: number, length: number, fill = 'x'): string {
   const head = `v${i}-`;
-  return JSON.parse(JSON.stringify(head + fill.repeat(Math.max(0, length - head.length)))) as string;
+  return JSON.parse(
+    JSON.stringify(head + fill.repeat(Math.max(0, length - head.length))),
+  ) as string;
 }
 
-const BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 25, 50, 75, 100, 250, 500];
+const BOUNDS = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 25, 50, 75, 100, 250,
+  500,
+];
 const PER_REQUEST = 500;
 
 /** Requests of one gauge's (or histogram's) points, {@link PER_REQUEST} a request: point `j` from `point(j)`. */
-function* batched<P>(count: number, point: (j: number) => P, wrap: (points: P[]) => OtlpMetric): Generator<OtlpExportRequest> {
+function* batched<P>(
+  count: number,
+  point: (j: number) => P,
+  wrap: (points: P[]) => OtlpMetric,
+): Generator<OtlpExportRequest> {
   for (let i = 0; i < count; i += PER_REQUEST) {
     const points: P[] = [];
     for (let j = i; j < Math.min(count, i + PER_REQUEST); j++) points.push(point(j));
@@ -40,17 +65,20 @@ function* batched<P>(count: number, point: (j: number) => P, wrap: (points: P[])
 }
 
 const gaugeOf = (name: string) => (points: OtlpNumberPoint[]) => metric(name, gauge(points));
-const histogramOf = (name: string) => (points: OtlpHistogramPoint[]) => metric(name, histogram(points), 's');
+const histogramOf = (name: string) => (points: OtlpHistogramPoint[]) =>
+  metric(name, histogram(points), 's');
 
 /** The requests of a shape: `count` source series in all. */
 export const SHAPES: Readonly<Record<string, (count: number) => Generator<OtlpExportRequest>>> = {
   /** One gauge, many series with one short attribute. */
-  small: (count) => batched(count, (j) => numberPoint(j, { id: flat(j, 8) }, 1, 2), gaugeOf('small.gauge')),
+  small: (count) =>
+    batched(count, (j) => numberPoint(j, { id: flat(j, 8) }, 1, 2), gaugeOf('small.gauge')),
   /** Counters of one series each, without attributes: what an instrument costs. */
   *bare(count) {
     for (let i = 0; i < count; i += PER_REQUEST) {
       const metrics: OtlpMetric[] = [];
-      for (let j = i; j < Math.min(count, i + PER_REQUEST); j++) metrics.push(metric(`bare.${j}`, sum([numberPoint(1, {}, 1, 2)])));
+      for (let j = i; j < Math.min(count, i + PER_REQUEST); j++)
+        metrics.push(metric(`bare.${j}`, sum([numberPoint(1, {}, 1, 2)])));
       yield request(metrics);
     }
   },
@@ -60,43 +88,126 @@ export const SHAPES: Readonly<Record<string, (count: number) => Generator<OtlpEx
       const metrics: OtlpMetric[] = [];
       for (let j = i; j < Math.min(count, i + PER_REQUEST); j += 5) {
         const points = [0, 1, 2, 3, 4].map((k) => numberPoint(k + 1, { k: String(k) }, 1, 2));
-        metrics.push({ ...metric(flat(j, 200).replace('-', '.'), sum(points), '{op}'), description: flat(j, 200) });
+        metrics.push({
+          ...metric(flat(j, 200).replace('-', '.'), sum(points), '{op}'),
+          description: flat(j, 200),
+        });
       }
       yield request(metrics);
     }
   },
   /** Three attributes of 150 characters: long keys, kept as they are (under the hash length). */
-  long: (count) => batched(count, (j) => numberPoint(1, { a: flat(j, 150), b: flat(j + 1, 150), c: flat(j + 2, 150) }, 1, 2), gaugeOf('long.gauge')),
+  long: (count) =>
+    batched(
+      count,
+      (j) => numberPoint(1, { a: flat(j, 150), b: flat(j + 1, 150), c: flat(j + 2, 150) }, 1, 2),
+      gaugeOf('long.gauge'),
+    ),
   /** Four attributes at the cut (256 characters): keys hashed. */
-  cut: (count) => batched(count, (j) => numberPoint(1, { a: flat(j, 256), b: flat(j, 256), c: flat(j, 256), d: flat(j, 256) }, 1, 2), gaugeOf('cut.gauge')),
+  cut: (count) =>
+    batched(
+      count,
+      (j) =>
+        numberPoint(
+          1,
+          { a: flat(j, 256), b: flat(j, 256), c: flat(j, 256), d: flat(j, 256) },
+          1,
+          2,
+        ),
+      gaugeOf('cut.gauge'),
+    ),
   /** One value of 64 KiB per series, cut to 256 characters ending in `…`: two bytes a character, and nothing of the rest kept. */
-  huge: (count) => batched(count, (j) => numberPoint(1, { a: flat(j, 65_536) }, 1, 2), gaugeOf('huge.gauge')),
+  huge: (count) =>
+    batched(count, (j) => numberPoint(1, { a: flat(j, 65_536) }, 1, 2), gaugeOf('huge.gauge')),
   /** Three attributes of 100 characters outside Latin-1: V8 keeps them at two bytes a character. */
-  unicode: (count) => batched(count, (j) => numberPoint(1, { a: flat(j, 100, '€'), b: flat(j + 1, 100, '€'), c: flat(j + 2, 100, '€') }, 1, 2), gaugeOf('unicode.gauge')),
+  unicode: (count) =>
+    batched(
+      count,
+      (j) =>
+        numberPoint(
+          1,
+          { a: flat(j, 100, '€'), b: flat(j + 1, 100, '€'), c: flat(j + 2, 100, '€') },
+          1,
+          2,
+        ),
+      gaugeOf('unicode.gauge'),
+    ),
   /** Cumulative histograms of 20 bounds. */
   histograms: (count) =>
-    batched(count, (j) => histogramPoint(BOUNDS, BOUNDS.map((_, b) => (b + j) % 7).concat([1]), 12.5, { route: flat(j, 12) }, 1, 2), histogramOf('rpc.duration')),
+    batched(
+      count,
+      (j) =>
+        histogramPoint(
+          BOUNDS,
+          BOUNDS.map((_, b) => (b + j) % 7).concat([1]),
+          12.5,
+          { route: flat(j, 12) },
+          1,
+          2,
+        ),
+      histogramOf('rpc.duration'),
+    ),
   /** Cumulative histograms of one bound: what a histogram series costs besides its buckets. */
-  narrow: (count) => batched(count, (j) => histogramPoint([1], [j % 3, 1], 2.5, { route: flat(j, 12) }, 1, 2), histogramOf('rpc.narrow')),
+  narrow: (count) =>
+    batched(
+      count,
+      (j) => histogramPoint([1], [j % 3, 1], 2.5, { route: flat(j, 12) }, 1, 2),
+      histogramOf('rpc.narrow'),
+    ),
   /** Delta exponential histograms of 100 buckets. */
   exponential: (count) =>
     batched(
       count,
-      (j) => exponentialPoint(3, j % 50, Array.from({ length: 100 }, (_, b) => 1 + ((b + j) % 5)), 300, { route: flat(j, 12) }, 1, 2),
+      (j) =>
+        exponentialPoint(
+          3,
+          j % 50,
+          Array.from({ length: 100 }, (_, b) => 1 + ((b + j) % 5)),
+          300,
+          { route: flat(j, 12) },
+          1,
+          2,
+        ),
       (points) => metric('rpc.size', exponential(points, 'delta'), 'By'),
     ),
   /** Many senders (resources of three 100-character attributes) feeding the same five counter series. */
   *senders(count) {
     for (let i = 0; i < count; i += 5) {
-      const resource = { 'service.name': 'daemon', 'service.instance.id': flat(i, 100), 'host.name': flat(i + 1, 100), 'process.command_line': flat(i + 2, 100) };
-      yield request([metric('sender.jobs', sum([0, 1, 2, 3, 4].map((k) => numberPoint(k + 1, { k: String(k) }, 1, 2))), '{job}')], resource);
+      const resource = {
+        'service.name': 'daemon',
+        'service.instance.id': flat(i, 100),
+        'host.name': flat(i + 1, 100),
+        'process.command_line': flat(i + 2, 100),
+      };
+      yield request(
+        [
+          metric(
+            'sender.jobs',
+            sum([0, 1, 2, 3, 4].map((k) => numberPoint(k + 1, { k: String(k) }, 1, 2))),
+            '{job}',
+          ),
+        ],
+        resource,
+      );
     }
   },
   /** Many senders feeding the same five histogram series: each source series keeps its own counts. */
   *histogramSenders(count) {
     for (let i = 0; i < count; i += 5) {
-      const points = [0, 1, 2, 3, 4].map((k) => histogramPoint(BOUNDS, BOUNDS.map((_, b) => (b + i) % 3).concat([1]), 3.5, { k: String(k) }, 1, 2));
-      yield request([metric('rpc.duration', histogram(points), 's')], { 'service.name': 'daemon', 'service.instance.id': flat(i, 36) });
+      const points = [0, 1, 2, 3, 4].map((k) =>
+        histogramPoint(
+          BOUNDS,
+          BOUNDS.map((_, b) => (b + i) % 3).concat([1]),
+          3.5,
+          { k: String(k) },
+          1,
+          2,
+        ),
+      );
+      yield request([metric('rpc.duration', histogram(points), 's')], {
+        'service.name': 'daemon',
+        'service.instance.id': flat(i, 36),
+      });
     }
   },
   /** One series per scope, each of a 256-character name outside Latin-1 and a 64-character version. */
@@ -104,7 +215,10 @@ export const SHAPES: Readonly<Record<string, (count: number) => Generator<OtlpEx
     for (let i = 0; i < count; i += PER_REQUEST) {
       const scopeMetrics = [];
       for (let j = i; j < Math.min(count, i + PER_REQUEST); j++) {
-        scopeMetrics.push({ scope: { name: flat(j, 256, '€'), version: flat(j, 64, '€') }, metrics: [metric('scoped.jobs', sum([numberPoint(1, {}, 1, 2)]))] });
+        scopeMetrics.push({
+          scope: { name: flat(j, 256, '€'), version: flat(j, 64, '€') },
+          metrics: [metric('scoped.jobs', sum([numberPoint(1, {}, 1, 2)]))],
+        });
       }
       yield { resourceMetrics: [{ resource: { 'service.name': 'daemon' }, scopeMetrics }] };
     }
@@ -113,7 +227,12 @@ export const SHAPES: Readonly<Record<string, (count: number) => Generator<OtlpEx
   *scoped(count) {
     const scope = { name: flat(0, 200), version: flat(1, 50) };
     for (const req of SHAPES['small']!(count)) {
-      yield { resourceMetrics: req.resourceMetrics.map((rm) => ({ ...rm, scopeMetrics: rm.scopeMetrics.map((sm) => ({ ...sm, scope })) })) };
+      yield {
+        resourceMetrics: req.resourceMetrics.map((rm) => ({
+          ...rm,
+          scopeMetrics: rm.scopeMetrics.map((sm) => ({ ...sm, scope })),
+        })),
+      };
     }
   },
 };
@@ -145,7 +264,8 @@ async function hold(shape: string, count: number): Promise<{ store: IngestStore;
 }
 
 const [shape, countText] = process.argv.slice(2);
-if (shape === undefined || SHAPES[shape] === undefined) throw new Error(`shape: one of ${Object.keys(SHAPES).join(', ')}`);
+if (shape === undefined || SHAPES[shape] === undefined)
+  throw new Error(`shape: one of ${Object.keys(SHAPES).join(', ')}`);
 const count = Number(countText);
 await hold(shape, count);
 const empty = await hold(shape, 0);
@@ -153,5 +273,8 @@ const before = heapUsed();
 const held = await hold(shape, count);
 const grown = heapUsed() - before;
 // Both stay reachable until measured.
-if (empty.store.seriesCount !== 0 || held.store.seriesCount !== count) throw new Error(`${shape}: ${held.store.seriesCount} source series held, ${count} sent`);
-process.stdout.write(JSON.stringify({ shape, count, grown, estimate: held.store.memoryBytes }) + '\n');
+if (empty.store.seriesCount !== 0 || held.store.seriesCount !== count)
+  throw new Error(`${shape}: ${held.store.seriesCount} source series held, ${count} sent`);
+process.stdout.write(
+  JSON.stringify({ shape, count, grown, estimate: held.store.memoryBytes }) + '\n',
+);

@@ -14,7 +14,6 @@ import { describe, it } from 'node:test';
 
 const PROBE = fileURLToPath(new URL('./held-heap-probe.ts', import.meta.url));
 
-
 /** Shape (held-heap-probe.ts SHAPES) and source series held. */
 const CASES: ReadonlyArray<readonly [string, number]> = [
   ['small', 2_100],
@@ -38,17 +37,25 @@ const AT_LEAST_PER_SERIES = 200;
 async function probe(shape: string, count: number): Promise<{ grown: number; estimate: number }> {
   // Single-threaded: no concurrent compile or GC lands between the two readings, so the figures
   // are the same from run to run.
-  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--single-threaded', PROBE, shape, String(count)], { timeout: 120_000 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--expose-gc', '--single-threaded', PROBE, shape, String(count)],
+    { timeout: 120_000 },
+  );
   return JSON.parse(stdout) as { grown: number; estimate: number };
 }
 
-describe('the heap that ingested series hold is at most the store estimate', { concurrency: 2 }, () => {
-  for (const [shape, count] of CASES) {
-    it(`${shape}: ${count} source series`, async () => {
-      const { grown, estimate } = await probe(shape, count);
-      const figures = `heap grew ${grown} B (${(grown / count).toFixed(0)} a series), estimate ${estimate} B (${(estimate / count).toFixed(0)})`;
-      assert.ok(grown >= count * AT_LEAST_PER_SERIES, `${shape}: ${figures}`);
-      assert.ok(grown <= estimate, `${shape}: ${figures}`);
-    });
-  }
-});
+describe(
+  'the heap that ingested series hold is at most the store estimate',
+  { concurrency: 2 },
+  () => {
+    for (const [shape, count] of CASES) {
+      it(`${shape}: ${count} source series`, async () => {
+        const { grown, estimate } = await probe(shape, count);
+        const figures = `heap grew ${grown} B (${(grown / count).toFixed(0)} a series), estimate ${estimate} B (${(estimate / count).toFixed(0)})`;
+        assert.ok(grown >= count * AT_LEAST_PER_SERIES, `${shape}: ${figures}`);
+        assert.ok(grown <= estimate, `${shape}: ${figures}`);
+      });
+    }
+  },
+);

@@ -44,10 +44,23 @@ export function fakeClock(start = EPOCH_SECONDS * 1000) {
 }
 
 /** Seconds after {@link EPOCH_SECONDS} → Unix nanoseconds, for point times; 0 stays 0 (unset). */
-export const ns = (seconds: number): bigint => (seconds === 0 ? 0n : BigInt(Math.round((EPOCH_SECONDS + seconds) * 1e9)));
+export const ns = (seconds: number): bigint =>
+  seconds === 0 ? 0n : BigInt(Math.round((EPOCH_SECONDS + seconds) * 1e9));
 
-export function numberPoint(value: number | undefined, attributes: Attributes = {}, start = 0, time = 0, noRecordedValue = false): OtlpNumberPoint {
-  return { attributes, startTimeUnixNano: ns(start), timeUnixNano: ns(time), noRecordedValue, value };
+export function numberPoint(
+  value: number | undefined,
+  attributes: Attributes = {},
+  start = 0,
+  time = 0,
+  noRecordedValue = false,
+): OtlpNumberPoint {
+  return {
+    attributes,
+    startTimeUnixNano: ns(start),
+    timeUnixNano: ns(time),
+    noRecordedValue,
+    value,
+  };
 }
 
 export function histogramPoint(
@@ -96,7 +109,10 @@ export function exponentialPoint(
   };
 }
 
-export const exponential = (points: OtlpExponentialHistogramPoint[], temporality: 'delta' | 'cumulative' = 'cumulative'): OtlpMetricData => ({
+export const exponential = (
+  points: OtlpExponentialHistogramPoint[],
+  temporality: 'delta' | 'cumulative' = 'cumulative',
+): OtlpMetricData => ({
   type: 'exponentialHistogram',
   temporality,
   points,
@@ -106,22 +122,37 @@ export function metric(name: string, data: OtlpMetricData, unit = ''): OtlpMetri
   return { name, description: '', unit, data };
 }
 
-export const sum = (points: OtlpNumberPoint[], temporality: 'delta' | 'cumulative' = 'cumulative', monotonic = true): OtlpMetricData => ({
+export const sum = (
+  points: OtlpNumberPoint[],
+  temporality: 'delta' | 'cumulative' = 'cumulative',
+  monotonic = true,
+): OtlpMetricData => ({
   type: 'sum',
   monotonic,
   temporality,
   points,
 });
 export const gauge = (points: OtlpNumberPoint[]): OtlpMetricData => ({ type: 'gauge', points });
-export const histogram = (points: OtlpHistogramPoint[], temporality: 'delta' | 'cumulative' = 'cumulative'): OtlpMetricData => ({
+export const histogram = (
+  points: OtlpHistogramPoint[],
+  temporality: 'delta' | 'cumulative' = 'cumulative',
+): OtlpMetricData => ({
   type: 'histogram',
   temporality,
   points,
 });
 
 /** One request: one resource, one scope. */
-export function request(metrics: OtlpMetric[], resource: Attributes = { 'service.name': 'daemon' }, scope = 'daemon'): OtlpExportRequest {
-  return { resourceMetrics: [{ resource, scopeMetrics: [{ scope: { name: scope, version: '' }, metrics }] }] };
+export function request(
+  metrics: OtlpMetric[],
+  resource: Attributes = { 'service.name': 'daemon' },
+  scope = 'daemon',
+): OtlpExportRequest {
+  return {
+    resourceMetrics: [
+      { resource, scopeMetrics: [{ scope: { name: scope, version: '' }, metrics }] },
+    ],
+  };
 }
 
 /** The store's metrics by name (all scopes). */
@@ -142,11 +173,18 @@ export async function collected(store: IngestStore): Promise<Map<string, MetricD
 export async function values(store: IngestStore, name: string): Promise<Record<string, number>> {
   const m = (await collected(store)).get(name)?.[0];
   if (m === undefined) return {};
-  if (m.dataPointType === DataPointType.HISTOGRAM || m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) throw new Error(`${name} is a histogram`);
+  if (
+    m.dataPointType === DataPointType.HISTOGRAM ||
+    m.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM
+  )
+    throw new Error(`${name} is a histogram`);
   return Object.fromEntries(m.dataPoints.map((p) => [JSON.stringify(p.attributes), p.value]));
 }
 
-export async function histograms(store: IngestStore, name: string): Promise<Record<string, Histogram>> {
+export async function histograms(
+  store: IngestStore,
+  name: string,
+): Promise<Record<string, Histogram>> {
   const m = (await collected(store)).get(name)?.[0];
   if (m === undefined) return {};
   if (m.dataPointType !== DataPointType.HISTOGRAM) throw new Error(`${name} is not a histogram`);
@@ -172,6 +210,19 @@ export function unpackChunk(packed: PackedChunk): OtlpExportRequest {
 }
 
 function copyOf(p: OtlpNumberPoint | OtlpHistogramPoint): OtlpNumberPoint | OtlpHistogramPoint {
-  const base = { attributes: p.attributes, startTimeUnixNano: p.startTimeUnixNano, timeUnixNano: p.timeUnixNano, noRecordedValue: p.noRecordedValue };
-  return 'value' in p ? { ...base, value: p.value } : { ...base, count: p.count, sum: p.sum, explicitBounds: p.explicitBounds, bucketCounts: p.bucketCounts };
+  const base = {
+    attributes: p.attributes,
+    startTimeUnixNano: p.startTimeUnixNano,
+    timeUnixNano: p.timeUnixNano,
+    noRecordedValue: p.noRecordedValue,
+  };
+  return 'value' in p
+    ? { ...base, value: p.value }
+    : {
+        ...base,
+        count: p.count,
+        sum: p.sum,
+        explicitBounds: p.explicitBounds,
+        bucketCounts: p.bucketCounts,
+      };
 }

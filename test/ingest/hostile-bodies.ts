@@ -27,6 +27,9 @@ export function lengthDelimited(field: number, parts: readonly Uint8Array[]): Bu
 export function emptyPointsRequest(points: number): Buffer {
   const bytes = Buffer.alloc(points * 2);
   for (let i = 0; i < bytes.length; i += 2) bytes[i] = 0x0a;
-  const metric = lengthDelimited(2, [lengthDelimited(1, [Buffer.from('g')]), lengthDelimited(5, [bytes])]);
+  const metric = lengthDelimited(2, [
+    lengthDelimited(1, [Buffer.from('g')]),
+    lengthDelimited(5, [bytes]),
+  ]);
   return lengthDelimited(1, [lengthDelimited(2, [metric])]);
 }

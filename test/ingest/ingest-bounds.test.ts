@@ -24,14 +24,21 @@ describe('ingest bounds in bytes', () => {
   it('keeps a bounded number of bytes per series however long the attribute values, and tells long values apart', async () => {
     const store = new IngestStore();
     for (let i = 0; i < 20; i++) {
-      const r = store.ingest(request([metric('daemon.load', gauge([numberPoint(i, { payload: huge(i) })]))], { 'service.name': 'd', blob: huge(i) }));
+      const r = store.ingest(
+        request([metric('daemon.load', gauge([numberPoint(i, { payload: huge(i) })]))], {
+          'service.name': 'd',
+          blob: huge(i),
+        }),
+      );
       assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
     }
     // 20 streams: two values sharing a 256-character prefix are still two series.
     assert.equal(store.seriesCount, 20);
     // A few KiB each, not each 1 MiB value kept whole in its key (40 MiB for these 20).
     assert.ok(store.memoryBytes < 20 * 8 * 1024, `memoryBytes ${store.memoryBytes}`);
-    const points = (await collected(store)).get('daemon.load')!.flatMap((m) => m.dataPoints as { attributes: Record<string, unknown> }[]);
+    const points = (await collected(store))
+      .get('daemon.load')!
+      .flatMap((m) => m.dataPoints as { attributes: Record<string, unknown> }[]);
     for (const p of points) assert.ok(String(p.attributes['payload']).length <= 256);
   });
 
@@ -39,11 +46,20 @@ describe('ingest bounds in bytes', () => {
     const store = new IngestStore();
     const longName = 'n'.repeat(MiB);
     const r = store.ingest(
-      request([
-        metric(longName, gauge([numberPoint(1)])),
-        metric('daemon.u', gauge([numberPoint(1)]), 'u'.repeat(100)),
-        { name: 'daemon.described', description: 'd'.repeat(MiB), unit: '', data: gauge([numberPoint(1, { ['k'.repeat(1000)]: 'a', '': 'b', ok: 'c' })]) },
-      ], {}, 's'.repeat(MiB)),
+      request(
+        [
+          metric(longName, gauge([numberPoint(1)])),
+          metric('daemon.u', gauge([numberPoint(1)]), 'u'.repeat(100)),
+          {
+            name: 'daemon.described',
+            description: 'd'.repeat(MiB),
+            unit: '',
+            data: gauge([numberPoint(1, { ['k'.repeat(1000)]: 'a', '': 'b', ok: 'c' })]),
+          },
+        ],
+        {},
+        's'.repeat(MiB),
+      ),
     );
     assert.equal(r.rejectedDataPoints, 2);
     assert.match(r.errorMessage, /a metric name longer than 255 characters \(1\)/);
@@ -65,26 +81,35 @@ describe('ingest bounds in bytes', () => {
     for (let i = 0; i < 200; i++) {
       const attributes: Record<string, string> = {};
       for (let k = 0; k < 8; k++) attributes[`key${k}`] = huge(i * 8 + k, 300);
-      const r = store.ingest(request([metric('daemon.jobs', sum([numberPoint(i, attributes, 1, 2)]))]));
+      const r = store.ingest(
+        request([metric('daemon.jobs', sum([numberPoint(i, attributes, 1, 2)]))]),
+      );
       if (r.rejectedDataPoints === 0) accepted++;
       else lastMessage = r.errorMessage;
       assert.ok(store.memoryBytes <= 256 * 1024);
     }
     assert.ok(accepted > 10 && accepted < 200, `accepted ${accepted}`);
-    assert.match(lastMessage, /^1 data point rejected: daemon\.jobs: over the memory budget of 262144 bytes \(1\)$/);
+    assert.match(
+      lastMessage,
+      /^1 data point rejected: daemon\.jobs: over the memory budget of 262144 bytes \(1\)$/,
+    );
     assert.equal((await refused(store))['memory_budget'], 200 - accepted);
     assert.equal(store.seriesCount, accepted);
     // Expired series give their bytes back: new ones fit again.
     clock.advance(61_000);
     await store.collect();
     assert.equal(store.memoryBytes, 0);
-    const r = store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, { key0: 'again' }, 1, 2)]))]));
+    const r = store.ingest(
+      request([metric('daemon.jobs', sum([numberPoint(1, { key0: 'again' }, 1, 2)]))]),
+    );
     assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
   });
 
   it('refuses the self-metric name from a sender', () => {
     const store = new IngestStore();
-    const r = store.ingest(request([metric(REFUSED_METRIC, sum([numberPoint(5, { reason: 'x' })]))]));
+    const r = store.ingest(
+      request([metric(REFUSED_METRIC, sum([numberPoint(5, { reason: 'x' })]))]),
+    );
     assert.equal(r.rejectedDataPoints, 1);
     assert.match(r.errorMessage, /the name of a jobmeter self-metric/);
   });

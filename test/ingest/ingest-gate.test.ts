@@ -15,7 +15,10 @@ import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { parseConfigText } from '../../src/config/file-parser.ts';
 import { resolveServeConfig } from '../../src/config/resolve-layers.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { startIngestListener, type IngestListenerOptions } from '../../src/ingest/ingest-listener.ts';
+import {
+  startIngestListener,
+  type IngestListenerOptions,
+} from '../../src/ingest/ingest-listener.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, selfTelemetryOf } from '../../src/jobmeter.ts';
 import { decodeStatus } from '../../src/otlp/codec.ts';
@@ -28,7 +31,18 @@ const JSON_TYPE = 'application/json';
 
 function jsonRequest(name: string): string {
   const time = String(BigInt(Date.now()) * 1_000_000n);
-  return JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ scope: { name: 'daemon' }, metrics: [{ name, gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: time }] } }] }] }] });
+  return JSON.stringify({
+    resourceMetrics: [
+      {
+        scopeMetrics: [
+          {
+            scope: { name: 'daemon' },
+            metrics: [{ name, gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: time }] } }],
+          },
+        ],
+      },
+    ],
+  });
 }
 
 function protobufRequest(name: string): Buffer {
@@ -42,8 +56,17 @@ interface Answer {
   body: Buffer;
 }
 
-async function post(url: string, body: Uint8Array | string, headers: Record<string, string>): Promise<Answer> {
-  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
+async function post(
+  url: string,
+  body: Uint8Array | string,
+  headers: Record<string, string>,
+): Promise<Answer> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers,
+    body,
+    signal: AbortSignal.timeout(10_000),
+  });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -51,15 +74,24 @@ async function post(url: string, body: Uint8Array | string, headers: Record<stri
 async function gated(gate: Partial<IngestListenerOptions>) {
   const store = new IngestStore();
   const answered: string[] = [];
-  const listener = await startIngestListener({ sink: store, port: 0, onAnswered: (a) => answered.push(a), ...gate });
+  const listener = await startIngestListener({
+    sink: store,
+    port: 0,
+    onAnswered: (a) => answered.push(a),
+    ...gate,
+  });
   const url = `http://127.0.0.1:${listener.address.port}/v1/metrics`;
-  const names = async (): Promise<string[]> => (await store.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name));
+  const names = async (): Promise<string[]> =>
+    (await store.collect()).resourceMetrics.scopeMetrics.flatMap((s) =>
+      s.metrics.map((m) => m.descriptor.name),
+    );
   return { listener, url, names, answered };
 }
 
 /** Asserts `text` holds no secret of this file. */
 function noSecret(text: string, what: string): void {
-  for (const secret of [TOKEN, KEY, 'SECRET']) assert.ok(!text.includes(secret), `${what} shows a secret: ${text}`);
+  for (const secret of [TOKEN, KEY, 'SECRET'])
+    assert.ok(!text.includes(secret), `${what} shows a secret: ${text}`);
 }
 
 describe('a token on the ingest', () => {
@@ -76,18 +108,34 @@ describe('a token on the ingest', () => {
     assert.equal(pb.status, 401);
     assert.equal(pb.headers.get('www-authenticate'), 'Bearer');
     assert.equal(pb.headers.get('content-type'), PB);
-    assert.deepEqual(decodeStatus(pb.body, 'protobuf'), { code: 16, message: 'unauthenticated: a valid bearer token is required' });
+    assert.deepEqual(decodeStatus(pb.body, 'protobuf'), {
+      code: 16,
+      message: 'unauthenticated: a valid bearer token is required',
+    });
     const json = await post(g.url, jsonRequest('none.json'), { 'content-type': JSON_TYPE });
     assert.equal(json.status, 401);
     assert.equal(json.headers.get('content-type'), JSON_TYPE);
-    assert.deepEqual(JSON.parse(json.body.toString()), { code: 16, message: 'unauthenticated: a valid bearer token is required' });
+    assert.deepEqual(JSON.parse(json.body.toString()), {
+      code: 16,
+      message: 'unauthenticated: a valid bearer token is required',
+    });
     assert.deepEqual(await g.names(), []);
   });
 
   it('a wrong token, a token of another length, a malformed header, another scheme: 401 each', async () => {
     const wrong = TOKEN.slice(0, -1) + (TOKEN.endsWith('f') ? 'e' : 'f');
-    for (const authorization of [`Bearer ${wrong}`, `Bearer ${TOKEN}x`, `Bearer`, TOKEN, `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`, `Bearer  ${TOKEN} extra`]) {
-      const res = await post(g.url, jsonRequest('wrong.depth'), { 'content-type': JSON_TYPE, authorization });
+    for (const authorization of [
+      `Bearer ${wrong}`,
+      `Bearer ${TOKEN}x`,
+      `Bearer`,
+      TOKEN,
+      `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`,
+      `Bearer  ${TOKEN} extra`,
+    ]) {
+      const res = await post(g.url, jsonRequest('wrong.depth'), {
+        'content-type': JSON_TYPE,
+        authorization,
+      });
       assert.equal(res.status, 401, authorization);
       noSecret(res.body.toString('latin1') + JSON.stringify([...res.headers]), 'the answer');
     }
@@ -95,20 +143,36 @@ describe('a token on the ingest', () => {
   });
 
   it('the right token: 200 and the points are in', async () => {
-    const res = await post(g.url, protobufRequest('right.depth'), { 'content-type': PB, authorization: `Bearer ${TOKEN}` });
+    const res = await post(g.url, protobufRequest('right.depth'), {
+      'content-type': PB,
+      authorization: `Bearer ${TOKEN}`,
+    });
     assert.equal(res.status, 200);
-    const lower = await post(g.url, jsonRequest('scheme.depth'), { 'content-type': JSON_TYPE, authorization: `bearer ${TOKEN}` });
+    const lower = await post(g.url, jsonRequest('scheme.depth'), {
+      'content-type': JSON_TYPE,
+      authorization: `bearer ${TOKEN}`,
+    });
     assert.equal(lower.status, 200, 'the scheme is case-insensitive (RFC 7235)');
     assert.deepEqual((await g.names()).sort(), ['right.depth', 'scheme.depth']);
   });
 
   it('is checked before the body is read: a body still arriving is answered at once, with Connection: close', async () => {
-    const { status, connection } = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
-      const req = httpRequest(g.url, { method: 'POST', headers: { 'content-type': PB, 'content-length': String(10 * 1024 * 1024) } }, (res) => {
-        res.resume();
-        resolve({ status: res.statusCode!, connection: res.headers.connection });
-        req.destroy();
-      });
+    const { status, connection } = await new Promise<{
+      status: number;
+      connection: string | undefined;
+    }>((resolve, reject) => {
+      const req = httpRequest(
+        g.url,
+        {
+          method: 'POST',
+          headers: { 'content-type': PB, 'content-length': String(10 * 1024 * 1024) },
+        },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode!, connection: res.headers.connection });
+          req.destroy();
+        },
+      );
       req.on('error', reject);
       // A first part of a body that never ends: an answer that waited for it would never come.
       req.write(Buffer.alloc(1024));
@@ -121,7 +185,10 @@ describe('a token on the ingest', () => {
     const res = await post(g.url, 'x', { 'content-type': 'text/plain' });
     assert.equal(res.status, 401);
     assert.equal(res.body.toString(), 'unauthenticated: a valid bearer token is required\n');
-    const authed = await post(g.url, 'x', { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` });
+    const authed = await post(g.url, 'x', {
+      'content-type': 'text/plain',
+      authorization: `Bearer ${TOKEN}`,
+    });
     assert.equal(authed.status, 415);
   });
 
@@ -134,9 +201,33 @@ describe('API keys and trusted networks', () => {
   it('an API key is a token: any configured one passes, alone or beside a token', async () => {
     const g = await gated({ token: TOKEN, apiKeys: [{ tenant: 'team-a', key: KEY }] });
     try {
-      assert.equal((await post(g.url, jsonRequest('key.depth'), { 'content-type': JSON_TYPE, authorization: `Bearer ${KEY}` })).status, 200);
-      assert.equal((await post(g.url, jsonRequest('token.depth'), { 'content-type': JSON_TYPE, authorization: `Bearer ${TOKEN}` })).status, 200);
-      assert.equal((await post(g.url, jsonRequest('none.depth'), { 'content-type': JSON_TYPE, authorization: `Bearer team-a` })).status, 401);
+      assert.equal(
+        (
+          await post(g.url, jsonRequest('key.depth'), {
+            'content-type': JSON_TYPE,
+            authorization: `Bearer ${KEY}`,
+          })
+        ).status,
+        200,
+      );
+      assert.equal(
+        (
+          await post(g.url, jsonRequest('token.depth'), {
+            'content-type': JSON_TYPE,
+            authorization: `Bearer ${TOKEN}`,
+          })
+        ).status,
+        200,
+      );
+      assert.equal(
+        (
+          await post(g.url, jsonRequest('none.depth'), {
+            'content-type': JSON_TYPE,
+            authorization: `Bearer team-a`,
+          })
+        ).status,
+        401,
+      );
     } finally {
       await g.listener.close();
     }
@@ -148,7 +239,10 @@ describe('API keys and trusted networks', () => {
       const res = await post(outside.url, protobufRequest('out.depth'), { 'content-type': PB });
       assert.equal(res.status, 403);
       assert.equal(res.headers.get('www-authenticate'), null, 'no token would help');
-      assert.deepEqual(decodeStatus(res.body, 'protobuf'), { code: 7, message: 'permission denied' });
+      assert.deepEqual(decodeStatus(res.body, 'protobuf'), {
+        code: 7,
+        message: 'permission denied',
+      });
       assert.deepEqual(outside.answered, ['forbidden']);
       assert.deepEqual(await outside.names(), []);
     } finally {
@@ -156,7 +250,10 @@ describe('API keys and trusted networks', () => {
     }
     const inside = await gated({ trustedCidrs: ['127.0.0.0/8'] });
     try {
-      assert.equal((await post(inside.url, protobufRequest('in.depth'), { 'content-type': PB })).status, 200);
+      assert.equal(
+        (await post(inside.url, protobufRequest('in.depth'), { 'content-type': PB })).status,
+        200,
+      );
     } finally {
       await inside.listener.close();
     }
@@ -166,14 +263,33 @@ describe('API keys and trusted networks', () => {
     const g = await gated({ token: TOKEN, trustedCidrs: ['10.0.0.0/8'] });
     try {
       // The right token from outside: refused, as the metrics route's otel and rm postures do.
-      assert.equal((await post(g.url, jsonRequest('a.depth'), { 'content-type': JSON_TYPE, authorization: `Bearer ${TOKEN}` })).status, 401);
+      assert.equal(
+        (
+          await post(g.url, jsonRequest('a.depth'), {
+            'content-type': JSON_TYPE,
+            authorization: `Bearer ${TOKEN}`,
+          })
+        ).status,
+        401,
+      );
     } finally {
       await g.listener.close();
     }
     const both = await gated({ token: TOKEN, trustedCidrs: ['127.0.0.1'] });
     try {
-      assert.equal((await post(both.url, jsonRequest('b.depth'), { 'content-type': JSON_TYPE })).status, 401);
-      assert.equal((await post(both.url, jsonRequest('b.depth'), { 'content-type': JSON_TYPE, authorization: `Bearer ${TOKEN}` })).status, 200);
+      assert.equal(
+        (await post(both.url, jsonRequest('b.depth'), { 'content-type': JSON_TYPE })).status,
+        401,
+      );
+      assert.equal(
+        (
+          await post(both.url, jsonRequest('b.depth'), {
+            'content-type': JSON_TYPE,
+            authorization: `Bearer ${TOKEN}`,
+          })
+        ).status,
+        200,
+      );
     } finally {
       await both.listener.close();
     }
@@ -182,7 +298,10 @@ describe('API keys and trusted networks', () => {
   it('no gate key: open, as before', async () => {
     const g = await gated({});
     try {
-      assert.equal((await post(g.url, jsonRequest('open.depth'), { 'content-type': JSON_TYPE })).status, 200);
+      assert.equal(
+        (await post(g.url, jsonRequest('open.depth'), { 'content-type': JSON_TYPE })).status,
+        200,
+      );
     } finally {
       await g.listener.close();
     }
@@ -192,11 +311,23 @@ describe('API keys and trusted networks', () => {
 describe('bad gate options', () => {
   const sink = new IngestStore();
   const cases: Array<[string, Partial<IngestListenerOptions>, string]> = [
-    ['a token with a space', { token: `${TOKEN} x` }, 'invalid ingest.token=<redacted>: expected a non-empty token without whitespace'],
+    [
+      'a token with a space',
+      { token: `${TOKEN} x` },
+      'invalid ingest.token=<redacted>: expected a non-empty token without whitespace',
+    ],
     ['an empty token', { token: '' }, 'invalid ingest.token=<redacted>'],
-    ['an API key with a space', { apiKeys: [{ tenant: 't', key: `${KEY} x` }] }, 'invalid ingest.apiKeys[0].key=<redacted>'],
+    [
+      'an API key with a space',
+      { apiKeys: [{ tenant: 't', key: `${KEY} x` }] },
+      'invalid ingest.apiKeys[0].key=<redacted>',
+    ],
     ['API keys not a list', { apiKeys: KEY as never }, 'invalid ingest.apiKeys=<redacted>'],
-    ['a bad network', { token: TOKEN, trustedCidrs: ['10.0.0.0/33'] }, 'invalid ingest.trustedCidrs'],
+    [
+      'a bad network',
+      { token: TOKEN, trustedCidrs: ['10.0.0.0/33'] },
+      'invalid ingest.trustedCidrs',
+    ],
   ];
   for (const [what, options, message] of cases) {
     it(`${what}: a ConfigError naming the option, no secret in it`, async () => {
@@ -216,21 +347,58 @@ describe('bad gate options', () => {
 
 describe('createJobmeter({ ingest: { token } })', () => {
   it("refuses without the token, counts the refusal as jobmeter's own ingest request, not in jobmeter.request.rejected, ingests with it", async () => {
-    const jm = await createJobmeter({ listener: false, processMetrics: false, global: false, ingest: { port: 0, token: TOKEN } });
+    const jm = await createJobmeter({
+      listener: false,
+      processMetrics: false,
+      global: false,
+      ingest: { port: 0, token: TOKEN },
+    });
     try {
       const url = `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`;
-      assert.equal((await post(url, jsonRequest('lib.depth'), { 'content-type': JSON_TYPE })).status, 401);
-      assert.equal((await post(url, jsonRequest('lib.depth'), { 'content-type': JSON_TYPE, authorization: 'Bearer nope' })).status, 401);
-      assert.equal((await post(url, jsonRequest('lib.depth'), { 'content-type': JSON_TYPE, authorization: `Bearer ${TOKEN}` })).status, 200);
+      assert.equal(
+        (await post(url, jsonRequest('lib.depth'), { 'content-type': JSON_TYPE })).status,
+        401,
+      );
+      assert.equal(
+        (
+          await post(url, jsonRequest('lib.depth'), {
+            'content-type': JSON_TYPE,
+            authorization: 'Bearer nope',
+          })
+        ).status,
+        401,
+      );
+      assert.equal(
+        (
+          await post(url, jsonRequest('lib.depth'), {
+            'content-type': JSON_TYPE,
+            authorization: `Bearer ${TOKEN}`,
+          })
+        ).status,
+        200,
+      );
       const families = await jm.scrape();
       // The profile's rejection series is the host's own API's; the ingest's refusals are jobmeter's.
-      const rejected = families.find((f) => f.name.startsWith('jobmeter_request_rejected'))?.series.map((s) => `${s.labels} ${'value' in s ? s.value : ''}`) ?? [];
-      assert.deepEqual(rejected.filter((l) => l.includes('reason="unauthorized"') && !l.endsWith(' 0')), [], JSON.stringify(rejected));
-      const requests = selfTelemetryOf(jm)!.families().find((f) => f.name === 'jobmeter_ingest_requests_total')!.series;
-      const value = (labels: string): number | undefined => (requests.find((s) => s.labels === labels) as { value: number } | undefined)?.value;
+      const rejected =
+        families
+          .find((f) => f.name.startsWith('jobmeter_request_rejected'))
+          ?.series.map((s) => `${s.labels} ${'value' in s ? s.value : ''}`) ?? [];
+      assert.deepEqual(
+        rejected.filter((l) => l.includes('reason="unauthorized"') && !l.endsWith(' 0')),
+        [],
+        JSON.stringify(rejected),
+      );
+      const requests = selfTelemetryOf(jm)!
+        .families()
+        .find((f) => f.name === 'jobmeter_ingest_requests_total')!.series;
+      const value = (labels: string): number | undefined =>
+        (requests.find((s) => s.labels === labels) as { value: number } | undefined)?.value;
       assert.equal(value('code="401",reason="unauthorized"'), 2);
       assert.equal(value('code="200",reason="accepted"'), 1);
-      assert.ok(families.some((f) => f.name.startsWith('lib_depth')), families.map((f) => f.name).join(' '));
+      assert.ok(
+        families.some((f) => f.name.startsWith('lib_depth')),
+        families.map((f) => f.name).join(' '),
+      );
     } finally {
       await jm.shutdown();
     }
@@ -253,9 +421,14 @@ describe('[ingest] gate keys in a config file', () => {
   }
 
   it('token, api_keys and trusted_cidrs become the library options', async () => {
-    const { options } = await serveConfig(`[ingest]\nenabled = true\ntoken = "${TOKEN}"\napi_keys = [{ tenant = "a", key = "${KEY}" }]\ntrusted_cidrs = [" 10.0.0.0/8 "]\n`);
+    const { options } = await serveConfig(
+      `[ingest]\nenabled = true\ntoken = "${TOKEN}"\napi_keys = [{ tenant = "a", key = "${KEY}" }]\ntrusted_cidrs = [" 10.0.0.0/8 "]\n`,
+    );
     const { token, apiKeys, trustedCidrs } = options.ingest || {};
-    assert.deepEqual({ token, apiKeys, trustedCidrs }, { token: TOKEN, apiKeys: [{ tenant: 'a', key: KEY }], trustedCidrs: ['10.0.0.0/8'] });
+    assert.deepEqual(
+      { token, apiKeys, trustedCidrs },
+      { token: TOKEN, apiKeys: [{ tenant: 'a', key: KEY }], trustedCidrs: ['10.0.0.0/8'] },
+    );
   });
 
   it('token_file and api_keys_file are read (the trailing newline dropped)', async () => {
@@ -263,11 +436,16 @@ describe('[ingest] gate keys in a config file', () => {
     const keysFile = join(dir, 'keys');
     await writeFile(tokenFile, `${TOKEN}\n`);
     await writeFile(keysFile, `# tenants\nteam-a:${KEY}\n`);
-    const { options } = await serveConfig(`[ingest]\nenabled = true\ntoken_file = "${tokenFile}"\napi_keys_file = "${keysFile}"\n`);
+    const { options } = await serveConfig(
+      `[ingest]\nenabled = true\ntoken_file = "${tokenFile}"\napi_keys_file = "${keysFile}"\n`,
+    );
     assert.ok(options.ingest);
     assert.equal(options.ingest.token, TOKEN);
     assert.deepEqual(options.ingest.apiKeys, [{ tenant: 'team-a', key: KEY }]);
-    assert.ok(!('tokenFile' in options.ingest) && !('apiKeysFile' in options.ingest), 'the file keys are not library options');
+    assert.ok(
+      !('tokenFile' in options.ingest) && !('apiKeysFile' in options.ingest),
+      'the file keys are not library options',
+    );
   });
 
   it('errors name the key and the file, never the secret', async () => {
@@ -280,12 +458,18 @@ describe('[ingest] gate keys in a config file', () => {
       [`[ingest]\ntoken = "${TOKEN}"\ntoken_file = "${empty}"\n`, /ingest\.token_file/],
       [`[ingest]\ntoken_file = "${empty}"\n`, /ingest\.token_file=.*empty.*it is empty/],
       [`[ingest]\ntoken_file = "${spaced}"\n`, /ingest\.token_file=.*one token without whitespace/],
-      [`[ingest]\napi_keys = [{ tenant = "a", key = "${KEY}" }, { tenant = "b", key = "${KEY}" }]\n`, /ingest\.api_keys\[1\]\.key=<redacted>/],
+      [
+        `[ingest]\napi_keys = [{ tenant = "a", key = "${KEY}" }, { tenant = "b", key = "${KEY}" }]\n`,
+        /ingest\.api_keys\[1\]\.key=<redacted>/,
+      ],
       [`[ingest]\ntrusted_cidrs = ["nowhere"]\n`, /ingest\.trusted_cidrs/],
       [`[ingest]\ntokne = "${TOKEN}"\n`, /ingest\.tokne.*did you mean ingest\.token/],
     ];
     for (const [toml, expected] of cases) {
-      const err = await serveConfig(toml).then(() => undefined, (e: unknown) => e);
+      const err = await serveConfig(toml).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ConfigError, `${toml}: ${String(err)}`);
       assert.match(err.message, expected);
       if (!toml.includes('tokne')) noSecret(err.message, 'the error');
@@ -296,10 +480,16 @@ describe('[ingest] gate keys in a config file', () => {
 describe('docs/collector.md "The ingest gate"', () => {
   it('its config block is a valid config with a token file and networks', async () => {
     const doc = await readFile(new URL('../../docs/collector.md', import.meta.url), 'utf8');
-    const section = doc.slice(doc.indexOf('\n### The ingest gate'), doc.indexOf('\n### What it answers'));
+    const section = doc.slice(
+      doc.indexOf('\n### The ingest gate'),
+      doc.indexOf('\n### What it answers'),
+    );
     const block = /^```toml\n([\s\S]*?)^```$/m.exec(section)?.[1];
     assert.ok(block !== undefined, 'a toml block');
-    const config = parseServiceConfig(parseConfigText(block, 'toml', 'docs/collector.md'), 'docs/collector.md');
+    const config = parseServiceConfig(
+      parseConfigText(block, 'toml', 'docs/collector.md'),
+      'docs/collector.md',
+    );
     assert.equal(config.ingest?.tokenFile, '/run/secrets/ingest_token');
     assert.deepEqual(config.ingest?.trustedCidrs, ['127.0.0.1/32', '10.0.0.0/8']);
   });

@@ -23,7 +23,13 @@ let url: string;
 
 before(async () => {
   store = new IngestStore();
-  listener = await startIngestListener({ sink: store, port: 0, maxBodyBytes: MAX_BODY, maxConcurrentRequests: 1, retryAfterSeconds: 7 });
+  listener = await startIngestListener({
+    sink: store,
+    port: 0,
+    maxBodyBytes: MAX_BODY,
+    maxConcurrentRequests: 1,
+    retryAfterSeconds: 7,
+  });
   url = `http://127.0.0.1:${listener.address.port}/v1/metrics`;
 });
 after(async () => {
@@ -36,7 +42,12 @@ function jsonRequest(names: string[], value = 1): string {
     resourceMetrics: [
       {
         resource: { attributes: [{ key: 'service.name', value: { stringValue: 'go-daemon' } }] },
-        scopeMetrics: [{ scope: { name: 'daemon' }, metrics: names.map((name) => ({ name, gauge: { dataPoints: [{ asDouble: value }] } })) }],
+        scopeMetrics: [
+          {
+            scope: { name: 'daemon' },
+            metrics: names.map((name) => ({ name, gauge: { dataPoints: [{ asDouble: value }] } })),
+          },
+        ],
       },
     ],
   });
@@ -44,7 +55,9 @@ function jsonRequest(names: string[], value = 1): string {
 
 function protobufRequest(names: string[], value = 1): Buffer {
   const { request } = otlpMetricsSchema();
-  return Buffer.from(request.encode(request.fromObject(JSON.parse(jsonRequest(names, value)))).finish());
+  return Buffer.from(
+    request.encode(request.fromObject(JSON.parse(jsonRequest(names, value)))).finish(),
+  );
 }
 
 async function post(body: Uint8Array | string, headers: Record<string, string>, target = url) {
@@ -61,41 +74,64 @@ describe('success', () => {
   });
 
   it('JSON: 200 with {}', async () => {
-    const res = await post(jsonRequest(['json.depth']), { 'content-type': `${JSON_TYPE}; charset=utf-8` });
+    const res = await post(jsonRequest(['json.depth']), {
+      'content-type': `${JSON_TYPE}; charset=utf-8`,
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), JSON_TYPE);
     assert.equal(res.body.toString(), '{}');
   });
 
   it('gzip and deflate bodies', async () => {
-    for (const [encoding, compress] of [['gzip', gzipSync], ['deflate', deflateSync]] as const) {
-      const res = await post(compress(protobufRequest([`${encoding}.depth`], 5)), { 'content-type': PB, 'content-encoding': encoding });
+    for (const [encoding, compress] of [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+    ] as const) {
+      const res = await post(compress(protobufRequest([`${encoding}.depth`], 5)), {
+        'content-type': PB,
+        'content-encoding': encoding,
+      });
       assert.equal(res.status, 200, encoding);
     }
     const { resourceMetrics } = await store.collect();
-    const names = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name));
-    for (const name of ['pb.depth', 'json.depth', 'gzip.depth', 'deflate.depth']) assert.ok(names.includes(name), name);
+    const names = resourceMetrics.scopeMetrics.flatMap((s) =>
+      s.metrics.map((m) => m.descriptor.name),
+    );
+    for (const name of ['pb.depth', 'json.depth', 'gzip.depth', 'deflate.depth'])
+      assert.ok(names.includes(name), name);
   });
 
   it('partial_success when points are refused, in the request encoding', async () => {
     // jobmeter.run.finished is a counter in the catalog: a gauge under that name is a type conflict.
-    const pb = await post(protobufRequest(['jobmeter.run.finished', 'fine.depth']), { 'content-type': PB });
+    const pb = await post(protobufRequest(['jobmeter.run.finished', 'fine.depth']), {
+      'content-type': PB,
+    });
     assert.equal(pb.status, 200);
     const expected = {
       rejectedDataPoints: 1,
-      errorMessage: '1 data point rejected: jobmeter.run.finished: type conflict: received a Gauge, but it is a monotonic Sum (counter) (1)',
+      errorMessage:
+        '1 data point rejected: jobmeter.run.finished: type conflict: received a Gauge, but it is a monotonic Sum (counter) (1)',
     };
     assert.deepEqual(decodeExportResponse(pb.body, 'protobuf'), expected);
     const json = await post(jsonRequest(['jobmeter.run.finished']), { 'content-type': JSON_TYPE });
     assert.equal(json.status, 200);
-    assert.deepEqual(JSON.parse(json.body.toString()), { partialSuccess: { rejectedDataPoints: '1', errorMessage: expected.errorMessage } });
+    assert.deepEqual(JSON.parse(json.body.toString()), {
+      partialSuccess: { rejectedDataPoints: '1', errorMessage: expected.errorMessage },
+    });
   });
 });
 
 describe('refusals', () => {
   it('404 elsewhere, as Go’s ServeMux answers', async () => {
-    for (const [method, path] of [['POST', '/v1/traces'], ['GET', '/']] as const) {
-      const res = await fetch(new URL(path, url), { method, headers: { 'content-type': PB }, ...(method === 'POST' && { body: '' }) });
+    for (const [method, path] of [
+      ['POST', '/v1/traces'],
+      ['GET', '/'],
+    ] as const) {
+      const res = await fetch(new URL(path, url), {
+        method,
+        headers: { 'content-type': PB },
+        ...(method === 'POST' && { body: '' }),
+      });
       assert.equal(res.status, 404, `${method} ${path}`);
       assert.equal(await res.text(), '404 page not found\n');
     }
@@ -112,12 +148,19 @@ describe('refusals', () => {
   });
 
   it('415 for another content type, or none', async () => {
-    const cases: Array<Record<string, string>> = [{ 'content-type': 'text/plain' }, { 'content-type': 'application/protobuf' }, {}];
+    const cases: Array<Record<string, string>> = [
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'application/protobuf' },
+      {},
+    ];
     for (const headers of cases) {
       // A Buffer body: fetch would add `text/plain` to a string one.
       const res = await post(Buffer.from('x'), headers);
       assert.equal(res.status, 415, JSON.stringify(headers));
-      assert.equal(res.body.toString(), '415 unsupported media type, supported: [application/json, application/x-protobuf]');
+      assert.equal(
+        res.body.toString(),
+        '415 unsupported media type, supported: [application/json, application/x-protobuf]',
+      );
     }
   });
 
@@ -138,7 +181,10 @@ describe('refusals', () => {
 
     const shape = await post('{"resourceMetrics": {}}', { 'content-type': JSON_TYPE });
     assert.equal(shape.status, 400);
-    assert.deepEqual(JSON.parse(shape.body.toString()), { code: 3, message: 'resourceMetrics: expected an array' });
+    assert.deepEqual(JSON.parse(shape.body.toString()), {
+      code: 3,
+      message: 'resourceMetrics: expected an array',
+    });
   });
 
   it('500 with a fixed google.rpc.Status INTERNAL when storing fails: the cause stays server-side, counted as internal', async () => {
@@ -168,37 +214,63 @@ describe('refusals', () => {
   });
 
   it('400 for a corrupt gzip body or an unsupported Content-Encoding', async () => {
-    const corrupt = await post(Buffer.from('not gzip at all'), { 'content-type': PB, 'content-encoding': 'gzip' });
+    const corrupt = await post(Buffer.from('not gzip at all'), {
+      'content-type': PB,
+      'content-encoding': 'gzip',
+    });
     assert.equal(corrupt.status, 400);
     assert.match(decodeStatus(corrupt.body, 'protobuf').message, /^invalid gzip body: /);
-    const br = await post(jsonRequest(['x']), { 'content-type': JSON_TYPE, 'content-encoding': 'br' });
+    const br = await post(jsonRequest(['x']), {
+      'content-type': JSON_TYPE,
+      'content-encoding': 'br',
+    });
     assert.equal(br.status, 400);
-    assert.deepEqual(JSON.parse(br.body.toString()), { code: 3, message: 'unsupported Content-Encoding: br (supported: gzip, zstd, zlib, snappy, deflate, lz4, x-snappy-framed)' });
+    assert.deepEqual(JSON.parse(br.body.toString()), {
+      code: 3,
+      message:
+        'unsupported Content-Encoding: br (supported: gzip, zstd, zlib, snappy, deflate, lz4, x-snappy-framed)',
+    });
   });
 
   it('413 past the body limit: declared, streamed, or once decompressed', async () => {
     const big = Buffer.alloc(MAX_BODY + 1, 1);
     const declared = await post(big, { 'content-type': PB });
     assert.equal(declared.status, 413);
-    assert.deepEqual(decodeStatus(declared.body, 'protobuf'), { code: 3, message: `request body larger than ${MAX_BODY} bytes` });
+    assert.deepEqual(decodeStatus(declared.body, 'protobuf'), {
+      code: 3,
+      message: `request body larger than ${MAX_BODY} bytes`,
+    });
 
     const streamed = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(url, { method: 'POST', headers: { 'content-type': JSON_TYPE, 'transfer-encoding': 'chunked' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode!, body }));
-      });
+      const req = httpRequest(
+        url,
+        { method: 'POST', headers: { 'content-type': JSON_TYPE, 'transfer-encoding': 'chunked' } },
+        (res) => {
+          let body = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (c: string) => (body += c))
+            .on('end', () => resolve({ status: res.statusCode!, body }));
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < 5; i++) req.write(Buffer.alloc(MAX_BODY / 4, 0x20));
       req.end();
     });
     assert.equal(streamed.status, 413);
-    assert.deepEqual(JSON.parse(streamed.body), { code: 3, message: `request body larger than ${MAX_BODY} bytes` });
+    assert.deepEqual(JSON.parse(streamed.body), {
+      code: 3,
+      message: `request body larger than ${MAX_BODY} bytes`,
+    });
 
     const bomb = gzipSync(Buffer.alloc(MAX_BODY * 4, 0));
     assert.ok(bomb.length < MAX_BODY);
     const inflated = await post(bomb, { 'content-type': PB, 'content-encoding': 'gzip' });
     assert.equal(inflated.status, 413);
-    assert.deepEqual(decodeStatus(inflated.body, 'protobuf'), { code: 3, message: `decompressed request body larger than ${MAX_BODY} bytes` });
+    assert.deepEqual(decodeStatus(inflated.body, 'protobuf'), {
+      code: 3,
+      message: `decompressed request body larger than ${MAX_BODY} bytes`,
+    });
   });
 
   it('a body still trickling in holds no slot: stalled senders do not lock out a real one', async () => {
@@ -234,7 +306,11 @@ describe('refusals', () => {
       // Ending the held requests frees their bytes (one after the other: there is one slot).
       for (const h of held) {
         h.request.end(Buffer.alloc(MAX_BODY / 4));
-        assert.equal(await h.answer, 400, 'answered once its body arrives (spaces: not a valid request)');
+        assert.equal(
+          await h.answer,
+          400,
+          'answered once its body arrives (spaces: not a valid request)',
+        );
       }
       const after = await post(jsonRequest(['after.depth']), { 'content-type': JSON_TYPE });
       assert.equal(after.status, 200);
@@ -263,13 +339,20 @@ describe('slots are given back', () => {
     });
   }
   const head = (length: number | 'chunked'): string =>
-    `POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: ${JSON_TYPE}\r\n` + (length === 'chunked' ? 'Transfer-Encoding: chunked\r\n\r\n' : `Content-Length: ${length}\r\n\r\n`);
+    `POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: ${JSON_TYPE}\r\n` +
+    (length === 'chunked'
+      ? 'Transfer-Encoding: chunked\r\n\r\n'
+      : `Content-Length: ${length}\r\n\r\n`);
 
   // One slot (maxConcurrentRequests: 1): a request that kept it would keep the next one waiting.
   const cases: Array<[string, string, RegExp]> = [
     ['a client gone mid-body', `${head(100)}{"res`, /^$/],
     ['a malformed chunked body', `${head('chunked')}zz\r\n`, /^HTTP\/1\.1 400 /],
-    ['a request pipelined behind a 413', `${head(MAX_BODY + 1)}${' '.repeat(MAX_BODY + 1)}${head(2)}{}`, /^HTTP\/1\.1 413 [^]*connection: close/i],
+    [
+      'a request pipelined behind a 413',
+      `${head(MAX_BODY + 1)}${' '.repeat(MAX_BODY + 1)}${head(2)}{}`,
+      /^HTTP\/1\.1 413 [^]*connection: close/i,
+    ],
   ];
   for (const [what, text, expected] of cases) {
     it(what, async () => {
@@ -281,14 +364,21 @@ describe('slots are given back', () => {
 });
 
 /** A POST declaring `length` bytes of which only `sent` are written (until the caller ends it). */
-function holdBody(length: number, sent: number): { request: ClientRequest; sent: Promise<void>; answer: Promise<number> } {
+function holdBody(
+  length: number,
+  sent: number,
+): { request: ClientRequest; sent: Promise<void>; answer: Promise<number> } {
   let request!: ClientRequest;
   let written!: Promise<void>;
   const answer = new Promise<number>((resolve, reject) => {
-    request = httpRequest(url, { method: 'POST', headers: { 'content-type': PB, 'content-length': String(length) } }, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
+    request = httpRequest(
+      url,
+      { method: 'POST', headers: { 'content-type': PB, 'content-length': String(length) } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      },
+    );
     request.on('error', reject);
     written = new Promise((done) => request.write(Buffer.alloc(sent, 0x20), () => done()));
   });
@@ -298,13 +388,19 @@ function holdBody(length: number, sent: number): { request: ClientRequest; sent:
 
 describe('options', () => {
   it('refuses a non-loopback address without the opt-in', async () => {
-    await assert.rejects(startIngestListener({ sink: store, host: '0.0.0.0', port: 0 }), /^ConfigError: invalid ingest\.host=0\.0\.0\.0: expected a loopback address \(127\.0\.0\.0\/8, ::1 or localhost\), or ingest\.allowNonLoopback \(allow_non_loopback = true\) to expose the OTLP ingest listener$/);
+    await assert.rejects(
+      startIngestListener({ sink: store, host: '0.0.0.0', port: 0 }),
+      /^ConfigError: invalid ingest\.host=0\.0\.0\.0: expected a loopback address \(127\.0\.0\.0\/8, ::1 or localhost\), or ingest\.allowNonLoopback \(allow_non_loopback = true\) to expose the OTLP ingest listener$/,
+    );
   });
 
   it('bad limits throw a ConfigError naming the option', async () => {
     await assert.rejects(
       startIngestListener({ sink: store, port: 0, maxBodyBytes: 0 }),
-      (e: unknown) => e instanceof ConfigError && e.message === 'invalid ingest.maxBodyBytes=0: expected an integer from 1 to 1073741824 (bytes)',
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message ===
+          'invalid ingest.maxBodyBytes=0: expected an integer from 1 to 1073741824 (bytes)',
     );
   });
 });

@@ -9,10 +9,20 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
-import { CHECKPOINT_VERSION, CheckpointError, decodeCheckpoint, encodeCheckpoint } from '../../src/ingest/checkpoint.ts';
+import {
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from '../../src/ingest/checkpoint.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { StateKeeper } from '../../src/ingest/state-keeper.ts';
-import { ingestStateFileName, readStateFile, StateFileError, writeStateFile } from '../../src/ingest/state-file.ts';
+import {
+  ingestStateFileName,
+  readStateFile,
+  StateFileError,
+  writeStateFile,
+} from '../../src/ingest/state-file.ts';
 import { defaultStateDir, withServeStateDir } from '../../src/config/service-defaults.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
@@ -20,7 +30,23 @@ import { createJobmeter } from '../../src/jobmeter.ts';
 import { EXIT_MS, run, start, START_MS } from '../cli/harness.ts';
 import { freePort } from '../support/free-port.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { collected, EPOCH_SECONDS, ns, exponential, exponentialPoint, fakeClock, gauge, histogram, histogramPoint, histograms, metric, numberPoint, request, sum, values } from './helpers.ts';
+import {
+  collected,
+  EPOCH_SECONDS,
+  ns,
+  exponential,
+  exponentialPoint,
+  fakeClock,
+  gauge,
+  histogram,
+  histogramPoint,
+  histograms,
+  metric,
+  numberPoint,
+  request,
+  sum,
+  values,
+} from './helpers.ts';
 
 const files = tempFiles('jobmeter-state-');
 let dirs = 0;
@@ -34,22 +60,63 @@ const freshDir = (): string => {
 function filledStore(clock: ReturnType<typeof fakeClock>): IngestStore {
   const store = new IngestStore({ clock });
   for (const [i, daemon] of ['a', 'b', 'c'].entries()) {
-    store.ingest(request([metric('daemon.jobs', sum([numberPoint(50 + i * 10, { q: 'x' }, 100, 110)]))], { 'service.instance.id': daemon }));
+    store.ingest(
+      request([metric('daemon.jobs', sum([numberPoint(50 + i * 10, { q: 'x' }, 100, 110)]))], {
+        'service.instance.id': daemon,
+      }),
+    );
   }
   // Daemon a restarted in memory: 50 → its base, counting on from 5.
-  store.ingest(request([metric('daemon.jobs', sum([numberPoint(5, { q: 'x' }, 200, 210)]))], { 'service.instance.id': 'a' }));
+  store.ingest(
+    request([metric('daemon.jobs', sum([numberPoint(5, { q: 'x' }, 200, 210)]))], {
+      'service.instance.id': 'a',
+    }),
+  );
   store.ingest(request([metric('daemon.sent', sum([numberPoint(3, {}, 100, 110)], 'delta'))]));
   store.ingest(request([metric('daemon.sent', sum([numberPoint(4, {}, 110, 120)], 'delta'))]));
-  store.ingest(request([metric('daemon.temp', gauge([numberPoint(Number.NaN, { n: 1, on: true, list: ['x', 'y'] }, 0, 120)]))]));
-  store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 1], 9, {}, 100, 110)]))]));
-  store.ingest(request([metric('daemon.size', exponential([exponentialPoint(2, -3, [1, 0, 4], 6.5)], 'delta'))]));
+  store.ingest(
+    request([
+      metric(
+        'daemon.temp',
+        gauge([numberPoint(Number.NaN, { n: 1, on: true, list: ['x', 'y'] }, 0, 120)]),
+      ),
+    ]),
+  );
+  store.ingest(
+    request([
+      metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 1], 9, {}, 100, 110)])),
+    ]),
+  );
+  store.ingest(
+    request([
+      metric('daemon.size', exponential([exponentialPoint(2, -3, [1, 0, 4], 6.5)], 'delta')),
+    ]),
+  );
   // A failed run: the last failure's time is derived from it (and served).
-  store.ingest(request([metric('jobmeter.run.finished', sum([numberPoint(1, { task: 'backup', kind: 'task', runner: 'subprocess', outcome: 'failure' }, 100, 110)]))]));
+  store.ingest(
+    request([
+      metric(
+        'jobmeter.run.finished',
+        sum([
+          numberPoint(
+            1,
+            { task: 'backup', kind: 'task', runner: 'subprocess', outcome: 'failure' },
+            100,
+            110,
+          ),
+        ]),
+      ),
+    ]),
+  );
   return store;
 }
 
 /** `store` through a checkpoint into a new store on `clock`. */
-function roundTrip(store: IngestStore, clock: ReturnType<typeof fakeClock>, options = {}): IngestStore {
+function roundTrip(
+  store: IngestStore,
+  clock: ReturnType<typeof fakeClock>,
+  options = {},
+): IngestStore {
   const restored = new IngestStore({ clock, ...options });
   restored.restore(decodeCheckpoint(encodeCheckpoint(store.snapshot())));
   return restored;
@@ -64,44 +131,79 @@ describe('checkpoint: snapshot → restore', () => {
     assert.equal(restored.seriesCount, store.seriesCount);
     assert.equal(restored.memoryBytes, store.memoryBytes, 'charged as the originals were');
     assert.deepEqual(await values(restored, 'daemon.jobs'), { '{"q":"x"}': 50 + 5 + 60 + 70 });
-    assert.deepEqual(await values(restored, 'jobmeter.run.last_failure.time'), { '{}': EPOCH_SECONDS + 110 });
+    assert.deepEqual(await values(restored, 'jobmeter.run.last_failure.time'), {
+      '{}': EPOCH_SECONDS + 110,
+    });
   });
 
   it('goes on from what it held: a cumulative sender is no reset, a delta total grows, a retried delta is skipped, a reset base stays', async () => {
     const clock = fakeClock();
     const restored = roundTrip(filledStore(clock), clock);
     // Daemon b pushes its next total: 60 → 65 (not 65 more, not a reset).
-    restored.ingest(request([metric('daemon.jobs', sum([numberPoint(65, { q: 'x' }, 100, 130)]))], { 'service.instance.id': 'b' }));
+    restored.ingest(
+      request([metric('daemon.jobs', sum([numberPoint(65, { q: 'x' }, 100, 130)]))], {
+        'service.instance.id': 'b',
+      }),
+    );
     assert.deepEqual(await values(restored, 'daemon.jobs'), { '{"q":"x"}': 50 + 5 + 65 + 70 });
     // Daemon c restarts in memory after the restore: its 70 goes to the base too.
-    restored.ingest(request([metric('daemon.jobs', sum([numberPoint(1, { q: 'x' }, 300, 310)]))], { 'service.instance.id': 'c' }));
+    restored.ingest(
+      request([metric('daemon.jobs', sum([numberPoint(1, { q: 'x' }, 300, 310)]))], {
+        'service.instance.id': 'c',
+      }),
+    );
     assert.deepEqual(await values(restored, 'daemon.jobs'), { '{"q":"x"}': 50 + 5 + 65 + 70 + 1 });
     // The delta sender retries the export it made before the restart, then sends the next one.
     restored.ingest(request([metric('daemon.sent', sum([numberPoint(4, {}, 110, 120)], 'delta'))]));
     restored.ingest(request([metric('daemon.sent', sum([numberPoint(2, {}, 120, 130)], 'delta'))]));
     assert.deepEqual(await values(restored, 'daemon.sent'), { '{}': 3 + 4 + 2 });
-    restored.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 2, 1], 12, {}, 100, 130)]))]));
-    assert.deepEqual((await histograms(restored, 'daemon.latency'))['{}']!.buckets.counts, [2, 2, 1]);
+    restored.ingest(
+      request([
+        metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 2, 1], 12, {}, 100, 130)])),
+      ]),
+    );
+    assert.deepEqual(
+      (await histograms(restored, 'daemon.latency'))['{}']!.buckets.counts,
+      [2, 2, 1],
+    );
   });
 
-  it('keeps a delta stream\'s uncounted spans: a late window is added after the restore, a retry still skipped', async () => {
+  it("keeps a delta stream's uncounted spans: a late window is added after the restore, a retry still skipped", async () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock });
-    const send = (s: IngestStore, v: number, start: number, end: number) => s.ingest(request([metric('daemon.sent', sum([numberPoint(v, {}, start, end)], 'delta'))]));
+    const send = (s: IngestStore, v: number, start: number, end: number) =>
+      s.ingest(request([metric('daemon.sent', sum([numberPoint(v, {}, start, end)], 'delta'))]));
     send(store, 3, 100, 110);
     send(store, 5, 120, 130);
     const payload = encodeCheckpoint(store.snapshot());
     const restored = new IngestStore({ clock });
     restored.restore(decodeCheckpoint(payload));
-    assert.equal(send(restored, 2, 110, 120).acceptedDataPoints, 1, 'the window queued through the restart');
+    assert.equal(
+      send(restored, 2, 110, 120).acceptedDataPoints,
+      1,
+      'the window queued through the restart',
+    );
     assert.equal(send(restored, 5, 120, 130).rejectedDataPoints, 1);
     assert.deepEqual(await values(restored, 'daemon.sent'), { '{}': 10 });
     // A state written without windows (before they were kept) reads as before: nothing late is added twice.
-    const old = JSON.parse(payload) as { windows?: unknown; instruments: { series: { streams: unknown[][] }[] }[] };
+    const old = JSON.parse(payload) as {
+      windows?: unknown;
+      instruments: { series: { streams: unknown[][] }[] }[];
+    };
     assert.ok(old.windows !== undefined);
-    assert.equal(old.instruments[0]!.series[0]!.streams[0]!.length, 9, 'the row as before: a reader that does not know windows reads the rest');
-    assert.throws(() => decodeCheckpoint(JSON.stringify({ ...old, windows: [[0, 0, 5, '1']] })), /windows\[0\]: no such source series/);
-    assert.throws(() => decodeCheckpoint(JSON.stringify({ ...old, windows: [[0, 0, 0, '1', '2']] })), /windows\[0\]: not a stream's windows/);
+    assert.equal(
+      old.instruments[0]!.series[0]!.streams[0]!.length,
+      9,
+      'the row as before: a reader that does not know windows reads the rest',
+    );
+    assert.throws(
+      () => decodeCheckpoint(JSON.stringify({ ...old, windows: [[0, 0, 5, '1']] })),
+      /windows\[0\]: no such source series/,
+    );
+    assert.throws(
+      () => decodeCheckpoint(JSON.stringify({ ...old, windows: [[0, 0, 0, '1', '2']] })),
+      /windows\[0\]: not a stream's windows/,
+    );
     delete old.windows;
     const fromOld = new IngestStore({ clock });
     fromOld.restore(decodeCheckpoint(JSON.stringify(old)));
@@ -132,7 +234,12 @@ describe('checkpoint: snapshot → restore', () => {
   });
 
   it('refuses a payload that is not a checkpoint, with the reason', () => {
-    for (const payload of ['', '{"instruments":[{"name":"x"}]}', '{"instruments":[{"name":"x","shape":"summary","description":"","unit":"","series":[]}]}', '[]']) {
+    for (const payload of [
+      '',
+      '{"instruments":[{"name":"x"}]}',
+      '{"instruments":[{"name":"x","shape":"summary","description":"","unit":"","series":[]}]}',
+      '[]',
+    ]) {
       assert.throws(() => decodeCheckpoint(payload), CheckpointError, payload);
     }
   });
@@ -155,10 +262,18 @@ describe('state file', () => {
     const good = readFileSync(path);
     const cases: [string, Buffer, RegExp][] = [
       ['truncated', good.subarray(0, good.length - 3), /truncated/],
-      ['corrupt', Buffer.concat([good.subarray(0, good.length - 2), Buffer.from('X}')]), /checksum/],
+      [
+        'corrupt',
+        Buffer.concat([good.subarray(0, good.length - 2), Buffer.from('X}')]),
+        /checksum/,
+      ],
       ['foreign', Buffer.from('{"instruments":[]}\n'), /not a jobmeter state file/],
       ['empty', Buffer.alloc(0), /not a jobmeter state file/],
-      ['other kind', Buffer.from(good.toString().replace('state ingest', 'state other')), /not a jobmeter ingest state file/],
+      [
+        'other kind',
+        Buffer.from(good.toString().replace('state ingest', 'state other')),
+        /not a jobmeter ingest state file/,
+      ],
       ['too new', Buffer.from(good.toString().replace(' v1 ', ' v2 ')), /newer jobmeter/],
     ];
     for (const [what, bytes, reason] of cases) {
@@ -168,7 +283,10 @@ describe('state file', () => {
       assert.match((read as { reason: string }).reason, reason, what);
     }
     writeFileSync(path, good);
-    assert.match((readStateFile(path, 'ingest', 1, 10) as { reason: string }).reason, /more than the 10 allowed/);
+    assert.match(
+      (readStateFile(path, 'ingest', 1, 10) as { reason: string }).reason,
+      /more than the 10 allowed/,
+    );
   });
 
   it('leaves the old file when a write fails or would pass the cap', async () => {
@@ -177,9 +295,15 @@ describe('state file', () => {
     const before = readFileSync(path);
     // The temporary file cannot be made: a directory is in its place.
     mkdirSync(`${path}.tmp`);
-    await assert.rejects(writeStateFile(path, 'ingest', 1, '{"instruments":[{}]}', 1e6), StateFileError);
+    await assert.rejects(
+      writeStateFile(path, 'ingest', 1, '{"instruments":[{}]}', 1e6),
+      StateFileError,
+    );
     assert.deepEqual(readFileSync(path), before);
-    await assert.rejects(writeStateFile(`${path}2`, 'ingest', 1, 'x'.repeat(100), 50), /more than the 50 allowed/);
+    await assert.rejects(
+      writeStateFile(`${path}2`, 'ingest', 1, 'x'.repeat(100), 50),
+      /more than the 50 allowed/,
+    );
     assert.throws(() => statSync(`${path}2`), /ENOENT/);
   });
 
@@ -191,7 +315,14 @@ describe('state file', () => {
 });
 
 describe('state keeper', () => {
-  const options = (dir: string, lines: string[]) => ({ dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l: string) => lines.push(l), emptyStore: () => new IngestStore() });
+  const options = (dir: string, lines: string[]) => ({
+    dir,
+    host: '127.0.0.1',
+    port: 4318,
+    maxBytes: 1e6,
+    log: (l: string) => lines.push(l),
+    emptyStore: () => new IngestStore(),
+  });
 
   it('writes only when something changed, and restores it in the next process', async () => {
     const clock = fakeClock();
@@ -237,7 +368,10 @@ describe('state keeper', () => {
     const store = new IngestStore();
     const keeper = StateKeeper.open(store, options(dir, lines));
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /^warning: ingest state file .* is unusable: its checksum does not match \(corrupt\); moved to .*\.corrupt-\S+ \(kept\), starting afresh$/);
+    assert.match(
+      lines[0]!,
+      /^warning: ingest state file .* is unusable: its checksum does not match \(corrupt\); moved to .*\.corrupt-\S+ \(kept\), starting afresh$/,
+    );
     assert.equal(store.seriesCount, 0);
     // A payload with a good checksum that is not a checkpoint: the same.
     const other = join(freshDir(), ingestStateFileName('127.0.0.1', 4318));
@@ -255,7 +389,10 @@ describe('state keeper', () => {
     const dir = join(blocker, 'sub');
     assert.throws(
       () => StateKeeper.open(new IngestStore(), options(dir, [])),
-      (err: unknown) => err instanceof ConfigError && err.message === `invalid ingest.stateDir=${dir}: expected a directory jobmeter can create or use, or false to keep no state file (ENOTDIR: not a directory, stat '${dir}')`,
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message ===
+          `invalid ingest.stateDir=${dir}: expected a directory jobmeter can create or use, or false to keep no state file (ENOTDIR: not a directory, stat '${dir}')`,
     );
   });
 });
@@ -265,19 +402,52 @@ describe('ingest.stateDir and [ingest] state_dir', () => {
     const dir = freshDir();
     const port = await freePort();
     const lines: string[] = [];
-    const options = { global: false, processMetrics: false, listener: false as const, log: (l: string) => lines.push(l), ingest: { port, stateDir: dir } };
+    const options = {
+      global: false,
+      processMetrics: false,
+      listener: false as const,
+      log: (l: string) => lines.push(l),
+      ingest: { port, stateDir: dir },
+    };
     const first = await createJobmeter(options);
     const body = {
       resourceMetrics: [
         {
           resource: { attributes: [{ key: 'service.instance.id', value: { stringValue: 'a' } }] },
-          scopeMetrics: [{ scope: { name: 's' }, metrics: [{ name: 'daemon.sent', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ asDouble: 7, startTimeUnixNano: String(ns(1)), timeUnixNano: String(ns(2)) }] } }] }],
+          scopeMetrics: [
+            {
+              scope: { name: 's' },
+              metrics: [
+                {
+                  name: 'daemon.sent',
+                  sum: {
+                    aggregationTemporality: 1,
+                    isMonotonic: true,
+                    dataPoints: [
+                      {
+                        asDouble: 7,
+                        startTimeUnixNano: String(ns(1)),
+                        timeUnixNano: String(ns(2)),
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
         },
       ],
     };
-    const res = await fetch(`http://127.0.0.1:${port}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(res.status, 200);
-    const served = async (jm: typeof first) => (await jm.scrape()).find((f) => f.name.startsWith('daemon_sent'))?.series.map((s) => (s as { value: number }).value);
+    const served = async (jm: typeof first) =>
+      (await jm.scrape())
+        .find((f) => f.name.startsWith('daemon_sent'))
+        ?.series.map((s) => (s as { value: number }).value);
     assert.deepEqual(await served(first), [7]);
     await first.shutdown();
     const second = await createJobmeter(options);
@@ -290,46 +460,96 @@ describe('ingest.stateDir and [ingest] state_dir', () => {
   });
 
   it('maps state_dir onto the option, refuses anything but a path or false, and defaults it under serve', () => {
-    const opts = (toml: Record<string, unknown>) => toJobmeterOptions(parseServiceConfig({ ingest: { enabled: true, ...toml } }, 'jobmeter.toml'));
-    assert.equal((opts({ state_dir: '/var/lib/jm' }).ingest as { stateDir?: unknown }).stateDir, '/var/lib/jm');
+    const opts = (toml: Record<string, unknown>) =>
+      toJobmeterOptions(
+        parseServiceConfig({ ingest: { enabled: true, ...toml } }, 'jobmeter.toml'),
+      );
+    assert.equal(
+      (opts({ state_dir: '/var/lib/jm' }).ingest as { stateDir?: unknown }).stateDir,
+      '/var/lib/jm',
+    );
     assert.equal((opts({ state_dir: false }).ingest as { stateDir?: unknown }).stateDir, false);
     for (const bad of [true, '', '  ', 3]) {
-      assert.throws(() => opts({ state_dir: bad }), (err: unknown) => err instanceof ConfigError && /ingest\.state_dir/.test(err.message) && /a directory path, or false/.test(err.message));
+      assert.throws(
+        () => opts({ state_dir: bad }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          /ingest\.state_dir/.test(err.message) &&
+          /a directory path, or false/.test(err.message),
+      );
     }
-    assert.equal(defaultStateDir({ STATE_DIRECTORY: '/var/lib/jobmeter:/other', HOME: '/home/u' }), '/var/lib/jobmeter');
-    assert.equal(defaultStateDir({ XDG_STATE_HOME: '/x/state', HOME: '/home/u' }), '/x/state/jobmeter');
-    assert.equal(defaultStateDir({ XDG_STATE_HOME: 'relative', HOME: '/home/u' }), '/home/u/.local/state/jobmeter');
+    assert.equal(
+      defaultStateDir({ STATE_DIRECTORY: '/var/lib/jobmeter:/other', HOME: '/home/u' }),
+      '/var/lib/jobmeter',
+    );
+    assert.equal(
+      defaultStateDir({ XDG_STATE_HOME: '/x/state', HOME: '/home/u' }),
+      '/x/state/jobmeter',
+    );
+    assert.equal(
+      defaultStateDir({ XDG_STATE_HOME: 'relative', HOME: '/home/u' }),
+      '/home/u/.local/state/jobmeter',
+    );
     assert.equal(defaultStateDir({}), undefined);
     const on = withServeStateDir({ ingest: {} }, { HOME: '/home/u' });
-    assert.deepEqual(on, { options: { ingest: { stateDir: '/home/u/.local/state/jobmeter' } }, off: undefined });
+    assert.deepEqual(on, {
+      options: { ingest: { stateDir: '/home/u/.local/state/jobmeter' } },
+      off: undefined,
+    });
     const off = withServeStateDir({ ingest: { stateDir: false } }, { HOME: '/home/u' });
-    assert.match(off.off!, /^ingest state not kept \(\[ingest\] state_dir = false\): a restart starts the ingested series afresh/);
-    assert.deepEqual(withServeStateDir({}, { HOME: '/home/u' }), { options: {}, off: undefined }, 'no ingest, nothing to keep');
+    assert.match(
+      off.off!,
+      /^ingest state not kept \(\[ingest\] state_dir = false\): a restart starts the ingested series afresh/,
+    );
+    assert.deepEqual(
+      withServeStateDir({}, { HOME: '/home/u' }),
+      { options: {}, off: undefined },
+      'no ingest, nothing to keep',
+    );
   });
 });
 
 describe('jobmeter serve', () => {
   it('keeps its state in $XDG_STATE_HOME/jobmeter by default, says so when state_dir = false, and exits 2 on a bad state_dir', async () => {
     const port = await freePort();
-    const config = await files.file('serve.toml', `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\n`);
+    const config = await files.file(
+      'serve.toml',
+      `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\n`,
+    );
     const xdg = freshDir();
     const serve = start(['serve', '--config', config], { XDG_STATE_HOME: xdg });
     await serve.stderrMatches(/receiving OTLP/, START_MS);
     const path = join(xdg, 'jobmeter', `ingest-127.0.0.1-${port}.state`);
-    assert.match(serve.stderr(), new RegExp(`ingest state: none yet in ${path.replaceAll('.', '\\.')}`));
+    assert.match(
+      serve.stderr(),
+      new RegExp(`ingest state: none yet in ${path.replaceAll('.', '\\.')}`),
+    );
     serve.child.kill('SIGTERM');
     assert.equal(await serve.exited(EXIT_MS), 0);
-    assert.equal(readStateFile(path, 'ingest', CHECKPOINT_VERSION, 1e6).status, 'ok', 'written at shutdown');
+    assert.equal(
+      readStateFile(path, 'ingest', CHECKPOINT_VERSION, 1e6).status,
+      'ok',
+      'written at shutdown',
+    );
 
-    const off = await files.file('off.toml', `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\nstate_dir = false\n`);
+    const off = await files.file(
+      'off.toml',
+      `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\nstate_dir = false\n`,
+    );
     const quiet = start(['serve', '--config', off], { XDG_STATE_HOME: xdg });
-    await quiet.stderrMatches(/ingest state not kept \(\[ingest\] state_dir = false\): a restart starts the ingested series afresh/, START_MS);
+    await quiet.stderrMatches(
+      /ingest state not kept \(\[ingest\] state_dir = false\): a restart starts the ingested series afresh/,
+      START_MS,
+    );
     quiet.child.kill('SIGTERM');
     assert.equal(await quiet.exited(EXIT_MS), 0);
 
     const bad = await files.file('bad.toml', '[ingest]\nenabled = true\nstate_dir = true\n');
     const r = await run(['serve', '--config', bad]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /invalid ingest\.state_dir=true: expected a directory path, or false to keep no state file/);
+    assert.match(
+      r.stderr,
+      /invalid ingest\.state_dir=true: expected a directory path, or false to keep no state file/,
+    );
   });
 });

@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AggregationTemporality, DataPointType, type ExponentialHistogram, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type ExponentialHistogram,
+  type ResourceMetrics,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
 import { ConfigError } from '../../src/errors.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
@@ -34,8 +40,12 @@ const key = (attributes: Record<string, unknown>): string => JSON.stringify(attr
 describe('temporality', () => {
   it('keeps a cumulative sum as sent', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('daemon.jobs', sum([numberPoint(3, { b: '2', a: '1' }, 100, 110)]))]));
-    store.ingest(request([metric('daemon.jobs', sum([numberPoint(5, { a: '1', b: '2' }, 100, 120)]))]));
+    store.ingest(
+      request([metric('daemon.jobs', sum([numberPoint(3, { b: '2', a: '1' }, 100, 110)]))]),
+    );
+    store.ingest(
+      request([metric('daemon.jobs', sum([numberPoint(5, { a: '1', b: '2' }, 100, 120)]))]),
+    );
     // Attribute order does not matter; non-canonical attributes come out sorted.
     assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ a: '1', b: '2' })]: 5 });
   });
@@ -43,7 +53,9 @@ describe('temporality', () => {
   it('accumulates delta points into a cumulative sum and skips a retried (duplicate) delta, saying so', async () => {
     const store = new IngestStore();
     const send = (v: number, start: number, end: number) =>
-      store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, { q: 'a' }, start, end)], 'delta'))]));
+      store.ingest(
+        request([metric('daemon.jobs', sum([numberPoint(v, { q: 'a' }, start, end)], 'delta'))]),
+      );
     send(3, 100, 110);
     send(2, 110, 120);
     const retried = send(2, 110, 120);
@@ -51,7 +63,10 @@ describe('temporality', () => {
     // Skipped, a retried window is refused with its reason, never counted as accepted.
     assert.equal(retried.rejectedDataPoints, 1);
     assert.equal(retried.acceptedDataPoints, 0);
-    assert.match(retried.errorMessage, /daemon\.jobs: a delta window already counted \(a retried export\)/);
+    assert.match(
+      retried.errorMessage,
+      /daemon\.jobs: a delta window already counted \(a retried export\)/,
+    );
     assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 9 });
     const m = (await collected(store)).get('daemon.jobs')![0]!;
     assert.equal(m.aggregationTemporality, AggregationTemporality.CUMULATIVE);
@@ -62,12 +77,20 @@ describe('temporality', () => {
   it('adds a late delta window it never counted (an export queued through an outage), skips its retry', async () => {
     const store = new IngestStore();
     const send = (v: number, start: number, end: number) =>
-      store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, { q: 'a' }, start, end)], 'delta'))]));
+      store.ingest(
+        request([metric('daemon.jobs', sum([numberPoint(v, { q: 'a' }, start, end)], 'delta'))]),
+      );
     send(3, 100, 110);
     // An outage: (110, 120] and (120, 130] are queued; (130, 140] is delivered first.
     send(5, 130, 140);
     const late = [send(2, 120, 130), send(1, 110, 120)];
-    assert.deepEqual(late.map((r) => [r.acceptedDataPoints, r.rejectedDataPoints]), [[1, 0], [1, 0]]);
+    assert.deepEqual(
+      late.map((r) => [r.acceptedDataPoints, r.rejectedDataPoints]),
+      [
+        [1, 0],
+        [1, 0],
+      ],
+    );
     assert.deepEqual(await values(store, 'daemon.jobs'), { [key({ q: 'a' })]: 11 });
     const retried = send(1, 110, 120);
     assert.deepEqual([retried.acceptedDataPoints, retried.rejectedDataPoints], [0, 1]);
@@ -80,44 +103,76 @@ describe('temporality', () => {
 
   it('refuses a late delta window that overlaps counted ones, and counts it as refused, with its reason', async () => {
     const store = new IngestStore();
-    const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)], 'delta'))]));
+    const send = (v: number, start: number, end: number) =>
+      store.ingest(
+        request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)], 'delta'))]),
+      );
     send(3, 100, 110);
     send(5, 130, 140);
     const overlap = send(7, 105, 125);
     assert.deepEqual([overlap.acceptedDataPoints, overlap.rejectedDataPoints], [0, 1]);
-    assert.match(overlap.errorMessage, /daemon\.jobs: a delta window that overlaps windows already counted \(1\)/);
+    assert.match(
+      overlap.errorMessage,
+      /daemon\.jobs: a delta window that overlaps windows already counted \(1\)/,
+    );
     // The span it overlapped is still open to the windows really missing.
     assert.equal(send(1, 110, 120).acceptedDataPoints, 1);
     assert.equal(send(1, 120, 130).acceptedDataPoints, 1);
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 10 });
     const refused = (await collected(store)).get('jobmeter.ingest.refused')![0]!;
-    const reasons = Object.fromEntries(refused.dataPoints.map((p) => [p.attributes.reason, p.value]));
+    const reasons = Object.fromEntries(
+      refused.dataPoints.map((p) => [p.attributes.reason, p.value]),
+    );
     assert.deepEqual(reasons, { delta_overlap: 1 });
   });
 
   it('adds a late window from before the first it counted, a late histogram window too', async () => {
     const store = new IngestStore();
-    const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)], 'delta'))]));
+    const send = (v: number, start: number, end: number) =>
+      store.ingest(
+        request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)], 'delta'))]),
+      );
     send(3, 110, 120);
     assert.equal(send(2, 100, 110).acceptedDataPoints, 1);
     assert.equal(send(2, 100, 110).rejectedDataPoints, 1);
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 5 });
     const hist = (counts: number[], start: number, end: number) =>
-      store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1], counts, counts[0]! + 2 * counts[1]!, {}, start, end)], 'delta'))]));
+      store.ingest(
+        request([
+          metric(
+            'daemon.latency',
+            histogram(
+              [histogramPoint([1], counts, counts[0]! + 2 * counts[1]!, {}, start, end)],
+              'delta',
+            ),
+          ),
+        ]),
+      );
     hist([1, 0], 100, 110);
     hist([0, 1], 120, 130);
     assert.equal(hist([1, 1], 110, 120).acceptedDataPoints, 1);
     assert.equal(hist([1, 1], 110, 120).rejectedDataPoints, 1);
-    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], { buckets: { boundaries: [1], counts: [2, 2] }, sum: 6, count: 4 });
+    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], {
+      buckets: { boundaries: [1], counts: [2, 2] },
+      sum: 6,
+      count: 4,
+    });
   });
 
   it('keeps a bounded number of uncounted spans; a window in one it forgot is refused, never counted twice', async () => {
     const store = new IngestStore();
-    const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)], 'delta'))]));
+    const send = (v: number, start: number, end: number) =>
+      store.ingest(
+        request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)], 'delta'))]),
+      );
     send(1, 100, 110);
     // Every other window missing: 9 spans left open, one more than MAX_GAPS (8).
     for (let i = 1; i <= 9; i++) send(1, 100 + 20 * i, 110 + 20 * i);
-    assert.equal(send(1, 110, 120).rejectedDataPoints, 1, 'the oldest span is forgotten: taken as counted');
+    assert.equal(
+      send(1, 110, 120).rejectedDataPoints,
+      1,
+      'the oldest span is forgotten: taken as counted',
+    );
     assert.equal(send(1, 130, 140).acceptedDataPoints, 1, 'the next one is still open');
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 11 });
   });
@@ -125,7 +180,10 @@ describe('temporality', () => {
   it('drops an uncounted span once it is older than any point it takes', async () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock });
-    const send = (start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, {}, start, end)], 'delta'))]));
+    const send = (start: number, end: number) =>
+      store.ingest(
+        request([metric('daemon.jobs', sum([numberPoint(1, {}, start, end)], 'delta'))]),
+      );
     const gaps = () => store.snapshot().instruments[0]!.series[0]!.streams[0]!.gaps;
     send(100, 110);
     send(120, 130);
@@ -142,19 +200,41 @@ describe('temporality', () => {
 
   it('refuses a negative delta on a monotonic sum, accepts it on an up-down sum', async () => {
     const store = new IngestStore();
-    const r1 = store.ingest(request([metric('daemon.jobs', sum([numberPoint(-1, {}, 0, 10)], 'delta'))]));
+    const r1 = store.ingest(
+      request([metric('daemon.jobs', sum([numberPoint(-1, {}, 0, 10)], 'delta'))]),
+    );
     assert.equal(r1.rejectedDataPoints, 1);
-    store.ingest(request([metric('daemon.level', sum([numberPoint(5, {}, 0, 10)], 'delta', false))]));
-    store.ingest(request([metric('daemon.level', sum([numberPoint(-2, {}, 10, 20)], 'delta', false))]));
+    store.ingest(
+      request([metric('daemon.level', sum([numberPoint(5, {}, 0, 10)], 'delta', false))]),
+    );
+    store.ingest(
+      request([metric('daemon.level', sum([numberPoint(-2, {}, 10, 20)], 'delta', false))]),
+    );
     assert.deepEqual(await values(store, 'daemon.level'), { '{}': 3 });
   });
 
   it('treats up-down sums and gauges as levels: the latest value of each source, added up', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('daemon.depth', gauge([numberPoint(5, {}, 0, 10)]))], { 'service.name': 'a' }));
-    store.ingest(request([metric('daemon.depth', gauge([numberPoint(2, {}, 0, 20)]))], { 'service.name': 'a' }));
-    store.ingest(request([metric('daemon.depth', gauge([numberPoint(4, {}, 0, 20)]))], { 'service.name': 'b' }));
-    assert.deepEqual(await values(store, 'daemon.depth'), { '{}': 6 }, 'two resources are merged: 2 + 4');
+    store.ingest(
+      request([metric('daemon.depth', gauge([numberPoint(5, {}, 0, 10)]))], {
+        'service.name': 'a',
+      }),
+    );
+    store.ingest(
+      request([metric('daemon.depth', gauge([numberPoint(2, {}, 0, 20)]))], {
+        'service.name': 'a',
+      }),
+    );
+    store.ingest(
+      request([metric('daemon.depth', gauge([numberPoint(4, {}, 0, 20)]))], {
+        'service.name': 'b',
+      }),
+    );
+    assert.deepEqual(
+      await values(store, 'daemon.depth'),
+      { '{}': 6 },
+      'two resources are merged: 2 + 4',
+    );
   });
 
   it('ignores a cumulative point older than the last one', async () => {
@@ -168,7 +248,8 @@ describe('temporality', () => {
 describe('counter resets', () => {
   it('a new start time alone is no reset: totals a daemon keeps across its restart are not counted twice', async () => {
     const store = new IngestStore();
-    const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)]))]));
+    const send = (v: number, start: number, end: number) =>
+      store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)]))]));
     send(1000, 100, 110);
     send(1000, 200, 201); // restarted at t=200, reporting the total from its database
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 1000 });
@@ -178,7 +259,8 @@ describe('counter resets', () => {
 
   it('a restart that counts from zero is a reset: what was counted stays, the new count adds to it', async () => {
     const store = new IngestStore();
-    const send = (v: number, start: number, end: number) => store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)]))]));
+    const send = (v: number, start: number, end: number) =>
+      store.ingest(request([metric('daemon.jobs', sum([numberPoint(v, {}, start, end)]))]));
     send(10, 100, 110);
     send(2, 200, 201); // the sender restarted at t=200, in memory
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 12 }, 'no negative jump to 2');
@@ -188,8 +270,16 @@ describe('counter resets', () => {
 
   it('a histogram with a new start time and the same totals is no reset either', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 0], 3, {}, 100, 110)]))]));
-    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 0], 3, {}, 200, 210)]))]));
+    store.ingest(
+      request([
+        metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 0], 3, {}, 100, 110)])),
+      ]),
+    );
+    store.ingest(
+      request([
+        metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 0], 3, {}, 200, 210)])),
+      ]),
+    );
     const h = (await histograms(store, 'daemon.latency'))['{}']!;
     assert.equal(h.count, 3);
     assert.deepEqual(h.buckets, { boundaries: [1, 5], counts: [2, 1, 0] });
@@ -204,15 +294,27 @@ describe('counter resets', () => {
 
   it('an up-down sum that restarts takes its new level', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('daemon.level', sum([numberPoint(10, {}, 100, 110)], 'cumulative', false))]));
-    store.ingest(request([metric('daemon.level', sum([numberPoint(1, {}, 200, 210)], 'cumulative', false))]));
+    store.ingest(
+      request([metric('daemon.level', sum([numberPoint(10, {}, 100, 110)], 'cumulative', false))]),
+    );
+    store.ingest(
+      request([metric('daemon.level', sum([numberPoint(1, {}, 200, 210)], 'cumulative', false))]),
+    );
     assert.deepEqual(await values(store, 'daemon.level'), { '{}': 1 });
   });
 
   it('a cumulative histogram whose count goes down was reset', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 0], 3, {}, 100, 110)]))]));
-    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 0.5, {}, 100, 120)]))]));
+    store.ingest(
+      request([
+        metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 0], 3, {}, 100, 110)])),
+      ]),
+    );
+    store.ingest(
+      request([
+        metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 0.5, {}, 100, 120)])),
+      ]),
+    );
     const h = (await histograms(store, 'daemon.latency'))['{}']!;
     assert.deepEqual(h.buckets, { boundaries: [1, 5], counts: [3, 1, 0] });
     assert.equal(h.count, 4);
@@ -223,37 +325,85 @@ describe('counter resets', () => {
 describe('histograms', () => {
   it('accumulates delta histograms bucket by bucket', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 1, 0], 3, {}, 100, 110)], 'delta'))]));
-    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [0, 2, 1], 16, {}, 110, 120)], 'delta'))]));
+    store.ingest(
+      request([
+        metric(
+          'daemon.latency',
+          histogram([histogramPoint([1, 5], [1, 1, 0], 3, {}, 100, 110)], 'delta'),
+        ),
+      ]),
+    );
+    store.ingest(
+      request([
+        metric(
+          'daemon.latency',
+          histogram([histogramPoint([1, 5], [0, 2, 1], 16, {}, 110, 120)], 'delta'),
+        ),
+      ]),
+    );
     const h = (await histograms(store, 'daemon.latency'))['{}']!;
     assert.deepEqual(h, { buckets: { boundaries: [1, 5], counts: [1, 3, 1] }, sum: 19, count: 5 });
   });
 
   it('refuses boundaries that differ from the series when another source shares it', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 1)]))], { 'service.name': 'a' }));
-    const r = store.ingest(request([metric('daemon.latency', histogram([histogramPoint([2], [1, 0], 1)]))], { 'service.name': 'b' }));
+    store.ingest(
+      request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 1)]))], {
+        'service.name': 'a',
+      }),
+    );
+    const r = store.ingest(
+      request([metric('daemon.latency', histogram([histogramPoint([2], [1, 0], 1)]))], {
+        'service.name': 'b',
+      }),
+    );
     assert.equal(r.rejectedDataPoints, 1);
-    assert.match(r.errorMessage, /daemon\.latency: bucket boundaries \[2\] differ from the series' \[1, 5\] \(1\)/);
+    assert.match(
+      r.errorMessage,
+      /daemon\.latency: bucket boundaries \[2\] differ from the series' \[1, 5\] \(1\)/,
+    );
     assert.equal(store.seriesCount, 1, 'the refused source is not kept');
   });
 
   it('lets the only source of a series change its layout (the series takes the new one)', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 1, {}, 100, 110)]))]));
-    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([2], [0, 1], 3, {}, 200, 210)]))]));
-    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], { buckets: { boundaries: [2], counts: [0, 1] }, sum: 3, count: 1 });
+    store.ingest(
+      request([
+        metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0, 0], 1, {}, 100, 110)])),
+      ]),
+    );
+    store.ingest(
+      request([
+        metric('daemon.latency', histogram([histogramPoint([2], [0, 1], 3, {}, 200, 210)])),
+      ]),
+    );
+    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], {
+      buckets: { boundaries: [2], counts: [0, 1] },
+      sum: 3,
+      count: 1,
+    });
   });
 
-  it('keeps a delta histogram\'s count and sum when its only source changes its layout, re-bucketed upwards', async () => {
+  it("keeps a delta histogram's count and sum when its only source changes its layout, re-bucketed upwards", async () => {
     const store = new IngestStore();
     const send = (bounds: number[], counts: number[], sum: number, start: number, end: number) =>
-      store.ingest(request([metric('daemon.latency', histogram([histogramPoint(bounds, counts, sum, {}, start, end)], 'delta'))]));
+      store.ingest(
+        request([
+          metric(
+            'daemon.latency',
+            histogram([histogramPoint(bounds, counts, sum, {}, start, end)], 'delta'),
+          ),
+        ]),
+      );
     send([1, 2], [50, 30, 20], 150, 100, 110);
     send([1, 2, 3], [1, 1, 1, 1], 7, 110, 120);
     // Each old bucket goes to the first new one whose bound is at or above its own: le=1 and le=2
     // keep their cumulative counts (50, 80), the old (2, +Inf] stays above 3.
-    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], { buckets: { boundaries: [1, 2, 3], counts: [51, 31, 1, 21] }, sum: 157, count: 104 });
+    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], {
+      buckets: { boundaries: [1, 2, 3], counts: [51, 31, 1, 21] },
+      sum: 157,
+      count: 104,
+    });
     send([1, 2, 3], [0, 0, 0, 2], 10, 120, 130);
     assert.equal((await histograms(store, 'daemon.latency'))['{}']!.count, 106);
   });
@@ -261,17 +411,35 @@ describe('histograms', () => {
   it('keeps a cumulative histogram monotonic across a layout change: a lower count is a reset', async () => {
     const store = new IngestStore();
     const send = (bounds: number[], counts: number[], sum: number, start: number, end: number) =>
-      store.ingest(request([metric('daemon.latency', histogram([histogramPoint(bounds, counts, sum, {}, start, end)]))]));
+      store.ingest(
+        request([
+          metric(
+            'daemon.latency',
+            histogram([histogramPoint(bounds, counts, sum, {}, start, end)]),
+          ),
+        ]),
+      );
     send([1, 2], [50, 30, 20], 150, 100, 110);
     send([1, 2, 3], [1, 1, 1, 1], 7, 200, 210);
-    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], { buckets: { boundaries: [1, 2, 3], counts: [51, 31, 1, 21] }, sum: 157, count: 104 });
+    assert.deepEqual((await histograms(store, 'daemon.latency'))['{}'], {
+      buckets: { boundaries: [1, 2, 3], counts: [51, 31, 1, 21] },
+      sum: 157,
+      count: 104,
+    });
   });
 
   it('refuses invalid histogram points', async () => {
     const store = new IngestStore();
     const r = store.ingest(
       request([
-        metric('daemon.latency', histogram([histogramPoint([1, 5], [1, 0], 1), histogramPoint([5, 1], [1, 0, 0], 1), histogramPoint([1, 5], [1, 0, 0], 1)])),
+        metric(
+          'daemon.latency',
+          histogram([
+            histogramPoint([1, 5], [1, 0], 1),
+            histogramPoint([5, 1], [1, 0, 0], 1),
+            histogramPoint([1, 5], [1, 0, 0], 1),
+          ]),
+        ),
       ]),
     );
     assert.equal(r.rejectedDataPoints, 2);
@@ -296,28 +464,46 @@ describe('canonical instruments', () => {
     );
     assert.equal(r.rejectedDataPoints, 0);
     assert.equal(r.acceptedDataPoints, 3);
-    assert.equal(r.errorMessage, 'Warnings: jobmeter.run.finished: attribute "job.id" is not declared and was dropped');
+    assert.equal(
+      r.errorMessage,
+      'Warnings: jobmeter.run.finished: attribute "job.id" is not declared and was dropped',
+    );
     assert.deepEqual(await values(store, 'jobmeter.run.finished'), {
       [key(RUN)]: 5,
       [key({ ...RUN, outcome: 'other' })]: 1,
     });
     const m = (await collected(store)).get('jobmeter.run.finished')![0]!;
-    assert.deepEqual(m.descriptor, { name: 'jobmeter.run.finished', description: 'Runs that reached a terminal outcome.', unit: '{run}', valueType: 1 });
+    assert.deepEqual(m.descriptor, {
+      name: 'jobmeter.run.finished',
+      description: 'Runs that reached a terminal outcome.',
+      unit: '{run}',
+      valueType: 1,
+    });
   });
 
   it('refuses a data type that conflicts with the catalog', () => {
     const store = new IngestStore();
-    const r = store.ingest(request([metric('jobmeter.run.finished', gauge([numberPoint(1, RUN), numberPoint(2, RUN)]))]));
+    const r = store.ingest(
+      request([metric('jobmeter.run.finished', gauge([numberPoint(1, RUN), numberPoint(2, RUN)]))]),
+    );
     assert.deepEqual(r, {
       acceptedDataPoints: 0,
       rejectedDataPoints: 2,
-      errorMessage: '2 data points rejected: jobmeter.run.finished: type conflict: received a Gauge, but it is a monotonic Sum (counter) (2)',
+      errorMessage:
+        '2 data points rejected: jobmeter.run.finished: type conflict: received a Gauge, but it is a monotonic Sum (counter) (2)',
     });
   });
 
   it('accepts a gauge or an up-down sum for a canonical level, and emits the catalog shape', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('jobmeter.run.active', gauge([numberPoint(2, { task: 't', kind: 'task', runner: 'r' })]))]));
+    store.ingest(
+      request([
+        metric(
+          'jobmeter.run.active',
+          gauge([numberPoint(2, { task: 't', kind: 'task', runner: 'r' })]),
+        ),
+      ]),
+    );
     const m = (await collected(store)).get('jobmeter.run.active')![0]!;
     assert.equal(m.dataPointType, DataPointType.SUM);
     assert.equal(m.dataPointType === DataPointType.SUM && m.isMonotonic, false);
@@ -325,11 +511,25 @@ describe('canonical instruments', () => {
 
   it('refuses another unit, accepts none', async () => {
     const store = new IngestStore();
-    const bad = store.ingest(request([metric('jobmeter.run.duration', histogram([histogramPoint([1], [1, 0], 0.5, RUN)]), 'ms')]));
-    assert.equal(bad.errorMessage, '1 data point rejected: jobmeter.run.duration: unit conflict: received "ms", expected "s" (1)');
-    const ok = store.ingest(request([metric('jobmeter.run.duration', histogram([histogramPoint([1], [1, 0], 0.5, RUN)]), '')]));
+    const bad = store.ingest(
+      request([
+        metric('jobmeter.run.duration', histogram([histogramPoint([1], [1, 0], 0.5, RUN)]), 'ms'),
+      ]),
+    );
+    assert.equal(
+      bad.errorMessage,
+      '1 data point rejected: jobmeter.run.duration: unit conflict: received "ms", expected "s" (1)',
+    );
+    const ok = store.ingest(
+      request([
+        metric('jobmeter.run.duration', histogram([histogramPoint([1], [1, 0], 0.5, RUN)]), ''),
+      ]),
+    );
     assert.equal(ok.rejectedDataPoints, 0);
-    assert.match(ok.errorMessage, /^Warnings: jobmeter\.run\.duration: bucket boundaries differ from the catalog's \[0\.01, /);
+    assert.match(
+      ok.errorMessage,
+      /^Warnings: jobmeter\.run\.duration: bucket boundaries differ from the catalog's \[0\.01, /,
+    );
     assert.equal((await collected(store)).get('jobmeter.run.duration')![0]!.descriptor.unit, 's');
   });
 });
@@ -338,17 +538,33 @@ describe('refusals', () => {
   it('a name held under another type is a conflict', () => {
     const store = new IngestStore();
     store.ingest(request([metric('daemon.jobs', sum([numberPoint(1)]))]));
-    const r = store.ingest(request([metric('daemon.jobs', histogram([histogramPoint([1], [1, 0], 1)]))]));
-    assert.equal(r.errorMessage, '1 data point rejected: daemon.jobs: type conflict: received a Histogram, but it is a monotonic Sum (counter) (1)');
+    const r = store.ingest(
+      request([metric('daemon.jobs', histogram([histogramPoint([1], [1, 0], 1)]))]),
+    );
+    assert.equal(
+      r.errorMessage,
+      '1 data point rejected: daemon.jobs: type conflict: received a Histogram, but it is a monotonic Sum (counter) (1)',
+    );
   });
 
   it('unsupported data and points without a value are refused and counted; reasons are listed', () => {
     const store = new IngestStore();
     const r = store.ingest(
       request([
-        metric('a', exponential([exponentialPoint(30, 0, [1], 1), exponentialPoint(2, 0, new Array<number>(161).fill(1), 1, { i: 2 })])),
+        metric(
+          'a',
+          exponential([
+            exponentialPoint(30, 0, [1], 1),
+            exponentialPoint(2, 0, new Array<number>(161).fill(1), 1, { i: 2 }),
+          ]),
+        ),
         metric('b', { type: 'summary', pointCount: 1 }),
-        metric('c', { type: 'sum', monotonic: true, temporality: 'unspecified', points: [numberPoint(1)] }),
+        metric('c', {
+          type: 'sum',
+          monotonic: true,
+          temporality: 'unspecified',
+          points: [numberPoint(1)],
+        }),
         metric('d', gauge([numberPoint(undefined), numberPoint(4)])),
         metric('e', { type: 'empty' }),
       ]),
@@ -366,32 +582,59 @@ describe('refusals', () => {
 
   it('caps: source series per instrument, in all, and instruments', async () => {
     const perInstrument = new IngestStore({ maxSeriesPerInstrument: 2 });
-    const r1 = perInstrument.ingest(request([metric('x', gauge([numberPoint(1, { i: 1 }), numberPoint(1, { i: 2 }), numberPoint(1, { i: 3 })]))]));
-    assert.equal(r1.errorMessage, '1 data point rejected: x: over the cap of 2 source series per instrument (1)');
+    const r1 = perInstrument.ingest(
+      request([
+        metric(
+          'x',
+          gauge([numberPoint(1, { i: 1 }), numberPoint(1, { i: 2 }), numberPoint(1, { i: 3 })]),
+        ),
+      ]),
+    );
+    assert.equal(
+      r1.errorMessage,
+      '1 data point rejected: x: over the cap of 2 source series per instrument (1)',
+    );
     assert.equal(perInstrument.seriesCount, 2);
     // Known series still update past the cap.
     const r1b = perInstrument.ingest(request([metric('x', gauge([numberPoint(9, { i: 1 })]))]));
     assert.equal(r1b.rejectedDataPoints, 0);
 
     const total = new IngestStore({ maxSeries: 2 });
-    const r2 = total.ingest(request([metric('x', gauge([numberPoint(1, { i: 1 })])), metric('y', gauge([numberPoint(1, { i: 1 }), numberPoint(1, { i: 2 })]))]));
-    assert.equal(r2.errorMessage, '1 data point rejected: y: over the cap of 2 source series in all (1)');
+    const r2 = total.ingest(
+      request([
+        metric('x', gauge([numberPoint(1, { i: 1 })])),
+        metric('y', gauge([numberPoint(1, { i: 1 }), numberPoint(1, { i: 2 })])),
+      ]),
+    );
+    assert.equal(
+      r2.errorMessage,
+      '1 data point rejected: y: over the cap of 2 source series in all (1)',
+    );
 
     // A canonical instrument holds as many as its attributes allow: jobmeter.host.agent.online has
     // host.id and host.name capped at 5000 each.
     const canonical = new IngestStore({ maxSeriesPerInstrument: 2 });
-    const hosts = Array.from({ length: 5 }, (_, i) => numberPoint(1, { 'host.id': `h${i}`, 'host.name': `n${i}` }));
-    assert.equal(canonical.ingest(request([metric('jobmeter.host.agent.online', gauge(hosts))])).rejectedDataPoints, 0);
+    const hosts = Array.from({ length: 5 }, (_, i) =>
+      numberPoint(1, { 'host.id': `h${i}`, 'host.name': `n${i}` }),
+    );
+    assert.equal(
+      canonical.ingest(request([metric('jobmeter.host.agent.online', gauge(hosts))]))
+        .rejectedDataPoints,
+      0,
+    );
 
     const instruments = new IngestStore({ maxInstruments: 1 });
-    const r3 = instruments.ingest(request([metric('x', gauge([numberPoint(1)])), metric('y', gauge([numberPoint(1)]))]));
+    const r3 = instruments.ingest(
+      request([metric('x', gauge([numberPoint(1)])), metric('y', gauge([numberPoint(1)]))]),
+    );
     assert.equal(r3.errorMessage, '1 data point rejected: y: over the cap of 1 instruments (1)');
   });
 
   it('the message is cut at 1024 characters', () => {
     const store = new IngestStore({ maxInstruments: 1 });
     const metrics = [metric('x', gauge([numberPoint(1)]))];
-    for (let i = 0; i < 100; i++) metrics.push(metric(`refused.instrument.number.${i}`, gauge([numberPoint(1)])));
+    for (let i = 0; i < 100; i++)
+      metrics.push(metric(`refused.instrument.number.${i}`, gauge([numberPoint(1)])));
     const r = store.ingest(request(metrics));
     assert.equal(r.rejectedDataPoints, 100);
     assert.equal(r.errorMessage.length, 1024);
@@ -399,8 +642,16 @@ describe('refusals', () => {
   });
 
   it('bad options throw a ConfigError naming the option', () => {
-    assert.throws(() => new IngestStore({ expiryMillis: 0 }), (e: unknown) => e instanceof ConfigError && e.message === 'invalid ingest.expiryMillis=0: expected a positive number of milliseconds');
-    assert.throws(() => new IngestStore({ maxSeries: 1.5 }), (e: unknown) => e instanceof ConfigError && e.key === 'ingest.maxSeries');
+    assert.throws(
+      () => new IngestStore({ expiryMillis: 0 }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message === 'invalid ingest.expiryMillis=0: expected a positive number of milliseconds',
+    );
+    assert.throws(
+      () => new IngestStore({ maxSeries: 1.5 }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'ingest.maxSeries',
+    );
   });
 });
 
@@ -408,7 +659,12 @@ describe('expiry', () => {
   it('a series not updated for expiryMillis disappears (default 5 minutes)', async () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock });
-    store.ingest(request([metric('daemon.jobs', sum([numberPoint(3, { q: 'a' })])), metric('daemon.depth', gauge([numberPoint(1)]))]));
+    store.ingest(
+      request([
+        metric('daemon.jobs', sum([numberPoint(3, { q: 'a' })])),
+        metric('daemon.depth', gauge([numberPoint(1)])),
+      ]),
+    );
     clock.advance(4 * 60_000);
     store.ingest(request([metric('daemon.depth', gauge([numberPoint(2)]))]));
     clock.advance(60_000 + 1);
@@ -430,24 +686,38 @@ describe('expiry', () => {
     clock.advance(6_000);
     store.ingest(request([metric('daemon.jobs', sum([numberPoint(3)]))], { 'service.name': 'b' }));
     clock.advance(6_000);
-    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 8 }, "a's 5 stay counted after a expired");
+    assert.deepEqual(
+      await values(store, 'daemon.jobs'),
+      { '{}': 8 },
+      "a's 5 stay counted after a expired",
+    );
     assert.equal(store.seriesCount, 1);
   });
 
   it('a gauge drops the level of an expired source', async () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock, expiryMillis: 10_000 });
-    store.ingest(request([metric('daemon.depth', gauge([numberPoint(5)]))], { 'service.name': 'a' }));
+    store.ingest(
+      request([metric('daemon.depth', gauge([numberPoint(5)]))], { 'service.name': 'a' }),
+    );
     clock.advance(6_000);
-    store.ingest(request([metric('daemon.depth', gauge([numberPoint(2)]))], { 'service.name': 'b' }));
+    store.ingest(
+      request([metric('daemon.depth', gauge([numberPoint(2)]))], { 'service.name': 'b' }),
+    );
     clock.advance(6_000);
     assert.deepEqual(await values(store, 'daemon.depth'), { '{}': 2 });
   });
 
   it('a point flagged "no recorded value" ends its source series at once', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('daemon.depth', gauge([numberPoint(5, { q: 'a' }), numberPoint(1, { q: 'b' })]))]));
-    store.ingest(request([metric('daemon.depth', gauge([numberPoint(undefined, { q: 'a' }, 0, 0, true)]))]));
+    store.ingest(
+      request([
+        metric('daemon.depth', gauge([numberPoint(5, { q: 'a' }), numberPoint(1, { q: 'b' })])),
+      ]),
+    );
+    store.ingest(
+      request([metric('daemon.depth', gauge([numberPoint(undefined, { q: 'a' }, 0, 0, true)]))]),
+    );
     assert.deepEqual(await values(store, 'daemon.depth'), { [key({ q: 'b' })]: 1 });
   });
 });
@@ -455,12 +725,20 @@ describe('expiry', () => {
 describe('collection', () => {
   it('keeps scopes apart and reuses each series attributes object (the naming stage caches by identity)', async () => {
     const store = new IngestStore();
-    store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, { q: 'a' })]))], {}, 'scope-a'));
-    store.ingest(request([metric('daemon.jobs', sum([numberPoint(2, { q: 'a' })]))], {}, 'scope-b'));
+    store.ingest(
+      request([metric('daemon.jobs', sum([numberPoint(1, { q: 'a' })]))], {}, 'scope-a'),
+    );
+    store.ingest(
+      request([metric('daemon.jobs', sum([numberPoint(2, { q: 'a' })]))], {}, 'scope-b'),
+    );
     const first = await store.collect();
     const second = await store.collect();
-    assert.deepEqual(first.resourceMetrics.scopeMetrics.map((s) => s.scope.name), ['scope-a', 'scope-b']);
-    const attrs = (r: typeof first) => r.resourceMetrics.scopeMetrics.map((s) => s.metrics[0]!.dataPoints[0]!.attributes);
+    assert.deepEqual(
+      first.resourceMetrics.scopeMetrics.map((s) => s.scope.name),
+      ['scope-a', 'scope-b'],
+    );
+    const attrs = (r: typeof first) =>
+      r.resourceMetrics.scopeMetrics.map((s) => s.metrics[0]!.dataPoints[0]!.attributes);
     assert.equal(attrs(first)[0], attrs(second)[0]);
     assert.ok(store.owns(first.resourceMetrics.scopeMetrics[0]!));
   });
@@ -475,9 +753,18 @@ describe('preferIngested', () => {
     assert.deepEqual(own, []);
     const sdkScope = {
       scope: { name: 'jobmeter' },
-      metrics: [ingested[0]!.metrics[0]!, { ...ingested[0]!.metrics[0]!, descriptor: { ...ingested[0]!.metrics[0]!.descriptor, name: 'jobmeter.build.info' } }],
+      metrics: [
+        ingested[0]!.metrics[0]!,
+        {
+          ...ingested[0]!.metrics[0]!,
+          descriptor: { ...ingested[0]!.metrics[0]!.descriptor, name: 'jobmeter.build.info' },
+        },
+      ],
     } as ScopeMetrics;
-    const rm: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [sdkScope, ...ingested] };
+    const rm: ResourceMetrics = {
+      resource: emptyResource(),
+      scopeMetrics: [sdkScope, ...ingested],
+    };
     const out = preferIngested(rm, (sm) => store.owns(sm));
     assert.deepEqual(
       out.scopeMetrics.map((s) => [s.scope.name, s.metrics.map((m) => m.descriptor.name)]),
@@ -487,7 +774,10 @@ describe('preferIngested', () => {
       ],
     );
     const untouched: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [sdkScope] };
-    assert.equal(preferIngested(untouched, (sm) => store.owns(sm)), untouched);
+    assert.equal(
+      preferIngested(untouched, (sm) => store.owns(sm)),
+      untouched,
+    );
   });
 });
 
@@ -502,7 +792,9 @@ describe('exponential histograms', () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock });
     const sender = (name: string, point: OtlpExponentialHistogramPoint) =>
-      store.ingest(request([metric('rpc.latency', exponential([point]), 's')], { 'service.name': name }));
+      store.ingest(
+        request([metric('rpc.latency', exponential([point]), 's')], { 'service.name': name }),
+      );
     assert.equal(sender('a', exponentialPoint(2, 4, [1, 2], 3, {}, 1, 1)).rejectedDataPoints, 0);
     assert.equal(sender('a', exponentialPoint(2, 4, [2, 3], 6, {}, 1, 2)).rejectedDataPoints, 0);
     // Sender b at scale 1: buckets 2 and 3 there hold a's 4…7 at scale 2.
@@ -521,29 +813,43 @@ describe('exponential histograms', () => {
 
   it('delta points accumulate, wide spreads downscale to at most 160 buckets; the naming stage serves a native histogram', async () => {
     const store = new IngestStore();
-    const send = (point: OtlpExponentialHistogramPoint) => store.ingest(request([metric('rpc.latency', exponential([point], 'delta'), 's')]));
+    const send = (point: OtlpExponentialHistogramPoint) =>
+      store.ingest(request([metric('rpc.latency', exponential([point], 'delta'), 's')]));
     send(exponentialPoint(3, 0, [1], 1, {}, 0, 1));
     send(exponentialPoint(3, 1000, [1], 1, {}, 0, 2));
     const [h] = await value(store);
     assert.equal(h!.count, 2);
     assert.ok(h!.positive.bucketCounts.length <= 160, `${h!.positive.bucketCounts.length} buckets`);
     assert.ok(h!.scale < 3);
-    const families = createNamer({ kind: 'native', name: 'otel', format: 'negotiate', scopeInfo: false }).toFamilies((await store.collect()).resourceMetrics);
+    const families = createNamer({
+      kind: 'native',
+      name: 'otel',
+      format: 'negotiate',
+      scopeInfo: false,
+    }).toFamilies((await store.collect()).resourceMetrics);
     const f = families.find((x) => x.name === 'rpc_latency_seconds');
-    assert.ok(f?.type === 'histogram' && f.series[0]!.native !== undefined && f.series[0]!.count === 2);
+    assert.ok(
+      f?.type === 'histogram' && f.series[0]!.native !== undefined && f.series[0]!.count === 2,
+    );
   });
 });
 
 describe('a point finds its stream whatever followed the point before it last time', () => {
-  const point = (v: number | undefined, host: string, t: number, ended = false) => numberPoint(v, { host }, 0, t, ended);
-  const send = (store: IngestStore, points: ReturnType<typeof point>[], service = 'a') => store.ingest(request([metric('daemon.depth', gauge(points))], { 'service.name': service }));
+  const point = (v: number | undefined, host: string, t: number, ended = false) =>
+    numberPoint(v, { host }, 0, t, ended);
+  const send = (store: IngestStore, points: ReturnType<typeof point>[], service = 'a') =>
+    store.ingest(request([metric('daemon.depth', gauge(points))], { 'service.name': service }));
 
   it('points in another order go to their own streams', async () => {
     const store = new IngestStore();
     send(store, [point(1, 'a', 10), point(2, 'b', 10), point(3, 'c', 10)]);
     send(store, [point(10, 'a', 20), point(30, 'c', 20), point(20, 'b', 20)]);
     send(store, [point(11, 'a', 30), point(21, 'b', 30)]);
-    assert.deepEqual(await values(store, 'daemon.depth'), { [key({ host: 'a' })]: 11, [key({ host: 'b' })]: 21, [key({ host: 'c' })]: 30 });
+    assert.deepEqual(await values(store, 'daemon.depth'), {
+      [key({ host: 'a' })]: 11,
+      [key({ host: 'b' })]: 21,
+      [key({ host: 'c' })]: 30,
+    });
   });
 
   it("a stream after the point before's, ended and its slot taken by another source's stream of the same attributes, is not that stream", async () => {
@@ -553,6 +859,9 @@ describe('a point finds its stream whatever followed the point before it last ti
     send(store, [point(7, 'b', 20)], 'b'); // service b's own stream of host b takes that slot
     send(store, [point(5, 'a', 30), point(6, 'b', 30)]); // service a's b again: a stream of its own
     // Gauges of two sources are added up: 6 + 7.
-    assert.deepEqual(await values(store, 'daemon.depth'), { [key({ host: 'a' })]: 5, [key({ host: 'b' })]: 13 });
+    assert.deepEqual(await values(store, 'daemon.depth'), {
+      [key({ host: 'a' })]: 5,
+      [key({ host: 'b' })]: 13,
+    });
   });
 });

@@ -21,12 +21,23 @@ import { namesOf, startFlakyCollector, totalOf, type FlakyCollector } from './fl
 async function pushFromDaemon(url: string): Promise<void> {
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': 'go-daemon' }),
-    readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url }), exportIntervalMillis: 60_000 })],
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url }),
+        exportIntervalMillis: 60_000,
+      }),
+    ],
   });
   const meter = provider.getMeter('go-daemon');
-  meter.createObservableGauge('process.uptime', { unit: 's' }).addCallback((r) => r.observe(12_345));
-  meter.createObservableGauge('jobmeter.build.info').addCallback((r) => r.observe(1, { version: '9.9.9' }));
-  meter.createUpDownCounter('jobmeter.run.active', { unit: '{run}' }).add(2, { task: 'sync', kind: 'task', runner: 'go' });
+  meter
+    .createObservableGauge('process.uptime', { unit: 's' })
+    .addCallback((r) => r.observe(12_345));
+  meter
+    .createObservableGauge('jobmeter.build.info')
+    .addCallback((r) => r.observe(1, { version: '9.9.9' }));
+  meter
+    .createUpDownCounter('jobmeter.run.active', { unit: '{run}' })
+    .add(2, { task: 'sync', kind: 'task', runner: 'go' });
   await provider.forceFlush();
   await provider.shutdown();
 }
@@ -46,13 +57,28 @@ describe('createJobmeter({ ingest })', () => {
   });
 
   it('serves what a foreign daemon pushes, under the profile, in place of its own figures', async () => {
-    jm = await createJobmeter({ profile: 'runwisp', listener: { port: 0 }, ingest: { port: 0 }, otlp: { endpoint: collector.url } });
+    jm = await createJobmeter({
+      profile: 'runwisp',
+      listener: { port: 0 },
+      ingest: { port: 0 },
+      otlp: { endpoint: collector.url },
+    });
     assert.ok(jm.ingestAddress);
     await pushFromDaemon(`http://127.0.0.1:${jm.ingestAddress.port}/v1/metrics`);
     const families = new Map((await jm.scrape()).map((f) => [f.name, f]));
-    const uptime = families.get('runwisp_daemon_uptime_seconds')?.series.map((s) => ({ labels: s.labels, value: 'value' in s ? s.value : undefined }));
-    assert.deepEqual(uptime, [{ labels: '', value: 12_345 }], "the daemon's uptime, not jobmeter's");
-    assert.deepEqual(families.get('runwisp_build_info')?.series.map((s) => s.labels), ['version="9.9.9"'], "jobmeter's own build info is shadowed");
+    const uptime = families
+      .get('runwisp_daemon_uptime_seconds')
+      ?.series.map((s) => ({ labels: s.labels, value: 'value' in s ? s.value : undefined }));
+    assert.deepEqual(
+      uptime,
+      [{ labels: '', value: 12_345 }],
+      "the daemon's uptime, not jobmeter's",
+    );
+    assert.deepEqual(
+      families.get('runwisp_build_info')?.series.map((s) => s.labels),
+      ['version="9.9.9"'],
+      "jobmeter's own build info is shadowed",
+    );
 
     // The push (profile naming: the default for a legacy profile) carries the ingested data too.
     collector.requests.length = 0;
@@ -90,7 +116,10 @@ describe('createJobmeter({ ingest })', () => {
   });
 
   it('bad ingest options fail at construction, naming the option', async () => {
-    await assert.rejects(createJobmeter({ listener: false, ingest: { port: 0, expiryMillis: -1 } }), (e: unknown) => e instanceof ConfigError && e.key === 'ingest.expiryMillis');
+    await assert.rejects(
+      createJobmeter({ listener: false, ingest: { port: 0, expiryMillis: -1 } }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'ingest.expiryMillis',
+    );
   });
 });
 
@@ -120,33 +149,68 @@ describe('service config', () => {
       expiryMillis: 60_000,
       maxMemoryBytes: 128 * 1024 * 1024,
     });
-    const limits = await resolve('[listener]\nrequest_timeout_ms = 5000\nidle_timeout_ms = 7000\nmax_connections = 9\n');
-    assert.deepEqual(limits.listener, { host: '127.0.0.1', port: 9464, allowNonLoopback: false, requestTimeoutMillis: 5000, idleTimeoutMillis: 7000, maxConnections: 9 });
+    const limits = await resolve(
+      '[listener]\nrequest_timeout_ms = 5000\nidle_timeout_ms = 7000\nmax_connections = 9\n',
+    );
+    assert.deepEqual(limits.listener, {
+      host: '127.0.0.1',
+      port: 9464,
+      allowNonLoopback: false,
+      requestTimeoutMillis: 5000,
+      idleTimeoutMillis: 7000,
+      maxConnections: 9,
+    });
     const budget = (await resolve('[ingest]\nenabled = true\nmax_memory_bytes = 1048576\n')).ingest;
     assert.equal(budget === false ? undefined : budget?.maxMemoryBytes, 1024 * 1024);
   });
 
   it('[otlp] naming', async () => {
     assert.equal((await resolve('[otlp]\nnaming = "profile"\n')).otlp?.naming, 'profile');
-    await assert.rejects(resolve('[otlp]\nnaming = "prometheus"\n'), /invalid otlp\.naming=prometheus: expected one of canonical, profile/);
+    await assert.rejects(
+      resolve('[otlp]\nnaming = "prometheus"\n'),
+      /invalid otlp\.naming=prometheus: expected one of canonical, profile/,
+    );
   });
 
   it('bad [ingest] values and keys are ConfigErrors naming them', async () => {
-    await assert.rejects(resolve('[ingest]\nmax_body_bytes = 0\n'), /invalid ingest\.max_body_bytes=0: expected an integer from 1 to 1073741824 \(bytes\)/);
-    await assert.rejects(resolve('[ingest]\nmax_memory_bytes = -1\n'), /invalid ingest\.max_memory_bytes=-1: expected an integer from 1 to 68719476736 \(bytes\)/);
-    await assert.rejects(resolve('[ingest]\nmax_connections = 0\n'), /invalid ingest\.max_connections=0: expected an integer from 1 to 1000000/);
-    await assert.rejects(resolve('[listener]\nidle_timeout_ms = "5s"\n'), /invalid listener\.idle_timeout_ms=5s: expected an integer from 1 to 2147483647 \(milliseconds\) \(got a string\)/);
-    await assert.rejects(resolve('[ingest]\nexpiry = 5\n'), /ingest\.expiry.*did you mean ingest\.expiry_ms\?/);
+    await assert.rejects(
+      resolve('[ingest]\nmax_body_bytes = 0\n'),
+      /invalid ingest\.max_body_bytes=0: expected an integer from 1 to 1073741824 \(bytes\)/,
+    );
+    await assert.rejects(
+      resolve('[ingest]\nmax_memory_bytes = -1\n'),
+      /invalid ingest\.max_memory_bytes=-1: expected an integer from 1 to 68719476736 \(bytes\)/,
+    );
+    await assert.rejects(
+      resolve('[ingest]\nmax_connections = 0\n'),
+      /invalid ingest\.max_connections=0: expected an integer from 1 to 1000000/,
+    );
+    await assert.rejects(
+      resolve('[listener]\nidle_timeout_ms = "5s"\n'),
+      /invalid listener\.idle_timeout_ms=5s: expected an integer from 1 to 2147483647 \(milliseconds\) \(got a string\)/,
+    );
+    await assert.rejects(
+      resolve('[ingest]\nexpiry = 5\n'),
+      /ingest\.expiry.*did you mean ingest\.expiry_ms\?/,
+    );
   });
 });
 
 describe('otlp.naming and temporality', () => {
   it('profile naming needs cumulative temporality; with delta the default is canonical', async () => {
     await assert.rejects(
-      createJobmeter({ profile: 'solti', listener: false, otlp: { endpoint: collector.url, temporality: 'delta', naming: 'profile' } }),
+      createJobmeter({
+        profile: 'solti',
+        listener: false,
+        otlp: { endpoint: collector.url, temporality: 'delta', naming: 'profile' },
+      }),
       (e: unknown) => e instanceof ConfigError && e.key === 'otlp.naming',
     );
-    const delta = await createJobmeter({ profile: 'solti', listener: false, otlp: { endpoint: collector.url, temporality: 'delta' } });
+    const delta = await createJobmeter({
+      profile: 'solti',
+      listener: false,
+      otlp: { endpoint: collector.url, temporality: 'delta' },
+    });
     try {
       delta.recordRun({ task: 't', runner: 'wasm', outcome: 'success', durationSeconds: 1 });
       collector.requests.length = 0;

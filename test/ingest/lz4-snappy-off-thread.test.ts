@@ -36,11 +36,22 @@ const ROUNDS = 5;
 function paddedRequest(bytes = 19 * MiB): Buffer {
   const padding = Buffer.alloc(bytes);
   for (let i = 0; i < padding.length; i += 7) padding[i] = i & 0xff;
-  const point = Buffer.concat([Buffer.from([(3 << 3) | 1]), Buffer.alloc(8), Buffer.from([(4 << 3) | 1]), Buffer.alloc(8)]);
+  const point = Buffer.concat([
+    Buffer.from([(3 << 3) | 1]),
+    Buffer.alloc(8),
+    Buffer.from([(4 << 3) | 1]),
+    Buffer.alloc(8),
+  ]);
   point.writeBigUInt64LE(BigInt(Date.now()) * 1_000_000n, 1);
   point.writeDoubleLE(42, 10);
-  const metric = lengthDelimited(2, [lengthDelimited(1, [Buffer.from('padded')]), lengthDelimited(5, [lengthDelimited(1, [point])])]);
-  return Buffer.concat([lengthDelimited(15, [padding]), lengthDelimited(1, [lengthDelimited(2, [metric])])]);
+  const metric = lengthDelimited(2, [
+    lengthDelimited(1, [Buffer.from('padded')]),
+    lengthDelimited(5, [lengthDelimited(1, [point])]),
+  ]);
+  return Buffer.concat([
+    lengthDelimited(15, [padding]),
+    lengthDelimited(1, [lengthDelimited(2, [metric])]),
+  ]);
 }
 
 /** CPU milliseconds of `pid`'s main thread (the first field of its task's schedstat, in ns). */
@@ -65,66 +76,99 @@ test('the bodies sent to the decoding thread compressed: snappy and LZ4, gzip an
   const small = Buffer.alloc(1000, 1);
   const large = Buffer.alloc(300 * 1024, 1);
   const at = 256 * 1024;
-  for (const encoding of ['lz4', 'snappy', 'x-snappy-framed', 'LZ4']) assert.equal(decodesOffThread(encoding, small, at), true, encoding);
+  for (const encoding of ['lz4', 'snappy', 'x-snappy-framed', 'LZ4'])
+    assert.equal(decodesOffThread(encoding, small, at), true, encoding);
   assert.equal(decodesOffThread('gzip', gzipSync(small), at), false);
   assert.equal(decodesOffThread('gzip', gzipSync(large), at), true);
   assert.equal(decodesOffThread('zstd', zstdCompressSync(small), at), false);
   assert.equal(decodesOffThread('zstd', zstdCompressSync(large), at), true);
-  assert.equal(decodesOffThread('zstd', zstdCompressSync(large), large.length + 1), false, 'the frame content size read exactly');
+  assert.equal(
+    decodesOffThread('zstd', zstdCompressSync(large), large.length + 1),
+    false,
+    'the frame content size read exactly',
+  );
   // A body too short or not in its format announces nothing; deflate announces nothing at all.
-  assert.equal(decodesOffThread('gzip', Buffer.from([0x1f, 0x8b, 0, 0, 0, 0xff, 0xff, 0xff]), at), false);
+  assert.equal(
+    decodesOffThread('gzip', Buffer.from([0x1f, 0x8b, 0, 0, 0, 0xff, 0xff, 0xff]), at),
+    false,
+  );
   assert.equal(decodesOffThread('zstd', Buffer.alloc(64, 0xff), at), false);
   assert.equal(decodesOffThread('deflate', deflateSync(large), at), false);
   assert.equal(decodesOffThread(undefined, large, at), false);
 });
 
-test('serve: snappy and LZ4 bodies cost the main thread a small part of inflating them', { timeout: 170_000 }, async () => {
-  const raw = paddedRequest();
-  const bodies: Record<string, Buffer> = {
-    lz4: Buffer.from(lz4.compress(new Uint8Array(raw))),
-    snappy: Buffer.from(snappy.compress(new Uint8Array(raw))),
-    'x-snappy-framed': snappyFramed(raw),
-    // zlib's formats inflate on libuv's threads, but their output was handed to the main thread
-    // in 16 KiB steps and copied there; one announcing its size (here) is inflated off it.
-    zstd: zstdCompressSync(raw),
-  };
-  const config = await files.file('jobmeter.toml', ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', ''].join('\n'));
-  const child = start(['serve', '--config', config]);
-  const [, ingestPort] = await child.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
-  const pid = child.child.pid!;
-  const post = async (encoding: string, body: Buffer): Promise<void> => {
-    const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': encoding },
-      body,
-    });
-    assert.equal(res.status, 200, await res.clone().text());
-    await res.arrayBuffer();
-  };
-  /** Median main-thread CPU milliseconds of serving `body`, over ROUNDS requests after one to warm up. */
-  const servingMs = async (encoding: string, body: Buffer): Promise<number> => {
-    await post(encoding, body);
-    const each: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      const before = mainThreadCpuMs(pid);
-      await post(encoding, body);
-      each.push(mainThreadCpuMs(pid) - before);
-    }
-    return median(each);
-  };
-  for (const [encoding, body] of Object.entries(bodies)) {
-    assert.deepEqual(decodeBodySync(body, encoding, 20 * MiB), raw);
-    const inflating = median(Array.from({ length: ROUNDS }, () => cpuMsOf(() => decodeBodySync(body, encoding, 20 * MiB))));
-    const uncompressed = paddedRequest(Math.max(0, body.length - 64));
-    const receiving = await servingMs('identity', uncompressed);
-    const serving = await servingMs(encoding, body);
-    const excess = serving - receiving;
-    console.log(
-      `# ${encoding} (${body.length} bytes sent), medians of ${ROUNDS} requests: inflating one here ${inflating.toFixed(1)} ms of CPU; ` +
-        `serve's main thread ${serving.toFixed(1)} ms for one, ${receiving.toFixed(1)} ms for ${uncompressed.length} bytes uncompressed`,
+test(
+  'serve: snappy and LZ4 bodies cost the main thread a small part of inflating them',
+  { timeout: 170_000 },
+  async () => {
+    const raw = paddedRequest();
+    const bodies: Record<string, Buffer> = {
+      lz4: Buffer.from(lz4.compress(new Uint8Array(raw))),
+      snappy: Buffer.from(snappy.compress(new Uint8Array(raw))),
+      'x-snappy-framed': snappyFramed(raw),
+      // zlib's formats inflate on libuv's threads, but their output was handed to the main thread
+      // in 16 KiB steps and copied there; one announcing its size (here) is inflated off it.
+      zstd: zstdCompressSync(raw),
+    };
+    const config = await files.file(
+      'jobmeter.toml',
+      [
+        'process_metrics = false',
+        '[listener]',
+        'port = 0',
+        '[ingest]',
+        'enabled = true',
+        'port = 0',
+        '',
+      ].join('\n'),
     );
-    assert.ok(excess < inflating / 2, `serving cost the main thread ${excess.toFixed(1)} ms of CPU above receiving, inflating ${inflating.toFixed(1)} ms`);
-  }
-  child.child.kill('SIGTERM');
-  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-});
+    const child = start(['serve', '--config', config]);
+    const [, ingestPort] = await child.stderrMatches(
+      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
+      START_MS,
+    );
+    const pid = child.child.pid!;
+    const post = async (encoding: string, body: Buffer): Promise<void> => {
+      const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', 'content-encoding': encoding },
+        body,
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      await res.arrayBuffer();
+    };
+    /** Median main-thread CPU milliseconds of serving `body`, over ROUNDS requests after one to warm up. */
+    const servingMs = async (encoding: string, body: Buffer): Promise<number> => {
+      await post(encoding, body);
+      const each: number[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const before = mainThreadCpuMs(pid);
+        await post(encoding, body);
+        each.push(mainThreadCpuMs(pid) - before);
+      }
+      return median(each);
+    };
+    for (const [encoding, body] of Object.entries(bodies)) {
+      assert.deepEqual(decodeBodySync(body, encoding, 20 * MiB), raw);
+      const inflating = median(
+        Array.from({ length: ROUNDS }, () =>
+          cpuMsOf(() => decodeBodySync(body, encoding, 20 * MiB)),
+        ),
+      );
+      const uncompressed = paddedRequest(Math.max(0, body.length - 64));
+      const receiving = await servingMs('identity', uncompressed);
+      const serving = await servingMs(encoding, body);
+      const excess = serving - receiving;
+      console.log(
+        `# ${encoding} (${body.length} bytes sent), medians of ${ROUNDS} requests: inflating one here ${inflating.toFixed(1)} ms of CPU; ` +
+          `serve's main thread ${serving.toFixed(1)} ms for one, ${receiving.toFixed(1)} ms for ${uncompressed.length} bytes uncompressed`,
+      );
+      assert.ok(
+        excess < inflating / 2,
+        `serving cost the main thread ${excess.toFixed(1)} ms of CPU above receiving, inflating ${inflating.toFixed(1)} ms`,
+      );
+    }
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+  },
+);

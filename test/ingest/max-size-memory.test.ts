@@ -39,65 +39,98 @@ function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-test('serve: the memory a max-size request took is given back once it is done, and scrapes go on', { timeout: 120_000 }, async () => {
-  const config = await files.file('jobmeter.toml', ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', ''].join('\n'));
-  const child = start(['serve', '--config', config]);
-  const [, ingestPort] = await child.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
-  const [, pullPort] = await child.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, START_MS);
-  const pid = child.child.pid!;
-  const pullUrl = `http://127.0.0.1:${pullPort}/metrics`;
+test(
+  'serve: the memory a max-size request took is given back once it is done, and scrapes go on',
+  { timeout: 120_000 },
+  async () => {
+    const config = await files.file(
+      'jobmeter.toml',
+      [
+        'process_metrics = false',
+        '[listener]',
+        'port = 0',
+        '[ingest]',
+        'enabled = true',
+        'port = 0',
+        '',
+      ].join('\n'),
+    );
+    const child = start(['serve', '--config', config]);
+    const [, ingestPort] = await child.stderrMatches(
+      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
+      START_MS,
+    );
+    const [, pullPort] = await child.stderrMatches(
+      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
+      START_MS,
+    );
+    const pid = child.child.pid!;
+    const pullUrl = `http://127.0.0.1:${pullPort}/metrics`;
 
-  const request = maxSizeRequest();
-  const exponential = exponentialMaxSizeRequest();
-  // Warm up the pull path, then the baseline.
-  for (let i = 0; i < 3; i++) assert.equal((await fetch(pullUrl)).status, 200);
-  await sleep(500);
-  const before = rssBytes(pid);
+    const request = maxSizeRequest();
+    const exponential = exponentialMaxSizeRequest();
+    // Warm up the pull path, then the baseline.
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(pullUrl)).status, 200);
+    await sleep(500);
+    const before = rssBytes(pid);
 
-  // Scrapes all along: each must answer 200.
-  let scraping = true;
-  let scrapes = 0;
-  let peak = before;
-  const scraper = (async () => {
-    while (scraping) {
-      const res = await fetch(pullUrl);
-      assert.equal(res.status, 200);
-      await res.text();
-      scrapes++;
+    // Scrapes all along: each must answer 200.
+    let scraping = true;
+    let scrapes = 0;
+    let peak = before;
+    const scraper = (async () => {
+      while (scraping) {
+        const res = await fetch(pullUrl);
+        assert.equal(res.status, 200);
+        await res.text();
+        scrapes++;
+        peak = Math.max(peak, rssBytes(pid));
+        await sleep(200);
+      }
+    })();
+
+    for (const body of [request.body, exponential.body]) {
+      const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body,
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal((await res.arrayBuffer()).byteLength, 0, 'a full success: no partial_success');
       peak = Math.max(peak, rssBytes(pid));
-      await sleep(200);
     }
-  })();
+    const scrapesDuring = scrapes;
 
-  for (const body of [request.body, exponential.body]) {
-    const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
-    assert.equal(res.status, 200, await res.clone().text());
-    assert.equal((await res.arrayBuffer()).byteLength, 0, 'a full success: no partial_success');
-    peak = Math.max(peak, rssBytes(pid));
-  }
-  const scrapesDuring = scrapes;
+    const answered = Date.now();
+    const deadline = answered + RETURN_WITHIN_MS;
+    let now = rssBytes(pid);
+    while (now > before + MARGIN && Date.now() < deadline) {
+      await sleep(100);
+      now = rssBytes(pid);
+    }
+    const returnedMs = Date.now() - answered;
+    scraping = false;
+    await scraper;
+    const mib = (n: number): string => `${(n / MiB).toFixed(0)} MiB`;
+    const seen = `RSS ${mib(before)} before, ${mib(peak)} at the peak, ${mib(now)} ${returnedMs} ms after the answer`;
+    assert.ok(peak > before + GROWN, `the requests did not cost what max-size ones do: ${seen}`);
+    assert.ok(now <= before + MARGIN, `not given back within ${RETURN_WITHIN_MS} ms: ${seen}`);
+    assert.ok(scrapesDuring > 0, 'no scrape answered while the request was processed');
 
-  const answered = Date.now();
-  const deadline = answered + RETURN_WITHIN_MS;
-  let now = rssBytes(pid);
-  while (now > before + MARGIN && Date.now() < deadline) {
-    await sleep(100);
-    now = rssBytes(pid);
-  }
-  const returnedMs = Date.now() - answered;
-  scraping = false;
-  await scraper;
-  const mib = (n: number): string => `${(n / MiB).toFixed(0)} MiB`;
-  const seen = `RSS ${mib(before)} before, ${mib(peak)} at the peak, ${mib(now)} ${returnedMs} ms after the answer`;
-  assert.ok(peak > before + GROWN, `the requests did not cost what max-size ones do: ${seen}`);
-  assert.ok(now <= before + MARGIN, `not given back within ${RETURN_WITHIN_MS} ms: ${seen}`);
-  assert.ok(scrapesDuring > 0, 'no scrape answered while the request was processed');
-
-  const text = await (await fetch(pullUrl)).text();
-  assert.ok(text.split('\n').includes(`big_gauge_0_ratio{otel_scope_name="big"} ${request.counts[0]! - 1}`), 'the request was ingested whole');
-  const last = exponential.names.length - 1;
-  assert.ok(text.split('\n').includes(`big_exponential_${last}_count{otel_scope_name="big"} 100`), 'the exponential request was ingested whole');
-  console.log(`# ${seen}; ${scrapes} scrapes`);
-  child.child.kill('SIGTERM');
-  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-});
+    const text = await (await fetch(pullUrl)).text();
+    assert.ok(
+      text
+        .split('\n')
+        .includes(`big_gauge_0_ratio{otel_scope_name="big"} ${request.counts[0]! - 1}`),
+      'the request was ingested whole',
+    );
+    const last = exponential.names.length - 1;
+    assert.ok(
+      text.split('\n').includes(`big_exponential_${last}_count{otel_scope_name="big"} 100`),
+      'the exponential request was ingested whole',
+    );
+    console.log(`# ${seen}; ${scrapes} scrapes`);
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+  },
+);

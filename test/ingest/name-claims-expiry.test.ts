@@ -10,14 +10,27 @@ import { render } from '../../src/exposition/render.ts';
 import { nativeClaimedNames } from '../../src/naming/prometheus-names.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { checkExposition } from '../support/exposition-parser.ts';
-import { fakeClock, gauge, histogram, histogramPoint, metric, numberPoint, request } from './helpers.ts';
+import {
+  fakeClock,
+  gauge,
+  histogram,
+  histogramPoint,
+  metric,
+  numberPoint,
+  request,
+} from './helpers.ts';
 
 const EXPIRY = 60_000;
 
 function nativeStore() {
   const clock = fakeClock();
   const store = new IngestStore({ expiryMillis: EXPIRY, clock, exposedNames: nativeClaimedNames });
-  const namer = createNamer({ kind: 'native', name: 'otel', format: 'negotiate', scopeInfo: false });
+  const namer = createNamer({
+    kind: 'native',
+    name: 'otel',
+    format: 'negotiate',
+    scopeInfo: false,
+  });
   /** The text exposition of what the store holds now, checked valid. */
   const scrape = async (): Promise<string> => {
     const text = render('text', namer.toFamilies((await store.collect()).resourceMetrics));
@@ -27,8 +40,10 @@ function nativeStore() {
   return { clock, store, scrape };
 }
 
-const barHistogram = () => request([metric('bar', histogram([histogramPoint([1], [1, 0], 0.5)]))], { 'service.name': 'a' });
-const barCountGauge = (v: number) => request([metric('bar.count', gauge([numberPoint(v)]))], { 'service.name': 'b' });
+const barHistogram = () =>
+  request([metric('bar', histogram([histogramPoint([1], [1, 0], 0.5)]))], { 'service.name': 'a' });
+const barCountGauge = (v: number) =>
+  request([metric('bar.count', gauge([numberPoint(v)]))], { 'service.name': 'b' });
 
 it('a histogram bar holds bar_count while it lives; once it expires a gauge bar.count takes the name, read at a scrape', async () => {
   const { clock, store, scrape } = nativeStore();
@@ -39,7 +54,11 @@ it('a histogram bar holds bar_count while it lives; once it expires a gauge bar.
   assert.match(await scrape(), /^# TYPE bar histogram$/m);
 
   clock.advance(EXPIRY - 1);
-  assert.equal(store.ingest(barCountGauge(7)).rejectedDataPoints, 1, 'still held one millisecond before expiry');
+  assert.equal(
+    store.ingest(barCountGauge(7)).rejectedDataPoints,
+    1,
+    'still held one millisecond before expiry',
+  );
 
   clock.advance(1);
   const before = await scrape(); // the collection sweeps: bar expires with its names
@@ -54,7 +73,10 @@ it('a histogram bar holds bar_count while it lives; once it expires a gauge bar.
   assert.doesNotMatch(text, /^# TYPE bar histogram$|^bar_(bucket|sum)[{ ]/m);
 
   // And back the other way: now bar.count holds bar_count, and the histogram bar is the one refused.
-  assert.match(store.ingest(barHistogram()).errorMessage, /bar: its exposed name bar_count is taken by bar\.count/);
+  assert.match(
+    store.ingest(barHistogram()).errorMessage,
+    /bar: its exposed name bar_count is taken by bar\.count/,
+  );
 });
 
 it('the names are freed by the sweep of an arriving request too, with no collection in between', () => {
@@ -66,7 +88,10 @@ it('the names are freed by the sweep of an arriving request too, with no collect
 
 it('a name held by several series is freed only when the last of them expires', async () => {
   const { clock, store, scrape } = nativeStore();
-  const bar = (sender: string) => request([metric('bar', histogram([histogramPoint([1], [1, 0], 0.5)]))], { 'service.name': sender });
+  const bar = (sender: string) =>
+    request([metric('bar', histogram([histogramPoint([1], [1, 0], 0.5)]))], {
+      'service.name': sender,
+    });
   store.ingest(bar('a'));
   clock.advance(EXPIRY / 2);
   store.ingest(bar('c')); // a second source series, younger
@@ -83,7 +108,11 @@ it('a point with no recorded value ends its series at once, and the names go wit
   store.ingest(barCountGauge(3));
   assert.equal(store.ingest(barHistogram()).rejectedDataPoints, 1);
   // The clock does not move: no expiry, no sweep; the flag alone frees bar_count.
-  store.ingest(request([metric('bar.count', gauge([numberPoint(undefined, {}, 0, 0, true)]))], { 'service.name': 'b' }));
+  store.ingest(
+    request([metric('bar.count', gauge([numberPoint(undefined, {}, 0, 0, true)]))], {
+      'service.name': 'b',
+    }),
+  );
   assert.equal(store.ingest(barHistogram()).rejectedDataPoints, 0);
   assert.match(await scrape(), /^# TYPE bar histogram$/m);
 });

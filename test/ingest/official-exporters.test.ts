@@ -22,7 +22,12 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtobufExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, MetricReader, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  MeterProvider,
+  MetricReader,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { decodeWire } from '../../src/debug/wire.ts';
 import { formatNormal } from '../../src/debug/normal-text.ts';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
@@ -102,9 +107,14 @@ function withoutTimes(request: OtlpExportRequest): unknown {
         ...sm,
         metrics: sm.metrics.map((m) => {
           if (!('points' in m.data)) return m;
-          const points = (m.data.points as ReadonlyArray<{ startTimeUnixNano: bigint; timeUnixNano: bigint }>).map(({ startTimeUnixNano, timeUnixNano, ...rest }) => {
+          const points = (
+            m.data.points as ReadonlyArray<{ startTimeUnixNano: bigint; timeUnixNano: bigint }>
+          ).map(({ startTimeUnixNano, timeUnixNano, ...rest }) => {
             assert.ok(timeUnixNano > 1_600_000_000_000_000_000n, `${m.name}: a time`);
-            assert.ok(startTimeUnixNano > 0n && startTimeUnixNano <= timeUnixNano, `${m.name}: a start time, not after the time`);
+            assert.ok(
+              startTimeUnixNano > 0n && startTimeUnixNano <= timeUnixNano,
+              `${m.name}: a start time, not after the time`,
+            );
             return rest;
           });
           return { ...m, data: { ...m.data, points } };
@@ -126,10 +136,23 @@ const RESOURCE: Attributes = {
   'deployment.canary': false,
   'process.command_args': ['daemon', '--verbose'],
 };
-const SCOPE = { name: 'daemon', version: '1.4.2', schemaUrl: 'https://opentelemetry.io/schemas/1.26.0' };
+const SCOPE = {
+  name: 'daemon',
+  version: '1.4.2',
+  schemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
+};
 const SCOPE_ATTRIBUTES: Attributes = { team: 'infra', shard: 3, sampled: true };
 /** Every attribute value type OTel JS records: string, bool, int, double and their arrays. */
-const ALL_TYPES: Attributes = { s: 'x', b: true, i: 42, d: 1.5, ss: ['a', 'b'], bs: [true, false], is: [1, 2], ds: [1.5, 2.5] };
+const ALL_TYPES: Attributes = {
+  s: 'x',
+  b: true,
+  i: 42,
+  d: 1.5,
+  ss: ['a', 'b'],
+  bs: [true, false],
+  is: [1, 2],
+  ds: [1.5, 2.5],
+};
 const OTHER: Attributes = { s: 'y' };
 const BOUNDS = [0.1, 1, 10];
 
@@ -142,32 +165,67 @@ class CollectingReader extends MetricReader {
 /** Records the same measurements on a fresh provider; returns one collection. */
 async function recordEverything(): Promise<ResourceMetrics> {
   const reader = new CollectingReader();
-  const provider = new MeterProvider({ resource: resourceFromAttributes(RESOURCE), readers: [reader] });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes(RESOURCE),
+    readers: [reader],
+  });
   const meter = provider.getMeter(SCOPE.name, SCOPE.version, { schemaUrl: SCOPE.schemaUrl });
-  const counter = meter.createCounter('jobs.done', { unit: '{job}', description: 'Jobs done.', valueType: ValueType.INT });
+  const counter = meter.createCounter('jobs.done', {
+    unit: '{job}',
+    description: 'Jobs done.',
+    valueType: ValueType.INT,
+  });
   counter.add(3, ALL_TYPES);
   counter.add(2, ALL_TYPES);
   counter.add(1, OTHER);
-  const upDown = meter.createUpDownCounter('jobs.active', { unit: '{job}', description: 'Jobs running.' });
+  const upDown = meter.createUpDownCounter('jobs.active', {
+    unit: '{job}',
+    description: 'Jobs running.',
+  });
   upDown.add(4, ALL_TYPES);
   upDown.add(-1.5, ALL_TYPES);
-  const histogram = meter.createHistogram('jobs.duration', { unit: 's', description: 'Job time.', advice: { explicitBucketBoundaries: BOUNDS } });
+  const histogram = meter.createHistogram('jobs.duration', {
+    unit: 's',
+    description: 'Job time.',
+    advice: { explicitBucketBoundaries: BOUNDS },
+  });
   for (const v of [0.05, 0.5, 5, 50]) histogram.record(v, ALL_TYPES);
   const gauge = meter.createGauge('queue.depth', { unit: '{item}', description: 'Queued.' });
   gauge.record(7, ALL_TYPES);
   gauge.record(9, ALL_TYPES);
-  meter.createObservableCounter('cpu.seconds', { unit: 's', description: 'CPU.' }).addCallback((r) => r.observe(12.5, ALL_TYPES));
-  meter.createObservableGauge('temperature', { unit: 'Cel', description: 'Heat.' }).addCallback((r) => r.observe(-3.25, ALL_TYPES));
-  meter.createObservableUpDownCounter('connections', { unit: '{connection}', description: 'Open.' }).addCallback((r) => r.observe(6, ALL_TYPES));
+  meter
+    .createObservableCounter('cpu.seconds', { unit: 's', description: 'CPU.' })
+    .addCallback((r) => r.observe(12.5, ALL_TYPES));
+  meter
+    .createObservableGauge('temperature', { unit: 'Cel', description: 'Heat.' })
+    .addCallback((r) => r.observe(-3.25, ALL_TYPES));
+  meter
+    .createObservableUpDownCounter('connections', { unit: '{connection}', description: 'Open.' })
+    .addCallback((r) => r.observe(6, ALL_TYPES));
   const { resourceMetrics } = await reader.collect();
   await provider.shutdown();
   // OTel JS has no API for scope attributes yet; its exporters send them when the scope has some
   // (otlp-transformer's createInstrumentationScope), as a producer may supply.
-  return { ...resourceMetrics, scopeMetrics: resourceMetrics.scopeMetrics.map((sm) => ({ ...sm, scope: { ...sm.scope, attributes: SCOPE_ATTRIBUTES } })) };
+  return {
+    ...resourceMetrics,
+    scopeMetrics: resourceMetrics.scopeMetrics.map((sm) => ({
+      ...sm,
+      scope: { ...sm.scope, attributes: SCOPE_ATTRIBUTES },
+    })),
+  };
 }
 
-const point = (value: number, attributes: Attributes = ALL_TYPES) => ({ attributes, noRecordedValue: false, value });
-const metric = (name: string, unit: string, description: string, data: Record<string, unknown>) => ({ name, unit, description, data });
+const point = (value: number, attributes: Attributes = ALL_TYPES) => ({
+  attributes,
+  noRecordedValue: false,
+  value,
+});
+const metric = (
+  name: string,
+  unit: string,
+  description: string,
+  data: Record<string, unknown>,
+) => ({ name, unit, description, data });
 
 /** The ingest model of what recordEverything recorded, times aside. */
 const EXPECTED = {
@@ -178,17 +236,46 @@ const EXPECTED = {
         {
           scope: { name: SCOPE.name, version: SCOPE.version },
           metrics: [
-            metric('jobs.done', '{job}', 'Jobs done.', { type: 'sum', monotonic: true, temporality: 'cumulative', points: [point(5), point(1, OTHER)] }),
-            metric('jobs.active', '{job}', 'Jobs running.', { type: 'sum', monotonic: false, temporality: 'cumulative', points: [point(2.5)] }),
+            metric('jobs.done', '{job}', 'Jobs done.', {
+              type: 'sum',
+              monotonic: true,
+              temporality: 'cumulative',
+              points: [point(5), point(1, OTHER)],
+            }),
+            metric('jobs.active', '{job}', 'Jobs running.', {
+              type: 'sum',
+              monotonic: false,
+              temporality: 'cumulative',
+              points: [point(2.5)],
+            }),
             metric('jobs.duration', 's', 'Job time.', {
               type: 'histogram',
               temporality: 'cumulative',
-              points: [{ attributes: ALL_TYPES, noRecordedValue: false, count: 4, sum: 55.55, bucketCounts: [1, 1, 1, 1], explicitBounds: BOUNDS }],
+              points: [
+                {
+                  attributes: ALL_TYPES,
+                  noRecordedValue: false,
+                  count: 4,
+                  sum: 55.55,
+                  bucketCounts: [1, 1, 1, 1],
+                  explicitBounds: BOUNDS,
+                },
+              ],
             }),
             metric('queue.depth', '{item}', 'Queued.', { type: 'gauge', points: [point(9)] }),
-            metric('cpu.seconds', 's', 'CPU.', { type: 'sum', monotonic: true, temporality: 'cumulative', points: [point(12.5)] }),
+            metric('cpu.seconds', 's', 'CPU.', {
+              type: 'sum',
+              monotonic: true,
+              temporality: 'cumulative',
+              points: [point(12.5)],
+            }),
             metric('temperature', 'Cel', 'Heat.', { type: 'gauge', points: [point(-3.25)] }),
-            metric('connections', '{connection}', 'Open.', { type: 'sum', monotonic: false, temporality: 'cumulative', points: [point(6)] }),
+            metric('connections', '{connection}', 'Open.', {
+              type: 'sum',
+              monotonic: false,
+              temporality: 'cumulative',
+              points: [point(6)],
+            }),
           ],
         },
       ],
@@ -204,9 +291,18 @@ before(async () => {
 
 type ExporterConfig = NonNullable<ConstructorParameters<typeof ProtobufExporter>[0]>;
 
-const SENDERS: Array<{ name: string; make: (compression: ExporterConfig['compression']) => PushMetricExporter }> = [
-  { name: 'exporter-metrics-otlp-proto', make: (compression) => new ProtobufExporter({ url, compression }) },
-  { name: 'exporter-metrics-otlp-http (JSON)', make: (compression) => new JsonExporter({ url, compression }) },
+const SENDERS: Array<{
+  name: string;
+  make: (compression: ExporterConfig['compression']) => PushMetricExporter;
+}> = [
+  {
+    name: 'exporter-metrics-otlp-proto',
+    make: (compression) => new ProtobufExporter({ url, compression }),
+  },
+  {
+    name: 'exporter-metrics-otlp-http (JSON)',
+    make: (compression) => new JsonExporter({ url, compression }),
+  },
 ];
 const COMPRESSIONS = [
   ['none', 'none' as ExporterConfig['compression'], undefined],
@@ -220,10 +316,16 @@ function typed(list: unknown): Record<string, string> {
     if ('boolValue' in v) return `bool:${String(v['boolValue'])}`;
     if ('intValue' in v) return `int:${String(v['intValue'])}`;
     if ('doubleValue' in v) return `double:${String(v['doubleValue'])}`;
-    if ('arrayValue' in v) return `[${((v['arrayValue'] as { values?: Record<string, unknown>[] }).values ?? []).map(one).join(',')}]`;
+    if ('arrayValue' in v)
+      return `[${((v['arrayValue'] as { values?: Record<string, unknown>[] }).values ?? []).map(one).join(',')}]`;
     return `?${JSON.stringify(v)}`;
   };
-  return Object.fromEntries((list as Array<{ key: string; value: Record<string, unknown> }>).map(({ key, value }) => [key, one(value)]));
+  return Object.fromEntries(
+    (list as Array<{ key: string; value: Record<string, unknown> }>).map(({ key, value }) => [
+      key,
+      one(value),
+    ]),
+  );
 }
 
 const TYPED_ALL = {
@@ -246,7 +348,9 @@ describe('payloads of the official exporters decode exactly in the ingest', () =
         const exporter = sender.make(compression);
         let code: ExportResultCode | undefined;
         const encodings = await contentEncodings(async () => {
-          code = await new Promise<ExportResultCode>((resolve) => exporter.export(rm, (r) => resolve(r.code)));
+          code = await new Promise<ExportResultCode>((resolve) =>
+            exporter.export(rm, (r) => resolve(r.code)),
+          );
         });
         await exporter.shutdown();
         assert.equal(code, ExportResultCode.SUCCESS);
@@ -256,10 +360,15 @@ describe('payloads of the official exporters decode exactly in the ingest', () =
 
         // The ingest model: exactly what was recorded.
         assert.deepEqual(withoutTimes(request), EXPECTED);
-        assert.deepEqual(result, { acceptedDataPoints: 8, rejectedDataPoints: 0, errorMessage: '' });
+        assert.deepEqual(result, {
+          acceptedDataPoints: 8,
+          rejectedDataPoints: 0,
+          errorMessage: '',
+        });
 
         // The wire shape, same schema: what the model leaves out is there, typed.
-        const rmWire = (wire as { resourceMetrics: Array<Record<string, unknown>> }).resourceMetrics[0]!;
+        const rmWire = (wire as { resourceMetrics: Array<Record<string, unknown>> })
+          .resourceMetrics[0]!;
         assert.deepEqual(typed((rmWire['resource'] as { attributes: unknown }).attributes), {
           'service.name': 'string:go-daemon',
           'service.instance.id': 'string:go-daemon-7f3a',
@@ -271,17 +380,33 @@ describe('payloads of the official exporters decode exactly in the ingest', () =
         });
         const smWire = (rmWire['scopeMetrics'] as Array<Record<string, unknown>>)[0]!;
         const scopeWire = smWire['scope'] as { name: string; version: string; attributes: unknown };
-        assert.deepEqual({ name: scopeWire.name, version: scopeWire.version, schemaUrl: smWire['schemaUrl'] }, SCOPE);
-        assert.deepEqual(typed(scopeWire.attributes), { team: 'string:infra', shard: 'int:3', sampled: 'bool:true' });
-        const metricsWire = smWire['metrics'] as Array<Record<string, Record<string, Array<Record<string, unknown>>>>>;
+        assert.deepEqual(
+          { name: scopeWire.name, version: scopeWire.version, schemaUrl: smWire['schemaUrl'] },
+          SCOPE,
+        );
+        assert.deepEqual(typed(scopeWire.attributes), {
+          team: 'string:infra',
+          shard: 'int:3',
+          sampled: 'bool:true',
+        });
+        const metricsWire = smWire['metrics'] as Array<
+          Record<string, Record<string, Array<Record<string, unknown>>>>
+        >;
         for (const m of metricsWire) {
           const data = (m['sum'] ?? m['gauge'] ?? m['histogram'])!;
-          assert.deepEqual(typed(data['dataPoints']![0]!['attributes']), TYPED_ALL, String(m['name']));
+          assert.deepEqual(
+            typed(data['dataPoints']![0]!['attributes']),
+            TYPED_ALL,
+            String(m['name']),
+          );
         }
         const done = metricsWire[0]!['sum']!['dataPoints']![0]!;
         assert.ok('asInt' in done && !('asDouble' in done), 'an INT counter is sent as as_int');
         const depth = metricsWire[3]!['gauge']!['dataPoints']![0]!;
-        assert.ok('asDouble' in depth && !('asInt' in depth), 'a DOUBLE gauge is sent as as_double');
+        assert.ok(
+          'asDouble' in depth && !('asInt' in depth),
+          'a DOUBLE gauge is sent as as_double',
+        );
         const duration = metricsWire[2]!['histogram']!['dataPoints']![0]!;
         assert.deepEqual([duration['min'], duration['max']], [0.05, 50]);
 
@@ -332,9 +457,27 @@ describe("jobmeter's own push decodes to the values it recorded", () => {
         otlp: { endpoint: url, protocol, naming: 'canonical', intervalMillis: 60_000 },
       });
       try {
-        jm.recordRun({ task: 'backup', kind: 'task', runner: 'subprocess', outcome: 'success', durationSeconds: 0.25 });
-        jm.recordRun({ task: 'backup', kind: 'task', runner: 'subprocess', outcome: 'failure', durationSeconds: 42 });
-        jm.recordRun({ task: 'lint', kind: 'check', runner: 'container', outcome: 'success', durationSeconds: 2 });
+        jm.recordRun({
+          task: 'backup',
+          kind: 'task',
+          runner: 'subprocess',
+          outcome: 'success',
+          durationSeconds: 0.25,
+        });
+        jm.recordRun({
+          task: 'backup',
+          kind: 'task',
+          runner: 'subprocess',
+          outcome: 'failure',
+          durationSeconds: 42,
+        });
+        jm.recordRun({
+          task: 'lint',
+          kind: 'check',
+          runner: 'container',
+          outcome: 'success',
+          durationSeconds: 2,
+        });
         jm.reject('concurrency');
         jm.reject('concurrency');
         jm.runnerError('subprocess', 'spawn_failed');
@@ -349,14 +492,27 @@ describe("jobmeter's own push decodes to the values it recorded", () => {
 
       const [rm] = request.resourceMetrics;
       assert.equal(rm!.resource['service.name'], 'jobmeter');
-      const byName = new Map(rm!.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => [m.name, { scope: sm.scope, metric: m }] as const)));
-      for (const { scope } of byName.values()) assert.deepEqual(scope, { name: 'jobmeter', version: VERSION });
+      const byName = new Map(
+        rm!.scopeMetrics.flatMap((sm) =>
+          sm.metrics.map((m) => [m.name, { scope: sm.scope, metric: m }] as const),
+        ),
+      );
+      for (const { scope } of byName.values())
+        assert.deepEqual(scope, { name: 'jobmeter', version: VERSION });
 
       /** `attributes as JSON → value` of a sum or gauge. */
       const values = (name: string) => {
         const m = byName.get(name)?.metric;
-        assert.ok(m !== undefined && (m.data.type === 'sum' || m.data.type === 'gauge'), `${name} pushed as a sum or gauge`);
-        return Object.fromEntries(m.data.points.map((p) => [JSON.stringify(p.attributes, Object.keys(p.attributes).sort()), p.value]));
+        assert.ok(
+          m !== undefined && (m.data.type === 'sum' || m.data.type === 'gauge'),
+          `${name} pushed as a sum or gauge`,
+        );
+        return Object.fromEntries(
+          m.data.points.map((p) => [
+            JSON.stringify(p.attributes, Object.keys(p.attributes).sort()),
+            p.value,
+          ]),
+        );
       };
       const key = (a: Record<string, string>) => JSON.stringify(a, Object.keys(a).sort());
       const backup = { task: 'backup', kind: 'task', runner: 'subprocess' };
@@ -367,24 +523,62 @@ describe("jobmeter's own push decodes to the values it recorded", () => {
         [key({ ...backup, outcome: 'failure' })]: 1,
         [key({ ...lint, outcome: 'success' })]: 1,
       });
-      assert.deepEqual(values('jobmeter.request.rejected'), { [key({ reason: 'concurrency' })]: 2 });
-      assert.deepEqual(values('jobmeter.runner.error'), { [key({ runner: 'subprocess', error: 'spawn_failed' })]: 1 });
-      assert.deepEqual(values('jobmeter.build.info'), { [key({ version: '2.3.4', commit: 'abc123', 'runtime.version': process.version })]: 1 });
+      assert.deepEqual(values('jobmeter.request.rejected'), {
+        [key({ reason: 'concurrency' })]: 2,
+      });
+      assert.deepEqual(values('jobmeter.runner.error'), {
+        [key({ runner: 'subprocess', error: 'spawn_failed' })]: 1,
+      });
+      assert.deepEqual(values('jobmeter.build.info'), {
+        [key({ version: '2.3.4', commit: 'abc123', 'runtime.version': process.version })]: 1,
+      });
       const started = byName.get('jobmeter.run.started')!.metric;
-      assert.ok(started.data.type === 'sum' && started.data.monotonic && started.data.temporality === 'cumulative');
+      assert.ok(
+        started.data.type === 'sum' &&
+          started.data.monotonic &&
+          started.data.temporality === 'cumulative',
+      );
       assert.equal(started.unit, '{run}');
 
       const duration = byName.get('jobmeter.run.duration')?.metric;
       assert.ok(duration?.data.type === 'histogram' && duration.data.temporality === 'cumulative');
       assert.equal(duration.unit, 's');
-      const buckets = (...values: number[]) => DEFAULT_RUN_DURATION_BUCKETS.map((b, i) => values.filter((v) => v <= b && (i === 0 || v > DEFAULT_RUN_DURATION_BUCKETS[i - 1]!)).length).concat(values.filter((v) => v > DEFAULT_RUN_DURATION_BUCKETS.at(-1)!).length);
+      const buckets = (...values: number[]) =>
+        DEFAULT_RUN_DURATION_BUCKETS.map(
+          (b, i) =>
+            values.filter((v) => v <= b && (i === 0 || v > DEFAULT_RUN_DURATION_BUCKETS[i - 1]!))
+              .length,
+        ).concat(values.filter((v) => v > DEFAULT_RUN_DURATION_BUCKETS.at(-1)!).length);
       const histograms = Object.fromEntries(
-        duration.data.points.map((p) => [JSON.stringify(p.attributes, Object.keys(p.attributes).sort()), { count: p.count, sum: p.sum, bucketCounts: p.bucketCounts, explicitBounds: p.explicitBounds }]),
+        duration.data.points.map((p) => [
+          JSON.stringify(p.attributes, Object.keys(p.attributes).sort()),
+          {
+            count: p.count,
+            sum: p.sum,
+            bucketCounts: p.bucketCounts,
+            explicitBounds: p.explicitBounds,
+          },
+        ]),
       );
       assert.deepEqual(histograms, {
-        [key({ ...backup, outcome: 'success' })]: { count: 1, sum: 0.25, bucketCounts: buckets(0.25), explicitBounds: [...DEFAULT_RUN_DURATION_BUCKETS] },
-        [key({ ...backup, outcome: 'failure' })]: { count: 1, sum: 42, bucketCounts: buckets(42), explicitBounds: [...DEFAULT_RUN_DURATION_BUCKETS] },
-        [key({ ...lint, outcome: 'success' })]: { count: 1, sum: 2, bucketCounts: buckets(2), explicitBounds: [...DEFAULT_RUN_DURATION_BUCKETS] },
+        [key({ ...backup, outcome: 'success' })]: {
+          count: 1,
+          sum: 0.25,
+          bucketCounts: buckets(0.25),
+          explicitBounds: [...DEFAULT_RUN_DURATION_BUCKETS],
+        },
+        [key({ ...backup, outcome: 'failure' })]: {
+          count: 1,
+          sum: 42,
+          bucketCounts: buckets(42),
+          explicitBounds: [...DEFAULT_RUN_DURATION_BUCKETS],
+        },
+        [key({ ...lint, outcome: 'success' })]: {
+          count: 1,
+          sum: 2,
+          bucketCounts: buckets(2),
+          explicitBounds: [...DEFAULT_RUN_DURATION_BUCKETS],
+        },
       });
       const lastFailure = values('jobmeter.run.last_failure.time');
       assert.equal(Object.keys(lastFailure).length, 1);
@@ -403,7 +597,18 @@ describe('a refused request loses nothing accepted before it', () => {
     await new Promise<void>((resolve) => exporter.export(EXPORTED, () => resolve()));
     await exporter.shutdown();
     const held = async () => ({
-      sums: Object.fromEntries(await Promise.all(['jobs.done', 'jobs.active', 'queue.depth', 'cpu.seconds', 'temperature', 'connections'].map(async (n) => [n, await values(store, n)] as const))),
+      sums: Object.fromEntries(
+        await Promise.all(
+          [
+            'jobs.done',
+            'jobs.active',
+            'queue.depth',
+            'cpu.seconds',
+            'temperature',
+            'connections',
+          ].map(async (n) => [n, await values(store, n)] as const),
+        ),
+      ),
       histogram: await histograms(store, 'jobs.duration'),
     });
     const before = await held();
@@ -420,7 +625,19 @@ describe('a refused request loses nothing accepted before it', () => {
                   {
                     scope: { name: 'daemon', version: '1.4.2' },
                     // jobs.done is held as a monotonic sum: a gauge under that name is refused.
-                    metrics: [{ name: 'jobs.done', gauge: { dataPoints: [{ asDouble: 1e9, timeUnixNano: String(BigInt(Date.now()) * 1_000_000n) }] } }],
+                    metrics: [
+                      {
+                        name: 'jobs.done',
+                        gauge: {
+                          dataPoints: [
+                            {
+                              asDouble: 1e9,
+                              timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                            },
+                          ],
+                        },
+                      },
+                    ],
                   },
                 ],
               },
@@ -429,13 +646,40 @@ describe('a refused request loses nothing accepted before it', () => {
         )
         .finish(),
     );
-    const post = async (body: Uint8Array | string, headers: Record<string, string>) => (await fetch(url, { method: 'POST', headers, body })).status;
-    assert.equal(await post(Buffer.from([0x0a, 0xff, 0x01]), { 'content-type': 'application/x-protobuf' }), 400, 'a body that does not decode');
-    assert.equal(await post('{"resourceMetrics": [', { 'content-type': 'application/json' }), 400, 'JSON that does not parse');
-    assert.equal(await post(Buffer.from('not gzip'), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }), 400, 'a corrupt gzip body');
-    assert.equal(await post(gzipSync(Buffer.alloc(128 * 1024)), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }), 413, 'too large once inflated');
+    const post = async (body: Uint8Array | string, headers: Record<string, string>) =>
+      (await fetch(url, { method: 'POST', headers, body })).status;
+    assert.equal(
+      await post(Buffer.from([0x0a, 0xff, 0x01]), { 'content-type': 'application/x-protobuf' }),
+      400,
+      'a body that does not decode',
+    );
+    assert.equal(
+      await post('{"resourceMetrics": [', { 'content-type': 'application/json' }),
+      400,
+      'JSON that does not parse',
+    );
+    assert.equal(
+      await post(Buffer.from('not gzip'), {
+        'content-type': 'application/x-protobuf',
+        'content-encoding': 'gzip',
+      }),
+      400,
+      'a corrupt gzip body',
+    );
+    assert.equal(
+      await post(gzipSync(Buffer.alloc(128 * 1024)), {
+        'content-type': 'application/x-protobuf',
+        'content-encoding': 'gzip',
+      }),
+      413,
+      'too large once inflated',
+    );
     assert.equal(await post('x', { 'content-type': 'text/plain' }), 415);
-    assert.equal(await post(conflict, { 'content-type': 'application/x-protobuf' }), 200, 'a type conflict is a partial success');
+    assert.equal(
+      await post(conflict, { 'content-type': 'application/x-protobuf' }),
+      200,
+      'a type conflict is a partial success',
+    );
     assert.equal(received.at(-1)!.result.rejectedDataPoints, 1);
 
     assert.deepEqual(await held(), before, 'the store holds exactly what it held');

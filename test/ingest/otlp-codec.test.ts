@@ -35,10 +35,20 @@ async function sdkRequest() {
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': 'go-daemon', 'host.arch': 'amd64' }),
     readers: [reader],
-    views: [{ instrumentName: 'lat', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.5, 1] } } }],
+    views: [
+      {
+        instrumentName: 'lat',
+        aggregation: {
+          type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+          options: { boundaries: [0.5, 1] },
+        },
+      },
+    ],
   });
   const meter = provider.getMeter('daemon', '2.0.0');
-  meter.createCounter('jobs', { unit: '{job}', description: 'Jobs.' }).add(3, { q: 'a', n: 7, ok: true, tags: ['x', 'y'] });
+  meter
+    .createCounter('jobs', { unit: '{job}', description: 'Jobs.' })
+    .add(3, { q: 'a', n: 7, ok: true, tags: ['x', 'y'] });
   meter.createUpDownCounter('level').add(-2.5);
   meter.createHistogram('lat', { unit: 's' }).record(0.7, { q: 'b' });
   meter.createObservableGauge('depth').addCallback((r) => r.observe(4, { q: 'c' }));
@@ -50,7 +60,10 @@ async function sdkRequest() {
 describe('decoding what the JS SDK sends', () => {
   it('protobuf and JSON decode to the same request', async () => {
     const rm = await sdkRequest();
-    const fromProtobuf = decodeExportRequest(ProtobufMetricsSerializer.serializeRequest(rm)!, 'protobuf');
+    const fromProtobuf = decodeExportRequest(
+      ProtobufMetricsSerializer.serializeRequest(rm)!,
+      'protobuf',
+    );
     const fromJson = decodeExportRequest(JsonMetricsSerializer.serializeRequest(rm)!, 'json');
     assert.deepEqual(fromJson, fromProtobuf);
 
@@ -69,11 +82,18 @@ describe('decoding what the JS SDK sends', () => {
     assert.equal(jobs.data.points[0]!.value, 3);
     assert.ok(jobs.data.points[0]!.timeUnixNano > 1_600_000_000_000_000_000n);
     const level = byName.get('level')!;
-    assert.ok(level.data.type === 'sum' && !level.data.monotonic && level.data.points[0]!.value === -2.5);
+    assert.ok(
+      level.data.type === 'sum' && !level.data.monotonic && level.data.points[0]!.value === -2.5,
+    );
     const lat = byName.get('lat')!;
     assert.ok(lat.data.type === 'histogram');
     assert.deepEqual(
-      { bounds: lat.data.points[0]!.explicitBounds, counts: lat.data.points[0]!.bucketCounts, count: lat.data.points[0]!.count, sum: lat.data.points[0]!.sum },
+      {
+        bounds: lat.data.points[0]!.explicitBounds,
+        counts: lat.data.points[0]!.bucketCounts,
+        count: lat.data.points[0]!.count,
+        sum: lat.data.points[0]!.sum,
+      },
       { bounds: [0.5, 1], counts: [0, 1, 0], count: 1, sum: 0.7 },
     );
     const depth = byName.get('depth')!;
@@ -91,8 +111,18 @@ describe('OTLP/JSON', () => {
           scopeMetrics: [
             {
               metrics: [
-                { name: 'a', sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints: [{ asInt: '5', timeUnixNano: '1700000000000000001' }] } },
-                { name: 'b', gauge: { dataPoints: [{ asDouble: 'NaN' }, { asDouble: '-Infinity' }] } },
+                {
+                  name: 'a',
+                  sum: {
+                    isMonotonic: true,
+                    aggregationTemporality: 2,
+                    dataPoints: [{ asInt: '5', timeUnixNano: '1700000000000000001' }],
+                  },
+                },
+                {
+                  name: 'b',
+                  gauge: { dataPoints: [{ asDouble: 'NaN' }, { asDouble: '-Infinity' }] },
+                },
               ],
             },
           ],
@@ -107,9 +137,16 @@ describe('OTLP/JSON', () => {
               metrics: [
                 {
                   name: 'a',
-                  sum: { is_monotonic: true, aggregation_temporality: 'AGGREGATION_TEMPORALITY_CUMULATIVE', data_points: [{ as_int: 5, time_unix_nano: '1700000000000000001' }] },
+                  sum: {
+                    is_monotonic: true,
+                    aggregation_temporality: 'AGGREGATION_TEMPORALITY_CUMULATIVE',
+                    data_points: [{ as_int: 5, time_unix_nano: '1700000000000000001' }],
+                  },
                 },
-                { name: 'b', gauge: { data_points: [{ as_double: 'NaN' }, { as_double: '-Infinity' }] } },
+                {
+                  name: 'b',
+                  gauge: { data_points: [{ as_double: 'NaN' }, { as_double: '-Infinity' }] },
+                },
               ],
             },
           ],
@@ -118,7 +155,9 @@ describe('OTLP/JSON', () => {
     });
     assert.deepEqual(snake, camel);
     const a = camel.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!;
-    assert.ok(a.data.type === 'sum' && a.data.points[0]!.timeUnixNano === 1_700_000_000_000_000_001n);
+    assert.ok(
+      a.data.type === 'sum' && a.data.points[0]!.timeUnixNano === 1_700_000_000_000_000_001n,
+    );
   });
 
   it('turns every AnyValue into an attribute value', () => {
@@ -139,8 +178,16 @@ describe('OTLP/JSON', () => {
                           { key: 'i', value: { intValue: '42' } },
                           { key: 'd', value: { doubleValue: 1.5 } },
                           { key: 'b', value: { boolValue: false } },
-                          { key: 'arr', value: { arrayValue: { values: [{ intValue: 1 }, { intValue: 2 }] } } },
-                          { key: 'kv', value: { kvlistValue: { values: [{ key: 'k', value: { stringValue: 'v' } }] } } },
+                          {
+                            key: 'arr',
+                            value: { arrayValue: { values: [{ intValue: 1 }, { intValue: 2 }] } },
+                          },
+                          {
+                            key: 'kv',
+                            value: {
+                              kvlistValue: { values: [{ key: 'k', value: { stringValue: 'v' } }] },
+                            },
+                          },
                           { key: 'bytes', value: { bytesValue: 'AQI=' } },
                           { key: 'empty', value: {} },
                         ],
@@ -156,32 +203,86 @@ describe('OTLP/JSON', () => {
     });
     const m = r.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!;
     assert.ok(m.data.type === 'gauge');
-    assert.deepEqual(m.data.points[0]!.attributes, { s: 'x', i: 42, d: 1.5, b: false, arr: [1, 2], kv: '{"k":"v"}', bytes: 'AQI=' });
+    assert.deepEqual(m.data.points[0]!.attributes, {
+      s: 'x',
+      i: 42,
+      d: 1.5,
+      b: false,
+      arr: [1, 2],
+      kv: '{"k":"v"}',
+      bytes: 'AQI=',
+    });
   });
 
   it('refuses values of the wrong type, naming where', () => {
     const cases: Array<[unknown, string]> = [
       [[], '(root): expected an object'],
       [{ resourceMetrics: {} }, 'resourceMetrics: expected an array'],
-      [{ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 7 }] }] }] }, 'resourceMetrics[0].scopeMetrics[0].metrics[0].name: expected a string'],
       [
-        { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'a', gauge: { dataPoints: [{ asDouble: 'lots' }] } }] }] }] },
+        { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 7 }] }] }] },
+        'resourceMetrics[0].scopeMetrics[0].metrics[0].name: expected a string',
+      ],
+      [
+        {
+          resourceMetrics: [
+            {
+              scopeMetrics: [
+                { metrics: [{ name: 'a', gauge: { dataPoints: [{ asDouble: 'lots' }] } }] },
+              ],
+            },
+          ],
+        },
         'resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].asDouble: expected a number',
       ],
       [
-        { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'a', sum: { aggregationTemporality: 'AGGREGATION_TEMPORALITY_SOMETIMES' } }] }] }] },
+        {
+          resourceMetrics: [
+            {
+              scopeMetrics: [
+                {
+                  metrics: [
+                    {
+                      name: 'a',
+                      sum: { aggregationTemporality: 'AGGREGATION_TEMPORALITY_SOMETIMES' },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
         'resourceMetrics[0].scopeMetrics[0].metrics[0].sum.aggregationTemporality: expected 1 (delta) or 2 (cumulative)',
       ],
       [
-        { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'a', gauge: { dataPoints: [{ timeUnixNano: '1.5' }] } }] }] }] },
+        {
+          resourceMetrics: [
+            {
+              scopeMetrics: [
+                { metrics: [{ name: 'a', gauge: { dataPoints: [{ timeUnixNano: '1.5' }] } }] },
+              ],
+            },
+          ],
+        },
         'resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].timeUnixNano: expected an integer (a number or a decimal string)',
       ],
     ];
     for (const [body, message] of cases) {
-      assert.throws(() => decode(body), (e: unknown) => e instanceof OtlpDecodeError && e.message === message, message);
+      assert.throws(
+        () => decode(body),
+        (e: unknown) => e instanceof OtlpDecodeError && e.message === message,
+        message,
+      );
     }
-    assert.throws(() => decodeExportRequest(Buffer.from('{"resourceMetrics": ['), 'json'), (e: unknown) => e instanceof OtlpDecodeError && /^invalid JSON: /.test(e.message));
-    assert.throws(() => decodeExportRequest(Buffer.from([0x0a, 0xff, 0x01]), 'protobuf'), (e: unknown) => e instanceof OtlpDecodeError && /^invalid protobuf ExportMetricsServiceRequest: /.test(e.message));
+    assert.throws(
+      () => decodeExportRequest(Buffer.from('{"resourceMetrics": ['), 'json'),
+      (e: unknown) => e instanceof OtlpDecodeError && /^invalid JSON: /.test(e.message),
+    );
+    assert.throws(
+      () => decodeExportRequest(Buffer.from([0x0a, 0xff, 0x01]), 'protobuf'),
+      (e: unknown) =>
+        e instanceof OtlpDecodeError &&
+        /^invalid protobuf ExportMetricsServiceRequest: /.test(e.message),
+    );
   });
 
   it('an empty protobuf body is an empty request', () => {
@@ -193,14 +294,25 @@ describe('answers', () => {
   it('ExportMetricsServiceResponse: empty on full success, partial_success otherwise (protobuf checked with the .proto types)', () => {
     const { response } = otlpMetricsSchema();
     assert.equal(encodeExportResponse(undefined, 'protobuf').length, 0);
-    assert.equal(encodeExportResponse({ rejectedDataPoints: 0, errorMessage: '' }, 'json').toString(), '{}');
+    assert.equal(
+      encodeExportResponse({ rejectedDataPoints: 0, errorMessage: '' }, 'json').toString(),
+      '{}',
+    );
     const partial = { rejectedDataPoints: 3, errorMessage: '3 data points rejected' };
     const pb = encodeExportResponse(partial, 'protobuf');
-    assert.deepEqual(response.toObject(response.decode(pb), { longs: Number }), { partialSuccess: partial });
-    assert.equal(encodeExportResponse(partial, 'json').toString(), '{"partialSuccess":{"rejectedDataPoints":"3","errorMessage":"3 data points rejected"}}');
+    assert.deepEqual(response.toObject(response.decode(pb), { longs: Number }), {
+      partialSuccess: partial,
+    });
+    assert.equal(
+      encodeExportResponse(partial, 'json').toString(),
+      '{"partialSuccess":{"rejectedDataPoints":"3","errorMessage":"3 data points rejected"}}',
+    );
     assert.deepEqual(decodeExportResponse(pb, 'protobuf'), partial);
     const warning = { rejectedDataPoints: 0, errorMessage: 'Warnings: x' };
-    assert.equal(encodeExportResponse(warning, 'json').toString(), '{"partialSuccess":{"errorMessage":"Warnings: x"}}');
+    assert.equal(
+      encodeExportResponse(warning, 'json').toString(),
+      '{"partialSuccess":{"errorMessage":"Warnings: x"}}',
+    );
   });
 
   it('google.rpc.Status in both encodings', () => {

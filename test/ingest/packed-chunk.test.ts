@@ -13,13 +13,28 @@ import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
-import { packChunk, packedPoints, PointPacker, pointKey, SparePacker, SPARE_POINTS, type PackedChunk } from '../../src/ingest/packed-chunk.ts';
+import {
+  packChunk,
+  packedPoints,
+  PointPacker,
+  pointKey,
+  SparePacker,
+  SPARE_POINTS,
+  type PackedChunk,
+} from '../../src/ingest/packed-chunk.ts';
 import { decodeExportRequest } from '../../src/otlp/codec.ts';
 import { AttributeMemo } from '../../src/otlp/decode-attribute-memo.ts';
 import { decodeLimitsFor } from '../../src/otlp/decode-limits.ts';
 import type { OtlpExportRequest, OtlpMetric, OtlpNumberPoint } from '../../src/otlp/types.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
-import { exponentialPoint, fakeClock, histogramPoint, numberPoint, request, unpackChunk } from './helpers.ts';
+import {
+  exponentialPoint,
+  fakeClock,
+  histogramPoint,
+  numberPoint,
+  request,
+  unpackChunk,
+} from './helpers.ts';
 
 const ATTRIBUTE_SETS: Attributes[] = [
   {},
@@ -38,11 +53,32 @@ function plain(req: OtlpExportRequest): unknown {
     scopeMetrics: rm.scopeMetrics.map((sm) => ({
       scope: sm.scope,
       metrics: sm.metrics.map((m) => {
-        if (m.data.type === 'summary' || m.data.type === 'empty' || m.data.type === 'exponentialHistogram') return m;
+        if (
+          m.data.type === 'summary' ||
+          m.data.type === 'empty' ||
+          m.data.type === 'exponentialHistogram'
+        )
+          return m;
         const points = m.data.points.map((p) => {
           const { attributes, startTimeUnixNano, timeUnixNano, noRecordedValue } = p;
-          const rest = 'value' in p ? { value: p.value } : { count: p.count, sum: p.sum, bucketCounts: p.bucketCounts, explicitBounds: p.explicitBounds };
-          return { attributes, attributeKeys: Object.keys(attributes), key: pointKey(p), startTimeUnixNano, timeUnixNano, noRecordedValue, ...rest };
+          const rest =
+            'value' in p
+              ? { value: p.value }
+              : {
+                  count: p.count,
+                  sum: p.sum,
+                  bucketCounts: p.bucketCounts,
+                  explicitBounds: p.explicitBounds,
+                };
+          return {
+            attributes,
+            attributeKeys: Object.keys(attributes),
+            key: pointKey(p),
+            startTimeUnixNano,
+            timeUnixNano,
+            noRecordedValue,
+            ...rest,
+          };
         });
         return { ...m, data: { ...m.data, points } };
       }),
@@ -73,15 +109,36 @@ function packedRoundTrip(): { chunk: OtlpExportRequest; moved: PackedChunk } {
       name: 's',
       description: '',
       unit: '',
-      data: { type: 'sum', monotonic: true, temporality: 'cumulative', points: [numberPoint(undefined, { a: '1' }), numberPoint(3, { a: '2' }, 0, 5, true)] },
+      data: {
+        type: 'sum',
+        monotonic: true,
+        temporality: 'cumulative',
+        points: [numberPoint(undefined, { a: '1' }), numberPoint(3, { a: '2' }, 0, 5, true)],
+      },
     },
     {
       name: 'h',
       description: '',
       unit: 's',
-      data: { type: 'histogram', temporality: 'delta', points: [histogramPoint([1, 2], [1, 0, 2], 4.5, { b: 'x', a: 'y' }, 1, 2), histogramPoint([], [], 0, {}, 1, 2)] },
+      data: {
+        type: 'histogram',
+        temporality: 'delta',
+        points: [
+          histogramPoint([1, 2], [1, 0, 2], 4.5, { b: 'x', a: 'y' }, 1, 2),
+          histogramPoint([], [], 0, {}, 1, 2),
+        ],
+      },
     },
-    { name: 'e', description: '', unit: '', data: { type: 'exponentialHistogram', temporality: 'delta', points: [exponentialPoint(2, -1, [1, 2], 3, { h: '1' })] } },
+    {
+      name: 'e',
+      description: '',
+      unit: '',
+      data: {
+        type: 'exponentialHistogram',
+        temporality: 'delta',
+        points: [exponentialPoint(2, -1, [1, 2], 3, { h: '1' })],
+      },
+    },
     { name: 'sm', description: '', unit: '', data: { type: 'summary', pointCount: 3 } },
     { name: 'none', description: '', unit: '', data: { type: 'empty' } },
   ];
@@ -93,10 +150,14 @@ function packedRoundTrip(): { chunk: OtlpExportRequest; moved: PackedChunk } {
   assert.deepEqual(plain(back), plain(chunk));
   // The store reads the points in place: one object moved from point to point, keyed as it keys them.
   const points = packedPoints(moved, moved.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!)!;
-  assert.equal(points.length, metrics[0]!.data.type === 'gauge' ? metrics[0]!.data.points.length : -1);
+  assert.equal(
+    points.length,
+    metrics[0]!.data.type === 'gauge' ? metrics[0]!.data.points.length : -1,
+  );
   assert.equal(points.at(0), points.at(1), 'one object, moved');
   assert.equal(points.at(points.length), undefined);
-  for (const [i, a] of ATTRIBUTE_SETS.entries()) assert.equal(pointKey(points.at(i)!), attributesKey(a));
+  for (const [i, a] of ATTRIBUTE_SETS.entries())
+    assert.equal(pointKey(points.at(i)!), attributesKey(a));
   return { chunk, moved };
 }
 
@@ -116,14 +177,39 @@ test('a store fed the packed chunk holds what a store fed the request holds', as
   assert.ok(fromPacked.seriesCount > 5, `${fromPacked.seriesCount} series`);
   assert.equal(fromPacked.seriesCount, fromRequest.seriesCount);
   assert.equal(fromPacked.memoryBytes, fromRequest.memoryBytes);
-  assert.deepEqual((await fromPacked.collect()).resourceMetrics, (await fromRequest.collect()).resourceMetrics);
+  assert.deepEqual(
+    (await fromPacked.collect()).resourceMetrics,
+    (await fromRequest.collect()).resourceMetrics,
+  );
 });
 
 test('a packer taken again packs the next request as a fresh one does; one grown past the spare size is not kept', () => {
   const { chunk } = packedRoundTrip();
   const later = request([
-    { name: 's', description: '', unit: '', data: { type: 'sum', monotonic: true, temporality: 'cumulative', points: [numberPoint(undefined, { a: '1' }), ...Array.from({ length: 6 }, (_, k) => numberPoint(k, { c: `${k}` }, 0, 7))] } },
-    { name: 'h', description: '', unit: '', data: { type: 'histogram', temporality: 'delta', points: [histogramPoint([5], [0, 1], 6, {}, 1, 2)] } },
+    {
+      name: 's',
+      description: '',
+      unit: '',
+      data: {
+        type: 'sum',
+        monotonic: true,
+        temporality: 'cumulative',
+        points: [
+          numberPoint(undefined, { a: '1' }),
+          ...Array.from({ length: 6 }, (_, k) => numberPoint(k, { c: `${k}` }, 0, 7)),
+        ],
+      },
+    },
+    {
+      name: 'h',
+      description: '',
+      unit: '',
+      data: {
+        type: 'histogram',
+        temporality: 'delta',
+        points: [histogramPoint([5], [0, 1], 6, {}, 1, 2)],
+      },
+    },
   ]);
   const spare = new SparePacker();
   const first = spare.take();
@@ -146,7 +232,13 @@ async function sdkBody(): Promise<Uint8Array> {
     resource: resourceFromAttributes({ 'service.name': 'fleet' }),
     readers: [reader],
     views: [
-      { instrumentName: 'lat', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.5, 1] } } },
+      {
+        instrumentName: 'lat',
+        aggregation: {
+          type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+          options: { boundaries: [0.5, 1] },
+        },
+      },
       { instrumentName: 'size', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },
     ],
   });
@@ -170,7 +262,9 @@ test('points decoded straight into columns cut into the chunks the decoded reque
   const limits = decodeLimitsFor(body.length);
   const decoded = decodeExportRequest(body, 'protobuf', limits, false);
   const cut = (packer: PointPacker, req: OtlpExportRequest): OtlpExportRequest[] =>
-    [...packer.chunks(packer.request(req), 3)].map(({ packed, transfer }) => unpackChunk(structuredClone(packed, { transfer })));
+    [...packer.chunks(packer.request(req), 3)].map(({ packed, transfer }) =>
+      unpackChunk(structuredClone(packed, { transfer })),
+    );
   const memo = new AttributeMemo();
   decodeExportRequest(body, 'protobuf', limits, memo);
   for (const attributes of [false, memo] as const) {
@@ -180,21 +274,55 @@ test('points decoded straight into columns cut into the chunks the decoded reque
     for (const chunk of direct) {
       assert.equal(chunk.resourceMetrics.length, 1);
       assert.equal(chunk.resourceMetrics[0]!.scopeMetrics.length, 1);
-      const points = chunk.resourceMetrics[0]!.scopeMetrics[0]!.metrics.reduce((n, m) => n + ('points' in m.data ? m.data.points.length : 0), 0);
+      const points = chunk.resourceMetrics[0]!.scopeMetrics[0]!.metrics.reduce(
+        (n, m) => n + ('points' in m.data ? m.data.points.length : 0),
+        0,
+      );
       assert.ok(points > 0 && points <= 3, `${points} points`);
     }
     // Joined again, metric by metric, the chunks are the request.
     const joined = new Map<string, unknown[]>();
     for (const chunk of direct) {
       const sm = chunk.resourceMetrics[0]!.scopeMetrics[0]!;
-      for (const m of sm.metrics) if ('points' in m.data) joined.set(`${sm.scope.name}/${m.name}`, [...(joined.get(`${sm.scope.name}/${m.name}`) ?? []), ...m.data.points]);
+      for (const m of sm.metrics)
+        if ('points' in m.data)
+          joined.set(`${sm.scope.name}/${m.name}`, [
+            ...(joined.get(`${sm.scope.name}/${m.name}`) ?? []),
+            ...m.data.points,
+          ]);
     }
     const whole = new Map<string, unknown[]>();
-    for (const sm of decoded.resourceMetrics[0]!.scopeMetrics) for (const m of sm.metrics) if ('points' in m.data) whole.set(`${sm.scope.name}/${m.name}`, [...m.data.points]);
+    for (const sm of decoded.resourceMetrics[0]!.scopeMetrics)
+      for (const m of sm.metrics)
+        if ('points' in m.data) whole.set(`${sm.scope.name}/${m.name}`, [...m.data.points]);
     assert.equal(whole.size, 5);
     assert.deepEqual(
-      [...joined].map(([k, points]) => [k, plain(request([{ name: k, description: '', unit: '', data: { type: 'gauge', points: points as OtlpNumberPoint[] } }]))]),
-      [...whole].map(([k, points]) => [k, plain(request([{ name: k, description: '', unit: '', data: { type: 'gauge', points: points as OtlpNumberPoint[] } }]))]),
+      [...joined].map(([k, points]) => [
+        k,
+        plain(
+          request([
+            {
+              name: k,
+              description: '',
+              unit: '',
+              data: { type: 'gauge', points: points as OtlpNumberPoint[] },
+            },
+          ]),
+        ),
+      ]),
+      [...whole].map(([k, points]) => [
+        k,
+        plain(
+          request([
+            {
+              name: k,
+              description: '',
+              unit: '',
+              data: { type: 'gauge', points: points as OtlpNumberPoint[] },
+            },
+          ]),
+        ),
+      ]),
     );
   }
 });

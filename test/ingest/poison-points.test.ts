@@ -42,10 +42,18 @@ async function refused(store: IngestStore): Promise<Record<string, number>> {
 
 /** A cumulative counter point at Unix ms `atMillis` (start: the store's clock at its start). */
 function counterAt(value: number, atMillis: bigint | number, startMillis: number): OtlpNumberPoint {
-  return { ...numberPoint(value), startTimeUnixNano: BigInt(startMillis) * 1_000_000n, timeUnixNano: BigInt(atMillis) * 1_000_000n };
+  return {
+    ...numberPoint(value),
+    startTimeUnixNano: BigInt(startMillis) * 1_000_000n,
+    timeUnixNano: BigInt(atMillis) * 1_000_000n,
+  };
 }
 
-const at = (point: OtlpNumberPoint, timeUnixNano: bigint, startTimeUnixNano = point.startTimeUnixNano): OtlpNumberPoint => ({ ...point, timeUnixNano, startTimeUnixNano });
+const at = (
+  point: OtlpNumberPoint,
+  timeUnixNano: bigint,
+  startTimeUnixNano = point.startTimeUnixNano,
+): OtlpNumberPoint => ({ ...point, timeUnixNano, startTimeUnixNano });
 
 describe('points stamped outside the window', () => {
   it('a point stamped in 2200 is refused, and the counter goes on with the real points after it', async () => {
@@ -54,12 +62,23 @@ describe('points stamped outside the window', () => {
     const store = new IngestStore({ clock });
     const send = (p: OtlpNumberPoint) => store.ingest(request([metric('daemon.jobs', sum([p]))]));
 
-    assert.deepEqual(send(counterAt(5, clock.wallMillis(), start)), { acceptedDataPoints: 1, rejectedDataPoints: 0, errorMessage: '' });
+    assert.deepEqual(send(counterAt(5, clock.wallMillis(), start)), {
+      acceptedDataPoints: 1,
+      rejectedDataPoints: 0,
+      errorMessage: '',
+    });
     const poisoned = send(at(counterAt(1e6, 0, start), YEAR_2200));
     assert.equal(poisoned.rejectedDataPoints, 1);
     assert.equal(poisoned.acceptedDataPoints, 0);
-    assert.equal(poisoned.errorMessage, "1 data point rejected: daemon.jobs: a point time more than 10 minutes ahead of jobmeter's clock (1)");
-    assert.deepEqual(await values(store, 'daemon.jobs'), { '{}': 5 }, 'the poison value is not served');
+    assert.equal(
+      poisoned.errorMessage,
+      "1 data point rejected: daemon.jobs: a point time more than 10 minutes ahead of jobmeter's clock (1)",
+    );
+    assert.deepEqual(
+      await values(store, 'daemon.jobs'),
+      { '{}': 5 },
+      'the poison value is not served',
+    );
 
     // The sender's next real points are applied, not skipped as older than 2200.
     clock.advance(10_000);
@@ -80,7 +99,10 @@ describe('points stamped outside the window', () => {
     clock.advance(1_000);
     const poisoned = send(at(counterAt(1e6, 0, 0), YEAR_1970, 1n));
     assert.equal(poisoned.rejectedDataPoints, 1);
-    assert.equal(poisoned.errorMessage, "1 data point rejected: daemon.jobs: a point time more than 1 hour behind jobmeter's clock (1)");
+    assert.equal(
+      poisoned.errorMessage,
+      "1 data point rejected: daemon.jobs: a point time more than 1 hour behind jobmeter's clock (1)",
+    );
     clock.advance(1_000);
     send(counterAt(110, clock.wallMillis(), start));
     // Taken as a restart, 1e6 would have stayed in the series' base: 1e6 + 110.
@@ -92,18 +114,38 @@ describe('points stamped outside the window', () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock });
     const now = BigInt(clock.wallMillis()) * 1_000_000n;
-    const r = store.ingest(request([metric('daemon.depth', gauge([at(numberPoint(3), now - 1n, now)]))]));
-    assert.equal(r.errorMessage, '1 data point rejected: daemon.depth: a point time before its start time (1)');
+    const r = store.ingest(
+      request([metric('daemon.depth', gauge([at(numberPoint(3), now - 1n, now)]))]),
+    );
+    assert.equal(
+      r.errorMessage,
+      '1 data point rejected: daemon.depth: a point time before its start time (1)',
+    );
     assert.deepEqual(await refused(store), { time_before_start: 1 });
     // At its start time exactly, it is a point (a first cumulative point may be stamped so).
-    assert.equal(store.ingest(request([metric('daemon.depth', gauge([at(numberPoint(3), now, now)]))])).rejectedDataPoints, 0);
+    assert.equal(
+      store.ingest(request([metric('daemon.depth', gauge([at(numberPoint(3), now, now)]))]))
+        .rejectedDataPoints,
+      0,
+    );
   });
 
   it('a start time ahead of the window is refused too; a start years ago, or none, is not', async () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock });
     const now = BigInt(clock.wallMillis()) * 1_000_000n;
-    const r = store.ingest(request([metric('daemon.jobs', sum([at(numberPoint(1, { a: '1' }), 0n, YEAR_2200), at(numberPoint(1, { a: '2' }), now, YEAR_1970), at(numberPoint(1, { a: '3' }), now, 0n)]))]));
+    const r = store.ingest(
+      request([
+        metric(
+          'daemon.jobs',
+          sum([
+            at(numberPoint(1, { a: '1' }), 0n, YEAR_2200),
+            at(numberPoint(1, { a: '2' }), now, YEAR_1970),
+            at(numberPoint(1, { a: '3' }), now, 0n),
+          ]),
+        ),
+      ]),
+    );
     assert.equal(r.rejectedDataPoints, 1);
     assert.deepEqual(await values(store, 'daemon.jobs'), { '{"a":"2"}': 1, '{"a":"3"}': 1 });
   });
@@ -132,21 +174,28 @@ describe('points stamped outside the window', () => {
 
     const store = new IngestStore({ clock });
     assert.equal(edges(store).rejectedDataPoints, 3);
-    assert.deepEqual(Object.keys(await values(store, 'daemon.depth')).sort(), ['{"t":"ahead"}', '{"t":"behind"}']);
+    assert.deepEqual(Object.keys(await values(store, 'daemon.depth')).sort(), [
+      '{"t":"ahead"}',
+      '{"t":"behind"}',
+    ]);
     assert.deepEqual(await refused(store), { time_ahead: 1, time_too_old: 2 });
 
     // A longer expiry keeps points as old as it: had they arrived on time, they would still be served.
     const longer = new IngestStore({ clock, expiryMillis: 3 * MIN_MAX_AGE_MILLIS });
     const r = edges(longer);
     assert.equal(r.rejectedDataPoints, 1);
-    assert.match(r.errorMessage, /^1 data point rejected: daemon\.depth: a point time more than 10 minutes ahead/);
+    assert.match(
+      r.errorMessage,
+      /^1 data point rejected: daemon\.depth: a point time more than 10 minutes ahead/,
+    );
   });
 
   it('the window moves with the clock', async () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock });
     const later = BigInt(clock.wallMillis() + 2 * MAX_AHEAD_MILLIS) * 1_000_000n;
-    const send = () => store.ingest(request([metric('daemon.depth', gauge([at(numberPoint(1), later)]))]));
+    const send = () =>
+      store.ingest(request([metric('daemon.depth', gauge([at(numberPoint(1), later)]))]));
     assert.equal(send().rejectedDataPoints, 1);
     clock.advance(2 * MAX_AHEAD_MILLIS);
     assert.equal(send().rejectedDataPoints, 0);
@@ -158,7 +207,14 @@ describe('infinite values', () => {
     const store = new IngestStore();
     const r = store.ingest(
       request([
-        metric('daemon.jobs', sum([numberPoint(Infinity, { a: '1' }), numberPoint(-Infinity, { a: '2' }), numberPoint(4, { a: '3' })])),
+        metric(
+          'daemon.jobs',
+          sum([
+            numberPoint(Infinity, { a: '1' }),
+            numberPoint(-Infinity, { a: '2' }),
+            numberPoint(4, { a: '3' }),
+          ]),
+        ),
         metric('daemon.runs', sum([numberPoint(Infinity)], 'delta')),
       ]),
     );
@@ -174,7 +230,12 @@ describe('infinite values', () => {
 
   it('a level (gauge, up-down sum) may be infinite: it is replaced by the next point', async () => {
     const store = new IngestStore();
-    const r = store.ingest(request([metric('daemon.depth', gauge([numberPoint(Infinity)])), metric('daemon.level', sum([numberPoint(-Infinity)], 'cumulative', false))]));
+    const r = store.ingest(
+      request([
+        metric('daemon.depth', gauge([numberPoint(Infinity)])),
+        metric('daemon.level', sum([numberPoint(-Infinity)], 'cumulative', false)),
+      ]),
+    );
     assert.equal(r.rejectedDataPoints, 0);
     assert.deepEqual(await values(store, 'daemon.depth'), { '{}': Infinity });
   });
@@ -183,14 +244,28 @@ describe('infinite values', () => {
     const store = new IngestStore();
     const r = store.ingest(
       request([
-        metric('daemon.latency', histogram([histogramPoint([1], [1, 0], Infinity, { a: '1' }), histogramPoint([1], [1, 0], 0.5, { a: '2' })])),
+        metric(
+          'daemon.latency',
+          histogram([
+            histogramPoint([1], [1, 0], Infinity, { a: '1' }),
+            histogramPoint([1], [1, 0], 0.5, { a: '2' }),
+          ]),
+        ),
         metric('daemon.size', exponential([exponentialPoint(0, 0, [1], Infinity)])),
       ]),
     );
     assert.equal(r.rejectedDataPoints, 2);
-    assert.match(r.errorMessage, /daemon\.latency: an invalid Histogram point \(infinite sum\) \(1\)/);
-    assert.match(r.errorMessage, /daemon\.size: an invalid ExponentialHistogram point \(infinite sum\) \(1\)/);
-    store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1], [2, 0], 1, { a: '1' })]))]));
+    assert.match(
+      r.errorMessage,
+      /daemon\.latency: an invalid Histogram point \(infinite sum\) \(1\)/,
+    );
+    assert.match(
+      r.errorMessage,
+      /daemon\.size: an invalid ExponentialHistogram point \(infinite sum\) \(1\)/,
+    );
+    store.ingest(
+      request([metric('daemon.latency', histogram([histogramPoint([1], [2, 0], 1, { a: '1' })]))]),
+    );
     const held = await histograms(store, 'daemon.latency');
     assert.equal(held['{"a":"1"}']?.sum, 1);
     assert.equal(held['{"a":"2"}']?.sum, 0.5);
@@ -200,25 +275,72 @@ describe('infinite values', () => {
 
 describe('through createJobmeter({ ingest }) over HTTP', () => {
   it('the sender reads partial_success, the pull endpoint counts jobmeter_ingest_refused_total{reason}', async () => {
-    const jm = await createJobmeter({ listener: false, processMetrics: false, global: false, ingest: { port: 0 } });
+    const jm = await createJobmeter({
+      listener: false,
+      processMetrics: false,
+      global: false,
+      ingest: { port: 0 },
+    });
     try {
       const now = BigInt(Date.now()) * 1_000_000n;
-      const point = (value: number | string, time: bigint) => ({ asDouble: value, startTimeUnixNano: String(now - 1_000_000_000n), timeUnixNano: String(time) });
+      const point = (value: number | string, time: bigint) => ({
+        asDouble: value,
+        startTimeUnixNano: String(now - 1_000_000_000n),
+        timeUnixNano: String(time),
+      });
       const body = (points: object[]) =>
-        JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ scope: { name: 'd' }, metrics: [{ name: 'daemon.jobs', sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints: points } }] }] }] });
+        JSON.stringify({
+          resourceMetrics: [
+            {
+              scopeMetrics: [
+                {
+                  scope: { name: 'd' },
+                  metrics: [
+                    {
+                      name: 'daemon.jobs',
+                      sum: { isMonotonic: true, aggregationTemporality: 2, dataPoints: points },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        });
       const send = async (points: object[]) => {
-        const res = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(points) });
+        const res = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: body(points),
+        });
         assert.equal(res.status, 200);
         return decodeExportResponse(new Uint8Array(await res.arrayBuffer()), 'json');
       };
       assert.equal(await send([point(5, now)]), undefined, 'nothing refused: no partial_success');
       const poisoned = await send([point(9, YEAR_2200)]);
-      assert.deepEqual(poisoned, { rejectedDataPoints: 1, errorMessage: "1 data point rejected: daemon.jobs: a point time more than 10 minutes ahead of jobmeter's clock (1)" });
+      assert.deepEqual(poisoned, {
+        rejectedDataPoints: 1,
+        errorMessage:
+          "1 data point rejected: daemon.jobs: a point time more than 10 minutes ahead of jobmeter's clock (1)",
+      });
       assert.equal((await send([point('Infinity', now + 1n)]))?.rejectedDataPoints, 1);
-      assert.equal(await send([point(6, now + 2n)]), undefined, 'the real point after them is taken');
+      assert.equal(
+        await send([point(6, now + 2n)]),
+        undefined,
+        'the real point after them is taken',
+      );
       const families = await jm.scrape();
-      const value = (name: string) => families.find((f) => f.name === name)?.series.map((s) => `${s.labels.replace(/,?otel_scope_[a-z]+="[^"]*"/g, '')} ${'value' in s ? s.value : ''}`).sort();
-      assert.deepEqual(value('jobmeter_ingest_refused_total'), ['reason="invalid_point" 1', 'reason="time_ahead" 1']);
+      const value = (name: string) =>
+        families
+          .find((f) => f.name === name)
+          ?.series.map(
+            (s) =>
+              `${s.labels.replace(/,?otel_scope_[a-z]+="[^"]*"/g, '')} ${'value' in s ? s.value : ''}`,
+          )
+          .sort();
+      assert.deepEqual(value('jobmeter_ingest_refused_total'), [
+        'reason="invalid_point" 1',
+        'reason="time_ahead" 1',
+      ]);
       assert.deepEqual(value('daemon_jobs_total'), [' 6']);
     } finally {
       await jm.shutdown();

@@ -31,14 +31,24 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** A profile's demo scenario: the pull families, and the request pushed for them with profile naming. */
-async function pushFor(profile: ProfileName): Promise<{ families: Family[]; request: OtlpExportRequest }> {
-  const jm = await createJobmeter({ profile, listener: false, processMetrics: false, hostname: 'host-1' });
+async function pushFor(
+  profile: ProfileName,
+): Promise<{ families: Family[]; request: OtlpExportRequest }> {
+  const jm = await createJobmeter({
+    profile,
+    listener: false,
+    processMetrics: false,
+    hostname: 'host-1',
+  });
   try {
     runDemo(jm, profile);
     const families = await jm.scrape();
     const toMetrics = createFamiliesToMetrics({ scope: { name: 'jobmeter', version: VERSION } });
     const rm = toMetrics(families, resourceFromAttributes({ 'service.name': `${profile}-daemon` }));
-    const request = decodeExportRequest(ProtobufMetricsSerializer.serializeRequest(rm)!, 'protobuf');
+    const request = decodeExportRequest(
+      ProtobufMetricsSerializer.serializeRequest(rm)!,
+      'protobuf',
+    );
     return { families: families.filter((f) => f.name !== 'target_info'), request };
   } finally {
     await jm.shutdown();
@@ -49,7 +59,14 @@ interface Pushed {
   type: string;
   monotonic?: boolean;
   scope: string;
-  points: Array<{ attributes: Attributes; value?: number; count?: number; sum?: number; counts?: readonly number[]; bounds?: readonly number[] }>;
+  points: Array<{
+    attributes: Attributes;
+    value?: number;
+    count?: number;
+    sum?: number;
+    counts?: readonly number[];
+    bounds?: readonly number[];
+  }>;
 }
 
 function pushedByName(request: OtlpExportRequest): Map<string, Pushed> {
@@ -58,11 +75,24 @@ function pushedByName(request: OtlpExportRequest): Map<string, Pushed> {
     for (const sm of rm.scopeMetrics) {
       for (const m of sm.metrics) {
         const d = m.data;
-        const entry = out.get(m.name) ?? { type: d.type, scope: `${sm.scope.name} ${sm.scope.version}`, points: [] };
+        const entry = out.get(m.name) ?? {
+          type: d.type,
+          scope: `${sm.scope.name} ${sm.scope.version}`,
+          points: [],
+        };
         if (d.type === 'sum') entry.monotonic = d.monotonic;
-        if (d.type === 'sum' || d.type === 'gauge') for (const p of d.points) entry.points.push({ attributes: p.attributes, value: p.value! });
+        if (d.type === 'sum' || d.type === 'gauge')
+          for (const p of d.points)
+            entry.points.push({ attributes: p.attributes, value: p.value! });
         if (d.type === 'histogram') {
-          for (const p of d.points) entry.points.push({ attributes: p.attributes, count: p.count, sum: p.sum!, counts: p.bucketCounts, bounds: p.explicitBounds });
+          for (const p of d.points)
+            entry.points.push({
+              attributes: p.attributes,
+              count: p.count,
+              sum: p.sum!,
+              counts: p.bucketCounts,
+              bounds: p.explicitBounds,
+            });
         }
         out.set(m.name, entry);
       }
@@ -87,7 +117,11 @@ describe('profile-named push', () => {
       for (const family of families) {
         const p = pushed.get(family.name)!;
         assert.match(family.name, METRIC_NAME);
-        assert.equal(p.type, family.type === 'histogram' ? 'histogram' : family.type === 'counter' ? 'sum' : 'gauge', family.name);
+        assert.equal(
+          p.type,
+          family.type === 'histogram' ? 'histogram' : family.type === 'counter' ? 'sum' : 'gauge',
+          family.name,
+        );
         if (family.type === 'counter') assert.equal(p.monotonic, true);
         assert.equal(p.points.length, family.series.length, family.name);
         family.series.forEach((s, i) => {
@@ -95,7 +129,11 @@ describe('profile-named push', () => {
           assert.deepEqual(point.attributes, withoutScopeLabels(s.labels), family.name);
           for (const label of Object.keys(point.attributes)) assert.match(label, LABEL_NAME);
           if ('value' in s) assert.equal(point.value, s.value, `${family.name}{${s.labels}}`);
-          else assert.deepEqual({ count: point.count, sum: point.sum, counts: point.counts, bounds: point.bounds }, { count: s.count, sum: s.sum, counts: s.counts, bounds: s.bounds });
+          else
+            assert.deepEqual(
+              { count: point.count, sum: point.sum, counts: point.counts, bounds: point.bounds },
+              { count: s.count, sum: s.sum, counts: s.counts, bounds: s.bounds },
+            );
         });
       }
     });
@@ -122,13 +160,31 @@ describe('the push reader transform hook', () => {
     let fail = false;
     const lines: string[] = [];
     const reader = createOtlpPushReader(
-      { endpoint: collector.url, headers: {}, protocol: 'http/json', intervalMillis: 60_000, timeoutMillis: 5_000, temporality: 'cumulative' },
+      {
+        endpoint: collector.url,
+        headers: {},
+        protocol: 'http/json',
+        intervalMillis: 60_000,
+        timeoutMillis: 5_000,
+        temporality: 'cumulative',
+      },
       {
         log: (l) => lines.push(l),
         transform: (rm) => {
           if (fail) throw new Error('boom');
           const toMetrics = createFamiliesToMetrics({ scope: { name: 'renamed' } });
-          return toMetrics([{ name: 'renamed_total', type: 'counter', help: '', unit: '', series: [{ labels: 'a="b"', value: 5 }] }], rm.resource);
+          return toMetrics(
+            [
+              {
+                name: 'renamed_total',
+                type: 'counter',
+                help: '',
+                unit: '',
+                series: [{ labels: 'a="b"', value: 5 }],
+              },
+            ],
+            rm.resource,
+          );
         },
       },
     );
@@ -137,7 +193,10 @@ describe('the push reader transform hook', () => {
     await provider.forceFlush();
     const [sent] = collector.requests;
     assert.deepEqual(
-      sent!.resourceMetrics[0]!.scopeMetrics.map((sm) => [sm.scope.name, sm.metrics.map((m) => m.name)]),
+      sent!.resourceMetrics[0]!.scopeMetrics.map((sm) => [
+        sm.scope.name,
+        sm.metrics.map((m) => m.name),
+      ]),
       [['renamed', ['renamed_total']]],
     );
     fail = true;
@@ -154,6 +213,10 @@ describe('the push reader transform hook', () => {
 describe('parseLabels', () => {
   it('inverts the exposition escaping', () => {
     assert.deepEqual(parseLabels(''), {});
-    assert.deepEqual(parseLabels('a="x",b="say \\"hi\\" \\\\ bye\\nnext",c=""'), { a: 'x', b: 'say "hi" \\ bye\nnext', c: '' });
+    assert.deepEqual(parseLabels('a="x",b="say \\"hi\\" \\\\ bye\\nnext",c=""'), {
+      a: 'x',
+      b: 'say "hi" \\ bye\nnext',
+      c: '',
+    });
   });
 });

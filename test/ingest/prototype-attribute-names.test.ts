@@ -25,19 +25,36 @@ const KEYS = ['__proto__', 'constructor', 'hasOwnProperty', 'toString'] as const
 /** `{ key: prefix + i }` for each of KEYS, as own enumerable keys (an object literal cannot hold `__proto__`). */
 function attributes(prefix: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [i, key] of KEYS.entries()) Object.defineProperty(out, key, { value: `${prefix}${i}`, enumerable: true, writable: true, configurable: true });
+  for (const [i, key] of KEYS.entries())
+    Object.defineProperty(out, key, {
+      value: `${prefix}${i}`,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return out;
 }
 
 /** The label string the otel profile serves for `attributes(prefix)` (labels in key order, then the scope). */
 function expectedLabels(prefix: string, scope: string): string {
-  const labels = KEYS.map((key, i) => [sanitizeLabelName(key), `${prefix}${i}`] as const).sort(([a], [b]) => (a < b ? -1 : 1));
-  return [...labels.map(([name, value]) => `${name}="${value}"`), `otel_scope_name="${scope}"`].join(',');
+  const labels = KEYS.map((key, i) => [sanitizeLabelName(key), `${prefix}${i}`] as const).sort(
+    ([a], [b]) => (a < b ? -1 : 1),
+  );
+  return [
+    ...labels.map(([name, value]) => `${name}="${value}"`),
+    `otel_scope_name="${scope}"`,
+  ].join(',');
 }
 
 let jm: Jobmeter;
 before(async () => {
-  jm = await createJobmeter({ profile: 'otel', listener: false, ingest: { port: 0 }, global: true, processMetrics: false });
+  jm = await createJobmeter({
+    profile: 'otel',
+    listener: false,
+    ingest: { port: 0 },
+    global: true,
+    processMetrics: false,
+  });
 });
 after(async () => {
   await jm.shutdown();
@@ -61,7 +78,15 @@ test('prototype names as attribute keys of an OTLP/JSON request are served as la
             metrics: [
               {
                 name: 'json_proto',
-                gauge: { dataPoints: [{ asDouble: 1, timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), attributes: KEYS.map((key, i) => ({ key, value: { stringValue: `j${i}` } })) }] },
+                gauge: {
+                  dataPoints: [
+                    {
+                      asDouble: 1,
+                      timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                      attributes: KEYS.map((key, i) => ({ key, value: { stringValue: `j${i}` } })),
+                    },
+                  ],
+                },
               },
             ],
           },
@@ -69,14 +94,25 @@ test('prototype names as attribute keys of an OTLP/JSON request are served as la
       },
     ],
   };
-  const response = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(response.status, 200, await response.text());
   assert.deepEqual(await served('json_proto'), [expectedLabels('j', 'json')]);
 });
 
 test('prototype names as attribute keys of an OTLP/protobuf export are served as labels', async () => {
   const provider = new MeterProvider({
-    readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics` }), exportIntervalMillis: 60_000 })],
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({
+          url: `http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`,
+        }),
+        exportIntervalMillis: 60_000,
+      }),
+    ],
   });
   provider.getMeter('proto').createCounter('proto_proto').add(3, attributes('p'));
   await provider.forceFlush();
@@ -84,40 +120,52 @@ test('prototype names as attribute keys of an OTLP/protobuf export are served as
   assert.deepEqual(await served('proto_proto_total'), [expectedLabels('p', 'proto')]);
 });
 
-test(
-  'prototype names as attribute keys on a host counter are served as labels',
-  async () => {
-    metrics.getMeter('host').createCounter('host_proto').add(1, attributes('h'));
-    assert.deepEqual(await served('host_proto_total'), [expectedLabels('h', 'host')]);
-  },
-);
+test('prototype names as attribute keys on a host counter are served as labels', async () => {
+  metrics.getMeter('host').createCounter('host_proto').add(1, attributes('h'));
+  assert.deepEqual(await served('host_proto_total'), [expectedLabels('h', 'host')]);
+});
 
-test(
-  'prototype names as attribute keys of an ingested series come back from the state file',
-  async () => {
-    const stateDir = await mkdtemp(join(tmpdir(), 'jobmeter-proto-state-'));
+test('prototype names as attribute keys of an ingested series come back from the state file', async () => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'jobmeter-proto-state-'));
+  try {
+    const port = await freePort();
+    const first = await createJobmeter({
+      profile: 'otel',
+      listener: false,
+      ingest: { port, stateDir },
+      processMetrics: false,
+    });
+    const provider = new MeterProvider({
+      readers: [
+        new PeriodicExportingMetricReader({
+          exporter: new OTLPMetricExporter({ url: `http://127.0.0.1:${port}/v1/metrics` }),
+          exportIntervalMillis: 60_000,
+        }),
+      ],
+    });
+    provider.getMeter('state').createCounter('state_proto').add(5, attributes('s'));
+    await provider.forceFlush();
+    await provider.shutdown();
+    await first.shutdown();
+    const second = await createJobmeter({
+      profile: 'otel',
+      listener: false,
+      ingest: { port, stateDir },
+      processMetrics: false,
+    });
     try {
-      const port = await freePort();
-      const first = await createJobmeter({ profile: 'otel', listener: false, ingest: { port, stateDir }, processMetrics: false });
-      const provider = new MeterProvider({
-        readers: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `http://127.0.0.1:${port}/v1/metrics` }), exportIntervalMillis: 60_000 })],
-      });
-      provider.getMeter('state').createCounter('state_proto').add(5, attributes('s'));
-      await provider.forceFlush();
-      await provider.shutdown();
-      await first.shutdown();
-      const second = await createJobmeter({ profile: 'otel', listener: false, ingest: { port, stateDir }, processMetrics: false });
-      try {
-        const family = (await second.scrape()).find((f) => f.name === 'state_proto_total');
-        assert.deepEqual(family?.series.map((s) => s.labels), [expectedLabels('s', 'state')]);
-      } finally {
-        await second.shutdown();
-      }
+      const family = (await second.scrape()).find((f) => f.name === 'state_proto_total');
+      assert.deepEqual(
+        family?.series.map((s) => s.labels),
+        [expectedLabels('s', 'state')],
+      );
     } finally {
-      await rm(stateDir, { recursive: true, force: true });
+      await second.shutdown();
     }
-  },
-);
+  } finally {
+    await rm(stateDir, { recursive: true, force: true });
+  }
+});
 
 test("a pushed family's label named __proto__ stays an attribute, the object's prototype untouched", () => {
   const parsed = parseLabels('__proto__="x",constructor="y"');

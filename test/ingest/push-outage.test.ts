@@ -18,7 +18,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { createOtlpPushReader, otlpPushStats, type OtlpPushHooks, type ResolvedOtlpPushOptions } from '../../src/readers/otlp-push.ts';
+import {
+  createOtlpPushReader,
+  otlpPushStats,
+  type OtlpPushHooks,
+  type ResolvedOtlpPushOptions,
+} from '../../src/readers/otlp-push.ts';
 import { namesOf, startFlakyCollector, totalOf, type FlakyCollector } from './flaky-collector.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,7 +64,10 @@ function setup(overrides: Partial<ResolvedOtlpPushOptions> = {}, hooks: OtlpPush
     },
     { log: (line) => lines.push(line), ...hooks },
   );
-  const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': 'outage-test' }), readers: [reader] });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ 'service.name': 'outage-test' }),
+    readers: [reader],
+  });
   const meter = provider.getMeter('outage');
   const counter = meter.createCounter('runs');
   return { reader, provider, meter, counter, lines };
@@ -69,7 +77,10 @@ function assertNoSecrets(lines: readonly string[]): void {
   for (const line of lines) {
     assert.ok(!line.includes(SECRET), `a secret leaked: ${line}`);
     // The URL posted to is named (scheme, host, port, path), never its userinfo or query.
-    assert.ok(!line.includes('user@') && !line.includes('?'), `userinfo or query in a log line: ${line}`);
+    assert.ok(
+      !line.includes('user@') && !line.includes('?'),
+      `userinfo or query in a log line: ${line}`,
+    );
   }
 }
 
@@ -86,17 +97,32 @@ describe('collector down, then back', () => {
       counter.add(1);
       await provider.forceFlush();
     }
-    assert.deepEqual(otlpPushStats(reader), { state: 'failing', failedExports: OUTAGE_EXPORTS, inFlight: 0, maxInFlight: 1 });
+    assert.deepEqual(otlpPushStats(reader), {
+      state: 'failing',
+      failedExports: OUTAGE_EXPORTS,
+      inFlight: 0,
+      maxInFlight: 1,
+    });
     assert.equal(lines.length, 1, lines.join('\n'));
-    assert.match(lines[0]!, /^jobmeter: OTLP push to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics failing \((?:ECONNREFUSED|ECONNRESET)\); retrying every 60 s, nothing is queued, the pull endpoint is unaffected$/);
+    assert.match(
+      lines[0]!,
+      /^jobmeter: OTLP push to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics failing \((?:ECONNREFUSED|ECONNRESET)\); retrying every 60 s, nothing is queued, the pull endpoint is unaffected$/,
+    );
 
     await collector.start();
     counter.add(1);
     await provider.forceFlush();
     assert.equal(collector.requests.length, 2, 'one export after the outage, no replayed backlog');
-    assert.equal(totalOf(collector.requests[1], 'runs'), 1 + OUTAGE_EXPORTS + 1, 'the cumulative total holds every increment');
+    assert.equal(
+      totalOf(collector.requests[1], 'runs'),
+      1 + OUTAGE_EXPORTS + 1,
+      'the cumulative total holds every increment',
+    );
     assert.equal(lines.length, 2, lines.join('\n'));
-    assert.match(lines[1]!, /^jobmeter: OTLP push to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics recovered after 30 failed exports; this export carried the full cumulative totals, no increment was lost$/);
+    assert.match(
+      lines[1]!,
+      /^jobmeter: OTLP push to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics recovered after 30 failed exports; this export carried the full cumulative totals, no increment was lost$/,
+    );
     assert.equal(otlpPushStats(reader)!.state, 'ok');
     assertNoSecrets(lines);
     await provider.shutdown();
@@ -130,7 +156,10 @@ describe('collector down, then back', () => {
     gc();
     const grown = process.memoryUsage().heapUsed - before;
     // A kept export holds its 1500 points (about 100 kB); 100 of them would be ~10 MB.
-    assert.ok(grown < 4 * 1024 * 1024, `heap grew by ${(grown / 1024 / 1024).toFixed(1)} MiB over ${EXPORTS} failed exports`);
+    assert.ok(
+      grown < 4 * 1024 * 1024,
+      `heap grew by ${(grown / 1024 / 1024).toFixed(1)} MiB over ${EXPORTS} failed exports`,
+    );
     assert.equal(lines.length, 1);
 
     await collector.start();
@@ -145,7 +174,8 @@ describe('retries follow the OTLP specification', () => {
   for (const status of [429, 502, 503, 504]) {
     it(`${status} is retried within the export's timeout, honouring Retry-After`, async () => {
       const { provider, counter, lines } = setup({ timeoutMillis: 5_000 });
-      collector.answer = (i) => (i === 0 ? { status, headers: { 'retry-after': '1' } } : { status: 200 });
+      collector.answer = (i) =>
+        i === 0 ? { status, headers: { 'retry-after': '1' } } : { status: 200 };
       counter.add(4);
       await provider.forceFlush();
       assert.equal(collector.requests.length, 2, 'one retry');
@@ -181,12 +211,18 @@ describe('retries follow the OTLP specification', () => {
 
 describe('shutdown', () => {
   it('makes one last export within its budget while the collector is unreachable, then returns', async () => {
-    const { provider, counter, lines } = setup({ timeoutMillis: 30_000 }, { shutdownTimeoutMillis: 300 });
+    const { provider, counter, lines } = setup(
+      { timeoutMillis: 30_000 },
+      { shutdownTimeoutMillis: 300 },
+    );
     await collector.stop();
     counter.add(1);
     // With 30 s of exporter timeout, a refused connection is retried for ~13 s; shutdown does not wait.
     await provider.shutdown();
-    assert.match(lines.at(-1)!, /the last export did not complete within 300 ms of shutdown; exiting without it$/);
+    assert.match(
+      lines.at(-1)!,
+      /the last export did not complete within 300 ms of shutdown; exiting without it$/,
+    );
   });
 
   it('jobmeter serve: SIGTERM sends the last export and exits 0', async () => {
@@ -203,7 +239,10 @@ describe('shutdown', () => {
     await collector.stop();
     const run = await serve(collector.url);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stderr, /the last export did not complete within 5 s of shutdown; exiting without it/);
+    assert.match(
+      run.stderr,
+      /the last export did not complete within 5 s of shutdown; exiting without it/,
+    );
     assert.ok(!run.stderr.includes('did not finish within'), 'the CLI did not have to give up');
   });
 });
@@ -211,12 +250,18 @@ describe('shutdown', () => {
 /** `jobmeter serve` pushing to `endpoint`, SIGTERM once it serves; exit code and stderr. */
 async function serve(endpoint: string): Promise<{ code: number | string; stderr: string }> {
   const child = spawn(NODE, [MAIN, 'serve', '--listen', '127.0.0.1:0'], {
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: endpoint },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: endpoint,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -224,7 +269,9 @@ async function serve(endpoint: string): Promise<{ code: number | string; stderr:
         if (/serving otel metrics/.test(stderr)) resolve();
       };
       child.stderr.on('data', check);
-      void exited.then((code) => reject(new Error(`serve exited (${code}) before serving:\n${stderr}`)));
+      void exited.then((code) =>
+        reject(new Error(`serve exited (${code}) before serving:\n${stderr}`)),
+      );
     });
     child.kill('SIGTERM');
     return { code: await exited, stderr };

@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { emptyResource } from '@opentelemetry/resources';
 import type { CollectionResult, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
-import { isMetricData, metricsCollection, withIngested, type Collection, type IngestedPart } from '../../src/series/collection.ts';
+import {
+  isMetricData,
+  metricsCollection,
+  withIngested,
+  type Collection,
+  type IngestedPart,
+} from '../../src/series/collection.ts';
 import { GaugeSeries } from '../../src/series/gauge.ts';
 import { HistogramSeries } from '../../src/series/histogram.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
@@ -20,7 +26,18 @@ import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { VERSION } from '../../src/version.ts';
 import type { Profile } from '../../src/naming/types.ts';
-import { exponential, exponentialPoint, fakeClock, gauge, histogram, histogramPoint, metric, numberPoint, request, sum } from './helpers.ts';
+import {
+  exponential,
+  exponentialPoint,
+  fakeClock,
+  gauge,
+  histogram,
+  histogramPoint,
+  metric,
+  numberPoint,
+  request,
+  sum,
+} from './helpers.ts';
 
 // --- the store and the naming pass: the columns name as the MetricData did -------------------
 
@@ -31,11 +48,17 @@ async function asMetricData(store: IngestStore): Promise<Collection> {
 
 /** The store read as a scrape reads it: its series sets, the `ingested` part. */
 async function asColumns(store: IngestStore): Promise<Collection> {
-  return withIngested(metricsCollection({ resource: emptyResource(), scopeMetrics: [] }), await store.collectSeries());
+  return withIngested(
+    metricsCollection({ resource: emptyResource(), scopeMetrics: [] }),
+    await store.collectSeries(),
+  );
 }
 
 const PROFILES: Record<string, Profile> = {
-  'native, scope labels and start times': { ...resolveProfile('otel', true), startTimestamps: true },
+  'native, scope labels and start times': {
+    ...resolveProfile('otel', true),
+    startTimestamps: true,
+  },
   'legacy table, host instruments native': resolveProfile('runwisp', false),
 };
 
@@ -43,7 +66,11 @@ for (const [label, profile] of Object.entries(PROFILES)) {
   test(`${label}: the ingest's columns name as its MetricData did, through layout changes, removals and expiry`, async () => {
     const clock = fakeClock();
     const store = new IngestStore({ clock, expiryMillis: 60_000 });
-    const options = { hostname: 'h', hostInstruments: 'native' as const, ownInstruments: new Set<string>() };
+    const options = {
+      hostname: 'h',
+      hostInstruments: 'native' as const,
+      ownInstruments: new Set<string>(),
+    };
     const fromMetrics = createNamer(profile, options);
     const fromColumns = createNamer(profile, options);
     const same = async (round: string): Promise<RenderFamily[]> => {
@@ -56,42 +83,89 @@ for (const [label, profile] of Object.entries(PROFILES)) {
       assert.equal(renderOpenMetrics(got), renderOpenMetrics(want), round);
       return got;
     };
-    const h = (route: string, bounds: number[], counts: number[], s: number, t: number) => histogramPoint(bounds, counts, s, { route }, 100, t);
+    const h = (route: string, bounds: number[], counts: number[], s: number, t: number) =>
+      histogramPoint(bounds, counts, s, { route }, 100, t);
     store.ingest(
       request(
         [
-          metric('daemon.requests', sum([numberPoint(1, { k: '1' }, 100, 110), numberPoint(2, { k: '2' }, 100, 110)])),
+          metric(
+            'daemon.requests',
+            sum([numberPoint(1, { k: '1' }, 100, 110), numberPoint(2, { k: '2' }, 100, 110)]),
+          ),
           metric('daemon.level', gauge([numberPoint(5, {}, 100, 110)])),
-          metric('daemon.latency', histogram([h('x', [1], [1, 0], 0.5, 110), h('y', [1], [0, 1], 2, 110), h('z', [1], [1, 0], 0.5, 110)]), 's'),
-          metric('daemon.sizes', exponential([exponentialPoint(0, 0, [1, 2], 5, { k: 'e' }, 100, 110)])),
-          metric('jobmeter.run.finished', sum([numberPoint(3, { outcome: 'success', task: 't', kind: 'task' }, 100, 110), numberPoint(1, { outcome: 'failure', task: 't', kind: 'task' }, 100, 110)]), '{run}'),
+          metric(
+            'daemon.latency',
+            histogram([
+              h('x', [1], [1, 0], 0.5, 110),
+              h('y', [1], [0, 1], 2, 110),
+              h('z', [1], [1, 0], 0.5, 110),
+            ]),
+            's',
+          ),
+          metric(
+            'daemon.sizes',
+            exponential([exponentialPoint(0, 0, [1, 2], 5, { k: 'e' }, 100, 110)]),
+          ),
+          metric(
+            'jobmeter.run.finished',
+            sum([
+              numberPoint(3, { outcome: 'success', task: 't', kind: 'task' }, 100, 110),
+              numberPoint(1, { outcome: 'failure', task: 't', kind: 'task' }, 100, 110),
+            ]),
+            '{run}',
+          ),
           metric('daemon.bad', sum([numberPoint(-1, {}, 100, 110)])),
         ],
         { 'service.name': 'one' },
         'a',
       ),
     );
-    store.ingest(request([metric('daemon.requests', sum([numberPoint(4, { k: '1' }, 100, 110)])), metric('daemon.latency', histogram([h('w', [5], [1, 1], 6, 110)]), 's')], { 'service.name': 'two' }, 'b'));
+    store.ingest(
+      request(
+        [
+          metric('daemon.requests', sum([numberPoint(4, { k: '1' }, 100, 110)])),
+          metric('daemon.latency', histogram([h('w', [5], [1, 1], 6, 110)]), 's'),
+        ],
+        { 'service.name': 'two' },
+        'b',
+      ),
+    );
     await same('first');
     clock.advance(40_000);
     // y moves to another bucket layout (its place and start kept), v is new, k=1 of scope a ends.
     store.ingest(
       request(
         [
-          metric('daemon.latency', histogram([h('y', [2, 4], [0, 0, 1], 5, 150), h('v', [1], [1, 0], 0.5, 150)]), 's'),
+          metric(
+            'daemon.latency',
+            histogram([h('y', [2, 4], [0, 0, 1], 5, 150), h('v', [1], [1, 0], 0.5, 150)]),
+            's',
+          ),
           metric('daemon.requests', sum([numberPoint(undefined, { k: '1' }, 100, 150, true)])),
-          metric('jobmeter.run.finished', sum([numberPoint(2, { outcome: 'failure', task: 't', kind: 'task' }, 100, 150)]), '{run}'),
+          metric(
+            'jobmeter.run.finished',
+            sum([numberPoint(2, { outcome: 'failure', task: 't', kind: 'task' }, 100, 150)]),
+            '{run}',
+          ),
         ],
         { 'service.name': 'one' },
         'a',
       ),
     );
     const second = await same('after a layout change and an ended stream');
-    const latency = second.find((f) => f.name === 'daemon_latency_seconds' || f.name.startsWith('daemon_latency'));
+    const latency = second.find(
+      (f) => f.name === 'daemon_latency_seconds' || f.name.startsWith('daemon_latency'),
+    );
     assert.ok(latency !== undefined && latency.type === 'histogram');
     assert.deepEqual(
       latency.series.map((s) => [s.labels.match(/route="(\w)"/)?.[1], s.bounds]),
-      [['x', [1]], ['y', [2, 4]], ['z', [1]], ['v', [1]], ['w', [5]]],
+      [
+        ['x', [1]],
+        ['y', [2, 4]],
+        ['z', [1]],
+        ['v', [1]],
+        ['w', [5]],
+      ],
       "a scope's series in the order made, each with its own layout",
     );
     clock.advance(30_000);
@@ -108,10 +182,14 @@ test("a set compacted between the collection and the naming pass still names the
   store.ingest(request([metric('daemon.level', gauge([g('b', 0, true)]))]));
   store.snapshot();
   const namer = createNamer(resolveProfile('otel', false));
-  const families = namer.toFamilies(withIngested(metricsCollection({ resource: emptyResource(), scopeMetrics: [] }), part));
+  const families = namer.toFamilies(
+    withIngested(metricsCollection({ resource: emptyResource(), scopeMetrics: [] }), part),
+  );
   part.done();
   assert.deepEqual(
-    families.find((f) => f.name === 'daemon_level')?.series.map((s) => [s.labels, 'value' in s ? s.value : undefined]),
+    families
+      .find((f) => f.name === 'daemon_level')
+      ?.series.map((s) => [s.labels, 'value' in s ? s.value : undefined]),
     [
       ['host="a"', 1],
       ['host="b"', 2],
@@ -124,9 +202,21 @@ test("a set compacted between the collection and the naming pass still names the
 
 const NOW = BigInt(Date.now()) * 1_000_000n;
 const START = NOW - 60_000_000_000n;
-const attrs = (a: Record<string, string>) => Object.entries(a).map(([key, v]) => ({ key, value: { stringValue: v } }));
-const num = (v: number, a: Record<string, string>, t = NOW) => ({ asDouble: v, startTimeUnixNano: String(START), timeUnixNano: String(t), attributes: attrs(a) });
-const hist = (bounds: number[], counts: number[], s: number, a: Record<string, string>, t = NOW) => ({
+const attrs = (a: Record<string, string>) =>
+  Object.entries(a).map(([key, v]) => ({ key, value: { stringValue: v } }));
+const num = (v: number, a: Record<string, string>, t = NOW) => ({
+  asDouble: v,
+  startTimeUnixNano: String(START),
+  timeUnixNano: String(t),
+  attributes: attrs(a),
+});
+const hist = (
+  bounds: number[],
+  counts: number[],
+  s: number,
+  a: Record<string, string>,
+  t = NOW,
+) => ({
   explicitBounds: bounds,
   bucketCounts: counts.map(String),
   sum: s,
@@ -136,7 +226,14 @@ const hist = (bounds: number[], counts: number[], s: number, a: Record<string, s
   attributes: attrs(a),
 });
 const body = (scopes: { scope: string; metrics: unknown[] }[]) =>
-  JSON.stringify({ resourceMetrics: [{ resource: { attributes: attrs({ 'service.name': 'daemon' }) }, scopeMetrics: scopes.map((s) => ({ scope: { name: s.scope }, metrics: s.metrics })) }] });
+  JSON.stringify({
+    resourceMetrics: [
+      {
+        resource: { attributes: attrs({ 'service.name': 'daemon' }) },
+        scopeMetrics: scopes.map((s) => ({ scope: { name: s.scope }, metrics: s.metrics })),
+      },
+    ],
+  });
 
 /** A host's producer giving one name the ingest gives too (events: both count) and one of its own. */
 const hostProducer: MetricProducer = {
@@ -148,8 +245,21 @@ const hostProducer: MetricProducer = {
           {
             scope: { name: 'host-producer' },
             metrics: [
-              { descriptor: { name: 'shared.events', description: '', unit: '', valueType: 1 }, aggregationTemporality: 1, dataPointType: 3, isMonotonic: true, dataPoints: [{ startTime: [1, 0], endTime: [2, 0], attributes: { route: '/a' }, value: 5 }] },
-              { descriptor: { name: 'producer.level', description: '', unit: '', valueType: 1 }, aggregationTemporality: 1, dataPointType: 2, dataPoints: [{ startTime: [1, 0], endTime: [2, 0], attributes: {}, value: 9 }] },
+              {
+                descriptor: { name: 'shared.events', description: '', unit: '', valueType: 1 },
+                aggregationTemporality: 1,
+                dataPointType: 3,
+                isMonotonic: true,
+                dataPoints: [
+                  { startTime: [1, 0], endTime: [2, 0], attributes: { route: '/a' }, value: 5 },
+                ],
+              },
+              {
+                descriptor: { name: 'producer.level', description: '', unit: '', valueType: 1 },
+                aggregationTemporality: 1,
+                dataPointType: 2,
+                dataPoints: [{ startTime: [1, 0], endTime: [2, 0], attributes: {}, value: 9 }],
+              },
             ],
           },
         ],
@@ -160,13 +270,26 @@ const hostProducer: MetricProducer = {
 
 /** A jobmeter with own metrics (process ones too), a host's instruments and producer, and an ingest holding names of each. */
 async function fedJobmeter(profile: 'otel' | 'runwisp'): Promise<Jobmeter> {
-  const jm = await createJobmeter({ profile, listener: false, global: false, processMetrics: true, startTimestamps: true, hostInstruments: 'native', ingest: { port: 0 }, metricProducers: [hostProducer] });
+  const jm = await createJobmeter({
+    profile,
+    listener: false,
+    global: false,
+    processMetrics: true,
+    startTimestamps: true,
+    hostInstruments: 'native',
+    ingest: { port: 0 },
+    metricProducers: [hostProducer],
+  });
   jm.meter.createCounter('shared.events').add(3, { route: '/a' });
   jm.meter.createObservableGauge('shared.level').addCallback((r) => r.observe(1));
   // Its native name is the one the ingested counter `clash.me` would take: the host's comes first.
   jm.meter.createObservableGauge('clash_me_total').addCallback((r) => r.observe(2));
   const post = async (json: string) => {
-    const res = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+    const res = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: json,
+    });
     assert.equal(res.status, 200);
     await res.arrayBuffer();
   };
@@ -176,20 +299,86 @@ async function fedJobmeter(profile: 'otel' | 'runwisp'): Promise<Jobmeter> {
         scope: 'daemon',
         metrics: [
           { name: 'process.uptime', unit: 's', gauge: { dataPoints: [num(12345, {})] } },
-          { name: 'shared.events', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [num(7, { route: '/a' }), num(1, { route: '/b' })] } },
+          {
+            name: 'shared.events',
+            sum: {
+              aggregationTemporality: 2,
+              isMonotonic: true,
+              dataPoints: [num(7, { route: '/a' }), num(1, { route: '/b' })],
+            },
+          },
           { name: 'shared.level', gauge: { dataPoints: [num(4, {})] } },
-          { name: 'jobmeter.run.finished', unit: '{run}', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [num(3, { outcome: 'success', task: 'x', kind: 'task' }), num(1, { outcome: 'failure', task: 'x', kind: 'task' })] } },
-          { name: 'daemon.latency', unit: 's', histogram: { aggregationTemporality: 2, dataPoints: [hist([1], [1, 0], 0.5, { route: 'a' }), hist([1], [0, 1], 2, { route: 'b' }), hist([1], [1, 0], 0.5, { route: 'c' })] } },
-          { name: 'daemon.exp', exponentialHistogram: { aggregationTemporality: 2, dataPoints: [{ scale: 0, zeroCount: '1', positive: { offset: 0, bucketCounts: ['1', '2'] }, sum: 5, count: '4', startTimeUnixNano: String(START), timeUnixNano: String(NOW), attributes: attrs({ k: 'v' }) }] } },
-          { name: 'clash.me', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [num(6, {})] } },
-          { name: 'bad.counter', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [num(-1, {})] } },
+          {
+            name: 'jobmeter.run.finished',
+            unit: '{run}',
+            sum: {
+              aggregationTemporality: 2,
+              isMonotonic: true,
+              dataPoints: [
+                num(3, { outcome: 'success', task: 'x', kind: 'task' }),
+                num(1, { outcome: 'failure', task: 'x', kind: 'task' }),
+              ],
+            },
+          },
+          {
+            name: 'daemon.latency',
+            unit: 's',
+            histogram: {
+              aggregationTemporality: 2,
+              dataPoints: [
+                hist([1], [1, 0], 0.5, { route: 'a' }),
+                hist([1], [0, 1], 2, { route: 'b' }),
+                hist([1], [1, 0], 0.5, { route: 'c' }),
+              ],
+            },
+          },
+          {
+            name: 'daemon.exp',
+            exponentialHistogram: {
+              aggregationTemporality: 2,
+              dataPoints: [
+                {
+                  scale: 0,
+                  zeroCount: '1',
+                  positive: { offset: 0, bucketCounts: ['1', '2'] },
+                  sum: 5,
+                  count: '4',
+                  startTimeUnixNano: String(START),
+                  timeUnixNano: String(NOW),
+                  attributes: attrs({ k: 'v' }),
+                },
+              ],
+            },
+          },
+          {
+            name: 'clash.me',
+            sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [num(6, {})] },
+          },
+          {
+            name: 'bad.counter',
+            sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [num(-1, {})] },
+          },
         ],
       },
       {
         scope: 'other',
         metrics: [
-          { name: 'shared.events', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [num(2, { route: '/a' })] } },
-          { name: 'daemon.latency', unit: 's', histogram: { aggregationTemporality: 2, dataPoints: [hist([5], [1, 1], 6, { route: 'z' })] } },
+          {
+            name: 'shared.events',
+            sum: {
+              aggregationTemporality: 2,
+              isMonotonic: true,
+              dataPoints: [num(2, { route: '/a' })],
+            },
+          },
+          {
+            name: 'daemon.latency',
+            unit: 's',
+            histogram: {
+              aggregationTemporality: 2,
+              dataPoints: [hist([5], [1, 1], 6, { route: 'z' })],
+            },
+          },
         ],
       },
     ]),
@@ -200,8 +389,26 @@ async function fedJobmeter(profile: 'otel' | 'runwisp'): Promise<Jobmeter> {
       {
         scope: 'daemon',
         metrics: [
-          { name: 'daemon.latency', unit: 's', histogram: { aggregationTemporality: 2, dataPoints: [hist([2, 4], [0, 0, 1], 5, { route: 'b' }, later), hist([1], [1, 0], 0.5, { route: 'd' }, later)] } },
-          { name: 'jobmeter.run.finished', unit: '{run}', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [num(2, { outcome: 'failure', task: 'x', kind: 'task' }, later)] } },
+          {
+            name: 'daemon.latency',
+            unit: 's',
+            histogram: {
+              aggregationTemporality: 2,
+              dataPoints: [
+                hist([2, 4], [0, 0, 1], 5, { route: 'b' }, later),
+                hist([1], [1, 0], 0.5, { route: 'd' }, later),
+              ],
+            },
+          },
+          {
+            name: 'jobmeter.run.finished',
+            unit: '{run}',
+            sum: {
+              aggregationTemporality: 2,
+              isMonotonic: true,
+              dataPoints: [num(2, { outcome: 'failure', task: 'x', kind: 'task' }, later)],
+            },
+          },
         ],
       },
     ]),
@@ -210,7 +417,9 @@ async function fedJobmeter(profile: 'otel' | 'runwisp'): Promise<Jobmeter> {
 }
 
 /** Families the process metrics make (what they are depends on the machine), left out of the comparisons. */
-const machine = (name: string) => /^(process_|system_|nodejs_|v8js_|jobmeter_process_|runwisp_daemon_(cpu|memory))/.test(name) && name !== 'process_uptime_seconds';
+const machine = (name: string) =>
+  /^(process_|system_|nodejs_|v8js_|jobmeter_process_|runwisp_daemon_(cpu|memory))/.test(name) &&
+  name !== 'process_uptime_seconds';
 /** The body with the start times (and the wall clock of the last failure) masked. */
 const masked = (families: readonly RenderFamily[]) =>
   renderOpenMetrics(families.filter((f) => !machine(f.name)))
@@ -227,7 +436,11 @@ describe('createJobmeter with an ingest: the scrape', () => {
   });
 
   /** Counts the calls of `proto[name]` (the real method still runs) until the test ends. */
-  function counted<T extends object>(proto: T, name: keyof T & string, seen?: (result: unknown) => void): { calls: number } {
+  function counted<T extends object>(
+    proto: T,
+    name: keyof T & string,
+    seen?: (result: unknown) => void,
+  ): { calls: number } {
     const original = proto[name] as (...args: unknown[]) => unknown;
     const count = { calls: 0 };
     (proto as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
@@ -240,11 +453,15 @@ describe('createJobmeter with an ingest: the scrape', () => {
     return count;
   }
 
-  test('makes no MetricData of a series set: the ingest is the Collection\'s `ingested` part, none of it in `metrics`', async () => {
+  test("makes no MetricData of a series set: the ingest is the Collection's `ingested` part, none of it in `metrics`", async () => {
     const fed = (jm = await fedJobmeter('otel'));
     const parts: Promise<IngestedPart>[] = [];
     const collections: Promise<Collection>[] = [];
-    const pointsMade = [counted(SumSeries.prototype, 'cumulative'), counted(GaugeSeries.prototype, 'cumulative'), counted(HistogramSeries.prototype, 'cumulative')];
+    const pointsMade = [
+      counted(SumSeries.prototype, 'cumulative'),
+      counted(GaugeSeries.prototype, 'cumulative'),
+      counted(HistogramSeries.prototype, 'cumulative'),
+    ];
     const metricData = counted(IngestStore.prototype, 'collect');
     counted(IngestStore.prototype, 'collectSeries', (p) => parts.push(p as Promise<IngestedPart>));
     counted(SeriesStore.prototype, 'collect', (c) => collections.push(c as Promise<Collection>));
@@ -260,8 +477,26 @@ describe('createJobmeter with an ingest: the scrape', () => {
     const entries = part.scopes.flatMap((s) => s.series);
     const columns = entries.filter((e) => !isMetricData(e)).map((e) => e.descriptor.name);
     const asMetrics = entries.filter(isMetricData).map((e: MetricData) => e.descriptor.name);
-    assert.deepEqual(columns, ['process.uptime', 'shared.events', 'shared.level', 'jobmeter.run.finished', 'daemon.latency', 'clash.me', 'shared.events', 'daemon.latency']);
-    assert.deepEqual(asMetrics, ['daemon.exp', 'jobmeter.run.history', 'jobmeter.run.last_failure.time', 'jobmeter.ingest.refused'], 'MetricData only where no set has columns');
+    assert.deepEqual(columns, [
+      'process.uptime',
+      'shared.events',
+      'shared.level',
+      'jobmeter.run.finished',
+      'daemon.latency',
+      'clash.me',
+      'shared.events',
+      'daemon.latency',
+    ]);
+    assert.deepEqual(
+      asMetrics,
+      [
+        'daemon.exp',
+        'jobmeter.run.history',
+        'jobmeter.run.last_failure.time',
+        'jobmeter.ingest.refused',
+      ],
+      'MetricData only where no set has columns',
+    );
     assert.equal(collections.length, 1);
     const pulled = (await collections[0]!).metrics;
     assert.deepEqual(
@@ -269,8 +504,17 @@ describe('createJobmeter with an ingest: the scrape', () => {
       ['jobmeter', 'host-producer'],
       "the pull reader's part: the SDK's instruments and the host's producer, no scope of the ingest",
     );
-    for (const name of ['daemon.latency', 'daemon.exp', 'clash.me', 'jobmeter.run.finished', 'jobmeter.ingest.refused']) {
-      assert.ok(pulled.every((sm) => sm.metrics.every((m) => m.descriptor.name !== name)), `${name} is not in metrics`);
+    for (const name of [
+      'daemon.latency',
+      'daemon.exp',
+      'clash.me',
+      'jobmeter.run.finished',
+      'jobmeter.ingest.refused',
+    ]) {
+      assert.ok(
+        pulled.every((sm) => sm.metrics.every((m) => m.descriptor.name !== name)),
+        `${name} is not in metrics`,
+      );
     }
     assert.ok(families.some((f) => f.name === 'daemon_latency_seconds'));
     part.done();
@@ -329,7 +573,12 @@ describe('createJobmeter with an ingest: the scrape', () => {
         ),
         `events from every side, levels and process figures from the ingest alone, the host's name first:\n${text}`,
       );
-      assert.match(text, new RegExp(`jobmeter_run_history_total\\{outcome="success",otel_scope_name="jobmeter",otel_scope_version="${VERSION}"\\} 3\\n[^\\n]*\\njobmeter_run_history_total\\{outcome="failure",otel_scope_name="jobmeter",otel_scope_version="${VERSION}"\\} 2\\n`));
+      assert.match(
+        text,
+        new RegExp(
+          `jobmeter_run_history_total\\{outcome="success",otel_scope_name="jobmeter",otel_scope_version="${VERSION}"\\} 3\\n[^\\n]*\\njobmeter_run_history_total\\{outcome="failure",otel_scope_name="jobmeter",otel_scope_version="${VERSION}"\\} 2\\n`,
+        ),
+      );
       const latency = families.find((f) => f.name === 'daemon_latency_seconds');
       assert.ok(latency?.type === 'histogram');
       assert.deepEqual(
@@ -350,7 +599,18 @@ describe('createJobmeter with an ingest: the scrape', () => {
     const families = await fed.scrape();
     assert.deepEqual(
       families.map((f) => f.name).filter((n) => !machine(n)),
-      ['runwisp_runs_total', 'runwisp_runs_last_failure_timestamp_seconds', 'runwisp_daemon_uptime_seconds', 'runwisp_build_info', 'shared_events_total', 'clash_me_total', 'producer_level', 'shared_level', 'daemon_latency_seconds', 'daemon_exp'],
+      [
+        'runwisp_runs_total',
+        'runwisp_runs_last_failure_timestamp_seconds',
+        'runwisp_daemon_uptime_seconds',
+        'runwisp_build_info',
+        'shared_events_total',
+        'clash_me_total',
+        'producer_level',
+        'shared_level',
+        'daemon_latency_seconds',
+        'daemon_exp',
+      ],
     );
     assert.equal(
       masked(families),
@@ -385,14 +645,26 @@ describe('createJobmeter with an ingest: the scrape', () => {
         'shared_level 4',
         '# TYPE daemon_latency_seconds histogram',
         '# UNIT daemon_latency_seconds seconds',
-        ...([
-          ['a', [['1.0', 1]], 0.5, 1],
-          ['b', [['2.0', 0], ['4.0', 0]], 5, 1],
-          ['c', [['1.0', 1]], 0.5, 1],
-          ['d', [['1.0', 1]], 0.5, 1],
-          ['z', [['5.0', 1]], 6, 2],
-        ] satisfies Array<[string, Array<[string, number]>, number, number]>).flatMap(([route, buckets, s, count]) => [
-          ...buckets.map(([le, c]) => `daemon_latency_seconds_bucket{route="${route}",le="${le}"} ${c}`),
+        ...(
+          [
+            ['a', [['1.0', 1]], 0.5, 1],
+            [
+              'b',
+              [
+                ['2.0', 0],
+                ['4.0', 0],
+              ],
+              5,
+              1,
+            ],
+            ['c', [['1.0', 1]], 0.5, 1],
+            ['d', [['1.0', 1]], 0.5, 1],
+            ['z', [['5.0', 1]], 6, 2],
+          ] satisfies Array<[string, Array<[string, number]>, number, number]>
+        ).flatMap(([route, buckets, s, count]) => [
+          ...buckets.map(
+            ([le, c]) => `daemon_latency_seconds_bucket{route="${route}",le="${le}"} ${c}`,
+          ),
           `daemon_latency_seconds_bucket{route="${route}",le="+Inf"} ${count}`,
           `daemon_latency_seconds_sum{route="${route}"} ${s}`,
           `daemon_latency_seconds_count{route="${route}"} ${count}`,

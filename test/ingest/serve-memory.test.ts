@@ -31,8 +31,10 @@ const OVERHEAD = 320 * MiB;
  */
 function bodyMaker(): (i: number) => Buffer {
   const long = 'x'.repeat(MiB);
-  const resource = '{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"hostile"}}';
-  const scope = ']},"scopeMetrics":[{"scope":{"name":"hostile"},"metrics":[{"name":"hostile.load","gauge":{"dataPoints":[{';
+  const resource =
+    '{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"hostile"}}';
+  const scope =
+    ']},"scopeMetrics":[{"scope":{"name":"hostile"},"metrics":[{"name":"hostile.load","gauge":{"dataPoints":[{';
   const heads = [
     gzipSync(`${resource}${scope}"attributes":[{"key":"payload","value":{"stringValue":"${long}`),
     gzipSync(`${resource},{"key":"payload","value":{"stringValue":"${long}`),
@@ -51,45 +53,72 @@ function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-test('serve: 1000 requests each with a new 1 MiB attribute value keep RSS bounded and the pull endpoint answering', { timeout: 170_000 }, async () => {
-  const config = await files.file(
-    'jobmeter.toml',
-    ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', `max_memory_bytes = ${BUDGET}`, ''].join('\n'),
-  );
-  // A heap limit well under what the old code needed (it kept every value: over 1 GiB here).
-  const child = start(['serve', '--config', config], { NODE_OPTIONS: '--max-old-space-size=384' });
-  const [, ingestPort] = await child.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
-  const [, pullPort] = await child.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, START_MS);
-  const pid = child.child.pid!;
-  let maxRss = 0;
-  let accepted = 0;
-  let refused = 0;
-  const body = bodyMaker();
-  for (let i = 0; i < REQUESTS; i++) {
-    const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-      body: body(i),
+test(
+  'serve: 1000 requests each with a new 1 MiB attribute value keep RSS bounded and the pull endpoint answering',
+  { timeout: 170_000 },
+  async () => {
+    const config = await files.file(
+      'jobmeter.toml',
+      [
+        'process_metrics = false',
+        '[listener]',
+        'port = 0',
+        '[ingest]',
+        'enabled = true',
+        'port = 0',
+        `max_memory_bytes = ${BUDGET}`,
+        '',
+      ].join('\n'),
+    );
+    // A heap limit well under what the old code needed (it kept every value: over 1 GiB here).
+    const child = start(['serve', '--config', config], {
+      NODE_OPTIONS: '--max-old-space-size=384',
     });
-    const answerText = await res.text();
-    assert.equal(res.status, 200, `request ${i}: ${answerText}`);
-    const answer = JSON.parse(answerText) as { partialSuccess?: { rejectedDataPoints?: string } };
-    if (answer.partialSuccess?.rejectedDataPoints === undefined) accepted++;
-    else refused += Number(answer.partialSuccess.rejectedDataPoints);
-    if (i % 100 === 99) {
-      const scrape = await fetch(`http://127.0.0.1:${pullPort}/metrics`);
-      assert.equal(scrape.status, 200);
-      const text = await scrape.text();
-      assert.match(text, /^hostile_load\{/m);
-      maxRss = Math.max(maxRss, rssBytes(pid));
+    const [, ingestPort] = await child.stderrMatches(
+      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
+      START_MS,
+    );
+    const [, pullPort] = await child.stderrMatches(
+      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
+      START_MS,
+    );
+    const pid = child.child.pid!;
+    let maxRss = 0;
+    let accepted = 0;
+    let refused = 0;
+    const body = bodyMaker();
+    for (let i = 0; i < REQUESTS; i++) {
+      const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: body(i),
+      });
+      const answerText = await res.text();
+      assert.equal(res.status, 200, `request ${i}: ${answerText}`);
+      const answer = JSON.parse(answerText) as { partialSuccess?: { rejectedDataPoints?: string } };
+      if (answer.partialSuccess?.rejectedDataPoints === undefined) accepted++;
+      else refused += Number(answer.partialSuccess.rejectedDataPoints);
+      if (i % 100 === 99) {
+        const scrape = await fetch(`http://127.0.0.1:${pullPort}/metrics`);
+        assert.equal(scrape.status, 200);
+        const text = await scrape.text();
+        assert.match(text, /^hostile_load\{/m);
+        maxRss = Math.max(maxRss, rssBytes(pid));
+      }
     }
-  }
-  assert.equal(accepted + refused, REQUESTS);
-  assert.ok(accepted > 0, 'series within the budget are kept');
-  assert.ok(refused > 0, 'series past the budget are refused');
-  assert.ok(maxRss < BUDGET + OVERHEAD, `RSS reached ${(maxRss / MiB).toFixed(0)} MiB`);
-  const text = await (await fetch(`http://127.0.0.1:${pullPort}/metrics`)).text();
-  assert.match(text, new RegExp(`^jobmeter_ingest_refused_total\\{[^}]*reason="memory_budget"[^}]*\\} ${refused}$`, 'm'));
-  child.child.kill('SIGTERM');
-  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-});
+    assert.equal(accepted + refused, REQUESTS);
+    assert.ok(accepted > 0, 'series within the budget are kept');
+    assert.ok(refused > 0, 'series past the budget are refused');
+    assert.ok(maxRss < BUDGET + OVERHEAD, `RSS reached ${(maxRss / MiB).toFixed(0)} MiB`);
+    const text = await (await fetch(`http://127.0.0.1:${pullPort}/metrics`)).text();
+    assert.match(
+      text,
+      new RegExp(
+        `^jobmeter_ingest_refused_total\\{[^}]*reason="memory_budget"[^}]*\\} ${refused}$`,
+        'm',
+      ),
+    );
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+  },
+);

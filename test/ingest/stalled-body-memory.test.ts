@@ -9,7 +9,12 @@ import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, it } from 'node:test';
 import { once } from 'node:events';
-import { readBodyChunks, ownsItsMemory, RECEIVE_WHOLE_BYTES, type BodyChunks } from '../../src/ingest/body-chunks.ts';
+import {
+  readBodyChunks,
+  ownsItsMemory,
+  RECEIVE_WHOLE_BYTES,
+  type BodyChunks,
+} from '../../src/ingest/body-chunks.ts';
 
 const MB = 1_000_000;
 const STALLED = 64;
@@ -25,7 +30,14 @@ const server: Server = createServer((request, response) => {
   });
   bodies.push(body);
   body.then(
-    (chunks) => response.end(JSON.stringify({ chunks: chunks.length, owns: chunks.length === 1 && ownsItsMemory(chunks[0]!), bytes: chunks.reduce((n, c) => n + c.length, 0) })),
+    (chunks) =>
+      response.end(
+        JSON.stringify({
+          chunks: chunks.length,
+          owns: chunks.length === 1 && ownsItsMemory(chunks[0]!),
+          bytes: chunks.reduce((n, c) => n + c.length, 0),
+        }),
+      ),
     () => response.destroy(),
   );
 });
@@ -54,7 +66,10 @@ it('connections that announce 1 MB bodies and send one byte each hold about what
   // Every connection's byte has reached the body reader.
   await arrived;
   const grown = process.memoryUsage().arrayBuffers - before;
-  assert.ok(grown < (STALLED * MB) / 16, `${STALLED} stalled bodies of one byte each grew ArrayBuffer memory by ${(grown / MB).toFixed(1)} MB`);
+  assert.ok(
+    grown < (STALLED * MB) / 16,
+    `${STALLED} stalled bodies of one byte each grew ArrayBuffer memory by ${(grown / MB).toFixed(1)} MB`,
+  );
 });
 
 it('a large body that arrives in pieces is received into one buffer of its own, its bytes in order', async () => {
@@ -70,7 +85,7 @@ it('a large body that arrives in pieces is received into one buffer of its own, 
     socket.write(body.subarray(at, at + 10_000));
     await new Promise((r) => setTimeout(r, 2));
   }
-  const [data] = await once(socket, 'data') as [Buffer];
+  const [data] = (await once(socket, 'data')) as [Buffer];
   const answer = JSON.parse(data.toString('utf8').split('\r\n\r\n')[1]!) as Record<string, unknown>;
   assert.deepEqual(answer, { chunks: 1, owns: true, bytes: length });
   const received = (await bodies.at(-1)!)[0]!;

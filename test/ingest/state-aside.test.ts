@@ -23,20 +23,41 @@ const NAME = ingestStateFileName('127.0.0.1', 4318);
 
 function open(dir: string, lines: string[]): { store: IngestStore; keeper: StateKeeper } {
   const store = new IngestStore();
-  const keeper = StateKeeper.open(store, { dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l) => lines.push(l), emptyStore: () => new IngestStore() });
+  const keeper = StateKeeper.open(store, {
+    dir,
+    host: '127.0.0.1',
+    port: 4318,
+    maxBytes: 1e6,
+    log: (l) => lines.push(l),
+    emptyStore: () => new IngestStore(),
+  });
   return { store, keeper };
 }
 
 /** What each kind of unusable file holds. */
 async function unusableFiles(): Promise<Record<string, Buffer>> {
   const scratch = join(files.dir, 'scratch.state');
-  await writeStateFile(scratch, 'ingest', CHECKPOINT_VERSION, encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined }), 1e6);
+  await writeStateFile(
+    scratch,
+    'ingest',
+    CHECKPOINT_VERSION,
+    encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined }),
+    1e6,
+  );
   const good = readFileSync(scratch);
-  await writeStateFile(scratch, 'ingest', CHECKPOINT_VERSION, '{"origins":[],"instruments":7}', 1e6);
+  await writeStateFile(
+    scratch,
+    'ingest',
+    CHECKPOINT_VERSION,
+    '{"origins":[],"instruments":7}',
+    1e6,
+  );
   return {
     corrupt: Buffer.concat([good.subarray(0, good.length - 2), Buffer.from('X}')]),
     foreign: Buffer.from('{"instruments":[]}\n'),
-    newer: Buffer.from(good.toString().replace(` v${CHECKPOINT_VERSION} `, ` v${CHECKPOINT_VERSION + 1} `)),
+    newer: Buffer.from(
+      good.toString().replace(` v${CHECKPOINT_VERSION} `, ` v${CHECKPOINT_VERSION + 1} `),
+    ),
     'not a checkpoint': readFileSync(scratch),
   };
 }
@@ -52,13 +73,27 @@ describe('an unusable state file', () => {
       assert.equal(lines.length, 1, what);
       const aside = readdirSync(dir).filter((f) => f !== NAME);
       assert.equal(aside.length, 1, `${what}: ${readdirSync(dir).join(', ')}`);
-      assert.match(aside[0]!, new RegExp(`^${NAME.replaceAll('.', '\\.')}\\.corrupt-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d\\.\\d{3}Z$`), what);
+      assert.match(
+        aside[0]!,
+        new RegExp(
+          `^${NAME.replaceAll('.', '\\.')}\\.corrupt-\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d\\.\\d{3}Z$`,
+        ),
+        what,
+      );
       assert.deepEqual(readFileSync(join(dir, aside[0]!)), bytes, `${what}: kept as it was`);
-      assert.equal(lines[0], `warning: ingest state file ${keeper.path} is unusable: ${/ is unusable: (.*); moved to /.exec(lines[0]!)![1]}; moved to ${join(dir, aside[0]!)} (kept), starting afresh`, what);
+      assert.equal(
+        lines[0],
+        `warning: ingest state file ${keeper.path} is unusable: ${/ is unusable: (.*); moved to /.exec(lines[0]!)![1]}; moved to ${join(dir, aside[0]!)} (kept), starting afresh`,
+        what,
+      );
       assert.equal(store.seriesCount, 0);
       store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, {}, 100, 110)]))]));
       await keeper.close();
-      assert.equal(readStateFile(keeper.path, 'ingest', CHECKPOINT_VERSION, 1e6).status, 'ok', what);
+      assert.equal(
+        readStateFile(keeper.path, 'ingest', CHECKPOINT_VERSION, 1e6).status,
+        'ok',
+        what,
+      );
     }
   });
 
@@ -69,7 +104,10 @@ describe('an unusable state file', () => {
     disks.remount(dir, 'ro');
     const lines: string[] = [];
     const { store, keeper } = open(dir, lines);
-    assert.match(lines[0]!, /is unusable: written by a newer jobmeter .*; starting afresh, and it is moved aside before the first checkpoint \(it cannot be now: EROFS/);
+    assert.match(
+      lines[0]!,
+      /is unusable: written by a newer jobmeter .*; starting afresh, and it is moved aside before the first checkpoint \(it cannot be now: EROFS/,
+    );
     store.ingest(request([metric('daemon.jobs', sum([numberPoint(1, {}, 100, 110)]))]));
     await keeper.save();
     assert.equal(keeper.health().failing?.reason, 'EROFS');
@@ -80,7 +118,12 @@ describe('an unusable state file', () => {
     const moved = readdirSync(dir).filter((f) => f !== NAME);
     assert.equal(moved.length, 1);
     assert.deepEqual(readFileSync(join(dir, moved[0]!)), bytes);
-    assert.match(lines.at(-2)!, new RegExp(`is unusable: written by a newer jobmeter .*; moved to ${join(dir, moved[0]!).replaceAll('.', '\\.')} \\(kept\\), starting afresh$`));
+    assert.match(
+      lines.at(-2)!,
+      new RegExp(
+        `is unusable: written by a newer jobmeter .*; moved to ${join(dir, moved[0]!).replaceAll('.', '\\.')} \\(kept\\), starting afresh$`,
+      ),
+    );
     assert.match(lines.at(-1)!, /^ingest state written again/);
     await keeper.close();
     assert.equal(readStateFile(keeper.path, 'ingest', CHECKPOINT_VERSION, 1e6).status, 'ok');

@@ -10,12 +10,27 @@ import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { CHECKPOINT_VERSION, CheckpointError, decodeCheckpoint, encodeCheckpoint } from '../../src/ingest/checkpoint.ts';
+import {
+  CHECKPOINT_VERSION,
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from '../../src/ingest/checkpoint.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { StateKeeper } from '../../src/ingest/state-keeper.ts';
 import { ingestStateFileName, readStateFile, writeStateFile } from '../../src/ingest/state-file.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { exponential, exponentialPoint, gauge, histogram, histogramPoint, metric, numberPoint, request, sum } from './helpers.ts';
+import {
+  exponential,
+  exponentialPoint,
+  gauge,
+  histogram,
+  histogramPoint,
+  metric,
+  numberPoint,
+  request,
+  sum,
+} from './helpers.ts';
 
 const files = tempFiles('jobmeter-state-safety-');
 let dirs = 0;
@@ -25,7 +40,12 @@ const freshDir = (): string => {
   return dir;
 };
 
-type Payload = { instruments: { name: string; series: { base: unknown; baseHist: unknown; streams: unknown[][] }[] }[] };
+type Payload = {
+  instruments: {
+    name: string;
+    series: { base: unknown; baseHist: unknown; streams: unknown[][] }[];
+  }[];
+};
 
 /** A checkpoint of a counter (3 then a sender reset: a base of 3), a gauge, a histogram and an exponential one. */
 function payload(): Payload {
@@ -33,8 +53,16 @@ function payload(): Payload {
   store.ingest(request([metric('daemon.jobs', sum([numberPoint(3, {}, 100, 110)]))]));
   store.ingest(request([metric('daemon.jobs', sum([numberPoint(2, {}, 200, 210)]))]));
   store.ingest(request([metric('daemon.temp', gauge([numberPoint(Number.NaN, {}, 0, 120)]))]));
-  store.ingest(request([metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 1], 9, {}, 100, 110)]))]));
-  store.ingest(request([metric('daemon.size', exponential([exponentialPoint(2, -3, [1, 0, 4], 6.5)], 'delta'))]));
+  store.ingest(
+    request([
+      metric('daemon.latency', histogram([histogramPoint([1, 5], [2, 1, 1], 9, {}, 100, 110)])),
+    ]),
+  );
+  store.ingest(
+    request([
+      metric('daemon.size', exponential([exponentialPoint(2, -3, [1, 0, 4], 6.5)], 'delta')),
+    ]),
+  );
   return JSON.parse(encodeCheckpoint(store.snapshot())) as Payload;
 }
 
@@ -43,20 +71,55 @@ const series = (p: Payload, name: string) => p.instruments.find((i) => i.name ==
 describe('restored values', () => {
   it('are checked with the rules the ingest applies on arrival', () => {
     const good = payload();
-    assert.doesNotThrow(() => decodeCheckpoint(JSON.stringify(good)), 'a NaN gauge is a gauge the ingest takes');
+    assert.doesNotThrow(
+      () => decodeCheckpoint(JSON.stringify(good)),
+      'a NaN gauge is a gauge the ingest takes',
+    );
     const cases: [string, (p: Payload) => void, RegExp][] = [
-      ['negative counter', (p) => (series(p, 'daemon.jobs').streams[0]![5] = -5), /streams\[0\]: a negative or NaN value on a monotonic Sum \(the ingest refuses it\)/],
-      ['NaN counter', (p) => (series(p, 'daemon.jobs').streams[0]![5] = 'NaN'), /a negative or NaN value on a monotonic Sum/],
-      ['+Inf counter', (p) => (series(p, 'daemon.jobs').streams[0]![5] = 'Infinity'), /streams\[0\]: an infinite value on a monotonic Sum/],
-      ['negative base', (p) => (series(p, 'daemon.jobs').base = -3), /\.base: a negative or NaN value on a monotonic Sum/],
-      ['histogram with a negative sum', (p) => ((series(p, 'daemon.latency').streams[0]![6] as { sum: number }).sum = -9), /an invalid Histogram point \(negative sum\)/],
-      ['histogram whose buckets do not add up', (p) => ((series(p, 'daemon.latency').streams[0]![6] as { count: number }).count = 5), /bucketCounts add up to 4, count is 5/],
-      ['exponential with an infinite sum', (p) => ((series(p, 'daemon.size').streams[0]![7] as { sum: unknown }).sum = 'Infinity'), /an invalid ExponentialHistogram point \(infinite sum\)/],
+      [
+        'negative counter',
+        (p) => (series(p, 'daemon.jobs').streams[0]![5] = -5),
+        /streams\[0\]: a negative or NaN value on a monotonic Sum \(the ingest refuses it\)/,
+      ],
+      [
+        'NaN counter',
+        (p) => (series(p, 'daemon.jobs').streams[0]![5] = 'NaN'),
+        /a negative or NaN value on a monotonic Sum/,
+      ],
+      [
+        '+Inf counter',
+        (p) => (series(p, 'daemon.jobs').streams[0]![5] = 'Infinity'),
+        /streams\[0\]: an infinite value on a monotonic Sum/,
+      ],
+      [
+        'negative base',
+        (p) => (series(p, 'daemon.jobs').base = -3),
+        /\.base: a negative or NaN value on a monotonic Sum/,
+      ],
+      [
+        'histogram with a negative sum',
+        (p) => ((series(p, 'daemon.latency').streams[0]![6] as { sum: number }).sum = -9),
+        /an invalid Histogram point \(negative sum\)/,
+      ],
+      [
+        'histogram whose buckets do not add up',
+        (p) => ((series(p, 'daemon.latency').streams[0]![6] as { count: number }).count = 5),
+        /bucketCounts add up to 4, count is 5/,
+      ],
+      [
+        'exponential with an infinite sum',
+        (p) => ((series(p, 'daemon.size').streams[0]![7] as { sum: unknown }).sum = 'Infinity'),
+        /an invalid ExponentialHistogram point \(infinite sum\)/,
+      ],
     ];
     for (const [what, spoil, reason] of cases) {
       const p = payload();
       spoil(p);
-      assert.throws(() => decodeCheckpoint(JSON.stringify(p)), (err: unknown) => err instanceof CheckpointError && reason.test(err.message), what);
+      assert.throws(
+        () => decodeCheckpoint(JSON.stringify(p)),
+        (err: unknown) => err instanceof CheckpointError && reason.test(err.message),
+        what,
+      );
     }
   });
 
@@ -68,9 +131,19 @@ describe('restored values', () => {
     await writeStateFile(path, 'ingest', CHECKPOINT_VERSION, JSON.stringify(p), 1e6);
     const lines: string[] = [];
     const store = new IngestStore();
-    StateKeeper.open(store, { dir, host: '127.0.0.1', port: 4318, maxBytes: 1e6, log: (l) => lines.push(l), emptyStore: () => new IngestStore() });
+    StateKeeper.open(store, {
+      dir,
+      host: '127.0.0.1',
+      port: 4318,
+      maxBytes: 1e6,
+      log: (l) => lines.push(l),
+      emptyStore: () => new IngestStore(),
+    });
     assert.equal(store.seriesCount, 0);
-    assert.match(lines[0]!, /is unusable: unreadable \(instruments\[\d\]\.series\[0\]\.streams\[0\]: a negative or NaN value on a monotonic Sum \(the ingest refuses it\)\); moved to /);
+    assert.match(
+      lines[0]!,
+      /is unusable: unreadable \(instruments\[\d\]\.series\[0\]\.streams\[0\]: a negative or NaN value on a monotonic Sum \(the ingest refuses it\)\); moved to /,
+    );
   });
 });
 

@@ -39,16 +39,29 @@ function gzipBody(bytes: number, i: number): Buffer {
   point[0] = (4 << 3) | 1; // as_double
   point.writeDoubleLE(i, 1);
   const value = lengthDelimited(1, [Buffer.alloc(bytes, 0x61 + (i % 26))]); // AnyValue.string_value
-  const attribute = lengthDelimited(7, [lengthDelimited(1, [Buffer.from('payload')]), lengthDelimited(2, [value])]);
-  const metric = lengthDelimited(2, [lengthDelimited(1, [Buffer.from('storm.gzip')]), lengthDelimited(5, [lengthDelimited(1, [point, attribute])])]);
+  const attribute = lengthDelimited(7, [
+    lengthDelimited(1, [Buffer.from('payload')]),
+    lengthDelimited(2, [value]),
+  ]);
+  const metric = lengthDelimited(2, [
+    lengthDelimited(1, [Buffer.from('storm.gzip')]),
+    lengthDelimited(5, [lengthDelimited(1, [point, attribute])]),
+  ]);
   return gzipSync(lengthDelimited(1, [lengthDelimited(2, [metric])]));
 }
 
 /** JSON requests with a new `bytes`-character attribute value each: the shared prefix gzipped once, then a tail (gzip members inflate as one). */
 function attributeBodies(bytes: number): (i: number) => Buffer {
-  const head = '{"resourceMetrics":[{"resource":{"attributes":[]},"scopeMetrics":[{"scope":{"name":"storm"},"metrics":[{"name":"storm.attribute","gauge":{"dataPoints":[{"attributes":[{"key":"payload","value":{"stringValue":"';
+  const head =
+    '{"resourceMetrics":[{"resource":{"attributes":[]},"scopeMetrics":[{"scope":{"name":"storm"},"metrics":[{"name":"storm.attribute","gauge":{"dataPoints":[{"attributes":[{"key":"payload","value":{"stringValue":"';
   const prefix = gzipSync(head + 'x'.repeat(bytes));
-  return (i) => Buffer.concat([prefix, gzipSync(`${i}"}}],"asDouble":${i},"timeUnixNano":"${BigInt(Date.now()) * 1_000_000n}"}]}}]}]}]}`)]);
+  return (i) =>
+    Buffer.concat([
+      prefix,
+      gzipSync(
+        `${i}"}}],"asDouble":${i},"timeUnixNano":"${BigInt(Date.now()) * 1_000_000n}"}]}}]}]}]}`,
+      ),
+    ]);
 }
 
 function rssOf(pid: number): number {
@@ -61,7 +74,8 @@ function whereOf(pid: number): string {
   let kind: keyof typeof sums = 'anonymous';
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const mapping = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (mapping !== null) kind = mapping[1] === '[heap]' ? 'heap' : mapping[1]!.startsWith('/') ? 'files' : 'anonymous';
+    if (mapping !== null)
+      kind = mapping[1] === '[heap]' ? 'heap' : mapping[1]!.startsWith('/') ? 'files' : 'anonymous';
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
     if (rss !== null) sums[kind] += Number(rss[1]) * 1024;
   }
@@ -70,42 +84,71 @@ function whereOf(pid: number): string {
 
 const mib = (n: number): string => `${(n / MiB).toFixed(0)} MiB`;
 
-test('serve: RSS comes back within 1.5 times its pre-load figure within a minute of a storm of 10 MiB attribute values and 19 MiB gzip bodies', { timeout: 240_000 }, async () => {
-  const config = await files.file('jobmeter.toml', ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', ''].join('\n'));
-  const child = start(['serve', '--config', config]);
-  const [, ingestPort] = await child.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
-  const [, pullPort] = await child.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, START_MS);
-  const pid = child.child.pid!;
-  const post = async (body: Buffer, contentType: string): Promise<number> => {
-    const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, { method: 'POST', headers: { 'content-type': contentType, 'content-encoding': 'gzip' }, body });
-    await res.arrayBuffer();
-    return res.status;
-  };
-  const attribute = attributeBodies(10 * MiB);
-  await sleep(1_000);
-  const before = rssOf(pid);
-  const beforeWhere = whereOf(pid);
-
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 100);
-  const statuses: number[] = [];
-  let n = 0;
-  for (let round = 0; round < 12; round++) statuses.push(...(await Promise.all([0, 1].map(() => post(attribute(n++), 'application/json')))));
-  for (let round = 0; round < 3; round++) statuses.push(await post(gzipBody(19 * MiB, n++), 'application/x-protobuf'));
-  clearInterval(sampler);
-  // Each was decoded and ingested (not refused before reaching the decoders).
-  assert.deepEqual(new Set(statuses), new Set([200]), `answers: ${statuses.join(' ')}`);
-
-  const ended = performance.now();
-  let after = rssOf(pid);
-  while (after > FACTOR * before && performance.now() - ended < SETTLE_MS) {
+test(
+  'serve: RSS comes back within 1.5 times its pre-load figure within a minute of a storm of 10 MiB attribute values and 19 MiB gzip bodies',
+  { timeout: 240_000 },
+  async () => {
+    const config = await files.file(
+      'jobmeter.toml',
+      [
+        'process_metrics = false',
+        '[listener]',
+        'port = 0',
+        '[ingest]',
+        'enabled = true',
+        'port = 0',
+        '',
+      ].join('\n'),
+    );
+    const child = start(['serve', '--config', config]);
+    const [, ingestPort] = await child.stderrMatches(
+      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
+      START_MS,
+    );
+    const [, pullPort] = await child.stderrMatches(
+      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
+      START_MS,
+    );
+    const pid = child.child.pid!;
+    const post = async (body: Buffer, contentType: string): Promise<number> => {
+      const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': contentType, 'content-encoding': 'gzip' },
+        body,
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    const attribute = attributeBodies(10 * MiB);
     await sleep(1_000);
-    after = rssOf(pid);
-  }
-  const seen = `RSS ${mib(before)} before (${beforeWhere}), ${mib(peak)} at the peak, ${mib(after)} ${((performance.now() - ended) / 1000).toFixed(0)} s after the load (${whereOf(pid)})`;
-  console.log(`# ${seen}`);
-  assert.ok(after <= FACTOR * before, seen);
-  assert.equal((await fetch(`http://127.0.0.1:${pullPort}/metrics`)).status, 200);
-  child.child.kill('SIGTERM');
-  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-});
+    const before = rssOf(pid);
+    const beforeWhere = whereOf(pid);
+
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 100);
+    const statuses: number[] = [];
+    let n = 0;
+    for (let round = 0; round < 12; round++)
+      statuses.push(
+        ...(await Promise.all([0, 1].map(() => post(attribute(n++), 'application/json')))),
+      );
+    for (let round = 0; round < 3; round++)
+      statuses.push(await post(gzipBody(19 * MiB, n++), 'application/x-protobuf'));
+    clearInterval(sampler);
+    // Each was decoded and ingested (not refused before reaching the decoders).
+    assert.deepEqual(new Set(statuses), new Set([200]), `answers: ${statuses.join(' ')}`);
+
+    const ended = performance.now();
+    let after = rssOf(pid);
+    while (after > FACTOR * before && performance.now() - ended < SETTLE_MS) {
+      await sleep(1_000);
+      after = rssOf(pid);
+    }
+    const seen = `RSS ${mib(before)} before (${beforeWhere}), ${mib(peak)} at the peak, ${mib(after)} ${((performance.now() - ended) / 1000).toFixed(0)} s after the load (${whereOf(pid)})`;
+    console.log(`# ${seen}`);
+    assert.ok(after <= FACTOR * before, seen);
+    assert.equal((await fetch(`http://127.0.0.1:${pullPort}/metrics`)).status, 200);
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+  },
+);

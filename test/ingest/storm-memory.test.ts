@@ -37,56 +37,94 @@ function paddedRequest(bytes: number, i: number): Buffer {
   const point = Buffer.alloc(9);
   point[0] = (4 << 3) | 1;
   point.writeDoubleLE(i, 1);
-  const metric = lengthDelimited(2, [lengthDelimited(1, [Buffer.from('storm')]), lengthDelimited(5, [lengthDelimited(1, [point])])]);
-  return Buffer.concat([lengthDelimited(15, [padding]), lengthDelimited(1, [lengthDelimited(2, [metric])])]);
+  const metric = lengthDelimited(2, [
+    lengthDelimited(1, [Buffer.from('storm')]),
+    lengthDelimited(5, [lengthDelimited(1, [point])]),
+  ]);
+  return Buffer.concat([
+    lengthDelimited(15, [padding]),
+    lengthDelimited(1, [lengthDelimited(2, [metric])]),
+  ]);
 }
 
 /** RSS and the Rss of the `[heap]` mapping (malloc's main arena), in bytes. */
 function memoryOf(pid: number): { rss: number; heap: number } {
-  const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+  const rss =
+    Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
   const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
   const m = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(smaps);
   return { rss, heap: m === null ? 0 : Number(m[1]) * 1024 };
 }
 
-test('serve: a storm of large bodies leaves malloc’s heap and RSS near where they were', { timeout: 170_000 }, async () => {
-  const config = await files.file('jobmeter.toml', ['process_metrics = false', '[listener]', 'port = 0', '[ingest]', 'enabled = true', 'port = 0', ''].join('\n'));
-  const child = start(['serve', '--config', config]);
-  const [, ingestPort] = await child.stderrMatches(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/, START_MS);
-  const [, pullPort] = await child.stderrMatches(/metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/, START_MS);
-  const pid = child.child.pid!;
-  const bodies = Array.from({ length: CONCURRENT }, (_, i) => paddedRequest(19 * MiB, i));
-  // One request first, so the decoding thread and the listener's paths are warm in the baseline.
-  const post = async (body: Buffer): Promise<number> => {
-    try {
-      const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
-      await res.arrayBuffer();
-      return res.status;
-    } catch {
-      return 0; // shed as it arrived: the connection closed under the body
+test(
+  'serve: a storm of large bodies leaves malloc’s heap and RSS near where they were',
+  { timeout: 170_000 },
+  async () => {
+    const config = await files.file(
+      'jobmeter.toml',
+      [
+        'process_metrics = false',
+        '[listener]',
+        'port = 0',
+        '[ingest]',
+        'enabled = true',
+        'port = 0',
+        '',
+      ].join('\n'),
+    );
+    const child = start(['serve', '--config', config]);
+    const [, ingestPort] = await child.stderrMatches(
+      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
+      START_MS,
+    );
+    const [, pullPort] = await child.stderrMatches(
+      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
+      START_MS,
+    );
+    const pid = child.child.pid!;
+    const bodies = Array.from({ length: CONCURRENT }, (_, i) => paddedRequest(19 * MiB, i));
+    // One request first, so the decoding thread and the listener's paths are warm in the baseline.
+    const post = async (body: Buffer): Promise<number> => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf' },
+          body,
+        });
+        await res.arrayBuffer();
+        return res.status;
+      } catch {
+        return 0; // shed as it arrived: the connection closed under the body
+      }
+    };
+    assert.equal(await post(bodies[0]!), 200);
+    await sleep(2_000);
+    const before = memoryOf(pid);
+    let peak = before.rss;
+    const statuses: Record<number, number> = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      const sampler = setInterval(() => (peak = Math.max(peak, memoryOf(pid).rss)), 50);
+      for (const s of await Promise.all(bodies.map(post))) statuses[s] = (statuses[s] ?? 0) + 1;
+      clearInterval(sampler);
     }
-  };
-  assert.equal(await post(bodies[0]!), 200);
-  await sleep(2_000);
-  const before = memoryOf(pid);
-  let peak = before.rss;
-  const statuses: Record<number, number> = {};
-  for (let round = 0; round < ROUNDS; round++) {
-    const sampler = setInterval(() => (peak = Math.max(peak, memoryOf(pid).rss)), 50);
-    for (const s of await Promise.all(bodies.map(post))) statuses[s] = (statuses[s] ?? 0) + 1;
-    clearInterval(sampler);
-  }
-  assert.ok((statuses[200] ?? 0) >= ROUNDS, `some requests processed: ${JSON.stringify(statuses)}`);
-  assert.ok((statuses[503] ?? 0) + (statuses[0] ?? 0) > 0, `some shed: the bytes in flight reached their bound: ${JSON.stringify(statuses)}`);
-  // The decoding thread gives its heap back within a second or two of its last request.
-  await sleep(3_000);
-  const after = memoryOf(pid);
-  const mib = (n: number): string => `${(n / MiB).toFixed(0)} MiB`;
-  const seen = `RSS ${mib(before.rss)} before, ${mib(peak)} at the peak, ${mib(after.rss)} after; malloc's heap ${mib(before.heap)} before, ${mib(after.heap)} after; answers ${JSON.stringify(statuses)}`;
-  console.log(`# ${seen}`);
-  assert.equal((await fetch(`http://127.0.0.1:${pullPort}/metrics`)).status, 200);
-  assert.ok(after.heap - before.heap < HEAP_GROWTH, seen);
-  assert.ok(after.rss - before.rss < RSS_GROWTH, seen);
-  child.child.kill('SIGTERM');
-  assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
-});
+    assert.ok(
+      (statuses[200] ?? 0) >= ROUNDS,
+      `some requests processed: ${JSON.stringify(statuses)}`,
+    );
+    assert.ok(
+      (statuses[503] ?? 0) + (statuses[0] ?? 0) > 0,
+      `some shed: the bytes in flight reached their bound: ${JSON.stringify(statuses)}`,
+    );
+    // The decoding thread gives its heap back within a second or two of its last request.
+    await sleep(3_000);
+    const after = memoryOf(pid);
+    const mib = (n: number): string => `${(n / MiB).toFixed(0)} MiB`;
+    const seen = `RSS ${mib(before.rss)} before, ${mib(peak)} at the peak, ${mib(after.rss)} after; malloc's heap ${mib(before.heap)} before, ${mib(after.heap)} after; answers ${JSON.stringify(statuses)}`;
+    console.log(`# ${seen}`);
+    assert.equal((await fetch(`http://127.0.0.1:${pullPort}/metrics`)).status, 200);
+    assert.ok(after.heap - before.heap < HEAP_GROWTH, seen);
+    assert.ok(after.rss - before.rss < RSS_GROWTH, seen);
+    child.child.kill('SIGTERM');
+    assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+  },
+);

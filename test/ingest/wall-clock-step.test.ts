@@ -15,9 +15,21 @@ const DAY = 86_400_000;
 
 /** One push of each sender: a delta counter (`delta` more), a cumulative counter at `total`, a gauge; point times `time` s after the helpers' epoch. */
 function push(store: IngestStore, time: number, delta: number, total: number): void {
-  store.ingest(request([metric('daemon.sent', sum([numberPoint(delta, {}, time - 10, time)], 'delta'))], { 'service.name': 'd' }));
-  store.ingest(request([metric('daemon.jobs', sum([numberPoint(total, {}, 1, time)]))], { 'service.name': 'c' }));
-  store.ingest(request([metric('daemon.depth', gauge([numberPoint(total % 7, {}, 0, time)]))], { 'service.name': 'g' }));
+  store.ingest(
+    request([metric('daemon.sent', sum([numberPoint(delta, {}, time - 10, time)], 'delta'))], {
+      'service.name': 'd',
+    }),
+  );
+  store.ingest(
+    request([metric('daemon.jobs', sum([numberPoint(total, {}, 1, time)]))], {
+      'service.name': 'c',
+    }),
+  );
+  store.ingest(
+    request([metric('daemon.depth', gauge([numberPoint(total % 7, {}, 0, time)]))], {
+      'service.name': 'g',
+    }),
+  );
 }
 
 /** A store fed for 100 s: daemon.sent at 100, daemon.jobs at 50. */
@@ -68,8 +80,22 @@ describe('a restart whose wall clock is stepped', () => {
       // daemon.jobs goes silent: for 250 s only the other two push.
       for (let i = 1; i <= 24; i++) {
         before.advance(10_000);
-        store.ingest(request([metric('daemon.sent', sum([numberPoint(1, {}, 100 + 10 * i - 10, 100 + 10 * i)], 'delta'))], { 'service.name': 'd' }));
-        store.ingest(request([metric('daemon.depth', gauge([numberPoint(3, {}, 0, 100 + 10 * i)]))], { 'service.name': 'g' }));
+        store.ingest(
+          request(
+            [
+              metric(
+                'daemon.sent',
+                sum([numberPoint(1, {}, 100 + 10 * i - 10, 100 + 10 * i)], 'delta'),
+              ),
+            ],
+            { 'service.name': 'd' },
+          ),
+        );
+        store.ingest(
+          request([metric('daemon.depth', gauge([numberPoint(3, {}, 0, 100 + 10 * i)]))], {
+            'service.name': 'g',
+          }),
+        );
       }
       const payload = encodeCheckpoint(store.snapshot());
       // Another process: its monotonic clock starts anew, its wall clock is off by `step`.
@@ -88,12 +114,20 @@ describe('a restart whose wall clock is stepped', () => {
       assert.equal(restored.seriesCount, 2);
       if (Math.abs(step) < DAY) {
         // The delta sender (its clock not stepped: within the point times jobmeter accepts) goes on from its total.
-        restored.ingest(request([metric('daemon.sent', sum([numberPoint(6, {}, 340, 350)], 'delta'))], { 'service.name': 'd' }));
+        restored.ingest(
+          request([metric('daemon.sent', sum([numberPoint(6, {}, 340, 350)], 'delta'))], {
+            'service.name': 'd',
+          }),
+        );
         assert.deepEqual(await values(restored, 'daemon.sent'), { '{}': 130 });
       }
       after.advance(EXPIRY);
       await restored.collect();
-      assert.equal(restored.seriesCount, 0, 'every series expires after a full expiry without points');
+      assert.equal(
+        restored.seriesCount,
+        0,
+        'every series expires after a full expiry without points',
+      );
     });
   }
 });

@@ -35,7 +35,10 @@ test('preload serves pull, honours OTEL_* and flushes the last export on SIGTERM
   });
   try {
     const body = await (await fetch(app.url)).text();
-    assert.match(body, /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",otel_scope_name="jobmeter",otel_scope_version="[^"]+"\} 2$/m);
+    assert.match(
+      body,
+      /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",otel_scope_name="jobmeter",otel_scope_version="[^"]+"\} 2$/m,
+    );
     assert.match(body, /^target_info\{.*service_name="preload-test".*\} 1$/m);
     assert.match(body, /deployment_environment="test"/);
     assert.equal(receiver.requests.length, 0, 'nothing pushed before shutdown');
@@ -51,7 +54,9 @@ test('preload serves pull, honours OTEL_* and flushes the last export on SIGTERM
   assert.equal(last.resource['service.name'], 'preload-test');
   const finished = last.metrics.find((m) => m.name === 'jobmeter.run.finished')!;
   assert.equal(finished.temporality, 'cumulative');
-  const success = finished.points.find((p) => p.attributes.task === 'compile' && p.attributes.outcome === 'success');
+  const success = finished.points.find(
+    (p) => p.attributes.task === 'compile' && p.attributes.outcome === 'success',
+  );
   assert.equal(success?.value, 2);
   assert.ok(!app.stderr().includes('acme'), 'header values are never logged');
 });
@@ -60,7 +65,10 @@ test('preload registers the global MeterProvider: an app using only metrics.getM
   const app = await startApp('test/fixtures/global-api-app.mjs', {});
   try {
     const body = await (await fetch(app.url)).text();
-    assert.match(body, /^app_jobs_processed_total\{queue="emails",otel_scope_name="global-app",otel_scope_version="0\.0\.1"\} 5$/m);
+    assert.match(
+      body,
+      /^app_jobs_processed_total\{queue="emails",otel_scope_name="global-app",otel_scope_version="0\.0\.1"\} 5$/m,
+    );
     assert.ok(!app.stderr().includes('already registered'), app.stderr());
   } finally {
     app.child.kill('SIGTERM');
@@ -71,19 +79,29 @@ test('preload registers the global MeterProvider: an app using only metrics.getM
 
 test('preload: a configuration problem exits 2 naming the variable the user set, as serve does', async () => {
   const cases: [Record<string, string>, string][] = [
-    [{ JOBMETER_PROFILE: 'bogus' }, 'jobmeter: invalid JOBMETER_PROFILE=bogus: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti\n'],
+    [
+      { JOBMETER_PROFILE: 'bogus' },
+      'jobmeter: invalid JOBMETER_PROFILE=bogus: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti\n',
+    ],
     [
       { JOBMETER_LISTEN: '0.0.0.0:0' },
       'jobmeter: invalid JOBMETER_LISTEN=0.0.0.0:0: expected a loopback address (127.0.0.0/8, ::1 or localhost), or listener.allow_non_loopback = true in the config file to expose it\n',
     ],
-    [{ JOBMETER_CONFIG: 'missing.toml' }, 'jobmeter: invalid JOBMETER_CONFIG=missing.toml: expected a readable file (it does not exist)\n'],
+    [
+      { JOBMETER_CONFIG: 'missing.toml' },
+      'jobmeter: invalid JOBMETER_CONFIG=missing.toml: expected a readable file (it does not exist)\n',
+    ],
   ];
   for (const [env, expected] of cases) {
-    const child = spawn(process.execPath, ['--import', 'jobmeter/instrumentation', 'test/fixtures/host-app.mjs'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'jobmeter/instrumentation', 'test/fixtures/host-app.mjs'],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const [code] = await once(child, 'close');
@@ -97,11 +115,15 @@ test('preload: a startup failure that is not configuration (port taken) exits 1,
   await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
   try {
     const { port } = busy.address() as AddressInfo;
-    const child = spawn(process.execPath, ['--import', 'jobmeter/instrumentation', 'test/fixtures/host-app.mjs'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, JOBMETER_LISTEN: `127.0.0.1:${port}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'jobmeter/instrumentation', 'test/fixtures/host-app.mjs'],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH, JOBMETER_LISTEN: `127.0.0.1:${port}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const [code] = await once(child, 'close');
@@ -127,7 +149,10 @@ async function startApp(app: string, env: Record<string, string>) {
   const exited = once(child, 'exit');
   const ready = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line within 15 s; stderr:\n${stderr}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no listening line within 15 s; stderr:\n${stderr}`)),
+      15_000,
+    );
     child.stderr.on('data', () => {
       const m = /serving otel metrics on (http:\/\/\S+)/.exec(stderr);
       if (m) {

@@ -27,7 +27,9 @@ interface Rule {
 }
 
 function rules(file: string): Rule[] {
-  const doc = parse(readFileSync(new URL(`../../rules/${file}`, import.meta.url), 'utf8')) as { groups: { rules: Rule[] }[] };
+  const doc = parse(readFileSync(new URL(`../../rules/${file}`, import.meta.url), 'utf8')) as {
+    groups: { rules: Rule[] }[];
+  };
   return doc.groups.flatMap((g) => g.rules);
 }
 
@@ -47,7 +49,12 @@ before(async () => {
   redis = await startRedis();
   const connection = { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
   runwisp = await createJobmeter({ profile: 'runwisp', listener: { port: 0 }, global: false });
-  crewshipd = await createJobmeter({ profile: 'crewshipd', listener: { port: 0 }, hostname: HOSTNAME, global: false });
+  crewshipd = await createJobmeter({
+    profile: 'crewshipd',
+    listener: { port: 0 },
+    hostname: HOSTNAME,
+    global: false,
+  });
   queue = new Queue(QUEUE, { connection });
   worker = new Worker(
     QUEUE,
@@ -67,7 +74,10 @@ before(async () => {
   for (let i = 0; i < 3; i++) await queue.add('ok', {}, { delay: 3_600_000 });
   producer = (async () => {
     while (producing) {
-      await queue.addBulk([{ name: 'fail', data: {} }, { name: 'ok', data: {} }]);
+      await queue.addBulk([
+        { name: 'fail', data: {} },
+        { name: 'ok', data: {} },
+      ]);
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
@@ -98,11 +108,16 @@ after(async () => {
 const WAIT_MS = 30_000;
 const nonEmpty = (r: unknown[]): boolean => r.length > 0;
 
-test('runwisp: the alert expressions fire on the worker\'s failures and its run in flight', async () => {
+test("runwisp: the alert expressions fire on the worker's failures and its run in flight", async () => {
   const all = rules('runwisp.rules.yml');
-  const expr = (name: string): string => all.find((r) => r.alert === name || r.record === name)!.expr;
+  const expr = (name: string): string =>
+    all.find((r) => r.alert === name || r.record === name)!.expr;
   await prom.waitFor(expr('RunwispRunFailedRecently'), nonEmpty, WAIT_MS);
-  const ratio = await prom.waitFor(`(${expr('instance:runwisp_runs_failure_ratio:rate10m')}) > 0.2`, nonEmpty, WAIT_MS);
+  const ratio = await prom.waitFor(
+    `(${expr('instance:runwisp_runs_failure_ratio:rate10m')}) > 0.2`,
+    nonEmpty,
+    WAIT_MS,
+  );
   assert.equal(ratio[0]!.metric['job'], 'runwisp');
   // RunwispTaskRunLongRunning, without its `for: 6h`: the held job is in flight under task=builds.
   const long = await prom.waitFor(expr('RunwispTaskRunLongRunning'), nonEmpty, WAIT_MS);
@@ -112,10 +127,15 @@ test('runwisp: the alert expressions fire on the worker\'s failures and its run 
 
 test('crewshipd: the failure-rate recipe fires on the run events, the backlog shows in the queue depth', async () => {
   const all = rules('crewshipd.rules.yml');
-  const expr = (name: string): string => all.find((r) => r.alert === name || r.record === name)!.expr;
+  const expr = (name: string): string =>
+    all.find((r) => r.alert === name || r.record === name)!.expr;
   const rate = await prom.waitFor(expr('CrewshipdAgentRunFailureRateHigh'), nonEmpty, WAIT_MS);
   assert.ok(Number(rate[0]!.value[1]) > 0.2);
-  const byHost = await prom.waitFor(expr('hostname:crewshipd_agent_run_failure_ratio:rate10m'), nonEmpty, WAIT_MS);
+  const byHost = await prom.waitFor(
+    expr('hostname:crewshipd_agent_run_failure_ratio:rate10m'),
+    nonEmpty,
+    WAIT_MS,
+  );
   assert.equal(byHost[0]!.metric['hostname'], HOSTNAME);
   // The backlog alert's first term: the three delayed jobs (and whatever waits) are queued depth.
   const depth = await prom.waitFor('crewshipd_assignment_queue_depth >= 3', nonEmpty, WAIT_MS);

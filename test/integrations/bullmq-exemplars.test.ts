@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AlwaysOnSampler, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOnSampler,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { Queue, Worker } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
@@ -17,7 +22,10 @@ import { startRedis, type StoreHandle } from './stores.ts';
 let redis: StoreHandle;
 let jm: Jobmeter;
 const spans = new InMemorySpanExporter();
-const provider = new TracerProvider({ sampler: new AlwaysOnSampler(), spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
+const provider = new TracerProvider({
+  sampler: new AlwaysOnSampler(),
+  spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+});
 const manager = new AsyncLocalStorageContextManager().enable();
 
 before(async () => {
@@ -47,9 +55,19 @@ test("a job processed in BullMQ's span: the run's exemplar is that span's trace"
   await worker.close();
   await queue.close();
   const process = spans.getFinishedSpans().find((s) => s.name.startsWith('process'));
-  assert.ok(process !== undefined, `BullMQ's process span: ${spans.getFinishedSpans().map((s) => s.name).join(', ')}`);
-  const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
-  const line = (await res.text()).split('\n').find((l) => l.startsWith('jobmeter_run_finished_total{task="traced"'));
+  assert.ok(
+    process !== undefined,
+    `BullMQ's process span: ${spans
+      .getFinishedSpans()
+      .map((s) => s.name)
+      .join(', ')}`,
+  );
+  const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+    headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+  });
+  const line = (await res.text())
+    .split('\n')
+    .find((l) => l.startsWith('jobmeter_run_finished_total{task="traced"'));
   assert.ok(line !== undefined);
   assert.match(line, new RegExp(`# \\{[^}]*trace_id="${process.spanContext().traceId}"`), line);
 });

@@ -10,9 +10,15 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Queue, Worker, } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { ConfigError, createJobmeter, createRecorder, JobmeterReader, type Jobmeter } from '../../src/index.ts';
+import {
+  ConfigError,
+  createJobmeter,
+  createRecorder,
+  JobmeterReader,
+  type Jobmeter,
+} from '../../src/index.ts';
 import { instrumentWorker } from '../../src/integrations/bullmq.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
 import { scrapeText, scrapeUntil, samples, value } from './scrape.ts';
@@ -28,7 +34,11 @@ let worker: Worker;
 let stop: Instrumentation;
 let port: number;
 
-const connection = (): { host: string; port: number; maxRetriesPerRequest: null } => ({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null });
+const connection = (): { host: string; port: number; maxRetriesPerRequest: null } => ({
+  host: '127.0.0.1',
+  port: redis.port,
+  maxRetriesPerRequest: null,
+});
 
 /** Polls `check` every 50 ms until it says true. */
 async function until(check: () => Promise<boolean>): Promise<void> {
@@ -64,7 +74,12 @@ before(async () => {
       }
       return 'ok';
     },
-    { connection: connection(), autorun: false, stalledInterval: 300, metrics: { maxDataPoints: 60 } },
+    {
+      connection: connection(),
+      autorun: false,
+      stalledInterval: 300,
+      metrics: { maxDataPoints: 60 },
+    },
   );
   // The depth is read when the test says (pollDepth), not on a timer.
   stop = instrumentWorker(worker, { jobmeter: jm, task: 'name', depthIntervalMillis: 3_600_000 });
@@ -80,7 +95,9 @@ after(async () => {
 
 test('a stalled job: its worker is killed mid-job, the next worker records the stall as a timeout and runs it again', async () => {
   await queue.add('stall', {});
-  const child = spawn(process.execPath, [STALL_WORKER, String(redis.port), QUEUE], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [STALL_WORKER, String(redis.port), QUEUE], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   child.stdout.setEncoding('utf8');
   let out = '';
   await new Promise<void>((resolve, reject) => {
@@ -88,7 +105,9 @@ test('a stalled job: its worker is killed mid-job, the next worker records the s
       out += c;
       if (out.includes('started')) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`stall worker exited (${code}) before taking the job`)));
+    child.once('exit', (code) =>
+      reject(new Error(`stall worker exited (${code}) before taking the job`)),
+    );
   });
   child.kill('SIGKILL');
   await once(child, 'exit');
@@ -98,8 +117,19 @@ test('a stalled job: its worker is killed mid-job, the next worker records the s
   await stalled;
   await finishedJobs(1);
   const text = await scrapeText(port);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'stall', outcome: 'timeout', runner: 'bullmq' }), 1, text);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'stall', outcome: 'success' }), 1);
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', {
+      task: 'stall',
+      outcome: 'timeout',
+      runner: 'bullmq',
+    }),
+    1,
+    text,
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'stall', outcome: 'success' }),
+    1,
+  );
 });
 
 test('success, failure and retries: the scrape counts the attempts BullMQ recorded in Redis', async () => {
@@ -120,47 +150,91 @@ test('success, failure and retries: the scrape counts the attempts BullMQ record
     const mine = all.filter((j) => j.name === name);
     const attemptsStarted = mine.reduce((s, j) => s + j.attemptsStarted, 0);
     // A finished attempt is counted in attemptsMade; a stalled one only in attemptsStarted.
-    const failedAttempts = mine.reduce((s, j) => s + (failedJobs.includes(j) ? j.attemptsMade : j.attemptsMade - 1), 0);
+    const failedAttempts = mine.reduce(
+      (s, j) => s + (failedJobs.includes(j) ? j.attemptsMade : j.attemptsMade - 1),
+      0,
+    );
     const stalled = attemptsStarted - mine.reduce((s, j) => s + j.attemptsMade, 0);
-    assert.equal(value(text, 'jobmeter_run_started_total', { task: name }), attemptsStarted, `${name}: started = BullMQ's attemptsStarted`);
-    assert.equal(value(text, 'jobmeter_run_finished_total', { task: name, outcome: 'failure' }), failedAttempts, `${name}: failures = failed attempts`);
-    assert.equal(value(text, 'jobmeter_run_finished_total', { task: name, outcome: 'timeout' }), stalled, `${name}: timeouts = stalled attempts`);
-    assert.equal(value(text, 'jobmeter_run_finished_total', { task: name, outcome: 'success' }), mine.filter((j) => completedJobs.includes(j)).length);
+    assert.equal(
+      value(text, 'jobmeter_run_started_total', { task: name }),
+      attemptsStarted,
+      `${name}: started = BullMQ's attemptsStarted`,
+    );
+    assert.equal(
+      value(text, 'jobmeter_run_finished_total', { task: name, outcome: 'failure' }),
+      failedAttempts,
+      `${name}: failures = failed attempts`,
+    );
+    assert.equal(
+      value(text, 'jobmeter_run_finished_total', { task: name, outcome: 'timeout' }),
+      stalled,
+      `${name}: timeouts = stalled attempts`,
+    );
+    assert.equal(
+      value(text, 'jobmeter_run_finished_total', { task: name, outcome: 'success' }),
+      mine.filter((j) => completedJobs.includes(j)).length,
+    );
   }
   const counts = await queue.getJobCounts('completed', 'failed');
   const completed = await queue.getMetrics('completed');
   const failed = await queue.getMetrics('failed');
-  assert.equal(value(text, 'jobmeter_run_finished_total', { outcome: 'success' }), counts['completed']);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { outcome: 'success' }), completed.meta.count, "success = getMetrics('completed')");
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { outcome: 'success' }),
+    counts['completed'],
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { outcome: 'success' }),
+    completed.meta.count,
+    "success = getMetrics('completed')",
+  );
   assert.equal(counts['failed'], failed.meta.count);
   assert.equal(value(text, 'jobmeter_run_active'), 0, 'nothing in flight');
   // Durations are BullMQ's processedOn → finishedOn: one observation per finished attempt.
-  assert.equal(value(text, 'jobmeter_run_duration_seconds_count'), value(text, 'jobmeter_run_finished_total'));
+  assert.equal(
+    value(text, 'jobmeter_run_duration_seconds_count'),
+    value(text, 'jobmeter_run_finished_total'),
+  );
 });
 
 test('a job handed back under a rate limit is a rejection, and its refused attempt leaves flight', async () => {
-  const before = (await queue.getJobCounts('completed', 'failed'));
+  const before = await queue.getJobCounts('completed', 'failed');
   await queue.add('limited', {});
   await finishedJobs(before['completed']! + before['failed']! + 1);
   const [job] = (await queue.getJobs(['completed'])).filter((j) => j.name === 'limited');
   const text = await scrapeText(port);
   assert.equal(value(text, 'jobmeter_request_rejected_total', { reason: 'rate_limit' }), 1);
-  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'limited' }), job!.attemptsStarted, "started = BullMQ's attemptsStarted");
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'limited', outcome: 'cancelled' }), 1, 'the refused attempt');
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'limited', outcome: 'success' }), 1);
+  assert.equal(
+    value(text, 'jobmeter_run_started_total', { task: 'limited' }),
+    job!.attemptsStarted,
+    "started = BullMQ's attemptsStarted",
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'limited', outcome: 'cancelled' }),
+    1,
+    'the refused attempt',
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'limited', outcome: 'success' }),
+    1,
+  );
   assert.equal(value(text, 'jobmeter_run_active', { task: 'limited' }), 0);
 });
 
 test('queue depth by state equals getJobCounts, read from one cached poll', async () => {
   await worker.pause();
   await queue.add('ok', {}, { delay: 3_600_000 });
-  await queue.addBulk([{ name: 'ok', data: {} }, { name: 'ok', data: {} }, { name: 'ok', data: {}, opts: { priority: 5 } }]);
+  await queue.addBulk([
+    { name: 'ok', data: {} },
+    { name: 'ok', data: {} },
+    { name: 'ok', data: {}, opts: { priority: 5 } },
+  ]);
   const pollsBefore = stop.depthPolls;
   await stop.pollDepth();
   assert.equal(stop.depthPolls, pollsBefore + 1);
   const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
   const text = await scrapeText(port);
-  const depth = (state: string): number => value(text, 'jobmeter_queue_jobs', { queue: QUEUE, state });
+  const depth = (state: string): number =>
+    value(text, 'jobmeter_queue_jobs', { queue: QUEUE, state });
   assert.equal(depth('waiting'), c['waiting']! + c['prioritized']!);
   assert.equal(depth('waiting'), 3);
   assert.equal(depth('delayed'), c['delayed']);
@@ -183,18 +257,37 @@ test('Redis goes away: scrapes still answer, the depth goes stale, the failed po
   void stop.pollDepth();
   await errors;
   const text = await scrapeText(port);
-  assert.deepEqual(samples(text, 'jobmeter_queue_jobs').map((s) => [s.labels, s.value]), depthBefore, 'the last good counts, not new ones');
+  assert.deepEqual(
+    samples(text, 'jobmeter_queue_jobs').map((s) => [s.labels, s.value]),
+    depthBefore,
+    'the last good counts, not new ones',
+  );
   assert.ok(value(text, 'jobmeter_queue_poll_failures_total') >= 1, text);
-  assert.equal(samples(text, 'jobmeter_queue_poll_age_seconds').length, 1, 'the age of the counts is served');
-  assert.ok(value(text, 'jobmeter_runner_error_total', { runner: 'bullmq' }) >= 1, 'the worker\'s error events are runner errors');
+  assert.equal(
+    samples(text, 'jobmeter_queue_poll_age_seconds').length,
+    1,
+    'the age of the counts is served',
+  );
+  assert.ok(
+    value(text, 'jobmeter_runner_error_total', { runner: 'bullmq' }) >= 1,
+    "the worker's error events are runner errors",
+  );
   // Back again: the next poll serves the depth again.
   await redis.start();
   await stop.pollDepth();
   await stop.pollDepth();
   const back = await scrapeText(port);
   const c = await queue.getJobCounts('waiting', 'prioritized');
-  assert.equal(value(back, 'jobmeter_queue_jobs', { state: 'waiting' }), c['waiting']! + c['prioritized']!, 'read again once Redis is back');
-  assert.ok(value(back, 'jobmeter_queue_poll_age_seconds') <= value(text, 'jobmeter_queue_poll_age_seconds'), 'the age starts again from the new read');
+  assert.equal(
+    value(back, 'jobmeter_queue_jobs', { state: 'waiting' }),
+    c['waiting']! + c['prioritized']!,
+    'read again once Redis is back',
+  );
+  assert.ok(
+    value(back, 'jobmeter_queue_poll_age_seconds') <=
+      value(text, 'jobmeter_queue_poll_age_seconds'),
+    'the age starts again from the new read',
+  );
 });
 
 test("on a host's own Meter: createRecorder's recorder and that Meter, read by a JobmeterReader", async () => {
@@ -204,7 +297,10 @@ test("on a host's own Meter: createRecorder's recorder and that Meter, read by a
   const meter = provider.getMeter('jobmeter');
   const host = createRecorder(meter);
   const w = new Worker(QUEUE, async () => 'ok', { connection: connection(), autorun: false });
-  assert.throws(() => instrumentWorker(w, { jobmeter: host }), (e: unknown) => e instanceof ConfigError && e.key === 'instrumentWorker.meter');
+  assert.throws(
+    () => instrumentWorker(w, { jobmeter: host }),
+    (e: unknown) => e instanceof ConfigError && e.key === 'instrumentWorker.meter',
+  );
   const off = instrumentWorker(w, { jobmeter: host, meter, depthIntervalMillis: 3_600_000 });
   try {
     void w.run();
@@ -213,7 +309,14 @@ test("on a host's own Meter: createRecorder's recorder and that Meter, read by a
     await finishedJobs(before + 1 + (await queue.getJobCounts('failed'))['failed']!);
     await off.pollDepth();
     const text = await scrapeText(reader.pullAddress!.port);
-    assert.ok(value(text, 'jobmeter_run_finished_total', { task: QUEUE, outcome: 'success', runner: 'bullmq' }) >= 1, text);
+    assert.ok(
+      value(text, 'jobmeter_run_finished_total', {
+        task: QUEUE,
+        outcome: 'success',
+        runner: 'bullmq',
+      }) >= 1,
+      text,
+    );
     assert.equal(samples(text, 'jobmeter_queue_jobs', { queue: QUEUE }).length, 4);
   } finally {
     off();
@@ -230,12 +333,21 @@ test('instrumentWorker twice on one worker: a ConfigError naming it, and every j
   try {
     assert.throws(
       () => instrumentWorker(w, { jobmeter: jm, depthIntervalMillis: false }),
-      (e: unknown) => e instanceof ConfigError && e.message.includes('Worker "twice"') && /keep the function that call returned/.test(e.message),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.includes('Worker "twice"') &&
+        /keep the function that call returned/.test(e.message),
     );
     void w.run();
     await q.addBulk(Array.from({ length: 5 }, () => ({ name: 'ok', data: {} })));
     await until(async () => (await q.getJobCounts('completed'))['completed'] === 5);
-    assert.equal(value(await scrapeText(port), 'jobmeter_run_finished_total', { task: name, outcome: 'success' }), 5);
+    assert.equal(
+      value(await scrapeText(port), 'jobmeter_run_finished_total', {
+        task: name,
+        outcome: 'success',
+      }),
+      5,
+    );
   } finally {
     first();
   }
@@ -268,16 +380,35 @@ test('a worker instrumented while it runs: the jobs it takes from then on are ru
 test('50 jobs queued show in the depth within two poll intervals (one getJobCounts script over the Redis keys)', async () => {
   const name = 'backlog';
   const interval = 1000;
-  const own = await createJobmeter({ serviceName: 'bullmq-depth', listener: { port: 0 }, global: false });
+  const own = await createJobmeter({
+    serviceName: 'bullmq-depth',
+    listener: { port: 0 },
+    global: false,
+  });
   const q = new Queue(name, { connection: connection() });
   const w = new Worker(name, null, { connection: connection(), autorun: false }); // nobody takes the jobs
   const off = instrumentWorker(w, { jobmeter: own, depthIntervalMillis: interval });
   const at = own.pullAddress!.port;
   try {
-    await scrapeUntil(at, 'jobmeter_queue_jobs', { queue: name, state: 'waiting' }, 0, 2 * interval);
+    await scrapeUntil(
+      at,
+      'jobmeter_queue_jobs',
+      { queue: name, state: 'waiting' },
+      0,
+      2 * interval,
+    );
     await q.addBulk(Array.from({ length: 50 }, () => ({ name: 'ok', data: {} })));
-    const text = await scrapeUntil(at, 'jobmeter_queue_jobs', { queue: name, state: 'waiting' }, 50, 2 * interval);
-    assert.ok(value(text, 'jobmeter_queue_poll_age_seconds') < (2 * interval) / 1000, 'the counts served are from a read sent since the jobs were queued');
+    const text = await scrapeUntil(
+      at,
+      'jobmeter_queue_jobs',
+      { queue: name, state: 'waiting' },
+      50,
+      2 * interval,
+    );
+    assert.ok(
+      value(text, 'jobmeter_queue_poll_age_seconds') < (2 * interval) / 1000,
+      'the counts served are from a read sent since the jobs were queued',
+    );
   } finally {
     off();
     await w.close();
@@ -292,6 +423,9 @@ test('the returned function removes every listener it added', () => {
   const off = instrumentWorker(w, { jobmeter: jm, depthIntervalMillis: false });
   assert.ok(w.listenerCount('active') > 0);
   off();
-  assert.deepEqual(w.eventNames().map((e) => [e, w.listenerCount(e)]), before);
+  assert.deepEqual(
+    w.eventNames().map((e) => [e, w.listenerCount(e)]),
+    before,
+  );
   return w.close();
 });

@@ -32,7 +32,9 @@ const reported = { start: 0, success: 0, error: 0 };
 
 async function settled(): Promise<void> {
   for (;;) {
-    const { rows } = await pool.query(`select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts or locked_at is not null`);
+    const { rows } = await pool.query(
+      `select count(*)::int as n from graphile_worker.jobs where attempts < max_attempts or locked_at is not null`,
+    );
     if (rows[0].n === 0 && reported.start === reported.success + reported.error) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -59,7 +61,9 @@ test('a stalled job: its runner is killed mid-job, force_unlock_workers hands it
   // The schema first (graphile-worker's own migrations), then the child takes the job before any runner of ours exists.
   await runMigrations({ pgPool: pool, logger: QUIET });
   await pool.query(`select graphile_worker.add_job('hang', '{}'::json)`);
-  const child = spawn(process.execPath, [STALL_WORKER, store.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [STALL_WORKER, store.url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   child.stdout.setEncoding('utf8');
   let out = '';
   const started = new Promise<string>((resolve, reject) => {
@@ -68,7 +72,9 @@ test('a stalled job: its runner is killed mid-job, force_unlock_workers hands it
       const m = /started (\S+)/.exec(out);
       if (m) resolve(m[1]!);
     });
-    child.once('exit', (code) => reject(new Error(`stall runner exited (${code}) before taking the job`)));
+    child.once('exit', (code) =>
+      reject(new Error(`stall runner exited (${code}) before taking the job`)),
+    );
   });
   const workerId = await started;
   child.kill('SIGKILL');
@@ -98,7 +104,10 @@ test('a stalled job: its runner is killed mid-job, force_unlock_workers hands it
   await pool.query(`select graphile_worker.force_unlock_workers(array[$1])`, [workerId]);
   await settled();
   const text = await scrapeText(port);
-  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'hang', runner: 'graphile-worker' }), 1);
+  assert.equal(
+    value(text, 'jobmeter_run_started_total', { task: 'hang', runner: 'graphile-worker' }),
+    1,
+  );
   assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'hang', outcome: 'success' }), 1);
 });
 
@@ -109,51 +118,101 @@ test('success, failure and retries: the scrape counts what graphile-worker repor
   await settled();
   const text = await scrapeText(port);
   assert.equal(value(text, 'jobmeter_run_started_total'), reported.start);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { outcome: 'success' }), reported.success);
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { outcome: 'success' }),
+    reported.success,
+  );
   assert.equal(value(text, 'jobmeter_run_finished_total', { outcome: 'failure' }), reported.error);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'flaky', outcome: 'failure' }), 1);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'flaky', outcome: 'success' }), 1);
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'flaky', outcome: 'failure' }),
+    1,
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'flaky', outcome: 'success' }),
+    1,
+  );
   assert.equal(value(text, 'jobmeter_run_active'), 0);
   // The failed job stays in the jobs view with its attempts: the failures the table keeps.
-  const { rows } = await pool.query(`select task_identifier, attempts from graphile_worker.jobs where attempts >= max_attempts`);
-  assert.deepEqual(rows.map((r) => [r.task_identifier, r.attempts]), [['fail', 1]]);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'fail', outcome: 'failure' }), rows[0].attempts);
+  const { rows } = await pool.query(
+    `select task_identifier, attempts from graphile_worker.jobs where attempts >= max_attempts`,
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.task_identifier, r.attempts]),
+    [['fail', 1]],
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'fail', outcome: 'failure' }),
+    rows[0].attempts,
+  );
 });
 
 test('instrumentRunner twice on one runner (or its events): a ConfigError naming it, and every job one run', async () => {
   for (const target of [runner, runner.events]) {
     assert.throws(
       () => instrumentRunner(target, { jobmeter: jm, depthIntervalMillis: false }),
-      (e: unknown) => e instanceof ConfigError && e.message.includes("this runner's events") && /keep the function that call returned/.test(e.message),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.includes("this runner's events") &&
+        /keep the function that call returned/.test(e.message),
     );
   }
   const before = value(await scrapeText(port), 'jobmeter_run_started_total', { task: 'ok' });
   for (let i = 0; i < 5; i++) await runner.addJob('ok', {});
   await settled();
-  assert.equal(value(await scrapeText(port), 'jobmeter_run_started_total', { task: 'ok' }), before + 5);
+  assert.equal(
+    value(await scrapeText(port), 'jobmeter_run_started_total', { task: 'ok' }),
+    before + 5,
+  );
 });
 
 test('queue depth by state from one query of the jobs view', async () => {
   await runner.addJob('ok', {}, { runAt: new Date(Date.now() + 3_600_000) });
   await stop.pollDepth();
   const text = await scrapeText(port);
-  const { rows } = await pool.query(`select task_identifier, count(*) filter (where run_at > now())::int as delayed, count(*) filter (where attempts >= max_attempts)::int as failed from graphile_worker.jobs group by 1`);
+  const { rows } = await pool.query(
+    `select task_identifier, count(*) filter (where run_at > now())::int as delayed, count(*) filter (where attempts >= max_attempts)::int as failed from graphile_worker.jobs group by 1`,
+  );
   const by = new Map(rows.map((r) => [r.task_identifier, r]));
-  assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }), by.get('ok').delayed);
+  assert.equal(
+    value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }),
+    by.get('ok').delayed,
+  );
   assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }), 1);
-  assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'fail', state: 'failed' }), by.get('fail').failed);
+  assert.equal(
+    value(text, 'jobmeter_queue_jobs', { queue: 'fail', state: 'failed' }),
+    by.get('fail').failed,
+  );
 });
 
 test('50 jobs queued show in the depth within two poll intervals', async () => {
   const interval = 1000;
-  const own = await createJobmeter({ serviceName: 'graphile-depth', listener: { port: 0 }, global: false });
-  const off = instrumentRunner(runner, { jobmeter: own, pgPool: pool, depthIntervalMillis: interval });
+  const own = await createJobmeter({
+    serviceName: 'graphile-depth',
+    listener: { port: 0 },
+    global: false,
+  });
+  const off = instrumentRunner(runner, {
+    jobmeter: own,
+    pgPool: pool,
+    depthIntervalMillis: interval,
+  });
   const at = own.pullAddress!.port;
   try {
     // A task no runner here has: the jobs stay queued.
-    await pool.query(`select graphile_worker.add_job('backlog', '{}'::json) from generate_series(1, 50)`);
-    const text = await scrapeUntil(at, 'jobmeter_queue_jobs', { queue: 'backlog', state: 'waiting' }, 50, 2 * interval);
-    assert.ok(value(text, 'jobmeter_queue_poll_age_seconds') < (2 * interval) / 1000, 'the counts served are from a read sent since the jobs were queued');
+    await pool.query(
+      `select graphile_worker.add_job('backlog', '{}'::json) from generate_series(1, 50)`,
+    );
+    const text = await scrapeUntil(
+      at,
+      'jobmeter_queue_jobs',
+      { queue: 'backlog', state: 'waiting' },
+      50,
+      2 * interval,
+    );
+    assert.ok(
+      value(text, 'jobmeter_queue_poll_age_seconds') < (2 * interval) / 1000,
+      'the counts served are from a read sent since the jobs were queued',
+    );
   } finally {
     off();
     await own.shutdown();
@@ -165,6 +224,10 @@ test('PostgreSQL goes away: scrapes still answer, the failed depth polls are cou
   await stop.pollDepth();
   const text = await scrapeText(port);
   assert.ok(value(text, 'jobmeter_queue_poll_failures_total', { reason: 'error' }) >= 1, text);
-  assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }), 1, 'the last good counts');
+  assert.equal(
+    value(text, 'jobmeter_queue_jobs', { queue: 'ok', state: 'delayed' }),
+    1,
+    'the last good counts',
+  );
   await store.start();
 });

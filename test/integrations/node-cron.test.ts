@@ -30,7 +30,11 @@ after(async () => {
 });
 
 /** Resolves at the `n`th `event` of `task`, with every context seen so far. */
-function nth(task: ScheduledTask, event: Parameters<ScheduledTask['on']>[0], n: number): Promise<TaskContext[]> {
+function nth(
+  task: ScheduledTask,
+  event: Parameters<ScheduledTask['on']>[0],
+  n: number,
+): Promise<TaskContext[]> {
   const seen: TaskContext[] = [];
   return new Promise((resolve) => {
     const on = (ctx: TaskContext): void => {
@@ -63,12 +67,28 @@ test('executions that succeed and fail are runs timed by node-cron', async () =>
   stop();
 
   const text = await scrapeText(port);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'tick', runner: 'node-cron', outcome: 'success' }), ok.length);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'tick', outcome: 'failure' }), bad.length);
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', {
+      task: 'tick',
+      runner: 'node-cron',
+      outcome: 'success',
+    }),
+    ok.length,
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'tick', outcome: 'failure' }),
+    bad.length,
+  );
   assert.equal(value(text, 'jobmeter_run_started_total', { task: 'tick' }), calls);
   assert.equal(value(text, 'jobmeter_run_active', { task: 'tick' }), 0);
-  const took = [...ok, ...bad].reduce((s, c) => s + (c.execution!.finishedAt!.getTime() - c.execution!.startedAt!.getTime()) / 1000, 0);
-  assert.ok(Math.abs(value(text, 'jobmeter_run_duration_seconds_sum', { task: 'tick' }) - took) < 1e-9, 'the duration is node-cron\'s startedAt → finishedAt');
+  const took = [...ok, ...bad].reduce(
+    (s, c) => s + (c.execution!.finishedAt!.getTime() - c.execution!.startedAt!.getTime()) / 1000,
+    0,
+  );
+  assert.ok(
+    Math.abs(value(text, 'jobmeter_run_duration_seconds_sum', { task: 'tick' }) - took) < 1e-9,
+    "the duration is node-cron's startedAt → finishedAt",
+  );
   const events = stop.snapshot().agentRunEvents!;
   assert.equal(events['completed'], ok.length);
   assert.equal(events['failed'], bad.length);
@@ -77,12 +97,20 @@ test('executions that succeed and fail are runs timed by node-cron', async () =>
 test('an execution refused by noOverlap is a rejection; the one still running is in flight', async () => {
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
-  const task = cron.schedule('* * * * * *', () => held, { name: 'slow', noOverlap: true, logger: QUIET });
+  const task = cron.schedule('* * * * * *', () => held, {
+    name: 'slow',
+    noOverlap: true,
+    logger: QUIET,
+  });
   tasks.push(task);
   const stop = instrumentTask(task, { jobmeter: jm });
   await nth(task, 'execution:overlap', 2);
   const during = await scrapeText(port);
-  assert.equal(value(during, 'jobmeter_run_active', { task: 'slow' }), 1, 'the held execution is in flight');
+  assert.equal(
+    value(during, 'jobmeter_run_active', { task: 'slow' }),
+    1,
+    'the held execution is in flight',
+  );
   assert.equal(value(during, 'jobmeter_request_rejected_total', { reason: 'overlap' }), 2);
   const done = nth(task, 'execution:finished', 1);
   release();
@@ -99,13 +127,21 @@ test('overlap without noOverlap is not a refusal: node-cron runs both', async ()
   const held = new Promise<void>((resolve) => (release = resolve));
   const task = cron.schedule('* * * * * *', () => held, { name: 'overlapping' });
   tasks.push(task);
-  const rejectedBefore = value(await scrapeText(port), 'jobmeter_request_rejected_total', { reason: 'overlap' });
+  const rejectedBefore = value(await scrapeText(port), 'jobmeter_request_rejected_total', {
+    reason: 'overlap',
+  });
   const stop = instrumentTask(task, { jobmeter: jm });
   await nth(task, 'execution:overlap', 1);
   await nth(task, 'execution:started', 1);
   const text = await scrapeText(port);
-  assert.ok(value(text, 'jobmeter_run_active', { task: 'overlapping' }) >= 2, 'both executions in flight');
-  assert.equal(value(text, 'jobmeter_request_rejected_total', { reason: 'overlap' }), rejectedBefore);
+  assert.ok(
+    value(text, 'jobmeter_run_active', { task: 'overlapping' }) >= 2,
+    'both executions in flight',
+  );
+  assert.equal(
+    value(text, 'jobmeter_request_rejected_total', { reason: 'overlap' }),
+    rejectedBefore,
+  );
   release();
   await task.stop();
   stop();
@@ -117,7 +153,10 @@ test('instrumentTask twice on one task: a ConfigError naming it, and every execu
   const stop = instrumentTask(task, { jobmeter: jm });
   assert.throws(
     () => instrumentTask(task, { jobmeter: jm }),
-    (e: unknown) => e instanceof ConfigError && e.message.includes('task "twice"') && /keep the function that call returned/.test(e.message),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message.includes('task "twice"') &&
+      /keep the function that call returned/.test(e.message),
   );
   for (let i = 0; i < 3; i++) await task.execute();
   stop();
@@ -126,21 +165,34 @@ test('instrumentTask twice on one task: a ConfigError naming it, and every execu
   again();
   const text = await scrapeText(port);
   assert.equal(value(text, 'jobmeter_run_started_total', { task: 'twice' }), 4);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'twice', outcome: 'success' }), 4);
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'twice', outcome: 'success' }),
+    4,
+  );
 });
 
 test('bad options are one ConfigError naming the key', () => {
   const task = cron.createTask('* * * * *', () => {}, { name: 'idle' });
-  assert.throws(() => instrumentTask(task, { jobmeter: {} as Jobmeter }), (e: unknown) => e instanceof ConfigError && e.key === 'instrumentTask.jobmeter');
-  assert.throws(() => instrumentTask(task, { jobmeter: jm, kind: '' }), (e: unknown) => e instanceof ConfigError && e.key === 'instrumentTask.kind');
+  assert.throws(
+    () => instrumentTask(task, { jobmeter: {} as Jobmeter }),
+    (e: unknown) => e instanceof ConfigError && e.key === 'instrumentTask.jobmeter',
+  );
+  assert.throws(
+    () => instrumentTask(task, { jobmeter: jm, kind: '' }),
+    (e: unknown) => e instanceof ConfigError && e.key === 'instrumentTask.kind',
+  );
   return task.destroy();
 });
 
-test('an inline task is heard at its runner\'s hooks, not through listeners node-cron wraps in promises; stop() restores them', async () => {
+test("an inline task is heard at its runner's hooks, not through listeners node-cron wraps in promises; stop() restores them", async () => {
   let fail = false;
-  const task = cron.createTask('0 0 1 1 *', () => {
-    if (fail) throw new Error('invoked to fail');
-  }, { name: 'hooked', logger: QUIET });
+  const task = cron.createTask(
+    '0 0 1 1 *',
+    () => {
+      if (fail) throw new Error('invoked to fail');
+    },
+    { name: 'hooked', logger: QUIET },
+  );
   tasks.push(task);
   const events = (task as unknown as { emitter: import('node:events').EventEmitter }).emitter;
   const perExecution = ['execution:started', 'execution:finished', 'execution:failed'] as const;
@@ -155,7 +207,14 @@ test('an inline task is heard at its runner\'s hooks, not through listeners node
   await task.execute().catch(() => {}); // after stop(): not recorded
   const text = await scrapeText(port);
   assert.equal(value(text, 'jobmeter_run_started_total', { task: 'hooked' }), 2);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'hooked', outcome: 'success' }), 1);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'hooked', outcome: 'failure' }), 1);
-  for (const event of [...perExecution, 'execution:missed']) assert.equal(events.listenerCount(event), 0, event);
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'hooked', outcome: 'success' }),
+    1,
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'hooked', outcome: 'failure' }),
+    1,
+  );
+  for (const event of [...perExecution, 'execution:missed'])
+    assert.equal(events.listenerCount(event), 0, event);
 });

@@ -29,7 +29,9 @@ let port: number;
 /** Resolves once no job of `queue` is queued or active any more, as pg-boss counts them. */
 async function drained(queue: string): Promise<void> {
   await until(`queue ${queue} to drain`, 120_000, async () => {
-    const left = (await boss.findJobs(queue)).filter((j) => j.state !== 'completed' && j.state !== 'failed');
+    const left = (await boss.findJobs(queue)).filter(
+      (j) => j.state !== 'completed' && j.state !== 'failed',
+    );
     return left.length === 0 ? true : left.map((j) => `${j.id} ${j.state}`).join(', ');
   });
 }
@@ -65,7 +67,11 @@ before(async () => {
   pg = await startPostgres();
   jm = await createJobmeter({ serviceName: 'pg-boss-test', listener: { port: 0 }, global: false });
   port = jm.pullAddress!.port;
-  boss = new PgBoss({ connectionString: pg.url, superviseIntervalSeconds: 1, monitorIntervalSeconds: 1 });
+  boss = new PgBoss({
+    connectionString: pg.url,
+    superviseIntervalSeconds: 1,
+    monitorIntervalSeconds: 1,
+  });
   boss.on('error', () => {}); // the outage below is on purpose
   // Before start and work: every handler registered from here on is instrumented.
   stop = instrumentBoss(boss, { jobmeter: jm, depthIntervalMillis: 3_600_000 });
@@ -82,11 +88,15 @@ after(async () => {
 test('a stalled job: its worker is killed mid-job, pg-boss retries it here, and only the attempt made here is a run here', async () => {
   await boss.createQueue('stall', { retryLimit: 1, retryDelay: 0, expireInSeconds: 1 });
   const id = await boss.send('stall', {});
-  const child = spawn(process.execPath, [STALL_WORKER, pg.url, 'stall'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [STALL_WORKER, pg.url, 'stall'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   child.stdout.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (c: string) => c.includes('started') && resolve());
-    child.once('exit', (code) => reject(new Error(`stall worker exited (${code}) before taking the job`)));
+    child.once('exit', (code) =>
+      reject(new Error(`stall worker exited (${code}) before taking the job`)),
+    );
   });
   child.kill('SIGKILL');
   await once(child, 'exit');
@@ -105,52 +115,94 @@ test('a stalled job: its worker is killed mid-job, pg-boss retries it here, and 
   assert.equal(job!.retryCount, 1, 'pg-boss failed the stalled attempt back to retry');
   const text = await scrapeText(port);
   assert.equal(value(text, 'jobmeter_run_started_total', { task: 'stall', runner: 'pg-boss' }), 1);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'stall', outcome: 'success' }), 1);
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'stall', outcome: 'success' }),
+    1,
+  );
 });
 
 test('success, failure, retries and an expired handler: the scrape counts the attempts pg-boss recorded', async () => {
   await boss.createQueue('reports', { retryLimit: 1, retryDelay: 0, expireInSeconds: 1 });
   await boss.work('reports', WORK, async ([job]) => {
     const kind = (job!.data as { kind: string }).kind;
-    if (kind === 'fail' || (kind === 'flaky' && job!.retryCount === 0)) throw new Error(`${kind} job`);
+    if (kind === 'fail' || (kind === 'flaky' && job!.retryCount === 0))
+      throw new Error(`${kind} job`);
     // Outlives its expireInSeconds: pg-boss aborts its signal and fails the attempt.
     if (kind === 'expire' && job!.retryCount === 0) await once(job!.signal, 'abort');
     return 'ok';
   });
-  for (const kind of ['ok', 'ok', 'ok', 'fail', 'fail', 'flaky', 'expire']) await boss.send('reports', { kind });
+  for (const kind of ['ok', 'ok', 'ok', 'fail', 'fail', 'flaky', 'expire'])
+    await boss.send('reports', { kind });
   await drained('reports');
   const jobs = await boss.findJobs('reports');
   const text = await scrapeText(port);
   const attempts = jobs.reduce((s, j) => s + j.retryCount + 1, 0);
-  const failedAttempts = jobs.reduce((s, j) => s + (j.state === 'failed' ? j.retryCount + 1 : j.retryCount), 0);
-  const timeouts = value(text, 'jobmeter_run_finished_total', { task: 'reports', outcome: 'timeout' });
-  assert.equal(value(text, 'jobmeter_run_started_total', { task: 'reports' }), attempts, "started = pg-boss's attempts (retryCount + 1)");
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'reports', outcome: 'failure' }) + timeouts, failedAttempts);
+  const failedAttempts = jobs.reduce(
+    (s, j) => s + (j.state === 'failed' ? j.retryCount + 1 : j.retryCount),
+    0,
+  );
+  const timeouts = value(text, 'jobmeter_run_finished_total', {
+    task: 'reports',
+    outcome: 'timeout',
+  });
+  assert.equal(
+    value(text, 'jobmeter_run_started_total', { task: 'reports' }),
+    attempts,
+    "started = pg-boss's attempts (retryCount + 1)",
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'reports', outcome: 'failure' }) + timeouts,
+    failedAttempts,
+  );
   assert.equal(timeouts, 1, 'the attempt pg-boss expired is a timeout');
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'reports', outcome: 'success' }), jobs.filter((j) => j.state === 'completed').length);
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'reports', outcome: 'success' }),
+    jobs.filter((j) => j.state === 'completed').length,
+  );
   assert.equal(value(text, 'jobmeter_run_active', { task: 'reports' }), 0);
 
   // The depth against the jobs' states as pg-boss keeps them (getQueues' counts are its monitor's, older).
   await stop.pollDepth();
   const live = await boss.findJobs('reports');
   const after = await scrapeText(port);
-  assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'failed' }), live.filter((j) => j.state === 'failed').length);
+  assert.equal(
+    value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'failed' }),
+    live.filter((j) => j.state === 'failed').length,
+  );
   assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'failed' }), 2);
-  assert.equal(value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'active' }), live.filter((j) => j.state === 'active').length);
+  assert.equal(
+    value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'active' }),
+    live.filter((j) => j.state === 'active').length,
+  );
 });
 
 test('perJobResults: each job of a batch ends as the handler says', async () => {
   await boss.createQueue('batch', { retryLimit: 0 });
-  await boss.work('batch', { pollingIntervalSeconds: 0.5, batchSize: 4, perJobResults: true }, async (jobs) =>
-    jobs.map((job) => ({ id: job.id, status: (job.data as { ok: boolean }).ok ? ('completed' as const) : ('failed' as const) })),
+  await boss.work(
+    'batch',
+    { pollingIntervalSeconds: 0.5, batchSize: 4, perJobResults: true },
+    async (jobs) =>
+      jobs.map((job) => ({
+        id: job.id,
+        status: (job.data as { ok: boolean }).ok ? ('completed' as const) : ('failed' as const),
+      })),
   );
   for (const ok of [true, true, false]) await boss.send('batch', { ok });
   await drained('batch');
   const jobs = await boss.findJobs('batch');
   const text = await scrapeText(port);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'success' }), jobs.filter((j) => j.state === 'completed').length);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'failure' }), jobs.filter((j) => j.state === 'failed').length);
-  assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'failure' }), 1);
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'success' }),
+    jobs.filter((j) => j.state === 'completed').length,
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'failure' }),
+    jobs.filter((j) => j.state === 'failed').length,
+  );
+  assert.equal(
+    value(text, 'jobmeter_run_finished_total', { task: 'batch', outcome: 'failure' }),
+    1,
+  );
 });
 
 test('queue depth: deferred jobs are delayed, queued ones waiting, as getQueues counts them', async () => {
@@ -160,16 +212,30 @@ test('queue depth: deferred jobs are delayed, queued ones waiting, as getQueues 
   await boss.send('later', {});
   await stop.pollDepth(); // nothing works `later` here, and it is not in `queues`
   const text0 = await scrapeText(port);
-  assert.deepEqual(samples(text0, 'jobmeter_queue_jobs', { queue: 'later' }), [], 'a queue nobody works here is not read');
+  assert.deepEqual(
+    samples(text0, 'jobmeter_queue_jobs', { queue: 'later' }),
+    [],
+    'a queue nobody works here is not read',
+  );
   const other = await startedBoss();
-  const withQueue = instrumentBoss(other, { jobmeter: jm, queues: ['later'], depthIntervalMillis: 3_600_000 });
+  const withQueue = instrumentBoss(other, {
+    jobmeter: jm,
+    queues: ['later'],
+    depthIntervalMillis: 3_600_000,
+  });
   try {
     await queueCounts('later', (q) => q.queuedCount === 3);
     await withQueue.pollDepth();
     const [q] = await boss.getQueues(['later']);
     const text = await scrapeText(port);
-    assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'delayed' }), q!.deferredCount);
-    assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'waiting' }), q!.queuedCount - q!.deferredCount);
+    assert.equal(
+      value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'delayed' }),
+      q!.deferredCount,
+    );
+    assert.equal(
+      value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'waiting' }),
+      q!.queuedCount - q!.deferredCount,
+    );
     assert.equal(value(text, 'jobmeter_queue_jobs', { queue: 'later', state: 'waiting' }), 2);
   } finally {
     withQueue();
@@ -180,7 +246,10 @@ test('queue depth: deferred jobs are delayed, queued ones waiting, as getQueues 
 test('instrumentBoss twice on one PgBoss: a ConfigError naming it, and every job one run', async () => {
   assert.throws(
     () => instrumentBoss(boss, { jobmeter: jm, depthIntervalMillis: false }),
-    (e: unknown) => e instanceof ConfigError && e.message.includes('this PgBoss') && /keep the function that call returned/.test(e.message),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message.includes('this PgBoss') &&
+      /keep the function that call returned/.test(e.message),
   );
   await boss.createQueue('once');
   await boss.work('once', WORK, async () => 'ok');
@@ -199,7 +268,10 @@ test('instrumentBoss after boss.work(): a ConfigError naming the queues already 
     const { work } = other;
     assert.throws(
       () => instrumentBoss(other, { jobmeter: jm, depthIntervalMillis: false }),
-      (e: unknown) => e instanceof ConfigError && e.message.includes('"early"') && /before boss\.work/.test(e.message),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.includes('"early"') &&
+        /before boss\.work/.test(e.message),
     );
     assert.equal(other.work, work, 'nothing of the instance is replaced');
   } finally {
@@ -209,11 +281,19 @@ test('instrumentBoss after boss.work(): a ConfigError naming the queues already 
 
 test("50 jobs queued show in the depth within two poll intervals, whatever pg-boss's monitor has counted", async () => {
   const interval = 1000;
-  const own = await createJobmeter({ serviceName: 'pg-boss-depth', listener: { port: 0 }, global: false });
+  const own = await createJobmeter({
+    serviceName: 'pg-boss-depth',
+    listener: { port: 0 },
+    global: false,
+  });
   // pg-boss's defaults: once its monitor has counted a queue, it counts it again a minute later.
   const other = new PgBoss({ connectionString: pg.url });
   other.on('error', () => {});
-  const off = instrumentBoss(other, { jobmeter: own, queues: ['backlog'], depthIntervalMillis: interval });
+  const off = instrumentBoss(other, {
+    jobmeter: own,
+    queues: ['backlog'],
+    depthIntervalMillis: interval,
+  });
   const at = own.pullAddress!.port;
   try {
     await other.start();
@@ -223,9 +303,21 @@ test("50 jobs queued show in the depth within two poll intervals, whatever pg-bo
       const [q] = await other.getQueues(['backlog']);
       return q?.queuedCount === 1 ? true : `queuedCount ${q?.queuedCount}`;
     });
-    await other.insert('backlog', Array.from({ length: 50 }, () => ({ data: {} })));
-    const text = await scrapeUntil(at, 'jobmeter_queue_jobs', { queue: 'backlog', state: 'waiting' }, 51, 2 * interval);
-    assert.ok(value(text, 'jobmeter_queue_poll_age_seconds') < (2 * interval) / 1000, 'the counts served are from a read sent since the jobs were queued');
+    await other.insert(
+      'backlog',
+      Array.from({ length: 50 }, () => ({ data: {} })),
+    );
+    const text = await scrapeUntil(
+      at,
+      'jobmeter_queue_jobs',
+      { queue: 'backlog', state: 'waiting' },
+      51,
+      2 * interval,
+    );
+    assert.ok(
+      value(text, 'jobmeter_queue_poll_age_seconds') < (2 * interval) / 1000,
+      'the counts served are from a read sent since the jobs were queued',
+    );
   } finally {
     off();
     await other.stop({ graceful: false });
@@ -235,10 +327,16 @@ test("50 jobs queued show in the depth within two poll intervals, whatever pg-bo
 
 test('a send pg-boss refuses is a rejection', async () => {
   await boss.createQueue('nightly');
-  const ids = [await boss.sendThrottled('nightly', {}, null, 3600), await boss.sendThrottled('nightly', {}, null, 3600)];
+  const ids = [
+    await boss.sendThrottled('nightly', {}, null, 3600),
+    await boss.sendThrottled('nightly', {}, null, 3600),
+  ];
   const refused = ids.filter((id) => id === null).length;
   assert.equal(refused, 1, 'pg-boss throttled the second');
-  assert.equal(value(await scrapeText(port), 'jobmeter_request_rejected_total', { reason: 'throttled' }), refused);
+  assert.equal(
+    value(await scrapeText(port), 'jobmeter_request_rejected_total', { reason: 'throttled' }),
+    refused,
+  );
 });
 
 test('PostgreSQL goes away: scrapes still answer, the failed polls are counted', async () => {

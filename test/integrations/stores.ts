@@ -14,7 +14,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { killAndWait, logTail, supervise, type Supervised } from '../support/child-process.ts';
 import { freePort } from '../support/free-port.ts';
 
-export const STORES_INSTALL_COMMAND = 'bash scripts/ensure-test-deps.sh   (as root: apt-get install -y --no-install-recommends redis-server postgresql)';
+export const STORES_INSTALL_COMMAND =
+  'bash scripts/ensure-test-deps.sh   (as root: apt-get install -y --no-install-recommends redis-server postgresql)';
 const READY_TIMEOUT_MS = 30_000;
 
 export interface StoreHandle {
@@ -54,11 +55,14 @@ function which(name: string): string {
 function postgresBin(): string {
   let majors: string[] = [];
   try {
-    majors = readdirSync('/usr/lib/postgresql').filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(a) - Number(b));
+    majors = readdirSync('/usr/lib/postgresql')
+      .filter((d) => /^\d+$/.test(d))
+      .sort((a, b) => Number(a) - Number(b));
   } catch {
     // none
   }
-  if (majors.length === 0) throw new Error(`/usr/lib/postgresql/*/bin not found: run ${STORES_INSTALL_COMMAND}`);
+  if (majors.length === 0)
+    throw new Error(`/usr/lib/postgresql/*/bin not found: run ${STORES_INSTALL_COMMAND}`);
   const bin = `/usr/lib/postgresql/${majors.at(-1)}/bin`;
   executable(join(bin, 'initdb'));
   return executable(join(bin, 'postgres')) && bin;
@@ -69,7 +73,15 @@ interface Server {
   sup: Supervised;
 }
 
-async function handle(what: string, dir: string, port: number, url: string, launch: () => Server, ready: () => Promise<boolean>, stopSignal: NodeJS.Signals = 'SIGTERM'): Promise<StoreHandle> {
+async function handle(
+  what: string,
+  dir: string,
+  port: number,
+  url: string,
+  launch: () => Server,
+  ready: () => Promise<boolean>,
+  stopSignal: NodeJS.Signals = 'SIGTERM',
+): Promise<StoreHandle> {
   let server: Server | undefined;
   let logs = '';
   const start = async (): Promise<void> => {
@@ -78,7 +90,10 @@ async function handle(what: string, dir: string, port: number, url: string, laun
     let exited = false;
     void server.sup.exited.then(() => (exited = true));
     while (!(await ready())) {
-      if (exited || Date.now() > deadline) throw new Error(`${what} did not start on 127.0.0.1:${port}\n${logTail(`${what} output`, server.sup.stdout() + server.sup.stderr())}`);
+      if (exited || Date.now() > deadline)
+        throw new Error(
+          `${what} did not start on 127.0.0.1:${port}\n${logTail(`${what} output`, server.sup.stdout() + server.sup.stderr())}`,
+        );
       await sleep(50);
     }
   };
@@ -111,10 +126,30 @@ export async function startRedis(): Promise<StoreHandle> {
   const port = await freePort();
   const cli = which('redis-cli');
   const launch = (): Server => {
-    const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      binary,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--protected-mode',
+        'yes',
+      ],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     return { proc, sup: supervise(proc, dir, 16_384) };
   };
-  const ready = async (): Promise<boolean> => spawnSync(cli, ['-h', '127.0.0.1', '-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG';
+  const ready = async (): Promise<boolean> =>
+    spawnSync(cli, ['-h', '127.0.0.1', '-p', String(port), 'ping'], {
+      encoding: 'utf8',
+    }).stdout.trim() === 'PONG';
   return handle('redis-server', dir, port, `redis://127.0.0.1:${port}`, launch, ready);
 }
 
@@ -127,23 +162,57 @@ export async function startPostgres(): Promise<StoreHandle> {
   const asRoot = process.getuid?.() === 0;
   let ids: { uid: number; gid: number } | undefined;
   if (asRoot) {
-    const id = (flag: string): number => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    const id = (flag: string): number =>
+      Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
     ids = { uid: id('-u'), gid: id('-g') };
-    if (!Number.isInteger(ids.uid) || ids.uid === 0) throw new Error(`running as root and there is no 'postgres' user to run PostgreSQL as: run ${STORES_INSTALL_COMMAND}`);
+    if (!Number.isInteger(ids.uid) || ids.uid === 0)
+      throw new Error(
+        `running as root and there is no 'postgres' user to run PostgreSQL as: run ${STORES_INSTALL_COMMAND}`,
+      );
     chownSync(dir, ids.uid, ids.gid);
   }
   const user = asRoot ? 'postgres' : userInfo().username;
-  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], { encoding: 'utf8', ...ids });
+  const init = spawnSync(
+    join(bin, 'initdb'),
+    ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'],
+    { encoding: 'utf8', ...ids },
+  );
   if (init.status !== 0) throw new Error(`initdb failed (as ${user}): ${init.stderr}`);
   const launch = (): Server => {
     const proc = spawn(
       join(bin, 'postgres'),
-      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+      ],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], ...ids },
     );
     return { proc, sup: supervise(proc, dir, 16_384) };
   };
-  const ready = async (): Promise<boolean> => spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'], { encoding: 'utf8' }).status === 0;
+  const ready = async (): Promise<boolean> =>
+    spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'], {
+      encoding: 'utf8',
+    }).status === 0;
   // SIGTERM is postgres's "smart" shutdown, which waits for its clients to leave: SIGINT ("fast") does not.
-  return handle('postgres', dir, port, `postgres://postgres@127.0.0.1:${port}/postgres`, launch, ready, 'SIGINT');
+  return handle(
+    'postgres',
+    dir,
+    port,
+    `postgres://postgres@127.0.0.1:${port}/postgres`,
+    launch,
+    ready,
+    'SIGINT',
+  );
 }

@@ -20,10 +20,32 @@ import type { Profile, TableProfile } from '../../src/naming/types.ts';
 
 const SCOPE = { name: 'jobmeter', version: '1' };
 const SPECS: InstrumentSpec[] = [
-  { name: 'c', kind: 'counter', unit: '{x}', description: 'c', attributes: [{ key: 'host', cap: 1000 }, { key: 'kind', cap: 10 }] },
-  { name: 'g', kind: 'gauge', unit: '', description: 'g', attributes: [{ key: 'host', cap: 1000 }] },
+  {
+    name: 'c',
+    kind: 'counter',
+    unit: '{x}',
+    description: 'c',
+    attributes: [
+      { key: 'host', cap: 1000 },
+      { key: 'kind', cap: 10 },
+    ],
+  },
+  {
+    name: 'g',
+    kind: 'gauge',
+    unit: '',
+    description: 'g',
+    attributes: [{ key: 'host', cap: 1000 }],
+  },
   { name: 'u', kind: 'upDownCounter', unit: '', description: 'u', attributes: [] },
-  { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [0.1, 1, 10], attributes: [{ key: 'host', cap: 1000 }] },
+  {
+    name: 'h',
+    kind: 'histogram',
+    unit: 's',
+    description: 'h',
+    buckets: [0.1, 1, 10],
+    attributes: [{ key: 'host', cap: 1000 }],
+  },
 ];
 
 const TABLE: TableProfile = {
@@ -34,10 +56,31 @@ const TABLE: TableProfile = {
   rules: [
     // `kind` dropped: series that then coincide are summed.
     { instrument: 'c', name: 't_c_total', type: 'counter', help: 'c', labels: [['host', 'host']] },
-    { instrument: 'g', name: 't_g', type: 'gauge', help: 'g', labels: [['host', 'h']], zeroFill: { h: ['z0', 'a'] } },
+    {
+      instrument: 'g',
+      name: 't_g',
+      type: 'gauge',
+      help: 'g',
+      labels: [['host', 'h']],
+      zeroFill: { h: ['z0', 'a'] },
+    },
     { instrument: 'u', name: 't_u', type: 'gauge', help: 'u', emitZero: true },
-    { instrument: 'h', name: 't_h_ms', type: 'histogram', help: 'h', labels: [['host', 'host']], scale: 1000 },
-    { instrument: 'h', name: 't_h_ms_sum', type: 'counter', help: 'h sum', from: 'sum', scale: 1000 },
+    {
+      instrument: 'h',
+      name: 't_h_ms',
+      type: 'histogram',
+      help: 'h',
+      labels: [['host', 'host']],
+      scale: 1000,
+    },
+    {
+      instrument: 'h',
+      name: 't_h_ms_sum',
+      type: 'counter',
+      help: 'h sum',
+      from: 'sum',
+      scale: 1000,
+    },
     { instrument: 'h', name: 't_h_count', type: 'counter', help: 'h count', from: 'count' },
   ],
 };
@@ -72,19 +115,27 @@ const PROFILES: Array<[string, Profile]> = [
 
 for (const [what, profile] of PROFILES) {
   test(`${what}: the families read from columns are those read from points, scrape after scrape`, async () => {
-    const store = new TallyStore(SPECS, { scope: SCOPE, clock: { wallMillis: () => 1_700_000_000_000, monotonicMillis: () => 0 } });
+    const store = new TallyStore(SPECS, {
+      scope: SCOPE,
+      clock: { wallMillis: () => 1_700_000_000_000, monotonicMillis: () => 0 },
+    });
     const fromColumns = createNamer(profile);
     const fromPoints = createNamer(profile);
     for (let round = 0; round < 4; round++) {
       record(store, round);
       const viaColumns = await collect(store);
-      assert.equal(viaColumns.series[0]!.series.length, 4, 'the collection holds every set as columns');
+      assert.equal(
+        viaColumns.series[0]!.series.length,
+        4,
+        'the collection holds every set as columns',
+      );
       assert.equal(viaColumns.metrics.length, 0, 'and no MetricData');
       const viaPoints = await points(store);
       const a = fromColumns.toFamilies(viaColumns);
       const b = fromPoints.toFamilies(viaPoints);
       assert.ok(a.length > 0);
-      for (const format of ['text', 'openmetrics'] as const) assert.equal(render(format, a), render(format, b), `${format}, round ${round}`);
+      for (const format of ['text', 'openmetrics'] as const)
+        assert.equal(render(format, a), render(format, b), `${format}, round ${round}`);
     }
   });
 }
@@ -94,7 +145,8 @@ test('a counter family shares its label array while its series stay the same; fa
   const c = store.counter('c');
   for (const host of ['a', 'b']) c.add(1, { host, kind: 'x' });
   const namer = createNamer(otelProfile(false));
-  const counter = (families: RenderFamily[]) => families.find((f) => f.name === 'c_total') as RenderNumberFamily;
+  const counter = (families: RenderFamily[]) =>
+    families.find((f) => f.name === 'c_total') as RenderNumberFamily;
   const first = counter(namer.toFamilies(await collect(store)));
   c.add(5, { host: 'b', kind: 'x' });
   const second = counter(namer.toFamilies(await collect(store)));
@@ -105,15 +157,32 @@ test('a counter family shares its label array while its series stay the same; fa
   c.add(100, { host: 'a', kind: 'x' });
   await collect(store);
   assert.deepEqual([...first.columns!.labels], ['host="a",kind="x"', 'host="b",kind="x"']);
-  assert.deepEqual(Array.from(first.columns!.values), [1, 1], 'the first scrape still says what it said');
+  assert.deepEqual(
+    Array.from(first.columns!.values),
+    [1, 1],
+    'the first scrape still says what it said',
+  );
   assert.deepEqual(Array.from(second.columns!.values), [1, 6]);
-  assert.deepEqual([...third.columns!.labels], ['host="a",kind="x"', 'host="b",kind="x"', 'host="c",kind="x"']);
+  assert.deepEqual(
+    [...third.columns!.labels],
+    ['host="a",kind="x"', 'host="b",kind="x"', 'host="c",kind="x"'],
+  );
   assert.deepEqual(Array.from(third.columns!.values), [1, 6, 1]);
 });
 
 test('an instrument that keeps exemplars: its columns carry them, and the families are those read from its points', async () => {
-  const store = new TallyStore([{ ...SPECS[0]!, exemplars: true }, { ...SPECS[3]!, exemplars: true }], { scope: SCOPE });
-  const traced = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
+  const store = new TallyStore(
+    [
+      { ...SPECS[0]!, exemplars: true },
+      { ...SPECS[3]!, exemplars: true },
+    ],
+    { scope: SCOPE },
+  );
+  const traced = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: TraceFlags.SAMPLED,
+  });
   store.counter('c').add(1, { host: 'a', kind: 'x' }, traced);
   store.counter('c').add(2, { host: 'b', kind: 'x' });
   store.histogram('h').record(0.5, { host: 'a' }, traced);
@@ -136,13 +205,25 @@ test('two instruments feeding one family: the second merges into a copy, the lab
   b.add(20, { host: 'h3' });
   // Without scope labels both scopes' `x` are the one family `x_total`.
   const namer = createNamer(otelProfile(false));
-  const family = (families: RenderFamily[]) => families.find((f) => f.name === 'x_total') as RenderNumberFamily;
+  const family = (families: RenderFamily[]) =>
+    families.find((f) => f.name === 'x_total') as RenderNumberFamily;
   const first = family(namer.toFamilies(await collect(store)));
-  assert.deepEqual(first.series.map((s) => [s.labels, s.value]), [['host="h1"', 1], ['host="h2"', 12], ['host="h3"', 20]]);
+  assert.deepEqual(
+    first.series.map((s) => [s.labels, s.value]),
+    [
+      ['host="h1"', 1],
+      ['host="h2"', 12],
+      ['host="h3"', 20],
+    ],
+  );
   const second = family(namer.toFamilies(await collect(store)));
   assert.deepEqual([...second.columns!.labels], ['host="h1"', 'host="h2"', 'host="h3"']);
   assert.deepEqual(Array.from(second.columns!.values), [1, 12, 20]);
-  assert.deepEqual([...first.columns!.labels], ['host="h1"', 'host="h2"', 'host="h3"'], 'the first pass\'s family is as it was');
+  assert.deepEqual(
+    [...first.columns!.labels],
+    ['host="h1"', 'host="h2"', 'host="h3"'],
+    "the first pass's family is as it was",
+  );
 });
 
 test('a collection given back lends its storage to the next one; families named from it keep their figures', async () => {
@@ -163,7 +244,11 @@ test('a collection given back lends its storage to the next one; families named 
   c.add(41, { host: 'a', kind: 'x' });
   h.record(7, { host: 'a' });
   const next = await collect(store);
-  assert.equal(storageOf(next), storageOf(first), 'the storage given back serves the next collection');
+  assert.equal(
+    storageOf(next),
+    storageOf(first),
+    'the storage given back serves the next collection',
+  );
   const again = namer.toFamilies(next);
   assert.equal(render('text', families), text, 'the first families still say what they said');
   assert.match(render('text', again), /^c_total\{host="a",kind="x"\} 42$/m);

@@ -21,7 +21,11 @@ afterEach(async () => {
 });
 
 /** The sample lines of `family` that carry an exemplar, without the exemplar part. */
-async function linesWithExemplars(profile: ProfileName, family: string, record: (jm: Jobmeter, t: Tracing) => void): Promise<string[]> {
+async function linesWithExemplars(
+  profile: ProfileName,
+  family: string,
+  record: (jm: Jobmeter, t: Tracing) => void,
+): Promise<string[]> {
   tracing = startTracing();
   jm = await createJobmeter({ profile, listener: false, processMetrics: false, global: false });
   record(jm, tracing);
@@ -32,7 +36,12 @@ async function linesWithExemplars(profile: ProfileName, family: string, record: 
     .map((l) => l.slice(0, l.indexOf(' # {')));
 }
 
-function tracedRun(jm: Jobmeter, t: Tracing, attributes: RunAttributes, outcome: 'success' | 'failure' | 'timeout'): void {
+function tracedRun(
+  jm: Jobmeter,
+  t: Tracing,
+  attributes: RunAttributes,
+  outcome: 'success' | 'failure' | 'timeout',
+): void {
   t.tracer.startActiveSpan('job', (span) => {
     jm.startRun(attributes).finish(outcome);
     span.end();
@@ -54,18 +63,32 @@ test('sorted order (solti): the exemplar stays on the series its run finished in
     tracedRun(jm, t, { task: 'a', runner: 'wasm' }, 'success');
     jm.startRun({ task: 'a', runner: 'subprocess' }).finish('success');
   });
-  assert.deepEqual(lines, ['solti_runner_tasks_completed_total{outcome="success",runner="wasm"} 1']);
+  assert.deepEqual(lines, [
+    'solti_runner_tasks_completed_total{outcome="success",runner="wasm"} 1',
+  ]);
 });
 
 test('escaped UTF-8 names (native, NoUTF8EscapingWithSuffixes, a scraper without allow-utf-8): the exemplar is kept', async () => {
   tracing = startTracing();
-  jm = await createJobmeter({ listener: false, processMetrics: false, global: false, translationStrategy: 'NoUTF8EscapingWithSuffixes' });
+  jm = await createJobmeter({
+    listener: false,
+    processMetrics: false,
+    global: false,
+    translationStrategy: 'NoUTF8EscapingWithSuffixes',
+  });
   const t = tracing;
   tracedRun(jm, t, { task: 'a' }, 'success');
   const families = await jm.scrape();
-  const utf8 = renderOpenMetrics(families).split('\n').filter((l) => l.includes('run.finished') && l.includes(' # {'));
+  const utf8 = renderOpenMetrics(families)
+    .split('\n')
+    .filter((l) => l.includes('run.finished') && l.includes(' # {'));
   assert.equal(utf8.length, 1, 'served as UTF-8, the finished counter carries its exemplar');
-  const escaped = renderOpenMetrics(escapeFamilies(families, 'underscores')).split('\n').filter((l) => l.includes('run_finished') && l.includes(' # {'));
+  const escaped = renderOpenMetrics(escapeFamilies(families, 'underscores'))
+    .split('\n')
+    .filter((l) => l.includes('run_finished') && l.includes(' # {'));
   assert.equal(escaped.length, 1, 'escaped, it still does');
-  assert.equal(escaped[0]!.slice(escaped[0]!.indexOf(' # {')), utf8[0]!.slice(utf8[0]!.indexOf(' # {')));
+  assert.equal(
+    escaped[0]!.slice(escaped[0]!.indexOf(' # {')),
+    utf8[0]!.slice(utf8[0]!.indexOf(' # {')),
+  );
 });

@@ -24,32 +24,41 @@ function heapAfterGc(): number {
 const NAMES = 30_000;
 const EXPIRY_MS = 1_000;
 
-test('naming and ingest state shrink back once churned scope and instrument names expire', { timeout: 170_000 }, async () => {
-  const clock = fakeClock();
-  const store = new IngestStore({ expiryMillis: EXPIRY_MS, clock });
-  const namer = createNamer(otelProfile(true));
-  const scrape = async () => namer.toFamilies((await store.collect()).resourceMetrics);
+test(
+  'naming and ingest state shrink back once churned scope and instrument names expire',
+  { timeout: 170_000 },
+  async () => {
+    const clock = fakeClock();
+    const store = new IngestStore({ expiryMillis: EXPIRY_MS, clock });
+    const namer = createNamer(otelProfile(true));
+    const scrape = async () => namer.toFamilies((await store.collect()).resourceMetrics);
 
-  await scrape();
-  const before = heapAfterGc();
-  let maxCompiled = 0;
-  for (let i = 0; i < NAMES; i++) {
-    const labels = { job: `job-${i}`, host: `host-${i % 97}` };
-    store.ingest(request([metric(`churn.metric.${i}`, gauge([numberPoint(i, labels)]))], {}, `scope-${i}`));
-    if (i % 100 === 99) {
-      clock.advance(100);
-      await scrape();
-      maxCompiled = Math.max(maxCompiled, namer.compiledCount);
+    await scrape();
+    const before = heapAfterGc();
+    let maxCompiled = 0;
+    for (let i = 0; i < NAMES; i++) {
+      const labels = { job: `job-${i}`, host: `host-${i % 97}` };
+      store.ingest(
+        request([metric(`churn.metric.${i}`, gauge([numberPoint(i, labels)]))], {}, `scope-${i}`),
+      );
+      if (i % 100 === 99) {
+        clock.advance(100);
+        await scrape();
+        maxCompiled = Math.max(maxCompiled, namer.compiledCount);
+      }
     }
-  }
-  // While churning, only what is live (about one expiry's worth of names) is held.
-  assert.ok(maxCompiled <= 2_000, `compiled rules peaked at ${maxCompiled}`);
-  clock.advance(EXPIRY_MS + 1);
-  await scrape();
-  await scrape();
-  assert.equal(store.seriesCount, 0);
-  assert.equal(store.memoryBytes, 0);
-  assert.ok(namer.compiledCount <= 1, `compiled rules left: ${namer.compiledCount}`);
-  const grown = heapAfterGc() - before;
-  assert.ok(grown < 8 * 1024 * 1024, `heap grew by ${(grown / 1024 / 1024).toFixed(1)} MiB over ${NAMES} expired names`);
-});
+    // While churning, only what is live (about one expiry's worth of names) is held.
+    assert.ok(maxCompiled <= 2_000, `compiled rules peaked at ${maxCompiled}`);
+    clock.advance(EXPIRY_MS + 1);
+    await scrape();
+    await scrape();
+    assert.equal(store.seriesCount, 0);
+    assert.equal(store.memoryBytes, 0);
+    assert.ok(namer.compiledCount <= 1, `compiled rules left: ${namer.compiledCount}`);
+    const grown = heapAfterGc() - before;
+    assert.ok(
+      grown < 8 * 1024 * 1024,
+      `heap grew by ${(grown / 1024 / 1024).toFixed(1)} MiB over ${NAMES} expired names`,
+    );
+  },
+);

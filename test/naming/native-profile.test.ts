@@ -17,7 +17,9 @@ function setup(scopeInfo: boolean) {
     views: buildViews(DOMAIN_INSTRUMENTS),
     readers: [reader],
   });
-  const recorder = createRecorder(provider.getMeter('jobmeter', '9.9.9'), { now: () => 1_700_000_000_000 });
+  const recorder = createRecorder(provider.getMeter('jobmeter', '9.9.9'), {
+    now: () => 1_700_000_000_000,
+  });
   const namer = createNamer(otelProfile(scopeInfo));
   const families = async () => namer.toFamilies((await reader.collect()).resourceMetrics);
   return { provider, recorder, families };
@@ -25,8 +27,20 @@ function setup(scopeInfo: boolean) {
 
 test('native profile names, types and labels', async () => {
   const { recorder, families, provider } = setup(false);
-  recorder.recordRun({ task: 'backup', kind: 'task', runner: 'subprocess', outcome: 'success', durationSeconds: 0.3 });
-  recorder.recordRun({ task: 'backup', kind: 'task', runner: 'subprocess', outcome: 'failure', durationSeconds: 2 });
+  recorder.recordRun({
+    task: 'backup',
+    kind: 'task',
+    runner: 'subprocess',
+    outcome: 'success',
+    durationSeconds: 0.3,
+  });
+  recorder.recordRun({
+    task: 'backup',
+    kind: 'task',
+    runner: 'subprocess',
+    outcome: 'failure',
+    durationSeconds: 2,
+  });
   recorder.reject('concurrency');
   const fams = await families();
   const byName = new Map(fams.map((f) => [f.name, f]));
@@ -45,14 +59,22 @@ test('native profile names, types and labels', async () => {
   const history = byName.get('jobmeter_run_history_total')!.series as NumberSeries[];
   assert.deepEqual(
     history.map((s) => [s.labels, s.value]),
-    [['outcome="success"', 1], ['outcome="failure"', 1], ['outcome="cancelled"', 0], ['outcome="timeout"', 0]],
+    [
+      ['outcome="success"', 1],
+      ['outcome="failure"', 1],
+      ['outcome="cancelled"', 0],
+      ['outcome="timeout"', 0],
+    ],
     'without host records, history counts since start',
   );
   const finished = byName.get('jobmeter_run_finished_total')!.series as NumberSeries[];
-  assert.deepEqual(finished.map((s) => [s.labels, s.value]), [
-    ['task="backup",kind="task",runner="subprocess",outcome="success"', 1],
-    ['task="backup",kind="task",runner="subprocess",outcome="failure"', 1],
-  ]);
+  assert.deepEqual(
+    finished.map((s) => [s.labels, s.value]),
+    [
+      ['task="backup",kind="task",runner="subprocess",outcome="success"', 1],
+      ['task="backup",kind="task",runner="subprocess",outcome="failure"', 1],
+    ],
+  );
   const hist = byName.get('jobmeter_run_duration_seconds')!;
   assert.equal(hist.unit, 'seconds');
   const h = hist.series[0] as HistogramSeries;
@@ -61,7 +83,10 @@ test('native profile names, types and labels', async () => {
   assert.equal(h.bounds.length, 15);
   assert.equal(h.counts.length, 16);
   assert.equal(h.counts[5], 1, '0.3 lands in the (0.25, 0.5] bucket');
-  assert.equal((byName.get('jobmeter_run_last_failure_time_seconds')!.series[0] as NumberSeries).value, 1_700_000_000);
+  assert.equal(
+    (byName.get('jobmeter_run_last_failure_time_seconds')!.series[0] as NumberSeries).value,
+    1_700_000_000,
+  );
   await provider.shutdown();
 });
 
@@ -99,7 +124,11 @@ test('active runs go up on start and down on finish; finish is idempotent', asyn
   b.finish('timeout');
   assert.equal(await active(), 0);
   const finished = (await families()).find((x) => x.name === 'jobmeter_run_finished_total')!;
-  assert.equal(finished.series.reduce((n, s) => n + (s as NumberSeries).value, 0), 2, 'the second finish() was ignored');
+  assert.equal(
+    finished.series.reduce((n, s) => n + (s as NumberSeries).value, 0),
+    2,
+    'the second finish() was ignored',
+  );
   await provider.shutdown();
 });
 
@@ -111,7 +140,10 @@ test('scope labels and target_info when scopeInfo is on', async () => {
   assert.equal(fams[0]!.type, 'info');
   assert.equal((fams[0]!.series[0] as NumberSeries).labels, 'service_name="svc",host_name="h1"');
   const rejected = fams.find((f) => f.name === 'jobmeter_request_rejected_total')!;
-  assert.equal(rejected.series[0]!.labels, 'reason="payload",otel_scope_name="jobmeter",otel_scope_version="9.9.9"');
+  assert.equal(
+    rejected.series[0]!.labels,
+    'reason="payload",otel_scope_name="jobmeter",otel_scope_version="9.9.9"',
+  );
   await provider.shutdown();
 });
 

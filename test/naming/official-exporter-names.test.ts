@@ -18,7 +18,9 @@ import { parseExposition, type Sample } from '../support/exposition-parser.ts';
 
 type Kind = 'counter' | 'updown' | 'gauge' | 'histogram' | 'observable';
 /** Each unit, its tag in the instrument name, and its Prometheus word (for a gauge-typed family: `1` is `ratio`). */
-const UNITS: ReadonlyArray<[unit: string | undefined, tag: string, word: string, gaugeWord: string]> = [
+const UNITS: ReadonlyArray<
+  [unit: string | undefined, tag: string, word: string, gaugeWord: string]
+> = [
   ['s', 's', 'seconds', 'seconds'],
   ['ms', 'ms', 'milliseconds', 'milliseconds'],
   ['By', 'by', 'bytes', 'bytes'],
@@ -41,13 +43,18 @@ function record(meter: Meter): void {
       if (kind === 'updown') meter.createUpDownCounter(name, options).add(-2, attributes);
       if (kind === 'gauge') meter.createGauge(name, options).record(7, attributes);
       if (kind === 'histogram') meter.createHistogram(name, options).record(2, attributes);
-      if (kind === 'observable') meter.createObservableGauge(name, options).addCallback((r) => r.observe(5, attributes));
+      if (kind === 'observable')
+        meter.createObservableGauge(name, options).addCallback((r) => r.observe(5, attributes));
     }
   }
 }
 
 /** `name{label,…}` for every sample line: what a switch must keep. */
-const seriesShape = (s: Sample): string => `${s.name}{${s.labels.map(([k]) => k).sort().join(',')}}`;
+const seriesShape = (s: Sample): string =>
+  `${s.name}{${s.labels
+    .map(([k]) => k)
+    .sort()
+    .join(',')}}`;
 
 /** The series shapes the official exporter serves, with the unit word added where `withUnits`. */
 function expected(withUnits: boolean): Set<string> {
@@ -64,9 +71,11 @@ function expected(withUnits: boolean): Set<string> {
       const w = withUnits ? (kind === 'counter' || kind === 'histogram' ? word : gaugeWord) : '';
       const family = `app_${kind}_${tag}${w === '' ? '' : `_${w}`}`;
       if (kind === 'counter') out.add(`${family}_total{${labels}}`);
-      else if (kind === 'histogram') for (const s of ['_count', '_sum']) out.add(`${family}${s}{${labels}}`);
+      else if (kind === 'histogram')
+        for (const s of ['_count', '_sum']) out.add(`${family}${s}{${labels}}`);
       else out.add(`${family}{${labels}}`);
-      if (kind === 'histogram') out.add(`${family}_bucket{${labels.replace('job_queue,', 'job_queue,le,')}}`);
+      if (kind === 'histogram')
+        out.add(`${family}_bucket{${labels.replace('job_queue,', 'job_queue,le,')}}`);
     }
   }
   return out;
@@ -97,17 +106,25 @@ async function officialShapes(): Promise<Set<string>> {
 }
 
 function shapes(body: string, format: 'text' | 'openmetrics'): Set<string> {
-  return new Set(parseExposition(body, format).filter((l): l is Sample => l.kind === 'sample').map(seriesShape));
+  return new Set(
+    parseExposition(body, format)
+      .filter((l): l is Sample => l.kind === 'sample')
+      .map(seriesShape),
+  );
 }
 
 /** jobmeter's series shapes, as Prometheus 2 (text 0.0.4) and 3 (OpenMetrics) scrape them. */
-async function jobmeterShapes(options: Pick<JobmeterReaderOptions, 'unitSuffixes'>): Promise<Array<[string, Set<string>]>> {
+async function jobmeterShapes(
+  options: Pick<JobmeterReaderOptions, 'unitSuffixes'>,
+): Promise<Array<[string, Set<string>]>> {
   const reader = new JobmeterReader({ listener: { port: 0 }, ...options });
   providerOf(reader);
   await reader.ready;
   const url = `http://127.0.0.1:${reader.pullAddress!.port}/metrics`;
   const text = await fetch(url, { headers: { accept: 'text/plain;version=0.0.4' } });
-  const om = await fetch(url, { headers: { accept: 'application/openmetrics-text;version=1.0.0' } });
+  const om = await fetch(url, {
+    headers: { accept: 'application/openmetrics-text;version=1.0.0' },
+  });
   return [
     ['text 0.0.4', shapes(await text.text(), 'text')],
     ['OpenMetrics', shapes(await om.text(), 'openmetrics')],
@@ -132,13 +149,26 @@ describe('series names against @opentelemetry/exporter-prometheus', () => {
     const official = await officialShapes();
     for (const [format, got] of await jobmeterShapes({})) {
       assert.deepEqual(sorted(got), sorted(expected(true)), format);
-      assert.ok(got.has('app_job_latency_seconds_count{job_queue,otel_scope_name,otel_scope_schema_url,otel_scope_version}'), format);
-      assert.ok(!got.has('app_job_latency_count{job_queue,otel_scope_name,otel_scope_schema_url,otel_scope_version}'), format);
+      assert.ok(
+        got.has(
+          'app_job_latency_seconds_count{job_queue,otel_scope_name,otel_scope_schema_url,otel_scope_version}',
+        ),
+        format,
+      );
+      assert.ok(
+        !got.has(
+          'app_job_latency_count{job_queue,otel_scope_name,otel_scope_schema_url,otel_scope_version}',
+        ),
+        format,
+      );
       assert.notDeepEqual(sorted(got), sorted(official), format);
     }
   });
 
   it('a legacy profile, whose names never change, refuses unitSuffixes', () => {
-    assert.throws(() => new JobmeterReader({ listener: false, profile: 'rm', unitSuffixes: false }), (e: unknown) => e instanceof ConfigError && e.key === 'unitSuffixes');
+    assert.throws(
+      () => new JobmeterReader({ listener: false, profile: 'rm', unitSuffixes: false }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'unitSuffixes',
+    );
   });
 });

@@ -18,12 +18,22 @@ test('docs/host-apps.md lists every process family served under the native profi
     // The event-loop delay is served once the sampler has a sample: scrape until every instrument is.
     for (let i = 0; i < 100 && served.length < own.length; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 20));
-      served = (await jm.scrape()).map((f) => f.name).filter((name) => own.some((o) => name.startsWith(o)));
+      served = (await jm.scrape())
+        .map((f) => f.name)
+        .filter((name) => own.some((o) => name.startsWith(o)));
     }
   } finally {
     await jm.shutdown();
   }
-  assert.equal(served.length, PROCESS_INSTRUMENTS.length, `one family per process instrument: ${served.join(', ')}`);
+  assert.equal(
+    served.length,
+    PROCESS_INSTRUMENTS.length,
+    `one family per process instrument: ${served.join(', ')}`,
+  );
   const listed = [...row.matchAll(/`([a-z0-9_]+)(?:\{[^}]*\})?`/g)].map((m) => m[1]);
-  assert.deepEqual(served.filter((name) => !listed.includes(name)), [], 'served but not in docs/host-apps.md');
+  assert.deepEqual(
+    served.filter((name) => !listed.includes(name)),
+    [],
+    'served but not in docs/host-apps.md',
+  );
 });

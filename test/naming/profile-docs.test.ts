@@ -42,7 +42,10 @@ test('the generated docs cover every profile, every family and every allowed pro
     assert.ok(doc.includes(`\n## ${name}\n`), `no section for ${name}`);
     assert.ok(profilesTable().includes(`[\`${name}\`]`), `no README row for ${name}`);
     for (const w of PROMTOOL_ALLOWLIST[name]) {
-      assert.ok(doc.includes(`| \`${w.metric}\` | ${w.problems.join('<br>')} |`), `${name}: allow-list entry for ${w.metric} not documented`);
+      assert.ok(
+        doc.includes(`| \`${w.metric}\` | ${w.problems.join('<br>')} |`),
+        `${name}: allow-list entry for ${w.metric} not documented`,
+      );
     }
   }
 });
@@ -50,5 +53,8 @@ test('the generated docs cover every profile, every family and every allowed pro
 test('updateReadme only touches the block between the markers, and nothing without them', () => {
   assert.equal(updateReadme('# x\nno markers\n'), undefined);
   const before = `intro\n${README_START}\nstale\n${README_END}\noutro\n`;
-  assert.equal(updateReadme(before), `intro\n${README_START}\n${profilesTable()}\n${README_END}\noutro\n`);
+  assert.equal(
+    updateReadme(before),
+    `intro\n${README_START}\n${profilesTable()}\n${README_END}\noutro\n`,
+  );
 });

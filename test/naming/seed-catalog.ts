@@ -57,13 +57,19 @@ export function seedPath(profile: LegacyProfileName): string {
 export function readSeed(profile: LegacyProfileName): string {
   const path = seedPath(profile);
   if (!existsSync(path)) {
-    throw new Error(`seed document for profile ${profile} is missing: ${path} (expected the repo root's ../shared/seeds/)`);
+    throw new Error(
+      `seed document for profile ${profile} is missing: ${path} (expected the repo root's ../shared/seeds/)`,
+    );
   }
   // Scraped pages: normalise line ends and non-breaking spaces so the regexes see plain text.
-  return readFileSync(path, 'utf8').replace(/\r\n?/g, '\n').replace(/\u00a0/g, ' ');
+  return readFileSync(path, 'utf8')
+    .replace(/\r\n?/g, '\n')
+    .replace(/\u00a0/g, ' ');
 }
 
-const PARSERS: Readonly<Record<LegacyProfileName, (text: string, file: string) => Omit<SeedCatalog, 'profile' | 'path'>>> = {
+const PARSERS: Readonly<
+  Record<LegacyProfileName, (text: string, file: string) => Omit<SeedCatalog, 'profile' | 'path'>>
+> = {
   runwisp: parseRunwisp,
   wasmrun: parseWasmrun,
   crewshipd: parseCrewshipd,
@@ -150,14 +156,21 @@ function finish(d: Draft): SeedMetric {
 
 /** Parses `1, 5, 30, …, +Inf` (the `+Inf` must be last and is dropped). */
 function bucketList(text: string, file: string, requireInf: boolean): number[] {
-  const tokens = text.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const tokens = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   if (requireInf) {
-    if (tokens.at(-1) !== '+Inf') fail(file, `bucket list ${JSON.stringify(text)} does not end in +Inf`);
+    if (tokens.at(-1) !== '+Inf')
+      fail(file, `bucket list ${JSON.stringify(text)} does not end in +Inf`);
     tokens.pop();
   }
   const bounds = tokens.map(Number);
-  if (bounds.length === 0 || bounds.some((b) => !Number.isFinite(b))) fail(file, `bucket list ${JSON.stringify(text)} is not numbers`);
-  for (let i = 1; i < bounds.length; i++) if (!(bounds[i]! > bounds[i - 1]!)) fail(file, `bucket list ${JSON.stringify(text)} is not ascending`);
+  if (bounds.length === 0 || bounds.some((b) => !Number.isFinite(b)))
+    fail(file, `bucket list ${JSON.stringify(text)} is not numbers`);
+  for (let i = 1; i < bounds.length; i++)
+    if (!(bounds[i]! > bounds[i - 1]!))
+      fail(file, `bucket list ${JSON.stringify(text)} is not ascending`);
   return bounds;
 }
 
@@ -167,14 +180,25 @@ function bucketList(text: string, file: string, requireInf: boolean): number[] {
 export function parseRunwisp(text: string, file: string): Omit<SeedCatalog, 'profile' | 'path'> {
   const metrics: SeedMetric[] = [];
   for (const line of text.split('\n')) {
-    const cells = line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
+    const cells = line
+      .trim()
+      .replace(/^\|/, '')
+      .replace(/\|$/, '')
+      .split('|')
+      .map((c) => c.trim());
     if (cells.length < 4 || !/^runwisp_[a-z0-9_]+$/.test(cells[0]!)) continue;
     const [name, type, labelCell, ...rest] = cells as [string, string, string, ...string[]];
     const description = rest.join('|').trim();
-    const d = draft(name, seedType(type, file, name), /^(—|-|–)?$/.test(labelCell) ? [] : labelList(labelCell), description);
+    const d = draft(
+      name,
+      seedType(type, file, name),
+      /^(—|-|–)?$/.test(labelCell) ? [] : labelList(labelCell),
+      description,
+    );
     // "reached a terminal status (success or failed)": the one label's vocabulary.
     const terminal = /terminal (\w+) \(([^)]*)\)/.exec(description);
-    if (terminal && d.labels.includes(terminal[1]!)) d.values[terminal[1]!] = vocabulary(terminal[2]!);
+    if (terminal && d.labels.includes(terminal[1]!))
+      d.values[terminal[1]!] = vocabulary(terminal[2]!);
     // "kind is task or service"
     for (const m of description.matchAll(/\b([a-z_]+) is ([a-z_]+(?:, [a-z_]+)*,? or [a-z_]+)/g)) {
       if (d.labels.includes(m[1]!)) d.values[m[1]!] = vocabulary(m[2]!);
@@ -202,16 +226,32 @@ export function parseWasmrun(text: string, file: string): Omit<SeedCatalog, 'pro
   const jsonKeys = new Map<string, string[]>();
   for (const l of lines) {
     const j = /^"([a-z0-9_]+)":\s*\{([^}]*)\}/.exec(l);
-    if (j) jsonKeys.set(j[1]!, [...j[2]!.matchAll(/"([a-z0-9_]+)"\s*:/g)].map((m) => m[1]!));
+    if (j)
+      jsonKeys.set(
+        j[1]!,
+        [...j[2]!.matchAll(/"([a-z0-9_]+)"\s*:/g)].map((m) => m[1]!),
+      );
   }
   const metrics: SeedMetric[] = [];
   for (const l of lines) {
     const m = /^(wasmrun_agent_[a-z0-9_]+?)(?:\{([^}]*)\})?(counter|gauge|histogram)(.+)$/.exec(l);
     if (!m) continue;
-    const [, name, labelCell, type, description] = m as unknown as [string, string, string | undefined, string, string];
-    const d = draft(name, seedType(type, file, name), labelCell ? labelList(labelCell) : [], description.trim());
+    const [, name, labelCell, type, description] = m as unknown as [
+      string,
+      string,
+      string | undefined,
+      string,
+      string,
+    ];
+    const d = draft(
+      name,
+      seedType(type, file, name),
+      labelCell ? labelList(labelCell) : [],
+      description.trim(),
+    );
     const shown = sampleType.get(name);
-    if (shown !== undefined && shown !== d.type) fail(file, `${name}: the table says ${d.type}, the sample's # TYPE says ${shown}`);
+    if (shown !== undefined && shown !== d.type)
+      fail(file, `${name}: the table says ${d.type}, the sample's # TYPE says ${shown}`);
     if (help.has(name)) d.help = help.get(name)!;
     // "by terminal result: success (ran to completion), error (failed to run), timeout"
     const by = /\bby (?:terminal )?([a-z_]+): (.*)$/.exec(d.description);
@@ -219,12 +259,14 @@ export function parseWasmrun(text: string, file: string): Omit<SeedCatalog, 'pro
       const label = by[1]!;
       d.values[label] = vocabulary(by[2]!);
       const keys = jsonKeys.get(name.replace(/^wasmrun_agent_/, ''));
-      if (keys !== undefined && d.values[label].every((v) => keys.includes(v))) d.zeroFilled.push(label);
+      if (keys !== undefined && d.values[label].every((v) => keys.includes(v)))
+        d.zeroFilled.push(label);
     }
     metrics.push(finish(d));
   }
   for (const name of help.keys()) {
-    if (!metrics.some((m) => m.name === name)) fail(file, `${name} has a # HELP in the sample but no row in the reference table`);
+    if (!metrics.some((m) => m.name === name))
+      fail(file, `${name} has a # HELP in the sample but no row in the reference table`);
   }
   return { everySeries: [], metrics };
 }
@@ -264,7 +306,8 @@ export function parseCrewshipd(text: string, file: string): Omit<SeedCatalog, 'p
       // "Statuses: pending, …, cancelled; anything unrecognized folds into other."
       // "by status: queued, …, interrupted (+ other), zero-filled"
       // "(live + archived rows): started, completed, failed, cancelled, timeout"
-      const list = /Statuses: ([^;.]*)/.exec(d.description)?.[1] ?? /:\s*([^:]*)$/.exec(d.description)?.[1];
+      const list =
+        /Statuses: ([^;.]*)/.exec(d.description)?.[1] ?? /:\s*([^:]*)$/.exec(d.description)?.[1];
       if (list !== undefined) {
         const words = vocabulary(list.replace(/,?\s*zero-filled.*$/i, ''));
         const fold = /folds into ([a-z_]+)/.exec(d.description)?.[1];
@@ -284,7 +327,10 @@ export function parseCrewshipd(text: string, file: string): Omit<SeedCatalog, 'p
 // (`kind ∈ {…}`) and bucket line.
 
 export function parseRm(text: string, file: string): Omit<SeedCatalog, 'profile' | 'path'> {
-  const perHost = /Per-host metrics carry an? `?([a-z_]+)`? label.*?and an? `?([a-z_]+)`? label/.exec(text.replace(/\n/g, ' '));
+  const perHost =
+    /Per-host metrics carry an? `?([a-z_]+)`? label.*?and an? `?([a-z_]+)`? label/.exec(
+      text.replace(/\n/g, ' '),
+    );
   if (!perHost) fail(file, 'no "Per-host metrics carry a … label … and a … label" sentence');
   const hostLabels = [perHost[1]!, perHost[2]!];
   const lines = text.split('\n').map((l) => l.trim());
@@ -340,7 +386,8 @@ export function parseRm(text: string, file: string): Omit<SeedCatalog, 'profile'
         const name = sample[1]!;
         const labels = labelList(sample[3]!).filter((x) => x !== 'le');
         if (histogram === undefined) histogram = draft(name, 'histogram', labels, '');
-        else if (histogram.name !== name || histogram.labels.join() !== labels.join()) fail(file, `histogram samples disagree: ${l}`);
+        else if (histogram.name !== name || histogram.labels.join() !== labels.join())
+          fail(file, `histogram samples disagree: ${l}`);
         continue;
       }
       if (histogram !== undefined) {
@@ -392,26 +439,42 @@ export function parseSolti(text: string, file: string): Omit<SeedCatalog, 'profi
     if (docSection === 'labels' && label !== undefined && cells.length >= 2) {
       // "`cgroup_prepare_failed`, …, `module_load_failed` (from [`RunnerErrorKind`])"
       const list = cells[1]!.replace(/\([^)]*\)/g, ' ');
-      vocab.set(label, [...list.matchAll(/`([a-z_][a-z0-9_]*)`/g)].map((m) => m[1]!));
+      vocab.set(
+        label,
+        [...list.matchAll(/`([a-z_][a-z0-9_]*)`/g)].map((m) => m[1]!),
+      );
     }
   }
   if (docBuckets === undefined) fail(file, 'no "Buckets (seconds): `…`" doc line');
   // The constructor: r.counter_vec("tasks_started_total", "HELP", &["runner"]) and
   // r.histogram_vec("task_duration_seconds", "HELP", vec![…], &["runner", "outcome"]).
   const source = lines.join('\n');
-  const ctor = [...source.matchAll(/\.(counter_vec|histogram_vec)\(\s*"([a-z0-9_]+)",\s*"([^"]*)",\s*(?:vec!\[([^\]]*)\],\s*)?&\[([^\]]*)\]/g)];
+  const ctor = [
+    ...source.matchAll(
+      /\.(counter_vec|histogram_vec)\(\s*"([a-z0-9_]+)",\s*"([^"]*)",\s*(?:vec!\[([^\]]*)\],\s*)?&\[([^\]]*)\]/g,
+    ),
+  ];
   if (ctor.length === 0) fail(file, 'no counter_vec/histogram_vec registrations in the source');
-  for (const [, kind, suffix, help, vec, labelsRaw] of ctor as unknown as Array<[string, string, string, string, string | undefined, string]>) {
+  for (const [, kind, suffix, help, vec, labelsRaw] of ctor as unknown as Array<
+    [string, string, string, string, string | undefined, string]
+  >) {
     const matches = drafts.filter((d) => d.name.endsWith(`_${suffix}`));
-    if (matches.length !== 1) fail(file, `registration ${suffix} matches ${matches.length} documented metrics`);
+    if (matches.length !== 1)
+      fail(file, `registration ${suffix} matches ${matches.length} documented metrics`);
     const d = matches[0]!;
     d.help = help;
     const codeLabels = [...labelsRaw.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]!);
-    if (codeLabels.join() !== d.labels.join()) fail(file, `${d.name}: doc labels ${d.labels.join()} ≠ source labels ${codeLabels.join()}`);
-    if ((kind === 'histogram_vec') !== (d.type === 'histogram')) fail(file, `${d.name}: doc type ${d.type} ≠ source ${kind}`);
+    if (codeLabels.join() !== d.labels.join())
+      fail(file, `${d.name}: doc labels ${d.labels.join()} ≠ source labels ${codeLabels.join()}`);
+    if ((kind === 'histogram_vec') !== (d.type === 'histogram'))
+      fail(file, `${d.name}: doc type ${d.type} ≠ source ${kind}`);
     if (vec !== undefined) {
       const codeBuckets = bucketList(vec, file, false);
-      if (codeBuckets.join() !== docBuckets.join()) fail(file, `${d.name}: doc buckets ${docBuckets.join()} ≠ source buckets ${codeBuckets.join()}`);
+      if (codeBuckets.join() !== docBuckets.join())
+        fail(
+          file,
+          `${d.name}: doc buckets ${docBuckets.join()} ≠ source buckets ${codeBuckets.join()}`,
+        );
       d.buckets = codeBuckets;
     }
   }

@@ -5,19 +5,40 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
-import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import type { Collection } from '../../src/series/collection.ts';
 import { TallyStore } from '../../src/domain/tallies/store.ts';
 import type { InstrumentSpec } from '../../src/domain/types.ts';
-import type { RenderHistogramSeries as HistogramSeries, RenderNumberFamily as NumberFamily } from '../../src/exposition/render-model.ts';
+import type {
+  RenderHistogramSeries as HistogramSeries,
+  RenderNumberFamily as NumberFamily,
+} from '../../src/exposition/render-model.ts';
 import type { NumberSeries } from '../../src/exposition/types.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 
 const SCOPE = { name: 'jobmeter', version: '1' };
 const SPECS: InstrumentSpec[] = [
-  { name: 'c', kind: 'counter', unit: '{x}', description: 'c', attributes: [{ key: 'host', cap: 100_000 }] },
-  { name: 'h', kind: 'histogram', unit: 's', description: 'h', buckets: [1, 10], attributes: [{ key: 'host', cap: 100 }] },
+  {
+    name: 'c',
+    kind: 'counter',
+    unit: '{x}',
+    description: 'c',
+    attributes: [{ key: 'host', cap: 100_000 }],
+  },
+  {
+    name: 'h',
+    kind: 'histogram',
+    unit: 's',
+    description: 'h',
+    buckets: [1, 10],
+    attributes: [{ key: 'host', cap: 100 }],
+  },
 ];
 
 async function collection(store: TallyStore): Promise<Collection> {
@@ -46,7 +67,11 @@ test('counters come out as columns over kept label strings; unchanged histogram 
   assert.deepEqual(c2.columns.labels, ['host="a"', 'host="b"', 'host="c"']);
   assert.deepEqual(
     c2.series.map((s) => [s.labels, s.value]),
-    [['host="a"', 1], ['host="b"', 6], ['host="c"', 1]],
+    [
+      ['host="a"', 1],
+      ['host="b"', 6],
+      ['host="c"', 1],
+    ],
     'the series rows, made on first read, say the same as the columns',
   );
   assert.equal(c2.series, c2.series, 'the rows are made once');
@@ -62,16 +87,38 @@ function gauge(points: Array<[Attributes, number]>): ResourceMetrics {
     descriptor: { name: 'g', description: 'g', unit: '', valueType: 1 },
     aggregationTemporality: AggregationTemporality.CUMULATIVE,
     dataPointType: DataPointType.GAUGE,
-    dataPoints: points.map(([attributes, value]) => ({ attributes, value, startTime: [0, 0], endTime: [0, 0] })),
+    dataPoints: points.map(([attributes, value]) => ({
+      attributes,
+      value,
+      startTime: [0, 0],
+      endTime: [0, 0],
+    })),
   };
   return { resource: emptyResource(), scopeMetrics: [{ scope: SCOPE, metrics: [metric] }] };
 }
 
 test('new attributes objects at a position (an observable instrument) are rendered again; fewer points leave nothing behind', () => {
   const namer = createNamer(otelProfile(false));
-  namer.toFamilies(gauge([[{ k: 'x' }, 1], [{ k: 'y' }, 2], [{ k: 'z' }, 3]]));
-  const again = namer.toFamilies(gauge([[{ k: 'y' }, 2], [{ k: 'x' }, 5]]));
-  assert.deepEqual(again[0]!.series.map((s) => [s.labels, (s as NumberSeries).value]), [['k="y"', 2], ['k="x"', 5]]);
+  namer.toFamilies(
+    gauge([
+      [{ k: 'x' }, 1],
+      [{ k: 'y' }, 2],
+      [{ k: 'z' }, 3],
+    ]),
+  );
+  const again = namer.toFamilies(
+    gauge([
+      [{ k: 'y' }, 2],
+      [{ k: 'x' }, 5],
+    ]),
+  );
+  assert.deepEqual(
+    again[0]!.series.map((s) => [s.labels, (s as NumberSeries).value]),
+    [
+      ['k="y"', 2],
+      ['k="x"', 5],
+    ],
+  );
 });
 
 test('the sliced pass gives the same families as the plain one, and lets timers run on a large collection', async () => {
@@ -79,7 +126,8 @@ test('the sliced pass gives the same families as the plain one, and lets timers 
     Array.from({ length: 30 }, (_, k) => ({ ...SPECS[0]!, name: `c${k}` })),
     { scope: SCOPE },
   );
-  for (let k = 0; k < 30; k++) for (let i = 0; i < 5000; i++) store.counter(`c${k}`).add(i, { host: `h${i}` });
+  for (let k = 0; k < 30; k++)
+    for (let i = 0; i < 5000; i++) store.counter(`c${k}`).add(i, { host: `h${i}` });
   const rm = await collection(store);
   const plain = createNamer(otelProfile(true)).toFamilies(rm);
   let turns = 0;
@@ -97,8 +145,37 @@ test('a family is marked ascii while every label string is, and not once one is 
   const namer = createNamer(otelProfile(false));
   const a = { k: 'x' };
   assert.equal(namer.toFamilies(gauge([[a, 1]]))[0]!.ascii, true);
-  assert.equal(namer.toFamilies(gauge([[a, 1], [{ k: 'caf\u00e9' }, 2]]))[0]!.ascii, false);
-  assert.equal(namer.toFamilies(gauge([[a, 1], [{ k: 'y' }, 2]]))[0]!.ascii, true, 'the non-ASCII series was replaced');
-  assert.equal(namer.toFamilies(gauge([[{ k: 'caf\u00e9' }, 2], [a, 1]]))[0]!.ascii, false);
-  assert.equal(namer.toFamilies(gauge([[a, 1]]))[0]!.ascii, true, 'the non-ASCII series was dropped');
+  assert.equal(
+    namer.toFamilies(
+      gauge([
+        [a, 1],
+        [{ k: 'caf\u00e9' }, 2],
+      ]),
+    )[0]!.ascii,
+    false,
+  );
+  assert.equal(
+    namer.toFamilies(
+      gauge([
+        [a, 1],
+        [{ k: 'y' }, 2],
+      ]),
+    )[0]!.ascii,
+    true,
+    'the non-ASCII series was replaced',
+  );
+  assert.equal(
+    namer.toFamilies(
+      gauge([
+        [{ k: 'caf\u00e9' }, 2],
+        [a, 1],
+      ]),
+    )[0]!.ascii,
+    false,
+  );
+  assert.equal(
+    namer.toFamilies(gauge([[a, 1]]))[0]!.ascii,
+    true,
+    'the non-ASCII series was dropped',
+  );
 });

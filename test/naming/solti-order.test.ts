@@ -16,14 +16,21 @@ describe('solti: the Rust prometheus crate order', () => {
     const jm = await testJobmeter('solti');
     try {
       // Recorded in reverse of the crate's order.
-      for (const [runner, outcome] of [['wasm', 'timeout'], ['subprocess', 'success'], ['container', 'success'], ['container', 'failure']] as const) {
+      for (const [runner, outcome] of [
+        ['wasm', 'timeout'],
+        ['subprocess', 'success'],
+        ['container', 'success'],
+        ['container', 'failure'],
+      ] as const) {
         jm.recordRun({ task: 't', kind: 'task', runner, outcome, durationSeconds: 1 });
       }
       jm.runnerError('wasm', 'module_load_failed');
       jm.runnerError('container', 'module_load_failed');
       jm.runnerError('container', 'cgroup_prepare_failed');
       const text = renderPrometheusText(await jm.scrape());
-      const samples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.includes('_bucket'));
+      const samples = text
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#') && !l.includes('_bucket'));
       assert.deepEqual(samples, [
         'solti_runner_errors_total{error="cgroup_prepare_failed",runner="container"} 1',
         'solti_runner_errors_total{error="module_load_failed",runner="container"} 1',
@@ -44,26 +51,50 @@ describe('solti: the Rust prometheus crate order', () => {
         'solti_runner_tasks_started_total{runner="subprocess"} 1',
         'solti_runner_tasks_started_total{runner="wasm"} 1',
       ]);
-      assert.match(text, /^solti_runner_task_duration_seconds_bucket\{outcome="failure",runner="container",le="0\.01"\} 0$/m);
+      assert.match(
+        text,
+        /^solti_runner_task_duration_seconds_bucket\{outcome="failure",runner="container",le="0\.01"\} 0$/m,
+      );
     } finally {
       await jm.shutdown();
     }
   });
 
   it('compares label values as Rust compares strings (UTF-8 bytes, unescaped), fewer labels first', () => {
-    assert.ok(compareByLabelValues('a="x"', 'a="x y"') < 0, 'a prefix sorts first, though " > space');
-    assert.ok(compareByLabelValues('a="x\\"z"', 'a="xa"') < 0, 'the escaped quote compares as a quote');
-    assert.ok(compareByLabelValues('a="\uffff"', 'a="\u{1f600}"') < 0, 'UTF-8 bytes, not UTF-16 units');
+    assert.ok(
+      compareByLabelValues('a="x"', 'a="x y"') < 0,
+      'a prefix sorts first, though " > space',
+    );
+    assert.ok(
+      compareByLabelValues('a="x\\"z"', 'a="xa"') < 0,
+      'the escaped quote compares as a quote',
+    );
+    assert.ok(
+      compareByLabelValues('a="\uffff"', 'a="\u{1f600}"') < 0,
+      'UTF-8 bytes, not UTF-16 units',
+    );
     assert.ok(compareByLabelValues('b="z"', 'a="a",b="a"') < 0);
   });
 
   it('a host rule on solti must list its labels by name', async () => {
-    const rule = { instrument: 'app.jobs', name: 'solti_runner_jobs_total', type: 'counter', help: 'Jobs', labels: [['runner', 'runner'], ['kind', 'kind']] };
-    await assert.rejects(testJobmeter('solti', { profile: { name: 'solti', rules: [rule] } as never }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.equal(err.key, 'profile.rules[0].labels');
-      assert.match(err.message, /labels listed by name/);
-      return true;
-    });
+    const rule = {
+      instrument: 'app.jobs',
+      name: 'solti_runner_jobs_total',
+      type: 'counter',
+      help: 'Jobs',
+      labels: [
+        ['runner', 'runner'],
+        ['kind', 'kind'],
+      ],
+    };
+    await assert.rejects(
+      testJobmeter('solti', { profile: { name: 'solti', rules: [rule] } as never }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.key, 'profile.rules[0].labels');
+        assert.match(err.message, /labels listed by name/);
+        return true;
+      },
+    );
   });
 });

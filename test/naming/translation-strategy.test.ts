@@ -21,23 +21,39 @@ const TEXT_UTF8 = 'text/plain;version=1.0.0;escaping=allow-utf-8';
 const OM_UNDERSCORES = 'application/openmetrics-text;version=1.0.0;escaping=underscores';
 const OM_VALUES = 'application/openmetrics-text;version=1.0.0;escaping=values';
 const TEXT_004 = 'text/plain;version=0.0.4';
-const PROTO_UTF8 = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8';
-const PROTO = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
+const PROTO_UTF8 =
+  'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8';
+const PROTO =
+  'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
 
 const providers: MeterProvider[] = [];
 afterEach(async () => {
   await Promise.all(providers.splice(0).map((p) => p.shutdown()));
 });
 
-async function serve(translationStrategy: TranslationStrategy): Promise<(accept: string) => Promise<Response>> {
-  const reader = new JobmeterReader({ listener: { port: 0 }, translationStrategy, otelScopeInfo: false });
+async function serve(
+  translationStrategy: TranslationStrategy,
+): Promise<(accept: string) => Promise<Response>> {
+  const reader = new JobmeterReader({
+    listener: { port: 0 },
+    translationStrategy,
+    otelScopeInfo: false,
+  });
   const provider = new MeterProvider({ readers: [reader] });
   providers.push(provider);
   const meter = provider.getMeter('app');
-  meter.createCounter('http.server.requests', { unit: '{request}' }).add(3, { 'http.method': 'GET' });
-  meter.createHistogram('http.server.duration', { unit: 's', advice: { explicitBucketBoundaries: [1] } }).record(0.5, { 'http.method': 'GET' });
+  meter
+    .createCounter('http.server.requests', { unit: '{request}' })
+    .add(3, { 'http.method': 'GET' });
+  meter
+    .createHistogram('http.server.duration', {
+      unit: 's',
+      advice: { explicitBucketBoundaries: [1] },
+    })
+    .record(0.5, { 'http.method': 'GET' });
   await reader.ready;
-  return (accept) => fetch(`http://127.0.0.1:${reader.pullAddress!.port}/metrics`, { headers: { accept } });
+  return (accept) =>
+    fetch(`http://127.0.0.1:${reader.pullAddress!.port}/metrics`, { headers: { accept } });
 }
 
 /** The sample lines of a text body (no comments, no EOF). */
@@ -52,29 +68,53 @@ const CASES: Array<[TranslationStrategy, { utf8: string[]; escaped: string[] }]>
   [
     'UnderscoreEscapingWithSuffixes',
     {
-      utf8: ['http_server_requests_total{http_method="GET"} 3', 'http_server_duration_seconds_count{http_method="GET"} 1'],
-      escaped: ['http_server_requests_total{http_method="GET"} 3', 'http_server_duration_seconds_count{http_method="GET"} 1'],
+      utf8: [
+        'http_server_requests_total{http_method="GET"} 3',
+        'http_server_duration_seconds_count{http_method="GET"} 1',
+      ],
+      escaped: [
+        'http_server_requests_total{http_method="GET"} 3',
+        'http_server_duration_seconds_count{http_method="GET"} 1',
+      ],
     },
   ],
   [
     'UnderscoreEscapingWithoutSuffixes',
     {
-      utf8: ['http_server_requests{http_method="GET"} 3', 'http_server_duration_count{http_method="GET"} 1'],
-      escaped: ['http_server_requests{http_method="GET"} 3', 'http_server_duration_count{http_method="GET"} 1'],
+      utf8: [
+        'http_server_requests{http_method="GET"} 3',
+        'http_server_duration_count{http_method="GET"} 1',
+      ],
+      escaped: [
+        'http_server_requests{http_method="GET"} 3',
+        'http_server_duration_count{http_method="GET"} 1',
+      ],
     },
   ],
   [
     'NoUTF8EscapingWithSuffixes',
     {
-      utf8: ['{"http.server.requests_total","http.method"="GET"} 3', '{"http.server.duration_seconds_count","http.method"="GET"} 1'],
-      escaped: ['http_server_requests_total{http_method="GET"} 3', 'http_server_duration_seconds_count{http_method="GET"} 1'],
+      utf8: [
+        '{"http.server.requests_total","http.method"="GET"} 3',
+        '{"http.server.duration_seconds_count","http.method"="GET"} 1',
+      ],
+      escaped: [
+        'http_server_requests_total{http_method="GET"} 3',
+        'http_server_duration_seconds_count{http_method="GET"} 1',
+      ],
     },
   ],
   [
     'NoTranslation',
     {
-      utf8: ['{"http.server.requests","http.method"="GET"} 3', '{"http.server.duration_count","http.method"="GET"} 1'],
-      escaped: ['http_server_requests{http_method="GET"} 3', 'http_server_duration_count{http_method="GET"} 1'],
+      utf8: [
+        '{"http.server.requests","http.method"="GET"} 3',
+        '{"http.server.duration_count","http.method"="GET"} 1',
+      ],
+      escaped: [
+        'http_server_requests{http_method="GET"} 3',
+        'http_server_duration_count{http_method="GET"} 1',
+      ],
     },
   ],
 ];
@@ -92,32 +132,49 @@ describe('translation strategies of the native profile', () => {
         groupFamilies(parseExposition(omBody, 'openmetrics'), 'openmetrics', problems);
         assert.deepEqual(problems, [], omBody);
       }
-      for (const line of expected.utf8) assert.ok(sampleLines(omBody).includes(line), `${line} in\n${omBody}`);
+      for (const line of expected.utf8)
+        assert.ok(sampleLines(omBody).includes(line), `${line} in\n${omBody}`);
       const text1 = await samples(await get(TEXT_UTF8));
-      for (const line of expected.utf8) assert.ok(text1.includes(line), `${line} in text 1.0.0:\n${text1.join('\n')}`);
+      for (const line of expected.utf8)
+        assert.ok(text1.includes(line), `${line} in text 1.0.0:\n${text1.join('\n')}`);
       for (const accept of [TEXT_004, OM_UNDERSCORES]) {
         const lines = await samples(await get(accept));
-        for (const line of expected.escaped) assert.ok(lines.includes(line), `${line} for ${accept}:\n${lines.join('\n')}`);
+        for (const line of expected.escaped)
+          assert.ok(lines.includes(line), `${line} for ${accept}:\n${lines.join('\n')}`);
       }
       // UTF-8 families as their `# TYPE` lines say: quoted when not classic.
-      if (strategy.startsWith('No')) assert.match(omBody, /^# TYPE "http\.server\.duration[^"]*" histogram$/m);
+      if (strategy.startsWith('No'))
+        assert.match(omBody, /^# TYPE "http\.server\.duration[^"]*" histogram$/m);
     });
   }
 
   it('an attribute named like a Prometheus-internal label (`__name__`, `__x`) is served as `exported___…`, never as the name itself', async () => {
     for (const strategy of ['NoUTF8EscapingWithSuffixes', 'NoTranslation'] as const) {
-      const reader = new JobmeterReader({ listener: { port: 0 }, translationStrategy: strategy, otelScopeInfo: false });
+      const reader = new JobmeterReader({
+        listener: { port: 0 },
+        translationStrategy: strategy,
+        otelScopeInfo: false,
+      });
       const provider = new MeterProvider({ readers: [reader] });
       providers.push(provider);
-      provider.getMeter('app').createCounter('jobs').add(1, { __name__: 'other', __x: 'y', 'job.kind': 'k' });
+      provider
+        .getMeter('app')
+        .createCounter('jobs')
+        .add(1, { __name__: 'other', __x: 'y', 'job.kind': 'k' });
       await reader.ready;
       for (const accept of [OM_UTF8, TEXT_UTF8, TEXT_004, OM_UNDERSCORES]) {
-        const res = await fetch(`http://127.0.0.1:${reader.pullAddress!.port}/metrics`, { headers: { accept } });
+        const res = await fetch(`http://127.0.0.1:${reader.pullAddress!.port}/metrics`, {
+          headers: { accept },
+        });
         const line = sampleLines(await res.text()).find((l) => l.includes('other'));
         assert.ok(line !== undefined, `${strategy}, ${accept}: the series is served`);
         assert.match(line, /exported___name__="other"/, `${strategy}, ${accept}: ${line}`);
         assert.match(line, /exported___x="y"/, `${strategy}, ${accept}: ${line}`);
-        assert.doesNotMatch(line, /[{,]"?__/, `${strategy}, ${accept}: no label name starts with __: ${line}`);
+        assert.doesNotMatch(
+          line,
+          /[{,]"?__/,
+          `${strategy}, ${accept}: no label name starts with __: ${line}`,
+        );
       }
     }
   });
@@ -125,8 +182,14 @@ describe('translation strategies of the native profile', () => {
   it('values escaping: U__ names, as prometheus/common escapes them', async () => {
     const get = await serve('NoUTF8EscapingWithSuffixes');
     const lines = await samples(await get(OM_VALUES));
-    assert.ok(lines.includes('U__http_2e_server_2e_requests__total{U__http_2e_method="GET"} 3'), lines.join('\n'));
-    assert.equal(escapeName('http.server.requests_total', 'values'), 'U__http_2e_server_2e_requests__total');
+    assert.ok(
+      lines.includes('U__http_2e_server_2e_requests__total{U__http_2e_method="GET"} 3'),
+      lines.join('\n'),
+    );
+    assert.equal(
+      escapeName('http.server.requests_total', 'values'),
+      'U__http_2e_server_2e_requests__total',
+    );
     assert.equal(escapeName('a:b', 'underscores', true), 'a_b');
   });
 
@@ -139,7 +202,10 @@ describe('translation strategies of the native profile', () => {
       const reader = protobuf.Reader.create(Buffer.from(await res.arrayBuffer()));
       const out: Array<[string, string[]]> = [];
       while (reader.pos < reader.len) {
-        const f = type.toObject(type.decodeDelimited(reader)) as { name: string; metric: Array<{ label?: Array<{ name: string }> }> };
+        const f = type.toObject(type.decodeDelimited(reader)) as {
+          name: string;
+          metric: Array<{ label?: Array<{ name: string }> }>;
+        };
         out.push([f.name, f.metric.flatMap((m) => (m.label ?? []).map((l) => l.name))]);
       }
       return out;
@@ -155,7 +221,20 @@ describe('translation strategies of the native profile', () => {
   });
 
   it('a legacy profile refuses a strategy; an unknown strategy is a ConfigError naming it', () => {
-    assert.throws(() => new JobmeterReader({ listener: false, profile: 'rm', translationStrategy: 'NoTranslation' }), (e: unknown) => e instanceof ConfigError && e.key === 'translationStrategy');
-    assert.throws(() => new JobmeterReader({ listener: false, translationStrategy: 'Dots' as TranslationStrategy }), (e: unknown) => e instanceof ConfigError && /one of UnderscoreEscapingWithSuffixes/.test(e.message));
+    assert.throws(
+      () =>
+        new JobmeterReader({
+          listener: false,
+          profile: 'rm',
+          translationStrategy: 'NoTranslation',
+        }),
+      (e: unknown) => e instanceof ConfigError && e.key === 'translationStrategy',
+    );
+    assert.throws(
+      () =>
+        new JobmeterReader({ listener: false, translationStrategy: 'Dots' as TranslationStrategy }),
+      (e: unknown) =>
+        e instanceof ConfigError && /one of UnderscoreEscapingWithSuffixes/.test(e.message),
+    );
   });
 });

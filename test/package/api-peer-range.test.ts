@@ -18,7 +18,8 @@ interface Manifest {
   peerDependencies?: Record<string, string>;
 }
 
-const manifest = (path: string): Manifest => JSON.parse(readFileSync(`${ROOT}${path}`, 'utf8')) as Manifest;
+const manifest = (path: string): Manifest =>
+  JSON.parse(readFileSync(`${ROOT}${path}`, 'utf8')) as Manifest;
 
 type Version = [number, number, number];
 /** The versions a range takes, as [lowest, first refused); `undefined`: no upper bound. */
@@ -46,15 +47,30 @@ function interval(range: string): Interval {
 test("the @opentelemetry/api peer range is what jobmeter's OpenTelemetry dependencies allow, together", () => {
   const own = manifest('package.json');
   const allowed = Object.keys(own.dependencies ?? {})
-    .map((name) => [name, manifest(`node_modules/${name}/package.json`).peerDependencies?.[API]] as const)
+    .map(
+      (name) =>
+        [name, manifest(`node_modules/${name}/package.json`).peerDependencies?.[API]] as const,
+    )
     .filter((entry): entry is readonly [string, string] => entry[1] !== undefined);
   // Not vacuous: the SDK packages jobmeter is built on declare it.
-  assert.ok(allowed.some(([name]) => name === '@opentelemetry/sdk-metrics'), JSON.stringify(allowed));
-  const together = allowed.map(([, range]) => interval(range)).reduce<Interval>(([lo, hi], [l, h]) => [
-    compare(l, lo) > 0 ? l : lo,
-    hi === undefined ? h : h === undefined || compare(hi, h) < 0 ? hi : h,
-  ], [[0, 0, 0], undefined]);
+  assert.ok(
+    allowed.some(([name]) => name === '@opentelemetry/sdk-metrics'),
+    JSON.stringify(allowed),
+  );
+  const together = allowed
+    .map(([, range]) => interval(range))
+    .reduce<Interval>(
+      ([lo, hi], [l, h]) => [
+        compare(l, lo) > 0 ? l : lo,
+        hi === undefined ? h : h === undefined || compare(hi, h) < 0 ? hi : h,
+      ],
+      [[0, 0, 0], undefined],
+    );
   const report = `jobmeter: ${own.peerDependencies?.[API]}; its dependencies: ${allowed.map(([n, r]) => `${n} ${r}`).join(', ')}`;
   assert.deepEqual(interval(own.peerDependencies![API]!), together, report);
-  assert.equal(own.devDependencies?.[API], own.peerDependencies?.[API], 'the development install is held to the peer range');
+  assert.equal(
+    own.devDependencies?.[API],
+    own.peerDependencies?.[API],
+    'the development install is held to the peer range',
+  );
 });

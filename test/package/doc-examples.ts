@@ -53,7 +53,7 @@ import { instrumentTask } from '../../src/integrations/node-cron.ts';
 import { instrumentRunner } from '../../src/integrations/graphile-worker.ts';
 
 /** The instruments the examples record, declared literally: the examples compile against their names and keys. */
-const INSTRUMENTS = [
+export const INSTRUMENTS = [
   { name: 'app.emails.sent', kind: 'counter', unit: '{email}', description: 'Emails sent.', attributes: [{ key: 'queue', cap: 20 }] },
   { name: 'app.email.send.duration', kind: 'histogram', unit: 's', description: 'Send time.', attributes: [{ key: 'queue', cap: 20 }] },
   { name: 'app.queue.depth', kind: 'gauge', unit: '{job}', description: 'Jobs waiting.' },
@@ -191,7 +191,7 @@ export async function examples(): Promise<unknown[]> {
   }
   {
     instrumentBoss(boss, { jobmeter: jm });
-    await boss.work('emails', async ([job]) => send(job.data));
+    await boss.work('emails', async (jobs) => { for (const job of jobs) await send(job.data); });
   }
   {
     const task = cron.schedule('0 3 * * *', () => prune(), { name: 'prune' });

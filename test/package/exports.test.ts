@@ -15,42 +15,139 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Subpath → [values, types], each sorted. */
 const SURFACE: Record<string, [string[], string[]]> = {
   '.': [
-    ['ConfigError', 'JobmeterReader', 'VERSION', 'createJobmeter', 'createRecorder', 'guardMeter', 'jobmeterViews'],
     [
-      'AttributeSpec', 'BoundCounter', 'BoundGauge', 'BoundHistogram', 'BuildInfo', 'Declared', 'DeclaredCounter', 'DeclaredGauge',
-      'DeclaredHistogram', 'DeclaredInstrumentSpec', 'DeclaredInstruments', 'FamilyRule', 'FinishDetails', 'FinishedRun', 'HostInstruments', 'HostRecord', 'HostRecorderOptions',
-      'HostSnapshot', 'IngestOptions', 'InstrumentKind', 'InstrumentSpec', 'Jobmeter', 'JobmeterOptions', 'JobmeterReaderOptions',
-      'JobmeterViewsOptions', 'Observation', 'ObservedValue', 'OtlpProtocol', 'OtlpPushOptions', 'Outcome', 'ProfileName',
-      'ProfileOptions', 'PullListenerOptions', 'Recorder', 'RunAttributes', 'RunHandle', 'SessionRecord', 'SnapshotCallback',
-      'SnapshotSourceOptions', 'TranslationStrategy',
+      'ConfigError',
+      'JobmeterReader',
+      'VERSION',
+      'createJobmeter',
+      'createRecorder',
+      'guardMeter',
+      'jobmeterViews',
+    ],
+    [
+      'AttributeSpec',
+      'BoundCounter',
+      'BoundGauge',
+      'BoundHistogram',
+      'BuildInfo',
+      'Declared',
+      'DeclaredCounter',
+      'DeclaredGauge',
+      'DeclaredHistogram',
+      'DeclaredInstrumentSpec',
+      'DeclaredInstruments',
+      'FamilyRule',
+      'FinishDetails',
+      'FinishedRun',
+      'HostInstruments',
+      'HostRecord',
+      'HostRecorderOptions',
+      'HostSnapshot',
+      'IngestOptions',
+      'InstrumentKind',
+      'InstrumentSpec',
+      'Jobmeter',
+      'JobmeterOptions',
+      'JobmeterReaderOptions',
+      'JobmeterViewsOptions',
+      'Observation',
+      'ObservedValue',
+      'OtlpProtocol',
+      'OtlpPushOptions',
+      'Outcome',
+      'ProfileName',
+      'ProfileOptions',
+      'PullListenerOptions',
+      'Recorder',
+      'RunAttributes',
+      'RunHandle',
+      'SessionRecord',
+      'SnapshotCallback',
+      'SnapshotSourceOptions',
+      'TranslationStrategy',
     ],
   ],
   './http': [
-    ['POSTURES', 'POSTURE_NAMES', 'createMetricsHandler', 'createMetricsMiddleware', 'describeMetricsRoute', 'jobmeterMetrics', 'setAccessLogTenant'],
     [
-      'AccessLogOptions', 'ApiKey', 'DenyStatus', 'GateKind', 'JobmeterMetricsOptions', 'JobmeterMetricsPlugin', 'LineSink',
-      'MetricsHandler', 'MetricsMiddleware', 'MetricsRouteInfo', 'MetricsSource', 'Posture', 'PostureName',
+      'POSTURES',
+      'POSTURE_NAMES',
+      'createMetricsHandler',
+      'createMetricsMiddleware',
+      'describeMetricsRoute',
+      'jobmeterMetrics',
+      'setAccessLogTenant',
+    ],
+    [
+      'AccessLogOptions',
+      'ApiKey',
+      'DenyStatus',
+      'GateKind',
+      'JobmeterMetricsOptions',
+      'JobmeterMetricsPlugin',
+      'LineSink',
+      'MetricsHandler',
+      'MetricsMiddleware',
+      'MetricsRouteInfo',
+      'MetricsSource',
+      'Posture',
+      'PostureName',
     ],
   ],
   './exposition': [
     ['renderOpenMetrics', 'renderPrometheusText'],
-    ['ExpositionFormat', 'Family', 'FamilyType', 'HistogramSeries', 'NativeBuckets', 'NumberColumns', 'NumberSeries'],
+    [
+      'ExpositionFormat',
+      'Family',
+      'FamilyType',
+      'HistogramSeries',
+      'NativeBuckets',
+      'NumberColumns',
+      'NumberSeries',
+    ],
   ],
-  './catalog': [['DEFAULT_RUN_DURATION_BUCKETS', 'DOMAIN_INSTRUMENTS', 'OTHER', 'OUTCOMES', 'PROCESS_INSTRUMENTS', 'PROFILE_NAMES'], []],
+  './catalog': [
+    [
+      'DEFAULT_RUN_DURATION_BUCKETS',
+      'DOMAIN_INSTRUMENTS',
+      'OTHER',
+      'OUTCOMES',
+      'PROCESS_INSTRUMENTS',
+      'PROFILE_NAMES',
+    ],
+    [],
+  ],
   './instrumentation': [['jobmeter'], []],
   './bullmq': [['instrumentWorker'], ['BullMQOptions', 'Instrumentation', 'IntegrationOptions']],
   './pg-boss': [['instrumentBoss'], ['Instrumentation', 'IntegrationOptions', 'PgBossOptions']],
   './node-cron': [['instrumentTask'], ['Instrumentation', 'IntegrationOptions', 'NodeCronOptions']],
-  './graphile-worker': [['instrumentRunner'], ['GraphileWorkerOptions', 'Instrumentation', 'IntegrationOptions', 'Queryable']],
+  './graphile-worker': [
+    ['instrumentRunner'],
+    ['GraphileWorkerOptions', 'Instrumentation', 'IntegrationOptions', 'Queryable'],
+  ],
 };
 
-const PKG = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { name: string; exports: Record<string, { types: string; default: string }> };
+const PKG = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+  name: string;
+  exports: Record<string, { types: string; default: string }>;
+};
 
 /** The names a declaration file exports as types only (`export type { A, B } from …`, `export type X = …`, `export interface X`). */
 function typeNames(dts: string): string[] {
   const names: string[] = [];
-  for (const m of dts.matchAll(/^export type \{([^}]*)\}/gm)) names.push(...m[1]!.split(',').map((n) => n.trim().split(/\s+as\s+/).pop()!).filter(Boolean));
-  for (const m of dts.matchAll(/^export (?:declare )?(?:type|interface) (\w+)/gm)) names.push(m[1]!);
+  for (const m of dts.matchAll(/^export type \{([^}]*)\}/gm))
+    names.push(
+      ...m[1]!
+        .split(',')
+        .map((n) =>
+          n
+            .trim()
+            .split(/\s+as\s+/)
+            .pop()!,
+        )
+        .filter(Boolean),
+    );
+  for (const m of dts.matchAll(/^export (?:declare )?(?:type|interface) (\w+)/gm))
+    names.push(m[1]!);
   return names.sort();
 }
 
@@ -72,13 +169,30 @@ describe('the package exports', () => {
     const specifier = subpath === '.' ? PKG.name : `${PKG.name}/${subpath.slice(2)}`;
     it(`${specifier}: its values and types`, async () => {
       const entry = PKG.exports[subpath]!;
-      assert.ok(existsSync(`${ROOT}${entry.default}`), `${entry.default} is missing: run \`npm run build\` (npm test builds it first)`);
+      assert.ok(
+        existsSync(`${ROOT}${entry.default}`),
+        `${entry.default} is missing: run \`npm run build\` (npm test builds it first)`,
+      );
       // The preload's module starts a jobmeter when imported: its surface is read from its declarations.
-      if (subpath !== './instrumentation') assert.deepEqual(Object.keys(await import(specifier)).sort(), values);
+      if (subpath !== './instrumentation')
+        assert.deepEqual(Object.keys(await import(specifier)).sort(), values);
       const dts = readFileSync(`${ROOT}${entry.types}`, 'utf8');
-      const declaredValues = [...dts.matchAll(/^export \{([^}]*)\}/gm)].flatMap((m) => m[1]!.split(',').map((n) => n.trim()).filter(Boolean));
-      declaredValues.push(...[...dts.matchAll(/^export declare (?:const|let|function|class) (\w+)/gm)].map((m) => m[1]!));
-      assert.deepEqual(declaredValues.sort(), values, 'the declaration file exports the same values');
+      const declaredValues = [...dts.matchAll(/^export \{([^}]*)\}/gm)].flatMap((m) =>
+        m[1]!
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean),
+      );
+      declaredValues.push(
+        ...[...dts.matchAll(/^export declare (?:const|let|function|class) (\w+)/gm)].map(
+          (m) => m[1]!,
+        ),
+      );
+      assert.deepEqual(
+        declaredValues.sort(),
+        values,
+        'the declaration file exports the same values',
+      );
       assert.deepEqual(typeNames(dts), types);
     });
   }

@@ -22,7 +22,11 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-import { EXIT_UNSUPPORTED_NODE, MIN_NODE_VERSION, NODE_ENGINES } from '../../src/cli/node-support.ts';
+import {
+  EXIT_UNSUPPORTED_NODE,
+  MIN_NODE_VERSION,
+  NODE_ENGINES,
+} from '../../src/cli/node-support.ts';
 import { VERSION } from '../../src/version.ts';
 import { nodeRuntime } from '../support/node-runtimes.ts';
 
@@ -39,26 +43,51 @@ let tarball: string;
 let readmeInstall: ReadmeInstall;
 
 before(async () => {
-  assert.ok(existsSync(join(ROOT, 'dist/src/cli/bin.js')), 'dist/ is missing: run `npm run build` (npm test builds it first)');
+  assert.ok(
+    existsSync(join(ROOT, 'dist/src/cli/bin.js')),
+    'dist/ is missing: run `npm run build` (npm test builds it first)',
+  );
   dir = await mkdtemp(join(tmpdir(), 'jobmeter-installed-'));
   // --ignore-scripts: dist/ is built already (npm test builds it); `prepack` would build it again.
-  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 << 20 });
+  const { stdout } = await run(
+    'npm',
+    ['pack', '--json', '--ignore-scripts', '--pack-destination', dir],
+    { cwd: ROOT, maxBuffer: 16 << 20 },
+  );
   const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
   tarball = join(dir, packed!.filename);
   shipped = new Set(packed!.files.map((f) => f.path));
   app = join(dir, 'app');
   await mkdir(app);
-  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'host-app', private: true, type: 'module' }));
+  await writeFile(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'host-app', private: true, type: 'module' }),
+  );
   // The README's own install line, with the tarball's real path (and quiet, offline-first flags).
   readmeInstall = readmeInstallLines(await readFile(join(ROOT, 'README.md'), 'utf8'));
-  assert.equal(packed!.filename, readmeInstall.tarball, "the README's install lines name the tarball npm pack writes");
-  await run('npm', [...withTarball(readmeInstall.app[0]!), ...QUIET], { cwd: app, maxBuffer: 16 << 20 });
+  assert.equal(
+    packed!.filename,
+    readmeInstall.tarball,
+    "the README's install lines name the tarball npm pack writes",
+  );
+  await run('npm', [...withTarball(readmeInstall.app[0]!), ...QUIET], {
+    cwd: app,
+    maxBuffer: 16 << 20,
+  });
 });
 
 const QUIET = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'];
 
 /** The lifecycle scripts of npm's install (`prepare` among them), which its install-scripts warning is about. */
-const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'];
+const INSTALL_SCRIPTS = [
+  'preinstall',
+  'install',
+  'postinstall',
+  'prepublish',
+  'preprepare',
+  'prepare',
+  'postprepare',
+];
 
 interface ReadmeInstall {
   /** The tarball `npm pack` writes (from its comment). */
@@ -73,12 +102,22 @@ interface ReadmeInstall {
 /** The README's Install section: its first `sh` block installs from a checkout, its second once published. */
 function readmeInstallLines(readme: string): ReadmeInstall {
   const section = /## Install\n([^]*?)\n## /.exec(readme)?.[1] ?? '';
-  const [checkout = '', published = ''] = [...section.matchAll(/```sh\n([^]*?)```/g)].map((m) => m[1]!);
+  const [checkout = '', published = ''] = [...section.matchAll(/```sh\n([^]*?)```/g)].map(
+    (m) => m[1]!,
+  );
   const installs = (block: string): string[] =>
-    block.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter((l) => l.startsWith('npm install '));
+    block
+      .split('\n')
+      .map((l) => l.replace(/#.*$/, '').trim())
+      .filter((l) => l.startsWith('npm install '));
   const tarball = /npm pack\s+# writes (\S+)/.exec(checkout)?.[1];
-  const app = installs(checkout).filter((l) => /^npm install \S+\.tgz /.test(l)).map((l) => l.split(/\s+/).slice(1));
-  assert.ok(tarball !== undefined && app.length > 0, `the README's Install block has npm pack and the app's npm install:\n${checkout}`);
+  const app = installs(checkout)
+    .filter((l) => /^npm install \S+\.tgz /.test(l))
+    .map((l) => l.split(/\s+/).slice(1));
+  assert.ok(
+    tarball !== undefined && app.length > 0,
+    `the README's Install block has npm pack and the app's npm install:\n${checkout}`,
+  );
   return { tarball, app, checkoutLines: installs(checkout), publishedLines: installs(published) };
 }
 
@@ -100,45 +139,85 @@ describe('the packed tarball', () => {
 
   it('every relative link of the README resolves to a file in the tarball, but pictures, which stay in the checkout', async () => {
     const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:|^#/.test(l));
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)]
+      .map((m) => m[1]!)
+      .filter((l) => !/^[a-z]+:|^#/.test(l));
     assert.ok(links.length > 20, `the README has its relative links (${links.length})`);
-    const dead = links.filter((l) => !shipped.has(normalize(l.replace(/#.*$/, ''))) && !(PICTURE.test(l) && existsSync(join(ROOT, l))));
+    const dead = links.filter(
+      (l) =>
+        !shipped.has(normalize(l.replace(/#.*$/, ''))) &&
+        !(PICTURE.test(l) && existsSync(join(ROOT, l))),
+    );
     assert.deepEqual(dead, [], 'README links to files the tarball lacks');
   });
 
   it('ships exactly the pinned files: the built library, its declarations, the docs, dashboards, rules, examples', async () => {
     // dist/: one .js and one .d.ts per source file of src/ and instrumentation/, nothing else.
     const sources = [...(await sourceFiles('src')), ...(await sourceFiles('instrumentation'))];
-    const built = sources.flatMap((f) => [`dist/${f.replace(/\.ts$/, '.js')}`, `dist/${f.replace(/\.ts$/, '.d.ts')}`]);
+    const built = sources.flatMap((f) => [
+      `dist/${f.replace(/\.ts$/, '.js')}`,
+      `dist/${f.replace(/\.ts$/, '.d.ts')}`,
+    ]);
     const dist = [...shipped].filter((p) => p.startsWith('dist/'));
-    assert.deepEqual(dist.sort(), built.sort(), 'dist/ as built from src/ and instrumentation/ (a stale file? rm -rf dist && npm run build)');
-    assert.deepEqual([...shipped].filter((p) => !p.startsWith('dist/')).sort(), [...SHIPPED_BESIDE_DIST].sort());
-    assert.deepEqual([...shipped].filter((p) => /\.(png|svg|csv|map)$/.test(p)), [], 'no pictures, soak data or source maps');
+    assert.deepEqual(
+      dist.sort(),
+      built.sort(),
+      'dist/ as built from src/ and instrumentation/ (a stale file? rm -rf dist && npm run build)',
+    );
+    assert.deepEqual(
+      [...shipped].filter((p) => !p.startsWith('dist/')).sort(),
+      [...SHIPPED_BESIDE_DIST].sort(),
+    );
+    assert.deepEqual(
+      [...shipped].filter((p) => /\.(png|svg|csv|map)$/.test(p)),
+      [],
+      'no pictures, soak data or source maps',
+    );
   });
 
   it('passes `npm publish --dry-run` without a warning about the package', async () => {
-    const { stderr } = await run('npm', ['publish', '--dry-run', '--ignore-scripts', '--loglevel=warn'], { cwd: ROOT, maxBuffer: 16 << 20 });
+    const { stderr } = await run(
+      'npm',
+      ['publish', '--dry-run', '--ignore-scripts', '--loglevel=warn'],
+      { cwd: ROOT, maxBuffer: 16 << 20 },
+    );
     // Left out: npm's own words on this machine's npm config (a user key, or the same key from the environment
     // `npm test` runs under), and the login a dry run does not have.
-    const warnings = stderr.split('\n').filter((l) => /^npm (warn|error)/.test(l) && !/Unknown (?:user |env |project |global )?config|requires you to be logged in/.test(l));
+    const warnings = stderr
+      .split('\n')
+      .filter(
+        (l) =>
+          /^npm (warn|error)/.test(l) &&
+          !/Unknown (?:user |env |project |global )?config|requires you to be logged in/.test(l),
+      );
     assert.deepEqual(warnings, []);
-    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as { private?: boolean; bin?: Record<string, string> };
+    const pkg = JSON.parse(
+      await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8'),
+    ) as { private?: boolean; bin?: Record<string, string> };
     assert.equal(pkg.private, undefined, 'not private');
     assert.deepEqual(pkg.bin, { jobmeter: 'dist/src/cli/bin.js' });
   });
 
   it('carries no script npm runs when the tarball is installed: no install-scripts warning, dist/ is built when packing', async () => {
-    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    const pkg = JSON.parse(
+      await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8'),
+    ) as { scripts?: Record<string, string> };
     const atInstall = Object.keys(pkg.scripts ?? {}).filter((s) => INSTALL_SCRIPTS.includes(s));
     assert.deepEqual(atInstall, []);
-    assert.equal(pkg.scripts?.['prepack'], 'tsc -p tsconfig.build.json', 'npm pack and npm publish build dist/');
+    assert.equal(
+      pkg.scripts?.['prepack'],
+      'tsc -p tsconfig.build.json',
+      'npm pack and npm publish build dist/',
+    );
   });
 
   it('no source map points at a file the tarball lacks', async () => {
     const dangling: string[] = [];
     for (const path of shipped) {
       if (!path.endsWith('.map')) continue;
-      const map = JSON.parse(await readFile(join(app, 'node_modules/jobmeter', path), 'utf8')) as { sources: string[] };
+      const map = JSON.parse(await readFile(join(app, 'node_modules/jobmeter', path), 'utf8')) as {
+        sources: string[];
+      };
       for (const source of map.sources) {
         const target = normalize(join(dirname(path), source));
         if (!shipped.has(target)) dangling.push(`${path} → ${source}`);
@@ -148,73 +227,122 @@ describe('the packed tarball', () => {
       if (!path.endsWith('.js')) continue;
       const js = await readFile(join(app, 'node_modules/jobmeter', path), 'utf8');
       const ref = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(js)?.[1];
-      if (ref !== undefined && !shipped.has(normalize(join(dirname(path), ref)))) dangling.push(`${path} → ${ref}`);
+      if (ref !== undefined && !shipped.has(normalize(join(dirname(path), ref))))
+        dangling.push(`${path} → ${ref}`);
     }
     assert.deepEqual(dangling, []);
   });
 
   it('declares the supported Node range and @opentelemetry/api as a peer: the host has one copy of the API', async () => {
-    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const pkg = JSON.parse(
+      await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8'),
+    ) as Record<string, Record<string, string> | undefined>;
     assert.equal(pkg.engines?.node, NODE_ENGINES);
     assert.ok(pkg.peerDependencies?.['@opentelemetry/api'] !== undefined, 'a peer dependency');
-    assert.equal(pkg.dependencies?.['@opentelemetry/api'], undefined, 'not a dependency of its own');
-    assert.deepEqual(await copiesOf(join(app, 'node_modules'), '@opentelemetry/api'), ['node_modules/@opentelemetry/api']);
+    assert.equal(
+      pkg.dependencies?.['@opentelemetry/api'],
+      undefined,
+      'not a dependency of its own',
+    );
+    assert.deepEqual(await copiesOf(join(app, 'node_modules'), '@opentelemetry/api'), [
+      'node_modules/@opentelemetry/api',
+    ]);
   });
 });
 
 describe("the README's install lines", () => {
   it('once published, the same lines name the package instead of the tarball', () => {
-    const asPublished = readmeInstall.checkoutLines.map((l) => l.replace(/\S*\/\S+\.tgz/, 'jobmeter'));
+    const asPublished = readmeInstall.checkoutLines.map((l) =>
+      l.replace(/\S*\/\S+\.tgz/, 'jobmeter'),
+    );
     assert.deepEqual(readmeInstall.publishedLines, asPublished);
   });
 
-  it('beside OpenTelemetry\'s NodeSDK: the pinned versions install together, one copy of the API, and way 2 serves', async () => {
-    const line = readmeInstall.app.find((args) => args.some((a) => a.startsWith('@opentelemetry/sdk-node@')));
+  it("beside OpenTelemetry's NodeSDK: the pinned versions install together, one copy of the API, and way 2 serves", async () => {
+    const line = readmeInstall.app.find((args) =>
+      args.some((a) => a.startsWith('@opentelemetry/sdk-node@')),
+    );
     assert.ok(line !== undefined, "the README has the NodeSDK app's install line");
     const withSdk = join(dir, 'app-node-sdk');
     await mkdir(withSdk);
-    await writeFile(join(withSdk, 'package.json'), JSON.stringify({ name: 'host-app-node-sdk', private: true, type: 'module' }));
+    await writeFile(
+      join(withSdk, 'package.json'),
+      JSON.stringify({ name: 'host-app-node-sdk', private: true, type: 'module' }),
+    );
     await run('npm', [...withTarball(line), ...QUIET], { cwd: withSdk, maxBuffer: 16 << 20 });
-    assert.deepEqual(await copiesOf(join(withSdk, 'node_modules'), '@opentelemetry/api'), ['node_modules/@opentelemetry/api']);
+    assert.deepEqual(await copiesOf(join(withSdk, 'node_modules'), '@opentelemetry/api'), [
+      'node_modules/@opentelemetry/api',
+    ]);
     await writeFile(join(withSdk, 'node-sdk.mjs'), await readFile(join(FIXTURES, 'node-sdk.mjs')));
     const r = await exec(NODE24, ['node-sdk.mjs'], {}, NODE24, withSdk);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^solti_runner_tasks_completed_total\{outcome="success",runner="wasm"\} 1$/m);
+    assert.match(
+      r.stdout,
+      /^solti_runner_tasks_completed_total\{outcome="success",runner="wasm"\} 1$/m,
+    );
   });
 
   it('@opentelemetry/sdk-trace-node 2.x cannot join them (ERESOLVE)', async () => {
-    const line = readmeInstall.app.find((args) => args.some((a) => a.startsWith('@opentelemetry/sdk-node@')))!;
+    const line = readmeInstall.app.find((args) =>
+      args.some((a) => a.startsWith('@opentelemetry/sdk-node@')),
+    )!;
     const withTrace = join(dir, 'app-sdk-trace-node');
     await mkdir(withTrace);
-    await writeFile(join(withTrace, 'package.json'), JSON.stringify({ name: 'host-app-sdk-trace-node', private: true, type: 'module' }));
+    await writeFile(
+      join(withTrace, 'package.json'),
+      JSON.stringify({ name: 'host-app-sdk-trace-node', private: true, type: 'module' }),
+    );
     await assert.rejects(
-      run('npm', [...withTarball(line), '@opentelemetry/sdk-trace-node@2', ...QUIET], { cwd: withTrace, maxBuffer: 16 << 20 }),
-      (err: { stderr?: string }) => /ERESOLVE/.test(err.stderr ?? '') && /@opentelemetry\/sdk-trace-node/.test(err.stderr ?? ''),
+      run('npm', [...withTarball(line), '@opentelemetry/sdk-trace-node@2', ...QUIET], {
+        cwd: withTrace,
+        maxBuffer: 16 << 20,
+      }),
+      (err: { stderr?: string }) =>
+        /ERESOLVE/.test(err.stderr ?? '') &&
+        /@opentelemetry\/sdk-trace-node/.test(err.stderr ?? ''),
     );
   });
 });
 
 describe('the job libraries, optional peers', () => {
   it('each library an integration imports, and ioredis, which BullMQ makes its connections with, is an optional peer the package does not install', async () => {
-    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as Record<string, Record<string, unknown> | undefined>;
+    const pkg = JSON.parse(
+      await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8'),
+    ) as Record<string, Record<string, unknown> | undefined>;
     for (const name of ['bullmq', 'ioredis', 'pg-boss', 'node-cron', 'graphile-worker']) {
       assert.equal(pkg.dependencies?.[name], undefined, `${name}: not a dependency`);
-      assert.deepEqual(pkg.peerDependencies?.[name] !== undefined && pkg.peerDependenciesMeta?.[name], { optional: true }, `${name}: an optional peer`);
-      assert.equal(existsSync(join(app, 'node_modules', name)), false, `node_modules/${name} is absent`);
+      assert.deepEqual(
+        pkg.peerDependencies?.[name] !== undefined && pkg.peerDependenciesMeta?.[name],
+        { optional: true },
+        `${name}: an optional peer`,
+      );
+      assert.equal(
+        existsSync(join(app, 'node_modules', name)),
+        false,
+        `node_modules/${name} is absent`,
+      );
     }
     // BullMQ declares ioredis an optional peer of its own: jobmeter asks for what BullMQ asks for.
-    const bullmq = JSON.parse(await readFile(join(ROOT, 'node_modules/bullmq/package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
+    const bullmq = JSON.parse(
+      await readFile(join(ROOT, 'node_modules/bullmq/package.json'), 'utf8'),
+    ) as { peerDependencies: Record<string, string> };
     assert.equal(pkg.peerDependencies?.['ioredis'], bullmq.peerDependencies['ioredis']);
   });
 });
 
 describe('fastify, an optional peer', () => {
   it('is declared an optional peer and not installed with the package', async () => {
-    const pkg = JSON.parse(await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8')) as Record<string, Record<string, unknown> | undefined>;
+    const pkg = JSON.parse(
+      await readFile(join(app, 'node_modules/jobmeter/package.json'), 'utf8'),
+    ) as Record<string, Record<string, unknown> | undefined>;
     assert.equal(pkg.dependencies?.['fastify'], undefined, 'not a dependency');
     assert.match(String(pkg.peerDependencies?.['fastify']), /^\^5\./);
     assert.deepEqual(pkg.peerDependenciesMeta?.['fastify'], { optional: true });
-    assert.equal(existsSync(join(app, 'node_modules/fastify')), false, 'node_modules/fastify is absent');
+    assert.equal(
+      existsSync(join(app, 'node_modules/fastify')),
+      false,
+      'node_modules/fastify is absent',
+    );
   });
 
   it("a TypeScript app without fastify type-checks against the package's declarations (skipLibCheck off)", async () => {
@@ -244,37 +372,72 @@ describe('fastify, an optional peer', () => {
       typeRoots: [join(ROOT, 'node_modules/@types')],
       types: ['node'],
     };
-    await writeFile(join(tsApp, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['main.ts'] }));
+    await writeFile(
+      join(tsApp, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions, files: ['main.ts'] }),
+    );
     // The app's modules are the first app's (the package, its dependencies, its peer @opentelemetry/api; no fastify).
-    await writeFile(join(tsApp, 'package.json'), JSON.stringify({ name: 'host-app-ts', private: true, type: 'module' }));
+    await writeFile(
+      join(tsApp, 'package.json'),
+      JSON.stringify({ name: 'host-app-ts', private: true, type: 'module' }),
+    );
     await symlink(join(app, 'node_modules'), join(tsApp, 'node_modules'));
     assert.equal(existsSync(join(tsApp, 'node_modules/fastify')), false);
-    const r = await exec(NODE24, [join(ROOT, 'node_modules/@typescript/native/bin/tsc'), '-p', join(tsApp, 'tsconfig.json')], {}, NODE24, tsApp);
+    const r = await exec(
+      NODE24,
+      [join(ROOT, 'node_modules/@typescript/native/bin/tsc'), '-p', join(tsApp, 'tsconfig.json')],
+      {},
+      NODE24,
+      tsApp,
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
   for (const [major, expected] of [
-    [5, (out: PluginRun) => {
-      assert.equal(out.error, undefined);
-      assert.equal(out.status, 200);
-      assert.match(out.body ?? '', /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m);
-    }],
+    [
+      5,
+      (out: PluginRun) => {
+        assert.equal(out.error, undefined);
+        assert.equal(out.status, 200);
+        assert.match(
+          out.body ?? '',
+          /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m,
+        );
+      },
+    ],
     [4, (out: PluginRun) => assert.equal(out.error, 'FST_ERR_PLUGIN_VERSION_MISMATCH')],
   ] as const) {
     it(`an app that adds fastify ${major} ${major === 5 ? 'serves through the plugin' : 'is refused by npm (ERESOLVE) and, forced, at registration'}`, async () => {
       const withFastify = join(dir, `app-fastify${major}`);
       await mkdir(withFastify);
-      await writeFile(join(withFastify, 'package.json'), JSON.stringify({ name: `host-app-fastify${major}`, private: true, type: 'module' }));
+      await writeFile(
+        join(withFastify, 'package.json'),
+        JSON.stringify({ name: `host-app-fastify${major}`, private: true, type: 'module' }),
+      );
       // npm itself refuses fastify 4 next to the peer range (ERESOLVE); a host that forces it past
       // that (peers then installed by hand) meets fastify's own check at registration.
       const api = `@opentelemetry/api@${(JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> }).peerDependencies['@opentelemetry/api']}`;
-      const install = ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball, `fastify@${major}`];
+      const install = [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+        tarball,
+        `fastify@${major}`,
+      ];
       if (major === 4) {
-        await assert.rejects(run('npm', install, { cwd: withFastify, maxBuffer: 16 << 20 }), (err: { stderr?: string }) => /ERESOLVE/.test(err.stderr ?? ''));
+        await assert.rejects(
+          run('npm', install, { cwd: withFastify, maxBuffer: 16 << 20 }),
+          (err: { stderr?: string }) => /ERESOLVE/.test(err.stderr ?? ''),
+        );
         install.push('--legacy-peer-deps', api);
       }
       await run('npm', install, { cwd: withFastify, maxBuffer: 16 << 20 });
-      await writeFile(join(withFastify, 'plugin.mjs'), await readFile(join(FIXTURES, 'plugin.mjs')));
+      await writeFile(
+        join(withFastify, 'plugin.mjs'),
+        await readFile(join(FIXTURES, 'plugin.mjs')),
+      );
       const r = await exec(NODE24, ['plugin.mjs'], {}, NODE24, withFastify);
       assert.equal(r.code, 0, r.stderr);
       const out = JSON.parse(r.stdout) as PluginRun;
@@ -297,12 +460,20 @@ describe('examples/systemd/jobmeter.service', () => {
     assert.ok(shipped.has('examples/systemd/jobmeter.service'));
     const unit = await readFile(join(ROOT, 'examples/systemd/jobmeter.service'), 'utf8');
     const execStart = /^ExecStart=(\S+) serve /m.exec(unit);
-    assert.equal(execStart?.[1], '/usr/local/bin/jobmeter', 'ExecStart runs the jobmeter bin, no npm or shell between');
+    assert.equal(
+      execStart?.[1],
+      '/usr/local/bin/jobmeter',
+      'ExecStart runs the jobmeter bin, no npm or shell between',
+    );
     const path = join(dir, 'jobmeter.service');
-    await writeFile(path, unit.replaceAll('/usr/local/bin/jobmeter', join(app, 'node_modules/.bin/jobmeter')));
+    await writeFile(
+      path,
+      unit.replaceAll('/usr/local/bin/jobmeter', join(app, 'node_modules/.bin/jobmeter')),
+    );
     const verify = await run('systemd-analyze', ['verify', path]).catch((caught: unknown) => {
       const err = caught as NodeJS.ErrnoException & { stderr?: string };
-      if (err.code === 'ENOENT') throw new Error('systemd-analyze is missing: apt-get install -y systemd');
+      if (err.code === 'ENOENT')
+        throw new Error('systemd-analyze is missing: apt-get install -y systemd');
       throw new Error(`systemd-analyze verify failed: ${err.message}`);
     });
     assert.equal(verify.stderr, '');
@@ -323,18 +494,36 @@ for (const [major, node] of [
     it('the bin serves /metrics and the OTLP ingest, and stops on SIGTERM with exit 0', async () => {
       const config = join(app, 'ingest.toml');
       await writeFile(config, '[ingest]\nenabled = true\nport = 0\n');
-      const child = spawn(join(app, 'node_modules/.bin/jobmeter'), ['serve', '--listen', '127.0.0.1:0', '--config', config], {
-        cwd: app,
-        env: envFor(node()),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        join(app, 'node_modules/.bin/jobmeter'),
+        ['serve', '--listen', '127.0.0.1:0', '--config', config],
+        {
+          cwd: app,
+          env: envFor(node()),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+      const exited = new Promise<number | string>((resolve) =>
+        child.once('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+      );
       try {
-        const url = await until(() => /^jobmeter: serving otel metrics on (\S+)$/m.exec(stderr)?.[1], exited, () => stderr);
-        const ingest = await until(() => /^jobmeter: receiving OTLP\/HTTP metrics on (\S+)$/m.exec(stderr)?.[1], exited, () => stderr);
-        const pushed = await fetch(ingest, { method: 'POST', headers: { 'content-type': 'application/json' }, body: OTLP_GAUGE });
+        const url = await until(
+          () => /^jobmeter: serving otel metrics on (\S+)$/m.exec(stderr)?.[1],
+          exited,
+          () => stderr,
+        );
+        const ingest = await until(
+          () => /^jobmeter: receiving OTLP\/HTTP metrics on (\S+)$/m.exec(stderr)?.[1],
+          exited,
+          () => stderr,
+        );
+        const pushed = await fetch(ingest, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: OTLP_GAUGE,
+        });
         assert.equal(pushed.status, 200, await pushed.clone().text());
         const response = await fetch(url);
         assert.equal(response.status, 200);
@@ -351,18 +540,33 @@ for (const [major, node] of [
       await writeFile(join(app, 'library.mjs'), await readFile(join(FIXTURES, 'library.mjs')));
       const r = await exec(node(), ['library.mjs'], {});
       assert.equal(r.code, 0, r.stderr);
-      const { body, handlerBody, warnings } = JSON.parse(r.stdout) as { body: string; handlerBody: string; warnings: string[] };
+      const { body, handlerBody, warnings } = JSON.parse(r.stdout) as {
+        body: string;
+        handlerBody: string;
+        warnings: string[];
+      };
       for (const served of [body, handlerBody]) {
-        assert.match(served, /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m);
+        assert.match(
+          served,
+          /^jobmeter_run_finished_total\{task="compile",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m,
+        );
       }
-      assert.ok(warnings.some((w) => w.includes('NaN')), `the host's diag logger got the NaN warning: ${JSON.stringify(warnings)}`);
+      assert.ok(
+        warnings.some((w) => w.includes('NaN')),
+        `the host's diag logger got the NaN warning: ${JSON.stringify(warnings)}`,
+      );
     });
 
     it('the preload starts jobmeter from the environment', async () => {
       await writeFile(join(app, 'preloaded.mjs'), await readFile(join(FIXTURES, 'preloaded.mjs')));
-      const r = await exec(node(), ['--import', 'jobmeter/instrumentation', 'preloaded.mjs'], { JOBMETER_LISTEN: '127.0.0.1:0' });
+      const r = await exec(node(), ['--import', 'jobmeter/instrumentation', 'preloaded.mjs'], {
+        JOBMETER_LISTEN: '127.0.0.1:0',
+      });
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /^jobmeter_run_finished_total\{task="nightly",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m);
+      assert.match(
+        r.stdout,
+        /^jobmeter_run_finished_total\{task="nightly",kind="task",runner="subprocess",outcome="success",[^}]*\} 1$/m,
+      );
     });
   });
 }
@@ -375,14 +579,34 @@ describe('installed, below the supported Node', () => {
       const r = await bin(old, args);
       assert.equal(r.code, EXIT_UNSUPPORTED_NODE);
       assert.equal(r.stdout, '');
-      assert.equal(r.stderr, `jobmeter: Node.js >=${MIN_NODE_VERSION} is required; this is Node.js ${version}\n`);
+      assert.equal(
+        r.stderr,
+        `jobmeter: Node.js >=${MIN_NODE_VERSION} is required; this is Node.js ${version}\n`,
+      );
     }
   });
 });
 
 /** One gauge point as OTLP/JSON, as a daemon's OTel SDK would push it. */
 const OTLP_GAUGE = JSON.stringify({
-  resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'installed-daemon' } }] }, scopeMetrics: [{ scope: { name: 'daemon' }, metrics: [{ name: 'installed.queue.depth', gauge: { dataPoints: [{ asDouble: 7, timeUnixNano: String(Date.now() * 1e6) }] } }] }] }],
+  resourceMetrics: [
+    {
+      resource: {
+        attributes: [{ key: 'service.name', value: { stringValue: 'installed-daemon' } }],
+      },
+      scopeMetrics: [
+        {
+          scope: { name: 'daemon' },
+          metrics: [
+            {
+              name: 'installed.queue.depth',
+              gauge: { dataPoints: [{ asDouble: 7, timeUnixNano: String(Date.now() * 1e6) }] },
+            },
+          ],
+        },
+      ],
+    },
+  ],
 });
 
 /** The environment a user's shell gives the bin: `node` on PATH is `node`'s directory. */
@@ -391,7 +615,10 @@ function envFor(node: string): Record<string, string> {
 }
 
 /** Runs the installed bin as a user would (its `#!/usr/bin/env node` finds `node` on PATH). */
-function bin(node: string, args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+function bin(
+  node: string,
+  args: string[],
+): Promise<{ code: number | string; stdout: string; stderr: string }> {
   return exec(join(app, 'node_modules/.bin/jobmeter'), args, {}, node);
 }
 
@@ -402,13 +629,19 @@ async function exec(
   node: string = file,
   cwd: string = app,
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  const child = spawn(file, args, { cwd, env: { ...envFor(node), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, args, {
+    cwd,
+    env: { ...envFor(node), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const code = await within(
-    new Promise<number | string>((resolve) => child.once('close', (c, signal) => resolve(c ?? signal ?? 'unknown'))),
+    new Promise<number | string>((resolve) =>
+      child.once('close', (c, signal) => resolve(c ?? signal ?? 'unknown')),
+    ),
     STEP_MS,
     () => child.kill('SIGKILL'),
   );
@@ -419,21 +652,69 @@ const PICTURE = /\.(png|svg)$/;
 
 /** What the tarball ships beside dist/: the reader's files, none of the checkout's bulk. */
 const SHIPPED_BESIDE_DIST = [
-  'LICENSE', 'README.md', 'package.json', 'otel-collector.yaml', 'bench/README.md',
-  'dashboards/crewshipd.json', 'dashboards/otel.json', 'dashboards/rm.json', 'dashboards/runwisp.json', 'dashboards/serve.json', 'dashboards/solti.json', 'dashboards/wasmrun.json',
-  'docs/ARCHITECTURE.md', 'docs/collector-profiles.md', 'docs/collector.md', 'docs/config.schema.json', 'docs/dashboards.md', 'docs/design-notes.md', 'docs/development.md', 'docs/exemplars.md',
-  'docs/fleet.md', 'docs/host-apps.md', 'docs/install.md', 'docs/integrations.md', 'docs/options.md', 'docs/postures.md', 'docs/profiles.md', 'docs/pull-endpoint.md', 'docs/serve.md',
-  'docs/profiles/crewshipd.md', 'docs/profiles/otel.md', 'docs/profiles/rm.md', 'docs/profiles/runwisp.md', 'docs/profiles/solti.md', 'docs/profiles/wasmrun.md',
-  'docs/soak/faults/summary.md', 'docs/soak/restarts-summary.md', 'docs/soak/summary.md',
-  'examples/bullmq-worker/main.ts', 'examples/cluster/main.ts', 'examples/otel-host/main.ts', 'examples/pg-boss-worker/main.ts', 'examples/systemd/jobmeter.service',
-  'examples/task-daemon/README.md', 'examples/task-daemon/jobmeter.toml', 'examples/task-daemon/main.ts', 'examples/task-daemon/scheduler.ts', 'examples/task-daemon/tasks.ts',
-  'rules/crewshipd.rules.yml', 'rules/otel.rules.yml', 'rules/rm.rules.yml', 'rules/runwisp.rules.yml', 'rules/serve.rules.yml', 'rules/solti.rules.yml', 'rules/wasmrun.rules.yml',
+  'LICENSE',
+  'README.md',
+  'package.json',
+  'otel-collector.yaml',
+  'bench/README.md',
+  'dashboards/crewshipd.json',
+  'dashboards/otel.json',
+  'dashboards/rm.json',
+  'dashboards/runwisp.json',
+  'dashboards/serve.json',
+  'dashboards/solti.json',
+  'dashboards/wasmrun.json',
+  'docs/ARCHITECTURE.md',
+  'docs/collector-profiles.md',
+  'docs/collector.md',
+  'docs/config.schema.json',
+  'docs/dashboards.md',
+  'docs/design-notes.md',
+  'docs/development.md',
+  'docs/exemplars.md',
+  'docs/fleet.md',
+  'docs/host-apps.md',
+  'docs/install.md',
+  'docs/integrations.md',
+  'docs/options.md',
+  'docs/postures.md',
+  'docs/profiles.md',
+  'docs/pull-endpoint.md',
+  'docs/serve.md',
+  'docs/profiles/crewshipd.md',
+  'docs/profiles/otel.md',
+  'docs/profiles/rm.md',
+  'docs/profiles/runwisp.md',
+  'docs/profiles/solti.md',
+  'docs/profiles/wasmrun.md',
+  'docs/soak/faults/summary.md',
+  'docs/soak/restarts-summary.md',
+  'docs/soak/summary.md',
+  'examples/bullmq-worker/main.ts',
+  'examples/cluster/main.ts',
+  'examples/otel-host/main.ts',
+  'examples/pg-boss-worker/main.ts',
+  'examples/systemd/jobmeter.service',
+  'examples/task-daemon/README.md',
+  'examples/task-daemon/jobmeter.toml',
+  'examples/task-daemon/main.ts',
+  'examples/task-daemon/scheduler.ts',
+  'examples/task-daemon/tasks.ts',
+  'rules/crewshipd.rules.yml',
+  'rules/otel.rules.yml',
+  'rules/rm.rules.yml',
+  'rules/runwisp.rules.yml',
+  'rules/serve.rules.yml',
+  'rules/solti.rules.yml',
+  'rules/wasmrun.rules.yml',
 ];
 
 /** The .ts files tsc compiles under `folder` of the checkout (declaration files emit nothing), as paths from its root. */
 async function sourceFiles(folder: string): Promise<string[]> {
   const entries = await readdir(join(ROOT, folder), { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')).map((e) => join(e.parentPath, e.name).slice(ROOT.length));
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts'))
+    .map((e) => join(e.parentPath, e.name).slice(ROOT.length));
 }
 
 /** Every installed copy of package `name` under `nodeModules`, as paths relative to its parent. */
@@ -441,11 +722,14 @@ async function copiesOf(nodeModules: string, name: string): Promise<string[]> {
   const found: string[] = [];
   const base = dirname(nodeModules);
   const walk = async (modules: string): Promise<void> => {
-    if (existsSync(join(modules, name, 'package.json'))) found.push(join(modules, name).slice(base.length + 1));
+    if (existsSync(join(modules, name, 'package.json')))
+      found.push(join(modules, name).slice(base.length + 1));
     for (const entry of await readdir(modules, { withFileTypes: true }).catch(() => [])) {
       if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
       const scoped = entry.name.startsWith('@');
-      const packages = scoped ? (await readdir(join(modules, entry.name))).map((n) => join(entry.name, n)) : [entry.name];
+      const packages = scoped
+        ? (await readdir(join(modules, entry.name))).map((n) => join(entry.name, n))
+        : [entry.name];
       for (const p of packages) await walk(join(modules, p, 'node_modules'));
     }
   };
@@ -465,7 +749,11 @@ async function within<T>(promise: Promise<T>, ms: number, onTimeout?: () => void
 }
 
 /** Polls `probe` until it returns a value; rejects if the child exits first or after STEP_MS. */
-async function until<T>(probe: () => T | undefined, exited: Promise<unknown>, log: () => string): Promise<T> {
+async function until<T>(
+  probe: () => T | undefined,
+  exited: Promise<unknown>,
+  log: () => string,
+): Promise<T> {
   let done = false;
   void exited.then(() => (done = true));
   const deadline = Date.now() + STEP_MS;

@@ -48,12 +48,27 @@ const UNUSED = [
 ];
 
 test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser or unrequested format writer', async () => {
-  assert.ok(existsSync(`${ROOT}dist/src/index.js`), 'dist/src/index.js is missing: run `npm run build` (npm test builds it first)');
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', HOST], { cwd: ROOT, timeout: 60_000 });
+  assert.ok(
+    existsSync(`${ROOT}dist/src/index.js`),
+    'dist/src/index.js is missing: run `npm run build` (npm test builds it first)',
+  );
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', HOST],
+    { cwd: ROOT, timeout: 60_000 },
+  );
   const loaded = JSON.parse(stdout) as string[];
   // The hook saw the graph: the root, the SDK it builds on.
-  assert.ok(loaded.some((url) => url.endsWith('/dist/src/index.js')), 'the package root resolved to dist/');
-  assert.ok(loaded.some((url) => url.includes('/node_modules/@opentelemetry/sdk-metrics/')), 'the SDK loaded');
-  const unused = loaded.filter((url) => UNUSED.some((part) => url.includes(part))).map((url) => url.replace(`file://${ROOT}`, ''));
+  assert.ok(
+    loaded.some((url) => url.endsWith('/dist/src/index.js')),
+    'the package root resolved to dist/',
+  );
+  assert.ok(
+    loaded.some((url) => url.includes('/node_modules/@opentelemetry/sdk-metrics/')),
+    'the SDK loaded',
+  );
+  const unused = loaded
+    .filter((url) => UNUSED.some((part) => url.includes(part)))
+    .map((url) => url.replace(`file://${ROOT}`, ''));
   assert.deepEqual(unused, []);
 });

@@ -16,7 +16,9 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { types: string }> };
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  exports: Record<string, { types: string }>;
+};
 
 interface Found {
   readonly kind: string;
@@ -55,13 +57,16 @@ function resolve(file: string, name: string, depth = 0): Found | undefined {
   const declared = new RegExp(
     `(/\\*\\*(?:(?!\\*/)[\\s\\S])*\\*/)?\\s*export (?:declare )?(?:abstract )?(function|class|const|let|enum|interface|type) ${name}\\b(?!\\s*\\})`,
   ).exec(t);
-  if (declared !== null) return { kind: declared[2]!, doc: declared[1], where: relative(ROOT, file) };
+  if (declared !== null)
+    return { kind: declared[2]!, doc: declared[1], where: relative(ROOT, file) };
   for (const [, list, from] of t.matchAll(/^export (?:type )?\{([^}]*)\}(?: from '([^']+)')?;/gm)) {
     const hit = bindings(list!).find(([, exported]) => exported === name);
     if (hit === undefined) continue;
     if (from !== undefined) return resolve(target(file, from), hit[0], depth + 1);
     // A local re-export of an imported name: follow the import.
-    for (const [, imports, source] of t.matchAll(/^import (?:type )?\{([^}]*)\} from '(\.[^']+)';/gm)) {
+    for (const [, imports, source] of t.matchAll(
+      /^import (?:type )?\{([^}]*)\} from '(\.[^']+)';/gm,
+    )) {
       const imported = bindings(imports!).find(([, local]) => local === hit[0]);
       if (imported !== undefined) return resolve(target(file, source!), imported[0], depth + 1);
     }
@@ -72,8 +77,16 @@ function resolve(file: string, name: string, depth = 0): Found | undefined {
 /** Every name an entry's declaration file exports. */
 function exportedNames(file: string): string[] {
   const t = text(file);
-  const names = [...t.matchAll(/^export (?:type )?\{([^}]*)\}/gm)].flatMap((m) => bindings(m[1]!).map(([, exported]) => exported));
-  names.push(...[...t.matchAll(/^export (?:declare )?(?:abstract )?(?:function|class|const|let|enum|interface|type) (\w+)/gm)].map((m) => m[1]!));
+  const names = [...t.matchAll(/^export (?:type )?\{([^}]*)\}/gm)].flatMap((m) =>
+    bindings(m[1]!).map(([, exported]) => exported),
+  );
+  names.push(
+    ...[
+      ...t.matchAll(
+        /^export (?:declare )?(?:abstract )?(?:function|class|const|let|enum|interface|type) (\w+)/gm,
+      ),
+    ].map((m) => m[1]!),
+  );
   return [...new Set(names)];
 }
 
@@ -100,7 +113,10 @@ test('every name each entry point exports is declared with a doc comment, every 
   let examples = 0;
   for (const [subpath, { types }] of Object.entries(PKG.exports)) {
     const entry = join(ROOT, types);
-    assert.ok(existsSync(entry), `${types} is missing: run \`npm run build\` (npm test builds it first)`);
+    assert.ok(
+      existsSync(entry),
+      `${types} is missing: run \`npm run build\` (npm test builds it first)`,
+    );
     for (const name of exportedNames(entry)) {
       names++;
       const found = resolve(entry, name);
@@ -109,8 +125,10 @@ test('every name each entry point exports is declared with a doc comment, every 
         continue;
       }
       const value = found.kind !== 'interface' && found.kind !== 'type';
-      if (found.doc === undefined) undocumented.push(`${subpath} ${name} (${found.where}): no doc comment`);
-      else if (value && !found.doc.includes('@example')) undocumented.push(`${subpath} ${name} (${found.where}): no @example`);
+      if (found.doc === undefined)
+        undocumented.push(`${subpath} ${name} (${found.where}): no doc comment`);
+      else if (value && !found.doc.includes('@example'))
+        undocumented.push(`${subpath} ${name} (${found.where}): no @example`);
       for (const example of examplesOf(found.doc ?? '')) {
         examples++;
         if (!compiled.includes(example)) uncompiled.push(`${subpath} ${name}: ${example}`);
@@ -120,5 +138,9 @@ test('every name each entry point exports is declared with a doc comment, every 
   assert.ok(names >= 90, `the entry points' names were found (${names})`);
   assert.deepEqual(undocumented, []);
   assert.ok(examples >= names / 3, `the examples were found (${examples})`);
-  assert.deepEqual(uncompiled, [], 'each example is written out in test/package/doc-examples.ts, which tsc type-checks');
+  assert.deepEqual(
+    uncompiled,
+    [],
+    'each example is written out in test/package/doc-examples.ts, which tsc type-checks',
+  );
 });

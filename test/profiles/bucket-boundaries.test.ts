@@ -32,21 +32,70 @@ interface Case {
 }
 
 const CASES: readonly Case[] = [
-  { profile: 'rm', family: 'rm_job_duration_seconds', run: { task: 'a', kind: 'backup' }, labels: 'kind="backup",status="succeeded"', bound: 300, next: '1800' },
-  { profile: 'rm', family: 'rm_job_duration_seconds', run: { task: 'a', kind: 'backup' }, labels: 'kind="backup",status="succeeded"', bound: 1, next: '5' },
-  { profile: 'rm', family: 'rm_job_duration_seconds', run: { task: 'a', kind: 'backup' }, labels: 'kind="backup",status="succeeded"', bound: 86400, next: '+Inf' },
-  { profile: 'solti', family: 'solti_runner_task_duration_seconds', run: { task: 't', runner: 'wasm' }, labels: 'outcome="success",runner="wasm"', bound: 0.25, next: '0.5' },
-  { profile: 'solti', family: 'solti_runner_task_duration_seconds', run: { task: 't', runner: 'wasm' }, labels: 'outcome="success",runner="wasm"', bound: 0.01, next: '0.025' },
-  { profile: 'solti', family: 'solti_runner_task_duration_seconds', run: { task: 't', runner: 'wasm' }, labels: 'outcome="success",runner="wasm"', bound: 3600, next: '+Inf' },
+  {
+    profile: 'rm',
+    family: 'rm_job_duration_seconds',
+    run: { task: 'a', kind: 'backup' },
+    labels: 'kind="backup",status="succeeded"',
+    bound: 300,
+    next: '1800',
+  },
+  {
+    profile: 'rm',
+    family: 'rm_job_duration_seconds',
+    run: { task: 'a', kind: 'backup' },
+    labels: 'kind="backup",status="succeeded"',
+    bound: 1,
+    next: '5',
+  },
+  {
+    profile: 'rm',
+    family: 'rm_job_duration_seconds',
+    run: { task: 'a', kind: 'backup' },
+    labels: 'kind="backup",status="succeeded"',
+    bound: 86400,
+    next: '+Inf',
+  },
+  {
+    profile: 'solti',
+    family: 'solti_runner_task_duration_seconds',
+    run: { task: 't', runner: 'wasm' },
+    labels: 'outcome="success",runner="wasm"',
+    bound: 0.25,
+    next: '0.5',
+  },
+  {
+    profile: 'solti',
+    family: 'solti_runner_task_duration_seconds',
+    run: { task: 't', runner: 'wasm' },
+    labels: 'outcome="success",runner="wasm"',
+    bound: 0.01,
+    next: '0.025',
+  },
+  {
+    profile: 'solti',
+    family: 'solti_runner_task_duration_seconds',
+    run: { task: 't', runner: 'wasm' },
+    labels: 'outcome="success",runner="wasm"',
+    bound: 3600,
+    next: '+Inf',
+  },
 ];
 
 for (const c of CASES) {
   test(`${c.profile}: ${c.bound} s lands in le="${c.bound}", the next double above it in le="${c.next}"`, async () => {
-    for (const [value, expected] of [[c.bound, String(c.bound)], [nextUp(c.bound), c.next]] as const) {
+    for (const [value, expected] of [
+      [c.bound, String(c.bound)],
+      [nextUp(c.bound), c.next],
+    ] as const) {
       const jm = await testJobmeter(c.profile);
       try {
         jm.recordRun({ ...c.run, outcome: 'success', durationSeconds: value });
-        assert.equal(bucketOf((await scrapeByName(jm)).get(c.family), c.labels), expected, `value ${value}`);
+        assert.equal(
+          bucketOf((await scrapeByName(jm)).get(c.family), c.labels),
+          expected,
+          `value ${value}`,
+        );
       } finally {
         await jm.shutdown();
       }
@@ -59,14 +108,32 @@ test('rm: the rendered buckets are cumulative at the boundary (le="300" counts 3
   try {
     jm.recordRun({ task: 'a', kind: 'prune', outcome: 'success', durationSeconds: 300 });
     const families = await jm.scrape();
-    const s = histogramSeries(families.find((f) => f.name === 'rm_job_duration_seconds'), 'kind="prune",status="succeeded"');
+    const s = histogramSeries(
+      families.find((f) => f.name === 'rm_job_duration_seconds'),
+      'kind="prune",status="succeeded"',
+    );
     assert.deepEqual(s.bounds, [1, 5, 30, 60, 300, 1800, 3600, 21600, 86400]);
     assert.deepEqual(s.counts, [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
     assert.equal(s.sum, 300);
-    const lines = render('text', families).split('\n').filter((l) => l.startsWith('rm_job_duration_seconds_bucket{kind="prune"'));
+    const lines = render('text', families)
+      .split('\n')
+      .filter((l) => l.startsWith('rm_job_duration_seconds_bucket{kind="prune"'));
     assert.deepEqual(
-      lines.map((l) => l.replace('rm_job_duration_seconds_bucket{kind="prune",status="succeeded",', '')),
-      ['le="1"} 0', 'le="5"} 0', 'le="30"} 0', 'le="60"} 0', 'le="300"} 1', 'le="1800"} 1', 'le="3600"} 1', 'le="21600"} 1', 'le="86400"} 1', 'le="+Inf"} 1'],
+      lines.map((l) =>
+        l.replace('rm_job_duration_seconds_bucket{kind="prune",status="succeeded",', ''),
+      ),
+      [
+        'le="1"} 0',
+        'le="5"} 0',
+        'le="30"} 0',
+        'le="60"} 0',
+        'le="300"} 1',
+        'le="1800"} 1',
+        'le="3600"} 1',
+        'le="21600"} 1',
+        'le="86400"} 1',
+        'le="+Inf"} 1',
+      ],
     );
   } finally {
     await jm.shutdown();

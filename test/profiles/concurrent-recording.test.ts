@@ -26,7 +26,8 @@ async function worker(jm: Jobmeter, id: number): Promise<void> {
   }
 }
 
-const sum = (series: readonly NumberSeries[] | undefined) => (series ?? []).reduce((n, s) => n + s.value, 0);
+const sum = (series: readonly NumberSeries[] | undefined) =>
+  (series ?? []).reduce((n, s) => n + s.value, 0);
 
 test(`solti: ${TASKS} tasks × ${RUNS_PER_TASK} runs, interleaved with awaits and scrapes → exact totals`, async () => {
   const jm = await testJobmeter('solti');
@@ -47,21 +48,41 @@ test(`solti: ${TASKS} tasks × ${RUNS_PER_TASK} runs, interleaved with awaits an
 
     const total = TASKS * RUNS_PER_TASK;
     const f = await scrapeByName(jm);
-    assert.equal(sum(f.get('solti_runner_tasks_started_total')?.series as NumberSeries[]), total, 'started: startRun and recordRun alike');
+    assert.equal(
+      sum(f.get('solti_runner_tasks_started_total')?.series as NumberSeries[]),
+      total,
+      'started: startRun and recordRun alike',
+    );
     const completed = f.get('solti_runner_tasks_completed_total')!.series as NumberSeries[];
     assert.equal(sum(completed), total);
     // Per series, exactly: worker `id` uses runner id % 3; even i are startRun, i % 4 === 0 succeed.
-    const perWorker = { success: RUNS_PER_TASK / 2 + RUNS_PER_TASK / 4, failure: RUNS_PER_TASK / 4 };
-    const workers = (r: number) => Array.from({ length: TASKS }, (_, id) => id).filter((id) => id % RUNNERS.length === r).length;
+    const perWorker = {
+      success: RUNS_PER_TASK / 2 + RUNS_PER_TASK / 4,
+      failure: RUNS_PER_TASK / 4,
+    };
+    const workers = (r: number) =>
+      Array.from({ length: TASKS }, (_, id) => id).filter((id) => id % RUNNERS.length === r).length;
     for (const [r, runner] of RUNNERS.entries()) {
       for (const outcome of ['success', 'failure'] as const) {
         const labels = `outcome="${outcome}",runner="${runner}"`;
-        assert.equal(completed.find((s) => s.labels === labels)?.value, workers(r) * perWorker[outcome], labels);
-        assert.equal(histogramSeries(f.get('solti_runner_task_duration_seconds'), labels).count, workers(r) * perWorker[outcome], `histogram ${labels}`);
+        assert.equal(
+          completed.find((s) => s.labels === labels)?.value,
+          workers(r) * perWorker[outcome],
+          labels,
+        );
+        assert.equal(
+          histogramSeries(f.get('solti_runner_task_duration_seconds'), labels).count,
+          workers(r) * perWorker[outcome],
+          `histogram ${labels}`,
+        );
       }
     }
     const h = f.get('solti_runner_task_duration_seconds')!;
-    assert.equal(h.series.reduce((n, s) => n + (s as { count: number }).count, 0), total, 'histogram count');
+    assert.equal(
+      h.series.reduce((n, s) => n + (s as { count: number }).count, 0),
+      total,
+      'histogram count',
+    );
   } finally {
     await jm.shutdown();
   }
@@ -72,9 +93,18 @@ test('wasmrun: no exec left in flight and the _count counter equals the runs, af
   try {
     await Promise.all(Array.from({ length: TASKS }, (_, id) => worker(jm, id)));
     const f = await scrapeByName(jm);
-    assert.deepEqual((f.get('wasmrun_agent_exec_in_flight')!.series as NumberSeries[]).map((s) => s.value), [0]);
-    assert.deepEqual((f.get('wasmrun_agent_exec_duration_ms_count')!.series as NumberSeries[]).map((s) => s.value), [TASKS * RUNS_PER_TASK]);
-    assert.equal(sum(f.get('wasmrun_agent_exec_total')!.series as NumberSeries[]), TASKS * RUNS_PER_TASK);
+    assert.deepEqual(
+      (f.get('wasmrun_agent_exec_in_flight')!.series as NumberSeries[]).map((s) => s.value),
+      [0],
+    );
+    assert.deepEqual(
+      (f.get('wasmrun_agent_exec_duration_ms_count')!.series as NumberSeries[]).map((s) => s.value),
+      [TASKS * RUNS_PER_TASK],
+    );
+    assert.equal(
+      sum(f.get('wasmrun_agent_exec_total')!.series as NumberSeries[]),
+      TASKS * RUNS_PER_TASK,
+    );
   } finally {
     await jm.shutdown();
   }

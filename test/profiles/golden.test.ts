@@ -45,7 +45,8 @@ const DYNAMIC_SAMPLES: ReadonlySet<string> = new Set([
  * once sampled, GC kinds as collections happen, the heap's spaces): left out of the goldens;
  * test/domain/runtime-metrics.test.ts checks them against a scrape.
  */
-const RUNTIME_FAMILY = /^(?:# (?:HELP|TYPE|UNIT) )?(?:nodejs_eventloop_|v8js_gc_|v8js_memory_heap_)/;
+const RUNTIME_FAMILY =
+  /^(?:# (?:HELP|TYPE|UNIT) )?(?:nodejs_eventloop_|v8js_gc_|v8js_memory_heap_)/;
 
 /** Labels carrying the Node version (rm's `go_version`, otel's `runtime_version`): value → `<dynamic>`. */
 const RUNTIME_VERSION_LABELS: readonly string[] = ['go_version', 'runtime_version'];
@@ -62,7 +63,9 @@ function normaliseExposition(text: string): string {
       const end = line.search(/[{ ]/);
       const name = line.slice(0, end);
       const labelled = line.replace(RUNTIME_LABEL, `$1="${DYNAMIC}"`);
-      return DYNAMIC_SAMPLES.has(name) ? labelled.slice(0, labelled.lastIndexOf(' ') + 1) + DYNAMIC : labelled;
+      return DYNAMIC_SAMPLES.has(name)
+        ? labelled.slice(0, labelled.lastIndexOf(' ') + 1) + DYNAMIC
+        : labelled;
     })
     .join('\n');
 }
@@ -74,7 +77,8 @@ interface JsonFamily {
 
 function normaliseJson(body: string): string {
   const doc = JSON.parse(body) as { families?: JsonFamily[] };
-  if (doc.families !== undefined) doc.families = doc.families.filter((f) => !RUNTIME_FAMILY.test(f.name));
+  if (doc.families !== undefined)
+    doc.families = doc.families.filter((f) => !RUNTIME_FAMILY.test(f.name));
   for (const f of doc.families ?? []) {
     for (const s of f.series) {
       if (DYNAMIC_SAMPLES.has(f.name)) s.value = DYNAMIC;
@@ -87,10 +91,15 @@ function normaliseJson(body: string): string {
 function golden(file: string, actual: string): void {
   const url = new URL(file, GOLDEN_DIR);
   if (process.env.UPDATE_GOLDEN === '1') writeFileSync(url, actual, 'utf8');
-  assert.equal(actual, readFileSync(url, 'utf8'), `${file} differs; rerun with UPDATE_GOLDEN=1 and review the diff`);
+  assert.equal(
+    actual,
+    readFileSync(url, 'utf8'),
+    `${file} differs; rerun with UPDATE_GOLDEN=1 and review the diff`,
+  );
 }
 
-const demo = (profile: ProfileName) => (jm: Parameters<ServeOptions['feed']>[0]) => runDemo(jm, profile);
+const demo = (profile: ProfileName) => (jm: Parameters<ServeOptions['feed']>[0]) =>
+  runDemo(jm, profile);
 
 interface Case {
   readonly profile: ProfileName;
@@ -101,7 +110,11 @@ interface Case {
 
 const OM_ACCEPT = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 const CASES: readonly Case[] = [
-  ...(['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const).map((profile): Case => ({ profile, format: 'text', via: { format: 'text' } })),
+  ...(['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const).map((profile): Case => ({
+    profile,
+    format: 'text',
+    via: { format: 'text' },
+  })),
   { profile: 'runwisp', format: 'openmetrics', via: {} }, // what runwisp serves by default
   { profile: 'otel', format: 'openmetrics', via: { accept: OM_ACCEPT } }, // negotiated
   // wasmrun forced to OpenMetrics: its `_sum`/`_count` counters become `unknown`, names kept exact.
@@ -114,7 +127,11 @@ for (const c of CASES) {
     const served = await serveOnce(c.profile, { ...c.via, feed: demo(c.profile) });
     assert.equal(served.status, 200);
     assert.equal(served.contentType, CONTENT_TYPE[c.format]);
-    assert.deepEqual(checkExposition(served.body, c.format), [], 'the raw render follows the format rules');
+    assert.deepEqual(
+      checkExposition(served.body, c.format),
+      [],
+      'the raw render follows the format rules',
+    );
     golden(file, normaliseExposition(served.body));
   });
 }
@@ -143,20 +160,40 @@ for (const profile of Object.keys(DEFAULT_FORMAT) as ProfileName[]) {
   test(`${profile} serves ${format} by default, equal to its golden`, async () => {
     const served = await serveOnce(profile, { feed: demo(profile) });
     assert.equal(served.contentType, CONTENT_TYPE[format]);
-    assert.equal(normaliseExposition(served.body), readFileSync(new URL(`${profile}.${format === 'text' ? 'prom' : 'om'}.txt`, GOLDEN_DIR), 'utf8'));
+    assert.equal(
+      normaliseExposition(served.body),
+      readFileSync(
+        new URL(`${profile}.${format === 'text' ? 'prom' : 'om'}.txt`, GOLDEN_DIR),
+        'utf8',
+      ),
+    );
   });
 }
 
 test('every dynamic name is in use, and nothing else is normalised', () => {
-  const texts = CASES.map((c) => readFileSync(new URL(`${c.profile}.${c.format === 'text' ? 'prom' : 'om'}.txt`, GOLDEN_DIR), 'utf8'));
+  const texts = CASES.map((c) =>
+    readFileSync(
+      new URL(`${c.profile}.${c.format === 'text' ? 'prom' : 'om'}.txt`, GOLDEN_DIR),
+      'utf8',
+    ),
+  );
   const all = texts.join('\n');
   for (const name of DYNAMIC_SAMPLES) {
-    assert.match(all, new RegExp(`^${name}(\\{[^\\n]*\\})? ${DYNAMIC}$`, 'm'), `${name} is listed as dynamic but no golden has it`);
+    assert.match(
+      all,
+      new RegExp(`^${name}(\\{[^\\n]*\\})? ${DYNAMIC}$`, 'm'),
+      `${name} is listed as dynamic but no golden has it`,
+    );
   }
-  for (const label of RUNTIME_VERSION_LABELS) assert.ok(all.includes(`${label}="${DYNAMIC}"`), `${label} is listed but no golden has it`);
+  for (const label of RUNTIME_VERSION_LABELS)
+    assert.ok(all.includes(`${label}="${DYNAMIC}"`), `${label} is listed but no golden has it`);
   const normalised = all.split('\n').filter((l) => l.includes(DYNAMIC));
   for (const line of normalised) {
     const name = line.slice(0, line.search(/[{ ]/));
-    assert.ok(DYNAMIC_SAMPLES.has(name) || RUNTIME_VERSION_LABELS.some((l) => line.includes(`${l}="${DYNAMIC}"`)), line);
+    assert.ok(
+      DYNAMIC_SAMPLES.has(name) ||
+        RUNTIME_VERSION_LABELS.some((l) => line.includes(`${l}="${DYNAMIC}"`)),
+      line,
+    );
   }
 });

@@ -8,11 +8,26 @@ import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { JobmeterOptions, ProfileName } from '../../src/options.ts';
 
 /** Legacy profiles, in the seeds' order. */
-export const LEGACY: readonly Exclude<ProfileName, 'otel'>[] = ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
+export const LEGACY: readonly Exclude<ProfileName, 'otel'>[] = [
+  'runwisp',
+  'wasmrun',
+  'crewshipd',
+  'rm',
+  'solti',
+];
 
 /** A jobmeter for tests: no listener, no process metrics, a fixed crewshipd hostname. */
-export function testJobmeter(profile: ProfileName, options: JobmeterOptions = {}): Promise<Jobmeter> {
-  return createJobmeter({ profile, listener: false, processMetrics: false, hostname: 'demo-host', ...options });
+export function testJobmeter(
+  profile: ProfileName,
+  options: JobmeterOptions = {},
+): Promise<Jobmeter> {
+  return createJobmeter({
+    profile,
+    listener: false,
+    processMetrics: false,
+    hostname: 'demo-host',
+    ...options,
+  });
 }
 
 /** Scrapes `jm` once and returns its families by name. */
@@ -24,19 +39,26 @@ export async function scrapeByName(jm: Jobmeter): Promise<Map<string, Family>> {
 export function numberSeries(family: Family | undefined): Array<[string, number]> {
   if (family === undefined) return [];
   if (family.type === 'histogram') throw new Error(`${family.name} is a histogram`);
-  return (family.series).map((s) => [s.labels, s.value]);
+  return family.series.map((s) => [s.labels, s.value]);
 }
 
 /** The histogram series of `family` with exactly `labels` (pre-rendered label string). */
 export function histogramSeries(family: Family | undefined, labels: string): HistogramSeries {
-  if (family?.type !== 'histogram') throw new Error(`${family?.name ?? 'family'} is not a histogram`);
+  if (family?.type !== 'histogram')
+    throw new Error(`${family?.name ?? 'family'} is not a histogram`);
   const s = family.series.find((x) => x.labels === labels);
-  if (s === undefined) throw new Error(`${family.name}{${labels}} not found among ${family.series.map((x) => x.labels).join(' | ')}`);
+  if (s === undefined)
+    throw new Error(
+      `${family.name}{${labels}} not found among ${family.series.map((x) => x.labels).join(' | ')}`,
+    );
   return s;
 }
 
 /** A snapshot source that counts its calls. */
-export function countingSource(snapshot: HostSnapshot): { readonly source: () => HostSnapshot; readonly calls: () => number } {
+export function countingSource(snapshot: HostSnapshot): {
+  readonly source: () => HostSnapshot;
+  readonly calls: () => number;
+} {
   let n = 0;
   return {
     source: () => {
@@ -78,8 +100,14 @@ export async function serveOnce(profile: ProfileName, options: ServeOptions): Pr
   try {
     options.feed(jm);
     const url = `http://127.0.0.1:${jm.pullAddress!.port}/metrics${options.json ? '?format=json' : ''}`;
-    const res = await fetch(url, { headers: options.accept !== undefined ? { accept: options.accept } : {} });
-    return { status: res.status, contentType: res.headers.get('content-type'), body: await res.text() };
+    const res = await fetch(url, {
+      headers: options.accept !== undefined ? { accept: options.accept } : {},
+    });
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type'),
+      body: await res.text(),
+    };
   } finally {
     await jm.shutdown();
   }
@@ -89,7 +117,10 @@ export async function serveOnce(profile: ProfileName, options: ServeOptions): Pr
 export function within<T>(promise: Promise<T>, millis: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${millis} ms`)), millis);
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not settle within ${millis} ms`)),
+      millis,
+    );
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

@@ -26,7 +26,8 @@ test('wasmrun: the seed example, number for number', async () => {
   const served = await serveOnce('wasmrun', {
     json: true,
     feed: (jm) => {
-      for (let i = 0; i < 12; i++) jm.recordRun({ task: 'exec', runner: 'wasm', outcome: 'success', durationSeconds: 0.25 });
+      for (let i = 0; i < 12; i++)
+        jm.recordRun({ task: 'exec', runner: 'wasm', outcome: 'success', durationSeconds: 0.25 });
       jm.recordRun({ task: 'exec', runner: 'wasm', outcome: 'failure', durationSeconds: 1.2 });
       for (let i = 0; i < 20; i++) jm.sessionCreated();
       jm.startRun({ task: 'exec', runner: 'wasm' });
@@ -49,11 +50,17 @@ test('wasmrun: the seed example, number for number', async () => {
     // Open mode: the array is always there; the host listed no sessions.
     sessions: [],
   });
-  assert.deepEqual(Object.keys(JSON.parse(served.body)), [...WASMRUN_KEYS, 'sessions'], 'the seed order');
+  assert.deepEqual(
+    Object.keys(JSON.parse(served.body)),
+    [...WASMRUN_KEYS, 'sessions'],
+    'the seed order',
+  );
 });
 
-test('wasmrun: the flat keys are all there before anything happened, and open mode\'s sessions array, empty', async () => {
-  const doc = JSON.parse((await serveOnce('wasmrun', { json: true, feed: () => {} })).body) as Record<string, unknown>;
+test("wasmrun: the flat keys are all there before anything happened, and open mode's sessions array, empty", async () => {
+  const doc = JSON.parse(
+    (await serveOnce('wasmrun', { json: true, feed: () => {} })).body,
+  ) as Record<string, unknown>;
   assert.deepEqual(Object.keys(doc), [...WASMRUN_KEYS, 'sessions']);
   assert.deepEqual(doc.sessions, []);
   assert.deepEqual(doc.exec_total, { success: 0, error: 0, timeout: 0 });
@@ -62,7 +69,10 @@ test('wasmrun: the flat keys are all there before anything happened, and open mo
 
 test('wasmrun: open mode adds the per-session breakdown (id, disk_bytes, memory_cap_pages; null = unlimited)', async () => {
   const snapshot = demoSnapshot();
-  const doc = JSON.parse((await serveOnce('wasmrun', { json: true, feed: (jm) => jm.setSnapshotSource(() => snapshot) })).body) as Record<string, unknown>;
+  const doc = JSON.parse(
+    (await serveOnce('wasmrun', { json: true, feed: (jm) => jm.setSnapshotSource(() => snapshot) }))
+      .body,
+  ) as Record<string, unknown>;
   assert.deepEqual(Object.keys(doc), [...WASMRUN_KEYS, 'sessions']);
   assert.deepEqual(doc.sessions, [
     { id: 'a1b2c3', disk_bytes: 8192, memory_cap_pages: 4096 },
@@ -72,9 +82,17 @@ test('wasmrun: open mode adds the per-session breakdown (id, disk_bytes, memory_
   // The demo's figures agree: as many listed as active, their disk bytes the aggregate.
   const sessions = doc.sessions as { disk_bytes: number }[];
   assert.equal(sessions.length, doc.sessions_active);
-  assert.equal(sessions.reduce((sum, x) => sum + x.disk_bytes, 0), doc.sessions_disk_bytes);
-  const text = (await serveOnce('wasmrun', { feed: (jm) => jm.setSnapshotSource(() => snapshot) })).body;
-  assert.doesNotMatch(text, /a1b2c3|d4e5f6|0a9b8c/, 'session ids never reach the Prometheus format');
+  assert.equal(
+    sessions.reduce((sum, x) => sum + x.disk_bytes, 0),
+    doc.sessions_disk_bytes,
+  );
+  const text = (await serveOnce('wasmrun', { feed: (jm) => jm.setSnapshotSource(() => snapshot) }))
+    .body;
+  assert.doesNotMatch(
+    text,
+    /a1b2c3|d4e5f6|0a9b8c/,
+    'session ids never reach the Prometheus format',
+  );
 });
 
 test('rm: the generic shape — families with name, type, help, unit and series; histograms with cumulative buckets', async () => {
@@ -83,23 +101,56 @@ test('rm: the generic shape — families with name, type, help, unit and series;
     feed: (jm) => {
       jm.recordRun({ task: 'a', kind: 'backup', outcome: 'success', durationSeconds: 300 });
       jm.recordRun({ task: 'a', kind: 'backup', outcome: 'success', durationSeconds: 2 });
-      jm.setSnapshotSource(() => ({ hosts: [{ id: 'H1', name: 'alpha', online: true, snapshotCount: 4, openAlerts: 0, repoStatus: 'ready' }] }));
+      jm.setSnapshotSource(() => ({
+        hosts: [
+          {
+            id: 'H1',
+            name: 'alpha',
+            online: true,
+            snapshotCount: 4,
+            openAlerts: 0,
+            repoStatus: 'ready',
+          },
+        ],
+      }));
     },
   });
   assert.equal(served.contentType, 'application/json; charset=utf-8');
-  const doc = JSON.parse(served.body) as { families: Array<{ name: string; type: string; help: string; unit: string; series: unknown[] }> };
+  const doc = JSON.parse(served.body) as {
+    families: Array<{ name: string; type: string; help: string; unit: string; series: unknown[] }>;
+  };
   assert.deepEqual(Object.keys(doc), ['families']);
-  for (const f of doc.families) assert.deepEqual(Object.keys(f), ['name', 'type', 'help', 'unit', 'series'], f.name);
+  for (const f of doc.families)
+    assert.deepEqual(Object.keys(f), ['name', 'type', 'help', 'unit', 'series'], f.name);
   const byName = new Map(doc.families.map((f) => [f.name, f]));
-  assert.deepEqual(byName.get('rm_hosts_total'), { name: 'rm_hosts_total', type: 'gauge', help: 'Total number of enrolled hosts (excludes pending announces).', unit: '', series: [{ labels: {}, value: 1 }] });
-  assert.deepEqual(byName.get('rm_host_snapshot_count')!.series, [{ labels: { host_id: 'H1', host: 'alpha' }, value: 4 }]);
+  assert.deepEqual(byName.get('rm_hosts_total'), {
+    name: 'rm_hosts_total',
+    type: 'gauge',
+    help: 'Total number of enrolled hosts (excludes pending announces).',
+    unit: '',
+    series: [{ labels: {}, value: 1 }],
+  });
+  assert.deepEqual(byName.get('rm_host_snapshot_count')!.series, [
+    { labels: { host_id: 'H1', host: 'alpha' }, value: 4 },
+  ]);
   const h = byName.get('rm_job_duration_seconds')!;
   assert.equal(h.type, 'histogram');
   assert.equal(h.unit, 'seconds');
   assert.deepEqual(h.series, [
     {
       labels: { kind: 'backup', status: 'succeeded' },
-      buckets: [[1, 0], [5, 1], [30, 1], [60, 1], [300, 2], [1800, 2], [3600, 2], [21600, 2], [86400, 2], ['+Inf', 2]],
+      buckets: [
+        [1, 0],
+        [5, 1],
+        [30, 1],
+        [60, 1],
+        [300, 2],
+        [1800, 2],
+        [3600, 2],
+        [21600, 2],
+        [86400, 2],
+        ['+Inf', 2],
+      ],
       sum: 302,
       count: 2,
     },
@@ -112,7 +163,8 @@ test('crewshipd: the generic shape keeps the hostname label on every series', as
     families: Array<{ name: string; series: Array<{ labels: Record<string, string> }> }>;
   };
   assert.ok(doc.families.length > 0);
-  for (const f of doc.families) for (const s of f.series) assert.equal(s.labels.hostname, 'demo-host', f.name);
+  for (const f of doc.families)
+    for (const s of f.series) assert.equal(s.labels.hostname, 'demo-host', f.name);
   const assignments = doc.families.find((f) => f.name === 'crewshipd_assignments')!;
   assert.deepEqual(
     assignments.series.map((s) => s.labels.status),

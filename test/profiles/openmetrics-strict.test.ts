@@ -21,21 +21,34 @@ after(async () => {
 });
 
 const CASES: Array<[string, ProfileName, JobmeterOptions]> = [
-  ...PROFILE_NAMES.map((profile) => [profile, profile, {}] as [string, ProfileName, JobmeterOptions]),
+  ...PROFILE_NAMES.map(
+    (profile) => [profile, profile, {}] as [string, ProfileName, JobmeterOptions],
+  ),
   ['otel with start timestamps', 'otel', { startTimestamps: true }],
 ];
 
 for (const [label, profile, options] of CASES) {
   test(`${label}: the OpenMetrics body parses (exemplars where the profile has them)`, async () => {
-    const jm = await createJobmeter({ ...options, profile, listener: { port: 0, format: 'openmetrics' }, global: false, hostname: 'demo-host' });
+    const jm = await createJobmeter({
+      ...options,
+      profile,
+      listener: { port: 0, format: 'openmetrics' },
+      global: false,
+      hostname: 'demo-host',
+    });
     const demo = startLiveDemo(jm, profile, { tickMs: 20 });
     try {
       await sleep(200);
-      const body = await (await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, { headers: { accept: 'application/openmetrics-text;version=1.0.0' } })).text();
+      const body = await (
+        await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+          headers: { accept: 'application/openmetrics-text;version=1.0.0' },
+        })
+      ).text();
       assert.match(body, /# EOF\n$/);
       // runwisp and crewshipd serve no run counter or duration histogram of jobmeter's (their run
       // counts come from the host's history): no exemplars there.
-      if (!['runwisp', 'crewshipd'].includes(profile)) assert.match(body, / # \{trace_id="/, 'the live demo records traced runs');
+      if (!['runwisp', 'crewshipd'].includes(profile))
+        assert.match(body, / # \{trace_id="/, 'the live demo records traced runs');
       const { error, families } = await parser.check(body);
       assert.equal(error, undefined, `${error}\n${body}`);
       assert.ok(families! > 0);

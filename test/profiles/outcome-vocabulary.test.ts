@@ -6,7 +6,10 @@ import type { Jobmeter } from '../../src/jobmeter.ts';
 import { histogramSeries, numberSeries, scrapeByName, testJobmeter } from './helpers.ts';
 
 /** One run of each canonical outcome, recorded on `jm` with `attributes`. */
-function oneOfEach(jm: Jobmeter, attributes: { task: string; kind?: string; runner?: string }): void {
+function oneOfEach(
+  jm: Jobmeter,
+  attributes: { task: string; kind?: string; runner?: string },
+): void {
   for (const outcome of ['success', 'failure', 'cancelled', 'timeout'] satisfies Outcome[]) {
     jm.recordRun({ ...attributes, outcome, durationSeconds: 1 });
   }
@@ -66,7 +69,11 @@ test('rm: succeeded, failed, cancelled — a timeout is a failed job', async () 
     const h = (await scrapeByName(jm)).get('rm_job_duration_seconds')!;
     assert.deepEqual(
       h.series.map((s) => s.labels),
-      ['kind="backup",status="succeeded"', 'kind="backup",status="failed"', 'kind="backup",status="cancelled"'],
+      [
+        'kind="backup",status="succeeded"',
+        'kind="backup",status="failed"',
+        'kind="backup",status="cancelled"',
+      ],
     );
     assert.equal(histogramSeries(h, 'kind="backup",status="succeeded"').count, 1);
     assert.equal(histogramSeries(h, 'kind="backup",status="failed"').count, 2, 'failure + timeout');
@@ -82,7 +89,10 @@ test('otel: the canonical words, unmapped', async () => {
     oneOfEach(jm, { task: 't', kind: 'task', runner: 'r' });
     assert.deepEqual(
       numberSeries((await scrapeByName(jm)).get('jobmeter_run_finished_total')),
-      ['success', 'failure', 'cancelled', 'timeout'].map((o) => [`task="t",kind="task",runner="r",outcome="${o}"`, 1]),
+      ['success', 'failure', 'cancelled', 'timeout'].map((o) => [
+        `task="t",kind="task",runner="r",outcome="${o}"`,
+        1,
+      ]),
     );
   } finally {
     await jm.shutdown();

@@ -7,7 +7,10 @@ import type { ProfileName } from '../../src/options.ts';
 import { LEGACY, testJobmeter } from './helpers.ts';
 
 async function demoText(profile: ProfileName, otelScopeInfo?: boolean): Promise<string> {
-  const jm = await testJobmeter(profile, { processMetrics: true, ...(otelScopeInfo !== undefined ? { otelScopeInfo } : {}) });
+  const jm = await testJobmeter(profile, {
+    processMetrics: true,
+    ...(otelScopeInfo !== undefined ? { otelScopeInfo } : {}),
+  });
   try {
     runDemo(jm, profile);
     const families = await jm.scrape();
@@ -32,10 +35,16 @@ for (const profile of LEGACY) {
 test('otel: target_info first, and otel_scope_name/otel_scope_version on every series', async () => {
   const text = await demoText('otel');
   const prom = text.slice(0, text.indexOf('# TYPE target info'));
-  assert.match(prom, /^# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info\{service_name="jobmeter"\} 1\n/);
-  const samples = prom.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('target_info'));
+  assert.match(
+    prom,
+    /^# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info\{service_name="jobmeter"\} 1\n/,
+  );
+  const samples = prom
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('target_info'));
   assert.ok(samples.length > 50);
-  for (const line of samples) assert.match(line, /otel_scope_name="jobmeter",otel_scope_version="[^"]+"/, line);
+  for (const line of samples)
+    assert.match(line, /otel_scope_name="jobmeter",otel_scope_version="[^"]+"/, line);
 });
 
 test('otel with otelScopeInfo: false: neither target_info nor scope labels', async () => {

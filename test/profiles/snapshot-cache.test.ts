@@ -6,7 +6,11 @@ import { test } from 'node:test';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS } from '../../src/domain/catalog.ts';
 import { createRecorder } from '../../src/domain/recorder.ts';
-import { SnapshotCache, type HostSnapshot, type SnapshotFailure } from '../../src/domain/snapshot.ts';
+import {
+  SnapshotCache,
+  type HostSnapshot,
+  type SnapshotFailure,
+} from '../../src/domain/snapshot.ts';
 import { crewshipdProfile } from '../../src/naming/profiles/crewshipd.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
@@ -20,7 +24,11 @@ function fakeClock(start = 1_000_000): { now: () => number; set: (t: number) => 
   return { now: () => t, set: (v) => void (t = v) };
 }
 
-function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+} {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
   const promise = new Promise<T>((res, rej) => {
@@ -38,7 +46,10 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: 
 function crewshipdWithClock(now: () => number) {
   const reader = new PullMetricReader();
   const provider = new MeterProvider({ views: buildViews(DOMAIN_INSTRUMENTS), readers: [reader] });
-  const recorder = createRecorder(provider.getMeter('jobmeter'), { now, snapshotDefaults: crewshipdProfile.snapshot });
+  const recorder = createRecorder(provider.getMeter('jobmeter'), {
+    now,
+    snapshotDefaults: crewshipdProfile.snapshot,
+  });
   const namer = createNamer(crewshipdProfile, { hostname: 'h' });
   const queueDepth = async () => {
     const families = namer.toFamilies((await reader.collect()).resourceMetrics);
@@ -83,7 +94,11 @@ test('crewshipd: 50 concurrent collections when stale → one host call, all ser
     });
     const namer = createNamer(crewshipdProfile, { hostname: 'h' });
     const depthOf = (rm: Awaited<ReturnType<typeof reader.collect>>) =>
-      numberSeries(namer.toFamilies(rm.resourceMetrics).find((f) => f.name === 'crewshipd_assignment_queue_depth'))[0]![1];
+      numberSeries(
+        namer
+          .toFamilies(rm.resourceMetrics)
+          .find((f) => f.name === 'crewshipd_assignment_queue_depth'),
+      )[0]![1];
 
     const warm = reader.collect();
     pending.resolve({ queue: { depth: 1, groups: 1, depthMax: 1 } });
@@ -168,9 +183,17 @@ test('SnapshotCache: a hung call times out to the last good snapshot, is not cal
   let calls = 0;
   const good: HostSnapshot = { dbMigrationVersion: 1 };
   const hung = deferred<HostSnapshot>();
-  const cache = new SnapshotCache(() => (++calls === 1 ? good : hung.promise), { ttlMillis: 0, timeoutMillis: 50 }, (r) => failures.push(r));
+  const cache = new SnapshotCache(
+    () => (++calls === 1 ? good : hung.promise),
+    { ttlMillis: 0, timeoutMillis: 50 },
+    (r) => failures.push(r),
+  );
   assert.equal(await cache.get(), good);
-  assert.equal(await within(cache.get(), 5_000, 'a read during a hung call'), good, 'last good served');
+  assert.equal(
+    await within(cache.get(), 5_000, 'a read during a hung call'),
+    good,
+    'last good served',
+  );
   assert.deepEqual(failures, ['timeout']);
   for (let i = 0; i < 10; i++) assert.equal(await cache.get(), good);
   assert.equal(calls, 2, 'no new call while one hangs');
@@ -205,7 +228,11 @@ test('SnapshotCache: a throwing callback → error, last good served, the next r
 
 test('SnapshotCache: failing before any success serves nothing (undefined), not a stale default', async () => {
   const failures: SnapshotFailure[] = [];
-  const cache = new SnapshotCache(() => Promise.reject(new Error('no db')), {}, (r) => failures.push(r));
+  const cache = new SnapshotCache(
+    () => Promise.reject(new Error('no db')),
+    {},
+    (r) => failures.push(r),
+  );
   assert.equal(await cache.get(), undefined);
   assert.deepEqual(failures, ['error']);
 });
@@ -219,13 +246,21 @@ test('otel: a hung snapshot callback — the scrape answers, last good served, t
   const jm = await testJobmeter('otel', { otelScopeInfo: false, snapshot: { timeoutMillis: 50 } });
   try {
     let calls = 0;
-    jm.setSnapshotSource(() => (++calls === 1 ? { queue: { depth: 7, groups: 2, depthMax: 5 } } : new Promise<HostSnapshot>(() => {})));
+    jm.setSnapshotSource(() =>
+      ++calls === 1
+        ? { queue: { depth: 7, groups: 2, depthMax: 5 } }
+        : new Promise<HostSnapshot>(() => {}),
+    );
     let f = await scrapeByName(jm);
     assert.deepEqual(numberSeries(f.get('jobmeter_queue_depth')), [['', 7]]);
     assert.equal(f.has(FAILURES), false, 'no failure yet, no series');
 
     f = await within(scrapeByName(jm), 5_000, 'a scrape while the snapshot callback hangs');
-    assert.deepEqual(numberSeries(f.get('jobmeter_queue_depth')), [['', 7]], 'the last good snapshot');
+    assert.deepEqual(
+      numberSeries(f.get('jobmeter_queue_depth')),
+      [['', 7]],
+      'the last good snapshot',
+    );
     assert.equal(calls, 2);
 
     f = await within(scrapeByName(jm), 5_000, 'a second scrape while the callback still hangs');

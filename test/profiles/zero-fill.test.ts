@@ -4,10 +4,22 @@ import { test } from 'node:test';
 import { numberSeries, scrapeByName, testJobmeter } from './helpers.ts';
 
 const ASSIGNMENTS = ['pending', 'queued', 'running', 'completed', 'failed', 'cancelled', 'other'];
-const PIPELINE_RUNS = ['queued', 'running', 'completed', 'failed', 'cancelled', 'dry_run', 'interrupted', 'other'];
+const PIPELINE_RUNS = [
+  'queued',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'dry_run',
+  'interrupted',
+  'other',
+];
 
-const withHost = (label: string, values: readonly string[], value = (_: string) => 0): Array<[string, number]> =>
-  values.map((v) => [`${label}="${v}",hostname="demo-host"`, value(v)]);
+const withHost = (
+  label: string,
+  values: readonly string[],
+  value = (_: string) => 0,
+): Array<[string, number]> => values.map((v) => [`${label}="${v}",hostname="demo-host"`, value(v)]);
 
 test('crewshipd: every assignment and pipeline-run status incl. other at 0 with an empty snapshot, in order', async () => {
   const jm = await testJobmeter('crewshipd');
@@ -15,7 +27,10 @@ test('crewshipd: every assignment and pipeline-run status incl. other at 0 with 
     jm.setSnapshotSource(() => ({}));
     const f = await scrapeByName(jm);
     assert.deepEqual(numberSeries(f.get('crewshipd_assignments')), withHost('status', ASSIGNMENTS));
-    assert.deepEqual(numberSeries(f.get('crewshipd_pipeline_runs')), withHost('status', PIPELINE_RUNS));
+    assert.deepEqual(
+      numberSeries(f.get('crewshipd_pipeline_runs')),
+      withHost('status', PIPELINE_RUNS),
+    );
   } finally {
     await jm.shutdown();
   }
@@ -26,7 +41,10 @@ test('crewshipd: zero-filled before any snapshot source is set', async () => {
   try {
     const f = await scrapeByName(jm);
     assert.deepEqual(numberSeries(f.get('crewshipd_assignments')), withHost('status', ASSIGNMENTS));
-    assert.deepEqual(numberSeries(f.get('crewshipd_pipeline_runs')), withHost('status', PIPELINE_RUNS));
+    assert.deepEqual(
+      numberSeries(f.get('crewshipd_pipeline_runs')),
+      withHost('status', PIPELINE_RUNS),
+    );
   } finally {
     await jm.shutdown();
   }
@@ -36,12 +54,21 @@ test('crewshipd: the documented order holds whatever order the host reports in',
   const jm = await testJobmeter('crewshipd');
   try {
     // Reverse order, some missing, one unknown status (folds into other).
-    jm.setSnapshotSource(() => ({ assignments: { archived: 5, cancelled: 1, running: 2 }, pipelineRuns: { interrupted: 3, queued: 1 } }));
+    jm.setSnapshotSource(() => ({
+      assignments: { archived: 5, cancelled: 1, running: 2 },
+      pipelineRuns: { interrupted: 3, queued: 1 },
+    }));
     const f = await scrapeByName(jm);
     const assigned: Record<string, number> = { running: 2, cancelled: 1, other: 5 };
-    assert.deepEqual(numberSeries(f.get('crewshipd_assignments')), withHost('status', ASSIGNMENTS, (s) => assigned[s] ?? 0));
+    assert.deepEqual(
+      numberSeries(f.get('crewshipd_assignments')),
+      withHost('status', ASSIGNMENTS, (s) => assigned[s] ?? 0),
+    );
     const runs: Record<string, number> = { queued: 1, interrupted: 3 };
-    assert.deepEqual(numberSeries(f.get('crewshipd_pipeline_runs')), withHost('status', PIPELINE_RUNS, (s) => runs[s] ?? 0));
+    assert.deepEqual(
+      numberSeries(f.get('crewshipd_pipeline_runs')),
+      withHost('status', PIPELINE_RUNS, (s) => runs[s] ?? 0),
+    );
   } finally {
     await jm.shutdown();
   }
@@ -51,14 +78,30 @@ test('wasmrun: exec_total results and exec_rejected_total reasons always present
   const jm = await testJobmeter('wasmrun');
   try {
     let f = await scrapeByName(jm);
-    assert.deepEqual(numberSeries(f.get('wasmrun_agent_exec_total')), [['result="success"', 0], ['result="error"', 0], ['result="timeout"', 0]]);
-    assert.deepEqual(numberSeries(f.get('wasmrun_agent_exec_rejected_total')), [['reason="concurrency"', 0], ['reason="payload"', 0], ['reason="unauthorized"', 0]]);
+    assert.deepEqual(numberSeries(f.get('wasmrun_agent_exec_total')), [
+      ['result="success"', 0],
+      ['result="error"', 0],
+      ['result="timeout"', 0],
+    ]);
+    assert.deepEqual(numberSeries(f.get('wasmrun_agent_exec_rejected_total')), [
+      ['reason="concurrency"', 0],
+      ['reason="payload"', 0],
+      ['reason="unauthorized"', 0],
+    ]);
     // Recorded out of order: the documented order stays.
     jm.recordRun({ task: 'exec', outcome: 'timeout', durationSeconds: 1 });
     jm.reject('unauthorized');
     f = await scrapeByName(jm);
-    assert.deepEqual(numberSeries(f.get('wasmrun_agent_exec_total')), [['result="success"', 0], ['result="error"', 0], ['result="timeout"', 1]]);
-    assert.deepEqual(numberSeries(f.get('wasmrun_agent_exec_rejected_total')), [['reason="concurrency"', 0], ['reason="payload"', 0], ['reason="unauthorized"', 1]]);
+    assert.deepEqual(numberSeries(f.get('wasmrun_agent_exec_total')), [
+      ['result="success"', 0],
+      ['result="error"', 0],
+      ['result="timeout"', 1],
+    ]);
+    assert.deepEqual(numberSeries(f.get('wasmrun_agent_exec_rejected_total')), [
+      ['reason="concurrency"', 0],
+      ['reason="payload"', 0],
+      ['reason="unauthorized"', 1],
+    ]);
   } finally {
     await jm.shutdown();
   }

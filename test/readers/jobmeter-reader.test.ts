@@ -28,8 +28,19 @@ async function get(reader: JobmeterReader, accept = 'text/plain'): Promise<Respo
 test("the host's provider, its View and its resource are served on jobmeter's endpoint, with negotiation", async () => {
   const reader = new JobmeterReader({ listener: { port: 0 } });
   const meterProvider = provider({
-    resource: resourceFromAttributes({ 'service.name': 'host-app', 'deployment.environment': 'test' }),
-    views: [{ instrumentName: 'host.wait', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.5, 2] } } }],
+    resource: resourceFromAttributes({
+      'service.name': 'host-app',
+      'deployment.environment': 'test',
+    }),
+    views: [
+      {
+        instrumentName: 'host.wait',
+        aggregation: {
+          type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+          options: { boundaries: [0.5, 2] },
+        },
+      },
+    ],
     readers: [reader],
   });
   const meter = meterProvider.getMeter('host', '2.0.0');
@@ -37,9 +48,18 @@ test("the host's provider, its View and its resource are served on jobmeter's en
   meter.createHistogram('host.wait', { unit: 's' }).record(1);
   const text = await (await get(reader)).text();
   assert.match(text, /^target_info\{service_name="host-app",deployment_environment="test"\} 1$/m);
-  assert.match(text, /^host_jobs_total\{queue="emails",otel_scope_name="host",otel_scope_version="2\.0\.0"\} 4$/m);
-  assert.match(text, /^host_wait_seconds_bucket\{otel_scope_name="host",otel_scope_version="2\.0\.0",le="0\.5"\} 0$/m);
-  assert.match(text, /^host_wait_seconds_bucket\{otel_scope_name="host",otel_scope_version="2\.0\.0",le="2"\} 1$/m);
+  assert.match(
+    text,
+    /^host_jobs_total\{queue="emails",otel_scope_name="host",otel_scope_version="2\.0\.0"\} 4$/m,
+  );
+  assert.match(
+    text,
+    /^host_wait_seconds_bucket\{otel_scope_name="host",otel_scope_version="2\.0\.0",le="0\.5"\} 0$/m,
+  );
+  assert.match(
+    text,
+    /^host_wait_seconds_bucket\{otel_scope_name="host",otel_scope_version="2\.0\.0",le="2"\} 1$/m,
+  );
   const om = await get(reader, 'application/openmetrics-text; version=1.0.0');
   assert.match(om.headers.get('content-type')!, /openmetrics-text/);
   assert.match(await om.text(), /# EOF\n$/);
@@ -49,7 +69,15 @@ test('a legacy profile with rules of the host: its own counter as the exact solt
   const reader = new JobmeterReader({
     profile: {
       name: 'solti',
-      rules: [{ instrument: 'port.started', name: 'solti_runner_tasks_started_total', type: 'counter', help: 'Total number of tasks started', labels: [['backend', 'runner']] }],
+      rules: [
+        {
+          instrument: 'port.started',
+          name: 'solti_runner_tasks_started_total',
+          type: 'counter',
+          help: 'Total number of tasks started',
+          labels: [['backend', 'runner']],
+        },
+      ],
     },
     listener: { port: 0 },
   });
@@ -84,7 +112,10 @@ test('beside a PrometheusExporter: both serve the same provider on their own por
   const meter = provider({ readers: [exporter, reader] }).getMeter('host');
   meter.createCounter('host.jobs').add(1);
   await exporter.startServer();
-  assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), /^host_jobs_total\{otel_scope_name="host"\} 1$/m);
+  assert.match(
+    await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+    /^host_jobs_total\{otel_scope_name="host"\} 1$/m,
+  );
   assert.match(await (await get(reader)).text(), /^host_jobs_total\{otel_scope_name="host"\} 1$/m);
   // Another provider's reader on the exporter's port: the system refuses it (test/readers/port-clash.test.ts: the same provider's).
   const clash = new JobmeterReader({ listener: { port } });
@@ -100,5 +131,8 @@ test('the provider shutdown closes the listener; a bad profile is a ConfigError 
   assert.equal((await fetch(url)).status, 200);
   await p.shutdown();
   await assert.rejects(fetch(url));
-  assert.throws(() => new JobmeterReader({ profile: 'bogus' as 'otel', listener: false }), ConfigError);
+  assert.throws(
+    () => new JobmeterReader({ profile: 'bogus' as 'otel', listener: false }),
+    ConfigError,
+  );
 });

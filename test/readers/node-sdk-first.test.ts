@@ -10,12 +10,27 @@ import { createJobmeter, JobmeterReader } from '../../src/index.ts';
 
 test('NodeSDK started first: createJobmeter() leaves its provider, logs its one line, and nothing reaches the diag logger', async (t) => {
   const logged: string[] = [];
-  const record = (level: string) => (message: string, ...args: unknown[]) => void logged.push(`${level}: ${message} ${args.join(' ')}`);
-  const logger: DiagLogger = { error: record('error'), warn: record('warn'), info: record('info'), debug: record('debug'), verbose: record('verbose') };
+  const record =
+    (level: string) =>
+    (message: string, ...args: unknown[]) =>
+      void logged.push(`${level}: ${message} ${args.join(' ')}`);
+  const logger: DiagLogger = {
+    error: record('error'),
+    warn: record('warn'),
+    info: record('info'),
+    debug: record('debug'),
+    verbose: record('verbose'),
+  };
   // Everything the API reports (registration is reported at debug level), as a host at its most verbose sees it.
   diag.setLogger(logger, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
   const reader = new JobmeterReader({ listener: false });
-  const sdk = new NodeSDK({ traceExporter: undefined, instrumentations: [], resourceDetectors: [], autoDetectResources: false, metricReaders: [reader] });
+  const sdk = new NodeSDK({
+    traceExporter: undefined,
+    instrumentations: [],
+    resourceDetectors: [],
+    autoDetectResources: false,
+    metricReaders: [reader],
+  });
   sdk.start();
   t.after(async () => {
     await sdk.shutdown();
@@ -26,11 +41,18 @@ test('NodeSDK started first: createJobmeter() leaves its provider, logs its one 
   logged.length = 0;
 
   const lines: string[] = [];
-  const jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, log: (line) => lines.push(line) });
+  const jm = await createJobmeter({
+    listener: { port: 0 },
+    processMetrics: false,
+    log: (line) => lines.push(line),
+  });
   t.after(() => jm.shutdown());
   assert.equal(metrics.getMeterProvider(), hosts, "NodeSDK's provider stays the global one");
   assert.equal(lines.length, 1, lines.join('\n'));
-  assert.match(lines[0]!, /a global MeterProvider is already registered.*jobmeter\.meter.*metricReaders: \[\].*OTEL_METRICS_EXPORTER=none.*global: false/);
+  assert.match(
+    lines[0]!,
+    /a global MeterProvider is already registered.*jobmeter\.meter.*metricReaders: \[\].*OTEL_METRICS_EXPORTER=none.*global: false/,
+  );
   assert.deepEqual(
     logged.filter((l) => /opentelemetry\/api|duplicate registration|at createJobmeter/.test(l)),
     [],

@@ -51,13 +51,22 @@ function setup(pushOptions: ResolvedOtlpPushOptions) {
     views: [
       {
         instrumentName: 'job_duration',
-        aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: BOUNDARIES } },
+        aggregation: {
+          type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM,
+          options: { boundaries: BOUNDARIES },
+        },
       },
     ],
   });
   const meter = provider.getMeter('jobmeter.test', '1.2.3');
-  const started = meter.createCounter('jobs_started', { unit: '{job}', description: 'Jobs started.' });
-  const duration = meter.createHistogram('job_duration', { unit: 's', description: 'Job run time.' });
+  const started = meter.createCounter('jobs_started', {
+    unit: '{job}',
+    description: 'Jobs started.',
+  });
+  const duration = meter.createHistogram('job_duration', {
+    unit: 's',
+    description: 'Job run time.',
+  });
   let depth = 7;
   meter
     .createObservableGauge('queue_depth', { unit: '{job}', description: 'Jobs waiting.' })
@@ -112,7 +121,12 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
 
       const counter = metric(first, 'jobs_started');
       assert.deepEqual(
-        { scope: counter.scope, kind: counter.kind, unit: counter.unit, description: counter.description },
+        {
+          scope: counter.scope,
+          kind: counter.kind,
+          unit: counter.unit,
+          description: counter.description,
+        },
         { scope: 'jobmeter.test', kind: 'sum', unit: '{job}', description: 'Jobs started.' },
       );
       assert.equal(counter.monotonic, true);
@@ -222,21 +236,39 @@ describe('OTLP push reader: the endpoint as users write it', () => {
     wrong.username = 'user';
     wrong.password = 'hunter2';
     wrong.search = '?token=s3cr3t';
-    const provider = new MeterProvider({ readers: [createOtlpPushReader(options({ endpoint: wrong.href }), { log: (l) => lines.push(l) })] });
+    const provider = new MeterProvider({
+      readers: [
+        createOtlpPushReader(options({ endpoint: wrong.href }), { log: (l) => lines.push(l) }),
+      ],
+    });
     provider.getMeter('m').createCounter('c').add(1);
     await provider.forceFlush().catch(() => {});
     await provider.shutdown().catch(() => {});
     receiver.errors.length = 0; // the receiver refused the wrong path, as it should
     assert.equal(lines.length >= 1, true, 'a failing line');
-    assert.match(lines[0]!, new RegExp(`^jobmeter: OTLP push to ${wrong.origin.replace(/\./g, '\\.')}/otlp/v1/metrics failing \\(HTTP 404\\)`));
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^jobmeter: OTLP push to ${wrong.origin.replace(/\./g, '\\.')}/otlp/v1/metrics failing \\(HTTP 404\\)`,
+      ),
+    );
     assert.doesNotMatch(lines.join('\n'), /hunter2|s3cr3t|user@/);
   });
 
   it('otlpMetricsUrl appends /v1/metrics only to a URL without a path', () => {
     assert.equal(otlpMetricsUrl('http://127.0.0.1:4318'), 'http://127.0.0.1:4318/v1/metrics');
-    assert.equal(otlpMetricsUrl('https://collector.example:4318/'), 'https://collector.example:4318/v1/metrics');
-    assert.equal(otlpMetricsUrl('http://127.0.0.1:4318/v1/metrics'), 'http://127.0.0.1:4318/v1/metrics');
-    assert.equal(otlpMetricsUrl('http://gw.example/otlp/metrics'), 'http://gw.example/otlp/metrics');
+    assert.equal(
+      otlpMetricsUrl('https://collector.example:4318/'),
+      'https://collector.example:4318/v1/metrics',
+    );
+    assert.equal(
+      otlpMetricsUrl('http://127.0.0.1:4318/v1/metrics'),
+      'http://127.0.0.1:4318/v1/metrics',
+    );
+    assert.equal(
+      otlpMetricsUrl('http://gw.example/otlp/metrics'),
+      'http://gw.example/otlp/metrics',
+    );
     assert.equal(printableUrl('http://u:p@h.example:1/a/b?token=x#f'), 'http://h.example:1/a/b');
   });
 });
@@ -273,12 +305,30 @@ describe('OTLP push reader', () => {
 
   it('refuses unusable options with a ConfigError naming the option', () => {
     const cases: Array<[Partial<ResolvedOtlpPushOptions>, string]> = [
-      [{ endpoint: 'collector:4318' }, 'invalid otlp.endpoint=collector:4318: expected an absolute http:// or https:// URL'],
-      [{ endpoint: 'ftp://collector/v1/metrics' }, 'invalid otlp.endpoint=ftp://collector/v1/metrics: expected an absolute http:// or https:// URL'],
-      [{ endpoint: 'ftp://user:s3cr3t@collector' }, 'invalid otlp.endpoint=ftp://***@collector: expected an absolute http:// or https:// URL'],
-      [{ protocol: 'grpc' as OtlpProtocol }, 'invalid otlp.protocol=grpc: expected one of http/protobuf, http/json'],
-      [{ temporality: 'lowmemory' as 'delta' }, 'invalid otlp.temporality=lowmemory: expected one of cumulative, delta'],
-      [{ intervalMillis: 0 }, 'invalid otlp.intervalMillis=0: expected a positive number of milliseconds'],
+      [
+        { endpoint: 'collector:4318' },
+        'invalid otlp.endpoint=collector:4318: expected an absolute http:// or https:// URL',
+      ],
+      [
+        { endpoint: 'ftp://collector/v1/metrics' },
+        'invalid otlp.endpoint=ftp://collector/v1/metrics: expected an absolute http:// or https:// URL',
+      ],
+      [
+        { endpoint: 'ftp://user:s3cr3t@collector' },
+        'invalid otlp.endpoint=ftp://***@collector: expected an absolute http:// or https:// URL',
+      ],
+      [
+        { protocol: 'grpc' as OtlpProtocol },
+        'invalid otlp.protocol=grpc: expected one of http/protobuf, http/json',
+      ],
+      [
+        { temporality: 'lowmemory' as 'delta' },
+        'invalid otlp.temporality=lowmemory: expected one of cumulative, delta',
+      ],
+      [
+        { intervalMillis: 0 },
+        'invalid otlp.intervalMillis=0: expected a positive number of milliseconds',
+      ],
       [
         { intervalMillis: 1_000, timeoutMillis: 30_000 },
         'invalid otlp.timeoutMillis=30000: expected at most otlp.intervalMillis (1000)',
@@ -289,11 +339,14 @@ describe('OTLP push reader', () => {
       ],
     ];
     for (const [override, message] of cases) {
-      assert.throws(() => createOtlpPushReader(options(override)), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.equal(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => createOtlpPushReader(options(override)),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.equal(err.message, message);
+          return true;
+        },
+      );
     }
   });
 

@@ -22,7 +22,10 @@ afterEach(async () => {
 });
 
 /** An exporter on `port` (its default host, localhost) and the promise of its start's outcome. */
-function exporterOn(port: number): { exporter: PrometheusExporter; started: Promise<Error | undefined> } {
+function exporterOn(port: number): {
+  exporter: PrometheusExporter;
+  started: Promise<Error | undefined>;
+} {
   let done!: (err: Error | undefined) => void;
   const started = new Promise<Error | undefined>((resolve) => (done = resolve));
   const exporter = new PrometheusExporter({ port }, (err) => done(err ?? undefined));
@@ -31,7 +34,9 @@ function exporterOn(port: number): { exporter: PrometheusExporter; started: Prom
 
 /** Whose body the port serves: the exporter's is plain `text/plain`, jobmeter's names its version. */
 async function servedBy(port: number): Promise<string> {
-  const res = await fetch(`http://localhost:${port}/metrics`, { headers: { accept: 'text/plain' } });
+  const res = await fetch(`http://localhost:${port}/metrics`, {
+    headers: { accept: 'text/plain' },
+  });
   const body = await res.text();
   assert.match(body, /^host_jobs_total\{otel_scope_name="host"\} 1$/m, body);
   return res.headers.get('content-type') === 'text/plain' ? 'PrometheusExporter' : 'jobmeter';
@@ -42,7 +47,12 @@ function refused(port: number): (err: unknown) => boolean {
     assert.ok(err instanceof ConfigError, String(err));
     assert.equal(err.key, 'listener.port');
     assert.equal(err.value, port);
-    assert.match(err.message, new RegExp(`PrometheusExporter was given ${port} and keeps it, so jobmeter does not listen there`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `PrometheusExporter was given ${port} and keeps it, so jobmeter does not listen there`,
+      ),
+    );
     return true;
   };
 }
@@ -53,7 +63,9 @@ for (const order of ['exporter first', 'jobmeter first'] as const) {
     const first = order === 'exporter first' ? exporterOn(port) : undefined;
     const reader = new JobmeterReader({ listener: { port } });
     const { exporter, started } = first ?? exporterOn(port);
-    const meter = new MeterProvider({ readers: order === 'exporter first' ? [exporter, reader] : [reader, exporter] });
+    const meter = new MeterProvider({
+      readers: order === 'exporter first' ? [exporter, reader] : [reader, exporter],
+    });
     providers.push(meter);
     meter.getMeter('host').createCounter('host.jobs').add(1);
     await assert.rejects(reader.ready, refused(port));
@@ -67,7 +79,13 @@ test("NodeSDK's metricReaders (its own copy of sdk-metrics): the exporter keeps 
   const port = await freePort();
   const { exporter, started } = exporterOn(port);
   const reader = new JobmeterReader({ listener: { port } });
-  const sdk = new NodeSDK({ traceExporter: undefined, instrumentations: [], resourceDetectors: [], autoDetectResources: false, metricReaders: [reader, exporter] });
+  const sdk = new NodeSDK({
+    traceExporter: undefined,
+    instrumentations: [],
+    resourceDetectors: [],
+    autoDetectResources: false,
+    metricReaders: [reader, exporter],
+  });
   sdk.start();
   t.after(async () => {
     await sdk.shutdown();
@@ -113,7 +131,12 @@ test('two JobmeterReaders of one provider on one port: the first listed binds, t
     assert.ok(err instanceof ConfigError, String(err));
     assert.equal(err.key, 'listener.port');
     assert.equal(err.value, port);
-    assert.match(err.message, new RegExp(`another JobmeterReader was given ${port} and keeps it, so jobmeter does not listen there`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `another JobmeterReader was given ${port} and keeps it, so jobmeter does not listen there`,
+      ),
+    );
     return true;
   });
   assert.equal(second.pullAddress, undefined);
@@ -121,14 +144,20 @@ test('two JobmeterReaders of one provider on one port: the first listed binds, t
   assert.equal(await servedBy(port), 'jobmeter');
 });
 
-test("createJobmeter: a listener port a JobmeterReader in `readers` was given is a ConfigError naming it", async () => {
+test('createJobmeter: a listener port a JobmeterReader in `readers` was given is a ConfigError naming it', async () => {
   const port = await freePort();
   const reader = new JobmeterReader({ listener: { port } });
-  await assert.rejects(createJobmeter({ listener: { port }, processMetrics: false, global: false, readers: [reader] }), (err: unknown) => {
-    assert.ok(err instanceof ConfigError, String(err));
-    assert.match(err.message, new RegExp(`another JobmeterReader was given ${port} and keeps it`));
-    return true;
-  });
+  await assert.rejects(
+    createJobmeter({ listener: { port }, processMetrics: false, global: false, readers: [reader] }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(
+        err.message,
+        new RegExp(`another JobmeterReader was given ${port} and keeps it`),
+      );
+      return true;
+    },
+  );
 });
 
 test('a port another process holds: ready rejects with EADDRINUSE naming it', async () => {
@@ -138,7 +167,11 @@ test('a port another process holds: ready rejects with EADDRINUSE naming it', as
   try {
     const reader = new JobmeterReader({ listener: { port } });
     providers.push(new MeterProvider({ readers: [reader] }));
-    await assert.rejects(reader.ready, (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE' && err.message.includes(`127.0.0.1:${port}`));
+    await assert.rejects(
+      reader.ready,
+      (err: NodeJS.ErrnoException) =>
+        err.code === 'EADDRINUSE' && err.message.includes(`127.0.0.1:${port}`),
+    );
   } finally {
     await new Promise<void>((resolve) => holder.close(() => resolve()));
   }
@@ -150,12 +183,18 @@ test('ready read before any provider takes the reader rejects after READY_WAIT_M
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const early = reader.ready;
   let settled = false;
-  void early.then(() => (settled = true), () => (settled = true));
+  void early.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
   t.mock.timers.tick(READY_WAIT_MILLIS - 1);
   await new Promise((r) => setImmediate(r));
   assert.equal(settled, false, 'still waiting within the bound');
   t.mock.timers.tick(1);
-  await assert.rejects(early, /no MeterProvider took this reader within 5000 ms of awaiting ready; give it to one first/);
+  await assert.rejects(
+    early,
+    /no MeterProvider took this reader within 5000 ms of awaiting ready; give it to one first/,
+  );
   t.mock.timers.reset();
   // A provider taking it afterwards still binds the listener; ready, read again, says so.
   providers.push(new MeterProvider({ readers: [reader] }));
@@ -185,7 +224,15 @@ test('the listener binds once a provider takes the reader; shut down before that
 test('createJobmeter: a listener port a reader in `readers` was given is a ConfigError, and the exporter keeps it', async () => {
   const port = await freePort();
   const { exporter, started } = exporterOn(port);
-  await assert.rejects(createJobmeter({ listener: { port }, processMetrics: false, global: false, readers: [exporter] }), refused(port));
+  await assert.rejects(
+    createJobmeter({
+      listener: { port },
+      processMetrics: false,
+      global: false,
+      readers: [exporter],
+    }),
+    refused(port),
+  );
   assert.equal(await started, undefined, 'the exporter started on the port it was given');
   const meter = new MeterProvider({ readers: [exporter] });
   providers.push(meter);

@@ -14,9 +14,15 @@ import type { JobmeterOptions, ProfileName } from '../../src/options.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 
 /** `[resource attribute, label]` pairs the generated Collector configuration of `profile` sets labels from. */
-function labelsFromResource(profile: ProfileName & keyof typeof LEGACY_PROFILES): [attribute: string, label: string][] {
+function labelsFromResource(
+  profile: ProfileName & keyof typeof LEGACY_PROFILES,
+): [attribute: string, label: string][] {
   const text = JSON.stringify(compileCollectorConfig(LEGACY_PROFILES[profile]).config);
-  const pairs = [...text.matchAll(/set\(attributes\[\\"([^\\]+)\\"\], resource\.attributes\[\\"([^\\]+)\\"\]\)/g)].map((m) => `${m[2]}\n${m[1]}`);
+  const pairs = [
+    ...text.matchAll(
+      /set\(attributes\[\\"([^\\]+)\\"\], resource\.attributes\[\\"([^\\]+)\\"\]\)/g,
+    ),
+  ].map((m) => `${m[2]}\n${m[1]}`);
   return [...new Set(pairs)].map((p) => p.split('\n') as [string, string]);
 }
 
@@ -36,20 +42,30 @@ describe("jobmeter's push resource", () => {
   });
 
   /** The resource attributes of one export, and the pull's families rendered, from one jobmeter. */
-  async function pushAndPull(options: JobmeterOptions): Promise<{ resource: Record<string, unknown>; pulled: string }> {
+  async function pushAndPull(
+    options: JobmeterOptions,
+  ): Promise<{ resource: Record<string, unknown>; pulled: string }> {
     const jm = await createJobmeter({
       listener: false,
       processMetrics: false,
       global: false,
       ...options,
-      otlp: { endpoint: receiver.url, protocol: 'http/json', intervalMillis: 3_600_000, naming: 'canonical' },
+      otlp: {
+        endpoint: receiver.url,
+        protocol: 'http/json',
+        intervalMillis: 3_600_000,
+        naming: 'canonical',
+      },
     });
     started.push(jm);
     jm.recordRun({ task: 'a', outcome: 'success', durationSeconds: 1 });
     const before = receiver.requests.length;
     await jm.forceFlush();
     await receiver.waitForRequests(before + 1, 10_000);
-    return { resource: receiver.requests.at(-1)!.resource, pulled: renderOpenMetrics(await jm.scrape()) };
+    return {
+      resource: receiver.requests.at(-1)!.resource,
+      pulled: renderOpenMetrics(await jm.scrape()),
+    };
   }
 
   for (const profile of Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFILES)[]) {
@@ -62,7 +78,10 @@ describe("jobmeter's push resource", () => {
         assert.ok(samples.length > 0 && samples.every((l) => l.includes(`${label}="h-7"`)), pulled);
       }
       // Nothing the profile does not read: the resource is the service name and those attributes.
-      assert.deepEqual(Object.keys(resource).sort(), ['service.name', ...pairs.map(([a]) => a)].sort());
+      assert.deepEqual(
+        Object.keys(resource).sort(),
+        ['service.name', ...pairs.map(([a]) => a)].sort(),
+      );
     });
   }
 
@@ -77,7 +96,11 @@ describe("jobmeter's push resource", () => {
   });
 
   it("a host's own host.name resource attribute wins", async () => {
-    const { resource } = await pushAndPull({ profile: 'crewshipd', hostname: 'h-7', resourceAttributes: { 'host.name': 'from-host' } });
+    const { resource } = await pushAndPull({
+      profile: 'crewshipd',
+      hostname: 'h-7',
+      resourceAttributes: { 'host.name': 'from-host' },
+    });
     assert.equal(resource['host.name'], 'from-host');
   });
 

@@ -16,7 +16,9 @@ afterEach(async () => {
 });
 
 async function body(port: number): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'text/plain' } })).text();
+  return (
+    await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'text/plain' } })
+  ).text();
 }
 
 const TARGET_INFO = /^target_info\{service_name="host-app"/m;
@@ -25,13 +27,25 @@ for (const profile of PROFILE_NAMES) {
   const served = profile === 'otel';
   test(`${profile}: target_info ${served ? 'served' : 'not served'}, in reader mode as with createJobmeter`, async () => {
     const reader = new JobmeterReader({ profile, listener: { port: 0 } });
-    const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': 'host-app' }), readers: [reader] });
+    const provider = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': 'host-app' }),
+      readers: [reader],
+    });
     closers.push(() => provider.shutdown());
     provider.getMeter('host').createCounter('host.jobs').add(1);
     await reader.ready;
-    const jm = await createJobmeter({ profile, serviceName: 'host-app', listener: { port: 0 }, processMetrics: false, global: false });
+    const jm = await createJobmeter({
+      profile,
+      serviceName: 'host-app',
+      listener: { port: 0 },
+      processMetrics: false,
+      global: false,
+    });
     closers.push(() => jm.shutdown());
-    const [inReader, inJobmeter] = [await body(reader.pullAddress!.port), await body(jm.pullAddress!.port)];
+    const [inReader, inJobmeter] = [
+      await body(reader.pullAddress!.port),
+      await body(jm.pullAddress!.port),
+    ];
     assert.equal(TARGET_INFO.test(inReader), served, inReader);
     assert.equal(TARGET_INFO.test(inJobmeter), served, inJobmeter);
   });

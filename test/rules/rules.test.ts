@@ -25,36 +25,56 @@ import { parse } from 'yaml';
 import { DASHBOARD_PROFILES } from '../../scripts/dashboards/panels.ts';
 import { loadRules, rulesPath, rulesTestPath } from '../../scripts/dashboards/rules-file.ts';
 import type { DashboardName } from '../../scripts/dashboards/spec.ts';
-import { PROMETHEUS_MAJORS, prometheusBinaryOf, type PrometheusMajor } from '../support/prometheus.ts';
+import {
+  PROMETHEUS_MAJORS,
+  prometheusBinaryOf,
+  type PrometheusMajor,
+} from '../support/prometheus.ts';
 
 const run = promisify(execFile);
 /** Each profile's rules, and jobmeter serve's own (rules/serve.rules.yml). */
 const PROFILES: readonly DashboardName[] = [...DASHBOARD_PROFILES, 'serve'];
 const SEVERITIES = ['info', 'warning', 'critical'];
 
-async function promtool(major: PrometheusMajor, ...args: string[]): Promise<{ code: number; output: string }> {
+async function promtool(
+  major: PrometheusMajor,
+  ...args: string[]
+): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run(prometheusBinaryOf(major, 'promtool'), args, { timeout: 60_000 });
+    const { stdout, stderr } = await run(prometheusBinaryOf(major, 'promtool'), args, {
+      timeout: 60_000,
+    });
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string; message: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, output: `${e.stdout ?? ''}${e.stderr ?? ''}${e.message}` };
+    return {
+      code: typeof e.code === 'number' ? e.code : -1,
+      output: `${e.stdout ?? ''}${e.stderr ?? ''}${e.message}`,
+    };
   }
 }
 
 for (const major of PROMETHEUS_MAJORS) {
   test(`promtool ${major}: check rules: every rules file is valid`, async () => {
-    const results = await Promise.all(PROFILES.map((p) => promtool(major, 'check', 'rules', rulesPath(p))));
+    const results = await Promise.all(
+      PROFILES.map((p) => promtool(major, 'check', 'rules', rulesPath(p))),
+    );
     for (const [i, r] of results.entries()) {
       const { alerts, recordings } = loadRules(PROFILES[i]!);
       assert.equal(r.code, 0, `${PROFILES[i]}:\n${r.output}`);
-      assert.match(r.output, new RegExp(`SUCCESS: ${alerts.length + recordings.length} rules found`), r.output);
+      assert.match(
+        r.output,
+        new RegExp(`SUCCESS: ${alerts.length + recordings.length} rules found`),
+        r.output,
+      );
     }
   });
 
   // One promtool per file, all at once: the rm file's day-long series dominate.
   test(`promtool ${major}: test rules: every unit test passes`, async () => {
-    const results = await Promise.all(PROFILES.map((p) => promtool(major, 'test', 'rules', rulesTestPath(p))));
+    const results = await Promise.all(
+      PROFILES.map((p) => promtool(major, 'test', 'rules', rulesTestPath(p))),
+    );
     for (const [i, r] of results.entries()) {
       assert.equal(r.code, 0, `${PROFILES[i]}:\n${r.output}`);
       assert.match(r.output, /SUCCESS/, r.output);
@@ -81,12 +101,21 @@ for (const profile of PROFILES) {
     assert.ok(alerts.length >= 4, `${profile}: ${alerts.length} alerts`);
     for (const { alert } of alerts) {
       const mine = cases.filter((c) => c.alertname === alert);
-      assert.ok(mine.some((c) => (c.exp_alerts ?? []).length > 0), `${alert}: no test expects it to fire`);
-      assert.ok(mine.some((c) => (c.exp_alerts ?? []).length === 0), `${alert}: no test expects it silent`);
+      assert.ok(
+        mine.some((c) => (c.exp_alerts ?? []).length > 0),
+        `${alert}: no test expects it to fire`,
+      );
+      assert.ok(
+        mine.some((c) => (c.exp_alerts ?? []).length === 0),
+        `${alert}: no test expects it silent`,
+      );
     }
     // And nothing tested that does not exist (a renamed alert would pass silently otherwise).
     const names = new Set(alerts.map((a) => a.alert));
-    assert.deepEqual(cases.map((c) => c.alertname).filter((n) => !names.has(n)), []);
+    assert.deepEqual(
+      cases.map((c) => c.alertname).filter((n) => !names.has(n)),
+      [],
+    );
   });
 
   test(`${profile}: alerts carry severity, summary and a runbook; recording rules a comment`, () => {
@@ -95,14 +124,25 @@ for (const profile of PROFILES) {
     for (const a of alerts) {
       assert.ok(!seen.has(a.alert), `${a.alert} defined twice`);
       seen.add(a.alert);
-      assert.ok(SEVERITIES.includes(a.labels['severity'] ?? ''), `${a.alert}: severity ${a.labels['severity']}`);
+      assert.ok(
+        SEVERITIES.includes(a.labels['severity'] ?? ''),
+        `${a.alert}: severity ${a.labels['severity']}`,
+      );
       assert.ok((a.annotations['summary'] ?? '').trim().length > 10, `${a.alert}: summary`);
       const description = a.annotations['description'] ?? '';
-      assert.match(description, /\nRunbook: |^Runbook: |\. Runbook: /, `${a.alert}: description has no "Runbook:" part`);
+      assert.match(
+        description,
+        /\nRunbook: |^Runbook: |\. Runbook: /,
+        `${a.alert}: description has no "Runbook:" part`,
+      );
       assert.deepEqual(Object.keys(a.annotations).sort(), ['description', 'summary'], a.alert);
     }
     for (const r of recordings) {
-      assert.match(r.record, /^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$/, `${r.record}: not level:metric:operations`);
+      assert.match(
+        r.record,
+        /^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$/,
+        `${r.record}: not level:metric:operations`,
+      );
       assert.match(r.comment, /^summary: .+/m, `${r.record}: no "# summary:" comment`);
       assert.match(r.comment, /^description: .+/m, `${r.record}: no "# description:" comment`);
     }

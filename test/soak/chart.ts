@@ -33,9 +33,15 @@ function escape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : String(Number(v.toFixed(2))));
+const fmt = (v: number): string =>
+  v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : String(Number(v.toFixed(2)));
 
-export function chart(title: string, subtitle: string, minutes: number, panels: readonly Panel[]): string {
+export function chart(
+  title: string,
+  subtitle: string,
+  minutes: number,
+  panels: readonly Panel[],
+): string {
   const height = TOP + panels.length * (PANEL_HEIGHT + GAP) + 10;
   const plotWidth = WIDTH - LEFT - RIGHT;
   const x = (m: number): number => LEFT + (m / minutes) * plotWidth;
@@ -51,22 +57,37 @@ export function chart(title: string, subtitle: string, minutes: number, panels: 
     const values = p.points.map(([, v]) => v).filter((v) => Number.isFinite(v));
     const max = p.max ?? niceMax(values.length === 0 ? 1 : Math.max(...values));
     const y = (v: number): number => top + PANEL_HEIGHT - (v / max) * PANEL_HEIGHT;
-    out.push(`<text x="${LEFT}" y="${top - 6}" font-weight="bold">${escape(p.title)} (${escape(p.unit)})</text>`);
+    out.push(
+      `<text x="${LEFT}" y="${top - 6}" font-weight="bold">${escape(p.title)} (${escape(p.unit)})</text>`,
+    );
     for (let k = 0; k <= 4; k++) {
       const v = (max * k) / 4;
-      out.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
-      out.push(`<text x="${LEFT - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${fmt(v)}</text>`);
+      out.push(
+        `<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`,
+      );
+      out.push(
+        `<text x="${LEFT - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${fmt(v)}</text>`,
+      );
     }
     for (let m = 0; m <= minutes; m += tickEvery) {
-      out.push(`<line x1="${x(m).toFixed(1)}" x2="${x(m).toFixed(1)}" y1="${top}" y2="${top + PANEL_HEIGHT}" stroke="#eee"/>`);
-      out.push(`<text x="${x(m).toFixed(1)}" y="${top + PANEL_HEIGHT + 13}" text-anchor="middle" fill="#555">${m}${m === 0 ? ' min' : ''}</text>`);
+      out.push(
+        `<line x1="${x(m).toFixed(1)}" x2="${x(m).toFixed(1)}" y1="${top}" y2="${top + PANEL_HEIGHT}" stroke="#eee"/>`,
+      );
+      out.push(
+        `<text x="${x(m).toFixed(1)}" y="${top + PANEL_HEIGHT + 13}" text-anchor="middle" fill="#555">${m}${m === 0 ? ' min' : ''}</text>`,
+      );
     }
-    out.push(`<rect x="${LEFT}" y="${top}" width="${plotWidth}" height="${PANEL_HEIGHT}" fill="none" stroke="#999"/>`);
+    out.push(
+      `<rect x="${LEFT}" y="${top}" width="${plotWidth}" height="${PANEL_HEIGHT}" fill="none" stroke="#999"/>`,
+    );
     // One polyline per run of finite values.
     let run: string[] = [];
     let prev: number | undefined;
     const flush = (): void => {
-      if (run.length > 0) out.push(`<polyline fill="none" stroke="${p.color}" stroke-width="1.2" points="${run.join(' ')}"/>`);
+      if (run.length > 0)
+        out.push(
+          `<polyline fill="none" stroke="${p.color}" stroke-width="1.2" points="${run.join(' ')}"/>`,
+        );
       run = [];
       prev = undefined;
     };

@@ -59,7 +59,12 @@ class CountingExporter implements PushMetricExporter {
   readonly #stats: ChurnStats;
   readonly #excused: (at: number) => boolean;
   readonly #phase: (at: number) => string | undefined;
-  constructor(url: string, stats: ChurnStats, excused: (at: number) => boolean, phase: (at: number) => string | undefined) {
+  constructor(
+    url: string,
+    stats: ChurnStats,
+    excused: (at: number) => boolean,
+    phase: (at: number) => string | undefined,
+  ) {
     this.#inner = new OTLPMetricExporter({ url, timeoutMillis: 10_000 });
     this.#stats = stats;
     this.#excused = excused;
@@ -76,7 +81,11 @@ class CountingExporter implements PushMetricExporter {
         if (result.code !== ExportResultCode.SUCCESS) p.failed++;
       }
       if (result.code === ExportResultCode.SUCCESS) this.#ack(metrics, Date.now());
-      if (result.code !== ExportResultCode.SUCCESS && (this.#excused(sent) || this.#excused(Date.now()))) this.#stats.excusedExports++;
+      if (
+        result.code !== ExportResultCode.SUCCESS &&
+        (this.#excused(sent) || this.#excused(Date.now()))
+      )
+        this.#stats.excusedExports++;
       else if (result.code !== ExportResultCode.SUCCESS) {
         this.#stats.failedExports++;
         this.#stats.lastError = String(result.error?.message ?? result.error);
@@ -112,11 +121,23 @@ class CountingExporter implements PushMetricExporter {
 const OUTCOMES = ['success', 'failure', 'timeout'] as const;
 export const DEFAULT_TASKS = 80;
 
-export function startChurnSender(options: ChurnOptions): { stats: ChurnStats; stop(): Promise<void> } {
+export function startChurnSender(options: ChurnOptions): {
+  stats: ChurnStats;
+  stop(): Promise<void>;
+} {
   const generationMillis = options.generationMillis ?? 60_000;
   const tasks = options.tasks ?? DEFAULT_TASKS;
   const exportMillis = options.exportMillis ?? 1_000;
-  const stats: ChurnStats = { generations: 0, exports: 0, failedExports: 0, excusedExports: 0, lastError: '', recorded: 0, byPhase: {}, acked: new Map() };
+  const stats: ChurnStats = {
+    generations: 0,
+    exports: 0,
+    failedExports: 0,
+    excusedExports: 0,
+    lastError: '',
+    recorded: 0,
+    byPhase: {},
+    acked: new Map(),
+  };
   let provider: MeterProvider | undefined;
   let record: (() => void) | undefined;
   const retiring = new Set<Promise<void>>();
@@ -124,13 +145,36 @@ export function startChurnSender(options: ChurnOptions): { stats: ChurnStats; st
   const startGeneration = (): void => {
     const g = stats.generations++;
     const next = new MeterProvider({
-      resource: resourceFromAttributes({ 'service.name': 'soak-worker', 'service.instance.id': `worker-${g}` }),
-      readers: [new PeriodicExportingMetricReader({ exporter: new CountingExporter(options.url, stats, options.excused ?? (() => false), options.phase ?? (() => undefined)), exportIntervalMillis: exportMillis, exportTimeoutMillis: exportMillis })],
+      resource: resourceFromAttributes({
+        'service.name': 'soak-worker',
+        'service.instance.id': `worker-${g}`,
+      }),
+      readers: [
+        new PeriodicExportingMetricReader({
+          exporter: new CountingExporter(
+            options.url,
+            stats,
+            options.excused ?? (() => false),
+            options.phase ?? (() => undefined),
+          ),
+          exportIntervalMillis: exportMillis,
+          exportTimeoutMillis: exportMillis,
+        }),
+      ],
     });
     const meter = next.getMeter('soak.worker', '1.0.0');
-    const runs = meter.createCounter('soak.jobs.completed', { unit: '{job}', description: 'Jobs completed, by task and outcome.' });
-    const duration = meter.createHistogram('soak.job.duration', { unit: 's', description: 'Job duration.' });
-    const depth = meter.createUpDownCounter('soak.queue.depth', { unit: '{job}', description: 'Jobs waiting, by queue.' });
+    const runs = meter.createCounter('soak.jobs.completed', {
+      unit: '{job}',
+      description: 'Jobs completed, by task and outcome.',
+    });
+    const duration = meter.createHistogram('soak.job.duration', {
+      unit: 's',
+      description: 'Job duration.',
+    });
+    const depth = meter.createUpDownCounter('soak.queue.depth', {
+      unit: '{job}',
+      description: 'Jobs waiting, by queue.',
+    });
     let i = 0;
     record = () => {
       for (let n = 0; n < 50; n++, i++) {

@@ -68,7 +68,12 @@ const nowNanos = (): string => String(BigInt(Date.now()) * 1_000_000n);
 function envelope(metrics: unknown[], scope = 'hostile', resource: unknown[] = []): string {
   return JSON.stringify({
     resourceMetrics: [
-      { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'hostile' } }, ...resource] }, scopeMetrics: [{ scope: { name: scope }, metrics }] },
+      {
+        resource: {
+          attributes: [{ key: 'service.name', value: { stringValue: 'hostile' } }, ...resource],
+        },
+        scopeMetrics: [{ scope: { name: scope }, metrics }],
+      },
     ],
   });
 }
@@ -83,7 +88,11 @@ const str = (key: string, value: string): unknown => ({ key, value: { stringValu
 /** A cumulative monotonic sum of one point (JSON; `value` may be "Infinity", as protojson spells it). */
 const counter = (name: string, value: number | string, timeUnixNano: string): unknown => ({
   name,
-  sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asDouble: value, startTimeUnixNano: START, timeUnixNano }] },
+  sum: {
+    aggregationTemporality: 2,
+    isMonotonic: true,
+    dataPoints: [{ asDouble: value, startTimeUnixNano: START, timeUnixNano }],
+  },
 });
 const START = nowNanos();
 
@@ -103,12 +112,22 @@ function hugeValueBodies(size: number, onResource: boolean): (i: number) => Buff
   };
 }
 
-export function startHostileSender(options: HostileOptions): { stats: HostileStats; stop(): Promise<void> } {
+export function startHostileSender(options: HostileOptions): {
+  stats: HostileStats;
+  stop(): Promise<void>;
+} {
   const ingestUrl = `http://127.0.0.1:${options.ingestPort}/v1/metrics`;
   const intervalMillis = options.intervalMillis ?? 1_000;
   const maxSizeEveryMillis = options.maxSizeEveryMillis ?? 60_000;
   const maxHeld = options.maxHeld ?? 40;
-  const stats: HostileStats = { cases: {}, failures: [], heldClosed: 0, heldMaxMillis: 0, heldOpen: 0, maxSizeRequests: [] };
+  const stats: HostileStats = {
+    cases: {},
+    failures: [],
+    heldClosed: 0,
+    heldMaxMillis: 0,
+    heldOpen: 0,
+    maxSizeRequests: [],
+  };
   const held = { stalled: new Set<Socket>(), idle: new Set<Socket>() };
   let n = 0;
 
@@ -124,13 +143,23 @@ export function startHostileSender(options: HostileOptions): { stats: HostileSta
     c.maxMillis = Math.max(c.maxMillis, ms);
     const code = Number(status);
     const excused = status.startsWith('error') && options.restarting?.() === true;
-    if (!excused && (status.startsWith('error') || (code >= 500 && code !== 503))) stats.failures.push(`${new Date().toISOString()} ${name}: ${status}`);
+    if (!excused && (status.startsWith('error') || (code >= 500 && code !== 503)))
+      stats.failures.push(`${new Date().toISOString()} ${name}: ${status}`);
   };
 
-  const post = async (name: string, body: Buffer | string, headers: Record<string, string>): Promise<void> => {
+  const post = async (
+    name: string,
+    body: Buffer | string,
+    headers: Record<string, string>,
+  ): Promise<void> => {
     const t0 = performance.now();
     try {
-      const res = await fetch(ingestUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(60_000) });
+      const res = await fetch(ingestUrl, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(60_000),
+      });
       await res.arrayBuffer();
       tally(name, String(res.status), performance.now() - t0);
     } catch (err) {
@@ -158,45 +187,199 @@ export function startHostileSender(options: HostileOptions): { stats: HostileSta
   };
 
   const CASES: ReadonlyArray<readonly [string, () => Promise<void> | void]> = [
-    ['huge-attribute', () => post('huge-attribute', hugeAttribute(n), { ...JSON_TYPE, 'content-encoding': 'gzip' })],
-    ['colliding-keys', () =>
-      post('colliding-keys', envelope([
-        gauge('hostile.collide', [str('a.b', `x${n}`), str('a_b', 'y'), str('', 'empty'), str('__name__', 'evil'), str('quantile', '0.5'), str('otel_scope_name', 'fake')]),
-        { name: 'hostile.collide.histogram', histogram: { aggregationTemporality: 2, dataPoints: [{ attributes: [str('le', '1')], explicitBounds: [1], bucketCounts: ['1', '1'], count: '2', sum: 1, timeUnixNano: nowNanos() }] } },
-      ]), JSON_TYPE)],
-    ['invalid-histogram', () =>
-      post('invalid-histogram', envelope([
-        { name: 'hostile.bad.histogram', histogram: { aggregationTemporality: 2, dataPoints: [{ explicitBounds: [1, 3600], bucketCounts: ['1', '134', '0'], count: '3', sum: 5, timeUnixNano: nowNanos() }] } },
-        { name: 'hostile.negative.histogram', histogram: { aggregationTemporality: 2, dataPoints: [{ explicitBounds: [1], bucketCounts: ['1', '0'], count: '1', sum: -5, timeUnixNano: nowNanos() }] } },
-      ]), JSON_TYPE)],
-    ['name-clash', () =>
-      post('name-clash', envelope([
-        gauge('target.info'),
-        gauge('jobmeter.ingest.refused'),
-        { name: 'bar', histogram: { aggregationTemporality: 2, dataPoints: [{ explicitBounds: [1], bucketCounts: ['1', '0'], count: '1', sum: 0.5, timeUnixNano: nowNanos() }] } },
-        gauge('bar.count'),
-      ]), JSON_TYPE)],
-    ['huge-resource', () => post('huge-resource', hugeResource(n), { ...JSON_TYPE, 'content-encoding': 'gzip' })],
-    ['huge-name', () => post('huge-name', envelope([{ ...(gauge('n'.repeat(MiB)) as object), description: 'd'.repeat(MiB) }]), JSON_TYPE)],
-    ['stalled-body', () => hold('stalled', options.ingestPort, 'POST /v1/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100000\r\n\r\n0123456789')],
-    ['scope-churn', () => post('scope-churn', JSON.stringify({ resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: Array.from({ length: 50 }, (_, k) => ({ scope: { name: `scope-${n}-${k}` }, metrics: [gauge(`churn.instrument.${n}.${k}`)] })) }] }), JSON_TYPE)],
-    ['idle-connections', () => {
-      for (let k = 0; k < 5; k++) hold('idle', k % 2 === 0 ? options.pullPort : options.ingestPort);
-    }],
+    [
+      'huge-attribute',
+      () => post('huge-attribute', hugeAttribute(n), { ...JSON_TYPE, 'content-encoding': 'gzip' }),
+    ],
+    [
+      'colliding-keys',
+      () =>
+        post(
+          'colliding-keys',
+          envelope([
+            gauge('hostile.collide', [
+              str('a.b', `x${n}`),
+              str('a_b', 'y'),
+              str('', 'empty'),
+              str('__name__', 'evil'),
+              str('quantile', '0.5'),
+              str('otel_scope_name', 'fake'),
+            ]),
+            {
+              name: 'hostile.collide.histogram',
+              histogram: {
+                aggregationTemporality: 2,
+                dataPoints: [
+                  {
+                    attributes: [str('le', '1')],
+                    explicitBounds: [1],
+                    bucketCounts: ['1', '1'],
+                    count: '2',
+                    sum: 1,
+                    timeUnixNano: nowNanos(),
+                  },
+                ],
+              },
+            },
+          ]),
+          JSON_TYPE,
+        ),
+    ],
+    [
+      'invalid-histogram',
+      () =>
+        post(
+          'invalid-histogram',
+          envelope([
+            {
+              name: 'hostile.bad.histogram',
+              histogram: {
+                aggregationTemporality: 2,
+                dataPoints: [
+                  {
+                    explicitBounds: [1, 3600],
+                    bucketCounts: ['1', '134', '0'],
+                    count: '3',
+                    sum: 5,
+                    timeUnixNano: nowNanos(),
+                  },
+                ],
+              },
+            },
+            {
+              name: 'hostile.negative.histogram',
+              histogram: {
+                aggregationTemporality: 2,
+                dataPoints: [
+                  {
+                    explicitBounds: [1],
+                    bucketCounts: ['1', '0'],
+                    count: '1',
+                    sum: -5,
+                    timeUnixNano: nowNanos(),
+                  },
+                ],
+              },
+            },
+          ]),
+          JSON_TYPE,
+        ),
+    ],
+    [
+      'name-clash',
+      () =>
+        post(
+          'name-clash',
+          envelope([
+            gauge('target.info'),
+            gauge('jobmeter.ingest.refused'),
+            {
+              name: 'bar',
+              histogram: {
+                aggregationTemporality: 2,
+                dataPoints: [
+                  {
+                    explicitBounds: [1],
+                    bucketCounts: ['1', '0'],
+                    count: '1',
+                    sum: 0.5,
+                    timeUnixNano: nowNanos(),
+                  },
+                ],
+              },
+            },
+            gauge('bar.count'),
+          ]),
+          JSON_TYPE,
+        ),
+    ],
+    [
+      'huge-resource',
+      () => post('huge-resource', hugeResource(n), { ...JSON_TYPE, 'content-encoding': 'gzip' }),
+    ],
+    [
+      'huge-name',
+      () =>
+        post(
+          'huge-name',
+          envelope([{ ...(gauge('n'.repeat(MiB)) as object), description: 'd'.repeat(MiB) }]),
+          JSON_TYPE,
+        ),
+    ],
+    [
+      'stalled-body',
+      () =>
+        hold(
+          'stalled',
+          options.ingestPort,
+          'POST /v1/metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100000\r\n\r\n0123456789',
+        ),
+    ],
+    [
+      'scope-churn',
+      () =>
+        post(
+          'scope-churn',
+          JSON.stringify({
+            resourceMetrics: [
+              {
+                resource: { attributes: [] },
+                scopeMetrics: Array.from({ length: 50 }, (_, k) => ({
+                  scope: { name: `scope-${n}-${k}` },
+                  metrics: [gauge(`churn.instrument.${n}.${k}`)],
+                })),
+              },
+            ],
+          }),
+          JSON_TYPE,
+        ),
+    ],
+    [
+      'idle-connections',
+      () => {
+        for (let k = 0; k < 5; k++)
+          hold('idle', k % 2 === 0 ? options.pullPort : options.ingestPort);
+      },
+    ],
     ['gzip-bomb', () => post('gzip-bomb', bomb, { ...PROTO_TYPE, 'content-encoding': 'gzip' })],
     ['garbage', () => post('garbage', randomBytes(4096), PROTO_TYPE)],
-    ['empty-points', () => post('empty-points', emptyPoints, { ...PROTO_TYPE, 'content-encoding': 'zstd' })],
-    ['poison-time', async () => {
-      await post('poison-time', envelope([counter('hostile.poisoned', n, String(7_258_118_400_000_000_000n))]), JSON_TYPE);
-      await post('poison-time', envelope([counter('hostile.poisoned', n, nowNanos())]), JSON_TYPE);
-    }],
-    ['infinite-counter', () => post('infinite-counter', envelope([counter('hostile.infinite', 'Infinity', nowNanos())]), JSON_TYPE)],
+    [
+      'empty-points',
+      () => post('empty-points', emptyPoints, { ...PROTO_TYPE, 'content-encoding': 'zstd' }),
+    ],
+    [
+      'poison-time',
+      async () => {
+        await post(
+          'poison-time',
+          envelope([counter('hostile.poisoned', n, String(7_258_118_400_000_000_000n))]),
+          JSON_TYPE,
+        );
+        await post(
+          'poison-time',
+          envelope([counter('hostile.poisoned', n, nowNanos())]),
+          JSON_TYPE,
+        );
+      },
+    ],
+    [
+      'infinite-counter',
+      () =>
+        post(
+          'infinite-counter',
+          envelope([counter('hostile.infinite', 'Infinity', nowNanos())]),
+          JSON_TYPE,
+        ),
+    ],
   ];
 
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
   const run = (fn: () => Promise<void> | void): void => {
-    const p = Promise.resolve(fn()).catch((err: unknown) => void stats.failures.push(`${new Date().toISOString()} sender: ${String(err)}`));
+    const p = Promise.resolve(fn()).catch(
+      (err: unknown) =>
+        void stats.failures.push(`${new Date().toISOString()} sender: ${String(err)}`),
+    );
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   };

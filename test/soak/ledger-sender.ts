@@ -53,7 +53,10 @@ export interface LedgerOptions {
   readonly phase?: (at: number) => string | undefined;
 }
 
-export function startLedgerSender(options: LedgerOptions): { stats: LedgerStats; stop(): Promise<void> } {
+export function startLedgerSender(options: LedgerOptions): {
+  stats: LedgerStats;
+  stop(): Promise<void>;
+} {
   const every = options.exportMillis ?? 1000;
   const stats: LedgerStats = {
     requests: {},
@@ -76,7 +79,11 @@ export function startLedgerSender(options: LedgerOptions): { stats: LedgerStats;
     const now = nanos(Date.now());
     const increments = totals.map((_, i) => 1 + ((tick * (i + 3)) % 7));
     increments.forEach((d, i) => (totals[i]! += d));
-    queue.push({ start: windowStart, end: now, values: increments.map((_, i) => 2 + ((tick * (i + 5)) % 11)) });
+    queue.push({
+      start: windowStart,
+      end: now,
+      values: increments.map((_, i) => 2 + ((tick * (i + 5)) % 11)),
+    });
     windowStart = now;
   };
 
@@ -87,12 +94,36 @@ export function startLedgerSender(options: LedgerOptions): { stats: LedgerStats;
       timeUnixNano: String(to),
       attributes: [{ key: 'stream', value: { stringValue: stream } }],
     });
-    const metrics: unknown[] = [{ name: CUMULATIVE, unit: '{item}', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: cumulative.map((v, i) => point(`c${i}`, v, started, at)) } }];
-    if (w !== undefined) metrics.push({ name: DELTA, unit: '{item}', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: w.values.map((v, i) => point(`d${i}`, v, w.start, w.end)) } });
+    const metrics: unknown[] = [
+      {
+        name: CUMULATIVE,
+        unit: '{item}',
+        sum: {
+          aggregationTemporality: 2,
+          isMonotonic: true,
+          dataPoints: cumulative.map((v, i) => point(`c${i}`, v, started, at)),
+        },
+      },
+    ];
+    if (w !== undefined)
+      metrics.push({
+        name: DELTA,
+        unit: '{item}',
+        sum: {
+          aggregationTemporality: 1,
+          isMonotonic: true,
+          dataPoints: w.values.map((v, i) => point(`d${i}`, v, w.start, w.end)),
+        },
+      });
     return JSON.stringify({
       resourceMetrics: [
         {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'soak-ledger' } }, { key: 'service.instance.id', value: { stringValue: 'ledger-1' } }] },
+          resource: {
+            attributes: [
+              { key: 'service.name', value: { stringValue: 'soak-ledger' } },
+              { key: 'service.instance.id', value: { stringValue: 'ledger-1' } },
+            ],
+          },
           scopeMetrics: [{ scope: { name: 'soak.ledger' }, metrics }],
         },
       ],
@@ -112,13 +143,26 @@ export function startLedgerSender(options: LedgerOptions): { stats: LedgerStats;
       }
     };
     try {
-      const res = await fetch(options.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(w, cumulative, nanos(Date.now())), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const res = await fetch(options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: body(w, cumulative, nanos(Date.now())),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
       const text = await res.text();
       count(String(res.status));
       if (res.status === 200) {
-        const rejected = Number((JSON.parse(text || '{}') as { partialSuccess?: { rejectedDataPoints?: string | number } }).partialSuccess?.rejectedDataPoints ?? 0);
+        const rejected = Number(
+          (
+            JSON.parse(text || '{}') as {
+              partialSuccess?: { rejectedDataPoints?: string | number };
+            }
+          ).partialSuccess?.rejectedDataPoints ?? 0,
+        );
         if (rejected > 0) {
-          stats.failures.push(`${new Date().toISOString()} ledger: ${rejected} points refused: ${text.slice(0, 300)}`);
+          stats.failures.push(
+            `${new Date().toISOString()} ledger: ${rejected} points refused: ${text.slice(0, 300)}`,
+          );
           if (w !== undefined) queue.shift();
           return false;
         }
@@ -131,7 +175,9 @@ export function startLedgerSender(options: LedgerOptions): { stats: LedgerStats;
         return true;
       }
       if (res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 408) {
-        stats.failures.push(`${new Date().toISOString()} ledger: ${res.status} ${text.slice(0, 300)}`);
+        stats.failures.push(
+          `${new Date().toISOString()} ledger: ${res.status} ${text.slice(0, 300)}`,
+        );
         if (w !== undefined) queue.shift();
       }
       return false;
@@ -143,7 +189,7 @@ export function startLedgerSender(options: LedgerOptions): { stats: LedgerStats;
   };
 
   const loop = (async () => {
-    for (let next = performance.now(); !stopping; ) {
+    for (let next = performance.now(); !stopping;) {
       advance();
       // Drain the queue (a backlog after an outage goes out back to back), then wait for the next second.
       while (queue.length > 0 && !stopping && (await send()));

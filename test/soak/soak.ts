@@ -129,7 +129,10 @@ const faults: Fault[] = (
     {
       name,
       at: atFlag === undefined ? at * minutes * 60_000 : positive(`${name}-at-s`, atFlag) * 1000,
-      for: forFlag === undefined ? length * minutes * 60_000 : positive(`${name}-for-s`, forFlag) * 1000,
+      for:
+        forFlag === undefined
+          ? length * minutes * 60_000
+          : positive(`${name}-for-s`, forFlag) * 1000,
       notes: [],
     },
   ];
@@ -154,7 +157,9 @@ interface Serve {
   ingestPort: number;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr(): string;
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  stop(
+    signal?: NodeJS.Signals,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
 /** A port free now (the kernel's pick), so that every restart of `serve` listens where Prometheus and the senders look. */
@@ -166,28 +171,65 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startServe(dir: string, fixed: { pull: number; ingest: number; telemetry: number }, stateDir: string, clockEnv: Record<string, string>): Promise<Serve> {
+async function startServe(
+  dir: string,
+  fixed: { pull: number; ingest: number; telemetry: number },
+  stateDir: string,
+  clockEnv: Record<string, string>,
+): Promise<Serve> {
   const config = join(dir, 'jobmeter.toml');
   writeFileSync(
     config,
-    ['[listener]', `port = ${fixed.pull}`, '[ingest]', 'enabled = true', `port = ${fixed.ingest}`, '[telemetry]', `listen = "127.0.0.1:${fixed.telemetry}"`, ''].join('\n'),
+    [
+      '[listener]',
+      `port = ${fixed.pull}`,
+      '[ingest]',
+      'enabled = true',
+      `port = ${fixed.ingest}`,
+      '[telemetry]',
+      `listen = "127.0.0.1:${fixed.telemetry}"`,
+      '',
+    ].join('\n'),
   );
   // The state file lives where systemd would put it, so restarts keep the counters.
   const env = { ...process.env, STATE_DIRECTORY: stateDir, ...clockEnv };
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+  });
   let tail = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.once('exit', (code, signal) => res({ code, signal })),
+  );
   const ports = new Promise<[number, number]>((res, rej) => {
     let pull: number | undefined;
     let ingest: number | undefined;
     createInterface({ input: child.stderr }).on('line', (line) => {
       tail = (tail + line + '\n').slice(-8192);
-      pull ??= Number(/serving \S+ metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(line)?.[1] ?? NaN) || undefined;
-      ingest ??= Number(/receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/.exec(line)?.[1] ?? NaN) || undefined;
+      pull ??=
+        Number(
+          /serving \S+ metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(line)?.[1] ?? NaN,
+        ) || undefined;
+      ingest ??=
+        Number(
+          /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/.exec(
+            line,
+          )?.[1] ?? NaN,
+        ) || undefined;
       if (pull !== undefined && ingest !== undefined) res([pull, ingest]);
     });
-    void exited.then(({ code }) => rej(new Error(`jobmeter serve exited (${code}) before listening:\n${tail}`)));
-    setTimeout(() => rej(new Error(`jobmeter serve did not say where it listens within ${START_TIMEOUT_MS} ms:\n${tail}`)), START_TIMEOUT_MS).unref();
+    void exited.then(({ code }) =>
+      rej(new Error(`jobmeter serve exited (${code}) before listening:\n${tail}`)),
+    );
+    setTimeout(
+      () =>
+        rej(
+          new Error(
+            `jobmeter serve did not say where it listens within ${START_TIMEOUT_MS} ms:\n${tail}`,
+          ),
+        ),
+      START_TIMEOUT_MS,
+    ).unref();
   });
   const [pullPort, ingestPort] = await ports;
   let stopping = false;
@@ -268,7 +310,9 @@ async function main(): Promise<number> {
   try {
     const ports = { pull: await freePort(), ingest: await freePort(), telemetry: await freePort() };
     serve = await startServe(dir, ports, stateDir, clockEnv);
-    log(`jobmeter serve pid ${serve.pid}: pull 127.0.0.1:${serve.pullPort}, ingest 127.0.0.1:${serve.ingestPort}, telemetry 127.0.0.1:${ports.telemetry}; state in ${stateDir}`);
+    log(
+      `jobmeter serve pid ${serve.pid}: pull 127.0.0.1:${serve.pullPort}, ingest 127.0.0.1:${serve.ingestPort}, telemetry 127.0.0.1:${ports.telemetry}; state in ${stateDir}`,
+    );
     prometheus = await startPrometheus({
       major: major as PrometheusMajor,
       jobs: [
@@ -276,7 +320,16 @@ async function main(): Promise<number> {
         { name: 'telemetry', target: `127.0.0.1:${ports.telemetry}`, scrapeInterval: '1s' },
       ],
     });
-    return await run(prometheus, () => serve!, (s) => (serve = s), dir, ports, stateDir, clockEnv, offsetFile);
+    return await run(
+      prometheus,
+      () => serve!,
+      (s) => (serve = s),
+      dir,
+      ports,
+      stateDir,
+      clockEnv,
+      offsetFile,
+    );
   } finally {
     await prometheus?.stop();
     if (serve !== undefined && !serve.stopping()) await serve.stop();
@@ -299,14 +352,18 @@ async function run(
   let died: string | undefined;
   const watch = (s: Serve): void =>
     void s.exited.then(({ code, signal }) => {
-      if (!s.stopping()) died ??= `jobmeter serve exited (code ${code}, signal ${signal}) during the run`;
+      if (!s.stopping())
+        died ??= `jobmeter serve exited (code ${code}, signal ${signal}) during the run`;
     });
   watch(serve);
   // Restarts on purpose: [stopped at, listening again at] (Date.now()), and how each was stopped.
   const restarts: Array<{ signal: NodeJS.Signals; from: number; to: number; exit: string }> = [];
   let restartingSince: number | undefined;
-  const restarting = (): boolean => restartingSince !== undefined || restarts.some((r) => Date.now() <= r.to + RESTART_GRACE_MS);
-  const inRestart = (t: number): boolean => restarts.some((r) => t >= r.from && t <= r.to + RESTART_GRACE_MS) || (restartingSince !== undefined && t >= restartingSince);
+  const restarting = (): boolean =>
+    restartingSince !== undefined || restarts.some((r) => Date.now() <= r.to + RESTART_GRACE_MS);
+  const inRestart = (t: number): boolean =>
+    restarts.some((r) => t >= r.from && t <= r.to + RESTART_GRACE_MS) ||
+    (restartingSince !== undefined && t >= restartingSince);
   const restart = async (signal: NodeJS.Signals): Promise<void> => {
     const from = Date.now();
     restartingSince = from;
@@ -316,11 +373,18 @@ async function run(
     watch(serve);
     restarts.push({ signal, from, to: Date.now(), exit: `${end.code ?? end.signal}` });
     restartingSince = undefined;
-    log(`restarted serve (${signal}: exit ${end.code ?? end.signal} in ${(end.ms / 1000).toFixed(1)} s), down ${((Date.now() - from) / 1000).toFixed(1)} s; pid ${serve.pid}`);
+    log(
+      `restarted serve (${signal}: exit ${end.code ?? end.signal} in ${(end.ms / 1000).toFixed(1)} s), down ${((Date.now() - from) / 1000).toFixed(1)} s; pid ${serve.pid}`,
+    );
   };
   /** The fault under way at `t` (Date.now()), if any. */
-  const phaseAt = (t: number): FaultName | undefined => faults.find((f) => f.started !== undefined && t >= f.started && t <= (f.ended ?? Infinity) + FAULT_GRACE_MS)?.name;
-  const faultUnderWay = (): boolean => faults.some((f) => f.started !== undefined && f.ended === undefined);
+  const phaseAt = (t: number): FaultName | undefined =>
+    faults.find(
+      (f) =>
+        f.started !== undefined && t >= f.started && t <= (f.ended ?? Infinity) + FAULT_GRACE_MS,
+    )?.name;
+  const faultUnderWay = (): boolean =>
+    faults.some((f) => f.started !== undefined && f.ended === undefined);
   const base = `http://127.0.0.1:${ports.pull}`;
   /** serve's wall clock minus this process's, from its Date header (1 s resolution), in seconds. */
   const serveClockAhead = async (): Promise<number> => {
@@ -330,9 +394,16 @@ async function run(
   };
 
   // The faults' own state.
-  const ready = { statuses: {} as Record<string, number>, reason: '', freedAt: 0, readyAgainMs: NaN };
+  const ready = {
+    statuses: {} as Record<string, number>,
+    reason: '',
+    freedAt: 0,
+    readyAgainMs: NaN,
+  };
   const clockSeen = { during: [] as number[], after: NaN };
-  let flood: { child: ReturnType<typeof spawn>; out: string; closed: Promise<void>; heldAfterMs: number } | undefined;
+  let flood:
+    | { child: ReturnType<typeof spawn>; out: string; closed: Promise<void>; heldAfterMs: number }
+    | undefined;
   let floodResult: { opened: number; closedByServer: number } | undefined;
   const startFault = async (f: Fault): Promise<void> => {
     f.started = Date.now();
@@ -340,11 +411,21 @@ async function run(
     if (f.name === 'full-disk') fillDisk(stateDir);
     else if (f.name === 'clock-step') stepTo(offsetFile, clockStep);
     else {
-      const child = spawn(process.execPath, [FLOOD, String(ports.ingest), String(floodConnections)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const state = { child, out: '', closed: new Promise<void>((res) => child.once('close', () => res())), heldAfterMs: NaN };
+      const child = spawn(
+        process.execPath,
+        [FLOOD, String(ports.ingest), String(floodConnections)],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const state = {
+        child,
+        out: '',
+        closed: new Promise<void>((res) => child.once('close', () => res())),
+        heldAfterMs: NaN,
+      };
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         state.out += d;
-        if (Number.isNaN(state.heldAfterMs) && state.out.includes('holding\n')) state.heldAfterMs = Date.now() - f.started!;
+        if (Number.isNaN(state.heldAfterMs) && state.out.includes('holding\n'))
+          state.heldAfterMs = Date.now() - f.started!;
       });
       flood = state;
     }
@@ -363,35 +444,55 @@ async function run(
       flood.child.kill('SIGTERM');
       await flood.closed;
       const line = flood.out.split('\n').find((l) => l.startsWith('{'));
-      floodResult = line === undefined ? undefined : (JSON.parse(line) as { opened: number; closedByServer: number });
+      floodResult =
+        line === undefined
+          ? undefined
+          : (JSON.parse(line) as { opened: number; closedByServer: number });
     }
   };
   /** Each second while a fault is under way (or just after): what serve shows of it. */
   const watchFaults = async (): Promise<void> => {
     const disk = fault('full-disk');
-    if (disk?.started !== undefined && (disk.ended === undefined || Number.isNaN(ready.readyAgainMs))) {
+    if (
+      disk?.started !== undefined &&
+      (disk.ended === undefined || Number.isNaN(ready.readyAgainMs))
+    ) {
       const res = await fetch(`${base}/ready`).catch(() => undefined);
       const text = (await res?.text()) ?? '';
       const status = String(res?.status ?? 'error');
       if (disk.ended === undefined) {
         ready.statuses[status] = (ready.statuses[status] ?? 0) + 1;
-        if (status === '503' && ready.reason === '') ready.reason = text.trim().replace(/\/\S+/g, '<path>').slice(0, 200);
+        if (status === '503' && ready.reason === '')
+          ready.reason = text.trim().replace(/\/\S+/g, '<path>').slice(0, 200);
       } else if (status === '200') ready.readyAgainMs = Date.now() - ready.freedAt;
     }
     const clock = fault('clock-step');
     // Node's HTTP server renews its Date header once a second: read from 2 s into the step.
-    if (clock?.started !== undefined && clock.ended === undefined && Date.now() >= clock.started + 2000) clockSeen.during.push(await serveClockAhead().catch(() => NaN));
+    if (
+      clock?.started !== undefined &&
+      clock.ended === undefined &&
+      Date.now() >= clock.started + 2000
+    )
+      clockSeen.during.push(await serveClockAhead().catch(() => NaN));
   };
 
   await prometheus.waitForTargetsUp();
   const preLoadRss = rssMiB(serve.pid);
-  log(`Prometheus ${major} at ${prometheus.url} scraping every 1 s; ${minutes} min from now (${new Date().toISOString()}); faults: ${faults.map((f) => `${f.name} at ${(f.at / 60_000).toFixed(1)} min for ${(f.for / 1000).toFixed(0)} s`).join(', ') || 'none'}`);
+  log(
+    `Prometheus ${major} at ${prometheus.url} scraping every 1 s; ${minutes} min from now (${new Date().toISOString()}); faults: ${faults.map((f) => `${f.name} at ${(f.at / 60_000).toFixed(1)} min for ${(f.for / 1000).toFixed(0)} s`).join(', ') || 'none'}`,
+  );
 
   const ingestUrl = `http://127.0.0.1:${serve.ingestPort}/v1/metrics`;
   // The ledger first, so its instruments are in before the hostile sender's scope churn fills the cap.
   const ledger = startLedgerSender({ url: ingestUrl, phase: phaseAt });
   const churn = startChurnSender({ url: ingestUrl, excused: inRestart, phase: phaseAt });
-  const hostile = startHostileSender({ ingestPort: serve.ingestPort, pullPort: serve.pullPort, intervalMillis: hostileInterval, maxSizeEveryMillis: maxSizeEvery, restarting });
+  const hostile = startHostileSender({
+    ingestPort: serve.ingestPort,
+    pullPort: serve.pullPort,
+    intervalMillis: hostileInterval,
+    maxSizeEveryMillis: maxSizeEvery,
+    restarting,
+  });
   const t0 = Date.now();
   let nextRestart = t0 + restartEvery;
   const end = t0 + minutes * 60_000;
@@ -400,7 +501,10 @@ async function run(
   let lastCpu = { pid: serve.pid, at: performance.now(), seconds: cpuSeconds(serve.pid) };
   const cpuShare = (): number => {
     const now = { pid: serve.pid, at: performance.now(), seconds: cpuSeconds(serve.pid) };
-    const share = now.pid === lastCpu.pid ? ((now.seconds - lastCpu.seconds) / ((now.at - lastCpu.at) / 1000)) * 100 : NaN;
+    const share =
+      now.pid === lastCpu.pid
+        ? ((now.seconds - lastCpu.seconds) / ((now.at - lastCpu.at) / 1000)) * 100
+        : NaN;
     lastCpu = now;
     return share;
   };
@@ -410,8 +514,15 @@ async function run(
   let nextLog = t0 + 60_000;
   while (Date.now() < end && died === undefined) {
     const now = Date.now();
-    samples.push({ s: (now - t0) / 1000, rss: rssMiB(serve.pid), load: loadavg()[0]!, cpu: cpuShare() });
-    const target = (await prometheus.targets().catch(() => undefined))?.activeTargets.find((t) => t.labels.job === 'jobmeter');
+    samples.push({
+      s: (now - t0) / 1000,
+      rss: rssMiB(serve.pid),
+      load: loadavg()[0]!,
+      cpu: cpuShare(),
+    });
+    const target = (await prometheus.targets().catch(() => undefined))?.activeTargets.find(
+      (t) => t.labels.job === 'jobmeter',
+    );
     if (target !== undefined && target.lastError !== '' && target.lastScrape !== lastFailed) {
       lastFailed = target.lastScrape;
       const why = target.lastError.replace(/127\.0\.0\.1:\d+/g, '<target>');
@@ -426,7 +537,8 @@ async function run(
     }
     for (const f of faults) {
       if (f.started === undefined && now >= t0 + f.at && !restarting()) await startFault(f);
-      else if (f.started !== undefined && f.ended === undefined && now >= f.started + f.for) await endFault(f);
+      else if (f.started !== undefined && f.ended === undefined && now >= f.started + f.for)
+        await endFault(f);
     }
     await watchFaults();
     // A restart due during a fault waits for its end.
@@ -444,7 +556,12 @@ async function run(
   log(`load ended; RSS ${f1(rssMiB(serve.pid))} MiB; ${settleMs / 1000} s without load`);
   while (Date.now() < loadEnd + settleMs && died === undefined) {
     await watchFaults();
-    samples.push({ s: (Date.now() - t0) / 1000, rss: rssMiB(serve.pid), load: loadavg()[0]!, cpu: cpuShare() });
+    samples.push({
+      s: (Date.now() - t0) / 1000,
+      rss: rssMiB(serve.pid),
+      load: loadavg()[0]!,
+      cpu: cpuShare(),
+    });
     await sleep(Math.max(0, 1000 - ((Date.now() - t0) % 1000)));
   }
   const settledRss = samples.at(-1)!.rss;
@@ -452,15 +569,27 @@ async function run(
 
   // What Prometheus stored: every raw sample of the run.
   const range = `${Math.ceil((tQuery - t0) / 1000) + 5}s`;
-  const rawSeries = async (expr: string): Promise<Array<{ metric: Record<string, string>; values: Samples }>> => {
+  const rawSeries = async (
+    expr: string,
+  ): Promise<Array<{ metric: Record<string, string>; values: Samples }>> => {
     const params = new URLSearchParams({ query: `${expr}[${range}]`, time: String(tQuery / 1000) });
-    const body = (await (await fetch(`${prometheus.url}/api/v1/query?${params.toString()}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> } };
-    return body.data.result.map(({ metric, values }) => ({ metric, values: values.map(([t, v]) => [t * 1000 - t0, Number(v)] as [number, number]).filter(([t]) => t >= 0) }));
+    const body = (await (
+      await fetch(`${prometheus.url}/api/v1/query?${params.toString()}`)
+    ).json()) as {
+      data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
+    };
+    return body.data.result.map(({ metric, values }) => ({
+      metric,
+      values: values
+        .map(([t, v]) => [t * 1000 - t0, Number(v)] as [number, number])
+        .filter(([t]) => t >= 0),
+    }));
   };
   const raw = async (expr: string): Promise<Samples> => {
     // Several series (the heap's, one per space) are summed per scrape.
     const sums = new Map<number, number>();
-    for (const series of await rawSeries(expr)) for (const [t, v] of series.values) sums.set(t, (sums.get(t) ?? 0) + v);
+    for (const series of await rawSeries(expr))
+      for (const [t, v] of series.values) sums.set(t, (sums.get(t) ?? 0) + v);
     return [...sums].sort(([a], [b]) => a - b);
   };
   /**
@@ -481,40 +610,70 @@ async function run(
   const upAll = await raw('up{job="jobmeter"}');
   const up = upAll.filter(([t]) => !inRestart(t0 + t) && t0 + t <= tEnd);
   const duration = await raw('scrape_duration_seconds{job="jobmeter"}');
-  const scraped = (await raw('scrape_samples_scraped{job="jobmeter"}')).filter(([t]) => !inRestart(t0 + t));
+  const scraped = (await raw('scrape_samples_scraped{job="jobmeter"}')).filter(
+    ([t]) => !inRestart(t0 + t),
+  );
   const heap = await raw('v8js_memory_heap_used_bytes{job="jobmeter"}');
   let lastScrape: string | undefined;
   const exposition =
     died === undefined
       ? await fetch(`${base}/metrics`, { headers: { accept: 'text/plain;version=0.0.4' } })
           .then((r) => r.text())
-          .catch((err: unknown) => ((lastScrape = `the last scrape failed: ${String((err as { cause?: unknown }).cause ?? err)}`), ''))
+          .catch(
+            (err: unknown) => (
+              (lastScrape = `the last scrape failed: ${String((err as { cause?: unknown }).cause ?? err)}`),
+              ''
+            ),
+          )
       : '';
   // A restart or a fault must not look like a counter reset to Prometheus: the
   // well-behaved senders' counters never go backwards across the run.
   const counters = `{__name__=~"soak_(jobs_completed|ledger_.*)_total",job="jobmeter"}[${range}]`;
-  const resetCount = Number((await prometheus.query(`sum(resets(${counters}))`))[0]?.value[1] ?? NaN);
-  const counterSeries = Number((await prometheus.query(`count(count_over_time(${counters}))`))[0]?.value[1] ?? 0);
+  const resetCount = Number(
+    (await prometheus.query(`sum(resets(${counters}))`))[0]?.value[1] ?? NaN,
+  );
+  const counterSeries = Number(
+    (await prometheus.query(`count(count_over_time(${counters}))`))[0]?.value[1] ?? 0,
+  );
   const refusedOverRun = await overRun('jobmeter_ingest_refused_points_total', 'reason');
   const shedOverRun = await overRun('jobmeter_ingest_connections_shed_total', 'reason');
-  const checkpointFailures = (await overRun('jobmeter_ingest_checkpoint_failures_total', '')).get('') ?? 0;
+  const checkpointFailures =
+    (await overRun('jobmeter_ingest_checkpoint_failures_total', '')).get('') ?? 0;
   const acceptedPoints = (await overRun('jobmeter_ingest_accepted_points_total', '')).get('') ?? 0;
 
   // Nothing lost. A SIGKILL loses, as documented, the increments acknowledged after the last
   // scrape before it (a scrape writes the state first): those acknowledgements are in a window.
   const killWindows = restarts
     .filter((r) => r.signal === 'SIGKILL')
-    .map((r) => [t0 + (upAll.filter(([t, v]) => v === 1 && t0 + t < r.from).at(-1)?.[0] ?? 0), r.from] as const);
+    .map(
+      (r) =>
+        [
+          t0 + (upAll.filter(([t, v]) => v === 1 && t0 + t < r.from).at(-1)?.[0] ?? 0),
+          r.from,
+        ] as const,
+    );
   const inKillWindow = (at: number): boolean => killWindows.some(([a, b]) => at > a && at <= b);
   /** The value that must be served: the last acknowledged outside a SIGKILL's window. */
-  const required = (acks: readonly Ack[]): number => acks.findLast(([at]) => !inKillWindow(at))?.[1] ?? 0;
+  const required = (acks: readonly Ack[]): number =>
+    acks.findLast(([at]) => !inKillWindow(at))?.[1] ?? 0;
   const servedLedger = new Map<string, number>();
-  for (const m of exposition.matchAll(/^soak_ledger_(?:cumulative|delta)_total\{[^}]*\bstream="(\w+)"[^}]*\} (\S+)$/gm)) servedLedger.set(m[1]!, Number(m[2]));
+  for (const m of exposition.matchAll(
+    /^soak_ledger_(?:cumulative|delta)_total\{[^}]*\bstream="(\w+)"[^}]*\} (\S+)$/gm,
+  ))
+    servedLedger.set(m[1]!, Number(m[2]));
   const ledgerRows = [
-    ...[...ledger.stats.cumulative].map(([stream, acks]) => ({ stream, acked: acks.at(-1)?.[1] ?? 0, required: required(acks) })),
+    ...[...ledger.stats.cumulative].map(([stream, acks]) => ({
+      stream,
+      acked: acks.at(-1)?.[1] ?? 0,
+      required: required(acks),
+    })),
     ...[...ledger.stats.delta].map(([stream, acks]) => {
       const acked = acks.reduce((a, [, v]) => a + v, 0);
-      return { stream, acked, required: acked - acks.filter(([at]) => inKillWindow(at)).reduce((a, [, v]) => a + v, 0) };
+      return {
+        stream,
+        acked,
+        required: acked - acks.filter(([at]) => inKillWindow(at)).reduce((a, [, v]) => a + v, 0),
+      };
     }),
   ].map((row) => ({ ...row, served: servedLedger.get(row.stream) ?? 0 }));
   const ledgerLost = ledgerRows.filter((r) => r.served < r.required);
@@ -523,10 +682,17 @@ async function run(
   // The churn sender's counter: the highest value Prometheus stored of each series (they go
   // quiet and expire, so the end holds few) against the last one acknowledged.
   const churnServed = new Map<string, number>();
-  for (const { metric, value } of await prometheus.query(`max by (task, outcome) (max_over_time(soak_jobs_completed_total{job="jobmeter"}[${range}]))`)) {
+  for (const { metric, value } of await prometheus.query(
+    `max by (task, outcome) (max_over_time(soak_jobs_completed_total{job="jobmeter"}[${range}]))`,
+  )) {
     churnServed.set(`${metric.task}|${metric.outcome}`, Number(value[1]));
   }
-  const churnRows = [...churn.stats.acked].map(([key, acks]) => ({ key, acked: acks.at(-1)![1], required: required(acks), served: churnServed.get(key) ?? 0 }));
+  const churnRows = [...churn.stats.acked].map(([key, acks]) => ({
+    key,
+    acked: acks.at(-1)![1],
+    required: required(acks),
+    served: churnServed.get(key) ?? 0,
+  }));
   const churnLost = churnRows.filter((r) => r.served < r.required);
   const churnEqual = churnRows.filter((r) => r.served === r.acked).length;
   const churnExcused = churnRows.filter((r) => r.served < r.acked && r.served >= r.required).length;
@@ -548,26 +714,68 @@ async function run(
   const failures = [
     ...(died !== undefined ? [died] : []),
     ...(lastScrape !== undefined ? [lastScrape] : []),
-    ...(shutdown !== undefined && shutdown.code !== 0 ? [`serve exited ${shutdown.code ?? shutdown.signal} on SIGTERM`] : []),
+    ...(shutdown !== undefined && shutdown.code !== 0
+      ? [`serve exited ${shutdown.code ?? shutdown.signal} on SIGTERM`]
+      : []),
     ...(upZero > 0 ? [`up was not 1 in ${upZero} of ${up.length} scrapes outside restarts`] : []),
-    ...(counterSeries === 0 || !Number.isFinite(resetCount) ? [`Prometheus holds no series of the well-behaved senders' counters to check resets() on`] : []),
-    ...(resetCount > 0 ? [`Prometheus saw ${resetCount} counter resets of the well-behaved senders' counters`] : []),
-    ...restarts.filter((r) => r.signal === 'SIGTERM' && r.exit !== '0').map((r) => `serve exited ${r.exit} on a restart's SIGTERM`),
-    ...(churn.stats.failedExports - churnFailedInFaults > 0 ? [`${churn.stats.failedExports - churnFailedInFaults} SDK exports failed outside restarts and faults (last: ${churn.stats.lastError})`] : []),
+    ...(counterSeries === 0 || !Number.isFinite(resetCount)
+      ? [`Prometheus holds no series of the well-behaved senders' counters to check resets() on`]
+      : []),
+    ...(resetCount > 0
+      ? [`Prometheus saw ${resetCount} counter resets of the well-behaved senders' counters`]
+      : []),
+    ...restarts
+      .filter((r) => r.signal === 'SIGTERM' && r.exit !== '0')
+      .map((r) => `serve exited ${r.exit} on a restart's SIGTERM`),
+    ...(churn.stats.failedExports - churnFailedInFaults > 0
+      ? [
+          `${churn.stats.failedExports - churnFailedInFaults} SDK exports failed outside restarts and faults (last: ${churn.stats.lastError})`,
+        ]
+      : []),
     ...Object.entries(churn.stats.byPhase)
-      .filter(([name, p]) => (name === 'flood' ? p.exports - p.failed < FLOOD_ACCEPTED_AT_LEAST * p.exports : p.failed > 0))
+      .filter(([name, p]) =>
+        name === 'flood'
+          ? p.exports - p.failed < FLOOD_ACCEPTED_AT_LEAST * p.exports
+          : p.failed > 0,
+      )
       .map(([name, p]) => `${p.failed} of ${p.exports} SDK exports failed during the ${name}`),
     ...ledger.stats.failures.slice(0, 10),
-    ...(ledger.stats.queued > 0 ? [`${ledger.stats.queued} ledger delta windows never acknowledged`] : []),
-    ...ledgerLost.map((r) => `ledger stream ${r.stream}: served ${r.served}, acknowledged ${r.acked} (at least ${r.required} due)`),
-    ...ledgerAhead.map((r) => `ledger stream ${r.stream}: served ${r.served}, more than the ${r.acked} acknowledged`),
-    ...(churnLost.length > 0 ? [`${churnLost.length} churn counter series served below their last acknowledged value, e.g. ${churnLost.slice(0, 3).map((r) => `${r.key}: ${r.served} < ${r.required}`).join(', ')}`] : []),
-    ...(disk !== undefined && checkpointFailures === 0 ? ['the full disk failed no checkpoint (the fault did not take)'] : []),
-    ...(disk !== undefined && !(ready.statuses['503']! > 0) ? [`/ready never answered 503 while the disk was full (${JSON.stringify(ready.statuses)})`] : []),
-    ...(disk !== undefined && Number.isNaN(ready.readyAgainMs) ? ['/ready never answered 200 again after the disk was freed'] : []),
-    ...(clock !== undefined && !clockSeen.during.some((a) => Math.abs(a - clockStep) <= 2) ? [`serve's clock was never seen ${clockStep} s ahead (${clockSeen.during.join(', ')})`] : []),
-    ...(clock !== undefined && !(Math.abs(clockSeen.after) <= 2) ? [`serve's clock was ${clockSeen.after} s off after the step back`] : []),
-    ...(floodFault !== undefined && (flood === undefined || Number.isNaN(flood.heldAfterMs)) ? [`the flood never held its ${floodConnections} connections`] : []),
+    ...(ledger.stats.queued > 0
+      ? [`${ledger.stats.queued} ledger delta windows never acknowledged`]
+      : []),
+    ...ledgerLost.map(
+      (r) =>
+        `ledger stream ${r.stream}: served ${r.served}, acknowledged ${r.acked} (at least ${r.required} due)`,
+    ),
+    ...ledgerAhead.map(
+      (r) => `ledger stream ${r.stream}: served ${r.served}, more than the ${r.acked} acknowledged`,
+    ),
+    ...(churnLost.length > 0
+      ? [
+          `${churnLost.length} churn counter series served below their last acknowledged value, e.g. ${churnLost
+            .slice(0, 3)
+            .map((r) => `${r.key}: ${r.served} < ${r.required}`)
+            .join(', ')}`,
+        ]
+      : []),
+    ...(disk !== undefined && checkpointFailures === 0
+      ? ['the full disk failed no checkpoint (the fault did not take)']
+      : []),
+    ...(disk !== undefined && !(ready.statuses['503']! > 0)
+      ? [`/ready never answered 503 while the disk was full (${JSON.stringify(ready.statuses)})`]
+      : []),
+    ...(disk !== undefined && Number.isNaN(ready.readyAgainMs)
+      ? ['/ready never answered 200 again after the disk was freed']
+      : []),
+    ...(clock !== undefined && !clockSeen.during.some((a) => Math.abs(a - clockStep) <= 2)
+      ? [`serve's clock was never seen ${clockStep} s ahead (${clockSeen.during.join(', ')})`]
+      : []),
+    ...(clock !== undefined && !(Math.abs(clockSeen.after) <= 2)
+      ? [`serve's clock was ${clockSeen.after} s off after the step back`]
+      : []),
+    ...(floodFault !== undefined && (flood === undefined || Number.isNaN(flood.heldAfterMs))
+      ? [`the flood never held its ${floodConnections} connections`]
+      : []),
     ...hostile.stats.failures.slice(0, 20),
   ];
   // RSS around each max-size request: the last sample before it was sent, the highest until
@@ -577,7 +785,11 @@ async function run(
     .filter(({ answered }) => answered + AFTER_BIG_S * 1000 <= tEnd)
     .map(({ sent, answered }) => ({
       before: rssAt(sent),
-      peak: Math.max(...samples.filter((x) => t0 + x.s * 1000 >= sent && t0 + x.s * 1000 <= answered + 5000).map((x) => x.rss)),
+      peak: Math.max(
+        ...samples
+          .filter((x) => t0 + x.s * 1000 >= sent && t0 + x.s * 1000 <= answered + 5000)
+          .map((x) => x.rss),
+      ),
       after: rssAt(answered + AFTER_BIG_S * 1000),
     }));
   const load = samples.map((x) => x.load);
@@ -591,43 +803,124 @@ async function run(
       subtitle,
       Math.ceil((tQuery - t0) / 60_000),
       [
-        { title: 'jobmeter serve RSS', unit: 'MiB', points: samples.map((x) => [x.s / 60, x.rss]), color: '#1f77b4' },
-        { title: "main thread's V8 heap in use (jobmeter's v8js_memory_heap_used_bytes)", unit: 'MiB', points: heap.map(([t, v]) => [t / 60_000, v / 1048576]), color: '#17becf' },
-        { title: 'scrape duration (Prometheus scrape_duration_seconds)', unit: 'ms', points: duration.map(([t, v]) => [t / 60_000, v * 1000]), color: '#d62728' },
-        { title: 'up', unit: '0/1', points: up.map(([t, v]) => [t / 60_000, v]), max: 1, steps: true, color: '#2ca02c' },
-        { title: 'samples per scrape (scrape_samples_scraped)', unit: 'samples', points: scraped.map(([t, v]) => [t / 60_000, v]), color: '#9467bd' },
+        {
+          title: 'jobmeter serve RSS',
+          unit: 'MiB',
+          points: samples.map((x) => [x.s / 60, x.rss]),
+          color: '#1f77b4',
+        },
+        {
+          title: "main thread's V8 heap in use (jobmeter's v8js_memory_heap_used_bytes)",
+          unit: 'MiB',
+          points: heap.map(([t, v]) => [t / 60_000, v / 1048576]),
+          color: '#17becf',
+        },
+        {
+          title: 'scrape duration (Prometheus scrape_duration_seconds)',
+          unit: 'ms',
+          points: duration.map(([t, v]) => [t / 60_000, v * 1000]),
+          color: '#d62728',
+        },
+        {
+          title: 'up',
+          unit: '0/1',
+          points: up.map(([t, v]) => [t / 60_000, v]),
+          max: 1,
+          steps: true,
+          color: '#2ca02c',
+        },
+        {
+          title: 'samples per scrape (scrape_samples_scraped)',
+          unit: 'samples',
+          points: scraped.map(([t, v]) => [t / 60_000, v]),
+          color: '#9467bd',
+        },
         ...(faults.length > 0
-          ? [{ title: 'fault under way: 1 full disk, 2 clock step, 3 slow-body flood; restarts at 4', unit: 'fault', points: samples.map((x): [number, number] => [x.s / 60, inRestart(t0 + x.s * 1000) ? 4 : FAULT_LEVEL[phaseAt(t0 + x.s * 1000)!] ?? 0]), max: 4, steps: true, color: '#ff7f0e' }]
+          ? [
+              {
+                title:
+                  'fault under way: 1 full disk, 2 clock step, 3 slow-body flood; restarts at 4',
+                unit: 'fault',
+                points: samples.map((x): [number, number] => [
+                  x.s / 60,
+                  inRestart(t0 + x.s * 1000) ? 4 : (FAULT_LEVEL[phaseAt(t0 + x.s * 1000)!] ?? 0),
+                ]),
+                max: 4,
+                steps: true,
+                color: '#ff7f0e',
+              },
+            ]
           : []),
-        { title: 'machine 1-min load average (2 cores, shared)', unit: 'load', points: samples.map((x) => [x.s / 60, x.load]), color: '#7f7f7f' },
+        {
+          title: 'machine 1-min load average (2 cores, shared)',
+          unit: 'load',
+          points: samples.map((x) => [x.s / 60, x.load]),
+          color: '#7f7f7f',
+        },
       ],
     ),
   );
   const byTime = new Map<number, { up?: number; duration?: number; samples?: number }>();
-  for (const [series, key] of [[up, 'up'], [duration, 'duration'], [scraped, 'samples']] as const) {
+  for (const [series, key] of [
+    [up, 'up'],
+    [duration, 'duration'],
+    [scraped, 'samples'],
+  ] as const) {
     for (const [t, v] of series) (byTime.get(t) ?? byTime.set(t, {}).get(t)!)[key] = v;
   }
   writeFileSync(
     join(outDir, 'scrapes.csv'),
     'seconds,up,scrape_duration_ms,samples_scraped\n' +
-      [...byTime].sort(([a], [b]) => a - b).map(([t, x]) => `${(t / 1000).toFixed(3)},${x.up ?? ''},${x.duration === undefined ? '' : (x.duration * 1000).toFixed(1)},${x.samples ?? ''}`).join('\n') +
+      [...byTime]
+        .sort(([a], [b]) => a - b)
+        .map(
+          ([t, x]) =>
+            `${(t / 1000).toFixed(3)},${x.up ?? ''},${x.duration === undefined ? '' : (x.duration * 1000).toFixed(1)},${x.samples ?? ''}`,
+        )
+        .join('\n') +
       '\n',
   );
   writeFileSync(
     join(outDir, 'samples.csv'),
-    'seconds,rss_mib,load1,serve_cpu_percent\n' + samples.map((x) => `${x.s.toFixed(1)},${x.rss.toFixed(1)},${x.load.toFixed(2)},${Number.isNaN(x.cpu) ? '' : x.cpu.toFixed(0)}`).join('\n') + '\n',
+    'seconds,rss_mib,load1,serve_cpu_percent\n' +
+      samples
+        .map(
+          (x) =>
+            `${x.s.toFixed(1)},${x.rss.toFixed(1)},${x.load.toFixed(2)},${Number.isNaN(x.cpu) ? '' : x.cpu.toFixed(0)}`,
+        )
+        .join('\n') +
+      '\n',
   );
   const cases = Object.entries(hostile.stats.cases)
-    .map(([name, c]) => `| ${name} | ${Object.entries(c.statuses).map(([s, k]) => `${s} × ${k}`).join(', ')} | ${c.maxMillis.toFixed(0)} |`)
+    .map(
+      ([name, c]) =>
+        `| ${name} | ${Object.entries(c.statuses)
+          .map(([s, k]) => `${s} × ${k}`)
+          .join(', ')} | ${c.maxMillis.toFixed(0)} |`,
+    )
     .join('\n');
-  const counts = (r: Record<string, number>): string => Object.entries(r).map(([s, k]) => `${s} × ${k}`).join(', ');
-  const byReason = (m: Map<string, number>): string => [...m].filter(([, v]) => v > 0).sort(([, a], [, b]) => b - a).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-  const minute = (t: number | undefined): string => (t === undefined ? '–' : ((t - t0) / 60_000).toFixed(1));
-  const hostileRequests = sum(Object.values(hostile.stats.cases).map((c) => sum(Object.values(c.statuses))));
+  const counts = (r: Record<string, number>): string =>
+    Object.entries(r)
+      .map(([s, k]) => `${s} × ${k}`)
+      .join(', ');
+  const byReason = (m: Map<string, number>): string =>
+    [...m]
+      .filter(([, v]) => v > 0)
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  const minute = (t: number | undefined): string =>
+    t === undefined ? '–' : ((t - t0) / 60_000).toFixed(1);
+  const hostileRequests = sum(
+    Object.values(hostile.stats.cases).map((c) => sum(Object.values(c.statuses))),
+  );
   const ledgerRequests = sum(Object.values(ledger.stats.requests));
   /** During a fault (or outside every fault and restart): serve's CPU and Prometheus' scrapes. */
   const during = (f: Fault | undefined): string => {
-    const inside = (t: number): boolean => (f === undefined ? phaseAt(t) === undefined && !inRestart(t) && t <= tEnd : t >= f.started! && t <= f.ended!);
+    const inside = (t: number): boolean =>
+      f === undefined
+        ? phaseAt(t) === undefined && !inRestart(t) && t <= tEnd
+        : t >= f.started! && t <= f.ended!;
     const cpu = samples.filter((x) => inside(t0 + x.s * 1000)).map((x) => x.cpu);
     const dur = duration.filter(([t]) => inside(t0 + t)).map(([, v]) => v * 1000);
     const down = up.filter(([t, v]) => v !== 1 && inside(t0 + t)).length;

@@ -69,7 +69,13 @@ export function supervise(child: ChildProcess, dir: string, keepChars: number): 
     });
   });
   const forget = track(child, dir);
-  return { stdout: () => out.stdout, stderr: () => out.stderr, exited, spawnError: () => spawnError, forget };
+  return {
+    stdout: () => out.stdout,
+    stderr: () => out.stderr,
+    exited,
+    spawnError: () => spawnError,
+    forget,
+  };
 }
 
 /** Tracks `child` (and its temp `dir`) until the returned `forget` is called. */
@@ -78,7 +84,8 @@ export function track(child: ChildProcess, dir: string): () => void {
   live.add(entry);
   installHooks();
   child.unref();
-  for (const stream of [child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.();
+  for (const stream of [child.stdout, child.stderr])
+    (stream as { unref?: () => void } | null)?.unref?.();
   return () => void live.delete(entry);
 }
 

@@ -19,7 +19,13 @@ export async function debugExporterOutput(
     ports: ['otlp'],
     config: (p, dir) => ({
       receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
-      exporters: { debug: { verbosity: opts.verbosity, use_internal_logger: false, output_paths: [join(dir, 'debug.txt')] } },
+      exporters: {
+        debug: {
+          verbosity: opts.verbosity,
+          use_internal_logger: false,
+          output_paths: [join(dir, 'debug.txt')],
+        },
+      },
       service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
     }),
   });
@@ -31,7 +37,8 @@ export async function debugExporterOutput(
       signal: AbortSignal.timeout(10_000),
     });
     const answer = await res.text();
-    if (res.status !== 200) throw new Error(`the Collector answered ${res.status}: ${answer}\n${collector.logs()}`);
+    if (res.status !== 200)
+      throw new Error(`the Collector answered ${res.status}: ${answer}\n${collector.logs()}`);
     return await collector.waitForOutput('debug.txt', (t) => t.length > 0, 5_000);
   } finally {
     await collector.stop();

@@ -52,7 +52,11 @@ export interface CollectorHandle<P extends string> {
   /** A file under its temp dir, e.g. a debug exporter output path; '' while it does not exist. */
   readOutput(name: string): Promise<string>;
   /** Polls `readOutput(name)` until `predicate` holds; throws with the logs on timeout. */
-  waitForOutput(name: string, predicate: (text: string) => boolean, timeoutMs?: number): Promise<string>;
+  waitForOutput(
+    name: string,
+    predicate: (text: string) => boolean,
+    timeoutMs?: number,
+  ): Promise<string>;
   /** SIGTERM (the Collector flushes and stops), SIGKILL after 5 s; removes the temp dir. */
   stop(): Promise<void>;
   /** SIGKILL, as a crash: nothing is flushed. Removes the temp dir. */
@@ -71,9 +75,13 @@ export function generatedPortFlags(p: Record<(typeof GENERATED_PORTS)[number], n
 }
 
 /** `otelcol validate --config <file>`: its exit code and everything it printed. */
-export async function validateCollectorConfig(configFile: string): Promise<{ code: number; output: string }> {
+export async function validateCollectorConfig(
+  configFile: string,
+): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run(otelcolBinary(), ['validate', `--config=${configFile}`], { timeout: 60_000 });
+    const { stdout, stderr } = await run(otelcolBinary(), ['validate', `--config=${configFile}`], {
+      timeout: 60_000,
+    });
     return { code: 0, output: stdout + stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string; message: string };
@@ -82,7 +90,9 @@ export async function validateCollectorConfig(configFile: string): Promise<{ cod
   }
 }
 
-export async function startCollector<P extends string>(opts: CollectorOptions<P>): Promise<CollectorHandle<P>> {
+export async function startCollector<P extends string>(
+  opts: CollectorOptions<P>,
+): Promise<CollectorHandle<P>> {
   const binary = otelcolBinary();
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= SPAWN_ATTEMPTS; attempt++) {
@@ -90,10 +100,18 @@ export async function startCollector<P extends string>(opts: CollectorOptions<P>
     const ports = {} as Record<P, number>;
     for (const name of opts.ports) ports[name] = opts.fixedPorts?.[name] ?? (await freePort());
     const config = opts.config(ports, dir);
-    config['service'] = { telemetry: { metrics: { level: 'none' } }, ...(config['service'] as object) };
+    config['service'] = {
+      telemetry: { metrics: { level: 'none' } },
+      ...(config['service'] as object),
+    };
     const configFile = join(dir, 'config.yaml');
     await writeFile(configFile, JSON.stringify(config, null, 2) + '\n');
-    const started = await spawnAndWaitReady(binary, dir, configFile, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    const started = await spawnAndWaitReady(
+      binary,
+      dir,
+      configFile,
+      opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    );
     if (started.ok) return makeHandle(started.proc, ports, configFile);
     await rm(dir, { recursive: true, force: true });
     lastError = started.error;
@@ -117,14 +135,25 @@ async function spawnAndWaitReady(
   configFile: string,
   readyTimeoutMs: number,
 ): Promise<{ ok: true; proc: Proc } | { ok: false; error: Error }> {
-  const child = spawn(binary, [`--config=${configFile}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, [`--config=${configFile}`], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const sup = supervise(child, dir, LOG_KEEP_CHARS);
   const { exited, forget } = sup;
   const proc: Proc = { child, dir, stderr: sup.stderr, stdout: sup.stdout, exited, forget };
   const ready = (async () => {
-    while (!sup.stderr().includes(READY_LINE) && child.exitCode === null && sup.spawnError() === undefined) await sleep(POLL_MS);
+    while (
+      !sup.stderr().includes(READY_LINE) &&
+      child.exitCode === null &&
+      sup.spawnError() === undefined
+    )
+      await sleep(POLL_MS);
   })();
-  if ((await settlesWithin(Promise.race([ready, exited]), readyTimeoutMs)) && sup.stderr().includes(READY_LINE)) {
+  if (
+    (await settlesWithin(Promise.race([ready, exited]), readyTimeoutMs)) &&
+    sup.stderr().includes(READY_LINE)
+  ) {
     return { ok: true, proc };
   }
   await killAndWait(child, exited);
@@ -135,10 +164,17 @@ async function spawnAndWaitReady(
     : child.exitCode !== null
       ? `exited (code ${child.exitCode}) before it was ready`
       : `not ready within ${readyTimeoutMs} ms`;
-  return { ok: false, error: new Error(`otelcol ${why}\n${logTail('otelcol stderr', sup.stderr())}`) };
+  return {
+    ok: false,
+    error: new Error(`otelcol ${why}\n${logTail('otelcol stderr', sup.stderr())}`),
+  };
 }
 
-function makeHandle<P extends string>(proc: Proc, ports: Record<P, number>, configFile: string): CollectorHandle<P> {
+function makeHandle<P extends string>(
+  proc: Proc,
+  ports: Record<P, number>,
+  configFile: string,
+): CollectorHandle<P> {
   async function readOutput(name: string): Promise<string> {
     try {
       return await readFile(join(proc.dir, name), 'utf8');
@@ -148,7 +184,11 @@ function makeHandle<P extends string>(proc: Proc, ports: Record<P, number>, conf
     }
   }
 
-  async function waitForOutput(name: string, predicate: (text: string) => boolean, timeoutMs = 20_000): Promise<string> {
+  async function waitForOutput(
+    name: string,
+    predicate: (text: string) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let text = '';
     for (let i = 0; i < Math.ceil(timeoutMs / POLL_MS) + 1 && Date.now() < deadline; i++) {
@@ -157,7 +197,9 @@ function makeHandle<P extends string>(proc: Proc, ports: Record<P, number>, conf
       if (proc.child.exitCode !== null) break;
       await sleep(POLL_MS);
     }
-    throw new Error(`otelcol output ${name}: condition not met within ${timeoutMs} ms (${text.length} chars so far)\n${logTail('otelcol stderr', proc.stderr())}`);
+    throw new Error(
+      `otelcol output ${name}: condition not met within ${timeoutMs} ms (${text.length} chars so far)\n${logTail('otelcol stderr', proc.stderr())}`,
+    );
   }
 
   let stopping: Promise<void> | undefined;

@@ -19,13 +19,21 @@ export interface ExampleProcess {
   stop(): void;
 }
 
-export async function startExample(main: string, env: Readonly<Record<string, string>> = {}): Promise<ExampleProcess> {
+export async function startExample(
+  main: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<ExampleProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return {
     port,
     output: () => out,

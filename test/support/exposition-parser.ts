@@ -47,7 +47,14 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TEXT_TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 const OM_TYPES = new Set([
-  'counter', 'gauge', 'histogram', 'gaugehistogram', 'stateset', 'info', 'summary', 'unknown',
+  'counter',
+  'gauge',
+  'histogram',
+  'gaugehistogram',
+  'stateset',
+  'info',
+  'summary',
+  'unknown',
 ]);
 const TEXT_NUMBER = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN)$/;
 const OM_NUMBER = /^(?:[+-]?(?:\d+(?:\.\d*)?|\d*\.\d+)(?:e[+-]?\d+)?|[+-]?inf(?:inity)?|nan)$/i;
@@ -94,7 +101,8 @@ function parseLabels(
     const eq = s.indexOf('=', i);
     if (eq < 0) throw new ParseError(line, 'label without =');
     const name = s.slice(i, eq);
-    if (!LABEL_NAME.test(name)) throw new ParseError(line, `invalid label name ${JSON.stringify(name)}`);
+    if (!LABEL_NAME.test(name))
+      throw new ParseError(line, `invalid label name ${JSON.stringify(name)}`);
     if (s[eq + 1] !== '"') throw new ParseError(line, `label ${name}: value not quoted`);
     let j = eq + 2;
     while (j < s.length && s[j] !== '"') j += s[j] === '\\' ? 2 : 1;
@@ -114,7 +122,8 @@ function parseMeta(s: string, format: WireFormat, line: number): Meta | Eof {
   const kind = m[1] as Meta['kind'];
   const name = m[2]!;
   const rest = m[3];
-  if (!METRIC_NAME.test(name)) throw new ParseError(line, `invalid metric name ${JSON.stringify(name)}`);
+  if (!METRIC_NAME.test(name))
+    throw new ParseError(line, `invalid metric name ${JSON.stringify(name)}`);
   if (kind === 'UNIT' && format === 'text') throw new ParseError(line, '# UNIT is not text 0.0.4');
   if (rest === undefined) throw new ParseError(line, `# ${kind} without a value`);
   if (kind === 'TYPE') {
@@ -124,7 +133,8 @@ function parseMeta(s: string, format: WireFormat, line: number): Meta | Eof {
     return { kind, line, name, text: rest };
   }
   if (kind === 'UNIT') {
-    if (!/^[a-zA-Z0-9_:]*$/.test(rest)) throw new ParseError(line, `invalid unit ${JSON.stringify(rest)}`);
+    if (!/^[a-zA-Z0-9_:]*$/.test(rest))
+      throw new ParseError(line, `invalid unit ${JSON.stringify(rest)}`);
     return { kind, line, name, text: rest };
   }
   return { kind, line, name, text: unescape(rest, format === 'openmetrics', line) };
@@ -134,7 +144,8 @@ function parseSample(s: string, format: WireFormat, line: number): Sample {
   let i = 0;
   while (i < s.length && s[i] !== '{' && s[i] !== ' ') i++;
   const name = s.slice(0, i);
-  if (!METRIC_NAME.test(name)) throw new ParseError(line, `invalid metric name ${JSON.stringify(name)}`);
+  if (!METRIC_NAME.test(name))
+    throw new ParseError(line, `invalid metric name ${JSON.stringify(name)}`);
   let labels: Array<readonly [string, string]> = [];
   if (s[i] === '{') {
     const parsed = parseLabels(s, i, line);
@@ -144,14 +155,22 @@ function parseSample(s: string, format: WireFormat, line: number): Sample {
   if (s[i] !== ' ') throw new ParseError(line, 'expected a space before the value');
   const rawValue = s.slice(i + 1);
   if (rawValue.includes(' ')) throw new ParseError(line, 'unexpected timestamp or exemplar');
-  return { kind: 'sample', line, name, labels, rawValue, value: parseNumber(rawValue, format, line) };
+  return {
+    kind: 'sample',
+    line,
+    name,
+    labels,
+    rawValue,
+    value: parseNumber(rawValue, format, line),
+  };
 }
 
 /** Parses an exposition into lines; throws ParseError on anything malformed. */
 export function parseExposition(text: string, format: WireFormat): Line[] {
   // A raw `\r` is legal inside label values and HELP (the ABNF's normal-char includes it); a CRLF
   // line ending would make the value or the last token invalid, which the line parsers reject.
-  if (text !== '' && !text.endsWith('\n')) throw new ParseError(0, 'exposition does not end with a newline');
+  if (text !== '' && !text.endsWith('\n'))
+    throw new ParseError(0, 'exposition does not end with a newline');
   const raw = text.split('\n');
   raw.pop();
   const lines: Line[] = [];
@@ -179,7 +198,9 @@ function suffixesFor(type: string | undefined, format: WireFormat): readonly str
     case 'counter':
       return format === 'openmetrics' ? ['_total', '_created'] : [''];
     case 'histogram':
-      return format === 'openmetrics' ? ['_bucket', '_sum', '_count', '_created'] : ['_bucket', '_sum', '_count'];
+      return format === 'openmetrics'
+        ? ['_bucket', '_sum', '_count', '_created']
+        : ['_bucket', '_sum', '_count'];
     case 'summary':
       return ['', '_sum', '_count', '_created'];
     case 'info':
@@ -192,22 +213,36 @@ function suffixesFor(type: string | undefined, format: WireFormat): readonly str
 }
 
 /** Groups lines into families; reports grouping violations into `problems`. */
-export function groupFamilies(lines: readonly Line[], format: WireFormat, problems: string[]): ParsedFamily[] {
+export function groupFamilies(
+  lines: readonly Line[],
+  format: WireFormat,
+  problems: string[],
+): ParsedFamily[] {
   const families: ParsedFamily[] = [];
   const seen = new Set<string>();
   let current: ParsedFamily | undefined;
   const open = (name: string, line: number): ParsedFamily => {
-    if (seen.has(name)) problems.push(`line ${line}: family ${name} appears again (interleaved or duplicated)`);
+    if (seen.has(name))
+      problems.push(`line ${line}: family ${name} appears again (interleaved or duplicated)`);
     seen.add(name);
-    const f: ParsedFamily = { name, type: undefined, help: undefined, unit: undefined, metaOrder: [], samples: [] };
+    const f: ParsedFamily = {
+      name,
+      type: undefined,
+      help: undefined,
+      unit: undefined,
+      metaOrder: [],
+      samples: [],
+    };
     families.push(f);
     return f;
   };
   for (const l of lines) {
     if (l.kind === 'EOF') continue;
     if (l.kind !== 'sample') {
-      if (current === undefined || current.name !== l.name || current.samples.length > 0) current = open(l.name, l.line);
-      if (current.metaOrder.includes(l.kind)) problems.push(`line ${l.line}: second # ${l.kind} for ${l.name}`);
+      if (current === undefined || current.name !== l.name || current.samples.length > 0)
+        current = open(l.name, l.line);
+      if (current.metaOrder.includes(l.kind))
+        problems.push(`line ${l.line}: second # ${l.kind} for ${l.name}`);
       current.metaOrder.push(l.kind);
       if (l.kind === 'TYPE') current.type = l.text;
       else if (l.kind === 'HELP') current.help = l.text;
@@ -292,7 +327,9 @@ function checkHistogram(f: ParsedFamily, format: WireFormat, problems: string[])
       p = { key, buckets: [], sum: undefined, count: undefined, last: '' };
       points.set(key, p);
     } else if (p !== previous) {
-      problems.push(`line ${s.line}: histogram ${f.name} series ${key} interleaved with another series`);
+      problems.push(
+        `line ${s.line}: histogram ${f.name} series ${key} interleaved with another series`,
+      );
     }
     previous = p;
     const suffix = s.name.slice(f.name.length);
@@ -302,10 +339,13 @@ function checkHistogram(f: ParsedFamily, format: WireFormat, problems: string[])
         problems.push(`line ${s.line}: ${s.name} without le`);
         continue;
       }
-      if (s.labels[s.labels.length - 1]![0] !== 'le') problems.push(`line ${s.line}: le is not the last label`);
-      if (p.sum !== undefined || p.count !== undefined) problems.push(`line ${s.line}: bucket after _sum/_count`);
+      if (s.labels[s.labels.length - 1]![0] !== 'le')
+        problems.push(`line ${s.line}: le is not the last label`);
+      if (p.sum !== undefined || p.count !== undefined)
+        problems.push(`line ${s.line}: bucket after _sum/_count`);
       const bound = le[1] === '+Inf' ? Infinity : Number(le[1]);
-      if (Number.isNaN(bound) || le[1].trim() === '') problems.push(`line ${s.line}: le ${JSON.stringify(le[1])} is not a number`);
+      if (Number.isNaN(bound) || le[1].trim() === '')
+        problems.push(`line ${s.line}: le ${JSON.stringify(le[1])} is not a number`);
       if (format === 'openmetrics' && !isCanonicalOpenMetricsNumber(le[1])) {
         problems.push(`line ${s.line}: le ${JSON.stringify(le[1])} is not canonical`);
       }
@@ -325,17 +365,25 @@ function checkHistogram(f: ParsedFamily, format: WireFormat, problems: string[])
       continue;
     }
     for (let i = 1; i < b.length; i++) {
-      if (!(b[i]!.bound > b[i - 1]!.bound)) problems.push(`line ${b[i]!.line}: le not strictly ascending`);
-      if (!(b[i]!.value >= b[i - 1]!.value)) problems.push(`line ${b[i]!.line}: buckets not cumulative`);
+      if (!(b[i]!.bound > b[i - 1]!.bound))
+        problems.push(`line ${b[i]!.line}: le not strictly ascending`);
+      if (!(b[i]!.value >= b[i - 1]!.value))
+        problems.push(`line ${b[i]!.line}: buckets not cumulative`);
     }
     for (const x of b) {
-      if (!Number.isInteger(x.value) || x.value < 0) problems.push(`line ${x.line}: bucket value not a count`);
+      if (!Number.isInteger(x.value) || x.value < 0)
+        problems.push(`line ${x.line}: bucket value not a count`);
     }
     // OpenMetrics: with a negative bucket there is no _sum (no counter then), and no _count without one.
     if (format === 'openmetrics' && b.some((x) => x.bound < 0)) {
-      if (p.count !== undefined || p.sum !== undefined) problems.push(`histogram ${f.name} series ${p.key}: _sum or _count beside a negative bucket`);
-    } else if (p.count === undefined || p.sum === undefined) problems.push(`histogram ${f.name} series ${p.key}: missing _sum or _count`);
-    else if (p.count !== b[b.length - 1]!.value) problems.push(`histogram ${f.name} series ${p.key}: +Inf bucket != _count`);
+      if (p.count !== undefined || p.sum !== undefined)
+        problems.push(
+          `histogram ${f.name} series ${p.key}: _sum or _count beside a negative bucket`,
+        );
+    } else if (p.count === undefined || p.sum === undefined)
+      problems.push(`histogram ${f.name} series ${p.key}: missing _sum or _count`);
+    else if (p.count !== b[b.length - 1]!.value)
+      problems.push(`histogram ${f.name} series ${p.key}: +Inf bucket != _count`);
   }
 }
 
@@ -343,7 +391,11 @@ function checkHistogram(f: ParsedFamily, format: WireFormat, problems: string[])
  * Parses `text` and checks every rule the renderers promise. Returns the violations, `[]` when the
  * exposition is valid. A syntax error is returned as a single violation.
  */
-export function checkExposition(text: string, format: WireFormat, options: CheckOptions = {}): string[] {
+export function checkExposition(
+  text: string,
+  format: WireFormat,
+  options: CheckOptions = {},
+): string[] {
   let lines: Line[];
   try {
     lines = parseExposition(text, format);
@@ -353,39 +405,53 @@ export function checkExposition(text: string, format: WireFormat, options: Check
   const problems: string[] = [];
   const eofs = lines.filter((l) => l.kind === 'EOF');
   if (format === 'openmetrics') {
-    if (eofs.length !== 1 || lines[lines.length - 1]?.kind !== 'EOF') problems.push('# EOF is not the single last line');
+    if (eofs.length !== 1 || lines[lines.length - 1]?.kind !== 'EOF')
+      problems.push('# EOF is not the single last line');
   }
   const families = groupFamilies(lines, format, problems);
   const series = new Set<string>();
   const sampleNames = new Map<string, string>();
   for (const f of families) {
     if (f.type === undefined) problems.push(`family ${f.name}: no # TYPE`);
-    if (f.samples.length === 0) problems.push(`family ${f.name}: no samples (empty families are omitted)`);
+    if (f.samples.length === 0)
+      problems.push(`family ${f.name}: no samples (empty families are omitted)`);
     if (f.help === '') problems.push(`family ${f.name}: empty # HELP line`);
     if (format === 'openmetrics') {
       const order = f.metaOrder.join(',');
-      const expected = ['TYPE', 'UNIT', 'HELP'].filter((k) => f.metaOrder.includes(k as Meta['kind'])).join(',');
-      if (order !== expected) problems.push(`family ${f.name}: metadata order ${order}, expected ${expected}`);
+      const expected = ['TYPE', 'UNIT', 'HELP']
+        .filter((k) => f.metaOrder.includes(k as Meta['kind']))
+        .join(',');
+      if (order !== expected)
+        problems.push(`family ${f.name}: metadata order ${order}, expected ${expected}`);
       if (f.unit !== undefined) {
-        if (f.unit === '' || !f.name.endsWith('_' + f.unit)) problems.push(`family ${f.name}: # UNIT ${f.unit} is not its suffix`);
-        if (f.type === 'info' || f.type === 'stateset') problems.push(`family ${f.name}: ${f.type} must not have a unit`);
+        if (f.unit === '' || !f.name.endsWith('_' + f.unit))
+          problems.push(`family ${f.name}: # UNIT ${f.unit} is not its suffix`);
+        if (f.type === 'info' || f.type === 'stateset')
+          problems.push(`family ${f.name}: ${f.type} must not have a unit`);
       }
     } else if (f.metaOrder.join(',') !== (f.help === undefined ? 'TYPE' : 'HELP,TYPE')) {
-      problems.push(`family ${f.name}: metadata order ${f.metaOrder.join(',')}, expected HELP,TYPE`);
+      problems.push(
+        `family ${f.name}: metadata order ${f.metaOrder.join(',')}, expected HELP,TYPE`,
+      );
     }
     if (options.units !== undefined) {
       const unit = options.units.get(f.name);
       const wanted = unit !== undefined && unit !== '' && f.name.endsWith('_' + unit);
-      if (wanted !== (f.unit !== undefined)) problems.push(`family ${f.name}: # UNIT ${wanted ? 'missing' : 'unexpected'}`);
+      if (wanted !== (f.unit !== undefined))
+        problems.push(`family ${f.name}: # UNIT ${wanted ? 'missing' : 'unexpected'}`);
     }
     for (const s of f.samples) {
       const names = s.labels.map(([k]) => k);
-      if (new Set(names).size !== names.length) problems.push(`line ${s.line}: duplicate label name`);
+      if (new Set(names).size !== names.length)
+        problems.push(`line ${s.line}: duplicate label name`);
       const key = seriesKey(s.name, s.labels);
       if (series.has(key)) problems.push(`line ${s.line}: duplicate series ${key}`);
       series.add(key);
       const owner = sampleNames.get(s.name);
-      if (owner !== undefined && owner !== f.name) problems.push(`line ${s.line}: sample name ${s.name} used by families ${owner} and ${f.name}`);
+      if (owner !== undefined && owner !== f.name)
+        problems.push(
+          `line ${s.line}: sample name ${s.name} used by families ${owner} and ${f.name}`,
+        );
       sampleNames.set(s.name, f.name);
       if (format === 'openmetrics' && f.type === 'counter' && !s.name.endsWith('_total')) {
         problems.push(`line ${s.line}: OpenMetrics counter sample ${s.name} lacks _total`);

@@ -7,7 +7,8 @@
  */
 import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 
-export const INSTALL_FAKETIME_COMMAND = 'bash scripts/ensure-test-deps.sh   (npm test runs it first; it installs the Debian package faketime)';
+export const INSTALL_FAKETIME_COMMAND =
+  'bash scripts/ensure-test-deps.sh   (npm test runs it first; it installs the Debian package faketime)';
 
 /** The preload library's path (under /usr/lib/<multiarch triplet>/faketime/). */
 export function libfaketime(): string {
@@ -15,7 +16,9 @@ export function libfaketime(): string {
     const path = `/usr/lib/${dir}/faketime/libfaketime.so.1`;
     if (existsSync(path)) return path;
   }
-  throw new Error(`libfaketime is not installed (no /usr/lib/*/faketime/libfaketime.so.1): run ${INSTALL_FAKETIME_COMMAND}`);
+  throw new Error(
+    `libfaketime is not installed (no /usr/lib/*/faketime/libfaketime.so.1): run ${INSTALL_FAKETIME_COMMAND}`,
+  );
 }
 
 /**

@@ -23,7 +23,11 @@ export function lz4Frame(options: Lz4FrameOptions): Buffer {
   };
   const checksum = (which: 'right' | 'wrong' | undefined, n: number): Buffer =>
     which === undefined ? Buffer.alloc(0) : u32(which === 'wrong' ? n ^ 1 : n);
-  const flg = 0x60 | (options.blockChecksum ? 0x10 : 0) | (options.contentSize ? 0x08 : 0) | (options.contentChecksum ? 0x04 : 0);
+  const flg =
+    0x60 |
+    (options.blockChecksum ? 0x10 : 0) |
+    (options.contentSize ? 0x08 : 0) |
+    (options.contentChecksum ? 0x04 : 0);
   const size = Buffer.alloc(options.contentSize ? 8 : 0);
   if (options.contentSize) size.writeBigUInt64LE(BigInt(data.length));
   const descriptor = Buffer.concat([Buffer.from([flg, 0x40]), size]);

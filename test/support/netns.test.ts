@@ -19,7 +19,10 @@ const REFUSAL_BUDGET_MS = 2_000;
 function listen(host: string, seen: string[]): Promise<Server> {
   const server = createServer((req, res) => {
     seen.push(req.socket.remoteAddress ?? '');
-    res.writeHead(200, { 'content-type': 'text/plain', 'x-seen-from': req.socket.remoteAddress ?? '' });
+    res.writeHead(200, {
+      'content-type': 'text/plain',
+      'x-seen-from': req.socket.remoteAddress ?? '',
+    });
     res.end(`hello ${req.method} ${req.url} auth=${req.headers.authorization ?? '-'}`);
   });
   return new Promise((resolve, reject) => {
@@ -33,7 +36,9 @@ function portOf(server: Server): number {
 }
 
 function close(server: Server | undefined): Promise<void> {
-  return new Promise((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+  return new Promise((resolve) =>
+    server === undefined ? resolve() : server.close(() => resolve()),
+  );
 }
 
 async function refused(peer: RemotePeer, url: string): Promise<{ code: string; ms: number }> {
@@ -75,15 +80,24 @@ describe('remote peer in a network namespace', { timeout: 30_000 }, () => {
     const pair = new BlockList();
     pair.addSubnet(network, 126, 'ipv6');
     assert.ok(pair.check(peer.hostAddress, 'ipv6') && pair.check(peer.peerAddress, 'ipv6'));
-    const inside = execFileSync('ip', ['-n', peer.namespace, '-j', '-6', 'route', 'show'], { encoding: 'utf8' });
+    const inside = execFileSync('ip', ['-n', peer.namespace, '-j', '-6', 'route', 'show'], {
+      encoding: 'utf8',
+    });
     const routes = (JSON.parse(inside) as { dst: string }[]).map((r) => r.dst);
-    assert.deepEqual(routes, [peer.cidr], 'the namespace routes only its /126: no default route out');
+    assert.deepEqual(
+      routes,
+      [peer.cidr],
+      'the namespace routes only its /126: no default route out',
+    );
   });
 
   test('a server on the host end sees the request come from the peer address', async () => {
     const res = await peer.request(peer.url(portOf(remote!), '/metrics?x=1'), {
       method: 'GET',
-      headers: { authorization: 'Bearer  two-spaces', 'x-forwarded-for': ['203.0.113.9', '127.0.0.1'] },
+      headers: {
+        authorization: 'Bearer  two-spaces',
+        'x-forwarded-for': ['203.0.113.9', '127.0.0.1'],
+      },
     });
     assert.equal(res.status, 200);
     assert.equal(res.headers['x-seen-from'], peer.peerAddress);
@@ -112,9 +126,17 @@ describe('remote peer in a network namespace', { timeout: 30_000 }, () => {
   });
 
   test('destinations outside the pair and loopback are refused without sending', async () => {
-    for (const url of ['http://192.0.2.1/', 'http://[fd00::1]/', 'http://example.com/', 'https://[::1]/']) {
+    for (const url of [
+      'http://192.0.2.1/',
+      'http://[fd00::1]/',
+      'http://example.com/',
+      'https://[::1]/',
+    ]) {
       const err = await peer.request(url).catch((e: unknown) => e);
-      assert.ok(err instanceof PeerRequestError && err.code === 'EFORBIDDEN', `${url}: ${String(err)}`);
+      assert.ok(
+        err instanceof PeerRequestError && err.code === 'EFORBIDDEN',
+        `${url}: ${String(err)}`,
+      );
     }
   });
 
@@ -146,7 +168,10 @@ describe('lifecycle', { timeout: 30_000 }, () => {
       assert.ok(!left.namespaces.includes(p.namespace), `namespace ${p.namespace} left behind`);
       assert.ok(!left.links.includes(p.hostInterface), `veth ${p.hostInterface} left behind`);
     }
-    await assert.rejects(a.request(a.url(1)), (e: unknown) => e instanceof PeerRequestError && e.code === 'ECLOSED');
+    await assert.rejects(
+      a.request(a.url(1)),
+      (e: unknown) => e instanceof PeerRequestError && e.code === 'ECLOSED',
+    );
   });
 
   test('a process that exits without close() leaves nothing behind', async () => {
@@ -156,7 +181,10 @@ describe('lifecycle', { timeout: 30_000 }, () => {
       'console.log(JSON.stringify({ pid: process.pid, ns: peer.namespace, link: peer.hostInterface }));',
       'process.exit(0);',
     ].join('\n');
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     const child = JSON.parse(out.trim()) as { pid: number; ns: string; link: string };
     const left = peerResources(child.pid);
     assert.deepEqual(left, { namespaces: [], links: [] }, `left behind by pid ${child.pid}`);

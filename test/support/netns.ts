@@ -120,7 +120,9 @@ export async function createRemotePeer(): Promise<RemotePeer> {
     const result = await ip(['netns', 'add', namespace], { tolerateExists: true });
     if (result === 'created') break;
     if (attempt >= MAX_NAME_ATTEMPTS) {
-      throw new Error(`createRemotePeer: ${MAX_NAME_ATTEMPTS} namespace names jm-${pid}-* exist already; remove leftovers with \`ip netns del <name>\``);
+      throw new Error(
+        `createRemotePeer: ${MAX_NAME_ATTEMPTS} namespace names jm-${pid}-* exist already; remove leftovers with \`ip netns del <name>\``,
+      );
     }
   }
   const hostInterface = `jm${pid}h${n}`;
@@ -141,12 +143,41 @@ export async function createRemotePeer(): Promise<RemotePeer> {
   live.add(destroySync);
 
   try {
-    await ip(['link', 'add', hostInterface, 'type', 'veth', 'peer', 'name', peerInterface, 'netns', namespace]);
+    await ip([
+      'link',
+      'add',
+      hostInterface,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      peerInterface,
+      'netns',
+      namespace,
+    ]);
     await assertNoOverlap(cidr);
     await ip(['link', 'set', 'dev', hostInterface, 'addrgenmode', 'none']);
     await ip(['-n', namespace, 'link', 'set', 'dev', peerInterface, 'addrgenmode', 'none']);
-    await ip(['-6', 'addr', 'add', `${hostAddress}/${PREFIX_LENGTH}`, 'dev', hostInterface, 'nodad']);
-    await ip(['-n', namespace, '-6', 'addr', 'add', `${peerAddress}/${PREFIX_LENGTH}`, 'dev', peerInterface, 'nodad']);
+    await ip([
+      '-6',
+      'addr',
+      'add',
+      `${hostAddress}/${PREFIX_LENGTH}`,
+      'dev',
+      hostInterface,
+      'nodad',
+    ]);
+    await ip([
+      '-n',
+      namespace,
+      '-6',
+      'addr',
+      'add',
+      `${peerAddress}/${PREFIX_LENGTH}`,
+      'dev',
+      peerInterface,
+      'nodad',
+    ]);
     await ip(['-n', namespace, 'link', 'set', 'dev', 'lo', 'up']);
     await ip(['-n', namespace, 'link', 'set', 'dev', peerInterface, 'up']);
     await ip(['link', 'set', 'dev', hostInterface, 'up']);
@@ -157,21 +188,31 @@ export async function createRemotePeer(): Promise<RemotePeer> {
   }
   const t1 = performance.now();
 
-  const pending = new Map<number, { resolve: (r: PeerResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  const pending = new Map<
+    number,
+    { resolve: (r: PeerResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   let nextId = 0;
   let closed = false;
   let stderr = '';
   let exitCode: number | string | null = null;
   let exited!: Promise<void>;
   try {
-    agent = spawn('ip', ['netns', 'exec', namespace, process.execPath, AGENT_PATH], { stdio: ['pipe', 'pipe', 'pipe'] });
+    agent = spawn('ip', ['netns', 'exec', namespace, process.execPath, AGENT_PATH], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const child = agent;
     exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         exitCode = code ?? signal;
         for (const [, p] of pending) {
           clearTimeout(p.timer);
-          p.reject(new PeerRequestError('EAGENTEXIT', `netns agent in ${namespace} exited (${String(exitCode)}) before answering; stderr: ${stderr.trim() || '(empty)'}`));
+          p.reject(
+            new PeerRequestError(
+              'EAGENTEXIT',
+              `netns agent in ${namespace} exited (${String(exitCode)}) before answering; stderr: ${stderr.trim() || '(empty)'}`,
+            ),
+          );
         }
         pending.clear();
         resolve();
@@ -182,18 +223,41 @@ export async function createRemotePeer(): Promise<RemotePeer> {
       if (stderr.length < 16_384) stderr += chunk;
     });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`createRemotePeer: the agent in ${namespace} did not start within ${AGENT_READY_MS} ms; stderr: ${stderr.trim() || '(empty)'}`)), AGENT_READY_MS);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `createRemotePeer: the agent in ${namespace} did not start within ${AGENT_READY_MS} ms; stderr: ${stderr.trim() || '(empty)'}`,
+            ),
+          ),
+        AGENT_READY_MS,
+      );
       child.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(explainSpawnError(err, ['netns', 'exec', namespace, process.execPath, AGENT_PATH], ''));
+        reject(
+          explainSpawnError(err, ['netns', 'exec', namespace, process.execPath, AGENT_PATH], ''),
+        );
       });
       void exited.then(() => {
         clearTimeout(timer);
-        reject(new Error(`createRemotePeer: \`ip netns exec ${namespace} node agent.ts\` exited (${String(exitCode)}) before it was ready; stderr: ${stderr.trim() || '(empty)'}`));
+        reject(
+          new Error(
+            `createRemotePeer: \`ip netns exec ${namespace} node agent.ts\` exited (${String(exitCode)}) before it was ready; stderr: ${stderr.trim() || '(empty)'}`,
+          ),
+        );
       });
       const lines = createInterface({ input: child.stdout });
       lines.on('line', (line) => {
-        let msg: { ready?: boolean; id?: number; ok?: boolean; status?: number; headers?: IncomingHttpHeaders; body?: string; code?: string; message?: string };
+        let msg: {
+          ready?: boolean;
+          id?: number;
+          ok?: boolean;
+          status?: number;
+          headers?: IncomingHttpHeaders;
+          body?: string;
+          code?: string;
+          message?: string;
+        };
         try {
           msg = JSON.parse(line) as typeof msg;
         } catch {
@@ -208,8 +272,10 @@ export async function createRemotePeer(): Promise<RemotePeer> {
         if (p === undefined || msg.id === undefined) return;
         pending.delete(msg.id);
         clearTimeout(p.timer);
-        if (msg.ok === true) p.resolve({ status: msg.status ?? 0, headers: msg.headers ?? {}, body: msg.body ?? '' });
-        else p.reject(new PeerRequestError(msg.code ?? 'EUNKNOWN', msg.message ?? 'request failed'));
+        if (msg.ok === true)
+          p.resolve({ status: msg.status ?? 0, headers: msg.headers ?? {}, body: msg.body ?? '' });
+        else
+          p.reject(new PeerRequestError(msg.code ?? 'EUNKNOWN', msg.message ?? 'request failed'));
       });
     });
   } catch (err) {
@@ -236,7 +302,8 @@ export async function createRemotePeer(): Promise<RemotePeer> {
     timings: { namespaceMs: t1 - t0, agentMs: t2 - t1 },
     url: (port, path = '/') => `http://[${hostAddress}]:${port}${path}`,
     request(url, options = {}) {
-      if (closed) return Promise.reject(new PeerRequestError('ECLOSED', `peer ${namespace} is closed`));
+      if (closed)
+        return Promise.reject(new PeerRequestError('ECLOSED', `peer ${namespace} is closed`));
       const target = checkTarget(url, allowedHosts);
       if (target !== undefined) return Promise.reject(new PeerRequestError('EFORBIDDEN', target));
       const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -244,10 +311,17 @@ export async function createRemotePeer(): Promise<RemotePeer> {
       return new Promise<PeerResponse>((resolve, reject) => {
         const timer = setTimeout(() => {
           pending.delete(id);
-          reject(new PeerRequestError('ETIMEDOUT', `netns agent in ${namespace} gave no answer within ${timeoutMs + ANSWER_GRACE_MS} ms`));
+          reject(
+            new PeerRequestError(
+              'ETIMEDOUT',
+              `netns agent in ${namespace} gave no answer within ${timeoutMs + ANSWER_GRACE_MS} ms`,
+            ),
+          );
         }, timeoutMs + ANSWER_GRACE_MS);
         pending.set(id, { resolve, reject, timer });
-        child.stdin.write(`${JSON.stringify({ id, url, method: options.method ?? 'GET', headers: options.headers ?? {}, timeoutMs })}\n`);
+        child.stdin.write(
+          `${JSON.stringify({ id, url, method: options.method ?? 'GET', headers: options.headers ?? {}, timeoutMs })}\n`,
+        );
       });
     },
     async close() {
@@ -265,9 +339,14 @@ export async function createRemotePeer(): Promise<RemotePeer> {
 }
 
 /** Namespaces and links this harness created for `pid` that still exist (for leftover checks). */
-export function peerResources(pid: number = process.pid): { namespaces: string[]; links: string[] } {
+export function peerResources(pid: number = process.pid): {
+  namespaces: string[];
+  links: string[];
+} {
   const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  const links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[];
+  const links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as {
+    ifname: string;
+  }[];
   return {
     namespaces: netns
       .split('\n')
@@ -283,7 +362,7 @@ export function peerResources(pid: number = process.pid): { namespaces: string[]
  */
 function formatIPv6(groups: readonly number[]): string {
   let best = { at: -1, len: 1 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -308,8 +387,14 @@ function checkTarget(url: string, allowed: BlockList): string | undefined {
   }
   if (parsed.protocol !== 'http:') return `only http: URLs, not ${parsed.protocol}`;
   const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
-  const ok = host === 'localhost' || (isIPv6(host) ? allowed.check(host, 'ipv6') : /^\d+\.\d+\.\d+\.\d+$/.test(host) && allowed.check(host, 'ipv4'));
-  return ok ? undefined : `refusing to send traffic to ${host}: only the veth pair's host end and loopback are allowed`;
+  const ok =
+    host === 'localhost' ||
+    (isIPv6(host)
+      ? allowed.check(host, 'ipv6')
+      : /^\d+\.\d+\.\d+\.\d+$/.test(host) && allowed.check(host, 'ipv4'));
+  return ok
+    ? undefined
+    : `refusing to send traffic to ${host}: only the veth pair's host end and loopback are allowed`;
 }
 
 /** Throws if `cidr` overlaps any IPv6 address or non-default route of the root namespace. */
@@ -317,33 +402,58 @@ async function assertNoOverlap(cidr: string): Promise<void> {
   const [network, len] = cidr.split('/') as [string, string];
   const ours = new BlockList();
   ours.addSubnet(network, Number(len), 'ipv6');
-  const addrs = JSON.parse(await ipOut(['-j', '-6', 'addr', 'show'])) as { ifname: string; addr_info?: { local: string; prefixlen: number }[] }[];
-  const routes = JSON.parse(await ipOut(['-j', '-6', 'route', 'show', 'table', 'all'])) as { dst: string; dev?: string }[];
+  const addrs = JSON.parse(await ipOut(['-j', '-6', 'addr', 'show'])) as {
+    ifname: string;
+    addr_info?: { local: string; prefixlen: number }[];
+  }[];
+  const routes = JSON.parse(await ipOut(['-j', '-6', 'route', 'show', 'table', 'all'])) as {
+    dst: string;
+    dev?: string;
+  }[];
   const theirs: { what: string; address: string; prefix: number }[] = [];
-  for (const link of addrs) for (const a of link.addr_info ?? []) theirs.push({ what: `address ${a.local}/${a.prefixlen} on ${link.ifname}`, address: a.local, prefix: a.prefixlen });
+  for (const link of addrs)
+    for (const a of link.addr_info ?? [])
+      theirs.push({
+        what: `address ${a.local}/${a.prefixlen} on ${link.ifname}`,
+        address: a.local,
+        prefix: a.prefixlen,
+      });
   for (const r of routes) {
     if (r.dst === 'default') continue;
     const [address, prefix] = r.dst.split('/') as [string, string | undefined];
     if (!isIPv6(address)) continue;
-    theirs.push({ what: `route ${r.dst} dev ${r.dev ?? '?'}`, address, prefix: prefix === undefined ? 128 : Number(prefix) });
+    theirs.push({
+      what: `route ${r.dst} dev ${r.dev ?? '?'}`,
+      address,
+      prefix: prefix === undefined ? 128 : Number(prefix),
+    });
   }
   for (const t of theirs) {
     const other = new BlockList();
     other.addSubnet(t.address, t.prefix, 'ipv6');
     if (ours.check(t.address, 'ipv6') || other.check(network, 'ipv6')) {
-      throw new Error(`createRemotePeer: the test network ${cidr} overlaps the host's ${t.what}; refusing to shadow a real network`);
+      throw new Error(
+        `createRemotePeer: the test network ${cidr} overlaps the host's ${t.what}; refusing to shadow a real network`,
+      );
     }
   }
 }
 
 type IpResult = 'created' | 'exists' | 'missing';
 
-function ip(args: string[], opts: { tolerateExists?: boolean; tolerateMissing?: boolean } = {}): Promise<IpResult> {
+function ip(
+  args: string[],
+  opts: { tolerateExists?: boolean; tolerateMissing?: boolean } = {},
+): Promise<IpResult> {
   return new Promise((resolve, reject) => {
     execFile('ip', args, { encoding: 'utf8', timeout: 10_000 }, (err, _stdout, stderr) => {
       if (err === null) return resolve('created');
       if (opts.tolerateExists === true && /File exists/i.test(stderr)) return resolve('exists');
-      if (opts.tolerateMissing === true && /Cannot find device|No such file or directory|does not exist/i.test(stderr)) return resolve('missing');
+      if (
+        opts.tolerateMissing === true &&
+        /Cannot find device|No such file or directory|does not exist/i.test(stderr)
+      )
+        return resolve('missing');
       reject(explainSpawnError(err, args, stderr));
     });
   });
@@ -351,7 +461,9 @@ function ip(args: string[], opts: { tolerateExists?: boolean; tolerateMissing?: 
 
 function ipOut(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('ip', args, { encoding: 'utf8', timeout: 10_000 }, (err, stdout, stderr) => (err === null ? resolve(stdout) : reject(explainSpawnError(err, args, stderr))));
+    execFile('ip', args, { encoding: 'utf8', timeout: 10_000 }, (err, stdout, stderr) =>
+      err === null ? resolve(stdout) : reject(explainSpawnError(err, args, stderr)),
+    );
   });
 }
 
@@ -364,7 +476,11 @@ function ipSync(args: string[]): void {
   }
 }
 
-function explainSpawnError(err: { code?: string | number | null; message: string }, args: string[], stderr: string): Error {
+function explainSpawnError(
+  err: { code?: string | number | null; message: string },
+  args: string[],
+  stderr: string,
+): Error {
   const cmd = `ip ${args.join(' ')}`;
   const uid = process.getuid?.();
   if (err.code === 'ENOENT') {
@@ -379,7 +495,9 @@ function explainSpawnError(err: { code?: string | number | null; message: string
       `createRemotePeer: \`${cmd}\` was refused: ${detail}. Creating a network namespace and a veth pair needs root ` +
         `(CAP_SYS_ADMIN and CAP_NET_ADMIN in the initial user namespace, and a writable /run/netns); this process runs as uid ${String(uid)}. ` +
         'Run the tests as root (CI does).' +
-        (args.includes('addr') ? ' Adding an IPv6 address is also refused when IPv6 is disabled (sysctl net.ipv6.conf.all/default.disable_ipv6 = 1).' : ''),
+        (args.includes('addr')
+          ? ' Adding an IPv6 address is also refused when IPv6 is disabled (sysctl net.ipv6.conf.all/default.disable_ipv6 = 1).'
+          : ''),
     );
   }
   return new Error(`createRemotePeer: \`${cmd}\` failed: ${detail}`);

@@ -17,7 +17,8 @@ export type RuntimeKey = 'NODE_OLDEST_SUPPORTED' | 'NODE_BELOW_SUPPORTED';
 export function nodeRuntime(key: RuntimeKey): string {
   const out = execFileSync('bash', [SCRIPT, '--where'], { encoding: 'utf8' });
   const line = out.split('\n').find((l) => l.startsWith(`${key}=`));
-  if (line === undefined) throw new Error(`ensure-node-runtimes.sh --where printed no ${key}:\n${out}`);
+  if (line === undefined)
+    throw new Error(`ensure-node-runtimes.sh --where printed no ${key}:\n${out}`);
   const path = line.slice(key.length + 1);
   try {
     accessSync(path, fsConstants.X_OK);

@@ -34,11 +34,23 @@ test('accepts a valid exposition and counts its families', async () => {
 
 const FAULTS: ReadonlyArray<[string, string, RegExp]> = [
   ['no # EOF', VALID.replace('# EOF\n', ''), /EOF/],
-  ['_count is not the +Inf bucket', VALID.replace('latency_seconds_count 2', 'latency_seconds_count 3'), /Count does not match/],
+  [
+    '_count is not the +Inf bucket',
+    VALID.replace('latency_seconds_count 2', 'latency_seconds_count 3'),
+    /Count does not match/,
+  ],
   ['a bucket above +Inf', VALID.replace('le="0.1"} 1', 'le="0.1"} 5'), /out of order/],
-  ['a second family of one name', VALID.replace('# TYPE target info', '# TYPE jobs gauge\n# TYPE target info'), /Clashing name/],
+  [
+    'a second family of one name',
+    VALID.replace('# TYPE target info', '# TYPE jobs gauge\n# TYPE target info'),
+    /Clashing name/,
+  ],
   ['a negative counter', VALID.replace('line2"} 3', 'line2"} -3'), /negative/],
-  ['a duplicate label name', VALID.replace('{service_name="x"}', '{a="x",a="y"}'), /Invalid labels/],
+  [
+    'a duplicate label name',
+    VALID.replace('{service_name="x"}', '{a="x",a="y"}'),
+    /Invalid labels/,
+  ],
 ];
 
 for (const [what, body, why] of FAULTS) {

@@ -48,18 +48,27 @@ export async function startOpenMetricsParser(): Promise<OpenMetricsParser> {
   } catch {
     throw new Error(`${PYTHON} not found: run '${OPENMETRICS_PYTHON_INSTALL_COMMAND}' (as root)`);
   }
-  const child: ChildProcessWithoutNullStreams = spawn(PYTHON, ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcessWithoutNullStreams = spawn(PYTHON, ['-c', SCRIPT], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   child.unref();
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4096)));
+  child.stderr
+    .setEncoding('utf8')
+    .on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4096)));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
   async function next(timeoutMs: number, what: string): Promise<Record<string, unknown>> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')));
+    const timeout = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')),
+    );
     const line = await Promise.race([lines.next(), timeout]).finally(() => clearTimeout(timer));
-    if (line === 'timeout') throw new Error(`the Python OpenMetrics parser did not answer ${what} within ${timeoutMs} ms\n${stderr}`);
+    if (line === 'timeout')
+      throw new Error(
+        `the Python OpenMetrics parser did not answer ${what} within ${timeoutMs} ms\n${stderr}`,
+      );
     if (line.done === true) {
       const missing = /No module named 'prometheus_client'/.test(stderr)
         ? `\nprometheus_client is not installed for ${PYTHON}: run '${OPENMETRICS_PYTHON_INSTALL_COMMAND}' (as root)`
@@ -76,7 +85,9 @@ export async function startOpenMetricsParser(): Promise<OpenMetricsParser> {
       const answer = queue.then(async () => {
         child.stdin.write(JSON.stringify(body) + '\n');
         const reply = await next(CHECK_TIMEOUT_MS, 'to a check');
-        return typeof reply['error'] === 'string' ? { error: reply['error'] } : { families: Number(reply['families']) };
+        return typeof reply['error'] === 'string'
+          ? { error: reply['error'] }
+          : { families: Number(reply['families']) };
       });
       queue = answer.catch(() => undefined);
       return answer;

@@ -3,7 +3,8 @@
  * string cannot make (a string that is not UTF-8, a field with the wrong wire type). Field numbers
  * are opentelemetry-proto v1's.
  */
-const cat = (...parts: ReadonlyArray<Uint8Array | readonly number[]>): Buffer => Buffer.concat(parts.map((p) => Buffer.from(p as Uint8Array)));
+const cat = (...parts: ReadonlyArray<Uint8Array | readonly number[]>): Buffer =>
+  Buffer.concat(parts.map((p) => Buffer.from(p as Uint8Array)));
 
 export function varint(n: number | bigint): number[] {
   let v = BigInt(n);
@@ -23,7 +24,8 @@ export const len = (field: number, payload: Uint8Array | string): Buffer => {
   const b = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   return cat(varint((field << 3) | 2), varint(b.length), b);
 };
-export const vint = (field: number, n: number | bigint): Buffer => cat(varint(field << 3), varint(n));
+export const vint = (field: number, n: number | bigint): Buffer =>
+  cat(varint(field << 3), varint(n));
 export const f64 = (field: number, x: number): Buffer => {
   const b = Buffer.alloc(8);
   b.writeDoubleLE(x);
@@ -38,7 +40,8 @@ export const msg = (...fields: Uint8Array[]): Buffer => cat(...fields);
 /** AnyValue{string_value}. */
 export const str = (s: Uint8Array | string): Buffer => len(1, s);
 /** KeyValue. */
-export const kv = (key: Uint8Array | string, anyValue: Uint8Array): Buffer => msg(len(1, key), len(2, anyValue));
+export const kv = (key: Uint8Array | string, anyValue: Uint8Array): Buffer =>
+  msg(len(1, key), len(2, anyValue));
 /** An AnyValue holding `levels` arrays around a string. */
 export function nested(levels: number): Buffer {
   let v = str('leaf');
@@ -50,21 +53,39 @@ export function nested(levels: number): Buffer {
 export const nowNanos = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 /** NumberDataPoint{attributes, time, as_double}. */
-export const gaugePoint = (value: number, attrs: readonly Uint8Array[] = [], time = nowNanos()): Buffer => msg(...attrs.map((a) => len(7, a)), u64(3, time), f64(4, value));
+export const gaugePoint = (
+  value: number,
+  attrs: readonly Uint8Array[] = [],
+  time = nowNanos(),
+): Buffer => msg(...attrs.map((a) => len(7, a)), u64(3, time), f64(4, value));
 /** Metric{name, [extra fields], gauge{points}}. */
-export const gauge = (name: string | Uint8Array, points: readonly Uint8Array[], extra: readonly Uint8Array[] = []): Buffer => msg(len(1, name), ...extra, len(5, msg(...points.map((p) => len(1, p)))));
+export const gauge = (
+  name: string | Uint8Array,
+  points: readonly Uint8Array[],
+  extra: readonly Uint8Array[] = [],
+): Buffer => msg(len(1, name), ...extra, len(5, msg(...points.map((p) => len(1, p)))));
 /** Metric{name, sum{points, temporality, monotonic}}. */
-export const sum = (name: string, points: readonly Uint8Array[], temporality: number): Buffer => msg(len(1, name), len(7, msg(...points.map((p) => len(1, p)), vint(2, temporality), vint(3, 1))));
+export const sum = (name: string, points: readonly Uint8Array[], temporality: number): Buffer =>
+  msg(len(1, name), len(7, msg(...points.map((p) => len(1, p)), vint(2, temporality), vint(3, 1))));
 
 /** ExportMetricsServiceRequest: one resource, one scope. */
-export function request(metrics: readonly Uint8Array[], opts: { resource?: readonly Uint8Array[]; scope?: Uint8Array } = {}): Buffer {
-  const resource = msg(...(opts.resource ?? [kv('service.name', str('probe'))]).map((a) => len(1, a)));
+export function request(
+  metrics: readonly Uint8Array[],
+  opts: { resource?: readonly Uint8Array[]; scope?: Uint8Array } = {},
+): Buffer {
+  const resource = msg(
+    ...(opts.resource ?? [kv('service.name', str('probe'))]).map((a) => len(1, a)),
+  );
   const scope = opts.scope ?? msg(len(1, 'probe-scope'));
-  return len(1, msg(len(1, resource), len(2, msg(len(1, scope), ...metrics.map((m) => len(2, m))))));
+  return len(
+    1,
+    msg(len(1, resource), len(2, msg(len(1, scope), ...metrics.map((m) => len(2, m))))),
+  );
 }
 
 /** `n` gauges `good_0`… with values 0… */
-export const goodGauges = (n: number): Buffer[] => Array.from({ length: n }, (_, i) => gauge(`good_${i}`, [gaugePoint(i)]));
+export const goodGauges = (n: number): Buffer[] =>
+  Array.from({ length: n }, (_, i) => gauge(`good_${i}`, [gaugePoint(i)]));
 
 /** `/srv/café/report.csv` written in Latin-1: the é a byte (0xe9) that is not UTF-8. */
 export const LATIN1_PATH = Buffer.from('/srv/caf\xe9/report.csv', 'latin1');

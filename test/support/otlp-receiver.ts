@@ -8,7 +8,12 @@
  * from JSON), and `resource`/`metrics` flatten it into plain values for assertions, identical for
  * both encodings.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,8 +143,12 @@ export function otlpMetricsSchema(): { request: protobuf.Type; response: protobu
     root.loadSync('opentelemetry/proto/collector/metrics/v1/metrics_service.proto');
     root.resolveAll();
     schema = {
-      request: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
-      response: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
+      request: root.lookupType(
+        'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
+      ),
+      response: root.lookupType(
+        'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
+      ),
     };
   }
   return schema;
@@ -237,7 +246,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         };
         const timer = setTimeout(() => {
           waiters.delete(wake);
-          reject(new Error(`OTLP receiver: ${requests.length} of ${n} requests after ${timeoutMs} ms`));
+          reject(
+            new Error(`OTLP receiver: ${requests.length} of ${n} requests after ${timeoutMs} ms`),
+          );
         }, timeoutMs);
         waiters.add(wake);
       });
@@ -245,7 +256,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     close() {
       // The exporter's agent keeps connections alive; without this, close() waits for them.
       server.closeAllConnections();
-      return new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      return new Promise<void>((resolve, reject) =>
+        server.close((err) => (err ? reject(err) : resolve())),
+      );
     },
   };
 }
@@ -261,7 +274,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /** Decodes protobuf into the OTLP/JSON shape (protobufjs already camel-cases field names). */
 function fromProtobuf(type: protobuf.Type, payload: Buffer): OtlpJsonRequest {
-  const object = type.toObject(type.decode(payload), { longs: String, enums: Number, bytes: String }) as OtlpJsonRequest;
+  const object = type.toObject(type.decode(payload), {
+    longs: String,
+    enums: Number,
+    bytes: String,
+  }) as OtlpJsonRequest;
   // OTLP/JSON writes trace and span ids as hex, every other bytes field as base64.
   for (const rm of object.resourceMetrics ?? []) {
     for (const sm of rm.scopeMetrics ?? []) {
@@ -356,7 +373,8 @@ function anyValueOf(value: OtlpJsonAnyValue | undefined): unknown {
   if (value.doubleValue !== undefined) return Number(value.doubleValue);
   if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(anyValueOf);
   if (value.kvlistValue !== undefined) return attributesOf(value.kvlistValue.values);
-  if (value.bytesValue !== undefined) return new Uint8Array(Buffer.from(value.bytesValue, 'base64'));
+  if (value.bytesValue !== undefined)
+    return new Uint8Array(Buffer.from(value.bytesValue, 'base64'));
   return undefined;
 }
 

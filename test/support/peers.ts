@@ -28,13 +28,19 @@ let cached: Peers | undefined;
 function where(): Peers {
   if (cached) return cached;
   const out = execFileSync('bash', [SCRIPT, '--where'], { encoding: 'utf8' });
-  const kv = new Map(out.trim().split('\n').map((line) => {
-    const i = line.indexOf('=');
-    return [line.slice(0, i), line.slice(i + 1)] as const;
-  }));
+  const kv = new Map(
+    out
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const i = line.indexOf('=');
+        return [line.slice(0, i), line.slice(i + 1)] as const;
+      }),
+  );
   const get = (key: string): string => {
     const value = kv.get(key);
-    if (value === undefined || value === '') throw new Error(`build-test-peers.sh --where printed no ${key}:\n${out}`);
+    if (value === undefined || value === '')
+      throw new Error(`build-test-peers.sh --where printed no ${key}:\n${out}`);
     return value;
   };
   cached = {
@@ -67,7 +73,10 @@ export function otelcolBinary(): string {
 /** The pinned Prometheus 3 server or promtool. */
 export function prometheus3Binary(name: 'prometheus' | 'promtool'): string {
   const p = where();
-  return executable(name === 'prometheus' ? p.prometheus3 : p.promtool3, `Prometheus ${p.prometheus3Version} (${name})`);
+  return executable(
+    name === 'prometheus' ? p.prometheus3 : p.promtool3,
+    `Prometheus ${p.prometheus3Version} (${name})`,
+  );
 }
 
 /** test/peers/go-daemon: a Go program on the OpenTelemetry Go SDK (stdin: a script of runs). */
@@ -82,7 +91,9 @@ export function clientModelProto(): string {
     accessSync(path, fsConstants.R_OK);
     return path;
   } catch {
-    throw new Error(`client_model's metrics.proto is not fetched (${path} missing): run ${BUILD_PEERS_COMMAND}`);
+    throw new Error(
+      `client_model's metrics.proto is not fetched (${path} missing): run ${BUILD_PEERS_COMMAND}`,
+    );
   }
 }
 

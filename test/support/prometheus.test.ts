@@ -62,7 +62,10 @@ interface Scrape {
 
 function valueOf(result: Sample[], labels: Record<string, string> = {}): string | undefined {
   const match = result.filter((s) => Object.entries(labels).every(([k, v]) => s.metric[k] === v));
-  assert.ok(match.length <= 1, `more than one sample for ${JSON.stringify(labels)}: ${JSON.stringify(result)}`);
+  assert.ok(
+    match.length <= 1,
+    `more than one sample for ${JSON.stringify(labels)}: ${JSON.stringify(result)}`,
+  );
   return match[0]?.value[1];
 }
 
@@ -78,7 +81,9 @@ describe('prometheus harness against a real Prometheus', { timeout: 40_000 }, ()
       scrapes.push({ at: Date.now(), url: req.url ?? '', headers: req.headers });
       const path = (req.url ?? '').split('?')[0];
       if (path === '/metrics') {
-        res.writeHead(200, { 'Content-Type': 'application/openmetrics-text; version=1.0.0; charset=utf-8' });
+        res.writeHead(200, {
+          'Content-Type': 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+        });
         res.end(OPENMETRICS_BODY);
       } else if (path === '/text') {
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -98,7 +103,13 @@ describe('prometheus harness against a real Prometheus', { timeout: 40_000 }, ()
       scrapeInterval: '1s',
       jobs: [
         { name: 'om', target },
-        { name: 'text', target, metricsPath: '/text', params: { format: ['text'] }, bearerToken: 's3cret' },
+        {
+          name: 'text',
+          target,
+          metricsPath: '/text',
+          params: { format: ['text'] },
+          bearerToken: 's3cret',
+        },
       ],
     });
     readyMs = Date.now() - t0;
@@ -138,7 +149,10 @@ describe('prometheus harness against a real Prometheus', { timeout: 40_000 }, ()
   for (const prefix of ['om', 'text'] as const) {
     test(`${prefix}: values stored as served`, async () => {
       const p = prometheus!;
-      assert.equal(valueOf(await p.query(`${prefix}_jobs_total`), { queue: 'a', job: prefix }), '3');
+      assert.equal(
+        valueOf(await p.query(`${prefix}_jobs_total`), { queue: 'a', job: prefix }),
+        '3',
+      );
       assert.equal(valueOf(await p.query(`${prefix}_depth`)), '7.5');
       const buckets = await p.query(`${prefix}_latency_seconds_bucket`);
       assert.equal(valueOf(buckets, { le: '0.1' }), '1');
@@ -155,7 +169,10 @@ describe('prometheus harness against a real Prometheus', { timeout: 40_000 }, ()
       // The same value as a PromQL matcher (PromQL strings escape like the exposition).
       assert.equal((await p.query(`${prefix}_depth{queue="${AWKWARD_ESCAPED}"}`)).length, 1);
       const series = await p.series(`${prefix}_depth`);
-      assert.deepEqual(series.map((s) => s['queue']), [AWKWARD]);
+      assert.deepEqual(
+        series.map((s) => s['queue']),
+        [AWKWARD],
+      );
     });
   }
 
@@ -163,7 +180,9 @@ describe('prometheus harness against a real Prometheus', { timeout: 40_000 }, ()
     const md = await prometheus!.metadata();
     assert.deepEqual(md['om_jobs'], [{ type: 'counter', help: 'Jobs run.', unit: '' }]);
     assert.deepEqual(md['om_depth'], [{ type: 'gauge', help: 'Queue depth.', unit: '' }]);
-    assert.deepEqual(md['om_latency_seconds'], [{ type: 'histogram', help: 'Job latency.', unit: 'seconds' }]);
+    assert.deepEqual(md['om_latency_seconds'], [
+      { type: 'histogram', help: 'Job latency.', unit: 'seconds' },
+    ]);
     assert.deepEqual(md['om_build'], [{ type: 'info', help: 'Build.', unit: '' }]);
     assert.equal(md['om_jobs_total'], undefined);
   });
@@ -175,19 +194,27 @@ describe('prometheus harness against a real Prometheus', { timeout: 40_000 }, ()
     });
     const md = await p.metadata();
     assert.deepEqual(md['text_depth'], [{ type: 'gauge', help: 'Queue depth.', unit: '' }]);
-    assert.deepEqual(md['text_latency_seconds'], [{ type: 'histogram', help: 'Job latency.', unit: '' }]);
+    assert.deepEqual(md['text_latency_seconds'], [
+      { type: 'histogram', help: 'Job latency.', unit: '' },
+    ]);
   });
 
   test('targets() and waitFor() see the live server', async () => {
     const p = prometheus!;
     const { activeTargets } = await p.targets();
-    assert.deepEqual(activeTargets.map((t) => [t.labels['job'], t.health]).sort(), [['om', 'up'], ['text', 'up']]);
+    assert.deepEqual(activeTargets.map((t) => [t.labels['job'], t.health]).sort(), [
+      ['om', 'up'],
+      ['text', 'up'],
+    ]);
     const result = await p.waitFor('count(up == 1)', (r) => valueOf(r) === '2', 5_000);
     assert.equal(valueOf(result), '2');
-    await assert.rejects(p.waitFor('absent_metric_xyz', (r) => r.length > 0, 500), /timed out after 500 ms; last result: \[\]/);
+    await assert.rejects(
+      p.waitFor('absent_metric_xyz', (r) => r.length > 0, 500),
+      /timed out after 500 ms; last result: \[\]/,
+    );
   });
 
-  test('query errors carry Prometheus\' message', async () => {
+  test("query errors carry Prometheus' message", async () => {
     await assert.rejects(prometheus!.query('sum('), /bad_data/);
   });
 });

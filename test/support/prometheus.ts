@@ -145,7 +145,11 @@ export interface PrometheusHandle {
    */
   waitForTargetsUp(timeoutMs?: number): Promise<ActiveTarget[]>;
   /** Polls `query(expr)` until `predicate` holds and returns that result; throws on timeout. */
-  waitFor(expr: string, predicate: (result: Sample[]) => boolean, timeoutMs?: number): Promise<Sample[]>;
+  waitFor(
+    expr: string,
+    predicate: (result: Sample[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<Sample[]>;
   /** The last lines Prometheus logged (stderr), for diagnostics. */
   logs(): string;
   /** SIGTERM, SIGKILL after 5 s, then removes the temp dir. Safe to call twice. */
@@ -182,7 +186,10 @@ export function findPrometheusBinary(name: 'prometheus' | 'promtool'): string {
 }
 
 /** The server or promtool of one release: Debian's 2.42 on PATH, or the pinned 3.x build. */
-export function prometheusBinaryOf(major: PrometheusMajor, name: 'prometheus' | 'promtool'): string {
+export function prometheusBinaryOf(
+  major: PrometheusMajor,
+  name: 'prometheus' | 'promtool',
+): string {
   return major === 3 ? prometheus3Binary(name) : findPrometheusBinary(name);
 }
 
@@ -197,7 +204,14 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= SPAWN_ATTEMPTS; attempt++) {
     const port = await freePort();
-    const started = await spawnAndWaitReady(binary, opts.extraArgs ?? [], dir, configFile, port, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    const started = await spawnAndWaitReady(
+      binary,
+      opts.extraArgs ?? [],
+      dir,
+      configFile,
+      port,
+      opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    );
     if (started.ok) return makeHandle(started.proc, configFile, opts.jobs.length);
     lastError = started.error;
     // Only losing the freePort race is worth another try; anything else is a real failure.
@@ -212,14 +226,25 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
  * options (so the same targets), for tests that assert the same things against both. If one fails
  * to start, the others are stopped and the error is thrown.
  */
-export async function startEachPrometheus(opts: Omit<PrometheusOptions, 'major'>): Promise<Map<PrometheusMajor, PrometheusHandle>> {
-  const started = await Promise.allSettled(PROMETHEUS_MAJORS.map((major) => startPrometheus({ ...opts, major })));
+export async function startEachPrometheus(
+  opts: Omit<PrometheusOptions, 'major'>,
+): Promise<Map<PrometheusMajor, PrometheusHandle>> {
+  const started = await Promise.allSettled(
+    PROMETHEUS_MAJORS.map((major) => startPrometheus({ ...opts, major })),
+  );
   const failed = started.find((s) => s.status === 'rejected');
   if (failed !== undefined) {
-    await Promise.allSettled(started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])));
-    throw (failed).reason;
+    await Promise.allSettled(
+      started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])),
+    );
+    throw failed.reason;
   }
-  return new Map(PROMETHEUS_MAJORS.map((major, i) => [major, (started[i] as PromiseFulfilledResult<PrometheusHandle>).value]));
+  return new Map(
+    PROMETHEUS_MAJORS.map((major, i) => [
+      major,
+      (started[i] as PromiseFulfilledResult<PrometheusHandle>).value,
+    ]),
+  );
 }
 
 function validate(opts: PrometheusOptions): void {
@@ -229,10 +254,13 @@ function validate(opts: PrometheusOptions): void {
     if (typeof job.name !== 'string' || job.name === '') {
       throw new TypeError(`startPrometheus: jobs[${i}].name must be a non-empty string`);
     }
-    if (names.has(job.name)) throw new TypeError(`startPrometheus: jobs[${i}].name '${job.name}' is used twice`);
+    if (names.has(job.name))
+      throw new TypeError(`startPrometheus: jobs[${i}].name '${job.name}' is used twice`);
     names.add(job.name);
     if (!/^[^\s/]+:\d+$/.test(job.target)) {
-      throw new TypeError(`startPrometheus: jobs[${i}].target must be host:port, got '${job.target}'`);
+      throw new TypeError(
+        `startPrometheus: jobs[${i}].target must be host:port, got '${job.target}'`,
+      );
     }
   }
 }
@@ -247,11 +275,20 @@ function renderConfig(opts: PrometheusOptions): object {
       ...(job.metricsPath !== undefined && { metrics_path: job.metricsPath }),
       ...(job.params !== undefined && { params: job.params }),
       // A job interval below the global timeout is a config error unless its timeout follows.
-      ...(job.scrapeInterval !== undefined && { scrape_interval: job.scrapeInterval, scrape_timeout: job.scrapeInterval }),
-      ...(job.bearerToken !== undefined && { authorization: { type: 'Bearer', credentials: job.bearerToken } }),
+      ...(job.scrapeInterval !== undefined && {
+        scrape_interval: job.scrapeInterval,
+        scrape_timeout: job.scrapeInterval,
+      }),
+      ...(job.bearerToken !== undefined && {
+        authorization: { type: 'Bearer', credentials: job.bearerToken },
+      }),
       ...(job.scrapeProtocols !== undefined && { scrape_protocols: job.scrapeProtocols }),
-      ...(job.scrapeNativeHistograms !== undefined && { scrape_native_histograms: job.scrapeNativeHistograms }),
-      ...(job.metricNameEscapingScheme !== undefined && { metric_name_escaping_scheme: job.metricNameEscapingScheme }),
+      ...(job.scrapeNativeHistograms !== undefined && {
+        scrape_native_histograms: job.scrapeNativeHistograms,
+      }),
+      ...(job.metricNameEscapingScheme !== undefined && {
+        metric_name_escaping_scheme: job.metricNameEscapingScheme,
+      }),
       static_configs: [{ targets: [job.target] }],
     })),
   };
@@ -320,7 +357,8 @@ async function spawnAndWaitReady(
   forget();
   const stderr = sup.stderr();
   const spawnError = sup.spawnError();
-  const addressInUse = /address already in use/i.test(stderr) || (await servesConfig(url, configFile)) === false;
+  const addressInUse =
+    /address already in use/i.test(stderr) || (await servesConfig(url, configFile)) === false;
   const why = spawnError
     ? `failed to spawn ${binary}: ${spawnError.message}`
     : exitedByItself
@@ -358,13 +396,18 @@ function makeHandle(proc: Proc, configFile: string, jobCount: number): Prometheu
       throw new Error(`prometheus ${path}: HTTP ${res.status}, not JSON: ${body.slice(0, 500)}`);
     }
     if (parsed.status !== 'success' || parsed.data === undefined) {
-      throw new Error(`prometheus ${path} (${params.toString()}): ${parsed.errorType ?? res.status}: ${parsed.error ?? body.slice(0, 500)}`);
+      throw new Error(
+        `prometheus ${path} (${params.toString()}): ${parsed.errorType ?? res.status}: ${parsed.error ?? body.slice(0, 500)}`,
+      );
     }
     return parsed.data;
   }
 
   async function query(expr: string): Promise<Sample[]> {
-    const data = await api<{ resultType: string; result: unknown }>('/api/v1/query', new URLSearchParams({ query: expr }));
+    const data = await api<{ resultType: string; result: unknown }>(
+      '/api/v1/query',
+      new URLSearchParams({ query: expr }),
+    );
     switch (data.resultType) {
       case 'vector':
         return data.result as Sample[];
@@ -372,7 +415,9 @@ function makeHandle(proc: Proc, configFile: string, jobCount: number): Prometheu
       case 'string':
         return [{ metric: {}, value: data.result as [number, string] }];
       default:
-        throw new Error(`prometheus query '${expr}' returned a ${data.resultType}; query() takes instant-vector expressions`);
+        throw new Error(
+          `prometheus query '${expr}' returned a ${data.resultType}; query() takes instant-vector expressions`,
+        );
     }
   }
 
@@ -408,7 +453,11 @@ function makeHandle(proc: Proc, configFile: string, jobCount: number): Prometheu
           // health flips before the scrape's samples are committed; `up` is committed with them.
           const up = await query('up == 1');
           const committed = last.every((t) =>
-            up.some((s) => s.metric['job'] === t.labels['job'] && s.metric['instance'] === t.labels['instance']),
+            up.some(
+              (s) =>
+                s.metric['job'] === t.labels['job'] &&
+                s.metric['instance'] === t.labels['instance'],
+            ),
           );
           if (committed) return last;
           lastProblem = 'targets up but their samples are not committed yet';
@@ -418,13 +467,25 @@ function makeHandle(proc: Proc, configFile: string, jobCount: number): Prometheu
       }
       await sleep(POLL_MS);
     }
-    const detail = last.length === 0
-      ? '  (no active targets)'
-      : last.map((t) => `  ${t.scrapePool} ${t.scrapeUrl}: health=${t.health} lastError=${JSON.stringify(t.lastError)}`).join('\n');
-    throw new Error(`prometheus targets not up within ${timeoutMs} ms (${lastProblem}):\n${detail}\n${tail(proc.stderr())}`);
+    const detail =
+      last.length === 0
+        ? '  (no active targets)'
+        : last
+            .map(
+              (t) =>
+                `  ${t.scrapePool} ${t.scrapeUrl}: health=${t.health} lastError=${JSON.stringify(t.lastError)}`,
+            )
+            .join('\n');
+    throw new Error(
+      `prometheus targets not up within ${timeoutMs} ms (${lastProblem}):\n${detail}\n${tail(proc.stderr())}`,
+    );
   }
 
-  async function waitFor(expr: string, predicate: (result: Sample[]) => boolean, timeoutMs = DEFAULT_WAIT_FOR_TIMEOUT_MS): Promise<Sample[]> {
+  async function waitFor(
+    expr: string,
+    predicate: (result: Sample[]) => boolean,
+    timeoutMs = DEFAULT_WAIT_FOR_TIMEOUT_MS,
+  ): Promise<Sample[]> {
     const deadline = Date.now() + timeoutMs;
     let last: Sample[] | undefined;
     let lastError: Error | undefined;
@@ -439,14 +500,18 @@ function makeHandle(proc: Proc, configFile: string, jobCount: number): Prometheu
       }
       await sleep(POLL_MS);
     }
-    const got = lastError ? `last error: ${lastError.message}` : `last result: ${JSON.stringify(last)}`;
+    const got = lastError
+      ? `last error: ${lastError.message}`
+      : `last result: ${JSON.stringify(last)}`;
     throw new Error(`prometheus waitFor('${expr}') timed out after ${timeoutMs} ms; ${got}`);
   }
 
   function assertRunning(): void {
     const { child } = proc;
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`prometheus exited (code ${child.exitCode}, signal ${child.signalCode})\n${tail(proc.stderr())}`);
+      throw new Error(
+        `prometheus exited (code ${child.exitCode}, signal ${child.signalCode})\n${tail(proc.stderr())}`,
+      );
     }
   }
 

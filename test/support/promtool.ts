@@ -28,7 +28,9 @@ const TIMEOUT_MS = 10_000;
  */
 export async function checkMetrics(text: string, asRecipe = false): Promise<CheckMetricsResult> {
   if (!asRecipe && /(^|\n)# EOF\n?$/.test(text)) {
-    throw new Error('checkMetrics: this is OpenMetrics (ends in "# EOF"); promtool check metrics reads text 0.0.4 only');
+    throw new Error(
+      'checkMetrics: this is OpenMetrics (ends in "# EOF"); promtool check metrics reads text 0.0.4 only',
+    );
   }
   const binary = findPrometheusBinary('promtool');
   const child = spawn(binary, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -39,7 +41,9 @@ export async function checkMetrics(text: string, asRecipe = false): Promise<Chec
     child.once('error', reject);
     // 'close' (not 'exit') so both pipes are drained first.
     // Killed by a signal: the shell's 128 + signal number.
-    child.once('close', (code, signal) => resolve(code ?? 128 + (signal ? osConstants.signals[signal] : 0)));
+    child.once('close', (code, signal) =>
+      resolve(code ?? 128 + (signal ? osConstants.signals[signal] : 0)),
+    );
   });
   // promtool may exit before reading all of a bad body; EPIPE then is not our error.
   child.stdin.on('error', () => {});
@@ -51,7 +55,9 @@ export async function checkMetrics(text: string, asRecipe = false): Promise<Chec
   const result = await Promise.race([done, timeout]).finally(() => clearTimeout(timer));
   if (result === 'timeout') {
     child.kill('SIGKILL');
-    throw new Error(`promtool check metrics did not finish within ${TIMEOUT_MS} ms; output so far:\n${output}`);
+    throw new Error(
+      `promtool check metrics did not finish within ${TIMEOUT_MS} ms; output so far:\n${output}`,
+    );
   }
   return { code: result, output };
 }

@@ -11,8 +11,13 @@ import { ROOT, testSets } from './test-sets.ts';
 
 const GUARD = fileURLToPath(new URL('./unit-guard.ts', import.meta.url));
 const prefixes = process.argv.slice(2);
-const files = testSets().unit.filter((f) => prefixes.length === 0 || prefixes.some((p) => f.startsWith(p.replace(/^\.\//, ''))));
-if (files.length === 0) throw new Error(`no unit test file under ${prefixes.join(', ')} (the unit set: node test/support/test-sets.ts unit)`);
+const files = testSets().unit.filter(
+  (f) => prefixes.length === 0 || prefixes.some((p) => f.startsWith(p.replace(/^\.\//, ''))),
+);
+if (files.length === 0)
+  throw new Error(
+    `no unit test file under ${prefixes.join(', ')} (the unit set: node test/support/test-sets.ts unit)`,
+  );
 
 process.chdir(ROOT);
 const stream = run({

@@ -28,7 +28,11 @@ export function canonicalBound(value: string): string {
  */
 export function seriesTable(
   text: string,
-  opts: { format?: WireFormat; dropLabels?: readonly string[]; dropFamilies?: readonly string[] } = {},
+  opts: {
+    format?: WireFormat;
+    dropLabels?: readonly string[];
+    dropFamilies?: readonly string[];
+  } = {},
 ): SeriesTable {
   const problems: string[] = [];
   const format = opts.format ?? 'text';
@@ -48,7 +52,9 @@ export function seriesTable(
       types.set(s.name, type);
       const labels = s.labels
         .filter(([k, v]) => v !== '' && !drop.has(k))
-        .map(([k, v]) => (k === 'le' || k === 'quantile' ? ([k, canonicalBound(v)] as const) : ([k, v] as const)));
+        .map(([k, v]) =>
+          k === 'le' || k === 'quantile' ? ([k, canonicalBound(v)] as const) : ([k, v] as const),
+        );
       values.set(seriesKey(s.name, labels), s.value);
     }
   }
@@ -71,7 +77,8 @@ export function diffSeries(left: SeriesTable, right: SeriesTable): SeriesDiff {
   const values: string[] = [];
   for (const [k, v] of left.values) {
     const w = right.values.get(k);
-    if (w !== undefined && !Object.is(v, w) && !(Number.isNaN(v) && Number.isNaN(w))) values.push(`${k}: ${v} != ${w}`);
+    if (w !== undefined && !Object.is(v, w) && !(Number.isNaN(v) && Number.isNaN(w)))
+      values.push(`${k}: ${v} != ${w}`);
   }
   const types: string[] = [];
   for (const [name, t] of left.types) {

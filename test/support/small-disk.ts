@@ -24,10 +24,15 @@ export interface SmallDisks {
 export function mountSmallDisk(size = '64k'): string {
   const dir = mkdtempSync(join(tmpdir(), 'jobmeter-small-disk-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], {
+      stdio: 'pipe',
+    });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`this test mounts a ${size} tmpfs and needs root for it: \`mount -t tmpfs -o size=${size} tmpfs ${dir}\` failed (${String((err as { stderr?: unknown }).stderr ?? err).trim()}); run it as root`, { cause: err });
+    throw new Error(
+      `this test mounts a ${size} tmpfs and needs root for it: \`mount -t tmpfs -o size=${size} tmpfs ${dir}\` failed (${String((err as { stderr?: unknown }).stderr ?? err).trim()}); run it as root`,
+      { cause: err },
+    );
   }
   return dir;
 }

@@ -26,7 +26,8 @@ const FOLLOWED = ['test/', 'scripts/', 'bench/', 'examples/'];
 /** Imports node:child_process and node:cluster only to make them refuse: starts nothing. */
 const GUARD = 'test/support/unit-guard.ts';
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /** The specifiers a file imports (static, re-exports, and dynamic imports of a literal). */
 export function importsOf(source: string): string[] {
@@ -50,10 +51,14 @@ export function peerMark(source: string): string | undefined {
   return PEER_MARK.exec(source)?.[0];
 }
 
-const packageOf = (spec: string) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+const packageOf = (spec: string) =>
+  spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
 
 /** Why `file` (absolute) needs peers: the import chain to what starts or talks to one; undefined when it does not. */
-export function peerReason(file: string, seen = new Map<string, string | undefined>()): string | undefined {
+export function peerReason(
+  file: string,
+  seen = new Map<string, string | undefined>(),
+): string | undefined {
   if (seen.has(file)) return seen.get(file);
   seen.set(file, undefined);
   const here = relative(ROOT, file);
@@ -101,7 +106,8 @@ export function testSets(): TestSets {
 // `node test/support/test-sets.ts unit|peer`: the files of one set, a line each (package.json's test:unit).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const which = process.argv[2];
-  if (which !== 'unit' && which !== 'peer') throw new Error(`usage: node test/support/test-sets.ts unit|peer (got ${which})`);
+  if (which !== 'unit' && which !== 'peer')
+    throw new Error(`usage: node test/support/test-sets.ts unit|peer (got ${which})`);
   const sets = testSets();
   process.stdout.write((which === 'unit' ? sets.unit : [...sets.peer.keys()]).join('\n') + '\n');
 }

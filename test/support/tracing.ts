@@ -16,7 +16,9 @@ export interface Tracing {
 export function startTracing(options: { sampled?: boolean } = {}): Tracing {
   const manager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(manager);
-  const provider = new TracerProvider({ sampler: options.sampled === false ? new AlwaysOffSampler() : new AlwaysOnSampler() });
+  const provider = new TracerProvider({
+    sampler: options.sampled === false ? new AlwaysOffSampler() : new AlwaysOnSampler(),
+  });
   return {
     tracer: provider.getTracer('jobmeter-test'),
     async stop() {

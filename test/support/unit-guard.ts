@@ -13,7 +13,15 @@ export const UNIT_GUARD_MESSAGE =
   'a test in `npm run test:unit` started a process; the unit set is for in-process tests. ' +
   'put a line `// test-sets: peer — <why>` in the test file, so test/support/test-sets.ts puts it in the peer set, run by `npm test`';
 
-const SPAWNERS = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'] as const;
+const SPAWNERS = [
+  'spawn',
+  'spawnSync',
+  'exec',
+  'execSync',
+  'execFile',
+  'execFileSync',
+  'fork',
+] as const;
 /** The functions the guard put in place. */
 const REFUSERS = new WeakSet<object>();
 
@@ -39,7 +47,9 @@ export function notRefusing(): string[] {
   const esm = childProcessEsm as unknown as Record<string, unknown>;
   return [
     ...SPAWNERS.filter((n) => !REFUSERS.has(cjs[n] as object)).map((n) => `child_process.${n}`),
-    ...SPAWNERS.filter((n) => !REFUSERS.has(esm[n] as object)).map((n) => `import { ${n} } from 'node:child_process'`),
+    ...SPAWNERS.filter((n) => !REFUSERS.has(esm[n] as object)).map(
+      (n) => `import { ${n} } from 'node:child_process'`,
+    ),
     ...(REFUSERS.has((cluster as unknown as Record<string, object>).fork!) ? [] : ['cluster.fork']),
   ];
 }

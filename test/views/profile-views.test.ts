@@ -21,26 +21,50 @@ test("rm: jobmeter.run.duration's View keeps kind and outcome, the attributes rm
   const view = jobmeterViews('rm').find((v) => v.instrumentName === 'jobmeter.run.duration')!;
   const [processor] = view.attributesProcessors!;
   const attributes = { task: 'nightly', kind: 'backup', runner: 'local', outcome: 'success' };
-  assert.deepEqual(processor!.process(attributes, undefined as never), { kind: 'backup', outcome: 'success' });
+  assert.deepEqual(processor!.process(attributes, undefined as never), {
+    kind: 'backup',
+    outcome: 'success',
+  });
   // The native profile serves every attribute: the catalog's allow-list.
   const native = jobmeterViews('otel').find((v) => v.instrumentName === 'jobmeter.run.duration')!;
-  assert.deepEqual(native.attributesProcessors![0]!.process(attributes, undefined as never), attributes);
+  assert.deepEqual(
+    native.attributesProcessors![0]!.process(attributes, undefined as never),
+    attributes,
+  );
 });
 
 /** What a host's provider read by a JobmeterReader under `profile` serves after the same records, with `views`. */
-async function served(profile: ProfileName, views: ReturnType<typeof jobmeterViews>): Promise<string> {
+async function served(
+  profile: ProfileName,
+  views: ReturnType<typeof jobmeterViews>,
+): Promise<string> {
   const reader = new JobmeterReader({ profile, listener: false });
   const provider = new MeterProvider({ views, readers: [reader] });
   try {
-    const jm = createRecorder(provider.getMeter('jobmeter'), { profile, build: { version: '1.2.3', commit: 'abc' } });
-    const kinds = profile === 'rm' ? ['backup', 'prune'] : profile === 'runwisp' ? ['task', 'service'] : ['build', 'deploy'];
+    const jm = createRecorder(provider.getMeter('jobmeter'), {
+      profile,
+      build: { version: '1.2.3', commit: 'abc' },
+    });
+    const kinds =
+      profile === 'rm'
+        ? ['backup', 'prune']
+        : profile === 'runwisp'
+          ? ['task', 'service']
+          : ['build', 'deploy'];
     const runners = profile === 'solti' ? ['wasm', 'subprocess'] : ['local', 'remote'];
     let i = 0;
     for (const task of ['a', 'b', 'c']) {
       for (const kind of kinds) {
         for (const runner of runners) {
           for (const outcome of ['success', 'failure', 'cancelled', 'timeout'] as const) {
-            jm.recordRun({ task, kind, runner, outcome, durationSeconds: 0.05 * ++i, outputTruncated: i % 3 === 0 });
+            jm.recordRun({
+              task,
+              kind,
+              runner,
+              outcome,
+              durationSeconds: 0.05 * ++i,
+              outputTruncated: i % 3 === 0,
+            });
           }
         }
       }
@@ -49,7 +73,10 @@ async function served(profile: ProfileName, views: ReturnType<typeof jobmeterVie
     jm.reject('concurrency');
     jm.runnerError(runners[0]!, 'module_load_failed');
     // The last failure's time is the clock's when each provider recorded it: the one value that differs.
-    return renderPrometheusText(await reader.scrape()).replace(/^(\S*last_failure\S*) \S+$/gm, '$1 <time>');
+    return renderPrometheusText(await reader.scrape()).replace(
+      /^(\S*last_failure\S*) \S+$/gm,
+      '$1 <time>',
+    );
   } finally {
     await provider.shutdown();
   }

@@ -13,13 +13,18 @@ export class GaugeTally extends GaugeSeries implements DeclaredGauge {
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;
 
-  constructor(descriptor: MetricDescriptor, guard: RecordGuard, index: (grow: () => void) => SeriesIndex) {
+  constructor(
+    descriptor: MetricDescriptor,
+    guard: RecordGuard,
+    index: (grow: () => void) => SeriesIndex,
+  ) {
     super(descriptor, index);
     this.guard = guard;
   }
 
   record(value: number, attributes?: Attributes): void {
-    if (!isRecordable(value, false) || this.guard.closed) return reject(this.guard, this.descriptor.name, value, false);
+    if (!isRecordable(value, false) || this.guard.closed)
+      return reject(this.guard, this.descriptor.name, value, false);
     // The series first: a new one may move the figures to larger storage.
     const at = this.seriesOf(attributes);
     this.values.data[at] = value;

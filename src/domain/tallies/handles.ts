@@ -52,4 +52,9 @@ export interface BoundGauge {
 }
 
 /** The synchronous kinds a tally records; observable kinds stay with the SDK (recorder.ts). */
-export const TALLY_KINDS: ReadonlySet<InstrumentKind> = new Set(['counter', 'upDownCounter', 'histogram', 'gauge']);
+export const TALLY_KINDS: ReadonlySet<InstrumentKind> = new Set([
+  'counter',
+  'upDownCounter',
+  'histogram',
+  'gauge',
+]);

@@ -14,13 +14,19 @@ export class HistogramTally extends HistogramSeries implements DeclaredHistogram
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;
 
-  constructor(descriptor: MetricDescriptor, guard: RecordGuard, index: (grow: () => void) => SeriesIndex, options: { bounds: readonly number[]; exemplars: boolean; minMax: boolean }) {
+  constructor(
+    descriptor: MetricDescriptor,
+    guard: RecordGuard,
+    index: (grow: () => void) => SeriesIndex,
+    options: { bounds: readonly number[]; exemplars: boolean; minMax: boolean },
+  ) {
     super(descriptor, index, options);
     this.guard = guard;
   }
 
   record(value: number, attributes?: Attributes, context?: Context): void {
-    if (!isRecordable(value, true) || this.guard.closed) return reject(this.guard, this.descriptor.name, value, true);
+    if (!isRecordable(value, true) || this.guard.closed)
+      return reject(this.guard, this.descriptor.name, value, true);
     const bucket = this.observe(this.seriesOf(attributes), value);
     if (this.exemplars === undefined) return;
     const e = exemplarOf(value, context);

@@ -13,7 +13,16 @@
  * is served with its last value until observed again; at most `limit - 1` sets, then the overflow
  * set (series/open-index.ts); a value the instrument cannot take is dropped through the guard.
  */
-import { diag, ValueType, type Attributes, type BatchObservableCallback, type BatchObservableResult, type Observable, type ObservableCallback, type ObservableResult } from '@opentelemetry/api';
+import {
+  diag,
+  ValueType,
+  type Attributes,
+  type BatchObservableCallback,
+  type BatchObservableResult,
+  type Observable,
+  type ObservableCallback,
+  type ObservableResult,
+} from '@opentelemetry/api';
 import { InstrumentType, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { invalidValue, isRecordable, type RecordGuard } from '../record-guard.ts';
 import { GaugeSeries } from '../../series/gauge.ts';
@@ -23,7 +32,11 @@ import type { InstrumentSpec } from '../types.ts';
 
 export type ObservedKind = 'observableCounter' | 'observableUpDownCounter' | 'observableGauge';
 
-export const OBSERVED_KINDS: ReadonlySet<InstrumentSpec['kind']> = new Set<ObservedKind>(['observableCounter', 'observableUpDownCounter', 'observableGauge']);
+export const OBSERVED_KINDS: ReadonlySet<InstrumentSpec['kind']> = new Set<ObservedKind>([
+  'observableCounter',
+  'observableUpDownCounter',
+  'observableGauge',
+]);
 
 const TYPE: Readonly<Record<ObservedKind, InstrumentType>> = {
   observableCounter: InstrumentType.OBSERVABLE_COUNTER,
@@ -39,10 +52,27 @@ export class ObservedTally implements Observable {
   /** An observable counter's values are running totals: never negative. */
   readonly #nonNegative: boolean;
 
-  constructor(spec: InstrumentSpec & { kind: ObservedKind }, limit: number, callbacks: ObservedCallbacks) {
-    const descriptor = { name: spec.name, description: spec.description, unit: spec.unit, valueType: ValueType.DOUBLE, type: TYPE[spec.kind], advice: {} } as MetricDescriptor;
+  constructor(
+    spec: InstrumentSpec & { kind: ObservedKind },
+    limit: number,
+    callbacks: ObservedCallbacks,
+  ) {
+    const descriptor = {
+      name: spec.name,
+      description: spec.description,
+      unit: spec.unit,
+      valueType: ValueType.DOUBLE,
+      type: TYPE[spec.kind],
+      advice: {},
+    } as MetricDescriptor;
     const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
-    this.set = spec.kind === 'observableGauge' ? new GaugeSeries(descriptor, index) : new SumSeries(descriptor, index, { monotonic: spec.kind === 'observableCounter', exemplars: false });
+    this.set =
+      spec.kind === 'observableGauge'
+        ? new GaugeSeries(descriptor, index)
+        : new SumSeries(descriptor, index, {
+            monotonic: spec.kind === 'observableCounter',
+            exemplars: false,
+          });
     this.#callbacks = callbacks;
     this.#nonNegative = spec.kind === 'observableCounter';
   }
@@ -50,7 +80,11 @@ export class ObservedTally implements Observable {
   /** Whether `value` may be observed; otherwise it is dropped through the guard. */
   admits(value: unknown, guard: RecordGuard): value is number {
     if (isRecordable(value, this.#nonNegative)) return true;
-    guard.drop(this.set.descriptor.name, invalidValue(value, this.#nonNegative) ?? 'not_a_number', value);
+    guard.drop(
+      this.set.descriptor.name,
+      invalidValue(value, this.#nonNegative) ?? 'not_a_number',
+      value,
+    );
     return false;
   }
 
@@ -94,18 +128,32 @@ export class ObservedCallbacks {
   }
 
   /** Registers `callback` for `instruments` (one, or a batch callback's); the same one again is ignored. */
-  add(callback: Registered['callback'], instruments: readonly ObservedTally[], batch: boolean): void {
+  add(
+    callback: Registered['callback'],
+    instruments: readonly ObservedTally[],
+    batch: boolean,
+  ): void {
     if (this.#find(callback, instruments, batch) >= 0) return;
     this.#registered.push({ callback, instruments: new Set(instruments), batch });
   }
 
-  remove(callback: Registered['callback'], instruments: readonly ObservedTally[], batch: boolean): void {
+  remove(
+    callback: Registered['callback'],
+    instruments: readonly ObservedTally[],
+    batch: boolean,
+  ): void {
     const at = this.#find(callback, instruments, batch);
     if (at >= 0) this.#registered.splice(at, 1);
   }
 
-  #find(callback: Registered['callback'], instruments: readonly ObservedTally[], batch: boolean): number {
-    return this.#registered.findIndex((r) => r.callback === callback && r.batch === batch && sameSet(r.instruments, instruments));
+  #find(
+    callback: Registered['callback'],
+    instruments: readonly ObservedTally[],
+    batch: boolean,
+  ): number {
+    return this.#registered.findIndex(
+      (r) => r.callback === callback && r.batch === batch && sameSet(r.instruments, instruments),
+    );
   }
 
   /**
@@ -120,12 +168,15 @@ export class ObservedCallbacks {
       const pending: Pending = [];
       let returned: unknown;
       try {
-        returned = r.batch ? (r.callback as BatchObservableCallback)(this.#batchResult(r.instruments, pending)) : (r.callback as ObservableCallback)(this.#result([...r.instruments][0]!, pending));
+        returned = r.batch
+          ? (r.callback as BatchObservableCallback)(this.#batchResult(r.instruments, pending))
+          : (r.callback as ObservableCallback)(this.#result([...r.instruments][0]!, pending));
       } catch (err) {
         failed(err);
         continue;
       }
-      if (isThenable(returned)) (waits ??= []).push(Promise.resolve(returned).then(() => apply(pending), failed));
+      if (isThenable(returned))
+        (waits ??= []).push(Promise.resolve(returned).then(() => apply(pending), failed));
       else apply(pending);
     }
     return waits === undefined ? undefined : Promise.all(waits);
@@ -160,5 +211,8 @@ function apply(pending: Pending): void {
 }
 
 function failed(err: unknown): void {
-  diag.error('jobmeter: an observable callback failed; its observations are not served in this collection', err);
+  diag.error(
+    'jobmeter: an observable callback failed; its observations are not served in this collection',
+    err,
+  );
 }

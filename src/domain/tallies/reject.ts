@@ -2,6 +2,11 @@
 import { invalidValue, type RecordGuard } from '../record-guard.ts';
 
 /** Reports a record refused by the fast check (`nonNegative` as given to it). */
-export function reject(guard: RecordGuard, name: string, value: unknown, nonNegative: boolean): void {
+export function reject(
+  guard: RecordGuard,
+  name: string,
+  value: unknown,
+  nonNegative: boolean,
+): void {
   guard.drop(name, invalidValue(value, nonNegative) ?? 'not_a_number', value);
 }

@@ -20,14 +20,20 @@
  * Values that are not primitives (arrays) are never remembered: a map would key them by identity.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { attributesTemplate, createFold, MAX_SERIES_PER_INSTRUMENT, maxAttributeSets, toLabelString, type Fold } from '../bounded-attributes.ts';
+import {
+  attributesTemplate,
+  createFold,
+  MAX_SERIES_PER_INSTRUMENT,
+  maxAttributeSets,
+  toLabelString,
+  type Fold,
+} from '../bounded-attributes.ts';
 import { OTHER, type InstrumentSpec } from '../types.ts';
 import { EMPTY, Positions, type SeriesIndex } from '../../series/positions.ts';
 import { isLevel, step, ValueTrie, type Entry } from '../../series/value-trie.ts';
 
 /** Raw attribute sets remembered per instrument beyond the folded ones (see the file comment). */
 export const RAW_KEYS_PER_INSTRUMENT = 1024;
-
 
 export class SpecSeriesIndex implements SeriesIndex {
   readonly attributes: Attributes[];
@@ -53,7 +59,10 @@ export class SpecSeriesIndex implements SeriesIndex {
     this.#keys = keys;
     this.#limit = Math.min(maxAttributeSets(spec.attributes), MAX_SERIES_PER_INSTRUMENT);
     const sole = spec.attributes.length === 1 ? spec.attributes[0]! : undefined;
-    this.#soleCap = sole?.values === undefined && sole?.cap !== undefined && sole.cap < this.#limit ? sole.cap : -1;
+    this.#soleCap =
+      sole?.values === undefined && sole?.cap !== undefined && sole.cap < this.#limit
+        ? sole.cap
+        : -1;
     this.#folds = this.#soleCap >= 0 ? [] : spec.attributes.map(createFold);
     this.#template = attributesTemplate(keys);
 
@@ -95,7 +104,13 @@ export class SpecSeriesIndex implements SeriesIndex {
           if (typeof e === 'number') {
             const s = attributes[e]!;
             if (s[k0] === v0 && s[k1] === v1) return e;
-          } else if (e !== undefined && !isLevel(e) && e.attributes[k0] === v0 && e.attributes[k1] === v1) return e.index;
+          } else if (
+            e !== undefined &&
+            !isLevel(e) &&
+            e.attributes[k0] === v0 &&
+            e.attributes[k1] === v1
+          )
+            return e.index;
           return this.#resolve(a);
         };
         break;
@@ -195,5 +210,4 @@ export class SpecSeriesIndex implements SeriesIndex {
     for (let i = 0; i < keys.length; i++) if (folded[i] !== undefined) out[keys[i]!] = folded[i];
     return out;
   }
-
 }

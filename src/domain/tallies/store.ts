@@ -25,7 +25,12 @@ import { SeriesStore } from '../../series/series-store.ts';
 import { SpecSeriesIndex } from './spec-index.ts';
 import type { InstrumentKind, InstrumentSpec } from '../types.ts';
 import { GaugeTally } from './gauge.ts';
-import { TALLY_KINDS, type DeclaredCounter, type DeclaredGauge, type DeclaredHistogram } from './handles.ts';
+import {
+  TALLY_KINDS,
+  type DeclaredCounter,
+  type DeclaredGauge,
+  type DeclaredHistogram,
+} from './handles.ts';
 import { HistogramTally } from './histogram.ts';
 import { ObservedCallbacks, ObservedTally, type ObservedKind } from './observed.ts';
 import { SumTally } from './sum.ts';
@@ -54,13 +59,25 @@ function specTally(spec: InstrumentSpec, guard: RecordGuard): Tally {
   } as MetricDescriptor;
   const index = (grow: () => void) => new SpecSeriesIndex(spec, grow);
   const exemplars = spec.exemplars === true;
-  if (spec.kind === 'histogram') return new HistogramTally(descriptor, guard, index, { bounds: spec.buckets ?? [], exemplars, minMax: false });
+  if (spec.kind === 'histogram')
+    return new HistogramTally(descriptor, guard, index, {
+      bounds: spec.buckets ?? [],
+      exemplars,
+      minMax: false,
+    });
   if (spec.kind === 'gauge') return new GaugeTally(descriptor, guard, index);
   return new SumTally(descriptor, guard, index, { monotonic: spec.kind === 'counter', exemplars });
 }
 
 /** A host instrument's tally: what the SDK would make of it with no View, its series open up to `limit`. */
-function openTally(name: string, kind: InstrumentKind, options: MetricOptions, limit: number, guard: RecordGuard, exemplars: boolean): Tally {
+function openTally(
+  name: string,
+  kind: InstrumentKind,
+  options: MetricOptions,
+  limit: number,
+  guard: RecordGuard,
+  exemplars: boolean,
+): Tally {
   const descriptor = {
     name,
     description: options.description ?? '',
@@ -71,7 +88,11 @@ function openTally(name: string, kind: InstrumentKind, options: MetricOptions, l
   } as MetricDescriptor;
   const index = (grow: () => void) => new OpenSeriesIndex(limit, grow);
   if (kind === 'histogram') {
-    return new HistogramTally(descriptor, guard, index, { bounds: options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES, exemplars, minMax: true });
+    return new HistogramTally(descriptor, guard, index, {
+      bounds: options.advice?.explicitBucketBoundaries ?? SDK_DEFAULT_BOUNDARIES,
+      exemplars,
+      minMax: true,
+    });
   }
   if (kind === 'gauge') return new GaugeTally(descriptor, guard, index);
   return new SumTally(descriptor, guard, index, { monotonic: kind === 'counter', exemplars });
@@ -115,7 +136,14 @@ export class TallyStore {
    * same one after), holding at most `limit` series, the overflow series included; keeping
    * trace-linked exemplars when `exemplars`.
    */
-  host(scope: InstrumentationScope, name: string, kind: InstrumentKind, options: MetricOptions, limit: number, exemplars = false): Tally {
+  host(
+    scope: InstrumentationScope,
+    name: string,
+    kind: InstrumentKind,
+    options: MetricOptions,
+    limit: number,
+    exemplars = false,
+  ): Tally {
     const scopeKey = `${scope.name}\0${scope.version ?? ''}\0${scope.schemaUrl ?? ''}`;
     const key = `${scopeKey}\0${name}\0${kind}`;
     let tally = this.#hosts.get(key);
@@ -146,7 +174,10 @@ export class TallyStore {
     this.#callbacks.add(callback, instruments, true);
   }
 
-  removeBatchCallback(callback: BatchObservableCallback, instruments: readonly ObservedTally[]): void {
+  removeBatchCallback(
+    callback: BatchObservableCallback,
+    instruments: readonly ObservedTally[],
+  ): void {
     this.#callbacks.remove(callback, instruments, true);
   }
 

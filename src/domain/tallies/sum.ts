@@ -14,13 +14,19 @@ export class SumTally extends SumSeries implements DeclaredCounter {
   /** Where bad records and records after shutdown are reported. */
   readonly guard: RecordGuard;
 
-  constructor(descriptor: MetricDescriptor, guard: RecordGuard, index: (grow: () => void) => SeriesIndex, options: { monotonic: boolean; exemplars: boolean }) {
+  constructor(
+    descriptor: MetricDescriptor,
+    guard: RecordGuard,
+    index: (grow: () => void) => SeriesIndex,
+    options: { monotonic: boolean; exemplars: boolean },
+  ) {
     super(descriptor, index, options);
     this.guard = guard;
   }
 
   add(value: number, attributes?: Attributes, context?: Context): void {
-    if (!isRecordable(value, this.monotonic) || this.guard.closed) return reject(this.guard, this.descriptor.name, value, this.monotonic);
+    if (!isRecordable(value, this.monotonic) || this.guard.closed)
+      return reject(this.guard, this.descriptor.name, value, this.monotonic);
     // The series first: a new one may move the figures to larger storage.
     const at = this.seriesOf(attributes);
     this.values.data[at]! += value;
@@ -38,7 +44,8 @@ export class SumTally extends SumSeries implements DeclaredCounter {
     const name = this.descriptor.name;
     return {
       add: (value: number): void => {
-        if (!isRecordable(value, monotonic) || guard.closed) return reject(guard, name, value, monotonic);
+        if (!isRecordable(value, monotonic) || guard.closed)
+          return reject(guard, name, value, monotonic);
         values.data[at]! += value;
         if (exemplars === undefined) return;
         const e = exemplarOf(value, undefined);

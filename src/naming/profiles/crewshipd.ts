@@ -2,12 +2,21 @@
  * The crewshipd profile, one module of data: the naming table the engine reads (crewshipdProfile) and
  * what the docs say of it (crewshipdDoc); docs/profiles.md is generated from both.
  */
-import { AGENT_RUN_EVENTS, ASSIGNMENT_STATUSES, PIPELINE_RUN_STATUSES } from '../../domain/catalog.ts';
+import {
+  AGENT_RUN_EVENTS,
+  ASSIGNMENT_STATUSES,
+  PIPELINE_RUN_STATUSES,
+} from '../../domain/catalog.ts';
 import { OTHER } from '../../domain/types.ts';
 import type { FamilyRule, TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 
-const gauge = (instrument: string, name: string, help: string, extra: Partial<FamilyRule> = {}): FamilyRule => ({
+const gauge = (
+  instrument: string,
+  name: string,
+  help: string,
+  extra: Partial<FamilyRule> = {},
+): FamilyRule => ({
   instrument,
   name,
   type: 'gauge',
@@ -23,19 +32,57 @@ export const crewshipdProfile: TableProfile = {
   hostnameLabel: 'hostname',
   snapshot: { ttlMillis: 15_000 },
   rules: [
-    gauge('process.uptime', 'crewshipd_uptime_seconds', 'Time since crewshipd started', { unit: 'seconds' }),
-    gauge('jobmeter.process.active_resources', 'crewshipd_goroutines', 'Number of goroutines (Node: active handles and requests)'),
-    gauge('v8js.memory.heap.used', 'crewshipd_memory_alloc_bytes', 'Bytes of allocated heap', { unit: 'bytes' }),
-    gauge('process.memory.usage', 'crewshipd_memory_sys_bytes', 'Total bytes obtained from the OS (Node: resident set size)', { unit: 'bytes' }),
-    { instrument: 'jobmeter.process.gc.count', name: 'crewshipd_gc_runs_total', type: 'counter', help: 'Total GC runs' },
-    gauge('jobmeter.websocket.connections', 'crewshipd_ws_connections', 'Active WebSocket connections', { emitZero: true }),
+    gauge('process.uptime', 'crewshipd_uptime_seconds', 'Time since crewshipd started', {
+      unit: 'seconds',
+    }),
+    gauge(
+      'jobmeter.process.active_resources',
+      'crewshipd_goroutines',
+      'Number of goroutines (Node: active handles and requests)',
+    ),
+    gauge('v8js.memory.heap.used', 'crewshipd_memory_alloc_bytes', 'Bytes of allocated heap', {
+      unit: 'bytes',
+    }),
+    gauge(
+      'process.memory.usage',
+      'crewshipd_memory_sys_bytes',
+      'Total bytes obtained from the OS (Node: resident set size)',
+      { unit: 'bytes' },
+    ),
+    {
+      instrument: 'jobmeter.process.gc.count',
+      name: 'crewshipd_gc_runs_total',
+      type: 'counter',
+      help: 'Total GC runs',
+    },
+    gauge(
+      'jobmeter.websocket.connections',
+      'crewshipd_ws_connections',
+      'Active WebSocket connections',
+      { emitZero: true },
+    ),
     gauge('jobmeter.assignments', 'crewshipd_assignments', 'Assignments currently in each status', {
       labels: [['status', 'status']],
       zeroFill: { status: [...ASSIGNMENT_STATUSES, OTHER] },
     }),
-    gauge('jobmeter.queue.depth', 'crewshipd_assignment_queue_depth', 'QUEUED assignments across all crews', { emitZero: true }),
-    gauge('jobmeter.queue.groups', 'crewshipd_assignment_queue_crews', 'Crews with at least one queued assignment', { emitZero: true }),
-    gauge('jobmeter.queue.depth.max', 'crewshipd_assignment_queue_depth_max', 'Queued assignments in the most backlogged crew', { emitZero: true }),
+    gauge(
+      'jobmeter.queue.depth',
+      'crewshipd_assignment_queue_depth',
+      'QUEUED assignments across all crews',
+      { emitZero: true },
+    ),
+    gauge(
+      'jobmeter.queue.groups',
+      'crewshipd_assignment_queue_crews',
+      'Crews with at least one queued assignment',
+      { emitZero: true },
+    ),
+    gauge(
+      'jobmeter.queue.depth.max',
+      'crewshipd_assignment_queue_depth_max',
+      'Queued assignments in the most backlogged crew',
+      { emitZero: true },
+    ),
     gauge('jobmeter.pipeline_runs', 'crewshipd_pipeline_runs', 'Pipeline runs by status', {
       labels: [['status', 'status']],
       zeroFill: { status: [...PIPELINE_RUN_STATUSES, OTHER] },
@@ -63,9 +110,24 @@ export const crewshipdProfile: TableProfile = {
       help: 'Cumulative LLM spend in USD',
       labels: [['provider', 'provider']],
     },
-    gauge('jobmeter.container.tracked', 'crewshipd_containers_tracked', 'Crew containers registered with the stats collector', { emitZero: true }),
-    gauge('jobmeter.container.reporting', 'crewshipd_containers_reporting', 'Tracked containers with a collected stats sample', { emitZero: true }),
-    gauge('jobmeter.db.migration.version', 'crewshipd_db_migration_version', 'Highest applied schema migration version', { emitZero: true }),
+    gauge(
+      'jobmeter.container.tracked',
+      'crewshipd_containers_tracked',
+      'Crew containers registered with the stats collector',
+      { emitZero: true },
+    ),
+    gauge(
+      'jobmeter.container.reporting',
+      'crewshipd_containers_reporting',
+      'Tracked containers with a collected stats sample',
+      { emitZero: true },
+    ),
+    gauge(
+      'jobmeter.db.migration.version',
+      'crewshipd_db_migration_version',
+      'Highest applied schema migration version',
+      { emitZero: true },
+    ),
   ],
 };
 

@@ -30,8 +30,13 @@ export const LEGACY_PROFILES: Readonly<Record<Exclude<ProfileName, 'otel'>, Tabl
  * a legacy table's rules, their families after its own; on the native profile, they name the
  * instruments they select instead of the native naming.
  */
-export function resolveProfile(name: ProfileName, scopeInfo: boolean, rules: readonly FamilyRule[] = []): Profile {
-  if (name === 'otel') return rules.length === 0 ? otelProfile(scopeInfo) : { ...otelProfile(scopeInfo), rules };
+export function resolveProfile(
+  name: ProfileName,
+  scopeInfo: boolean,
+  rules: readonly FamilyRule[] = [],
+): Profile {
+  if (name === 'otel')
+    return rules.length === 0 ? otelProfile(scopeInfo) : { ...otelProfile(scopeInfo), rules };
   const table = LEGACY_PROFILES[name];
   return rules.length === 0 ? table : { ...table, rules: [...table.rules, ...rules] };
 }
@@ -63,12 +68,19 @@ export interface ProfileSettings {
 
 /** The buckets, vocabularies and snapshot policy of profile `name`. */
 export function profileSettings(name: ProfileName): ProfileSettings {
-  if (name === 'otel') return { buckets: {}, vocabularies: undefined, snapshot: undefined, attributes: {} };
+  if (name === 'otel')
+    return { buckets: {}, vocabularies: undefined, snapshot: undefined, attributes: {} };
   const p = LEGACY_PROFILES[name];
   const attributes: Record<string, string[]> = {};
   for (const rule of p.rules) {
     const read = (attributes[rule.instrument] ??= []);
-    for (const [attribute] of rule.labels ?? []) if (!read.includes(attribute)) read.push(attribute);
+    for (const [attribute] of rule.labels ?? [])
+      if (!read.includes(attribute)) read.push(attribute);
   }
-  return { buckets: p.buckets ?? {}, vocabularies: p.vocabularies, snapshot: p.snapshot, attributes };
+  return {
+    buckets: p.buckets ?? {},
+    vocabularies: p.vocabularies,
+    snapshot: p.snapshot,
+    attributes,
+  };
 }

@@ -6,14 +6,27 @@ import { ALERT_SEVERITIES } from '../../domain/catalog.ts';
 import type { FamilyRule, TableProfile } from '../types.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 
-const HOST_LABELS = [['host.id', 'host_id'], ['host.name', 'host']] as const;
+const HOST_LABELS = [
+  ['host.id', 'host_id'],
+  ['host.name', 'host'],
+] as const;
 
 function perHost(instrument: string, name: string, help: string, unit?: string): FamilyRule {
   return { instrument, name, type: 'gauge', help, labels: HOST_LABELS, ...(unit ? { unit } : {}) };
 }
 
 /** rm's job kinds; jobmeter's `kind` attribute carries them. */
-export const RM_JOB_KINDS = ['backup', 'forget', 'prune', 'check', 'unlock', 'restore', 'diff', 'init', 'update'] as const;
+export const RM_JOB_KINDS = [
+  'backup',
+  'forget',
+  'prune',
+  'check',
+  'unlock',
+  'restore',
+  'diff',
+  'init',
+  'update',
+] as const;
 
 export const rmProfile: TableProfile = {
   kind: 'table',
@@ -26,8 +39,20 @@ export const rmProfile: TableProfile = {
     'jobmeter.run.duration': [1, 5, 30, 60, 300, 1800, 3600, 21600, 86400],
   },
   rules: [
-    { instrument: 'jobmeter.fleet.hosts', name: 'rm_hosts_total', type: 'gauge', help: 'Total number of enrolled hosts (excludes pending announces).', emitZero: true },
-    { instrument: 'jobmeter.fleet.hosts.online', name: 'rm_hosts_online', type: 'gauge', help: "Number of hosts with status='online'.", emitZero: true },
+    {
+      instrument: 'jobmeter.fleet.hosts',
+      name: 'rm_hosts_total',
+      type: 'gauge',
+      help: 'Total number of enrolled hosts (excludes pending announces).',
+      emitZero: true,
+    },
+    {
+      instrument: 'jobmeter.fleet.hosts.online',
+      name: 'rm_hosts_online',
+      type: 'gauge',
+      help: "Number of hosts with status='online'.",
+      emitZero: true,
+    },
     {
       instrument: 'jobmeter.alert.open',
       name: 'rm_active_alerts',
@@ -42,14 +67,44 @@ export const rmProfile: TableProfile = {
       type: 'gauge',
       help: 'Always 1; pure label-bag for joining.',
       // go_version carries the runtime's version string (Node's, e.g. v24.21.0): same label, same join.
-      labels: [['version', 'version'], ['commit', 'commit'], ['runtime.version', 'go_version']],
+      labels: [
+        ['version', 'version'],
+        ['commit', 'commit'],
+        ['runtime.version', 'go_version'],
+      ],
     },
-    perHost('jobmeter.host.agent.online', 'rm_host_agent_online', '1 if the agent is currently online, 0 otherwise.'),
-    perHost('jobmeter.host.last_backup.time', 'rm_host_last_backup_timestamp_seconds', "Unix timestamp of the host's most recent backup. Omitted for hosts with no backup yet.", 'seconds'),
-    perHost('jobmeter.host.last_backup.success', 'rm_host_last_backup_success', '1 if the most recent backup succeeded, 0 otherwise. Omitted for hosts with no backup yet.'),
-    perHost('jobmeter.host.repo.size', 'rm_host_repo_size_bytes', 'Latest reported repo size from restic stats --mode raw-data. Omitted when unknown.', 'bytes'),
-    perHost('jobmeter.host.snapshots', 'rm_host_snapshot_count', "Number of restic snapshots known on the host's repo."),
-    perHost('jobmeter.host.alert.open', 'rm_host_open_alerts', 'Number of currently open alerts attached to this host.'),
+    perHost(
+      'jobmeter.host.agent.online',
+      'rm_host_agent_online',
+      '1 if the agent is currently online, 0 otherwise.',
+    ),
+    perHost(
+      'jobmeter.host.last_backup.time',
+      'rm_host_last_backup_timestamp_seconds',
+      "Unix timestamp of the host's most recent backup. Omitted for hosts with no backup yet.",
+      'seconds',
+    ),
+    perHost(
+      'jobmeter.host.last_backup.success',
+      'rm_host_last_backup_success',
+      '1 if the most recent backup succeeded, 0 otherwise. Omitted for hosts with no backup yet.',
+    ),
+    perHost(
+      'jobmeter.host.repo.size',
+      'rm_host_repo_size_bytes',
+      'Latest reported repo size from restic stats --mode raw-data. Omitted when unknown.',
+      'bytes',
+    ),
+    perHost(
+      'jobmeter.host.snapshots',
+      'rm_host_snapshot_count',
+      "Number of restic snapshots known on the host's repo.",
+    ),
+    perHost(
+      'jobmeter.host.alert.open',
+      'rm_host_open_alerts',
+      'Number of currently open alerts attached to this host.',
+    ),
     {
       instrument: 'jobmeter.host.repo.status',
       name: 'rm_host_repo_status',
@@ -63,9 +118,19 @@ export const rmProfile: TableProfile = {
       type: 'histogram',
       help: 'Duration of finished jobs by kind and terminal status.',
       unit: 'seconds',
-      labels: [['kind', 'kind'], ['outcome', 'status']],
+      labels: [
+        ['kind', 'kind'],
+        ['outcome', 'status'],
+      ],
       // rm has no timeout status: a job that timed out failed.
-      values: { outcome: { success: 'succeeded', failure: 'failed', cancelled: 'cancelled', timeout: 'failed' } },
+      values: {
+        outcome: {
+          success: 'succeeded',
+          failure: 'failed',
+          cancelled: 'cancelled',
+          timeout: 'failed',
+        },
+      },
     },
   ],
 };

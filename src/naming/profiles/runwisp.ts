@@ -36,7 +36,10 @@ export const runwispProfile: TableProfile = {
       name: 'runwisp_task_active_runs',
       type: 'gauge',
       help: 'In-flight runs per task; kind is task or service',
-      labels: [['task', 'task'], ['kind', 'kind']],
+      labels: [
+        ['task', 'task'],
+        ['kind', 'kind'],
+      ],
     },
     {
       instrument: 'system.cpu.utilization',
@@ -45,9 +48,27 @@ export const runwispProfile: TableProfile = {
       help: 'Host CPU usage as seen by the daemon (0–100)',
       scale: 100,
     },
-    { instrument: 'system.memory.usage', name: 'runwisp_daemon_memory_used_bytes', type: 'gauge', help: 'Host memory in use, in bytes', unit: 'bytes' },
-    { instrument: 'system.memory.limit', name: 'runwisp_daemon_memory_total_bytes', type: 'gauge', help: 'Total host memory, in bytes', unit: 'bytes' },
-    { instrument: 'process.uptime', name: 'runwisp_daemon_uptime_seconds', type: 'gauge', help: 'Seconds since the daemon started', unit: 'seconds' },
+    {
+      instrument: 'system.memory.usage',
+      name: 'runwisp_daemon_memory_used_bytes',
+      type: 'gauge',
+      help: 'Host memory in use, in bytes',
+      unit: 'bytes',
+    },
+    {
+      instrument: 'system.memory.limit',
+      name: 'runwisp_daemon_memory_total_bytes',
+      type: 'gauge',
+      help: 'Total host memory, in bytes',
+      unit: 'bytes',
+    },
+    {
+      instrument: 'process.uptime',
+      name: 'runwisp_daemon_uptime_seconds',
+      type: 'gauge',
+      help: 'Seconds since the daemon started',
+      unit: 'seconds',
+    },
     {
       instrument: 'jobmeter.build.info',
       name: 'runwisp_build_info',

@@ -39,7 +39,10 @@ export const soltiProfile: TableProfile = {
       name: 'solti_runner_tasks_completed_total',
       type: 'counter',
       help: 'Total number of tasks completed',
-      labels: [['outcome', 'outcome'], ['runner', 'runner']],
+      labels: [
+        ['outcome', 'outcome'],
+        ['runner', 'runner'],
+      ],
       values: { outcome: OUTCOME_WORDS },
     },
     {
@@ -48,7 +51,10 @@ export const soltiProfile: TableProfile = {
       type: 'histogram',
       help: 'Task execution duration in seconds',
       unit: 'seconds',
-      labels: [['outcome', 'outcome'], ['runner', 'runner']],
+      labels: [
+        ['outcome', 'outcome'],
+        ['runner', 'runner'],
+      ],
       values: { outcome: OUTCOME_WORDS },
     },
     {
@@ -56,7 +62,10 @@ export const soltiProfile: TableProfile = {
       name: 'solti_runner_errors_total',
       type: 'counter',
       help: 'Total runner-level errors',
-      labels: [['error', 'error'], ['runner', 'runner']],
+      labels: [
+        ['error', 'error'],
+        ['runner', 'runner'],
+      ],
     },
   ],
 };
