@@ -23,11 +23,15 @@
  * so a share would lock them out with the flood; the address only orders who goes first.
  *
  * Progress is read from `socket.bytesRead` when room is needed (no listener on the data path): a
- * connection whose count moved since it was last looked at is taken as active then.
+ * connection whose count moved since it was last looked at is taken as active then. Each address's
+ * connections are kept least recently active first, so a pick looks at the front of each address's
+ * line, not at every connection: under a flood that reopens each connection closed, a pick runs on
+ * every accept, and a walk over all of them would hold the event loop from the pull listener's scrapes.
  *
- * What must stay true: the bookkeeping is O(open connections) per connection past the cap and O(1)
- * otherwise; a connection is forgotten as it closes, however it closes; a request whose body is
- * whole is never evicted; times are monotonic.
+ * What must stay true: a pick looks at O(addresses) connections plus one per progress it finds
+ * (test/http/connection-room.test.ts counts them), and anything else is O(1) per connection; a
+ * connection is forgotten as it closes, however it closes; a request whose body is whole is never
+ * evicted; times are monotonic.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -50,7 +54,8 @@ export type OnShed = (reason: ShedReason, opensEpisode: boolean) => void;
 export const EPISODE_QUIET_MILLIS = 60_000;
 
 interface Held {
-  readonly address: string;
+  readonly socket: Socket;
+  readonly group: Group;
   /** Requests begun and not yet answered on it (pipelined requests queue on one connection). */
   busy: number;
   /** Requests begun on it so far. */
@@ -62,10 +67,29 @@ interface Held {
   activeAt: number;
 }
 
+/**
+ * One remote address's connections, least recently active first: a connection moves to the end
+ * when it is seen to progress, so the front is the one longest without progress and a pick looks
+ * at the front only (a Map keeps insertion order; delete and set moves an entry to the end).
+ */
+interface Group {
+  readonly address: string;
+  readonly byActivity: Map<Socket, Held>;
+}
+
+/** What a room tells of its own work, for tests and benches. */
+export interface RoomWork {
+  /** Connections looked at while choosing whom to close, over the room's life. */
+  readonly examined: number;
+  /** Picks made (a connection past the cap), over the room's life. */
+  readonly picks: number;
+}
+
 /** Keeps at most `maxConnections` of `server`'s connections open, closing those holding room unused. */
-export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed): void {
+export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed): RoomWork {
   const held = new Map<Socket, Held>();
-  const perAddress = new Map<string, number>();
+  const groups = new Map<string, Group>();
+  const work = { examined: 0, picks: 0 };
   let lastShedAt = -Infinity;
 
   const shed = (reason: ShedReason): void => {
@@ -79,13 +103,21 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     }
   };
 
+  /** Moves `entry` to the end of its group's order: it progressed at `now`. */
+  const touch = (entry: Held, now: number): void => {
+    const { byActivity } = entry.group;
+    byActivity.delete(entry.socket);
+    byActivity.set(entry.socket, entry);
+    entry.bytesSeen = entry.socket.bytesRead;
+    entry.activeAt = now;
+  };
+
   const forget = (socket: Socket): void => {
     const entry = held.get(socket);
     if (entry === undefined) return;
     held.delete(socket);
-    const left = (perAddress.get(entry.address) ?? 1) - 1;
-    if (left === 0) perAddress.delete(entry.address);
-    else perAddress.set(entry.address, left);
+    entry.group.byActivity.delete(socket);
+    if (entry.group.byActivity.size === 0) groups.delete(entry.group.address);
   };
 
   /** Why `entry` could be closed to make room; undefined while it has a whole request in. */
@@ -95,25 +127,53 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     return undefined;
   };
 
-  const victim = (): { socket: Socket; reason: ShedReason } | undefined => {
+  /**
+   * The group's connection longest without progress that holds room unused, or undefined. Entries
+   * at the front found to have progressed, or to have a whole request in, are moved to the end as
+   * active now: each look past the front is paid for by a progress seen once, so a pick under a
+   * flood of stalled connections looks at one or two.
+   */
+  const front = (group: Group, now: number): { entry: Held; reason: ShedReason } | undefined => {
+    for (let left = group.byActivity.size; left > 0; left--) {
+      const entry = group.byActivity.values().next().value!;
+      work.examined++;
+      const reason = entry.socket.bytesRead === entry.bytesSeen ? unused(entry) : undefined;
+      if (reason !== undefined) return { entry, reason };
+      touch(entry, now);
+    }
+    return undefined;
+  };
+
+  /**
+   * Closes an evicted connection. One cut mid-request is reset (RST: no FIN exchange, no
+   * TIME_WAIT left behind, the kernel's close being most of what each eviction costs), and its
+   * request destroyed first without an error, so Node does not build one, with its stack, for
+   * the request it aborts. An idle keep-alive connection is closed as usual.
+   */
+  const close = (entry: Held, reason: ShedReason): void => {
+    if (reason === 'idle') {
+      entry.socket.destroy();
+      return;
+    }
+    try {
+      entry.socket.resetAndDestroy();
+    } catch {
+      // Not a TCP socket (a pipe has no reset): closed as usual.
+      entry.socket.destroy();
+    }
+    entry.request?.destroy();
+  };
+
+  /** Of the address holding the most connections, the one longest without progress (ties: the longest). */
+  const victim = (): { entry: Held; reason: ShedReason } | undefined => {
+    work.picks++;
     const now = performance.now();
-    let found: { socket: Socket; reason: ShedReason } | undefined;
-    let most = 0;
-    let oldest = Infinity;
-    for (const [socket, entry] of held) {
-      const read = socket.bytesRead;
-      if (read !== entry.bytesSeen) {
-        entry.bytesSeen = read;
-        entry.activeAt = now;
-      }
-      const reason = unused(entry);
-      if (reason === undefined) continue;
-      const count = perAddress.get(entry.address) ?? 0;
-      if (count > most || (count === most && entry.activeAt < oldest)) {
-        most = count;
-        oldest = entry.activeAt;
-        found = { socket, reason };
-      }
+    const bySize = [...groups.values()].sort((a, b) => b.byActivity.size - a.byActivity.size);
+    let found: { entry: Held; reason: ShedReason } | undefined;
+    for (const group of bySize) {
+      if (found !== undefined && group.byActivity.size < found.entry.group.byActivity.size) break;
+      const candidate = front(group, now);
+      if (candidate !== undefined && (found === undefined || candidate.entry.activeAt < found.entry.activeAt)) found = candidate;
     }
     return found;
   };
@@ -126,31 +186,33 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
         shed('full');
         return;
       }
-      forget(out.socket);
-      out.socket.destroy();
+      forget(out.entry.socket);
+      close(out.entry, out.reason);
       shed(out.reason);
     }
     const address = socket.remoteAddress ?? '';
-    held.set(socket, { address, busy: 0, requests: 0, request: undefined, bytesSeen: socket.bytesRead, activeAt: performance.now() });
-    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    let group = groups.get(address);
+    if (group === undefined) groups.set(address, (group = { address, byActivity: new Map() }));
+    const entry: Held = { socket, group, busy: 0, requests: 0, request: undefined, bytesSeen: 0, activeAt: 0 };
+    held.set(socket, entry);
+    touch(entry, performance.now());
     socket.once('close', () => forget(socket));
   });
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const socket = request.socket;
-    const entry = held.get(socket);
+    const entry = held.get(request.socket);
     if (entry === undefined) return;
     entry.busy++;
     entry.requests++;
     entry.request = request;
-    entry.bytesSeen = socket.bytesRead;
-    entry.activeAt = performance.now();
+    touch(entry, performance.now());
     response.once('close', () => {
       entry.busy--;
       if (entry.busy > 0) return;
       entry.request = undefined;
-      entry.bytesSeen = socket.bytesRead;
-      entry.activeAt = performance.now();
+      // A socket evicted meanwhile is forgotten: not put back.
+      if (held.has(entry.socket)) touch(entry, performance.now());
     });
   });
+  return work;
 }

@@ -8,10 +8,10 @@
  * evicted at all.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import type { ShedReason } from '../../src/http/connection-room.ts';
+import { keepRoom, type ShedReason } from '../../src/http/connection-room.ts';
 import { createLimitedServer, DEFAULT_SERVER_LIMITS } from '../../src/http/server-limits.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
@@ -192,6 +192,43 @@ describe('stalled bodies at the cap (ingest; cap 3)', () => {
     // A path the ingest does not serve: its 404 is an answer, where no room would close it unanswered.
     assert.match(await extra.closed, /^HTTP\/1\.1 404 /);
     assert.deepEqual(held.map((h) => h.isClosed()), [true, false, false]);
+  });
+});
+
+describe('a flood of stalled bodies past the cap (cap 64)', () => {
+  const held: Held[] = [];
+  const server = createServer((request, response) => request.resume().on('end', () => response.end('done')));
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('each newcomer costs a look at a few connections, not at every one held; a scraper keeps its connection', async () => {
+    const work = keepRoom(server, 64);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    // Another address, as a scraper's usually is: the flood's address holds the most and pays first.
+    const scraper = await hold(port, '', '127.0.0.2');
+    for (let i = 0; i < 63; i++) held.push(await stall(port));
+    const before = { ...work };
+    // Each one evicts the body stalled longest; the scraper's request every few keeps it active.
+    for (let i = 0; i < 200; i++) {
+      held.push(await stall(port));
+      if (i % 20 === 0) {
+        const next = answered(scraper);
+        scraper.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+        await next;
+      }
+    }
+    const picks = work.picks - before.picks;
+    const examined = work.examined - before.examined;
+    assert.equal(picks, 200);
+    assert.ok(examined <= 2 * picks, `${examined} connections looked at for ${picks} newcomers`);
+    assert.equal(scraper.isClosed(), false, "the scraper's connection was evicted");
+    await waitFor(() => held.filter((h) => !h.isClosed()).length === 63);
+    assert.equal(held.filter((h) => !h.isClosed()).length, 63);
+    held.push(scraper);
   });
 });
 
