@@ -9,10 +9,11 @@
  *
  * The one closed is, of the remote address holding the most connections, the one longest without
  * progress: no byte received and no request begun or answered. A sender that opened many pays
- * before one that holds a few, a body stalled since its headers goes before a body arriving, and a
- * scraper's reused keep-alive connection, active every scrape interval, goes last. An HTTP client
- * meets an evicted keep-alive connection as a closed one and retries on a new connection
- * (Prometheus does, and the OTLP exporters retry a reset).
+ * before one that holds a few, a body stalled short of 64 KiB since its headers goes before any
+ * body that has brought more (ARRIVING_BYTES), and a scraper's reused keep-alive connection, active
+ * every scrape interval, goes last. An HTTP client meets an evicted keep-alive connection as a
+ * closed one and retries on a new connection (Prometheus does, and the OTLP exporters retry a
+ * reset).
  *
  * Why choosing whom to close rather than Node's `requestTimeout` / `headersTimeout` alone: those
  * (server-limits.ts) bound how long one holder keeps a connection, not who gets the room while it
@@ -65,16 +66,36 @@ interface Held {
   /** `socket.bytesRead` when last looked at, and when (performance.now()) it last progressed. */
   bytesSeen: number;
   activeAt: number;
+  /** `socket.bytesRead` when its latest request began. */
+  bodyFrom: number;
+  /** Its line in its group: {@link STALLED} or {@link ARRIVING}. */
+  line: Line;
 }
 
 /**
- * One remote address's connections, least recently active first: a connection moves to the end
- * when it is seen to progress, so the front is the one longest without progress and a pick looks
- * at the front only (a Map keeps insertion order; delete and set moves an entry to the end).
+ * A connection's line: ARRIVING once its request's body has brought {@link ARRIVING_BYTES} since
+ * its headers (until it is answered), STALLED otherwise (no request, idle, or a body short of
+ * that). Every STALLED connection goes before any ARRIVING one: a body stalled since its headers
+ * cannot outlast a body arriving, however fast a flood turns the room over (the longest without
+ * progress then is only a fraction of a second behind, and a real body paused that long would go).
+ */
+type Line = 0 | 1;
+const STALLED: Line = 0;
+const ARRIVING: Line = 1;
+/** Body bytes that make a body arriving: many times what a stalled one sends, a fraction of a real large export. */
+const ARRIVING_BYTES = 64 * 1024;
+
+/**
+ * One remote address's connections, in two lines, each least recently active first: a connection
+ * moves to the end of its line when it is seen to progress, so a line's front is the one longest
+ * without progress and a pick looks at fronts only (a Map keeps insertion order; delete and set
+ * moves an entry to the end).
  */
 interface Group {
   readonly address: string;
-  readonly byActivity: Map<Socket, Held>;
+  readonly lines: readonly [Map<Socket, Held>, Map<Socket, Held>];
+  /** Connections open from the address. */
+  size: number;
 }
 
 /** What a room tells of its own work, for tests and benches. */
@@ -103,11 +124,12 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     }
   };
 
-  /** Moves `entry` to the end of its group's order: it progressed at `now`. */
-  const touch = (entry: Held, now: number): void => {
-    const { byActivity } = entry.group;
-    byActivity.delete(entry.socket);
-    byActivity.set(entry.socket, entry);
+  /** Moves `entry` to the end of `line`: it progressed at `now`. */
+  const touch = (entry: Held, now: number, line: Line): void => {
+    const { lines } = entry.group;
+    lines[entry.line].delete(entry.socket);
+    lines[line].set(entry.socket, entry);
+    entry.line = line;
     entry.bytesSeen = entry.socket.bytesRead;
     entry.activeAt = now;
   };
@@ -116,8 +138,8 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     const entry = held.get(socket);
     if (entry === undefined) return;
     held.delete(socket);
-    entry.group.byActivity.delete(socket);
-    if (entry.group.byActivity.size === 0) groups.delete(entry.group.address);
+    entry.group.lines[entry.line].delete(socket);
+    if (--entry.group.size === 0) groups.delete(entry.group.address);
   };
 
   /** Why `entry` could be closed to make room; undefined while it has a whole request in. */
@@ -128,18 +150,23 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
   };
 
   /**
-   * The group's connection longest without progress that holds room unused, or undefined. Entries
-   * at the front found to have progressed, or to have a whole request in, are moved to the end as
-   * active now: each look past the front is paid for by a progress seen once, so a pick under a
-   * flood of stalled connections looks at one or two.
+   * The connection of `line` longest without progress that holds room unused, or undefined.
+   * Entries at the front found to have progressed, or to have a whole request in, are moved to the
+   * end as active now (a body that has brought ARRIVING_BYTES to the ARRIVING line): each look past
+   * the front is paid for by a progress seen once, so a pick under a flood of stalled connections
+   * looks at one or two.
    */
-  const front = (group: Group, now: number): { entry: Held; reason: ShedReason } | undefined => {
-    for (let left = group.byActivity.size; left > 0; left--) {
-      const entry = group.byActivity.values().next().value!;
+  const front = (group: Group, line: Line, now: number): { entry: Held; reason: ShedReason } | undefined => {
+    const entries = group.lines[line];
+    for (let left = entries.size; left > 0; left--) {
+      const entry = entries.values().next().value!;
       work.examined++;
-      const reason = entry.socket.bytesRead === entry.bytesSeen ? unused(entry) : undefined;
-      if (reason !== undefined) return { entry, reason };
-      touch(entry, now);
+      const read = entry.socket.bytesRead;
+      const reason = unused(entry);
+      if (read === entry.bytesSeen) {
+        if (reason !== undefined) return { entry, reason };
+        touch(entry, now, line);
+      } else touch(entry, now, reason === 'slow_body' && read - entry.bodyFrom >= ARRIVING_BYTES ? ARRIVING : line);
     }
     return undefined;
   };
@@ -164,16 +191,18 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     entry.request?.destroy();
   };
 
-  /** Of the address holding the most connections, the one longest without progress (ties: the longest). */
+  /** Of the address holding the most connections, a stalled one before one arriving, the one longest without progress (ties between addresses alike). */
   const victim = (): { entry: Held; reason: ShedReason } | undefined => {
     work.picks++;
     const now = performance.now();
-    const bySize = [...groups.values()].sort((a, b) => b.byActivity.size - a.byActivity.size);
+    const bySize = [...groups.values()].sort((a, b) => b.size - a.size);
     let found: { entry: Held; reason: ShedReason } | undefined;
     for (const group of bySize) {
-      if (found !== undefined && group.byActivity.size < found.entry.group.byActivity.size) break;
-      const candidate = front(group, now);
-      if (candidate !== undefined && (found === undefined || candidate.entry.activeAt < found.entry.activeAt)) found = candidate;
+      if (found !== undefined && group.size < found.entry.group.size) break;
+      const candidate = front(group, STALLED, now) ?? front(group, ARRIVING, now);
+      if (candidate === undefined) continue;
+      const { line, activeAt } = candidate.entry;
+      if (found === undefined || line < found.entry.line || (line === found.entry.line && activeAt < found.entry.activeAt)) found = candidate;
     }
     return found;
   };
@@ -192,10 +221,11 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     }
     const address = socket.remoteAddress ?? '';
     let group = groups.get(address);
-    if (group === undefined) groups.set(address, (group = { address, byActivity: new Map() }));
-    const entry: Held = { socket, group, busy: 0, requests: 0, request: undefined, bytesSeen: 0, activeAt: 0 };
+    if (group === undefined) groups.set(address, (group = { address, lines: [new Map(), new Map()], size: 0 }));
+    group.size++;
+    const entry: Held = { socket, group, busy: 0, requests: 0, request: undefined, bytesSeen: 0, activeAt: 0, bodyFrom: 0, line: STALLED };
     held.set(socket, entry);
-    touch(entry, performance.now());
+    touch(entry, performance.now(), STALLED);
     socket.once('close', () => forget(socket));
   });
 
@@ -205,13 +235,14 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     entry.busy++;
     entry.requests++;
     entry.request = request;
-    touch(entry, performance.now());
+    entry.bodyFrom = request.socket.bytesRead;
+    touch(entry, performance.now(), STALLED);
     response.once('close', () => {
       entry.busy--;
       if (entry.busy > 0) return;
       entry.request = undefined;
       // A socket evicted meanwhile is forgotten: not put back.
-      if (held.has(entry.socket)) touch(entry, performance.now());
+      if (held.has(entry.socket)) touch(entry, performance.now(), STALLED);
     });
   });
   return work;

@@ -232,6 +232,34 @@ describe('a flood of stalled bodies past the cap (cap 64)', () => {
   });
 });
 
+describe('a large body arriving under a flood of stalled bodies (cap 8)', () => {
+  const held: Held[] = [];
+  const server = createServer((request, response) => request.resume().on('end', () => response.end('done')));
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('stays through a pause, however fast the flood turns the room over, and is answered', async () => {
+    keepRoom(server, 8);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const length = 1024 * 1024;
+    const arriving = await hold(port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`);
+    held.push(arriving);
+    await new Promise<void>((resolve) => arriving.socket.once('data', () => resolve()));
+    arriving.socket.write(Buffer.alloc(128 * 1024, 1));
+    await new Promise((r) => setTimeout(r, 100));
+    // The flood: each newcomer evicts one; the large body is paused all the while.
+    for (let i = 0; i < 40; i++) held.push(await stall(port));
+    assert.equal(arriving.isClosed(), false, 'a body that brought 128 KiB was evicted for bodies stalled since their headers');
+    const done = new Promise<void>((resolve) => arriving.socket.on('data', (d: string) => d.includes('done') && resolve()));
+    arriving.socket.write(Buffer.alloc(length - 128 * 1024, 1));
+    await done;
+  });
+});
+
 /** A limited server whose handler reads each POST's body whole, then answers only when `release` is called; a GET at once. */
 async function holdingServer(maxConnections: number): Promise<{ port: number; shed: Array<[ShedReason, boolean]>; release: () => void; close: () => Promise<void> }> {
   const waiting: Array<() => void> = [];
