@@ -9,9 +9,10 @@
  *
  * The one closed is, of the remote address holding the most connections, the one longest without
  * progress: no byte received and no request begun or answered. A sender that opened many pays
- * before one that holds a few, a body stalled short of 64 KiB since its headers goes before any
- * body that has brought more (ARRIVING_BYTES), and a scraper's reused keep-alive connection, active
- * every scrape interval, goes last. An HTTP client meets an evicted keep-alive connection as a
+ * before one that holds a few; a connection with no whole request yet (its headers, or a body
+ * short of 64 KiB since them) before an idle keep-alive one, and that before a body that has
+ * brought more (see Line); a scraper's reused keep-alive connection, active every scrape interval,
+ * goes last. An HTTP client meets an evicted keep-alive connection as a
  * closed one and retries on a new connection (Prometheus does, and the OTLP exporters retry a
  * reset).
  *
@@ -68,20 +69,24 @@ interface Held {
   activeAt: number;
   /** `socket.bytesRead` when its latest request began. */
   bodyFrom: number;
-  /** Its line in its group: {@link STALLED} or {@link ARRIVING}. */
+  /** Its line in its group: {@link STALLED}, {@link IDLE} or {@link ARRIVING}. */
   line: Line;
 }
 
 /**
- * A connection's line: ARRIVING once its request's body has brought {@link ARRIVING_BYTES} since
- * its headers (until it is answered), STALLED otherwise (no request, idle, or a body short of
- * that). Every STALLED connection goes before any ARRIVING one: a body stalled since its headers
- * cannot outlast a body arriving, however fast a flood turns the room over (the longest without
- * progress then is only a fraction of a second behind, and a real body paused that long would go).
+ * A connection's line. STALLED: no whole request yet (its headers, or a body short of
+ * {@link ARRIVING_BYTES} since them); IDLE: a keep-alive connection between requests, after one
+ * answered; ARRIVING: a body that has brought ARRIVING_BYTES since its headers, until answered.
+ * Every STALLED connection goes before any IDLE one, and every IDLE one before any ARRIVING one,
+ * because a flood turns the room over fast (thousands a second): the longest without progress is
+ * then only a fraction of a second behind, so by that alone a real sender's kept connection would
+ * be closed between two exports, or as it sends the next (a request lost to a reset: a POST is
+ * not retried), and a real body paused that long would go.
  */
-type Line = 0 | 1;
+type Line = 0 | 1 | 2;
 const STALLED: Line = 0;
-const ARRIVING: Line = 1;
+const IDLE: Line = 1;
+const ARRIVING: Line = 2;
 /** Body bytes that make a body arriving: many times what a stalled one sends, a fraction of a real large export. */
 const ARRIVING_BYTES = 64 * 1024;
 
@@ -93,7 +98,7 @@ const ARRIVING_BYTES = 64 * 1024;
  */
 interface Group {
   readonly address: string;
-  readonly lines: readonly [Map<Socket, Held>, Map<Socket, Held>];
+  readonly lines: readonly [Map<Socket, Held>, Map<Socket, Held>, Map<Socket, Held>];
   /** Connections open from the address. */
   size: number;
 }
@@ -191,7 +196,7 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     entry.request?.destroy();
   };
 
-  /** Of the address holding the most connections, a stalled one before one arriving, the one longest without progress (ties between addresses alike). */
+  /** Of the address holding the most connections, by line (stalled, idle, arriving), the one longest without progress (ties between addresses alike). */
   const victim = (): { entry: Held; reason: ShedReason } | undefined => {
     work.picks++;
     const now = performance.now();
@@ -199,7 +204,7 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     let found: { entry: Held; reason: ShedReason } | undefined;
     for (const group of bySize) {
       if (found !== undefined && group.size < found.entry.group.size) break;
-      const candidate = front(group, STALLED, now) ?? front(group, ARRIVING, now);
+      const candidate = front(group, STALLED, now) ?? front(group, IDLE, now) ?? front(group, ARRIVING, now);
       if (candidate === undefined) continue;
       const { line, activeAt } = candidate.entry;
       if (found === undefined || line < found.entry.line || (line === found.entry.line && activeAt < found.entry.activeAt)) found = candidate;
@@ -221,7 +226,7 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     }
     const address = socket.remoteAddress ?? '';
     let group = groups.get(address);
-    if (group === undefined) groups.set(address, (group = { address, lines: [new Map(), new Map()], size: 0 }));
+    if (group === undefined) groups.set(address, (group = { address, lines: [new Map(), new Map(), new Map()], size: 0 }));
     group.size++;
     const entry: Held = { socket, group, busy: 0, requests: 0, request: undefined, bytesSeen: 0, activeAt: 0, bodyFrom: 0, line: STALLED };
     held.set(socket, entry);
@@ -242,7 +247,7 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
       if (entry.busy > 0) return;
       entry.request = undefined;
       // A socket evicted meanwhile is forgotten: not put back.
-      if (held.has(entry.socket)) touch(entry, performance.now(), STALLED);
+      if (held.has(entry.socket)) touch(entry, performance.now(), IDLE);
     });
   });
   return work;

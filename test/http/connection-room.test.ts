@@ -260,6 +260,33 @@ describe('a large body arriving under a flood of stalled bodies (cap 8)', () => 
   });
 });
 
+describe("a sender's kept connection under a flood of stalled bodies (cap 8)", () => {
+  const held: Held[] = [];
+  const server = createServer((request, response) => request.resume().on('end', () => response.end('done')));
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('stays open between exports, however long the flood, and takes the next one', async () => {
+    keepRoom(server, 8);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const POST = 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}';
+    const sender = await hold(port);
+    held.push(sender);
+    const first = answered(sender);
+    sender.socket.write(POST);
+    await first;
+    for (let i = 0; i < 40; i++) held.push(await stall(port));
+    assert.equal(sender.isClosed(), false, "a sender's kept connection was evicted for bodies stalled since their headers");
+    const next = answered(sender);
+    sender.socket.write(POST);
+    await next;
+  });
+});
+
 /** A limited server whose handler reads each POST's body whole, then answers only when `release` is called; a GET at once. */
 async function holdingServer(maxConnections: number): Promise<{ port: number; shed: Array<[ShedReason, boolean]>; release: () => void; close: () => Promise<void> }> {
   const waiting: Array<() => void> = [];
