@@ -161,7 +161,11 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
    * the front is paid for by a progress seen once, so a pick under a flood of stalled connections
    * looks at one or two.
    */
-  const front = (group: Group, line: Line, now: number): { entry: Held; reason: ShedReason } | undefined => {
+  const front = (
+    group: Group,
+    line: Line,
+    now: number,
+  ): { entry: Held; reason: ShedReason } | undefined => {
     const entries = group.lines[line];
     for (let left = entries.size; left > 0; left--) {
       const entry = entries.values().next().value!;
@@ -171,7 +175,12 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
       if (read === entry.bytesSeen) {
         if (reason !== undefined) return { entry, reason };
         touch(entry, now, line);
-      } else touch(entry, now, reason === 'slow_body' && read - entry.bodyFrom >= ARRIVING_BYTES ? ARRIVING : line);
+      } else
+        touch(
+          entry,
+          now,
+          reason === 'slow_body' && read - entry.bodyFrom >= ARRIVING_BYTES ? ARRIVING : line,
+        );
     }
     return undefined;
   };
@@ -204,10 +213,16 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     let found: { entry: Held; reason: ShedReason } | undefined;
     for (const group of bySize) {
       if (found !== undefined && group.size < found.entry.group.size) break;
-      const candidate = front(group, STALLED, now) ?? front(group, IDLE, now) ?? front(group, ARRIVING, now);
+      const candidate =
+        front(group, STALLED, now) ?? front(group, IDLE, now) ?? front(group, ARRIVING, now);
       if (candidate === undefined) continue;
       const { line, activeAt } = candidate.entry;
-      if (found === undefined || line < found.entry.line || (line === found.entry.line && activeAt < found.entry.activeAt)) found = candidate;
+      if (
+        found === undefined ||
+        line < found.entry.line ||
+        (line === found.entry.line && activeAt < found.entry.activeAt)
+      )
+        found = candidate;
     }
     return found;
   };
@@ -226,9 +241,20 @@ export function keepRoom(server: Server, maxConnections: number, onShed?: OnShed
     }
     const address = socket.remoteAddress ?? '';
     let group = groups.get(address);
-    if (group === undefined) groups.set(address, (group = { address, lines: [new Map(), new Map(), new Map()], size: 0 }));
+    if (group === undefined)
+      groups.set(address, (group = { address, lines: [new Map(), new Map(), new Map()], size: 0 }));
     group.size++;
-    const entry: Held = { socket, group, busy: 0, requests: 0, request: undefined, bytesSeen: 0, activeAt: 0, bodyFrom: 0, line: STALLED };
+    const entry: Held = {
+      socket,
+      group,
+      busy: 0,
+      requests: 0,
+      request: undefined,
+      bytesSeen: 0,
+      activeAt: 0,
+      bodyFrom: 0,
+      line: STALLED,
+    };
     held.set(socket, entry);
     touch(entry, performance.now(), STALLED);
     socket.once('close', () => forget(socket));

@@ -48,7 +48,11 @@ const ABORTED = new BodyAborted('request body not complete: the connection close
  * @param onChunk told the size of every chunk as it arrives, before it is kept; a throw refuses the body
  * @rejects {TooLarge} past `limit`; {BodyAborted}; what `onChunk` threw
  */
-export function readBodyChunks(request: IncomingMessage, limit: number, onChunk: (bytes: number) => void): Promise<BodyChunks> {
+export function readBodyChunks(
+  request: IncomingMessage,
+  limit: number,
+  onChunk: (bytes: number) => void,
+): Promise<BodyChunks> {
   return new Promise((resolve, reject) => {
     if (Number(request.headers['content-length']) > limit) {
       reject(new TooLarge(`request body larger than ${limit} bytes`));
@@ -60,7 +64,11 @@ export function readBodyChunks(request: IncomingMessage, limit: number, onChunk:
     const declared = Number(request.headers['content-length']);
     let whole: Buffer | undefined;
     const stop = (err: unknown): void => {
-      request.removeListener('data', onData).removeListener('end', onEnd).removeListener('error', stop).removeListener('close', onClose);
+      request
+        .removeListener('data', onData)
+        .removeListener('end', onEnd)
+        .removeListener('error', stop)
+        .removeListener('close', onClose);
       if (err === undefined) return;
       // What is left of a refused body is read and dropped until the connection closes.
       request.resume();
@@ -78,9 +86,15 @@ export function readBodyChunks(request: IncomingMessage, limit: number, onChunk:
         stop(err);
         return;
       }
-      if (whole !== undefined && received <= whole.length) chunk.copy(whole, received - chunk.length);
+      if (whole !== undefined && received <= whole.length)
+        chunk.copy(whole, received - chunk.length);
       else chunks.push(chunk);
-      if (whole === undefined && received >= RECEIVE_WHOLE_BYTES && declared >= RECEIVE_WHOLE_BYTES && received <= declared) {
+      if (
+        whole === undefined &&
+        received >= RECEIVE_WHOLE_BYTES &&
+        declared >= RECEIVE_WHOLE_BYTES &&
+        received <= declared
+      ) {
         whole = wholeBody(declared);
         let at = 0;
         for (const c of chunks) at += c.copy(whole, at);
@@ -115,11 +129,17 @@ export function joinChunks(chunks: BodyChunks): Buffer {
  * so it may be moved to another thread (a small Buffer may share Node's pool).
  */
 export function ownsItsMemory(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && (bytes.buffer.byteLength === bytes.byteLength || wholeBodies.has(bytes.buffer));
+  return (
+    bytes.byteOffset === 0 &&
+    bytes.buffer instanceof ArrayBuffer &&
+    (bytes.buffer.byteLength === bytes.byteLength || wholeBodies.has(bytes.buffer))
+  );
 }
 
 function wholeBody(length: number): Buffer {
-  const buffer = Buffer.allocUnsafeSlow(length >= MAPPED_FROM_BYTES ? Math.max(length, MAPPED_BYTES) : length);
+  const buffer = Buffer.allocUnsafeSlow(
+    length >= MAPPED_FROM_BYTES ? Math.max(length, MAPPED_BYTES) : length,
+  );
   wholeBodies.add(buffer.buffer);
   return buffer.subarray(0, length);
 }

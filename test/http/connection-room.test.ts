@@ -65,14 +65,22 @@ async function answered(held: Held): Promise<void> {
 }
 
 /** A scrape on a fresh connection; rejects if nothing is answered within ANSWER_WITHIN_MS. */
-function freshScrape(port: number, path = '/metrics'): Promise<{ status: number; body: string; millis: number }> {
+function freshScrape(
+  port: number,
+  path = '/metrics',
+): Promise<{ status: number; body: string; millis: number }> {
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: ANSWER_WITHIN_MS }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body, millis: performance.now() - start }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, agent: false, timeout: ANSWER_WITHIN_MS },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, body, millis: performance.now() - start }),
+        );
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${ANSWER_WITHIN_MS} ms`)));
     req.on('error', reject);
     req.end();
@@ -123,16 +131,26 @@ describe('a real Prometheus (2.42) started while 300 sockets are held', () => {
 
   it('scrapes the target up while they are still held', { timeout: 180_000 }, async (t) => {
     // Timeouts far past this test's waits: the held sockets stay held unless room is made.
-    jm = await createJobmeter({ processMetrics: false, listener: { port: 0, requestTimeoutMillis: 170_000, idleTimeoutMillis: 170_000 } });
+    jm = await createJobmeter({
+      processMetrics: false,
+      listener: { port: 0, requestTimeoutMillis: 170_000, idleTimeoutMillis: 170_000 },
+    });
     const port = jm.pullAddress!.port;
     for (let i = 0; i < 150; i++) held.push(await hold(port));
     for (let i = 0; i < 150; i++) held.push(await hold(port, HALF_HEADERS));
     const heldAt = performance.now();
-    prometheus = await startPrometheus({ jobs: [{ name: 'jobmeter', target: `127.0.0.1:${port}` }] });
+    prometheus = await startPrometheus({
+      jobs: [{ name: 'jobmeter', target: `127.0.0.1:${port}` }],
+    });
     // Before, every new connection was reset while the sockets were held: up stayed 0.
     const [target] = await prometheus.waitForTargetsUp(60_000);
-    t.diagnostic(`up ${((performance.now() - heldAt) / 1000).toFixed(1)} s after the sockets were held; last scrape took ${(target!.lastScrapeDuration * 1000).toFixed(0)} ms`);
-    assert.ok(held.filter((h) => !h.isClosed()).length >= 200, 'most held sockets still open: room was made, not waited for');
+    t.diagnostic(
+      `up ${((performance.now() - heldAt) / 1000).toFixed(1)} s after the sockets were held; last scrape took ${(target!.lastScrapeDuration * 1000).toFixed(0)} ms`,
+    );
+    assert.ok(
+      held.filter((h) => !h.isClosed()).length >= 200,
+      'most held sockets still open: room was made, not waited for',
+    );
   });
 });
 
@@ -157,7 +175,10 @@ describe('who is evicted (cap 4)', () => {
     held.push(...hoarded);
     // Every newcomer past the cap evicted one of the hoarder's: 3 of its 10 are left.
     await waitFor(() => hoarded.filter((h) => h.isClosed()).length === 7);
-    assert.deepEqual(hoarded.map((h) => h.isClosed()), [true, true, true, true, true, true, true, false, false, false]);
+    assert.deepEqual(
+      hoarded.map((h) => h.isClosed()),
+      [true, true, true, true, true, true, true, false, false, false],
+    );
     assert.equal(scraper.isClosed(), false);
     // The scraper's connection is still usable.
     const next = answered(scraper);
@@ -167,7 +188,8 @@ describe('who is evicted (cap 4)', () => {
 });
 
 /** A request whose body never arrives: `Expect: 100-continue`, so the server's 100 says it is in progress. */
-const STALLED = 'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"resou';
+const STALLED =
+  'POST /v1/metrics HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n{"resou';
 
 /** `hold` with STALLED, once the server has begun the request. */
 async function stall(port: number): Promise<Held> {
@@ -188,16 +210,24 @@ describe('stalled bodies at the cap (ingest; cap 3)', () => {
     jm = await createJobmeter({ processMetrics: false, ingest: { port: 0, maxConnections: 3 } });
     const port = jm.ingestAddress!.port;
     for (let i = 0; i < 3; i++) held.push(await stall(port));
-    const extra = await hold(port, 'GET /no-such-path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const extra = await hold(
+      port,
+      'GET /no-such-path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     // A path the ingest does not serve: its 404 is an answer, where no room would close it unanswered.
     assert.match(await extra.closed, /^HTTP\/1\.1 404 /);
-    assert.deepEqual(held.map((h) => h.isClosed()), [true, false, false]);
+    assert.deepEqual(
+      held.map((h) => h.isClosed()),
+      [true, false, false],
+    );
   });
 });
 
 describe('a flood of stalled bodies past the cap (cap 64)', () => {
   const held: Held[] = [];
-  const server = createServer((request, response) => request.resume().on('end', () => response.end('done')));
+  const server = createServer((request, response) =>
+    request.resume().on('end', () => response.end('done')),
+  );
   after(async () => {
     for (const h of held) h.socket.destroy();
     server.closeAllConnections();
@@ -234,7 +264,9 @@ describe('a flood of stalled bodies past the cap (cap 64)', () => {
 
 describe('a large body arriving under a flood of stalled bodies (cap 8)', () => {
   const held: Held[] = [];
-  const server = createServer((request, response) => request.resume().on('end', () => response.end('done')));
+  const server = createServer((request, response) =>
+    request.resume().on('end', () => response.end('done')),
+  );
   after(async () => {
     for (const h of held) h.socket.destroy();
     server.closeAllConnections();
@@ -246,15 +278,24 @@ describe('a large body arriving under a flood of stalled bodies (cap 8)', () => 
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const length = 1024 * 1024;
-    const arriving = await hold(port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`);
+    const arriving = await hold(
+      port,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`,
+    );
     held.push(arriving);
     await new Promise<void>((resolve) => arriving.socket.once('data', () => resolve()));
     arriving.socket.write(Buffer.alloc(128 * 1024, 1));
     await new Promise((r) => setTimeout(r, 100));
     // The flood: each newcomer evicts one; the large body is paused all the while.
     for (let i = 0; i < 40; i++) held.push(await stall(port));
-    assert.equal(arriving.isClosed(), false, 'a body that brought 128 KiB was evicted for bodies stalled since their headers');
-    const done = new Promise<void>((resolve) => arriving.socket.on('data', (d: string) => d.includes('done') && resolve()));
+    assert.equal(
+      arriving.isClosed(),
+      false,
+      'a body that brought 128 KiB was evicted for bodies stalled since their headers',
+    );
+    const done = new Promise<void>((resolve) =>
+      arriving.socket.on('data', (d: string) => d.includes('done') && resolve()),
+    );
     arriving.socket.write(Buffer.alloc(length - 128 * 1024, 1));
     await done;
   });
@@ -262,7 +303,9 @@ describe('a large body arriving under a flood of stalled bodies (cap 8)', () => 
 
 describe("a sender's kept connection under a flood of stalled bodies (cap 8)", () => {
   const held: Held[] = [];
-  const server = createServer((request, response) => request.resume().on('end', () => response.end('done')));
+  const server = createServer((request, response) =>
+    request.resume().on('end', () => response.end('done')),
+  );
   after(async () => {
     for (const h of held) h.socket.destroy();
     server.closeAllConnections();
@@ -280,7 +323,11 @@ describe("a sender's kept connection under a flood of stalled bodies (cap 8)", (
     sender.socket.write(POST);
     await first;
     for (let i = 0; i < 40; i++) held.push(await stall(port));
-    assert.equal(sender.isClosed(), false, "a sender's kept connection was evicted for bodies stalled since their headers");
+    assert.equal(
+      sender.isClosed(),
+      false,
+      "a sender's kept connection was evicted for bodies stalled since their headers",
+    );
     const next = answered(sender);
     sender.socket.write(POST);
     await next;
@@ -288,7 +335,14 @@ describe("a sender's kept connection under a flood of stalled bodies (cap 8)", (
 });
 
 /** A limited server whose handler reads each POST's body whole, then answers only when `release` is called; a GET at once. */
-async function holdingServer(maxConnections: number): Promise<{ port: number; shed: Array<[ShedReason, boolean]>; release: () => void; close: () => Promise<void> }> {
+async function holdingServer(
+  maxConnections: number,
+): Promise<{
+  port: number;
+  shed: Array<[ShedReason, boolean]>;
+  release: () => void;
+  close: () => Promise<void>;
+}> {
   const waiting: Array<() => void> = [];
   const shed: Array<[ShedReason, boolean]> = [];
   const server = createLimitedServer(
@@ -304,10 +358,11 @@ async function holdingServer(maxConnections: number): Promise<{ port: number; sh
     port: (server.address() as { port: number }).port,
     shed,
     release: () => waiting.splice(0).forEach((answer) => answer()),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -341,7 +396,10 @@ describe('who pays when the room is full (cap 2)', () => {
     await waitFor(() => last.isClosed());
     assert.equal(held[0]!.isClosed(), false);
     // One episode: the second shed is not reported as a new one.
-    assert.deepEqual(server.shed, [['slow_body', true], ['headers', false]]);
+    assert.deepEqual(server.shed, [
+      ['slow_body', true],
+      ['headers', false],
+    ]);
   });
 
   it('every connection with a whole request in: a newcomer is closed at once, counted full; room comes back once answered', async () => {
@@ -349,8 +407,16 @@ describe('who pays when the room is full (cap 2)', () => {
     newest.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}');
     await new Promise((r) => setTimeout(r, 50));
     const extra = await hold(server.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    assert.equal(await extra.closed, '', 'a connection past the cap was let in while every connection had a whole request in');
-    assert.equal(held[0]!.isClosed() || newest.isClosed(), false, 'a request whose body is in was evicted');
+    assert.equal(
+      await extra.closed,
+      '',
+      'a connection past the cap was let in while every connection had a whole request in',
+    );
+    assert.equal(
+      held[0]!.isClosed() || newest.isClosed(),
+      false,
+      'a request whose body is in was evicted',
+    );
     assert.deepEqual(server.shed.at(-1), ['full', false]);
     const done = Promise.all([answered(held[0]!), answered(newest)]);
     server.release();
