@@ -41,6 +41,8 @@ const wholeBodies = new WeakSet<ArrayBufferLike>();
 
 /** The request ended before its body did (the client closed or reset the connection). */
 export class BodyAborted extends Error {}
+/** One for every body cut short: a flood of stalled bodies ends one per connection closed, and its stack is never read. */
+const ABORTED = new BodyAborted('request body not complete: the connection closed');
 
 /** The request's stream failed before its body was in (the listener answers 400, ingest-errors.ts). */
 export class BodyUnreadable extends Error {}
@@ -107,7 +109,7 @@ export function readBodyChunks(
       resolve(whole !== undefined && received === whole.length ? [whole] : chunks);
     }
     function onClose(): void {
-      stop(new BodyAborted('request body not complete: the connection closed'));
+      stop(ABORTED);
     }
     function onError(err: Error): void {
       stop(new BodyUnreadable('invalid request', { cause: err }));

@@ -8,10 +8,10 @@
  * evicted at all.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import type { ShedReason } from '../../src/http/connection-room.ts';
+import { keepRoom, type ShedReason } from '../../src/http/connection-room.ts';
 import { createLimitedServer, DEFAULT_SERVER_LIMITS } from '../../src/http/server-limits.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
@@ -220,6 +220,117 @@ describe('stalled bodies at the cap (ingest; cap 3)', () => {
       held.map((h) => h.isClosed()),
       [true, false, false],
     );
+  });
+});
+
+describe('a flood of stalled bodies past the cap (cap 64)', () => {
+  const held: Held[] = [];
+  const server = createServer((request, response) =>
+    request.resume().on('end', () => response.end('done')),
+  );
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('each newcomer costs a look at a few connections, not at every one held; a scraper keeps its connection', async () => {
+    const work = keepRoom(server, 64);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    // Another address, as a scraper's usually is: the flood's address holds the most and pays first.
+    const scraper = await hold(port, '', '127.0.0.2');
+    for (let i = 0; i < 63; i++) held.push(await stall(port));
+    const before = { ...work };
+    // Each one evicts the body stalled longest; the scraper's request every few keeps it active.
+    for (let i = 0; i < 200; i++) {
+      held.push(await stall(port));
+      if (i % 20 === 0) {
+        const next = answered(scraper);
+        scraper.socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+        await next;
+      }
+    }
+    const picks = work.picks - before.picks;
+    const examined = work.examined - before.examined;
+    assert.equal(picks, 200);
+    assert.ok(examined <= 2 * picks, `${examined} connections looked at for ${picks} newcomers`);
+    assert.equal(scraper.isClosed(), false, "the scraper's connection was evicted");
+    await waitFor(() => held.filter((h) => !h.isClosed()).length === 63);
+    assert.equal(held.filter((h) => !h.isClosed()).length, 63);
+    held.push(scraper);
+  });
+});
+
+describe('a large body arriving under a flood of stalled bodies (cap 8)', () => {
+  const held: Held[] = [];
+  const server = createServer((request, response) =>
+    request.resume().on('end', () => response.end('done')),
+  );
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('stays through a pause, however fast the flood turns the room over, and is answered', async () => {
+    keepRoom(server, 8);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const length = 1024 * 1024;
+    const arriving = await hold(
+      port,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`,
+    );
+    held.push(arriving);
+    await new Promise<void>((resolve) => arriving.socket.once('data', () => resolve()));
+    arriving.socket.write(Buffer.alloc(128 * 1024, 1));
+    await new Promise((r) => setTimeout(r, 100));
+    // The flood: each newcomer evicts one; the large body is paused all the while.
+    for (let i = 0; i < 40; i++) held.push(await stall(port));
+    assert.equal(
+      arriving.isClosed(),
+      false,
+      'a body that brought 128 KiB was evicted for bodies stalled since their headers',
+    );
+    const done = new Promise<void>((resolve) =>
+      arriving.socket.on('data', (d: string) => d.includes('done') && resolve()),
+    );
+    arriving.socket.write(Buffer.alloc(length - 128 * 1024, 1));
+    await done;
+  });
+});
+
+describe("a sender's kept connection under a flood of stalled bodies (cap 8)", () => {
+  const held: Held[] = [];
+  const server = createServer((request, response) =>
+    request.resume().on('end', () => response.end('done')),
+  );
+  after(async () => {
+    for (const h of held) h.socket.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('stays open between exports, however long the flood, and takes the next one', async () => {
+    keepRoom(server, 8);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const POST = 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}';
+    const sender = await hold(port);
+    held.push(sender);
+    const first = answered(sender);
+    sender.socket.write(POST);
+    await first;
+    for (let i = 0; i < 40; i++) held.push(await stall(port));
+    assert.equal(
+      sender.isClosed(),
+      false,
+      "a sender's kept connection was evicted for bodies stalled since their headers",
+    );
+    const next = answered(sender);
+    sender.socket.write(POST);
+    await next;
   });
 });
 
