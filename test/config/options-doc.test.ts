@@ -24,7 +24,8 @@ test('docs/options.md is the option table (run: node scripts/gen-options-doc.ts)
 /** The fields of `name`'s interface in `file`, each with its `@default` text (undefined: none). */
 function fields(file: string, name: string): Map<string, string | undefined> {
   const text = readFileSync(join(SRC, file), 'utf8');
-  const start = text.indexOf(`export interface ${name} `);
+  // A generic interface (`JobmeterOptions<I …>`) too.
+  const start = text.search(new RegExp(`export interface ${name}[ <]`));
   assert.ok(start >= 0, `${file} has no interface ${name}`);
   const body = text.slice(text.indexOf('{', start) + 1, text.indexOf('\n}', start));
   const out = new Map<string, string | undefined>();
