@@ -38,6 +38,7 @@ const CASES: readonly [string, unknown, string][] = [
   // with the same words whether it came from a file or from code.
   ['cardinalityLimit', { listener: false, cardinalityLimit: 2_000_000 }, 'invalid cardinalityLimit=2000000: expected an integer from 1 to 1000000 (series per instrument, overflow included)'],
   ['ingest.maxMemoryBytes', { listener: false, ingest: { port: 0, maxMemoryBytes: 2 ** 37 } }, 'invalid ingest.maxMemoryBytes=137438953472: expected an integer from 1 to 68719476736 (bytes)'],
+  ['ingest.maxBodyBytes', { listener: false, ingest: { port: 0, maxBodyBytes: 0 } }, 'invalid ingest.maxBodyBytes=0: expected an integer from 1 to 1073741824 (bytes)'],
   ['ingest.maxBodyBytes', { listener: false, ingest: { port: 0, maxBodyBytes: 2 ** 31 } }, 'invalid ingest.maxBodyBytes=2147483648: expected an integer from 1 to 1073741824 (bytes)'],
   ['ingest.maxConcurrentRequests', { listener: false, ingest: { port: 0, maxConcurrentRequests: 20_000 } }, 'invalid ingest.maxConcurrentRequests=20000: expected an integer from 1 to 10000'],
   ['listener.maxConnections', { listener: { port: 0, maxConnections: 2_000_000 } }, 'invalid listener.maxConnections=2000000: expected an integer from 1 to 1000000'],

@@ -13,6 +13,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { maxSizeRequest } from '../../bench/max-size-request.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { decodeExportRequest, decodeStatus } from '../../src/otlp/codec.ts';
 import { DECODED_BYTES_PER_BODY_BYTE, DecodeLimitExceeded, DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../../src/otlp/decode-limits.ts';
@@ -72,7 +73,7 @@ function refusedEarly(decode: () => unknown): DecodeLimitExceeded {
 
 describe('the listener answers 413', () => {
   it('for a small body decoded on the main thread, and for a large one decoded on the decoding thread', { timeout: 60_000 }, async () => {
-    const listener = await startIngestListener({ sink: new IngestStore(), port: 0 });
+    const listener = await startIngestListener({ sink: new IngestStore(), ...resolveIngest({ port: 0 }) });
     try {
       for (const points of [50_000, 1_000_000]) {
         const body = emptyPointsRequest(points);

@@ -19,6 +19,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/domain/catalog.ts';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { soltiProfile } from '../../src/naming/profiles/solti.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
@@ -65,7 +66,7 @@ let proms = new Map<PrometheusMajor, PrometheusHandle>();
 before(async () => {
   // As `jobmeter serve` builds it for solti: solti's closed vocabularies refuse what its embedded host drops.
   store = new IngestStore({ vocabularies: soltiProfile.vocabularies! });
-  ingest = await startIngestListener({ sink: store, port: 0 });
+  ingest = await startIngestListener({ sink: store, ...resolveIngest({ port: 0 }) });
   const url = `http://127.0.0.1:${ingest.address.port}/v1/metrics`;
   served = await createJobmeter({ profile: 'solti', listener: { port: 0 }, processMetrics: false, metricProducers: [store] });
   servedWasmrun = await createJobmeter({ profile: 'wasmrun', listener: false, processMetrics: false, metricProducers: [store] });

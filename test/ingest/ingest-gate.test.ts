@@ -16,6 +16,7 @@ import { parseConfigText } from '../../src/config/file-parser.ts';
 import { resolveServeConfig } from '../../src/config/resolve-layers.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { startIngestListener, type IngestListener, type IngestListenerOptions } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, selfTelemetryOf } from '../../src/jobmeter.ts';
 import { decodeStatus } from '../../src/otlp/codec.ts';
@@ -51,7 +52,7 @@ async function post(url: string, body: Uint8Array | string, headers: Record<stri
 async function gated(gate: Partial<IngestListenerOptions>) {
   const store = new IngestStore();
   const answered: string[] = [];
-  const listener = await startIngestListener({ sink: store, port: 0, onAnswered: (a) => answered.push(a), ...gate });
+  const listener = await startIngestListener({ sink: store, ...resolveIngest({ port: 0 }), onAnswered: (a) => answered.push(a), ...gate });
   const url = `http://127.0.0.1:${listener.address.port}/v1/metrics`;
   const names = async (): Promise<string[]> => (await store.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name));
   return { listener, url, names, answered };
@@ -200,7 +201,7 @@ describe('bad gate options', () => {
   ];
   for (const [what, options, message] of cases) {
     it(`${what}: a ConfigError naming the option, no secret in it`, async () => {
-      const err = await startIngestListener({ sink, port: 0, ...options }).then(
+      const err = await startIngestListener({ sink, ...resolveIngest({ port: 0, ...options }) }).then(
         async (l) => {
           await l.close();
           return undefined;

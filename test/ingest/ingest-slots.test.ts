@@ -26,6 +26,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { decodeStatus } from '../../src/otlp/codec.ts';
 
@@ -96,7 +97,7 @@ async function ingestedNames(store: IngestStore): Promise<string[]> {
 
 test('every slot busy: a request whose body is in waits for a slot instead of a 503, and gets its 200 once the holder gives it back', { timeout: 60_000 }, async () => {
   const store = new IngestStore();
-  const listener = await startIngestListener({ sink: store, port: 0, maxConcurrentRequests: 1, retryAfterSeconds: 3 });
+  const listener = await startIngestListener({ sink: store, ...resolveIngest({ port: 0, maxConcurrentRequests: 1 }), retryAfterSeconds: 3 });
   const url = `http://127.0.0.1:${listener.address.port}/v1/metrics`;
   const pool = await holdThreadPool();
   let released = false;
@@ -137,7 +138,7 @@ test('12 senders of the official OTLP exporter against 8 busy slots: every expor
   const SENDERS = 12;
   const store = new IngestStore();
   // A 503 would name an hour in Retry-After, past the exporter's timeout: the export would fail.
-  const listener = await startIngestListener({ sink: store, port: 0, maxConcurrentRequests: 8, retryAfterSeconds: 3600 });
+  const listener = await startIngestListener({ sink: store, ...resolveIngest({ port: 0, maxConcurrentRequests: 8 }), retryAfterSeconds: 3600 });
   const url = `http://127.0.0.1:${listener.address.port}/v1/metrics`;
   const pool = await holdThreadPool();
   let released = false;
@@ -188,7 +189,7 @@ test('the bytes in flight still bound the waiting: past them a request is shed w
   const MAX_BODY = 64 * 1024;
   const store = new IngestStore();
   const answered: string[] = [];
-  const listener = await startIngestListener({ sink: store, port: 0, maxBodyBytes: MAX_BODY, maxConcurrentRequests: 1, retryAfterSeconds: 3, onAnswered: (a) => answered.push(a) });
+  const listener = await startIngestListener({ sink: store, ...resolveIngest({ port: 0, maxBodyBytes: MAX_BODY, maxConcurrentRequests: 1 }), retryAfterSeconds: 3, onAnswered: (a) => answered.push(a) });
   const url = `http://127.0.0.1:${listener.address.port}/v1/metrics`;
   const pool = await holdThreadPool();
   let released = false;

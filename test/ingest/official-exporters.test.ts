@@ -26,6 +26,7 @@ import { MeterProvider, MetricReader, type PushMetricExporter, type ResourceMetr
 import { decodeWire } from '../../src/debug/wire.ts';
 import { formatNormal } from '../../src/debug/normal-text.ts';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import type { IngestResult } from '../../src/ingest/ingest-report.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, VERSION } from '../../src/index.ts';
@@ -65,8 +66,7 @@ before(async () => {
         return result;
       },
     },
-    port: 0,
-    maxBodyBytes: 64 * 1024,
+    ...resolveIngest({ port: 0, maxBodyBytes: 64 * 1024 }),
     onRequest: (body, encoding) => {
       received.push({ ...pending!, wire: decodeWire(body, encoding) });
     },
