@@ -27,7 +27,7 @@ import {
 } from './json-schema.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
-import { ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED, BODY_BYTES_EXPECTED, BOOLEAN_EXPECTED, CARDINALITY_LIMIT_EXPECTED, CONCURRENT_EXPECTED, CONNECTIONS_EXPECTED, MAX_MILLIS, MEMORY_BYTES_EXPECTED, NON_EMPTY_STRING_EXPECTED, oneOfExpected, STRING_TABLE_EXPECTED, PORT_EXPECTED, ROUTE_PATH_EXPECTED, STATE_DIR_EXPECTED, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
+import { attributeValueLengthLimit, bodyBytes, bool, cardinalityLimit, concurrentRequests, connections, MAX_MILLIS, memoryBytes, nonEmptyString, oneOfExpected, port, STRING_TABLE_EXPECTED, ROUTE_PATH_EXPECTED, stateDir, TENANT_EXPECTED, TOKEN_EXPECTED } from '../common/option-rules.ts';
 import { nearestKey } from '../common/did-you-mean.ts';
 import { API_KEY_OPTIONS, fileNames, PROFILE_TABLE_OPTIONS } from '../common/option-table.ts';
 import { RULE_TYPES } from '../naming/check-rules.ts';
@@ -39,13 +39,13 @@ const RULE_KEYS: readonly string[] = ['instrument', 'name', 'type', 'help', 'uni
 /** Expectation texts, shared with the flag parser so messages read the same everywhere. */
 export const EXPECT = {
   profile: oneOfExpected(PROFILE_NAMES),
-  nonEmptyString: NON_EMPTY_STRING_EXPECTED,
-  boolean: BOOLEAN_EXPECTED,
+  nonEmptyString: nonEmptyString.expected,
+  boolean: bool.expected,
   table: 'a table',
   stringTable: STRING_TABLE_EXPECTED,
   string: 'a string',
   host: 'an IP address or host name (IPv6 without brackets)',
-  port: PORT_EXPECTED,
+  port: port.expected,
   format: oneOfExpected(LISTENER_FORMATS),
   endpoint: 'an http:// or https:// URL',
   protocol: oneOfExpected(OTLP_PROTOCOLS),
@@ -56,10 +56,10 @@ export const EXPECT = {
   attributeName: 'a non-empty attribute name other than __proto__',
   naming: oneOfExpected(OTLP_NAMINGS),
   translationStrategy: oneOfExpected(TRANSLATION_STRATEGIES),
-  bodyBytes: BODY_BYTES_EXPECTED,
-  concurrent: CONCURRENT_EXPECTED,
-  memoryBytes: MEMORY_BYTES_EXPECTED,
-  connections: CONNECTIONS_EXPECTED,
+  bodyBytes: bodyBytes.expected,
+  concurrent: concurrentRequests.expected,
+  memoryBytes: memoryBytes.expected,
+  connections: connections.expected,
   posture: oneOfExpected(POSTURE_NAMES),
   path: ROUTE_PATH_EXPECTED,
   loopbackListen: 'a loopback HOST:PORT, e.g. 127.0.0.1:9478 (the dedicated listener binds loopback only)',
@@ -78,8 +78,8 @@ export const EXPECT = {
   ruleLabels: 'a list of [attribute, label] pairs, e.g. [["runner", "runner"]]',
   ruleValues: 'a table: attribute → { canonical value = "the original\'s word" }',
   ruleZeroFill: 'a table: label → [words always emitted]',
-  cardinalityLimit: CARDINALITY_LIMIT_EXPECTED,
-  attributeValueLengthLimit: ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED,
+  cardinalityLimit: cardinalityLimit.expected,
+  attributeValueLengthLimit: attributeValueLengthLimit.expected,
   hostInstruments: oneOfExpected(HOST_INSTRUMENTS),
   mergePolicies: 'a table: instrument name = "sum" or "max"',
   mergePolicy: oneOfExpected(MERGE_POLICIES),
@@ -169,7 +169,7 @@ const DESCRIBE: Readonly<Record<DefinitionName, Describe>> = {
     expected: `${EXPECT.token} (got ${typeof value === 'string' ? (value === '' ? 'an empty string' : 'whitespace in it') : describeType(value)})`,
   }),
   filePath: plain(EXPECT.filePath),
-  stateDir: plain(STATE_DIR_EXPECTED),
+  stateDir: plain(stateDir.expected),
   // A comma-separated string is the environment's form, not a file's.
   cidrList: (value) => ({ expected: EXPECT.cidrList + (typeof value === 'string' ? ' (a list, not a comma-separated string)' : '') }),
   cidr: plain(EXPECT.cidr),
