@@ -357,9 +357,11 @@ async function startTelemetryListener(
   reload: (() => Promise<ReloadAnswer>) | undefined,
 ): Promise<MetricsListener> {
   const { startMetricsListener } = await import('../http/metrics-listener.ts');
+  const { resolveServerLimits } = await import('../http/server-limits.ts');
   const listener = await startMetricsListener({
     ...address,
-    ...limits,
+    // The main listener's limits, as the file gave them (checked by its schema), with their defaults.
+    ...resolveServerLimits(limits, 'listener'),
     allowNonLoopback: false,
     format: 'negotiate',
     scrape: () => Promise.resolve(telemetry.families()),
