@@ -38,6 +38,7 @@ export interface ValueSchema {
   /** Applies to a string only (as in JSON Schema); ajv compiles it with the `u` flag. */
   readonly pattern?: string;
   readonly not?: { readonly const: unknown };
+  readonly enum?: readonly string[];
 }
 
 /** A rule: checks a value under the key the caller names; its schema and words are the config file's. */
@@ -62,7 +63,8 @@ export function rule<T>(schema: ValueSchema, expected: string): Rule<T> {
     types.some((t) => IS_TYPE[t](v)) &&
     (typeof v !== 'number' || ((schema.minimum === undefined || v >= schema.minimum) && (schema.maximum === undefined || v <= schema.maximum))) &&
     (typeof v !== 'string' || pattern === undefined || pattern.test(v)) &&
-    (schema.not === undefined || v !== schema.not.const);
+    (schema.not === undefined || v !== schema.not.const) &&
+    (schema.enum === undefined || schema.enum.includes(v as string));
   return Object.assign(
     (value: unknown, key: string): T => {
       if (!meets(value)) throw new ConfigError(key, value, expected);
@@ -176,6 +178,11 @@ export function metricReader<T>(value: T, key: string): T {
 /** `one of a, b, c`: how a closed list of words is expected. */
 export function oneOfExpected(allowed: readonly string[]): string {
   return `one of ${allowed.join(', ')}`;
+}
+
+/** A rule for one of `allowed`. */
+export function oneOfRule<T extends string>(allowed: readonly T[]): Rule<T> {
+  return rule({ type: 'string', enum: [...allowed] }, oneOfExpected(allowed));
 }
 
 /** `value` if it is one of `allowed`. */

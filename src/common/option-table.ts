@@ -14,7 +14,7 @@
  * What must stay true: a row's file key, default and rule say the same as its type in options.ts
  * (its `@default` tag is checked against the row's default by the docs test).
  */
-import { attributeValueLengthLimit, bodyBytes, bool, callback, cardinalityLimit, concurrentRequests, connections, memoryBytes, nonEmptyString, oneOf, port, positiveInteger, positiveMillis, stateDir } from './option-rules.ts';
+import { attributeValueLengthLimit, bodyBytes, bool, callback, cardinalityLimit, concurrentRequests, connections, memoryBytes, nonEmptyString, oneOfRule, port, positiveInteger, positiveMillis, stateDir } from './option-rules.ts';
 import { HOST_INSTRUMENTS, type HostInstruments, type OtlpProtocol, type ProfileName, type Temporality } from './option-values.ts';
 
 /** One option of a section. */
@@ -186,7 +186,7 @@ export const JOBMETER_OPTIONS = {
     file: 'host_instruments',
     schema: 'hostInstruments',
     default: 'native' as HostInstruments,
-    rule: (v: unknown, key: string) => oneOf(v, HOST_INSTRUMENTS, key),
+    rule: oneOfRule(HOST_INSTRUMENTS),
     doc: 'Host instruments a profile has no rule for: `native` names, or `drop`.',
   },
   resourceAttributes: { file: 'resource_attributes', schema: 'resourceAttributes', keys: 'open', defaultText: '{}', doc: 'Extra resource attributes.' },

@@ -25,7 +25,7 @@ import { RULE_TYPES } from '../naming/check-rules.ts';
 import { TRANSLATION_STRATEGIES } from '../naming/prometheus-names.ts';
 import { API_KEY_OPTIONS, BUILD_OPTIONS, CLUSTER_OPTIONS, fileNames, INGEST_OPTIONS, JOBMETER_OPTIONS, LISTENER_OPTIONS, OTLP_OPTIONS, PROFILE_TABLE_OPTIONS, TELEMETRY_OPTIONS, type Section } from '../common/option-table.ts';
 import { attributeValueLengthLimit, bodyBytes, bool, cardinalityLimit, concurrentRequests, connections, MAX_MILLIS, memoryBytes, nonEmptyString, port, ROUTE_PATH_PATTERN, stateDir, TENANT_PATTERN, TOKEN_PATTERN } from '../common/option-rules.ts';
-import { HOST_INSTRUMENTS, LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
+import { LISTENER_FORMATS, OTLP_NAMINGS, OTLP_PROTOCOLS, PROFILE_NAMES, TEMPORALITIES } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The file's own vocabulary, and the limits its values are held to
@@ -317,7 +317,7 @@ export const CONFIG_SCHEMA = {
     inflight: integer(0, MAX_INFLIGHT_SCRAPES),
     cardinalityLimit: cardinalityLimit.schema,
     attributeValueLengthLimit: attributeValueLengthLimit.schema,
-    hostInstruments: oneOfStrings(HOST_INSTRUMENTS),
+    hostInstruments: JOBMETER_OPTIONS.hostInstruments.rule.schema,
     /** Instrument name → how its series from several processes combine. */
     mergePolicies: {
       type: ['object', 'null'],
