@@ -44,6 +44,7 @@ import { startLiveDemo } from '../demo/live.ts';
 import type { PipelineState } from '../http/health-route.ts';
 import type { MainServer } from '../http/main-server.ts';
 import type { MetricsListener } from '../http/metrics-listener.ts';
+import type { ServerLimits } from '../http/server-limits.ts';
 import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
@@ -357,11 +358,9 @@ async function startTelemetryListener(
   reload: (() => Promise<ReloadAnswer>) | undefined,
 ): Promise<MetricsListener> {
   const { startMetricsListener } = await import('../http/metrics-listener.ts');
-  const { resolveServerLimits } = await import('../http/server-limits.ts');
   const listener = await startMetricsListener({
     ...address,
-    // The main listener's limits, as the file gave them (checked by its schema), with their defaults.
-    ...resolveServerLimits(limits, 'listener'),
+    ...limits,
     allowNonLoopback: false,
     format: 'negotiate',
     scrape: () => Promise.resolve(telemetry.families()),
@@ -430,12 +429,13 @@ function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerO
 }
 
 /** `[listener]`'s timeouts and connection cap, set or not: they hold for the server on its address and for the dedicated metrics listener alike. */
-function limitsOf(listener: PullListenerOptions | undefined): Pick<PullListenerOptions, 'requestTimeoutMillis' | 'idleTimeoutMillis' | 'maxConnections'> {
+/** The main listener's limits as serve's config gave them (checked by its schema), else the option table's defaults. */
+function limitsOf(listener: PullListenerOptions | undefined): ServerLimits {
   const { requestTimeoutMillis, idleTimeoutMillis, maxConnections } = listener ?? {};
   return {
-    ...(requestTimeoutMillis !== undefined && { requestTimeoutMillis }),
-    ...(idleTimeoutMillis !== undefined && { idleTimeoutMillis }),
-    ...(maxConnections !== undefined && { maxConnections }),
+    requestTimeoutMillis: requestTimeoutMillis ?? OPTION_DEFAULTS.serverLimits.requestTimeoutMillis,
+    idleTimeoutMillis: idleTimeoutMillis ?? OPTION_DEFAULTS.serverLimits.idleTimeoutMillis,
+    maxConnections: maxConnections ?? OPTION_DEFAULTS.serverLimits.maxConnections,
   };
 }
 
