@@ -43,7 +43,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createJobmeter, type DeclaredCounter, type DeclaredHistogram, type InstrumentSpec } from '../src/index.ts';
-import { PROTOBUF_CONTENT_TYPE } from '../src/exposition/protobuf.ts';
+import { PROTOBUF_CONTENT_TYPE } from '../src/exposition/negotiate.ts';
 import { BodyStore } from '../src/http/body-store.ts';
 import { buildMetricsResponse } from '../src/http/metrics-response.ts';
 import { BUCKETS, PROM_LABEL, promClientServer, type PromLibName } from './contenders.ts';

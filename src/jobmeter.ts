@@ -288,7 +288,7 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
       // once for the whole cluster, in the push's temporality (the aggregate's store differences it).
       transform = (rm) => {
         if (!primary.active) return named?.(rm) ?? rm;
-        return primary.collect(temporality === AggregationTemporality.CUMULATIVE ? rm : undefined).then((agg) => named?.(agg) ?? agg);
+        return primary.collect(rm).then((agg) => named?.(agg) ?? agg);
       };
     }
     telemetry.pushConfigured();
@@ -475,6 +475,7 @@ export async function createJobmeter<const I extends readonly DeclaredInstrument
           () => undefined,
           (err: unknown) => err,
         );
+        await primary?.settleOwn();
         await Promise.all([listener?.close(), meterProvider.shutdown()]);
         // After the last push, which still asks the members.
         stopClusterWorkers();

@@ -13,6 +13,8 @@
  * - Output series keep one attributes object each and their order of first appearance, as the
  *   naming stage expects of every producer; past the series cap new attribute sets fold into the
  *   overflow series (series/open-index.ts), so the aggregate's memory stays bounded.
+ * - Read by a delta push, the aggregate's first export continues from what the primary's own reader
+ *   exported before ({@link ClusterAggregate.handOver}): no increment goes out twice.
  * - A member's state is columns by its series ids, which its encoder hands out densely from 0
  *   (report-encoder.ts): an id far past the member's known ones is refused, not allocated for.
  */
@@ -28,6 +30,7 @@ import { LiveSeries } from '../series/live.ts';
 import { OpenSeriesIndex } from '../series/open-index.ts';
 import { SeriesStore } from '../series/series-store.ts';
 import { SumSeries } from '../series/sum.ts';
+import { DeltaWindows, exportedTotals } from '../series/temporality.ts';
 import type { MergePolicy } from './merge-policy.ts';
 import type { MetricDef, Report, WireKind } from './wire.ts';
 
@@ -93,6 +96,7 @@ export class ClusterAggregate {
   readonly #policyFor: (instrument: string) => MergePolicy;
   readonly #store = new SeriesStore();
   readonly #producer: MetricProducer;
+  readonly #windows: DeltaWindows;
   /** Metrics by index (what a member's columns hold), and by scope and name. */
   readonly #list: AggMetric[] = [];
   readonly #metrics = new Map<string, number>();
@@ -104,7 +108,8 @@ export class ClusterAggregate {
   constructor(options: AggregateOptions) {
     this.#resource = options.resource;
     this.#policyFor = options.policyFor;
-    this.#producer = this.#store.producer(options.temporality);
+    this.#windows = new DeltaWindows(this.#store.start);
+    this.#producer = this.#store.producer(options.temporality, this.#windows);
   }
 
   /** Members that have reported and not left. */
@@ -161,6 +166,25 @@ export class ClusterAggregate {
   async resourceMetrics(): Promise<ResourceMetrics> {
     const { resourceMetrics } = await this.#producer.collect();
     return { resource: this.#resource, scopeMetrics: resourceMetrics.scopeMetrics };
+  }
+
+  /**
+   * The delta push takes over from the reader that exported `own`'s series until now: `exported`
+   * is that reader's collection now (not exported as the reader's), `own` the same series'
+   * cumulative collection after it, merged already. Their exported totals are where this
+   * aggregate's delta windows start; a member's series starts from nothing. Before the first
+   * {@link resourceMetrics} only.
+   */
+  handOver(own: ResourceMetrics, exported: ResourceMetrics): void {
+    const { totals, at } = exportedTotals(own, exported);
+    if (at !== undefined) this.#windows.resume(at);
+    for (const { scope, metric, attributes, total } of totals) {
+      const m = this.#metrics.get(`${scope.name}\0${scope.version ?? ''}\0${metric.descriptor.name}`);
+      const set = m === undefined ? undefined : this.#list[m]!.set;
+      // A series the aggregate left out (a conflicting kind) has nothing to continue.
+      if (set === undefined || set instanceof HistogramSeries !== (typeof total !== 'number')) continue;
+      this.#windows.exported(set.descriptor, set.attributes[set.seriesOf(attributes)]!, total);
+    }
   }
 
   /** Series `sid` of the member is `attributes` of the aggregate's metric `m` (NONE: one it left out). */

@@ -4,7 +4,7 @@
  * worker or thread leaves. A member that does not answer in time counts with its last report.
  */
 import { randomUUID } from 'node:crypto';
-import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
 import type { Collection } from '../series/collection.ts';
 import { ClusterAggregate, type AggregateOptions } from './aggregate.ts';
@@ -37,7 +37,11 @@ export class ClusterPrimary implements PrimarySink {
   readonly #links = new Map<string, Link>();
   #seq = 0;
   #active = false;
-  #inflight: Promise<void> | undefined;
+  /** The primary's own collection merged last (what the aggregate holds of it). */
+  #lastOwn: ResourceMetrics | undefined;
+  /** Whether a delta push has read the aggregate (it took over from the primary's own reader). */
+  #handedOver = false;
+  #inflight: Promise<ResourceMetrics | undefined> | undefined;
 
   constructor(options: PrimaryOptions) {
     this.#options = options;
@@ -81,11 +85,22 @@ export class ClusterPrimary implements PrimarySink {
 
   /**
    * One collection of the aggregate as OpenTelemetry MetricData (a push); concurrent callers share
-   * the gathering of reports. `own`: the primary's own cumulative collection when the caller
-   * already has one (a cumulative push).
+   * the gathering of reports. `pushed`: the push reader's own collection of the primary's metrics,
+   * which the aggregate replaces: cumulative, it is the primary's own collection; delta, the first
+   * time, it is what the primary's own reader has not exported yet (the aggregate continues from
+   * what it has: temporality.ts).
    */
-  async collect(own?: ResourceMetrics): Promise<ResourceMetrics> {
-    await this.#gathered(own);
+  async collect(pushed: ResourceMetrics): Promise<ResourceMetrics> {
+    if (this.#options.temporality !== AggregationTemporality.DELTA) await this.#gathered(pushed);
+    else if (!this.#handedOver) {
+      // The primary's own totals collected after `pushed` (at shutdown: settled before it, once
+      // records are refused), never before a record in `pushed`: a record between the two is
+      // then missed, not exported twice.
+      await this.#inflight;
+      const own = await this.#gathered(undefined);
+      if (own !== undefined) this.#aggregate.handOver(own, pushed);
+      this.#handedOver = true;
+    } else await this.#gathered(undefined);
     return this.#aggregate.resourceMetrics();
   }
 
@@ -95,14 +110,15 @@ export class ClusterPrimary implements PrimarySink {
     return this.#aggregate.collect();
   }
 
-  #gathered(own: ResourceMetrics | undefined): Promise<void> {
+  /** Resolves to the primary's own collection the aggregate holds (undefined: none yet). */
+  #gathered(own: ResourceMetrics | undefined): Promise<ResourceMetrics | undefined> {
     return (this.#inflight ??= this.#gather(own).finally(() => {
       this.#inflight = undefined;
     }));
   }
 
   /** Asks every member for a report, merges the primary's own, and waits for the reports (up to the timeout). */
-  async #gather(given: ResourceMetrics | undefined): Promise<void> {
+  async #gather(given: ResourceMetrics | undefined): Promise<ResourceMetrics | undefined> {
     const seq = ++this.#seq;
     const answers: Promise<void>[] = [];
     for (const link of this.#links.values()) {
@@ -113,14 +129,32 @@ export class ClusterPrimary implements PrimarySink {
     // The primary's own reader can be closed already (the last push at shutdown): its last
     // report stands, as a silent member's does.
     const own = given ?? (await this.#options.collectOwn().catch(() => undefined));
-    const slice = new Slice();
-    for (const chunk of own === undefined ? [] : this.#own.chunks(own, seq)) {
-      this.#aggregate.apply(SELF, chunk);
-      if (slice.due()) await slice.next();
-    }
+    if (own !== undefined) await this.#merge(own, seq);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(answers), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#options.timeoutMillis)))]);
     clearTimeout(timer);
+    return this.#lastOwn;
+  }
+
+  /**
+   * Merges the primary's own collection one last time, at shutdown once records are refused and
+   * before its reader closes: a delta push's last export, made after, can no longer collect it
+   * (a cumulative push brings its own).
+   */
+  async settleOwn(): Promise<void> {
+    if (!this.#active || this.#options.temporality !== AggregationTemporality.DELTA) return;
+    await this.#inflight;
+    const own = await this.#options.collectOwn().catch(() => undefined);
+    if (own !== undefined) await this.#merge(own, ++this.#seq);
+  }
+
+  async #merge(own: ResourceMetrics, seq: number): Promise<void> {
+    this.#lastOwn = own;
+    const slice = new Slice();
+    for (const chunk of this.#own.chunks(own, seq)) {
+      this.#aggregate.apply(SELF, chunk);
+      if (slice.due()) await slice.next();
+    }
   }
 }
 

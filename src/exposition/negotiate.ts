@@ -22,8 +22,10 @@
  * range is skipped (client_golang's parser keeps it), and type, subtype and parameter names are
  * compared case-insensitively, with quoted parameter values unquoted.
  */
-import { PROTOBUF_CONTENT_TYPE } from './protobuf.ts';
 import type { ExpositionFormat } from './types.ts';
+
+/** The delimited protobuf exposition's Content-Type (its writer is protobuf.ts, loaded by the first scrape that asks for it). */
+export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
 
 /** The `escaping` schemes served (all leave classic names as they are). */
 export type Escaping = 'allow-utf-8' | 'underscores' | 'values';

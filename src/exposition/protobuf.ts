@@ -24,8 +24,6 @@ import { isAscii, numberColumns } from './samples.ts';
 import type { NumberColumns, RenderFamily } from './render-model.ts';
 import type { ExpositionExemplar, HistogramSeries, NativeBuckets } from './types.ts';
 
-export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
-
 /** Series encoded between two chances for the caller to give the event loop back. */
 export const SERIES_PER_PIECE = 1000;
 

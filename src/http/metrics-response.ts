@@ -10,9 +10,8 @@
 import { Readable } from 'node:stream';
 import { inSlices, SLICE_MILLIS } from '../common/slices.ts';
 import { chooseEncoding, contentTypeOf, negotiate, type ResponseEncoding } from '../exposition/negotiate.ts';
-import { renderJson, type JsonShape } from '../exposition/json.ts';
+import type { JsonShape } from '../exposition/json.ts';
 import { escapeFamilies } from '../exposition/escape-names.ts';
-import { protobufBuffers } from '../exposition/protobuf.ts';
 import { renderPieces } from '../exposition/render.ts';
 import { RenderMemo } from '../exposition/render-memo.ts';
 import type { Piece } from '../exposition/samples.ts';
@@ -126,6 +125,9 @@ export async function buildMetricsResponse(
   const encoding = chooseEncoding(request.acceptEncoding);
   if (request.json) {
     contentType = JSON_CONTENT_TYPE;
+    // The JSON and protobuf writers load with the first scrape that asks for them: most
+    // endpoints are only ever scraped as text, and every module loaded costs startup time and memory.
+    const { renderJson } = await import('../exposition/json.ts');
     const extra = json.extra?.();
     const text = renderJson(families, json.shape, { ...(json.prefix !== undefined ? { prefix: json.prefix } : {}), ...(extra ? { extra } : {}) });
     // One piece already: nothing to collect.
@@ -137,7 +139,7 @@ export async function buildMetricsResponse(
     // UTF-8 names (a native translation strategy that keeps them) only to a scraper that asked.
     const served = chosen.escaping === 'allow-utf-8' ? families : escapeFamilies(families, chosen.escaping === 'values' ? 'values' : 'underscores');
     // The store copies each piece before asking for the next: protobuf may reuse its buffers.
-    if (chosen.format === 'protobuf') pieces = protobufBuffers(served, true);
+    if (chosen.format === 'protobuf') pieces = (await import('../exposition/protobuf.ts')).protobufBuffers(served, true);
     else if (memos === undefined) pieces = renderPieces(chosen.format, served);
     else if (encoding !== undefined) pieces = memos.for(contentType, chosen.format).pieces(served);
     // An identity body references the memo's kept bytes rather than copying them.

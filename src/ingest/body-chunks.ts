@@ -22,8 +22,8 @@
  * It stops reading at the first refusal: a declared Content-Length or a body past `limit` is
  * {@link TooLarge} (before any byte is read for the first), and whatever `onChunk` throws (the
  * listener's budget across requests) is passed on as it is. A request that ends early (the client
- * went) rejects with {@link BodyAborted}. Node's parser already refuses a body that does not match
- * its Content-Length or chunked framing.
+ * went) rejects with {@link BodyAborted}, one whose stream fails otherwise with {@link BodyUnreadable}.
+ * Node's parser already refuses a body that does not match its Content-Length or chunked framing.
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -42,9 +42,12 @@ const wholeBodies = new WeakSet<ArrayBufferLike>();
 /** The request ended before its body did (the client closed or reset the connection). */
 export class BodyAborted extends Error {}
 
+/** The request's stream failed before its body was in (the listener answers 400, ingest-errors.ts). */
+export class BodyUnreadable extends Error {}
+
 /**
  * @param onChunk told the size of every chunk as it arrives, before it is kept; a throw refuses the body
- * @rejects {TooLarge} past `limit`; {BodyAborted}; what `onChunk` threw
+ * @rejects {TooLarge} past `limit`; {BodyAborted}; {BodyUnreadable}; what `onChunk` threw
  */
 export function readBodyChunks(request: IncomingMessage, limit: number, onChunk: (bytes: number) => void): Promise<BodyChunks> {
   return new Promise((resolve, reject) => {
@@ -58,7 +61,7 @@ export function readBodyChunks(request: IncomingMessage, limit: number, onChunk:
     const declared = Number(request.headers['content-length']);
     let whole: Buffer | undefined;
     const stop = (err: unknown): void => {
-      request.removeListener('data', onData).removeListener('end', onEnd).removeListener('error', stop).removeListener('close', onClose);
+      request.removeListener('data', onData).removeListener('end', onEnd).removeListener('error', onError).removeListener('close', onClose);
       if (err === undefined) return;
       // What is left of a refused body is read and dropped until the connection closes.
       request.resume();
@@ -92,7 +95,10 @@ export function readBodyChunks(request: IncomingMessage, limit: number, onChunk:
     function onClose(): void {
       stop(new BodyAborted('request body not complete: the connection closed'));
     }
-    request.on('data', onData).on('end', onEnd).on('error', stop).on('close', onClose);
+    function onError(err: Error): void {
+      stop(new BodyUnreadable('invalid request', { cause: err }));
+    }
+    request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }
 

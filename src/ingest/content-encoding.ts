@@ -8,7 +8,7 @@
  * Every decoder is bounded by `maxBytes` before it allocates the output: zlib's `maxOutputLength`;
  * snappy's varint length prefix, read first (snappy-block.ts); LZ4 as it decodes (lz4-frame.ts).
  * Past it: TooLarge (413).
- * Anything that does not decode: an Error naming the encoding (400).
+ * Anything that does not decode: an OtlpDecodeError naming the encoding (400).
  *
  * zlib's decoders run on libuv's threads ({@link decodeBody}); snappy and LZ4 are JavaScript, so
  * they run where they are called: the listener hands such bodies to the decoding thread
@@ -18,6 +18,7 @@
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, inflate, inflateSync, zstdDecompress, zstdDecompressSync, type ZlibOptions, type ZstdOptions } from 'node:zlib';
 import CRC32C from 'crc-32/crc32c.js';
+import { OtlpDecodeError } from '../otlp/types.ts';
 import { decodeLz4Frames } from './lz4-frame.ts';
 import { decodeSnappyBlock, snappyBlockLength } from './snappy-block.ts';
 import { TooLarge } from './too-large.ts';
@@ -117,12 +118,12 @@ export function decodeBodySync(raw: Buffer, contentEncoding: string | undefined,
   } catch (err) {
     throw decodeError(encoding, err);
   }
-  throw new Error(`unsupported Content-Encoding: ${encoding} (supported: ${SUPPORTED_ENCODINGS.join(', ')})`);
+  throw new OtlpDecodeError(`unsupported Content-Encoding: ${encoding} (supported: ${SUPPORTED_ENCODINGS.join(', ')})`);
 }
 
 function decodeError(encoding: string, err: unknown): Error {
   if (err instanceof TooLarge) return err;
-  return new Error(`invalid ${encoding} body: ${messageOf(err)}`);
+  return new OtlpDecodeError(`invalid ${encoding} body: ${messageOf(err)}`);
 }
 
 function tooLarge(maxBytes: number): TooLarge {

@@ -187,14 +187,7 @@ function decodeJob(job: DecodeJob, size: { bytes: number }, packer: PointPacker)
   const parts: readonly Uint8Array[] = Array.isArray(job.body) ? job.body : [job.body as Uint8Array];
   const sent = parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength) : Buffer.concat(parts);
   size.bytes = sent.length;
-  let body: Buffer;
-  try {
-    body = decodeBodySync(sent, job.contentEncoding, job.maxBodyBytes);
-  } catch (err) {
-    // A body that does not decompress is refused as it is on the main thread: 400 naming the encoding.
-    if (err instanceof TooLarge) throw err;
-    throw new OtlpDecodeError(messageOf(err));
-  }
+  const body = decodeBodySync(sent, job.contentEncoding, job.maxBodyBytes);
   size.bytes = body.length;
   // A thread's first request decodes without the attribute memo: the pool starts a thread for a
   // lone large body and stops it after, where remembering every set would only cost (each set

@@ -7,11 +7,11 @@
  *
  * A refused request is answered before its body is read — an unauthenticated sender cannot make
  * jobmeter buffer or decode anything — and with `Connection: close`, so the body it may still be
- * sending is not read either. The answer is what the Collector's OTLP receiver clients act on: a
- * google.rpc.Status in the request's encoding, 401 UNAUTHENTICATED (16) with `WWW-Authenticate:
- * Bearer` while a token is asked for, else 403 PERMISSION_DENIED (7) for a client outside the
- * trusted networks; both are permanent errors to an OTLP exporter (no retry). The reason never
- * leaves: the message is fixed, and no configured token appears in any answer or error.
+ * sending is not read either. The answer (ingest-errors.ts) is what the Collector's OTLP receiver
+ * clients act on: 401 UNAUTHENTICATED with `WWW-Authenticate: Bearer` while a token is asked for,
+ * else 403 PERMISSION_DENIED for a client outside the trusted networks; both permanent errors to an
+ * OTLP exporter (no retry), counted as jobmeter's own `jobmeter_ingest_requests_total`. The reason
+ * never leaves: the message is fixed, and no configured token appears in any answer or error.
  */
 import type { IncomingMessage } from 'node:http';
 
@@ -20,7 +20,6 @@ import type { Posture } from '../common/postures.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
 import { compileGate, type Credential, type Gate } from '../http/gate.ts';
 import type { ApiKey } from '../http/route-options.ts';
-import { RPC_CODE } from '../otlp/types.ts';
 
 /** Who may send: the `[ingest]` gate keys (`IngestOptions`' `token`, `apiKeys`, `trustedCidrs`). */
 export interface IngestGateOptions {
@@ -50,38 +49,14 @@ export const INGEST_POSTURE: Posture = Object.freeze({
   env: Object.freeze({}),
 });
 
-/** A refused request's answer: google.rpc.Status code and message, extra headers, and its reason. */
-export interface GateRefusal {
-  readonly code: number;
-  readonly message: string;
-  readonly headers: Readonly<Record<string, string>>;
-  /**
-   * The HTTP status (401, 403) is the reason's (self-telemetry.ts `INGEST_ANSWERS`), counted as
-   * jobmeter's own `jobmeter_ingest_requests_total`, never in a profile's series: the original's
-   * refusals are its own API's, not the ingest's.
-   */
-  readonly reason: 'unauthorized' | 'forbidden';
-}
-
-const UNAUTHENTICATED: GateRefusal = Object.freeze({
-  code: RPC_CODE.UNAUTHENTICATED,
-  message: 'unauthenticated: a valid bearer token is required',
-  headers: Object.freeze({ 'www-authenticate': 'Bearer', connection: 'close' }),
-  reason: 'unauthorized',
-});
-
-const PERMISSION_DENIED: GateRefusal = Object.freeze({
-  code: RPC_CODE.PERMISSION_DENIED,
-  message: 'permission denied',
-  headers: Object.freeze({ connection: 'close' }),
-  reason: 'forbidden',
-});
-
 export interface IngestGate {
   /** Whether any gate is in force (false: every sender is let in). */
   readonly gated: boolean;
-  /** The refusal for `request`, or undefined when it may be read. Reads only its peer and headers. */
-  check(request: IncomingMessage): GateRefusal | undefined;
+  /**
+   * Why `request` is refused (its answer: ingest-errors.ts), or undefined when it may be read.
+   * Reads only its peer and headers.
+   */
+  check(request: IncomingMessage): 'unauthorized' | 'forbidden' | undefined;
 }
 
 /**
@@ -113,7 +88,7 @@ export function compileIngestGate(options: IngestGateOptions): IngestGate {
       if (!gated) return undefined;
       const decision = gate.check({ peer: request.socket.remoteAddress, headers: { authorization: request.headers.authorization } });
       if (decision.ok) return undefined;
-      return decision.status === 401 ? UNAUTHENTICATED : PERMISSION_DENIED;
+      return decision.status === 401 ? 'unauthorized' : 'forbidden';
     },
   };
 }

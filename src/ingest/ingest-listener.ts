@@ -3,26 +3,25 @@
  * Collector's OTLP receiver does (receiver/otlpreceiver/otlphttp.go), so any OTel SDK's OTLP/HTTP
  * exporter can point at `jobmeter serve`.
  *
- * | request                                            | answer                                                                 |
- * |----------------------------------------------------|------------------------------------------------------------------------|
- * | GET/HEAD `/health`, `/ready` (when `health` is set) | the main server's answers (http/health-route.ts), not counted as ingest requests |
- * | another path                                       | 404 `text/plain` `404 page not found` (Go's ServeMux)                  |
- * | another method on /v1/metrics                      | 405 `text/plain` `405 method not allowed, supported: [POST]`, `Allow: POST` |
- * | refused by the gate (ingest-gate.ts), body unread  | 401 (`WWW-Authenticate: Bearer`) google.rpc.Status UNAUTHENTICATED, or 403 PERMISSION_DENIED; `Connection: close` |
- * | Content-Type other than the two below              | 415 `text/plain` `415 unsupported media type, supported: [application/json, application/x-protobuf]` |
- * | more than `maxConcurrentRequests` being processed  | waits for a slot, its body held (within the bytes in flight below)      |
- * | bodies in flight past their bound (below)          | 503 + `Retry-After`, google.rpc.Status UNAVAILABLE (`Connection: close` when shed as it arrives) |
- * | headers and body not in within `requestTimeoutMillis` | 408, connection closed (Node's)                                     |
- * | a connection past `maxConnections`                 | the one holding room longest without progress (a stalled body, idle, unfinished headers) closed, counted (connection-room.ts) |
- * | body past `maxBodyBytes` (sent, or once inflated)  | 413, google.rpc.Status INVALID_ARGUMENT (`Connection: close` when refused as sent) |
- * | Content-Encoding the Collector does not take (content-encoding.ts) | 400, google.rpc.Status INVALID_ARGUMENT                  |
- * | a body that would decode past the decode limits (decode-limits.ts) | 413, google.rpc.Status INVALID_ARGUMENT              |
- * | a body that does not decode                        | 400, google.rpc.Status INVALID_ARGUMENT                                |
- * | success                                            | 200, ExportMetricsServiceResponse; `partial_success` when points were refused (or a warning) |
+ * | request                                                       | answer: status and reason (its body and headers: ingest-errors.ts) |
+ * |---------------------------------------------------------------|--------------------------------------------------------------------|
+ * | GET/HEAD `/health`, `/ready` (when `health` is set)            | the main server's answers (http/health-route.ts), not counted as ingest requests |
+ * | another path                                                  | 404 `not_found` (Go's ServeMux)                                    |
+ * | another method on /v1/metrics                                 | 405 `method_not_allowed`                                           |
+ * | refused by the gate (ingest-gate.ts), body unread             | 401 `unauthorized` or 403 `forbidden`                              |
+ * | Content-Type neither `application/x-protobuf` nor `application/json` | 415 `unsupported_media_type`                                |
+ * | more than `maxConcurrentRequests` being processed             | waits for a slot, its body held (within the bytes in flight below) |
+ * | bodies in flight past their bound (below)                     | 503 `unavailable`                                                  |
+ * | headers and body not in within `requestTimeoutMillis`         | 408, connection closed (Node's)                                    |
+ * | a connection past `maxConnections`                            | the one holding room longest without progress (a stalled body, idle, unfinished headers) closed, counted (connection-room.ts) |
+ * | body past `maxBodyBytes` (sent, or once inflated), or past the decode limits (decode-limits.ts) | 413 `too_large`                   |
+ * | an unreadable body, a Content-Encoding the Collector does not take (content-encoding.ts), a body that does not decompress or decode | 400 `bad_request` |
+ * | any other failure                                             | 500 `internal`                                                     |
+ * | success                                                       | 200 `accepted`, ExportMetricsServiceResponse; `partial` when points were refused (`partial_success`) |
  *
- * Each answer's status is its reason's (self-telemetry.ts `INGEST_ANSWERS`), and every answer the
- * handler writes is reported once (`onAnswered`): jobmeter counts them as its own, never in a
- * profile's series. Node's 408 and the connections shed for room do not pass the handler.
+ * Every answer the handler writes is reported once (`onAnswered`): jobmeter counts them as its
+ * own, never in a profile's series. Node's 408 and the connections shed for room do not pass the
+ * handler.
  *
  * Status and response bodies are in the request's encoding (`application/x-protobuf` or
  * `application/json`). Departures from the Collector, both asked for by the OTLP specification
@@ -50,17 +49,16 @@ import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
 import { INGEST_ANSWERS, type IngestAnswer } from '../http/self-telemetry.ts';
 import type { ServerLimits } from '../http/server-limits.ts';
-import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodeStatus, encodingOf } from '../otlp/codec.ts';
-import { DecodeLimitExceeded, decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
-import { OtlpDecodeError, RPC_CODE, type OtlpEncoding, type OtlpPartialSuccess } from '../otlp/types.ts';
-import { DecodeFailed, DecoderPool } from './decoder-pool.ts';
+import { CONTENT_TYPE, decodeExportRequest, encodeExportResponse, encodingOf } from '../otlp/codec.ts';
+import { decodeLimitsFor, type DecodeLimits } from '../otlp/decode-limits.ts';
+import type { OtlpEncoding, OtlpPartialSuccess } from '../otlp/types.ts';
+import { DecoderPool } from './decoder-pool.ts';
 import { BodyAborted, chunksLength, joinChunks, readBodyChunks, type BodyChunks } from './body-chunks.ts';
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
-import { compileIngestGate, type GateRefusal, type IngestGateOptions } from './ingest-gate.ts';
+import { compileIngestGate, type IngestGateOptions } from './ingest-gate.ts';
+import { answerOf, Refused, refusalOf } from './ingest-errors.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { SparePacker } from './packed-chunk.ts';
-import { TooLarge } from './too-large.ts';
-import { messageOf } from '../common/message-of.ts';
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
@@ -138,10 +136,6 @@ export interface IngestListener {
   replaceCredentials(credentials: Pick<IngestGateOptions, 'token' | 'apiKeys'>): boolean;
 }
 
-const METHOD_NOT_ALLOWED = '405 method not allowed, supported: [POST]';
-const UNSUPPORTED_MEDIA_TYPE = `415 unsupported media type, supported: [${CONTENT_TYPE.json}, ${CONTENT_TYPE.protobuf}]`;
-const NOT_FOUND = '404 page not found\n';
-
 /** @throws {ConfigError} for a non-loopback host without the opt-in, or a credential the gate cannot use (naming it). */
 export async function startIngestListener(options: IngestListenerOptions): Promise<IngestListener> {
   const { host, port, maxBodyBytes, maxConcurrentRequests: maxConcurrent } = options;
@@ -166,31 +160,19 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   // alone never passes it (past maxBodyBytes it is a 413).
   const bodyBudget = maxBodyBytes * (maxConcurrent + 1);
   let bodyBytes = 0;
-  const busy = (what: string): Refusal =>
-    new Refusal('unavailable', RPC_CODE.UNAVAILABLE, `jobmeter is busy (${what}); retry after ${retryAfter} s`, { 'retry-after': String(retryAfter) });
 
   /** Decodes off the main thread and ingests a chunk per turn (decoder-pool.ts). */
-  const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, handOver: boolean, contentEncoding?: string): Promise<OtlpPartialSuccess | Refusal> => {
+  const ingestOffThread = async (body: Buffer | BodyChunks, encoding: OtlpEncoding, handOver: boolean, contentEncoding?: string): Promise<OtlpPartialSuccess> => {
     const batch = options.sink.begin!();
-    try {
-      await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver, contentEncoding);
-    } catch (err) {
-      if (!(err instanceof DecodeFailed) || err.kind === 'other') throw err;
-      return new Refusal(err.kind === 'too-large' ? 'too_large' : 'bad_request', RPC_CODE.INVALID_ARGUMENT, err.message);
-    }
+    await pool!.decode(body, encoding, (chunk) => batch.add(chunk), handOver, contentEncoding);
     return batch.result();
   };
 
   /**
-   * Decodes and ingests a whole body; what the sink made of it, or the refusal. `hold` counts a
-   * body decompressed here against the bytes in flight (it throws the 503 past them).
+   * Decodes and ingests a whole body: what the sink made of it. `hold` counts a body decompressed
+   * here against the bytes in flight (it throws the 503 past them).
    */
-  const ingest = async (
-    chunks: BodyChunks,
-    encoding: OtlpEncoding,
-    contentEncoding: string | undefined,
-    hold: (bytes: number) => void,
-  ): Promise<OtlpPartialSuccess | Refusal> => {
+  const ingest = async (chunks: BodyChunks, encoding: OtlpEncoding, contentEncoding: string | undefined, hold: (bytes: number) => void): Promise<OtlpPartialSuccess> => {
     // A big uncompressed body goes as the chunks it arrived in, joined on the decoding thread; a
     // snappy or LZ4 one, or one that says it inflates to a big one, compressed, inflated there.
     if (pool !== undefined && options.onRequest === undefined && isIdentity(contentEncoding) && chunksLength(chunks) >= OFF_THREAD_BYTES) {
@@ -200,73 +182,29 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     if (pool !== undefined && options.onRequest === undefined && decodesOffThread(contentEncoding, raw, OFF_THREAD_BYTES)) {
       return ingestOffThread(raw, encoding, true, contentEncoding);
     }
-    let body: Buffer;
+    const body = await decodeBody(raw, contentEncoding, maxBodyBytes);
+    if (!isIdentity(contentEncoding)) hold(body.length);
+    const result =
+      pool !== undefined && body.length >= OFF_THREAD_BYTES
+        ? // The body moves to the decoding thread unless the debug printer still wants it.
+          await ingestOffThread(body, encoding, options.onRequest === undefined)
+        : ingestHere(options.sink, body, encoding, decodeLimits);
     try {
-      body = await decodeBody(raw, contentEncoding, maxBodyBytes);
-    } catch (err) {
-      if (err instanceof TooLarge) return new Refusal('too_large', RPC_CODE.INVALID_ARGUMENT, err.message);
-      return new Refusal('bad_request', RPC_CODE.INVALID_ARGUMENT, messageOf(err));
-    }
-    if (!isIdentity(contentEncoding)) {
-      try {
-        hold(body.length);
-      } catch (err) {
-        if (err instanceof Refusal) return err;
-        throw err;
-      }
-    }
-    let result: OtlpPartialSuccess | Refusal;
-    if (pool !== undefined && body.length >= OFF_THREAD_BYTES) {
-      // The body moves to the decoding thread unless the debug printer still wants it.
-      result = await ingestOffThread(body, encoding, options.onRequest === undefined);
-    } else {
-      try {
-        result = ingestHere(options.sink, body, encoding, decodeLimits);
-      } catch (err) {
-        if (err instanceof DecodeLimitExceeded) return new Refusal('too_large', RPC_CODE.INVALID_ARGUMENT, err.message);
-        if (err instanceof OtlpDecodeError) return new Refusal('bad_request', RPC_CODE.INVALID_ARGUMENT, err.message);
-        throw err;
-      }
-    }
-    if (!(result instanceof Refusal)) {
-      try {
-        options.onRequest?.(body, encoding, result);
-      } catch {
-        // Debug output never changes the answer.
-      }
+      options.onRequest?.(body, encoding, result);
+    } catch {
+      // Debug output never changes the answer.
     }
     return result;
   };
 
-  /** Every answer is written here, its status the one its reason has, and counted once. */
-  const reply = (response: ServerResponse, answered: IngestAnswer, contentType: string, body: string | Uint8Array, headers?: Readonly<Record<string, string>>): void => {
-    try {
-      options.onAnswered?.(answered);
-    } catch {
-      // Counting never changes the answer.
-    }
-    sendText(response, INGEST_ANSWERS[answered], contentType, body, headers);
-  };
-  const answer = (response: ServerResponse, refusal: Refusal, encoding: OtlpEncoding, headers: Readonly<Record<string, string>> = {}): void =>
-    reply(response, refusal.answer, CONTENT_TYPE[encoding], encodeStatus(refusal.code, refusal.message, encoding), { ...refusal.headers, ...headers });
-  /** A gate refusal in the request's encoding (a text line when it has none). */
-  const refuseAtGate = (response: ServerResponse, refusal: GateRefusal, encoding: OtlpEncoding | undefined): void =>
-    encoding === undefined
-      ? reply(response, refusal.reason, 'text/plain; charset=utf-8', `${refusal.message}\n`, refusal.headers)
-      : reply(response, refusal.reason, CONTENT_TYPE[encoding], encodeStatus(refusal.code, refusal.message, encoding), refusal.headers);
-
+  /**
+   * gate → read body → slot → decode and store → respond: each step returns or throws, and what it
+   * threw is answered at one place, by its reason's row (ingest-errors.ts).
+   */
   const handler = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    // Everything that can be answered without the body is answered before it is read.
-    if (pathOf(request.url) !== METRICS_PATH) {
-      if (options.health?.(request, response) === true) return;
-      return reply(response, 'not_found', 'text/plain; charset=utf-8', NOT_FOUND);
-    }
-    if (request.method !== 'POST') return reply(response, 'method_not_allowed', 'text/plain', METHOD_NOT_ALLOWED, { allow: 'POST' });
+    const onPath = pathOf(request.url) === METRICS_PATH;
+    if (!onPath && options.health?.(request, response) === true) return;
     const encoding = encodingOf(request.headers['content-type']);
-    // The gate before anything about the body, its type included.
-    const denied = gate.check(request);
-    if (denied !== undefined) return refuseAtGate(response, denied, encoding);
-    if (encoding === undefined) return reply(response, 'unsupported_media_type', 'text/plain', UNSUPPORTED_MEDIA_TYPE);
 
     // Received bytes count against the budget as they arrive, the slot once the body is in; both
     // are given back once, as the answer is written or when the connection goes first.
@@ -288,25 +226,14 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     const hold = (bytes: number): void => {
       held += bytes;
       bodyBytes += bytes;
-      if (bodyBytes > bodyBudget) throw busy(`request bodies past ${bodyBudget} bytes in flight`);
+      if (bodyBytes > bodyBudget) throw new Refused('unavailable', `jobmeter is busy (request bodies past ${bodyBudget} bytes in flight); retry after ${retryAfter} s`);
     };
-    let chunks: BodyChunks;
-    try {
-      chunks = await readBodyChunks(request, maxBodyBytes, hold);
-    } catch (err) {
-      release();
-      if (err instanceof BodyAborted || response.destroyed) return;
-      const refusal =
-        err instanceof Refusal ? err
-        : err instanceof TooLarge ? new Refusal('too_large', RPC_CODE.INVALID_ARGUMENT, err.message)
-        : new Refusal('bad_request', RPC_CODE.INVALID_ARGUMENT, 'invalid request');
-      // The rest of the body is not read: the client may still be sending it.
-      return answer(response, refusal, encoding, { connection: 'close' });
-    }
-    if (inFlight < maxConcurrent) {
-      inFlight++;
-      counted = true;
-    } else {
+    const takeSlot = async (): Promise<void> => {
+      if (inFlight < maxConcurrent) {
+        inFlight++;
+        counted = true;
+        return;
+      }
       // Handed a slot synchronously (so a connection gone right after passes it on), resumed after.
       await new Promise<void>((resume) => {
         stopWaiting = resume;
@@ -318,19 +245,42 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
         waiting.push(inLine);
       });
       stopWaiting = undefined;
-      if (!counted || response.destroyed) return release();
-    }
-    let result: OtlpPartialSuccess | Refusal;
+      if (!counted || response.destroyed) throw new BodyAborted('the connection closed while the request waited for a slot');
+    };
+
+    // While the body is arriving a refusal leaves the rest unread: the client may still be sending it.
+    let reading = false;
+    let outcome: OtlpPartialSuccess | Refused | BodyAborted;
     try {
-      result = await ingest(chunks, encoding, request.headers['content-encoding'], hold);
-    } catch {
-      // The cause stays server-side, as on the pull listener.
-      result = new Refusal('internal', 13, 'internal error');
+      if (!onPath) throw new Refused('not_found');
+      if (request.method !== 'POST') throw new Refused('method_not_allowed');
+      // The gate before anything about the body, its type included.
+      const denied = gate.check(request);
+      if (denied !== undefined) throw new Refused(denied);
+      if (encoding === undefined) throw new Refused('unsupported_media_type');
+      reading = true;
+      const chunks = await readBodyChunks(request, maxBodyBytes, hold);
+      reading = false;
+      await takeSlot();
+      outcome = await ingest(chunks, encoding, request.headers['content-encoding'], hold);
+    } catch (err) {
+      outcome = err instanceof BodyAborted ? err : refusalOf(err);
     }
     release();
-    if (response.destroyed) return;
-    if (result instanceof Refusal) return answer(response, result, encoding);
-    reply(response, result.rejectedDataPoints > 0 ? 'partial' : 'accepted', CONTENT_TYPE[encoding], encodeExportResponse(result, encoding));
+    // Nobody to answer: nothing written, nothing counted.
+    if (response.destroyed || outcome instanceof BodyAborted) return;
+    const answered: IngestAnswer = outcome instanceof Refused ? outcome.reason : outcome.rejectedDataPoints > 0 ? 'partial' : 'accepted';
+    try {
+      options.onAnswered?.(answered);
+    } catch {
+      // Counting never changes the answer.
+    }
+    if (outcome instanceof Refused) {
+      const { contentType, body, headers } = answerOf(outcome, encoding, retryAfter, reading);
+      sendText(response, INGEST_ANSWERS[answered], contentType, body, headers);
+    } else {
+      sendText(response, INGEST_ANSWERS[answered], CONTENT_TYPE[encoding!], encodeExportResponse(outcome, encoding!));
+    }
   };
 
   // One line per episode, not per connection: a flood closes thousands a second.
@@ -350,20 +300,6 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
       return gate.gated;
     },
   };
-}
-
-/** A request answered with a google.rpc.Status rather than ingested; its HTTP status is its reason's. */
-class Refusal extends Error {
-  readonly answer: Exclude<IngestAnswer, 'accepted' | 'partial'>;
-  /** The google.rpc.Status code. */
-  readonly code: number;
-  readonly headers: Readonly<Record<string, string>>;
-  constructor(answer: Refusal['answer'], code: number, message: string, headers: Readonly<Record<string, string>> = {}) {
-    super(message);
-    this.answer = answer;
-    this.code = code;
-    this.headers = headers;
-  }
 }
 
 /**

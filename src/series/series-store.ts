@@ -105,26 +105,21 @@ export class SeriesStore {
   /**
    * A producer of MetricData for one reader. Cumulative: every series, from the store's start.
    * Delta: what changed since this producer's previous collection (each reader needs a producer
-   * of its own). The points are made from one instant, set by set, in slices (common/slices.ts).
+   * of its own; `windows`: its delta state, when its owner seeds it). The points are made from one
+   * instant, set by set, in slices (common/slices.ts).
    */
-  producer(temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE): MetricProducer {
+  producer(temporality: AggregationTemporality = AggregationTemporality.CUMULATIVE, windows = new DeltaWindows(this.start)): MetricProducer {
     if (temporality === AggregationTemporality.CUMULATIVE) {
       return { collect: () => this.#metrics((set, snap, end) => set.cumulative(snap, this.start, end)) };
     }
-    const windows = new DeltaWindows();
-    let last = this.start;
-    let from = last;
     return {
       collect: () =>
         this.#metrics(
           (set, snap, end) => {
             const metric = set.cumulative(snap, this.start, end);
-            return metric && windows.change(metric, from);
+            return metric && windows.change(metric);
           },
-          (end) => {
-            from = last;
-            last = end;
-          },
+          (end) => windows.close(end),
         ),
     };
   }

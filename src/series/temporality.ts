@@ -14,15 +14,55 @@
  *   a series that is gone takes its state with it.
  * - Exponential histograms are not differenced: no delta reader reads them (the ingest, which
  *   holds them, serves cumulative points).
+ * - A producer that takes over series another reader has exported (the cluster aggregate, from the
+ *   primary's own push reader) continues from what that reader exported ({@link exportedTotals}):
+ *   no increment is exported twice, and a series the other reader never exported is exported in
+ *   full once.
  */
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData, type MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData, type MetricDescriptor, type ResourceMetrics, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { attributeSetKey } from './attribute-key.ts';
 
 export class DeltaWindows {
   readonly #last = new WeakMap<MetricDescriptor, WeakMap<Attributes, number | Histogram>>();
+  /** The current window's start (the previous export's instant) and the latest export's instant. */
+  #from: HrTime;
+  #end: HrTime;
 
-  /** The change of `metric` (cumulative) since the previous call, over the window from `from`; undefined when nothing changed. */
-  change(metric: MetricData, from: HrTime): MetricData | undefined {
+  /** `start`: when the first window starts (nothing was counted before it). */
+  constructor(start: HrTime) {
+    this.#from = start;
+    this.#end = start;
+  }
+
+  /** An export at `end`: its points' window starts at the previous export's instant. */
+  close(end: HrTime): void {
+    this.#from = this.#end;
+    this.#end = end;
+  }
+
+  /** Another reader's last export of these series was at `at`: the next window starts there. */
+  resume(at: HrTime): void {
+    this.#end = at;
+  }
+
+  /**
+   * Another reader exported this series up to `total` (an {@link exportedTotals} point): its next
+   * change is measured from it. Totals of series that fold into one (an overflow series) add up.
+   * Before this producer's first export only.
+   */
+  exported(descriptor: MetricDescriptor, attributes: Attributes, total: number | Histogram): void {
+    let last = this.#last.get(descriptor);
+    if (last === undefined) this.#last.set(descriptor, (last = new WeakMap()));
+    const before = last.get(attributes);
+    if (before === undefined) last.set(attributes, total);
+    else if (typeof before === 'number' && typeof total === 'number') last.set(attributes, before + total);
+    else if (typeof before !== 'number' && typeof total !== 'number') last.set(attributes, plus(before, total, 1));
+  }
+
+  /** The change of `metric` (cumulative) since the previous export; undefined when nothing changed. */
+  change(metric: MetricData): MetricData | undefined {
+    const from = this.#from;
     if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) return undefined;
     if (metric.dataPointType === DataPointType.GAUGE) {
       if (metric.dataPoints.length === 0) return undefined;
@@ -50,10 +90,71 @@ export class DeltaWindows {
         dataPoints.push({ ...p, startTime: from });
         continue;
       }
-      const counts = v.buckets.counts.map((c, k) => c - (before.buckets.counts[k] ?? 0));
-      const value: Histogram = { buckets: { boundaries: v.buckets.boundaries, counts }, sum: (v.sum ?? 0) - (before.sum ?? 0), count: v.count - before.count };
-      dataPoints.push({ ...p, startTime: from, value });
+      dataPoints.push({ ...p, startTime: from, value: plus(v, before, -1) });
     }
     return dataPoints.length === 0 ? undefined : { ...metric, aggregationTemporality: AggregationTemporality.DELTA, dataPoints };
   }
+}
+
+/** `a + sign·b` without min and max (they are not a window's). */
+function plus(a: Histogram, b: Histogram, sign: 1 | -1): Histogram {
+  const counts = a.buckets.counts.map((c, k) => c + sign * (b.buckets.counts[k] ?? 0));
+  return { buckets: { boundaries: a.buckets.boundaries, counts }, sum: (a.sum ?? 0) + sign * (b.sum ?? 0), count: a.count + sign * b.count };
+}
+
+/** One series' total that a reader has exported. */
+export interface ExportedTotal {
+  readonly scope: ScopeMetrics['scope'];
+  readonly metric: MetricData;
+  readonly attributes: Attributes;
+  readonly total: number | Histogram;
+}
+
+/**
+ * What a reader has exported of each series up to its previous export: its series' cumulative
+ * `totals` (collected after `exported`, the same series' collection by that reader now, delta or
+ * cumulative, not yet counted as exported) less `exported`'s deltas; a cumulative point of
+ * `exported` is the total itself. `at`: the previous export's instant (a delta point's start).
+ *
+ * A record made between the two collections is in `totals` and not in `exported`: it counts as
+ * exported, so it is missed rather than exported twice.
+ */
+export function exportedTotals(totals: ResourceMetrics, exported: ResourceMetrics): { totals: ExportedTotal[]; at: HrTime | undefined } {
+  const key = (scope: ScopeMetrics['scope'], m: MetricData) => `${scope.name}\0${scope.version ?? ''}\0${m.descriptor.name}`;
+  const now = new Map<string, { metric: MetricData; points: Map<string, DataPoint<unknown>> }>();
+  let at: HrTime | undefined;
+  for (const sm of exported.scopeMetrics) {
+    for (const m of sm.metrics) {
+      const points = new Map<string, DataPoint<unknown>>();
+      for (const p of m.dataPoints as DataPoint<unknown>[]) {
+        points.set(attributeSetKey(p.attributes), p);
+        if (m.aggregationTemporality === AggregationTemporality.DELTA && (at === undefined || earlier(p.startTime, at))) at = p.startTime;
+      }
+      now.set(key(sm.scope, m), { metric: m, points });
+    }
+  }
+  const out: ExportedTotal[] = [];
+  for (const sm of totals.scopeMetrics) {
+    for (const m of sm.metrics) {
+      if (m.dataPointType !== DataPointType.SUM && m.dataPointType !== DataPointType.HISTOGRAM) continue;
+      const since = now.get(key(sm.scope, m));
+      const cumulative = since?.metric.aggregationTemporality === AggregationTemporality.CUMULATIVE;
+      for (const p of m.dataPoints as DataPoint<number | Histogram>[]) {
+        const q = since?.points.get(attributeSetKey(p.attributes)) as DataPoint<number | Histogram> | undefined;
+        let total = p.value;
+        if (q !== undefined) {
+          if (cumulative) total = q.value;
+          else if (typeof total === 'number') total -= q.value as number;
+          else total = plus(total, q.value as Histogram, -1);
+        }
+        // Nothing exported: the series starts from nothing (its first window is its whole life).
+        if (typeof total === 'number' ? total !== 0 : total.count !== 0) out.push({ scope: sm.scope, metric: m, attributes: p.attributes, total });
+      }
+    }
+  }
+  return { totals: out, at };
+}
+
+function earlier(a: HrTime, b: HrTime): boolean {
+  return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 }

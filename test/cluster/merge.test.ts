@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ValueType } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
-import { AggregationTemporality, DataPointType, MeterProvider, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { ClusterAggregate } from '../../src/cluster/aggregate.ts';
 import { DEFAULT_MERGE_POLICIES, mergePolicies } from '../../src/cluster/merge-policy.ts';
 import { ReportEncoder } from '../../src/cluster/report-encoder.ts';
@@ -322,4 +322,48 @@ test("a member's histogram that restarts is added whole; a series id far past th
   assert.equal(m.dataPoints[0]!.value.sum, 16.25);
   assert.equal(m.dataPoints[0]!.value.min, 0.25);
   assert.equal(m.dataPoints[0]!.value.max, 10);
+});
+
+/** A delta push reader's collections, without the push. */
+class DeltaReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA, cardinalitySelector: () => 100_000 });
+  }
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+test("a delta aggregate that takes over from the primary's own reader continues from what that reader exported, series folded past the cap included", async () => {
+  const agg = aggregate({}, AggregationTemporality.DELTA);
+  // The primary: a cumulative reader (its own collection for the aggregate) and its delta push reader.
+  const pull = new PullMetricReader([], { cardinalityLimit: 100_000 });
+  const push = new DeltaReader();
+  const provider = new MeterProvider({ readers: [pull, push] });
+  const own = provider.getMeter('app', '1.0.0');
+  const b = member('b');
+  const per = Math.ceil(MAX_SERIES_PER_INSTRUMENT * 0.6);
+  const jobs = own.createCounter('jobs');
+  const wait = own.createHistogram('wait', { advice: { explicitBucketBoundaries: [1] } });
+  for (let i = 0; i < per; i++) jobs.add(1, { k: `own${i}` });
+  wait.record(0.5);
+  const exported = [(await push.collect()).resourceMetrics];
+  // More records on both sides; the member's series reach the aggregate first, so some of the
+  // primary's fold into the overflow series.
+  jobs.add(1, { k: 'own0' });
+  wait.record(2);
+  const cb = b.meter.createCounter('jobs');
+  for (let i = 0; i < per; i++) cb.add(2, { k: `b${i}` });
+  b.meter.createHistogram('wait', { advice: { explicitBucketBoundaries: [1] } }).record(1);
+  await send(agg, b);
+  const pushed = (await push.collect()).resourceMetrics;
+  const totals = (await pull.collect()).resourceMetrics;
+  for (const c of new ReportEncoder('self').chunks(totals, 1)) agg.apply('self', c);
+  agg.handOver(totals, pushed);
+  exported.push(await agg.resourceMetrics());
+  const sumOf = (name: string, read: (p: { value: unknown }) => number) =>
+    exported.reduce((n, rm) => n + (metric(rm, name)?.dataPoints ?? []).reduce((m, p) => m + read(p as { value: unknown }), 0), 0);
+  assert.equal(sumOf('jobs', (p) => p.value as number), per + 1 + 2 * per, 'every record exported once');
+  assert.equal(sumOf('wait', (p) => (p.value as { count: number }).count), 3);
+  assert.equal(sumOf('wait', (p) => (p.value as { sum: number }).sum), 3.5);
+  await Promise.all([provider.shutdown(), b.shutdown()]);
 });

@@ -151,3 +151,113 @@ test("an aggregating jobmeter started again gets each member's full totals, not 
     await second.shutdown();
   }
 });
+
+/** Each series' exported deltas added up over `requests`: `${metric} ${outcome}/${task}` → value (sums) or count and sum (histograms). */
+function deltaTotals(requests: readonly DecodedExport[]): Map<string, number> {
+  const totals = new Map<string, number>();
+  const add = (key: string, v: number) => totals.set(key, (totals.get(key) ?? 0) + v);
+  for (const r of requests) {
+    for (const m of r.metrics) {
+      if (m.name !== 'jobmeter.run.finished' && m.name !== 'jobmeter.run.duration' && m.name !== 'jobmeter.run.active') continue;
+      assert.equal(m.temporality, 'delta', m.name);
+      for (const p of m.points) {
+        const key = `${m.name} ${String(p.attributes['outcome'])}/${String(p.attributes['task'])}`;
+        if (m.kind === 'histogram') {
+          add(`${key} count`, p.count!);
+          add(`${key} sum`, p.sum!);
+        } else add(key, p.value!);
+      }
+    }
+  }
+  return totals;
+}
+
+test('a delta push counts every run once across the hand-over to the aggregate and after its members leave', async () => {
+  const receiver = await startOtlpReceiver();
+  const options = { ...OPTIONS, listener: false as const, otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality: 'delta' as const } };
+  const parent = await createJobmeter(options);
+  try {
+    const own = (n: number) => {
+      for (let i = 0; i < n; i++) parent.recordRun({ task: 'nightly', outcome: 'success', durationSeconds: 0.5 });
+    };
+    // The primary alone: its own reader exports its deltas (a run in flight: an up-down counter's).
+    own(3);
+    parent.startRun({ task: 'nightly' });
+    await parent.forceFlush();
+    // A member arrives with a series of its own; the primary records more before the aggregate's first export.
+    const a = start(options);
+    parent.aggregate(a);
+    await next(a, 'started');
+    a.postMessage({ run: 4 });
+    await next(a, 'recorded');
+    own(2);
+    await parent.forceFlush();
+    const expected = (nightly: number, crunch: number, crunchActive: number) =>
+      new Map([
+        ['jobmeter.run.active undefined/nightly', 1],
+        ['jobmeter.run.active undefined/crunch', crunchActive],
+        ['jobmeter.run.finished success/nightly', nightly],
+        ['jobmeter.run.finished success/crunch', crunch],
+        ['jobmeter.run.duration success/nightly count', nightly],
+        ['jobmeter.run.duration success/nightly sum', nightly * 0.5],
+        ['jobmeter.run.duration success/crunch count', crunch],
+        ['jobmeter.run.duration success/crunch sum', crunch * 0.3],
+      ]);
+    assert.deepEqual(deltaTotals(receiver.requests), expected(5, 4, 1), 'the hand-over export carries what the primary exported before once, not twice');
+    // The member leaves (its counts stay in the aggregate); the primary records on.
+    a.postMessage({ run: 1 });
+    await next(a, 'recorded');
+    a.postMessage({ stop: true });
+    await next(a, 'stopped');
+    await a.terminate();
+    own(1);
+    await parent.forceFlush();
+    await parent.forceFlush();
+    // The member's runs in flight left with it: that series is no longer exported (as with a
+    // cumulative push, its last level ages out at the receiver), so it is not compared here.
+    const after = deltaTotals(receiver.requests);
+    after.delete('jobmeter.run.active undefined/crunch');
+    const want = expected(6, 5, 0);
+    want.delete('jobmeter.run.active undefined/crunch');
+    assert.deepEqual(after, want, "a member's series is exported in full once, never again");
+    // The last export, at shutdown, carries what the primary recorded since the one before.
+    own(1);
+    await parent.shutdown();
+    const last = deltaTotals(receiver.requests);
+    last.delete('jobmeter.run.active undefined/crunch');
+    const wantLast = expected(7, 5, 0);
+    wantLast.delete('jobmeter.run.active undefined/crunch');
+    assert.deepEqual(last, wantLast, 'the shutdown export');
+  } finally {
+    await parent.shutdown();
+    await receiver.close();
+  }
+});
+
+test("a delta push whose hand-over to the aggregate is its last export, at shutdown, counts every run once", async () => {
+  const receiver = await startOtlpReceiver();
+  const options = { ...OPTIONS, listener: false as const, otlp: { endpoint: receiver.url, intervalMillis: 600_000, temporality: 'delta' as const } };
+  const parent = await createJobmeter(options);
+  try {
+    const own = (n: number) => {
+      for (let i = 0; i < n; i++) parent.recordRun({ task: 'nightly', outcome: 'success', durationSeconds: 0.5 });
+    };
+    own(3);
+    await parent.forceFlush();
+    const a = start(options);
+    parent.aggregate(a);
+    await next(a, 'started');
+    a.postMessage({ run: 2 });
+    await next(a, 'recorded');
+    own(1);
+    await parent.shutdown();
+    const totals = deltaTotals(receiver.requests);
+    assert.deepEqual(
+      [totals.get('jobmeter.run.finished success/nightly'), totals.get('jobmeter.run.duration success/nightly count'), totals.get('jobmeter.run.finished success/crunch')],
+      [4, 4, 2],
+    );
+  } finally {
+    await parent.shutdown();
+    await receiver.close();
+  }
+});

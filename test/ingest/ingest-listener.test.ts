@@ -141,6 +141,32 @@ describe('refusals', () => {
     assert.deepEqual(JSON.parse(shape.body.toString()), { code: 3, message: 'resourceMetrics: expected an array' });
   });
 
+  it('500 with a fixed google.rpc.Status INTERNAL when storing fails: the cause stays server-side, counted as internal', async () => {
+    const answered: string[] = [];
+    const failing = await startIngestListener({
+      sink: {
+        ingest: () => {
+          throw new Error('disk full at /var/lib/jobmeter/secret-path');
+        },
+      },
+      ...resolveIngest({ port: 0 }),
+      onAnswered: (a) => answered.push(a),
+    });
+    try {
+      const target = `http://127.0.0.1:${failing.address.port}/v1/metrics`;
+      const pb = await post(protobufRequest(['fails.pb']), { 'content-type': PB }, target);
+      assert.equal(pb.status, 500);
+      assert.equal(pb.headers.get('content-type'), PB);
+      assert.deepEqual(decodeStatus(pb.body, 'protobuf'), { code: 13, message: 'internal error' });
+      const json = await post(jsonRequest(['fails.json']), { 'content-type': JSON_TYPE }, target);
+      assert.equal(json.status, 500);
+      assert.deepEqual(JSON.parse(json.body.toString()), { code: 13, message: 'internal error' });
+      assert.deepEqual(answered, ['internal', 'internal']);
+    } finally {
+      await failing.close();
+    }
+  });
+
   it('400 for a corrupt gzip body or an unsupported Content-Encoding', async () => {
     const corrupt = await post(Buffer.from('not gzip at all'), { 'content-type': PB, 'content-encoding': 'gzip' });
     assert.equal(corrupt.status, 400);

@@ -2,7 +2,8 @@
  * What a host loads is what it uses: a process that imports the package root (the built dist/,
  * through the package's own name, as a host does), serves a pull listener and is scraped once loads
  * none of the OTLP ingest (its codecs, checksums, decode thread), the OTLP push exporter, the debug
- * printer or the config files' parsers and schema validator. Counted in a fresh process, since
+ * printer, the config files' parsers and schema validator, or the writers of the formats its
+ * scrape did not ask for (protobuf, JSON). Counted in a fresh process, since
  * a module once loaded stays loaded; the resolve hook sees `import` and `require` alike.
  */
 import assert from 'node:assert/strict';
@@ -42,9 +43,11 @@ const UNUSED = [
   '/dist/src/otlp/',
   '/dist/src/debug/',
   '/dist/src/config/',
+  '/dist/src/exposition/protobuf.js',
+  '/dist/src/exposition/json.js',
 ];
 
-test('a host serving only a pull listener loads no ingest, codec, push exporter or config parser', async () => {
+test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser or unrequested format writer', async () => {
   assert.ok(existsSync(`${ROOT}dist/src/index.js`), 'dist/src/index.js is missing: run `npm run build` (npm test builds it first)');
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', HOST], { cwd: ROOT, timeout: 60_000 });
   const loaded = JSON.parse(stdout) as string[];
