@@ -93,6 +93,17 @@ export function resolveListener(
   };
 }
 
+/** The ingest's options with their defaults, each checked by its row's rule; the gate keys as given (checked when the listener starts). */
+export function resolveIngest(given: IngestOptions): Exclude<ResolvedOptions['ingest'], false> {
+  return {
+    ...resolveSection(given, INGEST_OPTIONS, 'ingest', SERVER_LIMIT_KEYS),
+    ...resolveServerLimits(given, 'ingest'),
+    ...(given.token !== undefined && { token: given.token }),
+    ...(given.apiKeys !== undefined && { apiKeys: given.apiKeys }),
+    ...(given.trustedCidrs !== undefined && { trustedCidrs: given.trustedCidrs }),
+  };
+}
+
 /** The profile option (a name, or `{ name, rules }`) and `hostInstruments`, checked, with defaults. */
 export function resolveProfileChoice(
   given: JobmeterOptions['profile'],
@@ -135,16 +146,7 @@ export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
       'canonical when otlp.temporality is delta (profile series are cumulative)',
     );
   }
-  const ingest =
-    o.ingest === undefined || o.ingest === false
-      ? false
-      : {
-          ...resolveSection(o.ingest, INGEST_OPTIONS, 'ingest', SERVER_LIMIT_KEYS),
-          ...resolveServerLimits(o.ingest, 'ingest'),
-          ...(o.ingest.token !== undefined && { token: o.ingest.token }),
-          ...(o.ingest.apiKeys !== undefined && { apiKeys: o.ingest.apiKeys }),
-          ...(o.ingest.trustedCidrs !== undefined && { trustedCidrs: o.ingest.trustedCidrs }),
-        };
+  const ingest = o.ingest === undefined || o.ingest === false ? false : resolveIngest(o.ingest);
   const resourceAttributes = stringTable(o.resourceAttributes ?? {}, 'resourceAttributes');
   return {
     ...resolveProfileChoice(o.profile, o.hostInstruments),

@@ -39,6 +39,16 @@ const CASES: readonly [string, unknown, string][] = [
     'invalid ingest.port=70000: expected an integer from 0 to 65535',
   ],
   [
+    'ingest.expiryMillis',
+    { listener: false, ingest: { port: 0, expiryMillis: 0 } },
+    'invalid ingest.expiryMillis=0: expected a positive number of milliseconds',
+  ],
+  [
+    'ingest.maxSeries',
+    { listener: false, ingest: { port: 0, maxSeries: 1.5 } },
+    'invalid ingest.maxSeries=1.5: expected a positive integer',
+  ],
+  [
     'ingest.stateDir',
     { listener: false, ingest: { port: 0, stateDir: true } },
     'invalid ingest.stateDir=true: expected a directory path, or false to keep no state file',
@@ -178,6 +188,11 @@ const CASES: readonly [string, unknown, string][] = [
     'ingest.maxMemoryBytes',
     { listener: false, ingest: { port: 0, maxMemoryBytes: 2 ** 37 } },
     'invalid ingest.maxMemoryBytes=137438953472: expected an integer from 1 to 68719476736 (bytes)',
+  ],
+  [
+    'ingest.maxBodyBytes',
+    { listener: false, ingest: { port: 0, maxBodyBytes: 0 } },
+    'invalid ingest.maxBodyBytes=0: expected an integer from 1 to 1073741824 (bytes)',
   ],
   [
     'ingest.maxBodyBytes',

@@ -44,6 +44,7 @@ import { startLiveDemo } from '../demo/live.ts';
 import type { PipelineState } from '../http/health-route.ts';
 import type { MainServer } from '../http/main-server.ts';
 import type { MetricsListener } from '../http/metrics-listener.ts';
+import type { ServerLimits } from '../http/server-limits.ts';
 import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
 import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
@@ -499,15 +500,13 @@ function formatOf(listener: PullListenerOptions | undefined): Pick<PullListenerO
   return listener?.format === undefined ? {} : { format: listener.format };
 }
 
-/** `[listener]`'s timeouts and connection cap, set or not: they hold for the server on its address and for the dedicated metrics listener alike. */
-function limitsOf(
-  listener: PullListenerOptions | undefined,
-): Pick<PullListenerOptions, 'requestTimeoutMillis' | 'idleTimeoutMillis' | 'maxConnections'> {
+/** `[listener]`'s timeouts and connection cap (they hold for the server on its address and for the dedicated metrics listener alike): the main listener's limits as serve's config gave them (checked by its schema), else the option table's defaults. */
+function limitsOf(listener: PullListenerOptions | undefined): ServerLimits {
   const { requestTimeoutMillis, idleTimeoutMillis, maxConnections } = listener ?? {};
   return {
-    ...(requestTimeoutMillis !== undefined && { requestTimeoutMillis }),
-    ...(idleTimeoutMillis !== undefined && { idleTimeoutMillis }),
-    ...(maxConnections !== undefined && { maxConnections }),
+    requestTimeoutMillis: requestTimeoutMillis ?? OPTION_DEFAULTS.serverLimits.requestTimeoutMillis,
+    idleTimeoutMillis: idleTimeoutMillis ?? OPTION_DEFAULTS.serverLimits.idleTimeoutMillis,
+    maxConnections: maxConnections ?? OPTION_DEFAULTS.serverLimits.maxConnections,
   };
 }
 

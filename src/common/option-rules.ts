@@ -2,9 +2,11 @@
  * One check per rule an option value must meet, each throwing the one error type for bad options
  * ({@link ConfigError}) under the key the caller names. The library (jobmeter.ts, the instrument
  * specs, the snapshot cache), `jobmeter serve`'s config, the ingest, the push reader, the listeners
- * and the metrics route call these, and the config file's JSON Schema (config/json-schema.ts)
- * takes its patterns, bounds and wording from here, so a rule reads the same wherever the value
- * came from.
+ * and the metrics route call these. A {@link Rule} is written once, as the JSON Schema of the
+ * value and the words for a value that fails it: the config file's schema (config/json-schema.ts)
+ * takes that schema as its definition and ajv checks the file, env and flags with it, while a
+ * value from code is checked against the same schema here (a pull-only host loads no ajv), so a
+ * rule reads and decides the same wherever the value came from.
  *
  * Not for internal invariants (a plain Error) or bad network input (a 4xx): only for values an
  * operator or a host's code chose.
@@ -26,6 +28,63 @@ export function positiveInteger(value: unknown, key: string): number {
   return value;
 }
 
+/**
+ * The part of JSON Schema the rules are written in: what ajv decides for the config file, and
+ * {@link rule} decides the same way for a value from code.
+ */
+export interface ValueSchema {
+  readonly type: 'integer' | 'boolean' | 'string' | readonly ('string' | 'boolean')[];
+  readonly minimum?: number;
+  readonly maximum?: number;
+  /** Applies to a string only (as in JSON Schema); ajv compiles it with the `u` flag. */
+  readonly pattern?: string;
+  readonly not?: { readonly const: unknown };
+  readonly enum?: readonly string[];
+}
+
+/** A rule: checks a value under the key the caller names; its schema and words are the config file's. */
+export interface Rule<T> {
+  (value: unknown, key: string): T;
+  readonly schema: ValueSchema;
+  /** What a value that fails it is told it should be. */
+  readonly expected: string;
+}
+
+const IS_TYPE = {
+  integer: (v: unknown) => typeof v === 'number' && Number.isInteger(v),
+  boolean: (v: unknown) => typeof v === 'boolean',
+  string: (v: unknown) => typeof v === 'string',
+} as const;
+
+/** The rule `schema` states, worded `expected`. */
+export function rule<T>(schema: ValueSchema, expected: string): Rule<T> {
+  const types = typeof schema.type === 'string' ? [schema.type] : schema.type;
+  const pattern = schema.pattern === undefined ? undefined : new RegExp(schema.pattern, 'u');
+  const meets = (v: unknown): boolean =>
+    types.some((t) => IS_TYPE[t](v)) &&
+    (typeof v !== 'number' ||
+      ((schema.minimum === undefined || v >= schema.minimum) &&
+        (schema.maximum === undefined || v <= schema.maximum))) &&
+    (typeof v !== 'string' || pattern === undefined || pattern.test(v)) &&
+    (schema.not === undefined || v !== schema.not.const) &&
+    (schema.enum === undefined || schema.enum.includes(v as string));
+  return Object.assign(
+    (value: unknown, key: string): T => {
+      if (!meets(value)) throw new ConfigError(key, value, expected);
+      return value as T;
+    },
+    { schema, expected },
+  );
+}
+
+/** An integer from `min` to `max`; `unit` says what it counts. */
+function integerRule(min: number, max: number, unit?: string): Rule<number> {
+  return rule(
+    { type: 'integer', minimum: min, maximum: max },
+    `an integer from ${min} to ${max}${unit === undefined ? '' : ` (${unit})`}`,
+  );
+}
+
 /** Upper bounds of counts and sizes: what the config file's schema and the library both accept. */
 export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 export const MAX_CONCURRENT_REQUESTS = 10_000;
@@ -34,31 +93,23 @@ export const MAX_CONNECTIONS = 1_000_000;
 export const MAX_CARDINALITY_LIMIT = 1_000_000;
 /** Longest attribute value length limit: finite, so that no label carries an unbounded value. */
 export const MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT = 65_536;
-export const BODY_BYTES_EXPECTED = `an integer from 1 to ${MAX_BODY_BYTES} (bytes)`;
-export const CONCURRENT_EXPECTED = `an integer from 1 to ${MAX_CONCURRENT_REQUESTS}`;
-export const MEMORY_BYTES_EXPECTED = `an integer from 1 to ${MAX_MEMORY_BYTES} (bytes)`;
-export const CONNECTIONS_EXPECTED = `an integer from 1 to ${MAX_CONNECTIONS}`;
-export const CARDINALITY_LIMIT_EXPECTED = `an integer from 1 to ${MAX_CARDINALITY_LIMIT} (series per instrument, overflow included)`;
-export const ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED = `an integer from 1 to ${MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT} (characters)`;
 
-/** A rule for an integer from 1 to `max`, worded `expected`. */
-function integerUpTo(max: number, expected: string): (value: unknown, key: string) => number {
-  return (value, key) => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
-      throw new ConfigError(key, value, expected);
-    return value;
-  };
-}
-
-export const bodyBytes = integerUpTo(MAX_BODY_BYTES, BODY_BYTES_EXPECTED);
-export const concurrentRequests = integerUpTo(MAX_CONCURRENT_REQUESTS, CONCURRENT_EXPECTED);
-export const memoryBytes = integerUpTo(MAX_MEMORY_BYTES, MEMORY_BYTES_EXPECTED);
-export const connections = integerUpTo(MAX_CONNECTIONS, CONNECTIONS_EXPECTED);
-export const cardinalityLimit = integerUpTo(MAX_CARDINALITY_LIMIT, CARDINALITY_LIMIT_EXPECTED);
-export const attributeValueLengthLimit = integerUpTo(
-  MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT,
-  ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED,
+export const bodyBytes = integerRule(1, MAX_BODY_BYTES, 'bytes');
+export const concurrentRequests = integerRule(1, MAX_CONCURRENT_REQUESTS);
+export const memoryBytes = integerRule(1, MAX_MEMORY_BYTES, 'bytes');
+export const connections = integerRule(1, MAX_CONNECTIONS);
+export const cardinalityLimit = integerRule(
+  1,
+  MAX_CARDINALITY_LIMIT,
+  'series per instrument, overflow included',
 );
+export const attributeValueLengthLimit = integerRule(
+  1,
+  MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+  'characters',
+);
+/** A TCP port to bind; 0 picks a free one. */
+export const port = integerRule(0, 65535);
 
 /** `value` if it is a number of milliseconds > 0 that a Node timer can wait. */
 export function positiveMillis(value: unknown, key: string): number {
@@ -81,21 +132,15 @@ export function millisOrZero(value: unknown, key: string): number {
   return positiveMillis(value, key);
 }
 
-export const BOOLEAN_EXPECTED = 'true or false';
-export const NON_EMPTY_STRING_EXPECTED = 'a non-empty string';
 export const STRING_TABLE_EXPECTED = 'a table of string values';
 
-export function bool(value: unknown, key: string): boolean {
-  if (typeof value !== 'boolean') throw new ConfigError(key, value, BOOLEAN_EXPECTED);
-  return value;
-}
+export const bool = rule<boolean>({ type: 'boolean' }, 'true or false');
 
 /** A name or label value: something other than whitespace. */
-export function nonEmptyString(value: unknown, key: string): string {
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new ConfigError(key, value, NON_EMPTY_STRING_EXPECTED);
-  return value;
-}
+export const nonEmptyString = rule<string>(
+  { type: 'string', pattern: '\\S' },
+  'a non-empty string',
+);
 
 /**
  * The service name given both as a name option and as the resource's `service.name` attribute:
@@ -118,15 +163,15 @@ export function oneServiceName(
   );
 }
 
-export const STATE_DIR_EXPECTED = 'a directory path, or false to keep no state file';
-
-/** A directory to keep state in, or `false` for none. */
-export function stateDir(value: unknown, key: string): string | false {
-  if (value === false) return false;
-  if (typeof value !== 'string' || value.trim() === '' || value.includes('\0'))
-    throw new ConfigError(key, value, STATE_DIR_EXPECTED);
-  return value;
-}
+/** A directory to keep state in (a path with something other than whitespace, no NUL), or `false` for none. */
+export const stateDir = rule<string | false>(
+  {
+    type: ['string', 'boolean'],
+    pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$',
+    not: { const: true },
+  },
+  'a directory path, or false to keep no state file',
+);
 
 /** A table of string values (resource attributes, headers). Values of secret tables are not shown. */
 export function stringTable(
@@ -153,15 +198,6 @@ export function callback<T extends (...args: never[]) => unknown>(value: T, key:
 export function shown(value: unknown): unknown {
   if (typeof value === 'object' && value !== null)
     return Array.isArray(value) ? 'an array' : 'an object';
-  return value;
-}
-
-export const PORT_EXPECTED = 'an integer from 0 to 65535';
-
-/** A TCP port to bind; 0 picks a free one. */
-export function port(value: unknown, key: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535)
-    throw new ConfigError(key, value, PORT_EXPECTED);
   return value;
 }
 
@@ -202,6 +238,11 @@ export function metricReader<T>(value: T, key: string): T {
 /** `one of a, b, c`: how a closed list of words is expected. */
 export function oneOfExpected(allowed: readonly string[]): string {
   return `one of ${allowed.join(', ')}`;
+}
+
+/** A rule for one of `allowed`. */
+export function oneOfRule<T extends string>(allowed: readonly T[]): Rule<T> {
+  return rule({ type: 'string', enum: [...allowed] }, oneOfExpected(allowed));
 }
 
 /** `value` if it is one of `allowed`. */

@@ -24,7 +24,7 @@ import {
   connections,
   memoryBytes,
   nonEmptyString,
-  oneOf,
+  oneOfRule,
   port,
   positiveInteger,
   positiveMillis,
@@ -321,7 +321,10 @@ export const BUILD_OPTIONS = {
 } as const satisfies Section;
 
 export const SNAPSHOT_OPTIONS = {
-  ttlMillis: { default: 0, doc: "How long a snapshot is reused (crewshipd's profile: 15000)." },
+  ttlMillis: {
+    default: 0,
+    doc: "How long a snapshot is reused (crewshipd's profile: 15000).",
+  },
   timeoutMillis: {
     default: 2000,
     doc: "How long a scrape waits for the host's snapshot callback.",
@@ -466,7 +469,7 @@ export const JOBMETER_OPTIONS = {
     file: 'host_instruments',
     schema: 'hostInstruments',
     default: 'native',
-    rule: (v: unknown, key: string) => oneOf(v, HOST_INSTRUMENTS, key),
+    rule: oneOfRule(HOST_INSTRUMENTS),
     doc: 'Host instruments a profile has no rule for: `native` names, or `drop`.',
   },
   resourceAttributes: {

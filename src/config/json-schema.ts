@@ -5,7 +5,9 @@
  * Keys are in file spelling (snake_case). Each reusable value type is a named definition
  * (`#/definitions/port`, `#/definitions/millis`, …): error messages are chosen by the definition
  * that failed (error-wording.ts), and the flag and environment parsers validate single values
- * against the same definitions.
+ * against the same definitions. A definition an option's rule states (common/option-rules.ts
+ * `Rule`: ports, sizes, counts, booleans, names, the state directory) is that rule's schema, so a
+ * value from code and one from the file are held to the one rule.
  *
  * What JSON Schema cannot say is code, in two places:
  * - Custom `format`s (FORMATS below) for host literals, URLs, CIDRs and loopback HOST:PORT, which
@@ -35,19 +37,22 @@ import {
   type Section,
 } from '../common/option-table.ts';
 import {
-  MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT,
-  MAX_BODY_BYTES,
-  MAX_CARDINALITY_LIMIT,
-  MAX_CONCURRENT_REQUESTS,
-  MAX_CONNECTIONS,
-  MAX_MEMORY_BYTES,
+  attributeValueLengthLimit,
+  bodyBytes,
+  bool,
+  cardinalityLimit,
+  concurrentRequests,
+  connections,
   MAX_MILLIS,
+  memoryBytes,
+  nonEmptyString,
+  port,
   ROUTE_PATH_PATTERN,
+  stateDir,
   TENANT_PATTERN,
   TOKEN_PATTERN,
 } from '../common/option-rules.ts';
 import {
-  HOST_INSTRUMENTS,
   LISTENER_FORMATS,
   OTLP_NAMINGS,
   OTLP_PROTOCOLS,
@@ -356,10 +361,10 @@ export const CONFIG_SCHEMA = {
     keyList: { type: 'array', items: { type: 'string', pattern: '\\S' } },
     ruleType: oneOfStrings(RULE_TYPES),
     text: { type: 'string' },
-    nonEmptyString: { type: 'string', pattern: '\\S' },
-    boolean: { type: 'boolean' },
+    nonEmptyString: nonEmptyString.schema,
+    boolean: bool.schema,
     host: { type: 'string', format: 'jobmeter-host' },
-    port: integer(0, 65535),
+    port: port.schema,
     listenerFormat: oneOfStrings(LISTENER_FORMATS),
     endpoint: { type: 'string', format: 'jobmeter-http-url' },
     protocol: oneOfStrings(OTLP_PROTOCOLS),
@@ -367,28 +372,24 @@ export const CONFIG_SCHEMA = {
     temporality: oneOfStrings(TEMPORALITIES),
     otlpNaming: oneOfStrings(OTLP_NAMINGS),
     translationStrategy: oneOfStrings(TRANSLATION_STRATEGIES),
-    bodyBytes: integer(1, MAX_BODY_BYTES),
-    concurrent: integer(1, MAX_CONCURRENT_REQUESTS),
-    memoryBytes: integer(1, MAX_MEMORY_BYTES),
-    connections: integer(1, MAX_CONNECTIONS),
+    bodyBytes: bodyBytes.schema,
+    concurrent: concurrentRequests.schema,
+    memoryBytes: memoryBytes.schema,
+    connections: connections.schema,
     posture: oneOfStrings(POSTURE_NAMES),
     path: { type: 'string', pattern: ROUTE_PATH_PATTERN },
     loopbackListen: { type: 'string', format: 'jobmeter-loopback-host-port' },
     token: { type: 'string', pattern: TOKEN_PATTERN },
     filePath: { type: 'string', pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' },
     /** `[ingest] state_dir`: a directory, or false for no state file. */
-    stateDir: {
-      type: ['string', 'boolean'],
-      pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$',
-      not: { const: true },
-    },
+    stateDir: stateDir.schema,
     cidrList: { type: 'array', items: ref('cidr') },
     cidr: { type: 'string', format: 'jobmeter-cidr' },
     tenant: { type: 'string', pattern: TENANT_PATTERN },
     inflight: integer(0, MAX_INFLIGHT_SCRAPES),
-    cardinalityLimit: integer(1, MAX_CARDINALITY_LIMIT),
-    attributeValueLengthLimit: integer(1, MAX_ATTRIBUTE_VALUE_LENGTH_LIMIT),
-    hostInstruments: oneOfStrings(HOST_INSTRUMENTS),
+    cardinalityLimit: cardinalityLimit.schema,
+    attributeValueLengthLimit: attributeValueLengthLimit.schema,
+    hostInstruments: JOBMETER_OPTIONS.hostInstruments.rule.schema,
     /** Instrument name → how its series from several processes combine. */
     mergePolicies: {
       type: ['object', 'null'],

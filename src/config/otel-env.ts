@@ -15,11 +15,7 @@
  */
 import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
-import {
-  ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED,
-  attributeValueLengthLimit,
-  positiveMillis,
-} from '../common/option-rules.ts';
+import { attributeValueLengthLimit, positiveMillis } from '../common/option-rules.ts';
 
 /** What the environment says about the resource. */
 export interface EnvResource {
@@ -232,7 +228,7 @@ export function attributeValueLengthLimitFromEnv(env: NodeJS.ProcessEnv): number
   const key = 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT';
   const raw = read(env, key);
   if (raw === undefined) return undefined;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(key, raw, ATTRIBUTE_VALUE_LENGTH_LIMIT_EXPECTED);
+  if (!/^\d+$/.test(raw)) throw new ConfigError(key, raw, attributeValueLengthLimit.expected);
   return attributeValueLengthLimit(Number(raw), key);
 }
 

@@ -15,9 +15,10 @@ import { assertBindAllowed } from '../common/loopback.ts';
 import { sendText, startHttpServer, timeAnswer } from './http-server.ts';
 import { createMetricsHandler } from './node-handler.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
-import { resolveServerLimits, type ServerLimits } from './server-limits.ts';
+import type { ServerLimits } from './server-limits.ts';
 
-export interface MainServerOptions extends Partial<ServerLimits> {
+/** The limits are resolved ones (serve's config, checked by its schema, with the table's defaults): none is checked again here. */
+export interface MainServerOptions extends ServerLimits {
   /** Address to bind (the CLI's `--host`). Loopback unless `allowNonLoopback`. */
   readonly host: string;
   /** TCP port; 0 picks a free one. */
@@ -50,7 +51,7 @@ export interface MainServer {
 /** @throws TypeError naming a bad metrics option; the bind's error. */
 export async function startMainServer(options: MainServerOptions): Promise<MainServer> {
   assertBindAllowed(options.host, options.allowNonLoopback ?? false, 'main server');
-  const limits = resolveServerLimits(options, 'server');
+  const limits: ServerLimits = { requestTimeoutMillis: options.requestTimeoutMillis, idleTimeoutMillis: options.idleTimeoutMillis, maxConnections: options.maxConnections };
   let metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
   // The metrics handler sees every request first: with the access log on, every request is logged.
   const handler = (request: IncomingMessage, response: ServerResponse): void => {

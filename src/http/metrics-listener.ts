@@ -11,11 +11,12 @@ import type { ExpositionFormat, Family } from '../exposition/types.ts';
 import { assertBindAllowed } from '../common/loopback.ts';
 import { answerHealth, type PipelineState } from './health-route.ts';
 import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
-import { resolveServerLimits, type ServerLimits } from './server-limits.ts';
+import type { ServerLimits } from './server-limits.ts';
 import type { JsonView } from './metrics-response.ts';
 import { createScrapeHandler, scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
 
-export interface MetricsListenerOptions extends Partial<ServerLimits> {
+/** Resolved values (resolve-options.ts `resolveListener`, server-limits.ts `resolveServerLimits`): none is checked again here. */
+export interface MetricsListenerOptions extends ServerLimits {
   /** Address to bind; loopback unless `allowNonLoopback`. */
   readonly host: string;
   /** TCP port; 0 picks a free one. */
@@ -52,7 +53,7 @@ export async function startMetricsListener(
   options: MetricsListenerOptions,
 ): Promise<MetricsListener> {
   assertBindAllowed(options.host, options.allowNonLoopback, 'metrics listener');
-  const limits = resolveServerLimits(options, 'listener');
+  const limits: ServerLimits = { requestTimeoutMillis: options.requestTimeoutMillis, idleTimeoutMillis: options.idleTimeoutMillis, maxConnections: options.maxConnections };
   // Same scrape path as a host's metrics route: shared collection and rendering, 500 on failure.
   const scrapes = createScrapeHandler({
     scrape: options.scrape,

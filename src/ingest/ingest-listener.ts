@@ -44,17 +44,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { assertBindAllowed } from '../common/loopback.ts';
-import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import {
-  bodyBytes as checkBodyBytes,
-  concurrentRequests,
-  port as checkPort,
-  positiveInteger,
-} from '../common/option-rules.ts';
+import { positiveInteger } from '../common/option-rules.ts';
 import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
 import { INGEST_ANSWERS, type IngestAnswer } from '../http/self-telemetry.ts';
-import { resolveServerLimits, type ServerLimits } from '../http/server-limits.ts';
+import type { ServerLimits } from '../http/server-limits.ts';
 import {
   CONTENT_TYPE,
   decodeExportRequest,
@@ -77,11 +71,6 @@ import { answerOf, Refused, refusalOf } from './ingest-errors.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { SparePacker } from './packed-chunk.ts';
 
-export const DEFAULT_INGEST_HOST = OPTION_DEFAULTS.ingest.host;
-export const DEFAULT_INGEST_PORT = OPTION_DEFAULTS.ingest.port;
-/** The Collector's `max_request_body_size` default. */
-export const DEFAULT_MAX_BODY_BYTES = OPTION_DEFAULTS.ingest.maxBodyBytes;
-export const DEFAULT_MAX_CONCURRENT_REQUESTS = OPTION_DEFAULTS.ingest.maxConcurrentRequests;
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 export const METRICS_PATH = '/v1/metrics';
@@ -96,26 +85,27 @@ export const METRICS_PATH = '/v1/metrics';
  */
 export const OFF_THREAD_BYTES = 256 * 1024;
 
-export interface IngestListenerOptions extends Partial<ServerLimits>, IngestGateOptions {
+/**
+ * The option values are resolved ones (resolve-options.ts `resolveIngest`: the option table's
+ * defaults and rules, each checked once there), so none is defaulted or checked again here.
+ */
+export interface IngestListenerOptions extends ServerLimits, IngestGateOptions {
   /** Where decoded requests go. */
   readonly sink: IngestSink;
-  /** Address to bind; loopback unless {@link allowNonLoopback}. @default '127.0.0.1' */
-  readonly host?: string;
-  /** TCP port; 0 picks a free one (read it back from `address`). @default 4318 */
-  readonly port?: number;
-  /** Explicit opt-in to bind a non-loopback address. @default false */
-  readonly allowNonLoopback?: boolean;
-  /**
-   * Largest request body, as sent and once decompressed, in bytes; past it the answer is 413.
-   * @default 20971520 (20 MiB, the Collector's default)
-   */
-  readonly maxBodyBytes?: number;
+  /** Address to bind; loopback unless {@link allowNonLoopback}. */
+  readonly host: string;
+  /** TCP port; 0 picks a free one (read it back from `address`). */
+  readonly port: number;
+  /** Explicit opt-in to bind a non-loopback address. */
+  readonly allowNonLoopback: boolean;
+  /** Largest request body, as sent and once decompressed, in bytes; past it the answer is 413. */
+  readonly maxBodyBytes: number;
   /**
    * Requests processed (decoded and ingested) at once; one more waits for a slot once its body is
    * in, its body counted against the bytes in flight, `(maxConcurrentRequests + 1) × maxBodyBytes`,
-   * past which a request is shed with 503 and `Retry-After`. @default 8
+   * past which a request is shed with 503 and `Retry-After`.
    */
-  readonly maxConcurrentRequests?: number;
+  readonly maxConcurrentRequests: number;
   /** `Retry-After` of a shed request, in whole seconds. @default 1 */
   readonly retryAfterSeconds?: number;
   /**
@@ -157,26 +147,21 @@ export interface IngestListener {
   replaceCredentials(credentials: Pick<IngestGateOptions, 'token' | 'apiKeys'>): boolean;
 }
 
-/** @throws {ConfigError} for a bad option (naming it), a non-loopback host without the opt-in included. */
+/** @throws {ConfigError} for a non-loopback host without the opt-in, or a credential the gate cannot use (naming it). */
 export async function startIngestListener(options: IngestListenerOptions): Promise<IngestListener> {
-  const host = options.host ?? DEFAULT_INGEST_HOST;
-  const port = checkPort(options.port ?? DEFAULT_INGEST_PORT, 'ingest.port');
-  const maxBodyBytes = checkBodyBytes(
-    options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    'ingest.maxBodyBytes',
-  );
-  const maxConcurrent = concurrentRequests(
-    options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS,
-    'ingest.maxConcurrentRequests',
-  );
+  const { host, port, maxBodyBytes, maxConcurrentRequests: maxConcurrent } = options;
   const retryAfter = positiveInteger(
     options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
     'ingest.retryAfterSeconds',
   );
-  const limits = resolveServerLimits(options, 'ingest');
+  const limits: ServerLimits = {
+    requestTimeoutMillis: options.requestTimeoutMillis,
+    idleTimeoutMillis: options.idleTimeoutMillis,
+    maxConnections: options.maxConnections,
+  };
   assertBindAllowed(
     host,
-    options.allowNonLoopback ?? false,
+    options.allowNonLoopback,
     'OTLP ingest listener',
     'ingest.host',
     'ingest.allowNonLoopback (allow_non_loopback = true)',

@@ -1,9 +1,11 @@
 /**
- * The ingest store's options: what each one means, its default, and its check. Every option is
- * checked once, when the store is made, so a bad value fails at start naming the option.
+ * The ingest store's options: what each one means and its default (the option table's). The
+ * option table's rows are checked once, by their rules, where createJobmeter resolves them
+ * (resolve-options.ts `resolveIngest`), so a bad value fails at start naming the option; a store
+ * is made from those values and checks none again.
  */
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { memoryBytes, positiveInteger, positiveMillis } from '../common/option-rules.ts';
+import { positiveInteger } from '../common/option-rules.ts';
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
 import { SYSTEM_CLOCK, type Clock } from '../series/clock.ts';
 import { PROCESS_INSTRUMENTS } from '../domain/process-metrics.ts';
@@ -90,7 +92,7 @@ export interface StoreSettings {
   readonly vocabularies: Readonly<Record<string, readonly string[]>> | undefined;
 }
 
-/** @throws {ConfigError} naming the option, for a value that cannot be used. */
+/** @throws {ConfigError} for a `maxInstruments` that is not a positive integer. */
 export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings {
   return {
     specs: new Map(
@@ -99,23 +101,14 @@ export function resolveStoreOptions(options: IngestStoreOptions): StoreSettings 
         s,
       ]),
     ),
-    expiryMillis: positiveMillis(
-      options.expiryMillis ?? DEFAULT_INGEST_EXPIRY_MILLIS,
-      'ingest.expiryMillis',
-    ),
-    maxSeriesPerInstrument: positiveInteger(
-      options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT,
-      'ingest.maxSeriesPerInstrument',
-    ),
-    maxSeries: positiveInteger(options.maxSeries ?? DEFAULT_MAX_SERIES, 'ingest.maxSeries'),
+    expiryMillis: options.expiryMillis ?? DEFAULT_INGEST_EXPIRY_MILLIS,
+    maxSeriesPerInstrument: options.maxSeriesPerInstrument ?? DEFAULT_MAX_SERIES_PER_INSTRUMENT,
+    maxSeries: options.maxSeries ?? DEFAULT_MAX_SERIES,
     maxInstruments: positiveInteger(
       options.maxInstruments ?? DEFAULT_MAX_INSTRUMENTS,
       'ingest.maxInstruments',
     ),
-    maxMemoryBytes: memoryBytes(
-      options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES,
-      'ingest.maxMemoryBytes',
-    ),
+    maxMemoryBytes: options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES,
     clock: options.clock ?? SYSTEM_CLOCK,
     exposedNames: options.exposedNames,
     reservedNames: options.reservedNames,

@@ -21,6 +21,7 @@ import { decodeExportResponse, decodeStatus } from '../../src/otlp/codec.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import * as pb from '../support/otlp-protobuf-writer.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import { startCollector } from '../support/collector.ts';
 import { replaceBlock } from '../support/generated-block.ts';
 import { peerVersions } from '../support/peers.ts';
@@ -456,7 +457,7 @@ async function withSeries(request: BadRequest): Promise<{ collector: Answer; job
     }),
   });
   const store = new IngestStore();
-  const ingest = await startIngestListener({ sink: store, port: 0 });
+  const ingest = await startIngestListener({ sink: store, ...resolveIngest({ port: 0 }) });
   try {
     const c = await send(`http://127.0.0.1:${collector.ports.otlp}`, request);
     const j = await send(`http://127.0.0.1:${ingest.address.port}`, request);
@@ -482,7 +483,7 @@ export async function collectAnswers(): Promise<
       service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
     }),
   });
-  const ingest = await startIngestListener({ sink: new IngestStore(), port: 0 });
+  const ingest = await startIngestListener({ sink: new IngestStore(), ...resolveIngest({ port: 0 }) });
   try {
     const out = [];
     for (const request of REQUESTS) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { startMainServer } from '../../src/http/main-server.ts';
+import { DEFAULT_SERVER_LIMITS } from '../../src/http/server-limits.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 
 let jm: Jobmeter;
@@ -13,6 +14,7 @@ after(() => jm.shutdown());
 describe('startMainServer', () => {
   it('serves /health, the metrics route under the posture, and 404 elsewhere', async () => {
     const server = await startMainServer({
+      ...DEFAULT_SERVER_LIMITS,
       host: '127.0.0.1',
       port: 0,
       metrics: { jobmeter: jm, token: 'main-server-token' },
@@ -45,6 +47,7 @@ describe('startMainServer', () => {
 
   it('a denied 404 reads like any other 404 of the server', async () => {
     const server = await startMainServer({
+      ...DEFAULT_SERVER_LIMITS,
       host: '127.0.0.1',
       port: 0,
       metrics: { jobmeter: jm, trustedCidrs: ['10.0.0.0/8'] },
@@ -59,7 +62,12 @@ describe('startMainServer', () => {
   });
 
   it('reports an unmounted route and serves health only', async () => {
-    const server = await startMainServer({ host: '127.0.0.1', port: 0, metrics: { jobmeter: jm } });
+    const server = await startMainServer({
+      ...DEFAULT_SERVER_LIMITS,
+      host: '127.0.0.1',
+      port: 0,
+      metrics: { jobmeter: jm },
+    });
     try {
       assert.equal(server.metrics?.mode, 'unmounted');
       assert.equal((await fetch(`http://127.0.0.1:${server.address.port}/metrics`)).status, 404);
@@ -70,7 +78,7 @@ describe('startMainServer', () => {
   });
 
   it('without metrics options, no route and metrics undefined', async () => {
-    const server = await startMainServer({ host: '127.0.0.1', port: 0 });
+    const server = await startMainServer({ ...DEFAULT_SERVER_LIMITS, host: '127.0.0.1', port: 0 });
     try {
       assert.equal(server.metrics, undefined);
       assert.equal((await fetch(`http://127.0.0.1:${server.address.port}/metrics`)).status, 404);
@@ -81,16 +89,22 @@ describe('startMainServer', () => {
 
   it('refuses a non-loopback address without the opt-in, naming the switch', async () => {
     await assert.rejects(
-      startMainServer({ host: '0.0.0.0', port: 0 }),
+      startMainServer({ ...DEFAULT_SERVER_LIMITS, host: '0.0.0.0', port: 0 }),
       /^ConfigError: invalid listener\.host=0\.0\.0\.0: expected a loopback address .*--allow-non-loopback.* to expose the main server$/,
     );
-    const open = await startMainServer({ host: '0.0.0.0', port: 0, allowNonLoopback: true });
+    const open = await startMainServer({
+      ...DEFAULT_SERVER_LIMITS,
+      host: '0.0.0.0',
+      port: 0,
+      allowNonLoopback: true,
+    });
     await open.close();
   });
 
   it('a bad plugin option fails the start, naming the option', async () => {
     await assert.rejects(
       startMainServer({
+        ...DEFAULT_SERVER_LIMITS,
         host: '127.0.0.1',
         port: 0,
         metrics: { jobmeter: jm, posture: 'crewshipd', trustedCidrs: ['10.0.0.0/8'] },

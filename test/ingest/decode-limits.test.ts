@@ -13,6 +13,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { maxSizeRequest } from '../../bench/max-size-request.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { decodeExportRequest, decodeStatus } from '../../src/otlp/codec.ts';
 import {
@@ -87,7 +88,10 @@ describe('the listener answers 413', () => {
     'for a small body decoded on the main thread, and for a large one decoded on the decoding thread',
     { timeout: 60_000 },
     async () => {
-      const listener = await startIngestListener({ sink: new IngestStore(), port: 0 });
+      const listener = await startIngestListener({
+        sink: new IngestStore(),
+        ...resolveIngest({ port: 0 }),
+      });
       try {
         for (const points of [50_000, 1_000_000]) {
           const body = emptyPointsRequest(points);

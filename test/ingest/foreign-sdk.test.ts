@@ -26,6 +26,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/domain/catalog.ts';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { soltiProfile } from '../../src/naming/profiles/solti.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
@@ -83,7 +84,7 @@ let proms = new Map<PrometheusMajor, PrometheusHandle>();
 before(async () => {
   // As `jobmeter serve` builds it for solti: solti's closed vocabularies refuse what its embedded host drops.
   store = new IngestStore({ vocabularies: soltiProfile.vocabularies! });
-  ingest = await startIngestListener({ sink: store, port: 0 });
+  ingest = await startIngestListener({ sink: store, ...resolveIngest({ port: 0 }) });
   const url = `http://127.0.0.1:${ingest.address.port}/v1/metrics`;
   served = await createJobmeter({
     profile: 'solti',

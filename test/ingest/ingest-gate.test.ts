@@ -19,6 +19,7 @@ import {
   startIngestListener,
   type IngestListenerOptions,
 } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, selfTelemetryOf } from '../../src/jobmeter.ts';
 import { decodeStatus } from '../../src/otlp/codec.ts';
@@ -76,7 +77,7 @@ async function gated(gate: Partial<IngestListenerOptions>) {
   const answered: string[] = [];
   const listener = await startIngestListener({
     sink: store,
-    port: 0,
+    ...resolveIngest({ port: 0 }),
     onAnswered: (a) => answered.push(a),
     ...gate,
   });
@@ -331,7 +332,10 @@ describe('bad gate options', () => {
   ];
   for (const [what, options, message] of cases) {
     it(`${what}: a ConfigError naming the option, no secret in it`, async () => {
-      const err = await startIngestListener({ sink, port: 0, ...options }).then(
+      const err = await startIngestListener({
+        sink,
+        ...resolveIngest({ port: 0, ...options }),
+      }).then(
         async (l) => {
           await l.close();
           return undefined;

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore, type IngestBatch, type IngestSink } from '../../src/ingest/ingest-store.ts';
 import type { PackedChunk } from '../../src/ingest/packed-chunk.ts';
 import type { OtlpExportRequest } from '../../src/otlp/types.ts';
@@ -65,7 +66,7 @@ test(
         };
       },
     };
-    const listener = await startIngestListener({ sink, port: 0 });
+    const listener = await startIngestListener({ sink, ...resolveIngest({ port: 0 }) });
     try {
       const res = await fetch(`http://127.0.0.1:${listener.address.port}/v1/metrics`, {
         method: 'POST',

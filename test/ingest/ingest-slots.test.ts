@@ -26,6 +26,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, MetricReader, type DataPoint } from '@opentelemetry/sdk-metrics';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { decodeStatus } from '../../src/otlp/codec.ts';
 
@@ -118,8 +119,7 @@ test(
     const store = new IngestStore();
     const listener = await startIngestListener({
       sink: store,
-      port: 0,
-      maxConcurrentRequests: 1,
+      ...resolveIngest({ port: 0, maxConcurrentRequests: 1 }),
       retryAfterSeconds: 3,
     });
     const url = `http://127.0.0.1:${listener.address.port}/v1/metrics`;
@@ -186,8 +186,7 @@ test(
     // A 503 would name an hour in Retry-After, past the exporter's timeout: the export would fail.
     const listener = await startIngestListener({
       sink: store,
-      port: 0,
-      maxConcurrentRequests: 8,
+      ...resolveIngest({ port: 0, maxConcurrentRequests: 8 }),
       retryAfterSeconds: 3600,
     });
     const url = `http://127.0.0.1:${listener.address.port}/v1/metrics`;
@@ -257,9 +256,7 @@ test(
     const answered: string[] = [];
     const listener = await startIngestListener({
       sink: store,
-      port: 0,
-      maxBodyBytes: MAX_BODY,
-      maxConcurrentRequests: 1,
+      ...resolveIngest({ port: 0, maxBodyBytes: MAX_BODY, maxConcurrentRequests: 1 }),
       retryAfterSeconds: 3,
       onAnswered: (a) => answered.push(a),
     });

@@ -12,7 +12,6 @@ import {
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { emptyResource } from '@opentelemetry/resources';
-import { ConfigError } from '../../src/errors.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { preferIngested } from '../../src/ingest/prefer-ingested.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
@@ -639,19 +638,6 @@ describe('refusals', () => {
     assert.equal(r.rejectedDataPoints, 100);
     assert.equal(r.errorMessage.length, 1024);
     assert.ok(r.errorMessage.endsWith('…'));
-  });
-
-  it('bad options throw a ConfigError naming the option', () => {
-    assert.throws(
-      () => new IngestStore({ expiryMillis: 0 }),
-      (e: unknown) =>
-        e instanceof ConfigError &&
-        e.message === 'invalid ingest.expiryMillis=0: expected a positive number of milliseconds',
-    );
-    assert.throws(
-      () => new IngestStore({ maxSeries: 1.5 }),
-      (e: unknown) => e instanceof ConfigError && e.key === 'ingest.maxSeries',
-    );
   });
 });
 

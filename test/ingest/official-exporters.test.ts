@@ -31,6 +31,7 @@ import {
 import { decodeWire } from '../../src/debug/wire.ts';
 import { formatNormal } from '../../src/debug/normal-text.ts';
 import { startIngestListener, type IngestListener } from '../../src/ingest/ingest-listener.ts';
+import { resolveIngest } from '../../src/resolve-options.ts';
 import type { IngestResult } from '../../src/ingest/ingest-report.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, VERSION } from '../../src/index.ts';
@@ -70,8 +71,7 @@ before(async () => {
         return result;
       },
     },
-    port: 0,
-    maxBodyBytes: 64 * 1024,
+    ...resolveIngest({ port: 0, maxBodyBytes: 64 * 1024 }),
     onRequest: (body, encoding) => {
       received.push({ ...pending!, wire: decodeWire(body, encoding) });
     },

@@ -1,0 +1,75 @@
+// An option's rule is written once (common/option-rules.ts `Rule`): the config file's definition
+// for the row is the rule's own schema, and a value from code (checked without ajv) and the same
+// value from the file (checked by ajv) get the same verdict and the same words.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import type { Rule } from '../../src/common/option-rules.ts';
+import { SECTIONS, type OptionRow } from '../../src/common/option-table.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { CONFIG_SCHEMA, type DefinitionName } from '../../src/config/json-schema.ts';
+import { check } from '../../src/config/schema-validator.ts';
+
+/** Edges of every rule's range and shape, and values of the wrong type. */
+const SAMPLES: readonly unknown[] = [
+  -1, 0, 0.5, 1, 1.5, 8, 65535, 65536, 2 ** 30, 2 ** 30 + 1, 10_000, 10_001, 65_536, 65_537, 1_000_000, 1_000_001, 2 ** 36, 2 ** 36 + 1, Number.NaN,
+  '', ' ', '\t', 'x', ' x ', '/var/lib/jobmeter', 'a\u0000b', '8', 'true', 'native', 'drop', 'Native', 'keep', true, false, null,
+];
+
+/** Each row whose rule states a schema, with the file definition it is checked by. */
+function ruleRows(): [string, Rule<unknown>, DefinitionName][] {
+  const out: [string, Rule<unknown>, DefinitionName][] = [];
+  for (const [section, rows] of Object.entries(SECTIONS)) {
+    for (const [key, row] of Object.entries(rows as Readonly<Record<string, OptionRow>>)) {
+      const rule = row.rule as Partial<Rule<unknown>> | undefined;
+      if (rule?.schema !== undefined && row.schema !== undefined) out.push([`${section}.${key}`, rule as Rule<unknown>, row.schema as DefinitionName]);
+    }
+  }
+  return out;
+}
+
+function verdict(run: () => unknown): string | undefined {
+  try {
+    run();
+    return undefined;
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.message;
+  }
+}
+
+/**
+ * Rows whose library rule and file definition are still two: code takes a fraction of a
+ * millisecond, the file an integer, each worded its own way (positiveMillis, `millis`).
+ */
+const TWO_RULES = new Set(['ingest.expiryMillis', 'cluster.timeoutMillis']);
+
+test('every option with a rule and a file key has one rule: its schema is the file definition', () => {
+  const checked = new Set(ruleRows().map(([name]) => name));
+  const two: string[] = [];
+  for (const [section, rows] of Object.entries(SECTIONS)) {
+    for (const [key, row] of Object.entries(rows as Readonly<Record<string, OptionRow>>)) {
+      const name = `${section}.${key}`;
+      if (row.rule !== undefined && row.schema !== undefined && !checked.has(name)) two.push(name);
+    }
+  }
+  assert.deepEqual(two, [...TWO_RULES]);
+  for (const definition of ['port', 'bodyBytes', 'concurrent', 'memoryBytes', 'connections', 'cardinalityLimit', 'attributeValueLengthLimit', 'boolean', 'nonEmptyString', 'stateDir', 'hostInstruments'] as const) {
+    assert.ok(ruleRows().some(([, , d]) => d === definition), `no option's rule states the ${definition} definition`);
+  }
+});
+
+for (const [name, rule, definition] of ruleRows()) {
+  test(`${name}: the file's ${definition} definition is the row's rule, with its verdict and words`, () => {
+    assert.equal(CONFIG_SCHEMA.definitions[definition], rule.schema);
+    for (const value of SAMPLES) {
+      const fromCode = verdict(() => rule(value, 'k'));
+      const fromFile = verdict(() => check(value, 'k', definition));
+      assert.equal(fromCode === undefined, fromFile === undefined, `${String(value)}: code ${fromCode ?? 'accepts'}, file ${fromFile ?? 'accepts'}`);
+      if (fromCode === undefined) continue;
+      assert.ok(fromCode.endsWith(`: expected ${rule.expected}`), fromCode);
+      // The file's words may add a hint ("(got a string)") after the rule's.
+      assert.ok(fromFile!.includes(`: expected ${rule.expected}`), fromFile);
+    }
+  });
+}
