@@ -51,7 +51,11 @@ export interface MainServer {
 /** @throws TypeError naming a bad metrics option; the bind's error. */
 export async function startMainServer(options: MainServerOptions): Promise<MainServer> {
   assertBindAllowed(options.host, options.allowNonLoopback ?? false, 'main server');
-  const limits: ServerLimits = { requestTimeoutMillis: options.requestTimeoutMillis, idleTimeoutMillis: options.idleTimeoutMillis, maxConnections: options.maxConnections };
+  const limits: ServerLimits = {
+    requestTimeoutMillis: options.requestTimeoutMillis,
+    idleTimeoutMillis: options.idleTimeoutMillis,
+    maxConnections: options.maxConnections,
+  };
   let metrics = options.metrics === undefined ? undefined : createMetricsHandler(options.metrics);
   // The metrics handler sees every request first: with the access log on, every request is logged.
   const handler = (request: IncomingMessage, response: ServerResponse): void => {

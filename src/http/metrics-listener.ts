@@ -53,7 +53,11 @@ export async function startMetricsListener(
   options: MetricsListenerOptions,
 ): Promise<MetricsListener> {
   assertBindAllowed(options.host, options.allowNonLoopback, 'metrics listener');
-  const limits: ServerLimits = { requestTimeoutMillis: options.requestTimeoutMillis, idleTimeoutMillis: options.idleTimeoutMillis, maxConnections: options.maxConnections };
+  const limits: ServerLimits = {
+    requestTimeoutMillis: options.requestTimeoutMillis,
+    idleTimeoutMillis: options.idleTimeoutMillis,
+    maxConnections: options.maxConnections,
+  };
   // Same scrape path as a host's metrics route: shared collection and rendering, 500 on failure.
   const scrapes = createScrapeHandler({
     scrape: options.scrape,

@@ -12,8 +12,41 @@ import { check } from '../../src/config/schema-validator.ts';
 
 /** Edges of every rule's range and shape, and values of the wrong type. */
 const SAMPLES: readonly unknown[] = [
-  -1, 0, 0.5, 1, 1.5, 8, 65535, 65536, 2 ** 30, 2 ** 30 + 1, 10_000, 10_001, 65_536, 65_537, 1_000_000, 1_000_001, 2 ** 36, 2 ** 36 + 1, Number.NaN,
-  '', ' ', '\t', 'x', ' x ', '/var/lib/jobmeter', 'a\u0000b', '8', 'true', 'native', 'drop', 'Native', 'keep', true, false, null,
+  -1,
+  0,
+  0.5,
+  1,
+  1.5,
+  8,
+  65535,
+  65536,
+  2 ** 30,
+  2 ** 30 + 1,
+  10_000,
+  10_001,
+  65_536,
+  65_537,
+  1_000_000,
+  1_000_001,
+  2 ** 36,
+  2 ** 36 + 1,
+  Number.NaN,
+  '',
+  ' ',
+  '\t',
+  'x',
+  ' x ',
+  '/var/lib/jobmeter',
+  'a\u0000b',
+  '8',
+  'true',
+  'native',
+  'drop',
+  'Native',
+  'keep',
+  true,
+  false,
+  null,
 ];
 
 /** Each row whose rule states a schema, with the file definition it is checked by. */
@@ -22,7 +55,8 @@ function ruleRows(): [string, Rule<unknown>, DefinitionName][] {
   for (const [section, rows] of Object.entries(SECTIONS)) {
     for (const [key, row] of Object.entries(rows as Readonly<Record<string, OptionRow>>)) {
       const rule = row.rule as Partial<Rule<unknown>> | undefined;
-      if (rule?.schema !== undefined && row.schema !== undefined) out.push([`${section}.${key}`, rule as Rule<unknown>, row.schema as DefinitionName]);
+      if (rule?.schema !== undefined && row.schema !== undefined)
+        out.push([`${section}.${key}`, rule as Rule<unknown>, row.schema as DefinitionName]);
     }
   }
   return out;
@@ -54,8 +88,23 @@ test('every option with a rule and a file key has one rule: its schema is the fi
     }
   }
   assert.deepEqual(two, [...TWO_RULES]);
-  for (const definition of ['port', 'bodyBytes', 'concurrent', 'memoryBytes', 'connections', 'cardinalityLimit', 'attributeValueLengthLimit', 'boolean', 'nonEmptyString', 'stateDir', 'hostInstruments'] as const) {
-    assert.ok(ruleRows().some(([, , d]) => d === definition), `no option's rule states the ${definition} definition`);
+  for (const definition of [
+    'port',
+    'bodyBytes',
+    'concurrent',
+    'memoryBytes',
+    'connections',
+    'cardinalityLimit',
+    'attributeValueLengthLimit',
+    'boolean',
+    'nonEmptyString',
+    'stateDir',
+    'hostInstruments',
+  ] as const) {
+    assert.ok(
+      ruleRows().some(([, , d]) => d === definition),
+      `no option's rule states the ${definition} definition`,
+    );
   }
 });
 
@@ -65,7 +114,11 @@ for (const [name, rule, definition] of ruleRows()) {
     for (const value of SAMPLES) {
       const fromCode = verdict(() => rule(value, 'k'));
       const fromFile = verdict(() => check(value, 'k', definition));
-      assert.equal(fromCode === undefined, fromFile === undefined, `${String(value)}: code ${fromCode ?? 'accepts'}, file ${fromFile ?? 'accepts'}`);
+      assert.equal(
+        fromCode === undefined,
+        fromFile === undefined,
+        `${String(value)}: code ${fromCode ?? 'accepts'}, file ${fromFile ?? 'accepts'}`,
+      );
       if (fromCode === undefined) continue;
       assert.ok(fromCode.endsWith(`: expected ${rule.expected}`), fromCode);
       // The file's words may add a hint ("(got a string)") after the rule's.

@@ -483,7 +483,10 @@ export async function collectAnswers(): Promise<
       service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['debug'] } } },
     }),
   });
-  const ingest = await startIngestListener({ sink: new IngestStore(), ...resolveIngest({ port: 0 }) });
+  const ingest = await startIngestListener({
+    sink: new IngestStore(),
+    ...resolveIngest({ port: 0 }),
+  });
   try {
     const out = [];
     for (const request of REQUESTS) {
