@@ -101,7 +101,7 @@ export interface WideBuilt {
 }
 
 /** GET `url` on a connection of its own, text format, no compression; the body as a string. */
-function get(url: string): Promise<string> {
+export function get(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,

@@ -3,10 +3,12 @@
  * each contender in 3 fresh processes.
  *
  * The JS side's memory (harness.ts `jsMemory`: `heapUsed` + `arrayBuffers`) after a full gc is
- * read three times: once the contender is set up with its (empty) instruments, after recording
- * the N series, and after one text scrape (its output dropped): the state a long-running process
- * sits in, since the first collection makes the OTel SDK keep its cumulative copy and jobmeter's
- * naming cache its label strings. The host names are built before the first reading, so no
+ * read four times: once the contender is set up with its (empty) instruments, after recording
+ * the N series, after one text scrape in process (its output dropped), and after one more scrape
+ * over HTTP from the contender's own server: the state a long-running process sits in, since the
+ * first collection makes the OTel SDK keep its cumulative copy and jobmeter's naming cache its
+ * label strings, and the first served scrape makes jobmeter's endpoint keep its render memo (the
+ * bytes of every family, about the body's size) and the store its snapshot storage. The host names are built before the first reading, so no
  * contender is charged for the strings themselves, only for whatever it builds from them (keys,
  * label strings).
  *
@@ -14,7 +16,10 @@
  * jobmeter's two ways in (a host counter through the OTel API, and declared counters) beside the
  * same contenders, read the same way; target verdicts for bench/targets.ts.
  */
-import { CONTENDERS, PROM_LABEL, type Contender } from './contenders.ts';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createMetricsHandler } from '../src/index-http.ts';
+import { CONTENDERS, PROM_LABEL, promClientServer, type Contender } from './contenders.ts';
 import {
   cli,
   jsMemory,
@@ -27,6 +32,7 @@ import {
   type Scenario,
 } from './harness.ts';
 import {
+  get,
   heldMemory,
   labelValues,
   setUpWide,
@@ -58,6 +64,8 @@ interface Result {
   readonly recorded: number;
   /** Bytes per series after one scrape. */
   readonly scraped: number;
+  /** The host shape: bytes per series after one more scrape, the first over HTTP from the contender's own server. */
+  readonly served?: number;
   /** The wide shape: bytes per series after every series got a record and a second scrape. */
   readonly rescraped?: number;
 }
@@ -119,8 +127,46 @@ async function measureHost(contender: Contender, n: number): Promise<Result> {
   if (lines !== arg.n)
     throw new Error(`${arg.contender}: ${lines} sample lines, expected ${arg.n}`);
   const scraped = jsMemory();
+  const server = await serve(keep);
+  const overHttp = countBenchSamples(await get(server.url));
+  if (overHttp !== arg.n)
+    throw new Error(`${arg.contender}: ${overHttp} sample lines over HTTP, expected ${arg.n}`);
+  // Both ends of the connection close before the reading (heap-shape.ts scrapeAndCountWide).
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const served = await heldMemory();
   if (keep === undefined || hosts.length !== arg.n) throw new Error('unreachable');
-  return { recorded: (recorded - before) / arg.n, scraped: (scraped - before) / arg.n };
+  await server.close();
+  return {
+    recorded: (recorded - before) / arg.n,
+    scraped: (scraped - before) / arg.n,
+    served: (served - before) / arg.n,
+  };
+}
+
+/**
+ * The contender's own server on loopback, as a host serves it: jobmeter's node:http handler
+ * (`jobmeter/http` `createMetricsHandler`, its render memo and body storage), the Prometheus
+ * clients answering `registry.metrics()`, the exporter's request handler.
+ */
+async function serve(b: Built): Promise<{ url: string; close: () => Promise<void> }> {
+  if (b.contender !== 'jobmeter' && b.contender !== 'otel') return promClientServer(b.registry);
+  let server: Server;
+  if (b.contender === 'jobmeter') {
+    const metrics = createMetricsHandler({ jobmeter: b.jm });
+    server = createServer((req, res) => {
+      if (!metrics(req, res)) res.writeHead(404).end();
+    });
+  } else {
+    const otel = b.otel;
+    server = createServer((req, res) => {
+      otel.exporter.getMetricsRequestHandler(req, res);
+    });
+  }
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 export const scenario: Scenario<Params, Arg, Result> = {
@@ -147,14 +193,18 @@ export const scenario: Scenario<Params, Arg, Result> = {
       otel: 'otel PrometheusExporter',
     };
     const anchor = stats(results.get('prometheus-io')!.map((r) => r.scraped)).median;
+    const servedAnchor = stats(results.get('prometheus-io')!.map((r) => r.served!)).median;
     const rows = CONTENDERS.map((c) => {
       const rs = results.get(c)!;
       const scraped = stats(rs.map((r) => r.scraped));
+      const served = stats(rs.map((r) => r.served!));
       return [
         labels[c],
         spread(stats(rs.map((r) => r.recorded)), 0),
         spread(scraped, 0),
         (scraped.median / anchor).toFixed(2) + '×',
+        spread(served, 0),
+        (served.median / servedAnchor).toFixed(2) + '×',
       ];
     });
     const wideAnchor = wideMedians(results, 'prometheus-io');
@@ -179,13 +229,15 @@ export const scenario: Scenario<Params, Arg, Result> = {
         [
           'contender',
           'B/series after recording',
-          'B/series after the first scrape',
+          'B/series after the first scrape (in process)',
           `after the scrape ÷ ${io}`,
+          'B/series after a scrape over HTTP',
+          `after HTTP ÷ ${io}`,
         ],
         rows,
       ),
       '',
-      `${num(p.n, 0)} counter series, one \`host\` attribute, ${num(SHARD, 0)} per family; \`heapUsed\` + \`arrayBuffers\` after gc, minus the reading with the instruments set up but empty. Median (min–max) of ${results.get(CONTENDERS[0])!.length} processes per contender.`,
+      `${num(p.n, 0)} counter series, one \`host\` attribute, ${num(SHARD, 0)} per family; \`heapUsed\` + \`arrayBuffers\` after gc, minus the reading with the instruments set up but empty. The in-process scrape renders the text without a server (jobmeter: \`renderPrometheusText(await jm.scrape())\`); then one GET over loopback to the contender's own server, set up after that reading (jobmeter: \`createMetricsHandler\` from \`jobmeter/http\` behind \`http.createServer\`), text, no compression, the body dropped, read in a turn of its own after two full gcs. What the HTTP scrape adds for jobmeter is what its endpoint keeps for the next scrape: the render memo's bytes of every family (about the body's size) with each series' value and line length, and the store's snapshot storage (one double a series). Median (min–max) of ${results.get(CONTENDERS[0])!.length} processes per contender.`,
       '',
       markdownTable(
         [
