@@ -1,7 +1,8 @@
 /**
  * What lets the push reader (otlp-push.ts) survive a collector outage: the exporter wrapper that
  * applies the transform and bounds exports at shutdown, and the state log that says one line per
- * change of state, never one per failed export. Lines name the collector by origin only.
+ * change of state, never one per failed export. Lines name the collector by origin and path
+ * (printableUrl): never its userinfo or query, which may carry a secret.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type {
