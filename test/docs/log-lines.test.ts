@@ -182,3 +182,45 @@ test('the SIGHUP lines and the /ready reason docs/collector.md quote are the one
   }
   assert.match(body, ready);
 });
+
+test('every line serve writes, the push state line included, takes the --log-format samples of docs/collector.md', async () => {
+  const config = file(
+    'formats.toml',
+    '[listener]\nport = 0\n' +
+      '[otlp]\nendpoint = "http://127.0.0.1:1/v1/metrics"\ninterval_ms = 300\ntimeout_ms = 200\n',
+  );
+  const time = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+  const logfmt = lineLike(quotedSpan('docs/collector.md', 'time=2026-'), [
+    ['2026-11-25T02:30:00.123Z', time],
+    ['…', '(?:[^"\\\\]|\\\\["\\\\])*'],
+  ]);
+  const json = JSON.parse(quotedSpan('docs/collector.md', '{"time":')) as Record<string, string>;
+  for (const [format, isLine] of [
+    ['logfmt', (l: string) => logfmt.test(l)],
+    [
+      'json',
+      (l: string) => {
+        try {
+          const o = JSON.parse(l) as Record<string, string>;
+          return (
+            JSON.stringify(Object.keys(o)) === JSON.stringify(Object.keys(json)) &&
+            new RegExp(`^${time}$`).test(o.time ?? '') &&
+            ['info', 'warn', 'error'].includes(o.level ?? '')
+          );
+        } catch {
+          return false;
+        }
+      },
+    ],
+  ] as const) {
+    const serve = start(['serve', '--config', config, '--log-format', format]);
+    await serve.stderrMatches(
+      /OTLP push to http:\/\/127\.0\.0\.1:1\/v1\/metrics failing/,
+      START_MS,
+    );
+    const lines = serve.stderr().trimEnd().split('\n');
+    assert.ok(lines.length >= 3, serve.stderr());
+    for (const line of lines) assert.ok(isLine(line), `${format}: ${line}`);
+    serve.child.kill('SIGKILL');
+  }
+});
