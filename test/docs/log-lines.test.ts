@@ -5,6 +5,7 @@
  * before comparing; every other character must match.
  */
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,5 +223,44 @@ test('every line serve writes, the push state line included, takes the --log-for
     assert.ok(lines.length >= 3, serve.stderr());
     for (const line of lines) assert.ok(isLine(line), `${format}: ${line}`);
     serve.child.kill('SIGKILL');
+  }
+});
+
+test("the push's failing and recovered lines docs/collector.md quotes are the ones serve prints", async () => {
+  const collector: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  const address = collector.address();
+  assert.ok(address !== null && typeof address === 'object');
+  // The port is free while the push fails, then taken by a Collector that accepts everything.
+  await new Promise<void>((resolve) => collector.close(() => resolve()));
+  const config = file(
+    'outage.toml',
+    '[listener]\nport = 0\n' +
+      `[otlp]\nendpoint = "http://127.0.0.1:${address.port}/v1/metrics"\n` +
+      'interval_ms = 300\ntimeout_ms = 200\n',
+  );
+  const examples: [string, string][] = [['127.0.0.1:4318', `127\\.0\\.0\\.1:${address.port}`]];
+  const failing = quotedLine(
+    'docs/collector.md',
+    'jobmeter: OTLP push to http://127.0.0.1:4318/v1/metrics failing',
+  );
+  const recovered = quotedLine(
+    'docs/collector.md',
+    'jobmeter: OTLP push to http://127.0.0.1:4318/v1/metrics recovered',
+  );
+  const serve = start(['serve', '--config', config]);
+  await serve.stderrMatches(lineLike(failing, [...examples, ['60 s', '300 ms']]), START_MS);
+  await new Promise<void>((resolve) => collector.listen(address.port, '127.0.0.1', resolve));
+  try {
+    await serve.stderrMatches(
+      lineLike(recovered, [...examples, ['12 failed exports', '\\d+ failed exports?']]),
+      START_MS,
+    );
+  } finally {
+    collector.closeAllConnections();
+    await new Promise<void>((resolve) => collector.close(() => resolve()));
   }
 });
