@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, test } from 'node:test';
@@ -263,4 +263,36 @@ test("the push's failing and recovered lines docs/collector.md quotes are the on
     collector.closeAllConnections();
     await new Promise<void>((resolve) => collector.close(() => resolve()));
   }
+});
+
+test('the unusable state file line docs/collector.md quotes is the one serve prints', async () => {
+  // A free port for the ingest listener, so the state file's name is known before serve starts.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  assert.ok(address !== null && typeof address === 'object');
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const stateDir = join(dir, 'state');
+  mkdirSync(stateDir, { mode: 0o700 });
+  const path = join(stateDir, `ingest-127.0.0.1-${address.port}.state`);
+  // A well-formed header whose checksum is not its payload's.
+  writeFileSync(path, `jobmeter-state ingest v1 sha256:${'0'.repeat(64)} 2\n{}`, { mode: 0o600 });
+  const config = file(
+    'state.toml',
+    '[listener]\nport = 0\n' +
+      `[ingest]\nenabled = true\nport = ${address.port}\nstate_dir = ${JSON.stringify(stateDir)}\n`,
+  );
+  const doc = '/var/lib/jobmeter/ingest-127.0.0.1-4318.state';
+  const quote = quotedLine(
+    'docs/collector.md',
+    `jobmeter: warning: ingest state file ${doc} is unusable`,
+  );
+  const serve = start(['serve', '--config', config]);
+  await serve.stderrMatches(
+    lineLike(quote, [
+      [`${doc}.corrupt-2025-06-01T08-00-00.000Z`, `${escape(path)}\\.corrupt-[0-9T:.Z-]+`],
+      [doc, escape(path)],
+    ]),
+    START_MS,
+  );
 });
