@@ -382,6 +382,8 @@ export async function createJobmeter<
     pushReader = createOtlpPushReader(o.otlp, {
       metricProducers: extraProducers,
       cardinalityLimit: o.cardinalityLimit,
+      // Serve's writer: the push's lines take its --log-format like every other line.
+      log: o.log,
       ...(transform !== undefined && { transform }),
       onExport: (rm) => {
         const counted = telemetry.exporting(rm);

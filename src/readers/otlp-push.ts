@@ -62,8 +62,9 @@ export interface OtlpPushHooks {
    */
   transform?: PushTransform;
   /**
-   * Where the state-change lines go, one call per line, without a trailing newline.
-   * @default a write of `line + '\n'` to stderr
+   * Where the state-change lines go, one call per line, as the `log` option's writer takes them:
+   * without the `jobmeter: ` prefix or a trailing newline.
+   * @default a write of `jobmeter: ${line}\n` to stderr
    */
   log?: (line: string) => void;
   /**
@@ -139,7 +140,7 @@ export function createOtlpPushReader(
     options.intervalMillis,
     options.temporality,
     shutdownMillis,
-    hooks.log ?? ((line) => void process.stderr.write(`${line}\n`)),
+    hooks.log ?? ((line) => void process.stderr.write(`jobmeter: ${line}\n`)),
   );
   const exporter = new ResilientExporter(
     inner,

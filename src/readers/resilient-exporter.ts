@@ -1,7 +1,8 @@
 /**
  * What lets the push reader (otlp-push.ts) survive a collector outage: the exporter wrapper that
  * applies the transform and bounds exports at shutdown, and the state log that says one line per
- * change of state, never one per failed export. Lines name the collector by origin only.
+ * change of state, never one per failed export. Lines name the collector by origin and path
+ * (printableUrl): never its userinfo or query, which may carry a secret.
  */
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type {
@@ -189,7 +190,7 @@ export class StateLog {
       if (!this.#abandonLogged) {
         this.#abandonLogged = true;
         this.#write(
-          `jobmeter: OTLP push to ${this.#target}: the last export did not complete within ${formatMillis(this.#shutdownMillis)} of shutdown; exiting without it`,
+          `OTLP push to ${this.#target}: the last export did not complete within ${formatMillis(this.#shutdownMillis)} of shutdown; exiting without it`,
         );
       }
       return;
@@ -201,7 +202,7 @@ export class StateLog {
             ? 'this export carried the full cumulative totals, no increment was lost'
             : 'the delta points of the failed exports were dropped';
         this.#write(
-          `jobmeter: OTLP push to ${this.#target} recovered after ${this.failed} failed export${this.failed === 1 ? '' : 's'}; ${lost}`,
+          `OTLP push to ${this.#target} recovered after ${this.failed} failed export${this.failed === 1 ? '' : 's'}; ${lost}`,
         );
       }
       this.state = 'ok';
@@ -212,7 +213,7 @@ export class StateLog {
     if (this.state !== 'failing') {
       this.state = 'failing';
       this.#write(
-        `jobmeter: OTLP push to ${this.#target} failing (${describeError(result.error)}); ` +
+        `OTLP push to ${this.#target} failing (${describeError(result.error)}); ` +
           `retrying every ${formatMillis(this.#intervalMillis)}, nothing is queued, the pull endpoint is unaffected`,
       );
     }

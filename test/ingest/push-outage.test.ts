@@ -106,7 +106,7 @@ describe('collector down, then back', () => {
     assert.equal(lines.length, 1, lines.join('\n'));
     assert.match(
       lines[0]!,
-      /^jobmeter: OTLP push to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics failing \((?:ECONNREFUSED|ECONNRESET)\); retrying every 60 s, nothing is queued, the pull endpoint is unaffected$/,
+      /^OTLP push to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics failing \((?:ECONNREFUSED|ECONNRESET)\); retrying every 60 s, nothing is queued, the pull endpoint is unaffected$/,
     );
 
     await collector.start();
@@ -121,7 +121,7 @@ describe('collector down, then back', () => {
     assert.equal(lines.length, 2, lines.join('\n'));
     assert.match(
       lines[1]!,
-      /^jobmeter: OTLP push to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics recovered after 30 failed exports; this export carried the full cumulative totals, no increment was lost$/,
+      /^OTLP push to http:\/\/127\.0\.0\.1:\d+\/v1\/metrics recovered after 30 failed exports; this export carried the full cumulative totals, no increment was lost$/,
     );
     assert.equal(otlpPushStats(reader)!.state, 'ok');
     assertNoSecrets(lines);

@@ -249,7 +249,7 @@ describe('OTLP push reader: the endpoint as users write it', () => {
     assert.match(
       lines[0]!,
       new RegExp(
-        `^jobmeter: OTLP push to ${wrong.origin.replace(/\./g, '\\.')}/otlp/v1/metrics failing \\(HTTP 404\\)`,
+        `^OTLP push to ${wrong.origin.replace(/\./g, '\\.')}/otlp/v1/metrics failing \\(HTTP 404\\)`,
       ),
     );
     assert.doesNotMatch(lines.join('\n'), /hunter2|s3cr3t|user@/);

@@ -1,0 +1,298 @@
+/**
+ * The lines the docs quote are the lines `jobmeter` prints: each quote is read from its page and
+ * compared with what the real CLI writes when provoked, so a page cannot drift from the code
+ * silently. A quote's example values (a file path, a port, a count) are swapped for the run's own
+ * before comparing; every other character must match.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, test } from 'node:test';
+
+import { killChildren, run, start, START_MS } from '../cli/harness.ts';
+
+afterEach(killChildren);
+
+const dir = mkdtempSync(join(tmpdir(), 'jobmeter-log-lines-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const page = (path: string): string =>
+  readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+
+/** The one line of `path` (a code block's line, trimmed) that starts with `start`. */
+function quotedLine(path: string, start: string): string {
+  const lines = page(path)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith(start));
+  assert.equal(lines.length, 1, `${path}: one line starting ${start}`);
+  return lines[0] ?? '';
+}
+
+/** The one inline quote (`…`) of `path` that starts with `start`. */
+function quotedSpan(path: string, start: string): string {
+  const parts = page(path)
+    .replace(/\s*\n\s*/g, ' ')
+    .split(`\`${start}`);
+  assert.equal(parts.length, 2, `${path}: one quote starting ${start}`);
+  return start + (parts[1] ?? '').slice(0, (parts[1] ?? '').indexOf('`'));
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A whole printed line matching `quote`, where each `[example, pattern]` replaces the example
+ * text in the quote by a regular expression for the run's value.
+ */
+function lineLike(quote: string, examples: readonly (readonly [string, string])[] = []): RegExp {
+  let source = escape(quote);
+  for (const [example, pattern] of examples) {
+    const at = escape(example);
+    assert.ok(source.includes(at), `the quote ${quote} holds the example ${example}`);
+    source = source.split(at).join(pattern);
+  }
+  return new RegExp(`^${source}$`, 'm');
+}
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+test('the configuration errors docs/serve.md and docs/postures.md quote are the ones printed', async () => {
+  const cases: {
+    quote: string;
+    examples: [string, string][];
+    args: string[];
+    env?: Record<string, string>;
+  }[] = [];
+  const port = file('jobmeter.toml', '[listener]\nport = 70000\n');
+  cases.push({
+    quote: quotedSpan('docs/serve.md', 'jobmeter: jobmeter.toml: invalid listener.port='),
+    examples: [['jobmeter.toml', escape(port)]],
+    args: ['serve', '--config', port],
+  });
+  const rm = file('rm.yaml', 'metrics_trusted_cidrs:\n  - 10.0.0.0/33\n');
+  cases.push({
+    quote: quotedLine('docs/postures.md', 'jobmeter: /etc/jobmeter/rm.yaml: invalid'),
+    examples: [['/etc/jobmeter/rm.yaml', escape(rm)]],
+    args: ['serve', '--profile', 'rm', '--config', rm],
+  });
+  const runwisp = file('runwisp.toml', '[daemon]\nmetrics_enable = true\n');
+  cases.push({
+    quote: quotedLine('docs/postures.md', 'jobmeter: /etc/jobmeter/runwisp.toml: invalid'),
+    examples: [['/etc/jobmeter/runwisp.toml', escape(runwisp)]],
+    args: ['serve', '--profile', 'runwisp', '--config', runwisp],
+  });
+  cases.push({
+    quote: quotedLine('docs/postures.md', 'jobmeter: invalid CREWSHIP_METRICS_TOKEN='),
+    examples: [],
+    args: ['serve', '--profile', 'crewshipd'],
+    env: { CREWSHIP_METRICS_TOKEN: 'two words' },
+  });
+  for (const c of cases) {
+    const r = await run(c.args, c.env);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, lineLike(c.quote, c.examples));
+  }
+});
+
+test("serve's startup, opt-out and push-failure lines in docs/collector.md are the ones printed", async () => {
+  const config = file(
+    'serve.toml',
+    '[listener]\nport = 0\n' +
+      '[otlp]\nendpoint = "http://127.0.0.1:1/v1/metrics"\ninterval_ms = 500\ntimeout_ms = 400\n' +
+      '[ingest]\nenabled = true\nport = 0\nstate_dir = false\n',
+  );
+  const failing = quotedLine(
+    'docs/collector.md',
+    'jobmeter: OTLP push to http://127.0.0.1:4318/v1/metrics failing',
+  );
+  const pushLine = lineLike(failing, [
+    ['127.0.0.1:4318', '127\\.0\\.0\\.1:1'],
+    ['60 s', '500 ms'],
+  ]);
+  const serve = start(['serve', '--config', config]);
+  await serve.stderrMatches(pushLine, START_MS);
+  const stderr = serve.stderr();
+  const version = quotedSpan('docs/collector.md', 'jobmeter: version ');
+  assert.match(
+    stderr.split('\n')[0] ?? '',
+    lineLike(version, [['v24.x.y', 'v\\d+\\.\\d+\\.\\d+']]),
+  );
+  const notKept = quotedLine('docs/collector.md', 'jobmeter: ingest state not kept');
+  assert.match(stderr, lineLike(notKept));
+
+  const ok = quotedSpan('docs/collector.md', 'jobmeter: FILE: configuration OK');
+  const validate = await run(['validate', '--config', config]);
+  assert.equal(validate.code, 0, validate.stderr);
+  assert.match(validate.stdout, lineLike(ok, [['FILE', escape(config)]]));
+});
+
+test('the SIGHUP lines and the /ready reason docs/collector.md quote are the ones serve gives', async () => {
+  const token = file('token', 'first-token\n');
+  const text = (extra: string): string =>
+    '[listener]\nport = 0\n' +
+    `[metrics]\ntoken_file = ${JSON.stringify(token)}\n` +
+    '[otlp]\nendpoint = "http://127.0.0.1:1/v1/metrics"\n' +
+    `interval_ms = 300\ntimeout_ms = 200\n${extra}`;
+  const config = file('reload.toml', text(''));
+  const serve = start(['serve', '--config', config]);
+  const serving = await serve.stderrMatches(
+    /serving otel metrics on (http:\S+)\/metrics$/m,
+    START_MS,
+  );
+  const reloads = (): number => serve.stderr().split('SIGHUP: configuration re-read').length - 1;
+  const hangUp = async (): Promise<string> => {
+    const before = reloads();
+    serve.child.kill('SIGHUP');
+    await serve.stderrMatches(
+      new RegExp(`(SIGHUP: configuration re-read[^\\n]*\\n[^]*){${before + 1}}`),
+      START_MS,
+    );
+    return (
+      serve
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('SIGHUP: configuration re-read'))
+        .at(-1) ?? ''
+    );
+  };
+
+  const section = 'docs/collector.md';
+  assert.ok((await hangUp()).endsWith(quotedSpan(section, 'configuration re-read: unchanged')));
+  writeFileSync(token, 'second-token\n');
+  assert.ok((await hangUp()).endsWith(quotedSpan(section, 'applied now: [metrics] token')));
+  const restart = quotedSpan(section, '[otlp] interval_ms');
+  writeFileSync(config, text('').replace('interval_ms = 300', 'interval_ms = 400'));
+  assert.ok((await hangUp()).endsWith(`take effect at restart: ${restart}`));
+
+  // Three failed exports in a row: /ready names the push, in the words the table quotes.
+  const reason = quotedSpan(section, 'OTLP push failing: the last N exports failed');
+  const ready = lineLike(`not ready: ${reason}`, [['N', '\\d+']]);
+  const deadline = Date.now() + START_MS;
+  let body = '';
+  while (!ready.test(body) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    const res = await fetch(`${serving[1]}/ready`);
+    body = await res.text();
+    if (ready.test(body)) assert.equal(res.status, 503);
+  }
+  assert.match(body, ready);
+});
+
+test('every line serve writes, the push state line included, takes the --log-format samples of docs/collector.md', async () => {
+  const config = file(
+    'formats.toml',
+    '[listener]\nport = 0\n' +
+      '[otlp]\nendpoint = "http://127.0.0.1:1/v1/metrics"\ninterval_ms = 300\ntimeout_ms = 200\n',
+  );
+  const time = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+  const logfmt = lineLike(quotedSpan('docs/collector.md', 'time=2026-'), [
+    ['2026-11-25T02:30:00.123Z', time],
+    ['…', '(?:[^"\\\\]|\\\\["\\\\])*'],
+  ]);
+  const json = JSON.parse(quotedSpan('docs/collector.md', '{"time":')) as Record<string, string>;
+  for (const [format, isLine] of [
+    ['logfmt', (l: string) => logfmt.test(l)],
+    [
+      'json',
+      (l: string) => {
+        try {
+          const o = JSON.parse(l) as Record<string, string>;
+          return (
+            JSON.stringify(Object.keys(o)) === JSON.stringify(Object.keys(json)) &&
+            new RegExp(`^${time}$`).test(o.time ?? '') &&
+            ['info', 'warn', 'error'].includes(o.level ?? '')
+          );
+        } catch {
+          return false;
+        }
+      },
+    ],
+  ] as const) {
+    const serve = start(['serve', '--config', config, '--log-format', format]);
+    await serve.stderrMatches(
+      /OTLP push to http:\/\/127\.0\.0\.1:1\/v1\/metrics failing/,
+      START_MS,
+    );
+    const lines = serve.stderr().trimEnd().split('\n');
+    assert.ok(lines.length >= 3, serve.stderr());
+    for (const line of lines) assert.ok(isLine(line), `${format}: ${line}`);
+    serve.child.kill('SIGKILL');
+  }
+});
+
+test("the push's failing and recovered lines docs/collector.md quotes are the ones serve prints", async () => {
+  const collector: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  const address = collector.address();
+  assert.ok(address !== null && typeof address === 'object');
+  // The port is free while the push fails, then taken by a Collector that accepts everything.
+  await new Promise<void>((resolve) => collector.close(() => resolve()));
+  const config = file(
+    'outage.toml',
+    '[listener]\nport = 0\n' +
+      `[otlp]\nendpoint = "http://127.0.0.1:${address.port}/v1/metrics"\n` +
+      'interval_ms = 300\ntimeout_ms = 200\n',
+  );
+  const examples: [string, string][] = [['127.0.0.1:4318', `127\\.0\\.0\\.1:${address.port}`]];
+  const failing = quotedLine(
+    'docs/collector.md',
+    'jobmeter: OTLP push to http://127.0.0.1:4318/v1/metrics failing',
+  );
+  const recovered = quotedLine(
+    'docs/collector.md',
+    'jobmeter: OTLP push to http://127.0.0.1:4318/v1/metrics recovered',
+  );
+  const serve = start(['serve', '--config', config]);
+  await serve.stderrMatches(lineLike(failing, [...examples, ['60 s', '300 ms']]), START_MS);
+  await new Promise<void>((resolve) => collector.listen(address.port, '127.0.0.1', resolve));
+  try {
+    await serve.stderrMatches(
+      lineLike(recovered, [...examples, ['12 failed exports', '\\d+ failed exports?']]),
+      START_MS,
+    );
+  } finally {
+    collector.closeAllConnections();
+    await new Promise<void>((resolve) => collector.close(() => resolve()));
+  }
+});
+
+test('the unusable state file line docs/collector.md quotes is the one serve prints', async () => {
+  // A free port for the ingest listener, so the state file's name is known before serve starts.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  assert.ok(address !== null && typeof address === 'object');
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const stateDir = join(dir, 'state');
+  mkdirSync(stateDir, { mode: 0o700 });
+  const path = join(stateDir, `ingest-127.0.0.1-${address.port}.state`);
+  // A well-formed header whose checksum is not its payload's.
+  writeFileSync(path, `jobmeter-state ingest v1 sha256:${'0'.repeat(64)} 2\n{}`, { mode: 0o600 });
+  const config = file(
+    'state.toml',
+    '[listener]\nport = 0\n' +
+      `[ingest]\nenabled = true\nport = ${address.port}\nstate_dir = ${JSON.stringify(stateDir)}\n`,
+  );
+  const doc = '/var/lib/jobmeter/ingest-127.0.0.1-4318.state';
+  const quote = quotedLine(
+    'docs/collector.md',
+    `jobmeter: warning: ingest state file ${doc} is unusable`,
+  );
+  const serve = start(['serve', '--config', config]);
+  await serve.stderrMatches(
+    lineLike(quote, [
+      [`${doc}.corrupt-2025-06-01T08-00-00.000Z`, `${escape(path)}\\.corrupt-[0-9T:.Z-]+`],
+      [doc, escape(path)],
+    ]),
+    START_MS,
+  );
+});
