@@ -18,6 +18,8 @@ export interface Serving {
 }
 
 export interface ServeOptions {
+  /** The ingest's port (a fixed one survives a restart); 0, any free one, by default. */
+  readonly ingestPort?: number;
   /** Lines after `[ingest]`'s `enabled` and `port` (keys of `[ingest]`, then other tables). */
   readonly lines?: readonly string[];
   /** More command-line arguments after `serve --config <file>`. */
@@ -37,7 +39,7 @@ export async function serveWithIngest(
       'port = 0',
       '[ingest]',
       'enabled = true',
-      'port = 0',
+      `port = ${String(options.ingestPort ?? 0)}`,
       ...(options.lines ?? []),
       '',
     ].join('\n'),
