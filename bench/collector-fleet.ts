@@ -13,7 +13,7 @@
  * servers decode it with their own decoders: a mistake here is a 400, not a quiet pass.
  */
 import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.ts';
-import { delimited, str, varint } from './max-size-request.ts';
+import { len, lengthDelimited, varint } from '../test/support/otlp-protobuf-writer.ts';
 
 /**
  * The Node flags ingest-server.mjs runs with: `jobmeter serve`'s own (its bin re-runs itself with
@@ -47,7 +47,7 @@ const WIRE_I64 = 1;
 
 /** `KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } }` as field `field`. */
 function keyValue(field: number, key: string, value: string): Buffer {
-  return delimited(field, [str(1, key), delimited(2, [str(1, value)])]);
+  return lengthDelimited(field, [len(1, key), lengthDelimited(2, [len(1, value)])]);
 }
 
 /** `fixed64`/`double` field header: the 8 bytes follow. */
@@ -68,12 +68,12 @@ export class FleetSender {
 
   constructor(k: number, plan: Pick<FleetPlan, 'instruments' | 'perInstrument'>) {
     this.#start = BigInt(Date.now()) * 1_000_000n;
-    const resource = delimited(1, [
+    const resource = lengthDelimited(1, [
       keyValue(1, 'service.name', 'fleet'),
       keyValue(1, 'service.instance.id', `sender-${k}`),
       keyValue(1, 'host.name', `node-${k}`),
     ]);
-    const scope = delimited(1, [str(1, 'fleet-app'), str(2, '1.0.0')]);
+    const scope = lengthDelimited(1, [len(1, 'fleet-app'), len(2, '1.0.0')]);
     const sender = `sender-${k}`;
     // Where each point's 8-byte time and value sit inside its metric, before the envelope is known.
     const metrics: Buffer[] = [];
@@ -90,21 +90,24 @@ export class FleetSender {
         const start = Buffer.concat([i64(2), u64(this.#start)]);
         const head = Buffer.concat([attrs, start, i64(3)]);
         const point = Buffer.concat([head, u64(this.#start), i64(4), Buffer.alloc(8)]);
-        const wrapped = delimited(1, [point]);
+        const wrapped = lengthDelimited(1, [point]);
         const pointAt = wrapped.length - point.length;
         inMetric.push({ time: pointAt + head.length, value: pointAt + head.length + 8 + 1 });
         points.push(wrapped);
       }
       // Sum { data_points = 1; aggregation_temporality = 2 (CUMULATIVE = 2); is_monotonic = 3 }
       const pointsBytes = Buffer.concat(points);
-      const sum = delimited(7, [pointsBytes, Buffer.from([(2 << 3) | 0, 2, (3 << 3) | 0, 1])]);
+      const sum = lengthDelimited(7, [
+        pointsBytes,
+        Buffer.from([(2 << 3) | 0, 2, (3 << 3) | 0, 1]),
+      ]);
       // Metric { name = 1; description = 2; unit = 3; sum = 7 }
       const prefix = Buffer.concat([
-        str(1, `fleet.requests.${m}`),
-        str(2, 'Requests served.'),
-        str(3, '{request}'),
+        len(1, `fleet.requests.${m}`),
+        len(2, 'Requests served.'),
+        len(3, '{request}'),
       ]);
-      const metric = delimited(2, [prefix, sum]);
+      const metric = lengthDelimited(2, [prefix, sum]);
       // The points end 4 bytes (temporality, monotonic) before the metric does.
       const at = metric.length - pointsBytes.length - 4;
       let offset = 0;
@@ -118,8 +121,8 @@ export class FleetSender {
       }
       metrics.push(metric);
     }
-    const scopeMetrics = delimited(2, [scope, ...metrics]);
-    this.body = delimited(1, [resource, scopeMetrics]);
+    const scopeMetrics = lengthDelimited(2, [scope, ...metrics]);
+    this.body = lengthDelimited(1, [resource, scopeMetrics]);
     // The metrics sit at the end of the body, one after the other.
     const metricsLength = metrics.reduce((n, b) => n + b.length, 0);
     const metricStarts: number[] = [];

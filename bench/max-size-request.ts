@@ -8,6 +8,7 @@
  * million `fromObject` points would cost the sender seconds and hundreds of MiB. The ingest
  * decodes it with its own decoder, so a mistake here is a 400, not a quiet pass.
  */
+import { len, lengthDelimited } from '../test/support/otlp-protobuf-writer.ts';
 
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 const POINTS_PER_METRIC = 10_000;
@@ -22,30 +23,6 @@ export interface MaxSizeRequest {
    * points is their index in it, so a metric that arrived whole is served with its count − 1. */
   readonly names: readonly string[];
   readonly counts: readonly number[];
-}
-
-export function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-}
-
-function tag(field: number, wire: number): number[] {
-  return varint((field << 3) | wire);
-}
-
-/** A length-delimited field: tag, length, then the parts' bytes. */
-export function delimited(field: number, parts: readonly Buffer[]): Buffer {
-  const len = parts.reduce((n, p) => n + p.length, 0);
-  return Buffer.concat([Buffer.from([...tag(field, WIRE_LEN), ...varint(len)]), ...parts]);
-}
-
-export function str(field: number, s: string): Buffer {
-  return delimited(field, [Buffer.from(s, 'utf8')]);
 }
 
 /** `NumberDataPoint { fixed64 time_unix_nano = 3; double as_double = 4; }`, wrapped as `Gauge.data_points` (1). */
@@ -65,7 +42,11 @@ function points(count: number, timeUnixNano: bigint): Buffer {
 
 /** `Metric { string name = 1; string unit = 3; Gauge gauge = 5; }` */
 function metric(name: string, count: number, timeUnixNano: bigint): Buffer {
-  return delimited(2, [str(1, name), str(3, '1'), delimited(5, [points(count, timeUnixNano)])]);
+  return lengthDelimited(2, [
+    len(1, name),
+    len(3, '1'),
+    lengthDelimited(5, [points(count, timeUnixNano)]),
+  ]);
 }
 
 export function maxSizeRequest(
@@ -93,10 +74,10 @@ function filled(
   next: (k: number, room: number) => { name: string; count: number; bytes: Buffer } | undefined,
 ): MaxSizeRequest {
   // KeyValue { key = 1; AnyValue value = 2 { string_value = 1 } }
-  const resource = delimited(1, [
-    delimited(1, [str(1, 'service.name'), delimited(2, [str(1, 'big-sender')])]),
+  const resource = lengthDelimited(1, [
+    lengthDelimited(1, [len(1, 'service.name'), lengthDelimited(2, [len(1, 'big-sender')])]),
   ]);
-  const scope = delimited(1, [str(1, 'big')]);
+  const scope = lengthDelimited(1, [len(1, 'big')]);
   const names: string[] = [];
   const counts: number[] = [];
   const metrics: Buffer[] = [];
@@ -110,7 +91,7 @@ function filled(
     metrics.push(m.bytes);
     room -= m.bytes.length;
   }
-  const body = delimited(1, [resource, delimited(2, [scope, ...metrics])]);
+  const body = lengthDelimited(1, [resource, lengthDelimited(2, [scope, ...metrics])]);
   if (body.length > maxBodyBytes)
     throw new Error(`max-size request is ${body.length} bytes, over ${maxBodyBytes}`);
   return {
@@ -148,14 +129,17 @@ export function exponentialMaxSizeRequest(
   // ExponentialHistogramDataPoint: start (2), time (3), count (4), sum (5), scale (6) = 0,
   // zero_count (7), positive (8) = Buckets { offset (1) = 0, bucket_counts (2, packed) }.
   const point = (i: number): Buffer =>
-    delimited(1, [
+    lengthDelimited(1, [
       i64(2, timeUnixNano),
       i64(3, timeUnixNano + BigInt(i)),
       i64(4, BigInt(buckets)),
       f64(5, buckets),
       Buffer.from([(6 << 3) | 0, 0]),
       i64(7, 0n),
-      delimited(8, [Buffer.from([(1 << 3) | 0, 0]), delimited(2, [Buffer.alloc(buckets, 1)])]),
+      lengthDelimited(8, [
+        Buffer.from([(1 << 3) | 0, 0]),
+        lengthDelimited(2, [Buffer.alloc(buckets, 1)]),
+      ]),
     ]);
   const onePoint = point(0).length;
   return filled(maxBodyBytes, (k, room) => {
@@ -167,10 +151,10 @@ export function exponentialMaxSizeRequest(
     return {
       name,
       count,
-      bytes: delimited(2, [
-        str(1, name),
-        str(3, '1'),
-        delimited(10, [...points, Buffer.from([(2 << 3) | 0, 2])]),
+      bytes: lengthDelimited(2, [
+        len(1, name),
+        len(3, '1'),
+        lengthDelimited(10, [...points, Buffer.from([(2 << 3) | 0, 2])]),
       ]),
     };
   });

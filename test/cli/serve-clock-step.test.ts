@@ -10,7 +10,8 @@ import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempFiles } from '../support/temp-files.ts';
 import { steppedClockEnv, stepTo } from '../support/faketime.ts';
-import { EXIT_MS, killChildren, start, START_MS } from './harness.ts';
+import { EXIT_MS, killChildren } from './harness.ts';
+import { serveWithIngest } from '../support/serve.ts';
 
 const files = tempFiles('jobmeter-clock-step-');
 afterEach(killChildren);
@@ -20,31 +21,14 @@ const AFTER_STEP_MS = 3_500;
 const PUSH_EVERY_MS = 250;
 
 test('serve keeps every ingested series and a delta total through a wall-clock step of +400 s, then of -800 s', async () => {
-  const config = await files.file(
-    'serve.toml',
-    [
-      'process_metrics = false',
-      '[listener]',
-      'port = 0',
-      '[ingest]',
-      'enabled = true',
-      'port = 0',
-      '',
-    ].join('\n'),
-  );
   const offset = join(files.dir, 'offset');
-  const serve = start(['serve', '--config', config], {
-    XDG_STATE_HOME: files.dir,
-    ...steppedClockEnv(offset),
+  const {
+    child: serve,
+    ingestPort,
+    pullPort,
+  } = await serveWithIngest(files, {
+    env: { XDG_STATE_HOME: files.dir, ...steppedClockEnv(offset) },
   });
-  const [, ingestPort] = await serve.stderrMatches(
-    /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-    START_MS,
-  );
-  const [, pullPort] = await serve.stderrMatches(
-    /serving \S+ metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
-    START_MS,
-  );
 
   const startNanos = BigInt(Date.now() - 60_000) * 1_000_000n;
   let pushes = 0;

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { afterEach, test } from 'node:test';
-import { EXIT_MS, killChildren, start, START_MS } from './harness.ts';
+import { EXIT_MS, killChildren } from './harness.ts';
+import { serveWithIngest } from '../support/serve.ts';
 import { tempFiles } from '../support/temp-files.ts';
 
 const files = tempFiles('jobmeter-serve-shutdown-');
@@ -25,25 +26,9 @@ function hold(port: number, send: string): Promise<Socket> {
 }
 
 test('SIGTERM with idle and unfinished connections on every listener exits 0 within 10 s', async () => {
-  const config = await files.file(
-    'jobmeter.toml',
-    [
-      'process_metrics = false',
-      '[listener]',
-      'port = 0',
-      '[ingest]',
-      'enabled = true',
-      'port = 0',
-      '[metrics]',
-      'listen = "127.0.0.1:0"',
-      '',
-    ].join('\n'),
-  );
-  const child = start(['serve', '--config', config]);
-  const [, ingestPort] = await child.stderrMatches(
-    /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-    START_MS,
-  );
+  const { child, ingestPort } = await serveWithIngest(files, {
+    lines: ['[metrics]', 'listen = "127.0.0.1:0"'],
+  });
   const ports = [Number(ingestPort)];
   for (const m of child.stderr().matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)) ports.push(Number(m[1]));
   const unique = [...new Set(ports)];

@@ -5,27 +5,24 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { EXIT_MS, killChildren, START_MS, start } from '../cli/harness.ts';
+import { serveWithIngest } from '../support/serve.ts';
+import { tempFiles } from '../support/temp-files.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 
 const TOKEN = 's3cr3t-debug-token';
 
-let dir: string;
+const files = tempFiles('jobmeter-debug-');
 let receiver: OtlpReceiver;
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'jobmeter-debug-'));
   receiver = await startOtlpReceiver();
 });
 after(async () => {
   await receiver?.close();
-  await rm(dir, { recursive: true, force: true });
 });
 afterEach(killChildren);
 
@@ -84,29 +81,16 @@ function blocks(stderr: string): Block[] {
 const daemonLines = (block: Block) => block.lines.filter((l) => l.startsWith('daemon.')).sort();
 
 test('serve --debug prints what it receives and what it pushes; the same series print the same line', async () => {
-  const config = join(dir, 'jobmeter.toml');
-  await writeFile(
-    config,
-    [
-      'process_metrics = false',
-      '[listener]',
-      'port = 0',
-      '[ingest]',
-      'enabled = true',
-      'port = 0',
+  const { child, ingestPort: port } = await serveWithIngest(files, {
+    lines: [
       '[otlp]',
       `endpoint = "${receiver.url}"`,
       'interval_ms = 60000',
       '[otlp.headers]',
       `authorization = "Bearer ${TOKEN}"`,
-      '',
-    ].join('\n'),
-  );
-  const child = start(['serve', '--config', config, '--debug']);
-  const [, port] = await child.stderrMatches(
-    /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-    START_MS,
-  );
+    ],
+    args: ['--debug'],
+  });
   await child.stderrMatches(
     /jobmeter: debug: printing every OTLP request received and every OTLP export pushed/,
     START_MS,

@@ -15,22 +15,21 @@ import {
 } from '../../src/otlp/decode-limits.ts';
 import { decodeProtobufRequest } from '../../src/otlp/decode-protobuf.ts';
 import type { OtlpExportRequest, OtlpNumberPoint } from '../../src/otlp/types.ts';
-import { lengthDelimited } from './hostile-bodies.ts';
+import { len, lengthDelimited } from '../support/otlp-protobuf-writer.ts';
 
 const LIMITS = decodeLimitsFor(1024 * 1024);
 
-const str = (field: number, s: string): Buffer => lengthDelimited(field, [Buffer.from(s)]);
 /** KeyValue { key = 1; AnyValue value = 2 } as NumberDataPoint.attributes (7). */
 const attribute = (key: string, value: Buffer): Buffer =>
-  lengthDelimited(7, [str(1, key), lengthDelimited(2, [value])]);
-const text = (key: string, value: string): Buffer => attribute(key, str(1, value));
+  lengthDelimited(7, [len(1, key), lengthDelimited(2, [value])]);
+const text = (key: string, value: string): Buffer => attribute(key, len(1, value));
 /** AnyValue.array_value (5) of strings. */
 const array = (key: string, values: string[]): Buffer =>
   attribute(
     key,
     lengthDelimited(
       5,
-      values.map((v) => lengthDelimited(1, [str(1, v)])),
+      values.map((v) => lengthDelimited(1, [len(1, v)])),
     ),
   );
 /** NumberDataPoint.time_unix_nano (3) and as_double (4). */
@@ -46,7 +45,7 @@ function timeAndValue(time: number, value: number): Buffer {
 /** A gauge `g` whose points are the given fields (each point's bytes as they are). */
 function gauge(points: readonly Buffer[]): Buffer {
   const metric = lengthDelimited(2, [
-    str(1, 'g'),
+    len(1, 'g'),
     lengthDelimited(
       5,
       points.map((p) => lengthDelimited(1, [p])),

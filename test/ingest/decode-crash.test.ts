@@ -8,12 +8,12 @@
  * aborts the whole process.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 import { zstdCompressSync } from 'node:zlib';
 import { decodeStatus } from '../../src/otlp/codec.ts';
-import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';
+import { killChildren, EXIT_MS } from '../cli/harness.ts';
 import { tempFiles } from '../support/temp-files.ts';
+import { rssBytes, serveWithIngest } from '../support/serve.ts';
 import { emptyPointsRequest } from './hostile-bodies.ts';
 
 const files = tempFiles('jobmeter-decode-crash-');
@@ -28,38 +28,11 @@ const RSS_BOUND = 512 * MiB;
 /** An answer takes well under a second on an idle machine; room for a loaded one. */
 const ANSWER_MS = 20_000;
 
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(m !== null);
-  return Number(m[1]) * 1024;
-}
-
 test(
   'serve: bodies of millions of empty points are refused (413) within seconds, the process stays up and small',
   { timeout: 170_000 },
   async () => {
-    const config = await files.file(
-      'jobmeter.toml',
-      [
-        'process_metrics = false',
-        '[listener]',
-        'port = 0',
-        '[ingest]',
-        'enabled = true',
-        'port = 0',
-        '',
-      ].join('\n'),
-    );
-    const child = start(['serve', '--config', config]);
-    const [, ingestPort] = await child.stderrMatches(
-      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-      START_MS,
-    );
-    const [, pullPort] = await child.stderrMatches(
-      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
-      START_MS,
-    );
-    const pid = child.child.pid!;
+    const { child, pid, ingestPort, pullPort } = await serveWithIngest(files);
     const pullUrl = `http://127.0.0.1:${pullPort}/metrics`;
     assert.equal((await fetch(pullUrl)).status, 200);
 

@@ -13,15 +13,15 @@
  * it past 1 GiB.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 import { deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import fc from 'fast-check';
 import lz4 from 'lz4js';
 import snappy from 'snappyjs';
-import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';
+import { killChildren, EXIT_MS } from '../cli/harness.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { lengthDelimited } from './hostile-bodies.ts';
+import { rssBytes, serveWithIngest } from '../support/serve.ts';
+import { lengthDelimited } from '../support/otlp-protobuf-writer.ts';
 
 const files = tempFiles('jobmeter-decode-fuzz-');
 afterEach(killChildren);
@@ -37,12 +37,6 @@ const RSS_BOUND = 768 * MiB;
 /** Bound on one answer, for a liveness check only (a max-size body of real points takes seconds on a loaded machine). */
 const ANSWER_MS = 60_000;
 const RUNS = 40;
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(m !== null);
-  return Number(m[1]) * 1024;
-}
 
 function repeated(unit: Uint8Array, bytes: number): Buffer {
   return Buffer.alloc(Math.max(unit.length, bytes - (bytes % unit.length))).fill(unit);
@@ -182,28 +176,7 @@ test(
   'serve: any body in any encoding gets a quick 200, 400 or 413, and RSS stays bounded',
   { timeout: 900_000 },
   async () => {
-    const config = await files.file(
-      'jobmeter.toml',
-      [
-        'process_metrics = false',
-        '[listener]',
-        'port = 0',
-        '[ingest]',
-        'enabled = true',
-        'port = 0',
-        '',
-      ].join('\n'),
-    );
-    const child = start(['serve', '--config', config]);
-    const [, ingestPort] = await child.stderrMatches(
-      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-      START_MS,
-    );
-    const [, pullPort] = await child.stderrMatches(
-      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
-      START_MS,
-    );
-    const pid = child.child.pid!;
+    const { child, pid, ingestPort, pullPort } = await serveWithIngest(files);
     let peak = rssBytes(pid);
     const sampler = setInterval(() => {
       if (child.child.exitCode === null) peak = Math.max(peak, rssBytes(pid));

@@ -24,7 +24,8 @@ import {
 } from '../../src/otlp/decode-limits.ts';
 import { PullMetricReader } from '../../src/readers/pull-reader.ts';
 import { OtlpDecodeError } from '../../src/otlp/types.ts';
-import { emptyPointsRequest, lengthDelimited } from './hostile-bodies.ts';
+import { emptyPointsRequest } from './hostile-bodies.ts';
+import { lengthDelimited } from '../support/otlp-protobuf-writer.ts';
 
 const MiB = 1024 * 1024;
 

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
-import { EXIT_MS, killChildren, start, START_MS, type Running } from '../cli/harness.ts';
+import { EXIT_MS, killChildren, START_MS, type Running } from '../cli/harness.ts';
+import { serveWithIngest, type ServeOptions } from '../support/serve.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -29,7 +30,7 @@ import { ns } from './helpers.ts';
 const files = tempFiles('jobmeter-delta-windows-');
 afterEach(killChildren);
 
-const TELEMETRY = '[telemetry]\nlisten = "127.0.0.1:0"\n';
+const TELEMETRY = ['[telemetry]', 'listen = "127.0.0.1:0"'];
 const resource = {
   attributes: [{ key: 'service.instance.id', value: { stringValue: 'sender-1' } }],
 };
@@ -112,16 +113,16 @@ async function sampleAt(url: string, name: string): Promise<number | undefined> 
   return line === undefined ? undefined : Number(line.slice(name.length + 1).split(' ')[0]);
 }
 
-async function serve(config: string): Promise<Serve> {
-  const running = start(['serve', '--config', config]);
-  const [, pullPort] = await running.stderrMatches(
-    /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
-    START_MS,
-  );
-  const [, ingestPort] = await running.stderrMatches(
-    /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-    START_MS,
-  );
+/** `jobmeter serve` with its ingest and its own telemetry listener on (`lines` go after `[ingest]`'s port). */
+async function serve(options: ServeOptions = {}): Promise<Serve> {
+  const {
+    child: running,
+    ingestPort,
+    pullPort,
+  } = await serveWithIngest(files, {
+    ...options,
+    lines: [...(options.lines ?? []), ...TELEMETRY],
+  });
   const [, telemetryUrl] = await running.stderrMatches(
     /serving jobmeter's own telemetry on (http:\/\/\S+\/metrics)\n/,
     START_MS,
@@ -158,10 +159,7 @@ test(
     const port = await freePort();
     const stateDir = join(files.dir, 'state');
     mkdirSync(stateDir);
-    const config = await files.file(
-      'serve.toml',
-      `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\nstate_dir = "${stateDir}"\n${TELEMETRY}`,
-    );
+    const config = { ingestPort: port, lines: [`state_dir = "${stateDir}"`] };
     const first = await serve(config);
     assert.equal((await first.post(counter(3, 100, 110))).rejected, 0);
     // (110, 120] fails to arrive (the outage); (120, 130] arrives first.
@@ -205,11 +203,7 @@ test(
   'serve: a delta histogram that changes its bucket layout keeps its count and sum',
   { timeout: 120_000 },
   async () => {
-    const config = await files.file(
-      'layout.toml',
-      `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = 0\n${TELEMETRY}`,
-    );
-    const s = await serve(config);
+    const s = await serve();
     const post = async (body: unknown) =>
       assert.deepEqual(await s.post(body), { rejected: 0, message: '' });
     try {
@@ -250,11 +244,7 @@ test(
         service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
       }),
     });
-    const config = await files.file(
-      'beside.toml',
-      `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = 0\n${TELEMETRY}`,
-    );
-    const jm = await serve(config);
+    const jm = await serve();
     try {
       const bodies = [
         counter(3, 100, 110),
@@ -303,10 +293,7 @@ test(
     const port = await freePort();
     const stateDir = join(files.dir, 'sdk-state');
     mkdirSync(stateDir);
-    const config = await files.file(
-      'sdk.toml',
-      `process_metrics = false\n[listener]\nport = 0\n[ingest]\nenabled = true\nport = ${port}\nstate_dir = "${stateDir}"\n${TELEMETRY}`,
-    );
+    const config = { ingestPort: port, lines: [`state_dir = "${stateDir}"`] };
     let jm = await serve(config);
     const exporter = new OTLPMetricExporter({
       url: `http://127.0.0.1:${port}/v1/metrics`,

@@ -21,10 +21,11 @@ import { afterEach, test } from 'node:test';
 import lz4 from 'lz4js';
 import snappy from 'snappyjs';
 import { decodeBodySync, decodesOffThread } from '../../src/ingest/content-encoding.ts';
-import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';
+import { killChildren, EXIT_MS } from '../cli/harness.ts';
 import { snappyFramed } from '../support/snappy-framing.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { lengthDelimited } from './hostile-bodies.ts';
+import { serveWithIngest } from '../support/serve.ts';
+import { lengthDelimited } from '../support/otlp-protobuf-writer.ts';
 
 const files = tempFiles('jobmeter-lz4-snappy-');
 afterEach(killChildren);
@@ -110,24 +111,7 @@ test(
       // in 16 KiB steps and copied there; one announcing its size (here) is inflated off it.
       zstd: zstdCompressSync(raw),
     };
-    const config = await files.file(
-      'jobmeter.toml',
-      [
-        'process_metrics = false',
-        '[listener]',
-        'port = 0',
-        '[ingest]',
-        'enabled = true',
-        'port = 0',
-        '',
-      ].join('\n'),
-    );
-    const child = start(['serve', '--config', config]);
-    const [, ingestPort] = await child.stderrMatches(
-      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-      START_MS,
-    );
-    const pid = child.child.pid!;
+    const { child, pid, ingestPort } = await serveWithIngest(files);
     const post = async (encoding: string, body: Buffer): Promise<void> => {
       const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
         method: 'POST',

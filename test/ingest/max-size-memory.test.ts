@@ -9,12 +9,12 @@
  * hold RSS ~0.8 GiB above where it was.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exponentialMaxSizeRequest, maxSizeRequest } from '../../bench/max-size-request.ts';
-import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';
+import { killChildren, EXIT_MS } from '../cli/harness.ts';
 import { tempFiles } from '../support/temp-files.ts';
+import { rssBytes, serveWithIngest } from '../support/serve.ts';
 
 const files = tempFiles('jobmeter-max-size-memory-');
 afterEach(killChildren);
@@ -33,38 +33,11 @@ const GROWN = 2 * MARGIN;
  */
 const RETURN_WITHIN_MS = 5_000;
 
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(m !== null);
-  return Number(m[1]) * 1024;
-}
-
 test(
   'serve: the memory a max-size request took is given back once it is done, and scrapes go on',
   { timeout: 120_000 },
   async () => {
-    const config = await files.file(
-      'jobmeter.toml',
-      [
-        'process_metrics = false',
-        '[listener]',
-        'port = 0',
-        '[ingest]',
-        'enabled = true',
-        'port = 0',
-        '',
-      ].join('\n'),
-    );
-    const child = start(['serve', '--config', config]);
-    const [, ingestPort] = await child.stderrMatches(
-      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-      START_MS,
-    );
-    const [, pullPort] = await child.stderrMatches(
-      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
-      START_MS,
-    );
-    const pid = child.child.pid!;
+    const { child, pid, ingestPort, pullPort } = await serveWithIngest(files);
     const pullUrl = `http://127.0.0.1:${pullPort}/metrics`;
 
     const request = maxSizeRequest();

@@ -5,11 +5,11 @@
  * under the budget plus Node's own overhead, and the pull endpoint keeps answering throughout.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';
+import { killChildren, EXIT_MS } from '../cli/harness.ts';
 import { tempFiles } from '../support/temp-files.ts';
+import { rssBytes, serveWithIngest } from '../support/serve.ts';
 
 const files = tempFiles('jobmeter-serve-memory-');
 afterEach(killChildren);
@@ -47,42 +47,17 @@ function bodyMaker(): (i: number) => Buffer {
   };
 }
 
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(m !== null);
-  return Number(m[1]) * 1024;
-}
-
 test(
   'serve: 1000 requests each with a new 1 MiB attribute value keep RSS bounded and the pull endpoint answering',
   { timeout: 170_000 },
   async () => {
-    const config = await files.file(
-      'jobmeter.toml',
-      [
-        'process_metrics = false',
-        '[listener]',
-        'port = 0',
-        '[ingest]',
-        'enabled = true',
-        'port = 0',
-        `max_memory_bytes = ${BUDGET}`,
-        '',
-      ].join('\n'),
-    );
     // A heap limit well under what the old code needed (it kept every value: over 1 GiB here).
-    const child = start(['serve', '--config', config], {
-      NODE_OPTIONS: '--max-old-space-size=384',
+    const { child, pid, ingestPort, pullPort } = await serveWithIngest(files, {
+      lines: [`max_memory_bytes = ${BUDGET}`],
+      env: {
+        NODE_OPTIONS: '--max-old-space-size=384',
+      },
     });
-    const [, ingestPort] = await child.stderrMatches(
-      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-      START_MS,
-    );
-    const [, pullPort] = await child.stderrMatches(
-      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
-      START_MS,
-    );
-    const pid = child.child.pid!;
     let maxRss = 0;
     let accepted = 0;
     let refused = 0;

@@ -15,9 +15,10 @@ import { readFileSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';
+import { killChildren, EXIT_MS } from '../cli/harness.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { lengthDelimited } from './hostile-bodies.ts';
+import { serveWithIngest } from '../support/serve.ts';
+import { lengthDelimited } from '../support/otlp-protobuf-writer.ts';
 
 const files = tempFiles('jobmeter-storm-settles-');
 afterEach(killChildren);
@@ -88,28 +89,7 @@ test(
   'serve: RSS comes back within 1.5 times its pre-load figure within a minute of a storm of 10 MiB attribute values and 19 MiB gzip bodies',
   { timeout: 240_000 },
   async () => {
-    const config = await files.file(
-      'jobmeter.toml',
-      [
-        'process_metrics = false',
-        '[listener]',
-        'port = 0',
-        '[ingest]',
-        'enabled = true',
-        'port = 0',
-        '',
-      ].join('\n'),
-    );
-    const child = start(['serve', '--config', config]);
-    const [, ingestPort] = await child.stderrMatches(
-      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-      START_MS,
-    );
-    const [, pullPort] = await child.stderrMatches(
-      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
-      START_MS,
-    );
-    const pid = child.child.pid!;
+    const { child, pid, ingestPort, pullPort } = await serveWithIngest(files);
     const post = async (body: Buffer, contentType: string): Promise<number> => {
       const res = await fetch(`http://127.0.0.1:${ingestPort}/v1/metrics`, {
         method: 'POST',

@@ -12,9 +12,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { killChildren, start, START_MS, EXIT_MS } from '../cli/harness.ts';
+import { killChildren, EXIT_MS } from '../cli/harness.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { lengthDelimited } from './hostile-bodies.ts';
+import { serveWithIngest } from '../support/serve.ts';
+import { lengthDelimited } from '../support/otlp-protobuf-writer.ts';
 
 const files = tempFiles('jobmeter-storm-memory-');
 afterEach(killChildren);
@@ -60,28 +61,7 @@ test(
   'serve: a storm of large bodies leaves malloc’s heap and RSS near where they were',
   { timeout: 170_000 },
   async () => {
-    const config = await files.file(
-      'jobmeter.toml',
-      [
-        'process_metrics = false',
-        '[listener]',
-        'port = 0',
-        '[ingest]',
-        'enabled = true',
-        'port = 0',
-        '',
-      ].join('\n'),
-    );
-    const child = start(['serve', '--config', config]);
-    const [, ingestPort] = await child.stderrMatches(
-      /receiving OTLP\/HTTP metrics on http:\/\/127\.0\.0\.1:(\d+)\/v1\/metrics/,
-      START_MS,
-    );
-    const [, pullPort] = await child.stderrMatches(
-      /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
-      START_MS,
-    );
-    const pid = child.child.pid!;
+    const { child, pid, ingestPort, pullPort } = await serveWithIngest(files);
     const bodies = Array.from({ length: CONCURRENT }, (_, i) => paddedRequest(19 * MiB, i));
     // One request first, so the decoding thread and the listener's paths are warm in the baseline.
     const post = async (body: Buffer): Promise<number> => {

@@ -19,11 +19,14 @@ export function varint(n: number | bigint): number[] {
   return out;
 }
 
+/** A length-delimited field holding the parts' bytes one after another (each copied once). */
+export function lengthDelimited(field: number, parts: readonly Uint8Array[]): Buffer {
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  return Buffer.concat([Buffer.from([...varint((field << 3) | 2), ...varint(length)]), ...parts]);
+}
 /** A length-delimited field (a string from JS is written as UTF-8, bytes as they are). */
-export const len = (field: number, payload: Uint8Array | string): Buffer => {
-  const b = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  return cat(varint((field << 3) | 2), varint(b.length), b);
-};
+export const len = (field: number, payload: Uint8Array | string): Buffer =>
+  lengthDelimited(field, [typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload]);
 export const vint = (field: number, n: number | bigint): Buffer =>
   cat(varint(field << 3), varint(n));
 export const f64 = (field: number, x: number): Buffer => {
