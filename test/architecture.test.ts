@@ -285,7 +285,7 @@ const CLOSURE_KEEPS: Readonly<Record<string, readonly [string, string]>> = {
 
 /** A class field or module-level variable made (or a field set, `this.x =`) as a keyed container or a column. */
 const KEPT =
-  /^(?:(?:export )?(?:const|let) ([A-Za-z_$][\w$]*)| {2}(?:(?:private|protected|public) )?(?:(?:readonly|static) )*(#?[A-Za-z_$][\w$]*)|\s+this\.(#?[A-Za-z_$][\w$]*))\s*(?::[^=;]+)?=\s*(?:new (?:Map|WeakMap|Set|WeakSet|(?:Float64|Float32|Int32|Uint32|Uint8|BigInt64)Array)\b|\[\])/gm;
+  /^(?:(?:export )?(?:const|let) ([A-Za-z_$][\w$]*)| {2}(?:(?:private|protected|public) )?(?:(?:readonly|static) )*(#?[A-Za-z_$][\w$]*)|\s+this\.(#?[A-Za-z_$][\w$]*))\s*(?::[^=;\n]+)?=\s*(?:new (?:Map|WeakMap|Set|WeakSet|(?:Float64|Float32|Int32|Uint32|Uint8|BigInt64)Array)\b|\[\](?=;))/gm;
 
 /** Each file of src/ outside the store that declares something KEPT matches, with the names. */
 function keepers(): Map<string, string[]> {
@@ -303,6 +303,11 @@ test('the keeper scan sees class fields and module-level maps and columns, not l
   const text = [
     'const a = new Map<string, number>();',
     'export let b: number[] = [];',
+    // Parameters a formatter puts one per line are not kept state.
+    'function f(',
+    '  given: object | undefined,',
+    '  except: readonly string[] = [],',
+    '): void {}',
     'class C {',
     '  readonly #c = new Float64Array(4);',
     '  d = new WeakMap();',
