@@ -9,6 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { millis } from '../src/common/option-rules.ts';
 import { SECTIONS, type OptionRow, type SectionName } from '../src/common/option-table.ts';
 
 export const OPTIONS_DOC = fileURLToPath(new URL('../docs/options.md', import.meta.url));
@@ -56,6 +57,7 @@ export function renderOptionsDoc(): string {
     'unknown key of an options object is a `ConfigError` worded as the config file\'s (with "did you',
     'mean"); the maps whose keys are yours (resource attributes, headers, merge policies) take any.',
     "A row without an option is the config file's only; one without a config key is the library's.",
+    `A duration (an option ending in \`Millis\`, a key ending in \`_ms\`) is ${millis.expected}, from code as from the file: what a Node timer waits as given, so a fraction or a longer wait is refused rather than silently changed.`,
     '',
   ];
   for (const [name, heading] of Object.entries(HEADINGS) as [SectionName, string][]) {

@@ -26,12 +26,12 @@ const CASES: readonly [string, unknown, string][] = [
   [
     'listener.requestTimeoutMillis',
     { listener: { port: 0, requestTimeoutMillis: 0 } },
-    'invalid listener.requestTimeoutMillis=0: expected a positive integer',
+    'invalid listener.requestTimeoutMillis=0: expected an integer from 1 to 2147483647 (milliseconds)',
   ],
   [
     'ingest.idleTimeoutMillis',
     { listener: false, ingest: { port: 0, idleTimeoutMillis: 3_000_000_000 } },
-    "invalid ingest.idleTimeoutMillis=3000000000: expected at most 2147483647 milliseconds (a Node timer's longest wait)",
+    'invalid ingest.idleTimeoutMillis=3000000000: expected an integer from 1 to 2147483647 (milliseconds)',
   ],
   [
     'ingest.port',
@@ -41,7 +41,7 @@ const CASES: readonly [string, unknown, string][] = [
   [
     'ingest.expiryMillis',
     { listener: false, ingest: { port: 0, expiryMillis: 0 } },
-    'invalid ingest.expiryMillis=0: expected a positive number of milliseconds',
+    'invalid ingest.expiryMillis=0: expected an integer from 1 to 2147483647 (milliseconds)',
   ],
   [
     'ingest.maxSeries',
@@ -69,12 +69,12 @@ const CASES: readonly [string, unknown, string][] = [
   [
     'otlp.intervalMillis',
     { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 3e9 } },
-    "invalid otlp.intervalMillis=3000000000: expected at most 2147483647 milliseconds (a Node timer's longest wait)",
+    'invalid otlp.intervalMillis=3000000000: expected an integer from 1 to 2147483647 (milliseconds)',
   ],
   [
     'cluster.timeoutMillis',
     { listener: false, cluster: { timeoutMillis: 0 } },
-    'invalid cluster.timeoutMillis=0: expected a positive number of milliseconds',
+    'invalid cluster.timeoutMillis=0: expected an integer from 1 to 2147483647 (milliseconds)',
   ],
   [
     'instruments',
@@ -238,14 +238,63 @@ test('snapshot: a timeout or TTL that is not a duration is a ConfigError when th
       (err: unknown) =>
         err instanceof ConfigError &&
         err.message ===
-          'invalid snapshot.timeoutMillis=0: expected a positive number of milliseconds',
+          'invalid snapshot.timeoutMillis=0: expected an integer from 1 to 2147483647 (milliseconds)',
     );
     assert.throws(
       () => jm.setSnapshotSource(() => ({}), { ttlMillis: -1, timeoutMillis: 100 }),
       (err: unknown) =>
         err instanceof ConfigError &&
         err.message ===
-          'invalid snapshot.ttlMillis=-1: expected 0 or a positive number of milliseconds',
+          'invalid snapshot.ttlMillis=-1: expected 0 or an integer from 1 to 2147483647 (milliseconds)',
+    );
+  } finally {
+    await jm.shutdown();
+  }
+});
+
+// A Node timer truncates a fraction of a millisecond: a duration from code is held to the file's
+// integer rule, so it is refused rather than silently run as another wait.
+const FRACTIONAL_DURATIONS: readonly [string, JobmeterOptions][] = [
+  ['ingest.expiryMillis', { listener: false, ingest: { port: 0, expiryMillis: 1.5 } }],
+  ['cluster.timeoutMillis', { listener: false, cluster: { timeoutMillis: 1.5 } }],
+  [
+    'otlp.intervalMillis',
+    { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 1.5 } },
+  ],
+  [
+    'otlp.timeoutMillis',
+    { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', timeoutMillis: 1.5 } },
+  ],
+];
+
+for (const [key, options] of FRACTIONAL_DURATIONS) {
+  test(`${key}: a fraction of a millisecond is refused as the config file refuses it`, async () => {
+    const made = await createJobmeter({ global: false, processMetrics: false, ...options }).catch(
+      (err: unknown) => err,
+    );
+    // Accepted: shut it down so the failure is reported, not a process held open by its timers.
+    if (!(made instanceof ConfigError)) {
+      if (made instanceof Error) throw made;
+      await (made as Awaited<ReturnType<typeof createJobmeter>>).shutdown();
+      assert.fail(`${key}=1.5 was accepted`);
+    }
+    assert.equal(made.key, key);
+    assert.equal(
+      made.message,
+      `invalid ${key}=1.5: expected an integer from 1 to 2147483647 (milliseconds)`,
+    );
+  });
+}
+
+test('snapshot.timeoutMillis: a fraction of a millisecond is refused when the source is set', async () => {
+  const jm = await createJobmeter({ global: false, processMetrics: false, listener: false });
+  try {
+    assert.throws(
+      () => jm.setSnapshotSource(() => ({}), { timeoutMillis: 1.5 }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message ===
+          'invalid snapshot.timeoutMillis=1.5: expected an integer from 1 to 2147483647 (milliseconds)',
     );
   } finally {
     await jm.shutdown();

@@ -14,11 +14,7 @@
 import { ConfigError, REDACTED } from '../errors.ts';
 
 export const POSITIVE_INTEGER = 'a positive integer';
-export const POSITIVE_MILLIS = 'a positive number of milliseconds';
-/**
- * Largest interval or timeout accepted: Node timers overflow above 2^31-1 ms (they would fire
- * after 1 ms with only a warning), so a larger value is refused rather than run as a busy loop.
- */
+/** Longest wait a Node timer takes: above 2^31-1 ms it fires after 1 ms with only a warning. */
 export const MAX_MILLIS = 2_147_483_647;
 
 /** `value` if it is an integer ≥ 1. */
@@ -111,25 +107,19 @@ export const attributeValueLengthLimit = integerRule(
 /** A TCP port to bind; 0 picks a free one. */
 export const port = integerRule(0, 65535);
 
-/** `value` if it is a number of milliseconds > 0 that a Node timer can wait. */
-export function positiveMillis(value: unknown, key: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0)
-    throw new ConfigError(key, value, POSITIVE_MILLIS);
-  if (value > MAX_MILLIS)
-    throw new ConfigError(
-      key,
-      value,
-      `at most ${MAX_MILLIS} milliseconds (a Node timer's longest wait)`,
-    );
-  return value;
-}
+/**
+ * A duration (an interval, a timeout, an expiry): an integer number of milliseconds from 1 to
+ * MAX_MILLIS, what a Node timer waits as given. setTimeout would silently change any other value
+ * (a fraction is truncated, a value past 2^31-1 fires after 1 ms), so the rule refuses it instead.
+ */
+export const millis = integerRule(1, MAX_MILLIS, 'milliseconds');
 
-/** `value` if it is 0 (none) or a number of milliseconds a Node timer can wait. */
+/** `value` if it is 0 (none) or a {@link millis} duration. */
 export function millisOrZero(value: unknown, key: string): number {
   if (value === 0) return 0;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0)
-    throw new ConfigError(key, value, `0 or ${POSITIVE_MILLIS}`);
-  return positiveMillis(value, key);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_MILLIS)
+    throw new ConfigError(key, value, `0 or ${millis.expected}`);
+  return value;
 }
 
 export const STRING_TABLE_EXPECTED = 'a table of string values';

@@ -27,7 +27,7 @@ import {
   oneOfRule,
   port,
   positiveInteger,
-  positiveMillis,
+  millis,
   stateDir,
 } from './option-rules.ts';
 import { HOST_INSTRUMENTS } from './option-values.ts';
@@ -69,6 +69,7 @@ const SERVER_LIMITS = {
     file: 'request_timeout_ms',
     schema: 'millis',
     default: 30_000,
+    rule: millis,
     doc: "A request's headers (and body) must arrive within this many ms; past it 408 and the connection closes.",
   },
   // Outlasts Prometheus's default 15 s scrape interval, so a scraper's connection is reused.
@@ -76,6 +77,7 @@ const SERVER_LIMITS = {
     file: 'idle_timeout_ms',
     schema: 'millis',
     default: 30_000,
+    rule: millis,
     doc: 'A keep-alive connection with no request in progress is closed after this many ms.',
   },
   maxConnections: {
@@ -141,12 +143,14 @@ export const OTLP_OPTIONS = {
     file: 'interval_ms',
     schema: 'millis',
     default: 60_000,
+    rule: millis,
     doc: 'Export interval in ms.',
   },
   timeoutMillis: {
     file: 'timeout_ms',
     schema: 'millis',
     default: 30_000,
+    rule: millis,
     doc: 'Export timeout in ms; at most the interval.',
   },
   temporality: {
@@ -217,7 +221,7 @@ export const INGEST_OPTIONS = {
     file: 'expiry_ms',
     schema: 'millis',
     default: 5 * 60_000,
-    rule: positiveMillis,
+    rule: millis,
     doc: 'A series not updated for this long disappears.',
   },
   maxSeriesPerInstrument: {
@@ -290,7 +294,7 @@ export const CLUSTER_OPTIONS = {
     file: 'timeout_ms',
     schema: 'millis',
     default: 1000,
-    rule: positiveMillis,
+    rule: millis,
     doc: "How long a primary's collection waits for its members' reports.",
   },
   reportTo: {

@@ -6,7 +6,7 @@
  * (`#/definitions/port`, `#/definitions/millis`, …): error messages are chosen by the definition
  * that failed (error-wording.ts), and the flag and environment parsers validate single values
  * against the same definitions. A definition an option's rule states (common/option-rules.ts
- * `Rule`: ports, sizes, counts, booleans, names, the state directory) is that rule's schema, so a
+ * `Rule`: ports, durations, sizes, counts, booleans, names, the state directory) is that rule's schema, so a
  * value from code and one from the file are held to the one rule.
  *
  * What JSON Schema cannot say is code, in two places:
@@ -43,8 +43,8 @@ import {
   cardinalityLimit,
   concurrentRequests,
   connections,
-  MAX_MILLIS,
   memoryBytes,
+  millis,
   nonEmptyString,
   port,
   ROUTE_PATH_PATTERN,
@@ -368,7 +368,7 @@ export const CONFIG_SCHEMA = {
     listenerFormat: oneOfStrings(LISTENER_FORMATS),
     endpoint: { type: 'string', format: 'jobmeter-http-url' },
     protocol: oneOfStrings(OTLP_PROTOCOLS),
-    millis: integer(1, MAX_MILLIS),
+    millis: millis.schema,
     temporality: oneOfStrings(TEMPORALITIES),
     otlpNaming: oneOfStrings(OTLP_NAMINGS),
     translationStrategy: oneOfStrings(TRANSLATION_STRATEGIES),

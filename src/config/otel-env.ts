@@ -15,7 +15,7 @@
  */
 import type { OtlpProtocol, OtlpPushOptions } from '../options.ts';
 import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
-import { attributeValueLengthLimit, positiveMillis } from '../common/option-rules.ts';
+import { attributeValueLengthLimit, millis } from '../common/option-rules.ts';
 
 /** What the environment says about the resource. */
 export interface EnvResource {
@@ -39,7 +39,6 @@ export const DEFAULT_OTLP_METRICS_ENDPOINT = 'http://localhost:4318/v1/metrics';
 
 const SIGNAL_PATH = 'v1/metrics';
 const EXPORTERS_EXPECTED = '"none", or a comma-separated list of "otlp" and "prometheus"';
-const MILLIS_EXPECTED = 'a positive integer number of milliseconds';
 
 /**
  * OTLP push options from the environment, or undefined when the environment asks for no push.
@@ -236,11 +235,10 @@ function millisFromEnv(env: NodeJS.ProcessEnv, key: string): number | undefined 
   const raw = read(env, key);
   if (raw === undefined) return undefined;
   // Digits only: `Number()` would also take `1e3`, `0x10` and `10.5`, none of which the
-  // specification's integer durations allow; zero is refused because neither an interval nor a
-  // timeout can be zero.
+  // specification's integer durations allow; the number is then held to the duration rule.
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(key, raw, MILLIS_EXPECTED);
-  return positiveMillis(value, key);
+  if (!Number.isSafeInteger(value)) throw new ConfigError(key, raw, millis.expected);
+  return millis(value, key);
 }
 
 /**

@@ -5,7 +5,7 @@
  * than a timeout, and serves the last good snapshot when a call fails or hangs.
  */
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { millisOrZero, positiveMillis } from '../common/option-rules.ts';
+import { millis, millisOrZero } from '../common/option-rules.ts';
 import type { Outcome } from './types.ts';
 
 /** One host of crewshipd's fleet, in a {@link HostSnapshot}. */
@@ -119,7 +119,7 @@ export class SnapshotCache {
     const ttl = options.ttlMillis ?? OPTION_DEFAULTS.snapshot.ttlMillis;
     // 0: no reuse, the host is called at every collection.
     this.#ttl = millisOrZero(ttl, 'snapshot.ttlMillis');
-    this.#timeout = positiveMillis(
+    this.#timeout = millis(
       options.timeoutMillis ?? OPTION_DEFAULTS.snapshot.timeoutMillis,
       'snapshot.timeoutMillis',
     );

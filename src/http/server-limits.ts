@@ -20,12 +20,7 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import {
-  connections,
-  MAX_MILLIS,
-  positiveInteger,
-  positiveMillis,
-} from '../common/option-rules.ts';
+import { connections, MAX_MILLIS, millis } from '../common/option-rules.ts';
 import { keepRoom, type OnShed } from './connection-room.ts';
 
 export interface ServerLimits {
@@ -47,7 +42,7 @@ const CHECK_INTERVAL_MILLIS = 500;
 
 /**
  * `limits` with defaults, each checked; `prefix` names the options in errors (`ingest`, `listener`).
- * @throws {ConfigError} for a value out of its range (a timeout: at most MAX_MILLIS; connections: common/option-rules.ts).
+ * @throws {ConfigError} for a value its rule refuses (common/option-rules.ts: millis, connections).
  */
 export function resolveServerLimits(
   limits: Partial<ServerLimits> | undefined,
@@ -58,10 +53,7 @@ export function resolveServerLimits(
     const v = limits?.[key];
     if (v === undefined) continue;
     const name = `${prefix}.${key}`;
-    // The timeouts are timer waits: bounded as every other interval is (the file's schema too).
-    out[key] = key.endsWith('Millis')
-      ? positiveMillis(positiveInteger(v, name), name)
-      : connections(v, name);
+    out[key] = key.endsWith('Millis') ? millis(v, name) : connections(v, name);
   }
   return out;
 }

@@ -24,7 +24,7 @@ import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metric
 import { PeriodicExportingMetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
 import { ConfigError, maskUserinfo } from '../errors.ts';
 import { OTLP_PROTOCOLS, TEMPORALITIES, type OtlpPushOptions } from '../options.ts';
-import { oneOf, positiveMillis, timeoutWithinInterval } from '../common/option-rules.ts';
+import { millis, oneOf, timeoutWithinInterval } from '../common/option-rules.ts';
 import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
 import { OtlpMetricExporter } from './otlp-exporter.ts';
 import {
@@ -116,7 +116,7 @@ export function createOtlpPushReader(
   validate(options);
   const shutdownMillis =
     hooks.shutdownTimeoutMillis ?? Math.min(options.timeoutMillis, DEFAULT_SHUTDOWN_EXPORT_MILLIS);
-  positiveMillis(shutdownMillis, 'otlp.shutdownTimeoutMillis');
+  millis(shutdownMillis, 'otlp.shutdownTimeoutMillis');
   const url = otlpMetricsUrl(options.endpoint);
   const config = {
     url,
@@ -210,9 +210,9 @@ function validate(options: ResolvedOtlpPushOptions): void {
   }
   oneOf(options.protocol, OTLP_PROTOCOLS, 'otlp.protocol');
   oneOf(options.temporality, TEMPORALITIES, 'otlp.temporality');
-  positiveMillis(options.intervalMillis, 'otlp.intervalMillis');
+  millis(options.intervalMillis, 'otlp.intervalMillis');
   timeoutWithinInterval(
-    positiveMillis(options.timeoutMillis, 'otlp.timeoutMillis'),
+    millis(options.timeoutMillis, 'otlp.timeoutMillis'),
     options.intervalMillis,
     'otlp.timeoutMillis',
     'otlp.intervalMillis',

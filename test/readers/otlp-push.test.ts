@@ -327,7 +327,7 @@ describe('OTLP push reader', () => {
       ],
       [
         { intervalMillis: 0 },
-        'invalid otlp.intervalMillis=0: expected a positive number of milliseconds',
+        'invalid otlp.intervalMillis=0: expected an integer from 1 to 2147483647 (milliseconds)',
       ],
       [
         { intervalMillis: 1_000, timeoutMillis: 30_000 },
@@ -335,7 +335,7 @@ describe('OTLP push reader', () => {
       ],
       [
         { timeoutMillis: -1 },
-        'invalid otlp.timeoutMillis=-1: expected a positive number of milliseconds',
+        'invalid otlp.timeoutMillis=-1: expected an integer from 1 to 2147483647 (milliseconds)',
       ],
     ];
     for (const [override, message] of cases) {
