@@ -357,8 +357,8 @@ export interface JobmeterOptions<
    */
   readers?: readonly IMetricReader[];
   /**
-   * Where jobmeter writes its few startup lines (a global provider already registered; host
-   * instruments a profile drops). @default one line each on stderr, prefixed `jobmeter: `
+   * Where jobmeter writes its lines: startup (a global provider already registered; host
+   * instruments a profile drops), the OTLP push failing and recovering, the ingest state. @default one line each on stderr, prefixed `jobmeter: `
    */
   log?: (line: string) => void;
   /**

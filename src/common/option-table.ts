@@ -607,7 +607,7 @@ export const JOBMETER_OPTIONS = {
   log: {
     defaultText: 'stderr, prefixed `jobmeter: `',
     rule: callback,
-    doc: 'Where jobmeter writes its few startup lines.',
+    doc: 'Where jobmeter writes its lines: startup, the OTLP push failing and recovering, the ingest state.',
   },
 } as const satisfies Section;
 
