@@ -7,6 +7,7 @@
  * method. A child serve, read over HTTP; no secret in any answer or line.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFile } from 'node:fs/promises';
 import { afterEach, it } from 'node:test';
 
@@ -69,12 +70,13 @@ it(
     const path = await files.file('on.toml', config(0));
     const child = start(['serve', '--config', path]);
     const [, origin] = await child.stderrMatches(TELEMETRY, START_MS);
-    assert.match(
-      child.stderr(),
+    // Stderr and the HTTP answers are two channels: a line is awaited, never assumed there yet.
+    await child.stderrMatches(
       new RegExp(
         `^jobmeter: POST ${origin}/-/reload re-reads the configuration as SIGHUP does$`,
         'm',
       ),
+      START_MS,
     );
     const [, metricsUrl] = /serving otel metrics on (http:\/\/\S+)\n/.exec(child.stderr())!;
     const scrape = async (token: string): Promise<number> =>
@@ -92,6 +94,12 @@ it(
         .stderr()
         .split('\n')
         .filter((l) => l.startsWith(prefix));
+    /** The lines with `prefix` once there are `n` of them (stderr may trail the HTTP answer). */
+    const linesWhen = async (prefix: string, n: number): Promise<string[]> => {
+      const deadline = Date.now() + START_MS;
+      while (lines(prefix).length < n && Date.now() < deadline) await sleep(20);
+      return lines(prefix);
+    };
 
     const get = await fetch(`${origin}/-/reload`);
     assert.equal(get.status, 405);
@@ -99,7 +107,7 @@ it(
     assert.deepEqual(lines('jobmeter: POST /-/reload: '), [], 'a GET reloads nothing');
 
     assert.deepEqual(await reload(), [200, 'configuration re-read: unchanged\n']);
-    assert.deepEqual(lines('jobmeter: POST /-/reload: '), [
+    assert.deepEqual(await linesWhen('jobmeter: POST /-/reload: ', 1), [
       'jobmeter: POST /-/reload: configuration re-read: unchanged',
     ]);
 
@@ -131,7 +139,10 @@ it(
     child.child.kill('SIGHUP');
     await child.stderrMatches(/^jobmeter: SIGHUP: .*\n/m, START_MS);
     assert.deepEqual(lines('jobmeter: SIGHUP: '), [`jobmeter: SIGHUP: ${why}`]);
-    assert.equal(lines('jobmeter: POST /-/reload: ').at(-1), `jobmeter: POST /-/reload: ${why}`);
+    assert.equal(
+      (await linesWhen('jobmeter: POST /-/reload: ', 3)).at(-1),
+      `jobmeter: POST /-/reload: ${why}`,
+    );
 
     await writeFile(path, config(0));
     assert.equal((await reload())[0], 200);
