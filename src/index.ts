@@ -42,10 +42,14 @@ export type {
   FinishedRun,
   Observation,
   ObservedValue,
+  OldestWaiting,
+  QueueSourceOptions,
   Recorder,
   RunAttributes,
   RunHandle,
+  StartDetails,
 } from './domain/recorder.ts';
+export type { TimeValue } from './domain/run-timing.ts';
 export type {
   AttributeSpec,
   DeclaredInstrumentSpec,

@@ -219,6 +219,8 @@ const KEEPS: Readonly<Record<string, string>> = {
   'domain/meter-provider.ts': NOT_SERIES,
   'domain/observed-instruments.ts':
     "per instrument, and one observation's values until its callbacks end (the SDK's storages keep them)",
+  'domain/queue-ages.ts':
+    "the host's last job-store read (each queue's oldest waiting job's enqueue time), replaced whole by the next read; the gauge's values are the SDK's storages'",
   'domain/record-guard.ts': NOT_SERIES,
   'domain/recorder.ts': NOT_SERIES,
   'domain/tallies/handles.ts': TABLE,

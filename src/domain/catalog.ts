@@ -74,6 +74,76 @@ export const REQUEST_REJECTED = {
 } as const satisfies InstrumentSpec;
 
 // ---------------------------------------------------------------------------------------------
+// Before a run: how long it waited, how late it started, which attempt it is. No semantic
+// convention names these yet; a legacy profile serves them only through a rule a user adds.
+
+/**
+ * Buckets (seconds) for the time a run spent waiting before it started: from a millisecond (a
+ * worker that was idle) to six hours (a backlog that built up overnight).
+ * @example
+ *   const spec: DeclaredInstrumentSpec = { name: 'app.job.wait', kind: 'histogram', unit: 's', description: 'Job wait.', buckets: WAIT_BUCKETS };
+ */
+export const WAIT_BUCKETS: readonly number[] = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600,
+  7200, 21600,
+];
+
+/**
+ * The values of a run's `attempt`: a retry past the third folds into `4+`, so retries stay four
+ * series whatever a job's retry limit.
+ * @example
+ *   console.log(ATTEMPTS.at(-1)); // '4+'
+ */
+export const ATTEMPTS = ['1', '2', '3', '4+'] as const;
+const ATTEMPT: AttributeSpec = { key: 'attempt', values: ATTEMPTS };
+
+export const QUEUE_WAIT = {
+  name: 'jobmeter.queue.wait',
+  kind: 'histogram',
+  unit: 's',
+  description:
+    'Seconds a run waited between becoming ready (enqueued, or its delay or schedule passed) and starting.',
+  attributes: [TASK, KIND, RUNNER],
+  buckets: WAIT_BUCKETS,
+} as const satisfies InstrumentSpec;
+
+export const QUEUE_OLDEST_AGE = {
+  name: 'jobmeter.queue.oldest.age',
+  kind: 'observableGauge',
+  unit: 's',
+  description:
+    'Seconds since the oldest job waiting in the queue at the last read of the job store was enqueued; 0 when none waits.',
+  attributes: [{ key: 'queue', cap: 100 }],
+} as const satisfies InstrumentSpec;
+
+export const RUN_ATTEMPTS = {
+  name: 'jobmeter.run.attempts',
+  kind: 'counter',
+  unit: '{run}',
+  description:
+    "Finished runs by attempt: 1 is a job's first run, 2 its first retry, 4+ any later retry.",
+  attributes: [TASK, KIND, RUNNER, OUTCOME, ATTEMPT],
+} as const satisfies InstrumentSpec;
+
+export const SCHEDULE_LATENESS = {
+  name: 'jobmeter.schedule.lateness',
+  kind: 'histogram',
+  unit: 's',
+  description: 'Seconds a scheduled run started after its scheduled time.',
+  attributes: [TASK, KIND, RUNNER],
+  buckets: WAIT_BUCKETS,
+} as const satisfies InstrumentSpec;
+
+export const SCHEDULE_MISSED = {
+  name: 'jobmeter.schedule.missed',
+  kind: 'counter',
+  unit: '{run}',
+  description:
+    'Scheduled runs that never started: their time passed while the scheduler was busy or down.',
+  attributes: [TASK, KIND, RUNNER],
+} as const satisfies InstrumentSpec;
+
+// ---------------------------------------------------------------------------------------------
 // Live events beyond the run lifecycle.
 
 export const RUN_OUTPUT_TRUNCATED = {
@@ -295,6 +365,11 @@ export const DOMAIN_INSTRUMENTS: readonly InstrumentSpec[] = [
   SNAPSHOT_FAILURES,
   ...SNAPSHOT_INSTRUMENTS,
   BUILD_INFO,
+  QUEUE_WAIT,
+  QUEUE_OLDEST_AGE,
+  RUN_ATTEMPTS,
+  SCHEDULE_LATENESS,
+  SCHEDULE_MISSED,
 ];
 
 /**

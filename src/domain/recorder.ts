@@ -18,13 +18,17 @@ import {
   type ObservableResult,
 } from '@opentelemetry/api';
 import {
+  QUEUE_WAIT,
   REQUEST_REJECTED,
   RUN_ACTIVE,
+  RUN_ATTEMPTS,
   RUN_DURATION,
   RUN_FINISHED,
   RUN_OUTPUT_TRUNCATED,
   RUN_STARTED,
   RUNNER_ERROR,
+  SCHEDULE_LATENESS,
+  SCHEDULE_MISSED,
   SESSION_CREATED,
   SNAPSHOT_FAILURES,
 } from './catalog.ts';
@@ -32,7 +36,13 @@ import { specAdmit } from './attribute-set-cap.ts';
 import { exemplarContext } from './exemplars.ts';
 import { BOUNDED } from './bounded-attributes.ts';
 import { guardInstrument } from './guarded-meter.ts';
-import { describe, invalidValue, RecordGuard } from './record-guard.ts';
+import {
+  QueueAgePoll,
+  registerQueueAges,
+  type OldestWaiting,
+  type QueueSourceOptions,
+} from './queue-ages.ts';
+import { describe, invalidValue, RecordGuard, type DropReason } from './record-guard.ts';
 import {
   createObservable,
   FoldingObserver,
@@ -64,7 +74,9 @@ import {
   type Outcome,
 } from './types.ts';
 import { vocabularyCheck } from './vocabulary.ts';
+import { attemptValue, epochMillis, secondsBetween, type StartDetails } from './run-timing.ts';
 
+export type { OldestWaiting, QueueSourceOptions, StartDetails };
 export type {
   BoundCounter,
   BoundGauge,
@@ -103,7 +115,7 @@ export interface FinishDetails {
  * @example
  *   jm.recordRun({ task: 'lint', outcome: 'failure', durationSeconds: 2.5 });
  */
-export interface FinishedRun extends RunAttributes, FinishDetails {
+export interface FinishedRun extends RunAttributes, StartDetails, FinishDetails {
   readonly outcome: Outcome;
   readonly durationSeconds: number;
   /**
@@ -200,9 +212,11 @@ export interface Recorder extends DeclaredInstruments {
   /**
    * Count a run as started and in flight; returns the handle that finishes it. Attributes that
    * are not strings drop the run (a `diag` warning, `jobmeter.records.dropped{reason="bad_attribute"}`)
-   * and give a handle that records nothing.
+   * and give a handle that records nothing. `details` say when the run was enqueued or due and
+   * which attempt it is (its queue wait, lateness and attempt); a bad one is not recorded (warned
+   * and counted), the run is.
    */
-  startRun(attributes: RunAttributes): RunHandle;
+  startRun(attributes: RunAttributes, details?: StartDetails): RunHandle;
   /**
    * Record a run timed elsewhere: counted as started and finished, never in flight. A duration
    * that is not a finite number ≥ 0, or attributes that are not strings, drop the whole run
@@ -216,6 +230,21 @@ export interface Recorder extends DeclaredInstruments {
   runnerError(runner: string, error: string): void;
   /** Count a session created. */
   sessionCreated(): void;
+  /**
+   * Count a scheduled run that never started (its time passed while the scheduler was busy or
+   * down). Attributes that are not strings drop the count (warned and counted).
+   */
+  missedSchedule(attributes: RunAttributes): void;
+  /**
+   * Sets the job store read behind `jobmeter.queue.oldest.age` (replacing any earlier one): called
+   * once per interval, off the collection path, it gives per queue when its oldest waiting job
+   * was enqueued (`undefined`: none waits).
+   * @throws ConfigError when `intervalMillis` is not an integer ≥ 100.
+   */
+  setQueueSource(
+    read: () => OldestWaiting | Promise<OldestWaiting>,
+    options?: QueueSourceOptions,
+  ): void;
   /**
    * Sets the host's snapshot callback (replacing any earlier one). Options default to the
    * profile's policy (crewshipd: 15 s TTL).
@@ -400,7 +429,8 @@ export function createRecorder(meter: Meter, options: RecorderOptions = {}): Rec
 }
 
 function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
-  const now = options.now ?? Date.now;
+  // Date.now looked up at each call, not bound once: a clock that replaces it times every run.
+  const now = options.now ?? (() => Date.now());
   const guard = options.guard ?? new RecordGuard();
   const outside = vocabularyCheck(options.vocabularies);
   /** Drops a record whose attributes leave the profile's closed vocabularies; true when dropped. */
@@ -420,6 +450,57 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
   const runnerErrors = sync.counter(RUNNER_ERROR);
   const sessions = sync.counter(SESSION_CREATED);
   const snapshotFailures = sync.counter(SNAPSHOT_FAILURES);
+  const waits = sync.histogram(QUEUE_WAIT);
+  const attempts = sync.counter(RUN_ATTEMPTS);
+  const lateness = sync.histogram(SCHEDULE_LATENESS);
+  const missed = sync.counter(SCHEDULE_MISSED);
+  let queues: QueueAgePoll | undefined;
+  registerQueueAges(meter, () => queues);
+
+  /**
+   * Records the queue wait and lateness `details` give for a run that started at `startedAt` (or
+   * now), and returns its attempt attribute. Each figure a bad time leaves unknown is dropped
+   * through the guard (warned, counted) on its own instrument; the run itself is not.
+   */
+  function recordStart(
+    attrs: RunLabels,
+    details: StartDetails | undefined,
+    startedAt: unknown,
+  ): string | undefined {
+    if (typeof details !== 'object' || details === null) return undefined;
+    const { enqueuedAt, scheduledAt, attempt } = details;
+    const attemptLabel = attemptValue(attempt);
+    if (attempt !== undefined && attemptLabel === undefined)
+      guard.drop(RUN_ATTEMPTS.name, 'bad_attribute', attempt);
+    if (enqueuedAt === undefined && scheduledAt === undefined) return attemptLabel;
+    const start = startedAt === undefined ? now() : epochMillis(startedAt);
+    const enqueued = enqueuedAt === undefined ? undefined : epochMillis(enqueuedAt);
+    const scheduled = scheduledAt === undefined ? undefined : epochMillis(scheduledAt);
+    /** Seconds from `from` to the start into `instrument`, or the drop of what was wrong. */
+    const record = (
+      instrument: DeclaredHistogram,
+      name: string,
+      from: number | DropReason,
+      given: unknown,
+    ): void => {
+      if (typeof start !== 'number') return guard.drop(name, start, startedAt);
+      if (typeof from !== 'number') return guard.drop(name, from, given);
+      const seconds = secondsBetween(from, start);
+      if (typeof seconds !== 'number') return guard.drop(name, seconds, given);
+      instrument.record(seconds, attrs);
+    };
+    // Ready once both enqueued and due: the later of the times the run gave.
+    if (typeof enqueued !== 'number' && enqueued !== undefined)
+      record(waits, QUEUE_WAIT.name, enqueued, enqueuedAt);
+    else if (typeof scheduled !== 'number' && scheduled !== undefined)
+      record(waits, QUEUE_WAIT.name, scheduled, scheduledAt);
+    else {
+      const ready = Math.max(enqueued ?? -Infinity, scheduled ?? -Infinity);
+      record(waits, QUEUE_WAIT.name, ready, ready === enqueued ? enqueuedAt : scheduledAt);
+    }
+    if (scheduled !== undefined) record(lateness, SCHEDULE_LATENESS.name, scheduled, scheduledAt);
+    return attemptLabel;
+  }
 
   // Tallies behind the "since records began" instruments when the host keeps no records.
   // The last failure is a tally, not an instrument, so "no failure yet" is an absent series
@@ -444,11 +525,13 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     seconds: number,
     details: FinishDetails | undefined,
     ctx: Context | undefined,
+    attempt: string | undefined,
   ): void {
     // A literal rather than a spread: one fixed shape, so the lookups below stay monomorphic.
     const withOutcome = { task: attrs.task, kind: attrs.kind, runner: attrs.runner, outcome };
     finished.add(1, withOutcome, ctx);
     duration.record(seconds, withOutcome, ctx);
+    if (attempt !== undefined) attempts.add(1, { ...withOutcome, attempt });
     outcomes[outcome]++;
     if (details?.outputTruncated) truncated.add(1, attrs);
     if (outcome === 'failure') lastFailureSeconds = now() / 1000;
@@ -477,7 +560,7 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
   }
 
   return {
-    startRun(run) {
+    startRun(run, details) {
       if (!stringAttributes(run)) {
         guard.drop(RUN_STARTED.name, 'bad_attribute', run?.task);
         return DROPPED_RUN;
@@ -486,6 +569,7 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
       if (refused(RUN_STARTED.name, attrs)) return DROPPED_RUN;
       started.add(1, attrs);
       active.add(1, attrs);
+      const attempt = recordStart(attrs, details, details?.startedAt);
       // The span the run started in, for its exemplars, even when it finishes in another context.
       const ctx = exemplarContext(undefined);
       const t0 = performance.now();
@@ -505,6 +589,7 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
             seconds,
             details,
             details?.context === undefined ? ctx : exemplarContext(details.context),
+            attempt,
           );
         },
       };
@@ -518,7 +603,17 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
       const attrs = runAttributes(run);
       if (refused(RUN_FINISHED.name, attrs)) return;
       started.add(1, attrs);
-      finishRun(attrs, run.outcome, run.durationSeconds, run, exemplarContext(run.context));
+      // Timed elsewhere: it started its duration before now, unless its runner says when.
+      const startedAt = run.startedAt ?? now() - run.durationSeconds * 1000;
+      const attempt = recordStart(attrs, run, startedAt);
+      finishRun(
+        attrs,
+        run.outcome,
+        run.durationSeconds,
+        run,
+        exemplarContext(run.context),
+        attempt,
+      );
     },
     reject(reason) {
       if (typeof reason !== 'string')
@@ -538,6 +633,18 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     },
     sessionCreated() {
       sessions.add(1);
+    },
+    missedSchedule(run) {
+      if (!stringAttributes(run))
+        return guard.drop(SCHEDULE_MISSED.name, 'bad_attribute', run?.task);
+      const attrs = runAttributes(run);
+      if (refused(SCHEDULE_MISSED.name, attrs)) return;
+      missed.add(1, attrs);
+    },
+    setQueueSource(read, sourceOptions = {}) {
+      const next = new QueueAgePoll(read, sourceOptions, guard, now);
+      queues?.close();
+      queues = next;
     },
     setSnapshotSource(callback, sourceOptions) {
       const merged = { ...options.snapshotDefaults, ...sourceOptions };

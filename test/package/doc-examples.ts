@@ -46,7 +46,7 @@ import {
   type JobmeterMetricsOptions,
 } from '../../src/index-http.ts';
 import { renderOpenMetrics, renderPrometheusText } from '../../src/index-exposition.ts';
-import { DEFAULT_RUN_DURATION_BUCKETS, DOMAIN_INSTRUMENTS, OTHER, OUTCOMES, PROCESS_INSTRUMENTS, PROFILE_NAMES } from '../../src/index-catalog.ts';
+import { ATTEMPTS, DEFAULT_RUN_DURATION_BUCKETS, DOMAIN_INSTRUMENTS, OTHER, OUTCOMES, PROCESS_INSTRUMENTS, PROFILE_NAMES, WAIT_BUCKETS } from '../../src/index-catalog.ts';
 import { instrumentWorker } from '../../src/integrations/bullmq.ts';
 import { instrumentBoss } from '../../src/integrations/pg-boss.ts';
 import { instrumentTask } from '../../src/integrations/node-cron.ts';
@@ -172,6 +172,11 @@ export async function examples(): Promise<unknown[]> {
     const spec: DeclaredInstrumentSpec = { name: 'app.job.duration', kind: 'histogram', unit: 's', description: 'Job time.', buckets: DEFAULT_RUN_DURATION_BUCKETS };
     made.push(profile, spec);
   }
+  {
+    const spec: DeclaredInstrumentSpec = { name: 'app.job.wait', kind: 'histogram', unit: 's', description: 'Job wait.', buckets: WAIT_BUCKETS };
+    made.push(spec);
+  }
+  console.log(ATTEMPTS.at(-1)); // '4+'
   console.log(DOMAIN_INSTRUMENTS.map((spec) => `${spec.name} (${spec.kind}, ${spec.unit})`));
   console.log(PROCESS_INSTRUMENTS.map((spec) => spec.name));
   console.log(OUTCOMES.includes('timeout')); // true

@@ -1,0 +1,153 @@
+/**
+ * The oldest waiting job's age per queue (`jobmeter.queue.oldest.age`), from the job store: the
+ * host's read runs once per interval, off the collection path (a scrape never waits on the
+ * store), and gives per queue when its oldest waiting job was enqueued. The age is taken at each
+ * collection from that time, so while that job still waits the age is exact whenever the read
+ * ran; it can only be too old, by at most one interval, when the job was taken since. A read that
+ * fails keeps the last good times (the ages keep climbing, never reset to a comforting 0); one
+ * `diag` warning until a read succeeds again. One read at a time: a hung store holds one call.
+ */
+import { diag, type Meter, type ObservableResult } from '@opentelemetry/api';
+import { ConfigError } from '../errors.ts';
+import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
+import { QUEUE_OLDEST_AGE } from './catalog.ts';
+import type { RecordGuard } from './record-guard.ts';
+import { CLOCK_SKEW_MILLIS, epochMillis, type TimeValue } from './run-timing.ts';
+
+/**
+ * What a queue source's read gives: per queue name, when its oldest waiting job was enqueued
+ * (epoch milliseconds or a `Date`), or `undefined` when no job waits (age 0).
+ */
+export type OldestWaiting =
+  ReadonlyMap<string, TimeValue | undefined> | Readonly<Record<string, TimeValue | undefined>>;
+
+/** How often a queue source is read. */
+export interface QueueSourceOptions {
+  /** Milliseconds between reads of the store (an integer ≥ 100). @default 10000 */
+  readonly intervalMillis?: number;
+}
+
+export const DEFAULT_QUEUE_INTERVAL_MILLIS = 10_000;
+
+/** The queues of one read that are kept (the attribute's cap folds the rest into `other`). */
+const MAX_QUEUES = 1000;
+
+export class QueueAgePoll {
+  readonly #read: () => OldestWaiting | Promise<OldestWaiting>;
+  readonly #guard: RecordGuard;
+  readonly #now: () => number;
+  readonly #timer: ReturnType<typeof setInterval>;
+  /** Queue → enqueue time of its oldest waiting job (epoch ms), undefined when none waits. */
+  #last = new Map<string, number | undefined>();
+  #inflight: Promise<void> | undefined;
+  #failing = false;
+  /** Reads of the store started. */
+  reads = 0;
+
+  /** @throws ConfigError when `intervalMillis` is not an integer ≥ 100. */
+  constructor(
+    read: () => OldestWaiting | Promise<OldestWaiting>,
+    options: QueueSourceOptions,
+    guard: RecordGuard,
+    now: () => number,
+  ) {
+    const interval = options.intervalMillis ?? DEFAULT_QUEUE_INTERVAL_MILLIS;
+    if (!(Number.isInteger(interval) && interval >= 100))
+      throw new ConfigError(
+        'setQueueSource.intervalMillis',
+        interval,
+        'an integer ≥ 100 (milliseconds)',
+      );
+    this.#read = read;
+    this.#guard = guard;
+    this.#now = now;
+    this.#timer = setInterval(() => void this.poll(), interval);
+    this.#timer.unref();
+    void this.poll();
+  }
+
+  /** One read of the store, unless one is still out. Resolves when it settles (tests await it). */
+  poll(): Promise<void> {
+    // After shutdown nothing is collected: stop calling the host's store.
+    if (this.#guard.closed) {
+      this.close();
+      return Promise.resolve();
+    }
+    if (this.#inflight !== undefined) return this.#inflight;
+    this.reads++;
+    this.#inflight = Promise.resolve()
+      .then(this.#read)
+      .then(
+        (got) => {
+          this.#last = this.#check(got);
+          this.#failing = false;
+        },
+        (err: unknown) => {
+          if (this.#failing) return;
+          this.#failing = true;
+          diag.warn(
+            `jobmeter: ${QUEUE_OLDEST_AGE.name}: the queue source's read failed (${err instanceof Error ? err.message : String(err)}); serving the last good read (one warning until a read succeeds)`,
+          );
+        },
+      )
+      .finally(() => {
+        this.#inflight = undefined;
+      });
+    return this.#inflight;
+  }
+
+  /** The read's entries that can be served; each bad one dropped through the guard. */
+  #check(got: OldestWaiting): Map<string, number | undefined> {
+    const out = new Map<string, number | undefined>();
+    const entries = got instanceof Map ? got.entries() : Object.entries(got ?? {});
+    const now = this.#now();
+    for (const [queue, at] of entries as Iterable<[unknown, unknown]>) {
+      if (out.size >= MAX_QUEUES) break;
+      if (typeof queue !== 'string') {
+        this.#guard.drop(QUEUE_OLDEST_AGE.name, 'bad_attribute', queue);
+        continue;
+      }
+      if (at === undefined || at === null) {
+        out.set(queue, undefined);
+        continue;
+      }
+      const ms = epochMillis(at);
+      if (typeof ms !== 'number') this.#guard.drop(QUEUE_OLDEST_AGE.name, ms, at);
+      // A job enqueued in the future (past the clocks' skew) is a wrong time, not a waiting job.
+      else if (ms - now > CLOCK_SKEW_MILLIS)
+        this.#guard.drop(QUEUE_OLDEST_AGE.name, 'negative', at);
+      else out.set(queue, ms);
+    }
+    return out;
+  }
+
+  /** Each queue's age now, folded by the attribute's cap (a folded set keeps its oldest). */
+  observe(result: ObservableResult, fold: (queue: string) => string): void {
+    const now = this.#now();
+    const ages = new Map<string, number>();
+    for (const [queue, at] of this.#last) {
+      const age = at === undefined ? 0 : Math.max(0, (now - at) / 1000);
+      const key = fold(queue);
+      ages.set(key, Math.max(ages.get(key) ?? 0, age));
+    }
+    for (const [queue, age] of ages) result.observe(age, { queue });
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+/**
+ * The queue-age gauge on `meter`, observing whichever poll `source()` gives at each collection
+ * (none: no series).
+ */
+export function registerQueueAges(meter: Meter, source: () => QueueAgePoll | undefined): void {
+  const gauge = meter.createObservableGauge(QUEUE_OLDEST_AGE.name, {
+    unit: QUEUE_OLDEST_AGE.unit,
+    description: QUEUE_OLDEST_AGE.description,
+  });
+  const processor = createBoundedAttributesProcessor(QUEUE_OLDEST_AGE.attributes);
+  const fold = (queue: string) => String(processor.process({ queue })['queue']);
+  gauge.addCallback((result) => source()?.observe(result, fold));
+}
