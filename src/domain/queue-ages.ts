@@ -7,7 +7,7 @@
  * fails keeps the last good times (the ages keep climbing, never reset to a comforting 0); one
  * `diag` warning until a read succeeds again. One read at a time: a hung store holds one call.
  */
-import { diag, type Meter, type ObservableResult } from '@opentelemetry/api';
+import { diag, type Meter } from '@opentelemetry/api';
 import { ConfigError } from '../errors.ts';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { QUEUE_OLDEST_AGE } from './catalog.ts';
@@ -54,7 +54,7 @@ export class QueueAgePoll {
     const interval = options.intervalMillis ?? DEFAULT_QUEUE_INTERVAL_MILLIS;
     if (!(Number.isInteger(interval) && interval >= 100))
       throw new ConfigError(
-        'setQueueSource.intervalMillis',
+        'addQueueSource.intervalMillis',
         interval,
         'an integer ≥ 100 (milliseconds)',
       );
@@ -121,16 +121,10 @@ export class QueueAgePoll {
     return out;
   }
 
-  /** Each queue's age now, folded by the attribute's cap (a folded set keeps its oldest). */
-  observe(result: ObservableResult, fold: (queue: string) => string): void {
-    const now = this.#now();
-    const ages = new Map<string, number>();
-    for (const [queue, at] of this.#last) {
-      const age = at === undefined ? 0 : Math.max(0, (now - at) / 1000);
-      const key = fold(queue);
-      ages.set(key, Math.max(ages.get(key) ?? 0, age));
-    }
-    for (const [queue, age] of ages) result.observe(age, { queue });
+  /** Each queue's age in seconds at `now`, from the last good read. */
+  *ages(now: number): Generator<[queue: string, seconds: number]> {
+    for (const [queue, at] of this.#last)
+      yield [queue, at === undefined ? 0 : Math.max(0, (now - at) / 1000)];
   }
 
   close(): void {
@@ -139,15 +133,28 @@ export class QueueAgePoll {
 }
 
 /**
- * The queue-age gauge on `meter`, observing whichever poll `source()` gives at each collection
- * (none: no series).
+ * The queue-age gauge on `meter`, observing the polls `sources()` gives at each collection (none:
+ * no series). A queue two sources read, or that the attribute's cap folds into `other` with
+ * another, reports the oldest of their ages.
  */
-export function registerQueueAges(meter: Meter, source: () => QueueAgePoll | undefined): void {
+export function registerQueueAges(
+  meter: Meter,
+  sources: () => Iterable<QueueAgePoll>,
+  now: () => number,
+): void {
   const gauge = meter.createObservableGauge(QUEUE_OLDEST_AGE.name, {
     unit: QUEUE_OLDEST_AGE.unit,
     description: QUEUE_OLDEST_AGE.description,
   });
   const processor = createBoundedAttributesProcessor(QUEUE_OLDEST_AGE.attributes);
-  const fold = (queue: string) => String(processor.process({ queue })['queue']);
-  gauge.addCallback((result) => source()?.observe(result, fold));
+  gauge.addCallback((result) => {
+    const at = now();
+    const oldest = new Map<string, number>();
+    for (const poll of sources())
+      for (const [queue, age] of poll.ages(at)) {
+        const key = String(processor.process({ queue })['queue']);
+        oldest.set(key, Math.max(oldest.get(key) ?? 0, age));
+      }
+    for (const [queue, age] of oldest) result.observe(age, { queue });
+  });
 }

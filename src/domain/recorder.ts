@@ -236,15 +236,16 @@ export interface Recorder extends DeclaredInstruments {
    */
   missedSchedule(attributes: RunAttributes): void;
   /**
-   * Sets the job store read behind `jobmeter.queue.oldest.age` (replacing any earlier one): called
-   * once per interval, off the collection path, it gives per queue when its oldest waiting job
-   * was enqueued (`undefined`: none waits).
+   * Adds a job store read behind `jobmeter.queue.oldest.age`: called once per interval, off the
+   * collection path, it gives per queue when its oldest waiting job was enqueued (`undefined`:
+   * none waits). Sources add up (a queue two of them read reports the older age); the function
+   * returned stops this one and takes its queues off the gauge.
    * @throws ConfigError when `intervalMillis` is not an integer ≥ 100.
    */
-  setQueueSource(
+  addQueueSource(
     read: () => OldestWaiting | Promise<OldestWaiting>,
     options?: QueueSourceOptions,
-  ): void;
+  ): () => void;
   /**
    * Sets the host's snapshot callback (replacing any earlier one). Options default to the
    * profile's policy (crewshipd: 15 s TTL).
@@ -454,8 +455,8 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
   const attempts = sync.counter(RUN_ATTEMPTS);
   const lateness = sync.histogram(SCHEDULE_LATENESS);
   const missed = sync.counter(SCHEDULE_MISSED);
-  let queues: QueueAgePoll | undefined;
-  registerQueueAges(meter, () => queues);
+  const queueSources = new Set<QueueAgePoll>();
+  registerQueueAges(meter, () => queueSources, now);
 
   /**
    * Records the queue wait and lateness `details` give for a run that started at `startedAt` (or
@@ -641,10 +642,13 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
       if (refused(SCHEDULE_MISSED.name, attrs)) return;
       missed.add(1, attrs);
     },
-    setQueueSource(read, sourceOptions = {}) {
-      const next = new QueueAgePoll(read, sourceOptions, guard, now);
-      queues?.close();
-      queues = next;
+    addQueueSource(read, sourceOptions = {}) {
+      const poll = new QueueAgePoll(read, sourceOptions, guard, now);
+      queueSources.add(poll);
+      return () => {
+        poll.close();
+        queueSources.delete(poll);
+      };
     },
     setSnapshotSource(callback, sourceOptions) {
       const merged = { ...options.snapshotDefaults, ...sourceOptions };

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Family } from '../../src/exposition/types.ts';
+import { QueueAgePoll } from '../../src/domain/queue-ages.ts';
+import { RecordGuard } from '../../src/domain/record-guard.ts';
 import { createRecorder } from '../../src/host-recorder.ts';
 import { JobmeterReader } from '../../src/jobmeter-reader.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
@@ -211,36 +213,92 @@ test('bad times are not recorded: warned, counted, and the run still recorded', 
 
 test('oldest waiting job: its age at each collection, from the last read of the store', async (t) => {
   const clock = clockAt(t, T);
+  const before = await scrapeByName(jm);
   let reads = 0;
-  jm.setQueueSource(
+  const stop = jm.addQueueSource(
     async () => {
       reads++;
       return { emails: T - 90_000, reports: new Date(T - 1500), idle: undefined, broken: NaN };
     },
     { intervalMillis: 60_000 },
   );
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(reads, 1, 'read once when set, then once per interval');
-  // Ten seconds on, no read since: the jobs still waiting are ten seconds older.
-  clock.set(T + 10_000);
-  const families = await scrapeByName(jm);
-  const ages = numberSeries(families.get('jobmeter_queue_oldest_age_seconds'));
-  assert.deepEqual(ages, [
-    [`queue="emails",${SCOPE}`, 100],
-    [`queue="reports",${SCOPE}`, 11.5],
-    [`queue="idle",${SCOPE}`, 0],
-  ]);
-  assert.equal(
-    families.get('jobmeter_queue_oldest_age_seconds')?.help,
-    'Seconds since the oldest job waiting in the queue at the last read of the job store was enqueued; 0 when none waits.',
+  try {
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(reads, 1, 'read once when added, then once per interval');
+    // Ten seconds on, no read since: the jobs still waiting are ten seconds older.
+    clock.set(T + 10_000);
+    const families = await scrapeByName(jm);
+    const ages = numberSeries(families.get('jobmeter_queue_oldest_age_seconds'));
+    assert.deepEqual(ages, [
+      [`queue="emails",${SCOPE}`, 100],
+      [`queue="reports",${SCOPE}`, 11.5],
+      [`queue="idle",${SCOPE}`, 0],
+    ]);
+    assert.equal(dropped(families, 'nan') - dropped(before, 'nan'), 1, 'the NaN time counted');
+    assert.equal(
+      families.get('jobmeter_queue_oldest_age_seconds')?.help,
+      'Seconds since the oldest job waiting in the queue at the last read of the job store was enqueued; 0 when none waits.',
+    );
+    assert.equal(reads, 1, 'a collection never reads the store');
+  } finally {
+    stop();
+  }
+});
+
+test('queue sources add up: a queue two of them read reports the older age; a stopped one leaves', async (t) => {
+  clockAt(t, T);
+  const stopB = jm.addQueueSource(() => new Map([['shared', T - 8000]]));
+  const stopA = jm.addQueueSource(() => ({ shared: T - 5000, a: T - 1000 }));
+  try {
+    await new Promise((resolve) => setImmediate(resolve));
+    const ages = async () =>
+      numberSeries((await scrapeByName(jm)).get('jobmeter_queue_oldest_age_seconds')).filter(
+        ([l]) => /queue="(shared|a)"/.test(l),
+      );
+    assert.deepEqual(await ages(), [
+      [`queue="shared",${SCOPE}`, 8],
+      [`queue="a",${SCOPE}`, 1],
+    ]);
+    stopB();
+    assert.deepEqual(await ages(), [
+      [`queue="shared",${SCOPE}`, 5],
+      [`queue="a",${SCOPE}`, 1],
+    ]);
+  } finally {
+    stopA();
+    stopB();
+  }
+});
+
+test('a read that fails keeps the last good one: the ages keep climbing', async () => {
+  let now = T;
+  let fail = false;
+  const poll = new QueueAgePoll(
+    async () => {
+      if (fail) throw new Error('ECONNREFUSED');
+      return { emails: T - 2000 };
+    },
+    { intervalMillis: 60_000 },
+    new RecordGuard(),
+    () => now,
   );
-  assert.equal(reads, 1, 'a collection never reads the store');
+  try {
+    await poll.poll();
+    fail = true;
+    now = T + 30_000;
+    await poll.poll();
+    assert.deepEqual([...poll.ages(now)], [['emails', 32]]);
+    // The first poll() joined the read the constructor sent: one read at a time.
+    assert.equal(poll.reads, 2);
+  } finally {
+    poll.close();
+  }
 });
 
 test('a queue source read more often than every 100 ms is refused', () => {
   assert.throws(
-    () => jm.setQueueSource(() => new Map(), { intervalMillis: 10 }),
-    /setQueueSource\.intervalMillis/,
+    () => jm.addQueueSource(() => new Map(), { intervalMillis: 10 }),
+    /addQueueSource\.intervalMillis/,
   );
 });
 

@@ -34,7 +34,7 @@ function runs(jm: Jobmeter, measured: boolean): void {
   });
   if (!measured) return;
   jm.missedSchedule({ task: 'backup', kind: 'task', runner: 'local' });
-  jm.setQueueSource(() => ({ backups: now - 60_000 }));
+  jm.addQueueSource(() => ({ backups: now - 60_000 }));
 }
 
 /** The body one scrape of a fresh jobmeter serves after `feed`. */
