@@ -8,7 +8,7 @@
  * `max`: every process observes the same thing (the machine, the build, the host's database, a
  * moment): the largest value wins; for counters, the largest ever reported.
  */
-import { SNAPSHOT_INSTRUMENTS } from '../domain/catalog.ts';
+import { QUEUE_OLDEST_AGE, SNAPSHOT_INSTRUMENTS } from '../domain/catalog.ts';
 import { EVENT_LOOP_DELAY, EVENT_LOOP_UTILIZATION } from '../domain/runtime-metrics.ts';
 
 export const MERGE_POLICIES = ['sum', 'max'] as const;
@@ -16,12 +16,14 @@ export type MergePolicy = (typeof MERGE_POLICIES)[number];
 
 /**
  * jobmeter's own instruments that are not a process's share: the host's snapshot (its database,
- * read by whichever processes set a snapshot source), the build, the last failure's time, the
+ * read by whichever processes set a snapshot source), the oldest waiting job's age (its job
+ * store, read by whichever processes added a queue source), the build, the last failure's time, the
  * oldest process's uptime, the machine's CPU and memory, and the busiest event loop (a delay or a
  * utilization summed over processes means nothing).
  */
 export const DEFAULT_MERGE_POLICIES: Readonly<Record<string, MergePolicy>> = Object.freeze({
   ...Object.fromEntries(SNAPSHOT_INSTRUMENTS.map((s) => [s.name, 'max' as const])),
+  [QUEUE_OLDEST_AGE.name]: 'max',
   'jobmeter.build.info': 'max',
   'jobmeter.run.last_failure.time': 'max',
   'process.uptime': 'max',

@@ -237,6 +237,24 @@ test("jobmeter's instruments that every process observes alike default to max", 
   assert.ok(Object.isFrozen(DEFAULT_MERGE_POLICIES));
 });
 
+test("the oldest waiting job's age: each process that reads the store sees the same job, so the oldest wins", async () => {
+  const agg = aggregate();
+  const a = member('a');
+  const b = member('b');
+  const age = (m: ReturnType<typeof member>, seconds: number) =>
+    m.meter
+      .createObservableGauge('jobmeter.queue.oldest.age', { unit: 's' })
+      .addCallback((r) => r.observe(seconds, { queue: 'emails' }));
+  age(a, 30);
+  age(b, 50);
+  await send(agg, a);
+  await send(agg, b);
+  assert.deepEqual(values(await agg.resourceMetrics(), 'jobmeter.queue.oldest.age'), {
+    '{"queue":"emails"}': 50,
+  });
+  await Promise.all([a.shutdown(), b.shutdown()]);
+});
+
 test('reports are compact: series described once, unchanged ones not resent, big ones chunked', async () => {
   const agg = aggregate();
   const a = member('a');
