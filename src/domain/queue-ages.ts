@@ -115,7 +115,7 @@ export class QueueAgePoll {
       if (typeof ms !== 'number') this.#guard.drop(QUEUE_OLDEST_AGE.name, ms, at);
       // A job enqueued in the future (past the clocks' skew) is a wrong time, not a waiting job.
       else if (ms - now > CLOCK_SKEW_MILLIS)
-        this.#guard.drop(QUEUE_OLDEST_AGE.name, 'negative', at);
+        this.#guard.drop(QUEUE_OLDEST_AGE.name, 'negative', (now - ms) / 1000);
       else out.set(queue, ms);
     }
     return out;

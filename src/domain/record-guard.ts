@@ -32,7 +32,7 @@ const WHY: Readonly<Record<DropReason, string>> = {
   nan: 'the value is NaN',
   infinite: 'the value is infinite',
   negative: 'the instrument only takes values ≥ 0',
-  bad_attribute: 'an attribute is not a string',
+  bad_attribute: "an attribute is not a string (a run's attempt: not a whole number ≥ 1)",
   vocabulary: 'an attribute value is outside the closed set of values the original documents',
 };
 

@@ -487,7 +487,8 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
       if (typeof start !== 'number') return guard.drop(name, start, startedAt);
       if (typeof from !== 'number') return guard.drop(name, from, given);
       const seconds = secondsBetween(from, start);
-      if (typeof seconds !== 'number') return guard.drop(name, seconds, given);
+      // The warning shows the wait it would have been (a negative one), not the time given.
+      if (typeof seconds !== 'number') return guard.drop(name, seconds, (start - from) / 1000);
       instrument.record(seconds, attrs);
     };
     // Ready once both enqueued and due: the later of the times the run gave.

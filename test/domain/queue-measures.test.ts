@@ -4,6 +4,7 @@
 // the host's job-store read. Times from code that cannot be right are not recorded: warned and
 // counted in jobmeter_records_dropped_total, the run itself recorded.
 import assert from 'node:assert/strict';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { after, before, test, type TestContext } from 'node:test';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Family } from '../../src/exposition/types.ts';
@@ -13,6 +14,8 @@ import { createRecorder } from '../../src/host-recorder.ts';
 import { JobmeterReader } from '../../src/jobmeter-reader.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import { histogramSeries, numberSeries, scrapeByName } from '../profiles/helpers.ts';
+
+const SILENT = { error() {}, warn() {}, info() {}, debug() {}, verbose() {} };
 
 /** A fixed "now" (epoch ms) the runs' times are given against. */
 const T = Date.UTC(2026, 10, 25, 7, 0, 0);
@@ -172,6 +175,12 @@ test('the attempt is counted on finish, by outcome, past the third as 4+', async
 
 test('bad times are not recorded: warned, counted, and the run still recorded', async (t) => {
   clockAt(t, T);
+  const warnings: string[] = [];
+  diag.setLogger(
+    { ...SILENT, warn: (message: string) => void warnings.push(message) },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  t.after(() => diag.disable());
   const before = await scrapeByName(jm);
   const cases: ReadonlyArray<readonly [unknown, string]> = [
     [NaN, 'nan'],
@@ -208,6 +217,17 @@ test('bad times are not recorded: warned, counted, and the run still recorded', 
   assert.deepEqual(
     ['nan', 'infinite', 'not_a_number', 'negative', 'bad_attribute'].map(delta),
     [2, 1, 2, 1, 3],
+  );
+  // One warning per instrument and reason; a wait in the future shows as the negative wait it is.
+  assert.deepEqual(
+    warnings.map((w) => w.slice(0, w.indexOf(' dropped:'))),
+    [
+      'jobmeter: jobmeter.queue.wait: record of NaN',
+      'jobmeter: jobmeter.queue.wait: record of Infinity',
+      'jobmeter: jobmeter.queue.wait: record of "2026-11-25T06:59:00Z"',
+      'jobmeter: jobmeter.queue.wait: record of -3600',
+      'jobmeter: jobmeter.run.attempts: record of 0',
+    ],
   );
 });
 
