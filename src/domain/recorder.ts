@@ -533,7 +533,14 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     const withOutcome = { task: attrs.task, kind: attrs.kind, runner: attrs.runner, outcome };
     finished.add(1, withOutcome, ctx);
     duration.record(seconds, withOutcome, ctx);
-    if (attempt !== undefined) attempts.add(1, { ...withOutcome, attempt });
+    if (attempt !== undefined)
+      attempts.add(1, {
+        task: attrs.task,
+        kind: attrs.kind,
+        runner: attrs.runner,
+        outcome,
+        attempt,
+      });
     outcomes[outcome]++;
     if (details?.outputTruncated) truncated.add(1, attrs);
     if (outcome === 'failure') lastFailureSeconds = now() / 1000;
