@@ -25,6 +25,8 @@ const HEADINGS: Readonly<Record<SectionName, string>> = {
   apiKey: '`ingest.apiKeys[]`, `apiKeys[]` — `[[ingest.api_keys]]`, `[[metrics.api_keys]]`',
   cluster: '`cluster` — `[cluster]`',
   build: '`build` — `[build]`',
+  metrics: "`[metrics]` — `jobmeter serve`'s metrics route",
+  daemon: "`[daemon]` — runwisp.toml's spelling of `[metrics]`",
   snapshot: '`snapshot`',
   instrumentSpec: '`instruments[]`: an instrument the host declares',
   attributeSpec: '`instruments[].attributes[]`',

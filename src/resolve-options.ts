@@ -14,24 +14,31 @@ import {
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
+  OTLP_OPTIONS,
   resolveOption,
   resolveSection,
-  SERVER_LIMIT_KEYS,
 } from './common/option-table.ts';
 import { ConfigError } from './errors.ts';
-import { callback, list, oneOf, oneServiceName, stringTable } from './common/option-rules.ts';
+import {
+  callback,
+  httpUrl,
+  list,
+  oneOf,
+  oneServiceName,
+  stringTable,
+  timeoutWithinInterval,
+} from './common/option-rules.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
-import { resolveServerLimits, type ServerLimits } from './http/server-limits.ts';
+import type { ServerLimits } from './http/server-limits.ts';
 import {
-  LISTENER_FORMATS,
-  OTLP_NAMINGS,
   PROFILE_NAMES,
   type HostInstruments,
   type IngestGateKey,
   type IngestOptions,
   type JobmeterOptions,
+  type OtlpPushOptions,
   type ProfileName,
   type PullListenerOptions,
 } from './options.ts';
@@ -85,23 +92,42 @@ export function resolveListener(
 ): ResolvedOptions['listener'] {
   if (l === false) return false;
   return {
-    ...resolveSection(l, LISTENER_OPTIONS, 'listener', SERVER_LIMIT_KEYS),
+    ...resolveSection(l, LISTENER_OPTIONS, 'listener'),
     // undefined: what the profile's original serves (resolved once the profile is known)
     format:
-      l?.format === undefined ? undefined : oneOf(l.format, LISTENER_FORMATS, 'listener.format'),
-    ...resolveServerLimits(l, 'listener'),
+      l?.format === undefined
+        ? undefined
+        : LISTENER_OPTIONS.format.rule(l.format, 'listener.format'),
   };
 }
 
 /** The ingest's options with their defaults, each checked by its row's rule; the gate keys as given (checked when the listener starts). */
 export function resolveIngest(given: IngestOptions): Exclude<ResolvedOptions['ingest'], false> {
   return {
-    ...resolveSection(given, INGEST_OPTIONS, 'ingest', SERVER_LIMIT_KEYS),
-    ...resolveServerLimits(given, 'ingest'),
+    ...resolveSection(given, INGEST_OPTIONS, 'ingest'),
     ...(given.token !== undefined && { token: given.token }),
     ...(given.apiKeys !== undefined && { apiKeys: given.apiKeys }),
     ...(given.trustedCidrs !== undefined && { trustedCidrs: given.trustedCidrs }),
   };
+}
+
+/** The push's options with their defaults, each checked by its row's rule (the push reader checks none again). */
+function resolveOtlp(given: OtlpPushOptions): ResolvedOtlpPushOptions {
+  // The same URLs as the file's `endpoint` definition; a library caller's words are its own.
+  const endpoint = httpUrl(given.endpoint, 'otlp.endpoint');
+  const headers = stringTable(given.headers ?? {}, 'otlp.headers', true);
+  const rest = resolveSection(given, OTLP_OPTIONS, 'otlp', ['timeoutMillis']);
+  const timeoutMillis =
+    given.timeoutMillis === undefined
+      ? // A timeout nobody set follows a shorter interval down; one that was set is held to it.
+        Math.min(OPTION_DEFAULTS.otlp.timeoutMillis, rest.intervalMillis)
+      : timeoutWithinInterval(
+          resolveOption(OTLP_OPTIONS, 'timeoutMillis', given.timeoutMillis, 'otlp'),
+          rest.intervalMillis,
+          'otlp.timeoutMillis',
+          'otlp.intervalMillis',
+        );
+  return { endpoint, headers, ...rest, timeoutMillis };
 }
 
 /** The profile option (a name, or `{ name, rules }`) and `hostInstruments`, checked, with defaults. */
@@ -122,22 +148,11 @@ export function resolveProfileChoice(
 export function resolveOptions(o: JobmeterOptions): ResolvedOptions {
   checkOptionKeys(o, 'jobmeter');
   const listener = resolveListener(o.listener);
-  const d = OPTION_DEFAULTS;
-  const intervalMillis = o.otlp?.intervalMillis ?? d.otlp.intervalMillis;
-  const otlp =
-    o.otlp?.endpoint === undefined
-      ? undefined
-      : {
-          endpoint: o.otlp.endpoint,
-          headers: stringTable(o.otlp.headers ?? {}, 'otlp.headers', true),
-          protocol: o.otlp.protocol ?? d.otlp.protocol,
-          intervalMillis,
-          // A timeout nobody set follows a shorter interval down; one that was set is checked.
-          timeoutMillis: o.otlp.timeoutMillis ?? Math.min(d.otlp.timeoutMillis, intervalMillis),
-          temporality: o.otlp.temporality ?? d.otlp.temporality,
-        };
+  const otlp = o.otlp?.endpoint === undefined ? undefined : resolveOtlp(o.otlp);
   const otlpNaming =
-    o.otlp?.naming === undefined ? undefined : oneOf(o.otlp.naming, OTLP_NAMINGS, 'otlp.naming');
+    o.otlp?.naming === undefined
+      ? undefined
+      : OTLP_OPTIONS.naming.rule(o.otlp.naming, 'otlp.naming');
   // Profile series are cumulative, as Prometheus reads them: with delta, canonical names only.
   if (otlp !== undefined && otlpNaming === 'profile' && otlp.temporality !== 'cumulative') {
     throw new ConfigError(

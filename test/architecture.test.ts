@@ -210,7 +210,6 @@ const KEEPS: Readonly<Record<string, string>> = {
   'cli/main.ts': TABLE,
   'cli/print-config.ts': TABLE,
   'cli/profile-views.ts': TABLE,
-  'cli/reload.ts': TABLE,
   'cli/shutdown.ts': NOT_SERIES,
   'common/held-shapes.ts': TABLE,
   'domain/attribute-set-cap.ts':

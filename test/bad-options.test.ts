@@ -72,6 +72,49 @@ const CASES: readonly [string, unknown, string][] = [
     'invalid otlp.intervalMillis=3000000000: expected an integer from 1 to 2147483647 (milliseconds)',
   ],
   [
+    'otlp.intervalMillis',
+    { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 0 } },
+    'invalid otlp.intervalMillis=0: expected an integer from 1 to 2147483647 (milliseconds)',
+  ],
+  [
+    'otlp.timeoutMillis',
+    {
+      listener: false,
+      otlp: { endpoint: 'http://127.0.0.1:4318', intervalMillis: 1_000, timeoutMillis: 30_000 },
+    },
+    'invalid otlp.timeoutMillis=30000: expected at most otlp.intervalMillis (1000)',
+  ],
+  [
+    'otlp.timeoutMillis',
+    { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', timeoutMillis: -1 } },
+    'invalid otlp.timeoutMillis=-1: expected an integer from 1 to 2147483647 (milliseconds)',
+  ],
+  [
+    'otlp.endpoint',
+    { listener: false, otlp: { endpoint: 'collector:4318' } },
+    'invalid otlp.endpoint=collector:4318: expected an absolute http:// or https:// URL',
+  ],
+  [
+    'otlp.endpoint',
+    { listener: false, otlp: { endpoint: 'ftp://collector/v1/metrics' } },
+    'invalid otlp.endpoint=ftp://collector/v1/metrics: expected an absolute http:// or https:// URL',
+  ],
+  [
+    'otlp.endpoint',
+    { listener: false, otlp: { endpoint: 'ftp://user:s3cr3t@collector' } },
+    'invalid otlp.endpoint=ftp://***@collector: expected an absolute http:// or https:// URL',
+  ],
+  [
+    'otlp.protocol',
+    { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', protocol: 'grpc' } },
+    'invalid otlp.protocol=grpc: expected one of http/protobuf, http/json',
+  ],
+  [
+    'otlp.temporality',
+    { listener: false, otlp: { endpoint: 'http://127.0.0.1:4318', temporality: 'lowmemory' } },
+    'invalid otlp.temporality=lowmemory: expected one of cumulative, delta',
+  ],
+  [
     'cluster.timeoutMillis',
     { listener: false, cluster: { timeoutMillis: 0 } },
     'invalid cluster.timeoutMillis=0: expected an integer from 1 to 2147483647 (milliseconds)',

@@ -4,8 +4,7 @@
  * config file that would give the same service, in the config file's format (TOML without one),
  * as `otelcol print-config` and Prometheus' `/api/v1/status/config` show theirs.
  *
- * Keys are the config file's, from the option table (common/option-table.ts) and file-layer.ts's
- * `[metrics]` spelling; a section that is off (`[ingest] enabled = false`, no `[otlp] endpoint`)
+ * Keys are the config file's, from the option table (common/option-table.ts); a section that is off (`[ingest] enabled = false`, no `[otlp] endpoint`)
  * shows the defaults it would start with. `[[views]]` and `[[profile.rules]]` are counted, not
  * printed back: they are kept as the library takes them, not as the file spells them.
  *
@@ -18,15 +17,16 @@ import { extname } from 'node:path';
 import { stringify as tomlText } from 'smol-toml';
 import { stringify as yamlText } from 'yaml';
 
-import { METRICS_KEYS } from '../config/file-layer.ts';
 import type { ServeConfig } from '../config/resolve-layers.ts';
 import { withServeStateDir } from '../config/service-defaults.ts';
 import {
   CLUSTER_OPTIONS,
   defaultsOf,
+  fileNames,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
+  METRICS_OPTIONS,
   OTLP_OPTIONS,
   SECTIONS,
   TELEMETRY_OPTIONS,
@@ -128,7 +128,7 @@ function fileTable(section: Section, values: object): Record<string, unknown> {
   return out;
 }
 
-/** `[metrics]` as resolved (the posture's defaults in), under file-layer.ts's spelling. */
+/** `[metrics]` as resolved (the posture's defaults in), under its rows' file keys. */
 function metricsTable(metrics: ServeConfig['metrics']): Record<string, unknown> {
   const values: Record<string, unknown> = {
     ...metrics,
@@ -136,7 +136,7 @@ function metricsTable(metrics: ServeConfig['metrics']): Record<string, unknown> 
     apiKeys: metrics.apiKeys.map((k) => ({ tenant: k.tenant, key: k.key })),
   };
   const out: Record<string, unknown> = {};
-  for (const [file, field] of Object.entries(METRICS_KEYS))
+  for (const [file, field] of Object.entries(fileNames(METRICS_OPTIONS)))
     if (values[field] !== undefined) out[file] = values[field];
   return out;
 }

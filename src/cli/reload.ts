@@ -24,7 +24,6 @@ import {
   TELEMETRY_OPTIONS,
   type OptionRow,
 } from '../common/option-table.ts';
-import { METRICS_KEYS } from '../config/file-layer.ts';
 import { resolveServeConfig, type Env, type ServeConfig } from '../config/resolve-layers.ts';
 import { ConfigError, describeConfigError } from '../errors.ts';
 import { resolveOptions } from '../resolve-options.ts';
@@ -241,25 +240,16 @@ function named(keys: readonly string[]): string {
   );
 }
 
-/** `[metrics]`'s fields → the file's keys (a value and its file are one setting: the value's key names it). */
-const METRICS_FILE_KEYS: ReadonlyMap<string, string> = new Map(
-  Object.entries(METRICS_KEYS)
-    .filter(([file]) => !file.endsWith('_file'))
-    .map(([file, field]) => [field, file]),
-);
-
 /**
  * A key of {@link changedKeys} as the config file spells it, from the option table:
  * `otlp.intervalMillis` → `[otlp] interval_ms`, `serviceName` → `service_name`,
- * `translationStrategy` → `[naming] translation_strategy`. `[metrics]` is serve's own (not the
- * table's): its fields are spelled by file-layer.ts; `[telemetry]`'s host and port are its one
- * `listen`. A key no table has is named as it is.
+ * `translationStrategy` → `[naming] translation_strategy`; `[telemetry]`'s host and port are its
+ * one `listen`. A key no table has is named as it is.
  */
 export function fileKey(path: string): string {
   const [table, field] = path.split('.', 2) as [string, string | undefined];
   if (table === 'telemetry')
     return `[telemetry] ${(TELEMETRY_OPTIONS as Record<string, OptionRow>)[field ?? '']?.file ?? 'listen'}`;
-  if (table === 'metrics') return `[metrics] ${METRICS_FILE_KEYS.get(field ?? '') ?? field}`;
   const row: OptionRow | undefined = (JOBMETER_OPTIONS as Record<string, OptionRow>)[table];
   if (row?.file === undefined) return path;
   const tableKey = (file: string): string =>

@@ -23,6 +23,8 @@ const WHAT: Readonly<Record<SectionName, string>> = {
   apiKey: 'an API key',
   cluster: 'cluster',
   build: 'build',
+  metrics: '[metrics]',
+  daemon: '[daemon]',
   snapshot: 'snapshot',
   instrumentSpec: 'an instrument spec',
   attributeSpec: 'an attribute spec',

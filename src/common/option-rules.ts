@@ -11,7 +11,7 @@
  * Not for internal invariants (a plain Error) or bad network input (a 4xx): only for values an
  * operator or a host's code chose.
  */
-import { ConfigError, REDACTED } from '../errors.ts';
+import { ConfigError, maskUserinfo, REDACTED } from '../errors.ts';
 
 export const POSITIVE_INTEGER = 'a positive integer';
 /** Longest wait a Node timer takes: above 2^31-1 ms it fires after 1 ms with only a warning. */
@@ -255,6 +255,14 @@ export function timeoutWithinInterval(
   if (timeout > interval)
     throw new ConfigError(key, timeout, `at most ${intervalKey} (${interval})`);
   return timeout;
+}
+
+/** An OTLP endpoint: an absolute http(s) URL. A user:password in it is masked in the error. */
+export function httpUrl(value: unknown, key: string): string {
+  const protocol = URL.parse(value as string)?.protocol;
+  if (protocol === 'http:' || protocol === 'https:') return value as string;
+  const given = typeof value === 'string' ? maskUserinfo(value) : shown(value);
+  throw new ConfigError(key, given, 'an absolute http:// or https:// URL');
 }
 
 /** A bearer token or API key: an `Authorization` header carries it whole, so no whitespace. */

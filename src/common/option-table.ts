@@ -6,7 +6,9 @@
  * - resolve-options.ts: a row's rule checks a value given (or its default) under its dotted key;
  * - config/json-schema.ts: each table of the file lists the rows' file keys, in row order (the
  *   order unknown-key errors list them in), each `$ref` to the row's definition;
- * - config/file-layer.ts: a file key is renamed to the row's key;
+ * - config/file-layer.ts: a file key is renamed to the row's key (`[metrics]` and runwisp's
+ *   `[daemon]` too, whose rows are the config file's only); config/env-layer.ts reads a row's
+ *   `env`, config/metrics-section.ts names a row's `flag`;
  * - option-keys.ts: the keys an options object may have (an unknown one is a ConfigError with
  *   the config file's "did you mean");
  * - docs/options.md is generated from it (scripts/generate-docs.ts, test/config/options-doc.test.ts).
@@ -30,7 +32,13 @@ import {
   millis,
   stateDir,
 } from './option-rules.ts';
-import { HOST_INSTRUMENTS } from './option-values.ts';
+import {
+  HOST_INSTRUMENTS,
+  LISTENER_FORMATS,
+  OTLP_NAMINGS,
+  OTLP_PROTOCOLS,
+  TEMPORALITIES,
+} from './option-values.ts';
 
 /** One option of a section. */
 export interface OptionRow {
@@ -43,6 +51,10 @@ export interface OptionRow {
   readonly schema?: string;
   /** `false`: the config file's only (`enabled`, `token_file`), no library option. */
   readonly library?: false;
+  /** The environment variable `jobmeter serve` reads it from, where one is its own. */
+  readonly env?: string;
+  /** The command-line flag of `jobmeter serve` that sets it, where one does. */
+  readonly flag?: string;
   /** The default; absent where there is none, or it depends on others ({@link defaultText} says). */
   readonly default?: unknown;
   /** The default in words, where no one value is it. */
@@ -121,6 +133,7 @@ export const LISTENER_OPTIONS = {
     file: 'format',
     schema: 'listenerFormat',
     defaultText: "the profile's original's",
+    rule: oneOfRule(LISTENER_FORMATS),
     doc: '`negotiate` (from `Accept`), `text` or `openmetrics`.',
   },
   ...SERVER_LIMITS,
@@ -137,6 +150,7 @@ export const OTLP_OPTIONS = {
     file: 'protocol',
     schema: 'protocol',
     default: 'http/protobuf',
+    rule: oneOfRule(OTLP_PROTOCOLS),
     doc: '`http/protobuf` or `http/json`.',
   },
   intervalMillis: {
@@ -157,6 +171,7 @@ export const OTLP_OPTIONS = {
     file: 'temporality',
     schema: 'temporality',
     default: 'cumulative',
+    rule: oneOfRule(TEMPORALITIES),
     doc: '`cumulative` or `delta`.',
   },
   headers: {
@@ -170,6 +185,7 @@ export const OTLP_OPTIONS = {
     file: 'naming',
     schema: 'otlpNaming',
     defaultText: '`profile` with a legacy profile and cumulative temporality, else `canonical`',
+    rule: oneOfRule(OTLP_NAMINGS),
     doc: "`canonical` OpenTelemetry names, or the profile's exact series.",
   },
 } as const satisfies Section;
@@ -314,12 +330,19 @@ export const BUILD_OPTIONS = {
   version: {
     file: 'version',
     schema: 'nonEmptyString',
+    env: 'JOBMETER_BUILD_VERSION',
     doc: 'The version reported as `jobmeter.build.info`.',
   },
-  commit: { file: 'commit', schema: 'nonEmptyString', doc: 'The commit reported with it.' },
+  commit: {
+    file: 'commit',
+    schema: 'nonEmptyString',
+    env: 'JOBMETER_BUILD_COMMIT',
+    doc: 'The commit reported with it.',
+  },
   runtimeVersion: {
     file: 'runtime_version',
     schema: 'nonEmptyString',
+    env: 'JOBMETER_BUILD_RUNTIME_VERSION',
     doc: 'The runtime version reported with it.',
   },
 } as const satisfies Section;
@@ -406,6 +429,89 @@ export const API_KEY_OPTIONS = {
     doc: 'The key a client sends as `Authorization: Bearer <key>`.',
   },
 } as const satisfies Section;
+
+/**
+ * `jobmeter serve`'s `[metrics]`: the metrics route of its main server and its posture (the config
+ * file's only; config/metrics-section.ts resolves it). The posture's own environment variables
+ * are the posture's (common/postures.ts `env`).
+ */
+export const METRICS_OPTIONS = fileOnly({
+  enabled: {
+    file: 'enabled',
+    schema: 'boolean',
+    defaultText: 'true, unless the posture is opt-in (runwisp)',
+    doc: '`false`: no metrics route anywhere.',
+  },
+  path: { file: 'path', schema: 'path', defaultText: "the posture's", doc: 'The route.' },
+  posture: {
+    file: 'posture',
+    schema: 'posture',
+    defaultText: "the profile's original's",
+    doc: 'Whose path, gates and access log the route takes.',
+  },
+  listen: {
+    file: 'listen',
+    schema: 'loopbackListen',
+    defaultText: 'none',
+    doc: 'A dedicated loopback `HOST:PORT`, unauthenticated; metrics move there.',
+  },
+  token: { file: 'token', schema: 'token', doc: 'A bearer token; never logged.' },
+  tokenFile: { file: 'token_file', schema: 'filePath', doc: 'A file holding it.' },
+  apiKeys: { file: 'api_keys', schema: 'apiKeys', doc: 'API keys and their tenants.' },
+  apiKeysFile: { file: 'api_keys_file', schema: 'filePath', doc: 'A file of `tenant:key` lines.' },
+  auth: {
+    file: 'auth',
+    schema: 'boolean',
+    flag: '--auth',
+    defaultText: 'on with credentials',
+    doc: "wasmrun's `--auth`: `true` refuses to start without credentials.",
+  },
+  trustedCidrs: {
+    file: 'trusted_cidrs',
+    schema: 'cidrList',
+    doc: 'Networks the cidr gate allows.',
+  },
+  trustedProxies: {
+    file: 'trusted_proxies',
+    schema: 'cidrList',
+    defaultText: "the posture's",
+    doc: 'Proxies whose `X-Forwarded-For` is believed.',
+  },
+  accessLog: {
+    file: 'access_log',
+    schema: 'boolean',
+    defaultText: "the posture's",
+    doc: 'The access line on every request.',
+  },
+  verbose: {
+    file: 'verbose',
+    schema: 'boolean',
+    flag: '--verbose',
+    default: false,
+    doc: 'A request-received line ahead of each access line.',
+  },
+  maxInflightScrapes: {
+    file: 'max_inflight_scrapes',
+    schema: 'inflight',
+    default: 0,
+    doc: 'Scrapes at once past which a scrape gets 503; 0: no limit.',
+  },
+});
+
+/** runwisp.toml's `[daemon]`: its metrics keys, each the `[metrics]` key of its row's name. */
+export const DAEMON_OPTIONS = fileOnly({
+  enabled: { file: 'metrics_enabled', schema: 'boolean', doc: '`[metrics] enabled`.' },
+  listen: { file: 'metrics_listen', schema: 'loopbackListen', doc: '`[metrics] listen`.' },
+});
+
+/** `rows` as the config file's only (`library: false`): a table no options object has. */
+function fileOnly<const S extends Section>(
+  rows: S,
+): { readonly [K in keyof S]: S[K] & { readonly library: false } } {
+  const out: Record<string, OptionRow> = {};
+  for (const [key, row] of Object.entries(rows)) out[key] = { ...row, library: false };
+  return out as { readonly [K in keyof S]: S[K] & { readonly library: false } };
+}
 
 /** createJobmeter's options (and the config file's top level), in the file's key order. */
 export const JOBMETER_OPTIONS = {
@@ -538,6 +644,7 @@ export const JOBMETER_OPTIONS = {
   metrics: {
     file: 'metrics',
     schema: 'metrics',
+    keys: 'metrics',
     library: false,
     doc: "`jobmeter serve`'s metrics route (the library: the handler, middleware and plugin options).",
   },
@@ -551,6 +658,7 @@ export const JOBMETER_OPTIONS = {
   daemon: {
     file: 'daemon',
     schema: 'daemon',
+    keys: 'daemon',
     library: false,
     doc: "runwisp.toml's `[daemon]`: metrics_enabled, metrics_listen.",
   },
@@ -684,6 +792,8 @@ export const SECTIONS = {
   apiKey: API_KEY_OPTIONS,
   cluster: CLUSTER_OPTIONS,
   build: BUILD_OPTIONS,
+  metrics: METRICS_OPTIONS,
+  daemon: DAEMON_OPTIONS,
   snapshot: SNAPSHOT_OPTIONS,
   instrumentSpec: INSTRUMENT_SPEC_OPTIONS,
   attributeSpec: ATTRIBUTE_SPEC_OPTIONS,
@@ -703,6 +813,8 @@ export type SectionName =
   | 'apiKey'
   | 'cluster'
   | 'build'
+  | 'metrics'
+  | 'daemon'
   | 'snapshot'
   | 'instrumentSpec'
   | 'attributeSpec'

@@ -8,6 +8,7 @@ import {
   otlpOptionsFromEnv,
   resourceFromEnv,
 } from './otel-env.ts';
+import { BUILD_OPTIONS } from '../common/option-table.ts';
 import type { BuildConfig, ServiceConfig } from './service-config.ts';
 
 /** The OTEL_* environment as a config layer (otel-env.ts validates and throws ConfigError), with the daemon's JOBMETER_BUILD_*. */
@@ -27,18 +28,12 @@ export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
   return out;
 }
 
-/** `[build]`'s variables: the daemon's identity, set where its unit or container is defined. */
-export const BUILD_ENV: Readonly<Record<keyof BuildConfig, string>> = {
-  version: 'JOBMETER_BUILD_VERSION',
-  commit: 'JOBMETER_BUILD_COMMIT',
-  runtimeVersion: 'JOBMETER_BUILD_RUNTIME_VERSION',
-};
-
+/** `[build]`'s variables (its rows' `env`): the daemon's identity, set where its unit or container is defined. */
 function buildFromEnv(env: NodeJS.ProcessEnv): BuildConfig | undefined {
   const out: BuildConfig = {};
-  for (const [key, name] of Object.entries(BUILD_ENV) as Array<[keyof BuildConfig, string]>) {
-    const value = env[name]?.trim();
-    if (value !== undefined && value !== '') out[key] = value;
+  for (const [key, row] of Object.entries(BUILD_OPTIONS)) {
+    const value = env[row.env]?.trim();
+    if (value !== undefined && value !== '') out[key as keyof BuildConfig] = value;
   }
   return Object.keys(out).length === 0 ? undefined : out;
 }

@@ -21,14 +21,16 @@
  * then its values), then the checks across keys.
  */
 import type { FamilyRule } from '../naming/types.ts';
-import { oneServiceName, timeoutWithinInterval } from '../common/option-rules.ts';
+import { oneServiceName } from '../common/option-rules.ts';
 import {
   BUILD_OPTIONS,
   CLUSTER_OPTIONS,
+  DAEMON_OPTIONS,
   fileNames,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
+  METRICS_OPTIONS,
   OTLP_OPTIONS,
   type Section,
 } from '../common/option-table.ts';
@@ -42,7 +44,6 @@ import type {
   IngestConfig,
   MetricsConfig,
   NamingConfig,
-  OtlpConfig,
   ServiceConfig,
 } from './service-config.ts';
 import { viewOptions, type ViewTable } from './views-section.ts';
@@ -86,7 +87,8 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         out.listener = renameKeys(value, LISTENER_KEYS);
         break;
       case 'otlp':
-        out.otlp = otlp(value as Record<string, unknown> | null);
+        out.otlp = renameKeys(value, OTLP_KEYS);
+        if (out.otlp.headers !== undefined) out.otlp.headers = { ...out.otlp.headers };
         break;
       case 'ingest':
         out.ingest = ingest(value as Record<string, unknown> | null);
@@ -100,10 +102,8 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         break;
       }
       case 'metrics':
-        out.metrics = { ...out.metrics, ...metrics(value as Record<string, unknown> | null, key) };
-        break;
       case 'daemon':
-        out.metrics = { ...out.metrics, ...daemon(value as Record<string, unknown> | null) };
+        out.metrics = { ...out.metrics, ...metrics(value as Record<string, unknown> | null, key) };
         break;
       case 'telemetry': {
         const { listen, enable_reload: enableReload } = (value ?? {}) as {
@@ -187,23 +187,8 @@ function pickNames(section: Section, keys: readonly string[]): Readonly<Record<s
   return Object.fromEntries(Object.entries(fileNames(section)).filter(([, k]) => keys.includes(k)));
 }
 
-/** `[metrics]`'s keys as a file spells them → its fields. */
-export const METRICS_KEYS: Readonly<Record<string, keyof MetricsConfig>> = {
-  enabled: 'enabled',
-  path: 'path',
-  posture: 'posture',
-  listen: 'listen',
-  token: 'token',
-  token_file: 'tokenFile',
-  api_keys: 'apiKeys',
-  api_keys_file: 'apiKeysFile',
-  auth: 'auth',
-  trusted_cidrs: 'trustedCidrs',
-  trusted_proxies: 'trustedProxies',
-  access_log: 'accessLog',
-  verbose: 'verbose',
-  max_inflight_scrapes: 'maxInflightScrapes',
-};
+/** `[metrics]`, and runwisp's `[daemon]`: rows named by the `[metrics]` field they set. */
+const METRICS_TABLES = { metrics: METRICS_OPTIONS, daemon: DAEMON_OPTIONS } as const;
 
 /** A validated `[[profile.rules]]` table as a FamilyRule (only `zero_fill` is spelled differently). */
 function familyRule(table: Record<string, unknown>): FamilyRule {
@@ -221,25 +206,12 @@ function renameKeys(
   return out;
 }
 
-function otlp(table: Record<string, unknown> | null): OtlpConfig {
-  const out = renameKeys(table, OTLP_KEYS) as OtlpConfig;
-  if (out.headers !== undefined) out.headers = { ...out.headers };
-  // Both set in the same file: check here so the error points at the file. Across layers
-  // (e.g. interval from env, timeout from the file) resolve-layers.ts checks the merged result.
-  if (out.intervalMillis !== undefined && out.timeoutMillis !== undefined) {
-    timeoutWithinInterval(
-      out.timeoutMillis,
-      out.intervalMillis,
-      'otlp.timeout_ms',
-      'otlp.interval_ms',
-    );
-  }
-  return out;
-}
-
-function metrics(table: Record<string, unknown> | null, key: string): MetricsConfig {
-  const out = renameKeys(table, METRICS_KEYS) as MetricsConfig;
-  if (out.listen !== undefined) out.listen = parseLoopbackListen(out.listen, `${key}.listen`);
+/** `[metrics]`, or runwisp's `[daemon]` (`key`): its values under `[metrics]`' fields. */
+function metrics(table: Record<string, unknown> | null, key: 'metrics' | 'daemon'): MetricsConfig {
+  const section = METRICS_TABLES[key];
+  const out = renameKeys(table, fileNames(section)) as MetricsConfig;
+  if (out.listen !== undefined)
+    out.listen = parseLoopbackListen(out.listen, `${key}.${section.listen.file}`);
   if (out.trustedProxies !== undefined) out.trustedProxies = trimmed(out.trustedProxies);
   return gateKeys(out, table, key);
 }
@@ -273,15 +245,6 @@ function apiKeys(entries: readonly ApiKeyConfig[], key: string): ApiKeyConfig[] 
   });
 }
 
-/** runwisp.toml's `[daemon]`: only its metrics keys. */
-function daemon(table: Record<string, unknown> | null): MetricsConfig {
-  const out: MetricsConfig = {};
-  if (table?.metrics_enabled !== undefined) out.enabled = table.metrics_enabled as boolean;
-  if (table?.metrics_listen !== undefined)
-    out.listen = parseLoopbackListen(table.metrics_listen, 'daemon.metrics_listen');
-  return out;
-}
-
 /** A validated list of addresses / CIDRs, each trimmed (parseCidr allows surrounding spaces). */
 function trimmed(value: unknown): string[] {
   return (value as string[]).map((entry) => entry.trim());
@@ -305,10 +268,13 @@ function checkOriginalSpellings(raw: Record<string, unknown>): void {
     ['metrics_token', raw.metrics_token, 'token'],
     ['metrics_trusted_cidrs', raw.metrics_trusted_cidrs, 'trusted_cidrs'],
   ];
-  if (isTable(raw.daemon)) {
-    pairs.push(['daemon.metrics_enabled', raw.daemon.metrics_enabled, 'enabled']);
-    pairs.push(['daemon.metrics_listen', raw.daemon.metrics_listen, 'listen']);
-  }
+  const daemon = isTable(raw.daemon) ? raw.daemon : {};
+  for (const [field, row] of Object.entries(DAEMON_OPTIONS))
+    pairs.push([
+      `daemon.${row.file}`,
+      daemon[row.file],
+      METRICS_OPTIONS[field as keyof typeof DAEMON_OPTIONS].file,
+    ]);
   for (const [alias, value, key] of pairs) {
     if (value !== undefined && canonical[key] !== undefined) {
       const shown = key === 'token' ? REDACTED : value;

@@ -12,8 +12,9 @@
  * What JSON Schema cannot say is code, in two places:
  * - Custom `format`s (FORMATS below) for host literals, URLs, CIDRs and loopback HOST:PORT, which
  *   need `node:net` / `URL` parsing. Editors ignore formats they do not know; ajv here runs them.
- * - Checks across keys (timeout_ms ≤ interval_ms, a value and its file both given, duplicate API
- *   keys, an original's spelling next to the canonical key), run after the schema pass (file-layer.ts).
+ * - Checks across keys (a value and its file both given, duplicate API keys, an original's spelling
+ *   next to the canonical key), run after the schema pass (file-layer.ts); timeout_ms ≤ interval_ms
+ *   once the layers are merged (resolve-layers.ts), as it may hold across them.
  */
 import { isIP } from 'node:net';
 
@@ -27,10 +28,12 @@ import {
   API_KEY_OPTIONS,
   BUILD_OPTIONS,
   CLUSTER_OPTIONS,
+  DAEMON_OPTIONS,
   fileNames,
   INGEST_OPTIONS,
   JOBMETER_OPTIONS,
   LISTENER_OPTIONS,
+  METRICS_OPTIONS,
   OTLP_OPTIONS,
   PROFILE_TABLE_OPTIONS,
   TELEMETRY_OPTIONS,
@@ -52,13 +55,7 @@ import {
   TENANT_PATTERN,
   TOKEN_PATTERN,
 } from '../common/option-rules.ts';
-import {
-  LISTENER_FORMATS,
-  OTLP_NAMINGS,
-  OTLP_PROTOCOLS,
-  PROFILE_NAMES,
-  TEMPORALITIES,
-} from '../options.ts';
+import { PROFILE_NAMES } from '../options.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The file's own vocabulary, and the limits its values are held to
@@ -184,29 +181,11 @@ export const CONFIG_SCHEMA = {
     ingest: table(fileTable(INGEST_OPTIONS)),
     /** node:cluster and worker threads (README "node:cluster"). */
     cluster: table(fileTable(CLUSTER_OPTIONS)),
-    metrics: table({
-      enabled: ref('boolean'),
-      path: ref('path'),
-      posture: ref('posture'),
-      listen: ref('loopbackListen'),
-      token: ref('token'),
-      token_file: ref('filePath'),
-      api_keys: ref('apiKeys'),
-      api_keys_file: ref('filePath'),
-      auth: ref('boolean'),
-      trusted_cidrs: ref('cidrList'),
-      trusted_proxies: ref('cidrList'),
-      access_log: ref('boolean'),
-      verbose: ref('boolean'),
-      max_inflight_scrapes: ref('inflight'),
-    }),
+    metrics: table(fileTable(METRICS_OPTIONS)),
     /** `jobmeter serve`'s own telemetry, on a loopback listener of its own (docs/collector.md "Operating"). */
     telemetry: table(fileTable(TELEMETRY_OPTIONS)),
     /** runwisp.toml's `[daemon]`: only its metrics keys. */
-    daemon: table({
-      metrics_enabled: ref('boolean'),
-      metrics_listen: ref('loopbackListen'),
-    }),
+    daemon: table(fileTable(DAEMON_OPTIONS)),
     resourceAttributes: {
       type: ['object', 'null'],
       // `__proto__` would not survive as a key of a plain object: refused rather than dropped.
@@ -365,12 +344,12 @@ export const CONFIG_SCHEMA = {
     boolean: bool.schema,
     host: { type: 'string', format: 'jobmeter-host' },
     port: port.schema,
-    listenerFormat: oneOfStrings(LISTENER_FORMATS),
+    listenerFormat: LISTENER_OPTIONS.format.rule.schema,
     endpoint: { type: 'string', format: 'jobmeter-http-url' },
-    protocol: oneOfStrings(OTLP_PROTOCOLS),
+    protocol: OTLP_OPTIONS.protocol.rule.schema,
     millis: millis.schema,
-    temporality: oneOfStrings(TEMPORALITIES),
-    otlpNaming: oneOfStrings(OTLP_NAMINGS),
+    temporality: OTLP_OPTIONS.temporality.rule.schema,
+    otlpNaming: OTLP_OPTIONS.naming.rule.schema,
     translationStrategy: oneOfStrings(TRANSLATION_STRATEGIES),
     bodyBytes: bodyBytes.schema,
     concurrent: concurrentRequests.schema,

@@ -20,7 +20,7 @@ import { POSTURES, postureForProfile, type Posture, type PostureName } from '../
 import type { ProfileName } from '../options.ts';
 import { ConfigError } from '../errors.ts';
 import { checkToken, isTenant, isToken } from '../common/option-rules.ts';
-import { METRICS_KEYS } from './file-layer.ts';
+import { METRICS_OPTIONS, type OptionRow } from '../common/option-table.ts';
 import { readTextFile } from './file-parser.ts';
 import type { ApiKeyConfig, LayerSource, MetricsConfig } from './service-config.ts';
 
@@ -45,14 +45,7 @@ export interface ResolvedMetrics {
 }
 
 type Field = keyof MetricsConfig;
-
-/** File spelling of each field, for messages about a value that came from a file. */
-const FILE_KEY = Object.fromEntries(
-  Object.entries(METRICS_KEYS).map(([file, field]) => [field, `metrics.${file}`]),
-) as Readonly<Record<Field, string>>;
-
-/** Flag spelling of the fields a flag sets. */
-const FLAG_KEY: Readonly<Partial<Record<Field, string>>> = { auth: '--auth', verbose: '--verbose' };
+const ROWS: Readonly<Record<Field, OptionRow>> = METRICS_OPTIONS;
 
 export interface MetricsLayer {
   readonly source: LayerSource;
@@ -163,9 +156,11 @@ export async function resolveMetrics(
     merged.posture === undefined ? postureForProfile(profile) : POSTURES[merged.posture];
   const keyOf = (field: Field): string => {
     const layer = [...layers].reverse().find((l) => l.metrics?.[field] !== undefined);
-    if (layer?.source === 'env') return envName(posture, field) ?? FILE_KEY[field];
-    if (layer?.source === 'flags') return FLAG_KEY[field] ?? FILE_KEY[field];
-    return FILE_KEY[field];
+    const fileKey = `metrics.${ROWS[field].file}`;
+    const env: Partial<Record<Field, string>> = posture.env;
+    if (layer?.source === 'env') return env[field] ?? fileKey;
+    if (layer?.source === 'flags') return ROWS[field].flag ?? fileKey;
+    return fileKey;
   };
 
   let token = merged.token;
@@ -231,8 +226,8 @@ export async function resolveMetrics(
     trustedCidrs,
     trustedProxies: merged.trustedProxies,
     accessLog: merged.accessLog ?? posture.accessLog,
-    verbose: merged.verbose ?? false,
-    maxInflightScrapes: merged.maxInflightScrapes ?? 0,
+    verbose: merged.verbose ?? METRICS_OPTIONS.verbose.default,
+    maxInflightScrapes: merged.maxInflightScrapes ?? METRICS_OPTIONS.maxInflightScrapes.default,
   };
 }
 
@@ -245,15 +240,6 @@ function credentialField(merged: Readonly<MetricsConfig>, token: string | undefi
       : merged.apiKeysFile !== undefined
         ? 'apiKeysFile'
         : 'apiKeys';
-}
-
-function envName(posture: Posture, field: Field): string | undefined {
-  return field === 'token' ||
-    field === 'tokenFile' ||
-    field === 'trustedCidrs' ||
-    field === 'trustedProxies'
-    ? posture.env[field]
-    : undefined;
 }
 
 /** The token file: one token, surrounding whitespace (the trailing newline) ignored. */

@@ -51,7 +51,7 @@ import {
   type FlagKeys,
   type ServeFlags,
 } from './serve-flags.ts';
-import { parseServiceConfig } from './file-layer.ts';
+import { parseServiceConfig, TOP_VALUES } from './file-layer.ts';
 import { toJobmeterOptions } from './to-options.ts';
 
 /** The environment, as `process.env`. */
@@ -208,27 +208,17 @@ export function mergeServiceConfig(
   over: Readonly<ServiceConfig>,
 ): ServiceConfig {
   const out: ServiceConfig = { ...base };
-  if (over.profile !== undefined) out.profile = over.profile;
-  if (over.profileRules !== undefined) out.profileRules = over.profileRules;
-  if (over.views !== undefined) out.views = over.views;
-  if (over.serviceName !== undefined) out.serviceName = over.serviceName;
-  if (over.processMetrics !== undefined) out.processMetrics = over.processMetrics;
-  if (over.otelScopeInfo !== undefined) out.otelScopeInfo = over.otelScopeInfo;
-  if (over.global !== undefined) out.global = over.global;
-  if (over.cardinalityLimit !== undefined) out.cardinalityLimit = over.cardinalityLimit;
-  if (over.attributeValueLengthLimit !== undefined)
-    out.attributeValueLengthLimit = over.attributeValueLengthLimit;
-  if (over.hostExemplars !== undefined) out.hostExemplars = over.hostExemplars;
-  if (over.hostInstruments !== undefined) out.hostInstruments = over.hostInstruments;
-  if (base.build !== undefined || over.build !== undefined)
-    out.build = { ...base.build, ...definedOnly(over.build ?? {}) };
-  if (base.naming !== undefined || over.naming !== undefined)
-    out.naming = { ...base.naming, ...definedOnly(over.naming ?? {}) };
+  const set = out as Record<string, unknown>;
+  // Values set whole: the top level's single values (the option table's rows), the profile, its
+  // rules, the views.
+  for (const key of ['profile', 'profileRules', 'views', ...Object.values(TOP_VALUES)] as const)
+    if (over[key] !== undefined) set[key] = over[key];
+  // Tables of single values, merged per field.
+  for (const key of ['build', 'naming', 'listener'] as const)
+    if (base[key] !== undefined || over[key] !== undefined)
+      set[key] = { ...base[key], ...definedOnly(over[key] ?? {}) };
   if (base.resourceAttributes !== undefined || over.resourceAttributes !== undefined) {
     out.resourceAttributes = { ...base.resourceAttributes, ...over.resourceAttributes };
-  }
-  if (base.listener !== undefined || over.listener !== undefined) {
-    out.listener = { ...base.listener, ...definedOnly(over.listener ?? {}) };
   }
   if (base.otlp !== undefined || over.otlp !== undefined) {
     const otlp: OtlpConfig = { ...base.otlp, ...definedOnly(over.otlp ?? {}) };

@@ -103,21 +103,15 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
     strict: true,
     allowPositionals: false,
   });
-  const flags: ServeFlags = {};
-  if (values.config !== undefined) flags.config = values.config;
-  if (values.profile !== undefined) flags.profile = values.profile;
-  if (values.listen !== undefined) flags.listen = values.listen;
-  if (values.host !== undefined) flags.host = values.host;
-  if (values['allow-non-loopback'] !== undefined)
-    flags.allowNonLoopback = values['allow-non-loopback'];
-  if (values.auth !== undefined) flags.auth = values.auth;
-  if (values.verbose !== undefined) flags.verbose = values.verbose;
-  if (values.demo !== undefined) flags.demo = values.demo;
-  if (values.debug !== undefined) flags.debug = values.debug;
+  // Each flag under its name in camelCase (`--allow-non-loopback`: allowNonLoopback); validate's
+  // `--print` is `--print-config`.
+  const flags: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    const field =
+      name === 'print' ? 'printConfig' : name.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
+    if (value !== undefined) flags[field] = value;
+  }
   if (values['log-format'] !== undefined) flags.logFormat = parseLogFormat(values['log-format']);
-  if (values['enable-reload'] !== undefined) flags.enableReload = values['enable-reload'];
-  if (values['print-config'] === true || values.print === true) flags.printConfig = true;
-  if (values.help !== undefined) flags.help = values.help;
   return flags;
 }
 

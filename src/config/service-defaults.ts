@@ -74,21 +74,19 @@
 import { isAbsolute, join } from 'node:path';
 
 import { deepFreeze, OPTION_DEFAULTS as D } from '../common/option-defaults.ts';
-import { fileDefaults, INGEST_OPTIONS, SERVER_LIMIT_KEYS } from '../common/option-table.ts';
+import {
+  fileDefaults,
+  INGEST_OPTIONS,
+  JOBMETER_OPTIONS,
+  SERVER_LIMIT_KEYS,
+} from '../common/option-table.ts';
 import type { JobmeterOptions } from '../options.ts';
 import type { ServiceConfig } from './service-config.ts';
 
 /** The embedded defaults: the library's own (common/option-defaults.ts), as a config layer. */
 export const DEFAULT_SERVICE_CONFIG: Readonly<ServiceConfig> = deepFreeze({
-  profile: D.profile,
-  serviceName: D.serviceName,
-  processMetrics: D.processMetrics,
-  otelScopeInfo: D.otelScopeInfo,
-  global: D.global,
-  cardinalityLimit: D.cardinalityLimit,
-  attributeValueLengthLimit: D.attributeValueLengthLimit,
-  hostExemplars: D.hostExemplars,
-  hostInstruments: D.hostInstruments,
+  // The top level's values; `[naming]`'s are left to the profile (the legacy ones refuse them).
+  ...fileDefaults(JOBMETER_OPTIONS, ['unitSuffixes', 'startTimestamps']),
   resourceAttributes: {},
   // No format: the profile's own applies (wasmrun serves text 0.0.4 whatever Accept prefers).
   listener: { enabled: true, ...D.listener },

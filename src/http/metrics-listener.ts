@@ -15,7 +15,7 @@ import type { ServerLimits } from './server-limits.ts';
 import type { JsonView } from './metrics-response.ts';
 import { createScrapeHandler, scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
 
-/** Resolved values (resolve-options.ts `resolveListener`, server-limits.ts `resolveServerLimits`): none is checked again here. */
+/** Resolved values (resolve-options.ts `resolveListener`): none is checked again here. */
 export interface MetricsListenerOptions extends ServerLimits {
   /** Address to bind; loopback unless `allowNonLoopback`. */
   readonly host: string;

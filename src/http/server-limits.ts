@@ -20,7 +20,7 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
-import { connections, MAX_MILLIS, millis } from '../common/option-rules.ts';
+import { MAX_MILLIS } from '../common/option-rules.ts';
 import { keepRoom, type OnShed } from './connection-room.ts';
 
 export interface ServerLimits {
@@ -39,24 +39,6 @@ export const CLOSE_GRACE_MILLIS = 1_500;
 
 /** How often Node checks request and header timeouts: their precision. */
 const CHECK_INTERVAL_MILLIS = 500;
-
-/**
- * `limits` with defaults, each checked; `prefix` names the options in errors (`ingest`, `listener`).
- * @throws {ConfigError} for a value its rule refuses (common/option-rules.ts: millis, connections).
- */
-export function resolveServerLimits(
-  limits: Partial<ServerLimits> | undefined,
-  prefix: string,
-): ServerLimits {
-  const out = { ...DEFAULT_SERVER_LIMITS };
-  for (const key of Object.keys(DEFAULT_SERVER_LIMITS) as (keyof ServerLimits)[]) {
-    const v = limits?.[key];
-    if (v === undefined) continue;
-    const name = `${prefix}.${key}`;
-    out[key] = key.endsWith('Millis') ? millis(v, name) : connections(v, name);
-  }
-  return out;
-}
 
 /** A node:http server answering with `listener`, under `limits`; not listening yet. `onShed` hears of each connection closed to keep room. */
 export function createLimitedServer(

@@ -22,9 +22,8 @@
  */
 import { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PeriodicExportingMetricReader, type MetricProducer } from '@opentelemetry/sdk-metrics';
-import { ConfigError, maskUserinfo } from '../errors.ts';
-import { OTLP_PROTOCOLS, TEMPORALITIES, type OtlpPushOptions } from '../options.ts';
-import { millis, oneOf, timeoutWithinInterval } from '../common/option-rules.ts';
+import type { OtlpPushOptions } from '../options.ts';
+import { millis } from '../common/option-rules.ts';
 import { otlpMetricsUrl, printableUrl } from './otlp-endpoint.ts';
 import { OtlpMetricExporter } from './otlp-exporter.ts';
 import {
@@ -107,13 +106,14 @@ export function otlpPushStats(reader: PeriodicExportingMetricReader): OtlpPushSt
  * variables. It also merges `OTEL_EXPORTER_OTLP_[METRICS_]HEADERS` from `process.env` under
  * `headers` (ours win on the same name).
  *
- * @throws {ConfigError} naming the option, when an option cannot be used.
+ * The options are resolved ones (resolve-options.ts: the option table's defaults and rules, the
+ * timeout within the interval), so none is checked again here.
+ * @throws {ConfigError} for a `shutdownTimeoutMillis` that is not a duration.
  */
 export function createOtlpPushReader(
   options: ResolvedOtlpPushOptions,
   hooks: OtlpPushHooks = {},
 ): PeriodicExportingMetricReader {
-  validate(options);
   const shutdownMillis =
     hooks.shutdownTimeoutMillis ?? Math.min(options.timeoutMillis, DEFAULT_SHUTDOWN_EXPORT_MILLIS);
   millis(shutdownMillis, 'otlp.shutdownTimeoutMillis');
@@ -190,31 +190,4 @@ class ResilientPushReader extends PeriodicExportingMetricReader {
     this.#exporter.beginShutdown(this.#shutdownMillis);
     await super.onShutdown();
   }
-}
-
-// The SDK checks some of these too, but with messages that name its own option names
-// (`exportTimeoutMillis`) or, for a bad URL, only on the first export.
-function validate(options: ResolvedOtlpPushOptions): void {
-  let url: URL | undefined;
-  try {
-    url = new URL(options.endpoint);
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new ConfigError(
-      'otlp.endpoint',
-      maskUserinfo(options.endpoint),
-      'an absolute http:// or https:// URL',
-    );
-  }
-  oneOf(options.protocol, OTLP_PROTOCOLS, 'otlp.protocol');
-  oneOf(options.temporality, TEMPORALITIES, 'otlp.temporality');
-  millis(options.intervalMillis, 'otlp.intervalMillis');
-  timeoutWithinInterval(
-    millis(options.timeoutMillis, 'otlp.timeoutMillis'),
-    options.intervalMillis,
-    'otlp.timeoutMillis',
-    'otlp.intervalMillis',
-  );
 }

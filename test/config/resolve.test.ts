@@ -207,6 +207,15 @@ describe('precedence: defaults < env < file < flags', () => {
     assert.deepEqual(options.listener, { host: '127.0.0.1', port: 0, allowNonLoopback: false });
   });
 
+  it('a file timeout above the interval of the same table names both file keys', async () => {
+    const path = await file('both.toml', '[otlp]\ninterval_ms = 10000\ntimeout_ms = 20000\n');
+    await assert.rejects(resolveServiceConfig({ argv: ['--config', path], env: {} }), {
+      name: 'ConfigError',
+      key: 'otlp.timeout_ms',
+      message: 'invalid otlp.timeout_ms=20000: expected at most otlp.interval_ms (10000)',
+    });
+  });
+
   it('an explicit file timeout above the env interval names the file key', async () => {
     const path = await file('timeout.toml', '[otlp]\ntimeout_ms = 6000\n');
     await assert.rejects(resolveServiceConfig({ argv: ['--config', path], env: ENV }), {

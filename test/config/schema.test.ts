@@ -178,12 +178,8 @@ describe('parseServiceConfig: every key, good and bad', () => {
     });
   }
 
-  it('rejects timeout_ms above interval_ms in the same table', () => {
-    rejects(
-      { otlp: { interval_ms: 10_000, timeout_ms: 20_000 } },
-      'invalid otlp.timeout_ms=20000: expected at most otlp.interval_ms (10000)',
-      'otlp.timeout_ms',
-    );
+  // Above it is refused once the layers are merged (resolve-layers.ts; test/config/resolve.test.ts).
+  it('takes timeout_ms equal to interval_ms', () => {
     assert.deepEqual(parse({ otlp: { interval_ms: 10_000, timeout_ms: 10_000 } }), {
       otlp: { intervalMillis: 10_000, timeoutMillis: 10_000 },
     });
