@@ -198,10 +198,17 @@ export class HangupReloader {
  * to an operator without naming a value.
  */
 export function changedKeys(before: ServeConfig, after: ServeConfig): string[] {
-  const a = flatten({ ...before.options, metrics: before.metrics, telemetry: before.telemetry });
-  const b = flatten({ ...after.options, metrics: after.metrics, telemetry: after.telemetry });
+  // The telemetry listener turned off or on is named as `[telemetry] enabled`.
+  const a = flatten({ ...before.options, metrics: before.metrics, telemetry: telemetryOf(before) });
+  const b = flatten({ ...after.options, metrics: after.metrics, telemetry: telemetryOf(after) });
   const keys = new Set([...a.keys(), ...b.keys()]);
   return [...keys].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
+function telemetryOf(config: ServeConfig): object {
+  return config.telemetry === undefined
+    ? { enabled: false }
+    : { enabled: true, ...config.telemetry };
 }
 
 /**
