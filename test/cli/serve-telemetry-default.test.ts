@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, it } from 'node:test';
 
 import { TELEMETRY_OPTIONS } from '../../src/common/option-table.ts';
@@ -168,6 +169,26 @@ describe('[telemetry] settings outside the default', () => {
     );
     const res = await fetch(`${url!}/-/reload`, { method: 'POST' });
     assert.equal(res.status, 200, await res.clone().text());
+    serve.child.kill('SIGTERM');
+    assert.equal(await serve.exited(EXIT_MS), 0);
+  });
+
+  it('SIGHUP names turning the listener off as [telemetry] enabled alone, at restart; the listener stays', async () => {
+    const path = await temp.file('toggle.toml', '[listener]\nport = 0\n');
+    const serve = start(['serve', '--config', path]);
+    const [, url] = await serve.stderrMatches(TELEMETRY_LINE, START_MS);
+    await writeFile(path, '[listener]\nport = 0\n[telemetry]\nenabled = false\n');
+    serve.child.kill('SIGHUP');
+    const [line] = await serve.stderrMatches(
+      /^jobmeter: SIGHUP: configuration re-read.*$/m,
+      START_MS,
+    );
+    assert.equal(
+      line,
+      'jobmeter: SIGHUP: configuration re-read; take effect at restart: [telemetry] enabled',
+    );
+    const res = await fetch(`${url!}/metrics`);
+    assert.equal(res.status, 200, 'the running listener serves on until the restart');
     serve.child.kill('SIGTERM');
     assert.equal(await serve.exited(EXIT_MS), 0);
   });
