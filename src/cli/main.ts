@@ -47,6 +47,7 @@ import type { MetricsListener } from '../http/metrics-listener.ts';
 import type { ServerLimits } from '../http/server-limits.ts';
 import type { SelfTelemetry } from '../http/self-telemetry.ts';
 import { OPTION_DEFAULTS } from '../common/option-defaults.ts';
+import { TELEMETRY_OPTIONS } from '../common/option-table.ts';
 import { describeMetricsRoute, type JobmeterMetricsOptions } from '../http/route-options.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { IngestListener } from '../ingest/ingest-listener.ts';
@@ -61,9 +62,11 @@ import { VIEWS_HELP, VIEWS_USAGE, viewsCommand } from './views-command.ts';
 import {
   debugScope,
   demoLine,
+  hostPort,
   reloadLine,
   servingLines,
   telemetryLine,
+  telemetryListenFailed,
   versionLine,
 } from './serving-lines.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, formattedIo, type CliIo } from './io.ts';
@@ -89,7 +92,8 @@ ${VIEWS_USAGE}
 
 Serves job metrics from OpenTelemetry: a main server with GET /health and the metrics route of
 the profile's original behind its auth posture (or, with [metrics] listen, a dedicated loopback
-listener serving only /metrics) and, when an OTLP endpoint is configured, OTLP/HTTP push.
+listener serving only /metrics), its own telemetry on a loopback listener of its own
+(${TELEMETRY_OPTIONS.listen.default}: [telemetry]) and, when an OTLP endpoint is configured, OTLP/HTTP push.
 
 Options of serve:
   --config FILE          config file: .toml, .yaml/.yml or .json
@@ -124,7 +128,8 @@ ${COLLECTOR_CONFIG_HELP}
 ${VIEWS_HELP}
 
 Precedence, lowest first: built-in defaults < environment (OTEL_*, and the posture's own:
-CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY) < config file < flags.
+CREWSHIP_METRICS_TOKEN, RM_METRICS_*, RM_TRUSTED_PROXY, RUNWISP_TRUST_PROXY; JOBMETER_BUILD_*,
+JOBMETER_TELEMETRY_LISTEN) < config file < flags.
 SIGHUP (or POST /-/reload with --enable-reload) re-reads the configuration: the metrics route's
 token and API keys change at once, other changes take effect at restart; a line names them.
 Exit status: 0 after SIGINT/SIGTERM, 1 on a startup or shutdown failure, 2 on a configuration error,
@@ -285,7 +290,10 @@ async function served(
       } catch (err) {
         await server?.close().catch(() => {});
         await jm.shutdown().catch(() => {});
-        return isUsageError(err) ? usageError(io, err) : startupError(io, err);
+        if (isUsageError(err)) return usageError(io, err);
+        const { host, port } = config.telemetry;
+        const isDefault = hostPort({ host, port }) === TELEMETRY_OPTIONS.listen.default;
+        return startupError(io, telemetryListenFailed({ host, port }, isDefault, err));
       }
     }
     {

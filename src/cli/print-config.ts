@@ -35,6 +35,7 @@ import {
 } from '../common/option-table.ts';
 import { maskUserinfo, REDACTED, secretKey } from '../errors.ts';
 import { resolveOptions } from '../resolve-options.ts';
+import { hostPort } from './serving-lines.ts';
 
 /** The one field of an API key that is no secret: whose key it is. */
 const NOT_SECRET_UNDER_A_SECRET: ReadonlySet<string> = new Set(['tenant']);
@@ -106,10 +107,19 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
       ? { enabled: false }
       : { enabled: true, ...fileTable(CLUSTER_OPTIONS, resolved.cluster) };
   out['metrics'] = metricsTable(config.metrics);
+  // Off, it shows the address it would listen on, as the other tables that are off do.
   out['telemetry'] =
     config.telemetry === undefined
-      ? { enable_reload: TELEMETRY_OPTIONS.enableReload.default }
-      : { listen: hostPort(config.telemetry), enable_reload: config.telemetry.enableReload };
+      ? {
+          enabled: false,
+          listen: TELEMETRY_OPTIONS.listen.default,
+          enable_reload: TELEMETRY_OPTIONS.enableReload.default,
+        }
+      : {
+          enabled: true,
+          listen: hostPort(config.telemetry),
+          enable_reload: config.telemetry.enableReload,
+        };
   if (options.build !== undefined) out['build'] = fileTable(SECTIONS.build, options.build);
   return out;
 }
@@ -140,9 +150,6 @@ function metricsTable(metrics: ServeConfig['metrics']): Record<string, unknown> 
     if (values[field] !== undefined) out[file] = values[field];
   return out;
 }
-
-const hostPort = ({ host, port }: { readonly host: string; readonly port: number }): string =>
-  `${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /** What the printed file does not spell out, one line each. */
 function leftOut(config: ServeConfig): string[] {

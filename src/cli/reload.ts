@@ -197,10 +197,21 @@ export class HangupReloader {
  * to an operator without naming a value.
  */
 export function changedKeys(before: ServeConfig, after: ServeConfig): string[] {
-  const a = flatten({ ...before.options, metrics: before.metrics, telemetry: before.telemetry });
-  const b = flatten({ ...after.options, metrics: after.metrics, telemetry: after.telemetry });
+  const a = flatten({ ...before.options, metrics: before.metrics, telemetry: telemetryOf(before) });
+  const b = flatten({ ...after.options, metrics: after.metrics, telemetry: telemetryOf(after) });
   const keys = new Set([...a.keys(), ...b.keys()]);
-  return [...keys].filter((k) => a.get(k) !== b.get(k)).sort();
+  const changed = [...keys].filter((k) => a.get(k) !== b.get(k)).sort();
+  // The telemetry listener turned off or on is that one setting, `[telemetry] enabled`, not also
+  // the address and reload of a listener one side has none of.
+  return changed.includes('telemetry.enabled')
+    ? changed.filter((k) => k === 'telemetry.enabled' || !k.startsWith('telemetry.'))
+    : changed;
+}
+
+function telemetryOf(config: ServeConfig): object {
+  return config.telemetry === undefined
+    ? { enabled: false }
+    : { enabled: true, ...config.telemetry };
 }
 
 /**

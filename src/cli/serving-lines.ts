@@ -5,7 +5,9 @@
  * paths: never a token, header or the path of an OTLP endpoint.
  */
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
+import { messageOf } from '../common/message-of.ts';
 import { POSTURES } from '../common/postures.ts';
+import { TELEMETRY_LISTEN_ENV } from '../config/env-layer.ts';
 import { DEMO_TICK_MS } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
 import type { Jobmeter } from '../jobmeter.ts';
@@ -114,6 +116,31 @@ export function reloadLine(address: { readonly host: string; readonly port: numb
   return `POST ${urlOf(address)}/-/reload re-reads the configuration as SIGHUP does`;
 }
 
-function urlOf({ host, port }: { readonly host: string; readonly port: number }): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+/**
+ * Why the telemetry listener did not start, and the ways out: it is on by default, so a second
+ * serve on one host (or another program on its port) meets it before its operator ever set it.
+ * serve exits rather than run without the telemetry its alerts read (as Prometheus and the
+ * Collector exit on a taken port).
+ */
+export function telemetryListenFailed(
+  address: { readonly host: string; readonly port: number },
+  isDefault: boolean,
+  err: unknown,
+): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  const why = code === 'EADDRINUSE' ? 'address already in use' : messageOf(err);
+  return (
+    `[telemetry] listen ${hostPort(address)}${isDefault ? ' (the default)' : ''}: ${why}; ` +
+    `set [telemetry] listen (or ${TELEMETRY_LISTEN_ENV}) to a free loopback HOST:PORT, ` +
+    "or [telemetry] enabled = false to run without jobmeter's own telemetry"
+  );
+}
+
+/** `HOST:PORT`, an IPv6 host in brackets. */
+export function hostPort({ host, port }: { readonly host: string; readonly port: number }): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function urlOf(address: { readonly host: string; readonly port: number }): string {
+  return `http://${hostPort(address)}`;
 }

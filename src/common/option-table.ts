@@ -386,14 +386,26 @@ export const ATTRIBUTE_SPEC_OPTIONS = {
   },
 } as const satisfies Section;
 
-/** `jobmeter serve`'s `[telemetry]`: its own telemetry listener (the config file's only). */
+/**
+ * `jobmeter serve`'s `[telemetry]`: its own telemetry listener (the config file's only), on by
+ * default as the Collector's own telemetry is (it serves on localhost:8888 unasked): an alert needs
+ * the process to say how it fares before anyone thought to ask. Loopback only, as every listener.
+ */
 export const TELEMETRY_OPTIONS = {
+  enabled: {
+    file: 'enabled',
+    schema: 'boolean',
+    library: false,
+    default: true,
+    rule: bool,
+    doc: '`false` turns the telemetry listener off, and `POST /-/reload` with it.',
+  },
   listen: {
     file: 'listen',
     schema: 'loopbackListen',
     library: false,
-    defaultText: 'none (off)',
-    doc: "Loopback `HOST:PORT` serving jobmeter serve's own telemetry at `/metrics`, and `/health`, `/ready`.",
+    default: '127.0.0.1:9465',
+    doc: "Loopback `HOST:PORT` serving jobmeter serve's own telemetry at `/metrics`, and `/health`, `/ready`; `JOBMETER_TELEMETRY_LISTEN` when the file sets none. Taken at start: serve exits 1 naming it.",
   },
   enableReload: {
     file: 'enable_reload',
@@ -401,7 +413,7 @@ export const TELEMETRY_OPTIONS = {
     library: false,
     default: false,
     rule: bool,
-    doc: "`true` (or `jobmeter serve --enable-reload`): `POST /-/reload` on the telemetry listener re-reads the configuration as SIGHUP does, as Prometheus' `--web.enable-lifecycle`; needs `listen`.",
+    doc: "`true` (or `jobmeter serve --enable-reload`): `POST /-/reload` on the telemetry listener re-reads the configuration as SIGHUP does, as Prometheus' `--web.enable-lifecycle`; needs the listener on.",
   },
 } as const satisfies Section;
 

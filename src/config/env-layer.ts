@@ -1,7 +1,9 @@
 /**
  * The environment as a config layer of `jobmeter serve` (and the instrumentation preload): the
- * standard OTEL_* variables (otel-env.ts reads them as the specification says) and the daemon's
- * identity, JOBMETER_BUILD_*.
+ * standard OTEL_* variables (otel-env.ts reads them as the specification says), the daemon's
+ * identity, JOBMETER_BUILD_*, and where serve's own telemetry listens, JOBMETER_TELEMETRY_LISTEN
+ * (so a serve run on flags alone can move it off a taken port). An empty variable is unset, as
+ * the OpenTelemetry specification has it for its own.
  */
 import {
   attributeValueLengthLimitFromEnv,
@@ -9,9 +11,13 @@ import {
   resourceFromEnv,
 } from './otel-env.ts';
 import { BUILD_OPTIONS } from '../common/option-table.ts';
+import { parseLoopbackListen } from './schema-validator.ts';
 import type { BuildConfig, ServiceConfig } from './service-config.ts';
 
-/** The OTEL_* environment as a config layer (otel-env.ts validates and throws ConfigError), with the daemon's JOBMETER_BUILD_*. */
+/**
+ * The OTEL_* environment as a config layer (otel-env.ts validates and throws ConfigError), with the
+ * daemon's JOBMETER_BUILD_* and JOBMETER_TELEMETRY_LISTEN.
+ */
 export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
   const out: ServiceConfig = {};
   const resource = resourceFromEnv(env);
@@ -25,8 +31,14 @@ export function envLayer(env: NodeJS.ProcessEnv): ServiceConfig {
   if (otlp !== undefined) out.otlp = { ...otlp };
   const build = buildFromEnv(env);
   if (build !== undefined) out.build = build;
+  const listen = env[TELEMETRY_LISTEN_ENV]?.trim();
+  if (listen !== undefined && listen !== '')
+    out.telemetry = { listen: parseLoopbackListen(listen, TELEMETRY_LISTEN_ENV) };
   return out;
 }
+
+/** `[telemetry] listen`'s variable: below the file, as every variable is. */
+export const TELEMETRY_LISTEN_ENV = 'JOBMETER_TELEMETRY_LISTEN';
 
 /** `[build]`'s variables (its rows' `env`): the daemon's identity, set where its unit or container is defined. */
 function buildFromEnv(env: NodeJS.ProcessEnv): BuildConfig | undefined {

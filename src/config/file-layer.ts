@@ -106,11 +106,13 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         out.metrics = { ...out.metrics, ...metrics(value as Record<string, unknown> | null, key) };
         break;
       case 'telemetry': {
-        const { listen, enable_reload: enableReload } = (value ?? {}) as {
-          listen?: unknown;
-          enable_reload?: boolean;
-        };
+        const {
+          enabled,
+          listen,
+          enable_reload: enableReload,
+        } = (value ?? {}) as { enabled?: boolean; listen?: unknown; enable_reload?: boolean };
         out.telemetry = {
+          ...(enabled !== undefined && { enabled }),
           ...(listen !== undefined && { listen: parseLoopbackListen(listen, 'telemetry.listen') }),
           ...(enableReload !== undefined && { enableReload }),
         };

@@ -5,7 +5,8 @@
  *
  *   1. embedded defaults (service-defaults.ts) — so no config at all behaves like createJobmeter({})
  *   2. OTEL_* environment (env-layer.ts)       — the ambient, fleet-wide OpenTelemetry settings,
- *      and JOBMETER_BUILD_*                      and the daemon's identity where its unit sets it
+ *      and JOBMETER_BUILD_*,                     and the daemon's identity where its unit sets it,
+ *      JOBMETER_TELEMETRY_LISTEN                 and where serve's own telemetry listens
  *   3. config file (`--config FILE`,           — the operator's explicit choice for this service,
  *      file-parser.ts, file-layer.ts)            so it beats whatever the environment happens to hold
  *   4. command-line flags (serve-flags.ts)     — the most specific, per-invocation intent
@@ -52,6 +53,7 @@ import {
   type ServeFlags,
 } from './serve-flags.ts';
 import { parseServiceConfig, TOP_VALUES } from './file-layer.ts';
+import { parseLoopbackListen } from './schema-validator.ts';
 import { toJobmeterOptions } from './to-options.ts';
 
 /** The environment, as `process.env`. */
@@ -91,8 +93,8 @@ export interface ServeConfig {
   /** The metrics route, its posture and the dedicated listener. */
   readonly metrics: ResolvedMetrics;
   /**
-   * `[telemetry]`: where serve's own telemetry is served (undefined: nowhere), and whether it
-   * answers `POST /-/reload`.
+   * `[telemetry]`: where serve's own telemetry is served (undefined: nowhere, `enabled = false`),
+   * and whether it answers `POST /-/reload`.
    */
   readonly telemetry:
     { readonly host: string; readonly port: number; readonly enableReload: boolean } | undefined;
@@ -374,34 +376,43 @@ function hostError(
   return setBy?.path !== undefined ? (inFile(err, setBy.path) as ConfigError) : err;
 }
 
+/** `[telemetry] listen`'s default, as the option table has it. */
+const DEFAULT_TELEMETRY_LISTEN = parseLoopbackListen(
+  TELEMETRY_OPTIONS.listen.default,
+  'telemetry.listen',
+);
+
 /**
- * `serve` with its main server off must have something else to do: a dedicated metrics listener,
- * OTLP push or OTLP ingest. Otherwise it would record metrics nobody can read, so the key that
- * turned the server off is named.
- */
-/**
- * `[telemetry]` resolved: its listener, and `enable_reload` (checked by its row's rule).
- * @throws ConfigError for `enable_reload` without a listener to answer on, naming who set it.
+ * `[telemetry]` resolved: its listener, at its default address unless `listen` (or
+ * JOBMETER_TELEMETRY_LISTEN) says another, or none with `enabled = false`; and `enable_reload`
+ * (each checked by its row's rule).
+ * @throws ConfigError for `enable_reload` with the listener off, naming who set it.
  */
 function telemetryOf(merged: ServiceConfig, layers: readonly Layer[]): ServeConfig['telemetry'] {
-  const listen = merged.telemetry?.listen;
+  const given = merged.telemetry;
+  const enabled = resolveOption(TELEMETRY_OPTIONS, 'enabled', given?.enabled, 'telemetry');
   const enableReload = resolveOption(
     TELEMETRY_OPTIONS,
     'enableReload',
-    merged.telemetry?.enableReload,
+    given?.enableReload,
     'telemetry',
   );
-  if (listen !== undefined) return { ...listen, enableReload };
+  if (enabled) return { ...(given?.listen ?? DEFAULT_TELEMETRY_LISTEN), enableReload };
   if (!enableReload) return undefined;
   const setBy = [...layers].reverse().find((l) => l.config.telemetry?.enableReload !== undefined);
   const err = new ConfigError(
     setBy?.source === 'flags' ? '--enable-reload' : 'telemetry.enable_reload',
     true,
-    'false without a [telemetry] listen address: POST /-/reload is answered on the telemetry listener',
+    'false while [telemetry] enabled = false: POST /-/reload is answered on the telemetry listener',
   );
   throw setBy?.path !== undefined ? inFile(err, setBy.path) : err;
 }
 
+/**
+ * `serve` with its main server off must have something else to do: a dedicated metrics listener,
+ * OTLP push or OTLP ingest. Otherwise it would record metrics nobody can read, so the key that
+ * turned the server off is named.
+ */
 function checkSomethingToServe(
   merged: ServiceConfig,
   metrics: ResolvedMetrics,

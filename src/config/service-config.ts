@@ -89,8 +89,12 @@ export interface MetricsConfig {
   maxInflightScrapes?: number;
 }
 
-/** `[telemetry]` — `listen`: the loopback address of the listener serving jobmeter's own telemetry; `enable_reload`: its `POST /-/reload`. */
+/**
+ * `[telemetry]` — `enabled`: `false` turns the listener off; `listen`: the loopback address of the
+ * listener serving jobmeter's own telemetry; `enable_reload`: its `POST /-/reload`.
+ */
 export interface TelemetryConfig {
+  enabled?: boolean;
   listen?: { host: string; port: number };
   enableReload?: boolean;
 }
@@ -120,7 +124,7 @@ export interface ServiceConfig extends Layer<
   ingest?: IngestConfig;
   cluster?: ClusterConfig;
   metrics?: MetricsConfig;
-  /** `[telemetry]`: serve's own telemetry; off unless `listen` is set. */
+  /** `[telemetry]`: serve's own telemetry; on (at its default address) unless `enabled = false`. */
   telemetry?: TelemetryConfig;
   /** `[build]`: the daemon's identity under `jobmeter serve`, until the daemon pushes its own. */
   build?: BuildConfig;

@@ -11,6 +11,8 @@
  * - OTLP push settings ready (http/protobuf, every 60 s, 30 s timeout, cumulative) but no
  *   `endpoint`, so nothing is pushed until one is configured (file, flag or
  *   OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT);
+ * - serve's own telemetry on a loopback listener of its own, http://127.0.0.1:9465/metrics, as the
+ *   Collector serves its own on localhost:8888 unasked (`[telemetry] enabled = false` turns it off);
  * - OTLP ingest settings ready (127.0.0.1:4318, 20 MiB bodies, 8 requests at once, 5-minute
  *   expiry) but off: a Collector on the same host usually owns 4318, and a listener should not
  *   appear unasked. `[ingest] enabled = true` turns it on. Its state is kept across restarts in
@@ -67,6 +69,11 @@
  * expiry_ms = 300000
  * max_memory_bytes = 134217728
  * # state_dir: unset, so $STATE_DIRECTORY, else $XDG_STATE_HOME/jobmeter, else ~/.local/state/jobmeter
+ *
+ * [telemetry]                  # serve's own telemetry (resolve-layers.ts fills these in)
+ * enabled = true
+ * listen = "127.0.0.1:9465"
+ * enable_reload = false
  *
  * # [build]: unset, so the build info is jobmeter's own version and this Node's
  * ```

@@ -12,6 +12,12 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(ROOT, 'node_modules/.bin/node');
 const MAIN = join(ROOT, 'src/cli/bin.ts');
 
+/**
+ * What moves serve's telemetry listener (on by default, at 127.0.0.1:9465) to a free port: the
+ * environment of every serve a test starts, so that none depends on 9465 being free.
+ */
+export const ANY_TELEMETRY_PORT = { JOBMETER_TELEMETRY_LISTEN: '127.0.0.1:0' } as const;
+
 /** Upper bound for startup and for one-shot commands. */
 export const START_MS = 15_000;
 /** Upper bound for exit after SIGTERM (the CLI itself gives up after 10 s). */
@@ -20,12 +26,16 @@ export const EXIT_MS = 12_000;
 /**
  * A clean environment: no ambient OTEL_* (or RM_*, CREWSHIP_*, RUNWISP_*) variables, and the
  * ingest state serve keeps by default (under $XDG_STATE_HOME) in a folder of this test process's,
- * so that no run reads another's state or writes under the runner's home.
+ * so that no run reads another's state or writes under the runner's home. serve's telemetry
+ * listener, on by default at 127.0.0.1:9465, takes a free port instead, so serves run in parallel
+ * never meet there (a config file's `[telemetry] listen` still wins; a test of the default itself
+ * passes `JOBMETER_TELEMETRY_LISTEN: ''`, which is unset).
  */
 const BASE_ENV = {
   PATH: process.env.PATH ?? '',
   HOME: process.env.HOME ?? '',
   XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'jobmeter-harness-state-')),
+  ...ANY_TELEMETRY_PORT,
 };
 process.once('exit', () => rmSync(BASE_ENV.XDG_STATE_HOME, { recursive: true, force: true }));
 

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { after, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { EXIT_MS, START_MS } from './harness.ts';
+import { ANY_TELEMETRY_PORT, EXIT_MS, START_MS } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let group: number | undefined;
@@ -25,7 +25,7 @@ after(() => {
 it('SIGTERM to `npm start` stops the server and npm exits 0', async () => {
   const npm = spawn('npm', ['start', '--silent', '--', '--listen', '127.0.0.1:0'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...ANY_TELEMETRY_PORT },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -23,7 +23,8 @@ it(
   '--print-config prints every default, the file, environment and flags over them, and exits 0 without serving',
   { timeout: 60_000 },
   async () => {
-    const none = await run(['serve', '--print-config']);
+    // The defaults themselves: not the free port the harness gives serve's telemetry listener.
+    const none = await run(['serve', '--print-config'], { JOBMETER_TELEMETRY_LISTEN: '' });
     assert.equal(none.code, 0, none.stderr);
     assert.equal(none.stderr, '', 'nothing starts: no version, no serving line');
     const defaults = toml(none.stdout);
@@ -42,7 +43,11 @@ it(
     assert.equal(table(defaults, 'otlp')['endpoint'], undefined, 'no endpoint: no push');
     assert.equal(table(defaults, 'ingest')['enabled'], false);
     assert.equal(table(defaults, 'ingest')['max_memory_bytes'], 134_217_728);
-    assert.deepEqual(table(defaults, 'telemetry'), { enable_reload: false });
+    assert.deepEqual(table(defaults, 'telemetry'), {
+      enabled: true,
+      listen: '127.0.0.1:9465',
+      enable_reload: false,
+    });
 
     const path = await files.file(
       'jobmeter.toml',

@@ -156,11 +156,14 @@ it(
 );
 
 it(
-  '--enable-reload without a [telemetry] listen address is a configuration error naming the flag',
+  '--enable-reload with the telemetry listener off is a configuration error naming the flag',
   { timeout: 60_000 },
   async () => {
+    const off = await files.file('off.toml', '[telemetry]\nenabled = false\n');
     const { code, stderr } = await run([
       'serve',
+      '--config',
+      off,
       '--profile',
       'otel',
       '--listen',
@@ -170,7 +173,7 @@ it(
     assert.equal(code, 2, stderr);
     assert.match(
       stderr,
-      /^jobmeter: invalid --enable-reload=true: expected false without a \[telemetry\] listen address/m,
+      /^jobmeter: invalid --enable-reload=true: expected false while \[telemetry\] enabled = false/m,
     );
   },
 );

@@ -32,7 +32,8 @@ test('SIGTERM with idle and unfinished connections on every listener exits 0 wit
   const ports = [Number(ingestPort)];
   for (const m of child.stderr().matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)) ports.push(Number(m[1]));
   const unique = [...new Set(ports)];
-  assert.equal(unique.length, 3, child.stderr());
+  // The main server, the ingest, the dedicated metrics listener and the telemetry listener.
+  assert.equal(unique.length, 4, child.stderr());
   const sockets: Socket[] = [];
   for (const port of unique) {
     sockets.push(await hold(port, ''));

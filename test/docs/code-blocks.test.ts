@@ -29,6 +29,7 @@ import { parseConfigText } from '../../src/config/file-parser.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { type Block, blocksOf, DOCS, nodeCommandOf, ROOT } from './blocks.ts';
 import type { BlockOutcome, BlockRun } from './run-block.ts';
+import { inNamespace } from '../support/own-network.ts';
 
 const DRIVER = fileURLToPath(new URL('./run-block.ts', import.meta.url));
 // Inside the package (so `jobmeter` resolves to itself), in the ignored .tmp/ (no type-check, no git).
@@ -186,26 +187,7 @@ describe('README and docs code blocks', () => {
         promised: program.promised,
         scrapeUrl: 'http://127.0.0.1:9464/metrics',
       };
-      const { stdout } = await promisify(execFile)(
-        'unshare',
-        [
-          '-rn',
-          'sh',
-          '-c',
-          'ip link set lo up && exec "$0" "$@"',
-          process.execPath,
-          DRIVER,
-          JSON.stringify(run),
-        ],
-        { maxBuffer: 64 << 20 },
-      ).catch((caught: unknown) => {
-        const err = caught as NodeJS.ErrnoException & { stderr?: string };
-        if (err.code === 'ENOENT')
-          throw new Error('unshare is missing: apt-get install -y util-linux iproute2');
-        throw new Error(
-          `the namespace or its driver failed (unshare -rn needs unprivileged user namespaces, ip needs iproute2): ${err.message}\n${err.stderr ?? ''}`,
-        );
-      });
+      const stdout = await inNamespace(process.execPath, [DRIVER, JSON.stringify(run)]);
       const outcome = JSON.parse(stdout) as BlockOutcome;
       const log = `stdout:\n${outcome.stdout}\nstderr:\n${outcome.stderr}`;
       assert.ok(outcome.settled, `its top-level code finished without an error\n${log}`);

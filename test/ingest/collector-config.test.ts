@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse, parseDocument } from 'yaml';
+import { TELEMETRY_OPTIONS } from '../../src/common/option-table.ts';
 
 const FILE = fileURLToPath(new URL('../../otel-collector.yaml', import.meta.url));
 const text = readFileSync(FILE, 'utf8');
@@ -124,8 +125,13 @@ describe('otel-collector.yaml', () => {
     assert.deepEqual(prometheus['resource_to_telemetry_conversion'], { enabled: false });
     assert.equal(prometheus['enable_open_metrics'], false);
     assert.equal(prometheus['metric_expiration'], '5m');
-    assert.equal(prometheus['endpoint'], '127.0.0.1:9465');
+    assert.equal(prometheus['endpoint'], '127.0.0.1:8889');
     assert.notEqual(prometheus['endpoint'], '127.0.0.1:9464', "not jobmeter's own pull port");
+    assert.notEqual(
+      prometheus['endpoint'],
+      TELEMETRY_OPTIONS.listen.default,
+      "not jobmeter serve's own telemetry port (on by default)",
+    );
     assert.ok(
       !('add_metric_suffixes' in prometheus),
       'deprecated, and ignored when translation_strategy is set',

@@ -24,6 +24,7 @@ import {
   type OtlpPushHooks,
   type ResolvedOtlpPushOptions,
 } from '../../src/readers/otlp-push.ts';
+import { ANY_TELEMETRY_PORT } from '../cli/harness.ts';
 import { namesOf, startFlakyCollector, totalOf, type FlakyCollector } from './flaky-collector.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -254,6 +255,7 @@ async function serve(endpoint: string): Promise<{ code: number | string; stderr:
       PATH: process.env['PATH'] ?? '',
       HOME: process.env['HOME'] ?? '',
       OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: endpoint,
+      ...ANY_TELEMETRY_PORT,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -28,6 +28,7 @@ import {
   NODE_ENGINES,
 } from '../../src/cli/node-support.ts';
 import { VERSION } from '../../src/version.ts';
+import { ANY_TELEMETRY_PORT } from '../cli/harness.ts';
 import { nodeRuntime } from '../support/node-runtimes.ts';
 
 const run = promisify(execFile);
@@ -499,7 +500,7 @@ for (const [major, node] of [
         ['serve', '--listen', '127.0.0.1:0', '--config', config],
         {
           cwd: app,
-          env: envFor(node()),
+          env: { ...envFor(node()), ...ANY_TELEMETRY_PORT },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
