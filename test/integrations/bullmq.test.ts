@@ -291,7 +291,9 @@ test("the oldest waiting job's age: now less when the next job in line became re
     await (await q.getJobs(['wait'])).find((j) => j.name === 'first')!.remove();
     await age(30); // the prioritized job, older than the wait list's next
     await q.drain();
-    await age(0); // only a delayed job not yet due
+    // Only a delayed job not yet due: the queue is served, at 0.
+    const none = await age(0);
+    assert.equal(samples(none, 'jobmeter_queue_oldest_age_seconds', { queue: name }).length, 1);
   } finally {
     off();
     await close();

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PgBoss, type QueueResult } from 'pg-boss';
+import { PgBoss, type JobWithMetadata, type QueueResult } from 'pg-boss';
 import { ConfigError, createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { instrumentBoss } from '../../src/integrations/pg-boss.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
@@ -174,6 +174,126 @@ test('success, failure, retries and an expired handler: the scrape counts the at
     value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'active' }),
     live.filter((j) => j.state === 'active').length,
   );
+});
+
+test("queue wait, lateness and attempt: pg-boss's started_on less created_on, or start_after when later (a start asked for later, a retry's), exact, as its rows say", async () => {
+  type Claim = Pick<JobWithMetadata, 'createdOn' | 'startAfter' | 'startedOn' | 'retryCount'>;
+  const claims = new Map<string, Claim[]>();
+  for (const name of ['w-prompt', 'w-later', 'w-catchup', 'w-retried']) {
+    await boss.createQueue(name, { retryLimit: 1, retryDelay: 1 });
+    claims.set(name, []);
+    await boss.work(name, WORK, async ([job]) => {
+      // The rows as pg-boss handed them out (instrumentBoss asked for their metadata).
+      const { createdOn, startAfter, startedOn, retryCount } = job as JobWithMetadata;
+      claims.get(name)!.push({ createdOn, startAfter, startedOn, retryCount });
+      if (name === 'w-retried' && retryCount === 0) throw new Error('first attempt fails');
+      return 'ok';
+    });
+  }
+  await boss.send('w-prompt', {});
+  await boss.send('w-later', {}, { startAfter: 1 });
+  // Sent a minute after it was due: it waited from when it was sent, and ran a minute late.
+  await boss.send('w-catchup', {}, { startAfter: new Date(Date.now() - 60_000) });
+  await boss.send('w-retried', {});
+  for (const name of claims.keys()) await drained(name);
+  const text = await scrapeText(port);
+  const histogram = (family: string, task: string) => ({
+    sum: value(text, `${family}_sum`, { task, runner: 'pg-boss' }),
+    count: value(text, `${family}_count`, { task, runner: 'pg-boss' }),
+  });
+  const seconds = (to: Date, from: Date) => (to.getTime() - from.getTime()) / 1000;
+  const [prompt] = claims.get('w-prompt')!;
+  assert.deepEqual(histogram('jobmeter_queue_wait_seconds', 'w-prompt'), {
+    sum: seconds(prompt!.startedOn, prompt!.createdOn),
+    count: 1,
+  });
+  assert.equal(histogram('jobmeter_schedule_lateness_seconds', 'w-prompt').count, 0);
+  const [later] = claims.get('w-later')!;
+  assert.ok(later!.startAfter > later!.createdOn);
+  for (const family of ['jobmeter_queue_wait_seconds', 'jobmeter_schedule_lateness_seconds'])
+    assert.deepEqual(
+      histogram(family, 'w-later'),
+      { sum: seconds(later!.startedOn, later!.startAfter), count: 1 },
+      family,
+    );
+  const [catchup] = claims.get('w-catchup')!;
+  assert.deepEqual(histogram('jobmeter_queue_wait_seconds', 'w-catchup'), {
+    sum: seconds(catchup!.startedOn, catchup!.createdOn),
+    count: 1,
+  });
+  assert.deepEqual(histogram('jobmeter_schedule_lateness_seconds', 'w-catchup'), {
+    sum: seconds(catchup!.startedOn, catchup!.startAfter),
+    count: 1,
+  });
+  // The retry waited from when pg-boss put it back: its start_after (failure + retryDelay).
+  const [first, second] = claims.get('w-retried')!;
+  assert.equal(second!.retryCount, 1);
+  assert.ok(second!.startAfter.getTime() >= first!.startedOn.getTime() + 1000);
+  assert.deepEqual(histogram('jobmeter_queue_wait_seconds', 'w-retried'), {
+    sum:
+      seconds(first!.startedOn, first!.createdOn) + seconds(second!.startedOn, second!.startAfter),
+    count: 2,
+  });
+  const [row] = await boss.findJobs('w-retried');
+  assert.deepEqual([row!.startedOn, row!.startAfter], [second!.startedOn, second!.startAfter]);
+  const attempts = (attempt: string, outcome: string) =>
+    value(text, 'jobmeter_run_attempts_total', { task: 'w-retried', attempt, outcome });
+  assert.deepEqual([attempts('1', 'failure'), attempts('2', 'success')], [1, 1]);
+  assert.equal(attempts('1', 'success') + attempts('2', 'failure'), 0);
+});
+
+test("the oldest waiting job's age: now less the oldest due start_after of the queue in pg-boss's job table", async (t) => {
+  const other = await startedBoss();
+  const own = await createJobmeter({
+    serviceName: 'pg-boss-age',
+    listener: { port: 0 },
+    global: false,
+  });
+  await other.createQueue('aged');
+  const off = instrumentBoss(other, { jobmeter: own, queues: ['aged'], depthIntervalMillis: 100 });
+  const at = own.pullAddress!.port;
+  try {
+    const old = await other.send('aged', {}, { startAfter: new Date(Date.now() - 45_000) });
+    await other.send('aged', {});
+    await other.send('aged', {}, { startAfter: 3600 }); // not due: not waiting
+    const due = (await other.findJobs('aged')).filter((j) => j.startAfter.getTime() <= Date.now());
+    assert.equal(due.length, 2);
+    // An injected clock for the age: jobmeter's now fixed while it is read.
+    const now = Date.now();
+    t.mock.method(Date, 'now', () => now);
+    const oldest = Math.min(...due.map((j) => j.startAfter.getTime()));
+    await scrapeUntil(
+      at,
+      'jobmeter_queue_oldest_age_seconds',
+      { queue: 'aged' },
+      (now - oldest) / 1000,
+      3000,
+    );
+    await other.deleteJob('aged', old!);
+    const next = due.find((j) => j.id !== old)!;
+    await scrapeUntil(
+      at,
+      'jobmeter_queue_oldest_age_seconds',
+      { queue: 'aged' },
+      (now - next.startAfter.getTime()) / 1000,
+      3000,
+    );
+    await other.deleteJob('aged', next.id);
+    // Only a job not yet due: the queue is served, at 0.
+    const none = await scrapeUntil(
+      at,
+      'jobmeter_queue_oldest_age_seconds',
+      { queue: 'aged' },
+      0,
+      3000,
+    );
+    assert.equal(samples(none, 'jobmeter_queue_oldest_age_seconds', { queue: 'aged' }).length, 1);
+  } finally {
+    t.mock.restoreAll();
+    off();
+    await other.stop({ graceful: false, timeout: 1000 });
+    await own.shutdown();
+  }
 });
 
 test('perJobResults: each job of a batch ends as the handler says', async () => {
