@@ -15,6 +15,7 @@ import { ConfigError, createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { instrumentBoss } from '../../src/integrations/pg-boss.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
 import { scrapeText, scrapeUntil, samples, value } from './scrape.ts';
+import { assertStartTimes, TIMED, type AttemptTimes } from './start-times.ts';
 import { startPostgres, type StoreHandle } from './stores.ts';
 
 const STALL_WORKER = fileURLToPath(new URL('./fixtures/pg-boss-stall-worker.ts', import.meta.url));
@@ -176,70 +177,30 @@ test('success, failure, retries and an expired handler: the scrape counts the at
   );
 });
 
-test("queue wait, lateness and attempt: pg-boss's started_on less created_on, or start_after when later (a start asked for later, a retry's), exact, as its rows say", async () => {
-  type Claim = Pick<JobWithMetadata, 'createdOn' | 'startAfter' | 'startedOn' | 'retryCount'>;
-  const claims = new Map<string, Claim[]>();
-  for (const name of ['w-prompt', 'w-later', 'w-catchup', 'w-retried']) {
+test("queue wait, lateness and attempt: pg-boss's started_on less created_on, or start_after when later (a start asked for, a retry's), exact, as its rows say", async () => {
+  const claims = new Map<string, AttemptTimes[]>();
+  for (const name of TIMED) {
     await boss.createQueue(name, { retryLimit: 1, retryDelay: 1 });
     claims.set(name, []);
     await boss.work(name, WORK, async ([job]) => {
       // The rows as pg-boss handed them out (instrumentBoss asked for their metadata).
       const { createdOn, startAfter, startedOn, retryCount } = job as JobWithMetadata;
-      claims.get(name)!.push({ createdOn, startAfter, startedOn, retryCount });
+      claims.get(name)!.push({ added: createdOn, due: startAfter, started: startedOn });
       if (name === 'w-retried' && retryCount === 0) throw new Error('first attempt fails');
       return 'ok';
     });
   }
   await boss.send('w-prompt', {});
   await boss.send('w-later', {}, { startAfter: 1 });
-  // Sent a minute after it was due: it waited from when it was sent, and ran a minute late.
   await boss.send('w-catchup', {}, { startAfter: new Date(Date.now() - 60_000) });
   await boss.send('w-retried', {});
-  for (const name of claims.keys()) await drained(name);
-  const text = await scrapeText(port);
-  const histogram = (family: string, task: string) => ({
-    sum: value(text, `${family}_sum`, { task, runner: 'pg-boss' }),
-    count: value(text, `${family}_count`, { task, runner: 'pg-boss' }),
-  });
-  const seconds = (to: Date, from: Date) => (to.getTime() - from.getTime()) / 1000;
-  const [prompt] = claims.get('w-prompt')!;
-  assert.deepEqual(histogram('jobmeter_queue_wait_seconds', 'w-prompt'), {
-    sum: seconds(prompt!.startedOn, prompt!.createdOn),
-    count: 1,
-  });
-  assert.equal(histogram('jobmeter_schedule_lateness_seconds', 'w-prompt').count, 0);
-  const [later] = claims.get('w-later')!;
-  assert.ok(later!.startAfter > later!.createdOn);
-  for (const family of ['jobmeter_queue_wait_seconds', 'jobmeter_schedule_lateness_seconds'])
-    assert.deepEqual(
-      histogram(family, 'w-later'),
-      { sum: seconds(later!.startedOn, later!.startAfter), count: 1 },
-      family,
-    );
-  const [catchup] = claims.get('w-catchup')!;
-  assert.deepEqual(histogram('jobmeter_queue_wait_seconds', 'w-catchup'), {
-    sum: seconds(catchup!.startedOn, catchup!.createdOn),
-    count: 1,
-  });
-  assert.deepEqual(histogram('jobmeter_schedule_lateness_seconds', 'w-catchup'), {
-    sum: seconds(catchup!.startedOn, catchup!.startAfter),
-    count: 1,
-  });
-  // The retry waited from when pg-boss put it back: its start_after (failure + retryDelay).
-  const [first, second] = claims.get('w-retried')!;
-  assert.equal(second!.retryCount, 1);
-  assert.ok(second!.startAfter.getTime() >= first!.startedOn.getTime() + 1000);
-  assert.deepEqual(histogram('jobmeter_queue_wait_seconds', 'w-retried'), {
-    sum:
-      seconds(first!.startedOn, first!.createdOn) + seconds(second!.startedOn, second!.startAfter),
-    count: 2,
-  });
+  for (const name of TIMED) await drained(name);
+  assertStartTimes(await scrapeText(port), 'pg-boss', claims);
+  // The retry's times are the row's, as pg-boss keeps it.
   const [row] = await boss.findJobs('w-retried');
-  assert.deepEqual([row!.startedOn, row!.startAfter], [second!.startedOn, second!.startAfter]);
-  const attempts = (attempt: string, outcome: string) =>
-    value(text, 'jobmeter_run_attempts_total', { task: 'w-retried', attempt, outcome });
-  assert.deepEqual([attempts('1', 'failure'), attempts('2', 'success')], [1, 1]);
-  assert.equal(attempts('1', 'success') + attempts('2', 'failure'), 0);
+  const second = claims.get('w-retried')![1]!;
+  assert.equal(row!.retryCount, 1);
+  assert.deepEqual([row!.startedOn, row!.startAfter], [second.started, second.due]);
 });
 
 test("the oldest waiting job's age: now less the oldest due start_after of the queue in pg-boss's job table", async (t) => {
