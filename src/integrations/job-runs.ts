@@ -189,6 +189,11 @@ export class JobRuns {
     this.recorder.reject(reason);
   }
 
+  /** A scheduled run of `task` whose time passed without it starting. */
+  missed(task: string): void {
+    this.recorder.missedSchedule({ task, kind: this.#kind, runner: this.#runner });
+  }
+
   /** A runner error (the worker's `error` event): `error` is a bounded word, never a message. */
   error(kind: string): void {
     this.recorder.runnerError(this.#runner, kind);
