@@ -2,7 +2,7 @@
  * What a job library integration costs (src/integrations/):
  *
  * - Per job: a job's events, emitted as the library emits them, with the integration listening —
- *   BullMQ's `active` + `completed`, node-cron's runner hooks `beforeRun` + `onFinished` (node-cron's
+ *   BullMQ's `active` + `completed`, node-cron's runner hooks `onMatch` + `onFinished` (node-cron's
  *   own bodies, which build the contexts and emit the events, are no-ops in both rows),
  *   graphile-worker's `job:start` + `job:success` — against the same events with no listener
  *   and the run recorded by hand (`jm.startRun(…)`, `run.finish('success', { durationSeconds })`),
@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import type { Queue, Worker } from 'bullmq';
 import cron from 'node-cron';
 import type { WorkerEvents } from 'graphile-worker';
-import type { Jobmeter } from '../src/index.ts';
+import type { Jobmeter, StartDetails } from '../src/index.ts';
 import { instrumentWorker } from '../src/integrations/bullmq.ts';
 import { instrumentTask } from '../src/integrations/node-cron.ts';
 import { instrumentRunner } from '../src/integrations/graphile-worker.ts';
@@ -47,7 +47,7 @@ type Library = (typeof LIBRARIES)[number];
 const EMITS: Record<Library, string> = {
   bullmq: "worker.emit('active', job); worker.emit('completed', job, r, 'active')",
   'node-cron':
-    "runner.beforeRun(date, execution); runner.onFinished(date, execution) (node-cron's bodies: no-ops)",
+    "runner.onMatch(date, execution); runner.onFinished(date, execution) (node-cron's bodies: no-ops)",
   'graphile-worker': "events.emit('job:start', { job }); events.emit('job:success', { job })",
 };
 const perJob = (p: HotPathParams) =>
@@ -55,7 +55,7 @@ const perJob = (p: HotPathParams) =>
     hotPathJob(
       `${lib}-hand`,
       `${lib}, by hand`,
-      `the same emits, unheard; jm.startRun({ task }); run.finish('success', { durationSeconds })`,
+      `the same emits, unheard; jm.startRun({ task }, details); run.finish('success', { durationSeconds })`,
       p,
     ),
     hotPathJob(lib, `jobmeter/${lib}`, EMITS[lib], p),
@@ -63,8 +63,24 @@ const perJob = (p: HotPathParams) =>
 
 /** Job objects as the libraries hand them out: ids, names and their own timestamps. */
 function bullJob(i: number) {
-  return { id: String(i), name: TASKS[i & 7]!, processedOn: 1000, finishedOn: 1250 };
+  return {
+    id: String(i),
+    name: TASKS[i & 7]!,
+    timestamp: 900,
+    opts: {},
+    attemptsMade: 0,
+    attemptsStarted: 1,
+    processedOn: 1000,
+    finishedOn: 1250,
+  };
 }
+
+/** What each integration gives `startRun` for those jobs, given by hand in the by-hand rows. */
+const DETAILS: Record<Library, StartDetails> = {
+  bullmq: { enqueuedAt: 900, startedAt: 1000, attempt: 1 },
+  'node-cron': { scheduledAt: new Date(1000), startedAt: new Date(1000) },
+  'graphile-worker': { enqueuedAt: new Date(900), startedAt: new Date(1000), attempt: 1 },
+};
 
 /** One job's events as `lib` emits them; `instrument` attaches the integration (else nothing listens). */
 function emitter(
@@ -98,20 +114,20 @@ function emitter(
       const runner = (
         task as unknown as {
           runner: {
-            beforeRun(d: Date, e: unknown): unknown;
+            onMatch(d: Date, e: unknown): unknown;
             onFinished(d: Date, e: unknown): unknown;
           };
         }
       ).runner;
-      runner.beforeRun = () => true;
+      runner.onMatch = () => true;
       runner.onFinished = () => true;
       if (instrument) instrumentTask(task, { jobmeter: jm });
       const startedAt = new Date(1000);
       const finishedAt = new Date(1250);
       return {
         emitJob(i, between) {
-          const execution = { id: String(i), reason: 'invoked', startedAt, finishedAt };
-          runner.beforeRun(startedAt, execution);
+          const execution = { id: String(i), reason: 'scheduled', startedAt, finishedAt };
+          runner.onMatch(startedAt, execution);
           between?.();
           runner.onFinished(startedAt, execution);
         },
@@ -125,7 +141,14 @@ function emitter(
       if (instrument) instrumentRunner(events, { jobmeter: jm });
       return {
         emitJob(i, between) {
-          const job = { id: String(i), attempts: 1, task_identifier: 'emails' };
+          const job = {
+            id: String(i),
+            attempts: 1,
+            task_identifier: 'emails',
+            created_at: new Date(900),
+            run_at: new Date(900),
+            locked_at: new Date(1000),
+          };
           events.emit('job:start', { job } as never);
           between?.();
           events.emit('job:success', { job } as never);
@@ -143,7 +166,7 @@ async function measureJob(arg: Arg): Promise<Result> {
   const e = emitter(lib, jm, !byHand);
   let run: ReturnType<Jobmeter['startRun']> | undefined;
   const start = (): void => {
-    run = jm.startRun({ task: 'emails' });
+    run = jm.startRun({ task: 'emails' }, DETAILS[lib]);
   };
   const result = byHand
     ? measureHotPath(arg, (i) => {

@@ -10,15 +10,20 @@
  * (its worker died or hung past the lock) is a `timeout`, recorded by the worker that found it.
  * A job handed back without an outcome (a `RateLimitError`) is counted as rejected (`rate_limit`)
  * when the worker takes it again. The worker's `error` events are runner errors. Queue depth by
- * state comes from one `getJobCounts` per interval. With BullMQ's tracing (bullmq-otel), a run's
- * exemplar is its job's `process` span.
+ * state comes from one `getJobCounts` per interval, the oldest waiting job's age from one script
+ * per interval. A job's first attempt carries its queue wait (and, delayed, its lateness) from
+ * BullMQ's own record: `timestamp`, `opts.delay`, `processedOn`; every attempt its number,
+ * `attemptsMade + 1`. With BullMQ's tracing (bullmq-otel), a run's exemplar is its job's `process`
+ * span.
  */
 import { context } from '@opentelemetry/api';
-import { Queue, type Job, type Worker } from 'bullmq';
+import { Queue, type Job, type RedisClient, type Worker } from 'bullmq';
+import type { OldestWaiting, StartDetails } from '../domain/recorder.ts';
 import {
   checkOptions,
   errorKind,
   JobRuns,
+  oldestSource,
   secondsBetween,
   type IntegrationOptions,
 } from './job-runs.ts';
@@ -41,6 +46,87 @@ const RATE_LIMIT_ERROR = 'bullmq:rateLimitExceeded';
 
 /** The states asked of Redis: BullMQ keeps prioritized jobs apart from waiting ones; both are waiting. */
 const COUNT_TYPES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+
+/**
+ * What BullMQ's record says about an attempt as it starts. Only a job's first start has a ready
+ * time there: `timestamp` (when it was added) and `opts.delay` (BullMQ zeroes the job's `delay`
+ * when it promotes it, so the option is the one that stays). A failed or stalled attempt puts the
+ * job back with no time kept (`processedOn` is overwritten by the next start), so a later start
+ * says only its attempt. The attempt is BullMQ's: `attemptsMade` counts finished attempts (what
+ * `attempts` limits), so a stalled attempt's rerun is the same attempt again.
+ */
+function startDetails(job: Job): StartDetails {
+  const attempt = job.attemptsMade + 1;
+  if (job.attemptsStarted !== 1) return { attempt };
+  const delay = job.opts.delay;
+  return {
+    enqueuedAt: job.timestamp,
+    scheduledAt: typeof delay === 'number' && delay > 0 ? job.timestamp + delay : undefined,
+    startedAt: job.processedOn,
+    attempt,
+  };
+}
+
+/**
+ * One read of the queue's next jobs in line, as BullMQ hands them out: the tail of `wait`, the
+ * head of `prioritized` (each job's timestamp, options, starts and last start), and the first
+ * `delayed` score (its due time × 0x1000: a due job no worker has promoted yet waits too). O(log n).
+ */
+const OLDEST_SCRIPT = `
+local function fields(id)
+  if not id then return {} end
+  return redis.call('HMGET', ARGV[1] .. id, 'timestamp', 'opts', 'ats', 'processedOn')
+end
+local w = redis.call('LINDEX', KEYS[1], -1)
+if w and string.sub(w, 1, 2) == '0:' then w = redis.call('LINDEX', KEYS[1], -2) end
+local p = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+local d = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')[2]
+return { fields(w), fields(p), d or false }
+`;
+const OLDEST_COMMAND = 'jobmeterOldestWaiting';
+const DEFINED = new WeakSet<RedisClient>();
+
+/**
+ * When a job in line became ready, from its fields: added plus its delay; for a job put back by a
+ * failed or stalled attempt, no earlier than that attempt's start (BullMQ keeps no time it was put
+ * back, so its age reads up to that attempt's run and backoff too old).
+ */
+function readyAt(fields: readonly (string | null)[]): number | undefined {
+  const [timestamp, opts, starts, processedOn] = fields;
+  const added = Number(timestamp);
+  if (timestamp == null || !Number.isFinite(added)) return undefined;
+  let delay = 0;
+  try {
+    const d = (JSON.parse(opts ?? '{}') as { delay?: unknown }).delay;
+    if (typeof d === 'number' && d > 0) delay = d;
+  } catch {
+    // Options BullMQ cannot have written: the job counts from when it was added.
+  }
+  const last = Number(starts) > 0 ? Number(processedOn) : NaN;
+  return Number.isFinite(last) ? Math.max(added + delay, last) : added + delay;
+}
+
+/** The oldest ready time of `queue`'s jobs in line (undefined: none waits), by one script. */
+async function oldestReady(queue: Queue, now: number): Promise<number | undefined> {
+  const client = await queue.getBackend().client;
+  if (!DEFINED.has(client)) {
+    client.defineCommand(OLDEST_COMMAND, { numberOfKeys: 3, lua: OLDEST_SCRIPT, readOnly: true });
+    DEFINED.add(client);
+  }
+  const [wait, prioritized, delayedScore] = (await client.runCommand(OLDEST_COMMAND, [
+    queue.keys.wait,
+    queue.keys.prioritized,
+    queue.keys.delayed,
+    queue.toKey(''),
+  ])) as [(string | null)[], (string | null)[], string | false];
+  const times = [readyAt(wait), readyAt(prioritized)];
+  if (delayedScore !== false && delayedScore !== null) {
+    const due = Math.floor(Number(delayedScore) / 0x1000);
+    if (due <= now) times.push(due);
+  }
+  const ready = times.filter((t): t is number => t !== undefined);
+  return ready.length === 0 ? undefined : Math.min(...ready);
+}
 
 function outcomeOf(error: Error | undefined): 'failure' | 'cancelled' {
   return error?.name === 'AbortError' ? 'cancelled' : 'failure';
@@ -74,7 +160,7 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
 
   const onActive = (job: Job): void => {
     // Taken again while its last attempt is open here: the processor handed it back (rate limit).
-    if (runs.start(idOf(job), taskOf(job))) runs.reject('rate_limit');
+    if (runs.start(idOf(job), taskOf(job), startDetails(job))) runs.reject('rate_limit');
   };
   // BullMQ emits `completed` and `failed` inside its `process` span (with bullmq-otel): the run's
   // exemplar is that span's trace, not the context `active` was emitted in.
@@ -85,6 +171,7 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
       'success',
       secondsBetween(job.processedOn, job.finishedOn),
       context.active(),
+      job.attemptsMade, // counted by BullMQ as it finished
     );
   const onFailed = (job: Job | undefined, error: Error): void => {
     if (job === undefined) return runs.error(errorKind(error));
@@ -95,6 +182,7 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
       outcomeOf(error),
       secondsBetween(job.processedOn, job.finishedOn ?? Date.now()),
       context.active(),
+      job.attemptsMade,
     );
   };
   const onStalled = (jobId: string): void => {
@@ -106,6 +194,8 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
           taskOf(job),
           'timeout',
           secondsBetween(job?.processedOn, Date.now()) ?? 0,
+          undefined,
+          job === undefined ? undefined : job.attemptsMade + 1,
         ),
       () => runs.finish(jobId, taskOf(undefined), 'timeout', 0),
     );
@@ -133,9 +223,16 @@ export function instrumentWorker(worker: Worker, options: BullMQOptions): Instru
     ]);
   });
 
+  const stopOldest = oldestSource(
+    opts,
+    async (): Promise<OldestWaiting> =>
+      new Map([[worker.name, await oldestReady(queue, Date.now())]]),
+  );
+
   return instrumentation(
     worker,
     () => {
+      stopOldest();
       worker.off('active', onActive);
       worker.off('completed', onCompleted);
       worker.off('failed', onFailed);

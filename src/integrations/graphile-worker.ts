@@ -9,15 +9,19 @@
  * row keeps no end time); a job a crashed worker held comes back after
  * `graphile_worker.force_unlock_workers` (or the 4-hour reset) as one more attempt. The
  * `worker:fatalError`, `worker:getJob:error` and `pool:listen:error` events are runner errors.
- * With a `pgPool`, the depth by state comes from one query of the `jobs` view per interval.
+ * A run's queue wait, lateness and attempt come from the row `job:start` carries (`created_at`,
+ * `run_at`, `locked_at`, `attempts`). With a `pgPool`, the depth by state and the oldest waiting
+ * job's age per task come from one query each of the `jobs` view per interval.
  */
 import type { Job, Runner, WorkerEvents } from 'graphile-worker';
+import type { StartDetails } from '../domain/recorder.ts';
 import { ConfigError } from '../errors.ts';
 import {
   checkOptions,
   checkSchema,
   errorKind,
   JobRuns,
+  oldestSource,
   type IntegrationOptions,
 } from './job-runs.ts';
 import { instrumentation, refuseSecond, type Instrumentation } from './handle.ts';
@@ -49,6 +53,40 @@ from "${schema}".jobs group by task_identifier order by task_identifier limit 10
 }
 
 /**
+ * Per task with jobs (as the depth), when its oldest waiting job became ready: the least `run_at`
+ * of the jobs the depth counts as waiting (null: none waits).
+ */
+function oldestSql(schema: string): string {
+  return `select task_identifier as queue,
+  min(run_at) filter (where locked_at is null and attempts < max_attempts and run_at <= now()) as ready
+from "${schema}".jobs group by task_identifier order by task_identifier limit 100`;
+}
+
+/**
+ * What graphile-worker's row says about an attempt as it is locked: `locked_at` (its start),
+ * `attempts` (counting this one), and when it was ready — added (`created_at`), or due (`run_at`:
+ * a time asked for, also the run's lateness; after a failed attempt, its failure plus the backoff).
+ * A later attempt with no error before it follows one that died and was unlocked
+ * (`force_unlock_workers`), which leaves `run_at` before that attempt: it records its attempt only.
+ */
+function startDetails(job: Job): StartDetails {
+  const { attempts: attempt, run_at: runAt, created_at: createdAt, locked_at: lockedAt } = job;
+  if (!(runAt instanceof Date && createdAt instanceof Date && lockedAt instanceof Date))
+    return { attempt };
+  if (attempt > 1)
+    return job.last_error == null
+      ? { attempt }
+      : { enqueuedAt: runAt, startedAt: lockedAt, attempt };
+  return {
+    enqueuedAt: createdAt,
+    // add_job sets run_at to the insert's now() unless a time is asked for: only that is a schedule.
+    scheduledAt: runAt.getTime() !== createdAt.getTime() ? runAt : undefined,
+    startedAt: lockedAt,
+    attempt,
+  };
+}
+
+/**
  * Records the jobs `runner` (or its `events`) reports as runs on `options.jobmeter`, from its next
  * event: a running runner is heard as well as a new one.
  * @throws ConfigError for a bad option, or a runner instrumented into that recorder now (one instrumentation per object and recorder, handle.ts).
@@ -75,7 +113,7 @@ export function instrumentRunner(
 
   // An attempt is keyed by its job object: graphile-worker hands the same one to its start and end.
   const listeners = {
-    'job:start': ({ job }: { job: Job }) => runs.start(job, job.task_identifier),
+    'job:start': ({ job }: { job: Job }) => runs.start(job, job.task_identifier, startDetails(job)),
     'job:success': ({ job }: { job: Job }) =>
       runs.finish(job, job.task_identifier, 'success', undefined),
     'job:error': ({ job }: { job: Job }) =>
@@ -96,9 +134,21 @@ export function instrumentRunner(
     return depthOfRows((await pool!.query(sql)).rows);
   });
 
+  const oldest = oldestSql(schema);
+  const stopOldest = oldestSource(opts, async () => {
+    const { rows } = await pool!.query(oldest);
+    return new Map(
+      rows.map((r) => [
+        String(r['queue']),
+        r['ready'] == null ? undefined : new Date(r['ready'] as Date | string),
+      ]),
+    );
+  });
+
   return instrumentation(
     events,
     () => {
+      stopOldest();
       for (const [event, fn] of Object.entries(listeners)) on.off(event, fn);
     },
     runs,

@@ -8,7 +8,7 @@
  */
 import type { Context, Meter } from '@opentelemetry/api';
 import { ConfigError } from '../errors.ts';
-import type { Recorder, RunHandle } from '../domain/recorder.ts';
+import type { OldestWaiting, Recorder, RunHandle, StartDetails } from '../domain/recorder.ts';
 import type { HostSnapshot } from '../domain/snapshot.ts';
 import type { Outcome } from '../domain/types.ts';
 
@@ -24,7 +24,10 @@ export interface IntegrationOptions {
   readonly kind?: string;
   /** The run's `runner` (also the runner of `runnerError`). @default the library's name */
   readonly runner?: string;
-  /** How often the queue depth is read from the store, in ms; `false` reads none. @default 10000 */
+  /**
+   * How often the queue depth and the oldest waiting job are read from the store, in ms; `false`
+   * reads neither. @default 10000
+   */
   readonly depthIntervalMillis?: number | false;
 }
 
@@ -135,18 +138,24 @@ export class JobRuns {
    * A job attempt was handed out: it is in flight until {@link finish}. Returns whether the same id
    * was still open here: the library took that attempt back without saying how it ended (BullMQ's
    * rate limit and delay errors), so it ends without an outcome of its own (`cancelled`).
+   * `details`: when the job was enqueued or due, when it started and which attempt it is, from
+   * the library's own record (its queue wait, lateness and attempt).
    */
-  start(id: unknown, task: string): boolean {
+  start(id: unknown, task: string, details?: StartDetails): boolean {
     const stale = this.#open.get(id);
     stale?.finish('cancelled');
-    this.#open.set(id, this.recorder.startRun({ task, kind: this.#kind, runner: this.#runner }));
+    this.#open.set(
+      id,
+      this.recorder.startRun({ task, kind: this.#kind, runner: this.#runner }, details),
+    );
     this.#events['started']!++;
     return stale !== undefined;
   }
 
   /**
    * The attempt `id` ended. `seconds`: the library's own duration (undefined: timed here).
-   * A run not started here (before instrumenting, or in another process) is recorded as started and finished.
+   * A run not started here (before instrumenting, or in another process) is recorded as started
+   * and finished, with `attempt` (its wait was the starting process's to record).
    */
   finish(
     id: unknown,
@@ -154,6 +163,7 @@ export class JobRuns {
     outcome: Outcome,
     seconds: number | undefined,
     context?: Context,
+    attempt?: number,
   ): void {
     const open = this.#open.get(id);
     this.#events[EVENT_OF[outcome]]!++;
@@ -171,11 +181,17 @@ export class JobRuns {
       outcome,
       durationSeconds: seconds ?? 0,
       context,
+      attempt,
     });
   }
 
   reject(reason: string): void {
     this.recorder.reject(reason);
+  }
+
+  /** A scheduled run of `task` whose time passed without it starting. */
+  missed(task: string): void {
+    this.recorder.missedSchedule({ task, kind: this.#kind, runner: this.#runner });
   }
 
   /** A runner error (the worker's `error` event): `error` is a bounded word, never a message. */
@@ -193,6 +209,15 @@ export class JobRuns {
     for (const run of this.#open.values()) run.finish('cancelled');
     this.#open.clear();
   }
+}
+
+/**
+ * The oldest-waiting-job source of an instrumented worker: `read` once per depth interval (the
+ * domain's queue source), none with `depthIntervalMillis: false`. Returns what stops it.
+ */
+export function oldestSource(opts: CheckedOptions, read: () => Promise<OldestWaiting>): () => void {
+  if (opts.depthIntervalMillis === false) return () => {};
+  return opts.recorder.addQueueSource(read, { intervalMillis: opts.depthIntervalMillis });
 }
 
 /** Seconds between two of the library's millisecond timestamps, when both are there. */

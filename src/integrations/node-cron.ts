@@ -6,14 +6,16 @@
  *
  * Each execution is a run named after the task (`name` option; give one: node-cron's default is a
  * random id): its start starts it, its finish or failure ends it with node-cron's own startedAt →
- * finishedAt (a failure past `executeTimeout` is a `timeout`), taken where node-cron emits
- * `execution:started` / `execution:finished` / `execution:failed` (see instrumentTask).
+ * finishedAt (a failure past `executeTimeout` is a `timeout`), taken where node-cron starts and
+ * ends it (see instrumentTask). A scheduled execution's lateness (and queue wait) runs from its
+ * slot — the time node-cron scheduled it for — to its startedAt, past any `maxRandomDelay`.
  * An execution node-cron refuses is a rejection: `overlap` (`noOverlap` and still busy), `missed`
- * (the process was late past the tolerance; node-cron's own warning is then left to us),
- * `skipped` (another instance was elected by the run coordinator). A task that
+ * (the process was late past the tolerance: also a missed schedule; node-cron's own warning is
+ * then left to us), `skipped` (another instance was elected by the run coordinator). A task that
  * fails to start (`task:failed`) is a runner error. There is no queue, so no depth.
  */
 import type { ScheduledTask, TaskContext } from 'node-cron';
+import type { StartDetails } from '../domain/recorder.ts';
 import {
   checkOptions,
   errorKind,
@@ -31,10 +33,13 @@ export type NodeCronOptions = Omit<IntegrationOptions, 'task' | 'depthIntervalMi
 type Listener = (context: TaskContext) => void;
 type Execution = NonNullable<TaskContext['execution']>;
 type Hook = (date: Date, execution: Execution, error?: Error) => unknown;
-/** An inline task's runner: the hooks node-cron calls once an execution starts, finishes or fails. */
+/**
+ * An inline task's runner: the hooks node-cron calls as an execution starts (`onMatch`, the task's
+ * own call, right after it set `startedAt`), finishes or fails.
+ */
 interface Runner {
   noOverlap?: unknown;
-  beforeRun?: Hook;
+  onMatch?: Hook;
   onFinished?: Hook;
   onError?: (date: Date, error: Error, execution: Execution) => unknown;
 }
@@ -45,7 +50,7 @@ function isTimeout(error: Error | undefined): boolean {
 
 function runnerOf(task: ScheduledTask): Runner | undefined {
   const runner = (task as { runner?: Runner }).runner;
-  return typeof runner?.beforeRun === 'function' &&
+  return typeof runner?.onMatch === 'function' &&
     typeof runner.onFinished === 'function' &&
     typeof runner.onError === 'function'
     ? runner
@@ -76,8 +81,13 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
   const name = task.name ?? task.id;
   refuseSecond('instrumentTask', task, opts.recorder, `task ${JSON.stringify(name)}`);
   const time = (d: Date | undefined): number | undefined => d?.getTime();
-  const started = (execution: Execution | undefined): void =>
-    void runs.start(execution?.id ?? '', name);
+  // A scheduled execution's slot is `date`; an invoked one's (task.execute()) is just its call.
+  const details = (date: Date, execution: Execution | undefined): StartDetails | undefined =>
+    execution?.reason === 'scheduled'
+      ? { scheduledAt: date, startedAt: execution.startedAt }
+      : undefined;
+  const started = (date: Date, execution: Execution | undefined): void =>
+    void runs.start(execution?.id ?? '', name, details(date, execution));
   const finished = (execution: Execution | undefined): void =>
     runs.finish(
       execution?.id ?? '',
@@ -101,7 +111,13 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
         if ((task as { runner?: Runner }).runner?.noOverlap === true) runs.reject('overlap');
       },
     ],
-    ['execution:missed', () => runs.reject('missed')],
+    [
+      'execution:missed',
+      () => {
+        runs.reject('missed');
+        runs.missed(name);
+      },
+    ],
     ['execution:skipped', () => runs.reject('skipped')],
     ['task:failed', (ctx) => runs.error(errorKind(ctx.error))],
   ];
@@ -109,7 +125,8 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
   let unhook = (): void => {};
   if (runner === undefined) {
     listeners.push(
-      ['execution:started', (ctx) => started(ctx.execution)],
+      // A background task's start is heard as its child process reports it (no startedAt yet).
+      ['execution:started', (ctx) => started(ctx.date, ctx.execution)],
       ['execution:finished', (ctx) => finished(ctx.execution)],
       [
         'execution:failed',
@@ -117,10 +134,10 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
       ],
     );
   } else {
-    const { beforeRun, onFinished, onError } = runner as Required<Runner>;
-    runner.beforeRun = (date, execution) => {
-      started(execution);
-      return beforeRun.call(runner, date, execution);
+    const { onMatch, onFinished, onError } = runner as Required<Runner>;
+    runner.onMatch = (date, execution) => {
+      started(date, execution);
+      return onMatch.call(runner, date, execution);
     };
     runner.onFinished = (date, execution) => {
       finished(execution);
@@ -130,7 +147,7 @@ export function instrumentTask(task: ScheduledTask, options: NodeCronOptions): I
       failed(execution, execution?.error ?? error, date);
       return onError.call(runner, date, error, execution);
     };
-    unhook = () => Object.assign(runner, { beforeRun, onFinished, onError });
+    unhook = () => Object.assign(runner, { onMatch, onFinished, onError });
   }
   for (const [event, fn] of listeners) task.on(event, fn);
   return instrumentation(

@@ -7,18 +7,23 @@
  * pg-boss has no per-job events, so the call wraps the instance's `work` (and `send`): every
  * handler registered afterwards is instrumented. Each job of a batch is a run from the handler's
  * call to its settling; a job pg-boss aborted (its `expireInSeconds` passed) is a `timeout`, a
- * retried job is one more run (`retryCount` is pg-boss's attempt number). A `send` pg-boss refuses
+ * retried job is one more run (`retryCount` is pg-boss's attempt number). Each run's queue wait,
+ * lateness and attempt come from the job's row as pg-boss hands it out (`created_on`,
+ * `start_after`, `started_on`, `retry_count`: the wrapped `work` asks for the jobs' metadata), the
+ * oldest waiting job's age per queue from one query of the `job` table per interval. A `send` pg-boss refuses
  * (throttled, singleton or debounced: it returns null) is a rejection (`throttled`). The `error`
  * events are runner errors. Queue depth by state for the queues worked here comes from one count
  * of pg-boss's `job` table per interval: pg-boss's own counts (`getQueues`) are its monitor's,
  * written up to `monitorIntervalSeconds` (60 s) before, which the poll's age would not show.
  */
-import type { Job, JobResult, PgBoss, WorkHandler } from 'pg-boss';
+import type { Job, JobResult, JobWithMetadata, PgBoss, WorkHandler } from 'pg-boss';
+import type { StartDetails } from '../domain/recorder.ts';
 import {
   checkOptions,
   checkSchema,
   errorKind,
   JobRuns,
+  oldestSource,
   type IntegrationOptions,
 } from './job-runs.ts';
 import { ConfigError } from '../errors.ts';
@@ -77,6 +82,39 @@ where q.name = any($1::text[])`;
 }
 
 /**
+ * When the oldest due job of each queue named in $1 became ready, from the same rows the depth
+ * counts as waiting: `start_after` is the send time unless a later start was asked, and a retry's
+ * (its failure plus its retry delay). `min` over pg-boss's (name, state, …, start_after) index.
+ */
+function oldestSql(schema: string): string {
+  return `select name as queue, min(start_after) as ready from "${schema}".job
+where name = any($1::text[]) and state in ('created', 'retry') and start_after <= now() group by name`;
+}
+
+/**
+ * What pg-boss's row says about an attempt as it is handed out: `started_on` (the claim), and when
+ * the job was ready — sent (`created_on`), or due (`start_after`: a start asked for, also the
+ * run's lateness; for a retry, its failure plus its retry delay, when it was put back). The
+ * attempt is `retry_count + 1`: pg-boss adds one at every claim after the first, a stalled or
+ * expired attempt's included. Without the metadata (a handler that asked for none): the attempt only.
+ */
+function startDetails(job: Job<unknown>): StartDetails {
+  const { createdOn, startAfter, startedOn, retryCount } = job as Partial<JobWithMetadata<unknown>>;
+  const attempt = typeof retryCount === 'number' ? retryCount + 1 : undefined;
+  if (!(startedOn instanceof Date && startAfter instanceof Date && createdOn instanceof Date))
+    return { attempt };
+  if (attempt !== 1) return { enqueuedAt: startAfter, startedAt: startedOn, attempt };
+  return {
+    enqueuedAt: createdOn,
+    // pg-boss sets start_after to the send time unless a start was asked for (later, or past):
+    // only an asked-for start is a schedule to be late for.
+    scheduledAt: startAfter.getTime() !== createdOn.getTime() ? startAfter : undefined,
+    startedAt: startedOn,
+    attempt,
+  };
+}
+
+/**
  * Records the jobs of the handlers `boss.work` registers from now on as runs on `options.jobmeter`.
  * @throws ConfigError for a bad option, a boss instrumented into that recorder now (one instrumentation per
  * object and recorder, handle.ts), or one whose `work` was called already (those handlers would record nothing).
@@ -86,7 +124,8 @@ where q.name = any($1::text[])`;
  */
 export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrumentation {
   const opts = checkOptions('instrumentBoss', options, 'pg-boss');
-  const sql = depthSql(checkSchema('instrumentBoss', options.schema ?? 'pgboss'));
+  const schema = checkSchema('instrumentBoss', options.schema ?? 'pgboss');
+  const sql = depthSql(schema);
   refuseSecond('instrumentBoss', boss, opts.recorder, 'this PgBoss');
   // The handlers of workers registered before are pg-boss's already: none of their jobs would be a run.
   const working = [...new Set(boss.getWipData().map((w) => w.name))];
@@ -121,7 +160,7 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
       const t0 = performance.now();
       const task = (job: Job<unknown>): string => (opts.task === 'name' ? job.name : name);
       // One attempt, one run, keyed by the job object this call was handed.
-      for (const job of jobs) runs.start(job, task(job));
+      for (const job of jobs) runs.start(job, task(job), startDetails(job));
       const end = (failed: (job: Job<unknown>) => boolean): void => {
         const seconds = (performance.now() - t0) / 1000;
         for (const job of jobs)
@@ -158,9 +197,14 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
         function (this: PgBoss, name: unknown, ...args: unknown[]) {
           queues.add(String(name));
           const handler = args.at(-1);
-          const perJob =
-            args.length > 1 &&
-            (args[0] as { perJobResults?: unknown } | null)?.perJobResults === true;
+          const given = args.length > 1 ? (args[0] as Record<string, unknown> | null) : undefined;
+          const perJob = given?.perJobResults === true;
+          // The jobs' times are in their metadata; a handler that said `includeMetadata: false` keeps it off.
+          if (typeof handler === 'function') {
+            const withTimes = { includeMetadata: true, ...given };
+            if (args.length > 1) args[0] = withTimes;
+            else args.unshift(withTimes);
+          }
           if (typeof handler === 'function')
             args[args.length - 1] = wrap(String(name), handler as WorkHandler<unknown>, perJob);
           return work.call(this, name, ...args);
@@ -175,9 +219,20 @@ export function instrumentBoss(boss: PgBoss, options: PgBossOptions): Instrument
     return depthOfRows((await boss.getDb().executeSql(sql, [[...queues]])).rows);
   });
 
+  const oldest = oldestSql(schema);
+  const stopOldest = oldestSource(opts, async () => {
+    const ready = new Map<string, Date | undefined>([...queues].map((q) => [q, undefined]));
+    if (queues.size === 0) return ready;
+    const { rows } = await boss.getDb().executeSql(oldest, [[...queues]]);
+    for (const r of rows as { queue: string; ready: Date | string }[])
+      ready.set(r.queue, new Date(r.ready));
+    return ready;
+  });
+
   return instrumentation(
     boss,
     () => {
+      stopOldest();
       for (const undo of restore) undo();
       boss.off('error', onError);
     },

@@ -54,6 +54,33 @@ async function finishedJobs(total: number): Promise<void> {
   }
 }
 
+/** A jobmeter of its own, a Queue and a worker nobody runs (its jobs wait), and what closes them. */
+async function idleQueue(name: string): Promise<{
+  own: Jobmeter;
+  q: Queue;
+  w: Worker;
+  close(): Promise<void>;
+}> {
+  const own = await createJobmeter({
+    serviceName: `bullmq-${name}`,
+    listener: { port: 0 },
+    global: false,
+  });
+  const q = new Queue(name, { connection: connection() });
+  const w = new Worker(name, null, { connection: connection(), autorun: false });
+  return {
+    own,
+    q,
+    w,
+    async close() {
+      await w.close();
+      await q.obliterate({ force: true });
+      await q.close();
+      await own.shutdown();
+    },
+  };
+}
+
 before(async () => {
   redis = await startRedis();
   jm = await createJobmeter({ serviceName: 'bullmq-test', listener: { port: 0 }, global: false });
@@ -65,6 +92,7 @@ before(async () => {
     async (job) => {
       if (job.name === 'fail') throw new Error(`job ${job.id} failed`);
       if (job.name === 'flaky' && job.attemptsMade === 0) throw new Error('first attempt fails');
+      if (job.name === 'retried' && job.attemptsMade < 2) throw new Error('two attempts fail');
       if (job.name === 'limited' && job.attemptsStarted === 1) {
         // The processor refuses under a rate limit: BullMQ hands the job back, with no event.
         // The path under test: BullMQ's rate limit as a processor sets it (deprecated, still served).
@@ -194,6 +222,82 @@ test('success, failure and retries: the scrape counts the attempts BullMQ record
     value(text, 'jobmeter_run_duration_seconds_count'),
     value(text, 'jobmeter_run_finished_total'),
   );
+});
+
+test("queue wait and lateness are BullMQ's processedOn less the job's timestamp (and its delay), exact; the attempt is attemptsMade + 1", async () => {
+  const before = await queue.getJobCounts('completed', 'failed');
+  // The producer's clock, given to BullMQ as the job's timestamp: added two minutes ago, and one
+  // job with a delay that ended a minute ago (it waited from then, not from when it was added).
+  const added = Date.now() - 120_000;
+  await queue.add('waited', {}, { timestamp: added });
+  await queue.add('delayed', {}, { timestamp: added, delay: 60_000 });
+  await queue.add('retried', {}, { attempts: 3 });
+  await finishedJobs(before['completed']! + before['failed']! + 3);
+  const done = await queue.getJobs(['completed']);
+  const job = (name: string) => done.find((j) => j.name === name)!;
+  const text = await scrapeText(port);
+  const histogram = (family: string, task: string) => ({
+    sum: value(text, `${family}_sum`, { task }),
+    count: value(text, `${family}_count`, { task }),
+  });
+  const waited = job('waited');
+  assert.deepEqual(histogram('jobmeter_queue_wait_seconds', 'waited'), {
+    sum: (waited.processedOn! - waited.timestamp) / 1000,
+    count: 1,
+  });
+  assert.equal(histogram('jobmeter_schedule_lateness_seconds', 'waited').count, 0, 'no delay');
+  const delayed = job('delayed');
+  const due = delayed.timestamp + delayed.opts.delay!;
+  assert.equal(due, added + 60_000);
+  for (const family of ['jobmeter_queue_wait_seconds', 'jobmeter_schedule_lateness_seconds'])
+    assert.deepEqual(
+      histogram(family, 'delayed'),
+      { sum: (delayed.processedOn! - due) / 1000, count: 1 },
+      family,
+    );
+  // Only the first start has a ready time in BullMQ's record: a retry records no wait.
+  assert.equal(histogram('jobmeter_queue_wait_seconds', 'retried').count, 1);
+  assert.equal(job('retried').attemptsMade, 3);
+  const attempts = (attempt: string, outcome: string) =>
+    value(text, 'jobmeter_run_attempts_total', { task: 'retried', attempt, outcome });
+  assert.deepEqual(
+    [attempts('1', 'failure'), attempts('2', 'failure'), attempts('3', 'success')],
+    [1, 1, 1],
+  );
+  assert.equal(attempts('1', 'success') + attempts('2', 'success'), 0);
+});
+
+test("the oldest waiting job's age: now less when the next job in line became ready (wait, prioritized, or a due delayed job), from BullMQ's record", async (t) => {
+  const name = 'aged';
+  // An injected clock: BullMQ and jobmeter read the same fixed now.
+  const now = Date.now();
+  t.mock.method(Date, 'now', () => now);
+  const { own, q, w, close } = await idleQueue(name);
+  await q.add('first', {}, { timestamp: now - 50_000 });
+  await q.add('later', {}, { timestamp: now - 10_000 });
+  await q.add('urgent', {}, { timestamp: now - 30_000, priority: 1 });
+  // Due 80 s ago: no worker asked for a job since, so BullMQ has not moved it out of `delayed`.
+  const due = await q.add('due', {}, { timestamp: now - 200_000, delay: 120_000 });
+  await q.add('future', {}, { delay: 3_600_000 });
+  const off = instrumentWorker(w, { jobmeter: own, depthIntervalMillis: 100 });
+  const at = own.pullAddress!.port;
+  const age = (seconds: number) =>
+    scrapeUntil(at, 'jobmeter_queue_oldest_age_seconds', { queue: name }, seconds, 3000);
+  try {
+    const stored = (await q.getJob(due.id!))!;
+    await age((now - (stored.timestamp + stored.opts.delay!)) / 1000);
+    await due.remove();
+    await age(50); // the wait list's next in line
+    await (await q.getJobs(['wait'])).find((j) => j.name === 'first')!.remove();
+    await age(30); // the prioritized job, older than the wait list's next
+    await q.drain();
+    // Only a delayed job not yet due: the queue is served, at 0.
+    const none = await age(0);
+    assert.equal(samples(none, 'jobmeter_queue_oldest_age_seconds', { queue: name }).length, 1);
+  } finally {
+    off();
+    await close();
+  }
 });
 
 test('a job handed back under a rate limit is a rejection, and its refused attempt leaves flight', async () => {
@@ -380,13 +484,7 @@ test('a worker instrumented while it runs: the jobs it takes from then on are ru
 test('50 jobs queued show in the depth within two poll intervals (one getJobCounts script over the Redis keys)', async () => {
   const name = 'backlog';
   const interval = 1000;
-  const own = await createJobmeter({
-    serviceName: 'bullmq-depth',
-    listener: { port: 0 },
-    global: false,
-  });
-  const q = new Queue(name, { connection: connection() });
-  const w = new Worker(name, null, { connection: connection(), autorun: false }); // nobody takes the jobs
+  const { own, w, q, close } = await idleQueue(name);
   const off = instrumentWorker(w, { jobmeter: own, depthIntervalMillis: interval });
   const at = own.pullAddress!.port;
   try {
@@ -411,9 +509,7 @@ test('50 jobs queued show in the depth within two poll intervals (one getJobCoun
     );
   } finally {
     off();
-    await w.close();
-    await q.close();
-    await own.shutdown();
+    await close();
   }
 });
 

@@ -10,12 +10,21 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Logger, run, runMigrations, type Runner } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import {
+  Logger,
+  run,
+  runMigrations,
+  type Job,
+  type Runner,
+  type WorkerEvents,
+} from 'graphile-worker';
 import pg from 'pg';
 import { ConfigError, createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { instrumentRunner } from '../../src/integrations/graphile-worker.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
-import { scrapeText, scrapeUntil, value } from './scrape.ts';
+import { samples, scrapeText, scrapeUntil, value } from './scrape.ts';
+import { assertStartTimes, TIMED } from './start-times.ts';
 import { startPostgres, type StoreHandle } from './stores.ts';
 
 const STALL_WORKER = fileURLToPath(new URL('./fixtures/graphile-stall-worker.ts', import.meta.url));
@@ -27,6 +36,8 @@ let jm: Jobmeter;
 let runner: Runner;
 let stop: Instrumentation;
 let port: number;
+/** The rows graphile-worker handed each timed task's attempts, as the task saw them. */
+const claims = new Map<string, Job[]>();
 /** graphile-worker's own events, counted by the test: what the library reports. */
 const reported = { start: 0, success: 0, error: 0 };
 
@@ -95,6 +106,16 @@ test('a stalled job: its runner is killed mid-job, force_unlock_workers hands it
       flaky: async (_payload, helpers) => {
         if (helpers.job.attempts === 1) throw new Error('first attempt fails');
       },
+      ...Object.fromEntries(
+        TIMED.map((task) => [
+          task,
+          async (_payload: unknown, helpers: { job: Job }) => {
+            claims.set(task, [...(claims.get(task) ?? []), { ...helpers.job }]);
+            if (task === 'w-retried' && helpers.job.attempts === 1)
+              throw new Error('first attempt fails');
+          },
+        ]),
+      ),
     },
   });
   runner.events.on('job:start', () => reported.start++);
@@ -109,6 +130,12 @@ test('a stalled job: its runner is killed mid-job, force_unlock_workers hands it
     1,
   );
   assert.equal(value(text, 'jobmeter_run_finished_total', { task: 'hang', outcome: 'success' }), 1);
+  // The rerun is attempt 2; its run_at predates the attempt that died, so it records no wait.
+  assert.equal(
+    value(text, 'jobmeter_run_attempts_total', { task: 'hang', attempt: '2', outcome: 'success' }),
+    1,
+  );
+  assert.equal(value(text, 'jobmeter_queue_wait_seconds_count', { task: 'hang' }), 0);
 });
 
 test('success, failure and retries: the scrape counts what graphile-worker reported', async () => {
@@ -144,6 +171,68 @@ test('success, failure and retries: the scrape counts what graphile-worker repor
     value(text, 'jobmeter_run_finished_total', { task: 'fail', outcome: 'failure' }),
     rows[0].attempts,
   );
+});
+
+test("queue wait, lateness and attempt: graphile-worker's locked_at less created_at, or run_at when later (a time asked for, a retry's), exact, as its rows say", async () => {
+  await runner.addJob('w-prompt', {});
+  await runner.addJob('w-later', {}, { runAt: new Date(Date.now() + 1000) });
+  await runner.addJob('w-catchup', {}, { runAt: new Date(Date.now() - 60_000) });
+  await runner.addJob('w-retried', {}, { maxAttempts: 2 });
+  await settled();
+  assert.deepEqual(
+    claims.get('w-retried')!.map((j) => j.attempts),
+    [1, 2],
+  );
+  const rows = new Map(
+    TIMED.map((task) => [
+      task,
+      claims.get(task)!.map((j) => ({ added: j.created_at, due: j.run_at, started: j.locked_at! })),
+    ]),
+  );
+  assertStartTimes(await scrapeText(port), 'graphile-worker', rows);
+});
+
+test("the oldest waiting job's age per task: now less the least due run_at of its unlocked jobs in the jobs view", async (t) => {
+  const own = await createJobmeter({
+    serviceName: 'graphile-age',
+    listener: { port: 0 },
+    global: false,
+  });
+  // Events of no runner: only the store is read. Nobody runs task `aged`.
+  const events = new EventEmitter() as unknown as WorkerEvents;
+  const off = instrumentRunner(events, { jobmeter: own, pgPool: pool, depthIntervalMillis: 100 });
+  const at = own.pullAddress!.port;
+  const add = async (runAt: Date) =>
+    (
+      await pool.query(
+        `select id, run_at from graphile_worker.add_job('aged', '{}'::json, run_at => $1)`,
+        [runAt],
+      )
+    ).rows[0] as { id: string; run_at: Date };
+  const age = (seconds: number) =>
+    scrapeUntil(at, 'jobmeter_queue_oldest_age_seconds', { queue: 'aged' }, seconds, 3000);
+  try {
+    const old = await add(new Date(Date.now() - 45_000));
+    const recent = await add(new Date(Date.now() - 5_000));
+    await add(new Date(Date.now() + 3_600_000)); // not due: not waiting
+    // An injected clock for the age: jobmeter's now fixed while it is read.
+    const now = Date.now();
+    t.mock.method(Date, 'now', () => now);
+    await age((now - old.run_at.getTime()) / 1000);
+    await pool.query(`delete from graphile_worker._private_jobs where id = $1`, [old.id]);
+    await age((now - recent.run_at.getTime()) / 1000);
+    await pool.query(`delete from graphile_worker._private_jobs where id = $1`, [recent.id]);
+    // Only a job not yet due: the task is served, at 0.
+    const none = await age(0);
+    assert.equal(samples(none, 'jobmeter_queue_oldest_age_seconds', { queue: 'aged' }).length, 1);
+  } finally {
+    t.mock.restoreAll();
+    off();
+    await own.shutdown();
+    await pool.query(
+      `delete from graphile_worker._private_jobs where task_id = (select id from graphile_worker._private_tasks where identifier = 'aged')`,
+    );
+  }
 });
 
 test('instrumentRunner twice on one runner (or its events): a ConfigError naming it, and every job one run', async () => {

@@ -94,6 +94,57 @@ test('executions that succeed and fail are runs timed by node-cron', async () =>
   assert.equal(events['failed'], bad.length);
 });
 
+test("a scheduled execution's lateness runs from its slot to node-cron's startedAt, past its random delay, exact", async () => {
+  const task = cron.schedule('* * * * * *', () => {}, {
+    name: 'late',
+    maxRandomDelay: 400,
+    logger: QUIET,
+  });
+  tasks.push(task);
+  const stop = instrumentTask(task, { jobmeter: jm });
+  const done = await nth(task, 'execution:finished', 3);
+  await task.stop();
+  stop();
+  const text = await scrapeText(port);
+  // node-cron's own record of each execution: the slot it ran for, and when it started.
+  const late = done.reduce(
+    (s, c) => s + (c.execution!.startedAt!.getTime() - c.date.getTime()) / 1000,
+    0,
+  );
+  const started = value(text, 'jobmeter_run_started_total', { task: 'late' });
+  assert.equal(started, done.length);
+  for (const family of ['jobmeter_schedule_lateness_seconds', 'jobmeter_queue_wait_seconds']) {
+    assert.equal(value(text, `${family}_count`, { task: 'late' }), started, family);
+    assert.equal(value(text, `${family}_sum`, { task: 'late' }), late, family);
+  }
+});
+
+test('ticks missed while the process was busy are missed schedules (and missed rejections), as many as node-cron reports', async () => {
+  const task = cron.schedule('* * * * * *', () => {}, { name: 'blocked', logger: QUIET });
+  tasks.push(task);
+  const stop = instrumentTask(task, { jobmeter: jm });
+  const missed: TaskContext[] = [];
+  task.on('execution:missed', (c) => void missed.push(c));
+  const rejectedBefore = value(await scrapeText(port), 'jobmeter_request_rejected_total', {
+    reason: 'missed',
+  });
+  await nth(task, 'execution:finished', 1);
+  // Busy past node-cron's tolerance (1 s): the slots of those seconds are missed.
+  const busyUntil = Date.now() + 3500;
+  while (Date.now() < busyUntil);
+  await nth(task, 'execution:finished', 1);
+  await task.stop();
+  stop();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(missed.length >= 1, 'node-cron reported missed slots');
+  const text = await scrapeText(port);
+  assert.equal(value(text, 'jobmeter_schedule_missed_total', { task: 'blocked' }), missed.length);
+  assert.equal(
+    value(text, 'jobmeter_request_rejected_total', { reason: 'missed' }) - rejectedBefore,
+    missed.length,
+  );
+});
+
 test('an execution refused by noOverlap is a rejection; the one still running is in flight', async () => {
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
@@ -215,6 +266,8 @@ test("an inline task is heard at its runner's hooks, not through listeners node-
     value(text, 'jobmeter_run_finished_total', { task: 'hooked', outcome: 'failure' }),
     1,
   );
+  // Invoked, not scheduled: no slot to be late for.
+  assert.equal(value(text, 'jobmeter_schedule_lateness_seconds_count', { task: 'hooked' }), 0);
   for (const event of [...perExecution, 'execution:missed'])
     assert.equal(events.listenerCount(event), 0, event);
 });

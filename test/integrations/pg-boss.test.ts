@@ -10,11 +10,12 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PgBoss, type QueueResult } from 'pg-boss';
+import { PgBoss, type JobWithMetadata, type QueueResult } from 'pg-boss';
 import { ConfigError, createJobmeter, type Jobmeter } from '../../src/index.ts';
 import { instrumentBoss } from '../../src/integrations/pg-boss.ts';
 import type { Instrumentation } from '../../src/integrations/handle.ts';
 import { scrapeText, scrapeUntil, samples, value } from './scrape.ts';
+import { assertStartTimes, TIMED, type AttemptTimes } from './start-times.ts';
 import { startPostgres, type StoreHandle } from './stores.ts';
 
 const STALL_WORKER = fileURLToPath(new URL('./fixtures/pg-boss-stall-worker.ts', import.meta.url));
@@ -174,6 +175,86 @@ test('success, failure, retries and an expired handler: the scrape counts the at
     value(after, 'jobmeter_queue_jobs', { queue: 'reports', state: 'active' }),
     live.filter((j) => j.state === 'active').length,
   );
+});
+
+test("queue wait, lateness and attempt: pg-boss's started_on less created_on, or start_after when later (a start asked for, a retry's), exact, as its rows say", async () => {
+  const claims = new Map<string, AttemptTimes[]>();
+  for (const name of TIMED) {
+    await boss.createQueue(name, { retryLimit: 1, retryDelay: 1 });
+    claims.set(name, []);
+    await boss.work(name, WORK, async ([job]) => {
+      // The rows as pg-boss handed them out (instrumentBoss asked for their metadata).
+      const { createdOn, startAfter, startedOn, retryCount } = job as JobWithMetadata;
+      claims.get(name)!.push({ added: createdOn, due: startAfter, started: startedOn });
+      if (name === 'w-retried' && retryCount === 0) throw new Error('first attempt fails');
+      return 'ok';
+    });
+  }
+  await boss.send('w-prompt', {});
+  await boss.send('w-later', {}, { startAfter: 1 });
+  await boss.send('w-catchup', {}, { startAfter: new Date(Date.now() - 60_000) });
+  await boss.send('w-retried', {});
+  for (const name of TIMED) await drained(name);
+  assertStartTimes(await scrapeText(port), 'pg-boss', claims);
+  // The retry's times are the row's, as pg-boss keeps it.
+  const [row] = await boss.findJobs('w-retried');
+  const second = claims.get('w-retried')![1]!;
+  assert.equal(row!.retryCount, 1);
+  assert.deepEqual([row!.startedOn, row!.startAfter], [second.started, second.due]);
+});
+
+test("the oldest waiting job's age: now less the oldest due start_after of the queue in pg-boss's job table", async (t) => {
+  const other = await startedBoss();
+  const own = await createJobmeter({
+    serviceName: 'pg-boss-age',
+    listener: { port: 0 },
+    global: false,
+  });
+  await other.createQueue('aged');
+  const off = instrumentBoss(other, { jobmeter: own, queues: ['aged'], depthIntervalMillis: 100 });
+  const at = own.pullAddress!.port;
+  try {
+    const old = await other.send('aged', {}, { startAfter: new Date(Date.now() - 45_000) });
+    await other.send('aged', {});
+    await other.send('aged', {}, { startAfter: 3600 }); // not due: not waiting
+    const due = (await other.findJobs('aged')).filter((j) => j.startAfter.getTime() <= Date.now());
+    assert.equal(due.length, 2);
+    // An injected clock for the age: jobmeter's now fixed while it is read.
+    const now = Date.now();
+    t.mock.method(Date, 'now', () => now);
+    const oldest = Math.min(...due.map((j) => j.startAfter.getTime()));
+    await scrapeUntil(
+      at,
+      'jobmeter_queue_oldest_age_seconds',
+      { queue: 'aged' },
+      (now - oldest) / 1000,
+      3000,
+    );
+    await other.deleteJob('aged', old!);
+    const next = due.find((j) => j.id !== old)!;
+    await scrapeUntil(
+      at,
+      'jobmeter_queue_oldest_age_seconds',
+      { queue: 'aged' },
+      (now - next.startAfter.getTime()) / 1000,
+      3000,
+    );
+    await other.deleteJob('aged', next.id);
+    // Only a job not yet due: the queue is served, at 0.
+    const none = await scrapeUntil(
+      at,
+      'jobmeter_queue_oldest_age_seconds',
+      { queue: 'aged' },
+      0,
+      3000,
+    );
+    assert.equal(samples(none, 'jobmeter_queue_oldest_age_seconds', { queue: 'aged' }).length, 1);
+  } finally {
+    t.mock.restoreAll();
+    off();
+    await other.stop({ graceful: false, timeout: 1000 });
+    await own.shutdown();
+  }
 });
 
 test('perJobResults: each job of a batch ends as the handler says', async () => {
