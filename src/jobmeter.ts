@@ -513,6 +513,7 @@ export async function createJobmeter<
       telemetry.ingestFrom({
         refused: () => ingestStore.refusedByReason(),
         reasons: REFUSAL_REASONS,
+        expired: () => ingestStore.expiredSeries,
         held: () => ({
           series: ingestStore.seriesCount,
           maxSeries,

@@ -73,6 +73,8 @@ export interface IngestSource {
   readonly refused: () => ReadonlyMap<string, number>;
   /** Every reason points may be refused for: each served from start, 0 until its first refusal. */
   readonly reasons: readonly string[];
+  /** Source series dropped since start because no point came for the expiry time. */
+  readonly expired: () => number;
   /** Source series held against their cap, and the bytes they take against the budget. */
   readonly held: () => {
     readonly series: number;
@@ -255,6 +257,13 @@ export class SelfTelemetry {
             labels: `code="${INGEST_ANSWERS[reason]}",reason="${reason}"`,
             value,
           })),
+        ),
+      );
+      out.push(
+        counter(
+          'jobmeter_ingest_series_expired_total',
+          'Source series the ingest dropped because no point came for expiry_ms; a series that comes back starts over, its start time telling a scraper where its value counts from.',
+          [{ labels: '', value: ingest.expired() }],
         ),
       );
       const held = ingest.held();

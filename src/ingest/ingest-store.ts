@@ -97,6 +97,8 @@ interface Into {
   readonly group: string;
   streams: ReadonlyMap<string, number> | undefined;
   readonly at: Arrival;
+  /** Cumulative points (a running total or level, not a delta window, not a gauge): a series they make starts at their own start. */
+  readonly cumulative: boolean;
   /** The stream of the metric's point before, or NO_SLOT. */
   last: number;
 }
@@ -129,6 +131,14 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
   /** Source series held now (for tests and diagnostics). */
   get seriesCount(): number {
     return this.#registry.streamCount;
+  }
+
+  /**
+   * Source series dropped since the store was made because no point came for the expiry time: a
+   * series that comes back later starts over (series-registry.ts `seriesStart`).
+   */
+  get expiredSeries(): number {
+    return this.#registry.expiredStreams;
   }
 
   /** Data points refused since the store was made, by reason: what `jobmeter.ingest.refused` reports. */
@@ -293,6 +303,7 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
       group,
       streams: this.#registry.streamsOf(group),
       at,
+      cumulative: data.type !== 'gauge' && data.temporality === 'cumulative',
       last: NO_SLOT,
     };
     // A packed list hands out one point object moved from point to point: each is done with
@@ -393,7 +404,8 @@ export class IngestStore implements MetricProducer, IngestSink, IngestSeries {
         ? guess
         : into.streams?.get(key);
     if (found !== undefined) return follows(table, into, found);
-    const s = this.#registry.streamFor(instrument, point, group, key, buckets, at, bounds);
+    const sent = into.cumulative ? point.startTimeUnixNano : 0n;
+    const s = this.#registry.streamFor(instrument, point, group, key, buckets, at, sent, bounds);
     if (s === NO_SLOT) return s;
     // The group may have been made (or made again) for this stream.
     into.streams = this.#registry.streams.group[s]!.streams;

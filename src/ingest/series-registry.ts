@@ -10,9 +10,11 @@
  * - **Expiry.** A stream not updated for `expiryMillis` (default 5 minutes, the Collector's
  *   `metric_expiration`) is dropped; a series with no stream left disappears with it, and an
  *   instrument with no series left with its exposed names. A point flagged "no recorded value"
- *   ends its stream at once. Nothing runs on a timer: expiry is applied when data arrives and when
- *   a collection reads the store, against the store's monotonic clock (series/clock.ts),
- *   so a step of the wall clock expires nothing. Across a restart a stream keeps the idle time it
+ *   ends its stream at once. A series made again later starts where its value counts from
+ *   ({@link seriesStart}), and the expired streams are counted (`expiredStreams`). Nothing runs
+ *   on a timer: expiry is applied when data arrives and when a collection reads the store,
+ *   against the store's monotonic clock (series/clock.ts), so a step of the wall clock expires
+ *   nothing. Across a restart a stream keeps the idle time it
  *   had when the checkpoint was written (`snapshot`, `restore`).
  *
  * What must stay true: whatever is dropped gives back exactly what it was charged, so the held
@@ -73,6 +75,8 @@ export class SeriesRegistry {
   /** Estimated bytes held (memory-estimate.ts). */
   #bytes = 0;
   #lastSweep = Number.NEGATIVE_INFINITY;
+  /** Source series dropped by expiry since the registry was made. */
+  #expired = 0;
 
   constructor(settings: StoreSettings) {
     this.#settings = settings;
@@ -87,6 +91,11 @@ export class SeriesRegistry {
   /** Estimated bytes held, the figure checked against `maxMemoryBytes`. */
   get memoryBytes(): number {
     return this.#bytes;
+  }
+
+  /** Source series dropped because they were idle for the expiry time, since the registry was made. */
+  get expiredStreams(): number {
+    return this.#expired;
   }
 
   instruments(): IterableIterator<Instrument> {
@@ -177,7 +186,9 @@ export class SeriesRegistry {
    * The slot of the stream a `point` of `instrument` (its attributes keyed `key`) from `at` feeds,
    * created (with its series, `buckets` wide) on first sight; {@link NO_SLOT} when refused.
    * `groupKey` is {@link groupKey}`(instrument, at)`, made once for all the points of a metric.
-   * `bounds`: an explicit-bucket histogram point's, the layout of a series it makes.
+   * `sentStart`: a cumulative point's start time (0 for any other point), where a series it makes
+   * starts ({@link seriesStart}). `bounds`: an explicit-bucket histogram point's, the layout of a
+   * series it makes.
    */
   streamFor(
     instrument: Instrument,
@@ -186,6 +197,7 @@ export class SeriesRegistry {
     key: string,
     buckets: number,
     at: Arrival,
+    sentStart: bigint,
     bounds?: readonly number[],
   ): number {
     const found = this.#groups.get(groupKey)?.streams.get(key);
@@ -247,7 +259,7 @@ export class SeriesRegistry {
       at.scopeKey,
       at.scope,
       Object.freeze(bounded),
-      millisToHrTime(at.wall),
+      seriesStart(at.wall, sentStart),
       newSeriesBytes,
       bounds?.slice(),
     );
@@ -606,7 +618,10 @@ export class SeriesRegistry {
     const updatedAt = this.streams.updatedAt;
     for (const group of this.#groups.values()) {
       for (const s of group.streams.values()) {
-        if (now - updatedAt[s]! >= expiry) this.dropStream(s);
+        if (now - updatedAt[s]! >= expiry) {
+          this.dropStream(s);
+          this.#expired++;
+        }
       }
     }
     // An instrument whose every point was refused holds no series: release its name and bytes.
@@ -643,6 +658,24 @@ export class SeriesRegistry {
       text: `over the memory budget of ${this.#settings.maxMemoryBytes} bytes`,
     };
   }
+}
+
+/**
+ * When a series made now (wall clock `wall`, Unix ms) by a point whose start time is `sent` (Unix
+ * ns; 0: none, or not a cumulative point) starts: where the value it serves counts from. A series
+ * is made again when its sender comes back after it expired (or jobmeter restarted without its
+ * state), and a scraper that reads start times (Prometheus' created-timestamp ingestion) stores a
+ * 0 at a start newer than the series' last sample, so:
+ * - a cumulative point's running total counts from its own start: the series starts there, before
+ *   whatever a scraper stored of the series that expired, and a total that went on is read as
+ *   going on (at the arrival, the sender's old total would be counted twice);
+ * - a delta sender's total and a level start when the store first holds them, the arrival: the
+ *   total starts over from 0 (a delta window's start may lie before the expiry).
+ * A start after the arrival (a sender's clock ahead) is the arrival too.
+ */
+export function seriesStart(wall: number, sent: bigint): HrTime {
+  if (sent === 0n || sent > BigInt(Math.floor(wall)) * 1_000_000n) return millisToHrTime(wall);
+  return [Number(sent / 1_000_000_000n), Number(sent % 1_000_000_000n)];
 }
 
 /** The series of `instrument` (set and position) in the order they were made, across its scopes and sets (compacted). */

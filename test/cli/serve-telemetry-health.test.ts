@@ -118,7 +118,7 @@ async function telemetry(): Promise<string> {
 }
 
 it(
-  'the first scrape of the telemetry listener has every refusal reason at 0, before any point was refused',
+  'the first scrape of the telemetry listener has every refusal reason and the expiries at 0, before any point was refused or expired',
   { timeout: 60_000 },
   async () => {
     const body = await telemetry();
@@ -129,6 +129,8 @@ it(
         `reason ${reason}:\n${body}`,
       );
     }
+    assert.equal(sample(body, 'jobmeter_ingest_series_expired_total'), 0, body);
+    assert.match(body, /# TYPE jobmeter_ingest_series_expired_total counter\n/);
     const served = body
       .split('\n')
       .filter((l) => l.startsWith('jobmeter_ingest_refused_points_total{'));

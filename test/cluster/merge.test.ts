@@ -514,3 +514,34 @@ test("a delta aggregate that takes over from the primary's own reader continues 
   );
   await Promise.all([provider.shutdown(), b.shutdown()]);
 });
+
+test("a counter's series outlives the members that fed it: no expiry, one start, its total carried across every member leaving (the overflow series too)", async () => {
+  const agg = aggregate();
+  const a = member('a');
+  const ca = a.meter.createCounter('jobs');
+  for (let i = 0; i < MAX_SERIES_PER_INSTRUMENT + 5; i++) ca.add(1, { k: `a${i}` });
+  await send(agg, a);
+  const points = async () => {
+    const m = metric(await agg.resourceMetrics(), 'jobs');
+    assert.equal(m?.dataPointType, DataPointType.SUM);
+    return new Map(m.dataPoints.map((p) => [JSON.stringify(p.attributes), p]));
+  };
+  const first = await points();
+  const overflow = JSON.stringify(OVERFLOW_ATTRIBUTES);
+  assert.equal(first.get(overflow)?.value, 6);
+  agg.retire('a');
+  await a.shutdown();
+  await new Promise((r) => setTimeout(r, 5)); // a later instant: a start made now would differ
+  const b = member('b');
+  const cb = b.meter.createCounter('jobs');
+  cb.add(2, { k: 'a0' });
+  cb.add(3, { k: 'zzz' }); // past the cap: into the overflow series
+  await send(agg, b);
+  const later = await points();
+  assert.deepEqual([...later.keys()], [...first.keys()], 'the same series, none left or made');
+  for (const [key, p] of later)
+    assert.deepEqual(p.startTime, first.get(key)!.startTime, `${key}: its start kept`);
+  assert.equal(later.get('{"k":"a0"}')?.value, 3, 'a0: 1 carried, 2 added');
+  assert.equal(later.get(overflow)?.value, 9, 'the overflow: 6 carried, 3 added');
+  await b.shutdown();
+});

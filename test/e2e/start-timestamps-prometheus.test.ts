@@ -1,15 +1,19 @@
 /**
- * Start timestamps on Prometheus 3: with `--enable-feature=
- * created-timestamp-zero-ingestion` (its name in 3.15), a counter that jobmeter serves with its
- * start time — protobuf `created_timestamp`, or OpenMetrics `_created` — is stored with a 0 sample
- * at that start time before its first scraped value, so `increase()` sees the counts made before
- * the first scrape; the OpenMetrics `_created` sample is read as the start, not stored as a series.
+ * Start timestamps on Prometheus 3: with `--enable-feature=created-timestamp-zero-ingestion`
+ * (its name in 3.15 and 3.16), a counter that jobmeter serves with its start time — protobuf
+ * `created_timestamp`, or OpenMetrics `_created` — is stored with a 0 sample at that start time
+ * before its first scraped value, so `increase()` sees the counts made before the first scrape;
+ * the OpenMetrics `_created` sample is read as the start, not stored as a series.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { JobmeterReader } from '../../src/jobmeter-reader.ts';
-import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
+import {
+  START_READING_JOBS,
+  startPrometheusReadingStarts,
+  type PrometheusHandle,
+} from '../support/prometheus.ts';
 
 let provider: MeterProvider;
 let reader: JobmeterReader;
@@ -26,14 +30,7 @@ before(async () => {
   startMs = family.columns.created[0]!;
   const target = `127.0.0.1:${reader.pullAddress!.port}`;
   // The first scrape comes a few seconds after the start: the 0 sample must be at the start time.
-  prom = await startPrometheus({
-    major: 3,
-    extraArgs: ['--enable-feature=created-timestamp-zero-ingestion'],
-    jobs: [
-      { name: 'proto', target, scrapeProtocols: ['PrometheusProto'] },
-      { name: 'om', target, scrapeProtocols: ['OpenMetricsText1.0.0'] },
-    ],
-  });
+  prom = await startPrometheusReadingStarts(target);
   await prom.waitForTargetsUp(30_000);
 });
 
@@ -54,7 +51,7 @@ async function samples(selector: string): Promise<Array<[number, string]>> {
   return body.data.result[0]!.values;
 }
 
-for (const job of ['proto', 'om']) {
+for (const job of START_READING_JOBS) {
   test(`${job}: a 0 sample at the start time, then the scraped value`, async () => {
     await prom.waitFor(`app_jobs_total{job="${job}"}`, (r) => r.length === 1);
     const values = await samples(`app_jobs_total{job="${job}"}`);

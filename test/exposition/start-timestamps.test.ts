@@ -6,15 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import protobuf from 'protobufjs';
 import { AggregationType, MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { protobufBuffers } from '../../src/exposition/protobuf.ts';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import type { Family } from '../../src/exposition/types.ts';
 import { JobmeterReader, type JobmeterReaderOptions } from '../../src/jobmeter-reader.ts';
 import { groupFamilies, parseExposition } from '../support/exposition-parser.ts';
-import { clientModelProto } from '../support/peers.ts';
+import { decodeProtobufExposition } from '../support/protobuf-exposition.ts';
 
 interface Timestamp {
   seconds?: number;
@@ -29,17 +27,7 @@ interface Decoded {
   }>;
 }
 
-async function decodeAll(families: readonly Family[]): Promise<Decoded[]> {
-  const root = await protobuf.load(clientModelProto());
-  const type = root.lookupType('io.prometheus.client.MetricFamily');
-  const reader = protobuf.Reader.create(Buffer.concat([...protobufBuffers(families)]));
-  const out: Decoded[] = [];
-  while (reader.pos < reader.len)
-    out.push(
-      type.toObject(type.decodeDelimited(reader), { longs: Number, defaults: false }) as Decoded,
-    );
-  return out;
-}
+const decodeAll = (families: readonly Family[]) => decodeProtobufExposition<Decoded>(families);
 
 const providers: MeterProvider[] = [];
 afterEach(async () => {

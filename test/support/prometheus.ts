@@ -193,6 +193,25 @@ export function prometheusBinaryOf(
   return major === 3 ? prometheus3Binary(name) : findPrometheusBinary(name);
 }
 
+/** The jobs of {@link startPrometheusReadingStarts}: each scrapes in a format that carries start times. */
+export const START_READING_JOBS = ['proto', 'om'] as const;
+
+/**
+ * Prometheus 3 reading start times (`--enable-feature=created-timestamp-zero-ingestion`: a 0
+ * stored at a series' start when it is newer than the series' last sample), scraping `target`
+ * twice: job `proto` in protobuf (`created_timestamp`), job `om` in OpenMetrics 1 (`_created`).
+ */
+export function startPrometheusReadingStarts(target: string): Promise<PrometheusHandle> {
+  return startPrometheus({
+    major: 3,
+    extraArgs: ['--enable-feature=created-timestamp-zero-ingestion'],
+    jobs: [
+      { name: 'proto', target, scrapeProtocols: ['PrometheusProto'] },
+      { name: 'om', target, scrapeProtocols: ['OpenMetricsText1.0.0'] },
+    ],
+  });
+}
+
 export async function startPrometheus(opts: PrometheusOptions): Promise<PrometheusHandle> {
   const binary = prometheusBinaryOf(opts.major ?? 2, 'prometheus');
   validate(opts);
