@@ -88,7 +88,7 @@ export class JobmeterReader extends PullMetricReader {
   #binding: Promise<void> | undefined;
   #shut = false;
 
-  /** @throws ConfigError on a bad profile, rule or option (as createJobmeter). */
+  /** @throws ConfigError on a bad profile, rule or option, a non-loopback host without its opt-in too (as createJobmeter). */
   constructor(options: JobmeterReaderOptions = {}) {
     super(options.metricProducers ?? []);
     checkOptionKeys(options, 'reader');
@@ -144,7 +144,7 @@ export class JobmeterReader extends PullMetricReader {
   /**
    * Resolves once a provider has taken the reader and the listener is bound; rejects when it
    * cannot be: a port another reader of the provider keeps (a ConfigError naming it), a port in
-   * use (EADDRINUSE), a non-loopback host, the reader shut down before a provider took it, or —
+   * use (EADDRINUSE), the reader shut down before a provider took it, or —
    * read before any provider has taken the reader — none taking it within READY_WAIT_MILLIS
    * (read again once one has, it follows that provider's bind). Resolved at once without a listener.
    */

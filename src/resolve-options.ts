@@ -28,10 +28,12 @@ import {
   stringTable,
   timeoutWithinInterval,
 } from './common/option-rules.ts';
+import { assertBindAllowed } from './common/loopback.ts';
 import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import type { ServerLimits } from './http/server-limits.ts';
+import { compileIngestGate, type IngestGate } from './ingest/ingest-gate.ts';
 import {
   PROFILE_NAMES,
   type HostInstruments,
@@ -62,9 +64,8 @@ export interface ResolvedOptions {
   readonly otlp: ResolvedOtlpPushOptions | undefined;
   /** undefined: the profile decides (canonical for `otel`, profile for the legacy ones). */
   readonly otlpNaming: 'canonical' | 'profile' | undefined;
-  /** The gate keys as given (checked when the listener starts). */
-  readonly ingest:
-    (Required<Omit<IngestOptions, IngestGateKey>> & Pick<IngestOptions, IngestGateKey>) | false;
+  /** The gate keys compiled into the gate the listener applies (a bad one refused here). */
+  readonly ingest: (Required<Omit<IngestOptions, IngestGateKey>> & { gate: IngestGate }) | false;
   readonly processMetrics: boolean;
   readonly otelScopeInfo: boolean;
   readonly instruments: readonly InstrumentSpec[];
@@ -91,8 +92,11 @@ export function resolveListener(
   l: PullListenerOptions | false | undefined,
 ): ResolvedOptions['listener'] {
   if (l === false) return false;
+  const section = resolveSection(l, LISTENER_OPTIONS, 'listener');
+  // The one place the bind is judged: the listener binds the host it is given.
+  assertBindAllowed(section.host, section.allowNonLoopback, 'metrics listener');
   return {
-    ...resolveSection(l, LISTENER_OPTIONS, 'listener'),
+    ...section,
     // undefined: what the profile's original serves (resolved once the profile is known)
     format:
       l?.format === undefined
@@ -101,14 +105,20 @@ export function resolveListener(
   };
 }
 
-/** The ingest's options with their defaults, each checked by its row's rule; the gate keys as given (checked when the listener starts). */
+/**
+ * The ingest's options with their defaults, each checked by its row's rule, its host held to
+ * loopback unless opted out, and its gate keys compiled: the listener checks none of them again.
+ */
 export function resolveIngest(given: IngestOptions): Exclude<ResolvedOptions['ingest'], false> {
-  return {
-    ...resolveSection(given, INGEST_OPTIONS, 'ingest'),
-    ...(given.token !== undefined && { token: given.token }),
-    ...(given.apiKeys !== undefined && { apiKeys: given.apiKeys }),
-    ...(given.trustedCidrs !== undefined && { trustedCidrs: given.trustedCidrs }),
-  };
+  const section = resolveSection(given, INGEST_OPTIONS, 'ingest');
+  assertBindAllowed(
+    section.host,
+    section.allowNonLoopback,
+    'OTLP ingest listener',
+    'ingest.host',
+    'ingest.allowNonLoopback (allow_non_loopback = true)',
+  );
+  return { ...section, gate: compileIngestGate(given) };
 }
 
 /** The push's options with their defaults, each checked by its row's rule (the push reader checks none again). */

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { ConfigError } from '../src/errors.ts';
 import { createJobmeter } from '../src/jobmeter.ts';
 import type { JobmeterOptions } from '../src/options.ts';
+import { resolveOptions } from '../src/resolve-options.ts';
 
 const CASES: readonly [string, unknown, string][] = [
   [
@@ -342,4 +343,53 @@ test('snapshot.timeoutMillis: a fraction of a millisecond is refused when the so
   } finally {
     await jm.shutdown();
   }
+});
+
+// Judged once, where the options are resolved: the listeners bind the host and apply the gate
+// they are given, so resolving alone (nothing bound) refuses these.
+const AT_RESOLUTION: readonly [string, JobmeterOptions, string][] = [
+  [
+    'listener.host',
+    { listener: { host: '0.0.0.0', port: 0 } },
+    'invalid listener.host=0.0.0.0: expected a loopback address (127.0.0.0/8, ::1 or localhost), or listener.allowNonLoopback (allow_non_loopback = true / --allow-non-loopback) to expose the metrics listener',
+  ],
+  [
+    'ingest.host',
+    { listener: false, ingest: { host: '10.1.2.3', port: 0 } },
+    'invalid ingest.host=10.1.2.3: expected a loopback address (127.0.0.0/8, ::1 or localhost), or ingest.allowNonLoopback (allow_non_loopback = true) to expose the OTLP ingest listener',
+  ],
+  [
+    'ingest.token',
+    { listener: false, ingest: { port: 0, token: 'two words' } },
+    'invalid ingest.token=<redacted>: expected a non-empty token without whitespace',
+  ],
+  [
+    'ingest.apiKeys[0].tenant',
+    { listener: false, ingest: { port: 0, apiKeys: [{ key: 'k3y', tenant: '' }] } },
+    'invalid ingest.apiKeys[0].tenant=',
+  ],
+  [
+    'ingest.trustedCidrs[0]',
+    { listener: false, ingest: { port: 0, trustedCidrs: ['10.0.0.0/33'] } },
+    'invalid ingest.trustedCidrs[0]=10.0.0.0/33: expected an IP address or CIDR',
+  ],
+];
+
+for (const [key, options, message] of AT_RESOLUTION) {
+  test(`${key}: refused when the options are resolved, before any listener is bound`, () => {
+    assert.throws(
+      () => resolveOptions(options),
+      (err: unknown) =>
+        err instanceof ConfigError && err.key === key && err.message.startsWith(message),
+    );
+  });
+}
+
+test('an opted-in non-loopback host and a good gate resolve', () => {
+  const resolved = resolveOptions({
+    listener: { host: '0.0.0.0', port: 0, allowNonLoopback: true },
+    ingest: { host: '::', port: 0, allowNonLoopback: true, token: 'tok', trustedCidrs: ['::1'] },
+  });
+  assert.equal(resolved.listener === false ? undefined : resolved.listener.host, '0.0.0.0');
+  assert.equal(resolved.ingest === false ? undefined : resolved.ingest.gate.gated, true);
 });

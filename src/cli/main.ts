@@ -261,7 +261,6 @@ async function served(
         server = await startMainServer({
           host: main.host ?? OPTION_DEFAULTS.listener.host,
           port: main.port ?? OPTION_DEFAULTS.listener.port,
-          allowNonLoopback: main.allowNonLoopback ?? OPTION_DEFAULTS.listener.allowNonLoopback,
           ...limitsOf(main),
           pipeline: () => jm.pipeline(),
           ...(telemetry !== undefined && {
@@ -421,7 +420,6 @@ async function startTelemetryListener(
   const listener = await startMetricsListener({
     ...address,
     ...limits,
-    allowNonLoopback: false,
     format: 'negotiate',
     scrape: () => Promise.resolve(telemetry.families()),
     pipeline,

@@ -25,7 +25,7 @@ export function bindAllowed(host: string, allowNonLoopback: boolean | undefined)
 /**
  * Refuses a non-loopback bind address unless the operator opted in: labels carry task names and
  * versions that an exposed daemon should not leak by accident.
- * @param what names the server in the message (`metrics listener`, `main server`).
+ * @param what names the server in the message (`metrics listener`, `OTLP ingest listener`).
  * @param key the option that set the host; `optIn` the option that would allow it.
  * @throws ConfigError naming the host's option and the opt-in.
  */

@@ -314,7 +314,8 @@ function settleOtlpTimeout(
 /**
  * A listener on a non-loopback host needs its opt-in (labels carry task names an exposed daemon
  * should not leak by accident). Checked here, where the layers are known, so the error names the
- * flag, variable or file key that set the host; the servers check again for library callers.
+ * flag, variable or file key that set the host. The main server binds what passes here; the
+ * ingest's and the dedicated listener's options pass createJobmeter's rule too (resolve-options.ts).
  */
 function checkLoopbackBinds(
   merged: ServiceConfig,

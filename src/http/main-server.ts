@@ -5,13 +5,14 @@
  * (The dedicated listener, metrics-listener.ts, is the other place metrics can live: only
  * `/metrics`, loopback, no health.)
  *
- * Like the dedicated listener, it refuses a non-loopback address without the explicit opt-in,
- * whatever the posture: a gate protects the metrics route, not the decision to expose the server.
+ * Like the dedicated listener, it binds a non-loopback address only with the explicit opt-in,
+ * whatever the posture (a gate protects the metrics route, not the decision to expose the
+ * server): judged once, where serve resolves its configuration (config/resolve-layers.ts), so it
+ * binds the host it is given.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { answerHealth, type PipelineState } from './health-route.ts';
-import { assertBindAllowed } from '../common/loopback.ts';
 import { sendText, startHttpServer, timeAnswer } from './http-server.ts';
 import { createMetricsHandler } from './node-handler.ts';
 import type { JobmeterMetricsOptions, MetricsRouteInfo } from './route-options.ts';
@@ -19,12 +20,10 @@ import type { ServerLimits } from './server-limits.ts';
 
 /** The limits are resolved ones (serve's config, checked by its schema, with the table's defaults): none is checked again here. */
 export interface MainServerOptions extends ServerLimits {
-  /** Address to bind (the CLI's `--host`). Loopback unless `allowNonLoopback`. */
+  /** Address to bind (the CLI's `--host`), as resolved (held to loopback there unless opted out). */
   readonly host: string;
   /** TCP port; 0 picks a free one. */
   readonly port: number;
-  /** Explicit opt-in to bind outside 127.0.0.0/8 and ::1. @default false */
-  readonly allowNonLoopback?: boolean;
   /** The metrics route. Undefined: none (metrics off, or served by the dedicated listener). */
   readonly metrics?: JobmeterMetricsOptions;
   /** What `/ready` judges, read per request. Undefined: `/ready` always answers 200. */
@@ -50,7 +49,6 @@ export interface MainServer {
 
 /** @throws TypeError naming a bad metrics option; the bind's error. */
 export async function startMainServer(options: MainServerOptions): Promise<MainServer> {
-  assertBindAllowed(options.host, options.allowNonLoopback ?? false, 'main server');
   const limits: ServerLimits = {
     requestTimeoutMillis: options.requestTimeoutMillis,
     idleTimeoutMillis: options.idleTimeoutMillis,

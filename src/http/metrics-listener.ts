@@ -3,25 +3,24 @@
  * given a pipeline to judge (serve's telemetry listener), `/health` and `/ready`, and given a
  * reload, `POST /-/reload`; nothing else (404 elsewhere, 405 for other methods on `/metrics` and
  * `/-/reload`). Loopback-only unless opted
- * out, since labels carry task names and versions an exposed daemon should not leak by accident.
+ * out, since labels carry task names and versions an exposed daemon should not leak by accident:
+ * judged where its options are resolved, so it binds the host it is given.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import type { ExpositionFormat, Family } from '../exposition/types.ts';
-import { assertBindAllowed } from '../common/loopback.ts';
 import { answerHealth, type PipelineState } from './health-route.ts';
 import { pathOf, sendText, startHttpServer, timeAnswer } from './http-server.ts';
 import type { ServerLimits } from './server-limits.ts';
 import type { JsonView } from './metrics-response.ts';
 import { createScrapeHandler, scrapeRequestOf, writeAnswer } from './scrape-handler.ts';
 
-/** Resolved values (resolve-options.ts `resolveListener`): none is checked again here. */
+/** Resolved values (resolve-options.ts `resolveListener`, the bind's loopback rule too): none is checked again here. */
 export interface MetricsListenerOptions extends ServerLimits {
-  /** Address to bind; loopback unless `allowNonLoopback`. */
+  /** Address to bind, as resolved (held to loopback there unless opted out). */
   readonly host: string;
   /** TCP port; 0 picks a free one. */
   readonly port: number;
-  readonly allowNonLoopback: boolean;
   readonly format: 'negotiate' | ExpositionFormat;
   /** `?format=json` rendering. @default generic shape */
   readonly json?: JsonView;
@@ -52,7 +51,6 @@ const OTHER_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'DELETE', 'PA
 export async function startMetricsListener(
   options: MetricsListenerOptions,
 ): Promise<MetricsListener> {
-  assertBindAllowed(options.host, options.allowNonLoopback, 'metrics listener');
   const limits: ServerLimits = {
     requestTimeoutMillis: options.requestTimeoutMillis,
     idleTimeoutMillis: options.idleTimeoutMillis,

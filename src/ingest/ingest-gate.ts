@@ -57,6 +57,11 @@ export interface IngestGate {
    * Reads only its peer and headers.
    */
   check(request: IncomingMessage): 'unauthorized' | 'forbidden' | undefined;
+  /**
+   * The gate with these credentials in place of its own, its trusted networks kept (a SIGHUP).
+   * @throws ConfigError for a credential that cannot be used, as compileIngestGate.
+   */
+  withCredentials(credentials: Pick<IngestGateOptions, 'token' | 'apiKeys'>): IngestGate;
 }
 
 /**
@@ -91,6 +96,11 @@ export function compileIngestGate(options: IngestGateOptions): IngestGate {
   const gated = gate.mode === 'gated';
   return {
     gated,
+    withCredentials: (credentials) =>
+      compileIngestGate({
+        ...credentials,
+        ...(options.trustedCidrs !== undefined && { trustedCidrs: options.trustedCidrs }),
+      }),
     check(request) {
       if (!gated) return undefined;
       const decision = gate.check({

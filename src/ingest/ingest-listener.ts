@@ -26,7 +26,8 @@
  * Status and response bodies are in the request's encoding (`application/x-protobuf` or
  * `application/json`). Departures from the Collector, both asked for by the OTLP specification
  * where the Collector is silent: 413 rather than 400 for an oversized body, and `partial_success`
- * filled in. Loopback only unless `allowNonLoopback`, like the pull listener.
+ * filled in. Loopback only unless `allowNonLoopback` (judged when the options are resolved), like
+ * the pull listener.
  *
  * A request takes one of the `maxConcurrentRequests` slots once its body has arrived, for as long
  * as it is decoded and ingested: a body still trickling in holds a connection, never a slot, and
@@ -43,7 +44,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { assertBindAllowed } from '../common/loopback.ts';
 import { positiveInteger } from '../common/option-rules.ts';
 import type { ShedReason } from '../http/connection-room.ts';
 import { pathOf, sendText, startHttpServer } from '../http/http-server.ts';
@@ -66,7 +66,7 @@ import {
   type BodyChunks,
 } from './body-chunks.ts';
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
-import { compileIngestGate, type IngestGateOptions } from './ingest-gate.ts';
+import type { IngestGate, IngestGateOptions } from './ingest-gate.ts';
 import { answerOf, Refused, refusalOf } from './ingest-errors.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { SparePacker } from './packed-chunk.ts';
@@ -87,17 +87,18 @@ export const OFF_THREAD_BYTES = 256 * 1024;
 
 /**
  * The option values are resolved ones (resolve-options.ts `resolveIngest`: the option table's
- * defaults and rules, each checked once there), so none is defaulted or checked again here.
+ * defaults and rules, the host's loopback rule and the gate keys, each checked once there), so
+ * none is defaulted or checked again here.
  */
-export interface IngestListenerOptions extends ServerLimits, IngestGateOptions {
+export interface IngestListenerOptions extends ServerLimits {
   /** Where decoded requests go. */
   readonly sink: IngestSink;
-  /** Address to bind; loopback unless {@link allowNonLoopback}. */
+  /** Address to bind, as resolved (held to loopback there unless opted out). */
   readonly host: string;
   /** TCP port; 0 picks a free one (read it back from `address`). */
   readonly port: number;
-  /** Explicit opt-in to bind a non-loopback address. */
-  readonly allowNonLoopback: boolean;
+  /** Who may send, compiled from the gate keys at resolution (ingest-gate.ts). */
+  readonly gate: IngestGate;
   /** Largest request body, as sent and once decompressed, in bytes; past it the answer is 413. */
   readonly maxBodyBytes: number;
   /**
@@ -147,7 +148,7 @@ export interface IngestListener {
   replaceCredentials(credentials: Pick<IngestGateOptions, 'token' | 'apiKeys'>): boolean;
 }
 
-/** @throws {ConfigError} for a non-loopback host without the opt-in, or a credential the gate cannot use (naming it). */
+/** @throws the bind's error; the options were checked when resolved. */
 export async function startIngestListener(options: IngestListenerOptions): Promise<IngestListener> {
   const { host, port, maxBodyBytes, maxConcurrentRequests: maxConcurrent } = options;
   const retryAfter = positiveInteger(
@@ -159,14 +160,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     idleTimeoutMillis: options.idleTimeoutMillis,
     maxConnections: options.maxConnections,
   };
-  assertBindAllowed(
-    host,
-    options.allowNonLoopback,
-    'OTLP ingest listener',
-    'ingest.host',
-    'ingest.allowNonLoopback (allow_non_loopback = true)',
-  );
-  let gate = compileIngestGate(options);
+  let gate = options.gate;
 
   // A sink that takes a request in parts is fed by the decoding thread; any other decodes here.
   const pool = options.sink.begin !== undefined ? new DecoderPool({ maxBodyBytes }) : undefined;
@@ -361,10 +355,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
     address: { host, port: server.port },
     close: () => server.close(),
     replaceCredentials(credentials) {
-      gate = compileIngestGate({
-        ...credentials,
-        ...(options.trustedCidrs !== undefined && { trustedCidrs: options.trustedCidrs }),
-      });
+      gate = gate.withCredentials(credentials);
       return gate.gated;
     },
   };

@@ -385,9 +385,9 @@ function holdBody(
 }
 
 describe('options', () => {
-  it('refuses a non-loopback address without the opt-in', async () => {
-    await assert.rejects(
-      startIngestListener({ sink: store, ...resolveIngest({ host: '0.0.0.0', port: 0 }) }),
+  it('a non-loopback address without the opt-in is refused when the options are resolved', () => {
+    assert.throws(
+      () => resolveIngest({ host: '0.0.0.0', port: 0 }),
       /^ConfigError: invalid ingest\.host=0\.0\.0\.0: expected a loopback address \(127\.0\.0\.0\/8, ::1 or localhost\), or ingest\.allowNonLoopback \(allow_non_loopback = true\) to expose the OTLP ingest listener$/,
     );
   });

@@ -136,3 +136,13 @@ test('the provider shutdown closes the listener; a bad profile is a ConfigError 
     ConfigError,
   );
 });
+
+test('a non-loopback host without its opt-in is a ConfigError at construction, before any provider takes the reader', () => {
+  assert.throws(
+    () => new JobmeterReader({ listener: { host: '0.0.0.0', port: 0 } }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.key === 'listener.host' &&
+      err.message.endsWith('to expose the metrics listener'),
+  );
+});
