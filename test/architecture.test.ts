@@ -247,6 +247,8 @@ const KEEPS: Readonly<Record<string, string>> = {
   'ingest/packed-chunk.ts': SCRATCH,
   'ingest/slot-table.ts': SCRATCH,
   'ingest/state-keeper.ts': NOT_SERIES,
+  'integrations/bullmq.ts':
+    'the Redis clients the oldest-job script is defined on: connections, not series',
   'integrations/handle.ts': NOT_SERIES,
   'integrations/job-runs.ts': 'runs open in a job library, until they end: a run, not a series',
   'jobmeter.ts': NOT_SERIES,

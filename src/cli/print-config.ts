@@ -35,6 +35,7 @@ import {
 } from '../common/option-table.ts';
 import { maskUserinfo, REDACTED, secretKey } from '../errors.ts';
 import { resolveOptions } from '../resolve-options.ts';
+import type { IngestGateKey, IngestOptions } from '../options.ts';
 import { hostPort } from './serving-lines.ts';
 
 /** The one field of an API key that is no secret: whose key it is. */
@@ -101,7 +102,11 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
   out['ingest'] =
     resolved.ingest === false
       ? { enabled: false, ...fileTable(INGEST_OPTIONS, defaultsOf(INGEST_OPTIONS)) }
-      : { enabled: true, ...fileTable(INGEST_OPTIONS, resolved.ingest) };
+      : // The resolved ingest holds its gate compiled; the file's gate keys are the ones given.
+        {
+          enabled: true,
+          ...fileTable(INGEST_OPTIONS, { ...resolved.ingest, ...gateKeys(options.ingest) }),
+        };
   out['cluster'] =
     resolved.cluster === false
       ? { enabled: false }
@@ -122,6 +127,13 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
         };
   if (options.build !== undefined) out['build'] = fileTable(SECTIONS.build, options.build);
   return out;
+}
+
+/** The ingest's gate keys as given (a token, API keys, trusted networks), the rest left out. */
+function gateKeys(ingest: IngestOptions | false | undefined): Pick<IngestOptions, IngestGateKey> {
+  if (ingest === false || ingest === undefined) return {};
+  const { token, apiKeys, trustedCidrs } = ingest;
+  return { token, apiKeys, trustedCidrs };
 }
 
 /** `values` under the file keys of `section`'s rows (its file's only; unset values left out). */
