@@ -161,7 +161,7 @@ export interface IngestOptions {
   stateDir?: string | false;
 }
 
-/** The ingest gate's options: without defaults, checked by the listener (ingest/ingest-gate.ts). */
+/** The ingest gate's options: without defaults, compiled and checked where options are resolved (http/ingest-gate.ts). */
 export type IngestGateKey = 'token' | 'apiKeys' | 'trustedCidrs';
 
 /** A profile extended with rules of the host's own (the config file's `[profile]` table). */

@@ -33,7 +33,7 @@ import { checkInstrumentSpecs } from './domain/check-specs.ts';
 import type { InstrumentSpec } from './domain/types.ts';
 import type { ExpositionFormat } from './exposition/types.ts';
 import type { ServerLimits } from './http/server-limits.ts';
-import { compileIngestGate, type IngestGate } from './ingest/ingest-gate.ts';
+import { compileIngestGate, type IngestGate } from './http/ingest-gate.ts';
 import {
   PROFILE_NAMES,
   type HostInstruments,

@@ -2,7 +2,7 @@
  * The `[ingest]` gate keys beyond the file's shape (file-layer.ts): merged across layers as
  * `[metrics]`' are — a value and the file holding it (`token` / `token_file`, `api_keys` /
  * `api_keys_file`) are one setting, a higher layer setting either replaces both — and the files
- * read, once merged, into the library's `ingest.token` / `ingest.apiKeys` (ingest/ingest-gate.ts
+ * read, once merged, into the library's `ingest.token` / `ingest.apiKeys` (http/ingest-gate.ts
  * checks them). The same readers as `[metrics]`' (metrics-section.ts): the same file formats, and
  * errors that name the key and the file, never a secret.
  */

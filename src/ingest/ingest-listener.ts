@@ -8,7 +8,7 @@
  * | GET/HEAD `/health`, `/ready` (when `health` is set)            | the main server's answers (http/health-route.ts), not counted as ingest requests |
  * | another path                                                  | 404 `not_found` (Go's ServeMux)                                    |
  * | another method on /v1/metrics                                 | 405 `method_not_allowed`                                           |
- * | refused by the gate (ingest-gate.ts), body unread             | 401 `unauthorized` or 403 `forbidden`                              |
+ * | refused by the gate (http/ingest-gate.ts), body unread             | 401 `unauthorized` or 403 `forbidden`                              |
  * | Content-Type neither `application/x-protobuf` nor `application/json` | 415 `unsupported_media_type`                                |
  * | more than `maxConcurrentRequests` being processed             | waits for a slot, its body held (within the bytes in flight below) |
  * | bodies in flight past their bound (below)                     | 503 `unavailable`                                                  |
@@ -66,7 +66,7 @@ import {
   type BodyChunks,
 } from './body-chunks.ts';
 import { decodeBody, decodesOffThread, isIdentity } from './content-encoding.ts';
-import type { IngestGate, IngestGateOptions } from './ingest-gate.ts';
+import type { IngestGate, IngestGateOptions } from '../http/ingest-gate.ts';
 import { answerOf, Refused, refusalOf } from './ingest-errors.ts';
 import type { IngestSink } from './ingest-store.ts';
 import { SparePacker } from './packed-chunk.ts';
@@ -97,7 +97,7 @@ export interface IngestListenerOptions extends ServerLimits {
   readonly host: string;
   /** TCP port; 0 picks a free one (read it back from `address`). */
   readonly port: number;
-  /** Who may send, compiled from the gate keys at resolution (ingest-gate.ts). */
+  /** Who may send, compiled from the gate keys at resolution (http/ingest-gate.ts). */
   readonly gate: IngestGate;
   /** Largest request body, as sent and once decompressed, in bytes; past it the answer is 413. */
   readonly maxBodyBytes: number;

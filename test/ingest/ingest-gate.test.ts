@@ -16,7 +16,7 @@ import { parseConfigText } from '../../src/config/file-parser.ts';
 import { resolveServeConfig } from '../../src/config/resolve-layers.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { startIngestListener } from '../../src/ingest/ingest-listener.ts';
-import type { IngestGateOptions } from '../../src/ingest/ingest-gate.ts';
+import type { IngestGateOptions } from '../../src/http/ingest-gate.ts';
 import { resolveIngest } from '../../src/resolve-options.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { createJobmeter, selfTelemetryOf } from '../../src/jobmeter.ts';

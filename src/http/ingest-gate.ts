@@ -18,8 +18,8 @@ import type { IncomingMessage } from 'node:http';
 import { checkToken, isTenant, shown, TENANT_EXPECTED } from '../common/option-rules.ts';
 import type { Posture } from '../common/postures.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
-import { compileGate, type Credential, type Gate } from '../http/gate.ts';
-import type { ApiKey } from '../http/route-options.ts';
+import { compileGate, type Credential, type Gate } from './gate.ts';
+import type { ApiKey } from './route-options.ts';
 
 /** Who may send: the `[ingest]` gate keys (`IngestOptions`' `token`, `apiKeys`, `trustedCidrs`). */
 export interface IngestGateOptions {
