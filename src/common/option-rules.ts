@@ -113,6 +113,8 @@ export const port = integerRule(0, 65535);
  * (a fraction is truncated, a value past 2^31-1 fires after 1 ms), so the rule refuses it instead.
  */
 export const millis = integerRule(1, MAX_MILLIS, 'milliseconds');
+/** A job store's poll interval: not under 100 ms (a store read per tick), at most what a timer holds. */
+export const pollMillis = integerRule(100, MAX_MILLIS, 'milliseconds');
 
 /** `value` if it is 0 (none) or a {@link millis} duration. */
 export function millisOrZero(value: unknown, key: string): number {

@@ -8,7 +8,7 @@
  * `diag` warning until a read succeeds again. One read at a time: a hung store holds one call.
  */
 import { diag, type Meter } from '@opentelemetry/api';
-import { ConfigError } from '../errors.ts';
+import { pollMillis } from '../common/option-rules.ts';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { QUEUE_OLDEST_AGE } from './catalog.ts';
 import type { RecordGuard } from './record-guard.ts';
@@ -23,7 +23,7 @@ export type OldestWaiting =
 
 /** How often a queue source is read. */
 export interface QueueSourceOptions {
-  /** Milliseconds between reads of the store (an integer ≥ 100). @default 10000 */
+  /** Milliseconds between reads of the store (an integer from 100 to 2147483647). @default 10000 */
   readonly intervalMillis?: number;
 }
 
@@ -44,20 +44,17 @@ export class QueueAgePoll {
   /** Reads of the store started. */
   reads = 0;
 
-  /** @throws ConfigError when `intervalMillis` is not an integer ≥ 100. */
+  /** @throws ConfigError when `intervalMillis` is not an integer from 100 to 2^31−1 (a timer's bound). */
   constructor(
     read: () => OldestWaiting | Promise<OldestWaiting>,
     options: QueueSourceOptions,
     guard: RecordGuard,
     now: () => number,
   ) {
-    const interval = options.intervalMillis ?? DEFAULT_QUEUE_INTERVAL_MILLIS;
-    if (!(Number.isInteger(interval) && interval >= 100))
-      throw new ConfigError(
-        'addQueueSource.intervalMillis',
-        interval,
-        'an integer ≥ 100 (milliseconds)',
-      );
+    const interval = pollMillis(
+      options.intervalMillis ?? DEFAULT_QUEUE_INTERVAL_MILLIS,
+      'addQueueSource.intervalMillis',
+    );
     this.#read = read;
     this.#guard = guard;
     this.#now = now;

@@ -240,7 +240,7 @@ export interface Recorder extends DeclaredInstruments {
    * collection path, it gives per queue when its oldest waiting job was enqueued (`undefined`:
    * none waits). Sources add up (a queue two of them read reports the older age); the function
    * returned stops this one and takes its queues off the gauge.
-   * @throws ConfigError when `intervalMillis` is not an integer ≥ 100.
+   * @throws ConfigError when `intervalMillis` is not an integer from 100 to 2147483647 (a timer's bound).
    */
   addQueueSource(
     read: () => OldestWaiting | Promise<OldestWaiting>,

@@ -322,6 +322,13 @@ test('a queue source read more often than every 100 ms is refused', () => {
   );
 });
 
+test('a queue source interval a timer cannot hold is refused (Node would fire it every millisecond)', () => {
+  assert.throws(
+    () => jm.addQueueSource(() => new Map(), { intervalMillis: 3_000_000_000 }),
+    /addQueueSource\.intervalMillis=3000000000: expected an integer from 100 to 2147483647/,
+  );
+});
+
 test("on a host's own MeterProvider: the same figures, buckets and attempt folding", async () => {
   const reader = new JobmeterReader({ listener: { port: 0 } });
   const provider = new MeterProvider({ readers: [reader] });
