@@ -29,7 +29,7 @@ export function positiveInteger(value: unknown, key: string): number {
  * {@link rule} decides the same way for a value from code.
  */
 export interface ValueSchema {
-  readonly type: 'integer' | 'boolean' | 'string' | readonly ('string' | 'boolean')[];
+  readonly type: 'integer' | 'boolean' | 'string' | readonly ('integer' | 'string' | 'boolean')[];
   readonly minimum?: number;
   readonly maximum?: number;
   /** Applies to a string only (as in JSON Schema); ajv compiles it with the `u` flag. */
@@ -115,6 +115,11 @@ export const port = integerRule(0, 65535);
 export const millis = integerRule(1, MAX_MILLIS, 'milliseconds');
 /** A job store's poll interval: not under 100 ms (a store read per tick), at most what a timer holds. */
 export const pollMillis = integerRule(100, MAX_MILLIS, 'milliseconds');
+/** {@link pollMillis}, or `false`: no polling. */
+export const pollMillisOrOff = rule<number | false>(
+  { type: ['integer', 'boolean'], minimum: 100, maximum: MAX_MILLIS, not: { const: true } },
+  `${pollMillis.expected}, or false`,
+);
 
 /** `value` if it is 0 (none) or a {@link millis} duration. */
 export function millisOrZero(value: unknown, key: string): number {

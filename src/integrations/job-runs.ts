@@ -7,6 +7,7 @@
  * without having started it here (a stalled job another process held) is recorded after the fact.
  */
 import type { Context, Meter } from '@opentelemetry/api';
+import { pollMillisOrOff } from '../common/option-rules.ts';
 import { ConfigError } from '../errors.ts';
 import type { OldestWaiting, Recorder, RunHandle, StartDetails } from '../domain/recorder.ts';
 import type { HostSnapshot } from '../domain/snapshot.ts';
@@ -70,13 +71,7 @@ export function checkOptions(
       throw new ConfigError(`${call}.${key}`, v, 'a non-empty string');
   }
   const interval = options.depthIntervalMillis ?? DEFAULT_DEPTH_INTERVAL_MILLIS;
-  if (interval !== false && !(Number.isInteger(interval) && interval >= 100)) {
-    throw new ConfigError(
-      `${call}.depthIntervalMillis`,
-      interval,
-      'an integer ≥ 100 (milliseconds), or false',
-    );
-  }
+  pollMillisOrOff(interval, `${call}.depthIntervalMillis`);
   const meter = options.meter ?? jm.meter;
   if (interval !== false && meter === undefined) {
     throw new ConfigError(
