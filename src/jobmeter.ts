@@ -418,13 +418,8 @@ export async function createJobmeter<
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   // One namer for the scrape and the profile-named push (a closure above, run after this): what its
-  // zero-filled counters served is the tallies' store's.
-  const namer = profileNamer(
-    profile,
-    o.hostInstruments,
-    hostName,
-    meterProvider.tallies.series.served,
-  );
+  // counters served, and the ingested sources they merge, are the tallies' store's.
+  const namer = profileNamer(profile, o.hostInstruments, hostName, meterProvider.tallies.series);
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
   guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
   const recorder = createRecorder(meter, {

@@ -65,20 +65,29 @@ export function compileTableRule(
   );
   // Dropped attributes or many-to-one value words can make two points share a label set.
   const merges = true;
+  // A counter's sources are carried one by one when a set's series can leave (carry.ts).
+  const carries = rule.type === 'counter';
   const intern = boundsInterner();
   return {
     family: { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
     merges,
-    emitSeries(series, out) {
+    carries,
+    emitSeries(series, out, sources) {
       const n = series.n;
       const labels = series.labels(cache.labelRender);
       const strings = labels.strings;
+      const keys = labels.keys;
+      /** Series i's `value` as its part of the served series (carried when sources are). */
+      const part = (i: number, value: number, created: number): number =>
+        sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created);
       cache.trim(n);
       if (series.dataPointType === DataPointType.HISTOGRAM) {
         for (let i = 0; i < n; i++) {
           const created = starts ? seriesStartMillis(series, i) : 0;
-          if (from === 'sum') addNumber(out, strings[i]!, scaled(series.sums[i]!, scale), created);
-          else if (from === 'count') addNumber(out, strings[i]!, series.counts[i]!, created);
+          if (from === 'sum')
+            addNumber(out, strings[i]!, part(i, scaled(series.sums[i]!, scale), created), created);
+          else if (from === 'count')
+            addNumber(out, strings[i]!, part(i, series.counts[i]!, created), created);
           else
             addHistogram(
               out,
@@ -94,11 +103,12 @@ export function compileTableRule(
         }
       } else {
         for (let i = 0; i < n; i++) {
+          const created = starts ? seriesStartMillis(series, i) : 0;
           addNumber(
             out,
             strings[i]!,
-            rule.type === 'info' ? 1 : scaled(series.values[i]!, scale),
-            starts ? seriesStartMillis(series, i) : 0,
+            rule.type === 'info' ? 1 : part(i, scaled(series.values[i]!, scale), created),
+            created,
             seriesExemplar(series.exemplars?.[i], rule.type, scale),
           );
         }

@@ -20,13 +20,17 @@
  * - A source with no last report (`NaN`, `undefined`) adds its whole value.
  * - A source that stops reporting keeps what it added (nothing here takes a contribution back).
  *
- * A total merged from several sources that come and go (a profile series served on every
- * collection: a host's own count plus ingested ones) has a rule of its own, {@link ServedTotals}:
- * there a decrease is a part going away, not a restart.
+ * A served series that merges several sources that come and go (a profile's counter: ingested
+ * series, which expire and come back, under one label set) carries each source by these rules
+ * ({@link SourceTotals}), so a source that goes away keeps what it counted in the series and one
+ * that comes back is not counted twice. What is left, a merged total whose parts cannot be told
+ * apart, has {@link ServedTotals}: there a decrease is a part going away, not a restart.
  *
  * Histogram reports are rows: `[count, sum, min, max, …bucket counts]`, min and max `NaN` when the
  * source does not know them; a row's buckets are the series' (`stride` of them).
  */
+import type { Attributes } from '@opentelemetry/api';
+import { attributeSetKey } from './attribute-key.ts';
 import type { HistogramSeries } from './histogram.ts';
 
 /** Where a histogram row's bucket counts start. */
@@ -93,9 +97,10 @@ interface Served {
  * What must stay true:
  * - No value (`undefined`: no source now) serves the total as it was; the next value is added to it
  *   whole.
- * - A value that would serve less than the last total means part of the sources went away (an
- *   ingested series expired) or one restarted lower: the total stays, and later increases add on
- *   from there. What a source counted while gone is not seen, and nothing is counted twice (a
+ * - A value that would serve less than the last total means part of the sources went away (a
+ *   producer's series no longer reported; the ingest's, which expire, are carried one by one
+ *   before this, {@link SourceTotals}) or one restarted lower: the total stays, and later
+ *   increases add on from there. What a source counted while gone is not seen, and nothing is counted twice (a
  *   merged decrease cannot tell a restart from a part leaving, so unlike {@link carrySum} nothing
  *   is added).
  */
@@ -112,5 +117,149 @@ export class ServedTotals {
       s.total = s.offset + value;
     }
     return s.total;
+  }
+}
+
+/** One source of a served series: what it counted across its restarts and absences. */
+interface SourceTotal {
+  /** Its identity across absences: the attribute-set key (attribute-key.ts). */
+  readonly key: string;
+  /** The label string it is served under. */
+  readonly labels: string;
+  /** What it counted in all: its part of the served series. */
+  total: number;
+  /** Its last report. */
+  last: number;
+  /** Its earliest start, Unix ms (0: none). */
+  start: number;
+  /** The pass that last saw it. */
+  seen: number;
+}
+
+/**
+ * Gone sources a rule keeps apart, so each can be told when it comes back; past this, the oldest
+ * are folded into their label set's part (what they counted stays served, and one that comes back
+ * then counts whole: {@link RuleSources.folded} says how many were folded).
+ */
+export const MAX_GONE_SOURCES = 10_000;
+
+/**
+ * The sources of one rule's served series (a profile family fed by one instrument of one scope),
+ * each carried by {@link isWhole} across its restarts, and across its absences: a source not
+ * reported in a pass (an ingested series that expired) is gone, and while its label set is still
+ * served (by other sources, or as a zero-filled word) it stays in it with what it counted. When it
+ * comes back (the same attributes), a report at or above its last goes on from there and one below
+ * is a restart, added whole. A gone source whose label set is no longer served is forgotten: the
+ * series left the scrape, and a scraper reads a new one when it comes back.
+ *
+ * Bounded: live sources by what the writer holds; gone ones by {@link MAX_GONE_SOURCES}.
+ */
+export class RuleSources {
+  readonly family: string;
+  readonly #owner: SourceTotals;
+  readonly #byAttributes = new WeakMap<Attributes, SourceTotal>();
+  readonly #byKey = new Map<string, SourceTotal>();
+  /** Folded gone sources' totals by label string, served while the label set is. */
+  readonly #folded = new Map<string, { total: number; start: number }>();
+  #foldedCount = 0;
+
+  constructor(family: string, owner: SourceTotals) {
+    this.family = family;
+    this.#owner = owner;
+  }
+
+  /** Gone sources folded past {@link MAX_GONE_SOURCES}. */
+  get folded(): number {
+    return this.#foldedCount;
+  }
+
+  /**
+   * The part of the series the source with `attributes` (a stable object while the writer holds
+   * the series) adds now that it reports the cumulative `value`; `start`: its start, Unix ms.
+   */
+  report(attributes: Attributes, labels: string, value: number, start: number): number {
+    let s = this.#byAttributes.get(attributes);
+    if (s === undefined) {
+      const key = attributeSetKey(attributes);
+      s = this.#byKey.get(key);
+      if (s === undefined || s.labels !== labels) {
+        s = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
+        this.#byKey.set(key, s);
+      }
+      this.#byAttributes.set(attributes, s);
+    }
+    s.total += isWhole(s.last, value) ? value : value - s.last;
+    s.last = value;
+    if (start < s.start) s.start = start;
+    s.seen = this.#owner.pass;
+    return s.total;
+  }
+
+  /**
+   * After a pass: each gone source whose label set `served` says is still served is handed to
+   * `keep` (label string, total, start); the others are forgotten.
+   */
+  settle(
+    served: (labels: string) => boolean,
+    keep: (labels: string, total: number, start: number) => void,
+  ): void {
+    const pass = this.#owner.pass;
+    let gone = 0;
+    for (const s of this.#byKey.values()) {
+      if (s.seen === pass) continue;
+      if (!served(s.labels)) this.#byKey.delete(s.key);
+      else gone++;
+    }
+    // Map order is insertion order: the sources made first fold first.
+    for (const s of this.#byKey.values()) {
+      if (gone <= MAX_GONE_SOURCES) break;
+      if (s.seen === pass) continue;
+      this.#byKey.delete(s.key);
+      const f = this.#folded.get(s.labels);
+      if (f === undefined) this.#folded.set(s.labels, { total: s.total, start: s.start });
+      else {
+        f.total += s.total;
+        if (s.start < f.start) f.start = s.start;
+      }
+      this.#foldedCount++;
+      gone--;
+    }
+    for (const [labels, f] of this.#folded) {
+      if (served(labels)) keep(labels, f.total, f.start);
+      else this.#folded.delete(labels);
+    }
+    for (const s of this.#byKey.values()) if (s.seen !== pass) keep(s.labels, s.total, s.start);
+  }
+}
+
+/**
+ * The sources of every served series a store's collections feed (ingested series, which expire),
+ * by rule: {@link RuleSources}. Held by the store (series-store.ts); a naming pass starts with
+ * {@link begin}.
+ */
+export class SourceTotals {
+  readonly #rules = new Map<string, RuleSources>();
+  #pass = 0;
+
+  /** The current pass. */
+  get pass(): number {
+    return this.#pass;
+  }
+
+  /** Starts a naming pass: a source not reported in it is gone. */
+  begin(): void {
+    this.#pass++;
+  }
+
+  /** The sources of the rule keyed `key` (scope, instrument and family), serving `family`. */
+  of(key: string, family: string): RuleSources {
+    let r = this.#rules.get(key);
+    if (r === undefined) this.#rules.set(key, (r = new RuleSources(family, this)));
+    return r;
+  }
+
+  /** Every rule's sources, to settle after a pass. */
+  rules(): IterableIterator<RuleSources> {
+    return this.#rules.values();
   }
 }

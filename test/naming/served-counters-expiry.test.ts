@@ -1,0 +1,222 @@
+/**
+ * A legacy profile's counter series merges ingested series (several senders' attribute sets under
+ * one label set, or a zero-filled word served while no sender has it). Ingested series expire and
+ * come back; the served counter must neither go back nor count a sender's total twice:
+ *
+ * - a source that expires keeps what it counted in the served total while the label set is served
+ *   (by other sources or a zero-fill word): no decrease, so no reset read by Prometheus;
+ * - a source that comes back going on from where it was (a cumulative sender that kept running)
+ *   adds only what it counted since; one that restarted while gone (its total below its last)
+ *   adds its new total whole — the rule every carry of the store follows (series/carry.ts).
+ *
+ * The oracle is what the senders counted, not our reading of the code.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { emptyResource } from '@opentelemetry/resources';
+import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
+import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { resolveProfile } from '../../src/naming/profiles/index.ts';
+import { createNamer } from '../../src/naming/to-families.ts';
+import type { ProfileName } from '../../src/common/option-values.ts';
+import { MAX_GONE_SOURCES, SourceTotals } from '../../src/series/carry.ts';
+import { SeriesStore } from '../../src/series/series-store.ts';
+import { metricsCollection, withIngested } from '../../src/series/collection.ts';
+import { EPOCH_SECONDS, fakeClock, metric, numberPoint, request, sum } from '../ingest/helpers.ts';
+
+const EXPIRY = 60_000;
+
+/** A sender's cumulative point: its value, start and time in seconds after {@link EPOCH_SECONDS}. */
+type Point = readonly [value: number, start: number, time: number];
+
+interface Source {
+  readonly instrument: string;
+  readonly attributes: Record<string, string>;
+}
+
+interface Case {
+  readonly profile: ProfileName;
+  /** The served series read, e.g. `runwisp_runs_total{status="failed"}`. */
+  readonly series: RegExp;
+  readonly sources: readonly Source[];
+  /** Per step: the point each source sends (undefined: silent), then the time of the scrape. */
+  readonly steps: readonly { sends: readonly (Point | undefined)[]; scrapeAt: number }[];
+  /** What the served series must read after each step: what the senders counted in all. */
+  readonly served: readonly (number | undefined)[];
+}
+
+const FAILURE = { instrument: 'jobmeter.run.history', attributes: { outcome: 'failure' } };
+const TIMEOUT = { instrument: 'jobmeter.run.history', attributes: { outcome: 'timeout' } };
+const TASK_A = {
+  instrument: 'jobmeter.run.started',
+  attributes: { task: 'a', kind: 'task', runner: 'wasm' },
+};
+const TASK_B = {
+  instrument: 'jobmeter.run.started',
+  attributes: { task: 'b', kind: 'task', runner: 'wasm' },
+};
+
+// Each source's points go 10 s apart; 100 s of silence is past the 60 s expiry.
+const CASES: Record<string, Case> = {
+  'a zero-filled counter whose one sender expires and goes on: its total, not twice': {
+    profile: 'runwisp',
+    series: /^runwisp_runs_total\{status="failed"\} (\S+)$/m,
+    sources: [FAILURE],
+    steps: [
+      { sends: [[7, 1, 10]], scrapeAt: 12 },
+      { sends: [undefined], scrapeAt: 80 },
+      { sends: [[11, 1, 90]], scrapeAt: 92 },
+    ],
+    served: [7, 7, 11],
+  },
+  'a zero-filled counter whose one sender restarted while expired: both totals': {
+    profile: 'runwisp',
+    series: /^runwisp_runs_total\{status="failed"\} (\S+)$/m,
+    sources: [FAILURE],
+    steps: [
+      { sends: [[7, 1, 10]], scrapeAt: 12 },
+      { sends: [undefined], scrapeAt: 80 },
+      { sends: [[3, 85, 90]], scrapeAt: 92 },
+    ],
+    served: [7, 7, 10],
+  },
+  'a zero-filled counter of two merged senders, one expiring and coming back': {
+    profile: 'runwisp',
+    series: /^runwisp_runs_total\{status="failed"\} (\S+)$/m,
+    sources: [FAILURE, TIMEOUT],
+    steps: [
+      {
+        sends: [
+          [5, 1, 10],
+          [2, 1, 10],
+        ],
+        scrapeAt: 12,
+      },
+      { sends: [undefined, [3, 1, 75]], scrapeAt: 77 },
+      {
+        sends: [
+          [6, 1, 90],
+          [4, 1, 90],
+        ],
+        scrapeAt: 92,
+      },
+    ],
+    served: [7, 8, 10],
+  },
+  'a summed counter (no zero-fill) keeps an expired sender in the total while others serve it': {
+    profile: 'solti',
+    series: /^solti_runner_tasks_started_total\{runner="wasm"\} (\S+)$/m,
+    sources: [TASK_A, TASK_B],
+    steps: [
+      {
+        sends: [
+          [5, 1, 10],
+          [2, 1, 10],
+        ],
+        scrapeAt: 12,
+      },
+      { sends: [undefined, [3, 1, 75]], scrapeAt: 77 },
+      { sends: [undefined, [4, 1, 80]], scrapeAt: 82 },
+      {
+        sends: [
+          [9, 1, 90],
+          [4, 1, 90],
+        ],
+        scrapeAt: 92,
+      },
+    ],
+    served: [7, 8, 9, 13],
+  },
+  'a summed counter whose every sender expired leaves the scrape, and counts from its senders when back':
+    {
+      profile: 'solti',
+      series: /^solti_runner_tasks_started_total\{runner="wasm"\} (\S+)$/m,
+      sources: [TASK_A, TASK_B],
+      steps: [
+        {
+          sends: [
+            [5, 1, 10],
+            [2, 1, 10],
+          ],
+          scrapeAt: 12,
+        },
+        { sends: [undefined, undefined], scrapeAt: 80 },
+        { sends: [[9, 1, 90], undefined], scrapeAt: 92 },
+      ],
+      served: [7, undefined, 9],
+    },
+};
+
+describe('a legacy profile counter across the expiry of the ingested series it merges', () => {
+  for (const [name, c] of Object.entries(CASES)) {
+    it(name, () => {
+      const clock = fakeClock();
+      const store = new IngestStore({ clock, expiryMillis: EXPIRY });
+      const series = new SeriesStore();
+      const namer = createNamer(resolveProfile(c.profile, false), {
+        hostname: 'h',
+        totals: series.served,
+        sources: series.sources,
+      });
+      const at = (seconds: number) =>
+        clock.advance(EPOCH_SECONDS * 1000 + seconds * 1000 - clock.wallMillis());
+      const read = async (): Promise<number | undefined> => {
+        const collection = withIngested(
+          metricsCollection({ resource: emptyResource(), scopeMetrics: [] }),
+          await store.collectSeries(),
+        );
+        const text = renderOpenMetrics(namer.toFamilies(collection));
+        collection.done();
+        const m = c.series.exec(text);
+        return m === null ? undefined : Number(m[1]);
+      };
+      return (async () => {
+        const served: (number | undefined)[] = [];
+        for (const step of c.steps) {
+          for (const [i, point] of step.sends.entries()) {
+            if (point === undefined) continue;
+            const [value, start, time] = point;
+            at(time);
+            const source = c.sources[i]!;
+            const r = store.ingest(
+              request([
+                metric(
+                  source.instrument,
+                  sum([numberPoint(value, source.attributes, start, time)]),
+                ),
+              ]),
+            );
+            assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
+          }
+          at(step.scrapeAt);
+          served.push(await read());
+        }
+        assert.deepEqual(served, c.served, 'served after each step: what the senders counted');
+      })();
+    });
+  }
+});
+
+describe('the sources a served counter keeps apart', () => {
+  it('are bounded under churn: past the cap the oldest gone fold into their label set, which keeps its total', () => {
+    const totals = new SourceTotals();
+    const rule = totals.of('scope\0instrument\0family', 'family');
+    const extra = 50;
+    let served = 0;
+    // Each pass one new source counts 1 under the same label set, and the previous one is gone.
+    for (let i = 0; i < MAX_GONE_SOURCES + extra; i++) {
+      totals.begin();
+      let total = rule.report({ sender: String(i) }, 'l', 1, 0);
+      rule.settle(
+        () => true,
+        (_labels, part) => {
+          total += part;
+        },
+      );
+      assert.ok(total >= served, `pass ${i}: ${total} after ${served}`);
+      served = total;
+    }
+    assert.equal(served, MAX_GONE_SOURCES + extra, 'every source counted once');
+    assert.equal(rule.folded, extra - 1, 'the oldest gone past the cap folded');
+  });
+});
