@@ -11,6 +11,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
+import { boundsOf } from '../series/collection.ts';
 import { exemplarsAt } from '../series/histogram.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import {
@@ -65,8 +66,9 @@ export function compileTableRule(
   );
   // Dropped attributes or many-to-one value words can make two points share a label set.
   const merges = true;
-  // A counter's sources are carried one by one when a set's series can leave (carry.ts).
-  const carries = rule.type === 'counter';
+  // A counter's or histogram's sources are carried one by one when a set's series can leave
+  // (carry.ts): the series merges them, and must not go down when one leaves.
+  const carries = rule.type === 'counter' || rule.type === 'histogram';
   const intern = boundsInterner();
   return {
     family: { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
@@ -88,7 +90,31 @@ export function compileTableRule(
             addNumber(out, strings[i]!, part(i, scaled(series.sums[i]!, scale), created), created);
           else if (from === 'count')
             addNumber(out, strings[i]!, part(i, series.counts[i]!, created), created);
-          else
+          else if (sources !== undefined) {
+            const bounds = boundsOf(series, i);
+            const row = sources.reportHistogram(
+              keys[i]!,
+              strings[i]!,
+              bounds,
+              series.values,
+              i * series.stride,
+              scaled(series.sums[i]!, scale),
+              series.counts[i]!,
+              created,
+            );
+            addHistogram(
+              out,
+              cache.histogramOfRow(
+                i,
+                strings[i]!,
+                bounds,
+                row,
+                scale,
+                starts ? created : undefined,
+                exemplarsAt(series.exemplars, i, series.stride),
+              ),
+            );
+          } else
             addHistogram(
               out,
               cache.histogramAt(

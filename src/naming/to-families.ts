@@ -10,7 +10,7 @@
 import { diag, type Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { ServedTotals, type SourceTotals } from '../series/carry.ts';
+import { ServedTotals, type SourceTotal, type SourceTotals } from '../series/carry.ts';
 import {
   isMetricData,
   metricsCollection,
@@ -19,9 +19,10 @@ import {
 } from '../series/collection.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
-import type { RenderFamily } from '../exposition/render-model.ts';
+import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import {
+  addHistogram,
   addNumber,
   indexOf,
   newBuilder,
@@ -274,13 +275,12 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     if (sources !== undefined)
       for (const rs of sources.rules()) {
         const builder = builders.get(rs.family);
-        const counter = builder?.type === 'counter' ? builder : undefined;
         rs.settle(
           (labels) =>
-            counter !== undefined &&
-            (counter.index?.has(labels) === true || zeroFill?.fills(rs.family, labels) === true),
-          (labels, total, start) => {
-            addNumber(counter!, labels, total, start);
+            builder !== undefined &&
+            (builder.index?.has(labels) === true || zeroFill?.fills(rs.family, labels) === true),
+          (part) => {
+            keepPart(builder!, part);
           },
         );
       }
@@ -316,6 +316,25 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     },
   };
+}
+
+/** A gone source's part of a served series, added to it (a histogram's as a series of its own layout). */
+function keepPart(builder: FamilyBuilder, part: Readonly<SourceTotal>): void {
+  const created = builder.created === undefined ? undefined : part.start;
+  if (builder.type !== 'histogram') {
+    addNumber(builder, part.labels, part.total, created);
+    return;
+  }
+  if (part.row === undefined) return;
+  addHistogram(builder, {
+    labels: part.labels,
+    bounds: part.bounds!,
+    counts: Array.from(part.row.subarray(2)),
+    sum: part.row[1]!,
+    count: part.row[0]!,
+    prefix: bucketLinePrefix(builder.name, part.labels),
+    ...(created !== undefined && { created }),
+  });
 }
 
 function groupRules(rules: readonly FamilyRule[]): Map<string, FamilyRule[]> {

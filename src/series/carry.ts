@@ -121,12 +121,12 @@ export class ServedTotals {
 }
 
 /** One source of a served series: what it counted across its restarts and absences. */
-interface SourceTotal {
+export interface SourceTotal {
   /** Its identity across absences: the attribute-set key (attribute-key.ts). */
   readonly key: string;
   /** The label string it is served under. */
   readonly labels: string;
-  /** What it counted in all: its part of the served series. */
+  /** What it counted in all: its part of the served series (a histogram's: its count). */
   total: number;
   /** Its last report. */
   last: number;
@@ -134,6 +134,19 @@ interface SourceTotal {
   start: number;
   /** The pass that last saw it. */
   seen: number;
+  /** A histogram's: its part as a row `[count, sum, …bucket counts]`, and the last report's. */
+  row?: Float64Array;
+  lastRow?: Float64Array;
+  /** A histogram's bucket bounds. */
+  bounds?: readonly number[];
+}
+
+/** Whether two bucket layouts are the same. */
+function sameBounds(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -159,8 +172,8 @@ export class RuleSources {
   readonly #owner: SourceTotals;
   readonly #byAttributes = new WeakMap<Attributes, SourceTotal>();
   readonly #byKey = new Map<string, SourceTotal>();
-  /** Folded gone sources' totals by label string, served while the label set is. */
-  readonly #folded = new Map<string, { total: number; start: number }>();
+  /** Folded gone sources' parts by label string, served while the label set is. */
+  readonly #folded = new Map<string, SourceTotal>();
   #foldedCount = 0;
 
   constructor(family: string, owner: SourceTotals) {
@@ -178,6 +191,56 @@ export class RuleSources {
    * the series) adds now that it reports the cumulative `value`; `start`: its start, Unix ms.
    */
   report(attributes: Attributes, labels: string, value: number, start: number): number {
+    const s = this.#source(attributes, labels, start);
+    s.total += isWhole(s.last, value) ? value : value - s.last;
+    s.last = value;
+    return s.total;
+  }
+
+  /**
+   * A histogram source's part, as {@link report}: its report is `n` bucket counts of `counts` from
+   * `from`, over `bounds`, with `sum` and `count`. The row returned, `[count, sum, …bucket counts]`,
+   * is the source's own until its next report. A new bucket layout starts its part over (the
+   * series cannot sum two layouts).
+   */
+  reportHistogram(
+    attributes: Attributes,
+    labels: string,
+    bounds: readonly number[],
+    counts: ArrayLike<number>,
+    from: number,
+    sum: number,
+    count: number,
+    start: number,
+  ): Float64Array {
+    const s = this.#source(attributes, labels, start);
+    const n = bounds.length + 1;
+    const fresh = s.bounds === undefined || !sameBounds(s.bounds, bounds);
+    if (fresh) {
+      s.bounds = bounds;
+      s.row = new Float64Array(n + 2);
+      s.lastRow = undefined;
+    }
+    const row = s.row!;
+    const last = s.lastRow;
+    const whole = last === undefined || isWhole(last[0]!, count);
+    row[0]! += whole ? count : count - last[0]!;
+    row[1]! += whole ? sum : sum - last[1]!;
+    for (let k = 0; k < n; k++) {
+      const c = counts[from + k]!;
+      row[2 + k]! += whole ? c : c - last[2 + k]!;
+    }
+    const next = last ?? new Float64Array(n + 2);
+    next[0] = count;
+    next[1] = sum;
+    for (let k = 0; k < n; k++) next[2 + k] = counts[from + k]!;
+    s.lastRow = next;
+    s.total = row[0]!;
+    return row;
+  }
+
+  /** The source with `attributes`, found by its key when the object is new to this rule (made if none), marked seen. */
+  #source(attributes: Attributes, labels: string, start: number): SourceTotal {
     let s = this.#byAttributes.get(attributes);
     if (s === undefined) {
       const key = attributeSetKey(attributes);
@@ -188,21 +251,16 @@ export class RuleSources {
       }
       this.#byAttributes.set(attributes, s);
     }
-    s.total += isWhole(s.last, value) ? value : value - s.last;
-    s.last = value;
     if (start < s.start) s.start = start;
     s.seen = this.#owner.pass;
-    return s.total;
+    return s;
   }
 
   /**
    * After a pass: each gone source whose label set `served` says is still served is handed to
    * `keep` (label string, total, start); the others are forgotten.
    */
-  settle(
-    served: (labels: string) => boolean,
-    keep: (labels: string, total: number, start: number) => void,
-  ): void {
+  settle(served: (labels: string) => boolean, keep: (part: Readonly<SourceTotal>) => void): void {
     const pass = this.#owner.pass;
     let gone = 0;
     for (const s of this.#byKey.values()) {
@@ -215,20 +273,28 @@ export class RuleSources {
       if (gone <= MAX_GONE_SOURCES) break;
       if (s.seen === pass) continue;
       this.#byKey.delete(s.key);
-      const f = this.#folded.get(s.labels);
-      if (f === undefined) this.#folded.set(s.labels, { total: s.total, start: s.start });
-      else {
-        f.total += s.total;
-        if (s.start < f.start) f.start = s.start;
-      }
+      this.#fold(s);
       this.#foldedCount++;
       gone--;
     }
     for (const [labels, f] of this.#folded) {
-      if (served(labels)) keep(labels, f.total, f.start);
+      if (served(labels)) keep(f);
       else this.#folded.delete(labels);
     }
-    for (const s of this.#byKey.values()) if (s.seen !== pass) keep(s.labels, s.total, s.start);
+    for (const s of this.#byKey.values()) if (s.seen !== pass) keep(s);
+  }
+
+  /** Adds gone source `s` into its label set's folded part (a histogram's of another layout is dropped). */
+  #fold(s: SourceTotal): void {
+    const f = this.#folded.get(s.labels);
+    if (f === undefined) {
+      this.#folded.set(s.labels, { ...s, key: '', ...(s.row && { row: s.row.slice() }) });
+      return;
+    }
+    f.total += s.total;
+    if (s.start < f.start) f.start = s.start;
+    if (f.row !== undefined && s.row !== undefined && sameBounds(f.bounds!, s.bounds!))
+      for (let k = 0; k < f.row.length; k++) f.row[k]! += s.row[k]!;
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * A legacy profile's counter series merges ingested series (several senders' attribute sets under
+ * A legacy profile's counter (or histogram) series merges ingested series (several senders' attribute sets under
  * one label set, or a zero-filled word served while no sender has it). Ingested series expire and
  * come back; the served counter must neither go back nor count a sender's total twice:
  *
@@ -22,7 +22,16 @@ import type { ProfileName } from '../../src/common/option-values.ts';
 import { MAX_GONE_SOURCES, SourceTotals } from '../../src/series/carry.ts';
 import { SeriesStore } from '../../src/series/series-store.ts';
 import { metricsCollection, withIngested } from '../../src/series/collection.ts';
-import { EPOCH_SECONDS, fakeClock, metric, numberPoint, request, sum } from '../ingest/helpers.ts';
+import {
+  EPOCH_SECONDS,
+  fakeClock,
+  histogram,
+  histogramPoint,
+  metric,
+  numberPoint,
+  request,
+  sum,
+} from '../ingest/helpers.ts';
 
 const EXPIRY = 60_000;
 
@@ -32,12 +41,16 @@ type Point = readonly [value: number, start: number, time: number];
 interface Source {
   readonly instrument: string;
   readonly attributes: Record<string, string>;
+  /** Sends histograms (value: the count, all in the first bucket) rather than sums. */
+  readonly histogram?: true;
 }
 
 interface Case {
   readonly profile: ProfileName;
   /** The served series read, e.g. `runwisp_runs_total{status="failed"}`. */
   readonly series: RegExp;
+  /** A histogram's first bucket, which must read as its count (every observation is in it). */
+  readonly bucket?: RegExp;
   readonly sources: readonly Source[];
   /** Per step: the point each source sends (undefined: silent), then the time of the scrape. */
   readonly steps: readonly { sends: readonly (Point | undefined)[]; scrapeAt: number }[];
@@ -55,6 +68,11 @@ const TASK_B = {
   instrument: 'jobmeter.run.started',
   attributes: { task: 'b', kind: 'task', runner: 'wasm' },
 };
+const DURATION_A = { ...TASK_A, instrument: 'jobmeter.run.duration', histogram: true } as const;
+const DURATION_B = { ...TASK_B, instrument: 'jobmeter.run.duration', histogram: true } as const;
+const DURATION_SERIES = /^solti_runner_task_duration_seconds_count\{runner="wasm"\} (\S+)$/m;
+const DURATION_BUCKET =
+  /^solti_runner_task_duration_seconds_bucket\{runner="wasm",le="0\.01"\} (\S+)$/m;
 
 // Each source's points go 10 s apart; 100 s of silence is past the 60 s expiry.
 const CASES: Record<string, Case> = {
@@ -145,6 +163,37 @@ const CASES: Record<string, Case> = {
       ],
       served: [7, undefined, 9],
     },
+  'a merged histogram keeps an expired sender while others serve it, and counts its return once': {
+    profile: 'solti',
+    series: DURATION_SERIES,
+    bucket: DURATION_BUCKET,
+    sources: [DURATION_A, DURATION_B],
+    steps: [
+      {
+        sends: [
+          [5, 1, 10],
+          [2, 1, 10],
+        ],
+        scrapeAt: 12,
+      },
+      { sends: [undefined, [3, 1, 75]], scrapeAt: 77 },
+      {
+        sends: [
+          [9, 1, 90],
+          [4, 1, 90],
+        ],
+        scrapeAt: 92,
+      },
+      {
+        sends: [
+          [2, 95, 100],
+          [4, 1, 100],
+        ],
+        scrapeAt: 102,
+      },
+    ],
+    served: [7, 8, 13, 15],
+  },
 };
 
 describe('a legacy profile counter across the expiry of the ingested series it merges', () => {
@@ -168,6 +217,8 @@ describe('a legacy profile counter across the expiry of the ingested series it m
         const text = renderOpenMetrics(namer.toFamilies(collection));
         collection.done();
         const m = c.series.exec(text);
+        if (c.bucket !== undefined)
+          assert.equal(c.bucket.exec(text)?.[1], m?.[1], 'the bucket counts carried as the count');
         return m === null ? undefined : Number(m[1]);
       };
       return (async () => {
@@ -178,14 +229,14 @@ describe('a legacy profile counter across the expiry of the ingested series it m
             const [value, start, time] = point;
             at(time);
             const source = c.sources[i]!;
-            const r = store.ingest(
-              request([
-                metric(
-                  source.instrument,
-                  sum([numberPoint(value, source.attributes, start, time)]),
-                ),
-              ]),
-            );
+            const data =
+              source.histogram === true
+                ? histogram([
+                    histogramPoint([0.01], [value, 0], value / 200, source.attributes, start, time),
+                  ])
+                : sum([numberPoint(value, source.attributes, start, time)]);
+            const unit = source.histogram === true ? 's' : '';
+            const r = store.ingest(request([metric(source.instrument, data, unit)]));
             assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
           }
           at(step.scrapeAt);
@@ -209,8 +260,8 @@ describe('the sources a served counter keeps apart', () => {
       let total = rule.report({ sender: String(i) }, 'l', 1, 0);
       rule.settle(
         () => true,
-        (_labels, part) => {
-          total += part;
+        (part) => {
+          total += part.total;
         },
       );
       assert.ok(total >= served, `pass ${i}: ${total} after ${served}`);
