@@ -12,9 +12,11 @@
  * The oracle is what the senders counted, not our reading of the code.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { emptyResource } from '@opentelemetry/resources';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
+import { createJobmeter } from '../../src/index.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
@@ -269,5 +271,71 @@ describe('the sources a served counter keeps apart', () => {
     }
     assert.equal(served, MAX_GONE_SOURCES + extra, 'every source counted once');
     assert.equal(rule.folded, extra - 1, 'the oldest gone past the cap folded');
+  });
+});
+
+describe('createJobmeter with an ingest under a legacy profile', () => {
+  it("carries an expired sender's counter in what it serves: its total once, not again on its return", async () => {
+    const expiryMillis = 200;
+    const jm = await createJobmeter({
+      profile: 'runwisp',
+      listener: false,
+      ingest: { port: 0, expiryMillis },
+    });
+    try {
+      const start = BigInt(Date.now() - 60_000) * 1_000_000n;
+      /** One cumulative `jobmeter.run.history{outcome="failure"}` point of `value`, as OTLP/JSON. */
+      const send = async (value: number): Promise<void> => {
+        const body = {
+          resourceMetrics: [
+            {
+              resource: { attributes: [] },
+              scopeMetrics: [
+                {
+                  scope: { name: 'daemon' },
+                  metrics: [
+                    {
+                      name: 'jobmeter.run.history',
+                      sum: {
+                        aggregationTemporality: 2,
+                        isMonotonic: true,
+                        dataPoints: [
+                          {
+                            attributes: [{ key: 'outcome', value: { stringValue: 'failure' } }],
+                            startTimeUnixNano: start.toString(),
+                            timeUnixNano: (BigInt(Date.now()) * 1_000_000n).toString(),
+                            asDouble: value,
+                          },
+                        ],
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        };
+        const r = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        assert.equal(r.status, 200, await r.text());
+      };
+      const failed = async (): Promise<unknown> => {
+        const family = (await jm.scrape()).find((f) => f.name === 'runwisp_runs_total');
+        const series = family?.series.find((x) => x.labels === 'status="failed"');
+        return series !== undefined && 'value' in series ? series.value : undefined;
+      };
+      await send(7);
+      assert.equal(await failed(), 7);
+      // Idle past the expiry (on the monotonic clock): the source series is gone.
+      await sleep(expiryMillis * 3);
+      assert.equal(await failed(), 7, 'zero-filled: it keeps what its sender counted');
+      await send(11);
+      assert.equal(await failed(), 11, 'the sender went on from 7: 4 more, not 11 more');
+    } finally {
+      await jm.shutdown();
+    }
   });
 });
