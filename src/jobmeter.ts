@@ -34,6 +34,7 @@ import {
 } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
+import { SourceTotals } from './series/carry.ts';
 import { withIngested, type Collection } from './series/collection.ts';
 import { createRecorder, type Declared, type Recorder } from './domain/recorder.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
@@ -244,6 +245,9 @@ export async function createJobmeter<
         };
   // A second store is made only to serve the last state file written while writes fail (state-keeper.ts).
   const ingest = o.ingest === false ? undefined : await loadIngest();
+  // What a profile's series carry of the ingested sources they merge: the namer's, kept in the
+  // ingest's checkpoint (series/carry.ts).
+  const sources = new SourceTotals();
   const newIngestStore =
     ingestSettings === undefined || ingest === undefined
       ? undefined
@@ -256,7 +260,7 @@ export async function createJobmeter<
     o.ingest === false ||
     ingest === undefined
       ? undefined
-      : ingest.openIngestState(ingestStore, newIngestStore, o.ingest, o.log);
+      : ingest.openIngestState(ingestStore, newIngestStore, o.ingest, o.log, sources);
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const ingestOwner = keeper ?? ingestStore;
   const shadow =
@@ -419,7 +423,10 @@ export async function createJobmeter<
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   // One namer for the scrape and the profile-named push (a closure above, run after this): what its
   // counters served, and the ingested sources they merge, are the tallies' store's.
-  const namer = profileNamer(profile, o.hostInstruments, hostName, meterProvider.tallies.series);
+  const namer = profileNamer(profile, o.hostInstruments, hostName, {
+    served: meterProvider.tallies.series.served,
+    sources,
+  });
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
   guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
   const recorder = createRecorder(meter, {

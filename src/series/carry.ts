@@ -141,6 +141,33 @@ export interface SourceTotal {
   bounds?: readonly number[];
 }
 
+/** A {@link SourceTotal} as plain data (a checkpoint's: ingest/checkpoint.ts). */
+export type SourcePart = Omit<SourceTotal, 'seen'>;
+
+/** A {@link SourceTotals} as plain data: per rule, its key and family, its sources and folded parts. */
+export interface SourcesSnapshot {
+  readonly rules: readonly {
+    readonly key: string;
+    readonly family: string;
+    readonly sources: readonly SourcePart[];
+    readonly folded: readonly SourcePart[];
+  }[];
+}
+
+/** `s` as plain data, its rows copied. */
+function partOf(s: SourceTotal): SourcePart {
+  return {
+    key: s.key,
+    labels: s.labels,
+    total: s.total,
+    last: s.last,
+    start: s.start,
+    ...(s.row !== undefined && { row: s.row.slice() }),
+    ...(s.lastRow !== undefined && { lastRow: s.lastRow.slice() }),
+    ...(s.bounds !== undefined && { bounds: s.bounds }),
+  };
+}
+
 /** Whether two bucket layouts are the same. */
 function sameBounds(a: readonly number[], b: readonly number[]): boolean {
   if (a === b) return true;
@@ -184,6 +211,20 @@ export class RuleSources {
   /** Gone sources folded past {@link MAX_GONE_SOURCES}. */
   get folded(): number {
     return this.#foldedCount;
+  }
+
+  /** Every source and folded part, as plain data. */
+  snapshot(): { sources: SourcePart[]; folded: SourcePart[] } {
+    return {
+      sources: [...this.#byKey.values()].map(partOf),
+      folded: [...this.#folded.values()].map(partOf),
+    };
+  }
+
+  /** Takes `sources` and `folded` back (into an empty rule): each source known again by its key. */
+  restore(sources: readonly SourcePart[], folded: readonly SourcePart[]): void {
+    for (const p of sources) this.#byKey.set(p.key, { ...partOf({ ...p, seen: 0 }), seen: 0 });
+    for (const p of folded) this.#folded.set(p.labels, { ...partOf({ ...p, seen: 0 }), seen: 0 });
   }
 
   /**
@@ -300,8 +341,9 @@ export class RuleSources {
 
 /**
  * The sources of every served series a store's collections feed (ingested series, which expire),
- * by rule: {@link RuleSources}. Held by the store (series-store.ts); a naming pass starts with
- * {@link begin}.
+ * by rule: {@link RuleSources}. One per jobmeter (jobmeter.ts), given to its namer and kept in the
+ * ingest's checkpoint (ingest/state-keeper.ts), so a restart serves what was served; a naming pass
+ * starts with {@link begin}.
  */
 export class SourceTotals {
   readonly #rules = new Map<string, RuleSources>();
@@ -327,5 +369,17 @@ export class SourceTotals {
   /** Every rule's sources, to settle after a pass. */
   rules(): IterableIterator<RuleSources> {
     return this.#rules.values();
+  }
+
+  /** What every rule holds, as plain data (kept in the ingest's checkpoint across a restart). */
+  snapshot(): SourcesSnapshot {
+    return {
+      rules: [...this.#rules].map(([key, r]) => ({ key, family: r.family, ...r.snapshot() })),
+    };
+  }
+
+  /** Takes a {@link snapshot} back, into rules that hold nothing yet (at start). */
+  restore(snapshot: SourcesSnapshot): void {
+    for (const r of snapshot.rules) this.of(r.key, r.family).restore(r.sources, r.folded);
   }
 }

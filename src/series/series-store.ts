@@ -23,7 +23,7 @@ import {
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import { Slice } from '../common/slices.ts';
-import { ServedTotals, SourceTotals } from './carry.ts';
+import { ServedTotals } from './carry.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import type { CollectedScope, CollectedSeries, Collection } from './collection.ts';
 import type { SeriesSet } from './series-set.ts';
@@ -63,11 +63,6 @@ export class SeriesStore {
    * scrape merges into them: the ingest's, the cluster's), so they never go down (carry.ts).
    */
   readonly served = new ServedTotals();
-  /**
-   * The sources of the profile's counters that a scrape merges in from the ingest, whose series
-   * expire: carried one by one, so an expiry neither takes a count back nor counts it twice.
-   */
-  readonly sources = new SourceTotals();
 
   constructor(options: SeriesStoreOptions = {}) {
     this.#clock = options.clock ?? SYSTEM_CLOCK;

@@ -12,17 +12,20 @@
  * The oracle is what the senders counted, not our reading of the code.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { emptyResource } from '@opentelemetry/resources';
 import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
-import { createJobmeter } from '../../src/index.ts';
+import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { freePort } from '../support/free-port.ts';
 import { IngestStore } from '../../src/ingest/ingest-store.ts';
 import { resolveProfile } from '../../src/naming/profiles/index.ts';
 import { createNamer } from '../../src/naming/to-families.ts';
 import type { ProfileName } from '../../src/common/option-values.ts';
-import { MAX_GONE_SOURCES, SourceTotals } from '../../src/series/carry.ts';
-import { SeriesStore } from '../../src/series/series-store.ts';
+import { MAX_GONE_SOURCES, ServedTotals, SourceTotals } from '../../src/series/carry.ts';
 import { metricsCollection, withIngested } from '../../src/series/collection.ts';
 import {
   EPOCH_SECONDS,
@@ -203,11 +206,10 @@ describe('a legacy profile counter across the expiry of the ingested series it m
     it(name, () => {
       const clock = fakeClock();
       const store = new IngestStore({ clock, expiryMillis: EXPIRY });
-      const series = new SeriesStore();
       const namer = createNamer(resolveProfile(c.profile, false), {
         hostname: 'h',
-        totals: series.served,
-        sources: series.sources,
+        totals: new ServedTotals(),
+        sources: new SourceTotals(),
       });
       const at = (seconds: number) =>
         clock.advance(EPOCH_SECONDS * 1000 + seconds * 1000 - clock.wallMillis());
@@ -274,6 +276,63 @@ describe('the sources a served counter keeps apart', () => {
   });
 });
 
+/** One cumulative point of `instrument` with `attributes` and `value`, POSTed as OTLP/JSON to `jm`'s ingest. */
+async function send(
+  jm: Jobmeter,
+  instrument: string,
+  attributes: Record<string, string>,
+  value: number,
+): Promise<void> {
+  const body = {
+    resourceMetrics: [
+      {
+        resource: { attributes: [] },
+        scopeMetrics: [
+          {
+            scope: { name: 'daemon' },
+            metrics: [
+              {
+                name: instrument,
+                sum: {
+                  aggregationTemporality: 2,
+                  isMonotonic: true,
+                  dataPoints: [
+                    {
+                      attributes: Object.entries(attributes).map(([key, v]) => ({
+                        key,
+                        value: { stringValue: v },
+                      })),
+                      startTimeUnixNano: (BigInt(STARTED) * 1_000_000n).toString(),
+                      timeUnixNano: (BigInt(Date.now()) * 1_000_000n).toString(),
+                      asDouble: value,
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const r = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(r.status, 200, await r.text());
+}
+
+/** When the senders started counting: a minute before the tests. */
+const STARTED = Date.now() - 60_000;
+
+/** The value of `family`'s series `labels` in `jm`'s scrape. */
+async function servedOf(jm: Jobmeter, family: string, labels: string): Promise<unknown> {
+  const f = (await jm.scrape()).find((x) => x.name === family);
+  const series = f?.series.find((x) => x.labels === labels);
+  return series !== undefined && 'value' in series ? series.value : undefined;
+}
+
 describe('createJobmeter with an ingest under a legacy profile', () => {
   it("carries an expired sender's counter in what it serves: its total once, not again on its return", async () => {
     const expiryMillis = 200;
@@ -283,59 +342,57 @@ describe('createJobmeter with an ingest under a legacy profile', () => {
       ingest: { port: 0, expiryMillis },
     });
     try {
-      const start = BigInt(Date.now() - 60_000) * 1_000_000n;
-      /** One cumulative `jobmeter.run.history{outcome="failure"}` point of `value`, as OTLP/JSON. */
-      const send = async (value: number): Promise<void> => {
-        const body = {
-          resourceMetrics: [
-            {
-              resource: { attributes: [] },
-              scopeMetrics: [
-                {
-                  scope: { name: 'daemon' },
-                  metrics: [
-                    {
-                      name: 'jobmeter.run.history',
-                      sum: {
-                        aggregationTemporality: 2,
-                        isMonotonic: true,
-                        dataPoints: [
-                          {
-                            attributes: [{ key: 'outcome', value: { stringValue: 'failure' } }],
-                            startTimeUnixNano: start.toString(),
-                            timeUnixNano: (BigInt(Date.now()) * 1_000_000n).toString(),
-                            asDouble: value,
-                          },
-                        ],
-                      },
-                    },
-                  ],
-                },
-              ],
-            },
-          ],
-        };
-        const r = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        assert.equal(r.status, 200, await r.text());
-      };
-      const failed = async (): Promise<unknown> => {
-        const family = (await jm.scrape()).find((f) => f.name === 'runwisp_runs_total');
-        const series = family?.series.find((x) => x.labels === 'status="failed"');
-        return series !== undefined && 'value' in series ? series.value : undefined;
-      };
-      await send(7);
+      const failed = () => servedOf(jm, 'runwisp_runs_total', 'status="failed"');
+      await send(jm, 'jobmeter.run.history', { outcome: 'failure' }, 7);
       assert.equal(await failed(), 7);
       // Idle past the expiry (on the monotonic clock): the source series is gone.
       await sleep(expiryMillis * 3);
       assert.equal(await failed(), 7, 'zero-filled: it keeps what its sender counted');
-      await send(11);
+      await send(jm, 'jobmeter.run.history', { outcome: 'failure' }, 11);
       assert.equal(await failed(), 11, 'the sender went on from 7: 4 more, not 11 more');
     } finally {
       await jm.shutdown();
+    }
+  });
+
+  it("keeps an expired sender's part across its own restart: the state file holds the carry", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobmeter-carry-'));
+    const port = await freePort();
+    const expiryMillis = 1_000;
+    const open = () =>
+      createJobmeter({
+        profile: 'solti',
+        listener: false,
+        ingest: { port, expiryMillis, stateDir: dir },
+        log: () => {},
+      });
+    const wasm = 'runner="wasm"';
+    const started = (jm: Jobmeter) => servedOf(jm, 'solti_runner_tasks_started_total', wasm);
+    const task = (name: string) => ({ task: name, kind: 'task', runner: 'wasm' });
+    try {
+      let jm = await open();
+      try {
+        await send(jm, 'jobmeter.run.started', task('a'), 5);
+        await send(jm, 'jobmeter.run.started', task('b'), 2);
+        assert.equal(await started(jm), 7);
+        // Task a's sender stops; b's goes on until a has expired.
+        await sleep(expiryMillis * 0.6);
+        await send(jm, 'jobmeter.run.started', task('b'), 2);
+        await sleep(expiryMillis * 0.6);
+        assert.equal(await started(jm), 7, "a's 5 stay in the series b still serves");
+      } finally {
+        await jm.shutdown();
+      }
+      jm = await open();
+      try {
+        // b goes on (restored, or made again if it expired meanwhile: its total is the same).
+        await send(jm, 'jobmeter.run.started', task('b'), 3);
+        assert.equal(await started(jm), 8, "a's 5 and b's 3, after the restart as before it");
+      } finally {
+        await jm.shutdown();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
