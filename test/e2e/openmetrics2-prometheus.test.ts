@@ -7,7 +7,8 @@
  * target is up; every series is stored as the protobuf scrape stores it (the native histogram
  * as one native series with `scrape_native_histograms: true`, classic buckets without) and as
  * OpenMetrics 1.0 stores it; start times are read (a 0 at the start time, as protobuf's
- * `created_timestamp` gives); exemplars are stored, on the counter, on the classic bucket their
+ * `created_timestamp` gives; and, on a second server with 3.16's `st-storage` and
+ * `use-start-timestamps`, PromQL's `start_timestamp()` is the served start); exemplars are stored, on the counter, on the classic bucket their
  * value falls in, and on a native histogram; the UTF-8 names are kept with `allow-utf-8` and
  * escaped with `underscores`.
  */
@@ -45,6 +46,8 @@ let ids: { traceId: string; spanId: string };
 let server: Server;
 let handler: ScrapeHandler;
 let prom: PrometheusHandle;
+/** Prometheus 3.16's own start-time storage: `st-storage`, read by PromQL's `start_timestamp()`. */
+let promSt: PrometheusHandle;
 
 /** A hand-made native histogram with exemplars: the SDK keeps none on an exponential histogram. */
 const NATIVE_WITH_EXEMPLARS: HistogramFamily = {
@@ -145,12 +148,23 @@ before(async () => {
       },
     ],
   });
-  await prom.waitForTargetsUp(60_000);
+  promSt = await startPrometheus({
+    major: 3,
+    extraArgs: [
+      '--enable-feature=openmetrics2,st-storage,use-start-timestamps,promql-experimental-functions',
+    ],
+    jobs: [
+      { name: 'om2', target, scrapeProtocols: om2, metricNameEscapingScheme: 'underscores' },
+      { name: 'text', target, scrapeProtocols: ['PrometheusText0.0.4'] },
+    ],
+  });
+  await Promise.all([prom.waitForTargetsUp(60_000), promSt.waitForTargetsUp(60_000)]);
   await sleep(1_500);
 });
 
 after(async () => {
   await prom?.stop();
+  await promSt?.stop();
   handler?.close();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   await jm?.shutdown();
@@ -297,6 +311,20 @@ test('start times are read from st@: a 0 at the start time, then the scraped val
       `${selector}: the 0 at ${values[0]![0]}, the start ${start / 1000}`,
     );
     assert.equal(values[1]![1], value, selector);
+  }
+});
+
+test("with Prometheus' st-storage and use-start-timestamps, start_timestamp() is the start time st@ carried (text 0.0.4, which has none, gives 0)", async () => {
+  const cases: Array<[string, string]> = [
+    ['app.jobs.done_total', 'app_jobs_done_total'],
+    ['app.job.duration_seconds', 'app_job_duration_seconds_count'],
+  ];
+  for (const [family, stored] of cases) {
+    const start = await startOf(family);
+    const byJob = new Map(
+      (await promSt.query(`start_timestamp(${stored})`)).map((s) => [s.metric['job'], s.value[1]]),
+    );
+    assert.deepEqual(Object.fromEntries(byJob), { om2: String(start / 1000), text: '0' }, stored);
   }
 });
 
