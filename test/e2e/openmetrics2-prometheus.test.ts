@@ -48,6 +48,8 @@ let handler: ScrapeHandler;
 let prom: PrometheusHandle;
 /** Prometheus 3.16's own start-time storage: `st-storage`, read by PromQL's `start_timestamp()`. */
 let promSt: PrometheusHandle;
+/** One without `openmetrics2`, which still accepts `scrape_protocols: [OpenMetricsText2.0.0]`. */
+let promNoFlag: PrometheusHandle;
 
 /** A hand-made native histogram with exemplars: the SDK keeps none on an exponential histogram. */
 const NATIVE_WITH_EXEMPLARS: HistogramFamily = {
@@ -125,39 +127,49 @@ before(async () => {
 
   const target = `127.0.0.1:${jm.pullAddress!.port}`;
   const om2 = ['OpenMetricsText2.0.0'];
-  prom = await startPrometheus({
-    major: 3,
-    extraArgs: ['--enable-feature=openmetrics2,created-timestamp-zero-ingestion,exemplar-storage'],
-    jobs: [
-      { name: 'om2', target, scrapeProtocols: om2, scrapeNativeHistograms: true },
-      { name: 'om2-classic', target, scrapeProtocols: om2 },
-      {
-        name: 'om2-underscores',
-        target,
-        scrapeProtocols: om2,
-        scrapeNativeHistograms: true,
-        metricNameEscapingScheme: 'underscores',
-      },
-      { name: 'proto', target, scrapeProtocols: ['PrometheusProto'], scrapeNativeHistograms: true },
-      { name: 'om1', target, scrapeProtocols: ['OpenMetricsText1.0.0'] },
-      {
-        name: 'om2-hand',
-        target: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-        scrapeProtocols: om2,
-        scrapeNativeHistograms: true,
-      },
-    ],
-  });
-  promSt = await startPrometheus({
-    major: 3,
-    extraArgs: [
-      '--enable-feature=openmetrics2,st-storage,use-start-timestamps,promql-experimental-functions',
-    ],
-    jobs: [
-      { name: 'om2', target, scrapeProtocols: om2, metricNameEscapingScheme: 'underscores' },
-      { name: 'text', target, scrapeProtocols: ['PrometheusText0.0.4'] },
-    ],
-  });
+  [prom, promSt, promNoFlag] = await Promise.all([
+    startPrometheus({
+      major: 3,
+      extraArgs: [
+        '--enable-feature=openmetrics2,created-timestamp-zero-ingestion,exemplar-storage',
+      ],
+      jobs: [
+        { name: 'om2', target, scrapeProtocols: om2, scrapeNativeHistograms: true },
+        { name: 'om2-classic', target, scrapeProtocols: om2 },
+        {
+          name: 'om2-underscores',
+          target,
+          scrapeProtocols: om2,
+          scrapeNativeHistograms: true,
+          metricNameEscapingScheme: 'underscores',
+        },
+        {
+          name: 'proto',
+          target,
+          scrapeProtocols: ['PrometheusProto'],
+          scrapeNativeHistograms: true,
+        },
+        { name: 'om1', target, scrapeProtocols: ['OpenMetricsText1.0.0'] },
+        {
+          name: 'om2-hand',
+          target: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+          scrapeProtocols: om2,
+          scrapeNativeHistograms: true,
+        },
+      ],
+    }),
+    startPrometheus({
+      major: 3,
+      extraArgs: [
+        '--enable-feature=openmetrics2,st-storage,use-start-timestamps,promql-experimental-functions',
+      ],
+      jobs: [
+        { name: 'om2', target, scrapeProtocols: om2, metricNameEscapingScheme: 'underscores' },
+        { name: 'text', target, scrapeProtocols: ['PrometheusText0.0.4'] },
+      ],
+    }),
+    startPrometheus({ major: 3, jobs: [{ name: 'om2', target, scrapeProtocols: om2 }] }),
+  ]);
   await Promise.all([prom.waitForTargetsUp(60_000), promSt.waitForTargetsUp(60_000)]);
   await sleep(1_500);
 });
@@ -165,6 +177,7 @@ before(async () => {
 after(async () => {
   await prom?.stop();
   await promSt?.stop();
+  await promNoFlag?.stop();
   handler?.close();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   await jm?.shutdown();
@@ -363,4 +376,20 @@ test('UTF-8 names are kept with escaping=allow-utf-8 and escaped to underscores 
     [['emails', '3']],
   );
   assert.deepEqual(await prom.query('{"app.jobs.done_total",job="om2-underscores"}'), []);
+});
+
+test('a Prometheus 3.16 without --enable-feature=openmetrics2 still asks for 2.0 when scrape_protocols names it, then refuses the answer: the target is down with its own reason', async () => {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [target] = (await promNoFlag.targets()).activeTargets;
+    if (target?.health === 'down') {
+      assert.match(
+        target.lastError,
+        /OpenMetrics 2\.0 Content-Type .* the openmetrics2 feature flag is not enabled/,
+      );
+      return;
+    }
+    assert.ok(Date.now() < deadline, `target ${JSON.stringify(target)}`);
+    await sleep(500);
+  }
 });
