@@ -13,8 +13,8 @@
  * Ranges we cannot serve (`*`/`*`, other versions or encodings, an `escaping` we do not write)
  * are passed over; nothing usable → text 0.0.4, the format every scraper understands.
  *
- * The 1.0.0 formats and OpenMetrics 2.0.0 carry an `escaping` in the response's Content-Type: the one asked for, or
- * `underscores` (client_golang's default) when the range names none. Every name jobmeter writes is
+ * The 1.0.0 formats and OpenMetrics 2.0.0 carry an `escaping` in the response's Content-Type: the
+ * one asked for, or `underscores` (client_golang's default) when the range names none. Every name jobmeter writes is
  * in the classic character set, which `allow-utf-8`, `underscores` and `values` all leave as it is,
  * so the body is the same for the three; `dots` would rewrite every `_` and is not served. Text
  * 1.0.0 differs from 0.0.4 only in how it may quote UTF-8 names, so for these names its body is the
@@ -40,7 +40,7 @@ export interface Negotiated {
   /** OpenMetrics is 1.0.0, `openmetrics2` 2.0.0; text is 0.0.4 or 1.0.0; protobuf has none. */
   readonly version?: '1.0.0' | '0.0.4' | '2.0.0';
   /**
-   * For the 1.0.0 formats, and protobuf when its range names one (echoed in its Content-Type).
+   * For the 1.0.0 formats and OpenMetrics 2.0.0, and protobuf when its range names one (echoed in its Content-Type).
    * Names outside the classic set are served only with `allow-utf-8` (escape-names.ts).
    */
   readonly escaping?: Escaping;
@@ -196,7 +196,7 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   return pick(acceptable(accept), false, false).format as ExpositionFormat;
 }
 
-/** The response's Content-Type: media type, version, charset, and for 1.0.0 formats the escaping. */
+/** The response's Content-Type: media type, version, charset, and for 1.0.0 and 2.0.0 formats the escaping. */
 export function contentTypeOf(n: Negotiated): string {
   if (n.format === 'protobuf')
     return n.escaping === undefined

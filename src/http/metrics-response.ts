@@ -130,8 +130,9 @@ export async function buildMetricsResponse(
   const encoding = chooseEncoding(request.acceptEncoding);
   if (request.json) {
     contentType = JSON_CONTENT_TYPE;
-    // The JSON, protobuf and OpenMetrics 2.0 writers load with the first scrape that asks for them: most
-    // endpoints are only ever scraped as text, and every module loaded costs startup time and memory.
+    // The JSON, protobuf and OpenMetrics 2.0 writers load with the first scrape that asks for
+    // them: most endpoints are only ever scraped as text, and every module loaded costs startup
+    // time and memory.
     const { renderJson } = await import('../exposition/json.ts');
     const extra = json.extra?.();
     const text = renderJson(families, json.shape, {
