@@ -12,7 +12,67 @@ export interface Run {
   runner: string;
   outcome: 'success' | 'failure' | 'cancelled' | 'timeout';
   seconds: number;
+  /** Seconds before its start the job was enqueued (the domain API's `enqueuedAt`). */
+  enqueuedBefore?: number;
+  /** Seconds before its start the run was due (`scheduledAt`). */
+  dueBefore?: number;
+  /** Which attempt it is (`attempt`; the daemon records its `attempt` attribute: 1, 2, 3, 4+). */
+  attempt?: number;
 }
+
+/**
+ * solti's runs again, each saying what it did before it ran: waits across the second-scale
+ * buckets (0.5 s to 700 s), a late start, retries (6: `4+`). Times in whole milliseconds, so the
+ * daemon's seconds and jobmeter's (from epoch milliseconds) are the same numbers.
+ */
+export const QUEUED_RUNS: readonly Run[] = [
+  {
+    task: 'build',
+    kind: 'task',
+    runner: 'subprocess',
+    outcome: 'success',
+    seconds: 0.3,
+    enqueuedBefore: 3,
+    attempt: 1,
+  },
+  {
+    task: 'lint',
+    kind: 'task',
+    runner: 'subprocess',
+    outcome: 'success',
+    seconds: 0.04,
+    enqueuedBefore: 2.5,
+    dueBefore: 0.5,
+    attempt: 2,
+  },
+  {
+    task: 'test',
+    kind: 'task',
+    runner: 'wasm',
+    outcome: 'cancelled',
+    seconds: 12,
+    dueBefore: 700,
+    attempt: 6,
+  },
+  {
+    task: 'deploy',
+    kind: 'task',
+    runner: 'container',
+    outcome: 'failure',
+    seconds: 700,
+    enqueuedBefore: 0.5,
+    attempt: 3,
+  },
+];
+
+/** The queue wait jobmeter records for a run: from the later of its enqueue and due times. */
+export function waitOf(run: Run): number | undefined {
+  const before = [run.enqueuedBefore, run.dueBefore].filter((s) => s !== undefined);
+  return before.length === 0 ? undefined : Math.min(...before);
+}
+
+/** The `attempt` attribute of attempt `n`. */
+export const attemptOf = (n: number): string => (n >= 4 ? '4+' : String(n));
 
 export const RUNS: Readonly<
   Record<'rm' | 'solti' | 'runwisp' | 'wasmrun' | 'crewshipd', readonly Run[]>

@@ -7,7 +7,9 @@
  * running `jobmeter collector-config --profile P`, and the Collector serves the series an
  * embedded jobmeter recording the same runs serves under P — rm's buckets (1 s … 24 h, not the
  * SDK's default) included. rm and solti with both SDKs; runwisp and wasmrun (history, last failure,
- * wasmrun's millisecond sum and count) with the Go daemon, which records those instruments; and
+ * wasmrun's millisecond sum and count) with the Go daemon, which records those instruments;
+ * solti with the Node SDK again, its runs saying when they were enqueued or due and which attempt
+ * they are, under the host's rules of a --config file (queue wait, lateness, attempts); and
  * crewshipd with the Go daemon observing its records (statuses, queue, journal events, LLM ledger,
  * containers, migration version, connections: CREWSHIPD_RECORDS) with the host name in its resource
  * (OTEL_RESOURCE_ATTRIBUTES), as the embedded jobmeter reports them in its snapshot.
@@ -34,7 +36,9 @@ import {
 import { goDaemonBinary } from '../support/peers.ts';
 import { diffSeries, seriesTable } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { CREWSHIPD_RECORDS, RUNS } from './collector-runs.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { loadConfigFileSync } from '../../src/config/file-parser.ts';
+import { CREWSHIPD_RECORDS, QUEUED_RUNS, RUNS, type Run } from './collector-runs.ts';
 
 const DAEMON = fileURLToPath(new URL('./otel-config-daemon.ts', import.meta.url));
 const EXPORTER_LABELS = ['job', 'instance'];
@@ -51,8 +55,8 @@ async function runDaemon(
   sdk: Sdk,
   configFile: string,
   profile: ProfileName & keyof typeof RUNS,
+  runs: readonly Run[] = RUNS[profile],
 ): Promise<void> {
-  const runs = RUNS[profile];
   const records =
     profile === 'crewshipd'
       ? { gauges: CREWSHIPD_RECORDS.gauges, counters: CREWSHIPD_RECORDS.counters }
@@ -86,16 +90,26 @@ async function runDaemon(
   assert.doesNotMatch(stderr, /Could not load OpenTelemetry configuration|error/i, stderr);
 }
 
-for (const [profile, sdk] of [
-  ['rm', 'node'],
-  ['solti', 'node'],
-  ['rm', 'go'],
-  ['solti', 'go'],
-  ['runwisp', 'go'],
-  ['wasmrun', 'go'],
-  ['crewshipd', 'go'],
-] as const satisfies readonly (readonly [ProfileName, Sdk])[]) {
-  describe(`jobmeter views + collector-config with the ${sdk} SDK's declarative configuration: ${profile}`, () => {
+/** A host's own rules for the queue wait, lateness and attempts under solti (both commands' --config). */
+const QUEUE_RULES_FILE = fileURLToPath(
+  new URL('../fixtures/solti-queue-rules.toml', import.meta.url),
+);
+
+for (const [profile, sdk, queued] of [
+  ['rm', 'node', false],
+  ['solti', 'node', false],
+  ['rm', 'go', false],
+  ['solti', 'go', false],
+  ['runwisp', 'go', false],
+  ['wasmrun', 'go', false],
+  ['crewshipd', 'go', false],
+  // The measures of a run before it ran, through the host's rules: the views give the SDK the
+  // second-scale buckets and allow-lists of the two histograms and the attempts.
+  ['solti', 'node', true],
+] as const satisfies readonly (readonly [ProfileName, Sdk, boolean])[]) {
+  const own = queued ? ['--config', QUEUE_RULES_FILE] : [];
+  const runs = queued ? QUEUED_RUNS : RUNS[profile];
+  describe(`jobmeter views + collector-config with the ${sdk} SDK's declarative configuration: ${profile}${queued ? ' with the queue rules of --config' : ''}`, () => {
     let collector: CollectorHandle<'otlp' | 'prom'> | undefined;
     let jm: Jobmeter | undefined;
     let pulled = '';
@@ -115,6 +129,7 @@ for (const [profile, sdk] of [
               '--prometheus',
               `127.0.0.1:${p.prom}`,
               ...generatedPortFlags(p),
+              ...own,
             ]),
           ) as Record<string, unknown>,
       });
@@ -125,11 +140,15 @@ for (const [profile, sdk] of [
           profile,
           '--otlp',
           `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+          ...own,
         ]),
       );
-      await runDaemon(sdk, configFile, profile);
+      await runDaemon(sdk, configFile, profile, runs);
+      const rules = queued
+        ? parseServiceConfig(loadConfigFileSync(QUEUE_RULES_FILE), QUEUE_RULES_FILE).profileRules
+        : undefined;
       jm = await createJobmeter({
-        profile,
+        profile: rules === undefined ? profile : { name: profile, rules },
         listener: { port: 0 },
         processMetrics: false,
         global: false,
@@ -138,14 +157,23 @@ for (const [profile, sdk] of [
       if (profile === 'runwisp')
         jm.setSnapshotSource(() => ({ lastFailureSeconds: LAST_FAILURE_SECONDS }));
       if (profile === 'crewshipd') jm.setSnapshotSource(() => CREWSHIPD_RECORDS.snapshot);
-      for (const r of RUNS[profile])
+      const now = Date.now();
+      for (const r of runs) {
+        const startedAt = now - r.seconds * 1000;
+        const before = (seconds: number | undefined): number | undefined =>
+          seconds === undefined ? undefined : startedAt - seconds * 1000;
         jm.recordRun({
           task: r.task,
           kind: r.kind,
           runner: r.runner,
           outcome: r.outcome,
           durationSeconds: r.seconds,
+          startedAt,
+          ...(r.enqueuedBefore !== undefined && { enqueuedAt: before(r.enqueuedBefore) }),
+          ...(r.dueBefore !== undefined && { scheduledAt: before(r.dueBefore) }),
+          ...(r.attempt !== undefined && { attempt: r.attempt }),
         });
+      }
       const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
         headers: { accept: 'text/plain;version=0.0.4' },
       });
@@ -183,6 +211,16 @@ for (const [profile, sdk] of [
         assert.match(reexposed, /_duration_seconds_bucket\{/);
       if (profile === 'rm')
         assert.match(reexposed, /rm_job_duration_seconds_bucket\{[^}]*le="86400"/);
+      // The waits in the catalog's 1 ms … 6 h buckets (the SDK's default ends at 10000), the
+      // attempts under their rule's name.
+      if (queued) {
+        assert.match(reexposed, /^solti_runner_task_queue_wait_seconds_bucket\{[^}]*le="21600"/m);
+        assert.match(
+          reexposed,
+          /^solti_runner_task_schedule_lateness_seconds_bucket\{(?=[^}]*runner="wasm")(?=[^}]*le="900")[^}]*\} 1$/m,
+        );
+        assert.match(reexposed, /^solti_runner_task_attempts_total\{[^}]*attempt="4\+"/m);
+      }
       // crewshipd: the daemon's two models of one provider summed, under the host name of its resource.
       if (profile === 'crewshipd')
         assert.match(
