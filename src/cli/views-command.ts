@@ -15,8 +15,9 @@ const DEFAULT_OTLP_URL = 'http://127.0.0.1:4318/v1/metrics';
 export const VIEWS_USAGE = `       jobmeter views --profile NAME [--config FILE] [--otlp URL]`;
 
 export const VIEWS_HELP = `views prints an OpenTelemetry configuration file (meter_provider: an OTLP/HTTP reader and the views)
-for a Go, Rust, Java or Node SDK recording jobmeter's canonical instruments under a legacy profile:
-  --profile NAME         as collector-config's
+for a Go, Rust, Java or Node SDK recording jobmeter's canonical instruments:
+  --profile NAME         as collector-config's, or otel (the native names: the catalog's buckets and
+                         attributes, for a Collector that renames nothing)
   --config FILE          as collector-config's: the file's [[profile.rules]] get views too
   --otlp URL             where the SDK pushes (default ${DEFAULT_OTLP_URL})`;
 
@@ -28,9 +29,12 @@ export function viewsCommand(args: readonly string[]): string {
     strict: true,
     allowPositionals: false,
   });
-  const profile = commandProfile(values.profile, values.config);
+  // The native names need no compiling, but a sender still needs the catalog's buckets.
+  const native = values.profile === 'otel' && values.config === undefined;
+  const profile = native ? undefined : commandProfile(values.profile, values.config);
+  const name = profile?.name ?? 'otel';
   const endpoint = storeUrl('--otlp', values.otlp) ?? DEFAULT_OTLP_URL;
-  const header = `# OpenTelemetry configuration file for jobmeter's ${profile.name} profile, from: jobmeter views --profile ${profile.name}${values.config === undefined ? '' : ` --config ${values.config}`}`;
+  const header = `# OpenTelemetry configuration file for jobmeter's ${name} profile, from: jobmeter views --profile ${name}${values.config === undefined ? '' : ` --config ${values.config}`}`;
   return `${header}\n${stringify(viewsConfigFile(profile, endpoint), { lineWidth: 0 })}`.replace(
     /\n$/,
     '',

@@ -18,7 +18,7 @@ import {
 import { viewsCommand } from '../../src/cli/views-command.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
-import { WAIT_BUCKETS } from '../../src/domain/catalog.ts';
+import { DEFAULT_RUN_DURATION_BUCKETS, WAIT_BUCKETS } from '../../src/domain/catalog.ts';
 import { run } from './harness.ts';
 
 interface Config {
@@ -451,6 +451,35 @@ describe('jobmeter views', () => {
         );
       }
     }
+  });
+
+  it("otel: every canonical instrument's catalog buckets and attributes, for a Collector that renames nothing; the SDK's parser reads it", async () => {
+    const text = viewsCommand(['--profile', 'otel']);
+    assert.match(
+      text,
+      /^# OpenTelemetry configuration file for jobmeter's otel profile, from: jobmeter views --profile otel$/m,
+    );
+    const parsed = parseConfigFile(await temp.file('otel.yaml', text));
+    const stream = (name: string) =>
+      parsed.meter_provider?.views?.find((v) => v.selector?.instrument_name === name)?.stream;
+    for (const [name, buckets] of [
+      ['jobmeter.run.duration', DEFAULT_RUN_DURATION_BUCKETS],
+      ['jobmeter.queue.wait', WAIT_BUCKETS],
+      ['jobmeter.schedule.lateness', WAIT_BUCKETS],
+    ] as const)
+      assert.deepEqual(
+        stream(name)?.aggregation?.explicit_bucket_histogram?.boundaries,
+        [...buckets],
+        name,
+      );
+    assert.deepEqual(stream('jobmeter.run.attempts')?.attribute_keys?.included, [
+      'task',
+      'kind',
+      'runner',
+      'outcome',
+      'attempt',
+    ]);
+    assert.deepEqual(stream('jobmeter.queue.oldest.age')?.attribute_keys?.included, ['queue']);
   });
 
   it('the parser refuses a broken view (the check has teeth)', async () => {

@@ -4,6 +4,7 @@
  * kinds and runners inside each profile's closed sets, durations across its buckets. crewshipd
  * serves no run figure: its series are its records' (CREWSHIPD_RECORDS).
  */
+import type { Recorder } from '../../src/domain/recorder.ts';
 import type { HostSnapshot } from '../../src/domain/snapshot.ts';
 
 export interface Run {
@@ -181,3 +182,24 @@ export const CREWSHIPD_RECORDS: {
     ],
   };
 })();
+
+/** The daemon's runs, recorded through jobmeter's domain API: the times as epoch milliseconds before now. */
+export function recordRuns(jm: Recorder, runs: readonly Run[]): void {
+  const now = Date.now();
+  for (const r of runs) {
+    const startedAt = now - r.seconds * 1000;
+    const before = (seconds: number | undefined): number | undefined =>
+      seconds === undefined ? undefined : startedAt - seconds * 1000;
+    jm.recordRun({
+      task: r.task,
+      kind: r.kind,
+      runner: r.runner,
+      outcome: r.outcome,
+      durationSeconds: r.seconds,
+      startedAt,
+      ...(r.enqueuedBefore !== undefined && { enqueuedAt: before(r.enqueuedBefore) }),
+      ...(r.dueBefore !== undefined && { scheduledAt: before(r.dueBefore) }),
+      ...(r.attempt !== undefined && { attempt: r.attempt }),
+    });
+  }
+}

@@ -38,7 +38,7 @@ import { diffSeries, seriesTable } from '../support/series-diff.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { loadConfigFileSync } from '../../src/config/file-parser.ts';
-import { CREWSHIPD_RECORDS, QUEUED_RUNS, RUNS, type Run } from './collector-runs.ts';
+import { CREWSHIPD_RECORDS, QUEUED_RUNS, recordRuns, RUNS, type Run } from './collector-runs.ts';
 
 const DAEMON = fileURLToPath(new URL('./otel-config-daemon.ts', import.meta.url));
 const EXPORTER_LABELS = ['job', 'instance'];
@@ -157,23 +157,7 @@ for (const [profile, sdk, queued] of [
       if (profile === 'runwisp')
         jm.setSnapshotSource(() => ({ lastFailureSeconds: LAST_FAILURE_SECONDS }));
       if (profile === 'crewshipd') jm.setSnapshotSource(() => CREWSHIPD_RECORDS.snapshot);
-      const now = Date.now();
-      for (const r of runs) {
-        const startedAt = now - r.seconds * 1000;
-        const before = (seconds: number | undefined): number | undefined =>
-          seconds === undefined ? undefined : startedAt - seconds * 1000;
-        jm.recordRun({
-          task: r.task,
-          kind: r.kind,
-          runner: r.runner,
-          outcome: r.outcome,
-          durationSeconds: r.seconds,
-          startedAt,
-          ...(r.enqueuedBefore !== undefined && { enqueuedAt: before(r.enqueuedBefore) }),
-          ...(r.dueBefore !== undefined && { scheduledAt: before(r.dueBefore) }),
-          ...(r.attempt !== undefined && { attempt: r.attempt }),
-        });
-      }
+      recordRuns(jm, runs);
       const res = await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
         headers: { accept: 'text/plain;version=0.0.4' },
       });
@@ -230,3 +214,82 @@ for (const [profile, sdk, queued] of [
     });
   });
 }
+
+/** The families of the runs' instruments under the native names (what the two sides both record). */
+const NATIVE_RUN_FAMILIES = [
+  'jobmeter_run_started_total',
+  'jobmeter_run_finished_total',
+  'jobmeter_run_duration_seconds',
+  'jobmeter_queue_wait_seconds',
+  'jobmeter_schedule_lateness_seconds',
+  'jobmeter_run_attempts_total',
+];
+
+// The native profile needs no compiling: a Collector with the prometheus exporter's own naming
+// (units and `_total` as suffixes) serves jobmeter's names. The sender still needs the catalog's
+// buckets and allow-lists, which `views --profile otel` gives it.
+describe("jobmeter views --profile otel with the node SDK's declarative configuration: the native names through a Collector that renames nothing", () => {
+  let collector: CollectorHandle<'otlp' | 'prom'> | undefined;
+  let jm: Jobmeter | undefined;
+  let pulled = '';
+  let reexposed = '';
+
+  before(async () => {
+    collector = await startCollector({
+      ports: ['otlp', 'prom'],
+      config: (p) => ({
+        receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${p.otlp}` } } } },
+        exporters: { prometheus: { endpoint: `127.0.0.1:${p.prom}` } },
+        service: { pipelines: { metrics: { receivers: ['otlp'], exporters: ['prometheus'] } } },
+      }),
+    });
+    const configFile = await temp.file(
+      'otel-node-views.yaml',
+      viewsCommand([
+        '--profile',
+        'otel',
+        '--otlp',
+        `http://127.0.0.1:${collector.ports.otlp}/v1/metrics`,
+      ]),
+    );
+    await runDaemon('node', configFile, 'solti', QUEUED_RUNS);
+    jm = await createJobmeter({ listener: { port: 0 }, processMetrics: false, global: false });
+    recordRuns(jm, QUEUED_RUNS);
+    pulled = await (
+      await fetch(`http://127.0.0.1:${jm.pullAddress!.port}/metrics`, {
+        headers: { accept: 'text/plain;version=0.0.4' },
+      })
+    ).text();
+    for (let i = 0; i < 100; i++) {
+      reexposed = await (await fetch(`http://127.0.0.1:${collector.ports.prom}/metrics`)).text();
+      if (reexposed.includes('jobmeter_run_attempts_total')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+  after(async () => {
+    await jm?.shutdown();
+    await collector?.stop();
+  });
+
+  it("the Collector serves jobmeter's native series for the same runs: the catalog's buckets, the attributes it keeps", () => {
+    // The scope is each sender's own; job and instance are the exporter's.
+    const labels = [
+      'job',
+      'instance',
+      'otel_scope_name',
+      'otel_scope_version',
+      'otel_scope_schema_url',
+    ];
+    const others = (text: string): string[] =>
+      [...seriesTable(text).families.keys()].filter((f) => !NATIVE_RUN_FAMILIES.includes(f));
+    const left = seriesTable(pulled, { dropLabels: labels, dropFamilies: others(pulled) });
+    const right = seriesTable(reexposed, { dropLabels: labels, dropFamilies: others(reexposed) });
+    assert.deepEqual([...right.families.keys()].sort(), [...NATIVE_RUN_FAMILIES].sort(), reexposed);
+    assert.deepEqual(
+      diffSeries(left, right),
+      { onlyLeft: [], onlyRight: [], values: [], types: [] },
+      `jobmeter (left) vs Collector (right)\n--- jobmeter ---\n${pulled}\n--- collector ---\n${reexposed}`,
+    );
+    assert.match(reexposed, /^jobmeter_queue_wait_seconds_bucket\{[^}]*le="0\.5"[^}]*\} 1$/m);
+  });
+});
