@@ -880,8 +880,8 @@ const otel: DashboardSpec = {
       ],
     },
     // Before a run: the host's startRun / recordRun details (enqueuedAt, scheduledAt, attempt),
-    // missedSchedule, and addQueueSource's reads of its job store. The live demo records them all;
-    // examples/task-daemon records none (its runs say nothing of their queue), so `emptyFor: ['app']`.
+    // missedSchedule, and addQueueSource's reads of its job store. The live demo records them all,
+    // examples/task-daemon its own triggers' (it never retries: its retry ratio is 0).
     {
       title: 'Queue wait p95 by task',
       description:
@@ -890,7 +890,6 @@ const otel: DashboardSpec = {
       unit: 's',
       min: 0,
       threshold: 300,
-      emptyFor: ['app'],
       targets: [
         {
           expr: 'histogram_quantile(0.95, sum by (le, task) (rate(jobmeter_queue_wait_seconds_bucket{$sel}[$__rate_interval])))',
@@ -906,7 +905,6 @@ const otel: DashboardSpec = {
       unit: 's',
       min: 0,
       threshold: 900,
-      emptyFor: ['app'],
       targets: [
         {
           expr: 'max by (queue) (jobmeter_queue_oldest_age_seconds{$sel})',
@@ -917,17 +915,16 @@ const otel: DashboardSpec = {
     {
       title: 'Retry ratio by task',
       description:
-        'Share of finished runs that were retries (attempt 2 or later). Above 20 % for 15 minutes fires JobmeterRetryRatioHigh: a dependency failing intermittently, or retries hiding a real failure.',
+        'Share of finished runs that were retries (attempt 2 or later); 0 for a task none of whose runs was. Above 20 % for 15 minutes fires JobmeterRetryRatioHigh: a dependency failing intermittently, or retries hiding a real failure.',
       kind: 'timeseries',
       unit: 'percentunit',
       w: 8,
       min: 0,
       max: 1,
       threshold: 0.2,
-      emptyFor: ['app'],
       targets: [
         {
-          expr: 'sum by (task) (rate(jobmeter_run_attempts_total{attempt!="1", $sel}[$__rate_interval]))\n/\nsum by (task) (rate(jobmeter_run_attempts_total{$sel}[$__rate_interval]))',
+          expr: '(\n  sum by (task) (rate(jobmeter_run_attempts_total{attempt!="1", $sel}[$__rate_interval]))\n  or 0 * sum by (task) (rate(jobmeter_run_attempts_total{$sel}[$__rate_interval]))\n)\n/\nsum by (task) (rate(jobmeter_run_attempts_total{$sel}[$__rate_interval]))',
           legend: '{{task}}',
         },
       ],
@@ -940,7 +937,6 @@ const otel: DashboardSpec = {
       unit: 's',
       w: 8,
       min: 0,
-      emptyFor: ['app'],
       targets: [
         {
           expr: 'histogram_quantile(0.95, sum by (le, task) (rate(jobmeter_schedule_lateness_seconds_bucket{$sel}[$__rate_interval])))',
@@ -955,7 +951,6 @@ const otel: DashboardSpec = {
       kind: 'stat',
       unit: 'short',
       w: 8,
-      emptyFor: ['app'],
       targets: [
         {
           expr: 'sum by (task) (increase(jobmeter_schedule_missed_total{$sel}[$__range]))',
