@@ -4,8 +4,8 @@
  *   jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
  *                  [--allow-non-loopback] [--auth] [-v] [--demo] [--debug] [--log-format text|json|logfmt]
  *   jobmeter validate [serve's flags]
- *   jobmeter collector-config --profile NAME [--otlp HOST:PORT] [--prometheus HOST:PORT | --gateway URL | --remote-write URL]
- *   jobmeter views --profile NAME [--otlp URL]
+ *   jobmeter collector-config --profile NAME [--config FILE] [--otlp HOST:PORT] [--prometheus HOST:PORT | --gateway URL | --remote-write URL]
+ *   jobmeter views --profile NAME [--config FILE] [--otlp URL]
  *   jobmeter --help
  *   jobmeter --version
  *
