@@ -146,13 +146,19 @@ describe('jobmeter serve: postures', () => {
     const dedicated = await get(url!, { accept: 'application/openmetrics-text;version=1.0.0' });
     assert.equal(dedicated.status, 200);
     assert.match(await dedicated.text(), /^# EOF$/m);
-    assert.equal(
-      (await get(url!.replace(/\/metrics$/, '/health'))).status,
-      404,
-      'the dedicated listener serves only /metrics',
-    );
+    for (const path of ['/health', '/ready'])
+      assert.equal(
+        (await get(url!.replace(/\/metrics$/, path))).status,
+        404,
+        `the dedicated listener serves only /metrics, as runwisp's does: ${path}`,
+      );
     assert.equal((await get(`${mainBase}/metrics`)).status, 404, 'not on the main server any more');
     assert.equal((await get(`${mainBase}/health`)).status, 200);
+    assert.equal(
+      (await get(`${mainBase}/ready`)).status,
+      200,
+      'readiness beside it: the main server',
+    );
     await stop(r);
 
     const enabled = await file(
