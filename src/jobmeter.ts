@@ -487,6 +487,8 @@ export async function createJobmeter<
   telemetry.readinessFrom(pipeline);
   let ingestListener: IngestListener | undefined;
   try {
+    // No pipeline: the pull listener serves only /metrics (/health and /ready answer 404), which
+    // serve's `[metrics] listen` must keep: runwisp's metrics_listen serves nothing else, no /health.
     if (o.listener !== false)
       listener = await startMetricsListener({
         ...o.listener,

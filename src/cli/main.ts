@@ -312,7 +312,14 @@ async function served(
     if (demo) {
       liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
     }
-    for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
+    for (const line of servingLines(
+      options,
+      metrics,
+      jm,
+      server,
+      jobmeterModule.ingestListenerOf(jm),
+    ))
+      io.stderr(`jobmeter: ${line}`);
     if (stateOff !== undefined) io.stderr(`jobmeter: ${stateOff}`);
     if (telemetryListener !== undefined)
       io.stderr(`jobmeter: ${telemetryLine(telemetryListener.address)}`);

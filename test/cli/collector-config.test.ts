@@ -388,10 +388,19 @@ function manyDaemonsRows(): string[] {
   const list = (names: readonly string[]): string =>
     names.length === 0 ? '(none)' : names.map((n) => `\`${n}\``).join(', ');
   return Object.entries(LEGACY_PROFILES).map(([name, profile]) => {
-    const { notReproduced, zeroFilled } = compileCollectorConfig(profile);
+    const { notReproduced, zeroFilled, goRuntime } = compileCollectorConfig(profile);
     const families = new Set(profile.rules.map((r) => r.name)).size;
-    const collector =
-      notReproduced.length === 0 ? 'all' : `all but ${families - notReproduced.length}`;
+    const collector = [
+      notReproduced.length === 0 ? 'all' : `all but ${families - notReproduced.length}`,
+      ...(goRuntime.deprecatedSet.length > 0
+        ? [
+            `from the Go runtime instrumentation, ${list(goRuntime.deprecatedSet)} only with \`OTEL_GO_X_DEPRECATED_RUNTIME_METRICS=true\``,
+          ]
+        : []),
+      ...(goRuntime.goOnly.length > 0
+        ? [`a Rust daemon: no ${list(goRuntime.goOnly)} (no goroutines)`]
+        : []),
+    ].join('; ');
     return `| \`${name}\` | ${families} | all | ${collector} | ${list(zeroFilled)} | ${list(notReproduced)} |`;
   });
 }
