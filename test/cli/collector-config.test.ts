@@ -135,6 +135,13 @@ describe('jobmeter collector-config', () => {
     const otel = await run(['collector-config', '--profile', 'otel']);
     assert.equal(otel.code, 2);
     assert.match(otel.stderr, /invalid --profile="?otel"?: expected one of/);
+    // semconv's names are instruments a sender records itself: nothing to compile either.
+    const semconv = await run(['collector-config', '--profile', 'semconv']);
+    assert.equal(semconv.code, 2);
+    assert.match(
+      semconv.stderr,
+      /invalid --profile="?semconv"?: expected one of .*they need no compiling/,
+    );
     const address = await run(['collector-config', '--profile', 'rm', '--otlp', ':4318']);
     assert.equal(address.code, 2);
     assert.match(address.stderr, /invalid --otlp=:4318: expected HOST:PORT/);
