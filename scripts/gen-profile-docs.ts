@@ -311,13 +311,20 @@ function instrumentType(kind: InstrumentKind): string {
 }
 
 function conventionAttributeCell(a: ConventionAttribute): string {
-  if (a.from === undefined) return `${code(a.key)} = ${code(a.value ?? '')}`;
+  if (a.from === undefined) return `${code(a.key)} = ${code(a.value ?? '')}${boundCell(a)}`;
   const words = Object.entries(a.values ?? {}).map(([from, to]) => `${from} → ${code(to)}`);
   const only =
     a.only === undefined
       ? ''
       : ` (${a.required === true ? 'only records' : 'only'} with ${code(a.from)} ${a.only.map(code).join(' or ')})`;
-  return `${code(a.key)} ← ${code(a.from)}${words.length === 0 ? '' : ': ' + words.join(', ')}${only}`;
+  return `${code(a.key)} ← ${code(a.from)}${words.length === 0 ? '' : ': ' + words.join(', ')}${only}${boundCell(a)}`;
+}
+
+/** What bounds the attribute beyond jobmeter's own words: what a sender to the ingest may push. */
+function boundCell(a: ConventionAttribute): string {
+  if (a.words !== undefined) return `; the convention's set: ${a.words.map(code).join(', ')}`;
+  if (a.cap !== undefined) return `; open, the first ${a.cap} values kept`;
+  return '';
 }
 
 function semconvSection(): string {

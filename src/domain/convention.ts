@@ -29,6 +29,14 @@ export interface ConventionAttribute {
    * (`cicd.pipeline.run.errors` counts failed runs only). Otherwise the attribute is left off.
    */
   readonly required?: boolean;
+  /**
+   * The convention's closed set of values (its well-known ones), which bounds the attribute: what
+   * a sender pushing the convention's instrument to the ingest may say too (`pending`, `skip`),
+   * not only the words jobmeter's own records map to.
+   */
+  readonly words?: readonly string[];
+  /** An attribute the convention leaves open (`error.type`): its first `cap` values are kept. */
+  readonly cap?: number;
 }
 
 /** One instrument of a convention and the canonical instrument whose records it is made from. */
@@ -64,15 +72,18 @@ export function replacedBy(convention: Convention): ReadonlySet<string> {
 }
 
 /**
- * The spec of a convention's instrument: its attributes bounded as the canonical ones they are
- * read from (a cap stays a cap, a closed set becomes its words mapped; a constant is a set of one),
- * with the canonical instrument's buckets and exemplars.
+ * The spec of a convention's instrument: each attribute bounded by the convention's closed set or
+ * cap where the table gives one, else as the canonical attribute it is read from (a cap stays a
+ * cap, a closed set becomes its words mapped; a constant is a set of one), with the canonical
+ * instrument's buckets and exemplars.
  */
 export function conventionSpec(
   entry: ConventionInstrument,
   canonical: InstrumentSpec,
 ): InstrumentSpec {
   const attributes: AttributeSpec[] = entry.attributes.map((a) => {
+    if (a.words !== undefined) return { key: a.key, values: a.words };
+    if (a.cap !== undefined) return { key: a.key, cap: a.cap };
     if (a.from === undefined) return { key: a.key, values: [a.value ?? ''] };
     const source = canonical.attributes.find((s) => s.key === a.from);
     if (source?.values === undefined) return { key: a.key, cap: source?.cap ?? 1 };

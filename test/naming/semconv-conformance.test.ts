@@ -53,6 +53,9 @@ import {
 } from '@opentelemetry/semantic-conventions/incubating';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from '../../src/domain/catalog.ts';
 import { runDemo } from '../../src/demo/scenarios.ts';
+import { CONVENTION_PROCESS_INSTRUMENTS } from '../../src/domain/process-metrics.ts';
+import type { InstrumentKind } from '../../src/domain/types.ts';
+import { semconvConvention } from '../../src/naming/profiles/semconv.ts';
 import { createJobmeter, type Jobmeter } from '../../src/index.ts';
 import {
   startOtlpReceiver,
@@ -233,6 +236,63 @@ function attributeFindings(
   }
   return findings;
 }
+
+/** The conventions' type of each OpenTelemetry API instrument kind (sync or async alike). */
+const CONVENTION_TYPE: Readonly<Record<InstrumentKind, ConventionInstrument>> = {
+  counter: 'counter',
+  observableCounter: 'counter',
+  upDownCounter: 'updowncounter',
+  observableUpDownCounter: 'updowncounter',
+  gauge: 'gauge',
+  observableGauge: 'gauge',
+  histogram: 'histogram',
+};
+
+test("the profile's table and process instruments: each a convention's metric (name, type, unit, attribute keys), each closed set within the convention's enum", () => {
+  const findings: string[] = [];
+  const entries = [
+    ...semconvConvention.instruments.map((e) => ({
+      name: e.name,
+      kind: e.kind,
+      unit: e.unit,
+      attributes: e.attributes.map((a) => ({ key: a.key, values: a.words })),
+    })),
+    ...CONVENTION_PROCESS_INSTRUMENTS,
+  ];
+  for (const entry of entries) {
+    const convention = CONVENTIONS[entry.name];
+    if (convention === undefined) {
+      findings.push(`${entry.name}: not one of the conventions' metrics`);
+      continue;
+    }
+    if (CONVENTION_TYPE[entry.kind] !== convention.instrument)
+      findings.push(
+        `${entry.name}: a ${entry.kind}, the convention's is a ${convention.instrument}`,
+      );
+    if (entry.unit !== convention.unit)
+      findings.push(
+        `${entry.name}: unit "${entry.unit}", the convention's is "${convention.unit}"`,
+      );
+    const allowed = [...convention.required, ...(convention.optional ?? [])];
+    for (const key of convention.required)
+      if (!entry.attributes.some((a) => a.key === key))
+        findings.push(`${entry.name}: no ${key}, which the convention requires`);
+    for (const a of entry.attributes) {
+      if (!allowed.includes(a.key))
+        findings.push(`${entry.name}: ${a.key} is not the convention's`);
+      const closed = ENUMS[a.key];
+      for (const word of a.values ?? [])
+        if (closed !== undefined && !closed.has(word))
+          findings.push(`${entry.name}: ${a.key} word "${word}" is not one of the convention's`);
+    }
+  }
+  // The closed sets the table gives for the ingest are the conventions' whole enums.
+  for (const e of semconvConvention.instruments)
+    for (const a of e.attributes)
+      if (a.words !== undefined)
+        assert.deepEqual(new Set(a.words), ENUMS[a.key], `${e.name}: ${a.key}`);
+  assert.deepEqual(findings, []);
+});
 
 /** A semconv jobmeter fed the demo scenario (every outcome, a run in flight, runner errors). */
 async function demoJobmeter(options: Parameters<typeof createJobmeter>[0]): Promise<Jobmeter> {

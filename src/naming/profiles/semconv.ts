@@ -19,7 +19,11 @@ const PIPELINE_NAME = { key: 'cicd.pipeline.name', from: 'task' } as const;
  * is set (`cicd.pipeline.result` is conditionally required: "if and only if the pipeline run
  * result has been set during that state").
  */
-const EXECUTING = { key: 'cicd.pipeline.run.state', value: 'executing' } as const;
+const EXECUTING = {
+  key: 'cicd.pipeline.run.state',
+  value: 'executing',
+  words: ['pending', 'executing', 'finalizing'],
+} as const;
 /**
  * A failed run's class of error: `timeout` for a run cut off (the convention's own example value),
  * `_OTHER` for any other failure, whose class jobmeter is not told. Set on failed runs only.
@@ -29,6 +33,8 @@ const ERROR_TYPE = {
   from: 'outcome',
   only: ['failure', 'timeout'],
   values: { failure: '_OTHER' },
+  // Open in the convention: a sender's own classes of error, as many as a runner's error kinds.
+  cap: 32,
 } as const;
 
 /** The CI/CD conventions' instruments, each made from the canonical instrument it names. */
@@ -44,7 +50,12 @@ export const semconvConvention: Convention = {
         PIPELINE_NAME,
         EXECUTING,
         // jobmeter's outcomes are the convention's results but one word: `cancelled` → `cancellation`.
-        { key: 'cicd.pipeline.result', from: 'outcome', values: { cancelled: 'cancellation' } },
+        {
+          key: 'cicd.pipeline.result',
+          from: 'outcome',
+          values: { cancelled: 'cancellation' },
+          words: ['success', 'failure', 'error', 'timeout', 'cancellation', 'skip'],
+        },
         ERROR_TYPE,
       ],
     },
