@@ -336,7 +336,7 @@ function semconvSection(): string {
     const canonical = DOMAIN_INSTRUMENTS.find((s) => s.name === entry.instrument)!;
     const spec = conventionSpec(entry, canonical);
     rows.push(
-      `| ${code(entry.name)} | ${instrumentType(entry.kind)} | ${code(entry.unit)} | ${entry.attributes.map((a) => cell(conventionAttributeCell(a))).join('<br>')} | ${code(entry.instrument)} | ${code(nativeName(spec))} | ${cell(entry.description)} |`,
+      `| ${code(entry.name)} | ${instrumentType(entry.kind)} | ${code(entry.unit)} | ${entry.attributes.map((a) => cell(conventionAttributeCell(a))).join('<br>')} | ${code(entry.instrument)}${entry.alongside === true ? ' (which keeps its own name too)' : ''} | ${code(nativeName(spec))} | ${cell(entry.description)} |`,
     );
   }
   const omitted = semconvConvention.omitted.map((o) => `${code(o.instrument)} (${o.why})`);

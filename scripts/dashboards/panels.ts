@@ -889,8 +889,12 @@ const otel: DashboardSpec = {
 
 // ---------------------------------------------------------------------------------------------
 
-/** A run counted by result: the count of the conventions' run-duration histogram. */
+/**
+ * A finished run, counted by result: the count of the conventions' run-duration histogram in the
+ * executing state (a run's queue wait is its pending state's, with no result).
+ */
 const RUNS = 'cicd_pipeline_run_duration_seconds_count';
+const EXECUTING = 'cicd_pipeline_run_state="executing"';
 
 const semconv: DashboardSpec = {
   profile: 'semconv',
@@ -911,7 +915,7 @@ const semconv: DashboardSpec = {
       main: true,
       targets: [
         {
-          expr: `sum by (job, instance) (rate(${RUNS}{cicd_pipeline_result=~"failure|timeout", $sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(${RUNS}{$sel}[$__rate_interval]))`,
+          expr: `sum by (job, instance) (rate(${RUNS}{${EXECUTING}, cicd_pipeline_result=~"failure|timeout", $sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(${RUNS}{${EXECUTING}, $sel}[$__rate_interval]))`,
           legend: '{{job}} {{instance}}',
         },
       ],
@@ -925,7 +929,7 @@ const semconv: DashboardSpec = {
       main: true,
       targets: [
         {
-          expr: `sum by (cicd_pipeline_result) (rate(${RUNS}{$sel}[$__rate_interval]))`,
+          expr: `sum by (cicd_pipeline_result) (rate(${RUNS}{${EXECUTING}, $sel}[$__rate_interval]))`,
           legend: '{{cicd_pipeline_result}}',
         },
       ],

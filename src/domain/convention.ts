@@ -49,6 +49,11 @@ export interface ConventionInstrument {
   readonly description: string;
   /** In the convention's order. Canonical attributes not read by one are not recorded. */
   readonly attributes: readonly ConventionAttribute[];
+  /**
+   * Recorded beside the canonical instrument, which keeps its name (a queue wait is also the
+   * pending state's duration). @default false: in its place
+   */
+  readonly alongside?: boolean;
 }
 
 /** A canonical instrument a convention records nothing for, and what says the same instead. */
@@ -63,10 +68,10 @@ export interface Convention {
   readonly omitted: readonly OmittedInstrument[];
 }
 
-/** The canonical instruments a convention records under its own instruments or not at all. */
+/** The canonical instruments a convention records under its own instruments only, or not at all. */
 export function replacedBy(convention: Convention): ReadonlySet<string> {
   return new Set([
-    ...convention.instruments.map((i) => i.instrument),
+    ...convention.instruments.filter((i) => i.alongside !== true).map((i) => i.instrument),
     ...convention.omitted.map((o) => o.instrument),
   ]);
 }
@@ -104,21 +109,57 @@ export function conventionSpec(
 }
 
 /**
- * `specs` as `convention` records them: each canonical instrument it replaces swapped, in place, for
- * its convention's instruments (none for an omitted one); the others unchanged.
+ * The one spec of the convention's instrument `name`, which several canonical instruments may feed
+ * (a run's duration and its queue wait, one state each): each attribute as the first entry that
+ * has it bounds it, the buckets every source's (sorted, once each), exemplars if any source keeps them.
+ */
+function mergedSpec(
+  convention: Convention,
+  canonical: readonly InstrumentSpec[],
+  name: string,
+): InstrumentSpec {
+  const parts = convention.instruments
+    .filter((e) => e.name === name)
+    .flatMap((e) => {
+      const source = canonical.find((s) => s.name === e.instrument);
+      return source === undefined ? [] : [{ source, spec: conventionSpec(e, source) }];
+    });
+  const [first] = parts;
+  if (first === undefined) throw new Error(`convention instrument ${name}: no canonical source`);
+  const attributes: AttributeSpec[] = [];
+  for (const { spec } of parts)
+    for (const a of spec.attributes)
+      if (!attributes.some((b) => b.key === a.key)) attributes.push(a);
+  const buckets = [...new Set(parts.flatMap(({ source }) => source.buckets ?? []))].sort(
+    (a, b) => a - b,
+  );
+  const { buckets: _, exemplars: __, ...head } = first.spec;
+  return {
+    ...head,
+    attributes,
+    ...(buckets.length > 0 && { buckets }),
+    ...(parts.some(({ source }) => source.exemplars === true) && { exemplars: true }),
+  };
+}
+
+/**
+ * `specs` as `convention` records them: each convention instrument where its first source was, a
+ * canonical instrument it replaces left out (an omitted one too); the others unchanged.
  */
 export function conventionCatalog(
   convention: Convention,
   specs: readonly InstrumentSpec[],
 ): InstrumentSpec[] {
   const replaced = replacedBy(convention);
-  return specs.flatMap((spec) =>
-    replaced.has(spec.name)
-      ? convention.instruments
-          .filter((i) => i.instrument === spec.name)
-          .map((i) => conventionSpec(i, spec))
-      : [spec],
-  );
+  const placed = new Set<string>();
+  return specs.flatMap((spec) => {
+    const own = replaced.has(spec.name) ? [] : [spec];
+    const names = convention.instruments
+      .filter((e) => e.instrument === spec.name && !placed.has(e.name))
+      .map((e) => e.name);
+    for (const name of names) placed.add(name);
+    return [...own, ...[...new Set(names)].map((name) => mergedSpec(convention, specs, name))];
+  });
 }
 
 /**
@@ -155,19 +196,25 @@ export interface ConventionRecord<H> {
 
 /**
  * What the recorder records a canonical instrument's records on under `convention`: the
- * instruments `make` gives for the convention's specs (none for an omitted instrument), or
- * `undefined` when the convention leaves the instrument as it is.
+ * instruments `make` gives for the convention's specs (none for an omitted instrument; `canonical`,
+ * the catalog, for a convention instrument several of its instruments feed), and whether the
+ * canonical instrument is recorded too (`alongside`); `undefined` when the convention leaves the
+ * instrument as it is.
  */
 export function conventionRecords<H>(
   convention: Convention,
+  canonical: readonly InstrumentSpec[],
   spec: InstrumentSpec,
   make: (spec: InstrumentSpec) => H,
-): ConventionRecord<H>[] | undefined {
-  if (!replacedBy(convention).has(spec.name)) return undefined;
-  return convention.instruments
-    .filter((i) => i.instrument === spec.name)
-    .map((entry) => ({
-      handle: make(conventionSpec(entry, spec)),
-      attributes: (canonical) => conventionAttributes(entry, canonical),
-    }));
+): { readonly targets: ConventionRecord<H>[]; readonly alongside: boolean } | undefined {
+  const entries = convention.instruments.filter((i) => i.instrument === spec.name);
+  const replaced = replacedBy(convention).has(spec.name);
+  if (entries.length === 0 && !replaced) return undefined;
+  return {
+    alongside: !replaced,
+    targets: entries.map((entry) => ({
+      handle: make(mergedSpec(convention, canonical, entry.name)),
+      attributes: (attributes) => conventionAttributes(entry, attributes),
+    })),
+  };
 }

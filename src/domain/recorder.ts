@@ -18,6 +18,7 @@ import {
   type ObservableResult,
 } from '@opentelemetry/api';
 import {
+  DOMAIN_INSTRUMENTS,
   QUEUE_WAIT,
   REQUEST_REJECTED,
   RUN_ACTIVE,
@@ -412,9 +413,11 @@ function apiInstruments(
 }
 
 /**
- * `sync` under `convention`: a canonical instrument it replaces records on the convention's
- * instruments instead, each record's attributes made theirs (none for an omitted instrument, a
- * record a convention's instrument does not take skipped on it); every other instrument is `sync`'s.
+ * `sync` under `convention`: a canonical instrument it names records on the convention's
+ * instruments, each record's attributes made theirs (a record a convention's instrument does not
+ * take skipped on it), in place of its own or beside it (`alongside`); an omitted one records
+ * nothing; every other instrument is `sync`'s. A convention instrument several canonical ones
+ * feed is made once.
  */
 function conventionInstruments(sync: SyncInstruments, convention: Convention): SyncInstruments {
   /** One canonical record made on each of `targets` that takes it, with its attributes. */
@@ -429,21 +432,40 @@ function conventionInstruments(sync: SyncInstruments, convention: Convention): S
         if (b !== undefined) write(t.handle, v, b, ctx);
       }
     };
+  const made = new Map<string, unknown>();
+  /** `make`'s instrument for `spec`, made once per name. */
+  const once =
+    <H>(make: (spec: InstrumentSpec) => H) =>
+    (spec: InstrumentSpec): H => {
+      if (!made.has(spec.name)) made.set(spec.name, make(spec));
+      return made.get(spec.name) as H;
+    };
+  /** The targets of `spec`'s records, its own instrument first when recorded alongside. */
+  function targetsOf<H>(
+    spec: InstrumentSpec,
+    make: (spec: InstrumentSpec) => H,
+  ): ConventionRecord<H>[] | undefined {
+    const records = conventionRecords(convention, DOMAIN_INSTRUMENTS, spec, once(make));
+    if (records === undefined) return undefined;
+    return records.alongside
+      ? [{ handle: make(spec), attributes: (a) => a ?? {} }, ...records.targets]
+      : records.targets;
+  }
   return {
     counter(spec) {
-      const targets = conventionRecords(convention, spec, (s) => sync.counter(s));
+      const targets = targetsOf(spec, (s) => sync.counter(s));
       if (targets === undefined) return sync.counter(spec);
       const add = fanOut(targets, (h, v, b, ctx) => h.add(v, b, ctx));
       return { add, bind: (a) => ({ add: (v: number) => add(v, a) }) };
     },
     histogram(spec) {
-      const targets = conventionRecords(convention, spec, (s) => sync.histogram(s));
+      const targets = targetsOf(spec, (s) => sync.histogram(s));
       if (targets === undefined) return sync.histogram(spec);
       const record = fanOut(targets, (h, v, b, ctx) => h.record(v, b, ctx));
       return { record, bind: (a) => ({ record: (v: number) => record(v, a) }) };
     },
     gauge(spec) {
-      const targets = conventionRecords(convention, spec, (s) => sync.gauge(s));
+      const targets = targetsOf(spec, (s) => sync.gauge(s));
       if (targets === undefined) return sync.gauge(spec);
       const record = fanOut(targets, (h, v, b) => h.record(v, b));
       return { record, bind: (a) => ({ record: (v: number) => record(v, a) }) };

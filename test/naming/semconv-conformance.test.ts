@@ -24,6 +24,7 @@ import {
   ATTR_V8JS_RESOURCE_TYPE,
   CICD_PIPELINE_RESULT_VALUE_CANCELLATION,
   CICD_PIPELINE_RUN_STATE_VALUE_EXECUTING,
+  CICD_PIPELINE_RUN_STATE_VALUE_PENDING,
   ERROR_TYPE_VALUE_OTHER,
   METRIC_CICD_PIPELINE_RUN_ACTIVE,
   METRIC_CICD_PIPELINE_RUN_DURATION,
@@ -294,10 +295,24 @@ test("the profile's table and process instruments: each a convention's metric (n
   assert.deepEqual(findings, []);
 });
 
-/** A semconv jobmeter fed the demo scenario (every outcome, a run in flight, runner errors). */
+/** The queued run's wait: enqueued 7 s before it started. */
+const WAIT_SECONDS = 7;
+
+/**
+ * A semconv jobmeter fed the demo scenario (every outcome, a run in flight, runner errors) and a
+ * run that says when it was enqueued (its queue wait: the pending state).
+ */
 async function demoJobmeter(options: Parameters<typeof createJobmeter>[0]): Promise<Jobmeter> {
   const jm = await createJobmeter({ profile: 'semconv', global: false, ...options });
   runDemo(jm, 'semconv');
+  const startedAt = Date.now() - 2_000;
+  jm.recordRun({
+    task: 'queued',
+    outcome: 'success',
+    durationSeconds: 2,
+    startedAt,
+    enqueuedAt: startedAt - WAIT_SECONDS * 1000,
+  });
   return jm;
 }
 
@@ -358,15 +373,37 @@ describe('semconv on the OTLP push', () => {
     assert.ok(!names.has(METRIC_CICD_WORKER_COUNT), 'jobmeter has no worker slots to count');
   });
 
-  test("a run's outcome is the convention's result, error.type is set on failed runs only, and a finished run is executing", () => {
+  test("a run's outcome is the convention's result, error.type is set on failed runs only; a finished run is the executing state, its queue wait the pending state", () => {
     const duration = metrics.find((m) => m.name === METRIC_CICD_PIPELINE_RUN_DURATION)!;
+    const state = (s: string) =>
+      duration.points.filter((p) => p.attributes[ATTR_CICD_PIPELINE_RUN_STATE] === s);
+    // A finished run is its executing state, with its result; every point is one of the two states.
+    const executing = state(CICD_PIPELINE_RUN_STATE_VALUE_EXECUTING);
+    const pending = state(CICD_PIPELINE_RUN_STATE_VALUE_PENDING);
+    assert.equal(executing.length + pending.length, duration.points.length);
     const byResult = new Map(
-      duration.points.map((p) => [String(p.attributes[ATTR_CICD_PIPELINE_RESULT]), p]),
+      executing
+        .filter((p) => p.attributes[ATTR_CICD_PIPELINE_NAME] !== 'queued')
+        .map((p) => [String(p.attributes[ATTR_CICD_PIPELINE_RESULT]), p]),
     );
     // The demo: one run of each outcome (success, failure, timeout, cancelled).
     assert.deepEqual(
       [...byResult.keys()].sort(),
       ['cancellation', 'failure', 'success', 'timeout'].sort(),
+    );
+    // The queued run's wait is its pending state: no result is set in it.
+    assert.deepEqual(
+      pending.map((p) => [p.attributes, p.count, p.sum]),
+      [
+        [
+          {
+            [ATTR_CICD_PIPELINE_NAME]: 'queued',
+            [ATTR_CICD_PIPELINE_RUN_STATE]: CICD_PIPELINE_RUN_STATE_VALUE_PENDING,
+          },
+          1,
+          WAIT_SECONDS,
+        ],
+      ],
     );
     assert.equal(
       byResult.get(CICD_PIPELINE_RESULT_VALUE_CANCELLATION)?.attributes[ATTR_ERROR_TYPE],
@@ -375,11 +412,6 @@ describe('semconv on the OTLP push', () => {
     assert.equal(byResult.get('success')?.attributes[ATTR_ERROR_TYPE], undefined);
     assert.equal(byResult.get('failure')?.attributes[ATTR_ERROR_TYPE], ERROR_TYPE_VALUE_OTHER);
     assert.equal(byResult.get('timeout')?.attributes[ATTR_ERROR_TYPE], 'timeout');
-    for (const p of duration.points)
-      assert.equal(
-        p.attributes[ATTR_CICD_PIPELINE_RUN_STATE],
-        CICD_PIPELINE_RUN_STATE_VALUE_EXECUTING,
-      );
     // The run errors count exactly the failed runs, by the same error.type.
     const errors = metrics.find((m) => m.name === METRIC_CICD_PIPELINE_RUN_ERRORS)!;
     assert.deepEqual(errors.points.map((p) => [p.attributes[ATTR_ERROR_TYPE], p.value]).sort(), [
@@ -515,7 +547,7 @@ for (const major of PROMETHEUS_MAJORS) {
       assert.deepEqual(findings, []);
       for (const name of CICD_EMITTED) assert.ok(seen.has(name), `${name} is stored`);
       const result = await prom.query(
-        'count by (cicd_pipeline_result) (cicd_pipeline_run_duration_seconds_count{job="semconv"})',
+        'count by (cicd_pipeline_result) (cicd_pipeline_run_duration_seconds_count{job="semconv", cicd_pipeline_run_state="executing"})',
       );
       assert.deepEqual(result.map((r) => r.metric['cicd_pipeline_result']).sort(), [
         'cancellation',
@@ -523,6 +555,13 @@ for (const major of PROMETHEUS_MAJORS) {
         'success',
         'timeout',
       ]);
+      const waits = await prom.query(
+        'cicd_pipeline_run_duration_seconds_sum{job="semconv", cicd_pipeline_run_state="pending"}',
+      );
+      assert.deepEqual(
+        waits.map((r) => [r.metric['cicd_pipeline_name'], Number(r.value[1])]),
+        [['queued', WAIT_SECONDS]],
+      );
     });
   });
 }

@@ -25,6 +25,12 @@ const EXECUTING = {
   words: ['pending', 'executing', 'finalizing'],
 } as const;
 /**
+ * A run's queue wait, when the run says when it was enqueued or due: the pending state, "from the
+ * event triggering the pipeline run until the execution of the run starts (eg. time spent in a
+ * queue)". No result is set in it.
+ */
+const PENDING = { ...EXECUTING, value: 'pending' } as const;
+/**
  * A failed run's class of error: `timeout` for a run cut off (the convention's own example value),
  * `_OTHER` for any other failure, whose class jobmeter is not told. Set on failed runs only.
  */
@@ -58,6 +64,16 @@ export const semconvConvention: Convention = {
         },
         ERROR_TYPE,
       ],
+    },
+    {
+      // Beside jobmeter.queue.wait, which keeps its name, attributes and buckets.
+      instrument: 'jobmeter.queue.wait',
+      name: 'cicd.pipeline.run.duration',
+      kind: 'histogram',
+      unit: 's',
+      description: 'Duration of a pipeline run grouped by pipeline, state and result.',
+      attributes: [PIPELINE_NAME, PENDING],
+      alongside: true,
     },
     {
       instrument: 'jobmeter.run.active',
@@ -112,10 +128,12 @@ export const semconvDoc: ProfileDoc = {
     'candidate since semantic-conventions v1.43; the process, V8 and Node.js runtime metrics), so a',
     'dashboard written for the conventions reads them unchanged: on the OTLP push exactly, on the',
     "pull endpoint under the native profile's OTel → Prometheus names",
-    '(`cicd_pipeline_run_duration_seconds`). What no convention defines yet (queue wait, oldest',
-    "waiting job's age, attempts, schedule lateness and missed schedules, the host snapshot) keeps",
-    "jobmeter's documented names. jobmeter has no worker slots of its own, so `cicd.worker.count` is",
-    'not among them.',
+    "(`cicd_pipeline_run_duration_seconds`). A finished run is the duration's executing state, with",
+    'its result; a run that says when it was enqueued or due also records its wait as the pending',
+    'state (the convention\'s "time spent in a queue"), beside `jobmeter.queue.wait`. What no',
+    "convention defines yet (the queue wait by kind and runner, the oldest waiting job's age,",
+    "attempts, schedule lateness and missed schedules, the host snapshot) keeps jobmeter's documented",
+    'names. jobmeter has no worker slots of its own, so `cicd.worker.count` is not among them.',
   ],
   promtool: [],
 };
