@@ -100,12 +100,9 @@ export class JobmeterReader extends PullMetricReader {
     this.profile = profile;
     // No series store here (the host's provider holds the storages): the reader keeps what its
     // zero-filled counters served.
-    const namer = profileNamer(
-      profile,
-      choice.hostInstruments,
-      options.hostname,
-      new ServedTotals(),
-    );
+    const namer = profileNamer(profile, choice.hostInstruments, options.hostname, {
+      served: new ServedTotals(),
+    });
     const valueLengthLimit = resolveOption(
       JOBMETER_OPTIONS,
       'attributeValueLengthLimit',

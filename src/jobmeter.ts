@@ -30,6 +30,7 @@ import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from '.
 import { registerProcessMetrics } from './domain/process-metrics.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
+import { SourceTotals } from './series/carry.ts';
 import { withIngested, type Collection } from './series/collection.ts';
 import { createRecorder, type Declared, type Recorder } from './domain/recorder.ts';
 import type { DeclaredInstrumentSpec } from './domain/types.ts';
@@ -240,6 +241,9 @@ export async function createJobmeter<
         };
   // A second store is made only to serve the last state file written while writes fail (state-keeper.ts).
   const ingest = o.ingest === false ? undefined : await loadIngest();
+  // What a profile's series carry of the ingested sources they merge: the namer's, kept in the
+  // ingest's checkpoint (series/carry.ts).
+  const sources = new SourceTotals();
   const newIngestStore =
     ingestSettings === undefined || ingest === undefined
       ? undefined
@@ -252,7 +256,7 @@ export async function createJobmeter<
     o.ingest === false ||
     ingest === undefined
       ? undefined
-      : ingest.openIngestState(ingestStore, newIngestStore, o.ingest, o.log);
+      : ingest.openIngestState(ingestStore, newIngestStore, o.ingest, o.log, sources);
   // A name a sender pushes replaces jobmeter's own (its process.uptime, its build info).
   const ingestOwner = keeper ?? ingestStore;
   const shadow =
@@ -414,13 +418,11 @@ export async function createJobmeter<
   );
   const meter = meterProvider.getMeter(JOBMETER_METER, VERSION);
   // One namer for the scrape and the profile-named push (a closure above, run after this): what its
-  // zero-filled counters served is the tallies' store's.
-  const namer = profileNamer(
-    profile,
-    o.hostInstruments,
-    hostName,
-    meterProvider.tallies.series.served,
-  );
+  // counters served, and the ingested sources they merge, are the tallies' store's.
+  const namer = profileNamer(profile, o.hostInstruments, hostName, {
+    served: meterProvider.tallies.series.served,
+    sources,
+  });
   guard.countInto(dropCounter(meter.createCounter(RECORDS_DROPPED.name)));
   guard.countCutsInto(cutCounter(meter.createCounter(ATTRIBUTE_VALUES_TRUNCATED.name)));
   const recorder = createRecorder(meter, {
@@ -485,6 +487,8 @@ export async function createJobmeter<
   telemetry.readinessFrom(pipeline);
   let ingestListener: IngestListener | undefined;
   try {
+    // No pipeline: the pull listener serves only /metrics (/health and /ready answer 404), which
+    // serve's `[metrics] listen` must keep: runwisp's metrics_listen serves nothing else, no /health.
     if (o.listener !== false)
       listener = await startMetricsListener({
         ...o.listener,

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { DOMAIN_INSTRUMENTS, REFUSED_METRIC, SELF_INSTRUMENTS } from './domain/catalog.ts';
 import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
-import type { ServedTotals } from './series/carry.ts';
+import type { ServedTotals, SourceTotals } from './series/carry.ts';
 import type { Collection } from './series/collection.ts';
 import type { HostSnapshot } from './domain/snapshot.ts';
 import type { InstrumentSpec } from './domain/types.ts';
@@ -104,17 +104,19 @@ export function hostNameOf(option: string | undefined): string {
 /**
  * The namer of a profile: jobmeter's own instruments a legacy profile has no rule for are left
  * out (its original has no such series); the host's are served under native names unless it
- * asked to drop them. `totals`: the store's memory of what zero-filled counters served.
+ * asked to drop them. `carry`: the store's memory of what zero-filled counters served, and of the
+ * sources its scrape merges in from the ingest (series/carry.ts).
  */
 export function profileNamer(
   profile: Profile,
   hostInstruments: HostInstruments,
   hostName: string | undefined,
-  totals: ServedTotals,
+  carry: { readonly served: ServedTotals; readonly sources?: SourceTotals },
 ): Namer {
   return createNamer(profile, {
     hostname: hostNameOf(hostName),
-    totals,
+    totals: carry.served,
+    ...(carry.sources !== undefined && { sources: carry.sources }),
     hostInstruments,
     // The ingest's self-metric too: a legacy profile serves no self-metric (its original has none).
     ownInstruments: new Set(

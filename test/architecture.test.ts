@@ -256,6 +256,7 @@ const KEEPS: Readonly<Record<string, string>> = {
   'naming/family-builder.ts': MEMO,
   'naming/native-rules.ts': TABLE,
   'naming/series-cache.ts': MEMO,
+  'naming/zero-fill.ts': TABLE,
   'otlp/decode-protobuf.ts': TABLE,
   'otlp/push-serializer.ts': NOT_SERIES,
   'readers/collected-length-limit.ts': MEMO,

@@ -1,14 +1,17 @@
 /**
  * Runs each task's command on its interval as a child process and records every run through
- * jobmeter's domain API: `startRun` → `finish(outcome)`, `reject('concurrency')` for a trigger
- * that finds the task's queue full, `runnerError('subprocess', 'spawn_failed')` when the command
- * cannot be started. Its queue and journal are offered as the host snapshot.
+ * jobmeter's domain API: `startRun` (with when its trigger was queued and, for a schedule tick,
+ * when it was due: its queue wait and lateness) → `finish(outcome)`, `reject('concurrency')` for a
+ * trigger that finds the task's queue full (and `missedSchedule` when that trigger was a schedule
+ * tick: that run never happens), `runnerError('subprocess', 'spawn_failed')` when the command
+ * cannot be started. Each task's queue is a queue source (its oldest waiting trigger's age); the
+ * queues and the journal are offered as the host snapshot.
  *
  * Concurrency: one run per task at a time, and at most `slots` runs in all; a due run waits in its
  * task's queue (up to `maxQueued`) for both.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Outcome, Recorder, RunHandle } from 'jobmeter';
+import type { Outcome, Recorder, RunAttributes, RunHandle } from 'jobmeter';
 import type { TaskSpec } from './tasks.ts';
 
 export interface SchedulerOptions {
@@ -42,9 +45,15 @@ export interface TaskStatus {
 
 export type TriggerResult = 'queued' | 'rejected' | 'unknown-task' | 'stopped';
 
+/** A trigger waiting in its task's queue: when it was queued, and when it was due (a schedule tick). */
+interface Waiting {
+  readonly enqueuedAt: number;
+  readonly scheduledAt?: number;
+}
+
 interface TaskState {
   readonly spec: TaskSpec;
-  queued: number;
+  waiting: Waiting[];
   running: ChildProcess | undefined;
   timer: NodeJS.Timeout | undefined;
   lastRun: RunRecord | undefined;
@@ -62,6 +71,7 @@ export class Scheduler {
   /** Cumulative lifecycle events, the snapshot's journal counts. */
   readonly #events = { started: 0, completed: 0, failed: 0, cancelled: 0, timeout: 0 };
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #stopQueueSource: () => void;
   #running = 0;
   #stopped = false;
 
@@ -74,7 +84,7 @@ export class Scheduler {
       if (this.#tasks.has(spec.name)) throw new Error(`task ${spec.name} is defined twice`);
       this.#tasks.set(spec.name, {
         spec,
-        queued: 0,
+        waiting: [],
         running: undefined,
         timer: undefined,
         lastRun: undefined,
@@ -83,31 +93,42 @@ export class Scheduler {
     // The queue and journal live in memory, so reading them costs nothing: no cache (the
     // crewshipd profile's 15 s default protects a database, which this daemon does not have).
     recorder.setSnapshotSource(() => this.#snapshot(), { ttlMillis: 0 });
+    // Each task's queue: when its oldest waiting trigger was queued (none: undefined, age 0).
+    this.#stopQueueSource = recorder.addQueueSource(
+      () => new Map([...this.#tasks].map(([name, s]) => [name, s.waiting[0]?.enqueuedAt])),
+      { intervalMillis: 1000 },
+    );
   }
 
   /** Runs every task once now, then on its interval; a service is restarted when it has exited. */
   start(): void {
     for (const state of this.#tasks.values()) {
-      this.trigger(state.spec.name);
+      this.trigger(state.spec.name, true);
       state.timer = setInterval(() => {
-        if (state.spec.kind === 'service' && (state.running !== undefined || state.queued > 0))
+        if (
+          state.spec.kind === 'service' &&
+          (state.running !== undefined || state.waiting.length > 0)
+        )
           return;
-        this.trigger(state.spec.name);
+        this.trigger(state.spec.name, true);
       }, state.spec.everySeconds * 1000);
     }
   }
 
-  /** Queues one run of `name` (a schedule tick or `POST /tasks/:name/run`). */
-  trigger(name: string): TriggerResult {
+  /** Queues one run of `name`: a schedule tick (`scheduled`) or `POST /tasks/:name/run`. */
+  trigger(name: string, scheduled = false): TriggerResult {
     if (this.#stopped) return 'stopped';
     const state = this.#tasks.get(name);
     if (state === undefined) return 'unknown-task';
-    if (state.queued >= (state.spec.maxQueued ?? 1)) {
-      // Turned away before doing any work: the task is still busy with earlier triggers.
+    if (state.waiting.length >= (state.spec.maxQueued ?? 1)) {
+      // Turned away before doing any work: the task is still busy with earlier triggers. A
+      // schedule tick turned away is a scheduled run that never happens.
       this.#recorder.reject('concurrency');
+      if (scheduled) this.#recorder.missedSchedule(attributesOf(state.spec));
       return 'rejected';
     }
-    state.queued++;
+    const now = Date.now();
+    state.waiting.push({ enqueuedAt: now, ...(scheduled && { scheduledAt: now }) });
     this.#dispatch();
     return 'queued';
   }
@@ -119,7 +140,7 @@ export class Scheduler {
       command: s.spec.command,
       everySeconds: s.spec.everySeconds,
       running: s.running !== undefined,
-      queued: s.queued,
+      queued: s.waiting.length,
       lastRun: s.lastRun,
     }));
   }
@@ -127,9 +148,10 @@ export class Scheduler {
   /** Stops the timers, drops queued runs, and cancels the runs in progress; resolves once they ended. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopQueueSource();
     for (const state of this.#tasks.values()) {
       clearInterval(state.timer);
-      state.queued = 0;
+      state.waiting = [];
       if (state.running !== undefined) killGroup(state.running, 'SIGTERM');
     }
     await Promise.allSettled([...this.#inFlight]);
@@ -138,9 +160,9 @@ export class Scheduler {
   #dispatch(): void {
     for (const state of this.#tasks.values()) {
       if (this.#running >= this.#slots) return;
-      if (state.queued === 0 || state.running !== undefined) continue;
-      state.queued--;
-      const done = this.#run(state).finally(() => {
+      const job = state.running === undefined ? state.waiting.shift() : undefined;
+      if (job === undefined) continue;
+      const done = this.#run(state, job).finally(() => {
         this.#inFlight.delete(done);
         this.#running--;
         if (!this.#stopped) this.#dispatch();
@@ -150,13 +172,10 @@ export class Scheduler {
     }
   }
 
-  async #run(state: TaskState): Promise<void> {
+  async #run(state: TaskState, job: Waiting): Promise<void> {
     const { spec } = state;
-    const handle: RunHandle = this.#recorder.startRun({
-      task: spec.name,
-      kind: spec.kind ?? 'task',
-      runner: 'subprocess',
-    });
+    // This daemon never retries: every run is its trigger's first attempt.
+    const handle: RunHandle = this.#recorder.startRun(attributesOf(spec), { ...job, attempt: 1 });
     this.#events.started++;
     const startedAt = new Date();
     const t0 = performance.now();
@@ -237,9 +256,9 @@ export class Scheduler {
     let depthMax = 0;
     let running = 0;
     for (const s of this.#tasks.values()) {
-      depth += s.queued;
-      if (s.queued > 0) groups++;
-      depthMax = Math.max(depthMax, s.queued);
+      depth += s.waiting.length;
+      if (s.waiting.length > 0) groups++;
+      depthMax = Math.max(depthMax, s.waiting.length);
       if (s.running !== undefined) running++;
     }
     const inJournal = (outcomes: readonly Outcome[]): number =>
@@ -265,4 +284,9 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
+}
+
+/** A task's run attributes. */
+function attributesOf(spec: TaskSpec): RunAttributes {
+  return { task: spec.name, kind: spec.kind ?? 'task', runner: 'subprocess' };
 }

@@ -750,7 +750,7 @@ const otel: DashboardSpec = {
   profile: 'otel',
   title: 'jobmeter (OpenTelemetry names)',
   description:
-    'Any host on the native profile: run failure ratio, outcomes, runs in flight, p95 duration per task, rejected requests, runner errors, queue backlog, LLM spend and the process.',
+    'Any host on the native profile: run failure ratio, outcomes, runs in flight, p95 duration per task, rejected requests, runner errors, queue backlog, LLM spend and the process; before the runs: how long they waited in their queue, the oldest job still waiting, how many are retries, and scheduled runs that started late or never.',
   variables: [jobVar('jobmeter_build_info'), instanceVar('jobmeter_build_info')],
   panels: [
     {
@@ -884,6 +884,85 @@ const otel: DashboardSpec = {
     },
     { ...PROCESS_CPU, w: 8 },
     { ...PROCESS_MEMORY, w: 8 },
+    // Before a run: the host's startRun / recordRun details (enqueuedAt, scheduledAt, attempt),
+    // missedSchedule, and addQueueSource's reads of its job store. The live demo records them all,
+    // examples/task-daemon its own triggers' (it never retries: its retry ratio is 0).
+    {
+      title: 'Queue wait p95 by task',
+      description:
+        '95th percentile of the time runs waited between becoming ready (enqueued, or their delay or schedule passed) and starting. Above 5 minutes for 10 minutes fires JobmeterQueueWaitHigh: too few workers for the work, or workers stuck.',
+      kind: 'timeseries',
+      unit: 's',
+      min: 0,
+      threshold: 300,
+      targets: [
+        {
+          expr: 'histogram_quantile(0.95, sum by (le, task) (rate(jobmeter_queue_wait_seconds_bucket{$sel}[$__rate_interval])))',
+          legend: '{{task}}',
+        },
+      ],
+    },
+    {
+      title: 'Oldest waiting job by queue',
+      description:
+        'Age of the oldest job still waiting in each queue, from the job store (read every 10 s by default); 0 when none waits. Over 15 minutes for 5 minutes fires JobmeterQueueOldestJobOld. A climbing line with a flat wait p95 is a queue no worker takes from.',
+      kind: 'timeseries',
+      unit: 's',
+      min: 0,
+      threshold: 900,
+      targets: [
+        {
+          expr: 'max by (queue) (jobmeter_queue_oldest_age_seconds{$sel})',
+          legend: '{{queue}}',
+        },
+      ],
+    },
+    {
+      title: 'Retry ratio by task',
+      description:
+        'Share of finished runs that were retries (attempt 2 or later); 0 for a task none of whose runs was. Above 20 % for 15 minutes fires JobmeterRetryRatioHigh: a dependency failing intermittently, or retries hiding a real failure.',
+      kind: 'timeseries',
+      unit: 'percentunit',
+      w: 8,
+      min: 0,
+      max: 1,
+      threshold: 0.2,
+      targets: [
+        {
+          expr: '(\n  sum by (task) (rate(jobmeter_run_attempts_total{attempt!="1", $sel}[$__rate_interval]))\n  or 0 * sum by (task) (rate(jobmeter_run_attempts_total{$sel}[$__rate_interval]))\n)\n/\nsum by (task) (rate(jobmeter_run_attempts_total{$sel}[$__rate_interval]))',
+          legend: '{{task}}',
+        },
+      ],
+    },
+    {
+      title: 'Schedule lateness p95 by task',
+      description:
+        '95th percentile of how long after their scheduled time scheduled runs started: a busy scheduler or a slow start.',
+      kind: 'timeseries',
+      unit: 's',
+      w: 8,
+      min: 0,
+      targets: [
+        {
+          expr: 'histogram_quantile(0.95, sum by (le, task) (rate(jobmeter_schedule_lateness_seconds_bucket{$sel}[$__rate_interval])))',
+          legend: '{{task}}',
+        },
+      ],
+    },
+    {
+      title: 'Missed schedules in range',
+      description:
+        'Scheduled runs that never started during the dashboard time range, per task: their time passed while the scheduler was busy or down. Any fires JobmeterScheduleMissed.',
+      kind: 'stat',
+      unit: 'short',
+      w: 8,
+      targets: [
+        {
+          expr: 'sum by (task) (increase(jobmeter_schedule_missed_total{$sel}[$__range]))',
+          legend: '{{task}}',
+        },
+      ],
+    },
   ],
 };
 

@@ -88,3 +88,14 @@ function commentAbove(text: string, anchor: string): string {
     out.unshift(lines[i]!.trim().replace(/^#\s?/, ''));
   return out.join('\n');
 }
+
+/**
+ * An alert's expression made to answer wherever the series it reads exist, for a Prometheus that
+ * loads no rules: each recording rule it names replaced by that rule's expression, and each
+ * comparison against a number made a `bool` one (0 or 1 instead of filtering). "No data" then
+ * means a series the alert reads is not served, not that the alert is quiet.
+ */
+export function answeringExpr(expr: string, recordings: readonly RecordingRule[]): string {
+  const inlined = recordings.reduce((e, r) => e.replaceAll(r.record, `(${r.expr})`), expr);
+  return inlined.replace(/(>=|<=|==|!=|>|<)\s*(?=[\d.])/g, '$1 bool ');
+}

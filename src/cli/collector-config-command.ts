@@ -1,14 +1,18 @@
 /**
- * `jobmeter collector-config --profile P [--otlp HOST:PORT] [--prometheus HOST:PORT]`: prints the
- * Collector configuration compiled from a legacy profile (collector-config.ts) as YAML, under a
+ * `jobmeter collector-config --profile P [--config FILE] [--otlp HOST:PORT] [--prometheus HOST:PORT]`:
+ * prints the Collector configuration compiled from a legacy profile, with the host's own rules
+ * from its configuration file (collector-config.ts), as YAML, under a
  * header that names what the Collector cannot reproduce. Usage errors are ConfigErrors naming the
  * flag, as serve's are.
  */
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 
+import { parseServiceConfig } from '../config/file-layer.ts';
+import { loadConfigFileSync } from '../config/file-parser.ts';
 import { parseHostPort } from '../config/json-schema.ts';
 import { ConfigError } from '../errors.ts';
+import { checkFamilyRules } from '../naming/check-rules.ts';
 import { LEGACY_PROFILES } from '../naming/profiles/index.ts';
 import type { TableProfile } from '../naming/types.ts';
 import {
@@ -22,7 +26,7 @@ const LEGACY_NAMES = Object.keys(LEGACY_PROFILES) as (keyof typeof LEGACY_PROFIL
 /** A worker's receiver: OTLP/gRPC, which the front's load_balancing exporter sends, on its usual port. */
 const WORKER_OTLP_DEFAULT = '127.0.0.1:4317';
 
-export const COLLECTOR_CONFIG_USAGE = `       jobmeter collector-config --profile NAME [--otlp HOST:PORT]
+export const COLLECTOR_CONFIG_USAGE = `       jobmeter collector-config --profile NAME [--config FILE] [--otlp HOST:PORT]
                                  [--prometheus HOST:PORT | --gateway URL | --remote-write URL]
                                  [--health HOST:PORT] [--telemetry HOST:PORT]
        jobmeter collector-config --profile NAME --front --workers HOST:PORT,HOST:PORT… [--otlp HOST:PORT] …
@@ -31,6 +35,8 @@ export const COLLECTOR_CONFIG_USAGE = `       jobmeter collector-config --profil
 export const COLLECTOR_CONFIG_HELP = `collector-config prints an OpenTelemetry Collector configuration that serves a legacy profile's
 series from jobmeter's canonical instruments pushed over OTLP (docs/collector-profiles.md):
   --profile NAME         ${LEGACY_NAMES.join(', ')}
+  --config FILE          jobmeter's configuration file: its profile (when --profile is not given)
+                         and its [[profile.rules]], compiled after the profile's own
   --otlp HOST:PORT       the otlp receiver's OTLP/HTTP address (default ${COLLECTOR_CONFIG_DEFAULTS.otlp})
   --prometheus HOST:PORT the prometheus exporter's address (default ${COLLECTOR_CONFIG_DEFAULTS.prometheus})
   --gateway URL          a gateway instead: memory_limiter and batch, and an otlp_http exporter to a
@@ -53,6 +59,33 @@ function address(flag: string, value: string | undefined, fallback: string): str
   const parsed = parseHostPort(value);
   if (parsed?.host === undefined) throw new ConfigError(flag, value, ADDRESS_EXPECTED);
   return value;
+}
+
+/**
+ * The profile a command compiles: `--profile NAME`, or the profile of the jobmeter configuration
+ * file `--config FILE` (what `jobmeter serve --config` reads), with that file's
+ * `[[profile.rules]]` after the table's own, checked as serve checks them. A host's rules are how
+ * a legacy profile serves instruments its original never had (the queue wait, the attempts…), so
+ * the Collector and the sender's views need them too.
+ * @throws ConfigError for a file that serve would refuse, a profile that is not a legacy one, or
+ *   `--profile` naming another profile than the file's.
+ */
+export function commandProfile(
+  name: string | undefined,
+  configPath: string | undefined,
+): TableProfile {
+  if (configPath === undefined) return legacyProfile(name);
+  const file = parseServiceConfig(loadConfigFileSync(configPath), configPath);
+  if (name !== undefined && file.profile !== undefined && name !== file.profile)
+    throw new ConfigError('--profile', name, `the profile of --config (${file.profile}) or none`);
+  const table = legacyProfile(name ?? file.profile);
+  const rules = checkFamilyRules(
+    file.profileRules ?? [],
+    table.rules,
+    'profile.rules',
+    table.order === 'sorted',
+  );
+  return rules.length === 0 ? table : { ...table, rules: [...table.rules, ...rules] };
 }
 
 /** `--profile NAME`: a legacy profile's table. @throws ConfigError for anything else. */
@@ -92,6 +125,7 @@ export function collectorConfigCommand(args: readonly string[]): string {
     args: [...args],
     options: {
       profile: { type: 'string' },
+      config: { type: 'string' },
       otlp: { type: 'string' },
       prometheus: { type: 'string' },
       gateway: { type: 'string' },
@@ -114,7 +148,9 @@ export function collectorConfigCommand(args: readonly string[]): string {
     );
   const workers = frontWorkers(values.front === true, values.workers);
   const profile =
-    worker && values.profile === undefined ? WORKER_PROFILE : legacyProfile(values.profile);
+    worker && values.profile === undefined && values.config === undefined
+      ? WORKER_PROFILE
+      : commandProfile(values.profile, values.config);
   const name = profile.name;
   const otlpStore = storeUrl('--gateway', values.gateway);
   const remoteWrite = storeUrl('--remote-write', values['remote-write']);
@@ -158,7 +194,7 @@ export function collectorConfigCommand(args: readonly string[]): string {
     ...(workers !== undefined && { tier: { front: { workers } } }),
   });
   if (worker) return workerConfigText(compiled).replace(/\n$/, '');
-  return collectorConfigText(name, compiled).replace(/\n$/, '');
+  return collectorConfigText(name, compiled, values.config).replace(/\n$/, '');
 }
 
 /** A worker runs no profile rule: any profile's table compiles to the same worker. */
@@ -211,9 +247,10 @@ function servedBy(exporters: object): string {
 export function collectorConfigText(
   profileName: string,
   compiled: CompiledCollectorConfig,
+  configPath?: string,
 ): string {
   const header = [
-    `# OpenTelemetry Collector configuration for jobmeter's ${profileName} profile, from: jobmeter collector-config --profile ${profileName}`,
+    `# OpenTelemetry Collector configuration for jobmeter's ${profileName} profile, from: jobmeter collector-config --profile ${profileName}${configPath === undefined ? '' : ` --config ${configPath}`}`,
     `# The sender pushes jobmeter's canonical instruments (OTLP/HTTP, cumulative); ${servedBy(compiled.config['exporters'] as object)}.`,
     `# not reproduced by the Collector: ${compiled.notReproduced.length === 0 ? '(none)' : compiled.notReproduced.join(', ')}`,
     ...(compiled.zeroFilled.length === 0

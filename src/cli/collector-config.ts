@@ -76,6 +76,15 @@ export interface CompiledCollectorConfig {
    * zeros (naming/zero-fill-push.ts); another SDK's push has them once it records them (0 at start-up).
    */
   readonly zeroFilled: readonly string[];
+  /**
+   * Families a Go daemon's runtime instrumentation sends only from its deprecated set
+   * (`OTEL_GO_X_DEPRECATED_RUNTIME_METRICS=true`), and those only a Go runtime has a figure for
+   * (goroutines): what docs/fleet.md's many-daemons table qualifies "all" with.
+   */
+  readonly goRuntime: {
+    readonly deprecatedSet: readonly string[];
+    readonly goOnly: readonly string[];
+  };
 }
 
 const CATALOG: ReadonlyMap<string, InstrumentSpec> = new Map(
@@ -235,13 +244,28 @@ const GO_RUNTIME: readonly {
   readonly from: string;
   readonly to: string;
   readonly milliseconds?: true;
+  /** Only in the deprecated set. */
+  readonly deprecated?: true;
+  /** A figure only a Go runtime has. */
+  readonly goOnly?: true;
 }[] = [
-  { from: 'go.goroutine.count', to: 'jobmeter.process.active_resources' },
+  { from: 'go.goroutine.count', to: 'jobmeter.process.active_resources', goOnly: true },
   { from: 'go.memory.used', to: 'process.memory.usage' },
-  { from: 'process.runtime.go.mem.heap_alloc', to: 'v8js.memory.heap.used' },
-  { from: 'process.runtime.go.gc.count', to: 'jobmeter.process.gc.count' },
-  { from: 'runtime.uptime', to: 'process.uptime', milliseconds: true },
+  { from: 'process.runtime.go.mem.heap_alloc', to: 'v8js.memory.heap.used', deprecated: true },
+  { from: 'process.runtime.go.gc.count', to: 'jobmeter.process.gc.count', deprecated: true },
+  { from: 'runtime.uptime', to: 'process.uptime', milliseconds: true, deprecated: true },
 ];
+
+/** The profile's families fed from the Go runtime entries `which` picks, in the profile's order. */
+function goRuntimeFamilies(
+  profile: TableProfile,
+  which: (g: (typeof GO_RUNTIME)[number]) => boolean,
+): string[] {
+  const instruments = new Set(GO_RUNTIME.filter(which).map((g) => g.to));
+  return [
+    ...new Set(profile.rules.filter((r) => instruments.has(r.instrument)).map((r) => r.name)),
+  ];
+}
 
 /** The Go runtime's metrics renamed to the instruments the profile reads; nothing for a profile that reads none. */
 function goRuntimeStatements(profile: TableProfile): string[] {
@@ -414,20 +438,24 @@ export function compileCollectorConfig(
   const zeroFilled = profile.rules
     .filter((r) => r.emitZero === true || r.zeroFill !== undefined)
     .map((r) => r.name);
+  const goRuntime = {
+    deprecatedSet: goRuntimeFamilies(profile, (g) => g.deprecated === true),
+    goOnly: goRuntimeFamilies(profile, (g) => g.goOnly === true),
+  };
   if (endpoints.tier !== undefined && 'worker' in endpoints.tier)
-    return { config: workerConfig(endpoints), notReproduced: [], zeroFilled };
+    return { config: workerConfig(endpoints), notReproduced: [], zeroFilled, goRuntime };
   const front =
     endpoints.tier !== undefined && 'front' in endpoints.tier ? endpoints.tier.front : undefined;
   const fromResource = resourceLabels(profile);
   const drops = vocabularyDrops(profile);
   const extract = extractions(profile);
-  const goRuntime = goRuntimeStatements(profile);
+  const goRuntimeRenames = goRuntimeStatements(profile);
   const gateway =
     front !== undefined ||
     endpoints.gateway?.otlp !== undefined ||
     endpoints.gateway?.remoteWrite !== undefined;
   const metricStatementGroups = [
-    ...(goRuntime.length > 0 ? [{ context: 'metric', statements: goRuntime }] : []),
+    ...(goRuntimeRenames.length > 0 ? [{ context: 'metric', statements: goRuntimeRenames }] : []),
     ...(extract.length > 0 ? [{ context: 'metric', statements: extract }] : []),
     {
       context: 'datapoint',
@@ -461,5 +489,5 @@ export function compileCollectorConfig(
   const config = collectorOf(endpoints, 'http', processors, exporters);
   // Every rule of the legacy tables compiles (checkCompilable): none is left to the pull endpoint
   // alone. A rule that could not would be named here, and in the header, instead of throwing.
-  return { config, notReproduced: [], zeroFilled };
+  return { config, notReproduced: [], zeroFilled, goRuntime };
 }

@@ -10,15 +10,46 @@
  * shutdown.ts from before the ingest state is loaded); from then on these stay silent, and they
  * stay registered so that no moment is left to Node's default.
  *
- * Like node-support.ts, loaded before anything else: no imports.
+ * Their lines take `--log-format` as every later line of serve does, read from the command line
+ * here since nothing has parsed it yet.
+ *
+ * Loaded before anything else: its one import, io.ts, loads nothing further.
  */
+import type { LogFormat } from '../config/serve-flags.ts';
+import { formattedIo } from './io.ts';
 
 const CAUGHT = ['SIGHUP', 'SIGINT', 'SIGTERM'] as const;
 
+/**
+ * `--log-format`'s value in `args` (`--log-format json` or `--log-format=json`, the last one
+ * given, as serve's own parse takes it), or `text` when there is none or it names no format
+ * (serve's parse then says why and exits 2).
+ */
+export function earlyLogFormat(args: readonly string[]): LogFormat {
+  let format: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--') break;
+    if (arg === '--log-format') format = args[++i];
+    else if (arg.startsWith('--log-format=')) format = arg.slice('--log-format='.length);
+  }
+  return format === 'json' || format === 'logfmt' ? format : 'text';
+}
+
+/** A stderr line in the format `--log-format` asks for (`jobmeter serve …`: its flags from argv[3] on). */
+function stderrLine(): (line: string) => void {
+  const io = formattedIo(
+    {
+      stdout: (line) => void process.stdout.write(`${line}\n`),
+      stderr: (line) => void process.stderr.write(`${line}\n`),
+    },
+    earlyLogFormat(process.argv.slice(3)),
+  );
+  return (line) => io.stderr(line);
+}
+
 /** Catches SIGHUP, SIGINT and SIGTERM for the rest of the process (see the top of this file). */
-export function catchSignalsEarly(
-  write: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
-): void {
+export function catchSignalsEarly(write: (line: string) => void = stderrLine()): void {
   for (const signal of CAUGHT) {
     process.on(signal, () => {
       // Another listener is serve's own: it answers.

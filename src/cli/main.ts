@@ -4,8 +4,8 @@
  *   jobmeter serve [--config FILE] [--profile NAME] [--listen HOST:PORT] [--host HOST]
  *                  [--allow-non-loopback] [--auth] [-v] [--demo] [--debug] [--log-format text|json|logfmt]
  *   jobmeter validate [serve's flags]
- *   jobmeter collector-config --profile NAME [--otlp HOST:PORT] [--prometheus HOST:PORT | --gateway URL | --remote-write URL]
- *   jobmeter views --profile NAME [--otlp URL]
+ *   jobmeter collector-config --profile NAME [--config FILE] [--otlp HOST:PORT] [--prometheus HOST:PORT | --gateway URL | --remote-write URL]
+ *   jobmeter views --profile NAME [--config FILE] [--otlp URL]
  *   jobmeter --help
  *   jobmeter --version
  *
@@ -312,7 +312,14 @@ async function served(
     if (demo) {
       liveDemo = startLiveDemo(jm, jm.profile.name as ProfileName);
     }
-    for (const line of servingLines(options, metrics, jm, server)) io.stderr(`jobmeter: ${line}`);
+    for (const line of servingLines(
+      options,
+      metrics,
+      jm,
+      server,
+      jobmeterModule.ingestListenerOf(jm),
+    ))
+      io.stderr(`jobmeter: ${line}`);
     if (stateOff !== undefined) io.stderr(`jobmeter: ${stateOff}`);
     if (telemetryListener !== undefined)
       io.stderr(`jobmeter: ${telemetryLine(telemetryListener.address)}`);

@@ -1,5 +1,5 @@
 /**
- * A legacy profile's side of the sender (`jobmeter views`): the buckets and attribute allow-lists
+ * A profile's side of the sender (`jobmeter views`): for a legacy profile, the buckets and attribute allow-lists
  * a foreign SDK records the canonical instruments with, as OpenTelemetry declarative
  * configuration (the configuration file's `meter_provider.views`), so that the Collector
  * configuration of collector-config.ts gets the histograms the profile serves. A Collector cannot
@@ -58,8 +58,34 @@ export function profileViews(profile: TableProfile): ViewConfig[] {
   return views.filter((v) => Object.keys(v.stream).length > 0);
 }
 
-/** A complete configuration file: a periodic OTLP/HTTP reader to `endpoint` (cumulative) and the views. */
-export function viewsConfigFile(profile: TableProfile, endpoint: string): Record<string, unknown> {
+/**
+ * The native profile's views: every canonical instrument with its catalog attributes as the
+ * allow-list and, for a histogram, the catalog's buckets (the run duration's 10 ms … 1 h, the
+ * queue wait's and lateness' 1 ms … 6 h), as jobmeter's own provider records them.
+ */
+export function nativeViews(): ViewConfig[] {
+  return DOMAIN_INSTRUMENTS.map((spec): ViewConfig => ({
+    selector: { instrument_name: spec.name },
+    stream: {
+      ...(spec.attributes.length > 0 && {
+        attribute_keys: { included: spec.attributes.map((a) => a.key) },
+      }),
+      ...(spec.kind === 'histogram' &&
+        spec.buckets !== undefined && {
+          aggregation: { explicit_bucket_histogram: { boundaries: [...spec.buckets] } },
+        }),
+    },
+  })).filter((v) => Object.keys(v.stream).length > 0);
+}
+
+/**
+ * A complete configuration file: a periodic OTLP/HTTP reader to `endpoint` (cumulative) and the
+ * views of a legacy profile, or the native ones (`undefined`: the `otel` profile).
+ */
+export function viewsConfigFile(
+  profile: TableProfile | undefined,
+  endpoint: string,
+): Record<string, unknown> {
   return {
     file_format: CONFIG_FILE_FORMAT,
     meter_provider: {
@@ -68,7 +94,7 @@ export function viewsConfigFile(profile: TableProfile, endpoint: string): Record
           periodic: { exporter: { otlp_http: { endpoint, temporality_preference: 'cumulative' } } },
         },
       ],
-      views: profileViews(profile),
+      views: profile === undefined ? nativeViews() : profileViews(profile),
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * What `jobmeter serve` says at startup: first its version and Node's (what a bug report and a
  * fleet inventory start from), then what is served where, what `--demo` feeds (and what to
- * add when no route serves it), what `--debug` will print. Only profiles, postures, addresses and
- * paths: never a token, header or the path of an OTLP endpoint.
+ * add when no route serves it), what `--debug` will print. Only profiles, postures, gates in words,
+ * addresses and paths: never a token, API key or header, nor an OTLP endpoint's userinfo or query.
  */
 import type { ResolvedMetrics } from '../config/metrics-section.ts';
 import { messageOf } from '../common/message-of.ts';
@@ -10,6 +10,7 @@ import { POSTURES } from '../common/postures.ts';
 import { TELEMETRY_LISTEN_ENV } from '../config/env-layer.ts';
 import { DEMO_TICK_MS } from '../demo/live.ts';
 import type { MainServer } from '../http/main-server.ts';
+import type { IngestListener } from '../ingest/ingest-listener.ts';
 import type { Jobmeter } from '../jobmeter.ts';
 import type { JobmeterOptions } from '../options.ts';
 import { otlpMetricsUrl, printableUrl } from '../readers/otlp-endpoint.ts';
@@ -20,12 +21,16 @@ export function versionLine(nodeVersion: string = process.version): string {
   return `version ${VERSION} (Node.js ${nodeVersion})`;
 }
 
-/** What is served where. Only the profile, posture, addresses and paths: never a token or header. */
+/**
+ * What is served where, and what gates it. Only the profile, posture, gates in words, addresses
+ * and paths: never a token, API key or header.
+ */
 export function servingLines(
   options: JobmeterOptions,
   metrics: ResolvedMetrics,
   jm: Jobmeter,
   server: MainServer | undefined,
+  ingest?: Pick<IngestListener, 'gateDescription'>,
 ): string[] {
   const profile = jm.profile.name;
   const lines: string[] = [];
@@ -52,13 +57,15 @@ export function servingLines(
     lines.push(`main server on ${mainUrl} (/health)`);
   }
   if (options.otlp?.endpoint !== undefined) {
-    // Only the origin: the path or query may hold a token.
+    // The URL without its userinfo or query (printableUrl): either may hold a secret.
     lines.push(
       `pushing ${profile} metrics by OTLP to ${printableUrl(otlpMetricsUrl(options.otlp.endpoint))}`,
     );
   }
-  if (jm.ingestAddress !== undefined)
+  if (jm.ingestAddress !== undefined) {
     lines.push(`receiving OTLP/HTTP metrics on ${urlOf(jm.ingestAddress)}/v1/metrics`);
+    if (ingest !== undefined) lines.push(`ingest gate: ${ingest.gateDescription()}`);
+  }
   if (lines.length === 0)
     lines.push(
       `recording ${profile} metrics, but no server is listening and no OTLP endpoint is set`,

@@ -1,5 +1,5 @@
 /**
- * `jobmeter views --profile P [--otlp URL]`: prints the OpenTelemetry declarative configuration
+ * `jobmeter views --profile P [--config FILE] [--otlp URL]`: prints the OpenTelemetry declarative configuration
  * file (profile-views.ts) a foreign SDK loads (`OTEL_CONFIG_FILE`) to record jobmeter's canonical
  * instruments with the profile's buckets and attribute allow-lists, pushing to `--otlp` (the
  * Collector that runs `jobmeter collector-config --profile P`).
@@ -7,29 +7,34 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 
-import { legacyProfile, storeUrl } from './collector-config-command.ts';
+import { commandProfile, storeUrl } from './collector-config-command.ts';
 import { viewsConfigFile } from './profile-views.ts';
 
 const DEFAULT_OTLP_URL = 'http://127.0.0.1:4318/v1/metrics';
 
-export const VIEWS_USAGE = `       jobmeter views --profile NAME [--otlp URL]`;
+export const VIEWS_USAGE = `       jobmeter views --profile NAME [--config FILE] [--otlp URL]`;
 
 export const VIEWS_HELP = `views prints an OpenTelemetry configuration file (meter_provider: an OTLP/HTTP reader and the views)
-for a Go, Rust, Java or Node SDK recording jobmeter's canonical instruments under a legacy profile:
-  --profile NAME         as collector-config's
+for a Go, Rust, Java or Node SDK recording jobmeter's canonical instruments:
+  --profile NAME         as collector-config's, or otel (the native names: the catalog's buckets and
+                         attributes, for a Collector that renames nothing)
+  --config FILE          as collector-config's: the file's [[profile.rules]] get views too
   --otlp URL             where the SDK pushes (default ${DEFAULT_OTLP_URL})`;
 
 /** The command's arguments → the text it prints (without a final newline). @throws ConfigError, or parseArgs' errors. */
 export function viewsCommand(args: readonly string[]): string {
   const { values } = parseArgs({
     args: [...args],
-    options: { profile: { type: 'string' }, otlp: { type: 'string' } },
+    options: { profile: { type: 'string' }, config: { type: 'string' }, otlp: { type: 'string' } },
     strict: true,
     allowPositionals: false,
   });
-  const profile = legacyProfile(values.profile);
+  // The native names need no compiling, but a sender still needs the catalog's buckets.
+  const native = values.profile === 'otel' && values.config === undefined;
+  const profile = native ? undefined : commandProfile(values.profile, values.config);
+  const name = profile?.name ?? 'otel';
   const endpoint = storeUrl('--otlp', values.otlp) ?? DEFAULT_OTLP_URL;
-  const header = `# OpenTelemetry configuration file for jobmeter's ${profile.name} profile, from: jobmeter views --profile ${profile.name}`;
+  const header = `# OpenTelemetry configuration file for jobmeter's ${name} profile, from: jobmeter views --profile ${name}${values.config === undefined ? '' : ` --config ${values.config}`}`;
   return `${header}\n${stringify(viewsConfigFile(profile, endpoint), { lineWidth: 0 })}`.replace(
     /\n$/,
     '',

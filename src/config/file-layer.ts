@@ -32,6 +32,7 @@ import {
   LISTENER_OPTIONS,
   METRICS_OPTIONS,
   OTLP_OPTIONS,
+  TELEMETRY_OPTIONS,
   type Section,
 } from '../common/option-table.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
@@ -106,15 +107,10 @@ export function parseServiceConfig(raw: unknown, source: string): ServiceConfig 
         out.metrics = { ...out.metrics, ...metrics(value as Record<string, unknown> | null, key) };
         break;
       case 'telemetry': {
-        const {
-          enabled,
-          listen,
-          enable_reload: enableReload,
-        } = (value ?? {}) as { enabled?: boolean; listen?: unknown; enable_reload?: boolean };
+        const { listen, ...rest } = renameKeys(value, TELEMETRY_KEYS);
         out.telemetry = {
-          ...(enabled !== undefined && { enabled }),
+          ...rest,
           ...(listen !== undefined && { listen: parseLoopbackListen(listen, 'telemetry.listen') }),
-          ...(enableReload !== undefined && { enableReload }),
         };
         break;
       }
@@ -183,6 +179,7 @@ export const NAMING_VALUES = fileNames(JOBMETER_OPTIONS, 'naming') as Readonly<
 const BUILD_KEYS = fileNames(BUILD_OPTIONS);
 const CLUSTER_KEYS = fileNames(CLUSTER_OPTIONS);
 const INGEST_KEYS = fileNames(INGEST_OPTIONS);
+const TELEMETRY_KEYS = fileNames(TELEMETRY_OPTIONS);
 
 /** The file keys of `keys` (rows of `section`) → the keys. */
 function pickNames(section: Section, keys: readonly string[]): Readonly<Record<string, string>> {

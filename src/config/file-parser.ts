@@ -9,7 +9,7 @@
  *
  * Duplicate keys are errors in TOML and YAML; JSON.parse keeps the last one (as JSON allows).
  */
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 
@@ -36,11 +36,26 @@ const KEY = '--config';
  * @throws ConfigError for an unknown extension, an unreadable file or a syntax error.
  */
 export async function loadConfigFile(path: string, key: string = KEY): Promise<unknown> {
+  const format = formatOf(path, key);
+  return parseConfigText(await readTextFile(path, key), format, path, key);
+}
+
+/**
+ * {@link loadConfigFile} for a one-shot command that prints and exits (`jobmeter collector-config
+ * --config`), with the same checks and wording.
+ * @throws ConfigError as loadConfigFile.
+ */
+export function loadConfigFileSync(path: string, key: string = KEY): unknown {
+  const format = formatOf(path, key);
+  return parseConfigText(readTextFileSync(path, key), format, path, key);
+}
+
+function formatOf(path: string, key: string): ConfigFormat {
   const format = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
   if (format === undefined) {
     throw new ConfigError(key, path, 'a file ending in .toml, .yaml, .yml or .json');
   }
-  return parseConfigText(await readTextFile(path, key), format, path, key);
+  return format;
 }
 
 /**
@@ -60,44 +75,99 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 export async function readTextFile(path: string, key: string): Promise<string> {
   let handle: FileHandle;
   try {
-    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    handle = await open(path, OPEN_FLAGS);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'it does not exist'
-        : code === 'EISDIR'
-          ? 'it is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (code ?? 'open failed');
-    throw new ConfigError(key, path, `a readable file (${why})`);
+    throw openFailure(err, key, path);
   }
   try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw new ConfigError(key, path, `a readable file (${notRegular(stats)})`);
-    if (stats.size > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
-    // Bounded even if the file grows while it is read.
-    const chunks: Buffer[] = [];
-    let total = 0;
+    checkReadable(await handle.stat(), key, path);
+    const text = boundedText(key, path);
     for (;;) {
-      const { bytesRead, buffer } = await handle.read({ buffer: Buffer.alloc(64 * 1024) });
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
-      chunks.push(buffer.subarray(0, bytesRead));
+      const { bytesRead, buffer } = await handle.read({ buffer: Buffer.alloc(READ_BYTES) });
+      if (!text.add(buffer, bytesRead)) return text.read();
     }
-    return Buffer.concat(chunks).toString('utf8');
   } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(
-      key,
-      path,
-      `a readable file (${(err as NodeJS.ErrnoException).code ?? 'read failed'})`,
-    );
+    throw readFailure(err, key, path);
   } finally {
     await handle.close().catch(() => {});
   }
+}
+
+/** {@link readTextFile}, synchronously: the same checks, bound and wording. */
+export function readTextFileSync(path: string, key: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (err) {
+    throw openFailure(err, key, path);
+  }
+  try {
+    checkReadable(fstatSync(fd), key, path);
+    const text = boundedText(key, path);
+    for (;;) {
+      const buffer = Buffer.alloc(READ_BYTES);
+      if (!text.add(buffer, readSync(fd, buffer))) return text.read();
+    }
+  } catch (err) {
+    throw readFailure(err, key, path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const READ_BYTES = 64 * 1024;
+
+/**
+ * The chunks of a file read: `add` takes one (false at the end: 0 bytes), `read` gives the text.
+ * Bounded even if the file grows while it is read.
+ */
+function boundedText(
+  key: string,
+  path: string,
+): { add(buffer: Buffer, bytesRead: number): boolean; read(): string } {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  return {
+    add(buffer, bytesRead) {
+      if (bytesRead === 0) return false;
+      total += bytesRead;
+      if (total > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
+      chunks.push(buffer.subarray(0, bytesRead));
+      return true;
+    },
+    read: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
+/** Without blocking: a FIFO with no writer would hold the open. */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+function openFailure(err: unknown, key: string, path: string): ConfigError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? 'it does not exist'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (code ?? 'open failed');
+  return new ConfigError(key, path, `a readable file (${why})`);
+}
+
+/** Checked on the open file, so what is checked is what is read. */
+function checkReadable(stats: Stats, key: string, path: string): void {
+  if (!stats.isFile()) throw new ConfigError(key, path, `a readable file (${notRegular(stats)})`);
+  if (stats.size > MAX_CONFIG_FILE_BYTES) throw tooLarge(key, path);
+}
+
+function readFailure(err: unknown, key: string, path: string): ConfigError {
+  if (err instanceof ConfigError) return err;
+  return new ConfigError(
+    key,
+    path,
+    `a readable file (${(err as NodeJS.ErrnoException).code ?? 'read failed'})`,
+  );
 }
 
 function notRegular(stats: Stats): string {

@@ -6,7 +6,10 @@
  * its run history is the base plus every run recorded, its last failure the last failed run's
  * time, wasmrun's sessions the ones created and not yet expired (listed = active), rm's alpha host
  * backed up by its backup runs. Timestamps are relative to now. Each run is recorded as if traced
- * (a made-up sampled span), so the OpenMetrics and protobuf scrapes carry exemplars.
+ * (a made-up sampled span), so the OpenMetrics and protobuf scrapes carry exemplars. Each run
+ * also says how long it waited in its queue and which attempt it is, the scheduled task when it was
+ * due; now and then a schedule is missed, and a queue source reports one queue's oldest waiting job
+ * (its age climbs and drains) beside an empty one.
  *
  * It is written so that the originals' own alert expressions have data within a minute on a real
  * Prometheus: runwisp's `time() - runwisp_runs_last_failure_timestamp_seconds < 600` (a failure
@@ -16,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
-import type { Recorder } from '../domain/recorder.ts';
+import type { Recorder, RunAttributes } from '../domain/recorder.ts';
 import type { HostRecord, HostSnapshot, SessionRecord } from '../domain/snapshot.ts';
 import type { Outcome } from '../domain/types.ts';
 import type { ProfileName } from '../options.ts';
@@ -33,6 +36,16 @@ export const DEMO_TICK_MS = 2000;
 
 /** wasmrun keeps at most this many sessions active; the oldest expires when one more is created. */
 const MAX_ACTIVE_SESSIONS = 5;
+/** Queue waits cycle through 0.25 s … 2 s, one step per tick. */
+const WAIT_STEP_MS = 250;
+const WAIT_STEPS = 8;
+/** Attempts by tick, in a cycle: mostly first runs, some retries, one past the third. */
+const ATTEMPT_CYCLE = [1, 1, 2, 1, 3, 1, 5] as const;
+/** One schedule in this many ticks is missed. */
+const MISSED_EVERY = 9;
+/** The busy queue's oldest job: its age climbs to this many seconds, then the queue drains. */
+const OLDEST_CYCLE_SECONDS = 60;
+
 /** crewshipd's LLM spend, in USD per second across providers: a runaway agent, over $5 within a minute. */
 const LLM_USD_PER_SECOND = 0.15;
 
@@ -100,8 +113,20 @@ export function startLiveDemo(
     const run = runs[tick % runs.length]!;
     // Each run as if traced: a made-up sampled span, so the demo's duration buckets and finished
     // counters carry exemplars (docs/exemplars.md).
-    recorder.recordRun({ ...run, context: demoTraceContext() });
+    const startedAt = now() - run.durationSeconds * 1000;
+    const enqueuedAt = startedAt - WAIT_STEP_MS * (1 + (tick % WAIT_STEPS));
+    recorder.recordRun({
+      ...run,
+      context: demoTraceContext(),
+      startedAt,
+      enqueuedAt,
+      // The scenario's first task runs on a schedule: due when it was enqueued.
+      ...(run.task === runs[0]!.task && { scheduledAt: enqueuedAt }),
+      attempt: ATTEMPT_CYCLE[tick % ATTEMPT_CYCLE.length],
+    });
     noteRun(run);
+    if (tick % MISSED_EVERY === MISSED_EVERY - 1)
+      recorder.missedSchedule(runAttributesOf(runs[0]!));
     if (profile === 'rm' && run.task === 'alpha' && run.kind === 'backup') {
       alphaBackup = { timeSeconds: now() / 1000, success: run.outcome === 'success' };
       if (run.outcome === 'success') alphaSnapshots++;
@@ -117,6 +142,14 @@ export function startLiveDemo(
     tick++;
   }, options.tickMs ?? DEMO_TICK_MS);
   timer.unref();
+
+  const stopQueueSource = recorder.addQueueSource(
+    () => {
+      const ageMs = ((now() - t0) % (OLDEST_CYCLE_SECONDS * 1000)) + WAIT_STEP_MS;
+      return { [QUEUES[0]]: now() - ageMs, [QUEUES[1]]: undefined };
+    },
+    { intervalMillis: Math.max(100, options.tickMs ?? DEMO_TICK_MS) },
+  );
 
   let calls = 0;
   recorder.setSnapshotSource(
@@ -157,7 +190,24 @@ export function startLiveDemo(
     },
     { ttlMillis: 0 },
   );
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      stopQueueSource();
+    },
+  };
+}
+
+/** The demo's queues: one with jobs waiting, one empty. */
+const QUEUES = ['default', 'bulk'] as const;
+
+/** A demo run's attributes alone (what `missedSchedule` takes). */
+function runAttributesOf(run: DemoRun): RunAttributes {
+  return {
+    task: run.task,
+    ...(run.kind !== undefined && { kind: run.kind }),
+    ...(run.runner !== undefined && { runner: run.runner }),
+  };
 }
 
 /** The live demo's third rm host: online, its last backup failed an hour ago. */

@@ -5,10 +5,12 @@
  * collection from that time, so while that job still waits the age is exact whenever the read
  * ran; it can only be too old, by at most one interval, when the job was taken since. A read that
  * fails keeps the last good times (the ages keep climbing, never reset to a comforting 0); one
- * `diag` warning until a read succeeds again. One read at a time: a hung store holds one call.
+ * `diag` warning until a read succeeds again. The poll is common/store-poll.ts's.
  */
 import { diag, type Meter } from '@opentelemetry/api';
+import { messageOf } from '../common/message-of.ts';
 import { pollMillis } from '../common/option-rules.ts';
+import { StorePoll } from '../common/store-poll.ts';
 import { createBoundedAttributesProcessor } from './bounded-attributes.ts';
 import { QUEUE_OLDEST_AGE } from './catalog.ts';
 import type { RecordGuard } from './record-guard.ts';
@@ -33,16 +35,12 @@ export const DEFAULT_QUEUE_INTERVAL_MILLIS = 10_000;
 const MAX_QUEUES = 1000;
 
 export class QueueAgePoll {
-  readonly #read: () => OldestWaiting | Promise<OldestWaiting>;
   readonly #guard: RecordGuard;
   readonly #now: () => number;
-  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #poll: StorePoll<OldestWaiting>;
   /** Queue → enqueue time of its oldest waiting job (epoch ms), undefined when none waits. */
   #last = new Map<string, number | undefined>();
-  #inflight: Promise<void> | undefined;
   #failing = false;
-  /** Reads of the store started. */
-  reads = 0;
 
   /** @throws ConfigError when `intervalMillis` is not an integer from 100 to 2^31−1 (a timer's bound). */
   constructor(
@@ -55,42 +53,33 @@ export class QueueAgePoll {
       options.intervalMillis ?? DEFAULT_QUEUE_INTERVAL_MILLIS,
       'addQueueSource.intervalMillis',
     );
-    this.#read = read;
     this.#guard = guard;
     this.#now = now;
-    this.#timer = setInterval(() => void this.poll(), interval);
-    this.#timer.unref();
-    void this.poll();
+    this.#poll = new StorePoll(read, interval, {
+      ok: (got) => {
+        this.#last = this.#check(got);
+        this.#failing = false;
+      },
+      fail: (err) => {
+        if (this.#failing) return;
+        this.#failing = true;
+        diag.warn(
+          `jobmeter: ${QUEUE_OLDEST_AGE.name}: the queue source's read failed (${messageOf(err)}); serving the last good read (one warning until a read succeeds)`,
+        );
+      },
+      // After shutdown nothing is collected: stop calling the host's store.
+      stopped: () => this.#guard.closed,
+    });
+  }
+
+  /** Reads of the store started. */
+  get reads(): number {
+    return this.#poll.reads;
   }
 
   /** One read of the store, unless one is still out. Resolves when it settles (tests await it). */
   poll(): Promise<void> {
-    // After shutdown nothing is collected: stop calling the host's store.
-    if (this.#guard.closed) {
-      this.close();
-      return Promise.resolve();
-    }
-    if (this.#inflight !== undefined) return this.#inflight;
-    this.reads++;
-    this.#inflight = Promise.resolve()
-      .then(this.#read)
-      .then(
-        (got) => {
-          this.#last = this.#check(got);
-          this.#failing = false;
-        },
-        (err: unknown) => {
-          if (this.#failing) return;
-          this.#failing = true;
-          diag.warn(
-            `jobmeter: ${QUEUE_OLDEST_AGE.name}: the queue source's read failed (${err instanceof Error ? err.message : String(err)}); serving the last good read (one warning until a read succeeds)`,
-          );
-        },
-      )
-      .finally(() => {
-        this.#inflight = undefined;
-      });
-    return this.#inflight;
+    return this.#poll.poll();
   }
 
   /** The read's entries that can be served; each bad one dropped through the guard. */
@@ -125,7 +114,7 @@ export class QueueAgePoll {
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#poll.close();
   }
 }
 

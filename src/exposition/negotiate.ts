@@ -5,14 +5,16 @@
  *
  * Media ranges are taken in order of decreasing q (more specific ranges first on a tie, then
  * header order); the first one we can serve decides: `application/openmetrics-text` with `version`
- * 1.0.0, 0.0.1 or none → OpenMetrics 1.0.0; `text/plain` with `version` 1.0.0 → text 1.0.0; with
+ * 1.0.0, 0.0.1 or none → OpenMetrics 1.0.0, with `version` 2.0.0 → OpenMetrics 2.0.0
+ * (openmetrics2.ts; only when named: a range without a version stays 1.0.0, the spec's "MUST
+ * default to the oldest version"); `text/plain` with `version` 1.0.0 → text 1.0.0; with
  * 0.0.4 or none → text 0.0.4; `application/vnd.google.protobuf` with
  * `proto=io.prometheus.client.MetricFamily` and `encoding=delimited` → protobuf (protobuf.ts).
  * Ranges we cannot serve (`*`/`*`, other versions or encodings, an `escaping` we do not write)
  * are passed over; nothing usable → text 0.0.4, the format every scraper understands.
  *
- * The 1.0.0 formats carry an `escaping` in the response's Content-Type: the one asked for, or
- * `underscores` (client_golang's default) when the range names none. Every name jobmeter writes is
+ * The 1.0.0 formats and OpenMetrics 2.0.0 carry an `escaping` in the response's Content-Type: the
+ * one asked for, or `underscores` (client_golang's default) when the range names none. Every name jobmeter writes is
  * in the classic character set, which `allow-utf-8`, `underscores` and `values` all leave as it is,
  * so the body is the same for the three; `dots` would rewrite every `_` and is not served. Text
  * 1.0.0 differs from 0.0.4 only in how it may quote UTF-8 names, so for these names its body is the
@@ -34,11 +36,11 @@ export const DEFAULT_ESCAPING: Escaping = 'underscores';
 
 /** What a scrape is answered in. */
 export interface Negotiated {
-  readonly format: ExpositionFormat | 'protobuf';
-  /** OpenMetrics is always 1.0.0; text is 0.0.4 or 1.0.0; protobuf has none. */
-  readonly version?: '1.0.0' | '0.0.4';
+  readonly format: ExpositionFormat | 'protobuf' | 'openmetrics2';
+  /** OpenMetrics is 1.0.0, `openmetrics2` 2.0.0; text is 0.0.4 or 1.0.0; protobuf has none. */
+  readonly version?: '1.0.0' | '0.0.4' | '2.0.0';
   /**
-   * For the 1.0.0 formats, and protobuf when its range names one (echoed in its Content-Type).
+   * For the 1.0.0 formats and OpenMetrics 2.0.0, and protobuf when its range names one (echoed in its Content-Type).
    * Names outside the classic set are served only with `allow-utf-8` (escape-names.ts).
    */
   readonly escaping?: Escaping;
@@ -137,7 +139,7 @@ export function negotiate(accept: string | undefined, forced?: ExpositionFormat)
       escaping: om === undefined ? DEFAULT_ESCAPING : escapingOf(om)!,
     };
   }
-  return pick(ranges, true);
+  return pick(ranges, true, true);
 }
 
 /** The ranges of an `Accept` header that are acceptable (q > 0), most preferred first. */
@@ -145,8 +147,11 @@ function acceptable(accept: string | undefined): MediaRange[] {
   return accept === undefined || accept === '' ? [] : parseAccept(accept).filter((r) => r.q > 0);
 }
 
-/** The first of `ranges` we serve (protobuf only when `protobuf`); text 0.0.4 when none. */
-function pick(ranges: readonly MediaRange[], protobuf: boolean): Negotiated {
+/**
+ * The first of `ranges` we serve (protobuf only when `protobuf`, OpenMetrics 2.0.0 only when
+ * `openMetrics2`); text 0.0.4 when none.
+ */
+function pick(ranges: readonly MediaRange[], protobuf: boolean, openMetrics2: boolean): Negotiated {
   for (const r of ranges) {
     const v = r.version;
     if (
@@ -169,6 +174,10 @@ function pick(ranges: readonly MediaRange[], protobuf: boolean): Negotiated {
       const escaping = escapingOf(r);
       if (escaping !== undefined) return { format: 'openmetrics', version: '1.0.0', escaping };
     }
+    if (openMetrics2 && r.type === 'application/openmetrics-text' && v === '2.0.0') {
+      const escaping = escapingOf(r);
+      if (escaping !== undefined) return { format: 'openmetrics2', version: '2.0.0', escaping };
+    }
     if (r.type === 'text/plain' && v === '1.0.0') {
       const escaping = escapingOf(r);
       if (escaping !== undefined) return { format: 'text', version: '1.0.0', escaping };
@@ -180,19 +189,20 @@ function pick(ranges: readonly MediaRange[], protobuf: boolean): Negotiated {
 
 /**
  * The text format alone: `openmetrics` when OpenMetrics 1.0.0 is the most preferred text format we
- * serve, else `text` (protobuf is not a text format: passed over here).
+ * serve, else `text` (protobuf, and OpenMetrics 2.0.0, which only the scrape handler serves, are
+ * passed over here).
  */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  return pick(acceptable(accept), false).format as ExpositionFormat;
+  return pick(acceptable(accept), false, false).format as ExpositionFormat;
 }
 
-/** The response's Content-Type: media type, version, charset, and for 1.0.0 formats the escaping. */
+/** The response's Content-Type: media type, version, charset, and for 1.0.0 and 2.0.0 formats the escaping. */
 export function contentTypeOf(n: Negotiated): string {
   if (n.format === 'protobuf')
     return n.escaping === undefined
       ? PROTOBUF_CONTENT_TYPE
       : `${PROTOBUF_CONTENT_TYPE}; escaping=${n.escaping}`;
-  const type = n.format === 'openmetrics' ? 'application/openmetrics-text' : 'text/plain';
+  const type = n.format === 'text' ? 'text/plain' : 'application/openmetrics-text';
   return `${type}; version=${n.version}; charset=utf-8${n.escaping !== undefined ? `; escaping=${n.escaping}` : ''}`;
 }
 

@@ -61,7 +61,8 @@ export function formatLeOpenMetrics(bound: number): string {
  * The `le` part of every bucket line of a histogram, rendered once per `bounds` array.
  *
  * `suffixes[k]` is `<le>"} ` for the k-th bucket in ascending bound order (the caller writes
- * `name_bucket{labels,le="` before it and the cumulative count after it). The `+Inf` bucket is not
+ * `name_bucket{labels,le="` before it and the cumulative count after it; OpenMetrics 2.0's is
+ * `<le>:`, an entry of its bucket list). The `+Inf` bucket is not
  * included: it is always written last, with the series' `count`.
  *
  * The model promises ascending, unique, finite bounds. If a `bounds` array breaks that promise the
@@ -77,7 +78,8 @@ export interface LeLayout {
 
 type LeFormatter = (bound: number) => string;
 
-function buildLayout(bounds: readonly number[], format: LeFormatter): LeLayout {
+/** `tail` follows each written `le`: `"} ` on a bucket line, `:` in an OpenMetrics 2.0 bucket list. */
+function buildLayout(bounds: readonly number[], format: LeFormatter, tail: string): LeLayout {
   const n = bounds.length;
   let clean = true;
   for (let i = 0; i < n; i++) {
@@ -89,7 +91,7 @@ function buildLayout(bounds: readonly number[], format: LeFormatter): LeLayout {
   }
   const suffixes: string[] = new Array<string>(n);
   if (clean) {
-    for (let i = 0; i < n; i++) suffixes[i] = format(bounds[i]!) + '"} ';
+    for (let i = 0; i < n; i++) suffixes[i] = format(bounds[i]!) + tail;
     return { suffixes, order: null };
   }
   // Finite bounds ascending, then the non-finite ones (never written).
@@ -105,30 +107,44 @@ function buildLayout(bounds: readonly number[], format: LeFormatter): LeLayout {
     const b = bounds[order[k]!]!;
     const finite = b - b === 0;
     const next = k + 1 < n ? bounds[order[k + 1]!]! : NaN;
-    suffixes[k] = finite && b !== next ? format(b) + '"} ' : '';
+    suffixes[k] = finite && b !== next ? format(b) + tail : '';
   }
   return { suffixes, order };
 }
 
 const textLayouts = new WeakMap<readonly number[], LeLayout>();
 const openMetricsLayouts = new WeakMap<readonly number[], LeLayout>();
+const openMetrics2Layouts = new WeakMap<readonly number[], LeLayout>();
 
-/** The cached text 0.0.4 `le` layout of `bounds` (keyed by array identity). */
-export function leLayoutText(bounds: readonly number[]): LeLayout {
-  let layout = textLayouts.get(bounds);
+/** The layout of `bounds` in `cache`, built on first use (keyed by array identity). */
+function cachedLayout(
+  cache: WeakMap<readonly number[], LeLayout>,
+  bounds: readonly number[],
+  format: LeFormatter,
+  tail: string,
+): LeLayout {
+  let layout = cache.get(bounds);
   if (layout === undefined) {
-    layout = buildLayout(bounds, formatLeText);
-    textLayouts.set(bounds, layout);
+    layout = buildLayout(bounds, format, tail);
+    cache.set(bounds, layout);
   }
   return layout;
 }
 
+/** The cached text 0.0.4 `le` layout of `bounds` (keyed by array identity). */
+export function leLayoutText(bounds: readonly number[]): LeLayout {
+  return cachedLayout(textLayouts, bounds, formatLeText, '"} ');
+}
+
 /** The cached OpenMetrics `le` layout of `bounds` (keyed by array identity). */
 export function leLayoutOpenMetrics(bounds: readonly number[]): LeLayout {
-  let layout = openMetricsLayouts.get(bounds);
-  if (layout === undefined) {
-    layout = buildLayout(bounds, formatLeOpenMetrics);
-    openMetricsLayouts.set(bounds, layout);
-  }
-  return layout;
+  return cachedLayout(openMetricsLayouts, bounds, formatLeOpenMetrics, '"} ');
+}
+
+/**
+ * The cached OpenMetrics 2.0 layout of `bounds`: each suffix is `<le>:`, an entry of a classic
+ * bucket list (`bucket:[0.1:3,1.0:5,+Inf:7]`), the `le` spelled as OpenMetrics 1.0 spells it.
+ */
+export function leLayoutOpenMetrics2(bounds: readonly number[]): LeLayout {
+  return cachedLayout(openMetrics2Layouts, bounds, formatLeOpenMetrics, ':');
 }

@@ -35,12 +35,26 @@ import { checkChunkBytes, familyPieces, metadataName, renderWhole } from './samp
 import { leLayoutOpenMetrics } from './numbers.ts';
 import { escapeHelpOpenMetrics } from './escape.ts';
 
-function header(familyName: string, type: string, unit: string, help: string): string {
+/**
+ * A family's `# TYPE`, `# UNIT` (when `unit` is not empty) and `# HELP` (when `help` is not empty)
+ * lines, in the order OpenMetrics 1.0 and 2.0 say they SHOULD have.
+ */
+export function metadataLines(
+  familyName: string,
+  type: string,
+  unit: string,
+  help: string,
+): string {
   const name = metadataName(familyName);
   let h = '# TYPE ' + name + ' ' + type + '\n';
-  if (unit !== '' && familyName.endsWith('_' + unit)) h += '# UNIT ' + name + ' ' + unit + '\n';
+  if (unit !== '') h += '# UNIT ' + name + ' ' + unit + '\n';
   if (help !== '') h += '# HELP ' + name + ' ' + escapeHelpOpenMetrics(help) + '\n';
   return h;
+}
+
+/** OpenMetrics 1.0 writes a unit only when the family name ends in `_<unit>`, as the spec requires. */
+function header(familyName: string, type: string, unit: string, help: string): string {
+  return metadataLines(familyName, type, familyName.endsWith('_' + unit) ? unit : '', help);
 }
 
 /** The metadata lines of a family with at least one series. */

@@ -20,6 +20,7 @@
  * object is made per series. The tests decode the output with the official file.
  */
 import { parseLabelPairs } from './escape.ts';
+import { spansOf } from './native-spans.ts';
 import { isAscii, numberColumns } from './samples.ts';
 import type { NumberColumns, RenderFamily } from './render-model.ts';
 import type { ExpositionExemplar, HistogramSeries, NativeBuckets } from './types.ts';
@@ -366,35 +367,6 @@ function writeNative(out: Out, n: NativeBuckets): void {
     out.buf[out.pos++] = 0;
     out.end(span);
   }
-}
-
-/**
- * The runs of `counts` a span each covers, as `[first, last]` positions: zeros kept inside a span,
- * leading and trailing ones left out, a run of more than two zeros splitting it (client_golang's
- * rule).
- */
-function spansOf(counts: readonly number[]): Array<readonly [number, number]> {
-  const spans: Array<readonly [number, number]> = [];
-  let k = 0;
-  while (k < counts.length) {
-    if (counts[k] === 0) {
-      k++;
-      continue;
-    }
-    let end = k;
-    let zeros = 0;
-    for (let j = k + 1; j < counts.length; j++) {
-      if (counts[j] === 0) {
-        if (++zeros > 2) break;
-      } else {
-        zeros = 0;
-        end = j;
-      }
-    }
-    spans.push([k, end]);
-    k = end + 1;
-  }
-  return spans;
 }
 
 /** One side's `*_span` fields (an offset is the gap after the previous span) and `*_delta` fields (each count less the one before); returns how many spans. */

@@ -133,8 +133,8 @@ export function numberColumns(f: RenderNumberFamily): NumberColumns {
   return exemplars === undefined ? { labels, values } : { labels, values, exemplars };
 }
 
-/** ` # {labels} value timestamp`: an exemplar after its sample's value (OpenMetrics). */
-function exemplarText(e: ExpositionExemplar): string {
+/** ` # {labels} value timestamp`: an exemplar after its sample's value (OpenMetrics 1.0 and 2.0). */
+export function exemplarText(e: ExpositionExemplar): string {
   return (
     ' # {' + e.labels + '} ' + formatSampleValue(e.value) + ' ' + formatSampleValue(e.timestamp)
   );
@@ -246,7 +246,12 @@ function writeNumberSeriesWithExtras(
 
 /** A start time (Unix ms) as an OpenMetrics `_created` value: seconds, and its newline. */
 function createdLine(ms: number): string {
-  return formatSampleValue(ms / 1000) + '\n';
+  return secondsText(ms) + '\n';
+}
+
+/** Unix milliseconds as OpenMetrics seconds: `1732530000.123` (JS writes these without an exponent). */
+export function secondsText(ms: number): string {
+  return formatSampleValue(ms / 1000);
 }
 
 /** How the lines of a histogram family open, made once per family. */
@@ -385,6 +390,41 @@ export interface Dialect {
   readonly created?: boolean;
   /** No `_sum` and `_count` for a histogram with a negative bucket (OpenMetrics). @default false */
   readonly noSumWithNegativeBuckets?: boolean;
+  /**
+   * How a family's series are written, made once per family (`columns` for a number family);
+   * absent, the loops here: a line per sample, a histogram as `_bucket`, `_sum` and `_count`
+   * lines. OpenMetrics 2.0 writes its own (a line per series, histograms as composite values).
+   */
+  readonly seriesWriter?: (f: RenderFamily, columns: NumberColumns | undefined) => SeriesWriter;
+}
+
+/**
+ * Writes series `from..` of one family into `sink`, stopping after the first that takes the output
+ * to `limit` characters; returns the index of the first series not written.
+ */
+export type SeriesWriter = (sink: Sink, from: number, limit: number) => number;
+
+/** The loops of this file for one family, as the dialect writes them. */
+function sharedSeriesWriter(
+  f: RenderFamily,
+  columns: NumberColumns | undefined,
+  dialect: Dialect,
+): SeriesWriter {
+  if (columns === undefined) {
+    const openers = histogramOpeners(f.name);
+    const series = (f as RenderHistogramFamily).series;
+    return (sink, from, limit) =>
+      writeHistogramSeries(sink, openers, series, from, series.length, limit, dialect);
+  }
+  // A counter's start time is `<family>_created`; one written as `unknown` (no `_total`) has none.
+  const counterTotal = f.type === 'counter' && f.name.endsWith('_total');
+  const createdName =
+    dialect.created === true && counterTotal ? f.name.slice(0, -6) + '_created' : undefined;
+  // OpenMetrics allows exemplars on counter samples only (a counter without `_total` is written as unknown).
+  const extras = { exemplars: dialect.exemplars === true && counterTotal, createdName };
+  const constantOne = f.type === 'info';
+  return (sink, from, limit) =>
+    writeNumberSeries(sink, f.name, columns, from, limit, constantOne, extras);
 }
 
 /**
@@ -405,33 +445,15 @@ export function* familyPieces(
     const n = columns === undefined ? f.series.length : columns.labels.length;
     if (n === 0) continue;
     const header = dialect.header(f);
-    // A counter's start time is `<family>_created`; one written as `unknown` (no `_total`) has none.
-    const createdName =
-      dialect.created === true && f.type === 'counter' && f.name.endsWith('_total')
-        ? f.name.slice(0, -6) + '_created'
-        : undefined;
-    // OpenMetrics allows exemplars on counter samples only (a counter without `_total` is written as unknown).
-    const extras = {
-      exemplars: dialect.exemplars === true && f.type === 'counter' && f.name.endsWith('_total'),
-      createdName,
-    };
+    const write =
+      dialect.seriesWriter !== undefined
+        ? dialect.seriesWriter(f, columns)
+        : sharedSeriesWriter(f, columns, dialect);
     sink.out += header;
     if (ascii && (f.ascii !== true || !isAscii(header))) ascii = false;
-    const openers = columns === undefined ? histogramOpeners(f.name) : undefined;
     let i = 0;
     while (i < n) {
-      i =
-        openers !== undefined
-          ? writeHistogramSeries(
-              sink,
-              openers,
-              (f as RenderHistogramFamily).series,
-              i,
-              n,
-              chunkBytes,
-              dialect,
-            )
-          : writeNumberSeries(sink, f.name, columns!, i, chunkBytes, f.type === 'info', extras);
+      i = write(sink, i, chunkBytes);
       if (sink.out.length >= chunkBytes) {
         yield { text: sink.out, ascii };
         sink.out = '';

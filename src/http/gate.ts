@@ -235,19 +235,23 @@ export function checkPosture(p: Posture): void {
 
 /**
  * What a compiled gate lets through, in words, without a secret: `open`, `not registered`,
- * `loopback or bearer token`, `bearer token (3 keys) and cidr (2 networks)`.
+ * `loopback client or bearer token`, `API key (3 keys) and client in trusted CIDRs (2)`. The
+ * bearer gate is named by what was configured: a token, API keys (counted), or either.
  */
 export function describeGate(
   gate: Gate,
-  counts: { readonly credentials: number; readonly cidrs: number },
+  counts: { readonly tokens: number; readonly apiKeys: number; readonly cidrs: number },
 ): string {
   if (gate.mode === 'open') return 'open (no gate configured)';
   if (gate.mode === 'unmounted') return 'route not registered (no gate configured)';
+  const keys = `API key (${counts.apiKeys} ${counts.apiKeys === 1 ? 'key' : 'keys'})`;
+  const bearer =
+    counts.apiKeys === 0 ? 'bearer token' : counts.tokens === 0 ? keys : `bearer token or ${keys}`;
   const words = gate.inForce.map((kind) =>
     kind === 'loopback'
       ? 'loopback client'
       : kind === 'bearer'
-        ? `bearer token${counts.credentials > 1 ? ` (${counts.credentials} keys)` : ''}`
+        ? bearer
         : `client in trusted CIDRs (${counts.cidrs})`,
   );
   return words.join(gate.posture.combine === 'all' ? ' and ' : ' or ');

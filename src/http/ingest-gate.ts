@@ -18,7 +18,7 @@ import type { IncomingMessage } from 'node:http';
 import { checkToken, isTenant, shown, TENANT_EXPECTED } from '../common/option-rules.ts';
 import type { Posture } from '../common/postures.ts';
 import { ConfigError, REDACTED } from '../errors.ts';
-import { compileGate, type Credential, type Gate } from './gate.ts';
+import { compileGate, describeGate, type Credential, type Gate } from './gate.ts';
 import type { ApiKey } from './route-options.ts';
 
 /** Who may send: the `[ingest]` gate keys (`IngestOptions`' `token`, `apiKeys`, `trustedCidrs`). */
@@ -52,6 +52,8 @@ export const INGEST_POSTURE: Posture = Object.freeze({
 export interface IngestGate {
   /** Whether any gate is in force (false: every sender is let in). */
   readonly gated: boolean;
+  /** What the gate lets through, in words, without a secret (http/gate.ts `describeGate`). */
+  readonly description: string;
   /**
    * Why `request` is refused (its answer: ingest-errors.ts), or undefined when it may be read.
    * Reads only its peer and headers.
@@ -96,6 +98,11 @@ export function compileIngestGate(options: IngestGateOptions): IngestGate {
   const gated = gate.mode === 'gated';
   return {
     gated,
+    description: describeGate(gate, {
+      tokens: options.token === undefined ? 0 : 1,
+      apiKeys: apiKeys.length,
+      cidrs: cidrs.length,
+    }),
     withCredentials: (credentials) =>
       compileIngestGate({
         ...credentials,

@@ -130,8 +130,9 @@ export async function buildMetricsResponse(
   const encoding = chooseEncoding(request.acceptEncoding);
   if (request.json) {
     contentType = JSON_CONTENT_TYPE;
-    // The JSON and protobuf writers load with the first scrape that asks for them: most
-    // endpoints are only ever scraped as text, and every module loaded costs startup time and memory.
+    // The JSON, protobuf and OpenMetrics 2.0 writers load with the first scrape that asks for
+    // them: most endpoints are only ever scraped as text, and every module loaded costs startup
+    // time and memory.
     const { renderJson } = await import('../exposition/json.ts');
     const extra = json.extra?.();
     const text = renderJson(families, json.shape, {
@@ -152,6 +153,9 @@ export async function buildMetricsResponse(
     // The store copies each piece before asking for the next: protobuf may reuse its buffers.
     if (chosen.format === 'protobuf')
       pieces = (await import('../exposition/protobuf.ts')).protobufBuffers(served, true);
+    // Rendered whole at each scrape (no memo): only a scraper that names version=2.0.0 gets it.
+    else if (chosen.format === 'openmetrics2')
+      pieces = (await import('../exposition/openmetrics2.ts')).openMetrics2Pieces(served);
     else if (memos === undefined) pieces = renderPieces(chosen.format, served);
     else if (encoding !== undefined) pieces = memos.for(contentType, chosen.format).pieces(served);
     // An identity body references the memo's kept bytes rather than copying them.

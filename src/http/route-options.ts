@@ -138,7 +138,8 @@ export function describeMetricsRoute(opts: JobmeterMetricsOptions): MetricsRoute
     posture: o.gate.posture.name,
     mode: o.gate.mode,
     description: describeGate(o.gate, {
-      credentials: o.credentials,
+      tokens: opts.token === undefined ? 0 : 1,
+      apiKeys: opts.apiKeys?.length ?? 0,
       cidrs: opts.trustedCidrs?.length ?? 0,
     }),
   };

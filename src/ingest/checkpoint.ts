@@ -20,12 +20,18 @@ import type { ExponentialSum } from '../common/exponential-histogram.ts';
 import type { HistogramAcc, Shape } from './series-state.ts';
 import { counterFault, exponentialFault, histogramFault, MAX_GAPS } from './stream-rules.ts';
 import { messageOf } from '../common/message-of.ts';
+import type { SourcePart, SourcesSnapshot } from '../series/carry.ts';
 
 /** The encoding's version: a file of a higher one is refused (written by a newer jobmeter). */
 export const CHECKPOINT_VERSION = 1;
 
 export interface StoreSnapshot {
   readonly instruments: readonly InstrumentSnapshot[];
+  /**
+   * What a profile's series carry of the ingested sources they merge (series/carry.ts): the
+   * namer's, not the store's, written beside it so a restart serves what was served.
+   */
+  readonly carry?: SourcesSnapshot;
   /** When a sender's `jobmeter.run.finished{outcome="failure"}` last went up (derived-runs.ts), in seconds. */
   readonly lastFailureSeconds: number | undefined;
 }
@@ -143,11 +149,23 @@ export function encodeCheckpoint(snapshot: StoreSnapshot): string {
       }),
     ),
   );
+  // The carry too is a field of its own, written only when it holds something.
+  const carry = snapshot.carry?.rules.filter((r) => r.sources.length + r.folded.length > 0) ?? [];
   return JSON.stringify({
     lastFailureSeconds: snapshot.lastFailureSeconds ?? null,
     origins: [...origins.keys()],
     instruments,
     ...(windows.length > 0 ? { windows } : {}),
+    ...(carry.length > 0
+      ? {
+          carry: carry.map((r) => ({
+            key: r.key,
+            family: r.family,
+            sources: r.sources.map(partOut),
+            folded: r.folded.map(partOut),
+          })),
+        }
+      : {}),
   });
 }
 
@@ -185,6 +203,59 @@ export function decodeCheckpoint(payload: string): StoreSnapshot {
       root.lastFailureSeconds === null
         ? undefined
         : finite(root.lastFailureSeconds, 'lastFailureSeconds'),
+    ...(root.carry !== undefined && { carry: carryIn(root.carry) }),
+  };
+}
+
+// [key, labels, total, last, start, bounds, row, lastRow]: a histogram's last three, else null.
+function partOut(p: SourcePart): unknown[] {
+  return [
+    p.key,
+    p.labels,
+    num(p.total),
+    num(p.last),
+    p.start,
+    p.bounds?.map(num) ?? null,
+    p.row === undefined ? null : [...p.row].map(num),
+    p.lastRow === undefined ? null : [...p.lastRow].map(num),
+  ];
+}
+
+function carryIn(v: unknown): SourcesSnapshot {
+  const rules = array(v, 'carry').map((r, i) => {
+    const at = `carry[${i}]`;
+    const o = record(r, at);
+    return {
+      key: string(o.key, `${at}.key`),
+      family: string(o.family, `${at}.family`),
+      sources: array(o.sources, `${at}.sources`).map((p, k) => partIn(p, `${at}.sources[${k}]`)),
+      folded: array(o.folded, `${at}.folded`).map((p, k) => partIn(p, `${at}.folded[${k}]`)),
+    };
+  });
+  return { rules };
+}
+
+function partIn(v: unknown, at: string): SourcePart {
+  const row = array(v, at);
+  if (row.length !== 8) throw new CheckpointError(`${at}: not a source's part`);
+  const list = (x: unknown, k: number): number[] | undefined =>
+    x === null ? undefined : array(x, `${at}[${k}]`).map((n, j) => numIn(n, `${at}[${k}][${j}]`));
+  const bounds = list(row[5], 5);
+  const figures = list(row[6], 6);
+  const last = list(row[7], 7);
+  // A histogram's part holds its count, sum and a count per bucket; a sum's none of them.
+  const width = bounds === undefined ? undefined : bounds.length + 3;
+  if (figures?.length !== width || (last !== undefined && last.length !== width))
+    throw new CheckpointError(`${at}: its rows do not fit its bounds`);
+  return {
+    key: string(row[0], `${at}[0]`),
+    labels: string(row[1], `${at}[1]`),
+    total: numIn(row[2], `${at}[2]`),
+    last: numIn(row[3], `${at}[3]`),
+    start: finite(row[4], `${at}[4]`),
+    ...(bounds !== undefined && { bounds }),
+    ...(figures !== undefined && { row: Float64Array.from(figures) }),
+    ...(last !== undefined && { lastRow: Float64Array.from(last) }),
   };
 }
 

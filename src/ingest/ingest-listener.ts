@@ -146,6 +146,8 @@ export interface IngestListener {
    * @throws ConfigError for a credential that cannot be used (the running gate stays).
    */
   replaceCredentials(credentials: Pick<IngestGateOptions, 'token' | 'apiKeys'>): boolean;
+  /** What the gate in force lets through, in words, without a secret (`open (no gate configured)`). */
+  gateDescription(): string;
 }
 
 /** @throws the bind's error; the options were checked when resolved. */
@@ -354,6 +356,7 @@ export async function startIngestListener(options: IngestListenerOptions): Promi
   return {
     address: { host, port: server.port },
     close: () => server.close(),
+    gateDescription: () => gate.description,
     replaceCredentials(credentials) {
       gate = gate.withCredentials(credentials);
       return gate.gated;

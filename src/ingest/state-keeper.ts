@@ -34,6 +34,7 @@ import {
   encodeCheckpoint,
 } from './checkpoint.ts';
 import type { RestoreSummary } from './series-registry.ts';
+import type { SourceTotals } from '../series/carry.ts';
 import type { IngestedPart } from '../series/collection.ts';
 import type { IngestSeries, IngestStore } from './ingest-store.ts';
 import { ConfigError } from '../errors.ts';
@@ -68,6 +69,12 @@ export interface StateKeeperOptions {
   readonly intervalMillis?: number;
   /** A new, empty store configured as the kept one: what a restart would make (the last file written is read into it while writes fail). */
   readonly emptyStore: () => IngestStore;
+  /**
+   * What the profile's series carry of the ingested sources they merge (series/carry.ts): written
+   * with each checkpoint and taken back at start, so a series that merges an expired source serves
+   * the same after a restart.
+   */
+  readonly carry?: Pick<SourceTotals, 'snapshot' | 'restore'>;
 }
 
 /** How the checkpoints fare: what `/ready` and the self-telemetry report. */
@@ -239,7 +246,7 @@ export class StateKeeper {
 
   #load(): void {
     const { log } = this.#options;
-    const read = this.#read(this.#store);
+    const read = this.#read(this.#store, true);
     if (read.status === 'missing') {
       log(`ingest state: none yet in ${this.path} (kept there from now on)`);
     } else if (read.status === 'unusable') {
@@ -259,9 +266,10 @@ export class StateKeeper {
     }
   }
 
-  /** The state file read into `store` (empty), as a restart reads it. */
+  /** The state file read into `store` (empty), as a restart reads it; at start (`start`) the carry too. */
   #read(
     store: IngestStore,
+    start = false,
   ):
     | { status: 'missing' }
     | { status: 'unusable'; reason: string }
@@ -275,6 +283,7 @@ export class StateKeeper {
       if (!(err instanceof CheckpointError)) throw err;
       return { status: 'unusable', reason: `unreadable (${err.message})` };
     }
+    if (start && snapshot.carry !== undefined) this.#options.carry?.restore(snapshot.carry);
     return { status: 'restored', summary: store.restore(snapshot) };
   }
 
@@ -308,7 +317,11 @@ export class StateKeeper {
     if (changes === this.#written) return;
     try {
       if (this.#unusable !== undefined) this.#moveAside(true);
-      const payload = encodeCheckpoint(this.#store.snapshot());
+      const carry = this.#options.carry?.snapshot();
+      const payload = encodeCheckpoint({
+        ...this.#store.snapshot(),
+        ...(carry !== undefined && { carry }),
+      });
       await writeStateFile(this.path, KIND, CHECKPOINT_VERSION, payload, this.#options.maxBytes);
     } catch (err) {
       this.#failed(err);
@@ -359,6 +372,7 @@ export function openIngestState(
   emptyStore: () => IngestStore,
   ingest: Pick<Required<IngestOptions>, 'stateDir' | 'port' | 'host' | 'maxMemoryBytes'>,
   log: (line: string) => void,
+  carry?: StateKeeperOptions['carry'],
 ): StateKeeper | undefined {
   const dir = stateDirOf(ingest);
   if (dir === undefined) {
@@ -375,6 +389,7 @@ export function openIngestState(
     maxBytes: ingest.maxMemoryBytes,
     log,
     emptyStore,
+    ...(carry !== undefined && { carry }),
   });
 }
 

@@ -10,6 +10,7 @@
  * hung store holds at most one call.
  */
 import type { Meter, ObservableResult } from '@opentelemetry/api';
+import { StorePoll } from '../common/store-poll.ts';
 import type { CheckedOptions } from './job-runs.ts';
 
 /** The states served; a library's other states (completed, paused, …) are not depth. */
@@ -39,8 +40,7 @@ export const QUEUE_POLL_AGE = {
 const MAX_QUEUES = 100;
 
 export class QueueDepthPoll {
-  readonly #read: () => Promise<DepthCounts>;
-  readonly #timer: ReturnType<typeof setInterval>;
+  readonly #poll: StorePoll<DepthCounts>;
   readonly #failures;
   readonly #gauge;
   readonly #age;
@@ -51,12 +51,8 @@ export class QueueDepthPoll {
   #last: DepthCounts | undefined;
   /** When the read behind {@link #last} was sent (performance.now(): an age, never a date). */
   #lastAt: number | undefined;
-  #inflight: Promise<void> | undefined;
-  /** Store round trips started (the cost the bench reports: calls per minute). */
-  polls = 0;
 
   constructor(meter: Meter, read: () => Promise<DepthCounts>, intervalMillis: number) {
-    this.#read = read;
     this.#age = meter.createObservableGauge(QUEUE_POLL_AGE.name, {
       unit: QUEUE_POLL_AGE.unit,
       description: QUEUE_POLL_AGE.description,
@@ -71,34 +67,30 @@ export class QueueDepthPoll {
       description: QUEUE_POLL_FAILURES.description,
     });
     this.#gauge.addCallback(this.#callback);
-    this.#timer = setInterval(() => void this.poll(), intervalMillis);
-    this.#timer.unref();
-    void this.poll();
-  }
-
-  /**
-   * One read of the store. While the last one is still out (a hung store), no second is sent:
-   * the interval it missed is counted as a timeout and the depth goes stale. Resolves when the
-   * read settles (tests await it).
-   */
-  poll(): Promise<void> {
-    if (this.#inflight !== undefined) {
-      this.#fail('timeout');
-      return this.#inflight;
-    }
-    this.polls++;
-    const sentAt = performance.now();
-    const read = this.#read().then(
-      (got) => {
+    // While a read is still out (a hung store) no second is sent: the interval it missed is
+    // counted as a timeout, and the depth goes stale.
+    this.#poll = new StorePoll(read, intervalMillis, {
+      ok: (got, sentAt) => {
         this.#last = got;
         this.#lastAt = sentAt;
       },
-      () => this.#fail('error'),
-    );
-    this.#inflight = read.finally(() => {
-      this.#inflight = undefined;
+      fail: () => {
+        this.#fail('error');
+      },
+      busy: () => {
+        this.#fail('timeout');
+      },
     });
-    return this.#inflight;
+  }
+
+  /** Store round trips started (the cost the bench reports: calls per minute). */
+  get polls(): number {
+    return this.#poll.reads;
+  }
+
+  /** One read of the store, unless one is still out. Resolves when it settles (tests await it). */
+  poll(): Promise<void> {
+    return this.#poll.poll();
   }
 
   #fail(reason: 'error' | 'timeout'): void {
@@ -123,7 +115,7 @@ export class QueueDepthPoll {
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#poll.close();
     this.#gauge.removeCallback(this.#callback);
     this.#age.removeCallback(this.#ageCallback);
   }

@@ -3,6 +3,7 @@
  * and the naming pass (to-families.ts) keeps and runs at every collection.
  */
 import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
+import type { RuleSources } from '../series/carry.ts';
 import type { CollectedSeries } from '../series/collection.ts';
 import type { FamilyBuilder, FamilyHead } from './family-builder.ts';
 
@@ -10,6 +11,11 @@ export interface CompiledRule {
   readonly family: FamilyHead;
   /** Whether two points of this one instrument can land on the same label set (then they are summed). */
   readonly merges: boolean;
+  /**
+   * Whether the family's series carry their sources one by one (a legacy table's counter, which
+   * merges series that come and go: series/carry.ts `RuleSources`).
+   */
+  readonly carries: boolean;
   /**
    * Appends a producer's instrument's series to `out`, from its points. `points` gives
    * `metric.dataPoints`, read at most once by the pass for all the instrument's rules (see
@@ -19,7 +25,8 @@ export interface CompiledRule {
   /**
    * Appends a series set of the store to `out`, from its columns, with the label strings the
    * store holds for this rule (series/collection.ts): nothing per series is made or kept
-   * here but a histogram's series object.
+   * here but a histogram's series object. `sources`: where each series is carried as a source of
+   * its served series (a set whose series expire, when the rule {@link carries}).
    */
-  emitSeries(series: CollectedSeries, out: FamilyBuilder): void;
+  emitSeries(series: CollectedSeries, out: FamilyBuilder, sources?: RuleSources): void;
 }

@@ -120,6 +120,7 @@ export function compileNative(
         ...(utf8 && { utf8: true }),
       },
       merges: false,
+      carries: false,
       emitSeries(series, out) {
         const n = series.n;
         const labels = series.labels(cache.labelRender);

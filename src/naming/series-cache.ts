@@ -152,6 +152,37 @@ export class SeriesCache {
     );
   }
 
+  /**
+   * The histogram series at position `i` from a row `[count, sum, …bucket counts]` over `bounds`
+   * (a source's carried part, series/carry.ts), its sum already scaled.
+   */
+  histogramOfRow(
+    i: number,
+    labels: string,
+    bounds: readonly number[],
+    row: Float64Array,
+    scale: number,
+    created: number | undefined,
+    exemplars: readonly Exemplar[] | undefined,
+  ): RenderHistogramSeries {
+    const prev = this.histograms[i];
+    const same = prev !== undefined && prev.labels === labels;
+    return this.#histogram(
+      i,
+      same,
+      labels,
+      bounds,
+      row,
+      2,
+      bounds.length + 1,
+      row[1]!,
+      row[0]!,
+      scale,
+      created,
+      exemplars,
+    );
+  }
+
   /** The series whose bucket counts are `counts[from..from+n)`; an unchanged one is the last one, a new one gets its own copy of the counts. */
   #histogram(
     i: number,

@@ -11,6 +11,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { escapeLabelValue } from '../exposition/escape.ts';
 import { bucketLinePrefix } from '../exposition/render-model.ts';
+import { boundsOf } from '../series/collection.ts';
 import { exemplarsAt } from '../series/histogram.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import {
@@ -65,21 +66,55 @@ export function compileTableRule(
   );
   // Dropped attributes or many-to-one value words can make two points share a label set.
   const merges = true;
+  // A counter's or histogram's sources are carried one by one when a set's series can leave
+  // (carry.ts): the series merges them, and must not go down when one leaves.
+  const carries = rule.type === 'counter' || rule.type === 'histogram';
   const intern = boundsInterner();
   return {
     family: { name: rule.name, type: rule.type, help: rule.help, unit: rule.unit ?? '' },
     merges,
-    emitSeries(series, out) {
+    carries,
+    emitSeries(series, out, sources) {
       const n = series.n;
       const labels = series.labels(cache.labelRender);
       const strings = labels.strings;
+      const keys = labels.keys;
+      /** Series i's `value` as its part of the served series (carried when sources are). */
+      const part = (i: number, value: number, created: number): number =>
+        sources === undefined ? value : sources.report(keys[i]!, strings[i]!, value, created);
       cache.trim(n);
       if (series.dataPointType === DataPointType.HISTOGRAM) {
         for (let i = 0; i < n; i++) {
           const created = starts ? seriesStartMillis(series, i) : 0;
-          if (from === 'sum') addNumber(out, strings[i]!, scaled(series.sums[i]!, scale), created);
-          else if (from === 'count') addNumber(out, strings[i]!, series.counts[i]!, created);
-          else
+          if (from === 'sum')
+            addNumber(out, strings[i]!, part(i, scaled(series.sums[i]!, scale), created), created);
+          else if (from === 'count')
+            addNumber(out, strings[i]!, part(i, series.counts[i]!, created), created);
+          else if (sources !== undefined) {
+            const bounds = boundsOf(series, i);
+            const row = sources.reportHistogram(
+              keys[i]!,
+              strings[i]!,
+              bounds,
+              series.values,
+              i * series.stride,
+              scaled(series.sums[i]!, scale),
+              series.counts[i]!,
+              created,
+            );
+            addHistogram(
+              out,
+              cache.histogramOfRow(
+                i,
+                strings[i]!,
+                bounds,
+                row,
+                scale,
+                starts ? created : undefined,
+                exemplarsAt(series.exemplars, i, series.stride),
+              ),
+            );
+          } else
             addHistogram(
               out,
               cache.histogramAt(
@@ -94,11 +129,12 @@ export function compileTableRule(
         }
       } else {
         for (let i = 0; i < n; i++) {
+          const created = starts ? seriesStartMillis(series, i) : 0;
           addNumber(
             out,
             strings[i]!,
-            rule.type === 'info' ? 1 : scaled(series.values[i]!, scale),
-            starts ? seriesStartMillis(series, i) : 0,
+            rule.type === 'info' ? 1 : part(i, scaled(series.values[i]!, scale), created),
+            created,
             seriesExemplar(series.exemplars?.[i], rule.type, scale),
           );
         }

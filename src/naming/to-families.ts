@@ -10,7 +10,7 @@
 import { diag, type Attributes } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { DataPoint, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { ServedTotals } from '../series/carry.ts';
+import { ServedTotals, type SourceTotal, type SourceTotals } from '../series/carry.ts';
 import {
   isMetricData,
   metricsCollection,
@@ -19,9 +19,11 @@ import {
 } from '../series/collection.ts';
 import { Slice, SLICE_MILLIS } from '../common/slices.ts';
 import { escapeLabelValue } from '../exposition/escape.ts';
-import type { RenderFamily } from '../exposition/render-model.ts';
+import { bucketLinePrefix, type RenderFamily } from '../exposition/render-model.ts';
 import type { CompiledRule } from './compiled-rule.ts';
 import {
+  addHistogram,
+  addNumber,
   indexOf,
   newBuilder,
   seriesCount,
@@ -75,6 +77,12 @@ export interface NamerOptions {
    * (a namer serving no store's collections: a host's own reader, tests)
    */
   readonly totals?: ServedTotals;
+  /**
+   * The sources of the served counters the ingest's series feed, carried one by one across their
+   * expiries (series/carry.ts): the store's whose collections this namer serves. @default none
+   * (a namer serving no ingest: nothing it reads expires)
+   */
+  readonly sources?: SourceTotals;
 }
 
 /** How a legacy profile renders a host instrument it has no rule for. */
@@ -109,6 +117,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
   const hostNative = profile.kind === 'table' && options.hostInstruments === 'native';
   const starts = profile.startTimestamps === true;
   const own = options.ownInstruments ?? new Set<string>();
+  const sources = options.sources;
   const clashes = new Set<string>();
   /** The rules that render one instrument of one scope under this profile. */
   const compile = (metric: MetricHead, scope: ScopeHead): readonly CompiledRule[] => {
@@ -132,6 +141,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     const order: FamilyBuilder[] = [];
     let info: RenderFamily | undefined;
     const current = ++passes;
+    sources?.begin();
     const claims = profile.kind === 'native' ? newClaims() : undefined;
     {
       // Legacy families come out in the table's order (the original's), whatever the SDK's.
@@ -164,7 +174,10 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     }
     /** The compiled rules of an instrument, each with the builder of its family (undefined: not served). */
-    const ruled = (metric: MetricHead, scope: ScopeHead): Array<[CompiledRule, FamilyBuilder]> => {
+    const ruled = (
+      metric: MetricHead,
+      scope: ScopeHead,
+    ): Array<[CompiledRule, FamilyBuilder, string]> => {
       const key =
         scope.name +
         '\0' +
@@ -179,7 +192,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
         compiled.set(key, entry);
       }
       entry.pass = current;
-      const out: Array<[CompiledRule, FamilyBuilder]> = [];
+      const out: Array<[CompiledRule, FamilyBuilder, string]> = [];
       for (const rule of entry.rules) {
         let builder = builders.get(rule.family.name);
         if (builder === undefined) {
@@ -205,13 +218,27 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
           }
           if (builder.index === undefined) builder.index = indexOf(builder);
         }
-        out.push([rule, builder]);
+        out.push([rule, builder, key]);
       }
       return out;
     };
-    /** One series set of a store, read as columns (its label strings the store's). */
-    const emitSet = (series: CollectedSeries, scope: InstrumentationScope): void => {
-      for (const [rule, builder] of ruled(series, scope)) rule.emitSeries(series, builder);
+    /**
+     * One series set of a store, read as columns (its label strings the store's); `expires`: its
+     * series can leave (the ingest's), so a rule that carries takes them as sources.
+     */
+    const emitSet = (
+      series: CollectedSeries,
+      scope: InstrumentationScope,
+      expires: boolean,
+    ): void => {
+      for (const [rule, builder, key] of ruled(series, scope))
+        rule.emitSeries(
+          series,
+          builder,
+          expires && rule.carries && sources !== undefined
+            ? sources.of(key + '\0' + rule.family.name, rule.family.name)
+            : undefined,
+        );
     };
     /**
      * One producer's instrument. Its points are read here, at most once, and not kept past its
@@ -227,7 +254,7 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     // order families come out in, and claim native names in).
     for (const group of c.series) {
       for (const series of group.series) {
-        emitSet(series, group.scope);
+        emitSet(series, group.scope, false);
         yield;
       }
     }
@@ -240,10 +267,23 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
     for (const group of c.ingested) {
       for (const entry of group.series) {
         if (isMetricData(entry)) emitMetric(entry, group.scope);
-        else emitSet(entry, group.scope);
+        else emitSet(entry, group.scope, true);
         yield;
       }
     }
+    // Gone sources stay in the series still served (by other sources, or zero-filled words).
+    if (sources !== undefined)
+      for (const rs of sources.rules()) {
+        const builder = builders.get(rs.family);
+        rs.settle(
+          (labels) =>
+            builder !== undefined &&
+            (builder.index?.has(labels) === true || zeroFill?.fills(rs.family, labels) === true),
+          (part) => {
+            keepPart(builder!, part);
+          },
+        );
+      }
     zeroFill?.fill(builders);
     if (sorted) sortTableFamilies(order, tableFamilies);
     for (const [key, entry] of compiled) if (entry.pass < current - 1) compiled.delete(key);
@@ -276,6 +316,25 @@ export function createNamer(profile: Profile, options: NamerOptions = {}): Namer
       }
     },
   };
+}
+
+/** A gone source's part of a served series, added to it (a histogram's as a series of its own layout). */
+function keepPart(builder: FamilyBuilder, part: Readonly<SourceTotal>): void {
+  const created = builder.created === undefined ? undefined : part.start;
+  if (builder.type !== 'histogram') {
+    addNumber(builder, part.labels, part.total, created);
+    return;
+  }
+  if (part.row === undefined) return;
+  addHistogram(builder, {
+    labels: part.labels,
+    bounds: part.bounds!,
+    counts: Array.from(part.row.subarray(2)),
+    sum: part.row[1]!,
+    count: part.row[0]!,
+    prefix: bucketLinePrefix(builder.name, part.labels),
+    ...(created !== undefined && { created }),
+  });
 }
 
 function groupRules(rules: readonly FamilyRule[]): Map<string, FamilyRule[]> {

@@ -13,10 +13,10 @@ import type { FamilyRule } from './types.ts';
 /**
  * Zero-fills the families whose rules say so, pass after pass of one namer. A zero-filled counter
  * series is served on every scrape, so Prometheus reads it as one series, which must never go
- * down: when its source goes away (an ingested sender's series expires) it keeps the last value it
- * was served rather than 0, and when a source comes back from lower down, its values count on from
- * there (the store's {@link ServedTotals}, per family and label string; bounded by the rules'
- * vocabularies). Gauges fill with 0, a level.
+ * down: an ingested source that expires stays in it (the store's SourceTotals, applied while the
+ * pass emits), and when any other source goes away it keeps the last value it was served rather
+ * than 0, its sources' values counting on from there (the store's {@link ServedTotals}, per family
+ * and label string; bounded by the rules' vocabularies). Gauges fill with 0, a level.
  */
 export class ZeroFill {
   readonly #rules: readonly FamilyRule[];
@@ -24,6 +24,8 @@ export class ZeroFill {
   readonly #totals: ServedTotals;
   /** When a zero-filled series with no source yet started: when this namer did. */
   readonly #born = Date.now();
+  /** The label strings each family is filled with. */
+  readonly #filled = new Map<string, Set<string>>();
 
   /**
    * `rules`: the table's; `constLabels` end every label string, as the rules' compiled ones;
@@ -33,6 +35,24 @@ export class ZeroFill {
     this.#rules = rules;
     this.#constLabels = constLabels;
     this.#totals = totals;
+    for (const rule of rules) {
+      let set = this.#filled.get(rule.name);
+      if (set === undefined) this.#filled.set(rule.name, (set = new Set()));
+      if (rule.emitZero === true) set.add(constLabels);
+      for (const [label, words] of Object.entries(rule.zeroFill ?? {}))
+        for (const word of words) set.add(this.#labelsOf(label, word));
+    }
+  }
+
+  /** Whether `family` is filled with the series `labels` (served even with no source). */
+  fills(family: string, labels: string): boolean {
+    return this.#filled.get(family)?.has(labels) === true;
+  }
+
+  /** The label string of the filled series `label="word"`. */
+  #labelsOf(label: string, word: string): string {
+    const l = label + '="' + escapeLabelValue(word) + '"';
+    return this.#constLabels === '' ? l : l + ',' + this.#constLabels;
   }
 
   /**
@@ -76,8 +96,7 @@ export class ZeroFill {
         const had = builder.exemplars;
         const taken = new Set<number>();
         for (const word of words) {
-          let l = label + '="' + escapeLabelValue(word) + '"';
-          if (constLabels !== '') l += ',' + constLabels;
+          const l = this.#labelsOf(label, word);
           if (builder.ascii && !isAscii(l)) builder.ascii = false;
           const at = builder.index!.get(l);
           labels.push(l);

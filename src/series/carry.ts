@@ -20,13 +20,17 @@
  * - A source with no last report (`NaN`, `undefined`) adds its whole value.
  * - A source that stops reporting keeps what it added (nothing here takes a contribution back).
  *
- * A total merged from several sources that come and go (a profile series served on every
- * collection: a host's own count plus ingested ones) has a rule of its own, {@link ServedTotals}:
- * there a decrease is a part going away, not a restart.
+ * A served series that merges several sources that come and go (a profile's counter: ingested
+ * series, which expire and come back, under one label set) carries each source by these rules
+ * ({@link SourceTotals}), so a source that goes away keeps what it counted in the series and one
+ * that comes back is not counted twice. What is left, a merged total whose parts cannot be told
+ * apart, has {@link ServedTotals}: there a decrease is a part going away, not a restart.
  *
  * Histogram reports are rows: `[count, sum, min, max, …bucket counts]`, min and max `NaN` when the
  * source does not know them; a row's buckets are the series' (`stride` of them).
  */
+import type { Attributes } from '@opentelemetry/api';
+import { attributeSetKey } from './attribute-key.ts';
 import type { HistogramSeries } from './histogram.ts';
 
 /** Where a histogram row's bucket counts start. */
@@ -93,9 +97,10 @@ interface Served {
  * What must stay true:
  * - No value (`undefined`: no source now) serves the total as it was; the next value is added to it
  *   whole.
- * - A value that would serve less than the last total means part of the sources went away (an
- *   ingested series expired) or one restarted lower: the total stays, and later increases add on
- *   from there. What a source counted while gone is not seen, and nothing is counted twice (a
+ * - A value that would serve less than the last total means part of the sources went away (a
+ *   producer's series no longer reported; the ingest's, which expire, are carried one by one
+ *   before this, {@link SourceTotals}) or one restarted lower: the total stays, and later
+ *   increases add on from there. What a source counted while gone is not seen, and nothing is counted twice (a
  *   merged decrease cannot tell a restart from a part leaving, so unlike {@link carrySum} nothing
  *   is added).
  */
@@ -112,5 +117,269 @@ export class ServedTotals {
       s.total = s.offset + value;
     }
     return s.total;
+  }
+}
+
+/** One source of a served series: what it counted across its restarts and absences. */
+export interface SourceTotal {
+  /** Its identity across absences: the attribute-set key (attribute-key.ts). */
+  readonly key: string;
+  /** The label string it is served under. */
+  readonly labels: string;
+  /** What it counted in all: its part of the served series (a histogram's: its count). */
+  total: number;
+  /** Its last report. */
+  last: number;
+  /** Its earliest start, Unix ms (0: none). */
+  start: number;
+  /** The pass that last saw it. */
+  seen: number;
+  /** A histogram's: its part as a row `[count, sum, …bucket counts]`, and the last report's. */
+  row?: Float64Array;
+  lastRow?: Float64Array;
+  /** A histogram's bucket bounds. */
+  bounds?: readonly number[];
+}
+
+/** A {@link SourceTotal} as plain data (a checkpoint's: ingest/checkpoint.ts). */
+export type SourcePart = Omit<SourceTotal, 'seen'>;
+
+/** A {@link SourceTotals} as plain data: per rule, its key and family, its sources and folded parts. */
+export interface SourcesSnapshot {
+  readonly rules: readonly {
+    readonly key: string;
+    readonly family: string;
+    readonly sources: readonly SourcePart[];
+    readonly folded: readonly SourcePart[];
+  }[];
+}
+
+/** `s` as plain data, its rows copied. */
+function partOf(s: SourceTotal): SourcePart {
+  return {
+    key: s.key,
+    labels: s.labels,
+    total: s.total,
+    last: s.last,
+    start: s.start,
+    ...(s.row !== undefined && { row: s.row.slice() }),
+    ...(s.lastRow !== undefined && { lastRow: s.lastRow.slice() }),
+    ...(s.bounds !== undefined && { bounds: s.bounds }),
+  };
+}
+
+/** Whether two bucket layouts are the same. */
+function sameBounds(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Gone sources a rule keeps apart, so each can be told when it comes back; past this, the oldest
+ * are folded into their label set's part (what they counted stays served, and one that comes back
+ * then counts whole: {@link RuleSources.folded} says how many were folded).
+ */
+export const MAX_GONE_SOURCES = 10_000;
+
+/**
+ * The sources of one rule's served series (a profile family fed by one instrument of one scope),
+ * each carried by {@link isWhole} across its restarts, and across its absences: a source not
+ * reported in a pass (an ingested series that expired) is gone, and while its label set is still
+ * served (by other sources, or as a zero-filled word) it stays in it with what it counted. When it
+ * comes back (the same attributes), a report at or above its last goes on from there and one below
+ * is a restart, added whole. A gone source whose label set is no longer served is forgotten: the
+ * series left the scrape, and a scraper reads a new one when it comes back.
+ *
+ * Bounded: live sources by what the writer holds; gone ones by {@link MAX_GONE_SOURCES}.
+ */
+export class RuleSources {
+  readonly family: string;
+  readonly #owner: SourceTotals;
+  readonly #byAttributes = new WeakMap<Attributes, SourceTotal>();
+  readonly #byKey = new Map<string, SourceTotal>();
+  /** Folded gone sources' parts by label string, served while the label set is. */
+  readonly #folded = new Map<string, SourceTotal>();
+  #foldedCount = 0;
+
+  constructor(family: string, owner: SourceTotals) {
+    this.family = family;
+    this.#owner = owner;
+  }
+
+  /** Gone sources folded past {@link MAX_GONE_SOURCES}. */
+  get folded(): number {
+    return this.#foldedCount;
+  }
+
+  /** Every source and folded part, as plain data. */
+  snapshot(): { sources: SourcePart[]; folded: SourcePart[] } {
+    return {
+      sources: [...this.#byKey.values()].map(partOf),
+      folded: [...this.#folded.values()].map(partOf),
+    };
+  }
+
+  /** Takes `sources` and `folded` back (into an empty rule): each source known again by its key. */
+  restore(sources: readonly SourcePart[], folded: readonly SourcePart[]): void {
+    for (const p of sources) this.#byKey.set(p.key, { ...partOf({ ...p, seen: 0 }), seen: 0 });
+    for (const p of folded) this.#folded.set(p.labels, { ...partOf({ ...p, seen: 0 }), seen: 0 });
+  }
+
+  /**
+   * The part of the series the source with `attributes` (a stable object while the writer holds
+   * the series) adds now that it reports the cumulative `value`; `start`: its start, Unix ms.
+   */
+  report(attributes: Attributes, labels: string, value: number, start: number): number {
+    const s = this.#source(attributes, labels, start);
+    s.total += isWhole(s.last, value) ? value : value - s.last;
+    s.last = value;
+    return s.total;
+  }
+
+  /**
+   * A histogram source's part, as {@link report}: its report is `n` bucket counts of `counts` from
+   * `from`, over `bounds`, with `sum` and `count`. The row returned, `[count, sum, …bucket counts]`,
+   * is the source's own until its next report. A new bucket layout starts its part over (the
+   * series cannot sum two layouts).
+   */
+  reportHistogram(
+    attributes: Attributes,
+    labels: string,
+    bounds: readonly number[],
+    counts: ArrayLike<number>,
+    from: number,
+    sum: number,
+    count: number,
+    start: number,
+  ): Float64Array {
+    const s = this.#source(attributes, labels, start);
+    const n = bounds.length + 1;
+    const fresh = s.bounds === undefined || !sameBounds(s.bounds, bounds);
+    if (fresh) {
+      s.bounds = bounds;
+      s.row = new Float64Array(n + 2);
+      s.lastRow = undefined;
+    }
+    const row = s.row!;
+    const last = s.lastRow;
+    const whole = last === undefined || isWhole(last[0]!, count);
+    row[0]! += whole ? count : count - last[0]!;
+    row[1]! += whole ? sum : sum - last[1]!;
+    for (let k = 0; k < n; k++) {
+      const c = counts[from + k]!;
+      row[2 + k]! += whole ? c : c - last[2 + k]!;
+    }
+    const next = last ?? new Float64Array(n + 2);
+    next[0] = count;
+    next[1] = sum;
+    for (let k = 0; k < n; k++) next[2 + k] = counts[from + k]!;
+    s.lastRow = next;
+    s.total = row[0]!;
+    return row;
+  }
+
+  /** The source with `attributes`, found by its key when the object is new to this rule (made if none), marked seen. */
+  #source(attributes: Attributes, labels: string, start: number): SourceTotal {
+    let s = this.#byAttributes.get(attributes);
+    if (s === undefined) {
+      const key = attributeSetKey(attributes);
+      s = this.#byKey.get(key);
+      if (s === undefined || s.labels !== labels) {
+        s = { key, labels, total: 0, last: Number.NaN, start, seen: 0 };
+        this.#byKey.set(key, s);
+      }
+      this.#byAttributes.set(attributes, s);
+    }
+    if (start < s.start) s.start = start;
+    s.seen = this.#owner.pass;
+    return s;
+  }
+
+  /**
+   * After a pass: each gone source whose label set `served` says is still served is handed to
+   * `keep` (label string, total, start); the others are forgotten.
+   */
+  settle(served: (labels: string) => boolean, keep: (part: Readonly<SourceTotal>) => void): void {
+    const pass = this.#owner.pass;
+    let gone = 0;
+    for (const s of this.#byKey.values()) {
+      if (s.seen === pass) continue;
+      if (!served(s.labels)) this.#byKey.delete(s.key);
+      else gone++;
+    }
+    // Map order is insertion order: the sources made first fold first.
+    for (const s of this.#byKey.values()) {
+      if (gone <= MAX_GONE_SOURCES) break;
+      if (s.seen === pass) continue;
+      this.#byKey.delete(s.key);
+      this.#fold(s);
+      this.#foldedCount++;
+      gone--;
+    }
+    for (const [labels, f] of this.#folded) {
+      if (served(labels)) keep(f);
+      else this.#folded.delete(labels);
+    }
+    for (const s of this.#byKey.values()) if (s.seen !== pass) keep(s);
+  }
+
+  /** Adds gone source `s` into its label set's folded part (a histogram's of another layout is dropped). */
+  #fold(s: SourceTotal): void {
+    const f = this.#folded.get(s.labels);
+    if (f === undefined) {
+      this.#folded.set(s.labels, { ...s, key: '', ...(s.row && { row: s.row.slice() }) });
+      return;
+    }
+    f.total += s.total;
+    if (s.start < f.start) f.start = s.start;
+    if (f.row !== undefined && s.row !== undefined && sameBounds(f.bounds!, s.bounds!))
+      for (let k = 0; k < f.row.length; k++) f.row[k]! += s.row[k]!;
+  }
+}
+
+/**
+ * The sources of every served series a store's collections feed (ingested series, which expire),
+ * by rule: {@link RuleSources}. One per jobmeter (jobmeter.ts), given to its namer and kept in the
+ * ingest's checkpoint (ingest/state-keeper.ts), so a restart serves what was served; a naming pass
+ * starts with {@link begin}.
+ */
+export class SourceTotals {
+  readonly #rules = new Map<string, RuleSources>();
+  #pass = 0;
+
+  /** The current pass. */
+  get pass(): number {
+    return this.#pass;
+  }
+
+  /** Starts a naming pass: a source not reported in it is gone. */
+  begin(): void {
+    this.#pass++;
+  }
+
+  /** The sources of the rule keyed `key` (scope, instrument and family), serving `family`. */
+  of(key: string, family: string): RuleSources {
+    let r = this.#rules.get(key);
+    if (r === undefined) this.#rules.set(key, (r = new RuleSources(family, this)));
+    return r;
+  }
+
+  /** Every rule's sources, to settle after a pass. */
+  rules(): IterableIterator<RuleSources> {
+    return this.#rules.values();
+  }
+
+  /** What every rule holds, as plain data (kept in the ingest's checkpoint across a restart). */
+  snapshot(): SourcesSnapshot {
+    return {
+      rules: [...this.#rules].map(([key, r]) => ({ key, family: r.family, ...r.snapshot() })),
+    };
+  }
+
+  /** Takes a {@link snapshot} back, into rules that hold nothing yet (at start). */
+  restore(snapshot: SourcesSnapshot): void {
+    for (const r of snapshot.rules) this.of(r.key, r.family).restore(r.sources, r.folded);
   }
 }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 import { parseConfigFile } from '@opentelemetry/configuration';
@@ -17,6 +18,7 @@ import {
 import { viewsCommand } from '../../src/cli/views-command.ts';
 import { tempFiles } from '../support/temp-files.ts';
 import { LEGACY_PROFILES } from '../../src/naming/profiles/index.ts';
+import { DEFAULT_RUN_DURATION_BUCKETS, WAIT_BUCKETS } from '../../src/domain/catalog.ts';
 import { run } from './harness.ts';
 
 interface Config {
@@ -148,6 +150,113 @@ describe('jobmeter collector-config', () => {
     const flag = await run(['collector-config', '--profile', 'rm', '--gateway-nope']);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /Unknown option '--gateway-nope'/);
+  });
+});
+
+const temp = tempFiles('jobmeter-views-');
+
+/** solti and a host's own rules for the queue wait, lateness, missed schedules, attempts and oldest job. */
+const QUEUE_RULES_FILE = fileURLToPath(
+  new URL('../fixtures/solti-queue-rules.toml', import.meta.url),
+);
+
+describe('collector-config and views --config: the host rules of a configuration file', () => {
+  const statementsOf = (config: Config): string[] =>
+    config.processors['transform']!.metric_statements!.flatMap((g) => g.statements);
+
+  it("compiles the file's [[profile.rules]] after the profile's own: names, the attempt's closed set, kept by the final filter", async () => {
+    const { code, stdout, stderr } = await run(['collector-config', '--config', QUEUE_RULES_FILE]);
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stdout,
+      /^# OpenTelemetry Collector configuration for jobmeter's solti profile, from: jobmeter collector-config --profile solti --config \S+solti-queue-rules\.toml$/m,
+    );
+    const config = parseYaml(stdout) as Config;
+    const statements = statementsOf(config);
+    // A foreign sender's attempt outside 1, 2, 3, 4+ is folded, as jobmeter's ingest folds it.
+    assert.ok(
+      statements.includes(
+        'set(attributes["attempt"], "other") where metric.name == "jobmeter.run.attempts" and attributes["attempt"] != nil and not (attributes["attempt"] == "1" or attributes["attempt"] == "2" or attributes["attempt"] == "3" or attributes["attempt"] == "4+")',
+      ),
+      statements.join('\n'),
+    );
+    for (const [instrument, name] of [
+      ['jobmeter.queue.wait', 'solti_runner_task_queue_wait_seconds'],
+      ['jobmeter.schedule.lateness', 'solti_runner_task_schedule_lateness_seconds'],
+      ['jobmeter.schedule.missed', 'solti_runner_schedules_missed_total'],
+      ['jobmeter.run.attempts', 'solti_runner_task_attempts_total'],
+      ['jobmeter.queue.oldest.age', 'solti_runner_queue_oldest_age_seconds'],
+    ])
+      assert.ok(
+        statements.includes(`set(metric.name, "${name}") where metric.name == "${instrument}"`),
+        `${instrument}\n${statements.join('\n')}`,
+      );
+    const [kept] = config.processors['filter/profile']!.metrics!.metric!;
+    const names = [...kept!.matchAll(/metric\.name == "([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(names, [
+      ...LEGACY_PROFILES.solti.rules.map((r) => r.name),
+      'solti_runner_task_queue_wait_seconds',
+      'solti_runner_task_schedule_lateness_seconds',
+      'solti_runner_schedules_missed_total',
+      'solti_runner_task_attempts_total',
+      'solti_runner_queue_oldest_age_seconds',
+    ]);
+    // Without the file, the profile is its original's alone.
+    const soltiOnly = await temp.file('solti.toml', 'profile = "solti"\n');
+    assert.deepEqual(
+      parseYaml(collectorConfigCommand(['--profile', 'solti'])),
+      parseYaml(collectorConfigCommand(['--config', soltiOnly])),
+    );
+  });
+
+  it("views: the two waits get the catalog's second-scale buckets, the attempts their rule's attributes; the SDK's parser reads it", async () => {
+    const text = viewsCommand(['--config', QUEUE_RULES_FILE]);
+    const parsed = parseConfigFile(await temp.file('solti-queue.yaml', text));
+    const view = (name: string) =>
+      parsed.meter_provider?.views?.find((v) => v.selector?.instrument_name === name)?.stream;
+    for (const name of ['jobmeter.queue.wait', 'jobmeter.schedule.lateness']) {
+      assert.deepEqual(
+        view(name)?.aggregation?.explicit_bucket_histogram?.boundaries,
+        [...WAIT_BUCKETS],
+        name,
+      );
+      assert.deepEqual(view(name)?.attribute_keys?.included, ['runner'], name);
+    }
+    assert.deepEqual(view('jobmeter.run.attempts')?.attribute_keys?.included, [
+      'attempt',
+      'outcome',
+      'runner',
+    ]);
+    assert.deepEqual(view('jobmeter.queue.oldest.age')?.attribute_keys?.included, ['queue']);
+  });
+
+  it('a file serve would refuse, or another profile than the flag names, exits 2 naming the key', async () => {
+    const other = await run(['collector-config', '--profile', 'rm', '--config', QUEUE_RULES_FILE]);
+    assert.equal(other.code, 2);
+    assert.match(
+      other.stderr,
+      /invalid --profile="?rm"?: expected the profile of --config \(solti\) or none/,
+    );
+    const badRule = await temp.file(
+      'bad-rule.toml',
+      '[profile]\nname = "solti"\n[[profile.rules]]\ninstrument = "jobmeter.queue.wait"\nname = "solti wait"\ntype = "histogram"\nhelp = "x"\n',
+    );
+    const bad = await run(['views', '--config', badRule]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /profile\.rules\[0\]\.name/);
+    const missing = await run(['collector-config', '--config', '/nonexistent/jobmeter.toml']);
+    assert.equal(missing.code, 2);
+    assert.match(
+      missing.stderr,
+      /invalid --config=\/nonexistent\/jobmeter\.toml: expected a readable file \(it does not exist\)/,
+    );
+    const otel = await run([
+      'views',
+      '--config',
+      await temp.file('otel.toml', 'profile = "otel"\n'),
+    ]);
+    assert.equal(otel.code, 2);
+    assert.match(otel.stderr, /invalid --profile="?otel"?: expected one of/);
   });
 });
 
@@ -286,10 +395,19 @@ function manyDaemonsRows(): string[] {
   const list = (names: readonly string[]): string =>
     names.length === 0 ? '(none)' : names.map((n) => `\`${n}\``).join(', ');
   return Object.entries(LEGACY_PROFILES).map(([name, profile]) => {
-    const { notReproduced, zeroFilled } = compileCollectorConfig(profile);
+    const { notReproduced, zeroFilled, goRuntime } = compileCollectorConfig(profile);
     const families = new Set(profile.rules.map((r) => r.name)).size;
-    const collector =
-      notReproduced.length === 0 ? 'all' : `all but ${families - notReproduced.length}`;
+    const collector = [
+      notReproduced.length === 0 ? 'all' : `all but ${families - notReproduced.length}`,
+      ...(goRuntime.deprecatedSet.length > 0
+        ? [
+            `from the Go runtime instrumentation, ${list(goRuntime.deprecatedSet)} only with \`OTEL_GO_X_DEPRECATED_RUNTIME_METRICS=true\``,
+          ]
+        : []),
+      ...(goRuntime.goOnly.length > 0
+        ? [`a Rust daemon: no ${list(goRuntime.goOnly)} (no goroutines)`]
+        : []),
+    ].join('; ');
     return `| \`${name}\` | ${families} | all | ${collector} | ${list(zeroFilled)} | ${list(notReproduced)} |`;
   });
 }
@@ -327,8 +445,6 @@ describe("docs/fleet.md's Many daemons", () => {
   });
 });
 
-const temp = tempFiles('jobmeter-views-');
-
 describe('jobmeter views', () => {
   it("every legacy profile: the OTel SDK's own parser (@opentelemetry/configuration) reads the file, views as printed", async () => {
     for (const [name, profile] of Object.entries(LEGACY_PROFILES)) {
@@ -351,6 +467,35 @@ describe('jobmeter views', () => {
         );
       }
     }
+  });
+
+  it("otel: every canonical instrument's catalog buckets and attributes, for a Collector that renames nothing; the SDK's parser reads it", async () => {
+    const text = viewsCommand(['--profile', 'otel']);
+    assert.match(
+      text,
+      /^# OpenTelemetry configuration file for jobmeter's otel profile, from: jobmeter views --profile otel$/m,
+    );
+    const parsed = parseConfigFile(await temp.file('otel.yaml', text));
+    const stream = (name: string) =>
+      parsed.meter_provider?.views?.find((v) => v.selector?.instrument_name === name)?.stream;
+    for (const [name, buckets] of [
+      ['jobmeter.run.duration', DEFAULT_RUN_DURATION_BUCKETS],
+      ['jobmeter.queue.wait', WAIT_BUCKETS],
+      ['jobmeter.schedule.lateness', WAIT_BUCKETS],
+    ] as const)
+      assert.deepEqual(
+        stream(name)?.aggregation?.explicit_bucket_histogram?.boundaries,
+        [...buckets],
+        name,
+      );
+    assert.deepEqual(stream('jobmeter.run.attempts')?.attribute_keys?.included, [
+      'task',
+      'kind',
+      'runner',
+      'outcome',
+      'attempt',
+    ]);
+    assert.deepEqual(stream('jobmeter.queue.oldest.age')?.attribute_keys?.included, ['queue']);
   });
 
   it('the parser refuses a broken view (the check has teeth)', async () => {

@@ -32,7 +32,7 @@ async function zeroLink(name: string): Promise<string> {
 }
 
 test(
-  'serve and validate refuse a config that is a FIFO, a link to /dev/zero or larger than the bound: exit 2 naming the path',
+  'serve, validate, collector-config and views refuse a config that is a FIFO, a link to /dev/zero or larger than the bound: exit 2 naming the path',
   { timeout: 120_000 },
   async () => {
     const cases: [string, string][] = [
@@ -47,7 +47,8 @@ test(
       ],
     ];
     for (const [path, expected] of cases) {
-      for (const command of ['serve', 'validate']) {
+      // collector-config and views read the file synchronously (readTextFileSync): the same checks.
+      for (const command of ['serve', 'validate', 'collector-config', 'views']) {
         const { code, stderr } = await run([command, '--config', path]);
         assert.equal(code, 2, `${command} ${path}: ${stderr}`);
         assert.equal(stderr, `jobmeter: invalid --config=${path}: expected ${expected}\n`);

@@ -32,7 +32,9 @@ const STATE_LOADED = /^jobmeter: ingest state: /m;
 
 let runs = 0;
 /** serve with the ingest on (its state kept in a folder of its own) and its state file's path. */
-async function serve(): Promise<{ child: Running; stateFile: string }> {
+async function serve(
+  flags: readonly string[] = [],
+): Promise<{ child: Running; stateFile: string }> {
   const stateDir = join(files.dir, `state-${++runs}`);
   await mkdir(stateDir);
   const port = await freePort();
@@ -50,7 +52,7 @@ async function serve(): Promise<{ child: Running; stateFile: string }> {
     ].join('\n'),
   );
   return {
-    child: start(['serve', '--config', config]),
+    child: start(['serve', '--config', config, ...flags]),
     stateFile: join(stateDir, ingestStateFileName('127.0.0.1', port)),
   };
 }
@@ -169,3 +171,35 @@ for (const [signal, point] of STOPS) {
     },
   );
 }
+
+test(
+  'the line of a SIGTERM caught before the modules load takes --log-format, in both spellings',
+  { timeout: 60_000 },
+  async () => {
+    const message = nothingToSave('SIGTERM').replace(/^jobmeter: /, '');
+    for (const [flags, parse] of [
+      [['--log-format=json'], (l: string) => JSON.parse(l) as Record<string, unknown>],
+      [
+        ['--log-format', 'logfmt'],
+        (l: string) => {
+          const m = /^time=(\S+) level=(\w+) msg=("(?:[^"\\]|\\.)*")$/.exec(l);
+          assert.ok(m !== null, l);
+          return { time: m[1], level: m[2], msg: JSON.parse(m[3]!) as string };
+        },
+      ],
+    ] as const) {
+      const { child } = await serve(flags);
+      await firstCaught(child);
+      child.child.kill('SIGTERM');
+      assert.equal(await child.exited(EXIT_MS), 0, child.stderr());
+      const lines = child.stderr().trimEnd().split('\n');
+      const entries = lines.map((l) => parse(l));
+      assert.deepEqual(
+        entries.map((e) => [e.level, e.msg]),
+        [['info', message]],
+        `${flags.join(' ')}: ${child.stderr()}`,
+      );
+      assert.match(String(entries[0]?.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
+  },
+);

@@ -41,7 +41,7 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Respons
 }
 
 describe('jobmeter serve: postures', () => {
-  it('wasmrun --auth -v: API keys, 401 counted, access lines agreeing with X-Request-Id, no key in stderr', async () => {
+  it('wasmrun --auth -v: API keys named as such at startup, 401 counted, access lines agreeing with X-Request-Id, no key in stderr', async () => {
     const keys = await file('keys.txt', `acme:${KEY}\n`);
     const config = await file(
       'wasmrun.toml',
@@ -51,7 +51,7 @@ describe('jobmeter serve: postures', () => {
     const [, profile, url] = await r.stderrMatches(SERVING, START_MS);
     assert.equal(profile, 'wasmrun');
     assert.match(url!, /^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/metrics$/);
-    await r.stderrMatches(/^jobmeter: wasmrun posture: bearer token$/m, START_MS);
+    await r.stderrMatches(/^jobmeter: wasmrun posture: API key \(1 key\)$/m, START_MS);
 
     const refused = await get(url!);
     assert.equal(refused.status, 401);
@@ -146,13 +146,19 @@ describe('jobmeter serve: postures', () => {
     const dedicated = await get(url!, { accept: 'application/openmetrics-text;version=1.0.0' });
     assert.equal(dedicated.status, 200);
     assert.match(await dedicated.text(), /^# EOF$/m);
-    assert.equal(
-      (await get(url!.replace(/\/metrics$/, '/health'))).status,
-      404,
-      'the dedicated listener serves only /metrics',
-    );
+    for (const path of ['/health', '/ready'])
+      assert.equal(
+        (await get(url!.replace(/\/metrics$/, path))).status,
+        404,
+        `the dedicated listener serves only /metrics, as runwisp's does: ${path}`,
+      );
     assert.equal((await get(`${mainBase}/metrics`)).status, 404, 'not on the main server any more');
     assert.equal((await get(`${mainBase}/health`)).status, 200);
+    assert.equal(
+      (await get(`${mainBase}/ready`)).status,
+      200,
+      'readiness beside it: the main server',
+    );
     await stop(r);
 
     const enabled = await file(

@@ -219,3 +219,16 @@ test('the run-duration panels ask Prometheus for exemplars (trace-linked: a trac
       .sort(),
   );
 });
+
+test("docs/dashboards.md's table has a row for every dashboard and its rules file, serve's own included", () => {
+  const page = readFileSync(`${ROOT}docs/dashboards.md`, 'utf8');
+  const rows = page.split('\n').filter((l) => l.startsWith('| '));
+  for (const name of DASHBOARD_NAMES) {
+    const dashboard = `[dashboards/${name}.json](../dashboards/${name}.json)`;
+    const rules = `[rules/${name}.rules.yml](../rules/${name}.rules.yml)`;
+    assert.ok(
+      rows.some((r) => r.includes(` ${dashboard} | ${rules} |`)),
+      `docs/dashboards.md: no row with ${dashboard} | ${rules}`,
+    );
+  }
+});

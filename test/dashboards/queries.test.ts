@@ -16,7 +16,8 @@
  * value) unless the panel lists that source in `emptyFor`, and a panel that lists it really has
  * none (so the declarations stay honest); the Job / Instance variables list the job; every metric
  * a query or rule names is one Prometheus stored; every rule expression evaluates; every
- * recording rule has data.
+ * recording rule has data; the otel alerts on queue wait, the oldest waiting job, missed
+ * schedules and retries answer (thresholds as bool comparisons).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -32,7 +33,7 @@ import { startExampleApp, type ExampleApp } from '../../scripts/dashboards/examp
 import { panelExpr } from '../../scripts/dashboards/grafana.ts';
 import { startLiveDemo, type LiveDemo } from '../../src/demo/live.ts';
 import { DASHBOARD_PROFILES, DASHBOARDS } from '../../scripts/dashboards/panels.ts';
-import { loadRules } from '../../scripts/dashboards/rules-file.ts';
+import { answeringExpr, loadRules } from '../../scripts/dashboards/rules-file.ts';
 import type { DataSource } from '../../scripts/dashboards/spec.ts';
 import {
   PROMETHEUS_MAJORS,
@@ -213,6 +214,34 @@ for (const major of PROMETHEUS_MAJORS) {
       assert.deepEqual(empty, []);
     });
   }
+
+  // What a run says before it ran, fed by the live demo through the domain API (recordRun's
+  // enqueuedAt / scheduledAt / attempt, missedSchedule, addQueueSource): quiet on a healthy host,
+  // so each alert must answer with its thresholds as bool comparisons, proving it reads series
+  // that are served under these names.
+  test(`Prometheus ${major}: otel: the queue-wait, oldest-job, missed-schedule and retry alerts answer`, async () => {
+    const { alerts, recordings } = loadRules('otel');
+    const timing = alerts
+      .map((a) => [a.alert, answeringExpr(a.expr, recordings)] as const)
+      .filter(([, expr]) =>
+        /jobmeter_(queue_wait|queue_oldest_age|schedule_missed|run_attempts)_/.test(expr),
+      );
+    assert.deepEqual(timing.map(([alert]) => alert).sort(), [
+      'JobmeterQueueOldestJobOld',
+      'JobmeterQueueWaitHigh',
+      'JobmeterRetryRatioHigh',
+      'JobmeterScheduleMissed',
+    ]);
+    const empty: string[] = [];
+    for (const [alert, expr] of timing) {
+      const result = await settled(
+        () => instantQuery(p(major).url, expr, Date.now() / 1000),
+        (res) => res.length > 0,
+      );
+      if (result.length === 0) empty.push(`${alert}: ${expr}`);
+    }
+    assert.deepEqual(empty, []);
+  });
 }
 
 test("rm: the dashboard has the six panels restic-manager's document lists, in its words", () => {

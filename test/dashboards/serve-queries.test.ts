@@ -32,7 +32,7 @@ import {
   type EvaluationContext,
 } from '../../scripts/dashboards/evaluate.ts';
 import { panelExpr } from '../../scripts/dashboards/grafana.ts';
-import { loadRules } from '../../scripts/dashboards/rules-file.ts';
+import { answeringExpr, loadRules } from '../../scripts/dashboards/rules-file.ts';
 import { SERVE_DASHBOARD as spec } from '../../scripts/dashboards/serve-panels.ts';
 import { killChildren, start, START_MS, type Running } from '../cli/harness.ts';
 import { freePort } from '../support/free-port.ts';
@@ -202,13 +202,6 @@ const context = (): EvaluationContext => ({
   variables: { job: JOB },
 });
 
-/**
- * An alert's expression with each comparison against a number made a `bool` one: it answers 0 or
- * 1 wherever its operands exist, so "no data" means a series the rule reads is not served, not
- * that the alert is quiet.
- */
-const asBool = (expr: string): string => expr.replace(/(>=|<=|==|!=|>|<)\s*(?=[\d.])/g, '$1 bool ');
-
 /** jobmeter's own metric names a PromQL expression mentions. */
 const metricNames = (expr: string): string[] => [
   ...new Set([...expr.matchAll(/(?<![:\w])(jobmeter_[a-z0-9_]+)(?![\w(])/g)].map((m) => m[1]!)),
@@ -255,12 +248,9 @@ for (const major of PROMETHEUS_MAJORS) {
 
   test(`Prometheus ${major}: serve: every rule answers: each recording rule, and each alert with its thresholds as bool comparisons, has data`, async () => {
     const { alerts, recordings } = loadRules('serve');
-    // This Prometheus loads no rules: an alert reads a recording rule's expression in its place.
-    const inlined = (expr: string): string =>
-      recordings.reduce((e, r) => e.replaceAll(r.record, `(${r.expr})`), expr);
     const exprs = [
       ...recordings.map((r) => [r.record, r.expr] as const),
-      ...alerts.map((a) => [a.alert, asBool(inlined(a.expr))] as const),
+      ...alerts.map((a) => [a.alert, answeringExpr(a.expr, recordings)] as const),
     ];
     const empty: string[] = [];
     for (const [name, expr] of exprs) {

@@ -125,11 +125,67 @@ test("serve's startup, opt-out and push-failure lines in docs/collector.md are t
   );
   const notKept = quotedLine('docs/collector.md', 'jobmeter: ingest state not kept');
   assert.match(stderr, lineLike(notKept));
+  const open = quotedSpan('docs/collector.md', 'ingest gate: open');
+  assert.match(stderr, lineLike(`jobmeter: ${open}`));
 
   const ok = quotedSpan('docs/collector.md', 'jobmeter: FILE: configuration OK');
   const validate = await run(['validate', '--config', config]);
   assert.equal(validate.code, 0, validate.stderr);
   assert.match(validate.stdout, lineLike(ok, [['FILE', escape(config)]]));
+});
+
+test('the ingest gate lines docs/collector.md quotes are the ones serve prints: a token and networks, API keys', async () => {
+  const token = file('ingest-token', 'ingest-secret-token\n');
+  const examples: [string, string][] = [['127.0.0.1:4318', '127\\.0\\.0\\.1:\\d+']];
+  const receiving = quotedLine('docs/collector.md', 'jobmeter: receiving OTLP/HTTP metrics on ');
+  const gated = quotedLine('docs/collector.md', 'jobmeter: ingest gate: ');
+  const ingest = (keys: string): string =>
+    file(
+      `ingest-${keys.length}.toml`,
+      `[listener]\nport = 0\n[ingest]\nenabled = true\nport = 0\nstate_dir = false\n${keys}`,
+    );
+  const withToken = start([
+    'serve',
+    '--config',
+    ingest(
+      `token_file = ${JSON.stringify(token)}\ntrusted_cidrs = ["127.0.0.1/32", "10.0.0.0/8"]\n`,
+    ),
+  ]);
+  await withToken.stderrMatches(lineLike(gated), START_MS);
+  assert.match(withToken.stderr(), lineLike(`${receiving}\n${gated}`, examples));
+  withToken.child.kill('SIGKILL');
+
+  const keys = quotedSpan('docs/collector.md', 'API key (');
+  const withKeys = start([
+    'serve',
+    '--config',
+    ingest(
+      'api_keys = [{ tenant = "a", key = "key-one" }, { tenant = "b", key = "key-two" }, ' +
+        '{ tenant = "c", key = "key-three" }]\n',
+    ),
+  ]);
+  await withKeys.stderrMatches(lineLike(`jobmeter: ingest gate: ${keys}`), START_MS);
+  assert.doesNotMatch(
+    withToken.stderr() + withKeys.stderr(),
+    /ingest-secret-token|key-(one|two|three)/,
+  );
+});
+
+test("wasmrun's startup lines docs/postures.md quotes are the ones serve prints: API keys named as such", async () => {
+  const keysFile = file('api-keys', 'prometheus:3f9c0123456789abcdef\n');
+  const config = file(
+    'wasmrun.toml',
+    `profile = "wasmrun"\n[metrics]\napi_keys_file = "${keysFile}"\n`,
+  );
+  const serving = quotedLine('docs/postures.md', 'jobmeter: serving wasmrun metrics on ');
+  const posture = quotedLine('docs/postures.md', 'jobmeter: wasmrun posture: ');
+  const serve = start(['serve', '--config', config, '--listen', '127.0.0.1:0', '--auth']);
+  await serve.stderrMatches(lineLike(posture), START_MS);
+  assert.match(
+    serve.stderr(),
+    lineLike(`${serving}\n${posture}`, [['127.0.0.1:9464', '127\\.0\\.0\\.1:\\d+']]),
+  );
+  assert.doesNotMatch(serve.stderr(), /3f9c0123456789abcdef/);
 });
 
 test('the SIGHUP lines and the /ready reason docs/collector.md quote are the ones serve gives', async () => {

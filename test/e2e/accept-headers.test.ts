@@ -30,6 +30,12 @@ test("real scrapers' Accept headers: each gets the format, version and escaping 
     ...om('allow-utf-8'),
     encoding: 'zstd',
   });
+  assert.deepEqual(got[`${prometheus3}, OpenMetrics 2.0`], {
+    format: 'openmetrics2',
+    version: '2.0.0',
+    escaping: 'allow-utf-8',
+    encoding: 'gzip',
+  });
   assert.deepEqual(got["the Collector's prometheus receiver"], om('allow-utf-8'));
   assert.deepEqual(got['curl'], { format: 'text', version: '0.0.4', encoding: undefined });
   const doc = readFileSync(PAGE, 'utf8');

@@ -6,8 +6,8 @@
  *   node test/e2e/accept-headers.ts     # rewrites the table in docs/pull-endpoint.md
  *
  * Scrapers: Prometheus 2.42 (Debian), the pinned Prometheus 3 with its default scrape protocols and
- * with the protobuf-first list (what it asks for with native histograms) and with its zstd scrape
- * feature, the pinned Collector's
+ * with the protobuf-first list (what it asks for with native histograms), with its zstd scrape
+ * feature and asking for OpenMetrics 2.0 only (its `openmetrics2` feature), the pinned Collector's
  * prometheus receiver, and curl's usual headers.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -78,7 +78,7 @@ const scraperOf = (who: string, h: IncomingHttpHeaders): Scraper => ({
 /** Every scraper's headers, captured from the real thing (curl's are its documented defaults). */
 export async function captureScrapers(): Promise<Scraper[]> {
   const { prometheus3, otelcol } = peerVersions();
-  const [p2, p3, p3proto, p3zstd, collector] = await Promise.all([
+  const [p2, p3, p3proto, p3zstd, p3om2, collector] = await Promise.all([
     headersOfFirstScrape((target) =>
       startPrometheus({ major: 2, jobs: [{ name: 'probe', target }] }),
     ),
@@ -96,6 +96,13 @@ export async function captureScrapers(): Promise<Scraper[]> {
         major: 3,
         extraArgs: ['--enable-feature=zstd-scrape'],
         jobs: [{ name: 'probe', target }],
+      }),
+    ),
+    headersOfFirstScrape((target) =>
+      startPrometheus({
+        major: 3,
+        extraArgs: ['--enable-feature=openmetrics2'],
+        jobs: [{ name: 'probe', target, scrapeProtocols: ['OpenMetricsText2.0.0'] }],
       }),
     ),
     headersOfFirstScrape((target) =>
@@ -129,6 +136,10 @@ export async function captureScrapers(): Promise<Scraper[]> {
       p3proto,
     ),
     scraperOf(`Prometheus ${prometheus3}, \`--enable-feature=zstd-scrape\``, p3zstd),
+    scraperOf(
+      `Prometheus ${prometheus3}, OpenMetrics 2.0 (\`--enable-feature=openmetrics2\`, \`scrape_protocols: [OpenMetricsText2.0.0]\`)`,
+      p3om2,
+    ),
     scraperOf(`the Collector's prometheus receiver (${otelcol})`, collector),
     { who: 'curl', accept: '*/*', acceptEncoding: '' },
     { who: 'curl --compressed', accept: '*/*', acceptEncoding: 'deflate, gzip, br, zstd' },

@@ -33,7 +33,7 @@ import {
 import { goDaemonBinary } from '../support/peers.ts';
 import { startPrometheus, type PrometheusHandle } from '../support/prometheus.ts';
 import { tempFiles } from '../support/temp-files.ts';
-import { RUNS } from './collector-runs.ts';
+import { recordRuns, RUNS } from './collector-runs.ts';
 import { queryAt, resultTable, storedSeries } from './collector-store-compare.ts';
 
 const PROFILES = ['solti', 'rm'] as const;
@@ -174,14 +174,7 @@ before(async () => {
     });
     meters.push(jm);
     pulled.set(profile, jm);
-    for (const r of RUNS[profile])
-      jm.recordRun({
-        task: r.task,
-        kind: r.kind,
-        runner: r.runner,
-        outcome: r.outcome,
-        durationSeconds: r.seconds,
-      });
+    recordRuns(jm, RUNS[profile]);
     for (const e of ERRORS[profile]) jm.runnerError(e.runner, e.error);
     if (profile === 'rm') jm.setSnapshotSource(() => ({ hosts: HOSTS, alerts: ALERTS }));
   }

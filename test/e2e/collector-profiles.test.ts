@@ -11,8 +11,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { collectorConfigCommand } from '../../src/cli/collector-config-command.ts';
+import { parseServiceConfig } from '../../src/config/file-layer.ts';
+import { loadConfigFileSync } from '../../src/config/file-parser.ts';
 import { runDemo } from '../../src/demo/scenarios.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { ProfileName } from '../../src/options.ts';
@@ -103,6 +106,16 @@ describe('collector-config: otelcol validate accepts every generated configurati
     });
   }
 
+  it('solti with the queue rules of --config', async () => {
+    const { code, output } = await validateCollectorConfig(
+      await temp.file(
+        'solti-queue.yaml',
+        generate('solti', undefined, undefined, ['--config', QUEUE_RULES_FILE]).text,
+      ),
+    );
+    assert.equal(code, 0, output);
+  });
+
   it('a broken statement fails validation (the check has teeth)', async () => {
     const text = generate('solti').text.replace(
       'aggregate_on_attributes("sum"',
@@ -139,23 +152,77 @@ interface Started {
   jm?: Jobmeter;
 }
 
-async function pushThroughGeneratedCollector(profile: ProfileName, started: Started): Promise<Run> {
+/** A host's own rules for the measures of a run before it ran (the file serve would read). */
+const OLDEST_AGE = 'solti_runner_queue_oldest_age_seconds';
+const QUEUE_RULES_FILE = fileURLToPath(
+  new URL('../fixtures/solti-queue-rules.toml', import.meta.url),
+);
+
+/**
+ * What a run says before it ran, through the domain API: runs that waited, were due, were
+ * retried (one past the third: `4+`), a missed schedule, and a queue source's oldest waiting job.
+ */
+async function recordBeforeTheRuns(jm: Jobmeter): Promise<void> {
+  const now = Date.now();
+  const attrs = { task: 't1', runner: 'subprocess' };
+  jm.recordRun({
+    ...attrs,
+    outcome: 'success',
+    durationSeconds: 1,
+    startedAt: now - 1000,
+    enqueuedAt: now - 4000,
+    attempt: 1,
+  });
+  jm.recordRun({
+    ...attrs,
+    runner: 'wasm',
+    outcome: 'cancelled',
+    durationSeconds: 2,
+    startedAt: now - 2000,
+    enqueuedAt: now - 2500,
+    scheduledAt: now - 3000,
+    attempt: 2,
+  });
+  jm.recordRun({
+    ...attrs,
+    outcome: 'failure',
+    durationSeconds: 1,
+    startedAt: now - 1000,
+    scheduledAt: now - 700_000,
+    attempt: 6,
+  });
+  jm.missedSchedule(attrs);
+  let read!: () => void;
+  const wasRead = new Promise<void>((resolve) => (read = resolve));
+  jm.addQueueSource(() => {
+    read();
+    return { default: now - 90_000, bulk: undefined };
+  });
+  await wasRead;
+}
+
+async function pushThroughGeneratedCollector(
+  profile: ProfileName,
+  started: Started,
+  withQueueRules = false,
+): Promise<Run> {
   let generated: Generated | undefined;
   const collector = await startCollector({
     ports: ['otlp', 'prom', ...GENERATED_PORTS],
     config: (p) => {
-      generated = generate(
-        profile,
-        `127.0.0.1:${p.otlp}`,
-        `127.0.0.1:${p.prom}`,
-        generatedPortFlags(p),
-      );
+      generated = generate(profile, `127.0.0.1:${p.otlp}`, `127.0.0.1:${p.prom}`, [
+        ...generatedPortFlags(p),
+        ...(withQueueRules ? ['--config', QUEUE_RULES_FILE] : []),
+      ]);
       return generated.config;
     },
   });
   started.collector = collector;
+  const rules = withQueueRules
+    ? parseServiceConfig(loadConfigFileSync(QUEUE_RULES_FILE), QUEUE_RULES_FILE).profileRules
+    : undefined;
   const jm = await createJobmeter({
-    profile,
+    profile: rules === undefined ? profile : { name: profile, rules },
     serviceName: `${profile}-daemon`,
     // With service.instance.id the exporter would describe the resource in a target_info.
     resourceAttributes: { 'service.instance.id': INSTANCE },
@@ -172,6 +239,7 @@ async function pushThroughGeneratedCollector(profile: ProfileName, started: Star
   });
   started.jm = jm;
   runDemo(jm, profile);
+  if (withQueueRules) await recordBeforeTheRuns(jm);
   await jm.forceFlush();
   const { host, port } = jm.pullAddress!;
   const pulled = await scrape(`http://${host}:${port}/metrics`);
@@ -182,12 +250,23 @@ async function pushThroughGeneratedCollector(profile: ProfileName, started: Star
   return { generated: generated!, pulled, reexposed };
 }
 
-for (const profile of PROFILES) {
-  describe(`collector-config through the real Collector: ${profile}`, () => {
+const CASES = [
+  ...PROFILES.map((profile) => ({ profile, withQueueRules: false, title: profile })),
+  // The measures a legacy original never had, through a host's own rules (--config): the
+  // histograms' second-scale buckets, the attempt's closed set, the rules' names.
+  {
+    profile: 'solti' as const,
+    withQueueRules: true,
+    title: 'solti with the queue rules of --config',
+  },
+];
+
+for (const { profile, withQueueRules, title } of CASES) {
+  describe(`collector-config through the real Collector: ${title}`, () => {
     let run: Run | undefined;
     const started: Started = {};
     before(async () => {
-      run = await pushThroughGeneratedCollector(profile, started);
+      run = await pushThroughGeneratedCollector(profile, started, withQueueRules);
     });
     after(async () => {
       await started.jm?.shutdown();
@@ -198,7 +277,9 @@ for (const profile of PROFILES) {
       const { generated } = run!;
       // No target_info either: the original serves none, and the generated configuration leaves the
       // resource none to describe.
-      const drop = [...generated.notReproduced];
+      // The oldest job's age is taken at each collection: the push's and the scrape's moments
+      // differ, so its values are compared apart (the queue-rules test below).
+      const drop = [...generated.notReproduced, ...(withQueueRules ? [OLDEST_AGE] : [])];
       const pulled = seriesTable(run!.pulled.text, {
         format: run!.pulled.format,
         dropFamilies: drop,
@@ -227,6 +308,52 @@ for (const profile of PROFILES) {
       // The comparison is not vacuous: the pull endpoint's series came through.
       assert.ok(reexposed.values.size > 0 && reexposed.values.size === pulled.values.size, report);
     });
+
+    if (withQueueRules) {
+      it("the host's rules come through: the waits in second-scale buckets, the attempts in their closed set, the oldest job's age", () => {
+        const text = run!.reexposed.text;
+        const line = (re: RegExp): string | undefined =>
+          text.split('\n').find((l) => re.test(l) && !l.startsWith('#'));
+        // 3 s and 0.5 s: in the second-scale buckets, not the SDK's millisecond-scale default.
+        assert.match(
+          line(
+            /^solti_runner_task_queue_wait_seconds_bucket\{(?=.*le="5")(?=.*runner="subprocess")/,
+          ) ?? '',
+          / 1$/,
+          text,
+        );
+        assert.ok(line(/^solti_runner_task_queue_wait_seconds_bucket\{.*le="21600"/), text);
+        // 700 s late: past 300, within 900.
+        for (const [le, count] of [
+          ['300', 0],
+          ['900', 1],
+        ] as const) {
+          const bucket = new RegExp(
+            `^solti_runner_task_schedule_lateness_seconds_bucket\\{(?=.*le="${le}")(?=.*runner="subprocess")`,
+          );
+          assert.match(line(bucket) ?? '', new RegExp(` ${count}$`), text);
+        }
+        assert.ok(
+          line(/^solti_runner_task_attempts_total\{attempt="4\+".*outcome="failure"/),
+          text,
+        );
+        assert.ok(line(/^solti_runner_task_attempts_total\{attempt="2".*outcome="canceled"/), text);
+        assert.match(line(/^solti_runner_schedules_missed_total\{/) ?? '', / 1$/, text);
+        // The same age as the pull's, but for the time between the push and the scrape.
+        const ages = (t: string): Map<string, number> =>
+          new Map(
+            [...t.matchAll(new RegExp(`^${OLDEST_AGE}\\{.*queue="(\\w+)".*\\} (\\S+)$`, 'gm'))].map(
+              (m) => [m[1]!, Number(m[2])],
+            ),
+          );
+        const [pulled, reexposed] = [ages(run!.pulled.text), ages(text)];
+        assert.deepEqual([...reexposed.keys()].sort(), ['bulk', 'default'], text);
+        assert.equal(reexposed.get('bulk'), 0);
+        assert.equal(pulled.get('bulk'), 0);
+        const age = reexposed.get('default')!;
+        assert.ok(age >= 90 && Math.abs(age - pulled.get('default')!) < 5, `${age}\n${text}`);
+      });
+    }
 
     it('HELP comes through as each family description', () => {
       // OpenMetrics names a counter's family without `_total`; the Collector's text keeps it.

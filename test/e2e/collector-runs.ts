@@ -4,6 +4,7 @@
  * kinds and runners inside each profile's closed sets, durations across its buckets. crewshipd
  * serves no run figure: its series are its records' (CREWSHIPD_RECORDS).
  */
+import type { Recorder } from '../../src/domain/recorder.ts';
 import type { HostSnapshot } from '../../src/domain/snapshot.ts';
 
 export interface Run {
@@ -12,7 +13,67 @@ export interface Run {
   runner: string;
   outcome: 'success' | 'failure' | 'cancelled' | 'timeout';
   seconds: number;
+  /** Seconds before its start the job was enqueued (the domain API's `enqueuedAt`). */
+  enqueuedBefore?: number;
+  /** Seconds before its start the run was due (`scheduledAt`). */
+  dueBefore?: number;
+  /** Which attempt it is (`attempt`; the daemon records its `attempt` attribute: 1, 2, 3, 4+). */
+  attempt?: number;
 }
+
+/**
+ * solti's runs again, each saying what it did before it ran: waits across the second-scale
+ * buckets (0.5 s to 700 s), a late start, retries (6: `4+`). Times in whole milliseconds, so the
+ * daemon's seconds and jobmeter's (from epoch milliseconds) are the same numbers.
+ */
+export const QUEUED_RUNS: readonly Run[] = [
+  {
+    task: 'build',
+    kind: 'task',
+    runner: 'subprocess',
+    outcome: 'success',
+    seconds: 0.3,
+    enqueuedBefore: 3,
+    attempt: 1,
+  },
+  {
+    task: 'lint',
+    kind: 'task',
+    runner: 'subprocess',
+    outcome: 'success',
+    seconds: 0.04,
+    enqueuedBefore: 2.5,
+    dueBefore: 0.5,
+    attempt: 2,
+  },
+  {
+    task: 'test',
+    kind: 'task',
+    runner: 'wasm',
+    outcome: 'cancelled',
+    seconds: 12,
+    dueBefore: 700,
+    attempt: 6,
+  },
+  {
+    task: 'deploy',
+    kind: 'task',
+    runner: 'container',
+    outcome: 'failure',
+    seconds: 700,
+    enqueuedBefore: 0.5,
+    attempt: 3,
+  },
+];
+
+/** The queue wait jobmeter records for a run: from the later of its enqueue and due times. */
+export function waitOf(run: Run): number | undefined {
+  const before = [run.enqueuedBefore, run.dueBefore].filter((s) => s !== undefined);
+  return before.length === 0 ? undefined : Math.min(...before);
+}
+
+/** The `attempt` attribute of attempt `n`. */
+export const attemptOf = (n: number): string => (n >= 4 ? '4+' : String(n));
 
 export const RUNS: Readonly<
   Record<'rm' | 'solti' | 'runwisp' | 'wasmrun' | 'crewshipd', readonly Run[]>
@@ -121,3 +182,24 @@ export const CREWSHIPD_RECORDS: {
     ],
   };
 })();
+
+/** The daemon's runs, recorded through jobmeter's domain API: the times as epoch milliseconds before now. */
+export function recordRuns(jm: Recorder, runs: readonly Run[]): void {
+  const now = Date.now();
+  for (const r of runs) {
+    const startedAt = now - r.seconds * 1000;
+    const before = (seconds: number | undefined): number | undefined =>
+      seconds === undefined ? undefined : startedAt - seconds * 1000;
+    jm.recordRun({
+      task: r.task,
+      kind: r.kind,
+      runner: r.runner,
+      outcome: r.outcome,
+      durationSeconds: r.seconds,
+      startedAt,
+      ...(r.enqueuedBefore !== undefined && { enqueuedAt: before(r.enqueuedBefore) }),
+      ...(r.dueBefore !== undefined && { scheduledAt: before(r.dueBefore) }),
+      ...(r.attempt !== undefined && { attempt: r.attempt }),
+    });
+  }
+}

@@ -1,7 +1,7 @@
 /**
  * examples/task-daemon, started as its README says (`node --import jobmeter/instrumentation`, the
- * built package, its jobmeter.toml): it runs its shell commands, records every kind of outcome
- * through the preload's jobmeter, serves them on its own server behind the crewshipd posture, and
+ * built package, its jobmeter.toml): it runs its shell commands, records every kind of outcome,
+ * its queue waits, missed schedule ticks and queues' oldest triggers through the preload's jobmeter, serves them on its own server behind the crewshipd posture, and
  * exits cleanly on SIGTERM. (test/dashboards/queries.test.ts has a real Prometheus scrape it under
  * every profile and runs the dashboards against it.)
  */
@@ -68,7 +68,7 @@ test("the README's command is the one the tests start", () => {
   );
 });
 
-test('its shell commands are recorded with every outcome, rejection, runner error and truncation', async () => {
+test('its shell commands are recorded with every outcome, rejection, runner error and truncation, and their queue wait, missed ticks and attempts', async () => {
   const body = await eventually((b) => {
     for (const outcome of ['success', 'failure', 'timeout']) {
       assert.ok(
@@ -93,6 +93,23 @@ test('its shell commands are recorded with every outcome, rejection, runner erro
     assert.ok(
       (sample(b, 'jobmeter_request_rejected_total', { reason: 'concurrency' }) ?? 0) > 0,
       'rejected',
+    );
+    // What a run says before it ran: slow-report's ticks queue behind its 2.5 s runs, and the
+    // ones that find its queue full are missed.
+    assert.ok(
+      (sample(b, 'jobmeter_queue_wait_seconds_sum', { task: 'slow-report' }) ?? 0) > 0.5,
+      'slow-report waited',
+    );
+    assert.ok(
+      (sample(b, 'jobmeter_schedule_missed_total', { task: 'slow-report' }) ?? 0) > 0,
+      'missed schedules',
+    );
+    assert.ok(
+      (sample(b, 'jobmeter_run_attempts_total', { task: 'disk-usage', attempt: '1' }) ?? 0) > 0,
+      'first attempts',
+    );
+    assert.ok(
+      sample(b, 'jobmeter_queue_oldest_age_seconds', { queue: 'slow-report' }) !== undefined,
     );
   });
   // The failing shell command and the missing program are failures; the service is in flight.

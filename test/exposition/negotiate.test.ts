@@ -156,6 +156,45 @@ describe('negotiate: version and escaping (content_negotiation.md)', () => {
   });
 });
 
+describe('negotiate: OpenMetrics 2.0.0 only when a range names version=2.0.0', () => {
+  /** What Prometheus 3.16 sends for `scrape_protocols: [OpenMetricsText2.0.0]` (scrape.go `acceptHeader`). */
+  const P3_OM2 = 'application/openmetrics-text;version=2.0.0;escaping=allow-utf-8;q=0.7,*/*;q=0.6';
+  const OM2 = 'application/openmetrics-text; version=2.0.0; charset=utf-8';
+  const OM1 = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+  const table: Array<[string, string]> = [
+    [P3_OM2, `${OM2}; escaping=allow-utf-8`],
+    ['application/openmetrics-text;version=2.0.0', `${OM2}; escaping=underscores`],
+    ['application/openmetrics-text;version="2.0.0";escaping=values', `${OM2}; escaping=values`],
+    [
+      'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=2.0.0;q=0.9',
+      `${OM2}; escaping=underscores`,
+    ],
+    // Everything else as before: the spec's "MUST default to the oldest version" for a bare range.
+    ['application/openmetrics-text', `${OM1}; escaping=underscores`],
+    [
+      'application/openmetrics-text;version=2.0.0;q=0.4,application/openmetrics-text;version=1.0.0;q=0.9',
+      `${OM1}; escaping=underscores`,
+    ],
+    [PROMETHEUS_2_42, `${OM1}; escaping=underscores`],
+    // An escaping not written is passed over, as for 1.0.0.
+    [
+      'application/openmetrics-text;version=2.0.0;escaping=dots,text/plain;q=0.5',
+      'text/plain; version=0.0.4; charset=utf-8',
+    ],
+    ['application/openmetrics-text;version=3.0.0', 'text/plain; version=0.0.4; charset=utf-8'],
+  ];
+  for (const [accept, contentType] of table) {
+    test(`${JSON.stringify(accept)} → ${contentType}`, () => {
+      assert.equal(contentTypeOf(negotiate(accept)), contentType);
+    });
+  }
+
+  test('a forced OpenMetrics is 1.0.0 whatever version is asked; negotiateFormat, the text formats alone, never answers 2.0.0', () => {
+    assert.equal(contentTypeOf(negotiate(P3_OM2, 'openmetrics')), `${OM1}; escaping=allow-utf-8`);
+    assert.equal(negotiateFormat(P3_OM2), 'text');
+  });
+});
+
 describe('chooseEncoding', () => {
   const table: Array<[string | undefined, 'gzip' | 'zstd' | undefined]> = [
     [undefined, undefined],

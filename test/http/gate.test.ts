@@ -360,25 +360,38 @@ describe('gate details', () => {
 
   it('describes what it lets through without secrets', () => {
     assert.equal(
-      describeGate(compileGate(POSTURES.solti), { credentials: 0, cidrs: 0 }),
+      describeGate(compileGate(POSTURES.solti), { tokens: 0, apiKeys: 0, cidrs: 0 }),
       'open (no gate configured)',
     );
     assert.equal(
-      describeGate(compileGate(POSTURES.rm), { credentials: 0, cidrs: 0 }),
+      describeGate(compileGate(POSTURES.rm), { tokens: 0, apiKeys: 0, cidrs: 0 }),
       'route not registered (no gate configured)',
     );
     const crew = compileGate(POSTURES.crewshipd, { credentials: [{ token: TOKEN }] });
     assert.equal(
-      describeGate(crew, { credentials: 1, cidrs: 0 }),
+      describeGate(crew, { tokens: 1, apiKeys: 0, cidrs: 0 }),
       'loopback client or bearer token',
     );
     const rm = compileGate(POSTURES.rm, {
       credentials: [{ token: TOKEN }],
       trustedCidrs: [NET, '10.0.0.0/8'],
     });
-    const text = describeGate(rm, { credentials: 1, cidrs: 2 });
+    const text = describeGate(rm, { tokens: 1, apiKeys: 0, cidrs: 2 });
     assert.equal(text, 'bearer token and client in trusted CIDRs (2)');
     assert.ok(!text.includes(TOKEN));
+  });
+
+  it('names API keys as API keys, counted, never as a bearer token, and never the key', () => {
+    const keys = [
+      { token: TOKEN, tenant: 'acme' },
+      { token: 'other-key', tenant: 'ops' },
+    ];
+    const wasmrun = compileGate(POSTURES.wasmrun, { credentials: keys.slice(0, 1) });
+    assert.equal(describeGate(wasmrun, { tokens: 0, apiKeys: 1, cidrs: 0 }), 'API key (1 key)');
+    const both = compileGate(POSTURES.rm, { credentials: [{ token: 'the-token' }, ...keys] });
+    const text = describeGate(both, { tokens: 1, apiKeys: 2, cidrs: 0 });
+    assert.equal(text, 'bearer token or API key (2 keys)');
+    assert.ok(!text.includes(TOKEN) && !text.includes('other-key'));
   });
 });
 

@@ -68,7 +68,7 @@ describe('the handler itself', () => {
       path: '/api/v1/metrics',
       posture: 'wasmrun',
       mode: 'gated',
-      description: 'bearer token',
+      description: 'API key (1 key)',
     });
     const taken: string[] = [];
     const server = createServer((req, res) => {

@@ -223,7 +223,7 @@ describe('module surface', () => {
       path: '/api/v1/metrics',
       posture: 'wasmrun',
       mode: 'gated',
-      description: 'bearer token (2 keys)',
+      description: 'API key (2 keys)',
     });
     assert.equal(describeMetricsRoute({ jobmeter: await jm('rm') }).mode, 'unmounted');
   });

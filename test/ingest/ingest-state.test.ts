@@ -233,6 +233,56 @@ describe('checkpoint: snapshot → restore', () => {
     assert.equal(summary.skippedStreams, 6);
   });
 
+  it("carries a profile's source parts, sums and histograms, and refuses parts that do not fit", () => {
+    const carry = {
+      rules: [
+        {
+          key: 'daemon\0\0\0jobmeter.run.started\0solti_runner_tasks_started_total',
+          family: 'solti_runner_tasks_started_total',
+          sources: [
+            { key: '[["task","a"]]', labels: 'runner="wasm"', total: 5, last: 5, start: 0 },
+          ],
+          folded: [],
+        },
+        {
+          key: 'daemon\0\0\0jobmeter.run.duration\0solti_runner_task_duration_seconds',
+          family: 'solti_runner_task_duration_seconds',
+          sources: [
+            {
+              key: '[["task","b"]]',
+              labels: 'runner="wasm"',
+              total: 3,
+              last: Number.NaN,
+              start: 7,
+              bounds: [0.01],
+              row: Float64Array.from([3, 0.5, 3, 0]),
+              lastRow: Float64Array.from([2, 0.25, 2, 0]),
+            },
+          ],
+          folded: [],
+        },
+      ],
+    };
+    const payload = encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined, carry });
+    assert.deepEqual(decodeCheckpoint(payload).carry, carry);
+    const root = JSON.parse(payload) as { carry: { sources: unknown[][] }[] };
+    for (const bad of [
+      (r: unknown[]) => r.splice(6, 1),
+      (r: unknown[]) => (r[6] = [3, 0.5, 3]),
+      (r: unknown[]) => (r[7] = [2, 0.25]),
+      (r: unknown[]) => (r[2] = 'lots'),
+    ]) {
+      const copy = structuredClone(root);
+      bad(copy.carry[1]!.sources[0]!);
+      assert.throws(() => decodeCheckpoint(JSON.stringify(copy)), CheckpointError);
+    }
+    assert.equal(
+      decodeCheckpoint(encodeCheckpoint({ instruments: [], lastFailureSeconds: undefined })).carry,
+      undefined,
+      'a state with no carry is written without the field',
+    );
+  });
+
   it('refuses a payload that is not a checkpoint, with the reason', () => {
     for (const payload of [
       '',

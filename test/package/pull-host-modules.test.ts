@@ -3,7 +3,7 @@
  * through the package's own name, as a host does), serves a pull listener and is scraped once loads
  * none of the OTLP ingest (its codecs, checksums, decode thread), the OTLP push exporter, the debug
  * printer, the config files' parsers and schema validator, or the writers of the formats its
- * scrape did not ask for (protobuf, JSON). Counted in a fresh process, since
+ * scrape did not ask for (protobuf, JSON, OpenMetrics 2.0). Counted in a fresh process, since
  * a module once loaded stays loaded; the resolve hook sees `import` and `require` alike.
  */
 import assert from 'node:assert/strict';
@@ -45,6 +45,8 @@ const UNUSED = [
   '/dist/src/config/',
   '/dist/src/exposition/protobuf.js',
   '/dist/src/exposition/json.js',
+  '/dist/src/exposition/openmetrics2.js',
+  '/dist/src/exposition/native-spans.js',
 ];
 
 test('a host serving only a pull listener loads no ingest, codec, push exporter, config parser or unrequested format writer', async () => {

@@ -1,0 +1,398 @@
+/**
+ * A legacy profile's counter (or histogram) series merges ingested series (several senders' attribute sets under
+ * one label set, or a zero-filled word served while no sender has it). Ingested series expire and
+ * come back; the served counter must neither go back nor count a sender's total twice:
+ *
+ * - a source that expires keeps what it counted in the served total while the label set is served
+ *   (by other sources or a zero-fill word): no decrease, so no reset read by Prometheus;
+ * - a source that comes back going on from where it was (a cumulative sender that kept running)
+ *   adds only what it counted since; one that restarted while gone (its total below its last)
+ *   adds its new total whole — the rule every carry of the store follows (series/carry.ts).
+ *
+ * The oracle is what the senders counted, not our reading of the code.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import { emptyResource } from '@opentelemetry/resources';
+import { renderOpenMetrics } from '../../src/exposition/openmetrics.ts';
+import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import { freePort } from '../support/free-port.ts';
+import { IngestStore } from '../../src/ingest/ingest-store.ts';
+import { resolveProfile } from '../../src/naming/profiles/index.ts';
+import { createNamer } from '../../src/naming/to-families.ts';
+import type { ProfileName } from '../../src/common/option-values.ts';
+import { MAX_GONE_SOURCES, ServedTotals, SourceTotals } from '../../src/series/carry.ts';
+import { metricsCollection, withIngested } from '../../src/series/collection.ts';
+import {
+  EPOCH_SECONDS,
+  fakeClock,
+  histogram,
+  histogramPoint,
+  metric,
+  numberPoint,
+  request,
+  sum,
+} from '../ingest/helpers.ts';
+
+const EXPIRY = 60_000;
+
+/** A sender's cumulative point: its value, start and time in seconds after {@link EPOCH_SECONDS}. */
+type Point = readonly [value: number, start: number, time: number];
+
+interface Source {
+  readonly instrument: string;
+  readonly attributes: Record<string, string>;
+  /** Sends histograms (value: the count, all in the first bucket) rather than sums. */
+  readonly histogram?: true;
+}
+
+interface Case {
+  readonly profile: ProfileName;
+  /** The served series read, e.g. `runwisp_runs_total{status="failed"}`. */
+  readonly series: RegExp;
+  /** A histogram's first bucket, which must read as its count (every observation is in it). */
+  readonly bucket?: RegExp;
+  readonly sources: readonly Source[];
+  /** Per step: the point each source sends (undefined: silent), then the time of the scrape. */
+  readonly steps: readonly { sends: readonly (Point | undefined)[]; scrapeAt: number }[];
+  /** What the served series must read after each step: what the senders counted in all. */
+  readonly served: readonly (number | undefined)[];
+}
+
+const FAILURE = { instrument: 'jobmeter.run.history', attributes: { outcome: 'failure' } };
+const TIMEOUT = { instrument: 'jobmeter.run.history', attributes: { outcome: 'timeout' } };
+const TASK_A = {
+  instrument: 'jobmeter.run.started',
+  attributes: { task: 'a', kind: 'task', runner: 'wasm' },
+};
+const TASK_B = {
+  instrument: 'jobmeter.run.started',
+  attributes: { task: 'b', kind: 'task', runner: 'wasm' },
+};
+const DURATION_A = { ...TASK_A, instrument: 'jobmeter.run.duration', histogram: true } as const;
+const DURATION_B = { ...TASK_B, instrument: 'jobmeter.run.duration', histogram: true } as const;
+const DURATION_SERIES = /^solti_runner_task_duration_seconds_count\{runner="wasm"\} (\S+)$/m;
+const DURATION_BUCKET =
+  /^solti_runner_task_duration_seconds_bucket\{runner="wasm",le="0\.01"\} (\S+)$/m;
+
+// Each source's points go 10 s apart; 100 s of silence is past the 60 s expiry.
+const CASES: Record<string, Case> = {
+  'a zero-filled counter whose one sender expires and goes on: its total, not twice': {
+    profile: 'runwisp',
+    series: /^runwisp_runs_total\{status="failed"\} (\S+)$/m,
+    sources: [FAILURE],
+    steps: [
+      { sends: [[7, 1, 10]], scrapeAt: 12 },
+      { sends: [undefined], scrapeAt: 80 },
+      { sends: [[11, 1, 90]], scrapeAt: 92 },
+    ],
+    served: [7, 7, 11],
+  },
+  'a zero-filled counter whose one sender restarted while expired: both totals': {
+    profile: 'runwisp',
+    series: /^runwisp_runs_total\{status="failed"\} (\S+)$/m,
+    sources: [FAILURE],
+    steps: [
+      { sends: [[7, 1, 10]], scrapeAt: 12 },
+      { sends: [undefined], scrapeAt: 80 },
+      { sends: [[3, 85, 90]], scrapeAt: 92 },
+    ],
+    served: [7, 7, 10],
+  },
+  'a zero-filled counter of two merged senders, one expiring and coming back': {
+    profile: 'runwisp',
+    series: /^runwisp_runs_total\{status="failed"\} (\S+)$/m,
+    sources: [FAILURE, TIMEOUT],
+    steps: [
+      {
+        sends: [
+          [5, 1, 10],
+          [2, 1, 10],
+        ],
+        scrapeAt: 12,
+      },
+      { sends: [undefined, [3, 1, 75]], scrapeAt: 77 },
+      {
+        sends: [
+          [6, 1, 90],
+          [4, 1, 90],
+        ],
+        scrapeAt: 92,
+      },
+    ],
+    served: [7, 8, 10],
+  },
+  'a summed counter (no zero-fill) keeps an expired sender in the total while others serve it': {
+    profile: 'solti',
+    series: /^solti_runner_tasks_started_total\{runner="wasm"\} (\S+)$/m,
+    sources: [TASK_A, TASK_B],
+    steps: [
+      {
+        sends: [
+          [5, 1, 10],
+          [2, 1, 10],
+        ],
+        scrapeAt: 12,
+      },
+      { sends: [undefined, [3, 1, 75]], scrapeAt: 77 },
+      { sends: [undefined, [4, 1, 80]], scrapeAt: 82 },
+      {
+        sends: [
+          [9, 1, 90],
+          [4, 1, 90],
+        ],
+        scrapeAt: 92,
+      },
+    ],
+    served: [7, 8, 9, 13],
+  },
+  'a summed counter whose every sender expired leaves the scrape, and counts from its senders when back':
+    {
+      profile: 'solti',
+      series: /^solti_runner_tasks_started_total\{runner="wasm"\} (\S+)$/m,
+      sources: [TASK_A, TASK_B],
+      steps: [
+        {
+          sends: [
+            [5, 1, 10],
+            [2, 1, 10],
+          ],
+          scrapeAt: 12,
+        },
+        { sends: [undefined, undefined], scrapeAt: 80 },
+        { sends: [[9, 1, 90], undefined], scrapeAt: 92 },
+      ],
+      served: [7, undefined, 9],
+    },
+  'a merged histogram keeps an expired sender while others serve it, and counts its return once': {
+    profile: 'solti',
+    series: DURATION_SERIES,
+    bucket: DURATION_BUCKET,
+    sources: [DURATION_A, DURATION_B],
+    steps: [
+      {
+        sends: [
+          [5, 1, 10],
+          [2, 1, 10],
+        ],
+        scrapeAt: 12,
+      },
+      { sends: [undefined, [3, 1, 75]], scrapeAt: 77 },
+      {
+        sends: [
+          [9, 1, 90],
+          [4, 1, 90],
+        ],
+        scrapeAt: 92,
+      },
+      {
+        sends: [
+          [2, 95, 100],
+          [4, 1, 100],
+        ],
+        scrapeAt: 102,
+      },
+    ],
+    served: [7, 8, 13, 15],
+  },
+};
+
+describe('a legacy profile counter across the expiry of the ingested series it merges', () => {
+  for (const [name, c] of Object.entries(CASES)) {
+    it(name, () => {
+      const clock = fakeClock();
+      const store = new IngestStore({ clock, expiryMillis: EXPIRY });
+      const namer = createNamer(resolveProfile(c.profile, false), {
+        hostname: 'h',
+        totals: new ServedTotals(),
+        sources: new SourceTotals(),
+      });
+      const at = (seconds: number) =>
+        clock.advance(EPOCH_SECONDS * 1000 + seconds * 1000 - clock.wallMillis());
+      const read = async (): Promise<number | undefined> => {
+        const collection = withIngested(
+          metricsCollection({ resource: emptyResource(), scopeMetrics: [] }),
+          await store.collectSeries(),
+        );
+        const text = renderOpenMetrics(namer.toFamilies(collection));
+        collection.done();
+        const m = c.series.exec(text);
+        if (c.bucket !== undefined)
+          assert.equal(c.bucket.exec(text)?.[1], m?.[1], 'the bucket counts carried as the count');
+        return m === null ? undefined : Number(m[1]);
+      };
+      return (async () => {
+        const served: (number | undefined)[] = [];
+        for (const step of c.steps) {
+          for (const [i, point] of step.sends.entries()) {
+            if (point === undefined) continue;
+            const [value, start, time] = point;
+            at(time);
+            const source = c.sources[i]!;
+            const data =
+              source.histogram === true
+                ? histogram([
+                    histogramPoint([0.01], [value, 0], value / 200, source.attributes, start, time),
+                  ])
+                : sum([numberPoint(value, source.attributes, start, time)]);
+            const unit = source.histogram === true ? 's' : '';
+            const r = store.ingest(request([metric(source.instrument, data, unit)]));
+            assert.equal(r.rejectedDataPoints, 0, r.errorMessage);
+          }
+          at(step.scrapeAt);
+          served.push(await read());
+        }
+        assert.deepEqual(served, c.served, 'served after each step: what the senders counted');
+      })();
+    });
+  }
+});
+
+describe('the sources a served counter keeps apart', () => {
+  it('are bounded under churn: past the cap the oldest gone fold into their label set, which keeps its total', () => {
+    const totals = new SourceTotals();
+    const rule = totals.of('scope\0instrument\0family', 'family');
+    const extra = 50;
+    let served = 0;
+    // Each pass one new source counts 1 under the same label set, and the previous one is gone.
+    for (let i = 0; i < MAX_GONE_SOURCES + extra; i++) {
+      totals.begin();
+      let total = rule.report({ sender: String(i) }, 'l', 1, 0);
+      rule.settle(
+        () => true,
+        (part) => {
+          total += part.total;
+        },
+      );
+      assert.ok(total >= served, `pass ${i}: ${total} after ${served}`);
+      served = total;
+    }
+    assert.equal(served, MAX_GONE_SOURCES + extra, 'every source counted once');
+    assert.equal(rule.folded, extra - 1, 'the oldest gone past the cap folded');
+  });
+});
+
+/** One cumulative point of `instrument` with `attributes` and `value`, POSTed as OTLP/JSON to `jm`'s ingest. */
+async function send(
+  jm: Jobmeter,
+  instrument: string,
+  attributes: Record<string, string>,
+  value: number,
+): Promise<void> {
+  const body = {
+    resourceMetrics: [
+      {
+        resource: { attributes: [] },
+        scopeMetrics: [
+          {
+            scope: { name: 'daemon' },
+            metrics: [
+              {
+                name: instrument,
+                sum: {
+                  aggregationTemporality: 2,
+                  isMonotonic: true,
+                  dataPoints: [
+                    {
+                      attributes: Object.entries(attributes).map(([key, v]) => ({
+                        key,
+                        value: { stringValue: v },
+                      })),
+                      startTimeUnixNano: (BigInt(STARTED) * 1_000_000n).toString(),
+                      timeUnixNano: (BigInt(Date.now()) * 1_000_000n).toString(),
+                      asDouble: value,
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+  const r = await fetch(`http://127.0.0.1:${jm.ingestAddress!.port}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(r.status, 200, await r.text());
+}
+
+/** When the senders started counting: a minute before the tests. */
+const STARTED = Date.now() - 60_000;
+
+/** The value of `family`'s series `labels` in `jm`'s scrape. */
+async function servedOf(jm: Jobmeter, family: string, labels: string): Promise<unknown> {
+  const f = (await jm.scrape()).find((x) => x.name === family);
+  const series = f?.series.find((x) => x.labels === labels);
+  return series !== undefined && 'value' in series ? series.value : undefined;
+}
+
+describe('createJobmeter with an ingest under a legacy profile', () => {
+  it("carries an expired sender's counter in what it serves: its total once, not again on its return", async () => {
+    const expiryMillis = 200;
+    const jm = await createJobmeter({
+      profile: 'runwisp',
+      listener: false,
+      ingest: { port: 0, expiryMillis },
+    });
+    try {
+      const failed = () => servedOf(jm, 'runwisp_runs_total', 'status="failed"');
+      await send(jm, 'jobmeter.run.history', { outcome: 'failure' }, 7);
+      assert.equal(await failed(), 7);
+      // Idle past the expiry (on the monotonic clock): the source series is gone.
+      await sleep(expiryMillis * 3);
+      assert.equal(await failed(), 7, 'zero-filled: it keeps what its sender counted');
+      await send(jm, 'jobmeter.run.history', { outcome: 'failure' }, 11);
+      assert.equal(await failed(), 11, 'the sender went on from 7: 4 more, not 11 more');
+    } finally {
+      await jm.shutdown();
+    }
+  });
+
+  it("keeps an expired sender's part across its own restart: the state file holds the carry", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'jobmeter-carry-'));
+    const port = await freePort();
+    const expiryMillis = 1_000;
+    const open = () =>
+      createJobmeter({
+        profile: 'solti',
+        listener: false,
+        ingest: { port, expiryMillis, stateDir: dir },
+        log: () => {},
+      });
+    const wasm = 'runner="wasm"';
+    const started = (jm: Jobmeter) => servedOf(jm, 'solti_runner_tasks_started_total', wasm);
+    const task = (name: string) => ({ task: name, kind: 'task', runner: 'wasm' });
+    try {
+      let jm = await open();
+      try {
+        await send(jm, 'jobmeter.run.started', task('a'), 5);
+        await send(jm, 'jobmeter.run.started', task('b'), 2);
+        assert.equal(await started(jm), 7);
+        // Task a's sender stops; b's goes on until a has expired.
+        await sleep(expiryMillis * 0.6);
+        await send(jm, 'jobmeter.run.started', task('b'), 2);
+        await sleep(expiryMillis * 0.6);
+        assert.equal(await started(jm), 7, "a's 5 stay in the series b still serves");
+      } finally {
+        await jm.shutdown();
+      }
+      jm = await open();
+      try {
+        // b goes on (restored, or made again if it expired meanwhile: its total is the same).
+        await send(jm, 'jobmeter.run.started', task('b'), 3);
+        assert.equal(await started(jm), 8, "a's 5 and b's 3, after the restart as before it");
+      } finally {
+        await jm.shutdown();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
