@@ -498,6 +498,39 @@ describe('jobmeter views', () => {
     assert.deepEqual(stream('jobmeter.queue.oldest.age')?.attribute_keys?.included, ['queue']);
   });
 
+  it("semconv: the conventions' instruments in place of the canonical ones they name, the run duration's buckets its two sources' (1 ms … 6 h); the SDK's parser reads it", async () => {
+    const text = viewsCommand(['--profile', 'semconv']);
+    assert.match(
+      text,
+      /^# OpenTelemetry configuration file for jobmeter's semconv profile, from: jobmeter views --profile semconv$/m,
+    );
+    const parsed = parseConfigFile(await temp.file('semconv.yaml', text));
+    const names = (parsed.meter_provider?.views ?? []).map((v) => v.selector?.instrument_name);
+    const stream = (name: string) =>
+      parsed.meter_provider?.views?.find((v) => v.selector?.instrument_name === name)?.stream;
+    assert.ok(!names.includes('jobmeter.run.duration'));
+    assert.ok(!names.includes('jobmeter.runner.error'));
+    assert.deepEqual(
+      stream('cicd.pipeline.run.duration')?.aggregation?.explicit_bucket_histogram?.boundaries,
+      [...WAIT_BUCKETS],
+    );
+    assert.deepEqual(stream('cicd.pipeline.run.duration')?.attribute_keys?.included, [
+      'cicd.pipeline.name',
+      'cicd.pipeline.run.state',
+      'cicd.pipeline.result',
+      'error.type',
+    ]);
+    assert.deepEqual(stream('cicd.system.errors')?.attribute_keys?.included, [
+      'cicd.system.component',
+      'error.type',
+    ]);
+    // What no convention names keeps its canonical view.
+    assert.deepEqual(
+      stream('jobmeter.queue.wait')?.aggregation?.explicit_bucket_histogram?.boundaries,
+      [...WAIT_BUCKETS],
+    );
+  });
+
   it('the parser refuses a broken view (the check has teeth)', async () => {
     const text = viewsCommand(['--profile', 'rm']).replace(
       'boundaries:',
