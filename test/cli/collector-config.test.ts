@@ -469,15 +469,25 @@ describe('jobmeter views', () => {
     }
   });
 
-  it("otel: every canonical instrument's catalog buckets and attributes, for a Collector that renames nothing; the SDK's parser reads it", async () => {
-    const text = viewsCommand(['--profile', 'otel']);
+  /** `views --profile <native>` as the SDK's parser reads it: its instruments, and a view's stream by name. */
+  async function nativeViewsOf(profile: 'otel' | 'semconv') {
+    const text = viewsCommand(['--profile', profile]);
     assert.match(
       text,
-      /^# OpenTelemetry configuration file for jobmeter's otel profile, from: jobmeter views --profile otel$/m,
+      new RegExp(
+        `^# OpenTelemetry configuration file for jobmeter's ${profile} profile, from: jobmeter views --profile ${profile}$`,
+        'm',
+      ),
     );
-    const parsed = parseConfigFile(await temp.file('otel.yaml', text));
-    const stream = (name: string) =>
-      parsed.meter_provider?.views?.find((v) => v.selector?.instrument_name === name)?.stream;
+    const views = parseConfigFile(await temp.file(`${profile}.yaml`, text)).meter_provider?.views;
+    return {
+      names: (views ?? []).map((v) => v.selector?.instrument_name),
+      stream: (name: string) => views?.find((v) => v.selector?.instrument_name === name)?.stream,
+    };
+  }
+
+  it("otel: every canonical instrument's catalog buckets and attributes, for a Collector that renames nothing; the SDK's parser reads it", async () => {
+    const { stream } = await nativeViewsOf('otel');
     for (const [name, buckets] of [
       ['jobmeter.run.duration', DEFAULT_RUN_DURATION_BUCKETS],
       ['jobmeter.queue.wait', WAIT_BUCKETS],
@@ -499,15 +509,7 @@ describe('jobmeter views', () => {
   });
 
   it("semconv: the conventions' instruments in place of the canonical ones they name, the run duration's buckets its two sources' (1 ms … 6 h); the SDK's parser reads it", async () => {
-    const text = viewsCommand(['--profile', 'semconv']);
-    assert.match(
-      text,
-      /^# OpenTelemetry configuration file for jobmeter's semconv profile, from: jobmeter views --profile semconv$/m,
-    );
-    const parsed = parseConfigFile(await temp.file('semconv.yaml', text));
-    const names = (parsed.meter_provider?.views ?? []).map((v) => v.selector?.instrument_name);
-    const stream = (name: string) =>
-      parsed.meter_provider?.views?.find((v) => v.selector?.instrument_name === name)?.stream;
+    const { names, stream } = await nativeViewsOf('semconv');
     assert.ok(!names.includes('jobmeter.run.duration'));
     assert.ok(!names.includes('jobmeter.runner.error'));
     assert.deepEqual(
