@@ -14,6 +14,19 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DOMAIN_INSTRUMENTS } from '../src/domain/catalog.ts';
+import {
+  conventionCatalog,
+  conventionSpec,
+  type ConventionAttribute,
+} from '../src/domain/convention.ts';
+import {
+  CONVENTION_PROCESS_INSTRUMENTS,
+  PROCESS_INSTRUMENTS,
+} from '../src/domain/process-metrics.ts';
+import type { InstrumentKind, InstrumentSpec } from '../src/domain/types.ts';
+import { prometheusName } from '../src/naming/prometheus-names.ts';
+import { EXPOSED_KIND_OF } from '../src/scrape-pipeline.ts';
+import { semconvConvention } from '../src/naming/profiles/semconv.ts';
 import { OPTION_DEFAULTS } from '../src/common/option-defaults.ts';
 import {
   LEGACY_PROFILES,
@@ -217,6 +230,12 @@ export function profilesTable(linkBase = 'docs/profiles.md'): string {
       );
       continue;
     }
+    if (name === 'semconv') {
+      rows.push(
+        `| ${link} | ${originalName(name)} | — (OTel names) | ${formatShort('negotiate')} | every instrument | none |`,
+      );
+      continue;
+    }
     const p = LEGACY_PROFILES[name];
     rows.push(
       `| ${link} | ${cell(originalName(name))} | ${code(p.prefix)} | ${formatShort(p.format)} | ${p.rules.length} | ${cacheShort(p)} |`,
@@ -278,7 +297,95 @@ function otelSection(): string {
   ].join('\n');
 }
 
-function tableSection(name: Exclude<ProfileName, 'otel'>): string {
+/** The OTel → Prometheus name the native naming gives an instrument (default strategy, unit words). */
+function nativeName(spec: InstrumentSpec): string {
+  return prometheusName(spec.name, spec.unit, EXPOSED_KIND_OF[spec.kind]).name;
+}
+
+/** The OpenTelemetry instrument type, as the conventions' tables write it. */
+function instrumentType(kind: InstrumentKind): string {
+  return (
+    kind.replace(/^observable/, '').replace(/^./, (c) => c.toUpperCase()) +
+    (kind.startsWith('observable') ? ' (async)' : '')
+  );
+}
+
+function conventionAttributeCell(a: ConventionAttribute): string {
+  if (a.from === undefined) return `${code(a.key)} = ${code(a.value ?? '')}${boundCell(a)}`;
+  const words = Object.entries(a.values ?? {}).map(([from, to]) => `${from} → ${code(to)}`);
+  const only =
+    a.only === undefined
+      ? ''
+      : ` (${a.required === true ? 'only records' : 'only'} with ${code(a.from)} ${a.only.map(code).join(' or ')})`;
+  return `${code(a.key)} ← ${code(a.from)}${words.length === 0 ? '' : ': ' + words.join(', ')}${only}${boundCell(a)}`;
+}
+
+/** What bounds the attribute beyond jobmeter's own words: what a sender to the ingest may push. */
+function boundCell(a: ConventionAttribute): string {
+  if (a.words !== undefined) return `; the convention's set: ${a.words.map(code).join(', ')}`;
+  if (a.cap !== undefined) return `; open, the first ${a.cap} values kept`;
+  return '';
+}
+
+function semconvSection(): string {
+  const rows = [
+    '| instrument | type | unit | attributes | from (canonical instrument) | Prometheus name | description |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const entry of semconvConvention.instruments) {
+    const canonical = DOMAIN_INSTRUMENTS.find((s) => s.name === entry.instrument)!;
+    const spec = conventionSpec(entry, canonical);
+    rows.push(
+      `| ${code(entry.name)} | ${instrumentType(entry.kind)} | ${code(entry.unit)} | ${entry.attributes.map((a) => cell(conventionAttributeCell(a))).join('<br>')} | ${code(entry.instrument)}${entry.alongside === true ? ' (which keeps its own name too)' : ''} | ${code(nativeName(spec))} | ${cell(entry.description)} |`,
+    );
+  }
+  const omitted = semconvConvention.omitted.map((o) => `${code(o.instrument)} (${o.why})`);
+  const changed = CONVENTION_PROCESS_INSTRUMENTS.filter((s) => !PROCESS_INSTRUMENTS.includes(s));
+  const dropped = PROCESS_INSTRUMENTS.filter(
+    (s) => !CONVENTION_PROCESS_INSTRUMENTS.some((c) => c.name === s.name),
+  );
+  const processRows = [
+    '| instrument | type | unit | attributes | Prometheus name |',
+    '|---|---|---|---|---|',
+    ...changed.map(
+      (s) =>
+        `| ${code(s.name)} | ${instrumentType(s.kind)} | ${code(s.unit)} | ${s.attributes.map((a) => code(a.key) + (a.values?.length === 1 ? ` = ${code(a.values[0]!)}` : '')).join(', ') || '—'} | ${code(nativeName(s))} |`,
+    ),
+  ];
+  const kept = conventionCatalog(semconvConvention, DOMAIN_INSTRUMENTS)
+    .filter((s) => s.name.startsWith('jobmeter.'))
+    .map((s) => code(s.name));
+  return [
+    '## semconv',
+    '',
+    profileComment('semconv'),
+    '',
+    '- **Series prefix:** none; the pull endpoint names the instruments as `otel` does (the OTel → Prometheus compatibility rules).',
+    `- **Serves:** ${formatLong('negotiate')}.`,
+    '- **OTLP push:** with `[otlp] naming = "canonical"` (this profile\'s default), the instruments themselves: the conventions\' names, units, attributes and words exactly.',
+    `- **Host snapshot cache:** ${cacheLong(undefined)}.`,
+    '',
+    "### The CI/CD conventions' instruments",
+    '',
+    rows.join('\n'),
+    '',
+    `Not recorded: ${omitted.join('; ')}. A run's ${code('kind')} and ${code('runner')} are not attributes of the conventions' run instruments: runs of one task are one pipeline.`,
+    '',
+    '### Process and runtime instruments',
+    '',
+    `As \`otel\` serves them, with these under the conventions' definitions (${dropped.map((s) => code(s.name)).join(' and ')} are not recorded: ${code('v8js.resource.active')} counts the active resources by type, ${code('v8js.gc.duration')}'s count is the collections):`,
+    '',
+    processRows.join('\n'),
+    '',
+    '### jobmeter names kept',
+    '',
+    `No convention defines these yet; they keep jobmeter's documented names and attributes (docs/host-apps.md): ${kept.join(', ')}.`,
+    '',
+    allowListSection('semconv'),
+  ].join('\n');
+}
+
+function tableSection(name: Exclude<ProfileName, 'otel' | 'semconv'>): string {
   const p = LEGACY_PROFILES[name];
   const rows = [
     '| metric | type | labels | label values | from (canonical instrument) | unit / scale / notes | HELP |',
@@ -312,7 +419,9 @@ function tableSection(name: Exclude<ProfileName, 'otel'>): string {
 
 /** docs/profiles.md, whole. */
 export function generateProfilesDoc(): string {
-  const sections = PROFILE_NAMES.map((n) => (n === 'otel' ? otelSection() : tableSection(n)));
+  const sections = PROFILE_NAMES.map((n) =>
+    n === 'otel' ? otelSection() : n === 'semconv' ? semconvSection() : tableSection(n),
+  );
   return (
     [
       '# Naming profiles',
@@ -320,7 +429,8 @@ export function generateProfilesDoc(): string {
       `<!-- Generated from src/naming/profiles/*.ts by scripts/gen-profile-docs.ts. Do not edit; run: ${REGENERATE} -->`,
       '',
       "A profile decides how jobmeter's canonical instruments appear as Prometheus series. `otel` derives names from the",
-      "OpenTelemetry compatibility rules; every other profile is a table reproducing one existing system's exact series",
+      "OpenTelemetry compatibility rules; `semconv` records the OpenTelemetry semantic conventions' instruments where one",
+      "defines the measure, named as `otel` names them; every other profile is a table reproducing one existing system's exact series",
       'names, label names, label words, buckets and omission rules. Select one with `profile = "NAME"` /',
       '`--profile NAME` / `createJobmeter({ profile })`; `jobmeter serve --profile NAME --demo` serves every series.',
       '',

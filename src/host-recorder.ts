@@ -41,7 +41,10 @@ import type { ProfileName } from './options.ts';
 export interface HostRecorderOptions<
   I extends readonly DeclaredInstrumentSpec[] = readonly DeclaredInstrumentSpec[],
 > {
-  /** The profile the host's JobmeterReader serves: its closed vocabularies, buckets and snapshot policy. @default 'otel' */
+  /**
+   * The profile the host's JobmeterReader serves: its closed vocabularies, buckets and snapshot
+   * policy; `semconv`: the semantic conventions' instruments in place of the ones they name. @default 'otel'
+   */
   readonly profile?: ProfileName;
   /** Instruments the host declares, as `createJobmeter`'s `instruments`. @default [] */
   readonly instruments?: I;
@@ -102,6 +105,7 @@ export function createRecorder<
     snapshotDefaults: { ...profile.snapshot, ...options.snapshot },
     buckets: profile.buckets,
     ...(profile.vocabularies !== undefined && { vocabularies: profile.vocabularies }),
+    ...(profile.convention !== undefined && { convention: profile.convention }),
   });
   ASKED.set(recorder, asked);
   return recorder;

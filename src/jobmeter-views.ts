@@ -12,7 +12,8 @@
  */
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from './domain/catalog.ts';
-import { PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
+import { CONVENTION_PROCESS_INSTRUMENTS, PROCESS_INSTRUMENTS } from './domain/process-metrics.ts';
+import { conventionCatalog } from './domain/convention.ts';
 import type { DeclaredInstrumentSpec, InstrumentSpec } from './domain/types.ts';
 import { profileSettings } from './naming/profiles/index.ts';
 import { PROFILE_NAMES, type ProfileName } from './options.ts';
@@ -25,6 +26,23 @@ import { buildViews } from './views/build-views.ts';
 export interface JobmeterViewsOptions {
   /** Instruments the host declares (as `createJobmeter`'s `instruments`): they get Views too. @default [] */
   readonly instruments?: readonly DeclaredInstrumentSpec[];
+}
+
+/**
+ * jobmeter's own instruments as `profile` records them: the domain's (a semantic convention's in
+ * place of those it names, under semconv) and the process metrics'.
+ */
+export function profileCatalog(profile: ProfileName): {
+  readonly domain: readonly InstrumentSpec[];
+  readonly process: readonly InstrumentSpec[];
+} {
+  const { convention } = profileSettings(profile);
+  return convention === undefined
+    ? { domain: DOMAIN_INSTRUMENTS, process: PROCESS_INSTRUMENTS }
+    : {
+        domain: conventionCatalog(convention, DOMAIN_INSTRUMENTS),
+        process: CONVENTION_PROCESS_INSTRUMENTS,
+      };
 }
 
 /** The histogram buckets a profile gives jobmeter's instruments where they differ from the catalog's. */
@@ -54,13 +72,14 @@ export function jobmeterViews(
 ): ViewOptions[] {
   oneOf(profile, PROFILE_NAMES, 'profile');
   checkOptionKeys(options, 'views');
+  const settings = profileSettings(profile);
+  const own = profileCatalog(profile);
   const specs = [
-    ...DOMAIN_INSTRUMENTS,
+    ...own.domain,
     ...SELF_INSTRUMENTS,
-    ...PROCESS_INSTRUMENTS,
+    ...own.process,
     ...checkInstrumentSpecs(options.instruments ?? []),
   ];
-  const settings = profileSettings(profile);
   return buildViews(
     withProfileAttributes(withProfileBuckets(specs, settings.buckets), settings.attributes),
   );

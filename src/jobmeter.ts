@@ -26,13 +26,9 @@ import {
 } from './cluster/transport.ts';
 import { OPTION_DEFAULTS } from './common/option-defaults.ts';
 import { list, metricReader, nonEmptyString } from './common/option-rules.ts';
-import {
-  ATTRIBUTE_VALUES_TRUNCATED,
-  DOMAIN_INSTRUMENTS,
-  RECORDS_DROPPED,
-  SELF_INSTRUMENTS,
-} from './domain/catalog.ts';
-import { PROCESS_INSTRUMENTS, registerProcessMetrics } from './domain/process-metrics.ts';
+import { ATTRIBUTE_VALUES_TRUNCATED, RECORDS_DROPPED, SELF_INSTRUMENTS } from './domain/catalog.ts';
+import { registerProcessMetrics } from './domain/process-metrics.ts';
+import { profileSettings } from './naming/profiles/index.ts';
 import { JobmeterMeterProvider } from './domain/meter-provider.ts';
 import { SourceTotals } from './series/carry.ts';
 import { withIngested, type Collection } from './series/collection.ts';
@@ -50,7 +46,7 @@ import type { IngestResult, RefusalReason } from './ingest/ingest-report.ts';
 import { nativeClaimedNames } from './naming/prometheus-names.ts';
 import { withExpositionOptions } from './naming/profile-options.ts';
 import { resourceAttributesFor } from './naming/resource-labels.ts';
-import { withProfileBuckets } from './jobmeter-views.ts';
+import { profileCatalog, withProfileBuckets } from './jobmeter-views.ts';
 import type { Profile } from './naming/types.ts';
 import type { JobmeterOptions } from './options.ts';
 import type { PushTransform } from './readers/otlp-push.ts';
@@ -206,11 +202,11 @@ export async function createJobmeter<
   // What a member reports with: loaded in a member only.
   const memberCode = role === 'member' ? await import('./cluster/member.ts') : undefined;
   const profile = withExpositionOptions(buildProfile(o, o.otelScopeInfo), options);
-  const specs = [
-    ...DOMAIN_INSTRUMENTS,
-    ...(o.processMetrics ? PROCESS_INSTRUMENTS : []),
-    ...o.instruments,
-  ];
+  // A profile that follows a semantic convention records the convention's instruments in place of
+  // the canonical ones it names (semconv: cicd.pipeline.run.*), and its process metrics.
+  const { convention } = profileSettings(o.profile);
+  const own = profileCatalog(o.profile);
+  const specs = [...own.domain, ...(o.processMetrics ? own.process : []), ...o.instruments];
   const bucketOverrides = profile.kind === 'table' ? (profile.buckets ?? {}) : {};
   const effective = withProfileBuckets(specs, bucketOverrides);
   // Host Views apply to every instrument, jobmeter's own too (an own one a View selects is the
@@ -227,7 +223,7 @@ export async function createJobmeter<
       ? undefined
       : {
           instruments: withProfileBuckets(
-            [...DOMAIN_INSTRUMENTS, ...PROCESS_INSTRUMENTS, ...o.instruments],
+            [...own.domain, ...own.process, ...o.instruments],
             bucketOverrides,
           ),
           expiryMillis: o.ingest.expiryMillis,
@@ -442,9 +438,13 @@ export async function createJobmeter<
     ...(profile.kind === 'table' && profile.vocabularies !== undefined
       ? { vocabularies: profile.vocabularies }
       : {}),
+    ...(convention !== undefined && { convention }),
   });
   const stopProcessMetrics = o.processMetrics
-    ? registerProcessMetrics(meter, { runtime: profile.kind === 'native' })
+    ? registerProcessMetrics(meter, {
+        runtime: profile.kind === 'native',
+        conventions: convention !== undefined,
+      })
     : () => {};
 
   // Coalesced at the family level, so concurrent scrapes also share the naming pass.

@@ -50,7 +50,8 @@ export function jsonView(
   };
 }
 
-const EXPOSED_KIND_OF: Readonly<Record<InstrumentSpec['kind'], ExposedKind>> = {
+/** The Prometheus type each instrument kind is exposed as under the native naming. */
+export const EXPOSED_KIND_OF: Readonly<Record<InstrumentSpec['kind'], ExposedKind>> = {
   counter: 'counter',
   observableCounter: 'counter',
   upDownCounter: 'gauge',

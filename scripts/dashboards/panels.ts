@@ -12,7 +12,7 @@
  * - A ratio panel's threshold is the matching alert's threshold in rules/<profile>.rules.yml.
  */
 import type { ProfileName } from '../../src/options.ts';
-import type { DashboardSpec, VariableSpec } from './spec.ts';
+import type { DashboardSpec, PanelSpec, VariableSpec } from './spec.ts';
 
 const jobVar = (anchor: string): VariableSpec => ({
   name: 'job',
@@ -711,6 +711,41 @@ const solti: DashboardSpec = {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The process panels of the profiles named by the native naming (otel, semconv): the same
+ * semantic-convention series under both.
+ */
+const PROCESS_CPU: PanelSpec = {
+  title: 'Process CPU',
+  description: 'CPU seconds per second used by the process (user + system).',
+  kind: 'timeseries',
+  unit: 'percentunit',
+  min: 0,
+  targets: [
+    {
+      expr: 'sum by (job, instance) (rate(process_cpu_time_seconds_total{$sel}[$__rate_interval]))',
+      legend: '{{job}} {{instance}}',
+    },
+  ],
+};
+const PROCESS_MEMORY: PanelSpec = {
+  title: 'Process memory',
+  description: 'Resident set size and V8 heap in use.',
+  kind: 'timeseries',
+  unit: 'bytes',
+  min: 0,
+  targets: [
+    {
+      expr: 'sum by (job, instance) (process_memory_usage_bytes{$sel})',
+      legend: 'resident {{job}} {{instance}}',
+    },
+    {
+      expr: 'sum by (job, instance) (v8js_memory_heap_used_bytes{$sel})',
+      legend: 'heap {{job}} {{instance}}',
+    },
+  ],
+};
+
 const otel: DashboardSpec = {
   profile: 'otel',
   title: 'jobmeter (OpenTelemetry names)',
@@ -847,38 +882,8 @@ const otel: DashboardSpec = {
         },
       ],
     },
-    {
-      title: 'Process CPU',
-      description: 'CPU seconds per second used by the process (user + system).',
-      kind: 'timeseries',
-      unit: 'percentunit',
-      w: 8,
-      min: 0,
-      targets: [
-        {
-          expr: 'sum by (job, instance) (rate(process_cpu_time_seconds_total{$sel}[$__rate_interval]))',
-          legend: '{{job}} {{instance}}',
-        },
-      ],
-    },
-    {
-      title: 'Process memory',
-      description: 'Resident set size and V8 heap in use.',
-      kind: 'timeseries',
-      unit: 'bytes',
-      w: 8,
-      min: 0,
-      targets: [
-        {
-          expr: 'sum by (job, instance) (process_memory_usage_bytes{$sel})',
-          legend: 'resident {{job}} {{instance}}',
-        },
-        {
-          expr: 'sum by (job, instance) (v8js_memory_heap_used_bytes{$sel})',
-          legend: 'heap {{job}} {{instance}}',
-        },
-      ],
-    },
+    { ...PROCESS_CPU, w: 8 },
+    { ...PROCESS_MEMORY, w: 8 },
     // Before a run: the host's startRun / recordRun details (enqueuedAt, scheduledAt, attempt),
     // missedSchedule, and addQueueSource's reads of its job store. The live demo records them all,
     // examples/task-daemon its own triggers' (it never retries: its retry ratio is 0).
@@ -961,6 +966,114 @@ const otel: DashboardSpec = {
   ],
 };
 
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A finished run, counted by result: the count of the conventions' run-duration histogram in the
+ * executing state (a run's queue wait is its pending state's, with no result).
+ */
+const RUNS = 'cicd_pipeline_run_duration_seconds_count';
+const EXECUTING = 'cicd_pipeline_run_state="executing"';
+
+const semconv: DashboardSpec = {
+  profile: 'semconv',
+  title: 'jobmeter (OpenTelemetry semantic conventions)',
+  description:
+    "Any host on the semconv profile, read through the CI/CD semantic conventions' names: pipeline run failure ratio, results, p95 duration per pipeline, runs in flight, run and system errors by error.type, and the process.",
+  variables: [jobVar('jobmeter_build_info'), instanceVar('jobmeter_build_info')],
+  panels: [
+    {
+      title: 'Pipeline run failure ratio',
+      description:
+        'Runs whose cicd.pipeline.result is failure or timeout as a share of finished runs. Above 20 % for 10 minutes fires SemconvPipelineRunFailureRatioHigh.',
+      kind: 'timeseries',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      threshold: 0.2,
+      main: true,
+      targets: [
+        {
+          expr: `sum by (job, instance) (rate(${RUNS}{${EXECUTING}, cicd_pipeline_result=~"failure|timeout", $sel}[$__rate_interval]))\n/\nsum by (job, instance) (rate(${RUNS}{${EXECUTING}, $sel}[$__rate_interval]))`,
+          legend: '{{job}} {{instance}}',
+        },
+      ],
+    },
+    {
+      title: 'Pipeline runs finished by result',
+      description:
+        'Finished runs per second by cicd.pipeline.result (success, failure, timeout, cancellation).',
+      kind: 'timeseries',
+      unit: 'ops',
+      main: true,
+      targets: [
+        {
+          expr: `sum by (cicd_pipeline_result) (rate(${RUNS}{${EXECUTING}, $sel}[$__rate_interval]))`,
+          legend: '{{cicd_pipeline_result}}',
+        },
+      ],
+    },
+    {
+      title: 'Pipeline run duration p95 by pipeline',
+      description:
+        '95th percentile of the executing state of pipeline runs (a run from its start to its result), per cicd.pipeline.name.',
+      kind: 'timeseries',
+      unit: 's',
+      min: 0,
+      main: true,
+      targets: [
+        {
+          expr: 'histogram_quantile(0.95, sum by (le, cicd_pipeline_name) (rate(cicd_pipeline_run_duration_seconds_bucket{cicd_pipeline_run_state="executing", $sel}[$__rate_interval])))',
+          exemplar: true,
+          legend: '{{cicd_pipeline_name}}',
+        },
+      ],
+    },
+    {
+      title: 'Pipeline runs active by pipeline',
+      description: 'Runs executing now (cicd.pipeline.run.active), per cicd.pipeline.name.',
+      kind: 'timeseries',
+      unit: 'short',
+      min: 0,
+      main: true,
+      targets: [
+        {
+          expr: 'sum by (cicd_pipeline_name) (cicd_pipeline_run_active{$sel})',
+          legend: '{{cicd_pipeline_name}}',
+        },
+      ],
+    },
+    {
+      title: 'Pipeline run errors by type',
+      description:
+        'Failed runs per second (cicd.pipeline.run.errors) by pipeline and error.type: timeout for a run cut off, _OTHER for any other failure.',
+      kind: 'timeseries',
+      unit: 'ops',
+      targets: [
+        {
+          expr: 'sum by (cicd_pipeline_name, error_type) (rate(cicd_pipeline_run_errors_total{$sel}[$__rate_interval]))',
+          legend: '{{cicd_pipeline_name}} {{error_type}}',
+        },
+      ],
+    },
+    {
+      title: 'System errors by component',
+      description:
+        'Runner setup/teardown errors per second (cicd.system.errors, not run failures) by cicd.system.component and error.type.',
+      kind: 'timeseries',
+      unit: 'ops',
+      targets: [
+        {
+          expr: 'sum by (cicd_system_component, error_type) (rate(cicd_system_errors_total{$sel}[$__rate_interval]))',
+          legend: '{{cicd_system_component}} {{error_type}}',
+        },
+      ],
+    },
+    PROCESS_CPU,
+    PROCESS_MEMORY,
+  ],
+};
+
 export const DASHBOARDS: Readonly<Record<ProfileName, DashboardSpec>> = {
   otel,
   runwisp,
@@ -968,5 +1081,6 @@ export const DASHBOARDS: Readonly<Record<ProfileName, DashboardSpec>> = {
   crewshipd,
   rm,
   solti,
+  semconv,
 };
 export const DASHBOARD_PROFILES = Object.keys(DASHBOARDS) as readonly ProfileName[];

@@ -94,7 +94,7 @@ export function legacyProfile(name: string | undefined): TableProfile {
     throw new ConfigError(
       '--profile',
       name,
-      `one of ${LEGACY_NAMES.join(', ')} (the otel profile's names are the OpenTelemetry names: it needs no compiling)`,
+      `one of ${LEGACY_NAMES.join(', ')} (the otel and semconv profiles' names are OpenTelemetry instrument names: they need no compiling)`,
     );
   }
   return LEGACY_PROFILES[name as keyof typeof LEGACY_PROFILES];

@@ -14,6 +14,7 @@
  * query are masked wherever it appears.
  */
 import { extname } from 'node:path';
+import { isNativeProfileName } from '../common/option-values.ts';
 import { stringify as tomlText } from 'smol-toml';
 import { stringify as yamlText } from 'yaml';
 
@@ -72,7 +73,8 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
       ? (profile.name ?? JOBMETER_OPTIONS.profile.default)
       : resolved.profile;
   // The top level's single values and `[naming]`: as given, else the row's default; `[naming]`'s
-  // defaults under `otel` only (the legacy profiles refuse its keys: their names are the original's).
+  // defaults under the native profiles only (the legacy profiles refuse its keys: their names are
+  // the original's).
   const naming: Record<string, unknown> = {};
   for (const [key, row] of Object.entries(JOBMETER_OPTIONS as Section)) {
     if (
@@ -84,7 +86,8 @@ function effectiveFile(config: ServeConfig, env: NodeJS.ProcessEnv): Record<stri
     )
       continue;
     const inNaming = row.file.startsWith('naming.');
-    const value = given[key] ?? (inNaming && resolved.profile !== 'otel' ? undefined : row.default);
+    const value =
+      given[key] ?? (inNaming && !isNativeProfileName(resolved.profile) ? undefined : row.default);
     if (value === undefined) continue;
     if (inNaming) naming[row.file.slice('naming.'.length)] = value;
     else out[row.file] = value;

@@ -10,6 +10,7 @@
  * (the Collector's filter/vocabulary reads them before summing them away).
  */
 import { DOMAIN_INSTRUMENTS } from '../domain/catalog.ts';
+import type { InstrumentSpec } from '../domain/types.ts';
 import type { TableProfile } from '../naming/types.ts';
 
 /** The declarative configuration's format this output follows (what the OTel JS SDK 0.301 reads). */
@@ -59,31 +60,34 @@ export function profileViews(profile: TableProfile): ViewConfig[] {
 }
 
 /**
- * The native profile's views: every canonical instrument with its catalog attributes as the
- * allow-list and, for a histogram, the catalog's buckets (the run duration's 10 ms … 1 h, the
- * queue wait's and lateness' 1 ms … 6 h), as jobmeter's own provider records them.
+ * A native profile's views: every instrument of `specs` (the canonical catalog; semconv's, the
+ * conventions' instruments in place of those they name) with its attributes as the allow-list
+ * and, for a histogram, its buckets (the run duration's 10 ms … 1 h, the queue wait's and
+ * lateness' 1 ms … 6 h), as jobmeter's own provider records them.
  */
-export function nativeViews(): ViewConfig[] {
-  return DOMAIN_INSTRUMENTS.map((spec): ViewConfig => ({
-    selector: { instrument_name: spec.name },
-    stream: {
-      ...(spec.attributes.length > 0 && {
-        attribute_keys: { included: spec.attributes.map((a) => a.key) },
-      }),
-      ...(spec.kind === 'histogram' &&
-        spec.buckets !== undefined && {
-          aggregation: { explicit_bucket_histogram: { boundaries: [...spec.buckets] } },
+export function nativeViews(specs: readonly InstrumentSpec[] = DOMAIN_INSTRUMENTS): ViewConfig[] {
+  return specs
+    .map((spec): ViewConfig => ({
+      selector: { instrument_name: spec.name },
+      stream: {
+        ...(spec.attributes.length > 0 && {
+          attribute_keys: { included: spec.attributes.map((a) => a.key) },
         }),
-    },
-  })).filter((v) => Object.keys(v.stream).length > 0);
+        ...(spec.kind === 'histogram' &&
+          spec.buckets !== undefined && {
+            aggregation: { explicit_bucket_histogram: { boundaries: [...spec.buckets] } },
+          }),
+      },
+    }))
+    .filter((v) => Object.keys(v.stream).length > 0);
 }
 
 /**
  * A complete configuration file: a periodic OTLP/HTTP reader to `endpoint` (cumulative) and the
- * views of a legacy profile, or the native ones (`undefined`: the `otel` profile).
+ * views of a legacy profile, or a native profile's over the instruments it records.
  */
 export function viewsConfigFile(
-  profile: TableProfile | undefined,
+  profile: TableProfile | { readonly native: readonly InstrumentSpec[] },
   endpoint: string,
 ): Record<string, unknown> {
   return {
@@ -94,7 +98,7 @@ export function viewsConfigFile(
           periodic: { exporter: { otlp_http: { endpoint, temporality_preference: 'cumulative' } } },
         },
       ],
-      views: profile === undefined ? nativeViews() : profileViews(profile),
+      views: 'native' in profile ? nativeViews(profile.native) : profileViews(profile),
     },
   };
 }

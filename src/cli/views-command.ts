@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 
 import { commandProfile, storeUrl } from './collector-config-command.ts';
 import { viewsConfigFile } from './profile-views.ts';
+import { profileCatalog } from '../jobmeter-views.ts';
 
 const DEFAULT_OTLP_URL = 'http://127.0.0.1:4318/v1/metrics';
 
@@ -17,7 +18,8 @@ export const VIEWS_USAGE = `       jobmeter views --profile NAME [--config FILE]
 export const VIEWS_HELP = `views prints an OpenTelemetry configuration file (meter_provider: an OTLP/HTTP reader and the views)
 for a Go, Rust, Java or Node SDK recording jobmeter's canonical instruments:
   --profile NAME         as collector-config's, or otel (the native names: the catalog's buckets and
-                         attributes, for a Collector that renames nothing)
+                         attributes, for a Collector that renames nothing), or semconv (the same, the
+                         semantic conventions' instruments in place of those they name)
   --config FILE          as collector-config's: the file's [[profile.rules]] get views too
   --otlp URL             where the SDK pushes (default ${DEFAULT_OTLP_URL})`;
 
@@ -29,10 +31,17 @@ export function viewsCommand(args: readonly string[]): string {
     strict: true,
     allowPositionals: false,
   });
-  // The native names need no compiling, but a sender still needs the catalog's buckets.
-  const native = values.profile === 'otel' && values.config === undefined;
-  const profile = native ? undefined : commandProfile(values.profile, values.config);
-  const name = profile?.name ?? 'otel';
+  // The native names need no compiling, but a sender still needs the catalog's buckets (semconv's:
+  // the conventions' instruments it records in place of the canonical ones they name).
+  const native =
+    (values.profile === 'otel' || values.profile === 'semconv') && values.config === undefined
+      ? values.profile
+      : undefined;
+  const profile =
+    native === undefined
+      ? commandProfile(values.profile, values.config)
+      : { name: native, native: profileCatalog(native).domain };
+  const name = profile.name;
   const endpoint = storeUrl('--otlp', values.otlp) ?? DEFAULT_OTLP_URL;
   const header = `# OpenTelemetry configuration file for jobmeter's ${name} profile, from: jobmeter views --profile ${name}${values.config === undefined ? '' : ` --config ${values.config}`}`;
   return `${header}\n${stringify(viewsConfigFile(profile, endpoint), { lineWidth: 0 })}`.replace(

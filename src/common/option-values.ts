@@ -7,9 +7,33 @@
  * @example
  *   const profile = PROFILE_NAMES.find((name) => name === process.env.METRICS_PROFILE) ?? 'otel';
  */
-export const PROFILE_NAMES = ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const;
-/** The name of a naming profile: `otel` (OpenTelemetry's Prometheus names) or one of the legacy systems' ({@link PROFILE_NAMES}). */
+export const PROFILE_NAMES = [
+  'otel',
+  'runwisp',
+  'wasmrun',
+  'crewshipd',
+  'rm',
+  'solti',
+  'semconv',
+] as const;
+/**
+ * The name of a naming profile: `otel` (OpenTelemetry's Prometheus names), `semconv` (the
+ * semantic conventions' instruments, named as `otel` names them) or one of the legacy systems'
+ * ({@link PROFILE_NAMES}).
+ */
 export type ProfileName = (typeof PROFILE_NAMES)[number];
+/** The profiles whose series are named by the OTel → Prometheus compatibility rules, not a table. */
+export type NativeProfileName = 'otel' | 'semconv';
+/** The profiles that reproduce one existing system's series from a table. */
+export type LegacyProfileName = Exclude<ProfileName, NativeProfileName>;
+/**
+ * Whether `name` is named natively (no table).
+ * @example
+ *   console.log(isNativeProfileName('semconv')); // true
+ */
+export function isNativeProfileName(name: ProfileName): name is NativeProfileName {
+  return name === 'otel' || name === 'semconv';
+}
 
 /** What a profile does with host instruments it has no rule for: serve them under native names, or drop them. */
 export const HOST_INSTRUMENTS = ['native', 'drop'] as const;

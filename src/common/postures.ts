@@ -56,8 +56,11 @@ export interface Posture {
   };
 }
 
-/** A posture per profile: its original's auth. */
-export type PostureName = ProfileName;
+/**
+ * A posture per profile: its original's auth. `semconv` has no original, so no posture of its
+ * own: it names instruments, and serves with jobmeter's (`otel`).
+ */
+export type PostureName = Exclude<ProfileName, 'semconv'>;
 
 const BASE = {
   path: '/metrics',
@@ -137,7 +140,7 @@ export const POSTURE_NAMES = Object.keys(POSTURES) as readonly PostureName[];
 
 export const GATE_KINDS: readonly GateKind[] = ['loopback', 'bearer', 'cidr'];
 
-/** The posture of a profile's original (the native profile's is `otel`). */
+/** The posture of a profile's original (the native profiles' is `otel`). */
 export function postureForProfile(profile: string): Posture {
   return POSTURES[profile as PostureName] ?? POSTURES.otel;
 }

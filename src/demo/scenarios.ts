@@ -42,6 +42,13 @@ export const DEMO_RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
     },
     { task: 'lint', kind: 'task', runner: 'subprocess', outcome: 'timeout', durationSeconds: 30 },
   ],
+  // Every outcome, so each of the convention's results (and `error.type` on both failures) shows.
+  semconv: [
+    { task: 'nightly-backup', runner: 'subprocess', outcome: 'success', durationSeconds: 42 },
+    { task: 'nightly-backup', runner: 'subprocess', outcome: 'failure', durationSeconds: 3.5 },
+    { task: 'lint', runner: 'subprocess', outcome: 'timeout', durationSeconds: 30 },
+    { task: 'deploy', runner: 'container', outcome: 'cancelled', durationSeconds: 12 },
+  ],
   runwisp: [
     { task: 'nightly-backup', kind: 'task', outcome: 'success', durationSeconds: 42 },
     { task: 'nightly-backup', kind: 'task', outcome: 'failure', durationSeconds: 3.5 },
@@ -77,6 +84,7 @@ export const DEMO_RUNS: Readonly<Record<ProfileName, readonly DemoRun[]>> = {
 /** In flight while the demo serves. */
 const ACTIVE: Readonly<Record<ProfileName, readonly RunAttributes[]>> = {
   otel: [{ task: 'deploy', kind: 'task', runner: 'subprocess' }],
+  semconv: [{ task: 'deploy', runner: 'container' }],
   runwisp: [
     { task: 'web', kind: 'service' },
     { task: 'nightly-backup', kind: 'task' },

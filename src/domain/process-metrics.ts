@@ -6,7 +6,11 @@
 import type { Meter } from '@opentelemetry/api';
 import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { createObservable } from './observed-instruments.ts';
 import {
+  CONVENTION_HEAP_BY_SPACE,
+  CONVENTION_RUNTIME_INSTRUMENTS,
+  HEAP_BY_SPACE,
   registerHeapUsed,
   registerRuntimeMetrics,
   RUNTIME_INSTRUMENTS,
@@ -81,6 +85,30 @@ export const SYSTEM_MEMORY_LIMIT = {
 } as const satisfies InstrumentSpec;
 
 /**
+ * The active resources as the semantic conventions count them (`v8js.resource.active`): by the
+ * type Node names each (`Timeout`, `TCPWrap`, …). The semconv profile's, in place of
+ * {@link ACTIVE_RESOURCES}; Node's types are a short list, capped all the same.
+ */
+export const V8JS_RESOURCE_ACTIVE = {
+  name: 'v8js.resource.active',
+  kind: 'observableGauge',
+  unit: '{resource}',
+  description: 'Active resources keeping the event loop alive, by type.',
+  attributes: [{ key: 'v8js.resource.type', cap: 64 }],
+} as const satisfies InstrumentSpec;
+
+/** The host's memory figures as the conventions define them: updowncounters, the usage by state. */
+const CONVENTION_SYSTEM_MEMORY_USAGE: InstrumentSpec = {
+  ...SYSTEM_MEMORY_USAGE,
+  kind: 'observableUpDownCounter',
+  attributes: [{ key: 'system.memory.state', values: ['used'] }],
+};
+const CONVENTION_SYSTEM_MEMORY_LIMIT: InstrumentSpec = {
+  ...SYSTEM_MEMORY_LIMIT,
+  kind: 'observableUpDownCounter',
+};
+
+/**
  * The process and runtime instruments jobmeter observes when `processMetrics` is on.
  * @example
  *   console.log(PROCESS_INSTRUMENTS.map((spec) => spec.name));
@@ -96,6 +124,26 @@ export const PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = [
   SYSTEM_MEMORY_USAGE,
   SYSTEM_MEMORY_LIMIT,
   ...RUNTIME_INSTRUMENTS,
+];
+
+/**
+ * {@link PROCESS_INSTRUMENTS} as the semantic conventions define them (the semconv profile's):
+ * `v8js.resource.active` by type for jobmeter's active-resource count, no GC count of jobmeter's
+ * own (`v8js.gc.duration`'s count is the collections, by type), and the conventions' kinds for the
+ * heap and host memory figures.
+ * @example
+ *   console.log(CONVENTION_PROCESS_INSTRUMENTS.map((spec) => `${spec.name} (${spec.kind})`));
+ */
+export const CONVENTION_PROCESS_INSTRUMENTS: readonly InstrumentSpec[] = [
+  PROCESS_UPTIME,
+  PROCESS_CPU_TIME,
+  PROCESS_MEMORY_USAGE,
+  CONVENTION_HEAP_BY_SPACE.find((s) => s.name === V8_HEAP_USED.name)!,
+  V8JS_RESOURCE_ACTIVE,
+  SYSTEM_CPU_UTILIZATION,
+  CONVENTION_SYSTEM_MEMORY_USAGE,
+  CONVENTION_SYSTEM_MEMORY_LIMIT,
+  ...CONVENTION_RUNTIME_INSTRUMENTS,
 ];
 
 function cpuTimes(): { busy: number; total: number } {
@@ -116,6 +164,11 @@ export interface ProcessMetricsOptions {
    * duration): the native profile serves them, no legacy profile does. @default true
    */
   readonly runtime?: boolean;
+  /**
+   * Observe {@link CONVENTION_PROCESS_INSTRUMENTS} instead of {@link PROCESS_INSTRUMENTS} (the
+   * semconv profile). @default false
+   */
+  readonly conventions?: boolean;
 }
 
 /** Registers the process instruments on `meter`; returns a function that stops their observers. */
@@ -123,12 +176,17 @@ export function registerProcessMetrics(
   meter: Meter,
   options: ProcessMetricsOptions = {},
 ): () => void {
+  const conventions = options.conventions === true;
+  const specs = conventions ? CONVENTION_PROCESS_INSTRUMENTS : PROCESS_INSTRUMENTS;
+  const spec = (name: string): InstrumentSpec => specs.find((s) => s.name === name)!;
   const startedAt = performance.timeOrigin;
   let gcCount = 0;
-  const gcObserver = new PerformanceObserver((list) => {
-    gcCount += list.getEntries().length;
-  });
-  gcObserver.observe({ entryTypes: ['gc'] });
+  const gcObserver = conventions
+    ? undefined
+    : new PerformanceObserver((list) => {
+        gcCount += list.getEntries().length;
+      });
+  gcObserver?.observe({ entryTypes: ['gc'] });
 
   const opts = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
   meter.createObservableGauge(PROCESS_UPTIME.name, opts(PROCESS_UPTIME)).addCallback((r) => {
@@ -144,13 +202,22 @@ export function registerProcessMetrics(
     .addCallback((r) => {
       r.observe(process.memoryUsage.rss());
     });
-  registerHeapUsed(meter);
-  meter.createObservableCounter(GC_COUNT.name, opts(GC_COUNT)).addCallback((r) => {
-    r.observe(gcCount);
-  });
-  meter.createObservableGauge(ACTIVE_RESOURCES.name, opts(ACTIVE_RESOURCES)).addCallback((r) => {
-    r.observe(process.getActiveResourcesInfo().length);
-  });
+  registerHeapUsed(meter, spec(V8_HEAP_USED.name));
+  if (conventions) {
+    createObservable(meter, V8JS_RESOURCE_ACTIVE).addCallback((r) => {
+      const byType = new Map<string, number>();
+      for (const type of process.getActiveResourcesInfo())
+        byType.set(type, (byType.get(type) ?? 0) + 1);
+      for (const [type, n] of byType) r.observe(n, { 'v8js.resource.type': type });
+    });
+  } else {
+    meter.createObservableCounter(GC_COUNT.name, opts(GC_COUNT)).addCallback((r) => {
+      r.observe(gcCount);
+    });
+    meter.createObservableGauge(ACTIVE_RESOURCES.name, opts(ACTIVE_RESOURCES)).addCallback((r) => {
+      r.observe(process.getActiveResourcesInfo().length);
+    });
+  }
   let prevCpu = { busy: 0, total: 0 };
   let lastUtilization: number | undefined;
   meter
@@ -166,20 +233,23 @@ export function registerProcessMetrics(
       }
       if (lastUtilization !== undefined) r.observe(lastUtilization);
     });
-  meter
-    .createObservableGauge(SYSTEM_MEMORY_USAGE.name, opts(SYSTEM_MEMORY_USAGE))
-    .addCallback((r) => {
-      // libuv's free memory is MemAvailable on Linux, so this is what `free` calls used.
-      r.observe(os.totalmem() - os.freemem());
-    });
-  meter
-    .createObservableGauge(SYSTEM_MEMORY_LIMIT.name, opts(SYSTEM_MEMORY_LIMIT))
-    .addCallback((r) => {
-      r.observe(os.totalmem());
-    });
-  const stopRuntime = options.runtime === false ? () => {} : registerRuntimeMetrics(meter);
+  const memoryUsage = spec(SYSTEM_MEMORY_USAGE.name);
+  // The conventions' usage is by state: this figure is the `used` one.
+  const usedState =
+    memoryUsage.attributes.length === 0 ? undefined : { 'system.memory.state': 'used' };
+  createObservable(meter, memoryUsage).addCallback((r) => {
+    // libuv's free memory is MemAvailable on Linux, so this is what `free` calls used.
+    r.observe(os.totalmem() - os.freemem(), usedState);
+  });
+  createObservable(meter, spec(SYSTEM_MEMORY_LIMIT.name)).addCallback((r) => {
+    r.observe(os.totalmem());
+  });
+  const stopRuntime =
+    options.runtime === false
+      ? () => {}
+      : registerRuntimeMetrics(meter, conventions ? CONVENTION_HEAP_BY_SPACE : HEAP_BY_SPACE);
   return () => {
-    gcObserver.disconnect();
+    gcObserver?.disconnect();
     stopRuntime();
   };
 }

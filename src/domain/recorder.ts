@@ -18,6 +18,7 @@ import {
   type ObservableResult,
 } from '@opentelemetry/api';
 import {
+  DOMAIN_INSTRUMENTS,
   QUEUE_WAIT,
   REQUEST_REJECTED,
   RUN_ACTIVE,
@@ -33,6 +34,7 @@ import {
   SNAPSHOT_FAILURES,
 } from './catalog.ts';
 import { specAdmit } from './attribute-set-cap.ts';
+import { conventionRecords, type Convention, type ConventionRecord } from './convention.ts';
 import { exemplarContext } from './exemplars.ts';
 import { BOUNDED } from './bounded-attributes.ts';
 import { guardInstrument } from './guarded-meter.ts';
@@ -283,6 +285,11 @@ export interface RecorderOptions {
    * given to the meter as advice, so a View still overrides them. @default none
    */
   readonly buckets?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * A semantic convention's instruments in place of the canonical ones it replaces (a profile's,
+   * e.g. semconv's `cicd.pipeline.run.duration` for `jobmeter.run.duration`). @default none
+   */
+  readonly convention?: Convention;
   readonly now?: () => number;
 }
 
@@ -406,6 +413,67 @@ function apiInstruments(
 }
 
 /**
+ * `sync` under `convention`: a canonical instrument it names records on the convention's
+ * instruments, each record's attributes made theirs (a record a convention's instrument does not
+ * take skipped on it), in place of its own or beside it (`alongside`); an omitted one records
+ * nothing; every other instrument is `sync`'s. A convention instrument several canonical ones
+ * feed is made once.
+ */
+function conventionInstruments(sync: SyncInstruments, convention: Convention): SyncInstruments {
+  /** One canonical record made on each of `targets` that takes it, with its attributes. */
+  const fanOut =
+    <H>(
+      targets: readonly ConventionRecord<H>[],
+      write: (handle: H, v: number, b: Attributes, ctx?: Context) => void,
+    ) =>
+    (v: number, a?: Attributes, ctx?: Context): void => {
+      for (const t of targets) {
+        const b = t.attributes(a);
+        if (b !== undefined) write(t.handle, v, b, ctx);
+      }
+    };
+  const made = new Map<string, unknown>();
+  /** `make`'s instrument for `spec`, made once per name. */
+  const once =
+    <H>(make: (spec: InstrumentSpec) => H) =>
+    (spec: InstrumentSpec): H => {
+      if (!made.has(spec.name)) made.set(spec.name, make(spec));
+      return made.get(spec.name) as H;
+    };
+  /** The targets of `spec`'s records, its own instrument first when recorded alongside. */
+  function targetsOf<H>(
+    spec: InstrumentSpec,
+    make: (spec: InstrumentSpec) => H,
+  ): ConventionRecord<H>[] | undefined {
+    const records = conventionRecords(convention, DOMAIN_INSTRUMENTS, spec, once(make));
+    if (records === undefined) return undefined;
+    return records.alongside
+      ? [{ handle: make(spec), attributes: (a) => a ?? {} }, ...records.targets]
+      : records.targets;
+  }
+  return {
+    counter(spec) {
+      const targets = targetsOf(spec, (s) => sync.counter(s));
+      if (targets === undefined) return sync.counter(spec);
+      const add = fanOut(targets, (h, v, b, ctx) => h.add(v, b, ctx));
+      return { add, bind: (a) => ({ add: (v: number) => add(v, a) }) };
+    },
+    histogram(spec) {
+      const targets = targetsOf(spec, (s) => sync.histogram(s));
+      if (targets === undefined) return sync.histogram(spec);
+      const record = fanOut(targets, (h, v, b, ctx) => h.record(v, b, ctx));
+      return { record, bind: (a) => ({ record: (v: number) => record(v, a) }) };
+    },
+    gauge(spec) {
+      const targets = targetsOf(spec, (s) => sync.gauge(s));
+      if (targets === undefined) return sync.gauge(spec);
+      const record = fanOut(targets, (h, v, b) => h.record(v, b));
+      return { record, bind: (a) => ({ record: (v: number) => record(v, a) }) };
+    },
+  };
+}
+
+/**
  * The recorder of each meter. A meter has one: the history and last-failure instruments are
  * observed from the recorder's tallies, and a second recorder's callback on the same instruments
  * would report its own tallies over the first's (each run counted by one of them only).
@@ -441,7 +509,9 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     guard.drop(instrument, 'vocabulary', value);
     return true;
   };
-  const sync = apiInstruments(meter, guard, options.buckets ?? {});
+  const api = apiInstruments(meter, guard, options.buckets ?? {});
+  const sync =
+    options.convention === undefined ? api : conventionInstruments(api, options.convention);
   const started = sync.counter(RUN_STARTED);
   const finished = sync.counter(RUN_FINISHED);
   const duration = sync.histogram(RUN_DURATION);
@@ -670,9 +740,10 @@ function buildRecorder(meter: Meter, options: RecorderOptions): Recorder {
     lastSnapshot() {
       return cache?.last;
     },
-    counter: (name) => declared(name, ['counter', 'upDownCounter'], (spec) => sync.counter(spec)),
-    histogram: (name) => declared(name, ['histogram'], (spec) => sync.histogram(spec)),
-    gauge: (name) => declared(name, ['gauge'], (spec) => sync.gauge(spec)),
+    // A host's own instruments are its names: no convention renames them.
+    counter: (name) => declared(name, ['counter', 'upDownCounter'], (spec) => api.counter(spec)),
+    histogram: (name) => declared(name, ['histogram'], (spec) => api.histogram(spec)),
+    gauge: (name) => declared(name, ['gauge'], (spec) => api.gauge(spec)),
     observe(name, callback) {
       const spec = observableByName.get(name);
       if (spec === undefined)

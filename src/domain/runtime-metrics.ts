@@ -21,6 +21,7 @@ import {
 } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
+import { createObservable } from './observed-instruments.ts';
 import type { InstrumentSpec } from './types.ts';
 
 const gauge = (name: string, unit: string, description: string): InstrumentSpec => ({
@@ -82,6 +83,15 @@ export const HEAP_BY_SPACE: readonly InstrumentSpec[] = HEAP_FIGURES.map(
   ([name, kind, description]) => ({ name, kind, unit: 'By', description, attributes: HEAP_SPACE }),
 );
 
+/**
+ * The heap figures as the semantic conventions define them (v8js metrics): every one an
+ * updowncounter, where the instrumentation observes three as gauges. The semconv profile's.
+ */
+export const CONVENTION_HEAP_BY_SPACE: readonly InstrumentSpec[] = HEAP_BY_SPACE.map((spec) => ({
+  ...spec,
+  kind: 'observableUpDownCounter',
+}));
+
 /** `v8js.memory.heap.used` by space: also the legacy profiles' heap figure (crewshipd sums the spaces). */
 export const V8_HEAP_USED = HEAP_BY_SPACE[1]!;
 
@@ -102,32 +112,42 @@ export const GC_DURATION = {
   buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
 } as const satisfies InstrumentSpec;
 
+/** The runtime instruments, the heap's figures as `heap` gives them (`v8js.memory.heap.used` is a process instrument). */
+function runtimeInstruments(heap: readonly InstrumentSpec[]): InstrumentSpec[] {
+  return [
+    ...EVENT_LOOP_DELAY,
+    EVENT_LOOP_UTILIZATION,
+    ...heap.filter((s) => s.name !== V8_HEAP_USED.name),
+    GC_DURATION,
+  ];
+}
+
 /** Served by the native profile only (the heap's `v8js.memory.heap.used` is a process instrument). */
-export const RUNTIME_INSTRUMENTS: readonly InstrumentSpec[] = [
-  ...EVENT_LOOP_DELAY,
-  EVENT_LOOP_UTILIZATION,
-  ...HEAP_BY_SPACE.filter((s) => s !== V8_HEAP_USED),
-  GC_DURATION,
-];
+export const RUNTIME_INSTRUMENTS: readonly InstrumentSpec[] = runtimeInstruments(HEAP_BY_SPACE);
+
+/** {@link RUNTIME_INSTRUMENTS} with the heap figures' kinds the conventions' (the semconv profile's). */
+export const CONVENTION_RUNTIME_INSTRUMENTS: readonly InstrumentSpec[] =
+  runtimeInstruments(CONVENTION_HEAP_BY_SPACE);
 
 /** The instrumentation's default `monitoringPrecision`: the delay is sampled every 10 ms. */
 const DELAY_RESOLUTION_MS = 10;
 
-/** Observes `v8js.memory.heap.used` by space on `meter`, for every profile. */
-export function registerHeapUsed(meter: Meter): void {
-  meter
-    .createObservableGauge(V8_HEAP_USED.name, {
-      unit: V8_HEAP_USED.unit,
-      description: V8_HEAP_USED.description,
-    })
-    .addCallback((r) => {
-      for (const space of getHeapSpaceStatistics())
-        r.observe(space.space_used_size, { 'v8js.heap.space.name': space.space_name });
-    });
+/** Observes `v8js.memory.heap.used` by space on `meter` as `spec` declares it, for every profile. */
+export function registerHeapUsed(meter: Meter, spec: InstrumentSpec = V8_HEAP_USED): void {
+  createObservable(meter, spec).addCallback((r) => {
+    for (const space of getHeapSpaceStatistics())
+      r.observe(space.space_used_size, { 'v8js.heap.space.name': space.space_name });
+  });
 }
 
-/** Registers {@link RUNTIME_INSTRUMENTS} on `meter`; returns a function that stops their samplers. */
-export function registerRuntimeMetrics(meter: Meter): () => void {
+/**
+ * Registers {@link RUNTIME_INSTRUMENTS} on `meter` (the heap figures of kinds `heap` declares);
+ * returns a function that stops their samplers.
+ */
+export function registerRuntimeMetrics(
+  meter: Meter,
+  heap: readonly InstrumentSpec[] = HEAP_BY_SPACE,
+): () => void {
   const opts = (spec: InstrumentSpec) => ({ unit: spec.unit, description: spec.description });
 
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
@@ -165,10 +185,11 @@ export function registerRuntimeMetrics(meter: Meter): () => void {
     });
 
   const others = HEAP_FIGURES.filter(([name]) => name !== V8_HEAP_USED.name);
-  const heapInstruments: Observable[] = others.map(([name, kind, description]) =>
-    kind === 'observableGauge'
-      ? meter.createObservableGauge(name, { unit: 'By', description })
-      : meter.createObservableUpDownCounter(name, { unit: 'By', description }),
+  const heapInstruments: Observable[] = others.map(([name]) =>
+    createObservable(
+      meter,
+      heap.find((s) => s.name === name)!,
+    ),
   );
   meter.addBatchObservableCallback((r: BatchObservableResult) => {
     for (const space of getHeapSpaceStatistics()) {

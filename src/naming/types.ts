@@ -83,7 +83,8 @@ export interface TableProfile {
 
 export interface NativeProfile {
   readonly kind: 'native';
-  readonly name: 'otel';
+  /** `semconv` records the semantic conventions' instruments (profiles/semconv.ts); both name them alike. */
+  readonly name: 'otel' | 'semconv';
   readonly format: 'negotiate';
   /** Emit `target_info` and the `otel_scope_name`/`otel_scope_version` labels. */
   readonly scopeInfo: boolean;

@@ -137,6 +137,13 @@ describe('jobmeter collector-config', () => {
     const otel = await run(['collector-config', '--profile', 'otel']);
     assert.equal(otel.code, 2);
     assert.match(otel.stderr, /invalid --profile="?otel"?: expected one of/);
+    // semconv's names are instruments a sender records itself: nothing to compile either.
+    const semconv = await run(['collector-config', '--profile', 'semconv']);
+    assert.equal(semconv.code, 2);
+    assert.match(
+      semconv.stderr,
+      /invalid --profile="?semconv"?: expected one of .*they need no compiling/,
+    );
     const address = await run(['collector-config', '--profile', 'rm', '--otlp', ':4318']);
     assert.equal(address.code, 2);
     assert.match(address.stderr, /invalid --otlp=:4318: expected HOST:PORT/);
@@ -462,15 +469,25 @@ describe('jobmeter views', () => {
     }
   });
 
-  it("otel: every canonical instrument's catalog buckets and attributes, for a Collector that renames nothing; the SDK's parser reads it", async () => {
-    const text = viewsCommand(['--profile', 'otel']);
+  /** `views --profile <native>` as the SDK's parser reads it: its instruments, and a view's stream by name. */
+  async function nativeViewsOf(profile: 'otel' | 'semconv') {
+    const text = viewsCommand(['--profile', profile]);
     assert.match(
       text,
-      /^# OpenTelemetry configuration file for jobmeter's otel profile, from: jobmeter views --profile otel$/m,
+      new RegExp(
+        `^# OpenTelemetry configuration file for jobmeter's ${profile} profile, from: jobmeter views --profile ${profile}$`,
+        'm',
+      ),
     );
-    const parsed = parseConfigFile(await temp.file('otel.yaml', text));
-    const stream = (name: string) =>
-      parsed.meter_provider?.views?.find((v) => v.selector?.instrument_name === name)?.stream;
+    const views = parseConfigFile(await temp.file(`${profile}.yaml`, text)).meter_provider?.views;
+    return {
+      names: (views ?? []).map((v) => v.selector?.instrument_name),
+      stream: (name: string) => views?.find((v) => v.selector?.instrument_name === name)?.stream,
+    };
+  }
+
+  it("otel: every canonical instrument's catalog buckets and attributes, for a Collector that renames nothing; the SDK's parser reads it", async () => {
+    const { stream } = await nativeViewsOf('otel');
     for (const [name, buckets] of [
       ['jobmeter.run.duration', DEFAULT_RUN_DURATION_BUCKETS],
       ['jobmeter.queue.wait', WAIT_BUCKETS],
@@ -489,6 +506,31 @@ describe('jobmeter views', () => {
       'attempt',
     ]);
     assert.deepEqual(stream('jobmeter.queue.oldest.age')?.attribute_keys?.included, ['queue']);
+  });
+
+  it("semconv: the conventions' instruments in place of the canonical ones they name, the run duration's buckets its two sources' (1 ms … 6 h); the SDK's parser reads it", async () => {
+    const { names, stream } = await nativeViewsOf('semconv');
+    assert.ok(!names.includes('jobmeter.run.duration'));
+    assert.ok(!names.includes('jobmeter.runner.error'));
+    assert.deepEqual(
+      stream('cicd.pipeline.run.duration')?.aggregation?.explicit_bucket_histogram?.boundaries,
+      [...WAIT_BUCKETS],
+    );
+    assert.deepEqual(stream('cicd.pipeline.run.duration')?.attribute_keys?.included, [
+      'cicd.pipeline.name',
+      'cicd.pipeline.run.state',
+      'cicd.pipeline.result',
+      'error.type',
+    ]);
+    assert.deepEqual(stream('cicd.system.errors')?.attribute_keys?.included, [
+      'cicd.system.component',
+      'error.type',
+    ]);
+    // What no convention names keeps its canonical view.
+    assert.deepEqual(
+      stream('jobmeter.queue.wait')?.aggregation?.explicit_bucket_histogram?.boundaries,
+      [...WAIT_BUCKETS],
+    );
   });
 
   it('the parser refuses a broken view (the check has teeth)', async () => {

@@ -197,3 +197,21 @@ it(
     assert.match(stderr, /^jobmeter: invalid --listen/m);
   },
 );
+
+it(
+  "semconv: the printed configuration carries [naming]'s defaults, as otel's does (its names follow them), and validates",
+  { timeout: 60_000 },
+  async () => {
+    const printed = await run(['serve', '--profile', 'semconv', '--print-config']);
+    assert.equal(printed.code, 0, printed.stderr);
+    const effective = toml(printed.stdout);
+    assert.equal(effective['profile'], 'semconv');
+    assert.deepEqual(
+      table(effective, 'naming'),
+      table(toml((await run(['serve', '--print-config'])).stdout), 'naming'),
+    );
+    const path = await files.file('semconv.toml', printed.stdout);
+    const again = await run(['validate', '--config', path]);
+    assert.equal(again.code, 0, again.stderr);
+  },
+);

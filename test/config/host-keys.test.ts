@@ -67,7 +67,7 @@ describe('global, cardinality_limit, host_exemplars, host_instruments, [profile]
     ],
     [
       { profile: { name: 'sotli' } },
-      'invalid profile.name=sotli: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti (did you mean solti?)',
+      'invalid profile.name=sotli: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti, semconv (did you mean solti?)',
     ],
     [
       { profile: { rules: {} } },

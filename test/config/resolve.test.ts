@@ -270,7 +270,7 @@ describe('errors', () => {
   it('bad flag values are ConfigErrors naming the flag', async () => {
     await assert.rejects(resolveServiceConfig({ argv: ['--profile', 'otell'], env: {} }), {
       message:
-        'invalid --profile=otell: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti (did you mean otel?)',
+        'invalid --profile=otell: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti, semconv (did you mean otel?)',
     });
     await assert.rejects(resolveServiceConfig({ argv: ['--listen', '9464'], env: {} }), {
       message:

@@ -7,7 +7,7 @@ import { parseServiceConfig } from '../../src/config/file-layer.ts';
 import { toJobmeterOptions } from '../../src/config/to-options.ts';
 import type { ServiceConfig } from '../../src/config/service-config.ts';
 
-const PROFILES = 'one of otel, runwisp, wasmrun, crewshipd, rm, solti';
+const PROFILES = 'one of otel, runwisp, wasmrun, crewshipd, rm, solti, semconv';
 const MILLIS = 'an integer from 1 to 2147483647 (milliseconds)';
 const HOST = 'an IP address or host name (IPv6 without brackets)';
 

@@ -196,6 +196,7 @@ test('every panel spec that is drawn in the picture exists on its dashboard (at 
 test('the run-duration panels ask Prometheus for exemplars (trace-linked: a traced run links to its trace)', () => {
   const durationPanels: Record<string, string> = {
     otel: 'Run duration p95 by task',
+    semconv: 'Pipeline run duration p95 by pipeline',
     rm: 'Job duration p95 by kind',
     solti: 'Task duration p95 by runner',
   };

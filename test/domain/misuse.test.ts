@@ -2,6 +2,7 @@
 // warning per instrument and reason, and is counted in jobmeter.records.dropped{reason}; an outcome
 // outside the vocabulary is a TypeError at the call; a bad profile a ConfigError.
 import assert from 'node:assert/strict';
+import { isNativeProfileName } from '../../src/common/option-values.ts';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { ConfigError } from '../../src/errors.ts';
@@ -283,7 +284,7 @@ describe('misuse: not recorded, one diag warning per instrument and reason, coun
 });
 
 test('legacy profiles never serve jobmeter_records_dropped_total (their originals have no such series)', async () => {
-  for (const profile of PROFILE_NAMES.filter((p) => p !== 'otel')) {
+  for (const profile of PROFILE_NAMES.filter((p) => !isNativeProfileName(p))) {
     const jm = await testJobmeter(profile);
     try {
       jm.reject({} as unknown as string);

@@ -11,6 +11,7 @@
  * asserted), so those two labels are compared apart.
  */
 import assert from 'node:assert/strict';
+import { isNativeProfileName } from '../../src/common/option-values.ts';
 import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_RUN_DURATION_BUCKETS } from '../../src/index-catalog.ts';
@@ -66,8 +67,9 @@ function runsFor(profile: ProfileName): Run[] {
 }
 
 const bucketsFor = (profile: ProfileName): readonly number[] =>
-  (profile === 'otel' ? undefined : LEGACY_PROFILES[profile].buckets?.['jobmeter.run.duration']) ??
-  DEFAULT_RUN_DURATION_BUCKETS;
+  (isNativeProfileName(profile)
+    ? undefined
+    : LEGACY_PROFILES[profile].buckets?.['jobmeter.run.duration']) ?? DEFAULT_RUN_DURATION_BUCKETS;
 
 /** Runs the Go daemon with `script` on stdin; resolves once it has pushed and exited 0. */
 function goDaemon(script: object): Promise<void> {

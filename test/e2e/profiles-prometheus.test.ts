@@ -18,7 +18,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createJobmeter, type Jobmeter, type ProfileName } from '../../src/index.ts';
+import { createJobmeter, type Jobmeter } from '../../src/index.ts';
+import type { LegacyProfileName } from '../../src/common/option-values.ts';
 import { demoSnapshot, runDemo } from '../../src/demo/scenarios.ts';
 import type { HostSnapshot } from '../../src/domain/snapshot.ts';
 import {
@@ -28,7 +29,7 @@ import {
   type Sample,
 } from '../support/prometheus.ts';
 
-type Legacy = Exclude<ProfileName, 'otel'>;
+type Legacy = LegacyProfileName;
 const LEGACY: readonly Legacy[] = ['runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'];
 
 const HOSTNAME = 'e2e-host';

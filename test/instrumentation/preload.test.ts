@@ -81,7 +81,7 @@ test('preload: a configuration problem exits 2 naming the variable the user set,
   const cases: [Record<string, string>, string][] = [
     [
       { JOBMETER_PROFILE: 'bogus' },
-      'jobmeter: invalid JOBMETER_PROFILE=bogus: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti\n',
+      'jobmeter: invalid JOBMETER_PROFILE=bogus: expected one of otel, runwisp, wasmrun, crewshipd, rm, solti, semconv\n',
     ],
     [
       { JOBMETER_LISTEN: '0.0.0.0:0' },

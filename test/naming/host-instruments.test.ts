@@ -2,6 +2,7 @@
 // under native naming unless dropped on purpose; rules of the host's own, in code and from a
 // config file, validated at start.
 import assert from 'node:assert/strict';
+import { isNativeProfileName } from '../../src/common/option-values.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +70,7 @@ const HOST_FAMILIES = [
 ];
 
 describe('host instruments a legacy profile has no rule for', () => {
-  for (const profile of PROFILE_NAMES.filter((p) => p !== 'otel')) {
+  for (const profile of PROFILE_NAMES.filter((p) => !isNativeProfileName(p))) {
     test(`${profile}: served after the profile's families under native names, without otel_scope labels; the profile's own series unchanged`, async () => {
       const bare = await jobmeter(profile, { global: false });
       bare.recordRun({ task: 't', runner: 'wasm', outcome: 'success', durationSeconds: 1 });

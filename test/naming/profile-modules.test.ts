@@ -13,13 +13,22 @@ import {
   profileSettings,
 } from '../../src/naming/profiles/index.ts';
 import { otelProfile } from '../../src/naming/profiles/otel.ts';
+import { semconvConvention, semconvProfile } from '../../src/naming/profiles/semconv.ts';
+import { isNativeProfileName } from '../../src/common/option-values.ts';
 
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
 for (const name of PROFILE_NAMES) {
   test(`${name}: its naming and its docs are plain data`, () => {
-    const naming = name === 'otel' ? otelProfile(true) : LEGACY_PROFILES[name];
+    const naming =
+      name === 'otel'
+        ? otelProfile(true)
+        : name === 'semconv'
+          ? semconvProfile(true)
+          : LEGACY_PROFILES[name];
     assert.deepEqual(plain(naming), naming);
+    const { convention } = profileSettings(name);
+    assert.deepEqual(plain(convention ?? null), convention ?? null);
     assert.deepEqual(plain(PROFILE_DOCS[name]), PROFILE_DOCS[name]);
     assert.ok(PROFILE_DOCS[name].about.length > 0, `${name}: the docs say what the original is`);
   });
@@ -27,7 +36,9 @@ for (const name of PROFILE_NAMES) {
 
 test("each profile's promtool allow-list names only families of its own table", () => {
   for (const name of PROFILE_NAMES) {
-    const families = new Set(name === 'otel' ? [] : LEGACY_PROFILES[name].rules.map((r) => r.name));
+    const families = new Set(
+      isNativeProfileName(name) ? [] : LEGACY_PROFILES[name].rules.map((r) => r.name),
+    );
     for (const w of PROFILE_DOCS[name].promtool)
       assert.ok(families.has(w.metric), `${name}: ${w.metric} is not one of its families`);
   }
@@ -39,15 +50,24 @@ test("profileSettings: what jobmeterViews, createRecorder and the ingest read of
     vocabularies: undefined,
     snapshot: undefined,
     attributes: {},
+    convention: undefined,
+  });
+  assert.deepEqual(profileSettings('semconv'), {
+    buckets: {},
+    vocabularies: undefined,
+    snapshot: undefined,
+    attributes: {},
+    convention: semconvConvention,
   });
   for (const name of PROFILE_NAMES) {
-    if (name === 'otel') continue;
+    if (isNativeProfileName(name)) continue;
     const p = LEGACY_PROFILES[name];
     const { attributes, ...rest } = profileSettings(name);
     assert.deepEqual(rest, {
       buckets: p.buckets ?? {},
       vocabularies: p.vocabularies,
       snapshot: p.snapshot,
+      convention: undefined,
     });
     // Every instrument the table renders, with the attributes its rules label, each once.
     assert.deepEqual(

@@ -10,9 +10,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ProfileName } from '../../src/options.ts';
+import type { NativeProfileName, ProfileName } from '../../src/common/option-values.ts';
 
-export type LegacyProfileName = Exclude<ProfileName, 'otel'>;
+export type LegacyProfileName = Exclude<ProfileName, NativeProfileName>;
 export type SeedType = 'counter' | 'gauge' | 'histogram';
 
 export interface SeedMetric {

@@ -8,13 +8,13 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import type { Family } from '../../src/exposition/types.ts';
 import type { Jobmeter } from '../../src/jobmeter.ts';
-import type { ProfileName } from '../../src/options.ts';
+import type { LegacyProfileName } from '../../src/common/option-values.ts';
 import { numberSeries, scrapeByName, testJobmeter } from './helpers.ts';
 
 const warnings: string[] = [];
 
 /** A jobmeter under `profile`, with a host rule that shows jobmeter.records.dropped (a legacy profile serves none of jobmeter's own). */
-function withDropCount(profile: Exclude<ProfileName, 'otel'>): Promise<Jobmeter> {
+function withDropCount(profile: LegacyProfileName): Promise<Jobmeter> {
   return testJobmeter(profile, {
     profile: {
       name: profile,

@@ -46,7 +46,7 @@ const DYNAMIC_SAMPLES: ReadonlySet<string> = new Set([
  * test/domain/runtime-metrics.test.ts checks them against a scrape.
  */
 const RUNTIME_FAMILY =
-  /^(?:# (?:HELP|TYPE|UNIT) )?(?:nodejs_eventloop_|v8js_gc_|v8js_memory_heap_)/;
+  /^(?:# (?:HELP|TYPE|UNIT) )?(?:nodejs_eventloop_|v8js_gc_|v8js_memory_heap_|v8js_resource_active)/;
 
 /** Labels carrying the Node version (rm's `go_version`, otel's `runtime_version`): value → `<dynamic>`. */
 const RUNTIME_VERSION_LABELS: readonly string[] = ['go_version', 'runtime_version'];
@@ -110,11 +110,13 @@ interface Case {
 
 const OM_ACCEPT = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 const CASES: readonly Case[] = [
-  ...(['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti'] as const).map((profile): Case => ({
-    profile,
-    format: 'text',
-    via: { format: 'text' },
-  })),
+  ...(['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti', 'semconv'] as const).map(
+    (profile): Case => ({
+      profile,
+      format: 'text',
+      via: { format: 'text' },
+    }),
+  ),
   { profile: 'runwisp', format: 'openmetrics', via: {} }, // what runwisp serves by default
   { profile: 'otel', format: 'openmetrics', via: { accept: OM_ACCEPT } }, // negotiated
   // wasmrun forced to OpenMetrics: its `_sum`/`_count` counters become `unknown`, names kept exact.
@@ -148,6 +150,7 @@ for (const profile of ['otel', 'runwisp', 'wasmrun', 'crewshipd', 'rm', 'solti']
 // What each original serves when the scraper states no preference, per the seeds.
 const DEFAULT_FORMAT: Readonly<Record<ProfileName, ExpositionFormat>> = {
   otel: 'text', // negotiates; no Accept → text 0.0.4
+  semconv: 'text', // negotiates, as otel
   runwisp: 'openmetrics',
   wasmrun: 'text',
   crewshipd: 'text',

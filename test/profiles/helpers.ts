@@ -6,9 +6,10 @@ import type { HostSnapshot } from '../../src/domain/snapshot.ts';
 import type { ExpositionFormat, Family, HistogramSeries } from '../../src/exposition/types.ts';
 import { createJobmeter, type Jobmeter } from '../../src/jobmeter.ts';
 import type { JobmeterOptions, ProfileName } from '../../src/options.ts';
+import type { LegacyProfileName } from '../../src/common/option-values.ts';
 
 /** Legacy profiles, in the seeds' order. */
-export const LEGACY: readonly Exclude<ProfileName, 'otel'>[] = [
+export const LEGACY: readonly LegacyProfileName[] = [
   'runwisp',
   'wasmrun',
   'crewshipd',

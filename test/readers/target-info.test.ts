@@ -2,6 +2,7 @@
 // under the otel profile; a legacy profile serves its original's surface, which has none, in
 // reader mode exactly as createJobmeter does (docs/host-apps.md says so; these tests hold it).
 import assert from 'node:assert/strict';
+import { isNativeProfileName } from '../../src/common/option-values.ts';
 import { afterEach, test } from 'node:test';
 import { metrics } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -24,7 +25,8 @@ async function body(port: number): Promise<string> {
 const TARGET_INFO = /^target_info\{service_name="host-app"/m;
 
 for (const profile of PROFILE_NAMES) {
-  const served = profile === 'otel';
+  // The native profiles name OTel instruments: the resource is their target_info.
+  const served = isNativeProfileName(profile);
   test(`${profile}: target_info ${served ? 'served' : 'not served'}, in reader mode as with createJobmeter`, async () => {
     const reader = new JobmeterReader({ profile, listener: { port: 0 } });
     const provider = new MeterProvider({

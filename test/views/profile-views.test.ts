@@ -7,12 +7,16 @@ import { test } from 'node:test';
 
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 
-import { DOMAIN_INSTRUMENTS, SELF_INSTRUMENTS } from '../../src/domain/catalog.ts';
-import { PROCESS_INSTRUMENTS } from '../../src/domain/process-metrics.ts';
+import { SELF_INSTRUMENTS } from '../../src/domain/catalog.ts';
 import { renderPrometheusText } from '../../src/exposition/text.ts';
 import { createRecorder } from '../../src/host-recorder.ts';
 import { JobmeterReader } from '../../src/jobmeter-reader.ts';
-import { jobmeterViews, profileBuckets, withProfileBuckets } from '../../src/jobmeter-views.ts';
+import {
+  jobmeterViews,
+  profileBuckets,
+  profileCatalog,
+  withProfileBuckets,
+} from '../../src/jobmeter-views.ts';
 import { PROFILE_NAMES } from '../../src/naming/profiles/index.ts';
 import type { ProfileName } from '../../src/options.ts';
 import { buildViews } from '../../src/views/build-views.ts';
@@ -84,7 +88,9 @@ async function served(
 
 for (const profile of PROFILE_NAMES) {
   test(`${profile}: the profile's allow-lists serve exactly what the catalog's full ones do`, async () => {
-    const specs = [...DOMAIN_INSTRUMENTS, ...SELF_INSTRUMENTS, ...PROCESS_INSTRUMENTS];
+    // Each profile's own catalog (semconv's: the conventions' instruments in place of the ones they name).
+    const own = profileCatalog(profile);
+    const specs = [...own.domain, ...SELF_INSTRUMENTS, ...own.process];
     const full = buildViews(withProfileBuckets(specs, profileBuckets(profile)));
     const narrowed = await served(profile, jobmeterViews(profile));
     assert.equal(narrowed, await served(profile, full));

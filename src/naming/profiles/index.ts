@@ -4,20 +4,29 @@
  * buckets, vocabularies and snapshot policy: profileSettings), and by scripts/gen-profile-docs.ts
  * (docs/profiles.md, README's table).
  */
-import { PROFILE_NAMES, type ProfileName } from '../../common/option-values.ts';
-import type { FamilyRule, Profile, TableProfile } from '../types.ts';
+import {
+  isNativeProfileName,
+  PROFILE_NAMES,
+  type LegacyProfileName,
+  type ProfileName,
+} from '../../common/option-values.ts';
+import type { Convention } from '../../domain/convention.ts';
+import type { FamilyRule, NativeProfile, Profile, TableProfile } from '../types.ts';
 import { crewshipdDoc, crewshipdProfile } from './crewshipd.ts';
 import { otelDoc, otelProfile } from './otel.ts';
 import type { ProfileDoc } from './profile-doc.ts';
 import { rmDoc, rmProfile } from './rm.ts';
 import { runwispDoc, runwispProfile } from './runwisp.ts';
+import { semconvConvention, semconvDoc, semconvProfile } from './semconv.ts';
 import { soltiDoc, soltiProfile } from './solti.ts';
 import { wasmrunDoc, wasmrunProfile } from './wasmrun.ts';
 
 export { PROFILE_NAMES };
 export type { AllowedWarning, ProfileDoc } from './profile-doc.ts';
 
-export const LEGACY_PROFILES: Readonly<Record<Exclude<ProfileName, 'otel'>, TableProfile>> = {
+export type { LegacyProfileName };
+
+export const LEGACY_PROFILES: Readonly<Record<LegacyProfileName, TableProfile>> = {
   runwisp: runwispProfile,
   wasmrun: wasmrunProfile,
   crewshipd: crewshipdProfile,
@@ -25,9 +34,14 @@ export const LEGACY_PROFILES: Readonly<Record<Exclude<ProfileName, 'otel'>, Tabl
   solti: soltiProfile,
 };
 
+/** The naming of a native profile (`otel`, `semconv`): the OTel → Prometheus compatibility rules. */
+function nativeProfile(name: 'otel' | 'semconv', scopeInfo: boolean): NativeProfile {
+  return name === 'otel' ? otelProfile(scopeInfo) : semconvProfile(scopeInfo);
+}
+
 /**
  * The profile `name`, extended with the host's own `rules` (check-rules.ts validates them): after
- * a legacy table's rules, their families after its own; on the native profile, they name the
+ * a legacy table's rules, their families after its own; on a native profile, they name the
  * instruments they select instead of the native naming.
  */
 export function resolveProfile(
@@ -35,8 +49,10 @@ export function resolveProfile(
   scopeInfo: boolean,
   rules: readonly FamilyRule[] = [],
 ): Profile {
-  if (name === 'otel')
-    return rules.length === 0 ? otelProfile(scopeInfo) : { ...otelProfile(scopeInfo), rules };
+  if (isNativeProfileName(name)) {
+    const native = nativeProfile(name, scopeInfo);
+    return rules.length === 0 ? native : { ...native, rules };
+  }
   const table = LEGACY_PROFILES[name];
   return rules.length === 0 ? table : { ...table, rules: [...table.rules, ...rules] };
 }
@@ -49,6 +65,7 @@ export const PROFILE_DOCS: Readonly<Record<ProfileName, ProfileDoc>> = {
   crewshipd: crewshipdDoc,
   rm: rmDoc,
   solti: soltiDoc,
+  semconv: semconvDoc,
 };
 
 /** What a profile sets for jobmeter's own instruments besides their names: empty for the native profile. */
@@ -64,12 +81,23 @@ export interface ProfileSettings {
    * series (a rule sums over them), so a View may drop them. Only the instruments it has rules for.
    */
   readonly attributes: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The semantic convention whose instruments are recorded in place of the canonical ones it
+   * names (domain/convention.ts); the process metrics then follow the conventions too.
+   */
+  readonly convention: Convention | undefined;
 }
 
-/** The buckets, vocabularies and snapshot policy of profile `name`. */
+/** The buckets, vocabularies, snapshot policy and convention of profile `name`. */
 export function profileSettings(name: ProfileName): ProfileSettings {
-  if (name === 'otel')
-    return { buckets: {}, vocabularies: undefined, snapshot: undefined, attributes: {} };
+  if (isNativeProfileName(name))
+    return {
+      buckets: {},
+      vocabularies: undefined,
+      snapshot: undefined,
+      attributes: {},
+      convention: name === 'semconv' ? semconvConvention : undefined,
+    };
   const p = LEGACY_PROFILES[name];
   const attributes: Record<string, string[]> = {};
   for (const rule of p.rules) {
@@ -82,5 +110,6 @@ export function profileSettings(name: ProfileName): ProfileSettings {
     vocabularies: p.vocabularies,
     snapshot: p.snapshot,
     attributes,
+    convention: undefined,
   };
 }
