@@ -487,14 +487,16 @@ export async function createJobmeter<
   telemetry.readinessFrom(pipeline);
   let ingestListener: IngestListener | undefined;
   try {
-    // No pipeline: the pull listener serves only /metrics (/health and /ready answer 404), which
-    // serve's `[metrics] listen` must keep: runwisp's metrics_listen serves nothing else, no /health.
+    // `/health` and `/ready` on every listener serve has, the pull listener too (serve's
+    // `[metrics] listen`): an operator probes the listener Prometheus scrapes. runwisp's own
+    // metrics_listen answers nothing else; the operating issue asked for health everywhere.
     if (o.listener !== false)
       listener = await startMetricsListener({
         ...o.listener,
         format,
         json,
         scrape,
+        pipeline,
         onScrape: (seconds) => telemetry.scraped(seconds),
       });
     if (o.ingest !== false && ingestStore !== undefined && ingest !== undefined) {

@@ -11,8 +11,8 @@
  *
  * `serve` runs a main server (the `[listener]` address: `GET /health` and the metrics route at
  * the posture's path, behind the posture's gates) and, when `[metrics] listen` / runwisp's
- * `metrics_listen` is set, moves the metrics to the dedicated loopback listener instead, which
- * serves only `/metrics`. Config errors print `FILE: ` first when the value came from a file.
+ * `metrics_listen` is set, moves the metrics to the dedicated loopback listener instead (which
+ * answers `/health` and `/ready` too). Config errors print `FILE: ` first when the value came from a file.
  *
  * `validate` resolves the configuration as `serve` would and builds its jobmeter without binding,
  * pushing or receiving: exit 0 with one line on stdout, or serve's own messages and exit status.
@@ -92,7 +92,7 @@ ${VIEWS_USAGE}
 
 Serves job metrics from OpenTelemetry: a main server with GET /health and the metrics route of
 the profile's original behind its auth posture (or, with [metrics] listen, a dedicated loopback
-listener serving only /metrics), its own telemetry on a loopback listener of its own
+listener serving /metrics, /health and /ready), its own telemetry on a loopback listener of its own
 (${TELEMETRY_OPTIONS.listen.default}: [telemetry]) and, when an OTLP endpoint is configured, OTLP/HTTP push.
 
 Options of serve:

@@ -149,8 +149,8 @@ describe('jobmeter serve: postures', () => {
     for (const path of ['/health', '/ready'])
       assert.equal(
         (await get(url!.replace(/\/metrics$/, path))).status,
-        404,
-        `the dedicated listener serves only /metrics, as runwisp's does: ${path}`,
+        200,
+        `the dedicated listener answers health as every listener of serve does: ${path}`,
       );
     assert.equal((await get(`${mainBase}/metrics`)).status, 404, 'not on the main server any more');
     assert.equal((await get(`${mainBase}/health`)).status, 200);

@@ -116,8 +116,9 @@ test('HEAD /metrics answers headers only', async () => {
   assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
 });
 
-test('other paths 404, other methods 405 with Allow', async () => {
-  assert.equal((await fetch(`${base}/health`)).status, 404);
+test('health answers beside /metrics; other paths 404, other methods 405 with Allow', async () => {
+  assert.equal((await fetch(`${base}/health`)).status, 200);
+  assert.equal((await fetch(`${base}/ready`)).status, 200);
   assert.equal((await fetch(`${base}/`)).status, 404);
   const post = await fetch(`${base}/metrics`, { method: 'POST', body: 'x' });
   assert.equal(post.status, 405);
