@@ -29,6 +29,8 @@ test('SIGTERM with idle and unfinished connections on every listener exits 0 wit
   const { child, ingestPort } = await serveWithIngest(files, {
     lines: ['[metrics]', 'listen = "127.0.0.1:0"'],
   });
+  // The telemetry listener's line comes after the ingest's, which is all serveWithIngest waits for.
+  await child.stderrMatches(/serving jobmeter's own telemetry on /, 10_000);
   const ports = [Number(ingestPort)];
   for (const m of child.stderr().matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)) ports.push(Number(m[1]));
   const unique = [...new Set(ports)];
