@@ -155,7 +155,7 @@ export interface SourcesSnapshot {
 }
 
 /** `s` as plain data, its rows copied. */
-function partOf(s: SourceTotal): SourcePart {
+function partOf(s: SourcePart): SourcePart {
   return {
     key: s.key,
     labels: s.labels,
@@ -223,8 +223,8 @@ export class RuleSources {
 
   /** Takes `sources` and `folded` back (into an empty rule): each source known again by its key. */
   restore(sources: readonly SourcePart[], folded: readonly SourcePart[]): void {
-    for (const p of sources) this.#byKey.set(p.key, { ...partOf({ ...p, seen: 0 }), seen: 0 });
-    for (const p of folded) this.#folded.set(p.labels, { ...partOf({ ...p, seen: 0 }), seen: 0 });
+    for (const p of sources) this.#byKey.set(p.key, { ...partOf(p), seen: 0 });
+    for (const p of folded) this.#folded.set(p.labels, { ...partOf(p), seen: 0 });
   }
 
   /**
@@ -329,7 +329,7 @@ export class RuleSources {
   #fold(s: SourceTotal): void {
     const f = this.#folded.get(s.labels);
     if (f === undefined) {
-      this.#folded.set(s.labels, { ...s, key: '', ...(s.row && { row: s.row.slice() }) });
+      this.#folded.set(s.labels, { ...partOf(s), key: '', seen: s.seen });
       return;
     }
     f.total += s.total;
